@@ -1,0 +1,69 @@
+"""Choice of the CUDA backend: a real GPU, or Numba's CUDA simulator.
+
+Numba reads ``NUMBA_ENABLE_CUDASIM`` once, when ``numba.cuda`` is first
+imported, so the choice must be made before that import.  :func:`select`
+does it: an explicit user setting of the variable always wins; otherwise the
+CUDA driver is probed with ``ctypes`` (without importing ``numba.cuda``) and
+the simulator is enabled when no usable driver with at least one device is
+found.  ``kernels/__init__.py`` calls :func:`select` before anything imports
+``numba.cuda``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+__all__ = ["backend", "select", "driver_usable"]
+
+_ENV = "NUMBA_ENABLE_CUDASIM"
+_DRIVER_NAMES = ("libcuda.so.1", "libcuda.so", "nvcuda.dll", "libcuda.dylib")
+
+
+def driver_usable() -> bool:
+    """Return True when the CUDA driver loads, initialises and sees a device."""
+    for name in _DRIVER_NAMES:
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        try:
+            if lib.cuInit(0) != 0:
+                return False
+            count = ctypes.c_int(0)
+            if lib.cuDeviceGetCount(ctypes.byref(count)) != 0:
+                return False
+            return count.value > 0
+        except AttributeError:
+            return False
+    return False
+
+
+def select() -> str:
+    """Decide the backend before ``numba.cuda`` is imported; return its name.
+
+    Returns
+    -------
+    str
+        ``"simulator"`` or ``"cuda"``.  If ``numba.cuda`` was already imported
+        (by the user, before ``kernels``), its choice stands and is reported.
+    """
+    if "numba.cuda" not in sys.modules and _ENV not in os.environ:
+        os.environ[_ENV] = "0" if driver_usable() else "1"
+    return backend()
+
+
+def backend() -> str:
+    """Return the backend in use: ``"cuda"`` (a real GPU) or ``"simulator"``.
+
+    Examples
+    --------
+    >>> import kernels
+    >>> kernels.backend() in ("cuda", "simulator")
+    True
+    """
+    from numba.cuda.core import config
+
+    return "simulator" if config.ENABLE_CUDASIM else "cuda"

@@ -1,0 +1,20 @@
+"""bufferplan's planner: per-thread GPU buffers in, a verified memory layout out.
+
+The planner needs neither a GPU nor Numba.
+"""
+
+from .buffers import Buffer, Location, Placement
+from .device import PRESETS, DeviceModel, get_device, query_live_device
+from .errors import ConfigurationError, InfeasibleError, PlanError, PlannerError
+from .interference import interference_graph, live_peak
+from .plan import Plan, PlannedBuffer, Provenance
+from .problem import PlanningProblem, pad_stride
+from .settings import BufferSettings, ComponentLayout, LocalSizes, Phase, SliceIndices
+from .solve import PLANNERS, solve
+
+__all__ = [
+    "Buffer", "BufferSettings", "ComponentLayout", "ConfigurationError", "DeviceModel", "InfeasibleError",
+    "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
+    "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "SliceIndices", "get_device",
+    "interference_graph", "live_peak", "pad_stride", "query_live_device", "solve",
+]

@@ -1,0 +1,179 @@
+"""Buffers: the per-thread working arrays the planner places.
+
+A Buffer is a frozen value. Inside a problem its name is qualified
+(``component.buffer``) and its lifetime is integer intervals; inside a
+component's BufferSettings the lifetime may instead name the component's
+phases, ``(("first_phase", "last_phase"),)`` inclusive, which the settings
+translate when they build a problem.
+"""
+
+import enum
+import math
+import re
+from dataclasses import dataclass, field
+
+from .errors import ConfigurationError
+from .lifetimes import normalize
+
+PRECISIONS = {"float16": 2, "float32": 4, "float64": 8}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+class Location(enum.Enum):
+    """Where a buffer is asked to live: pinned local, pinned shared, or planner's choice."""
+
+    LOCAL = "local"
+    SHARED = "shared"
+    AUTO = "auto"
+
+
+class Placement(enum.Enum):
+    """Where the planner put a buffer."""
+
+    SHARED = "shared"
+    LOCAL = "local"
+    PERSISTENT_LOCAL = "persistent_local"
+
+
+def parse_enum(kind, value, what):
+    """Return ``kind(value)`` or raise a ConfigurationError listing the choices."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in kind)
+        raise ConfigurationError(f"{what}: unknown value {value!r}; expected one of {choices}") from None
+
+
+def itemsize(precision, what="precision"):
+    """Bytes per element of a precision name."""
+    if precision not in PRECISIONS:
+        choices = ", ".join(repr(p) for p in PRECISIONS)
+        raise ConfigurationError(f"{what}: unknown precision {precision!r}; expected one of {choices}")
+    return PRECISIONS[precision]
+
+
+def _check_count(value, what, minimum=0):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigurationError(f"{what}: expected an integer >= {minimum}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One per-thread working array.
+
+    Parameters
+    ----------
+    name : str
+        Identifier, unique inside its component (qualified ``a.b`` in a problem).
+    size_elems : int
+        Size in elements of the precision; 0 is legal and costs nothing.
+    location : Location
+        ``LOCAL`` or ``SHARED`` pin the placement; ``AUTO`` lets the planner decide.
+    persistent : bool
+        Alive on the whole timeline (survives from one step to the next).
+    lifetime : tuple of (int, int) or tuple of (str, str)
+        Half-open program-point intervals, or inclusive phase-name pairs
+        inside a component. Ignored (whole timeline) for persistent buffers.
+    weight : float
+        Accesses per step; the placement objective prefers heavy buffers in shared.
+    precision : str or None
+        Element type; None means the problem's precision.
+    view_of : str or None
+        Name of the buffer whose data this one views; a view is never planned.
+    view_offset_elems : int
+        Offset of the view inside its parent, in elements.
+    """
+
+    name: str
+    size_elems: int
+    location: Location = Location.AUTO
+    persistent: bool = False
+    lifetime: tuple = ()
+    weight: float = 1.0
+    precision: str = None
+    view_of: str = None
+    view_offset_elems: int = 0
+
+    def __post_init__(self):
+        what = f"buffer {self.name!r}"
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ConfigurationError(
+                f"buffer name {self.name!r}: expected identifiers joined by '.', like 'dirk.stage_increment'")
+        _check_count(self.size_elems, f"{what} size")
+        object.__setattr__(self, "location", parse_enum(Location, self.location, f"{what} location"))
+        if not isinstance(self.persistent, bool):
+            raise ConfigurationError(f"{what} persistent: expected true or false, got {self.persistent!r}")
+        weight = self.weight
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+            raise ConfigurationError(f"{what} weight: expected a finite number >= 0, got {weight!r}")
+        object.__setattr__(self, "weight", float(weight))
+        if self.precision is not None:
+            itemsize(self.precision, f"{what} precision")
+        if self.view_of is not None:
+            if not isinstance(self.view_of, str) or not _NAME.match(self.view_of):
+                raise ConfigurationError(f"{what} view_of: expected a buffer name, got {self.view_of!r}")
+            _check_count(self.view_offset_elems, f"{what} view offset")
+        elif self.view_offset_elems != 0:
+            raise ConfigurationError(f"{what}: view offset {self.view_offset_elems} given without view_of")
+        object.__setattr__(self, "lifetime", self._lifetime(what))
+
+    def _lifetime(self, what):
+        raw = tuple(tuple(iv) if isinstance(iv, list) else iv for iv in self.lifetime)
+        if self.persistent or self.view_of is not None:
+            return () if self.persistent else raw
+        if not raw:
+            raise ConfigurationError(
+                f"{what} lifetime: empty; give at least one [start, end) interval or mark it persistent")
+        if all(isinstance(iv, tuple) and len(iv) == 2 and all(isinstance(x, str) for x in iv) for iv in raw):
+            return raw
+        return normalize(raw, f"{what} lifetime")
+
+    @property
+    def is_view(self):
+        return self.view_of is not None
+
+    @property
+    def has_phase_lifetime(self):
+        return bool(self.lifetime) and isinstance(self.lifetime[0][0], str)
+
+    def renamed(self, name, lifetime, view_of=None):
+        """A copy with a qualified name and integer lifetime (used when embedding)."""
+        return Buffer(name, self.size_elems, self.location, self.persistent, lifetime, self.weight,
+                      self.precision, view_of, self.view_offset_elems)
+
+    def to_json(self):
+        data = {"name": self.name, "size": self.size_elems, "location": self.location.value,
+                "persistent": self.persistent, "lifetime": [list(iv) for iv in self.lifetime],
+                "weight": self.weight}
+        if self.precision is not None:
+            data["precision"] = self.precision
+        if self.view_of is not None:
+            data["view_of"] = self.view_of
+            data["view_offset"] = self.view_offset_elems
+        return data
+
+    @classmethod
+    def from_json(cls, data, index=0):
+        """Build from the JSON form; unknown keys and missing keys are errors."""
+        where = f"buffers[{index}]"
+        if not isinstance(data, dict):
+            raise ConfigurationError(f"{where}: expected an object, got {type(data).__name__}")
+        allowed = {"name", "size", "location", "persistent", "lifetime", "weight", "precision",
+                   "view_of", "view_offset"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        for key in ("name", "size"):
+            if key not in data:
+                raise ConfigurationError(f"{where}: missing required key {key!r}")
+        lifetime = data.get("lifetime", [])
+        if not isinstance(lifetime, list):
+            raise ConfigurationError(f"{where} lifetime: expected a list of [start, end] pairs, got {lifetime!r}")
+        if any(isinstance(x, str) for iv in lifetime if isinstance(iv, list) for x in iv):
+            raise ConfigurationError(f"{where} lifetime: expected integer program points, got {lifetime!r}")
+        return cls(name=data["name"], size_elems=data["size"], location=data.get("location", "auto"),
+                   persistent=data.get("persistent", False), lifetime=tuple(lifetime),
+                   weight=data.get("weight", 1.0), precision=data.get("precision"),
+                   view_of=data.get("view_of"), view_offset_elems=data.get("view_offset", 0))

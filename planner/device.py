@@ -1,0 +1,192 @@
+"""Device models: the per-SM limits that decide occupancy and the shared budget.
+
+Preset values come from NVIDIA's CUDA C++ Programming Guide, "Technical
+Specifications per Compute Capability" (threads, blocks, registers and shared
+memory per SM and per block, the 1 KB the runtime reserves per block from
+compute capability 8.0 on), and from the CUDA Occupancy Calculator's
+allocation granularities (registers in units of 256 per warp, warps in groups
+of 4, shared memory in units of 128 bytes from 8.0 on and 256 bytes on 7.x).
+SM counts are the product datasheets' (H100 SXM5: 132).
+"""
+
+from dataclasses import asdict, dataclass, fields
+
+from .errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class DeviceModel:
+    """Limits of one GPU model that occupancy and the shared budget need.
+
+    All memory sizes are bytes.
+    """
+
+    name: str
+    compute_capability: tuple
+    multiprocessors: int
+    max_threads_per_sm: int
+    max_blocks_per_sm: int
+    max_threads_per_block: int
+    registers_per_sm: int
+    max_registers_per_thread: int
+    register_alloc_unit: int
+    warp_alloc_granularity: int
+    shared_bytes_per_sm: int
+    max_shared_bytes_per_block: int
+    reserved_shared_bytes_per_block: int
+    shared_alloc_unit_bytes: int
+    warp_size: int = 32
+
+    def __post_init__(self):
+        cc = self.compute_capability
+        if isinstance(cc, list):
+            cc = tuple(cc)
+            object.__setattr__(self, "compute_capability", cc)
+        if not (isinstance(cc, tuple) and len(cc) == 2 and all(isinstance(v, int) for v in cc)):
+            raise ConfigurationError(f"device compute_capability: expected [major, minor], got {cc!r}")
+        for f in fields(self):
+            if f.name in ("name", "compute_capability"):
+                continue
+            value = getattr(self, f.name)
+            minimum = 0 if f.name == "reserved_shared_bytes_per_block" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigurationError(
+                    f"device {f.name}: expected an integer >= {minimum}, got {value!r}")
+
+    def to_json(self):
+        data = asdict(self)
+        data["compute_capability"] = list(self.compute_capability)
+        return data
+
+    @classmethod
+    def from_json(cls, data):
+        """Build a model from a preset name or a dict of limits."""
+        if isinstance(data, str):
+            return get_device(data)
+        if not isinstance(data, dict):
+            raise ConfigurationError(f"device: expected a preset name or an object of limits, got {data!r}")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name != "warp_size")
+        if unknown:
+            raise ConfigurationError(f"device: unknown key(s) {unknown}; allowed: {sorted(names)}")
+        if missing:
+            raise ConfigurationError(f"device: missing key(s) {missing}")
+        return cls(**data)
+
+    def occupancy(self, block_size, registers_per_thread=32, shared_bytes_per_block=0):
+        """Resident blocks per SM and the fraction of the SM's threads they keep busy.
+
+        Returns
+        -------
+        Occupancy
+            ``blocks_per_sm``, ``occupancy`` (0..1) and the limiting resource.
+        """
+        check_block_size(block_size, self)
+        if registers_per_thread > self.max_registers_per_thread or registers_per_thread < 1:
+            raise ConfigurationError(
+                f"registers_per_thread: expected 1..{self.max_registers_per_thread}, got {registers_per_thread}")
+        warps = -(-block_size // self.warp_size)
+        limits = {
+            "blocks": self.max_blocks_per_sm,
+            "threads": self.max_threads_per_sm // (warps * self.warp_size),
+        }
+        regs_per_warp = _round_up(registers_per_thread * self.warp_size, self.register_alloc_unit)
+        warps_by_regs = self.registers_per_sm // regs_per_warp
+        warps_by_regs -= warps_by_regs % self.warp_alloc_granularity
+        limits["registers"] = warps_by_regs // warps
+        smem = self.block_shared_footprint(shared_bytes_per_block)
+        if shared_bytes_per_block > self.max_shared_bytes_per_block:
+            limits["shared"] = 0
+        else:
+            limits["shared"] = self.shared_bytes_per_sm // smem
+        limiter = min(limits, key=lambda k: (limits[k], k))
+        blocks = limits[limiter]
+        fraction = blocks * warps * self.warp_size / self.max_threads_per_sm
+        return Occupancy(blocks_per_sm=blocks, occupancy=fraction, limited_by=limiter)
+
+    def block_shared_footprint(self, shared_bytes_per_block):
+        """Bytes of the SM's shared memory one block takes, reserve and rounding included."""
+        return _round_up(shared_bytes_per_block + self.reserved_shared_bytes_per_block,
+                         self.shared_alloc_unit_bytes)
+
+    def shared_budget_bytes(self, min_blocks_per_sm=1):
+        """Largest dynamic shared memory per block that keeps ``min_blocks_per_sm`` resident."""
+        if isinstance(min_blocks_per_sm, bool) or not isinstance(min_blocks_per_sm, int) or min_blocks_per_sm < 1:
+            raise ConfigurationError(f"min_blocks_per_sm: expected an integer >= 1, got {min_blocks_per_sm!r}")
+        per_block = self.shared_bytes_per_sm // min_blocks_per_sm
+        per_block -= per_block % self.shared_alloc_unit_bytes
+        per_block -= self.reserved_shared_bytes_per_block
+        return max(0, min(per_block, self.max_shared_bytes_per_block))
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    blocks_per_sm: int
+    occupancy: float
+    limited_by: str
+
+
+def _round_up(value, unit):
+    return -(-value // unit) * unit
+
+
+def check_block_size(block_size, device):
+    if isinstance(block_size, bool) or not isinstance(block_size, int) or not (
+            1 <= block_size <= device.max_threads_per_block):
+        raise ConfigurationError(
+            f"block_size: expected an integer in 1..{device.max_threads_per_block}, got {block_size!r}")
+
+
+_KB = 1024
+PRESETS = {
+    "h100": DeviceModel("h100", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
+                        228 * _KB, 227 * _KB, 1 * _KB, 128),
+    "a100": DeviceModel("a100", (8, 0), 108, 2048, 32, 1024, 65536, 255, 256, 4,
+                        164 * _KB, 163 * _KB, 1 * _KB, 128),
+    "rtx4090": DeviceModel("rtx4090", (8, 9), 128, 1536, 24, 1024, 65536, 255, 256, 4,
+                           100 * _KB, 99 * _KB, 1 * _KB, 128),
+    "v100": DeviceModel("v100", (7, 0), 80, 2048, 32, 1024, 65536, 255, 256, 4,
+                        96 * _KB, 96 * _KB, 0, 256),
+}
+
+
+def get_device(name):
+    """Return the preset DeviceModel called ``name`` (case-insensitive)."""
+    if isinstance(name, DeviceModel):
+        return name
+    key = name.lower() if isinstance(name, str) else name
+    if key not in PRESETS:
+        raise ConfigurationError(f"device: unknown preset {name!r}; expected one of {sorted(PRESETS)}")
+    return PRESETS[key]
+
+
+def query_live_device():
+    """Model the GPU Numba sees now, or None without a usable CUDA driver.
+
+    Imports Numba lazily: the planner itself never needs it.
+    """
+    try:
+        from numba import cuda
+        if not cuda.is_available():
+            return None
+        dev = cuda.get_current_device()
+        cc = tuple(dev.compute_capability)
+    except Exception:  # no numba, no driver, or the simulator
+        return None
+    base = {(9, 0): "h100", (8, 0): "a100", (8, 9): "rtx4090", (7, 0): "v100"}.get(cc, "h100")
+    preset = asdict(PRESETS[base])
+    attrs = {"multiprocessors": "MULTIPROCESSOR_COUNT",
+             "max_threads_per_sm": "MAX_THREADS_PER_MULTIPROCESSOR",
+             "max_threads_per_block": "MAX_THREADS_PER_BLOCK",
+             "registers_per_sm": "MAX_REGISTERS_PER_MULTIPROCESSOR",
+             "shared_bytes_per_sm": "MAX_SHARED_MEMORY_PER_MULTIPROCESSOR",
+             "max_shared_bytes_per_block": "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN"}
+    for key, attr in attrs.items():
+        try:
+            preset[key] = int(getattr(dev, attr))
+        except Exception:
+            pass
+    preset["name"] = str(dev.name.decode() if isinstance(dev.name, bytes) else dev.name)
+    preset["compute_capability"] = cc
+    return DeviceModel(**preset)

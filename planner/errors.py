@@ -1,0 +1,29 @@
+"""Exceptions of the planner package.
+
+Every error a user can cause is one of these, with a message that names the
+offending value, what was expected, and where possible a remedy.
+"""
+
+
+class PlannerError(Exception):
+    """Root of every error raised by the planner."""
+
+
+class ConfigurationError(PlannerError, ValueError):
+    """An argument, a buffer declaration or a problem file is invalid."""
+
+
+class InfeasibleError(PlannerError):
+    """The pinned buffers cannot fit the shared-memory budget."""
+
+
+class PlanError(PlannerError):
+    """A Plan breaks one of the rules that ``Plan.verify`` checks.
+
+    ``rule`` names the rule (for example ``"no-overlap"``) so that callers
+    and the CLI can report which rule failed.
+    """
+
+    def __init__(self, rule, message):
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule

@@ -1,0 +1,250 @@
+"""Plan: the solved, immutable, independently verified layout."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .buffers import Location, Placement, parse_enum
+from .errors import ConfigurationError, PlanError
+from .lifetimes import intersects
+from .problem import pad_stride
+
+
+@dataclass(frozen=True)
+class PlannedBuffer:
+    """Where one buffer lives: placement, offset (elements) in its region, or None for local."""
+
+    name: str
+    size_elems: int
+    placement: Placement
+    offset_elems: int
+    lifetime: tuple
+    view_of: str = None
+
+    def to_json(self):
+        data = {"name": self.name, "size": self.size_elems, "placement": self.placement.value,
+                "offset": self.offset_elems, "lifetime": [list(iv) for iv in self.lifetime]}
+        if self.view_of is not None:
+            data["view_of"] = self.view_of
+        return data
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a plan was made: planner, solver status, objective, lower bound, time, input hash."""
+
+    planner: str
+    status: str
+    objective_value: float
+    lower_bound: int
+    solve_seconds: float
+    input_hash: str
+
+    def to_json(self):
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Per-buffer placements and offsets with the totals a kernel launch needs.
+
+    ``shared_elements`` is the per-thread peak, ``shared_stride`` the padded
+    per-thread stride, ``shared_bytes_per_block`` the launch's dynamic shared
+    memory, ``local_elements`` the per-thread local elements (non-persistent),
+    ``persistent_local_elements`` the size of the persistent-local array.
+    """
+
+    buffers: tuple
+    precision: str
+    block_size: int
+    shared_elements: int
+    shared_stride: int
+    shared_bytes_per_block: int
+    local_elements: int
+    persistent_local_elements: int
+    provenance: Provenance
+
+    def by_name(self):
+        return {b.name: b for b in self.buffers}
+
+    def to_json(self):
+        return {"precision": self.precision, "block_size": self.block_size,
+                "buffers": [b.to_json() for b in self.buffers],
+                "totals": {"shared_elements": self.shared_elements, "shared_stride": self.shared_stride,
+                           "shared_bytes_per_block": self.shared_bytes_per_block,
+                           "local_elements": self.local_elements,
+                           "persistent_local_elements": self.persistent_local_elements},
+                "provenance": self.provenance.to_json()}
+
+    @property
+    def digest(self):
+        """SHA-256 of the canonical JSON without timing: kernel builders memoise on it."""
+        data = self.to_json()
+        data["provenance"] = {k: v for k, v in data["provenance"].items() if k != "solve_seconds"}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, data):
+        try:
+            totals = data["totals"]
+            prov = data["provenance"]
+            buffers = tuple(PlannedBuffer(
+                name=b["name"], size_elems=b["size"],
+                placement=parse_enum(Placement, b["placement"], f"plan buffer {b.get('name')!r} placement"),
+                offset_elems=b["offset"], lifetime=tuple(tuple(iv) for iv in b["lifetime"]),
+                view_of=b.get("view_of")) for b in data["buffers"])
+            return cls(buffers=buffers, precision=data["precision"], block_size=data["block_size"],
+                       shared_elements=totals["shared_elements"], shared_stride=totals["shared_stride"],
+                       shared_bytes_per_block=totals["shared_bytes_per_block"],
+                       local_elements=totals["local_elements"],
+                       persistent_local_elements=totals["persistent_local_elements"],
+                       provenance=Provenance(**prov))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ConfigurationError(f"plan: malformed plan JSON ({type(exc).__name__}: {exc})") from None
+
+    def summary(self):
+        p = self.provenance
+        return (f"{p.planner} {p.status}: shared {self.shared_elements} elems/thread "
+                f"(lower bound {p.lower_bound}, stride {self.shared_stride}, "
+                f"{self.shared_bytes_per_block} B/block), local {self.local_elements}, "
+                f"persistent local {self.persistent_local_elements}, {p.solve_seconds:.3f} s")
+
+    # -- verification --------------------------------------------------
+    def verify(self, problem):
+        """Re-check the plan against ``problem`` without trusting any solver.
+
+        Raises
+        ------
+        PlanError
+            With ``rule`` one of: problem-mismatch, size, pin, placement, bounds,
+            no-overlap, totals, budget, view.
+        """
+        declared = problem.by_name()
+        planned = self.by_name()
+        if set(declared) != set(planned) or len(planned) != len(self.buffers):
+            missing = sorted(set(declared) - set(planned))
+            extra = sorted(set(planned) - set(declared))
+            raise PlanError("problem-mismatch", f"buffers missing from plan {missing}, unknown {extra}")
+        if (self.precision, self.block_size) != (problem.precision, problem.block_size):
+            raise PlanError("problem-mismatch",
+                            f"plan is for {self.precision}/block {self.block_size}, problem is "
+                            f"{problem.precision}/block {problem.block_size}")
+        for name, b in declared.items():
+            p = planned[name]
+            if p.size_elems != b.size_elems:
+                raise PlanError("size", f"{name}: plan size {p.size_elems} != declared {b.size_elems}")
+            if b.is_view:
+                continue
+            if b.location is Location.SHARED and p.placement is not Placement.SHARED:
+                raise PlanError("pin", f"{name} is pinned shared but placed {p.placement.value}")
+            if b.location is Location.LOCAL and p.placement is Placement.SHARED:
+                raise PlanError("pin", f"{name} is pinned local but placed shared")
+            if p.placement is Placement.SHARED and not problem.shareable(b):
+                raise PlanError("pin", f"{name} has precision {b.precision}, cannot share {problem.precision} memory")
+            want_persistent = b.persistent and p.placement is not Placement.SHARED
+            if want_persistent != (p.placement is Placement.PERSISTENT_LOCAL):
+                raise PlanError("placement", f"{name}: persistent={b.persistent} but placed {p.placement.value}")
+            if tuple(p.lifetime) != tuple(problem.lifetime_of(b)):
+                raise PlanError("problem-mismatch", f"{name}: plan lifetime {p.lifetime} != {problem.lifetime_of(b)}")
+        self._verify_regions(problem, declared, planned)
+        self._verify_views(declared, planned)
+
+    def _verify_regions(self, problem, declared, planned):
+        regions = {Placement.SHARED: self.shared_elements,
+                   Placement.PERSISTENT_LOCAL: self.persistent_local_elements}
+        local = 0
+        for name, p in planned.items():
+            if declared[name].is_view:
+                continue
+            if p.placement is Placement.LOCAL:
+                if p.offset_elems is not None:
+                    raise PlanError("bounds", f"{name} is local but has offset {p.offset_elems}")
+                local += p.size_elems
+                continue
+            end = None if p.offset_elems is None else p.offset_elems + p.size_elems
+            if end is None or p.offset_elems < 0 or end > regions[p.placement]:
+                raise PlanError("bounds", f"{name} [{p.offset_elems}, {end}) outside its "
+                                f"{p.placement.value} region of {regions[p.placement]} elements")
+        shared = [p for n, p in planned.items() if not declared[n].is_view and p.placement is Placement.SHARED
+                  and p.size_elems]
+        persistent = [p for n, p in planned.items() if not declared[n].is_view
+                      and p.placement is Placement.PERSISTENT_LOCAL and p.size_elems]
+        for group, timed in ((shared, True), (persistent, False)):
+            group = sorted(group, key=lambda p: p.offset_elems)
+            for i, a in enumerate(group):
+                for b in group[i + 1:]:
+                    if b.offset_elems >= a.offset_elems + a.size_elems:
+                        break
+                    if not timed or intersects(a.lifetime, b.lifetime):
+                        raise PlanError("no-overlap", f"{a.name} [{a.offset_elems}, {a.offset_elems + a.size_elems}) "
+                                        f"and {b.name} [{b.offset_elems}, {b.offset_elems + b.size_elems}) "
+                                        "overlap in address while both alive")
+        peak = max((p.offset_elems + p.size_elems for p in shared), default=0)
+        expect = {"shared_elements": peak, "shared_stride": pad_stride(peak),
+                  "shared_bytes_per_block": pad_stride(peak) * self.block_size * problem.itemsize,
+                  "local_elements": local}
+        for key, value in expect.items():
+            if getattr(self, key) != value:
+                raise PlanError("totals", f"{key} is {getattr(self, key)}, the buffers give {value}")
+        if self.shared_elements > problem.capacity_elems:
+            raise PlanError("budget", f"{self.shared_elements} shared elements per thread exceed the "
+                            f"capacity of {problem.capacity_elems}")
+
+    def _verify_views(self, declared, planned):
+        for name, b in declared.items():
+            if not b.is_view:
+                continue
+            p, parent = planned[name], planned[b.view_of]
+            if p.placement is not parent.placement or p.view_of != b.view_of:
+                raise PlanError("view", f"{name} is placed {p.placement.value}, its parent {parent.name} "
+                                f"{parent.placement.value}")
+            if parent.offset_elems is None:
+                ok = p.offset_elems is None
+            else:
+                ok = p.offset_elems == parent.offset_elems + b.view_offset_elems
+            if not ok or b.view_offset_elems + b.size_elems > parent.size_elems:
+                raise PlanError("view", f"{name} at offset {p.offset_elems} is not inside {parent.name} "
+                                f"at offset {b.view_offset_elems}")
+
+
+def build_plan(problem, shared_offsets, provenance_fields):
+    """Assemble and verify a Plan from the shared offsets a planner chose.
+
+    ``shared_offsets`` maps the names of buffers placed in shared memory to
+    their offsets; every other planned buffer goes local or, when persistent,
+    to the persistent-local array (packed in declaration order).
+    """
+    from .interference import live_peak
+
+    entries, persistent_end, local = {}, 0, 0
+    for b in problem.planned:
+        lifetime = problem.lifetime_of(b)
+        if b.name in shared_offsets:
+            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.SHARED, shared_offsets[b.name], lifetime)
+        elif b.persistent:
+            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.PERSISTENT_LOCAL, persistent_end, lifetime)
+            persistent_end += b.size_elems
+        else:
+            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.LOCAL, None, lifetime)
+            local += b.size_elems
+    buffers = []
+    for b in problem.buffers:
+        if b.is_view:
+            parent = entries[b.view_of]
+            offset = None if parent.offset_elems is None else parent.offset_elems + b.view_offset_elems
+            buffers.append(PlannedBuffer(b.name, b.size_elems, parent.placement, offset, parent.lifetime, b.view_of))
+        else:
+            buffers.append(entries[b.name])
+    peak = max((off + problem.by_name()[n].size_elems for n, off in shared_offsets.items()), default=0)
+    stride = pad_stride(peak)
+    fields = dict(provenance_fields)
+    fields.setdefault("lower_bound", live_peak(problem, shared_offsets))
+    fields.setdefault("objective_value", float(peak))
+    fields["input_hash"] = problem.digest
+    plan = Plan(buffers=tuple(buffers), precision=problem.precision, block_size=problem.block_size,
+                shared_elements=peak, shared_stride=stride,
+                shared_bytes_per_block=stride * problem.block_size * problem.itemsize,
+                local_elements=local, persistent_local_elements=persistent_end,
+                provenance=Provenance(**fields))
+    plan.verify(problem)
+    return plan

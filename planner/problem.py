@@ -1,0 +1,172 @@
+"""PlanningProblem: the flat set of buffers the planners place, with its JSON form."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .buffers import Buffer, Location, itemsize
+from .device import DeviceModel, check_block_size, get_device
+from .errors import ConfigurationError
+from .lifetimes import span
+
+OBJECTIVES = ("min-shared", "auto")
+_KEYS = {"precision", "block_size", "device", "objective", "buffers", "min_blocks_per_sm", "shared_capacity"}
+
+
+def pad_stride(elems):
+    """Per-thread stride for ``elems`` shared elements: odd, so a warp reading the
+    same element index of consecutive threads' regions hits 32 different banks
+    (gcd(stride, 32) = 1; an even stride S is gcd(S, 32)-way conflicted)."""
+    return elems + 1 if elems % 2 == 0 and elems > 0 else elems
+
+
+@dataclass(frozen=True)
+class PlanningProblem:
+    """Buffers with integer lifetimes and the limits they are planned under.
+
+    Parameters
+    ----------
+    buffers : tuple of Buffer
+        Qualified, unique names; integer lifetimes; views name a planned buffer.
+    precision : str
+        Element type of shared memory ("float32", "float64", "float16").
+    block_size : int
+        Threads per block; every thread gets its own shared region.
+    device : DeviceModel or str
+        Device preset name or model, for the shared budget and occupancy.
+    objective : str
+        "min-shared" (default) or "auto" (throughput model; placements as min-shared for now).
+    min_blocks_per_sm : int
+        Resident blocks per SM the shared budget must keep possible.
+    shared_capacity : int or None
+        Per-thread shared elements allowed; None derives it from the device.
+    """
+
+    buffers: tuple
+    precision: str = "float32"
+    block_size: int = 128
+    device: DeviceModel = "h100"
+    objective: str = "min-shared"
+    min_blocks_per_sm: int = 1
+    shared_capacity: int = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "device", DeviceModel.from_json(self.device)
+                           if not isinstance(self.device, DeviceModel) else self.device)
+        itemsize(self.precision)
+        check_block_size(self.block_size, self.device)
+        if self.objective not in OBJECTIVES:
+            raise ConfigurationError(f"objective: unknown value {self.objective!r}; expected one of {OBJECTIVES}")
+        self.device.shared_budget_bytes(self.min_blocks_per_sm)
+        if self.shared_capacity is not None and (
+                isinstance(self.shared_capacity, bool) or not isinstance(self.shared_capacity, int)
+                or self.shared_capacity < 0):
+            raise ConfigurationError(
+                f"shared_capacity: expected an integer >= 0 (elements per thread), got {self.shared_capacity!r}")
+        buffers = tuple(self.buffers)
+        object.__setattr__(self, "buffers", buffers)
+        seen = {}
+        for b in buffers:
+            if not isinstance(b, Buffer):
+                raise ConfigurationError(f"buffers: expected Buffer objects, got {type(b).__name__}")
+            if b.name in seen:
+                raise ConfigurationError(f"buffers: duplicate name {b.name!r}; names must be unique")
+            if b.has_phase_lifetime:
+                raise ConfigurationError(
+                    f"buffer {b.name!r}: lifetime names phases {b.lifetime!r}; a problem needs integer "
+                    "program points (build problems from BufferSettings.to_problem)")
+            seen[b.name] = b
+        for b in buffers:
+            if b.is_view:
+                parent = seen.get(b.view_of)
+                if parent is None or parent.is_view:
+                    raise ConfigurationError(
+                        f"buffer {b.name!r}: view_of {b.view_of!r} is not a planned buffer of this problem")
+                if b.view_offset_elems + b.size_elems > parent.size_elems:
+                    raise ConfigurationError(
+                        f"buffer {b.name!r}: view [{b.view_offset_elems}, {b.view_offset_elems + b.size_elems}) "
+                        f"lies outside its parent {parent.name!r} of size {parent.size_elems}")
+
+    # -- derived facts -------------------------------------------------
+    @property
+    def itemsize(self):
+        return itemsize(self.precision)
+
+    @property
+    def planned(self):
+        """Buffers the planners place (views excluded)."""
+        return tuple(b for b in self.buffers if not b.is_view)
+
+    @property
+    def horizon(self):
+        """End of the timeline: the last program point any lifetime reaches."""
+        return span([b.lifetime for b in self.planned if not b.persistent])[1]
+
+    def lifetime_of(self, buffer):
+        """Integer lifetime with persistent buffers stretched over the whole timeline."""
+        return ((0, self.horizon),) if buffer.persistent else buffer.lifetime
+
+    def shareable(self, buffer):
+        """Whether a buffer may go to shared memory (its precision is the problem's)."""
+        return buffer.location is not Location.LOCAL and buffer.precision in (None, self.precision)
+
+    @property
+    def shared_budget_bytes(self):
+        return self.device.shared_budget_bytes(self.min_blocks_per_sm)
+
+    @property
+    def capacity_elems(self):
+        """Most per-thread shared elements a plan may use, stride padding included."""
+        if self.shared_capacity is not None:
+            return self.shared_capacity
+        per_thread = self.shared_budget_bytes // (self.block_size * self.itemsize)
+        return per_thread if per_thread % 2 == 1 or per_thread == 0 else per_thread - 1
+
+    def by_name(self):
+        return {b.name: b for b in self.buffers}
+
+    # -- JSON ----------------------------------------------------------
+    def to_json(self):
+        data = {"precision": self.precision, "block_size": self.block_size,
+                "device": self.device.name if self.device == _preset_or_none(self.device.name)
+                else self.device.to_json(),
+                "objective": self.objective, "min_blocks_per_sm": self.min_blocks_per_sm,
+                "buffers": [b.to_json() for b in self.buffers]}
+        if self.shared_capacity is not None:
+            data["shared_capacity"] = self.shared_capacity
+        return data
+
+    @classmethod
+    def from_json(cls, data):
+        if not isinstance(data, dict):
+            raise ConfigurationError(f"problem: expected a JSON object, got {type(data).__name__}")
+        unknown = sorted(set(data) - _KEYS)
+        if unknown:
+            raise ConfigurationError(f"problem: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
+        if "buffers" not in data or not isinstance(data["buffers"], list):
+            raise ConfigurationError("problem: 'buffers' must be a list of buffer objects")
+        buffers = tuple(Buffer.from_json(b, i) for i, b in enumerate(data["buffers"]))
+        kwargs = {k: data[k] for k in _KEYS - {"buffers"} if k in data}
+        return cls(buffers=buffers, **kwargs)
+
+    def canonical_json(self):
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def digest(self):
+        """SHA-256 of the canonical JSON: the input hash recorded in a Plan."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def replace(self, **changes):
+        fields = dict(buffers=self.buffers, precision=self.precision, block_size=self.block_size,
+                      device=self.device, objective=self.objective,
+                      min_blocks_per_sm=self.min_blocks_per_sm, shared_capacity=self.shared_capacity)
+        fields.update(changes)
+        return PlanningProblem(**fields)
+
+
+def _preset_or_none(name):
+    try:
+        return get_device(name)
+    except ConfigurationError:
+        return None
