@@ -1,0 +1,99 @@
+"""Drivers: time-dependent forcing given as samples, interpolated linearly.
+
+Drivers are shared by all trajectories of a batch: ``times`` (M,) strictly
+increasing float64 sample times and ``values`` (M, n_drivers).  Between samples
+the value is interpolated linearly; outside ``[times[0], times[-1]]`` it is
+held at the end value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda
+
+from .errors import ConfigurationError, describe
+
+__all__ = ["make_driver_evaluator", "validate_drivers"]
+
+
+def make_driver_evaluator(n_drivers):
+    """Return ``evaluate(t, times, values, out)`` writing the drivers at ``t`` into ``out``.
+
+    A binary search finds the sample interval: ``log2(M)`` reads per call.
+    Without drivers it is a no-op.
+    """
+    if n_drivers == 0:
+        @cuda.jit(device=True, inline="always")
+        def no_drivers(t, times, values, out):
+            pass
+
+        return no_drivers
+
+    @cuda.jit(device=True)
+    def evaluate(t, times, values, out):
+        m = times.shape[0]
+        if t <= times[0]:
+            for d in range(n_drivers):
+                out[d] = values[0, d]
+            return
+        if t >= times[m - 1]:
+            for d in range(n_drivers):
+                out[d] = values[m - 1, d]
+            return
+        lo = 0
+        hi = m - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if times[mid] <= t:
+                lo = mid
+            else:
+                hi = mid
+        w = (t - times[lo]) / (times[hi] - times[lo])
+        for d in range(n_drivers):
+            out[d] = values[lo, d] + w * (values[hi, d] - values[lo, d])
+
+    return evaluate
+
+
+def validate_drivers(drivers, n_drivers, dtype):
+    """Check ``drivers`` against the system; return ``(times, values)`` host arrays.
+
+    ``drivers`` is ``(times, values)`` or ``{"times": ..., "values": ...}``;
+    None is only allowed for systems without drivers (a one-sample dummy is
+    returned so the kernel always gets arrays).
+    """
+    if drivers is None:
+        if n_drivers:
+            raise ConfigurationError(
+                f"drivers: the system has {n_drivers} driver(s); pass drivers=(times, values) "
+                f"with values of shape (M, {n_drivers})"
+            )
+        return np.zeros(1), np.zeros((1, 1), dtype=dtype)
+    if not n_drivers:
+        raise ConfigurationError(
+            "drivers: the system declares n_drivers=0 and takes no drivers; got "
+            f"{describe(drivers)}"
+        )
+    if isinstance(drivers, dict):
+        if set(drivers) != {"times", "values"}:
+            raise ConfigurationError(f"drivers: expected keys 'times' and 'values'; got {sorted(drivers)}")
+        times, values = drivers["times"], drivers["values"]
+    elif isinstance(drivers, (tuple, list)) and len(drivers) == 2:
+        times, values = drivers
+    else:
+        raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
+    times = np.asarray(times, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1 and n_drivers == 1:
+        values = values[:, None]
+    if times.ndim != 1 or times.size < 2:
+        raise ConfigurationError(f"drivers: times must be 1-D with >= 2 samples; got {describe(times)}")
+    if values.shape != (times.size, n_drivers):
+        raise ConfigurationError(
+            f"drivers: values must have shape ({times.size}, {n_drivers}); got {values.shape}"
+        )
+    if not (np.all(np.isfinite(times)) and np.all(np.isfinite(values))):
+        raise ConfigurationError("drivers: times and values must be finite; found inf or nan")
+    if np.any(np.diff(times) <= 0):
+        raise ConfigurationError("drivers: times must be strictly increasing")
+    return times, values.astype(dtype)

@@ -1,0 +1,280 @@
+"""ODE systems: a Python right-hand side compiled as a CUDA device function.
+
+Contract of a right-hand side (checked on construction)::
+
+    rhs(t, y, p, dydt)          # n_drivers == 0
+    rhs(t, y, p, u, dydt)       # n_drivers > 0: u holds the drivers at time t
+
+``t`` is a float64 scalar, ``y`` (n_states), ``p`` (n_params), ``u``
+(n_drivers) and ``dydt`` (n_states) are 1-D arrays of the working precision;
+the function writes ``dydt`` and returns nothing.  It must be compilable by
+Numba CUDA (no Python objects, no exceptions).  Observables follow the same
+contract with ``obs`` (n_observables) in place of ``dydt``.  The functions
+also run unchanged on NumPy arrays, which is how :meth:`ODESystem.host_rhs`
+feeds SciPy references.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+from numba import cuda
+
+from .errors import ConfigurationError, describe
+
+__all__ = ["ODESystem", "lorenz", "van_der_pol", "oscillator_chain"]
+
+
+def _count(value, what, minimum):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigurationError(f"{what} must be an integer >= {minimum}; got {describe(value)}")
+    return int(value)
+
+
+def _arity(func, what, expected, names):
+    if not callable(func):
+        raise ConfigurationError(f"{what} must be a callable {what}({', '.join(names)}); got {describe(func)}")
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) != expected or any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise ConfigurationError(
+            f"{what} must take {expected} arguments ({', '.join(names)}); "
+            f"got a function of {len(positional)} positional arguments"
+        )
+
+
+class ODESystem:
+    """An ODE system ``dy/dt = f(t, y, p[, u])`` for batch integration.
+
+    Parameters
+    ----------
+    rhs : callable
+        ``rhs(t, y, p, dydt)`` (or ``rhs(t, y, p, u, dydt)`` with drivers),
+        a plain Python function that Numba CUDA can compile.
+    n_states : int
+        Number of state variables (>= 1).
+    n_params : int, optional
+        Number of parameters per trajectory (>= 0).
+    name : str, optional
+        Name used in messages and plan summaries.
+    observables : callable, optional
+        ``observables(t, y, p, obs)`` (or with ``u``), saved beside the state.
+    n_observables : int, optional
+        Number of observables; required > 0 with ``observables``.
+    jvp : callable, optional
+        Jacobian-vector product ``jvp(t, y, p, v, out)``, kept for implicit
+        methods (explicit methods do not call it).
+    n_drivers : int, optional
+        Number of time-dependent forcing signals passed to ``rhs`` as ``u``.
+    default_params : array_like, optional
+        Parameters used when ``solve_ivp`` gets ``params=None``.
+    check : bool, optional
+        Run ``rhs`` (and ``observables``) once on test arrays now, so a
+        broken function fails here with a message naming it (default True).
+
+    Raises
+    ------
+    ConfigurationError
+        A count is not a non-negative integer, a function has the wrong
+        number of arguments, or a function fails to run or compile.
+    """
+
+    def __init__(self, rhs, n_states, n_params=0, name=None, observables=None, n_observables=0,
+                 jvp=None, n_drivers=0, default_params=None, check=True):
+        self.n_states = _count(n_states, "n_states", 1)
+        self.n_params = _count(n_params, "n_params", 0)
+        self.n_observables = _count(n_observables, "n_observables", 0)
+        self.n_drivers = _count(n_drivers, "n_drivers", 0)
+        lead = ("t", "y", "p", "u") if self.n_drivers else ("t", "y", "p")
+        _arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",))
+        if (observables is None) != (self.n_observables == 0):
+            raise ConfigurationError(
+                "observables and n_observables go together: give both (n_observables >= 1) or neither; "
+                f"got observables={describe(observables)}, n_observables={self.n_observables}"
+            )
+        if observables is not None:
+            _arity(observables, "observables", len(lead) + 1, lead + ("obs",))
+        if jvp is not None:
+            _arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"))
+        self.rhs = rhs
+        self.observables = observables
+        self.jvp = jvp
+        self.name = str(name) if name is not None else getattr(rhs, "__name__", "system")
+        if default_params is not None:
+            default_params = np.asarray(default_params, dtype=np.float64)
+            if default_params.shape != (self.n_params,) or not np.all(np.isfinite(default_params)):
+                raise ConfigurationError(
+                    f"default_params must be {self.n_params} finite numbers; got {describe(default_params)}"
+                )
+            default_params.setflags(write=False)
+        self.default_params = default_params
+        if check:
+            self._check_runs()
+
+    def __repr__(self):
+        return (f"ODESystem(name={self.name!r}, n_states={self.n_states}, n_params={self.n_params}, "
+                f"n_observables={self.n_observables}, n_drivers={self.n_drivers})")
+
+    # -- host side -------------------------------------------------------
+    def _call(self, func, t, y, p, u, out):
+        if self.n_drivers:
+            func(t, y, p, u, out)
+        else:
+            func(t, y, p, out)
+
+    def _check_runs(self):
+        y = np.linspace(0.5, 1.0, self.n_states)
+        p = np.linspace(0.5, 1.0, self.n_params)
+        u = np.linspace(0.5, 1.0, self.n_drivers)
+        checks = [("rhs", self.rhs, self.n_states)]
+        if self.observables is not None:
+            checks.append(("observables", self.observables, self.n_observables))
+        for what, func, size in checks:
+            out = np.zeros(size)
+            try:
+                self._call(func, 0.0, y, p, u, out)
+            except Exception as exc:  # noqa: BLE001 - report any failure of user code
+                raise ConfigurationError(
+                    f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
+                    f"p of {self.n_params}, out of {size} elements): {type(exc).__name__}: {exc}"
+                ) from exc
+
+    def host_rhs(self, params=None, drivers=None):
+        """Return ``f(t, y) -> dydt`` on NumPy arrays (for SciPy references).
+
+        ``drivers`` is an optional callable ``u(t) -> array`` of n_drivers.
+        """
+        p = np.asarray(self.default_params if params is None else params, dtype=np.float64)
+
+        def f(t, y):
+            out = np.zeros(self.n_states)
+            u = np.zeros(self.n_drivers) if drivers is None else np.asarray(drivers(t), dtype=np.float64)
+            self._call(self.rhs, float(t), np.asarray(y, dtype=np.float64), p, u, out)
+            return out
+
+        return f
+
+    # -- device side -----------------------------------------------------
+    @functools.cached_property
+    def device_rhs(self):
+        """Device function ``rhs(t, y, p, u, dydt)`` (``u`` ignored without drivers)."""
+        return _uniform(cuda.jit(device=True)(self.rhs), self.n_drivers > 0)
+
+    @functools.cached_property
+    def device_observables(self):
+        """Device function ``observables(t, y, p, u, obs)``; a no-op without observables."""
+        if self.observables is None:
+            @cuda.jit(device=True)
+            def none(t, y, p, u, obs):
+                pass
+
+            return none
+        return _uniform(cuda.jit(device=True)(self.observables), self.n_drivers > 0)
+
+    def check_compiles(self, precision):
+        """Compile the device functions for ``precision`` on a real GPU backend.
+
+        On the simulator this is the construction-time run check.  Raises
+        :class:`ConfigurationError` naming the function that does not compile.
+        """
+        from .backend import backend
+
+        if backend() != "cuda":
+            return
+        from numba import types
+
+        arr = types.Array(types.from_dtype(np.dtype(precision)), 1, "A")
+        sig = (types.float64, arr, arr, arr, arr)
+        for what, func in (("rhs", self.device_rhs), ("observables", self.device_observables)):
+            try:
+                cuda.compile_ptx_for_current_device(func.py_func, sig, device=True)
+            except Exception as exc:  # noqa: BLE001
+                raise ConfigurationError(
+                    f"{what} of system {self.name!r} does not compile for CUDA in {np.dtype(precision)}: "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                ) from exc
+
+
+def _uniform(device_func, has_drivers):
+    """Wrap a user device function into the uniform ``f(t, y, p, u, out)`` form."""
+    if has_drivers:
+        @cuda.jit(device=True, inline="always")
+        def with_drivers(t, y, p, u, out):
+            device_func(t, y, p, u, out)
+
+        return with_drivers
+
+    @cuda.jit(device=True, inline="always")
+    def without_drivers(t, y, p, u, out):
+        device_func(t, y, p, out)
+
+    return without_drivers
+
+
+# -- built-in systems -------------------------------------------------------
+def _lorenz_rhs(t, y, p, dydt):
+    dydt[0] = p[0] * (y[1] - y[0])
+    dydt[1] = y[0] * (p[1] - y[2]) - y[1]
+    dydt[2] = y[0] * y[1] - p[2] * y[2]
+
+
+def lorenz():
+    """The Lorenz system; parameters ``(sigma, rho, beta)``, default ``(10, 28, 8/3)``.
+
+    For ``rho < 1`` every trajectory decays to the origin; for ``1 < rho < 24.74``
+    to one of the fixed points ``(+-sqrt(beta (rho - 1)), +-sqrt(beta (rho - 1)), rho - 1)``;
+    at ``rho = 28`` it is chaotic.
+    """
+    return ODESystem(_lorenz_rhs, 3, 3, name="lorenz", default_params=(10.0, 28.0, 8.0 / 3.0))
+
+
+def _vdp_rhs(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = p[0] * (1.0 - y[0] * y[0]) * y[1] - y[0]
+
+
+def van_der_pol():
+    """The Van der Pol oscillator ``x'' = mu (1 - x^2) x' - x``; parameter ``mu`` (default 1).
+
+    Every trajectory except the origin approaches a limit cycle of amplitude about 2;
+    it is non-stiff for ``mu`` up to about 10.
+    """
+    return ODESystem(_vdp_rhs, 2, 1, name="van_der_pol", default_params=(1.0,))
+
+
+def oscillator_chain(n=4):
+    """A chain of ``n`` unit masses joined by springs, ends fixed, with damping.
+
+    States are ``(x_0..x_{n-1}, v_0..v_{n-1})``; parameters ``(k, c)`` (stiffness,
+    damping), default ``(1, 0.1)``.  The one observable is the total energy, which
+    decays monotonically when ``c > 0`` and is conserved when ``c = 0``.  The
+    size ``n`` makes it the scaling study's system.
+    """
+    n = _count(n, "n", 1)
+
+    def chain_rhs(t, y, p, dydt):
+        k = p[0]
+        c = p[1]
+        for i in range(n):
+            left = y[i - 1] if i > 0 else 0.0 * y[i]
+            right = y[i + 1] if i < n - 1 else 0.0 * y[i]
+            dydt[i] = y[n + i]
+            dydt[n + i] = k * (left - 2.0 * y[i] + right) - c * y[n + i]
+
+    def chain_energy(t, y, p, obs):
+        e = 0.5 * p[0] * (y[0] * y[0] + y[n - 1] * y[n - 1])
+        for i in range(n):
+            e += 0.5 * y[n + i] * y[n + i]
+        for i in range(n - 1):
+            d = y[i + 1] - y[i]
+            e += 0.5 * p[0] * d * d
+        obs[0] = e
+
+    return ODESystem(chain_rhs, 2 * n, 2, name=f"oscillator_chain_{n}", observables=chain_energy,
+                     n_observables=1, default_params=(1.0, 0.1))
+
