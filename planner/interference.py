@@ -1,7 +1,5 @@
 """The interference graph over lifetimes and the live-size lower bound."""
 
-import networkx as nx
-
 from .lifetimes import intersects
 
 
@@ -11,6 +9,8 @@ def interference_graph(problem, names=None):
     Nodes carry ``size`` (elements) and ``lifetime``. ``names`` restricts the
     graph to a subset (for example the buffers placed in shared memory).
     """
+    import networkx as nx  # imported here: it is most of the CLI's start-up time
+
     graph = nx.Graph()
     chosen = [b for b in problem.planned if names is None or b.name in names]
     intervals = []

@@ -93,7 +93,7 @@ class Plan:
                 placement=parse_enum(Placement, b["placement"], f"plan buffer {b.get('name')!r} placement"),
                 offset_elems=b["offset"], lifetime=tuple(tuple(iv) for iv in b["lifetime"]),
                 view_of=b.get("view_of")) for b in data["buffers"])
-            return cls(buffers=buffers, precision=data["precision"], block_size=data["block_size"],
+            plan = cls(buffers=buffers, precision=data["precision"], block_size=data["block_size"],
                        shared_elements=totals["shared_elements"], shared_stride=totals["shared_stride"],
                        shared_bytes_per_block=totals["shared_bytes_per_block"],
                        local_elements=totals["local_elements"],
@@ -101,6 +101,8 @@ class Plan:
                        provenance=Provenance(**prov))
         except (KeyError, TypeError, AttributeError) as exc:
             raise ConfigurationError(f"plan: malformed plan JSON ({type(exc).__name__}: {exc})") from None
+        _check_types(plan)
+        return plan
 
     def summary(self):
         p = self.provenance
@@ -182,7 +184,8 @@ class Plan:
         peak = max((p.offset_elems + p.size_elems for p in shared), default=0)
         expect = {"shared_elements": peak, "shared_stride": pad_stride(peak),
                   "shared_bytes_per_block": pad_stride(peak) * self.block_size * problem.itemsize,
-                  "local_elements": local}
+                  "local_elements": local,
+                  "persistent_local_elements": max((p.offset_elems + p.size_elems for p in persistent), default=0)}
         for key, value in expect.items():
             if getattr(self, key) != value:
                 raise PlanError("totals", f"{key} is {getattr(self, key)}, the buffers give {value}")
@@ -205,6 +208,31 @@ class Plan:
             if not ok or b.view_offset_elems + b.size_elems > parent.size_elems:
                 raise PlanError("view", f"{name} at offset {p.offset_elems} is not inside {parent.name} "
                                 f"at offset {b.view_offset_elems}")
+
+
+def _check_types(plan):
+    """ConfigurationError unless every count in a plan read from JSON is an integer (offsets may be null)."""
+    def count(value, what, none_ok=False, minimum=0):
+        if value is None and none_ok:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
+            bound = "" if minimum is None else f" >= {minimum}"
+            raise ConfigurationError(f"plan: {what}: expected an integer{bound}, got {value!r}")
+
+    count(plan.block_size, "block_size")
+    for key in ("shared_elements", "shared_stride", "shared_bytes_per_block", "local_elements",
+                "persistent_local_elements"):
+        count(getattr(plan, key), f"totals {key}")
+    for b in plan.buffers:
+        if not isinstance(b.name, str) or not (b.view_of is None or isinstance(b.view_of, str)):
+            raise ConfigurationError(f"plan: buffer name {b.name!r} / view_of {b.view_of!r}: expected strings")
+        count(b.size_elems, f"buffer {b.name!r} size")
+        count(b.offset_elems, f"buffer {b.name!r} offset", none_ok=True, minimum=None)  # < 0: verify's "bounds"
+        for iv in b.lifetime:
+            if len(iv) != 2:
+                raise ConfigurationError(f"plan: buffer {b.name!r} lifetime: expected [start, end) pairs, got {iv!r}")
+            for x in iv:
+                count(x, f"buffer {b.name!r} lifetime")
 
 
 def build_plan(problem, shared_offsets, provenance_fields):

@@ -44,9 +44,12 @@ def choose_greedily(problem, layout):
     """Shared offsets from ``layout(problem, names) -> {name: offset}``, growing the set greedily."""
     names = pinned_shared(problem)
     offsets = layout(problem, names)
-    if _peak(problem, offsets) > problem.capacity_elems:
-        raise InfeasibleError(budget_message(problem, _peak(problem, offsets)) +
-                              " (this planner's layout; the cpsat planner may still fit it)")
+    peak = _peak(problem, offsets)
+    if peak > problem.capacity_elems:
+        raise InfeasibleError(
+            f"shared budget: this planner's layout of the buffers pinned shared takes {peak} elements per "
+            f"thread, the budget admits {problem.capacity_elems} (over by {peak - problem.capacity_elems}); "
+            f"their live lower bound is {live_peak(problem, names)}, so the cpsat planner may still fit them")
     for b in auto_candidates(problem):
         trial = layout(problem, names + [b.name])
         if _peak(problem, trial) <= problem.capacity_elems:

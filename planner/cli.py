@@ -1,0 +1,263 @@
+"""The ``planner`` command: plan, verify, compare, draw and demo buffer layouts.
+
+Exit codes: 0 success, 1 a plan fails verification, 2 bad input (one
+``planner: error: ...`` line on stderr, nothing written).
+"""
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+
+from . import report
+from .csvio import atomic_write, load_minimalloc_csv, read_json
+from .device import PRESETS, get_device
+from .errors import ConfigurationError, PlanError, PlannerError
+from .plan import Plan
+from .problem import PlanningProblem
+from .solve import PLANNERS, solve
+
+_PROBLEM_HELP = "PlanningProblem JSON file, or MiniMalloc CSV (.csv: id,lower,upper,size)"
+_EPILOG = "exit codes: 0 success, 1 the plan fails verification, 2 bad input"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one ``planner: error:`` line and exit code 2."""
+
+    def error(self, message):
+        sys.exit(_fail(f"{message} (see '{self.prog} --help')"))
+
+
+# -- input and output ------------------------------------------------------
+def load_problem(path, args):
+    """A PlanningProblem from a JSON problem or a MiniMalloc CSV, with the command-line overrides."""
+    if path.lower().endswith(".csv"):
+        problem = load_minimalloc_csv(path, capacity=args.capacity)
+    else:
+        problem = PlanningProblem.from_json(read_json(path))
+        if args.capacity is not None:
+            problem = problem.replace(shared_capacity=args.capacity)
+    return apply_overrides(problem, args)
+
+
+def apply_overrides(problem, args):
+    changes = {}
+    if args.device is not None:
+        changes["device"] = get_device(args.device)
+    if args.block_size is not None:
+        changes["block_size"] = args.block_size
+    if args.min_blocks is not None:
+        changes["min_blocks_per_sm"] = args.min_blocks
+    return problem.replace(**changes) if changes else problem
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` atomically; ``-`` is stdout."""
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        atomic_write(path, text.encode())
+
+
+def plan_json_text(plan):
+    return json.dumps(plan.to_json(), indent=2) + "\n"
+
+
+def run_planner(problem, name, time_limit):
+    try:
+        return solve(problem, name, time_limit_s=time_limit)
+    except ImportError as exc:
+        raise ConfigurationError(f"the {name} planner is unavailable: {exc}") from None
+
+
+def compare_all(problem, time_limit):
+    """Plan with every planner: {name: Plan or the error it raised}; exit 2 if none succeeds."""
+    results = {}
+    for name in PLANNERS:
+        try:
+            results[name] = solve(problem, name, time_limit_s=time_limit)
+        except (PlannerError, ImportError) as exc:
+            if isinstance(exc, ConfigurationError):
+                raise
+            results[name] = exc
+    if all(isinstance(r, Exception) for r in results.values()):
+        raise next(r for r in results.values() if isinstance(r, PlannerError))
+    return results
+
+
+# -- commands ----------------------------------------------------------------
+def cmd_plan(args, out):
+    problem = load_problem(args.problem, args)
+    plan = run_planner(problem, args.planner, args.time_limit)
+    if args.json:
+        write_atomically(args.json, plan_json_text(plan))
+    print(report.plan_report(plan), file=sys.stderr if args.json == "-" else out)
+    return 0
+
+
+def cmd_verify(args, out):
+    plan = Plan.from_json(read_json(args.plan))
+    problem = load_problem(args.problem, args)
+    try:
+        plan.verify(problem)
+    except PlanError as exc:
+        detail = str(exc)[len(exc.rule) + 2:] if str(exc).startswith(f"{exc.rule}: ") else str(exc)
+        print(f"FAILED: rule {exc.rule}: {detail}", file=out)
+        return 1
+    note = "" if plan.provenance.input_hash == problem.digest else \
+        "; note: the plan's input hash differs from this problem's (made from another file or with other options)"
+    print(f"OK: {len(plan.buffers)} buffers, shared {plan.shared_elements} elements/thread, "
+          f"{plan.shared_bytes_per_block} B/block{note}", file=out)
+    return 0
+
+
+def cmd_compare(args, out):
+    problem = load_problem(args.problem, args)
+    print(report.comparison_table(compare_all(problem, args.time_limit)), file=out)
+    return 0
+
+
+def cmd_show(args, out):
+    from .draw import draw_plan, output_format
+
+    output_format(args.out)
+    plan = Plan.from_json(read_json(args.plan))
+    draw_plan(plan, args.out, title=args.title)
+    print(f"wrote {args.out}", file=out)
+    return 0
+
+
+def cmd_demo(args, out):
+    from .demo import demo_problem
+
+    problem = apply_overrides(demo_problem(args.method), args)
+    results = compare_all(problem, args.time_limit)
+    plan = results[args.planner]
+    if isinstance(plan, Exception):
+        raise plan if isinstance(plan, PlannerError) else ConfigurationError(
+            f"the {args.planner} planner is unavailable: {plan}")
+    for path in filter(None, (args.json, args.save_problem)):  # both files or neither
+        if path != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise FileNotFoundError(2, "No such file or directory", path)
+    if args.save_problem:
+        write_atomically(args.save_problem, json.dumps(problem.to_json(), indent=2) + "\n")
+    if args.json:
+        write_atomically(args.json, plan_json_text(plan))
+    out = sys.stderr if "-" in (args.json, args.save_problem) else out
+    print(f"demo: {args.method} integrator (component tree in planner/demo.py), {len(problem.buffers)} buffers, "
+          f"{problem.precision}, block size {problem.block_size}, {problem.device.name}, capacity "
+          f"{problem.capacity_elems} shared elements/thread\n", file=out)
+    print(report.plan_report(plan) + "\n\n" + report.comparison_table(results), file=out)
+    return 0
+
+
+# -- parser ------------------------------------------------------------------
+def _overrides(p, capacity=True):
+    p.add_argument("--block-size", type=int, metavar="B", help="threads per block (overrides the problem's)")
+    p.add_argument("--device", metavar="NAME", help=f"device preset: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--min-blocks", type=int, metavar="N",
+                   help="blocks per SM the shared budget must keep resident (overrides the problem's)")
+    if capacity:
+        p.add_argument("--capacity", type=int, metavar="ELEMS",
+                       help="per-thread shared elements allowed (shared_capacity); for a MiniMalloc .csv "
+                            "the default is the number in the file name, like A.1048576.csv")
+
+
+def _solver(p, default_planner="cpsat"):
+    p.add_argument("--planner", choices=PLANNERS, default=default_planner,
+                   help=f"which planner (default {default_planner})")
+    p.add_argument("--time-limit", type=float, default=10.0, metavar="S",
+                   help="CP-SAT wall-clock limit in seconds (default 10)")
+
+
+def _command(sub, name, help_text, example, description=None):
+    return sub.add_parser(name, help=help_text, description=textwrap.fill(description or help_text, 79),
+                          epilog=f"example:\n  {example}\n\n{_EPILOG}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def build_parser():
+    parser = _Parser(prog="planner", formatter_class=argparse.RawDescriptionHelpFormatter,
+                     description="Plan, verify, compare and draw per-thread GPU buffer layouts.",
+                     epilog="examples:\n  planner demo\n  planner plan problem.json --json plan.json\n"
+                            "  planner verify plan.json --problem problem.json\n\n"
+                            "PROBLEM is a PlanningProblem JSON file or a MiniMalloc CSV (id,lower,upper,size).\n"
+                            + _EPILOG)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+
+    p = _command(sub, "plan", "plan a problem and print the layout",
+                 "planner plan problem.json --planner cpsat --time-limit 5 --json plan.json",
+                 "Plan PROBLEM (JSON, or a MiniMalloc .csv) and print one row per buffer "
+                 "(size, placement, offset, lifetime), the totals, status, lower bound and solve time.")
+    p.add_argument("problem", metavar="PROBLEM", help=_PROBLEM_HELP)
+    _solver(p)
+    _overrides(p)
+    p.add_argument("--json", metavar="OUT", help="also write the Plan JSON to OUT (atomically; '-' for stdout)")
+    p.set_defaults(run=cmd_plan)
+
+    p = _command(sub, "verify", "re-check a plan against its problem",
+                 "planner verify plan.json --problem problem.json",
+                 "Check PLAN without trusting the solver: sizes, pins, bounds, no overlap of buffers alive "
+                 "together, totals, budget, views. Prints OK (exit 0) or the rule that fails (exit 1). "
+                 "Give the same overrides that made the plan.")
+    p.add_argument("plan", metavar="PLAN", help="Plan JSON file (from planner plan --json)")
+    p.add_argument("--problem", required=True, metavar="PROBLEM", help="the problem the plan was made for")
+    _overrides(p)
+    p.set_defaults(run=cmd_verify)
+
+    p = _command(sub, "compare", "run the three planners side by side",
+                 "planner compare problem.json --time-limit 2",
+                 "Plan PROBLEM with cpsat, greedy and sequential and print peak, stride, bytes/block, local "
+                 "elements, lower bound, status and seconds for each.")
+    p.add_argument("problem", metavar="PROBLEM", help=_PROBLEM_HELP)
+    p.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="CP-SAT limit in seconds")
+    _overrides(p)
+    p.set_defaults(run=cmd_compare)
+
+    p = _command(sub, "show", "draw a plan as address over program point",
+                 "planner show plan.json --out plan.svg",
+                 "Draw PLAN: one rectangle per buffer interval, address (elements) up, program point "
+                 "across, so the reuse of addresses is visible. Needs matplotlib (pip install 'bufferplan[plot]').")
+    p.add_argument("plan", metavar="PLAN", help="Plan JSON file (from planner plan --json)")
+    p.add_argument("--out", required=True, metavar="FILE", help="image to write: .png or .svg")
+    p.add_argument("--title", help="figure title (default: planner, status and totals)")
+    p.set_defaults(run=cmd_show)
+
+    p = _command(sub, "demo", "plan a realistic integrator's buffers",
+                 "planner demo --method dirk --json demo-plan.json --save-problem demo-problem.json",
+                 "Plan the buffers of a batch integrator (loop, step, and for dirk Newton and a linear "
+                 "solver; see planner/demo.py) and compare the three planners.")
+    p.add_argument("--method", choices=("dirk", "tsit5"), default="dirk",
+                   help="dirk: loop > 4-stage ESDIRK > Newton > BiCGStab (default); tsit5: loop > 7-stage explicit RK")
+    _solver(p)
+    _overrides(p, capacity=False)
+    p.add_argument("--json", metavar="OUT", help="write the chosen planner's Plan JSON to OUT")
+    p.add_argument("--save-problem", metavar="OUT", help="write the demo's PlanningProblem JSON to OUT")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args, sys.stdout)
+    except PlanError as exc:
+        return _fail(f"the plan fails rule {exc}", code=1)
+    except (PlannerError, ValueError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        return _fail(f"cannot access{where}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return _fail("interrupted", code=130)
+
+
+def _fail(message, code=2):
+    print("planner: error: " + " ".join(str(message).split()), file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

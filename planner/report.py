@@ -1,0 +1,106 @@
+"""Plain-text tables of plans and planner comparisons, for the CLI."""
+
+from .buffers import Placement
+
+COMPARE_HEADERS = ("planner", "peak", "stride", "bytes/block", "local", "lower bound", "status", "seconds")
+
+
+def format_table(headers, rows):
+    """Columns padded to their widest cell: numbers right-aligned, text left-aligned."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [all(_is_number(row[i]) for row in cells[1:]) and len(cells) > 1 for i in range(len(headers))]
+
+    def line(row):
+        out = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric)]
+        return "  ".join(out).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return text == "-"
+    return True
+
+
+def format_lifetime(lifetime, limit=4):
+    """``[3, 9) [12, 15)``; past ``limit`` intervals, a count of the rest."""
+    shown = " ".join(f"[{a}, {b})" for a, b in lifetime[:limit])
+    if len(lifetime) > limit:
+        shown += f" (+{len(lifetime) - limit} more)"
+    return shown
+
+
+def plan_rows(plan):
+    """One row per buffer: name, size, placement, offset ("-" for local), lifetime."""
+    rows = []
+    for b in plan.buffers:
+        placement = b.placement.value if b.view_of is None else f"{b.placement.value}, view of {b.view_of}"
+        offset = "-" if b.offset_elems is None else b.offset_elems
+        rows.append((b.name, b.size_elems, placement, offset, format_lifetime(b.lifetime)))
+    return rows
+
+
+def plan_table(plan):
+    return format_table(("buffer", "size", "placement", "offset", "lifetime"), plan_rows(plan))
+
+
+def plan_totals(plan):
+    """The totals and provenance, one ``label  value`` line each."""
+    p = plan.provenance
+    gap = plan.shared_elements - p.lower_bound
+    gap_pct = f", {100.0 * gap / plan.shared_elements:.1f}%" if plan.shared_elements else ""
+    counts = {pl: _count(sum(1 for b in plan.buffers if b.placement is pl and b.view_of is None), "buffer")
+              for pl in Placement}
+    lines = [
+        ("shared elements", f"{plan.shared_elements} per thread (peak, {counts[Placement.SHARED]})"),
+        ("shared stride", f"{plan.shared_stride}"),
+        ("shared bytes/block", f"{plan.shared_bytes_per_block} (block size {plan.block_size}, {plan.precision})"),
+        ("local elements", f"{plan.local_elements} per thread ({counts[Placement.LOCAL]})"),
+        ("persistent local", f"{plan.persistent_local_elements} per thread "
+                             f"({counts[Placement.PERSISTENT_LOCAL]})"),
+        ("planner", p.planner),
+        ("status", p.status),
+        ("lower bound", f"{p.lower_bound} (gap {gap} elements{gap_pct})"),
+        ("solve time", f"{p.solve_seconds:.3f} s"),
+    ]
+    width = max(len(label) for label, _ in lines)
+    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in lines)
+
+
+def plan_report(plan):
+    """The plan table, a blank line, then the totals."""
+    return plan_table(plan) + "\n\n" + plan_totals(plan)
+
+
+def _count(n, noun):
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def comparison_rows(results):
+    """Rows of the comparison; ``results`` maps planner -> Plan or the error it raised."""
+    rows, notes = [], []
+    for name, result in results.items():
+        if isinstance(result, Exception):
+            status = "UNAVAILABLE" if isinstance(result, ImportError) else type(result).__name__.replace(
+                "Error", "").upper() or "ERROR"
+            rows.append((name, "-", "-", "-", "-", "-", status, "-"))
+            notes.append(f"{name}: {result}")
+            continue
+        p = result.provenance
+        rows.append((name, result.shared_elements, result.shared_stride, result.shared_bytes_per_block,
+                     result.local_elements, p.lower_bound, p.status, f"{p.solve_seconds:.3f}"))
+    return rows, notes
+
+
+def comparison_table(results):
+    """The planners side by side, then one note per planner that failed."""
+    rows, notes = comparison_rows(results)
+    text = format_table(COMPARE_HEADERS, rows)
+    if notes:
+        text += "\n\n" + "\n".join(notes)
+    return text

@@ -1,0 +1,129 @@
+"""MiniMalloc CSV instances read as PlanningProblems."""
+
+import os
+import pathlib
+import stat
+
+import pytest
+
+import planner
+from planner import ConfigurationError, Location
+from planner.csvio import atomic_write, buffer_name, capacity_from_name, load_minimalloc_csv, read_json
+
+CHALLENGING = pathlib.Path("/work/shared/benchmarks/minimalloc-challenging")
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_tiny_instance_reads_as_pinned_shared_block_one(tmp_path):
+    path = write(tmp_path, "tiny.12.csv", "id,lower,upper,size\n0,0,3,4\n1,2,5,4\n2,3,6,8\n")
+    problem = load_minimalloc_csv(path)
+    assert problem.block_size == 1
+    assert problem.shared_capacity == 12 and problem.capacity_elems == 12
+    assert [b.name for b in problem.buffers] == ["b0", "b1", "b2"]
+    assert [b.lifetime for b in problem.buffers] == [((0, 3),), ((2, 5),), ((3, 6),)]
+    assert [b.size_elems for b in problem.buffers] == [4, 4, 8]
+    assert all(b.location is Location.SHARED for b in problem.buffers)
+    # b1 lives with both others, b0 and b2 never meet: the optimum is 12 = the lower bound.
+    for name in ("cpsat", "greedy"):
+        plan = planner.solve(problem, name, time_limit_s=5)
+        plan.verify(problem)
+        assert plan.shared_elements == plan.provenance.lower_bound == 12
+    # Without reuse the three need 16 > 12.
+    with pytest.raises(planner.InfeasibleError, match="over by 4"):
+        planner.solve(problem, "sequential")
+
+
+def test_capacity_argument_beats_file_name_and_columns_may_be_reordered(tmp_path):
+    path = write(tmp_path, "x.100.csv", "size,upper,lower,id\n5,10,0,a\n\n7,3,1,b.c\n")
+    problem = load_minimalloc_csv(path, capacity=64)
+    assert problem.shared_capacity == 64
+    assert [(b.name, b.size_elems, b.lifetime) for b in problem.buffers] == [
+        ("a", 5, ((0, 10),)), ("bb_c", 7, ((1, 3),))]
+
+
+def test_capacity_from_name():
+    assert capacity_from_name("A.1048576.csv") == 1048576
+    assert capacity_from_name("/some/dir/K.2048.csv") == 2048
+    assert capacity_from_name("plain.csv") is None
+    assert capacity_from_name("1024.csv") is None  # the number must sit between name and extension
+    assert buffer_name("17") == "b17" and buffer_name("x_1") == "x_1"
+
+
+@pytest.mark.parametrize("name, text, needle", [
+    ("e.8.csv", "", "empty file"),
+    ("h.8.csv", "id,start,end,size\n0,0,1,1\n", "header"),
+    ("n.8.csv", "id,lower,upper,size\n0,0,1\n", "line 2: expected 4 values"),
+    ("i.8.csv", "id,lower,upper,size\n0,0,x,1\n", "line 2: upper 'x' is not an integer"),
+    ("f.8.csv", "id,lower,upper,size\n0,0,1,2.5\n", "size '2.5' is not an integer"),
+    ("s.8.csv", "id,lower,upper,size\n0,0,1,-3\n", "size: expected an integer >= 0"),
+    ("r.8.csv", "id,lower,upper,size\n0,5,2,1\n", "empty or reversed"),
+    ("z.8.csv", "id,lower,upper,size\n0,4,4,1\n", "empty or reversed"),
+    ("d.8.csv", "id,lower,upper,size\n0,0,1,1\n0,1,2,1\n", "line 3: duplicate id '0' (first on line 2)"),
+    ("nocap.csv", "id,lower,upper,size\n0,0,1,1\n", "no capacity"),
+])
+def test_bad_rows_name_the_line(tmp_path, name, text, needle):
+    with pytest.raises(ConfigurationError, match=None) as info:
+        load_minimalloc_csv(write(tmp_path, name, text))
+    assert needle in str(info.value)
+
+
+def test_binary_file_is_a_configuration_error(tmp_path):
+    path = tmp_path / "bin.8.csv"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigurationError, match="unreadable CSV"):
+        load_minimalloc_csv(path)
+
+
+def test_missing_file_is_an_os_error(tmp_path):
+    with pytest.raises(OSError):
+        load_minimalloc_csv(tmp_path / "missing.8.csv")
+
+
+@pytest.mark.skipif(not CHALLENGING.is_dir(), reason="MiniMalloc benchmarks not present")
+def test_real_instance_greedy_stays_above_the_lower_bound():
+    problem = load_minimalloc_csv(CHALLENGING / "A.1048576.csv", capacity=2 * 1048576)
+    assert len(problem.buffers) == 154
+    plan = planner.solve(problem, "greedy")
+    plan.verify(problem)
+    lower = planner.live_peak(problem, [b.name for b in problem.buffers])
+    assert lower <= 1048576  # the paper's solver fits it in the capacity the name gives
+    assert plan.provenance.lower_bound == lower <= plan.shared_elements
+
+
+def test_atomic_write_replaces_whole_files_with_the_usual_mode(tmp_path):
+    target = tmp_path / "out.json"
+    atomic_write(target, b"first")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.read_bytes() == b"first"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+    def half_then_fail(handle):
+        handle.write(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, half_then_fail)
+    assert target.read_bytes() == b"first"           # the old file is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # and no temporary file is left
+    with pytest.raises(FileNotFoundError) as info:
+        atomic_write(tmp_path / "missing" / "x.json", b"x")
+    assert info.value.filename == str(tmp_path / "missing" / "x.json")
+
+
+def test_read_json_errors(tmp_path):
+    cases = {'{"a": 1, "a": 2}': "duplicate key(s) ['a']", '{"a": }': "malformed JSON: Expecting value at line 1"}
+    for text, needle in cases.items():
+        path = tmp_path / "x.json"
+        path.write_text(text)
+        with pytest.raises(ConfigurationError) as info:
+            read_json(path)
+        assert needle in str(info.value)
+    path.write_bytes(b"\xff")
+    with pytest.raises(ConfigurationError, match="not UTF-8"):
+        read_json(path)
