@@ -1,7 +1,10 @@
 """One entry point for every planner, by name."""
 
+import dataclasses
+
 from .errors import ConfigurationError
 from .greedy import plan_greedy
+from .objectives import register_first
 from .sequential import plan_sequential
 
 PLANNERS = ("cpsat", "greedy", "sequential")
@@ -13,6 +16,8 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=8):
     Parameters
     ----------
     problem : PlanningProblem
+        Its ``objective`` "auto" first keeps a register-sized working set local
+        (planner.objectives.register_first), then plans the rest as "min-shared".
     planner : {"cpsat", "greedy", "sequential"}
     time_limit_s : float
         CP-SAT wall-clock limit; the best layout found so far is returned with its gap.
@@ -30,9 +35,15 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=8):
         raise ConfigurationError(f"planner: unknown planner {planner!r}; expected one of {PLANNERS}")
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
+    work = register_first(problem) if problem.objective == "auto" else problem
     if planner == "greedy":
-        return plan_greedy(problem)
-    if planner == "sequential":
-        return plan_sequential(problem)
-    from .cpsat import plan_cpsat  # OR-Tools is imported only when CP-SAT is asked for
-    return plan_cpsat(problem, time_limit_s=float(time_limit_s), seed=seed, workers=workers)
+        plan = plan_greedy(work)
+    elif planner == "sequential":
+        plan = plan_sequential(work)
+    else:
+        from .cpsat import plan_cpsat  # OR-Tools is imported only when CP-SAT is asked for
+        plan = plan_cpsat(work, time_limit_s=float(time_limit_s), seed=seed, workers=workers)
+    if work is not problem:
+        plan = dataclasses.replace(plan, provenance=dataclasses.replace(plan.provenance, input_hash=problem.digest))
+        plan.verify(problem)
+    return plan

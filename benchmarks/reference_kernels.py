@@ -1,0 +1,298 @@
+"""Hand-written Numba CUDA kernels for the Lorenz ensemble: the floor reference of ``peers.py``.
+
+One trajectory per thread, the Lorenz right-hand side inlined, the state and
+every stage derivative in scalar registers (3-tuples, no arrays), time
+accumulated in float64, everything else in the working precision.  Nothing
+here depends on bufferplan: these kernels are what a careful person writes by
+hand for this one problem, and bufferplan's generated kernels are measured
+against them.
+
+Kernels (built per precision by :func:`build`):
+
+* ``tsit5_fixed`` and ``rk4_fixed``: ``n_steps`` steps of ``dt``, the last one
+  shortened to land on ``t1`` exactly (``dt_last``).
+* ``tsit5_adaptive``: Tsit5 with its embedded 4th-order error estimate, the
+  scaled RMS error norm ``sqrt(mean((err_i / (atol + rtol max(|y_i|, |y_new_i|)))^2))``
+  and the standard PI controller of Hairer & Wanner, "Solving ODEs II", sec. IV.2:
+  ``factor = 0.9 e_n^(-0.7/k) e_{n-1}^(0.4/k)``, ``k = 5`` (embedded order + 1),
+  clipped to [0.2, 10]; after a rejection ``factor = clip(0.9 e_n^(-1/k), 0.2, 1)``.
+  The controller arithmetic is float64 (as bufferplan's is).
+
+Kernel arguments (all kernels)::
+
+    y0 (N, 3), params (N, 3) = (sigma, rho, beta) per trajectory, t0, t1 (float64),
+    dt (float64; the first step for the adaptive kernel), then
+    fixed:    n_steps (int), dt_last (float64), y_out (N, 3)
+    adaptive: rtol, atol (float64), max_steps (int), y_out (N, 3), status (N,) int32, n_steps (N,) int32
+
+Status codes of the adaptive kernel follow ``kernels/status.py``: 0 success,
+1 max steps, 2 step-size underflow, 3 non-finite state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import cuda
+
+__all__ = ["TSIT5_A", "TSIT5_B", "TSIT5_C", "TSIT5_E", "RK4_B", "build", "fixed_step_count",
+           "check_against_package_tableaus", "launch_fixed", "launch_adaptive", "host_lorenz"]
+
+# -- coefficients --------------------------------------------------------------------------
+# Tsit5: Ch. Tsitouras, "Runge-Kutta pairs of order 5(4) satisfying only the first column
+# simplifying assumption", Computers & Mathematics with Applications 62(2), 770-775 (2011),
+# Table 1 (the 5th-order solution b equals the last row of A: first same as last), with the
+# error weights E = b - b_hat where the sign of b_hat_7 is the corrected one (b_hat_7 = +1/66;
+# the paper's printed sign is a known erratum, as the implementations in DifferentialEquations.jl
+# and diffrax use).  Checked against kernels/tableaus.py by check_against_package_tableaus().
+TSIT5_C = (0.0, 0.161, 0.327, 0.9, 0.9800255409045096857298102862870246, 1.0, 1.0)
+TSIT5_A = (
+    (),
+    (0.161,),
+    (-0.008480655492356988544426874250230774, 0.3354806554923569885444268742502307),
+    (2.897153057105493432130432594192938, -6.359448489975074843148159912383825,
+     4.362295432869581411017727318190886),
+    (5.325864828439256604428877920840511, -11.74888356406282787774717033978577,
+     7.495539342889836208304604784564358, -0.09249506636175524925650207933207191),
+    (5.861455442946420028659251486982647, -12.92096931784710929170611868178335,
+     8.159367898576158643180400794539253, -0.07158497328140099722453054252582973,
+     -0.02826905039406838290900305721271224),
+    (0.09646076681806522951816731316512876, 0.01, 0.4798896504144995747752495322905965,
+     1.379008574103741893192274821856872, -3.290069515436080679901047585711363,
+     2.324710524099773982415355918398765),
+)
+TSIT5_B = TSIT5_A[6] + (0.0,)
+_TSIT5_B_HAT = (0.09468075576583945807478876255758922, 0.009183565540343253096776363936645313,
+                0.4877705284247615707855642599631228, 1.234297566930478985655109673884237,
+                -2.707712349983525454881109975059321, 1.866628418170587035753719399566211,
+                1.0 / 66.0)
+TSIT5_E = tuple(b - bh for b, bh in zip(TSIT5_B, _TSIT5_B_HAT))
+
+# Classical RK4: W. Kutta (1901); Hairer, Norsett & Wanner, "Solving ODEs I" (1993), table II.1.2.
+RK4_B = (1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0)
+
+_SUCCESS, _MAX_STEPS, _UNDERFLOW, _NONFINITE = 0, 1, 2, 3
+_K = 5.0  # embedded order + 1
+_BETA1, _BETA2 = 0.7 / _K, 0.4 / _K
+_SAFETY, _MIN_FACTOR, _MAX_FACTOR = 0.9, 0.2, 10.0
+
+
+def check_against_package_tableaus(tol=1e-15):
+    """Compare the coefficients here with ``kernels.tableaus``; return a list of mismatches.
+
+    Returns ``None`` when ``kernels.tableaus`` cannot be imported.
+    """
+    try:
+        from kernels.tableaus import RK4, TSIT5
+    except Exception:  # noqa: BLE001 - the package is optional for this module
+        return None
+    bad = []
+
+    def cmp(what, mine, theirs):
+        if len(mine) != len(theirs):
+            bad.append(f"{what}: length {len(mine)} != {len(theirs)}")
+            return
+        for i, (x, y) in enumerate(zip(mine, theirs)):
+            if abs(x - y) > tol * max(1.0, abs(y)):
+                bad.append(f"{what}[{i}]: {x!r} != {y!r}")
+
+    cmp("tsit5.c", TSIT5_C, TSIT5.c)
+    for i, (row, theirs) in enumerate(zip(TSIT5_A, TSIT5.a)):
+        cmp(f"tsit5.a[{i}]", row, theirs)
+    cmp("tsit5.b", TSIT5_B, TSIT5.b)
+    cmp("tsit5.b-b_hat", TSIT5_E, TSIT5.error_weights)
+    cmp("rk4.b", RK4_B, RK4.b)
+    return bad
+
+
+def fixed_step_count(t0, t1, dt):
+    """Return ``(n_steps, dt_last)``: ``n_steps - 1`` steps of ``dt`` and a last one to ``t1``."""
+    span = float(t1) - float(t0)
+    n = max(1, int(math.ceil(span / dt - 1e-9)))
+    return n, span - (n - 1) * dt
+
+
+def host_lorenz(params):
+    """``f(t, y)`` of Lorenz for SciPy, with ``params = (sigma, rho, beta)``."""
+    s, r, b = (float(x) for x in params)
+
+    def f(t, y):
+        return np.array([s * (y[1] - y[0]), y[0] * (r - y[2]) - y[1], y[0] * y[1] - b * y[2]])
+
+    return f
+
+
+_CACHE = {}
+
+
+def build(dtype=np.float32):
+    """Return ``{"tsit5_fixed": kernel, "rk4_fixed": kernel, "tsit5_adaptive": kernel}`` for ``dtype``."""
+    dtype = np.dtype(dtype).type
+    if dtype not in _CACHE:
+        _CACHE[dtype] = _build(dtype)
+    return _CACHE[dtype]
+
+
+def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpose
+    f = dtype
+    c2, c3, c4, c5 = (float(x) for x in TSIT5_C[1:5])
+    a21, = (f(x) for x in TSIT5_A[1])
+    a31, a32 = (f(x) for x in TSIT5_A[2])
+    a41, a42, a43 = (f(x) for x in TSIT5_A[3])
+    a51, a52, a53, a54 = (f(x) for x in TSIT5_A[4])
+    a61, a62, a63, a64, a65 = (f(x) for x in TSIT5_A[5])
+    b1, b2, b3, b4, b5, b6 = (f(x) for x in TSIT5_A[6])
+    e1, e2, e3, e4, e5, e6, e7 = (f(x) for x in TSIT5_E)
+    half, sixth, third = f(0.5), f(1.0 / 6.0), f(1.0 / 3.0)
+
+    @cuda.jit(device=True, inline="always")
+    def rhs(y, s, r, b):
+        return (s * (y[1] - y[0]), y[0] * (r - y[2]) - y[1], y[0] * y[1] - b * y[2])
+
+    @cuda.jit(device=True, inline="always")
+    def ax(a, k):
+        return (a * k[0], a * k[1], a * k[2])
+
+    @cuda.jit(device=True, inline="always")
+    def axpy(acc, a, k):
+        return (acc[0] + a * k[0], acc[1] + a * k[1], acc[2] + a * k[2])
+
+    @cuda.jit(device=True, inline="always")
+    def advance(y, h, acc):
+        return (y[0] + h * acc[0], y[1] + h * acc[1], y[2] + h * acc[2])
+
+    @cuda.jit(device=True, inline="always")
+    def tsit5_stages(y, k1, h, s, r, b):
+        """Stages 2..7 of Tsit5 from ``k1 = f(y)``; returns ``(y_new, k2, ..., k7)``."""
+        k2 = rhs(advance(y, h, ax(a21, k1)), s, r, b)
+        k3 = rhs(advance(y, h, axpy(ax(a31, k1), a32, k2)), s, r, b)
+        k4 = rhs(advance(y, h, axpy(axpy(ax(a41, k1), a42, k2), a43, k3)), s, r, b)
+        k5 = rhs(advance(y, h, axpy(axpy(axpy(ax(a51, k1), a52, k2), a53, k3), a54, k4)), s, r, b)
+        k6 = rhs(advance(y, h, axpy(axpy(axpy(axpy(ax(a61, k1), a62, k2), a63, k3), a64, k4), a65, k5)),
+                 s, r, b)
+        y_new = advance(y, h, axpy(axpy(axpy(axpy(axpy(ax(b1, k1), b2, k2), b3, k3), b4, k4), b5, k5), b6, k6))
+        k7 = rhs(y_new, s, r, b)
+        return y_new, k2, k3, k4, k5, k6, k7
+
+    @cuda.jit
+    def tsit5_fixed(y0, params, t0, t1, dt, n_steps, dt_last, y_out):
+        i = cuda.grid(1)
+        if i >= y0.shape[0]:
+            return
+        s, r, b = params[i, 0], params[i, 1], params[i, 2]
+        y = (y0[i, 0], y0[i, 1], y0[i, 2])
+        k1 = rhs(y, s, r, b)
+        t = t0
+        for n in range(n_steps):
+            step = dt if n < n_steps - 1 else dt_last
+            h = f(step)
+            y, k2, k3, k4, k5, k6, k7 = tsit5_stages(y, k1, h, s, r, b)
+            k1 = k7
+            t += step
+        y_out[i, 0] = y[0]
+        y_out[i, 1] = y[1]
+        y_out[i, 2] = y[2]
+
+    @cuda.jit
+    def rk4_fixed(y0, params, t0, t1, dt, n_steps, dt_last, y_out):
+        i = cuda.grid(1)
+        if i >= y0.shape[0]:
+            return
+        s, r, b = params[i, 0], params[i, 1], params[i, 2]
+        y = (y0[i, 0], y0[i, 1], y0[i, 2])
+        t = t0
+        for n in range(n_steps):
+            step = dt if n < n_steps - 1 else dt_last
+            h = f(step)
+            hh = half * h
+            k1 = rhs(y, s, r, b)
+            k2 = rhs(advance(y, hh, k1), s, r, b)
+            k3 = rhs(advance(y, hh, k2), s, r, b)
+            k4 = rhs(advance(y, h, k3), s, r, b)
+            y = advance(y, h, axpy(axpy(axpy(ax(sixth, k1), third, k2), third, k3), sixth, k4))
+            t += step
+        y_out[i, 0] = y[0]
+        y_out[i, 1] = y[1]
+        y_out[i, 2] = y[2]
+
+    @cuda.jit(device=True, inline="always")
+    def scaled_sq(e, y, yn, rtol, atol):
+        sc = atol + rtol * max(abs(float(y)), abs(float(yn)))
+        q = float(e) / sc
+        return q * q
+
+    @cuda.jit
+    def tsit5_adaptive(y0, params, t0, t1, dt, rtol, atol, max_steps, y_out, status, n_steps):
+        i = cuda.grid(1)
+        if i >= y0.shape[0]:
+            return
+        s, r, b = params[i, 0], params[i, 1], params[i, 2]
+        y = (y0[i, 0], y0[i, 1], y0[i, 2])
+        k1 = rhs(y, s, r, b)
+        t = t0
+        h = dt
+        e_prev = 1.0
+        code = _SUCCESS
+        accepted = 0
+        tried = 0
+        while t < t1:
+            if tried >= max_steps:
+                code = _MAX_STEPS
+                break
+            last = t1 - t <= h * (1.0 + 1e-12)
+            step = t1 - t if last else h
+            if t + step == t:
+                code = _UNDERFLOW
+                break
+            hf = f(step)
+            y_new, k2, k3, k4, k5, k6, k7 = tsit5_stages(y, k1, hf, s, r, b)
+            err = axpy(axpy(axpy(axpy(axpy(axpy(ax(e1, k1), e2, k2), e3, k3), e4, k4), e5, k5), e6, k6), e7, k7)
+            en = math.sqrt((scaled_sq(hf * err[0], y[0], y_new[0], rtol, atol)
+                            + scaled_sq(hf * err[1], y[1], y_new[1], rtol, atol)
+                            + scaled_sq(hf * err[2], y[2], y_new[2], rtol, atol)) / 3.0)
+            tried += 1
+            if not en < math.inf:  # nan or inf: shrink hard
+                h = step * _MIN_FACTOR
+                continue
+            e = max(en, 1e-10)
+            if en <= 1.0:
+                factor = min(max(_SAFETY * e ** (-_BETA1) * e_prev ** _BETA2, _MIN_FACTOR), _MAX_FACTOR)
+                e_prev = e
+                y = y_new
+                k1 = k7
+                accepted += 1
+                t = t1 if last else t + step
+                h = step * factor if not last else max(h, step * factor)
+            else:
+                h = step * min(max(_SAFETY * e ** (-1.0 / _K), _MIN_FACTOR), 1.0)
+        if code == _SUCCESS and not (math.isfinite(y[0]) and math.isfinite(y[1]) and math.isfinite(y[2])):
+            code = _NONFINITE
+        y_out[i, 0] = y[0]
+        y_out[i, 1] = y[1]
+        y_out[i, 2] = y[2]
+        status[i] = code
+        n_steps[i] = accepted
+
+    return {"tsit5_fixed": tsit5_fixed, "rk4_fixed": rk4_fixed, "tsit5_adaptive": tsit5_adaptive}
+
+
+def _grid(n, block):
+    return (n + block - 1) // block, block
+
+
+def launch_fixed(kernel, d_y0, d_params, t0, t1, dt, d_out, block=128, stream=0):
+    """Launch ``tsit5_fixed`` or ``rk4_fixed`` on device arrays (no synchronisation)."""
+    n_steps, dt_last = fixed_step_count(t0, t1, dt)
+    blocks, threads = _grid(d_y0.shape[0], block)
+    kernel[blocks, threads, stream](d_y0, d_params, float(t0), float(t1), float(dt), n_steps, float(dt_last),
+                                    d_out)
+    return n_steps
+
+
+def launch_adaptive(kernel, d_y0, d_params, t0, t1, dt0, rtol, atol, max_steps, d_out, d_status, d_steps,
+                    block=128, stream=0):
+    """Launch ``tsit5_adaptive`` on device arrays (no synchronisation)."""
+    blocks, threads = _grid(d_y0.shape[0], block)
+    kernel[blocks, threads, stream](d_y0, d_params, float(t0), float(t1), float(dt0), float(rtol), float(atol),
+                                    int(max_steps), d_out, d_status, d_steps)
