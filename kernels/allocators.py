@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from numba import cuda
+import numpy as np
+from numba import cuda, from_dtype
 
 from planner import Placement
 
@@ -47,7 +48,8 @@ class AllocationRecord:
     """What one allocator hands out (for the memory audit).
 
     ``size_elems`` is the length of the array the allocator returns (a local
-    array of a zero-size buffer has one element).
+    array of a zero-size buffer has one element).  ``start``/``stop`` index
+    the placement's region, or the parent's array for a view (``view_of``).
     """
 
     component: str
@@ -56,6 +58,12 @@ class AllocationRecord:
     size_elems: int
     start: int
     stop: int
+    view_of: str | None = None
+
+
+def _element_type(dtype):
+    """The Numba type of ``dtype`` (what both CUDA and the simulator accept for arrays)."""
+    return from_dtype(np.dtype(dtype))
 
 
 def _shared_allocator(start, stop):
@@ -75,6 +83,8 @@ def _persistent_allocator(start, stop):
 
 
 def _local_allocator(size, dtype):
+    dtype = _element_type(dtype)
+
     @cuda.jit(device=True, inline="always")
     def alloc(region, persistent):
         return cuda.local.array(size, dtype)
@@ -118,7 +128,7 @@ class AllocatorFactory:
         if buffer.is_view:
             raise ConfigurationError(
                 f"buffer {self.component}.{name} is a view of {buffer.view_of!r}; "
-                "use view() with the parent's array"
+                "use slots() with the parent's name"
             )
         placement = self.layout.placement(name)
         if placement is Placement.SHARED:
@@ -138,6 +148,36 @@ class AllocatorFactory:
         )
         return alloc
 
+    def slots(self, parent: str, views: tuple):
+        """Return ``slot(parent_array, j) -> array``: the ``j``-th of equal consecutive views.
+
+        ``views`` names views of ``parent`` declared in the component's
+        settings at offsets ``0, size, 2 * size, ...`` (each of ``size``
+        elements): a stage's slot of a stacked buffer, chosen at run time.
+        """
+        declared = [self._declared.get(v) for v in views]
+        size = declared[0].size_elems if declared and declared[0] is not None else 0
+        for j, (name, buffer) in enumerate(zip(views, declared)):
+            if buffer is None or buffer.view_of != parent or buffer.view_offset_elems != j * size \
+                    or buffer.size_elems != size:
+                raise ConfigurationError(
+                    f"component {self.component!r}: {name!r} must be declared as a view of {parent!r} "
+                    f"at offset {j * size} of {size} elements"
+                )
+        for j, name in enumerate(views):
+            placement = self.layout.placement(name)
+            self.records.append(AllocationRecord(self.component, name, placement, size, j * size,
+                                                 (j + 1) * size, view_of=parent))
+        return _slot_view(size)
+
+
+def _slot_view(size):
+    @cuda.jit(device=True, inline="always")
+    def slot(parent, j):
+        return parent[j * size:(j + 1) * size]
+
+    return slot
+
 
 def make_block_shared(dtype):
     """Return ``block_shared() -> array``: the block's dynamic shared array.
@@ -145,6 +185,7 @@ def make_block_shared(dtype):
     Its length is whatever dynamic shared memory the launch asked for; the
     batch kernel asks for ``plan.shared_bytes_per_block``.
     """
+    dtype = _element_type(dtype)
 
     @cuda.jit(device=True, inline="always")
     def block_shared():
@@ -174,6 +215,7 @@ def make_persistent_local(size_elems, dtype):
     of this array, so they survive from one step to the next.
     """
     size = max(int(size_elems), 1)
+    dtype = _element_type(dtype)
 
     @cuda.jit(device=True, inline="always")
     def persistent_local():

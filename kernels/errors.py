@@ -13,7 +13,6 @@ __all__ = [
     "ConfigurationError",
     "TableauError",
     "PlanMismatchError",
-    "BackendError",
 ]
 
 
@@ -36,15 +35,11 @@ class PlanMismatchError(ConfigurationError):
     """A :class:`planner.Plan` handed in does not match the kernel's buffers."""
 
 
-class BackendError(KernelError):
-    """The CUDA backend could not be selected or used."""
-
-
 def describe(value: object) -> str:
     """Return a short, readable description of ``value`` for error messages."""
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
-    if shape is not None and dtype is not None:
+    if isinstance(shape, tuple) and dtype is not None:
         return f"array of shape {tuple(shape)} and dtype {dtype}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

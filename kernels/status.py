@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Status", "STATUS_MESSAGES", "status_message"]
+__all__ = ["Status", "STATUS_MESSAGES"]
 
 
 class Status(enum.IntEnum):
@@ -36,7 +36,3 @@ MAX_STEPS = int(Status.MAX_STEPS)
 STEP_SIZE_UNDERFLOW = int(Status.STEP_SIZE_UNDERFLOW)
 NONFINITE_STATE = int(Status.NONFINITE_STATE)
 
-
-def status_message(code: int) -> str:
-    """Return the message for a status ``code`` (``"unknown status N"`` if unknown)."""
-    return STATUS_MESSAGES.get(int(code), f"unknown status {int(code)}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 
 import numpy as np
 from numba import cuda
@@ -113,6 +114,7 @@ class ODESystem:
                 )
             default_params.setflags(write=False)
         self.default_params = default_params
+        self._compiled = set()  # precisions check_compiles has passed
         if check:
             self._check_runs()
 
@@ -184,11 +186,12 @@ class ODESystem:
         """
         from .backend import backend
 
-        if backend() != "cuda":
+        key = np.dtype(precision).name
+        if backend() != "cuda" or key in self._compiled:
             return
-        from numba import types
+        from numba import from_dtype, types
 
-        arr = types.Array(types.from_dtype(np.dtype(precision)), 1, "A")
+        arr = types.Array(from_dtype(np.dtype(precision)), 1, "A")
         sig = (types.float64, arr, arr, arr, arr)
         for what, func in (("rhs", self.device_rhs), ("observables", self.device_observables)):
             try:
@@ -196,8 +199,16 @@ class ODESystem:
             except Exception as exc:  # noqa: BLE001
                 raise ConfigurationError(
                     f"{what} of system {self.name!r} does not compile for CUDA in {np.dtype(precision)}: "
-                    f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                    f"{type(exc).__name__}: {_first_lines(str(exc))}"
                 ) from exc
+        self._compiled.add(key)
+
+
+def _first_lines(message):
+    """A Numba error's headline and its first specific line, without terminal colour codes."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", message).splitlines() if line.strip()]
+    detail = [line for line in lines[1:] if not line.startswith(("Failed in", "During:", "File "))]
+    return " / ".join(lines[:1] + detail[:1])
 
 
 def _uniform(device_func, has_drivers):

@@ -1,0 +1,169 @@
+"""Step-size controllers and the error norm.
+
+Device-function contract of a controller (diffrax's ``adapt_step_size`` as a
+tuple, so only the loop threads state)::
+
+    control(dt, err_norm, e1, e2, dt_min, dt_max) -> (accept, dt_next, e1, e2)
+
+1. ``dt`` is the step just tried (float64); ``err_norm`` its scaled error
+   norm (accept when <= 1; ``inf`` for a non-finite proposal).
+2. ``e1``/``e2`` are the error norms of the last two accepted steps (start
+   at 1); they are returned updated on acceptance and unchanged on rejection.
+3. ``dt_next`` is clamped to ``[dt_min, dt_max]``; after a rejection it is
+   never larger than ``dt``.  The loop, not the controller, decides what a
+   rejection at ``dt_min`` means (step-size underflow).
+
+The adaptive controllers share one formula, a digital filter on the last
+three error norms (Soderlind, "Digital filters in adaptive time-stepping",
+ACM TOMS 29(1), 2003)::
+
+    factor = safety * e_n^(-b1/k) * e_{n-1}^(-b2/k) * e_{n-2}^(-b3/k),   k = error_order + 1
+
+clipped to ``[min_factor, max_factor]``.  Presets: I = (1, 0, 0); PI =
+(0.7, -0.4, 0) (Hairer & Wanner, "Solving ODEs II", sec. IV.2); PID =
+(0.58, -0.21, 0.1) (the defaults of SUNDIALS ARKODE's PID controller).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from numba import cuda
+
+from .errors import ConfigurationError
+
+__all__ = ["ControllerSettings", "CONTROLLER_KINDS", "make_controller", "make_error_norm",
+           "make_initial_step"]
+
+_BETAS = {"i": (1.0, 0.0, 0.0), "pi": (0.7, -0.4, 0.0), "pid": (0.58, -0.21, 0.1)}
+CONTROLLER_KINDS = ("fixed",) + tuple(_BETAS)
+NORMS = ("rms", "max")
+
+
+@dataclasses.dataclass(frozen=True)
+class ControllerSettings:
+    """Step-size control settings (compile-time constants of the kernel).
+
+    Parameters
+    ----------
+    kind : {"fixed", "i", "pi", "pid"}
+    betas : tuple of 3 floats, optional
+        Filter exponents ``(b1, b2, b3)``; the kind's preset by default.
+    safety : float
+        Safety factor on the predicted step (0 < safety <= 1).
+    min_factor, max_factor : float
+        Bounds on the step change after an accepted step (shrink, growth).
+    norm : {"rms", "max"}
+        Norm of the scaled error ``err_i / (atol_i + rtol_i * max(|y_i|, |y_new_i|))``.
+    """
+
+    kind: str = "pi"
+    betas: tuple | None = None
+    safety: float = 0.9
+    min_factor: float = 0.2
+    max_factor: float = 10.0
+    norm: str = "rms"
+
+    def __post_init__(self):
+        if self.kind not in CONTROLLER_KINDS:
+            raise ConfigurationError(f"controller must be one of {list(CONTROLLER_KINDS)}; got {self.kind!r}")
+        if self.betas is None:
+            object.__setattr__(self, "betas", _BETAS.get(self.kind, (0.0, 0.0, 0.0)))
+        betas = tuple(float(b) for b in self.betas)
+        if len(betas) != 3 or not all(math.isfinite(b) for b in betas):
+            raise ConfigurationError(f"controller betas must be 3 finite numbers; got {self.betas!r}")
+        object.__setattr__(self, "betas", betas)
+        if not 0.0 < self.safety <= 1.0:
+            raise ConfigurationError(f"controller safety must be in (0, 1]; got {self.safety!r}")
+        if not 0.0 < self.min_factor < 1.0 < self.max_factor < math.inf:
+            raise ConfigurationError(
+                "controller factors must satisfy 0 < min_factor < 1 < max_factor < inf; "
+                f"got min_factor={self.min_factor!r}, max_factor={self.max_factor!r}"
+            )
+        if self.norm not in NORMS:
+            raise ConfigurationError(f"controller norm must be one of {list(NORMS)}; got {self.norm!r}")
+
+    @property
+    def adaptive(self) -> bool:
+        return self.kind != "fixed"
+
+
+def make_error_norm(n_states, norm):
+    """Return ``error_norm(y, y_new, err, atol, rtol) -> float64`` (``inf`` if not finite)."""
+    use_max = norm == "max"
+
+    @cuda.jit(device=True)
+    def error_norm(y, y_new, err, atol, rtol):
+        acc = 0.0
+        for i in range(n_states):
+            scale = atol[i] + rtol[i] * max(abs(y[i]), abs(y_new[i]))
+            r = abs(float(err[i]) / float(scale))
+            if not r < math.inf:
+                return math.inf
+            if use_max:
+                acc = max(acc, r)
+            else:
+                acc += r * r
+        if use_max:
+            return acc
+        return math.sqrt(acc / n_states)
+
+    return error_norm
+
+
+def make_controller(settings, error_order):
+    """Return the device ``control(dt, err_norm, e1, e2, dt_min, dt_max)`` for ``settings``."""
+    if not settings.adaptive:
+        @cuda.jit(device=True, inline="always")
+        def fixed(dt, err_norm, e1, e2, dt_min, dt_max):
+            return True, dt, e1, e2
+
+        return fixed
+
+    k = float(error_order + 1)
+    x1, x2, x3 = (-b / k for b in settings.betas)
+    x_reject = -1.0 / k
+    safety, min_factor, max_factor = settings.safety, settings.min_factor, settings.max_factor
+
+    @cuda.jit(device=True)
+    def control(dt, err_norm, e1, e2, dt_min, dt_max):
+        if not err_norm < math.inf:
+            return False, max(dt * min_factor, dt_min), e1, e2
+        e = max(err_norm, 1e-10)
+        if err_norm <= 1.0:
+            factor = safety * (e ** x1) * (e1 ** x2) * (e2 ** x3)
+            factor = min(max(factor, min_factor), max_factor)
+            return True, min(max(dt * factor, dt_min), dt_max), e, e1
+        factor = min(max(safety * (e ** x_reject), min_factor), 1.0)
+        return False, min(max(dt * factor, dt_min), dt), e1, e2
+
+    return control
+
+
+def make_initial_step(n_states):
+    """Return ``initial_step(y, f0, atol, rtol, span) -> float64``.
+
+    The first-guess part of Hairer, Norsett & Wanner's algorithm (Solving ODEs I,
+    sec. II.4): ``h = 0.01 * ||y|| / ||f(t0, y)||`` in the scaled RMS norm, or
+    ``1e-6`` when either is tiny or ``f`` is not finite; at most 1 % of the span.
+    """
+
+    @cuda.jit(device=True)
+    def initial_step(y, f0, atol, rtol, span):
+        d0 = 0.0
+        d1 = 0.0
+        for i in range(n_states):
+            scale = float(atol[i] + rtol[i] * abs(y[i]))
+            d0 += (float(y[i]) / scale) ** 2
+            d1 += (float(f0[i]) / scale) ** 2
+        d0 = math.sqrt(d0 / n_states)
+        d1 = math.sqrt(d1 / n_states)
+        h = 1e-6
+        if d0 >= 1e-5 and d1 >= 1e-5:
+            h = 0.01 * d0 / d1
+        if not h > 0.0:  # f(t0, y0) not finite: the loop's rejections take over from here
+            h = 1e-6
+        return min(h, 0.01 * span)
+
+    return initial_step

@@ -1,0 +1,29 @@
+"""Helpers shared by the kernels tests (imported by name: pytest puts this folder on sys.path)."""
+
+import numpy as np
+import pytest
+
+import kernels
+
+on_gpu = kernels.backend() == "cuda"
+gpu = pytest.mark.skipif(not on_gpu, reason="needs a real CUDA GPU (kernels.backend() != 'cuda')")
+
+
+def lorenz_params(rhos):
+    rhos = np.asarray(rhos, dtype=np.float64)
+    return np.column_stack([np.full(rhos.size, 10.0), rhos, np.full(rhos.size, 8.0 / 3.0)])
+
+
+def scipy_reference(system, t_span, y0, params, t_eval, drivers=None):
+    """SciPy DOP853 at rtol = atol = 1e-12: (N, len(t_eval), n_states)."""
+    from scipy.integrate import solve_ivp
+
+    y0 = np.atleast_2d(y0)
+    params = np.atleast_2d(params)
+    out = []
+    for i in range(params.shape[0]):
+        sol = solve_ivp(system.host_rhs(params[i], drivers), t_span, y0[i % y0.shape[0]], method="DOP853",
+                        rtol=1e-12, atol=1e-12, t_eval=t_eval)
+        assert sol.success
+        out.append(sol.y.T)
+    return np.array(out)

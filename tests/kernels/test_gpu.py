@@ -1,0 +1,103 @@
+"""The accuracy and memory checks on a real GPU, with realistic batch sizes.
+
+Skipped unless ``kernels.backend() == "cuda"``; run them on the GPU machine.
+"""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernel_helpers import gpu, lorenz_params, scipy_reference
+
+pytestmark = [pytest.mark.gpu, gpu]
+
+LORENZ = kernels.lorenz()
+N = 1024
+RHOS = np.linspace(0.0, 28.0, N)
+CHECKED = np.arange(0, N, 97)  # trajectories compared with SciPy (each reference costs CPU time)
+T_EVAL = np.array([0.0, 0.5, 1.0])
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return scipy_reference(LORENZ, (0.0, 1.0), [1.0, 1.0, 1.0], lorenz_params(RHOS[CHECKED]), T_EVAL)
+
+
+def _rel_err(y, ref):
+    return np.max(np.abs(y - ref) / (1.0 + np.abs(ref)))
+
+
+@pytest.mark.parametrize("method", ["heun", "bs3", "dopri5", "tsit5"])
+@pytest.mark.parametrize("plan", ["local", "shared", "auto"])
+def test_adaptive_float64(method, plan, reference):
+    rtol = {"heun": 1e-6, "bs3": 1e-8}.get(method, 1e-10)
+    result = kernels.solve_ivp(LORENZ, (0.0, 1.0), [1.0, 1.0, 1.0], lorenz_params(RHOS), method=method,
+                               rtol=rtol, atol=rtol, t_eval=T_EVAL, precision=np.float64, plan=plan,
+                               _canary_elems=7)
+    assert result.backend == "cuda" and result.success
+    assert result.canary_intact is True
+    assert _rel_err(result.y[CHECKED], reference) < 100 * rtol
+
+
+@pytest.mark.parametrize("method, dt, tol", [("euler", 1e-4, 0.1), ("rk4", 1e-3, 1e-6)])
+def test_fixed_float64(method, dt, tol, reference):
+    result = kernels.solve_ivp(LORENZ, (0.0, 1.0), [1.0, 1.0, 1.0], lorenz_params(RHOS), method=method,
+                               dt=dt, t_eval=T_EVAL, precision=np.float64)
+    assert result.success and _rel_err(result.y[CHECKED], reference) < tol
+
+
+@pytest.mark.parametrize("controller", ["i", "pi", "pid"])
+def test_controllers_float32(controller, reference):
+    result = kernels.solve_ivp(LORENZ, (0.0, 1.0), [1.0, 1.0, 1.0], lorenz_params(RHOS), rtol=1e-5,
+                               atol=1e-5, t_eval=T_EVAL, controller=controller)
+    assert result.success and _rel_err(result.y[CHECKED], reference) < 2e-3
+
+
+def test_placements_agree_float64():
+    common = dict(method="tsit5", rtol=1e-8, atol=1e-8, t_eval=[0.5], precision=np.float64)
+    runs = [kernels.solve_ivp(LORENZ, (0.0, 0.5), [1.0, 1.0, 1.0], lorenz_params(RHOS), plan=plan, **common)
+            for plan in ("local", "shared", "auto", "sequential")]
+    for other in runs[1:]:
+        # Different placements compile to different instruction streams (FMA contraction), so
+        # agreement is to rounding, amplified a little by the chaotic flow over t = 0.5.
+        np.testing.assert_allclose(other.y, runs[0].y, rtol=1e-9, atol=1e-9)
+
+
+def test_device_arrays_stay_on_device():
+    from numba import cuda
+
+    y0 = cuda.to_device(np.ones((N, 3), dtype=np.float32))
+    params = cuda.to_device(lorenz_params(RHOS).astype(np.float32))
+    result = kernels.solve_ivp(LORENZ, (0.0, 1.0), y0, params)
+    assert isinstance(result.y, cuda.cudadrv.devicearray.DeviceNDArray)
+    host = kernels.solve_ivp(LORENZ, (0.0, 1.0), [1.0, 1.0, 1.0], lorenz_params(RHOS))
+    np.testing.assert_array_equal(result.y.copy_to_host(), host.y)
+
+
+def test_observables_and_drivers_compile():
+    chain = kernels.oscillator_chain(16)
+    result = kernels.solve_ivp(chain, (0.0, 2.0), np.linspace(-1.0, 1.0, 32), np.tile([1.0, 0.1], (256, 1)),
+                               t_eval=[0.0, 1.0, 2.0], precision=np.float64, rtol=1e-8, atol=1e-8)
+    assert result.success and np.all(np.diff(result.observables[:, :, 0], axis=1) < 0)
+
+
+def test_more_than_48_kib_of_dynamic_shared_memory():
+    """A plan above the default 48 KiB per block launches (the kernel opts in) and agrees with local."""
+    chain = kernels.oscillator_chain(8)
+    y0, params = np.linspace(-1.0, 1.0, 16), np.tile([1.0, 0.1], (256, 1))
+    common = dict(t_eval=[1.0], precision=np.float64, rtol=1e-8, atol=1e-8, block_size=64)
+    shared = kernels.solve_ivp(chain, (0.0, 1.0), y0, params, plan="shared", _canary_elems=3, **common)
+    assert shared.plan.shared_bytes_per_block > 48 * 1024
+    assert shared.success and shared.canary_intact is True
+    local = kernels.solve_ivp(chain, (0.0, 1.0), y0, params, plan="local", **common)
+    np.testing.assert_allclose(shared.y, local.y, rtol=1e-10, atol=1e-12)
+
+
+def _uncompilable(t, y, p, dydt):
+    dydt.__setitem__(0, -y[0])  # runs in Python, but Numba CUDA cannot type it
+
+
+def test_rhs_that_does_not_compile_is_named():
+    system = kernels.ODESystem(_uncompilable, 1, name="broken")
+    with pytest.raises(kernels.ConfigurationError, match="rhs of system 'broken' does not compile for CUDA"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0])

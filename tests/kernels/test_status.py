@@ -1,0 +1,70 @@
+"""Status codes: a failing trajectory is reported alone; the others finish with success."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import Status
+
+
+def _blowup(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] * y[0]  # y = 1 / (1 - p t): blows up at t = 1/p for p > 0
+
+
+pytestmark = [pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")]
+
+BLOWUP = kernels.ODESystem(_blowup, 1, n_params=1, name="blowup")
+P = np.array([[0.0], [1.0], [-1.0]])
+
+
+def test_fixed_step_blowup_is_nonfinite_for_that_trajectory_only():
+    result = kernels.solve_ivp(BLOWUP, (0.0, 3.0), [1.0], P, method="euler", dt=0.05, t_eval=[0.5, 3.0])
+    np.testing.assert_array_equal(result.status, [Status.SUCCESS, Status.NONFINITE_STATE, Status.SUCCESS])
+    assert np.isfinite(result.y[1, 0, 0]) and np.isnan(result.y[1, 1, 0])  # saved before, NaN after
+    np.testing.assert_allclose(result.y[0, :, 0], 1.0)
+    assert np.all(np.isfinite(result.y[2]))
+    assert not result.success
+    assert "non-finite" in result.message(1)
+
+
+def test_max_steps():
+    result = kernels.solve_ivp(BLOWUP, (0.0, 2.0), [1.0], P, method="tsit5", max_steps=30)
+    np.testing.assert_array_equal(result.status, [Status.SUCCESS, Status.MAX_STEPS, Status.SUCCESS])
+    assert result.n_steps[1] + result.n_rejected[1] == 30
+    assert np.isnan(result.y[1, -1, 0])
+    assert "max_steps" in result.message(1)
+
+
+def test_step_size_underflow_at_dt_min():
+    result = kernels.solve_ivp(BLOWUP, (0.0, 2.0), [1.0], P, method="tsit5", dt_min=1e-3, rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_array_equal(result.status, [Status.SUCCESS, Status.STEP_SIZE_UNDERFLOW, Status.SUCCESS])
+    assert result.n_rejected[1] >= 1
+
+
+def test_adaptive_nonfinite_from_the_start():
+    """f(t0, y0) overflows float32: every step is rejected until the smallest step, then NONFINITE."""
+    result = kernels.solve_ivp(BLOWUP, (0.0, 1.0), [[1.0], [1e30], [1.0]], P, method="bs3")
+    np.testing.assert_array_equal(result.status, [Status.SUCCESS, Status.NONFINITE_STATE, Status.SUCCESS])
+    assert result.n_steps[1] == 0 and result.n_rejected[1] >= 1
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def test_small_steps_do_not_stall_time():
+    """float64 time: a step far below float32 resolution of t still advances."""
+    decay = kernels.ODESystem(_decay, 1, name="decay")
+    result = kernels.solve_ivp(decay, (1.0e3, 1.0e3 + 1e-4), [1.0], method="euler", dt=1e-5)
+    assert result.success and result.n_steps[0] == 10
+    np.testing.assert_allclose(result.y[0, -1, 0], (1 - 1e-5) ** 10, rtol=1e-6)
+
+
+def test_status_table():
+    assert set(kernels.STATUS_MESSAGES) == set(Status)
+    assert [int(s) for s in Status] == [0, 1, 2, 3]
+    result = kernels.solve_ivp(BLOWUP, (0.0, 0.1), [1.0], P)
+    assert result.success and result.status.dtype == np.int32
+    assert dict(result.status_messages) == kernels.STATUS_MESSAGES

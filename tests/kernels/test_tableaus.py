@@ -1,0 +1,152 @@
+"""Tableaus: invariants, order conditions up to order 5, and a second source (SciPy)."""
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from kernels import TABLEAUS, TableauError
+from kernels.tableaus import ButcherTableau, get_tableau
+
+
+def rooted_trees(order):
+    """All rooted trees with ``order`` nodes, each as a sorted tuple of child trees."""
+    if order == 1:
+        return [()]
+    trees = set()
+    for parts in _partitions(order - 1):
+        for children in itertools.product(*(rooted_trees(p) for p in parts)):
+            trees.add(tuple(sorted(children)))
+    return sorted(trees)
+
+
+def _partitions(n, largest=None):
+    largest = n if largest is None else largest
+    if n == 0:
+        yield ()
+        return
+    for first in range(min(n, largest), 0, -1):
+        for rest in _partitions(n - first, first):
+            yield (first,) + rest
+
+
+def _gamma(tree):
+    size = _size(tree)
+    out = size
+    for child in tree:
+        out *= _gamma(child)
+    return out
+
+
+def _size(tree):
+    return 1 + sum(_size(c) for c in tree)
+
+
+def _stage_weights(tree, a):
+    """Vector Phi_i(tree) = prod over children of (A Phi(child))_i."""
+    s = a.shape[0]
+    out = np.ones(s)
+    for child in tree:
+        out *= a @ _stage_weights(child, a)
+    return out
+
+
+def order_satisfied(tab, weights, order, tol=1e-12):
+    a = np.zeros((tab.stages, tab.stages))
+    for i, row in enumerate(tab.a):
+        a[i, :len(row)] = row
+    w = np.array(weights)
+    for p in range(1, order + 1):
+        for tree in rooted_trees(p):
+            if abs(w @ _stage_weights(tree, a) - 1.0 / _gamma(tree)) > tol:
+                return False
+    return True
+
+
+def test_tree_counts():
+    assert [len(rooted_trees(p)) for p in range(1, 6)] == [1, 1, 2, 4, 9]
+
+
+@pytest.mark.parametrize("name", sorted(TABLEAUS))
+def test_invariants(name):
+    tab = TABLEAUS[name]
+    assert abs(sum(tab.b) - 1.0) < 1e-14
+    for i, row in enumerate(tab.a):
+        assert len(row) == i
+        assert abs(sum(row) - tab.c[i]) < 1e-14
+    if tab.b_hat is not None:
+        assert abs(sum(tab.b_hat) - 1.0) < 1e-14
+        assert len(tab.b_hat) == tab.stages
+    if tab.fsal:
+        assert tab.c[-1] == 1.0 and tab.b[-1] == 0.0
+        np.testing.assert_allclose(tab.a[-1], tab.b[:-1], rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(TABLEAUS))
+def test_order_conditions(name):
+    """Every rooted-tree condition up to the stated order holds; the next order fails."""
+    tab = TABLEAUS[name]
+    assert order_satisfied(tab, tab.b, tab.order)
+    assert not order_satisfied(tab, tab.b, tab.order + 1)
+    if tab.b_hat is not None:
+        assert order_satisfied(tab, tab.b_hat, tab.embedded_order)
+        assert not order_satisfied(tab, tab.b_hat, tab.embedded_order + 1)
+
+
+@pytest.mark.parametrize("name, scipy_name", [("dopri5", "RK45"), ("bs3", "RK23")])
+def test_against_scipy(name, scipy_name):
+    """Second source: SciPy's coefficients, with its E = b_hat - b (extended by the FSAL stage)."""
+    from scipy.integrate._ivp import rk
+
+    ref = getattr(rk, scipy_name)
+    tab = TABLEAUS[name]
+    s = ref.n_stages
+    a = np.zeros(ref.A.shape)
+    for i, row in enumerate(tab.a[:s]):
+        a[i, :len(row)] = row
+    np.testing.assert_allclose(a, ref.A, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(tab.b[:s], ref.B, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(tab.c[:s], ref.C, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(np.array(tab.b_hat) - np.array(tab.b), ref.E, rtol=0, atol=1e-15)
+
+
+def test_tsit5_known_values():
+    """Spot values from Tsitouras (2011) as printed by OrdinaryDiffEq.jl (btilde = b_hat - b)."""
+    tab = TABLEAUS["tsit5"]
+    btilde = np.array(tab.b_hat) - np.array(tab.b)
+    expected = [-0.00178001105222577714, -0.0008164344596567469, 0.007880878010261995,
+                -0.1447110071732629, 0.5823571654525552, -0.45808210592918697, 0.015151515151515152]
+    np.testing.assert_allclose(btilde, expected, rtol=1e-13, atol=1e-17)
+    assert tab.c[4] == pytest.approx(0.9800255409045097, abs=1e-16)
+
+
+def test_error_weights_zero_without_embedding():
+    assert TABLEAUS["rk4"].error_weights == (0.0, 0.0, 0.0, 0.0)
+    assert not TABLEAUS["rk4"].adaptive and TABLEAUS["tsit5"].adaptive
+
+
+def test_tableaus_are_immutable():
+    with pytest.raises(AttributeError):
+        TABLEAUS["rk4"].order = 3
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(a=((), (0.4,)), b=(0.5, 0.5), c=(0.0, 0.5)), "row 1 of a sums"),
+    (dict(a=((), (0.5,)), b=(0.6, 0.5), c=(0.0, 0.5)), "sum(b)"),
+    (dict(a=((), (0.5,)), b=(0.5, 0.5), c=(0.0, 0.5), b_hat=(1.0, 0.5)), "sum(b_hat)"),
+    (dict(a=((), (0.5, 0.1)), b=(0.5, 0.5), c=(0.0, 0.5)), "explicit"),
+    (dict(a=((),), b=(1.0,), c=(0.0, 1.0)), "one entry per stage"),
+])
+def test_bad_tableau(kwargs, words):
+    with pytest.raises(TableauError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        ButcherTableau(name="bad", order=1, **kwargs)
+
+
+def test_fractions_exact():
+    assert TABLEAUS["rk4"].b[0] == float(Fraction(1, 6))
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method must be one of"):
+        get_tableau("rk45")
