@@ -109,7 +109,7 @@ def _build(system, settings, controller, key, canary_elems):
     layout = settings.buffer_settings().layout(plan)
     step = ERKStep(settings.step, system, layout.child(settings.step.component), dtype)
     loop = IVPLoop(settings, system, step.device_function, controller, settings.step.tableau.error_order,
-                   layout, dtype)
+                   layout, dtype, prime=step.prime_function)
     kernel = _build_kernel(loop.device_function, plan, dtype, canary_elems)
     return BatchKernel(kernel, plan, settings, tuple(step.records + loop.records), canary_elems)
 

@@ -19,6 +19,12 @@ Device-function contract of an algorithm step (every family follows it)::
    from the Plan (:mod:`kernels.allocators`).
 5. The step does not decide acceptance, touch time, or check finiteness:
    the loop and the controller do.
+
+A step comes with ``prime(t, y, p, driver_times, driver_values, region,
+persistent) -> None``, which makes the FSAL cache hold ``f(t, y)`` (a no-op
+for other methods).  A loop that primes once and never rejects (fixed step)
+passes ``first_valid = True`` as a constant, so the step's first-stage branch
+is compiled away.
 """
 
 from __future__ import annotations
@@ -109,6 +115,15 @@ def _typed(values, dtype):
     return tuple(dtype(v) for v in values)
 
 
+def _nonzeros(values):
+    return sum(1 for v in values if v != 0)
+
+
+def _first_nonzero(values):
+    """Index of the first nonzero value, or -1 (no term: the sum stays 0)."""
+    return next((j for j, v in enumerate(values) if v != 0), -1)
+
+
 @cuda.jit(device=True, inline="always")
 def _same(region, persistent, fallback):
     return fallback
@@ -138,6 +153,8 @@ class ERKStep:
     ----------
     device_function : numba device function
         ``step(t, dt, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent)``.
+    prime_function : numba device function
+        ``prime(t, y, p, driver_times, driver_values, region, persistent)``: ``f(t, y)`` into the FSAL cache.
     records : list of AllocationRecord
         The buffers the step allocates (memory audit).
     """
@@ -145,7 +162,7 @@ class ERKStep:
     def __init__(self, settings, system, layout, dtype):
         self.settings = settings
         allocate = AllocatorFactory(layout, dtype)
-        self.device_function = _build_step(settings, system, allocate, dtype)
+        self.device_function, self.prime_function = _build_step(settings, system, allocate, dtype)
         self.records = allocate.records
 
 
@@ -158,6 +175,14 @@ def _build_step(settings, system, allocate, dtype):
     B = _typed(tab.b, dtype)
     E = _typed(tab.error_weights, dtype)
     C = tuple(float(c) for c in tab.c)
+    # Each sum starts from its first nonzero term (0 + x is not folded: -0 + 0 is +0), so the
+    # unrolled loops below compute exactly the tableau's nonzero products and nothing else.
+    A_FIRST = tuple(_first_nonzero(A[s * S:s * S + s]) for s in range(S))
+    B_FIRST, E_FIRST = _first_nonzero(B), _first_nonzero(E)
+    # A sum of m < N terms is cheaper as y + (h a_1) k_1 + ... (m products h a_j once a step, then
+    # m fused multiply-adds per element) than as y + h (a_1 k_1 + ...) (m + 1 per element).
+    A_SCALED = tuple(0 < _nonzeros(A[s * S:s * S + s]) < N for s in range(S))
+    B_SCALED = 0 < _nonzeros(B) < N
     rhs = system.device_rhs
     eval_drivers = make_driver_evaluator(settings.n_drivers)
 
@@ -176,6 +201,15 @@ def _build_step(settings, system, allocate, dtype):
         return k[(j - J0) * N + i]
 
     @cuda.jit(device=True)
+    def prime(t, y, p, driver_times, driver_values, region, persistent):
+        if FSAL:
+            k = alloc_k(region, persistent)
+            first = alloc_first(region, persistent, k)
+            u = alloc_u(region, persistent)
+            eval_drivers(t, driver_times, driver_values, u)
+            rhs(t, y, p, u, first)
+
+    @cuda.jit(device=True)
     def step(t, dt, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent):
         k = alloc_k(region, persistent)
         first = alloc_first(region, persistent, k)
@@ -190,30 +224,48 @@ def _build_step(settings, system, allocate, dtype):
                 rhs(t, y, p, u, slot(k, 0))
         for s in range(1, S):
             for i in range(N):
-                acc = zero
-                for j in range(s):
-                    a = A[s * S + j]
-                    if a != zero:
-                        acc += a * k_at(first, k, j, i)
-                stage[i] = y[i] + h * acc
+                if A_SCALED[s]:
+                    acc = y[i]
+                    for j in range(s):
+                        if A[s * S + j] != zero:
+                            acc += (h * A[s * S + j]) * k_at(first, k, j, i)
+                    stage[i] = acc
+                else:
+                    acc = zero
+                    for j in range(s):
+                        a = A[s * S + j]
+                        if j == A_FIRST[s]:
+                            acc = a * k_at(first, k, j, i)
+                        elif a != zero:
+                            acc += a * k_at(first, k, j, i)
+                    stage[i] = y[i] + h * acc
             ts = t + C[s] * dt
             eval_drivers(ts, driver_times, driver_values, u)
             rhs(ts, stage, p, u, slot(k, s - J0))
         for i in range(N):
             acc = zero
             acc_err = zero
+            if B_SCALED:
+                acc = y[i]
             for j in range(S):
                 kj = k_at(first, k, j, i)
-                if B[j] != zero:
+                if B_SCALED:
+                    if B[j] != zero:
+                        acc += (h * B[j]) * kj
+                elif j == B_FIRST:
+                    acc = B[j] * kj
+                elif B[j] != zero:
                     acc += B[j] * kj
-                if ADAPTIVE and E[j] != zero:
+                if ADAPTIVE and j == E_FIRST:
+                    acc_err = E[j] * kj
+                elif ADAPTIVE and E[j] != zero:
                     acc_err += E[j] * kj
-            y_new[i] = y[i] + h * acc
+            y_new[i] = acc if B_SCALED else y[i] + h * acc
             if ADAPTIVE:
                 err[i] = h * acc_err
         if FSAL:
             for i in range(N):
                 first[i] = k[(S - 1 - J0) * N + i]
 
-    return step
+    return step, prime
 

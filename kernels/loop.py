@@ -13,10 +13,17 @@ Device-function contract::
 3. Time is accumulated in float64; each step is clipped to land exactly on
    the next save time, so saves never interpolate.
 4. Returns a status code of :mod:`kernels.status`; on failure the saves not
-   reached are filled with NaN.  A non-finite proposal stops a fixed-step
-   run at once; an adaptive run rejects it and shrinks the step, and reports
-   NONFINITE_STATE only when it is still non-finite at the smallest step
-   (``dt_min``, or the float64 resolution of ``t``).
+   reached are filled with NaN.  A fixed-step run tests finiteness before
+   each save and when it stops (a non-finite component stays non-finite, so
+   this finds every blow-up, at the save after it: ``n_accepted`` then counts
+   the steps up to that save) and reports NONFINITE_STATE there, ahead of any
+   other failure; an adaptive run tests every proposal, rejects a non-finite
+   one and shrinks the step, and reports NONFINITE_STATE only when it is
+   still non-finite at the smallest step (``dt_min``, or the float64
+   resolution of ``t``).
+5. Only what the call uses is built: a fixed-step loop has no controller, no
+   error norm and no error buffer, and calls the step with a constant
+   ``first_valid`` after priming its FSAL cache once (:mod:`kernels.erk`).
 """
 
 from __future__ import annotations
@@ -112,87 +119,213 @@ class IVPLoop:
     layout : planner.ComponentLayout
         ``settings.buffer_settings()`` laid out under the Plan.
     dtype : numpy scalar type
+    prime : device function, optional
+        The step's ``prime`` (FSAL cache <- ``f(t, y)``); the fixed-step loop
+        primes once and then calls the step with ``first_valid = True``.
+        Without it the fixed-step loop tracks ``first_valid`` at run time.
 
     Attributes
     ----------
     device_function, records
     """
 
-    def __init__(self, settings, system, step, controller, error_order, layout, dtype):
+    def __init__(self, settings, system, step, controller, error_order, layout, dtype, prime=None):
         allocate = AllocatorFactory(layout, dtype)
-        self.device_function = _build_loop(settings, system, step, controller, error_order, allocate, dtype)
+        parts = _LoopParts(settings, system, allocate, dtype)
+        if settings.adaptive:
+            self.device_function = _build_adaptive_loop(parts, step, controller, error_order)
+        else:
+            self.device_function = _build_fixed_loop(parts, step, prime)
         self.records = allocate.records
 
 
-def _build_loop(settings, system, step, controller, error_order, allocate, dtype):
-    N, NP, NO = settings.step.n_states, settings.n_params, settings.n_observables
-    ADAPTIVE = settings.adaptive
-    rhs, observe = system.device_rhs, system.device_observables
-    eval_drivers = make_driver_evaluator(settings.step.n_drivers)
-    control = make_controller(controller, error_order)
-    error_norm = make_error_norm(N, controller.norm)
-    initial_step = make_initial_step(N)
-    alloc_state, alloc_params = allocate("state"), allocate("parameters")
-    alloc_proposed, alloc_error = allocate("proposed_state"), allocate("error")
-    alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")
+class _LoopParts:
+    """Device functions shared by both loops: allocation, start, save, finiteness, NaN fill."""
+
+    def __init__(self, settings, system, allocate, dtype):
+        N, NP, NO = settings.step.n_states, settings.n_params, settings.n_observables
+        self.n_states = N
+        self.rhs = system.device_rhs
+        self.eval_drivers = eval_drivers = make_driver_evaluator(settings.step.n_drivers)
+        observe = system.device_observables
+        alloc_state, alloc_params = allocate("state"), allocate("parameters")
+        alloc_proposed, alloc_error = allocate("proposed_state"), allocate("error")
+        alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")
+        nan, zero = dtype(math.nan), dtype(0.0)
+
+        @cuda.jit(device=True, inline="always")
+        def buffers(region, persistent):
+            return (alloc_state(region, persistent), alloc_params(region, persistent),
+                    alloc_proposed(region, persistent), alloc_error(region, persistent),
+                    alloc_drivers(region, persistent), alloc_obs(region, persistent))
+
+        @cuda.jit(device=True)
+        def save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs):
+            for i in range(N):
+                out_y[traj, k, i] = y[i]
+            if NO > 0:
+                eval_drivers(t, driver_times, driver_values, u)
+                observe(t, y, p, u, obs)
+                for i in range(NO):
+                    out_obs[traj, k, i] = obs[i]
+
+        @cuda.jit(device=True)
+        def start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs):
+            """Load the trajectory's state and parameters, save at ``t_eval <= t0``; return the next save."""
+            for i in range(N):
+                y[i] = y0[traj, i]
+            for i in range(NP):
+                p[i] = params[traj, i]
+            n_save = t_eval.shape[0]
+            k = 0
+            while k < n_save and t_eval[k] <= t0:
+                save(traj, k, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+                k += 1
+            return k
+
+        @cuda.jit(device=True, inline="always")
+        def all_finite(y):
+            # Branch-free: x * 0 is 0 for finite x and NaN for inf or NaN, and NaN propagates
+            # (one multiply-add per element; a plain sum could overflow for finite values).
+            acc = y[0] * zero
+            for i in range(1, N):
+                acc = y[i] * zero + acc
+            return acc == zero
+
+        @cuda.jit(device=True)
+        def fill_nan(traj, k, out_y, out_obs):
+            """NaN in every save from ``k`` on (a trajectory that stopped early)."""
+            for j in range(k, out_y.shape[1]):
+                for i in range(N):
+                    out_y[traj, j, i] = nan
+                for i in range(NO):
+                    out_obs[traj, j, i] = nan
+
+        self.buffers, self.save, self.start = buffers, save, start
+        self.all_finite, self.fill_nan = all_finite, fill_nan
+
+
+def _build_fixed_loop(parts, step, prime):
+    """Fixed step: no controller, no error estimate, no rejection; little float64 work per step.
+
+    The save target and ``limit``, the time from which a step of ``dt`` would
+    reach it (``t >= limit`` is ``target - t <= dt (1 + _SNAP) + _ULPS |target|``
+    rearranged), change only at a save, so the step loop reads no ``t_eval``.
+    Per step: one float64 compare and add, one test of the step count.  Two
+    tests run once a save interval instead of once a step:
+
+    * stalled time: ``t + dt == t`` can only hold somewhere in ``[t, limit)``
+      if it holds at an end (the spacing of float64 grows with ``|t|``);
+    * finiteness, before each save and when the run stops: the step's result
+      is ``y + (terms)`` component by component, so a non-finite component
+      stays non-finite and the test at the save finds what a test at every
+      step would, only later.
+    """
+    N = parts.n_states
+    buffers, start, save = parts.buffers, parts.start, parts.save
+    all_finite, fill_nan = parts.all_finite, parts.fill_nan
+    PRIMED = prime is not None
+    if not PRIMED:
+        @cuda.jit(device=True, inline="always")
+        def prime(t, y, p, driver_times, driver_values, region, persistent):
+            pass
+
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
-    nan = dtype(math.nan)
 
-    @cuda.jit(device=True)
-    def save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs):
-        for i in range(N):
-            out_y[traj, k, i] = y[i]
-        if NO > 0:
-            eval_drivers(t, driver_times, driver_values, u)
-            observe(t, y, p, u, obs)
-            for i in range(NO):
-                out_obs[traj, k, i] = obs[i]
-
-    @cuda.jit(device=True)
-    def all_finite(y):
-        for i in range(N):
-            if math.isinf(y[i]) or math.isnan(y[i]):
-                return False
-        return True
+    @cuda.jit(device=True, inline="always")
+    def landing(t_eval, k, t, dt):
+        """``(target, limit, stalls)`` of the save interval from ``t`` to ``t_eval[k]``."""
+        target = t_eval[k]
+        limit = target - (dt * (1.0 + _SNAP) + _ULPS * abs(target))
+        stalls = t < limit and (t + dt == t or limit + dt == limit)
+        return target, limit, stalls
 
     @cuda.jit(device=True)
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
              out_y, out_obs, region, persistent):
-        y = alloc_state(region, persistent)
-        p = alloc_params(region, persistent)
-        y_new = alloc_proposed(region, persistent)
-        err = alloc_error(region, persistent)
-        u = alloc_drivers(region, persistent)
-        obs = alloc_obs(region, persistent)
+        y, p, y_new, err, u, obs = buffers(region, persistent)
         t0, t_end, dt, dt_min, dt_max = times
-        for i in range(N):
-            y[i] = y0[traj, i]
-        for i in range(NP):
-            p[i] = params[traj, i]
-        if ADAPTIVE:
-            if dt <= 0.0:
-                eval_drivers(t0, driver_times, driver_values, u)
-                rhs(t0, y, p, u, err)
-                dt = initial_step(y, err, atol, rtol, t_end - t0)
-            dt = min(max(dt, dt_min), dt_max)
+        k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+        n_save = t_eval.shape[0]
+        t = t0
+        status = SUCCESS
+        n_accepted = 0
+        running = k < n_save
+        if running:
+            prime(t, y, p, driver_times, driver_values, region, persistent)
+            target, limit, stalls = landing(t_eval, k, t, dt)
+            if stalls:
+                status = UNDERFLOW
+                running = False
+        while running:  # loop-invariant: the loop ends by its breaks
+            if n_accepted >= max_steps:
+                status = MAX_STEPS
+                break
+            hit = t >= limit
+            dt_try = target - t if hit else dt
+            step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+            for i in range(N):
+                y[i] = y_new[i]
+            n_accepted += 1
+            if not hit:
+                t += dt_try
+                continue
+            t = target
+            if not all_finite(y):
+                status = NONFINITE
+                break
+            save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+            k += 1
+            if k >= n_save:
+                break
+            target, limit, stalls = landing(t_eval, k, t, dt)
+            if stalls:
+                status = UNDERFLOW
+                break
+        if status != SUCCESS and not all_finite(y):
+            status = NONFINITE
+        fill_nan(traj, k, out_y, out_obs)
+        return status, n_accepted, 0
+
+    return loop
+
+
+def _build_adaptive_loop(parts, step, controller, error_order):
+    N = parts.n_states
+    buffers, start, save = parts.buffers, parts.start, parts.save
+    all_finite, fill_nan = parts.all_finite, parts.fill_nan
+    rhs, eval_drivers = parts.rhs, parts.eval_drivers
+    control = make_controller(controller, error_order)
+    error_norm = make_error_norm(N, controller.norm)
+    initial_step = make_initial_step(N)
+    SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
+    UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
+
+    @cuda.jit(device=True)
+    def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
+             out_y, out_obs, region, persistent):
+        y, p, y_new, err, u, obs = buffers(region, persistent)
+        t0, t_end, dt, dt_min, dt_max = times
+        k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+        if dt <= 0.0:
+            eval_drivers(t0, driver_times, driver_values, u)
+            rhs(t0, y, p, u, err)
+            dt = initial_step(y, err, atol, rtol, t_end - t0)
+        dt = min(max(dt, dt_min), dt_max)
         t = t0
         n_save = t_eval.shape[0]
-        k = 0
-        while k < n_save and t_eval[k] <= t0:
-            save(traj, k, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
-            k += 1
         status = SUCCESS
         n_accepted = 0
         n_rejected = 0
         first_valid = False
         e1 = 1.0
         e2 = 1.0
+        target = t_eval[min(k, n_save - 1)]
         while k < n_save:
             if n_accepted + n_rejected >= max_steps:
                 status = MAX_STEPS
                 break
-            target = t_eval[k]
             dt_try = dt
             hit = target - t <= dt * (1.0 + _SNAP) + _ULPS * abs(target)
             if hit:
@@ -202,15 +335,8 @@ def _build_loop(settings, system, step, controller, error_order, allocate, dtype
                 break
             step(t, dt_try, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent)
             finite = all_finite(y_new)
-            if ADAPTIVE:
-                en = error_norm(y, y_new, err, atol, rtol) if finite else math.inf
-                accept, dt_next, e1, e2 = control(dt_try, en, e1, e2, dt_min, dt_max)
-            else:
-                accept = finite
-                dt_next = dt
-            if not (finite or ADAPTIVE):
-                status = NONFINITE
-                break
+            en = error_norm(y, y_new, err, atol, rtol) if finite else math.inf
+            accept, dt_next, e1, e2 = control(dt_try, en, e1, e2, dt_min, dt_max)
             if accept:
                 for i in range(N):
                     y[i] = y_new[i]
@@ -220,7 +346,9 @@ def _build_loop(settings, system, step, controller, error_order, allocate, dtype
                     t = target
                     save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
                     k += 1
-                    dt = max(dt_next, dt) if ADAPTIVE else dt_next
+                    if k < n_save:
+                        target = t_eval[k]
+                    dt = max(dt_next, dt)
                 else:
                     t = t + dt_try
                     dt = dt_next
@@ -231,12 +359,7 @@ def _build_loop(settings, system, step, controller, error_order, allocate, dtype
                     status = UNDERFLOW if finite else NONFINITE
                     break
                 dt = dt_next
-        while k < n_save:
-            for i in range(N):
-                out_y[traj, k, i] = nan
-            for i in range(NO):
-                out_obs[traj, k, i] = nan
-            k += 1
+        fill_nan(traj, k, out_y, out_obs)
         return status, n_accepted, n_rejected
 
     return loop
