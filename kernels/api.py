@@ -229,7 +229,8 @@ def _launch(built, system, tableau, plan, dtype, on_device, n_traj, y0, params, 
     to_dev = cuda.to_device
     args_in = [to_dev(a) if not check.is_device_array(a) else a for a in (y0, params)]
     out_y = cuda.device_array((n_traj, n_save, system.n_states), dtype=dtype)
-    out_obs = cuda.device_array((n_traj, n_save, max(system.n_observables, 1)), dtype=dtype)
+    obs_shape = (n_traj, n_save, system.n_observables) if system.n_observables else (1, 1, 1)
+    out_obs = cuda.device_array(obs_shape, dtype=dtype)
     status = cuda.device_array(n_traj, dtype=np.int32)
     n_steps = cuda.device_array(n_traj, dtype=np.int32)
     n_rejected = cuda.device_array(n_traj, dtype=np.int32)
@@ -238,9 +239,10 @@ def _launch(built, system, tableau, plan, dtype, on_device, n_traj, y0, params, 
     built.launch(n_traj, (args_in[0], args_in[1], to_dev(t_eval), times, max_steps, to_dev(driver_times),
                           to_dev(driver_values), to_dev(atol), to_dev(rtol), out_y, out_obs, status, n_steps,
                           n_rejected, canary_ok))
-    outputs = (out_y, out_obs, status, n_steps, n_rejected)
+    # Without observables the kernel never writes out_obs (a one-element stand-in): it is not copied back.
+    outputs = (out_y, out_obs if system.n_observables else None, status, n_steps, n_rejected)
     if not on_device:
-        outputs = tuple(a.copy_to_host() for a in outputs)
+        outputs = tuple(None if a is None else a.copy_to_host() for a in outputs)
     observables = outputs[1] if system.n_observables else np.zeros((n_traj, n_save, 0), dtype=dtype)
     return IVPResult(t=t_eval, y=outputs[0], observables=observables, status=outputs[2],
                      status_messages=types.MappingProxyType(dict(STATUS_MESSAGES)), n_steps=outputs[3],

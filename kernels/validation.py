@@ -114,9 +114,14 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
                 f"{what} on the device must have dtype {np.dtype(dtype)} (the precision); got {arr.dtype}")
         return arr, arr.shape[0]
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value)
     except (TypeError, ValueError):
         raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}") from None
+    if arr.dtype.kind not in "iuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}") from None
     if arr.ndim == 1 and arr.shape[0] == width:
         arr = np.broadcast_to(arr, (n_traj or 1, width))
     rows = "N" if n_traj is None else n_traj
@@ -125,10 +130,15 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ConfigurationError(f"{what} must hold at least one trajectory; got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ConfigurationError(f"{what} must be finite; found {arr[tuple(bad)]!r} at index {tuple(bad)}")
-    return np.ascontiguousarray(arr, dtype=dtype), arr.shape[0]
+    # One conversion (none when the caller already passes contiguous arrays of the precision), then the
+    # finiteness check in the precision itself, so values that overflow it are caught too.
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(out).all():
+        bad = np.argwhere(~np.isfinite(out))[0]
+        raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {arr[tuple(bad)]!r} "
+                                 f"at index {tuple(bad)}")
+    return out, arr.shape[0]
 
 
 def check_tolerance(value, what, n_states, dtype):

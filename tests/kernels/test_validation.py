@@ -22,6 +22,8 @@ def call(**changes):
     (dict(t_span=3.0), "t_span must be a pair"),
     (dict(y0=[1.0, 1.0]), "y0 must have shape (N, 3) or (3,)"),
     (dict(y0=[[1.0, np.nan, 1.0]]), "y0 must be finite"),
+    (dict(y0=[[1.0, 1e39, 1.0]]), "y0 must be finite in float32"),
+    (dict(y0=[[1.0, True, "x"]]), "y0 must be an array of real numbers"),
     (dict(y0=[[1.0, 1.0, 1.0]], params=np.ones((2, 3))), "y0 must have shape (2, 3)"),
     (dict(params=np.ones((2, 2))), "params must have shape (N, 3)"),
     (dict(params="abc"), "params must be an array of real numbers"),
