@@ -7,7 +7,7 @@ tuple, so only the loop threads state)::
 
 1. ``dt`` is the step just tried (float64); ``err_norm`` its scaled error
    norm (accept when <= 1; ``inf`` for a non-finite proposal).
-2. ``e1``/``e2`` are the error norms of the last two accepted steps (start
+2. ``e1``/``e2`` are the error norms (float32) of the last two accepted steps (start
    at 1); they are returned updated on acceptance and unchanged on rejection.
 3. ``dt_next`` is clamped to ``[dt_min, dt_max]``; after a rejection it is
    never larger than ``dt``.  The loop, not the controller, decides what a
@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 from numba import cuda
 
 from .errors import ConfigurationError
@@ -89,25 +90,32 @@ class ControllerSettings:
         return self.kind != "fixed"
 
 
-def make_error_norm(n_states, norm):
-    """Return ``error_norm(y, y_new, err, atol, rtol) -> float64`` (``inf`` if not finite)."""
+def make_error_norm(n_states, norm, dtype=np.float64):
+    """Return ``error_norm(y, y_new, err, atol, rtol) -> dtype`` (``inf`` if not finite).
+
+    Computed in the working precision ``dtype``: the norm only steers the step
+    size, and float64 arithmetic in a float32 kernel costs FP64 throughput every step.
+    """
     use_max = norm == "max"
+    inf = dtype(math.inf)
+    zero = dtype(0.0)
+    inv_n = dtype(1.0 / n_states)
 
     @cuda.jit(device=True)
     def error_norm(y, y_new, err, atol, rtol):
-        acc = 0.0
+        acc = zero
         for i in range(n_states):
             scale = atol[i] + rtol[i] * max(abs(y[i]), abs(y_new[i]))
-            r = abs(float(err[i]) / float(scale))
-            if not r < math.inf:
-                return math.inf
+            r = abs(err[i] / scale)
+            if not r < inf:
+                return inf
             if use_max:
                 acc = max(acc, r)
             else:
                 acc += r * r
         if use_max:
             return acc
-        return math.sqrt(acc / n_states)
+        return math.sqrt(acc * inv_n)
 
     return error_norm
 
@@ -122,21 +130,34 @@ def make_controller(settings, error_order):
         return fixed
 
     k = float(error_order + 1)
-    x1, x2, x3 = (-b / k for b in settings.betas)
-    x_reject = -1.0 / k
-    safety, min_factor, max_factor = settings.safety, settings.min_factor, settings.max_factor
+    x1, x2, x3 = (np.float32(-b / k) for b in settings.betas)
+    # Terms with a zero exponent are dropped at build time (I and PI need fewer powers).
+    use2, use3 = x2 != 0.0, x3 != 0.0
+    x_reject = np.float32(-1.0 / k)
+    safety, min_factor, max_factor = (np.float32(v) for v in (settings.safety, settings.min_factor,
+                                                             settings.max_factor))
+    one, tiny = np.float32(1.0), np.float32(1e-10)
+    shrink_on_failure = float(settings.min_factor)
 
-    @cuda.jit(device=True)
+    # The step factor is computed in float32 whatever the working precision: it needs a few
+    # digits, and float64 powers cost the float32 kernels more than the step itself on GPUs
+    # with a reduced FP64 rate. dt stays float64: the factor is widened (float()) before it
+    # touches dt, so neither CUDA nor the simulator's NumPy promotion narrows dt.
+    @cuda.jit(device=True, fastmath=True)
     def control(dt, err_norm, e1, e2, dt_min, dt_max):
         if not err_norm < math.inf:
-            return False, max(dt * min_factor, dt_min), e1, e2
-        e = max(err_norm, 1e-10)
+            return False, max(dt * shrink_on_failure, dt_min), e1, e2
+        e = max(np.float32(err_norm), tiny)
         if err_norm <= 1.0:
-            factor = safety * (e ** x1) * (e1 ** x2) * (e2 ** x3)
+            factor = safety * math.pow(e, x1)
+            if use2:
+                factor *= math.pow(e1, x2)
+            if use3:
+                factor *= math.pow(e2, x3)
             factor = min(max(factor, min_factor), max_factor)
-            return True, min(max(dt * factor, dt_min), dt_max), e, e1
-        factor = min(max(safety * (e ** x_reject), min_factor), 1.0)
-        return False, min(max(dt * factor, dt_min), dt), e1, e2
+            return True, min(max(dt * float(factor), dt_min), dt_max), e, e1
+        factor = min(max(safety * math.pow(e, x_reject), min_factor), one)
+        return False, min(max(dt * float(factor), dt_min), dt), e1, e2
 
     return control
 

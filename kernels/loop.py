@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 from numba import cuda
 
 from planner import Buffer, BufferSettings, Location, Phase
@@ -145,6 +146,7 @@ class _LoopParts:
     def __init__(self, settings, system, allocate, dtype):
         N, NP, NO = settings.step.n_states, settings.n_params, settings.n_observables
         self.n_states = N
+        self.dtype = dtype
         self.rhs = system.device_rhs
         self.eval_drivers = eval_drivers = make_driver_evaluator(settings.step.n_drivers)
         observe = system.device_observables
@@ -297,7 +299,8 @@ def _build_adaptive_loop(parts, step, controller, error_order):
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     rhs, eval_drivers = parts.rhs, parts.eval_drivers
     control = make_controller(controller, error_order)
-    error_norm = make_error_norm(N, controller.norm)
+    error_norm = make_error_norm(N, controller.norm, parts.dtype)
+    inf = parts.dtype(math.inf)
     initial_step = make_initial_step(N)
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
@@ -319,8 +322,8 @@ def _build_adaptive_loop(parts, step, controller, error_order):
         n_accepted = 0
         n_rejected = 0
         first_valid = False
-        e1 = 1.0
-        e2 = 1.0
+        e1 = np.float32(1.0)
+        e2 = np.float32(1.0)
         target = t_eval[min(k, n_save - 1)]
         while k < n_save:
             if n_accepted + n_rejected >= max_steps:
@@ -335,7 +338,7 @@ def _build_adaptive_loop(parts, step, controller, error_order):
                 break
             step(t, dt_try, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent)
             finite = all_finite(y_new)
-            en = error_norm(y, y_new, err, atol, rtol) if finite else math.inf
+            en = error_norm(y, y_new, err, atol, rtol) if finite else inf
             accept, dt_next, e1, e2 = control(dt_try, en, e1, e2, dt_min, dt_max)
             if accept:
                 for i in range(N):
