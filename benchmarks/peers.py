@@ -18,7 +18,7 @@ Peers (each optional: one that cannot be imported or has no GPU is recorded as
     diffrax           jax.jit(jax.vmap(diffeqsolve)), Tsit5 / a 4-stage RK4 ERK, SaveAt(t1=True)
     torchdiffeq       odeint on one (N, 3) tensor: one step size for the whole batch; it has no
                       Tsit5 (dopri5 stands in, said in the output) and its "rk4" is the 3/8 rule
-    cubie             only if importable (no adapter is written: recorded, not run)
+    cubie             cubie 0.17.0 Solver, Tsit5 / classical RK4 (benchmarks/peer_cubie.py; needs .cubie/)
 
 Per peer, case and N: one warm-up call (which compiles), then timed calls of
 (1) the kernel on inputs already on the GPU, ``--repeats`` times: CUDA events around the
@@ -662,15 +662,38 @@ def _per_trajectory_norm(x):
 
 
 class CubiePeer(Peer):
+    """cubie 0.17.0 through ``cubie.Solver``: the adapter is benchmarks/peer_cubie.py."""
+
     name = "cubie"
 
     def prepare(self, case):
+        import peer_cubie
+
+        self.impl = peer_cubie.CubieAdapter(self.args.t1, DTYPE, (SIGMA, RHO_MAX, BETA))
         try:
-            import cubie
-        except Exception as exc:  # noqa: BLE001
-            raise Unavailable(f"not importable: {short_error(exc, 200)}") from exc
-        raise Unavailable(f"importable (version {getattr(cubie, '__version__', '?')}) but no adapter is written "
-                          "for it in benchmarks/peers.py: not measured")
+            return self.impl.prepare(case)
+        except peer_cubie.CubieUnavailable as exc:
+            raise Unavailable(str(exc)) from exc
+
+    def full(self, case, y0, params):
+        y, steps, status, extra = self.impl.full(case, y0, params)
+        if steps is not None:
+            extra = {**step_stats(steps, status), **extra}
+        else:
+            codes, counts = np.unique(status, return_counts=True)
+            extra = {"status_counts": {str(int(c)): int(k) for c, k in zip(codes, counts)}, **extra}
+        return y, extra
+
+    def load(self, case, y0, params):
+        self.impl.load(y0, params)
+
+    def kernel(self, case):
+        return self.impl.kernel(case)
+
+    def unload(self):
+        if getattr(self, "impl", None) is not None:
+            self.impl.unload()
+        gc.collect()
 
 
 def make_peer(name, args):
