@@ -91,7 +91,9 @@ class ControllerSettings:
 
 
 def make_error_norm(n_states, norm, dtype=np.float64):
-    """Return ``error_norm(y, y_new, err, atol, rtol) -> dtype`` (``inf`` if not finite).
+    """Return ``error_norm(y, y_new, err, tol) -> dtype`` (``inf`` if not finite).
+
+    ``tol`` holds ``atol`` in its first ``n_states`` elements and ``rtol`` after them.
 
     Computed in the working precision ``dtype``: the norm only steers the step
     size, and float64 arithmetic in a float32 kernel costs FP64 throughput every step.
@@ -102,10 +104,10 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     inv_n = dtype(1.0 / n_states)
 
     @cuda.jit(device=True)
-    def error_norm(y, y_new, err, atol, rtol):
+    def error_norm(y, y_new, err, tol):
         acc = zero
         for i in range(n_states):
-            scale = atol[i] + rtol[i] * max(abs(y[i]), abs(y_new[i]))
+            scale = tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i]))
             r = abs(err[i] / scale)
             if not r < inf:
                 return inf

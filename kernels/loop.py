@@ -100,6 +100,8 @@ class LoopBufferSettings:
             buf("drivers", self.step.n_drivers, (("init", "init"), ("save", "save")),
                 weight=float(self.step.n_drivers)),
             buf("observables", self.n_observables, (("save", "save"),), weight=float(self.n_observables)),
+            # atol then rtol, loaded once so the error norm reads no global memory per step.
+            buf("tolerances", 2 * n if self.adaptive else 0, persistent=True, weight=float(2 * n)),
         )
         return BufferSettings(component=self.component, phases=phases, buffers=buffers,
                               children=(self.step.buffer_settings(),))
@@ -153,6 +155,7 @@ class _LoopParts:
         alloc_state, alloc_params = allocate("state"), allocate("parameters")
         alloc_proposed, alloc_error = allocate("proposed_state"), allocate("error")
         alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")
+        self.alloc_tolerances = allocate("tolerances")
         nan, zero = dtype(math.nan), dtype(0.0)
 
         @cuda.jit(device=True, inline="always")
@@ -300,6 +303,7 @@ def _build_adaptive_loop(parts, step, controller, error_order):
     rhs, eval_drivers = parts.rhs, parts.eval_drivers
     control = make_controller(controller, error_order)
     error_norm = make_error_norm(N, controller.norm, parts.dtype)
+    alloc_tolerances = parts.alloc_tolerances
     inf = parts.dtype(math.inf)
     initial_step = make_initial_step(N)
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
@@ -309,6 +313,10 @@ def _build_adaptive_loop(parts, step, controller, error_order):
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
              out_y, out_obs, region, persistent):
         y, p, y_new, err, u, obs = buffers(region, persistent)
+        tol = alloc_tolerances(region, persistent)
+        for i in range(N):
+            tol[i] = atol[i]
+            tol[N + i] = rtol[i]
         t0, t_end, dt, dt_min, dt_max = times
         k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
         if dt <= 0.0:
@@ -338,7 +346,7 @@ def _build_adaptive_loop(parts, step, controller, error_order):
                 break
             step(t, dt_try, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent)
             finite = all_finite(y_new)
-            en = error_norm(y, y_new, err, atol, rtol) if finite else inf
+            en = error_norm(y, y_new, err, tol) if finite else inf
             accept, dt_next, e1, e2 = control(dt_try, en, e1, e2, dt_min, dt_max)
             if accept:
                 for i in range(N):
