@@ -170,10 +170,13 @@ def numba_events_ms(launch):
 
 
 @contextlib.contextmanager
-def timed_batch_launch(held):
-    """Time, by CUDA events, every ``kernels.batch.BatchKernel.launch`` inside the block.
+def timed_batch_launch(held, timer=None):
+    """Time every ``kernels.batch.BatchKernel.launch`` inside the block.
 
-    ``held`` receives ``ms`` (the sum) and ``count``, or ``why`` when nothing could be patched.
+    ``held`` receives ``ms`` (the sum; None when CUDA events give no time, as on the simulator),
+    ``count``, and the last launch's ``kernel`` and ``call`` (its arguments), or ``why`` when
+    nothing could be patched. ``timer()``, if given, returns a ``stop() -> ms`` function that
+    replaces the CUDA events.
     """
     try:
         from kernels.batch import BatchKernel
@@ -186,18 +189,26 @@ def timed_batch_launch(held):
         return
     held.update(ms=0.0, count=0)
 
-    def launch(self, *args, **kwargs):
+    def event_timer():
         start, end = cuda.event(), cuda.event()
         start.record()
+
+        def stop():
+            end.record()
+            end.synchronize()
+            return start.elapsed_time(end)
+        return stop
+
+    def launch(self, *args, **kwargs):
+        stop = (timer or event_timer)()
         out = original(self, *args, **kwargs)
-        end.record()
-        end.synchronize()
-        ms = start.elapsed_time(end)
+        ms = stop()
         if ms is None or ms < 0:
             held["ms"] = None  # the simulator has no event timing
         elif held["ms"] is not None:
             held["ms"] += ms
         held["count"] += 1
+        held.update(kernel=self, call=(args, kwargs))
         return out
 
     BatchKernel.launch = launch

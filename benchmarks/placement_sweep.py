@@ -41,7 +41,6 @@ max regret.  ``--summary`` only rewrites the summary; ``--dry-run`` only plans a
 """
 
 import argparse
-import contextlib
 import datetime
 import glob
 import itertools
@@ -59,6 +58,8 @@ for _p in (ROOT, HERE):
         sys.path.insert(0, _p)
 
 import numpy as np  # noqa: E402
+
+from peers import timed_batch_launch  # noqa: E402
 
 T_IMPORT = time.perf_counter()  # the deadline counts from here (kernels and Numba load after it)
 
@@ -224,29 +225,6 @@ def _timer():
         cuda.synchronize()
         return (time.perf_counter() - t) * 1e3
     return stop_wall
-
-
-@contextlib.contextmanager
-def probe_launches(held):
-    """Time every ``BatchKernel.launch`` in the block and keep the last one's kernel and arguments."""
-    from kernels.batch import BatchKernel
-
-    original = BatchKernel.launch
-    held.update(ms=0.0, count=0)
-
-    def launch(self, *args, **kwargs):
-        stop = _timer()
-        out = original(self, *args, **kwargs)
-        held["ms"] += stop()
-        held["count"] += 1
-        held.update(kernel=self, call=(args, kwargs))
-        return out
-
-    BatchKernel.launch = launch
-    try:
-        yield held
-    finally:
-        BatchKernel.launch = original
 
 
 def time_launches(batch_kernel, call, count):
@@ -446,7 +424,7 @@ class Sweep:
             kw.update(rtol=self.args.rtol, atol=self.args.atol)
 
         def call(held):
-            with probe_launches(held):
+            with timed_batch_launch(held, _timer):
                 res = kernels.solve_ivp(system, (0.0, c["t_end"]), d_y0, d_params, **kw)
             if held["count"] != 1:
                 raise RuntimeError(f"expected one kernel launch per solve_ivp, saw {held['count']}")
