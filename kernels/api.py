@@ -93,10 +93,15 @@ def _controller(controller, tableau, dt):
     return settings
 
 
-def _default_block_size(n_traj):
+def default_block_size(n_traj):
+    """Threads per block solve_ivp uses when none is given (and no Plan brings one)."""
     if backend() == "cuda":
         return 128
-    return int(min(128, 32 * -(-n_traj // 32)))  # the simulator runs every thread of a block
+    # Numba's simulator runs a block's threads as Python threads and takes two locks on every
+    # device-function call; with several busy threads per block they convoy on the GIL and a run
+    # can take 100x longer, at random. Blocks run one after another, so one thread per block
+    # costs nothing there and keeps run times steady.
+    return 1
 
 
 def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan="auto", controller=None,
@@ -152,7 +157,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         ``"auto"`` (CP-SAT), ``"local"``, ``"shared"``, ``"cpsat"``, ``"greedy"``,
         ``"sequential"``, or a Plan from :func:`plan_for`.
     block_size : int, optional
-        Threads per block (default 128 on a GPU; a Plan object brings its own).
+        Threads per block (default 128 on a GPU, 1 on the simulator; a Plan object brings its own).
     max_steps : int
         Attempted steps (accepted + rejected) per trajectory before MAX_STEPS.
     controller : str or ControllerSettings, optional
@@ -212,7 +217,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     if block_size is not None:
         block_size = check.check_int(block_size, "block_size", 1)
     elif not hasattr(plan, "block_size"):
-        block_size = _default_block_size(n_traj)
+        block_size = default_block_size(n_traj)
     system.check_compiles(dtype)
 
     settings, the_plan = resolve_plan(plan, system, tableau, ctrl.adaptive, dtype, block_size)

@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import warnings
 
 __all__ = ["backend", "select", "driver_usable"]
 
@@ -52,6 +53,10 @@ def select() -> str:
     """
     if "numba.cuda" not in sys.modules and _ENV not in os.environ:
         os.environ[_ENV] = "0" if driver_usable() else "1"
+    elif _ENV not in os.environ and backend() == "cuda" and not driver_usable():
+        warnings.warn("numba.cuda was imported before kernels, without a usable CUDA driver, so the "
+                      "simulator can no longer be chosen and every kernel will fail to build: import "
+                      "kernels first, or set NUMBA_ENABLE_CUDASIM=1", RuntimeWarning, stacklevel=2)
     return backend()
 
 
