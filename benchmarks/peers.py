@@ -158,15 +158,24 @@ def deviation(y, ref):
 # -- timing helpers ------------------------------------------------------------------------
 def numba_events_ms(launch):
     """GPU time of ``launch()`` by numba CUDA events; None on the simulator."""
+    stop = event_timer()
+    launch()
+    ms = stop()
+    return ms if ms is not None and ms >= 0 else None
+
+
+def event_timer():
+    """Record a CUDA event now; return ``stop() -> ms`` (None or negative on the simulator)."""
     from numba import cuda
 
     start, end = cuda.event(), cuda.event()
     start.record()
-    launch()
-    end.record()
-    end.synchronize()
-    ms = start.elapsed_time(end)
-    return ms if ms is not None and ms >= 0 else None
+
+    def stop():
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end)
+    return stop
 
 
 @contextlib.contextmanager
@@ -180,7 +189,6 @@ def timed_batch_launch(held, timer=None):
     """
     try:
         from kernels.batch import BatchKernel
-        from numba import cuda
 
         original = BatchKernel.launch
     except Exception as exc:  # noqa: BLE001
@@ -188,16 +196,6 @@ def timed_batch_launch(held, timer=None):
         yield held
         return
     held.update(ms=0.0, count=0)
-
-    def event_timer():
-        start, end = cuda.event(), cuda.event()
-        start.record()
-
-        def stop():
-            end.record()
-            end.synchronize()
-            return start.elapsed_time(end)
-        return stop
 
     def launch(self, *args, **kwargs):
         stop = (timer or event_timer)()

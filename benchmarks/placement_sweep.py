@@ -59,7 +59,7 @@ for _p in (ROOT, HERE):
 
 import numpy as np  # noqa: E402
 
-from peers import timed_batch_launch  # noqa: E402
+from peers import event_timer, timed_batch_launch  # noqa: E402
 
 T_IMPORT = time.perf_counter()  # the deadline counts from here (kernels and Numba load after it)
 
@@ -211,14 +211,7 @@ def _timer():
     from kernels.backend import backend
 
     if backend() == "cuda":
-        begin, end = cuda.event(), cuda.event()
-        begin.record()
-
-        def stop():
-            end.record()
-            end.synchronize()
-            return begin.elapsed_time(end)
-        return stop
+        return event_timer()
     t = time.perf_counter()
 
     def stop_wall():
