@@ -815,7 +815,7 @@ class Run:
     def save(self):
         tmp = self.path + ".tmp"
         with open(tmp, "w") as fh:
-            json.dump(self.doc, fh, indent=1, default=_json_default)
+            json.dump(self.doc, fh, indent=1, default=json_default)
         os.replace(tmp, self.path)
 
     def log(self, msg):
@@ -961,13 +961,16 @@ def predict_cost(last_cost, last_warm, doublings, args):
     return compile_s + per_call * 2 ** max(doublings, 0) * (calls + 1)
 
 
-def _json_default(o):
+def json_default(o):
+    """JSON form of NumPy scalars and arrays, sets (as lists) and anything else (as text)."""
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):
         return float(o)
     if isinstance(o, np.ndarray):
         return o.tolist()
+    if isinstance(o, (tuple, set)):
+        return list(o)
     return str(o)
 
 

@@ -59,7 +59,7 @@ for _p in (ROOT, HERE):
 
 import numpy as np  # noqa: E402
 
-from peers import event_timer, timed_batch_launch  # noqa: E402
+from peers import event_timer, json_default, timed_batch_launch  # noqa: E402
 
 T_IMPORT = time.perf_counter()  # the deadline counts from here (kernels and Numba load after it)
 
@@ -335,7 +335,7 @@ class Sweep:
 
     def write(self, rec):
         with open(self.path, "a") as fh:
-            fh.write(json.dumps(rec, default=_json_default) + "\n")
+            fh.write(json.dumps(rec, default=json_default) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -496,18 +496,6 @@ def progress_line(rec):
             f"first call {rec['first_call_s']:.1f} s{same}")
 
 
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (tuple, set)):
-        return list(o)
-    return str(o)
-
-
 # -- summary -----------------------------------------------------------------------------------
 def read_jsonl(paths):
     """Every parsable record of the files, in order (a line cut off by a kill is skipped)."""
@@ -634,7 +622,7 @@ def write_summary(out_dir, paths):
     summary = summarize(paths)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "placement_sweep_summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=1, default=_json_default)
+        json.dump(summary, fh, indent=1, default=json_default)
     text = markdown(summary)
     with open(os.path.join(out_dir, "placement_sweep_summary.md"), "w") as fh:
         fh.write(text)

@@ -1,7 +1,5 @@
 """The interference graph over lifetimes and the live-size lower bound."""
 
-from .lifetimes import intersects
-
 
 def interference_graph(problem, names=None):
     """networkx Graph: a node per planned buffer, an edge where lifetimes intersect.
@@ -50,11 +48,3 @@ def live_peak(problem, names):
         peak = max(peak, live)
     return peak
 
-
-def conflicts(problem, names):
-    """Pairs of ``names`` whose lifetimes intersect (cheap form of the graph's edges)."""
-    return list(interference_graph(problem, set(names)).edges)
-
-
-def lifetimes_intersect(problem, a, b):
-    return intersects(problem.lifetime_of(a), problem.lifetime_of(b))
