@@ -9,4 +9,7 @@ mkdir -p .whl
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux2014_x86_64 -d .whl "ortools==9.15.6755" "numpy==2.4.6" "immutabledict==4.3.1"
+# hypothesis (and what it needs) for the property tests that also run on the GPU (pytest is in the image)
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -d .whl \
+  "hypothesis==6.148.2" "sortedcontainers==2.4.0" "attrs==25.4.0"
 du -sh .whl

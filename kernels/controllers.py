@@ -1,14 +1,17 @@
-"""Step-size controllers and the error norm.
+"""Step-size controllers and the error measure.
 
 Device-function contract of a controller (diffrax's ``adapt_step_size`` as a
 tuple, so only the loop threads state)::
 
-    control(dt, err_norm, e1, e2, dt_min, dt_max) -> (accept, dt_next, e1, e2)
+    control(dt, q, l1, l2, dt_min, dt_max) -> (accept, dt_next, l1, l2)
 
-1. ``dt`` is the step just tried (float64); ``err_norm`` its scaled error
-   norm (accept when <= 1; ``inf`` for a non-finite proposal).
-2. ``e1``/``e2`` are the error norms (float32) of the last two accepted steps (start
-   at 1); they are returned updated on acceptance and unchanged on rejection.
+1. ``dt`` is the step just tried (float64); ``q`` its error measure from
+   :func:`make_error_norm`: the scaled error norm raised to the power
+   ``NORM_POWER[norm]`` (accept when ``q <= 1``; ``inf``, never NaN, for a
+   non-finite proposal, which shrinks the step by ``min_factor``).
+2. ``l1``/``l2`` are ``log2`` of the error norms (float32) of the last two
+   accepted steps (start at 0, a norm of 1); they are returned updated on
+   acceptance and unchanged on rejection.
 3. ``dt_next`` is clamped to ``[dt_min, dt_max]``; after a rejection it is
    never larger than ``dt``.  The loop, not the controller, decides what a
    rejection at ``dt_min`` means (step-size underflow).
@@ -22,6 +25,10 @@ ACM TOMS 29(1), 2003)::
 clipped to ``[min_factor, max_factor]``.  Presets: I = (1, 0, 0); PI =
 (0.7, -0.4, 0) (Hairer & Wanner, "Solving ODEs II", sec. IV.2); PID =
 (0.58, -0.21, 0.1) (the defaults of SUNDIALS ARKODE's PID controller).
+
+It is evaluated as ``safety * 2^(x1 log2 e_n + x2 l1 + x3 l2)``: one
+logarithm and one power a step whatever the filter, and the RMS norm's square
+root folds into the exponents (``log2 sqrt(m) = log2(m) / 2``).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import math
 import numpy as np
 from numba import cuda
 
+from .approx import exp2_approx, log2_approx, reciprocal
 from .errors import ConfigurationError
 
 __all__ = ["ControllerSettings", "CONTROLLER_KINDS", "make_controller", "make_error_norm",
@@ -40,6 +48,9 @@ __all__ = ["ControllerSettings", "CONTROLLER_KINDS", "make_controller", "make_er
 _BETAS = {"i": (1.0, 0.0, 0.0), "pi": (0.7, -0.4, 0.0), "pid": (0.58, -0.21, 0.1)}
 CONTROLLER_KINDS = ("fixed",) + tuple(_BETAS)
 NORMS = ("rms", "max")
+# The error measure is the norm to this power (the RMS norm's square root is never taken).
+NORM_POWER = {"rms": 2, "max": 1}
+_APPROX = frozenset({"arcp", "afn", "contract", "nsz"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,75 +102,98 @@ class ControllerSettings:
 
 
 def make_error_norm(n_states, norm, dtype=np.float64):
-    """Return ``error_norm(y, y_new, err, tol) -> dtype`` (``inf`` if not finite).
+    """Return ``error_norm(y, y_new, err, tol) -> dtype``, the error measure ``q``.
 
-    ``tol`` holds ``atol`` in its first ``n_states`` elements and ``rtol`` after them.
+    ``q`` is the norm of the scaled error ``err_i / (atol_i + rtol_i max(|y_i|, |y_new_i|))``
+    raised to ``NORM_POWER[norm]``: the mean square for ``"rms"`` (its square root
+    is folded into the controller's exponents), the maximum for ``"max"``; ``inf``
+    (never NaN) when it or ``y_new`` is not finite.  ``tol`` holds ``atol`` in its first ``n_states``
+    elements and ``rtol`` after them.
 
-    Computed in the working precision ``dtype``: the norm only steers the step
-    size, and float64 arithmetic in a float32 kernel costs FP64 throughput every step.
+    Computed in the working precision ``dtype``, with approximate division: the
+    measure only steers the step size, and exact division or float64 arithmetic
+    in a float32 kernel costs more than the measure is worth every step.
     """
     use_max = norm == "max"
     inf = dtype(math.inf)
     zero = dtype(0.0)
     inv_n = dtype(1.0 / n_states)
+    rcp = reciprocal(dtype)
 
-    @cuda.jit(device=True)
+    # No nnan/ninf fast-math flags, so the inf tests stay.
+    # y_new * 0 is 0 when y_new is finite and NaN when not: it joins the one finiteness test
+    # (a non-finite y_new would otherwise hide in the scale, as err / inf = 0).
+    @cuda.jit(device=True, fastmath=_APPROX)
     def error_norm(y, y_new, err, tol):
         acc = zero
         for i in range(n_states):
-            scale = tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i]))
-            r = abs(err[i] / scale)
-            if not r < inf:
-                return inf
+            r = err[i] * rcp(tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i])))
             if use_max:
+                # max() would drop a NaN: test each ratio.
+                r = abs(r) + y_new[i] * zero
+                if not r < inf:
+                    return inf
                 acc = max(acc, r)
             else:
-                acc += r * r
+                acc += r * r + y_new[i] * zero  # NaN and inf propagate to the one test below
         if use_max:
             return acc
-        return math.sqrt(acc * inv_n)
+        acc *= inv_n
+        if not acc < inf:
+            return inf
+        return acc
 
     return error_norm
 
 
 def make_controller(settings, error_order):
-    """Return the device ``control(dt, err_norm, e1, e2, dt_min, dt_max)`` for ``settings``."""
+    """Return the device ``control(dt, q, l1, l2, dt_min, dt_max)`` for ``settings``."""
     if not settings.adaptive:
         @cuda.jit(device=True, inline="always")
-        def fixed(dt, err_norm, e1, e2, dt_min, dt_max):
-            return True, dt, e1, e2
+        def fixed(dt, q, l1, l2, dt_min, dt_max):
+            return True, dt, l1, l2
 
         return fixed
 
     k = float(error_order + 1)
-    x1, x2, x3 = (np.float32(-b / k) for b in settings.betas)
-    # Terms with a zero exponent are dropped at build time (I and PI need fewer powers).
+    power = NORM_POWER[settings.norm]
+    # log2 q = power * log2 e_n: the measure's exponent is divided out of x1 and x_reject.
+    x1 = np.float32(-settings.betas[0] / (k * power))
+    x2, x3 = (np.float32(-b / k) for b in settings.betas[1:])
+    # Terms with a zero exponent are dropped at build time (I and PI need fewer products).
     use2, use3 = x2 != 0.0, x3 != 0.0
-    x_reject = np.float32(-1.0 / k)
+    to_log2_norm = np.float32(1.0 / power)
+    x_reject = np.float32(-1.0 / (k * power))
     safety, min_factor, max_factor = (np.float32(v) for v in (settings.safety, settings.min_factor,
                                                              settings.max_factor))
-    one, tiny = np.float32(1.0), np.float32(1e-10)
-    shrink_on_failure = float(settings.min_factor)
+    one, tiny = np.float32(1.0), np.float32(1e-10 ** power)
+    log2, exp2 = log2_approx(), exp2_approx()
 
     # The step factor is computed in float32 whatever the working precision: it needs a few
     # digits, and float64 powers cost the float32 kernels more than the step itself on GPUs
     # with a reduced FP64 rate. dt stays float64: the factor is widened (float()) before it
     # touches dt, so neither CUDA nor the simulator's NumPy promotion narrows dt.
-    @cuda.jit(device=True, fastmath=True)
-    def control(dt, err_norm, e1, e2, dt_min, dt_max):
-        if not err_norm < math.inf:
-            return False, max(dt * shrink_on_failure, dt_min), e1, e2
-        e = max(np.float32(err_norm), tiny)
-        if err_norm <= 1.0:
-            factor = safety * math.pow(e, x1)
+    @cuda.jit(device=True, inline="always")
+    def clamp(x, lo, hi):
+        # Two compares and selects; min()/max() add NaN handling that dt never needs.
+        x = lo if x < lo else x
+        return hi if x > hi else x
+
+    # No separate path for q = inf: log2(inf) = inf and 2^-inf = 0 send it down the rejection
+    # path with the smallest factor.  Hence no ninf/nnan fast-math flags here.
+    @cuda.jit(device=True, fastmath=_APPROX)
+    def control(dt, q, l1, l2, dt_min, dt_max):
+        lq = log2(max(np.float32(q), tiny))
+        if q <= 1.0:
+            x = x1 * lq
             if use2:
-                factor *= math.pow(e1, x2)
+                x += x2 * l1
             if use3:
-                factor *= math.pow(e2, x3)
-            factor = min(max(factor, min_factor), max_factor)
-            return True, min(max(dt * float(factor), dt_min), dt_max), e, e1
-        factor = min(max(safety * math.pow(e, x_reject), min_factor), one)
-        return False, min(max(dt * float(factor), dt_min), dt), e1, e2
+                x += x3 * l2
+            factor = clamp(safety * exp2(x), min_factor, max_factor)
+            return True, clamp(dt * float(factor), dt_min, dt_max), lq * to_log2_norm, l1
+        factor = clamp(safety * exp2(x_reject * lq), min_factor, one)
+        return False, clamp(dt * float(factor), dt_min, dt), l1, l2
 
     return control
 

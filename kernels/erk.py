@@ -13,7 +13,7 @@ Device-function contract of an algorithm step (every family follows it)::
 3. ``first_valid`` tells a first-same-as-last method that its persistent
    ``fsal_cache`` holds ``f(t, y)`` (the last stage of the previous, accepted
    step).  The step always leaves ``f(t + dt, y_new)`` there, so after a
-   rejected step the loop passes ``first_valid = False``.
+   rejected step the loop calls ``prime`` again (or passes ``first_valid = False``).
 4. ``region`` is the thread's shared region and ``persistent`` its
    persistent-local array; every working array comes from an allocator built
    from the Plan (:mod:`kernels.allocators`).

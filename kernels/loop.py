@@ -22,8 +22,9 @@ Device-function contract::
    still non-finite at the smallest step (``dt_min``, or the float64
    resolution of ``t``).
 5. Only what the call uses is built: a fixed-step loop has no controller, no
-   error norm and no error buffer, and calls the step with a constant
-   ``first_valid`` after priming its FSAL cache once (:mod:`kernels.erk`).
+   error norm and no error buffer.  Both loops call the step with a constant
+   ``first_valid``: the FSAL cache is primed before the first step and, in
+   the adaptive loop, again after each rejection (:mod:`kernels.erk`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = ["LoopBufferSettings", "IVPLoop"]
 # time, before a save time lands on it (no sliver step after accumulated rounding).
 _SNAP = 1e-9
 _ULPS = 16.0 * 2.0 ** -52
+_INT32_MAX = 2 ** 31 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,8 +126,9 @@ class IVPLoop:
     dtype : numpy scalar type
     prime : device function, optional
         The step's ``prime`` (FSAL cache <- ``f(t, y)``); the fixed-step loop
-        primes once and then calls the step with ``first_valid = True``.
-        Without it the fixed-step loop tracks ``first_valid`` at run time.
+        primes once, the adaptive loop once and after each rejection, and both
+        call the step with ``first_valid = True``.  Without it the step
+        evaluates ``f(t, y)`` itself every step (``first_valid = False``).
 
     Attributes
     ----------
@@ -136,7 +139,7 @@ class IVPLoop:
         allocate = AllocatorFactory(layout, dtype)
         parts = _LoopParts(settings, system, allocate, dtype)
         if settings.adaptive:
-            self.device_function = _build_adaptive_loop(parts, step, controller, error_order)
+            self.device_function = _build_adaptive_loop(parts, step, controller, error_order, prime)
         else:
             self.device_function = _build_fixed_loop(parts, step, prime)
         self.records = allocate.records
@@ -210,6 +213,11 @@ class _LoopParts:
         self.all_finite, self.fill_nan = all_finite, fill_nan
 
 
+@cuda.jit(device=True, inline="always")
+def _no_prime(t, y, p, driver_times, driver_values, region, persistent):
+    pass
+
+
 def _build_fixed_loop(parts, step, prime):
     """Fixed step: no controller, no error estimate, no rejection; little float64 work per step.
 
@@ -230,11 +238,7 @@ def _build_fixed_loop(parts, step, prime):
     buffers, start, save = parts.buffers, parts.start, parts.save
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     PRIMED = prime is not None
-    if not PRIMED:
-        @cuda.jit(device=True, inline="always")
-        def prime(t, y, p, driver_times, driver_values, region, persistent):
-            pass
-
+    prime = prime if PRIMED else _no_prime
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
 
@@ -255,7 +259,8 @@ def _build_fixed_loop(parts, step, prime):
         n_save = t_eval.shape[0]
         t = t0
         status = SUCCESS
-        n_accepted = 0
+        n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
+        limit_steps = np.int32(min(max_steps, _INT32_MAX))
         running = k < n_save
         if running:
             prime(t, y, p, driver_times, driver_values, region, persistent)
@@ -264,7 +269,7 @@ def _build_fixed_loop(parts, step, prime):
                 status = UNDERFLOW
                 running = False
         while running:  # loop-invariant: the loop ends by its breaks
-            if n_accepted >= max_steps:
+            if n_accepted >= limit_steps:
                 status = MAX_STEPS
                 break
             hit = t >= limit
@@ -272,7 +277,7 @@ def _build_fixed_loop(parts, step, prime):
             step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
             for i in range(N):
                 y[i] = y_new[i]
-            n_accepted += 1
+            n_accepted = np.int32(n_accepted + 1)
             if not hit:
                 t += dt_try
                 continue
@@ -296,18 +301,32 @@ def _build_fixed_loop(parts, step, prime):
     return loop
 
 
-def _build_adaptive_loop(parts, step, controller, error_order):
+def _build_adaptive_loop(parts, step, controller, error_order, prime):
+    """Adaptive step: error measure, controller, rejection; the step's FSAL cache stays valid.
+
+    With a ``prime``, the cache is primed once and primed again after each
+    rejection (the rejected step left its last stage there), so the step is
+    called with a constant ``first_valid = True``: the common, accepted path
+    carries no test for it.  The save target's float64 rounding margin
+    changes only at a save, so it is computed there, not every step.
+    """
     N = parts.n_states
     buffers, start, save = parts.buffers, parts.start, parts.save
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     rhs, eval_drivers = parts.rhs, parts.eval_drivers
+    PRIMED = prime is not None
+    prime = prime if PRIMED else _no_prime
     control = make_controller(controller, error_order)
     error_norm = make_error_norm(N, controller.norm, parts.dtype)
     alloc_tolerances = parts.alloc_tolerances
-    inf = parts.dtype(math.inf)
     initial_step = make_initial_step(N)
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
+
+    @cuda.jit(device=True, inline="always")
+    def edge_of(target):
+        """A step of ``dt`` lands on ``target`` when ``edge - t <= dt (1 + _SNAP)``."""
+        return target - _ULPS * abs(target)
 
     @cuda.jit(device=True)
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
@@ -327,49 +346,53 @@ def _build_adaptive_loop(parts, step, controller, error_order):
         t = t0
         n_save = t_eval.shape[0]
         status = SUCCESS
-        n_accepted = 0
-        n_rejected = 0
-        first_valid = False
-        e1 = np.float32(1.0)
-        e2 = np.float32(1.0)
+        # int32 (as returned): Numba widens int32 arithmetic to int64, so each update narrows again
+        n_accepted = np.int32(0)
+        n_rejected = np.int32(0)
+        attempts_left = np.int32(min(max_steps, _INT32_MAX))
+        l1 = np.float32(0.0)  # log2 of the last two accepted error norms
+        l2 = np.float32(0.0)
         target = t_eval[min(k, n_save - 1)]
+        edge = edge_of(target)
+        if k < n_save:
+            prime(t, y, p, driver_times, driver_values, region, persistent)
         while k < n_save:
-            if n_accepted + n_rejected >= max_steps:
+            if attempts_left <= 0:
                 status = MAX_STEPS
                 break
+            attempts_left = np.int32(attempts_left - 1)
             dt_try = dt
-            hit = target - t <= dt * (1.0 + _SNAP) + _ULPS * abs(target)
+            hit = edge - t <= dt * (1.0 + _SNAP)
             if hit:
                 dt_try = target - t
             if t + dt_try == t:
                 status = UNDERFLOW
                 break
-            step(t, dt_try, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent)
-            finite = all_finite(y_new)
-            en = error_norm(y, y_new, err, tol) if finite else inf
-            accept, dt_next, e1, e2 = control(dt_try, en, e1, e2, dt_min, dt_max)
+            step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+            # inf when y_new is not finite: rejected, the step shrinks by min_factor
+            accept, dt_next, l1, l2 = control(dt_try, error_norm(y, y_new, err, tol), l1, l2, dt_min, dt_max)
             if accept:
                 for i in range(N):
                     y[i] = y_new[i]
-                n_accepted += 1
-                first_valid = True
+                n_accepted = np.int32(n_accepted + 1)
                 if hit:
                     t = target
                     save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
                     k += 1
                     if k < n_save:
                         target = t_eval[k]
+                        edge = edge_of(target)
                     dt = max(dt_next, dt)
                 else:
                     t = t + dt_try
                     dt = dt_next
             else:
-                n_rejected += 1
-                first_valid = False
+                n_rejected = np.int32(n_rejected + 1)
                 if dt_try <= dt_min or t + dt_next == t:
-                    status = UNDERFLOW if finite else NONFINITE
+                    status = UNDERFLOW if all_finite(y_new) else NONFINITE
                     break
                 dt = dt_next
+                prime(t, y, p, driver_times, driver_values, region, persistent)
         fill_nan(traj, k, out_y, out_obs)
         return status, n_accepted, n_rejected
 

@@ -1,0 +1,154 @@
+"""The error measure and the step-size controllers against NumPy statements of their formulas.
+
+Each device function runs in a one-thread kernel (GPU or simulator).  On the
+GPU the controller's logarithm and power are the approximate MUFU ones
+(relative error about 2^-22 each), hence the tolerances.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import cuda
+
+from kernels.approx import exp2_approx, log2_approx, reciprocal
+from kernels.controllers import NORM_POWER, ControllerSettings, make_controller, make_error_norm
+
+N = 3
+RTOL_APPROX = 1e-5
+
+
+def _norm_kernel(norm, dtype):
+    error_norm = make_error_norm(N, norm, dtype)
+
+    @cuda.jit
+    def run(y, y_new, err, tol, out):
+        out[0] = error_norm(y, y_new, err, tol)
+
+    def call(y, y_new, err, atol, rtol):
+        out = np.zeros(1, dtype)
+        tol = np.concatenate([atol, rtol]).astype(dtype)
+        run[1, 1](*(np.asarray(a, dtype) for a in (y, y_new, err)), tol, out)
+        return float(out[0])
+
+    return call
+
+
+def _reference_norm(norm, y, y_new, err, atol, rtol):
+    ratio = np.asarray(err, float) / (atol + rtol * np.maximum(np.abs(y), np.abs(y_new)))
+    if not (np.all(np.isfinite(ratio)) and np.all(np.isfinite(y_new))):
+        return math.inf
+    return float(np.max(np.abs(ratio))) if norm == "max" else float(np.mean(ratio ** 2))
+
+
+finite = st.floats(-1024.0, 1024.0, allow_nan=False, width=32)
+
+
+@pytest.mark.parametrize("norm", ["rms", "max"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=25, deadline=None)
+@given(y=st.lists(finite, min_size=N, max_size=N), dy=st.lists(finite, min_size=N, max_size=N),
+       err=st.lists(st.floats(-0.0078125, 0.0078125, allow_nan=False, width=32), min_size=N, max_size=N))
+def test_error_measure_is_the_norm_to_its_power(norm, dtype, y, dy, err):
+    atol, rtol = np.full(N, 1e-6), np.full(N, 1e-4)
+    y_new = np.add(y, dy)
+    got = _norm_kernel(norm, dtype)(y, y_new, err, atol, rtol)
+    want = _reference_norm(norm, np.asarray(y, dtype), np.asarray(y_new, dtype), np.asarray(err, dtype), atol, rtol)
+    # float32 rounding of the inputs and (on the GPU) the approximate reciprocal
+    assert got == pytest.approx(want, rel=RTOL_APPROX if dtype == np.float32 else 1e-12, abs=1e-30)
+
+
+@pytest.mark.parametrize("norm", ["rms", "max"])
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("where", ["y_new", "err"])
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the simulator's NumPy
+def test_error_measure_is_inf_for_a_non_finite_proposal(norm, bad, where):
+    y, y_new, err = [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1e-7, 1e-7, 1e-7]
+    (y_new if where == "y_new" else err)[1] = bad
+    assert _norm_kernel(norm, np.float32)(y, y_new, err, np.full(N, 1e-6), np.full(N, 1e-6)) == math.inf
+
+
+def _control_kernel(ctrl, error_order):
+    control = make_controller(ctrl, error_order)
+
+    @cuda.jit
+    def run(dt, q, l1, l2, dt_min, dt_max, out, flags):
+        accept, dt_next, n1, n2 = control(dt, q, l1, l2, dt_min, dt_max)
+        flags[0] = 1 if accept else 0
+        out[0] = dt_next
+        out[1] = n1
+        out[2] = n2
+
+    def call(dt, q, l1, l2, dt_min=0.0, dt_max=math.inf):
+        out = np.zeros(3)
+        flags = np.zeros(1, np.int32)
+        run[1, 1](dt, np.float32(q), np.float32(l1), np.float32(l2), dt_min, dt_max, out, flags)
+        return bool(flags[0]), out[0], out[1], out[2]
+
+    return call
+
+
+def _reference_control(ctrl, error_order, dt, q, l1, l2, dt_min=0.0, dt_max=math.inf):
+    """Soderlind's filter on the norms e_n = q^(1/p), e_{n-1} = 2^l1, e_{n-2} = 2^l2."""
+    k = error_order + 1
+    e = max(q, 1e-10 ** NORM_POWER[ctrl.norm]) ** (1.0 / NORM_POWER[ctrl.norm])
+    b1, b2, b3 = ctrl.betas
+    if q <= 1.0:
+        factor = ctrl.safety * e ** (-b1 / k) * (2.0 ** l1) ** (-b2 / k) * (2.0 ** l2) ** (-b3 / k)
+        factor = min(max(factor, ctrl.min_factor), ctrl.max_factor)
+        return True, min(max(dt * factor, dt_min), dt_max), math.log2(e), l1
+    factor = min(max(ctrl.safety * e ** (-1.0 / k), ctrl.min_factor), 1.0)
+    return False, min(max(dt * factor, dt_min), dt), l1, l2
+
+
+@pytest.mark.parametrize("kind", ["i", "pi", "pid"])
+@pytest.mark.parametrize("norm", ["rms", "max"])
+@settings(max_examples=20, deadline=None)
+@given(dt=st.floats(1e-6, 1.0), q=st.floats(1e-12, 1e6), l1=st.floats(-30.0, 3.0), l2=st.floats(-30.0, 3.0))
+def test_controller_follows_the_filter_formula(kind, norm, dt, q, l1, l2):
+    ctrl = ControllerSettings(kind, norm=norm)
+    q, l1, l2 = (float(np.float32(v)) for v in (q, l1, l2))
+    accept, dt_next, n1, n2 = _control_kernel(ctrl, 4)(dt, q, l1, l2)
+    want = _reference_control(ctrl, 4, dt, q, l1, l2)
+    assert accept == want[0]
+    assert dt_next == pytest.approx(want[1], rel=RTOL_APPROX)
+    assert (n1, n2) == pytest.approx(want[2:], rel=RTOL_APPROX, abs=RTOL_APPROX)
+
+
+def test_controller_clamps_and_never_grows_after_a_rejection():
+    call = _control_kernel(ControllerSettings("pi"), 4)
+    assert call(0.1, 0.0, 0.0, 0.0)[1] == pytest.approx(1.0)  # tiny error: max_factor = 10
+    assert call(0.1, 1e-12, 0.0, 0.0, dt_max=0.3)[1] == 0.3
+    accept, dt_next, *_ = call(0.1, 1e30, 0.0, 0.0)
+    assert not accept and dt_next == pytest.approx(0.02)  # min_factor = 0.2
+    assert call(0.1, 1e30, 0.0, 0.0, dt_min=0.05)[1] == 0.05
+    accept, dt_next, *_ = call(0.1, 1.0000001, 0.0, 0.0)
+    assert not accept and dt_next <= 0.1
+
+
+def test_controller_rejects_inf_with_the_smallest_factor():
+    accept, dt_next, l1, l2 = _control_kernel(ControllerSettings("pid"), 4)(0.1, math.inf, -3.0, -4.0)
+    assert not accept and dt_next == pytest.approx(0.02) and (l1, l2) == (-3.0, -4.0)
+
+
+def test_approximate_operations():
+    rcp, lg2, ex2 = reciprocal(np.float32), log2_approx(), exp2_approx()
+
+    @cuda.jit
+    def run(x, out):
+        i = cuda.grid(1)
+        if i < x.shape[0]:
+            out[0, i] = rcp(x[i])
+            out[1, i] = lg2(x[i])
+            out[2, i] = ex2(-x[i])
+
+    x = np.array([1e-30, 1e-8, 0.3, 1.0, 7.5, 1e20, 0.0, np.inf], np.float32)
+    out = np.zeros((3, x.size), np.float32)
+    run[1, x.size](x, out)
+    with np.errstate(divide="ignore"):
+        want = np.stack([1.0 / x.astype(float), np.log2(x.astype(float)), np.exp2(-x.astype(float))])
+    np.testing.assert_allclose(out[:, :6], want[:, :6], rtol=RTOL_APPROX, atol=1e-35)
+    assert out[0, 6] == np.inf and out[1, 6] == -np.inf and out[2, 6] == 1.0  # x = 0
+    assert out[0, 7] == 0.0 and out[1, 7] == np.inf and out[2, 7] == 0.0  # x = inf
