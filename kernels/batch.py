@@ -62,11 +62,18 @@ class BatchKernel:
         grid = (n_traj + block - 1) // block
         if self.shared_bytes > _DEFAULT_DYNAMIC_SHARED_BYTES:
             _opt_in_dynamic_shared(self.kernel, args, self.shared_bytes)
+        if grid >= _NUMBA_MIN_GRID:
+            self.kernel[grid, block, stream, self.shared_bytes](*args)
+            return
         with warnings.catch_warnings():
             # A small batch is the caller's choice, not a problem to warn about on every call.
             warnings.filterwarnings("ignore", message=".*Grid size .* under-utilization")
             self.kernel[grid, block, stream, self.shared_bytes](*args)
 
+
+# Numba warns of under-utilisation below this many blocks; the warning filter, about 10 us of
+# host time a launch, is only set up then.
+_NUMBA_MIN_GRID = 128
 
 # A kernel launches with at most this much dynamic shared memory unless it opts in to more.
 _DEFAULT_DYNAMIC_SHARED_BYTES = 48 * 1024
