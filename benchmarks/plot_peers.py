@@ -3,7 +3,8 @@
 
     python benchmarks/plot_peers.py benchmarks/results/peers_nvidia-h100*.json -o peers.png
 
-Several files (for instance one run per case, told apart by ``--tag``) are merged:
+Several files (for instance one run per case, told apart by ``--tag``) are merged
+(``FILE:peer1,peer2`` takes only the named peers from a file):
 for one case and peer, a later file's measurements replace an earlier one's at the
 same N.  Solid lines: kernel time (median); dashed, same colour: wall time of the
 whole call including transfers (``--no-wall`` leaves them out).
@@ -67,15 +68,26 @@ def plot(docs, path, wall=True):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("files", nargs="+", help="peers_*.json written by peers.py")
+    ap.add_argument("files", nargs="+",
+                    help="peers_*.json written by peers.py; FILE:peer1,peer2 takes only those peers from FILE")
     ap.add_argument("-o", "--output", default=None, help="PNG path (default: the first file with .png)")
     ap.add_argument("--no-wall", dest="wall", action="store_false")
     args = ap.parse_args(argv)
     docs = []
-    for name in args.files:
-        with open(name) as fh:
-            docs.append(json.load(fh))
-    path = args.output or args.files[0].rsplit(".", 1)[0] + ".png"
+    for spec in args.files:
+        name, _, only = spec.partition(":")
+        try:
+            with open(name) as fh:
+                doc = json.load(fh)
+        except (OSError, ValueError) as exc:
+            print(f"plot_peers: error: cannot read {name!r} as a peers.py JSON ({exc})", file=sys.stderr)
+            return 2
+        if only:
+            keep = set(only.split(","))
+            doc["results"] = {case: {p: e for p, e in peers.items() if p in keep}
+                              for case, peers in doc.get("results", {}).items()}
+        docs.append(doc)
+    path = args.output or args.files[0].partition(":")[0].rsplit(".", 1)[0] + ".png"
     try:
         plot(docs, path, wall=args.wall)
     except ImportError as exc:
