@@ -74,6 +74,18 @@ def test_device_arrays_stay_on_device():
     np.testing.assert_array_equal(result.y.copy_to_host(), host.y)
 
 
+def test_repeated_launches_and_a_second_layout_agree():
+    """Later launches skip Numba's dispatcher; a differently laid-out input still gets its own kernel."""
+    from numba import cuda
+
+    params = lorenz_params(RHOS).astype(np.float32)
+    y0 = cuda.to_device(np.ones((N, 3), dtype=np.float32))
+    runs = [kernels.solve_ivp(LORENZ, (0.0, 1.0), y0, cuda.to_device(p), t_eval=T_EVAL).y.copy_to_host()
+            for p in (params, params, np.asfortranarray(params), np.asfortranarray(params))]
+    for y in runs[1:]:
+        np.testing.assert_array_equal(y, runs[0])
+
+
 def test_observables_and_drivers_compile():
     chain = kernels.oscillator_chain(16)
     result = kernels.solve_ivp(chain, (0.0, 2.0), np.linspace(-1.0, 1.0, 32), np.tile([1.0, 0.1], (256, 1)),
