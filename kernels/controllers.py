@@ -104,11 +104,12 @@ class ControllerSettings:
 def make_error_norm(n_states, norm, dtype=np.float64):
     """Return ``error_norm(y, y_new, err, tol) -> dtype``, the error measure ``q``.
 
-    ``q`` is the norm of the scaled error ``err_i / (atol_i + rtol_i max(|y_i|, |y_new_i|))``
-    raised to ``NORM_POWER[norm]``: the mean square for ``"rms"`` (its square root
-    is folded into the controller's exponents), the maximum for ``"max"``; ``inf``
-    (never NaN) when it or ``y_new`` is not finite.  ``tol`` holds ``atol`` in its first ``n_states``
-    elements and ``rtol`` after them.
+    ``q`` is the norm of the scaled error
+    ``err_i / (atol_i + rtol_i max(|y_i|, |y_new_i|))`` raised to
+    ``NORM_POWER[norm]``: the mean square for ``"rms"`` (its square root is
+    folded into the controller's exponents), the maximum for ``"max"``; ``inf``
+    (never NaN) when it or ``y_new`` is not finite.  ``tol`` holds ``atol`` in
+    its first ``n_states`` elements and ``rtol`` after them.
 
     Computed in the working precision ``dtype``, with approximate division: the
     measure only steers the step size, and exact division or float64 arithmetic
