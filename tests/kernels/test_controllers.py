@@ -5,6 +5,7 @@ GPU the controller's logarithm and power are the approximate MUFU ones
 (relative error about 2^-22 each), hence the tolerances.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ N = 3
 RTOL_APPROX = 1e-5
 
 
+@functools.cache  # one compile per (norm, dtype), not one per hypothesis example
 def _norm_kernel(norm, dtype):
     error_norm = make_error_norm(N, norm, dtype)
 
@@ -70,6 +72,7 @@ def test_error_measure_is_inf_for_a_non_finite_proposal(norm, bad, where):
     assert _norm_kernel(norm, np.float32)(y, y_new, err, np.full(N, 1e-6), np.full(N, 1e-6)) == math.inf
 
 
+@functools.cache
 def _control_kernel(ctrl, error_order):
     control = make_controller(ctrl, error_order)
 
