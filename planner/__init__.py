@@ -3,9 +3,9 @@
 The planner needs neither a GPU nor Numba.
 """
 
-from .buffers import Buffer, Location, Placement
-from .device import PRESETS, DeviceModel, get_device, query_live_device
-from .errors import ConfigurationError, InfeasibleError, PlanError, PlannerError
+from .buffers import Buffer, Location, PhaseSpan, Placement
+from .device import PRESETS, DeviceModel, Occupancy, get_device
+from .errors import BufferplanError, ConfigurationError, InfeasibleError, PlanError, PlannerError
 from .interference import interference_graph, live_peak
 from .plan import Plan, PlannedBuffer, Provenance
 from .problem import PlanningProblem, pad_stride
@@ -16,5 +16,5 @@ __all__ = [
     "Buffer", "BufferSettings", "ComponentLayout", "ConfigurationError", "DeviceModel", "InfeasibleError",
     "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
     "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "SliceIndices", "get_device",
-    "interference_graph", "live_peak", "pad_stride", "query_live_device", "solve",
+    "interference_graph", "live_peak", "pad_stride", "solve", "PhaseSpan", "BufferplanError", "Occupancy",
 ]

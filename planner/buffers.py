@@ -7,6 +7,7 @@ phases, ``(("first_phase", "last_phase"),)`` inclusive, which the settings
 translate when they build a problem.
 """
 
+import dataclasses
 import enum
 import math
 import re
@@ -25,6 +26,27 @@ class Location(enum.Enum):
     LOCAL = "local"
     SHARED = "shared"
     AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """A lifetime inside a component: from phase ``first`` to phase ``last``, both inclusive.
+
+    Phase-name lifetimes exist only in a component's BufferSettings; a problem's
+    buffers have integer ``[start, end)`` intervals (:mod:`planner.lifetimes`).
+    """
+
+    first: str
+    last: str
+
+    def __post_init__(self):
+        for value in (self.first, self.last):
+            if not isinstance(value, str) or not value:
+                raise ConfigurationError(f"PhaseSpan: phase names must be non-empty strings, got {value!r}")
+
+
+def _is_phase_pair(item):
+    return isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item)
 
 
 class Placement(enum.Enum):
@@ -84,6 +106,13 @@ class Buffer:
         Name of the buffer whose data this one views; a view is never planned.
     view_offset_elems : int
         Offset of the view inside its parent, in elements.
+    spans_invocations : int
+        Inside a component only: 0 (default) gives the buffer one interval per
+        invocation of its component; ``k >= 1`` keeps it alive from its first
+        to its last use across all invocations of its component within one
+        invocation of the ancestor ``k`` levels up (an iteration matrix
+        factored by the linear solver and reused by every Newton iteration and
+        stage of one step).
     """
 
     name: str
@@ -95,6 +124,7 @@ class Buffer:
     precision: str = None
     view_of: str = None
     view_offset_elems: int = 0
+    spans_invocations: int = 0
 
     def __post_init__(self):
         what = f"buffer {self.name!r}"
@@ -117,6 +147,7 @@ class Buffer:
             _check_count(self.view_offset_elems, f"{what} view offset")
         elif self.view_offset_elems != 0:
             raise ConfigurationError(f"{what}: view offset {self.view_offset_elems} given without view_of")
+        _check_count(self.spans_invocations, f"{what} spans_invocations")
         object.__setattr__(self, "lifetime", self._lifetime(what))
 
     def _lifetime(self, what):
@@ -126,8 +157,11 @@ class Buffer:
         if not raw:
             raise ConfigurationError(
                 f"{what} lifetime: empty; give at least one [start, end) interval or mark it persistent")
-        if all(isinstance(iv, tuple) and len(iv) == 2 and all(isinstance(x, str) for x in iv) for iv in raw):
-            return raw
+        if all(isinstance(iv, PhaseSpan) or _is_phase_pair(iv) for iv in raw):
+            return tuple(iv if isinstance(iv, PhaseSpan) else PhaseSpan(*iv) for iv in raw)
+        if any(isinstance(iv, PhaseSpan) for iv in raw):
+            raise ConfigurationError(f"{what} lifetime: phase spans and integer intervals cannot be mixed; "
+                                     f"got {raw!r}")
         return normalize(raw, f"{what} lifetime")
 
     @property
@@ -136,12 +170,16 @@ class Buffer:
 
     @property
     def has_phase_lifetime(self):
-        return bool(self.lifetime) and isinstance(self.lifetime[0][0], str)
+        return bool(self.lifetime) and isinstance(self.lifetime[0], PhaseSpan)
 
-    def renamed(self, name, lifetime, view_of=None):
+    def renamed(self, name, lifetime, view_of=None, weight=None):
         """A copy with a qualified name and integer lifetime (used when embedding)."""
-        return Buffer(name, self.size_elems, self.location, self.persistent, lifetime, self.weight,
-                      self.precision, view_of, self.view_offset_elems)
+        return Buffer(name, self.size_elems, self.location, self.persistent, lifetime,
+                      self.weight if weight is None else weight, self.precision, view_of, self.view_offset_elems)
+
+    def relocated(self, location):
+        """A copy asking for ``location`` (a pin, or AUTO)."""
+        return dataclasses.replace(self, location=location)
 
     def to_json(self):
         data = {"name": self.name, "size": self.size_elems, "location": self.location.value,

@@ -6,7 +6,8 @@ memory per SM and per block, the 1 KB the runtime reserves per block from
 compute capability 8.0 on), and from the CUDA Occupancy Calculator's
 allocation granularities (registers in units of 256 per warp, warps in groups
 of 4, shared memory in units of 128 bytes from 8.0 on and 256 bytes on 7.x).
-SM counts are the product datasheets' (H100 SXM5: 132).
+SM counts are the product datasheets' (H100 SXM5 and H200 SXM: 132). The live GPU is
+modelled by ``kernels.device.live_device`` (the planner never imports Numba).
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -142,6 +143,9 @@ _KB = 1024
 PRESETS = {
     "h100": DeviceModel("h100", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
                         228 * _KB, 227 * _KB, 1 * _KB, 128),
+    # The H200 (SXM) is the H100's Hopper chip with more, faster memory: the same per-SM limits.
+    "h200": DeviceModel("h200", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
+                        228 * _KB, 227 * _KB, 1 * _KB, 128),
     "a100": DeviceModel("a100", (8, 0), 108, 2048, 32, 1024, 65536, 255, 256, 4,
                         164 * _KB, 163 * _KB, 1 * _KB, 128),
     "rtx4090": DeviceModel("rtx4090", (8, 9), 128, 1536, 24, 1024, 65536, 255, 256, 4,
@@ -159,34 +163,3 @@ def get_device(name):
     if key not in PRESETS:
         raise ConfigurationError(f"device: unknown preset {name!r}; expected one of {sorted(PRESETS)}")
     return PRESETS[key]
-
-
-def query_live_device():
-    """Model the GPU Numba sees now, or None without a usable CUDA driver.
-
-    Imports Numba lazily: the planner itself never needs it.
-    """
-    try:
-        from numba import cuda
-        if not cuda.is_available():
-            return None
-        dev = cuda.get_current_device()
-        cc = tuple(dev.compute_capability)
-    except Exception:  # no numba, no driver, or the simulator
-        return None
-    base = {(9, 0): "h100", (8, 0): "a100", (8, 9): "rtx4090", (7, 0): "v100"}.get(cc, "h100")
-    preset = asdict(PRESETS[base])
-    attrs = {"multiprocessors": "MULTIPROCESSOR_COUNT",
-             "max_threads_per_sm": "MAX_THREADS_PER_MULTIPROCESSOR",
-             "max_threads_per_block": "MAX_THREADS_PER_BLOCK",
-             "registers_per_sm": "MAX_REGISTERS_PER_MULTIPROCESSOR",
-             "shared_bytes_per_sm": "MAX_SHARED_MEMORY_PER_MULTIPROCESSOR",
-             "max_shared_bytes_per_block": "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN"}
-    for key, attr in attrs.items():
-        try:
-            preset[key] = int(getattr(dev, attr))
-        except Exception:
-            pass
-    preset["name"] = str(dev.name.decode() if isinstance(dev.name, bytes) else dev.name)
-    preset["compute_capability"] = cc
-    return DeviceModel(**preset)

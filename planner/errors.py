@@ -5,7 +5,15 @@ offending value, what was expected, and where possible a remedy.
 """
 
 
-class PlannerError(Exception):
+class BufferplanError(Exception):
+    """Root of every error bufferplan raises on purpose, in ``planner`` and in ``kernels``.
+
+    ``kernels.KernelError`` is this class, so a planner error raised through
+    the kernels is caught as a kernels error too.
+    """
+
+
+class PlannerError(BufferplanError):
     """Root of every error raised by the planner."""
 
 

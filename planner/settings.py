@@ -1,32 +1,52 @@
 """Component BufferSettings: declared buffers on a phase timeline, and their planned layout.
 
 A component (the loop, an algorithm step, Newton, a linear solver) declares
-ordered phases and its buffers, whose lifetimes name phases (inclusive
-pairs). A phase may invoke child components; each invocation embeds the
-child's whole timeline into that phase, so a child invoked from several
-phases gets one interval per invocation. A phase with no children is one
-program point long; a phase with children is as long as they are together.
+ordered phases and its buffers, whose lifetimes are :class:`PhaseSpan`s
+(inclusive pairs of phase names). A phase may invoke child components; each
+invocation embeds the child's whole timeline into that phase, so a child
+invoked from several phases gets one interval per invocation, unless its
+buffer is declared to span invocations (``Buffer.spans_invocations``). A
+phase that runs its children ``times`` times (Newton iterations) embeds them
+once and scales their access weights by ``times``. A phase with no children
+is one program point long; a phase with children is as long as they are
+together.
 """
 
-from dataclasses import dataclass
+import fnmatch
+from dataclasses import dataclass, replace
 
-from .buffers import Buffer, Placement
+from .buffers import Buffer, Location, PhaseSpan, Placement, parse_enum
 from .errors import ConfigurationError
 from .problem import PlanningProblem
+
+__all__ = ["Phase", "PhaseSpan", "BufferSettings", "ComponentLayout", "SliceIndices", "LocalSizes"]
 
 
 @dataclass(frozen=True)
 class Phase:
-    """One step of a component's timeline; ``invokes`` names child components run in it, in order."""
+    """One step of a component's timeline.
+
+    Parameters
+    ----------
+    name : str
+    invokes : tuple of str
+        Child components run in this phase, in order.
+    times : int
+        How often the children run per execution of the phase (at most): the
+        timeline embeds them once, and their access weights are scaled by it.
+    """
 
     name: str
     invokes: tuple = ()
+    times: int = 1
 
     def __post_init__(self):
         if isinstance(self.invokes, str):
             object.__setattr__(self, "invokes", (self.invokes,))
         else:
             object.__setattr__(self, "invokes", tuple(self.invokes))
+        if isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 1:
+            raise ConfigurationError(f"phase {self.name!r} times: expected an integer >= 1, got {self.times!r}")
 
 
 @dataclass(frozen=True)
@@ -81,8 +101,8 @@ class BufferSettings:
                 continue
             if not b.has_phase_lifetime:
                 raise ConfigurationError(f"{where} buffer {b.name!r}: lifetime must name phases, "
-                                         f"like (('{names[0]}', '{names[-1]}'),); got {b.lifetime!r}")
-            for first, last in b.lifetime:
+                                         f"like (PhaseSpan('{names[0]}', '{names[-1]}'),); got {b.lifetime!r}")
+            for first, last in ((span.first, span.last) for span in b.lifetime):
                 for p in (first, last):
                     if p not in names:
                         raise ConfigurationError(f"{where} buffer {b.name!r}: unknown phase {p!r}; phases are {names}")
@@ -109,31 +129,86 @@ class BufferSettings:
             t += self._phase_length(phase)
         return starts
 
-    def _collect(self, prefix, base, out):
-        """Add this invocation's intervals at ``base`` to ``out[qualified] -> (buffer, [intervals])``."""
+    def _collect(self, prefix, base, path, scale, out):
+        """Add this invocation's intervals at ``base`` to ``out``.
+
+        ``out[qualified] = [buffer, {group: [intervals]}, weight]``; ``path`` is
+        the invocation's start point and those of its ancestors' invocations
+        (root first), ``scale`` how often it runs per step.  A buffer spanning
+        ``k`` levels of invocations groups its intervals by its ancestor's
+        invocation ``k`` levels up; every other buffer by its own invocation.
+        """
         starts = self._phase_starts(base)
         for b in self.buffers:
-            entry = out.setdefault(f"{prefix}{b.name}", (b, []))
+            entry = out.setdefault(f"{prefix}{b.name}", [b, {}, 0.0])
+            entry[2] += b.weight * scale
             if not b.persistent and not b.is_view:
-                entry[1].extend((starts[first][0], starts[last][1]) for first, last in b.lifetime)
+                group = path[:max(1, len(path) - b.spans_invocations)]
+                entry[1].setdefault(group, []).extend(
+                    (starts[span.first][0], starts[span.last][1]) for span in b.lifetime)
         kids = self._children()
         for phase in self.phases:
             t = starts[phase.name][0]
             for name in phase.invokes:
-                kids[name]._collect(f"{prefix}{name}.", t, out)
+                kids[name]._collect(f"{prefix}{name}.", t, path + (t,), scale * phase.times, out)
                 t += kids[name].length
 
     def qualified_buffers(self):
-        """The component tree's buffers with qualified names and integer lifetimes."""
+        """The component tree's buffers with qualified names, integer lifetimes and per-step weights."""
         out = {}
-        self._collect(f"{self.component}.", 0, out)
+        self._collect(f"{self.component}.", 0, (0,), 1, out)
         result = []
-        for name, (b, intervals) in out.items():
+        for name, (b, groups, weight) in out.items():
             view_of = None
             if b.is_view:
                 view_of = name[: len(name) - len(b.name)] + b.view_of
-            result.append(b.renamed(name, tuple(intervals), view_of))
+            intervals = []
+            for group in groups.values():
+                if b.spans_invocations:
+                    intervals.append((min(iv[0] for iv in group), max(iv[1] for iv in group)))
+                else:
+                    intervals.extend(group)
+            result.append(b.renamed(name, tuple(intervals), view_of, weight))
         return tuple(result)
+
+    def buffer_names(self, prefix=None):
+        """Qualified names of every buffer of the tree (views included), in declaration order."""
+        prefix = f"{self.component}." if prefix is None else prefix
+        names = [prefix + b.name for b in self.buffers]
+        for child in self.children:
+            names += child.buffer_names(f"{prefix}{child.component}.")
+        return names
+
+    def with_locations(self, pins):
+        """A copy of the tree with locations pinned by qualified name or pattern.
+
+        Parameters
+        ----------
+        pins : mapping of str to Location or str
+            Keys are qualified buffer names (``"loop.erk.stage_rhs"``) or
+            shell-style patterns over them (``"loop.erk.*"``, ``"*"``); later
+            keys win where several match.  Views follow their parent and are
+            never pinned themselves.  A key that matches nothing is an error
+            (a misspelt pin must not pass silently).
+        """
+        pins = {str(k): parse_enum(Location, v, f"pin {k!r}") for k, v in dict(pins).items()}
+        names = [n for n in self.buffer_names()]
+        for key in pins:
+            if not any(fnmatch.fnmatchcase(n, key) for n in names):
+                raise ConfigurationError(f"with_locations: {key!r} matches no buffer; buffers are {names}")
+        return self._pinned(pins, f"{self.component}.")
+
+    def _pinned(self, pins, prefix):
+        def location(b):
+            chosen = b.location
+            for key, value in pins.items():
+                if fnmatch.fnmatchcase(prefix + b.name, key):
+                    chosen = value
+            return chosen
+
+        buffers = tuple(b if b.is_view else b.relocated(location(b)) for b in self.buffers)
+        children = tuple(c._pinned(pins, f"{prefix}{c.component}.") for c in self.children)
+        return replace(self, buffers=buffers, children=children)
 
     def to_problem(self, precision="float32", block_size=128, device="h100", objective="min-shared",
                    min_blocks_per_sm=1):
