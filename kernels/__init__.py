@@ -4,6 +4,10 @@ Every per-thread working array is taken from a :class:`planner.Plan`.  Without
 a usable CUDA driver the package runs on Numba's CUDA simulator (an explicit
 ``NUMBA_ENABLE_CUDASIM`` setting always wins); :func:`backend` reports which.
 
+The public names below are imported on first use, so the data modules
+(``kernels.tableaus``, ``kernels.methods``, ``kernels.errors``) load without
+Numba.
+
 Quickstart
 ----------
 >>> import numpy as np, kernels
@@ -15,25 +19,40 @@ Quickstart
 ((8, 1, 3), True)
 """
 
+import importlib
+
+from .backend import backend
 from .backend import select as _select_backend
 
 _select_backend()  # before anything imports numba.cuda
 
-from .api import DEFAULT_MAX_STEPS, IVPResult, plan_for, solve_ivp  # noqa: E402
-from .backend import backend  # noqa: E402
-from .controllers import CONTROLLER_KINDS, ControllerSettings  # noqa: E402
-from .errors import ConfigurationError, KernelError, PlanMismatchError, TableauError  # noqa: E402
-from .status import (MAX_STEPS, NONFINITE_STATE, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW,  # noqa: E402
-                     SUCCESS, Status)
-from .systems import ODESystem, lorenz, oscillator_chain, van_der_pol  # noqa: E402
-from .tableaus import TABLEAU_NAMES, TABLEAUS, ButcherTableau  # noqa: E402
+_EXPORTS = {
+    "solve_ivp": "api", "plan_for": "api", "IVPResult": "api", "DEFAULT_MAX_STEPS": "api",
+    "integrator_for": "api",
+    "Integrator": "integrator", "layout_digest": "integrator",
+    "Resources": "resources",
+    "ODESystem": "systems", "lorenz": "systems", "van_der_pol": "systems", "oscillator_chain": "systems",
+    "live_device": "device", "default_device": "device",
+    "Status": "status", "STATUS_MESSAGES": "status", "SUCCESS": "status", "MAX_STEPS": "status",
+    "STEP_SIZE_UNDERFLOW": "status", "NONFINITE_STATE": "status",
+    "TABLEAU_NAMES": "tableaus", "TABLEAUS": "tableaus", "ButcherTableau": "tableaus",
+    "METHODS": "methods", "METHOD_NAMES": "methods", "Method": "methods",
+    "ControllerSettings": "controllers", "CONTROLLER_KINDS": "controllers",
+    "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
+    "PlanMismatchError": "errors",
+}
 
-__all__ = [
-    "solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS",
-    "ODESystem", "lorenz", "van_der_pol", "oscillator_chain",
-    "backend",
-    "Status", "STATUS_MESSAGES", "SUCCESS", "MAX_STEPS", "STEP_SIZE_UNDERFLOW", "NONFINITE_STATE",
-    "TABLEAU_NAMES", "TABLEAUS", "ButcherTableau",
-    "ControllerSettings", "CONTROLLER_KINDS",
-    "KernelError", "ConfigurationError", "TableauError", "PlanMismatchError",
-]
+__all__ = sorted(set(_EXPORTS) | {"backend"})
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kernels' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,31 +1,27 @@
-"""Host API: ``solve_ivp`` for a batch of trajectories, and ``plan_for``."""
+"""Host API: ``solve_ivp`` for a batch of trajectories, ``plan_for``, and the result object."""
 
 from __future__ import annotations
 
 import dataclasses
-import types
 
 import numpy as np
 
 from . import validation as check
-from .backend import backend
-from .batch import build_kernel
-from .controllers import ControllerSettings
-from .drivers import validate_drivers
 from .errors import ConfigurationError, describe
-from .planning import resolve_plan
+from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .status import STATUS_MESSAGES
-from .systems import ODESystem
-from .tableaus import get_tableau
 
-__all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS"]
+__all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
-DEFAULT_MAX_STEPS = 100_000
+
+def status_messages() -> dict:
+    """Status code -> message, as plain ints and strings (results pickle)."""
+    return {int(code): message for code, message in STATUS_MESSAGES.items()}
 
 
 @dataclasses.dataclass(frozen=True)
 class IVPResult:
-    """The result of a batch integration (immutable).
+    """The result of a batch integration (immutable; pickles when its arrays are host arrays).
 
     Attributes
     ----------
@@ -37,7 +33,7 @@ class IVPResult:
     observables : array (N, n_save, n_observables)
     status : array (N,) int32
         Status codes (:class:`kernels.Status`); 0 is success.
-    status_messages : mapping
+    status_messages : dict
         Status code -> message.
     n_steps, n_rejected : array (N,) int32
         Accepted and rejected steps per trajectory.
@@ -52,7 +48,7 @@ class IVPResult:
     y: object
     observables: object
     status: object
-    status_messages: types.MappingProxyType
+    status_messages: dict
     n_steps: object
     n_rejected: object
     plan: object
@@ -73,35 +69,26 @@ class IVPResult:
         return self.status_messages[int(self._host_status()[trajectory])]
 
 
-def _controller(controller, tableau, dt):
-    if isinstance(controller, ControllerSettings):
-        settings = controller
-    elif controller is None:
-        settings = ControllerSettings("pi" if tableau.adaptive else "fixed")
-    elif isinstance(controller, str):
-        settings = ControllerSettings(controller.lower())
-    else:
-        raise ConfigurationError(
-            f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)}")
-    if settings.adaptive and not tableau.adaptive:
-        raise ConfigurationError(
-            f"controller={settings.kind!r} needs an error estimate, which method {tableau.name!r} lacks; "
-            "use controller='fixed' with dt, or an adaptive method (heun, bs3, dopri5, tsit5)")
-    if not settings.adaptive and dt is None:
-        raise ConfigurationError(
-            f"dt is required for fixed-step integration (method {tableau.name!r}, controller 'fixed'); got None")
-    return settings
+def integrator_for(system, method="tsit5", controller=None, precision=np.float32) -> Integrator:
+    """The Integrator ``solve_ivp`` uses for these settings, kept with the system.
 
+    The system object owns the cache (one Integrator per method, controller
+    and precision), so repeated ``solve_ivp`` calls on one system plan and
+    compile once, and dropping the system drops its kernels.
+    """
+    from .systems import ODESystem
 
-def default_block_size(n_traj):
-    """Threads per block solve_ivp uses when none is given (and no Plan brings one)."""
-    if backend() == "cuda":
-        return 128
-    # Numba's simulator runs a block's threads as Python threads and takes two locks on every
-    # device-function call; with several busy threads per block they convoy on the GIL and a run
-    # can take 100x longer, at random. Blocks run one after another, so one thread per block
-    # costs nothing there and keeps run times steady.
-    return 1
+    if not isinstance(system, ODESystem):
+        raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
+    key = (method.lower() if isinstance(method, str) else method, controller, check.as_precision(precision))
+    cache = system.__dict__.setdefault("_integrators", {})
+    try:
+        found = cache.get(key)
+    except TypeError:  # an unhashable controller argument: let Integrator say what is wrong with it
+        return Integrator(system, method, controller, precision)
+    if found is None:
+        found = cache[key] = Integrator(system, method, controller, precision)
+    return found
 
 
 def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan="auto", controller=None,
@@ -109,25 +96,20 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
     """Plan the buffers of ``solve_ivp(system, method=..., precision=...)`` without solving.
 
     ``device`` is a planner device preset name or model; by default the GPU in
-    use (the H100 preset on the simulator).
+    use (the h200 preset on the simulator).
 
     Returns
     -------
     planner.Plan
         Pass it as ``solve_ivp(..., plan=this)``; ``plan`` takes the same choices as there.
     """
-    if not isinstance(system, ODESystem):
-        raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
-    tableau = get_tableau(method)
-    settings = _controller(controller, tableau, dt=1.0)
-    dtype = check.as_precision(precision)
     block_size = check.check_int(block_size, "block_size", 1)
-    return resolve_plan(plan, system, tableau, settings.adaptive, dtype, block_size, device)[1]
+    return integrator_for(system, method, controller, precision).plan(plan, block_size, device)
 
 
 def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-6, atol=1e-6, t_eval=None,
               drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
-              controller=None, dt_min=0.0, dt_max=np.inf, *, _canary_elems=0):
+              controller=None, dt_min=0.0, dt_max=np.inf, *, out=None, _canary_elems=0):
     """Integrate a batch of initial value problems, one trajectory per GPU thread.
 
     Parameters
@@ -140,7 +122,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     params : array_like (N, n_params) or (n_params,), optional
         Parameters; default the system's ``default_params``.
     method : str
-        One of ``kernels.TABLEAU_NAMES``: euler, heun, rk4 (fixed step only),
+        One of ``kernels.METHOD_NAMES``: euler, heun, rk4 (fixed step only),
         bs3, dopri5, tsit5 (adaptive or fixed).
     dt : float, optional
         The step of fixed-step integration (required there); the first step of
@@ -155,7 +137,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         Precision of states and buffers (time is always float64).
     plan : str or planner.Plan
         ``"auto"`` (CP-SAT), ``"local"``, ``"shared"``, ``"cpsat"``, ``"greedy"``,
-        ``"sequential"``, or a Plan from :func:`plan_for`.
+        ``"sequential"``, or a Plan from :func:`plan_for` / ``Integrator.plan``.
     block_size : int, optional
         Threads per block (default 128 on a GPU, 1 on the simulator; a Plan object brings its own).
     max_steps : int
@@ -165,6 +147,8 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         methods and ``"fixed"`` otherwise.
     dt_min, dt_max : float
         Bounds of adaptive steps; a rejection at ``dt_min`` is a step-size underflow.
+    out : IVPResult, optional
+        An earlier result on device arrays of the same shapes, written again (no allocation).
 
     Returns
     -------
@@ -182,74 +166,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     PlanMismatchError
         A Plan object that was made for other buffers.
     """
-    if not isinstance(system, ODESystem):
-        raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
-    tableau = get_tableau(method)
-    dt = check.check_positive(dt, "dt", allow_none=True)
-    ctrl = _controller(controller, tableau, dt)
-    dtype = check.as_precision(precision)
-    t0, t_end = check.check_span(t_span)
-    n_states = system.n_states
-    on_device = check.is_device_array(y0)
-    if params is None:
-        if system.n_params and system.default_params is None:
-            raise ConfigurationError(f"params are required: system {system.name!r} has {system.n_params} "
-                                     "parameters and no default_params")
-        params = system.default_params if system.n_params else np.zeros(0)
-    # The batch size comes from whichever of params and y0 is 2-D; a 1-D one is broadcast.
-    params_batched = check.is_device_array(params) or np.ndim(params) == 2
-    n_traj = None
-    if params_batched:
-        params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params")
-    y0, n_traj = check.check_batch(y0, "y0", n_states, n_traj, dtype, "n_states")
-    if not params_batched:
-        params, _ = check.check_batch(params, "params", system.n_params, n_traj, dtype, "n_params")
-    if system.n_params == 0:
-        params = np.zeros((n_traj, 1), dtype=dtype)  # a kernel argument may not be empty
-    rtol = check.check_tolerance(rtol, "rtol", n_states, dtype)
-    atol = check.check_tolerance(atol, "atol", n_states, dtype)
-    if ctrl.adaptive and np.any((rtol == 0) & (atol == 0)):
-        raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
-    t_eval = check.check_t_eval(t_eval, t0, t_end)
-    driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype)
-    max_steps = check.check_int(max_steps, "max_steps", 1)
-    dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
-    if block_size is not None:
-        block_size = check.check_int(block_size, "block_size", 1)
-    elif not hasattr(plan, "block_size"):
-        block_size = default_block_size(n_traj)
-    system.check_compiles(dtype)
-
-    settings, the_plan = resolve_plan(plan, system, tableau, ctrl.adaptive, dtype, block_size)
-    built = build_kernel(system, settings, ctrl, the_plan, canary_elems=_canary_elems)
-    return _launch(built, system, tableau, the_plan, dtype, on_device, n_traj, y0, params, t0, t_end, dt,
-                   t_eval, driver_times, driver_values, atol, rtol, max_steps, dt_min, dt_max)
-
-
-def _launch(built, system, tableau, plan, dtype, on_device, n_traj, y0, params, t0, t_end, dt, t_eval,
-            driver_times, driver_values, atol, rtol, max_steps, dt_min, dt_max):
-    from numba import cuda
-
-    n_save = t_eval.shape[0]
-    to_dev = cuda.to_device
-    args_in = [to_dev(a) if not check.is_device_array(a) else a for a in (y0, params)]
-    out_y = cuda.device_array((n_traj, n_save, system.n_states), dtype=dtype)
-    obs_shape = (n_traj, n_save, system.n_observables) if system.n_observables else (1, 1, 1)
-    out_obs = cuda.device_array(obs_shape, dtype=dtype)
-    status = cuda.device_array(n_traj, dtype=np.int32)
-    n_steps = cuda.device_array(n_traj, dtype=np.int32)
-    n_rejected = cuda.device_array(n_traj, dtype=np.int32)
-    canary_ok = cuda.to_device(np.ones(1, dtype=np.int32))
-    times = (t0, t_end, dt if dt is not None else 0.0, dt_min, dt_max)
-    built.launch(n_traj, (args_in[0], args_in[1], to_dev(t_eval), times, max_steps, to_dev(driver_times),
-                          to_dev(driver_values), to_dev(atol), to_dev(rtol), out_y, out_obs, status, n_steps,
-                          n_rejected, canary_ok))
-    # Without observables the kernel never writes out_obs (a one-element stand-in): it is not copied back.
-    outputs = (out_y, out_obs if system.n_observables else None, status, n_steps, n_rejected)
-    if not on_device:
-        outputs = tuple(None if a is None else a.copy_to_host() for a in outputs)
-    observables = outputs[1] if system.n_observables else np.zeros((n_traj, n_save, 0), dtype=dtype)
-    return IVPResult(t=t_eval, y=outputs[0], observables=observables, status=outputs[2],
-                     status_messages=types.MappingProxyType(dict(STATUS_MESSAGES)), n_steps=outputs[3],
-                     n_rejected=outputs[4], plan=plan, method=tableau.name, backend=backend(),
-                     canary_intact=bool(canary_ok.copy_to_host()[0]) if built.canary_elems else None)
+    integrator = integrator_for(system, method, controller, precision)
+    return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
+                            plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
+                            out=out, _canary_elems=_canary_elems)

@@ -1,9 +1,9 @@
 """The batch kernel: one trajectory per thread, every working array from the Plan.
 
-:func:`build_kernel` composes step, loop and kernel for one
-(system, tableau, controller, Plan, precision) and memoises the result on the
-Plan's digest and the other keys, so a second solve with the same inputs does
-not compile again and two different Plans coexist in one process.
+:func:`build_batch_kernel` composes step, loop and kernel for one
+(system, method, controller, Plan, precision).  It does not cache: the
+:class:`kernels.Integrator` that owns a build keeps it, keyed on the Plan's
+layout, so two plans build side by side and a worker process holds its own.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from numba import cuda
 
 from .allocators import make_block_shared, make_canary_views, make_persistent_local, make_thread_region
 from .backend import backend
-from .controllers import ControllerSettings
 from .errors import KernelError
-from .erk import ERKStep
 from .loop import IVPLoop, LoopBufferSettings
-from .planning import ByDigest
+from .resources import Resources, kernel_resources
+from .steps import FAMILIES
 
-__all__ = ["BatchKernel", "build_kernel", "CANARY"]
+__all__ = ["BatchKernel", "build_batch_kernel", "CANARY"]
 
 CANARY = 1234.5625  # exactly representable in float32 and float64
 
@@ -50,8 +49,38 @@ class BatchKernel:
     settings: LoopBufferSettings
     records: tuple
     canary_elems: int
+    compute_capability: tuple = (9, 0)
     # (layouts of y0 and params) -> compiled kernel, for launches that skip Numba's dispatcher
     _direct: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    _resources: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # small device arrays for arguments a launch does not use (kernels.launch)
+    _scratch: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def resources(self) -> Resources:
+        """Registers and local (stack, spill) bytes per thread and shared bytes per block, as compiled.
+
+        On a GPU the compiled kernel's own counts; without a driver (the
+        CUDA target forced with ``NUMBA_ENABLE_CUDASIM=0``) the kernel is
+        compiled to PTX for the planned device's compute capability and
+        ``ptxas -v`` counts them.  Not available on the simulator
+        (:class:`ConfigurationError` says how to get them there).
+        """
+        if "value" not in self._resources:
+            self._resources["value"] = kernel_resources(self.kernel, self.argument_types(), self.shared_bytes,
+                                                        self.compute_capability)
+        return self._resources["value"]
+
+    def argument_types(self):
+        """The Numba types of the kernel's arguments as :func:`kernels.Integrator.solve` passes them."""
+        from numba import from_dtype, types
+
+        real = from_dtype(np.dtype(self.plan.precision))
+        f64 = types.float64
+        i32 = types.Array(types.int32, 1, "C")
+        return (types.Array(real, 2, "C"), types.Array(real, 2, "C"), types.Array(f64, 1, "C"),
+                types.UniTuple(f64, 5), types.int64, types.Array(f64, 1, "C"), types.Array(real, 2, "C"),
+                types.Array(real, 1, "C"), types.Array(real, 1, "C"), types.Array(real, 3, "C"),
+                types.Array(real, 3, "C"), i32, i32, i32, i32)
 
     @property
     def shared_bytes(self) -> int:
@@ -143,22 +172,31 @@ def _opt_in_dynamic_shared(kernel, args, nbytes):
         ) from exc
 
 
-def build_kernel(system, settings: LoopBufferSettings, controller: ControllerSettings, plan,
-                 canary_elems: int = 0) -> BatchKernel:
-    """Build (or fetch from the memo) the batch kernel for these inputs."""
-    return _build(system, settings, controller, ByDigest(plan), int(canary_elems))
+def build_batch_kernel(system, method, loop_settings, controller, plan, canary_elems=0,
+                       compute_capability=(9, 0)) -> BatchKernel:
+    """Compose the method's step, the loop and the kernel under ``plan`` (compiled on first launch).
 
-
-@functools.lru_cache(maxsize=64)
-def _build(system, settings, controller, key, canary_elems):
-    plan = key.value
+    Parameters
+    ----------
+    system : ODESystem
+    method : kernels.methods.Method
+    loop_settings : LoopBufferSettings
+        The settings the Plan was made for (``kernels.planning.loop_settings``).
+    controller : ControllerSettings
+    plan : planner.Plan
+    canary_elems : int
+        Shared elements past the block's regions filled with a canary (testing).
+    compute_capability : (int, int)
+        Of the planned device: what :meth:`BatchKernel.resources` compiles for without a GPU.
+    """
     dtype = np.dtype(plan.precision).type
-    layout = settings.buffer_settings().layout(plan)
-    step = ERKStep(settings.step, system, layout.child(settings.step.component), dtype)
-    loop = IVPLoop(settings, system, step.device_function, controller, settings.step.tableau.error_order,
-                   layout, dtype, prime=step.prime_function)
-    kernel = _build_kernel(loop.device_function, plan, dtype, canary_elems)
-    return BatchKernel(kernel, plan, settings, tuple(step.records + loop.records), canary_elems)
+    layout = loop_settings.buffer_settings().layout(plan)
+    build_step = FAMILIES[method.family][1]
+    step = build_step(loop_settings.step, system, layout.child(loop_settings.step.component), dtype)
+    loop = IVPLoop(loop_settings, system, step, controller, layout, dtype)
+    kernel = _build_kernel(loop.device_function, plan, dtype, int(canary_elems))
+    return BatchKernel(kernel, plan, loop_settings, tuple(step.records) + tuple(loop.records), int(canary_elems),
+                       tuple(compute_capability))
 
 
 def _build_kernel(loop, plan, dtype, canary_elems):

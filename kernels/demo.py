@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from .api import default_block_size, plan_for, solve_ivp
+from .api import plan_for, solve_ivp
+from .integrator import default_block_size
 from .backend import backend
 from .planning import PLAN_CHOICES
 from .systems import lorenz
@@ -60,7 +61,7 @@ def main(argv=None):
     system = lorenz()
     n = args.trajectories
     params = lorenz_sweep_params(n)
-    block_size = args.block_size or default_block_size(n)
+    block_size = args.block_size or default_block_size()
     start = time.perf_counter()
     plan = plan_for(system, args.method, np.dtype(args.precision), block_size, args.plan)
     plan_s = time.perf_counter() - start

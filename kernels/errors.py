@@ -1,12 +1,16 @@
-"""Exception hierarchy of the ``kernels`` package.
+"""Exception hierarchy of the ``kernels`` package: one hierarchy with the planner's.
 
-Every error raised on purpose by ``kernels`` derives from :class:`KernelError`,
-so callers can catch the package's failures in one place.  Argument problems
-are :class:`ConfigurationError`, which is also a :class:`ValueError` so code
-written against SciPy's ``solve_ivp`` keeps working.
+:class:`KernelError` is the root of every error bufferplan raises on purpose
+(it *is* ``planner.BufferplanError``), so a planner error raised through the
+kernels is caught as a kernels error too.  Argument problems are
+:class:`ConfigurationError`, the same class as ``planner.ConfigurationError``
+and also a :class:`ValueError`, so code written against SciPy's ``solve_ivp``
+keeps working.
 """
 
 from __future__ import annotations
+
+from planner.errors import BufferplanError, ConfigurationError
 
 __all__ = [
     "KernelError",
@@ -16,15 +20,11 @@ __all__ = [
 ]
 
 
-class KernelError(Exception):
-    """Root of every error raised on purpose by ``kernels``."""
+KernelError = BufferplanError
+"""Root of every error raised on purpose by ``kernels`` (and by ``planner``)."""
 
-
-class ConfigurationError(KernelError, ValueError):
-    """An argument or setting has the wrong type, shape, value or combination.
-
-    The message names the argument, what was expected and what was given.
-    """
+# ConfigurationError (imported above): an argument or setting has the wrong type, shape, value or
+# combination; the message names the argument, what was expected and what was given.
 
 
 class TableauError(KernelError):

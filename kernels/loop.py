@@ -10,17 +10,25 @@ Device-function contract::
    (N, n_save, n_observables); ``t_eval`` (n_save,) float64 is increasing.
 2. ``times`` is ``(t0, t_end, dt0, dt_min, dt_max)`` in float64; ``dt0 <= 0``
    asks for an automatic first step (adaptive methods only).
-3. Time is accumulated in float64; each step is clipped to land exactly on
-   the next save time, so saves never interpolate.
+3. Time is float64 and saves never interpolate.  A fixed-step run takes,
+   between consecutive save times (or ``t0`` and the first save), exactly
+   the ``ceil(interval / dt)`` steps that ``dt`` implies, at times
+   ``start + j dt`` from an integer count; the last one is shortened to land
+   on the save time when ``dt`` does not divide the interval.  An adaptive
+   run accumulates time and clips a step to land on the next save time.
 4. Returns a status code of :mod:`kernels.status`; on failure the saves not
-   reached are filled with NaN.  A fixed-step run tests finiteness before
-   each save and when it stops (a non-finite component stays non-finite, so
-   this finds every blow-up, at the save after it: ``n_accepted`` then counts
-   the steps up to that save) and reports NONFINITE_STATE there, ahead of any
-   other failure; an adaptive run tests every proposal, rejects a non-finite
-   one and shrinks the step, and reports NONFINITE_STATE only when it is
-   still non-finite at the smallest step (``dt_min``, or the float64
-   resolution of ``t``).
+   reached are filled with NaN.  A fixed-step run tests finiteness every
+   :data:`FINITE_CHECK_STEPS` steps, before each save and when it stops (a
+   non-finite component stays non-finite, so this finds every blow-up at
+   most that many steps after it: ``n_accepted`` then counts the steps up
+   to the test) and reports NONFINITE_STATE there, ahead of any other
+   failure; an adaptive run tests every proposal, rejects a non-finite one
+   and shrinks the step, and reports NONFINITE_STATE only when it is still
+   non-finite at the smallest step (``dt_min``, or the float64 resolution of
+   ``t``).  A step whose solver failed (the step returned a nonzero code,
+   :mod:`kernels.steps.base`) is rejected like a large error, the step
+   shrinks by :data:`FAILED_STEP_FACTOR`, and its code is reported if it
+   still fails at the smallest step; a fixed-step run stops with the code.
 5. Only what the call uses is built: a fixed-step loop has no controller, no
    error norm and no error buffer.  Both loops call the step with a constant
    ``first_valid``: the FSAL cache is primed before the first step and, in
@@ -35,20 +43,24 @@ import math
 import numpy as np
 from numba import cuda
 
-from planner import Buffer, BufferSettings, Location, Phase
+from planner import Buffer, BufferSettings, Phase
 
 from . import status as codes
 from .allocators import AllocatorFactory
 from .controllers import make_controller, make_error_norm, make_initial_step
 from .drivers import make_driver_evaluator
 
-__all__ = ["LoopBufferSettings", "IVPLoop"]
+__all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_FACTOR"]
 
 # A step that would leave less than this fraction of itself, or a few float64 ulps of the
 # time, before a save time lands on it (no sliver step after accumulated rounding).
 _SNAP = 1e-9
 _ULPS = 16.0 * 2.0 ** -52
 _INT32_MAX = 2 ** 31 - 1
+# A fixed-step run tests the state for inf/NaN every this many steps (a power of two: one AND).
+FINITE_CHECK_STEPS = 32
+# A step whose solver failed is retried this much smaller.
+FAILED_STEP_FACTOR = 0.25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,33 +75,24 @@ class LoopBufferSettings:
 
     Parameters
     ----------
-    step : ERKBufferSettings
+    step : step settings (e.g. :class:`kernels.steps.ERKStepSettings`)
         The algorithm step's settings (the child component).
     n_params, n_observables : int
     adaptive : bool
-    locations : dict, optional
-        Buffer name -> :class:`planner.Location` pin; others are ``AUTO``.
     """
 
     step: object
     n_params: int = 0
     n_observables: int = 0
     adaptive: bool = True
-    locations: tuple = ()
 
     component = "loop"
 
-    def __post_init__(self):
-        if isinstance(self.locations, dict):
-            object.__setattr__(self, "locations", tuple(sorted(self.locations.items())))
-
     def buffer_settings(self) -> BufferSettings:
         n, child = self.step.n_states, self.step.component
-        pins = dict(self.locations)
 
         def buf(name, size, lifetime=(), persistent=False, weight=1.0):
-            return Buffer(name, size_elems=size, location=pins.get(name, Location.AUTO),
-                          persistent=persistent, lifetime=lifetime, weight=weight)
+            return Buffer(name, size_elems=size, persistent=persistent, lifetime=lifetime, weight=weight)
 
         phases = (Phase("init"), Phase("step", invokes=(child,)), Phase("control"), Phase("accept"),
                   Phase("save"))
@@ -116,32 +119,30 @@ class IVPLoop:
     ----------
     settings : LoopBufferSettings
     system : ODESystem
-    step : device function
-        The algorithm step (see :mod:`kernels.erk` for its contract).
+    step : kernels.steps.BuiltStep
+        The algorithm step (contract in :mod:`kernels.steps.base`).  Its
+        ``prime`` (FSAL cache <- ``f(t, y)``), when it has one, is called once
+        by the fixed-step loop and once and after each rejection by the
+        adaptive loop, and both call the step with ``first_valid = True``.
+        Without it the step evaluates ``f(t, y)`` itself every step
+        (``first_valid = False``).
     controller : ControllerSettings
-    error_order : int
-        Order of the step's error estimate (for the controller exponent).
     layout : planner.ComponentLayout
         ``settings.buffer_settings()`` laid out under the Plan.
     dtype : numpy scalar type
-    prime : device function, optional
-        The step's ``prime`` (FSAL cache <- ``f(t, y)``); the fixed-step loop
-        primes once, the adaptive loop once and after each rejection, and both
-        call the step with ``first_valid = True``.  Without it the step
-        evaluates ``f(t, y)`` itself every step (``first_valid = False``).
 
     Attributes
     ----------
     device_function, records
     """
 
-    def __init__(self, settings, system, step, controller, error_order, layout, dtype, prime=None):
+    def __init__(self, settings, system, step, controller, layout, dtype):
         allocate = AllocatorFactory(layout, dtype)
         parts = _LoopParts(settings, system, allocate, dtype)
         if settings.adaptive:
-            self.device_function = _build_adaptive_loop(parts, step, controller, error_order, prime)
+            self.device_function = _build_adaptive_loop(parts, step, controller)
         else:
-            self.device_function = _build_fixed_loop(parts, step, prime)
+            self.device_function = _build_fixed_loop(parts, step)
         self.records = allocate.records
 
 
@@ -218,37 +219,34 @@ def _no_prime(t, y, p, driver_times, driver_values, region, persistent):
     pass
 
 
-def _build_fixed_loop(parts, step, prime):
-    """Fixed step: no controller, no error estimate, no rejection; little float64 work per step.
+def _build_fixed_loop(parts, built):
+    """Fixed step: no controller, no error estimate, no rejection; an integer count per step.
 
-    The save target and ``limit``, the time from which a step of ``dt`` would
-    reach it (``t >= limit`` is ``target - t <= dt (1 + _SNAP) + _ULPS |target|``
-    rearranged), change only at a save, so the step loop reads no ``t_eval``.
-    Per step: one float64 compare and add, one test of the step count.  Two
-    tests run once a save interval instead of once a step:
-
-    * stalled time: ``t + dt == t`` can only hold somewhere in ``[t, limit)``
-      if it holds at an end (the spacing of float64 grows with ``|t|``);
-    * finiteness, before each save and when the run stops: the step's result
-      is ``y + (terms)`` component by component, so a non-finite component
-      stays non-finite and the test at the save finds what a test at every
-      step would, only later.
+    Between save times the loop takes exactly ``ceil(interval / dt)`` steps
+    (the ratio is rounded to the nearest integer first when it is within
+    :data:`_SNAP` of one, so float64 rounding never adds a sliver step), at
+    ``start + j dt``; the last one lands on the save time.  The count, its
+    ``max_steps`` cap and the stalled-time test are computed once a save
+    interval.  Per step: the step, the state copy, an integer count and one
+    AND-and-branch for the finiteness test every :data:`FINITE_CHECK_STEPS`.
     """
     N = parts.n_states
     buffers, start, save = parts.buffers, parts.start, parts.save
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
-    PRIMED = prime is not None
-    prime = prime if PRIMED else _no_prime
+    step, PRIMED = built.device_function, built.prime_function is not None
+    prime = built.prime_function if PRIMED else _no_prime
+    CAN_FAIL = built.can_fail
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
+    CHECK_MASK = FINITE_CHECK_STEPS - 1
 
     @cuda.jit(device=True, inline="always")
-    def landing(t_eval, k, t, dt):
-        """``(target, limit, stalls)`` of the save interval from ``t`` to ``t_eval[k]``."""
-        target = t_eval[k]
-        limit = target - (dt * (1.0 + _SNAP) + _ULPS * abs(target))
-        stalls = t < limit and (t + dt == t or limit + dt == limit)
-        return target, limit, stalls
+    def count(interval, dt):
+        ratio = interval / dt
+        nearest = math.floor(ratio + 0.5)
+        if abs(ratio - nearest) <= _SNAP * nearest:
+            return max(np.int64(nearest), np.int64(1))
+        return np.int64(math.ceil(ratio))
 
     @cuda.jit(device=True)
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
@@ -257,42 +255,46 @@ def _build_fixed_loop(parts, step, prime):
         t0, t_end, dt, dt_min, dt_max = times
         k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
         n_save = t_eval.shape[0]
-        t = t0
+        t_start = t0
         status = SUCCESS
         n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
         limit_steps = np.int32(min(max_steps, _INT32_MAX))
-        running = k < n_save
-        if running:
-            prime(t, y, p, driver_times, driver_values, region, persistent)
-            target, limit, stalls = landing(t_eval, k, t, dt)
-            if stalls:
+        if k < n_save:
+            prime(t_start, y, p, driver_times, driver_values, region, persistent)
+        while k < n_save:
+            target = t_eval[k]
+            if t_start + dt == t_start:
                 status = UNDERFLOW
-                running = False
-        while running:  # loop-invariant: the loop ends by its breaks
-            if n_accepted >= limit_steps:
+                break
+            n_interval = count(target - t_start, dt)
+            n_run = np.int32(min(n_interval, np.int64(limit_steps - n_accepted)))
+            last = np.int32(n_interval - 1)
+            j = np.int32(0)
+            while j < n_run:
+                t = t_start + j * dt
+                dt_try = target - t if j == last else dt
+                code = step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+                if CAN_FAIL and code != SUCCESS:
+                    status = code
+                    break
+                for i in range(N):
+                    y[i] = y_new[i]
+                n_accepted = np.int32(n_accepted + 1)
+                j = np.int32(j + 1)
+                if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
+                    status = NONFINITE
+                    break
+            if status != SUCCESS:
+                break
+            if n_run < n_interval:
                 status = MAX_STEPS
                 break
-            hit = t >= limit
-            dt_try = target - t if hit else dt
-            step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
-            for i in range(N):
-                y[i] = y_new[i]
-            n_accepted = np.int32(n_accepted + 1)
-            if not hit:
-                t += dt_try
-                continue
-            t = target
+            t_start = target
             if not all_finite(y):
                 status = NONFINITE
                 break
-            save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+            save(traj, k, target, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
             k += 1
-            if k >= n_save:
-                break
-            target, limit, stalls = landing(t_eval, k, t, dt)
-            if stalls:
-                status = UNDERFLOW
-                break
         if status != SUCCESS and not all_finite(y):
             status = NONFINITE
         fill_nan(traj, k, out_y, out_obs)
@@ -301,7 +303,7 @@ def _build_fixed_loop(parts, step, prime):
     return loop
 
 
-def _build_adaptive_loop(parts, step, controller, error_order, prime):
+def _build_adaptive_loop(parts, built, controller):
     """Adaptive step: error measure, controller, rejection; the step's FSAL cache stays valid.
 
     With a ``prime``, the cache is primed once and primed again after each
@@ -314,9 +316,10 @@ def _build_adaptive_loop(parts, step, controller, error_order, prime):
     buffers, start, save = parts.buffers, parts.start, parts.save
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     rhs, eval_drivers = parts.rhs, parts.eval_drivers
-    PRIMED = prime is not None
-    prime = prime if PRIMED else _no_prime
-    control = make_controller(controller, error_order)
+    step, PRIMED = built.device_function, built.prime_function is not None
+    prime = built.prime_function if PRIMED else _no_prime
+    CAN_FAIL = built.can_fail
+    control = make_controller(controller, built.error_order)
     error_norm = make_error_norm(N, controller.norm, parts.dtype)
     alloc_tolerances = parts.alloc_tolerances
     initial_step = make_initial_step(N)
@@ -368,9 +371,13 @@ def _build_adaptive_loop(parts, step, controller, error_order, prime):
             if t + dt_try == t:
                 status = UNDERFLOW
                 break
-            step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
-            # inf when y_new is not finite: rejected, the step shrinks by min_factor
-            accept, dt_next, l1, l2 = control(dt_try, error_norm(y, y_new, err, tol), l1, l2, dt_min, dt_max)
+            code = step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+            if CAN_FAIL and code != SUCCESS:
+                accept = False
+                dt_next = max(dt_try * FAILED_STEP_FACTOR, dt_min)
+            else:
+                # inf when y_new is not finite: rejected, the step shrinks by min_factor
+                accept, dt_next, l1, l2 = control(dt_try, error_norm(y, y_new, err, tol), l1, l2, dt_min, dt_max)
             if accept:
                 for i in range(N):
                     y[i] = y_new[i]
@@ -389,7 +396,10 @@ def _build_adaptive_loop(parts, step, controller, error_order, prime):
             else:
                 n_rejected = np.int32(n_rejected + 1)
                 if dt_try <= dt_min or t + dt_next == t:
-                    status = UNDERFLOW if all_finite(y_new) else NONFINITE
+                    if CAN_FAIL and code != SUCCESS:
+                        status = code
+                    else:
+                        status = UNDERFLOW if all_finite(y_new) else NONFINITE
                     break
                 dt = dt_next
                 prime(t, y, p, driver_times, driver_values, region, persistent)

@@ -1,4 +1,4 @@
-"""From solve_ivp's ``plan`` argument to a verified Plan for the kernel's buffers.
+"""From a ``plan`` choice to the settings tree and a verified Plan.
 
 ``plan`` is one of:
 
@@ -9,117 +9,74 @@
 * a planner name (``"cpsat"``, ``"greedy"``, ``"sequential"``), every buffer ``AUTO``;
 * a :class:`planner.Plan`, verified against the problem (:class:`PlanMismatchError`).
 
-Problems are planned for the GPU in use (``planner.query_live_device()``) and
-for the H100 preset on the simulator; the shared budget is the device's
-opt-in maximum per block, which the batch kernel requests when it needs more
-than the default 48 KiB.
+Pins of any subset of buffers go through ``BufferSettings.with_locations``
+(``pins={"loop.erk.*": "shared"}``).
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 import planner
-from planner import Location, Plan, PlanningProblem
+from planner import Plan
 
-from .backend import backend
 from .errors import ConfigurationError, PlanMismatchError, describe
-from .erk import ERKBufferSettings
 from .loop import LoopBufferSettings
+from .steps import FAMILIES
 
-__all__ = ["PLAN_CHOICES", "ByDigest", "make_settings", "resolve_plan", "default_device"]
+__all__ = ["PLAN_CHOICES", "loop_settings", "solve_plan", "check_plan"]
 
 PLAN_CHOICES = ("auto", "local", "shared") + tuple(planner.PLANNERS)
-_PINS = {"local": Location.LOCAL, "shared": Location.SHARED}
+_PINS = {"local": "local", "shared": "shared"}
 
 
-def make_settings(system, tableau, adaptive, pin=None) -> LoopBufferSettings:
-    """The loop's settings (with the step as child), every buffer pinned to ``pin`` if given."""
-    step = ERKBufferSettings(tableau, system.n_states, system.n_drivers, estimate_error=adaptive)
-    loop = LoopBufferSettings(step, system.n_params, system.n_observables, adaptive)
-    if pin is None:
-        return loop
-    settings = loop.buffer_settings()
-    step_pins = {b.name: pin for b in settings.children[0].buffers if not b.is_view}
-    loop_pins = {b.name: pin for b in settings.buffers if not b.is_view}
-    step = ERKBufferSettings(tableau, system.n_states, system.n_drivers, locations=step_pins,
-                             estimate_error=adaptive)
-    return LoopBufferSettings(step, system.n_params, system.n_observables, adaptive, locations=loop_pins)
+def loop_settings(system, method, adaptive) -> LoopBufferSettings:
+    """The loop's settings with the method's step as child (its buffers unpinned)."""
+    settings_class = FAMILIES[method.family][0]
+    step = settings_class(method.tableau, system.n_states, system.n_drivers, estimate_error=adaptive)
+    return LoopBufferSettings(step, system.n_params, system.n_observables, adaptive)
 
 
-class ByDigest:
-    """A Plan or PlanningProblem as a cache key: equal when the digests are equal."""
-
-    __slots__ = ("value", "digest")
-
-    def __init__(self, value):
-        self.value, self.digest = value, value.digest
-
-    def __hash__(self):
-        return hash(self.digest)
-
-    def __eq__(self, other):
-        return isinstance(other, ByDigest) and other.digest == self.digest
+def _problem(tree, precision, block_size, device, objective):
+    return tree.to_problem(precision=np.dtype(precision).name, block_size=block_size, objective=objective,
+                           device=device)
 
 
-@functools.lru_cache(maxsize=64)
-def _solve(problem, name):
-    """Plans are immutable and solving is deterministic: plan each problem once per process."""
-    return planner.solve(problem.value, planner=name)
-
-
-@functools.cache
-def default_device():
-    """The planner's model of the GPU in use, or the H100 preset on the simulator."""
-    if backend() == "cuda":
-        live = planner.query_live_device()
-        if live is not None:
-            return live
-    return planner.get_device("h100")
-
-
-def _problem(settings, precision, block_size, device, objective="min-shared"):
-    return settings.buffer_settings().to_problem(precision=np.dtype(precision).name, block_size=block_size,
-                                                 objective=objective,
-                                                 device=device)
-
-
-def resolve_plan(plan, system, tableau, adaptive, precision, block_size, device=None):
-    """Return ``(settings, plan)`` for solve_ivp's ``plan`` argument.
-
-    Raises
-    ------
-    ConfigurationError
-        Unknown choice; ``"shared"`` over the shared budget; a planner failure.
-    PlanMismatchError
-        A Plan object made for other buffers, precision or block size.
-    """
-    device = default_device() if device is None else device
-    if isinstance(plan, Plan):
-        settings = make_settings(system, tableau, adaptive)
-        problem = _problem(settings, precision, plan.block_size if block_size is None else block_size, device)
-        try:
-            plan.verify(problem)
-        except planner.PlanError as exc:
-            raise PlanMismatchError(
-                f"plan does not match this solve's buffers ({system.name}, method {tableau.name!r}, "
-                f"{np.dtype(precision).name}, block_size {problem.block_size}): {exc}. Plan it with "
-                "kernels.plan_for(...) or pass plan='auto'"
-            ) from exc
-        return settings, plan
-    if not isinstance(plan, str) or plan not in PLAN_CHOICES:
-        raise ConfigurationError(f"plan must be one of {list(PLAN_CHOICES)} or a planner.Plan; got {describe(plan)}")
-    settings = make_settings(system, tableau, adaptive, _PINS.get(plan))
-    problem = _problem(settings, precision, block_size, device, "auto" if plan == "auto" else "min-shared")
-    name = {"auto": "cpsat", "local": "greedy", "shared": "greedy"}.get(plan, plan)
+def check_plan(plan, tree, precision, block_size, device, what):
+    """Verify a user's Plan against the buffers of this solve; PlanMismatchError names the rule."""
+    problem = _problem(tree, precision, plan.block_size if block_size is None else block_size, device,
+                       "min-shared")
     try:
-        return settings, _solve(ByDigest(problem), name)
+        plan.verify(problem)
+    except planner.PlanError as exc:
+        raise PlanMismatchError(
+            f"plan does not match this solve's buffers ({what}, {np.dtype(precision).name}, block_size "
+            f"{problem.block_size}): {exc}. Plan it with Integrator.plan(...) or kernels.plan_for(...), "
+            "or pass plan='auto'") from exc
+    return plan
+
+
+def solve_plan(choice, tree, precision, block_size, device, pins=None):
+    """Plan ``tree`` (a BufferSettings) for a named ``choice``; ``pins`` are applied after its own."""
+    if not isinstance(choice, str) or choice not in PLAN_CHOICES:
+        raise ConfigurationError(f"plan must be one of {list(PLAN_CHOICES)} or a planner.Plan; "
+                                 f"got {describe(choice)}")
+    if choice in _PINS:
+        tree = tree.with_locations({"*": _PINS[choice]})
+    if pins:
+        tree = tree.with_locations(pins)
+    problem = _problem(tree, precision, block_size, device, "auto" if choice == "auto" else "min-shared")
+    name = {"auto": "cpsat", "local": "greedy", "shared": "greedy"}.get(choice, choice)
+    try:
+        return planner.solve(problem, planner=name)
     except planner.InfeasibleError as exc:
         raise ConfigurationError(
-            f"plan={plan!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "
+            f"plan={choice!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "
             f"elements per thread at block_size {block_size} ({exc}); use plan='auto' or a smaller block_size"
         ) from exc
     except planner.PlannerError as exc:
-        raise ConfigurationError(f"plan={plan!r}: the planner failed: {exc}") from exc
+        raise ConfigurationError(f"plan={choice!r}: the planner failed: {exc}") from exc
+
+
+def is_plan(value) -> bool:
+    return isinstance(value, Plan)

@@ -13,12 +13,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from numba import cuda
+
 import kernels
-from kernels.api import _launch
-from kernels.batch import build_kernel
-from kernels.controllers import ControllerSettings
-from kernels.planning import resolve_plan
-from kernels.tableaus import get_tableau
+from kernels.launch import launch_batch
 from planner import Placement
 
 
@@ -43,11 +41,9 @@ def _declared(settings):
     return out
 
 
-def _build(system, method, plan_kind, block_size=32, precision=np.float64, canary_elems=0):
-    tableau = get_tableau(method)
-    ctrl = ControllerSettings("pi" if tableau.adaptive else "fixed")
-    settings, plan = resolve_plan(plan_kind, system, tableau, ctrl.adaptive, precision, block_size)
-    return build_kernel(system, settings, ctrl, plan, canary_elems=canary_elems), ctrl
+def _build(system, method, plan_kind, block_size=32, precision=np.float64, canary_elems=0, controller=None):
+    integ = kernels.Integrator(system, method, controller=controller, precision=precision)
+    return integ.build(integ.plan(plan_kind, block_size=block_size), canary_elems=canary_elems), integ
 
 
 @pytest.mark.parametrize("system", [kernels.lorenz(), FORCED], ids=["lorenz", "forced"])
@@ -91,10 +87,9 @@ def test_step_writes_no_error_estimate_without_control():
     built, _ = _build(kernels.lorenz(), "tsit5", "greedy")
     sizes = {b.name: b.size_elems for b in built.settings.buffer_settings().buffers}
     assert sizes["error"] == 3
-    tableau = get_tableau("tsit5")
-    settings, plan = resolve_plan("greedy", kernels.lorenz(), tableau, False, np.float64, 32)
-    assert {b.name: b.size_elems for b in settings.buffer_settings().buffers}["error"] == 0
-    assert not settings.step.estimate_error
+    fixed, integ = _build(kernels.lorenz(), "tsit5", "greedy", controller="fixed")
+    assert {b.name: b.size_elems for b in fixed.settings.buffer_settings().buffers}["error"] == 0
+    assert not integ.settings.step.estimate_error
 
 
 @pytest.mark.parametrize("method, plan_kind", [("tsit5", "shared"), ("tsit5", "auto"), ("bs3", "greedy"),
@@ -113,9 +108,8 @@ def test_canaries_survive(method, plan_kind):
 def test_canary_catches_an_overlapping_layout():
     """Shift the top buffer of a plan by one element: it then writes into the stride padding."""
     system, n = kernels.lorenz(), 4
-    tableau = get_tableau("tsit5")
-    ctrl = ControllerSettings("pi")
-    settings, plan = resolve_plan("shared", system, tableau, True, np.float64, n)
+    integ = kernels.Integrator(system, "tsit5", precision=np.float64)
+    plan = integ.plan("shared", block_size=n)
     assert plan.shared_stride == plan.shared_elements + 1  # an even peak: one padding element
     top = {b.name for b in plan.buffers if b.placement is Placement.SHARED
            and b.offset_elems + b.size_elems == plan.shared_elements}
@@ -124,10 +118,12 @@ def test_canary_catches_an_overlapping_layout():
                     for b in plan.buffers)
     bad = dataclasses.replace(plan, buffers=shifted)
     for candidate, intact in ((plan, True), (bad, False)):
-        built = build_kernel(system, settings, ctrl, candidate, canary_elems=3)
+        # The shifted plan does not verify, so it is launched directly (solve would refuse it).
+        built = integ.build(candidate, canary_elems=3)
         y0 = np.ones((n, 3))
         params = np.tile([10.0, 28.0, 8.0 / 3.0], (n, 1))
-        result = _launch(built, system, tableau, candidate, np.float64, False, n, y0, params, 0.0, 0.1, None,
-                         np.array([0.1]), np.zeros(1), np.zeros((1, 1)), np.full(3, 1e-6), np.full(3, 1e-6),
-                         1000, 0.0, np.inf)
-        assert result.canary_intact is intact
+        constants = tuple(cuda.to_device(a) for a in (np.array([0.1]), np.zeros(1), np.zeros((1, 1)),
+                                                       np.full(3, 1e-6), np.full(3, 1e-6)))
+        _, canary_intact = launch_batch(built, system, n, 1, y0, params, constants, (0.0, 0.1, 0.0, 0.0, np.inf),
+                                        1000)
+        assert canary_intact is intact

@@ -72,15 +72,17 @@ def test_tree_counts():
 def test_invariants(name):
     tab = TABLEAUS[name]
     assert abs(sum(tab.b) - 1.0) < 1e-14
+    assert all(len(row) == tab.stages for row in tab.a)  # square, padded with zeros
+    assert tab.explicit  # the registered explicit methods: strictly lower triangular
     for i, row in enumerate(tab.a):
-        assert len(row) == i
+        assert row[i:] == (0.0,) * (tab.stages - i)
         assert abs(sum(row) - tab.c[i]) < 1e-14
     if tab.b_hat is not None:
         assert abs(sum(tab.b_hat) - 1.0) < 1e-14
         assert len(tab.b_hat) == tab.stages
     if tab.fsal:
         assert tab.c[-1] == 1.0 and tab.b[-1] == 0.0
-        np.testing.assert_allclose(tab.a[-1], tab.b[:-1], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(tab.a[-1], tab.b, rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", sorted(TABLEAUS))
@@ -102,9 +104,7 @@ def test_against_scipy(name, scipy_name):
     ref = getattr(rk, scipy_name)
     tab = TABLEAUS[name]
     s = ref.n_stages
-    a = np.zeros(ref.A.shape)
-    for i, row in enumerate(tab.a[:s]):
-        a[i, :len(row)] = row
+    a = np.array(tab.a)[:ref.A.shape[0], :ref.A.shape[1]]
     np.testing.assert_allclose(a, ref.A, rtol=0, atol=1e-15)
     np.testing.assert_allclose(tab.b[:s], ref.B, rtol=0, atol=1e-15)
     np.testing.assert_allclose(tab.c[:s], ref.C, rtol=0, atol=1e-15)
@@ -135,12 +135,30 @@ def test_tableaus_are_immutable():
     (dict(a=((), (0.4,)), b=(0.5, 0.5), c=(0.0, 0.5)), "row 1 of a sums"),
     (dict(a=((), (0.5,)), b=(0.6, 0.5), c=(0.0, 0.5)), "sum(b)"),
     (dict(a=((), (0.5,)), b=(0.5, 0.5), c=(0.0, 0.5), b_hat=(1.0, 0.5)), "sum(b_hat)"),
-    (dict(a=((), (0.5, 0.1)), b=(0.5, 0.5), c=(0.0, 0.5)), "explicit"),
+    (dict(a=((), (0.5, 0.0, 0.1)), b=(0.5, 0.5), c=(0.0, 0.5)), "more than the 2 stages"),
+    (dict(a=((), (0.5,)), b=(0.5, 0.5), c=(0.0, 0.5), fsal=True), "fsal=True needs"),
     (dict(a=((),), b=(1.0,), c=(0.0, 1.0)), "one entry per stage"),
 ])
 def test_bad_tableau(kwargs, words):
     with pytest.raises(TableauError, match=words.replace("(", r"\(").replace(")", r"\)")):
         ButcherTableau(name="bad", order=1, **kwargs)
+
+
+def test_square_and_json_round_trip():
+    implicit = ButcherTableau(name="midpoint", a=((0.5,),), b=(1.0,), c=(0.5,), order=2)
+    assert not implicit.explicit and implicit.diagonally_implicit
+    back = ButcherTableau.from_json(TABLEAUS["tsit5"].to_json())
+    assert back == TABLEAUS["tsit5"]
+    with pytest.raises(TableauError, match="unknown key"):
+        ButcherTableau.from_json({**TABLEAUS["rk4"].to_json(), "stages": 4})
+
+
+def test_explicit_family_refuses_an_implicit_tableau():
+    from kernels.steps import ERKStepSettings
+
+    implicit = ButcherTableau(name="midpoint", a=((0.5,),), b=(1.0,), c=(0.5,), order=2)
+    with pytest.raises(ValueError, match="implicit"):
+        ERKStepSettings(implicit, 2)
 
 
 def test_fractions_exact():

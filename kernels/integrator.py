@@ -1,0 +1,273 @@
+"""The public mid-level object: one (system, method, controller, precision) that plans, builds and solves.
+
+An :class:`Integrator` plans once per (plan choice, block size, device,
+pins), builds once per planned layout (its kernel cache is keyed on the
+layout, not on how the plan was found), keeps the device copies of its small
+constant arrays, and so costs microseconds of host time per repeated
+:meth:`~Integrator.solve` on device arrays.  ``kernels.solve_ivp`` is a thin
+wrapper over it.  Each Integrator owns its caches: two build side by side,
+and a worker process holds its own.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+
+import numpy as np
+
+import planner
+from planner import Plan
+
+from . import validation as check
+from .backend import backend
+from .batch import build_batch_kernel
+from .controllers import ControllerSettings
+from .device import default_device
+from .drivers import validate_drivers
+from .errors import ConfigurationError, describe
+from .launch import launch_batch
+from .methods import get_method
+from .planning import check_plan, loop_settings, solve_plan
+
+__all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
+
+DEFAULT_MAX_STEPS = 100_000
+_CONSTANTS_KEPT = 32
+
+
+def layout_digest(plan) -> str:
+    """A digest of what a kernel compiled from ``plan`` depends on: buffers, placements, offsets, totals, precision.
+
+    Provenance (planner, timings) and the block size are left out: plans that
+    lay the buffers out identically share one compiled kernel.
+    """
+    data = {"precision": plan.precision, "stride": plan.shared_stride, "shared": plan.shared_elements,
+            "persistent": plan.persistent_local_elements,
+            "buffers": sorted((b.name, b.size_elems, b.placement.value, b.offset_elems) for b in plan.buffers)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _controller(controller, method, dt_given):
+    if isinstance(controller, ControllerSettings):
+        settings = controller
+    elif controller is None:
+        settings = ControllerSettings("pi" if method.adaptive else "fixed")
+    elif isinstance(controller, str):
+        settings = ControllerSettings(controller.lower())
+    else:
+        raise ConfigurationError(
+            f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)}")
+    if settings.adaptive and not method.adaptive:
+        raise ConfigurationError(
+            f"controller={settings.kind!r} needs an error estimate, which method {method.name!r} lacks; "
+            "use controller='fixed' with dt, or an adaptive method (heun, bs3, dopri5, tsit5)")
+    return settings
+
+
+class Integrator:
+    """Batch integration of one system with one method, controller and precision.
+
+    Parameters
+    ----------
+    system : ODESystem
+    method : str
+        A name of ``kernels.METHOD_NAMES`` (case-insensitive).
+    controller : str or ControllerSettings, optional
+        ``"fixed"``, ``"i"``, ``"pi"``, ``"pid"``; default ``"pi"`` for adaptive
+        methods and ``"fixed"`` otherwise.
+    precision : np.float32 or np.float64
+        Precision of states and buffers (time is always float64).
+
+    Examples
+    --------
+    >>> import numpy as np, kernels
+    >>> integ = kernels.Integrator(kernels.lorenz(), "rk4", precision=np.float64)
+    >>> plan = integ.plan("local", block_size=1)
+    >>> res = integ.solve((0.0, 0.1), [1.0, 1.0, 1.0], dt=0.01, plan=plan)
+    >>> res.y.shape, int(res.n_steps[0])
+    ((1, 1, 3), 10)
+    """
+
+    def __init__(self, system, method="tsit5", controller=None, precision=np.float32):
+        from .systems import ODESystem
+
+        if not isinstance(system, ODESystem):
+            raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
+        self.system = system
+        self.method = get_method(method)
+        self.controller = _controller(controller, self.method, None)
+        self.dtype = check.as_precision(precision)
+        self.settings = loop_settings(system, self.method, self.controller.adaptive)
+        self._plans = {}
+        self._kernels = {}
+        self._devices = {}
+        self._constants = collections.OrderedDict()
+
+    def __repr__(self):
+        return (f"Integrator({self.system.name}, method={self.method.name!r}, controller={self.controller.kind!r}, "
+                f"precision={np.dtype(self.dtype).name})")
+
+    @property
+    def adaptive(self) -> bool:
+        return self.controller.adaptive
+
+    # -- planning ------------------------------------------------------------
+    def buffer_settings(self, pins=None):
+        """The settings tree (loop with the step as child), with ``pins`` applied (see ``with_locations``)."""
+        tree = self.settings.buffer_settings()
+        return tree.with_locations(pins) if pins else tree
+
+    def device(self, device=None):
+        """The planner's model of ``device`` (a preset name or model); default the GPU in use."""
+        if device is not None:
+            return planner.get_device(device)
+        key = _current_device_id()
+        if key not in self._devices:
+            self._devices[key] = default_device()
+        return self._devices[key]
+
+    def plan(self, plan="auto", block_size=None, device=None, pins=None) -> Plan:
+        """Plan the buffers: ``plan`` is a choice of ``kernels.planning.PLAN_CHOICES`` or a Plan to verify.
+
+        Parameters
+        ----------
+        plan : str or planner.Plan
+        block_size : int, optional
+            Threads per block (default 128 on a GPU, 1 on the simulator; a Plan brings its own).
+        device : str or planner.DeviceModel, optional
+            Default: the GPU in use (the h200 preset on the simulator).
+        pins : mapping, optional
+            Qualified buffer name or pattern -> location, applied after ``plan``'s own pins.
+        """
+        model = self.device(device)
+        if isinstance(plan, Plan):
+            key = ("plan", plan.digest, block_size, model)
+            if key not in self._plans:
+                what = f"{self.system.name}, method {self.method.name!r}"
+                self._plans[key] = check_plan(plan, self.buffer_settings(), self.dtype, block_size, model, what)
+            return self._plans[key]
+        block_size = default_block_size() if block_size is None else check.check_int(block_size, "block_size", 1)
+        key = (plan, block_size, model, tuple(sorted(dict(pins or {}).items())))
+        if key not in self._plans:
+            self._plans[key] = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins)
+        return self._plans[key]
+
+    # -- building ------------------------------------------------------------
+    def build(self, plan, canary_elems=0):
+        """The batch kernel for ``plan`` (built once per layout and kept); see ``BatchKernel.resources()``."""
+        if not isinstance(plan, Plan):
+            raise ConfigurationError(f"build needs a planner.Plan (from Integrator.plan); got {describe(plan)}")
+        key = (layout_digest(plan), plan.block_size if canary_elems else None, int(canary_elems),
+               _current_device_id())
+        if key not in self._kernels:
+            model = self.device()
+            self._kernels[key] = build_batch_kernel(self.system, self.method, self.settings, self.controller, plan,
+                                                    canary_elems, tuple(model.compute_capability))
+        built = self._kernels[key]
+        if built.plan.block_size != plan.block_size or built.plan is not plan:
+            # same layout, another plan object (another block size or provenance): share the compiled kernel
+            built = type(built)(built.kernel, plan, built.settings, built.records, built.canary_elems,
+                                built.compute_capability, built._direct, built._resources, built._scratch)
+        return built
+
+    # -- solving -------------------------------------------------------------
+    def _constant(self, array):
+        """A device copy of a small constant host array, kept across calls (keyed by value)."""
+        from numba import cuda
+
+        key = (array.dtype.str, array.shape, array.tobytes())
+        found = self._constants.get(key)
+        if found is None:
+            found = self._constants[key] = cuda.to_device(array)
+            if len(self._constants) > _CONSTANTS_KEPT:
+                self._constants.popitem(last=False)
+        else:
+            self._constants.move_to_end(key)
+        return found
+
+    def solve(self, t_span, y0, params=None, dt=None, rtol=1e-6, atol=1e-6, t_eval=None, drivers=None,
+              plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf,
+              device=None, out=None, _canary_elems=0):
+        """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.
+
+        ``out`` takes an earlier :class:`IVPResult` of the same shapes whose
+        device arrays are written again (nothing is allocated): with inputs
+        on the device, a repeated call then costs microseconds of host time.
+        """
+        from .api import IVPResult, status_messages
+
+        system, dtype = self.system, self.dtype
+        dt = check.check_positive(dt, "dt", allow_none=True)
+        if not self.adaptive and dt is None:
+            raise ConfigurationError(f"dt is required for fixed-step integration (method {self.method.name!r}, "
+                                     "controller 'fixed'); got None")
+        t0, t_end = check.check_span(t_span)
+        on_device = check.is_device_array(y0)
+        y0, params, n_traj = _batch_inputs(system, y0, params, dtype)
+        rtol = check.check_tolerance(rtol, "rtol", system.n_states, dtype)
+        atol = check.check_tolerance(atol, "atol", system.n_states, dtype)
+        if self.adaptive and np.any((rtol == 0) & (atol == 0)):
+            raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
+        t_eval = check.check_t_eval(t_eval, t0, t_end)
+        driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype)
+        max_steps = check.check_int(max_steps, "max_steps", 1)
+        dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
+        system.check_compiles(dtype)
+        the_plan = self.plan(plan, block_size, device)
+        built = self.build(the_plan, _canary_elems)
+        constants = tuple(self._constant(a) for a in (t_eval, driver_times, driver_values, atol, rtol))
+        times = (t0, t_end, dt if dt is not None else 0.0, dt_min, dt_max)
+        outputs, canary_ok = launch_batch(built, system, n_traj, t_eval.shape[0], y0, params, constants, times,
+                                          max_steps, out)
+        if not on_device:
+            outputs = tuple(None if a is None else a.copy_to_host() for a in outputs)
+        observables = outputs[1] if system.n_observables else np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
+        return IVPResult(t=t_eval, y=outputs[0], observables=observables, status=outputs[2],
+                         status_messages=status_messages(), n_steps=outputs[3], n_rejected=outputs[4],
+                         plan=the_plan, method=self.method.name, backend=backend(),
+                         canary_intact=canary_ok)
+
+
+def _batch_inputs(system, y0, params, dtype):
+    """``(y0, params, n_traj)``: the batch size from whichever of params and y0 is 2-D; 1-D is broadcast."""
+    if params is None:
+        if system.n_params and system.default_params is None:
+            raise ConfigurationError(f"params are required: system {system.name!r} has {system.n_params} "
+                                     "parameters and no default_params")
+        params = system.default_params if system.n_params else np.zeros(0)
+    params_batched = check.is_device_array(params) or np.ndim(params) == 2
+    n_traj = None
+    if params_batched:
+        params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params")
+    y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states")
+    if not params_batched:
+        params, _ = check.check_batch(params, "params", system.n_params, n_traj, dtype, "n_params")
+    if system.n_params == 0:
+        params = np.zeros((n_traj, 1), dtype=dtype)  # a kernel argument may not be empty
+    return y0, params, n_traj
+
+
+def default_block_size():
+    """Threads per block when none is given (and no Plan brings one).
+
+    128 on a GPU.  On Numba's simulator a block's threads run as Python
+    threads that take two locks on every device-function call; with several
+    busy threads per block they convoy and a run can take 100x longer at
+    random, while blocks run one after another: one thread per block costs
+    nothing there and keeps run times steady.
+    """
+    return 128 if backend() == "cuda" else 1
+
+
+def _current_device_id():
+    """The current CUDA device's id (plans and kernels are kept per device), or -1 on the simulator."""
+    if backend() != "cuda":
+        return -1
+    try:
+        from numba import cuda
+
+        return cuda.get_current_device().id
+    except Exception:  # noqa: BLE001 - no driver: compiling offline (resources), one "device"
+        return -1

@@ -1,0 +1,20 @@
+"""Method families: one generic step builder per family, each reading its tableaus.
+
+A family module (``erk.py``, ...) holds the family's ``*StepSettings`` (its
+buffers) and its ``build_*_step`` factory; the contract they follow is in
+:mod:`kernels.steps.base`.  :data:`FAMILIES` maps a family name (the one in
+:data:`kernels.methods.METHODS`) to its settings class and builder.
+"""
+
+from __future__ import annotations
+
+import types
+
+from .base import STEP_OK, BuiltStep
+from .erk import ERKStepSettings, build_erk_step
+
+__all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_step"]
+
+FAMILIES = types.MappingProxyType({
+    "erk": (ERKStepSettings, build_erk_step),
+})

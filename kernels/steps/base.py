@@ -1,0 +1,73 @@
+"""The step contract every method family follows, and what a built step hands the loop.
+
+Device-function contract of an algorithm step::
+
+    step(t, dt, y, p, y_new, err, first_valid, driver_times, driver_values,
+         region, persistent) -> int32 status
+
+1. ``t`` and ``dt`` are float64; ``y`` (n_states) and ``p`` (n_params) are
+   read-only; ``y_new`` receives the proposed state.
+2. ``err`` receives the embedded error estimate for adaptive tableaus when the
+   step was built with ``estimate_error``; it is not touched otherwise (a
+   fixed-step loop passes a one-element stub).
+3. ``first_valid`` tells a first-same-as-last method that its persistent
+   ``fsal_cache`` holds ``f(t, y)`` (the last stage of the previous, accepted
+   step).  The step always leaves ``f(t + dt, y_new)`` there, so after a
+   rejected step the loop calls ``prime`` again (or passes ``first_valid = False``).
+4. ``region`` is the thread's shared region and ``persistent`` its
+   persistent-local array; every working array comes from an allocator built
+   from the Plan (:mod:`kernels.allocators`).
+5. It returns :data:`STEP_OK` (0) when ``y_new`` (and ``err``) are valid, or
+   a nonzero trajectory status code of :mod:`kernels.status` when its solver
+   failed (Newton did not converge, a singular iteration matrix): the loop
+   rejects the step and retries with a smaller one, and reports the code if
+   the step cannot shrink further.  An explicit step always returns 0, a
+   constant the loop's test folds away.
+6. The step does not decide acceptance, touch time, or check finiteness:
+   the loop and the controller do.
+
+A step comes with ``prime(t, y, p, driver_times, driver_values, region,
+persistent) -> None``, which makes the FSAL cache hold ``f(t, y)`` (a no-op
+for other methods).  A loop that primes once and never rejects (fixed step)
+passes ``first_valid = True`` as a constant, so the step's first-stage branch
+is compiled away.
+
+A family is a module in this package with a ``*StepSettings`` (the
+component's buffers, a :class:`planner.BufferSettings`) and a ``build``
+function returning a :class:`BuiltStep`; :data:`kernels.methods.METHODS`
+maps each method name to its family and tableau.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+__all__ = ["STEP_OK", "BuiltStep"]
+
+STEP_OK = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltStep:
+    """A step's device functions and what they allocate.
+
+    Attributes
+    ----------
+    device_function : numba device function
+        ``step(...) -> int32`` (contract above).
+    prime_function : numba device function or None
+        ``prime(...)``; None when the method has no FSAL cache.
+    records : tuple of AllocationRecord
+        Every allocator the step (and its solvers) built: the memory audit.
+    error_order : int
+        Order of the error estimate, for the controller's exponent.
+    can_fail : bool
+        Whether the step can return a nonzero status (it has a solver); the
+        loop tests the status only then.
+    """
+
+    device_function: object
+    prime_function: object
+    records: tuple
+    error_order: int
+    can_fail: bool = False

@@ -1,0 +1,206 @@
+"""Explicit Runge-Kutta family: one generic builder driven by a Butcher tableau.
+
+The step is generated as source with every stage derivative a separate
+array variable and every element index a literal (:mod:`kernels.codegen`),
+so a Plan that keeps the stages local keeps them in registers: nothing is
+left to the compiler's unrolling heuristics.  Only the tableau's nonzero
+products are computed; each sum starts from its first nonzero term.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from numba import cuda
+
+from planner import Buffer, BufferSettings, Phase, PhaseSpan
+
+from ..allocators import AllocatorFactory
+from ..codegen import compile_device, elementwise, linear_combination
+from ..drivers import make_driver_evaluator
+from ..errors import ConfigurationError
+from ..tableaus import ButcherTableau
+from .base import STEP_OK, BuiltStep
+
+__all__ = ["ERKStepSettings", "build_erk_step", "STAGE_RHS_SLOT"]
+
+STAGE_RHS_SLOT = "stage_rhs_{}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ERKStepSettings:
+    """The buffers of an explicit Runge-Kutta step.
+
+    ``stage_rhs`` stacks the stage derivatives ``k_j`` (views
+    ``stage_rhs_<j>``); an FSAL method keeps ``k_0`` in the persistent
+    ``fsal_cache`` instead.  ``stage_state`` holds the stage's argument
+    ``y + dt sum_j a_ij k_j``; ``stage_drivers`` the drivers at the stage time
+    (size 0 without drivers: a one-element local array then stands in for
+    the unused argument).
+
+    Parameters
+    ----------
+    tableau : ButcherTableau
+        An explicit tableau (strictly lower triangular ``a``).
+    n_states, n_drivers : int
+    estimate_error : bool
+        Write the embedded error estimate (adaptive control); a fixed-step run
+        of an embedded pair skips it, and its ``err`` argument may be a stub.
+    """
+
+    tableau: ButcherTableau
+    n_states: int
+    n_drivers: int = 0
+    estimate_error: bool = True
+
+    component = "erk"
+
+    def __post_init__(self):
+        if not self.tableau.explicit:
+            raise ConfigurationError(f"method {self.tableau.name!r} is implicit; the explicit Runge-Kutta "
+                                     "family needs a strictly lower triangular a")
+
+    @property
+    def stacked_stages(self) -> tuple:
+        """Stage indices whose derivative lives in ``stage_rhs`` (all but 0 for FSAL)."""
+        return tuple(range(1 if self.tableau.fsal else 0, self.tableau.stages))
+
+    @property
+    def adaptive(self) -> bool:
+        return self.tableau.adaptive and self.estimate_error
+
+    def buffer_settings(self) -> BufferSettings:
+        """The component's :class:`planner.BufferSettings`."""
+        tab, n = self.tableau, self.n_states
+        s = tab.stages
+        stages = [f"stage_{i}" for i in range(s)]
+        phases = tuple(Phase(name) for name in stages) + (Phase("combine"),)
+        stacked = self.stacked_stages
+        # Accesses per step: each k_j is written once, read by the later stages and twice in combine.
+        reads = sum(len([j for j in stacked if j < i]) for i in range(s)) + 2 * len(stacked)
+        buffers = [Buffer("stage_rhs", len(stacked) * n, lifetime=(PhaseSpan(f"stage_{stacked[0]}", "combine"),),
+                          weight=float((len(stacked) + reads) * n))]
+        buffers += [Buffer(STAGE_RHS_SLOT.format(j), size_elems=n, view_of="stage_rhs",
+                           view_offset_elems=i * n) for i, j in enumerate(stacked)]
+        if s > 1:
+            buffers.append(Buffer("stage_state", n, lifetime=(PhaseSpan("stage_1", stages[-1]),),
+                                  weight=float(2 * n * (s - 1))))
+        buffers.append(Buffer("stage_drivers", self.n_drivers, lifetime=(PhaseSpan("stage_0", stages[-1]),),
+                              weight=float(2 * self.n_drivers * s)))
+        if tab.fsal:
+            buffers.append(Buffer("fsal_cache", n, persistent=True, weight=float(4 * n)))
+        return BufferSettings(component=self.component, phases=phases, buffers=tuple(buffers))
+
+
+def _nonzero(values):
+    return [(j, v) for j, v in enumerate(values) if v != 0.0]
+
+
+def _sum_lines(target, base, coefficients, n, scaled, name):
+    """``target[i] = base[i] + h * sum_j coefficient_j k_j[i]`` over the nonzero coefficients.
+
+    ``scaled``: a sum of ``m < n`` terms is cheaper as ``base + (h c_1) k_1 + ...``
+    (``m`` products ``h c_j`` once a step, then ``m`` fused multiply-adds per
+    element) than as ``base + h (c_1 k_1 + ...)`` (``m + 1`` per element).
+    Returns ``(setup_lines, element_lines)``.
+    """
+    terms = _nonzero(coefficients)
+    if not terms:
+        return [], elementwise(n, lambda i: f"{target}[{i}] = {base}[{i}]")
+    if scaled:
+        setup = [f"    h{name}_{j} = h * {name}_{j}" for j, _ in terms]
+        products = [(f"h{name}_{j}", f"k_{j}") for j, _ in terms]
+        return setup, elementwise(n, lambda i: f"{target}[{i}] = {base}[{i}] + "
+                                               f"{linear_combination(products, i)}")
+    products = [(f"{name}_{j}", f"k_{j}") for j, _ in terms]
+    return [], elementwise(n, lambda i: f"{target}[{i}] = {base}[{i}] + h * ({linear_combination(products, i)})")
+
+
+def _step_source(settings):
+    """The generated source of ``step`` and the constants it names (untyped)."""
+    tab, N = settings.tableau, settings.n_states
+    S, FSAL, ADAPTIVE = tab.stages, tab.fsal, settings.adaptive
+    stacked = settings.stacked_stages
+    constants = {}
+    lines = ["def step(t, dt, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent):",
+             "    k = alloc_k(region, persistent)",
+             "    u = alloc_u(region, persistent)"]
+    if FSAL:
+        lines.append("    k_0 = alloc_first(region, persistent)")
+    if S > 1:
+        lines.append("    stage = alloc_stage(region, persistent)")
+    for slot, j in enumerate(stacked):
+        lines.append(f"    k_{j} = k[{slot * N}:{(slot + 1) * N}]")
+    lines.append("    h = prec(dt)")
+    first_eval = ["eval_drivers(t, driver_times, driver_values, u)", "rhs(t, y, p, u, k_0)"]
+    if FSAL:
+        lines.append("    if not first_valid:")
+        lines += ["        " + s for s in first_eval]
+    else:
+        lines += ["    " + s for s in first_eval]
+    for s in range(1, S):
+        row = tab.row(s)
+        for j, v in _nonzero(row):
+            constants[f"A{s}_{j}"] = v
+        nonzeros = len(_nonzero(row))
+        setup, body = _sum_lines("stage", "y", row, N, 0 < nonzeros < N, f"A{s}")
+        constants[f"C_{s}"] = float(tab.c[s])
+        lines += setup + body
+        lines += [f"    ts = t + C_{s} * dt",
+                  "    eval_drivers(ts, driver_times, driver_values, u)",
+                  f"    rhs(ts, stage, p, u, k_{s})"]
+    for j, v in _nonzero(tab.b):
+        constants[f"B_{j}"] = v
+    setup, body = _sum_lines("y_new", "y", tab.b, N, 0 < len(_nonzero(tab.b)) < N, "B")
+    lines += setup + body
+    if ADAPTIVE:
+        errors = _nonzero(tab.error_weights)
+        for j, v in errors:
+            constants[f"E_{j}"] = v
+        products = [(f"E_{j}", f"k_{j}") for j, _ in errors]
+        lines += elementwise(N, lambda i: f"err[{i}] = h * ({linear_combination(products, i)})")
+    if FSAL:
+        lines += elementwise(N, lambda i: f"k_0[{i}] = k_{S - 1}[{i}]")
+    lines.append("    return STEP_OK")
+    return "\n".join(lines) + "\n", constants
+
+
+def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
+    """Build the device step of ``settings`` for ``system`` under a planned ``layout``.
+
+    Parameters
+    ----------
+    settings : ERKStepSettings
+    system : ODESystem
+    layout : planner.ComponentLayout
+        ``settings.buffer_settings()`` laid out under the Plan.
+    dtype : numpy scalar type
+        Working precision.
+    """
+    tab = settings.tableau
+    allocate = AllocatorFactory(layout, dtype)
+    rhs = system.device_rhs
+    eval_drivers = make_driver_evaluator(settings.n_drivers)
+    namespace = {"rhs": rhs, "eval_drivers": eval_drivers, "prec": dtype, "STEP_OK": np.int32(STEP_OK),
+                 "alloc_k": allocate("stage_rhs"), "alloc_u": allocate("stage_drivers")}
+    allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j) for j in settings.stacked_stages))
+    prime = None
+    if tab.fsal:
+        alloc_first = namespace["alloc_first"] = allocate("fsal_cache")
+        alloc_u = namespace["alloc_u"]
+
+        @cuda.jit(device=True)
+        def prime(t, y, p, driver_times, driver_values, region, persistent):
+            first = alloc_first(region, persistent)
+            u = alloc_u(region, persistent)
+            eval_drivers(t, driver_times, driver_values, u)
+            rhs(t, y, p, u, first)
+
+    if tab.stages > 1:
+        namespace["alloc_stage"] = allocate("stage_state")
+    source, constants = _step_source(settings)
+    for key, value in constants.items():
+        namespace[key] = float(value) if key.startswith("C_") else dtype(value)
+    step = compile_device(source, "step", namespace)
+    return BuiltStep(step, prime, tuple(allocate.records), tab.error_order)

@@ -1,0 +1,172 @@
+"""The Butcher tableau: a Runge-Kutta method as immutable, validated data.
+
+``a`` is a general square matrix (an explicit method has a strictly lower
+triangular one, a diagonally implicit method a lower triangular one); rows
+may be given shorter than the number of stages and are padded with zeros, so
+an explicit tableau can be written row by row as in the literature.  The
+module imports neither Numba nor the rest of ``kernels``: tableaus are data,
+and one generic step per family reads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import TableauError
+
+__all__ = ["ButcherTableau"]
+
+_TOL = 1e-14
+
+
+def _floats(values, what, name):
+    try:
+        return tuple(float(x) for x in values)
+    except (TypeError, ValueError):
+        raise TableauError(f"tableau {name!r}: {what} must be numbers; got {values!r}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class ButcherTableau:
+    """A Runge-Kutta tableau.
+
+    Parameters
+    ----------
+    name : str
+        Public method name.
+    a : tuple of tuple of float
+        Coupling matrix, square after padding: row ``i`` may have fewer than
+        ``stages`` entries (the rest are 0), so an explicit method is written
+        with ``i`` entries in row ``i``.
+    b : tuple of float
+        Solution weights, one per stage.
+    c : tuple of float
+        Stage nodes, one per stage.
+    order : int
+        Order of the solution.
+    b_hat : tuple of float or None
+        Embedded weights (the error estimate is ``dt * sum((b - b_hat) k)``),
+        or None for methods without an error estimate.
+    embedded_order : int
+        Order of the embedded solution (0 when there is none).
+    fsal : bool
+        First same as last: the last stage is evaluated at the new state
+        (``a[-1] = b``, ``c[-1] = 1``) and the first stage at the old one
+        (``a[0] = 0``), so the last stage's derivative is the next step's first.
+
+    Raises
+    ------
+    TableauError
+        Shapes that do not agree, row sums of ``a`` that differ from ``c``,
+        weights that do not sum to 1, or an inconsistent ``fsal`` flag.
+    """
+
+    name: str
+    a: tuple
+    b: tuple
+    c: tuple
+    order: int
+    b_hat: tuple | None = None
+    embedded_order: int = 0
+    fsal: bool = False
+
+    def __post_init__(self) -> None:
+        b = _floats(self.b, "b", self.name)
+        s = len(b)
+        rows = tuple(self.a)
+        if len(rows) != s:
+            raise TableauError(f"tableau {self.name!r}: a must have one row per stage ({s}); got {len(rows)}")
+        square = []
+        for i, row in enumerate(rows):
+            row = _floats(row, f"row {i} of a", self.name)
+            if len(row) > s:
+                raise TableauError(f"tableau {self.name!r}: row {i} of a has {len(row)} entries, more than "
+                                   f"the {s} stages")
+            square.append(row + (0.0,) * (s - len(row)))
+        object.__setattr__(self, "a", tuple(square))
+        object.__setattr__(self, "b", b)
+        object.__setattr__(self, "c", _floats(self.c, "c", self.name))
+        if self.b_hat is not None:
+            object.__setattr__(self, "b_hat", _floats(self.b_hat, "b_hat", self.name))
+        self.check()
+
+    # -- shape -------------------------------------------------------------
+    @property
+    def stages(self) -> int:
+        """Number of stages."""
+        return len(self.b)
+
+    @property
+    def explicit(self) -> bool:
+        """True when ``a`` is strictly lower triangular."""
+        return all(self.a[i][j] == 0.0 for i in range(self.stages) for j in range(i, self.stages))
+
+    @property
+    def diagonally_implicit(self) -> bool:
+        """True when ``a`` is lower triangular with a nonzero diagonal entry."""
+        upper = all(self.a[i][j] == 0.0 for i in range(self.stages) for j in range(i + 1, self.stages))
+        return upper and not self.explicit
+
+    @property
+    def adaptive(self) -> bool:
+        """True when the tableau has an embedded error estimate."""
+        return self.b_hat is not None
+
+    @property
+    def error_order(self) -> int:
+        """Order used by step-size controllers: ``min(order, embedded_order)``."""
+        return min(self.order, self.embedded_order) if self.adaptive else self.order
+
+    @property
+    def error_weights(self) -> tuple:
+        """``b - b_hat`` (zeros for methods without an embedded estimate)."""
+        if self.b_hat is None:
+            return tuple(0.0 for _ in self.b)
+        return tuple(x - y for x, y in zip(self.b, self.b_hat))
+
+    def row(self, i: int) -> tuple:
+        """Row ``i`` of ``a`` up to (not including) the diagonal: what stage ``i`` sums explicitly."""
+        return self.a[i][:i]
+
+    # -- checks --------------------------------------------------------------
+    def check(self) -> None:
+        """Raise :class:`TableauError` unless the tableau is consistent."""
+        s = self.stages
+        if len(self.c) != s:
+            raise TableauError(f"tableau {self.name!r}: c must have one entry per stage ({s}); got {len(self.c)}")
+        for i, row in enumerate(self.a):
+            if abs(sum(row) - self.c[i]) > _TOL * max(1.0, sum(abs(x) for x in row)):
+                raise TableauError(
+                    f"tableau {self.name!r}: row {i} of a sums to {sum(row)!r}, expected c[{i}]={self.c[i]!r}")
+        if abs(sum(self.b) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in self.b)):
+            raise TableauError(f"tableau {self.name!r}: sum(b) = {sum(self.b)!r}, expected 1")
+        if self.b_hat is not None:
+            if len(self.b_hat) != s:
+                raise TableauError(f"tableau {self.name!r}: b_hat must have {s} entries; got {len(self.b_hat)}")
+            if abs(sum(self.b_hat) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in self.b_hat)):
+                raise TableauError(f"tableau {self.name!r}: sum(b_hat) = {sum(self.b_hat)!r}, expected 1")
+        if self.fsal:
+            # The last stage is f(t + dt, y_new) (a[-1] = b, c[-1] = 1) and the first stage f(t, y)
+            # (a[0] = 0): the last stage of an accepted step is the next step's first.
+            if self.c[-1] != 1.0 or any(abs(x - y) > _TOL for x, y in zip(self.a[-1], self.b)) \
+                    or any(self.a[0]):
+                raise TableauError(
+                    f"tableau {self.name!r}: fsal=True needs c[-1] = 1, a[-1] = b and a[0] = 0")
+
+    # -- JSON ---------------------------------------------------------------
+    def to_json(self) -> dict:
+        """The tableau as plain JSON data."""
+        return {"name": self.name, "a": [list(r) for r in self.a], "b": list(self.b), "c": list(self.c),
+                "order": self.order, "b_hat": None if self.b_hat is None else list(self.b_hat),
+                "embedded_order": self.embedded_order, "fsal": self.fsal}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ButcherTableau":
+        """Build (and validate) a tableau from :meth:`to_json`'s form."""
+        if not isinstance(data, dict):
+            raise TableauError(f"tableau JSON: expected an object; got {type(data).__name__}")
+        allowed = {"name", "a", "b", "c", "order", "b_hat", "embedded_order", "fsal"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise TableauError(f"tableau JSON: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        return cls(**data)

@@ -1,0 +1,99 @@
+"""The Integrator plans once, builds once per layout, and reuses both; results pickle."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import kernels
+import planner
+from planner import Plan
+
+LORENZ = kernels.lorenz()
+PARAMS = np.array([[10.0, 28.0, 8.0 / 3.0]])
+
+
+def _integ(**kw):
+    return kernels.Integrator(LORENZ, "tsit5", precision=np.float64, **kw)
+
+
+def test_built_once_per_layout_and_two_plans_coexist():
+    integ = _integ()
+    plan_a, plan_b = integ.plan("local", block_size=32), integ.plan("shared", block_size=32)
+    assert plan_a.digest != plan_b.digest
+    kernel_a = integ.build(plan_a)
+    assert integ.build(plan_a) is kernel_a
+    plan_a_again = Plan.from_json(plan_a.to_json())  # a new, equal Plan object: same layout, same kernel
+    assert plan_a_again is not plan_a and integ.build(plan_a_again).kernel is kernel_a.kernel
+    # another block size and another planner with the same layout share the compiled kernel too
+    assert integ.build(integ.plan("local", block_size=64)).kernel is kernel_a.kernel
+    assert kernels.layout_digest(plan_a) == kernels.layout_digest(integ.plan("local", block_size=64))
+    kernel_b = integ.build(plan_b)
+    assert kernel_b.kernel is not kernel_a.kernel
+    pid = kernels.Integrator(LORENZ, "tsit5", controller="pid", precision=np.float64)
+    assert pid.build(pid.plan("local", block_size=32)).kernel is not kernel_a.kernel
+    common = dict(precision=np.float64, t_eval=[0.1, 0.2])
+    a = integ.solve((0.0, 0.2), [1.0, 1.0, 1.0], PARAMS, plan=plan_a, t_eval=[0.1, 0.2])
+    b = integ.solve((0.0, 0.2), [1.0, 1.0, 1.0], PARAMS, plan=plan_b, t_eval=[0.1, 0.2])
+    again = kernels.solve_ivp(LORENZ, (0.0, 0.2), [1.0, 1.0, 1.0], PARAMS, plan=plan_a, **common)
+    np.testing.assert_allclose(a.y, b.y, rtol=1e-12)
+    np.testing.assert_array_equal(a.y, again.y)
+    assert a.plan is plan_a and b.plan is plan_b
+
+
+def test_plans_are_solved_once_and_solve_ivp_reuses_the_systems_integrator():
+    integ = _integ()
+    assert integ.plan("auto", block_size=8) is integ.plan("auto", block_size=8)
+    assert kernels.integrator_for(LORENZ, "tsit5", None, np.float64) is \
+        kernels.integrator_for(LORENZ, "TSIT5", None, np.float64)
+    other = kernels.lorenz()
+    assert kernels.integrator_for(other, "tsit5") is not kernels.integrator_for(LORENZ, "tsit5")
+
+
+def test_pins_reach_the_plan():
+    integ = _integ()
+    plan = integ.plan("auto", block_size=8, pins={"loop.erk.*": "shared", "loop.state": "local"})
+    placements = {b.name: b.placement for b in plan.buffers if b.view_of is None}
+    assert placements["loop.erk.stage_rhs"] is planner.Placement.SHARED
+    assert placements["loop.state"] is planner.Placement.PERSISTENT_LOCAL
+    with pytest.raises(kernels.ConfigurationError, match="matches no buffer"):
+        integ.plan("auto", block_size=8, pins={"loop.dirk.*": "shared"})
+
+
+def test_repeated_solve_reuses_outputs_and_constants():
+    from numba import cuda
+
+    integ = _integ()
+    y0 = cuda.to_device(np.ones((2, 3)))
+    params = cuda.to_device(np.tile(PARAMS, (2, 1)))
+    first = integ.solve((0.0, 0.1), y0, params, t_eval=[0.05, 0.1])
+    second = integ.solve((0.0, 0.1), y0, params, t_eval=[0.05, 0.1], out=first)
+    assert second.y is first.y and second.status is first.status
+    np.testing.assert_array_equal(second.y.copy_to_host(), first.y.copy_to_host())
+    # t_eval, two driver stand-ins and the tolerances (atol and rtol are equal: one copy), kept
+    assert len(integ._constants) == 4
+    with pytest.raises(kernels.ConfigurationError, match="out.y must be a device array of shape"):
+        integ.solve((0.0, 0.1), y0, params, t_eval=[0.1], out=first)
+
+
+def test_results_pickle():
+    res = kernels.solve_ivp(LORENZ, (0.0, 0.1), [1.0, 1.0, 1.0], PARAMS, precision=np.float64)
+    back = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(back.y, res.y)
+    assert back.message(0) == res.message(0) and back.plan == res.plan
+    assert isinstance(back.status_messages, dict)
+
+
+def test_planner_errors_are_kernel_errors():
+    assert kernels.KernelError is planner.BufferplanError
+    assert kernels.ConfigurationError is planner.ConfigurationError
+    with pytest.raises(kernels.KernelError):
+        planner.get_device("no-such-gpu")
+
+
+def test_resources_need_the_cuda_target_on_the_simulator():
+    if kernels.backend() == "cuda":
+        pytest.skip("the simulator's message")
+    integ = _integ()
+    with pytest.raises(kernels.ConfigurationError, match="NUMBA_ENABLE_CUDASIM=0"):
+        integ.build(integ.plan("local", block_size=8)).resources()
