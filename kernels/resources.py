@@ -10,6 +10,7 @@ driver) and running ``ptxas -v`` from the ``nvidia-cuda-nvcc`` wheel (the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -92,6 +93,29 @@ def ptxas_resources(ptx, compute_capability=(9, 0)):
     return int(regs.group(1)), int(frame.group(1)), int(frame.group(2)), int(frame.group(3))
 
 
+class _OfflineDevice:
+    def __init__(self, compute_capability):
+        self.compute_capability = tuple(compute_capability)
+
+
+@contextlib.contextmanager
+def _offline_device(compute_capability):
+    """Let Numba compile device functions with no driver.
+
+    Numba's device-function dispatcher asks the current device for its
+    compute capability (numba-cuda 0.30: ``dispatcher.get_current_device``),
+    which needs a driver; for an offline compile it gets the target's instead.
+    """
+    from numba.cuda import dispatcher
+
+    original = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: _OfflineDevice(compute_capability)
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = original
+
+
 def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_capability=(9, 0)):
     """Resources of a Numba CUDA kernel compiled for ``argument_types``."""
     if backend() != "cuda":
@@ -105,6 +129,7 @@ def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_cap
                          None, None, shared_bytes_per_block + static, "cuda")
     from numba import cuda
 
-    ptx, _ = cuda.compile_ptx(kernel.py_func, tuple(argument_types), cc=tuple(compute_capability))
+    with _offline_device(compute_capability):
+        ptx, _ = cuda.compile_ptx(kernel.py_func, tuple(argument_types), cc=tuple(compute_capability))
     regs, stack, stores, loads = ptxas_resources(ptx, compute_capability)
     return Resources(regs, stack, stores, loads, shared_bytes_per_block, "ptxas")
