@@ -1,0 +1,176 @@
+"""bufferplan's kernels beside hand-written ones on Lorenz: the floor (issue "Kernels that honour their plan").
+
+The hand-written kernels are those of a file given by path (``--floor``, e.g. a
+copy of ``../shared/reference/lorenz_handwritten.py``: fp32, all-local,
+rho the only parameter, u0 = (1, 0, 0), t in [0, 1]).  bufferplan solves the
+same problem through the public API (``Integrator.plan/build`` and
+``BatchKernel.launch``) with every buffer local.  Each timing sample is
+``--batch`` launches between two CUDA events (the host's launch cost then
+overlaps the GPU's work), samples of all kernels are interleaved, and the
+median is reported.
+
+    python3 benchmarks/floor.py --floor PATH --sizes 20,22,23 --reps 7 --out DIR
+
+On the simulator (``--sim``) it runs N = 64 for correctness only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import sys
+
+import numpy as np
+
+
+def load_floor(path):
+    spec = importlib.util.spec_from_file_location("lorenz_floor", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bufferplan_case(kernels, case, n, rho):
+    """``(launch, read)`` for bufferplan on one case: fixed Tsit5/RK4 dt 1e-3, or adaptive Tsit5 1e-8."""
+    from numba import cuda
+
+    method = "rk4" if case == "rk4_fixed" else "tsit5"
+    controller = "pi" if case == "tsit5_adaptive" else "fixed"
+    integ = kernels.Integrator(kernels.lorenz(), method, controller=controller, precision=np.float32)
+    plan = integ.plan("local", block_size=128 if kernels.backend() == "cuda" else 1)
+    built = integ.build(plan)
+    params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
+    y0 = np.tile(np.array([1.0, 0.0, 0.0], np.float32), (n, 1))
+    dev = [cuda.to_device(a) for a in (y0, params, np.array([1.0]), np.zeros(1), np.zeros((1, 1), np.float32),
+                                       np.full(3, 1e-8, np.float32), np.full(3, 1e-8, np.float32))]
+    out_y = cuda.device_array((n, 1, 3), np.float32)
+    ints = [cuda.device_array(n, np.int32) for _ in range(3)]
+    obs, canary = cuda.device_array((1, 1, 1), np.float32), cuda.to_device(np.ones(1, np.int32))
+    dt = 1e-3 if controller == "fixed" else 1e-3
+    args = (dev[0], dev[1], dev[2], (0.0, 1.0, dt, 0.0, np.inf), 100000, dev[3], dev[4], dev[5], dev[6],
+            out_y, obs, ints[0], ints[1], ints[2], canary)
+    resources = None
+    if kernels.backend() == "cuda":
+        resources = built.resources().to_json()
+
+    def launch():
+        built.launch(n, args)
+
+    def read():
+        status = ints[0].copy_to_host()
+        assert (status == 0).all(), f"bufferplan {case}: status {np.unique(status)}"
+        return out_y.copy_to_host()[:, 0, :], ints[1].copy_to_host()
+
+    return launch, read, resources
+
+
+def floor_case(floor, case, n, rho):
+    from numba import cuda
+
+    ps = cuda.to_device(rho.astype(np.float32))
+    out = cuda.device_array((3, n), np.float32)
+    stats = cuda.device_array((2, n), np.int32)
+    block = 128 if floor.cuda.is_available() and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1" else 32
+    grid = (n + block - 1) // block
+    F = np.float32
+    kernel = getattr(floor, case)
+    if case == "tsit5_adaptive":
+        def launch():
+            kernel[grid, block](ps, out, stats, F(1.0), F(1e-3), F(1e-8), F(1e-8), np.int32(100000), np.int32(n))
+    else:
+        def launch():
+            kernel[grid, block](ps, out, F(0.001), np.int32(1000), np.int32(n))
+
+    def read():
+        return out.copy_to_host().T, stats.copy_to_host()[0] if case == "tsit5_adaptive" else None
+
+    return launch, read, floor.resources(kernel)
+
+
+def time_interleaved(launchers, reps, batch):
+    from numba import cuda
+
+    samples = {name: [] for name in launchers}
+    for launch in launchers.values():  # warm up: compile and load
+        launch()
+    cuda.synchronize()
+    start, end = cuda.event(), cuda.event()
+    for _ in range(reps):
+        for name, launch in launchers.items():
+            start.record()
+            for _ in range(batch):
+                launch()
+            end.record()
+            end.synchronize()
+            samples[name].append(cuda.event_elapsed_time(start, end) / batch)
+    return {name: statistics.median(v) for name, v in samples.items()}, samples
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--floor", required=True, help="path of the hand-written kernels' file")
+    ap.add_argument("--sizes", default="20,22,23")
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--batch", type=int, default=3)
+    ap.add_argument("--cases", default="tsit5_fixed,rk4_fixed,tsit5_adaptive")
+    ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--tag", default="floor")
+    ap.add_argument("--sim", action="store_true")
+    args = ap.parse_args(argv)
+    import kernels
+    from numba import cuda
+
+    floor = load_floor(args.floor)
+    sizes = [64] if args.sim else [1 << int(s) for s in args.sizes.split(",")]
+    cases = args.cases.split(",")
+    doc = {"command": " ".join([os.path.basename(sys.argv[0])] + (argv or sys.argv[1:])),
+           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "backend": kernels.backend(), "python": platform.python_version(), "rows": [], "resources": {}}
+    if kernels.backend() == "cuda":
+        import numba
+
+        dev = cuda.get_current_device()
+        doc["device"] = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
+        doc["numba"], doc["numpy"] = numba.__version__, np.__version__
+    for n in sizes:
+        rho = np.linspace(0.0, 21.0, n)
+        launchers, readers = {}, {}
+        for case in cases:
+            for who, make in (("floor", floor_case), ("bufferplan", bufferplan_case)):
+                launch, read, resources = make(floor if who == "floor" else kernels, case, n, rho)
+                launchers[(who, case)], readers[(who, case)] = launch, read
+                doc["resources"][f"{who}:{case}"] = resources
+        if args.sim:
+            for launch in launchers.values():
+                launch()
+            medians = {k: float("nan") for k in launchers}
+        else:
+            medians, _ = time_interleaved(launchers, args.reps, args.batch)
+        for case in cases:
+            ours, ref = readers[("bufferplan", case)](), readers[("floor", case)]()
+            scale = 1.0 + np.abs(ref[0])
+            agree = float(np.max(np.abs(ours[0] - ref[0]) / scale))
+            row = {"n": n, "case": case, "floor_ms": medians[("floor", case)],
+                   "bufferplan_ms": medians[("bufferplan", case)], "max_scaled_diff": agree}
+            row["ratio"] = row["bufferplan_ms"] / row["floor_ms"]
+            if case == "tsit5_adaptive":
+                row["steps_bufferplan"] = float(np.mean(ours[1]))
+                row["steps_floor"] = float(np.mean(ref[1]))
+            doc["rows"].append(row)
+            print(f"N=2^{int(np.log2(n))} {case:16s} floor {row['floor_ms']:.3f} ms  bufferplan "
+                  f"{row['bufferplan_ms']:.3f} ms  ratio {row['ratio']:.3f}  diff {agree:.1e}", flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    label = doc.get("device", "simulator").lower().replace(" ", "-")
+    path = os.path.join(args.out, f"floor_{label}_{args.tag}.json")
+    with open(path, "w") as handle:
+        json.dump(doc, handle, indent=1, default=float)
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()

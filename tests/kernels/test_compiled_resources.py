@@ -1,0 +1,53 @@
+"""Local means registers: all-local plans compile with no local memory (ptxas, no GPU needed).
+
+Each kernel is compiled to PTX for compute capability 9.0 in a subprocess
+that forces Numba's CUDA target (``NUMBA_ENABLE_CUDASIM=0``; no driver is
+needed to compile) and counted by ``ptxas -v`` from the ``compile`` extra.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kernels.resources import ptxas_path
+
+pytestmark = pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
+
+# (method, controller, n_states): every explicit method at 16 states, the adaptive pairs adaptive too,
+# and the sizes where Tsit5's stages went to local memory before (24 n bytes at n = 4 to 16).
+CASES = ([(m, "fixed", 16) for m in ("euler", "heun", "rk4", "bs3", "dopri5", "tsit5")]
+         + [("dopri5", "pi", 16), ("tsit5", "pi", 16), ("tsit5", "fixed", 4), ("tsit5", "pi", 8),
+            ("rk4", "fixed", 3)])
+
+_SCRIPT = """
+import json, sys
+import numpy as np
+import kernels
+rows = []
+for method, controller, n in json.loads(sys.argv[1]):
+    system = kernels.lorenz() if n == 3 else kernels.oscillator_chain(n // 2)
+    integ = kernels.Integrator(system, method, controller=controller, precision=np.float32)
+    r = integ.build(integ.plan("local", block_size=128, device="h200")).resources()
+    rows.append([method, controller, n, r.registers_per_thread, r.local_bytes_per_thread, r.source])
+print(json.dumps(rows))
+"""
+
+
+@pytest.fixture(scope="module")
+def counted():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(CASES)], capture_output=True, text=True,
+                          env=env, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {tuple(r[:3]): r[3:] for r in json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+@pytest.mark.parametrize("case", CASES, ids=["-".join(map(str, c)) for c in CASES])
+def test_all_local_plan_keeps_its_buffers_in_registers(counted, case):
+    registers, local_bytes, source = counted[case]
+    assert source == "ptxas"
+    assert local_bytes == 0, f"{case}: {local_bytes} bytes of local memory with {registers} registers"
+    assert 16 <= registers <= 255
