@@ -124,9 +124,8 @@ def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_cap
             "NUMBA_ENABLE_CUDASIM=0 (no GPU needed: the kernel is compiled to PTX and counted by ptxas)")
     if driver_usable():
         compiled = kernel.compile(tuple(argument_types))
-        static = int(compiled.get_shared_mem_per_block())
-        return Resources(int(compiled.get_regs_per_thread()), int(compiled.get_local_mem_per_thread()),
-                         None, None, shared_bytes_per_block + static, "cuda")
+        return Resources(int(compiled.regs_per_thread), int(compiled.local_mem_per_thread), None, None,
+                         shared_bytes_per_block + int(compiled.shared_mem_per_block), "cuda")
     from numba import cuda
 
     with _offline_device(compute_capability):
