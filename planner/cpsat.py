@@ -42,6 +42,7 @@ from .selection import choose_greedily, pinned_shared
 
 WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
 TIE_ORDERS = ("area", "load", "width", "size")  # tie orders of the bottom-left strategy, tried in turn
+RACE_SLICE_S, RACE_GROWTH, RACE_FIXED = None, 2, False
 RACE_MAX_RECTANGLES = 600  # bigger models spend seconds in each run's presolve: one long run instead
 
 
@@ -175,7 +176,8 @@ class _Part:
             model.fix_weight(result[2], result[0])
         result = None
         if model.hint is None:  # first any layout within the capacity: the plan hangs on it
-            result = model.race(model.cap, 0.5 * (deadline - time.perf_counter()), *self.search)
+            share = 1.0 if self.goal == "fit" else 0.5
+            result = model.race(model.cap, share * (deadline - time.perf_counter()), *self.search)
             model.set_hint(result and result[0])
             if result is not None and self.goal == "fit":
                 return result[0], result[1] if proven_weight else "FEASIBLE", *result[2:]
@@ -230,7 +232,8 @@ class _Model:
         self.sizes, self.names = facts["sizes"], names
         self.unit = math.gcd(*(self.sizes[n].size_elems for n in names))
         self.units = {n: self.sizes[n].size_elems // self.unit for n in names}
-        self.cap = cap = problem.capacity_elems // self.unit
+        # No layout needs more than the sizes stacked: this also keeps CP-SAT's integers small.
+        self.cap = cap = min(problem.capacity_elems // self.unit, sum(self.units.values()))
         lifetimes = {n: facts["lifetimes"][n] for n in names}
         degree = facts["degree"]
         points = sorted({t for lt in lifetimes.values() for iv in lt for t in iv})
@@ -323,7 +326,8 @@ class _Model:
         Returns solve()'s tuple or None. A proof that none exists raises the
         peak's lower bound above ``upper``.
         """
-        deadline, length, turn = time.perf_counter() + budget, budget / 16, 0
+        deadline, turn = time.perf_counter() + budget, 0
+        length = budget / 16 if RACE_SLICE_S is None else min(RACE_SLICE_S, budget)
         domain, hint = self.peak.proto.domain, self.hint
         high, self.hint = domain[1], None
         self.model.ClearHints()
@@ -335,13 +339,13 @@ class _Model:
             order = self.tie_order(TIE_ORDERS[turn % len(TIE_ORDERS)])
             self.model.AddDecisionStrategy([self.offset[n] for n in order], cp_model.CHOOSE_LOWEST_MIN,
                                            cp_model.SELECT_MIN_VALUE)
-            result, status = self._run(min(length, deadline - time.perf_counter()), seed, workers)
+            result, status = self._run(min(length, deadline - time.perf_counter()), seed, workers, RACE_FIXED)
             if status == cp_model.INFEASIBLE:  # proven: the peak is above ``upper``
                 domain[0] = max(domain[0], upper + 1)
             if status != cp_model.UNKNOWN:  # found, proven infeasible, or a model CP-SAT rejects
                 break
             turn += 1
-            length *= 2 if turn % len(TIE_ORDERS) == 0 else 1
+            length *= RACE_GROWTH if turn % len(TIE_ORDERS) == 0 else 1
         domain[1] = high
         self.set_hint(hint)
         return result
@@ -351,9 +355,11 @@ class _Model:
         self.model.Maximize(objective) if maximize else self.model.Minimize(objective)
         return self._run(budget, seed, workers)[0]
 
-    def _run(self, budget, seed, workers):
+    def _run(self, budget, seed, workers, fixed=False):
         solver = cp_model.CpSolver()
         params = solver.parameters
+        if fixed:
+            params.search_branching = cp_model.FIXED_SEARCH
         params.max_time_in_seconds = max(budget, 0.01)
         params.random_seed = seed
         params.num_workers = workers

@@ -177,17 +177,22 @@ def test_compare_prints_three_rows_matching_each_plan(work):
     res = run("compare", root / "problem.json", "--time-limit", 5)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert re.split(r"\s{2,}", lines[0]) == ["planner", "peak", "stride", "bytes/block", "local", "lower bound",
-                                             "status", "seconds"]
-    rows = {r[0]: r for r in (re.split(r"\s{2,}", line.strip()) for line in lines[2:] if line.strip())}
+    assert re.split(r"\s{2,}", lines[0]) == ["planner", "peak", "stride", "bytes/block", "local", "live size",
+                                             "proven bound", "status", "seconds"]
+    table = lines[2:lines.index("")]
+    rows = {r[0]: r for r in (re.split(r"\s{2,}", line.strip()) for line in table)}
     assert sorted(rows) == sorted(PLANNERS)
     for name in PLANNERS:
         plan = json.loads((root / f"plan-{name}.json").read_text())
         t, p = plan["totals"], plan["provenance"]
+        live = max(sum(b["size"] for b in plan["buffers"] if b["placement"] == "shared" and "view_of" not in b
+                       and any(lo <= x < hi for lo, hi in b["lifetime"])) for x in range(8))
         expected = [name, t["shared_elements"], t["shared_stride"], t["shared_bytes_per_block"], t["local_elements"],
-                    p["lower_bound"], p["status"]]
-        assert rows[name][:7] == [str(v) for v in expected]
-        float(rows[name][7])
+                    live, p["lower_bound"] if name == "cpsat" else "-", p["status"]]
+        assert rows[name][:8] == [str(v) for v in expected]
+        assert live <= t["shared_elements"] and (name != "cpsat" or live <= p["lower_bound"])
+        float(rows[name][8])
+    assert "proven bound: CP-SAT's proven lower bound" in res.stdout
 
 
 def test_compare_shows_a_failing_planner_and_goes_on(tmp_path):
@@ -196,7 +201,7 @@ def test_compare_shows_a_failing_planner_and_goes_on(tmp_path):
     res = run("compare", path, "--time-limit", 5)
     assert res.returncode == 0, res.stderr
     rows = {line.split()[0]: line.split() for line in res.stdout.splitlines()[2:5]}
-    assert rows["sequential"][1:7] == ["-"] * 5 + ["INFEASIBLE"]
+    assert rows["sequential"][1:8] == ["-"] * 6 + ["INFEASIBLE"]
     assert rows["cpsat"][1] == rows["greedy"][1] == "12"
     assert "sequential: shared budget" in res.stdout and "over by 4" in res.stdout
 
