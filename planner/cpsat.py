@@ -42,7 +42,11 @@ from .selection import choose_greedily, pinned_shared
 
 WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
 TIE_ORDERS = ("area", "load", "width", "size")  # tie orders of the bottom-left strategy, tried in turn
-RACE_SLICE_S, RACE_GROWTH, RACE_FIXED = None, 2, False
+# The search for a first layout within the capacity (when greedy overshoots it): CP-SAT's fixed
+# search along the bottom-left order, 0.3 s runs rotating these tie orders, doubling per round.
+# Measured on the MiniMalloc instances at one worker: D 4.7 -> 4.2 s, I 7.4 -> 2.3 s, J 2.4 -> 2.3 s,
+# K 3.5 -> 0.2 s against CP-SAT's automatic search in runs of budget / 16 (benchmarks/README.md).
+FIRST_FIT = {"slice_s": 0.3, "fixed": True, "orders": ("area", "load", "size", "width")}
 RACE_MAX_RECTANGLES = 600  # bigger models spend seconds in each run's presolve: one long run instead
 
 
@@ -177,7 +181,7 @@ class _Part:
         result = None
         if model.hint is None:  # first any layout within the capacity: the plan hangs on it
             share = 1.0 if self.goal == "fit" else 0.5
-            result = model.race(model.cap, share * (deadline - time.perf_counter()), *self.search)
+            result = model.race(model.cap, share * (deadline - time.perf_counter()), *self.search, **FIRST_FIT)
             model.set_hint(result and result[0])
             if result is not None and self.goal == "fit":
                 return result[0], result[1] if proven_weight else "FEASIBLE", *result[2:]
@@ -320,14 +324,15 @@ class _Model:
         self.model.Add(self.peak <= self.peak_units(offsets))
         self.set_hint(offsets)
 
-    def race(self, upper, budget, seed, workers):
+    def race(self, upper, budget, seed, workers, slice_s=None, fixed=False, orders=TIE_ORDERS):
         """Runs of doubling length, rotating the tie order, for a layout with peak <= ``upper`` units.
 
-        Returns solve()'s tuple or None. A proof that none exists raises the
-        peak's lower bound above ``upper``.
+        Runs start at ``slice_s`` seconds (default ``budget / 16``); ``fixed`` makes
+        CP-SAT follow the bottom-left strategy alone. Returns solve()'s tuple or
+        None. A proof that none exists raises the peak's lower bound above ``upper``.
         """
         deadline, turn = time.perf_counter() + budget, 0
-        length = budget / 16 if RACE_SLICE_S is None else min(RACE_SLICE_S, budget)
+        length = budget / 16 if slice_s is None else min(slice_s, budget)
         domain, hint = self.peak.proto.domain, self.hint
         high, self.hint = domain[1], None
         self.model.ClearHints()
@@ -336,16 +341,16 @@ class _Model:
         result = None
         while result is None and time.perf_counter() < deadline - 0.01:
             self.model.proto.search_strategy.clear()
-            order = self.tie_order(TIE_ORDERS[turn % len(TIE_ORDERS)])
+            order = self.tie_order(orders[turn % len(orders)])
             self.model.AddDecisionStrategy([self.offset[n] for n in order], cp_model.CHOOSE_LOWEST_MIN,
                                            cp_model.SELECT_MIN_VALUE)
-            result, status = self._run(min(length, deadline - time.perf_counter()), seed, workers, RACE_FIXED)
+            result, status = self._run(min(length, deadline - time.perf_counter()), seed, workers, fixed)
             if status == cp_model.INFEASIBLE:  # proven: the peak is above ``upper``
                 domain[0] = max(domain[0], upper + 1)
             if status != cp_model.UNKNOWN:  # found, proven infeasible, or a model CP-SAT rejects
                 break
             turn += 1
-            length *= RACE_GROWTH if turn % len(TIE_ORDERS) == 0 else 1
+            length *= 2 if turn % len(orders) == 0 else 1
         domain[1] = high
         self.set_hint(hint)
         return result
