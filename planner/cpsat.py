@@ -89,8 +89,9 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     pinned = set(pinned_shared(problem))  # raises with budget_message when they cannot fit
     sizes = problem.by_name()
     lifetimes = _lifetimes(problem)
-    # Verification is linear-logarithmic in the intervals: keep time for it (about 10 us each here).
-    reserve = min(0.2 * time_limit_s, 2e-5 * sum(len(lt) for lt in lifetimes.values()))
+    # Assembly and verification are linear-logarithmic in the intervals: keep time for them (about
+    # 25 us each on a 2-core machine, so 40 us), at most 30 % of the limit.
+    reserve = min(0.3 * time_limit_s, 4e-5 * sum(len(lt) for lt in lifetimes.values()))
     try:
         hint = choose_greedily(problem, greedy_offsets)
     except InfeasibleError:
@@ -103,18 +104,22 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     facts = {"sizes": sizes, "lifetimes": lifetimes, "floor": floor, "degree": graph.degree, "goal": goal}
     statuses, bound, setup, search = [], floor, time.perf_counter() - start, 0.0
     for i, names in enumerate(parts):
-        left = deadline - reserve - time.perf_counter()
+        begin = time.perf_counter()
+        left = deadline - reserve - begin
+        part_deadline = begin + max(left * len(names) / sum(map(len, parts[i:])), 0.0)
         part = _Part(problem, names, pinned, hint, facts, (seed, workers))
-        part_offsets, status, part_bound, times = part.solve(max(left * len(names) / sum(map(len, parts[i:])), 0.0))
+        part_offsets, status, part_bound, times = part.solve(part_deadline)
         offsets.update(part_offsets)
         statuses.append(status)
         bound = max(bound, part_bound)
         setup, search = setup + times[0], search + times[1]
+        setup += time.perf_counter() - begin - sum(times)  # the part's own set-up
     status = next((s for s in ("GREEDY_FALLBACK", "FEASIBLE") if s in statuses), "OPTIMAL")
-    return build_plan(problem, offsets, {
-        "planner": "cpsat", "status": status, "objective_value": float(_peak(sizes, offsets)),
-        "lower_bound": max(live_peak(problem, offsets), bound), "setup_seconds": setup,
-        "solve_seconds": search}, start=start)
+    done = time.perf_counter()
+    fields = {"planner": "cpsat", "status": status, "objective_value": float(_peak(sizes, offsets)),
+              "lower_bound": max(live_peak(problem, offsets), bound), "setup_seconds": setup}
+    fields["solve_seconds"] = search + time.perf_counter() - done
+    return build_plan(problem, offsets, fields, start=start)
 
 
 def _score(buffer):
@@ -144,10 +149,13 @@ class _Part:
             self.pinned = set(names)  # greedy fits every candidate: phase 1 is settled
         self.live = _live(self.sizes, facts["lifetimes"], self.pinned)
 
-    def solve(self, budget):
-        """(offsets in elements, status, proven lower bound on the peak in elements, (set-up s, search s))."""
+    def solve(self, deadline):
+        """(offsets in elements, status, proven lower bound on the peak in elements, (set-up s, search s)).
+
+        ``deadline`` is a ``time.perf_counter()`` reading.
+        """
         begin = time.perf_counter()
-        deadline = begin + budget
+        budget = max(deadline - begin, 0.0)
         low = max(self.floor, self.live)
         auto = len(self.pinned) < len(self.names)
         if not auto and self.hint is not None and (
