@@ -395,6 +395,21 @@ BAD_COMMANDS = {
                         "no capacity", "--capacity"),
     "csv-over-capacity": (lambda d: ["compare", _write(d / "x.4.csv", b"id,lower,upper,size\n0,0,2,3\n1,1,3,3\n")],
                           "over by 2", ""),
+    "csv-header-only": (lambda d: ["plan", _write(d / "h.8.csv", b"id,lower,upper,size\n"), "--json", d / "out.json"],
+                        "h.8.csv: a header and no rows", "nothing to plan"),
+    "json-no-buffers": (lambda d: ["plan", write_json(d / "p.json", {"buffers": []}), "--json", d / "out.json"],
+                        "the problem has no buffers", ""),
+    "capacity-1e18": (lambda d: ["plan", _write(d / "x.8.csv", b"id,lower,upper,size\n0,0,1,1\n"), "--capacity",
+                                 10 ** 18, "--json", d / "out.json"], "below 10^18 (1000000000000000000)", "--capacity"),
+    "capacity-2e63": (lambda d: ["compare", _ok_problem(d), "--capacity", 2 ** 63], "below 10^18", ""),
+    "csv-capacity-in-name-1e18": (lambda d: ["plan", _write(d / f"x.{10 ** 18}.csv", b"id,lower,upper,size\n0,0,1,1\n")],
+                                  "capacity: 1000000000000000000 is too large", ""),
+    "plan-as-problem": (lambda d: ["plan", _plan_file(d), "--json", d / "out.json"],
+                        "is a plan (it has 'totals' and 'provenance'), not a problem", ""),
+    "problem-as-plan": (lambda d: ["verify", _ok_problem(d), "--problem", _ok_problem(d)],
+                        "is a problem (its buffers have no placements", "planner plan"),
+    "csv-as-plan": (lambda d: ["show", _write(d / "x.8.csv", b"id,lower,upper,size\n0,0,1,1\n"), "--out", d / "out.png"],
+                    "is a MiniMalloc CSV problem, not a plan", ""),
     "compare-infeasible": (lambda d: ["compare", write_json(d / "p.json", _buffer(0, size=1000))], "over by 93", ""),
     "verify-missing-problem-flag": (lambda d: ["verify", d / "plan.json"], "--problem", ""),
     "verify-malformed-plan": (lambda d: ["verify", write_json(d / "plan.json", {"buffers": []}), "--problem",
@@ -413,6 +428,11 @@ BAD_COMMANDS = {
 def _write(path, data):
     path.write_bytes(data)
     return path
+
+
+def _plan_file(folder):
+    res = run("plan", _ok_problem(folder), "--planner", "greedy", "--json", "-")
+    return write_json(folder / "plan.json", json.loads(res.stdout))
 
 
 def _bad_offset_plan(folder):
