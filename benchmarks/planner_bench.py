@@ -111,6 +111,40 @@ def integrator_problem(n, seed):
 FAMILIES = {"random": random_problem, "integrator": integrator_problem}
 
 
+def scale_problem(n, seed=0):
+    """``n`` buffers in the shape of a long trace: a timeline of ``n`` points, each buffer alive for
+    1 + Exp(mean 16) points from a random start (about 32 alive at a time), sizes 1..1024, all pinned
+    shared, capacity unbounded."""
+    rng = random.Random(seed)
+    buffers = []
+    for i in range(n):
+        start = rng.randrange(n)
+        end = min(n, start + 1 + int(rng.expovariate(1 / 16)))
+        buffers.append(Buffer(f"b{i}", rng.randint(1, 1024), "shared", lifetime=((start, max(end, start + 1)),)))
+    return PlanningProblem(buffers=tuple(buffers), block_size=1, shared_capacity=UNBOUNDED)
+
+
+def scale(n, planner, time_limit, workers):
+    """One planner on ``scale_problem(n)``: the solve call's wall time, its provenance times, peak RSS."""
+    import resource
+
+    problem = scale_problem(n)
+    start = time.perf_counter()
+    plan = solve(problem, planner, time_limit_s=time_limit, workers=workers)
+    seconds = time.perf_counter() - start
+    p = plan.provenance
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    record = {"family": "scale", "buffers": n, "planner": planner, "peak": plan.shared_elements,
+              "lower_bound": p.lower_bound, "status": p.status, "seconds": seconds,
+              "setup_seconds": p.setup_seconds, "solve_seconds": p.solve_seconds,
+              "verify_seconds": p.verify_seconds, "total_seconds": p.total_seconds,
+              "max_rss_mib": round(rss, 1)}
+    print(f"scale n={n} {planner}: peak {plan.shared_elements} (live bound {p.lower_bound}), {p.status}, "
+          f"{seconds:.2f} s for the solve call (set-up {p.setup_seconds:.2f}, solve {p.solve_seconds:.2f}, "
+          f"verify {p.verify_seconds:.2f}), peak RSS {rss:.0f} MiB (the whole process)")
+    return record
+
+
 def run_one(problem, planner, time_limit, workers):
     start = time.perf_counter()
     plan = solve(problem, planner, time_limit_s=time_limit, workers=workers)
@@ -193,17 +227,32 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--time-limit", type=float, default=5.0, help="CP-SAT seconds per instance")
     parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers (threads)")
-    parser.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "planner_bench.json"))
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="instead: plan one scale_problem(N) with --planner and report time and memory")
+    parser.add_argument("--planner", choices=PLANNERS, default="greedy", help="planner for --scale")
+    parser.add_argument("--out", default=None, help="JSON results (default benchmarks/results/planner_bench.json, "
+                        "or planner_scale_N_PLANNER.json with --scale)")
     args = parser.parse_args(argv)
+    if args.scale:
+        result = dict(environment(), time_limit_s=args.time_limit, workers=args.workers,
+                      instance=scale_problem.__doc__.replace("\n", " "),
+                      record=scale(args.scale, args.planner, args.time_limit, args.workers))
+        _write(args.out or os.path.join(ROOT, "benchmarks", "results",
+                                        f"planner_scale_{args.scale}_{args.planner}.json"), result)
+        return
     records = bench(args.sizes, args.seeds, args.time_limit, args.workers)
     rows = summarise(records)
     print(table(rows))
     result = dict(environment(), time_limit_s=args.time_limit, workers=args.workers,
                   summary=rows, instances=records)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as handle:
+    _write(args.out or os.path.join(ROOT, "benchmarks", "results", "planner_bench.json"), result)
+
+
+def _write(path, result):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
         json.dump(result, handle, indent=1)
-    print(f"wrote {args.out}")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

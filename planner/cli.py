@@ -11,12 +11,12 @@ import sys
 import textwrap
 
 from . import report
-from .csvio import atomic_write, load_minimalloc_csv, read_json
+from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity, load_minimalloc_csv, read_json
 from .device import PRESETS, get_device
 from .errors import ConfigurationError, PlanError, PlannerError
 from .plan import Plan
 from .problem import PlanningProblem
-from .solve import PLANNERS, solve
+from .solve import GOALS, PLANNERS, solve
 
 _PROBLEM_HELP = "PlanningProblem JSON file, or MiniMalloc CSV (.csv: id,lower,upper,size)"
 _EPILOG = "exit codes: 0 success, 1 the plan fails verification, 2 bad input"
@@ -32,13 +32,46 @@ class _Parser(argparse.ArgumentParser):
 # -- input and output ------------------------------------------------------
 def load_problem(path, args):
     """A PlanningProblem from a JSON problem or a MiniMalloc CSV, with the command-line overrides."""
-    if path.lower().endswith(".csv"):
+    if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
+        check_capacity(args.capacity, "--capacity")
+    if _is_csv(path):
         problem = load_minimalloc_csv(path, capacity=args.capacity)
     else:
-        problem = PlanningProblem.from_json(read_json(path))
+        data = read_json(path)
+        if isinstance(data, dict) and {"totals", "provenance"} & set(data):
+            raise ConfigurationError(f"{path} is a plan (it has 'totals' and 'provenance'), not a problem; give "
+                                     "the problem it was made from (PlanningProblem JSON or MiniMalloc CSV)")
+        problem = PlanningProblem.from_json(data)
+        if not problem.buffers:
+            raise ConfigurationError(f"{path}: the problem has no buffers; there is nothing to plan")
         if args.capacity is not None:
             problem = problem.replace(shared_capacity=args.capacity)
     return apply_overrides(problem, args)
+
+
+def load_plan(path):
+    """A Plan from a JSON file written by ``planner plan --json``; a problem file is named as such."""
+    if _is_csv(path):
+        raise ConfigurationError(f"{path} is a MiniMalloc CSV problem, not a plan; make a plan of it with "
+                                 f"'planner plan {path} --json plan.json'")
+    data = read_json(path)
+    buffers = data.get("buffers") if isinstance(data, dict) else None
+    if (isinstance(buffers, list) and buffers and not {"totals", "provenance"} & set(data)
+            and not any(isinstance(b, dict) and "placement" in b for b in buffers)):
+        raise ConfigurationError(f"{path} is a problem (its buffers have no placements, and it has no 'totals' or 'provenance'), not a "
+                                 f"plan; make a plan of it with 'planner plan {path} --json plan.json'")
+    return Plan.from_json(data)
+
+
+def _is_csv(path):
+    return str(path).lower().endswith(".csv")
+
+
+def goal_for(path, args):
+    """The CP-SAT goal: --goal, else "fit" for a MiniMalloc CSV (its capacity is the bar) and "min-peak"."""
+    if getattr(args, "goal", None):
+        return args.goal
+    return "fit" if _is_csv(path) else "min-peak"
 
 
 def apply_overrides(problem, args):
@@ -64,19 +97,19 @@ def plan_json_text(plan):
     return json.dumps(plan.to_json(), indent=2) + "\n"
 
 
-def run_planner(problem, name, time_limit):
+def run_planner(problem, name, time_limit, goal="min-peak"):
     try:
-        return solve(problem, name, time_limit_s=time_limit)
+        return solve(problem, name, time_limit_s=time_limit, goal=goal)
     except ImportError as exc:
         raise ConfigurationError(f"the {name} planner is unavailable: {exc}") from None
 
 
-def compare_all(problem, time_limit):
+def compare_all(problem, time_limit, goal="min-peak"):
     """Plan with every planner: {name: Plan or the error it raised}; exit 2 if none succeeds."""
     results = {}
     for name in PLANNERS:
         try:
-            results[name] = solve(problem, name, time_limit_s=time_limit)
+            results[name] = solve(problem, name, time_limit_s=time_limit, goal=goal)
         except (PlannerError, ImportError) as exc:
             if isinstance(exc, ConfigurationError):
                 raise
@@ -89,7 +122,7 @@ def compare_all(problem, time_limit):
 # -- commands ----------------------------------------------------------------
 def cmd_plan(args, out):
     problem = load_problem(args.problem, args)
-    plan = run_planner(problem, args.planner, args.time_limit)
+    plan = run_planner(problem, args.planner, args.time_limit, goal_for(args.problem, args))
     if args.json:
         write_atomically(args.json, plan_json_text(plan))
     print(report.plan_report(plan), file=sys.stderr if args.json == "-" else out)
@@ -97,7 +130,7 @@ def cmd_plan(args, out):
 
 
 def cmd_verify(args, out):
-    plan = Plan.from_json(read_json(args.plan))
+    plan = load_plan(args.plan)
     problem = load_problem(args.problem, args)
     try:
         plan.verify(problem)
@@ -114,7 +147,7 @@ def cmd_verify(args, out):
 
 def cmd_compare(args, out):
     problem = load_problem(args.problem, args)
-    print(report.comparison_table(compare_all(problem, args.time_limit)), file=out)
+    print(report.comparison_table(compare_all(problem, args.time_limit, goal_for(args.problem, args))), file=out)
     return 0
 
 
@@ -122,7 +155,7 @@ def cmd_show(args, out):
     from .draw import draw_plan, output_format
 
     output_format(args.out)
-    plan = Plan.from_json(read_json(args.plan))
+    plan = load_plan(args.plan)
     draw_plan(plan, args.out, title=args.title)
     print(f"wrote {args.out}", file=out)
     return 0
@@ -160,15 +193,22 @@ def _overrides(p, capacity=True):
                    help="blocks per SM the shared budget must keep resident (overrides the problem's)")
     if capacity:
         p.add_argument("--capacity", type=int, metavar="ELEMS",
-                       help="per-thread shared elements allowed (shared_capacity); for a MiniMalloc .csv "
-                            "the default is the number in the file name, like A.1048576.csv")
+                       help="per-thread shared elements allowed (shared_capacity), below "
+                            f"{CAPACITY_LIMIT:.0e}; for a MiniMalloc .csv the default is the number in the "
+                            "file name, like A.1048576.csv")
 
 
 def _solver(p, default_planner="cpsat"):
     p.add_argument("--planner", choices=PLANNERS, default=default_planner,
                    help=f"which planner (default {default_planner})")
     p.add_argument("--time-limit", type=float, default=10.0, metavar="S",
-                   help="CP-SAT wall-clock limit in seconds (default 10)")
+                   help="CP-SAT wall-clock limit in seconds for the whole call (default 10)")
+
+
+def _goal(p):
+    p.add_argument("--goal", choices=GOALS, default=None,
+                   help="CP-SAT: min-peak lowers the peak until proven or out of time; fit stops at the first "
+                        "layout within the capacity (default: fit for a MiniMalloc .csv, min-peak otherwise)")
 
 
 def _command(sub, name, help_text, example, description=None):
@@ -192,6 +232,7 @@ def build_parser():
                  "(size, placement, offset, lifetime), the totals, status, lower bound and solve time.")
     p.add_argument("problem", metavar="PROBLEM", help=_PROBLEM_HELP)
     _solver(p)
+    _goal(p)
     _overrides(p)
     p.add_argument("--json", metavar="OUT", help="also write the Plan JSON to OUT (atomically; '-' for stdout)")
     p.set_defaults(run=cmd_plan)
@@ -212,6 +253,7 @@ def build_parser():
                  "elements, lower bound, status and seconds for each.")
     p.add_argument("problem", metavar="PROBLEM", help=_PROBLEM_HELP)
     p.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="CP-SAT limit in seconds")
+    _goal(p)
     _overrides(p)
     p.set_defaults(run=cmd_compare)
 

@@ -32,21 +32,25 @@ optimality in 1-8 s) and interleaved search (10 to 50 times slower).
 import math
 import time
 
-import networkx as nx
 from ortools.sat.python import cp_model
 
 from .errors import InfeasibleError
 from .greedy import greedy_offsets
-from .interference import interference_graph, live_peak
+from .interference import Interference, _lifetimes, live_peak
 from .plan import build_plan
 from .selection import choose_greedily, pinned_shared
 
 WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
 TIE_ORDERS = ("area", "load", "width", "size")  # tie orders of the bottom-left strategy, tried in turn
+# The search for a first layout within the capacity (when greedy overshoots it): CP-SAT's fixed
+# search along the bottom-left order, 0.3 s runs rotating these tie orders, doubling per round.
+# Measured on the MiniMalloc instances at one worker: D 4.7 -> 4.2 s, I 7.4 -> 2.3 s, J 2.4 -> 2.3 s,
+# K 3.5 -> 0.2 s against CP-SAT's automatic search in runs of budget / 16 (benchmarks/README.md).
+FIRST_FIT = {"slice_s": 0.3, "fixed": True, "orders": ("area", "load", "size", "width")}
 RACE_MAX_RECTANGLES = 600  # bigger models spend seconds in each run's presolve: one long run instead
 
 
-def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8):
+def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     """Plan ``problem`` with CP-SAT and return a verified Plan.
 
     Parameters
@@ -55,11 +59,17 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8):
         Planned as "min-shared" whatever its objective: ``solve`` applies the "auto"
         objective's register-first step before it calls this planner.
     time_limit_s : float
-        Total wall-clock limit, shared between components and phases.
+        Wall-clock limit for the whole call, from its start: the greedy hint, model
+        building, the searches and the plan's verification. A model too big to
+        build in the time left is not built; its part keeps the greedy layout.
     seed, workers : int
         CP-SAT ``random_seed`` and ``num_workers``. With ``workers=1`` the same input
         gives the same plan whenever no run is cut short by the time limit; with
         more workers CP-SAT's threads race and an equally good layout may differ.
+    goal : {"min-peak", "fit"}
+        "min-peak" searches for the lowest peak until it is proven or time runs
+        out; "fit" stops at the first layout within the capacity (MiniMalloc's
+        problem).
 
     Returns
     -------
@@ -75,31 +85,41 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8):
         greedy one overshoots.
     """
     start = time.perf_counter()
+    deadline = start + time_limit_s
     pinned = set(pinned_shared(problem))  # raises with budget_message when they cannot fit
+    sizes = problem.by_name()
+    lifetimes = _lifetimes(problem)
+    # Assembly and verification are linear-logarithmic in the intervals: keep time for them (about
+    # 25 us each on a 2-core machine, so 40 us), at most 30 % of the limit.
+    reserve = min(0.3 * time_limit_s, 4e-5 * sum(len(lt) for lt in lifetimes.values()))
     try:
         hint = choose_greedily(problem, greedy_offsets)
     except InfeasibleError:
         hint = None
-    sizes = problem.by_name()
     offsets = {n: 0 for n in pinned if sizes[n].size_elems == 0}
-    graph = interference_graph(problem, {b.name for b in problem.planned if b.size_elems > 0
-                                         and problem.shareable(b) and (b.name in pinned or _score(b) > 0)})
-    parts = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c))
+    graph = Interference(problem, [b.name for b in problem.planned if b.size_elems > 0 and problem.shareable(b)
+                                   and (b.name in pinned or _score(b) > 0)])
+    parts = sorted(graph.components(), key=lambda c: (-len(c), c))
     floor = live_peak(problem, pinned)  # no plan peaks lower: no part need go below it
-    statuses, bound = [], floor
+    facts = {"sizes": sizes, "lifetimes": lifetimes, "floor": floor, "degree": graph.degree, "goal": goal}
+    statuses, bound, setup, search = [], floor, time.perf_counter() - start, 0.0
     for i, names in enumerate(parts):
-        left = time_limit_s - (time.perf_counter() - start)
-        budget = max(0.9 * left * len(names) / sum(len(p) for p in parts[i:]), 0.01)
-        part = _Part(problem, names, pinned, hint, (floor, graph.degree), (seed, workers))
-        part_offsets, status, part_bound = part.solve(budget)
+        begin = time.perf_counter()
+        left = deadline - reserve - begin
+        part_deadline = begin + max(left * len(names) / sum(map(len, parts[i:])), 0.0)
+        part = _Part(problem, names, pinned, hint, facts, (seed, workers))
+        part_offsets, status, part_bound, times = part.solve(part_deadline)
         offsets.update(part_offsets)
         statuses.append(status)
         bound = max(bound, part_bound)
+        setup, search = setup + times[0], search + times[1]
+        setup += time.perf_counter() - begin - sum(times)  # the part's own set-up
     status = next((s for s in ("GREEDY_FALLBACK", "FEASIBLE") if s in statuses), "OPTIMAL")
-    return build_plan(problem, offsets, {
-        "planner": "cpsat", "status": status, "objective_value": float(_peak(sizes, offsets)),
-        "lower_bound": max(live_peak(problem, offsets), bound),
-        "solve_seconds": time.perf_counter() - start})
+    done = time.perf_counter()
+    fields = {"planner": "cpsat", "status": status, "objective_value": float(_peak(sizes, offsets)),
+              "lower_bound": max(live_peak(problem, offsets), bound), "setup_seconds": setup}
+    fields["solve_seconds"] = search + time.perf_counter() - done
+    return build_plan(problem, offsets, fields, start=start)
 
 
 def _score(buffer):
@@ -111,40 +131,68 @@ def _peak(sizes, offsets):
     return max((off + sizes[n].size_elems for n, off in offsets.items()), default=0)
 
 
+class _OutOfTime(Exception):
+    """The model could not be built in the time left."""
+
+
 class _Part:
     """One connected component: its greedy hint, bounds and two-phase solve."""
 
     def __init__(self, problem, names, pinned, hint, facts, search):
-        """``facts`` is (the plan's peak floor, the interference degree of each candidate)."""
-        self.problem, self.names, self.search = problem, names, search
-        self.floor, self.degree = facts
-        self.sizes = problem.by_name()
+        """``facts``: sizes and lifetimes by name, the plan's peak floor, each candidate's degree, the goal."""
+        self.problem, self.names, self.search, self.facts = problem, names, search, facts
+        self.floor, self.degree, self.goal = facts["floor"], facts["degree"], facts["goal"]
+        self.sizes = facts["sizes"]
         self.hint = None if hint is None else {n: hint[n] for n in names if n in hint}
         self.pinned = {n for n in names if n in pinned}
         if self.hint is not None and len(self.hint) == len(names):
             self.pinned = set(names)  # greedy fits every candidate: phase 1 is settled
-        self.live = live_peak(problem, self.pinned)
+        self.live = _live(self.sizes, facts["lifetimes"], self.pinned)
 
-    def solve(self, budget):
-        """(offsets in elements, status, proven lower bound on the plan's peak in elements)."""
-        deadline = time.perf_counter() + budget
+    def solve(self, deadline):
+        """(offsets in elements, status, proven lower bound on the peak in elements, (set-up s, search s)).
+
+        ``deadline`` is a ``time.perf_counter()`` reading.
+        """
+        begin = time.perf_counter()
+        budget = max(deadline - begin, 0.0)
         low = max(self.floor, self.live)
         auto = len(self.pinned) < len(self.names)
-        if not auto and self.hint is not None and _peak(self.sizes, self.hint) <= low:
-            return self.hint, "OPTIMAL", low  # greedy reaches the bound: nothing to search
-        model = _Model(self.problem, self.names, self.pinned, (self.live, self.floor), self.degree)
+        if not auto and self.hint is not None and (
+                _peak(self.sizes, self.hint) <= low or self.goal == "fit"):
+            status = "OPTIMAL" if _peak(self.sizes, self.hint) <= low else "FEASIBLE"
+            return self.hint, status, low, (time.perf_counter() - begin, 0.0)  # nothing to search
+        try:
+            model = _Model(self.problem, self.names, self.pinned, self.facts, deadline)
+        except _OutOfTime:
+            return self._fallback(begin, time.perf_counter())
         model.set_hint(self.hint)
+        built = time.perf_counter()
+        result = self._search(model, auto, deadline, budget)
+        if result is None:
+            return self._fallback(begin, built)
+        offsets, status, _, bound_units = result
+        bound = max(_live(self.sizes, self.facts["lifetimes"], offsets), bound_units * model.unit)
+        return offsets, status, bound, (built - begin, time.perf_counter() - built)
+
+    def _search(self, model, auto, deadline, budget):
+        """solve()'s tuple for the best layout found, or None."""
         proven_weight = True
         if auto:
-            result = model.solve(model.weight, True, budget / 2, *self.search)
+            result = model.solve(model.weight, True, (deadline - time.perf_counter()) / 2, *self.search)
             if result is None:
-                return self._fallback()
+                return None
             proven_weight = result[1] == "OPTIMAL"
+            if self.goal == "fit":  # phase 1's layout is within the capacity
+                return result[0], result[1], model.peak_units(result[0]), model.lowest()
             model.fix_weight(result[2], result[0])
         result = None
         if model.hint is None:  # first any layout within the capacity: the plan hangs on it
-            result = model.race(model.cap, 0.5 * (deadline - time.perf_counter()), *self.search)
+            share = 1.0 if self.goal == "fit" else 0.5
+            result = model.race(model.cap, share * (deadline - time.perf_counter()), *self.search, **FIRST_FIT)
             model.set_hint(result and result[0])
+            if result is not None and self.goal == "fit":
+                return result[0], result[1] if proven_weight else "FEASIBLE", *result[2:]
         if model.small and (result is None or result[1] != "OPTIMAL"):
             result = model.race(model.lowest(), (deadline - time.perf_counter()) / 3, *self.search) or result
             known = result or (model.hint and (model.hint, "FEASIBLE", model.peak_units(model.hint), None))
@@ -154,10 +202,8 @@ class _Part:
         if result is None or result[1] != "OPTIMAL":
             result = model.solve(model.peak, False, deadline - time.perf_counter(), *self.search) or result
         if result is None:
-            return self._fallback()
-        offsets, status, _, bound_units = result
-        status = status if proven_weight else "FEASIBLE"
-        return offsets, status, max(live_peak(self.problem, list(offsets)), bound_units * model.unit)
+            return None
+        return result[0], result[1] if proven_weight else "FEASIBLE", *result[2:]
 
     def _bisect(self, model, result, deadline, reserve):
         """Runs for a peak halfway between the lower bound and the best known, until ``reserve`` is left.
@@ -180,36 +226,42 @@ class _Part:
                 result = found
                 model.set_hint(found[0])
 
-    def _fallback(self):
+    def _fallback(self, begin, built):
         if self.hint is None:
             raise InfeasibleError(
                 f"shared budget: no layout of the buffers pinned shared within {self.problem.capacity_elems} "
                 f"elements per thread was found in the time limit (they need at least {self.live} at one "
                 "program point, and the greedy layout overshoots); raise time_limit_s or pin some buffers local")
-        return self.hint, "GREEDY_FALLBACK", live_peak(self.problem, list(self.hint))
+        bound = _live(self.sizes, self.facts["lifetimes"], self.hint)
+        return self.hint, "GREEDY_FALLBACK", bound, (built - begin, time.perf_counter() - built)
 
 
 class _Model:
     """The CP-SAT model of one component, in units of its sizes' gcd."""
 
-    def __init__(self, problem, names, pinned, bounds, degree):
-        self.sizes, self.names = problem.by_name(), names
+    def __init__(self, problem, names, pinned, facts, deadline):
+        """Raises _OutOfTime when ``deadline`` (a perf_counter reading) passes while building."""
+        self.sizes, self.names = facts["sizes"], names
         self.unit = math.gcd(*(self.sizes[n].size_elems for n in names))
         self.units = {n: self.sizes[n].size_elems // self.unit for n in names}
-        self.cap = cap = problem.capacity_elems // self.unit
-        lifetimes = {n: problem.lifetime_of(self.sizes[n]) for n in names}
+        # No layout needs more than the sizes stacked: this also keeps CP-SAT's integers small.
+        self.cap = cap = min(problem.capacity_elems // self.unit, sum(self.units.values()))
+        lifetimes = {n: facts["lifetimes"][n] for n in names}
+        degree = facts["degree"]
         points = sorted({t for lt in lifetimes.values() for iv in lt for t in iv})
         rank = {t: i for i, t in enumerate(points)}
         self.spans = {n: [k for lo, hi in lifetimes[n] for k in range(rank[lo], rank[hi])] for n in names}
         self.model = m = cp_model.CpModel()
         # At least the part's live size (rounded up); never forced below the plan's floor (rounded down).
-        live, floor = bounds
+        live, floor = _live(self.sizes, lifetimes, pinned.intersection(names)), facts["floor"]
         self.peak = m.NewIntVar(min(max(-(-live // self.unit), floor // self.unit), cap), cap, "peak")
         self.auto = [n for n in names if n not in pinned]
         self.present, self.offset, self.hint = {}, {}, None
         self.bottom = self._bottom(pinned, degree)
         xs, ys = [], []
-        for n in names:
+        for k, n in enumerate(names):
+            if k % 256 == 0 and time.perf_counter() > deadline:
+                raise _OutOfTime
             size = self.units[n]
             lit = m.NewBoolVar(f"in_{n}") if n in self.auto else m.NewConstant(1)
             off = m.NewIntVar(0, max(cap - size, 0), f"x_{n}")
@@ -280,13 +332,15 @@ class _Model:
         self.model.Add(self.peak <= self.peak_units(offsets))
         self.set_hint(offsets)
 
-    def race(self, upper, budget, seed, workers):
+    def race(self, upper, budget, seed, workers, slice_s=None, fixed=False, orders=TIE_ORDERS):
         """Runs of doubling length, rotating the tie order, for a layout with peak <= ``upper`` units.
 
-        Returns solve()'s tuple or None. A proof that none exists raises the
-        peak's lower bound above ``upper``.
+        Runs start at ``slice_s`` seconds (default ``budget / 16``); ``fixed`` makes
+        CP-SAT follow the bottom-left strategy alone. Returns solve()'s tuple or
+        None. A proof that none exists raises the peak's lower bound above ``upper``.
         """
-        deadline, length, turn = time.perf_counter() + budget, budget / 16, 0
+        deadline, turn = time.perf_counter() + budget, 0
+        length = budget / 16 if slice_s is None else min(slice_s, budget)
         domain, hint = self.peak.proto.domain, self.hint
         high, self.hint = domain[1], None
         self.model.ClearHints()
@@ -295,16 +349,16 @@ class _Model:
         result = None
         while result is None and time.perf_counter() < deadline - 0.01:
             self.model.proto.search_strategy.clear()
-            order = self.tie_order(TIE_ORDERS[turn % len(TIE_ORDERS)])
+            order = self.tie_order(orders[turn % len(orders)])
             self.model.AddDecisionStrategy([self.offset[n] for n in order], cp_model.CHOOSE_LOWEST_MIN,
                                            cp_model.SELECT_MIN_VALUE)
-            result, status = self._run(min(length, deadline - time.perf_counter()), seed, workers)
+            result, status = self._run(min(length, deadline - time.perf_counter()), seed, workers, fixed)
             if status == cp_model.INFEASIBLE:  # proven: the peak is above ``upper``
                 domain[0] = max(domain[0], upper + 1)
             if status != cp_model.UNKNOWN:  # found, proven infeasible, or a model CP-SAT rejects
                 break
             turn += 1
-            length *= 2 if turn % len(TIE_ORDERS) == 0 else 1
+            length *= 2 if turn % len(orders) == 0 else 1
         domain[1] = high
         self.set_hint(hint)
         return result
@@ -314,9 +368,11 @@ class _Model:
         self.model.Maximize(objective) if maximize else self.model.Minimize(objective)
         return self._run(budget, seed, workers)[0]
 
-    def _run(self, budget, seed, workers):
+    def _run(self, budget, seed, workers, fixed=False):
         solver = cp_model.CpSolver()
         params = solver.parameters
+        if fixed:
+            params.search_branching = cp_model.FIXED_SEARCH
         params.max_time_in_seconds = max(budget, 0.01)
         params.random_seed = seed
         params.num_workers = workers
@@ -348,3 +404,14 @@ def _rebase(offsets, bottom, units, unit):
         if n not in bottom:
             out[n] = off - sum(size for start, size in ranges if start < off) + lift
     return out
+
+
+def _live(sizes, lifetimes, names):
+    """The largest total size alive at one program point among ``names`` (half-open lifetimes)."""
+    events = sorted((t, end, sizes[n].size_elems) for n in names for lo, hi in lifetimes[n]
+                    for t, end in ((lo, 1), (hi, 0)))
+    live = peak = 0
+    for _, starts, size in events:
+        live += size if starts else -size
+        peak = max(peak, live)
+    return peak

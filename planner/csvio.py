@@ -24,6 +24,7 @@ from .errors import ConfigurationError, PlannerError
 from .problem import PlanningProblem
 
 COLUMNS = ("id", "lower", "upper", "size")
+CAPACITY_LIMIT = 10 ** 18  # capacities and sizes stay below it: CP-SAT's 64-bit integers must hold their sums
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT = re.compile(r"^-?[0-9]+$")
 
@@ -33,6 +34,18 @@ def capacity_from_name(path):
     parts = os.path.basename(os.fspath(path)).split(".")[1:-1]
     numbers = [int(p) for p in parts if p.isdigit()]
     return numbers[-1] if numbers else None
+
+
+def check_capacity(capacity, what="capacity"):
+    """ConfigurationError unless ``capacity`` is an integer in 0 .. CAPACITY_LIMIT - 1."""
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise ConfigurationError(f"{what}: expected an integer >= 0, got {capacity!r}")
+    if capacity >= CAPACITY_LIMIT:
+        raise ConfigurationError(
+            f"{what}: {capacity} is too large; the planner takes capacities below 10^18 "
+            f"({CAPACITY_LIMIT}), so that CP-SAT's 64-bit integers hold every offset plus size; "
+            "give a smaller capacity (no layout needs more than the sum of the sizes)")
+    return capacity
 
 
 def buffer_name(ident):
@@ -73,14 +86,16 @@ def load_minimalloc_csv(path, capacity=None):
             raise ConfigurationError(
                 f"{os.fspath(path)}: no capacity; pass one (--capacity N on the command line) "
                 "or name the file like 'A.1048576.csv'")
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-        raise ConfigurationError(f"capacity: expected an integer >= 0, got {capacity!r}")
+    check_capacity(capacity)
     with open(path, newline="", encoding="utf-8") as handle:
         try:
             rows = list(csv.reader(handle))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ConfigurationError(f"{os.fspath(path)}: unreadable CSV ({exc})") from None
     buffers = _buffers(os.fspath(path), rows)
+    if not buffers:
+        raise ConfigurationError(f"{os.fspath(path)}: a header and no rows; there is nothing to plan "
+                                 f"(add one line {','.join(COLUMNS)} per buffer)")
     return PlanningProblem(buffers=tuple(buffers), precision="float32", block_size=1,
                            shared_capacity=capacity)
 
@@ -106,6 +121,9 @@ def _buffers(where, rows):
             if not _INT.match(text):
                 raise ConfigurationError(f"{where} line {line}: {key} {text!r} is not an integer")
             values[key] = int(text)
+            if abs(values[key]) >= CAPACITY_LIMIT:
+                raise ConfigurationError(f"{where} line {line}: {key} {text} is too large; the planner takes "
+                                         f"values below 10^18 ({CAPACITY_LIMIT})")
         name = buffer_name(ident) if ident else ""
         if name in seen:
             raise ConfigurationError(f"{where} line {line}: duplicate id {ident!r} (first on line {seen[name]})")

@@ -2,35 +2,42 @@
 
 import time
 
-from .interference import interference_graph
+from .interference import Interference
 from .plan import build_plan
 from .selection import choose_greedily
 
 
-def greedy_offsets(problem, names):
+def greedy_offsets(problem, names, graph=None):
     """Lowest-fit offsets for ``names``, largest first (ties: more conflicts, then name).
 
     Each buffer takes the lowest address whose range is free of every
-    already-placed buffer it interferes with.
+    already-placed buffer it interferes with. ``graph`` is an Interference
+    over exactly ``names`` when the caller has one.
     """
-    graph = interference_graph(problem, set(names))
+    graph = graph if graph is not None else Interference(problem, names)
     sizes = problem.by_name()
-    order = sorted(names, key=lambda n: (-sizes[n].size_elems, -graph.degree(n), n))
-    offsets = {}
-    for name in order:
-        size = sizes[name].size_elems
-        taken = sorted((offsets[o], offsets[o] + sizes[o].size_elems) for o in graph.neighbors(name) if o in offsets)
+    size = [sizes[n].size_elems for n in graph.names]
+    order = sorted(range(len(size)), key=lambda i: (-size[i], -len(graph.neighbors[i]), graph.names[i]))
+    start, end = [None] * len(size), [0] * len(size)
+    for i in order:
+        need = size[i]
+        if not need:
+            start[i] = 0
+            continue
+        placed = [j for j in graph.neighbors[i] if start[j] is not None]
+        placed.sort(key=start.__getitem__)
         candidate = 0
-        for start, end in taken:
-            if start - candidate >= size:
+        for j in placed:  # the lowest gap of ``need`` below the placed neighbours, or above them all
+            if start[j] - candidate >= need:
                 break
-            candidate = max(candidate, end)
-        offsets[name] = candidate if size else 0
-    return offsets
+            if end[j] > candidate:
+                candidate = end[j]
+        start[i], end[i] = candidate, candidate + need
+    return dict(zip(graph.names, start))
 
 
 def plan_greedy(problem, **_):
     start = time.perf_counter()
     offsets = choose_greedily(problem, greedy_offsets)
-    return build_plan(problem, offsets, {"planner": "greedy", "status": "FEASIBLE",
-                                         "solve_seconds": time.perf_counter() - start})
+    return build_plan(problem, offsets, {"planner": "greedy", "status": "FEASIBLE", "setup_seconds": 0.0,
+                                         "solve_seconds": time.perf_counter() - start}, start=start)

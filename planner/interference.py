@@ -35,9 +35,10 @@ def live_peak(problem, names):
     """
     events = []
     wanted = set(names)
+    lifetimes = _lifetimes(problem)
     for b in problem.planned:
         if b.name in wanted and b.size_elems:
-            for start, end in problem.lifetime_of(b):
+            for start, end in lifetimes[b.name]:
                 events.append((start, 1, b.size_elems))
                 events.append((end, 0, -b.size_elems))
     # Ends sort before starts at the same point: intervals are half-open.
@@ -48,3 +49,99 @@ def live_peak(problem, names):
         peak = max(peak, live)
     return peak
 
+
+
+class Interference:
+    """The interference graph as adjacency lists, built by a sort over time (no networkx).
+
+    For large problems: the pairs of intersecting intervals are generated with
+    NumPy, deduplicated, and kept as one Python list of neighbour indices per
+    buffer. Memory and time grow with the number of interfering pairs.
+
+    Parameters
+    ----------
+    problem : PlanningProblem
+    names : iterable of str
+        The buffers to include (planned buffers of ``problem``), in the order
+        their indices take.
+
+    Attributes
+    ----------
+    names : list of str
+    index : dict
+        Name -> index into ``names``.
+    neighbors : list of list of int
+        Indices of the buffers each buffer interferes with (each once).
+    """
+
+    def __init__(self, problem, names):
+        import numpy as np
+
+        lifetimes = _lifetimes(problem)
+        self.names = list(names)
+        self.index = {n: i for i, n in enumerate(self.names)}
+        owner, starts, ends = [], [], []
+        for i, n in enumerate(self.names):
+            for lo, hi in lifetimes[n]:
+                owner.append(i)
+                starts.append(lo)
+                ends.append(hi)
+        owner, starts, ends = (np.asarray(a, dtype=np.int64) for a in (owner, starts, ends))
+        order = np.argsort(starts, kind="stable")
+        owner, starts, ends = owner[order], starts[order], ends[order]
+        # Interval k intersects the later-starting intervals k+1 .. stop[k]-1 (half-open: start < end).
+        stop = np.searchsorted(starts, ends, side="left")
+        count = np.maximum(stop - np.arange(len(starts)) - 1, 0)
+        first = np.repeat(np.arange(len(starts)), count)
+        offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        a, b = owner[first], owner[first + 1 + offset]
+        keep = a != b
+        a, b = np.concatenate((a[keep], b[keep])), np.concatenate((b[keep], a[keep]))
+        n = len(self.names)
+        if len(owner) > n:  # a buffer of several intervals may meet another twice: one row per pair
+            pairs = np.sort(a * n + b)
+            pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
+            a, b = pairs // n, pairs % n
+        else:
+            order = np.argsort(a, kind="stable")
+            a, b = a[order], b[order]
+        bounds = np.searchsorted(a, np.arange(n + 1)).tolist()
+        flat = b.tolist()
+        self.neighbors = [flat[bounds[i]:bounds[i + 1]] for i in range(n)]
+
+    def degree(self, name):
+        """Number of buffers ``name`` interferes with."""
+        return len(self.neighbors[self.index[name]])
+
+    def components(self):
+        """Connected components as lists of names, in index order within each."""
+        seen = [False] * len(self.names)
+        parts = []
+        for root in range(len(self.names)):
+            if seen[root]:
+                continue
+            seen[root], stack, part = True, [root], []
+            while stack:
+                i = stack.pop()
+                part.append(i)
+                for j in self.neighbors[i]:
+                    if not seen[j]:
+                        seen[j] = True
+                        stack.append(j)
+            parts.append([self.names[i] for i in sorted(part)])
+        return parts
+
+
+def _lifetimes(problem):
+    """Name -> lifetime of every planned buffer, persistent ones over the whole timeline (one pass)."""
+    planned = problem.planned
+    horizon = None
+    out = {}
+    for b in planned:
+        if b.persistent:
+            if horizon is None:
+                horizon = problem.horizon
+            out[b.name] = ((0, horizon),)
+        else:
+            out[b.name] = b.lifetime
+    return out

@@ -2,7 +2,9 @@
 
 from .buffers import Placement
 
-COMPARE_HEADERS = ("planner", "peak", "stride", "bytes/block", "local", "lower bound", "status", "seconds")
+COMPARE_HEADERS = ("planner", "peak", "stride", "bytes/block", "local", "live size", "proven bound", "status",
+                   "seconds")
+PROVERS = ("cpsat",)  # planners whose lower bound is a proof about the problem, not their own placement
 
 
 def format_table(headers, rows):
@@ -68,6 +70,9 @@ def plan_totals(plan):
         ("lower bound", f"{p.lower_bound} (gap {gap} elements{gap_pct})"),
         ("solve time", f"{p.solve_seconds:.3f} s"),
     ]
+    if p.total_seconds is not None:
+        lines.append(("total time", f"{p.total_seconds:.3f} s (the whole call: set-up {p.setup_seconds:.3f} s, "
+                                    f"solve {p.solve_seconds:.3f} s, verify {p.verify_seconds:.3f} s)"))
     width = max(len(label) for label, _ in lines)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in lines)
 
@@ -88,19 +93,40 @@ def comparison_rows(results):
         if isinstance(result, Exception):
             status = "UNAVAILABLE" if isinstance(result, ImportError) else type(result).__name__.replace(
                 "Error", "").upper() or "ERROR"
-            rows.append((name, "-", "-", "-", "-", "-", status, "-"))
+            rows.append((name, "-", "-", "-", "-", "-", "-", status, "-"))
             notes.append(f"{name}: {result}")
             continue
         p = result.provenance
         rows.append((name, result.shared_elements, result.shared_stride, result.shared_bytes_per_block,
-                     result.local_elements, p.lower_bound, p.status, f"{p.solve_seconds:.3f}"))
+                     result.local_elements, live_size(result), p.lower_bound if name in PROVERS else "-", p.status,
+                     f"{p.seconds:.3f}"))
     return rows, notes
 
 
+def live_size(plan):
+    """The most shared elements alive at one program point in ``plan``: no layout of its shared
+    buffers peaks lower (a bound for that placement; planners may place different buffers shared)."""
+    events = sorted((t, starts, b.size_elems) for b in plan.buffers
+                    if b.placement is Placement.SHARED and b.view_of is None
+                    for lo, hi in b.lifetime for t, starts in ((lo, 1), (hi, 0)))
+    live = peak = 0
+    for _, starts, size in events:
+        live += size if starts else -size
+        peak = max(peak, live)
+    return peak
+
+
 def comparison_table(results):
-    """The planners side by side, then one note per planner that failed."""
+    """The planners side by side, then what the bound columns mean and one note per planner that failed.
+
+    "live size" is each plan's own bound (its shared buffers alive at once);
+    "proven bound" is CP-SAT's proof about the problem (the lowest peak any
+    layout of the buffers it places shared can have); "seconds" is each whole call.
+    """
     rows, notes = comparison_rows(results)
     text = format_table(COMPARE_HEADERS, rows)
+    text += ("\n\nlive size: the plan's shared buffers alive at one program point (its own lower bound); "
+             "proven bound: CP-SAT's proven lower bound on the peak; seconds: the whole call")
     if notes:
         text += "\n\n" + "\n".join(notes)
     return text

@@ -25,5 +25,5 @@ def sequential_offsets(problem, names):
 def plan_sequential(problem, **_):
     start = time.perf_counter()
     offsets = choose_greedily(problem, sequential_offsets)
-    return build_plan(problem, offsets, {"planner": "sequential", "status": "FEASIBLE",
-                                         "solve_seconds": time.perf_counter() - start})
+    return build_plan(problem, offsets, {"planner": "sequential", "status": "FEASIBLE", "setup_seconds": 0.0,
+                                         "solve_seconds": time.perf_counter() - start}, start=start)

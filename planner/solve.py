@@ -1,6 +1,7 @@
 """One entry point for every planner, by name."""
 
 import dataclasses
+import time
 
 from .errors import ConfigurationError
 from .greedy import plan_greedy
@@ -8,9 +9,10 @@ from .objectives import register_first
 from .sequential import plan_sequential
 
 PLANNERS = ("cpsat", "greedy", "sequential")
+GOALS = ("min-peak", "fit")
 
 
-def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1):
+def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="min-peak"):
     """Plan ``problem`` with the named planner and return a verified Plan.
 
     Parameters
@@ -20,23 +22,36 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1):
         (planner.objectives.register_first), then plans the rest as "min-shared".
     planner : {"cpsat", "greedy", "sequential"}
     time_limit_s : float
-        CP-SAT wall-clock limit; the best layout found so far is returned with its gap.
+        CP-SAT wall-clock limit for the whole call, model building and verification
+        included; the best layout found so far is returned with its gap.
     seed, workers : int
         CP-SAT search parameters. One worker (the default) with a fixed seed gives the same plan
         for the same problem on every run that finishes inside the time limit (every integrator
         problem we have seen is solved in milliseconds). A run cut short by the limit, or one
         with several workers, whose threads race, may return a different layout of equal or
         similar peak.
+    goal : {"min-peak", "fit"}
+        CP-SAT only: "min-peak" (default) lowers the peak until it is proven optimal or time
+        runs out; "fit" returns the first layout within the capacity (MiniMalloc's problem).
+
+    Returns
+    -------
+    Plan
+        Its provenance records ``setup_seconds``, ``solve_seconds`` and ``verify_seconds``,
+        and ``total_seconds`` for this whole call.
 
     Raises
     ------
     ConfigurationError
-        Unknown planner or bad limits.
+        Unknown planner or goal, or bad limits.
     InfeasibleError
         The pinned buffers cannot fit the shared budget.
     """
+    start = time.perf_counter()
     if planner not in PLANNERS:
         raise ConfigurationError(f"planner: unknown planner {planner!r}; expected one of {PLANNERS}")
+    if goal not in GOALS:
+        raise ConfigurationError(f"goal: unknown goal {goal!r}; expected one of {GOALS}")
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
     work = register_first(problem) if problem.objective == "auto" else problem
@@ -46,8 +61,14 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1):
         plan = plan_sequential(work)
     else:
         from .cpsat import plan_cpsat  # OR-Tools is imported only when CP-SAT is asked for
-        plan = plan_cpsat(work, time_limit_s=float(time_limit_s), seed=seed, workers=workers)
+        left = float(time_limit_s) - (time.perf_counter() - start)
+        plan = plan_cpsat(work, time_limit_s=max(left, 0.01), seed=seed, workers=workers, goal=goal)
+    provenance = plan.provenance
     if work is not problem:
-        plan = dataclasses.replace(plan, provenance=dataclasses.replace(plan.provenance, input_hash=problem.digest))
+        verify = time.perf_counter()
+        plan = dataclasses.replace(plan, provenance=dataclasses.replace(provenance, input_hash=problem.digest))
         plan.verify(problem)
-    return plan
+        provenance = dataclasses.replace(provenance, input_hash=problem.digest,
+                                         verify_seconds=provenance.verify_seconds + time.perf_counter() - verify)
+    provenance = dataclasses.replace(provenance, total_seconds=time.perf_counter() - start)
+    return dataclasses.replace(plan, provenance=provenance)

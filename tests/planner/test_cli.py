@@ -177,17 +177,22 @@ def test_compare_prints_three_rows_matching_each_plan(work):
     res = run("compare", root / "problem.json", "--time-limit", 5)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert re.split(r"\s{2,}", lines[0]) == ["planner", "peak", "stride", "bytes/block", "local", "lower bound",
-                                             "status", "seconds"]
-    rows = {r[0]: r for r in (re.split(r"\s{2,}", line.strip()) for line in lines[2:] if line.strip())}
+    assert re.split(r"\s{2,}", lines[0]) == ["planner", "peak", "stride", "bytes/block", "local", "live size",
+                                             "proven bound", "status", "seconds"]
+    table = lines[2:lines.index("")]
+    rows = {r[0]: r for r in (re.split(r"\s{2,}", line.strip()) for line in table)}
     assert sorted(rows) == sorted(PLANNERS)
     for name in PLANNERS:
         plan = json.loads((root / f"plan-{name}.json").read_text())
         t, p = plan["totals"], plan["provenance"]
+        live = max(sum(b["size"] for b in plan["buffers"] if b["placement"] == "shared" and "view_of" not in b
+                       and any(lo <= x < hi for lo, hi in b["lifetime"])) for x in range(8))
         expected = [name, t["shared_elements"], t["shared_stride"], t["shared_bytes_per_block"], t["local_elements"],
-                    p["lower_bound"], p["status"]]
-        assert rows[name][:7] == [str(v) for v in expected]
-        float(rows[name][7])
+                    live, p["lower_bound"] if name == "cpsat" else "-", p["status"]]
+        assert rows[name][:8] == [str(v) for v in expected]
+        assert live <= t["shared_elements"] and (name != "cpsat" or live <= p["lower_bound"])
+        float(rows[name][8])
+    assert "proven bound: CP-SAT's proven lower bound" in res.stdout
 
 
 def test_compare_shows_a_failing_planner_and_goes_on(tmp_path):
@@ -196,7 +201,7 @@ def test_compare_shows_a_failing_planner_and_goes_on(tmp_path):
     res = run("compare", path, "--time-limit", 5)
     assert res.returncode == 0, res.stderr
     rows = {line.split()[0]: line.split() for line in res.stdout.splitlines()[2:5]}
-    assert rows["sequential"][1:7] == ["-"] * 5 + ["INFEASIBLE"]
+    assert rows["sequential"][1:8] == ["-"] * 6 + ["INFEASIBLE"]
     assert rows["cpsat"][1] == rows["greedy"][1] == "12"
     assert "sequential: shared budget" in res.stdout and "over by 4" in res.stdout
 
@@ -390,6 +395,21 @@ BAD_COMMANDS = {
                         "no capacity", "--capacity"),
     "csv-over-capacity": (lambda d: ["compare", _write(d / "x.4.csv", b"id,lower,upper,size\n0,0,2,3\n1,1,3,3\n")],
                           "over by 2", ""),
+    "csv-header-only": (lambda d: ["plan", _write(d / "h.8.csv", b"id,lower,upper,size\n"), "--json", d / "out.json"],
+                        "h.8.csv: a header and no rows", "nothing to plan"),
+    "json-no-buffers": (lambda d: ["plan", write_json(d / "p.json", {"buffers": []}), "--json", d / "out.json"],
+                        "the problem has no buffers", ""),
+    "capacity-1e18": (lambda d: ["plan", _write(d / "x.8.csv", b"id,lower,upper,size\n0,0,1,1\n"), "--capacity",
+                                 10 ** 18, "--json", d / "out.json"], "below 10^18 (1000000000000000000)", "--capacity"),
+    "capacity-2e63": (lambda d: ["compare", _ok_problem(d), "--capacity", 2 ** 63], "below 10^18", ""),
+    "csv-capacity-in-name-1e18": (lambda d: ["plan", _write(d / f"x.{10 ** 18}.csv", b"id,lower,upper,size\n0,0,1,1\n")],
+                                  "capacity: 1000000000000000000 is too large", ""),
+    "plan-as-problem": (lambda d: ["plan", _plan_file(d), "--json", d / "out.json"],
+                        "is a plan (it has 'totals' and 'provenance'), not a problem", ""),
+    "problem-as-plan": (lambda d: ["verify", _ok_problem(d), "--problem", _ok_problem(d)],
+                        "is a problem (its buffers have no placements", "planner plan"),
+    "csv-as-plan": (lambda d: ["show", _write(d / "x.8.csv", b"id,lower,upper,size\n0,0,1,1\n"), "--out", d / "out.png"],
+                    "is a MiniMalloc CSV problem, not a plan", ""),
     "compare-infeasible": (lambda d: ["compare", write_json(d / "p.json", _buffer(0, size=1000))], "over by 93", ""),
     "verify-missing-problem-flag": (lambda d: ["verify", d / "plan.json"], "--problem", ""),
     "verify-malformed-plan": (lambda d: ["verify", write_json(d / "plan.json", {"buffers": []}), "--problem",
@@ -408,6 +428,11 @@ BAD_COMMANDS = {
 def _write(path, data):
     path.write_bytes(data)
     return path
+
+
+def _plan_file(folder):
+    res = run("plan", _ok_problem(folder), "--planner", "greedy", "--json", "-")
+    return write_json(folder / "plan.json", json.loads(res.stdout))
 
 
 def _bad_offset_plan(folder):
