@@ -60,7 +60,18 @@ def main(argv=None):
         os.makedirs(args.out, exist_ok=True)
         doc = {"command": " ".join([os.path.basename(sys.argv[0])] + (argv or sys.argv[1:])),
                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "backend": kernels.backend(), "rows": rows}
+               "backend": kernels.backend(), "python": sys.version.split()[0], "rows": rows}
+        try:
+            import numba
+
+            doc["numba"], doc["numpy"] = numba.__version__, np.__version__
+            if rows and rows[0]["source"] == "cuda":
+                from numba import cuda
+
+                name = cuda.get_current_device().name
+                doc["device"] = name.decode() if isinstance(name, bytes) else str(name)
+        except Exception as exc:  # noqa: BLE001 - the table stands without the version notes
+            doc["versions_error"] = repr(exc)
         name = "resources_" + ("gpu" if rows and rows[0]["source"] == "cuda" else "ptxas") + ".json"
         with open(os.path.join(args.out, name), "w") as handle:
             json.dump(doc, handle, indent=1)
