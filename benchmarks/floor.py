@@ -35,7 +35,7 @@ def load_floor(path):
     return module
 
 
-def bufferplan_case(kernels, case, n, rho):
+def bufferplan_case(kernels, case, n, rho, max_registers=None):
     """``(launch, read)`` for bufferplan on one case: fixed Tsit5/RK4 dt 1e-3, or adaptive Tsit5 1e-8."""
     from numba import cuda
 
@@ -43,7 +43,7 @@ def bufferplan_case(kernels, case, n, rho):
     controller = "pi" if case == "tsit5_adaptive" else "fixed"
     integ = kernels.Integrator(kernels.lorenz(), method, controller=controller, precision=np.float32)
     plan = integ.plan("local", block_size=128 if kernels.backend() == "cuda" else 1)
-    built = integ.build(plan)
+    built = integ.build(plan, max_registers=max_registers)
     params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
     y0 = np.tile(np.array([1.0, 0.0, 0.0], np.float32), (n, 1))
     dev = [cuda.to_device(a) for a in (y0, params, np.array([1.0]), np.zeros(1), np.zeros((1, 1), np.float32),
@@ -120,6 +120,7 @@ def main(argv=None):
     ap.add_argument("--cases", default="tsit5_fixed,rk4_fixed,tsit5_adaptive")
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--tag", default="floor")
+    ap.add_argument("--caps", default="none", help="bufferplan variants: register caps, e.g. none,32,40")
     ap.add_argument("--sim", action="store_true")
     args = ap.parse_args(argv)
     import kernels
@@ -140,9 +141,14 @@ def main(argv=None):
     for n in sizes:
         rho = np.linspace(0.0, 21.0, n)
         launchers, readers = {}, {}
+        caps = [None if c == "none" else int(c) for c in args.caps.split(",")]
         for case in cases:
-            for who, make in (("floor", floor_case), ("bufferplan", bufferplan_case)):
-                launch, read, resources = make(floor if who == "floor" else kernels, case, n, rho)
+            launch, read, resources = floor_case(floor, case, n, rho)
+            launchers[("floor", case)], readers[("floor", case)] = launch, read
+            doc["resources"][f"floor:{case}"] = resources
+            for cap in caps:
+                who = "bufferplan" if cap is None else f"bufferplan@{cap}"
+                launch, read, resources = bufferplan_case(kernels, case, n, rho, cap)
                 launchers[(who, case)], readers[(who, case)] = launch, read
                 doc["resources"][f"{who}:{case}"] = resources
         if args.sim:
@@ -152,18 +158,20 @@ def main(argv=None):
         else:
             medians, _ = time_interleaved(launchers, args.reps, args.batch)
         for case in cases:
-            ours, ref = readers[("bufferplan", case)](), readers[("floor", case)]()
-            scale = 1.0 + np.abs(ref[0])
-            agree = float(np.max(np.abs(ours[0] - ref[0]) / scale))
-            row = {"n": n, "case": case, "floor_ms": medians[("floor", case)],
-                   "bufferplan_ms": medians[("bufferplan", case)], "max_scaled_diff": agree}
-            row["ratio"] = row["bufferplan_ms"] / row["floor_ms"]
-            if case == "tsit5_adaptive":
-                row["steps_bufferplan"] = float(np.mean(ours[1]))
-                row["steps_floor"] = float(np.mean(ref[1]))
-            doc["rows"].append(row)
-            print(f"N=2^{int(np.log2(n))} {case:16s} floor {row['floor_ms']:.3f} ms  bufferplan "
-                  f"{row['bufferplan_ms']:.3f} ms  ratio {row['ratio']:.3f}  diff {agree:.1e}", flush=True)
+            ref = readers[("floor", case)]()
+            for who in [w for w, c in launchers if c == case and w != "floor"]:
+                ours = readers[(who, case)]()
+                scale = 1.0 + np.abs(ref[0])
+                agree = float(np.max(np.abs(ours[0] - ref[0]) / scale))
+                row = {"n": n, "case": case, "variant": who, "floor_ms": medians[("floor", case)],
+                       "bufferplan_ms": medians[(who, case)], "max_scaled_diff": agree}
+                row["ratio"] = row["bufferplan_ms"] / row["floor_ms"]
+                if case == "tsit5_adaptive":
+                    row["steps_bufferplan"] = float(np.mean(ours[1]))
+                    row["steps_floor"] = float(np.mean(ref[1]))
+                doc["rows"].append(row)
+                print(f"N=2^{int(np.log2(n))} {case:16s} floor {row['floor_ms']:.3f} ms  {who:15s} "
+                      f"{row['bufferplan_ms']:.3f} ms  ratio {row['ratio']:.3f}  diff {agree:.1e}", flush=True)
     os.makedirs(args.out, exist_ok=True)
     label = doc.get("device", "simulator").lower().replace(" ", "-")
     path = os.path.join(args.out, f"floor_{label}_{args.tag}.json")

@@ -311,18 +311,11 @@ def bufferplan_kernel(method, adaptive, plan_kind):
     import numpy as np
 
     import kernels
-    import planner
-    from kernels.batch import build_kernel
-    from kernels.controllers import ControllerSettings
-    from kernels.planning import resolve_plan
-    from kernels.tableaus import get_tableau
 
-    system = kernels.lorenz()
-    tableau = get_tableau(method)
-    ctrl = ControllerSettings("pi" if adaptive else "fixed")
-    settings, plan = resolve_plan(plan_kind, system, tableau, adaptive, np.float32, BLOCK_SIZE,
-                                  device=planner.get_device("h100"))
-    built = build_kernel(system, settings, ctrl, plan)
+    integ = kernels.Integrator(kernels.lorenz(), method, controller="pi" if adaptive else "fixed",
+                               precision=np.float32)
+    plan = integ.plan(plan_kind, block_size=BLOCK_SIZE, device="h200")
+    built = integ.build(plan)
     n, f32 = 4, np.float32
     args = (np.zeros((n, 3), f32), np.zeros((n, 3), f32), np.ones(1), (0.0, 1.0, 1e-3, 0.0, np.inf), 100,
             np.zeros(1), np.zeros((1, 1), f32), np.ones(3, f32), np.ones(3, f32), np.zeros((n, 1, 3), f32),
@@ -331,6 +324,24 @@ def bufferplan_kernel(method, adaptive, plan_kind):
     sig = tuple(built.kernel.typeof_pyval(a) for a in args)
     shared = plan.shared_elements
     return built.kernel.py_func, sig, f"shared {shared} elems/thread"
+
+
+def floor_kernels(path):
+    """The hand-written kernels of a file like ../shared/reference/lorenz_handwritten.py (``--floor``)."""
+    import importlib.util
+
+    from numba import types
+
+    spec = importlib.util.spec_from_file_location("lorenz_floor", path)
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+    f32, i32 = types.float32, types.int32
+    arr1, arr2 = types.Array(f32, 1, "C"), types.Array(f32, 2, "C")
+    fixed = (arr1, arr2, f32, i32, i32)
+    adaptive = (arr1, arr2, types.Array(i32, 2, "C"), f32, f32, f32, f32, i32, i32)
+    yield ("tsit5", False), "floor", floor.tsit5_fixed.py_func, fixed
+    yield ("rk4", False), "floor", floor.rk4_fixed.py_func, fixed
+    yield ("tsit5", True), "floor", floor.tsit5_adaptive.py_func, adaptive
 
 
 def run(args):
@@ -344,6 +355,9 @@ def run(args):
     jobs = []
     for key, label, func, sig in reference_kernels():
         jobs.append((key, label, func, sig, ""))
+    if args.floor:
+        for key, label, func, sig in floor_kernels(args.floor):
+            jobs.append((key, label, func, sig, ""))
     for case in args.cases:
         method, adaptive = CASES[case]
         for plan_kind in args.plans:
@@ -391,6 +405,7 @@ def main(argv=None):
                                                           "c rk4 fixed")
     parser.add_argument("--plans", default="local,auto", help="comma-separated bufferplan plan choices")
     parser.add_argument("--json", help="write the rows as JSON here")
+    parser.add_argument("--floor", help="also the hand-written kernels of this file (lorenz_handwritten.py)")
     parser.add_argument("--dump", help="keep each kernel's PTX, cubin and SASS in this folder")
     args = parser.parse_args(argv)
     args.cases = [c for c in args.cases.split(",") if c]

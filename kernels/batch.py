@@ -50,6 +50,7 @@ class BatchKernel:
     records: tuple
     canary_elems: int
     compute_capability: tuple = (9, 0)
+    max_registers: int | None = None
     # (layouts of y0 and params) -> compiled kernel, for launches that skip Numba's dispatcher
     _direct: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     _resources: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -65,10 +66,11 @@ class BatchKernel:
         ``ptxas -v`` counts them.  Not available on the simulator
         (:class:`ConfigurationError` says how to get them there).
         """
-        if "value" not in self._resources:
-            self._resources["value"] = kernel_resources(self.kernel, self.argument_types(), self.shared_bytes,
-                                                        self.compute_capability)
-        return self._resources["value"]
+        key = ("resources", self.shared_bytes)  # kernels are shared by plans of other block sizes
+        if key not in self._resources:
+            self._resources[key] = kernel_resources(self.kernel, self.argument_types(), self.shared_bytes,
+                                                    self.compute_capability, self.max_registers)
+        return self._resources[key]
 
     def argument_types(self):
         """The Numba types of the kernel's arguments as :func:`kernels.Integrator.solve` passes them."""
@@ -173,7 +175,7 @@ def _opt_in_dynamic_shared(kernel, args, nbytes):
 
 
 def build_batch_kernel(system, method, loop_settings, controller, plan, canary_elems=0,
-                       compute_capability=(9, 0)) -> BatchKernel:
+                       compute_capability=(9, 0), max_registers=None) -> BatchKernel:
     """Compose the method's step, the loop and the kernel under ``plan`` (compiled on first launch).
 
     Parameters
@@ -188,18 +190,21 @@ def build_batch_kernel(system, method, loop_settings, controller, plan, canary_e
         Shared elements past the block's regions filled with a canary (testing).
     compute_capability : (int, int)
         Of the planned device: what :meth:`BatchKernel.resources` compiles for without a GPU.
+    max_registers : int, optional
+        A cap on registers per thread (``ptxas -maxrregcount``): a kernel whose hot loop needs
+        fewer registers than its cold code (start, saves) then runs at a higher occupancy.
     """
     dtype = np.dtype(plan.precision).type
     layout = loop_settings.buffer_settings().layout(plan)
     build_step = FAMILIES[method.family][1]
     step = build_step(loop_settings.step, system, layout.child(loop_settings.step.component), dtype)
     loop = IVPLoop(loop_settings, system, step, controller, layout, dtype)
-    kernel = _build_kernel(loop.device_function, plan, dtype, int(canary_elems))
+    kernel = _build_kernel(loop.device_function, plan, dtype, int(canary_elems), max_registers)
     return BatchKernel(kernel, plan, loop_settings, tuple(step.records) + tuple(loop.records), int(canary_elems),
-                       tuple(compute_capability))
+                       tuple(compute_capability), max_registers)
 
 
-def _build_kernel(loop, plan, dtype, canary_elems):
+def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
     block_shared = make_block_shared(dtype)
     thread_region = make_thread_region(plan.shared_stride)
     persistent_local = make_persistent_local(plan.persistent_local_elements, dtype)
@@ -208,7 +213,8 @@ def _build_kernel(loop, plan, dtype, canary_elems):
     CHECK = canary_elems > 0
     canary = dtype(CANARY)
 
-    @cuda.jit
+    # The simulator takes no register cap (it has no registers).
+    @cuda.jit(**({"max_registers": int(max_registers)} if max_registers and backend() == "cuda" else {}))
     def kernel(y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
                out_y, out_obs, status, n_steps, n_rejected, canary_ok):
         traj = cuda.grid(1)

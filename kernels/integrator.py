@@ -12,6 +12,7 @@ and a worker process holds its own.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import json
 
@@ -155,21 +156,25 @@ class Integrator:
         return self._plans[key]
 
     # -- building ------------------------------------------------------------
-    def build(self, plan, canary_elems=0):
-        """The batch kernel for ``plan`` (built once per layout and kept); see ``BatchKernel.resources()``."""
+    def build(self, plan, canary_elems=0, max_registers=None):
+        """The batch kernel for ``plan`` (built once per layout and kept); see ``BatchKernel.resources()``.
+
+        ``max_registers`` caps registers per thread (see ``kernels.batch.build_batch_kernel``).
+        """
         if not isinstance(plan, Plan):
             raise ConfigurationError(f"build needs a planner.Plan (from Integrator.plan); got {describe(plan)}")
+        if max_registers is not None:
+            max_registers = check.check_int(max_registers, "max_registers", 16)
         key = (layout_digest(plan), plan.block_size if canary_elems else None, int(canary_elems),
-               _current_device_id())
+               _current_device_id(), max_registers)
         if key not in self._kernels:
             model = self.device()
             self._kernels[key] = build_batch_kernel(self.system, self.method, self.settings, self.controller, plan,
-                                                    canary_elems, tuple(model.compute_capability))
+                                                    canary_elems, tuple(model.compute_capability), max_registers)
         built = self._kernels[key]
-        if built.plan.block_size != plan.block_size or built.plan is not plan:
+        if built.plan is not plan:
             # same layout, another plan object (another block size or provenance): share the compiled kernel
-            built = type(built)(built.kernel, plan, built.settings, built.records, built.canary_elems,
-                                built.compute_capability, built._direct, built._resources, built._scratch)
+            built = dataclasses.replace(built, plan=plan)
         return built
 
     # -- solving -------------------------------------------------------------

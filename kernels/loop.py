@@ -268,12 +268,14 @@ def _build_fixed_loop(parts, built):
                 break
             n_interval = count(target - t_start, dt)
             n_run = np.int32(min(n_interval, np.int64(limit_steps - n_accepted)))
-            last = np.int32(n_interval - 1)
+            # Steps of exactly dt (the step size is loop-invariant, so the step's conversion of it
+            # to the working precision is hoisted and the time is dead code for an autonomous rhs),
+            # then the one step that lands on the save time.
+            n_full = np.int32(min(n_run, np.int32(n_interval - 1)))
             j = np.int32(0)
-            while j < n_run:
-                t = t_start + j * dt
-                dt_try = target - t if j == last else dt
-                code = step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+            while j < n_full:
+                code = step(t_start + j * dt, dt, y, p, y_new, err, PRIMED, driver_times, driver_values,
+                            region, persistent)
                 if CAN_FAIL and code != SUCCESS:
                     status = code
                     break
@@ -289,6 +291,15 @@ def _build_fixed_loop(parts, built):
             if n_run < n_interval:
                 status = MAX_STEPS
                 break
+            t_last = t_start + n_full * dt
+            code = step(t_last, target - t_last, y, p, y_new, err, PRIMED, driver_times, driver_values, region,
+                        persistent)
+            if CAN_FAIL and code != SUCCESS:
+                status = code
+                break
+            for i in range(N):
+                y[i] = y_new[i]
+            n_accepted = np.int32(n_accepted + 1)
             t_start = target
             if not all_finite(y):
                 status = NONFINITE

@@ -69,7 +69,7 @@ _FRAME = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) b
 _REGS = re.compile(r"Used (\d+) registers")
 
 
-def ptxas_resources(ptx, compute_capability=(9, 0)):
+def ptxas_resources(ptx, compute_capability=(9, 0), max_registers=None):
     """``(registers, stack bytes, spill stores, spill loads)`` of the PTX's entry function by ``ptxas -v``."""
     binary = ptxas_path()
     if binary is None:
@@ -80,7 +80,8 @@ def ptxas_resources(ptx, compute_capability=(9, 0)):
         source = os.path.join(tmp, "kernel.ptx")
         with open(source, "w") as handle:
             handle.write(ptx)
-        done = subprocess.run([binary, "-v", f"-arch={arch}", source, "-o", os.path.join(tmp, "kernel.cubin")],
+        cap = ["-maxrregcount", str(int(max_registers))] if max_registers else []
+        done = subprocess.run([binary, "-v", f"-arch={arch}", *cap, source, "-o", os.path.join(tmp, "kernel.cubin")],
                               capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ConfigurationError(f"ptxas failed on the kernel's PTX: {done.stderr.strip()[:500]}")
@@ -116,8 +117,8 @@ def _offline_device(compute_capability):
         dispatcher.get_current_device = original
 
 
-def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_capability=(9, 0)):
-    """Resources of a Numba CUDA kernel compiled for ``argument_types``."""
+def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_capability=(9, 0), max_registers=None):
+    """Resources of a Numba CUDA kernel compiled for ``argument_types`` (with its register cap, if any)."""
     if backend() != "cuda":
         raise ConfigurationError(
             "kernel resources need Numba's CUDA target, and this process runs the simulator: run with "
@@ -130,5 +131,5 @@ def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_cap
 
     with _offline_device(compute_capability):
         ptx, _ = cuda.compile_ptx(kernel.py_func, tuple(argument_types), cc=tuple(compute_capability))
-    regs, stack, stores, loads = ptxas_resources(ptx, compute_capability)
+    regs, stack, stores, loads = ptxas_resources(ptx, compute_capability, max_registers)
     return Resources(regs, stack, stores, loads, shared_bytes_per_block, "ptxas")
