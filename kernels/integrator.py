@@ -194,7 +194,7 @@ class Integrator:
 
     def solve(self, t_span, y0, params=None, dt=None, rtol=1e-6, atol=1e-6, t_eval=None, drivers=None,
               plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf,
-              device=None, out=None, _canary_elems=0):
+              device=None, out=None, progress=None, _canary_elems=0):
         """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.
 
         ``out`` takes an earlier :class:`IVPResult` of the same shapes whose
@@ -225,7 +225,7 @@ class Integrator:
         constants = tuple(self._constant(a) for a in (t_eval, driver_times, driver_values, atol, rtol))
         times = (t0, t_end, dt if dt is not None else 0.0, dt_min, dt_max)
         outputs, canary_ok = launch_batch(built, system, n_traj, t_eval.shape[0], y0, params, constants, times,
-                                          max_steps, out)
+                                          max_steps, out, progress)
         if not on_device:
             outputs = tuple(None if a is None else a.copy_to_host() for a in outputs)
         observables = outputs[1] if system.n_observables else np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)

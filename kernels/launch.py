@@ -8,6 +8,7 @@ import numpy as np
 
 from .backend import backend
 from .errors import ConfigurationError
+from .progress import Progress
 
 __all__ = ["launch_batch"]
 
@@ -30,13 +31,17 @@ def _reuse(out, n_traj, n_save, system, dtype):
     return arrays
 
 
-def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, max_steps, out=None):
+def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, max_steps, out=None,
+                 progress=False):
     """Launch ``built`` over ``n_traj`` trajectories; return ``(outputs, canary_intact)``.
 
     ``outputs`` are the device arrays ``(y, observables or None, status,
     n_steps, n_rejected)``; ``constants`` the device arrays ``(t_eval,
     driver_times, driver_values, atol, rtol)``.  Host ``y0``/``params`` are
-    copied to the device; device ones are used in place.
+    copied to the device; device ones are used in place.  ``progress``:
+    False (one launch), True (launches over :data:`PROGRESS_CHUNKS` ranges
+    of trajectories with a progress line), or None (True on the simulator,
+    where runs are slow, and shown only once the run takes a few seconds).
     """
     from numba import cuda
 
@@ -58,17 +63,48 @@ def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, ma
     t_eval, driver_times, driver_values, atol, rtol = constants
     args = (y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol, out_y, obs_arg,
             status, n_steps, n_rejected, canary_ok)
+    if progress is None:
+        progress = None if backend() == "simulator" else False
     if backend() == "simulator":
         # The simulator runs the kernel as NumPy scalar code, whose overflow warnings are the
         # trajectory's business (its status says so), not the user's. The filter is process-wide,
         # so it reaches the simulator's threads.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            built.launch(n_traj, args)
+            _launch_ranges(built, n_traj, args, progress)
     else:
-        built.launch(n_traj, args)
+        _launch_ranges(built, n_traj, args, progress)
     intact = bool(canary_ok.copy_to_host()[0]) if built.canary_elems else None
     return (out_y, out_obs, status, n_steps, n_rejected), intact
+
+
+PROGRESS_CHUNKS = 20
+_PER_TRAJECTORY = (0, 1, 9, 10, 11, 12, 13)  # y0, params, out_y, out_obs, status, n_steps, n_rejected
+
+
+def _launch_ranges(built, n_traj, args, progress):
+    """One launch, or (with progress) one per range of whole blocks, reporting after each."""
+    if progress is False or n_traj <= built.plan.block_size:
+        built.launch(n_traj, args)
+        return
+    block = built.plan.block_size
+    blocks = -(-n_traj // block)
+    step = max(1, -(-blocks // PROGRESS_CHUNKS)) * block
+    bar = Progress(n_traj, enabled=progress)
+    has_obs = args[10].shape[0] == n_traj
+    for start in range(0, n_traj, step):
+        stop = min(start + step, n_traj)
+        part = list(args)
+        for i in _PER_TRAJECTORY:
+            if i != 10 or has_obs:
+                part[i] = args[i][start:stop]
+        built.launch(stop - start, tuple(part))
+        if bar.enabled is not False:
+            from numba import cuda
+
+            cuda.synchronize()
+        bar.update(stop)
+    bar.close()
 
 
 def _stand_in(built, dtype, shape):

@@ -97,3 +97,18 @@ def test_resources_need_the_cuda_target_on_the_simulator():
     integ = _integ()
     with pytest.raises(kernels.ConfigurationError, match="NUMBA_ENABLE_CUDASIM=0"):
         integ.build(integ.plan("local", block_size=8)).resources()
+
+
+def test_progress_is_shown_when_asked_and_results_are_unchanged(capsys):
+    integ = _integ()
+    params = np.tile(PARAMS, (6, 1))
+    quiet = integ.solve((0.0, 0.05), [1.0, 1.0, 1.0], params, plan="local", block_size=2, progress=False)
+    assert capsys.readouterr().err == ""
+    loud = integ.solve((0.0, 0.05), [1.0, 1.0, 1.0], params, plan="local", block_size=2, progress=True)
+    err = capsys.readouterr().err
+    assert "6/6 trajectories" in err and err.endswith("\n")
+    np.testing.assert_array_equal(loud.y, quiet.y)
+    np.testing.assert_array_equal(loud.n_steps, quiet.n_steps)
+    auto = integ.solve((0.0, 0.05), [1.0, 1.0, 1.0], params, plan="local", block_size=2)  # fast: silent
+    assert capsys.readouterr().err == ""
+    np.testing.assert_array_equal(auto.y, quiet.y)
