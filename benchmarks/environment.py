@@ -15,19 +15,12 @@ import sys
 import numpy as np
 
 __all__ = ["ROOT", "RESULTS", "versions", "git_state", "device_info", "device_label", "header", "json_default",
-           "write_json", "short_error", "is_oom", "require_module_run"]
+           "write_json", "short_error", "is_oom"]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 VERSION_PACKAGES = ("numpy", "numba", "numba-cuda", "llvmlite", "scipy", "ortools", "networkx", "jax", "jaxlib",
                     "diffrax", "equinox", "torch", "torchdiffeq", "matplotlib", "cubie")
-
-
-def require_module_run(package, name):
-    """Stop with the right command when a script is run as a file (its imports are package-relative)."""
-    if not package:
-        raise SystemExit(f"run this script as a module from the repository root: python -m benchmarks.{name} "
-                         "[options] (see benchmarks/README.md)")
 
 
 def versions(packages=VERSION_PACKAGES):

@@ -17,7 +17,7 @@ gap to the lower bound (the live-size peak, or CP-SAT's proven bound if larger).
 
 Usage::
 
-    python benchmarks/minimalloc_bench.py [--dir ../shared/benchmarks/minimalloc-challenging]
+    python -m benchmarks.minimalloc_bench [--dir ../shared/benchmarks/minimalloc-challenging]
         [--time-limit 60] [--workers 2] [--instances A B ...] [--planners cpsat greedy sequential]
 """
 
@@ -27,15 +27,16 @@ import glob
 import json
 import os
 import statistics
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.minimalloc_bench [options]")
+
+from .environment import ROOT  # noqa: E402
 
 from planner import Buffer, InfeasibleError, PlanningProblem, live_peak, solve  # noqa: E402
-from planner_bench import environment  # noqa: E402
+
+from .planner_bench import environment  # noqa: E402
 
 DEFAULT_DIR = os.path.join(os.path.dirname(ROOT), "shared", "benchmarks", "minimalloc-challenging")
 PLANNERS = ("cpsat", "greedy", "sequential")

@@ -45,9 +45,8 @@ import sys
 import time
 import traceback
 
-from .environment import require_module_run
-
-require_module_run(__package__, "peers")
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.peers [options]")
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # JAX would take 75 % of the GPU
 

@@ -52,9 +52,8 @@ import os
 import sys
 import time
 
-from .environment import require_module_run
-
-require_module_run(__package__, "placement_sweep")
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.placement_sweep [options]")
 
 T_IMPORT = time.perf_counter()  # the deadline counts from here (kernels and Numba load after it)
 

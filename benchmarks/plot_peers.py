@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw time against N (log-log), one panel per case, from ``peers_*.json`` files of ``peers.py``.
 
-    python benchmarks/plot_peers.py benchmarks/results/peers_nvidia-h100*.json -o peers.png
+    python -m benchmarks.plot_peers benchmarks/results/peers_nvidia-h100*.json -o peers.png
 
 Several files (for instance one run per case, told apart by ``--tag``) are merged
 (``FILE:peer1,peer2`` takes only the named peers from a file):
