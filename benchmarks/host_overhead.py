@@ -168,7 +168,7 @@ def run(args):
     return doc, path
 
 
-def table(doc, out=sys.stdout):
+def table(doc, out=None):
     kernel = doc["kernels"]
     lines = [f"host time per call ({doc['device'].get('name')}, {doc['problem']['method']}/"
              f"{doc['problem']['controller']}, t in {doc['problem']['t_span']}; {doc['timing']['method']})",
@@ -191,7 +191,7 @@ def table(doc, out=sys.stdout):
         us = target["host_us"]["median"]
         lines.append(f"  target: integrator-out host time at N=2^{TARGET_LOG2} = {us:.1f} us "
                      f"({'meets' if us <= TARGET_US else 'MISSES'} <= {TARGET_US:g} us)")
-    print("\n".join(lines), file=out, flush=True)
+    print("\n".join(lines), file=out or sys.stdout, flush=True)
 
 
 def parse_args(argv=None):

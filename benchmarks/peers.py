@@ -241,7 +241,7 @@ def fmt_dev(x):
 
 
 # -- the report ----------------------------------------------------------------------------
-def table(doc, out=sys.stdout):
+def table(doc, out=None):
     """Print, per case, kernel and wall ms per N per peer, the ratios at the largest N and the target."""
     lines = []
     for case_name, peers in doc["results"].items():
@@ -300,7 +300,7 @@ def table(doc, out=sys.stdout):
         for p in cols:
             hows = sorted({m["kernel_timing"] for m in ok[p].values()})
             lines.append(f"  {p} kernel timing: {'; '.join(hows)}")
-    print("\n".join(lines), file=out, flush=True)
+    print("\n".join(lines), file=out or sys.stdout, flush=True)
 
 
 def parse_args(argv=None):
