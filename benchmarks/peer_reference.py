@@ -1,4 +1,4 @@
-"""The hand-written reference kernels (``benchmarks.reference_kernels``) as a peer: the floor bufferplan is measured against."""
+"""The hand-written reference kernels (``benchmarks.reference_kernels``) as a peer: bufferplan's floor."""
 
 from __future__ import annotations
 

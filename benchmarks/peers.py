@@ -75,14 +75,15 @@ class Run:
         os.makedirs(args.out, exist_ok=True)
         self.path = os.path.join(args.out, f"peers_{label}.json")
         self.png = os.path.join(args.out, f"peers_{label}.png")
-        self.doc = header(SCHEMA, self.info, {"sizes_log2": list(args.sizes), "repeats": args.repeats, "wall_repeats": args.wall_repeats,
-                         "time_budget_s": args.time_budget_s, "budgets": args.budgets,
-                         "deadline_s": args.deadline_s, "t1": args.t1, "max_steps": args.max_steps,
-                         "ref_block": args.ref_block, "bp_block": args.bp_block, "agree_tol": args.agree_tol,
-                         "floor": args.floor, "floor_block": args.floor_block,
-                         "problem": {"system": "lorenz", "sigma": SIGMA, "beta": BETA, "rho": f"linspace(0, {RHO_MAX}, N)",
-                                     "u0": list(U0), "t_span": [0.0, args.t1], "precision": "float32",
-                                     "save": "final state only"}})
+        a = args
+        settings = {"sizes_log2": list(a.sizes), "repeats": a.repeats, "wall_repeats": a.wall_repeats,
+                    "time_budget_s": a.time_budget_s, "budgets": a.budgets, "deadline_s": a.deadline_s, "t1": a.t1,
+                    "max_steps": a.max_steps, "ref_block": a.ref_block, "bp_block": a.bp_block,
+                    "agree_tol": a.agree_tol, "floor": a.floor, "floor_block": a.floor_block,
+                    "problem": {"system": "lorenz", "sigma": SIGMA, "beta": BETA, "rho": f"linspace(0, {RHO_MAX}, N)",
+                                "u0": list(U0), "t_span": [0.0, a.t1], "precision": "float32",
+                                "save": "final state only"}}
+        self.doc = header(SCHEMA, self.info, settings)
         self.doc.update(cases={k: dataclasses.asdict(CASES[k]) for k in args.cases}, results={}, finished=False)
         self.compared_y = {}  # (peer, case, N) -> final states of the reference and the floor
 
@@ -252,7 +253,8 @@ def table(doc, out=None):
         cols = [p for p in peers if ok[p]]
         for p, e in peers.items():
             if not ok[p]:
-                lines.append(f"  {p}: " + (f"no measurement: {e['stopped']}" if e.get("stopped") else str(e.get("status"))))
+                why = f"no measurement: {e['stopped']}" if e.get("stopped") else str(e.get("status"))
+                lines.append(f"  {p}: {why}")
             elif e.get("stopped"):
                 lines.append(f"  {p}: stopped: {e['stopped']}")
         if not cols:
@@ -312,7 +314,8 @@ def parse_args(argv=None):
     ap.add_argument("--cases", default="a,b,c", help="comma list of a,b,c or tsit5_fixed,tsit5_adaptive,rk4_fixed")
     ap.add_argument("--peers", default=",".join(PEER_NAMES),
                     help=f"comma list of {', '.join(PEER_NAMES)} (bufferplan-<plan> takes any plan name)")
-    ap.add_argument("--sizes", dest="sizes_text", default="", help="comma list of log2 N (overrides --min/--max-log2, --log2-step)")
+    ap.add_argument("--sizes", dest="sizes_text", default="",
+                    help="comma list of log2 N (overrides --min/--max-log2, --log2-step)")
     ap.add_argument("--repeats", type=int, default=5, help="timed kernel runs per N (after one warm-up)")
     ap.add_argument("--wall-repeats", type=int, default=3, help="timed whole calls per N (after the warm-up)")
     ap.add_argument("--budget", default="", help="per-peer budgets overriding --time-budget-s: NAME=S,NAME=S")
@@ -390,7 +393,8 @@ def main(argv=None):
             plot_peers.plot([run.doc], run.png)
             print(f"plot: {run.png}")
         except Exception as exc:  # noqa: BLE001 - no matplotlib, or one that does not load: the run stands
-            print(f"plot skipped: {short_error(exc, 300)} (re-plot anywhere: python -m benchmarks.plot_peers {run.path})")
+            print(f"plot skipped: {short_error(exc, 300)} "
+                  f"(re-plot anywhere: python -m benchmarks.plot_peers {run.path})")
     print(f"results: {run.path}")
     return 0
 

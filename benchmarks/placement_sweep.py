@@ -73,7 +73,7 @@ COMPILE_ESTIMATE_S = 6.0  # per new kernel before one is measured (3-6 s seen on
 
 # -- measuring ------------------------------------------------------------------------------
 def kernel_record(batch_kernel):
-    """Registers, local and shared bytes of the compiled kernel (``BatchKernel.resources()``); nulls on the simulator."""
+    """Registers, local and shared bytes of the compiled kernel (``BatchKernel.resources()``); null on the simulator."""
     out = {"registers_per_thread": None, "local_bytes_per_thread": None, "spill_store_bytes": None,
            "spill_load_bytes": None, "shared_bytes_per_block": None,
            "launch_shared_bytes_per_block": int(batch_kernel.shared_bytes), "source": None}
