@@ -74,7 +74,7 @@ def run(problem, planner, time_limit, workers):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.minimalloc_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--dir", default=DEFAULT_DIR, help="folder of the *.CAPACITY.csv files")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance and planner")
     parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers (threads)")

@@ -330,7 +330,7 @@ def _list(kind):
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.placement_sweep", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", choices=("quick", "full"),
                     help="quick: every placement, in this order: block 128 x tsit5 x n 3, 16, 64, 128 x float32, "

@@ -67,7 +67,7 @@ def plot(docs, path, wall=True):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.plot_peers", description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+",
                     help="peers_*.json written by peers.py; FILE:peer1,peer2 takes only those peers from FILE")
     ap.add_argument("-o", "--output", default=None, help="PNG path (default: the first file with .png)")

@@ -399,7 +399,7 @@ def print_table(doc):
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.sanitize", description=__doc__.split("\n\n")[0])
     ap.add_argument("--one", nargs=3, metavar=("METHOD", "PLACEMENT", "BLOCK"),
                     help="run one configuration in this process (wrap it in compute-sanitizer yourself)")
     ap.add_argument("--controller", default=None, help="with --one: default, fixed, i, pi or pid")

@@ -367,7 +367,7 @@ def _format(row):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sass_report", description=__doc__.splitlines()[0])
     parser.add_argument("--tools", help="folder searched recursively for ptxas, cuobjdump and libnvrtc")
     parser.add_argument("--cases", default="a,b,c", help="comma-separated: a tsit5 fixed, b tsit5 adaptive, "
                                                           "c rk4 fixed")
