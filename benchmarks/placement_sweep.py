@@ -61,8 +61,8 @@ import numpy as np  # noqa: E402
 
 from . import timing  # noqa: E402 - imports kernels, which chooses the GPU or the simulator
 from .environment import RESULTS, device_info, device_label, header, json_default, short_error  # noqa: E402
-from .sweep_plans import (GROUPS, PLACEMENTS, PRECISIONS, SIZES, config_key, layout_key,  # noqa: E402
-                          make_configs, plan_config, plan_record)
+from .sweep_plans import (GROUPS, PLACEMENTS, PRECISIONS, SIZES, compile_key, config_key,  # noqa: E402
+                          layout_key, make_configs, plan_config, plan_record)
 from .sweep_summary import SCHEMA, read_jsonl, write_summary  # noqa: E402
 
 # CUDA errors after which the context is unusable: every later configuration would fail too.
@@ -121,6 +121,7 @@ class Sweep:
         self.path = os.path.join(args.out, f"placement_sweep_{self.label}.jsonl")
         self.done = self._resume()
         self.integrators, self.inputs, self.layouts = {}, Inputs(), {}
+        self.compiled = set()  # compiled kernels: an Integrator builds one per layout, whatever the block size
         self.compile_s = []  # first call minus a timed call, per new kernel
         settings = {k: v for k, v in vars(args).items() if k not in ("summary", "dry_run")}
         self.header = {"record": "run", **header(SCHEMA, self.info, settings), "backend": kernels.backend(),
@@ -169,7 +170,7 @@ class Sweep:
 
     def predicted_s(self, c, plan):
         """Seconds the next configuration is expected to take (for the deadline)."""
-        new = plan is not None and layout_key(c, plan) not in self.layouts
+        new = plan is not None and compile_key(c, plan) not in self.compiled
         # The first compile also warms Numba up: leave it out once others are known.
         known = self.compile_s[1:][-5:] if len(self.compile_s) > 1 else self.compile_s[-1:]
         first = COMPILE_ESTIMATE_S if self.kernels.backend() == "cuda" else 0.5
@@ -239,14 +240,17 @@ class Sweep:
         rounds = timing.time_gpu(bound, repeats=self.args.repeats, warmup=0, per_round=per_round,
                                  budget_s=max(self.args.repeat_budget_s - single / 1e3, 0.0))
         compile_s = max(0.0, first_s - single / 1e3)
+        compiled = compile_key(c, plan) not in self.compiled
+        if compiled:
+            self.compiled.add(compile_key(c, plan))
+            self.compile_s.append(compile_s)
         if same is None:
             self.layouts[key] = c["placement"]
-            self.compile_s.append(compile_s)
         attrs = kernel_record(bound.kernel)
         out.update(kernel=attrs, occupancy=self.occupancy(c, attrs))
         out.update(kernel_ms=rounds.median_ms, kernel_ms_min=rounds.min_ms, kernel_ms_all=list(rounds.ms),
                    launches_per_round=per_round, kernel_ms_single=single, first_call_s=round(first_s, 3),
-                   compile_s=round(compile_s, 3), compiled=same is None,
+                   compile_s=round(compile_s, 3), compiled=compiled,
                    timing=f"{rounds.method} around {per_round} back-to-back BatchKernel.launch calls with "
                           "Integrator.solve's arguments (benchmarks.timing.bind_launch), per launch, median of "
                           "rounds; kernel_ms_single: one launch")
@@ -312,7 +316,7 @@ def dry_run(args, configs):
             infeasible += failure[0] == "infeasible"
             print(f"{config_key(c)}: {failure[0]}")
             continue
-        layouts.add(layout_key(c, plan)[:3] + layout_key(c, plan)[5:])
+        layouts.add(compile_key(c, plan))
     kernels_new = len(layouts)
     run_s = len(configs) * args.run_estimate_s
     total = kernels_new * args.compile_estimate_s + run_s

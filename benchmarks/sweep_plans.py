@@ -109,11 +109,16 @@ def plan_config(c, integ):
         return None, ("error", f"planning: {type(exc).__name__}: {exc}")
 
 
-def layout_key(c, plan):
-    """Configurations with equal keys launch the same compiled kernel with the same geometry."""
+def compile_key(c, plan):
+    """Configurations with equal keys share one compiled kernel (an Integrator builds one per layout)."""
     import kernels
 
-    return (c["method"], c["controller"], c["n"], c["n_traj"], plan.block_size, kernels.layout_digest(plan))
+    return (c["method"], c["controller"], c["n"], c["precision"], kernels.layout_digest(plan))
+
+
+def layout_key(c, plan):
+    """Configurations with equal keys launch the same compiled kernel with the same geometry and batch."""
+    return compile_key(c, plan) + (c["n_traj"], plan.block_size)
 
 
 def plan_record(plan, device_model):

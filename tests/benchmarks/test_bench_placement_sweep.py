@@ -10,7 +10,7 @@ from benchmarks import placement_sweep
 from benchmarks.sweep_plans import GROUPS, group_pins, plan_config
 
 ARGV = ["--methods", "tsit5", "--sizes", "3", "--precisions", "float32", "--placements", "local,loop-shared",
-        "--blocks", "4", "--n-traj", "8", "--t-end", "0.002", "--repeats", "2"]
+        "--blocks", "4,8", "--n-traj", "8", "--t-end", "0.002", "--repeats", "2"]
 
 
 def records(path):
@@ -31,9 +31,13 @@ def test_run_and_config_records(sweep):
     assert run["record"] == "run" and run["schema"] == "bufferplan.placement_sweep/1"
     for key in ("date_utc", "command", "device", "versions", "git", "settings", "device_model"):
         assert key in run
-    configs = {r["placement"]: r for r in recs if r["record"] == "config"}
-    assert set(configs) == {"local", "loop-shared"} and recs[-1]["record"] == "end"
-    for rec in configs.values():
+    by_block = {(r["placement"], r["block_size"]): r for r in recs if r["record"] == "config"}
+    assert set(by_block) == {(p, b) for p in ("local", "loop-shared") for b in (4, 8)}
+    assert recs[-1]["record"] == "end"
+    # one compiled kernel per layout, whatever the block size
+    assert [by_block[("local", b)]["compiled"] for b in (4, 8)] == [True, False]
+    configs = {p: r for (p, b), r in by_block.items() if b == 4}
+    for rec in by_block.values():
         assert rec["status"] == "ok", rec
         assert rec["result"]["ok"] and rec["result"]["n_steps_min"] == rec["result"]["n_steps_max"] == 2
         assert rec["kernel_ms"] > 0 and len(rec["kernel_ms_all"]) >= 1
@@ -49,9 +53,10 @@ def test_run_and_config_records(sweep):
 
 def test_summary_ranks_the_placements(sweep):
     summary = json.loads((sweep / "placement_sweep_summary.json").read_text())
-    (group,) = summary["groups"]
-    assert group["best"] in ("local", "loop-shared") and set(group["placements"]) == {"local", "loop-shared"}
-    assert min(e["regret"] for e in group["placements"].values()) == 0.0
+    assert sorted(g["block_size"] for g in summary["groups"]) == [4, 8]
+    for group in summary["groups"]:
+        assert group["best"] in ("local", "loop-shared") and set(group["placements"]) == {"local", "loop-shared"}
+        assert min(e["regret"] for e in group["placements"].values()) == 0.0
     assert "| placement | groups | wins |" in (sweep / "placement_sweep_summary.md").read_text()
 
 
