@@ -17,24 +17,24 @@ only that the planner was faster; no time is given, so none is shown.
 
 Usage::
 
-    .venv/bin/python benchmarks/minimalloc_bench.py [--dir DIR] [--instances A B ...] [--out FILE]
+    python -m benchmarks.minimalloc_bench [--dir DIR] [--instances A B ...] [--out FILE]
 """
 
 import argparse
 import glob
 import json
 import os
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.minimalloc_bench [options]")
 
+import planner.cpsat  # noqa: E402,F401  (import OR-Tools now, not inside the first timed solve)
 from planner import cli  # noqa: E402
 from planner.interference import live_peak  # noqa: E402
-from planner_bench import environment  # noqa: E402
-import planner.cpsat  # noqa: E402,F401  (import OR-Tools now, not inside the first timed solve)
+
+from .environment import ROOT  # noqa: E402
+from .planner_bench import environment  # noqa: E402
 
 DEFAULT_DIR = os.path.join(ROOT, "benchmarks", "data", "minimalloc-challenging")
 MINIMALLOC_SECONDS = {"D": 2.0, "I": 2.7, "J": 0.66, "K": 0.47}

@@ -1,8 +1,8 @@
-"""cubie (https://pypi.org/project/cubie/, 0.17.0) as a peer of ``peers.py`` (issue #4, part 1).
+"""cubie (https://pypi.org/project/cubie/, 0.17.0) as a peer of ``benchmarks.peers`` (issue #4, part 1).
 
 cubie is a batch ODE integrator on its own Numba-CUDA fork, ``cubie-numba-cuda-mlir`` (import name
 ``numba_cuda_mlir``, self-contained: it never imports ``numba``, so it lives beside the image's
-numba-cuda in one process).  ``peers.py`` wraps :class:`CubieAdapter` in its ``CubiePeer``;
+numba-cuda in one process).  :class:`CubiePeer` wraps :class:`CubieAdapter` for ``benchmarks.peers``;
 ``benchmarks/fetch_cubie.sh`` packs what the GPU machine needs (README, "cubie").
 
 How the benchmark problem is put to cubie:
@@ -36,6 +36,9 @@ import tempfile
 import time
 
 import numpy as np
+
+from .lorenz_problem import BETA, DTYPE, RHO_MAX, SIGMA, step_stats
+from .peer_base import Peer, Unavailable
 
 STATE_NAMES = ("x", "y", "z")
 PARAM_NAMES = ("sigma", "rho", "beta")  # peers.py's column order of params
@@ -241,3 +244,36 @@ class CubieAdapter:
 
     def unload(self):
         self.dev = None
+
+
+class CubiePeer(Peer):
+    """cubie 0.17.0 through ``cubie.Solver``: the adapter is CubieAdapter above."""
+
+    name = "cubie"
+
+    def prepare(self, case):
+        self.impl = CubieAdapter(self.args.t1, DTYPE, (SIGMA, RHO_MAX, BETA))
+        try:
+            return self.impl.prepare(case)
+        except CubieUnavailable as exc:
+            raise Unavailable(str(exc)) from exc
+
+    def full(self, case, y0, params):
+        y, steps, status, extra = self.impl.full(case, y0, params)
+        if steps is not None:
+            extra = {**step_stats(steps, status), **extra}
+        else:
+            codes, counts = np.unique(status, return_counts=True)
+            extra = {"status_counts": {str(int(c)): int(k) for c, k in zip(codes, counts)}, **extra}
+        return y, extra
+
+    def load(self, case, y0, params):
+        self.impl.load(y0, params)
+
+    def kernel(self, case):
+        return self.impl.kernel(case)
+
+    def unload(self):
+        if getattr(self, "impl", None) is not None:
+            self.impl.unload()
+        super().unload()

@@ -18,7 +18,7 @@ proven bound, whichever is larger.
 
 Usage::
 
-    python benchmarks/planner_bench.py [--sizes 10 50 200 1000] [--seeds 5]
+    python -m benchmarks.planner_bench [--sizes 10 50 200 1000] [--seeds 5]
         [--time-limit 5] [--workers 2] [--out benchmarks/results/planner_bench.json]
 """
 
@@ -32,11 +32,13 @@ import statistics
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.planner_bench [options]")
 
-from planner import Buffer, BufferSettings, Phase, PlanningProblem, live_peak, solve  # noqa: E402
+from .environment import ROOT  # noqa: E402
+
 import planner.cpsat  # noqa: E402,F401  (import OR-Tools now, not inside the first timed solve)
+from planner import Buffer, BufferSettings, Phase, PlanningProblem, live_peak, solve  # noqa: E402
 
 PLANNERS = ("sequential", "greedy", "cpsat")
 UNBOUNDED = 10 ** 12
@@ -218,11 +220,11 @@ def environment():
             "versions": {"ortools": ortools.__version__, "networkx": networkx.__version__,
                          "numpy": numpy.__version__},
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])}
+            "command": " ".join(["python -m benchmarks.planner_bench"] + sys.argv[1:])}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.planner_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 200, 1000])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--time-limit", type=float, default=5.0, help="CP-SAT seconds per instance")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw time against N (log-log), one panel per case, from ``peers_*.json`` files of ``peers.py``.
 
-    python benchmarks/plot_peers.py benchmarks/results/peers_nvidia-h100*.json -o peers.png
+    python -m benchmarks.plot_peers benchmarks/results/peers_nvidia-h100*.json -o peers.png
 
 Several files (for instance one run per case, told apart by ``--tag``) are merged
 (``FILE:peer1,peer2`` takes only the named peers from a file):
@@ -67,7 +67,7 @@ def plot(docs, path, wall=True):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.plot_peers", description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+",
                     help="peers_*.json written by peers.py; FILE:peer1,peer2 takes only those peers from FILE")
     ap.add_argument("-o", "--output", default=None, help="PNG path (default: the first file with .png)")

@@ -34,7 +34,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cuda
+
+import kernels  # noqa: F401 - chooses the GPU or the simulator before numba.cuda is imported
+from numba import cuda  # noqa: E402 - after kernels
+
+from .lorenz_problem import fixed_step_count, host_lorenz  # noqa: E402
 
 __all__ = ["TSIT5_A", "TSIT5_B", "TSIT5_C", "TSIT5_E", "RK4_B", "build", "fixed_step_count",
            "check_against_package_tableaus", "launch_fixed", "launch_adaptive", "host_lorenz"]
@@ -79,12 +83,16 @@ _SAFETY, _MIN_FACTOR, _MAX_FACTOR = 0.9, 0.2, 10.0
 
 
 def check_against_package_tableaus(tol=1e-15):
-    """Compare the coefficients here with ``kernels.tableaus``; return a list of mismatches.
+    """Compare the coefficients here with ``kernels.TABLEAUS``; return a list of mismatches.
 
-    Returns ``None`` when ``kernels.tableaus`` cannot be imported.
+    The package's ``a`` is square (zeros on and above the diagonal of an
+    explicit method); the rows here hold the nonzero part only, so the rest of
+    each package row must be zero.  Returns ``None`` when the tableaus cannot be imported.
     """
     try:
-        from kernels.tableaus import RK4, TSIT5
+        from kernels.tableaus import get_tableau
+
+        tsit5, rk4 = get_tableau("tsit5"), get_tableau("rk4")
     except Exception:  # noqa: BLE001 - the package is optional for this module
         return None
     bad = []
@@ -97,30 +105,13 @@ def check_against_package_tableaus(tol=1e-15):
             if abs(x - y) > tol * max(1.0, abs(y)):
                 bad.append(f"{what}[{i}]: {x!r} != {y!r}")
 
-    cmp("tsit5.c", TSIT5_C, TSIT5.c)
-    for i, (row, theirs) in enumerate(zip(TSIT5_A, TSIT5.a)):
-        cmp(f"tsit5.a[{i}]", row, theirs)
-    cmp("tsit5.b", TSIT5_B, TSIT5.b)
-    cmp("tsit5.b-b_hat", TSIT5_E, TSIT5.error_weights)
-    cmp("rk4.b", RK4_B, RK4.b)
+    cmp("tsit5.c", TSIT5_C, tsit5.c)
+    for i, (row, theirs) in enumerate(zip(TSIT5_A, tsit5.a)):
+        cmp(f"tsit5.a[{i}]", row + (0.0,) * (len(theirs) - len(row)), theirs)
+    cmp("tsit5.b", TSIT5_B, tsit5.b)
+    cmp("tsit5.b-b_hat", TSIT5_E, tsit5.error_weights)
+    cmp("rk4.b", RK4_B, rk4.b)
     return bad
-
-
-def fixed_step_count(t0, t1, dt):
-    """Return ``(n_steps, dt_last)``: ``n_steps - 1`` steps of ``dt`` and a last one to ``t1``."""
-    span = float(t1) - float(t0)
-    n = max(1, int(math.ceil(span / dt - 1e-9)))
-    return n, span - (n - 1) * dt
-
-
-def host_lorenz(params):
-    """``f(t, y)`` of Lorenz for SciPy, with ``params = (sigma, rho, beta)``."""
-    s, r, b = (float(x) for x in params)
-
-    def f(t, y):
-        return np.array([s * (y[1] - y[0]), y[0] * (r - y[2]) - y[1], y[0] * y[1] - b * y[2]])
-
-    return f
 
 
 _CACHE = {}

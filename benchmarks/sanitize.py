@@ -16,9 +16,9 @@ before END, so the sanitizer's error reports between the two markers belong to t
 configuration.  Each configuration's result is also checked against SciPy (3 trajectories),
 because an out-of-bounds write inside one thread's own local memory is invisible to memcheck.
 
-    python benchmarks/sanitize.py --out $OUT                 # the whole matrix
-    python benchmarks/sanitize.py --tools memcheck --methods tsit5,rk4 --placements shared
-    compute-sanitizer --tool memcheck python benchmarks/sanitize.py --one tsit5 shared 64
+    python -m benchmarks.sanitize --out $OUT                 # the whole matrix
+    python -m benchmarks.sanitize --tools memcheck --methods tsit5,rk4 --placements shared
+    compute-sanitizer --tool memcheck python -m benchmarks.sanitize --one tsit5 shared 64
 
 Writes ``<out>/sanitizer_<device>[_<tag>].json``, the raw logs ``sanitizer_<device>_<tool>_<k>.log``,
 and prints a table with the error count per configuration and tool and the totals.
@@ -41,11 +41,10 @@ import tempfile
 import time
 import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-for _p in (ROOT, HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.sanitize [options]")
+
+from .environment import RESULTS, ROOT  # noqa: E402
 
 SCHEMA = "bufferplan.sanitizer/1"
 TOOLS = ("memcheck", "racecheck", "initcheck")
@@ -75,7 +74,8 @@ def run_config(c, n, t1, device_arrays):
     from scipy.integrate import solve_ivp as scipy_ivp
 
     import kernels
-    from reference_kernels import host_lorenz
+
+    from .lorenz_problem import host_lorenz
 
     system = kernels.lorenz() if callable(kernels.lorenz) and not hasattr(kernels.lorenz, "n_states") \
         else kernels.lorenz
@@ -251,7 +251,7 @@ class Job:
         cfg = os.path.join(self.workdir, f"{self.tool}_{self.chunk}_{self.attempts}.json")
         with open(cfg, "w") as fh:
             json.dump(self.pending, fh)
-        cmd = [sys.executable, os.path.abspath(__file__), "--configs-file", cfg, "--n", str(self.args.n),
+        cmd = [sys.executable, "-m", "benchmarks.sanitize", "--configs-file", cfg, "--n", str(self.args.n),
                "--t1", str(self.args.t1), "--settle-s", "0.1" if self.sanitizer else "0"] \
             + (["--device-arrays"] if self.args.device_arrays else [])
         if self.sanitizer:
@@ -399,7 +399,7 @@ def print_table(doc):
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.sanitize", description=__doc__.split("\n\n")[0])
     ap.add_argument("--one", nargs=3, metavar=("METHOD", "PLACEMENT", "BLOCK"),
                     help="run one configuration in this process (wrap it in compute-sanitizer yourself)")
     ap.add_argument("--controller", default=None, help="with --one: default, fixed, i, pi or pid")
@@ -419,7 +419,7 @@ def parse_args(argv=None):
     ap.add_argument("--timeout-s", type=float, default=450.0, help="kill what still runs after this")
     ap.add_argument("--print-limit", type=int, default=20)
     ap.add_argument("--sanitizer", default="compute-sanitizer", help="path, or none")
-    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--out", default=RESULTS, help="results folder (default benchmarks/results)")
     ap.add_argument("--tag", default="")
     args = ap.parse_args(argv)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Static SASS report: bufferplan's batch kernel beside the hand-written reference, without a GPU.
 
 For the Lorenz float32 cases of ``peers.py`` (Tsit5 and RK4 fixed step, Tsit5
@@ -41,7 +40,7 @@ then ``unzip`` each).
 
 Usage::
 
-    python benchmarks/sass_report.py [--tools DIR] [--cases a,b,c] [--plans local,auto]
+    python -m benchmarks.sass_report [--tools DIR] [--cases a,b,c] [--plans local,auto]
                                      [--json OUT.json] [--dump DIR]
 
 ``--dump DIR`` writes each kernel's PTX and SASS there for reading.
@@ -58,11 +57,8 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-for _p in (ROOT, HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.sass_report [options]")
 
 CASES = {"a": ("tsit5", False), "b": ("tsit5", True), "c": ("rk4", False)}
 REFERENCE_NAME = {("tsit5", False): "tsit5_fixed", ("tsit5", True): "tsit5_adaptive", ("rk4", False): "rk4_fixed"}
@@ -295,7 +291,7 @@ def reference_kernels():
     import numpy as np
     from numba import types
 
-    import reference_kernels as ref
+    from . import reference_kernels as ref
 
     built = ref.build(np.float32)
     arr = types.Array(types.float32, 2, "C")
@@ -308,22 +304,15 @@ def reference_kernels():
 
 
 def bufferplan_kernel(method, adaptive, plan_kind):
+    """The Python function and argument types of bufferplan's kernel, planned for the h100 preset."""
     import numpy as np
 
     import kernels
 
-    integ = kernels.Integrator(kernels.lorenz(), method, controller="pi" if adaptive else "fixed",
-                               precision=np.float32)
+    integ = kernels.Integrator(kernels.lorenz(), method, "pi" if adaptive else "fixed", np.float32)
     plan = integ.plan(plan_kind, block_size=BLOCK_SIZE, device="h200")
     built = integ.build(plan)
-    n, f32 = 4, np.float32
-    args = (np.zeros((n, 3), f32), np.zeros((n, 3), f32), np.ones(1), (0.0, 1.0, 1e-3, 0.0, np.inf), 100,
-            np.zeros(1), np.zeros((1, 1), f32), np.ones(3, f32), np.ones(3, f32), np.zeros((n, 1, 3), f32),
-            np.zeros((n, 1, 1), f32), np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.int32),
-            np.ones(1, np.int32))
-    sig = tuple(built.kernel.typeof_pyval(a) for a in args)
-    shared = plan.shared_elements
-    return built.kernel.py_func, sig, f"shared {shared} elems/thread"
+    return built.kernel.py_func, built.argument_types(), f"shared {plan.shared_elements} elems/thread"
 
 
 def floor_kernels(path):
@@ -399,7 +388,7 @@ def _format(row):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sass_report", description=__doc__.splitlines()[0])
     parser.add_argument("--tools", help="folder searched recursively for ptxas, cuobjdump and libnvrtc")
     parser.add_argument("--cases", default="a,b,c", help="comma-separated: a tsit5 fixed, b tsit5 adaptive, "
                                                           "c rk4 fixed")

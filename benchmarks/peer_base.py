@@ -1,0 +1,56 @@
+"""The peer contract of ``benchmarks.peers`` and the registry of peer adapters (one module each)."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+
+__all__ = ["Unavailable", "Peer", "PEER_NAMES", "make_peer"]
+
+
+class Unavailable(Exception):
+    """The peer cannot run here (missing package, no GPU, no API); the run records why and goes on."""
+
+
+class Peer:
+    """One system under test: ``prepare`` once per case, then per N ``full``, ``load``, ``kernel`` and ``unload``."""
+
+    name = ""
+
+    def __init__(self, args):
+        self.args = args
+
+    def prepare(self, case):
+        """Check the peer can run ``case``; return ``{"method": ..., "notes": [...]}`` or raise Unavailable."""
+        raise NotImplementedError
+
+    def full(self, case, y0, params):
+        """The whole call, host arrays in and out; return ``(y_final (N, 3), extra dict)``."""
+        raise NotImplementedError
+
+    def load(self, case, y0, params):
+        """Put the inputs on the GPU for ``kernel``."""
+
+    def kernel(self, case):
+        """One timed run on the loaded inputs; return ``(ms, timing method)``."""
+        raise NotImplementedError
+
+    def unload(self):
+        gc.collect()
+
+
+# peer name -> (module of benchmarks, class); bufferplan-<plan> takes any plan choice
+_ADAPTERS = {"reference": ("peer_reference", "ReferencePeer"), "floor": ("peer_floor", "FloorPeer"),
+             "diffrax": ("peer_diffrax", "DiffraxPeer"), "torchdiffeq": ("peer_torchdiffeq", "TorchdiffeqPeer"),
+             "cubie": ("peer_cubie", "CubiePeer")}
+PEER_NAMES = ("reference", "floor", "bufferplan-auto", "bufferplan-local", "diffrax", "torchdiffeq", "cubie")
+
+
+def make_peer(name, args):
+    """The adapter of peer ``name`` (its module is imported here, so a missing one only costs that peer)."""
+    if name.startswith("bufferplan-"):
+        from .peer_bufferplan import BufferplanPeer
+
+        return BufferplanPeer(args, name.split("-", 1)[1])
+    module, cls = _ADAPTERS[name]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), cls)(args)
