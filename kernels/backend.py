@@ -69,6 +69,7 @@ def backend() -> str:
     >>> kernels.backend() in ("cuda", "simulator")
     True
     """
-    from numba.cuda.core import config
-
+    config = sys.modules.get("numba.cuda.core.config")  # on every solve: no import machinery when loaded
+    if config is None:
+        from numba.cuda.core import config
     return "simulator" if config.ENABLE_CUDASIM else "cuda"

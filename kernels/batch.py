@@ -56,6 +56,8 @@ class BatchKernel:
     _resources: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     # small device arrays for arguments a launch does not use (kernels.launch)
     _scratch: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # the same arguments launched again: their marshalled form (see _launch_prepared)
+    _prepared: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def resources(self) -> Resources:
         """Registers and local (stack, spill) bytes per thread and shared bytes per block, as compiled.
@@ -107,7 +109,8 @@ class BatchKernel:
         key = _layout_key(args) if stream == 0 and _core_default_stream() is not None else None
         direct = self._direct.get(key)
         if direct is not None:
-            direct.launch(args, (grid, 1, 1), (block, 1, 1), _core_default_stream(), shared)
+            if not _launch_prepared(self._prepared, direct, args, grid, block, shared):
+                direct.launch(args, (grid, 1, 1), (block, 1, 1), _core_default_stream(), shared)
             return
         if grid >= _NUMBA_MIN_GRID:
             self.kernel[grid, block, stream, shared](*args)
@@ -120,6 +123,47 @@ class BatchKernel:
             compiled = self.kernel.overloads.get(tuple(self.kernel.typeof_pyval(a) for a in args))
             if compiled is not None:
                 self._direct[key] = compiled
+
+
+_PREPARED_KEPT = 8
+
+
+def _launch_prepared(cache, compiled, args, grid, block, shared):
+    """Launch ``compiled`` with arguments marshalled once per set of argument objects; False if unavailable.
+
+    Numba marshals the 15 arguments into driver values on every launch (the
+    largest part of a launch's host time).  A repeated solve passes the same
+    device arrays and scalars, so their marshalled form is kept (with the
+    arguments themselves, so the arrays stay alive) and handed to cuda.core's
+    ``launch`` directly.  Uses numba-cuda 0.30's ``_prepare_args`` and
+    ``cuda.core.launch``; with other versions it returns False and the caller
+    takes the ordinary path.
+    """
+    key = tuple(a if isinstance(a, (tuple, int, float)) else id(a) for a in args) + (grid, block, shared)
+    found = cache.get(key)
+    if found is None:
+        try:
+            from cuda.core import LaunchConfig, launch
+
+            kernelargs, writeback = [], []
+            for kind, value in zip(compiled.argument_types, args):
+                compiled._prepare_args(kind, value, _core_default_stream(), writeback, kernelargs)
+            if writeback:  # host arrays converted on the fly: not for reuse
+                return False
+            try:
+                config = LaunchConfig(grid=(grid, 1, 1), block=(block, 1, 1), shmem_size=shared, is_cooperative=False)
+            except TypeError:  # cuda.core before 1.0
+                config = LaunchConfig(grid=(grid, 1, 1), block=(block, 1, 1), shmem_size=shared,
+                                      cooperative_launch=False)
+            found = (args, config, compiled._codelibrary.get_cufunc().kernel, tuple(kernelargs), launch)
+        except (ImportError, AttributeError):
+            return False
+        if len(cache) >= _PREPARED_KEPT:
+            cache.pop(next(iter(cache)))
+        cache[key] = found
+    _, config, kernel, kernelargs, launch = found
+    launch(_core_default_stream(), config, kernel, *kernelargs)
+    return True
 
 
 def _layout_key(args):

@@ -7,6 +7,7 @@ Each validator names the argument, what was expected and what was given
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -83,8 +84,11 @@ def check_int(value, what, minimum):
 
 def is_device_array(value) -> bool:
     """True for Numba device arrays and objects with ``__cuda_array_interface__``."""
-    from numba.cuda.cudadrv import devicearray  # the simulator's stand-in under the simulator
-
+    if isinstance(value, np.ndarray):
+        return False
+    devicearray = sys.modules.get("numba.cuda.cudadrv.devicearray")  # the simulator's stand-in there
+    if devicearray is None:
+        from numba.cuda.cudadrv import devicearray
     return devicearray.is_cuda_ndarray(value) or hasattr(value, "__cuda_array_interface__")
 
 
