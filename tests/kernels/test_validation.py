@@ -95,7 +95,7 @@ def _rhs(t, y, p, dydt):
     (dict(rhs=_rhs, n_states=1, observables=_rhs), "observables and n_observables go together"),
     (dict(rhs=_rhs, n_states=1, n_params=2, default_params=[1.0]), "default_params must be 2 finite numbers"),
     (dict(rhs=lambda t, y, p, dydt: undefined_name, n_states=1), "rhs of system"),  # noqa: F821
-    (dict(rhs=_rhs, n_states=2, observables=lambda t, y, p, o: o.__setitem__(5, 1.0), n_observables=1),
+    (dict(rhs=_rhs, n_states=1, observables=lambda t, y, p, o: o.__setitem__(5, 1.0), n_observables=1),
      "observables of system"),
 ])
 def test_bad_system(kwargs, words):
