@@ -22,7 +22,8 @@ _select_backend()  # before anything imports numba.cuda
 from .api import DEFAULT_MAX_STEPS, IVPResult, plan_for, solve_ivp  # noqa: E402
 from .backend import backend  # noqa: E402
 from .controllers import CONTROLLER_KINDS, ControllerSettings  # noqa: E402
-from .errors import ConfigurationError, KernelError, PlanMismatchError, TableauError  # noqa: E402
+from .errors import (CompileCheckWarning, ConfigurationError, DeviceUnavailableError, KernelError,  # noqa: E402
+                     PlanMismatchError, TableauError)
 from .status import (MAX_STEPS, NONFINITE_STATE, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW,  # noqa: E402
                      SUCCESS, Status)
 from .systems import ODESystem, lorenz, oscillator_chain, van_der_pol  # noqa: E402
@@ -35,5 +36,6 @@ __all__ = [
     "Status", "STATUS_MESSAGES", "SUCCESS", "MAX_STEPS", "STEP_SIZE_UNDERFLOW", "NONFINITE_STATE",
     "TABLEAU_NAMES", "TABLEAUS", "ButcherTableau",
     "ControllerSettings", "CONTROLLER_KINDS",
-    "KernelError", "ConfigurationError", "TableauError", "PlanMismatchError",
+    "KernelError", "ConfigurationError", "TableauError", "PlanMismatchError", "DeviceUnavailableError",
+    "CompileCheckWarning",
 ]

@@ -143,10 +143,13 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         One of ``kernels.TABLEAU_NAMES``: euler, heun, rk4 (fixed step only),
         bs3, dopri5, tsit5 (adaptive or fixed).
     dt : float, optional
-        The step of fixed-step integration (required there); the first step of
-        adaptive integration (chosen automatically when None).
+        The step of fixed-step integration (required there, at most ``t_end - t0``);
+        the first step of adaptive integration (chosen automatically when None; a
+        longer one is cut to the span).
     rtol, atol : float or array_like (n_states,)
         Tolerances of the error norm ``err / (atol + rtol * max(|y|, |y_new|))``.
+        Tolerances the precision cannot meet (``atol + rtol |y0|`` below
+        ``|y0| eps / 16``) are refused: use float64 for tighter ones.
     t_eval : array_like, optional
         Increasing save times inside ``t_span``, hit exactly; default ``[t_end]``.
     drivers : (times, values), optional
@@ -189,6 +192,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     ctrl = _controller(controller, tableau, dt)
     dtype = check.as_precision(precision)
     t0, t_end = check.check_span(t_span)
+    check.check_fixed_step(dt, t0, t_end, ctrl.adaptive)
     n_states = system.n_states
     on_device = check.is_device_array(y0)
     if params is None:
@@ -210,6 +214,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     atol = check.check_tolerance(atol, "atol", n_states, dtype)
     if ctrl.adaptive and np.any((rtol == 0) & (atol == 0)):
         raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
+    check.check_tolerance_reachable(rtol, atol, y0, dtype, ctrl.adaptive)
     t_eval = check.check_t_eval(t_eval, t0, t_end)
     driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype)
     max_steps = check.check_int(max_steps, "max_steps", 1)

@@ -205,6 +205,7 @@ def make_initial_step(n_states):
     The first-guess part of Hairer, Norsett & Wanner's algorithm (Solving ODEs I,
     sec. II.4): ``h = 0.01 * ||y|| / ||f(t0, y)||`` in the scaled RMS norm, or
     ``1e-6`` when either is tiny or ``f`` is not finite; at most 1 % of the span.
+    Components with a zero scale (atol 0 and y 0) are left out.
     """
 
     @cuda.jit(device=True)
@@ -213,8 +214,9 @@ def make_initial_step(n_states):
         d1 = 0.0
         for i in range(n_states):
             scale = float(atol[i] + rtol[i] * abs(y[i]))
-            d0 += (float(y[i]) / scale) ** 2
-            d1 += (float(f0[i]) / scale) ** 2
+            if scale > 0.0:  # 0 with atol 0 at y 0: no scale to measure that component by yet
+                d0 += (float(y[i]) / scale) ** 2
+                d1 += (float(f0[i]) / scale) ** 2
         d0 = math.sqrt(d0 / n_states)
         d1 = math.sqrt(d1 / n_states)
         h = 1e-6
