@@ -23,6 +23,7 @@ import hashlib
 import linecache
 import os
 import pickle
+import re
 import struct
 import subprocess
 import sys
@@ -193,6 +194,9 @@ def check_device_function(func, n_args):
 _HINTS = {
     "allocation": "Compute each component with scalar arithmetic and write it into the output array, "
                   "without np.zeros, np.empty, np.eye, np.linalg or array expressions such as y * y.",
+    "numpy": "Device code has only the part of NumPy that creates no arrays: no np.zeros, np.empty, "
+             "np.eye, np.linalg or array expressions such as y * y; compute each component with scalar "
+             "arithmetic and write it into the output array.",
     "python-object": "Device code has no Python lists, dicts, sets or strings: use scalars and the arrays "
                      "passed in.",
     "other": "Numba CUDA compiles a subset of Python: scalar arithmetic, the math module, and indexing "
@@ -202,11 +206,14 @@ _HINTS = {
 
 def failure_message(result, what, system_name):
     """The message of a compile failure from :func:`check_device_function`."""
-    where = ""
+    where, source = "", ""
     if result.get("filename") and result.get("line"):
         source = linecache.getline(result["filename"], result["line"]).strip()
         where = f" (line {result['line']} of {result['filename']}" + (f": {source}" if source else "") + ")"
+    category = result["category"]
+    if category == "other" and re.search(r"\b(np|numpy)\.", source):
+        category = "numpy"
     precision = " in float64" if result["precision"] == "float64" else ""
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
-            f"{where}: {result['summary']}. {_HINTS[result['category']]} (Checked by compiling to PTX for "
+            f"{where}: {result['summary']}. {_HINTS[category]} (Checked by compiling to PTX for "
             f"compute capability {result['cc'][0]}.{result['cc'][1]}, which needs no GPU.)")

@@ -48,12 +48,12 @@ class CompileCheckWarning(UserWarning):
 
 
 def plain(value: object) -> object:
-    """Return ``value`` with NumPy scalars turned into Python ones (also inside tuples and lists).
+    """Return ``value`` with NumPy scalars and arrays turned into Python ones (also inside tuples and lists).
 
     NumPy 2 prints scalars as ``np.float64(nan)``; messages should read ``nan``.
     """
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.item() if isinstance(value, np.generic) else value.tolist()
     if isinstance(value, (tuple, list)):
         return type(value)(plain(v) for v in value)
     return value

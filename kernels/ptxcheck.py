@@ -91,6 +91,8 @@ def _summary(message, category):
     head = re.sub(r"Function\(<(?:built-in )?function (\w+)(?: at 0x[0-9a-f]+)?>\)", r"\1", useful[0])
     if head.endswith("found for signature:") and len(useful) > 1 and useful[1].startswith(">>>"):
         head = head[:-len(" found for signature:")] + " for " + useful[1][3:].strip()
+    if category == "python-object":
+        return next(what for word, what in _PYTHON_OBJECTS if word in message)
     if category == "allocation":
         if re.search(r"function _\w+ for", head):  # an internal helper: the user's code made an array
             head = "an operation here creates a new array"
@@ -101,12 +103,17 @@ def _summary(message, category):
     return f"{head} ({reason})"
 
 
+_PYTHON_OBJECTS = (("build_list", "a Python list is built here"), ("reflected list", "a Python list is used here"),
+                   ("build_map", "a Python dict is built here"), ("DictType", "a Python dict is used here"),
+                   ("build_set", "a Python set is built here"), ("unicode_type", "a string is used here"))
+
+
 def _category(message):
+    for word, _ in _PYTHON_OBJECTS:
+        if word in message:
+            return "python-object"
     if any(word in message for word in ("NRT required", "Only accept returning of array", "_ol_array_allocate")):
         return "allocation"
-    if any(word in message for word in ("build_list", "reflected list", "DictType", "build_map", "unicode_type",
-                                        "List(", "build_set")):
-        return "python-object"
     return "other"
 
 
