@@ -109,8 +109,9 @@ def _start_helper():
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     _helper = subprocess.Popen([sys.executable, "-P", ptxcheck.__file__], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    if _helper_pid is None:
+        atexit.register(_stop_helper)
     _helper_pid = os.getpid()
-    atexit.register(_stop_helper)
 
 
 def _read_exact(fd, size, deadline):
@@ -136,7 +137,10 @@ def _ask_helper(payload, n_args):
     global _helper
     if _helper is None or _helper.poll() is not None or _helper_pid != os.getpid():
         _helper = None
-        _start_helper()
+        try:
+            _start_helper()
+        except (OSError, ValueError) as exc:
+            return {"unavailable": f"the compiler process did not start: {type(exc).__name__}: {exc}"}
     request = pickle.dumps((payload, n_args))
     try:
         _helper.stdin.write(struct.pack("<Q", len(request)) + request)
@@ -153,18 +157,24 @@ def _ask_helper(payload, n_args):
 
 
 def _check(func, n_args):
+    try:
+        payload = _payload(func)
+    except Exception as exc:  # noqa: BLE001 - anything that cannot be sent cannot be checked there
+        payload, why = None, f"it cannot be sent to the compiler process ({type(exc).__name__}: {exc})"
+    key = None if payload is None else hashlib.sha256(payload).digest() + bytes([n_args])
+    if key in _by_payload:
+        return _by_payload[key]
     if _in_process():
         from numba import cuda
 
-        return ptxcheck.compile_check(func, n_args, cc=cuda.get_current_device().compute_capability)
-    try:
-        payload = _payload(func)
-    except Exception as exc:  # noqa: BLE001 - anything that cannot be sent cannot be checked
-        return {"unavailable": f"it cannot be sent to the compiler process ({type(exc).__name__}: {exc})"}
-    key = hashlib.sha256(payload).digest() + bytes([n_args])
-    if key not in _by_payload:
-        _by_payload[key] = _ask_helper(payload, n_args)
-    return _by_payload[key]
+        result = ptxcheck.compile_check(func, n_args, cc=cuda.get_current_device().compute_capability)
+    elif payload is None:
+        return {"unavailable": why}
+    else:
+        result = _ask_helper(payload, n_args)
+    if key is not None:
+        _by_payload[key] = result
+    return result
 
 
 def check_device_function(func, n_args):
