@@ -39,7 +39,7 @@ _EXPORTS = {
     "METHODS": "methods", "METHOD_NAMES": "methods", "Method": "methods",
     "ControllerSettings": "controllers", "CONTROLLER_KINDS": "controllers",
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
-    "PlanMismatchError": "errors",
+    "PlanMismatchError": "errors", "DeviceUnavailableError": "errors", "CompileCheckWarning": "errors",
 }
 
 __all__ = sorted(set(_EXPORTS) | {"backend"})

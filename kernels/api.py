@@ -125,10 +125,13 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         One of ``kernels.METHOD_NAMES``: euler, heun, rk4 (fixed step only),
         bs3, dopri5, tsit5 (adaptive or fixed).
     dt : float, optional
-        The step of fixed-step integration (required there); the first step of
-        adaptive integration (chosen automatically when None).
+        The step of fixed-step integration (required there, at most ``t_end - t0``);
+        the first step of adaptive integration (chosen automatically when None; a
+        longer one is cut to the span).
     rtol, atol : float or array_like (n_states,)
         Tolerances of the error norm ``err / (atol + rtol * max(|y|, |y_new|))``.
+        Tolerances the precision cannot meet (``atol + rtol |y0|`` below
+        ``|y0| eps / 16``) are refused: use float64 for tighter ones.
     t_eval : array_like, optional
         Increasing save times inside ``t_span``, hit exactly; default ``[t_end]``.
     drivers : (times, values), optional

@@ -17,10 +17,11 @@ import os
 import sys
 import warnings
 
-__all__ = ["backend", "select", "driver_usable"]
+__all__ = ["backend", "select", "driver_usable", "device_problem", "require_device"]
 
 _ENV = "NUMBA_ENABLE_CUDASIM"
 _DRIVER_NAMES = ("libcuda.so.1", "libcuda.so", "nvcuda.dll", "libcuda.dylib")
+_probed: list[bool] = []  # driver_usable() of this process, once probed by device_problem()
 
 
 def driver_usable() -> bool:
@@ -73,3 +74,31 @@ def backend() -> str:
     if config is None:
         from numba.cuda.core import config
     return "simulator" if config.ENABLE_CUDASIM else "cuda"
+
+
+def device_problem() -> str | None:
+    """Why the selected backend cannot run, in one sentence; None when it can.
+
+    Only the CUDA backend without a usable driver and GPU has a problem: that
+    happens when ``NUMBA_ENABLE_CUDASIM=0`` forces it on a machine without one
+    (or ``numba.cuda`` was imported before ``kernels`` there).
+    """
+    if backend() != "cuda":
+        return None
+    if not _probed:
+        _probed.append(driver_usable())
+    if _probed[0]:
+        return None
+    why = ("NUMBA_ENABLE_CUDASIM=0 forces it" if os.environ.get(_ENV) == "0"
+           else "numba.cuda was imported before kernels")
+    return (f"no usable NVIDIA GPU and CUDA driver were found, but the CUDA backend is selected ({why}): "
+            f"unset NUMBA_ENABLE_CUDASIM, or set it to 1, to run on Numba's CUDA simulator")
+
+
+def require_device() -> None:
+    """Raise :class:`DeviceUnavailableError` when :func:`device_problem` finds one."""
+    problem = device_problem()
+    if problem is not None:
+        from .errors import DeviceUnavailableError
+
+        raise DeviceUnavailableError(problem[0].upper() + problem[1:] + ".")

@@ -40,7 +40,7 @@ import numpy as np
 from numba import cuda
 
 from .approx import exp2_approx, log2_approx, reciprocal
-from .errors import ConfigurationError
+from .errors import ConfigurationError, plain
 
 __all__ = ["ControllerSettings", "CONTROLLER_KINDS", "make_controller", "make_error_norm",
            "make_initial_step"]
@@ -79,22 +79,23 @@ class ControllerSettings:
 
     def __post_init__(self):
         if self.kind not in CONTROLLER_KINDS:
-            raise ConfigurationError(f"controller must be one of {list(CONTROLLER_KINDS)}; got {self.kind!r}")
+            raise ConfigurationError(
+                f"controller must be one of {list(CONTROLLER_KINDS)}; got {plain(self.kind)!r}")
         if self.betas is None:
             object.__setattr__(self, "betas", _BETAS.get(self.kind, (0.0, 0.0, 0.0)))
         betas = tuple(float(b) for b in self.betas)
         if len(betas) != 3 or not all(math.isfinite(b) for b in betas):
-            raise ConfigurationError(f"controller betas must be 3 finite numbers; got {self.betas!r}")
+            raise ConfigurationError(f"controller betas must be 3 finite numbers; got {plain(self.betas)!r}")
         object.__setattr__(self, "betas", betas)
         if not 0.0 < self.safety <= 1.0:
-            raise ConfigurationError(f"controller safety must be in (0, 1]; got {self.safety!r}")
+            raise ConfigurationError(f"controller safety must be in (0, 1]; got {plain(self.safety)!r}")
         if not 0.0 < self.min_factor < 1.0 < self.max_factor < math.inf:
             raise ConfigurationError(
                 "controller factors must satisfy 0 < min_factor < 1 < max_factor < inf; "
-                f"got min_factor={self.min_factor!r}, max_factor={self.max_factor!r}"
+                f"got min_factor={plain(self.min_factor)!r}, max_factor={plain(self.max_factor)!r}"
             )
         if self.norm not in NORMS:
-            raise ConfigurationError(f"controller norm must be one of {list(NORMS)}; got {self.norm!r}")
+            raise ConfigurationError(f"controller norm must be one of {list(NORMS)}; got {plain(self.norm)!r}")
 
     @property
     def adaptive(self) -> bool:
@@ -205,6 +206,7 @@ def make_initial_step(n_states):
     The first-guess part of Hairer, Norsett & Wanner's algorithm (Solving ODEs I,
     sec. II.4): ``h = 0.01 * ||y|| / ||f(t0, y)||`` in the scaled RMS norm, or
     ``1e-6`` when either is tiny or ``f`` is not finite; at most 1 % of the span.
+    Components with a zero scale (atol 0 and y 0) are left out.
     """
 
     @cuda.jit(device=True)
@@ -213,8 +215,9 @@ def make_initial_step(n_states):
         d1 = 0.0
         for i in range(n_states):
             scale = float(atol[i] + rtol[i] * abs(y[i]))
-            d0 += (float(y[i]) / scale) ** 2
-            d1 += (float(f0[i]) / scale) ** 2
+            if scale > 0.0:  # 0 with atol 0 at y 0: no scale to measure that component by yet
+                d0 += (float(y[i]) / scale) ** 2
+                d1 += (float(f0[i]) / scale) ** 2
         d0 = math.sqrt(d0 / n_states)
         d1 = math.sqrt(d1 / n_states)
         h = 1e-6

@@ -1,8 +1,11 @@
 """The main job: plan and run a Lorenz parameter sweep, print plan, backend, timing, states.
 
-Run ``python -m kernels.demo`` (or the console script wired to :func:`main`).
-On a GPU it sweeps 1000 trajectories over ``t in [0, 10]``; on the CUDA
-simulator, which runs a Python thread per trajectory, 64 over ``[0, 2]``.
+Run ``bufferplan demo`` (the console script wired to :func:`main`) or
+``python -m kernels.demo``.  On a GPU it sweeps 1000 trajectories over
+``t in [0, 10]``; on the CUDA simulator, which runs a Python thread per
+trajectory, 64 over ``[0, 2]``.  Bad arguments, and a CUDA backend forced
+without a GPU, end it before anything is computed with one
+``bufferplan: error: ...`` line and exit code 2, like the ``planner`` CLI.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import time
 
 import numpy as np
 
+from . import validation as check
 from .api import plan_for, solve_ivp
+from .backend import backend, device_problem
+from .errors import ConfigurationError
 from .integrator import default_block_size
-from .backend import backend
 from .planning import PLAN_CHOICES
 from .systems import lorenz
 from .tableaus import TABLEAU_NAMES, get_tableau
@@ -29,10 +34,28 @@ def lorenz_sweep_params(n, rho_max=28.0):
     return np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)])
 
 
+Y0 = (1.0, 1.0, 1.0)
+_EPILOG = "exit codes: 0 every trajectory succeeded, 1 some did not, 2 bad input or no usable backend"
+
+
+def _fail(message):
+    """Print one ``bufferplan: error:`` line and exit with status 2."""
+    print("bufferplan: error: " + " ".join(str(message).split()), file=sys.stderr)
+    sys.exit(2)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one ``bufferplan: error:`` line and exit code 2."""
+
+    def error(self, message):
+        _fail(f"{message} (see '{self.prog} --help')")
+
+
 def _parser():
     sim = backend() != "cuda"
-    parser = argparse.ArgumentParser(
-        prog="bufferplan-demo", description="Plan and run a Lorenz parameter sweep (rho from 0 to 28).")
+    parser = _Parser(
+        prog="bufferplan", description="Plan and run a Lorenz parameter sweep (rho from 0 to 28).",
+        epilog=_EPILOG)
     parser.add_argument("command", nargs="?", default="demo", choices=("demo",),
                         help="what to run (only 'demo' for now; the console script passes it)")
     parser.add_argument("-n", "--trajectories", type=int, default=64 if sim else 1000,
@@ -50,12 +73,51 @@ def _parser():
     return parser
 
 
+def _validate(args):
+    """Check every argument as solve_ivp would, before anything is computed; raise ConfigurationError."""
+    check.check_int(args.trajectories, "-n/--trajectories", 1)
+    t_end = check.check_positive(args.t_end, "--t-end")
+    adaptive = get_tableau(args.method).adaptive
+    if args.dt is None and not adaptive:
+        raise ConfigurationError(f"--dt is required with the fixed-step method {args.method!r}")
+    dt = check.check_positive(args.dt, "--dt", allow_none=True)
+    check.check_fixed_step(dt, 0.0, t_end, adaptive, what="--dt")
+    if args.block_size is not None:
+        check.check_int(args.block_size, "--block-size", 1)
+    check.check_int(args.show, "--show", 0)
+    dtype = np.dtype(args.precision).type
+    rtol = check.check_tolerance(args.rtol, "--rtol", len(Y0), dtype)
+    atol = check.check_tolerance(args.atol, "--atol", len(Y0), dtype)
+    if adaptive and np.any((rtol == 0) & (atol == 0)):
+        raise ConfigurationError("--rtol and --atol must not both be 0")
+    check.check_tolerance_reachable(rtol, atol, np.array([Y0]), dtype, adaptive,
+                                    names=("--rtol", "--atol", "--precision float64"))
+
+
 def main(argv=None):
-    """Run the demo; return the exit status (0 when every trajectory succeeded)."""
+    """Run the demo; return the exit status (0 when every trajectory succeeded).
+
+    Bad arguments exit with status 2 and one ``bufferplan: error:`` line, before
+    anything is computed.
+    """
+    from planner.errors import ConfigurationError as PlannerConfigurationError
+
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.dt is None and not get_tableau(args.method).adaptive:
-        parser.error(f"--dt is required with the fixed-step method {args.method!r}")
+    try:
+        _validate(args)
+    except ConfigurationError as exc:
+        parser.error(str(exc))
+    problem = device_problem()
+    if problem is not None:
+        _fail(problem)
+    try:
+        return _run(args)
+    except PlannerConfigurationError as exc:  # e.g. a block size the device does not allow, found by planning
+        parser.error(str(exc))
+
+
+def _run(args):
     from planner.report import plan_table, plan_totals
 
     system = lorenz()
@@ -74,12 +136,12 @@ def main(argv=None):
     kwargs = dict(method=args.method, dt=args.dt, rtol=args.rtol, atol=args.atol,
                   precision=np.dtype(args.precision).type, plan=plan)
     start = time.perf_counter()
-    result = solve_ivp(system, (0.0, args.t_end), [1.0, 1.0, 1.0], params, **kwargs)
+    result = solve_ivp(system, (0.0, args.t_end), Y0, params, **kwargs)
     first_s = time.perf_counter() - start
     print(f"First run (includes compilation): {first_s:.3f} s")
     if backend() == "cuda":
         start = time.perf_counter()
-        result = solve_ivp(system, (0.0, args.t_end), [1.0, 1.0, 1.0], params, **kwargs)
+        result = solve_ivp(system, (0.0, args.t_end), Y0, params, **kwargs)
         print(f"Second run (compiled): {time.perf_counter() - start:.3f} s")
     status = np.asarray(result.status)
     print(f"Status: {int(np.sum(status == 0))}/{n} succeeded; steps per trajectory "

@@ -10,6 +10,8 @@ keeps working.
 
 from __future__ import annotations
 
+import numpy as np
+
 from planner.errors import BufferplanError, ConfigurationError
 
 __all__ = [
@@ -17,6 +19,8 @@ __all__ = [
     "ConfigurationError",
     "TableauError",
     "PlanMismatchError",
+    "DeviceUnavailableError",
+    "CompileCheckWarning",
 ]
 
 
@@ -35,11 +39,31 @@ class PlanMismatchError(ConfigurationError):
     """A :class:`planner.Plan` handed in does not match the kernel's buffers."""
 
 
+class DeviceUnavailableError(KernelError, RuntimeError):
+    """The CUDA backend was forced (``NUMBA_ENABLE_CUDASIM=0``) but no usable GPU or driver is present."""
+
+
+class CompileCheckWarning(UserWarning):
+    """A right-hand side could not be checked for CUDA compilability (the check was skipped)."""
+
+
+def plain(value: object) -> object:
+    """Return ``value`` with NumPy scalars and arrays turned into Python ones (also inside tuples and lists).
+
+    NumPy 2 prints scalars as ``np.float64(nan)``; messages should read ``nan``.
+    """
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.item() if isinstance(value, np.generic) else value.tolist()
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
 def describe(value: object) -> str:
     """Return a short, readable description of ``value`` for error messages."""
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
-    if isinstance(shape, tuple) and dtype is not None:
-        return f"array of shape {tuple(shape)} and dtype {dtype}"
-    text = repr(value)
+    if isinstance(shape, tuple) and dtype is not None and not isinstance(value, np.generic):
+        return f"array of shape {tuple(int(n) for n in shape)} and dtype {dtype}"
+    text = repr(plain(value))
     return text if len(text) <= 80 else text[:77] + "..."

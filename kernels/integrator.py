@@ -106,6 +106,7 @@ class Integrator:
         self._by_plan = {}  # id(plan) -> (plan, canary_elems, device, built): the hot path of build
         self._devices = {}
         self._tolerances = {}
+        self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
         self._constants = collections.OrderedDict()
 
     def __repr__(self):
@@ -228,11 +229,18 @@ class Integrator:
             raise ConfigurationError(f"dt is required for fixed-step integration (method {self.method.name!r}, "
                                      "controller 'fixed'); got None")
         t0, t_end = check.check_span(t_span)
+        check.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)
         y0, params, n_traj = _batch_inputs(system, y0, params, dtype)
+        scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
         rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
-        if self.adaptive and np.any((rtol == 0) & (atol == 0)):
-            raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
+        if scalar_tolerances is None or not on_device or scalar_tolerances not in self._reachable:
+            if self.adaptive and np.any((rtol == 0) & (atol == 0)):
+                raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
+            # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
+            check.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
+            if scalar_tolerances is not None and on_device:
+                self._reachable.add(scalar_tolerances)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype)
         max_steps = check.check_int(max_steps, "max_steps", 1)

@@ -7,11 +7,17 @@ Contract of a right-hand side (checked on construction)::
 
 ``t`` is a float64 scalar, ``y`` (n_states), ``p`` (n_params), ``u``
 (n_drivers) and ``dydt`` (n_states) are 1-D arrays of the working precision;
-the function writes ``dydt`` and returns nothing.  It must be compilable by
-Numba CUDA (no Python objects, no exceptions).  Observables follow the same
-contract with ``obs`` (n_observables) in place of ``dydt``.  The functions
-also run unchanged on NumPy arrays, which is how :meth:`ODESystem.host_rhs`
-feeds SciPy references.
+the function assigns every component of ``dydt`` (which is not zeroed) and
+returns nothing.  It must be compilable by Numba CUDA (no Python objects, no
+exceptions, no array allocation).  Observables follow the same contract with
+``obs`` (n_observables) in place of ``dydt``.  The functions also run
+unchanged on NumPy arrays, which is how :meth:`ODESystem.host_rhs` feeds SciPy
+references.
+
+Construction checks all of this (unless ``check=False``): the functions run
+once on test arrays, must return None and must assign every output component,
+and they are compiled to PTX (:mod:`kernels.compilecheck`, on any machine), so
+a function that the simulator runs but a GPU cannot compile is refused at once.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import re
 import numpy as np
 from numba import cuda
 
+from . import compilecheck
 from .errors import ConfigurationError, describe
 
 __all__ = ["ODESystem", "lorenz", "van_der_pol", "oscillator_chain"]
@@ -34,7 +41,7 @@ def _count(value, what, minimum):
     return int(value)
 
 
-def _arity(func, what, expected, names):
+def _arity(func, what, expected, names, n_drivers=None):
     if not callable(func):
         raise ConfigurationError(f"{what} must be a callable {what}({', '.join(names)}); got {describe(func)}")
     try:
@@ -43,9 +50,15 @@ def _arity(func, what, expected, names):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(positional) != expected or any(p.kind is p.VAR_POSITIONAL for p in params):
+        hint = ""
+        if n_drivers == 0 and len(positional) == expected + 1:
+            hint = (f"; the form {what}(t, y, p, u, {names[-1]}) is for systems with drivers: pass n_drivers "
+                    f"(and drivers to solve_ivp), or drop u")
+        elif n_drivers and len(positional) == expected - 1:
+            hint = f"; with n_drivers={n_drivers} the drivers come as u: {what}({', '.join(names)})"
         raise ConfigurationError(
             f"{what} must take {expected} arguments ({', '.join(names)}); "
-            f"got a function of {len(positional)} positional arguments"
+            f"got a function of {len(positional)} positional arguments{hint}"
         )
 
 
@@ -75,14 +88,24 @@ class ODESystem:
     default_params : array_like, optional
         Parameters used when ``solve_ivp`` gets ``params=None``.
     check : bool, optional
-        Run ``rhs`` (and ``observables``) once on test arrays now, so a
-        broken function fails here with a message naming it (default True).
+        Check the functions now (default True): ``rhs`` and ``observables``
+        run once on test arrays, must return None and must assign every
+        output component; ``rhs``, ``observables`` and ``jvp`` must compile
+        for CUDA (checked on any machine, see :mod:`kernels.compilecheck`;
+        about a second for the first system of a process without a GPU,
+        milliseconds for each new function after that).
 
     Raises
     ------
     ConfigurationError
         A count is not a non-negative integer, a function has the wrong
-        number of arguments, or a function fails to run or compile.
+        number of arguments, fails to run, returns a value, leaves an output
+        component unassigned, or does not compile for CUDA.
+
+    Warns
+    -----
+    CompileCheckWarning
+        The CUDA compiler is not installed, so compilation could not be checked.
     """
 
     def __init__(self, rhs, n_states, n_params=0, name=None, observables=None, n_observables=0,
@@ -92,14 +115,14 @@ class ODESystem:
         self.n_observables = _count(n_observables, "n_observables", 0)
         self.n_drivers = _count(n_drivers, "n_drivers", 0)
         lead = ("t", "y", "p", "u") if self.n_drivers else ("t", "y", "p")
-        _arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",))
+        _arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",), self.n_drivers)
         if (observables is None) != (self.n_observables == 0):
             raise ConfigurationError(
                 "observables and n_observables go together: give both (n_observables >= 1) or neither; "
                 f"got observables={describe(observables)}, n_observables={self.n_observables}"
             )
         if observables is not None:
-            _arity(observables, "observables", len(lead) + 1, lead + ("obs",))
+            _arity(observables, "observables", len(lead) + 1, lead + ("obs",), self.n_drivers)
         if jvp is not None:
             _arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"))
         self.rhs = rhs
@@ -117,6 +140,7 @@ class ODESystem:
         self._compiled = set()  # precisions check_compiles has passed
         if check:
             self._check_runs()
+            self._check_compiles_anywhere()
 
     def __repr__(self):
         return (f"ODESystem(name={self.name!r}, n_states={self.n_states}, n_params={self.n_params}, "
@@ -133,18 +157,43 @@ class ODESystem:
         y = np.linspace(0.5, 1.0, self.n_states)
         p = np.linspace(0.5, 1.0, self.n_params)
         u = np.linspace(0.5, 1.0, self.n_drivers)
-        checks = [("rhs", self.rhs, self.n_states)]
+        checks = [("rhs", self.rhs, self.n_states, "dydt")]
         if self.observables is not None:
-            checks.append(("observables", self.observables, self.n_observables))
-        for what, func, size in checks:
-            out = np.zeros(size)
+            checks.append(("observables", self.observables, self.n_observables, "obs"))
+        for what, func, size, out_name in checks:
+            # A NaN with a payload that arithmetic never makes: an element that still holds it was
+            # never assigned (or was only updated in place, reading what the GPU leaves there).
+            out = np.full(size, _UNWRITTEN)
             try:
-                self._call(func, 0.0, y, p, u, out)
+                returned = func(0.0, y, p, u, out) if self.n_drivers else func(0.0, y, p, out)
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
                 raise ConfigurationError(
                     f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
-                    f"p of {self.n_params}, out of {size} elements): {type(exc).__name__}: {exc}"
+                    f"p of {self.n_params}, {out_name} of {size} elements): {type(exc).__name__}: {exc}"
                 ) from exc
+            if returned is not None:
+                raise ConfigurationError(
+                    f"{what} of system {self.name!r} returned a {type(returned).__name__}: {what} must write "
+                    f"into {out_name} and return nothing (SciPy-style functions return a list); assign "
+                    f"{out_name}[i] = ... for each of the {size} components instead")
+            missing = np.flatnonzero(out.view(np.uint64) == _UNWRITTEN_BITS)
+            if missing.size:
+                shown = ", ".join(f"{out_name}[{i}]" for i in missing[:8]) + (", ..." if missing.size > 8 else "")
+                raise ConfigurationError(
+                    f"{what} of system {self.name!r} did not assign {shown} ({missing.size} of {size} "
+                    f"components, at t=0 on test arrays): assign every component on every call; {out_name} is "
+                    "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
+
+    def _check_compiles_anywhere(self):
+        lead = 4 if self.n_drivers else 3
+        functions = [("rhs", self.rhs, lead + 1), ("observables", self.observables, lead + 1),
+                     ("jvp", self.jvp, 5)]
+        for what, func, n_args in functions:
+            if func is None:
+                continue
+            result = compilecheck.check_device_function(func, n_args)
+            if result.get("ok") is False:
+                raise ConfigurationError(compilecheck.failure_message(result, what, self.name))
 
     def host_rhs(self, params=None, drivers=None):
         """Return ``f(t, y) -> dydt`` on NumPy arrays (for SciPy references).
@@ -181,14 +230,17 @@ class ODESystem:
     def check_compiles(self, precision):
         """Compile the device functions for ``precision`` on a real GPU backend.
 
-        On the simulator this is the construction-time run check.  Raises
-        :class:`ConfigurationError` naming the function that does not compile.
+        On the simulator this is the construction-time check.  Raises
+        :class:`ConfigurationError` naming the function that does not compile,
+        and :class:`DeviceUnavailableError` when the CUDA backend is selected
+        but no usable GPU and driver are present.
         """
-        from .backend import backend
+        from .backend import backend, require_device
 
         key = np.dtype(precision).name
         if backend() != "cuda" or key in self._compiled:
             return
+        require_device()
         from numba import from_dtype, types
 
         arr = types.Array(from_dtype(np.dtype(precision)), 1, "A")
@@ -202,6 +254,10 @@ class ODESystem:
                     f"{type(exc).__name__}: {_first_lines(str(exc))}"
                 ) from exc
         self._compiled.add(key)
+
+
+_UNWRITTEN_BITS = np.uint64(0x7FF8_0BAD_5EED_0DD5)  # a quiet NaN with a distinctive payload
+_UNWRITTEN = _UNWRITTEN_BITS.reshape(1).view(np.float64)[0]
 
 
 def _first_lines(message):

@@ -11,10 +11,11 @@ import sys
 
 import numpy as np
 
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, describe, plain
 
 __all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval",
-           "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array"]
+           "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
+           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -139,9 +140,9 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
     if not np.isfinite(out).all():
-        bad = np.argwhere(~np.isfinite(out))[0]
-        raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {arr[tuple(bad)]!r} "
-                                 f"at index {tuple(bad)}")
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
+                                 f"at index {bad}")
     return out, arr.shape[0]
 
 
@@ -151,12 +152,13 @@ def check_tolerance(value, what, n_states, dtype):
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ConfigurationError(f"{what} must be a number or an array of {n_states}; got {describe(value)}") from None
+    given = float(arr) if arr.ndim == 0 else arr.tolist()
     if arr.ndim == 0:
         arr = np.full(n_states, float(arr))
     if arr.shape != (n_states,):
         raise ConfigurationError(f"{what} must be a scalar or have shape ({n_states},); got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ConfigurationError(f"{what} must be finite and >= 0; got {arr.tolist()}")
+        raise ConfigurationError(f"{what} must be finite and >= 0; got {given!r}")
     return arr.astype(dtype)
 
 
@@ -176,5 +178,73 @@ def check_t_eval(t_eval, t0, t_end):
         raise ConfigurationError("t_eval must be strictly increasing")
     if arr[0] < t0 or arr[-1] > t_end:
         raise ConfigurationError(
-            f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{arr[0]!r}, {arr[-1]!r}]")
+            f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]")
     return arr
+
+
+def check_fixed_step(dt, t0, t_end, adaptive, what="dt"):
+    """Refuse a fixed step ``dt`` longer than the span ``t_end - t0``.
+
+    Such a step would be cut to the span: one step over the whole interval, whose
+    result is as wrong as the step is large, with status success.  An adaptive
+    first step may be longer; the loop cuts it to the span and the controller
+    shrinks it when its error is too large.
+    """
+    if adaptive or dt is None or dt <= t_end - t0:
+        return
+    raise ConfigurationError(
+        f"{what}={dt!r} is longer than the integration span t_end - t0 = {t_end - t0!r}: fixed-step "
+        f"integration would take one step over the whole span; use {what} <= {t_end - t0!r} "
+        f"(the span / the number of steps)")
+
+
+# Below this fraction of a state component's magnitude, the error estimate sinks into rounding noise:
+# the controller shrinks the step until max_steps.  Measured with Tsit5 on Lorenz in float32 (y0 =
+# (1, 0, 0), rho = 28, t in [0, 1]), steps for rtol = atol = 1e-6, 1e-7, 3e-8, 1e-8, 3e-9, 1e-9, 3e-10,
+# 1e-10: 72, 108, 148, 281, 753, 2372, 7687, over 20000 (order 5 predicts a factor 1.25 per factor 3).
+# eps / 16 is 7.5e-9 in float32 (1e-8 still passes) and 1.4e-17 in float64.
+TOLERANCE_FLOOR = 1.0 / 16.0
+
+
+def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "atol", "precision=np.float64")):
+    """Refuse tolerances the precision cannot meet; return nothing.
+
+    For each state component ``i`` with scale ``s = max |y0[:, i]|`` the error
+    allowed at the start, ``atol[i] + rtol[i] * s``, must be at least
+    ``TOLERANCE_FLOOR * eps * s`` (``eps`` of ``dtype``): below that the
+    step-size controller chases rounding noise until ``max_steps``.  A
+    component that starts at 0 (or ``y0`` on the device, not inspected) is only
+    judged by ``rtol`` when ``atol`` is 0 there.  Fixed steps ignore tolerances.
+    ``names`` are how the message calls rtol, atol and the float64 remedy.
+    """
+    if not adaptive:
+        return
+    eps = float(np.finfo(dtype).eps)
+    floor = TOLERANCE_FLOOR * eps
+    n = rtol.shape[0]
+    if is_device_array(y0):
+        scale = np.zeros(n)
+    else:
+        scale = np.max(np.abs(np.asarray(y0, dtype=np.float64)), axis=0)
+    rtol64, atol64 = rtol.astype(np.float64), atol.astype(np.float64)
+    allowed = atol64 + rtol64 * scale
+    too_tight = np.flatnonzero(np.where(scale > 0, allowed < floor * scale, (atol64 == 0) & (rtol64 < floor)))
+    if too_tight.size == 0:
+        return
+    i = int(too_tight[0])
+    name = np.dtype(dtype).name
+    if scale[i] > 0:
+        where = (f"for y[:, {i}] (|y0| up to {scale[i]:.3g}) they allow an error of {allowed[i]:.3g}, below "
+                 f"{name}'s resolution there ({floor * scale[i]:.3g} = eps/16 x |y0|, eps = {eps:.3g})")
+        loosen = f"{names[0]} >= {floor:.2g} or {names[1]} >= {floor * scale[i]:.2g}"
+    else:
+        where = f"for y[:, {i}] ({names[1]} 0) {names[0]} is below {name}'s eps/16 = {floor:.3g}"
+        loosen = f"{names[0]} >= {floor:.2g}, or {names[1]} > 0"
+    raise ConfigurationError(
+        f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} are tighter than {name} can resolve: {where}, "
+        f"so the step size would shrink until max_steps; use {names[2]}, or loosen the tolerances ({loosen})")
+
+
+def _tol(values):
+    """A tolerance as the user most likely gave it: one number, or the list."""
+    return f"{values[0]:g}" if np.all(values == values[0]) else "[" + ", ".join(f"{v:g}" for v in values) + "]"

@@ -7,20 +7,24 @@ import sys
 import pytest
 
 import kernels
-from kernels.backend import driver_usable
+from kernels.backend import device_problem, driver_usable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _backend_in_subprocess(env_value):
+def _run_in_subprocess(env_value, code):
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     if env_value is not None:
         env["NUMBA_ENABLE_CUDASIM"] = env_value
-    code = "import os, kernels; print(kernels.backend(), os.environ['NUMBA_ENABLE_CUDASIM'])"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    return out.stdout.split()
+    return out.stdout
+
+
+def _backend_in_subprocess(env_value):
+    return _run_in_subprocess(env_value, "import os, kernels; print(kernels.backend(), "
+                                         "os.environ['NUMBA_ENABLE_CUDASIM'])").split()
 
 
 def test_backend_reported():
@@ -41,3 +45,25 @@ def test_explicit_simulator_wins():
 @pytest.mark.skipif(driver_usable(), reason="on a GPU machine '0' is also the default")
 def test_explicit_cuda_wins_even_without_driver():
     assert _backend_in_subprocess("0") == ["cuda", "0"]
+
+
+@pytest.mark.skipif(driver_usable(), reason="needs a machine without a usable CUDA driver")
+def test_forced_cuda_without_gpu_says_so():
+    """The rhs is not blamed: systems are built (and checked), solving says that there is no GPU."""
+    code = """
+import kernels
+system = kernels.lorenz()
+try:
+    kernels.solve_ivp(system, (0.0, 1.0), [1.0, 1.0, 1.0])
+except kernels.DeviceUnavailableError as exc:
+    print(exc)
+"""
+    assert _run_in_subprocess("0", code) == (
+        "No usable NVIDIA GPU and CUDA driver were found, but the CUDA backend is selected "
+        "(NUMBA_ENABLE_CUDASIM=0 forces it): unset NUMBA_ENABLE_CUDASIM, or set it to 1, to run on Numba's "
+        "CUDA simulator.\n")
+
+
+def test_no_device_problem_on_the_backend_in_use():
+    assert kernels.backend() == "simulator" or driver_usable()
+    assert device_problem() is None

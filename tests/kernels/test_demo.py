@@ -1,9 +1,16 @@
 """The main job runs on whatever backend is present and prints plan, backend, time and states."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import kernels
+from kernels.backend import driver_usable
 from kernels.demo import lorenz_sweep_params, main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_demo_small_sweep(capsys):
@@ -20,7 +27,57 @@ def test_sweep_params():
 
 
 def test_demo_fixed_step_needs_dt(capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as info:
         main(["demo", "--method", "rk4"])
+    assert info.value.code == 2
     assert "--dt is required" in capsys.readouterr().err
     assert main(["demo", "-n", "2", "--t-end", "0.1", "--method", "rk4", "--dt", "0.01", "--plan", "local"]) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-n", "0"], "-n/--trajectories must be an integer >= 1; got 0"),
+    (["-n", "many"], "argument -n/--trajectories: invalid int value: 'many'"),
+    (["--dt", "-1"], "--dt must be > 0; got -1.0"),
+    (["--rtol", "-1"], "--rtol must be finite and >= 0; got -1.0"),
+    (["--atol", "nan"], "--atol must be finite and >= 0; got nan"),
+    (["--rtol", "0", "--atol", "0"], "--rtol and --atol must not both be 0"),
+    (["--t-end", "0"], "--t-end must be > 0; got 0.0"),
+    (["--block-size", "0"], "--block-size must be an integer >= 1; got 0"),
+    (["--show", "-1"], "--show must be an integer >= 0; got -1"),
+    (["--method", "rk4", "--dt", "5"], "--dt=5.0 is longer than the integration span"),
+    (["--rtol", "1e-12", "--atol", "1e-12"], "--rtol=1e-12 and --atol=1e-12 are tighter than float32 can resolve"),
+    (["-n", "2", "--block-size", "5000"], "block_size: expected an integer in 1..1024, got 5000"),
+])
+def test_bad_arguments_end_in_one_line_before_anything_runs(capsys, args, message):
+    with pytest.raises(SystemExit) as info:
+        main(["demo", *args])
+    out, err = capsys.readouterr()
+    assert info.value.code == 2
+    assert out == ""  # nothing planned or computed
+    assert err.count("\n") == 1 and err.startswith("bufferplan: error: ")
+    assert message in err and err.rstrip().endswith("(see 'bufferplan --help')")
+
+
+def test_help_names_the_console_script(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: bufferplan ")
+
+
+def test_tight_tolerance_is_fine_in_float64(capsys):
+    assert main(["demo", "-n", "2", "--t-end", "0.05", "--rtol", "1e-12", "--atol", "1e-12",
+                 "--precision", "float64"]) == 0
+    assert "Status: 2/2 succeeded" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(driver_usable(), reason="needs a machine without a usable CUDA driver")
+def test_forced_cuda_without_gpu_is_one_sentence():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-m", "kernels.demo", "demo"], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert out.stderr == ("bufferplan: error: no usable NVIDIA GPU and CUDA driver were found, but the CUDA backend "
+                          "is selected (NUMBA_ENABLE_CUDASIM=0 forces it): unset NUMBA_ENABLE_CUDASIM, or set it to "
+                          "1, to run on Numba's CUDA simulator\n")

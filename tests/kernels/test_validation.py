@@ -2,9 +2,12 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kernels
 from kernels import ConfigurationError, ODESystem, PlanMismatchError
+from kernels import validation as check
 
 LORENZ = kernels.lorenz()
 GOOD = dict(system=LORENZ, t_span=(0.0, 0.1), y0=[1.0, 1.0, 1.0])
@@ -95,7 +98,7 @@ def _rhs(t, y, p, dydt):
     (dict(rhs=_rhs, n_states=1, observables=_rhs), "observables and n_observables go together"),
     (dict(rhs=_rhs, n_states=1, n_params=2, default_params=[1.0]), "default_params must be 2 finite numbers"),
     (dict(rhs=lambda t, y, p, dydt: undefined_name, n_states=1), "rhs of system"),  # noqa: F821
-    (dict(rhs=_rhs, n_states=2, observables=lambda t, y, p, o: o.__setitem__(5, 1.0), n_observables=1),
+    (dict(rhs=_rhs, n_states=1, observables=lambda t, y, p, o: o.__setitem__(5, 1.0), n_observables=1),
      "observables of system"),
 ])
 def test_bad_system(kwargs, words):
@@ -124,3 +127,113 @@ def test_drivers_required():
         kernels.solve_ivp(system, (0.0, 1.0), [1.0])
     with pytest.raises(ConfigurationError, match="drivers: times must be strictly increasing"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.0], [1.0, 2.0]))
+
+
+# -- tolerances the precision cannot meet (issue 11, item 1) -------------------------------------
+@pytest.mark.parametrize("changes", [
+    dict(rtol=1e-12, atol=1e-12),                                   # the issue's call: 99983 steps, MAX_STEPS
+    dict(rtol=3e-9, atol=3e-9, y0=[1.0, 0.0, 0.0]),                # just below eps32/16 = 7.45e-9 at |y0| = 1
+    dict(rtol=5e-9, atol=0.0, y0=[1.0, 0.0, 0.0]),
+    dict(rtol=[1e-6, 1e-6, 1e-12], atol=0.0),                      # one component is enough
+    dict(rtol=0.0, atol=1e-6, y0=[1e3, 1e3, 1e3]),                 # atol is judged against the state's scale
+    dict(rtol=1e-17, atol=0.0, precision=np.float64),              # eps64/16 = 1.39e-17
+])
+def test_tolerance_beyond_precision_is_refused(changes):
+    with pytest.raises(ConfigurationError) as info:
+        call(**changes)
+    message = str(info.value)
+    name = np.dtype(changes.get("precision", np.float32)).name
+    for words in ("rtol=", "atol=", f"tighter than {name} can resolve", "use precision=np.float64",
+                  "loosen the tolerances"):
+        assert words in message, words
+    assert "np.float64(" not in message and "np.float32(" not in message
+
+
+@pytest.mark.parametrize("changes", [
+    dict(rtol=1e-8, atol=1e-8, y0=[1.0, 0.0, 0.0]),                # the peers benchmark: float32, 1e-8
+    dict(rtol=1e-8, atol=0.0, y0=[1.0, 0.0, 0.0]),                 # pure relative, components starting at 0
+    dict(rtol=1e-6, atol=1e-30),                                    # a negligible atol beside a fine rtol
+    dict(rtol=0.0, atol=1e-6, y0=[1.0, 1.0, 1.0]),                 # atol alone, at a scale float32 resolves
+    dict(rtol=1e-12, atol=1e-12, precision=np.float64),            # the issue's call in float64: 889 steps
+    dict(rtol=1e-12, atol=1e-12, method="rk4", dt=0.01),           # fixed steps ignore tolerances
+])
+def test_tolerance_within_precision_runs(changes):
+    result = call(**changes)
+    assert result.success
+
+
+def test_tolerance_limit_is_a_sixteenth_of_eps():
+    """Both sides of the limit, per precision: atol + rtol |y0| against |y0| eps / 16."""
+    for dtype in (np.float32, np.float64):
+        limit = np.finfo(dtype).eps / 16
+        for scale in (1.0, 100.0):
+            y0 = np.full((1, 3), scale, dtype=dtype)
+            ok = np.full(3, 1.01 * limit, dtype=dtype)
+            low = np.full(3, 0.99 * limit, dtype=dtype)
+            zero = np.zeros(3, dtype=dtype)
+            check.check_tolerance_reachable(ok, zero, y0, dtype, adaptive=True)
+            check.check_tolerance_reachable(zero, ok * scale, y0, dtype, adaptive=True)
+            with pytest.raises(ConfigurationError):
+                check.check_tolerance_reachable(low, zero, y0, dtype, adaptive=True)
+            with pytest.raises(ConfigurationError):
+                check.check_tolerance_reachable(zero, low * scale, y0, dtype, adaptive=True)
+            check.check_tolerance_reachable(low, zero, y0, dtype, adaptive=False)
+
+
+# -- a fixed step longer than the span (item 5) ---------------------------------------------------
+def test_fixed_step_longer_than_span_is_refused():
+    with pytest.raises(ConfigurationError) as info:
+        call(method="rk4", dt=2.0, t_span=(0.0, 1.0))
+    assert str(info.value).startswith("dt=2.0 is longer than the integration span t_end - t0 = 1.0")
+    assert "use dt <= 1.0" in str(info.value)
+    with pytest.raises(ConfigurationError, match="longer than the integration span"):
+        call(method="tsit5", controller="fixed", dt=0.5, t_span=(0.0, 0.1))
+    assert call(method="rk4", dt=0.1, t_span=(0.0, 0.1)).success  # exactly the span is one honest step
+
+
+def test_adaptive_first_step_longer_than_span_is_cut():
+    result = call(method="tsit5", dt=5.0, t_span=(0.0, 0.1))
+    reference = call(method="tsit5", t_span=(0.0, 0.1))
+    assert result.success and result.n_steps[0] > 1
+    np.testing.assert_allclose(result.y, reference.y, rtol=1e-4)
+
+
+def test_pure_relative_tolerance_with_a_zero_component():
+    """atol 0 and a component starting at 0: the first-step guess used to divide by zero."""
+    result = call(rtol=1e-6, atol=0.0, y0=[1.0, 0.0, 0.0])
+    assert result.success and np.all(np.isfinite(result.y))
+
+
+# -- messages print plain values, not NumPy 2 reprs (item 7) --------------------------------------
+@given(row=st.integers(0, 3), col=st.integers(0, 2), bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+       dtype=st.sampled_from([np.float64, np.float32]))
+@settings(max_examples=25, deadline=None)
+def test_nonfinite_input_message_is_plain(row, col, bad, dtype):
+    y0 = np.ones((4, 3), dtype=dtype)
+    y0[row, col] = bad
+    with pytest.raises(ConfigurationError) as info:
+        call(y0=y0)
+    assert str(info.value).endswith(f"found {float(bad)!r} at index ({row}, {col})")
+
+
+@pytest.mark.parametrize("changes, plain_words", [
+    (dict(max_steps=np.float64(2.5)), "got 2.5"),
+    (dict(block_size=np.int64(0)), "got 0"),
+    (dict(dt=np.float64(-0.1)), "got -0.1"),
+    (dict(t_eval=np.array([0.05, 0.2])), "got [0.05, 0.2]"),
+    (dict(rtol=np.float32(-1.0)), "got -1.0"),
+    (dict(params=np.array([10.0, np.nan, 1.0])), "found nan at index (0, 1)"),
+    (dict(controller=None, method="tsit5", precision=np.float64, t_span=(np.float64(1.0), np.float64(0.5))),
+     "got (1.0, 0.5)"),
+])
+def test_messages_have_no_numpy_reprs(changes, plain_words):
+    with pytest.raises(ConfigurationError) as info:
+        call(**changes)
+    assert plain_words in str(info.value)
+    assert "np." not in str(info.value)
+
+
+def test_controller_settings_message_is_plain():
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ControllerSettings("pi", safety=np.float64(2.0))
+    assert str(info.value).endswith("got 2.0")

@@ -1,0 +1,225 @@
+"""ODESystem checks its functions on construction, on any machine (issue 11, items 2, 3 and 8).
+
+The compile check runs the real CUDA compiler (NVVM from the ``compile`` extra) even on the
+simulator, so every test here means the same on a CPU machine and on a GPU.
+"""
+
+import math
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from numba import cuda
+
+import kernels
+from kernels import CompileCheckWarning, ConfigurationError, ODESystem
+
+
+# -- item 3: rhs mistakes that used to give silent wrong results ----------------------------------
+def _frozen(t, y, p, dydt):
+    dydt[0] = y[1]  # dydt[1] never written: the component used to stay frozen, with status success
+
+
+def _scipy_style(t, y, p, dydt):
+    return [y[1], -y[0]]
+
+
+def _accumulates(t, y, p, dydt):
+    dydt[0] += y[1]  # reads what the GPU left in dydt
+    dydt[1] = -y[0]
+
+
+def _skips_many(t, y, p, dydt):
+    dydt[0] = y[0]
+
+
+def test_unassigned_component_is_named():
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(_frozen, 2, name="frozen")
+    assert str(info.value) == (
+        "rhs of system 'frozen' did not assign dydt[1] (1 of 2 components, at t=0 on test arrays): assign "
+        "every component on every call; dydt is not zeroed, so a component left unassigned or only updated "
+        "(+=) keeps whatever was there")
+
+
+def test_update_in_place_counts_as_unassigned():
+    with pytest.raises(ConfigurationError, match=r"did not assign dydt\[0\] \(1 of 2"):
+        ODESystem(_accumulates, 2)
+
+
+def test_many_unassigned_components_are_listed_briefly():
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(_skips_many, 12)
+    assert "did not assign dydt[1], dydt[2]" in str(info.value)
+    assert "dydt[8], ... (11 of 12 components" in str(info.value)
+
+
+def test_scipy_style_return_is_named():
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(_scipy_style, 2, name="scipy")
+    assert str(info.value) == (
+        "rhs of system 'scipy' returned a list: rhs must write into dydt and return nothing (SciPy-style "
+        "functions return a list); assign dydt[i] = ... for each of the 2 components instead")
+
+
+def test_returning_a_scalar_is_refused_too():
+    def returns(t, y, p, dydt):
+        dydt[0] = -y[0]
+        return dydt[0]
+
+    with pytest.raises(ConfigurationError, match="returned a float64: rhs must write into dydt and return nothing"):
+        ODESystem(returns, 1)
+
+
+def test_observables_are_checked_the_same_way():
+    def decay(t, y, p, dydt):
+        dydt[0] = -y[0]
+
+    def two_observables(t, y, p, obs):
+        obs[0] = y[0]
+
+    with pytest.raises(ConfigurationError, match=r"observables of system 'decay' did not assign obs\[1\]"):
+        ODESystem(decay, 1, observables=two_observables, n_observables=2)
+
+
+def test_check_false_skips_the_checks():
+    system = ODESystem(_frozen, 2, check=False)
+    assert system.n_states == 2
+
+
+# -- item 8: the five-argument form without drivers -----------------------------------------------
+def test_drivers_form_without_drivers_says_what_to_do():
+    def with_u(t, y, p, u, dydt):
+        dydt[0] = -y[0]
+
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(with_u, 1)
+    assert str(info.value) == (
+        "rhs must take 4 arguments (t, y, p, dydt); got a function of 5 positional arguments; the form "
+        "rhs(t, y, p, u, dydt) is for systems with drivers: pass n_drivers (and drivers to solve_ivp), or drop u")
+    assert ODESystem(with_u, 1, n_drivers=1).n_drivers == 1
+
+
+# -- item 2: functions a GPU cannot compile, refused on any machine -------------------------------
+def _zeros(t, y, p, dydt):
+    work = np.zeros(2)
+    work[0] = y[1]
+    work[1] = -y[0]
+    dydt[0] = work[0]
+    dydt[1] = work[1]
+
+
+_MATRIX = np.array([[2.0, 0.0], [0.0, 2.0]])
+
+
+def _linalg(t, y, p, dydt):
+    x = np.linalg.solve(_MATRIX, y)
+    dydt[0] = x[0]
+    dydt[1] = x[1]
+
+
+def _sum_of_squares(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -np.sum(y * y)
+
+
+def _list(t, y, p, dydt):
+    values = [y[1], -y[0]]
+    dydt[0] = values[0]
+    dydt[1] = values[1]
+
+
+def _line_of(func, text):
+    import inspect
+
+    lines, first = inspect.getsourcelines(func)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+@pytest.mark.parametrize("func, text, words", [
+    (_zeros, "work = np.zeros(2)", "No implementation of function zeros for zeros(Literal[int](2)) "
+                                   "(device code cannot allocate arrays)"),
+    (_linalg, "x = np.linalg.solve(_MATRIX, y)", "No implementation of function solve for solve("),
+    (_sum_of_squares, "dydt[1] = -np.sum(y * y)", "an operation here creates a new array"),
+    (_list, "values = [y[1], -y[0]]", "a Python list is built here. Device code has no Python lists"),
+])
+def test_uncompilable_rhs_is_refused_with_its_line(func, text, words):
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(func, 2, name="bad")
+    message = str(info.value)
+    assert message.startswith("rhs of system 'bad' does not compile for CUDA, so it would fail on a GPU "
+                              f"(line {_line_of(func, text)} of {__file__}: {text})")
+    assert words in message
+    assert "compute capability 9.0, which needs no GPU" in message
+
+
+def test_uncompilable_observables_are_refused():
+    def decay(t, y, p, dydt):
+        dydt[0] = -y[0]
+
+    def energy(t, y, p, obs):
+        obs[0] = np.sum(y * y)
+
+    with pytest.raises(ConfigurationError, match="observables of system 'decay' does not compile for CUDA"):
+        ODESystem(decay, 1, observables=energy, n_observables=1)
+
+
+def test_uncompilable_jvp_is_refused():
+    def decay(t, y, p, dydt):
+        dydt[0] = -y[0]
+
+    def jvp(t, y, p, v, out):
+        out[:] = -np.asarray(v) * 2.0
+
+    with pytest.raises(ConfigurationError, match="jvp of system 'decay' does not compile for CUDA"):
+        ODESystem(decay, 1, jvp=jvp)
+
+
+@cuda.jit(device=True)
+def _twice(x):
+    return 2.0 * x
+
+
+def _with_helper(t, y, p, dydt):
+    dydt[0] = _twice(y[1]) + math.sin(t)
+    dydt[1] = -y[0]
+
+
+def test_what_a_gpu_compiles_is_accepted():
+    """Built-in systems, closures, device-function helpers, math, reductions over an argument."""
+    for system in (kernels.lorenz(), kernels.van_der_pol(), kernels.oscillator_chain(3)):
+        assert system.n_states >= 2
+    assert ODESystem(_with_helper, 2).n_states == 2
+
+    def total(t, y, p, dydt):
+        dydt[0] = -np.sum(y)  # a reduction over an array argument allocates nothing
+
+    assert ODESystem(total, 1).n_states == 1
+
+
+def test_a_built_again_system_costs_little():
+    kernels.oscillator_chain(5)  # first build: compiled once
+    start = time.perf_counter()
+    for _ in range(20):
+        kernels.oscillator_chain(5)
+    assert (time.perf_counter() - start) / 20 < 0.05
+
+
+_LOCK = threading.Lock()
+
+
+def _uses_lock(t, y, p, dydt):
+    dydt[0] = -y[0] if _LOCK is not None else 0.0
+
+
+@pytest.mark.skipif(kernels.backend() == "cuda", reason="with a GPU the check runs in this process: no pickling")
+def test_a_function_that_cannot_be_checked_warns_and_is_accepted():
+    """Without a GPU the function travels to the compiler process; what cannot travel is not checked."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        system = ODESystem(_uses_lock, 1)
+    assert system.n_states == 1
+    assert any(issubclass(w.category, CompileCheckWarning) and "could not check that '_uses_lock' compiles"
+               in str(w.message) for w in caught)
