@@ -104,6 +104,7 @@ class Integrator:
         self._plans = {}
         self._kernels = {}
         self._by_plan = {}  # id(plan) -> (plan, canary_elems, device, built): the hot path of build
+        self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)
         self._devices = {}
         self._tolerances = {}
         self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
@@ -188,11 +189,26 @@ class Integrator:
         return built
 
     # -- solving -------------------------------------------------------------
-    def _constant(self, array):
-        """A device copy of a small constant host array, kept across calls (keyed by value)."""
+    def _planned_kernel(self, plan, block_size, device, canary_elems, device_id):
+        """``(plan, built)`` for solve's arguments: looked up in one dict on a repeated call."""
+        key = (plan if isinstance(plan, str) else id(plan), block_size, device, canary_elems, device_id)
+        try:
+            found = self._hot.get(key)
+        except TypeError:  # an unhashable device model: the ordinary path
+            found, key = None, None
+        if found is not None and (isinstance(plan, str) or found[2] is plan):
+            return found[0], found[1]
+        the_plan = self.plan(plan, block_size, device)
+        built = self.build(the_plan, canary_elems)
+        if key is not None:
+            self._hot[key] = (the_plan, built, plan)
+        return the_plan, built
+
+    def _constant(self, array, device_id=-1):
+        """A device copy of a small constant host array, kept across calls (keyed by value and device)."""
         from numba import cuda
 
-        key = (array.dtype.str, array.shape, array.tobytes())
+        key = (array.dtype.str, array.shape, array.tobytes(), device_id)
         found = self._constants.get(key)
         if found is None:
             found = self._constants[key] = cuda.to_device(array)
@@ -246,9 +262,9 @@ class Integrator:
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
         system.check_compiles(dtype)
-        the_plan = self.plan(plan, block_size, device)
-        built = self.build(the_plan, _canary_elems)
-        constants = tuple(self._constant(a) for a in (t_eval, driver_times, driver_values, atol, rtol))
+        device_id = _current_device_id()
+        the_plan, built = self._planned_kernel(plan, block_size, device, _canary_elems, device_id)
+        constants = tuple(self._constant(a, device_id) for a in (t_eval, driver_times, driver_values, atol, rtol))
         times = (t0, t_end, dt if dt is not None else 0.0, dt_min, dt_max)
         outputs, canary_ok = launch_batch(built, system, n_traj, t_eval.shape[0], y0, params, constants, times,
                                           max_steps, out, progress)

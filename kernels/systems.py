@@ -167,10 +167,15 @@ class ODESystem:
             try:
                 returned = func(0.0, y, p, u, out) if self.n_drivers else func(0.0, y, p, out)
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
-                raise ConfigurationError(
-                    f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
-                    f"p of {self.n_params}, {out_name} of {size} elements): {type(exc).__name__}: {exc}"
-                ) from exc
+                if _calls_device_code(exc):
+                    # It calls CUDA device functions, which only run on the device (on a GPU;
+                    # the simulator runs them on the host): evaluate it there instead.
+                    out, returned = self._probe_on_device(func, y, p, u, size), None
+                else:
+                    raise ConfigurationError(
+                        f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
+                        f"p of {self.n_params}, {out_name} of {size} elements): {type(exc).__name__}: {exc}"
+                    ) from exc
             if returned is not None:
                 raise ConfigurationError(
                     f"{what} of system {self.name!r} returned a {type(returned).__name__}: {what} must write "
@@ -183,6 +188,27 @@ class ODESystem:
                     f"{what} of system {self.name!r} did not assign {shown} ({missing.size} of {size} "
                     f"components, at t=0 on test arrays): assign every component on every call; {out_name} is "
                     "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
+
+    def _probe_on_device(self, func, y, p, u, size):
+        """``func`` evaluated once by one GPU thread on the test arrays; the output it left."""
+        device_func = cuda.jit(device=True)(func)
+        with_drivers = self.n_drivers > 0
+
+        @cuda.jit
+        def probe(y, p, u, out):
+            if with_drivers:
+                device_func(0.0, y, p, u, out)
+            else:
+                device_func(0.0, y, p, out)
+
+        arrays = [cuda.to_device(np.asarray(a if a.size else np.zeros(1), np.float64)) for a in (y, p, u)]
+        out = cuda.to_device(np.full(size, _UNWRITTEN))
+        try:
+            probe[1, 1](*arrays, out)
+        except Exception as exc:  # noqa: BLE001 - the compile check below names the cause
+            raise ConfigurationError(f"{getattr(func, '__name__', 'rhs')} of system {self.name!r} does not run "
+                                     f"on the GPU: {type(exc).__name__}: {_first_lines(str(exc))}") from exc
+        return out.copy_to_host()
 
     def _check_compiles_anywhere(self):
         lead = 4 if self.n_drivers else 3
@@ -254,6 +280,13 @@ class ODESystem:
                     f"{type(exc).__name__}: {_first_lines(str(exc))}"
                 ) from exc
         self._compiled.add(key)
+
+
+def _calls_device_code(exc):
+    """True when ``exc`` is Numba refusing a CUDA device function called from the host (real GPU only)."""
+    from .backend import backend
+
+    return backend() == "cuda" and isinstance(exc, ValueError) and "launch configuration" in str(exc).lower()
 
 
 _UNWRITTEN_BITS = np.uint64(0x7FF8_0BAD_5EED_0DD5)  # a quiet NaN with a distinctive payload
