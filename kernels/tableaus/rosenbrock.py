@@ -183,20 +183,31 @@ class RosenbrockTableau:
 
     # -- checks --------------------------------------------------------------------
     def check(self) -> None:
-        """Raise :class:`TableauError` unless the tableau is consistent."""
-        big = gamma_matrix = self.gamma_matrix
+        """Raise :class:`TableauError` unless the tableau is consistent.
+
+        The tolerances scale with the rounding the derived form can carry:
+        ``|a| |Gamma|`` for ``alpha``, ``|Gamma| |W| |Gamma|`` for ``Gamma =
+        W**-1`` (``W = diag(1/gamma) - C``) and ``|m| |Gamma|`` for the weights.
+        """
+        s = self.stages
+        gamma_matrix = self.gamma_matrix
         alpha = _mat_mat(self.a, gamma_matrix)
-        for i in range(self.stages):
-            scale = 1.0 + sum(abs(x) for x in alpha[i]) + sum(abs(x) for x in big[i])
-            if abs(sum(alpha[i]) - self.c[i]) > _TOL * scale:
+        g_abs = tuple(tuple(abs(x) for x in row) for row in gamma_matrix)
+        w_abs = tuple(tuple(abs((1.0 / self.gamma if i == j else 0.0) - self.C[i][j]) for j in range(s))
+                      for i in range(s))
+        alpha_scale = _mat_mat(tuple(tuple(abs(x) for x in row) for row in self.a), g_abs)
+        gamma_scale = _mat_mat(_mat_mat(g_abs, w_abs), g_abs)
+        for i in range(s):
+            if abs(sum(alpha[i]) - self.c[i]) > _TOL * (1.0 + sum(alpha_scale[i]) + sum(gamma_scale[i])):
                 raise TableauError(f"Rosenbrock tableau {self.name!r}: c[{i}] = {self.c[i]!r} but row {i} of "
                                    f"alpha = a Gamma sums to {sum(alpha[i])!r}")
-            if abs(sum(gamma_matrix[i]) - self.d[i]) > _TOL * scale:
+            if abs(sum(gamma_matrix[i]) - self.d[i]) > _TOL * (1.0 + sum(gamma_scale[i])):
                 raise TableauError(f"Rosenbrock tableau {self.name!r}: d[{i}] = {self.d[i]!r} but row {i} of "
                                    f"Gamma sums to {sum(gamma_matrix[i])!r}")
-        for field in ("b", "b_hat"):
-            weights = _vec_mat(getattr(self, "m" if field == "b" else "m_hat"), gamma_matrix)
-            if abs(sum(weights) - 1.0) > _TOL * (1.0 + sum(abs(x) for x in weights)):
+        for field, m in (("b", self.m), ("b_hat", self.m_hat)):
+            weights = _vec_mat(m, gamma_matrix)
+            scale = sum(_vec_mat(tuple(abs(x) for x in m), g_abs)) + sum(sum(row) for row in gamma_scale)
+            if abs(sum(weights) - 1.0) > _TOL * (1.0 + scale):
                 raise TableauError(f"Rosenbrock tableau {self.name!r}: the classical weights {field} sum to "
                                    f"{sum(weights)!r}, expected 1 (check m / m_hat against C)")
 

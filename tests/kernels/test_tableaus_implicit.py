@@ -8,6 +8,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kernels
 from kernels import TableauError
@@ -308,3 +310,25 @@ def test_rosenbrock_json_keys_checked():
 def test_rosenbrock_tableaus_are_immutable():
     with pytest.raises(AttributeError):
         ROS["rodas5p"].gamma = 0.25
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 6).flatmap(lambda s: st.tuples(
+    st.floats(0.1, 1.0),
+    st.lists(st.floats(-2.0, 2.0), min_size=s * s, max_size=s * s),
+    st.lists(st.floats(-2.0, 2.0), min_size=s * s, max_size=s * s),
+    st.lists(st.floats(0.05, 1.0), min_size=s, max_size=s),
+)))
+def test_classical_and_implementation_forms_are_inverse(data):
+    """For any classical (alpha, Gamma, b), the Rodas form built from it gives them back."""
+    gamma, alpha_flat, off_flat, weights = data
+    s = len(weights)
+    alpha = np.tril(np.reshape(alpha_flat, (s, s)), -1)
+    off = np.tril(np.reshape(off_flat, (s, s)), -1)
+    b = np.array(weights) / sum(weights)
+    tab = RosenbrockTableau.from_classical("random", gamma, alpha, off, b, b[::-1], 1, 1)
+    np.testing.assert_allclose(tab.alpha, alpha, atol=1e-9)
+    np.testing.assert_allclose(tab.gamma_matrix, off + gamma * np.eye(s), atol=1e-9)
+    np.testing.assert_allclose(tab.b, b, atol=1e-9)
+    np.testing.assert_allclose(tab.c, alpha.sum(1), atol=1e-12)
+    assert RosenbrockTableau.from_json(tab.to_json()) == tab
