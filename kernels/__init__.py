@@ -36,6 +36,7 @@ _EXPORTS = {
     "Status": "status", "STATUS_MESSAGES": "status", "SUCCESS": "status", "MAX_STEPS": "status",
     "STEP_SIZE_UNDERFLOW": "status", "NONFINITE_STATE": "status",
     "TABLEAU_NAMES": "tableaus", "TABLEAUS": "tableaus", "ButcherTableau": "tableaus",
+    "IMPLICIT_TABLEAUS": "tableaus", "RosenbrockTableau": "tableaus",
     "METHODS": "methods", "METHOD_NAMES": "methods", "Method": "methods",
     "ControllerSettings": "controllers", "CONTROLLER_KINDS": "controllers",
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",

@@ -53,6 +53,13 @@ class ButcherTableau:
         First same as last: the last stage is evaluated at the new state
         (``a[-1] = b``, ``c[-1] = 1``) and the first stage at the old one
         (``a[0] = 0``), so the last stage's derivative is the next step's first.
+    b_hat_low : tuple of float or None
+        A second, lower-order set of embedded weights, for methods whose
+        published error estimator combines two estimates at norm level
+        (DOP853: a 5th- and a 3rd-order one).  The generic steps use
+        ``b_hat`` only; this is data for a step that wants the combination.
+    embedded_order_low : int
+        Order of the ``b_hat_low`` solution (0 when there is none).
 
     Raises
     ------
@@ -69,6 +76,8 @@ class ButcherTableau:
     b_hat: tuple | None = None
     embedded_order: int = 0
     fsal: bool = False
+    b_hat_low: tuple | None = None
+    embedded_order_low: int = 0
 
     def __post_init__(self) -> None:
         b = _floats(self.b, "b", self.name)
@@ -86,8 +95,9 @@ class ButcherTableau:
         object.__setattr__(self, "a", tuple(square))
         object.__setattr__(self, "b", b)
         object.__setattr__(self, "c", _floats(self.c, "c", self.name))
-        if self.b_hat is not None:
-            object.__setattr__(self, "b_hat", _floats(self.b_hat, "b_hat", self.name))
+        for field in ("b_hat", "b_hat_low"):
+            if getattr(self, field) is not None:
+                object.__setattr__(self, field, _floats(getattr(self, field), field, self.name))
         self.check()
 
     # -- shape -------------------------------------------------------------
@@ -124,6 +134,11 @@ class ButcherTableau:
             return tuple(0.0 for _ in self.b)
         return tuple(x - y for x, y in zip(self.b, self.b_hat))
 
+    @property
+    def stiffly_accurate(self) -> bool:
+        """True when ``b`` equals the last row of ``a`` (the new state is the last stage value)."""
+        return all(abs(x - y) <= _TOL for x, y in zip(self.a[-1], self.b))
+
     def row(self, i: int) -> tuple:
         """Row ``i`` of ``a`` up to (not including) the diagonal: what stage ``i`` sums explicitly."""
         return self.a[i][:i]
@@ -140,11 +155,17 @@ class ButcherTableau:
                     f"tableau {self.name!r}: row {i} of a sums to {sum(row)!r}, expected c[{i}]={self.c[i]!r}")
         if abs(sum(self.b) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in self.b)):
             raise TableauError(f"tableau {self.name!r}: sum(b) = {sum(self.b)!r}, expected 1")
-        if self.b_hat is not None:
-            if len(self.b_hat) != s:
-                raise TableauError(f"tableau {self.name!r}: b_hat must have {s} entries; got {len(self.b_hat)}")
-            if abs(sum(self.b_hat) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in self.b_hat)):
-                raise TableauError(f"tableau {self.name!r}: sum(b_hat) = {sum(self.b_hat)!r}, expected 1")
+        for field in ("b_hat", "b_hat_low"):
+            weights = getattr(self, field)
+            if weights is None:
+                continue
+            if len(weights) != s:
+                raise TableauError(f"tableau {self.name!r}: {field} must have {s} entries; got {len(weights)}")
+            if abs(sum(weights) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in weights)):
+                raise TableauError(f"tableau {self.name!r}: sum({field}) = {sum(weights)!r}, expected 1")
+        if self.b_hat_low is not None and self.b_hat is None:
+            raise TableauError(f"tableau {self.name!r}: b_hat_low needs b_hat (the primary embedded weights); "
+                               "give b_hat too, or pass the weights as b_hat")
         if self.fsal:
             # The last stage is f(t + dt, y_new) (a[-1] = b, c[-1] = 1) and the first stage f(t, y)
             # (a[0] = 0): the last stage of an accepted step is the next step's first.
@@ -158,14 +179,17 @@ class ButcherTableau:
         """The tableau as plain JSON data."""
         return {"name": self.name, "a": [list(r) for r in self.a], "b": list(self.b), "c": list(self.c),
                 "order": self.order, "b_hat": None if self.b_hat is None else list(self.b_hat),
-                "embedded_order": self.embedded_order, "fsal": self.fsal}
+                "embedded_order": self.embedded_order, "fsal": self.fsal,
+                "b_hat_low": None if self.b_hat_low is None else list(self.b_hat_low),
+                "embedded_order_low": self.embedded_order_low}
 
     @classmethod
     def from_json(cls, data: dict) -> "ButcherTableau":
         """Build (and validate) a tableau from :meth:`to_json`'s form."""
         if not isinstance(data, dict):
             raise TableauError(f"tableau JSON: expected an object; got {type(data).__name__}")
-        allowed = {"name", "a", "b", "c", "order", "b_hat", "embedded_order", "fsal"}
+        allowed = {"name", "a", "b", "c", "order", "b_hat", "embedded_order", "fsal", "b_hat_low",
+                   "embedded_order_low"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise TableauError(f"tableau JSON: unknown key(s) {unknown}; allowed: {sorted(allowed)}")

@@ -28,7 +28,8 @@ def _rel_err(y, ref):
     return np.max(np.abs(y - ref) / (1.0 + np.abs(ref)))
 
 
-@pytest.mark.parametrize("method, rtol", [("heun", 1e-5), ("bs3", 1e-7), ("dopri5", 1e-9), ("tsit5", 1e-9)])
+@pytest.mark.parametrize("method, rtol", [("heun", 1e-5), ("bs3", 1e-7), ("dopri5", 1e-9), ("tsit5", 1e-9),
+                                          ("dop853", 1e-10), ("vern7", 1e-10), ("vern9", 1e-10)])
 def test_adaptive_methods(method, rtol, lorenz_reference):
     result = kernels.solve_ivp(LORENZ, (0.0, 0.5), [1.0, 1.0, 1.0], lorenz_params(RHOS), method=method,
                                rtol=rtol, atol=rtol, t_eval=T_EVAL, precision=np.float64)

@@ -1,6 +1,10 @@
-"""Tableaus: invariants, order conditions up to order 5, and a second source (SciPy)."""
+"""Tableaus: invariants, rooted-tree order conditions, and a second source (SciPy).
 
-import itertools
+The high-order pairs (DOP853, Vern7, Vern9) have their own second-source
+tests in ``test_tableaus_high_order.py``; the implicit tableaus in
+``test_tableaus_implicit.py``.
+"""
+
 from fractions import Fraction
 
 import numpy as np
@@ -8,64 +12,27 @@ import pytest
 
 from kernels import TABLEAUS, TableauError
 from kernels.tableaus import ButcherTableau, get_tableau
+from order_conditions import density, rk_conditions, rooted_trees
 
 
-def rooted_trees(order):
-    """All rooted trees with ``order`` nodes, each as a sorted tuple of child trees."""
-    if order == 1:
-        return [()]
-    trees = set()
-    for parts in _partitions(order - 1):
-        for children in itertools.product(*(rooted_trees(p) for p in parts)):
-            trees.add(tuple(sorted(children)))
-    return sorted(trees)
-
-
-def _partitions(n, largest=None):
-    largest = n if largest is None else largest
-    if n == 0:
-        yield ()
-        return
-    for first in range(min(n, largest), 0, -1):
-        for rest in _partitions(n - first, first):
-            yield (first,) + rest
-
-
-def _gamma(tree):
-    size = _size(tree)
-    out = size
-    for child in tree:
-        out *= _gamma(child)
-    return out
-
-
-def _size(tree):
-    return 1 + sum(_size(c) for c in tree)
-
-
-def _stage_weights(tree, a):
-    """Vector Phi_i(tree) = prod over children of (A Phi(child))_i."""
-    s = a.shape[0]
-    out = np.ones(s)
-    for child in tree:
-        out *= a @ _stage_weights(child, a)
-    return out
-
-
-def order_satisfied(tab, weights, order, tol=1e-12):
-    a = np.zeros((tab.stages, tab.stages))
-    for i, row in enumerate(tab.a):
-        a[i, :len(row)] = row
-    w = np.array(weights)
-    for p in range(1, order + 1):
-        for tree in rooted_trees(p):
-            if abs(w @ _stage_weights(tree, a) - 1.0 / _gamma(tree)) > tol:
-                return False
-    return True
+def order_satisfied(tab, weights, order):
+    return rk_conditions(tab.a).satisfied(weights, order)
 
 
 def test_tree_counts():
-    assert [len(rooted_trees(p)) for p in range(1, 6)] == [1, 1, 2, 4, 9]
+    """The number of rooted trees (OEIS A000081) and a few densities gamma(t)."""
+    assert [len(rooted_trees(p)) for p in range(1, 11)] == [1, 1, 2, 4, 9, 20, 48, 115, 286, 719]
+    assert density(((),)) == 2 and density(((), ())) == 3 and density((((),),)) == 6
+    assert density(((),) * 8) == 9 and sum(1 for t in rooted_trees(9) if density(t) == 9) == 1
+
+
+def test_checker_rejects_a_perturbed_coefficient():
+    """One coefficient of RK4 moved by 1e-9 breaks an order condition the checker sees."""
+    tab = TABLEAUS["rk4"]
+    a = np.array(tab.a)
+    a[3, 2] += 1e-9
+    assert rk_conditions(tab.a).satisfied(tab.b, 4)
+    assert not rk_conditions(a).satisfied(tab.b, 4)
 
 
 @pytest.mark.parametrize("name", sorted(TABLEAUS))
@@ -94,6 +61,9 @@ def test_order_conditions(name):
     if tab.b_hat is not None:
         assert order_satisfied(tab, tab.b_hat, tab.embedded_order)
         assert not order_satisfied(tab, tab.b_hat, tab.embedded_order + 1)
+    if tab.b_hat_low is not None:
+        assert order_satisfied(tab, tab.b_hat_low, tab.embedded_order_low)
+        assert not order_satisfied(tab, tab.b_hat_low, tab.embedded_order_low + 1)
 
 
 @pytest.mark.parametrize("name, scipy_name", [("dopri5", "RK45"), ("bs3", "RK23")])
@@ -168,3 +138,20 @@ def test_fractions_exact():
 def test_unknown_method():
     with pytest.raises(ValueError, match="method must be one of"):
         get_tableau("rk45")
+
+
+def test_get_tableau_finds_implicit_tableaus_case_insensitively():
+    assert get_tableau("RADAU").name == "radau" and get_tableau("Rodas5P").name == "rodas5p"
+    assert get_tableau("Vern9") is TABLEAUS["vern9"]
+
+
+def test_json_round_trip_keeps_the_low_order_weights():
+    back = ButcherTableau.from_json(TABLEAUS["dop853"].to_json())
+    assert back == TABLEAUS["dop853"] and back.b_hat_low == TABLEAUS["dop853"].b_hat_low
+    old = {k: v for k, v in TABLEAUS["tsit5"].to_json().items() if k not in ("b_hat_low", "embedded_order_low")}
+    assert ButcherTableau.from_json(old) == TABLEAUS["tsit5"]  # JSON written before the field existed
+
+
+def test_low_order_weights_need_primary_ones():
+    with pytest.raises(TableauError, match="b_hat_low needs b_hat"):
+        ButcherTableau(name="bad", a=((), (0.5,)), b=(0.0, 1.0), c=(0.0, 0.5), order=2, b_hat_low=(1.0, 0.0))

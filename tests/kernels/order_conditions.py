@@ -1,0 +1,134 @@
+"""Rooted-tree order conditions for Runge-Kutta and Rosenbrock tableaus (test helper).
+
+A rooted tree is a sorted tuple of its children's trees (the single node is
+``()``).  A Runge-Kutta method has order p when ``b . Phi(t) = 1 / gamma(t)``
+for every tree with at most p nodes, where the stage weights are
+``Phi(t) = prod over children u of (A Phi(u))`` (Butcher; Hairer, Norsett &
+Wanner I, sec. II.2).  A Rosenbrock method with exact Jacobian has the B-series
+stage weights ``kappa(t) = prod over children u of (alpha kappa(u))``, plus
+``Gamma kappa(u)`` when ``t = [u]`` has a single child (the ``h J sum gamma_ij
+k_j`` term only feeds trees whose root has one child; Hairer & Wanner II,
+sec. IV.7), with the same condition ``b . kappa(t) = 1 / gamma(t)``.
+
+Everything is memoised per tree, so the 486 trees up to order 9 cost one
+small matrix-vector product each.
+"""
+
+import functools
+import itertools
+
+import numpy as np
+
+__all__ = ["rooted_trees", "density", "Conditions", "rk_conditions", "rosenbrock_conditions"]
+
+
+def _partitions(n, largest=None):
+    largest = n if largest is None else largest
+    if n == 0:
+        yield ()
+        return
+    for first in range(min(n, largest), 0, -1):
+        for rest in _partitions(n - first, first):
+            yield (first,) + rest
+
+
+@functools.lru_cache(maxsize=None)
+def rooted_trees(order):
+    """All rooted trees with ``order`` nodes, each as a sorted tuple of child trees."""
+    if order == 1:
+        return ((),)
+    trees = set()
+    for parts in _partitions(order - 1):
+        for children in itertools.product(*(rooted_trees(p) for p in parts)):
+            trees.add(tuple(sorted(children)))
+    return tuple(sorted(trees))
+
+
+@functools.lru_cache(maxsize=None)
+def _size(tree):
+    return 1 + sum(_size(c) for c in tree)
+
+
+@functools.lru_cache(maxsize=None)
+def density(tree):
+    """The tree's density gamma(t): the exact solution's elementary weight is 1 / gamma(t)."""
+    out = _size(tree)
+    for child in tree:
+        out *= density(child)
+    return out
+
+
+class Conditions:
+    """Stage weights of one tableau, memoised per tree; residuals of ``weights . Phi(t) - 1/gamma(t)``.
+
+    Parameters
+    ----------
+    stage_weights : callable
+        ``stage_weights(tree, recurse)`` returning ``(Phi, Phi_abs)`` for ``tree``,
+        where ``recurse(child)`` gives the children's pair; ``Phi_abs`` uses absolute
+        values and scales the rounding tolerance.
+    """
+
+    def __init__(self, stage_weights):
+        self._rule = stage_weights
+        self._cache = {}
+
+    def weights(self, tree):
+        if tree not in self._cache:
+            self._cache[tree] = self._rule(tree, self.weights)
+        return self._cache[tree]
+
+    def residuals(self, weights, order):
+        """Yield ``(tree, residual, scale)`` for every tree of exactly ``order`` nodes."""
+        w = np.asarray(weights, dtype=float)
+        for tree in rooted_trees(order):
+            phi, phi_abs = self.weights(tree)
+            yield tree, float(w @ phi - 1.0 / density(tree)), float(np.abs(w) @ phi_abs + 1.0)
+
+    def satisfied(self, weights, order, rtol=1e-13):
+        """True when every condition up to ``order`` holds to ``rtol`` times its scale."""
+        return all(abs(r) <= rtol * scale for p in range(1, order + 1)
+                   for _, r, scale in self.residuals(weights, p))
+
+    def worst(self, weights, order):
+        """Largest scaled residual over the trees of exactly ``order`` nodes."""
+        return max(abs(r) / scale for _, r, scale in self.residuals(weights, order))
+
+
+def rk_conditions(a):
+    """Order conditions of a Runge-Kutta matrix ``a`` (any square matrix: explicit, DIRK or FIRK)."""
+    a = np.asarray(a, dtype=float)
+    a_abs = np.abs(a)
+    ones = np.ones(a.shape[0])
+
+    def rule(tree, recurse):
+        phi, phi_abs = ones.copy(), ones.copy()
+        for child in tree:
+            child_phi, child_abs = recurse(child)
+            phi = phi * (a @ child_phi)
+            phi_abs = phi_abs * (a_abs @ child_abs)
+        return phi, phi_abs
+
+    return Conditions(rule)
+
+
+def rosenbrock_conditions(alpha, gamma_matrix):
+    """Order conditions of a Rosenbrock method (exact Jacobian) in the classical form (alpha, Gamma)."""
+    alpha = np.asarray(alpha, dtype=float)
+    big = np.asarray(gamma_matrix, dtype=float)
+    alpha_abs, big_abs = np.abs(alpha), np.abs(big)
+    ones = np.ones(alpha.shape[0])
+
+    def rule(tree, recurse):
+        phi, phi_abs = ones.copy(), ones.copy()
+        for child in tree:
+            child_phi, child_abs = recurse(child)
+            phi = phi * (alpha @ child_phi)
+            phi_abs = phi_abs * (alpha_abs @ child_abs)
+        if len(tree) == 1:
+            child_phi, child_abs = recurse(tree[0])
+            phi = phi + big @ child_phi
+            phi_abs = phi_abs + big_abs @ child_abs
+        return phi, phi_abs
+
+    return Conditions(rule)
