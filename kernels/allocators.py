@@ -47,6 +47,9 @@ __all__ = [
 class AllocationRecord:
     """What one allocator hands out (for the memory audit).
 
+    ``component`` is the component's qualified path in the settings tree
+    (``"loop.erk"``), so records of components at every level stay apart.
+
     ``size_elems`` is the length of the array the allocator returns (a local
     array of a zero-size buffer has one element).  ``start``/``stop`` index
     the placement's region, or the parent's array for a view (``view_of``).
@@ -113,7 +116,7 @@ class AllocatorFactory:
     def __init__(self, layout, dtype):
         self.layout = layout
         self.dtype = dtype
-        self.component = layout.settings.component
+        self.component = layout.prefix[:-1]  # qualified: "loop.erk", unique at every level of the tree
         self.records: list[AllocationRecord] = []
         self._declared = {b.name: b for b in layout.settings.buffers}
 

@@ -131,7 +131,7 @@ def _step_source(settings):
     if S > 1:
         lines.append("    stage = alloc_stage(region, persistent)")
     for slot, j in enumerate(stacked):
-        lines.append(f"    k_{j} = k[{slot * N}:{(slot + 1) * N}]")
+        lines.append(f"    k_{j} = slot(k, {slot})")  # the allocator's view, at a literal index
     lines.append("    h = prec(dt)")
     first_eval = ["eval_drivers(t, driver_times, driver_values, u)", "rhs(t, y, p, u, k_0)"]
     if FSAL:
@@ -184,7 +184,7 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
     eval_drivers = make_driver_evaluator(settings.n_drivers)
     namespace = {"rhs": rhs, "eval_drivers": eval_drivers, "prec": dtype, "STEP_OK": np.int32(STEP_OK),
                  "alloc_k": allocate("stage_rhs"), "alloc_u": allocate("stage_drivers")}
-    allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j) for j in settings.stacked_stages))
+    namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j) for j in settings.stacked_stages))
     prime = None
     if tab.fsal:
         alloc_first = namespace["alloc_first"] = allocate("fsal_cache")

@@ -33,11 +33,12 @@ FORCED = kernels.ODESystem(_forced, 2, n_params=1, n_drivers=1, observables=_obs
                            name="forced")
 
 
-def _declared(settings):
-    out = {}
-    for component in (settings, *settings.children):
-        for b in component.buffers:
-            out[(component.component, b.name)] = b
+def _declared(settings, prefix=None):
+    """``(qualified component, buffer name) -> Buffer`` over every level of the settings tree."""
+    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
+    out = {(path, b.name): b for b in settings.buffers}
+    for child in settings.children:
+        out.update(_declared(child, path))
     return out
 
 
@@ -58,9 +59,8 @@ def test_allocations_equal_declarations(method, plan_kind, system):
     assert len(records) == len(built.records), "a buffer's allocator was built twice"
     assert set(records) == set(declared)
     planned = plan.by_name()
-    prefix = {"loop": "loop.", "erk": "loop.erk."}
     for key, record in records.items():
-        buffer, entry = declared[key], planned[prefix[key[0]] + key[1]]
+        buffer, entry = declared[key], planned[f"{key[0]}.{key[1]}"]
         assert record.placement is entry.placement
         if buffer.is_view:
             assert record.view_of == buffer.view_of

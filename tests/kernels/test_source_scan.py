@@ -18,8 +18,9 @@ ARRAY_CALL = re.compile(r"cuda\.(local|shared)\.array")
 
 
 def _modules():
-    files = sorted(p for p in KERNELS.glob("*.py") if not ALLOCATORS.match(p.name))
+    files = sorted(p for p in KERNELS.rglob("*.py") if not ALLOCATORS.match(p.name))
     assert len(files) >= 10, files
+    assert any(p.parent.name == "steps" for p in files)  # subpackages are scanned too
     return files
 
 
@@ -32,7 +33,7 @@ def _is_device_function(node):
 
 
 def test_array_creation_only_in_allocators():
-    offenders = [f"{p.name}:{i}" for p in _modules()
+    offenders = [f"{p.relative_to(KERNELS)}:{i}" for p in _modules()
                  for i, line in enumerate(p.read_text().splitlines(), 1) if ARRAY_CALL.search(line)]
     assert offenders == []
     assert ARRAY_CALL.search((KERNELS / "allocators.py").read_text())
