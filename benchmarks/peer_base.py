@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import importlib
 
-__all__ = ["Unavailable", "Peer", "PEER_NAMES", "make_peer"]
+__all__ = ["Unavailable", "Peer", "HandWrittenPeer", "PEER_NAMES", "make_peer"]
 
 
 class Unavailable(Exception):
@@ -37,6 +37,31 @@ class Peer:
 
     def unload(self):
         gc.collect()
+
+
+class HandWrittenPeer(Peer):
+    """A peer whose kernel is launched here: ``load`` sets ``self.dev`` (the arguments after ``case``
+    of ``self._launch``), and ``kernel`` times one launch with CUDA events."""
+
+    dev = None
+
+    def _launch(self, case, *dev):
+        raise NotImplementedError
+
+    def kernel(self, case):
+        from . import timing
+
+        t = timing.time_gpu(lambda: self._launch(case, *self.dev), repeats=1, warmup=0)
+        return t.median_ms, t.method + " around the launch"
+
+    def cupti(self, case):
+        from . import timing
+
+        return timing.cupti_kernel_ms(lambda: self._launch(case, *self.dev))
+
+    def unload(self):
+        self.dev = None
+        super().unload()
 
 
 # peer name -> (module of benchmarks, class); bufferplan-<plan> takes any plan choice

@@ -19,9 +19,8 @@ import os
 
 import numpy as np
 
-from . import timing
 from .lorenz_problem import DTYPE, fixed_step_count, step_stats
-from .peer_base import Peer, Unavailable
+from .peer_base import HandWrittenPeer, Unavailable
 
 _KERNELS = {"tsit5_fixed": "tsit5_fixed", "rk4_fixed": "rk4_fixed", "tsit5_adaptive": "tsit5_adaptive"}
 _MODULES = {}
@@ -40,7 +39,7 @@ def load_floor(path):
     return _MODULES[path]
 
 
-class FloorPeer(Peer):
+class FloorPeer(HandWrittenPeer):
     name = "floor"
 
     def prepare(self, case):
@@ -94,13 +93,3 @@ class FloorPeer(Peer):
     def load(self, case, y0, params):
         self.dev = self._device(params)
 
-    def kernel(self, case):
-        t = timing.time_gpu(lambda: self._launch(case, *self.dev), repeats=1, warmup=0)
-        return t.median_ms, t.method + " around the launch"
-
-    def cupti(self, case):
-        return timing.cupti_kernel_ms(lambda: self._launch(case, *self.dev))
-
-    def unload(self):
-        self.dev = None
-        super().unload()

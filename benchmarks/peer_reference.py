@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import timing
 from .lorenz_problem import DTYPE, fixed_step_count, step_stats
-from .peer_base import Peer
+from .peer_base import HandWrittenPeer
 
 
-class ReferencePeer(Peer):
+class ReferencePeer(HandWrittenPeer):
     name = "reference"
 
     def prepare(self, case):
@@ -53,13 +52,3 @@ class ReferencePeer(Peer):
     def load(self, case, y0, params):
         self.dev = self._device(y0, params)
 
-    def kernel(self, case):
-        t = timing.time_gpu(lambda: self._launch(case, *self.dev), repeats=1, warmup=0)
-        return t.median_ms, t.method + " around the launch"
-
-    def cupti(self, case):
-        return timing.cupti_kernel_ms(lambda: self._launch(case, *self.dev))
-
-    def unload(self):
-        self.dev = None
-        super().unload()

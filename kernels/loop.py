@@ -241,6 +241,15 @@ def _build_fixed_loop(parts, built):
     CHECK_MASK = FINITE_CHECK_STEPS - 1
 
     @cuda.jit(device=True, inline="always")
+    def advance(t, h, y, p, y_new, err, driver_times, driver_values, region, persistent):
+        """One step of ``h`` from ``t``; the state takes the proposal unless the step failed."""
+        code = step(t, h, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+        if not (CAN_FAIL and code != SUCCESS):
+            for i in range(N):
+                y[i] = y_new[i]
+        return code
+
+    @cuda.jit(device=True, inline="always")
     def count(interval, dt):
         ratio = interval / dt
         nearest = math.floor(ratio + 0.5)
@@ -274,13 +283,11 @@ def _build_fixed_loop(parts, built):
             n_full = np.int32(min(n_run, np.int32(n_interval - 1)))
             j = np.int32(0)
             while j < n_full:
-                code = step(t_start + j * dt, dt, y, p, y_new, err, PRIMED, driver_times, driver_values,
-                            region, persistent)
+                code = advance(t_start + j * dt, dt, y, p, y_new, err, driver_times, driver_values, region,
+                               persistent)
                 if CAN_FAIL and code != SUCCESS:
                     status = code
                     break
-                for i in range(N):
-                    y[i] = y_new[i]
                 n_accepted = np.int32(n_accepted + 1)
                 j = np.int32(j + 1)
                 if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
@@ -292,13 +299,11 @@ def _build_fixed_loop(parts, built):
                 status = MAX_STEPS
                 break
             t_last = t_start + n_full * dt
-            code = step(t_last, target - t_last, y, p, y_new, err, PRIMED, driver_times, driver_values, region,
-                        persistent)
+            code = advance(t_last, target - t_last, y, p, y_new, err, driver_times, driver_values, region,
+                           persistent)
             if CAN_FAIL and code != SUCCESS:
                 status = code
                 break
-            for i in range(N):
-                y[i] = y_new[i]
             n_accepted = np.int32(n_accepted + 1)
             t_start = target
             if not all_finite(y):
