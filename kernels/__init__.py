@@ -40,6 +40,7 @@ _EXPORTS = {
     "ControllerSettings": "controllers", "CONTROLLER_KINDS": "controllers",
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
     "PlanMismatchError": "errors",
+    "map_configurations": "distributed", "gpu_cluster": "distributed",
 }
 
 __all__ = sorted(set(_EXPORTS) | {"backend"})
