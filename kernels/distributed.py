@@ -266,6 +266,10 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     Called by ``Integrator.solve(..., client=client)``; the arguments before
     ``chunk_size`` are those of :meth:`kernels.Integrator.solve`.
 
+    ``y0`` and ``params`` may be dask arrays of shape ``(N, width)``: each
+    chunk's rows are then computed on the workers (recomputable when a worker
+    dies) and the batch never sits on the client whole, as for 10^9 trajectories.
+
     Parameters
     ----------
     chunk_size : int, optional
@@ -304,7 +308,10 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     retries = check_int(retries, "retries", 0)
     system, dtype = integrator.system, integrator.dtype
     max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
-    y0_rows, params_rows, n_traj = _batch_inputs(system, y0, params, dtype)  # validates on the client
+    lazy = {"y0": _is_dask_array(y0), "params": _is_dask_array(params)}
+    y0_rows, params_rows, n_traj = _batch_inputs(system, _probe(y0, "y0", system.n_states),
+                                                 _probe(params, "params", system.n_params), dtype)
+    n_traj = _lazy_rows(y0, params, n_traj, lazy)
     infos = list(client.run(_worker_info).values())
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
@@ -318,13 +325,16 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     spec_bytes, spec_key = _specification(integrator)
     options = dict(t_span=t_span, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
                    max_steps=max_steps, dt_min=dt_min, dt_max=dt_max)
-    y0_batched, params_batched = np.ndim(y0) == 2, system.n_params > 0 and np.ndim(params) == 2
+    y0_batched = lazy["y0"] or np.ndim(y0) == 2
+    params_batched = system.n_params > 0 and (lazy["params"] or np.ndim(params) == 2)
     n_save = 1 if t_eval is None else int(np.size(t_eval))
     bytes_per_traj = (np.dtype(dtype).itemsize * (system.n_states * (1 + n_save) + system.n_params
                                                   + system.n_observables * n_save) + 12)
     ranges = chunk_ranges(n_traj, _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker))
     y0_row = np.ascontiguousarray(y0_rows[0])
     params_row = None if system.n_params == 0 else np.ascontiguousarray(params_rows[0])
+    y0_lazy = _lazy_parts(client, y0, ranges) if lazy["y0"] else None
+    params_lazy = _lazy_parts(client, params, ranges) if lazy["params"] and system.n_params else None
     token = uuid.uuid4().hex[:12]
     resources = _gpu_resources(client)
     futures = []
@@ -332,13 +342,51 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
         # the chunks' inputs belong in the graph: the scheduler can then recompute a lost worker's chunk
         warnings.filterwarnings("ignore", message=".*[Ll]arge (object|graph).*")
         for i, (start, stop) in enumerate(ranges):
-            y0_part = np.ascontiguousarray(y0_rows[start:stop]) if y0_batched else y0_row
-            params_part = np.ascontiguousarray(params_rows[start:stop]) if params_batched else params_row
+            y0_part = (y0_lazy[i] if y0_lazy else np.ascontiguousarray(y0_rows[start:stop])) if y0_batched \
+                else y0_row
+            params_part = (params_lazy[i] if params_lazy else np.ascontiguousarray(params_rows[start:stop])) \
+                if params_batched else params_row
             futures.append(client.submit(_solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
                                          options, key=f"bufferplan-chunk-{token}-{i}", pure=False,
                                          retries=retries, resources=resources))
     chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan)
     return chunked.gather(progress) if gather else chunked
+
+
+def _is_dask_array(value):
+    module = type(value).__module__
+    return module.startswith("dask.array") or module.startswith("dask_array")
+
+
+def _probe(value, what, width):
+    """A one-row host stand-in for a dask array (checked for shape here, computed on the workers)."""
+    if not _is_dask_array(value):
+        return value
+    if value.ndim != 2 or value.shape[1] != width or any(np.isnan(n) for n in value.shape):
+        raise ConfigurationError(f"a dask array {what} must have shape (N, {width}) with N known; "
+                                 f"got shape {value.shape}")
+    if value.dtype.kind not in "iuf":
+        raise ConfigurationError(f"{what} must hold real numbers; got a dask array of dtype {value.dtype}")
+    return np.zeros((1, width))
+
+
+def _lazy_rows(y0, params, n_traj, lazy):
+    """The batch size when y0 or params is a dask array (their row counts must agree)."""
+    rows = {name: int(value.shape[0]) for name, value in (("y0", y0), ("params", params)) if lazy[name]}
+    if len(set(rows.values())) > 1:
+        raise ConfigurationError(f"y0 and params must have the same number of rows N; got {rows}")
+    if rows and n_traj != 1 and not (lazy["y0"] and lazy["params"]):
+        eager = "params" if lazy["y0"] else "y0"
+        raise ConfigurationError(f"with a dask array input, {eager} must be one row (broadcast) or a dask array "
+                                 f"too; got {n_traj} rows")
+    return next(iter(rows.values())) if rows else n_traj
+
+
+def _lazy_parts(client, array, ranges):
+    """Futures of ``array``'s rows cut at ``ranges``, computed on the workers (recomputable when lost)."""
+    sizes = tuple(stop - start for start, stop in ranges)
+    blocks = array.rechunk({0: sizes, 1: -1}).to_delayed().ravel().tolist()
+    return client.compute(blocks)
 
 
 def _plan_type():

@@ -53,7 +53,11 @@ def test_split_over_workers_is_bit_identical_and_compiles_once_per_worker(client
     first = integ.solve(SPAN, [1.0, 1.0, 1.0], params, dt=DT, t_eval=[0.02, 0.05], client=client,
                         chunks_per_worker=4)
     second = integ.solve(SPAN, [1.0, 1.0, 1.0], params, dt=DT, t_eval=[0.02, 0.05], client=client, chunk_size=3)
-    for result in (first, second):
+    import dask.array as da
+
+    third = integ.solve(SPAN, [1.0, 1.0, 1.0], da.from_array(params, chunks=(5, 3)), dt=DT, t_eval=[0.02, 0.05],
+                        client=client, chunk_size=4)  # the chunks' rows are cut and computed on the workers
+    for result in (first, second, third):
         assert result.y.dtype == np.float32 and result.y.shape == local.y.shape
         np.testing.assert_array_equal(result.y, local.y)
         np.testing.assert_array_equal(result.t, local.t)
@@ -68,15 +72,15 @@ def test_split_over_workers_is_bit_identical_and_compiles_once_per_worker(client
         assert list(mine.values()) == [1], per_worker
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_solve_ivp_keeps_chunks_on_workers_and_reports_failures_per_trajectory(client):
-    def growth(t, y, p, dydt):  # a closure-free local function: travels to the workers by value
+    def growth(t, y, p, dydt):  # a local function: it travels to the workers by value
         dydt[0] = p[0] * y[0]
 
     system = kernels.ODESystem(growth, 1, 1, name="growth")
     rates = np.array([[1.0], [1e12], [2.0], [-1.0], [1e12], [0.5]])  # 1e12: overflows float32 in 4 steps
     common = dict(method="euler", dt=DT, precision=np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):  # the simulator computes the overflow with NumPy
-        local = kernels.solve_ivp(system, SPAN, [1.0], rates, **common)
+    local = kernels.solve_ivp(system, SPAN, [1.0], rates, **common)
     chunked = kernels.solve_ivp(system, SPAN, [1.0], rates, client=client, gather=False, chunk_size=2, **common)
     assert isinstance(chunked, kernels.distributed.ChunkedResult) and chunked.ranges == ((0, 2), (2, 4), (4, 6))
     assert [f.result().y.shape[0] for f in chunked.futures] == [2, 2, 2]
@@ -105,6 +109,12 @@ def test_bad_arguments_name_themselves(client):
         kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], _params(2), method="rk4", dt=DT, chunk_size=1)
     with pytest.raises(ConfigurationError, match="chunk_size"):
         integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, chunk_size=0)
+    import dask.array as da
+
+    with pytest.raises(ConfigurationError, match=r"dask array params must have shape \(N, 3\)"):
+        integ.solve(SPAN, [1.0, 1.0, 1.0], da.zeros((4, 2)), dt=DT, client=client)
+    with pytest.raises(ConfigurationError, match="same number of rows"):
+        integ.solve(SPAN, da.zeros((3, 3)), da.zeros((4, 3)), dt=DT, client=client)
     with pytest.raises(ConfigurationError, match="progress=True .* needs gather=True"):
         integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, gather=False, progress=True)
 
