@@ -45,6 +45,8 @@ import warnings
 
 import numpy as np
 
+from planner import Plan
+
 from .errors import ConfigurationError, describe
 
 __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
@@ -118,8 +120,6 @@ def _worker_integrator(spec_bytes, spec_key):
 
 def _solve_chunk(spec_bytes, spec_key, plan_json, y0, params, options):
     """One chunk on a worker: the cached Integrator, the kernel of the plan's layout, one solve."""
-    from planner import Plan
-
     from .integrator import layout_digest
 
     integrator = _worker_integrator(spec_bytes, spec_key)
@@ -173,13 +173,10 @@ def _gpu_resources(client):
 
 
 def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
-    if chunk_size is not None:
-        from .validation import check_int
-
-        chunk_size = check_int(chunk_size, "chunk_size", 1)
-        return -(-n_traj // chunk_size)
     from .validation import check_int
 
+    if chunk_size is not None:
+        return -(-n_traj // check_int(chunk_size, "chunk_size", 1))
     chunks_per_worker = check_int(chunks_per_worker, "chunks_per_worker", 1)
     n_chunks = len(infos) * chunks_per_worker
     free = [i["free_bytes"] for i in infos if i["free_bytes"]]
@@ -318,7 +315,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
                                  "client.wait_for_workers(n)) before solving")
     # plan for the workers' GPU (the client may have none)
     device = infos[0]["device"] if device is None else device
-    if block_size is None and not isinstance(plan, _plan_type()):
+    if block_size is None and not isinstance(plan, Plan):
         block_size = infos[0]["block_size"]
     the_plan = integrator.plan(plan, block_size, device)
     plan_json = json.dumps(the_plan.to_json())
@@ -387,12 +384,6 @@ def _lazy_parts(client, array, ranges):
     sizes = tuple(stop - start for start, stop in ranges)
     blocks = array.rechunk({0: sizes, 1: -1}).to_delayed().ravel().tolist()
     return client.compute(blocks)
-
-
-def _plan_type():
-    from planner import Plan
-
-    return Plan
 
 
 # -- a sweep of configurations --------------------------------------------------------------------
@@ -478,12 +469,13 @@ def _run_configurations(client, function, todo, resources, retries, errors, prog
 
 
 # -- one worker per local GPU ---------------------------------------------------------------------
-def gpu_cluster(devices=None, threads_per_worker=1, **scheduler_options):
+def gpu_cluster(devices=None, threads_per_worker=1, memory_limit=0, **scheduler_options):
     """A local cluster of one spawned worker per GPU (``CUDA_VISIBLE_DEVICES`` set), each declaring ``GPU=1``.
 
     Needs only ``distributed`` (no dask-cuda).  ``devices`` is a list of GPU
-    indices (default all, counted with ``nvidia-smi``).  Use as
-    ``with gpu_cluster() as cluster, Client(cluster) as client: ...``.
+    indices (default all, counted with ``nvidia-smi``); ``memory_limit`` is
+    each worker's host memory limit (0: none, so results are never spilled
+    to disk).  Use as ``with gpu_cluster() as cluster, Client(cluster) as client: ...``.
     """
     import subprocess
 
@@ -491,7 +483,10 @@ def gpu_cluster(devices=None, threads_per_worker=1, **scheduler_options):
 
     distributed = _distributed()
     if devices is None:
-        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+        try:
+            listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+        except OSError:
+            listing = ""
         devices = [i for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
     devices = [int(d) for d in devices]
     if not devices:
@@ -500,6 +495,7 @@ def gpu_cluster(devices=None, threads_per_worker=1, **scheduler_options):
     dask.config.set({"distributed.worker.multiprocessing-method": "spawn"})
     workers = {f"gpu-{d}": {"cls": distributed.Nanny,
                             "options": {"nthreads": threads_per_worker, "resources": {"GPU": 1},
+                                        "memory_limit": memory_limit,
                                         "env": {"CUDA_VISIBLE_DEVICES": str(d)}}}
                for d in devices}
     scheduler = {"cls": distributed.Scheduler, "options": {"dashboard_address": None, **scheduler_options}}

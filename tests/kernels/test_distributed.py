@@ -1,6 +1,7 @@
 """Scale-out on Dask: a LocalCluster of two CPU worker processes, each on Numba's CUDA simulator."""
 
 import os
+import shutil
 import signal
 import time
 
@@ -115,6 +116,9 @@ def test_bad_arguments_name_themselves(client):
         integ.solve(SPAN, [1.0, 1.0, 1.0], da.zeros((4, 2)), dt=DT, client=client)
     with pytest.raises(ConfigurationError, match="same number of rows"):
         integ.solve(SPAN, da.zeros((3, 3)), da.zeros((4, 3)), dt=DT, client=client)
+    if shutil.which("nvidia-smi") is None:
+        with pytest.raises(ConfigurationError, match="gpu_cluster found no GPU"):
+            kernels.gpu_cluster()
     with pytest.raises(ConfigurationError, match="progress=True .* needs gather=True"):
         integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, gather=False, progress=True)
 
