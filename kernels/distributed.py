@@ -498,5 +498,6 @@ def gpu_cluster(devices=None, threads_per_worker=1, memory_limit=0, **scheduler_
                                         "memory_limit": memory_limit,
                                         "env": {"CUDA_VISIBLE_DEVICES": str(d)}}}
                for d in devices}
-    scheduler = {"cls": distributed.Scheduler, "options": {"dashboard_address": None, **scheduler_options}}
+    scheduler = {"cls": distributed.Scheduler,
+                 "options": {"dashboard": False, "dashboard_address": ":0", **scheduler_options}}
     return distributed.SpecCluster(workers=workers, scheduler=scheduler)

@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import kernels
 from kernels.errors import ConfigurationError
@@ -38,13 +40,13 @@ def _workers(client):
     return sorted(client.scheduler_info()["workers"])
 
 
-def test_chunk_ranges_cover_every_trajectory_once():
-    for n, k in [(1, 4), (7, 3), (16, 8), (5, 9), (1000, 7)]:
-        ranges = chunk_ranges(n, k)
-        assert ranges[0][0] == 0 and ranges[-1][1] == n and len(ranges) == min(n, k)
-        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
-        sizes = [stop - start for start, stop in ranges]
-        assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+@given(n=st.integers(1, 10**9), k=st.integers(1, 200))
+def test_chunk_ranges_cover_every_trajectory_once(n, k):
+    ranges = chunk_ranges(n, k)
+    assert ranges[0][0] == 0 and ranges[-1][1] == n and len(ranges) == min(n, k)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    sizes = [stop - start for start, stop in ranges]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
 
 
 def test_split_over_workers_is_bit_identical_and_compiles_once_per_worker(client):
@@ -123,14 +125,15 @@ def test_bad_arguments_name_themselves(client):
         integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, gather=False, progress=True)
 
 
-def test_map_configurations_skips_done_and_runs_the_rest_once(client):
+def test_map_configurations_skips_done_and_runs_the_rest_once(client, capsys):
     configurations = [{"block_size": b, "placement": p} for b in (32, 64) for p in ("local", "shared")]
     done = {configuration_key(configurations[0]), configuration_key(configurations[3])}
 
     def measure(configuration):
         return configuration["block_size"] * (2 if configuration["placement"] == "shared" else 1), os.getpid()
 
-    results = list(map_configurations(client, measure, configurations, done=done))
+    results = list(map_configurations(client, measure, configurations, done=done, progress=True))
+    assert "2/2 configurations" in capsys.readouterr().err
     assert sorted(configuration_key(c) for c, _ in results) == sorted(
         configuration_key(c) for c in configurations[1:3])
     assert all(value == c["block_size"] * (2 if c["placement"] == "shared" else 1) for c, (value, _) in results)
@@ -179,3 +182,22 @@ def test_a_killed_workers_chunk_is_recomputed_bit_identically(client):
     np.testing.assert_array_equal(result.n_steps, local.n_steps)
     assert result.success
     client.wait_for_workers(2)  # the nanny restarted it
+
+
+def _holds_a_gpu(configuration):
+    worker = distributed.get_worker()
+    return configuration, worker.state.available_resources["GPU"], os.environ["CUDA_VISIBLE_DEVICES"]
+
+
+def test_gpu_cluster_gives_each_task_one_gpu():
+    """gpu_cluster's workers (here on the simulator) declare GPU=1; chunks and configurations each take it."""
+    with kernels.gpu_cluster([0, 1]) as cluster, distributed.Client(cluster) as c:
+        c.wait_for_workers(2)
+        integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+        local = integ.solve(SPAN, [1.0, 1.0, 1.0], _params(6), dt=DT)
+        spread = integ.solve(SPAN, [1.0, 1.0, 1.0], _params(6), dt=DT, client=c, chunk_size=1)
+        np.testing.assert_array_equal(spread.y, local.y)
+        ran = [value for _, value in map_configurations(c, _holds_a_gpu, range(6))]
+        assert sorted(config for config, _, _ in ran) == list(range(6))
+        assert all(available == 0 for _, available, _ in ran)  # the task held the worker's one GPU
+        assert {device for _, _, device in ran} <= {"0", "1"}
