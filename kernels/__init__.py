@@ -41,6 +41,7 @@ _EXPORTS = {
     "ControllerSettings": "controllers", "CONTROLLER_KINDS": "controllers",
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
     "PlanMismatchError": "errors", "DeviceUnavailableError": "errors", "CompileCheckWarning": "errors",
+    "map_configurations": "distributed", "gpu_cluster": "distributed",
 }
 
 __all__ = sorted(set(_EXPORTS) | {"backend"})

@@ -109,7 +109,8 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
 
 def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-6, atol=1e-6, t_eval=None,
               drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
-              controller=None, dt_min=0.0, dt_max=np.inf, *, out=None, progress=None, _canary_elems=0):
+              controller=None, dt_min=0.0, dt_max=np.inf, *, out=None, progress=None, _canary_elems=0, client=None,
+              **scale_out):
     """Integrate a batch of initial value problems, one trajectory per GPU thread.
 
     Parameters
@@ -156,6 +157,11 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         True: a progress line on stderr (the batch runs as a series of launches over ranges of
         trajectories); False: none, one launch; None (default): a line on the simulator once a
         run has taken a few seconds, nothing on a GPU.
+    client : dask.distributed.Client, optional
+        Spread the batch over the client's (GPU) workers in chunks and gather one result;
+        ``scale_out`` takes the options of :func:`kernels.distributed.solve` (``chunk_size``,
+        ``chunks_per_worker``, ``gather``, ``retries``); ``progress=True`` draws a bar over
+        the chunks.
 
     Returns
     -------
@@ -176,4 +182,4 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     integrator = integrator_for(system, method, controller, precision)
     return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
                             plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
-                            out=out, progress=progress, _canary_elems=_canary_elems)
+                            out=out, progress=progress, _canary_elems=_canary_elems, client=client, **scale_out)

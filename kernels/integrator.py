@@ -230,13 +230,25 @@ class Integrator:
 
     def solve(self, t_span, y0, params=None, dt=None, rtol=1e-6, atol=1e-6, t_eval=None, drivers=None,
               plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf,
-              device=None, out=None, progress=None, _canary_elems=0):
+              device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
         """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.
 
         ``out`` takes an earlier :class:`IVPResult` of the same shapes whose
         device arrays are written again (nothing is allocated): with inputs
         on the device, a repeated call then costs microseconds of host time.
+        ``client`` (a ``dask.distributed.Client``) spreads the batch over its
+        workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
+        if client is not None or scale_out:
+            if client is None:
+                raise ConfigurationError(f"{sorted(scale_out)} apply only with client= (a dask.distributed.Client); "
+                                         "got client=None")
+            from .distributed import solve as solve_distributed
+
+            return solve_distributed(self, client, t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval,
+                                     drivers=drivers, plan=plan, block_size=block_size, max_steps=max_steps,
+                                     dt_min=dt_min, dt_max=dt_max, device=device, out=out,
+                                     _canary_elems=_canary_elems, progress=bool(progress), **scale_out)
         from .api import IVPResult, status_messages
 
         system, dtype = self.system, self.dtype

@@ -1,0 +1,503 @@
+"""Scale-out on Dask: one batch, or one sweep of configurations, over many GPU workers.
+
+``Integrator.solve(..., client=client)`` (and ``kernels.solve_ivp(...,
+client=client)``) lands in :func:`solve`.  The Plan is solved once, here on the
+client, and travels to the workers as JSON beside a *specification* of the
+integrator (the system's constructor arguments, method, controller,
+precision), never a compiled kernel: kernels do not survive pickling.  The
+batch is cut into contiguous trajectory ranges, several per worker, each one a
+Dask task.  Every worker process keeps its Integrators in a per-process cache
+keyed by the specification's digest; an Integrator keeps its kernels by
+:func:`kernels.layout_digest`, so a worker builds each kernel once
+(:func:`worker_compiles` counts the builds, for tests).
+
+Requirements on the cluster
+---------------------------
+* The system's functions reach the workers through cloudpickle: functions of
+  an importable module (``kernels.lorenz``, an installed package of yours)
+  travel by reference and must import on the workers; closures and functions
+  of ``__main__`` travel by value.  For a module of yours that the workers
+  cannot import, call ``cloudpickle.register_pickle_by_value(module)`` first.
+* Workers must start by *spawn*, never fork a process that has initialised
+  CUDA (importing ``kernels`` probes the driver).  Spawn is Dask's default;
+  set it explicitly with
+  ``dask.config.set({"distributed.worker.multiprocessing-method": "spawn"})``.
+* One worker per GPU: ``dask_cuda.LocalCUDACluster`` (install dask-cuda with
+  its CUDA extra) or :func:`gpu_cluster`, which needs only ``distributed``.
+  Workers that declare the resource ``GPU`` get at most one chunk at a time
+  per GPU.
+
+Inputs travel inside the task graph (not scattered), so the scheduler can run
+a lost worker's chunk again elsewhere; each trajectory is computed by one
+thread independently of its neighbours, so the recomputed chunk is
+bit-identical and the gathered result has every trajectory exactly once.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import json
+import sys
+import uuid
+import warnings
+
+import numpy as np
+
+from planner import Plan
+
+from .errors import ConfigurationError, describe
+
+__all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
+           "worker_compiles", "gpu_cluster", "DEFAULT_CHUNKS_PER_WORKER"]
+
+DEFAULT_CHUNKS_PER_WORKER = 4
+_MEMORY_FRACTION = 0.5  # of a worker's free GPU memory that one chunk's inputs and outputs may take
+_KEPT_INTEGRATORS = 16
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigurationError("client= needs Dask's distributed scheduler, which is not installed; "
+                                 "pip install 'bufferplan[distributed]'") from None
+    return distributed
+
+
+def _check_client(client):
+    distributed = _distributed()
+    if not isinstance(client, distributed.Client):
+        raise ConfigurationError(f"client must be a dask.distributed.Client; got {describe(client)}")
+    return client
+
+
+# -- the specification that travels ---------------------------------------------------------------
+def _specification(integrator):
+    """``(bytes, digest)``: the cloudpickled constructor arguments of ``integrator`` and their digest."""
+    import cloudpickle
+
+    system = integrator.system
+    spec = {"system": {"rhs": system.rhs, "n_states": system.n_states, "n_params": system.n_params,
+                       "name": system.name, "observables": system.observables,
+                       "n_observables": system.n_observables, "jvp": system.jvp, "n_drivers": system.n_drivers,
+                       "default_params": system.default_params},
+            "method": integrator.method.name, "controller": integrator.controller,
+            "precision": np.dtype(integrator.dtype).name}
+    try:
+        data = cloudpickle.dumps(spec)
+    except Exception as exc:  # noqa: BLE001 - report any pickling failure of user code
+        raise ConfigurationError(
+            f"the functions of system {system.name!r} must pickle to reach the workers (importable or "
+            f"cloudpickle-able); cloudpickle failed: {type(exc).__name__}: {exc}") from exc
+    return data, hashlib.sha256(data).hexdigest()[:24]
+
+
+# -- worker side ----------------------------------------------------------------------------------
+_INTEGRATORS = collections.OrderedDict()  # spec digest -> Integrator, per worker process
+_KERNELS_SEEN = collections.defaultdict(list)  # (spec digest, layout digest) -> distinct kernel objects
+
+
+def _worker_integrator(spec_bytes, spec_key):
+    import cloudpickle
+
+    from .integrator import Integrator
+    from .systems import ODESystem
+
+    found = _INTEGRATORS.get(spec_key)
+    if found is None:
+        spec = cloudpickle.loads(spec_bytes)
+        system = ODESystem(check=False, **spec["system"])
+        found = _INTEGRATORS[spec_key] = Integrator(system, spec["method"], spec["controller"],
+                                                    np.dtype(spec["precision"]).type)
+        if len(_INTEGRATORS) > _KEPT_INTEGRATORS:
+            _INTEGRATORS.popitem(last=False)
+    else:
+        _INTEGRATORS.move_to_end(spec_key)
+    return found
+
+
+def _solve_chunk(spec_bytes, spec_key, plan_json, y0, params, options):
+    """One chunk on a worker: the cached Integrator, the kernel of the plan's layout, one solve."""
+    from .integrator import layout_digest
+
+    integrator = _worker_integrator(spec_bytes, spec_key)
+    plan = Plan.from_json(json.loads(plan_json))
+    kernel = integrator.build(plan).kernel
+    seen = _KERNELS_SEEN[(spec_key, layout_digest(plan))]
+    if not any(kernel is k for k in seen):
+        seen.append(kernel)
+    return integrator.solve(y0=y0, params=params, plan=plan, **options)
+
+
+def worker_compiles() -> dict:
+    """Kernels this process has built, as ``{"<spec digest>/<layout digest>": count}``.
+
+    Run it on every worker with ``client.run(kernels.distributed.worker_compiles)``;
+    each count is 1 when the per-process caches work.
+    """
+    return {f"{spec}/{layout}": len(kernels) for (spec, layout), kernels in _KERNELS_SEEN.items()}
+
+
+def _worker_info():
+    """This worker's backend, planner device model, default block size and free/total GPU bytes."""
+    from .device import default_device
+    from .integrator import default_block_size
+    from .backend import backend
+
+    info = {"backend": backend(), "device": default_device(), "block_size": default_block_size(),
+            "free_bytes": None, "total_bytes": None}
+    if info["backend"] == "cuda":
+        from numba import cuda
+
+        info["free_bytes"], info["total_bytes"] = (int(v) for v in cuda.current_context().get_memory_info())
+    return info
+
+
+# -- client side ----------------------------------------------------------------------------------
+def chunk_ranges(n_traj: int, n_chunks: int) -> list:
+    """``n_chunks`` (at most ``n_traj``) contiguous ``(start, stop)`` ranges covering ``range(n_traj)``, sizes within one."""
+    n_chunks = max(1, min(int(n_chunks), int(n_traj)))
+    bounds = [n_traj * i // n_chunks for i in range(n_chunks + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _gpu_resources(client):
+    """``{"GPU": 1}`` when workers declare a GPU resource (else None: no task would ever start)."""
+    import inspect
+
+    every = {"n_workers": -1} if "n_workers" in inspect.signature(client.scheduler_info).parameters else {}
+    workers = client.scheduler_info(**every)["workers"]
+    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in workers.values()) else None
+
+
+def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
+    from .validation import check_int
+
+    if chunk_size is not None:
+        return -(-n_traj // check_int(chunk_size, "chunk_size", 1))
+    chunks_per_worker = check_int(chunks_per_worker, "chunks_per_worker", 1)
+    n_chunks = len(infos) * chunks_per_worker
+    free = [i["free_bytes"] for i in infos if i["free_bytes"]]
+    if free:  # no chunk larger than a fraction of the smallest free GPU memory
+        largest = max(1, int(_MEMORY_FRACTION * min(free)) // bytes_per_traj)
+        n_chunks = max(n_chunks, -(-n_traj // largest))
+    return n_chunks
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkedResult:
+    """A distributed result: one future per chunk, in trajectory order (``gather=False``).
+
+    Attributes
+    ----------
+    futures : tuple of distributed.Future
+        Future ``i`` holds the :class:`kernels.IVPResult` of trajectories ``ranges[i]``.
+    ranges : tuple of (int, int)
+        Half-open trajectory ranges ``[start, stop)``, contiguous from 0.
+    plan : planner.Plan
+    """
+
+    futures: tuple
+    ranges: tuple
+    plan: object
+
+    def __len__(self):
+        return len(self.futures)
+
+    def gather(self, progress=False):
+        """Wait for every chunk and return one :class:`kernels.IVPResult` in the original order."""
+        parts = _wait(self.futures, progress)
+        return _concatenate(parts, self.plan)
+
+
+def _wait(futures, progress):
+    distributed = _distributed()
+    if progress:
+        bar = _Bar(len(futures), "chunks")
+        for _ in distributed.as_completed(futures):
+            bar.advance()
+        bar.close()
+    return futures[0].client.gather(list(futures))
+
+
+class _Bar:
+    """A minimal text progress bar on stderr."""
+
+    def __init__(self, total, what, width=30):
+        self.total, self.what, self.width, self.done = total, what, width, 0
+        self._draw()
+
+    def advance(self):
+        self.done += 1
+        self._draw()
+
+    def _draw(self):
+        filled = self.width * self.done // max(self.total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {self.what}")
+        sys.stderr.flush()
+
+    def close(self):
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _concatenate(parts, plan):
+    from .api import IVPResult
+
+    first = parts[0]
+    join = (lambda name: np.concatenate([getattr(p, name) for p in parts], axis=0))
+    return IVPResult(t=first.t, y=join("y"), observables=join("observables"), status=join("status"),
+                     status_messages=first.status_messages, n_steps=join("n_steps"),
+                     n_rejected=join("n_rejected"), plan=plan, method=first.method, backend=first.backend,
+                     canary_intact=None)
+
+
+def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=1e-6, t_eval=None, drivers=None,
+          plan="auto", block_size=None, max_steps=None, dt_min=0.0, dt_max=np.inf, device=None, out=None,
+          _canary_elems=0, *, chunk_size=None, chunks_per_worker=DEFAULT_CHUNKS_PER_WORKER, gather=True,
+          progress=False, retries=2):
+    """Integrate a batch over the workers of a Dask ``client``; see :func:`kernels.solve_ivp`.
+
+    Called by ``Integrator.solve(..., client=client)``; the arguments before
+    ``chunk_size`` are those of :meth:`kernels.Integrator.solve`.
+
+    ``y0`` and ``params`` may be dask arrays of shape ``(N, width)``: each
+    chunk's rows are then computed on the workers (recomputable when a worker
+    dies) and the batch never sits on the client whole, as for 10^9 trajectories.
+
+    Parameters
+    ----------
+    chunk_size : int, optional
+        Trajectories per chunk (task).  Default: the batch over
+        ``chunks_per_worker`` chunks per worker, smaller where a worker's free
+        GPU memory asks for it (a chunk takes at most half of the smallest).
+    chunks_per_worker : int
+        Chunks per worker (default 4): a lost worker loses little.
+    gather : bool
+        True: one :class:`kernels.IVPResult` in the original order.  False: a
+        :class:`ChunkedResult` of futures that stay on the workers.
+    progress : bool
+        Draw a progress bar over chunks on stderr (with ``gather=True``).
+    retries : int
+        Times a chunk that *raised* is run again; a chunk whose worker died is
+        rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``).
+
+    Returns
+    -------
+    IVPResult or ChunkedResult
+        Host arrays; ``plan`` is the one Plan every chunk used.
+    """
+    from .integrator import DEFAULT_MAX_STEPS, _batch_inputs
+    from .validation import check_int, is_device_array
+
+    client = _check_client(client)
+    if out is not None or _canary_elems:
+        raise ConfigurationError("out= and canaries write device arrays of one process; with client= give "
+                                 f"neither (got out={describe(out)}, _canary_elems={_canary_elems})")
+    if any(is_device_array(a) for a in (y0, params)):
+        raise ConfigurationError("with client=, y0 and params must be host arrays (each worker copies its "
+                                 "chunk to its own GPU); got a device array")
+    if progress and not gather:
+        raise ConfigurationError("progress=True waits for the chunks, so it needs gather=True; with gather=False "
+                                 "call ChunkedResult.gather(progress=True) later")
+    retries = check_int(retries, "retries", 0)
+    system, dtype = integrator.system, integrator.dtype
+    max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
+    lazy = {"y0": _is_dask_array(y0), "params": _is_dask_array(params)}
+    y0_rows, params_rows, n_traj = _batch_inputs(system, _probe(y0, "y0", system.n_states),
+                                                 _probe(params, "params", system.n_params), dtype)
+    n_traj = _lazy_rows(y0, params, n_traj, lazy)
+    infos = list(client.run(_worker_info).values())
+    if not infos:
+        raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
+                                 "client.wait_for_workers(n)) before solving")
+    # plan for the workers' GPU (the client may have none)
+    device = infos[0]["device"] if device is None else device
+    if block_size is None and not isinstance(plan, Plan):
+        block_size = infos[0]["block_size"]
+    the_plan = integrator.plan(plan, block_size, device)
+    plan_json = json.dumps(the_plan.to_json())
+    spec_bytes, spec_key = _specification(integrator)
+    options = dict(t_span=t_span, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
+                   max_steps=max_steps, dt_min=dt_min, dt_max=dt_max)
+    y0_batched = lazy["y0"] or np.ndim(y0) == 2
+    params_batched = system.n_params > 0 and (lazy["params"] or np.ndim(params) == 2)
+    n_save = 1 if t_eval is None else int(np.size(t_eval))
+    bytes_per_traj = (np.dtype(dtype).itemsize * (system.n_states * (1 + n_save) + system.n_params
+                                                  + system.n_observables * n_save) + 12)
+    ranges = chunk_ranges(n_traj, _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker))
+    y0_row = np.ascontiguousarray(y0_rows[0])
+    params_row = None if system.n_params == 0 else np.ascontiguousarray(params_rows[0])
+    y0_lazy = _lazy_parts(client, y0, ranges) if lazy["y0"] else None
+    params_lazy = _lazy_parts(client, params, ranges) if lazy["params"] and system.n_params else None
+    token = uuid.uuid4().hex[:12]
+    resources = _gpu_resources(client)
+    futures = []
+    with warnings.catch_warnings():
+        # the chunks' inputs belong in the graph: the scheduler can then recompute a lost worker's chunk
+        warnings.filterwarnings("ignore", message=".*[Ll]arge (object|graph).*")
+        for i, (start, stop) in enumerate(ranges):
+            y0_part = (y0_lazy[i] if y0_lazy else np.ascontiguousarray(y0_rows[start:stop])) if y0_batched \
+                else y0_row
+            params_part = (params_lazy[i] if params_lazy else np.ascontiguousarray(params_rows[start:stop])) \
+                if params_batched else params_row
+            futures.append(client.submit(_solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
+                                         options, key=f"bufferplan-chunk-{token}-{i}", pure=False,
+                                         retries=retries, resources=resources))
+    chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan)
+    return chunked.gather(progress) if gather else chunked
+
+
+def _is_dask_array(value):
+    module = type(value).__module__
+    return module.startswith("dask.array") or module.startswith("dask_array")
+
+
+def _probe(value, what, width):
+    """A one-row host stand-in for a dask array (checked for shape here, computed on the workers)."""
+    if not _is_dask_array(value):
+        return value
+    if value.ndim != 2 or value.shape[1] != width or any(np.isnan(n) for n in value.shape):
+        raise ConfigurationError(f"a dask array {what} must have shape (N, {width}) with N known; "
+                                 f"got shape {value.shape}")
+    if value.dtype.kind not in "iuf":
+        raise ConfigurationError(f"{what} must hold real numbers; got a dask array of dtype {value.dtype}")
+    return np.zeros((1, width))
+
+
+def _lazy_rows(y0, params, n_traj, lazy):
+    """The batch size when y0 or params is a dask array (their row counts must agree)."""
+    rows = {name: int(value.shape[0]) for name, value in (("y0", y0), ("params", params)) if lazy[name]}
+    if len(set(rows.values())) > 1:
+        raise ConfigurationError(f"y0 and params must have the same number of rows N; got {rows}")
+    if rows and n_traj != 1 and not (lazy["y0"] and lazy["params"]):
+        eager = "params" if lazy["y0"] else "y0"
+        raise ConfigurationError(f"with a dask array input, {eager} must be one row (broadcast) or a dask array "
+                                 f"too; got {n_traj} rows")
+    return next(iter(rows.values())) if rows else n_traj
+
+
+def _lazy_parts(client, array, ranges):
+    """Futures of ``array``'s rows cut at ``ranges``, computed on the workers (recomputable when lost)."""
+    sizes = tuple(stop - start for start, stop in ranges)
+    blocks = array.rechunk({0: sizes, 1: -1}).to_delayed().ravel().tolist()
+    return client.compute(blocks)
+
+
+# -- a sweep of configurations --------------------------------------------------------------------
+def configuration_key(configuration) -> str:
+    """A stable text key of a configuration: canonical JSON (sorted keys), else ``repr``."""
+    try:
+        return json.dumps(configuration, sort_keys=True, default=_not_json)
+    except TypeError:
+        return repr(configuration)
+
+
+def _not_json(value):
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def map_configurations(client, function, configurations, done=(), key=configuration_key, resources="auto",
+                       retries=1, errors="raise", progress=False):
+    """Run ``function(configuration)`` as one Dask task per configuration; yield ``(configuration, result)`` as each ends.
+
+    Resumable: configurations whose ``key(configuration)`` is in ``done`` are
+    skipped, so a sweep that records each yielded result at once (and passes
+    the recorded keys as ``done`` next time) never repeats finished work.
+    Leaving the loop early cancels the configurations not yet finished.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    function : callable
+        Runs on a worker (it must pickle); its result must pickle back.
+    configurations : iterable
+    done : collection of str
+        Keys of configurations already recorded.
+    key : callable
+        ``configuration -> str`` (default :func:`configuration_key`).
+    resources : "auto", dict or None
+        Dask resources per task; ``"auto"`` is ``{"GPU": 1}`` when workers
+        declare a ``GPU`` resource (one configuration per GPU at a time), else none.
+    retries : int
+        Times a configuration that raised is run again.
+    errors : {"raise", "return"}
+        On an exception: raise it, or yield it as the result.
+    progress : bool
+        A progress bar over configurations on stderr.
+
+    Yields
+    ------
+    (configuration, result)
+        In the order the tasks finish.
+    """
+    from .validation import check_int
+
+    client = _check_client(client)
+    if errors not in ("raise", "return"):
+        raise ConfigurationError(f"errors must be 'raise' or 'return'; got {describe(errors)}")
+    retries = check_int(retries, "retries", 0)
+    if resources == "auto":
+        resources = _gpu_resources(client)
+    done = set(done)
+    todo = [c for c in configurations if key(c) not in done]
+    return _run_configurations(client, function, todo, resources, retries, errors, progress)
+
+
+def _run_configurations(client, function, todo, resources, retries, errors, progress):
+    distributed = _distributed()
+    if not todo:
+        return
+    token = uuid.uuid4().hex[:12]
+    futures = {client.submit(function, c, key=f"bufferplan-config-{token}-{i}", pure=False, retries=retries,
+                             resources=resources): c for i, c in enumerate(todo)}
+    bar = _Bar(len(futures), "configurations") if progress else None
+    try:
+        for future in distributed.as_completed(futures):
+            if bar:
+                bar.advance()
+            if future.status == "error" and errors == "return":
+                yield futures[future], future.exception()
+            else:
+                yield futures[future], future.result()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+        if bar:
+            bar.close()
+
+
+# -- one worker per local GPU ---------------------------------------------------------------------
+def gpu_cluster(devices=None, threads_per_worker=1, memory_limit=0, **scheduler_options):
+    """A local cluster of one spawned worker per GPU (``CUDA_VISIBLE_DEVICES`` set), each declaring ``GPU=1``.
+
+    Needs only ``distributed`` (no dask-cuda).  ``devices`` is a list of GPU
+    indices (default all, counted with ``nvidia-smi``); ``memory_limit`` is
+    each worker's host memory limit (0: none, so results are never spilled
+    to disk).  Use as ``with gpu_cluster() as cluster, Client(cluster) as client: ...``.
+    """
+    import subprocess
+
+    import dask
+
+    distributed = _distributed()
+    if devices is None:
+        try:
+            listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+        except OSError:
+            listing = ""
+        devices = [i for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
+    devices = [int(d) for d in devices]
+    if not devices:
+        raise ConfigurationError("gpu_cluster found no GPU (nvidia-smi -L lists none); pass devices=[0, 1, ...] "
+                                 "or use a LocalCluster of CPU workers on the simulator")
+    dask.config.set({"distributed.worker.multiprocessing-method": "spawn"})
+    workers = {f"gpu-{d}": {"cls": distributed.Nanny,
+                            "options": {"nthreads": threads_per_worker, "resources": {"GPU": 1},
+                                        "memory_limit": memory_limit,
+                                        "env": {"CUDA_VISIBLE_DEVICES": str(d)}}}
+               for d in devices}
+    scheduler = {"cls": distributed.Scheduler,
+                 "options": {"dashboard": False, "dashboard_address": ":0", **scheduler_options}}
+    return distributed.SpecCluster(workers=workers, scheduler=scheduler)

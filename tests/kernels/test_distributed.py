@@ -1,0 +1,203 @@
+"""Scale-out on Dask: a LocalCluster of two CPU worker processes, each on Numba's CUDA simulator."""
+
+import os
+import shutil
+import signal
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kernels
+from kernels.errors import ConfigurationError
+
+distributed = pytest.importorskip("distributed")
+from kernels.distributed import chunk_ranges, configuration_key, map_configurations  # noqa: E402
+
+LORENZ = kernels.lorenz()
+SPAN, DT = (0.0, 0.05), 0.01  # five fixed steps
+
+
+def _params(n):
+    return np.column_stack([np.full(n, 10.0), np.linspace(0.0, 28.0, n), np.full(n, 8.0 / 3.0)])
+
+
+@pytest.fixture(scope="module")
+def client():
+    import dask
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster:
+            with distributed.Client(cluster) as c:
+                c.wait_for_workers(2)
+                yield c
+
+
+def _workers(client):
+    return sorted(client.scheduler_info()["workers"])
+
+
+@given(n=st.integers(1, 10**9), k=st.integers(1, 200))
+def test_chunk_ranges_cover_every_trajectory_once(n, k):
+    ranges = chunk_ranges(n, k)
+    assert ranges[0][0] == 0 and ranges[-1][1] == n and len(ranges) == min(n, k)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    sizes = [stop - start for start, stop in ranges]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+
+
+def test_split_over_workers_is_bit_identical_and_compiles_once_per_worker(client):
+    integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+    params = _params(16)
+    local = integ.solve(SPAN, [1.0, 1.0, 1.0], params, dt=DT, t_eval=[0.02, 0.05])
+    first = integ.solve(SPAN, [1.0, 1.0, 1.0], params, dt=DT, t_eval=[0.02, 0.05], client=client,
+                        chunks_per_worker=4)
+    second = integ.solve(SPAN, [1.0, 1.0, 1.0], params, dt=DT, t_eval=[0.02, 0.05], client=client, chunk_size=3)
+    import dask.array as da
+
+    third = integ.solve(SPAN, [1.0, 1.0, 1.0], da.from_array(params, chunks=(5, 3)), dt=DT, t_eval=[0.02, 0.05],
+                        client=client, chunk_size=4)  # the chunks' rows are cut and computed on the workers
+    for result in (first, second, third):
+        assert result.y.dtype == np.float32 and result.y.shape == local.y.shape
+        np.testing.assert_array_equal(result.y, local.y)
+        np.testing.assert_array_equal(result.t, local.t)
+        for name in ("status", "n_steps", "n_rejected"):
+            np.testing.assert_array_equal(getattr(result, name), getattr(local, name))
+        assert result.success and result.plan.digest == first.plan.digest
+    digest = kernels.layout_digest(first.plan)
+    counts = client.run(kernels.distributed.worker_compiles)
+    assert sorted(counts) == _workers(client)
+    for per_worker in counts.values():  # both workers ran chunks; each built this kernel exactly once
+        mine = {k: v for k, v in per_worker.items() if k.endswith("/" + digest)}
+        assert list(mine.values()) == [1], per_worker
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_solve_ivp_keeps_chunks_on_workers_and_reports_failures_per_trajectory(client):
+    def growth(t, y, p, dydt):  # a local function: it travels to the workers by value
+        dydt[0] = p[0] * y[0]
+
+    system = kernels.ODESystem(growth, 1, 1, name="growth")
+    rates = np.array([[1.0], [1e12], [2.0], [-1.0], [1e12], [0.5]])  # 1e12: overflows float32 in 4 steps
+    common = dict(method="euler", dt=DT, precision=np.float32)
+    local = kernels.solve_ivp(system, SPAN, [1.0], rates, **common)
+    chunked = kernels.solve_ivp(system, SPAN, [1.0], rates, client=client, gather=False, chunk_size=2, **common)
+    assert isinstance(chunked, kernels.distributed.ChunkedResult) and chunked.ranges == ((0, 2), (2, 4), (4, 6))
+    assert [f.result().y.shape[0] for f in chunked.futures] == [2, 2, 2]
+    gathered = chunked.gather()
+    np.testing.assert_array_equal(gathered.status, local.status)
+    np.testing.assert_array_equal(gathered.y, local.y)
+    assert list(gathered.status) == [0, int(kernels.Status.NONFINITE_STATE), 0, 0,
+                                     int(kernels.Status.NONFINITE_STATE), 0]
+    assert not gathered.success and gathered.message(1) == kernels.STATUS_MESSAGES[kernels.Status.NONFINITE_STATE]
+
+
+def test_progress_bar_on_stderr_only_when_asked(client, capsys):
+    integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+    integ.solve(SPAN, [1.0, 1.0, 1.0], _params(4), dt=DT, client=client)
+    assert capsys.readouterr() == ("", "")
+    integ.solve(SPAN, [1.0, 1.0, 1.0], _params(4), dt=DT, client=client, chunk_size=1, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "4/4 chunks" in captured.err
+
+
+def test_bad_arguments_name_themselves(client):
+    integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+    with pytest.raises(ConfigurationError, match="client must be a dask.distributed.Client"):
+        integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client="tcp://nowhere")
+    with pytest.raises(ConfigurationError, match=r"\['chunk_size'\] apply only with client="):
+        kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], _params(2), method="rk4", dt=DT, chunk_size=1)
+    with pytest.raises(ConfigurationError, match="chunk_size"):
+        integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, chunk_size=0)
+    import dask.array as da
+
+    with pytest.raises(ConfigurationError, match=r"dask array params must have shape \(N, 3\)"):
+        integ.solve(SPAN, [1.0, 1.0, 1.0], da.zeros((4, 2)), dt=DT, client=client)
+    with pytest.raises(ConfigurationError, match="same number of rows"):
+        integ.solve(SPAN, da.zeros((3, 3)), da.zeros((4, 3)), dt=DT, client=client)
+    if shutil.which("nvidia-smi") is None:
+        with pytest.raises(ConfigurationError, match="gpu_cluster found no GPU"):
+            kernels.gpu_cluster()
+    with pytest.raises(ConfigurationError, match="progress=True .* needs gather=True"):
+        integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, gather=False, progress=True)
+
+
+def test_map_configurations_skips_done_and_runs_the_rest_once(client, capsys):
+    configurations = [{"block_size": b, "placement": p} for b in (32, 64) for p in ("local", "shared")]
+    done = {configuration_key(configurations[0]), configuration_key(configurations[3])}
+
+    def measure(configuration):
+        return configuration["block_size"] * (2 if configuration["placement"] == "shared" else 1), os.getpid()
+
+    results = list(map_configurations(client, measure, configurations, done=done, progress=True))
+    assert "2/2 configurations" in capsys.readouterr().err
+    assert sorted(configuration_key(c) for c, _ in results) == sorted(
+        configuration_key(c) for c in configurations[1:3])
+    assert all(value == c["block_size"] * (2 if c["placement"] == "shared" else 1) for c, (value, _) in results)
+    assert list(map_configurations(client, measure, configurations, done=map(configuration_key, configurations))) \
+        == []
+
+    def fails(configuration):
+        raise RuntimeError(f"bad {configuration}")
+
+    (config, error), = map_configurations(client, fails, [7], retries=0, errors="return")
+    assert config == 7 and isinstance(error, RuntimeError) and "bad 7" in str(error)
+    with pytest.raises(RuntimeError, match="bad 8"):
+        list(map_configurations(client, fails, [8], retries=0))
+
+
+def _executing(dask_worker):
+    return [ts.key for ts in dask_worker.state.executing]
+
+
+def test_a_killed_workers_chunk_is_recomputed_bit_identically(client):
+    integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+    params, span = _params(8), (0.0, 4.0)  # 400 steps: a chunk of two trajectories runs for about 0.2 s
+    local = integ.solve(span, [1.0, 1.0, 1.0], params, dt=DT)
+    pids = client.run(os.getpid)
+    chunked = integ.solve(span, [1.0, 1.0, 1.0], params, dt=DT, client=client, gather=False, chunk_size=2)
+    victim, deadline = None, time.monotonic() + 30
+    while victim is None and time.monotonic() < deadline:
+        for address, keys in client.run(_executing).items():
+            running = [k for k in keys if str(k).startswith("bufferplan-chunk-")]
+            if running:
+                victim, lost = address, running[0]
+                break
+        else:
+            time.sleep(0.02)
+    assert victim is not None, "no chunk was ever seen running"
+    os.kill(pids[victim], signal.SIGKILL)  # mid-chunk
+    result = chunked.gather()
+    assert victim not in client.scheduler_info()["workers"]  # the worker really died
+    moves = [entry[2:4] for entry in client.story(lost) if entry[:2] == ("scheduler", lost)]
+    # the running chunk was lost with its worker (or, if it ended in the instant before the kill, its
+    # result was: that result lived on the dead worker) ...
+    lost_at = next(i for i, move in enumerate(moves) if move in (("processing", "released"), ("memory", "released")))
+    assert ("processing", "memory") in moves[lost_at:], moves  # ... and it was computed again
+    assert result.y.shape == local.y.shape
+    np.testing.assert_array_equal(result.y, local.y)
+    np.testing.assert_array_equal(result.n_steps, local.n_steps)
+    assert result.success
+    client.wait_for_workers(2)  # the nanny restarted it
+
+
+def _holds_a_gpu(configuration):
+    worker = distributed.get_worker()
+    return configuration, worker.state.available_resources["GPU"], os.environ["CUDA_VISIBLE_DEVICES"]
+
+
+def test_gpu_cluster_gives_each_task_one_gpu():
+    """gpu_cluster's workers (here on the simulator) declare GPU=1; chunks and configurations each take it."""
+    with kernels.gpu_cluster([0, 1]) as cluster, distributed.Client(cluster) as c:
+        c.wait_for_workers(2)
+        integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+        local = integ.solve(SPAN, [1.0, 1.0, 1.0], _params(6), dt=DT)
+        spread = integ.solve(SPAN, [1.0, 1.0, 1.0], _params(6), dt=DT, client=c, chunk_size=1)
+        np.testing.assert_array_equal(spread.y, local.y)
+        ran = [value for _, value in map_configurations(c, _holds_a_gpu, range(6))]
+        assert sorted(config for config, _, _ in ran) == list(range(6))
+        assert all(available == 0 for _, available, _ in ran)  # the task held the worker's one GPU
+        assert {device for _, _, device in ran} <= {"0", "1"}
