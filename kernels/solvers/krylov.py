@@ -121,7 +121,14 @@ class GMRESSettings(_KrylovSettings):
         # Per product: Gram-Schmidt reads and writes the basis about m times.
         vectors = [("basis", (m + 1) * n, 2 * (m + 2)), ("work", n, 3)]
         scalars = [("hessenberg", m * m, 1), ("rotations", 2 * m, 1), ("projected", m + 1, 1)]
-        return self._settings(vectors, scalars, m)
+        tree = self._settings(vectors, scalars, m)
+        views = tuple(Buffer(name, n, view_of="basis", view_offset_elems=j * n) for j, name in enumerate(self.basis_views))
+        return dataclasses.replace(tree, buffers=tree.buffers + views)
+
+    @property
+    def basis_views(self) -> tuple:
+        """Names of the Krylov vectors, views of ``basis``."""
+        return tuple(f"basis_{j}" for j in range(self.restart + 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,9 +228,9 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
             if PRE:
                 for i in range(N):
                     w[i] = diagonal[i] * V[col + i]
-                op(t, c, y, p, u, aux, w, V[nxt:nxt + N], region, persistent)
+                op(t, c, y, p, u, aux, w, slot(V, j + 1), region, persistent)
             else:
-                op(t, c, y, p, u, aux, V[col:col + N], V[nxt:nxt + N], region, persistent)
+                op(t, c, y, p, u, aux, slot(V, j), slot(V, j + 1), region, persistent)
             for k in range(j + 1):
                 h = ZERO
                 for i in range(N):
@@ -381,7 +388,8 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
     if isinstance(settings, GMRESSettings):
         for name in ("basis", "hessenberg", "rotations", "projected", "work"):
             namespace[f"alloc_{name}"] = allocate(name)
-        namespace.update(M=settings.restart, CYCLES=settings.max_restarts)
+        namespace.update(M=settings.restart, CYCLES=settings.max_restarts,
+                         slot=allocate.slots("basis", settings.basis_views))
         source = _GMRES
     elif isinstance(settings, BiCGSTABSettings):
         for name in ("residual", "shadow", "direction", "product", "stabiliser", "direction_hat", "residual_hat"):

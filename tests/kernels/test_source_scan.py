@@ -18,7 +18,7 @@ ARRAY_CALL = re.compile(r"cuda\.(local|shared)\.array")
 
 
 def _modules():
-    files = sorted(p for p in KERNELS.glob("*.py") if not ALLOCATORS.match(p.name))
+    files = sorted(p for p in KERNELS.rglob("*.py") if not ALLOCATORS.match(p.name))
     assert len(files) >= 10, files
     return files
 
