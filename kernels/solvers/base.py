@@ -59,7 +59,7 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
 
     prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32
     iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32
-    residual(ts, c, y, p, u, data, z, out) -> None      # the step's, given to the builder
+    residual(ts, c, y, p, u, data, z, out, region, persistent) -> None   # the step's
 
 8. ``prepare`` takes the Jacobian at ``(t, y)`` (float64 ``t``; ``y`` n
    elements; ``p`` the parameters; ``u`` the drivers at ``t``, a one-element
@@ -74,7 +74,9 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
    array of the step's) are handed to ``residual`` untouched, with the same
    ``c, y, p, u``: a DIRK stage passes its time and its base
    ``y_n + h sum_j a_ij k_j`` and computes ``G(z) = z - c f(ts, base + z)``.
-   ``residual`` writes ``G(z)`` to ``out`` (n) and must not keep ``out``.
+   ``residual`` writes ``G(z)`` to ``out`` (n) and must not keep ``out``;
+   its own scratch (the stage state ``base + z``, ``f`` there) comes from
+   the step's allocators, with the ``region`` and ``persistent`` it gets.
 10. ``tolerances`` holds ``atol`` then ``rtol`` (2 n elements, the loop's
     ``tolerances`` layout); increments are measured in the norm
     ``RMS(dz_i / (atol_i + rtol_i |y_i|))``.  ``iterate`` returns 0 when the

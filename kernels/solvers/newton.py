@@ -261,7 +261,7 @@ def _iterate_source(settings):
     if not settings.dense:
         lines.append("    dz = alloc_increment(region, persistent)")
     lines += ["    eta = ONE", "    theta = ZERO", "    previous = ONE", "    for k in range(MAX_ITER):",
-              "        residual(ts, c, y, p, u, data, z, g)"]
+              "        residual(ts, c, y, p, u, data, z, g, region, persistent)"]
     lines += elementwise(n, lambda i: f"g[{i}] = -g[{i}]", unroll, indent=2)
     if settings.dense:
         lines.append("        lin_solve(matrix, aux, g)")
@@ -333,7 +333,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
     dtype : numpy scalar type
         Working precision.
     residual : device function
-        ``residual(ts, c, y, p, u, data, z, out)``: writes ``G(z)`` (contract
+        ``residual(ts, c, y, p, u, data, z, out, region, persistent)``: writes ``G(z)`` (contract
         in :mod:`kernels.solvers.base`).
     rhs : device function
         ``rhs(t, y, p, u, dydt)`` (``ODESystem.device_rhs``), for finite differences.

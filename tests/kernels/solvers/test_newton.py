@@ -54,7 +54,7 @@ def jvp(t, y, p, v, out):
 
 
 @cuda.jit(device=True)
-def residual(ts, c, y, p, u, data, z, out):
+def residual(ts, c, y, p, u, data, z, out, region, persistent):
     """``G(z) = z - c f(data + z)`` (``out`` holds the stage state first)."""
     for i in range(N):
         out[i] = data[i] + z[i]
@@ -89,7 +89,7 @@ def linear_jac_off(t, y, p, jm):
 
 
 @cuda.jit(device=True)
-def linear_residual(ts, c, y, p, u, data, z, out):
+def linear_residual(ts, c, y, p, u, data, z, out, region, persistent):
     for i in range(N):
         out[i] = z[i] - c * (p[N * i] * (data[0] + z[0]) + p[N * i + 1] * (data[1] + z[1])
                              + p[N * i + 2] * (data[2] + z[2]))
