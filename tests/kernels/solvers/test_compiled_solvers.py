@@ -21,17 +21,18 @@ from kernels.resources import ptxas_path
 
 pytestmark = pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
 
-CASES = [("lu", 4), ("lu", 8), ("newton-lu", 4), ("newton-lu", 8)]
+CASES = [("lu", 4, "local", 128), ("lu", 8, "local", 128), ("newton-lu", 4, "local", 128),
+         ("newton-lu", 8, "local", 128)]
 
 _SCRIPT = r"""
-import json, sys
+import json, sys, time
 import numpy as np
 import kernels
 from numba import cuda, types
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 from kernels.allocators import AllocatorFactory
 from kernels.resources import kernel_resources
-from kernels.solvers import LUSettings, NewtonSettings, build_lu, build_newton
+from kernels.solvers import GMRESSettings, LUSettings, NewtonSettings, build_lu, build_newton
 sys.path.insert(0, sys.argv[2])
 from solver_helpers import plan_component, thread_memory
 
@@ -39,9 +40,9 @@ f64_2d, f64_1d = types.Array(types.float64, 2, "C"), types.Array(types.float64, 
 i32 = types.Array(types.int32, 1, "C")
 
 
-def lu_case(n):
+def lu_case(n, placement, block):
     settings = LUSettings(n)
-    layout, plan = plan_component(settings.buffer_settings(), "local", np.float64, block_size=128)
+    layout, plan = plan_component(settings.buffer_settings(), placement, np.float64, block_size=block)
     built = build_lu(settings, layout, np.float64)
     memory = thread_memory(plan, np.float64)
     factor, solve, alloc_factor, alloc_pivots = built.factor, built.solve, built.alloc_factor, built.alloc_pivots
@@ -63,14 +64,14 @@ def lu_case(n):
     return cuda.jit(kernel), (f64_2d, f64_2d, i32)
 
 
-def newton_case(n):
+def newton_case(n, placement, block, linear):
     system = kernels.oscillator_chain(n // 2)
     rhs = system.device_rhs
-    newton = NewtonSettings(n, LUSettings(n))
+    newton = NewtonSettings(n, linear)
     stage = BufferSettings("stage", phases=(Phase("solve", invokes="newton"),), children=(newton.buffer_settings(),),
                            buffers=(Buffer("state", n, lifetime=(PhaseSpan("solve", "solve"),)),
                                     Buffer("derivative", n, lifetime=(PhaseSpan("solve", "solve"),))))
-    layout, plan = plan_component(stage, "local", np.float64, block_size=128)
+    layout, plan = plan_component(stage, placement, np.float64, block_size=block)
     allocate = AllocatorFactory(layout, np.float64)
     alloc_state, alloc_derivative = allocate("state"), allocate("derivative")
 
@@ -104,21 +105,28 @@ def newton_case(n):
 
 
 rows = []
-for kind, n in json.loads(sys.argv[1]):
-    kernel, signature = (lu_case if kind == "lu" else newton_case)(n)
+for kind, n, placement, block in json.loads(sys.argv[1]):
+    if kind == "lu":
+        kernel, signature = lu_case(n, placement, block)
+    else:
+        linear = LUSettings(n) if kind == "newton-lu" else GMRESSettings(n, restart=8, preconditioned=True)
+        kernel, signature = newton_case(n, placement, block, linear)
+    start = time.perf_counter()
     r = kernel_resources(kernel, signature, 0)
-    rows.append([kind, n, r.registers_per_thread, r.local_bytes_per_thread, r.spill_store_bytes, r.source])
+    rows.append([kind, n, placement, block, r.registers_per_thread, r.local_bytes_per_thread, r.spill_store_bytes,
+                 r.source, round(time.perf_counter() - start, 1)])
 print(json.dumps(rows))
 """
 
 
 def count(cases):
-    """``{(kind, n): [registers, stack bytes, spill store bytes, source]}`` from a forced-CUDA subprocess."""
+    """``{(kind, n, placement, block_size): [registers, stack bytes, spill store bytes, source, seconds]}``, compiled in a
+    forced-CUDA subprocess; ``kind`` is ``lu``, ``newton-lu`` or ``newton-gmres`` (Jacobi, restart 8)."""
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
     done = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(cases), str(pathlib.Path(__file__).parent)],
                           capture_output=True, text=True, env=env, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    return {tuple(r[:2]): r[2:] for r in json.loads(done.stdout.strip().splitlines()[-1])}
+    return {tuple(r[:4]): r[4:] for r in json.loads(done.stdout.strip().splitlines()[-1])}
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +136,7 @@ def counted():
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(map(str, c)) for c in CASES])
 def test_local_plan_keeps_the_factor_in_registers(counted, case):
-    registers, local_bytes, spill_bytes, source = counted[case]
+    registers, local_bytes, spill_bytes, source, _ = counted[case]
     assert source == "ptxas"
     assert local_bytes == 0 and spill_bytes == 0, f"{case}: {local_bytes} bytes of local memory, {registers} registers"
     assert 16 <= registers <= 255
