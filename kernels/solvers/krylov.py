@@ -122,7 +122,8 @@ class GMRESSettings(_KrylovSettings):
         vectors = [("basis", (m + 1) * n, 2 * (m + 2)), ("work", n, 3)]
         scalars = [("hessenberg", m * m, 1), ("rotations", 2 * m, 1), ("projected", m + 1, 1)]
         tree = self._settings(vectors, scalars, m)
-        views = tuple(Buffer(name, n, view_of="basis", view_offset_elems=j * n) for j, name in enumerate(self.basis_views))
+        views = tuple(Buffer(name, n, view_of="basis", view_offset_elems=j * n)
+                      for j, name in enumerate(self.basis_views))
         return dataclasses.replace(tree, buffers=tree.buffers + views)
 
     @property
@@ -171,7 +172,7 @@ class BuiltKrylov:
     solve : device function
         ``solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent) -> int32``:
         ``x`` receives the solution from a zero initial guess; ``b`` is left
-        unchanged by GMRES and overwritten by BiCGSTAB.
+        unchanged.
     alloc_diagonal : device function
         ``alloc(region, persistent)`` of the ``diagonal`` buffer (``1 / M_ii``),
         allocated by the frame that spans its uses, like an LU factor.

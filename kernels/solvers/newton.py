@@ -198,7 +198,7 @@ def jacobian_source(settings):
 def _fd_column(j, n, unroll, target):
     """Source lines perturbing ``y_j`` and writing column ``j`` of ``I - c J`` via ``target(i, j)``."""
     lines = [f"    yj = y[{j}]",
-             f"    sc = abs(yj)",
+             "    sc = abs(yj)",
              f"    fl = tolerances[{j}] / tolerances[N + {j}] if tolerances[N + {j}] > ZERO else ONE",
              "    if fl > sc:", "        sc = fl",
              "    if sc == ZERO:", "        sc = ONE",

@@ -120,8 +120,11 @@ print(json.dumps(rows))
 
 
 def count(cases):
-    """``{(kind, n, placement, block_size): [registers, stack bytes, spill store bytes, source, seconds]}``, compiled in a
-    forced-CUDA subprocess; ``kind`` is ``lu``, ``newton-lu`` or ``newton-gmres`` (Jacobi, restart 8)."""
+    """``{(kind, n, placement, block_size): [registers, stack B, spill store B, source, seconds]}``.
+
+    Compiled in a forced-CUDA subprocess; ``kind`` is ``lu``, ``newton-lu`` or ``newton-gmres``
+    (Jacobi, restart 8).
+    """
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
     done = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(cases), str(pathlib.Path(__file__).parent)],
                           capture_output=True, text=True, env=env, timeout=600, check=False)

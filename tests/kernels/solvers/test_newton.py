@@ -9,6 +9,8 @@ import functools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numba import cuda
 from scipy.optimize import root
 from solver_helpers import launch, plan_component, thread_memory
@@ -100,16 +102,16 @@ PROBLEMS = {"nonlinear": (residual, rhs, jac, jvp), "linear": (linear_residual, 
 
 
 @functools.cache
-def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear"):
+def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear", dtype=np.float64):
     """``run(c, y, p, tol) -> (z (m, stages, N), status)``: one prepare, ``stages`` iterates sharing it.
 
     Stage ``s`` solves with base ``y`` and coefficient ``c``, from ``z = 0``;
     every stage must give the same answer.
     """
-    layout, plan = plan_component(newton_settings.buffer_settings(), placement, np.float64)
+    layout, plan = plan_component(newton_settings.buffer_settings(), placement, dtype)
     g, f, j, v = PROBLEMS[problem]
-    built = build_newton(newton_settings, layout, np.float64, g, f, jac=j, jvp=v)
-    memory = thread_memory(plan, np.float64)
+    built = build_newton(newton_settings, layout, dtype, g, f, jac=j, jvp=v)
+    memory = thread_memory(plan, dtype)
     prepare, iterate, alloc_matrix, alloc_aux = built.prepare, built.iterate, built.alloc_matrix, built.alloc_aux
 
     @cuda.jit
@@ -127,10 +129,10 @@ def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear"):
             status[i] = code
 
     def run(c, y, p, tol):
-        z = np.zeros((y.shape[0], stages, N))
+        z = np.zeros((y.shape[0], stages, N), dtype)
         status = np.full(y.shape[0], -1, np.int32)
-        launch(kernel, plan, y.shape[0], np.asarray(c, float), np.asarray(y, float), np.asarray(p, float),
-               np.full(2 * N, tol), z, status)
+        launch(kernel, plan, y.shape[0], np.asarray(c, dtype), np.asarray(y, dtype), np.asarray(p, dtype),
+               np.full(2 * N, tol, dtype), z, status)
         return z, status
 
     return run, built
@@ -193,6 +195,36 @@ def test_linear_problem_takes_two_iterations_with_a_right_jacobian(linear):
         assert (status == Status.NEWTON_NOT_CONVERGED).all()
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), c=st.floats(0.01, 0.3), linear=st.sampled_from(["lu-fd", "gmres-fd"]))
+def test_random_stage_equations_converge_to_scipy_root(seed, c, linear):
+    """Random Jacobian points and parameters (``c |J|`` below about 1): every trajectory converges."""
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(-1.0, 1.0, (3, N))
+    p = rng.uniform(0.5, 2.0, (3, 2))
+    solver, analytic = LINEAR[linear]
+    run, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=20), "local")
+    tol = 1e-8
+    z, status = run(np.full(3, c), y, p, tol)
+    assert (status == 0).all()
+    for i in range(3):
+        assert (np.abs(z[i, 0] - _reference(c, y[i], p[i])) <= tol * (1 + np.abs(y[i]))).all()
+
+
+@pytest.mark.parametrize("linear", ["lu-fd", "lu-jac", "bicgstab-fd-jacobi"])
+def test_float32(linear):
+    solver, analytic = LINEAR[linear]
+    if not isinstance(solver, LUSettings):
+        solver = BiCGSTABSettings(N, tolerance=1e-5, preconditioned=True)
+    run, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=10), "shared",
+                           dtype=np.float32)
+    tol = 1e-4
+    z, status = run(np.array([0.1, 0.2, 0.5]), Y[:3], P[:3], tol)
+    assert (status == 0).all() and z.dtype == np.float32
+    for i, c in enumerate([0.1, 0.2, 0.5]):
+        assert (np.abs(z[i, 0] - _reference(c, Y[i], P[i])) <= tol * (1 + np.abs(Y[i]))).all()
+
+
 def test_iteration_limit_gives_up_early():
     """Converging, but too slowly for 3 iterations at rtol 1e-12: NEWTON_NOT_CONVERGED; an easy one passes."""
     run, _ = newton_kernel(NewtonSettings(N, LUSettings(N), analytic=True, max_iterations=3), "local")
@@ -217,7 +249,8 @@ def test_memory_audit_and_lifetimes():
         newton_settings = NewtonSettings(N, solver, analytic=analytic, shared_by_parent=True)
         _, built = newton_kernel(newton_settings, "shared")
         declared = {(newton_settings.component, b.name) for b in newton_settings.buffer_settings().buffers}
-        declared |= {(newton_settings.linear.component, b.name) for b in newton_settings.linear.buffer_settings().buffers}
+        linear = newton_settings.linear
+        declared |= {(linear.component, b.name) for b in linear.buffer_settings().buffers}
         recorded = [(r.component, r.name) for r in built.records]
         assert all(isinstance(r, AllocationRecord) for r in built.records)
         assert sorted(recorded) == sorted(declared)
