@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from numba import cuda
 from scipy.optimize import root
@@ -142,10 +142,12 @@ Y = np.array([[1.0, 0.5, 0.2], [0.3, 0.1, 1.0], [1.0, 1.0, 1.0], [2.0, 0.1, 0.5]
 P = np.array([[1.0, 2.0], [3.0, 0.5], [2.0, 1.0], [1.0, 1.0]])
 
 
-def _reference(c, y, p):
+def _reference(c, y, p, check=True):
+    """SciPy's root of ``G(z) = z - c f(y + z)`` (``None`` when it is not one and ``check`` is off)."""
     found = root(lambda z: z - c * f_host(y + z, p), np.zeros(N), tol=1e-13)
-    assert np.abs(found.x - c * f_host(y + found.x, p)).max() < 1e-14
-    return found.x
+    solved = np.abs(found.x - c * f_host(y + found.x, p)).max() < 1e-14
+    assert solved or not check
+    return found.x if solved else None
 
 
 LINEAR = {"lu-fd": (LUSettings(N), False), "lu-jac": (LUSettings(N), True),
@@ -195,20 +197,34 @@ def test_linear_problem_takes_two_iterations_with_a_right_jacobian(linear):
         assert (status == Status.NEWTON_NOT_CONVERGED).all()
 
 
+def _host_jacobian(y, p):
+    return np.array([[-p[0], y[2], y[1]], [1.0, -2.0 * y[1], 0.0], [p[1], 0.0, -3.0 * y[2] ** 2]])
+
+
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1), c=st.floats(0.01, 0.3), linear=st.sampled_from(["lu-fd", "gmres-fd"]))
 def test_random_stage_equations_converge_to_scipy_root(seed, c, linear):
-    """Random Jacobian points and parameters (``c |J|`` below about 1): every trajectory converges."""
+    """Random Jacobian points and parameters: every trajectory converges where simplified Newton contracts.
+
+    Contraction needs ``I - c J`` far from singular along the way; draws whose
+    ``c J`` has an eigenvalue of modulus above 1/2 at the start or at the root
+    (simplified Newton then may rightly diverge) are discarded.
+    """
     rng = np.random.default_rng(seed)
     y = rng.uniform(-1.0, 1.0, (3, N))
     p = rng.uniform(0.5, 2.0, (3, 2))
+    references = [_reference(c, y[i], p[i], check=False) for i in range(3)]
+    for i in range(3):
+        assume(references[i] is not None)
+        for point in (y[i], y[i] + references[i]):
+            assume(np.abs(np.linalg.eigvals(c * _host_jacobian(point, p[i]))).max() < 0.5)
     solver, analytic = LINEAR[linear]
     run, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=20), "local")
     tol = 1e-8
     z, status = run(np.full(3, c), y, p, tol)
     assert (status == 0).all()
     for i in range(3):
-        assert (np.abs(z[i, 0] - _reference(c, y[i], p[i])) <= tol * (1 + np.abs(y[i]))).all()
+        assert (np.abs(z[i, 0] - references[i]) <= tol * (1 + np.abs(y[i]))).all()
 
 
 @pytest.mark.parametrize("linear", ["lu-fd", "lu-jac", "bicgstab-fd-jacobi"])
