@@ -59,6 +59,7 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
 
     prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32
     iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32
+    solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32
     residual(ts, c, y, p, u, data, z, out, region, persistent) -> None   # the step's
 
 8. ``prepare`` takes the Jacobian at ``(t, y)`` (float64 ``t``; ``y`` n
@@ -85,9 +86,13 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
     the iteration limit, on a non-finite increment or at the limit, and a
     Krylov solver's own code when it fails.  ``z`` is then unusable and the
     step returns the code (the loop rejects the step and retries smaller).
-11. ``matrix`` and ``aux`` come from ``alloc_matrix`` and ``alloc_aux`` of the
+11. ``solve`` applies ``M^-1`` from a successful ``prepare`` once (a
+    Rosenbrock stage: ``prepare`` once per step, ``solve`` per stage): ``x``
+    (n) receives it, ``b`` is left unchanged and may be ``x`` itself.  It
+    returns 0, or a Krylov solver's own code.
+12. ``matrix`` and ``aux`` come from ``alloc_matrix`` and ``alloc_aux`` of the
     built Newton, called by the frame that spans ``prepare`` and every
-    ``iterate`` that reuses it (point 5): with ``shared_by_parent`` the
+    ``iterate`` or ``solve`` that reuses it (point 5): with ``shared_by_parent`` the
     step allocates them once and calls ``prepare`` once per step (again
     only when ``c`` or the Jacobian point changes).
 """

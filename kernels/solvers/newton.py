@@ -154,6 +154,10 @@ class BuiltNewton:
         ``prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32``.
     iterate : device function
         ``iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32``.
+    solve : device function
+        ``solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32``:
+        ``x = M^-1 b`` with the prepared matrix (a Rosenbrock stage); ``b`` is
+        unchanged, ``x`` may be ``b``.
     alloc_matrix, alloc_aux : device functions
         ``alloc(region, persistent)``: the arrays ``prepare`` fills and
         ``iterate`` reads (LU factor and pivots; Jacobi diagonal and
@@ -167,6 +171,7 @@ class BuiltNewton:
 
     prepare: object
     iterate: object
+    solve: object
     alloc_matrix: object
     alloc_aux: object
     records: tuple
@@ -293,6 +298,24 @@ def _iterate_source(settings):
     return "\n".join(lines) + "\n"
 
 
+_SOLVE_DENSE = """
+def solve(t, c, y, p, u, matrix, aux, b, x, region, persistent):
+    for i in range(N):
+        x[i] = b[i]
+    lin_solve(matrix, aux, x)
+    return OK
+"""
+
+# A Krylov solve reads b while it writes x, so x = b goes through Newton's residual buffer.
+_SOLVE_KRYLOV = """
+def solve(t, c, y, p, u, matrix, aux, b, x, region, persistent):
+    g = alloc_residual(region, persistent)
+    for i in range(N):
+        g[i] = b[i]
+    return lin_solve(t, c, y, p, u, matrix, aux, g, x, region, persistent)
+"""
+
+
 def _jvp_operator(settings, namespace, jvp, rhs, alloc_state):
     """The Krylov operator ``v -> v - c J v`` from ``jvp`` or a finite-difference product."""
     if jvp is not None:
@@ -370,6 +393,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
         namespace["lin_solve"] = krylov.solve
         alloc_matrix, alloc_aux, child_records = krylov.alloc_diagonal, namespace["alloc_jvp_base"], krylov.records
     prepare = compile_device(_prepare_source(settings), "prepare", namespace)
+    solve = compile_device(_SOLVE_DENSE if settings.dense else _SOLVE_KRYLOV, "solve", namespace)
     iterate = compile_device(_iterate_source(settings), "iterate", namespace)
-    return BuiltNewton(prepare, iterate, alloc_matrix, alloc_aux, tuple(allocate.records) + tuple(child_records),
+    return BuiltNewton(prepare, iterate, solve, alloc_matrix, alloc_aux, tuple(allocate.records) + tuple(child_records),
                        settings, jacobian_source(settings))

@@ -303,3 +303,52 @@ def test_jacobian_paths_and_settings_errors():
     layout, _ = plan_component(settings_.buffer_settings(), "local", np.float64)
     with pytest.raises(ConfigurationError, match="needs the system's jvp"):
         build_newton(settings_, layout, np.float64, residual, rhs)
+
+
+@functools.cache
+def prepared_solve_kernel(newton_settings, placement):
+    """``run(c, y, a, b) -> (x, status)``: ``prepare`` once, then ``solve`` twice (the second in place)."""
+    layout, plan = plan_component(newton_settings.buffer_settings(), placement, np.float64)
+    built = build_newton(newton_settings, layout, np.float64, linear_residual, linear_rhs, jac=linear_jac,
+                         jvp=linear_jvp)
+    memory = thread_memory(plan, np.float64)
+    prepare, solve, alloc_matrix, alloc_aux = built.prepare, built.solve, built.alloc_matrix, built.alloc_aux
+
+    @cuda.jit
+    def kernel(c, y, p, tolerances, b, x, status):
+        i = cuda.grid(1)
+        region, persistent = memory()
+        if i < y.shape[0]:
+            matrix = alloc_matrix(region, persistent)
+            aux = alloc_aux(region, persistent)
+            code = prepare(0.0, c[i], y[i], p[i], p[i], tolerances, matrix, aux, region, persistent)
+            if code == 0:
+                code = solve(0.0, c[i], y[i], p[i], p[i], matrix, aux, b[i], x[i, 0], region, persistent)
+            if code == 0:
+                code = solve(0.0, c[i], y[i], p[i], p[i], matrix, aux, b[i], b[i], region, persistent)
+            status[i] = code
+
+    def run(c, y, a, b):
+        x = np.zeros((y.shape[0], 1, N))
+        b = np.array(b, float)
+        status = np.full(y.shape[0], -1, np.int32)
+        launch(kernel, plan, y.shape[0], c, y, a.reshape(y.shape[0], -1), np.full(2 * N, 1e-8), b, x, status)
+        return x[:, 0], b, status
+
+    return run
+
+
+@pytest.mark.parametrize("linear", list(LINEAR), ids=list(LINEAR))
+def test_prepared_matrix_solves_a_rosenbrock_stage(linear):
+    """``solve`` applies ``(I - c J)^-1`` with the prepared matrix, into another array or in place."""
+    solver, analytic = LINEAR[linear]
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((2, N, N))
+    c = np.array([0.2, 0.4]) / np.abs(np.linalg.eigvals(a)).max(axis=1)
+    y, b = rng.standard_normal((2, N)), rng.standard_normal((2, N))
+    x, in_place, status = prepared_solve_kernel(NewtonSettings(N, solver, analytic=analytic), "shared")(c, y, a, b)
+    assert (status == 0).all()
+    for i in range(2):
+        exact = np.linalg.solve(np.eye(N) - c[i] * a[i], b[i])
+        np.testing.assert_allclose(x[i], exact, rtol=0, atol=1e-6 * np.abs(exact).max())
+        np.testing.assert_array_equal(in_place[i], x[i])
