@@ -19,6 +19,9 @@ class Status(enum.IntEnum):
     MAX_STEPS = 1
     STEP_SIZE_UNDERFLOW = 2
     NONFINITE_STATE = 3
+    SINGULAR_MATRIX = 4
+    NEWTON_NOT_CONVERGED = 5
+    LINEAR_SOLVER_NOT_CONVERGED = 6
 
 
 STATUS_MESSAGES: dict[int, str] = {
@@ -28,6 +31,19 @@ STATUS_MESSAGES: dict[int, str] = {
         "The step size fell below the minimum step (dt_min) or below what float64 time can resolve."
     ),
     Status.NONFINITE_STATE: "The state became non-finite (inf or nan); the trajectory was stopped.",
+    Status.SINGULAR_MATRIX: (
+        "The iteration matrix of an implicit step was singular (a pivot of its LU factorisation was zero or "
+        "below eps times its largest entry) even at the smallest step size."
+    ),
+    Status.NEWTON_NOT_CONVERGED: (
+        "The Newton iteration of an implicit step diverged or did not converge within its iteration limit "
+        "even at the smallest step size; a tighter dt_min, an analytic Jacobian (jac=) or another method may help."
+    ),
+    Status.LINEAR_SOLVER_NOT_CONVERGED: (
+        "The iterative linear solver (GMRES or BiCGSTAB) of an implicit step did not reach its tolerance "
+        "within its iteration limit even at the smallest step size; a larger Krylov space, the Jacobi "
+        "preconditioner or the dense LU solver may help."
+    ),
 }
 
 # Plain ints for device code: closures over IntEnum members are not typed by Numba.
@@ -35,4 +51,7 @@ SUCCESS = int(Status.SUCCESS)
 MAX_STEPS = int(Status.MAX_STEPS)
 STEP_SIZE_UNDERFLOW = int(Status.STEP_SIZE_UNDERFLOW)
 NONFINITE_STATE = int(Status.NONFINITE_STATE)
+SINGULAR_MATRIX = int(Status.SINGULAR_MATRIX)
+NEWTON_NOT_CONVERGED = int(Status.NEWTON_NOT_CONVERGED)
+LINEAR_SOLVER_NOT_CONVERGED = int(Status.LINEAR_SOLVER_NOT_CONVERGED)
 

@@ -23,6 +23,78 @@ Device-function contract of a solver::
    ``spans_invocations`` so the planner keeps its addresses alive in between.
 4. A standalone build (a test kernel) and a build inside a step produce the
    same device function from the same settings and layout.
+5. An array that must outlive one device-function call (the LU factor from
+   ``factor`` to every ``solve``; a Newton iteration matrix from ``prepare``
+   to every ``iterate`` of every stage that shares it) is obtained by the
+   frame that spans all its uses, with the solver's own allocator (the
+   built solver exposes it: ``alloc_factor``, ``alloc_matrix``, ...), and
+   passed down as an argument.  A local array lives in the frame that
+   allocates it, so this is what keeps a local factor alive (and in
+   registers when the code indexing it uses literal indices); a shared or
+   persistent one is the same slice wherever it is taken.
+
+Dense LU (:mod:`kernels.solvers.lu`)::
+
+    factor(a, pivots) -> int32        solve(a, pivots, b) -> None
+
+6. ``a`` holds the n-by-n matrix row-major (``a[i * n + j]``) and is factored
+   in place; ``pivots`` (n) receives the row interchanges.  ``factor``
+   returns ``SINGULAR_MATRIX`` when a pivot is not above ``eps`` times the
+   matrix's largest absolute entry; ``solve`` overwrites ``b`` with the
+   solution and is only called after a successful ``factor``.
+
+Krylov solvers (:mod:`kernels.solvers.krylov`)::
+
+    solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent) -> int32
+
+7. Matrix-free: ``M v`` comes from the operator device function given to the
+   builder, ``op(t, c, y, p, u, aux, v, out, region, persistent)``, which
+   receives ``t, c, y, p, u, aux`` as passed to ``solve``.  ``diagonal``
+   holds ``1 / M_ii`` when the solver is preconditioned (right Jacobi).
+   ``x`` receives the solution from a zero initial guess; the status is
+   ``LINEAR_SOLVER_NOT_CONVERGED`` when ``||b - M x|| <= tolerance ||b||`` is
+   not reached (or the iteration broke down).
+
+Simplified Newton (:mod:`kernels.solvers.newton`)::
+
+    prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32
+    iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32
+    solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32
+    residual(ts, c, y, p, u, data, z, out, region, persistent) -> None   # the step's
+
+8. ``prepare`` takes the Jacobian at ``(t, y)`` (float64 ``t``; ``y`` n
+   elements; ``p`` the parameters; ``u`` the drivers at ``t``, a one-element
+   stub without drivers), forms ``M = I - c J`` and factors it into
+   ``matrix``/``aux`` (LU factor and pivots), or for a Krylov solver stores
+   ``f(t, y)`` in ``aux`` for finite-difference products and ``1 / M_ii`` in
+   ``matrix`` when preconditioned.  It returns ``SINGULAR_MATRIX`` or 0.
+9. ``iterate`` solves ``G(z) = 0`` with ``dG/dz ~ M``: ``z`` (n) holds the
+   initial guess on entry and the solution on a 0 return.  ``t, c, y, p, u``
+   must be those given to ``prepare`` (the Jacobian point, used by the
+   matrix-free products and by the norm); ``ts`` (float64) and ``data`` (an
+   array of the step's) are handed to ``residual`` untouched, with the same
+   ``c, y, p, u``: a DIRK stage passes its time and its base
+   ``y_n + h sum_j a_ij k_j`` and computes ``G(z) = z - c f(ts, base + z)``.
+   ``residual`` writes ``G(z)`` to ``out`` (n) and must not keep ``out``;
+   its own scratch (the stage state ``base + z``, ``f`` there) comes from
+   the step's allocators, with the ``region`` and ``persistent`` it gets.
+10. ``tolerances`` holds ``atol`` then ``rtol`` (2 n elements, the loop's
+    ``tolerances`` layout); increments are measured in the norm
+    ``RMS(dz_i / (atol_i + rtol_i |y_i|))``.  ``iterate`` returns 0 when the
+    estimated error (Hairer & Wanner IV.8) is below ``kappa`` in that norm,
+    ``NEWTON_NOT_CONVERGED`` on divergence, on a predicted failure within
+    the iteration limit, on a non-finite increment or at the limit, and a
+    Krylov solver's own code when it fails.  ``z`` is then unusable and the
+    step returns the code (the loop rejects the step and retries smaller).
+11. ``solve`` applies ``M^-1`` from a successful ``prepare`` once (a
+    Rosenbrock stage: ``prepare`` once per step, ``solve`` per stage): ``x``
+    (n) receives it, ``b`` is left unchanged and may be ``x`` itself.  It
+    returns 0, or a Krylov solver's own code.
+12. ``matrix`` and ``aux`` come from ``alloc_matrix`` and ``alloc_aux`` of the
+    built Newton, called by the frame that spans ``prepare`` and every
+    ``iterate`` or ``solve`` that reuses it (point 5): with ``shared_by_parent`` the
+    step allocates them once and calls ``prepare`` once per step (again
+    only when ``c`` or the Jacobian point changes).
 """
 
 from __future__ import annotations

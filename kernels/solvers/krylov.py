@@ -1,0 +1,404 @@
+"""Matrix-free Krylov solvers: restarted GMRES(m) and BiCGSTAB, optionally Jacobi-preconditioned.
+
+For systems too large for a dense matrix per thread (n = 64 to 256 and
+beyond) the linear system ``M x = b`` of a Newton iteration is solved from
+products ``M v`` alone.  The product is a device function handed to the
+builder (the *operator*), so the solvers are generic: inside Newton it is
+``v - c J(t, y) v`` from the system's ``jvp`` or one extra right-hand side
+(:mod:`kernels.solvers.newton`); a standalone test passes a dense ``A v``.
+
+Operator contract::
+
+    op(t, c, y, p, u, aux, v, out, region, persistent) -> None
+
+writes ``M v`` to ``out`` (``v`` and ``out`` never alias); ``t, c, y, p, u,
+aux`` are what the solver's caller passed to ``solve``.
+
+Preconditioning is on the right, ``M P^-1 (P x) = b`` with ``P = diag(M)``,
+so the residual the solvers test is the true one.  The caller fills the
+component's ``diagonal`` buffer with ``1 / M_ii`` before ``solve`` (Newton
+does it once per iteration matrix); the buffer spans invocations like an LU
+factor (``spans_invocations``).
+
+Every vector is a planned buffer of the component, alive in its ``solve``
+phase; the vectors are indexed at run time (they are meant for shared
+memory at these sizes, where that costs nothing).  Convergence: the
+residual's 2-norm at most ``tolerance`` times ``||b||``; otherwise the solve
+returns :data:`kernels.status.LINEAR_SOLVER_NOT_CONVERGED` for that thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from planner import Buffer, BufferSettings, Phase, PhaseSpan
+
+from .. import status as codes
+from ..allocators import AllocatorFactory
+from ..codegen import compile_device
+from ..errors import ConfigurationError
+from .base import SOLVER_OK
+
+__all__ = ["GMRESSettings", "BiCGSTABSettings", "BuiltKrylov", "build_krylov"]
+
+
+def _check_int(owner, key, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigurationError(f"{owner} {key}: expected an integer >= {minimum}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class _KrylovSettings:
+    n: int
+    preconditioned: bool = False
+    tolerance: float = 1e-6
+    spans_invocations: int = 0
+    solves: int = 1
+
+    def _check(self):
+        owner = type(self).__name__
+        _check_int(owner, "n", self.n, 1)
+        _check_int(owner, "spans_invocations", self.spans_invocations, 0)
+        _check_int(owner, "solves", self.solves, 1)
+        if not isinstance(self.preconditioned, bool):
+            raise ConfigurationError(f"{owner} preconditioned: expected True or False, got {self.preconditioned!r}")
+        tol = self.tolerance
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0.0 < tol < 1.0:
+            raise ConfigurationError(f"{owner} tolerance: expected a relative residual in (0, 1), got {tol!r}")
+
+    def _settings(self, vectors, scalars, products):
+        """BufferSettings from ``vectors``/``scalars``: ``[(name, size_elems, accesses per product)]``."""
+        n, span = self.n, (PhaseSpan("solve", "solve"),)
+        weight = float(self.solves * products)
+        buffers = [Buffer("diagonal", n if self.preconditioned else 0, lifetime=(PhaseSpan("setup", "solve"),),
+                          weight=float(n * (1 + 2 * self.solves * products)) if self.preconditioned else 0.0,
+                          spans_invocations=self.spans_invocations)]
+        buffers += [Buffer(name, size, lifetime=span, weight=weight * per) for name, size, per in vectors + scalars]
+        return BufferSettings(component=self.component, phases=(Phase("setup"), Phase("solve")),
+                              buffers=tuple(buffers))
+
+
+@dataclasses.dataclass(frozen=True)
+class GMRESSettings(_KrylovSettings):
+    """Restarted GMRES(m) with modified Gram-Schmidt and Givens rotations.
+
+    Parameters
+    ----------
+    n : int
+        Unknowns.
+    restart : int
+        ``m``: Krylov vectors per cycle (the basis holds ``m + 1`` of them).
+    max_restarts : int
+        Cycles before giving up.
+    preconditioned : bool
+        Right Jacobi preconditioning (the caller fills ``diagonal``).
+    tolerance : float
+        Relative residual ``||b - M x|| <= tolerance ||b||``.
+    spans_invocations : int
+        How long ``diagonal`` lives (see :class:`kernels.solvers.lu.LUSettings`).
+    solves : int
+        Solves per invocation (access weights).
+    """
+
+    restart: int = 16
+    max_restarts: int = 4
+    component: str = "gmres"
+
+    def __post_init__(self):
+        self._check()
+        _check_int("GMRESSettings", "restart", self.restart, 1)
+        _check_int("GMRESSettings", "max_restarts", self.max_restarts, 1)
+
+    @property
+    def max_products(self) -> int:
+        return self.restart * self.max_restarts
+
+    def buffer_settings(self) -> BufferSettings:
+        n, m = self.n, self.restart
+        # Per product: Gram-Schmidt reads and writes the basis about m times.
+        vectors = [("basis", (m + 1) * n, 2 * (m + 2)), ("work", n, 3)]
+        scalars = [("hessenberg", m * m, 1), ("rotations", 2 * m, 1), ("projected", m + 1, 1)]
+        tree = self._settings(vectors, scalars, m)
+        views = tuple(Buffer(name, n, view_of="basis", view_offset_elems=j * n)
+                      for j, name in enumerate(self.basis_views))
+        return dataclasses.replace(tree, buffers=tree.buffers + views)
+
+    @property
+    def basis_views(self) -> tuple:
+        """Names of the Krylov vectors, views of ``basis``."""
+        return tuple(f"basis_{j}" for j in range(self.restart + 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class BiCGSTABSettings(_KrylovSettings):
+    """BiCGSTAB (van der Vorst), two operator products per iteration.
+
+    Parameters
+    ----------
+    n : int
+    max_iterations : int
+        Iterations (each two products) before giving up.
+    preconditioned, tolerance, spans_invocations, solves
+        As for :class:`GMRESSettings`.
+    """
+
+    max_iterations: int = 32
+    component: str = "bicgstab"
+
+    def __post_init__(self):
+        self._check()
+        _check_int("BiCGSTABSettings", "max_iterations", self.max_iterations, 1)
+
+    @property
+    def max_products(self) -> int:
+        return 2 * self.max_iterations
+
+    def buffer_settings(self) -> BufferSettings:
+        n, pre = self.n, self.preconditioned
+        vectors = [("residual", n, 6), ("shadow", n, 2), ("direction", n, 3), ("product", n, 3),
+                   ("stabiliser", n, 4), ("direction_hat", n if pre else 0, 2), ("residual_hat", n if pre else 0, 2)]
+        return self._settings(vectors, [], self.max_iterations)
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltKrylov:
+    """The device function and allocators of a Krylov solver.
+
+    Attributes
+    ----------
+    solve : device function
+        ``solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent) -> int32``:
+        ``x`` receives the solution from a zero initial guess; ``b`` is left
+        unchanged.
+    alloc_diagonal : device function
+        ``alloc(region, persistent)`` of the ``diagonal`` buffer (``1 / M_ii``),
+        allocated by the frame that spans its uses, like an LU factor.
+    records : tuple of AllocationRecord
+    settings : GMRESSettings or BiCGSTABSettings
+    """
+
+    solve: object
+    alloc_diagonal: object
+    records: tuple
+    settings: object
+
+
+_GMRES = """
+def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
+    V = alloc_basis(region, persistent)
+    H = alloc_hessenberg(region, persistent)
+    G = alloc_rotations(region, persistent)
+    g = alloc_projected(region, persistent)
+    w = alloc_work(region, persistent)
+    bnorm = ZERO
+    for i in range(N):
+        x[i] = ZERO
+        bnorm += b[i] * b[i]
+    bnorm = sqrt(bnorm)
+    if bnorm == ZERO:
+        return OK
+    target = TOL * bnorm
+    for cycle in range(CYCLES):
+        beta = ZERO
+        if cycle == 0:
+            for i in range(N):
+                V[i] = b[i]
+                beta += b[i] * b[i]
+        else:
+            op(t, c, y, p, u, aux, x, w, region, persistent)
+            for i in range(N):
+                r = b[i] - w[i]
+                V[i] = r
+                beta += r * r
+        beta = sqrt(beta)
+        if beta <= target:
+            return OK
+        if not beta < HUGE:
+            return FAILED
+        for i in range(N):
+            V[i] = V[i] / beta
+        g[0] = beta
+        used = 0
+        residual = beta
+        for j in range(M):
+            col = j * N
+            nxt = (j + 1) * N
+            if PRE:
+                for i in range(N):
+                    w[i] = diagonal[i] * V[col + i]
+                op(t, c, y, p, u, aux, w, slot(V, j + 1), region, persistent)
+            else:
+                op(t, c, y, p, u, aux, slot(V, j), slot(V, j + 1), region, persistent)
+            for k in range(j + 1):
+                h = ZERO
+                for i in range(N):
+                    h += V[nxt + i] * V[k * N + i]
+                for i in range(N):
+                    V[nxt + i] -= h * V[k * N + i]
+                H[k * M + j] = h
+            hn = ZERO
+            for i in range(N):
+                hn += V[nxt + i] * V[nxt + i]
+            hn = sqrt(hn)
+            for k in range(j):
+                a = H[k * M + j]
+                bb = H[(k + 1) * M + j]
+                H[k * M + j] = G[k] * a + G[M + k] * bb
+                H[(k + 1) * M + j] = G[k] * bb - G[M + k] * a
+            a = H[j * M + j]
+            r = sqrt(a * a + hn * hn)
+            if r == ZERO:
+                return FAILED
+            G[j] = a / r
+            G[M + j] = hn / r
+            H[j * M + j] = r
+            g[j + 1] = -G[M + j] * g[j]
+            g[j] = G[j] * g[j]
+            if hn != ZERO:
+                for i in range(N):
+                    V[nxt + i] = V[nxt + i] / hn
+            used = j + 1
+            residual = abs(g[j + 1])
+            if residual <= target or hn == ZERO:
+                break
+        for k in range(used - 1, -1, -1):
+            s = g[k]
+            for i in range(k + 1, used):
+                s -= H[k * M + i] * g[i]
+            g[k] = s / H[k * M + k]
+        for i in range(N):
+            s = ZERO
+            for k in range(used):
+                s += g[k] * V[k * N + i]
+            if PRE:
+                s = s * diagonal[i]
+            x[i] += s
+        if residual <= target:
+            return OK
+    return FAILED
+"""
+
+_BICGSTAB = """
+def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
+    r = alloc_residual(region, persistent)
+    rh = alloc_shadow(region, persistent)
+    d = alloc_direction(region, persistent)
+    v = alloc_product(region, persistent)
+    s = alloc_stabiliser(region, persistent)
+    if PRE:
+        dh = alloc_direction_hat(region, persistent)
+        rhat = alloc_residual_hat(region, persistent)
+    else:
+        dh = d
+        rhat = r
+    bnorm = ZERO
+    for i in range(N):
+        x[i] = ZERO
+        r[i] = b[i]
+        rh[i] = b[i]
+        d[i] = ZERO
+        v[i] = ZERO
+        bnorm += b[i] * b[i]
+    bnorm = sqrt(bnorm)
+    if bnorm == ZERO:
+        return OK
+    target = TOL * bnorm
+    rho = ONE
+    alpha = ONE
+    omega = ONE
+    for it in range(ITERATIONS):
+        rho_new = ZERO
+        for i in range(N):
+            rho_new += rh[i] * r[i]
+        if rho_new == ZERO or not abs(rho_new) < HUGE:
+            return FAILED
+        beta = (rho_new / rho) * (alpha / omega)
+        for i in range(N):
+            d[i] = r[i] + beta * (d[i] - omega * v[i])
+        if PRE:
+            for i in range(N):
+                dh[i] = diagonal[i] * d[i]
+        op(t, c, y, p, u, aux, dh, v, region, persistent)
+        den = ZERO
+        for i in range(N):
+            den += rh[i] * v[i]
+        if den == ZERO:
+            return FAILED
+        alpha = rho_new / den
+        norm = ZERO
+        for i in range(N):
+            r[i] -= alpha * v[i]
+            norm += r[i] * r[i]
+        if sqrt(norm) <= target:
+            for i in range(N):
+                x[i] += alpha * dh[i]
+            return OK
+        if PRE:
+            for i in range(N):
+                rhat[i] = diagonal[i] * r[i]
+        op(t, c, y, p, u, aux, rhat, s, region, persistent)
+        ts = ZERO
+        tt = ZERO
+        for i in range(N):
+            ts += s[i] * r[i]
+            tt += s[i] * s[i]
+        if tt == ZERO:
+            return FAILED
+        omega = ts / tt
+        norm = ZERO
+        for i in range(N):
+            x[i] += alpha * dh[i] + omega * rhat[i]
+            r[i] -= omega * s[i]
+            norm += r[i] * r[i]
+        if sqrt(norm) <= target:
+            return OK
+        if omega == ZERO:
+            return FAILED
+        rho = rho_new
+    return FAILED
+"""
+
+
+def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
+    """Build a GMRES or BiCGSTAB solver of ``settings`` around ``operator``.
+
+    Parameters
+    ----------
+    settings : GMRESSettings or BiCGSTABSettings
+    layout : planner.ComponentLayout
+        ``settings.buffer_settings()`` laid out under the Plan.
+    dtype : numpy scalar type
+        Working precision; ``settings.tolerance`` must be at least ten times
+        its machine epsilon.
+    operator : device function
+        ``op(t, c, y, p, u, aux, v, out, region, persistent)`` (module docstring).
+    """
+    eps = float(np.finfo(dtype).eps)
+    if settings.tolerance < 10.0 * eps:
+        raise ConfigurationError(
+            f"{type(settings).__name__} tolerance: {settings.tolerance!r} is below what {np.dtype(dtype).name} "
+            f"can reach (10 eps = {10.0 * eps:.3g}); use a tolerance of at least that")
+    allocate = AllocatorFactory(layout, dtype)
+    namespace = {"N": settings.n, "PRE": settings.preconditioned, "TOL": dtype(settings.tolerance),
+                 "ZERO": dtype(0.0), "ONE": dtype(1.0), "HUGE": dtype(np.finfo(dtype).max), "op": operator,
+                 "sqrt": math.sqrt, "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.LINEAR_SOLVER_NOT_CONVERGED)}
+    alloc_diagonal = allocate("diagonal")
+    if isinstance(settings, GMRESSettings):
+        for name in ("basis", "hessenberg", "rotations", "projected", "work"):
+            namespace[f"alloc_{name}"] = allocate(name)
+        namespace.update(M=settings.restart, CYCLES=settings.max_restarts,
+                         slot=allocate.slots("basis", settings.basis_views))
+        source = _GMRES
+    elif isinstance(settings, BiCGSTABSettings):
+        for name in ("residual", "shadow", "direction", "product", "stabiliser", "direction_hat", "residual_hat"):
+            namespace[f"alloc_{name}"] = allocate(name)
+        namespace["ITERATIONS"] = settings.max_iterations
+        source = _BICGSTAB
+    else:
+        raise ConfigurationError(f"build_krylov: settings must be GMRESSettings or BiCGSTABSettings, "
+                                 f"got {type(settings).__name__}")
+    solve = compile_device(source, "solve", namespace)
+    return BuiltKrylov(solve, alloc_diagonal, tuple(allocate.records), settings)

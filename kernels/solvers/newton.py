@@ -1,0 +1,399 @@
+"""Simplified Newton for the stage equations of implicit steps, with the linear solver as a child.
+
+Newton solves ``G(z) = 0`` for a step's unknowns (a DIRK stage increment)
+with the iteration matrix ``M = I - c J(t, y)`` held fixed: ``J`` is taken
+once at the step's Jacobian point ``(t, y)``, ``M`` is formed and factored
+(LU) or preconditioned (Krylov) once by :func:`prepare`, and reused by every
+iteration of :func:`iterate` and, when the step says so
+(``shared_by_parent``), by every stage that has the same ``c``.  The
+residual ``G`` is the step's own device function, handed to the builder, so
+Newton is generic.
+
+Convergence follows Hairer & Wanner, *Solving ODEs II*, IV.8: with the
+increments' norm scaled by the tolerances, ``||dz||`` = RMS of
+``dz_i / (atol_i + rtol_i |y_i|)``, the contraction rate
+``theta_k = ||dz_k|| / ||dz_{k-1}||`` and ``eta_k = theta_k / (1 - theta_k)``,
+the iteration stops when ``eta_k ||dz_k|| <= kappa`` (the error left is
+below ``kappa`` tolerances), and gives up as soon as ``theta_k >= 1``
+(divergence), when the predicted error after the remaining iterations,
+``theta_k^(k_max - k) eta_k ||dz_k||``, is still above ``kappa``, when the
+norm is not finite, or after ``max_iterations``: it returns
+:data:`kernels.status.NEWTON_NOT_CONVERGED` and the loop rejects the step.
+With no rate known after the first iteration, ``eta_0 = 1`` (CVODE's choice
+when no rate is carried between steps): an increment already below
+``kappa`` is accepted.
+
+Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
+(dense, ``J[i * n + j] = df_i / dy_j``) or ``jvp(t, y, p, v, out)``
+(matrix-free); else finite differences:
+
+* dense, column by column: ``delta_j = sqrt(eps) * max(|y_j|, atol_j / rtol_j)``
+  (``atol_j / rtol_j`` is the magnitude below which the tolerances treat
+  ``y_j`` as noise; 1 if both vanish), rounded so that ``y_j + delta_j`` is
+  exact; ``n`` extra right-hand sides per iteration matrix;
+* matrix-free, one extra right-hand side per product:
+  ``J v ~ (f(t, y + delta v) - f(t, y)) / delta`` with
+  ``delta = sqrt(eps (1 + ||y||_2)) / ||v||_2`` (the choice of NITSOL, Pernice &
+  Walker 1998), ``f(t, y)`` computed once by ``prepare`` and kept in ``aux``.
+
+The Jacobi preconditioner of the Krylov solvers gets ``diag(M)`` by
+finite differences (``n`` right-hand sides, once per iteration matrix).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from planner import Buffer, BufferSettings, Phase, PhaseSpan
+
+from .. import status as codes
+from ..allocators import AllocatorFactory
+from ..codegen import UNROLL_STATES, compile_device, elementwise
+from ..errors import ConfigurationError
+from .base import SOLVER_OK
+from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov
+from .lu import LUSettings, build_lu
+
+__all__ = ["NewtonSettings", "BuiltNewton", "build_newton", "system_derivatives", "jacobian_source"]
+
+
+@dataclasses.dataclass(frozen=True)
+class NewtonSettings:
+    """The buffers of simplified Newton and its linear solver (the child).
+
+    Parameters
+    ----------
+    n : int
+        Unknowns (the system's states).
+    linear : LUSettings, GMRESSettings or BiCGSTABSettings
+        The linear solver; its ``spans_invocations`` and ``solves`` are set
+        here (the factor lives from ``prepare`` to the last ``iterate``).
+    analytic : bool
+        The system gives ``jac`` (dense solver) or ``jvp`` (Krylov solver);
+        False means finite differences, with their buffers.
+    max_iterations : int
+    kappa : float
+        Convergence when the estimated error is below ``kappa`` tolerances
+        (Hairer & Wanner suggest 0.01 to 0.1).
+    shared_by_parent : bool
+        The iteration matrix (and ``f(t, y)`` of finite-difference products)
+        stays alive across this component's invocations within its parent:
+        ``prepare`` once, ``iterate`` for every stage.
+    component : str
+    """
+
+    n: int
+    linear: object
+    analytic: bool = False
+    max_iterations: int = 7
+    kappa: float = 0.05
+    shared_by_parent: bool = False
+    component: str = "newton"
+
+    def __post_init__(self):
+        for key, minimum in (("n", 1), ("max_iterations", 1)):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigurationError(f"NewtonSettings {key}: expected an integer >= {minimum}, got {value!r}")
+        if not isinstance(self.linear, (LUSettings, GMRESSettings, BiCGSTABSettings)):
+            raise ConfigurationError("NewtonSettings linear: expected LUSettings, GMRESSettings or "
+                                     f"BiCGSTABSettings, got {type(self.linear).__name__}")
+        if self.linear.n != self.n:
+            raise ConfigurationError(f"NewtonSettings linear: its n is {self.linear.n}, expected n = {self.n}; "
+                                     f"build it with n={self.n}")
+        kappa = self.kappa
+        if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 0.0 < kappa < 1.0:
+            raise ConfigurationError(f"NewtonSettings kappa: expected a number in (0, 1), got {kappa!r}")
+        for key in ("analytic", "shared_by_parent"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigurationError(f"NewtonSettings {key}: expected True or False, got {getattr(self, key)!r}")
+        levels = 1 + int(self.shared_by_parent)
+        object.__setattr__(self, "linear", dataclasses.replace(self.linear, spans_invocations=levels,
+                                                                solves=self.max_iterations))
+
+    @property
+    def dense(self) -> bool:
+        return isinstance(self.linear, LUSettings)
+
+    def buffer_settings(self) -> BufferSettings:
+        """The component's :class:`planner.BufferSettings`, the linear solver as child."""
+        n, k, child = self.n, self.max_iterations, self.linear.component
+        prepare, iterate = (PhaseSpan("prepare", "prepare"),), (PhaseSpan("iterate", "iterate"),)
+        buffers = [Buffer("residual", n, lifetime=iterate, weight=float(5 * n * k))]
+        if self.dense:
+            fd = 0 if self.analytic else n
+            buffers += [Buffer("jac_state", fd, lifetime=prepare, weight=float(3 * fd)),
+                        Buffer("jac_rhs0", fd, lifetime=prepare, weight=float(fd * (fd + 1))),
+                        Buffer("jac_rhs1", fd, lifetime=prepare, weight=float(fd * (fd + 1)))]
+        else:
+            fd = 0 if self.analytic else n
+            pre = n if self.linear.preconditioned else 0
+            products = self.linear.max_products * k
+            buffers += [Buffer("increment", n, lifetime=iterate, weight=float(3 * n * k)),
+                        Buffer("jvp_base", fd, lifetime=(PhaseSpan("prepare", "iterate"),),
+                               weight=float(fd * (1 + products)), spans_invocations=int(self.shared_by_parent)),
+                        Buffer("jvp_state", fd, lifetime=iterate, weight=float(2 * fd * products)),
+                        Buffer("jac_state", pre, lifetime=prepare, weight=float(3 * pre)),
+                        Buffer("jac_rhs0", pre if self.analytic else 0, lifetime=prepare, weight=float(2 * pre)),
+                        Buffer("jac_rhs1", pre, lifetime=prepare, weight=float(2 * pre))]
+        phases = (Phase("prepare", invokes=(child,)), Phase("iterate", invokes=(child,), times=k))
+        return BufferSettings(component=self.component, phases=phases, buffers=tuple(buffers),
+                              children=(self.linear.buffer_settings(),))
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltNewton:
+    """Newton's device functions and allocators (contract in :mod:`kernels.solvers.base`).
+
+    Attributes
+    ----------
+    prepare : device function
+        ``prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32``.
+    iterate : device function
+        ``iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32``.
+    solve : device function
+        ``solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32``:
+        ``x = M^-1 b`` with the prepared matrix (a Rosenbrock stage); ``b`` is
+        unchanged, ``x`` may be ``b``.
+    alloc_matrix, alloc_aux : device functions
+        ``alloc(region, persistent)``: the arrays ``prepare`` fills and
+        ``iterate`` reads (LU factor and pivots; Jacobi diagonal and
+        ``f(t, y)``), allocated by the frame that spans both calls.
+    records : tuple of AllocationRecord
+        Newton's and the linear solver's allocators (memory audit).
+    settings : NewtonSettings
+    jacobian : str
+        ``"jac"``, ``"jvp"`` or ``"finite differences"``: the path this build takes.
+    """
+
+    prepare: object
+    iterate: object
+    solve: object
+    alloc_matrix: object
+    alloc_aux: object
+    records: tuple
+    settings: NewtonSettings
+    jacobian: str
+
+
+def system_derivatives(system):
+    """``(rhs, jac, jvp)`` device functions of an ODESystem (None where it gives none).
+
+    ``rhs`` is ``system.device_rhs``; ``jac`` is read with
+    ``getattr(system, "jac", None)`` (ODESystem does not take ``jac=`` yet).
+    """
+    from numba import cuda
+
+    jac = getattr(system, "jac", None)
+    jvp = getattr(system, "jvp", None)
+    return (system.device_rhs, None if jac is None else cuda.jit(device=True)(jac),
+            None if jvp is None else cuda.jit(device=True)(jvp))
+
+
+def jacobian_source(settings):
+    """What a Newton build of ``settings`` uses for ``J``: ``"jac"``, ``"jvp"`` or ``"finite differences"``."""
+    if not settings.analytic:
+        return "finite differences"
+    return "jac" if settings.dense else "jvp"
+
+
+def _fd_column(j, n, unroll, target):
+    """Source lines perturbing ``y_j`` and writing column ``j`` of ``I - c J`` via ``target(i, j)``."""
+    lines = [f"    yj = y[{j}]",
+             "    sc = abs(yj)",
+             f"    fl = tolerances[{j}] / tolerances[N + {j}] if tolerances[N + {j}] > ZERO else ONE",
+             "    if fl > sc:", "        sc = fl",
+             "    if sc == ZERO:", "        sc = ONE",
+             f"    ys[{j}] = yj + SQRT_EPS * sc",
+             f"    d = ys[{j}] - yj",
+             "    rhs(t, ys, p, u, f1)",
+             f"    ys[{j}] = yj",
+             "    w = -c / d"]
+    return lines + elementwise(n, lambda i: target(i, j), unroll)
+
+
+def _prepare_source(settings):
+    n, dense, unroll = settings.n, settings.dense, UNROLL_STATES
+    lines = ["def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):"]
+    if dense:
+        lu_unroll = settings.linear.unroll
+        if settings.analytic:
+            lines.append("    jac(t, y, p, matrix)")
+            lines += elementwise(n * n, lambda i: f"matrix[{i}] = -c * matrix[{i}]", lu_unroll * lu_unroll)
+            lines += elementwise(n, lambda i: f"matrix[{i} * N + {i}] += ONE", lu_unroll)
+        else:
+            lines += ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
+                      "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
+            lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", unroll)
+
+            def entry(i, j):
+                return f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])"
+
+            if n <= lu_unroll:
+                for j in range(n):
+                    lines += _fd_column(j, n, lu_unroll, entry)
+                    lines.append(f"    matrix[{j * n + j}] += ONE")
+            else:
+                lines.append("    for j in range(N):")
+                lines += ["    " + s for s in _fd_column("j", n, 0, entry)]
+                lines.append("        matrix[j * N + j] += ONE")
+        lines.append("    return lu_factor(matrix, aux)")
+    else:
+        if not settings.analytic:
+            lines.append("    rhs(t, y, p, u, aux)")
+        if settings.linear.preconditioned:
+            lines += ["    ys = alloc_jac_state(region, persistent)", "    f1 = alloc_jac_rhs1(region, persistent)"]
+            if settings.analytic:
+                lines += ["    f0 = alloc_jac_rhs0(region, persistent)", "    rhs(t, y, p, u, f0)"]
+            else:
+                lines.append("    f0 = aux")
+            lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", 0)
+            lines.append("    for j in range(N):")
+            lines += ["    " + s for s in _fd_column("j", n, 0, lambda i, j: "pass")[:-2]]
+            lines += ["        m = ONE + w * (f1[j] - f0[j])",
+                      "        matrix[j] = ONE / m if abs(m) > EPS else ONE"]
+        lines.append("    return OK")
+    return "\n".join(lines) + "\n"
+
+
+def _iterate_source(settings):
+    n, unroll = settings.n, UNROLL_STATES
+    lines = ["def iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent):",
+             "    g = alloc_residual(region, persistent)"]
+    if not settings.dense:
+        lines.append("    dz = alloc_increment(region, persistent)")
+    lines += ["    eta = ONE", "    theta = ZERO", "    previous = ONE", "    for k in range(MAX_ITER):",
+              "        residual(ts, c, y, p, u, data, z, g, region, persistent)"]
+    lines += elementwise(n, lambda i: f"g[{i}] = -g[{i}]", unroll, indent=2)
+    if settings.dense:
+        lines.append("        lin_solve(matrix, aux, g)")
+        increment = "g"
+    else:
+        lines += ["        code = lin_solve(t, c, y, p, u, matrix, aux, g, dz, region, persistent)",
+                  "        if code != OK:", "            return code"]
+        increment = "dz"
+    lines.append("        acc = ZERO")
+    if n <= unroll:
+        for i in range(n):
+            lines += [f"        z[{i}] += {increment}[{i}]",
+                      f"        e = {increment}[{i}] / (tolerances[{i}] + tolerances[{n + i}] * abs(y[{i}]))",
+                      "        acc += e * e"]
+    else:
+        lines += ["        for i in range(N):", f"            z[i] += {increment}[i]",
+                  f"            e = {increment}[i] / (tolerances[i] + tolerances[N + i] * abs(y[i]))",
+                  "            acc += e * e"]
+    lines += ["        norm = sqrt(acc / N)",
+              "        if not norm < HUGE:", "            return FAILED",
+              "        if k > 0:",
+              "            theta = norm / previous",
+              "            if theta >= ONE:", "                return FAILED",
+              "            eta = theta / (ONE - theta)",
+              "        if eta * norm <= KAPPA:", "            return OK",
+              "        if k > 0 and theta ** (MAX_ITER - 1 - k) * eta * norm > KAPPA:", "            return FAILED",
+              "        previous = norm",
+              "    return FAILED"]
+    return "\n".join(lines) + "\n"
+
+
+_SOLVE_DENSE = """
+def solve(t, c, y, p, u, matrix, aux, b, x, region, persistent):
+    for i in range(N):
+        x[i] = b[i]
+    lin_solve(matrix, aux, x)
+    return OK
+"""
+
+# A Krylov solve reads b while it writes x, so x = b goes through Newton's residual buffer.
+_SOLVE_KRYLOV = """
+def solve(t, c, y, p, u, matrix, aux, b, x, region, persistent):
+    g = alloc_residual(region, persistent)
+    for i in range(N):
+        g[i] = b[i]
+    return lin_solve(t, c, y, p, u, matrix, aux, g, x, region, persistent)
+"""
+
+
+def _jvp_operator(settings, namespace, jvp, rhs, alloc_state):
+    """The Krylov operator ``v -> v - c J v`` from ``jvp`` or a finite-difference product."""
+    if jvp is not None:
+        source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
+                  "    jvp(t, y, p, v, out)\n"
+                  "    for i in range(N):\n"
+                  "        out[i] = v[i] - c * out[i]\n")
+        return compile_device(source, "op", dict(namespace, jvp=jvp))
+    source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
+              "    ys = alloc_state(region, persistent)\n"
+              "    vv = ZERO\n"
+              "    yy = ZERO\n"
+              "    for i in range(N):\n"
+              "        vv += v[i] * v[i]\n"
+              "        yy += y[i] * y[i]\n"
+              "    if vv == ZERO:\n"
+              "        for i in range(N):\n"
+              "            out[i] = ZERO\n"
+              "        return\n"
+              "    d = sqrt(EPS * (ONE + sqrt(yy))) / sqrt(vv)\n"
+              "    for i in range(N):\n"
+              "        ys[i] = y[i] + d * v[i]\n"
+              "    rhs(t, ys, p, u, out)\n"
+              "    w = c / d\n"
+              "    for i in range(N):\n"
+              "        out[i] = v[i] - w * (out[i] - aux[i])\n")
+    return compile_device(source, "op", dict(namespace, rhs=rhs, alloc_state=alloc_state))
+
+
+def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> BuiltNewton:
+    """Build simplified Newton of ``settings`` under a planned ``layout``.
+
+    Parameters
+    ----------
+    settings : NewtonSettings
+    layout : planner.ComponentLayout
+        ``settings.buffer_settings()`` laid out under the Plan.
+    dtype : numpy scalar type
+        Working precision.
+    residual : device function
+        ``residual(ts, c, y, p, u, data, z, out, region, persistent)``: writes ``G(z)`` (contract
+        in :mod:`kernels.solvers.base`).
+    rhs : device function
+        ``rhs(t, y, p, u, dydt)`` (``ODESystem.device_rhs``), for finite differences.
+    jac, jvp : device functions, optional
+        ``jac(t, y, p, J)`` (dense, needed when ``settings.analytic`` and the
+        solver is LU) and ``jvp(t, y, p, v, out)`` (needed when
+        ``settings.analytic`` and the solver is a Krylov one).
+        :func:`system_derivatives` gives all three for an ODESystem.
+    """
+    needed = "jac" if settings.dense else "jvp"
+    given = jac if settings.dense else jvp
+    if settings.analytic and given is None:
+        raise ConfigurationError(f"NewtonSettings analytic=True with a {type(settings.linear).__name__} needs "
+                                 f"the system's {needed}; none was given: pass {needed}= or set analytic=False")
+    allocate = AllocatorFactory(layout, dtype)
+    eps = float(np.finfo(dtype).eps)
+    namespace = {"N": settings.n, "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
+                 "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
+                 "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
+                 "rhs": rhs, "jac": jac, "residual": residual,
+                 "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
+    names = [b.name for b in settings.buffer_settings().buffers]
+    for name in names:
+        namespace[f"alloc_{name}"] = allocate(name)
+    child = layout.child(settings.linear.component)
+    if settings.dense:
+        lu = build_lu(settings.linear, child, dtype)
+        namespace.update(lu_factor=lu.factor, lin_solve=lu.solve)
+        alloc_matrix, alloc_aux, child_records = lu.alloc_factor, lu.alloc_pivots, lu.records
+    else:
+        operator = _jvp_operator(settings, namespace, jvp if settings.analytic else None, rhs,
+                                 namespace.get("alloc_jvp_state"))
+        krylov = build_krylov(settings.linear, child, dtype, operator)
+        namespace["lin_solve"] = krylov.solve
+        alloc_matrix, alloc_aux, child_records = krylov.alloc_diagonal, namespace["alloc_jvp_base"], krylov.records
+    prepare = compile_device(_prepare_source(settings), "prepare", namespace)
+    solve = compile_device(_SOLVE_DENSE if settings.dense else _SOLVE_KRYLOV, "solve", namespace)
+    iterate = compile_device(_iterate_source(settings), "iterate", namespace)
+    return BuiltNewton(prepare, iterate, solve, alloc_matrix, alloc_aux, tuple(allocate.records) + tuple(child_records),
+                       settings, jacobian_source(settings))

@@ -1,0 +1,156 @@
+"""GMRES(m) and BiCGSTAB alone, on the simulator, against NumPy (a dense A v as the operator)."""
+
+import functools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import cuda
+from solver_helpers import launch, plan_component, random_matrix, thread_memory
+
+from kernels import Status
+from kernels.errors import ConfigurationError
+from kernels.solvers import BiCGSTABSettings, GMRESSettings, build_krylov
+
+N = 12
+
+
+def dense_operator(n):
+    @cuda.jit(device=True)
+    def op(t, c, y, p, u, aux, v, out, region, persistent):
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += p[i * n + j] * v[j]
+            out[i] = s
+
+    return op
+
+
+@functools.cache
+def krylov_kernel(solver_settings, placement, dtype=np.float64):
+    """``run(A (m, n, n), b (m, n)) -> (x, status)`` with ``diagonal = 1 / diag(A)`` when preconditioned."""
+    n = solver_settings.n
+    layout, plan = plan_component(solver_settings.buffer_settings(), placement, dtype)
+    built = build_krylov(solver_settings, layout, dtype, dense_operator(n))
+    memory = thread_memory(plan, dtype)
+    solve, alloc_diagonal = built.solve, built.alloc_diagonal
+    pre = solver_settings.preconditioned
+
+    @cuda.jit
+    def kernel(a, b, x, status):
+        i = cuda.grid(1)
+        region, persistent = memory()
+        if i < a.shape[0]:
+            diagonal = alloc_diagonal(region, persistent)
+            for j in range(n if pre else 0):
+                diagonal[j] = 1.0 / a[i, j * n + j]
+            status[i] = solve(0.0, 0.0, b[i], a[i], b[i], diagonal, diagonal, b[i], x[i], region, persistent)
+
+    def run(a, b):
+        x = np.zeros(b.shape, dtype=dtype)
+        status = np.full(a.shape[0], -1, np.int32)
+        launch(kernel, plan, a.shape[0], np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype=dtype),
+               np.array(b, dtype=dtype), x, status)
+        return x, status
+
+    return run
+
+
+def _check(a, b, x, tolerance, condition):
+    for i in range(a.shape[0]):
+        residual = np.linalg.norm(a[i] @ x[i] - b[i]) / np.linalg.norm(b[i])
+        assert residual <= 10 * tolerance, (i, residual)
+        reference = np.linalg.solve(a[i], b[i])
+        error = np.linalg.norm(x[i] - reference) / np.linalg.norm(reference)
+        assert error <= 10 * tolerance * condition, (i, error)
+
+
+def _near_identity(rng, m, n):
+    """Well-conditioned, eigenvalues clustered around 1: restarted Krylov converges fast."""
+    return np.array([np.eye(n) + 0.3 * rng.standard_normal((n, n)) / np.sqrt(n) for _ in range(m)])
+
+
+SOLVERS = [GMRESSettings(N, restart=6, max_restarts=6, tolerance=1e-10),
+           GMRESSettings(N, restart=6, max_restarts=6, tolerance=1e-10, preconditioned=True),
+           BiCGSTABSettings(N, max_iterations=30, tolerance=1e-10),
+           BiCGSTABSettings(N, max_iterations=30, tolerance=1e-10, preconditioned=True)]
+IDS = ["gmres", "gmres-jacobi", "bicgstab", "bicgstab-jacobi"]
+
+
+@pytest.mark.parametrize("placement", ["local", "shared"])
+@pytest.mark.parametrize("solver", SOLVERS, ids=IDS)
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1))
+def test_well_conditioned_systems_match_numpy(solver, placement, seed):
+    rng = np.random.default_rng(seed)
+    a = _near_identity(rng, 3, N)
+    b = rng.standard_normal((3, N))
+    x, status = krylov_kernel(solver, placement)(a, b)
+    assert (status == 0).all()
+    _check(a, b, x, solver.tolerance, np.linalg.cond(a).max())
+
+
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if s.preconditioned], ids=["gmres", "bicgstab"])
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1))
+def test_badly_scaled_systems_need_and_get_jacobi(solver, seed):
+    """Columns scaled over six decades (cond ~ 1e6): solved with the Jacobi preconditioner only."""
+    rng = np.random.default_rng(seed)
+    a = _near_identity(rng, 2, N) * np.logspace(0, 6, N)
+    b = rng.standard_normal((2, N))
+    x, status = krylov_kernel(solver, "shared")(a, b)
+    assert (status == 0).all()
+    _check(a, b, x, solver.tolerance, np.linalg.cond(a).max())
+    plain = krylov_kernel(type(solver)(**{**solver.__dict__, "preconditioned": False}), "shared")
+    _, status = plain(a, b)
+    assert (status == Status.LINEAR_SOLVER_NOT_CONVERGED).all()
+
+
+def test_full_gmres_on_ill_conditioned_random_systems():
+    """GMRES(n) without restarts solves a random cond-1e6 system (exact in n steps up to rounding)."""
+    rng = np.random.default_rng(11)
+    a = np.array([random_matrix(rng, N, 1e6) for _ in range(2)])
+    b = rng.standard_normal((2, N))
+    solver = GMRESSettings(N, restart=N, max_restarts=3, tolerance=1e-9)
+    x, status = krylov_kernel(solver, "local")(a, b)
+    assert (status == 0).all()
+    _check(a, b, x, solver.tolerance, 1e6)
+
+
+@pytest.mark.parametrize("solver", [GMRESSettings(N, restart=2, max_restarts=1, tolerance=1e-12),
+                                    BiCGSTABSettings(N, max_iterations=1, tolerance=1e-12)], ids=["gmres", "bicgstab"])
+def test_not_converged_fails_alone(solver):
+    """A trajectory that needs more iterations than allowed fails with its code; an easy neighbour does not."""
+    rng = np.random.default_rng(5)
+    a = np.array([random_matrix(rng, N, 1e4), np.eye(N), 2.0 * np.eye(N)])
+    b = rng.standard_normal((3, N))
+    b[2] = 0.0  # zero right-hand side: x = 0 at once
+    x, status = krylov_kernel(solver, "shared")(a, b)
+    np.testing.assert_array_equal(status, [Status.LINEAR_SOLVER_NOT_CONVERGED, 0, 0])
+    np.testing.assert_allclose(x[1], b[1], atol=1e-12)
+    assert (x[2] == 0.0).all()
+
+
+def test_float32_and_its_tolerance_limit():
+    rng = np.random.default_rng(2)
+    a = _near_identity(rng, 2, N)
+    b = rng.standard_normal((2, N))
+    solver = GMRESSettings(N, restart=8, tolerance=1e-5)
+    x, status = krylov_kernel(solver, "local", np.float32)(a, b)
+    assert (status == 0).all()
+    _check(a, b, x, 1e-5, np.linalg.cond(a).max())
+    tight = GMRESSettings(N, tolerance=1e-8)
+    layout, _ = plan_component(tight.buffer_settings(), "local", np.float32)
+    with pytest.raises(ConfigurationError, match="below what float32 can reach"):
+        build_krylov(tight, layout, np.float32, dense_operator(N))
+
+
+def test_settings_validated():
+    with pytest.raises(ConfigurationError, match="GMRESSettings restart: expected an integer >= 1, got 0"):
+        GMRESSettings(8, restart=0)
+    with pytest.raises(ConfigurationError, match="tolerance: expected a relative residual in"):
+        BiCGSTABSettings(8, tolerance=2.0)
+    names = {b.name: b.size_elems for b in BiCGSTABSettings(8).buffer_settings().buffers}
+    assert names["direction_hat"] == 0 and names["diagonal"] == 0 and names["residual"] == 8
