@@ -266,7 +266,8 @@ def test_memory_audit_and_lifetimes():
         _, built = newton_kernel(newton_settings, "shared")
         declared = {(newton_settings.component, b.name) for b in newton_settings.buffer_settings().buffers}
         linear = newton_settings.linear
-        declared |= {(linear.component, b.name) for b in linear.buffer_settings().buffers}
+        declared |= {(f"{newton_settings.component}.{linear.component}", b.name)  # records name the path
+                     for b in linear.buffer_settings().buffers}
         recorded = [(r.component, r.name) for r in built.records]
         assert all(isinstance(r, AllocationRecord) for r in built.records)
         assert sorted(recorded) == sorted(declared)
