@@ -78,7 +78,7 @@ def test_tight_packing_found_without_hint(no_greedy):
 
 
 def test_falls_back_to_greedy_when_cpsat_finds_nothing(monkeypatch):
-    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a: (None, cp_model.UNKNOWN))
+    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a, **k: (None, cp_model.UNKNOWN))
     buffers = tuple(Buffer(f"c.b{i}", 5 + i, "shared", lifetime=((i, i + 3),)) for i in range(6))
     plan = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "cpsat", **CPSAT)
     greedy = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "greedy")
@@ -87,7 +87,7 @@ def test_falls_back_to_greedy_when_cpsat_finds_nothing(monkeypatch):
 
 
 def test_no_layout_and_no_greedy_raises(monkeypatch, no_greedy):
-    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a: (None, cp_model.UNKNOWN))
+    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a, **k: (None, cp_model.UNKNOWN))
     buffers = (Buffer("c.a", 3, "shared", lifetime=((0, 2),)), Buffer("c.b", 2, "shared", lifetime=((1, 3),)))
     with pytest.raises(InfeasibleError, match="no layout .* within 100 elements"):
         solve(PlanningProblem(buffers=buffers, shared_capacity=100), "cpsat", time_limit_s=0.3, workers=1)
