@@ -47,17 +47,26 @@ WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integ
 TIE_ORDERS = ("area", "load", "width", "size")  # tie orders of the bottom-left strategy, tried in turn
 # The search for a first layout within the capacity (when greedy overshoots it): CP-SAT's fixed
 # search along the bottom-left order, one run per (tie order, length), the lengths doubled after each
-# round. Lengths are in CP-SAT's deterministic time (about 10 to 25 s of a 2-core machine per unit on
-# these models), not seconds: the run that finds the layout, hence the plan, does not depend on the
-# machine's load. Measured on the MiniMalloc instances at one worker (benchmarks/README.md):
+# round. Lengths are in CP-SAT's deterministic time (on these models one unit is about 10 to 25 s of a
+# 2-core machine with presolve, about 3 s without), not seconds: the run that finds the layout, hence
+# the plan, does not depend on the machine's load. Measured on the MiniMalloc instances at one worker
+# (benchmarks/minimalloc_bench.py):
 # - TIGHT, for a plan whose live peak is the capacity itself (A, B, E to I, K): against 0.3 s wall
-#   runs rotating area/load/size/width, I 2.3 -> 0.8 s, F 0.37 -> 0.20 s, H 0.34 -> 0.26 s, the others
-#   unchanged; the "start" order (first step, then size) fits A, E, F, G, H within 0.1 s when run
-#   first, but then I takes 3.5 s and K 0.5 s.
-# - ROOMY, with room to spare (D and J: live peak 94 % of the capacity): only the load order fits J in
-#   under 2 s, the area order D; load first, then area. Without CP-SAT's presolve (which splits the
-#   NoOverlap2D into one NoOverlap per time step) these runs take J 0.52 s instead of 0.55 s and D
-#   0.33 s instead of 0.67 s (CPU); on the TIGHT instances they are up to 5 times slower (K 0.18 -> 0.98 s).
+#   runs rotating area/load/size/width, I 2.3 -> 0.8 s, F 0.37 -> 0.20 s, H 0.34 -> 0.26 s, the
+#   others unchanged; the "start" order (first step, then size) fits A, E, F, G, H within 0.1 s when
+#   run first, but then I takes 3.5 s and K 0.5 s.
+# - ROOMY, with room to spare (D and J: live peak 94 % of the capacity): only the load order fits J
+#   in under 2 s, the area order D; load first, then area (C, at 99 %, fits either way in 0.06 s).
+#   Without CP-SAT's presolve (which splits the NoOverlap2D into one NoOverlap per time step) these
+#   runs take J 0.52 s instead of 0.55 s and D 0.33 s instead of 0.67 s (CPU); on the TIGHT instances
+#   they are up to 5 times slower (K 0.18 -> 0.98 s).
+# Measured and left out: a skyline first fit without search (every buffer at the top of what lies
+# under its lifetime, lowest first, in each tie order) ends 4 to 28 % above the capacity on A, D, J,
+# K; a NumPy depth-first search over such placements, pruned where the buffers left alive at a step
+# cannot fit above it, finds no fit for D, I, J or K in 50 000 nodes (it backtracks near the leaves,
+# around depth 350 of 409 for J); one NoOverlap per maximal set of buffers alive together instead of
+# the NoOverlap2D, and CP-SAT parameters (linearization 0, no precedences in the disjunctive, no
+# probing or symmetry, timetabling in NoOverlap2D) change J's run by under 10 %.
 FIRST_FIT_TIGHT = {"slices": (("area", 0.02), ("load", 0.035), ("start", 0.01), ("size", 0.02), ("width", 0.02)),
                    "presolve": True}
 FIRST_FIT_ROOMY = {"slices": (("load", 0.15), ("area", 0.15), ("size", 0.1), ("width", 0.1)), "presolve": False}
