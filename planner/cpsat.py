@@ -19,9 +19,12 @@ at its bottom (any packing can be rearranged so: everything else lies wholly
 above or below them), which removes their symmetry.
 
 Search: the greedy layout is the hint and the fallback. Without one (greedy
-overshoots the capacity) runs first look for any layout within the capacity.
-Then, before descending from the best layout known, short runs look for one
-whose peak is the lower bound itself. These runs use a bottom-left decision
+overshoots the capacity) runs of CP-SAT's fixed search, limited in its
+deterministic time (so the plan does not depend on the machine's load), first
+look for any layout within the capacity; which tie orders go first depends on
+whether the live peak leaves room below the capacity (FIRST_FIT_*). Then,
+before descending from the best layout known, short runs look for one whose
+peak is the lower bound itself. These runs use a bottom-left decision
 strategy (lowest free offset first) whose tie order is rotated between runs
 of doubling length: which order finds a tight packing varies a lot between
 instances. Measured and left out: pairwise disjunctions for interfering pairs
@@ -43,10 +46,30 @@ from .selection import choose_greedily, pinned_shared
 WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
 TIE_ORDERS = ("area", "load", "width", "size")  # tie orders of the bottom-left strategy, tried in turn
 # The search for a first layout within the capacity (when greedy overshoots it): CP-SAT's fixed
-# search along the bottom-left order, 0.3 s runs rotating these tie orders, doubling per round.
-# Measured on the MiniMalloc instances at one worker: D 4.7 -> 4.2 s, I 7.4 -> 2.3 s, J 2.4 -> 2.3 s,
-# K 3.5 -> 0.2 s against CP-SAT's automatic search in runs of budget / 16 (benchmarks/README.md).
-FIRST_FIT = {"slice_s": 0.3, "fixed": True, "orders": ("area", "load", "size", "width")}
+# search along the bottom-left order, one run per (tie order, length), the lengths doubled after each
+# round. Lengths are in CP-SAT's deterministic time (on these models one unit is about 10 to 25 s of a
+# 2-core machine with presolve, about 3 s without), not seconds: the run that finds the layout, hence
+# the plan, does not depend on the machine's load. Measured on the MiniMalloc instances at one worker
+# (benchmarks/minimalloc_bench.py):
+# - TIGHT, for a plan whose live peak is the capacity itself (A, B, E to I, K): against 0.3 s wall
+#   runs rotating area/load/size/width, I 2.3 -> 0.8 s, F 0.37 -> 0.20 s, H 0.34 -> 0.26 s, the
+#   others unchanged; the "start" order (first step, then size) fits A, E, F, G, H within 0.1 s when
+#   run first, but then I takes 3.5 s and K 0.5 s.
+# - ROOMY, with room to spare (D and J: live peak 94 % of the capacity): only the load order fits J
+#   in under 2 s, the area order D; load first, then area (C, at 99 %, fits either way in 0.06 s).
+#   Without CP-SAT's presolve (which splits the NoOverlap2D into one NoOverlap per time step) these
+#   runs take J 0.52 s instead of 0.55 s and D 0.33 s instead of 0.67 s (CPU); on the TIGHT instances
+#   they are up to 5 times slower (K 0.18 -> 0.98 s).
+# Measured and left out: a skyline first fit without search (every buffer at the top of what lies
+# under its lifetime, lowest first, in each tie order) ends 4 to 28 % above the capacity on A, D, J,
+# K; a NumPy depth-first search over such placements, pruned where the buffers left alive at a step
+# cannot fit above it, finds no fit for D, I, J or K in 50 000 nodes (it backtracks near the leaves,
+# around depth 350 of 409 for J); one NoOverlap per maximal set of buffers alive together instead of
+# the NoOverlap2D, and CP-SAT parameters (linearization 0, no precedences in the disjunctive, no
+# probing or symmetry, timetabling in NoOverlap2D) change J's run by under 10 %.
+FIRST_FIT_TIGHT = {"slices": (("area", 0.02), ("load", 0.035), ("start", 0.01), ("size", 0.02), ("width", 0.02)),
+                   "presolve": True}
+FIRST_FIT_ROOMY = {"slices": (("load", 0.15), ("area", 0.15), ("size", 0.1), ("width", 0.1)), "presolve": False}
 RACE_MAX_RECTANGLES = 600  # bigger models spend seconds in each run's presolve: one long run instead
 
 
@@ -189,7 +212,8 @@ class _Part:
         result = None
         if model.hint is None:  # first any layout within the capacity: the plan hangs on it
             share = 1.0 if self.goal == "fit" else 0.5
-            result = model.race(model.cap, share * (deadline - time.perf_counter()), *self.search, **FIRST_FIT)
+            first = FIRST_FIT_ROOMY if self.floor < self.problem.capacity_elems else FIRST_FIT_TIGHT
+            result = model.race(model.cap, share * (deadline - time.perf_counter()), *self.search, **first)
             model.set_hint(result and result[0])
             if result is not None and self.goal == "fit":
                 return result[0], result[1] if proven_weight else "FEASIBLE", *result[2:]
@@ -295,7 +319,7 @@ class _Model:
         return dict(zip(full, ends))
 
     def tie_order(self, kind):
-        """Buffers in the tie order ``kind`` of the bottom-left strategy (biggest first)."""
+        """Buffers in the tie order ``kind`` of the bottom-left strategy (biggest first; "start": earliest)."""
         load = {}
         for n in self.names:
             for k in self.spans[n]:
@@ -303,7 +327,8 @@ class _Model:
         keys = {"area": lambda n: -self.units[n] * len(self.spans[n]),
                 "load": lambda n: (-max(load[k] for k in self.spans[n]), -len(self.spans[n]), -self.units[n]),
                 "width": lambda n: (-len(self.spans[n]), -self.units[n]),
-                "size": lambda n: -self.units[n]}
+                "size": lambda n: -self.units[n],
+                "start": lambda n: (min(self.spans[n], default=0), -self.units[n])}
         return sorted(self.names, key=lambda n: (keys[kind](n), n))
 
     def lowest(self):
@@ -332,33 +357,41 @@ class _Model:
         self.model.Add(self.peak <= self.peak_units(offsets))
         self.set_hint(offsets)
 
-    def race(self, upper, budget, seed, workers, slice_s=None, fixed=False, orders=TIE_ORDERS):
+    def race(self, upper, budget, seed, workers, slices=None, presolve=True):
         """Runs of doubling length, rotating the tie order, for a layout with peak <= ``upper`` units.
 
-        Runs start at ``slice_s`` seconds (default ``budget / 16``); ``fixed`` makes
-        CP-SAT follow the bottom-left strategy alone. Returns solve()'s tuple or
-        None. A proof that none exists raises the peak's lower bound above ``upper``.
+        ``slices``: (tie order, deterministic time) per run of the first round, for
+        CP-SAT's fixed bottom-left search alone; without them, CP-SAT's own search
+        in runs of ``budget / 16`` seconds rotating TIE_ORDERS. Every round doubles
+        the lengths; ``presolve`` False skips CP-SAT's presolve in the fixed runs.
+        Returns solve()'s tuple or None. A proof that none exists
+        raises the peak's lower bound above ``upper``.
         """
         deadline, turn = time.perf_counter() + budget, 0
-        length = budget / 16 if slice_s is None else min(slice_s, budget)
         domain, hint = self.peak.proto.domain, self.hint
         high, self.hint = domain[1], None
         self.model.ClearHints()
         domain[1] = upper
         self.model.ClearObjective()  # a pure feasibility search finds tight packings far sooner
         result = None
+        if slices is None:
+            slices = tuple((kind, None) for kind in TIE_ORDERS)
         while result is None and time.perf_counter() < deadline - 0.01:
+            kind, work = slices[turn % len(slices)]
+            doubling = 2 ** min(turn // len(slices), 40)  # bounded: a run cut short at once comes back at once
             self.model.proto.search_strategy.clear()
-            order = self.tie_order(orders[turn % len(orders)])
-            self.model.AddDecisionStrategy([self.offset[n] for n in order], cp_model.CHOOSE_LOWEST_MIN,
-                                           cp_model.SELECT_MIN_VALUE)
-            result, status = self._run(min(length, deadline - time.perf_counter()), seed, workers, fixed)
+            self.model.AddDecisionStrategy([self.offset[n] for n in self.tie_order(kind)],
+                                           cp_model.CHOOSE_LOWEST_MIN, cp_model.SELECT_MIN_VALUE)
+            left = deadline - time.perf_counter()
+            if work is None:
+                result, status = self._run(min(budget / 16 * doubling, left), seed, workers)
+            else:
+                result, status = self._run(left, seed, workers, fixed=True, work=work * doubling, presolve=presolve)
             if status == cp_model.INFEASIBLE:  # proven: the peak is above ``upper``
                 domain[0] = max(domain[0], upper + 1)
             if status != cp_model.UNKNOWN:  # found, proven infeasible, or a model CP-SAT rejects
                 break
             turn += 1
-            length *= 2 if turn % len(orders) == 0 else 1
         domain[1] = high
         self.set_hint(hint)
         return result
@@ -368,11 +401,17 @@ class _Model:
         self.model.Maximize(objective) if maximize else self.model.Minimize(objective)
         return self._run(budget, seed, workers)[0]
 
-    def _run(self, budget, seed, workers, fixed=False):
+    def _run(self, budget, seed, workers, fixed=False, work=None, presolve=True):
+        """``fixed``: the decision strategy alone; ``work``: a deterministic-time limit besides ``budget`` s."""
         solver = cp_model.CpSolver()
         params = solver.parameters
+        if work is not None:
+            params.max_deterministic_time = work
         if fixed:
             params.search_branching = cp_model.FIXED_SEARCH
+        if not presolve:
+            params.cp_model_presolve = False
+            params.linearization_level = 0
         params.max_time_in_seconds = max(budget, 0.01)
         params.random_seed = seed
         params.num_workers = workers

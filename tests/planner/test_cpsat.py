@@ -1,17 +1,23 @@
 """CP-SAT planner internals: the search paths the greedy hint usually short-cuts, and fallbacks."""
 
+import dataclasses
 import itertools
+import pathlib
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
 import planner.cpsat as cpsat
-from planner import Buffer, InfeasibleError, Placement, PlanningProblem, solve
+from planner import Buffer, InfeasibleError, Placement, PlanningProblem, live_peak, solve
+from planner.csvio import load_minimalloc_csv
 from planner.errors import InfeasibleError as _Infeasible
 
 from test_planners import CPSAT, brute_force_peak, independent_check, problems
+
+CHALLENGING = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "minimalloc-challenging"
 
 
 def _refuse(*_):
@@ -78,7 +84,7 @@ def test_tight_packing_found_without_hint(no_greedy):
 
 
 def test_falls_back_to_greedy_when_cpsat_finds_nothing(monkeypatch):
-    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a: (None, cp_model.UNKNOWN))
+    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a, **k: (None, cp_model.UNKNOWN))
     buffers = tuple(Buffer(f"c.b{i}", 5 + i, "shared", lifetime=((i, i + 3),)) for i in range(6))
     plan = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "cpsat", **CPSAT)
     greedy = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "greedy")
@@ -87,7 +93,7 @@ def test_falls_back_to_greedy_when_cpsat_finds_nothing(monkeypatch):
 
 
 def test_no_layout_and_no_greedy_raises(monkeypatch, no_greedy):
-    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a: (None, cp_model.UNKNOWN))
+    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a, **k: (None, cp_model.UNKNOWN))
     buffers = (Buffer("c.a", 3, "shared", lifetime=((0, 2),)), Buffer("c.b", 2, "shared", lifetime=((1, 3),)))
     with pytest.raises(InfeasibleError, match="no layout .* within 100 elements"):
         solve(PlanningProblem(buffers=buffers, shared_capacity=100), "cpsat", time_limit_s=0.3, workers=1)
@@ -121,3 +127,90 @@ def test_auto_part_below_the_floor_of_another_part(no_greedy):
     plan = solve(PlanningProblem(buffers=buffers, shared_capacity=28), "cpsat", **CPSAT)
     assert plan.by_name()["c.small"].placement is Placement.SHARED
     assert plan.shared_elements == 8 and plan.provenance.status == "OPTIMAL"
+
+
+def _first_fit_runs(patch):
+    """Record the keyword arguments of every race run for a first fit (FIRST_FIT_* schedules)."""
+    calls, race = [], cpsat._Model.race
+
+    def spy(self, upper, budget, seed, workers, **kwargs):
+        calls.append(kwargs)
+        return race(self, upper, budget, seed, workers, **kwargs)
+
+    patch.setattr(cpsat._Model, "race", spy)
+    return calls
+
+
+@settings(max_examples=25, deadline=None)
+@given(problems(max_buffers=6, max_size=12), st.integers(-2, 3))
+def test_fit_goal_finds_a_layout_exactly_when_brute_force_does(problem, slack):
+    """Capacity at, above and below the optimum: a fit is found and verifies, or none exists.
+
+    At the optimum the first-fit search follows the TIGHT schedule when the live
+    peak is the optimum and the ROOMY one when it lies below; above, ROOMY.
+    """
+    best = brute_force_peak(problem)
+    capacity = max(best + slack, 0)
+    problem = dataclasses.replace(problem, shared_capacity=capacity)
+    live = live_peak(problem, [b.name for b in problem.planned])
+    with pytest.MonkeyPatch.context() as patch:  # hypothesis cannot share a function-scoped fixture
+        patch.setattr(cpsat, "choose_greedily", _refuse)
+        calls = _first_fit_runs(patch)
+        if capacity < best:
+            with pytest.raises(InfeasibleError):
+                solve(problem, "cpsat", goal="fit", **CPSAT)
+            return
+        plan = solve(problem, "cpsat", goal="fit", **CPSAT)
+    assert plan.shared_elements <= capacity
+    independent_check(problem, plan)
+    expected = cpsat.FIRST_FIT_ROOMY if live < capacity else cpsat.FIRST_FIT_TIGHT
+    assert all(call == expected for call in calls if "slices" in call)
+
+
+def test_first_fit_runs_are_limited_in_deterministic_time(monkeypatch, no_greedy):
+    """Every fixed-search run of the first-fit race has a deterministic-time limit: load cannot change the plan."""
+    runs, run = [], cpsat._Model._run
+
+    def spy(self, budget, seed, workers, fixed=False, work=None, presolve=True):
+        runs.append((fixed, work))
+        return run(self, budget, seed, workers, fixed, work, presolve)
+
+    monkeypatch.setattr(cpsat._Model, "_run", spy)
+    buffers = (Buffer("c.a", 3, "shared", lifetime=((0, 2),)), Buffer("c.b", 2, "shared", lifetime=((1, 3),)),
+               Buffer("c.c", 3, "shared", lifetime=((2, 4),)), Buffer("c.d", 2, "shared", lifetime=((0, 1), (3, 4))))
+    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=5), "cpsat", goal="fit", **CPSAT)
+    assert plan.shared_elements == 5
+    assert runs and all(fixed and work is not None for fixed, work in runs)
+
+
+def test_tie_order_start_is_earliest_first_then_biggest(no_greedy):
+    buffers = (Buffer("c.late", 9, "shared", lifetime=((3, 5),)), Buffer("c.small", 1, "shared", lifetime=((0, 4),)),
+               Buffer("c.big", 4, "shared", lifetime=((0, 2),)), Buffer("c.mid", 2, "shared", lifetime=((1, 6),)))
+    problem = PlanningProblem(buffers=buffers, shared_capacity=100)
+    names = [b.name for b in buffers]
+    facts = {"sizes": problem.by_name(), "lifetimes": cpsat._lifetimes(problem), "floor": 0,
+             "degree": lambda n: 0, "goal": "fit"}
+    model = cpsat._Model(problem, names, set(names), facts, float("inf"))
+    assert model.tie_order("start") == ["c.big", "c.small", "c.mid", "c.late"]
+
+
+@pytest.mark.parametrize("instance", ["B", "J"])  # the TIGHT and the ROOMY first-fit schedule
+def test_minimalloc_instance_fits_at_defaults_with_one_plan(instance):
+    problem = load_minimalloc_csv(CHALLENGING / f"{instance}.1048576.csv")
+    plans = [solve(problem, "cpsat", goal="fit") for _ in range(2)]
+    assert all(plan.shared_elements <= problem.capacity_elems for plan in plans)
+    assert plans[0].digest == plans[1].digest
+    _no_overlap(problem, plans[0])
+
+
+def _no_overlap(problem, plan):
+    """Pairwise, vectorised: buffers alive together have disjoint address ranges (CSV lifetimes: one interval)."""
+    placed = plan.by_name()
+    rows = [(start, end, placed[b.name].offset_elems, b.size_elems) for b in problem.planned
+            for start, end in b.lifetime]
+    lo, hi, off, size = (np.array(column, dtype=np.int64) for column in zip(*rows))
+    alive_together = (lo[:, None] < hi[None, :]) & (lo[None, :] < hi[:, None])
+    apart = (off[:, None] + size[:, None] <= off[None, :]) | (off[None, :] + size[None, :] <= off[:, None])
+    np.fill_diagonal(alive_together, False)
+    assert not (alive_together & ~apart & (size[:, None] > 0) & (size[None, :] > 0)).any()
+    assert (off + size).max() == plan.shared_elements
