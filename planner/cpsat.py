@@ -113,8 +113,9 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     sizes = problem.by_name()
     lifetimes = _lifetimes(problem)
     # Assembly and verification are linear-logarithmic in the intervals: keep time for them (about
-    # 25 us each on a 2-core machine, so 40 us), at most 30 % of the limit.
-    reserve = min(0.3 * time_limit_s, 4e-5 * sum(len(lt) for lt in lifetimes.values()))
+    # 35 us each on a 2-core machine at 100k buffers, assembling greedy's fallback included, so
+    # 60 us), at most 40 % of the limit.
+    reserve = min(0.4 * time_limit_s, 6e-5 * sum(len(lt) for lt in lifetimes.values()))
     try:
         hint = choose_greedily(problem, greedy_offsets)
     except InfeasibleError:
