@@ -58,6 +58,10 @@ def select() -> str:
         warnings.warn("numba.cuda was imported before kernels, without a usable CUDA driver, so the "
                       "simulator can no longer be chosen and every kernel will fail to build: import "
                       "kernels first, or set NUMBA_ENABLE_CUDASIM=1", RuntimeWarning, stacklevel=2)
+    if "numba.cuda" not in sys.modules:
+        # Numba will read the variable when numba.cuda is first imported; importing it here would make
+        # the data modules (kernels.tableaus, kernels.methods) pull in Numba.
+        return "simulator" if os.environ[_ENV].strip() not in ("", "0") else "cuda"
     return backend()
 
 

@@ -155,3 +155,16 @@ def test_json_round_trip_keeps_the_low_order_weights():
 def test_low_order_weights_need_primary_ones():
     with pytest.raises(TableauError, match="b_hat_low needs b_hat"):
         ButcherTableau(name="bad", a=((), (0.5,)), b=(0.0, 1.0), c=(0.0, 0.5), order=2, b_hat_low=(1.0, 0.0))
+
+
+def test_tableaus_and_methods_import_without_numba():
+    """Tableaus are data: a fresh process imports them (and the method registry) without Numba."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kernels.tableaus, kernels.methods; "
+            "assert 'numba' not in sys.modules, sorted(m for m in sys.modules if m.startswith('numba')); "
+            "print(len(kernels.methods.METHODS))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 9
