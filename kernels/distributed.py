@@ -81,7 +81,8 @@ def _specification(integrator):
     system = integrator.system
     spec = {"system": {"rhs": system.rhs, "n_states": system.n_states, "n_params": system.n_params,
                        "name": system.name, "observables": system.observables,
-                       "n_observables": system.n_observables, "jvp": system.jvp, "n_drivers": system.n_drivers,
+                       "n_observables": system.n_observables, "jvp": system.jvp, "jac": system.jac,
+                       "n_drivers": system.n_drivers,
                        "default_params": system.default_params},
             "method": integrator.method.name, "controller": integrator.controller,
             "precision": np.dtype(integrator.dtype).name}

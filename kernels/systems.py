@@ -83,6 +83,10 @@ class ODESystem:
     jvp : callable, optional
         Jacobian-vector product ``jvp(t, y, p, v, out)``, kept for implicit
         methods (explicit methods do not call it).
+    jac : callable, optional
+        Dense Jacobian ``jac(t, y, p, J)`` writing ``J[i * n_states + j] =
+        d f_i / d y_j`` (flat, row-major), for implicit methods with a dense
+        linear solver; without it they difference the right-hand side.
     n_drivers : int, optional
         Number of time-dependent forcing signals passed to ``rhs`` as ``u``.
     default_params : array_like, optional
@@ -109,7 +113,7 @@ class ODESystem:
     """
 
     def __init__(self, rhs, n_states, n_params=0, name=None, observables=None, n_observables=0,
-                 jvp=None, n_drivers=0, default_params=None, check=True):
+                 jvp=None, n_drivers=0, default_params=None, check=True, jac=None):
         self.n_states = _count(n_states, "n_states", 1)
         self.n_params = _count(n_params, "n_params", 0)
         self.n_observables = _count(n_observables, "n_observables", 0)
@@ -125,6 +129,9 @@ class ODESystem:
             _arity(observables, "observables", len(lead) + 1, lead + ("obs",), self.n_drivers)
         if jvp is not None:
             _arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"))
+        if jac is not None:
+            _arity(jac, "jac", 4, ("t", "y", "p", "J"))
+        self.jac = jac
         self.rhs = rhs
         self.observables = observables
         self.jvp = jvp
@@ -157,20 +164,23 @@ class ODESystem:
         y = np.linspace(0.5, 1.0, self.n_states)
         p = np.linspace(0.5, 1.0, self.n_params)
         u = np.linspace(0.5, 1.0, self.n_drivers)
-        checks = [("rhs", self.rhs, self.n_states, "dydt")]
+        drivers = self.n_drivers > 0
+        checks = [("rhs", self.rhs, self.n_states, "dydt", drivers)]
         if self.observables is not None:
-            checks.append(("observables", self.observables, self.n_observables, "obs"))
-        for what, func, size, out_name in checks:
+            checks.append(("observables", self.observables, self.n_observables, "obs", drivers))
+        if self.jac is not None:  # jac(t, y, p, J) with J of n_states^2, drivers or not
+            checks.append(("jac", self.jac, self.n_states ** 2, "J", False))
+        for what, func, size, out_name, takes_u in checks:
             # A NaN with a payload that arithmetic never makes: an element that still holds it was
             # never assigned (or was only updated in place, reading what the GPU leaves there).
             out = np.full(size, _UNWRITTEN)
             try:
-                returned = func(0.0, y, p, u, out) if self.n_drivers else func(0.0, y, p, out)
+                returned = func(0.0, y, p, u, out) if takes_u else func(0.0, y, p, out)
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
                 if _calls_device_code(exc):
                     # It calls CUDA device functions, which only run on the device (on a GPU;
                     # the simulator runs them on the host): evaluate it there instead.
-                    out, returned = self._probe_on_device(func, y, p, u, size), None
+                    out, returned = self._probe_on_device(func, y, p, u, size, takes_u), None
                 else:
                     raise ConfigurationError(
                         f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
@@ -189,10 +199,9 @@ class ODESystem:
                     f"components, at t=0 on test arrays): assign every component on every call; {out_name} is "
                     "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
 
-    def _probe_on_device(self, func, y, p, u, size):
+    def _probe_on_device(self, func, y, p, u, size, with_drivers):
         """``func`` evaluated once by one GPU thread on the test arrays; the output it left."""
         device_func = cuda.jit(device=True)(func)
-        with_drivers = self.n_drivers > 0
 
         @cuda.jit
         def probe(y, p, u, out):
@@ -213,7 +222,7 @@ class ODESystem:
     def _check_compiles_anywhere(self):
         lead = 4 if self.n_drivers else 3
         functions = [("rhs", self.rhs, lead + 1), ("observables", self.observables, lead + 1),
-                     ("jvp", self.jvp, 5)]
+                     ("jvp", self.jvp, 5), ("jac", self.jac, 4)]
         for what, func, n_args in functions:
             if func is None:
                 continue

@@ -182,8 +182,8 @@ class BuiltNewton:
 def system_derivatives(system):
     """``(rhs, jac, jvp)`` device functions of an ODESystem (None where it gives none).
 
-    ``rhs`` is ``system.device_rhs``; ``jac`` is read with
-    ``getattr(system, "jac", None)`` (ODESystem does not take ``jac=`` yet).
+    ``rhs`` is ``system.device_rhs``; ``jac`` is the system's dense Jacobian
+    (``ODESystem(..., jac=)``, flat row-major), ``jvp`` its Jacobian-vector product.
     """
     from numba import cuda
 

@@ -223,3 +223,33 @@ def test_a_function_that_cannot_be_checked_warns_and_is_accepted():
     assert system.n_states == 1
     assert any(issubclass(w.category, CompileCheckWarning) and "could not check that '_uses_lock' compiles"
                in str(w.message) for w in caught)
+
+
+def _vdp(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = p[0] * (1.0 - y[0] * y[0]) * y[1] - y[0]
+
+
+def _vdp_jac(t, y, p, J):
+    J[0] = 0.0
+    J[1] = 1.0
+    J[2] = -2.0 * p[0] * y[0] * y[1] - 1.0
+    J[3] = p[0] * (1.0 - y[0] * y[0])
+
+
+def test_a_dense_jacobian_is_kept_and_checked_like_the_rhs():
+    system = ODESystem(_vdp, 2, 1, jac=_vdp_jac, name="vdp")
+    assert system.jac is _vdp_jac
+
+    def missing(t, y, p, J):  # J[3] never assigned
+        J[0] = 0.0
+        J[1] = 1.0
+        J[2] = -1.0
+
+    with pytest.raises(ConfigurationError, match=r"jac of system 'vdp' did not assign J\[3\]"):
+        ODESystem(_vdp, 2, 1, jac=missing, name="vdp")
+    def with_drivers(t, y, p, u, J):
+        J[0] = 0.0
+
+    with pytest.raises(ConfigurationError, match=r"jac must take 4 arguments \(t, y, p, J\)"):
+        ODESystem(_vdp, 2, 1, jac=with_drivers, name="vdp")
