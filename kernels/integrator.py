@@ -50,7 +50,7 @@ def layout_digest(plan) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _controller(controller, method, dt_given):
+def _controller(controller, method):
     if isinstance(controller, ControllerSettings):
         settings = controller
     elif controller is None:
@@ -98,12 +98,11 @@ class Integrator:
             raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
         self.system = system
         self.method = get_method(method)
-        self.controller = _controller(controller, self.method, None)
+        self.controller = _controller(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.settings = loop_settings(system, self.method, self.controller.adaptive)
         self._plans = {}
         self._kernels = {}
-        self._by_plan = {}  # id(plan) -> (plan, canary_elems, device, built): the hot path of build
         self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)
         self._devices = {}
         self._tolerances = {}
@@ -165,17 +164,12 @@ class Integrator:
 
         ``max_registers`` caps registers per thread (see ``kernels.batch.build_batch_kernel``).
         """
-        device_id = _current_device_id()
-        if max_registers is None:
-            found = self._by_plan.get(id(plan))
-            if found is not None and found[0] is plan and found[1] == canary_elems and found[2] == device_id:
-                return found[3]
         if not isinstance(plan, Plan):
             raise ConfigurationError(f"build needs a planner.Plan (from Integrator.plan); got {describe(plan)}")
         if max_registers is not None:
             max_registers = check.check_int(max_registers, "max_registers", 16)
-        key = (layout_digest(plan), plan.block_size if canary_elems else None, int(canary_elems), device_id,
-               max_registers)
+        key = (layout_digest(plan), plan.block_size if canary_elems else None, int(canary_elems),
+               _current_device_id(), max_registers)
         if key not in self._kernels:
             model = self.device()
             self._kernels[key] = build_batch_kernel(self.system, self.method, self.settings, self.controller, plan,
@@ -184,8 +178,6 @@ class Integrator:
         if built.plan is not plan:
             # same layout, another plan object (another block size or provenance): share the compiled kernel
             built = dataclasses.replace(built, plan=plan)
-        if max_registers is None:
-            self._by_plan[id(plan)] = (plan, canary_elems, device_id, built)
         return built
 
     # -- solving -------------------------------------------------------------

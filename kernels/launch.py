@@ -90,6 +90,8 @@ def _launch_ranges(built, n_traj, args, progress):
     block = built.plan.block_size
     blocks = -(-n_traj // block)
     step = max(1, -(-blocks // PROGRESS_CHUNKS)) * block
+    from numba import cuda
+
     bar = Progress(n_traj, enabled=progress)
     has_obs = args[10].shape[0] == n_traj
     for start in range(0, n_traj, step):
@@ -100,8 +102,6 @@ def _launch_ranges(built, n_traj, args, progress):
                 part[i] = args[i][start:stop]
         built.launch(stop - start, tuple(part))
         if bar.enabled is not False:
-            from numba import cuda
-
             cuda.synchronize()
         bar.update(stop)
     bar.close()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 import planner
-from planner import Plan
 
 from .errors import ConfigurationError, PlanMismatchError, describe
 from .loop import LoopBufferSettings
@@ -76,7 +75,3 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None):
         ) from exc
     except planner.PlannerError as exc:
         raise ConfigurationError(f"plan={choice!r}: the planner failed: {exc}") from exc
-
-
-def is_plan(value) -> bool:
-    return isinstance(value, Plan)
