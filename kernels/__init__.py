@@ -42,6 +42,7 @@ _EXPORTS = {
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
     "PlanMismatchError": "errors", "DeviceUnavailableError": "errors", "CompileCheckWarning": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
+    "SolverOptions": "solvers.options",
 }
 
 __all__ = sorted(set(_EXPORTS) | {"backend"})

@@ -9,6 +9,7 @@ import numpy as np
 from . import validation as check
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
+from .solvers.options import as_solver_options
 from .status import STATUS_MESSAGES
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
@@ -69,7 +70,7 @@ class IVPResult:
         return self.status_messages[int(self._host_status()[trajectory])]
 
 
-def integrator_for(system, method="tsit5", controller=None, precision=np.float32) -> Integrator:
+def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None) -> Integrator:
     """The Integrator ``solve_ivp`` uses for these settings, kept with the system.
 
     The system object owns the cache (one Integrator per method, controller
@@ -80,19 +81,20 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
 
     if not isinstance(system, ODESystem):
         raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
-    key = (method.lower() if isinstance(method, str) else method, controller, check.as_precision(precision))
+    key = (method.lower() if isinstance(method, str) else method, controller, check.as_precision(precision),
+           as_solver_options(solver))
     cache = system.__dict__.setdefault("_integrators", {})
     try:
         found = cache.get(key)
     except TypeError:  # an unhashable controller argument: let Integrator say what is wrong with it
-        return Integrator(system, method, controller, precision)
+        return Integrator(system, method, controller, precision, solver)
     if found is None:
-        found = cache[key] = Integrator(system, method, controller, precision)
+        found = cache[key] = Integrator(system, method, controller, precision, solver)
     return found
 
 
 def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan="auto", controller=None,
-             device=None):
+             device=None, solver=None):
     """Plan the buffers of ``solve_ivp(system, method=..., precision=...)`` without solving.
 
     ``device`` is a planner device preset name or model; by default the GPU in
@@ -104,12 +106,13 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
         Pass it as ``solve_ivp(..., plan=this)``; ``plan`` takes the same choices as there.
     """
     block_size = check.check_int(block_size, "block_size", 1)
-    return integrator_for(system, method, controller, precision).plan(plan, block_size, device)
+    return integrator_for(system, method, controller, precision, solver).plan(plan, block_size, device)
 
 
 def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-6, atol=1e-6, t_eval=None,
               drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
-              controller=None, dt_min=0.0, dt_max=np.inf, *, out=None, progress=None, _canary_elems=0, client=None,
+              controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,
+              client=None,
               **scale_out):
     """Integrate a batch of initial value problems, one trajectory per GPU thread.
 
@@ -151,6 +154,9 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         methods and ``"fixed"`` otherwise.
     dt_min, dt_max : float
         Bounds of adaptive steps; a rejection at ``dt_min`` is a step-size underflow.
+    solver : str, dict or SolverOptions, optional
+        Newton and linear solver of an implicit method: ``"lu"`` (default, dense),
+        ``"gmres"`` or ``"bicgstab"`` (matrix-free), or :class:`kernels.SolverOptions` fields.
     out : IVPResult, optional
         An earlier result on device arrays of the same shapes, written again (no allocation).
     progress : bool or None
@@ -179,7 +185,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     PlanMismatchError
         A Plan object that was made for other buffers.
     """
-    integrator = integrator_for(system, method, controller, precision)
+    integrator = integrator_for(system, method, controller, precision, solver)
     return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
                             plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
                             out=out, progress=progress, _canary_elems=_canary_elems, client=client, **scale_out)

@@ -84,7 +84,7 @@ def _specification(integrator):
                        "n_observables": system.n_observables, "jvp": system.jvp, "jac": system.jac,
                        "n_drivers": system.n_drivers,
                        "default_params": system.default_params},
-            "method": integrator.method.name, "controller": integrator.controller,
+            "method": integrator.method.name, "controller": integrator.controller, "solver": integrator.solver,
             "precision": np.dtype(integrator.dtype).name}
     try:
         data = cloudpickle.dumps(spec)
@@ -111,7 +111,7 @@ def _worker_integrator(spec_bytes, spec_key):
         spec = cloudpickle.loads(spec_bytes)
         system = ODESystem(check=False, **spec["system"])
         found = _INTEGRATORS[spec_key] = Integrator(system, spec["method"], spec["controller"],
-                                                    np.dtype(spec["precision"]).type)
+                                                    np.dtype(spec["precision"]).type, spec["solver"])
         if len(_INTEGRATORS) > _KEPT_INTEGRATORS:
             _INTEGRATORS.popitem(last=False)
     else:

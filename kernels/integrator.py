@@ -31,6 +31,7 @@ from .errors import ConfigurationError, describe
 from .launch import launch_batch
 from .methods import get_method
 from .planning import check_plan, loop_settings, solve_plan
+from .solvers.options import as_solver_options
 
 __all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
 
@@ -80,6 +81,10 @@ class Integrator:
         methods and ``"fixed"`` otherwise.
     precision : np.float32 or np.float64
         Precision of states and buffers (time is always float64).
+    solver : str, dict or SolverOptions, optional
+        The Newton and linear solvers of an implicit method: ``"lu"``
+        (default), ``"gmres"``, ``"bicgstab"``, or the fields of
+        :class:`kernels.solvers.SolverOptions`; explicit methods ignore it.
 
     Examples
     --------
@@ -91,7 +96,7 @@ class Integrator:
     ((1, 1, 3), 10)
     """
 
-    def __init__(self, system, method="tsit5", controller=None, precision=np.float32):
+    def __init__(self, system, method="tsit5", controller=None, precision=np.float32, solver=None):
         from .systems import ODESystem
 
         if not isinstance(system, ODESystem):
@@ -100,7 +105,8 @@ class Integrator:
         self.method = get_method(method)
         self.controller = _controller(controller, self.method)
         self.dtype = check.as_precision(precision)
-        self.settings = loop_settings(system, self.method, self.controller.adaptive)
+        self.solver = as_solver_options(solver)
+        self.settings = loop_settings(system, self.method, self.controller.adaptive, self.solver)
         self._plans = {}
         self._kernels = {}
         self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)

@@ -88,6 +88,11 @@ class LoopBufferSettings:
 
     component = "loop"
 
+    @property
+    def uses_tolerances(self) -> bool:
+        """The error norm or the step reads ``atol``/``rtol`` (then kept in the ``tolerances`` buffer)."""
+        return self.adaptive or self.step.needs_tolerances
+
     def buffer_settings(self) -> BufferSettings:
         n, child = self.step.n_states, self.step.component
 
@@ -106,7 +111,8 @@ class LoopBufferSettings:
                 weight=float(self.step.n_drivers)),
             buf("observables", self.n_observables, (("save", "save"),), weight=float(self.n_observables)),
             # atol then rtol, loaded once so the error norm reads no global memory per step.
-            buf("tolerances", 2 * n if self.adaptive else 0, persistent=True, weight=float(2 * n)),
+            # (also in a fixed-step run of an implicit step: Newton measures its increments with them).
+            buf("tolerances", 2 * n if self.uses_tolerances else 0, persistent=True, weight=float(2 * n)),
         )
         return BufferSettings(component=self.component, phases=phases, buffers=buffers,
                               children=(self.step.buffer_settings(),))
@@ -159,7 +165,8 @@ class _LoopParts:
         alloc_state, alloc_params = allocate("state"), allocate("parameters")
         alloc_proposed, alloc_error = allocate("proposed_state"), allocate("error")
         alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")
-        self.alloc_tolerances = allocate("tolerances")
+        alloc_tolerances = allocate("tolerances")
+        LOAD_TOLERANCES = settings.uses_tolerances
         nan, zero = dtype(math.nan), dtype(0.0)
 
         @cuda.jit(device=True, inline="always")
@@ -193,6 +200,16 @@ class _LoopParts:
             return k
 
         @cuda.jit(device=True, inline="always")
+        def tolerances(atol, rtol, region, persistent):
+            """The ``tolerances`` buffer, loaded with ``atol`` then ``rtol`` when anything reads it."""
+            tol = alloc_tolerances(region, persistent)
+            if LOAD_TOLERANCES:
+                for i in range(N):
+                    tol[i] = atol[i]
+                    tol[N + i] = rtol[i]
+            return tol
+
+        @cuda.jit(device=True, inline="always")
         def all_finite(y):
             # Branch-free: x * 0 is 0 for finite x and NaN for inf or NaN, and NaN propagates
             # (one multiply-add per element; a plain sum could overflow for finite values).
@@ -210,7 +227,7 @@ class _LoopParts:
                 for i in range(NO):
                     out_obs[traj, j, i] = nan
 
-        self.buffers, self.save, self.start = buffers, save, start
+        self.buffers, self.save, self.start, self.tolerances = buffers, save, start, tolerances
         self.all_finite, self.fill_nan = all_finite, fill_nan
 
 
@@ -231,7 +248,7 @@ def _build_fixed_loop(parts, built):
     AND-and-branch for the finiteness test every :data:`FINITE_CHECK_STEPS`.
     """
     N = parts.n_states
-    buffers, start, save = parts.buffers, parts.start, parts.save
+    buffers, start, save, tolerances = parts.buffers, parts.start, parts.save, parts.tolerances
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     step, PRIMED = built.device_function, built.prime_function is not None
     prime = built.prime_function if PRIMED else _no_prime
@@ -241,9 +258,9 @@ def _build_fixed_loop(parts, built):
     CHECK_MASK = FINITE_CHECK_STEPS - 1
 
     @cuda.jit(device=True, inline="always")
-    def advance(t, h, y, p, y_new, err, driver_times, driver_values, region, persistent):
+    def advance(t, h, y, p, y_new, err, tol, driver_times, driver_values, region, persistent):
         """One step of ``h`` from ``t``; the state takes the proposal unless the step failed."""
-        code = step(t, h, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+        code = step(t, h, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
         if not (CAN_FAIL and code != SUCCESS):
             for i in range(N):
                 y[i] = y_new[i]
@@ -261,6 +278,7 @@ def _build_fixed_loop(parts, built):
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
              out_y, out_obs, region, persistent):
         y, p, y_new, err, u, obs = buffers(region, persistent)
+        tol = tolerances(atol, rtol, region, persistent)
         t0, t_end, dt, dt_min, dt_max = times
         k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
         n_save = t_eval.shape[0]
@@ -283,7 +301,7 @@ def _build_fixed_loop(parts, built):
             n_full = np.int32(min(n_run, np.int32(n_interval - 1)))
             j = np.int32(0)
             while j < n_full:
-                code = advance(t_start + j * dt, dt, y, p, y_new, err, driver_times, driver_values, region,
+                code = advance(t_start + j * dt, dt, y, p, y_new, err, tol, driver_times, driver_values, region,
                                persistent)
                 if CAN_FAIL and code != SUCCESS:
                     status = code
@@ -299,7 +317,7 @@ def _build_fixed_loop(parts, built):
                 status = MAX_STEPS
                 break
             t_last = t_start + n_full * dt
-            code = advance(t_last, target - t_last, y, p, y_new, err, driver_times, driver_values, region,
+            code = advance(t_last, target - t_last, y, p, y_new, err, tol, driver_times, driver_values, region,
                            persistent)
             if CAN_FAIL and code != SUCCESS:
                 status = code
@@ -337,7 +355,7 @@ def _build_adaptive_loop(parts, built, controller):
     CAN_FAIL = built.can_fail
     control = make_controller(controller, built.error_order)
     error_norm = make_error_norm(N, controller.norm, parts.dtype)
-    alloc_tolerances = parts.alloc_tolerances
+    tolerances = parts.tolerances
     initial_step = make_initial_step(N)
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
@@ -351,10 +369,7 @@ def _build_adaptive_loop(parts, built, controller):
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
              out_y, out_obs, region, persistent):
         y, p, y_new, err, u, obs = buffers(region, persistent)
-        tol = alloc_tolerances(region, persistent)
-        for i in range(N):
-            tol[i] = atol[i]
-            tol[N + i] = rtol[i]
+        tol = tolerances(atol, rtol, region, persistent)
         t0, t_end, dt, dt_min, dt_max = times
         k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
         if dt <= 0.0:
@@ -387,7 +402,7 @@ def _build_adaptive_loop(parts, built, controller):
             if t + dt_try == t:
                 status = UNDERFLOW
                 break
-            code = step(t, dt_try, y, p, y_new, err, PRIMED, driver_times, driver_values, region, persistent)
+            code = step(t, dt_try, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
             if CAN_FAIL and code != SUCCESS:
                 accept = False
                 dt_next = max(dt_try * FAILED_STEP_FACTOR, dt_min)

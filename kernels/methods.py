@@ -34,16 +34,22 @@ class Method:
         return self.tableau.adaptive
 
 
-def _family(tableau):
-    """The step family that runs ``tableau``, or None while no family does.
+# The families of kernels.steps.FAMILIES (kept here as names so this module imports without Numba;
+# a test checks the two agree).
+BUILT_FAMILIES = frozenset({"erk"})
 
-    Add ``"dirk"`` (``tableau.diagonally_implicit``), ``"firk"`` and
-    ``"rosenbrock"`` (``isinstance(tableau, RosenbrockTableau)``) here when
-    those families exist in ``kernels.steps.FAMILIES``.
-    """
-    if isinstance(tableau, ButcherTableau) and tableau.explicit:
-        return "erk"
-    return None
+
+def _family(tableau):
+    """The step family that runs ``tableau``, or None while that family is not built."""
+    if isinstance(tableau, RosenbrockTableau):
+        family = "rosenbrock"
+    elif tableau.explicit:
+        family = "erk"
+    elif tableau.diagonally_implicit:
+        family = "dirk"
+    else:
+        family = "firk"
+    return family if family in BUILT_FAMILIES else None
 
 
 METHODS = types.MappingProxyType({

@@ -29,10 +29,14 @@ PLAN_CHOICES = ("auto", "local", "shared") + tuple(planner.PLANNERS)
 _PINS = {"local": "local", "shared": "shared"}
 
 
-def loop_settings(system, method, adaptive) -> LoopBufferSettings:
-    """The loop's settings with the method's step as child (its buffers unpinned)."""
+def loop_settings(system, method, adaptive, solver=None) -> LoopBufferSettings:
+    """The loop's settings with the method's step as child (its buffers unpinned).
+
+    ``solver`` (a :class:`kernels.solvers.SolverOptions`) configures an implicit step's Newton and
+    linear solvers; explicit families ignore it.
+    """
     settings_class = FAMILIES[method.family][0]
-    step = settings_class(method.tableau, system.n_states, system.n_drivers, estimate_error=adaptive)
+    step = settings_class.for_method(method.tableau, system, estimate_error=adaptive, solver=solver)
     return LoopBufferSettings(step, system.n_params, system.n_observables, adaptive)
 
 

@@ -2,7 +2,7 @@
 
 Device-function contract of an algorithm step::
 
-    step(t, dt, y, p, y_new, err, first_valid, driver_times, driver_values,
+    step(t, dt, y, p, y_new, err, first_valid, tol, driver_times, driver_values,
          region, persistent) -> int32 status
 
 1. ``t`` and ``dt`` are float64; ``y`` (n_states) and ``p`` (n_params) are
@@ -14,16 +14,20 @@ Device-function contract of an algorithm step::
    ``fsal_cache`` holds ``f(t, y)`` (the last stage of the previous, accepted
    step).  The step always leaves ``f(t + dt, y_new)`` there, so after a
    rejected step the loop calls ``prime`` again (or passes ``first_valid = False``).
-4. ``region`` is the thread's shared region and ``persistent`` its
+4. ``tol`` holds ``atol`` then ``rtol`` (2 n elements, the loop's persistent
+   ``tolerances`` buffer) when the step's settings say ``needs_tolerances``
+   (a Newton iteration measures its increments with them); otherwise it is
+   a stub the step does not read.
+5. ``region`` is the thread's shared region and ``persistent`` its
    persistent-local array; every working array comes from an allocator built
    from the Plan (:mod:`kernels.allocators`).
-5. It returns :data:`STEP_OK` (0) when ``y_new`` (and ``err``) are valid, or
+6. It returns :data:`STEP_OK` (0) when ``y_new`` (and ``err``) are valid, or
    a nonzero trajectory status code of :mod:`kernels.status` when its solver
    failed (Newton did not converge, a singular iteration matrix): the loop
    rejects the step and retries with a smaller one, and reports the code if
    the step cannot shrink further.  An explicit step always returns 0, a
    constant the loop's test folds away.
-6. The step does not decide acceptance, touch time, or check finiteness:
+7. The step does not decide acceptance, touch time, or check finiteness:
    the loop and the controller do.
 
 A step comes with ``prime(t, y, p, driver_times, driver_values, region,
@@ -35,7 +39,14 @@ is compiled away.
 A family is a module in this package with a ``*StepSettings`` (the
 component's buffers, a :class:`planner.BufferSettings`) and a ``build``
 function returning a :class:`BuiltStep`; :data:`kernels.methods.METHODS`
-maps each method name to its family and tableau.
+maps each method name to its family and tableau.  The settings class has
+
+* ``for_method(tableau, system, estimate_error, solver)``: the settings of
+  one solve (``solver`` is a :class:`kernels.solvers.SolverOptions`, which
+  an explicit family ignores);
+* ``n_states``, ``n_drivers``, ``component`` and ``needs_tolerances``.
+
+The builder is ``build(settings, system, layout, dtype) -> BuiltStep``.
 """
 
 from __future__ import annotations

@@ -55,6 +55,12 @@ class ERKStepSettings:
     estimate_error: bool = True
 
     component = "erk"
+    needs_tolerances = False
+
+    @classmethod
+    def for_method(cls, tableau, system, estimate_error=True, solver=None):
+        """The settings of one solve of ``system`` (``solver`` is ignored: no solver)."""
+        return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error)
 
     def __post_init__(self):
         if not self.tableau.explicit:
@@ -123,7 +129,7 @@ def _step_source(settings):
     S, FSAL, ADAPTIVE = tab.stages, tab.fsal, settings.adaptive
     stacked = settings.stacked_stages
     constants = {}
-    lines = ["def step(t, dt, y, p, y_new, err, first_valid, driver_times, driver_values, region, persistent):",
+    lines = ["def step(t, dt, y, p, y_new, err, first_valid, tol, driver_times, driver_values, region, persistent):",
              "    k = alloc_k(region, persistent)",
              "    u = alloc_u(region, persistent)"]
     if FSAL:

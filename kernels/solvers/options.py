@@ -1,0 +1,99 @@
+"""What a user chooses about the solvers of an implicit method, and the Newton settings it gives.
+
+:class:`SolverOptions` is the one user-facing knob (``Integrator(...,
+solver=)``, ``solve_ivp(..., solver=)``): the linear solver (dense LU or a
+matrix-free Krylov method), its size limits, and Newton's iteration limit and
+convergence constant.  A step family turns it into the
+:class:`~kernels.solvers.NewtonSettings` of its component with
+:meth:`SolverOptions.newton`, which also decides the Jacobian path from what
+the system gives (``jac`` for LU, ``jvp`` for Krylov, else finite differences).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import ConfigurationError, describe
+from .krylov import BiCGSTABSettings, GMRESSettings
+from .lu import LUSettings
+from .newton import NewtonSettings
+
+__all__ = ["SolverOptions", "LINEAR_SOLVERS", "as_solver_options"]
+
+LINEAR_SOLVERS = ("lu", "gmres", "bicgstab")
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverOptions:
+    """The solvers of an implicit step.
+
+    Parameters
+    ----------
+    linear : str
+        ``"lu"`` (dense LU with partial pivoting: an n-by-n matrix per
+        thread, the fastest up to a few dozen states), ``"gmres"`` or
+        ``"bicgstab"`` (matrix-free, for large systems).
+    preconditioned : bool
+        Jacobi (diagonal) preconditioning of a Krylov solver.
+    krylov_tolerance : float
+        Relative residual a Krylov solve must reach.
+    restart : int
+        GMRES's Krylov vectors per cycle.
+    newton_iterations : int
+        Newton's iteration limit per solve (a failing step is retried smaller).
+    kappa : float
+        Newton stops when its estimated error is below ``kappa`` tolerances.
+    """
+
+    linear: str = "lu"
+    preconditioned: bool = False
+    krylov_tolerance: float = 1e-6
+    restart: int = 16
+    newton_iterations: int = 7
+    kappa: float = 0.05
+
+    def __post_init__(self):
+        if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
+            raise ConfigurationError(f"SolverOptions linear: expected one of {list(LINEAR_SOLVERS)}, "
+                                     f"got {describe(self.linear)}")
+        object.__setattr__(self, "linear", self.linear.lower())
+        # The solver settings check the numbers; build one now so a bad value fails here.
+        self.newton(2, analytic=False)
+
+    def newton(self, n, analytic, shared_by_parent=False, component="newton") -> NewtonSettings:
+        """Newton's settings for ``n`` unknowns; ``analytic``: the system gives the derivative this solver needs."""
+        if self.linear == "lu":
+            linear = LUSettings(n)
+        elif self.linear == "gmres":
+            linear = GMRESSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance,
+                                   restart=min(self.restart, n) if isinstance(self.restart, int) else self.restart)
+        else:
+            linear = BiCGSTABSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance)
+        return NewtonSettings(n, linear, analytic=bool(analytic), max_iterations=self.newton_iterations,
+                              kappa=self.kappa, shared_by_parent=shared_by_parent, component=component)
+
+    def newton_for(self, system, shared_by_parent=False, component="newton") -> NewtonSettings:
+        """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov)."""
+        given = getattr(system, "jac" if self.linear == "lu" else "jvp", None)
+        return self.newton(system.n_states, given is not None, shared_by_parent, component)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def as_solver_options(solver) -> SolverOptions:
+    """``solver`` as given to Integrator: None (defaults), a linear solver name, a dict or SolverOptions."""
+    if solver is None:
+        return SolverOptions()
+    if isinstance(solver, SolverOptions):
+        return solver
+    if isinstance(solver, str):
+        return SolverOptions(linear=solver)
+    if isinstance(solver, dict):
+        unknown = sorted(set(solver) - {f.name for f in dataclasses.fields(SolverOptions)})
+        if unknown:
+            raise ConfigurationError(f"solver: unknown option(s) {unknown}; expected keys of SolverOptions: "
+                                     f"{[f.name for f in dataclasses.fields(SolverOptions)]}")
+        return SolverOptions(**solver)
+    raise ConfigurationError(f"solver must be None, one of {list(LINEAR_SOLVERS)}, a dict or a SolverOptions; "
+                             f"got {describe(solver)}")
