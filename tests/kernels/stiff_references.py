@@ -1,0 +1,48 @@
+"""SciPy Radau references for the stiff tests (shared by the implicit families' tests).
+
+``reference(name, t_end)`` integrates one of the stiff problems below on the host with SciPy's Radau
+at rtol 1e-10 and the analytic Jacobian, once per process.
+"""
+
+import functools
+
+import numpy as np
+from scipy.integrate import solve_ivp as scipy_solve_ivp
+
+import kernels
+
+# name -> (system factory, y0, default end time, atol of the reference)
+PROBLEMS = {
+    "robertson": (kernels.robertson, (1.0, 0.0, 0.0), 40.0, 1e-14),
+    "van_der_pol": (kernels.stiff_van_der_pol, (2.0, 0.0), 2.0, 1e-12),
+    "hires": (kernels.hires, (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057), kernels.HIRES_T_END, 1e-14),
+}
+
+
+def host_functions(system):
+    """``(f, jac)`` of an ODESystem as NumPy functions of ``(t, y)`` with its default parameters."""
+    n, p = system.n_states, np.asarray(system.default_params)
+
+    def f(t, y):
+        out = np.zeros(n)
+        system.rhs(t, y, p, out)
+        return out
+
+    def jac(t, y):
+        out = np.zeros(n * n)
+        system.jac(t, y, p, out)
+        return out.reshape(n, n)
+
+    return f, jac
+
+
+@functools.lru_cache(maxsize=None)
+def reference(name, t_end=None, n_save=1):
+    """SciPy Radau's solution at ``n_save`` evenly spaced times in ``(t0, t_end]`` (rows), rtol 1e-10."""
+    factory, y0, default_end, atol = PROBLEMS[name]
+    t_end = default_end if t_end is None else t_end
+    f, jac = host_functions(factory())
+    t_eval = np.linspace(0.0, t_end, n_save + 1)[1:]
+    sol = scipy_solve_ivp(f, (0.0, t_end), y0, method="Radau", rtol=1e-10, atol=atol, jac=jac, t_eval=t_eval)
+    assert sol.success, sol.message
+    return sol.y.T.copy()
