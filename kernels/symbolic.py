@@ -72,6 +72,10 @@ def _printer_class(sympy):
         _print_NegativeOne = _print_NumberSymbol = _print_Pi = _print_Exp1 = _print_Number
         _print_EulerGamma = _print_GoldenRatio = _print_Catalan = _print_TribonacciConstant = _print_Number
 
+        def _print_sign(self, expr):
+            x, zero, one = self._print(expr.args[0]), self.constant(0), self.constant(1)
+            return f"({one} if {x} > {zero} else (-{one} if {x} < {zero} else {zero}))"
+
         def _print_Pow(self, expr, rational=False):
             base, exp = expr.base, expr.exp
             if exp.is_Integer and 0 < abs(int(exp)) <= _MAX_PRODUCT_POWER:
@@ -147,13 +151,14 @@ def _function_source(sympy, name, args, out, entries, zeros, names, t_symbol, n_
     are eliminated across all of them.
     """
     printer = _printer_class(sympy)(dict(names))
+    doprint = _guarded(sympy, printer)
     indices = sorted(entries)
     temps = sympy.numbered_symbols("cse", cls=sympy.Dummy)
     replacements, reduced = sympy.cse([entries[k] for k in indices], symbols=temps, optimizations="basic")
     body = []
     for k, (temp, expr) in enumerate(replacements):
         printer.names[temp] = f"s{k}"
-        body.append(f"    s{k} = {printer.doprint(expr)}")
+        body.append(f"    s{k} = {doprint(expr)}")
     from .codegen import UNROLL_STATES
 
     if zeros:
@@ -162,7 +167,7 @@ def _function_source(sympy, name, args, out, entries, zeros, names, t_symbol, n_
             body += [f"    {out}[{k}] = {zero}" for k in zeros]
         else:  # every entry zeroed by a loop first, then the nonzero ones written
             body += [f"    for k in range({n_total}):", f"        {out}[k] = {zero}"]
-    body += [f"    {out}[{k}] = {printer.doprint(expr)}" for k, expr in zip(indices, reduced)]
+    body += [f"    {out}[{k}] = {doprint(expr)}" for k, expr in zip(indices, reduced)]
     if printer._not_supported:
         shown = ", ".join(sorted(str(e) for e in printer._not_supported)[:3])
         raise ConfigurationError(f"symbolic_system: {shown} cannot be written as Python for the GPU; "
@@ -172,6 +177,22 @@ def _function_source(sympy, name, args, out, entries, zeros, names, t_symbol, n_
     if t_symbol is not None and any(t_symbol in e.free_symbols for e in entries.values()):
         head.append("    tw = W(t)")
     return "\n".join(head + body) + "\n"
+
+
+def _guarded(sympy, printer):
+    """``printer.doprint`` raising ConfigurationError for what cannot be written as Python for the GPU."""
+    from sympy.printing.codeprinter import PrintMethodNotImplementedError
+
+    def doprint(expr):
+        try:
+            return printer.doprint(expr)
+        except PrintMethodNotImplementedError as exc:
+            what = str(exc).splitlines()[0].rsplit(":", 1)[-1].strip()
+            raise ConfigurationError(f"symbolic_system: the function {what} cannot be written as Python for the "
+                                     "GPU; use elementary functions (exp, log, sin, "
+                                     "sqrt, Abs, Piecewise, ...) and arithmetic") from exc
+
+    return doprint
 
 
 def _compile(source, name):
@@ -252,6 +273,13 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
         if not obs:
             raise ConfigurationError("observables must hold at least one expression (or be None)")
 
+    # Differentiate with real symbols (SymPy's are complex by default: d|x|/dx would involve re and im).
+    real = {s: sympy.Dummy(s.name, real=True) for s in every}
+    exprs = [e.xreplace(real) for e in exprs]
+    obs = None if obs is None else [e.xreplace(real) for e in obs]
+    symbols = (tuple(states), tuple(params), t)
+    states, params = [real[s] for s in states], [real[s] for s in params]
+    t = None if t is None else real[t]
     names = {s: f"y[{i}]" for i, s in enumerate(states)}
     names.update({s: f"p[{i}]" for i, s in enumerate(params)})
     if t is not None:
@@ -279,5 +307,5 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
         default_params = np.asarray(default_params, dtype=np.float64)
     system = ODESystem(_compile(rhs_src, "rhs"), n, len(params), name=label, jac=_compile(jac_src, "jac"),
                        jvp=_compile(jvp_src, "jvp"), default_params=default_params, check=check, **kwargs)
-    system.symbols = (tuple(states), tuple(params), t)
+    system.symbols = symbols
     return system

@@ -206,3 +206,15 @@ def test_integrator_reports_the_newton_jacobian_of_its_step():
                          (NewtonSettings(3, LUSettings(3), analytic=False), "finite differences")):
         integrator.settings = dataclasses.replace(integrator.settings, step=FakeImplicitStep(newton))
         assert integrator.jacobian == path
+
+
+def test_piecewise_abs_and_unsupported_functions():
+    x = sympy.Symbol("x")
+    system = kernels.symbolic_system([x], [sympy.Piecewise((x, x > 1), (2 * x, True)) + sympy.Abs(x)])
+    jac = np.empty(1)
+    for value, slope in ((-0.5, 1.0), (0.5, 3.0), (2.0, 2.0)):
+        system.jac(0.0, np.array([value]), np.zeros(0), jac)
+        assert jac[0] == slope
+    assert _bare_numbers(system.jac.__bufferplan_source__) == []
+    with pytest.raises(ConfigurationError, match="function zeta cannot be written"):
+        kernels.symbolic_system([x], [sympy.zeta(x)])
