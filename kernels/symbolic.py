@@ -138,6 +138,10 @@ def _check_free_symbols(sympy, exprs, what, allowed, t_given):
             hint = "; a time-dependent model passes its time symbol as t=" if not t_given else ""
             raise ConfigurationError(f"{what}[{i}] = {expr} uses {names}, which is neither a state, a parameter "
                                      f"nor t: add it to states or params{hint}")
+        open_ended = [pw for pw in expr.atoms(sympy.Piecewise) if pw.args[-1].cond != sympy.true]
+        if open_ended:
+            raise ConfigurationError(f"{what}[{i}]: Piecewise {open_ended[0]} has no value for the remaining "
+                                     "cases: end it with an (expression, True) branch")
         applied = list(expr.atoms(sympy.core.function.AppliedUndef))
         if applied:
             raise ConfigurationError(f"{what}[{i}] calls the undefined function {applied[0].func}: only SymPy's "

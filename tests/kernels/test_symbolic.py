@@ -216,5 +216,7 @@ def test_piecewise_abs_and_unsupported_functions():
         system.jac(0.0, np.array([value]), np.zeros(0), jac)
         assert jac[0] == slope
     assert _bare_numbers(system.jac.__bufferplan_source__) == []
+    with pytest.raises(ConfigurationError, match=r"rhs\[0\]: Piecewise .* True\) branch"):
+        kernels.symbolic_system([x], [sympy.Piecewise((x, x > 1))])
     with pytest.raises(ConfigurationError, match="function zeta cannot be written"):
         kernels.symbolic_system([x], [sympy.zeta(x)])
