@@ -46,6 +46,7 @@ _EXPORTS = {
     "robertson": "stiff_systems", "hires": "stiff_systems", "brusselator": "stiff_systems",
     "brusselator_initial": "stiff_systems", "stiff_van_der_pol": "stiff_systems",
     "HIRES_T_END": "stiff_systems", "HIRES_REFERENCE": "stiff_systems",
+    "symbolic_system": "symbolic",
 }
 
 __all__ = sorted(set(_EXPORTS) | {"backend"})

@@ -10,7 +10,7 @@ from . import validation as check
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .solvers.options import as_solver_options
-from .status import STATUS_MESSAGES
+from .status import MAX_STEPS, STATUS_MESSAGES
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -43,6 +43,10 @@ class IVPResult:
     method, backend : str
     canary_intact : bool or None
         Whether the shared-memory canaries survived (None unless asked for).
+    stiffness_probe : kernels.stiffness.StiffnessProbe or None
+        Set when an adaptive explicit method left a trajectory at MAX_STEPS
+        (host inputs): :meth:`message` then says whether it looks stiff.
+        Not pickled (it holds the system).
     """
 
     t: np.ndarray
@@ -56,6 +60,12 @@ class IVPResult:
     method: str
     backend: str
     canary_intact: bool | None = None
+    stiffness_probe: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["stiffness_probe"] = None  # holds the system, whose functions need not pickle
+        return state
 
     def _host_status(self):
         return self.status if isinstance(self.status, np.ndarray) else self.status.copy_to_host()
@@ -66,8 +76,18 @@ class IVPResult:
         return bool(np.all(self._host_status() == 0))
 
     def message(self, trajectory: int) -> str:
-        """The status message of one trajectory."""
-        return self.status_messages[int(self._host_status()[trajectory])]
+        """The status message of one trajectory.
+
+        A trajectory that an adaptive explicit method left at MAX_STEPS gets a
+        hint naming implicit methods when it looks stiff at its initial or
+        last saved state (:mod:`kernels.stiffness`; host inputs only).
+        """
+        code = int(self._host_status()[trajectory])
+        text = self.status_messages[code]
+        if code == MAX_STEPS and self.stiffness_probe is not None:
+            saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
+            text += self.stiffness_probe.hint(trajectory, self.t, saved)
+        return text
 
 
 def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None) -> Integrator:

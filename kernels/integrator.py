@@ -31,6 +31,7 @@ from .errors import ConfigurationError, describe
 from .launch import launch_batch
 from .methods import get_method
 from .planning import check_plan, loop_settings, solve_plan
+from .solvers.newton import jacobian_source
 from .solvers.options import as_solver_options
 
 __all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
@@ -122,6 +123,18 @@ class Integrator:
     @property
     def adaptive(self) -> bool:
         return self.controller.adaptive
+
+    @property
+    def jacobian(self):
+        """The Jacobian path of this method: ``"jac"``, ``"jvp"``, ``"finite differences"``, or None.
+
+        None for a method that uses no Jacobian (explicit); otherwise what
+        the step's Newton solver uses: the system's dense ``jac`` (with the
+        LU solver), its ``jvp`` (with a Krylov solver), or finite differences
+        of the right-hand side when the system gives neither for that solver.
+        """
+        newton = getattr(self.settings.step, "newton", None)
+        return None if newton is None else jacobian_source(newton)
 
     # -- planning ------------------------------------------------------------
     def buffer_settings(self, pins=None):
@@ -281,10 +294,23 @@ class Integrator:
         if not on_device:
             outputs = tuple(None if a is None else a.copy_to_host() for a in outputs)
         observables = outputs[1] if system.n_observables else np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
+        probe = self._stiffness_probe(outputs[2], y0, params, t0, t_end, max_steps) if not on_device else None
         return IVPResult(t=t_eval, y=outputs[0], observables=observables, status=outputs[2],
                          status_messages=status_messages(), n_steps=outputs[3], n_rejected=outputs[4],
                          plan=the_plan, method=self.method.name, backend=backend(),
-                         canary_intact=canary_ok)
+                         canary_intact=canary_ok, stiffness_probe=probe)
+
+    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps):
+        """A StiffnessProbe when an adaptive explicit method left a trajectory at MAX_STEPS, else None."""
+        from .stiffness import StiffnessProbe
+        from .status import MAX_STEPS
+
+        if self.method.family != "erk" or not self.adaptive or self.system.n_drivers or status is None:
+            return None
+        if not np.any(np.asarray(status) == MAX_STEPS):
+            return None
+        return StiffnessProbe(self.system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end,
+                              max_steps)
 
 
 def _batch_inputs(system, y0, params, dtype):

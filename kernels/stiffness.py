@@ -1,0 +1,139 @@
+"""The stiffness hint: does a trajectory that ran out of steps with an explicit method look stiff?
+
+An explicit method on a stiff problem is held to a step of about
+``B / rho(J)`` by stability (``B``, the end of its stability region on the
+negative real axis, is 2.5 to 4 for the explicit Runge-Kutta methods here),
+however smooth the solution; it then needs ``rho(J) (t_end - t0) / B``
+steps.  A trajectory that stopped at MAX_STEPS is called stiff-looking when,
+at its initial state or its last saved state,
+
+* the Jacobian's spectral radius ``rho(J)`` is at least :data:`STIFF_RATIO`
+  times the rate the solution itself changes at, ``||f|| / ||y||`` (the
+  classic stiffness ratio: fast modes that have died out dominate ``J``),
+* and stability alone would need more steps than ``max_steps`` over the span.
+
+The check runs on the host from the initial states and the saved states
+(the device loop records no step size), lazily when
+:meth:`kernels.IVPResult.message` is asked, at the cost of ``n_states``
+right-hand sides (or one ``jac``) and a small eigenvalue problem per
+state looked at.  A problem that turns stiff only between saves (Robertson
+after its transient, from ``y0 = (1, 0, 0)``) is missed unless a saved state
+shows it; the hint never fires on an accuracy-limited problem whose
+Jacobian is not far stiffer than its solution (Lorenz).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+__all__ = ["STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
+           "looks_stiff", "HINT"]
+
+STIFF_RATIO = 100.0
+STABILITY_BOUNDARY = 4.0  # the largest real-axis stability interval among the explicit methods (generous)
+IMPLICIT_METHODS = ("rodas5p", "radau", "kvaerno5")
+HINT = (" The problem looks stiff (its Jacobian's fastest mode is at least {ratio:.0f} times faster than the "
+        "solution changes, so the explicit method's stable step is far below what the span needs): try an "
+        "implicit method, method='rodas5p', 'radau' or 'kvaerno5'.")
+_DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
+
+
+def _jacobian(system, t, y, p):
+    """The dense Jacobian at ``(t, y)``: the system's ``jac`` or forward differences of its ``rhs``."""
+    n = system.n_states
+    jac = np.empty(n * n)
+    if system.jac is not None:
+        system.jac(t, y, p, jac)
+        return jac.reshape(n, n)
+    f0, f1 = np.empty(n), np.empty(n)
+    system.rhs(t, y, p, f0)
+    out = jac.reshape(n, n)
+    shifted = y.copy()
+    for j in range(n):
+        delta = np.sqrt(np.finfo(np.float64).eps) * max(abs(y[j]), 1.0)
+        shifted[j] = y[j] + delta
+        system.rhs(t, shifted, p, f1)
+        shifted[j] = y[j]
+        out[:, j] = (f1 - f0) / delta
+    return out
+
+
+def _power_iteration(system, t, y, p, iterations=40):
+    n = system.n_states
+    f0, f1 = np.empty(n), np.empty(n)
+    system.rhs(t, y, p, f0)
+    v = np.random.default_rng(0).standard_normal(n)
+    rho = 0.0
+    for _ in range(iterations):
+        v /= np.linalg.norm(v)
+        delta = np.sqrt(np.finfo(np.float64).eps) * (1.0 + np.linalg.norm(y))
+        system.rhs(t, y + delta * v, p, f1)
+        w = (f1 - f0) / delta
+        rho, v = float(np.linalg.norm(w)), w
+        if rho == 0.0 or not np.isfinite(rho):
+            break
+    return rho
+
+
+def spectral_radius(system, t, y, p) -> float:
+    """``max |lambda(J(t, y))|`` of the system (host, float64); NaN when it cannot be evaluated."""
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    try:
+        if system.n_states <= _DENSE_LIMIT:
+            return float(np.max(np.abs(np.linalg.eigvals(_jacobian(system, t, y, p)))))
+        return _power_iteration(system, t, y, p)
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError):
+        return float("nan")
+
+
+def looks_stiff(system, t, y, p, span, max_steps):
+    """The stiffness ratio ``rho(J) / (||f|| / ||y||)`` at ``(t, y)`` when the state looks stiff, else None."""
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    if not np.all(np.isfinite(y)):
+        return None
+    with np.errstate(all="ignore"):
+        try:
+            return _ratio(system, t, y, p, span, max_steps)
+        except (ValueError, ArithmeticError):  # a math domain error of the user's rhs: no verdict
+            return None
+
+
+def _ratio(system, t, y, p, span, max_steps):
+    rho = spectral_radius(system, t, y, p)
+    if not np.isfinite(rho) or rho * span / STABILITY_BOUNDARY <= max_steps:
+        return None
+    f = np.empty(system.n_states)
+    system.rhs(t, y, p, f)
+    rate = max(float(np.linalg.norm(f)) / max(float(np.linalg.norm(y)), 1e-300), 1.0 / span)
+    if not np.isfinite(rate) or rho < STIFF_RATIO * rate:
+        return None
+    return rho / rate
+
+
+@dataclasses.dataclass(frozen=True)
+class StiffnessProbe:
+    """What :meth:`IVPResult.message` needs to judge a MAX_STEPS trajectory: the system and its inputs (host)."""
+
+    system: object
+    y0: np.ndarray
+    params: np.ndarray
+    t0: float
+    t_end: float
+    max_steps: int
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """:data:`HINT` (filled) when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""
+        span = self.t_end - self.t0
+        p = self.params[trajectory] if self.system.n_params else np.zeros(0)
+        candidates = [(self.t0, self.y0[trajectory])]
+        if y_saved is not None:
+            finite = np.flatnonzero(np.all(np.isfinite(y_saved), axis=1))
+            if finite.size:
+                candidates.append((float(t_saved[finite[-1]]), y_saved[finite[-1]]))
+        for t, y in candidates:
+            ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
+            if ratio is not None:
+                return HINT.format(ratio=ratio)
+        return ""

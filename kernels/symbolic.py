@@ -1,0 +1,315 @@
+"""ODE systems written once in SymPy: rhs, dense Jacobian and Jacobian-vector product generated from it.
+
+A model given as SymPy expressions is differentiated symbolically and turned
+into plain Python source for ``rhs(t, y, p, dydt)``, ``jac(t, y, p, J)``
+(flat row-major, ``J[i * n + j] = d f_i / d y_j``) and
+``jvp(t, y, p, v, out)``, the same contract as hand-written functions
+(:mod:`kernels.systems`), so implicit methods get the analytic Jacobian
+path without the user deriving it.  Each function is straight-line code
+with literal indices, its common subexpressions eliminated
+(``sympy.cse``), Jacobian entries that are identically zero written once
+each as a constant.
+
+Precision: every numeric constant, and ``t`` of a time-dependent model, is
+converted once at the top of the function to the working precision
+(``dydt.dtype.type``), so a float32 kernel does float32 arithmetic (a bare
+``2.0`` would promote it to float64) and the same functions serve float64.
+SymPy is an optional dependency (``pip install 'bufferplan[symbolic]'``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .errors import ConfigurationError, describe
+
+__all__ = ["symbolic_system"]
+
+# Integer powers up to this are written as products (x*x*x), exact and cheap in either precision.
+_MAX_PRODUCT_POWER = 8
+
+
+def _sympy():
+    try:
+        import sympy
+    except ImportError as exc:
+        raise ConfigurationError("symbolic_system needs SymPy, which is not installed: "
+                                 "pip install 'bufferplan[symbolic]' (or pip install sympy)") from exc
+    return sympy
+
+
+def _printer_class(sympy):
+    """A Python code printer that names symbols from a map and hoists every number into a typed constant."""
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class Printer(PythonCodePrinter):
+        def __init__(self, names):
+            super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+            self.names = names
+            self.constants = {}  # float value -> constant name
+
+        def constant(self, value):
+            value = float(value)
+            if value not in self.constants:
+                self.constants[value] = f"K{len(self.constants)}"
+            return self.constants[value]
+
+        def _print_Symbol(self, expr):
+            try:
+                return self.names[expr]
+            except KeyError:
+                raise ConfigurationError(f"symbolic_system: symbol {expr} is neither a state, a parameter nor t")
+
+        _print_Dummy = _print_Symbol
+
+        def _print_Number(self, expr):
+            return self.constant(expr)
+
+        _print_Integer = _print_Rational = _print_Float = _print_Half = _print_One = _print_Zero = _print_Number
+        _print_NegativeOne = _print_NumberSymbol = _print_Pi = _print_Exp1 = _print_Number
+        _print_EulerGamma = _print_GoldenRatio = _print_Catalan = _print_TribonacciConstant = _print_Number
+
+        def _print_sign(self, expr):
+            x, zero, one = self._print(expr.args[0]), self.constant(0), self.constant(1)
+            return f"({one} if {x} > {zero} else (-{one} if {x} < {zero} else {zero}))"
+
+        def _print_Pow(self, expr, rational=False):
+            base, exp = expr.base, expr.exp
+            if exp.is_Integer and 0 < abs(int(exp)) <= _MAX_PRODUCT_POWER:
+                factor = self.parenthesize(base, sympy.printing.precedence.PRECEDENCE["Mul"] + 1)
+                product = "*".join([factor] * abs(int(exp)))
+                return f"({product})" if exp > 0 else f"({self.constant(1)}/({product}))"
+            if exp == sympy.S.Half:
+                return f"math.sqrt({self._print(base)})"
+            if exp == -sympy.S.Half:
+                return f"({self.constant(1)}/math.sqrt({self._print(base)}))"
+            if base == sympy.E:
+                return f"math.exp({self._print(exp)})"
+            return f"({self.parenthesize(base, 1000)} ** {self.parenthesize(exp, 1000)})"
+
+    return Printer
+
+
+def _symbols(sympy, values, what):
+    if isinstance(values, sympy.Basic) and not isinstance(values, sympy.Symbol):
+        raise ConfigurationError(f"{what} must be a sequence of SymPy symbols; got the expression {values}")
+    values = [values] if isinstance(values, sympy.Symbol) else list(values)
+    for value in values:
+        if not isinstance(value, sympy.Symbol):
+            raise ConfigurationError(f"{what} must be SymPy symbols (sympy.symbols('x y z')); got {describe(value)}"
+                                     f" among them")
+    return values
+
+
+def _expressions(sympy, values, what, keys=None):
+    """SymPy expressions from a sequence, or from a dict keyed by ``keys`` (the states, in their order)."""
+    if isinstance(values, dict):
+        if keys is None:
+            values = list(values.values())
+        else:
+            unknown = [k for k in values if k not in keys]
+            missing = [k for k in keys if k not in values]
+            if unknown or missing:
+                raise ConfigurationError(f"{what} as a dict must have exactly the states as keys; "
+                                         f"missing {missing}, not states {unknown}")
+            values = [values[k] for k in keys]
+    elif isinstance(values, (sympy.Basic, str, numbers.Number)) or not hasattr(values, "__iter__"):
+        raise ConfigurationError(f"{what} must be a list of SymPy expressions (or a dict state -> expression); "
+                                 f"got {describe(values)}")
+    out = []
+    for i, value in enumerate(values):
+        if isinstance(value, str):
+            raise ConfigurationError(f"{what}[{i}] is a string ({value!r}): build it from the SymPy symbols instead")
+        try:
+            out.append(sympy.sympify(value, strict=True))
+        except (sympy.SympifyError, TypeError) as exc:
+            raise ConfigurationError(f"{what}[{i}] is not a SymPy expression: {describe(value)}") from exc
+    return out
+
+
+def _check_free_symbols(sympy, exprs, what, allowed, t_given):
+    for i, expr in enumerate(exprs):
+        unknown = sorted((s for s in expr.free_symbols if s not in allowed), key=str)
+        if unknown:
+            names = ", ".join(str(s) for s in unknown)
+            hint = "; a time-dependent model passes its time symbol as t=" if not t_given else ""
+            raise ConfigurationError(f"{what}[{i}] = {expr} uses {names}, which is neither a state, a parameter "
+                                     f"nor t: add it to states or params{hint}")
+        open_ended = [pw for pw in expr.atoms(sympy.Piecewise) if pw.args[-1].cond != sympy.true]
+        if open_ended:
+            raise ConfigurationError(f"{what}[{i}]: Piecewise {open_ended[0]} has no value for the remaining "
+                                     "cases: end it with an (expression, True) branch")
+        applied = list(expr.atoms(sympy.core.function.AppliedUndef))
+        if applied:
+            raise ConfigurationError(f"{what}[{i}] calls the undefined function {applied[0].func}: only SymPy's "
+                                     "elementary functions can be generated; write it out as an expression")
+
+
+def _function_source(sympy, name, args, out, entries, zeros, names, t_symbol, n_total):
+    """Source of ``def name(args): ...`` assigning ``out[k] = entries[k]`` and ``out[k] = 0`` for ``zeros``.
+
+    ``entries`` maps an output index to its expression; common subexpressions
+    are eliminated across all of them.
+    """
+    printer = _printer_class(sympy)(dict(names))
+    doprint = _guarded(sympy, printer)
+    indices = sorted(entries)
+    temps = sympy.numbered_symbols("cse", cls=sympy.Dummy)
+    replacements, reduced = sympy.cse([entries[k] for k in indices], symbols=temps, optimizations="basic")
+    body = []
+    for k, (temp, expr) in enumerate(replacements):
+        printer.names[temp] = f"s{k}"
+        body.append(f"    s{k} = {doprint(expr)}")
+    from .codegen import UNROLL_STATES
+
+    if zeros:
+        zero = printer.constant(0.0)
+        if len(zeros) <= UNROLL_STATES * UNROLL_STATES:
+            body += [f"    {out}[{k}] = {zero}" for k in zeros]
+        else:  # every entry zeroed by a loop first, then the nonzero ones written
+            body += [f"    for k in range({n_total}):", f"        {out}[k] = {zero}"]
+    body += [f"    {out}[{k}] = {doprint(expr)}" for k, expr in zip(indices, reduced)]
+    if printer._not_supported:
+        shown = ", ".join(sorted(str(e) for e in printer._not_supported)[:3])
+        raise ConfigurationError(f"symbolic_system: {shown} cannot be written as Python for the GPU; "
+                                 "use elementary functions (exp, log, sin, sqrt, ...) and arithmetic")
+    head = [f"def {name}({', '.join(args)}):", f"    W = {out}.dtype.type"]
+    head += [f"    {const} = W({value!r})" for value, const in printer.constants.items()]
+    if t_symbol is not None and any(t_symbol in e.free_symbols for e in entries.values()):
+        head.append("    tw = W(t)")
+    return "\n".join(head + body) + "\n"
+
+
+def _guarded(sympy, printer):
+    """``printer.doprint`` raising ConfigurationError for what cannot be written as Python for the GPU."""
+    from sympy.printing.codeprinter import PrintMethodNotImplementedError
+
+    def doprint(expr):
+        try:
+            return printer.doprint(expr)
+        except PrintMethodNotImplementedError as exc:
+            what = str(exc).splitlines()[0].rsplit(":", 1)[-1].strip()
+            raise ConfigurationError(f"symbolic_system: the function {what} cannot be written as Python for the "
+                                     "GPU; use elementary functions (exp, log, sin, "
+                                     "sqrt, Abs, Piecewise, ...) and arithmetic") from exc
+
+    return doprint
+
+
+def _compile(source, name):
+    scope = {"math": math, "__name__": "kernels.symbolic.generated"}
+    exec(compile(source, f"<bufferplan-symbolic:{name}>", "exec"), scope)  # noqa: S102 - generated here
+    func = scope[name]
+    func.__bufferplan_source__ = source
+    return func
+
+
+def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None, default_params=None,
+                    check=True):
+    """An :class:`~kernels.ODESystem` from SymPy expressions, with generated ``jac`` and ``jvp``.
+
+    Parameters
+    ----------
+    states : sequence of sympy.Symbol
+        The state variables, in the order of ``y``.
+    rhs : sequence of sympy expressions, or dict state -> expression
+        ``dy_i/dt`` for each state.
+    params : sequence of sympy.Symbol, optional
+        The parameters, in the order of ``p``.
+    t : sympy.Symbol, optional
+        The time symbol of a time-dependent model.
+    name : str, optional
+        Default ``"symbolic"``.
+    observables : sequence of sympy expressions, optional
+        Saved beside the state (``ODESystem(observables=...)``).
+    default_params : array_like, optional
+    check : bool, optional
+        Run :class:`~kernels.ODESystem`'s checks (default True).
+
+    Returns
+    -------
+    ODESystem
+        With ``rhs``, ``jac`` and ``jvp`` (and ``observables``) generated;
+        each function's source is its ``__bufferplan_source__``.
+
+    Raises
+    ------
+    ConfigurationError
+        SymPy is missing; a state, parameter or ``t`` is not a symbol or is
+        repeated; an expression uses a symbol that is none of them (named),
+        or a function that cannot be generated.
+
+    Examples
+    --------
+    >>> import sympy, kernels
+    >>> x, v, mu = sympy.symbols("x v mu")
+    >>> vdp = kernels.symbolic_system([x, v], [v, mu * (1 - x**2) * v - x], params=[mu],
+    ...                               name="vdp", default_params=[1000.0])
+    >>> vdp.n_states, vdp.jac is not None, vdp.jvp is not None
+    (2, True, True)
+    """
+    sympy = _sympy()
+    from .systems import ODESystem
+
+    states = _symbols(sympy, states, "states")
+    params = _symbols(sympy, params, "params")
+    if t is not None and not isinstance(t, sympy.Symbol):
+        raise ConfigurationError(f"t must be a SymPy symbol or None; got {describe(t)}")
+    every = states + params + ([t] if t is not None else [])
+    repeated = sorted({str(s) for s in every if every.count(s) > 1})
+    if repeated:
+        raise ConfigurationError(f"symbols {', '.join(repeated)} appear more than once among states, params and t")
+    if not states:
+        raise ConfigurationError("states must name at least one SymPy symbol")
+    exprs = _expressions(sympy, rhs, "rhs", keys=states)
+    n = len(states)
+    if len(exprs) != n:
+        raise ConfigurationError(f"rhs must have one expression per state: {n} states, {len(exprs)} expressions")
+    allowed = set(every)
+    _check_free_symbols(sympy, exprs, "rhs", allowed, t is not None)
+    obs = None
+    if observables is not None:
+        obs = _expressions(sympy, observables, "observables")
+        _check_free_symbols(sympy, obs, "observables", allowed, t is not None)
+        if not obs:
+            raise ConfigurationError("observables must hold at least one expression (or be None)")
+
+    # Differentiate with real symbols (SymPy's are complex by default: d|x|/dx would involve re and im).
+    real = {s: sympy.Dummy(s.name, real=True) for s in every}
+    exprs = [e.xreplace(real) for e in exprs]
+    obs = None if obs is None else [e.xreplace(real) for e in obs]
+    symbols = (tuple(states), tuple(params), t)
+    states, params = [real[s] for s in states], [real[s] for s in params]
+    t = None if t is None else real[t]
+    names = {s: f"y[{i}]" for i, s in enumerate(states)}
+    names.update({s: f"p[{i}]" for i, s in enumerate(params)})
+    if t is not None:
+        names[t] = "tw"
+    label = str(name) if name is not None else "symbolic"
+    jac = sympy.Matrix(exprs).jacobian(states)
+    flat = [jac[i, j] for i in range(n) for j in range(n)]
+    nonzero = {k: e for k, e in enumerate(flat) if e != 0}
+    zeros = [k for k, e in enumerate(flat) if e == 0]
+    v = [sympy.Dummy(f"v{j}") for j in range(n)]
+    v_names = dict(names)
+    v_names.update({s: f"v[{j}]" for j, s in enumerate(v)})
+    jvp = {i: sympy.Add(*[jac[i, j] * v[j] for j in range(n) if jac[i, j] != 0]) for i in range(n)}
+
+    rhs_src = _function_source(sympy, "rhs", ("t", "y", "p", "dydt"), "dydt", dict(enumerate(exprs)), [],
+                               names, t, n)
+    jac_src = _function_source(sympy, "jac", ("t", "y", "p", "J"), "J", nonzero, zeros, names, t, n * n)
+    jvp_src = _function_source(sympy, "jvp", ("t", "y", "p", "v", "out"), "out", jvp, [], v_names, t, n)
+    kwargs = {}
+    if obs is not None:
+        obs_src = _function_source(sympy, "observables", ("t", "y", "p", "obs"), "obs", dict(enumerate(obs)), [],
+                                   names, t, len(obs))
+        kwargs = {"observables": _compile(obs_src, "observables"), "n_observables": len(obs)}
+    if default_params is not None:
+        default_params = np.asarray(default_params, dtype=np.float64)
+    system = ODESystem(_compile(rhs_src, "rhs"), n, len(params), name=label, jac=_compile(jac_src, "jac"),
+                       jvp=_compile(jvp_src, "jvp"), default_params=default_params, check=check, **kwargs)
+    system.symbols = symbols
+    return system

@@ -1,0 +1,222 @@
+"""kernels.symbolic_system: generated rhs, jac and jvp equal hand-derived ones; integration; errors."""
+
+import io
+import re
+import sys
+import tokenize
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kernels
+from kernels.errors import ConfigurationError
+
+sympy = pytest.importorskip("sympy")
+
+
+def _evaluate(system, y, p, v, t=0.0):
+    n = system.n_states
+    f, jac, jvp = np.empty(n), np.empty(n * n), np.empty(n)
+    system.rhs(t, y, p, f)
+    system.jac(t, y, p, jac)
+    system.jvp(t, y, p, v, jvp)
+    return f, jac, jvp
+
+
+def _assert_same(generated, reference, y, p, v, t=0.0):
+    for mine, theirs in zip(_evaluate(generated, y, p, v, t), _evaluate(reference, y, p, v, t)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12 * (1.0 + np.max(np.abs(theirs))))
+
+
+def symbolic_robertson():
+    y1, y2, y3, k1, k2, k3 = sympy.symbols("y1 y2 y3 k1 k2 k3")
+    rhs = {y1: -k1 * y1 + k3 * y2 * y3, y2: k1 * y1 - k2 * y2 ** 2 - k3 * y2 * y3, y3: k2 * y2 ** 2}
+    return kernels.symbolic_system([y1, y2, y3], rhs, [k1, k2, k3], name="robertson_sym")
+
+
+def symbolic_brusselator(m):
+    """The 1D Brusselator of kernels.brusselator(2 m), written out point by point."""
+    u, w = sympy.symbols(f"u1:{m + 1}"), sympy.symbols(f"w1:{m + 1}")
+    a, b, alpha = sympy.symbols("A B alpha")
+    c = alpha * (m + 1) ** 2
+    rhs = []
+    for i in range(m):
+        ul, ur = (u[i - 1] if i > 0 else a), (u[i + 1] if i < m - 1 else a)
+        rhs.append(a + u[i] ** 2 * w[i] - (b + 1) * u[i] + c * (ul - 2 * u[i] + ur))
+    for i in range(m):
+        wl, wr = (w[i - 1] if i > 0 else b / a), (w[i + 1] if i < m - 1 else b / a)
+        rhs.append(b * u[i] - u[i] ** 2 * w[i] + c * (wl - 2 * w[i] + wr))
+    return kernels.symbolic_system(list(u) + list(w), rhs, [a, b, alpha], name="brusselator_sym")
+
+
+def _forced_rhs(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[0] - p[1] * y[1] * y[0] ** 2 + np.sin(p[2] * t) / 3.0
+
+
+def _forced_jac(t, y, p, J):
+    J[0], J[1] = 0.0, 1.0
+    J[2], J[3] = -p[0] - 2.0 * p[1] * y[1] * y[0], -p[1] * y[0] ** 2
+
+
+def _forced_jvp(t, y, p, v, out):
+    out[0] = v[1]
+    out[1] = (-p[0] - 2.0 * p[1] * y[1] * y[0]) * v[0] - p[1] * y[0] ** 2 * v[1]
+
+
+def symbolic_forced():
+    x, v, k, c, w, t = sympy.symbols("x v k c w t")
+    return kernels.symbolic_system([x, v], [v, -k * x - c * v * x ** 2 + sympy.sin(w * t) / 3], [k, c, w], t=t,
+                                   name="forced_sym")
+
+
+_values = st.floats(-3.0, 3.0, allow_nan=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(y=st.lists(_values, min_size=3, max_size=3), p=st.lists(st.floats(0.01, 5.0), min_size=3, max_size=3),
+       v=st.lists(_values, min_size=3, max_size=3))
+def test_robertson_matches_the_hand_written_one(y, p, v):
+    _assert_same(ROBERTSON, kernels.robertson(), np.array(y), np.array(p), np.array(v))
+
+
+@settings(max_examples=25, deadline=None)
+@given(y=st.lists(st.floats(0.1, 4.0), min_size=6, max_size=6), p=st.lists(st.floats(0.1, 5.0), min_size=3,
+       max_size=3), v=st.lists(_values, min_size=6, max_size=6))
+def test_brusselator_matches_the_hand_written_one(y, p, v):
+    _assert_same(BRUSSELATOR, kernels.brusselator(6), np.array(y), np.array(p), np.array(v))
+
+
+@settings(max_examples=25, deadline=None)
+@given(y=st.lists(_values, min_size=2, max_size=2), p=st.lists(st.floats(0.01, 5.0), min_size=3, max_size=3),
+       v=st.lists(_values, min_size=2, max_size=2), t=st.floats(0.0, 100.0))
+def test_time_dependent_model_matches_the_hand_derived_one(y, p, v, t):
+    reference = kernels.ODESystem(_forced_rhs, 2, 3, jac=_forced_jac, jvp=_forced_jvp, check=False)
+    _assert_same(FORCED, reference, np.array(y), np.array(p), np.array(v), t)
+
+
+ROBERTSON = symbolic_robertson()
+BRUSSELATOR = symbolic_brusselator(3)
+FORCED = symbolic_forced()
+
+
+def _bare_numbers(source):
+    """Numeric literals outside index brackets and the constant definitions (they would force float64)."""
+    found = []
+    for line in source.splitlines()[1:]:
+        if re.match(r"\s+K\d+ = W\(", line) or re.match(r"\s+for k in range", line):
+            continue
+        depth = 0
+        for tok in tokenize.generate_tokens(io.StringIO(line.strip()).readline):
+            depth += tok.string == "[" and 1 or (tok.string == "]" and -1 or 0)
+            if tok.type == tokenize.NUMBER and depth == 0:
+                found.append(line)
+    return found
+
+
+@pytest.mark.parametrize("system", [ROBERTSON, BRUSSELATOR, FORCED], ids=lambda s: s.name)
+def test_generated_code_has_no_float64_literals_and_writes_zeros_once(system):
+    for func in (system.rhs, system.jac, system.jvp):
+        assert _bare_numbers(func.__bufferplan_source__) == []
+    jac = system.jac.__bufferplan_source__
+    n = system.n_states
+    for k in range(n * n):
+        assert len(re.findall(rf"J\[{k}\] =", jac)) == 1
+    # CSE: Robertson's k3*y2*y3 and k2*y2^2 appear once in the rhs
+    if system is ROBERTSON:
+        assert system.rhs.__bufferplan_source__.count("p[2]*y[1]*y[2]") == 1
+
+
+def test_tsit5_on_a_symbolic_model_equals_the_hand_written_one():
+    s, r, b = sympy.symbols("sigma rho beta")
+    x, y, z = sympy.symbols("x y z")
+    lorenz = kernels.symbolic_system([x, y, z], [s * (y - x), x * (r - z) - y, x * y - b * z], [s, r, b])
+    params = np.array([[10.0, 28.0, 8.0 / 3.0], [10.0, 20.0, 8.0 / 3.0]])
+    t_eval = np.linspace(0.0, 0.5, 6)
+    mine = kernels.solve_ivp(lorenz, (0.0, 0.5), [1.0, 1.0, 1.0], params, t_eval=t_eval, precision=np.float64,
+                             rtol=1e-8, atol=1e-8)
+    theirs = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.5), [1.0, 1.0, 1.0], params, t_eval=t_eval,
+                               precision=np.float64, rtol=1e-8, atol=1e-8)
+    assert mine.success and theirs.success
+    np.testing.assert_array_equal(mine.n_steps, theirs.n_steps)
+    np.testing.assert_allclose(mine.y, theirs.y, rtol=1e-10, atol=1e-10)
+
+
+def test_float32_solve_of_a_time_dependent_model():
+    result = kernels.solve_ivp(FORCED, (0.0, 1.0), [1.0, 0.0], [1.0, 0.1, 2.0], precision=np.float32)
+    assert result.success and result.y.dtype == np.float32
+    reference = kernels.solve_ivp(FORCED, (0.0, 1.0), [1.0, 0.0], [1.0, 0.1, 2.0], precision=np.float64)
+    np.testing.assert_allclose(result.y, reference.y, rtol=1e-4, atol=1e-5)
+
+
+def test_observables_and_default_params():
+    x, v, k = sympy.symbols("x v k")
+    system = kernels.symbolic_system([x, v], [v, -k * x], [k], observables=[(v ** 2 + k * x ** 2) / 2],
+                                     default_params=[4.0])
+    obs = np.empty(1)
+    system.observables(0.0, np.array([1.0, 2.0]), np.array([4.0]), obs)
+    assert obs[0] == pytest.approx(4.0)
+    assert system.default_params.tolist() == [4.0]
+
+
+def test_errors_name_the_problem(monkeypatch):
+    x, y, k, q, t = sympy.symbols("x y k q t")
+    with pytest.raises(ConfigurationError, match="states must be SymPy symbols"):
+        kernels.symbolic_system([x, "y"], [y, x])
+    with pytest.raises(ConfigurationError, match=r"rhs\[1\].* uses q, which is neither"):
+        kernels.symbolic_system([x, y], [y, -k * x * q], [k])
+    with pytest.raises(ConfigurationError, match="passes its time symbol as t="):
+        kernels.symbolic_system([x], [sympy.sin(t) * x])
+    with pytest.raises(ConfigurationError, match="one expression per state"):
+        kernels.symbolic_system([x, y], [y])
+    with pytest.raises(ConfigurationError, match="missing"):
+        kernels.symbolic_system([x, y], {x: y})
+    with pytest.raises(ConfigurationError, match="more than once"):
+        kernels.symbolic_system([x, y], [y, x], [x])
+    with pytest.raises(ConfigurationError, match="undefined function g"):
+        kernels.symbolic_system([x], [sympy.Function("g")(x)])
+    monkeypatch.setitem(sys.modules, "sympy", None)
+    with pytest.raises(ConfigurationError, match=r"needs SymPy.*bufferplan\[symbolic\]"):
+        kernels.symbolic_system([x], [x])
+
+
+def test_integrator_names_the_jacobian_path():
+    assert kernels.Integrator(ROBERTSON, "tsit5").jacobian is None
+    assert kernels.Integrator(kernels.lorenz(), "dopri5").jacobian is None
+
+
+def test_integrator_reports_the_newton_jacobian_of_its_step():
+    """An implicit step carries NewtonSettings as ``newton``: its analytic/dense choice is the path named."""
+    import dataclasses
+
+    from kernels.solvers.krylov import GMRESSettings
+    from kernels.solvers.lu import LUSettings
+    from kernels.solvers.newton import NewtonSettings
+
+    integrator = kernels.Integrator(ROBERTSON, "tsit5")
+
+    @dataclasses.dataclass(frozen=True)
+    class FakeImplicitStep:
+        newton: NewtonSettings
+
+    for newton, path in ((NewtonSettings(3, LUSettings(3), analytic=True), "jac"),
+                         (NewtonSettings(3, GMRESSettings(3), analytic=True), "jvp"),
+                         (NewtonSettings(3, LUSettings(3), analytic=False), "finite differences")):
+        integrator.settings = dataclasses.replace(integrator.settings, step=FakeImplicitStep(newton))
+        assert integrator.jacobian == path
+
+
+def test_piecewise_abs_and_unsupported_functions():
+    x = sympy.Symbol("x")
+    system = kernels.symbolic_system([x], [sympy.Piecewise((x, x > 1), (2 * x, True)) + sympy.Abs(x)])
+    jac = np.empty(1)
+    for value, slope in ((-0.5, 1.0), (0.5, 3.0), (2.0, 2.0)):
+        system.jac(0.0, np.array([value]), np.zeros(0), jac)
+        assert jac[0] == slope
+    assert _bare_numbers(system.jac.__bufferplan_source__) == []
+    with pytest.raises(ConfigurationError, match=r"rhs\[0\]: Piecewise .* True\) branch"):
+        kernels.symbolic_system([x], [sympy.Piecewise((x, x > 1))])
+    with pytest.raises(ConfigurationError, match="function zeta cannot be written"):
+        kernels.symbolic_system([x], [sympy.zeta(x)])
