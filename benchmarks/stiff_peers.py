@@ -200,19 +200,14 @@ def main(argv=None):
         pending = [c for c in configs if "skip" not in c]
         for c in configs:
             if "skip" in c:
-                results[c["id"]] = {"id": c["id"], "ok": False, "skip": c["skip"]}
+                results[c["id"]] = _annotate({"id": c["id"], "ok": False, "skip": c["skip"]}, c)
         with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = {}
             for cfg in pending:
                 futures[pool.submit(_guarded, cfg, work, args, start)] = cfg
             for fut in cf.as_completed(futures):
                 cfg = futures[fut]
-                res = fut.result()
-                res.update({k: cfg[k] for k in ("impl_name", "n", "precision", "method", "run_method", "solver",
-                                                "t1", "dt", "note")})
-                res["nominal_steps"] = int(round(cfg["t1"] / cfg["dt"]))
-                if (res.get("kernel") or {}).get("median_ms") is not None:
-                    res["kernel_ms_per_step"] = res["kernel"]["median_ms"] / res["nominal_steps"]
+                res = _annotate(fut.result(), cfg)
                 results[cfg["id"]] = res
                 doc["results"] = [results[c["id"]] for c in configs if c["id"] in results]
                 env.write_json(path, doc)
@@ -230,6 +225,16 @@ def main(argv=None):
     table(doc)
     print("wrote", path)
     return 0
+
+
+def _annotate(res, cfg):
+    """The configuration's facts on its result, and the kernel time per step."""
+    res.update({k: cfg[k] for k in ("impl_name", "n", "precision", "method", "run_method", "solver", "t1", "dt",
+                                    "note")})
+    res["nominal_steps"] = int(round(cfg["t1"] / cfg["dt"]))
+    if (res.get("kernel") or {}).get("median_ms") is not None:
+        res["kernel_ms_per_step"] = res["kernel"]["median_ms"] / res["nominal_steps"]
+    return res
 
 
 def _guarded(cfg, work, args, start):
