@@ -1,0 +1,248 @@
+"""Implicit methods on the 1D Brusselator ensemble: bufferplan (dense LU, GMRES) beside cubie 0.17.0 (issue #10).
+
+Every configuration (implementation x n x precision x method x linear solver)
+runs cold in its own process (``benchmarks.stiff_worker``): its compile time
+(construction to the end of a first one-trajectory launch), kernel time
+(CUDA events, median of ``--repeats``), registers/local/spill bytes
+(``BatchKernel.resources()``), the Plan's shared bytes, steps and status.
+Up to ``--jobs`` processes compile at once; a lock file lets one at a time use
+the GPU for the timed part.  A configuration that fails or passes
+``--config-timeout-s`` is recorded and the run goes on; ``--deadline-s`` starts
+nothing new past it.  Afterwards the final states of every implementation are
+compared with the first one's of the same (n, precision, method) (max relative
+difference) and, for ``--ref-samples`` trajectories, with SciPy Radau (float64).
+
+Problem: ``kernels.brusselator(n)``, N = ``--n-traj`` (65536), A = 1, B evenly
+in [2.5, 3.5], alpha = 1/50, fixed dt = 1e-3.  The span is per n
+(``--t1-by-n``, default 0.1 for n <= 32 (100 steps), 0.02 at 64, 0.01 at 128):
+a dense LU per step costs n^3/3 per thread, so at n = 128 ten steps of 65536
+trajectories already hold 65536 128x128 matrices in local memory; the short
+spans keep each kernel under a few seconds; ``kernel_ms_per_step`` compares n.
+
+    python3 -m benchmarks.stiff_peers --out DIR            # GPU (see benchmarks/README.md)
+    python3 -m benchmarks.stiff_peers --sim --out DIR      # simulator: n = 4, N = 2, explicit fallback
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from . import environment as env
+from . import stiff_problem as bp
+
+SCHEMA = "bufferplan.stiff_peers/1"
+IMPLS = ("bufferplan-lu", "bufferplan-gmres", "cubie-lu", "cubie-mr")
+SOLVER_OF = {"bufferplan-lu": "lu", "bufferplan-gmres": "gmres", "cubie-lu": "lu", "cubie-mr": "minimal_residual"}
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="8,32,64,128")
+    ap.add_argument("--precisions", default="float32,float64")
+    ap.add_argument("--methods", default="sdirk4,radau,rodas4")
+    ap.add_argument("--impls", default=",".join(IMPLS), help=f"of {IMPLS}")
+    ap.add_argument("--plan", default="local", help="bufferplan's plan choice (auto needs OR-Tools, not in .cubie)")
+    ap.add_argument("--n-traj", type=int, default=65536)
+    ap.add_argument("--dt", type=float, default=1e-3)
+    ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01")
+    ap.add_argument("--tol", default="float32:1e-5,float64:1e-8", help="Newton's tolerances per precision")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--time-budget-s", type=float, default=10.0, help="timed launches per config stop past it")
+    ap.add_argument("--config-timeout-s", type=float, default=240.0)
+    ap.add_argument("--deadline-s", type=float, default=510.0)
+    ap.add_argument("--jobs", type=int, default=max(1, min(8, (os.cpu_count() or 2) // 2)))
+    ap.add_argument("--ref-samples", type=int, default=4)
+    ap.add_argument("--sim", action="store_true", help="simulator sizes; explicit rk4 where a method is missing")
+    ap.add_argument("--tag", default="")
+    ap.add_argument("--out", default=env.RESULTS)
+    args = ap.parse_args(argv)
+    bad = sorted(set(args.impls.split(",")) - set(IMPLS))
+    if bad:
+        ap.error(f"--impls: unknown {bad}; choose from {list(IMPLS)}")
+    if args.sim:
+        args.sizes, args.n_traj, args.t1_by_n, args.repeats, args.ref_samples = "4", 2, "4:0.002", 1, 1
+    return args
+
+
+def _mapping(text, key=str):
+    return {key(k): float(v) for k, v in (item.split(":") for item in text.split(","))}
+
+
+def run_method(method, sim):
+    """``(method to run, note)``: the asked one, or on the simulator rk4 when the asked one is not built."""
+    import kernels
+
+    if method in kernels.METHOD_NAMES:
+        return method, None
+    if sim:
+        return "rk4", f"{method} is not in kernels.METHOD_NAMES here: explicit rk4 ran instead (simulator fallback)"
+    return method, None
+
+
+def configurations(args):
+    t1 = _mapping(args.t1_by_n, int)
+    tol = _mapping(args.tol)
+    out = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        for precision in args.precisions.split(","):
+            for method in args.methods.split(","):
+                ran, note = run_method(method, args.sim)
+                for impl in args.impls.split(","):
+                    cfg = {"id": f"{impl}:n{n}:{precision}:{method}", "impl": impl.split("-")[0], "n": n,
+                           "precision": precision, "method": method, "run_method": ran, "note": note,
+                           "solver": SOLVER_OF[impl], "impl_name": impl, "plan": args.plan,
+                           "n_traj": args.n_traj, "t1": t1[n], "dt": args.dt, "tol": tol[precision],
+                           "repeats": args.repeats, "time_budget_s": args.time_budget_s}
+                    if impl == "bufferplan-gmres" and ran not in _implicit_methods():
+                        cfg["skip"] = f"{ran} is explicit: no linear solver, the LU run is the same kernel"
+                    out.append(cfg)
+    return out
+
+
+def _implicit_methods():
+    import kernels
+
+    return {m for m in kernels.METHOD_NAMES if kernels.METHODS[m].family != "erk"}
+
+
+def run_one(cfg, work, timeout):
+    path = os.path.join(work, cfg["id"].replace(":", "_") + ".json")
+    cfg = dict(cfg, out_npy=path[:-5] + ".npy", lock=os.path.join(work, "gpu.lock"))
+    with open(path, "w") as fh:
+        json.dump(cfg, fh)
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.stiff_worker", path], capture_output=True,
+                              text=True, timeout=timeout, cwd=env.ROOT)
+    except subprocess.TimeoutExpired:
+        return {"id": cfg["id"], "ok": False, "error": f"timeout after {timeout:.0f} s", "wall_s": timeout}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if lines:
+        res = json.loads(lines[-1][7:])
+    else:
+        res = {"id": cfg["id"], "ok": False, "error": f"exit {proc.returncode}: {proc.stderr.strip()[-600:]}"}
+    res["wall_s"] = time.perf_counter() - t
+    res["npy"] = cfg["out_npy"] if res.get("ok") else None
+    return res
+
+
+def agreement(doc, configs, results, args):
+    """Per (n, precision, method): each implementation against the first that ran, and against SciPy."""
+    groups = {}
+    for cfg in configs:
+        res = results.get(cfg["id"])
+        if res and res.get("ok") and res.get("npy"):
+            groups.setdefault((cfg["n"], cfg["precision"], cfg["method"]), []).append((cfg, res))
+    rows = []
+    for (n, precision, method), members in groups.items():
+        finals = {cfg["impl_name"]: np.load(res["npy"]) for cfg, res in members}
+        base_name = members[0][0]["impl_name"]
+        k = min(args.ref_samples, args.n_traj)
+        idx = np.unique(np.linspace(0, args.n_traj - 1, k).astype(int)) if k else np.array([], int)
+        ref = None
+        if k:
+            _, params = bp.inputs(n, args.n_traj, np.float64)
+            ref = bp.scipy_final(n, params[idx], members[0][0]["t1"])
+        for name, y in finals.items():
+            row = {"n": n, "precision": precision, "method": method, "impl": name, "against": base_name,
+                   "max_rel_diff": bp.max_rel_diff(y, finals[base_name]), "nonfinite": int((~np.isfinite(y)).sum())}
+            if ref is not None:
+                row["max_rel_err_vs_scipy"] = bp.max_rel_diff(y[idx], ref)
+            rows.append(row)
+    doc["agreement"] = rows
+
+
+def table(doc):
+    print(f"{'config':44s} {'compile s':>9s} {'kernel ms':>10s} {'ms/step':>8s} {'regs':>5s} {'local':>6s} "
+          f"{'shared':>7s}  note")
+    for r in doc["results"]:
+        res = r.get("resources") or {}
+        ms = (r.get("kernel") or {}).get("median_ms")
+        steps = r.get("nominal_steps") or 1
+        print(f"{r['id']:44s} {r.get('compile_s', float('nan')):9.2f} "
+              f"{ms if ms is not None else float('nan'):10.3f} {(ms or float('nan')) / steps:8.4f} "
+              f"{str(res.get('registers_per_thread', '-')):>5s} {str(res.get('local_bytes_per_thread', '-')):>6s} "
+              f"{str((r.get('plan') or {}).get('shared_bytes_per_block', '-')):>7s}  "
+              f"{r.get('error') or r.get('skip') or r.get('note') or ''}"[:200])
+    for a in doc.get("agreement", []):
+        print(f"agree n={a['n']} {a['precision']} {a['method']} {a['impl']} vs {a['against']}: "
+              f"{a['max_rel_diff']:.2e}; vs SciPy {a.get('max_rel_err_vs_scipy', float('nan')):.2e}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    start = time.perf_counter()
+    info = env.device_info()
+    configs = configurations(args)
+    doc = env.header(SCHEMA, info, vars(args))
+    doc.update(problem={"system": "kernels.brusselator(n)", "A": 1.0, "B": [bp.B_LOW, bp.B_HIGH],
+                        "alpha": bp.ALPHA, "dt": args.dt, "t1_by_n": args.t1_by_n, "controller": "fixed"},
+               notes=["compile_s: construction (Integrator, or cubie's create_ODE_system + Solver) to the end of "
+                      "a first launch on one trajectory, in a fresh process; up to --jobs processes compile "
+                      "at once, the timed launches hold a lock (one at a time on the GPU)",
+                      "cubie-lu: linear_correction_type='lu'; cubie-mr: its matrix-free default "
+                      "'minimal_residual' (cubie has no GMRES); Newton tolerances newton_atol = newton_rtol = "
+                      "--tol; bufferplan's Newton gets rtol = atol = --tol"],
+               results=[], finished=False)
+    label = env.device_label(info) + (f"_{args.tag}" if args.tag else "")
+    path = os.path.join(args.out, f"stiff_peers_{label}.json")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="stiff-peers-") as work:
+        pending = [c for c in configs if "skip" not in c]
+        for c in configs:
+            if "skip" in c:
+                results[c["id"]] = _annotate({"id": c["id"], "ok": False, "skip": c["skip"]}, c)
+        with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {}
+            for cfg in pending:
+                futures[pool.submit(_guarded, cfg, work, args, start)] = cfg
+            for fut in cf.as_completed(futures):
+                cfg = futures[fut]
+                res = _annotate(fut.result(), cfg)
+                results[cfg["id"]] = res
+                doc["results"] = [results[c["id"]] for c in configs if c["id"] in results]
+                env.write_json(path, doc)
+                print(f"[{time.perf_counter() - start:6.1f} s] {cfg['id']}: "
+                      f"{'ok' if res.get('ok') else res.get('error')}", flush=True)
+        try:
+            agreement(doc, configs, results, args)
+        except Exception as exc:  # noqa: BLE001 - the timings stay
+            doc["agreement_error"] = env.short_error(exc)
+    for r in results.values():
+        r.pop("npy", None)
+    doc["results"] = [results[c["id"]] for c in configs if c["id"] in results]
+    doc["finished"], doc["elapsed_s"] = True, time.perf_counter() - start
+    env.write_json(path, doc)
+    table(doc)
+    print("wrote", path)
+    return 0
+
+
+def _annotate(res, cfg):
+    """The configuration's facts on its result, and the kernel time per step."""
+    res.update({k: cfg[k] for k in ("impl_name", "n", "precision", "method", "run_method", "solver", "t1", "dt",
+                                    "note")})
+    res["nominal_steps"] = int(round(cfg["t1"] / cfg["dt"]))
+    if (res.get("kernel") or {}).get("median_ms") is not None:
+        res["kernel_ms_per_step"] = res["kernel"]["median_ms"] / res["nominal_steps"]
+    return res
+
+
+def _guarded(cfg, work, args, start):
+    left = args.deadline_s - (time.perf_counter() - start)
+    if left < 5:
+        return {"id": cfg["id"], "ok": False, "error": "not started: --deadline-s reached"}
+    return run_one(cfg, work, min(args.config_timeout_s, left))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

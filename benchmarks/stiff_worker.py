@@ -1,0 +1,147 @@
+"""One configuration of ``benchmarks.stiff_peers``, cold, in its own process.
+
+``python -m benchmarks.stiff_worker CONFIG.json``: imports, builds and runs one
+(implementation, n, precision, method, linear solver) on the Brusselator
+ensemble and prints one line ``RESULT {json}``; the final states go to the
+config's ``out_npy``.  Timeline: ``import_s`` (the library's import), then
+``compile_s``, from the Integrator's (or cubie Solver's and system's)
+construction to the end of a first launch on ONE trajectory (the compile,
+outside the GPU lock); then, holding the lock file (``fcntl``) so that only one
+process at a time runs on the GPU, a warm-up launch of the whole batch and
+``repeats`` timed ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import sys
+import time
+
+import numpy as np
+
+from . import stiff_problem as bp
+
+
+@contextlib.contextmanager
+def gpu_lock(path):
+    if not path:
+        yield 0.0
+        return
+    t = time.perf_counter()
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield time.perf_counter() - t
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _counts(a):
+    a = np.asarray(a)
+    return {"mean": float(a.mean()), "max": int(a.max())} if a.size else None
+
+
+def run_bufferplan(cfg, out):
+    t = time.perf_counter()
+    import kernels
+
+    from . import timing
+    out["import_s"] = time.perf_counter() - t
+    dtype = np.dtype(cfg["precision"]).type
+    n, n_traj, t1, dt, tol = cfg["n"], cfg["n_traj"], cfg["t1"], cfg["dt"], cfg["tol"]
+    y0, params = bp.inputs(n, n_traj, dtype)
+    t0 = time.perf_counter()
+    integ = kernels.Integrator(kernels.brusselator(n), cfg["run_method"], controller="fixed", precision=dtype,
+                               solver=cfg["solver"])
+    plan = integ.plan(cfg["plan"])
+    first = timing.bind_launch(integ, plan, (0.0, t1), y0[:1], params[:1], dt=dt, rtol=tol, atol=tol)
+    timing.synchronize()
+    out["compile_s"] = time.perf_counter() - t0
+    out["plan"] = {"choice": cfg["plan"], "block_size": plan.block_size,
+                   "shared_bytes_per_block": int(plan.shared_bytes_per_block),
+                   "persistent_local_elements": int(plan.persistent_local_elements)}
+    built = integ.build(plan)
+    try:
+        out["resources"] = built.resources().to_json()
+    except Exception as exc:  # noqa: BLE001 - not on the simulator
+        out["resources"] = {"unavailable": f"{type(exc).__name__}: {str(exc)[:160]}"}
+    with gpu_lock(cfg.get("lock")) as waited:
+        out["lock_wait_s"] = waited
+        bound = timing.bind_launch(integ, plan, (0.0, t1), y0, params, dt=dt, rtol=tol, atol=tol)  # warm-up
+        tm = timing.time_gpu(bound, repeats=cfg["repeats"], warmup=0, budget_s=cfg.get("time_budget_s"))
+        res = bound.host_outputs()
+    del first
+    out["kernel"] = tm.to_json()
+    status = res["status"]
+    out["success_fraction"] = float(np.mean(status == 0))
+    out["steps"] = _counts(res["n_steps"])
+    np.save(cfg["out_npy"], res["y"][:, -1, :].astype(np.float64))
+
+
+def run_cubie(cfg, out):
+    from . import stiff_cubie as sc
+
+    t = time.perf_counter()
+    ok, why = sc.available()
+    out["import_s"] = time.perf_counter() - t
+    if not ok:
+        raise sc.CubieUnavailable(why)
+    out["cubie_version"] = why
+    dtype = np.dtype(cfg["precision"]).type
+    n, n_traj, t1, dt, tol = cfg["n"], cfg["n_traj"], cfg["t1"], cfg["dt"], cfg["tol"]
+    y0, params = bp.inputs(n, n_traj, dtype)
+    names = bp.state_names(n)
+    t0 = time.perf_counter()
+    system = sc.make_system(f"bruss{n}", bp.cubie_equations(n), dict(zip(names, bp.initial(n).tolist())),
+                            dict(zip(bp.PARAM_NAMES, params[0].tolist())), dtype, bp.PARAM_NAMES)
+    algorithm = bp.CUBIE_ALGORITHMS.get(cfg["run_method"])
+    if algorithm is None:
+        raise sc.CubieUnavailable(f"no cubie algorithm mapped for {cfg['run_method']!r}")
+    linear = None if cfg["solver"] == "default" else cfg["solver"]
+    solver, settings = sc.make_solver(system, algorithm, dt, linear=linear, newton_tol=tol)
+    run = sc.Run(system, solver, names, bp.PARAM_NAMES, dtype)
+    run.solve(y0[:1], params[:1], t1)
+    out["compile_s"] = time.perf_counter() - t0
+    out["cubie_settings"] = settings
+    out["resources"] = {"unavailable": "cubie's compiled kernel is not read back"}
+    with gpu_lock(cfg.get("lock")) as waited:
+        out["lock_wait_s"] = waited
+        y, counters, status = run.solve(y0, params, t1)  # warm-up, and the results
+        cuda = run.cuda
+        dev = tuple(cuda.to_device(a) for a in run.arrays(y0, params))
+        times, method = [], None
+        spent = 0.0
+        while len(times) < cfg["repeats"] and (not times or spent < (cfg.get("time_budget_s") or 1e30)):
+            ms, method = run.kernel_ms(dev, t1)
+            times.append(ms)
+            spent += ms / 1e3
+    out["kernel"] = {"median_ms": float(np.median(times)), "min_ms": float(min(times)), "ms": times,
+                     "method": method}
+    out["success_fraction"] = float(np.mean(status == 0))
+    out["steps"] = _counts(counters["steps"])
+    out["newton_iterations"] = _counts(counters["newton"])
+    out["krylov_iterations"] = _counts(counters["krylov"])
+    np.save(cfg["out_npy"], y)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    with open(argv[0]) as fh:
+        cfg = json.load(fh)
+    out = {"id": cfg["id"], "ok": False}
+    t = time.perf_counter()
+    try:
+        (run_cubie if cfg["impl"] == "cubie" else run_bufferplan)(cfg, out)
+        out["ok"] = True
+    except Exception as exc:  # noqa: BLE001 - the parent records why
+        out["error"] = f"{type(exc).__name__}: {str(exc)[:800]}"
+    out["process_s"] = time.perf_counter() - t
+    print("RESULT " + json.dumps(out, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)),
+          flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

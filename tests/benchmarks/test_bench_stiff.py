@@ -1,0 +1,54 @@
+"""benchmarks.stiff_peers and benchmarks.robertson_sweep at simulator sizes: every configuration is recorded."""
+
+import json
+
+import pytest
+
+from benchmarks import robertson_sweep, stiff_peers
+
+
+@pytest.fixture(scope="module")
+def peers_doc(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stiff")
+    argv = ["--sim", "--methods", "sdirk4", "--precisions", "float64", "--jobs", "1",
+            "--impls", "bufferplan-lu,bufferplan-gmres,cubie-lu", "--out", str(out)]
+    assert stiff_peers.main(argv) == 0
+    (path,) = out.glob("stiff_peers_*.json")
+    return json.loads(path.read_text())
+
+
+def test_stiff_peers_records_each_configuration(peers_doc):
+    assert peers_doc["finished"] is True and peers_doc["schema"] == stiff_peers.SCHEMA
+    rows = {r["impl_name"]: r for r in peers_doc["results"]}
+    assert set(rows) == {"bufferplan-lu", "bufferplan-gmres", "cubie-lu"}
+    lu = rows["bufferplan-lu"]
+    assert lu["ok"], lu
+    assert lu["compile_s"] > 0 and lu["kernel"]["median_ms"] > 0 and lu["success_fraction"] == 1.0
+    assert lu["steps"]["max"] == lu["nominal_steps"] == 2
+    assert lu["plan"]["shared_bytes_per_block"] >= 0
+    if lu["run_method"] != "sdirk4":  # the simulator fallback says so
+        assert "fallback" in lu["note"]
+    cubie = rows["cubie-lu"]  # ran where cubie is importable, otherwise recorded as unavailable
+    assert cubie["ok"] or "Cubie" in cubie["error"]
+
+
+def test_stiff_peers_agreement_with_scipy(peers_doc):
+    agree = [a for a in peers_doc["agreement"] if a["impl"] == "bufferplan-lu"]
+    assert agree and agree[0]["nonfinite"] == 0
+    assert agree[0]["max_rel_err_vs_scipy"] < 1e-8  # two steps of dt = 1e-3 of a fourth-order method
+
+
+def test_unknown_implementation_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit):
+        stiff_peers.parse_args(["--impls", "bufferplan-lu,teleport"])
+    assert "unknown ['teleport']" in capsys.readouterr().err
+
+
+def test_robertson_sweep(tmp_path):
+    assert robertson_sweep.main(["--sim", "--methods", "rodas5p", "--out", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("robertson_sweep_*.json")
+    doc = json.loads(path.read_text())
+    (row,) = doc["results"]
+    assert doc["finished"] and row["ok"], row
+    assert row["success_fraction"] == 1.0 and row["accepted"]["mean"] > 0
+    assert row["vs_scipy"]["max_err_in_tolerances"] < 10.0
