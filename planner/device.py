@@ -10,9 +10,19 @@ SM counts are the product datasheets' (H100 SXM5 and H200 SXM: 132). The live GP
 modelled by ``kernels.device.live_device`` (the planner never imports Numba).
 """
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ConfigurationError
+
+# Cost-model constants (planner.costmodel), each with a default so that device files written before
+# them still load. Registers: fitted on the all-local explicit kernels' counts on the H200
+# (benchmarks/results/resources_nvidia-h200.json: rk4, tsit5, dopri5 at 3 to 16 states, float32, where
+# registers = base + per_word * live local words within about 20 %). Access costs are relative to one
+# register access with its arithmetic, first guesses to be fitted per card by ``planner calibrate``.
+COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.9, "shared_access_cost": 6.0,
+                 "spill_access_cost": 30.0, "saturation_occupancy": 0.25}
+_COST_FLOATS = ("registers_per_word", "shared_access_cost", "spill_access_cost", "saturation_occupancy")
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,11 @@ class DeviceModel:
     reserved_shared_bytes_per_block: int
     shared_alloc_unit_bytes: int
     warp_size: int = 32
+    register_bases: tuple = COST_DEFAULTS["register_bases"]
+    registers_per_word: float = COST_DEFAULTS["registers_per_word"]
+    shared_access_cost: float = COST_DEFAULTS["shared_access_cost"]
+    spill_access_cost: float = COST_DEFAULTS["spill_access_cost"]
+    saturation_occupancy: float = COST_DEFAULTS["saturation_occupancy"]
 
     def __post_init__(self):
         cc = self.compute_capability
@@ -45,8 +60,9 @@ class DeviceModel:
             object.__setattr__(self, "compute_capability", cc)
         if not (isinstance(cc, tuple) and len(cc) == 2 and all(isinstance(v, int) for v in cc)):
             raise ConfigurationError(f"device compute_capability: expected [major, minor], got {cc!r}")
+        self._check_cost()
         for f in fields(self):
-            if f.name in ("name", "compute_capability"):
+            if f.name in ("name", "compute_capability", "register_bases") or f.name in _COST_FLOATS:
                 continue
             value = getattr(self, f.name)
             minimum = 0 if f.name == "reserved_shared_bytes_per_block" else 1
@@ -54,9 +70,33 @@ class DeviceModel:
                 raise ConfigurationError(
                     f"device {f.name}: expected an integer >= {minimum}, got {value!r}")
 
+    def _check_cost(self):
+        bases = self.register_bases
+        if isinstance(bases, dict):
+            bases = tuple(sorted(bases.items()))
+        try:
+            bases = tuple((str(k), v) for k, v in bases)
+        except (TypeError, ValueError):
+            bases = None
+        if not bases or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for _, v in bases):
+            raise ConfigurationError(f"device register_bases: expected an object of method family -> registers "
+                                     f"(integers >= 0), got {self.register_bases!r}")
+        object.__setattr__(self, "register_bases", bases)
+        for name in _COST_FLOATS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise ConfigurationError(f"device {name}: expected a finite number > 0, got {value!r}")
+            object.__setattr__(self, name, float(value))
+
+    def register_base(self, family):
+        """Registers a kernel of method ``family`` takes besides its local working set."""
+        bases = dict(self.register_bases)
+        return bases.get(family, bases.get("default", 20))
+
     def to_json(self):
         data = asdict(self)
         data["compute_capability"] = list(self.compute_capability)
+        data["register_bases"] = dict(self.register_bases)
         return data
 
     @classmethod
@@ -68,7 +108,8 @@ class DeviceModel:
             raise ConfigurationError(f"device: expected a preset name or an object of limits, got {data!r}")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
-        missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name != "warp_size")
+        optional = {"warp_size", "register_bases", *_COST_FLOATS}
+        missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name not in optional)
         if unknown:
             raise ConfigurationError(f"device: unknown key(s) {unknown}; allowed: {sorted(names)}")
         if missing:
