@@ -120,10 +120,11 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     device = device or problem.device
     words = live_peak(problem, list(local_names)) * problem.itemsize / 4
     family = family_of(problem)
-    raw = device.register_base(family) + device.registers_per_word * words
+    per_word = device.word_registers(problem.itemsize)
+    raw = device.register_base(family) + per_word * words
     limit = register_limit(device, max_registers)
     registers = max(1, min(limit, math.ceil(raw)))
-    spilled = max(0.0, (raw - limit) / device.registers_per_word)
+    spilled = max(0.0, (raw - limit) / per_word)
     shared_bytes = pad_stride(shared_elements) * problem.block_size * problem.itemsize
     occ = device.occupancy(problem.block_size, registers, shared_bytes)
     cost = step_cost(problem, local_names, spilled, device)
@@ -188,7 +189,7 @@ def corrected(device, problem, prediction, measured_figures):
     """
     family = prediction.family
     base = device.register_base(family)
-    per_word = device.registers_per_word
+    per_word = device.word_registers(problem.itemsize)
     if measured_figures.local_bytes > 0 and prediction.spilled_words * 4 < measured_figures.local_bytes:
         target = prediction.register_limit + per_word * measured_figures.local_bytes / 4
         new_base = math.ceil(target - per_word * prediction.local_words)

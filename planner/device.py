@@ -16,13 +16,15 @@ from dataclasses import asdict, dataclass, fields
 from .errors import ConfigurationError
 
 # Cost-model constants (planner.costmodel), each with a default so that device files written before
-# them still load. Registers: fitted on the all-local explicit kernels' counts on the H200
-# (benchmarks/results/resources_nvidia-h200.json: rk4, tsit5, dopri5 at 3 to 16 states, float32, where
-# registers = base + per_word * live local words within about 20 %). Access costs are relative to one
+# them still load. Registers = base + per word * live local 32-bit words, fitted by hand on ptxas's
+# counts of all-local rk4 and tsit5 kernels at 3 to 16 states for sm_90 (float32: 40 to 148 registers
+# for 24 to 162 words; float64 kernels need fewer registers per word: 53 to 236 for 48 to 324). Access costs are relative to one
 # register access with its arithmetic, first guesses to be fitted per card by ``planner calibrate``.
-COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.9, "shared_access_cost": 6.0,
+COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
+                 "registers_per_word_64": 0.65, "shared_access_cost": 6.0,
                  "spill_access_cost": 30.0, "saturation_occupancy": 0.25}
-_COST_FLOATS = ("registers_per_word", "shared_access_cost", "spill_access_cost", "saturation_occupancy")
+_COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "spill_access_cost",
+                "saturation_occupancy")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class DeviceModel:
     warp_size: int = 32
     register_bases: tuple = COST_DEFAULTS["register_bases"]
     registers_per_word: float = COST_DEFAULTS["registers_per_word"]
+    registers_per_word_64: float = COST_DEFAULTS["registers_per_word_64"]
     shared_access_cost: float = COST_DEFAULTS["shared_access_cost"]
     spill_access_cost: float = COST_DEFAULTS["spill_access_cost"]
     saturation_occupancy: float = COST_DEFAULTS["saturation_occupancy"]
@@ -92,6 +95,10 @@ class DeviceModel:
         """Registers a kernel of method ``family`` takes besides its local working set."""
         bases = dict(self.register_bases)
         return bases.get(family, bases.get("default", 20))
+
+    def word_registers(self, itemsize):
+        """Registers per 32-bit word of local working set for elements of ``itemsize`` bytes."""
+        return self.registers_per_word_64 if itemsize == 8 else self.registers_per_word
 
     def to_json(self):
         data = asdict(self)
