@@ -170,6 +170,17 @@ def cmd_explain(args, out):
     return 0
 
 
+def cmd_calibrate(args, out):
+    from .calibrate import calibrate
+
+    result = calibrate(args.sweep, args.device)
+    if args.out:
+        write_atomically(args.out, json.dumps(result.device.to_json(), indent=2) + "\n")
+    print(result.report() + (f"\nwrote {args.out}" if args.out and args.out != "-" else ""),
+          file=sys.stderr if args.out == "-" else out)
+    return 0
+
+
 def cmd_demo(args, out):
     from .demo import demo_problem
 
@@ -284,6 +295,17 @@ def build_parser():
     p.add_argument("--problem", metavar="PROBLEM", help="the problem the plan was made for (JSON or .csv)")
     _overrides(p)
     p.set_defaults(run=cmd_explain)
+
+    p = _command(sub, "calibrate", "fit the cost model's register constants to a placement sweep",
+                 "planner calibrate sweep.jsonl --device h200 --out h200.json",
+                 "Fit the register base per method family and the registers per word per precision to the "
+                 "configuration records of SWEEP (a placement sweep's JSONL) whose kernels kept everything in "
+                 "registers, and report the prediction error before and after. --out writes the device model "
+                 "with the fitted constants (JSON, usable as a problem's \"device\").")
+    p.add_argument("sweep", metavar="SWEEP", help="placement sweep JSONL (benchmarks/placement_sweep.py)")
+    p.add_argument("--device", required=True, metavar="NAME", help=f"device preset: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--out", metavar="OUT", help="write the calibrated device model JSON to OUT ('-' for stdout)")
+    p.set_defaults(run=cmd_calibrate)
 
     p = _command(sub, "demo", "plan a realistic integrator's buffers",
                  "planner demo --method dirk --json demo-plan.json --save-problem demo-problem.json",

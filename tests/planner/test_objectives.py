@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import Buffer, Placement, Plan, PlanningProblem, solve
+from planner.costmodel import predict
 
 
 def _problem(buffers, **kw):
@@ -47,10 +48,11 @@ def test_overflow_goes_to_shared_and_heaviest_stay_local():
 def test_float64_counts_two_words_per_element():
     p32 = _problem([Buffer("x", 100, lifetime=((0, 1),), weight=2.0), Buffer("y", 100, lifetime=((0, 1),))])
     p64 = _problem(p32.buffers, precision="float64")
-    assert solve(p32, "greedy").cost.predicted.local_words == 200
-    plan = solve(p64, "greedy")  # 400 words would spill: one goes to shared
-    assert plan.shared_elements == 100
-    assert plan.cost.predicted.local_words == 200
+    all_local = ["x", "y"]
+    fp32, fp64 = predict(p32, all_local, 0), predict(p64, all_local, 0)
+    assert (fp32.local_words, fp64.local_words) == (200, 400)
+    assert fp32.spilled_words == 0 and fp64.spilled_words > 0  # 400 words pass the 255 registers
+    assert fp64.registers == 255 and fp64.step_cost > fp32.step_cost
 
 
 def test_pins_are_kept():
