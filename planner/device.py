@@ -18,8 +18,9 @@ from .errors import ConfigurationError
 # Cost-model constants (planner.costmodel), each with a default so that device files written before
 # them still load. Registers = base + per word * live local 32-bit words, fitted by hand on ptxas's
 # counts of all-local rk4 and tsit5 kernels at 3 to 16 states for sm_90 (float32: 40 to 148 registers
-# for 24 to 162 words; float64 kernels need fewer registers per word: 53 to 236 for 48 to 324). Access costs are relative to one
-# register access with its arithmetic, first guesses to be fitted per card by ``planner calibrate``.
+# for 24 to 162 words; float64 kernels need fewer registers per word: 53 to 236 for 48 to 324).
+# Access costs are relative to one register access with its arithmetic: first guesses, read off the
+# H100 sweep's ratios (RK4 at n = 3: all-shared 9x slower than registers), not yet fitted per card.
 COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
                  "registers_per_word_64": 0.65, "shared_access_cost": 6.0,
                  "spill_access_cost": 30.0, "saturation_occupancy": 0.25}

@@ -119,7 +119,8 @@ def _reason(p, b, kept, ctx):
     if b.location is Location.SHARED:
         return "pinned shared"
     if b.precision not in (None, problem.precision):
-        return f"precision {b.precision} differs from the shared region's {problem.precision}: cannot share" + persistent
+        return (f"precision {b.precision} differs from the shared region's {problem.precision}: cannot share"
+                + persistent)
     if p.placement is Placement.SHARED:
         head = "cost model: shared beats local" if problem.objective == "auto" else \
             f"min-shared: placed shared by access weight ({b.weight:g} accesses per step)"
