@@ -24,6 +24,7 @@ from planner import Plan
 from . import validation as check
 from .backend import backend
 from .batch import build_batch_kernel
+from .compiler_loop import with_compiler
 from .controllers import ControllerSettings
 from .device import default_device
 from .drivers import validate_drivers
@@ -174,7 +175,8 @@ class Integrator:
         block_size = default_block_size() if block_size is None else check.check_int(block_size, "block_size", 1)
         key = (plan, block_size, model, tuple(sorted(dict(pins or {}).items())))
         if key not in self._plans:
-            self._plans[key] = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins)
+            solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins)
+            self._plans[key] = with_compiler(self, solved, plan, block_size, model, pins)
         return self._plans[key]
 
     # -- building ------------------------------------------------------------

@@ -5,6 +5,7 @@ The planner needs neither a GPU nor Numba.
 
 from .buffers import Buffer, Location, PhaseSpan, Placement
 from .device import PRESETS, DeviceModel, Occupancy, get_device
+from .explain import explain
 from .errors import BufferplanError, ConfigurationError, InfeasibleError, PlanError, PlannerError
 from .interference import interference_graph, live_peak
 from .plan import Plan, PlannedBuffer, Provenance
@@ -16,5 +17,5 @@ __all__ = [
     "Buffer", "BufferSettings", "ComponentLayout", "ConfigurationError", "DeviceModel", "InfeasibleError",
     "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
     "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "SliceIndices", "get_device",
-    "interference_graph", "live_peak", "pad_stride", "solve", "PhaseSpan", "BufferplanError", "Occupancy",
+    "interference_graph", "live_peak", "pad_stride", "solve", "PhaseSpan", "BufferplanError", "Occupancy", "explain",
 ]

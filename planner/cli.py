@@ -161,6 +161,26 @@ def cmd_show(args, out):
     return 0
 
 
+def cmd_explain(args, out):
+    from .explain import explain
+
+    plan = load_plan(args.plan)
+    problem = load_problem(args.problem, args) if args.problem else None
+    print(explain(plan, problem).text(), file=out)
+    return 0
+
+
+def cmd_calibrate(args, out):
+    from .calibrate import calibrate
+
+    result = calibrate(args.sweep, args.device)
+    if args.out:
+        write_atomically(args.out, json.dumps(result.device.to_json(), indent=2) + "\n")
+    print(result.report() + (f"\nwrote {args.out}" if args.out and args.out != "-" else ""),
+          file=sys.stderr if args.out == "-" else out)
+    return 0
+
+
 def cmd_demo(args, out):
     from .demo import demo_problem
 
@@ -265,6 +285,27 @@ def build_parser():
     p.add_argument("--out", required=True, metavar="FILE", help="image to write: .png or .svg")
     p.add_argument("--title", help="figure title (default: planner, status and totals)")
     p.set_defaults(run=cmd_show)
+
+    p = _command(sub, "explain", "say why each buffer went where it did",
+                 "planner explain plan.json --problem problem.json",
+                 "For each buffer of PLAN: the pin, the constraint or the cost term that decided its place "
+                 "(with --problem, the model's throughput had it gone the other way); then the predicted and, "
+                 "where the plan records them, the compiler's registers, spills and occupancy.")
+    p.add_argument("plan", metavar="PLAN", help="Plan JSON file (from planner plan --json)")
+    p.add_argument("--problem", metavar="PROBLEM", help="the problem the plan was made for (JSON or .csv)")
+    _overrides(p)
+    p.set_defaults(run=cmd_explain)
+
+    p = _command(sub, "calibrate", "fit the cost model's register constants to a placement sweep",
+                 "planner calibrate sweep.jsonl --device h200 --out h200.json",
+                 "Fit the register base per method family and the registers per word per precision to the "
+                 "configuration records of SWEEP (a placement sweep's JSONL) whose kernels kept everything in "
+                 "registers, and report the prediction error before and after. --out writes the device model "
+                 "with the fitted constants (JSON, usable as a problem's \"device\").")
+    p.add_argument("sweep", metavar="SWEEP", help="placement sweep JSONL (benchmarks/placement_sweep.py)")
+    p.add_argument("--device", required=True, metavar="NAME", help=f"device preset: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--out", metavar="OUT", help="write the calibrated device model JSON to OUT ('-' for stdout)")
+    p.set_defaults(run=cmd_calibrate)
 
     p = _command(sub, "demo", "plan a realistic integrator's buffers",
                  "planner demo --method dirk --json demo-plan.json --save-problem demo-problem.json",

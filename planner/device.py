@@ -10,9 +10,22 @@ SM counts are the product datasheets' (H100 SXM5 and H200 SXM: 132). The live GP
 modelled by ``kernels.device.live_device`` (the planner never imports Numba).
 """
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ConfigurationError
+
+# Cost-model constants (planner.costmodel), each with a default so that device files written before
+# them still load. Registers = base + per word * live local 32-bit words, fitted by hand on ptxas's
+# counts of all-local rk4 and tsit5 kernels at 3 to 16 states for sm_90 (float32: 40 to 148 registers
+# for 24 to 162 words; float64 kernels need fewer registers per word: 53 to 236 for 48 to 324).
+# Access costs are relative to one register access with its arithmetic: first guesses, read off the
+# H100 sweep's ratios (RK4 at n = 3: all-shared 9x slower than registers), not yet fitted per card.
+COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
+                 "registers_per_word_64": 0.65, "shared_access_cost": 6.0,
+                 "spill_access_cost": 30.0, "saturation_occupancy": 0.25}
+_COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "spill_access_cost",
+                "saturation_occupancy")
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,12 @@ class DeviceModel:
     reserved_shared_bytes_per_block: int
     shared_alloc_unit_bytes: int
     warp_size: int = 32
+    register_bases: tuple = COST_DEFAULTS["register_bases"]
+    registers_per_word: float = COST_DEFAULTS["registers_per_word"]
+    registers_per_word_64: float = COST_DEFAULTS["registers_per_word_64"]
+    shared_access_cost: float = COST_DEFAULTS["shared_access_cost"]
+    spill_access_cost: float = COST_DEFAULTS["spill_access_cost"]
+    saturation_occupancy: float = COST_DEFAULTS["saturation_occupancy"]
 
     def __post_init__(self):
         cc = self.compute_capability
@@ -45,8 +64,9 @@ class DeviceModel:
             object.__setattr__(self, "compute_capability", cc)
         if not (isinstance(cc, tuple) and len(cc) == 2 and all(isinstance(v, int) for v in cc)):
             raise ConfigurationError(f"device compute_capability: expected [major, minor], got {cc!r}")
+        self._check_cost()
         for f in fields(self):
-            if f.name in ("name", "compute_capability"):
+            if f.name in ("name", "compute_capability", "register_bases") or f.name in _COST_FLOATS:
                 continue
             value = getattr(self, f.name)
             minimum = 0 if f.name == "reserved_shared_bytes_per_block" else 1
@@ -54,9 +74,37 @@ class DeviceModel:
                 raise ConfigurationError(
                     f"device {f.name}: expected an integer >= {minimum}, got {value!r}")
 
+    def _check_cost(self):
+        bases = self.register_bases
+        if isinstance(bases, dict):
+            bases = tuple(sorted(bases.items()))
+        try:
+            bases = tuple((str(k), v) for k, v in bases)
+        except (TypeError, ValueError):
+            bases = None
+        if not bases or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for _, v in bases):
+            raise ConfigurationError(f"device register_bases: expected an object of method family -> registers "
+                                     f"(integers >= 0), got {self.register_bases!r}")
+        object.__setattr__(self, "register_bases", bases)
+        for name in _COST_FLOATS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise ConfigurationError(f"device {name}: expected a finite number > 0, got {value!r}")
+            object.__setattr__(self, name, float(value))
+
+    def register_base(self, family):
+        """Registers a kernel of method ``family`` takes besides its local working set."""
+        bases = dict(self.register_bases)
+        return bases.get(family, bases.get("default", 20))
+
+    def word_registers(self, itemsize):
+        """Registers per 32-bit word of local working set for elements of ``itemsize`` bytes."""
+        return self.registers_per_word_64 if itemsize == 8 else self.registers_per_word
+
     def to_json(self):
         data = asdict(self)
         data["compute_capability"] = list(self.compute_capability)
+        data["register_bases"] = dict(self.register_bases)
         return data
 
     @classmethod
@@ -68,7 +116,8 @@ class DeviceModel:
             raise ConfigurationError(f"device: expected a preset name or an object of limits, got {data!r}")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
-        missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name != "warp_size")
+        optional = {"warp_size", "register_bases", *_COST_FLOATS}
+        missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name not in optional)
         if unknown:
             raise ConfigurationError(f"device: unknown key(s) {unknown}; allowed: {sorted(names)}")
         if missing:

@@ -2,39 +2,35 @@
 
 ``min-shared`` needs nothing here: the planners place the most access-weighted
 ``auto`` elements in shared memory that the budget admits, then minimise the
-peak. ``auto`` aims at throughput instead: a small working set indexed with
-constants lives in registers, where it is fastest, so ``auto`` buffers stay
-local while the live local footprint fits a register budget, heaviest per
-element first; only what is left over is placed as ``min-shared`` would.
+peak. ``auto`` aims at throughput instead (planner.costmodel): it tries
+keeping the first k ``auto`` buffers local, in order of accesses per element,
+for every k, plans the rest as ``min-shared`` would (the greedy layout stands
+in for the final planner's), and keeps the set whose plan the model predicts
+fastest; the smaller shared peak, then fewer buffers kept local, break ties.
 """
 
-from dataclasses import replace
-
-from .buffers import Location
-from .interference import live_peak
-
-# 32-bit registers per thread the local working set may take under "auto".
-# H100 gives a thread at most 255; 64 leaves room for the integrator's own
-# scalars and still allows 8 blocks of 128 threads per SM. A first default,
-# to be calibrated by the placement sweep (benchmarks/placement_sweep.py).
-REGISTER_BUDGET_WORDS = 64
+from .costmodel import keep_local, local_candidates, predict
+from .selection import choose_greedily
+from .greedy import greedy_offsets
 
 
-def register_first(problem, register_budget_words=REGISTER_BUDGET_WORDS):
-    """The problem to plan under the ``auto`` objective: some ``auto`` buffers pinned local.
+def choose_local(problem, device=None, max_registers=None):
+    """``(work problem, kept local names, candidates tried)`` for the ``auto`` objective.
 
-    Returns a ``min-shared`` problem whose pins differ from ``problem`` only in
+    ``work`` is a ``min-shared`` problem whose pins differ from ``problem`` only in
     ``auto`` buffers turned ``local``, so every plan of it is a plan of ``problem``.
+    ``device`` overrides the problem's cost constants (the compiler loop's corrected model).
     """
-    words_per_elem = problem.itemsize / 4
-    local = [b.name for b in problem.planned if b.location is Location.LOCAL]
-    autos = sorted((b for b in problem.planned if b.location is Location.AUTO),
-                   key=lambda b: (-b.weight, b.size_elems, b.name))
-    keep_local = set()
-    for b in autos:
-        trial = local + [b.name]
-        if live_peak(problem, trial) * words_per_elem <= register_budget_words:
-            local = trial
-            keep_local.add(b.name)
-    buffers = tuple(replace(b, location=Location.LOCAL) if b.name in keep_local else b for b in problem.buffers)
-    return problem.replace(buffers=buffers, objective="min-shared")
+    sizes = problem.by_name()
+    best = None
+    candidates = local_candidates(problem)
+    for keep in candidates:
+        work = keep_local(problem, keep)
+        offsets = choose_greedily(work, greedy_offsets)
+        peak = max((off + sizes[n].size_elems for n, off in offsets.items()), default=0)
+        local = [b.name for b in problem.planned if b.name not in offsets]
+        guess = predict(problem, local, peak, device, max_registers)
+        score = (-round(guess.throughput, 12), peak, len(keep))
+        if best is None or score < best[0]:
+            best = (score, work, keep)
+    return best[1], best[2], len(candidates)

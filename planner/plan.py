@@ -72,6 +72,9 @@ class Plan:
     per-thread stride, ``shared_bytes_per_block`` the launch's dynamic shared
     memory, ``local_elements`` the per-thread local elements (non-persistent),
     ``persistent_local_elements`` the size of the persistent-local array.
+    ``cost`` (a planner.costmodel.CostRecord, or None) is what the ``auto`` objective
+    predicted, and what the compiler measured where it was asked; it takes no part in
+    equality or the digest.
     """
 
     buffers: tuple
@@ -83,6 +86,7 @@ class Plan:
     local_elements: int
     persistent_local_elements: int
     provenance: Provenance
+    cost: object = dataclasses.field(default=None, compare=False)
 
     def by_name(self):
         return {b.name: b for b in self.buffers}
@@ -94,17 +98,21 @@ class Plan:
                            "shared_bytes_per_block": self.shared_bytes_per_block,
                            "local_elements": self.local_elements,
                            "persistent_local_elements": self.persistent_local_elements},
-                "provenance": self.provenance.to_json()}
+                "provenance": self.provenance.to_json(),
+                **({} if self.cost is None else {"cost": self.cost.to_json()})}
 
     @property
     def digest(self):
         """SHA-256 of the canonical JSON without timing: kernel builders memoise on it."""
         data = self.to_json()
         data["provenance"] = {k: v for k, v in data["provenance"].items() if k not in TIMES}
+        data.pop("cost", None)
         return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
     @classmethod
     def from_json(cls, data):
+        from .costmodel import CostRecord
+
         try:
             totals = data["totals"]
             prov = data["provenance"]
@@ -118,8 +126,9 @@ class Plan:
                        shared_bytes_per_block=totals["shared_bytes_per_block"],
                        local_elements=totals["local_elements"],
                        persistent_local_elements=totals["persistent_local_elements"],
-                       provenance=Provenance(**prov))
-        except (KeyError, TypeError, AttributeError) as exc:
+                       provenance=Provenance(**prov),
+                       cost=None if data.get("cost") is None else CostRecord.from_json(data["cost"]))
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ConfigurationError(f"plan: malformed plan JSON ({type(exc).__name__}: {exc})") from None
         _check_types(plan)
         return plan

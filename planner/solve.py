@@ -5,21 +5,24 @@ import time
 
 from .errors import ConfigurationError
 from .greedy import plan_greedy
-from .objectives import register_first
+from .costmodel import CostRecord, predict_plan
+from .objectives import choose_local
 from .sequential import plan_sequential
 
 PLANNERS = ("cpsat", "greedy", "sequential")
 GOALS = ("min-peak", "fit")
 
 
-def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="min-peak"):
+def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="min-peak", cost_model=None,
+          max_registers=None):
     """Plan ``problem`` with the named planner and return a verified Plan.
 
     Parameters
     ----------
     problem : PlanningProblem
-        Its ``objective`` "auto" first keeps a register-sized working set local
-        (planner.objectives.register_first), then plans the rest as "min-shared".
+        Its ``objective`` "auto" first chooses which ``auto`` buffers stay local by the cost
+        model (planner.objectives.choose_local), then plans the rest as "min-shared"; the
+        plan's ``cost`` records the prediction.
     planner : {"cpsat", "greedy", "sequential"}
     time_limit_s : float
         CP-SAT wall-clock limit for the whole call, model building and verification
@@ -33,6 +36,11 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     goal : {"min-peak", "fit"}
         CP-SAT only: "min-peak" (default) lowers the peak until it is proven optimal or time
         runs out; "fit" returns the first layout within the capacity (MiniMalloc's problem).
+    cost_model : DeviceModel, optional
+        "auto" only: the device model whose cost constants to use (default the problem's),
+        as the compiler loop passes after correcting them with measured figures.
+    max_registers : int, optional
+        "auto" only: the kernel's register cap per thread, if it is built with one.
 
     Returns
     -------
@@ -54,7 +62,11 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         raise ConfigurationError(f"goal: unknown goal {goal!r}; expected one of {GOALS}")
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
-    work = register_first(problem) if problem.objective == "auto" else problem
+    kept, candidates = (), 0
+    if problem.objective == "auto":
+        work, kept, candidates = choose_local(problem, cost_model, max_registers)
+    else:
+        work = problem
     if planner == "greedy":
         plan = plan_greedy(work)
     elif planner == "sequential":
@@ -70,5 +82,8 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         plan.verify(problem)
         provenance = dataclasses.replace(provenance, input_hash=problem.digest,
                                          verify_seconds=provenance.verify_seconds + time.perf_counter() - verify)
+    cost = plan.cost
+    if problem.objective == "auto":
+        cost = CostRecord(predict_plan(problem, plan, cost_model, max_registers, kept, candidates))
     provenance = dataclasses.replace(provenance, total_seconds=time.perf_counter() - start)
-    return dataclasses.replace(plan, provenance=provenance)
+    return dataclasses.replace(plan, provenance=provenance, cost=cost)

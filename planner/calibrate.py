@@ -1,0 +1,144 @@
+"""Fit the cost model's register constants to a placement sweep's records (``planner calibrate``).
+
+A sweep (benchmarks/placement_sweep.py) writes one JSON record per configuration
+with the plan's totals and the compiled kernel's registers and local bytes.
+Records whose kernel kept everything in registers (no local memory, under the
+register limit) fit ``registers = base[family] + rate[precision] * words`` by
+least squares, where ``words`` are the plan's local and persistent-local
+32-bit words (the records carry totals, not lifetimes, so the live footprint
+the model uses is bounded by them from above) and the family is the step
+component named in the plan's buffers (``loop.erk.*``). The access costs need
+each buffer's access weight, which sweep records do not carry: they are kept.
+"""
+
+import dataclasses
+import json
+import math
+
+from .device import get_device
+from .errors import ConfigurationError
+
+_ITEMSIZE = {"float16": 2, "float32": 4, "float64": 8}
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    family: str
+    precision: str
+    words: float
+    registers: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """The fitted device model, the samples used, and the error before and after (registers)."""
+
+    device: object
+    samples: tuple
+    skipped: int
+    error_before: tuple
+    error_after: tuple
+
+    def report(self):
+        d = self.device
+        rates = f"rate float32 {d.registers_per_word:.3f}, float64 {d.registers_per_word_64:.3f} registers/word"
+        bases = ", ".join(f"{k} {v}" for k, v in d.register_bases)
+        return "\n".join([
+            f"calibrated {d.name} from {len(self.samples)} records kept in registers ({self.skipped} others skipped: "
+            "not ok, with local memory, at the register limit, or no plan totals)",
+            f"register bases: {bases}; {rates}",
+            "registers predicted vs compiled: mean |error| {:.1f} ({:.1f} %), worst {:.0f} before; "
+            "{:.1f} ({:.1f} %), worst {:.0f} after".format(*self.error_before, *self.error_after),
+            "access costs (shared, spill) and saturation occupancy kept: the records carry no access weights"])
+
+
+def read_samples(path, device):
+    """Samples from a sweep's JSONL records and the count of records skipped; ConfigurationError if none."""
+    samples, skipped = [], 0
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"sweep {path!r}: cannot read it ({exc.strerror or exc})") from None
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigurationError(f"sweep {path}:{number}: not JSON ({exc.msg})") from None
+            if not isinstance(record, dict) or record.get("record") != "config":
+                continue
+            sample = _sample(record, device)
+            if sample is None:
+                skipped += 1
+            else:
+                samples.append(sample)
+    if not samples:
+        raise ConfigurationError(f"sweep {path}: no configuration record with a kernel kept in registers "
+                                 "(status ok, 0 local bytes, plan totals); give a placement sweep's JSONL")
+    return samples, skipped
+
+
+def _sample(record, device):
+    plan, kernel = record.get("plan"), record.get("kernel")
+    if record.get("status") != "ok" or not isinstance(plan, dict) or not isinstance(kernel, dict):
+        return None
+    registers, local = kernel.get("registers_per_thread"), kernel.get("local_bytes_per_thread")
+    itemsize = _ITEMSIZE.get(record.get("precision"))
+    if not isinstance(registers, int) or local != 0 or itemsize is None or registers >= device.max_registers_per_thread:
+        return None
+    elems = (plan.get("local_elements") or 0) + (plan.get("persistent_local_elements") or 0)
+    family = next((k.split(".")[1] for k in plan.get("placements", {}) if k.count(".") >= 2), "default")
+    return Sample(family, record["precision"], elems * itemsize / 4, registers)
+
+
+def fit(samples, device):
+    """Least squares for one base per family and one rate per precision class (32-bit, 64-bit)."""
+    families = sorted({s.family for s in samples})
+    wide = [s.precision == "float64" for s in samples]
+    columns = families + ["rate32", "rate64"]
+    rows = [[1.0 if s.family == f else 0.0 for f in families]
+            + [0.0 if w else s.words, s.words if w else 0.0] for s, w in zip(samples, wide)]
+    solution = _least_squares(rows, [float(s.registers) for s in samples], len(columns))
+    bases = dict(device.register_bases)
+    bases.update({f: max(0, round(solution[i])) for i, f in enumerate(families)})
+    rate32 = solution[-2] if any(not w for w in wide) and solution[-2] > 0 else device.registers_per_word
+    rate64 = solution[-1] if any(wide) and solution[-1] > 0 else device.registers_per_word_64
+    return dataclasses.replace(device, register_bases=tuple(sorted(bases.items())), registers_per_word=rate32,
+                               registers_per_word_64=rate64)
+
+
+def _least_squares(rows, values, width):
+    """Normal equations with a small ridge (columns absent from the data stay near 0)."""
+    a = [[sum(r[i] * r[j] for r in rows) + (1e-9 if i == j else 0.0) for j in range(width)] for i in range(width)]
+    b = [sum(r[i] * v for r, v in zip(rows, values)) for i in range(width)]
+    for col in range(width):  # Gauss-Jordan with partial pivoting
+        pivot = max(range(col, width), key=lambda k: abs(a[k][col]))
+        a[col], a[pivot], b[col], b[pivot] = a[pivot], a[col], b[pivot], b[col]
+        for k in range(width):
+            if k != col and a[col][col]:
+                factor = a[k][col] / a[col][col]
+                a[k] = [x - factor * y for x, y in zip(a[k], a[col])]
+                b[k] -= factor * b[col]
+    return [b[i] / a[i][i] if a[i][i] else 0.0 for i in range(width)]
+
+
+def errors(samples, device):
+    """(mean |error|, mean relative error in %, worst |error|) of the model's registers on ``samples``."""
+    diffs, rel = [], []
+    for s in samples:
+        itemsize = _ITEMSIZE[s.precision]
+        predicted = min(device.max_registers_per_thread,
+                        math.ceil(device.register_base(s.family) + device.word_registers(itemsize) * s.words))
+        diffs.append(abs(predicted - s.registers))
+        rel.append(100.0 * diffs[-1] / s.registers)
+    return sum(diffs) / len(diffs), sum(rel) / len(rel), max(diffs)
+
+
+def calibrate(path, device_name):
+    """A Calibration of the preset ``device_name`` from the sweep at ``path``."""
+    device = get_device(device_name)
+    samples, skipped = read_samples(path, device)
+    fitted = fit(samples, device)
+    return Calibration(fitted, tuple(samples), skipped, errors(samples, device), errors(samples, fitted))

@@ -1,0 +1,229 @@
+"""The cost model behind the ``auto`` objective: registers, spills, occupancy and a throughput estimate.
+
+A buffer the plan calls local stays in registers when the kernel's register
+count allows: predicted registers are a per-family base (the integrator's own
+scalars and addresses) plus ``registers_per_word`` for each 32-bit word of the
+local working set alive at once. What exceeds the per-thread register limit
+spills to off-chip local memory, the least accessed words first. Occupancy
+follows from the registers and the shared bytes per block (DeviceModel.occupancy).
+A step's cost per thread is its accesses (each with its arithmetic, cost 1),
+plus ``shared_access_cost`` for each access to shared memory and
+``spill_access_cost`` for each spilled one; throughput is the fraction of
+latency hidden (occupancy over ``saturation_occupancy``, at most 1) over that
+cost. Units are relative: only comparisons between plans of one problem mean
+anything.
+"""
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from .buffers import Location, Placement
+from .interference import live_peak
+from .problem import pad_stride
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model expects of a plan; ``registers_measured`` style figures live in :class:`Measured`."""
+
+    family: str
+    local_words: float
+    registers: int
+    register_limit: int
+    spilled_words: float
+    shared_bytes_per_block: int
+    blocks_per_sm: int
+    occupancy: float
+    limited_by: str
+    step_cost: float
+    throughput: float
+    kept_local: tuple = ()
+    candidates: int = 0
+
+    def to_json(self):
+        data = dataclasses.asdict(self)
+        data["kept_local"] = list(self.kept_local)
+        return data
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**dict(data, kept_local=tuple(data.get("kept_local", ()))))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the compiler made of the plan's kernel, and the model's throughput with those figures."""
+
+    registers: int
+    local_bytes: int
+    spill_store_bytes: int
+    spill_load_bytes: int
+    shared_bytes_per_block: int
+    source: str
+    blocks_per_sm: int
+    occupancy: float
+    throughput: float
+
+    def to_json(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class CostRecord:
+    """The prediction a plan was chosen by, the compiler's figures where known, and the rounds run.
+
+    ``rounds``: one ``(registers predicted, registers measured, local bytes measured,
+    throughput measured)`` tuple per compile; ``note``: why no measurement was made, or
+    what the compiler loop concluded.
+    """
+
+    predicted: Prediction
+    measured: Measured = None
+    rounds: tuple = ()
+    note: str = ""
+
+    def to_json(self):
+        return {"predicted": self.predicted.to_json(),
+                "measured": None if self.measured is None else self.measured.to_json(),
+                "rounds": [list(r) for r in self.rounds], "note": self.note}
+
+    @classmethod
+    def from_json(cls, data):
+        measured = data.get("measured")
+        return cls(Prediction.from_json(data["predicted"]), None if measured is None else Measured.from_json(measured),
+                   tuple(tuple(r) for r in data.get("rounds", ())), data.get("note", ""))
+
+
+def family_of(problem):
+    """The method family a problem's buffers belong to: the step component under the loop (``loop.erk.*``)."""
+    for b in problem.buffers:
+        parts = b.name.split(".")
+        if len(parts) >= 3 and parts[0] == "loop":
+            return parts[1]
+    return "default"
+
+
+def register_limit(device, max_registers=None):
+    return min(device.max_registers_per_thread, max_registers or device.max_registers_per_thread)
+
+
+def predict(problem, local_names, shared_elements, device=None, max_registers=None, kept_local=(), candidates=0):
+    """The Prediction for ``problem`` with ``local_names`` local and ``shared_elements`` shared per thread.
+
+    ``device`` supplies the cost constants (default the problem's own model).
+    """
+    device = device or problem.device
+    words = live_peak(problem, list(local_names)) * problem.itemsize / 4
+    family = family_of(problem)
+    per_word = device.word_registers(problem.itemsize)
+    raw = device.register_base(family) + per_word * words
+    limit = register_limit(device, max_registers)
+    registers = max(1, min(limit, math.ceil(raw)))
+    spilled = max(0.0, (raw - limit) / per_word)
+    shared_bytes = pad_stride(shared_elements) * problem.block_size * problem.itemsize
+    occ = device.occupancy(problem.block_size, registers, shared_bytes)
+    cost = step_cost(problem, local_names, spilled, device)
+    return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
+                      occ.limited_by, cost, throughput(occ, cost, device), tuple(sorted(kept_local)), candidates)
+
+
+def step_cost(problem, local_names, spilled_words, device):
+    """Relative cost of a step per thread: accesses, plus shared and spilled accesses at their extra cost."""
+    local = set(local_names)
+    total = shared = 0.0
+    words_per_elem = problem.itemsize / 4
+    dense = []
+    for b in problem.planned:
+        total += b.weight
+        if b.name in local:
+            if b.size_elems:
+                dense.append((b.weight / (b.size_elems * words_per_elem), b.size_elems * words_per_elem))
+        else:
+            shared += b.weight
+    spilled_accesses, left = 0.0, spilled_words
+    for density, words in sorted(dense):  # the compiler spills what is used least
+        take = min(words, left)
+        spilled_accesses += density * take
+        left -= take
+        if left <= 0:
+            break
+    return max(total, 1.0) + device.shared_access_cost * shared + device.spill_access_cost * spilled_accesses
+
+
+def throughput(occ, cost, device):
+    if occ.blocks_per_sm == 0:
+        return 0.0
+    return min(1.0, occ.occupancy / device.saturation_occupancy) / cost
+
+
+def predict_plan(problem, plan, device=None, max_registers=None, kept_local=(), candidates=0):
+    """The Prediction for a solved ``plan`` of ``problem``."""
+    local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
+    return predict(problem, local, plan.shared_elements, device, max_registers, kept_local, candidates)
+
+
+def measured(problem, plan, resources, device=None):
+    """A Measured from the compiler's ``resources`` (registers, local bytes, spills, shared bytes)."""
+    device = device or problem.device
+    registers = max(1, min(resources.registers_per_thread, device.max_registers_per_thread))
+    occ = device.occupancy(plan.block_size, registers, resources.shared_bytes_per_block)
+    local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
+    spilled = resources.local_bytes_per_thread / 4
+    cost = step_cost(problem, local, spilled, device)
+    return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
+                    resources.spill_store_bytes or 0, resources.spill_load_bytes or 0,
+                    resources.shared_bytes_per_block, resources.source, occ.blocks_per_sm, occ.occupancy,
+                    throughput(occ, cost, device))
+
+
+def corrected(device, problem, prediction, measured_figures):
+    """``device`` with its register base for the problem's family moved so the model reproduces the measurement.
+
+    Registers below the limit shift the base by the difference; local memory where
+    the model predicted none raises the base until the predicted spill matches it.
+    """
+    family = prediction.family
+    base = device.register_base(family)
+    per_word = device.word_registers(problem.itemsize)
+    if measured_figures.local_bytes > 0 and prediction.spilled_words * 4 < measured_figures.local_bytes:
+        target = prediction.register_limit + per_word * measured_figures.local_bytes / 4
+        new_base = math.ceil(target - per_word * prediction.local_words)
+    else:
+        new_base = base + measured_figures.registers - prediction.registers
+    bases = dict(device.register_bases)
+    bases[family] = max(0, int(new_base))
+    return dataclasses.replace(device, register_bases=tuple(sorted(bases.items())))
+
+
+def contradicts(prediction, measured_figures, tolerance=0.2):
+    """Whether the compiler's figures contradict the prediction: spills not predicted, or registers off by > 20 %."""
+    if measured_figures.local_bytes > 0 and prediction.spilled_words == 0:
+        return True
+    if measured_figures.local_bytes == 0 and prediction.spilled_words > 0:
+        return True
+    return abs(measured_figures.registers - prediction.registers) > tolerance * max(prediction.registers, 1)
+
+
+MAX_CANDIDATES = 33  # prefixes tried; a problem with more auto buffers tries evenly spread prefix lengths
+
+
+def local_candidates(problem):
+    """Sets of ``auto`` buffers to keep local: the first k in order of accesses per element, k = 0 .. all."""
+    autos = sorted((b for b in problem.planned if b.location is Location.AUTO),
+                   key=lambda b: (-(b.weight / b.size_elems) if b.size_elems else 0.0, b.size_elems, b.name))
+    count = len(autos)
+    lengths = range(count + 1) if count < MAX_CANDIDATES else sorted(
+        {round(i * count / (MAX_CANDIDATES - 1)) for i in range(MAX_CANDIDATES)})
+    return [frozenset(b.name for b in autos[:k]) for k in lengths]
+
+
+def keep_local(problem, names):
+    """``problem`` as ``min-shared`` with the ``auto`` buffers ``names`` pinned local."""
+    buffers = tuple(dataclasses.replace(b, location=Location.LOCAL) if b.name in names else b
+                    for b in problem.buffers)
+    return problem.replace(buffers=buffers, objective="min-shared")

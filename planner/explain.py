@@ -1,0 +1,165 @@
+"""Why each buffer of a plan went where it did, and what the cost model expects of the plan.
+
+For every buffer: the pin, the constraint (precision, empty, view, capacity)
+or the cost term that decided its place; with the problem at hand, the
+model's throughput had that one buffer gone the other way. Then the
+predicted registers, spills and occupancy, and the compiler's where the plan
+records them (kernels' compiler loop).
+"""
+
+from dataclasses import dataclass
+
+from .buffers import Location, Placement
+from .costmodel import predict, predict_plan
+from .interference import live_peak
+
+
+@dataclass(frozen=True)
+class BufferReason:
+    """One buffer's placement and the reason for it."""
+
+    name: str
+    size_elems: int
+    placement: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Per-buffer reasons and the plan-wide prediction (and measurement) lines; ``text()`` renders them."""
+
+    reasons: tuple
+    summary: tuple
+
+    def text(self):
+        width = max((len(r.name) for r in self.reasons), default=4)
+        rows = [f"{'buffer'.ljust(width)}  {'size':>6}  {'placement':<16}  why"]
+        rows += [f"{r.name.ljust(width)}  {r.size_elems:>6}  {r.placement:<16}  {r.reason}" for r in self.reasons]
+        return "\n".join(rows + [""] + list(self.summary))
+
+
+def explain(plan, problem=None):
+    """Explain ``plan``; with its ``problem`` (a PlanningProblem) the pins and cost terms are named too.
+
+    Returns
+    -------
+    Explanation
+    """
+    record = plan.cost
+    kept = set(record.predicted.kept_local) if record is not None else set()
+    declared = problem.by_name() if problem is not None else {}
+    if problem is not None:
+        plan.verify(problem)
+        estimate = record.predicted if record is not None else predict_plan(problem, plan)
+        context = _Context(problem, plan, estimate)
+    reasons = []
+    for p in plan.buffers:
+        b = declared.get(p.name)
+        if problem is None:
+            why = _plan_only_reason(p, kept)
+        else:
+            why = _reason(p, b, kept, context)
+        reasons.append(BufferReason(p.name, p.size_elems, p.placement.value, why))
+    return Explanation(tuple(reasons), tuple(_summary(plan, problem)))
+
+
+def _plan_only_reason(p, kept):
+    if p.view_of is not None:
+        return f"view of {p.view_of}: placed with it"
+    if p.size_elems == 0:
+        return "empty: takes no memory"
+    if p.name in kept:
+        return "cost model: kept local (in registers) by the auto objective"
+    if p.placement is Placement.SHARED:
+        return "shared (give the problem with --problem for the deciding term)"
+    persistent = " in the persistent-local array" if p.placement is Placement.PERSISTENT_LOCAL else ""
+    return f"local{persistent} (give the problem with --problem for the deciding term)"
+
+
+class _Context:
+    """The problem, the plan's local and shared sets, and the plan's throughput by the model."""
+
+    def __init__(self, problem, plan, estimate):
+        self.problem, self.estimate = problem, estimate
+        self.shared = [b.name for b in plan.buffers if b.placement is Placement.SHARED and b.view_of is None]
+        self.local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
+        self.peak = plan.shared_elements
+
+    def flipped(self, name, to_shared):
+        """The model's prediction with ``name`` moved to the other region (peak: the live bound)."""
+        if to_shared:
+            local = [n for n in self.local if n != name]
+            peak = max(self.peak, live_peak(self.problem, self.shared + [name]))
+        else:
+            local = self.local + [name]
+            peak = live_peak(self.problem, [n for n in self.shared if n != name])
+        return predict(self.problem, local, peak)
+
+    def compare(self, name, to_shared):
+        other = self.flipped(name, to_shared)
+        now = self.estimate
+        where = "shared" if to_shared else "local"
+        ratio = other.throughput / now.throughput if now.throughput else float("inf")
+        if to_shared and other.shared_bytes_per_block > 0 and other.blocks_per_sm == 0:
+            return f"in {where} it would not fit one block per SM"
+        extra = f", {other.spilled_words:.0f} words spilled" if other.spilled_words else ""
+        return (f"in {where}: predicted throughput x{ratio:.2f} ({other.registers} registers{extra}, "
+                f"occupancy {other.occupancy:.2f}, step cost {other.step_cost:.0f} vs {now.step_cost:.0f})")
+
+
+def _reason(p, b, kept, ctx):
+    problem = ctx.problem
+    if b.is_view:
+        return f"view of {b.view_of}: placed with it"
+    if p.size_elems == 0:
+        return "empty: takes no memory"
+    persistent = " (persistent: in the persistent-local array)" if p.placement is Placement.PERSISTENT_LOCAL else ""
+    if b.location is Location.LOCAL:
+        return "pinned local" + persistent
+    if b.location is Location.SHARED:
+        return "pinned shared"
+    if b.precision not in (None, problem.precision):
+        return (f"precision {b.precision} differs from the shared region's {problem.precision}: cannot share"
+                + persistent)
+    if p.placement is Placement.SHARED:
+        head = "cost model: shared beats local" if problem.objective == "auto" else \
+            f"min-shared: placed shared by access weight ({b.weight:g} accesses per step)"
+        return f"{head}; {ctx.compare(p.name, to_shared=False)}"
+    if p.name in kept:
+        return f"cost model: kept local (in registers){persistent}; {ctx.compare(p.name, to_shared=True)}"
+    if b.weight == 0:
+        return "weight 0: shared memory would buy nothing" + persistent
+    alive = live_peak(problem, ctx.shared + [p.name])
+    if alive > problem.capacity_elems:
+        return (f"capacity: with it shared, {alive} elements per thread would be live at once, over the budget "
+                f"of {problem.capacity_elems}{persistent}")
+    return f"left local by the planner{persistent}; {ctx.compare(p.name, to_shared=True)}"
+
+
+def _summary(plan, problem):
+    record = plan.cost
+    lines = [f"plan: {plan.summary()}"]
+    if record is None and problem is None:
+        return lines + ["no prediction recorded (plans of the auto objective record one; give --problem for the "
+                        "model's estimate)"]
+    p = record.predicted if record is not None else predict_plan(problem, plan)
+    label = "predicted" if record is not None else "model's estimate (not recorded in the plan)"
+    lines.append(f"{label}: {p.registers} registers/thread (family {p.family}, {p.local_words:g} live local words, "
+                 f"limit {p.register_limit}), {p.spilled_words:.0f} words spilled, {p.shared_bytes_per_block} B "
+                 f"shared/block, {p.blocks_per_sm} blocks/SM, occupancy {p.occupancy:.3f} (limited by "
+                 f"{p.limited_by}), step cost {p.step_cost:.0f}, throughput {p.throughput:.3g}"
+                 + (f", {p.candidates} local sets compared" if p.candidates else ""))
+    if record is None:
+        return lines
+    m = record.measured
+    if m is not None:
+        lines.append(f"measured ({m.source}): {m.registers} registers/thread, {m.local_bytes} B local/thread "
+                     f"(spill stores {m.spill_store_bytes} B, loads {m.spill_load_bytes} B), "
+                     f"{m.shared_bytes_per_block} B shared/block, {m.blocks_per_sm} blocks/SM, occupancy "
+                     f"{m.occupancy:.3f}, throughput by the model {m.throughput:.3g}")
+    for k, (reg_p, reg_m, local_b, thr) in enumerate(record.rounds, 1):
+        lines.append(f"compile {k}: registers predicted {reg_p}, measured {reg_m}, local {local_b} B, "
+                     f"throughput {thr:.3g}")
+    if record.note:
+        lines.append(f"compiler: {record.note}")
+    return lines

@@ -1,0 +1,76 @@
+"""The compiler in the loop: ``auto`` plans carry the compiler's figures and are re-solved when they contradict.
+
+The offline cases compile to PTX for compute capability 9.0 in a subprocess that forces Numba's
+CUDA target (``NUMBA_ENABLE_CUDASIM=0``, no driver needed) and count with ``ptxas -v``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.compiler_loop import MAX_ROUNDS, SIMULATOR_NOTE
+from kernels.resources import ptxas_path
+
+
+def test_simulator_records_why_nothing_was_compiled():
+    integ = kernels.Integrator(kernels.lorenz(), "rk4", precision=np.float32)
+    plan = integ.plan("auto", block_size=1)
+    assert plan.cost.note == SIMULATOR_NOTE and plan.cost.measured is None
+    assert integ.plan("local", block_size=1).cost is None  # only auto plans are predicted
+
+
+_SCRIPT = """
+import dataclasses, json
+import numpy as np
+import kernels, planner
+rows = []
+for base in (None, 200):  # the preset's model, then one whose register base is far off
+    device = planner.get_device("h200")
+    if base is not None:
+        device = dataclasses.replace(device, name="h200-wrong", register_bases=(("default", base),))
+    integ = kernels.Integrator(kernels.lorenz(), "rk4", controller="fixed", precision=np.float32)
+    plan = integ.plan("auto", block_size=128, device=device)
+    compiled = integ.build(plan).resources()
+    cost = plan.cost
+    rows.append({"predicted": cost.predicted.to_json(), "measured": cost.measured.to_json(),
+                 "rounds": [list(r) for r in cost.rounds], "note": cost.note,
+                 "compiled": [compiled.registers_per_thread, compiled.local_bytes_per_thread],
+                 "kernels": len(integ._kernels)})
+print(json.dumps(rows))
+"""
+
+
+@pytest.fixture(scope="module")
+def offline():
+    if ptxas_path() is None:
+        pytest.skip("needs ptxas (pip install 'bufferplan[compile]')")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    done = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env, timeout=600,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_auto_plan_records_the_compilers_figures(offline):
+    row = offline[0]
+    measured = row["measured"]
+    assert measured["source"] == "ptxas"
+    assert [measured["registers"], measured["local_bytes"]] == row["compiled"]
+    assert measured["local_bytes"] == 0 and row["predicted"]["spilled_words"] == 0
+    assert abs(row["predicted"]["registers"] - measured["registers"]) <= 0.2 * measured["registers"]
+    assert row["note"] == "prediction confirmed" and len(row["rounds"]) == 1
+    assert row["kernels"] == 1  # the solve reuses the kernel compiled for the check
+
+
+def test_a_contradicted_prediction_is_corrected_by_the_measurement(offline):
+    row = offline[1]
+    first = row["rounds"][0]
+    assert first[0] > 200 and first[1] < 100  # predicted from the wrong base, measured far lower
+    assert 1 <= len(row["rounds"]) <= MAX_ROUNDS and row["note"].startswith("re-solved")
+    # the plan kept carries the corrected prediction, now within 20 % of the compiler's count
+    assert abs(row["predicted"]["registers"] - row["measured"]["registers"]) <= 0.2 * row["measured"]["registers"]

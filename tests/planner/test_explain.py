@@ -1,0 +1,94 @@
+"""``planner.explain`` and ``planner explain``: why each buffer went where it did, and the prediction."""
+
+import json
+
+import pytest
+
+from planner import Buffer, Plan, PlanError, PlanningProblem, explain, solve
+from planner.cli import main
+
+
+def _problem(objective="auto"):
+    return PlanningProblem(buffers=(
+        Buffer("c.heavy", 200, lifetime=((0, 2),), weight=1000.0),
+        Buffer("c.light", 200, lifetime=((0, 2),), weight=1.0),
+        Buffer("c.pinned", 4, location="local", lifetime=((0, 1),)),
+        Buffer("c.half", 4, lifetime=((0, 1),), precision="float16", weight=9.0),
+        Buffer("c.empty", 0, lifetime=((1, 2),)),
+        Buffer("c.view", 10, view_of="c.heavy"),
+    ), objective=objective)
+
+
+def test_every_buffer_gets_the_term_that_decided_it():
+    problem = _problem()
+    plan = solve(problem, "greedy")
+    reasons = {r.name: r.reason for r in explain(plan, problem).reasons}
+    assert reasons["c.heavy"].startswith("cost model: kept local")
+    assert "in shared: predicted throughput x0." in reasons["c.heavy"]  # moving it would be slower
+    assert reasons["c.light"].startswith("cost model: shared beats local")
+    assert reasons["c.pinned"] == "pinned local"
+    assert reasons["c.half"].startswith("precision float16 differs")
+    assert reasons["c.empty"].startswith("empty")
+    assert reasons["c.view"] == "view of c.heavy: placed with it"
+
+
+def test_summary_has_the_prediction_and_the_measurement_when_recorded():
+    problem = _problem()
+    plan = solve(problem, "greedy")
+    text = explain(plan, problem).text()
+    p = plan.cost.predicted
+    assert f"predicted: {p.registers} registers/thread" in text and f"occupancy {p.occupancy:.3f}" in text
+    assert "measured" not in text
+    data = plan.to_json()
+    data["cost"]["measured"] = {"registers": 90, "local_bytes": 16, "spill_store_bytes": 8, "spill_load_bytes": 8,
+                                "shared_bytes_per_block": 205312, "source": "ptxas", "blocks_per_sm": 1,
+                                "occupancy": 0.0625, "throughput": 0.001}
+    data["cost"]["rounds"] = [[p.registers, 90, 16, 0.001]]
+    text = explain(Plan.from_json(data)).text()
+    assert "measured (ptxas): 90 registers/thread, 16 B local/thread" in text
+    assert f"compile 1: registers predicted {p.registers}, measured 90, local 16 B" in text
+
+
+def test_min_shared_plan_gets_the_models_estimate():
+    problem = _problem("min-shared")
+    plan = solve(problem, "greedy")
+    explained = explain(plan, problem)
+    assert "model's estimate (not recorded in the plan)" in explained.text()
+    assert {r.name: r.reason for r in explained.reasons}["c.light"].startswith("min-shared: placed shared")
+
+
+def test_explain_checks_the_plan_against_the_problem():
+    plan = solve(_problem(), "greedy")
+    other = PlanningProblem(buffers=(Buffer("c.x", 3, lifetime=((0, 1),)),))
+    with pytest.raises(PlanError, match="problem-mismatch"):
+        explain(plan, other)
+
+
+def test_cli_explain(tmp_path, capsys):
+    problem = _problem()
+    (tmp_path / "p.json").write_text(json.dumps(problem.to_json()))
+    assert main(["plan", str(tmp_path / "p.json"), "--planner", "greedy", "--json", str(tmp_path / "plan.json")]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "plan.json"), "--problem", str(tmp_path / "p.json")]) == 0
+    out = capsys.readouterr().out
+    assert "c.heavy" in out and "cost model: kept local" in out and "predicted:" in out
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[1, 2]", "malformed plan JSON"),
+    ("{not json", "p.json"),
+    (None, "cannot access"),
+])
+def test_cli_explain_bad_file_is_one_error_line(tmp_path, capsys, content, message):
+    path = tmp_path / "p.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["explain", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("planner: error:") and message in err[0]
+
+
+def test_cli_explain_names_a_problem_file(tmp_path, capsys):
+    (tmp_path / "p.json").write_text(json.dumps(_problem().to_json()))
+    assert main(["explain", str(tmp_path / "p.json")]) == 2
+    assert "is a problem" in capsys.readouterr().err
