@@ -60,13 +60,14 @@ def test_fixed_step_summaries_equal_numpy_on_the_saved_trajectory(per):
 def test_adaptive_summaries_match_scipy_dense_solution():
     """Tsit5 at rtol 1e-8: the trapezoid over accepted steps against a fine quadrature of SciPy's solution.
 
-    Stated tolerances: mean and rms within 2e-3 (the trapezoid's h^2 error at these steps), max within
-    2e-3, the time of the maximum within the largest accepted step.
+    Stated tolerances: mean and rms within 2e-4 (the trapezoid's h^2 error at these steps: 2e-5 measured),
+    max over step points within 1e-3 (h^2 |v''| / 8), the time of the maximum within two mean steps.
+    The velocity's maximum is inside the span, so max and argmax are not the initial values.
     """
     from scipy.integrate import solve_ivp
 
     span = (0.0, 8.0)
-    summaries = Summaries(states=[0], observables=[0], stats=("mean", "rms", "max", "argmax", "final"))
+    summaries = Summaries(states=[0, 1], observables=[0], stats=("mean", "rms", "max", "argmax", "final"))
     res = kernels.solve_ivp(CHAIN, span, Y0, PARAMS, method="tsit5", rtol=1e-8, atol=1e-10, precision=np.float64,
                             summaries=summaries)
     assert res.success
@@ -74,13 +75,14 @@ def test_adaptive_summaries_match_scipy_dense_solution():
                     dense_output=True)
     t = np.linspace(*span, 200_001)
     x = sol.sol(t)
-    values = np.stack([x[0], 0.5 * x[1] ** 2 + x[0] ** 2], axis=1)  # energy of one mass between two springs
+    values = np.stack([x[0], x[1], 0.5 * x[1] ** 2 + x[0] ** 2], axis=1)  # energy: one mass, two springs
     expected = _reference(t, values)
     np.testing.assert_allclose(res.summaries["final"][0, 0], values[-1], atol=1e-6)
-    for stat in ("mean", "rms", "max"):
-        np.testing.assert_allclose(res.summaries[stat][0, 0], expected[stat], atol=2e-3, err_msg=stat)
-    largest_step = (span[1] - span[0]) / int(res.n_steps[0]) * 4
-    assert abs(res.summaries["argmax"][0, 0, 0] - expected["argmax"][0]) <= largest_step
+    for stat, tol in (("mean", 2e-4), ("rms", 2e-4), ("max", 1e-3)):
+        np.testing.assert_allclose(res.summaries[stat][0, 0], expected[stat], atol=tol, err_msg=stat)
+    assert 0.5 < expected["argmax"][1] < 7.5
+    mean_step = (span[1] - span[0]) / int(res.n_steps[0])
+    np.testing.assert_allclose(res.summaries["argmax"][0, 0], expected["argmax"], atol=2 * mean_step)
 
 
 def test_summaries_of_a_failed_run_are_nan():
