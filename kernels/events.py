@@ -8,13 +8,17 @@ previous accepted point (the ``events`` component's persistent
 (+1 rising only, -1 falling only, 0 both, as in SciPy); touching zero and
 leaving again counts once.
 
-Location, only when some ``g`` changed sign: the cubic Hermite interpolant of
-the step is built from ``y_n``, ``y_{n+1}`` and ``f_n``, ``f_{n+1}`` (two
-right-hand-side evaluations, counted in ``n_rhs``), and the Illinois variant
-of regula falsi finds its zero in ``theta = (s - t) / h`` to
-:data:`THETA_TOL` (or :data:`MAX_ITERATIONS` iterations).  The interpolant is
-third order, so the located time is as accurate as a step of that size
-allows for fourth- and fifth-order methods' steps that resolve ``g``.
+Location, only when a terminal event's ``g`` changed sign (a counted
+crossing needs no time, unless a terminal event cut the same step): the
+cubic Hermite interpolant of the step is built from ``y_n``, ``y_{n+1}`` and
+``f_n``, ``f_{n+1}`` (two right-hand-side evaluations, counted in ``n_rhs``;
+the step's own stages are not reachable through the step contract), and the
+Illinois variant of regula falsi finds the zero of ``g`` on it in ``theta =
+(s - t) / h`` to :data:`THETA_TOL` (or :data:`MAX_ITERATIONS` iterations).
+The interpolant's error is ``O(h^4)``: the located time is about as accurate
+as the solution itself for the fourth- and fifth-order methods (measured on
+Van der Pol against SciPy: 1e-8 with RK4 at dt 0.02, 3e-8 with Tsit5 at
+rtol 1e-9).  A start exactly on a zero of ``g`` is not a crossing.
 
 A terminal event stops the trajectory at the earliest located crossing of
 the step: the state there (interpolated) is ``event_y``, its time
@@ -28,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 
 import numpy as np
 from numba import cuda
@@ -36,6 +39,7 @@ from numba import cuda
 from planner import Buffer, BufferSettings, Phase
 
 from .codegen import compile_device
+from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 
 __all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "make_event_functions", "THETA_TOL",
@@ -191,8 +195,6 @@ def make_event_functions(settings, system, allocate, dtype):
     namespace = {"alloc_values": allocate("event_values"), "alloc_slopes": allocate("slopes"),
                  "alloc_ys": allocate("interpolated"), "alloc_u": allocate("drivers"),
                  "rhs": system.device_rhs, "dtype": dtype, "NONE": 2.0}
-    from .drivers import make_driver_evaluator
-
     namespace["eval_drivers"] = make_driver_evaluator(settings.n_drivers)
     interpolate = None
     for e, event in enumerate(events):

@@ -49,12 +49,10 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
 from numba import cuda
 
 from planner import Buffer, BufferSettings, Phase
 
-from . import status as codes
 from .allocators import AllocatorFactory
 from .drivers import make_driver_evaluator
 from .events import EventSettings
