@@ -38,7 +38,7 @@ def build_adaptive_loop(parts, built, controller):
     step, PRIMED = built.device_function, built.prime_function is not None
     prime = built.prime_function if PRIMED else no_prime
     hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
-    on_accept, on_save = hooks.on_accept, hooks.on_save
+    on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
     COUNTED = parts.rhs_per_step is not None
     PER_STEP = parts.rhs_per_step if COUNTED else 0
     EVENT = codes.EVENT
@@ -63,7 +63,7 @@ def build_adaptive_loop(parts, built, controller):
         t0, t_end, dt, dt_min, dt_max = times
         k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
         if HOOKED:
-            hooks.begin(traj, k, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
+            begin(traj, k, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
         n_extra = np.int32(0)  # right-hand sides outside steps: the first-step choice, primes
         if dt <= 0.0:
             n_extra = np.int32(1)
@@ -143,7 +143,7 @@ def build_adaptive_loop(parts, built, controller):
                     n_extra = np.int32(n_extra + 1)
         fill_nan(traj, k, out_y, out_obs)
         if HOOKED:
-            hooks.finish(traj, k, status, t_eval, t0, extras, region, persistent)
+            finish(traj, k, status, t_eval, t0, extras, region, persistent)
         n_rhs = np.int32(-1)
         if COUNTED:
             n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra)

@@ -40,7 +40,7 @@ def build_fixed_loop(parts, built):
     buffers, start, save, tolerances = parts.buffers, parts.start, parts.save, parts.tolerances
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
-    on_accept, on_save = hooks.on_accept, hooks.on_save
+    on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
     COUNTED = parts.rhs_per_step is not None
     PER_STEP = parts.rhs_per_step if COUNTED else 0
     step, PRIMED = built.device_function, built.prime_function is not None
@@ -83,7 +83,7 @@ def build_fixed_loop(parts, built):
         t0, t_end, dt, dt_min, dt_max = times
         k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
         if HOOKED:
-            hooks.begin(traj, k, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
+            begin(traj, k, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
         n_save = t_eval.shape[0]
         t_start = t0
         status = SUCCESS
@@ -143,7 +143,7 @@ def build_fixed_loop(parts, built):
             status = NONFINITE
         fill_nan(traj, k, out_y, out_obs)
         if HOOKED:
-            hooks.finish(traj, k, status, t_eval, t0, extras, region, persistent)
+            finish(traj, k, status, t_eval, t0, extras, region, persistent)
         n_rhs = np.int32(-1)
         if COUNTED:
             n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIMED and primed else 0))
