@@ -53,7 +53,10 @@ def bufferplan_case(kernels, case, n, rho, max_registers=None):
     obs, canary = cuda.device_array((1, 1, 1), np.float32), cuda.to_device(np.ones(1, np.int32))
     dt = 1e-3 if controller == "fixed" else 1e-3
     args = (dev[0], dev[1], dev[2], (0.0, 1.0, dt, 0.0, np.inf), 100000, dev[3], dev[4], dev[5], dev[6],
-            out_y, obs, ints[0], ints[1], ints[2], canary)
+            out_y, obs, ints[0], ints[1], ints[2], canary,
+            # no summaries or events: stand-ins; counts (N, 1) takes n_rhs (kernels.loop_hooks)
+            cuda.device_array((1, 1, 1), np.float32), cuda.device_array(1, np.float64),
+            cuda.device_array((1, 1), np.float32), cuda.device_array((n, 1), np.int32))
     resources = None
     if kernels.backend() == "cuda":
         resources = built.resources().to_json()

@@ -165,7 +165,8 @@ class BoundLaunch:
     args : tuple
         The kernel's arguments as ``kernels.launch.launch_batch`` passes them.
     outputs : tuple
-        Device arrays ``(y, observables or None, status, n_steps, n_rejected)`` the launches write.
+        Device arrays the launches write: ``(y, observables or None, status, n_steps, n_rejected, ...)``
+        (``kernels.launch.launch_batch``).
     """
 
     kernel: object
@@ -178,7 +179,7 @@ class BoundLaunch:
 
     def host_outputs(self):
         """``{"y", "status", "n_steps", "n_rejected"}`` copied to the host."""
-        y, _, status, n_steps, n_rejected = self.outputs
+        y, _, status, n_steps, n_rejected = self.outputs[:5]
         return {"y": y.copy_to_host(), "status": status.copy_to_host(), "n_steps": n_steps.copy_to_host(),
                 "n_rejected": n_rejected.copy_to_host()}
 

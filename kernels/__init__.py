@@ -43,6 +43,7 @@ _EXPORTS = {
     "PlanMismatchError": "errors", "DeviceUnavailableError": "errors", "CompileCheckWarning": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
     "SolverOptions": "solvers.options",
+    "Summaries": "summaries", "Event": "events", "EVENT": "status",
     "robertson": "stiff_systems", "hires": "stiff_systems", "brusselator": "stiff_systems",
     "brusselator_initial": "stiff_systems", "stiff_van_der_pol": "stiff_systems",
     "HIRES_T_END": "stiff_systems", "HIRES_REFERENCE": "stiff_systems",

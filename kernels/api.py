@@ -47,6 +47,18 @@ class IVPResult:
         Set when an adaptive explicit method left a trajectory at MAX_STEPS
         (host inputs): :meth:`message` then says whether it looks stiff.
         Not pickled (it holds the system).
+    summary_array : array (N, n_windows, n_stats * n_quantities) or None
+        The running summaries as the kernel wrote them; read them through :attr:`summaries`.
+    summary_stats : tuple of str
+        The statistics of ``summary_array``, in its order.
+    event_t : array (N,) float64 or None
+        Time of the terminal event that stopped each trajectory; NaN when none did.
+    event_y : array (N, n_states) or None
+        The state there (NaN when none).
+    counts : array (N, 1 + n_events) int32 or None
+        ``n_rhs`` then ``event_count`` as the kernel wrote them.
+
+    ``y`` and ``observables`` are None when the solve had ``save_trajectory=False``.
     """
 
     t: np.ndarray
@@ -60,7 +72,41 @@ class IVPResult:
     method: str
     backend: str
     canary_intact: bool | None = None
+    summary_array: object = None
+    summary_stats: tuple = ()
+    event_t: object = None
+    event_y: object = None
+    counts: object = None
     stiffness_probe: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def summaries(self) -> dict:
+        """``{stat: array (N, n_windows, n_quantities)}``: the states' columns, then the observables'.
+
+        Views of ``summary_array`` (copied to the host first when it is a device array); empty
+        without summaries.
+        """
+        if self.summary_array is None:
+            return {}
+        data = _host(self.summary_array)
+        n, windows, width = data.shape
+        stacked = data.reshape(n, windows, len(self.summary_stats), width // len(self.summary_stats))
+        return {stat: stacked[:, :, k, :] for k, stat in enumerate(self.summary_stats)}
+
+    @property
+    def n_rhs(self):
+        """Right-hand-side evaluations per trajectory (N,) int32; -1 where the method's count is unknown.
+
+        Counts the step's stages (less a first-same-as-last reuse), the first-step choice,
+        FSAL priming (once, and after each rejection) and event location (two per located
+        step); an implicit step's Newton iterations are not counted (-1).
+        """
+        return None if self.counts is None else _host(self.counts)[:, 0]
+
+    @property
+    def event_count(self):
+        """Crossings of each event per trajectory, (N, n_events) int32 (a terminal one: 1 when it stopped)."""
+        return None if self.counts is None else _host(self.counts)[:, 1:]
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -90,7 +136,12 @@ class IVPResult:
         return text
 
 
-def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None) -> Integrator:
+def _host(array):
+    return array if isinstance(array, np.ndarray) else array.copy_to_host()
+
+
+def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None, *, summaries=None,
+                   events=None, save_trajectory=True) -> Integrator:
     """The Integrator ``solve_ivp`` uses for these settings, kept with the system.
 
     The system object owns the cache (one Integrator per method, controller
@@ -101,24 +152,27 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
 
     if not isinstance(system, ODESystem):
         raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
+    extras = dict(summaries=summaries, events=events, save_trajectory=save_trajectory)
+    events_key = tuple(events) if isinstance(events, (list, tuple)) else events
     key = (method.lower() if isinstance(method, str) else method, controller, check.as_precision(precision),
-           as_solver_options(solver))
+           as_solver_options(solver), summaries, events_key, save_trajectory)
     cache = system.__dict__.setdefault("_integrators", {})
     try:
         found = cache.get(key)
-    except TypeError:  # an unhashable controller argument: let Integrator say what is wrong with it
-        return Integrator(system, method, controller, precision, solver)
+    except TypeError:  # an unhashable argument: let Integrator say what is wrong with it
+        return Integrator(system, method, controller, precision, solver, **extras)
     if found is None:
-        found = cache[key] = Integrator(system, method, controller, precision, solver)
+        found = cache[key] = Integrator(system, method, controller, precision, solver, **extras)
     return found
 
 
 def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan="auto", controller=None,
-             device=None, solver=None):
+             device=None, solver=None, *, summaries=None, events=None, save_trajectory=True):
     """Plan the buffers of ``solve_ivp(system, method=..., precision=...)`` without solving.
 
     ``device`` is a planner device preset name or model; by default the GPU in
-    use (the h200 preset on the simulator).
+    use (the h200 preset on the simulator).  ``summaries`` and ``events`` add
+    their buffers: pass the same ones as to ``solve_ivp``.
 
     Returns
     -------
@@ -126,13 +180,14 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
         Pass it as ``solve_ivp(..., plan=this)``; ``plan`` takes the same choices as there.
     """
     block_size = check.check_int(block_size, "block_size", 1)
-    return integrator_for(system, method, controller, precision, solver).plan(plan, block_size, device)
+    return integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
+                          save_trajectory=save_trajectory).plan(plan, block_size, device)
 
 
 def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-6, atol=1e-6, t_eval=None,
               drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
               controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,
-              client=None,
+              client=None, summaries=None, events=None, save_trajectory=True,
               **scale_out):
     """Integrate a batch of initial value problems, one trajectory per GPU thread.
 
@@ -183,6 +238,16 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         True: a progress line on stderr (the batch runs as a series of launches over ranges of
         trajectories); False: none, one launch; None (default): a line on the simulator once a
         run has taken a few seconds, nothing on a GPU.
+    summaries : kernels.Summaries, optional
+        Running statistics (mean, min, max, rms, argmax, final) of chosen states and
+        observables over the run or per save window, computed in the loop:
+        ``result.summaries[stat]`` (N, n_windows, n_quantities).  See :mod:`kernels.summaries`.
+    events : kernels.Event, function g(t, y, p), or a sequence of them, optional
+        Zero crossings of ``g`` detected after each step: counted (``result.event_count``)
+        or, for a terminal event, located and the trajectory stopped there
+        (``result.event_t``, ``result.event_y``, status EVENT).  See :mod:`kernels.events`.
+    save_trajectory : bool
+        False: ``y`` and ``observables`` are not stored (None in the result): summaries only.
     client : dask.distributed.Client, optional
         Spread the batch over the client's (GPU) workers in chunks and gather one result;
         ``scale_out`` takes the options of :func:`kernels.distributed.solve` (``chunk_size``,
@@ -205,7 +270,8 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     PlanMismatchError
         A Plan object that was made for other buffers.
     """
-    integrator = integrator_for(system, method, controller, precision, solver)
+    integrator = integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
+                                save_trajectory=save_trajectory)
     return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
                             plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
                             out=out, progress=progress, _canary_elems=_canary_elems, client=client, **scale_out)

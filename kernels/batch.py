@@ -35,7 +35,9 @@ class BatchKernel:
     ----------
     kernel : numba CUDA kernel
         ``kernel(y0, params, t_eval, times, max_steps, driver_times, driver_values,
-        atol, rtol, out_y, out_obs, status, n_steps, n_rejected, canary_ok)``.
+        atol, rtol, out_y, out_obs, status, n_steps, n_rejected, canary_ok,
+        out_summary, event_t, event_y, counts)``; ``counts`` (N, 1 + n_events)
+        int32 holds ``n_rhs`` then the event counts (:mod:`kernels.loop_hooks`).
     plan : planner.Plan
     settings : LoopBufferSettings
     records : tuple of AllocationRecord
@@ -84,7 +86,8 @@ class BatchKernel:
         return (types.Array(real, 2, "C"), types.Array(real, 2, "C"), types.Array(f64, 1, "C"),
                 types.UniTuple(f64, 5), types.int64, types.Array(f64, 1, "C"), types.Array(real, 2, "C"),
                 types.Array(real, 1, "C"), types.Array(real, 1, "C"), types.Array(real, 3, "C"),
-                types.Array(real, 3, "C"), i32, i32, i32, i32)
+                types.Array(real, 3, "C"), i32, i32, i32, i32, types.Array(real, 3, "C"), types.Array(f64, 1, "C"),
+                types.Array(real, 2, "C"), types.Array(types.int32, 2, "C"))
 
     @property
     def shared_bytes(self) -> int:
@@ -96,8 +99,8 @@ class BatchKernel:
 
         The first launch for a given memory layout of ``y0`` and ``params`` goes
         through Numba's dispatcher (which compiles); later ones call the compiled
-        kernel directly, which saves the dispatcher's typing of the 15 arguments
-        (about a quarter of the host time of a launch, measured on an H100 host).
+        kernel directly, which saves the dispatcher's typing of the 19 arguments
+        (about a quarter of the host time of a launch, measured on an H100 host when it had 15).
         The other arguments are built by :func:`kernels.solve_ivp` and always
         have the same types.
         """
@@ -131,7 +134,7 @@ _PREPARED_KEPT = 8
 def _launch_prepared(cache, compiled, args, grid, block, shared):
     """Launch ``compiled`` with arguments marshalled once per set of argument objects; False if unavailable.
 
-    Numba marshals the 15 arguments into driver values on every launch (the
+    Numba marshals the 19 arguments into driver values on every launch (the
     largest part of a launch's host time).  A repeated solve passes the same
     device arrays and scalars, so their marshalled form is kept (with the
     arguments themselves, so the arrays stay alive) and handed to cuda.core's
@@ -260,7 +263,7 @@ def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
     # The simulator takes no register cap (it has no registers).
     @cuda.jit(**({"max_registers": int(max_registers)} if max_registers and backend() == "cuda" else {}))
     def kernel(y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
-               out_y, out_obs, status, n_steps, n_rejected, canary_ok):
+               out_y, out_obs, status, n_steps, n_rejected, canary_ok, out_summary, event_t, event_y, counts):
         traj = cuda.grid(1)
         thread = cuda.threadIdx.x
         block = block_shared()
@@ -276,11 +279,13 @@ def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
                     end[i] = canary
             cuda.syncthreads()
         if traj < y0.shape[0]:
-            code, accepted, rejected = loop(traj, y0, params, t_eval, times, max_steps, driver_times,
-                                            driver_values, atol, rtol, out_y, out_obs, region, persistent)
+            code, accepted, rejected, n_rhs = loop(traj, y0, params, t_eval, times, max_steps, driver_times,
+                                                   driver_values, atol, rtol, out_y, out_obs,
+                                                   (out_summary, event_t, event_y, counts), region, persistent)
             status[traj] = code
             n_steps[traj] = accepted
             n_rejected[traj] = rejected
+            counts[traj, 0] = n_rhs
         if CHECK:
             cuda.syncthreads()
             pad = padding(block, thread)

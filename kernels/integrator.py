@@ -29,11 +29,13 @@ from .controllers import ControllerSettings
 from .device import default_device
 from .drivers import validate_drivers
 from .errors import ConfigurationError, describe
+from .events import as_events, check_events_compile
 from .launch import launch_batch
 from .methods import get_method
 from .planning import check_plan, loop_settings, solve_plan
 from .solvers.newton import jacobian_source
 from .solvers.options import as_solver_options
+from .summaries import as_summaries
 
 __all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
 
@@ -87,6 +89,12 @@ class Integrator:
         The Newton and linear solvers of an implicit method: ``"lu"``
         (default), ``"gmres"``, ``"bicgstab"``, or the fields of
         :class:`kernels.solvers.SolverOptions`; explicit methods ignore it.
+    summaries : kernels.Summaries, optional
+        Running statistics computed in the loop (:mod:`kernels.summaries`).
+    events : kernels.Event, function or sequence, optional
+        Event functions ``g(t, y, p)`` (:mod:`kernels.events`).
+    save_trajectory : bool
+        False: no states or observables are stored (``result.y`` is None).
 
     Examples
     --------
@@ -98,7 +106,8 @@ class Integrator:
     ((1, 1, 3), 10)
     """
 
-    def __init__(self, system, method="tsit5", controller=None, precision=np.float32, solver=None):
+    def __init__(self, system, method="tsit5", controller=None, precision=np.float32, solver=None, *,
+                 summaries=None, events=None, save_trajectory=True):
         from .systems import ODESystem
 
         if not isinstance(system, ODESystem):
@@ -108,7 +117,15 @@ class Integrator:
         self.controller = _controller(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
-        self.settings = loop_settings(system, self.method, self.controller.adaptive, self.solver)
+        if not isinstance(save_trajectory, (bool, np.bool_)):
+            raise ConfigurationError(f"save_trajectory must be True or False; got {describe(save_trajectory)}")
+        summaries, events = as_summaries(summaries, system), as_events(events)
+        if not save_trajectory and summaries is None and not events:
+            raise ConfigurationError("save_trajectory=False keeps nothing: ask for summaries= or events=, "
+                                     "or keep save_trajectory=True")
+        self.settings = dataclasses.replace(loop_settings(system, self.method, self.controller.adaptive, self.solver),
+                                            summaries=summaries, events=events,
+                                            save_trajectory=bool(save_trajectory))
         self._plans = {}
         self._kernels = {}
         self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)
@@ -253,6 +270,10 @@ class Integrator:
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
         if client is not None or scale_out:
+            settings = self.settings
+            if settings.summaries is not None or settings.events or not settings.save_trajectory:
+                raise ConfigurationError("summaries, events and save_trajectory=False are not carried to Dask "
+                                         "workers yet; got client= with them: solve without client=")
             if client is None:
                 raise ConfigurationError(f"{sorted(scale_out)} apply only with client= (a dask.distributed.Client); "
                                          "got client=None")
@@ -287,6 +308,7 @@ class Integrator:
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
         system.check_compiles(dtype)
+        check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()
         the_plan, built = self._planned_kernel(plan, block_size, device, _canary_elems, device_id)
         constants = tuple(self._constant(a, device_id) for a in (t_eval, driver_times, driver_values, atol, rtol))
@@ -295,12 +317,17 @@ class Integrator:
                                           max_steps, out, progress)
         if not on_device:
             outputs = tuple(None if a is None else a.copy_to_host() for a in outputs)
-        observables = outputs[1] if system.n_observables else np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
-        probe = self._stiffness_probe(outputs[2], y0, params, t0, t_end, max_steps) if not on_device else None
-        return IVPResult(t=t_eval, y=outputs[0], observables=observables, status=outputs[2],
-                         status_messages=status_messages(), n_steps=outputs[3], n_rejected=outputs[4],
+        y, observables, status, n_steps, n_rejected, summary, event_t, event_y, counts = outputs
+        if self.settings.save_trajectory and not system.n_observables:
+            observables = np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
+        summaries = self.settings.summaries
+        probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps) if not on_device else None
+        return IVPResult(t=t_eval, y=y, observables=observables, status=status,
+                         status_messages=status_messages(), n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
-                         canary_intact=canary_ok, stiffness_probe=probe)
+                         canary_intact=canary_ok, summary_array=summary,
+                         summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
+                         event_y=event_y, counts=counts, stiffness_probe=probe)
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps):
         """A StiffnessProbe when an adaptive explicit method left a trajectory at MAX_STEPS, else None."""

@@ -13,16 +13,34 @@ from .progress import Progress
 __all__ = ["launch_batch"]
 
 
-def _reuse(out, n_traj, n_save, system, dtype):
+_OUTPUTS = ("y", "observables", "status", "n_steps", "n_rejected", "summary_array", "event_t", "event_y",
+            "counts")
+
+
+def output_shapes(settings, system, n_traj, n_save, dtype):
+    """``{name: (shape, dtype)}`` of the launch's outputs; None for an output this solve has not."""
+    summaries = settings.summaries
+    windows = (n_save if summaries.per == "save" else 1) if summaries is not None else 0
+    saved = settings.save_trajectory
+    return {
+        "y": ((n_traj, n_save, system.n_states), dtype) if saved else None,
+        "observables": ((n_traj, n_save, system.n_observables), dtype) if saved and system.n_observables else None,
+        "status": ((n_traj,), np.int32), "n_steps": ((n_traj,), np.int32), "n_rejected": ((n_traj,), np.int32),
+        "summary_array": (((n_traj, windows, summaries.n_quantities * len(summaries.stats)), dtype)
+                          if summaries is not None else None),
+        "event_t": ((n_traj,), np.float64) if settings.events else None,
+        "event_y": ((n_traj, system.n_states), dtype) if settings.events else None,
+        "counts": ((n_traj, 1 + len(settings.events)), np.int32),
+    }
+
+
+def _reuse(out, shapes):
     """The device arrays of an earlier result ``out`` when they have this call's shapes and types."""
-    arrays = (out.y, out.observables if system.n_observables else None, out.status, out.n_steps, out.n_rejected)
-    expected = ((n_traj, n_save, system.n_states), (n_traj, n_save, system.n_observables), (n_traj,), (n_traj,),
-                (n_traj,))
-    types = (dtype, dtype, np.int32, np.int32, np.int32)
-    for name, array, shape, kind in zip(("y", "observables", "status", "n_steps", "n_rejected"), arrays,
-                                        expected, types):
-        if array is None:
+    arrays = tuple(None if shapes[name] is None else getattr(out, name, None) for name in _OUTPUTS)
+    for name, array in zip(_OUTPUTS, arrays):
+        if shapes[name] is None:
             continue
+        shape, kind = shapes[name]
         if not hasattr(array, "copy_to_host") or tuple(array.shape) != shape or array.dtype != np.dtype(kind):
             raise ConfigurationError(
                 f"out.{name} must be a device array of shape {shape} and dtype {np.dtype(kind)} (an earlier "
@@ -35,8 +53,9 @@ def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, ma
                  progress=False):
     """Launch ``built`` over ``n_traj`` trajectories; return ``(outputs, canary_intact)``.
 
-    ``outputs`` are the device arrays ``(y, observables or None, status,
-    n_steps, n_rejected)``; ``constants`` the device arrays ``(t_eval,
+    ``outputs`` are the device arrays ``(y, observables, status, n_steps,
+    n_rejected, summary_array, event_t, event_y, counts)`` (None for those
+    this solve has not: :func:`output_shapes`); ``constants`` the device arrays ``(t_eval,
     driver_times, driver_values, atol, rtol)``.  Host ``y0``/``params`` are
     copied to the device; device ones are used in place.  ``progress``:
     False (one launch), True (launches over :data:`PROGRESS_CHUNKS` ranges
@@ -49,20 +68,22 @@ def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, ma
 
     dtype = np.dtype(built.plan.precision)
     y0, params = (a if is_device_array(a) else cuda.to_device(a) for a in (y0, params))
+    shapes = output_shapes(built.settings, system, n_traj, n_save, dtype)
     if out is not None:
-        out_y, out_obs, status, n_steps, n_rejected = _reuse(out, n_traj, n_save, system, dtype)
+        outputs = _reuse(out, shapes)
     else:
-        out_y = cuda.device_array((n_traj, n_save, system.n_states), dtype=dtype)
-        out_obs = None
-        status, n_steps, n_rejected = (cuda.device_array(n_traj, dtype=np.int32) for _ in range(3))
-        if system.n_observables:
-            out_obs = cuda.device_array((n_traj, n_save, system.n_observables), dtype=dtype)
-    # Without observables the kernel never writes out_obs: a one-element stand-in, never copied back.
-    obs_arg = out_obs if out_obs is not None else _stand_in(built, dtype, (1, 1, 1))
+        outputs = tuple(None if shapes[name] is None else cuda.device_array(shapes[name][0], dtype=shapes[name][1])
+                        for name in _OUTPUTS)
+    # Outputs a solve has not (no observables, no trajectory, no summaries or events) are never
+    # written: small stand-ins, never copied back.
+    stand_ins = ((dtype, (1, 1, 1)), (dtype, (1, 1, 1)), None, None, None, (dtype, (1, 1, 1)),
+                 (np.float64, (1,)), (dtype, (1, 1)), None)
+    kernel_outputs = tuple(a if a is not None else _stand_in(built, *stand_ins[i]) for i, a in enumerate(outputs))
+    out_y, obs_arg, status, n_steps, n_rejected, summary, event_t, event_y, counts = kernel_outputs
     canary_ok = cuda.to_device(np.ones(1, dtype=np.int32)) if built.canary_elems else _stand_in(built, np.int32, (1,))
     t_eval, driver_times, driver_values, atol, rtol = constants
     args = (y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol, out_y, obs_arg,
-            status, n_steps, n_rejected, canary_ok)
+            status, n_steps, n_rejected, canary_ok, summary, event_t, event_y, counts)
     if progress is None:
         progress = None if backend() == "simulator" else False
     if backend() == "simulator":
@@ -75,11 +96,12 @@ def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, ma
     else:
         _launch_ranges(built, n_traj, args, progress)
     intact = bool(canary_ok.copy_to_host()[0]) if built.canary_elems else None
-    return (out_y, out_obs, status, n_steps, n_rejected), intact
+    return outputs, intact
 
 
 PROGRESS_CHUNKS = 20
-_PER_TRAJECTORY = (0, 1, 9, 10, 11, 12, 13)  # y0, params, out_y, out_obs, status, n_steps, n_rejected
+# y0, params, out_y, out_obs, status, n_steps, n_rejected, out_summary, event_t, event_y, counts
+_PER_TRAJECTORY = (0, 1, 9, 10, 11, 12, 13, 15, 16, 17, 18)
 
 
 def _launch_ranges(built, n_traj, args, progress):
@@ -93,12 +115,11 @@ def _launch_ranges(built, n_traj, args, progress):
     from numba import cuda
 
     bar = Progress(n_traj, enabled=progress)
-    has_obs = args[10].shape[0] == n_traj
     for start in range(0, n_traj, step):
         stop = min(start + step, n_traj)
         part = list(args)
         for i in _PER_TRAJECTORY:
-            if i != 10 or has_obs:
+            if args[i].shape[0] == n_traj:  # not a stand-in
                 part[i] = args[i][start:stop]
         built.launch(stop - start, tuple(part))
         if bar.enabled is not False:

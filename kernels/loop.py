@@ -3,7 +3,8 @@
 Device-function contract::
 
     loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values,
-         atol, rtol, out_y, out_obs, region, persistent) -> (status, n_accepted, n_rejected)
+         atol, rtol, out_y, out_obs, extras, region, persistent)
+        -> (status, n_accepted, n_rejected, n_rhs)
 
 1. ``traj`` indexes the trajectory's rows of ``y0`` (N, n_states), ``params``
    (N, n_params), ``out_y`` (N, n_save, n_states) and ``out_obs``
@@ -33,6 +34,14 @@ Device-function contract::
    error norm and no error buffer.  Both loops call the step with a constant
    ``first_valid``: the FSAL cache is primed before the first step and, in
    the adaptive loop, again after each rejection (:mod:`kernels.erk`).
+6. ``extras`` carries the outputs of summaries, events and counters
+   (:mod:`kernels.loop_hooks`); the hooks that fill them are compiled in only
+   when the settings ask for summaries or events.  A terminal event ends the
+   run with EVENT (:mod:`kernels.events`).  ``n_rhs`` counts right-hand-side
+   evaluations (-1 when the step has no fixed count per step).
+7. With ``save_trajectory`` False nothing is written to ``out_y``/``out_obs``.
+
+The loops are :mod:`kernels.loop_fixed` and :mod:`kernels.loop_adaptive`.
 """
 
 from __future__ import annotations
@@ -40,27 +49,20 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
 from numba import cuda
 
 from planner import Buffer, BufferSettings, Phase
 
-from . import status as codes
 from .allocators import AllocatorFactory
-from .controllers import make_controller, make_error_norm, make_initial_step
 from .drivers import make_driver_evaluator
+from .events import EventSettings
+from .loop_adaptive import FAILED_STEP_FACTOR, build_adaptive_loop
+from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop
+from .loop_hooks import LoopHooks, rhs_per_step
+from .summaries import SummarySettings
 
 __all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_FACTOR"]
 
-# A step that would leave less than this fraction of itself, or a few float64 ulps of the
-# time, before a save time lands on it (no sliver step after accumulated rounding).
-_SNAP = 1e-9
-_ULPS = 16.0 * 2.0 ** -52
-_INT32_MAX = 2 ** 31 - 1
-# A fixed-step run tests the state for inf/NaN every this many steps (a power of two: one AND).
-FINITE_CHECK_STEPS = 32
-# A step whose solver failed is retried this much smaller.
-FAILED_STEP_FACTOR = 0.25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,8 +87,26 @@ class LoopBufferSettings:
     n_params: int = 0
     n_observables: int = 0
     adaptive: bool = True
+    summaries: object = None
+    events: tuple = ()
+    save_trajectory: bool = True
 
     component = "loop"
+
+    def summary_settings(self):
+        """The ``summaries`` child's settings, or None."""
+        if self.summaries is None:
+            return None
+        return SummarySettings(self.summaries, self.step.n_states, self.n_observables, self.step.n_drivers)
+
+    def event_settings(self):
+        """The ``events`` child's settings, or None."""
+        return EventSettings(self.events, self.step.n_states, self.step.n_drivers) if self.events else None
+
+    @property
+    def hook_children(self) -> tuple:
+        """The settings of the children run after each accepted step (events, then summaries)."""
+        return tuple(c for c in (self.event_settings(), self.summary_settings()) if c is not None)
 
     @property
     def uses_tolerances(self) -> bool:
@@ -99,8 +119,9 @@ class LoopBufferSettings:
         def buf(name, size, lifetime=(), persistent=False, weight=1.0):
             return Buffer(name, size_elems=size, persistent=persistent, lifetime=lifetime, weight=weight)
 
-        phases = (Phase("init"), Phase("step", invokes=(child,)), Phase("control"), Phase("accept"),
-                  Phase("save"))
+        hooked = tuple(c.component for c in self.hook_children)
+        phases = (Phase("init", invokes=hooked), Phase("step", invokes=(child,)), Phase("control"),
+                  Phase("accept", invokes=hooked), Phase("save"))
         buffers = (
             buf("state", n, persistent=True, weight=float(4 * n)),
             buf("parameters", self.n_params, persistent=True, weight=float(2 * self.n_params)),
@@ -115,7 +136,8 @@ class LoopBufferSettings:
             buf("tolerances", 2 * n if self.uses_tolerances else 0, persistent=True, weight=float(2 * n)),
         )
         return BufferSettings(component=self.component, phases=phases, buffers=buffers,
-                              children=(self.step.buffer_settings(),))
+                              children=(self.step.buffer_settings(),)
+                              + tuple(c.buffer_settings() for c in self.hook_children))
 
 
 class IVPLoop:
@@ -145,11 +167,16 @@ class IVPLoop:
     def __init__(self, settings, system, step, controller, layout, dtype):
         allocate = AllocatorFactory(layout, dtype)
         parts = _LoopParts(settings, system, allocate, dtype)
+        parts.hooks, factories = LoopHooks.build(settings, system,
+                                                 lambda name: AllocatorFactory(layout.child(name), dtype), dtype)
+        parts.hooked = bool(settings.hook_children)
+        parts.events = bool(settings.events)
+        parts.rhs_per_step = rhs_per_step(settings.step, step)
         if settings.adaptive:
-            self.device_function = _build_adaptive_loop(parts, step, controller)
+            self.device_function = build_adaptive_loop(parts, step, controller)
         else:
-            self.device_function = _build_fixed_loop(parts, step)
-        self.records = allocate.records
+            self.device_function = build_fixed_loop(parts, step)
+        self.records = list(allocate.records) + [r for f in factories for r in f.records]
 
 
 class _LoopParts:
@@ -167,6 +194,7 @@ class _LoopParts:
         alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")
         alloc_tolerances = allocate("tolerances")
         LOAD_TOLERANCES = settings.uses_tolerances
+        SAVE = settings.save_trajectory
         nan, zero = dtype(math.nan), dtype(0.0)
 
         @cuda.jit(device=True, inline="always")
@@ -177,6 +205,8 @@ class _LoopParts:
 
         @cuda.jit(device=True)
         def save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs):
+            if not SAVE:
+                return
             for i in range(N):
                 out_y[traj, k, i] = y[i]
             if NO > 0:
@@ -221,6 +251,8 @@ class _LoopParts:
         @cuda.jit(device=True)
         def fill_nan(traj, k, out_y, out_obs):
             """NaN in every save from ``k`` on (a trajectory that stopped early)."""
+            if not SAVE:
+                return
             for j in range(k, out_y.shape[1]):
                 for i in range(N):
                     out_y[traj, j, i] = nan
@@ -229,212 +261,3 @@ class _LoopParts:
 
         self.buffers, self.save, self.start, self.tolerances = buffers, save, start, tolerances
         self.all_finite, self.fill_nan = all_finite, fill_nan
-
-
-@cuda.jit(device=True, inline="always")
-def _no_prime(t, y, p, driver_times, driver_values, region, persistent):
-    pass
-
-
-def _build_fixed_loop(parts, built):
-    """Fixed step: no controller, no error estimate, no rejection; an integer count per step.
-
-    Between save times the loop takes exactly ``ceil(interval / dt)`` steps
-    (the ratio is rounded to the nearest integer first when it is within
-    :data:`_SNAP` of one, so float64 rounding never adds a sliver step), at
-    ``start + j dt``; the last one lands on the save time.  The count, its
-    ``max_steps`` cap and the stalled-time test are computed once a save
-    interval.  Per step: the step, the state copy, an integer count and one
-    AND-and-branch for the finiteness test every :data:`FINITE_CHECK_STEPS`.
-    """
-    N = parts.n_states
-    buffers, start, save, tolerances = parts.buffers, parts.start, parts.save, parts.tolerances
-    all_finite, fill_nan = parts.all_finite, parts.fill_nan
-    step, PRIMED = built.device_function, built.prime_function is not None
-    prime = built.prime_function if PRIMED else _no_prime
-    CAN_FAIL = built.can_fail
-    SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
-    UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
-    CHECK_MASK = FINITE_CHECK_STEPS - 1
-
-    @cuda.jit(device=True, inline="always")
-    def advance(t, h, y, p, y_new, err, tol, driver_times, driver_values, region, persistent):
-        """One step of ``h`` from ``t``; the state takes the proposal unless the step failed."""
-        code = step(t, h, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
-        if not (CAN_FAIL and code != SUCCESS):
-            for i in range(N):
-                y[i] = y_new[i]
-        return code
-
-    @cuda.jit(device=True, inline="always")
-    def count(interval, dt):
-        ratio = interval / dt
-        nearest = math.floor(ratio + 0.5)
-        if abs(ratio - nearest) <= _SNAP * nearest:
-            return max(np.int64(nearest), np.int64(1))
-        return np.int64(math.ceil(ratio))
-
-    @cuda.jit(device=True)
-    def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
-             out_y, out_obs, region, persistent):
-        y, p, y_new, err, u, obs = buffers(region, persistent)
-        tol = tolerances(atol, rtol, region, persistent)
-        t0, t_end, dt, dt_min, dt_max = times
-        k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
-        n_save = t_eval.shape[0]
-        t_start = t0
-        status = SUCCESS
-        n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
-        limit_steps = np.int32(min(max_steps, _INT32_MAX))
-        if k < n_save:
-            prime(t_start, y, p, driver_times, driver_values, region, persistent)
-        while k < n_save:
-            target = t_eval[k]
-            if t_start + dt == t_start:
-                status = UNDERFLOW
-                break
-            n_interval = count(target - t_start, dt)
-            n_run = np.int32(min(n_interval, np.int64(limit_steps - n_accepted)))
-            # Steps of exactly dt (the step size is loop-invariant, so the step's conversion of it
-            # to the working precision is hoisted and the time is dead code for an autonomous rhs),
-            # then the one step that lands on the save time.
-            n_full = np.int32(min(n_run, np.int32(n_interval - 1)))
-            j = np.int32(0)
-            while j < n_full:
-                code = advance(t_start + j * dt, dt, y, p, y_new, err, tol, driver_times, driver_values, region,
-                               persistent)
-                if CAN_FAIL and code != SUCCESS:
-                    status = code
-                    break
-                n_accepted = np.int32(n_accepted + 1)
-                j = np.int32(j + 1)
-                if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
-                    status = NONFINITE
-                    break
-            if status != SUCCESS:
-                break
-            if n_run < n_interval:
-                status = MAX_STEPS
-                break
-            t_last = t_start + n_full * dt
-            code = advance(t_last, target - t_last, y, p, y_new, err, tol, driver_times, driver_values, region,
-                           persistent)
-            if CAN_FAIL and code != SUCCESS:
-                status = code
-                break
-            n_accepted = np.int32(n_accepted + 1)
-            t_start = target
-            if not all_finite(y):
-                status = NONFINITE
-                break
-            save(traj, k, target, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
-            k += 1
-        if status != SUCCESS and not all_finite(y):
-            status = NONFINITE
-        fill_nan(traj, k, out_y, out_obs)
-        return status, n_accepted, 0
-
-    return loop
-
-
-def _build_adaptive_loop(parts, built, controller):
-    """Adaptive step: error measure, controller, rejection; the step's FSAL cache stays valid.
-
-    With a ``prime``, the cache is primed once and primed again after each
-    rejection (the rejected step left its last stage there), so the step is
-    called with a constant ``first_valid = True``: the common, accepted path
-    carries no test for it.  The save target's float64 rounding margin
-    changes only at a save, so it is computed there, not every step.
-    """
-    N = parts.n_states
-    buffers, start, save = parts.buffers, parts.start, parts.save
-    all_finite, fill_nan = parts.all_finite, parts.fill_nan
-    rhs, eval_drivers = parts.rhs, parts.eval_drivers
-    step, PRIMED = built.device_function, built.prime_function is not None
-    prime = built.prime_function if PRIMED else _no_prime
-    CAN_FAIL = built.can_fail
-    control = make_controller(controller, built.error_order)
-    error_norm = make_error_norm(N, controller.norm, parts.dtype)
-    tolerances = parts.tolerances
-    initial_step = make_initial_step(N)
-    SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
-    UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
-
-    @cuda.jit(device=True, inline="always")
-    def edge_of(target):
-        """A step of ``dt`` lands on ``target`` when ``edge - t <= dt (1 + _SNAP)``."""
-        return target - _ULPS * abs(target)
-
-    @cuda.jit(device=True)
-    def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
-             out_y, out_obs, region, persistent):
-        y, p, y_new, err, u, obs = buffers(region, persistent)
-        tol = tolerances(atol, rtol, region, persistent)
-        t0, t_end, dt, dt_min, dt_max = times
-        k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
-        if dt <= 0.0:
-            eval_drivers(t0, driver_times, driver_values, u)
-            rhs(t0, y, p, u, err)
-            dt = initial_step(y, err, atol, rtol, t_end - t0)
-        dt = min(max(dt, dt_min), dt_max)
-        t = t0
-        n_save = t_eval.shape[0]
-        status = SUCCESS
-        # int32 (as returned): Numba widens int32 arithmetic to int64, so each update narrows again
-        n_accepted = np.int32(0)
-        n_rejected = np.int32(0)
-        attempts_left = np.int32(min(max_steps, _INT32_MAX))
-        l1 = np.float32(0.0)  # log2 of the last two accepted error norms
-        l2 = np.float32(0.0)
-        target = t_eval[min(k, n_save - 1)]
-        edge = edge_of(target)
-        if k < n_save:
-            prime(t, y, p, driver_times, driver_values, region, persistent)
-        while k < n_save:
-            if attempts_left <= 0:
-                status = MAX_STEPS
-                break
-            attempts_left = np.int32(attempts_left - 1)
-            dt_try = dt
-            hit = edge - t <= dt * (1.0 + _SNAP)
-            if hit:
-                dt_try = target - t
-            if t + dt_try == t:
-                status = UNDERFLOW
-                break
-            code = step(t, dt_try, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
-            if CAN_FAIL and code != SUCCESS:
-                accept = False
-                dt_next = max(dt_try * FAILED_STEP_FACTOR, dt_min)
-            else:
-                # inf when y_new is not finite: rejected, the step shrinks by min_factor
-                accept, dt_next, l1, l2 = control(dt_try, error_norm(y, y_new, err, tol), l1, l2, dt_min, dt_max)
-            if accept:
-                for i in range(N):
-                    y[i] = y_new[i]
-                n_accepted = np.int32(n_accepted + 1)
-                if hit:
-                    t = target
-                    save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
-                    k += 1
-                    if k < n_save:
-                        target = t_eval[k]
-                        edge = edge_of(target)
-                    dt = max(dt_next, dt)
-                else:
-                    t = t + dt_try
-                    dt = dt_next
-            else:
-                n_rejected = np.int32(n_rejected + 1)
-                if dt_try <= dt_min or t + dt_next == t:
-                    if CAN_FAIL and code != SUCCESS:
-                        status = code
-                    else:
-                        status = UNDERFLOW if all_finite(y_new) else NONFINITE
-                    break
-                dt = dt_next
-                prime(t, y, p, driver_times, driver_values, region, persistent)
-        fill_nan(traj, k, out_y, out_obs)
-        return status, n_accepted, n_rejected
-
-    return loop

@@ -22,6 +22,7 @@ class Status(enum.IntEnum):
     SINGULAR_MATRIX = 4
     NEWTON_NOT_CONVERGED = 5
     LINEAR_SOLVER_NOT_CONVERGED = 6
+    EVENT = 7
 
 
 STATUS_MESSAGES: dict[int, str] = {
@@ -44,6 +45,7 @@ STATUS_MESSAGES: dict[int, str] = {
         "within its iteration limit even at the smallest step size; a larger Krylov space, the Jacobi "
         "preconditioner or the dense LU solver may help."
     ),
+    Status.EVENT: "A terminal event occurred (see event_t and event_y); the trajectory was stopped there.",
 }
 
 # Plain ints for device code: closures over IntEnum members are not typed by Numba.
@@ -54,4 +56,5 @@ NONFINITE_STATE = int(Status.NONFINITE_STATE)
 SINGULAR_MATRIX = int(Status.SINGULAR_MATRIX)
 NEWTON_NOT_CONVERGED = int(Status.NEWTON_NOT_CONVERGED)
 LINEAR_SOLVER_NOT_CONVERGED = int(Status.LINEAR_SOLVER_NOT_CONVERGED)
+EVENT = int(Status.EVENT)
 

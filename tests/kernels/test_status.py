@@ -64,7 +64,7 @@ def test_small_steps_do_not_stall_time():
 
 def test_status_table():
     assert set(kernels.STATUS_MESSAGES) == set(Status)
-    assert [int(s) for s in Status] == [0, 1, 2, 3, 4, 5, 6]
+    assert [int(s) for s in Status] == [0, 1, 2, 3, 4, 5, 6, 7]
     result = kernels.solve_ivp(BLOWUP, (0.0, 0.1), [1.0], P)
     assert result.success and result.status.dtype == np.int32
     assert dict(result.status_messages) == kernels.STATUS_MESSAGES

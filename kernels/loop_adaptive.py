@@ -1,0 +1,154 @@
+"""The adaptive loop (contract in :mod:`kernels.loop`)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda
+
+from . import status as codes
+from .controllers import make_controller, make_error_norm, make_initial_step
+from .loop_fixed import no_prime
+
+__all__ = ["build_adaptive_loop", "FAILED_STEP_FACTOR"]
+
+# A step that would leave less than this fraction of itself, or a few float64 ulps of the
+# time, before a save time lands on it (no sliver step after accumulated rounding).
+_SNAP = 1e-9
+_ULPS = 16.0 * 2.0 ** -52
+_INT32_MAX = 2 ** 31 - 1
+# A step whose solver failed is retried this much smaller.
+FAILED_STEP_FACTOR = 0.25
+
+
+def build_adaptive_loop(parts, built, controller):
+    """Adaptive step: error measure, controller, rejection; the step's FSAL cache stays valid.
+
+    With a ``prime``, the cache is primed once and primed again after each
+    rejection (the rejected step left its last stage there), so the step is
+    called with a constant ``first_valid = True``: the common, accepted path
+    carries no test for it.  The save target's float64 rounding margin
+    changes only at a save, so it is computed there, not every step.  The
+    hooks (:mod:`kernels.loop_hooks`) run after each acceptance when
+    summaries or events are asked for.
+    """
+    N = parts.n_states
+    buffers, start, save = parts.buffers, parts.start, parts.save
+    all_finite, fill_nan = parts.all_finite, parts.fill_nan
+    rhs, eval_drivers = parts.rhs, parts.eval_drivers
+    step, PRIMED = built.device_function, built.prime_function is not None
+    prime = built.prime_function if PRIMED else no_prime
+    hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
+    on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
+    COUNTED = parts.rhs_per_step is not None
+    PER_STEP = parts.rhs_per_step if COUNTED else 0
+    EVENT = codes.EVENT
+    CAN_FAIL = built.can_fail
+    control = make_controller(controller, built.error_order)
+    error_norm = make_error_norm(N, controller.norm, parts.dtype)
+    tolerances = parts.tolerances
+    initial_step = make_initial_step(N)
+    SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
+    UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
+
+    @cuda.jit(device=True, inline="always")
+    def edge_of(target):
+        """A step of ``dt`` lands on ``target`` when ``edge - t <= dt (1 + _SNAP)``."""
+        return target - _ULPS * abs(target)
+
+    @cuda.jit(device=True)
+    def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
+             out_y, out_obs, extras, region, persistent):
+        y, p, y_new, err, u, obs = buffers(region, persistent)
+        tol = tolerances(atol, rtol, region, persistent)
+        t0, t_end, dt, dt_min, dt_max = times
+        k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+        if HOOKED:
+            begin(traj, k, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
+        n_extra = np.int32(0)  # right-hand sides outside steps: the first-step choice, primes
+        if dt <= 0.0:
+            n_extra = np.int32(1)
+            eval_drivers(t0, driver_times, driver_values, u)
+            rhs(t0, y, p, u, err)
+            dt = initial_step(y, err, atol, rtol, t_end - t0)
+        dt = min(max(dt, dt_min), dt_max)
+        t = t0
+        n_save = t_eval.shape[0]
+        status = SUCCESS
+        # int32 (as returned): Numba widens int32 arithmetic to int64, so each update narrows again
+        n_accepted = np.int32(0)
+        n_rejected = np.int32(0)
+        attempts_left = np.int32(min(max_steps, _INT32_MAX))
+        l1 = np.float32(0.0)  # log2 of the last two accepted error norms
+        l2 = np.float32(0.0)
+        target = t_eval[min(k, n_save - 1)]
+        edge = edge_of(target)
+        if k < n_save:
+            prime(t, y, p, driver_times, driver_values, region, persistent)
+            if PRIMED:
+                n_extra = np.int32(n_extra + 1)
+        while k < n_save:
+            if attempts_left <= 0:
+                status = MAX_STEPS
+                break
+            attempts_left = np.int32(attempts_left - 1)
+            dt_try = dt
+            hit = edge - t <= dt * (1.0 + _SNAP)
+            if hit:
+                dt_try = target - t
+            if t + dt_try == t:
+                status = UNDERFLOW
+                break
+            code = step(t, dt_try, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
+            if CAN_FAIL and code != SUCCESS:
+                accept = False
+                dt_next = max(dt_try * FAILED_STEP_FACTOR, dt_min)
+            else:
+                # inf when y_new is not finite: rejected, the step shrinks by min_factor
+                accept, dt_next, l1, l2 = control(dt_try, error_norm(y, y_new, err, tol), l1, l2, dt_min, dt_max)
+            if accept:
+                stopped = False
+                if HOOKED:
+                    stopped = on_accept(traj, k, t, dt_try, y, y_new, p, t_eval, t0, driver_times, driver_values,
+                                        extras, region, persistent) == EVENT
+                for i in range(N):
+                    y[i] = y_new[i]
+                n_accepted = np.int32(n_accepted + 1)
+                if EVENTS and stopped:
+                    status = EVENT
+                    break
+                if hit:
+                    t = target
+                    save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+                    if HOOKED:
+                        on_save(traj, k, t_eval, t0, extras, region, persistent)
+                    k += 1
+                    if k < n_save:
+                        target = t_eval[k]
+                        edge = edge_of(target)
+                    dt = max(dt_next, dt)
+                else:
+                    t = t + dt_try
+                    dt = dt_next
+            else:
+                n_rejected = np.int32(n_rejected + 1)
+                if dt_try <= dt_min or t + dt_next == t:
+                    if CAN_FAIL and code != SUCCESS:
+                        status = code
+                    else:
+                        status = UNDERFLOW if all_finite(y_new) else NONFINITE
+                    break
+                dt = dt_next
+                prime(t, y, p, driver_times, driver_values, region, persistent)
+                if PRIMED:
+                    n_extra = np.int32(n_extra + 1)
+        fill_nan(traj, k, out_y, out_obs)
+        if HOOKED:
+            finish(traj, k, status, t_eval, t0, extras, region, persistent)
+        n_rhs = np.int32(-1)
+        if COUNTED:
+            n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra)
+            if EVENTS:
+                n_rhs = np.int32(n_rhs + extras[3][traj, 0])
+        return status, n_accepted, n_rejected, n_rhs
+
+    return loop

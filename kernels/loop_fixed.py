@@ -1,0 +1,154 @@
+"""The fixed-step loop (contract in :mod:`kernels.loop`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import cuda
+
+from . import status as codes
+
+__all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "no_prime"]
+
+# A step that would leave less than this fraction of itself before a save time lands on it.
+_SNAP = 1e-9
+_INT32_MAX = 2 ** 31 - 1
+# A fixed-step run tests the state for inf/NaN every this many steps (a power of two: one AND).
+FINITE_CHECK_STEPS = 32
+
+
+@cuda.jit(device=True, inline="always")
+def no_prime(t, y, p, driver_times, driver_values, region, persistent):
+    pass
+
+
+def build_fixed_loop(parts, built):
+    """Fixed step: no controller, no error estimate, no rejection; an integer count per step.
+
+    Between save times the loop takes exactly ``ceil(interval / dt)`` steps
+    (the ratio is rounded to the nearest integer first when it is within
+    :data:`_SNAP` of one, so float64 rounding never adds a sliver step), at
+    ``start + j dt``; the last one lands on the save time.  The count, its
+    ``max_steps`` cap and the stalled-time test are computed once a save
+    interval.  Per step: the step, the state copy, an integer count and one
+    AND-and-branch for the finiteness test every :data:`FINITE_CHECK_STEPS`.
+    The hooks (:mod:`kernels.loop_hooks`) are compiled in only when summaries
+    or events are asked for; ``n_rhs`` is arithmetic on the counts at the end.
+    """
+    N = parts.n_states
+    buffers, start, save, tolerances = parts.buffers, parts.start, parts.save, parts.tolerances
+    all_finite, fill_nan = parts.all_finite, parts.fill_nan
+    hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
+    on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
+    COUNTED = parts.rhs_per_step is not None
+    PER_STEP = parts.rhs_per_step if COUNTED else 0
+    step, PRIMED = built.device_function, built.prime_function is not None
+    prime = built.prime_function if PRIMED else no_prime
+    CAN_FAIL = built.can_fail
+    STOPS = CAN_FAIL or EVENTS  # a step can end the run with a code
+    SUCCESS, MAX_STEPS, EVENT = codes.SUCCESS, codes.MAX_STEPS, codes.EVENT
+    UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
+    CHECK_MASK = FINITE_CHECK_STEPS - 1
+
+    @cuda.jit(device=True, inline="always")
+    def advance(traj, k, t, h, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values, extras, region,
+                persistent):
+        """One step of ``h`` from ``t``; the state takes the proposal unless the step failed.
+
+        Returns the step's code, or EVENT when a terminal event cut the step (the state is then the event's).
+        """
+        code = step(t, h, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
+        if not (CAN_FAIL and code != SUCCESS):
+            if HOOKED:
+                code = on_accept(traj, k, t, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras,
+                                 region, persistent)
+            for i in range(N):
+                y[i] = y_new[i]
+        return code
+
+    @cuda.jit(device=True, inline="always")
+    def count(interval, dt):
+        ratio = interval / dt
+        nearest = math.floor(ratio + 0.5)
+        if abs(ratio - nearest) <= _SNAP * nearest:
+            return max(np.int64(nearest), np.int64(1))
+        return np.int64(math.ceil(ratio))
+
+    @cuda.jit(device=True)
+    def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
+             out_y, out_obs, extras, region, persistent):
+        y, p, y_new, err, u, obs = buffers(region, persistent)
+        tol = tolerances(atol, rtol, region, persistent)
+        t0, t_end, dt, dt_min, dt_max = times
+        k = start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+        if HOOKED:
+            begin(traj, k, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
+        n_save = t_eval.shape[0]
+        t_start = t0
+        status = SUCCESS
+        n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
+        limit_steps = np.int32(min(max_steps, _INT32_MAX))
+        primed = k < n_save
+        if primed:
+            prime(t_start, y, p, driver_times, driver_values, region, persistent)
+        while k < n_save:
+            target = t_eval[k]
+            if t_start + dt == t_start:
+                status = UNDERFLOW
+                break
+            n_interval = count(target - t_start, dt)
+            n_run = np.int32(min(n_interval, np.int64(limit_steps - n_accepted)))
+            # Steps of exactly dt (the step size is loop-invariant, so the step's conversion of it
+            # to the working precision is hoisted and the time is dead code for an autonomous rhs),
+            # then the one step that lands on the save time.
+            n_full = np.int32(min(n_run, np.int32(n_interval - 1)))
+            j = np.int32(0)
+            while j < n_full:
+                code = advance(traj, k, t_start + j * dt, dt, y, p, y_new, err, tol, t_eval, t0, driver_times,
+                               driver_values, extras, region, persistent)
+                if STOPS and code != SUCCESS:
+                    if EVENTS and code == EVENT:
+                        n_accepted = np.int32(n_accepted + 1)
+                    status = code
+                    break
+                n_accepted = np.int32(n_accepted + 1)
+                j = np.int32(j + 1)
+                if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
+                    status = NONFINITE
+                    break
+            if status != SUCCESS:
+                break
+            if n_run < n_interval:
+                status = MAX_STEPS
+                break
+            t_last = t_start + n_full * dt
+            code = advance(traj, k, t_last, target - t_last, y, p, y_new, err, tol, t_eval, t0, driver_times,
+                           driver_values, extras, region, persistent)
+            if STOPS and code != SUCCESS:
+                if EVENTS and code == EVENT:
+                    n_accepted = np.int32(n_accepted + 1)
+                status = code
+                break
+            n_accepted = np.int32(n_accepted + 1)
+            t_start = target
+            if not all_finite(y):
+                status = NONFINITE
+                break
+            save(traj, k, target, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+            if HOOKED:
+                on_save(traj, k, t_eval, t0, extras, region, persistent)
+            k += 1
+        if status != SUCCESS and not all_finite(y):
+            status = NONFINITE
+        fill_nan(traj, k, out_y, out_obs)
+        if HOOKED:
+            finish(traj, k, status, t_eval, t0, extras, region, persistent)
+        n_rhs = np.int32(-1)
+        if COUNTED:
+            n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIMED and primed else 0))
+            if EVENTS:
+                n_rhs = np.int32(n_rhs + extras[3][traj, 0])
+        return status, n_accepted, 0, n_rhs
+
+    return loop

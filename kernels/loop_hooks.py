@@ -1,0 +1,179 @@
+"""What the loop does besides stepping: summaries, events and the right-hand-side count.
+
+Both loops call four hooks (built here from compile-time settings; with no
+summaries and no events they are empty and the loop compiles as without
+them)::
+
+    begin(traj, k0, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
+    on_accept(traj, k, t, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras,
+              region, persistent) -> status
+    on_save(traj, k, t_eval, t0, extras, region, persistent)
+    finish(traj, k, status, t_eval, t0, extras, region, persistent)
+
+``extras`` is ``(out_summary, event_t, event_y, counts)``: summaries (N,
+n_windows, n_stats * n_quantities), terminal-event times (N,) float64 and
+states (N, n_states), and ``counts`` (N, 1 + n_events) int32 whose column 0
+is the trajectory's right-hand-side evaluations and columns ``1 + e`` the
+crossings of event ``e``.  ``on_accept`` runs after the step was accepted
+and before ``y`` takes ``y_new``: it returns :data:`kernels.status.EVENT`
+when a terminal event cut the step (``y_new`` then holds the state at the
+event), else SUCCESS.
+
+Right-hand-side evaluations per step are ``stages`` of an explicit tableau,
+one less with first-same-as-last (stage 0 comes from the cache).  A step
+family without a fixed count (Newton iterations vary) may give
+``BuiltStep.rhs_per_step``; without one, ``n_rhs`` is -1 (not counted).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from numba import cuda
+
+from . import status as codes
+from .events import EventSettings, make_event_functions
+from .summaries import SummarySettings, make_summary_functions
+
+__all__ = ["LoopHooks", "rhs_per_step"]
+
+
+def rhs_per_step(step_settings, built):
+    """Right-hand-side evaluations of one step, or None when the step does not have a fixed count."""
+    given = getattr(built, "rhs_per_step", None)
+    if given is not None:
+        return int(given)
+    tableau = getattr(step_settings, "tableau", None)
+    if tableau is None or not getattr(tableau, "explicit", False):
+        return None
+    return int(tableau.stages) - (1 if tableau.fsal else 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopHooks:
+    """The hooks' device functions (contract in the module docstring)."""
+
+    begin: object
+    on_accept: object
+    on_save: object
+    finish: object
+
+    @classmethod
+    def build(cls, settings, system, allocate_child, dtype):
+        """Hooks for ``settings`` (a LoopBufferSettings); ``allocate_child(component)`` -> AllocatorFactory."""
+        summaries, events = settings.summaries, settings.events
+        SUMMARIES, EVENTS = summaries is not None, bool(events)
+        PER_SAVE = SUMMARIES and summaries.per == "save"
+        N = settings.step.n_states
+        SUCCESS, EVENT = codes.SUCCESS, codes.EVENT
+        nan = dtype(math.nan)
+        records = []
+        if SUMMARIES:
+            factory = allocate_child(SummarySettings.component)
+            s_begin, s_update, s_emit, s_fill = make_summary_functions(
+                settings.summary_settings(), system, factory, dtype)
+            records.append(factory)
+        else:
+            s_begin, s_update, s_emit, s_fill = _no_begin, _no_update, _no_emit, _no_fill
+        if EVENTS:
+            factory = allocate_child(EventSettings.component)
+            e_begin, e_check = make_event_functions(settings.event_settings(), system, factory, dtype)
+            records.append(factory)
+        else:
+            e_begin, e_check = _no_event_begin, _no_check
+
+        @cuda.jit(device=True, inline="always")
+        def window_start(k, t_eval, t0):
+            return max(t0, t_eval[k - 1]) if k > 0 else t0
+
+        @cuda.jit(device=True)
+        def begin(traj, k0, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent):
+            out, event_t, event_y, counts = extras
+            if EVENTS:
+                counts[traj, 0] = 0
+                event_t[traj] = math.nan
+                for i in range(N):
+                    event_y[traj, i] = nan
+                e_begin(traj, t0, y, p, counts, region, persistent)
+            if SUMMARIES:
+                s_begin(t0, y, p, driver_times, driver_values, region, persistent)
+                if PER_SAVE:
+                    for w in range(k0):  # saves at t0: windows of no length
+                        s_emit(traj, w, t0, t0, out, region, persistent)
+
+        @cuda.jit(device=True, inline="always")
+        def on_accept(traj, k, t, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras, region,
+                      persistent):
+            out, event_t, event_y, counts = extras
+            code = SUCCESS
+            t_new = t + h
+            if EVENTS:
+                theta = e_check(traj, t, h, y, y_new, p, driver_times, driver_values, counts, region, persistent)
+                if theta <= 1.0:
+                    code = EVENT
+                    if theta < 1.0:
+                        t_new = t + theta * h
+                    event_t[traj] = t_new
+                    for i in range(N):
+                        event_y[traj, i] = y_new[i]
+            if SUMMARIES:
+                s_update(t, t_new, y_new, p, driver_times, driver_values, region, persistent)
+                if EVENTS and code == EVENT:
+                    w = k if PER_SAVE else 0
+                    s_emit(traj, w, window_start(k, t_eval, t0) if PER_SAVE else t0, t_new, out, region,
+                           persistent)
+            return code
+
+        @cuda.jit(device=True, inline="always")
+        def on_save(traj, k, t_eval, t0, extras, region, persistent):
+            if PER_SAVE:
+                s_emit(traj, k, window_start(k, t_eval, t0), t_eval[k], extras[0], region, persistent)
+
+        @cuda.jit(device=True)
+        def finish(traj, k, status, t_eval, t0, extras, region, persistent):
+            if SUMMARIES:
+                out = extras[0]
+                done = 0
+                if PER_SAVE:
+                    done = k + 1 if status == EVENT else k
+                elif status == SUCCESS:
+                    s_emit(traj, 0, t0, t_eval[t_eval.shape[0] - 1], out, region, persistent)
+                    done = 1
+                elif status == EVENT:
+                    done = 1
+                s_fill(traj, done, out)
+
+        hooks = cls(begin, on_accept, on_save, finish)
+        return hooks, records
+
+
+# Stand-ins of the parts not asked for (never called: the branches on the flags are compiled away).
+@cuda.jit(device=True, inline="always")
+def _no_begin(t, y, p, driver_times, driver_values, region, persistent):
+    pass
+
+
+@cuda.jit(device=True, inline="always")
+def _no_update(t, t_new, y, p, driver_times, driver_values, region, persistent):
+    pass
+
+
+@cuda.jit(device=True, inline="always")
+def _no_emit(traj, w, a, b, out, region, persistent):
+    pass
+
+
+@cuda.jit(device=True, inline="always")
+def _no_fill(traj, w, out):
+    pass
+
+
+@cuda.jit(device=True, inline="always")
+def _no_event_begin(traj, t, y, p, counts, region, persistent):
+    pass
+
+
+@cuda.jit(device=True, inline="always")
+def _no_check(traj, t, h, y, y_new, p, driver_times, driver_values, counts, region, persistent):
+    return 2.0

@@ -1,0 +1,242 @@
+"""Running summaries: per-trajectory statistics of chosen states and observables, no trajectory stored.
+
+A sweep of a million trajectories rarely wants every state at every save; it
+wants a mean, a peak, the time of the peak.  :class:`Summaries` names the
+quantities (state and observable indices) and the statistics; the loop
+updates planned accumulators (the ``summaries`` component's persistent
+``accumulators`` buffer) after every accepted step and writes one row of
+statistics per window.
+
+Windows: ``per="run"`` is one window ``[t0, t_eval[-1]]``; ``per="save"`` one
+per save time, window ``k`` being ``[t_eval[k-1], t_eval[k]]`` (``[t0,
+t_eval[0]]`` for the first).  Statistics over a window ``[a, b]`` of values
+``v_0 .. v_m`` at the accepted step times ``a = s_0 < ... < s_m = b``:
+
+* ``mean``: the trapezoid rule over the accepted steps, ``sum (s_{i+1} - s_i)
+  (v_i + v_{i+1}) / 2 / (b - a)``: a time-weighted mean, so many short steps
+  in a fast transient do not outweigh a long quiet stretch (a plain average
+  over steps would);  the same rule for fixed and adaptive steps;
+* ``rms``: the square root of the same trapezoid mean of ``v^2``;
+* ``min``, ``max``: over the step points ``v_0 .. v_m``; ``argmax`` the time of
+  the (first) maximum;
+* ``final``: ``v_m``.
+
+A zero-length window (a save at ``t0``) has mean and rms of its one value.
+Accumulators are in the working precision.  A window the trajectory did not
+finish is NaN; a terminal event ends the window it falls in at the event
+(:mod:`kernels.events`), whose statistics cover ``[a, t_event]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from planner import Buffer, BufferSettings, Phase
+
+from .codegen import compile_device
+from .drivers import make_driver_evaluator
+from .errors import ConfigurationError, describe
+
+__all__ = ["Summaries", "SUMMARY_STATS", "SummarySettings", "as_summaries", "make_summary_functions"]
+
+SUMMARY_STATS = ("mean", "min", "max", "rms", "argmax", "final")
+_PER = ("run", "save")
+
+
+@dataclasses.dataclass(frozen=True)
+class Summaries:
+    """Which running statistics the loop keeps, of which quantities, over which windows.
+
+    Parameters
+    ----------
+    states : sequence of int
+        State indices to summarise.
+    observables : sequence of int
+        Observable indices to summarise (after the states in the output's last axis).
+    stats : sequence of str
+        Any of ``"mean"``, ``"min"``, ``"max"``, ``"rms"``, ``"argmax"``, ``"final"``.
+    per : str
+        ``"run"`` (one window over the run) or ``"save"`` (one window ending at each ``t_eval``).
+
+    ``result.summaries[stat]`` is then an array (N, n_windows, len(states) + len(observables)).
+    """
+
+    states: tuple = ()
+    observables: tuple = ()
+    stats: tuple = ("mean", "min", "max")
+    per: str = "run"
+
+    def __post_init__(self):
+        for name in ("states", "observables", "stats"):
+            value = getattr(self, name)
+            if isinstance(value, (str, int, np.integer)):
+                value = (value,)
+            try:
+                object.__setattr__(self, name, tuple(value))
+            except TypeError:
+                raise ConfigurationError(f"Summaries {name} must be a sequence; got {describe(value)}") from None
+        for name in ("states", "observables"):
+            for index in getattr(self, name):
+                if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)) or index < 0:
+                    raise ConfigurationError(f"Summaries {name} must hold integer indices >= 0; got {index!r}")
+            object.__setattr__(self, name, tuple(int(i) for i in getattr(self, name)))
+        unknown = [s for s in self.stats if s not in SUMMARY_STATS]
+        if unknown or not self.stats or len(set(self.stats)) != len(self.stats):
+            raise ConfigurationError(f"Summaries stats must be distinct names of {list(SUMMARY_STATS)}; "
+                                     f"got {list(self.stats)}")
+        if self.per not in _PER:
+            raise ConfigurationError(f"Summaries per must be 'run' or 'save'; got {self.per!r}")
+        if not self.states and not self.observables:
+            raise ConfigurationError("Summaries needs at least one index in states or observables; got none")
+
+    @property
+    def n_quantities(self) -> int:
+        return len(self.states) + len(self.observables)
+
+
+def as_summaries(summaries, system):
+    """``summaries`` checked against ``system`` (indices in range), or None."""
+    if summaries is None:
+        return None
+    if not isinstance(summaries, Summaries):
+        raise ConfigurationError(f"summaries must be a kernels.Summaries or None; got {describe(summaries)}")
+    for name, limit in (("states", system.n_states), ("observables", system.n_observables)):
+        bad = [i for i in getattr(summaries, name) if i >= limit]
+        if bad:
+            raise ConfigurationError(f"summaries {name} index {bad[0]} is out of range: system {system.name!r} "
+                                     f"has {limit} {name}")
+    return summaries
+
+
+# Accumulator slots per quantity: the previous value always, the rest when a statistic reads them.
+_SLOTS = (("prev", None), ("integral", ("mean",)), ("square", ("rms",)), ("low", ("min",)),
+          ("high", ("max", "argmax")), ("at_high", ("argmax",)))
+
+
+@dataclasses.dataclass(frozen=True)
+class SummarySettings:
+    """The ``summaries`` component: persistent accumulators, scratch for observables at each step.
+
+    ``accumulators`` holds, per quantity, the slots its statistics need (the
+    previous value, trapezoid integrals of ``v`` and ``v^2``, min, max, time
+    of max); ``observables`` and ``drivers`` (size 0 unless observables are
+    summarised) hold the observables at the step's end while they are read.
+    """
+
+    summaries: Summaries
+    n_states: int
+    n_observables: int
+    n_drivers: int = 0
+
+    component = "summaries"
+
+    @property
+    def slots(self) -> tuple:
+        wanted = set(self.summaries.stats)
+        return tuple(name for name, needs in _SLOTS if needs is None or wanted & set(needs))
+
+    @property
+    def needs_observables(self) -> bool:
+        return bool(self.summaries.observables)
+
+    def buffer_settings(self) -> BufferSettings:
+        q, n_obs = self.summaries.n_quantities, self.n_observables if self.needs_observables else 0
+        n_drv = self.n_drivers if self.needs_observables else 0
+        span = (("update", "update"),)
+        buffers = (Buffer("accumulators", size_elems=q * len(self.slots), persistent=True, weight=float(4 * q)),
+                   Buffer("observables", size_elems=n_obs, lifetime=span, weight=float(n_obs)),
+                   Buffer("drivers", size_elems=n_drv, lifetime=span, weight=float(n_drv)))
+        return BufferSettings(component=self.component, phases=(Phase("update"),), buffers=buffers)
+
+
+def make_summary_functions(settings, system, allocate, dtype):
+    """``(begin, update, emit, fill_nan)`` device functions of the summaries component.
+
+    * ``begin(t, y, p, driver_times, driver_values, region, persistent)``: accumulators
+      from the values at ``t`` (the start, or the start of a new window);
+    * ``update(t, t_new, y_new, p, driver_times, driver_values, region, persistent)``:
+      add the step ``[t, t_new]`` ending at state ``y_new``;
+    * ``emit(traj, w, a, b, out, region, persistent)``: write window ``w`` = ``[a, b]`` and
+      restart it at ``b`` (the accumulators keep the value at ``b``);
+    * ``fill_nan(traj, w, out)``: NaN in windows ``w`` on.
+
+    ``out`` is (N, n_windows, n_stats * n_quantities), stat-major.  Generated
+    with literal indices so a local plan keeps the accumulators in registers.
+    """
+    s = settings.summaries
+    slots = settings.slots
+    n_slots, q = len(slots), s.n_quantities
+    at = {name: i for i, name in enumerate(slots)}
+    namespace = {
+        "alloc_acc": allocate("accumulators"), "alloc_obs": allocate("observables"),
+        "alloc_drv": allocate("drivers"), "observe": system.device_observables,
+        "eval_drivers": make_driver_evaluator(settings.n_drivers if settings.needs_observables else 0),
+        "half": dtype(0.5), "nan": dtype(math.nan), "sqrt": math.sqrt, "dtype": dtype,
+    }
+    values = [f"y[{i}]" for i in s.states] + [f"obs[{i}]" for i in s.observables]
+
+    def slot(j, name):
+        return f"acc[{j * n_slots + at[name]}]"
+
+    head = ["    acc = alloc_acc(region, persistent)"]
+    if settings.needs_observables:
+        head += ["    obs = alloc_obs(region, persistent)", "    u = alloc_drv(region, persistent)",
+                 "    eval_drivers(t_new, driver_times, driver_values, u)", "    observe(t_new, y, p, u, obs)"]
+    begin = ["def begin(t_new, y, p, driver_times, driver_values, region, persistent):"] + head
+    update = ["def update(t, t_new, y, p, driver_times, driver_values, region, persistent):"] + head
+    update.append("    h = dtype(t_new - t)")
+    for j, v in enumerate(values):
+        begin.append(f"    {slot(j, 'prev')} = {v}")
+        update += [f"    v = {v}", f"    prev = {slot(j, 'prev')}"]
+        if "integral" in at:
+            update.append(f"    {slot(j, 'integral')} += h * half * (prev + v)")
+        if "square" in at:
+            update.append(f"    {slot(j, 'square')} += h * half * (prev * prev + v * v)")
+        if "low" in at:
+            update.append(f"    {slot(j, 'low')} = min({slot(j, 'low')}, v)")
+        if "high" in at:
+            update.append(f"    if v > {slot(j, 'high')}:")
+            update.append(f"        {slot(j, 'high')} = v")
+            if "at_high" in at:
+                update.append(f"        {slot(j, 'at_high')} = dtype(t_new)")
+        update.append(f"    {slot(j, 'prev')} = v")
+    begin.append("    restart(acc, t_new)")
+
+    restart = ["def restart(acc, t):"]
+    emit = ["def emit(traj, w, a, b, out, region, persistent):", "    acc = alloc_acc(region, persistent)",
+            "    span = dtype(b - a)", "    scale = dtype(1.0) / span if span > 0 else dtype(0.0)"]
+    for j in range(q):
+        prev = slot(j, "prev")
+        for name in slots[1:]:
+            restart.append(f"    {slot(j, name)} = " + {"integral": "dtype(0.0)", "square": "dtype(0.0)",
+                                                        "at_high": "dtype(t)"}.get(name, prev))
+        for k, stat in enumerate(s.stats):
+            column = k * q + j
+            expression = {
+                "mean": f"{slot(j, 'integral')} * scale if span > 0 else {prev}" if "integral" in at else "",
+                "rms": (f"sqrt({slot(j, 'square')} * scale) if span > 0 else abs({prev})"
+                        if "square" in at else ""),
+                "min": slot(j, "low") if "low" in at else "", "max": slot(j, "high") if "high" in at else "",
+                "argmax": slot(j, "at_high") if "at_high" in at else "", "final": prev,
+            }[stat]
+            emit.append(f"    out[traj, w, {column}] = {expression}")
+    emit.append("    restart(acc, b)")
+    if len(restart) == 1:
+        restart.append("    pass")
+    namespace["restart"] = compile_device("\n".join(restart) + "\n", "restart", namespace, inline=True)
+    built = {}
+    for name, lines in (("begin", begin), ("update", update), ("emit", emit)):
+        built[name] = compile_device("\n".join(lines) + "\n", name, namespace, inline=True)
+    width = q * len(s.stats)
+
+    def fill_nan_source():
+        return ("def fill_nan(traj, w, out):\n"
+                "    for j in range(w, out.shape[1]):\n"
+                f"        for i in range({width}):\n"
+                "            out[traj, j, i] = nan\n")
+
+    fill_nan = compile_device(fill_nan_source(), "fill_nan", namespace)
+    return built["begin"], built["update"], built["emit"], fill_nan

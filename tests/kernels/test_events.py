@@ -1,0 +1,138 @@
+"""Events: terminal events located like SciPy's, crossings counted like SciPy's, on both loops."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import ConfigurationError, Event, Status, Summaries
+
+
+def _ball(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0]
+
+
+BALL = kernels.ODESystem(_ball, 2, 1, name="ball", default_params=(9.81,))
+
+
+def _height(t, y, p):
+    return y[0]
+
+
+def _position(t, y, p):
+    return y[0]
+
+
+VDP = kernels.van_der_pol()
+VDP_Y0 = [2.0, 0.0]
+
+
+def _scipy_events(system, span, y0, params, g, terminal, direction):
+    from scipy.integrate import solve_ivp
+
+    def event(t, y):
+        return g(t, y, params)
+
+    event.terminal, event.direction = terminal, direction
+    sol = solve_ivp(system.host_rhs(np.asarray(params, dtype=float)), span, y0, method="DOP853", rtol=1e-12,
+                    atol=1e-12, events=event)
+    assert sol.status in (0, 1)
+    return sol.t_events[0], sol.y_events[0]
+
+
+# (method, controller options, tolerance on the located time and state): the fixed runs carry
+# RK4's global error at dt (about dt^4), the adaptive ones the tolerance asked for.
+LOOPS = [("rk4", dict(dt=0.02), 2e-6), ("tsit5", dict(rtol=1e-9, atol=1e-9), 1e-6)]
+
+
+@pytest.mark.parametrize("method, options, tol", LOOPS, ids=["fixed-rk4", "adaptive-tsit5"])
+def test_terminal_event_stops_at_the_crossing_like_scipy(method, options, tol):
+    """Van der Pol's first downward zero of x (near t = 1.6); saves after it are NaN."""
+    t_eval = np.linspace(0.0, 3.0, 7)
+    res = kernels.solve_ivp(VDP, (0.0, 3.0), VDP_Y0, method=method, t_eval=t_eval, precision=np.float64,
+                            events=Event(_position, terminal=True, direction=-1), **options)
+    t_ref, y_ref = _scipy_events(VDP, (0.0, 3.0), VDP_Y0, [1.0], _position, True, -1)
+    assert int(res.status[0]) == Status.EVENT
+    assert res.message(0).startswith("A terminal event")
+    assert abs(res.event_t[0] - t_ref[0]) <= tol
+    np.testing.assert_allclose(res.event_y[0], y_ref[0], atol=tol)
+    assert int(res.event_count[0, 0]) == 1
+    after = t_eval >= res.event_t[0]
+    assert np.all(np.isnan(res.y[0, after])) and np.all(np.isfinite(res.y[0, ~after]))
+
+
+@pytest.mark.parametrize("method, options", [("rk4", dict(dt=0.1)), ("tsit5", dict())], ids=["fixed", "adaptive"])
+def test_falling_ball_lands_when_scipy_says(method, options):
+    """Height is a quadratic in t: the cubic interpolant is exact, the time is sqrt(2 h / g)."""
+    res = kernels.solve_ivp(BALL, (0.0, 5.0), [10.0, 0.0], method=method, precision=np.float64,
+                            events=Event(_height, terminal=True, direction=-1), **options)
+    t_ref, _ = _scipy_events(BALL, (0.0, 5.0), [10.0, 0.0], [9.81], _height, True, -1)
+    assert int(res.status[0]) == Status.EVENT
+    assert res.event_t[0] == pytest.approx(np.sqrt(20.0 / 9.81), abs=1e-9)
+    assert res.event_t[0] == pytest.approx(t_ref[0], abs=1e-9)
+    assert abs(res.event_y[0, 0]) <= 1e-9 and res.event_y[0, 1] == pytest.approx(-np.sqrt(2 * 9.81 * 10.0))
+
+
+@pytest.mark.parametrize("direction", [0, 1, -1])
+@pytest.mark.parametrize("method, options", [("rk4", dict(dt=0.02)), ("tsit5", dict(rtol=1e-8, atol=1e-8))],
+                         ids=["fixed", "adaptive"])
+def test_counted_crossings_equal_scipy(method, options, direction):
+    """Van der Pol over [0, 14] (about two periods): zeros of x, by direction."""
+    res = kernels.solve_ivp(VDP, (0.0, 14.0), VDP_Y0, method=method, precision=np.float64,
+                            events=[Event(_position, direction=direction)], **options)
+    t_ref, _ = _scipy_events(VDP, (0.0, 14.0), VDP_Y0, [1.0], _position, False, direction)
+    assert res.success and len(t_ref) >= 2
+    assert int(res.event_count[0, 0]) == len(t_ref)
+    assert np.isnan(res.event_t[0]) and np.all(np.isnan(res.event_y[0]))
+
+
+def test_counting_stops_with_the_terminal_event():
+    """Crossings of x = 0 are counted up to a terminal event at t = 7 (mid-step), not after it."""
+
+    def late(t, y, p):
+        return t - 7.0
+
+    res = kernels.solve_ivp(VDP, (0.0, 12.0), VDP_Y0, method="tsit5", rtol=1e-8, atol=1e-8, precision=np.float64,
+                            events=[Event(_position), Event(late, terminal=True, direction=1)])
+    t_ref, _ = _scipy_events(VDP, (0.0, 7.0), VDP_Y0, [1.0], _position, False, 0)
+    assert int(res.status[0]) == Status.EVENT
+    assert res.event_t[0] == pytest.approx(7.0, abs=1e-9)
+    np.testing.assert_array_equal(res.event_count[0], [len(t_ref), 1])
+    assert res.n_rhs[0] > 0
+
+
+def test_terminal_event_closes_the_summary_window_there():
+    res = kernels.solve_ivp(BALL, (0.0, 5.0), [10.0, 0.0], method="rk4", dt=0.1, precision=np.float64,
+                            t_eval=[1.0, 5.0], events=Event(_height, terminal=True, direction=-1),
+                            summaries=Summaries(states=[0], stats=("mean", "min", "final"), per="save"),
+                            save_trajectory=False)
+    t_hit = np.sqrt(20.0 / 9.81)
+    mean = res.summaries["mean"][0, :, 0]
+    assert res.summaries["final"][0, 1, 0] == pytest.approx(0.0, abs=1e-9)
+    # the trapezoid of 10 - g t^2 / 2 over [1, t_hit] at steps of 0.1 and the last, cut one
+    t = np.append(np.arange(1.0, t_hit, 0.1), t_hit)
+    h = 10.0 - 9.81 * t ** 2 / 2
+    assert mean[1] == pytest.approx(np.sum(np.diff(t) * (h[1:] + h[:-1]) / 2) / (t_hit - 1.0), rel=1e-12)
+
+
+def _two_args(t, y):
+    return y[0]
+
+
+def _nothing(t, y, p):
+    y[0]
+
+
+@pytest.mark.parametrize("events, words", [
+    (Event.__new__(Event), None),
+    (_two_args, "3 arguments"),
+    (_nothing, "return a scalar"),
+    (42, "events must be"),
+])
+def test_bad_event_functions_are_refused(events, words):
+    if words is None:
+        with pytest.raises(ConfigurationError, match="direction"):
+            Event(_position, direction=2)
+        return
+    with pytest.raises(ConfigurationError, match=words):
+        kernels.solve_ivp(BALL, (0.0, 1.0), [10.0, 0.0], method="rk4", dt=0.1, events=events)

@@ -1,0 +1,130 @@
+"""Running summaries: computed in the loop, equal to the same statistics of the stored trajectory.
+
+Fixed steps that land on every save make the saved trajectory the loop's step points, so the
+trapezoid statistics of NumPy over it must agree to float64 rounding.  Adaptive runs are checked
+against a SciPy dense solution: the trapezoid rule over the accepted steps is then the only error.
+"""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import ConfigurationError, Summaries
+
+CHAIN = kernels.oscillator_chain(1)  # states (x, v), observable: energy
+PARAMS = [1.0, 0.3]
+Y0 = [1.0, 0.0]
+STATS = ("mean", "min", "max", "rms", "argmax", "final")
+
+
+def _reference(t, values):
+    """The documented statistics of ``values`` (n_points, n_quantities) at times ``t``."""
+    span = t[-1] - t[0]
+    integrate = (lambda v: np.sum(np.diff(t)[:, None] * (v[1:] + v[:-1]) / 2, axis=0))
+    if span > 0:
+        mean, rms = integrate(values) / span, np.sqrt(integrate(values ** 2) / span)
+    else:
+        mean, rms = values[0], np.abs(values[0])
+    return {"mean": mean, "min": values.min(axis=0), "max": values.max(axis=0), "rms": rms,
+            "argmax": t[np.argmax(values, axis=0)], "final": values[-1]}
+
+
+def _dense_fixed(span=(0.0, 0.6), dt=0.02):
+    t_eval = np.linspace(span[0], span[1], int(round((span[1] - span[0]) / dt)) + 1)
+    res = kernels.solve_ivp(CHAIN, span, Y0, PARAMS, method="rk4", dt=dt, t_eval=t_eval, precision=np.float64)
+    assert res.success
+    return t_eval, np.concatenate([res.y[0], res.observables[0]], axis=1)
+
+
+@pytest.mark.parametrize("per", ["run", "save"])
+def test_fixed_step_summaries_equal_numpy_on_the_saved_trajectory(per):
+    t_dense, values = _dense_fixed()
+    saves = t_dense[::10].copy()  # windows of 10 steps: 0, 0.2, 0.4, 0.6
+    summaries = Summaries(states=[1, 0], observables=[0], stats=STATS, per=per)
+    res = kernels.solve_ivp(CHAIN, (0.0, 0.6), Y0, PARAMS, method="rk4", dt=0.02, t_eval=saves,
+                            precision=np.float64, summaries=summaries, save_trajectory=False)
+    assert res.success and res.y is None and res.observables is None
+    values = values[:, [1, 0, 2]]
+    if per == "run":
+        windows = [(0, len(t_dense))]
+    else:  # the first window is the save at t0 (no length), then one per save interval
+        windows = [(0, 1)] + [(10 * (k - 1), 10 * k + 1) for k in range(1, len(saves))]
+    assert res.summaries["mean"].shape == (1, len(windows), 3)
+    for w, (lo, hi) in enumerate(windows):
+        expected = _reference(t_dense[lo:hi], values[lo:hi])
+        for stat in STATS:
+            np.testing.assert_allclose(res.summaries[stat][0, w], expected[stat], rtol=1e-12, atol=1e-14,
+                                       err_msg=f"{stat}, window {w}")
+
+
+def test_adaptive_summaries_match_scipy_dense_solution():
+    """Tsit5 at rtol 1e-8: the trapezoid over accepted steps against a fine quadrature of SciPy's solution.
+
+    Stated tolerances: mean and rms within 2e-4 (the trapezoid's h^2 error at these steps: 2e-5 measured),
+    max over step points within 1e-3 (h^2 |v''| / 8), the time of the maximum within two mean steps.
+    The velocity's maximum is inside the span, so max and argmax are not the initial values.
+    """
+    from scipy.integrate import solve_ivp
+
+    span = (0.0, 8.0)
+    summaries = Summaries(states=[0, 1], observables=[0], stats=("mean", "rms", "max", "argmax", "final"))
+    res = kernels.solve_ivp(CHAIN, span, Y0, PARAMS, method="tsit5", rtol=1e-8, atol=1e-10, precision=np.float64,
+                            summaries=summaries)
+    assert res.success
+    sol = solve_ivp(CHAIN.host_rhs(np.asarray(PARAMS)), span, Y0, method="DOP853", rtol=1e-12, atol=1e-12,
+                    dense_output=True)
+    t = np.linspace(*span, 200_001)
+    x = sol.sol(t)
+    values = np.stack([x[0], x[1], 0.5 * x[1] ** 2 + x[0] ** 2], axis=1)  # energy: one mass, two springs
+    expected = _reference(t, values)
+    np.testing.assert_allclose(res.summaries["final"][0, 0], values[-1], atol=1e-6)
+    for stat, tol in (("mean", 2e-4), ("rms", 2e-4), ("max", 1e-3)):
+        np.testing.assert_allclose(res.summaries[stat][0, 0], expected[stat], atol=tol, err_msg=stat)
+    assert 0.5 < expected["argmax"][1] < 7.5
+    mean_step = (span[1] - span[0]) / int(res.n_steps[0])
+    np.testing.assert_allclose(res.summaries["argmax"][0, 0], expected["argmax"], atol=2 * mean_step)
+
+
+def test_summaries_of_a_failed_run_are_nan():
+    res = kernels.solve_ivp(CHAIN, (0.0, 1.0), Y0, PARAMS, method="rk4", dt=0.01, max_steps=50,
+                            t_eval=[0.25, 0.5, 0.75, 1.0], precision=np.float64,
+                            summaries=Summaries(states=[0], stats=("mean", "max"), per="save"))
+    assert int(res.status[0]) == kernels.MAX_STEPS
+    means = res.summaries["mean"][0, :, 0]
+    assert np.all(np.isfinite(means[:2])) and np.all(np.isnan(means[2:]))
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(states=[0], stats=("mean", "median")), "stats"),
+    (dict(states=[0], stats=("mean", "mean")), "stats"),
+    (dict(states=[0], per="step"), "per"),
+    (dict(states=[-1]), "states"),
+    (dict(), "at least one"),
+])
+def test_bad_summaries_are_refused(kwargs, words):
+    with pytest.raises(ConfigurationError, match=words):
+        Summaries(**kwargs)
+
+
+@pytest.mark.parametrize("summaries, words", [
+    (Summaries(states=[2]), "states index 2"),
+    (Summaries(states=[0], observables=[1]), "observables index 1"),
+    ("mean", "kernels.Summaries"),
+])
+def test_summaries_out_of_range_for_the_system_are_refused(summaries, words):
+    with pytest.raises(ConfigurationError, match=words):
+        kernels.solve_ivp(CHAIN, (0.0, 0.1), Y0, PARAMS, method="rk4", dt=0.05, summaries=summaries)
+
+
+def test_save_trajectory_false_needs_something_to_keep():
+    with pytest.raises(ConfigurationError, match="save_trajectory"):
+        kernels.solve_ivp(CHAIN, (0.0, 0.1), Y0, PARAMS, method="rk4", dt=0.05, save_trajectory=False)
+
+
+def test_summary_accumulators_are_planned_buffers():
+    plan = kernels.plan_for(CHAIN, "tsit5", block_size=1, plan="local",
+                            summaries=Summaries(states=[0, 1], observables=[0], stats=("mean", "argmax")))
+    sizes = {b.name: b.size_elems for b in plan.buffers}
+    # prev, integral, max, time of max for each of three quantities
+    assert sizes["loop.summaries.accumulators"] == 12
+    assert sizes["loop.summaries.observables"] == 1
