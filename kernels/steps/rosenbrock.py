@@ -141,6 +141,11 @@ class RosenbrockStepSettings:
         return self.estimate_error
 
     @property
+    def uses_time_derivative(self) -> bool:
+        """``f_t`` is computed: the system may read ``t`` and some ``d_i`` is nonzero."""
+        return self.time_derivative and any(d != 0.0 for d in self.tableau.d)
+
+    @property
     def stiffly_accurate(self) -> bool:
         """``m = a_last + e_last`` and ``m_hat = a_last``: ``y_new = stage + u_last``, ``err = u_last``."""
         tab, s = self.tableau, self.tableau.stages
@@ -176,7 +181,7 @@ class RosenbrockStepSettings:
             buffers.append(Buffer("stage_state", n, lifetime=(PhaseSpan("stage_1", end),),
                                   weight=float(n * (2 * (s - 1) + 1))))
         used = [i for i, d in enumerate(tab.d) if d != 0.0]
-        ft = n if self.time_derivative and used else 0
+        ft = n if self.uses_time_derivative else 0
         buffers.append(Buffer("time_derivative", ft, lifetime=(PhaseSpan("stage_0", names[max(used, default=0)]),),
                               weight=float(ft * (2 + len(used)))))
         krylov_fd = not self.newton.dense and not self.newton.analytic
@@ -201,8 +206,7 @@ def _sum(target, base, terms, n, plus=False):
 def _step_source(settings):
     """The generated source of ``step`` and the constants it names (untyped)."""
     tab, N, S = settings.tableau, settings.n_states, settings.tableau.stages
-    ft = settings.buffer_settings().buffers  # sizes decided there
-    FT = any(b.name == "time_derivative" and b.size_elems for b in ft)
+    FT = settings.uses_time_derivative
     CHECK_SOLVE = not settings.newton.dense  # a dense solve always succeeds
     constants = {"GAMMA": tab.gamma}
     lines = ["def step(t, dt, y, p, y_new, err, first_valid, tol, driver_times, driver_values, region, persistent):",
