@@ -82,6 +82,12 @@ class NewtonSettings:
         The iteration matrix (and ``f(t, y)`` of finite-difference products)
         stays alive across this component's invocations within its parent:
         ``prepare`` once, ``iterate`` for every stage.
+    direct : bool
+        The parent calls only ``prepare`` and ``solve`` (a Rosenbrock stage:
+        one linear solve per invocation, no iteration): the ``iterate`` phase
+        becomes a ``solve`` phase run once, ``increment`` is empty and
+        ``residual`` is kept only for a Krylov ``solve``'s right-hand side;
+        ``iterate`` is not built and needs no ``residual`` function.
     component : str
     """
 
@@ -92,6 +98,7 @@ class NewtonSettings:
     kappa: float = 0.05
     shared_by_parent: bool = False
     component: str = "newton"
+    direct: bool = False
 
     def __post_init__(self):
         for key, minimum in (("n", 1), ("max_iterations", 1)):
@@ -107,12 +114,17 @@ class NewtonSettings:
         kappa = self.kappa
         if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 0.0 < kappa < 1.0:
             raise ConfigurationError(f"NewtonSettings kappa: expected a number in (0, 1), got {kappa!r}")
-        for key in ("analytic", "shared_by_parent"):
+        for key in ("analytic", "shared_by_parent", "direct"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigurationError(f"NewtonSettings {key}: expected True or False, got {getattr(self, key)!r}")
         levels = 1 + int(self.shared_by_parent)
         object.__setattr__(self, "linear", dataclasses.replace(self.linear, spans_invocations=levels,
-                                                                solves=self.max_iterations))
+                                                                solves=self.solves_per_invocation))
+
+    @property
+    def solves_per_invocation(self) -> int:
+        """Linear solves per invocation: one (``direct``) or up to ``max_iterations``."""
+        return 1 if self.direct else self.max_iterations
 
     @property
     def dense(self) -> bool:
@@ -120,9 +132,11 @@ class NewtonSettings:
 
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings`, the linear solver as child."""
-        n, k, child = self.n, self.max_iterations, self.linear.component
-        prepare, iterate = (PhaseSpan("prepare", "prepare"),), (PhaseSpan("iterate", "iterate"),)
-        buffers = [Buffer("residual", n, lifetime=iterate, weight=float(5 * n * k))]
+        n, k, child = self.n, self.solves_per_invocation, self.linear.component
+        run = "solve" if self.direct else "iterate"
+        prepare, iterate = (PhaseSpan("prepare", "prepare"),), (PhaseSpan(run, run),)
+        residual = 0 if self.direct and self.dense else n
+        buffers = [Buffer("residual", residual, lifetime=iterate, weight=float(5 * residual * k))]
         if self.dense:
             fd = 0 if self.analytic else n
             buffers += [Buffer("jac_state", fd, lifetime=prepare, weight=float(3 * fd)),
@@ -132,14 +146,15 @@ class NewtonSettings:
             fd = 0 if self.analytic else n
             pre = n if self.linear.preconditioned else 0
             products = self.linear.max_products * k
-            buffers += [Buffer("increment", n, lifetime=iterate, weight=float(3 * n * k)),
-                        Buffer("jvp_base", fd, lifetime=(PhaseSpan("prepare", "iterate"),),
+            increment = 0 if self.direct else n
+            buffers += [Buffer("increment", increment, lifetime=iterate, weight=float(3 * increment * k)),
+                        Buffer("jvp_base", fd, lifetime=(PhaseSpan("prepare", run),),
                                weight=float(fd * (1 + products)), spans_invocations=int(self.shared_by_parent)),
                         Buffer("jvp_state", fd, lifetime=iterate, weight=float(2 * fd * products)),
                         Buffer("jac_state", pre, lifetime=prepare, weight=float(3 * pre)),
                         Buffer("jac_rhs0", pre if self.analytic else 0, lifetime=prepare, weight=float(2 * pre)),
                         Buffer("jac_rhs1", pre, lifetime=prepare, weight=float(2 * pre))]
-        phases = (Phase("prepare", invokes=(child,)), Phase("iterate", invokes=(child,), times=k))
+        phases = (Phase("prepare", invokes=(child,)), Phase(run, invokes=(child,), times=k))
         return BufferSettings(component=self.component, phases=phases, buffers=tuple(buffers),
                               children=(self.linear.buffer_settings(),))
 
@@ -152,8 +167,9 @@ class BuiltNewton:
     ----------
     prepare : device function
         ``prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32``.
-    iterate : device function
-        ``iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32``.
+    iterate : device function or None
+        ``iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32``
+        (None for ``direct`` settings).
     solve : device function
         ``solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32``:
         ``x = M^-1 b`` with the prepared matrix (a Rosenbrock stage); ``b`` is
@@ -355,9 +371,9 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
         ``settings.buffer_settings()`` laid out under the Plan.
     dtype : numpy scalar type
         Working precision.
-    residual : device function
+    residual : device function or None
         ``residual(ts, c, y, p, u, data, z, out, region, persistent)``: writes ``G(z)`` (contract
-        in :mod:`kernels.solvers.base`).
+        in :mod:`kernels.solvers.base`); None for ``direct`` settings (no ``iterate``).
     rhs : device function
         ``rhs(t, y, p, u, dydt)`` (``ODESystem.device_rhs``), for finite differences.
     jac, jvp : device functions, optional
@@ -394,6 +410,6 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
         alloc_matrix, alloc_aux, child_records = krylov.alloc_diagonal, namespace["alloc_jvp_base"], krylov.records
     prepare = compile_device(_prepare_source(settings), "prepare", namespace)
     solve = compile_device(_SOLVE_DENSE if settings.dense else _SOLVE_KRYLOV, "solve", namespace)
-    iterate = compile_device(_iterate_source(settings), "iterate", namespace)
+    iterate = None if settings.direct else compile_device(_iterate_source(settings), "iterate", namespace)
     return BuiltNewton(prepare, iterate, solve, alloc_matrix, alloc_aux, tuple(allocate.records) + tuple(child_records),
                        settings, jacobian_source(settings))

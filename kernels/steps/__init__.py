@@ -12,9 +12,11 @@ import types
 
 from .base import STEP_OK, BuiltStep
 from .erk import ERKStepSettings, build_erk_step
+from .rosenbrock import RosenbrockStepSettings, build_rosenbrock_step
 
 __all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_step"]
 
 FAMILIES = types.MappingProxyType({
     "erk": (ERKStepSettings, build_erk_step),
+    "rosenbrock": (RosenbrockStepSettings, build_rosenbrock_step),
 })
