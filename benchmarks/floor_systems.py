@@ -38,7 +38,7 @@ import kernels  # noqa: E402 - chooses the GPU or the simulator before numba.cud
 from . import environment, handwritten_systems, timing  # noqa: E402
 from .floor_problems import PROBLEMS, problem  # noqa: E402
 
-__all__ = ["main", "run_problem", "scipy_reference"]
+__all__ = ["main", "compile_problem", "run_problem", "scipy_reference"]
 
 CASES = ("tsit5_fixed", "rk4_fixed", "tsit5_adaptive")
 SCHEMA = "bufferplan-floor-systems/1"
@@ -77,16 +77,24 @@ def _kernel_resources(kernel):
     return out
 
 
-def _launchers(prob, case, d_y0, d_params, n, t1, dt, tol, block):
-    """``(floor_launch, floor_read, ours_bound)`` of one case on shared inputs."""
+def compile_problem(prob, cases, block):
+    """``{case: (hand-written kernel, Integrator, Plan)}``: made once per problem, reused for every size."""
+    hand = handwritten_systems.build(prob)
+    out = {}
+    for case in cases:
+        method = "rk4" if case == "rk4_fixed" else "tsit5"
+        controller = "pi" if case == "tsit5_adaptive" else "fixed"
+        integ = kernels.Integrator(prob.system(), method, controller=controller, precision=np.float32)
+        out[case] = hand[case], integ, integ.plan("local", block_size=block)
+    return out
+
+
+def _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block):
+    """``(floor_launch, floor_read, ours_bound, floor_kernel)`` of one case on shared inputs."""
     from numba import cuda
 
-    built = handwritten_systems.build(prob)[case]
+    built, integ, plan = compiled[case]
     d_out = cuda.device_array((n, prob.n_states), np.float32)
-    method = "rk4" if case == "rk4_fixed" else "tsit5"
-    controller = "pi" if case == "tsit5_adaptive" else "fixed"
-    integ = kernels.Integrator(prob.system(), method, controller=controller, precision=np.float32)
-    plan = integ.plan("local", block_size=block)
     ours = timing.bind_launch(integ, plan, (0.0, t1), d_y0, d_params, dt=dt, rtol=tol, atol=tol,
                               max_steps=10**6)
     if case == "tsit5_adaptive":
@@ -126,13 +134,13 @@ def _interleaved(launchers, reps, batch):
     return {key: float(np.median(v)) for key, v in samples.items()}, watch.method
 
 
-def run_problem(prob, cases, n, t1, dt, tol, reps, batch, block, time_it=True, n_check=4):
-    """Rows of one problem at ``n`` trajectories."""
+def run_problem(prob, compiled, n, t1, dt, tol, reps, batch, block, time_it=True, n_check=4):
+    """Rows of one problem at ``n`` trajectories (``compiled`` from :func:`compile_problem`)."""
     from numba import cuda
 
     y0, params = prob.batch(n)
     d_y0, d_params = cuda.to_device(y0), cuda.to_device(params)
-    parts = {case: _launchers(prob, case, d_y0, d_params, n, t1, dt, tol, block) for case in cases}
+    parts = {case: _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block) for case in compiled}
     launchers = {}
     for case, (launch, _, ours, _) in parts.items():
         launchers[("floor", case)], launchers[("bufferplan", case)] = launch, ours
@@ -202,9 +210,10 @@ def main(argv=None):
     doc = environment.header(SCHEMA, info, {k: v for k, v in vars(args).items()})
     doc["rows"] = []
     path = os.path.join(args.out, f"floor_systems_{environment.device_label(info)}.json")
+    compiled = {prob.name: compile_problem(prob, cases, args.block) for prob in probs}
     for n in sizes:
         for prob in probs:
-            doc["rows"] += run_problem(prob, cases, n, args.t1, args.dt, args.tol, args.reps, args.batch,
+            doc["rows"] += run_problem(prob, compiled[prob.name], n, args.t1, args.dt, args.tol, args.reps, args.batch,
                                        args.block, time_it=not args.sim)
             environment.write_json(path, doc)
     print("wrote", path)
