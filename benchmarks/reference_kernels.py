@@ -1,8 +1,9 @@
 """Hand-written Numba CUDA kernels for the Lorenz ensemble: the floor reference of ``peers.py``.
 
 One trajectory per thread, the Lorenz right-hand side inlined, the state and
-every stage derivative in scalar registers (3-tuples, no arrays), time
-accumulated in float64, everything else in the working precision.  Nothing
+every stage derivative in scalar registers (3-tuples, no arrays), the
+adaptive kernel's time and step size in float64, everything else in the
+working precision.  Nothing
 here depends on bufferplan: these kernels are what a careful person writes by
 hand for this one problem, and bufferplan's generated kernels are measured
 against them.
@@ -10,7 +11,10 @@ against them.
 Kernels (built per precision by :func:`build`):
 
 * ``tsit5_fixed`` and ``rk4_fixed``: ``n_steps`` steps of ``dt``, the last one
-  shortened to land on ``t1`` exactly (``dt_last``).
+  shortened to land on ``t1`` exactly (``dt_last``).  The loop takes the
+  ``n_steps - 1`` equal steps with the step size converted once and an int32
+  count, then the last step: per step it issues the method's arithmetic and
+  three loop instructions (``benchmarks/sass_report.py``).
 * ``tsit5_adaptive``: Tsit5 with its embedded 4th-order error estimate, the
   scaled RMS error norm ``sqrt(mean((err_i / (atol + rtol max(|y_i|, |y_new_i|)))^2))``
   and the standard PI controller of Hairer & Wanner, "Solving ODEs II", sec. IV.2:
@@ -135,7 +139,7 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
     a61, a62, a63, a64, a65 = (f(x) for x in TSIT5_A[5])
     b1, b2, b3, b4, b5, b6 = (f(x) for x in TSIT5_A[6])
     e1, e2, e3, e4, e5, e6, e7 = (f(x) for x in TSIT5_E)
-    half, sixth, third = f(0.5), f(1.0 / 6.0), f(1.0 / 3.0)
+    half, sixth, two = f(0.5), f(1.0 / 6.0), f(2.0)
 
     @cuda.jit(device=True, inline="always")
     def rhs(y, s, r, b):
@@ -166,6 +170,27 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
         k7 = rhs(y_new, s, r, b)
         return y_new, k2, k3, k4, k5, k6, k7
 
+    @cuda.jit(device=True, inline="always")
+    def tsit5_fixed_step(y, h, s, r, b):
+        """One Tsit5 step without the FSAL carry (a fixed-step loop needs no k7 kept across steps)."""
+        y_new, k2, k3, k4, k5, k6, k7 = tsit5_stages(y, rhs(y, s, r, b), h, s, r, b)
+        return y_new
+
+    @cuda.jit(device=True, inline="always")
+    def rk4_step(y, h, s, r, b):
+        """One RK4 step: ``y + (h/6) ((k1 + k4) + 2 (k2 + k3))``, four operations an element."""
+        hh = half * h
+        k1 = rhs(y, s, r, b)
+        k2 = rhs(advance(y, hh, k1), s, r, b)
+        k3 = rhs(advance(y, hh, k2), s, r, b)
+        k4 = rhs(advance(y, h, k3), s, r, b)
+        h6 = sixth * h
+        return (y[0] + h6 * ((k1[0] + k4[0]) + two * (k2[0] + k3[0])),
+                y[1] + h6 * ((k1[1] + k4[1]) + two * (k2[1] + k3[1])),
+                y[2] + h6 * ((k1[2] + k4[2]) + two * (k2[2] + k3[2])))
+
+    # The fixed-step loops: n_steps - 1 steps of the one working-precision dt (converted once, the
+    # count int32), then the last step of dt_last.  Time is never formed: the rhs is autonomous.
     @cuda.jit
     def tsit5_fixed(y0, params, t0, t1, dt, n_steps, dt_last, y_out):
         i = cuda.grid(1)
@@ -173,14 +198,10 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
             return
         s, r, b = params[i, 0], params[i, 1], params[i, 2]
         y = (y0[i, 0], y0[i, 1], y0[i, 2])
-        k1 = rhs(y, s, r, b)
-        t = t0
-        for n in range(n_steps):
-            step = dt if n < n_steps - 1 else dt_last
-            h = f(step)
-            y, k2, k3, k4, k5, k6, k7 = tsit5_stages(y, k1, h, s, r, b)
-            k1 = k7
-            t += step
+        h = f(dt)
+        for _ in range(np.int32(n_steps - 1)):
+            y = tsit5_fixed_step(y, h, s, r, b)
+        y = tsit5_fixed_step(y, f(dt_last), s, r, b)
         y_out[i, 0] = y[0]
         y_out[i, 1] = y[1]
         y_out[i, 2] = y[2]
@@ -192,17 +213,10 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
             return
         s, r, b = params[i, 0], params[i, 1], params[i, 2]
         y = (y0[i, 0], y0[i, 1], y0[i, 2])
-        t = t0
-        for n in range(n_steps):
-            step = dt if n < n_steps - 1 else dt_last
-            h = f(step)
-            hh = half * h
-            k1 = rhs(y, s, r, b)
-            k2 = rhs(advance(y, hh, k1), s, r, b)
-            k3 = rhs(advance(y, hh, k2), s, r, b)
-            k4 = rhs(advance(y, h, k3), s, r, b)
-            y = advance(y, h, axpy(axpy(axpy(ax(sixth, k1), third, k2), third, k3), sixth, k4))
-            t += step
+        h = f(dt)
+        for _ in range(np.int32(n_steps - 1)):
+            y = rk4_step(y, h, s, r, b)
+        y = rk4_step(y, f(dt_last), s, r, b)
         y_out[i, 0] = y[0]
         y_out[i, 1] = y[1]
         y_out[i, 2] = y[2]
