@@ -278,7 +278,7 @@ def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
                 for i in range(end.shape[0]):
                     end[i] = canary
             cuda.syncthreads()
-        if traj < y0.shape[0]:
+        if traj < status.shape[0]:
             code, accepted, rejected, n_rhs = loop(traj, y0, params, t_eval, times, max_steps, driver_times,
                                                    driver_values, atol, rtol, out_y, out_obs,
                                                    (out_summary, event_t, event_y, counts), region, persistent)

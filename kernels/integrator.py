@@ -357,7 +357,7 @@ def _batch_inputs(system, y0, params, dtype):
     if not params_batched:
         params, _ = check.check_batch(params, "params", system.n_params, n_traj, dtype, "n_params")
     if system.n_params == 0:
-        params = np.zeros((n_traj, 1), dtype=dtype)  # a kernel argument may not be empty
+        params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
     return y0, params, n_traj
 
 

@@ -6,8 +6,8 @@ Device-function contract::
          atol, rtol, out_y, out_obs, extras, region, persistent)
         -> (status, n_accepted, n_rejected, n_rhs)
 
-1. ``traj`` indexes the trajectory's rows of ``y0`` (N, n_states), ``params``
-   (N, n_params), ``out_y`` (N, n_save, n_states) and ``out_obs``
+1. ``traj`` indexes the trajectory's rows of ``y0`` (N or 1, n_states), ``params``
+   (N or 1, n_params: a single row is every trajectory's), ``out_y`` (N, n_save, n_states) and ``out_obs``
    (N, n_save, n_observables); ``t_eval`` (n_save,) float64 is increasing.
 2. ``times`` is ``(t0, t_end, dt0, dt_min, dt_max)`` in float64; ``dt0 <= 0``
    asks for an automatic first step (adaptive methods only).
@@ -218,10 +218,13 @@ class _LoopParts:
         @cuda.jit(device=True)
         def start(traj, y0, params, t_eval, t0, y, p, u, obs, driver_times, driver_values, out_y, out_obs):
             """Load the trajectory's state and parameters, save at ``t_eval <= t0``; return the next save."""
+            # A one-row input is shared by every trajectory (a 1-D y0 or params on the host).
+            row = traj if y0.shape[0] > 1 else 0
             for i in range(N):
-                y[i] = y0[traj, i]
+                y[i] = y0[row, i]
+            row = traj if params.shape[0] > 1 else 0
             for i in range(NP):
-                p[i] = params[traj, i]
+                p[i] = params[row, i]
             n_save = t_eval.shape[0]
             k = 0
             while k < n_save and t_eval[k] <= t0:

@@ -126,8 +126,8 @@ class StiffnessProbe:
     def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """:data:`HINT` (filled) when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""
         span = self.t_end - self.t0
-        p = self.params[trajectory] if self.system.n_params else np.zeros(0)
-        candidates = [(self.t0, self.y0[trajectory])]
+        p = self.params[min(trajectory, len(self.params) - 1)] if self.system.n_params else np.zeros(0)
+        candidates = [(self.t0, self.y0[min(trajectory, len(self.y0) - 1)])]  # a one-row y0 is shared
         if y_saved is not None:
             finite = np.flatnonzero(np.all(np.isfinite(y_saved), axis=1))
             if finite.size:

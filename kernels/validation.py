@@ -104,8 +104,8 @@ def as_device_array(value):
 def check_batch(value, what, width, n_traj, dtype, name_width):
     """Validate a per-trajectory 2-D input; return ``(array, n_traj)``.
 
-    Host arrays of shape ``(width,)`` are broadcast to ``(n_traj or 1, width)``
-    and converted to ``dtype``; device arrays must already be
+    Host arrays of shape ``(width,)`` become one row ``(1, width)`` that every
+    trajectory reads (the kernel reads row 0 of a one-row input), converted to ``dtype``; device arrays must already be
     ``(n_traj, width)`` of ``dtype`` (they are used in place, not copied).
     """
     if is_device_array(value):
@@ -127,10 +127,12 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
             raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}") from None
-    if arr.ndim == 1 and arr.shape[0] == width:
-        arr = np.broadcast_to(arr, (n_traj or 1, width))
+    shared_row = arr.ndim == 1 and arr.shape[0] == width
+    if shared_row:  # one row for every trajectory: the kernel reads row 0 (nothing is materialised)
+        arr = arr.reshape(1, width)
     rows = "N" if n_traj is None else n_traj
-    if arr.ndim != 2 or arr.shape[1] != width or (n_traj is not None and arr.shape[0] != n_traj):
+    if arr.ndim != 2 or arr.shape[1] != width or (n_traj is not None and arr.shape[0] != n_traj
+                                                  and not shared_row):
         raise ConfigurationError(
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}")
     if arr.shape[0] == 0:
@@ -143,7 +145,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
                                  f"at index {bad}")
-    return out, arr.shape[0]
+    return out, (n_traj or 1) if shared_row else arr.shape[0]
 
 
 def check_tolerance(value, what, n_states, dtype):
