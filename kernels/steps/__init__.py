@@ -11,10 +11,12 @@ from __future__ import annotations
 import types
 
 from .base import STEP_OK, BuiltStep
+from .dirk import DIRKStepSettings, build_dirk_step
 from .erk import ERKStepSettings, build_erk_step
 
 __all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_step"]
 
 FAMILIES = types.MappingProxyType({
     "erk": (ERKStepSettings, build_erk_step),
+    "dirk": (DIRKStepSettings, build_dirk_step),
 })
