@@ -22,13 +22,16 @@ place).  Newton hands the residual one array of the step, ``stage_data``:
 the drivers at the stage time (first, so the array itself is the driver
 argument of ``rhs``) followed by the stage base.
 
-The error estimate is ``err = h sum (b - b_hat) k``, filtered through
-``M^-1`` (``filter_error``, on by default, as Hairer's codes and SciPy's
-Radau do): for stiff components the plain estimate is of size ``h |J|``
-times the filtered one, which makes the controller reject steps that are
-accurate.  A stiffly accurate tableau takes ``y_new`` as its last stage value
-``base + z`` directly.  Generated source with literal indices
-(:mod:`kernels.codegen`) keeps local buffers in registers for small systems.
+The error estimate is ``err = h sum (b - b_hat) k``.  ``filter_error``
+multiplies it by ``M^-1`` (as Hairer's codes and SciPy's Radau do); it is off
+by default because measuring showed no need: on Robertson (t = 40, 1e5), Van
+der Pol (mu = 1000) and HIRES at rtol 1e-5 and 1e-7, float64, the plain
+estimate gave the same rejections (within 3 per run) and errors within 9x the
+tolerance, while the filtered one took fewer steps but missed the tolerance by
+up to 10x (SDIRK4 on Robertson, Kvaerno5 on HIRES).  A stiffly accurate
+tableau takes ``y_new`` as its last stage value ``base + z`` directly.
+Generated source with literal indices (:mod:`kernels.codegen`) keeps local
+buffers in registers for small systems.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class DIRKStepSettings:
     estimate_error : bool
         Write the embedded error estimate (adaptive control).
     filter_error : bool
-        Multiply the estimate by ``M^-1`` (one more linear solve per step).
+        Multiply the estimate by ``M^-1`` (one more linear solve per step; off by default).
     """
 
     tableau: ButcherTableau
@@ -92,7 +95,7 @@ class DIRKStepSettings:
     newton: object
     n_drivers: int = 0
     estimate_error: bool = True
-    filter_error: bool = True
+    filter_error: bool = False
 
     component = "dirk"
     needs_tolerances = True
