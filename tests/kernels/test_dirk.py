@@ -227,3 +227,13 @@ def test_large_system_uses_loops(solver):
                                precision=np.float64, solver=solver)
     assert result.success
     assert np.max(np.abs(result.y[0, -1] - ref) / (1e-6 + 1e-6 * np.abs(ref))) < ACCURACY_FACTOR
+
+
+@pytest.mark.parametrize("solver", ["lu", {"linear": "gmres", "krylov_tolerance": 1e-5}], ids=["lu", "gmres"])
+def test_float32_stiff(solver):
+    """Robertson in float32 at rtol 1e-4 (measured 0.3x the tolerance; GMRES needs a tolerance float32 reaches)."""
+    ref = reference("robertson", 40.0)[-1]
+    result = kernels.solve_ivp(kernels.robertson(), (0.0, 40.0), [1.0, 0.0, 0.0], None, method="kvaerno5",
+                               rtol=1e-4, atol=1e-6, precision=np.float32, solver=solver)
+    assert result.success
+    assert np.max(np.abs(result.y[0, -1] - ref) / (1e-6 + 1e-4 * np.abs(ref))) < ACCURACY_FACTOR
