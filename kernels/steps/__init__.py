@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 
 from .base import STEP_OK, BuiltStep
+from .dirk import DIRKStepSettings, build_dirk_step
 from .erk import ERKStepSettings, build_erk_step
 from .rosenbrock import RosenbrockStepSettings, build_rosenbrock_step
 
@@ -18,5 +19,6 @@ __all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_ste
 
 FAMILIES = types.MappingProxyType({
     "erk": (ERKStepSettings, build_erk_step),
+    "dirk": (DIRKStepSettings, build_dirk_step),
     "rosenbrock": (RosenbrockStepSettings, build_rosenbrock_step),
 })

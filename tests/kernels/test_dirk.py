@@ -1,0 +1,239 @@
+"""The DIRK family through the public API, on the simulator.
+
+* Fixed-step convergence order of every DIRK on Van der Pol (mu = 1, not
+  stiff) on [0, 1]: the slope of log error against log dt equals the order
+  within 0.25 (the approach of ``test_convergence.py``), float64.
+* Adaptive accuracy against SciPy Radau (rtol 1e-10) on the stiff problems
+  (Robertson to t = 40 and 1e5, Van der Pol mu = 1000, HIRES), float64:
+  the error, in the units of the tolerance (``|y - ref| / (atol + rtol |ref|)``,
+  max over states), is below ``ACCURACY_FACTOR``; measured at most 5.8
+  (Kvaerno3 on HIRES at rtol 1e-5).
+* Placements give the same numbers; Krylov solvers and finite differences
+  (a system without ``jac``/``jvp``) reach the same accuracy.
+* Memory audit (declared == allocated, canaries) and per-trajectory failures.
+"""
+
+import numpy as np
+import pytest
+from kernel_helpers import scipy_reference
+from stiff_references import PROBLEMS, reference
+from test_memory import FORCED, _declared
+
+import kernels
+from kernels import Status
+from kernels.methods import get_method
+from kernels.tableaus import DIRK
+from planner import Placement
+
+DIRK_NAMES = [t.name for t in DIRK]
+ADAPTIVE = [t.name for t in DIRK if t.adaptive]
+ACCURACY_FACTOR = 20.0
+VDP = (kernels.van_der_pol(), [2.0, 0.0], [[1.0]])
+COUNTS = {1: (50, 100, 200, 400), 2: (20, 40, 80, 160), 3: (10, 20, 40, 80), 4: (8, 16, 32, 64),
+          5: (8, 16, 32, 64)}
+
+
+def _stiff(name, t_end, method, rtol, atol_factor, system=None, **kwargs):
+    """Run one stiff problem; return (error in tolerance units, result)."""
+    factory, y0, _, _ = PROBLEMS[name]
+    ref = reference(name, t_end)[-1]
+    atol = rtol * atol_factor
+    result = kernels.solve_ivp(system or factory(), (0.0, t_end), y0, None, method=method, rtol=rtol, atol=atol,
+                               precision=np.float64, **kwargs)
+    assert result.status[0] == Status.SUCCESS
+    return np.max(np.abs(result.y[0, -1] - ref) / (atol + rtol * np.abs(ref))), result
+
+
+def test_family_registered():
+    for name in DIRK_NAMES:
+        assert get_method(name.upper()).family == "dirk"
+
+
+@pytest.mark.parametrize("method", DIRK_NAMES)
+def test_order(method):
+    order = get_method(method).tableau.order
+    system, y0, params = VDP
+    ref = scipy_reference(system, (0.0, 1.0), y0, params, [1.0])[0, -1]
+    counts = COUNTS[order]
+    errors = []
+    for n in counts:
+        result = kernels.solve_ivp(system, (0.0, 1.0), y0, params, method=method, dt=1.0 / n, controller="fixed",
+                                   precision=np.float64, rtol=1e-12, atol=1e-12)
+        assert result.n_steps[0] == n
+        errors.append(np.max(np.abs(result.y[0, -1] - ref)))
+    errors = np.array(errors)
+    assert np.all(errors > 1e-12), errors
+    slope = np.polyfit(np.log(1.0 / np.array(counts)), np.log(errors), 1)[0]
+    assert abs(slope - order) < 0.25, (method, slope, errors)
+
+
+# (problem, end time, atol = rtol * factor)
+STIFF = [("robertson", 40.0, 1e-3), ("robertson", 1e5, 1e-3), ("van_der_pol", 2.0, 1.0),
+         ("hires", kernels.HIRES_T_END, 1e-3)]
+
+
+# Two tolerances per method; the lower orders' second one is 1e-6 (at 1e-7 they take 2000 steps on HIRES).
+TOLERANCES = [(m, r) for m, pair in (("kvaerno3", (1e-5, 1e-6)), ("sdirk4", (1e-5, 1e-6)),
+                                     ("kvaerno5", (1e-5, 1e-7))) for r in pair]
+
+
+@pytest.mark.parametrize("problem", STIFF, ids=[f"{p}-{t:g}" for p, t, _ in STIFF])
+@pytest.mark.parametrize("method, rtol", TOLERANCES)
+def test_stiff_accuracy(method, problem, rtol):
+    error, _ = _stiff(*problem[:2], method, rtol, problem[2])
+    assert error < ACCURACY_FACTOR, error
+
+
+@pytest.mark.parametrize("method", ["trapezoid", "sdirk2"])
+@pytest.mark.parametrize("problem", STIFF[:3:2], ids=["robertson-40", "van_der_pol"])
+def test_stiff_accuracy_second_order(method, problem):
+    error, _ = _stiff(*problem[:2], method, 1e-5, problem[2])
+    assert error < ACCURACY_FACTOR, error
+
+
+def test_placements_agree():
+    runs = [_stiff("robertson", 40.0, "kvaerno5", 1e-6, 1e-3, plan=plan)[1] for plan in ("local", "shared", "auto")]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.y, runs[0].y)
+        np.testing.assert_array_equal(other.n_steps, runs[0].n_steps)
+
+
+@pytest.mark.parametrize("solver", ["gmres", "bicgstab", {"linear": "gmres", "preconditioned": True}])
+def test_krylov(solver):
+    error, result = _stiff("hires", kernels.HIRES_T_END, "kvaerno5", 1e-5, 1e-3, solver=solver)
+    assert error < ACCURACY_FACTOR, error
+
+
+@pytest.mark.parametrize("solver", ["lu", "gmres"])
+def test_finite_differences(solver):
+    """A system without jac or jvp: Newton's matrix (LU) or its products (GMRES) by differences."""
+    full = kernels.robertson()
+    bare = kernels.ODESystem(full.rhs, 3, 3, name="robertson_bare", default_params=full.default_params)
+    error, _ = _stiff("robertson", 40.0, "kvaerno5", 1e-6, 1e-3, system=bare, solver=solver)
+    assert error < ACCURACY_FACTOR, error
+
+
+@pytest.mark.parametrize("precision", [np.float32, np.float64])
+def test_drivers_in_both_precisions(precision):
+    """A forced oscillator (drivers interpolated at every stage time) with Kvaerno5 against SciPy."""
+    t_eval = [0.5, 1.0]
+    drivers = ([0.0, 1.0], [[0.0], [1.0]])
+    result = kernels.solve_ivp(FORCED, (0.0, 1.0), [1.0, 0.0], [[2.0]], method="kvaerno5", rtol=1e-5, atol=1e-5,
+                               drivers=drivers, t_eval=t_eval, precision=precision)
+    assert result.success
+
+    def f(t, y):
+        return [y[1], -2.0 * y[0] + t]
+
+    from scipy.integrate import solve_ivp as scipy_solve_ivp
+    ref = scipy_solve_ivp(f, (0.0, 1.0), [1.0, 0.0], t_eval=t_eval, rtol=1e-12, atol=1e-12).y.T
+    np.testing.assert_allclose(result.y[0], ref, atol=1e-4)
+
+
+@pytest.mark.parametrize("solver", ["lu", "gmres"])
+@pytest.mark.parametrize("method", DIRK_NAMES)
+def test_memory_audit(method, solver):
+    """Every declared buffer (step, Newton, linear solver) has one allocator with the Plan's placement and slice."""
+    controller = None if get_method(method).adaptive else "fixed"
+    integ = kernels.Integrator(FORCED, method, controller=controller, precision=np.float64, solver=solver)
+    for plan_kind in ("local", "shared", "greedy"):
+        built = integ.build(integ.plan(plan_kind, block_size=32))
+        declared = _declared(built.settings.buffer_settings())
+        records = {(r.component, r.name): r for r in built.records}
+        assert len(records) == len(built.records), "a buffer's allocator was built twice"
+        assert set(records) == set(declared)
+        assert ("loop.dirk.newton", "residual") in records
+        planned = built.plan.by_name()
+        for key, record in records.items():
+            buffer, entry = declared[key], planned[".".join(key)]
+            assert record.placement is entry.placement
+            if buffer.is_view:
+                assert (record.view_of, record.start, record.size_elems) == (buffer.view_of,
+                                                                           buffer.view_offset_elems,
+                                                                           buffer.size_elems)
+            elif record.placement is Placement.LOCAL:
+                assert record.size_elems == max(buffer.size_elems, 1)
+            else:
+                assert (record.start, record.stop) == (entry.offset_elems, entry.offset_elems + buffer.size_elems)
+        shared_end = max((r.stop for r in built.records if r.placement is Placement.SHARED and not r.view_of),
+                         default=0)
+        assert shared_end == built.plan.shared_elements
+        assert built.shared_bytes == built.plan.shared_bytes_per_block
+        if plan_kind == "shared":
+            assert all(r.placement is Placement.SHARED for r in built.records)
+
+
+@pytest.mark.parametrize("method, solver", [("kvaerno5", "lu"), ("sdirk4", {"linear": "bicgstab", "krylov_tolerance": 1e-5})])
+def test_canaries_survive(method, solver):
+    n = 4
+    result = kernels.solve_ivp(FORCED, (0.0, 0.5), [1.0, 0.0], np.linspace(1.0, 2.0, n)[:, None], method=method,
+                               plan="shared", block_size=n, precision=np.float32, solver=solver,
+                               drivers=([0.0, 1.0], [[0.0], [1.0]]), t_eval=[0.25, 0.5], _canary_elems=5)
+    assert result.success
+    assert result.canary_intact is True
+
+
+def _linear(t, y, p, dydt):
+    dydt[0] = p[0] * y[0]
+
+
+def _linear_jac(t, y, p, J):
+    J[0] = p[0]
+
+
+LINEAR = kernels.ODESystem(_linear, 1, 1, name="linear", jac=_linear_jac)
+
+
+def test_singular_matrix_stops_only_its_trajectory():
+    """Backward Euler with dt = 1 on y' = p y: M = 1 - p is singular for p = 1 (fixed step stops with the code)."""
+    result = kernels.solve_ivp(LINEAR, (0.0, 2.0), [1.0], [[1.0], [-1.0]], method="backward_euler", dt=1.0,
+                               controller="fixed", precision=np.float64)
+    assert list(result.status) == [Status.SINGULAR_MATRIX, Status.SUCCESS]
+    np.testing.assert_allclose(result.y[1, -1], [0.25])
+
+
+def _cubic(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0] * y[0] * y[0]
+
+
+def _cubic_jac(t, y, p, J):
+    J[0] = -3.0 * p[0] * y[0] * y[0]
+
+
+CUBIC = kernels.ODESystem(_cubic, 1, 1, name="cubic", jac=_cubic_jac)
+
+
+@pytest.mark.parametrize("controller", ["fixed", "pi"])
+def test_newton_failure_stops_only_its_trajectory(controller):
+    """y' = -p y^3 from 1: with p = 1e6 Newton cannot converge on steps of 0.1 (fixed) or >= dt_min 0.05."""
+    kwargs = dict(dt=0.1) if controller == "fixed" else dict(rtol=1e-6, atol=1e-6, dt_min=0.05)
+    result = kernels.solve_ivp(CUBIC, (0.0, 1.0), [1.0], [[1.0], [1e6]], method="kvaerno5", controller=controller,
+                               precision=np.float64, **kwargs)
+    assert list(result.status) == [Status.SUCCESS, Status.NEWTON_NOT_CONVERGED]
+    np.testing.assert_allclose(result.y[0, -1], [1.0 / np.sqrt(3.0)], rtol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["lu", "gmres"])
+def test_large_system_uses_loops(solver):
+    """A 20-state Brusselator (above kernels.codegen.UNROLL_STATES: element loops) against SciPy Radau."""
+    from scipy.integrate import solve_ivp as scipy_solve_ivp
+    from stiff_references import host_functions
+
+    system = kernels.brusselator(20)
+    y0 = kernels.brusselator_initial(20)
+    f, jac = host_functions(system)
+    ref = scipy_solve_ivp(f, (0.0, 1.0), y0, method="Radau", rtol=1e-10, atol=1e-12, jac=jac).y[:, -1]
+    result = kernels.solve_ivp(system, (0.0, 1.0), y0, None, method="kvaerno5", rtol=1e-6, atol=1e-6,
+                               precision=np.float64, solver=solver)
+    assert result.success
+    assert np.max(np.abs(result.y[0, -1] - ref) / (1e-6 + 1e-6 * np.abs(ref))) < ACCURACY_FACTOR
+
+
+@pytest.mark.parametrize("solver", ["lu", {"linear": "gmres", "krylov_tolerance": 1e-5}], ids=["lu", "gmres"])
+def test_float32_stiff(solver):
+    """Robertson in float32 at rtol 1e-4 (measured 0.3x the tolerance; GMRES needs a tolerance float32 reaches)."""
+    ref = reference("robertson", 40.0)[-1]
+    result = kernels.solve_ivp(kernels.robertson(), (0.0, 40.0), [1.0, 0.0, 0.0], None, method="kvaerno5",
+                               rtol=1e-4, atol=1e-6, precision=np.float32, solver=solver)
+    assert result.success
+    assert np.max(np.abs(result.y[0, -1] - ref) / (1e-6 + 1e-4 * np.abs(ref))) < ACCURACY_FACTOR
