@@ -12,9 +12,12 @@ import types
 
 from .base import STEP_OK, BuiltStep
 from .erk import ERKStepSettings, build_erk_step
+from .firk import FIRKStepSettings, build_firk_step
 
-__all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_step"]
+__all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_step", "FIRKStepSettings",
+           "build_firk_step"]
 
 FAMILIES = types.MappingProxyType({
     "erk": (ERKStepSettings, build_erk_step),
+    "firk": (FIRKStepSettings, build_firk_step),
 })
