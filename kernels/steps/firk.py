@@ -15,13 +15,15 @@ standing for the complex one; Gauss 4: one 2n x 2n system.  Each block is
 factored once a step by the project's LU (a child component ``lu_<b>``).
 Convergence is the contraction-rate test of :mod:`kernels.solvers.newton`
 (on the RMS of ``dW`` scaled by ``atol + rtol |y|``), except that a rate must
-be known (two iterations at least, as SciPy's ``radau.py``): with the start
-``Z = 0`` the first increment is the whole solution, and accepting it
-alone is not safe; and that the constant is
+be known (two iterations at least, as SciPy's ``radau.py``) and that the constant is
 ``max(10 eps / rtol, min(kappa, sqrt(rtol)))`` (Hairer's ``FNEWT`` with
 ``kappa`` for his 0.03; ``rtol`` the smallest): the Newton error is left in
 every step, and at ``kappa`` alone it dominated the result (Robertson,
-rtol 1e-6: 3e-7 against 2e-10 with this rule).
+rtol 1e-6: 3e-7 against 2e-10 with this rule).  Newton starts from the
+previous step's collocation polynomial, extrapolated (Hairer & Wanner IV.8;
+persistent ``guess`` and ``guess_step``), or from ``Z = 0`` on the first step
+and after a rejection: ``prime``, which the loop calls then, sets the
+persistent flag ``restart``, and every step clears it.
 
 Radau's error estimate (Hairer & Wanner IV.8; see :mod:`kernels.tableaus.firk`)
 is ``err = (I - h gamma0 J)^-1 (gamma0 h f(t, y) + sum_i e_i Z_i)``, computed
@@ -30,8 +32,8 @@ above 1 on the first step or right after a rejection, it is filtered once
 more with ``f(t, y + err)`` in place of ``f(t, y)`` (the second solve removes
 the estimate's growth on stiff components that would shrink the step
 without end).  The loop's ``prime`` (called at the start and after each
-rejection) sets the persistent flag ``filter_next`` that allows it; every
-step clears it (Hairer's ``FIRST .OR. REJECT`` rule).
+rejection) sets the flag ``restart`` that allows it (Hairer's
+``FIRST .OR. REJECT`` rule).
 
 The code is generated with literal indices up to :data:`kernels.codegen.UNROLL_STATES`
 states (loops above), so local buffers can stay in registers.
@@ -209,8 +211,9 @@ class FIRKStepSettings:
         buffers += [Buffer(f"stage_rhs_{i}", n, lifetime=whole, weight=float(n * (1 + s) * k)) for i in range(s)]
         buffers += [Buffer(f"block_rhs_{b}", lu.n, lifetime=(PhaseSpan("iterate", "iterate"),),
                            weight=float(4 * lu.n * k)) for b, lu in enumerate(lus)]
-        if self.adaptive:
-            buffers.append(Buffer("filter_next", 1, persistent=True, weight=2.0))
+        buffers += [Buffer("restart", 1, persistent=True, weight=3.0),
+                    Buffer("guess", s * n, persistent=True, weight=float(2 * s * s * n)),
+                    Buffer("guess_step", 1, persistent=True, weight=2.0)]
         return BufferSettings(component=self.component, phases=tuple(phases), buffers=tuple(buffers),
                               children=tuple(lu.buffer_settings() for lu in lus))
 
@@ -282,7 +285,20 @@ def _factor_lines(settings, tr):
 
 def _newton_lines(settings, tr):
     n, s = settings.n_states, len(tr.stages)
-    lines = _each(s * n, lambda i: [f"z[{i}] = ZERO", f"w[{i}] = ZERO"])
+    lines = ["    restart = flag[0] != ZERO", "    flag[0] = ZERO", "    if restart:"]
+    lines += _each(s * n, lambda i: [f"z[{i}] = ZERO"], 2)
+    lines += ["    else:", "        r = h / zstep[0]"]
+    for i in range(s):
+        lines.append(f"        x = ONE + CX_{i} * r")
+        powers = ["(x - ONE)"] + [f"(x ** {m} - ONE)" for m in range(2, s + 1)]
+        for j in range(s):
+            lines.append(f"        G_{i}_{j} = " + " + ".join(f"P_{j}_{m + 1} * {pw}" for m, pw in enumerate(powers)))
+    for i in range(s):
+        lines += _each(n, lambda e, i=i: [f"z[{_ix(i * n, e)}] = " + _combination(
+            [(f"G_{i}_{j}", f"zg[{_ix(j * n, e)}]") for j in range(s)])], 2)
+    for a in range(s):
+        lines += _each(n, lambda e, a=a: [f"w[{_ix(a * n, e)}] = " + _combination(
+            [(f"TI_{a}_{q}", f"z[{_ix(q * n, e)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
     lines += ["    rt = tol[N]"] + _each(n - 1, lambda i: [f"rt = min(rt, tol[{_ix(n + 1, i)}])"])
     lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
     lines += ["    eta = ONE", "    theta = ZERO", "    previous = ONE", "    converged = False",
@@ -317,6 +333,7 @@ def _newton_lines(settings, tr):
               "        if k > 0 and theta ** (MAX_ITER - 1 - k) * eta * norm > kap:", "            break",
               "        previous = norm",
               "    if not converged:", "        return FAILED"]
+    lines += _each(s * n, lambda i: [f"zg[{i}] = z[{i}]"]) + ["    zstep[0] = h"]
     return lines
 
 
@@ -333,7 +350,7 @@ def _estimate_lines(settings, tr, real):
     lines += [f"    lu_solve_{real}(fac_{real}, piv_{real}, err)", "    acc = ZERO"]
     lines += _each(n, lambda i: [f"e = err[{i}] / (tol[{i}] + tol[{_ix(n, i)}] * max(abs(y[{i}]), abs(y_new[{i}])))",
                                  "acc += e * e"])
-    lines += ["    refilter = flag[0] != ZERO", "    flag[0] = ZERO", "    if refilter and acc > N:"]
+    lines += ["    if restart and acc > N:"]
     lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + err[{i}]"], 2)
     lines += ["        eval_drivers(t, driver_times, driver_values, u)", "        rhs(t, ys, p, u, f_0)"]
     lines += _each(n, raw("f_0"), 2)
@@ -349,6 +366,8 @@ def _step_source(settings):
              "    jm = alloc_jacobian(region, persistent)", "    ys = alloc_stage_state(region, persistent)",
              "    z = alloc_increments(region, persistent)", "    w = alloc_transformed(region, persistent)"]
     lines += [f"    f_{q} = alloc_stage_rhs_{q}(region, persistent)" for q in range(s)]
+    lines += ["    flag = alloc_restart(region, persistent)", "    zg = alloc_guess(region, persistent)",
+              "    zstep = alloc_guess_step(region, persistent)"]
     for b in range(len(tr.blocks)):
         lines += [f"    r_{b} = alloc_block_rhs_{b}(region, persistent)", f"    fac_{b} = alloc_factor_{b}(region, persistent)",
                   f"    piv_{b} = alloc_pivots_{b}(region, persistent)"]
@@ -360,7 +379,7 @@ def _step_source(settings):
         [(f"D_{q}", f"z[{_ix(q * n, i)}]") for q in range(s) if tr.d[q] != 0.0])])
     if settings.adaptive:
         real = settings._real_block
-        lines += [f"    LR = L_{tr.blocks[real][0]}_{tr.blocks[real][0]}", "    flag = alloc_filter_next(region, persistent)"]
+        lines += [f"    LR = L_{tr.blocks[real][0]}_{tr.blocks[real][0]}"]
         lines += _estimate_lines(settings, tr, real)
     lines.append("    return OK")
     return "\n".join(lines) + "\n"
@@ -374,6 +393,14 @@ def _constants(settings, dtype):
         values[f"D_{a}"] = tr.d[a]
         for c in range(s):
             values[f"LAM_{a}_{c}"], values[f"TI_{a}_{c}"], values[f"T_{a}_{c}"] = tr.lam[a, c], tr.t_inv[a, c], tr.t[a, c]
+    # Collocation polynomial through (0, 0) and (c_j, Z_j): Q(x) = sum_j sum_m P[j, m] x^m Z_j.
+    nodes = np.array([tab.c[stage] for stage in tr.stages], dtype=float)
+    vander = np.vander(nodes, s + 1, increasing=True)[:, 1:]  # x^1 .. x^s at the nodes
+    basis = np.linalg.inv(vander)  # column j: the coefficients of L_j
+    for j in range(s):
+        values[f"CX_{j}"] = nodes[j]
+        for m in range(s):
+            values[f"P_{j}_{m + 1}"] = basis[m, j]
     if settings.adaptive:
         weights = np.array(tab.b_hat, dtype=float)[list(tr.stages)] - np.array(tab.b, dtype=float)[list(tr.stages)]
         values["GH"] = tab.b_hat[0] - tab.b[0]
@@ -420,12 +447,10 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
                           f"alloc_factor_{b}": lu.alloc_factor, f"alloc_pivots_{b}": lu.alloc_pivots})
         records += lu.records
     step = compile_device(_step_source(settings), "step", namespace)
-    prime = None
-    if settings.adaptive:
-        alloc_flag, one = namespace["alloc_filter_next"], dtype(1.0)
+    alloc_flag, one = namespace["alloc_restart"], dtype(1.0)
 
-        @cuda.jit(device=True)
-        def prime(t, y, p, driver_times, driver_values, region, persistent):
-            alloc_flag(region, persistent)[0] = one
+    @cuda.jit(device=True)
+    def prime(t, y, p, driver_times, driver_values, region, persistent):
+        alloc_flag(region, persistent)[0] = one
 
     return BuiltStep(step, prime, tuple(allocate.records) + tuple(records), settings.tableau.error_order, can_fail=True)
