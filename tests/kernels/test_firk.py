@@ -54,7 +54,8 @@ def _tolerance_units(y, ref, rtol, atol):
 
 @pytest.mark.parametrize("name, t_end, rtol, atol", ACCURACY, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in ACCURACY])
 def test_radau_matches_scipy(name, t_end, rtol, atol):
-    """Within 10 tolerances of the rtol 1e-10 reference, in at most 1.6 times SciPy Radau's steps."""
+    """Within one tolerance of the rtol 1e-10 reference and 3 times SciPy Radau's error at the same tolerances
+    (measured: 0.3 to 1.9 times), in at most 1.6 times its steps (measured: 1.1 to 1.4)."""
     factory, y0, default_end, _ = PROBLEMS[name]
     t_end = default_end if t_end is None else t_end
     ref = reference(name, t_end)[-1]
@@ -63,8 +64,10 @@ def test_radau_matches_scipy(name, t_end, rtol, atol):
     assert result.success, result.status
     f, jac = host_functions(factory())
     scipy = scipy_solve_ivp(f, (0.0, t_end), y0, method="Radau", rtol=rtol, atol=atol, jac=jac)
-    assert _tolerance_units(result.y[0, -1], ref, rtol, atol) < 10.0
-    assert result.n_steps[0] <= 1.6 * (len(scipy.t) - 1)
+    error, scipy_error = np.max(np.abs(result.y[0, -1] - ref)), np.max(np.abs(scipy.y[:, -1] - ref))
+    assert _tolerance_units(result.y[0, -1], ref, rtol, atol) < 1.0
+    assert error <= 3.0 * scipy_error + 1e-14, (error, scipy_error)
+    assert result.n_steps[0] <= 1.6 * (len(scipy.t) - 1), (result.n_steps[0], len(scipy.t) - 1)
 
 
 def test_placements_agree_and_finite_differences():
@@ -81,8 +84,8 @@ def test_placements_agree_and_finite_differences():
     fd = kernels.solve_ivp(no_jac, (0.0, t_end), y0, method="radau", rtol=rtol, atol=atol, precision=np.float64)
     ref = reference("robertson", t_end)[-1]
     assert fd.success
-    assert _tolerance_units(fd.y[0, -1], ref, rtol, atol) < 10.0
-    assert _tolerance_units(runs[0].y[0, -1], ref, rtol, atol) < 10.0
+    assert _tolerance_units(fd.y[0, -1], ref, rtol, atol) < 1.0
+    assert _tolerance_units(runs[0].y[0, -1], ref, rtol, atol) < 1.0
 
 
 def test_newton_failure_is_per_trajectory():
