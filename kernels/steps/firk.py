@@ -98,8 +98,12 @@ def _clean(x):
     return x
 
 
-def firk_transform(tableau) -> FIRKTransform:
-    """Block-diagonalise ``A^-1`` of ``tableau``'s implicit stages (real Schur-like form from its eigenvectors)."""
+def firk_transform(tableau, form="transformed") -> FIRKTransform:
+    """Block-diagonalise ``A^-1`` of ``tableau``'s implicit stages (real Schur-like form from its eigenvectors).
+
+    ``form="full"``: no transformation (``T = I``, ``Lambda = A^-1``, one block of every stage): Newton
+    then solves the coupled ``s n`` system ``A^-1 / h (x) I - I (x) J`` with one LU.
+    """
     a = np.array(tableau.a, dtype=float)
     explicit_first = tableau.c[0] == 0.0 and not np.any(a[0])
     stages = tuple(range(1 if explicit_first else 0, tableau.stages))
@@ -118,6 +122,10 @@ def firk_transform(tableau) -> FIRKTransform:
     t = np.column_stack(columns)
     t_inv = np.linalg.inv(t)
     b = np.array(tableau.b, dtype=float)[list(stages)]
+    if form == "full":
+        t = t_inv = np.eye(len(stages))
+        return FIRKTransform(explicit_first, stages, a_inv, t, t_inv, _clean(a_inv), (tuple(range(len(stages))),),
+                             _clean(b @ a_inv))
     return FIRKTransform(explicit_first, stages, a_inv, t, t_inv, _clean(t_inv @ a_inv @ t), tuple(blocks),
                          _clean(b @ a_inv))
 
@@ -138,6 +146,9 @@ class FIRKStepSettings:
     max_iterations : int
     kappa : float
         Newton's convergence constant (see :mod:`kernels.solvers.newton`).
+    form : str
+        ``"transformed"`` (one LU per block of ``Lambda``: Radau n and 2n) or ``"full"`` (one LU of
+        ``s n`` unknowns, plus an n x n one for Radau's error filter), to measure which is faster.
     """
 
     tableau: ButcherTableau
@@ -147,6 +158,7 @@ class FIRKStepSettings:
     analytic: bool = False
     max_iterations: int = 7
     kappa: float = 0.05
+    form: str = "transformed"
 
     component = "firk"
     needs_tolerances = True
@@ -160,14 +172,17 @@ class FIRKStepSettings:
                                      "their coupled stages with dense LU only; use SolverOptions(linear='lu')")
         return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error,
                    analytic=getattr(system, "jac", None) is not None,
-                   max_iterations=options.newton_iterations, kappa=options.kappa)
+                   max_iterations=options.newton_iterations, kappa=options.kappa,
+                   form=options.coupled)
 
     def __post_init__(self):
+        if self.form not in ("transformed", "full"):
+            raise ConfigurationError(f"FIRKStepSettings form: expected 'transformed' or 'full', got {self.form!r}")
         if self.tableau.explicit or self.tableau.diagonally_implicit:
             raise ConfigurationError(f"method {self.tableau.name!r}: the FIRK family needs a fully implicit "
                                      "tableau (not explicit or diagonally implicit)")
         if self.adaptive:
-            tr = self.transform
+            tr = firk_transform(self.tableau)
             gamma = self.tableau.b_hat[0] - self.tableau.b[0]
             real = [bl for bl in tr.blocks if len(bl) == 1]
             if not (tr.explicit_first and real and abs(gamma * tr.lam[real[0][0], real[0][0]] - 1.0) < 1e-10):
@@ -177,7 +192,7 @@ class FIRKStepSettings:
 
     @property
     def transform(self) -> FIRKTransform:
-        return firk_transform(self.tableau)
+        return firk_transform(self.tableau, self.form)
 
     @property
     def adaptive(self) -> bool:
@@ -185,8 +200,11 @@ class FIRKStepSettings:
 
     def lu_settings(self) -> tuple:
         """One :class:`LUSettings` per block of ``Lambda`` (``lu_0``, ``lu_1``, ...)."""
-        return tuple(LUSettings(len(bl) * self.n_states, spans_invocations=1, solves=self.max_iterations + 2,
-                                component=f"lu_{k}") for k, bl in enumerate(self.transform.blocks))
+        sizes = [len(bl) * self.n_states for bl in self.transform.blocks]
+        if self.adaptive and self.form == "full":
+            sizes.append(self.n_states)  # the error filter's mu / h I - J
+        return tuple(LUSettings(m, spans_invocations=1, solves=self.max_iterations + 2, component=f"lu_{k}")
+                     for k, m in enumerate(sizes))
 
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings`."""
@@ -196,7 +214,7 @@ class FIRKStepSettings:
         phases = [Phase("prepare", invokes=names), Phase("iterate", invokes=names, times=k)]
         last = "iterate"
         if self.adaptive:
-            phases.append(Phase("estimate", invokes=(names[self._real_block],)))
+            phases.append(Phase("estimate", invokes=(names[self._filter_lu],)))
             last = "estimate"
         whole = (PhaseSpan("prepare", last),)
         fd = 0 if self.analytic else n
@@ -210,7 +228,7 @@ class FIRKStepSettings:
                           weight=float(3 * s * n * k))]
         buffers += [Buffer(f"stage_rhs_{i}", n, lifetime=whole, weight=float(n * (1 + s) * k)) for i in range(s)]
         buffers += [Buffer(f"block_rhs_{b}", lu.n, lifetime=(PhaseSpan("iterate", "iterate"),),
-                           weight=float(4 * lu.n * k)) for b, lu in enumerate(lus)]
+                           weight=float(4 * lu.n * k)) for b, lu in enumerate(lus[:len(self.transform.blocks)])]
         buffers += [Buffer("restart", 1, persistent=True, weight=3.0),
                     Buffer("guess", s * n, persistent=True, weight=float(2 * s * s * n)),
                     Buffer("guess_step", 1, persistent=True, weight=2.0)]
@@ -218,8 +236,12 @@ class FIRKStepSettings:
                               children=tuple(lu.buffer_settings() for lu in lus))
 
     @property
-    def _real_block(self) -> int:
-        return next(b for b, bl in enumerate(self.transform.blocks) if len(bl) == 1)
+    def _filter_lu(self) -> int:
+        """The LU whose factor is ``mu / h I - J`` (Radau's error filter)."""
+        blocks = self.transform.blocks
+        if self.form == "full":
+            return len(blocks)
+        return next(b for b, bl in enumerate(blocks) if len(bl) == 1)
 
 
 def _ix(offset, i):
@@ -280,6 +302,12 @@ def _factor_lines(settings, tr):
                     if diag:
                         lines.append(f"        fac_{b}[({ra * n} + i) * {m} + {rc * n} + i] += {diag}")
         lines += [f"    code = lu_factor_{b}(fac_{b}, piv_{b})", "    if code != OK:", "        return code"]
+    if settings.adaptive and settings.form == "full":
+        f = len(tr.blocks)
+        lines.append("    LR = MU * rh")
+        lines += _each(n * n, lambda k: [f"fac_{f}[{k}] = -jm[{k}]"])
+        lines += _each(n, lambda i: [f"fac_{f}[{int(i) * (n + 1) if i.isdigit() else f'{i} * {n + 1}'}] += LR"])
+        lines += [f"    code = lu_factor_{f}(fac_{f}, piv_{f})", "    if code != OK:", "        return code"]
     return lines
 
 
@@ -368,9 +396,9 @@ def _step_source(settings):
     lines += [f"    f_{q} = alloc_stage_rhs_{q}(region, persistent)" for q in range(s)]
     lines += ["    flag = alloc_restart(region, persistent)", "    zg = alloc_guess(region, persistent)",
               "    zstep = alloc_guess_step(region, persistent)"]
-    for b in range(len(tr.blocks)):
-        lines += [f"    r_{b} = alloc_block_rhs_{b}(region, persistent)", f"    fac_{b} = alloc_factor_{b}(region, persistent)",
-                  f"    piv_{b} = alloc_pivots_{b}(region, persistent)"]
+    lines += [f"    r_{b} = alloc_block_rhs_{b}(region, persistent)" for b in range(len(tr.blocks))]
+    for b in range(len(settings.lu_settings())):
+        lines += [f"    fac_{b} = alloc_factor_{b}(region, persistent)", f"    piv_{b} = alloc_pivots_{b}(region, persistent)"]
     lines += ["    h = prec(dt)", "    rh = ONE / h"]
     lines += [f"    L_{a}_{c} = LAM_{a}_{c} * rh" for a in range(s) for c in range(s) if tr.lam[a, c] != 0.0]
     lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)"]
@@ -378,8 +406,9 @@ def _step_source(settings):
     lines += _each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + _combination(
         [(f"D_{q}", f"z[{_ix(q * n, i)}]") for q in range(s) if tr.d[q] != 0.0])])
     if settings.adaptive:
-        real = settings._real_block
-        lines += [f"    LR = L_{tr.blocks[real][0]}_{tr.blocks[real][0]}"]
+        real = settings._filter_lu
+        if settings.form == "transformed":
+            lines += [f"    LR = L_{tr.blocks[real][0]}_{tr.blocks[real][0]}"]
         lines += _estimate_lines(settings, tr, real)
     lines.append("    return OK")
     return "\n".join(lines) + "\n"
@@ -404,6 +433,7 @@ def _constants(settings, dtype):
     if settings.adaptive:
         weights = np.array(tab.b_hat, dtype=float)[list(tr.stages)] - np.array(tab.b, dtype=float)[list(tr.stages)]
         values["GH"] = tab.b_hat[0] - tab.b[0]
+        values["MU"] = 1.0 / values["GH"]
         for q, e in enumerate(weights @ tr.a_inv):
             values[f"EZ_{q}"] = e
     out = {key: dtype(v) for key, v in values.items()}

@@ -101,6 +101,21 @@ def test_newton_failure_is_per_trajectory():
     assert ok.success
 
 
+@pytest.mark.parametrize("method, controller, dt", [("radau", None, None), ("gauss4", "fixed", 0.1)])
+def test_full_coupled_form_matches_transformed(method, controller, dt):
+    """SolverOptions(coupled="full") (one s n LU) solves the same stage equations as the transformed form."""
+    system, y0, params, tol = ((kernels.robertson(), (1.0, 0.0, 0.0), None, (1e-6, 1e-10)) if method == "radau"
+                               else (VDP, (2.0, 0.0), [1.0], (1e-12, 1e-12)))
+    runs = [kernels.solve_ivp(system, (0.0, 1.0), y0, params, method=method, dt=dt, controller=controller,
+                              rtol=tol[0], atol=tol[1], precision=np.float64,
+                              solver=kernels.SolverOptions(coupled=coupled)) for coupled in ("transformed", "full")]
+    assert runs[0].success and runs[1].success
+    assert runs[0].n_steps[0] == runs[1].n_steps[0]
+    np.testing.assert_allclose(runs[1].y, runs[0].y, rtol=1e-9, atol=1e-14)
+    with pytest.raises(ConfigurationError, match="coupled"):
+        kernels.SolverOptions(coupled="eigen")
+
+
 def test_krylov_solvers_are_refused():
     with pytest.raises(ConfigurationError, match="dense LU"):
         kernels.Integrator(kernels.robertson(), "radau", solver="gmres")
@@ -120,10 +135,12 @@ def _declared(settings, prefix=None):
 
 
 @pytest.mark.parametrize("plan_kind", ["local", "shared", "greedy"])
-@pytest.mark.parametrize("method, controller", [("radau", None), ("radau", "fixed"), ("gauss4", "fixed")])
-def test_allocations_equal_declarations(method, controller, plan_kind):
+@pytest.mark.parametrize("method, controller, coupled", [("radau", None, "transformed"), ("radau", "fixed", "transformed"),
+                                                          ("gauss4", "fixed", "transformed"), ("radau", None, "full")])
+def test_allocations_equal_declarations(method, controller, coupled, plan_kind):
     """Every allocator the step and its LU children build is a declared buffer, placed as planned."""
-    integ = kernels.Integrator(kernels.robertson(), method, controller=controller, precision=np.float64)
+    integ = kernels.Integrator(kernels.robertson(), method, controller=controller, precision=np.float64,
+                               solver=kernels.SolverOptions(coupled=coupled))
     built = integ.build(integ.plan(plan_kind, block_size=32))
     declared = _declared(built.settings.buffer_settings())
     records = {(r.component, r.name): r for r in built.records}
