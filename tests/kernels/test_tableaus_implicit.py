@@ -30,10 +30,12 @@ CLAIMS = {
 }
 
 
-def test_every_implicit_tableau_is_claimed_and_none_is_a_method():
+def test_every_implicit_tableau_is_claimed_and_a_method_only_once_its_family_is_built():
     assert set(CLAIMS) == set(IMPLICIT_TABLEAUS)
     for name in IMPLICIT_TABLEAUS:
-        assert name not in kernels.METHODS
+        if name in kernels.METHODS:
+            assert kernels.METHODS[name].family in kernels.methods.BUILT_FAMILIES
+            continue
         with pytest.raises(ValueError, match="step family does not exist yet"):
             get_method(name.upper())
 
