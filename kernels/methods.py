@@ -36,7 +36,7 @@ class Method:
 
 # The families of kernels.steps.FAMILIES (kept here as names so this module imports without Numba;
 # a test checks the two agree).
-BUILT_FAMILIES = frozenset({"erk", "dirk", "rosenbrock"})
+BUILT_FAMILIES = frozenset({"erk", "dirk", "firk", "rosenbrock"})
 
 
 def _family(tableau):

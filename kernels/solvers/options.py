@@ -43,6 +43,9 @@ class SolverOptions:
         Newton's iteration limit per solve (a failing step is retried smaller).
     kappa : float
         Newton stops when its estimated error is below ``kappa`` tolerances.
+    coupled : str
+        How a fully implicit method (radau, gauss4) solves its coupled stages: ``"transformed"``
+        (eigen-decomposed ``A^-1``: Radau one n x n and one 2n x 2n LU) or ``"full"`` (one s n LU).
     """
 
     linear: str = "lu"
@@ -51,12 +54,15 @@ class SolverOptions:
     restart: int = 16
     newton_iterations: int = 7
     kappa: float = 0.05
+    coupled: str = "transformed"
 
     def __post_init__(self):
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
             raise ConfigurationError(f"SolverOptions linear: expected one of {list(LINEAR_SOLVERS)}, "
                                      f"got {describe(self.linear)}")
         object.__setattr__(self, "linear", self.linear.lower())
+        if self.coupled not in ("transformed", "full"):
+            raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
         # The solver settings check the numbers; build one now so a bad value fails here.
         self.newton(2, analytic=False)
 

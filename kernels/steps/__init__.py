@@ -13,12 +13,16 @@ import types
 from .base import STEP_OK, BuiltStep
 from .dirk import DIRKStepSettings, build_dirk_step
 from .erk import ERKStepSettings, build_erk_step
+from .firk import FIRKStepSettings, build_firk_step
 from .rosenbrock import RosenbrockStepSettings, build_rosenbrock_step
 
-__all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_step"]
+__all__ = ["STEP_OK", "BuiltStep", "FAMILIES", "ERKStepSettings", "build_erk_step", "DIRKStepSettings",
+           "build_dirk_step", "FIRKStepSettings", "build_firk_step", "RosenbrockStepSettings",
+           "build_rosenbrock_step"]
 
 FAMILIES = types.MappingProxyType({
     "erk": (ERKStepSettings, build_erk_step),
     "dirk": (DIRKStepSettings, build_dirk_step),
     "rosenbrock": (RosenbrockStepSettings, build_rosenbrock_step),
+    "firk": (FIRKStepSettings, build_firk_step),
 })

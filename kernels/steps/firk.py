@@ -1,0 +1,486 @@
+"""Fully implicit Runge-Kutta family (Radau IIA 5, Gauss-Legendre 4): coupled stages, transformed Newton.
+
+The ``s`` implicit stages are solved together for the increments
+``Z_i = Y_i - y``: ``Z = h (A (x) I) F(Z)``.  Multiplying by ``A^-1`` and
+changing variables to ``W = (T^-1 (x) I) Z``, where ``T^-1 A^-1 T = Lambda``
+is block diagonal (a 1x1 block per real eigenvalue of ``A^-1``, a 2x2 block
+``[[alpha, beta], [-beta, alpha]]`` per complex pair), simplified Newton
+with the Jacobian ``J`` taken once at ``(t, y)`` splits into one real
+system per block (Hairer & Wanner, *Solving ODEs II*, IV.8):
+
+    (Lambda_bb / h (x) I - I (x) J) dW_b = -(Lambda_bb / h (x) I) W_b + (T^-1 (x) I)_b F(Z).
+
+Radau IIA: one n x n system (``mu / h I - J``) and one 2n x 2n real system
+standing for the complex one; Gauss 4: one 2n x 2n system.  Each block is
+factored once a step by the project's LU (a child component ``lu_<b>``).
+Convergence is the contraction-rate test of :mod:`kernels.solvers.newton`
+(on the RMS of ``dW`` scaled by ``atol + rtol |y|``), except that a rate must
+be known (two iterations at least, as SciPy's ``radau.py``) and that the constant is
+``max(10 eps / rtol, min(kappa, sqrt(rtol)))`` (Hairer's ``FNEWT`` with
+``kappa`` for his 0.03; ``rtol`` the smallest): the Newton error is left in
+every step, and at ``kappa`` alone it dominated the result (Robertson,
+rtol 1e-6: 3e-7 against 2e-10 with this rule).  Newton starts from the
+previous step's collocation polynomial, extrapolated (Hairer & Wanner IV.8;
+persistent ``guess`` and ``guess_step``), or from ``Z = 0`` on the first step
+and after a rejection: ``prime``, which the loop calls then, sets the
+persistent flag ``restart``, and every step clears it.
+
+Radau's error estimate (Hairer & Wanner IV.8; see :mod:`kernels.tableaus.firk`)
+is ``err = (I - h gamma0 J)^-1 (gamma0 h f(t, y) + sum_i e_i Z_i)``, computed
+with the real block's factor (``mu = 1 / gamma0``); when its RMS norm is
+above 1 on the first step or right after a rejection, it is filtered once
+more with ``f(t, y + err)`` in place of ``f(t, y)`` (the second solve removes
+the estimate's growth on stiff components that would shrink the step
+without end).  The loop's ``prime`` (called at the start and after each
+rejection) sets the flag ``restart`` that allows it (Hairer's
+``FIRST .OR. REJECT`` rule).
+
+The code is generated with literal indices up to :data:`kernels.codegen.UNROLL_STATES`
+states (loops above), so local buffers can stay in registers.
+Only the dense LU path exists: a Krylov ``SolverOptions`` is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from planner import Buffer, BufferSettings, Phase, PhaseSpan
+
+from .. import status as codes
+from ..allocators import AllocatorFactory
+from ..codegen import UNROLL_STATES, compile_device
+from ..drivers import make_driver_evaluator
+from ..errors import ConfigurationError
+from ..solvers.lu import LU_UNROLL, LUSettings, build_lu
+from ..solvers.options import as_solver_options
+from ..tableaus import ButcherTableau
+from .base import STEP_OK, BuiltStep
+
+__all__ = ["FIRKStepSettings", "build_firk_step", "FIRKTransform", "firk_transform"]
+
+_TINY = 1e-13
+
+
+@dataclasses.dataclass(frozen=True)
+class FIRKTransform:
+    """The constants of a FIRK tableau's transformed Newton iteration (host NumPy, float64).
+
+    Attributes
+    ----------
+    explicit_first : bool
+        Stage 0 is explicit (``c_0 = 0``, zero first row): Radau's form with ``k_0 = f(t, y)``.
+    stages : tuple of int
+        Tableau indices of the implicit stages.
+    a_inv, t, t_inv, lam : ndarray
+        ``A^-1`` of the implicit block, ``T``, ``T^-1`` and ``Lambda = T^-1 A^-1 T``.
+    blocks : tuple of tuple of int
+        The indices of each diagonal block of ``Lambda`` (one or two).
+    d : ndarray
+        ``y_new = y + sum_i d_i Z_i`` (``b^T A^-1``).
+    """
+
+    explicit_first: bool
+    stages: tuple
+    a_inv: np.ndarray
+    t: np.ndarray
+    t_inv: np.ndarray
+    lam: np.ndarray
+    blocks: tuple
+    d: np.ndarray
+
+
+def _clean(x):
+    x = np.array(x, dtype=float)
+    x[np.abs(x) < _TINY * max(1.0, np.abs(x).max())] = 0.0
+    return x
+
+
+def firk_transform(tableau, form="transformed") -> FIRKTransform:
+    """Block-diagonalise ``A^-1`` of ``tableau``'s implicit stages (real Schur-like form from its eigenvectors).
+
+    ``form="full"``: no transformation (``T = I``, ``Lambda = A^-1``, one block of every stage): Newton
+    then solves the coupled ``s n`` system ``A^-1 / h (x) I - I (x) J`` with one LU.
+    """
+    a = np.array(tableau.a, dtype=float)
+    explicit_first = tableau.c[0] == 0.0 and not np.any(a[0])
+    stages = tuple(range(1 if explicit_first else 0, tableau.stages))
+    block = a[np.ix_(stages, stages)]
+    a_inv = np.linalg.inv(block)
+    values, vectors = np.linalg.eig(a_inv)
+    columns, blocks = [], []
+    for k in np.argsort(np.abs(values.imag)):  # real eigenvalues first
+        lam, v = values[k], vectors[:, k]
+        if abs(lam.imag) <= _TINY * abs(lam):
+            blocks.append((len(columns),))
+            columns.append(v.real)
+        elif lam.imag > 0:
+            blocks.append((len(columns), len(columns) + 1))
+            columns += [v.real, v.imag]
+    t = np.column_stack(columns)
+    t_inv = np.linalg.inv(t)
+    b = np.array(tableau.b, dtype=float)[list(stages)]
+    if form == "full":
+        t = t_inv = np.eye(len(stages))
+        return FIRKTransform(explicit_first, stages, a_inv, t, t_inv, _clean(a_inv), (tuple(range(len(stages))),),
+                             _clean(b @ a_inv))
+    return FIRKTransform(explicit_first, stages, a_inv, t, t_inv, _clean(t_inv @ a_inv @ t), tuple(blocks),
+                         _clean(b @ a_inv))
+
+
+@dataclasses.dataclass(frozen=True)
+class FIRKStepSettings:
+    """The buffers of a FIRK step and of its LU children (one per block of ``Lambda``).
+
+    Parameters
+    ----------
+    tableau : ButcherTableau
+        A fully implicit tableau (optionally with an explicit first stage, as ``radau``).
+    n_states, n_drivers : int
+    estimate_error : bool
+        Write the embedded error estimate (needs a tableau with ``b_hat``).
+    analytic : bool
+        The system gives a dense ``jac``; False: finite differences.
+    max_iterations : int
+    kappa : float
+        Newton's convergence constant (see :mod:`kernels.solvers.newton`).
+    form : str
+        ``"transformed"`` (one LU per block of ``Lambda``: Radau n and 2n) or ``"full"`` (one LU of
+        ``s n`` unknowns, plus an n x n one for Radau's error filter), to measure which is faster.
+    """
+
+    tableau: ButcherTableau
+    n_states: int
+    n_drivers: int = 0
+    estimate_error: bool = True
+    analytic: bool = False
+    max_iterations: int = 7
+    kappa: float = 0.05
+    form: str = "transformed"
+
+    component = "firk"
+    needs_tolerances = True
+
+    @classmethod
+    def for_method(cls, tableau, system, estimate_error=True, solver=None):
+        """The settings of one solve of ``system``; ``solver`` must choose the dense LU."""
+        options = as_solver_options(solver)
+        if options.linear != "lu":
+            raise ConfigurationError(f"solver linear={options.linear!r}: the FIRK methods ({tableau.name!r}) solve "
+                                     "their coupled stages with dense LU only; use SolverOptions(linear='lu')")
+        return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error,
+                   analytic=getattr(system, "jac", None) is not None,
+                   max_iterations=options.newton_iterations, kappa=options.kappa,
+                   form=options.coupled)
+
+    def __post_init__(self):
+        if self.form not in ("transformed", "full"):
+            raise ConfigurationError(f"FIRKStepSettings form: expected 'transformed' or 'full', got {self.form!r}")
+        if self.tableau.explicit or self.tableau.diagonally_implicit:
+            raise ConfigurationError(f"method {self.tableau.name!r}: the FIRK family needs a fully implicit "
+                                     "tableau (not explicit or diagonally implicit)")
+        if self.adaptive:
+            tr = firk_transform(self.tableau)
+            gamma = self.tableau.b_hat[0] - self.tableau.b[0]
+            real = [bl for bl in tr.blocks if len(bl) == 1]
+            if not (tr.explicit_first and real and abs(gamma * tr.lam[real[0][0], real[0][0]] - 1.0) < 1e-10):
+                raise ConfigurationError(f"method {self.tableau.name!r}: its embedded formula is not of Radau's "
+                                         "form (explicit first stage weighted by 1 / a real eigenvalue of A^-1); "
+                                         "run it with fixed steps")
+
+    @property
+    def transform(self) -> FIRKTransform:
+        return firk_transform(self.tableau, self.form)
+
+    @property
+    def adaptive(self) -> bool:
+        return self.tableau.adaptive and self.estimate_error
+
+    def lu_settings(self) -> tuple:
+        """One :class:`LUSettings` per block of ``Lambda`` (``lu_0``, ``lu_1``, ...)."""
+        sizes = [len(bl) * self.n_states for bl in self.transform.blocks]
+        if self.adaptive and self.form == "full":
+            sizes.append(self.n_states)  # the error filter's mu / h I - J
+        return tuple(LUSettings(m, spans_invocations=1, solves=self.max_iterations + 2, component=f"lu_{k}")
+                     for k, m in enumerate(sizes))
+
+    def buffer_settings(self) -> BufferSettings:
+        """The component's :class:`planner.BufferSettings`."""
+        n, k, s = self.n_states, self.max_iterations, len(self.transform.stages)
+        lus = self.lu_settings()
+        names = tuple(lu.component for lu in lus)
+        phases = [Phase("prepare", invokes=names), Phase("iterate", invokes=names, times=k)]
+        last = "iterate"
+        if self.adaptive:
+            phases.append(Phase("estimate", invokes=(names[self._filter_lu],)))
+            last = "estimate"
+        whole = (PhaseSpan("prepare", last),)
+        fd = 0 if self.analytic else n
+        buffers = [Buffer("stage_drivers", self.n_drivers, lifetime=whole, weight=float(2 * self.n_drivers * s * k)),
+                   Buffer("rhs0", n, lifetime=whole, weight=float(n * (fd + 3))),
+                   Buffer("jacobian", n * n, lifetime=(PhaseSpan("prepare", "prepare"),),
+                          weight=float(n * n * (1 + len(lus)))),
+                   Buffer("stage_state", n, lifetime=whole, weight=float(2 * n * (s * k + fd + 2))),
+                   Buffer("increments", s * n, lifetime=(PhaseSpan("iterate", last),), weight=float(3 * s * n * k)),
+                   Buffer("transformed", s * n, lifetime=(PhaseSpan("iterate", "iterate"),),
+                          weight=float(3 * s * n * k))]
+        buffers += [Buffer(f"stage_rhs_{i}", n, lifetime=whole, weight=float(n * (1 + s) * k)) for i in range(s)]
+        buffers += [Buffer(f"block_rhs_{b}", lu.n, lifetime=(PhaseSpan("iterate", "iterate"),),
+                           weight=float(4 * lu.n * k)) for b, lu in enumerate(lus[:len(self.transform.blocks)])]
+        buffers += [Buffer("restart", 1, persistent=True, weight=3.0),
+                    Buffer("guess", s * n, persistent=True, weight=float(2 * s * s * n)),
+                    Buffer("guess_step", 1, persistent=True, weight=2.0)]
+        return BufferSettings(component=self.component, phases=tuple(phases), buffers=tuple(buffers),
+                              children=tuple(lu.buffer_settings() for lu in lus))
+
+    @property
+    def _filter_lu(self) -> int:
+        """The LU whose factor is ``mu / h I - J`` (Radau's error filter)."""
+        blocks = self.transform.blocks
+        if self.form == "full":
+            return len(blocks)
+        return next(b for b, bl in enumerate(blocks) if len(bl) == 1)
+
+
+def _ix(offset, i):
+    """Index ``offset + i`` as source: a literal when ``i`` is one."""
+    return str(offset + int(i)) if i.isdigit() else (f"{offset} + {i}" if offset else i)
+
+
+def _each(n, statement, indent=1):
+    """Lines of ``statement(i)`` for ``i < n``: literal indices up to UNROLL_STATES, a loop above."""
+    pad = "    " * indent
+    if n <= UNROLL_STATES:
+        return [pad + line for i in range(n) for line in statement(str(i))]
+    return [f"{pad}for i in range({n}):"] + [pad + "    " + line for line in statement("i")]
+
+
+def _combination(terms):
+    """``c1 * x1 + c2 * x2 ...`` of ``(name, expression)`` pairs, ``ZERO`` for none."""
+    return " + ".join(f"{c} * {x}" for c, x in terms) if terms else "ZERO"
+
+
+def _jacobian_lines(settings):
+    n = settings.n_states
+    if settings.analytic:
+        return ["    jac(t, y, p, jm)"]
+    column = ["yj = y[{j}]", "sc = abs(yj)",
+              "fl = tol[{j}] / tol[N + {j}] if tol[N + {j}] > ZERO else ONE",
+              "if fl > sc:", "    sc = fl", "if sc == ZERO:", "    sc = ONE",
+              "ys[{j}] = yj + SQRT_EPS * sc", "d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
+    lines = _each(n, lambda i: [f"ys[{i}] = y[{i}]"])
+    if n <= LU_UNROLL:
+        for j in range(n):
+            lines += ["    " + c.format(j=j) for c in column]
+            lines += [f"    jm[{i * n + j}] = d * (f_0[{i}] - f0[{i}])" for i in range(n)]
+    else:
+        lines += ["    for j in range(N):"] + ["        " + c.format(j="j") for c in column]
+        lines += ["        for i in range(N):", "            jm[i * N + j] = d * (f_0[i] - f0[i])"]
+    return lines
+
+
+def _factor_lines(settings, tr):
+    """Fill each block's matrix ``Lambda_bb / h (x) I - I (x) J`` and factor it."""
+    n, lines = settings.n_states, []
+    for b, bl in enumerate(tr.blocks):
+        m = len(bl) * n
+        for ra, a in enumerate(bl):
+            for rc, c in enumerate(bl):
+                diag = f"L_{a}_{c}" if tr.lam[a, c] != 0.0 else None
+                if n <= LU_UNROLL:
+                    for i in range(n):
+                        for j in range(n):
+                            d = diag if i == j and diag else ""
+                            value = f"{d} - jm[{i * n + j}]" if a == c else (d or "ZERO")
+                            lines.append(f"    fac_{b}[{(ra * n + i) * m + rc * n + j}] = {value}")
+                else:
+                    entry = "-jm[i * N + j]" if a == c else "ZERO"
+                    lines += ["    for i in range(N):", "        for j in range(N):",
+                              f"            fac_{b}[({ra * n} + i) * {m} + {rc * n} + j] = {entry}"]
+                    if diag:
+                        lines.append(f"        fac_{b}[({ra * n} + i) * {m} + {rc * n} + i] += {diag}")
+        lines += [f"    code = lu_factor_{b}(fac_{b}, piv_{b})", "    if code != OK:", "        return code"]
+    if settings.adaptive and settings.form == "full":
+        f = len(tr.blocks)
+        lines.append("    LR = MU * rh")
+        lines += _each(n * n, lambda k: [f"fac_{f}[{k}] = -jm[{k}]"])
+        lines += _each(n, lambda i: [f"fac_{f}[{int(i) * (n + 1) if i.isdigit() else f'{i} * {n + 1}'}] += LR"])
+        lines += [f"    code = lu_factor_{f}(fac_{f}, piv_{f})", "    if code != OK:", "        return code"]
+    return lines
+
+
+def _newton_lines(settings, tr):
+    n, s = settings.n_states, len(tr.stages)
+    lines = ["    restart = flag[0] != ZERO", "    flag[0] = ZERO", "    if restart:"]
+    lines += _each(s * n, lambda i: [f"z[{i}] = ZERO"], 2)
+    lines += ["    else:", "        r = h / zstep[0]"]
+    for i in range(s):
+        lines.append(f"        x = ONE + CX_{i} * r")
+        powers = ["(x - ONE)"] + [f"(x ** {m} - ONE)" for m in range(2, s + 1)]
+        for j in range(s):
+            lines.append(f"        G_{i}_{j} = " + " + ".join(f"P_{j}_{m + 1} * {pw}" for m, pw in enumerate(powers)))
+    for i in range(s):
+        lines += _each(n, lambda e, i=i: [f"z[{_ix(i * n, e)}] = " + _combination(
+            [(f"G_{i}_{j}", f"zg[{_ix(j * n, e)}]") for j in range(s)])], 2)
+    for a in range(s):
+        lines += _each(n, lambda e, a=a: [f"w[{_ix(a * n, e)}] = " + _combination(
+            [(f"TI_{a}_{q}", f"z[{_ix(q * n, e)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
+    lines += ["    rt = tol[N]"] + _each(n - 1, lambda i: [f"rt = min(rt, tol[{_ix(n + 1, i)}])"])
+    lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
+    lines += ["    eta = ONE", "    theta = ZERO", "    previous = ONE", "    converged = False",
+              "    for k in range(MAX_ITER):"]
+    for q, stage in enumerate(tr.stages):
+        lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + z[{_ix(q * n, i)}]"], 2)
+        lines += [f"        ts = t + C_{stage} * dt", "        eval_drivers(ts, driver_times, driver_values, u)",
+                  f"        rhs(ts, ys, p, u, f_{q})"]
+    lines.append("        acc = ZERO")
+    for b, bl in enumerate(tr.blocks):
+        for ra, a in enumerate(bl):
+            def residual(i, a=a, ra=ra, bl=bl, b=b):
+                terms = [(f"TI_{a}_{j}", f"f_{j}[{i}]") for j in range(s) if tr.t_inv[a, j] != 0.0]
+                terms += [(f"-L_{a}_{c}", f"w[{_ix(c * n, i)}]") for c in bl if tr.lam[a, c] != 0.0]
+                return [f"r_{b}[{_ix(ra * n, i)}] = {_combination(terms)}"]
+            lines += _each(n, residual, 2)
+        lines.append(f"        lu_solve_{b}(fac_{b}, piv_{b}, r_{b})")
+        for ra, a in enumerate(bl):
+            lines += _each(n, lambda i, a=a, ra=ra, b=b: [
+                f"dw = r_{b}[{_ix(ra * n, i)}]", f"w[{_ix(a * n, i)}] += dw",
+                f"e = dw / (tol[{i}] + tol[{_ix(n, i)}] * abs(y[{i}]))", "acc += e * e"], 2)
+    for q in range(s):
+        lines += _each(n, lambda i, q=q: [f"z[{_ix(q * n, i)}] = " + _combination(
+            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0])], 2)
+    lines += ["        norm = sqrt(acc / (S * N))",
+              "        if not norm < HUGE:", "            break",
+              "        if k > 0:",
+              "            theta = norm / previous",
+              "            if theta >= ONE:", "                break",
+              "            eta = theta / (ONE - theta)",
+              "        if norm == ZERO or (k > 0 and eta * norm <= kap):", "            converged = True", "            break",
+              "        if k > 0 and theta ** (MAX_ITER - 1 - k) * eta * norm > kap:", "            break",
+              "        previous = norm",
+              "    if not converged:", "        return FAILED"]
+    lines += _each(s * n, lambda i: [f"zg[{i}] = z[{i}]"]) + ["    zstep[0] = h"]
+    return lines
+
+
+def _estimate_lines(settings, tr, real):
+    """Radau's filtered error estimate into ``err`` (the real block's factor, ``lu_<real>``)."""
+    n, s = settings.n_states, len(tr.stages)
+    ez = [(f"EZ_{q}", f"z[{{}}]") for q in range(s)]
+
+    def raw(source):
+        return lambda i: [f"err[{i}] = LR * (GH * h * {source}[{i}] + " + _combination(
+            [(c, x.format(_ix(q * n, i))) for q, (c, x) in enumerate(ez)]) + ")"]
+
+    lines = _each(n, raw("f0"))
+    lines += [f"    lu_solve_{real}(fac_{real}, piv_{real}, err)", "    acc = ZERO"]
+    lines += _each(n, lambda i: [f"e = err[{i}] / (tol[{i}] + tol[{_ix(n, i)}] * max(abs(y[{i}]), abs(y_new[{i}])))",
+                                 "acc += e * e"])
+    lines += ["    if restart and acc > N:"]
+    lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + err[{i}]"], 2)
+    lines += ["        eval_drivers(t, driver_times, driver_values, u)", "        rhs(t, ys, p, u, f_0)"]
+    lines += _each(n, raw("f_0"), 2)
+    lines.append(f"        lu_solve_{real}(fac_{real}, piv_{real}, err)")
+    return lines
+
+
+def _step_source(settings):
+    tr, n = settings.transform, settings.n_states
+    s = len(tr.stages)
+    lines = ["def step(t, dt, y, p, y_new, err, first_valid, tol, driver_times, driver_values, region, persistent):",
+             "    u = alloc_stage_drivers(region, persistent)", "    f0 = alloc_rhs0(region, persistent)",
+             "    jm = alloc_jacobian(region, persistent)", "    ys = alloc_stage_state(region, persistent)",
+             "    z = alloc_increments(region, persistent)", "    w = alloc_transformed(region, persistent)"]
+    lines += [f"    f_{q} = alloc_stage_rhs_{q}(region, persistent)" for q in range(s)]
+    lines += ["    flag = alloc_restart(region, persistent)", "    zg = alloc_guess(region, persistent)",
+              "    zstep = alloc_guess_step(region, persistent)"]
+    lines += [f"    r_{b} = alloc_block_rhs_{b}(region, persistent)" for b in range(len(tr.blocks))]
+    for b in range(len(settings.lu_settings())):
+        lines += [f"    fac_{b} = alloc_factor_{b}(region, persistent)", f"    piv_{b} = alloc_pivots_{b}(region, persistent)"]
+    lines += ["    h = prec(dt)", "    rh = ONE / h"]
+    lines += [f"    L_{a}_{c} = LAM_{a}_{c} * rh" for a in range(s) for c in range(s) if tr.lam[a, c] != 0.0]
+    lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)"]
+    lines += _jacobian_lines(settings) + _factor_lines(settings, tr) + _newton_lines(settings, tr)
+    lines += _each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + _combination(
+        [(f"D_{q}", f"z[{_ix(q * n, i)}]") for q in range(s) if tr.d[q] != 0.0])])
+    if settings.adaptive:
+        real = settings._filter_lu
+        if settings.form == "transformed":
+            lines += [f"    LR = L_{tr.blocks[real][0]}_{tr.blocks[real][0]}"]
+        lines += _estimate_lines(settings, tr, real)
+    lines.append("    return OK")
+    return "\n".join(lines) + "\n"
+
+
+def _constants(settings, dtype):
+    tr, tab = settings.transform, settings.tableau
+    s = len(tr.stages)
+    values = {}
+    for a in range(s):
+        values[f"D_{a}"] = tr.d[a]
+        for c in range(s):
+            values[f"LAM_{a}_{c}"], values[f"TI_{a}_{c}"], values[f"T_{a}_{c}"] = tr.lam[a, c], tr.t_inv[a, c], tr.t[a, c]
+    # Collocation polynomial through (0, 0) and (c_j, Z_j): Q(x) = sum_j sum_m P[j, m] x^m Z_j.
+    nodes = np.array([tab.c[stage] for stage in tr.stages], dtype=float)
+    vander = np.vander(nodes, s + 1, increasing=True)[:, 1:]  # x^1 .. x^s at the nodes
+    basis = np.linalg.inv(vander)  # column j: the coefficients of L_j
+    for j in range(s):
+        values[f"CX_{j}"] = nodes[j]
+        for m in range(s):
+            values[f"P_{j}_{m + 1}"] = basis[m, j]
+    if settings.adaptive:
+        weights = np.array(tab.b_hat, dtype=float)[list(tr.stages)] - np.array(tab.b, dtype=float)[list(tr.stages)]
+        values["GH"] = tab.b_hat[0] - tab.b[0]
+        values["MU"] = 1.0 / values["GH"]
+        for q, e in enumerate(weights @ tr.a_inv):
+            values[f"EZ_{q}"] = e
+    out = {key: dtype(v) for key, v in values.items()}
+    out.update({f"C_{stage}": float(tab.c[stage]) for stage in tr.stages})
+    return out
+
+
+def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
+    """Build the device step of ``settings`` for ``system`` under a planned ``layout``.
+
+    Parameters
+    ----------
+    settings : FIRKStepSettings
+    system : ODESystem
+    layout : planner.ComponentLayout
+        ``settings.buffer_settings()`` laid out under the Plan.
+    dtype : numpy scalar type
+        Working precision.
+    """
+    from numba import cuda
+
+    jac = getattr(system, "jac", None)
+    if settings.analytic and jac is None:
+        raise ConfigurationError("FIRKStepSettings analytic=True needs the system's jac; pass ODESystem(jac=...) "
+                                 "or set analytic=False")
+    allocate = AllocatorFactory(layout, dtype)
+    eps = float(np.finfo(dtype).eps)
+    namespace = {"N": settings.n_states, "S": len(settings.transform.stages), "ZERO": dtype(0.0), "ONE": dtype(1.0),
+                 "SQRT_EPS": dtype(math.sqrt(eps)), "TEN_EPS": dtype(10.0 * eps), "HUGE": dtype(np.finfo(dtype).max),
+                 "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
+                 "prec": dtype, "rhs": system.device_rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
+                 "jac": cuda.jit(device=True)(jac) if settings.analytic else None,
+                 "OK": np.int32(STEP_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
+    namespace.update(_constants(settings, dtype))
+    for buffer in settings.buffer_settings().buffers:
+        namespace[f"alloc_{buffer.name}"] = allocate(buffer.name)
+    records = []
+    for b, lu_settings in enumerate(settings.lu_settings()):
+        lu = build_lu(lu_settings, layout.child(lu_settings.component), dtype)
+        namespace.update({f"lu_factor_{b}": lu.factor, f"lu_solve_{b}": lu.solve,
+                          f"alloc_factor_{b}": lu.alloc_factor, f"alloc_pivots_{b}": lu.alloc_pivots})
+        records += lu.records
+    step = compile_device(_step_source(settings), "step", namespace)
+    alloc_flag, one = namespace["alloc_restart"], dtype(1.0)
+
+    @cuda.jit(device=True)
+    def prime(t, y, p, driver_times, driver_values, region, persistent):
+        alloc_flag(region, persistent)[0] = one
+
+    return BuiltStep(step, prime, tuple(allocate.records) + tuple(records), settings.tableau.error_order, can_fail=True)

@@ -1,0 +1,181 @@
+"""The FIRK family (radau, gauss4): order, accuracy against SciPy's Radau, placements, memory, failures.
+
+float64 unless stated.  Accuracy is measured against SciPy Radau at rtol 1e-10
+(``stiff_references``) in tolerance units, ``max_i |y_i - ref_i| / (atol + rtol |ref_i|)``,
+and the step count against SciPy's Radau run at the same tolerances.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp as scipy_solve_ivp
+
+import kernels
+from kernel_helpers import scipy_reference
+from kernels.errors import ConfigurationError
+from kernels.resources import ptxas_path
+from planner import Placement
+from stiff_references import PROBLEMS, host_functions, reference
+
+VDP = kernels.van_der_pol()
+
+
+@pytest.fixture(scope="module")
+def vdp_reference():
+    return scipy_reference(VDP, (0.0, 1.0), [2.0, 0.0], [[1.0]], [1.0])[0, -1]
+
+
+@pytest.mark.parametrize("method, counts", [("radau", (8, 16, 32)), ("gauss4", (10, 20, 40))])
+def test_fixed_step_order(method, counts, vdp_reference):
+    """Slope of log(error) against log(dt) within 0.3 of the order (Newton held to 1e-12 tolerances)."""
+    errors = []
+    for n in counts:
+        result = kernels.solve_ivp(VDP, (0.0, 1.0), [2.0, 0.0], [1.0], method=method, dt=1.0 / n,
+                                   controller="fixed", rtol=1e-12, atol=1e-12, precision=np.float64)
+        assert result.success and result.n_steps[0] == n
+        errors.append(np.max(np.abs(result.y[0, -1] - vdp_reference)))
+    slope = np.polyfit(np.log(1.0 / np.array(counts)), np.log(errors), 1)[0]
+    assert abs(slope - kernels.methods.get_method(method).tableau.order) < 0.3, (slope, errors)
+    assert min(errors) > 1e-13  # above rounding: the slope measured the method
+
+
+# (problem, t_end, rtol, atol): Robertson's atol is far below its smallest component (1e-5).
+ACCURACY = [("robertson", 40.0, 1e-6, 1e-10), ("robertson", 1e5, 1e-6, 1e-10), ("van_der_pol", None, 1e-6, 1e-6),
+            ("hires", None, 1e-6, 1e-6), ("hires", None, 1e-8, 1e-8)]
+
+
+def _tolerance_units(y, ref, rtol, atol):
+    return float(np.max(np.abs(y - ref) / (atol + rtol * np.abs(ref))))
+
+
+@pytest.mark.parametrize("name, t_end, rtol, atol", ACCURACY, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in ACCURACY])
+def test_radau_matches_scipy(name, t_end, rtol, atol):
+    """Within one tolerance of the rtol 1e-10 reference and 3 times SciPy Radau's error at the same tolerances
+    (measured: 0.3 to 1.9 times), in at most 1.6 times its steps (measured: 1.1 to 1.4)."""
+    factory, y0, default_end, _ = PROBLEMS[name]
+    t_end = default_end if t_end is None else t_end
+    ref = reference(name, t_end)[-1]
+    result = kernels.solve_ivp(factory(), (0.0, t_end), y0, method="radau", rtol=rtol, atol=atol,
+                               precision=np.float64)
+    assert result.success, result.status
+    f, jac = host_functions(factory())
+    scipy = scipy_solve_ivp(f, (0.0, t_end), y0, method="Radau", rtol=rtol, atol=atol, jac=jac)
+    error, scipy_error = np.max(np.abs(result.y[0, -1] - ref)), np.max(np.abs(scipy.y[:, -1] - ref))
+    assert _tolerance_units(result.y[0, -1], ref, rtol, atol) < 1.0
+    assert error <= 3.0 * scipy_error + 1e-14, (error, scipy_error)
+    assert result.n_steps[0] <= 1.6 * (len(scipy.t) - 1), (result.n_steps[0], len(scipy.t) - 1)
+
+
+def test_placements_agree_and_finite_differences():
+    """local, shared and auto plans give the same numbers; a system without jac (differences) is as accurate."""
+    factory, y0, _, _ = PROBLEMS["robertson"]
+    system, t_end, rtol, atol = factory(), 1.0, 1e-6, 1e-10
+    runs = [kernels.solve_ivp(system, (0.0, t_end), y0, method="radau", rtol=rtol, atol=atol, plan=plan,
+                              precision=np.float64) for plan in ("local", "shared", "auto")]
+    for run in runs:
+        assert run.success
+        np.testing.assert_array_equal(run.y, runs[0].y)
+        assert run.n_steps[0] == runs[0].n_steps[0]
+    no_jac = kernels.ODESystem(system.rhs, 3, 3, name="robertson_fd", default_params=system.default_params)
+    fd = kernels.solve_ivp(no_jac, (0.0, t_end), y0, method="radau", rtol=rtol, atol=atol, precision=np.float64)
+    ref = reference("robertson", t_end)[-1]
+    assert fd.success
+    assert _tolerance_units(fd.y[0, -1], ref, rtol, atol) < 1.0
+    assert _tolerance_units(runs[0].y[0, -1], ref, rtol, atol) < 1.0
+
+
+def test_newton_failure_is_per_trajectory():
+    """A fixed step too long for Newton (mu = 1, dt = 0.5, tight tolerances) stops that trajectory with
+    NEWTON_NOT_CONVERGED; the one at the equilibrium beside it succeeds."""
+    result = kernels.solve_ivp(kernels.stiff_van_der_pol(), (0.0, 1.0), [[2.0, 0.0], [0.0, 0.0]], [1.0],
+                               method="gauss4", dt=0.5, controller="fixed", rtol=1e-8, atol=1e-8,
+                               precision=np.float64)
+    assert list(result.status) == [kernels.status.NEWTON_NOT_CONVERGED, kernels.status.SUCCESS]
+    np.testing.assert_array_equal(result.y[1, -1], [0.0, 0.0])
+    ok = kernels.solve_ivp(kernels.stiff_van_der_pol(), (0.0, 1.0), [2.0, 0.0], [1.0], method="gauss4", dt=0.05,
+                           controller="fixed", rtol=1e-8, atol=1e-8, precision=np.float64)
+    assert ok.success
+
+
+@pytest.mark.parametrize("method, controller, dt", [("radau", None, None), ("gauss4", "fixed", 0.1)])
+def test_full_coupled_form_matches_transformed(method, controller, dt):
+    """SolverOptions(coupled="full") (one s n LU) solves the same stage equations as the transformed form."""
+    system, y0, params, tol = ((kernels.robertson(), (1.0, 0.0, 0.0), None, (1e-6, 1e-10)) if method == "radau"
+                               else (VDP, (2.0, 0.0), [1.0], (1e-12, 1e-12)))
+    runs = [kernels.solve_ivp(system, (0.0, 1.0), y0, params, method=method, dt=dt, controller=controller,
+                              rtol=tol[0], atol=tol[1], precision=np.float64,
+                              solver=kernels.SolverOptions(coupled=coupled)) for coupled in ("transformed", "full")]
+    assert runs[0].success and runs[1].success
+    assert runs[0].n_steps[0] == runs[1].n_steps[0]
+    np.testing.assert_allclose(runs[1].y, runs[0].y, rtol=1e-9, atol=1e-14)
+    with pytest.raises(ConfigurationError, match="coupled"):
+        kernels.SolverOptions(coupled="eigen")
+
+
+def test_krylov_solvers_are_refused():
+    with pytest.raises(ConfigurationError, match="dense LU"):
+        kernels.Integrator(kernels.robertson(), "radau", solver="gmres")
+
+
+def test_gauss4_has_no_adaptive_mode():
+    assert not kernels.methods.get_method("gauss4").adaptive
+    assert kernels.methods.get_method("radau").adaptive
+
+
+def _declared(settings, prefix=None):
+    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
+    out = {(path, b.name): b for b in settings.buffers}
+    for child in settings.children:
+        out.update(_declared(child, path))
+    return out
+
+
+@pytest.mark.parametrize("plan_kind", ["local", "shared", "greedy"])
+@pytest.mark.parametrize("method, controller, coupled", [("radau", None, "transformed"), ("radau", "fixed", "transformed"),
+                                                          ("gauss4", "fixed", "transformed"), ("radau", None, "full")])
+def test_allocations_equal_declarations(method, controller, coupled, plan_kind):
+    """Every allocator the step and its LU children build is a declared buffer, placed as planned."""
+    integ = kernels.Integrator(kernels.robertson(), method, controller=controller, precision=np.float64,
+                               solver=kernels.SolverOptions(coupled=coupled))
+    built = integ.build(integ.plan(plan_kind, block_size=32))
+    declared = _declared(built.settings.buffer_settings())
+    records = {(r.component, r.name): r for r in built.records}
+    assert len(records) == len(built.records)
+    assert set(records) == set(declared)
+    assert any(key[0].endswith("firk.lu_0") for key in records)
+    planned = built.plan.by_name()
+    for key, record in records.items():
+        buffer, entry = declared[key], planned[f"{key[0]}.{key[1]}"]
+        assert record.placement is entry.placement
+        if record.placement is Placement.LOCAL:
+            assert record.size_elems == max(buffer.size_elems, 1)
+        else:
+            assert (record.start, record.stop) == (entry.offset_elems, entry.offset_elems + buffer.size_elems)
+    if plan_kind == "shared":
+        assert all(r.placement is Placement.SHARED for r in built.records)
+
+
+_PTX_SCRIPT = """
+import json
+import numpy as np
+import kernels
+integ = kernels.Integrator(kernels.robertson(), "radau", precision=np.float32)
+r = integ.build(integ.plan("local", block_size=128, device="h200")).resources()
+print(json.dumps([r.registers_per_thread, r.local_bytes_per_thread, r.source]))
+"""
+
+
+@pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
+def test_all_local_radau_n3_float32_keeps_its_buffers_in_registers():
+    """Adaptive radau, 3 states (3x3 and 6x6 factors), all local, float32: no local memory (175 registers measured)."""
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    done = subprocess.run([sys.executable, "-c", _PTX_SCRIPT], capture_output=True, text=True, env=env,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    registers, local_bytes, source = json.loads(done.stdout.strip().splitlines()[-1])
+    assert source == "ptxas"
+    assert local_bytes == 0 and 16 <= registers <= 255, (registers, local_bytes)
