@@ -36,7 +36,8 @@ class SolverOptions:
     preconditioned : bool
         Jacobi (diagonal) preconditioning of a Krylov solver.
     krylov_tolerance : float
-        Relative residual a Krylov solve must reach.
+        Relative residual a Krylov solve must reach (default 1e-5: within reach of float32,
+        whose floor is 10 eps = 1.2e-6, and ample for an inexact Newton step in either precision).
     restart : int
         GMRES's Krylov vectors per cycle.
     newton_iterations : int
@@ -50,7 +51,7 @@ class SolverOptions:
 
     linear: str = "lu"
     preconditioned: bool = False
-    krylov_tolerance: float = 1e-6
+    krylov_tolerance: float = 1e-5
     restart: int = 16
     newton_iterations: int = 7
     kappa: float = 0.05

@@ -1,8 +1,10 @@
 """The implicit methods on a real GPU: a Robertson sweep over rate constants against SciPy Radau.
 
 Skipped unless ``kernels.backend() == "cuda"``; run them on the GPU machine.  Each implicit family
-(DIRK, Radau IIA, Rosenbrock) integrates 1024 trajectories, each placement agrees, the shared-memory
-canaries survive, and a sample of trajectories matches SciPy's Radau at rtol 1e-10.
+(DIRK, Radau IIA, Rosenbrock) integrates 1024 trajectories of Robertson with rate constants over a
+decade, the shared-memory canaries survive, placements agree, and a sample of trajectories matches
+SciPy's Radau at rtol 1e-10.  (Each implicit kernel takes tens of seconds to compile, so the set is
+small: every placement and solver is also checked on the simulator in CI.)
 """
 
 import numpy as np
@@ -19,7 +21,7 @@ N = 1024
 RATES = np.column_stack([0.04 * np.logspace(-0.5, 0.5, N), np.full(N, 3e7), 1e4 * np.logspace(0.5, -0.5, N)])
 CHECKED = np.arange(0, N, 127)
 T_END = 40.0
-ADAPTIVE = ("kvaerno5", "sdirk4", "radau", "rodas5p", "rodas4")
+COMMON = dict(rtol=1e-7, atol=1e-11, precision=np.float64)
 
 
 def _host(params):
@@ -46,43 +48,40 @@ def reference():
     return np.array(rows)
 
 
-def _available(method):
-    if method not in kernels.METHOD_NAMES:
-        pytest.skip(f"method {method!r} is not built")
+def _error(y, reference):
+    return np.max(np.abs(y - reference) / (1e-4 + np.abs(reference)))
 
 
-@pytest.mark.parametrize("method", ADAPTIVE)
-@pytest.mark.parametrize("plan", ["local", "shared", "auto"])
-def test_robertson_sweep_float64(method, plan, reference):
-    _available(method)
-    result = kernels.solve_ivp(ROBERTSON, (0.0, T_END), [1.0, 0.0, 0.0], RATES, method=method, rtol=1e-7,
-                               atol=1e-11, precision=np.float64, plan=plan, _canary_elems=5)
+@pytest.mark.parametrize("method", ["kvaerno5", "sdirk4", "radau", "rodas5p", "rodas4"])
+def test_robertson_sweep_float64(method, reference):
+    result = kernels.solve_ivp(ROBERTSON, (0.0, T_END), [1.0, 0.0, 0.0], RATES, method=method, _canary_elems=5,
+                               **COMMON)
     assert result.backend == "cuda" and result.success, np.unique(result.status)
     assert result.canary_intact is True
-    y = result.y[CHECKED, -1]
-    assert np.max(np.abs(y - reference) / (1e-8 + np.abs(reference))) < 1e-4
+    assert _error(result.y[CHECKED, -1], reference) < 1e-5
 
 
-@pytest.mark.parametrize("method", ["kvaerno5", "radau", "rodas5p"])
-@pytest.mark.parametrize("solver", ["gmres", "bicgstab"])
-def test_robertson_matrix_free_float64(method, solver, reference):
-    _available(method)
-    try:
-        result = kernels.solve_ivp(ROBERTSON, (0.0, T_END), [1.0, 0.0, 0.0], RATES, method=method, rtol=1e-7,
-                                   atol=1e-11, precision=np.float64, solver=solver)
-    except kernels.ConfigurationError as exc:
-        pytest.skip(f"{method} with {solver}: {exc}")
+@pytest.mark.parametrize("method", ["kvaerno5", "rodas5p"])
+def test_placements_agree(method):
+    runs = [kernels.solve_ivp(ROBERTSON, (0.0, T_END), [1.0, 0.0, 0.0], RATES, method=method, plan=plan,
+                              _canary_elems=5 if plan == "shared" else 0, **COMMON) for plan in ("local", "shared")]
+    assert runs[1].canary_intact is True
+    assert np.array_equal(runs[0].y, runs[1].y) and np.array_equal(runs[0].n_steps, runs[1].n_steps)
+
+
+@pytest.mark.parametrize("method", ["kvaerno5", "rodas5p"])
+def test_robertson_matrix_free_float64(method, reference):
+    result = kernels.solve_ivp(ROBERTSON, (0.0, T_END), [1.0, 0.0, 0.0], RATES, method=method, solver="gmres",
+                               **COMMON)
     assert result.success, np.unique(result.status)
-    assert np.max(np.abs(result.y[CHECKED, -1] - reference) / (1e-8 + np.abs(reference))) < 1e-3
+    assert _error(result.y[CHECKED, -1], reference) < 1e-4
 
 
-@pytest.mark.parametrize("method", ["sdirk4", "radau", "rodas4"])
-def test_brusselator_float32_fixed_runs(method):
-    _available(method)
+def test_brusselator_float32_agrees_with_float64():
     n = 16
     system = kernels.brusselator(n)
     params = np.column_stack([np.ones(N), np.linspace(2.5, 3.5, N), np.full(N, 1.0 / 50.0)])
-    common = dict(method=method, dt=1e-2, t_eval=[1.0], controller="fixed")
+    common = dict(method="rodas4", dt=1e-2, t_eval=[1.0], controller="fixed")
     r32 = kernels.solve_ivp(system, (0.0, 1.0), kernels.brusselator_initial(n), params, precision=np.float32,
                             **common)
     r64 = kernels.solve_ivp(system, (0.0, 1.0), kernels.brusselator_initial(n), params, precision=np.float64,
