@@ -41,7 +41,7 @@ over the LU's pattern into its compact factor: from the dense ``jac`` written to
 a planned scratch (``jac_dense``, n * n, prepare only), or by finite differences
 over groups of structurally orthogonal columns (Curtis, Powell & Reid 1974:
 columns that share no row of the pattern are perturbed together, one
-right-hand side per group, 3 for the Brusselator whatever n).  Entries of
+right-hand side per group: 6 for the Brusselator whatever n).  Entries of
 ``J`` outside the pattern are ignored (see :func:`kernels.solvers.jacobian_pattern`).
 
 The Jacobi preconditioner of the Krylov solvers gets ``diag(M)`` by
