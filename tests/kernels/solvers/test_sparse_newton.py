@@ -75,3 +75,26 @@ def test_finite_difference_column_groups_equal_dense():
     system = without_jac(kernels.brusselator(N))
     dense, sparse = _solve(system, "kvaerno5", "dense"), _solve(system, "kvaerno5", "sparse")
     np.testing.assert_allclose(sparse.y[0, -1], dense.y[0, -1], rtol=0, atol=1e-10)
+
+
+def _declared(settings, prefix=None):
+    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
+    out = {(path, b.name): b for b in settings.buffers}
+    for child in settings.children:
+        out.update(_declared(child, path))
+    return out
+
+
+@pytest.mark.parametrize("plan_kind", ["local", "shared"])
+@pytest.mark.parametrize("method", ["rodas4", "kvaerno5"])
+def test_memory_audit(method, plan_kind):
+    """Every declared buffer (the compact factor, jac_dense) gets one allocator of its size; nothing else."""
+    integ = kernels.Integrator(kernels.brusselator(16), method, precision=np.float64, solver="sparse")
+    built = integ.build(integ.plan(plan_kind, block_size=32))
+    declared = _declared(built.settings.buffer_settings())
+    records = {(r.component, r.name): r for r in built.records}
+    assert len(records) == len(built.records) and set(records) == set(declared)
+    factors = [b for (path, name), b in declared.items() if name == "factor" and path.endswith(".lu")]
+    assert [b.size_elems for b in factors] == [SparseLUSettings(16, brusselator_band(16)).nnz]
+    for key, record in records.items():
+        assert record.size_elems == max(declared[key].size_elems, 1 if plan_kind == "local" else 0)
