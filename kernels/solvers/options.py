@@ -119,7 +119,12 @@ class SolverOptions:
         given = getattr(system, "jac" if self.direct else "jvp", None)
         n, pattern = system.n_states, None
         if self.linear == "sparse" or (self.linear == "lu" and n > LU_UNROLL):
-            pattern = self.pattern if self.pattern is not None else jacobian_pattern(system)
+            try:
+                pattern = self.pattern if self.pattern is not None else jacobian_pattern(system)
+            except ConfigurationError:
+                if self.linear == "sparse":
+                    raise
+                pattern = None  # not evaluable on the host (device-only code): "lu" stays dense
         return self.newton(n, given is not None, shared_by_parent, component, pattern)
 
     def to_json(self) -> dict:
