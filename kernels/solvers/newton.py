@@ -36,6 +36,14 @@ Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
   ``delta = sqrt(eps (1 + ||y||_2)) / ||v||_2`` (the choice of NITSOL, Pernice &
   Walker 1998), ``f(t, y)`` computed once by ``prepare`` and kept in ``aux``.
 
+With a sparse LU (:mod:`kernels.solvers.sparse_lu`) ``prepare`` gathers ``M``
+over the LU's pattern into its compact factor: from the dense ``jac`` written to
+a planned scratch (``jac_dense``, n * n, prepare only), or by finite differences
+over groups of structurally orthogonal columns (Curtis, Powell & Reid 1974:
+columns that share no row of the pattern are perturbed together, one
+right-hand side per group: 6 for the Brusselator whatever n).  Entries of
+``J`` outside the pattern are ignored (see :func:`kernels.solvers.jacobian_pattern`).
+
 The Jacobi preconditioner of the Krylov solvers gets ``diag(M)`` by
 finite differences (``n`` right-hand sides, once per iteration matrix).
 """
@@ -56,6 +64,7 @@ from ..errors import ConfigurationError
 from .base import SOLVER_OK
 from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov
 from .lu import LUSettings, build_lu
+from .sparse_lu import SparseLUSettings, build_sparse_lu
 
 __all__ = ["NewtonSettings", "BuiltNewton", "build_newton", "system_derivatives", "jacobian_source"]
 
@@ -68,7 +77,7 @@ class NewtonSettings:
     ----------
     n : int
         Unknowns (the system's states).
-    linear : LUSettings, GMRESSettings or BiCGSTABSettings
+    linear : LUSettings, SparseLUSettings, GMRESSettings or BiCGSTABSettings
         The linear solver; its ``spans_invocations`` and ``solves`` are set
         here (the factor lives from ``prepare`` to the last ``iterate``).
     analytic : bool
@@ -105,8 +114,8 @@ class NewtonSettings:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigurationError(f"NewtonSettings {key}: expected an integer >= {minimum}, got {value!r}")
-        if not isinstance(self.linear, (LUSettings, GMRESSettings, BiCGSTABSettings)):
-            raise ConfigurationError("NewtonSettings linear: expected LUSettings, GMRESSettings or "
+        if not isinstance(self.linear, (LUSettings, SparseLUSettings, GMRESSettings, BiCGSTABSettings)):
+            raise ConfigurationError("NewtonSettings linear: expected LUSettings, SparseLUSettings, GMRESSettings or "
                                      f"BiCGSTABSettings, got {type(self.linear).__name__}")
         if self.linear.n != self.n:
             raise ConfigurationError(f"NewtonSettings linear: its n is {self.linear.n}, expected n = {self.n}; "
@@ -128,7 +137,12 @@ class NewtonSettings:
 
     @property
     def dense(self) -> bool:
-        return isinstance(self.linear, LUSettings)
+        """A factored iteration matrix (dense or sparse LU: the system's dense ``jac``), not a Krylov solver."""
+        return isinstance(self.linear, (LUSettings, SparseLUSettings))
+
+    @property
+    def sparse(self) -> bool:
+        return isinstance(self.linear, SparseLUSettings)
 
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings`, the linear solver as child."""
@@ -137,6 +151,9 @@ class NewtonSettings:
         prepare, iterate = (PhaseSpan("prepare", "prepare"),), (PhaseSpan(run, run),)
         residual = 0 if self.direct and self.dense else n
         buffers = [Buffer("residual", residual, lifetime=iterate, weight=float(5 * residual * k))]
+        if self.sparse:
+            scratch = n * n if self.analytic else 0
+            buffers.append(Buffer("jac_dense", scratch, lifetime=prepare, weight=float(2 * len(self.linear.pattern))))
         if self.dense:
             fd = 0 if self.analytic else n
             buffers += [Buffer("jac_state", fd, lifetime=prepare, weight=float(3 * fd)),
@@ -234,7 +251,10 @@ def _fd_column(j, n, unroll, target):
 def _prepare_source(settings):
     n, dense, unroll = settings.n, settings.dense, UNROLL_STATES
     lines = ["def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):"]
-    if dense:
+    if settings.sparse:
+        lines += _sparse_prepare_lines(settings)
+        lines.append("    return lu_factor(matrix, aux)")
+    elif dense:
         lu_unroll = settings.linear.unroll
         if settings.analytic:
             lines.append("    jac(t, y, p, matrix)")
@@ -273,6 +293,49 @@ def _prepare_source(settings):
                       "        matrix[j] = ONE / m if abs(m) > EPS else ONE"]
         lines.append("    return OK")
     return "\n".join(lines) + "\n"
+
+
+def column_groups(n, pattern):
+    """Columns grouped so no two in a group share a row of ``pattern`` (greedy, Curtis-Powell-Reid)."""
+    rows_of = [[] for _ in range(n)]
+    for i, j in pattern:
+        rows_of[j].append(i)
+    groups, used = [], []
+    for j in range(n):
+        for g, taken in enumerate(used):
+            if taken.isdisjoint(rows_of[j]):
+                groups[g].append(j)
+                taken.update(rows_of[j])
+                break
+        else:
+            groups.append([j])
+            used.append(set(rows_of[j]))
+    return groups
+
+
+def _sparse_prepare_lines(settings):
+    """``M = I - c J`` gathered over the sparse LU's pattern into ``matrix`` (slot k = pattern[k])."""
+    n, pattern = settings.n, settings.linear.pattern
+    one = [" + ONE" if i == j else "" for i, j in pattern]
+    if settings.analytic:
+        lines = ["    jd = alloc_jac_dense(region, persistent)", "    jac(t, y, p, jd)"]
+        return lines + [f"    matrix[{k}] = -c * jd[{i * n + j}]{one[k]}" for k, (i, j) in enumerate(pattern)]
+    lines = ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
+             "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
+    lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", 0 if n > 64 else n)
+    slot = {entry: k for k, entry in enumerate(pattern)}
+    for group in column_groups(n, pattern):
+        for j in group:
+            lines += [f"    yj = y[{j}]", "    sc = abs(yj)",
+                      f"    fl = tolerances[{j}] / tolerances[N + {j}] if tolerances[N + {j}] > ZERO else ONE",
+                      "    if fl > sc:", "        sc = fl", "    if sc == ZERO:", "        sc = ONE",
+                      f"    ys[{j}] = yj + SQRT_EPS * sc"]
+        lines.append("    rhs(t, ys, p, u, f1)")
+        for j in group:
+            lines += [f"    w = -c / (ys[{j}] - y[{j}])", f"    ys[{j}] = y[{j}]"]
+            lines += [f"    matrix[{slot[(i, jj)]}] = w * (f1[{i}] - f0[{i}]){one[slot[(i, jj)]]}"
+                      for i, jj in pattern if jj == j]
+    return lines
 
 
 def _iterate_source(settings):
@@ -399,7 +462,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
         namespace[f"alloc_{name}"] = allocate(name)
     child = layout.child(settings.linear.component)
     if settings.dense:
-        lu = build_lu(settings.linear, child, dtype)
+        lu = (build_sparse_lu if settings.sparse else build_lu)(settings.linear, child, dtype)
         namespace.update(lu_factor=lu.factor, lin_solve=lu.solve)
         alloc_matrix, alloc_aux, child_records = lu.alloc_factor, lu.alloc_pivots, lu.records
     else:

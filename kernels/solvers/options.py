@@ -15,12 +15,16 @@ import dataclasses
 
 from ..errors import ConfigurationError, describe
 from .krylov import BiCGSTABSettings, GMRESSettings
-from .lu import LUSettings
+from .lu import LU_UNROLL, LUSettings
 from .newton import NewtonSettings
+from .sparse_lu import SparseLUSettings, full_pattern
+from .sparsity import jacobian_pattern
 
 __all__ = ["SolverOptions", "LINEAR_SOLVERS", "as_solver_options"]
 
-LINEAR_SOLVERS = ("lu", "gmres", "bicgstab")
+LINEAR_SOLVERS = ("lu", "dense", "sparse", "gmres", "bicgstab")
+DIRECT_SOLVERS = ("lu", "dense", "sparse")
+SPARSE_DENSITY = 0.5  # "lu" goes sparse only when at most this fraction of J's entries are structural
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,9 +34,13 @@ class SolverOptions:
     Parameters
     ----------
     linear : str
-        ``"lu"`` (dense LU with partial pivoting: an n-by-n matrix per
-        thread, the fastest up to a few dozen states), ``"gmres"`` or
-        ``"bicgstab"`` (matrix-free, for large systems).
+        ``"lu"`` (the default: dense LU with partial pivoting for up to
+        :data:`~kernels.solvers.LU_UNROLL` states or a Jacobian more than half
+        full, else the sparse LU over the Jacobian's pattern), ``"dense"`` or
+        ``"sparse"`` (force one of them), ``"gmres"`` or ``"bicgstab"``
+        (matrix-free, for large systems).  The sparse LU pivots on the
+        diagonal in a fixed minimum-degree order (no numerical pivoting:
+        fine for ``I - c J``), see :mod:`kernels.solvers.sparse_lu`.
     preconditioned : bool
         Jacobi (diagonal) preconditioning of a Krylov solver.
     krylov_tolerance : float
@@ -47,6 +55,10 @@ class SolverOptions:
     coupled : str
         How a fully implicit method (radau, gauss4) solves its coupled stages: ``"transformed"``
         (eigen-decomposed ``A^-1``: Radau one n x n and one 2n x 2n LU) or ``"full"`` (one s n LU).
+    pattern : tuple of (int, int), optional
+        The Jacobian's structural nonzeros for the sparse LU; None: found by
+        :func:`~kernels.solvers.jacobian_pattern` (probing the system, which
+        misses an entry that is zero at every probe point: give it here then).
     """
 
     linear: str = "lu"
@@ -56,21 +68,44 @@ class SolverOptions:
     newton_iterations: int = 7
     kappa: float = 0.05
     coupled: str = "transformed"
+    pattern: tuple = None
 
     def __post_init__(self):
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
             raise ConfigurationError(f"SolverOptions linear: expected one of {list(LINEAR_SOLVERS)}, "
                                      f"got {describe(self.linear)}")
         object.__setattr__(self, "linear", self.linear.lower())
+        if self.pattern is not None:
+            try:
+                object.__setattr__(self, "pattern", tuple(sorted({(int(i), int(j)) for i, j in self.pattern})))
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(f"SolverOptions pattern: expected (row, column) pairs of integers, got "
+                                         f"{describe(self.pattern)}") from exc
         if self.coupled not in ("transformed", "full"):
             raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
         # The solver settings check the numbers; build one now so a bad value fails here.
         self.newton(2, analytic=False)
 
-    def newton(self, n, analytic, shared_by_parent=False, component="newton") -> NewtonSettings:
-        """Newton's settings for ``n`` unknowns; ``analytic``: the system gives the derivative this solver needs."""
-        if self.linear == "lu":
-            linear = LUSettings(n)
+    @property
+    def direct(self) -> bool:
+        """An LU solver (dense or sparse), which takes the system's ``jac``."""
+        return self.linear in DIRECT_SOLVERS
+
+    def newton(self, n, analytic, shared_by_parent=False, component="newton", pattern=None) -> NewtonSettings:
+        """Newton's settings for ``n`` unknowns; ``analytic``: the system gives the derivative this solver needs.
+
+        ``pattern``: the Jacobian's nonzeros, used by ``"lu"`` (to choose) and ``"sparse"`` (a full
+        pattern when None).
+        """
+        if self.direct:
+            pattern = full_pattern(n) if pattern is None else tuple(pattern)
+            sparse = self.linear == "sparse" or (self.linear == "lu" and n > LU_UNROLL
+                                                 and len(set(pattern)) <= SPARSE_DENSITY * n * n)
+            if sparse:
+                diagonal = {(i, i) for i in range(n)}
+                linear = SparseLUSettings(n, tuple(sorted(set(pattern) | diagonal)))
+            else:
+                linear = LUSettings(n)
         elif self.linear == "gmres":
             linear = GMRESSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance,
                                    restart=min(self.restart, n) if isinstance(self.restart, int) else self.restart)
@@ -81,8 +116,16 @@ class SolverOptions:
 
     def newton_for(self, system, shared_by_parent=False, component="newton") -> NewtonSettings:
         """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov)."""
-        given = getattr(system, "jac" if self.linear == "lu" else "jvp", None)
-        return self.newton(system.n_states, given is not None, shared_by_parent, component)
+        given = getattr(system, "jac" if self.direct else "jvp", None)
+        n, pattern = system.n_states, None
+        if self.linear == "sparse" or (self.linear == "lu" and n > LU_UNROLL):
+            try:
+                pattern = self.pattern if self.pattern is not None else jacobian_pattern(system)
+            except ConfigurationError:
+                if self.linear == "sparse":
+                    raise
+                pattern = None  # not evaluable on the host (device-only code): "lu" stays dense
+        return self.newton(n, given is not None, shared_by_parent, component, pattern)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

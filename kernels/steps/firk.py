@@ -167,9 +167,9 @@ class FIRKStepSettings:
     def for_method(cls, tableau, system, estimate_error=True, solver=None):
         """The settings of one solve of ``system``; ``solver`` must choose the dense LU."""
         options = as_solver_options(solver)
-        if options.linear != "lu":
+        if options.linear not in ("lu", "dense"):
             raise ConfigurationError(f"solver linear={options.linear!r}: the FIRK methods ({tableau.name!r}) solve "
-                                     "their coupled stages with dense LU only; use SolverOptions(linear='lu')")
+                                     "their coupled stages with dense LU only; use SolverOptions(linear='lu') or 'dense'")
         return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error,
                    analytic=getattr(system, "jac", None) is not None,
                    max_iterations=options.newton_iterations, kappa=options.kappa,

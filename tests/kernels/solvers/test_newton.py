@@ -18,8 +18,9 @@ from solver_helpers import launch, plan_component, thread_memory
 from kernels import Status
 from kernels.allocators import AllocationRecord
 from kernels.errors import ConfigurationError
-from kernels.solvers import (BiCGSTABSettings, GMRESSettings, LUSettings, NewtonSettings, build_newton,
-                             jacobian_source)
+from kernels.solvers import (BiCGSTABSettings, GMRESSettings, LUSettings, NewtonSettings, SparseLUSettings,
+                             build_newton, jacobian_source)
+from kernels.solvers.sparse_lu import full_pattern
 
 N = 3
 
@@ -150,11 +151,13 @@ def _reference(c, y, p, check=True):
     return found.x if solved else None
 
 
+JAC_PATTERN = ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (2, 0), (2, 2))  # jac's nonzeros
 LINEAR = {"lu-fd": (LUSettings(N), False), "lu-jac": (LUSettings(N), True),
           "gmres-fd": (GMRESSettings(N, restart=3, tolerance=1e-10), False),
           "gmres-jvp-jacobi": (GMRESSettings(N, restart=3, tolerance=1e-10, preconditioned=True), True),
           "bicgstab-fd-jacobi": (BiCGSTABSettings(N, tolerance=1e-10, preconditioned=True), False),
-          "bicgstab-jvp": (BiCGSTABSettings(N, tolerance=1e-10), True)}
+          "bicgstab-jvp": (BiCGSTABSettings(N, tolerance=1e-10), True),
+          "sparse-fd": (SparseLUSettings(N, JAC_PATTERN), False), "sparse-jac": (SparseLUSettings(N, JAC_PATTERN), True)}
 
 
 @pytest.mark.parametrize("placement", ["local", "shared"])
@@ -179,6 +182,8 @@ def test_linear_problem_takes_two_iterations_with_a_right_jacobian(linear):
     """For ``f = A y`` the first increment is exact, so the second vanishes (rate ~ 0): every Jacobian
     path (finite differences included) converges within two iterations; a Jacobian 30 % off does not."""
     solver, analytic = LINEAR[linear]
+    if isinstance(solver, SparseLUSettings):  # a random A fills every entry
+        solver = SparseLUSettings(N, full_pattern(N))
     rng = np.random.default_rng(4)
     a = rng.standard_normal((3, N, N))
     c = np.array([0.3, 0.5, 0.9]) / np.abs(np.linalg.eigvals(a)).max(axis=1)
@@ -343,6 +348,8 @@ def prepared_solve_kernel(newton_settings, placement):
 def test_prepared_matrix_solves_a_rosenbrock_stage(linear):
     """``solve`` applies ``(I - c J)^-1`` with the prepared matrix, into another array or in place."""
     solver, analytic = LINEAR[linear]
+    if isinstance(solver, SparseLUSettings):  # a random A fills every entry
+        solver = SparseLUSettings(N, full_pattern(N))
     rng = np.random.default_rng(9)
     a = rng.standard_normal((2, N, N))
     c = np.array([0.2, 0.4]) / np.abs(np.linalg.eigvals(a)).max(axis=1)

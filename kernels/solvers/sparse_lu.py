@@ -1,0 +1,261 @@
+"""Sparse LU of one n-by-n matrix per thread over a fixed pattern, with a static pivot order.
+
+The matrices Newton factors are ``M = I - c J`` whose structural nonzeros
+(the pattern of ``J`` plus the diagonal) are known before the kernel is
+built.  So the whole symbolic work happens once, on the host, when
+:class:`SparseLUSettings` is made:
+
+* a symmetric pivot order by minimum degree on the graph of ``A + A^T``
+  (ties to the lowest index), which keeps the fill-in of banded and
+  block-banded patterns (reaction-diffusion, the Brusselator) small;
+* the fill-in of ``L + U`` eliminating in that order;
+* one slot of a compact array per entry of ``L + U``: the pattern's entries
+  first, in the order of ``pattern`` (the caller writes ``M[i, j]`` to slot
+  ``k`` for ``pattern[k] == (i, j)``), the fill-in after them (``factor``
+  zeroes it).
+
+``factor`` and ``solve`` are then straight-line code over literal slot
+indices (:mod:`kernels.codegen`): no index is computed at run time, so a
+local factor stays in registers while it fits, and the work is the
+pattern's, not ``n^3 / 3``.
+
+No numerical pivoting: the pivots are the diagonal entries in the static
+order.  That is safe for the matrices this solver is meant for, ``I - c J``
+with small ``c h``-scaled Jacobians (diagonally dominant), and for any
+matrix whose LU without pivoting is stable; it is not a general solver.  A
+pivot is singular when its magnitude is not above ``eps`` times the largest
+absolute entry of the input (a NaN and a zero matrix included): ``factor``
+then returns :data:`kernels.status.SINGULAR_MATRIX` for that thread alone,
+as the dense solver does.
+
+The diagonal of the factor holds ``1 / u_kk`` so eliminations and the solve
+multiply; the strict lower entries hold ``L``'s multipliers (unit diagonal).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+from numba import cuda
+
+from planner import Buffer, BufferSettings, Phase, PhaseSpan
+
+from .. import status as codes
+from ..allocators import AllocatorFactory
+from ..codegen import compile_device
+from ..errors import ConfigurationError
+from .base import SOLVER_OK
+
+__all__ = ["SparseLUSettings", "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
+
+
+def full_pattern(n):
+    """Every ``(i, j)`` of an n-by-n matrix (a dense pattern)."""
+    return tuple((i, j) for i in range(n) for j in range(n))
+
+
+def minimum_degree_order(n, pattern):
+    """A symmetric elimination order by minimum degree on the graph of ``A + A^T`` (ties: lowest index)."""
+    neighbours = [set() for _ in range(n)]
+    for i, j in pattern:
+        if i != j:
+            neighbours[i].add(j)
+            neighbours[j].add(i)
+    remaining, order = set(range(n)), []
+    while remaining:
+        k = min(remaining, key=lambda v: (len(neighbours[v]), v))
+        order.append(k)
+        remaining.discard(k)
+        clique = neighbours[k]
+        for v in clique:
+            neighbours[v] |= clique
+            neighbours[v].discard(v)
+            neighbours[v].discard(k)
+        neighbours[k] = set()
+    return tuple(order)
+
+
+def symbolic_fill(n, pattern, order):
+    """The entries of ``L + U`` (a set of ``(i, j)``) when eliminating ``pattern`` with diagonal pivots in ``order``."""
+    position = {v: p for p, v in enumerate(order)}
+    rows = [set() for _ in range(n)]  # rows[i]: columns j with (i, j) structurally nonzero
+    cols = [set() for _ in range(n)]
+    for i, j in pattern:
+        rows[i].add(j)
+        cols[j].add(i)
+    for k in order:
+        later_rows = [r for r in cols[k] if position[r] > position[k]]
+        later_cols = [c for c in rows[k] if position[c] > position[k]]
+        for r in later_rows:
+            for c in later_cols:
+                if c not in rows[r]:
+                    rows[r].add(c)
+                    cols[c].add(r)
+    return {(i, j) for i in range(n) for j in rows[i]}
+
+
+def _normalise(n, pattern):
+    try:
+        entries = {(int(i), int(j)) for i, j in pattern}
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"SparseLUSettings pattern: expected a sequence of (row, column) pairs of "
+                                 f"integers; got {type(pattern).__name__} ({exc})") from exc
+    bad = sorted((i, j) for i, j in entries if not (0 <= i < n and 0 <= j < n))
+    if bad:
+        raise ConfigurationError(f"SparseLUSettings pattern: entries {bad[:5]} lie outside the {n} x {n} matrix; "
+                                 f"rows and columns are 0 .. {n - 1}")
+    missing = [i for i in range(n) if (i, i) not in entries]
+    if missing:
+        raise ConfigurationError(f"SparseLUSettings pattern: the diagonal must be in the pattern (the pivots are "
+                                 f"diagonal); missing ({missing[0]}, {missing[0]}) and {len(missing) - 1} more: "
+                                 "add the diagonal (jacobian_pattern does)")
+    return tuple(sorted(entries))
+
+
+@dataclasses.dataclass(frozen=True)
+class SparseLUSettings:
+    """The buffer of a sparse LU solver over a fixed pattern.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the square matrix.
+    pattern : sequence of (int, int)
+        Structural nonzeros ``(i, j)``, the diagonal included; stored sorted.
+    spans_invocations, solves, component
+        As for :class:`kernels.solvers.LUSettings`.
+
+    The symbolic analysis (:attr:`order`, :attr:`entries`, :attr:`slots`)
+    is derived from ``n`` and ``pattern`` on first use.
+    """
+
+    n: int
+    pattern: tuple
+    spans_invocations: int = 0
+    solves: int = 1
+    component: str = "lu"
+
+    def __post_init__(self):
+        for key, minimum in (("n", 1), ("spans_invocations", 0), ("solves", 1)):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigurationError(f"SparseLUSettings {key}: expected an integer >= {minimum}, got {value!r}")
+        object.__setattr__(self, "pattern", _normalise(self.n, self.pattern))
+
+    @functools.cached_property
+    def order(self) -> tuple:
+        """The pivot order (minimum degree)."""
+        return minimum_degree_order(self.n, self.pattern)
+
+    @functools.cached_property
+    def entries(self) -> tuple:
+        """The entries of ``L + U``: ``pattern`` first, then the fill-in (sorted)."""
+        fill = symbolic_fill(self.n, self.pattern, self.order) - set(self.pattern)
+        return self.pattern + tuple(sorted(fill))
+
+    @functools.cached_property
+    def slots(self) -> dict:
+        """``{(i, j): slot}`` of every entry of ``L + U`` in the compact factor array."""
+        return {entry: s for s, entry in enumerate(self.entries)}
+
+    @property
+    def nnz(self) -> int:
+        """Entries of ``L + U`` (the factor's size)."""
+        return len(self.entries)
+
+    @property
+    def fill(self) -> int:
+        """Entries created by the elimination."""
+        return len(self.entries) - len(self.pattern)
+
+    @property
+    def density(self) -> float:
+        return len(self.pattern) / float(self.n * self.n)
+
+    def flops(self) -> int:
+        """Multiply-adds of one factorisation."""
+        return sum(len(r) * len(c) + len(r) for r, c in _elimination_sets(self))
+
+    def buffer_settings(self) -> BufferSettings:
+        """The component's :class:`planner.BufferSettings`: the compact factor, nothing else."""
+        span = (PhaseSpan("factor", "solve"),)
+        weight = float(self.flops() + self.solves * self.nnz)
+        return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
+            Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations),
+        ))
+
+
+def _elimination_sets(settings):
+    """Per pivot in order: (later rows r with (r, k) in L+U, later columns c with (k, c) in L+U)."""
+    position = {v: p for p, v in enumerate(settings.order)}
+    entries = settings.slots
+    result = []
+    for k in settings.order:
+        rows = sorted((r for r in range(settings.n) if (r, k) in entries and position[r] > position[k]),
+                      key=position.get)
+        cols = sorted((c for c in range(settings.n) if (k, c) in entries and position[c] > position[k]),
+                      key=position.get)
+        result.append((rows, cols))
+    return result
+
+
+def sparse_lu_sources(settings):
+    """The generated sources ``(factor, solve)`` of ``settings`` (for inspection and tests)."""
+    slot, pattern = settings.slots, settings.pattern
+    lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
+    lines += [f"    amax = max(amax, abs(a[{s}]))" for s in range(1, len(pattern))]
+    lines.append("    tiny = EPS * amax")
+    lines += [f"    a[{s}] = ZERO" for s in range(len(pattern), settings.nnz)]
+    for k, (rows, cols) in zip(settings.order, _elimination_sets(settings)):
+        kk = slot[(k, k)]
+        lines += [f"    d = a[{kk}]", "    if not abs(d) > tiny:", "        return SINGULAR",
+                  "    d = ONE / d", f"    a[{kk}] = d"]
+        for r in rows:
+            lines += [f"    m = a[{slot[(r, k)]}] * d", f"    a[{slot[(r, k)]}] = m"]
+            lines += [f"    a[{slot[(r, c)]}] -= m * a[{slot[(k, c)]}]" for c in cols]
+    lines.append("    return OK")
+    factor = "\n".join(lines) + "\n"
+
+    position = {v: p for p, v in enumerate(settings.order)}
+    lines = ["def solve(a, piv, b):"]
+    for i in settings.order:  # L y = b, in pivot order
+        terms = [f"a[{slot[(i, j)]}] * b[{j}]" for j in sorted(settings.order, key=position.get)
+                 if (i, j) in slot and position[j] < position[i]]
+        if terms:
+            lines.append(f"    b[{i}] -= " + " + ".join(terms))
+    for i in reversed(settings.order):  # U x = y
+        terms = [f"a[{slot[(i, j)]}] * b[{j}]" for j in sorted(settings.order, key=position.get)
+                 if (i, j) in slot and position[j] > position[i]]
+        if terms:
+            lines.append(f"    b[{i}] = (b[{i}] - ({' + '.join(terms)})) * a[{slot[(i, i)]}]")
+        else:
+            lines.append(f"    b[{i}] = b[{i}] * a[{slot[(i, i)]}]")
+    return factor, "\n".join(lines) + "\n"
+
+
+def _no_pivots(region, persistent):
+    return persistent
+
+
+def build_sparse_lu(settings, layout, dtype):
+    """Build the sparse LU of ``settings`` under a planned ``layout`` (same interface as :func:`build_lu`).
+
+    ``factor(a, pivots)`` and ``solve(a, pivots, b)`` ignore ``pivots``;
+    ``alloc_pivots`` is a placeholder that allocates nothing (it hands back
+    ``persistent``) so callers written for the dense solver need no change.
+    ``a`` is the compact array of :attr:`SparseLUSettings.entries`, its first
+    ``len(pattern)`` slots filled by the caller.
+    """
+    from .lu import BuiltLU
+
+    allocate = AllocatorFactory(layout, dtype)
+    namespace = {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
+                 "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+    factor_source, solve_source = sparse_lu_sources(settings)
+    factor = compile_device(factor_source, "factor", namespace)
+    solve = compile_device(solve_source, "solve", namespace)
+    alloc_factor = allocate("factor")
+    alloc_pivots = cuda.jit(device=True, inline="always")(_no_pivots)
+    return BuiltLU(factor, solve, alloc_factor, alloc_pivots, tuple(allocate.records), settings)

@@ -1,0 +1,71 @@
+"""The structural nonzeros of a system's Jacobian, found by probing it on the host.
+
+A sparse LU needs the pattern of ``J`` when the kernel is built.  It is
+found by evaluating the system at a few random points (states, parameters
+and drivers of both signs, magnitudes 0.1 to 10, from a fixed seed so builds
+are reproducible): the system's dense ``jac`` when it has one, else the
+right-hand side perturbed one state at a time (an entry is structural when
+``f_i`` changes at all).  The union over the points, plus the diagonal, is
+the pattern.
+
+Risk: an entry that happens to be zero at every probe point (a term like
+``max(y_0, 0)``, a branch never taken, a parameter that is zero in the
+probes but not in the run) is left out, and the factor then ignores it:
+Newton converges slower or not at all for that trajectory.  Give the
+pattern explicitly when that can happen: ``SolverOptions(pattern=...)``, or
+``linear="dense"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigurationError
+
+__all__ = ["jacobian_pattern", "PROBES"]
+
+PROBES = 3  # random points whose union of nonzeros is the pattern
+
+
+def _random_values(rng, size):
+    return rng.choice([-1.0, 1.0], size) * 10.0 ** rng.uniform(-1.0, 1.0, size)
+
+
+def jacobian_pattern(system, probes=PROBES, seed=0):
+    """The sorted ``((i, j), ...)`` structural nonzeros of ``system``'s Jacobian, the diagonal included.
+
+    Parameters
+    ----------
+    system : ODESystem
+    probes : int
+        Random points probed; an entry nonzero at any of them is kept.
+    seed : int
+        Seed of the probe points (fixed: the same system gives the same pattern).
+    """
+    n = system.n_states
+    rng = np.random.default_rng(seed)
+    found = np.eye(n, dtype=bool)
+    jac = getattr(system, "jac", None)
+    try:
+        for _ in range(probes):
+            t = float(rng.uniform(0.0, 1.0))
+            y, p = _random_values(rng, n), _random_values(rng, system.n_params)
+            u = _random_values(rng, system.n_drivers)
+            if jac is not None:
+                out = np.zeros(n * n)
+                jac(t, y, p, out)
+                found |= out.reshape(n, n) != 0.0  # a NaN counts as nonzero
+                continue
+            f0 = np.zeros(n)
+            system._call(system.rhs, t, y, p, u, f0)
+            for j in range(n):
+                ys = y.copy()
+                ys[j] += 1e-3 * max(1.0, abs(y[j]))
+                f1 = np.zeros(n)
+                system._call(system.rhs, t, ys, p, u, f1)
+                found[:, j] |= ~(f1 == f0)  # a NaN counts as a change
+    except Exception as exc:  # noqa: BLE001 - user code that does not run on the host
+        raise ConfigurationError(
+            f"jacobian_pattern: system {system.name!r} could not be evaluated on the host to find its Jacobian's "
+            f"nonzeros ({type(exc).__name__}: {exc}); pass SolverOptions(pattern=...) or linear='dense'") from exc
+    return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(found)))

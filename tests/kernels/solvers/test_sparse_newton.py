@@ -1,0 +1,100 @@
+"""The sparse LU inside the implicit steps: the pattern found from a system, the choice SolverOptions makes,
+and whole solves (Rosenbrock, DIRK) equal to the dense LU's on the Brusselator."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.errors import ConfigurationError
+from kernels.solvers import LUSettings, SparseLUSettings, jacobian_pattern
+from kernels.solvers.options import SolverOptions
+from kernels.systems import ODESystem
+
+N = 32
+
+
+def without_jac(system):
+    return ODESystem(system.rhs, system.n_states, system.n_params, name=system.name + "_fd",
+                     default_params=(1.0, 3.0, 1.0 / 50.0))
+
+
+def brusselator_band(n):
+    """The Brusselator's Jacobian pattern written out: u-u and v-v tridiagonal, u-v and v-u diagonal."""
+    m = n // 2
+    entries = set()
+    for i in range(m):
+        for base in (0, m):
+            entries |= {(base + i, base + k) for k in (i - 1, i, i + 1) if 0 <= k < m}
+        entries |= {(i, m + i), (m + i, i)}
+    return tuple(sorted(entries))
+
+
+def test_pattern_from_jac_and_from_rhs_match_the_brusselator():
+    system = kernels.brusselator(N)
+    assert jacobian_pattern(system) == brusselator_band(N)
+    assert jacobian_pattern(without_jac(system)) == brusselator_band(N)
+
+
+def test_lu_chooses_sparse_above_unroll_for_sparse_jacobians():
+    options = SolverOptions()
+    assert isinstance(options.newton_for(kernels.brusselator(8)).linear, LUSettings)
+    big = options.newton_for(kernels.brusselator(N)).linear
+    assert isinstance(big, SparseLUSettings) and big.pattern == brusselator_band(N)
+    assert isinstance(SolverOptions(linear="dense").newton_for(kernels.brusselator(N)).linear, LUSettings)
+    assert isinstance(SolverOptions(linear="sparse").newton_for(kernels.brusselator(8)).linear, SparseLUSettings)
+    half_full = tuple((i, j) for i in range(N) for j in range(N) if j <= i + 1)  # density above 0.5: dense
+    assert isinstance(SolverOptions(pattern=half_full).newton_for(kernels.brusselator(N)).linear, LUSettings)
+
+
+def test_pattern_override():
+    pattern = brusselator_band(N) + ((0, N - 1),)
+    linear = SolverOptions(linear="sparse", pattern=pattern).newton_for(kernels.brusselator(N)).linear
+    assert (0, N - 1) in linear.pattern
+    with pytest.raises(ConfigurationError, match="outside"):
+        SolverOptions(linear="sparse", pattern=((0, 99),)).newton_for(kernels.brusselator(N))
+
+
+def _solve(system, method, solver):
+    y0 = kernels.brusselator_initial(N)
+    return kernels.solve_ivp(system, (0.0, 0.03), y0, None, method=method, dt=0.01, controller="fixed",
+                             precision=np.float64, solver=solver)
+
+
+@pytest.mark.parametrize("method", ["rodas4", "kvaerno5"])
+def test_sparse_solve_equals_dense(method):
+    """Three fixed steps of the 32-state Brusselator: the sparse LU's result is the dense LU's to 1e-10."""
+    system = kernels.brusselator(N)
+    dense, sparse = _solve(system, method, "dense"), _solve(system, method, "lu")
+    assert dense.n_steps[0] == sparse.n_steps[0] == 3
+    assert np.abs(dense.y[0, -1] - kernels.brusselator_initial(N)).max() > 1e-3  # it moved
+    np.testing.assert_allclose(sparse.y[0, -1], dense.y[0, -1], rtol=0, atol=1e-10)
+
+
+def test_finite_difference_column_groups_equal_dense():
+    """Without jac, the sparse Newton perturbs structurally orthogonal columns together (3 rhs for 32 columns)."""
+    system = without_jac(kernels.brusselator(N))
+    dense, sparse = _solve(system, "kvaerno5", "dense"), _solve(system, "kvaerno5", "sparse")
+    np.testing.assert_allclose(sparse.y[0, -1], dense.y[0, -1], rtol=0, atol=1e-10)
+
+
+def _declared(settings, prefix=None):
+    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
+    out = {(path, b.name): b for b in settings.buffers}
+    for child in settings.children:
+        out.update(_declared(child, path))
+    return out
+
+
+@pytest.mark.parametrize("plan_kind", ["local", "shared"])
+@pytest.mark.parametrize("method", ["rodas4", "kvaerno5"])
+def test_memory_audit(method, plan_kind):
+    """Every declared buffer (the compact factor, jac_dense) gets one allocator of its size; nothing else."""
+    integ = kernels.Integrator(kernels.brusselator(16), method, precision=np.float64, solver="sparse")
+    built = integ.build(integ.plan(plan_kind, block_size=32))
+    declared = _declared(built.settings.buffer_settings())
+    records = {(r.component, r.name): r for r in built.records}
+    assert len(records) == len(built.records) and set(records) == set(declared)
+    factors = [b for (path, name), b in declared.items() if name == "factor" and path.endswith(".lu")]
+    assert [b.size_elems for b in factors] == [SparseLUSettings(16, brusselator_band(16)).nnz]
+    for key, record in records.items():
+        assert record.size_elems == max(declared[key].size_elems, 1 if plan_kind == "local" else 0)
