@@ -206,44 +206,55 @@ class CubieAdapter:
 
     def kernel(self, case):
         """One solve on the loaded device arrays; returns (ms, timing method)."""
-        cuda = self.cuda
-        kern = self.solver.kernel
-        original = type(kern)._configured_launch
-        held = []
-
-        def configured(blocks, threads, stream, dynamic_sharedmem):
-            launch = original(kern, blocks, threads, stream, dynamic_sharedmem)
-
-            def timed(*args):
-                start, end = cuda.event(), cuda.event()
-                start.record(stream)
-                launch(*args)
-                end.record(stream)
-                held.append((start, end))
-
-            return timed
-
-        kern._configured_launch = configured  # this instance only
-        t = time.perf_counter()
-        try:
-            self._solve(*self.dev, on_device=True)
-            kern.synchronize()
-        finally:
-            del kern._configured_launch
-        wall = (time.perf_counter() - t) * 1e3
+        wall, held = time_launches(self.cuda, self.solver.kernel, lambda: self._solve(*self.dev, on_device=True))
         if _STATE["simulated"]:
             return wall, "wall of Solver.solve on device arrays (simulator: no CUDA events)"
         if not held:
             return wall, "wall of Solver.solve on device arrays (no launch seen: events not recorded)"
-        for _, end in held:
-            end.synchronize()
-        ms = sum(start.elapsed_time(end) for start, end in held)
-        return ms, (f"cuda events on cubie's stream around the kernel launch inside Solver.solve "
-                    f"(BatchSolverKernel._configured_launch, {len(held)} launch(es)), device arrays in, "
-                    "results left on the device")
+        return events_ms(held), (f"cuda events on cubie's stream around the kernel launch inside Solver.solve "
+                                 f"(BatchSolverKernel._configured_launch, {len(held)} launch(es)), device arrays "
+                                 "in, results left on the device")
 
     def unload(self):
         self.dev = None
+
+
+def time_launches(cuda, kern, solve):
+    """Run ``solve()`` with CUDA events recorded around each launch of cubie's kernel ``kern`` inside it.
+
+    Wraps ``kern._configured_launch`` on this instance only, for the call.  Returns the call's wall
+    time in ms and the ``(start, end)`` event pairs (empty when no launch was seen).
+    """
+    original = type(kern)._configured_launch
+    held = []
+
+    def configured(blocks, threads, stream, dynamic_sharedmem):
+        launch = original(kern, blocks, threads, stream, dynamic_sharedmem)
+
+        def timed(*args):
+            start, end = cuda.event(), cuda.event()
+            start.record(stream)
+            launch(*args)
+            end.record(stream)
+            held.append((start, end))
+
+        return timed
+
+    kern._configured_launch = configured
+    t = time.perf_counter()
+    try:
+        solve()
+        kern.synchronize()
+    finally:
+        del kern._configured_launch
+    return (time.perf_counter() - t) * 1e3, held
+
+
+def events_ms(held):
+    """Summed GPU ms of the event pairs of :func:`time_launches`."""
+    for _, end in held:
+        end.synchronize()
+    return sum(start.elapsed_time(end) for start, end in held)
 
 
 class CubiePeer(Peer):

@@ -18,11 +18,9 @@ Kernel time: CUDA events on cubie's stream around each launch inside
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from .peer_cubie import _STATE, CubieUnavailable, _import
+from .peer_cubie import _STATE, CubieUnavailable, _import, events_ms, time_launches
 
 __all__ = ["CubieUnavailable", "available", "make_system", "make_solver", "Run"]
 
@@ -96,33 +94,8 @@ class Run:
 
     def kernel_ms(self, dev_inputs, duration):
         """One solve on device inputs; ``(ms, method)`` from events around cubie's own launches."""
-        cuda, kern = self.cuda, self.solver.kernel
-        original = type(kern)._configured_launch
-        held = []
-
-        def configured(blocks, threads, stream, dynamic_sharedmem):
-            launch = original(kern, blocks, threads, stream, dynamic_sharedmem)
-
-            def timed(*args):
-                start, end = cuda.event(), cuda.event()
-                start.record(stream)
-                launch(*args)
-                end.record(stream)
-                held.append((start, end))
-
-            return timed
-
-        kern._configured_launch = configured  # this instance only
-        t = time.perf_counter()
-        try:
-            self.solver.solve(*dev_inputs, duration=duration, grid_type="verbatim", fix_constant_parameters=False,
-                              on_device=True)
-            kern.synchronize()
-        finally:
-            del kern._configured_launch
-        wall = (time.perf_counter() - t) * 1e3
+        wall, held = time_launches(self.cuda, self.solver.kernel, lambda: self.solver.solve(
+            *dev_inputs, duration=duration, grid_type="verbatim", fix_constant_parameters=False, on_device=True))
         if self.simulated or not held:
             return wall, "wall of Solver.solve on device arrays (simulator or no launch seen)"
-        for _, end in held:
-            end.synchronize()
-        return sum(s.elapsed_time(e) for s, e in held), "cuda events around cubie's launches (device arrays)"
+        return events_ms(held), "cuda events around cubie's launches (device arrays)"

@@ -27,3 +27,29 @@ def scipy_reference(system, t_span, y0, params, t_eval, drivers=None):
         assert sol.success
         out.append(sol.y.T)
     return np.array(out)
+
+
+def start_on_cuda_target(script, *args):
+    """Start ``python -c script *args`` with Numba's CUDA target (``NUMBA_ENABLE_CUDASIM=0``; no GPU needed
+    to compile PTX and count it with ptxas)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    return subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+
+
+def cuda_target_result(process, timeout=600):
+    """The JSON the script of :func:`start_on_cuda_target` printed last; its stderr tail if it failed."""
+    import json
+
+    stdout, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, stderr[-3000:]
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def run_on_cuda_target(script, *args, timeout=600):
+    """:func:`start_on_cuda_target` and wait for its result."""
+    return cuda_target_result(start_on_cuda_target(script, *args), timeout)

@@ -4,13 +4,9 @@ The offline cases compile to PTX for compute capability 9.0 in a subprocess that
 CUDA target (``NUMBA_ENABLE_CUDASIM=0``, no driver needed) and count with ``ptxas -v``.
 """
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from kernel_helpers import run_on_cuda_target
 
 import kernels
 from kernels.compiler_loop import MAX_ROUNDS, SIMULATOR_NOTE
@@ -49,11 +45,7 @@ print(json.dumps(rows))
 def offline():
     if ptxas_path() is None:
         pytest.skip("needs ptxas (pip install 'bufferplan[compile]')")
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    done = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env, timeout=600,
-                          check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_on_cuda_target(_SCRIPT)
 
 
 def test_auto_plan_records_the_compilers_figures(offline):

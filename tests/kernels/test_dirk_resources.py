@@ -9,11 +9,9 @@ Kvaerno3 126 at n = 3.
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from kernel_helpers import run_on_cuda_target
 
 from kernels.resources import ptxas_path
 
@@ -36,11 +34,7 @@ print(json.dumps(rows))
 
 @pytest.fixture(scope="module")
 def counted():
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    done = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(CASES)], capture_output=True, text=True,
-                          env=env, timeout=600, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {tuple(r[:2]): r[2:] for r in json.loads(done.stdout.strip().splitlines()[-1])}
+    return {tuple(r[:2]): r[2:] for r in run_on_cuda_target(_SCRIPT, json.dumps(CASES))}
 
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(c) for c in CASES])

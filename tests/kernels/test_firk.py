@@ -5,17 +5,12 @@ float64 unless stated.  Accuracy is measured against SciPy Radau at rtol 1e-10
 and the step count against SciPy's Radau run at the same tolerances.
 """
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp as scipy_solve_ivp
 
 import kernels
-from kernel_helpers import scipy_reference
+from kernel_helpers import run_on_cuda_target, scipy_reference
 from kernels.errors import ConfigurationError
 from kernels.resources import ptxas_path
 from planner import Placement
@@ -172,10 +167,6 @@ print(json.dumps([r.registers_per_thread, r.local_bytes_per_thread, r.source]))
 @pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
 def test_all_local_radau_n3_float32_keeps_its_buffers_in_registers():
     """Adaptive radau, 3 states (3x3 and 6x6 factors), all local, float32: no local memory (175 registers measured)."""
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    done = subprocess.run([sys.executable, "-c", _PTX_SCRIPT], capture_output=True, text=True, env=env,
-                          timeout=600, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    registers, local_bytes, source = json.loads(done.stdout.strip().splitlines()[-1])
+    registers, local_bytes, source = run_on_cuda_target(_PTX_SCRIPT)
     assert source == "ptxas"
     assert local_bytes == 0 and 16 <= registers <= 255, (registers, local_bytes)

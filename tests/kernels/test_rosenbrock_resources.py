@@ -8,12 +8,8 @@ Measured when added: 90 and 200 registers, 0 local bytes (ROS3P: 72 and
 181; RODAS4 with finite differences on 8 states: 195).
 """
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
+from kernel_helpers import cuda_target_result, start_on_cuda_target
 
 from kernels.resources import ptxas_path
 
@@ -34,15 +30,8 @@ print(json.dumps([r.registers_per_thread, r.local_bytes_per_thread, r.source]))
 
 @pytest.fixture(scope="module")
 def counted():
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    runs = {case: subprocess.Popen([sys.executable, "-c", _SCRIPT, case[0], case[1]], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, env=env) for case in CASES}
-    out = {}
-    for case, proc in runs.items():
-        stdout, stderr = proc.communicate(timeout=600)
-        assert proc.returncode == 0, stderr[-3000:]
-        out[case] = json.loads(stdout.strip().splitlines()[-1])
-    return out
+    runs = {case: start_on_cuda_target(_SCRIPT, case[0], case[1]) for case in CASES}  # in parallel
+    return {case: cuda_target_result(proc) for case, proc in runs.items()}
 
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(map(str, c)) for c in CASES])

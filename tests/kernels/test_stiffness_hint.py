@@ -2,7 +2,7 @@
 
 import pickle
 
-import numpy as np
+
 
 import kernels
 from kernels.stiffness import looks_stiff
