@@ -2,8 +2,6 @@
 
 import pickle
 
-
-
 import kernels
 from kernels.stiffness import looks_stiff
 
