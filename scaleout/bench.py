@@ -12,8 +12,9 @@ only.  Everything is measured in one process, one run:
   batches too big for one host.
 
 Every timed call is repeated (``--repeats``) after a warm-up that compiles the
-kernel in each process; results are compared bit for bit (SHA-256 of the final
-states and the status codes).  Writes JSON with the device, versions, date and
+kernel in each process and runs the lazy path once (a worker's first
+dask-array task imports ``dask.array``: about 1 s, once per process); results
+are compared bit for bit (SHA-256 of the final states and the status codes).  Writes JSON with the device, versions, date and
 command line.
 
 Usage (on a two-GPU machine, from the repository root)::
@@ -113,6 +114,9 @@ def run_dask(integ, devices, sizes, repeats, chunks_per_worker, record):
         client.wait_for_workers(len(devices))
         # warm-up: every worker plans, builds and launches once
         integ.solve(T_SPAN, Y0, params_numpy(WARM_UP), dt=DT, client=client, chunks_per_worker=4)
+        # and once through the lazy path: a worker's first dask-array task imports dask.array (about 1 s)
+        integ.solve(T_SPAN, Y0, params_dask(WARM_UP, WARM_UP // 4), dt=DT, client=client, chunks_per_worker=4,
+                    gather=False).gather()
         for log2 in sizes:
             n = 1 << log2
             entry = record[str(log2)]
