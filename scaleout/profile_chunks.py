@@ -24,7 +24,7 @@ import time
 import kernels  # first: it chooses the backend
 import numpy as np
 
-from bench import DT, T_SPAN, Y0, params_dask, params_numpy  # noqa: E402 (same directory)
+from bench import DT, T_SPAN, Y0, gpus, params_dask, params_numpy, versions  # noqa: E402 (same directory)
 
 
 def clock(function):
@@ -102,7 +102,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     integ = kernels.Integrator(kernels.lorenz(), "tsit5", controller="fixed", precision=np.float32)
     integ.solve(T_SPAN, Y0, params_numpy(1 << 16), dt=DT)
-    report = {"command": " ".join(sys.argv), "gpus": args.gpus, "plain": {}, "dask": {}}
+    report = {"command": " ".join(sys.argv), "gpus": args.gpus, "device": gpus(), "versions": versions(), "plain": {}, "dask": {}}
     for log2 in args.log2 if args.plain else ():
         report["plain"][log2] = plain_phases(integ, 1 << log2)
         print("plain", log2, json.dumps(report["plain"][log2]), file=sys.stderr)
