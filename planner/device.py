@@ -148,7 +148,7 @@ class DeviceModel:
         smem = self.block_shared_footprint(shared_bytes_per_block)
         if shared_bytes_per_block > self.max_shared_bytes_per_block:
             limits["shared"] = 0
-        else:
+        elif smem > 0:  # a block without shared memory (and no reserve, as on a V100) is never limited by it
             limits["shared"] = self.shared_bytes_per_sm // smem
         limiter = min(limits, key=lambda k: (limits[k], k))
         blocks = limits[limiter]

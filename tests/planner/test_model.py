@@ -435,6 +435,14 @@ def test_shared_budget_bytes(device, blocks, expected):
     assert get_device(device).shared_budget_bytes(blocks) == expected
 
 
+def test_occupancy_without_shared_memory_on_every_preset():
+    # a V100 reserves no shared bytes per block: a block using none must not divide by zero
+    for name, device in PRESETS.items():
+        found = device.occupancy(device.warp_size, registers_per_thread=1, shared_bytes_per_block=0)
+        assert found.limited_by != "shared" or device.reserved_shared_bytes_per_block > 0, name
+        assert 0 < found.occupancy <= 1, name
+
+
 def test_budget_keeps_the_blocks_resident():
     for name, device in PRESETS.items():
         for blocks in (1, 2, 3, 4, 8):
