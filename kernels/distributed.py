@@ -224,7 +224,8 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     Returns
     -------
     IVPResult or ChunkedResult
-        Host arrays; ``plan`` is the one Plan every chunk used.
+        Host arrays, every field of a one-process result (summaries, events and
+        counters too); ``plan`` is the one Plan every chunk used.
     """
     from .integrator import DEFAULT_MAX_STEPS, _batch_inputs
     from .validation import check_int, is_device_array
@@ -246,6 +247,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     y0_rows, params_rows, n_traj = _batch_inputs(system, _probe(y0, "y0", system.n_states),
                                                  _probe(params, "params", system.n_params), dtype)
     n_traj = _lazy_rows(y0, params, n_traj, lazy)
+    probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"])
     infos = list(client.run(_worker_info).values())
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
@@ -282,7 +284,6 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
             futures.append(client.submit(_solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
                                          options, key=f"bufferplan-chunk-{token}-{i}", pure=False,
                                          retries=retries, resources=resources))
-    probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"])
     chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe)
     return chunked.gather(progress) if gather else chunked
 

@@ -145,13 +145,16 @@ def bytes_per_trajectory(integrator, n_save):
 
 
 def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy):
-    """``status -> StiffnessProbe or None`` as a one-process solve builds it, or None with dask-array inputs."""
+    """``status -> StiffnessProbe or None`` as a one-process solve builds it, or None with dask-array inputs.
+
+    Checks ``t_span`` and ``max_steps`` here, before any chunk is sent.
+    """
     from . import validation as check
 
-    if lazy:
-        return None
     t0, t_end = check.check_span(t_span)
     max_steps = check.check_int(max_steps, "max_steps", 1)
+    if lazy:
+        return None
     return functools.partial(_probe, integrator, y0_rows, params_rows, t0, t_end, max_steps)
 
 

@@ -108,6 +108,17 @@ def test_the_stiffness_hint_survives_the_trip_to_the_workers(client):
     np.testing.assert_array_equal(lazy.y, local.y)
 
 
+def _chunk_keys(dask_scheduler):
+    return sorted(str(k) for k in dask_scheduler.tasks if str(k).startswith("bufferplan-chunk-"))
+
+
+def test_a_bad_span_is_refused_before_any_chunk_is_sent(client):
+    before = client.run_on_scheduler(_chunk_keys)
+    with pytest.raises(kernels.ConfigurationError, match="t_span"):
+        _featured().solve((1.0, 0.0), Y0, client=client)
+    assert set(client.run_on_scheduler(_chunk_keys)) <= set(before)  # no new chunk reached the scheduler
+
+
 def _executing(dask_worker):
     return [ts.key for ts in dask_worker.state.executing]
 
