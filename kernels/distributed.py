@@ -4,7 +4,8 @@
 client=client)``) lands in :func:`solve`.  The Plan is solved once, here on the
 client, and travels to the workers as JSON beside a *specification* of the
 integrator (the system's constructor arguments, method, controller,
-precision), never a compiled kernel: kernels do not survive pickling.  The
+precision, summaries, events, save_trajectory), never a compiled kernel:
+kernels do not survive pickling.  The
 batch is cut into contiguous trajectory ranges, several per worker, each one a
 Dask task.  Every worker process keeps its Integrators in a per-process cache
 keyed by the specification's digest; an Integrator keeps its kernels by
@@ -30,16 +31,15 @@ Requirements on the cluster
 Inputs travel inside the task graph (not scattered), so the scheduler can run
 a lost worker's chunk again elsewhere; each trajectory is computed by one
 thread independently of its neighbours, so the recomputed chunk is
-bit-identical and the gathered result has every trajectory exactly once.
+bit-identical and the gathered result has every trajectory exactly once,
+with every field of a one-process result (:mod:`kernels.distributed_results`).
 """
 
 from __future__ import annotations
 
 import collections
-import dataclasses
 import hashlib
 import json
-import sys
 import uuid
 import warnings
 
@@ -47,6 +47,7 @@ import numpy as np
 
 from planner import Plan
 
+from .distributed_results import Bar, ChunkedResult, bytes_per_trajectory, probe_factory
 from .errors import ConfigurationError, describe
 
 __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
@@ -85,13 +86,14 @@ def _specification(integrator):
                        "n_drivers": system.n_drivers,
                        "default_params": system.default_params},
             "method": integrator.method.name, "controller": integrator.controller, "solver": integrator.solver,
-            "precision": np.dtype(integrator.dtype).name}
+            "precision": np.dtype(integrator.dtype).name, "summaries": integrator.settings.summaries,
+            "events": integrator.settings.events, "save_trajectory": integrator.settings.save_trajectory}
     try:
         data = cloudpickle.dumps(spec)
     except Exception as exc:  # noqa: BLE001 - report any pickling failure of user code
         raise ConfigurationError(
-            f"the functions of system {system.name!r} must pickle to reach the workers (importable or "
-            f"cloudpickle-able); cloudpickle failed: {type(exc).__name__}: {exc}") from exc
+            f"the functions of system {system.name!r} and of its events must pickle to reach the workers "
+            f"(importable or cloudpickle-able); cloudpickle failed: {type(exc).__name__}: {exc}") from exc
     return data, hashlib.sha256(data).hexdigest()[:24]
 
 
@@ -111,7 +113,9 @@ def _worker_integrator(spec_bytes, spec_key):
         spec = cloudpickle.loads(spec_bytes)
         system = ODESystem(check=False, **spec["system"])
         found = _INTEGRATORS[spec_key] = Integrator(system, spec["method"], spec["controller"],
-                                                    np.dtype(spec["precision"]).type, spec["solver"])
+                                                    np.dtype(spec["precision"]).type, spec["solver"],
+                                                    summaries=spec["summaries"], events=spec["events"],
+                                                    save_trajectory=spec["save_trajectory"])
         if len(_INTEGRATORS) > _KEPT_INTEGRATORS:
             _INTEGRATORS.popitem(last=False)
     else:
@@ -187,74 +191,6 @@ def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
     return n_chunks
 
 
-@dataclasses.dataclass(frozen=True)
-class ChunkedResult:
-    """A distributed result: one future per chunk, in trajectory order (``gather=False``).
-
-    Attributes
-    ----------
-    futures : tuple of distributed.Future
-        Future ``i`` holds the :class:`kernels.IVPResult` of trajectories ``ranges[i]``.
-    ranges : tuple of (int, int)
-        Half-open trajectory ranges ``[start, stop)``, contiguous from 0.
-    plan : planner.Plan
-    """
-
-    futures: tuple
-    ranges: tuple
-    plan: object
-
-    def __len__(self):
-        return len(self.futures)
-
-    def gather(self, progress=False):
-        """Wait for every chunk and return one :class:`kernels.IVPResult` in the original order."""
-        parts = _wait(self.futures, progress)
-        return _concatenate(parts, self.plan)
-
-
-def _wait(futures, progress):
-    distributed = _distributed()
-    if progress:
-        bar = _Bar(len(futures), "chunks")
-        for _ in distributed.as_completed(futures):
-            bar.advance()
-        bar.close()
-    return futures[0].client.gather(list(futures))
-
-
-class _Bar:
-    """A minimal text progress bar on stderr."""
-
-    def __init__(self, total, what, width=30):
-        self.total, self.what, self.width, self.done = total, what, width, 0
-        self._draw()
-
-    def advance(self):
-        self.done += 1
-        self._draw()
-
-    def _draw(self):
-        filled = self.width * self.done // max(self.total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {self.what}")
-        sys.stderr.flush()
-
-    def close(self):
-        sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _concatenate(parts, plan):
-    from .api import IVPResult
-
-    first = parts[0]
-    join = (lambda name: np.concatenate([getattr(p, name) for p in parts], axis=0))
-    return IVPResult(t=first.t, y=join("y"), observables=join("observables"), status=join("status"),
-                     status_messages=first.status_messages, n_steps=join("n_steps"),
-                     n_rejected=join("n_rejected"), plan=plan, method=first.method, backend=first.backend,
-                     canary_intact=None)
-
-
 def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=1e-6, t_eval=None, drivers=None,
           plan="auto", block_size=None, max_steps=None, dt_min=0.0, dt_max=np.inf, device=None, out=None,
           _canary_elems=0, *, chunk_size=None, chunks_per_worker=DEFAULT_CHUNKS_PER_WORKER, gather=True,
@@ -288,7 +224,8 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     Returns
     -------
     IVPResult or ChunkedResult
-        Host arrays; ``plan`` is the one Plan every chunk used.
+        Host arrays, every field of a one-process result (summaries, events and
+        counters too); ``plan`` is the one Plan every chunk used.
     """
     from .integrator import DEFAULT_MAX_STEPS, _batch_inputs
     from .validation import check_int, is_device_array
@@ -310,6 +247,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     y0_rows, params_rows, n_traj = _batch_inputs(system, _probe(y0, "y0", system.n_states),
                                                  _probe(params, "params", system.n_params), dtype)
     n_traj = _lazy_rows(y0, params, n_traj, lazy)
+    probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"])
     infos = list(client.run(_worker_info).values())
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
@@ -326,8 +264,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     y0_batched = lazy["y0"] or np.ndim(y0) == 2
     params_batched = system.n_params > 0 and (lazy["params"] or np.ndim(params) == 2)
     n_save = 1 if t_eval is None else int(np.size(t_eval))
-    bytes_per_traj = (np.dtype(dtype).itemsize * (system.n_states * (1 + n_save) + system.n_params
-                                                  + system.n_observables * n_save) + 12)
+    bytes_per_traj = bytes_per_trajectory(integrator, n_save)
     ranges = chunk_ranges(n_traj, _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker))
     y0_row = np.ascontiguousarray(y0_rows[0])
     params_row = None if system.n_params == 0 else np.ascontiguousarray(params_rows[0])
@@ -347,7 +284,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
             futures.append(client.submit(_solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
                                          options, key=f"bufferplan-chunk-{token}-{i}", pure=False,
                                          retries=retries, resources=resources))
-    chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan)
+    chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe)
     return chunked.gather(progress) if gather else chunked
 
 
@@ -454,7 +391,7 @@ def _run_configurations(client, function, todo, resources, retries, errors, prog
     token = uuid.uuid4().hex[:12]
     futures = {client.submit(function, c, key=f"bufferplan-config-{token}-{i}", pure=False, retries=retries,
                              resources=resources): c for i, c in enumerate(todo)}
-    bar = _Bar(len(futures), "configurations") if progress else None
+    bar = Bar(len(futures), "configurations") if progress else None
     try:
         for future in distributed.as_completed(futures):
             if bar:

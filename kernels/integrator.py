@@ -270,10 +270,6 @@ class Integrator:
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
         if client is not None or scale_out:
-            settings = self.settings
-            if settings.summaries is not None or settings.events or not settings.save_trajectory:
-                raise ConfigurationError("summaries, events and save_trajectory=False are not carried to Dask "
-                                         "workers yet; got client= with them: solve without client=")
             if client is None:
                 raise ConfigurationError(f"{sorted(scale_out)} apply only with client= (a dask.distributed.Client); "
                                          "got client=None")
