@@ -139,3 +139,4 @@ def test_settings_refuse_what_they_cannot_build():
         FIRKStepSettings(tableau, N, jacobian="symbolic")
     with pytest.raises(ConfigurationError, match="outside"):
         FIRKStepSettings(tableau, N, pattern=((0, N),))
+
