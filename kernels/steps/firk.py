@@ -12,7 +12,8 @@ system per block (Hairer & Wanner, *Solving ODEs II*, IV.8):
 
 Radau IIA: one n x n system (``mu / h I - J``) and one 2n x 2n real system
 standing for the complex one; Gauss 4: one 2n x 2n system.  Each block is
-factored once a step by the project's LU (a child component ``lu_<b>``).
+factored once a step by the project's dense or sparse LU (a child component
+``lu_<b>``, chosen as for DIRK and Rosenbrock; see :mod:`.firk_blocks`).
 Convergence is the contraction-rate test of :mod:`kernels.solvers.newton`
 (on the RMS of ``dW`` scaled by ``atol + rtol |y|``), except that a rate must
 be known (two iterations at least, as SciPy's ``radau.py``) and that the constant is
@@ -37,7 +38,7 @@ rejection) sets the flag ``restart`` that allows it (Hairer's
 
 The code is generated with literal indices up to :data:`kernels.codegen.UNROLL_STATES`
 states (loops above), so local buffers can stay in registers.
-Only the dense LU path exists: a Krylov ``SolverOptions`` is refused.
+The coupled stages are solved by LU only (dense or sparse): a Krylov ``SolverOptions`` is refused.
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ from ..allocators import AllocatorFactory
 from ..codegen import UNROLL_STATES, compile_device
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
-from ..solvers.lu import LU_UNROLL, LUSettings, build_lu
+from ..solvers.lu import build_lu
 from ..solvers.options import as_solver_options
+from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu
 from ..tableaus import ButcherTableau
 from .base import STEP_OK, BuiltStep
+from .firk_blocks import block_index, block_lu_settings, factor_lines, jacobian_lines, jacobian_size
 
 __all__ = ["FIRKStepSettings", "build_firk_step", "FIRKTransform", "firk_transform"]
 
@@ -141,43 +144,64 @@ class FIRKStepSettings:
     n_states, n_drivers : int
     estimate_error : bool
         Write the embedded error estimate (needs a tableau with ``b_hat``).
-    analytic : bool
-        The system gives a dense ``jac``; False: finite differences.
+    jacobian : str
+        Where ``J`` comes from: ``"jac"`` (the system's dense ``jac``), ``"jvp"`` (the system's ``jvp``,
+        one product per column group: sparse LU only) or ``"finite differences"``.
     max_iterations : int
     kappa : float
         Newton's convergence constant (see :mod:`kernels.solvers.newton`).
     form : str
         ``"transformed"`` (one LU per block of ``Lambda``: Radau n and 2n) or ``"full"`` (one LU of
         ``s n`` unknowns, plus an n x n one for Radau's error filter), to measure which is faster.
+    pattern : tuple of (int, int), optional
+        ``J``'s structural nonzeros (the diagonal included): the blocks use the sparse LU over it;
+        None: the dense LU.
     """
 
     tableau: ButcherTableau
     n_states: int
     n_drivers: int = 0
     estimate_error: bool = True
-    analytic: bool = False
+    jacobian: str = "finite differences"
     max_iterations: int = 7
     kappa: float = 0.05
     form: str = "transformed"
+    pattern: tuple = None
 
     component = "firk"
     needs_tolerances = True
 
     @classmethod
     def for_method(cls, tableau, system, estimate_error=True, solver=None):
-        """The settings of one solve of ``system``; ``solver`` must choose the dense LU."""
+        """The settings of one solve of ``system``; ``solver`` must choose an LU (dense or sparse, as DIRK's)."""
         options = as_solver_options(solver)
-        if options.linear not in ("lu", "dense"):
+        if not options.direct:
             raise ConfigurationError(f"solver linear={options.linear!r}: the FIRK methods ({tableau.name!r}) solve "
-                                     "their coupled stages with dense LU only; use SolverOptions(linear='lu') or 'dense'")
-        return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error,
-                   analytic=getattr(system, "jac", None) is not None,
-                   max_iterations=options.newton_iterations, kappa=options.kappa,
-                   form=options.coupled)
+                                     "their coupled stages with an LU only (dense or sparse; no Krylov solver); use "
+                                     "SolverOptions(linear='lu'), 'dense' or 'sparse'")
+        newton = options.newton_for(system)  # the dense-or-sparse rule of DIRK and Rosenbrock
+        pattern = newton.linear.pattern if newton.sparse else None
+        if pattern is not None and getattr(system, "jvp", None) is not None:
+            jacobian = "jvp"
+        else:
+            jacobian = "jac" if getattr(system, "jac", None) is not None else "finite differences"
+        return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error, jacobian=jacobian,
+                   max_iterations=options.newton_iterations, kappa=options.kappa, form=options.coupled,
+                   pattern=pattern)
 
     def __post_init__(self):
         if self.form not in ("transformed", "full"):
             raise ConfigurationError(f"FIRKStepSettings form: expected 'transformed' or 'full', got {self.form!r}")
+        if self.jacobian not in ("jac", "jvp", "finite differences"):
+            raise ConfigurationError(f"FIRKStepSettings jacobian: expected 'jac', 'jvp' or 'finite differences', "
+                                     f"got {self.jacobian!r}")
+        if self.pattern is not None:
+            n = self.n_states
+            entries = {(int(i), int(j)) for i, j in self.pattern} | {(i, i) for i in range(n)}
+            object.__setattr__(self, "pattern", SparseLUSettings(n, tuple(entries)).pattern)  # checked, sorted
+        elif self.jacobian == "jvp":
+            raise ConfigurationError("FIRKStepSettings jacobian='jvp' needs a pattern (the sparse LU's column "
+                                     "groups); give pattern= or use 'jac' or 'finite differences'")
         if self.tableau.explicit or self.tableau.diagonally_implicit:
             raise ConfigurationError(f"method {self.tableau.name!r}: the FIRK family needs a fully implicit "
                                      "tableau (not explicit or diagonally implicit)")
@@ -199,12 +223,8 @@ class FIRKStepSettings:
         return self.tableau.adaptive and self.estimate_error
 
     def lu_settings(self) -> tuple:
-        """One :class:`LUSettings` per block of ``Lambda`` (``lu_0``, ``lu_1``, ...)."""
-        sizes = [len(bl) * self.n_states for bl in self.transform.blocks]
-        if self.adaptive and self.form == "full":
-            sizes.append(self.n_states)  # the error filter's mu / h I - J
-        return tuple(LUSettings(m, spans_invocations=1, solves=self.max_iterations + 2, component=f"lu_{k}")
-                     for k, m in enumerate(sizes))
+        """One dense or sparse LU settings per block of ``Lambda`` (``lu_0``, ``lu_1``, ...), see :mod:`.firk_blocks`."""
+        return block_lu_settings(self)
 
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings`."""
@@ -217,11 +237,12 @@ class FIRKStepSettings:
             phases.append(Phase("estimate", invokes=(names[self._filter_lu],)))
             last = "estimate"
         whole = (PhaseSpan("prepare", last),)
-        fd = 0 if self.analytic else n
+        fd = n if self.jacobian == "finite differences" else 0
+        jm = jacobian_size(self)
         buffers = [Buffer("stage_drivers", self.n_drivers, lifetime=whole, weight=float(2 * self.n_drivers * s * k)),
                    Buffer("rhs0", n, lifetime=whole, weight=float(n * (fd + 3))),
-                   Buffer("jacobian", n * n, lifetime=(PhaseSpan("prepare", "prepare"),),
-                          weight=float(n * n * (1 + len(lus)))),
+                   Buffer("jacobian", jm, lifetime=(PhaseSpan("prepare", "prepare"),),
+                          weight=float(jm * (1 + len(lus)))),
                    Buffer("stage_state", n, lifetime=whole, weight=float(2 * n * (s * k + fd + 2))),
                    Buffer("increments", s * n, lifetime=(PhaseSpan("iterate", last),), weight=float(3 * s * n * k)),
                    Buffer("transformed", s * n, lifetime=(PhaseSpan("iterate", "iterate"),),
@@ -262,55 +283,6 @@ def _combination(terms):
     return " + ".join(f"{c} * {x}" for c, x in terms) if terms else "ZERO"
 
 
-def _jacobian_lines(settings):
-    n = settings.n_states
-    if settings.analytic:
-        return ["    jac(t, y, p, jm)"]
-    column = ["yj = y[{j}]", "sc = abs(yj)",
-              "fl = tol[{j}] / tol[N + {j}] if tol[N + {j}] > ZERO else ONE",
-              "if fl > sc:", "    sc = fl", "if sc == ZERO:", "    sc = ONE",
-              "ys[{j}] = yj + SQRT_EPS * sc", "d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
-    lines = _each(n, lambda i: [f"ys[{i}] = y[{i}]"])
-    if n <= LU_UNROLL:
-        for j in range(n):
-            lines += ["    " + c.format(j=j) for c in column]
-            lines += [f"    jm[{i * n + j}] = d * (f_0[{i}] - f0[{i}])" for i in range(n)]
-    else:
-        lines += ["    for j in range(N):"] + ["        " + c.format(j="j") for c in column]
-        lines += ["        for i in range(N):", "            jm[i * N + j] = d * (f_0[i] - f0[i])"]
-    return lines
-
-
-def _factor_lines(settings, tr):
-    """Fill each block's matrix ``Lambda_bb / h (x) I - I (x) J`` and factor it."""
-    n, lines = settings.n_states, []
-    for b, bl in enumerate(tr.blocks):
-        m = len(bl) * n
-        for ra, a in enumerate(bl):
-            for rc, c in enumerate(bl):
-                diag = f"L_{a}_{c}" if tr.lam[a, c] != 0.0 else None
-                if n <= LU_UNROLL:
-                    for i in range(n):
-                        for j in range(n):
-                            d = diag if i == j and diag else ""
-                            value = f"{d} - jm[{i * n + j}]" if a == c else (d or "ZERO")
-                            lines.append(f"    fac_{b}[{(ra * n + i) * m + rc * n + j}] = {value}")
-                else:
-                    entry = "-jm[i * N + j]" if a == c else "ZERO"
-                    lines += ["    for i in range(N):", "        for j in range(N):",
-                              f"            fac_{b}[({ra * n} + i) * {m} + {rc * n} + j] = {entry}"]
-                    if diag:
-                        lines.append(f"        fac_{b}[({ra * n} + i) * {m} + {rc * n} + i] += {diag}")
-        lines += [f"    code = lu_factor_{b}(fac_{b}, piv_{b})", "    if code != OK:", "        return code"]
-    if settings.adaptive and settings.form == "full":
-        f = len(tr.blocks)
-        lines.append("    LR = MU * rh")
-        lines += _each(n * n, lambda k: [f"fac_{f}[{k}] = -jm[{k}]"])
-        lines += _each(n, lambda i: [f"fac_{f}[{int(i) * (n + 1) if i.isdigit() else f'{i} * {n + 1}'}] += LR"])
-        lines += [f"    code = lu_factor_{f}(fac_{f}, piv_{f})", "    if code != OK:", "        return code"]
-    return lines
-
-
 def _newton_lines(settings, tr):
     n, s = settings.n_states, len(tr.stages)
     lines = ["    restart = flag[0] != ZERO", "    flag[0] = ZERO", "    if restart:"]
@@ -341,12 +313,12 @@ def _newton_lines(settings, tr):
             def residual(i, a=a, ra=ra, bl=bl, b=b):
                 terms = [(f"TI_{a}_{j}", f"f_{j}[{i}]") for j in range(s) if tr.t_inv[a, j] != 0.0]
                 terms += [(f"-L_{a}_{c}", f"w[{_ix(c * n, i)}]") for c in bl if tr.lam[a, c] != 0.0]
-                return [f"r_{b}[{_ix(ra * n, i)}] = {_combination(terms)}"]
+                return [f"r_{b}[{block_index(settings, len(bl), ra, i)}] = {_combination(terms)}"]
             lines += _each(n, residual, 2)
         lines.append(f"        lu_solve_{b}(fac_{b}, piv_{b}, r_{b})")
         for ra, a in enumerate(bl):
-            lines += _each(n, lambda i, a=a, ra=ra, b=b: [
-                f"dw = r_{b}[{_ix(ra * n, i)}]", f"w[{_ix(a * n, i)}] += dw",
+            lines += _each(n, lambda i, a=a, ra=ra, b=b, k=len(bl): [
+                f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{_ix(a * n, i)}] += dw",
                 f"e = dw / (tol[{i}] + tol[{_ix(n, i)}] * abs(y[{i}]))", "acc += e * e"], 2)
     for q in range(s):
         lines += _each(n, lambda i, q=q: [f"z[{_ix(q * n, i)}] = " + _combination(
@@ -402,7 +374,7 @@ def _step_source(settings):
     lines += ["    h = prec(dt)", "    rh = ONE / h"]
     lines += [f"    L_{a}_{c} = LAM_{a}_{c} * rh" for a in range(s) for c in range(s) if tr.lam[a, c] != 0.0]
     lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)"]
-    lines += _jacobian_lines(settings) + _factor_lines(settings, tr) + _newton_lines(settings, tr)
+    lines += jacobian_lines(settings) + factor_lines(settings) + _newton_lines(settings, tr)
     lines += _each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + _combination(
         [(f"D_{q}", f"z[{_ix(q * n, i)}]") for q in range(s) if tr.d[q] != 0.0])])
     if settings.adaptive:
@@ -455,24 +427,30 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     """
     from numba import cuda
 
-    jac = getattr(system, "jac", None)
-    if settings.analytic and jac is None:
-        raise ConfigurationError("FIRKStepSettings analytic=True needs the system's jac; pass ODESystem(jac=...) "
-                                 "or set analytic=False")
+    derivative = None
+    if settings.jacobian != "finite differences":
+        derivative = getattr(system, settings.jacobian, None)
+        if derivative is None:
+            raise ConfigurationError(f"FIRKStepSettings jacobian={settings.jacobian!r} needs the system's "
+                                     f"{settings.jacobian}; pass ODESystem({settings.jacobian}=...) or use "
+                                     "jacobian='finite differences'")
+        derivative = cuda.jit(device=True)(derivative)
     allocate = AllocatorFactory(layout, dtype)
     eps = float(np.finfo(dtype).eps)
     namespace = {"N": settings.n_states, "S": len(settings.transform.stages), "ZERO": dtype(0.0), "ONE": dtype(1.0),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "TEN_EPS": dtype(10.0 * eps), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "prec": dtype, "rhs": system.device_rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
-                 "jac": cuda.jit(device=True)(jac) if settings.analytic else None,
+                 "jac": derivative if settings.jacobian == "jac" else None,
+                 "jvp": derivative if settings.jacobian == "jvp" else None,
                  "OK": np.int32(STEP_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
     namespace.update(_constants(settings, dtype))
     for buffer in settings.buffer_settings().buffers:
         namespace[f"alloc_{buffer.name}"] = allocate(buffer.name)
     records = []
     for b, lu_settings in enumerate(settings.lu_settings()):
-        lu = build_lu(lu_settings, layout.child(lu_settings.component), dtype)
+        build = build_sparse_lu if isinstance(lu_settings, SparseLUSettings) else build_lu
+        lu = build(lu_settings, layout.child(lu_settings.component), dtype)
         namespace.update({f"lu_factor_{b}": lu.factor, f"lu_solve_{b}": lu.solve,
                           f"alloc_factor_{b}": lu.alloc_factor, f"alloc_pivots_{b}": lu.alloc_pivots})
         records += lu.records

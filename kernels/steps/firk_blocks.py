@@ -1,0 +1,205 @@
+"""The linear systems of a FIRK step: one per diagonal block of ``Lambda``, factored dense or sparse.
+
+A block with stage indices ``bl`` (``k`` of them: 1 for a real eigenvalue,
+2 for a complex pair, ``s`` for the untransformed form) is the ``k n``
+system ``Lambda_bb / h (x) I - I (x) J``.  The step writes its entries from
+``J`` and a few scalars (``L_a_c = Lambda_ac / h``); this module says which
+entries, where, and with which LU.
+
+Dense (the default up to :data:`~kernels.solvers.LU_UNROLL` states, or
+``SolverOptions(linear="dense")``): row ``ra n + i`` stands for stage
+``bl[ra]`` and state ``i`` (stage-major), and ``J`` is a dense ``n x n``
+array filled by the system's ``jac`` or by finite differences column by
+column.
+
+Sparse (the rule of :meth:`SolverOptions.newton`: ``"lu"`` with more than
+:data:`~kernels.solvers.LU_UNROLL` states and ``J`` at most half full, or
+``"sparse"``): the states are interleaved, row ``i k + ra``, so the
+block's pattern is ``J``'s pattern (the diagonal included) on every stage
+plus a ``k x k`` coupling at each state, and the minimum-degree order of
+:mod:`kernels.solvers.sparse_lu` eliminates each state's stages together
+(the complex pair block then fills no more than ``J`` itself does).  ``J``
+is gathered over its pattern, in order of preference, from the system's
+``jvp`` (one product per group of structurally orthogonal columns, Curtis,
+Powell & Reid 1974), its dense ``jac`` (into an ``n x n`` scratch), or
+finite differences over the same column groups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..codegen import UNROLL_STATES
+from ..solvers.lu import LU_UNROLL, LUSettings
+from ..solvers.newton import column_groups
+from ..solvers.sparse_lu import SparseLUSettings
+
+__all__ = ["BlockSystem", "block_systems", "block_pattern", "block_index", "block_lu_settings",
+           "jacobian_size", "jacobian_lines", "factor_lines"]
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockSystem:
+    """One linear system ``Lambda_bb / h (x) I - I (x) J`` of ``k`` stages.
+
+    Attributes
+    ----------
+    k : int
+        Stages of the block.
+    scalars : tuple of (int, int, str)
+        ``(ra, rc, name)``: the nonzero entries of ``Lambda_bb / h`` as source names of the step.
+    """
+
+    k: int
+    scalars: tuple
+
+
+def block_systems(settings) -> tuple:
+    """The step's blocks: one per block of ``Lambda``, plus Radau's ``mu / h I - J`` in the full form."""
+    tr = settings.transform
+    blocks = [BlockSystem(len(bl), tuple((ra, rc, f"L_{a}_{c}") for ra, a in enumerate(bl)
+                                         for rc, c in enumerate(bl) if tr.lam[a, c] != 0.0))
+              for bl in tr.blocks]
+    if settings.adaptive and settings.form == "full":
+        blocks.append(BlockSystem(1, ((0, 0, "LR"),)))  # the error filter
+    return tuple(blocks)
+
+
+def block_pattern(n, pattern, block) -> tuple:
+    """The structural nonzeros of ``block``'s ``k n`` system with interleaved states (row ``i k + ra``)."""
+    k = block.k
+    entries = {(i * k + r, j * k + r) for i, j in pattern for r in range(k)}
+    entries |= {(i * k + ra, i * k + rc) for i in range(n) for ra, rc, _ in block.scalars}
+    entries |= {(i, i) for i in range(n * k)}
+    return tuple(sorted(entries))
+
+
+def block_lu_settings(settings) -> tuple:
+    """One LU settings per block (``lu_0``, ``lu_1``, ...): dense, or sparse over :func:`block_pattern`."""
+    n, solves = settings.n_states, settings.max_iterations + 2
+    out = []
+    for b, block in enumerate(block_systems(settings)):
+        if settings.pattern is None:
+            out.append(LUSettings(block.k * n, spans_invocations=1, solves=solves, component=f"lu_{b}"))
+        else:
+            out.append(SparseLUSettings(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
+                                        solves=solves, component=f"lu_{b}"))
+    return tuple(out)
+
+
+def block_index(settings, k, ra, i):
+    """Source index of stage ``ra``, state ``i`` (a literal or ``"i"``) in a vector of a ``k``-stage block."""
+    if settings.pattern is None:
+        offset = ra * settings.n_states
+        return str(offset + int(i)) if i.isdigit() else (f"{offset} + {i}" if offset else i)
+    if i.isdigit():
+        return str(int(i) * k + ra)
+    return f"{i} * {k} + {ra}" if ra else (f"{i} * {k}" if k > 1 else i)
+
+
+def jacobian_size(settings) -> int:
+    """Elements of the step's ``J`` buffer: ``n^2`` (dense, or the dense ``jac``'s scratch), else J's pattern."""
+    n = settings.n_states
+    return n * n if settings.pattern is None or settings.jacobian == "jac" else len(settings.pattern)
+
+
+def _entry(settings, slot, i, j):
+    """Source of ``J[i, j]`` in the ``jm`` buffer (``slot``: J's pattern to compact index)."""
+    return f"jm[{i * settings.n_states + j}]" if settings.jacobian == "jac" else f"jm[{slot[(i, j)]}]"
+
+
+def _perturb(j):
+    """Lines moving ``ys[j]`` off ``y[j]`` by ``sqrt(eps)`` times its scale (``atol / rtol`` below it)."""
+    return [f"yj = y[{j}]", "sc = abs(yj)", f"fl = tol[{j}] / tol[N + {j}] if tol[N + {j}] > ZERO else ONE",
+            "if fl > sc:", "    sc = fl", "if sc == ZERO:", "    sc = ONE", f"ys[{j}] = yj + SQRT_EPS * sc"]
+
+
+def _each(n, statement):
+    if n <= UNROLL_STATES:
+        return [f"    {statement(str(i))}" for i in range(n)]
+    return [f"    for i in range({n}):", f"        {statement('i')}"]
+
+
+def jacobian_lines(settings):
+    """Lines writing ``J`` at ``(t, y)`` into ``jm`` (``f0 = f(t, y)``; ``ys`` and ``f_0`` are scratch)."""
+    n = settings.n_states
+    if settings.jacobian == "jac":
+        return ["    jac(t, y, p, jm)"]
+    if settings.pattern is None:  # dense finite differences, column by column
+        column = _perturb("{j}") + ["d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
+        lines = _each(n, lambda i: f"ys[{i}] = y[{i}]")
+        if n <= LU_UNROLL:
+            for j in range(n):
+                lines += ["    " + c.format(j=j) for c in column]
+                lines += [f"    jm[{i * n + j}] = d * (f_0[{i}] - f0[{i}])" for i in range(n)]
+        else:
+            lines += ["    for j in range(N):"] + ["        " + c.format(j="j") for c in column]
+            lines += ["        for i in range(N):", "            jm[i * N + j] = d * (f_0[i] - f0[i])"]
+        return lines
+    slot = {entry: s for s, entry in enumerate(settings.pattern)}
+    jvp = settings.jacobian == "jvp"
+    lines = _each(n, (lambda i: f"ys[{i}] = ZERO") if jvp else (lambda i: f"ys[{i}] = y[{i}]"))
+    for group in column_groups(n, settings.pattern):
+        if jvp:
+            lines += [f"    ys[{j}] = ONE" for j in group] + ["    jvp(t, y, p, ys, f_0)"]
+            for j in group:
+                lines += [f"    jm[{slot[(i, jj)]}] = f_0[{i}]" for i, jj in settings.pattern if jj == j]
+                lines.append(f"    ys[{j}] = ZERO")
+            continue
+        lines += ["    " + line for j in group for line in _perturb(j)] + ["    rhs(t, ys, p, u, f_0)"]
+        for j in group:
+            lines += [f"    d = ONE / (ys[{j}] - y[{j}])", f"    ys[{j}] = y[{j}]"]
+            lines += [f"    jm[{slot[(i, jj)]}] = d * (f_0[{i}] - f0[{i}])" for i, jj in settings.pattern if jj == j]
+    return lines
+
+
+def _dense_fill(settings, b, block):
+    n, k = settings.n_states, block.k
+    m, scalar = k * n, {(ra, rc): name for ra, rc, name in block.scalars}
+    lines = []
+    for ra in range(k):
+        for rc in range(k):
+            diag = scalar.get((ra, rc))
+            if n <= LU_UNROLL:
+                for i in range(n):
+                    for j in range(n):
+                        d = diag if i == j and diag else ""
+                        value = f"{d} - jm[{i * n + j}]" if ra == rc else (d or "ZERO")
+                        lines.append(f"    fac_{b}[{(ra * n + i) * m + rc * n + j}] = {value}")
+                continue
+            entry = "-jm[i * N + j]" if ra == rc else "ZERO"
+            lines += ["    for i in range(N):", "        for j in range(N):",
+                      f"            fac_{b}[({ra * n} + i) * {m} + {rc * n} + j] = {entry}"]
+            if diag:
+                lines.append(f"        fac_{b}[({ra * n} + i) * {m} + {rc * n} + i] += {diag}")
+    return lines
+
+
+def _sparse_fill(settings, b, block, lu):
+    k, slot = block.k, {entry: q for q, entry in enumerate(settings.pattern)}
+    scalar = {(ra, rc): name for ra, rc, name in block.scalars}
+    lines = []
+    for s, (r, c) in enumerate(lu.pattern):
+        (i, ra), (j, rc) = divmod(r, k), divmod(c, k)
+        diag = scalar.get((ra, rc)) if i == j else None
+        minus_j = ra == rc and (i, j) in slot
+        if diag and minus_j:
+            value = f"{diag} - {_entry(settings, slot, i, j)}"
+        elif minus_j:
+            value = f"-{_entry(settings, slot, i, j)}"
+        else:
+            value = diag or "ZERO"
+        lines.append(f"    fac_{b}[{s}] = {value}")
+    return lines
+
+
+def factor_lines(settings):
+    """Fill each block's matrix from ``jm`` and the ``L_a_c`` (and ``LR``) scalars, and factor it."""
+    lines = []
+    lus = block_lu_settings(settings)
+    for b, (block, lu) in enumerate(zip(block_systems(settings), lus)):
+        if any(name == "LR" for _, _, name in block.scalars):
+            lines.append("    LR = MU * rh")
+        lines += _dense_fill(settings, b, block) if settings.pattern is None else _sparse_fill(settings, b, block, lu)
+        lines += [f"    code = lu_factor_{b}(fac_{b}, piv_{b})", "    if code != OK:", "        return code"]
+    return lines
