@@ -29,6 +29,7 @@ import collections
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -101,7 +102,42 @@ def _sparse_unroll(unroll):
     options.SparseLUSettings = functools.partial(sparse_lu.SparseLUSettings, unroll=unroll)
 
 
-def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=None):
+_GATHER = re.compile(r"^    matrix\[(\d+)\] = -c \* jd\[(\d+)\]( \+ ONE)?$")
+
+
+def _looped_gather():
+    """Variant (a proposal for kernels/solvers/newton.py): the sparse ``prepare``'s gather of ``M = I - c J``
+    as a loop over constant index tables instead of one line per pattern entry."""
+    import numpy as np
+    from numba import cuda
+
+    from kernels.solvers import newton
+
+    original = newton.compile_device
+
+    def compile_device(source, name, namespace, inline=False):
+        lines = source.splitlines()
+        hits = [(i, _GATHER.match(line)) for i, line in enumerate(lines)]
+        hits = [(i, m) for i, m in hits if m]
+        if name != "prepare" or not hits:
+            return original(source, name, namespace, inline)
+        first, last = hits[0][0], hits[-1][0]
+        slots = np.array([int(m.group(1)) for _, m in hits], np.int32)
+        dense = np.array([int(m.group(2)) for _, m in hits], np.int32)
+        diagonal = np.array([int(m.group(1)) for _, m in hits if m.group(3)], np.int32)
+        loop = ["    g_slot = cuda.const.array_like(G_SLOT)", "    g_dense = cuda.const.array_like(G_DENSE)",
+                "    g_diag = cuda.const.array_like(G_DIAG)",
+                f"    for q in range({slots.size}):", "        matrix[g_slot[q]] = -c * jd[g_dense[q]]",
+                f"    for q in range({diagonal.size}):", "        matrix[g_diag[q]] += ONE"]
+        source = "\n".join(lines[:first] + loop + lines[last + 1:]) + "\n"
+        scope = dict(namespace, cuda=cuda, G_SLOT=slots, G_DENSE=dense, G_DIAG=diagonal)
+        return original(source, name, scope, inline)
+
+    newton.compile_device = compile_device
+
+
+def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=None, looped_gather=False,
+            opt=True, fastmath=False):
     """One cold compile in this process: the phase table and ptxas's counts."""
     os.environ["NUMBA_ENABLE_CUDASIM"] = "0"
     import numpy as np
@@ -116,6 +152,8 @@ def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=Non
     _instrument(timers)
     if sparse_unroll is not None:
         _sparse_unroll(sparse_unroll)
+    if looped_gather:
+        _looped_gather()
     dtype = np.dtype(precision).type
     start = _clock()
     integ = kernels.Integrator(kernels.brusselator(n), method, controller="fixed", precision=dtype, solver=solver)
@@ -124,7 +162,8 @@ def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=Non
     build_s = _clock() - start
     during_build = sum(timers.total.values())  # compile check and any eager Numba work
     with _offline_device((9, 0)):
-        ptx, _ = cuda.compile_ptx(built.kernel.py_func, built.argument_types(), cc=(9, 0))
+        ptx, _ = cuda.compile_ptx(built.kernel.py_func, built.argument_types(), cc=(9, 0), opt=opt,
+                                  fastmath=fastmath)
     ptx_s = _clock() - start - build_s
     before = _children_cpu()
     regs, stack, stores, loads = ptxas_resources(ptx)
@@ -135,7 +174,7 @@ def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=Non
     per_function = {name: {k: round(v, 3) for k, v in ph.items()} for name, ph in timers.functions.items()
                     if name not in ("kernel", "compile_check")}
     return {"method": method, "n": n, "precision": precision, "solver": solver, "plan": plan_choice,
-            "sparse_unroll": sparse_unroll,
+            "sparse_unroll": sparse_unroll, "looped_gather": looped_gather, "opt": opt, "fastmath": fastmath,
             "import_s": round(import_s, 3), "build_s": round(build_s, 3), "compile_ptx_s": round(ptx_s, 3),
             "total_s": round(build_s + ptx_s + ptxas_s, 3),
             "phases_s": {k: round(v, 3) for k, v in sorted(phases.items())},
@@ -165,7 +204,8 @@ def _versions():
 
 
 def _child(args):
-    row = measure(args.method[0], args.n[0], args.precision[0], args.solver, args.plan, args.sparse_unroll)
+    row = measure(args.method[0], args.n[0], args.precision[0], args.solver, args.plan, args.sparse_unroll,
+                  args.looped_gather, not args.no_opt, args.fastmath)
     print("RESULT " + json.dumps(row))
 
 
@@ -174,6 +214,8 @@ def _run_one(method, n, precision, args):
            "--precision", precision, "--solver", args.solver, "--plan", args.plan]
     if args.sparse_unroll is not None:
         cmd += ["--sparse-unroll", str(args.sparse_unroll)]
+    cmd += [flag for flag, on in (("--looped-gather", args.looped_gather), ("--no-opt", args.no_opt),
+                                  ("--fastmath", args.fastmath)) if on]
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -205,6 +247,10 @@ def main(argv=None):
     ap.add_argument("--plan", default="local")
     ap.add_argument("--sparse-unroll", type=int, default=None,
                     help="variant: SparseLUSettings.unroll for every sparse LU (default: the library's)")
+    ap.add_argument("--looped-gather", action="store_true",
+                    help="variant: the sparse prepare's gather as a loop over index tables (newton.py proposal)")
+    ap.add_argument("--no-opt", action="store_true", help="variant: NVVM at -opt=0 (compile_ptx(opt=False))")
+    ap.add_argument("--fastmath", action="store_true", help="variant: compile_ptx(fastmath=True)")
     ap.add_argument("--label", default="", help="suffix of the results file (a variant's name)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
