@@ -17,7 +17,13 @@ built.  So the whole symbolic work happens once, on the host, when
 ``factor`` and ``solve`` are then straight-line code over literal slot
 indices (:mod:`kernels.codegen`): no index is computed at run time, so a
 local factor stays in registers while it fits, and the work is the
-pattern's, not ``n^3 / 3``.
+pattern's, not ``n^3 / 3``.  A factor of more than
+:attr:`SparseLUSettings.unroll` entries cannot stay in registers, and its
+straight-line code costs most of the kernel's compile time (Numba's work is
+quadratic in a basic block's length; NVVM and ptxas see one copy per call
+site): it is factored and solved instead by short loops over constant
+index tables (``cuda.const.array_like``: every thread reads the same entry,
+a broadcast from the constant cache), the same operations in the same order.
 
 No numerical pivoting: the pivots are the diagonal entries in the static
 order.  That is safe for the matrices this solver is meant for, ``I - c J``
@@ -48,7 +54,12 @@ from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
 
-__all__ = ["SparseLUSettings", "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
+__all__ = ["SPARSE_UNROLL", "SparseLUSettings", "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
+
+# Largest factor written as straight-line code.  Beyond it the factor cannot stay in registers
+# anyway, and Numba's typing and lowering of one long basic block (quadratic in its length) and
+# NVVM's and ptxas's work on the inlined copies dominate the kernel's compile time (issue #10).
+SPARSE_UNROLL = 160
 
 
 def full_pattern(n):
@@ -126,6 +137,9 @@ class SparseLUSettings:
         Structural nonzeros ``(i, j)``, the diagonal included; stored sorted.
     spans_invocations, solves, component
         As for :class:`kernels.solvers.LUSettings`.
+    unroll : int
+        Largest factor (:attr:`nnz` entries) written as straight-line code with literal slots; a
+        larger one is factored and solved by loops over constant index tables (see the module notes).
 
     The symbolic analysis (:attr:`order`, :attr:`entries`, :attr:`slots`)
     is derived from ``n`` and ``pattern`` on first use.
@@ -136,9 +150,10 @@ class SparseLUSettings:
     spans_invocations: int = 0
     solves: int = 1
     component: str = "lu"
+    unroll: int = SPARSE_UNROLL
 
     def __post_init__(self):
-        for key, minimum in (("n", 1), ("spans_invocations", 0), ("solves", 1)):
+        for key, minimum in (("n", 1), ("spans_invocations", 0), ("solves", 1), ("unroll", 0)):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigurationError(f"SparseLUSettings {key}: expected an integer >= {minimum}, got {value!r}")
@@ -164,6 +179,11 @@ class SparseLUSettings:
     def nnz(self) -> int:
         """Entries of ``L + U`` (the factor's size)."""
         return len(self.entries)
+
+    @property
+    def unrolled(self) -> bool:
+        """Whether ``factor`` and ``solve`` are straight-line code (else loops over index tables)."""
+        return self.nnz <= self.unroll
 
     @property
     def fill(self) -> int:
@@ -201,8 +221,8 @@ def _elimination_sets(settings):
     return result
 
 
-def sparse_lu_sources(settings):
-    """The generated sources ``(factor, solve)`` of ``settings`` (for inspection and tests)."""
+def _straight_sources(settings):
+    """``(factor, solve)`` as straight-line code over literal slot indices."""
     slot, pattern = settings.slots, settings.pattern
     lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
     lines += [f"    amax = max(amax, abs(a[{s}]))" for s in range(1, len(pattern))]
@@ -218,21 +238,129 @@ def sparse_lu_sources(settings):
     lines.append("    return OK")
     factor = "\n".join(lines) + "\n"
 
-    position = {v: p for p, v in enumerate(settings.order)}
     lines = ["def solve(a, piv, b):"]
-    for i in settings.order:  # L y = b, in pivot order
-        terms = [f"a[{slot[(i, j)]}] * b[{j}]" for j in sorted(settings.order, key=position.get)
-                 if (i, j) in slot and position[j] < position[i]]
-        if terms:
-            lines.append(f"    b[{i}] -= " + " + ".join(terms))
-    for i in reversed(settings.order):  # U x = y
-        terms = [f"a[{slot[(i, j)]}] * b[{j}]" for j in sorted(settings.order, key=position.get)
-                 if (i, j) in slot and position[j] > position[i]]
-        if terms:
-            lines.append(f"    b[{i}] = (b[{i}] - ({' + '.join(terms)})) * a[{slot[(i, i)]}]")
+    for i, lower, upper in _triangular_rows(settings):
+        if lower:
+            lines.append(f"    b[{i}] -= " + " + ".join(f"a[{s}] * b[{j}]" for s, j in lower))
+    for i, lower, upper in reversed(_triangular_rows(settings)):
+        if upper:
+            terms = " + ".join(f"a[{s}] * b[{j}]" for s, j in upper)
+            lines.append(f"    b[{i}] = (b[{i}] - ({terms})) * a[{slot[(i, i)]}]")
         else:
             lines.append(f"    b[{i}] = b[{i}] * a[{slot[(i, i)]}]")
     return factor, "\n".join(lines) + "\n"
+
+
+def _triangular_rows(settings):
+    """Per row ``i`` in pivot order: ``(i, [(slot, j)] of L left of the pivot, [(slot, j)] of U right of it)``."""
+    slot = settings.slots
+    position = {v: p for p, v in enumerate(settings.order)}
+    ranked = sorted(settings.order, key=position.get)
+    rows = []
+    for i in settings.order:
+        lower = [(slot[(i, j)], j) for j in ranked if (i, j) in slot and position[j] < position[i]]
+        upper = [(slot[(i, j)], j) for j in ranked if (i, j) in slot and position[j] > position[i]]
+        rows.append((i, lower, upper))
+    return rows
+
+
+def _tables(settings):
+    """The constant index tables of the looped form (int32 arrays, one global each of the generated code).
+
+    Factor: per pivot ``p`` its diagonal slot ``DIAG[p]``, its rows ``ROW_START[p] .. ROW_START[p + 1]`` in
+    ``LOWER`` (the slot of ``L``'s multiplier) and ``NCOLS[p]`` updates per row, read in sequence from
+    ``TARGET`` / ``SOURCE`` (``a[TARGET[e]] -= m * a[SOURCE[e]]``).  Solve: per row in pivot order
+    ``ROW[p]``, its ``L`` terms ``F_START[p] .. F_START[p + 1]`` of ``F_SLOT`` / ``F_COL`` and its ``U``
+    terms likewise (``B_*``), and ``DIAG_OF_ROW[p]`` (the slot of ``1 / u_ii``).
+    """
+    slot = settings.slots
+    diag, row_start, lower, ncols, target, source = [], [0], [], [], [], []
+    for k, (rows, cols) in zip(settings.order, _elimination_sets(settings)):
+        diag.append(slot[(k, k)])
+        ncols.append(len(cols))
+        for r in rows:
+            lower.append(slot[(r, k)])
+            target += [slot[(r, c)] for c in cols]
+            source += [slot[(k, c)] for c in cols]
+        row_start.append(len(lower))
+    tri = _triangular_rows(settings)
+    tables = {"DIAG": diag, "ROW_START": row_start, "LOWER": lower, "NCOLS": ncols, "TARGET": target,
+              "SOURCE": source, "ROW": [i for i, _, _ in tri], "DIAG_OF_ROW": [slot[(i, i)] for i, _, _ in tri]}
+    for prefix, part in (("F", 1), ("B", 2)):
+        start, slots, cols = [0], [], []
+        for row in tri:
+            slots += [s for s, _ in row[part]]
+            cols += [j for _, j in row[part]]
+            start.append(len(slots))
+        tables.update({f"{prefix}_START": start, f"{prefix}_SLOT": slots, f"{prefix}_COL": cols})
+    return {name: np.asarray(values or [0], dtype=np.int32) for name, values in tables.items()}
+
+
+_LOOPED_FACTOR = """def factor(a, piv):
+    diag = cuda.const.array_like(DIAG)
+    row_start = cuda.const.array_like(ROW_START)
+    lower = cuda.const.array_like(LOWER)
+    ncols = cuda.const.array_like(NCOLS)
+    target = cuda.const.array_like(TARGET)
+    source = cuda.const.array_like(SOURCE)
+    amax = abs(a[0])
+    for s in range(1, PATTERN):
+        amax = max(amax, abs(a[s]))
+    tiny = EPS * amax
+    for s in range(PATTERN, NNZ):
+        a[s] = ZERO
+    e = 0
+    for p in range(N):
+        kk = diag[p]
+        d = a[kk]
+        if not abs(d) > tiny:
+            return SINGULAR
+        d = ONE / d
+        a[kk] = d
+        width = ncols[p]
+        for q in range(row_start[p], row_start[p + 1]):
+            lk = lower[q]
+            m = a[lk] * d
+            a[lk] = m
+            for c in range(e, e + width):
+                a[target[c]] -= m * a[source[c]]
+            e += width
+    return OK
+"""
+
+_LOOPED_SOLVE = """def solve(a, piv, b):
+    row = cuda.const.array_like(ROW)
+    diag = cuda.const.array_like(DIAG_OF_ROW)
+    f_start = cuda.const.array_like(F_START)
+    f_slot = cuda.const.array_like(F_SLOT)
+    f_col = cuda.const.array_like(F_COL)
+    b_start = cuda.const.array_like(B_START)
+    b_slot = cuda.const.array_like(B_SLOT)
+    b_col = cuda.const.array_like(B_COL)
+    for p in range(N):
+        i = row[p]
+        acc = b[i]
+        for q in range(f_start[p], f_start[p + 1]):
+            acc -= a[f_slot[q]] * b[f_col[q]]
+        b[i] = acc
+    for p in range(N - 1, -1, -1):
+        i = row[p]
+        acc = b[i]
+        for q in range(b_start[p], b_start[p + 1]):
+            acc -= a[b_slot[q]] * b[b_col[q]]
+        b[i] = acc * a[diag[p]]
+"""
+
+
+def sparse_lu_sources(settings):
+    """The generated sources ``(factor, solve)`` of ``settings`` (for inspection and tests).
+
+    Straight-line code while ``settings.nnz <= settings.unroll``; above it, loops over constant index
+    tables (:func:`_tables`, passed as globals) whose source does not grow with the pattern.
+    """
+    if settings.unrolled:
+        return _straight_sources(settings)
+    return _LOOPED_FACTOR, _LOOPED_SOLVE
 
 
 def _no_pivots(region, persistent):
@@ -253,6 +381,9 @@ def build_sparse_lu(settings, layout, dtype):
     allocate = AllocatorFactory(layout, dtype)
     namespace = {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
                  "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+    if not settings.unrolled:
+        namespace.update(_tables(settings), cuda=cuda, N=settings.n, PATTERN=len(settings.pattern),
+                         NNZ=settings.nnz)
     factor_source, solve_source = sparse_lu_sources(settings)
     factor = compile_device(factor_source, "factor", namespace)
     solve = compile_device(solve_source, "solve", namespace)
