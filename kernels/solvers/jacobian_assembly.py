@@ -111,10 +111,11 @@ def sparse_prepare_lines(settings):
     if path == "jvp":
         lines = ["    v = alloc_jac_vector(region, persistent)", "    jv = alloc_jac_product(region, persistent)"]
         lines += elementwise(n, lambda i: f"v[{i}] = ZERO", unroll)
-        for group in column_groups(n, pattern):
+        groups = column_groups(n, pattern)
+        for g, group in enumerate(groups):
             lines += [f"    v[{j}] = ONE" for j in group]
             lines.append("    jvp(t, y, p, v, jv)")
-            lines += [f"    v[{j}] = ZERO" for j in group]
+            lines += [f"    v[{j}] = ZERO" for j in group] if g < len(groups) - 1 else []
             lines += [f"    matrix[{k}] = -c * jv[{i}]{one[k]}" for j in group for k, i in slots_of[j]]
         return lines
     lines = ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",

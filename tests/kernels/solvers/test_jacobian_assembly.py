@@ -64,7 +64,7 @@ def _robertson(system, solver, t_end, **kwargs):
 def test_robertson_sparse_jvp_equals_dense_jac_and_scipy():
     """Robertson (3 states) through the sparse LU: 20 fixed steps (dt 1e-3: larger ones need a Jacobian
     newer than y0's) equal the dense LU's to rounding; adaptive steps to t = 1 match SciPy's Radau
-    (rtol 1e-10) to 2e-5 relative at rtol 1e-7."""
+    (rtol 1e-10) to 1e-6 relative at rtol 1e-7 (measured: 4e-10)."""
     system = kernels.robertson()
     assert kernels.Integrator(system, "rodas4", solver="sparse").jacobian == "jvp (compressed, 3 products)"
     fixed = dict(dt=1e-3, controller="fixed")
@@ -74,7 +74,7 @@ def test_robertson_sparse_jvp_equals_dense_jac_and_scipy():
     adaptive = _robertson(system, "sparse", 1.0, rtol=1e-7, atol=1e-12)
     assert adaptive.success
     ref = reference("robertson", 1.0)[-1]
-    np.testing.assert_allclose(adaptive.y[0, -1], ref, rtol=2e-5, atol=1e-11)
+    np.testing.assert_allclose(adaptive.y[0, -1], ref, rtol=1e-6, atol=1e-12)
 
 
 def test_column_groups_are_structurally_orthogonal_and_cover_every_column():
