@@ -4,7 +4,9 @@ RODAS4 on the 32-state Brusselator (which gives ``jvp``), float32, all-local
 plan, compiled for compute capability 9.0 as in ``test_rosenbrock_resources.py``.
 ``M`` is assembled from 6 compressed products into the compact factor, so the
 largest planned buffer is the factor (154 entries), and the stack frame
-stays below the 4 KB a 32 x 32 float32 scratch alone would take.
+stays below the 4 KB a 32 x 32 float32 scratch alone would take.  Measured
+when added: 255 registers, 1384 local bytes (the dense-jac path planned a
+1024-entry scratch; at n = 128 its kernel had 74736 local bytes, this one 10224).
 """
 
 import pytest
