@@ -36,13 +36,12 @@ Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
   ``delta = sqrt(eps (1 + ||y||_2)) / ||v||_2`` (the choice of NITSOL, Pernice &
   Walker 1998), ``f(t, y)`` computed once by ``prepare`` and kept in ``aux``.
 
-With a sparse LU (:mod:`kernels.solvers.sparse_lu`) ``prepare`` gathers ``M``
-over the LU's pattern into its compact factor: from the dense ``jac`` written to
-a planned scratch (``jac_dense``, n * n, prepare only), or by finite differences
-over groups of structurally orthogonal columns (Curtis, Powell & Reid 1974:
-columns that share no row of the pattern are perturbed together, one
-right-hand side per group: 6 for the Brusselator whatever n).  Entries of
-``J`` outside the pattern are ignored (see :func:`kernels.solvers.jacobian_pattern`).
+With a sparse LU (:mod:`kernels.solvers.sparse_lu`) ``prepare`` assembles ``M``
+over the LU's pattern into its compact factor (:mod:`kernels.solvers.jacobian_assembly`):
+from compressed ``jvp`` products when the system gives ``jvp`` (``settings.jvp``;
+exact, one product per group of structurally orthogonal columns, two ``n``-vectors
+of scratch), else from the dense ``jac`` written to an ``n * n`` scratch, else
+by finite differences over the same column groups.
 
 The Jacobi preconditioner of the Krylov solvers gets ``diag(M)`` by
 finite differences (``n`` right-hand sides, once per iteration matrix).
@@ -63,6 +62,7 @@ from ..codegen import UNROLL_STATES, compile_device, elementwise
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
 from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov
+from .jacobian_assembly import sparse_buffers, sparse_jacobian_label, sparse_prepare_lines
 from .lu import LUSettings, build_lu
 from .sparse_lu import SparseLUSettings, build_sparse_lu
 
@@ -81,8 +81,12 @@ class NewtonSettings:
         The linear solver; its ``spans_invocations`` and ``solves`` are set
         here (the factor lives from ``prepare`` to the last ``iterate``).
     analytic : bool
-        The system gives ``jac`` (dense solver) or ``jvp`` (Krylov solver);
-        False means finite differences, with their buffers.
+        The system gives ``jac`` (dense solver) or ``jvp`` (Krylov solver),
+        or, with a sparse LU, either; False means finite differences, with their buffers.
+    jvp : bool
+        Sparse LU only (and then ``analytic``): the system gives ``jvp``, and
+        ``M`` is assembled from compressed products of it, not from ``jac``
+        and an ``n * n`` scratch.
     max_iterations : int
     kappa : float
         Convergence when the estimated error is below ``kappa`` tolerances
@@ -108,6 +112,7 @@ class NewtonSettings:
     shared_by_parent: bool = False
     component: str = "newton"
     direct: bool = False
+    jvp: bool = False
 
     def __post_init__(self):
         for key, minimum in (("n", 1), ("max_iterations", 1)):
@@ -123,9 +128,13 @@ class NewtonSettings:
         kappa = self.kappa
         if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 0.0 < kappa < 1.0:
             raise ConfigurationError(f"NewtonSettings kappa: expected a number in (0, 1), got {kappa!r}")
-        for key in ("analytic", "shared_by_parent", "direct"):
+        for key in ("analytic", "shared_by_parent", "direct", "jvp"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigurationError(f"NewtonSettings {key}: expected True or False, got {getattr(self, key)!r}")
+        if self.jvp and not (self.analytic and isinstance(self.linear, SparseLUSettings)):
+            raise ConfigurationError(f"NewtonSettings jvp=True assembles a sparse LU's matrix from the system's jvp: "
+                                     f"it needs SparseLUSettings and analytic=True, got "
+                                     f"{type(self.linear).__name__} and analytic={self.analytic}; set jvp=False")
         levels = 1 + int(self.shared_by_parent)
         object.__setattr__(self, "linear", dataclasses.replace(self.linear, spans_invocations=levels,
                                                                 solves=self.solves_per_invocation))
@@ -152,9 +161,8 @@ class NewtonSettings:
         residual = 0 if self.direct and self.dense else n
         buffers = [Buffer("residual", residual, lifetime=iterate, weight=float(5 * residual * k))]
         if self.sparse:
-            scratch = n * n if self.analytic else 0
-            buffers.append(Buffer("jac_dense", scratch, lifetime=prepare, weight=float(2 * len(self.linear.pattern))))
-        if self.dense:
+            buffers += sparse_buffers(self)
+        elif self.dense:
             fd = 0 if self.analytic else n
             buffers += [Buffer("jac_state", fd, lifetime=prepare, weight=float(3 * fd)),
                         Buffer("jac_rhs0", fd, lifetime=prepare, weight=float(fd * (fd + 1))),
@@ -199,7 +207,7 @@ class BuiltNewton:
         Newton's and the linear solver's allocators (memory audit).
     settings : NewtonSettings
     jacobian : str
-        ``"jac"``, ``"jvp"`` or ``"finite differences"``: the path this build takes.
+        The path this build takes: :func:`jacobian_source`.
     """
 
     prepare: object
@@ -227,7 +235,13 @@ def system_derivatives(system):
 
 
 def jacobian_source(settings):
-    """What a Newton build of ``settings`` uses for ``J``: ``"jac"``, ``"jvp"`` or ``"finite differences"``."""
+    """What a Newton build of ``settings`` uses for ``J``: ``"jac"``, ``"jvp"`` or ``"finite differences"``.
+
+    With a sparse LU the path comes with its cost: ``"jvp (compressed, K products)"``,
+    ``"jac (dense n x n scratch)"`` or ``"finite differences (compressed, K right-hand sides)"``.
+    """
+    if settings.sparse:
+        return sparse_jacobian_label(settings)
     if not settings.analytic:
         return "finite differences"
     return "jac" if settings.dense else "jvp"
@@ -252,7 +266,7 @@ def _prepare_source(settings):
     n, dense, unroll = settings.n, settings.dense, UNROLL_STATES
     lines = ["def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):"]
     if settings.sparse:
-        lines += _sparse_prepare_lines(settings)
+        lines += sparse_prepare_lines(settings)
         lines.append("    return lu_factor(matrix, aux)")
     elif dense:
         lu_unroll = settings.linear.unroll
@@ -293,49 +307,6 @@ def _prepare_source(settings):
                       "        matrix[j] = ONE / m if abs(m) > EPS else ONE"]
         lines.append("    return OK")
     return "\n".join(lines) + "\n"
-
-
-def column_groups(n, pattern):
-    """Columns grouped so no two in a group share a row of ``pattern`` (greedy, Curtis-Powell-Reid)."""
-    rows_of = [[] for _ in range(n)]
-    for i, j in pattern:
-        rows_of[j].append(i)
-    groups, used = [], []
-    for j in range(n):
-        for g, taken in enumerate(used):
-            if taken.isdisjoint(rows_of[j]):
-                groups[g].append(j)
-                taken.update(rows_of[j])
-                break
-        else:
-            groups.append([j])
-            used.append(set(rows_of[j]))
-    return groups
-
-
-def _sparse_prepare_lines(settings):
-    """``M = I - c J`` gathered over the sparse LU's pattern into ``matrix`` (slot k = pattern[k])."""
-    n, pattern = settings.n, settings.linear.pattern
-    one = [" + ONE" if i == j else "" for i, j in pattern]
-    if settings.analytic:
-        lines = ["    jd = alloc_jac_dense(region, persistent)", "    jac(t, y, p, jd)"]
-        return lines + [f"    matrix[{k}] = -c * jd[{i * n + j}]{one[k]}" for k, (i, j) in enumerate(pattern)]
-    lines = ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
-             "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
-    lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", 0 if n > 64 else n)
-    slot = {entry: k for k, entry in enumerate(pattern)}
-    for group in column_groups(n, pattern):
-        for j in group:
-            lines += [f"    yj = y[{j}]", "    sc = abs(yj)",
-                      f"    fl = tolerances[{j}] / tolerances[N + {j}] if tolerances[N + {j}] > ZERO else ONE",
-                      "    if fl > sc:", "        sc = fl", "    if sc == ZERO:", "        sc = ONE",
-                      f"    ys[{j}] = yj + SQRT_EPS * sc"]
-        lines.append("    rhs(t, ys, p, u, f1)")
-        for j in group:
-            lines += [f"    w = -c / (ys[{j}] - y[{j}])", f"    ys[{j}] = y[{j}]"]
-            lines += [f"    matrix[{slot[(i, jj)]}] = w * (f1[{i}] - f0[{i}]){one[slot[(i, jj)]]}"
-                      for i, jj in pattern if jj == j]
-    return lines
 
 
 def _iterate_source(settings):
@@ -441,12 +412,12 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
         ``rhs(t, y, p, u, dydt)`` (``ODESystem.device_rhs``), for finite differences.
     jac, jvp : device functions, optional
         ``jac(t, y, p, J)`` (dense, needed when ``settings.analytic`` and the
-        solver is LU) and ``jvp(t, y, p, v, out)`` (needed when
-        ``settings.analytic`` and the solver is a Krylov one).
+        solver is LU, unless ``settings.jvp``) and ``jvp(t, y, p, v, out)`` (needed
+        when ``settings.analytic`` and the solver is a Krylov one, or ``settings.jvp``).
         :func:`system_derivatives` gives all three for an ODESystem.
     """
-    needed = "jac" if settings.dense else "jvp"
-    given = jac if settings.dense else jvp
+    needed = "jac" if settings.dense and not settings.jvp else "jvp"
+    given = jvp if needed == "jvp" else jac
     if settings.analytic and given is None:
         raise ConfigurationError(f"NewtonSettings analytic=True with a {type(settings.linear).__name__} needs "
                                  f"the system's {needed}; none was given: pass {needed}= or set analytic=False")
@@ -455,7 +426,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
     namespace = {"N": settings.n, "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
-                 "rhs": rhs, "jac": jac, "residual": residual,
+                 "rhs": rhs, "jac": jac, "jvp": jvp, "residual": residual,
                  "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
     names = [b.name for b in settings.buffer_settings().buffers]
     for name in names:

@@ -91,11 +91,13 @@ class SolverOptions:
         """An LU solver (dense or sparse), which takes the system's ``jac``."""
         return self.linear in DIRECT_SOLVERS
 
-    def newton(self, n, analytic, shared_by_parent=False, component="newton", pattern=None) -> NewtonSettings:
+    def newton(self, n, analytic, shared_by_parent=False, component="newton", pattern=None,
+               jvp=False) -> NewtonSettings:
         """Newton's settings for ``n`` unknowns; ``analytic``: the system gives the derivative this solver needs.
 
         ``pattern``: the Jacobian's nonzeros, used by ``"lu"`` (to choose) and ``"sparse"`` (a full
-        pattern when None).
+        pattern when None).  ``jvp``: the system gives ``jvp``, which a sparse LU prefers to ``jac``
+        (compressed products, no ``n * n`` scratch).
         """
         if self.direct:
             pattern = full_pattern(n) if pattern is None else tuple(pattern)
@@ -111,12 +113,14 @@ class SolverOptions:
                                    restart=min(self.restart, n) if isinstance(self.restart, int) else self.restart)
         else:
             linear = BiCGSTABSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance)
-        return NewtonSettings(n, linear, analytic=bool(analytic), max_iterations=self.newton_iterations,
-                              kappa=self.kappa, shared_by_parent=shared_by_parent, component=component)
+        products = bool(jvp) and isinstance(linear, SparseLUSettings)
+        return NewtonSettings(n, linear, analytic=bool(analytic) or products, max_iterations=self.newton_iterations,
+                              kappa=self.kappa, shared_by_parent=shared_by_parent, component=component, jvp=products)
 
     def newton_for(self, system, shared_by_parent=False, component="newton") -> NewtonSettings:
-        """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov)."""
+        """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov, sparse LU)."""
         given = getattr(system, "jac" if self.direct else "jvp", None)
+        jvp = self.direct and getattr(system, "jvp", None) is not None
         n, pattern = system.n_states, None
         if self.linear == "sparse" or (self.linear == "lu" and n > LU_UNROLL):
             try:
@@ -125,7 +129,7 @@ class SolverOptions:
                 if self.linear == "sparse":
                     raise
                 pattern = None  # not evaluable on the host (device-only code): "lu" stays dense
-        return self.newton(n, given is not None, shared_by_parent, component, pattern)
+        return self.newton(n, given is not None, shared_by_parent, component, pattern, jvp)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

@@ -71,8 +71,10 @@ def test_sparse_solve_equals_dense(method):
 
 
 def test_finite_difference_column_groups_equal_dense():
-    """Without jac, the sparse Newton perturbs structurally orthogonal columns together (3 rhs for 32 columns)."""
+    """Without jac, the sparse Newton perturbs structurally orthogonal columns together (6 rhs for 32 columns)."""
     system = without_jac(kernels.brusselator(N))
+    assert kernels.Integrator(system, "kvaerno5", solver="sparse").jacobian == \
+        "finite differences (compressed, 6 right-hand sides)"
     dense, sparse = _solve(system, "kvaerno5", "dense"), _solve(system, "kvaerno5", "sparse")
     np.testing.assert_allclose(sparse.y[0, -1], dense.y[0, -1], rtol=0, atol=1e-10)
 
@@ -88,7 +90,7 @@ def _declared(settings, prefix=None):
 @pytest.mark.parametrize("plan_kind", ["local", "shared"])
 @pytest.mark.parametrize("method", ["rodas4", "kvaerno5"])
 def test_memory_audit(method, plan_kind):
-    """Every declared buffer (the compact factor, jac_dense) gets one allocator of its size; nothing else."""
+    """Every declared buffer (the compact factor, the jvp products' two vectors) gets one allocator of its size."""
     integ = kernels.Integrator(kernels.brusselator(16), method, precision=np.float64, solver="sparse")
     built = integ.build(integ.plan(plan_kind, block_size=32))
     declared = _declared(built.settings.buffer_settings())

@@ -1,0 +1,134 @@
+"""``M = I - c J`` assembled over a sparse LU's pattern: the code Newton's ``prepare`` runs with a sparse LU.
+
+The sparse LU (:mod:`kernels.solvers.sparse_lu`) keeps only the pattern's
+entries (slot ``k`` of the compact factor is ``pattern[k]``).  ``J`` comes
+from the first of these the system gives:
+
+* ``jvp(t, y, p, v, out)``: compressed Jacobian-vector products.  Columns
+  that share no row of the pattern (one group of :func:`column_groups`,
+  Curtis, Powell & Reid 1974) are taken by one product with ``v`` the sum of
+  their unit vectors: row ``i`` of the product is ``J[i, j]`` for the one
+  column ``j`` of the group with ``(i, j)`` in the pattern.  Exact, one
+  ``jvp`` per group (6 for the Brusselator whatever ``n``), two ``n``-vectors
+  of scratch (``jac_vector``, ``jac_product``).
+* ``jac(t, y, p, J)`` only: the dense Jacobian written to a planned ``n * n``
+  scratch (``jac_dense``) and gathered.  At ``n = 128`` that is 16384 words
+  per thread of local memory; give ``jvp`` as well to avoid it.
+* neither: finite differences over the same column groups, one extra
+  right-hand side per group (``delta_j`` as in :mod:`kernels.solvers.newton`;
+  scratch ``jac_state``, ``jac_rhs0``, ``jac_rhs1``).
+
+``jvp`` is called as the Krylov operator calls it: without the drivers
+``u`` (they are not part of its signature).  An entry of ``J`` outside the
+pattern is dropped by the dense gather but folded into the pattern entry of
+its row and group by the compressed paths: the pattern must hold every
+nonzero (:func:`kernels.solvers.jacobian_pattern` or ``SolverOptions(pattern=)``).
+"""
+
+from __future__ import annotations
+
+from planner import Buffer, PhaseSpan
+
+from ..codegen import elementwise
+
+__all__ = ["column_groups", "sparse_jacobian_path", "sparse_jacobian_label", "sparse_buffers",
+           "sparse_prepare_lines"]
+
+#: Straight-line (literal-index) code for the n-vector sweeps up to this many states, a loop above.
+VECTOR_UNROLL = 64
+
+
+def column_groups(n, pattern):
+    """Columns grouped so no two in a group share a row of ``pattern`` (greedy, Curtis-Powell-Reid)."""
+    rows_of = [[] for _ in range(n)]
+    for i, j in pattern:
+        rows_of[j].append(i)
+    groups, used = [], []
+    for j in range(n):
+        for g, taken in enumerate(used):
+            if taken.isdisjoint(rows_of[j]):
+                groups[g].append(j)
+                taken.update(rows_of[j])
+                break
+        else:
+            groups.append([j])
+            used.append(set(rows_of[j]))
+    return groups
+
+
+def sparse_jacobian_path(settings):
+    """``"jvp"``, ``"jac"`` or ``"finite differences"``: how a sparse ``settings`` (NewtonSettings) gets ``J``."""
+    if settings.jvp:
+        return "jvp"
+    return "jac" if settings.analytic else "finite differences"
+
+
+def sparse_jacobian_label(settings):
+    """The path with its cost, e.g. ``"jvp (compressed, 6 products)"`` or ``"jac (dense 128 x 128 scratch)"``."""
+    path, n = sparse_jacobian_path(settings), settings.n
+    if path == "jac":
+        return f"jac (dense {n} x {n} scratch)"
+    groups = len(column_groups(n, settings.linear.pattern))
+    return (f"jvp (compressed, {groups} products)" if path == "jvp"
+            else f"finite differences (compressed, {groups} right-hand sides)")
+
+
+def sparse_buffers(settings):
+    """The prepare-only scratch of the sparse path of ``settings`` (NewtonSettings), as planner Buffers."""
+    n, pattern = settings.n, settings.linear.pattern
+    prepare = (PhaseSpan("prepare", "prepare"),)
+    path = sparse_jacobian_path(settings)
+    if path == "jac":
+        return [Buffer("jac_dense", n * n, lifetime=prepare, weight=float(2 * len(pattern)))]
+    groups = len(column_groups(n, pattern))
+    if path == "jvp":
+        # v: zeroed once, two writes per column, read by every product; out: written by each product,
+        # each pattern entry read once.
+        return [Buffer("jac_vector", n, lifetime=prepare, weight=float(n * (groups + 3))),
+                Buffer("jac_product", n, lifetime=prepare, weight=float(n * groups + len(pattern)))]
+    return [Buffer("jac_state", n, lifetime=prepare, weight=float(n * (groups + 4))),
+            Buffer("jac_rhs0", n, lifetime=prepare, weight=float(n + len(pattern))),
+            Buffer("jac_rhs1", n, lifetime=prepare, weight=float(n * groups + len(pattern)))]
+
+
+def sparse_prepare_lines(settings):
+    """Source lines of ``prepare`` writing ``M = I - c J`` into ``matrix`` (slot ``k`` = ``pattern[k]``).
+
+    The lines run inside ``prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent)``
+    with the namespace of :func:`kernels.solvers.newton.build_newton` (``jac``, ``jvp``, ``rhs``,
+    ``alloc_<buffer>``, ``ZERO``, ``ONE``, ``SQRT_EPS``, ``N``); the caller factors afterwards.
+    """
+    n, pattern = settings.n, settings.linear.pattern
+    one = [" + ONE" if i == j else "" for i, j in pattern]
+    path = sparse_jacobian_path(settings)
+    if path == "jac":
+        lines = ["    jd = alloc_jac_dense(region, persistent)", "    jac(t, y, p, jd)"]
+        return lines + [f"    matrix[{k}] = -c * jd[{i * n + j}]{one[k]}" for k, (i, j) in enumerate(pattern)]
+    unroll = n if n <= VECTOR_UNROLL else 0
+    slots_of = [[] for _ in range(n)]  # column j -> [(slot, row)]
+    for k, (i, j) in enumerate(pattern):
+        slots_of[j].append((k, i))
+    if path == "jvp":
+        lines = ["    v = alloc_jac_vector(region, persistent)", "    jv = alloc_jac_product(region, persistent)"]
+        lines += elementwise(n, lambda i: f"v[{i}] = ZERO", unroll)
+        groups = column_groups(n, pattern)
+        for g, group in enumerate(groups):
+            lines += [f"    v[{j}] = ONE" for j in group]
+            lines.append("    jvp(t, y, p, v, jv)")
+            lines += [f"    v[{j}] = ZERO" for j in group] if g < len(groups) - 1 else []
+            lines += [f"    matrix[{k}] = -c * jv[{i}]{one[k]}" for j in group for k, i in slots_of[j]]
+        return lines
+    lines = ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
+             "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
+    lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", unroll)
+    for group in column_groups(n, pattern):
+        for j in group:
+            lines += [f"    yj = y[{j}]", "    sc = abs(yj)",
+                      f"    fl = tolerances[{j}] / tolerances[N + {j}] if tolerances[N + {j}] > ZERO else ONE",
+                      "    if fl > sc:", "        sc = fl", "    if sc == ZERO:", "        sc = ONE",
+                      f"    ys[{j}] = yj + SQRT_EPS * sc"]
+        lines.append("    rhs(t, ys, p, u, f1)")
+        for j in group:
+            lines += [f"    w = -c / (ys[{j}] - y[{j}])", f"    ys[{j}] = y[{j}]"]
+            lines += [f"    matrix[{k}] = w * (f1[{i}] - f0[{i}]){one[k]}" for k, i in slots_of[j]]
+    return lines
