@@ -32,7 +32,7 @@ from planner import Buffer, PhaseSpan
 from ..codegen import elementwise
 
 __all__ = ["column_groups", "sparse_jacobian_path", "sparse_jacobian_label", "sparse_buffers",
-           "sparse_prepare_lines"]
+           "sparse_prepare_lines", "grouped_jacobian_lines", "perturbation_lines"]
 
 #: Straight-line (literal-index) code for the n-vector sweeps up to this many states, a loop above.
 VECTOR_UNROLL = 64
@@ -104,31 +104,52 @@ def sparse_prepare_lines(settings):
     if path == "jac":
         lines = ["    jd = alloc_jac_dense(region, persistent)", "    jac(t, y, p, jd)"]
         return lines + [f"    matrix[{k}] = -c * jd[{i * n + j}]{one[k]}" for k, (i, j) in enumerate(pattern)]
-    unroll = n if n <= VECTOR_UNROLL else 0
+    lines = ["    v = alloc_jac_vector(region, persistent)", "    jv = alloc_jac_product(region, persistent)"]
+    if path == "finite differences":
+        lines = ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
+                 "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
+    return lines + grouped_jacobian_lines(n, pattern, path == "jvp",
+                                          lambda k, value: f"    matrix[{k}] = -c * {value}{one[k]}",
+                                          names=("v", "jv") if path == "jvp" else ("ys", "f1"))
+
+
+def perturbation_lines(j, tolerances="tolerances"):
+    """Lines moving ``ys[j]`` off ``y[j]`` by ``sqrt(eps)`` times its scale (``atol_j / rtol_j`` below it),
+    rounded so that the step ``ys[j] - y[j]`` is exact."""
+    return [f"yj = y[{j}]", "sc = abs(yj)",
+            f"fl = {tolerances}[{j}] / {tolerances}[N + {j}] if {tolerances}[N + {j}] > ZERO else ONE",
+            "if fl > sc:", "    sc = fl", "if sc == ZERO:", "    sc = ONE", f"ys[{j}] = yj + SQRT_EPS * sc"]
+
+
+def grouped_jacobian_lines(n, pattern, jvp, store, names, base="f0", tolerances="tolerances", unroll=VECTOR_UNROLL):
+    """Lines computing ``J`` over ``pattern``, one column group (:func:`column_groups`) at a time.
+
+    ``jvp``: one compressed product ``jvp(t, y, p, v, out)`` per group; else
+    finite differences, one right-hand side at the group's perturbed state
+    against ``base = f(t, y)``.  ``names`` are the scratch vectors ``(v, out)``
+    (``v`` is the perturbed state for differences); ``store(k, value)`` gives
+    the line that uses ``J``'s pattern entry ``k``, ``value`` its source.
+    Shared by Newton's sparse ``prepare`` and the FIRK step's ``J``.
+    """
+    vector, out = names
+    unroll = n if n <= unroll else 0
     slots_of = [[] for _ in range(n)]  # column j -> [(slot, row)]
     for k, (i, j) in enumerate(pattern):
         slots_of[j].append((k, i))
-    if path == "jvp":
-        lines = ["    v = alloc_jac_vector(region, persistent)", "    jv = alloc_jac_product(region, persistent)"]
-        lines += elementwise(n, lambda i: f"v[{i}] = ZERO", unroll)
-        groups = column_groups(n, pattern)
+    groups = column_groups(n, pattern)
+    if jvp:
+        lines = elementwise(n, lambda i: f"{vector}[{i}] = ZERO", unroll)
         for g, group in enumerate(groups):
-            lines += [f"    v[{j}] = ONE" for j in group]
-            lines.append("    jvp(t, y, p, v, jv)")
-            lines += [f"    v[{j}] = ZERO" for j in group] if g < len(groups) - 1 else []
-            lines += [f"    matrix[{k}] = -c * jv[{i}]{one[k]}" for j in group for k, i in slots_of[j]]
+            lines += [f"    {vector}[{j}] = ONE" for j in group] + [f"    jvp(t, y, p, {vector}, {out})"]
+            lines += [f"    {vector}[{j}] = ZERO" for j in group] if g < len(groups) - 1 else []
+            lines += [store(k, f"{out}[{i}]") for j in group for k, i in slots_of[j]]
         return lines
-    lines = ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
-             "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
-    lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", unroll)
-    for group in column_groups(n, pattern):
+    lines = elementwise(n, lambda i: f"{vector}[{i}] = y[{i}]", unroll)
+    for group in groups:
+        lines += ["    " + line.replace("ys[", f"{vector}[") for j in group
+                  for line in perturbation_lines(j, tolerances)]
+        lines.append(f"    rhs(t, {vector}, p, u, {out})")
         for j in group:
-            lines += [f"    yj = y[{j}]", "    sc = abs(yj)",
-                      f"    fl = tolerances[{j}] / tolerances[N + {j}] if tolerances[N + {j}] > ZERO else ONE",
-                      "    if fl > sc:", "        sc = fl", "    if sc == ZERO:", "        sc = ONE",
-                      f"    ys[{j}] = yj + SQRT_EPS * sc"]
-        lines.append("    rhs(t, ys, p, u, f1)")
-        for j in group:
-            lines += [f"    w = -c / (ys[{j}] - y[{j}])", f"    ys[{j}] = y[{j}]"]
-            lines += [f"    matrix[{k}] = w * (f1[{i}] - f0[{i}]){one[k]}" for k, i in slots_of[j]]
+            lines += [f"    d = ONE / ({vector}[{j}] - y[{j}])", f"    {vector}[{j}] = y[{j}]"]
+            lines += [store(k, f"(d * ({out}[{i}] - {base}[{i}]))") for k, i in slots_of[j]]
     return lines

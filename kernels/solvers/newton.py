@@ -62,7 +62,7 @@ from ..codegen import UNROLL_STATES, compile_device, elementwise
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
 from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov
-from .jacobian_assembly import sparse_buffers, sparse_jacobian_label, sparse_prepare_lines
+from .jacobian_assembly import perturbation_lines, sparse_buffers, sparse_jacobian_label, sparse_prepare_lines
 from .lu import LUSettings, build_lu
 from .sparse_lu import SparseLUSettings, build_sparse_lu
 
@@ -249,12 +249,7 @@ def jacobian_source(settings):
 
 def _fd_column(j, n, unroll, target):
     """Source lines perturbing ``y_j`` and writing column ``j`` of ``I - c J`` via ``target(i, j)``."""
-    lines = [f"    yj = y[{j}]",
-             "    sc = abs(yj)",
-             f"    fl = tolerances[{j}] / tolerances[N + {j}] if tolerances[N + {j}] > ZERO else ONE",
-             "    if fl > sc:", "        sc = fl",
-             "    if sc == ZERO:", "        sc = ONE",
-             f"    ys[{j}] = yj + SQRT_EPS * sc",
+    lines = ["    " + line for line in perturbation_lines(j)] + [
              f"    d = ys[{j}] - yj",
              "    rhs(t, ys, p, u, f1)",
              f"    ys[{j}] = yj",

@@ -31,7 +31,7 @@ import dataclasses
 
 from ..codegen import UNROLL_STATES
 from ..solvers.lu import LU_UNROLL, LUSettings
-from ..solvers.newton import column_groups
+from ..solvers.jacobian_assembly import grouped_jacobian_lines, perturbation_lines
 from ..solvers.sparse_lu import SparseLUSettings
 
 __all__ = ["BlockSystem", "block_systems", "block_pattern", "block_index", "block_lu_settings",
@@ -108,12 +108,6 @@ def _entry(settings, slot, i, j):
     return f"jm[{i * settings.n_states + j}]" if settings.jacobian == "jac" else f"jm[{slot[(i, j)]}]"
 
 
-def _perturb(j):
-    """Lines moving ``ys[j]`` off ``y[j]`` by ``sqrt(eps)`` times its scale (``atol / rtol`` below it)."""
-    return [f"yj = y[{j}]", "sc = abs(yj)", f"fl = tol[{j}] / tol[N + {j}] if tol[N + {j}] > ZERO else ONE",
-            "if fl > sc:", "    sc = fl", "if sc == ZERO:", "    sc = ONE", f"ys[{j}] = yj + SQRT_EPS * sc"]
-
-
 def _each(n, statement):
     if n <= UNROLL_STATES:
         return [f"    {statement(str(i))}" for i in range(n)]
@@ -126,7 +120,7 @@ def jacobian_lines(settings):
     if settings.jacobian == "jac":
         return ["    jac(t, y, p, jm)"]
     if settings.pattern is None:  # dense finite differences, column by column
-        column = _perturb("{j}") + ["d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
+        column = perturbation_lines("{j}", "tol") + ["d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
         lines = _each(n, lambda i: f"ys[{i}] = y[{i}]")
         if n <= LU_UNROLL:
             for j in range(n):
@@ -136,21 +130,9 @@ def jacobian_lines(settings):
             lines += ["    for j in range(N):"] + ["        " + c.format(j="j") for c in column]
             lines += ["        for i in range(N):", "            jm[i * N + j] = d * (f_0[i] - f0[i])"]
         return lines
-    slot = {entry: s for s, entry in enumerate(settings.pattern)}
-    jvp = settings.jacobian == "jvp"
-    lines = _each(n, (lambda i: f"ys[{i}] = ZERO") if jvp else (lambda i: f"ys[{i}] = y[{i}]"))
-    for group in column_groups(n, settings.pattern):
-        if jvp:
-            lines += [f"    ys[{j}] = ONE" for j in group] + ["    jvp(t, y, p, ys, f_0)"]
-            for j in group:
-                lines += [f"    jm[{slot[(i, jj)]}] = f_0[{i}]" for i, jj in settings.pattern if jj == j]
-                lines.append(f"    ys[{j}] = ZERO")
-            continue
-        lines += ["    " + line for j in group for line in _perturb(j)] + ["    rhs(t, ys, p, u, f_0)"]
-        for j in group:
-            lines += [f"    d = ONE / (ys[{j}] - y[{j}])", f"    ys[{j}] = y[{j}]"]
-            lines += [f"    jm[{slot[(i, jj)]}] = d * (f_0[{i}] - f0[{i}])" for i, jj in settings.pattern if jj == j]
-    return lines
+    return grouped_jacobian_lines(n, settings.pattern, settings.jacobian == "jvp",
+                                  lambda k, value: f"    jm[{k}] = {value}", names=("ys", "f_0"),
+                                  tolerances="tol", unroll=UNROLL_STATES)
 
 
 def _dense_fill(settings, b, block):
