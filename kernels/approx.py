@@ -24,7 +24,7 @@ import numpy as np
 
 from .backend import backend
 
-__all__ = ["reciprocal", "log2_approx", "exp2_approx"]
+__all__ = ["reciprocal", "reciprocal_seed_f64", "log2_approx", "exp2_approx"]
 
 
 def _simulated():
@@ -42,7 +42,11 @@ def _simulated():
         with np.errstate(over="ignore"):
             return np.exp2(f32(x))
 
-    return rcp, lg2, ex2
+    def rcp64(x):
+        with np.errstate(divide="ignore"):
+            return np.float64(1.0) / np.float64(x)
+
+    return rcp, lg2, ex2, rcp64
 
 
 def _ptx():
@@ -65,7 +69,20 @@ def _ptx():
 
         return op
 
-    return unary("rcp.approx.ftz.f32"), unary("lg2.approx.ftz.f32"), unary("ex2.approx.ftz.f32")
+    @intrinsic
+    def rcp64(typingctx, x):
+        if x != types.float64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            f64 = ir.DoubleType()
+            # side_effect: kept where it is written, not hoisted out of loops (a live float64 pair)
+            asm = ir.InlineAsm(ir.FunctionType(f64, [f64]), "rcp.approx.ftz.f64 $0, $1;", "=d,d", side_effect=True)
+            return builder.call(asm, args)
+
+        return types.float64(types.float64), codegen
+
+    return unary("rcp.approx.ftz.f32"), unary("lg2.approx.ftz.f32"), unary("ex2.approx.ftz.f32"), rcp64
 
 
 @functools.cache
@@ -87,6 +104,16 @@ def reciprocal(dtype):
         return one / x
 
     return exact
+
+
+def reciprocal_seed_f64():
+    """An approximate ``1 / x`` of a float64 (a device callable): a seed for a Newton correction.
+
+    The bare ``rcp.approx.ftz.f64`` (about 20 correct bits, no slow-path
+    subroutine); exact on the simulator.  Unlike the exact division, it keeps
+    no call in the kernel, whose callee's registers add to the caller's peak.
+    """
+    return _ops()[3]
 
 
 def log2_approx():

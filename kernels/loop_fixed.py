@@ -8,6 +8,7 @@ import numpy as np
 from numba import cuda
 
 from . import status as codes
+from .approx import reciprocal_seed_f64
 
 __all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "no_prime"]
 
@@ -50,6 +51,7 @@ def build_fixed_loop(parts, built):
     SUCCESS, MAX_STEPS, EVENT = codes.SUCCESS, codes.MAX_STEPS, codes.EVENT
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
     CHECK_MASK = FINITE_CHECK_STEPS - 1
+    rcp64 = reciprocal_seed_f64()
 
     @cuda.jit(device=True, inline="always")
     def advance(traj, k, t, h, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values, extras, region,
@@ -69,7 +71,12 @@ def build_fixed_loop(parts, built):
 
     @cuda.jit(device=True, inline="always")
     def count(interval, dt):
-        ratio = interval / dt
+        # interval / dt without a division: float64 division is a subroutine call, whose registers
+        # add to the ones live at the call.  From a ~2^-20 reciprocal, two corrections reach an ulp.
+        inv = rcp64(dt)
+        ratio = interval * inv
+        ratio = ratio + (interval - ratio * dt) * inv
+        ratio = ratio + (interval - ratio * dt) * inv
         nearest = math.floor(ratio + 0.5)
         if abs(ratio - nearest) <= _SNAP * nearest:
             return max(np.int64(nearest), np.int64(1))
@@ -97,33 +104,40 @@ def build_fixed_loop(parts, built):
             if t_start + dt == t_start:
                 status = UNDERFLOW
                 break
+            # Everything about the interval is settled before its steps, so that only the state, the
+            # parameters, the step size, the count and its bound stay live across the step loop (its
+            # register peak).  A capped run (n_interval > steps left) takes the steps left, all of
+            # exactly dt, and stops: its bound is then the cap itself, which is how it is recognised.
             n_interval = count(target - t_start, dt)
-            n_run = np.int32(min(n_interval, np.int64(limit_steps - n_accepted)))
-            # Steps of exactly dt (the step size is loop-invariant, so the step's conversion of it
-            # to the working precision is hoisted and the time is dead code for an autonomous rhs),
-            # then the one step that lands on the save time.
-            n_full = np.int32(min(n_run, np.int32(n_interval - 1)))
-            j = np.int32(0)
-            while j < n_full:
-                code = advance(traj, k, t_start + j * dt, dt, y, p, y_new, err, tol, t_eval, t0, driver_times,
-                               driver_values, extras, region, persistent)
+            n_full = np.int32(min(n_interval - 1, np.int64(limit_steps - n_accepted)))
+            t_last = t_start + n_full * dt
+            h_last = target - t_last
+            base = n_accepted
+            stop = np.int32(n_accepted + n_full)
+            # Steps of exactly dt at t_start + j dt (the step size is loop-invariant, so the step's
+            # conversion of it to the working precision is hoisted and the time is dead code for an
+            # autonomous rhs), then the one step that lands on the save time.  One counter: the step
+            # index is its distance from base, and a finiteness failure shows as a loop left early.
+            while n_accepted < stop:
+                code = advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, y, p, y_new, err, tol,
+                               t_eval, t0, driver_times, driver_values, extras, region, persistent)
                 if STOPS and code != SUCCESS:
                     if EVENTS and code == EVENT:
                         n_accepted = np.int32(n_accepted + 1)
                     status = code
                     break
                 n_accepted = np.int32(n_accepted + 1)
-                j = np.int32(j + 1)
                 if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
-                    status = NONFINITE
                     break
-            if status != SUCCESS:
+            if STOPS and status != SUCCESS:
                 break
-            if n_run < n_interval:
+            if n_accepted < stop:
+                status = NONFINITE
+                break
+            if stop == limit_steps:
                 status = MAX_STEPS
                 break
-            t_last = t_start + n_full * dt
-            code = advance(traj, k, t_last, target - t_last, y, p, y_new, err, tol, t_eval, t0, driver_times,
+            code = advance(traj, k, t_last, h_last, y, p, y_new, err, tol, t_eval, t0, driver_times,
                            driver_values, extras, region, persistent)
             if STOPS and code != SUCCESS:
                 if EVENTS and code == EVENT:
