@@ -53,8 +53,11 @@ def run_bufferplan(cfg, out):
     n, n_traj, t1, dt, tol = cfg["n"], cfg["n_traj"], cfg["t1"], cfg["dt"], cfg["tol"]
     y0, params = bp.inputs(n, n_traj, dtype)
     t0 = time.perf_counter()
-    integ = kernels.Integrator(kernels.brusselator(n), cfg["run_method"], controller="fixed", precision=dtype,
-                               solver=cfg["solver"])
+    system = kernels.brusselator(n)
+    if cfg["impl_name"].endswith("lujac"):  # J from the dense jac: the same system without its jvp
+        system = kernels.ODESystem(system.rhs, n, system.n_params, name=system.name, jac=system.jac,
+                                   default_params=system.default_params)
+    integ = kernels.Integrator(system, cfg["run_method"], controller="fixed", precision=dtype, solver=cfg["solver"])
     plan = integ.plan(cfg["plan"])
     first = timing.bind_launch(integ, plan, (0.0, t1), y0[:1], params[:1], dt=dt, rtol=tol, atol=tol)
     timing.synchronize()

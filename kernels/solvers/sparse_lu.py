@@ -56,10 +56,12 @@ from .base import SOLVER_OK
 
 __all__ = ["SPARSE_UNROLL", "SparseLUSettings", "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
 
-# Largest factor written as straight-line code.  Beyond it the factor cannot stay in registers
-# anyway, and Numba's typing and lowering of one long basic block (quadratic in its length) and
-# NVVM's and ptxas's work on the inlined copies dominate the kernel's compile time (issue #10).
-SPARSE_UNROLL = 160
+# Largest factor written as straight-line code; loops over constant index tables above it.  The
+# loops compile 2-3x faster (Numba lowers one long basic block in time quadratic in its length),
+# but on the H200 they ran the Brusselator n = 64 rodas4 kernel 5x slower (42 ms against 7.8 ms,
+# float32, 65536 trajectories; benchmarks/results/stiff_peers_nvidia-h200_jvp_looped.json), so
+# every factor met so far stays straight-line (issue #10).
+SPARSE_UNROLL = 4096
 
 
 def full_pattern(n):
