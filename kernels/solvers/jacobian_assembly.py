@@ -35,11 +35,25 @@ from planner import Buffer, PhaseSpan
 
 from ..codegen import elementwise
 
-__all__ = ["column_groups", "sparse_jacobian_path", "sparse_jacobian_label", "sparse_buffers",
+__all__ = ["PRODUCTS_ABOVE", "prefers_products", "column_groups", "sparse_jacobian_path", "sparse_jacobian_label", "sparse_buffers",
            "sparse_prepare_lines", "grouped_jacobian_lines", "perturbation_lines"]
 
 #: Straight-line (literal-index) code for the n-vector sweeps up to this many states, a loop above.
 VECTOR_UNROLL = 64
+
+#: A system that gives both ``jac`` and ``jvp`` has Newton's ``M`` (DIRK, Rosenbrock) assembled from
+#: ``jvp`` products above this many states, from ``jac`` up to it (the FIRK step takes ``jvp`` whenever
+#: given: its ``jac`` path was not measured).  Measured on the H200 (Brusselator, 65536 trajectories, fixed steps,
+#: benchmarks/results/stiff_peers_nvidia-h200_jacpaths.json): up to n = 64 the compiler keeps only the
+#: pattern's entries of ``jac``'s n * n scratch and ``jac`` was faster (rodas4 float32 n = 64: 8.3 ms
+#: against 12.8 ms); at n = 128 the scratch stays in local memory and ``jvp`` was twice as fast
+#: (21.7 ms against 42.4 ms).
+PRODUCTS_ABOVE = 64
+
+
+def prefers_products(n, has_jac, has_jvp):
+    """Whether a sparse LU of ``n`` states takes ``J`` from ``jvp`` products (else ``jac`` or differences)."""
+    return bool(has_jvp) and (not has_jac or n > PRODUCTS_ABOVE)
 
 
 def column_groups(n, pattern):

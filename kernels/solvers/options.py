@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..errors import ConfigurationError, describe
+from .jacobian_assembly import prefers_products
 from .krylov import BiCGSTABSettings, GMRESSettings
 from .lu import LU_UNROLL, LUSettings
 from .newton import NewtonSettings
@@ -96,8 +97,8 @@ class SolverOptions:
         """Newton's settings for ``n`` unknowns; ``analytic``: the system gives the derivative this solver needs.
 
         ``pattern``: the Jacobian's nonzeros, used by ``"lu"`` (to choose) and ``"sparse"`` (a full
-        pattern when None).  ``jvp``: the system gives ``jvp``, which a sparse LU prefers to ``jac``
-        (compressed products, no ``n * n`` scratch).
+        pattern when None).  ``jvp``: a sparse LU takes ``J`` from compressed ``jvp`` products (no
+        ``n * n`` scratch; :func:`kernels.solvers.jacobian_assembly.prefers_products` says when).
         """
         if self.direct:
             pattern = full_pattern(n) if pattern is None else tuple(pattern)
@@ -120,8 +121,9 @@ class SolverOptions:
     def newton_for(self, system, shared_by_parent=False, component="newton") -> NewtonSettings:
         """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov, sparse LU)."""
         given = getattr(system, "jac" if self.direct else "jvp", None)
-        jvp = self.direct and getattr(system, "jvp", None) is not None
         n, pattern = system.n_states, None
+        jvp = self.direct and prefers_products(n, getattr(system, "jac", None) is not None,
+                                               getattr(system, "jvp", None) is not None)
         if self.linear == "sparse" or (self.linear == "lu" and n > LU_UNROLL):
             try:
                 pattern = self.pattern if self.pattern is not None else jacobian_pattern(system)

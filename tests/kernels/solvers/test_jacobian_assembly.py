@@ -39,10 +39,10 @@ def _brusselator_steps(system, method, n, precision=np.float64):
 @pytest.mark.parametrize("method, n", [("rodas4", 16), ("sdirk4", 20), ("rodas4", 24)])
 def test_compressed_jvp_equals_dense_jac_on_the_brusselator(method, n):
     """Three fixed steps: compressed products (6) and the dense scratch give the same state to rounding."""
-    system = kernels.brusselator(n)
+    system, both = jvp_only(kernels.brusselator(n)), kernels.brusselator(n)
     assert kernels.Integrator(system, method).jacobian == "jvp (compressed, 6 products)"
-    assert kernels.Integrator(jac_only(system), method).jacobian == f"jac (dense {n} x {n} scratch)"
-    compressed, dense = _brusselator_steps(system, method, n), _brusselator_steps(jac_only(system), method, n)
+    assert kernels.Integrator(jac_only(both), method).jacobian == f"jac (dense {n} x {n} scratch)"
+    compressed, dense = _brusselator_steps(system, method, n), _brusselator_steps(jac_only(both), method, n)
     assert compressed.n_steps[0] == dense.n_steps[0] == 3
     assert np.abs(dense.y[0, -1] - kernels.brusselator_initial(n)).max() > 1e-3  # it moved
     np.testing.assert_allclose(compressed.y[0, -1], dense.y[0, -1], rtol=1e-13, atol=1e-13)
@@ -52,8 +52,13 @@ def test_jvp_alone_is_enough_for_the_sparse_lu():
     """A system with jvp and no jac gets the compressed path, not finite differences."""
     system, n = kernels.brusselator(16), 16
     assert kernels.Integrator(jvp_only(system), "rodas4").jacobian == "jvp (compressed, 6 products)"
-    only, both = _brusselator_steps(jvp_only(system), "rodas4", n), _brusselator_steps(system, "rodas4", n)
-    np.testing.assert_array_equal(only.y, both.y)
+
+
+@pytest.mark.parametrize("n, path", [(16, "jac (dense 16 x 16 scratch)"), (64, "jac (dense 64 x 64 scratch)"),
+                                     (66, "jvp (compressed, 6 products)")])
+def test_both_given_jac_up_to_64_states_products_above(n, path):
+    """With jac and jvp, the measured rule of PRODUCTS_ABOVE: jac up to 64 states, products above."""
+    assert kernels.Integrator(kernels.brusselator(n), "rodas4").jacobian == path
 
 
 def _robertson(system, solver, t_end, **kwargs):
@@ -65,10 +70,10 @@ def test_robertson_sparse_jvp_equals_dense_jac_and_scipy():
     """Robertson (3 states) through the sparse LU: 20 fixed steps (dt 1e-3: larger ones need a Jacobian
     newer than y0's) equal the dense LU's to rounding; adaptive steps to t = 1 match SciPy's Radau
     (rtol 1e-10) to 1e-6 relative at rtol 1e-7 (measured: 4e-10)."""
-    system = kernels.robertson()
+    system = jvp_only(kernels.robertson())
     assert kernels.Integrator(system, "rodas4", solver="sparse").jacobian == "jvp (compressed, 3 products)"
     fixed = dict(dt=1e-3, controller="fixed")
-    sparse, dense = _robertson(system, "sparse", 0.02, **fixed), _robertson(system, "dense", 0.02, **fixed)
+    sparse, dense = _robertson(system, "sparse", 0.02, **fixed), _robertson(kernels.robertson(), "dense", 0.02, **fixed)
     assert sparse.n_steps[0] == 20
     np.testing.assert_allclose(sparse.y[0, -1], dense.y[0, -1], rtol=1e-12, atol=1e-16)
     adaptive = _robertson(system, "sparse", 1.0, rtol=1e-7, atol=1e-12)
@@ -94,7 +99,7 @@ def test_column_groups_are_structurally_orthogonal_and_cover_every_column():
 def test_settings_name_the_path_and_its_scratch():
     n = 32
     options = SolverOptions()
-    compressed = options.newton_for(kernels.brusselator(n))
+    compressed = options.newton_for(jvp_only(kernels.brusselator(n)))
     scratch = options.newton_for(jac_only(kernels.brusselator(n)))
     assert compressed.jvp and compressed.analytic and not scratch.jvp and scratch.analytic
     sizes = {b.name: b.size_elems for b in compressed.buffer_settings().buffers}
@@ -122,7 +127,7 @@ def _declared(settings, prefix=None):
 @pytest.mark.parametrize("which", ["jvp", "jac"])
 def test_memory_audit(which, plan_kind):
     """Declared equals allocated on both sparse paths (rodas4, Brusselator 16)."""
-    system = kernels.brusselator(16) if which == "jvp" else jac_only(kernels.brusselator(16))
+    system = jvp_only(kernels.brusselator(16)) if which == "jvp" else jac_only(kernels.brusselator(16))
     integ = kernels.Integrator(system, "rodas4", precision=np.float64, solver="sparse")
     built = integ.build(integ.plan(plan_kind, block_size=32))
     declared = _declared(built.settings.buffer_settings())

@@ -37,8 +37,8 @@ def test_looped_brusselator_64_solves():
     system.jac(0.0, rng.uniform(0.5, 3.0, 64), np.array([1.0, 3.0, 0.02]), jac)
     a = (np.eye(64) - 0.01 * jac.reshape(64, 64))[None]
     b = rng.standard_normal((1, SOLVES, 64))
-    lu = SparseLUSettings(64, pattern)
-    assert not lu.unrolled  # the default form at 64 states is the looped one
+    lu = SparseLUSettings(64, pattern, unroll=160)
+    assert not lu.unrolled  # 314 factor entries: looped
     x, status = sparse_kernel(lu, "local")(a, b)
     assert status[0] == 0
     np.testing.assert_allclose(x[0], np.linalg.solve(a[0], b[0].T).T, rtol=1e-12, atol=1e-12)
@@ -58,9 +58,11 @@ def test_looped_singular_matrices_flagged(dtype):
 
 def test_form_follows_unroll():
     """Straight-line code grows with the factor; the looped source is the same for every pattern."""
-    small, large = SparseLUSettings(16, brusselator_pattern(16)), SparseLUSettings(128, brusselator_pattern(128))
-    assert small.nnz <= SPARSE_UNROLL < large.nnz and small.unrolled and not large.unrolled
-    assert sparse_lu_sources(large) == sparse_lu_sources(SparseLUSettings(64, brusselator_pattern(64)))
+    small = SparseLUSettings(16, brusselator_pattern(16), unroll=160)
+    large = SparseLUSettings(128, brusselator_pattern(128), unroll=160)
+    assert small.nnz <= 160 < large.nnz and small.unrolled and not large.unrolled
+    assert SparseLUSettings(128, brusselator_pattern(128)).nnz <= SPARSE_UNROLL  # the default: straight-line
+    assert sparse_lu_sources(large) == sparse_lu_sources(SparseLUSettings(64, brusselator_pattern(64), unroll=160))
     assert len(sparse_lu_sources(SparseLUSettings(128, brusselator_pattern(128), unroll=10 ** 6))[0]) > 10 * len(
         sparse_lu_sources(large)[0])
     with pytest.raises(ConfigurationError, match="unroll"):
@@ -68,7 +70,7 @@ def test_form_follows_unroll():
 
 
 def test_brusselator_64_rodas4_through_solve_ivp():
-    """Three fixed steps of the 64-state Brusselator with the looped factor: the dense LU's result to 1e-10."""
+    """Three fixed steps of the 64-state Brusselator through solve_ivp's sparse LU: the dense LU's result to 1e-10."""
     import kernels
 
     y0 = kernels.brusselator_initial(64)
