@@ -150,9 +150,15 @@ class Integrator:
         the step's Newton solver uses: the system's dense ``jac`` (with the
         LU solver), its ``jvp`` (with a Krylov solver), or finite differences
         of the right-hand side when the system gives neither for that solver.
+        With a sparse LU the label names the cost, e.g. ``"jvp (compressed,
+        6 products)"`` or ``"jac (dense 128 x 128 scratch)"``.  A FIRK step
+        (``radau``, ``gauss4``) reports its own ``jacobian`` choice.
         """
-        newton = getattr(self.settings.step, "newton", None)
-        return None if newton is None else jacobian_source(newton)
+        step = self.settings.step
+        newton = getattr(step, "newton", None)
+        if newton is not None:
+            return jacobian_source(newton)
+        return getattr(step, "jacobian", None)
 
     # -- planning ------------------------------------------------------------
     def buffer_settings(self, pins=None):

@@ -140,3 +140,11 @@ def test_settings_refuse_what_they_cannot_build():
     with pytest.raises(ConfigurationError, match="outside"):
         FIRKStepSettings(tableau, N, pattern=((0, N),))
 
+
+
+def test_integrator_names_the_firk_jacobian_path():
+    """``Integrator.jacobian`` reports the FIRK step's choice (not None as for explicit methods)."""
+    assert kernels.Integrator(kernels.brusselator(32), "radau").jacobian == "jvp"
+    assert kernels.Integrator(kernels.robertson(), "gauss4").jacobian == "jac"
+    assert kernels.Integrator(_variant("finite differences"), "radau").jacobian == "finite differences"
+    assert kernels.Integrator(kernels.robertson(), "rk4").jacobian is None
