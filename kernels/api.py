@@ -10,14 +10,29 @@ from . import validation as check
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .solvers.options import as_solver_options
-from .status import MAX_STEPS, STATUS_MESSAGES
+from .status import MAX_STEPS, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
 
-def status_messages() -> dict:
-    """Status code -> message, as plain ints and strings (results pickle)."""
-    return {int(code): message for code, message in STATUS_MESSAGES.items()}
+def status_messages(rtol=None, dtype=None) -> dict:
+    """Status code -> message, as plain ints and strings (results pickle).
+
+    With an adaptive solve's ``rtol`` (array) and working ``dtype``: when the
+    smallest nonzero ``rtol`` is below the precision's resolution, the step
+    size underflow message says so and what to do (the error estimate is then
+    rounding noise, and a step can fail to be accepted at any size).
+    """
+    messages = {int(code): message for code, message in STATUS_MESSAGES.items()}
+    if rtol is not None:
+        nonzero = np.asarray(rtol, dtype=np.float64)
+        nonzero = nonzero[nonzero > 0]
+        eps = float(np.finfo(dtype).eps)
+        if nonzero.size and nonzero.min() < eps:
+            messages[STEP_SIZE_UNDERFLOW] += (
+                f" rtol {nonzero.min():.3g} is below {np.dtype(dtype).name}'s resolution (eps {eps:.2g}): "
+                f"loosen rtol to at least {eps:.2g}, give atol, or solve with precision=np.float64.")
+    return messages
 
 
 @dataclasses.dataclass(frozen=True)

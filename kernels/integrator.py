@@ -325,7 +325,8 @@ class Integrator:
         summaries = self.settings.summaries
         probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps) if not on_device else None
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
-                         status_messages=status_messages(), n_steps=n_steps, n_rejected=n_rejected,
+                         status_messages=status_messages(rtol if self.adaptive else None, dtype),
+                         n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,

@@ -239,3 +239,14 @@ def test_controller_settings_message_is_plain():
     with pytest.raises(ConfigurationError) as info:
         kernels.ControllerSettings("pi", safety=np.float64(2.0))
     assert str(info.value).endswith("got 2.0")
+
+
+def test_underflow_below_the_resolution_says_what_to_do():
+    """float32, rtol 1e-8 (eps/12), atol 0, two components from exactly 0: the first step is never
+    accepted (its error estimate is rounding noise above 1); the message names the cause and the fix."""
+    result = call(rtol=1e-8, atol=0.0, y0=[1.0, 0.0, 0.0])
+    assert result.status[0] == kernels.Status.STEP_SIZE_UNDERFLOW
+    message = result.message(0)
+    assert "rtol 1e-08 is below float32's resolution" in message and "precision=np.float64" in message
+    fine = call(rtol=1e-8, atol=1e-8, precision=np.float64)
+    assert "resolution" not in fine.status_messages[int(kernels.Status.STEP_SIZE_UNDERFLOW)]
