@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp as scipy_solve_ivp
 
+from kernel_helpers import audit_allocations
+
 import kernels
 from kernels.errors import ConfigurationError
 from kernels.solvers import LUSettings, SparseLUSettings
 from kernels.steps import FIRKStepSettings
-from planner import Placement
 
 N = 12
 BRUSSELATOR = kernels.brusselator(N)
@@ -97,14 +98,6 @@ def test_n32_radau_plan_has_no_dense_block():
     assert max(sizes.values()) < n * n, max(sizes.items(), key=lambda item: item[1])
 
 
-def _declared(settings, prefix=None):
-    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
-    out = {(path, b.name): b for b in settings.buffers}
-    for child in settings.children:
-        out.update(_declared(child, path))
-    return out
-
-
 @pytest.mark.parametrize("plan_kind", ["local", "shared", "greedy"])
 @pytest.mark.parametrize("method, controller, coupled, source", [
     ("radau", None, "transformed", "jvp"), ("radau", None, "full", "finite differences"),
@@ -114,19 +107,7 @@ def test_sparse_allocations_equal_declarations(method, controller, coupled, sour
     integ = kernels.Integrator(_variant(source), method, controller=controller, precision=np.float64,
                                solver=kernels.SolverOptions(coupled=coupled))
     assert _step(integ).pattern is not None
-    built = integ.build(integ.plan(plan_kind, block_size=32))
-    declared = _declared(built.settings.buffer_settings())
-    records = {(r.component, r.name): r for r in built.records}
-    assert len(records) == len(built.records)
-    assert set(records) == set(declared)
-    planned = built.plan.by_name()
-    for key, record in records.items():
-        buffer, entry = declared[key], planned[f"{key[0]}.{key[1]}"]
-        assert record.placement is entry.placement
-        if record.placement is Placement.LOCAL:
-            assert record.size_elems == max(buffer.size_elems, 1)
-        else:
-            assert (record.start, record.stop) == (entry.offset_elems, entry.offset_elems + buffer.size_elems)
+    audit_allocations(integ.build(integ.plan(plan_kind, block_size=32)))
 
 
 def test_settings_refuse_what_they_cannot_build():

@@ -17,6 +17,7 @@ from numba import cuda
 
 import kernels
 from kernels.launch import launch_batch
+from kernel_helpers import audit_allocations
 from planner import Placement
 
 
@@ -33,15 +34,6 @@ FORCED = kernels.ODESystem(_forced, 2, n_params=1, n_drivers=1, observables=_obs
                            name="forced")
 
 
-def _declared(settings, prefix=None):
-    """``(qualified component, buffer name) -> Buffer`` over every level of the settings tree."""
-    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
-    out = {(path, b.name): b for b in settings.buffers}
-    for child in settings.children:
-        out.update(_declared(child, path))
-    return out
-
-
 def _build(system, method, plan_kind, block_size=32, precision=np.float64, canary_elems=0, controller=None):
     integ = kernels.Integrator(system, method, controller=controller, precision=precision)
     return integ.build(integ.plan(plan_kind, block_size=block_size), canary_elems=canary_elems), integ
@@ -53,22 +45,7 @@ def _build(system, method, plan_kind, block_size=32, precision=np.float64, canar
 def test_allocations_equal_declarations(method, plan_kind, system):
     built, _ = _build(system, method, plan_kind)
     plan = built.plan
-    settings = built.settings.buffer_settings()
-    declared = _declared(settings)
-    records = {(r.component, r.name): r for r in built.records}
-    assert len(records) == len(built.records), "a buffer's allocator was built twice"
-    assert set(records) == set(declared)
-    planned = plan.by_name()
-    for key, record in records.items():
-        buffer, entry = declared[key], planned[f"{key[0]}.{key[1]}"]
-        assert record.placement is entry.placement
-        if buffer.is_view:
-            assert record.view_of == buffer.view_of
-            assert (record.start, record.size_elems) == (buffer.view_offset_elems, buffer.size_elems)
-        elif record.placement is Placement.LOCAL:
-            assert record.size_elems == max(buffer.size_elems, 1)
-        else:
-            assert (record.start, record.stop) == (entry.offset_elems, entry.offset_elems + buffer.size_elems)
+    audit_allocations(built)
     shared_end = max((r.stop for r in built.records if r.placement is Placement.SHARED and not r.view_of),
                      default=0)
     persistent_end = max((r.stop for r in built.records

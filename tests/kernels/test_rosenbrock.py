@@ -25,8 +25,7 @@ import kernels
 from kernel_helpers import scipy_reference
 from kernels.steps.rosenbrock import reads_time
 from stiff_references import PROBLEMS, reference
-from test_memory import _declared
-from planner import Placement
+from kernel_helpers import audit_allocations
 
 METHODS = ("ros3p", "rodas4", "rodas5p")
 FACTOR = 10.0
@@ -226,19 +225,8 @@ def test_singular_matrix_is_retried_when_adaptive():
 def test_allocations_equal_declarations(method, system, solver, plan_kind):
     integ = kernels.Integrator(system, method, precision=np.float64, solver=solver)
     built = integ.build(integ.plan(plan_kind, block_size=32))
-    plan, declared = built.plan, _declared(built.settings.buffer_settings())
-    records = {(r.component, r.name): r for r in built.records}
-    assert len(records) == len(built.records), "a buffer's allocator was built twice"
-    assert set(records) == set(declared)
-    planned = plan.by_name()
-    for key, record in records.items():
-        buffer, entry = declared[key], planned[f"{key[0]}.{key[1]}"]
-        assert record.placement is entry.placement
-        if record.placement is Placement.LOCAL:
-            assert record.size_elems == max(buffer.size_elems, 1)
-        elif not buffer.is_view:
-            assert (record.start, record.stop) == (entry.offset_elems, entry.offset_elems + buffer.size_elems)
-    assert built.shared_bytes == plan.shared_bytes_per_block
+    audit_allocations(built)
+    assert built.shared_bytes == built.plan.shared_bytes_per_block
 
 
 def test_direct_newton_declares_no_iteration_buffers():

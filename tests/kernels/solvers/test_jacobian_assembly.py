@@ -8,6 +8,7 @@ to rounding; the adaptive Robertson solve is checked against SciPy's Radau.
 
 import numpy as np
 import pytest
+from kernel_helpers import audit_allocations
 from stiff_references import reference
 
 import kernels
@@ -52,6 +53,9 @@ def test_jvp_alone_is_enough_for_the_sparse_lu():
     """A system with jvp and no jac gets the compressed path, not finite differences."""
     system, n = kernels.brusselator(16), 16
     assert kernels.Integrator(jvp_only(system), "rodas4").jacobian == "jvp (compressed, 6 products)"
+    # with jac too, 16 states take the dense scratch: the same state to rounding
+    only, both = _brusselator_steps(jvp_only(system), "rodas4", n), _brusselator_steps(system, "rodas4", n)
+    np.testing.assert_allclose(only.y, both.y, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("n, path", [(16, "jac (dense 16 x 16 scratch)"), (64, "jac (dense 64 x 64 scratch)"),
@@ -115,24 +119,13 @@ def test_settings_name_the_path_and_its_scratch():
         NewtonSettings(n, SparseLUSettings(n, compressed.linear.pattern), analytic=False, jvp=True)
 
 
-def _declared(settings, prefix=None):
-    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
-    out = {(path, b.name): b for b in settings.buffers}
-    for child in settings.children:
-        out.update(_declared(child, path))
-    return out
-
-
 @pytest.mark.parametrize("plan_kind", ["local", "shared"])
 @pytest.mark.parametrize("which", ["jvp", "jac"])
 def test_memory_audit(which, plan_kind):
     """Declared equals allocated on both sparse paths (rodas4, Brusselator 16)."""
     system = jvp_only(kernels.brusselator(16)) if which == "jvp" else jac_only(kernels.brusselator(16))
     integ = kernels.Integrator(system, "rodas4", precision=np.float64, solver="sparse")
-    built = integ.build(integ.plan(plan_kind, block_size=32))
-    declared = _declared(built.settings.buffer_settings())
-    records = {(r.component, r.name): r for r in built.records}
-    assert len(records) == len(built.records) and set(records) == set(declared)
+    declared, records = audit_allocations(integ.build(integ.plan(plan_kind, block_size=32)))
     names = {name for _, name in declared}
     assert ("jac_vector" in names) == (which == "jvp") and ("jac_dense" in names) == (which == "jac")
     for key, record in records.items():

@@ -3,6 +3,7 @@ and whole solves (Rosenbrock, DIRK) equal to the dense LU's on the Brusselator."
 
 import numpy as np
 import pytest
+from kernel_helpers import audit_allocations
 
 import kernels
 from kernels.errors import ConfigurationError
@@ -79,23 +80,12 @@ def test_finite_difference_column_groups_equal_dense():
     np.testing.assert_allclose(sparse.y[0, -1], dense.y[0, -1], rtol=0, atol=1e-10)
 
 
-def _declared(settings, prefix=None):
-    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
-    out = {(path, b.name): b for b in settings.buffers}
-    for child in settings.children:
-        out.update(_declared(child, path))
-    return out
-
-
 @pytest.mark.parametrize("plan_kind", ["local", "shared"])
 @pytest.mark.parametrize("method", ["rodas4", "kvaerno5"])
 def test_memory_audit(method, plan_kind):
     """Every declared buffer (the compact factor, the jvp products' two vectors) gets one allocator of its size."""
     integ = kernels.Integrator(kernels.brusselator(16), method, precision=np.float64, solver="sparse")
-    built = integ.build(integ.plan(plan_kind, block_size=32))
-    declared = _declared(built.settings.buffer_settings())
-    records = {(r.component, r.name): r for r in built.records}
-    assert len(records) == len(built.records) and set(records) == set(declared)
+    declared, records = audit_allocations(integ.build(integ.plan(plan_kind, block_size=32)))
     factors = [b for (path, name), b in declared.items() if name == "factor" and path.endswith(".lu")]
     assert [b.size_elems for b in factors] == [SparseLUSettings(16, brusselator_band(16)).nnz]
     for key, record in records.items():
