@@ -89,3 +89,37 @@ def audit_allocations(built):
         else:
             assert (record.start, record.stop) == (entry.offset_elems, entry.offset_elems + buffer.size_elems), key
     return declared, records
+
+
+def _executing(dask_worker):
+    return [ts.key for ts in dask_worker.state.executing]
+
+
+def kill_a_running_chunk(client, chunked):
+    """SIGKILL a worker while it runs one of ``chunked``'s chunks; gather and return the result.
+
+    Checks that the worker really died and that the lost chunk (or its result, if it ended in the
+    instant before the kill: that result lived on the dead worker) was computed again.
+    """
+    import os
+    import signal
+    import time
+
+    pids = client.run(os.getpid)
+    victim, deadline = None, time.monotonic() + 30
+    while victim is None and time.monotonic() < deadline:
+        for address, keys in client.run(_executing).items():
+            running = [k for k in keys if str(k).startswith("bufferplan-chunk-")]
+            if running:
+                victim, lost = address, running[0]
+                break
+        else:
+            time.sleep(0.02)
+    assert victim is not None, "no chunk was ever seen running"
+    os.kill(pids[victim], signal.SIGKILL)  # mid-chunk
+    result = chunked.gather()
+    assert victim not in client.scheduler_info()["workers"]  # the worker really died
+    moves = [entry[2:4] for entry in client.story(lost) if entry[:2] == ("scheduler", lost)]
+    lost_at = next(i for i, move in enumerate(moves) if move in (("processing", "released"), ("memory", "released")))
+    assert ("processing", "memory") in moves[lost_at:], moves  # computed again after the loss
+    return result

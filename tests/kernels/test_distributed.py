@@ -2,13 +2,13 @@
 
 import os
 import shutil
-import signal
-import time
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from kernel_helpers import kill_a_running_chunk
 
 import kernels
 from kernels.errors import ConfigurationError
@@ -149,34 +149,12 @@ def test_map_configurations_skips_done_and_runs_the_rest_once(client, capsys):
         list(map_configurations(client, fails, [8], retries=0))
 
 
-def _executing(dask_worker):
-    return [ts.key for ts in dask_worker.state.executing]
-
-
 def test_a_killed_workers_chunk_is_recomputed_bit_identically(client):
     integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
     params, span = _params(8), (0.0, 4.0)  # 400 steps: a chunk of two trajectories runs for about 0.2 s
     local = integ.solve(span, [1.0, 1.0, 1.0], params, dt=DT)
-    pids = client.run(os.getpid)
     chunked = integ.solve(span, [1.0, 1.0, 1.0], params, dt=DT, client=client, gather=False, chunk_size=2)
-    victim, deadline = None, time.monotonic() + 30
-    while victim is None and time.monotonic() < deadline:
-        for address, keys in client.run(_executing).items():
-            running = [k for k in keys if str(k).startswith("bufferplan-chunk-")]
-            if running:
-                victim, lost = address, running[0]
-                break
-        else:
-            time.sleep(0.02)
-    assert victim is not None, "no chunk was ever seen running"
-    os.kill(pids[victim], signal.SIGKILL)  # mid-chunk
-    result = chunked.gather()
-    assert victim not in client.scheduler_info()["workers"]  # the worker really died
-    moves = [entry[2:4] for entry in client.story(lost) if entry[:2] == ("scheduler", lost)]
-    # the running chunk was lost with its worker (or, if it ended in the instant before the kill, its
-    # result was: that result lived on the dead worker) ...
-    lost_at = next(i for i, move in enumerate(moves) if move in (("processing", "released"), ("memory", "released")))
-    assert ("processing", "memory") in moves[lost_at:], moves  # ... and it was computed again
+    result = kill_a_running_chunk(client, chunked)
     assert result.y.shape == local.y.shape
     np.testing.assert_array_equal(result.y, local.y)
     np.testing.assert_array_equal(result.n_steps, local.n_steps)

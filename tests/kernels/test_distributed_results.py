@@ -5,12 +5,11 @@ distributed result is compared bit for bit with the same solve in one process.
 """
 
 import dataclasses
-import os
-import signal
-import time
 
 import numpy as np
 import pytest
+
+from kernel_helpers import kill_a_running_chunk
 
 import kernels
 from kernels.distributed_results import ON_CLIENT, PER_TRAJECTORY, SHARED
@@ -119,33 +118,13 @@ def test_a_bad_span_is_refused_before_any_chunk_is_sent(client):
     assert set(client.run_on_scheduler(_chunk_keys)) <= set(before)  # no new chunk reached the scheduler
 
 
-def _executing(dask_worker):
-    return [ts.key for ts in dask_worker.state.executing]
-
-
 def test_a_killed_workers_chunk_is_recomputed_bit_identically_with_summaries_and_events(client):
     integ = _featured(method="rk4")
     y0 = np.column_stack([np.linspace(0.2, 1.0, 8), np.zeros(8)])
     span, dt = (0.0, 6.0), 0.02  # 300 steps: a chunk of two trajectories runs for a while
     local = integ.solve(span, y0, dt=dt, t_eval=T_EVAL)
-    pids = client.run(os.getpid)
     chunked = integ.solve(span, y0, dt=dt, t_eval=T_EVAL, client=client, gather=False, chunk_size=2)
-    victim, deadline = None, time.monotonic() + 30
-    while victim is None and time.monotonic() < deadline:
-        for address, keys in client.run(_executing).items():
-            running = [k for k in keys if str(k).startswith("bufferplan-chunk-")]
-            if running:
-                victim, lost = address, running[0]
-                break
-        else:
-            time.sleep(0.02)
-    assert victim is not None, "no chunk was ever seen running"
-    os.kill(pids[victim], signal.SIGKILL)  # mid-chunk
-    result = chunked.gather()
-    assert victim not in client.scheduler_info()["workers"]
-    moves = [entry[2:4] for entry in client.story(lost) if entry[:2] == ("scheduler", lost)]
-    lost_at = next(i for i, move in enumerate(moves) if move in (("processing", "released"), ("memory", "released")))
-    assert ("processing", "memory") in moves[lost_at:], moves  # computed again after the loss
+    result = kill_a_running_chunk(client, chunked)
     _assert_identical(result, local)
     assert kernels.Status.EVENT in set(local.status.tolist()) and 0 in set(local.status.tolist())
     client.wait_for_workers(2)

@@ -105,20 +105,25 @@ def test_brusselator_fill_is_small(n):
     assert lu.buffer_settings().buffers[0].size_elems == lu.nnz
 
 
-def test_brusselator_32_solves():
-    pattern = brusselator_pattern(32)
-    system, rng = brusselator(32), np.random.default_rng(2)
-    jac = np.zeros(32 * 32)
-    system.jac(0.0, rng.uniform(0.5, 3.0, 32), np.array([1.0, 3.0, 0.02]), jac)
-    a = (np.eye(32) - 0.01 * jac.reshape(32, 32))[None]
-    b = rng.standard_normal((1, SOLVES, 32))
-    x, status = sparse_kernel(SparseLUSettings(32, pattern), "local")(a, b)
+@pytest.mark.parametrize("n, unroll, seed", [(32, None, 2), (64, 160, 3)], ids=["straight-32", "looped-64"])
+def test_brusselator_solves(n, unroll, seed):
+    """``I - 0.01 J`` of the Brusselator: straight-line at 32 states, looped at 64 (314 factor entries > 160)."""
+    pattern = brusselator_pattern(n)
+    system, rng = brusselator(n), np.random.default_rng(seed)
+    jac = np.zeros(n * n)
+    system.jac(0.0, rng.uniform(0.5, 3.0, n), np.array([1.0, 3.0, 0.02]), jac)
+    a = (np.eye(n) - 0.01 * jac.reshape(n, n))[None]
+    b = rng.standard_normal((1, SOLVES, n))
+    lu = SparseLUSettings(n, pattern) if unroll is None else SparseLUSettings(n, pattern, unroll=unroll)
+    assert lu.unrolled == (unroll is None)
+    x, status = sparse_kernel(lu, "local")(a, b)
     assert status[0] == 0
     np.testing.assert_allclose(x[0], np.linalg.solve(a[0], b[0].T).T, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("unroll", [None, 0], ids=["straight", "looped"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_singular_matrices_flagged(dtype):
+def test_singular_matrices_flagged(dtype, unroll):
     """A zero pivot (exactly, or after elimination), a zero matrix and a NaN give SINGULAR_MATRIX per thread."""
     pattern = ((0, 0), (0, 1), (1, 0), (1, 1), (2, 2))
     good = np.diag([2.0, 3.0, 4.0])
@@ -126,7 +131,8 @@ def test_singular_matrices_flagged(dtype):
     nan = good.copy()
     nan[1, 1] = np.nan
     a = np.array([good, rank_one, np.zeros((3, 3)), nan])
-    _, status = sparse_kernel(SparseLUSettings(3, pattern), "local", dtype)(a, np.ones((4, SOLVES, 3)))
+    lu = SparseLUSettings(3, pattern) if unroll is None else SparseLUSettings(3, pattern, unroll=unroll)
+    _, status = sparse_kernel(lu, "local", dtype)(a, np.ones((4, SOLVES, 3)))
     assert list(status) == [0] + [Status.SINGULAR_MATRIX] * 3
 
 

@@ -1,4 +1,7 @@
-"""The looped sparse LU (a factor above ``unroll`` entries) against the straight-line one and NumPy, on the simulator."""
+"""The looped sparse LU (a factor above ``unroll`` entries) against the straight-line one and NumPy, on the simulator.
+
+The Brusselator solve and the singular-matrix flags of both forms are in ``test_sparse_lu.py``.
+"""
 
 import numpy as np
 import pytest
@@ -6,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_sparse_lu import SOLVES, brusselator_pattern, random_sparse, sparse_kernel
 
-from kernels import Status, brusselator
+from kernels import brusselator
 from kernels.errors import ConfigurationError
 from kernels.solvers import SparseLUSettings
 from kernels.solvers.sparse_lu import SPARSE_UNROLL, sparse_lu_sources
@@ -28,32 +31,6 @@ def test_looped_matches_straight_line_and_numpy(dtype, seed, n, density):
     for k in range(2):
         reference = np.linalg.solve(a[k], b[k].T).T
         np.testing.assert_allclose(looped[k], reference, rtol=0, atol=100 * n * eps * np.abs(reference).max())
-
-
-def test_looped_brusselator_64_solves():
-    pattern = brusselator_pattern(64)
-    system, rng = brusselator(64), np.random.default_rng(3)
-    jac = np.zeros(64 * 64)
-    system.jac(0.0, rng.uniform(0.5, 3.0, 64), np.array([1.0, 3.0, 0.02]), jac)
-    a = (np.eye(64) - 0.01 * jac.reshape(64, 64))[None]
-    b = rng.standard_normal((1, SOLVES, 64))
-    lu = SparseLUSettings(64, pattern, unroll=160)
-    assert not lu.unrolled  # 314 factor entries: looped
-    x, status = sparse_kernel(lu, "local")(a, b)
-    assert status[0] == 0
-    np.testing.assert_allclose(x[0], np.linalg.solve(a[0], b[0].T).T, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_looped_singular_matrices_flagged(dtype):
-    pattern = ((0, 0), (0, 1), (1, 0), (1, 1), (2, 2))
-    good = np.diag([2.0, 3.0, 4.0])
-    rank_one = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0], [0.0, 0.0, 1.0]])
-    nan = good.copy()
-    nan[1, 1] = np.nan
-    a = np.array([good, rank_one, np.zeros((3, 3)), nan])
-    _, status = sparse_kernel(SparseLUSettings(3, pattern, unroll=0), "local", dtype)(a, np.ones((4, SOLVES, 3)))
-    assert list(status) == [0] + [Status.SINGULAR_MATRIX] * 3
 
 
 def test_form_follows_unroll():
