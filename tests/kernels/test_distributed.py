@@ -24,18 +24,6 @@ def _params(n):
     return np.column_stack([np.full(n, 10.0), np.linspace(0.0, 28.0, n), np.full(n, 8.0 / 3.0)])
 
 
-@pytest.fixture(scope="module")
-def client():
-    import dask
-
-    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                      env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster:
-            with distributed.Client(cluster) as c:
-                c.wait_for_workers(2)
-                yield c
-
-
 def _workers(client):
     return sorted(client.scheduler_info()["workers"])
 

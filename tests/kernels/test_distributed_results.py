@@ -22,18 +22,6 @@ T_EVAL = [1.0, 2.5, 4.0]
 STATS = ("mean", "min", "max", "rms", "argmax", "final")
 
 
-@pytest.fixture(scope="module")
-def client():
-    import dask
-
-    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                      env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster:
-            with distributed.Client(cluster) as c:
-                c.wait_for_workers(2)
-                yield c
-
-
 def _featured(save_trajectory=True, per="save", method="tsit5"):
     """An Integrator with summaries, a counted and a terminal event; its functions are lambdas (sent by value)."""
     events = (kernels.Event(lambda t, y, p: y[1]),  # extrema of x: counted
