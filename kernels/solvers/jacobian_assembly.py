@@ -122,8 +122,9 @@ def sparse_prepare_lines(settings):
     if path == "jac":
         lines = ["    jd = alloc_jac_dense(region, persistent)", "    jac(t, y, p, jd)"]
         return lines + [f"    matrix[{k}] = -c * jd[{i * n + j}]{one[k]}" for k, (i, j) in enumerate(pattern)]
-    lines = ["    v = alloc_jac_vector(region, persistent)", "    jv = alloc_jac_product(region, persistent)"]
-    if path == "finite differences":
+    if path == "jvp":
+        lines = ["    v = alloc_jac_vector(region, persistent)", "    jv = alloc_jac_product(region, persistent)"]
+    else:
         lines = ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
                  "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
     return lines + grouped_jacobian_lines(n, pattern, path == "jvp",
@@ -131,12 +132,12 @@ def sparse_prepare_lines(settings):
                                           names=("v", "jv") if path == "jvp" else ("ys", "f1"))
 
 
-def perturbation_lines(j, tolerances="tolerances"):
-    """Lines moving ``ys[j]`` off ``y[j]`` by ``sqrt(eps)`` times its scale (``atol_j / rtol_j`` below it),
-    rounded so that the step ``ys[j] - y[j]`` is exact."""
+def perturbation_lines(j, tolerances="tolerances", state="ys"):
+    """Lines moving ``state[j]`` off ``y[j]`` by ``sqrt(eps)`` times its scale (``atol_j / rtol_j`` below it),
+    rounded so that the step ``state[j] - y[j]`` is exact."""
     return [f"yj = y[{j}]", "sc = abs(yj)",
             f"fl = {tolerances}[{j}] / {tolerances}[N + {j}] if {tolerances}[N + {j}] > ZERO else ONE",
-            "if fl > sc:", "    sc = fl", "if sc == ZERO:", "    sc = ONE", f"ys[{j}] = yj + SQRT_EPS * sc"]
+            "if fl > sc:", "    sc = fl", "if sc == ZERO:", "    sc = ONE", f"{state}[{j}] = yj + SQRT_EPS * sc"]
 
 
 def grouped_jacobian_lines(n, pattern, jvp, store, names, base="f0", tolerances="tolerances", unroll=VECTOR_UNROLL):
@@ -164,8 +165,7 @@ def grouped_jacobian_lines(n, pattern, jvp, store, names, base="f0", tolerances=
         return lines
     lines = elementwise(n, lambda i: f"{vector}[{i}] = y[{i}]", unroll)
     for group in groups:
-        lines += ["    " + line.replace("ys[", f"{vector}[") for j in group
-                  for line in perturbation_lines(j, tolerances)]
+        lines += ["    " + line for j in group for line in perturbation_lines(j, tolerances, vector)]
         lines.append(f"    rhs(t, {vector}, p, u, {out})")
         for j in group:
             lines += [f"    d = ONE / ({vector}[{j}] - y[{j}])", f"    {vector}[{j}] = y[{j}]"]
