@@ -47,8 +47,9 @@ import numpy as np
 
 from planner import Plan
 
-from .distributed_results import Bar, ChunkedResult, bytes_per_trajectory, probe_factory
+from .distributed_results import ChunkedResult, bytes_per_trajectory, probe_factory
 from .errors import ConfigurationError, describe
+from .progress import Progress
 
 __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
            "worker_compiles", "gpu_cluster", "DEFAULT_CHUNKS_PER_WORKER"]
@@ -391,19 +392,17 @@ def _run_configurations(client, function, todo, resources, retries, errors, prog
     token = uuid.uuid4().hex[:12]
     futures = {client.submit(function, c, key=f"bufferplan-config-{token}-{i}", pure=False, retries=retries,
                              resources=resources): c for i, c in enumerate(todo)}
-    bar = Bar(len(futures), "configurations") if progress else None
+    bar = Progress(len(futures), enabled=bool(progress), label="configurations")
     try:
-        for future in distributed.as_completed(futures):
-            if bar:
-                bar.advance()
+        for done, future in enumerate(distributed.as_completed(futures), 1):
+            bar.update(done)
             if future.status == "error" and errors == "return":
                 yield futures[future], future.exception()
             else:
                 yield futures[future], future.result()
     finally:
         client.cancel([f for f in futures if not f.done()])
-        if bar:
-            bar.close()
+        bar.close()
 
 
 # -- one worker per local GPU ---------------------------------------------------------------------

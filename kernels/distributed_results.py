@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import sys
 
 import numpy as np
 
 from .errors import ConfigurationError
+from .progress import Progress
 
 __all__ = ["ChunkedResult", "concatenate", "bytes_per_trajectory", "probe_factory", "PER_TRAJECTORY", "SHARED",
            "ON_CLIENT"]
@@ -70,32 +70,11 @@ def _wait(futures, progress):
     if progress:
         from distributed import as_completed
 
-        bar = Bar(len(futures), "chunks")
-        for _ in as_completed(futures):
-            bar.advance()
+        bar = Progress(len(futures), enabled=True, label="chunks")
+        for done, _ in enumerate(as_completed(futures), 1):
+            bar.update(done)
         bar.close()
     return futures[0].client.gather(list(futures))
-
-
-class Bar:
-    """A minimal text progress bar on stderr."""
-
-    def __init__(self, total, what, width=30):
-        self.total, self.what, self.width, self.done = total, what, width, 0
-        self._draw()
-
-    def advance(self):
-        self.done += 1
-        self._draw()
-
-    def _draw(self):
-        filled = self.width * self.done // max(self.total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {self.what}")
-        sys.stderr.flush()
-
-    def close(self):
-        sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def concatenate(parts, plan, stiffness_probe=None):
