@@ -16,7 +16,7 @@ def client():
     import dask
 
     with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster:
             with distributed.Client(cluster) as c:
                 c.wait_for_workers(2)
