@@ -4,7 +4,10 @@ The hand-written kernels are those of a file given by path (``--floor``, e.g. a
 copy of ``../shared/reference/lorenz_handwritten.py``: fp32, all-local,
 rho the only parameter, u0 = (1, 0, 0), t in [0, 1]).  bufferplan solves the
 same problem through the public API (``Integrator.plan/build`` and
-``BatchKernel.launch``) with every buffer local; the adaptive case uses
+``BatchKernel.launch``) with every buffer local, twice: with the library's
+``kernels.lorenz()`` (sigma, rho and beta read per trajectory) and with a
+Lorenz system whose only parameter is rho, sigma and beta constants of its
+right-hand side like the floor's (``--systems``, variant ``bufferplan-rho``); the adaptive case uses
 ``controller="i"``, the floor's own controller (like for like).  Each timing sample is
 ``--batch`` launches between two CUDA events (the host's launch cost then
 overlaps the GPU's work), samples of all kernels are interleaved, and the
@@ -43,16 +46,35 @@ def load_floor(path):
     return module
 
 
-def bufferplan_case(kernels, case, n, rho, max_registers=None):
+SIGMA, BETA = np.float32(10.0), np.float32(8.0 / 3.0)
+
+
+def _lorenz_rho_rhs(t, y, p, dydt):
+    dydt[0] = SIGMA * (y[1] - y[0])
+    dydt[1] = p[0] * y[0] - y[1] - y[0] * y[2]
+    dydt[2] = y[0] * y[1] - BETA * y[2]
+
+
+def lorenz_system(kernels, which):
+    """``"lorenz3"``: the library's ``kernels.lorenz()``; ``"rho"``: rho the only parameter, as the floor's."""
+    if which == "rho":
+        return kernels.ODESystem(_lorenz_rho_rhs, 3, 1, name="lorenz_rho", default_params=(28.0,))
+    return kernels.lorenz()
+
+
+def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3"):
     """``(launch, read)`` for bufferplan on one case: fixed Tsit5/RK4 dt 1e-3, or adaptive Tsit5 1e-8."""
     from numba import cuda
 
     method = "rk4" if case == "rk4_fixed" else "tsit5"
     controller = ADAPTIVE_CONTROLLER if case == "tsit5_adaptive" else "fixed"
-    integ = kernels.Integrator(kernels.lorenz(), method, controller=controller, precision=np.float32)
+    integ = kernels.Integrator(lorenz_system(kernels, system), method, controller=controller, precision=np.float32)
     plan = integ.plan("local", block_size=128 if kernels.backend() == "cuda" else 1)
     built = integ.build(plan, max_registers=max_registers)
-    params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
+    if system == "rho":
+        params = rho.astype(np.float32).reshape(n, 1)
+    else:
+        params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
     y0 = np.tile(np.array([1.0, 0.0, 0.0], np.float32), (n, 1))
     dev = [cuda.to_device(a) for a in (y0, params, np.array([1.0]), np.zeros(1), np.zeros((1, 1), np.float32),
                                        np.full(3, 1e-8, np.float32), np.full(3, 1e-8, np.float32))]
@@ -132,6 +154,8 @@ def main(argv=None):
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--tag", default="floor")
     ap.add_argument("--caps", default="none", help="bufferplan variants: register caps, e.g. none,32,40")
+    ap.add_argument("--systems", default="lorenz3,rho",
+                    help="bufferplan's Lorenz: lorenz3 (kernels.lorenz(), 3 parameters) and/or rho (rho only)")
     ap.add_argument("--sim", action="store_true")
     args = ap.parse_args(argv)
     import kernels
@@ -157,9 +181,9 @@ def main(argv=None):
             launch, read, resources = floor_case(floor, case, n, rho)
             launchers[("floor", case)], readers[("floor", case)] = launch, read
             doc["resources"][f"floor:{case}"] = resources
-            for cap in caps:
-                who = "bufferplan" if cap is None else f"bufferplan@{cap}"
-                launch, read, resources = bufferplan_case(kernels, case, n, rho, cap)
+            for cap, system in [(c, s) for c in caps for s in args.systems.split(",")]:
+                who = "bufferplan" + ("-rho" if system == "rho" else "") + ("" if cap is None else f"@{cap}")
+                launch, read, resources = bufferplan_case(kernels, case, n, rho, cap, system)
                 launchers[(who, case)], readers[(who, case)] = launch, read
                 doc["resources"][f"{who}:{case}"] = resources
         if args.sim:

@@ -118,15 +118,21 @@ def build_fixed_loop(parts, built):
             # conversion of it to the working precision is hoisted and the time is dead code for an
             # autonomous rhs), then the one step that lands on the save time.  One counter: the step
             # index is its distance from base, and a finiteness failure shows as a loop left early.
+            # The steps run in runs that end on multiples of FINITE_CHECK_STEPS, where the state is tested: a
+            # run's own loop is a bare counted loop (the step and the count), which the compiler unrolls.
             while n_accepted < stop:
-                code = advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, y, p, y_new, err, tol,
-                               t_eval, t0, driver_times, driver_values, extras, region, persistent)
-                if STOPS and code != SUCCESS:
-                    if EVENTS and code == EVENT:
-                        n_accepted = np.int32(n_accepted + 1)
-                    status = code
+                run_end = np.int32(min(stop, (n_accepted | CHECK_MASK) + 1))
+                while n_accepted < run_end:
+                    code = advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, y, p, y_new, err, tol,
+                                   t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                    if STOPS and code != SUCCESS:
+                        if EVENTS and code == EVENT:
+                            n_accepted = np.int32(n_accepted + 1)
+                        status = code
+                        break
+                    n_accepted = np.int32(n_accepted + 1)
+                if STOPS and status != SUCCESS:
                     break
-                n_accepted = np.int32(n_accepted + 1)
                 if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
                     break
             if STOPS and status != SUCCESS:
