@@ -55,9 +55,11 @@ from ..allocators import AllocatorFactory
 from ..codegen import UNROLL_STATES, compile_device
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
-from ..solvers.lu import build_lu
+from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
+from ..solvers.lu import LU_UNROLL, build_lu
 from ..solvers.options import as_solver_options
-from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu
+from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
+from ..solvers.sparsity import jacobian_pattern
 from ..tableaus import ButcherTableau
 from .base import STEP_OK, BuiltStep
 from .firk_blocks import block_index, block_lu_settings, factor_lines, jacobian_lines, jacobian_size
@@ -133,6 +135,20 @@ def firk_transform(tableau, form="transformed") -> FIRKTransform:
                          _clean(b @ a_inv))
 
 
+def _pattern_for_pair_block(options, system):
+    """J's pattern (else the full one) for ``"lu"`` when the 2n block would be a looped dense LU.
+
+    Up to LU_UNROLL states DIRK and Rosenbrock factor one dense n x n matrix in straight-line code, but
+    a FIRK step's complex pair block has 2n rows: above LU_UNROLL the dense LU is loops with run-time
+    indices and a pivot search, its factor in local memory (radau, Brusselator n = 8: 1696 bytes of
+    stack, float32).  The sparse LU over J's pattern is straight-line at any such size.
+    """
+    try:
+        return options.pattern if options.pattern is not None else jacobian_pattern(system)
+    except ConfigurationError:
+        return full_pattern(system.n_states)  # not evaluable on the host: every entry
+
+
 @dataclasses.dataclass(frozen=True)
 class FIRKStepSettings:
     """The buffers of a FIRK step and of its LU children (one per block of ``Lambda``).
@@ -181,6 +197,8 @@ class FIRKStepSettings:
                                      "SolverOptions(linear='lu'), 'dense' or 'sparse'")
         newton = options.newton_for(system)  # the dense-or-sparse rule of DIRK and Rosenbrock
         pattern = newton.linear.pattern if newton.sparse else None
+        if pattern is None and options.linear == "lu" and 2 * system.n_states > LU_UNROLL:
+            pattern = _pattern_for_pair_block(options, system)
         if pattern is not None and getattr(system, "jvp", None) is not None:
             jacobian = "jvp"
         else:
@@ -450,6 +468,8 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     records = []
     for b, lu_settings in enumerate(settings.lu_settings()):
         build = build_sparse_lu if isinstance(lu_settings, SparseLUSettings) else build_lu
+        if isinstance(lu_settings, ComplexSparseLUSettings):
+            build = build_complex_sparse_lu
         lu = build(lu_settings, layout.child(lu_settings.component), dtype)
         namespace.update({f"lu_factor_{b}": lu.factor, f"lu_solve_{b}": lu.solve,
                           f"alloc_factor_{b}": lu.alloc_factor, f"alloc_pivots_{b}": lu.alloc_pivots})

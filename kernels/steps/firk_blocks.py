@@ -32,6 +32,7 @@ import dataclasses
 from ..codegen import UNROLL_STATES
 from ..solvers.lu import LU_UNROLL, LUSettings
 from ..solvers.jacobian_assembly import grouped_jacobian_lines, perturbation_lines
+from ..solvers.complex_lu import ComplexSparseLUSettings
 from ..solvers.sparse_lu import SparseLUSettings
 
 __all__ = ["BlockSystem", "block_systems", "block_pattern", "block_index", "block_lu_settings",
@@ -52,17 +53,26 @@ class BlockSystem:
 
     k: int
     scalars: tuple
+    complex_pair: bool = False
 
 
 def block_systems(settings) -> tuple:
     """The step's blocks: one per block of ``Lambda``, plus Radau's ``mu / h I - J`` in the full form."""
     tr = settings.transform
     blocks = [BlockSystem(len(bl), tuple((ra, rc, f"L_{a}_{c}") for ra, a in enumerate(bl)
-                                         for rc, c in enumerate(bl) if tr.lam[a, c] != 0.0))
+                                         for rc, c in enumerate(bl) if tr.lam[a, c] != 0.0), _is_pair(tr.lam, bl))
               for bl in tr.blocks]
     if settings.adaptive and settings.form == "full":
         blocks.append(BlockSystem(1, ((0, 0, "LR"),)))  # the error filter
     return tuple(blocks)
+
+
+def _is_pair(lam, bl):
+    """Whether ``Lambda``'s block ``bl`` is ``[[alpha, beta], [-beta, alpha]]``: a complex eigenvalue pair."""
+    if len(bl) != 2:
+        return False
+    a, c = bl
+    return lam[a, a] == lam[c, c] and lam[a, c] == -lam[c, a] and lam[a, c] != 0.0
 
 
 def block_pattern(n, pattern, block) -> tuple:
@@ -82,8 +92,13 @@ def block_lu_settings(settings) -> tuple:
         if settings.pattern is None:
             out.append(LUSettings(block.k * n, spans_invocations=1, solves=solves, component=f"lu_{b}"))
         else:
-            out.append(SparseLUSettings(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
-                                        solves=solves, component=f"lu_{b}"))
+            kind = SparseLUSettings
+            if block.complex_pair:  # the complex form, where its factor fits straight-line code
+                kind = ComplexSparseLUSettings
+                if not kind(block.k * n, block_pattern(n, settings.pattern, block)).unrolled:
+                    kind = SparseLUSettings
+            out.append(kind(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
+                            solves=solves, component=f"lu_{b}"))
     return tuple(out)
 
 
@@ -157,7 +172,25 @@ def _dense_fill(settings, b, block):
     return lines
 
 
+def _complex_fill(settings, b, block, lu):
+    """``C = (L_a_a + i L_c_a) I - J`` of a complex pair block ``(a, c)`` over the complex LU's slots."""
+    slot = {entry: q for q, entry in enumerate(settings.pattern)}
+    scalar = {(ra, rc): name for ra, rc, name in block.scalars}
+    lines = []
+    for s, (i, j) in enumerate(lu.complex_pattern):
+        minus_j = f"{_entry(settings, slot, i, j)}" if (i, j) in slot else None
+        if i == j:
+            real = f"{scalar[(0, 0)]} - {minus_j}" if minus_j else scalar[(0, 0)]
+            imag = scalar[(1, 0)]
+        else:
+            real, imag = (f"-{minus_j}" if minus_j else "ZERO"), "ZERO"
+        lines += [f"    fac_{b}[{2 * s}] = {real}", f"    fac_{b}[{2 * s + 1}] = {imag}"]
+    return lines
+
+
 def _sparse_fill(settings, b, block, lu):
+    if isinstance(lu, ComplexSparseLUSettings):
+        return _complex_fill(settings, b, block, lu)
     k, slot = block.k, {entry: q for q, entry in enumerate(settings.pattern)}
     scalar = {(ra, rc): name for ra, rc, name in block.scalars}
     lines = []
