@@ -72,7 +72,8 @@ def _is_pair(lam, bl):
     if len(bl) != 2:
         return False
     a, c = bl
-    return lam[a, a] == lam[c, c] and lam[a, c] == -lam[c, a] and lam[a, c] != 0.0
+    scale = abs(lam[a, a]) + abs(lam[a, c])
+    return lam[a, c] != 0.0 and abs(lam[a, a] - lam[c, c]) <= 1e-12 * scale and abs(lam[a, c] + lam[c, a]) <= 1e-12 * scale
 
 
 def block_pattern(n, pattern, block) -> tuple:
