@@ -321,8 +321,9 @@ def _newton_lines(settings, tr):
     lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
     lines += ["    eta = ONE", "    theta = ZERO", "    previous = ONE", "    converged = False",
               "    for k in range(MAX_ITER):"]
-    for q, stage in enumerate(tr.stages):
-        lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + z[{_ix(q * n, i)}]"], 2)
+    for q, stage in enumerate(tr.stages):  # Z = (T (x) I) W formed here: z is not kept across iterations
+        lines += _each(n, lambda i, q=q: [f"ys[{i}] = y[{i}] + (" + _combination(
+            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0]) + ")"], 2)
         lines += [f"        ts = t + C_{stage} * dt", "        eval_drivers(ts, driver_times, driver_values, u)",
                   f"        rhs(ts, ys, p, u, f_{q})"]
     lines.append("        acc = ZERO")
@@ -338,9 +339,6 @@ def _newton_lines(settings, tr):
             lines += _each(n, lambda i, a=a, ra=ra, b=b, k=len(bl): [
                 f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{_ix(a * n, i)}] += dw",
                 f"e = dw / (tol[{i}] + tol[{_ix(n, i)}] * abs(y[{i}]))", "acc += e * e"], 2)
-    for q in range(s):
-        lines += _each(n, lambda i, q=q: [f"z[{_ix(q * n, i)}] = " + _combination(
-            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0])], 2)
     lines += ["        norm = sqrt(acc / (S * N))",
               "        if not norm < HUGE:", "            break",
               "        if k > 0:",
@@ -351,6 +349,9 @@ def _newton_lines(settings, tr):
               "        if k > 0 and theta ** (MAX_ITER - 1 - k) * eta * norm > kap:", "            break",
               "        previous = norm",
               "    if not converged:", "        return FAILED"]
+    for q in range(s):
+        lines += _each(n, lambda i, q=q: [f"z[{_ix(q * n, i)}] = " + _combination(
+            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0])])
     lines += _each(s * n, lambda i: [f"zg[{i}] = z[{i}]"]) + ["    zstep[0] = h"]
     return lines
 
