@@ -13,7 +13,11 @@ system per block (Hairer & Wanner, *Solving ODEs II*, IV.8):
 Radau IIA: one n x n system (``mu / h I - J``) and one 2n x 2n real system
 standing for the complex one; Gauss 4: one 2n x 2n system.  Each block is
 factored once a step by the project's dense or sparse LU (a child component
-``lu_<b>``, chosen as for DIRK and Rosenbrock; see :mod:`.firk_blocks`).
+``lu_<b>``, chosen as for DIRK and Rosenbrock, except that ``"lu"`` goes sparse
+as soon as a 2n block would be a looped dense LU; a complex pair block over a
+pattern is factored in complex arithmetic; see :mod:`.firk_blocks`).  Inside
+the Newton loop only ``W`` is carried: each stage's state is ``y + (T W)_q``
+and ``Z = (T (x) I) W`` is formed once after it.
 Convergence is the contraction-rate test of :mod:`kernels.solvers.newton`
 (on the RMS of ``dW`` scaled by ``atol + rtol |y|``), except that a rate must
 be known (two iterations at least, as SciPy's ``radau.py``) and that the constant is

@@ -14,11 +14,18 @@ column.
 
 Sparse (the rule of :meth:`SolverOptions.newton`: ``"lu"`` with more than
 :data:`~kernels.solvers.LU_UNROLL` states and ``J`` at most half full, or
-``"sparse"``): the states are interleaved, row ``i k + ra``, so the
+``"sparse"``; and ``"lu"`` whenever a 2n block would exceed LU_UNROLL rows,
+see :class:`~kernels.steps.FIRKStepSettings`): the states are interleaved, row ``i k + ra``, so the
 block's pattern is ``J``'s pattern (the diagonal included) on every stage
 plus a ``k x k`` coupling at each state, and the minimum-degree order of
 :mod:`kernels.solvers.sparse_lu` eliminates each state's stages together
-(the complex pair block then fills no more than ``J`` itself does).  ``J``
+(the complex pair block then fills no more than ``J`` itself does).  A
+complex pair block (``Lambda_bb = [[alpha, beta], [-beta, alpha]]``) is
+factored as the complex ``n x n`` matrix ``(alpha - i beta) / h I - J`` it
+stands for (:mod:`kernels.solvers.complex_lu`: two words a complex entry
+against four for the real form's 2 x 2 block) while its factor fits
+straight-line code; the step's interleaved vectors are its ``(re, im)``
+pairs, so nothing else changes.  ``J``
 is gathered over its pattern, in order of preference, from the system's
 ``jvp`` (one product per group of structurally orthogonal columns, Curtis,
 Powell & Reid 1974), its dense ``jac`` (into an ``n x n`` scratch), or
