@@ -56,6 +56,8 @@ class BlockSystem:
         Stages of the block.
     scalars : tuple of (int, int, str)
         ``(ra, rc, name)``: the nonzero entries of ``Lambda_bb / h`` as source names of the step.
+    complex_pair : bool
+        ``Lambda_bb`` is ``[[alpha, beta], [-beta, alpha]]``: over a pattern, the complex LU takes it.
     """
 
     k: int
