@@ -13,7 +13,11 @@ system per block (Hairer & Wanner, *Solving ODEs II*, IV.8):
 Radau IIA: one n x n system (``mu / h I - J``) and one 2n x 2n real system
 standing for the complex one; Gauss 4: one 2n x 2n system.  Each block is
 factored once a step by the project's dense or sparse LU (a child component
-``lu_<b>``, chosen as for DIRK and Rosenbrock; see :mod:`.firk_blocks`).
+``lu_<b>``, chosen as for DIRK and Rosenbrock, except that ``"lu"`` goes sparse
+as soon as a 2n block would be a looped dense LU; a complex pair block over a
+pattern is factored in complex arithmetic; see :mod:`.firk_blocks`).  Inside
+the Newton loop only ``W`` is carried: each stage's state is ``y + (T W)_q``
+and ``Z = (T (x) I) W`` is formed once after it.
 Convergence is the contraction-rate test of :mod:`kernels.solvers.newton`
 (on the RMS of ``dW`` scaled by ``atol + rtol |y|``), except that a rate must
 be known (two iterations at least, as SciPy's ``radau.py``) and that the constant is
@@ -55,9 +59,11 @@ from ..allocators import AllocatorFactory
 from ..codegen import UNROLL_STATES, compile_device
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
-from ..solvers.lu import build_lu
+from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
+from ..solvers.lu import LU_UNROLL, build_lu
 from ..solvers.options import as_solver_options
-from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu
+from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
+from ..solvers.sparsity import jacobian_pattern
 from ..tableaus import ButcherTableau
 from .base import STEP_OK, BuiltStep
 from .firk_blocks import block_index, block_lu_settings, factor_lines, jacobian_lines, jacobian_size
@@ -133,6 +139,20 @@ def firk_transform(tableau, form="transformed") -> FIRKTransform:
                          _clean(b @ a_inv))
 
 
+def _pattern_for_pair_block(options, system):
+    """J's pattern (else the full one) for ``"lu"`` when the 2n block would be a looped dense LU.
+
+    Up to LU_UNROLL states DIRK and Rosenbrock factor one dense n x n matrix in straight-line code, but
+    a FIRK step's complex pair block has 2n rows: above LU_UNROLL the dense LU is loops with run-time
+    indices and a pivot search, its factor in local memory (radau, Brusselator n = 8: 1696 bytes of
+    stack, float32).  The sparse LU over J's pattern is straight-line at any such size.
+    """
+    try:
+        return options.pattern if options.pattern is not None else jacobian_pattern(system)
+    except ConfigurationError:
+        return full_pattern(system.n_states)  # not evaluable on the host: every entry
+
+
 @dataclasses.dataclass(frozen=True)
 class FIRKStepSettings:
     """The buffers of a FIRK step and of its LU children (one per block of ``Lambda``).
@@ -181,6 +201,8 @@ class FIRKStepSettings:
                                      "SolverOptions(linear='lu'), 'dense' or 'sparse'")
         newton = options.newton_for(system)  # the dense-or-sparse rule of DIRK and Rosenbrock
         pattern = newton.linear.pattern if newton.sparse else None
+        if pattern is None and options.linear == "lu" and 2 * system.n_states > LU_UNROLL:
+            pattern = _pattern_for_pair_block(options, system)
         if pattern is not None and getattr(system, "jvp", None) is not None:
             jacobian = "jvp"
         else:
@@ -303,8 +325,9 @@ def _newton_lines(settings, tr):
     lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
     lines += ["    eta = ONE", "    theta = ZERO", "    previous = ONE", "    converged = False",
               "    for k in range(MAX_ITER):"]
-    for q, stage in enumerate(tr.stages):
-        lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + z[{_ix(q * n, i)}]"], 2)
+    for q, stage in enumerate(tr.stages):  # Z = (T (x) I) W formed here: z is not kept across iterations
+        lines += _each(n, lambda i, q=q: [f"ys[{i}] = y[{i}] + (" + _combination(
+            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0]) + ")"], 2)
         lines += [f"        ts = t + C_{stage} * dt", "        eval_drivers(ts, driver_times, driver_values, u)",
                   f"        rhs(ts, ys, p, u, f_{q})"]
     lines.append("        acc = ZERO")
@@ -320,9 +343,6 @@ def _newton_lines(settings, tr):
             lines += _each(n, lambda i, a=a, ra=ra, b=b, k=len(bl): [
                 f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{_ix(a * n, i)}] += dw",
                 f"e = dw / (tol[{i}] + tol[{_ix(n, i)}] * abs(y[{i}]))", "acc += e * e"], 2)
-    for q in range(s):
-        lines += _each(n, lambda i, q=q: [f"z[{_ix(q * n, i)}] = " + _combination(
-            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0])], 2)
     lines += ["        norm = sqrt(acc / (S * N))",
               "        if not norm < HUGE:", "            break",
               "        if k > 0:",
@@ -333,6 +353,9 @@ def _newton_lines(settings, tr):
               "        if k > 0 and theta ** (MAX_ITER - 1 - k) * eta * norm > kap:", "            break",
               "        previous = norm",
               "    if not converged:", "        return FAILED"]
+    for q in range(s):
+        lines += _each(n, lambda i, q=q: [f"z[{_ix(q * n, i)}] = " + _combination(
+            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0])])
     lines += _each(s * n, lambda i: [f"zg[{i}] = z[{i}]"]) + ["    zstep[0] = h"]
     return lines
 
@@ -450,6 +473,8 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     records = []
     for b, lu_settings in enumerate(settings.lu_settings()):
         build = build_sparse_lu if isinstance(lu_settings, SparseLUSettings) else build_lu
+        if isinstance(lu_settings, ComplexSparseLUSettings):
+            build = build_complex_sparse_lu
         lu = build(lu_settings, layout.child(lu_settings.component), dtype)
         namespace.update({f"lu_factor_{b}": lu.factor, f"lu_solve_{b}": lu.solve,
                           f"alloc_factor_{b}": lu.alloc_factor, f"alloc_pivots_{b}": lu.alloc_pivots})

@@ -14,11 +14,18 @@ column.
 
 Sparse (the rule of :meth:`SolverOptions.newton`: ``"lu"`` with more than
 :data:`~kernels.solvers.LU_UNROLL` states and ``J`` at most half full, or
-``"sparse"``): the states are interleaved, row ``i k + ra``, so the
+``"sparse"``; and ``"lu"`` whenever a 2n block would exceed LU_UNROLL rows,
+see :class:`~kernels.steps.FIRKStepSettings`): the states are interleaved, row ``i k + ra``, so the
 block's pattern is ``J``'s pattern (the diagonal included) on every stage
 plus a ``k x k`` coupling at each state, and the minimum-degree order of
 :mod:`kernels.solvers.sparse_lu` eliminates each state's stages together
-(the complex pair block then fills no more than ``J`` itself does).  ``J``
+(the complex pair block then fills no more than ``J`` itself does).  A
+complex pair block (``Lambda_bb = [[alpha, beta], [-beta, alpha]]``) is
+factored as the complex ``n x n`` matrix ``(alpha - i beta) / h I - J`` it
+stands for (:mod:`kernels.solvers.complex_lu`: two words a complex entry
+against four for the real form's 2 x 2 block) while its factor fits
+straight-line code; the step's interleaved vectors are its ``(re, im)``
+pairs, so nothing else changes.  ``J``
 is gathered over its pattern, in order of preference, from the system's
 ``jvp`` (one product per group of structurally orthogonal columns, Curtis,
 Powell & Reid 1974), its dense ``jac`` (into an ``n x n`` scratch), or
@@ -32,6 +39,7 @@ import dataclasses
 from ..codegen import UNROLL_STATES
 from ..solvers.lu import LU_UNROLL, LUSettings
 from ..solvers.jacobian_assembly import grouped_jacobian_lines, perturbation_lines
+from ..solvers.complex_lu import ComplexSparseLUSettings
 from ..solvers.sparse_lu import SparseLUSettings
 
 __all__ = ["BlockSystem", "block_systems", "block_pattern", "block_index", "block_lu_settings",
@@ -48,21 +56,33 @@ class BlockSystem:
         Stages of the block.
     scalars : tuple of (int, int, str)
         ``(ra, rc, name)``: the nonzero entries of ``Lambda_bb / h`` as source names of the step.
+    complex_pair : bool
+        ``Lambda_bb`` is ``[[alpha, beta], [-beta, alpha]]``: over a pattern, the complex LU takes it.
     """
 
     k: int
     scalars: tuple
+    complex_pair: bool = False
 
 
 def block_systems(settings) -> tuple:
     """The step's blocks: one per block of ``Lambda``, plus Radau's ``mu / h I - J`` in the full form."""
     tr = settings.transform
     blocks = [BlockSystem(len(bl), tuple((ra, rc, f"L_{a}_{c}") for ra, a in enumerate(bl)
-                                         for rc, c in enumerate(bl) if tr.lam[a, c] != 0.0))
+                                         for rc, c in enumerate(bl) if tr.lam[a, c] != 0.0), _is_pair(tr.lam, bl))
               for bl in tr.blocks]
     if settings.adaptive and settings.form == "full":
         blocks.append(BlockSystem(1, ((0, 0, "LR"),)))  # the error filter
     return tuple(blocks)
+
+
+def _is_pair(lam, bl):
+    """Whether ``Lambda``'s block ``bl`` is ``[[alpha, beta], [-beta, alpha]]``: a complex eigenvalue pair."""
+    if len(bl) != 2:
+        return False
+    a, c = bl
+    scale = abs(lam[a, a]) + abs(lam[a, c])
+    return lam[a, c] != 0.0 and abs(lam[a, a] - lam[c, c]) <= 1e-12 * scale and abs(lam[a, c] + lam[c, a]) <= 1e-12 * scale
 
 
 def block_pattern(n, pattern, block) -> tuple:
@@ -82,8 +102,13 @@ def block_lu_settings(settings) -> tuple:
         if settings.pattern is None:
             out.append(LUSettings(block.k * n, spans_invocations=1, solves=solves, component=f"lu_{b}"))
         else:
-            out.append(SparseLUSettings(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
-                                        solves=solves, component=f"lu_{b}"))
+            kind = SparseLUSettings
+            if block.complex_pair:  # the complex form, where its factor fits straight-line code
+                kind = ComplexSparseLUSettings
+                if not kind(block.k * n, block_pattern(n, settings.pattern, block)).unrolled:
+                    kind = SparseLUSettings
+            out.append(kind(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
+                            solves=solves, component=f"lu_{b}"))
     return tuple(out)
 
 
@@ -157,7 +182,25 @@ def _dense_fill(settings, b, block):
     return lines
 
 
+def _complex_fill(settings, b, block, lu):
+    """``C = (L_a_a + i L_c_a) I - J`` of a complex pair block ``(a, c)`` over the complex LU's slots."""
+    slot = {entry: q for q, entry in enumerate(settings.pattern)}
+    scalar = {(ra, rc): name for ra, rc, name in block.scalars}
+    lines = []
+    for s, (i, j) in enumerate(lu.complex_pattern):
+        minus_j = f"{_entry(settings, slot, i, j)}" if (i, j) in slot else None
+        if i == j:
+            real = f"{scalar[(0, 0)]} - {minus_j}" if minus_j else scalar[(0, 0)]
+            imag = scalar[(1, 0)]
+        else:
+            real, imag = (f"-{minus_j}" if minus_j else "ZERO"), "ZERO"
+        lines += [f"    fac_{b}[{2 * s}] = {real}", f"    fac_{b}[{2 * s + 1}] = {imag}"]
+    return lines
+
+
 def _sparse_fill(settings, b, block, lu):
+    if isinstance(lu, ComplexSparseLUSettings):
+        return _complex_fill(settings, b, block, lu)
     k, slot = block.k, {entry: q for q, entry in enumerate(settings.pattern)}
     scalar = {(ra, rc): name for ra, rc, name in block.scalars}
     lines = []

@@ -1,0 +1,181 @@
+"""Sparse LU of a complex matrix stored as its real 2m x 2m form: Radau's complex-pair block at half the cost.
+
+A FIRK step's complex eigenvalue pair ``alpha +- i beta`` of ``A^-1`` gives a
+real ``2m x 2m`` system whose interleaved 2 x 2 blocks (row ``2 i + ra``) all
+have the form ``[[x, y], [-y, x]]``: it is the complex ``m x m`` system
+``C = (alpha - i beta) / h I - J`` in disguise (Hairer & Wanner, *Solving ODEs
+II*, IV.8, solve it in complex arithmetic).  Factoring the real form spends
+four words and eight multiply-adds per 2 x 2 block where the complex form
+spends two words and four; this solver keeps the complex form: slot ``s`` of
+the factor is ``(a[2 s], a[2 s + 1]) = (re, im)`` of complex entry
+``entries[s]``, and the right-hand side is the step's interleaved real vector
+read as ``(b[2 i], b[2 i + 1]) = (re, im)`` of unknown ``i``.
+
+The settings take the same arguments as :class:`~kernels.solvers.SparseLUSettings`
+(``n`` real unknowns, the interleaved real ``pattern``) so the FIRK step
+plans and calls it as the real sparse LU; the symbolic work (minimum degree
+order, fill) runs on the complex pattern ``{(i // 2, j // 2)}``.  As there,
+the pivots are diagonal in a static order (no numerical pivoting: meant for
+``C``, diagonally dominant for small ``h``), a pivot is singular when
+``|re| + |im|`` is not above ``eps`` times the largest absolute input word,
+and ``factor`` and ``solve`` are straight-line code over literal slots (the
+factor must fit :attr:`unroll`; the caller falls back to the real form above it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+
+from planner import Buffer, BufferSettings, Phase, PhaseSpan
+
+from .. import status as codes
+from ..allocators import AllocatorFactory
+from ..codegen import compile_device
+from ..errors import ConfigurationError
+from .base import SOLVER_OK
+from .sparse_lu import SparseLUSettings, minimum_degree_order, symbolic_fill
+
+__all__ = ["ComplexSparseLUSettings", "build_complex_sparse_lu", "complex_lu_sources"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ComplexSparseLUSettings(SparseLUSettings):
+    """A sparse LU of the complex ``n / 2`` system whose real interleaved form has ``pattern``.
+
+    Same parameters as :class:`~kernels.solvers.SparseLUSettings`; ``n`` (real unknowns) must be even.
+    :attr:`nnz` is the factor's length in real words (two per complex entry of ``L + U``);
+    :attr:`order`, :attr:`entries` and :attr:`slots` are those of the complex pattern.
+    """
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.n % 2:
+            raise ConfigurationError(f"ComplexSparseLUSettings n: expected an even number of real unknowns "
+                                     f"(re, im interleaved), got {self.n}")
+
+    @functools.cached_property
+    def complex_pattern(self) -> tuple:
+        """The complex matrix's structural nonzeros ``(i, j)`` (the 2 x 2 blocks of ``pattern``)."""
+        return tuple(sorted({(i // 2, j // 2) for i, j in self.pattern}))
+
+    @functools.cached_property
+    def order(self) -> tuple:
+        return minimum_degree_order(self.n // 2, self.complex_pattern)
+
+    @functools.cached_property
+    def entries(self) -> tuple:
+        """The complex entries of ``L + U``: the complex pattern first, then the fill-in (sorted)."""
+        fill = symbolic_fill(self.n // 2, self.complex_pattern, self.order) - set(self.complex_pattern)
+        return self.complex_pattern + tuple(sorted(fill))
+
+    @property
+    def nnz(self) -> int:
+        """Real words of the factor (two per complex entry)."""
+        return 2 * len(self.entries)
+
+    @property
+    def fill(self) -> int:
+        return len(self.entries) - len(self.complex_pattern)
+
+    def flops(self) -> int:
+        """Real multiply-adds of one factorisation (four per complex update)."""
+        return 4 * sum(len(r) * len(c) + len(r) for r, c in _elimination(self))
+
+    def buffer_settings(self) -> BufferSettings:
+        span = (PhaseSpan("factor", "solve"),)
+        weight = float(self.flops() + self.solves * self.nnz)
+        return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
+            Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations),
+        ))
+
+
+def _elimination(settings):
+    """Per pivot in order: (later rows r with (r, k) in L+U, later columns c with (k, c) in L+U)."""
+    m, slots = settings.n // 2, settings.slots
+    position = {v: p for p, v in enumerate(settings.order)}
+    out = []
+    for k in settings.order:
+        later = sorted((v for v in range(m) if position[v] > position[k]), key=position.get)
+        out.append(([r for r in later if (r, k) in slots], [c for c in later if (k, c) in slots]))
+    return out
+
+
+def _product(terms, part):
+    """``sum x * y`` over complex pairs ``((xr, xi), (yr, yi))``: its real (``part=0``) or imaginary part."""
+    if part == 0:
+        return " + ".join(f"{xr} * {yr} - {xi} * {yi}" for (xr, xi), (yr, yi) in terms)
+    return " + ".join(f"{xr} * {yi} + {xi} * {yr}" for (xr, xi), (yr, yi) in terms)
+
+
+def complex_lu_sources(settings):
+    """The generated straight-line sources ``(factor, solve)`` of ``settings``."""
+    slot = settings.slots
+    re = lambda s: f"a[{2 * s}]"  # noqa: E731 - short source helpers
+    im = lambda s: f"a[{2 * s + 1}]"  # noqa: E731
+    given = 2 * len(settings.complex_pattern)
+    lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
+    lines += [f"    amax = max(amax, abs(a[{q}]))" for q in range(1, given)]
+    lines.append("    tiny = EPS * amax")
+    lines += [f"    a[{q}] = ZERO" for q in range(given, settings.nnz)]
+    for k, (rows, cols) in zip(settings.order, _elimination(settings)):
+        kk = slot[(k, k)]
+        lines += [f"    dr = {re(kk)}", f"    di = {im(kk)}", "    sc = abs(dr) + abs(di)",
+                  "    if not sc > tiny:", "        return SINGULAR",
+                  "    dr = dr / sc", "    di = di / sc", "    q = ONE / (sc * (dr * dr + di * di))",
+                  "    dr = dr * q", "    di = -di * q", f"    {re(kk)} = dr", f"    {im(kk)} = di"]
+        for r in rows:
+            rk = slot[(r, k)]
+            lines += [f"    lr = {re(rk)}", f"    li = {im(rk)}", "    mr = lr * dr - li * di",
+                      "    mi = lr * di + li * dr", f"    {re(rk)} = mr", f"    {im(rk)} = mi"]
+            for c in cols:
+                rc, kc = slot[(r, c)], slot[(k, c)]
+                lines += [f"    {re(rc)} -= mr * {re(kc)} - mi * {im(kc)}",
+                          f"    {im(rc)} -= mr * {im(kc)} + mi * {re(kc)}"]
+    lines.append("    return OK")
+    factor = "\n".join(lines) + "\n"
+
+    position = {v: p for p, v in enumerate(settings.order)}
+    ranked = list(settings.order)
+    bv = lambda j: (f"b[{2 * j}]", f"b[{2 * j + 1}]")  # noqa: E731
+    av = lambda s: (re(s), im(s))  # noqa: E731
+    lines = ["def solve(a, piv, b):"]
+    for i in ranked:
+        lower = [(av(slot[(i, j)]), bv(j)) for j in ranked if (i, j) in slot and position[j] < position[i]]
+        if lower:
+            lines += [f"    xr = b[{2 * i}] - ({_product(lower, 0)})", f"    xi = b[{2 * i + 1}] - ({_product(lower, 1)})",
+                      f"    b[{2 * i}] = xr", f"    b[{2 * i + 1}] = xi"]
+    for i in reversed(ranked):
+        upper = [(av(slot[(i, j)]), bv(j)) for j in ranked if (i, j) in slot and position[j] > position[i]]
+        if upper:
+            lines += [f"    xr = b[{2 * i}] - ({_product(upper, 0)})", f"    xi = b[{2 * i + 1}] - ({_product(upper, 1)})"]
+        else:
+            lines += [f"    xr = b[{2 * i}]", f"    xi = b[{2 * i + 1}]"]
+        d = slot[(i, i)]
+        lines += [f"    b[{2 * i}] = xr * {re(d)} - xi * {im(d)}", f"    b[{2 * i + 1}] = xr * {im(d)} + xi * {re(d)}"]
+    return factor, "\n".join(lines) + "\n"
+
+
+def _no_pivots(region, persistent):
+    return persistent
+
+
+def build_complex_sparse_lu(settings, layout, dtype):
+    """Build the complex LU of ``settings`` under a planned ``layout`` (the interface of :func:`build_sparse_lu`)."""
+    from numba import cuda
+
+    from .lu import BuiltLU
+
+    if not settings.unrolled:
+        raise ConfigurationError(f"ComplexSparseLUSettings: a factor of {settings.nnz} words is above unroll="
+                                 f"{settings.unroll} (straight-line code only); use the real SparseLUSettings")
+    allocate = AllocatorFactory(layout, dtype)
+    namespace = {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
+                 "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+    factor_source, solve_source = complex_lu_sources(settings)
+    factor = compile_device(factor_source, "factor", namespace)
+    solve = compile_device(solve_source, "solve", namespace)
+    alloc_pivots = cuda.jit(device=True, inline="always")(_no_pivots)
+    return BuiltLU(factor, solve, allocate("factor"), alloc_pivots, tuple(allocate.records), settings)
