@@ -94,12 +94,16 @@ def _instrument(timers):
 
 
 def _sparse_settings(**fields):
-    """Build every sparse LU with these SparseLUSettings ``fields`` (a variant: ``unroll``, ``emit``)."""
-    import functools
+    """Build every sparse LU with these SparseLUSettings ``fields`` (a variant: ``unroll``, ``emit``).
+
+    A subclass with those defaults (not a partial: ``SolverOptions`` checks ``isinstance``)."""
+    import dataclasses
 
     from kernels.solvers import options, sparse_lu
 
-    options.SparseLUSettings = functools.partial(sparse_lu.SparseLUSettings, **fields)
+    options.SparseLUSettings = dataclasses.make_dataclass(
+        "SparseLUSettings", [(key, type(value), dataclasses.field(default=value)) for key, value in fields.items()],
+        bases=(sparse_lu.SparseLUSettings,), frozen=True)
 
 
 _GATHER = re.compile(r"^    matrix\[(\d+)\] = -c \* jd\[(\d+)\]( \+ ONE)?$")

@@ -437,6 +437,12 @@ def _no_pivots(region, persistent):
     return persistent
 
 
+def lu_constants(dtype):
+    """The constants the generated code reads, typed in ``dtype`` (the globals of the Python form)."""
+    return {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
+            "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+
+
 def _ir_device_functions(settings, namespace):
     """``(factor, solve)`` device functions each calling one intrinsic that emits the program as LLVM IR."""
     if backend() == "simulator":
@@ -464,8 +470,7 @@ def build_sparse_lu(settings, layout, dtype):
     from .lu import BuiltLU
 
     allocate = AllocatorFactory(layout, dtype)
-    namespace = {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
-                 "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+    namespace = lu_constants(dtype)
     if not settings.unrolled:
         namespace.update(_tables(settings), cuda=cuda, N=settings.n, PATTERN=len(settings.pattern),
                          NNZ=settings.nnz)
