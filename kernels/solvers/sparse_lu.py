@@ -60,7 +60,8 @@ from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
 
-__all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_program", "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
+__all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_program", "lu_constants",
+           "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
 
 # Largest factor written as straight-line code; loops over constant index tables above it.  The
 # loops compile 2-3x faster (Numba lowers one long basic block in time quadratic in its length),
@@ -154,7 +155,8 @@ class SparseLUSettings:
         :mod:`kernels.solvers.sparse_lu_ir`: one call for Numba to compile, much faster to build),
         ``"python"`` (generated Python source, one statement per operation), or ``"auto"`` (the
         default: ``"ir"`` on the CUDA target, ``"python"`` on Numba's simulator, which cannot run
-        intrinsics).  Both run the same operations in the same order (bit-identical results).
+        intrinsics).  Both run the same operations in the same order (bit-identical results).  The
+        looped form (above :attr:`unroll`) is Python source either way.
 
     The symbolic analysis (:attr:`order`, :attr:`entries`, :attr:`slots`)
     is derived from ``n`` and ``pattern`` on first use.
