@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kernel_helpers import run_on_cuda_target
 from numba import njit
+from solver_helpers import plan_component
 from test_sparse_lu import brusselator_pattern, random_sparse
 
-from kernels import Status
+from kernels import Status, backend, brusselator
 from kernels.errors import ConfigurationError
 from kernels.resources import ptxas_path
 from kernels.solvers import SparseLUSettings, build_sparse_lu
@@ -80,8 +81,6 @@ def assert_identical(python_rows, ir_rows):
 @pytest.mark.parametrize("n", [8, 32])
 def test_brusselator_bit_identical(n, dtype):
     """``I - c J`` of the Brusselator (jit Python form against the IR form), and NumPy's solution to 100 n eps."""
-    from kernels import brusselator
-
     lu, rng = SparseLUSettings(n, brusselator_pattern(n)), np.random.default_rng(n)
     system, jac = brusselator(n), np.zeros(n * n)
     matrices = []
@@ -130,10 +129,6 @@ def test_emit_setting():
     """``emit`` is checked; ``auto`` is the Python form on the simulator, where ``ir`` is refused at build time."""
     with pytest.raises(ConfigurationError, match="emit"):
         SparseLUSettings(2, ((0, 0), (1, 1)), emit="llvm")
-    from solver_helpers import plan_component
-
-    from kernels import backend
-
     lu = SparseLUSettings(4, tuple((i, i) for i in range(4)), emit="ir")
     assert lu.emitted == "ir" and SparseLUSettings(4, lu.pattern).emitted == ("python" if backend() == "simulator"
                                                                                else "ir")
