@@ -93,13 +93,17 @@ def _instrument(timers):
                                                      lambda *a, **k: "compile_check")
 
 
-def _sparse_unroll(unroll):
-    """Build every sparse LU with ``unroll`` (a variant: straight-line code up to that many factor entries)."""
-    import functools
+def _sparse_settings(**fields):
+    """Build every sparse LU with these SparseLUSettings ``fields`` (a variant: ``unroll``, ``emit``).
+
+    A subclass with those defaults (not a partial: ``SolverOptions`` checks ``isinstance``)."""
+    import dataclasses
 
     from kernels.solvers import options, sparse_lu
 
-    options.SparseLUSettings = functools.partial(sparse_lu.SparseLUSettings, unroll=unroll)
+    options.SparseLUSettings = dataclasses.make_dataclass(
+        "SparseLUSettings", [(key, type(value), dataclasses.field(default=value)) for key, value in fields.items()],
+        bases=(sparse_lu.SparseLUSettings,), frozen=True)
 
 
 _GATHER = re.compile(r"^    matrix\[(\d+)\] = -c \* jd\[(\d+)\]( \+ ONE)?$")
@@ -137,7 +141,7 @@ def _looped_gather():
 
 
 def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=None, looped_gather=False,
-            opt=True, fastmath=False):
+            opt=True, fastmath=False, sparse_emit=None):
     """One cold compile in this process: the phase table and ptxas's counts."""
     os.environ["NUMBA_ENABLE_CUDASIM"] = "0"
     import numpy as np
@@ -150,8 +154,10 @@ def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=Non
     import_s = _clock() - t
     timers = Timers()
     _instrument(timers)
-    if sparse_unroll is not None:
-        _sparse_unroll(sparse_unroll)
+    fields = {"unroll": sparse_unroll, "emit": sparse_emit}
+    fields = {key: value for key, value in fields.items() if value is not None}
+    if fields:
+        _sparse_settings(**fields)
     if looped_gather:
         _looped_gather()
     dtype = np.dtype(precision).type
@@ -174,7 +180,7 @@ def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=Non
     per_function = {name: {k: round(v, 3) for k, v in ph.items()} for name, ph in timers.functions.items()
                     if name not in ("kernel", "compile_check")}
     return {"method": method, "n": n, "precision": precision, "solver": solver, "plan": plan_choice,
-            "sparse_unroll": sparse_unroll, "looped_gather": looped_gather, "opt": opt, "fastmath": fastmath,
+            "sparse_unroll": sparse_unroll, "sparse_emit": sparse_emit, "looped_gather": looped_gather, "opt": opt, "fastmath": fastmath,
             "import_s": round(import_s, 3), "build_s": round(build_s, 3), "compile_ptx_s": round(ptx_s, 3),
             "total_s": round(build_s + ptx_s + ptxas_s, 3),
             "phases_s": {k: round(v, 3) for k, v in sorted(phases.items())},
@@ -205,7 +211,7 @@ def _versions():
 
 def _child(args):
     row = measure(args.method[0], args.n[0], args.precision[0], args.solver, args.plan, args.sparse_unroll,
-                  args.looped_gather, not args.no_opt, args.fastmath)
+                  args.looped_gather, not args.no_opt, args.fastmath, args.sparse_emit)
     print("RESULT " + json.dumps(row))
 
 
@@ -214,6 +220,8 @@ def _run_one(method, n, precision, args):
            "--precision", precision, "--solver", args.solver, "--plan", args.plan]
     if args.sparse_unroll is not None:
         cmd += ["--sparse-unroll", str(args.sparse_unroll)]
+    if args.sparse_emit is not None:
+        cmd += ["--sparse-emit", args.sparse_emit]
     cmd += [flag for flag, on in (("--looped-gather", args.looped_gather), ("--no-opt", args.no_opt),
                                   ("--fastmath", args.fastmath)) if on]
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
@@ -247,6 +255,8 @@ def main(argv=None):
     ap.add_argument("--plan", default="local")
     ap.add_argument("--sparse-unroll", type=int, default=None,
                     help="variant: SparseLUSettings.unroll for every sparse LU (default: the library's)")
+    ap.add_argument("--sparse-emit", choices=["ir", "python"], default=None,
+                    help="variant: SparseLUSettings.emit for every sparse LU (default: the library's, 'ir' here)")
     ap.add_argument("--looped-gather", action="store_true",
                     help="variant: the sparse prepare's gather as a loop over index tables (newton.py proposal)")
     ap.add_argument("--no-opt", action="store_true", help="variant: NVVM at -opt=0 (compile_ptx(opt=False))")

@@ -24,6 +24,11 @@ quadratic in a basic block's length; NVVM and ptxas see one copy per call
 site): it is factored and solved instead by short loops over constant
 index tables (``cuda.const.array_like``: every thread reads the same entry,
 a broadcast from the constant cache), the same operations in the same order.
+The straight-line operations are data (:class:`LUProgram`), emitted either as
+Python source for Numba to compile statement by statement, or, on the CUDA
+target, directly as LLVM IR by an intrinsic (:mod:`kernels.solvers.sparse_lu_ir`),
+which spares Numba's typing and lowering of every statement
+(:attr:`SparseLUSettings.emit`).
 
 No numerical pivoting: the pivots are the diagonal entries in the static
 order.  That is safe for the matrices this solver is meant for, ``I - c J``
@@ -50,11 +55,13 @@ from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
 from .. import status as codes
 from ..allocators import AllocatorFactory
+from ..backend import backend
 from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
 
-__all__ = ["SPARSE_UNROLL", "SparseLUSettings", "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
+__all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_program", "lu_constants",
+           "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
 
 # Largest factor written as straight-line code; loops over constant index tables above it.  The
 # loops compile 2-3x faster (Numba lowers one long basic block in time quadratic in its length),
@@ -62,6 +69,7 @@ __all__ = ["SPARSE_UNROLL", "SparseLUSettings", "build_sparse_lu", "minimum_degr
 # float32, 65536 trajectories; benchmarks/results/stiff_peers_nvidia-h200_jvp_looped.json), so
 # every factor met so far stays straight-line (issue #10).
 SPARSE_UNROLL = 4096
+EMIT_FORMS = ("auto", "ir", "python")  # SparseLUSettings.emit
 
 
 def full_pattern(n):
@@ -142,6 +150,13 @@ class SparseLUSettings:
     unroll : int
         Largest factor (:attr:`nnz` entries) written as straight-line code with literal slots; a
         larger one is factored and solved by loops over constant index tables (see the module notes).
+    emit : str
+        How the straight-line code reaches Numba: ``"ir"`` (LLVM IR written by an intrinsic,
+        :mod:`kernels.solvers.sparse_lu_ir`: one call for Numba to compile, much faster to build),
+        ``"python"`` (generated Python source, one statement per operation), or ``"auto"`` (the
+        default: ``"ir"`` on the CUDA target, ``"python"`` on Numba's simulator, which cannot run
+        intrinsics).  Both run the same operations in the same order (bit-identical results).  The
+        looped form (above :attr:`unroll`) is Python source either way.
 
     The symbolic analysis (:attr:`order`, :attr:`entries`, :attr:`slots`)
     is derived from ``n`` and ``pattern`` on first use.
@@ -153,12 +168,15 @@ class SparseLUSettings:
     solves: int = 1
     component: str = "lu"
     unroll: int = SPARSE_UNROLL
+    emit: str = "auto"
 
     def __post_init__(self):
         for key, minimum in (("n", 1), ("spans_invocations", 0), ("solves", 1), ("unroll", 0)):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigurationError(f"SparseLUSettings {key}: expected an integer >= {minimum}, got {value!r}")
+        if self.emit not in EMIT_FORMS:
+            raise ConfigurationError(f"SparseLUSettings emit: expected one of {list(EMIT_FORMS)}, got {self.emit!r}")
         object.__setattr__(self, "pattern", _normalise(self.n, self.pattern))
 
     @functools.cached_property
@@ -177,6 +195,11 @@ class SparseLUSettings:
         """``{(i, j): slot}`` of every entry of ``L + U`` in the compact factor array."""
         return {entry: s for s, entry in enumerate(self.entries)}
 
+    @functools.cached_property
+    def program(self) -> "LUProgram":
+        """The straight-line operations of ``factor`` and ``solve`` (:class:`LUProgram`)."""
+        return lu_program(self)
+
     @property
     def nnz(self) -> int:
         """Entries of ``L + U`` (the factor's size)."""
@@ -186,6 +209,13 @@ class SparseLUSettings:
     def unrolled(self) -> bool:
         """Whether ``factor`` and ``solve`` are straight-line code (else loops over index tables)."""
         return self.nnz <= self.unroll
+
+    @property
+    def emitted(self) -> str:
+        """The form the straight-line code is built in: :attr:`emit`, with ``"auto"`` resolved for the backend."""
+        if self.emit != "auto":
+            return self.emit
+        return "python" if backend() == "simulator" else "ir"
 
     @property
     def fill(self) -> int:
@@ -223,33 +253,73 @@ def _elimination_sets(settings):
     return result
 
 
+@dataclasses.dataclass(frozen=True)
+class LUProgram:
+    """The straight-line ``factor`` and ``solve`` as data: every operation in order, over literal slots.
+
+    Both emitted forms read it (the Python source of :func:`_straight_sources` and the LLVM IR of
+    :mod:`kernels.solvers.sparse_lu_ir`), so they run the same operations in the same order.
+
+    Attributes
+    ----------
+    pattern : int
+        Slots the caller fills (``amax`` is taken over them).
+    nnz : int
+        Slots of the factor; ``pattern .. nnz`` (the fill-in) are zeroed first.
+    pivots : tuple
+        Per pivot in order: ``(diagonal slot, rows)``, each row ``(multiplier slot, updates)`` and each
+        update ``(target, source)``: ``a[target] -= m * a[source]``.
+    forward : tuple
+        Per row in pivot order: ``(row, terms)``, terms ``(slot, column)`` of ``L`` (may be empty).
+    backward : tuple
+        Per row in reverse pivot order: ``(row, terms, diagonal slot)``, terms of ``U`` (may be empty).
+    """
+
+    pattern: int
+    nnz: int
+    pivots: tuple
+    forward: tuple
+    backward: tuple
+
+
+def lu_program(settings):
+    """The :class:`LUProgram` of ``settings`` (its elimination sets and triangular rows)."""
+    slot = settings.slots
+    pivots = tuple((slot[(k, k)], tuple((slot[(r, k)], tuple((slot[(r, c)], slot[(k, c)]) for c in cols))
+                                         for r in rows))
+                   for k, (rows, cols) in zip(settings.order, _elimination_sets(settings)))
+    rows = _triangular_rows(settings)
+    forward = tuple((i, tuple(lower)) for i, lower, _ in rows)
+    backward = tuple((i, tuple(upper), slot[(i, i)]) for i, _, upper in reversed(rows))
+    return LUProgram(len(settings.pattern), settings.nnz, pivots, forward, backward)
+
+
 def _straight_sources(settings):
-    """``(factor, solve)`` as straight-line code over literal slot indices."""
-    slot, pattern = settings.slots, settings.pattern
+    """``(factor, solve)`` as straight-line Python source over literal slot indices."""
+    program = settings.program
     lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
-    lines += [f"    amax = max(amax, abs(a[{s}]))" for s in range(1, len(pattern))]
+    lines += [f"    amax = max(amax, abs(a[{s}]))" for s in range(1, program.pattern)]
     lines.append("    tiny = EPS * amax")
-    lines += [f"    a[{s}] = ZERO" for s in range(len(pattern), settings.nnz)]
-    for k, (rows, cols) in zip(settings.order, _elimination_sets(settings)):
-        kk = slot[(k, k)]
+    lines += [f"    a[{s}] = ZERO" for s in range(program.pattern, program.nnz)]
+    for kk, rows in program.pivots:
         lines += [f"    d = a[{kk}]", "    if not abs(d) > tiny:", "        return SINGULAR",
                   "    d = ONE / d", f"    a[{kk}] = d"]
-        for r in rows:
-            lines += [f"    m = a[{slot[(r, k)]}] * d", f"    a[{slot[(r, k)]}] = m"]
-            lines += [f"    a[{slot[(r, c)]}] -= m * a[{slot[(k, c)]}]" for c in cols]
+        for lk, updates in rows:
+            lines += [f"    m = a[{lk}] * d", f"    a[{lk}] = m"]
+            lines += [f"    a[{t}] -= m * a[{s}]" for t, s in updates]
     lines.append("    return OK")
     factor = "\n".join(lines) + "\n"
 
     lines = ["def solve(a, piv, b):"]
-    for i, lower, upper in _triangular_rows(settings):
+    for i, lower in program.forward:
         if lower:
             lines.append(f"    b[{i}] -= " + " + ".join(f"a[{s}] * b[{j}]" for s, j in lower))
-    for i, lower, upper in reversed(_triangular_rows(settings)):
+    for i, upper, diagonal in program.backward:
         if upper:
             terms = " + ".join(f"a[{s}] * b[{j}]" for s, j in upper)
-            lines.append(f"    b[{i}] = (b[{i}] - ({terms})) * a[{slot[(i, i)]}]")
+            lines.append(f"    b[{i}] = (b[{i}] - ({terms})) * a[{diagonal}]")
         else:
-            lines.append(f"    b[{i}] = b[{i}] * a[{slot[(i, i)]}]")
+            lines.append(f"    b[{i}] = b[{i}] * a[{diagonal}]")
     return factor, "\n".join(lines) + "\n"
 
 
@@ -369,6 +439,27 @@ def _no_pivots(region, persistent):
     return persistent
 
 
+def lu_constants(dtype):
+    """The constants the generated code reads, typed in ``dtype`` (the globals of the Python form)."""
+    return {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
+            "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+
+
+def _ir_device_functions(settings, namespace):
+    """``(factor, solve)`` device functions each calling one intrinsic that emits the program as LLVM IR."""
+    if backend() == "simulator":
+        raise ConfigurationError("SparseLUSettings emit: 'ir' needs Numba's CUDA target (an intrinsic writes the "
+                                 "code), and this process runs the simulator: use emit='auto' or 'python'")
+    from .sparse_lu_ir import factor_intrinsic, solve_intrinsic
+
+    program = settings.program
+    scope = {"FACTOR": factor_intrinsic(program, float(namespace["EPS"]), namespace["OK"], namespace["SINGULAR"]),
+             "SOLVE": solve_intrinsic(program)}
+    factor = compile_device("def factor(a, piv):\n    return FACTOR(a)\n", "factor", scope)
+    solve = compile_device("def solve(a, piv, b):\n    SOLVE(a, b)\n", "solve", scope)
+    return factor, solve
+
+
 def build_sparse_lu(settings, layout, dtype):
     """Build the sparse LU of ``settings`` under a planned ``layout`` (same interface as :func:`build_lu`).
 
@@ -381,14 +472,16 @@ def build_sparse_lu(settings, layout, dtype):
     from .lu import BuiltLU
 
     allocate = AllocatorFactory(layout, dtype)
-    namespace = {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
-                 "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+    namespace = lu_constants(dtype)
     if not settings.unrolled:
         namespace.update(_tables(settings), cuda=cuda, N=settings.n, PATTERN=len(settings.pattern),
                          NNZ=settings.nnz)
-    factor_source, solve_source = sparse_lu_sources(settings)
-    factor = compile_device(factor_source, "factor", namespace)
-    solve = compile_device(solve_source, "solve", namespace)
+    if settings.unrolled and settings.emitted == "ir":
+        factor, solve = _ir_device_functions(settings, namespace)
+    else:
+        factor_source, solve_source = sparse_lu_sources(settings)
+        factor = compile_device(factor_source, "factor", namespace)
+        solve = compile_device(solve_source, "solve", namespace)
     alloc_factor = allocate("factor")
     alloc_pivots = cuda.jit(device=True, inline="always")(_no_pivots)
     return BuiltLU(factor, solve, alloc_factor, alloc_pivots, tuple(allocate.records), settings)
