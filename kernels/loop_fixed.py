@@ -47,6 +47,11 @@ def build_fixed_loop(parts, built):
     step, PRIMED = built.device_function, built.prime_function is not None
     prime = built.prime_function if PRIMED else no_prime
     CAN_FAIL = built.can_fail
+    # An implicit step (one that can fail) is thousands of instructions: called from one site, the
+    # landing step's time and size selected in the loop, it is inlined once, which halves the kernel's
+    # code and its compile time.  An explicit step is small; its run of full steps stays a bare
+    # counted loop (unrolled by the compiler) and the landing step its own call.
+    ONE_SITE = CAN_FAIL
     STOPS = CAN_FAIL or EVENTS  # a step can end the run with a code
     SUCCESS, MAX_STEPS, EVENT = codes.SUCCESS, codes.MAX_STEPS, codes.EVENT
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
@@ -120,11 +125,19 @@ def build_fixed_loop(parts, built):
             # index is its distance from base, and a finiteness failure shows as a loop left early.
             # The steps run in runs that end on multiples of FINITE_CHECK_STEPS, where the state is tested: a
             # run's own loop is a bare counted loop (the step and the count), which the compiler unrolls.
-            while n_accepted < stop:
-                run_end = np.int32(min(stop, (n_accepted | CHECK_MASK) + 1))
+            # With ONE_SITE the landing step is the loop's last (its time and size selected), so the step
+            # is inlined once.
+            last = stop
+            if ONE_SITE and stop != limit_steps:
+                last = np.int32(stop + 1)
+            while n_accepted < last:
+                run_end = np.int32(min(last, (n_accepted | CHECK_MASK) + 1))
                 while n_accepted < run_end:
-                    code = advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, y, p, y_new, err, tol,
-                                   t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                    ts, hs = t_start + np.int32(n_accepted - base) * dt, dt
+                    if ONE_SITE and n_accepted == stop:
+                        ts, hs = t_last, h_last
+                    code = advance(traj, k, ts, hs, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values,
+                                   extras, region, persistent)
                     if STOPS and code != SUCCESS:
                         if EVENTS and code == EVENT:
                             n_accepted = np.int32(n_accepted + 1)
@@ -137,20 +150,21 @@ def build_fixed_loop(parts, built):
                     break
             if STOPS and status != SUCCESS:
                 break
-            if n_accepted < stop:
+            if n_accepted < last:
                 status = NONFINITE
                 break
             if stop == limit_steps:
                 status = MAX_STEPS
                 break
-            code = advance(traj, k, t_last, h_last, y, p, y_new, err, tol, t_eval, t0, driver_times,
-                           driver_values, extras, region, persistent)
-            if STOPS and code != SUCCESS:
-                if EVENTS and code == EVENT:
-                    n_accepted = np.int32(n_accepted + 1)
-                status = code
-                break
-            n_accepted = np.int32(n_accepted + 1)
+            if not ONE_SITE:
+                code = advance(traj, k, t_last, h_last, y, p, y_new, err, tol, t_eval, t0, driver_times,
+                               driver_values, extras, region, persistent)
+                if STOPS and code != SUCCESS:
+                    if EVENTS and code == EVENT:
+                        n_accepted = np.int32(n_accepted + 1)
+                    status = code
+                    break
+                n_accepted = np.int32(n_accepted + 1)
             t_start = target
             if not all_finite(y):
                 status = NONFINITE
