@@ -75,6 +75,13 @@ def build_fixed_loop(parts, built):
         return code
 
     @cuda.jit(device=True, inline="always")
+    def taken(code):
+        """1 when the step counts: it was accepted, or a terminal event cut it; 0 when it failed."""
+        if not STOPS or code == SUCCESS or (EVENTS and code == EVENT):
+            return np.int32(1)
+        return np.int32(0)
+
+    @cuda.jit(device=True, inline="always")
     def count(interval, dt):
         # interval / dt without a division: float64 division is a subroutine call, whose registers
         # add to the ones live at the call.  From a ~2^-20 reciprocal, two corrections reach an ulp.
@@ -138,12 +145,10 @@ def build_fixed_loop(parts, built):
                         ts, hs = t_last, h_last
                     code = advance(traj, k, ts, hs, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values,
                                    extras, region, persistent)
+                    n_accepted = np.int32(n_accepted + taken(code))
                     if STOPS and code != SUCCESS:
-                        if EVENTS and code == EVENT:
-                            n_accepted = np.int32(n_accepted + 1)
                         status = code
                         break
-                    n_accepted = np.int32(n_accepted + 1)
                 if STOPS and status != SUCCESS:
                     break
                 if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
@@ -159,12 +164,10 @@ def build_fixed_loop(parts, built):
             if not ONE_SITE:
                 code = advance(traj, k, t_last, h_last, y, p, y_new, err, tol, t_eval, t0, driver_times,
                                driver_values, extras, region, persistent)
+                n_accepted = np.int32(n_accepted + taken(code))
                 if STOPS and code != SUCCESS:
-                    if EVENTS and code == EVENT:
-                        n_accepted = np.int32(n_accepted + 1)
                     status = code
                     break
-                n_accepted = np.int32(n_accepted + 1)
             t_start = target
             if not all_finite(y):
                 status = NONFINITE
