@@ -43,9 +43,30 @@ def _counts(a):
     return {"mean": float(a.mean()), "max": int(a.max())} if a.size else None
 
 
+def make_integrator(cfg):
+    """The Integrator of a bufferplan configuration (``benchmarks.stiff_plans`` plans the same one)."""
+    import kernels
+
+    dtype = np.dtype(cfg["precision"]).type
+    system = kernels.brusselator(cfg["n"])
+    if cfg["impl_name"].endswith("lujac"):  # J from the dense jac: the same system without its jvp
+        system = kernels.ODESystem(system.rhs, cfg["n"], system.n_params, name=system.name, jac=system.jac,
+                                   default_params=system.default_params)
+    return kernels.Integrator(system, cfg["run_method"], controller="fixed", precision=dtype, solver=cfg["solver"])
+
+
+def worker_plan(integ, cfg):
+    """``local``/``shared`` planned here; any other choice is the plan file ``cfg["plan_file"]``, verified."""
+    if cfg["plan"] in ("local", "shared"):
+        return integ.plan(cfg["plan"])
+    from . import stiff_plans
+
+    return stiff_plans.load_plan(integ, cfg.get("plan_file"))
+
+
 def run_bufferplan(cfg, out):
     t = time.perf_counter()
-    import kernels
+    import kernels  # noqa: F401 - the library's import is timed here
 
     from . import timing
     out["import_s"] = time.perf_counter() - t
@@ -53,16 +74,12 @@ def run_bufferplan(cfg, out):
     n, n_traj, t1, dt, tol = cfg["n"], cfg["n_traj"], cfg["t1"], cfg["dt"], cfg["tol"]
     y0, params = bp.inputs(n, n_traj, dtype)
     t0 = time.perf_counter()
-    system = kernels.brusselator(n)
-    if cfg["impl_name"].endswith("lujac"):  # J from the dense jac: the same system without its jvp
-        system = kernels.ODESystem(system.rhs, n, system.n_params, name=system.name, jac=system.jac,
-                                   default_params=system.default_params)
-    integ = kernels.Integrator(system, cfg["run_method"], controller="fixed", precision=dtype, solver=cfg["solver"])
-    plan = integ.plan(cfg["plan"])
+    integ = make_integrator(cfg)
+    plan = worker_plan(integ, cfg)
     first = timing.bind_launch(integ, plan, (0.0, t1), y0[:1], params[:1], dt=dt, rtol=tol, atol=tol)
     timing.synchronize()
     out["compile_s"] = time.perf_counter() - t0
-    out["plan"] = {"choice": cfg["plan"], "block_size": plan.block_size,
+    out["plan"] = {"choice": cfg["plan"], "file": cfg.get("plan_file"), "block_size": plan.block_size,
                    "shared_bytes_per_block": int(plan.shared_bytes_per_block),
                    "persistent_local_elements": int(plan.persistent_local_elements)}
     built = integ.build(plan)

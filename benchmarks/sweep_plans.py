@@ -18,6 +18,7 @@ BLOCKS = (128, 64, 256)  # 128 first: a cut-off run has the default block for ev
 PRECISIONS = ("float32", "float64")
 NAMED = ("local", "shared", "sequential", "greedy", "cpsat", "auto")
 GROUPS = ("loop-shared", "step-shared", "stages-shared")
+STIFF_GROUPS = ("factor-shared", "factor-local")  # implicit steps: the LU factor(s) against every other buffer
 PLACEMENTS = NAMED + GROUPS[:2]
 PLANNERS = ("sequential", "greedy", "cpsat", "auto")
 QUICK_SIZES = (3, 16, 64, 128)
@@ -87,9 +88,11 @@ def group_pins(integ, placement):
     step = f"{loop}.{tree.children[0].component}"
     groups = {"loop-shared": {f"{loop}.*": "shared", f"{step}.*": "local"},
               "step-shared": {f"{loop}.*": "local", f"{step}.*": "shared"},
-              "stages-shared": {"*": "local", f"{step}.stage_rhs*": "shared"}}
+              "stages-shared": {"*": "local", f"{step}.stage_rhs*": "shared"},
+              "factor-shared": {"*": "local", "*.factor": "shared"},
+              "factor-local": {"*": "shared", "*.factor": "local"}}
     if placement not in groups:
-        raise ValueError(f"placement: unknown group {placement!r}; expected one of {GROUPS}")
+        raise ValueError(f"placement: unknown group {placement!r}; expected one of {GROUPS + STIFF_GROUPS}")
     return groups[placement]
 
 

@@ -1,0 +1,178 @@
+"""Plans for ``benchmarks.stiff_peers`` solved here and shipped as JSON (issue #14, item 6).
+
+On the GPU machine the carried cubie site and the OR-Tools wheel do not fit the
+carry limit together, and ``plan="auto"`` needs CP-SAT and ptxas (the compiler in
+the loop).  So the placements are planned here, one fresh process per plan (a
+plan past ``--budget-s`` is killed and recorded), on the Integrator the worker
+builds (``stiff_worker.make_integrator``) at the block size it launches with,
+and written to ``DIR/<method>[-<solver>]_n<n>_<precision>_<choice>.json``:
+the plan's JSON (with its cost record: predicted and ptxas-measured registers and
+spills for ``auto``), what it was solved for, and the command.  ``DIR/index.json``
+records every attempt (written, infeasible, error, timeout) and its seconds.
+Choices are ``kernels.planning.PLAN_CHOICES`` or ``sweep_plans`` groups
+(``factor-shared``: the LU factor(s) shared, the rest local; ``factor-local``).
+
+    NUMBA_ENABLE_CUDASIM=0 python -m benchmarks.stiff_plans              # ptxas in the loop
+    python -m benchmarks.stiff_plans --sizes 4 --dir /tmp/p             # simulator plans (block 1)
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+from . import environment as env
+
+SCHEMA = "bufferplan.stiff_plan/1"
+DATA = os.path.join(env.ROOT, "benchmarks", "data", "stiff_plans")
+CHOICES = ("auto", "factor-shared", "factor-local")
+PLANNED_BY_WORKER = ("local", "shared")  # stiff_worker plans these itself: no file
+
+
+class PlanFileError(Exception):
+    """A plan file that is missing or was solved for another configuration."""
+
+
+def file_name(method, n, precision, choice, impl_name="bufferplan-lu"):
+    solver = impl_name.split("-", 1)[1]
+    tag = method if solver == "lu" else f"{method}-{solver}"
+    return f"{tag}_n{n}_{precision}_{choice}.json"
+
+
+def plan_path(plan_dir, cfg):
+    """The plan file of a stiff_peers/stiff_plans configuration (``method``, ``n``, ``precision``, ...)."""
+    return os.path.join(plan_dir, file_name(cfg["run_method"], cfg["n"], cfg["precision"], cfg["plan"],
+                                            cfg["impl_name"]))
+
+
+def load_plan(integ, path):
+    """The plan in file ``path`` verified against ``integ`` (``kernels.PlanMismatchError`` when it does not fit)."""
+    import planner
+
+    if not path or not os.path.exists(path):
+        raise PlanFileError(f"no plan file {path!r}: solve it with python -m benchmarks.stiff_plans (OR-Tools, "
+                            "ptxas) and commit it")
+    with open(path) as fh:
+        doc = json.load(fh)
+    got = doc.get("config", {})
+    want = {"run_method": integ.method.name, "n": integ.system.n_states}
+    if any(got.get(k) != v for k, v in want.items()):
+        raise PlanFileError(f"plan file {path!r} was solved for {got}, not {want}")
+    return integ.plan(planner.Plan.from_json(doc["plan"]))
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--methods", default="sdirk4,radau,rodas4")
+    ap.add_argument("--sizes", default="8,32,64,128")
+    ap.add_argument("--precisions", default="float32,float64")
+    ap.add_argument("--choices", default=",".join(CHOICES))
+    ap.add_argument("--impls", default="bufferplan-lu", help="bufferplan-lu, bufferplan-gmres, bufferplan-lujac")
+    ap.add_argument("--budget-s", type=float, default=300.0, help="a plan's process is killed past it")
+    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    ap.add_argument("--dir", default=DATA)
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # a child: one configuration as JSON
+    args = ap.parse_args(argv)
+    bad = [c for c in args.choices.split(",") if c in PLANNED_BY_WORKER]
+    if bad:
+        ap.error(f"--choices: {bad} are planned by stiff_worker itself (no file); choose others")
+    return args
+
+
+def configurations(args):
+    from .stiff_peers import SOLVER_OF
+
+    out = []
+    for n in (int(s) for s in args.sizes.split(",")):  # small first: a cut-off run has them
+        for precision in args.precisions.split(","):
+            for method in args.methods.split(","):
+                for impl in args.impls.split(","):
+                    for choice in args.choices.split(","):
+                        out.append({"run_method": method, "n": n, "precision": precision, "impl_name": impl,
+                                    "solver": SOLVER_OF[impl], "plan": choice})
+    return out
+
+
+def solve_one(cfg, plan_dir, command):
+    """Plan one configuration in this process and write its file; the attempt's record."""
+    from kernels.backend import backend
+    from kernels.integrator import default_block_size
+
+    from .stiff_worker import make_integrator
+    from .sweep_plans import plan_config
+
+    t = time.perf_counter()
+    integ = make_integrator(cfg)
+    block = default_block_size()  # what stiff_worker's launch uses (128 on a GPU or offline, 1 on the simulator)
+    plan, failure = plan_config({"placement": cfg["plan"], "block_size": block}, integ)
+    seconds = round(time.perf_counter() - t, 2)
+    if plan is None:
+        return {"status": failure[0], "reason": failure[1], "seconds": seconds}
+    cost = plan.cost
+    doc = {"schema": SCHEMA, "config": dict(cfg, block_size=block), "integrator": repr(integ),
+           "jacobian": integ.jacobian, "solver": str(integ.solver), "device_model": integ.device().name,
+           "backend": backend(),
+           "summary": plan.summary(), "plan_seconds": seconds,
+           "compiler_note": None if cost is None else cost.note,
+           "plan": plan.to_json(), "command": command,
+           "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "git": env.git_state()}
+    env.write_json(os.path.join(plan_dir, file_name(cfg["run_method"], cfg["n"], cfg["precision"], cfg["plan"],
+                                                    cfg["impl_name"])), doc)
+    return {"status": "written", "seconds": seconds, "summary": doc["summary"], "compiler_note": doc["compiler_note"]}
+
+
+def run_child(cfg, args, command):
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.stiff_plans", "--one", json.dumps(cfg),
+                               "--dir", args.dir, "--choices", cfg["plan"]],
+                              capture_output=True, text=True, timeout=args.budget_s, cwd=env.ROOT,
+                              env=dict(os.environ, STIFF_PLANS_COMMAND=command))
+    except subprocess.TimeoutExpired:
+        return {"status": "timeout", "reason": f"not solved within --budget-s {args.budget_s:g} s",
+                "seconds": round(time.perf_counter() - t, 1)}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if lines:
+        return json.loads(lines[-1][7:])
+    return {"status": "error", "reason": f"exit {proc.returncode}: {proc.stderr.strip()[-600:]}",
+            "seconds": round(time.perf_counter() - t, 1)}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.one:  # a child process
+        try:
+            res = solve_one(json.loads(args.one), args.dir, os.environ.get("STIFF_PLANS_COMMAND", ""))
+        except Exception as exc:  # noqa: BLE001 - the parent records why
+            res = {"status": "error", "reason": env.short_error(exc)}
+        print("RESULT " + json.dumps(res), flush=True)
+        return 0
+    command = " ".join(["python", "-m", "benchmarks.stiff_plans"] + list(sys.argv[1:] if argv is None else argv))
+    index_path = os.path.join(args.dir, "index.json")
+    index = {}
+    if os.path.exists(index_path):
+        with open(index_path) as fh:
+            index = json.load(fh)
+    start = time.perf_counter()
+    configs = configurations(args)
+    with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(run_child, c, args, command): c for c in configs}
+        for fut in cf.as_completed(futures):
+            cfg = futures[fut]
+            key = file_name(cfg["run_method"], cfg["n"], cfg["precision"], cfg["plan"], cfg["impl_name"])[:-5]
+            index[key] = res = dict(fut.result(), command=command)
+            env.write_json(index_path, dict(sorted(index.items())))
+            print(f"[{time.perf_counter() - start:7.1f} s] {key}: {res['status']} ({res.get('seconds')} s) "
+                  f"{res.get('reason') or res.get('compiler_note') or ''}"[:220], flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
