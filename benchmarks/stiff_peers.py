@@ -38,6 +38,7 @@ import numpy as np
 
 from . import environment as env
 from . import stiff_problem as bp
+from .stiff_plans import plan_path
 
 SCHEMA = "bufferplan.stiff_peers/1"
 IMPLS = ("bufferplan-lu", "bufferplan-gmres", "cubie-lu", "cubie-mr")
@@ -53,7 +54,10 @@ def parse_args(argv=None):
     ap.add_argument("--precisions", default="float32,float64")
     ap.add_argument("--methods", default="sdirk4,radau,rodas4")
     ap.add_argument("--impls", default=",".join(IMPLS), help=f"of {IMPLS}")
-    ap.add_argument("--plan", default="local", help="bufferplan's plan choice (auto needs OR-Tools, not in .cubie)")
+    ap.add_argument("--plans", "--plan", dest="plans", default="local",
+                    help="bufferplan's placements, a comma list: local and shared are planned in the worker, any "
+                         "other choice (auto, factor-shared, ...) is loaded from --plan-dir (benchmarks.stiff_plans)")
+    ap.add_argument("--plan-dir", default=None, help="default benchmarks/data/stiff_plans")
     ap.add_argument("--n-traj", type=int, default=65536)
     ap.add_argument("--dt", type=float, default=1e-3)
     ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01")
@@ -71,6 +75,9 @@ def parse_args(argv=None):
     bad = sorted(set(args.impls.split(",")) - set(SOLVER_OF))
     if bad:
         ap.error(f"--impls: unknown {bad}; choose from {list(SOLVER_OF)}")
+    if args.plan_dir is None:
+        from .stiff_plans import DATA
+        args.plan_dir = DATA
     if args.sim:
         args.sizes, args.n_traj, args.t1_by_n, args.repeats, args.ref_samples = "4", 2, "4:0.002", 1, 1
     return args
@@ -100,14 +107,18 @@ def configurations(args):
             for method in args.methods.split(","):
                 ran, note = run_method(method, args.sim)
                 for impl in args.impls.split(","):
-                    cfg = {"id": f"{impl}:n{n}:{precision}:{method}", "impl": impl.split("-")[0], "n": n,
-                           "precision": precision, "method": method, "run_method": ran, "note": note,
-                           "solver": SOLVER_OF[impl], "impl_name": impl, "plan": args.plan,
-                           "n_traj": args.n_traj, "t1": t1[n], "dt": args.dt, "tol": tol[precision],
-                           "repeats": args.repeats, "time_budget_s": args.time_budget_s}
-                    if impl == "bufferplan-gmres" and ran not in _implicit_methods():
-                        cfg["skip"] = f"{ran} is explicit: no linear solver, the LU run is the same kernel"
-                    out.append(cfg)
+                    for choice in (args.plans.split(",") if impl.startswith("bufferplan") else [None]):
+                        label = impl if choice is None else f"{impl}@{choice}"
+                        cfg = {"id": f"{label}:n{n}:{precision}:{method}", "impl": impl.split("-")[0], "n": n,
+                               "precision": precision, "method": method, "run_method": ran, "note": note,
+                               "solver": SOLVER_OF[impl], "impl_name": impl, "label": label, "plan": choice,
+                               "n_traj": args.n_traj, "t1": t1[n], "dt": args.dt, "tol": tol[precision],
+                               "repeats": args.repeats, "time_budget_s": args.time_budget_s}
+                        if choice not in (None, "local", "shared"):
+                            cfg["plan_file"] = plan_path(args.plan_dir, cfg)
+                        if impl == "bufferplan-gmres" and ran not in _implicit_methods():
+                            cfg["skip"] = f"{ran} is explicit: no linear solver, the LU run is the same kernel"
+                        out.append(cfg)
     return out
 
 
@@ -147,8 +158,8 @@ def agreement(doc, configs, results, args):
             groups.setdefault((cfg["n"], cfg["precision"], cfg["method"]), []).append((cfg, res))
     rows = []
     for (n, precision, method), members in groups.items():
-        finals = {cfg["impl_name"]: np.load(res["npy"]) for cfg, res in members}
-        base_name = members[0][0]["impl_name"]
+        finals = {cfg["label"]: np.load(res["npy"]) for cfg, res in members}
+        base_name = members[0][0]["label"]
         k = min(args.ref_samples, args.n_traj)
         idx = np.unique(np.linspace(0, args.n_traj - 1, k).astype(int)) if k else np.array([], int)
         ref = None
@@ -165,13 +176,13 @@ def agreement(doc, configs, results, args):
 
 
 def table(doc):
-    print(f"{'config':44s} {'compile s':>9s} {'kernel ms':>10s} {'ms/step':>8s} {'regs':>5s} {'local':>6s} "
+    print(f"{'config':52s} {'compile s':>9s} {'kernel ms':>10s} {'ms/step':>8s} {'regs':>5s} {'local':>6s} "
           f"{'shared':>7s}  note")
     for r in doc["results"]:
         res = r.get("resources") or {}
         ms = (r.get("kernel") or {}).get("median_ms")
         steps = r.get("nominal_steps") or 1
-        print(f"{r['id']:44s} {r.get('compile_s', float('nan')):9.2f} "
+        print(f"{r['id']:52s} {r.get('compile_s', float('nan')):9.2f} "
               f"{ms if ms is not None else float('nan'):10.3f} {(ms or float('nan')) / steps:8.4f} "
               f"{str(res.get('registers_per_thread', '-')):>5s} {str(res.get('local_bytes_per_thread', '-')):>6s} "
               f"{str((r.get('plan') or {}).get('shared_bytes_per_block', '-')):>7s}  "
@@ -179,6 +190,62 @@ def table(doc):
     for a in doc.get("agreement", []):
         print(f"agree n={a['n']} {a['precision']} {a['method']} {a['impl']} vs {a['against']}: "
               f"{a['max_rel_diff']:.2e}; vs SciPy {a.get('max_rel_err_vs_scipy', float('nan')):.2e}")
+
+
+def _ms(row):
+    return (row.get("kernel") or {}).get("median_ms") if row.get("ok") else None
+
+
+def summary(results):
+    """Per (bufferplan implementation, method, n, precision): the fastest placement, auto's regret to it,
+    all-local's, and cubie's best time; then the share of groups where auto is within 5 % (issue #14)."""
+    cubie, groups = {}, {}
+    for r in results:
+        key = (r["method"], r["n"], r["precision"])
+        if r["impl_name"].startswith("cubie"):
+            if _ms(r) is not None and (key not in cubie or _ms(r) < cubie[key][1]):
+                cubie[key] = (r["impl_name"], _ms(r))
+        else:
+            groups.setdefault((r["impl_name"],) + key, []).append(r)
+    rows = []
+    for (impl, method, n, precision), members in groups.items():
+        times = {r["choice"]: _ms(r) for r in members if _ms(r) is not None}
+        row = {"impl": impl, "method": method, "n": n, "precision": precision, "ms": times,
+               "failed": {r["choice"]: r.get("error") or r.get("skip") for r in members if _ms(r) is None}}
+        if times:
+            best = min(times, key=times.get)
+            local = next((r for r in members if r["choice"] == "local" and _ms(r) is not None), None)
+            spills = None if local is None else (local.get("resources") or {}).get("local_bytes_per_thread")
+            row.update(fastest=best, fastest_ms=times[best],
+                       regret={c: t / times[best] - 1.0 for c, t in times.items()},
+                       local_spills=None if spills is None else spills > 0,
+                       cubie=cubie.get((method, n, precision)))
+            if "auto" in times:
+                row["auto_over_local"] = times["local"] / times["auto"] if "local" in times else None
+                row["auto_over_cubie"] = row["cubie"][1] / times["auto"] if row["cubie"] else None
+        rows.append(row)
+    regrets = [r["regret"]["auto"] for r in rows if "auto" in r.get("regret", {})]
+    spilling = [r for r in rows if r.get("local_spills") and r.get("auto_over_local")]
+    return {"groups": rows,
+            "auto_within_5pct": (sum(g <= 0.05 for g in regrets), len(regrets)),
+            "auto_over_local_where_local_spills": [r["auto_over_local"] for r in spilling],
+            "auto_over_cubie_where_local_spills": [r.get("auto_over_cubie") for r in spilling]}
+
+
+def summary_table(summ):
+    print(f"{'impl/method/n/precision':36s} {'fastest':>14s} {'ms':>9s} {'auto regret':>11s} {'local regret':>12s} "
+          f"{'local spills':>12s} {'cubie ms':>9s}  failed")
+    for r in summ["groups"]:
+        reg = r.get("regret", {})
+        fmt = lambda v: "-" if v is None else f"{100 * v:+.1f}%"  # noqa: E731
+        print(f"{r['impl'] + '/' + r['method'] + '/n' + str(r['n']) + '/' + r['precision']:36s} "
+              f"{str(r.get('fastest', '-')):>14s} {r.get('fastest_ms', float('nan')):9.3f} "
+              f"{fmt(reg.get('auto')):>11s} {fmt(reg.get('local')):>12s} {str(r.get('local_spills', '-')):>12s} "
+              f"{(r.get('cubie') or (None, float('nan')))[1]:9.3f}  "
+              f"{'; '.join(f'{c}: {str(e)[:60]}' for c, e in r['failed'].items())}"[:240])
+    ok, total = summ["auto_within_5pct"]
+    print(f"auto within 5% of the fastest placement: {ok}/{total}; auto/local where local spills: "
+          f"{summ['auto_over_local_where_local_spills']}; cubie/auto there: {summ['auto_over_cubie_where_local_spills']}")
 
 
 def main(argv=None):
@@ -223,16 +290,19 @@ def main(argv=None):
     for r in results.values():
         r.pop("npy", None)
     doc["results"] = [results[c["id"]] for c in configs if c["id"] in results]
+    doc["summary"] = summary(doc["results"])
     doc["finished"], doc["elapsed_s"] = True, time.perf_counter() - start
     env.write_json(path, doc)
     table(doc)
+    summary_table(doc["summary"])
     print("wrote", path)
     return 0
 
 
 def _annotate(res, cfg):
     """The configuration's facts on its result, and the kernel time per step."""
-    res.update({k: cfg[k] for k in ("impl_name", "n", "precision", "method", "run_method", "solver", "t1", "dt",
+    res["choice"] = cfg["plan"]
+    res.update({k: cfg[k] for k in ("impl_name", "label", "n", "precision", "method", "run_method", "solver", "t1", "dt",
                                     "note")})
     res["nominal_steps"] = int(round(cfg["t1"] / cfg["dt"]))
     if (res.get("kernel") or {}).get("median_ms") is not None:

@@ -33,7 +33,7 @@ def test_stiff_peers_records_each_configuration(peers_doc):
 
 
 def test_stiff_peers_agreement_with_scipy(peers_doc):
-    agree = [a for a in peers_doc["agreement"] if a["impl"] == "bufferplan-lu"]
+    agree = [a for a in peers_doc["agreement"] if a["impl"] == "bufferplan-lu@local"]
     assert agree and agree[0]["nonfinite"] == 0
     assert agree[0]["max_rel_err_vs_scipy"] < 1e-8  # two steps of dt = 1e-3 of a fourth-order method
 
