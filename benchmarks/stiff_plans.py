@@ -31,7 +31,7 @@ from . import environment as env
 
 SCHEMA = "bufferplan.stiff_plan/1"
 DATA = os.path.join(env.ROOT, "benchmarks", "data", "stiff_plans")
-CHOICES = ("auto", "factor-shared", "factor-local")
+CHOICES = ("auto", "factor-shared", "factor-local", "loop-shared")
 PLANNED_BY_WORKER = ("local", "shared")  # stiff_worker plans these itself: no file
 
 
@@ -56,8 +56,7 @@ def load_plan(integ, path):
     import planner
 
     if not path or not os.path.exists(path):
-        raise PlanFileError(f"no plan file {path!r}: solve it with python -m benchmarks.stiff_plans (OR-Tools, "
-                            "ptxas) and commit it")
+        raise PlanFileError(f"no plan file {path!r}: {_index_reason(path)}")
     with open(path) as fh:
         doc = json.load(fh)
     got = doc.get("config", {})
@@ -65,6 +64,17 @@ def load_plan(integ, path):
     if any(got.get(k) != v for k, v in want.items()):
         raise PlanFileError(f"plan file {path!r} was solved for {got}, not {want}")
     return integ.plan(planner.Plan.from_json(doc["plan"]))
+
+
+def _index_reason(path):
+    """Why ``path`` was not written, from its directory's index.json, or how to write it."""
+    index = os.path.join(os.path.dirname(path or ""), "index.json")
+    if path and os.path.exists(index):
+        with open(index) as fh:
+            entry = json.load(fh).get(os.path.basename(path)[:-5])
+        if entry:
+            return f"{entry['status']}: {entry.get('reason', '')}"[:300]
+    return "solve it with python -m benchmarks.stiff_plans (OR-Tools, ptxas) and commit it"
 
 
 def parse_args(argv=None):
