@@ -94,16 +94,22 @@ def _instrument(timers):
 
 
 def _sparse_settings(**fields):
-    """Build every sparse LU with these SparseLUSettings ``fields`` (a variant: ``unroll``, ``emit``).
+    """Build every sparse LU with these SparseLUSettings ``fields`` (a variant: ``unroll``, ``emit``): Newton's
+    (through ``SolverOptions``) and the FIRK step's blocks, the complex pair's included.
 
-    A subclass with those defaults (not a partial: ``SolverOptions`` checks ``isinstance``)."""
+    Subclasses with those defaults (not partials: the callers check ``isinstance``)."""
     import dataclasses
 
-    from kernels.solvers import options, sparse_lu
+    from kernels.solvers import complex_lu, options, sparse_lu
+    from kernels.steps import firk_blocks
 
-    options.SparseLUSettings = dataclasses.make_dataclass(
-        "SparseLUSettings", [(key, type(value), dataclasses.field(default=value)) for key, value in fields.items()],
-        bases=(sparse_lu.SparseLUSettings,), frozen=True)
+    def variant(base):
+        return dataclasses.make_dataclass(
+            base.__name__, [(key, type(value), dataclasses.field(default=value)) for key, value in fields.items()],
+            bases=(base,), frozen=True)
+
+    options.SparseLUSettings = firk_blocks.SparseLUSettings = variant(sparse_lu.SparseLUSettings)
+    firk_blocks.ComplexSparseLUSettings = variant(complex_lu.ComplexSparseLUSettings)
 
 
 _GATHER = re.compile(r"^    matrix\[(\d+)\] = -c \* jd\[(\d+)\]( \+ ONE)?$")

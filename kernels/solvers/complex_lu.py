@@ -20,6 +20,10 @@ the pivots are diagonal in a static order (no numerical pivoting: meant for
 ``|re| + |im|`` is not above ``eps`` times the largest absolute input word,
 and ``factor`` and ``solve`` are straight-line code over literal slots (the
 factor must fit :attr:`unroll`; the caller falls back to the real form above it).
+Those operations are data, the settings' :class:`~kernels.solvers.sparse_lu.LUProgram`
+over complex slots, emitted as Python source (:func:`complex_lu_sources`) or
+as LLVM IR (:mod:`kernels.solvers.complex_lu_ir`) as :attr:`emit` says, with
+the real form's semantics (``"auto"``: IR on the CUDA target).
 """
 
 from __future__ import annotations
@@ -27,16 +31,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-import numpy as np
-
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
-from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .base import SOLVER_OK
-from .sparse_lu import SparseLUSettings, minimum_degree_order, symbolic_fill
+from .sparse_lu import (SparseLUSettings, _elimination_sets, ir_device_functions, lu_constants, minimum_degree_order,
+                        symbolic_fill)
 
 __all__ = ["ComplexSparseLUSettings", "build_complex_sparse_lu", "complex_lu_sources"]
 
@@ -82,7 +83,7 @@ class ComplexSparseLUSettings(SparseLUSettings):
 
     def flops(self) -> int:
         """Real multiply-adds of one factorisation (four per complex update)."""
-        return 4 * sum(len(r) * len(c) + len(r) for r, c in _elimination(self))
+        return 4 * sum(len(r) * len(c) + len(r) for r, c in _elimination_sets(self))
 
     def buffer_settings(self) -> BufferSettings:
         span = (PhaseSpan("factor", "solve"),)
@@ -90,17 +91,6 @@ class ComplexSparseLUSettings(SparseLUSettings):
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
             Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations),
         ))
-
-
-def _elimination(settings):
-    """Per pivot in order: (later rows r with (r, k) in L+U, later columns c with (k, c) in L+U)."""
-    m, slots = settings.n // 2, settings.slots
-    position = {v: p for p, v in enumerate(settings.order)}
-    out = []
-    for k in settings.order:
-        later = sorted((v for v in range(m) if position[v] > position[k]), key=position.get)
-        out.append(([r for r in later if (r, k) in slots], [c for c in later if (k, c) in slots]))
-    return out
 
 
 def _product(terms, part):
@@ -111,49 +101,44 @@ def _product(terms, part):
 
 
 def complex_lu_sources(settings):
-    """The generated straight-line sources ``(factor, solve)`` of ``settings``."""
-    slot = settings.slots
+    """The generated straight-line sources ``(factor, solve)`` of ``settings`` (the Python form of its program)."""
+    program = settings.program
     re = lambda s: f"a[{2 * s}]"  # noqa: E731 - short source helpers
     im = lambda s: f"a[{2 * s + 1}]"  # noqa: E731
-    given = 2 * len(settings.complex_pattern)
+    given = 2 * program.pattern
     lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
     lines += [f"    amax = max(amax, abs(a[{q}]))" for q in range(1, given)]
     lines.append("    tiny = EPS * amax")
-    lines += [f"    a[{q}] = ZERO" for q in range(given, settings.nnz)]
-    for k, (rows, cols) in zip(settings.order, _elimination(settings)):
-        kk = slot[(k, k)]
+    lines += [f"    a[{q}] = ZERO" for q in range(given, 2 * program.nnz)]
+    for kk, rows in program.pivots:
         lines += [f"    dr = {re(kk)}", f"    di = {im(kk)}", "    sc = abs(dr) + abs(di)",
                   "    if not sc > tiny:", "        return SINGULAR",
                   "    dr = dr / sc", "    di = di / sc", "    q = ONE / (sc * (dr * dr + di * di))",
                   "    dr = dr * q", "    di = -di * q", f"    {re(kk)} = dr", f"    {im(kk)} = di"]
-        for r in rows:
-            rk = slot[(r, k)]
+        for rk, updates in rows:
             lines += [f"    lr = {re(rk)}", f"    li = {im(rk)}", "    mr = lr * dr - li * di",
                       "    mi = lr * di + li * dr", f"    {re(rk)} = mr", f"    {im(rk)} = mi"]
-            for c in cols:
-                rc, kc = slot[(r, c)], slot[(k, c)]
+            for rc, kc in updates:
                 lines += [f"    {re(rc)} -= mr * {re(kc)} - mi * {im(kc)}",
                           f"    {im(rc)} -= mr * {im(kc)} + mi * {re(kc)}"]
     lines.append("    return OK")
     factor = "\n".join(lines) + "\n"
 
-    position = {v: p for p, v in enumerate(settings.order)}
-    ranked = list(settings.order)
-    bv = lambda j: (f"b[{2 * j}]", f"b[{2 * j + 1}]")  # noqa: E731
-    av = lambda s: (re(s), im(s))  # noqa: E731
+    def pairs(terms):
+        return [((re(s), im(s)), (f"b[{2 * j}]", f"b[{2 * j + 1}]")) for s, j in terms]
+
     lines = ["def solve(a, piv, b):"]
-    for i in ranked:
-        lower = [(av(slot[(i, j)]), bv(j)) for j in ranked if (i, j) in slot and position[j] < position[i]]
+    for i, lower in program.forward:
         if lower:
-            lines += [f"    xr = b[{2 * i}] - ({_product(lower, 0)})", f"    xi = b[{2 * i + 1}] - ({_product(lower, 1)})",
+            lines += [f"    xr = b[{2 * i}] - ({_product(pairs(lower), 0)})",
+                      f"    xi = b[{2 * i + 1}] - ({_product(pairs(lower), 1)})",
                       f"    b[{2 * i}] = xr", f"    b[{2 * i + 1}] = xi"]
-    for i in reversed(ranked):
-        upper = [(av(slot[(i, j)]), bv(j)) for j in ranked if (i, j) in slot and position[j] > position[i]]
+    for i, upper, d in program.backward:
         if upper:
-            lines += [f"    xr = b[{2 * i}] - ({_product(upper, 0)})", f"    xi = b[{2 * i + 1}] - ({_product(upper, 1)})"]
+            lines += [f"    xr = b[{2 * i}] - ({_product(pairs(upper), 0)})",
+                      f"    xi = b[{2 * i + 1}] - ({_product(pairs(upper), 1)})"]
         else:
             lines += [f"    xr = b[{2 * i}]", f"    xi = b[{2 * i + 1}]"]
-        d = slot[(i, i)]
         lines += [f"    b[{2 * i}] = xr * {re(d)} - xi * {im(d)}", f"    b[{2 * i + 1}] = xr * {im(d)} + xi * {re(d)}"]
     return factor, "\n".join(lines) + "\n"
 
@@ -172,10 +157,14 @@ def build_complex_sparse_lu(settings, layout, dtype):
         raise ConfigurationError(f"ComplexSparseLUSettings: a factor of {settings.nnz} words is above unroll="
                                  f"{settings.unroll} (straight-line code only); use the real SparseLUSettings")
     allocate = AllocatorFactory(layout, dtype)
-    namespace = {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
-                 "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
-    factor_source, solve_source = complex_lu_sources(settings)
-    factor = compile_device(factor_source, "factor", namespace)
-    solve = compile_device(solve_source, "solve", namespace)
+    namespace = lu_constants(dtype)
+    if settings.emitted == "ir":
+        from . import complex_lu_ir
+
+        factor, solve = ir_device_functions(settings, namespace, complex_lu_ir)
+    else:
+        factor_source, solve_source = complex_lu_sources(settings)
+        factor = compile_device(factor_source, "factor", namespace)
+        solve = compile_device(solve_source, "solve", namespace)
     alloc_pivots = cuda.jit(device=True, inline="always")(_no_pivots)
     return BuiltLU(factor, solve, allocate("factor"), alloc_pivots, tuple(allocate.records), settings)

@@ -61,7 +61,7 @@ from ..errors import ConfigurationError
 from .base import SOLVER_OK
 
 __all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_program", "lu_constants",
-           "build_sparse_lu", "minimum_degree_order", "symbolic_fill", "full_pattern"]
+           "build_sparse_lu", "ir_device_functions", "minimum_degree_order", "symbolic_fill", "full_pattern"]
 
 # Largest factor written as straight-line code; loops over constant index tables above it.  The
 # loops compile 2-3x faster (Numba lowers one long basic block in time quadratic in its length),
@@ -244,11 +244,9 @@ def _elimination_sets(settings):
     position = {v: p for p, v in enumerate(settings.order)}
     entries = settings.slots
     result = []
-    for k in settings.order:
-        rows = sorted((r for r in range(settings.n) if (r, k) in entries and position[r] > position[k]),
-                      key=position.get)
-        cols = sorted((c for c in range(settings.n) if (k, c) in entries and position[c] > position[k]),
-                      key=position.get)
+    for k in settings.order:  # the unknowns in pivot order (the complex form's are n / 2)
+        rows = [r for r in settings.order[position[k] + 1:] if (r, k) in entries]
+        cols = [c for c in settings.order[position[k] + 1:] if (k, c) in entries]
         result.append((rows, cols))
     return result
 
@@ -259,6 +257,9 @@ class LUProgram:
 
     Both emitted forms read it (the Python source of :func:`_straight_sources` and the LLVM IR of
     :mod:`kernels.solvers.sparse_lu_ir`), so they run the same operations in the same order.
+
+    A slot is one entry of ``L + U``: one word of the factor array in the real form, two (re, im) in the
+    complex one (:mod:`kernels.solvers.complex_lu`, whose schedule has the same shape).
 
     Attributes
     ----------
@@ -291,7 +292,8 @@ def lu_program(settings):
     rows = _triangular_rows(settings)
     forward = tuple((i, tuple(lower)) for i, lower, _ in rows)
     backward = tuple((i, tuple(upper), slot[(i, i)]) for i, _, upper in reversed(rows))
-    return LUProgram(len(settings.pattern), settings.nnz, pivots, forward, backward)
+    given = len(settings.entries) - settings.fill  # the pattern's entries (the fill-in comes after them)
+    return LUProgram(given, len(settings.entries), pivots, forward, backward)
 
 
 def _straight_sources(settings):
@@ -327,7 +329,7 @@ def _triangular_rows(settings):
     """Per row ``i`` in pivot order: ``(i, [(slot, j)] of L left of the pivot, [(slot, j)] of U right of it)``."""
     slot = settings.slots
     position = {v: p for p, v in enumerate(settings.order)}
-    ranked = sorted(settings.order, key=position.get)
+    ranked = settings.order
     rows = []
     for i in settings.order:
         lower = [(slot[(i, j)], j) for j in ranked if (i, j) in slot and position[j] < position[i]]
@@ -445,16 +447,20 @@ def lu_constants(dtype):
             "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
 
 
-def _ir_device_functions(settings, namespace):
-    """``(factor, solve)`` device functions each calling one intrinsic that emits the program as LLVM IR."""
-    if backend() == "simulator":
-        raise ConfigurationError("SparseLUSettings emit: 'ir' needs Numba's CUDA target (an intrinsic writes the "
-                                 "code), and this process runs the simulator: use emit='auto' or 'python'")
-    from .sparse_lu_ir import factor_intrinsic, solve_intrinsic
+def ir_device_functions(settings, namespace, emitters):
+    """``(factor, solve)`` device functions each calling one intrinsic that emits ``settings.program`` as LLVM IR.
 
+    ``emitters``: the module making the intrinsics (``factor_intrinsic(program, eps, ok, singular)`` and
+    ``solve_intrinsic(program)``: :mod:`~kernels.solvers.sparse_lu_ir` or its complex counterpart);
+    ``namespace``: the constants of :func:`lu_constants`.
+    """
+    if backend() == "simulator":
+        raise ConfigurationError(f"{type(settings).__name__} emit: 'ir' needs Numba's CUDA target (an intrinsic "
+                                 "writes the code), and this process runs the simulator: use emit='auto' or 'python'")
     program = settings.program
-    scope = {"FACTOR": factor_intrinsic(program, float(namespace["EPS"]), namespace["OK"], namespace["SINGULAR"]),
-             "SOLVE": solve_intrinsic(program)}
+    scope = {"FACTOR": emitters.factor_intrinsic(program, float(namespace["EPS"]), namespace["OK"],
+                                                 namespace["SINGULAR"]),
+             "SOLVE": emitters.solve_intrinsic(program)}
     factor = compile_device("def factor(a, piv):\n    return FACTOR(a)\n", "factor", scope)
     solve = compile_device("def solve(a, piv, b):\n    SOLVE(a, b)\n", "solve", scope)
     return factor, solve
@@ -477,7 +483,9 @@ def build_sparse_lu(settings, layout, dtype):
         namespace.update(_tables(settings), cuda=cuda, N=settings.n, PATTERN=len(settings.pattern),
                          NNZ=settings.nnz)
     if settings.unrolled and settings.emitted == "ir":
-        factor, solve = _ir_device_functions(settings, namespace)
+        from . import sparse_lu_ir
+
+        factor, solve = ir_device_functions(settings, namespace, sparse_lu_ir)
     else:
         factor_source, solve_source = sparse_lu_sources(settings)
         factor = compile_device(factor_source, "factor", namespace)

@@ -20,15 +20,23 @@ The intrinsics lower on any Numba target (the CUDA target, and the CPU one,
 which the tests use to check them without a GPU); they do not run on Numba's
 CUDA simulator, which interprets Python: there the Python form is used
 (:attr:`~kernels.solvers.SparseLUSettings.emit`).
+
+The machinery shared with the complex LU's IR form
+(:mod:`kernels.solvers.complex_lu_ir`) lives here: :class:`Emitter` (literal
+loads and stores, constants and the target's builtins) and
+:func:`lu_factor_intrinsic` (the factor's frame: ``amax``, the zeroed fill-in,
+the singular exit and the returned status), which calls back per pivot.
 """
 
 from __future__ import annotations
+
+import operator
 
 from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic
 
-__all__ = ["factor_intrinsic", "solve_intrinsic"]
+__all__ = ["Emitter", "lu_factor_intrinsic", "float_vector", "factor_intrinsic", "solve_intrinsic"]
 
 
 class _Slots:
@@ -55,13 +63,15 @@ class _Slots:
         self.builder.store(value, self.pointer(index))
 
 
-def _float_vector(a):
+def float_vector(a):
+    """Whether the Numba type ``a`` is a 1-D float array (what the intrinsics accept)."""
     return isinstance(a, types.Array) and a.ndim == 1 and isinstance(a.dtype, types.Float)
 
 
 def _builtin(context, function, argument_types):
-    """``call(builder, values)``: the target's implementation of a builtin (``abs``, ``max``), resolved as a
-    call in the Python form resolves it (the CPU types ``max(x, y)`` as ``max`` of one tuple: packed here)."""
+    """``call(builder, values)``: the target's implementation of a builtin (``abs``, ``max``, unary ``-``),
+    resolved as a call in the Python form resolves it (the CPU types ``max(x, y)`` as ``max`` of one tuple:
+    packed here)."""
     typing = context.typing_context
     function_type = typing.resolve_value_type(function)
     signature = function_type.get_call_type(typing, argument_types, {})
@@ -76,47 +86,75 @@ def _builtin(context, function, argument_types):
     return call
 
 
-def factor_intrinsic(program, eps, ok, singular):
+class Emitter:
+    """The IR of straight-line code over 1-D float arrays of one dtype, as the Python form's statements lower.
+
+    ``arrays``: ``(numba type, value)`` per array argument, read and written at literal indices through
+    :meth:`load` / :meth:`store` (``which``: the argument's position).  Arithmetic goes through
+    :attr:`builder` (``fmul``, ``fsub``, ... without fast-math flags, as Numba lowers them); the builtins
+    the Python form calls (``abs``, ``max``, unary ``-``) are the target's own implementations.
+    """
+
+    def __init__(self, context, builder, arrays):
+        self.builder = builder
+        self.arrays = [_Slots(context, builder, aryty, value) for aryty, value in arrays]
+        dtype = arrays[0][0].dtype
+        self.real = context.get_value_type(dtype)
+        self._abs, self._max, self._neg = (_builtin(context, function, (dtype,) * arity)
+                                           for function, arity in ((abs, 1), (max, 2), (operator.neg, 1)))
+
+    def load(self, index, which=0):
+        return self.arrays[which].load(index)
+
+    def store(self, value, index, which=0):
+        self.arrays[which].store(value, index)
+
+    def constant(self, value):
+        return ir.Constant(self.real, value)
+
+    def fabs(self, value):
+        return self._abs(self.builder, (value,))
+
+    def larger(self, first, second):
+        return self._max(self.builder, (first, second))
+
+    def negate(self, value):
+        return self._neg(self.builder, (value,))
+
+
+def lu_factor_intrinsic(program, eps, ok, singular, width, eliminate):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
-    ``eps``: the relative singularity threshold (the dtype's machine epsilon); ``ok``/``singular``:
-    the int32 codes returned.
+    The frame both forms share: ``amax`` over the pattern's ``width * program.pattern`` words, ``tiny =
+    eps * amax``, the fill-in's words zeroed, then per pivot ``eliminate(emitter, diagonal, rows, check)``,
+    which emits the pivot's operations and calls ``check(magnitude)`` where the Python form tests
+    ``if not magnitude > tiny: return SINGULAR``.  ``width``: words per slot; ``ok``/``singular``: the
+    int32 codes returned.
     """
 
     @intrinsic
     def sparse_lu_factor(typingctx, a):
-        if not _float_vector(a):
+        if not float_vector(a):
             return None
 
         def codegen(context, builder, signature, args):
-            slots = _Slots(context, builder, signature.args[0], args[0])
-            dtype = signature.args[0].dtype
-            real = context.get_value_type(dtype)
-            absolute, larger = (_builtin(context, function, (dtype,) * arity) for function, arity in ((abs, 1), (max, 2)))
-
-            def fabs(value):
-                return absolute(builder, (value,))
-
-            amax = fabs(slots.load(0))
-            for s in range(1, program.pattern):
-                amax = larger(builder, (amax, fabs(slots.load(s))))
-            tiny = builder.fmul(ir.Constant(real, eps), amax)
-            for s in range(program.pattern, program.nnz):
-                slots.store(ir.Constant(real, 0.0), s)
+            emitter = Emitter(context, builder, [(signature.args[0], args[0])])
+            given, words = width * program.pattern, width * program.nnz
+            amax = emitter.fabs(emitter.load(0))
+            for s in range(1, given):
+                amax = emitter.larger(amax, emitter.fabs(emitter.load(s)))
+            tiny = builder.fmul(emitter.constant(eps), amax)
+            for s in range(given, words):
+                emitter.store(emitter.constant(0.0), s)
             exit_singular = builder.append_basic_block("sparse_lu.singular")
-            for kk, rows in program.pivots:
-                d = slots.load(kk)
+
+            def check(magnitude):
                 nonsingular = builder.append_basic_block("sparse_lu.pivot")
-                builder.cbranch(builder.fcmp_unordered("<=", fabs(d), tiny), exit_singular,
-                                nonsingular)
+                builder.cbranch(builder.fcmp_unordered("<=", magnitude, tiny), exit_singular, nonsingular)
                 builder.position_at_end(nonsingular)
-                d = builder.fdiv(ir.Constant(real, 1.0), d)
-                slots.store(d, kk)
-                for lk, updates in rows:
-                    m = builder.fmul(slots.load(lk), d)
-                    slots.store(m, lk)
-                    for target, source in updates:
-                        slots.store(builder.fsub(slots.load(target), builder.fmul(m, slots.load(source))), target)
+
+            for diagonal, rows in program.pivots:
+                eliminate(emitter, diagonal, rows, check)
             factored = builder.block
             done = builder.append_basic_block("sparse_lu.done")
             builder.branch(done)
@@ -133,31 +171,53 @@ def factor_intrinsic(program, eps, ok, singular):
     return sparse_lu_factor
 
 
+def _eliminate(emitter, kk, rows, check):
+    """One real pivot: ``d = 1 / a[kk]``, then per row ``m = a[lk] * d`` and ``a[t] -= m * a[s]``."""
+    builder = emitter.builder
+    d = emitter.load(kk)
+    check(emitter.fabs(d))
+    d = builder.fdiv(emitter.constant(1.0), d)
+    emitter.store(d, kk)
+    for lk, updates in rows:
+        m = builder.fmul(emitter.load(lk), d)
+        emitter.store(m, lk)
+        for target, source in updates:
+            emitter.store(builder.fsub(emitter.load(target), builder.fmul(m, emitter.load(source))), target)
+
+
+def factor_intrinsic(program, eps, ok, singular):
+    """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
+
+    ``eps``: the relative singularity threshold (the dtype's machine epsilon); ``ok``/``singular``:
+    the int32 codes returned.
+    """
+    return lu_factor_intrinsic(program, eps, ok, singular, 1, _eliminate)
+
+
 def solve_intrinsic(program):
     """An intrinsic ``solve(a, b)`` overwriting ``b`` with the solution from ``program``'s factor ``a``."""
 
     @intrinsic
     def sparse_lu_solve(typingctx, a, b):
-        if not (_float_vector(a) and _float_vector(b) and a.dtype == b.dtype):
+        if not (float_vector(a) and float_vector(b) and a.dtype == b.dtype):
             return None
 
         def codegen(context, builder, signature, args):
-            factor = _Slots(context, builder, signature.args[0], args[0])
-            rhs = _Slots(context, builder, signature.args[1], args[1])
+            emitter = Emitter(context, builder, list(zip(signature.args, args)))
 
             def dot(terms):  # a[s1] * b[j1] + a[s2] * b[j2] + ..., left to right as Python adds
                 total = None
                 for s, j in terms:
-                    product = builder.fmul(factor.load(s), rhs.load(j))
+                    product = builder.fmul(emitter.load(s), emitter.load(j, 1))
                     total = product if total is None else builder.fadd(total, product)
                 return total
 
             for i, lower in program.forward:
                 if lower:
-                    rhs.store(builder.fsub(rhs.load(i), dot(lower)), i)
+                    emitter.store(builder.fsub(emitter.load(i, 1), dot(lower)), i, 1)
             for i, upper, diagonal in program.backward:
-                value = builder.fsub(rhs.load(i), dot(upper)) if upper else rhs.load(i)
-                rhs.store(builder.fmul(value, factor.load(diagonal)), i)
+                value = builder.fsub(emitter.load(i, 1), dot(upper)) if upper else emitter.load(i, 1)
+                emitter.store(builder.fmul(value, emitter.load(diagonal)), i, 1)
             return context.get_dummy_value()
 
         return types.void(a, b), codegen
