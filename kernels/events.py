@@ -194,7 +194,7 @@ def make_event_functions(settings, system, allocate, dtype):
     n = settings.n_states
     namespace = {"alloc_values": allocate("event_values"), "alloc_slopes": allocate("slopes"),
                  "alloc_ys": allocate("interpolated"), "alloc_u": allocate("drivers"),
-                 "rhs": system.device_rhs, "dtype": dtype, "NONE": 2.0}
+                 "rhs": system.device_functions(dtype).rhs, "dtype": dtype, "NONE": 2.0}
     namespace["eval_drivers"] = make_driver_evaluator(settings.n_drivers)
     interpolate = None
     for e, event in enumerate(events):
