@@ -73,6 +73,8 @@ class _AsWritten(Exception):
 def _rewrite(func, scalar):
     if not isinstance(func, types.FunctionType) or func.__name__ == "<lambda>":
         raise _AsWritten("not a def function with source")
+    if getattr(func, "__wrapped__", None) is not None:  # getsource would read the wrapped function's source
+        raise _AsWritten("a wrapper (functools.wraps)")
     try:
         source = textwrap.dedent(inspect.getsource(func))
         tree = ast.parse(source)

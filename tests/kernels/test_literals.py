@@ -6,6 +6,7 @@ functions keep their closures, defaults, globals and calls: results match SciPy
 to float32 rounding.  Functions without source are compiled as written.
 """
 
+import functools
 import json
 import math
 
@@ -78,6 +79,12 @@ def test_float64_and_functions_without_source_are_used_as_written():
     quick = lambda t, y, p, dydt: None  # noqa: E731
     assert in_precision(quick, np.float32) is quick
     assert in_precision(math.sin, np.float32) is math.sin
+
+    @functools.wraps(_with_defaults)
+    def wrapper(t, y, p, dydt):
+        _with_defaults(t, y, p, dydt, 2.0)
+
+    assert in_precision(wrapper, np.float32) is wrapper  # its source would be the wrapped function's
 
 
 @settings(max_examples=60, deadline=None)
