@@ -99,8 +99,9 @@ class ODESystem:
         Python float the function reads from its closure or module, becomes a
         constant of the working precision, so a float32 kernel has no hidden
         float64 arithmetic (:mod:`kernels.literals`; explicit casts such as
-        ``np.float64(x)`` are kept).  ``"as written"`` compiles the functions
-        unchanged, where Numba types every float literal as float64.
+        ``np.float64(x)`` are kept); event functions of a solve follow the
+        same setting.  ``"as written"`` compiles the functions unchanged,
+        where Numba types every float literal as float64.
     check : bool, optional
         Check the functions now (default True): ``rhs`` and ``observables``
         run once on test arrays, must return None and must assign every
