@@ -85,7 +85,7 @@ def _specification(integrator):
                        "name": system.name, "observables": system.observables,
                        "n_observables": system.n_observables, "jvp": system.jvp, "jac": system.jac,
                        "n_drivers": system.n_drivers,
-                       "default_params": system.default_params},
+                       "default_params": system.default_params, "literals": system.literals},
             "method": integrator.method.name, "controller": integrator.controller, "solver": integrator.solver,
             "precision": np.dtype(integrator.dtype).name, "summaries": integrator.settings.summaries,
             "events": integrator.settings.events, "save_trajectory": integrator.settings.save_trajectory}

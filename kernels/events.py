@@ -41,6 +41,7 @@ from planner import Buffer, BufferSettings, Phase
 from .codegen import compile_device
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
+from .literals import in_precision
 
 __all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "make_event_functions", "THETA_TOL",
            "MAX_ITERATIONS"]
@@ -194,11 +195,11 @@ def make_event_functions(settings, system, allocate, dtype):
     n = settings.n_states
     namespace = {"alloc_values": allocate("event_values"), "alloc_slopes": allocate("slopes"),
                  "alloc_ys": allocate("interpolated"), "alloc_u": allocate("drivers"),
-                 "rhs": system.device_rhs, "dtype": dtype, "NONE": 2.0}
+                 "rhs": system.device_functions(dtype).rhs, "dtype": dtype, "NONE": 2.0}
     namespace["eval_drivers"] = make_driver_evaluator(settings.n_drivers)
     interpolate = None
     for e, event in enumerate(events):
-        g = cuda.jit(device=True)(event.function)
+        g = cuda.jit(device=True)(_in_precision(event.function, system, dtype))
         namespace[f"g_{e}"] = g
         namespace[f"locate_{e}"], interpolate = _make_locator(g, n, dtype)
     namespace["interpolate"] = interpolate
@@ -259,6 +260,11 @@ def make_event_functions(settings, system, allocate, dtype):
             compile_device("\n".join(check) + "\n", "check", namespace))
 
 
+def _in_precision(function, system, dtype):
+    """An event function with its float literals in ``dtype``, unless the system keeps them as written."""
+    return function if getattr(system, "literals", "working") == "as written" else in_precision(function, dtype)
+
+
 def check_events_compile(events, system, precision):
     """On a real GPU backend, compile each ``g`` for ``precision``: ConfigurationError if it does not or returns nothing."""
     from .backend import backend
@@ -270,7 +276,8 @@ def check_events_compile(events, system, precision):
     arr = types.Array(from_dtype(np.dtype(precision)), 1, "A")
     for e, event in enumerate(events):
         try:
-            _, returned = cuda.compile_ptx_for_current_device(event.function, (types.float64, arr, arr), device=True)
+            _, returned = cuda.compile_ptx_for_current_device(_in_precision(event.function, system, precision),
+                                                              (types.float64, arr, arr), device=True)
         except Exception as exc:  # noqa: BLE001
             raise ConfigurationError(f"events[{e}] function does not compile for CUDA in {np.dtype(precision)} "
                                      f"with system {system.name!r}: {type(exc).__name__}: "

@@ -186,9 +186,10 @@ class _LoopParts:
         N, NP, NO = settings.step.n_states, settings.n_params, settings.n_observables
         self.n_states = N
         self.dtype = dtype
-        self.rhs = system.device_rhs
+        device = system.device_functions(dtype)
+        self.rhs = device.rhs
         self.eval_drivers = eval_drivers = make_driver_evaluator(settings.step.n_drivers)
-        observe = system.device_observables
+        observe = device.observables
         alloc_state, alloc_params = allocate("state"), allocate("parameters")
         alloc_proposed, alloc_error = allocate("proposed_state"), allocate("error")
         alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")

@@ -172,7 +172,7 @@ def make_summary_functions(settings, system, allocate, dtype):
     at = {name: i for i, name in enumerate(slots)}
     namespace = {
         "alloc_acc": allocate("accumulators"), "alloc_obs": allocate("observables"),
-        "alloc_drv": allocate("drivers"), "observe": system.device_observables,
+        "alloc_drv": allocate("drivers"), "observe": system.device_functions(dtype).observables,
         "eval_drivers": make_driver_evaluator(settings.n_drivers if settings.needs_observables else 0),
         "half": dtype(0.5), "nan": dtype(math.nan), "sqrt": math.sqrt, "dtype": dtype,
     }

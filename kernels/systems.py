@@ -22,6 +22,7 @@ a function that the simulator runs but a GPU cannot compile is refused at once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import re
@@ -30,9 +31,10 @@ import numpy as np
 from numba import cuda
 
 from . import compilecheck
+from .literals import in_precision
 from .errors import ConfigurationError, describe
 
-__all__ = ["ODESystem", "lorenz", "van_der_pol", "oscillator_chain"]
+__all__ = ["ODESystem", "DeviceFunctions", "lorenz", "van_der_pol", "oscillator_chain"]
 
 
 def _count(value, what, minimum):
@@ -91,6 +93,15 @@ class ODESystem:
         Number of time-dependent forcing signals passed to ``rhs`` as ``u``.
     default_params : array_like, optional
         Parameters used when ``solve_ivp`` gets ``params=None``.
+    literals : {"working", "as written"}, optional
+        Precision of the float literals in the functions (default
+        ``"working"``): each literal (``2.0`` in ``2.0 * y[0]``), and each
+        Python float the function reads from its closure or module, becomes a
+        constant of the working precision, so a float32 kernel has no hidden
+        float64 arithmetic (:mod:`kernels.literals`; explicit casts such as
+        ``np.float64(x)`` are kept); event functions of a solve follow the
+        same setting.  ``"as written"`` compiles the functions unchanged,
+        where Numba types every float literal as float64.
     check : bool, optional
         Check the functions now (default True): ``rhs`` and ``observables``
         run once on test arrays, must return None and must assign every
@@ -113,7 +124,12 @@ class ODESystem:
     """
 
     def __init__(self, rhs, n_states, n_params=0, name=None, observables=None, n_observables=0,
-                 jvp=None, n_drivers=0, default_params=None, check=True, jac=None):
+                 jvp=None, n_drivers=0, default_params=None, check=True, jac=None, literals="working"):
+        if not isinstance(literals, str) or literals not in _LITERALS:
+            raise ConfigurationError(f"literals must be one of {', '.join(map(repr, _LITERALS))}; got "
+                                     f"{describe(literals)}: 'working' compiles float literals in the working "
+                                     "precision, 'as written' leaves them float64")
+        self.literals = literals
         self.n_states = _count(n_states, "n_states", 1)
         self.n_params = _count(n_params, "n_params", 0)
         self.n_observables = _count(n_observables, "n_observables", 0)
@@ -145,6 +161,7 @@ class ODESystem:
             default_params.setflags(write=False)
         self.default_params = default_params
         self._compiled = set()  # precisions check_compiles has passed
+        self._device = {}  # dtype name -> DeviceFunctions
         if check:
             self._check_runs()
             self._check_compiles_anywhere()
@@ -262,6 +279,35 @@ class ODESystem:
             return none
         return _uniform(cuda.jit(device=True)(self.observables), self.n_drivers > 0)
 
+    def device_functions(self, dtype):
+        """The device functions for working precision ``dtype`` (cached per dtype on this system).
+
+        With ``literals="working"`` and a precision other than float64 they are
+        compiled from copies whose float literals are ``dtype`` constants
+        (:func:`kernels.literals.in_precision`); otherwise from the functions as
+        written (float64: the same objects as :attr:`device_rhs` and
+        :attr:`device_observables`).
+
+        Returns
+        -------
+        DeviceFunctions
+            ``rhs(t, y, p, u, dydt)`` and ``observables(t, y, p, u, obs)`` in
+            the uniform form; ``jac`` and ``jvp`` as given, or None.
+        """
+        key = np.dtype(dtype).name
+        if key not in self._device:
+            if self.literals == "as written" or key == "float64":
+                rhs, observables = self.device_rhs, self.device_observables
+                jac, jvp = self.jac, self.jvp
+            else:
+                rhs = _uniform(cuda.jit(device=True)(in_precision(self.rhs, dtype)), self.n_drivers > 0)
+                observables = (self.device_observables if self.observables is None else _uniform(
+                    cuda.jit(device=True)(in_precision(self.observables, dtype)), self.n_drivers > 0))
+                jac, jvp = (None if f is None else in_precision(f, dtype) for f in (self.jac, self.jvp))
+            jac, jvp = (None if f is None else cuda.jit(device=True)(f) for f in (jac, jvp))
+            self._device[key] = DeviceFunctions(rhs, observables, jac, jvp)
+        return self._device[key]
+
     def check_compiles(self, precision):
         """Compile the device functions for ``precision`` on a real GPU backend.
 
@@ -280,7 +326,8 @@ class ODESystem:
 
         arr = types.Array(from_dtype(np.dtype(precision)), 1, "A")
         sig = (types.float64, arr, arr, arr, arr)
-        for what, func in (("rhs", self.device_rhs), ("observables", self.device_observables)):
+        device = self.device_functions(precision)
+        for what, func in (("rhs", device.rhs), ("observables", device.observables)):
             try:
                 cuda.compile_ptx_for_current_device(func.py_func, sig, device=True)
             except Exception as exc:  # noqa: BLE001
@@ -289,6 +336,19 @@ class ODESystem:
                     f"{type(exc).__name__}: {_first_lines(str(exc))}"
                 ) from exc
         self._compiled.add(key)
+
+
+_LITERALS = ("working", "as written")
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceFunctions:
+    """An ODESystem's device functions for one working precision (:meth:`ODESystem.device_functions`)."""
+
+    rhs: object
+    observables: object
+    jac: object
+    jvp: object
 
 
 def _calls_device_code(exc):

@@ -220,14 +220,20 @@ class BuiltNewton:
     jacobian: str
 
 
-def system_derivatives(system):
+def system_derivatives(system, dtype=None):
     """``(rhs, jac, jvp)`` device functions of an ODESystem (None where it gives none).
 
-    ``rhs`` is ``system.device_rhs``; ``jac`` is the system's dense Jacobian
-    (``ODESystem(..., jac=)``, flat row-major), ``jvp`` its Jacobian-vector product.
+    With ``dtype`` they are the system's functions for that working precision
+    (``ODESystem.device_functions``: float literals in ``dtype``); without it
+    ``rhs`` is ``system.device_rhs`` and the others are compiled as written.
+    ``jac`` is the system's dense Jacobian (``ODESystem(..., jac=)``, flat
+    row-major), ``jvp`` its Jacobian-vector product.
     """
     from numba import cuda
 
+    if dtype is not None and hasattr(system, "device_functions"):
+        device = system.device_functions(dtype)
+        return device.rhs, device.jac, device.jvp
     jac = getattr(system, "jac", None)
     jvp = getattr(system, "jvp", None)
     return (system.device_rhs, None if jac is None else cuda.jit(device=True)(jac),

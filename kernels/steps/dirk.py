@@ -235,7 +235,7 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
         Working precision.
     """
     allocate = AllocatorFactory(layout, dtype)
-    rhs, jac, jvp = system_derivatives(system)
+    rhs, jac, jvp = system_derivatives(system, dtype)
     residual = compile_device(_residual_source(settings.n_states, settings.n_drivers), "residual",
                               {"rhs": rhs, "alloc_state": allocate("stage_state")})
     newton = build_newton(settings.newton, layout.child(settings.newton.component), dtype, residual, rhs,

@@ -222,7 +222,7 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
     """
     tab = settings.tableau
     allocate = AllocatorFactory(layout, dtype)
-    rhs = system.device_rhs
+    rhs = system.device_functions(dtype).rhs
     eval_drivers = make_driver_evaluator(settings.n_drivers)
     namespace = {"rhs": rhs, "eval_drivers": eval_drivers, "prec": dtype, "STEP_OK": np.int32(STEP_OK),
                  "alloc_k": allocate("stage_rhs"), "alloc_u": allocate("stage_drivers")}

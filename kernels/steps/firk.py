@@ -457,13 +457,13 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
             raise ConfigurationError(f"FIRKStepSettings jacobian={settings.jacobian!r} needs the system's "
                                      f"{settings.jacobian}; pass ODESystem({settings.jacobian}=...) or use "
                                      "jacobian='finite differences'")
-        derivative = cuda.jit(device=True)(derivative)
+        derivative = getattr(system.device_functions(dtype), settings.jacobian)
     allocate = AllocatorFactory(layout, dtype)
     eps = float(np.finfo(dtype).eps)
     namespace = {"N": settings.n_states, "S": len(settings.transform.stages), "ZERO": dtype(0.0), "ONE": dtype(1.0),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "TEN_EPS": dtype(10.0 * eps), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
-                 "prec": dtype, "rhs": system.device_rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
+                 "prec": dtype, "rhs": system.device_functions(dtype).rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
                  "jac": derivative if settings.jacobian == "jac" else None,
                  "jvp": derivative if settings.jacobian == "jvp" else None,
                  "OK": np.int32(STEP_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}

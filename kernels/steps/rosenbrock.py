@@ -302,7 +302,7 @@ def build_rosenbrock_step(settings, system, layout, dtype) -> BuiltStep:
         Working precision.
     """
     tab = settings.tableau
-    rhs, jac, jvp = system_derivatives(system)
+    rhs, jac, jvp = system_derivatives(system, dtype)
     newton = build_newton(settings.newton, layout.child(settings.newton.component), dtype, None, rhs, jac, jvp)
     allocate = AllocatorFactory(layout, dtype)
     eps = float(np.finfo(dtype).eps)

@@ -1,0 +1,182 @@
+"""A user's function with its float literals in the working precision.
+
+Numba types a bare float literal as float64, so ``2.0 * u`` with ``u`` float32
+is a float64 multiply (two conversions and an FP64 instruction, slow on most
+GPUs).  :func:`in_precision` returns a copy of a plain Python function whose
+float literals are constants of the working dtype instead: the source is parsed,
+each ``ast.Constant`` of type float becomes a closure variable bound to
+``dtype(value)``, and the rewritten code is rebuilt with the function's own
+globals, closure cells and defaults.  Numba freezes closure values as typed
+constants, so the copy compiles with float32 constants and no hidden float64.
+Python floats the function reads from its closure or its module's globals
+(``d = float((m + 1) ** 2)`` in a factory) are literals by another name and are
+bound in the working precision too.
+
+Left as written: integer literals, literals that are the argument of an
+explicit cast (``float(0.1)``, ``np.float64(0.1 * x)``: nothing inside it),
+NumPy scalars (``np.float64`` values stay float64), and values the dtype cannot
+hold (they would overflow or flush to zero).  Where the copy cannot be
+made (no source: lambdas, functions made by ``exec``, builtins, jitted
+dispatchers; source that no longer matches the code), the function is returned
+as written, with a debug-level log line.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import logging
+import textwrap
+import types
+
+import numpy as np
+
+__all__ = ["in_precision"]
+
+_log = logging.getLogger(__name__)
+_PREFIX = "_bufferplan_literal_"
+_FACTORY = "_bufferplan_factory"
+# Calls whose float argument the user wrote on purpose in double (or Python float) precision.
+_EXPLICIT_CASTS = frozenset({"float", "float64", "double", "float_", "longdouble", "complex", "complex128"})
+
+
+def in_precision(func, dtype):
+    """``func`` with its float literals as ``dtype`` constants, or ``func`` itself when that cannot be done.
+
+    Parameters
+    ----------
+    func : callable
+        A plain Python function (a system's ``rhs``, ``observables``, ``jac`` or ``jvp``).
+    dtype : numpy dtype or scalar type
+        The working precision.  For float64 ``func`` is returned unchanged.
+
+    Returns
+    -------
+    callable
+        A new function of the same name, arguments, globals, closure and
+        defaults, or ``func`` when nothing changes or the rewrite is not possible.
+    """
+    dtype = np.dtype(dtype)
+    if dtype == np.float64 or dtype.kind != "f":
+        return func
+    try:
+        return _rewrite(func, dtype.type)
+    except _AsWritten as reason:
+        _log.debug("float literals of %s stay as written: %s", getattr(func, "__qualname__", func), reason)
+        return func
+
+
+class _AsWritten(Exception):
+    """Why a function keeps its literals as written."""
+
+
+def _rewrite(func, scalar):
+    if not isinstance(func, types.FunctionType) or func.__name__ == "<lambda>":
+        raise _AsWritten("not a def function with source")
+    if getattr(func, "__wrapped__", None) is not None:  # getsource would read the wrapped function's source
+        raise _AsWritten("a wrapper (functools.wraps)")
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError) as exc:
+        raise _AsWritten(f"no parsable source ({type(exc).__name__})") from None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != func.__name__:
+        raise _AsWritten("the source is not one def of this name")
+    definition = tree.body[0]
+    definition.decorator_list = []
+    definition.args.defaults = []  # the function's own defaults are reused
+    definition.args.kw_defaults = [None] * len(definition.args.kwonlyargs)
+    rewriter = _Literals(scalar)
+    definition = rewriter.visit(definition)
+    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
+    changed = bool(rewriter.constants)
+    # Python floats in the closure or module globals are literals by another name: Numba freezes them as float64.
+    for name, cell in list(cells.items()):
+        value = _cell_value(cell)
+        if type(value) is float and rewriter.holds(value):
+            cells[name], changed = types.CellType(scalar(value)), True
+    loaded = {node.id for node in ast.walk(definition) if isinstance(node, ast.Name)}
+    for name in sorted(loaded - set(cells)):
+        value = func.__globals__.get(name)
+        if type(value) is float and rewriter.holds(value):
+            cells[name], changed = types.CellType(scalar(value)), True
+    cells.update((name, types.CellType(value)) for name, value in rewriter.constants.items())
+    if not changed:
+        raise _AsWritten("no float literal to rewrite")
+    code = _inner_code(definition, func, tuple(cells))
+    if (code.co_argcount, code.co_varnames[:code.co_argcount]) != (
+            func.__code__.co_argcount, func.__code__.co_varnames[:func.__code__.co_argcount]):
+        raise _AsWritten("the source does not match the function's code")
+    if any(name not in cells for name in code.co_freevars):
+        raise _AsWritten("the source's free variables do not match the function's closure")
+    closure = tuple(cells[name] for name in code.co_freevars)
+    copy = types.FunctionType(code, func.__globals__, func.__name__, func.__defaults__, closure or None)
+    copy.__kwdefaults__ = func.__kwdefaults__
+    copy.__qualname__, copy.__module__, copy.__doc__ = func.__qualname__, func.__module__, func.__doc__
+    return copy
+
+
+def _cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell: a name the enclosing function has not bound yet
+        return None
+
+
+def _inner_code(definition, func, free):
+    """The code object of ``definition`` compiled inside a factory whose parameters are ``free``."""
+    factory = ast.parse(f"def {_FACTORY}({', '.join(free)}):\n    pass\n").body[0]
+    definition.returns = None
+    for arg in definition.args.posonlyargs + definition.args.args + definition.args.kwonlyargs:
+        arg.annotation = None
+    factory.body = [definition, ast.Return(value=ast.Name(id=func.__name__, ctx=ast.Load()))]
+    module = ast.Module(body=[factory], type_ignores=[])
+    ast.fix_missing_locations(module)
+    ast.increment_lineno(module, func.__code__.co_firstlineno - 1)
+    try:
+        compiled = compile(module, func.__code__.co_filename, "exec")
+    except (SyntaxError, ValueError) as exc:
+        raise _AsWritten(f"the rewritten source does not compile ({exc})") from None
+    factory_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+    inner = [c for c in factory_code.co_consts if isinstance(c, types.CodeType) and c.co_name == func.__name__]
+    if len(inner) != 1:
+        raise _AsWritten("the rewritten function was not found")
+    return inner[0]
+
+
+class _Literals(ast.NodeTransformer):
+    """Replace float constants by names bound to working-precision constants (``constants``: name -> value)."""
+
+    def __init__(self, scalar):
+        self.scalar = scalar
+        self.constants = {}
+        self._names = {}
+        self._tiny = float(np.finfo(scalar).tiny)
+
+    def visit_Call(self, node):
+        callee = node.func
+        name = callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else ""
+        if name in _EXPLICIT_CASTS:  # np.float64(0.1 * x): the user asked for that precision
+            return node
+        return self.generic_visit(node)
+
+    def holds(self, value):
+        """Whether the working precision holds ``value`` without overflow or flushing to zero."""
+        with np.errstate(over="ignore", under="ignore"):
+            working = self.scalar(value)
+        return not ((not np.isfinite(working) and np.isfinite(value)) or (value != 0.0 and abs(float(working)) < self._tiny))
+
+    def visit_Constant(self, node):
+        if not _is_float(node) or not self.holds(node.value):
+            return node  # not a float, or one the working precision cannot hold: left as written
+        value = node.value
+        working = self.scalar(value)
+        key = (repr(value),)
+        if key not in self._names:
+            self._names[key] = f"{_PREFIX}{len(self._names)}"
+            self.constants[self._names[key]] = working
+        return ast.copy_location(ast.Name(id=self._names[key], ctx=ast.Load()), node)
+
+
+def _is_float(node):
+    return isinstance(node, ast.Constant) and type(node.value) is float

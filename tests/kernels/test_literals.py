@@ -1,0 +1,193 @@
+"""Float literals of a user's model take the working precision (kernels/literals.py).
+
+A float32 kernel's right-hand side compiles with no float64 instruction (PTX, no
+GPU needed), ``literals="as written"`` brings them back, and the rewritten
+functions keep their closures, defaults, globals and calls: results match SciPy
+to float32 rounding.  Functions without source are compiled as written.
+"""
+
+import functools
+import json
+import math
+
+import numpy as np
+import pytest
+from numba import cuda
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kernel_helpers import run_on_cuda_target
+from scipy.integrate import solve_ivp as scipy_solve_ivp
+
+import kernels
+from benchmarks.floor_problems import lorenz96_rhs
+from kernels import ConfigurationError, ODESystem
+from kernels.literals import in_precision
+from kernels.resources import ptxas_path
+
+DAMPING = 0.25  # a module-level Python float: Numba would freeze it as a float64 constant
+
+
+@cuda.jit(device=True)
+def _spring(x, gain=2.0):  # a device helper with a default, called from the rhs
+    return -gain * x
+
+
+def _make_forced(omega):
+    half = 0.5 * omega  # a closure Python float
+
+    def forced(t, y, p, dydt):
+        dydt[0] = y[1]
+        dydt[1] = _spring(y[0]) - DAMPING * y[1] + 0.1 * math.cos(half * np.float32(t))
+
+    return forced
+
+
+def _with_defaults(t, y, p, dydt, scale=3.0, *, shift=1.0):
+    dydt[0] = scale * y[0] + 0.5 * shift
+
+
+def _make_scaled(c):
+    def scaled(t, y, p, dydt):
+        dydt[0] = c * y[0] + 0.5 * y[1]
+        dydt[1] = y[0]
+
+    return scaled
+
+
+# -- the rewrite, on the host ------------------------------------------------------------------------
+def test_rewritten_copy_keeps_name_arguments_defaults_and_closure():
+    forced = _make_forced(3.0)
+    copy = in_precision(forced, np.float32)
+    assert copy is not forced and copy.__name__ == forced.__name__
+    y, out, ref = np.array([0.3, -0.2]), np.zeros(2), np.zeros(2)
+    copy(0.7, y, np.zeros(0), out)
+    forced(0.7, y, np.zeros(0), ref)
+    np.testing.assert_allclose(out, ref, rtol=1e-6)
+    copy = in_precision(_with_defaults, np.float32)
+    assert copy is not _with_defaults
+    assert (copy.__defaults__, copy.__kwdefaults__) == ((3.0,), {"shift": 1.0})
+    copy(0.0, y, None, out)
+    assert out[0] == 3.0 * 0.3 + 0.5 * 1.0
+
+
+def test_float64_and_functions_without_source_are_used_as_written():
+    forced = _make_forced(3.0)
+    assert in_precision(forced, np.float64) is forced
+    scope = {}
+    exec("def made(t, y, p, dydt):\n    dydt[0] = 2.0 * y[0]\n", scope)  # noqa: S102 - no source to read
+    assert in_precision(scope["made"], np.float32) is scope["made"]
+    quick = lambda t, y, p, dydt: None  # noqa: E731
+    assert in_precision(quick, np.float32) is quick
+    assert in_precision(math.sin, np.float32) is math.sin
+
+    @functools.wraps(_with_defaults)
+    def wrapper(t, y, p, dydt):
+        _with_defaults(t, y, p, dydt, 2.0)
+
+    assert in_precision(wrapper, np.float32) is wrapper  # its source would be the wrapped function's
+
+
+@settings(max_examples=60, deadline=None)
+@given(c=st.floats(allow_nan=False, allow_infinity=False))
+def test_a_closure_float_becomes_its_float32_value_unless_float32_cannot_hold_it(c):
+    scaled = _make_scaled(c)
+    y, out = np.array([1.0, 2.0]), np.zeros(2)
+    in_precision(scaled, np.float32)(0.0, y, np.zeros(0), out)
+    with np.errstate(over="ignore", under="ignore"):
+        held = np.float32(c)
+    if np.isfinite(held) and (held != 0 or c == 0) and abs(float(held)) >= np.finfo(np.float32).tiny or c == 0:
+        assert out[0] == float(held) * 1.0 + 0.5 * 2.0
+    else:
+        assert out[0] == c * 1.0 + 0.5 * 2.0
+
+
+def test_literals_argument_is_validated():
+    with pytest.raises(ConfigurationError, match=r"literals must be one of 'working', 'as written'; got"):
+        ODESystem(lorenz96_rhs, 16, 2, literals="float32", check=False)
+
+
+def test_device_functions_are_cached_per_dtype_and_float64_is_as_written():
+    system = kernels.van_der_pol()
+    assert system.device_functions(np.float32) is system.device_functions("float32")
+    assert system.device_functions(np.float64).rhs is system.device_rhs
+    assert system.device_functions(np.float32).rhs is not system.device_rhs
+
+
+# -- results: SciPy to float32 rounding, both ways alike ------------------------------------------------
+@pytest.mark.parametrize("literals", ["working", "as written"])
+def test_closure_defaults_globals_and_calls_match_scipy_in_float32(literals):
+    forced = _make_forced(3.0)
+    system = ODESystem(forced, 2, name="forced", literals=literals)
+    res = kernels.solve_ivp(system, (0.0, 2.0), [[1.0, 0.0]], method="tsit5", precision=np.float32,
+                            rtol=1e-6, atol=1e-6)
+    ref = scipy_solve_ivp(system.host_rhs(np.zeros(0)), (0.0, 2.0), [1.0, 0.0], rtol=1e-10, atol=1e-12)
+    assert res.success
+    np.testing.assert_allclose(res.y[0, -1], ref.y[:, -1], rtol=1e-4, atol=1e-5)
+
+
+def test_lorenz96_with_integer_index_arithmetic_matches_scipy_in_float32():
+    system = ODESystem(lorenz96_rhs, 16, 2, name="lorenz96", default_params=(8.0, 1.0))
+    y0 = 8.0 + 0.5 * np.sin(0.7 * np.arange(16))
+    res = kernels.solve_ivp(system, (0.0, 0.2), y0[None, :], method="tsit5", precision=np.float32,
+                            rtol=1e-6, atol=1e-6)
+    ref = scipy_solve_ivp(system.host_rhs(), (0.0, 0.2), y0, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(res.y[0, -1], ref.y[:, -1], rtol=1e-4, atol=1e-4)
+
+
+# -- compiled: no float64 in a float32 right-hand side (PTX, no GPU needed) ---------------------------
+_MODEL = """
+import math
+import numpy as np
+
+def toy(t, y, p, dydt):
+    dydt[0] = 2.0 * y[1] - 0.5 * y[0] * math.exp(-1.5 * y[1])
+    dydt[1] = -(1.0 - y[0] * y[0]) * y[1] + 0.0
+
+def cast(t, y, p, dydt):
+    dydt[0] = y[0] * np.float64(1.1)
+    dydt[1] = y[1]
+"""
+
+_SCRIPT = """
+import json, math, re, sys
+import numpy as np
+from numba import cuda, types
+import kernels
+from kernels.resources import _offline_device
+from kernels.stiff_systems import brusselator
+
+F64 = re.compile(r"^\\s*(?:@!?%p\\d+\\s+)?([a-z][a-z0-9]*)(?:\\.[a-z0-9]+)*\\.f64\\b", re.M)
+
+sys.path.insert(0, sys.argv[1])
+from toy_model import cast, toy
+
+def count(func, n_args):
+    arr = types.Array(types.float32, 1, "A")
+    with _offline_device((9, 0)):
+        ptx, _ = cuda.compile_ptx(func.py_func, (types.float64,) + (arr,) * (n_args - 1), device=True, cc=(9, 0))
+    return sum(1 for op in F64.findall(ptx) if op not in ("ld", "st", "mov"))
+
+out = {}
+for literals in ("working", "as written"):
+    toy_sys = kernels.ODESystem(toy, 2, check=False, literals=literals)
+    cast_sys = kernels.ODESystem(cast, 2, check=False, literals=literals)
+    b = brusselator(8)
+    bru = kernels.ODESystem(b.rhs, 8, 3, jac=b.jac, jvp=b.jvp, check=False, literals=literals)
+    dev = bru.device_functions(np.float32)
+    out[literals] = {"toy": count(toy_sys.device_functions(np.float32).rhs, 5),
+                     "cast": count(cast_sys.device_functions(np.float32).rhs, 5),
+                     "brusselator_rhs": count(dev.rhs, 5), "brusselator_jac": count(dev.jac, 4),
+                     "brusselator_jvp": count(dev.jvp, 5)}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(ptxas_path() is None, reason="needs the CUDA compiler (pip install 'bufferplan[compile]')")
+def test_float32_right_hand_sides_compile_without_float64_and_the_opt_out_brings_it_back(tmp_path):
+    (tmp_path / "toy_model.py").write_text(_MODEL)  # a module: the rewrite reads the functions' source
+    counts = run_on_cuda_target(_SCRIPT, str(tmp_path))
+    working, as_written = counts["working"], counts["as written"]
+    for name in ("toy", "brusselator_rhs", "brusselator_jac", "brusselator_jvp"):
+        assert working[name] == 0, f"{name}: {working[name]} float64 instructions in float32 ({json.dumps(counts)})"
+        assert as_written[name] > 0, f"{name} as written should use float64 literals ({json.dumps(counts)})"
+    assert working["cast"] > 0  # np.float64(1.1) is the user's explicit choice: kept
