@@ -363,7 +363,7 @@ def _newton_lines(settings, tr):
 def _estimate_lines(settings, tr, real):
     """Radau's filtered error estimate into ``err`` (the real block's factor, ``lu_<real>``)."""
     n, s = settings.n_states, len(tr.stages)
-    ez = [(f"EZ_{q}", f"z[{{}}]") for q in range(s)]
+    ez = [(f"EZ_{q}", "z[{}]") for q in range(s)]
 
     def raw(source):
         return lambda i: [f"err[{i}] = LR * (GH * h * {source}[{i}] + " + _combination(
