@@ -5,6 +5,8 @@ the greedy planner lays it out, and a tiny test kernel gets the thread's
 shared region and persistent-local array the way ``kernels/batch.py`` does.
 """
 
+import json
+
 import numpy as np
 from numba import cuda
 
@@ -49,3 +51,47 @@ def random_matrix(rng, n, condition):
     v, _ = np.linalg.qr(rng.standard_normal((n, n)))
     s = np.logspace(0.0, -np.log10(condition), n)
     return (u * s) @ v.T
+
+
+_EMIT_PTX_SCRIPT = """
+import dataclasses, json, re, sys
+import importlib
+import numpy as np
+import kernels
+from numba import cuda
+from kernels.resources import _offline_device, ptxas_resources
+
+method, intrinsic_module, owner_module, settings_name, cases = json.loads(sys.argv[1])
+intrinsics = importlib.import_module(intrinsic_module)
+owner = importlib.import_module(owner_module)
+base = getattr(owner, settings_name)
+made = []  # intrinsics built: proof that the IR form was used
+original = intrinsics.factor_intrinsic
+intrinsics.factor_intrinsic = lambda *args: made.append(args) or original(*args)
+rows = []
+for n, emit in cases:
+    # every LU settings the owner makes takes this emit (a subclass: the owner checks isinstance)
+    setattr(owner, settings_name, dataclasses.make_dataclass(
+        settings_name, [("emit", str, dataclasses.field(default=emit))], bases=(base,), frozen=True))
+    integ = kernels.Integrator(kernels.brusselator(n), method, controller="fixed", precision=np.float32)
+    built = integ.build(integ.plan("local", block_size=128, device="h200"))
+    with _offline_device((9, 0)):
+        ptx, _ = cuda.compile_ptx(built.kernel.py_func, built.argument_types(), cc=(9, 0))
+    body = [line for line in re.sub(r"_ZN\\w+", "SYMBOL", ptx).splitlines() if not line.lstrip().startswith("//")]
+    rows.append([n, emit, len(made), list(ptxas_resources(ptx)), "\\n".join(body)])
+    made.clear()
+print(json.dumps(rows))
+"""
+
+
+def emitted_ptx(method, intrinsic_module, owner_module, settings_name, cases):
+    """``[n, emit, intrinsics built, ptxas resources, PTX]`` of the Brusselator ``method`` kernel per ``(n, emit)``.
+
+    Offline, all-local float32 for compute capability 9.0; ``owner_module.settings_name`` (the LU settings
+    class the step or solver options make) is replaced by a subclass whose ``emit`` defaults to the case's,
+    and ``intrinsic_module.factor_intrinsic`` is counted to prove the IR form was taken.
+    """
+    from kernel_helpers import run_on_cuda_target
+
+    return run_on_cuda_target(_EMIT_PTX_SCRIPT, json.dumps([method, intrinsic_module, owner_module, settings_name,
+                                                             cases]))

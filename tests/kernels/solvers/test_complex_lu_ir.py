@@ -10,15 +10,13 @@ matrices included.  The compile test at the end checks on the CUDA target
 either way.
 """
 
-import json
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_helpers import run_on_cuda_target
 from numba import njit
-from solver_helpers import plan_component
+from solver_helpers import emitted_ptx, plan_component
 from test_complex_lu import interleaved, random_complex
 from test_sparse_lu import brusselator_pattern
 from test_sparse_lu_ir import assert_identical
@@ -144,40 +142,14 @@ def test_emit_setting():
             build_complex_sparse_lu(lu, layout, np.float64)
 
 
-_SCRIPT = """
-import dataclasses, json, re, sys
-import numpy as np
-import kernels
-from numba import cuda
-from kernels.resources import _offline_device, ptxas_resources
-from kernels.solvers import complex_lu, complex_lu_ir
-from kernels.steps import firk_blocks
-
-made = []  # complex intrinsics built: proof that the IR form was used
-original = complex_lu_ir.factor_intrinsic
-complex_lu_ir.factor_intrinsic = lambda *args: made.append(args) or original(*args)
-rows = []
-for n, emit in json.loads(sys.argv[1]):
-    # Radau's complex block takes this emit (a subclass: the step checks isinstance)
-    firk_blocks.ComplexSparseLUSettings = dataclasses.make_dataclass(
-        "ComplexSparseLUSettings", [("emit", str, dataclasses.field(default=emit))],
-        bases=(complex_lu.ComplexSparseLUSettings,), frozen=True)
-    integ = kernels.Integrator(kernels.brusselator(n), "radau", controller="fixed", precision=np.float32)
-    built = integ.build(integ.plan("local", block_size=128, device="h200"))
-    with _offline_device((9, 0)):
-        ptx, _ = cuda.compile_ptx(built.kernel.py_func, built.argument_types(), cc=(9, 0))
-    body = [line for line in re.sub(r"_ZN\\w+", "SYMBOL", ptx).splitlines() if not line.lstrip().startswith("//")]
-    rows.append([n, emit, len(made), list(ptxas_resources(ptx)), "\\n".join(body)])
-    made.clear()
-print(json.dumps(rows))
-"""
 
 
 @pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
 def test_radau_brusselator_compiles_to_the_same_ptx():
     """Radau on the Brusselator n = 8, all-local float32: the complex block's Python and IR forms give identical
     PTX, so identical ptxas counts.  (Checked the same way offline at n = 12 and n = 32 when added.)"""
-    rows = run_on_cuda_target(_SCRIPT, json.dumps([(8, "python"), (8, "ir")]))
+    rows = emitted_ptx("radau", "kernels.solvers.complex_lu_ir", "kernels.steps.firk_blocks",
+                       "ComplexSparseLUSettings", [(8, "python"), (8, "ir")])
     assert [made for _, _, made, _, _ in rows] == [0, 1]  # the complex intrinsics built only for the IR form
     (_, _, _, python_resources, python_ptx), (_, _, _, ir_resources, ir_ptx) = rows
     assert ir_resources == python_resources

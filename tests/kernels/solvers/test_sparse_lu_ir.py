@@ -9,15 +9,13 @@ the CUDA target the two forms compile to the same PTX: the compile test at
 the end checks that with ``compile_ptx`` and ``ptxas`` (no GPU needed).
 """
 
-import json
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_helpers import run_on_cuda_target
 from numba import njit
-from solver_helpers import plan_component
+from solver_helpers import emitted_ptx, plan_component
 from test_sparse_lu import brusselator_pattern, random_sparse
 
 from kernels import Status, backend, brusselator
@@ -138,32 +136,6 @@ def test_emit_setting():
             build_sparse_lu(lu, layout, np.float64)
 
 
-_SCRIPT = """
-import dataclasses, json, re, sys
-import numpy as np
-import kernels
-from numba import cuda
-from kernels.resources import _offline_device, ptxas_resources
-from kernels.solvers import options, sparse_lu, sparse_lu_ir
-
-made = []  # intrinsics built: proof that the IR form was used
-original = sparse_lu_ir.factor_intrinsic
-sparse_lu_ir.factor_intrinsic = lambda *args: made.append(args) or original(*args)
-rows = []
-for n, emit in json.loads(sys.argv[1]):
-    # every sparse LU the solver options make takes this emit (a subclass: options checks isinstance)
-    options.SparseLUSettings = dataclasses.make_dataclass(
-        "SparseLUSettings", [("emit", str, dataclasses.field(default=emit))],
-        bases=(sparse_lu.SparseLUSettings,), frozen=True)
-    integ = kernels.Integrator(kernels.brusselator(n), "rodas4", controller="fixed", precision=np.float32)
-    built = integ.build(integ.plan("local", block_size=128, device="h200"))
-    with _offline_device((9, 0)):
-        ptx, _ = cuda.compile_ptx(built.kernel.py_func, built.argument_types(), cc=(9, 0))
-    body = [line for line in re.sub(r"_ZN\\w+", "SYMBOL", ptx).splitlines() if not line.lstrip().startswith("//")]
-    rows.append([n, emit, len(made), list(ptxas_resources(ptx)), "\\n".join(body)])
-    made.clear()
-print(json.dumps(rows))
-"""
 
 
 @pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
@@ -175,7 +147,7 @@ def test_rodas4_brusselator_compiles_to_the_same_ptx():
     both forms; n = 12 takes 186 registers and 0 stack bytes in both.
     """
     cases = [(16, "python"), (16, "ir"), (12, "ir")]
-    rows = run_on_cuda_target(_SCRIPT, json.dumps(cases))
+    rows = emitted_ptx("rodas4", "kernels.solvers.sparse_lu_ir", "kernels.solvers.options", "SparseLUSettings", cases)
     by = {(n, emit): (resources, ptx) for n, emit, _, resources, ptx in rows}
     assert [made for _, _, made, _, _ in rows] == [0, 1, 1]  # intrinsics built only for the IR form
     (python_resources, python_ptx), (ir_resources, ir_ptx) = by[(16, "python")], by[(16, "ir")]
