@@ -336,14 +336,14 @@ def _iterate_source(settings):
         lines += ["        for i in range(N):", f"            z[i] += {increment}[i]",
                   f"            e = {increment}[i] / (tolerances[i] + tolerances[N + i] * abs(y[i]))",
                   "            acc += e * e"]
-    lines += ["        norm = sqrt(acc / N)",
+    lines += ["        norm = sqrt(acc * INV_N)",
               "        if not norm < HUGE:", "            return FAILED",
               "        if k > 0:",
               "            theta = norm / previous",
               "            if theta >= ONE:", "                return FAILED",
               "            eta = theta / (ONE - theta)",
               "        if eta * norm <= KAPPA:", "            return OK",
-              "        if k > 0 and theta ** (MAX_ITER - 1 - k) * eta * norm > KAPPA:", "            return FAILED",
+              "        if k > 0 and theta ** prec(MAX_ITER - 1 - k) * eta * norm > KAPPA:", "            return FAILED",
               "        previous = norm",
               "    return FAILED"]
     return "\n".join(lines) + "\n"
@@ -427,6 +427,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
     namespace = {"N": settings.n, "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
+                 "INV_N": dtype(1.0 / settings.n), "prec": dtype,  # the norm in the working precision
                  "rhs": rhs, "jac": jac, "jvp": jvp, "residual": residual,
                  "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
     names = [b.name for b in settings.buffer_settings().buffers]

@@ -343,14 +343,14 @@ def _newton_lines(settings, tr):
             lines += _each(n, lambda i, a=a, ra=ra, b=b, k=len(bl): [
                 f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{_ix(a * n, i)}] += dw",
                 f"e = dw / (tol[{i}] + tol[{_ix(n, i)}] * abs(y[{i}]))", "acc += e * e"], 2)
-    lines += ["        norm = sqrt(acc / (S * N))",
+    lines += ["        norm = sqrt(acc * INV_SN)",
               "        if not norm < HUGE:", "            break",
               "        if k > 0:",
               "            theta = norm / previous",
               "            if theta >= ONE:", "                break",
               "            eta = theta / (ONE - theta)",
               "        if norm == ZERO or (k > 0 and eta * norm <= kap):", "            converged = True", "            break",
-              "        if k > 0 and theta ** (MAX_ITER - 1 - k) * eta * norm > kap:", "            break",
+              "        if k > 0 and theta ** prec(MAX_ITER - 1 - k) * eta * norm > kap:", "            break",
               "        previous = norm",
               "    if not converged:", "        return FAILED"]
     for q in range(s):
@@ -463,7 +463,8 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     namespace = {"N": settings.n_states, "S": len(settings.transform.stages), "ZERO": dtype(0.0), "ONE": dtype(1.0),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "TEN_EPS": dtype(10.0 * eps), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
-                 "prec": dtype, "rhs": system.device_functions(dtype).rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
+                 "prec": dtype, "INV_SN": dtype(1.0 / (len(settings.transform.stages) * settings.n_states)),
+                 "rhs": system.device_functions(dtype).rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
                  "jac": derivative if settings.jacobian == "jac" else None,
                  "jvp": derivative if settings.jacobian == "jvp" else None,
                  "OK": np.int32(STEP_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
