@@ -95,3 +95,31 @@ def emitted_ptx(method, intrinsic_module, owner_module, settings_name, cases):
 
     return run_on_cuda_target(_EMIT_PTX_SCRIPT, json.dumps([method, intrinsic_module, owner_module, settings_name,
                                                              cases]))
+
+
+def lu_forms(lu, sources, intrinsics, dtype):
+    """The Python-source and the IR forms of a sparse LU ``lu``, each ``(factor(a), solve(a, b))``.
+
+    ``sources``: the generator of its ``(factor, solve)`` sources; ``intrinsics``: the module of its
+    ``factor_intrinsic`` / ``solve_intrinsic``.  Returns ``(python(jit), ir)``: ``python(jit)`` runs the
+    generated source as plain Python, or under ``njit``; ``ir`` calls the intrinsics compiled by
+    ``njit`` for the CPU.
+    """
+    from numba import njit
+
+    from kernels.solvers.sparse_lu import lu_constants
+
+    constants = lu_constants(dtype)
+
+    def python(jit):
+        scope = dict(constants)
+        for source in sources(lu):
+            exec(source, scope)  # noqa: S102 - the library's own generated source
+        factor, solve = scope["factor"], scope["solve"]
+        if jit:
+            factor, solve = njit(factor), njit(solve)
+        return (lambda a: factor(a, None)), (lambda a, b: solve(a, None, b))
+
+    factor = intrinsics.factor_intrinsic(lu.program, float(constants["EPS"]), constants["OK"], constants["SINGULAR"])
+    solve = intrinsics.solve_intrinsic(lu.program)
+    return python, (njit(lambda a: factor(a)), njit(lambda a, b: solve(a, b)))

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numba import njit
-from solver_helpers import emitted_ptx, plan_component
+from solver_helpers import emitted_ptx, lu_forms, plan_component
 from test_complex_lu import interleaved, random_complex
 from test_sparse_lu import brusselator_pattern
 from test_sparse_lu_ir import assert_identical
@@ -26,7 +25,6 @@ from kernels.errors import ConfigurationError
 from kernels.resources import ptxas_path
 from kernels.solvers import complex_lu_ir
 from kernels.solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu, complex_lu_sources
-from kernels.solvers.sparse_lu import lu_constants
 
 # Radau IIA (order 5): the complex eigenvalue pair alpha +- i beta of A^-1 (Hairer & Wanner IV.8)
 ALPHA, BETA = 2.6810828736277521, 3.0504301992474105
@@ -34,22 +32,12 @@ ALPHA, BETA = 2.6810828736277521, 3.0504301992474105
 
 def python_form(lu, dtype, jit):
     """``(factor(a), solve(a, b))`` of the generated Python source, as plain Python or under ``njit``."""
-    scope = lu_constants(dtype)
-    for source in complex_lu_sources(lu):
-        exec(source, scope)  # noqa: S102 - the library's own generated source
-    factor, solve = scope["factor"], scope["solve"]
-    if jit:
-        factor, solve = njit(factor), njit(solve)
-    return (lambda a: factor(a, None)), (lambda a, b: solve(a, None, b))
+    return lu_forms(lu, complex_lu_sources, complex_lu_ir, dtype)[0](jit)
 
 
 def ir_form(lu, dtype):
-    """``(factor(a), solve(a, b))`` calling the complex intrinsics, compiled by ``njit`` for the CPU."""
-    constants = lu_constants(dtype)
-    factor = complex_lu_ir.factor_intrinsic(lu.program, float(constants["EPS"]), constants["OK"],
-                                            constants["SINGULAR"])
-    solve = complex_lu_ir.solve_intrinsic(lu.program)
-    return njit(lambda a: factor(a)), njit(lambda a, b: solve(a, b))
+    """``(factor(a), solve(a, b))`` calling the intrinsics, compiled by ``njit`` for the CPU."""
+    return lu_forms(lu, complex_lu_sources, complex_lu_ir, dtype)[1]
 
 
 def compact(lu, matrix, dtype):

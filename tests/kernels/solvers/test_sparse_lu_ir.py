@@ -14,35 +14,25 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numba import njit
-from solver_helpers import emitted_ptx, plan_component
+from solver_helpers import emitted_ptx, lu_forms, plan_component
 from test_sparse_lu import brusselator_pattern, random_sparse
 
 from kernels import Status, backend, brusselator
 from kernels.errors import ConfigurationError
 from kernels.resources import ptxas_path
 from kernels.solvers import SparseLUSettings, build_sparse_lu
-from kernels.solvers.sparse_lu import lu_constants, sparse_lu_sources
-from kernels.solvers.sparse_lu_ir import factor_intrinsic, solve_intrinsic
+from kernels.solvers.sparse_lu import sparse_lu_sources
+from kernels.solvers import sparse_lu_ir
 
 
 def python_form(lu, dtype, jit):
     """``(factor(a), solve(a, b))`` of the generated Python source, as plain Python or under ``njit``."""
-    scope = lu_constants(dtype)
-    for source in sparse_lu_sources(lu):
-        exec(source, scope)  # noqa: S102 - the library's own generated source
-    factor, solve = scope["factor"], scope["solve"]
-    if jit:
-        factor, solve = njit(factor), njit(solve)
-    return (lambda a: factor(a, None)), (lambda a, b: solve(a, None, b))
+    return lu_forms(lu, sparse_lu_sources, sparse_lu_ir, dtype)[0](jit)
 
 
 def ir_form(lu, dtype):
     """``(factor(a), solve(a, b))`` calling the intrinsics, compiled by ``njit`` for the CPU."""
-    constants = lu_constants(dtype)
-    factor = factor_intrinsic(lu.program, float(constants["EPS"]), constants["OK"], constants["SINGULAR"])
-    solve = solve_intrinsic(lu.program)
-    return njit(lambda a: factor(a)), njit(lambda a, b: solve(a, b))
+    return lu_forms(lu, sparse_lu_sources, sparse_lu_ir, dtype)[1]
 
 
 def compact(lu, matrix, dtype):
