@@ -347,24 +347,24 @@ def _tables(settings):
     ``ROW[p]``, its ``L`` terms ``F_START[p] .. F_START[p + 1]`` of ``F_SLOT`` / ``F_COL`` and its ``U``
     terms likewise (``B_*``), and ``DIAG_OF_ROW[p]`` (the slot of ``1 / u_ii``).
     """
-    slot = settings.slots
+    program = settings.program  # the straight-line form's schedule, laid out as tables
     diag, row_start, lower, ncols, target, source = [], [0], [], [], [], []
-    for k, (rows, cols) in zip(settings.order, _elimination_sets(settings)):
-        diag.append(slot[(k, k)])
-        ncols.append(len(cols))
-        for r in rows:
-            lower.append(slot[(r, k)])
-            target += [slot[(r, c)] for c in cols]
-            source += [slot[(k, c)] for c in cols]
+    for kk, rows in program.pivots:
+        diag.append(kk)
+        ncols.append(len(rows[0][1]) if rows else 0)  # every row of a pivot updates the same columns
+        for lk, updates in rows:
+            lower.append(lk)
+            target += [t for t, _ in updates]
+            source += [s for _, s in updates]
         row_start.append(len(lower))
-    tri = _triangular_rows(settings)
+    in_order = tuple(reversed(program.backward))  # per row in pivot order: (row, U terms, diagonal slot)
     tables = {"DIAG": diag, "ROW_START": row_start, "LOWER": lower, "NCOLS": ncols, "TARGET": target,
-              "SOURCE": source, "ROW": [i for i, _, _ in tri], "DIAG_OF_ROW": [slot[(i, i)] for i, _, _ in tri]}
-    for prefix, part in (("F", 1), ("B", 2)):
+              "SOURCE": source, "ROW": [i for i, _ in program.forward], "DIAG_OF_ROW": [d for _, _, d in in_order]}
+    for prefix, terms in (("F", [lower for _, lower in program.forward]), ("B", [upper for _, upper, _ in in_order])):
         start, slots, cols = [0], [], []
-        for row in tri:
-            slots += [s for s, _ in row[part]]
-            cols += [j for _, j in row[part]]
+        for row in terms:
+            slots += [s for s, _ in row]
+            cols += [j for _, j in row]
             start.append(len(slots))
         tables.update({f"{prefix}_START": start, f"{prefix}_SLOT": slots, f"{prefix}_COL": cols})
     return {name: np.asarray(values or [0], dtype=np.int32) for name, values in tables.items()}
