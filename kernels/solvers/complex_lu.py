@@ -31,12 +31,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from planner import Buffer, BufferSettings, Phase, PhaseSpan
-
-from ..allocators import AllocatorFactory
-from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .sparse_lu import (SparseLUSettings, _elimination_sets, ir_device_functions, lu_constants, minimum_degree_order,
+from .sparse_lu import (SparseLUSettings, _elimination_sets, built_lu, lu_constants, minimum_degree_order,
                         symbolic_fill)
 
 __all__ = ["ComplexSparseLUSettings", "build_complex_sparse_lu", "complex_lu_sources"]
@@ -84,13 +80,6 @@ class ComplexSparseLUSettings(SparseLUSettings):
     def flops(self) -> int:
         """Real multiply-adds of one factorisation (four per complex update)."""
         return 4 * sum(len(r) * len(c) + len(r) for r, c in _elimination_sets(self))
-
-    def buffer_settings(self) -> BufferSettings:
-        span = (PhaseSpan("factor", "solve"),)
-        weight = float(self.flops() + self.solves * self.nnz)
-        return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
-            Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations),
-        ))
 
 
 def _product(terms, part):
@@ -143,28 +132,11 @@ def complex_lu_sources(settings):
     return factor, "\n".join(lines) + "\n"
 
 
-def _no_pivots(region, persistent):
-    return persistent
-
-
 def build_complex_sparse_lu(settings, layout, dtype):
     """Build the complex LU of ``settings`` under a planned ``layout`` (the interface of :func:`build_sparse_lu`)."""
-    from numba import cuda
-
-    from .lu import BuiltLU
+    from . import complex_lu_ir
 
     if not settings.unrolled:
         raise ConfigurationError(f"ComplexSparseLUSettings: a factor of {settings.nnz} words is above unroll="
                                  f"{settings.unroll} (straight-line code only); use the real SparseLUSettings")
-    allocate = AllocatorFactory(layout, dtype)
-    namespace = lu_constants(dtype)
-    if settings.emitted == "ir":
-        from . import complex_lu_ir
-
-        factor, solve = ir_device_functions(settings, namespace, complex_lu_ir)
-    else:
-        factor_source, solve_source = complex_lu_sources(settings)
-        factor = compile_device(factor_source, "factor", namespace)
-        solve = compile_device(solve_source, "solve", namespace)
-    alloc_pivots = cuda.jit(device=True, inline="always")(_no_pivots)
-    return BuiltLU(factor, solve, allocate("factor"), alloc_pivots, tuple(allocate.records), settings)
+    return built_lu(settings, layout, dtype, lu_constants(dtype), complex_lu_sources, complex_lu_ir)

@@ -475,19 +475,29 @@ def build_sparse_lu(settings, layout, dtype):
     ``a`` is the compact array of :attr:`SparseLUSettings.entries`, its first
     ``len(pattern)`` slots filled by the caller.
     """
-    from .lu import BuiltLU
+    from . import sparse_lu_ir
 
-    allocate = AllocatorFactory(layout, dtype)
     namespace = lu_constants(dtype)
     if not settings.unrolled:
         namespace.update(_tables(settings), cuda=cuda, N=settings.n, PATTERN=len(settings.pattern),
                          NNZ=settings.nnz)
-    if settings.unrolled and settings.emitted == "ir":
-        from . import sparse_lu_ir
+    return built_lu(settings, layout, dtype, namespace, sparse_lu_sources, sparse_lu_ir)
 
-        factor, solve = ir_device_functions(settings, namespace, sparse_lu_ir)
+
+def built_lu(settings, layout, dtype, namespace, sources, emitters):
+    """The :class:`~kernels.solvers.lu.BuiltLU` of a sparse LU (real or complex) under ``layout``.
+
+    Straight-line code in the form ``settings.emitted`` says: LLVM IR from the intrinsics of module
+    ``emitters`` (:func:`ir_device_functions`), or the Python source ``sources(settings)`` compiled
+    with the globals ``namespace`` (also the looped form's).  No pivots are allocated (:func:`_no_pivots`).
+    """
+    from .lu import BuiltLU
+
+    allocate = AllocatorFactory(layout, dtype)
+    if settings.unrolled and settings.emitted == "ir":
+        factor, solve = ir_device_functions(settings, namespace, emitters)
     else:
-        factor_source, solve_source = sparse_lu_sources(settings)
+        factor_source, solve_source = sources(settings)
         factor = compile_device(factor_source, "factor", namespace)
         solve = compile_device(solve_source, "solve", namespace)
     alloc_factor = allocate("factor")
