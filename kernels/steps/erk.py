@@ -133,15 +133,12 @@ def _combination(coefficients, name, constants, normalise):
     terms = _nonzero(coefficients)
     if not terms:
         return [], None, None
-    if len(terms) == 1 or not normalise:
+    if not normalise and len(terms) > 1:
         for j, v in terms:
             constants[f"{name}_{j}"] = v
-        if len(terms) == 1:  # one fused multiply-add with h c formed once a step
-            (j, _), = terms
-            return [f"    h{name} = h * {name}_{j}"], f"h{name}", lambda i: f"k_{j}[{i}]"
         products = [(f"{name}_{j}", f"k_{j}") for j, _ in terms]
         return [], "h", lambda i: linear_combination(products, i)
-    reference, ratios = _normalised(terms)
+    reference, ratios = _normalised(terms)  # one term: one fused multiply-add with h c formed once a step
     constants[f"{name}_{reference}"] = dict(terms)[reference]
     parts = []
     for j, ratio in ratios:
