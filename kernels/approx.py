@@ -24,7 +24,7 @@ import numpy as np
 
 from .backend import backend
 
-__all__ = ["reciprocal", "reciprocal_seed_f64", "log2_approx", "exp2_approx"]
+__all__ = ["reciprocal", "norm_reciprocal", "power", "reciprocal_seed_f64", "log2_approx", "exp2_approx"]
 
 
 def _simulated():
@@ -102,6 +102,54 @@ def reciprocal(dtype):
     @cuda.jit(device=True, inline="always")
     def exact(x):
         return one / x
+
+    return exact
+
+
+def norm_reciprocal(dtype):
+    """``1 / x`` good to a few units in the last place of float32, for the weights of a norm (a device callable).
+
+    Newton's increment norm and contraction rate only decide when to stop
+    iterating, so they need no correctly rounded division, whose slow-path
+    test and call cost about ten instructions each (n of them an iteration).
+    float32: the bare ``rcp.approx.ftz.f32``; float64: the ``rcp.approx.ftz.f64``
+    seed and one Newton correction (about 40 correct bits, no call).  Exact
+    on the simulator.
+    """
+    if np.dtype(dtype) == np.float32:
+        return _ops()[0]
+    from numba import cuda
+
+    seed, two = _ops()[3], np.float64(2.0)
+
+    @cuda.jit(device=True, inline="always")
+    def refined(x):
+        r = seed(x)
+        return r * (two - x * r)
+
+    return refined
+
+
+def power(dtype):
+    """``x ** e`` for a positive ``dtype`` scalar ``x`` (a device callable ``power(x, e)``).
+
+    float32: ``2 ** (e log2 x)`` on the special-function unit (a few ulp;
+    for constants that only steer an iteration); float64: the exact power.
+    """
+    if np.dtype(dtype) == np.float32:
+        lg2, ex2 = _ops()[1], _ops()[2]
+        from numba import cuda
+
+        @cuda.jit(device=True, inline="always")
+        def approximate(x, e):
+            return ex2(e * lg2(x))
+
+        return approximate
+    from numba import cuda
+
+    @cuda.jit(device=True, inline="always")
+    def exact(x, e):
+        return x ** e
 
     return exact
 

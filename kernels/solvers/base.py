@@ -58,7 +58,8 @@ Krylov solvers (:mod:`kernels.solvers.krylov`)::
 Simplified Newton (:mod:`kernels.solvers.newton`)::
 
     prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32
-    iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent) -> int32
+    iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent, carried)
+        -> (int32 status, eta)
     solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32
     residual(ts, c, y, p, u, data, z, out, region, persistent) -> None   # the step's
 
@@ -86,6 +87,9 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
     the iteration limit, on a non-finite increment or at the limit, and a
     Krylov solver's own code when it fails.  ``z`` is then unusable and the
     step returns the code (the loop rejects the step and retries smaller).
+    ``carried`` is the ``eta`` a previous solve with the same matrix
+    returned (1 when there is none): it stands for the unknown contraction
+    of the first iteration.  The returned ``eta`` is this solve's (1 after a failure).
 11. ``solve`` applies ``M^-1`` from a successful ``prepare`` once (a
     Rosenbrock stage: ``prepare`` once per step, ``solve`` per stage): ``x``
     (n) receives it, ``b`` is left unchanged and may be ``x`` itself.  It

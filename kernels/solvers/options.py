@@ -16,7 +16,7 @@ import dataclasses
 from ..errors import ConfigurationError, describe
 from .jacobian_assembly import prefers_products
 from .krylov import BiCGSTABSettings, GMRESSettings
-from .lu import LU_UNROLL, LUSettings
+from .lu import LUSettings
 from .newton import NewtonSettings
 from .sparse_lu import SparseLUSettings, full_pattern
 from .sparsity import jacobian_pattern
@@ -35,9 +35,9 @@ class SolverOptions:
     Parameters
     ----------
     linear : str
-        ``"lu"`` (the default: dense LU with partial pivoting for up to
-        :data:`~kernels.solvers.LU_UNROLL` states or a Jacobian more than half
-        full, else the sparse LU over the Jacobian's pattern), ``"dense"`` or
+        ``"lu"`` (the default: the sparse LU over the Jacobian's pattern when
+        that pattern is known on the host and at most half full, at any size;
+        else dense LU with partial pivoting), ``"dense"`` or
         ``"sparse"`` (force one of them), ``"gmres"`` or ``"bicgstab"``
         (matrix-free, for large systems).  The sparse LU pivots on the
         diagonal in a fixed minimum-degree order (no numerical pivoting:
@@ -102,8 +102,7 @@ class SolverOptions:
         """
         if self.direct:
             pattern = full_pattern(n) if pattern is None else tuple(pattern)
-            sparse = self.linear == "sparse" or (self.linear == "lu" and n > LU_UNROLL
-                                                 and len(set(pattern)) <= SPARSE_DENSITY * n * n)
+            sparse = self.linear == "sparse" or (self.linear == "lu" and len(set(pattern)) <= SPARSE_DENSITY * n * n)
             if sparse:
                 diagonal = {(i, i) for i in range(n)}
                 linear = SparseLUSettings(n, tuple(sorted(set(pattern) | diagonal)))
@@ -124,7 +123,7 @@ class SolverOptions:
         n, pattern = system.n_states, None
         jvp = self.direct and prefers_products(n, getattr(system, "jac", None) is not None,
                                                getattr(system, "jvp", None) is not None)
-        if self.linear == "sparse" or (self.linear == "lu" and n > LU_UNROLL):
+        if self.linear in ("sparse", "lu"):
             try:
                 pattern = self.pattern if self.pattern is not None else jacobian_pattern(system)
             except ConfigurationError:

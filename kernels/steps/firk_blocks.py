@@ -6,15 +6,15 @@ system ``Lambda_bb / h (x) I - I (x) J``.  The step writes its entries from
 ``J`` and a few scalars (``L_a_c = Lambda_ac / h``); this module says which
 entries, where, and with which LU.
 
-Dense (the default up to :data:`~kernels.solvers.LU_UNROLL` states, or
+Dense (the default when ``J``'s pattern is more than half full and a 2n
+block stays within :data:`~kernels.solvers.LU_UNROLL` rows, or
 ``SolverOptions(linear="dense")``): row ``ra n + i`` stands for stage
 ``bl[ra]`` and state ``i`` (stage-major), and ``J`` is a dense ``n x n``
 array filled by the system's ``jac`` or by finite differences column by
 column.
 
-Sparse (the rule of :meth:`SolverOptions.newton`: ``"lu"`` with more than
-:data:`~kernels.solvers.LU_UNROLL` states and ``J`` at most half full, or
-``"sparse"``; and ``"lu"`` whenever a 2n block would exceed LU_UNROLL rows,
+Sparse (the rule of :meth:`SolverOptions.newton`: ``"lu"`` with ``J`` at
+most half full, or ``"sparse"``; and ``"lu"`` whenever a 2n block would exceed LU_UNROLL rows,
 see :class:`~kernels.steps.FIRKStepSettings`): the states are interleaved, row ``i k + ra``, so the
 block's pattern is ``J``'s pattern (the diagonal included) on every stage
 plus a ``k x k`` coupling at each state, and the minimum-degree order of

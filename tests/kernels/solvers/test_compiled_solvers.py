@@ -97,8 +97,8 @@ def newton_case(n, placement, block, linear):
             aux = alloc_aux(region, persistent)
             code = prepare(0.0, c[i], y[i], p[i], p[i], tolerances, matrix, aux, region, persistent)
             if code == 0:
-                code = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i], matrix, aux, region,
-                               persistent)
+                code, _ = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i], matrix, aux, region,
+                                  persistent, 1.0)
             status[i] = code
 
     return cuda.jit(kernel), (f64_1d, f64_2d, f64_2d, f64_1d, f64_2d, i32)

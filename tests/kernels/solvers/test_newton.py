@@ -104,10 +104,11 @@ PROBLEMS = {"nonlinear": (residual, rhs, jac, jvp), "linear": (linear_residual, 
 
 @functools.cache
 def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear", dtype=np.float64):
-    """``run(c, y, p, tol) -> (z (m, stages, N), status)``: one prepare, ``stages`` iterates sharing it.
+    """``run(c, y, p, tol, carried=1.0) -> (z (m, stages, N), status)``: one prepare, ``stages`` iterates sharing it.
 
     Stage ``s`` solves with base ``y`` and coefficient ``c``, from ``z = 0``;
-    every stage must give the same answer.
+    every stage must give the same answer.  The first stage gets ``carried``
+    as the rate carried in, each later one the ``eta`` the stage before returned.
     """
     layout, plan = plan_component(newton_settings.buffer_settings(), placement, dtype)
     g, f, j, v = PROBLEMS[problem]
@@ -116,24 +117,25 @@ def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear", dty
     prepare, iterate, alloc_matrix, alloc_aux = built.prepare, built.iterate, built.alloc_matrix, built.alloc_aux
 
     @cuda.jit
-    def kernel(c, y, p, tolerances, z, status):
+    def kernel(c, y, p, tolerances, z, status, carried):
         i = cuda.grid(1)
         region, persistent = memory()
         if i < y.shape[0]:
             matrix = alloc_matrix(region, persistent)
             aux = alloc_aux(region, persistent)
             code = prepare(0.0, c[i], y[i], p[i], p[i], tolerances, matrix, aux, region, persistent)
+            eta = carried  # the rate carried into the first solve (1: none)
             for s in range(stages):
                 if code == 0:
-                    code = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i, s], matrix, aux,
-                                   region, persistent)
+                    code, eta = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i, s], matrix, aux,
+                                        region, persistent, eta)
             status[i] = code
 
-    def run(c, y, p, tol):
+    def run(c, y, p, tol, carried=1.0):
         z = np.zeros((y.shape[0], stages, N), dtype)
         status = np.full(y.shape[0], -1, np.int32)
         launch(kernel, plan, y.shape[0], np.asarray(c, dtype), np.asarray(y, dtype), np.asarray(p, dtype),
-               np.full(2 * N, tol, dtype), z, status)
+               np.full(2 * N, tol, dtype), z, status, dtype(carried))
         return z, status
 
     return run, built
@@ -200,6 +202,33 @@ def test_linear_problem_takes_two_iterations_with_a_right_jacobian(linear):
                                problem="linear-wrong-jac")
         _, status = run(c, y, a.reshape(3, -1), 1e-9)
         assert (status == Status.NEWTON_NOT_CONVERGED).all()
+
+
+@pytest.mark.parametrize("linear", ["lu-jac", "sparse-jac", "gmres-jvp-jacobi"])
+def test_a_carried_rate_stops_after_one_iteration(linear):
+    """With one iteration allowed, a first increment above kappa fails when no rate is carried (eta_0 = 1)
+    and is accepted under a small carried rate; a later stage inherits the rate its predecessor returned."""
+    solver, analytic = LINEAR[linear]
+    if isinstance(solver, SparseLUSettings):  # a random A fills every entry
+        solver = SparseLUSettings(N, full_pattern(N))
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((3, N, N))
+    c = np.array([0.3, 0.5, 0.9]) / np.abs(np.linalg.eigvals(a)).max(axis=1)
+    y = rng.standard_normal((3, N))
+    one, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=1), "local",
+                           problem="linear")
+    _, status = one(c, y, a.reshape(3, -1), 1e-9)
+    assert (status == Status.NEWTON_NOT_CONVERGED).all()
+    z, status = one(c, y, a.reshape(3, -1), 1e-9, carried=1e-12)
+    assert (status == 0).all()
+    for i in range(3):  # a linear problem's first increment is its solution
+        exact = np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i])
+        np.testing.assert_allclose(z[i, 0], exact, rtol=0, atol=1e-9 * (1 + np.abs(y[i])).max())
+    two, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=2), "local", stages=3,
+                           problem="linear")
+    z, status = two(c, y, a.reshape(3, -1), 1e-9)
+    assert (status == 0).all()
+    np.testing.assert_allclose(z[:, 1:], z[:, :1].repeat(2, axis=1), rtol=0, atol=1e-8)
 
 
 def _host_jacobian(y, p):

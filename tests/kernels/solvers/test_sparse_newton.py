@@ -36,9 +36,11 @@ def test_pattern_from_jac_and_from_rhs_match_the_brusselator():
     assert jacobian_pattern(without_jac(system)) == brusselator_band(N)
 
 
-def test_lu_chooses_sparse_above_unroll_for_sparse_jacobians():
+def test_lu_chooses_sparse_for_sparse_jacobians_at_any_size():
     options = SolverOptions()
-    assert isinstance(options.newton_for(kernels.brusselator(8)).linear, LUSettings)
+    small = options.newton_for(kernels.brusselator(8)).linear  # 32 of 64 entries: sparse, no pivot search
+    assert isinstance(small, SparseLUSettings) and small.pattern == brusselator_band(8)
+    assert isinstance(options.newton_for(kernels.robertson()).linear, LUSettings)  # 7 of 9: dense
     big = options.newton_for(kernels.brusselator(N)).linear
     assert isinstance(big, SparseLUSettings) and big.pattern == brusselator_band(N)
     assert isinstance(SolverOptions(linear="dense").newton_for(kernels.brusselator(N)).linear, LUSettings)
