@@ -179,24 +179,33 @@ def test_converges_to_scipy_root_and_fails_alone(linear, placement):
             assert (np.abs(z[i, s] - reference) <= scale).all(), (i, s, z[i, s] - reference)
 
 
+def _linear_case(linear, seed):
+    """``(solver, analytic, A, c, y)``: three random ``f = A y`` stage equations with ``c |A|`` below 1."""
+    solver, analytic = LINEAR[linear]
+    if isinstance(solver, SparseLUSettings):  # a random A fills every entry
+        solver = SparseLUSettings(N, full_pattern(N))
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((3, N, N))
+    c = np.array([0.3, 0.5, 0.9]) / np.abs(np.linalg.eigvals(a)).max(axis=1)
+    return solver, analytic, a, c, rng.standard_normal((3, N))
+
+
+def _assert_exact(z, a, c, y):
+    for i in range(3):
+        exact = np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i])
+        np.testing.assert_allclose(z[i], exact, rtol=0, atol=1e-9 * (1 + np.abs(y[i])).max())
+
+
 @pytest.mark.parametrize("linear", list(LINEAR), ids=list(LINEAR))
 def test_linear_problem_takes_two_iterations_with_a_right_jacobian(linear):
     """For ``f = A y`` the first increment is exact, so the second vanishes (rate ~ 0): every Jacobian
     path (finite differences included) converges within two iterations; a Jacobian 30 % off does not."""
-    solver, analytic = LINEAR[linear]
-    if isinstance(solver, SparseLUSettings):  # a random A fills every entry
-        solver = SparseLUSettings(N, full_pattern(N))
-    rng = np.random.default_rng(4)
-    a = rng.standard_normal((3, N, N))
-    c = np.array([0.3, 0.5, 0.9]) / np.abs(np.linalg.eigvals(a)).max(axis=1)
-    y = rng.standard_normal((3, N))
+    solver, analytic, a, c, y = _linear_case(linear, 4)
     run, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=2), "local",
                            problem="linear")
     z, status = run(c, y, a.reshape(3, -1), 1e-9)
     assert (status == 0).all()
-    for i in range(3):
-        exact = np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i])
-        np.testing.assert_allclose(z[i, 0], exact, rtol=0, atol=1e-9 * (1 + np.abs(y[i])).max())
+    _assert_exact(z[:, 0], a, c, y)
     if linear == "lu-jac":
         run, _ = newton_kernel(NewtonSettings(N, solver, analytic=True, max_iterations=2), "local",
                                problem="linear-wrong-jac")
@@ -208,22 +217,14 @@ def test_linear_problem_takes_two_iterations_with_a_right_jacobian(linear):
 def test_a_carried_rate_stops_after_one_iteration(linear):
     """With one iteration allowed, a first increment above kappa fails when no rate is carried (eta_0 = 1)
     and is accepted under a small carried rate; a later stage inherits the rate its predecessor returned."""
-    solver, analytic = LINEAR[linear]
-    if isinstance(solver, SparseLUSettings):  # a random A fills every entry
-        solver = SparseLUSettings(N, full_pattern(N))
-    rng = np.random.default_rng(7)
-    a = rng.standard_normal((3, N, N))
-    c = np.array([0.3, 0.5, 0.9]) / np.abs(np.linalg.eigvals(a)).max(axis=1)
-    y = rng.standard_normal((3, N))
+    solver, analytic, a, c, y = _linear_case(linear, 7)
     one, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=1), "local",
                            problem="linear")
     _, status = one(c, y, a.reshape(3, -1), 1e-9)
     assert (status == Status.NEWTON_NOT_CONVERGED).all()
     z, status = one(c, y, a.reshape(3, -1), 1e-9, carried=1e-12)
     assert (status == 0).all()
-    for i in range(3):  # a linear problem's first increment is its solution
-        exact = np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i])
-        np.testing.assert_allclose(z[i, 0], exact, rtol=0, atol=1e-9 * (1 + np.abs(y[i])).max())
+    _assert_exact(z[:, 0], a, c, y)  # a linear problem's first increment is its solution
     two, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=2), "local", stages=3,
                            problem="linear")
     z, status = two(c, y, a.reshape(3, -1), 1e-9)
