@@ -1,0 +1,157 @@
+"""Fit the cost model's access costs (shared, spilled) to a stiff placement run's measured times (issue #14).
+
+``planner calibrate`` fits the register constants; the access costs need each
+buffer's access weight, which only the planning problem has.  A
+``stiff_peers`` run with several placements per configuration has both: for
+every timed bufferplan kernel this rebuilds its Plan (``local``/``shared``
+planned as the worker did, any other choice from the plan files) and the
+planning problem of its Integrator, and rates it with the model's
+``measured`` figures (the run's own registers, local bytes and shared bytes)
+under each candidate ``(shared_access_cost, spill_access_cost)``.  Per
+configuration the model's choice is the placement it rates fastest; its
+regret is that placement's measured time over the fastest one's.  The grid
+point with the smallest total regret (ties: most configurations within 5 %)
+is reported beside the device model's current constants.
+
+Usage::
+
+    python -m benchmarks.access_costs RUN.json [RUN.json ...] [--out FILE.json]
+
+Runs on the CPU (the simulator's backend is enough: nothing is compiled), with the
+plan files the run timed (its commit): a configuration whose plan file has changed
+since is left out, with a line saying so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+if not __package__:  # run as a file: the imports below are package-relative
+    raise SystemExit("run it as a module from the repository root: python -m benchmarks.access_costs RUN.json")
+
+from . import environment as env  # noqa: E402
+
+SHARED = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0, 40.0)
+SPILL = (2.0, 4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0)
+
+
+def rows_of(paths):
+    """``(config key, choice, ms, resources, row)`` of every timed bufferplan kernel in the runs."""
+    out = []
+    for path in paths:
+        with open(path) as fh:
+            doc = json.load(fh)
+        for row in doc["results"]:
+            ms = (row.get("kernel") or {}).get("median_ms")
+            res = row.get("resources") or {}
+            if not row.get("impl_name", "").startswith("bufferplan") or ms is None or "registers_per_thread" not in res:
+                continue
+            key = (row["impl_name"], row["run_method"], row["n"], row["precision"])
+            out.append((key, row["choice"], ms, res, row))
+    return out
+
+
+def rated(rows, plan_dir=None):
+    """Per configuration: ``[(choice, ms, problem, plan, resources)]`` with the Plan and problem rebuilt."""
+    import numpy as np
+
+    from kernels.resources import Resources
+
+    from . import stiff_plans
+    from .stiff_worker import make_integrator, worker_plan
+
+    groups = {}
+    for key, choice, ms, res, row in rows:
+        cfg = {"run_method": row["run_method"], "n": row["n"], "precision": row["precision"],
+               "impl_name": row["impl_name"], "solver": row["solver"], "plan": choice}
+        integ = make_integrator(cfg)
+        if choice not in stiff_plans.PLANNED_BY_WORKER:
+            cfg["plan_file"] = stiff_plans.plan_path(plan_dir or stiff_plans.DATA, cfg)
+        try:
+            plan = worker_plan(integ, dict(cfg, plan=choice))
+        except Exception as exc:  # noqa: BLE001 - a plan file changed since the run: left out, said why
+            print(f"skip {key} {choice}: {type(exc).__name__}: {str(exc)[:100]}", file=sys.stderr)
+            continue
+        timed = (row.get("plan") or {}).get("shared_bytes_per_block")
+        if timed is not None and timed != plan.shared_bytes_per_block:
+            print(f"skip {key} {choice}: the plan file is not the one timed ({plan.shared_bytes_per_block} "
+                  f"shared bytes a block, the run {timed}): check out the run's commit", file=sys.stderr)
+            continue
+        problem = integ.buffer_settings().to_problem(precision=np.dtype(integ.dtype).name,
+                                                     block_size=plan.block_size, objective="auto",
+                                                     device="h200")
+        resources = Resources(res["registers_per_thread"], res["local_bytes_per_thread"], None, None,
+                              res.get("shared_bytes_per_block") or plan.shared_bytes_per_block, res.get("source", ""))
+        groups.setdefault(key, []).append((choice, ms, problem, plan, resources))
+    return {k: v for k, v in groups.items() if len(v) > 1}
+
+
+def score(groups, device):
+    """``(total regret, configurations within 5 %, per-configuration choices)`` of ``device``'s constants."""
+    from planner.costmodel import measured
+
+    total, within, picks = 0.0, 0, {}
+    for key, members in groups.items():
+        best_ms = min(ms for _, ms, *_ in members)
+        ratings = [(measured(problem, plan, res, device).throughput, choice, ms)
+                   for choice, ms, problem, plan, res in members]
+        _, choice, ms = max(ratings, key=lambda r: r[0])
+        regret = ms / best_ms - 1.0
+        total += regret
+        within += regret <= 0.05
+        picks["/".join(map(str, key))] = {"model": choice, "regret": round(regret, 4),
+                                          "fastest": min(members, key=lambda m: m[1])[0]}
+    return total, within, picks
+
+
+def fit(groups, device):
+    best = None
+    for shared in SHARED:
+        for spill in SPILL:
+            trial = dataclasses.replace(device, shared_access_cost=shared, spill_access_cost=spill)
+            total, within, picks = score(groups, trial)
+            key = (total, -within, abs(shared - device.shared_access_cost) + abs(spill - device.spill_access_cost))
+            if best is None or key < best[0]:
+                best = (key, shared, spill, total, within, picks)
+    return best[1:]
+
+
+def main(argv=None):
+    import planner
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="stiff_peers JSON files with several placements per configuration")
+    parser.add_argument("--out", help="write the fit and the per-configuration choices here")
+    parser.add_argument("--plan-dir", default=None, help="the plan files the run timed (default benchmarks/data/stiff_plans)")
+    args = parser.parse_args(argv)
+    device = planner.get_device("h200")
+    groups = rated(rows_of(args.runs), args.plan_dir)
+    if not groups:
+        parser.error("no configuration has two timed placements in these runs")
+    now_total, now_within, now_picks = score(groups, device)
+    shared, spill, total, within, picks = fit(groups, device)
+    n = len(groups)
+    print(f"{n} configurations; current constants (shared {device.shared_access_cost}, spill "
+          f"{device.spill_access_cost}): total regret {now_total:.3f}, {now_within}/{n} within 5 %")
+    print(f"fitted: shared {shared}, spill {spill}: total regret {total:.3f}, {within}/{n} within 5 %")
+    for key in sorted(picks):
+        print(f"  {key:40s} now {now_picks[key]['model']:>13s} {now_picks[key]['regret']:+.3f}   fitted "
+              f"{picks[key]['model']:>13s} {picks[key]['regret']:+.3f}   fastest {picks[key]['fastest']}")
+    if args.out:
+        env.write_json(args.out, {"command": " ".join(["python", "-m", "benchmarks.access_costs"] + sys.argv[1:]),
+                                  "runs": args.runs, "device_model": device.name,
+                                  "current": {"shared_access_cost": device.shared_access_cost,
+                                              "spill_access_cost": device.spill_access_cost,
+                                              "total_regret": now_total, "within_5pct": now_within,
+                                              "choices": now_picks},
+                                  "fitted": {"shared_access_cost": shared, "spill_access_cost": spill,
+                                             "total_regret": total, "within_5pct": within, "choices": picks},
+                                  "configurations": n, "git": env.git_state()})
+    return shared, spill
+
+
+if __name__ == "__main__":
+    main()
