@@ -24,7 +24,7 @@ import numpy as np
 
 from .backend import backend
 
-__all__ = ["reciprocal", "norm_reciprocal", "power", "reciprocal_seed_f64", "log2_approx", "exp2_approx"]
+__all__ = ["reciprocal", "norm_reciprocal", "pivot_reciprocal", "emit_pivot_reciprocal", "power", "reciprocal_seed_f64", "log2_approx", "exp2_approx"]
 
 
 def _simulated():
@@ -128,6 +128,60 @@ def norm_reciprocal(dtype):
         return r * (two - x * r)
 
     return refined
+
+
+def pivot_reciprocal(dtype):
+    """``1 / x`` to within an ulp without the correctly rounded division's slow path (a device callable).
+
+    An LU's pivots: the IEEE division is a test and a call to a subroutine at every
+    site, and a factor of n pivots holds n of them; the calls' register conventions
+    cost spills at every site of a kernel near the register limit (radau on the
+    Brusselator n = 32: 164 division sites).  Here: the ``rcp.approx.ftz`` seed and
+    Newton corrections by FMA (one for float32, two for float64: within an ulp).
+    Exact on the simulator.  A subnormal ``x`` gives infinity, which the LU's
+    singularity test (pivots above ``eps`` times the largest entry) keeps out of
+    the matrices Newton factors.  :func:`emit_pivot_reciprocal` is the same as IR.
+    """
+    from numba import cuda
+
+    if backend() != "cuda":
+        one = np.dtype(dtype).type(1.0)
+
+        @cuda.jit(device=True, inline="always")
+        def exact(x):
+            return one / x
+
+        return exact
+    one = np.dtype(dtype).type(1.0)
+    single = np.dtype(dtype) == np.float32
+    seed = _ops()[0] if single else _ops()[3]
+
+    @cuda.jit(device=True, inline="always")
+    def refined(x):
+        r = seed(x)
+        r = cuda.fma(r, cuda.fma(-x, r, one), r)
+        if not single:
+            r = cuda.fma(r, cuda.fma(-x, r, one), r)
+        return r
+
+    return refined
+
+
+def emit_pivot_reciprocal(builder, value, cuda_target):
+    """The IR of :func:`pivot_reciprocal` for ``value`` (a float or double): exact division off CUDA."""
+    from llvmlite import ir
+
+    one = ir.Constant(value.type, 1.0)
+    if not cuda_target:
+        return builder.fdiv(one, value)
+    single = isinstance(value.type, ir.FloatType)
+    name, code = ("rcp.approx.ftz.f32", "f") if single else ("rcp.approx.ftz.f64", "d")
+    asm = ir.InlineAsm(ir.FunctionType(value.type, [value.type]), f"{name} $0, $1;", f"={code},{code}",
+                       side_effect=not single)
+    r = builder.call(asm, [value])
+    for _ in range(1 if single else 2):
+        r = builder.fma(r, builder.fma(builder.fsub(ir.Constant(value.type, -0.0), value), r, one), r)
+    return r
 
 
 def power(dtype):

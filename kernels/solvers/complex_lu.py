@@ -23,7 +23,9 @@ factor must fit :attr:`unroll`; the caller falls back to the real form above it)
 Those operations are data, the settings' :class:`~kernels.solvers.sparse_lu.LUProgram`
 over complex slots, emitted as Python source (:func:`complex_lu_sources`) or
 as LLVM IR (:mod:`kernels.solvers.complex_lu_ir`) as :attr:`emit` says, with
-the real form's semantics (``"auto"``: IR on the CUDA target).
+the real form's semantics (``"auto"``: IR on the CUDA target).  A pivot's
+inverse is ``conj(p) / |p|^2`` with ``p`` scaled by ``1 / (|re| + |im|)``, both
+reciprocals :func:`kernels.approx.pivot_reciprocal` (no division subroutine).
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def complex_lu_sources(settings):
     for kk, rows in program.pivots:
         lines += [f"    dr = {re(kk)}", f"    di = {im(kk)}", "    sc = abs(dr) + abs(di)",
                   "    if not sc > tiny:", "        return SINGULAR",
-                  "    dr = dr / sc", "    di = di / sc", "    q = ONE / (sc * (dr * dr + di * di))",
+                  "    s = RCP(sc)", "    dr = dr * s", "    di = di * s", "    q = RCP(sc * (dr * dr + di * di))",
                   "    dr = dr * q", "    di = -di * q", f"    {re(kk)} = dr", f"    {im(kk)} = di"]
         for rk, updates in rows:
             lines += [f"    lr = {re(rk)}", f"    li = {im(rk)}", "    mr = lr * dr - li * di",

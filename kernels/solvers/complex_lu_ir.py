@@ -19,6 +19,7 @@ from __future__ import annotations
 from numba import types
 from numba.core.extending import intrinsic
 
+from ..approx import emit_pivot_reciprocal
 from .sparse_lu_ir import Emitter, float_vector, lu_factor_intrinsic
 
 __all__ = ["factor_intrinsic", "solve_intrinsic"]
@@ -31,9 +32,10 @@ def _eliminate(emitter, kk, rows, check):
     dr, di = load(2 * kk), load(2 * kk + 1)
     sc = builder.fadd(emitter.fabs(dr), emitter.fabs(di))
     check(sc)
-    dr, di = builder.fdiv(dr, sc), builder.fdiv(di, sc)
+    s = emit_pivot_reciprocal(builder, sc, emitter.cuda)
+    dr, di = builder.fmul(dr, s), builder.fmul(di, s)
     norm = builder.fadd(builder.fmul(dr, dr), builder.fmul(di, di))
-    q = builder.fdiv(emitter.constant(1.0), builder.fmul(sc, norm))
+    q = emit_pivot_reciprocal(builder, builder.fmul(sc, norm), emitter.cuda)
     dr, di = builder.fmul(dr, q), builder.fmul(emitter.negate(di), q)
     store(dr, 2 * kk)
     store(di, 2 * kk + 1)

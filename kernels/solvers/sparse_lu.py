@@ -41,6 +41,8 @@ as the dense solver does.
 
 The diagonal of the factor holds ``1 / u_kk`` so eliminations and the solve
 multiply; the strict lower entries hold ``L``'s multipliers (unit diagonal).
+The reciprocal is :func:`kernels.approx.pivot_reciprocal` (within an ulp, with
+no division subroutine to call at every pivot).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
 from .. import status as codes
 from ..allocators import AllocatorFactory
+from ..approx import pivot_reciprocal
 from ..backend import backend
 from ..codegen import compile_device
 from ..errors import ConfigurationError
@@ -305,7 +308,7 @@ def _straight_sources(settings):
     lines += [f"    a[{s}] = ZERO" for s in range(program.pattern, program.nnz)]
     for kk, rows in program.pivots:
         lines += [f"    d = a[{kk}]", "    if not abs(d) > tiny:", "        return SINGULAR",
-                  "    d = ONE / d", f"    a[{kk}] = d"]
+                  "    d = RCP(d)", f"    a[{kk}] = d"]
         for lk, updates in rows:
             lines += [f"    m = a[{lk}] * d", f"    a[{lk}] = m"]
             lines += [f"    a[{t}] -= m * a[{s}]" for t, s in updates]
@@ -389,7 +392,7 @@ _LOOPED_FACTOR = """def factor(a, piv):
         d = a[kk]
         if not abs(d) > tiny:
             return SINGULAR
-        d = ONE / d
+        d = RCP(d)
         a[kk] = d
         width = ncols[p]
         for q in range(row_start[p], row_start[p + 1]):
@@ -444,7 +447,7 @@ def _no_pivots(region, persistent):
 def lu_constants(dtype):
     """The constants the generated code reads, typed in ``dtype`` (the globals of the Python form)."""
     return {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
-            "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+            "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX), "RCP": pivot_reciprocal(dtype)}
 
 
 def ir_device_functions(settings, namespace, emitters):

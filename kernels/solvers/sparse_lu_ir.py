@@ -9,7 +9,8 @@ llvmlite's IRBuilder, so Numba types and lowers one call per device function.
 
 The IR is the Python form's operation for operation, in the same order and
 with no fast-math flags: loads and stores through the array's data pointer at
-literal slots, ``fmul``/``fsub``/``fadd``/``fdiv`` in the array's dtype,
+literal slots, ``fmul``/``fsub``/``fadd`` in the array's dtype, the pivots'
+reciprocal as :func:`kernels.approx.pivot_reciprocal` computes it (a division on the CPU),
 ``abs`` and ``max`` by the target's own implementations (the CPU's keeps a
 NaN ``amax``, CUDA's ``fmax`` skips a NaN operand), and the singular
 pivot test ``not abs(d) > tiny`` as an early exit returning
@@ -35,6 +36,8 @@ import operator
 from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic
+
+from ..approx import emit_pivot_reciprocal
 
 __all__ = ["Emitter", "lu_factor_intrinsic", "float_vector", "factor_intrinsic", "solve_intrinsic"]
 
@@ -97,6 +100,7 @@ class Emitter:
 
     def __init__(self, context, builder, arrays):
         self.builder = builder
+        self.cuda = type(context).__name__ == "CUDATargetContext"  # (the CPU target in tests: divisions)
         self.arrays = [_Slots(context, builder, aryty, value) for aryty, value in arrays]
         dtype = arrays[0][0].dtype
         self.real = context.get_value_type(dtype)
@@ -176,7 +180,7 @@ def _eliminate(emitter, kk, rows, check):
     builder = emitter.builder
     d = emitter.load(kk)
     check(emitter.fabs(d))
-    d = builder.fdiv(emitter.constant(1.0), d)
+    d = emit_pivot_reciprocal(builder, d, emitter.cuda)
     emitter.store(d, kk)
     for lk, updates in rows:
         m = builder.fmul(emitter.load(lk), d)

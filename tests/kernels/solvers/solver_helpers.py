@@ -111,8 +111,13 @@ def lu_forms(lu, sources, intrinsics, dtype):
 
     constants = lu_constants(dtype)
 
+    one = constants["ONE"]
+
+    def exact(x):  # the pivots' reciprocal off the GPU, as the intrinsics' CPU lowering divides
+        return one / x
+
     def python(jit):
-        scope = dict(constants)
+        scope = dict(constants, RCP=njit(exact) if jit else exact)
         for source in sources(lu):
             exec(source, scope)  # noqa: S102 - the library's own generated source
         factor, solve = scope["factor"], scope["solve"]
