@@ -1,4 +1,8 @@
-"""Approximate float32 reciprocal, base-2 logarithm and power for the step-size control.
+"""Approximate reciprocal, base-2 logarithm and power where exact ones cost more than they give.
+
+Users: the step-size control (:func:`reciprocal`, :func:`log2_approx`,
+:func:`exp2_approx`), Newton's norm and rates (:func:`norm_reciprocal`,
+:func:`power`) and the LU pivots (:func:`pivot_reciprocal`, within an ulp).
 
 The error measure and the controller only steer the step size, so they can use
 the GPU's special-function unit directly.  Numba's fast-math ``1 / x``,
@@ -13,7 +17,8 @@ IEEE answer (``rcp(0) = inf``, ``log2(0) = -inf``, ``log2(inf) = inf``,
 ``exp2(-inf) = 0``).
 
 On Numba's CUDA simulator they are the NumPy float32 operations.  Float64
-kernels do not use them (:func:`reciprocal` is then an exact division).
+kernels do not use the float32 ones (:func:`reciprocal` is then an exact
+division; the others take a float64 seed and Newton corrections).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import numpy as np
 
 from .backend import backend
 
-__all__ = ["reciprocal", "norm_reciprocal", "pivot_reciprocal", "emit_pivot_reciprocal", "power", "reciprocal_seed_f64", "log2_approx", "exp2_approx"]
+__all__ = ["reciprocal", "norm_reciprocal", "pivot_reciprocal", "emit_pivot_reciprocal", "power", "reciprocal_seed_f64",
+           "log2_approx", "exp2_approx"]
 
 
 def _simulated():
