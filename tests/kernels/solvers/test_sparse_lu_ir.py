@@ -145,3 +145,5 @@ def test_rodas4_brusselator_compiles_to_the_same_ptx():
     assert ir_ptx == python_ptx
     registers, stack_bytes, spill_stores, _ = by[(12, "ir")][0]
     assert stack_bytes == 0 and spill_stores == 0, by[(12, "ir")][0]
+    # every pivot's reciprocal is the approximate seed with its correction, not a division subroutine
+    assert ir_ptx.count("rcp.approx.ftz.f32") >= 16 and ir_ptx.count("fma.rn.f32") >= 32
