@@ -30,7 +30,6 @@ from planner.costmodel import CostRecord, contradicts, corrected, measured, pred
 
 from .backend import backend
 from .errors import ConfigurationError
-from .planning import solve_plan
 
 __all__ = ["MAX_ROUNDS", "with_compiler"]
 
@@ -87,7 +86,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
 def _all_local(integrator, problem, block_size, device, pins, rounds):
     """The all-local plan and its measured figures (a round appended), or ``(None, None)`` if it cannot be built."""
     try:
-        local = solve_plan("local", integrator.buffer_settings(), integrator.dtype, block_size, device, pins)
+        local = integrator.plan("local", block_size=block_size, device=device, pins=pins)
         resources = integrator.build(local).resources()
     except (ConfigurationError, OSError):
         return None, None
