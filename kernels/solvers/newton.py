@@ -71,6 +71,9 @@ from .jacobian_assembly import perturbation_lines, sparse_buffers, sparse_jacobi
 from .lu import LUSettings, build_lu
 from .sparse_lu import SparseLUSettings, build_sparse_lu
 
+# Hairer & Wanner's exponent for a contraction estimate carried into the next solve.
+CARRY_POWER = 0.8
+
 __all__ = ["NewtonSettings", "BuiltNewton", "build_newton", "system_derivatives", "jacobian_source"]
 
 
@@ -321,7 +324,7 @@ def _iterate_source(settings):
              "    g = alloc_residual(region, persistent)"]
     if not settings.dense:
         lines.append("    dz = alloc_increment(region, persistent)")
-    lines += ["    eta = power(max(prec(carried), EPS), CARRY_POWER)", "    theta = ZERO", "    previous = ONE",
+    lines += ["    eta = " + carried_rate("prec(carried)"), "    theta = ZERO", "    previous = ONE",
               "    for k in range(MAX_ITER):",
               "        residual(ts, c, y, p, u, data, z, g, region, persistent)"]
     lines += elementwise(n, lambda i: f"g[{i}] = -g[{i}]", unroll, indent=2)
@@ -346,6 +349,14 @@ def _iterate_source(settings):
     lines += convergence_lines("KAPPA", ["return FAILED, ONE"], ["return OK, eta"], "eta * norm <= KAPPA", 2)
     lines += ["    return FAILED, ONE"]
     return "\n".join(lines) + "\n"
+
+
+def carried_rate(value):
+    """Source of the first iteration's ``eta`` from a carried one (Hairer & Wanner IV.8: ``max(eta, eps)^0.8``).
+
+    The namespace needs ``power`` (:func:`kernels.approx.power`), ``EPS`` and ``CARRY_POWER``.
+    """
+    return f"power(max({value}, EPS), CARRY_POWER)"
 
 
 def convergence_lines(kappa, fail, converge, accept, depth):
@@ -450,7 +461,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
                  "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "INV_N": dtype(1.0 / settings.n), "rcp": norm_reciprocal(dtype),  # the norm in the working precision
-                 "power": power(dtype), "CARRY_POWER": dtype(0.8), "prec": dtype,
+                 "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER), "prec": dtype,
                  "rhs": rhs, "jac": jac, "jvp": jvp, "residual": residual,
                  "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
     names = [b.name for b in settings.buffer_settings().buffers]

@@ -67,7 +67,7 @@ from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
 from ..solvers.lu import LU_UNROLL, build_lu
-from ..solvers.newton import convergence_lines
+from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines
 from ..solvers.options import as_solver_options
 from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
 from ..solvers.sparsity import jacobian_pattern
@@ -334,7 +334,7 @@ def _newton_lines(settings, tr):
             [(f"TI_{a}_{q}", f"z[{_ix(q * n, e)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
     lines += ["    rt = tol[N]"] + _each(n - 1, lambda i: [f"rt = min(rt, tol[{_ix(n + 1, i)}])"])
     lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
-    lines += ["    eta = ONE", "    if not restart:", "        eta = power(max(carry[0], EPS), CARRY_POWER)",
+    lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
               "    theta = ZERO", "    previous = ONE", "    converged = False", "    for k in range(MAX_ITER):"]
     for q, stage in enumerate(tr.stages):  # Z = (T (x) I) W formed here: z is not kept across iterations
         lines += _each(n, lambda i, q=q: [f"ys[{i}] = y[{i}] + (" + _combination(
@@ -468,7 +468,7 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     namespace = {"N": settings.n_states, "S": len(settings.transform.stages), "ZERO": dtype(0.0), "ONE": dtype(1.0),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "TEN_EPS": dtype(10.0 * eps), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
-                 "prec": dtype, "rcp": norm_reciprocal(dtype), "power": power(dtype), "CARRY_POWER": dtype(0.8),
+                 "prec": dtype, "rcp": norm_reciprocal(dtype), "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER),
                  "CARRIED_SHARE": dtype(CARRIED_SHARE), "EPS": dtype(eps),
                  "INV_SN": dtype(1.0 / (len(settings.transform.stages) * settings.n_states)),
                  "rhs": system.device_functions(dtype).rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
