@@ -173,8 +173,11 @@ def pivot_reciprocal(dtype):
     return refined
 
 
-def emit_pivot_reciprocal(builder, value, cuda_target):
-    """The IR of :func:`pivot_reciprocal` for ``value`` (a float or double): exact division off CUDA."""
+def emit_pivot_reciprocal(builder, value, cuda_target, negate):
+    """The IR of :func:`pivot_reciprocal` for ``value`` (a float or double): exact division off CUDA.
+
+    ``negate(value)``: the target's unary minus, as the device function's ``-x`` lowers.
+    """
     from llvmlite import ir
 
     one = ir.Constant(value.type, 1.0)
@@ -186,7 +189,7 @@ def emit_pivot_reciprocal(builder, value, cuda_target):
                        side_effect=not single)
     r = builder.call(asm, [value])
     for _ in range(1 if single else 2):
-        r = builder.fma(r, builder.fma(builder.fsub(ir.Constant(value.type, -0.0), value), r, one), r)
+        r = builder.fma(r, builder.fma(negate(value), r, one), r)
     return r
 
 

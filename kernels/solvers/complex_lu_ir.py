@@ -19,7 +19,6 @@ from __future__ import annotations
 from numba import types
 from numba.core.extending import intrinsic
 
-from ..approx import emit_pivot_reciprocal
 from .sparse_lu_ir import Emitter, float_vector, lu_factor_intrinsic
 
 __all__ = ["factor_intrinsic", "solve_intrinsic"]
@@ -32,10 +31,10 @@ def _eliminate(emitter, kk, rows, check):
     dr, di = load(2 * kk), load(2 * kk + 1)
     sc = builder.fadd(emitter.fabs(dr), emitter.fabs(di))
     check(sc)
-    s = emit_pivot_reciprocal(builder, sc, emitter.cuda)
+    s = emitter.pivot_reciprocal(sc)
     dr, di = builder.fmul(dr, s), builder.fmul(di, s)
     norm = builder.fadd(builder.fmul(dr, dr), builder.fmul(di, di))
-    q = emit_pivot_reciprocal(builder, builder.fmul(sc, norm), emitter.cuda)
+    q = emitter.pivot_reciprocal(builder.fmul(sc, norm))
     dr, di = builder.fmul(dr, q), builder.fmul(emitter.negate(di), q)
     store(dr, 2 * kk)
     store(di, 2 * kk + 1)

@@ -125,6 +125,10 @@ class Emitter:
     def negate(self, value):
         return self._neg(self.builder, (value,))
 
+    def pivot_reciprocal(self, value):
+        """``1 / value`` as :func:`kernels.approx.pivot_reciprocal` computes it (a division off CUDA)."""
+        return emit_pivot_reciprocal(self.builder, value, self.cuda, self.negate)
+
 
 def lu_factor_intrinsic(program, eps, ok, singular, width, eliminate):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
@@ -180,7 +184,7 @@ def _eliminate(emitter, kk, rows, check):
     builder = emitter.builder
     d = emitter.load(kk)
     check(emitter.fabs(d))
-    d = emit_pivot_reciprocal(builder, d, emitter.cuda)
+    d = emitter.pivot_reciprocal(d)
     emitter.store(d, kk)
     for lk, updates in rows:
         m = builder.fmul(emitter.load(lk), d)
