@@ -63,15 +63,17 @@ def rated(rows, plan_dir=None):
     from . import stiff_plans
     from .stiff_worker import make_integrator, worker_plan
 
-    groups = {}
+    groups, integrators, problems = {}, {}, {}
     for key, choice, ms, res, row in rows:
         cfg = {"run_method": row["run_method"], "n": row["n"], "precision": row["precision"],
                "impl_name": row["impl_name"], "solver": row["solver"], "plan": choice}
-        integ = make_integrator(cfg)
+        if key not in integrators:  # one Integrator a configuration, whatever its placements
+            integrators[key] = make_integrator(cfg)
+        integ = integrators[key]
         if choice not in stiff_plans.PLANNED_BY_WORKER:
             cfg["plan_file"] = stiff_plans.plan_path(plan_dir or stiff_plans.DATA, cfg)
         try:
-            plan = worker_plan(integ, dict(cfg, plan=choice))
+            plan = worker_plan(integ, cfg)
         except Exception as exc:  # noqa: BLE001 - a plan file changed since the run: left out, said why
             print(f"skip {key} {choice}: {type(exc).__name__}: {str(exc)[:100]}", file=sys.stderr)
             continue
@@ -80,12 +82,12 @@ def rated(rows, plan_dir=None):
             print(f"skip {key} {choice}: the plan file is not the one timed ({plan.shared_bytes_per_block} "
                   f"shared bytes a block, the run {timed}): check out the run's commit", file=sys.stderr)
             continue
-        problem = integ.buffer_settings().to_problem(precision=np.dtype(integ.dtype).name,
-                                                     block_size=plan.block_size, objective="auto",
-                                                     device="h200")
+        if (key, plan.block_size) not in problems:
+            problems[key, plan.block_size] = integ.buffer_settings().to_problem(
+                precision=np.dtype(integ.dtype).name, block_size=plan.block_size, objective="auto", device="h200")
         resources = Resources(res["registers_per_thread"], res["local_bytes_per_thread"], None, None,
                               res.get("shared_bytes_per_block") or plan.shared_bytes_per_block, res.get("source", ""))
-        groups.setdefault(key, []).append((choice, ms, problem, plan, resources))
+        groups.setdefault(key, []).append((choice, ms, problems[key, plan.block_size], plan, resources))
     return {k: v for k, v in groups.items() if len(v) > 1}
 
 
