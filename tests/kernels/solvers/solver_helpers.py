@@ -128,3 +128,29 @@ def lu_forms(lu, sources, intrinsics, dtype):
     factor = intrinsics.factor_intrinsic(lu.program, float(constants["EPS"]), constants["OK"], constants["SINGULAR"])
     solve = intrinsics.solve_intrinsic(lu.program)
     return python, (njit(lambda a: factor(a)), njit(lambda a, b: solve(a, b)))
+
+
+def run_forms(forms, cases):
+    """Factor and solve every ``(a, x)`` of ``cases`` (copied) in each ``(factor, solve)`` of ``forms``.
+
+    Returns ``[(status, factor words, solution)]`` per form; ``solve`` runs only after a zero status.
+    """
+    out = []
+    for factor, solve in forms:
+        rows = []
+        for a0, x0 in cases:
+            a, x = a0.copy(), x0.copy()
+            code = int(factor(a))
+            if code == 0:
+                solve(a, x)
+            rows.append((code, a, x))
+        out.append(rows)
+    return out
+
+
+def assert_identical(python_rows, ir_rows):
+    """Two forms' rows agree to the bit: status, factor words and solution (NaNs included)."""
+    for (code_p, a_p, x_p), (code_i, a_i, x_i) in zip(python_rows, ir_rows):
+        assert code_p == code_i
+        assert a_p.tobytes() == a_i.tobytes()
+        assert x_p.tobytes() == x_i.tobytes()

@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from solver_helpers import emitted_ptx, lu_forms, plan_component
+from solver_helpers import assert_identical, emitted_ptx, lu_forms, plan_component, run_forms
 from test_complex_lu import interleaved, random_complex
 from test_sparse_lu import brusselator_pattern
-from test_sparse_lu_ir import assert_identical
 
 from kernels import Status, backend, brusselator
 from kernels.errors import ConfigurationError
@@ -50,18 +49,12 @@ def compact(lu, matrix, dtype):
 
 def run_both(lu, dtype, matrices, rhs, jit):
     """Factor and solve every complex matrix in both forms: ``[(status, factor, interleaved solution)]`` per form."""
-    out = []
-    for factor, solve in (python_form(lu, dtype, jit), ir_form(lu, dtype)):
-        rows = []
-        for matrix, b in zip(matrices, rhs):
-            a, x = compact(lu, matrix, dtype), np.empty(2 * b.size, dtype)
-            x[0::2], x[1::2] = b.real, b.imag
-            code = int(factor(a))
-            if code == 0:
-                solve(a, x)
-            rows.append((code, a, x))
-        out.append(rows)
-    return out
+    cases = []
+    for matrix, b in zip(matrices, rhs):
+        x = np.empty(2 * b.size, dtype)
+        x[0::2], x[1::2] = b.real, b.imag
+        cases.append((compact(lu, matrix, dtype), x))
+    return run_forms([python_form(lu, dtype, jit), ir_form(lu, dtype)], cases)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from solver_helpers import emitted_ptx, lu_forms, plan_component
+from solver_helpers import assert_identical, emitted_ptx, lu_forms, plan_component, run_forms
 from test_sparse_lu import brusselator_pattern, random_sparse
 
 from kernels import Status, backend, brusselator
@@ -44,25 +44,8 @@ def compact(lu, matrix, dtype):
 
 def run_both(lu, dtype, matrices, rhs, jit):
     """Factor and solve every matrix in both forms; returns ``[(status, factor, solution)] per form``."""
-    forms = [python_form(lu, dtype, jit), ir_form(lu, dtype)]
-    out = []
-    for factor, solve in forms:
-        rows = []
-        for matrix, b in zip(matrices, rhs):
-            a, x = compact(lu, matrix, dtype), np.array(b, dtype)
-            code = int(factor(a))
-            if code == 0:
-                solve(a, x)
-            rows.append((code, a, x))
-        out.append(rows)
-    return out
-
-
-def assert_identical(python_rows, ir_rows):
-    for (code_p, a_p, x_p), (code_i, a_i, x_i) in zip(python_rows, ir_rows):
-        assert code_p == code_i
-        assert a_p.tobytes() == a_i.tobytes()  # bit for bit, NaNs included
-        assert x_p.tobytes() == x_i.tobytes()
+    cases = [(compact(lu, matrix, dtype), np.array(b, dtype)) for matrix, b in zip(matrices, rhs)]
+    return run_forms([python_form(lu, dtype, jit), ir_form(lu, dtype)], cases)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
