@@ -130,13 +130,15 @@ def lu_forms(lu, sources, intrinsics, dtype):
     return python, (njit(lambda a: factor(a)), njit(lambda a, b: solve(a, b)))
 
 
-def run_forms(forms, cases):
-    """Factor and solve every ``(a, x)`` of ``cases`` (copied) in each ``(factor, solve)`` of ``forms``.
+def run_forms(lu, sources, intrinsics, dtype, cases, jit):
+    """Factor and solve every ``(a, x)`` of ``cases`` (copied) in both forms of :func:`lu_forms`.
 
-    Returns ``[(status, factor words, solution)]`` per form; ``solve`` runs only after a zero status.
+    Returns ``[(status, factor words, solution)]`` per form, the Python form (under ``njit`` when ``jit``)
+    first; ``solve`` runs only after a zero status.
     """
+    python, ir = lu_forms(lu, sources, intrinsics, dtype)
     out = []
-    for factor, solve in forms:
+    for factor, solve in (python(jit), ir):
         rows = []
         for a0, x0 in cases:
             a, x = a0.copy(), x0.copy()

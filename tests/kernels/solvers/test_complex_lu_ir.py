@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from solver_helpers import assert_identical, emitted_ptx, lu_forms, plan_component, run_forms
+from solver_helpers import assert_identical, emitted_ptx, plan_component, run_forms
 from test_complex_lu import interleaved, random_complex
 from test_sparse_lu import brusselator_pattern
 
@@ -27,16 +27,6 @@ from kernels.solvers.complex_lu import ComplexSparseLUSettings, build_complex_sp
 
 # Radau IIA (order 5): the complex eigenvalue pair alpha +- i beta of A^-1 (Hairer & Wanner IV.8)
 ALPHA, BETA = 2.6810828736277521, 3.0504301992474105
-
-
-def python_form(lu, dtype, jit):
-    """``(factor(a), solve(a, b))`` of the generated Python source, as plain Python or under ``njit``."""
-    return lu_forms(lu, complex_lu_sources, complex_lu_ir, dtype)[0](jit)
-
-
-def ir_form(lu, dtype):
-    """``(factor(a), solve(a, b))`` calling the intrinsics, compiled by ``njit`` for the CPU."""
-    return lu_forms(lu, complex_lu_sources, complex_lu_ir, dtype)[1]
 
 
 def compact(lu, matrix, dtype):
@@ -54,7 +44,7 @@ def run_both(lu, dtype, matrices, rhs, jit):
         x = np.empty(2 * b.size, dtype)
         x[0::2], x[1::2] = b.real, b.imag
         cases.append((compact(lu, matrix, dtype), x))
-    return run_forms([python_form(lu, dtype, jit), ir_form(lu, dtype)], cases)
+    return run_forms(lu, complex_lu_sources, complex_lu_ir, dtype, cases, jit)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

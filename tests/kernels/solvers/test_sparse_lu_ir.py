@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from solver_helpers import assert_identical, emitted_ptx, lu_forms, plan_component, run_forms
+from solver_helpers import assert_identical, emitted_ptx, plan_component, run_forms
 from test_sparse_lu import brusselator_pattern, random_sparse
 
 from kernels import Status, backend, brusselator
@@ -23,16 +23,6 @@ from kernels.resources import ptxas_path
 from kernels.solvers import SparseLUSettings, build_sparse_lu
 from kernels.solvers.sparse_lu import sparse_lu_sources
 from kernels.solvers import sparse_lu_ir
-
-
-def python_form(lu, dtype, jit):
-    """``(factor(a), solve(a, b))`` of the generated Python source, as plain Python or under ``njit``."""
-    return lu_forms(lu, sparse_lu_sources, sparse_lu_ir, dtype)[0](jit)
-
-
-def ir_form(lu, dtype):
-    """``(factor(a), solve(a, b))`` calling the intrinsics, compiled by ``njit`` for the CPU."""
-    return lu_forms(lu, sparse_lu_sources, sparse_lu_ir, dtype)[1]
 
 
 def compact(lu, matrix, dtype):
@@ -45,7 +35,7 @@ def compact(lu, matrix, dtype):
 def run_both(lu, dtype, matrices, rhs, jit):
     """Factor and solve every matrix in both forms; returns ``[(status, factor, solution)] per form``."""
     cases = [(compact(lu, matrix, dtype), np.array(b, dtype)) for matrix, b in zip(matrices, rhs)]
-    return run_forms([python_form(lu, dtype, jit), ir_form(lu, dtype)], cases)
+    return run_forms(lu, sparse_lu_sources, sparse_lu_ir, dtype, cases, jit)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
