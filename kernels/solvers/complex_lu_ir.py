@@ -16,10 +16,7 @@ it, with no fast-math flags and the target's own ``abs``, ``max`` and unary
 
 from __future__ import annotations
 
-from numba import types
-from numba.core.extending import intrinsic
-
-from .sparse_lu_ir import Emitter, float_vector, lu_factor_intrinsic
+from .sparse_lu_ir import lu_factor_intrinsic, lu_solve_intrinsic
 
 __all__ = ["factor_intrinsic", "solve_intrinsic"]
 
@@ -79,35 +76,26 @@ def _product_sum(emitter, terms, part):
 def solve_intrinsic(program):
     """An intrinsic ``solve(a, b)`` overwriting the interleaved ``b`` with the solution from the complex factor ``a``."""
 
-    @intrinsic
-    def complex_lu_solve(typingctx, a, b):
-        if not (float_vector(a) and float_vector(b) and a.dtype == b.dtype):
-            return None
+    def emit(emitter):
+        builder, load, store = emitter.builder, emitter.load, emitter.store
 
-        def codegen(context, builder, signature, args):
-            emitter = Emitter(context, builder, list(zip(signature.args, args)))
-            load, store = emitter.load, emitter.store
+        def row_value(i, terms):  # (xr, xi) = b_i - sum terms, or b_i
+            if not terms:
+                return load(2 * i, 1), load(2 * i + 1, 1)
+            xr = builder.fsub(load(2 * i, 1), _product_sum(emitter, terms, 0))
+            return xr, builder.fsub(load(2 * i + 1, 1), _product_sum(emitter, terms, 1))
 
-            def row_value(i, terms):  # (xr, xi) = b_i - sum terms, or b_i
-                if not terms:
-                    return load(2 * i, 1), load(2 * i + 1, 1)
-                xr = builder.fsub(load(2 * i, 1), _product_sum(emitter, terms, 0))
-                return xr, builder.fsub(load(2 * i + 1, 1), _product_sum(emitter, terms, 1))
+        for i, lower in program.forward:
+            if lower:
+                xr, xi = row_value(i, lower)
+                store(xr, 2 * i, 1)
+                store(xi, 2 * i + 1, 1)
+        for i, upper, d in program.backward:
+            xr, xi = row_value(i, upper)
+            # b[2 i] = xr * a[2 d] - xi * a[2 d + 1];  b[2 i + 1] = xr * a[2 d + 1] + xi * a[2 d]
+            real = builder.fmul(xr, load(2 * d))
+            store(builder.fsub(real, builder.fmul(xi, load(2 * d + 1))), 2 * i, 1)
+            imag = builder.fmul(xr, load(2 * d + 1))
+            store(builder.fadd(imag, builder.fmul(xi, load(2 * d))), 2 * i + 1, 1)
 
-            for i, lower in program.forward:
-                if lower:
-                    xr, xi = row_value(i, lower)
-                    store(xr, 2 * i, 1)
-                    store(xi, 2 * i + 1, 1)
-            for i, upper, d in program.backward:
-                xr, xi = row_value(i, upper)
-                # b[2 i] = xr * a[2 d] - xi * a[2 d + 1];  b[2 i + 1] = xr * a[2 d + 1] + xi * a[2 d]
-                real = builder.fmul(xr, load(2 * d))
-                store(builder.fsub(real, builder.fmul(xi, load(2 * d + 1))), 2 * i, 1)
-                imag = builder.fmul(xr, load(2 * d + 1))
-                store(builder.fadd(imag, builder.fmul(xi, load(2 * d))), 2 * i + 1, 1)
-            return context.get_dummy_value()
-
-        return types.void(a, b), codegen
-
-    return complex_lu_solve
+    return lu_solve_intrinsic(emit)

@@ -26,7 +26,8 @@ The machinery shared with the complex LU's IR form
 (:mod:`kernels.solvers.complex_lu_ir`) lives here: :class:`Emitter` (literal
 loads and stores, constants and the target's builtins) and
 :func:`lu_factor_intrinsic` (the factor's frame: ``amax``, the zeroed fill-in,
-the singular exit and the returned status), which calls back per pivot.
+the singular exit and the returned status), which calls back per pivot, and
+:func:`lu_solve_intrinsic` (the solve's typed frame).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from numba.core.extending import intrinsic
 
 from ..approx import emit_pivot_reciprocal
 
-__all__ = ["Emitter", "lu_factor_intrinsic", "float_vector", "factor_intrinsic", "solve_intrinsic"]
+__all__ = ["Emitter", "lu_factor_intrinsic", "lu_solve_intrinsic", "float_vector", "factor_intrinsic",
+           "solve_intrinsic"]
 
 
 class _Slots:
@@ -202,32 +204,44 @@ def factor_intrinsic(program, eps, ok, singular):
     return lu_factor_intrinsic(program, eps, ok, singular, 1, _eliminate)
 
 
-def solve_intrinsic(program):
-    """An intrinsic ``solve(a, b)`` overwriting ``b`` with the solution from ``program``'s factor ``a``."""
+def lu_solve_intrinsic(emit):
+    """An intrinsic ``solve(a, b)`` (two float vectors of one dtype) whose code ``emit(emitter)`` writes.
+
+    The frame both forms share; ``emitter`` reads the factor as array 0 and ``b`` as array 1.
+    """
 
     @intrinsic
-    def sparse_lu_solve(typingctx, a, b):
+    def lu_solve(typingctx, a, b):
         if not (float_vector(a) and float_vector(b) and a.dtype == b.dtype):
             return None
 
         def codegen(context, builder, signature, args):
-            emitter = Emitter(context, builder, list(zip(signature.args, args)))
-
-            def dot(terms):  # a[s1] * b[j1] + a[s2] * b[j2] + ..., left to right as Python adds
-                total = None
-                for s, j in terms:
-                    product = builder.fmul(emitter.load(s), emitter.load(j, 1))
-                    total = product if total is None else builder.fadd(total, product)
-                return total
-
-            for i, lower in program.forward:
-                if lower:
-                    emitter.store(builder.fsub(emitter.load(i, 1), dot(lower)), i, 1)
-            for i, upper, diagonal in program.backward:
-                value = builder.fsub(emitter.load(i, 1), dot(upper)) if upper else emitter.load(i, 1)
-                emitter.store(builder.fmul(value, emitter.load(diagonal)), i, 1)
+            emit(Emitter(context, builder, list(zip(signature.args, args))))
             return context.get_dummy_value()
 
         return types.void(a, b), codegen
 
-    return sparse_lu_solve
+    return lu_solve
+
+
+def solve_intrinsic(program):
+    """An intrinsic ``solve(a, b)`` overwriting ``b`` with the solution from ``program``'s factor ``a``."""
+
+    def emit(emitter):
+        builder = emitter.builder
+
+        def dot(terms):  # a[s1] * b[j1] + a[s2] * b[j2] + ..., left to right as Python adds
+            total = None
+            for s, j in terms:
+                product = builder.fmul(emitter.load(s), emitter.load(j, 1))
+                total = product if total is None else builder.fadd(total, product)
+            return total
+
+        for i, lower in program.forward:
+            if lower:
+                emitter.store(builder.fsub(emitter.load(i, 1), dot(lower)), i, 1)
+        for i, upper, diagonal in program.backward:
+            value = builder.fsub(emitter.load(i, 1), dot(upper)) if upper else emitter.load(i, 1)
+            emitter.store(builder.fmul(value, emitter.load(diagonal)), i, 1)
+
+    return lu_solve_intrinsic(emit)
