@@ -8,7 +8,9 @@ Device-function contract::
 
 1. ``traj`` indexes the trajectory's rows of ``y0`` (N or 1, n_states), ``params``
    (N or 1, n_params: a single row is every trajectory's), ``out_y`` (N, n_save, n_states) and ``out_obs``
-   (N, n_save, n_observables); ``t_eval`` (n_save,) float64 is increasing.
+   (N, n_save, n_observables); ``t_eval`` (n_save,) float64 is increasing.  ``traj`` is the
+   thread's ``cuda.grid(1)``: the fixed-step loop reads it again from the special registers after
+   each run of steps rather than holding it (:mod:`kernels.rematerialize`).
 2. ``times`` is ``(t0, t_end, dt0, dt_min, dt_max)`` in float64; ``dt0 <= 0``
    asks for an automatic first step (adaptive methods only).
 3. Time is float64 and saves never interpolate.  A fixed-step run takes,

@@ -9,6 +9,7 @@ from numba import cuda
 
 from . import status as codes
 from .approx import reciprocal_seed_f64
+from .rematerialize import rematerializers
 
 __all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "no_prime"]
 
@@ -55,8 +56,13 @@ def build_fixed_loop(parts, built):
     STOPS = CAN_FAIL or EVENTS  # a step can end the run with a code
     SUCCESS, MAX_STEPS, EVENT = codes.SUCCESS, codes.MAX_STEPS, codes.EVENT
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
-    CHECK_MASK = FINITE_CHECK_STEPS - 1
+    CHECK_MASK = np.int32(FINITE_CHECK_STEPS - 1)
+    ONE32 = np.int32(1)
     rcp64 = reciprocal_seed_f64()
+    # An explicit, unhooked loop holds nothing of the interval across its runs of steps: the times and the
+    # trajectory's index are read again after them (kernels.rematerialize), which frees their registers.
+    REREAD = not (ONE_SITE or HOOKED)
+    reread, grid_index = rematerializers()
 
     @cuda.jit(device=True, inline="always")
     def advance(traj, k, t, h, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values, extras, region,
@@ -104,6 +110,7 @@ def build_fixed_loop(parts, built):
         if HOOKED:
             begin(traj, k, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent)
         n_save = t_eval.shape[0]
+        k_first = k
         t_start = t0
         status = SUCCESS
         n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
@@ -118,8 +125,9 @@ def build_fixed_loop(parts, built):
                 break
             # Everything about the interval is settled before its steps, so that only the state, the
             # parameters, the step size, the count and its bound stay live across the step loop (its
-            # register peak).  A capped run (n_interval > steps left) takes the steps left, all of
-            # exactly dt, and stops: its bound is then the cap itself, which is how it is recognised.
+            # register peak; with REREAD the times and the trajectory's index are read again after it).
+            # A capped run (n_interval > steps left) takes the steps left, all of exactly dt, and stops:
+            # its bound is then the cap itself, which is how it is recognised.
             n_interval = count(target - t_start, dt)
             n_full = np.int32(min(n_interval - 1, np.int64(limit_steps - n_accepted)))
             t_last = t_start + n_full * dt
@@ -138,7 +146,7 @@ def build_fixed_loop(parts, built):
             if ONE_SITE and stop != limit_steps:
                 last = np.int32(stop + 1)
             while n_accepted < last:
-                run_end = np.int32(min(last, (n_accepted | CHECK_MASK) + 1))
+                run_end = min(last, np.int32((n_accepted | CHECK_MASK) + ONE32))
                 while n_accepted < run_end:
                     ts, hs = t_start + np.int32(n_accepted - base) * dt, dt
                     if ONE_SITE and n_accepted == stop:
@@ -153,6 +161,12 @@ def build_fixed_loop(parts, built):
                     break
                 if (n_accepted & CHECK_MASK) == 0 and not all_finite(y):
                     break
+            if REREAD:
+                traj = grid_index()
+                target = reread(t_eval, k)
+                t_start = t0 if k == k_first else reread(t_eval, k - 1)
+                t_last = t_start + n_full * dt
+                h_last = target - t_last
             if STOPS and status != SUCCESS:
                 break
             if n_accepted < last:
