@@ -189,15 +189,20 @@ def check_block_size(block_size, device):
 
 
 _KB = 1024
+# Hopper's explicit-method register base, fitted to ptxas's counts (sm_90, the same offline as on the GPU)
+# of 42 all-local erk kernels, fixed and adaptive, 3 to 8 states, both precisions, at the default rates
+# (benchmarks/register_bases.py -> register_bases_erk_h200.json): 20 -> 18 once the fixed-step loop
+# stopped holding its interval's times and index across the steps (kernels.rematerialize).
+_HOPPER_BASES = (("default", 20), ("erk", 18))
 PRESETS = {
     "h100": DeviceModel("h100", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
-                        228 * _KB, 227 * _KB, 1 * _KB, 128),
+                        228 * _KB, 227 * _KB, 1 * _KB, 128, register_bases=_HOPPER_BASES),
     # The H200 (SXM) is the H100's Hopper chip with more, faster memory: the same per-SM limits.
     # Its shared access cost is fitted (benchmarks/access_costs.py) to 24 stiff Brusselator
     # configurations timed with 2 to 4 placements each on the H200 (access_costs_nvidia-h200.json):
     # 6 -> 10 took the model's pick among the timed placements from 21 to 23 within 5 % of the fastest.
     "h200": DeviceModel("h200", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
-                        228 * _KB, 227 * _KB, 1 * _KB, 128, shared_access_cost=10.0),
+                        228 * _KB, 227 * _KB, 1 * _KB, 128, register_bases=_HOPPER_BASES, shared_access_cost=10.0),
     "a100": DeviceModel("a100", (8, 0), 108, 2048, 32, 1024, 65536, 255, 256, 4,
                         164 * _KB, 163 * _KB, 1 * _KB, 128),
     "rtx4090": DeviceModel("rtx4090", (8, 9), 128, 1536, 24, 1024, 65536, 255, 256, 4,
