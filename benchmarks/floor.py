@@ -9,8 +9,8 @@ same problem through the public API (``Integrator.plan/build`` and
 Lorenz system whose only parameter is rho, sigma and beta constants of its
 right-hand side like the floor's (``--systems``, variant ``bufferplan-rho``); the adaptive case uses
 ``controller="i"``, the floor's own controller (like for like).  Each timing sample is
-``--batch`` launches between two CUDA events (the host's launch cost then
-overlaps the GPU's work), samples of all kernels are interleaved, and the
+``--batch`` launches between two CUDA events, after one untimed launch queued
+ahead of the first event (the host's launch cost then overlaps the GPU's work), samples of all kernels are interleaved, and the
 median is reported.
 
     python3 benchmarks/floor.py --floor PATH --sizes 20,22,23 --reps 7 --out DIR

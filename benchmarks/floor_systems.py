@@ -7,7 +7,7 @@ it launches bufferplan's all-local float32 kernel (``Integrator.plan("local")``,
 launched as ``Integrator.solve`` launches it, :func:`benchmarks.timing.bind_launch`)
 and the hand-written kernel of :mod:`benchmarks.handwritten_systems` on the
 same device arrays.  Timing: CUDA events around ``--batch`` back-to-back
-launches, ``--reps`` rounds with all kernels of a problem interleaved, the
+launches (one untimed launch queued ahead of the first event), ``--reps`` rounds with all kernels of a problem interleaved, the
 median per launch.  Reported per row: both times and their ratio, the largest
 difference of the final states scaled by ``1 + |y_floor|``, each side's error
 against a SciPy DOP853 solution on a few trajectories, and for the adaptive

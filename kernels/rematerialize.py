@@ -4,8 +4,10 @@ The fixed-step loop settles a save interval (its times, and the addresses of
 the trajectory's rows) and then runs thousands of steps that touch none of
 it.  Compiled as written, each such value, and every address the compiler
 derives from it and hoists, holds a register for the whole run of steps.  For
-RK4 on Lorenz that was 39 registers against the 28 of a hand-written loop, so
-48 resident warps an SM instead of 64 and 5 to 7 % of the time (issue #9).
+RK4 on Lorenz that was 40 registers against the 28 of a hand-written loop, so
+48 resident warps an SM instead of 64 (Nsight Compute on the H200: no warp
+ready to issue in 17 % of cycles against 12 %; issue #9).  With this module it
+is 32 registers, 64 warps.
 
 The compiler keeps a value live because it may reuse it: a plain load of
 ``t_eval[k]`` after the steps is forwarded from the one before them, and
