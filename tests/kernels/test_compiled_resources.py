@@ -51,13 +51,3 @@ def test_all_local_plan_keeps_its_buffers_in_registers(counted, case):
     assert source == "ptxas"
     assert local_bytes == 0, f"{case}: {local_bytes} bytes of local memory with {registers} registers"
     assert 16 <= registers <= 255
-
-
-def test_fixed_rk4_on_lorenz_fits_a_full_sm_of_warps(counted):
-    """The fixed-step loop holds nothing of its save interval across the steps (kernels.rematerialize).
-
-    32 registers: 65536 / (128 threads x 32) = 16 blocks of 4 warps, all 64 warp slots of an SM, as
-    the hand-written kernel has (it was 40 registers, 48 warps, when the loop held its times and index).
-    """
-    registers, local_bytes, _ = counted[("rk4", "fixed", 3)]
-    assert registers <= 32 and local_bytes == 0, (registers, local_bytes)

@@ -1,7 +1,7 @@
 """Values read again after the steps (kernels.rematerialize): the same values as the plain operations.
 
 What they are for, the registers they free in the fixed-step loop, is checked with the
-other compiled counts in ``test_compiled_resources`` (RK4 on Lorenz in 32 registers).
+fixed loop's compiled counts in ``test_fixed_loop`` (RK4 on Lorenz in 32 registers).
 """
 
 import numpy as np
