@@ -5,10 +5,8 @@ that forces Numba's CUDA target (``NUMBA_ENABLE_CUDASIM=0``; no driver is
 needed to compile) and counted by ``ptxas -v`` from the ``compile`` extra.
 """
 
-import json
-
 import pytest
-from kernel_helpers import cuda_target_result, start_on_cuda_target
+from kernel_helpers import run_cases_on_cuda_target
 
 from kernels.resources import ptxas_path
 
@@ -39,10 +37,7 @@ print(json.dumps(rows))
 
 @pytest.fixture(scope="module")
 def counted():
-    # Two compiling processes at once (alternate cases, so each gets some of the large high-order kernels):
-    # the compiles are single-threaded, and this fixture is the suite's longest wait.
-    started = [start_on_cuda_target(_SCRIPT, json.dumps(CASES[i::2])) for i in range(2)]
-    return {tuple(r[:3]): r[3:] for process in started for r in cuda_target_result(process)}
+    return {tuple(r[:3]): r[3:] for r in run_cases_on_cuda_target(_SCRIPT, CASES)}
 
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(map(str, c)) for c in CASES])

@@ -8,10 +8,8 @@ Kvaerno5 124 registers at n = 3 and 234 at n = 8, SDIRK4 220 at n = 8,
 Kvaerno3 126 at n = 3.
 """
 
-import json
-
 import pytest
-from kernel_helpers import run_on_cuda_target
+from kernel_helpers import run_cases_on_cuda_target
 
 from kernels.resources import ptxas_path
 
@@ -34,7 +32,7 @@ print(json.dumps(rows))
 
 @pytest.fixture(scope="module")
 def counted():
-    return {tuple(r[:2]): r[2:] for r in run_on_cuda_target(_SCRIPT, json.dumps(CASES))}
+    return {tuple(r[:2]): r[2:] for r in run_cases_on_cuda_target(_SCRIPT, CASES)}
 
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(c) for c in CASES])

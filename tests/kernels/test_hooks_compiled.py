@@ -5,10 +5,8 @@ this compiles the hooked kernels to PTX in a subprocess (``NUMBA_ENABLE_CUDASIM=
 ``test_compiled_resources`` does for the plain ones.
 """
 
-import json
-
 import pytest
-from kernel_helpers import run_on_cuda_target
+from kernel_helpers import run_cases_on_cuda_target
 
 from kernels.resources import ptxas_path
 
@@ -39,7 +37,7 @@ print(json.dumps(rows))
 
 @pytest.fixture(scope="module")
 def counted():
-    return {tuple(r[:2]): r[2:] for r in run_on_cuda_target(_SCRIPT, json.dumps(CASES))}
+    return {tuple(r[:2]): r[2:] for r in run_cases_on_cuda_target(_SCRIPT, CASES)}
 
 
 @pytest.mark.parametrize("case", CASES, ids=["-".join(c) for c in CASES])
