@@ -34,14 +34,15 @@ def samples(family, sizes, device_name):
     import planner
     from planner.costmodel import predict_plan
 
+    from .resources_table import system_for
+
     device = planner.get_device(device_name)
     rows = []
     for precision in (np.float32, np.float64):
         name = np.dtype(precision).name
         for method, controller in METHODS[family]:
             for n in sizes:
-                system = kernels.lorenz() if n == 3 else kernels.oscillator_chain(n // 2)
-                integ = kernels.Integrator(system, method, controller=controller, precision=precision)
+                integ = kernels.Integrator(system_for(kernels, n), method, controller=controller, precision=precision)
                 plan = integ.plan("local", block_size=128, device=device)
                 problem = integ.buffer_settings().to_problem(precision=name, block_size=128, objective="auto",
                                                              device=device)
