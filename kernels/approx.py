@@ -150,15 +150,14 @@ def pivot_reciprocal(dtype):
     """
     from numba import cuda
 
+    one = np.dtype(dtype).type(1.0)
     if backend() != "cuda":
-        one = np.dtype(dtype).type(1.0)
 
         @cuda.jit(device=True, inline="always")
         def exact(x):
             return one / x
 
         return exact
-    one = np.dtype(dtype).type(1.0)
     single = np.dtype(dtype) == np.float32
     seed = _ops()[0] if single else _ops()[3]
 
@@ -199,16 +198,16 @@ def power(dtype):
     float32: ``2 ** (e log2 x)`` on the special-function unit (a few ulp;
     for constants that only steer an iteration); float64: the exact power.
     """
+    from numba import cuda
+
     if np.dtype(dtype) == np.float32:
         lg2, ex2 = _ops()[1], _ops()[2]
-        from numba import cuda
 
         @cuda.jit(device=True, inline="always")
         def approximate(x, e):
             return ex2(e * lg2(x))
 
         return approximate
-    from numba import cuda
 
     @cuda.jit(device=True, inline="always")
     def exact(x, e):
