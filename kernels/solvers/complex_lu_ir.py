@@ -10,8 +10,9 @@ intrinsics built on the real form's machinery (:mod:`kernels.solvers.sparse_lu_i
 Every real operation is the Python form's, in the order Python evaluates the
 generated source (left to right; a sum of products ``x - y + z - w`` as
 ``((x - y) + z) - w``), each array read a fresh load where the source reads
-it, with no fast-math flags and the target's own ``abs``, ``max`` and unary
-``-``: bit-identical results and the same code for NVVM.
+it (in the factor's ``"memory"`` storage a pivot row's words are loaded once
+per pivot), with no fast-math flags and the target's own ``abs``, ``max`` and
+unary ``-``: bit-identical results and the same code for NVVM.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def _eliminate(emitter, kk, rows, check):
     """One complex pivot: ``d = 1 / a_kk`` (scaled by ``|re| + |im|``), multipliers ``m = a_rk d`` and updates
     ``a_rc -= m a_kc`` in complex arithmetic over the words ``(2 s, 2 s + 1)``."""
     builder, load, store = emitter.builder, emitter.load, emitter.store
+    pivot_row = emitter.pivot_row()
     dr, di = load(2 * kk), load(2 * kk + 1)
     sc = builder.fadd(emitter.fabs(dr), emitter.fabs(di))
     check(sc)
@@ -46,18 +48,18 @@ def _eliminate(emitter, kk, rows, check):
             for word, (first, second, combine) in enumerate(((2 * kc, 2 * kc + 1, builder.fsub),
                                                              (2 * kc + 1, 2 * kc, builder.fadd))):
                 target = load(2 * rc + word)
-                product = builder.fmul(mr, load(first))
-                update = combine(product, builder.fmul(mi, load(second)))
+                product = builder.fmul(mr, pivot_row(first))
+                update = combine(product, builder.fmul(mi, pivot_row(second)))
                 store(builder.fsub(target, update), 2 * rc + word)
 
 
-def factor_intrinsic(program, eps, ok, singular):
+def factor_intrinsic(program, eps, ok, singular, memory=False):
     """An intrinsic ``factor(a) -> int32`` running the complex ``program``'s factorisation on ``a`` in place.
 
     As :func:`kernels.solvers.sparse_lu_ir.factor_intrinsic`, with two words per slot; a pivot is singular
     when ``|re| + |im|`` is not above ``eps`` times the largest absolute input word.
     """
-    return lu_factor_intrinsic(program, eps, ok, singular, 2, _eliminate)
+    return lu_factor_intrinsic(program, eps, ok, singular, 2, _eliminate, memory)
 
 
 def _product_sum(emitter, terms, part):
@@ -73,7 +75,7 @@ def _product_sum(emitter, terms, part):
     return total
 
 
-def solve_intrinsic(program):
+def solve_intrinsic(program, memory=False):
     """An intrinsic ``solve(a, b)`` overwriting the interleaved ``b`` with the solution from the complex factor ``a``."""
 
     def emit(emitter):
@@ -98,4 +100,4 @@ def solve_intrinsic(program):
             imag = builder.fmul(xr, load(2 * d + 1))
             store(builder.fadd(imag, builder.fmul(xi, load(2 * d))), 2 * i + 1, 1)
 
-    return lu_solve_intrinsic(emit)
+    return lu_solve_intrinsic(emit, memory)

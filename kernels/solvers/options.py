@@ -15,6 +15,7 @@ import dataclasses
 
 from ..errors import ConfigurationError, describe
 from .jacobian_assembly import prefers_products
+from .factor_storage import STORAGE_CHOICES, check_storage, storage_for
 from .krylov import BiCGSTABSettings, GMRESSettings
 from .lu import LUSettings
 from .newton import NewtonSettings
@@ -60,6 +61,10 @@ class SolverOptions:
         The Jacobian's structural nonzeros for the sparse LU; None: found by
         :func:`~kernels.solvers.jacobian_pattern` (probing the system, which
         misses an entry that is zero at every probe point: give it here then).
+    factor_storage : str
+        Where the sparse LU keeps its factor between operations: ``"auto"`` (the default: the
+        method family's measured rule), ``"registers"``, ``"memory"`` or ``"memory if shared"``;
+        see :mod:`kernels.solvers.factor_storage`.  It changes speed only, never the results.
     """
 
     linear: str = "lu"
@@ -70,6 +75,7 @@ class SolverOptions:
     kappa: float = 0.05
     coupled: str = "transformed"
     pattern: tuple = None
+    factor_storage: str = "auto"
 
     def __post_init__(self):
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
@@ -82,6 +88,7 @@ class SolverOptions:
             except (TypeError, ValueError) as exc:
                 raise ConfigurationError(f"SolverOptions pattern: expected (row, column) pairs of integers, got "
                                          f"{describe(self.pattern)}") from exc
+        check_storage("SolverOptions factor_storage", self.factor_storage, STORAGE_CHOICES)
         if self.coupled not in ("transformed", "full"):
             raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
         # The solver settings check the numbers; build one now so a bad value fails here.
@@ -93,12 +100,14 @@ class SolverOptions:
         return self.linear in DIRECT_SOLVERS
 
     def newton(self, n, analytic, shared_by_parent=False, component="newton", pattern=None,
-               jvp=False) -> NewtonSettings:
+               jvp=False, family=None) -> NewtonSettings:
         """Newton's settings for ``n`` unknowns; ``analytic``: the system gives the derivative this solver needs.
 
         ``pattern``: the Jacobian's nonzeros, used by ``"lu"`` (to choose) and ``"sparse"`` (a full
         pattern when None).  ``jvp``: a sparse LU takes ``J`` from compressed ``jvp`` products (no
         ``n * n`` scratch; :func:`kernels.solvers.jacobian_assembly.prefers_products` says when).
+        ``family``: the step family (``"dirk"``, ``"rosenbrock"``) whose rule ``factor_storage="auto"``
+        applies to a sparse factor.
         """
         if self.direct:
             pattern = full_pattern(n) if pattern is None else tuple(pattern)
@@ -106,6 +115,7 @@ class SolverOptions:
             if sparse:
                 diagonal = {(i, i) for i in range(n)}
                 linear = SparseLUSettings(n, tuple(sorted(set(pattern) | diagonal)))
+                linear = dataclasses.replace(linear, storage=self.storage_for(family, linear.nnz))
             else:
                 linear = LUSettings(n)
         elif self.linear == "gmres":
@@ -117,7 +127,11 @@ class SolverOptions:
         return NewtonSettings(n, linear, analytic=bool(analytic) or products, max_iterations=self.newton_iterations,
                               kappa=self.kappa, shared_by_parent=shared_by_parent, component=component, jvp=products)
 
-    def newton_for(self, system, shared_by_parent=False, component="newton") -> NewtonSettings:
+    def storage_for(self, family, words) -> str:
+        """The storage of a sparse factor of ``words`` words in a ``family`` step (see :attr:`factor_storage`)."""
+        return storage_for(self.factor_storage, family, words)
+
+    def newton_for(self, system, shared_by_parent=False, component="newton", family=None) -> NewtonSettings:
         """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov, sparse LU)."""
         given = getattr(system, "jac" if self.direct else "jvp", None)
         n, pattern = system.n_states, None
@@ -130,7 +144,7 @@ class SolverOptions:
                 if self.linear == "sparse":
                     raise
                 pattern = None  # not evaluable on the host (device-only code): "lu" stays dense
-        return self.newton(n, given is not None, shared_by_parent, component, pattern, jvp)
+        return self.newton(n, given is not None, shared_by_parent, component, pattern, jvp, family)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

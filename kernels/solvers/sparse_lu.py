@@ -62,6 +62,7 @@ from ..backend import backend
 from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
+from .factor_storage import STORAGE_FORMS, check_storage, in_memory
 
 __all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_program", "lu_constants",
            "build_sparse_lu", "ir_device_functions", "minimum_degree_order", "symbolic_fill", "full_pattern"]
@@ -160,6 +161,11 @@ class SparseLUSettings:
         default: ``"ir"`` on the CUDA target, ``"python"`` on Numba's simulator, which cannot run
         intrinsics).  Both run the same operations in the same order (bit-identical results).  The
         looped form (above :attr:`unroll`) is Python source either way.
+    storage : str
+        Where the IR form keeps the factor between its operations: ``"registers"`` (plain loads
+        and stores, which the compiler forwards), ``"memory"`` (every load and store issued where
+        written) or ``"memory if shared"`` (memory when the plan puts the factor in shared
+        memory); see :mod:`kernels.solvers.factor_storage`.  No buffer depends on it.
 
     The symbolic analysis (:attr:`order`, :attr:`entries`, :attr:`slots`)
     is derived from ``n`` and ``pattern`` on first use.
@@ -172,6 +178,7 @@ class SparseLUSettings:
     component: str = "lu"
     unroll: int = SPARSE_UNROLL
     emit: str = "auto"
+    storage: str = "registers"
 
     def __post_init__(self):
         for key, minimum in (("n", 1), ("spans_invocations", 0), ("solves", 1), ("unroll", 0)):
@@ -180,6 +187,7 @@ class SparseLUSettings:
                 raise ConfigurationError(f"SparseLUSettings {key}: expected an integer >= {minimum}, got {value!r}")
         if self.emit not in EMIT_FORMS:
             raise ConfigurationError(f"SparseLUSettings emit: expected one of {list(EMIT_FORMS)}, got {self.emit!r}")
+        check_storage("SparseLUSettings storage", self.storage, STORAGE_FORMS)
         object.__setattr__(self, "pattern", _normalise(self.n, self.pattern))
 
     @functools.cached_property
@@ -450,20 +458,21 @@ def lu_constants(dtype):
             "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX), "RCP": pivot_reciprocal(dtype)}
 
 
-def ir_device_functions(settings, namespace, emitters):
+def ir_device_functions(settings, namespace, emitters, memory=False):
     """``(factor, solve)`` device functions each calling one intrinsic that emits ``settings.program`` as LLVM IR.
 
-    ``emitters``: the module making the intrinsics (``factor_intrinsic(program, eps, ok, singular)`` and
-    ``solve_intrinsic(program)``: :mod:`~kernels.solvers.sparse_lu_ir` or its complex counterpart);
-    ``namespace``: the constants of :func:`lu_constants`.
+    ``emitters``: the module making the intrinsics (``factor_intrinsic(program, eps, ok, singular, memory)``
+    and ``solve_intrinsic(program, memory)``: :mod:`~kernels.solvers.sparse_lu_ir` or its complex
+    counterpart); ``namespace``: the constants of :func:`lu_constants`; ``memory``: the factor is read
+    and written in memory (:mod:`~kernels.solvers.factor_storage`).
     """
     if backend() == "simulator":
         raise ConfigurationError(f"{type(settings).__name__} emit: 'ir' needs Numba's CUDA target (an intrinsic "
                                  "writes the code), and this process runs the simulator: use emit='auto' or 'python'")
     program = settings.program
     scope = {"FACTOR": emitters.factor_intrinsic(program, float(namespace["EPS"]), namespace["OK"],
-                                                 namespace["SINGULAR"]),
-             "SOLVE": emitters.solve_intrinsic(program)}
+                                                 namespace["SINGULAR"], memory),
+             "SOLVE": emitters.solve_intrinsic(program, memory)}
     factor = compile_device("def factor(a, piv):\n    return FACTOR(a)\n", "factor", scope)
     solve = compile_device("def solve(a, piv, b):\n    SOLVE(a, b)\n", "solve", scope)
     return factor, solve
@@ -493,12 +502,14 @@ def built_lu(settings, layout, dtype, namespace, sources, emitters):
     Straight-line code in the form ``settings.emitted`` says: LLVM IR from the intrinsics of module
     ``emitters`` (:func:`ir_device_functions`), or the Python source ``sources(settings)`` compiled
     with the globals ``namespace`` (also the looped form's).  No pivots are allocated (:func:`_no_pivots`).
+    The IR form keeps the factor as ``settings.storage`` says, given where ``layout`` places it.
     """
     from .lu import BuiltLU
 
     allocate = AllocatorFactory(layout, dtype)
     if settings.unrolled and settings.emitted == "ir":
-        factor, solve = ir_device_functions(settings, namespace, emitters)
+        memory = in_memory(settings.storage, layout.placement("factor"))
+        factor, solve = ir_device_functions(settings, namespace, emitters, memory)
     else:
         factor_source, solve_source = sources(settings)
         factor = compile_device(factor_source, "factor", namespace)

@@ -45,14 +45,29 @@ __all__ = ["Emitter", "lu_factor_intrinsic", "lu_solve_intrinsic", "float_vector
 
 
 class _Slots:
-    """Loads and stores of one 1-D array at literal indices (contiguous: a GEP; strided: through ``strides``)."""
+    """Loads and stores of one 1-D array at literal indices (contiguous: a GEP; strided: through ``strides``).
 
-    def __init__(self, context, builder, aryty, value):
+    ``in_memory``: each load and store is an inline PTX ``ld``/``st`` with side effects (generic
+    addressing, so the array may be local or shared), which the compiler can neither forward nor
+    remove: the array is not promoted to registers, and a value stored is read back where the code
+    reads it (:attr:`SparseLUSettings.storage` ``"memory"``; CUDA target only).
+    """
+
+    def __init__(self, context, builder, aryty, value, in_memory=False):
         self.builder = builder
         self.array = context.make_array(aryty)(context, builder, value)
         self.intp = context.get_value_type(types.intp)
         self.contiguous = aryty.layout in ("C", "F")
         self.stride = None if self.contiguous else builder.extract_value(self.array.strides, 0)
+        self.in_memory = in_memory
+        if in_memory:
+            element = context.get_value_type(aryty.dtype)
+            width, code = {32: ("f32", "f"), 64: ("f64", "d")}[aryty.dtype.bitwidth]
+            address = ir.IntType(64)
+            self._ld = ir.InlineAsm(ir.FunctionType(element, [address]), f"ld.{width} $0, [$1];",
+                                    f"={code},l", side_effect=True)
+            self._st = ir.InlineAsm(ir.FunctionType(ir.VoidType(), [address, element]), f"st.{width} [$0], $1;",
+                                    f"l,{code}", side_effect=True)
 
     def pointer(self, index):
         data, builder = self.array.data, self.builder
@@ -61,11 +76,19 @@ class _Slots:
         offset = builder.mul(ir.Constant(self.intp, index), self.stride)
         return builder.inttoptr(builder.add(builder.ptrtoint(data, self.intp), offset), data.type)
 
+    def _address(self, index):
+        return self.builder.ptrtoint(self.pointer(index), ir.IntType(64))
+
     def load(self, index):
+        if self.in_memory:
+            return self.builder.call(self._ld, [self._address(index)])
         return self.builder.load(self.pointer(index))
 
     def store(self, value, index):
-        self.builder.store(value, self.pointer(index))
+        if self.in_memory:
+            self.builder.call(self._st, [self._address(index), value])
+        else:
+            self.builder.store(value, self.pointer(index))
 
 
 def float_vector(a):
@@ -98,12 +121,18 @@ class Emitter:
     :meth:`load` / :meth:`store` (``which``: the argument's position).  Arithmetic goes through
     :attr:`builder` (``fmul``, ``fsub``, ... without fast-math flags, as Numba lowers them); the builtins
     the Python form calls (``abs``, ``max``, unary ``-``) are the target's own implementations.
+
+    ``memory``: array 0 (the factor) is read and written in memory (see :class:`_Slots`; on the CUDA
+    target only, the CPU's lowering is the plain one).  The eliminations then read a pivot row's
+    words once per pivot (:meth:`pivot_row`), where the plain form leaves that to the compiler.
     """
 
-    def __init__(self, context, builder, arrays):
+    def __init__(self, context, builder, arrays, memory=False):
         self.builder = builder
         self.cuda = type(context).__name__ == "CUDATargetContext"  # (the CPU target in tests: divisions)
-        self.arrays = [_Slots(context, builder, aryty, value) for aryty, value in arrays]
+        self.memory = bool(memory) and self.cuda
+        self.arrays = [_Slots(context, builder, aryty, value, self.memory and k == 0)
+                       for k, (aryty, value) in enumerate(arrays)]
         dtype = arrays[0][0].dtype
         self.real = context.get_value_type(dtype)
         self._abs, self._max, self._neg = (_builtin(context, function, (dtype,) * arity)
@@ -114,6 +143,19 @@ class Emitter:
 
     def store(self, value, index, which=0):
         self.arrays[which].store(value, index)
+
+    def pivot_row(self):
+        """``read(slot)``: the factor's word ``slot``, loaded once while one pivot's rows are updated."""
+        if not self.memory:
+            return self.load
+        words = {}
+
+        def read(slot):
+            if slot not in words:
+                words[slot] = self.load(slot)
+            return words[slot]
+
+        return read
 
     def constant(self, value):
         return ir.Constant(self.real, value)
@@ -132,14 +174,14 @@ class Emitter:
         return emit_pivot_reciprocal(self.builder, value, self.cuda, self.negate)
 
 
-def lu_factor_intrinsic(program, eps, ok, singular, width, eliminate):
+def lu_factor_intrinsic(program, eps, ok, singular, width, eliminate, memory=False):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
     The frame both forms share: ``amax`` over the pattern's ``width * program.pattern`` words, ``tiny =
     eps * amax``, the fill-in's words zeroed, then per pivot ``eliminate(emitter, diagonal, rows, check)``,
     which emits the pivot's operations and calls ``check(magnitude)`` where the Python form tests
     ``if not magnitude > tiny: return SINGULAR``.  ``width``: words per slot; ``ok``/``singular``: the
-    int32 codes returned.
+    int32 codes returned; ``memory``: the factor stays in memory (:class:`Emitter`).
     """
 
     @intrinsic
@@ -148,7 +190,7 @@ def lu_factor_intrinsic(program, eps, ok, singular, width, eliminate):
             return None
 
         def codegen(context, builder, signature, args):
-            emitter = Emitter(context, builder, [(signature.args[0], args[0])])
+            emitter = Emitter(context, builder, [(signature.args[0], args[0])], memory)
             given, words = width * program.pattern, width * program.nnz
             amax = emitter.fabs(emitter.load(0))
             for s in range(1, given):
@@ -188,26 +230,28 @@ def _eliminate(emitter, kk, rows, check):
     check(emitter.fabs(d))
     d = emitter.pivot_reciprocal(d)
     emitter.store(d, kk)
+    pivot_row = emitter.pivot_row()
     for lk, updates in rows:
         m = builder.fmul(emitter.load(lk), d)
         emitter.store(m, lk)
         for target, source in updates:
-            emitter.store(builder.fsub(emitter.load(target), builder.fmul(m, emitter.load(source))), target)
+            emitter.store(builder.fsub(emitter.load(target), builder.fmul(m, pivot_row(source))), target)
 
 
-def factor_intrinsic(program, eps, ok, singular):
+def factor_intrinsic(program, eps, ok, singular, memory=False):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
     ``eps``: the relative singularity threshold (the dtype's machine epsilon); ``ok``/``singular``:
-    the int32 codes returned.
+    the int32 codes returned; ``memory``: ``a`` stays in memory (:class:`Emitter`).
     """
-    return lu_factor_intrinsic(program, eps, ok, singular, 1, _eliminate)
+    return lu_factor_intrinsic(program, eps, ok, singular, 1, _eliminate, memory)
 
 
-def lu_solve_intrinsic(emit):
+def lu_solve_intrinsic(emit, memory=False):
     """An intrinsic ``solve(a, b)`` (two float vectors of one dtype) whose code ``emit(emitter)`` writes.
 
-    The frame both forms share; ``emitter`` reads the factor as array 0 and ``b`` as array 1.
+    The frame both forms share; ``emitter`` reads the factor as array 0 (in memory with ``memory``)
+    and ``b`` as array 1.
     """
 
     @intrinsic
@@ -216,7 +260,7 @@ def lu_solve_intrinsic(emit):
             return None
 
         def codegen(context, builder, signature, args):
-            emit(Emitter(context, builder, list(zip(signature.args, args))))
+            emit(Emitter(context, builder, list(zip(signature.args, args)), memory))
             return context.get_dummy_value()
 
         return types.void(a, b), codegen
@@ -224,7 +268,7 @@ def lu_solve_intrinsic(emit):
     return lu_solve
 
 
-def solve_intrinsic(program):
+def solve_intrinsic(program, memory=False):
     """An intrinsic ``solve(a, b)`` overwriting ``b`` with the solution from ``program``'s factor ``a``."""
 
     def emit(emitter):
@@ -244,4 +288,4 @@ def solve_intrinsic(program):
             value = builder.fsub(emitter.load(i, 1), dot(upper)) if upper else emitter.load(i, 1)
             emitter.store(builder.fmul(value, emitter.load(diagonal)), i, 1)
 
-    return lu_solve_intrinsic(emit)
+    return lu_solve_intrinsic(emit, memory)

@@ -112,7 +112,7 @@ class DIRKStepSettings:
     def for_method(cls, tableau, system, estimate_error=True, solver=None):
         """The settings of one solve of ``system`` with ``solver`` (a SolverOptions; None: defaults)."""
         solver = SolverOptions() if solver is None else solver
-        newton = solver.newton_for(system, shared_by_parent=True)
+        newton = solver.newton_for(system, shared_by_parent=True, family="dirk")
         return cls(tableau, system.n_states, newton, system.n_drivers, estimate_error=estimate_error)
 
     def __post_init__(self):

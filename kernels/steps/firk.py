@@ -66,6 +66,7 @@ from ..codegen import UNROLL_STATES, compile_device
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
+from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
 from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines
 from ..solvers.options import as_solver_options
@@ -186,6 +187,9 @@ class FIRKStepSettings:
     pattern : tuple of (int, int), optional
         ``J``'s structural nonzeros (the diagonal included): the blocks use the sparse LU over it;
         None: the dense LU.
+    factor_storage : str
+        ``SolverOptions.factor_storage`` for the sparse blocks' factors (``"auto"``: memory from
+        :data:`~kernels.solvers.factor_storage.MEMORY_WORDS` words, see that module).
     """
 
     tableau: ButcherTableau
@@ -197,6 +201,7 @@ class FIRKStepSettings:
     kappa: float = 0.05
     form: str = "transformed"
     pattern: tuple = None
+    factor_storage: str = "auto"
 
     component = "firk"
     needs_tolerances = True
@@ -219,11 +224,12 @@ class FIRKStepSettings:
             jacobian = "jac" if getattr(system, "jac", None) is not None else "finite differences"
         return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error, jacobian=jacobian,
                    max_iterations=options.newton_iterations, kappa=options.kappa, form=options.coupled,
-                   pattern=pattern)
+                   pattern=pattern, factor_storage=options.factor_storage)
 
     def __post_init__(self):
         if self.form not in ("transformed", "full"):
             raise ConfigurationError(f"FIRKStepSettings form: expected 'transformed' or 'full', got {self.form!r}")
+        check_storage("FIRKStepSettings factor_storage", self.factor_storage, STORAGE_CHOICES)
         if self.jacobian not in ("jac", "jvp", "finite differences"):
             raise ConfigurationError(f"FIRKStepSettings jacobian: expected 'jac', 'jvp' or 'finite differences', "
                                      f"got {self.jacobian!r}")

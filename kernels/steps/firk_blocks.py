@@ -40,6 +40,7 @@ from ..codegen import UNROLL_STATES
 from ..solvers.lu import LU_UNROLL, LUSettings
 from ..solvers.jacobian_assembly import grouped_jacobian_lines, perturbation_lines
 from ..solvers.complex_lu import ComplexSparseLUSettings
+from ..solvers.factor_storage import storage_for
 from ..solvers.sparse_lu import SparseLUSettings
 
 __all__ = ["BlockSystem", "block_systems", "block_pattern", "block_index", "block_lu_settings",
@@ -107,8 +108,9 @@ def block_lu_settings(settings) -> tuple:
                 kind = ComplexSparseLUSettings
                 if not kind(block.k * n, block_pattern(n, settings.pattern, block)).unrolled:
                     kind = SparseLUSettings
-            out.append(kind(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
-                            solves=solves, component=f"lu_{b}"))
+            lu = kind(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
+                      solves=solves, component=f"lu_{b}")
+            out.append(dataclasses.replace(lu, storage=storage_for(settings.factor_storage, "firk", lu.nnz)))
     return tuple(out)
 
 

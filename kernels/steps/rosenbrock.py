@@ -116,7 +116,8 @@ class RosenbrockStepSettings:
     def for_method(cls, tableau, system, estimate_error=True, solver=None):
         """The settings of one solve of ``system``; ``solver`` a SolverOptions (None: dense LU)."""
         solver = SolverOptions() if solver is None else solver
-        newton = dataclasses.replace(solver.newton_for(system, shared_by_parent=True), direct=True)
+        newton = dataclasses.replace(solver.newton_for(system, shared_by_parent=True, family="rosenbrock"),
+                                     direct=True)
         return cls(tableau, system.n_states, newton, system.n_drivers, estimate_error=estimate_error,
                    time_derivative=reads_time(system))
 

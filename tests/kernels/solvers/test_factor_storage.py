@@ -1,0 +1,123 @@
+"""Where the sparse LU keeps its factor: the families' rules, the checks, and the PTX each storage gives.
+
+The PTX test compiles the sparse LU of the 16-state Brusselator alone, offline for compute
+capability 9.0: in memory storage every load and store of the program is one generic
+``ld``/``st`` in the PTX (a pivot row's words read once per pivot), and in register storage
+there is none.  Whether memory storage is faster is the GPU's to say
+(``benchmarks/results/stiff_peers_nvidia-h200_storage*.json``).
+"""
+
+import numpy as np
+import pytest
+from kernel_helpers import run_cases_on_cuda_target
+
+import kernels
+from kernels import ConfigurationError
+from kernels.resources import ptxas_path
+from kernels import SolverOptions
+from kernels.solvers import SparseLUSettings, jacobian_pattern
+from kernels.solvers.factor_storage import MEMORY_WORDS, in_memory, storage_for
+from planner import Placement
+
+
+def test_family_rules():
+    assert storage_for("auto", "firk", MEMORY_WORDS) == "memory"
+    assert storage_for("auto", "dirk", MEMORY_WORDS) == "memory if shared"
+    assert storage_for("auto", "rosenbrock", 10 * MEMORY_WORDS) == "registers"
+    assert storage_for("auto", "firk", MEMORY_WORDS - 1) == "registers"
+    assert storage_for("auto", None, 10 * MEMORY_WORDS) == "registers"
+    assert storage_for("memory", "rosenbrock", 4) == "memory"  # a user's choice is taken as given
+    assert in_memory("memory", Placement.LOCAL) and in_memory("memory if shared", Placement.SHARED)
+    assert not in_memory("memory if shared", Placement.LOCAL) and not in_memory("registers", Placement.SHARED)
+
+
+def _storages(method, n, solver=None):
+    integ = kernels.Integrator(kernels.brusselator(n), method, controller="fixed", solver=solver)
+    step = integ.settings.step
+    lus = step.lu_settings() if hasattr(step, "lu_settings") else (step.newton.linear,)
+    return [lu.storage for lu in lus]
+
+
+def test_integrators_choose_by_family_and_size():
+    assert _storages("radau", 32) == ["memory", "memory"]  # the real and the complex block
+    assert _storages("sdirk4", 32) == ["memory if shared"]
+    assert _storages("rodas4", 32) == ["registers"]
+    assert _storages("radau", 8) == ["registers", "registers"]  # 34 and 68 words: below MEMORY_WORDS
+    assert _storages("radau", 32, SolverOptions(factor_storage="registers")) == ["registers", "registers"]
+    assert _storages("rodas4", 32, {"factor_storage": "memory"}) == ["memory"]
+
+
+def test_bad_storage_is_refused():
+    with pytest.raises(ConfigurationError, match="SolverOptions factor_storage: expected one of"):
+        SolverOptions(factor_storage="shared")
+    with pytest.raises(ConfigurationError, match="SparseLUSettings storage"):
+        SparseLUSettings(2, ((0, 0), (1, 1)), storage="auto")  # resolved by the family, not here
+
+
+_SCRIPT = """
+import json, sys
+import numpy as np
+from numba import cuda, float32, float64
+import kernels, planner
+from kernels.allocators import make_block_shared, make_persistent_local, make_thread_region
+from kernels.resources import _offline_device
+from kernels.solvers import SparseLUSettings, build_sparse_lu, jacobian_pattern
+
+n = 16
+pattern = tuple(sorted(set(jacobian_pattern(kernels.brusselator(n))) | {(i, i) for i in range(n)}))
+rows = []
+for storage, placement, precision in json.loads(sys.argv[1]):
+    dtype = np.dtype(precision).type
+    lu = SparseLUSettings(n, pattern, storage=storage, emit="ir")
+    tree = lu.buffer_settings().with_locations({"*": placement})
+    plan = planner.solve(tree.to_problem(precision=precision, block_size=32), planner="greedy")
+    built = build_sparse_lu(lu, tree.layout(plan), dtype)
+    scope = {"cuda": cuda, "factor": built.factor, "solve": built.solve, "alloc_factor": built.alloc_factor,
+             "alloc_pivots": built.alloc_pivots, "block_shared": make_block_shared(dtype),
+             "thread_region": make_thread_region(plan.shared_stride),
+             "persistent_local": make_persistent_local(plan.persistent_local_elements, dtype), "real": float32
+             if precision == "float32" else float64}
+    src = ["def kernel(m, rhs, out):", "    i = cuda.grid(1)",
+           "    region = thread_region(block_shared(), cuda.threadIdx.x)", "    persistent = persistent_local()",
+           "    a = alloc_factor(region, persistent)", "    piv = alloc_pivots(region, persistent)",
+           f"    b = cuda.local.array({n}, real)"]
+    src += [f"    a[{s}] = m[i, {s}]" for s in range(len(pattern))] + [f"    b[{k}] = rhs[i, {k}]" for k in range(n)]
+    src += ["    out[i, 0] = factor(a, piv)", "    solve(a, piv, b)"] + [f"    out[i, {k + 1}] = b[{k}]" for k in range(n)]
+    exec("\\n".join(src), scope)
+    array = "float32[:, :]" if precision == "float32" else "float64[:, :]"
+    with _offline_device((9, 0)):
+        ptx, _ = cuda.compile_ptx(scope["kernel"], f"void({array}, {array}, {array})", cc=(9, 0))
+    width = precision[-2:]
+    # the inline PTX's own spelling (one space after the opcode; what NVVM writes has a tab)
+    rows.append([storage, placement, precision, ptx.count(f"ld.f{width} %"), ptx.count(f"st.f{width} [")])
+print(json.dumps(rows))
+"""
+
+
+def _program_accesses(lu):
+    """Loads and stores of the factor that ``lu``'s program makes, a pivot row's words read once per pivot."""
+    program = lu.program
+    loads, stores = program.pattern, program.nnz - program.pattern  # amax over the pattern; the fill zeroed
+    for _, rows in program.pivots:
+        sources = {source for _, updates in rows for _, source in updates}
+        loads += 1 + len(rows) + sum(len(updates) for _, updates in rows) + len(sources)
+        stores += 1 + len(rows) + sum(len(updates) for _, updates in rows)
+    loads += sum(len(terms) for _, terms in program.forward)
+    loads += sum(len(terms) + 1 for _, terms, _ in program.backward)
+    return loads, stores
+
+
+@pytest.mark.skipif(ptxas_path() is None, reason="needs the CUDA target's toolchain (pip install 'bufferplan[compile]')")
+def test_memory_storage_reads_and_writes_the_factor_where_written():
+    n = 16
+    pattern = tuple(sorted(set(jacobian_pattern(kernels.brusselator(n))) | {(i, i) for i in range(n)}))
+    loads, stores = _program_accesses(SparseLUSettings(n, pattern))
+    cases = [["memory", "local", "float32"], ["registers", "local", "float32"],
+             ["memory if shared", "shared", "float32"], ["memory if shared", "local", "float32"],
+             ["memory", "local", "float64"]]
+    counted = {tuple(row[:3]): tuple(row[3:]) for row in run_cases_on_cuda_target(_SCRIPT, cases)}
+    assert counted[("memory", "local", "float32")] == (loads, stores)
+    assert counted[("memory if shared", "shared", "float32")] == (loads, stores)
+    assert counted[("memory", "local", "float64")] == (loads, stores)
+    assert counted[("registers", "local", "float32")] == (0, 0)
+    assert counted[("memory if shared", "local", "float32")] == (0, 0)
