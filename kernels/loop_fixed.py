@@ -100,6 +100,12 @@ def build_fixed_loop(parts, built):
             return max(np.int64(nearest), np.int64(1))
         return np.int64(math.ceil(ratio))
 
+    @cuda.jit(device=True, inline="always")
+    def landing(t_start, n_full, dt, target):
+        """``(t_last, h_last)``: the time and size of the interval's last step, which lands on ``target``."""
+        t_last = t_start + n_full * dt
+        return t_last, target - t_last
+
     @cuda.jit(device=True)
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
              out_y, out_obs, extras, region, persistent):
@@ -130,8 +136,7 @@ def build_fixed_loop(parts, built):
             # its bound is then the cap itself, which is how it is recognised.
             n_interval = count(target - t_start, dt)
             n_full = np.int32(min(n_interval - 1, np.int64(limit_steps - n_accepted)))
-            t_last = t_start + n_full * dt
-            h_last = target - t_last
+            t_last, h_last = landing(t_start, n_full, dt, target)
             base = n_accepted
             stop = np.int32(n_accepted + n_full)
             # Steps of exactly dt at t_start + j dt (the step size is loop-invariant, so the step's
@@ -165,8 +170,7 @@ def build_fixed_loop(parts, built):
                 traj = grid_index()
                 target = reread(t_eval, k)
                 t_start = t0 if k == k_first else reread(t_eval, k - 1)
-                t_last = t_start + n_full * dt
-                h_last = target - t_last
+                t_last, h_last = landing(t_start, n_full, dt, target)
             if STOPS and status != SUCCESS:
                 break
             if n_accepted < last:
