@@ -16,7 +16,7 @@ a pass through L2 from local memory (the factors of the resident threads do
 not fit in L1).  So memory storage pays where a factor serves few solves, or
 sits in shared memory, and each family's ``"auto"`` follows that, as measured
 on the H200 (Brusselator, 65536 trajectories, float32, fixed dt 1e-3, kernel
-ms, registers -> memory; ``benchmarks/results/stiff_peers_nvidia-h200_storage*.json``):
+ms, registers -> memory; ``benchmarks/results/factor_storage_2026-12-01/``):
 
 * FIRK (radau, gauss4), one solve per block per Newton iteration:
   ``"memory"`` (radau all-local, n = 32 / 64 / 128: 29.7 -> 22.3,
@@ -28,7 +28,7 @@ ms, registers -> memory; ``benchmarks/results/stiff_peers_nvidia-h200_storage*.j
   best from registers: ``"registers"`` (rodas4 all-local n = 32: 3.15 -> 6.23).
 
 A factor of fewer than :data:`MEMORY_WORDS` words stays in registers whatever
-the family (radau n = 8: 0.57 ms in registers, 2.96 in memory).  The storage
+the family (radau n = 8: 0.57 ms in registers, 2.96 with its LU arrays in memory).  The storage
 changes no buffer, so a Plan does not depend on it; it applies to the
 straight-line IR form on the CUDA target (the simulator's Python form and the
 looped form of very large factors read memory as written).

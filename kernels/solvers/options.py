@@ -64,7 +64,8 @@ class SolverOptions:
     factor_storage : str
         Where the sparse LU keeps its factor between operations: ``"auto"`` (the default: the
         method family's measured rule), ``"registers"``, ``"memory"`` or ``"memory if shared"``;
-        see :mod:`kernels.solvers.factor_storage`.  It changes speed only, never the results.
+        see :mod:`kernels.solvers.factor_storage`.  The LU's operations and their order stay the same:
+        the speed changes, the results only by rounding.
     """
 
     linear: str = "lu"
