@@ -46,7 +46,8 @@ rejection) sets the flag ``restart`` that allows it (Hairer's
 ``FIRST .OR. REJECT`` rule).
 
 The code is generated with literal indices up to :data:`kernels.codegen.UNROLL_STATES`
-states (loops above), so local buffers can stay in registers.
+states (loops above), so local buffers can stay in registers; on the CUDA target its long
+runs of element moves (the blocks' assembly) are folded into IR (:mod:`kernels.moves_ir`).
 The coupled stages are solved by LU only (dense or sparse): a Krylov ``SolverOptions`` is refused.
 """
 
@@ -65,6 +66,7 @@ from ..approx import norm_reciprocal, power
 from ..codegen import UNROLL_STATES, compile_device
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
+from ..moves_ir import fold_moves
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
@@ -493,7 +495,7 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
         namespace.update({f"lu_factor_{b}": lu.factor, f"lu_solve_{b}": lu.solve,
                           f"alloc_factor_{b}": lu.alloc_factor, f"alloc_pivots_{b}": lu.alloc_pivots})
         records += lu.records
-    step = compile_device(_step_source(settings), "step", namespace)
+    step = compile_device(fold_moves(_step_source(settings), namespace), "step", namespace)
     alloc_flag, one = namespace["alloc_restart"], dtype(1.0)
 
     @cuda.jit(device=True)

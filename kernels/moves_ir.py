@@ -1,0 +1,157 @@
+"""Long runs of element moves in generated source, emitted as LLVM IR by one intrinsic per run (issue #10).
+
+The implicit steps assemble their matrices with thousands of one-line moves at literal indices
+(``fac_1[502] = L_1_1 - jm[251]``, ``jm[122] = f_0[30]``, ``fac_1[501] = ZERO``): at 128
+Brusselator states they are 2280 of the 2428 lines of radau's step.  Numba types and lowers a basic
+block in time that grows faster than its length, so :func:`fold_moves` replaces each run of at
+least :data:`MIN_RUN` such lines by one call of an intrinsic that writes the same loads, negations,
+subtractions and stores as IR, in the same order (the same results), and leaves every other line
+as it was.  On the simulator, which cannot run intrinsics, the source is returned unchanged.
+
+A move is one line ``dst[i] = RHS`` with a literal index and ``RHS`` one of ``src[j]``,
+``-src[j]``, ``x - src[j]``, ``x``, where ``src``/``dst`` are arrays of the working precision and
+``x`` is a float constant of the namespace (``ZERO``, ``ONE``) or a scalar variable of the function
+in the working precision (an argument of the call: its value where the run stands).  The intrinsic
+refuses (a typing error) arrays or scalars of any other dtype, so a fold never changes a rounding.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from numba import types
+from numba.core.extending import intrinsic
+
+from .backend import backend
+
+__all__ = ["MIN_RUN", "fold_moves", "parse_move"]
+
+MIN_RUN = 64  # shorter runs stay Python: they cost Numba little, and small kernels keep their source
+
+_LINE = re.compile(r"^(\s*)(\w+)\[(\d+)\] = (.+?)\s*$")
+_ELEMENT = re.compile(r"^(-?)(\w+)\[(\d+)\]$")
+_DIFFERENCE = re.compile(r"^(\w+) - (\w+)\[(\d+)\]$")
+_NAME = re.compile(r"^(\w+)$")
+
+
+def parse_move(line):
+    """``(indent, (dst, i), (kind, value, element))`` of a move line, or None.
+
+    ``kind``: ``"copy"`` / ``"negate"`` (``element = (src, j)``), ``"difference"`` (``value - element``)
+    or ``"value"`` (``value`` alone); ``value`` is a name.
+    """
+    m = _LINE.match(line)
+    if not m:
+        return None
+    indent, dst, index, rhs = m.group(1), m.group(2), int(m.group(3)), m.group(4)
+    e = _ELEMENT.match(rhs)
+    if e:
+        return indent, (dst, index), ("negate" if e.group(1) else "copy", None, (e.group(2), int(e.group(3))))
+    d = _DIFFERENCE.match(rhs)
+    if d:
+        return indent, (dst, index), ("difference", d.group(1), (d.group(2), int(d.group(3))))
+    n = _NAME.match(rhs)
+    if n and not rhs.isdigit():
+        return indent, (dst, index), ("value", n.group(1), None)
+    return None
+
+
+def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None):
+    """``source`` with each run of at least ``min_run`` moves (same indentation, consecutive) as one call.
+
+    The intrinsics are added to ``namespace`` as ``_MOVES_<k>``; returns the new source.  ``enabled``:
+    None folds on Numba's CUDA target only (the simulator cannot run intrinsics); True folds anyway (the
+    intrinsics also lower on the CPU target, where the tests compare both forms).
+    """
+    if not (backend() != "simulator" if enabled is None else enabled):
+        return source
+    lines, out, k = source.split("\n"), [], 0
+    i = 0
+    while i < len(lines):
+        first = parse_move(lines[i])
+        j = i
+        run = []
+        while j < len(lines):
+            move = parse_move(lines[j])
+            if move is None or move[0] != (first[0] if first else None):
+                break
+            run.append(move)
+            j += 1
+        if len(run) >= min_run:
+            name = f"_MOVES_{k}"
+            k += 1
+            call, namespace[name] = _run_call(name, run, namespace)
+            out.append(first[0] + call)
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out)
+
+
+def _run_call(name, run, namespace):
+    """The call text and the intrinsic of one run of moves."""
+    arrays, scalars, program = [], [], []
+
+    def array(a):
+        if a not in arrays:
+            arrays.append(a)
+        return arrays.index(a)
+
+    def value(x):
+        constant = namespace.get(x)
+        if isinstance(constant, (float, np.floating)):
+            return ("constant", float(constant))
+        if x not in scalars:
+            scalars.append(x)
+        return ("scalar", scalars.index(x))
+
+    for _, (dst, index), (kind, v, element) in run:
+        source = None if element is None else (array(element[0]), element[1])
+        program.append((array(dst), index, kind, None if v is None else value(v), source))
+    call = f"{name}(({', '.join(arrays)},), ({', '.join(scalars)}{',' if scalars else ''}))"
+    return call, _moves_intrinsic(tuple(program))
+
+
+def _moves_intrinsic(program):
+    from .solvers.sparse_lu_ir import Emitter
+
+    @intrinsic
+    def moves(typingctx, arrays, scalars):
+        if not isinstance(arrays, types.BaseTuple) or not isinstance(scalars, types.BaseTuple):
+            return None
+        kinds = list(arrays)
+        if not kinds or not all(isinstance(a, types.Array) and a.ndim == 1 for a in kinds):
+            return None
+        dtype = kinds[0].dtype
+        if not isinstance(dtype, types.Float) or any(a.dtype != dtype for a in kinds) \
+                or any(s != dtype for s in scalars):
+            return None
+
+        def codegen(context, builder, signature, args):
+            array_types, scalar_types = signature.args
+            members = [(array_types[i], builder.extract_value(args[0], i)) for i in range(len(array_types))]
+            values = [builder.extract_value(args[1], i) for i in range(len(scalar_types))]
+            emitter = Emitter(context, builder, members)
+            for dst, index, kind, operand, source in program:
+                x = None
+                if operand is not None:
+                    x = emitter.constant(operand[1]) if operand[0] == "constant" else values[operand[1]]
+                if kind == "value":
+                    result = x
+                else:
+                    element = emitter.load(source[1], source[0])
+                    if kind == "copy":
+                        result = element
+                    elif kind == "negate":
+                        result = emitter.negate(element)
+                    else:
+                        result = builder.fsub(x, element)
+                emitter.store(result, index, dst)
+            return context.get_dummy_value()
+
+        return types.void(arrays, scalars), codegen
+
+    return moves
+
