@@ -13,7 +13,7 @@ right-hand side like the floor's (``--systems``, variant ``bufferplan-rho``); th
 ahead of the first event (the host's launch cost then overlaps the GPU's work), samples of all kernels are interleaved, and the
 median is reported.
 
-    python3 benchmarks/floor.py --floor PATH --sizes 20,22,23 --reps 7 --out DIR
+    python3 -m benchmarks.floor --floor PATH --sizes 20,22,23 --reps 7 --out DIR
 
 On the simulator (``--sim``) it runs N = 64 for correctness only.
 """
@@ -26,7 +26,6 @@ import importlib.util
 import json
 import os
 import platform
-import statistics
 import sys
 
 import numpy as np
@@ -125,26 +124,6 @@ def floor_case(floor, case, n, rho):
     return launch, read, floor.resources(kernel)
 
 
-def time_interleaved(launchers, reps, batch):
-    from numba import cuda
-
-    samples = {name: [] for name in launchers}
-    for launch in launchers.values():  # warm up: compile and load
-        launch()
-    cuda.synchronize()
-    start, end = cuda.event(), cuda.event()
-    for _ in range(reps):
-        for name, launch in launchers.items():
-            launch()  # queued ahead of the start event: the host prepares the timed launches while the GPU runs it
-            start.record()
-            for _ in range(batch):
-                launch()
-            end.record()
-            end.synchronize()
-            samples[name].append(cuda.event_elapsed_time(start, end) / batch)
-    return {name: statistics.median(v) for name, v in samples.items()}, samples
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--floor", required=True, help="path of the hand-written kernels' file")
@@ -161,6 +140,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     import kernels
     from numba import cuda
+
+    from . import timing
 
     floor = load_floor(args.floor)
     sizes = [64] if args.sim else [1 << int(s) for s in args.sizes.split(",")]
@@ -192,7 +173,7 @@ def main(argv=None):
                 launch()
             medians = {k: float("nan") for k in launchers}
         else:
-            medians, _ = time_interleaved(launchers, args.reps, args.batch)
+            medians, _, _ = timing.time_interleaved(launchers, args.reps, args.batch)
         for case in cases:
             ref = readers[("floor", case)]()
             for who in [w for w, c in launchers if c == case and w != "floor"]:

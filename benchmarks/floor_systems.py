@@ -126,23 +126,6 @@ def _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block):
     return launch, read, ours, built
 
 
-def _interleaved(launchers, reps, batch):
-    """Median ms per launch of each launcher, rounds interleaved (one warm-up launch each first)."""
-    for launch in launchers.values():
-        launch()
-    timing.synchronize()
-    samples = {key: [] for key in launchers}
-    watch = timing.Stopwatch()
-    for _ in range(reps):
-        for key, launch in launchers.items():
-            launch()  # queued ahead of the start event: the host prepares the timed launches while the GPU runs it
-            watch.start()
-            for _ in range(batch):
-                launch()
-            samples[key].append(watch.stop() / batch)
-    return {key: float(np.median(v)) for key, v in samples.items()}, watch.method
-
-
 def run_problem(prob, compiled, n, t1, dt, tol, reps, batch, block, time_it=True, n_check=4):
     """Rows of one problem at ``n`` trajectories (``compiled`` from :func:`compile_problem`)."""
     from numba import cuda
@@ -154,7 +137,7 @@ def run_problem(prob, compiled, n, t1, dt, tol, reps, batch, block, time_it=True
     for case, (launch, _, ours, _) in parts.items():
         launchers[("floor", case)], launchers[("bufferplan", case)] = launch, ours
     if time_it:
-        medians, method = _interleaved(launchers, reps, batch)
+        medians, _, method = timing.time_interleaved(launchers, reps, batch)
     else:
         for launch in launchers.values():
             launch()

@@ -78,6 +78,28 @@ class Stopwatch:
         return (time.perf_counter() - self._t0) * 1e3
 
 
+def time_interleaved(launchers, reps, batch):
+    """Milliseconds per launch of each of ``launchers`` (``{key: launch()}``), their rounds interleaved.
+
+    One warm-up launch each (compile and load), then ``reps`` rounds; in a round, per launcher, one
+    untimed launch queued ahead of the start event (the host prepares the timed launches while the
+    GPU runs it), then ``batch`` launches timed together.  Returns ``({key: median}, {key: [ms]}, method)``.
+    """
+    for launch in launchers.values():
+        launch()
+    synchronize()
+    samples = {key: [] for key in launchers}
+    watch = Stopwatch()
+    for _ in range(reps):
+        for key, launch in launchers.items():
+            launch()
+            watch.start()
+            for _ in range(batch):
+                launch()
+            samples[key].append(watch.stop() / batch)
+    return {key: float(statistics.median(v)) for key, v in samples.items()}, samples, watch.method
+
+
 @dataclasses.dataclass(frozen=True)
 class Timing:
     """Repeated times of one call.

@@ -51,3 +51,17 @@ def test_host_times_us(sync_inside):
     calls = []
     out = timing.host_times_us(lambda: calls.append(1), repeats=4, warmup=1, sync_inside=sync_inside)
     assert len(out) == 4 and len(calls) == 5 and all(us >= 0 for us in out)
+
+
+def test_interleaved_rounds_warm_up_once_and_lead_each_sample_with_an_untimed_launch():
+    calls = {"a": 0, "b": 0}
+
+    def launcher(key):
+        def launch():
+            calls[key] += 1
+        return launch
+
+    medians, samples, method = timing.time_interleaved({k: launcher(k) for k in calls}, reps=3, batch=2)
+    assert calls == {"a": 1 + 3 * (1 + 2), "b": 1 + 3 * (1 + 2)}
+    assert set(medians) == {"a", "b"} and all(len(v) == 3 for v in samples.values())
+    assert all(m >= 0.0 for m in medians.values()) and method
