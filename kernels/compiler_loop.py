@@ -58,7 +58,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
             break
         figures = seen[candidate.digest] = measured(problem, candidate, resources, device)
         predicted = candidate.cost.predicted
-        rounds.append((predicted.registers, figures.registers, figures.local_bytes, figures.throughput))
+        rounds.append(_round(predicted, figures))
         if best is None or figures.throughput > best[1].throughput:
             best = (candidate, figures)
         if not contradicts(predicted, figures):
@@ -91,9 +91,13 @@ def _all_local(integrator, problem, block_size, device, pins, rounds):
     except (ConfigurationError, OSError):
         return None, None
     figures = measured(problem, local, resources, device)
-    rounds.append((predict_plan(problem, local, device).registers, figures.registers, figures.local_bytes,
-                   figures.throughput))
+    rounds.append(_round(predict_plan(problem, local, device), figures))
     return local, figures
+
+
+def _round(predicted, figures):
+    """One compile's entry in ``CostRecord.rounds``: predicted and measured registers, local bytes, throughput."""
+    return (predicted.registers, figures.registers, figures.local_bytes, figures.throughput)
 
 
 def _noted(plan, note):
