@@ -6,7 +6,7 @@ forwards every stored word to its next use, so the factor lives in registers:
 the fastest place while it fits beside the step, the worst when it does not,
 because ptxas then spills it as it goes (radau's kernel at 32 Brusselator
 states: 19 KB of spill stores in its SASS, 4768 spill store instructions for
-705 spill loads).  In ``"memory"`` storage every load and store is issued where
+701 spill loads).  In ``"memory"`` storage every load and store is issued where
 the code reads and writes it (inline PTX the compiler can neither forward nor
 drop): the factor stays in the buffer the plan placed, in local or shared
 memory, and the compiler holds only the pivot's row and the row being updated.
