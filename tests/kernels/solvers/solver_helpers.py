@@ -61,7 +61,8 @@ import kernels
 from numba import cuda
 from kernels.resources import _offline_device, ptxas_resources
 
-method, intrinsic_module, owner_module, settings_name, cases = json.loads(sys.argv[1])
+cases = json.loads(sys.argv[1])
+method, intrinsic_module, owner_module, settings_name = json.loads(sys.argv[2])
 intrinsics = importlib.import_module(intrinsic_module)
 owner = importlib.import_module(owner_module)
 base = getattr(owner, settings_name)
@@ -91,10 +92,11 @@ def emitted_ptx(method, intrinsic_module, owner_module, settings_name, cases):
     class the step or solver options make) is replaced by a subclass whose ``emit`` defaults to the case's,
     and ``intrinsic_module.factor_intrinsic`` is counted to prove the IR form was taken.
     """
-    from kernel_helpers import run_on_cuda_target
+    from kernel_helpers import run_cases_on_cuda_target
 
-    return run_on_cuda_target(_EMIT_PTX_SCRIPT, json.dumps([method, intrinsic_module, owner_module, settings_name,
-                                                             cases]))
+    # one process per case, compiling at once; the rows come back in the order of the cases
+    return run_cases_on_cuda_target(_EMIT_PTX_SCRIPT, list(cases), len(cases),
+                                    json.dumps([method, intrinsic_module, owner_module, settings_name]))
 
 
 def lu_forms(lu, sources, intrinsics, dtype):
