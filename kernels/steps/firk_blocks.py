@@ -103,13 +103,13 @@ def block_lu_settings(settings) -> tuple:
         if settings.pattern is None:
             out.append(LUSettings(block.k * n, spans_invocations=1, solves=solves, component=f"lu_{b}"))
         else:
-            kind = SparseLUSettings
-            if block.complex_pair:  # the complex form, where its factor fits straight-line code
-                kind = ComplexSparseLUSettings
-                if not kind(block.k * n, block_pattern(n, settings.pattern, block)).unrolled:
-                    kind = SparseLUSettings
-            lu = kind(block.k * n, block_pattern(n, settings.pattern, block), spans_invocations=1,
-                      solves=solves, component=f"lu_{b}")
+            pattern = block_pattern(n, settings.pattern, block)
+            common = dict(spans_invocations=1, solves=solves, component=f"lu_{b}")
+            # a complex pair in the complex form, where its factor fits straight-line code
+            kind = ComplexSparseLUSettings if block.complex_pair else SparseLUSettings
+            lu = kind(block.k * n, pattern, **common)
+            if kind is ComplexSparseLUSettings and not lu.unrolled:
+                lu = SparseLUSettings(block.k * n, pattern, **common)
             out.append(dataclasses.replace(lu, storage=storage_for(settings.factor_storage, "firk", lu.nnz)))
     return tuple(out)
 
