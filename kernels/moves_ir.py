@@ -66,27 +66,24 @@ def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None):
     """
     if not (backend() != "simulator" if enabled is None else enabled):
         return source
-    lines, out, k = source.split("\n"), [], 0
-    i = 0
+    lines, out, k, i = source.split("\n"), [], 0, 0
     while i < len(lines):
-        first = parse_move(lines[i])
-        j = i
-        run = []
+        run, j = [], i  # the moves from line i on at its indentation (none if line i is not a move)
         while j < len(lines):
             move = parse_move(lines[j])
-            if move is None or move[0] != (first[0] if first else None):
+            if move is None or (run and move[0] != run[0][0]):
                 break
             run.append(move)
             j += 1
+        end = max(j, i + 1)
         if len(run) >= min_run:
             name = f"_MOVES_{k}"
             k += 1
             call, namespace[name] = _run_call(name, run, namespace)
-            out.append(first[0] + call)
-            i = j
+            out.append(run[0][0] + call)
         else:
-            out.append(lines[i])
-            i += 1
+            out.extend(lines[i:end])  # each line parsed once: a short run's tail is shorter still
+        i = end
     return "\n".join(out)
 
 
