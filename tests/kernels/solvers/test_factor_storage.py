@@ -7,6 +7,8 @@ there is none.  Whether memory storage is faster is the GPU's to say
 (``benchmarks/results/stiff_peers_nvidia-h200_storage*.json``).
 """
 
+import os
+
 import numpy as np
 import pytest
 from kernel_helpers import run_cases_on_cuda_target
@@ -58,10 +60,11 @@ _SCRIPT = """
 import json, sys
 import numpy as np
 from numba import cuda, float32, float64
-import kernels, planner
-from kernels.allocators import make_block_shared, make_persistent_local, make_thread_region
+import kernels
 from kernels.resources import _offline_device
 from kernels.solvers import SparseLUSettings, build_sparse_lu, jacobian_pattern
+sys.path.insert(0, sys.argv[2])
+from solver_helpers import plan_component, thread_memory
 
 n = 16
 pattern = tuple(sorted(set(jacobian_pattern(kernels.brusselator(n))) | {(i, i) for i in range(n)}))
@@ -69,16 +72,12 @@ rows = []
 for storage, placement, precision in json.loads(sys.argv[1]):
     dtype = np.dtype(precision).type
     lu = SparseLUSettings(n, pattern, storage=storage, emit="ir")
-    tree = lu.buffer_settings().with_locations({"*": placement})
-    plan = planner.solve(tree.to_problem(precision=precision, block_size=32), planner="greedy")
-    built = build_sparse_lu(lu, tree.layout(plan), dtype)
+    layout, plan = plan_component(lu.buffer_settings(), placement, dtype, block_size=32)
+    built = build_sparse_lu(lu, layout, dtype)
     scope = {"cuda": cuda, "factor": built.factor, "solve": built.solve, "alloc_factor": built.alloc_factor,
-             "alloc_pivots": built.alloc_pivots, "block_shared": make_block_shared(dtype),
-             "thread_region": make_thread_region(plan.shared_stride),
-             "persistent_local": make_persistent_local(plan.persistent_local_elements, dtype), "real": float32
-             if precision == "float32" else float64}
-    src = ["def kernel(m, rhs, out):", "    i = cuda.grid(1)",
-           "    region = thread_region(block_shared(), cuda.threadIdx.x)", "    persistent = persistent_local()",
+             "alloc_pivots": built.alloc_pivots, "memory": thread_memory(plan, dtype),
+             "real": float32 if precision == "float32" else float64}
+    src = ["def kernel(m, rhs, out):", "    i = cuda.grid(1)", "    region, persistent = memory()",
            "    a = alloc_factor(region, persistent)", "    piv = alloc_pivots(region, persistent)",
            f"    b = cuda.local.array({n}, real)"]
     src += [f"    a[{s}] = m[i, {s}]" for s in range(len(pattern))] + [f"    b[{k}] = rhs[i, {k}]" for k in range(n)]
@@ -115,7 +114,8 @@ def test_memory_storage_reads_and_writes_the_factor_where_written():
     cases = [["memory", "local", "float32"], ["registers", "local", "float32"],
              ["memory if shared", "shared", "float32"], ["memory if shared", "local", "float32"],
              ["memory", "local", "float64"]]
-    counted = {tuple(row[:3]): tuple(row[3:]) for row in run_cases_on_cuda_target(_SCRIPT, cases)}
+    here = os.path.dirname(os.path.abspath(__file__))  # the script plans and lays out with solver_helpers
+    counted = {tuple(row[:3]): tuple(row[3:]) for row in run_cases_on_cuda_target(_SCRIPT, cases, 2, here)}
     assert counted[("memory", "local", "float32")] == (loads, stores)
     assert counted[("memory if shared", "shared", "float32")] == (loads, stores)
     assert counted[("memory", "local", "float64")] == (loads, stores)
