@@ -9,13 +9,18 @@ planning problem of its Integrator, and rates it with the model's
 ``measured`` figures (the run's own registers, local bytes and shared bytes)
 under each candidate ``(shared_access_cost, spill_access_cost)``.  Per
 configuration the model's choice is the placement it rates fastest; its
-regret is that placement's measured time over the fastest one's.  The grid
+regret is that placement's measured time over the fastest one's.  A
+``placement_probe`` run (hand-pinned placements of one configuration per
+block size) adds one configuration per block size, its plans rebuilt from
+their pins.  The grid
 point with the smallest total regret (ties: most configurations within 5 %)
 is reported beside the device model's current constants.
 
 Usage::
 
     python -m benchmarks.access_costs RUN.json [RUN.json ...] [--out FILE.json]
+
+where each RUN.json is a ``stiff_peers`` or a ``placement_probe`` result.
 
 Runs on the CPU (the simulator's backend is enough: nothing is compiled), with the
 plan files the run timed (its commit): a configuration whose plan file has changed
@@ -38,12 +43,23 @@ SHARED = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0, 40.0)
 SPILL = (2.0, 4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0)
 
 
-def rows_of(paths):
-    """``(config key, choice, ms, resources, row)`` of every timed bufferplan kernel in the runs."""
-    out = []
+PROBE_SCHEMA = "bufferplan.placement_probe/1"
+
+
+def _load(paths):
+    """``(stiff_peers documents, placement_probe documents)`` of ``paths``."""
+    runs, probes = [], []
     for path in paths:
         with open(path) as fh:
             doc = json.load(fh)
+        (probes if doc.get("schema") == PROBE_SCHEMA else runs).append(doc)
+    return runs, probes
+
+
+def rows_of(docs):
+    """``(config key, choice, ms, resources, row)`` of every timed bufferplan kernel in the runs."""
+    out = []
+    for doc in docs:
         for row in doc["results"]:
             ms = (row.get("kernel") or {}).get("median_ms")
             res = row.get("resources") or {}
@@ -91,6 +107,33 @@ def rated(rows, plan_dir=None):
     return {k: v for k, v in groups.items() if len(v) > 1}
 
 
+def probe_groups(probes):
+    """Per probe and block size: ``[(label, ms, problem, plan, resources)]``, each plan rebuilt from its pins."""
+    import numpy as np
+
+    import kernels
+    from kernels.resources import Resources
+
+    groups = {}
+    for doc in probes:
+        cfg = doc["settings"]
+        integ = kernels.Integrator(kernels.brusselator(cfg["n"]), cfg["method"], controller="fixed",
+                                   precision=np.dtype(cfg["precision"]).type)
+        for row in doc["results"]:
+            ms, res = (row.get("kernel") or {}).get("median_ms"), row.get("resources") or {}
+            if ms is None or row["choice"] == "auto" or "registers_per_thread" not in res:
+                continue  # auto's plan is not rebuilt (it depends on the compiler): its pinned peers are
+            block = row["block_size"]
+            plan = integ.plan(row["choice"], block_size=block, pins=row["pins"])
+            problem = integ.buffer_settings().to_problem(precision=cfg["precision"], block_size=block,
+                                                         objective="auto", device="h200")
+            resources = Resources(res["registers_per_thread"], res["local_bytes_per_thread"], None, None,
+                                  res.get("shared_bytes_per_block") or plan.shared_bytes_per_block, "probe")
+            key = ("probe", cfg["method"], cfg["n"], f"{cfg['precision']}-b{block}")
+            groups.setdefault(key, []).append((row["label"], ms, problem, plan, resources))
+    return {k: v for k, v in groups.items() if len(v) > 1}
+
+
 def score(groups, device):
     """``(total regret, configurations within 5 %, per-configuration choices)`` of ``device``'s constants."""
     from planner.costmodel import measured
@@ -125,12 +168,14 @@ def main(argv=None):
     import planner
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", help="stiff_peers JSON files with several placements per configuration")
+    parser.add_argument("runs", nargs="+", help="stiff_peers or placement_probe JSON files with several placements "
+                                                "per configuration")
     parser.add_argument("--out", help="write the fit and the per-configuration choices here")
     parser.add_argument("--plan-dir", default=None, help="the plan files the run timed (default benchmarks/data/stiff_plans)")
     args = parser.parse_args(argv)
     device = planner.get_device("h200")
-    groups = rated(rows_of(args.runs), args.plan_dir)
+    runs, probes = _load(args.runs)
+    groups = {**rated(rows_of(runs), args.plan_dir), **probe_groups(probes)}
     if not groups:
         parser.error("no configuration has two timed placements in these runs")
     now_total, now_within, now_picks = score(groups, device)

@@ -44,3 +44,24 @@ def test_a_run_without_two_placements_is_refused(tmp_path):
     with pytest.raises(SystemExit) as exc:
         access_costs.main([str(path)])
     assert exc.value.code == 2
+
+
+def test_a_placement_probe_adds_a_configuration_per_block_size(tmp_path):
+    """The probe's pinned plans are rebuilt from their pins; the faster shared factor is the fitted pick."""
+    rows = []
+    for label, choice, pins, ms, local_bytes in (
+            ("local b1", "local", None, 2.0, 64),
+            ("factor shared b1", "greedy", {"*": "local", "loop.firk.lu_1.factor": "shared"}, 1.0, 0),
+            ("auto", "auto", None, 1.5, 0)):
+        rows.append({"label": label, "choice": choice, "block_size": 1, "pins": pins, "kernel": {"median_ms": ms},
+                     "resources": {"registers_per_thread": 255, "local_bytes_per_thread": local_bytes,
+                                   "shared_bytes_per_block": None}})
+    path = tmp_path / "probe.json"
+    path.write_text(json.dumps({"schema": access_costs.PROBE_SCHEMA, "results": rows,
+                                "settings": {"method": "radau", "n": 4, "precision": "float64"}}))
+    out = tmp_path / "fit.json"
+    access_costs.main([str(path), "--out", str(out)])
+    doc = json.loads(out.read_text())
+    assert doc["configurations"] == 1  # auto is not rebuilt: its two pinned peers make the configuration
+    (pick,) = doc["fitted"]["choices"].values()
+    assert pick["fastest"] == "factor shared b1"
