@@ -4,13 +4,7 @@ A buffer the plan calls local stays in registers when the kernel's register
 count allows: predicted registers are a per-family base (the integrator's own
 scalars and addresses) plus ``registers_per_word`` for each 32-bit word of the
 local working set alive at once. What exceeds the per-thread register limit
-spills to off-chip local memory, the most accessed words per word first: the
-compiler, faced with straight-line code over a working set it cannot hold,
-spills the long-lived, many-times-read arrays (an LU factor) rather than the
-lightly used vectors. That order, with the constants below, rates the measured
-placements of the H200 stiff runs best (``benchmarks/access_costs.py``: 22 of
-24 configurations within 5 % of the fastest, against 19 with the lightest
-words spilled first). Occupancy
+spills to off-chip local memory, the least accessed words first. Occupancy
 follows from the registers and the shared bytes per block (DeviceModel.occupancy).
 A step's cost per thread is its accesses (each with its arithmetic, cost 1),
 plus ``shared_access_cost`` for each access to shared memory and
@@ -152,7 +146,7 @@ def step_cost(problem, local_names, spilled_words, device):
         else:
             shared += b.weight
     spilled_accesses, left = 0.0, spilled_words
-    for density, words in sorted(dense, reverse=True):  # the compiler spills the densest arrays (module notes)
+    for density, words in sorted(dense):  # the compiler spills what is used least
         take = min(words, left)
         spilled_accesses += density * take
         left -= take
@@ -219,23 +213,13 @@ MAX_CANDIDATES = 33  # prefixes tried; a problem with more auto buffers tries ev
 
 
 def local_candidates(problem):
-    """Sets of ``auto`` buffers to keep local, each at most once, in two families.
-
-    The first k in order of accesses per element (k = 0 .. all): the densest stay in
-    registers. Then all but the k largest (k = 1 .. all): the largest arrays (an LU
-    factor) go to shared memory first, where a dense array that would spill is read
-    at shared rather than local-memory cost.
-    """
-    autos = [b for b in problem.planned if b.location is Location.AUTO]
-    dense = sorted(autos, key=lambda b: (-(b.weight / b.size_elems) if b.size_elems else 0.0, b.size_elems, b.name))
-    large = sorted(autos, key=lambda b: (-b.size_elems, -b.weight, b.name))
+    """Sets of ``auto`` buffers to keep local: the first k in order of accesses per element, k = 0 .. all."""
+    autos = sorted((b for b in problem.planned if b.location is Location.AUTO),
+                   key=lambda b: (-(b.weight / b.size_elems) if b.size_elems else 0.0, b.size_elems, b.name))
     count = len(autos)
     lengths = range(count + 1) if count < MAX_CANDIDATES else sorted(
         {round(i * count / (MAX_CANDIDATES - 1)) for i in range(MAX_CANDIDATES)})
-    everything = frozenset(b.name for b in autos)
-    sets = [frozenset(b.name for b in dense[:k]) for k in lengths]
-    sets += [everything - {b.name for b in large[:k]} for k in lengths if k]
-    return list(dict.fromkeys(sets))
+    return [frozenset(b.name for b in autos[:k]) for k in lengths]
 
 
 def keep_local(problem, names):

@@ -2,10 +2,10 @@
 
 ``min-shared`` needs nothing here: the planners place the most access-weighted
 ``auto`` elements in shared memory that the budget admits, then minimise the
-peak. ``auto`` aims at throughput instead (planner.costmodel): it tries the
-candidate sets of ``auto`` buffers to keep local (``local_candidates``: the
-densest first, or all but the largest), plans the rest as ``min-shared``
-would (the greedy layout stands in for the final planner's), and keeps the set whose plan the model predicts
+peak. ``auto`` aims at throughput instead (planner.costmodel): it tries
+keeping the first k ``auto`` buffers local, in order of accesses per element,
+for every k, plans the rest as ``min-shared`` would (the greedy layout stands
+in for the final planner's), and keeps the set whose plan the model predicts
 fastest; the smaller shared peak, then fewer buffers kept local, break ties.
 """
 

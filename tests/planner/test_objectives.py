@@ -4,10 +4,9 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from planner import Buffer, Placement, Plan, PlanningProblem, solve
-from planner.costmodel import local_candidates, predict
+from planner.costmodel import predict
 
 
 def _problem(buffers, **kw):
@@ -93,32 +92,3 @@ def test_auto_plans_verify_and_beat_the_extremes_by_the_model(specs):
         except Exception:  # noqa: BLE001 - all-shared over the budget
             continue
         assert chosen >= other * (1 - 1e-9)
-
-
-def test_spills_charge_the_densest_words_first():
-    # 500 words of a 255-register thread: the model spills the densest array first (the compiler
-    # spills a long-lived, many-times-read factor rather than a lightly used vector).
-    p = _problem([Buffer("factor", 300, lifetime=((0, 2),), weight=9000.0),
-                  Buffer("vector", 200, lifetime=((0, 2),), weight=400.0)])
-    guess = predict(p, ["factor", "vector"], 0)
-    assert guess.spilled_words > 0
-    total = 9000.0 + 400.0
-    assert guess.step_cost == pytest.approx(total + p.device.spill_access_cost * 30.0 * guess.spilled_words)
-
-
-def test_the_largest_arrays_are_candidates_for_shared_memory_alone():
-    # Every prefix of the densest-first order keeps the factor local; the all-but-the-largest
-    # family offers the layout with only the factor in shared memory.
-    p = _problem([Buffer("factor", 300, lifetime=((0, 2),), weight=9000.0),
-                  Buffer("v1", 64, lifetime=((0, 2),), weight=200.0),
-                  Buffer("v2", 64, lifetime=((0, 2),), weight=100.0)])
-    sets = local_candidates(p)
-    assert frozenset({"v1", "v2"}) in sets
-    assert all("factor" in s for s in sets if s and s != frozenset({"v1", "v2"}) and s != frozenset({"v2"}))
-
-
-def test_candidate_sets_are_distinct_and_include_the_extremes():
-    p = _problem([Buffer(f"b{i}", 10 * (i + 1), lifetime=((0, 2),), weight=float(i + 1)) for i in range(5)])
-    sets = local_candidates(p)
-    assert len(sets) == len(set(sets))
-    assert frozenset() in sets and frozenset(f"b{i}" for i in range(5)) in sets
