@@ -171,7 +171,8 @@ def main(argv=None):
     parser.add_argument("runs", nargs="+", help="stiff_peers or placement_probe JSON files with several placements "
                                                 "per configuration")
     parser.add_argument("--out", help="write the fit and the per-configuration choices here")
-    parser.add_argument("--plan-dir", default=None, help="the plan files the run timed (default benchmarks/data/stiff_plans)")
+    parser.add_argument("--plan-dir", default=None,
+                        help="the plan files the run timed (default benchmarks/data/stiff_plans)")
     args = parser.parse_args(argv)
     device = planner.get_device("h200")
     runs, probes = _load(args.runs)

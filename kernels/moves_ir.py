@@ -27,7 +27,9 @@ from .backend import backend
 
 __all__ = ["MIN_RUN", "fold_moves", "parse_move"]
 
-MIN_RUN = 64  # shorter runs stay Python: they cost Numba little, and small kernels keep their source
+# Shorter runs stay Python. 16 against 64: the same PTX, Numba's passes 0.6 s faster on radau at n = 64
+# (benchmarks/results/compile_time_2026-12-01/).
+MIN_RUN = 16
 
 _LINE = re.compile(r"^(\s*)(\w+)\[(\d+)\] = (.+?)\s*$")
 _ELEMENT = re.compile(r"^(-?)(\w+)\[(\d+)\]$")
