@@ -122,7 +122,7 @@ def probe_groups(probes):
         for row in doc["results"]:
             ms, res = (row.get("kernel") or {}).get("median_ms"), row.get("resources") or {}
             if ms is None or row["choice"] == "auto" or "registers_per_thread" not in res:
-                continue  # auto's plan is not rebuilt (it depends on the compiler): its pinned peers are
+                continue  # auto's plan depends on the compiler and is not rebuilt; the pinned rows are
             block = row["block_size"]
             plan = integ.plan(row["choice"], block_size=block, pins=row["pins"])
             problem = integ.buffer_settings().to_problem(precision=cfg["precision"], block_size=block,

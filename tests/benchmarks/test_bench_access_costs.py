@@ -47,7 +47,7 @@ def test_a_run_without_two_placements_is_refused(tmp_path):
 
 
 def test_a_placement_probe_adds_a_configuration_per_block_size(tmp_path):
-    """The probe's pinned plans are rebuilt from their pins; the faster shared factor is the fitted pick."""
+    """The probe's pinned plans are rebuilt from their pins and rated; its auto row is left out."""
     rows = []
     for label, choice, pins, ms, local_bytes in (
             ("local b1", "local", None, 2.0, 64),
