@@ -27,7 +27,7 @@ ms, registers -> memory; ``benchmarks/results/factor_storage_2026-12-01/``):
 * Rosenbrock, six solves in straight-line code, which the compiler schedules
   best from registers: ``"registers"`` (rodas4 all-local n = 32: 3.15 -> 6.23).
 
-A factor of fewer than :data:`MEMORY_WORDS` words stays in registers whatever
+A factor of fewer than :data:`MEMORY_ENTRIES` stored entries stays in registers whatever
 the family (radau n = 8: 0.57 ms in registers, 2.96 with its LU arrays in memory).  The storage
 changes no buffer, so a Plan does not depend on it; it applies to the
 straight-line IR form on the CUDA target (the simulator's Python form and the
@@ -40,11 +40,11 @@ from planner import Placement
 
 from ..errors import ConfigurationError, describe
 
-__all__ = ["STORAGE_FORMS", "STORAGE_CHOICES", "MEMORY_WORDS", "storage_for", "in_memory", "check_storage"]
+__all__ = ["STORAGE_FORMS", "STORAGE_CHOICES", "MEMORY_ENTRIES", "storage_for", "in_memory", "check_storage"]
 
 STORAGE_FORMS = ("registers", "memory", "memory if shared")  # SparseLUSettings.storage
 STORAGE_CHOICES = ("auto",) + STORAGE_FORMS  # SolverOptions.factor_storage
-MEMORY_WORDS = 128
+MEMORY_ENTRIES = 128  # counted in entries whatever the precision (measured in float32: an entry a word)
 _FAMILY_STORAGE = {"firk": "memory", "dirk": "memory if shared", "rosenbrock": "registers"}
 
 
@@ -55,8 +55,8 @@ def check_storage(owner, value, choices):
     return value
 
 
-def storage_for(choice, family, words) -> str:
-    """The :data:`STORAGE_FORMS` entry for a factor of ``words`` words in a step of ``family``.
+def storage_for(choice, family, entries) -> str:
+    """The :data:`STORAGE_FORMS` entry for a factor of ``entries`` stored entries in a step of ``family``.
 
     ``choice``: the user's ``SolverOptions.factor_storage`` (``"auto"`` applies the family's rule
     above; anything else is taken as given); ``family``: ``"firk"``, ``"dirk"``, ``"rosenbrock"``
@@ -64,7 +64,7 @@ def storage_for(choice, family, words) -> str:
     """
     if choice != "auto":
         return choice
-    if words < MEMORY_WORDS:
+    if entries < MEMORY_ENTRIES:
         return "registers"
     return _FAMILY_STORAGE.get(family, "registers")
 

@@ -128,9 +128,12 @@ class SolverOptions:
         return NewtonSettings(n, linear, analytic=bool(analytic) or products, max_iterations=self.newton_iterations,
                               kappa=self.kappa, shared_by_parent=shared_by_parent, component=component, jvp=products)
 
-    def storage_for(self, family, words) -> str:
-        """The storage of a sparse factor of ``words`` words in a ``family`` step (see :attr:`factor_storage`)."""
-        return storage_for(self.factor_storage, family, words)
+    def storage_for(self, family, entries) -> str:
+        """The storage of a sparse factor of ``entries`` stored entries in a ``family`` step.
+
+        See :attr:`factor_storage`.
+        """
+        return storage_for(self.factor_storage, family, entries)
 
     def newton_for(self, system, shared_by_parent=False, component="newton", family=None) -> NewtonSettings:
         """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov, sparse LU)."""

@@ -191,7 +191,7 @@ class FIRKStepSettings:
         None: the dense LU.
     factor_storage : str
         ``SolverOptions.factor_storage`` for the sparse blocks' factors (``"auto"``: memory from
-        :data:`~kernels.solvers.factor_storage.MEMORY_WORDS` words, see that module).
+        :data:`~kernels.solvers.factor_storage.MEMORY_ENTRIES` entries, see that module).
     """
 
     tableau: ButcherTableau

@@ -18,16 +18,16 @@ from kernels import ConfigurationError
 from kernels.resources import ptxas_path
 from kernels import SolverOptions
 from kernels.solvers import SparseLUSettings, jacobian_pattern
-from kernels.solvers.factor_storage import MEMORY_WORDS, in_memory, storage_for
+from kernels.solvers.factor_storage import MEMORY_ENTRIES, in_memory, storage_for
 from planner import Placement
 
 
 def test_family_rules():
-    assert storage_for("auto", "firk", MEMORY_WORDS) == "memory"
-    assert storage_for("auto", "dirk", MEMORY_WORDS) == "memory if shared"
-    assert storage_for("auto", "rosenbrock", 10 * MEMORY_WORDS) == "registers"
-    assert storage_for("auto", "firk", MEMORY_WORDS - 1) == "registers"
-    assert storage_for("auto", None, 10 * MEMORY_WORDS) == "registers"
+    assert storage_for("auto", "firk", MEMORY_ENTRIES) == "memory"
+    assert storage_for("auto", "dirk", MEMORY_ENTRIES) == "memory if shared"
+    assert storage_for("auto", "rosenbrock", 10 * MEMORY_ENTRIES) == "registers"
+    assert storage_for("auto", "firk", MEMORY_ENTRIES - 1) == "registers"
+    assert storage_for("auto", None, 10 * MEMORY_ENTRIES) == "registers"
     assert storage_for("memory", "rosenbrock", 4) == "memory"  # a user's choice is taken as given
     assert in_memory("memory", Placement.LOCAL) and in_memory("memory if shared", Placement.SHARED)
     assert not in_memory("memory if shared", Placement.LOCAL) and not in_memory("registers", Placement.SHARED)
@@ -44,7 +44,7 @@ def test_integrators_choose_by_family_and_size():
     assert _storages("radau", 32) == ["memory", "memory"]  # the real and the complex block
     assert _storages("sdirk4", 32) == ["memory if shared"]
     assert _storages("rodas4", 32) == ["registers"]
-    assert _storages("radau", 8) == ["registers", "registers"]  # 34 and 68 words: below MEMORY_WORDS
+    assert _storages("radau", 8) == ["registers", "registers"]  # 34 and 68 entries: below MEMORY_ENTRIES
     assert _storages("radau", 32, SolverOptions(factor_storage="registers")) == ["registers", "registers"]
     assert _storages("rodas4", 32, {"factor_storage": "memory"}) == ["memory"]
 
