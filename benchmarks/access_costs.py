@@ -72,10 +72,6 @@ def rows_of(docs):
 
 def rated(rows, plan_dir=None):
     """Per configuration: ``[(choice, ms, problem, plan, resources)]`` with the Plan and problem rebuilt."""
-    import numpy as np
-
-    from kernels.resources import Resources
-
     from . import stiff_plans
     from .stiff_worker import make_integrator, worker_plan
 
@@ -99,38 +95,47 @@ def rated(rows, plan_dir=None):
                   f"shared bytes a block, the run {timed}): check out the run's commit", file=sys.stderr)
             continue
         if (key, plan.block_size) not in problems:
-            problems[key, plan.block_size] = integ.buffer_settings().to_problem(
-                precision=np.dtype(integ.dtype).name, block_size=plan.block_size, objective="auto", device="h200")
-        resources = Resources(res["registers_per_thread"], res["local_bytes_per_thread"], None, None,
-                              res.get("shared_bytes_per_block") or plan.shared_bytes_per_block, res.get("source", ""))
-        groups.setdefault(key, []).append((choice, ms, problems[key, plan.block_size], plan, resources))
+            problems[key, plan.block_size] = _auto_problem(integ, plan.block_size)
+        groups.setdefault(key, []).append((choice, ms, problems[key, plan.block_size], plan,
+                                           _timed_resources(res, plan, res.get("source", ""))))
     return {k: v for k, v in groups.items() if len(v) > 1}
+
+
+def _auto_problem(integ, block_size):
+    """The planning problem of ``integ`` at ``block_size`` that the model rates plans against."""
+    import numpy as np
+
+    return integ.buffer_settings().to_problem(precision=np.dtype(integ.dtype).name, block_size=block_size,
+                                              objective="auto", device="h200")
+
+
+def _timed_resources(res, plan, source):
+    """The Resources a run recorded for ``plan`` (its shared bytes where the run left them out)."""
+    from kernels.resources import Resources
+
+    return Resources(res["registers_per_thread"], res["local_bytes_per_thread"], None, None,
+                     res.get("shared_bytes_per_block") or plan.shared_bytes_per_block, source)
 
 
 def probe_groups(probes):
     """Per probe and block size: ``[(label, ms, problem, plan, resources)]``, each plan rebuilt from its pins."""
-    import numpy as np
+    from .placement_probe import make_integrator
 
-    import kernels
-    from kernels.resources import Resources
-
-    groups = {}
+    groups, problems = {}, {}
     for doc in probes:
         cfg = doc["settings"]
-        integ = kernels.Integrator(kernels.brusselator(cfg["n"]), cfg["method"], controller="fixed",
-                                   precision=np.dtype(cfg["precision"]).type)
+        integ = make_integrator(cfg["method"], cfg["n"], cfg["precision"])
         for row in doc["results"]:
             ms, res = (row.get("kernel") or {}).get("median_ms"), row.get("resources") or {}
             if ms is None or row["choice"] == "auto" or "registers_per_thread" not in res:
                 continue  # auto's plan depends on the compiler and is not rebuilt; the pinned rows are
             block = row["block_size"]
             plan = integ.plan(row["choice"], block_size=block, pins=row["pins"])
-            problem = integ.buffer_settings().to_problem(precision=cfg["precision"], block_size=block,
-                                                         objective="auto", device="h200")
-            resources = Resources(res["registers_per_thread"], res["local_bytes_per_thread"], None, None,
-                                  res.get("shared_bytes_per_block") or plan.shared_bytes_per_block, "probe")
             key = ("probe", cfg["method"], cfg["n"], f"{cfg['precision']}-b{block}")
-            groups.setdefault(key, []).append((row["label"], ms, problem, plan, resources))
+            if key not in problems:
+                problems[key] = _auto_problem(integ, block)
+            groups.setdefault(key, []).append((row["label"], ms, problems[key], plan,
+                                               _timed_resources(res, plan, "probe")))
     return {k: v for k, v in groups.items() if len(v) > 1}
 
 

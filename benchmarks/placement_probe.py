@@ -23,6 +23,7 @@ trajectories that succeeded.  ``auto`` is timed last, to see what it leaves.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -56,6 +57,13 @@ def parse_args(argv=None):
     return args
 
 
+def make_integrator(method, n, precision):
+    """The Integrator the probe times: ``method`` on the ``n``-state Brusselator, fixed steps, ``precision``."""
+    import kernels
+
+    return kernels.Integrator(kernels.brusselator(n), method, controller="fixed", precision=np.dtype(precision).type)
+
+
 def variants(block_sizes, patterns):
     """``(label, plan choice, block size, pins)`` in the order timed (``auto`` last: its compiler rounds
     take longest, and a run cut short keeps the rows before it)."""
@@ -68,8 +76,6 @@ def variants(block_sizes, patterns):
 
 def main(argv=None):
     args = parse_args(argv)
-    import kernels
-
     from . import stiff_problem as bp
     from . import timing
 
@@ -78,12 +84,12 @@ def main(argv=None):
     doc.update(problem={"system": f"kernels.brusselator({args.n})", "method": args.method, "dt": 1e-3,
                         "t1": args.t1, "n_traj": args.n_traj, "tolerance": TOLERANCE[args.precision]},
                results=[])
-    path = env.os.path.join(args.out, f"placement_probe_{env.device_label(info)}"
-                                      f"{'_' + args.tag if args.tag else ''}.json")
+    path = os.path.join(args.out, f"placement_probe_{env.device_label(info)}"
+                                  f"{'_' + args.tag if args.tag else ''}.json")
     dtype = np.dtype(args.precision).type
     tol = TOLERANCE[args.precision]
     y0, params = bp.inputs(args.n, args.n_traj, dtype)
-    integ = kernels.Integrator(kernels.brusselator(args.n), args.method, controller="fixed", precision=dtype)
+    integ = make_integrator(args.method, args.n, args.precision)
     for label, choice, block, pins in variants(args.block_sizes, args.shared):
         row = {"label": label, "choice": choice, "block_size": block, "pins": pins}
         try:

@@ -55,9 +55,9 @@ def run_on_cuda_target(script, *args, timeout=600):
     return cuda_target_result(start_on_cuda_target(script, *args), timeout)
 
 
-def run_cases_on_cuda_target(script, cases, processes=2, *args):
-    """The rows ``script`` prints for ``json.dumps(cases)`` (then ``args``), with the cases split between
-    ``processes`` compiling at once (compiles are single-threaded; CI has two cores)."""
+def run_cases_on_cuda_target(script, cases, processes=2, args=()):
+    """The rows ``script`` prints for ``json.dumps(cases)`` (then the arguments ``args``), with the cases
+    split between ``processes`` compiling at once (compiles are single-threaded; CI has two cores)."""
     import json
 
     started = [start_on_cuda_target(script, json.dumps(list(cases[i::processes])), *args) for i in range(processes)]

@@ -96,7 +96,7 @@ def emitted_ptx(method, intrinsic_module, owner_module, settings_name, cases):
 
     # one process per case, compiling at once; the rows come back in the order of the cases
     return run_cases_on_cuda_target(_EMIT_PTX_SCRIPT, list(cases), len(cases),
-                                    json.dumps([method, intrinsic_module, owner_module, settings_name]))
+                                    args=(json.dumps([method, intrinsic_module, owner_module, settings_name]),))
 
 
 def lu_forms(lu, sources, intrinsics, dtype):

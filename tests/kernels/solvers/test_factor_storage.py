@@ -115,7 +115,7 @@ def test_memory_storage_reads_and_writes_the_factor_where_written():
              ["memory if shared", "shared", "float32"], ["memory if shared", "local", "float32"],
              ["memory", "local", "float64"]]
     here = os.path.dirname(os.path.abspath(__file__))  # the script plans and lays out with solver_helpers
-    counted = {tuple(row[:3]): tuple(row[3:]) for row in run_cases_on_cuda_target(_SCRIPT, cases, 2, here)}
+    counted = {tuple(row[:3]): tuple(row[3:]) for row in run_cases_on_cuda_target(_SCRIPT, cases, args=(here,))}
     assert counted[("memory", "local", "float32")] == (loads, stores)
     assert counted[("memory if shared", "shared", "float32")] == (loads, stores)
     assert counted[("memory", "local", "float64")] == (loads, stores)
