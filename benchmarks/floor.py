@@ -61,7 +61,7 @@ def lorenz_system(kernels, which):
     return kernels.lorenz()
 
 
-def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3"):
+def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3", t1=1.0):
     """``(launch, read)`` for bufferplan on one case: fixed Tsit5/RK4 dt 1e-3, or adaptive Tsit5 1e-8."""
     from numba import cuda
 
@@ -75,13 +75,13 @@ def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3")
     else:
         params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
     y0 = np.tile(np.array([1.0, 0.0, 0.0], np.float32), (n, 1))
-    dev = [cuda.to_device(a) for a in (y0, params, np.array([1.0]), np.zeros(1), np.zeros((1, 1), np.float32),
+    dev = [cuda.to_device(a) for a in (y0, params, np.array([t1]), np.zeros(1), np.zeros((1, 1), np.float32),
                                        np.full(3, 1e-8, np.float32), np.full(3, 1e-8, np.float32))]
     out_y = cuda.device_array((n, 1, 3), np.float32)
     ints = [cuda.device_array(n, np.int32) for _ in range(3)]
     obs, canary = cuda.device_array((1, 1, 1), np.float32), cuda.to_device(np.ones(1, np.int32))
     dt = 1e-3 if controller == "fixed" else 1e-3
-    args = (dev[0], dev[1], dev[2], (0.0, 1.0, dt, 0.0, np.inf), 100000, dev[3], dev[4], dev[5], dev[6],
+    args = (dev[0], dev[1], dev[2], (0.0, t1, dt, 0.0, np.inf), 100000, dev[3], dev[4], dev[5], dev[6],
             out_y, obs, ints[0], ints[1], ints[2], canary,
             # no summaries or events: stand-ins; counts (N, 1) takes n_rhs (kernels.loop_hooks)
             cuda.device_array((1, 1, 1), np.float32), cuda.device_array(1, np.float64),
@@ -101,7 +101,7 @@ def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3")
     return launch, read, resources
 
 
-def floor_case(floor, case, n, rho):
+def floor_case(floor, case, n, rho, t1=1.0):
     from numba import cuda
 
     ps = cuda.to_device(rho.astype(np.float32))
@@ -113,10 +113,10 @@ def floor_case(floor, case, n, rho):
     kernel = getattr(floor, case)
     if case == "tsit5_adaptive":
         def launch():
-            kernel[grid, block](ps, out, stats, F(1.0), F(1e-3), F(1e-8), F(1e-8), np.int32(100000), np.int32(n))
+            kernel[grid, block](ps, out, stats, F(t1), F(1e-3), F(1e-8), F(1e-8), np.int32(100000), np.int32(n))
     else:
         def launch():
-            kernel[grid, block](ps, out, F(0.001), np.int32(1000), np.int32(n))
+            kernel[grid, block](ps, out, F(0.001), np.int32(round(t1 / 1e-3)), np.int32(n))
 
     def read():
         return out.copy_to_host().T, stats.copy_to_host()[0] if case == "tsit5_adaptive" else None
@@ -136,6 +136,7 @@ def main(argv=None):
     ap.add_argument("--caps", default="none", help="bufferplan variants: register caps, e.g. none,32,40")
     ap.add_argument("--systems", default="lorenz3,rho",
                     help="bufferplan's Lorenz: lorenz3 (kernels.lorenz(), 3 parameters) and/or rho (rho only)")
+    ap.add_argument("--t1", type=float, default=1.0, help="end time (the issue's floor: 1.0, 1000 fixed steps)")
     ap.add_argument("--sim", action="store_true")
     args = ap.parse_args(argv)
     import kernels
@@ -160,12 +161,12 @@ def main(argv=None):
         launchers, readers = {}, {}
         caps = [None if c == "none" else int(c) for c in args.caps.split(",")]
         for case in cases:
-            launch, read, resources = floor_case(floor, case, n, rho)
+            launch, read, resources = floor_case(floor, case, n, rho, args.t1)
             launchers[("floor", case)], readers[("floor", case)] = launch, read
             doc["resources"][f"floor:{case}"] = resources
             for cap, system in [(c, s) for c in caps for s in args.systems.split(",")]:
                 who = "bufferplan" + ("-rho" if system == "rho" else "") + ("" if cap is None else f"@{cap}")
-                launch, read, resources = bufferplan_case(kernels, case, n, rho, cap, system)
+                launch, read, resources = bufferplan_case(kernels, case, n, rho, cap, system, args.t1)
                 launchers[(who, case)], readers[(who, case)] = launch, read
                 doc["resources"][f"{who}:{case}"] = resources
         if args.sim:

@@ -1,10 +1,14 @@
 """Implicit methods on the 1D Brusselator ensemble: bufferplan (dense LU, GMRES) beside cubie 0.17.0 (issue #10).
 
 Every configuration (implementation x n x precision x method x linear solver)
-runs cold in its own process (``benchmarks.stiff_worker``): its compile time
-(construction to the end of a first one-trajectory launch), kernel time
-(CUDA events, median of ``--repeats``), registers/local/spill bytes
-(``BatchKernel.resources()``), the Plan's shared bytes, steps and status.
+runs cold in its own process (``benchmarks.stiff_worker``), the placements of
+one bufferplan configuration (``--plans``) together: its compile time
+(construction to the end of a first one-step, one-trajectory launch), kernel
+time (CUDA events, median of ``--repeats``; a configuration's placements timed
+round by round, interleaved), registers/local/spill bytes
+(``BatchKernel.resources()``), the Plan's shared bytes, steps and status.  A
+placement named twice (``local,auto,local#2``) is timed twice under two labels:
+the run's own noise, beside the differences it measures.
 Up to ``--jobs`` processes compile at once; a lock file lets one at a time use
 the GPU for the timed part.  A configuration that fails or passes
 ``--config-timeout-s`` is recorded and the run goes on; ``--deadline-s`` starts
@@ -114,8 +118,8 @@ def configurations(args):
                                "solver": SOLVER_OF[impl], "impl_name": impl, "label": label, "plan": choice,
                                "n_traj": args.n_traj, "t1": t1[n], "dt": args.dt, "tol": tol[precision],
                                "repeats": args.repeats, "time_budget_s": args.time_budget_s}
-                        if choice not in (None, "local", "shared"):
-                            cfg["plan_file"] = plan_path(args.plan_dir, cfg)
+                        if choice is not None and choice.split("#")[0] not in ("local", "shared"):
+                            cfg["plan_file"] = plan_path(args.plan_dir, dict(cfg, plan=choice.split("#")[0]))
                         if impl == "bufferplan-gmres" and ran not in _implicit_methods():
                             cfg["skip"] = f"{ran} is explicit: no linear solver, the LU run is the same kernel"
                         out.append(cfg)
@@ -128,9 +132,36 @@ def _implicit_methods():
     return {m for m in kernels.METHOD_NAMES if kernels.METHODS[m].family != "erk"}
 
 
+def worker_groups(configs):
+    """The worker runs: each bufferplan configuration's placements together (timed interleaved), cubie's alone.
+
+    A group is a config of the first member's fields with ``id`` naming the configuration and
+    ``members`` its placements' configs; a group of one is that config itself.
+    """
+    groups = {}
+    for cfg in configs:
+        key = cfg["id"] if cfg["impl"] == "cubie" else (cfg["impl_name"], cfg["n"], cfg["precision"], cfg["method"])
+        groups.setdefault(key, []).append(cfg)
+    out = []
+    for members in groups.values():
+        if len(members) == 1:
+            out.append(members[0])
+        else:
+            first = members[0]
+            gid = f"{first['impl_name']}:n{first['n']}:{first['precision']}:{first['method']}"
+            out.append(dict(first, id=gid, members=members))
+    return out
+
+
 def run_one(cfg, work, timeout):
-    path = os.path.join(work, cfg["id"].replace(":", "_") + ".json")
-    cfg = dict(cfg, out_npy=path[:-5] + ".npy", lock=os.path.join(work, "gpu.lock"))
+    """Run one worker group; returns ``{member id: result}``."""
+    path = os.path.join(work, cfg["id"].replace(":", "_").replace("#", "_") + ".json")
+    members = cfg.get("members") or [cfg]
+    members = [dict(m, out_npy=os.path.join(work, m["id"].replace(":", "_").replace("#", "_") + ".npy"))
+               for m in members]
+    cfg = dict(cfg, out_npy=members[0]["out_npy"], lock=os.path.join(work, "gpu.lock"))
+    if "members" in cfg:
+        cfg["members"] = members
     with open(path, "w") as fh:
         json.dump(cfg, fh)
     t = time.perf_counter()
@@ -138,15 +169,20 @@ def run_one(cfg, work, timeout):
         proc = subprocess.run([sys.executable, "-m", "benchmarks.stiff_worker", path], capture_output=True,
                               text=True, timeout=timeout, cwd=env.ROOT)
     except subprocess.TimeoutExpired:
-        return {"id": cfg["id"], "ok": False, "error": f"timeout after {timeout:.0f} s", "wall_s": timeout}
+        return {m["id"]: {"id": m["id"], "ok": False, "error": f"timeout after {timeout:.0f} s", "wall_s": timeout}
+                for m in members}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if lines:
-        res = json.loads(lines[-1][7:])
+        got = json.loads(lines[-1][7:])
+        got = got if isinstance(got, list) else [got]
     else:
-        res = {"id": cfg["id"], "ok": False, "error": f"exit {proc.returncode}: {proc.stderr.strip()[-600:]}"}
-    res["wall_s"] = time.perf_counter() - t
-    res["npy"] = cfg["out_npy"] if res.get("ok") else None
-    return res
+        got = [{"id": m["id"], "ok": False, "error": f"exit {proc.returncode}: {proc.stderr.strip()[-600:]}"}
+               for m in members]
+    wall, npy = time.perf_counter() - t, {m["id"]: m["out_npy"] for m in members}
+    for res in got:
+        res["wall_s"] = wall
+        res["npy"] = npy[res["id"]] if res.get("ok") else None
+    return {res["id"]: res for res in got}
 
 
 def agreement(doc, configs, results, args):
@@ -273,16 +309,18 @@ def main(argv=None):
                 results[c["id"]] = _annotate({"id": c["id"], "ok": False, "skip": c["skip"]}, c)
         with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = {}
-            for cfg in pending:
-                futures[pool.submit(_guarded, cfg, work, args, start)] = cfg
+            for group in worker_groups(pending):
+                futures[pool.submit(_guarded, group, work, args, start)] = group
             for fut in cf.as_completed(futures):
-                cfg = futures[fut]
-                res = _annotate(fut.result(), cfg)
-                results[cfg["id"]] = res
+                got = fut.result()
+                for cfg in futures[fut].get("members") or [futures[fut]]:
+                    res = _annotate(got.get(cfg["id"]) or {"id": cfg["id"], "ok": False,
+                                                           "error": "the worker returned no result for it"}, cfg)
+                    results[cfg["id"]] = res
+                    print(f"[{time.perf_counter() - start:6.1f} s] {cfg['id']}: "
+                          f"{'ok' if res.get('ok') else res.get('error')}", flush=True)
                 doc["results"] = [results[c["id"]] for c in configs if c["id"] in results]
                 env.write_json(path, doc)
-                print(f"[{time.perf_counter() - start:6.1f} s] {cfg['id']}: "
-                      f"{'ok' if res.get('ok') else res.get('error')}", flush=True)
         try:
             agreement(doc, configs, results, args)
         except Exception as exc:  # noqa: BLE001 - the timings stay
@@ -310,11 +348,12 @@ def _annotate(res, cfg):
     return res
 
 
-def _guarded(cfg, work, args, start):
+def _guarded(group, work, args, start):
     left = args.deadline_s - (time.perf_counter() - start)
     if left < 5:
-        return {"id": cfg["id"], "ok": False, "error": "not started: --deadline-s reached"}
-    return run_one(cfg, work, min(args.config_timeout_s, left))
+        return {m["id"]: {"id": m["id"], "ok": False, "error": "not started: --deadline-s reached"}
+                for m in group.get("members") or [group]}
+    return run_one(group, work, min(args.config_timeout_s * len(group.get("members") or [group]), left))
 
 
 if __name__ == "__main__":

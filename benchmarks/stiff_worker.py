@@ -3,12 +3,16 @@
 ``python -m benchmarks.stiff_worker CONFIG.json``: imports, builds and runs one
 (implementation, n, precision, method, linear solver) on the Brusselator
 ensemble and prints one line ``RESULT {json}``; the final states go to the
-config's ``out_npy``.  Timeline: ``import_s`` (the library's import), then
-``compile_s``, from the Integrator's (or cubie Solver's and system's)
-construction to the end of a first launch on ONE trajectory (the compile,
-outside the GPU lock); then, holding the lock file (``fcntl``) so that only one
-process at a time runs on the GPU, a warm-up launch of the whole batch and
-``repeats`` timed ones.
+config's ``out_npy``.  A bufferplan configuration may hold several placements
+(``members``): they share the process, and the line holds a list, one result
+each.  Timeline: ``import_s`` (the library's import), then ``compile_s``, from
+the Integrator's (or cubie Solver's and system's) construction to the end of a
+first launch of ONE step on ONE trajectory (the compile, outside the GPU lock;
+one step, so that it takes no GPU time from another process's timed kernel);
+then, holding the lock file (``fcntl``) so that only one process at a time
+runs on the GPU, a warm-up launch of the whole batch and ``repeats`` timed
+ones (bufferplan: the members' launches interleaved, each round's timed launch
+queued behind an untimed one, so that host time never enters a kernel's).
 """
 
 from __future__ import annotations
@@ -56,48 +60,79 @@ def make_integrator(cfg):
 
 
 def worker_plan(integ, cfg):
-    """``local``/``shared`` planned here; any other choice is the plan file ``cfg["plan_file"]``, verified."""
-    if cfg["plan"] in ("local", "shared"):
-        return integ.plan(cfg["plan"])
+    """``local``/``shared`` planned here; any other choice is the plan file ``cfg["plan_file"]``, verified.
+
+    A choice may carry a ``#k`` suffix (``local#2``): the same placement timed again under its own
+    label, a control for the run's noise.
+    """
+    choice = cfg["plan"].split("#")[0]
+    if choice in ("local", "shared"):
+        return integ.plan(choice)
     from . import stiff_plans
 
     return stiff_plans.load_plan(integ, cfg.get("plan_file"))
 
 
-def run_bufferplan(cfg, out):
+def run_bufferplan(cfg):
+    """One ``out`` per member of ``cfg["members"]`` (or of ``cfg`` alone): the placements of one configuration.
+
+    Each member's kernel is built and run for one step of one trajectory outside the GPU lock (its
+    compile: a longer run would share the GPU with another process's timed kernel); then, holding the
+    lock, each runs the whole batch once (warm-up and results) and the members' timed launches are
+    interleaved round by round (``timing.time_interleaved``: an untimed launch queued ahead of each).
+    A member whose plan fails is an error row; the others run.
+    """
     t = time.perf_counter()
     import kernels  # noqa: F401 - the library's import is timed here
 
     from . import timing
-    out["import_s"] = time.perf_counter() - t
+    import_s = time.perf_counter() - t
     dtype = np.dtype(cfg["precision"]).type
     n, n_traj, t1, dt, tol = cfg["n"], cfg["n_traj"], cfg["t1"], cfg["dt"], cfg["tol"]
     y0, params = bp.inputs(n, n_traj, dtype)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter()  # the first member's compile includes the Integrator's construction
     integ = make_integrator(cfg)
-    plan = worker_plan(integ, cfg)
-    first = timing.bind_launch(integ, plan, (0.0, t1), y0[:1], params[:1], dt=dt, rtol=tol, atol=tol)
-    timing.synchronize()
-    out["compile_s"] = time.perf_counter() - t0
-    out["plan"] = {"choice": cfg["plan"], "file": cfg.get("plan_file"), "block_size": plan.block_size,
-                   "shared_bytes_per_block": int(plan.shared_bytes_per_block),
-                   "persistent_local_elements": int(plan.persistent_local_elements)}
-    built = integ.build(plan)
-    try:
-        out["resources"] = built.resources().to_json()
-    except Exception as exc:  # noqa: BLE001 - not on the simulator
-        out["resources"] = {"unavailable": f"{type(exc).__name__}: {str(exc)[:160]}"}
+    ready, outs = [], []
+    for member in cfg.get("members") or [cfg]:
+        out = {"id": member["id"], "ok": False, "import_s": import_s}
+        outs.append(out)
+        try:
+            if len(outs) > 1:
+                t0 = time.perf_counter()
+            plan = worker_plan(integ, member)
+            timing.bind_launch(integ, plan, (0.0, dt), y0[:1], params[:1], dt=dt, rtol=tol, atol=tol)
+            timing.synchronize()
+            out["compile_s"] = time.perf_counter() - t0
+            out["plan"] = {"choice": member["plan"], "file": member.get("plan_file"), "block_size": plan.block_size,
+                           "shared_bytes_per_block": int(plan.shared_bytes_per_block),
+                           "persistent_local_elements": int(plan.persistent_local_elements)}
+            try:
+                out["resources"] = integ.build(plan).resources().to_json()
+            except Exception as exc:  # noqa: BLE001 - not on the simulator
+                out["resources"] = {"unavailable": f"{type(exc).__name__}: {str(exc)[:160]}"}
+            ready.append((member, out, plan))
+        except Exception as exc:  # noqa: BLE001 - this member's error row; the others run
+            out["error"] = f"{type(exc).__name__}: {str(exc)[:800]}"
+    if not ready:
+        return outs
     with gpu_lock(cfg.get("lock")) as waited:
-        out["lock_wait_s"] = waited
-        bound = timing.bind_launch(integ, plan, (0.0, t1), y0, params, dt=dt, rtol=tol, atol=tol)  # warm-up
-        tm = timing.time_gpu(bound, repeats=cfg["repeats"], warmup=0, budget_s=cfg.get("time_budget_s"))
-        res = bound.host_outputs()
-    del first
-    out["kernel"] = tm.to_json()
-    status = res["status"]
-    out["success_fraction"] = float(np.mean(status == 0))
-    out["steps"] = _counts(res["n_steps"])
-    np.save(cfg["out_npy"], res["y"][:, -1, :].astype(np.float64))
+        bound = {}
+        for member, out, plan in ready:
+            out["lock_wait_s"] = waited
+            bound[member["id"]] = timing.bind_launch(integ, plan, (0.0, t1), y0, params, dt=dt, rtol=tol, atol=tol)
+        medians, samples, method = timing.time_interleaved(bound, cfg["repeats"], 1)
+        results = {key: b.host_outputs() for key, b in bound.items()}
+    for member, out, _ in ready:
+        key = member["id"]
+        times = samples[key]
+        out["kernel"] = {"median_ms": medians[key], "min_ms": float(min(times)), "ms": [round(x, 5) for x in times],
+                         "per_round": 1, "method": method, "interleaved_with": len(ready)}
+        res = results[key]
+        out["success_fraction"] = float(np.mean(res["status"] == 0))
+        out["steps"] = _counts(res["n_steps"])
+        np.save(member["out_npy"], res["y"][:, -1, :].astype(np.float64))
+        out["ok"] = True
+    return outs
 
 
 def run_cubie(cfg, out):
@@ -122,7 +157,7 @@ def run_cubie(cfg, out):
     linear = None if cfg["solver"] == "default" else cfg["solver"]
     solver, settings = sc.make_solver(system, algorithm, dt, linear=linear, newton_tol=tol)
     run = sc.Run(system, solver, names, bp.PARAM_NAMES, dtype)
-    run.solve(y0[:1], params[:1], t1)
+    run.solve(y0[:1], params[:1], dt)  # the compile: one step, so that no long run shares the GPU
     out["compile_s"] = time.perf_counter() - t0
     out["cubie_settings"] = settings
     out["resources"] = {"unavailable": "cubie's compiled kernel is not read back"}
@@ -150,15 +185,23 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0]) as fh:
         cfg = json.load(fh)
-    out = {"id": cfg["id"], "ok": False}
+    members = cfg.get("members") or [cfg]
+    outs = [{"id": m["id"], "ok": False} for m in members]
     t = time.perf_counter()
     try:
-        (run_cubie if cfg["impl"] == "cubie" else run_bufferplan)(cfg, out)
-        out["ok"] = True
+        if cfg["impl"] == "cubie":
+            run_cubie(cfg, outs[0])
+            outs[0]["ok"] = True
+        else:
+            outs = run_bufferplan(cfg)
     except Exception as exc:  # noqa: BLE001 - the parent records why
-        out["error"] = f"{type(exc).__name__}: {str(exc)[:800]}"
-    out["process_s"] = time.perf_counter() - t
-    print("RESULT " + json.dumps(out, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)),
+        for out in outs:
+            if not out.get("ok"):
+                out["error"] = f"{type(exc).__name__}: {str(exc)[:800]}"
+    for out in outs:
+        out["process_s"] = time.perf_counter() - t
+    result = outs if "members" in cfg else outs[0]
+    print("RESULT " + json.dumps(result, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)),
           flush=True)
     return 0
 

@@ -35,6 +35,8 @@ def test_peers_run_the_plan_file_beside_local(plan_dir, tmp_path):
     auto, local = rows["bufferplan-lu@auto:n4:float64:rodas4"], rows["bufferplan-lu@local:n4:float64:rodas4"]
     assert auto["ok"] and local["ok"], (auto, local)
     assert auto["plan"]["file"].endswith("rodas4_n4_float64_auto.json") and local["plan"]["file"] is None
+    # one worker ran the configuration's placements, their timed launches interleaved
+    assert auto["kernel"]["interleaved_with"] == local["kernel"]["interleaved_with"] == 2
     missing = rows["bufferplan-lu@factor-local:n4:float64:rodas4"]  # never written: an error row, not a crash
     assert not missing["ok"] and "PlanFileError: no plan file" in missing["error"]
     agree = {a["impl"]: a for a in doc["agreement"]}
@@ -42,6 +44,18 @@ def test_peers_run_the_plan_file_beside_local(plan_dir, tmp_path):
     (group,) = doc["summary"]["groups"]
     assert set(group["ms"]) == {"local", "auto"} and group["fastest"] in group["ms"]
     assert min(group["regret"].values()) == 0.0 and "factor-local" in group["failed"]
+
+
+def test_a_placement_named_twice_is_timed_twice(tmp_path):
+    """``local#2``: the same plan under a second label, a control for the run's noise."""
+    argv = PEERS + ["--plans", "local,local#2", "--out", str(tmp_path)]
+    assert stiff_peers.main(argv) == 0
+    doc = json.loads(next(tmp_path.glob("stiff_peers_*.json")).read_text())
+    rows = {r["choice"]: r for r in doc["results"]}
+    assert set(rows) == {"local", "local#2"} and all(r["ok"] for r in rows.values())
+    assert rows["local#2"]["plan"]["shared_bytes_per_block"] == rows["local"]["plan"]["shared_bytes_per_block"]
+    (again,) = [a for a in doc["agreement"] if a["impl"].endswith("local#2")]
+    assert again["max_rel_diff"] == 0.0
 
 
 @pytest.mark.parametrize("tamper", ["size", "method"])
