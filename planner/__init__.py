@@ -3,7 +3,7 @@
 The planner needs neither a GPU nor Numba.
 """
 
-from .buffers import Buffer, Location, PhaseSpan, Placement
+from .buffers import STORAGE_FORMS, Buffer, Location, PhaseSpan, Placement
 from .device import PRESETS, DeviceModel, Occupancy, get_device
 from .explain import explain
 from .errors import BufferplanError, ConfigurationError, InfeasibleError, PlanError, PlannerError
@@ -16,6 +16,6 @@ from .solve import PLANNERS, solve
 __all__ = [
     "Buffer", "BufferSettings", "ComponentLayout", "ConfigurationError", "DeviceModel", "InfeasibleError",
     "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
-    "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "SliceIndices", "get_device",
+    "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "STORAGE_FORMS", "SliceIndices", "get_device",
     "interference_graph", "live_peak", "pad_stride", "solve", "PhaseSpan", "BufferplanError", "Occupancy", "explain",
 ]

@@ -17,6 +17,12 @@ from .errors import ConfigurationError
 from .lifetimes import normalize
 
 PRECISIONS = {"float16": 2, "float32": 4, "float64": 8}
+#: How a local buffer's words are held (``Buffer.storage``): "registers" (the compiler keeps them as
+#: values, spilling what does not fit), "memory" (every access a load or store wherever it is placed:
+#: no registers), "memory if shared" (memory when placed shared, registers when local), "forwarded"
+#: (local: each word written is read straight back, so the compiler holds none of its own; shared:
+#: stored and loaded as declared).
+STORAGE_FORMS = ("registers", "memory", "memory if shared", "forwarded")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -43,6 +49,11 @@ class PhaseSpan:
         for value in (self.first, self.last):
             if not isinstance(value, str) or not value:
                 raise ConfigurationError(f"PhaseSpan: phase names must be non-empty strings, got {value!r}")
+
+
+def in_memory(storage, placement):
+    """Whether a buffer of ``storage`` (:data:`STORAGE_FORMS`) placed at ``placement`` is accessed by loads and stores."""
+    return storage == "memory" or (storage == "memory if shared" and placement is Placement.SHARED)
 
 
 def _is_phase_pair(item):
@@ -113,6 +124,9 @@ class Buffer:
         invocation of the ancestor ``k`` levels up (an iteration matrix
         factored by the linear solver and reused by every Newton iteration and
         stage of one step).
+    storage : str
+        How its code holds it (:data:`STORAGE_FORMS`): what the cost model
+        counts as registers and as memory accesses.  No layout depends on it.
     """
 
     name: str
@@ -125,6 +139,7 @@ class Buffer:
     view_of: str = None
     view_offset_elems: int = 0
     spans_invocations: int = 0
+    storage: str = "registers"
 
     def __post_init__(self):
         what = f"buffer {self.name!r}"
@@ -148,6 +163,8 @@ class Buffer:
         elif self.view_offset_elems != 0:
             raise ConfigurationError(f"{what}: view offset {self.view_offset_elems} given without view_of")
         _check_count(self.spans_invocations, f"{what} spans_invocations")
+        if self.storage not in STORAGE_FORMS:
+            raise ConfigurationError(f"{what} storage: expected one of {list(STORAGE_FORMS)}, got {self.storage!r}")
         object.__setattr__(self, "lifetime", self._lifetime(what))
 
     def _lifetime(self, what):
@@ -175,7 +192,16 @@ class Buffer:
     def renamed(self, name, lifetime, view_of=None, weight=None):
         """A copy with a qualified name and integer lifetime (used when embedding)."""
         return Buffer(name, self.size_elems, self.location, self.persistent, lifetime,
-                      self.weight if weight is None else weight, self.precision, view_of, self.view_offset_elems)
+                      self.weight if weight is None else weight, self.precision, view_of, self.view_offset_elems,
+                      storage=self.storage)
+
+    def in_memory(self, placement):
+        """Whether its accesses are loads and stores (no registers) when placed at ``placement``."""
+        return in_memory(self.storage, placement)
+
+    def holds_registers(self, placement):
+        """Whether, placed at ``placement`` (not shared), its words count as live registers."""
+        return placement is not Placement.SHARED and self.storage in ("registers", "memory if shared")
 
     def relocated(self, location):
         """A copy asking for ``location`` (a pin, or AUTO)."""
@@ -190,6 +216,8 @@ class Buffer:
         if self.view_of is not None:
             data["view_of"] = self.view_of
             data["view_offset"] = self.view_offset_elems
+        if self.storage != "registers":
+            data["storage"] = self.storage
         return data
 
     @classmethod
@@ -199,7 +227,7 @@ class Buffer:
         if not isinstance(data, dict):
             raise ConfigurationError(f"{where}: expected an object, got {type(data).__name__}")
         allowed = {"name", "size", "location", "persistent", "lifetime", "weight", "precision",
-                   "view_of", "view_offset"}
+                   "view_of", "view_offset", "storage"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
@@ -214,4 +242,5 @@ class Buffer:
         return cls(name=data["name"], size_elems=data["size"], location=data.get("location", "auto"),
                    persistent=data.get("persistent", False), lifetime=tuple(lifetime),
                    weight=data.get("weight", 1.0), precision=data.get("precision"),
-                   view_of=data.get("view_of"), view_offset_elems=data.get("view_offset", 0))
+                   view_of=data.get("view_of"), view_offset_elems=data.get("view_offset", 0),
+                   storage=data.get("storage", "registers"))

@@ -1,17 +1,24 @@
 """The cost model behind the ``auto`` objective: registers, spills, occupancy and a throughput estimate.
 
-A buffer the plan calls local stays in registers when the kernel's register
-count allows: predicted registers are a per-family base (the integrator's own
+A buffer the plan calls local is held as its ``storage`` says
+(:data:`planner.buffers.STORAGE_FORMS`): in registers (the default), in
+memory (each access a load or store: no registers), or forwarded (no words
+of its own).  Predicted registers are a per-family base (the integrator's own
 scalars and addresses) plus ``registers_per_word`` for each 32-bit word of the
-local working set alive at once. What exceeds the per-thread register limit
-spills to off-chip local memory, the least accessed words first. Occupancy
-follows from the registers and the shared bytes per block (DeviceModel.occupancy).
-A step's cost per thread is its accesses (each with its arithmetic, cost 1),
-plus ``shared_access_cost`` for each access to shared memory and
-``spill_access_cost`` for each spilled one; throughput is the fraction of
-latency hidden (occupancy over ``saturation_occupancy``, at most 1) over that
-cost. Units are relative: only comparisons between plans of one problem mean
-anything.
+register-held working set alive at once.  What exceeds the per-thread register
+limit spills to off-chip local memory: first the words of any register-held
+buffer beyond half the register budget (an LU factor too large to be held
+whole spills its own words, however often they are used), then the least
+accessed words.  Occupancy follows from the
+registers and the shared bytes per block (DeviceModel.occupancy).  A step's
+cost per thread is its accesses (each with its arithmetic, cost 1), plus
+``shared_access_cost`` for each access to a register-held buffer placed in
+shared memory (a register operand became a load or store),
+``shared_memory_access_cost`` for each access to a memory-held one there, and
+``spill_access_cost`` for each spilled access and each access to a local
+buffer held in memory; throughput is the fraction of latency hidden
+(occupancy over ``saturation_occupancy``, at most 1) over that cost.  Units
+are relative: only comparisons between plans of one problem mean anything.
 """
 
 import dataclasses
@@ -118,7 +125,9 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     ``device`` supplies the cost constants (default the problem's own model).
     """
     device = device or problem.device
-    words = live_peak(problem, list(local_names)) * problem.itemsize / 4
+    local = set(local_names)
+    held = [b.name for b in problem.planned if b.name in local and b.holds_registers(Placement.LOCAL)]
+    words = live_peak(problem, held) * problem.itemsize / 4
     family = family_of(problem)
     per_word = device.word_registers(problem.itemsize)
     raw = device.register_base(family) + per_word * words
@@ -132,27 +141,49 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
                       occ.limited_by, cost, throughput(occ, cost, device), tuple(sorted(kept_local)), candidates)
 
 
+#: A register-held buffer's words beyond this share of the register budget spill before any other's.
+CAP_SHARE = 0.5
+
+
 def step_cost(problem, local_names, spilled_words, device):
-    """Relative cost of a step per thread: accesses, plus shared and spilled accesses at their extra cost."""
+    """Relative cost of a step per thread: accesses, plus shared, spilled and in-memory accesses at their extra cost.
+
+    ``spilled_words`` come first from each register-held buffer's words beyond :data:`CAP_SHARE` of
+    the register budget (an array too large to be held whole beside the rest: an LU factor), then
+    from the least accessed words (the compiler spills what it uses least).
+    """
     local = set(local_names)
-    total = shared = 0.0
+    total = shared = shared_memory = memory = 0.0
     words_per_elem = problem.itemsize / 4
-    dense = []
+    held = []
     for b in problem.planned:
         total += b.weight
-        if b.name in local:
-            if b.size_elems:
-                dense.append((b.weight / (b.size_elems * words_per_elem), b.size_elems * words_per_elem))
-        else:
-            shared += b.weight
-    spilled_accesses, left = 0.0, spilled_words
-    for density, words in sorted(dense):  # the compiler spills what is used least
-        take = min(words, left)
-        spilled_accesses += density * take
+        if b.name not in local:
+            if b.in_memory(Placement.SHARED):
+                shared_memory += b.weight
+            else:
+                shared += b.weight
+        elif b.in_memory(Placement.LOCAL):
+            memory += b.weight
+        elif b.holds_registers(Placement.LOCAL) and b.size_elems:
+            words = b.size_elems * words_per_elem
+            held.append([b.weight / words, words])
+    cap = CAP_SHARE * (device.max_registers_per_thread - device.register_base(family_of(problem))) / (
+        device.word_registers(problem.itemsize))
+    spilled, left = 0.0, spilled_words
+    for item in held:  # [accesses per word, words]
+        take = min(max(0.0, item[1] - cap), left)
+        spilled += item[0] * take
+        item[1] -= take
         left -= take
+    for density, words in sorted(held):
         if left <= 0:
             break
-    return max(total, 1.0) + device.shared_access_cost * shared + device.spill_access_cost * spilled_accesses
+        take = min(words, left)
+        spilled += density * take
+        left -= take
+    return (max(total, 1.0) + device.shared_access_cost * shared + device.shared_memory_access_cost * shared_memory
+            + device.spill_access_cost * (spilled + memory))
 
 
 def throughput(occ, cost, device):
@@ -173,7 +204,9 @@ def measured(problem, plan, resources, device=None):
     registers = max(1, min(resources.registers_per_thread, device.max_registers_per_thread))
     occ = device.occupancy(plan.block_size, registers, resources.shared_bytes_per_block)
     local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
-    spilled = resources.local_bytes_per_thread / 4
+    declared = problem.by_name()
+    in_memory = sum(declared[n].size_elems for n in local if declared[n].in_memory(Placement.LOCAL))
+    spilled = max(0.0, resources.local_bytes_per_thread / 4 - in_memory * problem.itemsize / 4)
     cost = step_cost(problem, local, spilled, device)
     return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
                     resources.spill_store_bytes or 0, resources.spill_load_bytes or 0,
@@ -213,13 +246,29 @@ MAX_CANDIDATES = 33  # prefixes tried; a problem with more auto buffers tries ev
 
 
 def local_candidates(problem):
-    """Sets of ``auto`` buffers to keep local: the first k in order of accesses per element, k = 0 .. all."""
+    """Sets of ``auto`` buffers to keep local.
+
+    The first k in order of accesses per element, k = 0 .. all; then, for each ``auto`` buffer that is
+    held in memory when shared (``storage`` "memory" or "memory if shared": a factor), every other
+    ``auto`` buffer local, so that it can go to shared memory alone, and (with several) all of them
+    together.  Their accesses are loads and stores wherever they live, so shared memory serves them
+    without adding a load to a register value, which no prefix of the first order reaches: such a
+    buffer is the densest.
+    """
     autos = sorted((b for b in problem.planned if b.location is Location.AUTO),
                    key=lambda b: (-(b.weight / b.size_elems) if b.size_elems else 0.0, b.size_elems, b.name))
     count = len(autos)
     lengths = range(count + 1) if count < MAX_CANDIDATES else sorted(
         {round(i * count / (MAX_CANDIDATES - 1)) for i in range(MAX_CANDIDATES)})
-    return [frozenset(b.name for b in autos[:k]) for k in lengths]
+    out = [frozenset(b.name for b in autos[:k]) for k in lengths]
+    every = frozenset(b.name for b in autos)
+    movable = [b.name for b in autos if b.size_elems and b.in_memory(Placement.SHARED)]
+    groups = [[name] for name in movable] + ([movable] if len(movable) > 1 else [])
+    for group in groups:
+        keep = every - set(group)
+        if keep not in out:
+            out.append(keep)
+    return out
 
 
 def keep_local(problem, names):

@@ -21,11 +21,14 @@ from .errors import ConfigurationError
 # for 24 to 162 words; float64 kernels need fewer registers per word: 53 to 236 for 48 to 324).
 # Access costs are relative to one register access with its arithmetic: first guesses, read off the
 # H100 sweep's ratios (RK4 at n = 3: all-shared 9x slower than registers), not yet fitted per card.
+# ``shared_access_cost`` is for a buffer the code holds in registers when local (each access in shared
+# memory becomes a load or store); ``shared_memory_access_cost`` for one it accesses in memory wherever
+# it is (a factor in "memory" storage), whose loads only get cheaper in shared memory.
 COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
-                 "registers_per_word_64": 0.65, "shared_access_cost": 6.0,
+                 "registers_per_word_64": 0.65, "shared_access_cost": 6.0, "shared_memory_access_cost": 2.0,
                  "spill_access_cost": 30.0, "saturation_occupancy": 0.25}
-_COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "spill_access_cost",
-                "saturation_occupancy")
+_COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "shared_memory_access_cost",
+                "spill_access_cost", "saturation_occupancy")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class DeviceModel:
     registers_per_word: float = COST_DEFAULTS["registers_per_word"]
     registers_per_word_64: float = COST_DEFAULTS["registers_per_word_64"]
     shared_access_cost: float = COST_DEFAULTS["shared_access_cost"]
+    shared_memory_access_cost: float = COST_DEFAULTS["shared_memory_access_cost"]
     spill_access_cost: float = COST_DEFAULTS["spill_access_cost"]
     saturation_occupancy: float = COST_DEFAULTS["saturation_occupancy"]
 
@@ -198,11 +202,14 @@ PRESETS = {
     "h100": DeviceModel("h100", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
                         228 * _KB, 227 * _KB, 1 * _KB, 128, register_bases=_HOPPER_BASES),
     # The H200 (SXM) is the H100's Hopper chip with more, faster memory: the same per-SM limits.
-    # Its shared access cost is fitted (benchmarks/access_costs.py) to 24 stiff Brusselator
-    # configurations timed with 2 to 4 placements each on the H200 (access_costs_nvidia-h200.json):
-    # 6 -> 10 took the model's pick among the timed placements from 21 to 23 within 5 % of the fastest.
+    # Its access costs are fitted (benchmarks/access_costs.py) to two runs of the 24 stiff Brusselator
+    # configurations timed interleaved on the H200 (results/placement_interleaved_2026-12-01/: all-local
+    # twice, e59f773's auto, the factor alone in shared memory, and a first storage-aware auto that moved
+    # vectors to shared memory): with each buffer's storage in the model, shared 40 for a register-held
+    # buffer, 1 for a memory-held one and spill 15 rate the fastest placement (within 5 %) in 42 of 48.
     "h200": DeviceModel("h200", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
-                        228 * _KB, 227 * _KB, 1 * _KB, 128, register_bases=_HOPPER_BASES, shared_access_cost=10.0),
+                        228 * _KB, 227 * _KB, 1 * _KB, 128, register_bases=_HOPPER_BASES, shared_access_cost=40.0,
+                        shared_memory_access_cost=1.0, spill_access_cost=15.0),
     "a100": DeviceModel("a100", (8, 0), 108, 2048, 32, 1024, 65536, 255, 256, 4,
                         164 * _KB, 163 * _KB, 1 * _KB, 128),
     "rtx4090": DeviceModel("rtx4090", (8, 9), 128, 1536, 24, 1024, 65536, 255, 256, 4,

@@ -121,12 +121,15 @@ def _reason(p, b, kept, ctx):
     if b.precision not in (None, problem.precision):
         return (f"precision {b.precision} differs from the shared region's {problem.precision}: cannot share"
                 + persistent)
+    held = "" if b.storage == "registers" else f" [{b.storage}]"
     if p.placement is Placement.SHARED:
         head = "cost model: shared beats local" if problem.objective == "auto" else \
             f"min-shared: placed shared by access weight ({b.weight:g} accesses per step)"
-        return f"{head}; {ctx.compare(p.name, to_shared=False)}"
+        return f"{head}{held}; {ctx.compare(p.name, to_shared=False)}"
     if p.name in kept:
-        return f"cost model: kept local (in registers){persistent}; {ctx.compare(p.name, to_shared=True)}"
+        where = ("in memory" if b.in_memory(Placement.LOCAL) else
+                 "forwarded: no registers of its own" if b.storage == "forwarded" else "in registers")
+        return f"cost model: kept local ({where}){persistent}; {ctx.compare(p.name, to_shared=True)}"
     if b.weight == 0:
         return "weight 0: shared memory would buy nothing" + persistent
     alive = live_peak(problem, ctx.shared + [p.name])

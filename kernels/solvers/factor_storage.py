@@ -36,7 +36,7 @@ looped form of very large factors read memory as written).
 
 from __future__ import annotations
 
-from planner import Placement
+from planner.buffers import in_memory  # the cost model reads the same rule
 
 from ..errors import ConfigurationError, describe
 
@@ -67,8 +67,3 @@ def storage_for(choice, family, entries) -> str:
     if entries < MEMORY_ENTRIES:
         return "registers"
     return _FAMILY_STORAGE.get(family, "registers")
-
-
-def in_memory(storage, placement) -> bool:
-    """Whether a factor of ``storage`` that the plan put at ``placement`` is read and written in memory."""
-    return storage == "memory" or (storage == "memory if shared" and placement is Placement.SHARED)

@@ -97,7 +97,11 @@ def sparse_buffers(settings):
     prepare = (PhaseSpan("prepare", "prepare"),)
     path = sparse_jacobian_path(settings)
     if path == "jac":
-        return [Buffer("jac_dense", n * n, lifetime=prepare, weight=float(2 * len(pattern)))]
+        # Written by jac at literal indices and read once per pattern entry: up to PRODUCTS_ABOVE states
+        # the compiler forwards the entries read and drops the rest (the scratch leaves no local
+        # memory); above, the scratch stays in local memory.
+        storage = "forwarded" if n <= PRODUCTS_ABOVE else "memory"
+        return [Buffer("jac_dense", n * n, lifetime=prepare, weight=float(2 * len(pattern)), storage=storage)]
     groups = len(column_groups(n, pattern))
     if path == "jvp":
         # v: zeroed once, two writes per column, read by every product; out: written by each product,

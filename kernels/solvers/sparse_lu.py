@@ -245,8 +245,12 @@ class SparseLUSettings:
         """The component's :class:`planner.BufferSettings`: the compact factor, nothing else."""
         span = (PhaseSpan("factor", "solve"),)
         weight = float(self.flops() + self.solves * self.nnz)
+        # The cost model's view of the factor: as :attr:`storage` keeps it in straight-line code; the
+        # looped form reads and writes it through index tables, in memory.
+        storage = self.storage if self.unrolled else "memory"
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
-            Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations),
+            Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations,
+                   storage=storage),
         ))
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import Buffer, Placement, Plan, PlanningProblem, solve
-from planner.costmodel import predict
+from planner.costmodel import local_candidates, predict
 
 
 def _problem(buffers, **kw):
@@ -92,3 +92,44 @@ def test_auto_plans_verify_and_beat_the_extremes_by_the_model(specs):
         except Exception:  # noqa: BLE001 - all-shared over the budget
             continue
         assert chosen >= other * (1 - 1e-9)
+
+
+def test_a_buffer_held_in_memory_takes_no_registers_and_costs_its_accesses():
+    vectors = [Buffer(f"v{i}", 32, lifetime=((0, 2),), weight=64.0) for i in range(3)]
+    registers = _problem(vectors + [Buffer("factor", 300, lifetime=((0, 2),), weight=3000.0)])
+    memory = _problem(vectors + [Buffer("factor", 300, lifetime=((0, 2),), weight=3000.0, storage="memory")])
+    names = [b.name for b in registers.buffers]
+    held, stored = predict(registers, names, 0), predict(memory, names, 0)
+    assert (held.local_words, stored.local_words) == (396, 96)
+    assert held.spilled_words > 0 and stored.spilled_words == 0
+    spill, total = registers.device.spill_access_cost, 3 * 64.0 + 3000.0
+    assert stored.step_cost == total + spill * 3000.0  # each access to the factor is a load or a store
+    # a factor too large to be held whole spills its own words first, however often they are used
+    # (its 300 words pass half the register budget by more than the 102 words spilled)
+    assert 100 < held.spilled_words < 300 - 0.5 * (255 - 20) / 0.8
+    assert abs(held.step_cost - (total + spill * (3000.0 / 300) * held.spilled_words)) < 1e-9
+
+
+def test_a_factor_held_in_memory_when_shared_is_a_candidate_for_shared_memory_alone():
+    """The densest buffer is in every densest-first prefix: a buffer held in memory when shared gets its own set."""
+    vectors = [Buffer(f"v{i}", 64, lifetime=((0, 2),), weight=3000.0) for i in range(6)]
+    factors = {storage: Buffer("factor", 320, lifetime=((0, 2),), weight=120000.0, storage=storage)
+               for storage in ("registers", "memory if shared", "memory")}
+    vector_names = frozenset(v.name for v in vectors)
+    for storage, factor in factors.items():
+        candidates = local_candidates(_problem(vectors + [factor]))
+        assert (vector_names in candidates) == (storage != "registers"), storage
+        assert frozenset() in candidates and vector_names | {"factor"} in candidates
+
+
+def test_storage_round_trips_and_is_checked():
+    import pytest
+
+    from planner import ConfigurationError, STORAGE_FORMS
+
+    for storage in STORAGE_FORMS:
+        b = Buffer("f", 4, lifetime=((0, 1),), storage=storage)
+        assert Buffer.from_json(json.loads(json.dumps(b.to_json()))) == b
+    assert "storage" not in Buffer("f", 4, lifetime=((0, 1),)).to_json()  # the default is left out
+    with pytest.raises(ConfigurationError, match="storage: expected one of"):
+        Buffer("f", 4, lifetime=((0, 1),), storage="disk")

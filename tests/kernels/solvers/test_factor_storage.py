@@ -49,6 +49,22 @@ def test_integrators_choose_by_family_and_size():
     assert _storages("rodas4", 32, {"factor_storage": "memory"}) == ["memory"]
 
 
+def _planned_storage(method, n, precision="float32"):
+    """``{buffer name: storage}`` of the planning problem's buffers that are not held in registers."""
+    integ = kernels.Integrator(kernels.brusselator(n), method, controller="fixed", precision=precision)
+    problem = integ.buffer_settings().to_problem(precision=precision, block_size=128, objective="auto")
+    return {b.name.split(".", 1)[1]: b.storage for b in problem.planned if b.storage != "registers"}
+
+
+def test_the_planner_sees_each_buffers_storage():
+    """The cost model counts a memory-held factor's accesses, not its words as registers (planner.costmodel)."""
+    assert _planned_storage("radau", 32) == {"firk.lu_0.factor": "memory", "firk.lu_1.factor": "memory"}
+    assert _planned_storage("sdirk4", 32) == {"dirk.newton.lu.factor": "memory if shared",
+                                              "dirk.newton.jac_dense": "forwarded"}
+    assert _planned_storage("rodas4", 32) == {"rosenbrock.newton.jac_dense": "forwarded"}
+    assert _planned_storage("rodas4", 128) == {}  # J from jvp products above 64 states: no dense scratch
+
+
 def test_bad_storage_is_refused():
     with pytest.raises(ConfigurationError, match="SolverOptions factor_storage: expected one of"):
         SolverOptions(factor_storage="shared")
