@@ -7,7 +7,8 @@ every timed bufferplan kernel this rebuilds its Plan (``local``/``shared``
 planned as the worker did, any other choice from the plan files) and the
 planning problem of its Integrator, and rates it with the model's
 ``measured`` figures (the run's own registers, local bytes and shared bytes)
-under each candidate ``(shared_access_cost, spill_access_cost)``.  Per
+under each candidate ``(shared_access_cost, shared_memory_access_cost,
+spill_access_cost)``.  Per
 configuration the model's choice is the placement it rates fastest; its
 regret is that placement's measured time over the fastest one's.  A
 ``placement_probe`` run (hand-pinned placements of one configuration per
@@ -18,9 +19,11 @@ is reported beside the device model's current constants.
 
 Usage::
 
-    python -m benchmarks.access_costs RUN.json [RUN.json ...] [--out FILE.json]
+    python -m benchmarks.access_costs RUN.json[=PLAN_DIR] [RUN.json ...] [--out FILE.json]
 
-where each RUN.json is a ``stiff_peers`` or a ``placement_probe`` result.
+where each RUN.json is a ``stiff_peers`` or a ``placement_probe`` result (``=PLAN_DIR``: the plan
+files that run timed, where they are not ``--plan-dir``'s; with several runs, each one's
+configurations are rated apart).
 
 Runs on the CPU (the simulator's backend is enough: nothing is compiled), with the
 plan files the run timed (its commit): a configuration whose plan file has changed
@@ -31,7 +34,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
+import os
 import sys
 
 if not __package__:  # run as a file: the imports below are package-relative
@@ -39,8 +44,9 @@ if not __package__:  # run as a file: the imports below are package-relative
 
 from . import environment as env  # noqa: E402
 
-SHARED = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0, 40.0)
-SPILL = (2.0, 4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0)
+SHARED = (1.0, 2.0, 4.0, 6.0, 10.0, 15.0, 20.0, 30.0)
+SHARED_MEMORY = (0.5, 1.0, 2.0, 4.0, 6.0)
+SPILL = (4.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0)
 
 
 PROBE_SCHEMA = "bufferplan.placement_probe/1"
@@ -157,15 +163,21 @@ def score(groups, device):
     return total, within, picks
 
 
+COSTS = ("shared_access_cost", "shared_memory_access_cost", "spill_access_cost")
+
+
 def fit(groups, device):
+    """``(constants, total regret, within 5 %, picks)`` of the grid point with the smallest total regret.
+
+    Ties go to more configurations within 5 %, then to the point nearest the device's own constants.
+    """
     best = None
-    for shared in SHARED:
-        for spill in SPILL:
-            trial = dataclasses.replace(device, shared_access_cost=shared, spill_access_cost=spill)
-            total, within, picks = score(groups, trial)
-            key = (total, -within, abs(shared - device.shared_access_cost) + abs(spill - device.spill_access_cost))
-            if best is None or key < best[0]:
-                best = (key, shared, spill, total, within, picks)
+    for point in itertools.product(SHARED, SHARED_MEMORY, SPILL):
+        trial = dataclasses.replace(device, **dict(zip(COSTS, point)))
+        total, within, picks = score(groups, trial)
+        key = (total, -within, sum(abs(v - getattr(device, c)) for c, v in zip(COSTS, point)))
+        if best is None or key < best[0]:
+            best = (key, dict(zip(COSTS, point)), total, within, picks)
     return best[1:]
 
 
@@ -174,36 +186,38 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="stiff_peers or placement_probe JSON files with several placements "
-                                                "per configuration")
+                                                "per configuration; RUN.json=DIR rates a run with the plan files "
+                                                "of DIR")
     parser.add_argument("--out", help="write the fit and the per-configuration choices here")
     parser.add_argument("--plan-dir", default=None,
                         help="the plan files the run timed (default benchmarks/data/stiff_plans)")
     args = parser.parse_args(argv)
     device = planner.get_device("h200")
-    runs, probes = _load(args.runs)
-    groups = {**rated(rows_of(runs), args.plan_dir), **probe_groups(probes)}
+    groups = probe_groups(_load([spec.split("=")[0] for spec in args.runs])[1])
+    for spec in args.runs:  # each stiff_peers run rated with its own plan files; a run's configurations apart
+        path, _, plan_dir = spec.partition("=")
+        runs, _ = _load([path])
+        tag = (os.path.basename(path)[:-5],) if len(args.runs) > 1 else ()
+        groups.update({tag + key: members for key, members in rated(rows_of(runs), plan_dir or args.plan_dir).items()})
     if not groups:
         parser.error("no configuration has two timed placements in these runs")
     now_total, now_within, now_picks = score(groups, device)
-    shared, spill, total, within, picks = fit(groups, device)
+    constants, total, within, picks = fit(groups, device)
     n = len(groups)
-    print(f"{n} configurations; current constants (shared {device.shared_access_cost}, spill "
-          f"{device.spill_access_cost}): total regret {now_total:.3f}, {now_within}/{n} within 5 %")
-    print(f"fitted: shared {shared}, spill {spill}: total regret {total:.3f}, {within}/{n} within 5 %")
+    current = {c: getattr(device, c) for c in COSTS}
+    print(f"{n} configurations; current constants {current}: total regret {now_total:.3f}, {now_within}/{n} within 5 %")
+    print(f"fitted: {constants}: total regret {total:.3f}, {within}/{n} within 5 %")
     for key in sorted(picks):
         print(f"  {key:40s} now {now_picks[key]['model']:>13s} {now_picks[key]['regret']:+.3f}   fitted "
               f"{picks[key]['model']:>13s} {picks[key]['regret']:+.3f}   fastest {picks[key]['fastest']}")
     if args.out:
         env.write_json(args.out, {"command": " ".join(["python", "-m", "benchmarks.access_costs"] + sys.argv[1:]),
                                   "runs": args.runs, "device_model": device.name,
-                                  "current": {"shared_access_cost": device.shared_access_cost,
-                                              "spill_access_cost": device.spill_access_cost,
-                                              "total_regret": now_total, "within_5pct": now_within,
-                                              "choices": now_picks},
-                                  "fitted": {"shared_access_cost": shared, "spill_access_cost": spill,
-                                             "total_regret": total, "within_5pct": within, "choices": picks},
+                                  "current": dict(current, total_regret=now_total, within_5pct=now_within,
+                                                  choices=now_picks),
+                                  "fitted": dict(constants, total_regret=total, within_5pct=within, choices=picks),
                                   "configurations": n, "git": env.git_state()})
-    return shared, spill
+    return constants
 
 
 if __name__ == "__main__":
