@@ -94,7 +94,9 @@ class LUSettings:
         span = (PhaseSpan("factor", "solve"),)
         # Factor: about n^3 / 3 updates plus n^2 per solve; pivots: n per factor and per solve.
         factor_weight = float(n * n * (n + 2) // 3 + self.solves * n * n)
-        storage = "registers" if self.unrolled else "memory"  # looped: indexed at run time, in memory
+        # straight-line: registers when local, loads and stores when shared (see SparseLUSettings);
+        # looped: indexed at run time, in memory wherever it lives
+        storage = "memory if shared" if self.unrolled else "memory"
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
             Buffer("factor", n * n, lifetime=span, weight=factor_weight, spans_invocations=k, storage=storage),
             Buffer("pivots", n, lifetime=span, weight=float(n * (1 + self.solves)), spans_invocations=k,
