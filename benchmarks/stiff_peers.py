@@ -67,7 +67,8 @@ def parse_args(argv=None):
     ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01")
     ap.add_argument("--tol", default="float32:1e-5,float64:1e-8", help="Newton's tolerances per precision")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--time-budget-s", type=float, default=10.0, help="timed launches per config stop past it")
+    ap.add_argument("--time-budget-s", type=float, default=10.0,
+                    help="cubie: its timed launches stop past it (bufferplan times --repeats interleaved rounds)")
     ap.add_argument("--config-timeout-s", type=float, default=240.0)
     ap.add_argument("--deadline-s", type=float, default=510.0)
     ap.add_argument("--jobs", type=int, default=max(1, min(8, (os.cpu_count() or 2) // 2)))
