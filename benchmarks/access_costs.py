@@ -88,8 +88,8 @@ def rated(rows, plan_dir=None):
         if key not in integrators:  # one Integrator a configuration, whatever its placements
             integrators[key] = make_integrator(cfg)
         integ = integrators[key]
-        if choice.split("#")[0] not in stiff_plans.PLANNED_BY_WORKER:  # "auto#2": auto timed again
-            cfg["plan_file"] = stiff_plans.plan_path(plan_dir or stiff_plans.DATA, dict(cfg, plan=choice.split("#")[0]))
+        if not stiff_plans.planned_by_worker(choice):
+            cfg["plan_file"] = stiff_plans.plan_path(plan_dir or stiff_plans.DATA, cfg)
         try:
             plan = worker_plan(integ, cfg)
         except Exception as exc:  # noqa: BLE001 - a plan file changed since the run: left out, said why

@@ -42,7 +42,8 @@ import numpy as np
 
 from . import environment as env
 from . import stiff_problem as bp
-from .stiff_plans import plan_path
+from .stiff_plans import plan_path, planned_by_worker
+from .stiff_worker import members_of
 
 SCHEMA = "bufferplan.stiff_peers/1"
 IMPLS = ("bufferplan-lu", "bufferplan-gmres", "cubie-lu", "cubie-mr")
@@ -119,8 +120,8 @@ def configurations(args):
                                "solver": SOLVER_OF[impl], "impl_name": impl, "label": label, "plan": choice,
                                "n_traj": args.n_traj, "t1": t1[n], "dt": args.dt, "tol": tol[precision],
                                "repeats": args.repeats, "time_budget_s": args.time_budget_s}
-                        if choice is not None and choice.split("#")[0] not in ("local", "shared"):
-                            cfg["plan_file"] = plan_path(args.plan_dir, dict(cfg, plan=choice.split("#")[0]))
+                        if choice is not None and not planned_by_worker(choice):
+                            cfg["plan_file"] = plan_path(args.plan_dir, cfg)
                         if impl == "bufferplan-gmres" and ran not in _implicit_methods():
                             cfg["skip"] = f"{ran} is explicit: no linear solver, the LU run is the same kernel"
                         out.append(cfg)
@@ -156,10 +157,11 @@ def worker_groups(configs):
 
 def run_one(cfg, work, timeout):
     """Run one worker group; returns ``{member id: result}``."""
-    path = os.path.join(work, cfg["id"].replace(":", "_").replace("#", "_") + ".json")
-    members = cfg.get("members") or [cfg]
-    members = [dict(m, out_npy=os.path.join(work, m["id"].replace(":", "_").replace("#", "_") + ".npy"))
-               for m in members]
+    def stem(config):
+        return os.path.join(work, config["id"].replace(":", "_").replace("#", "_"))
+
+    path = stem(cfg) + ".json"
+    members = [dict(m, out_npy=stem(m) + ".npy") for m in members_of(cfg)]
     cfg = dict(cfg, out_npy=members[0]["out_npy"], lock=os.path.join(work, "gpu.lock"))
     if "members" in cfg:
         cfg["members"] = members
@@ -314,7 +316,7 @@ def main(argv=None):
                 futures[pool.submit(_guarded, group, work, args, start)] = group
             for fut in cf.as_completed(futures):
                 got = fut.result()
-                for cfg in futures[fut].get("members") or [futures[fut]]:
+                for cfg in members_of(futures[fut]):
                     res = _annotate(got.get(cfg["id"]) or {"id": cfg["id"], "ok": False,
                                                            "error": "the worker returned no result for it"}, cfg)
                     results[cfg["id"]] = res
@@ -351,10 +353,10 @@ def _annotate(res, cfg):
 
 def _guarded(group, work, args, start):
     left = args.deadline_s - (time.perf_counter() - start)
+    members = members_of(group)
     if left < 5:
-        return {m["id"]: {"id": m["id"], "ok": False, "error": "not started: --deadline-s reached"}
-                for m in group.get("members") or [group]}
-    return run_one(group, work, min(args.config_timeout_s * len(group.get("members") or [group]), left))
+        return {m["id"]: {"id": m["id"], "ok": False, "error": "not started: --deadline-s reached"} for m in members}
+    return run_one(group, work, min(args.config_timeout_s * len(members), left))
 
 
 if __name__ == "__main__":

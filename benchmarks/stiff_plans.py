@@ -35,6 +35,16 @@ CHOICES = ("auto", "factor-shared", "factor-local", "loop-shared")
 PLANNED_BY_WORKER = ("local", "shared")  # stiff_worker plans these itself: no file
 
 
+def base_choice(choice):
+    """``choice`` without its ``#k`` suffix: ``local#2`` is ``local`` timed again under a second label."""
+    return choice.split("#")[0]
+
+
+def planned_by_worker(choice):
+    """Whether stiff_worker plans ``choice`` itself (no plan file), a ``#k`` suffix aside."""
+    return base_choice(choice) in PLANNED_BY_WORKER
+
+
 class PlanFileError(Exception):
     """A plan file that is missing or was solved for another configuration."""
 
@@ -46,8 +56,11 @@ def file_name(method, n, precision, choice, impl_name="bufferplan-lu"):
 
 
 def plan_path(plan_dir, cfg):
-    """The plan file of a stiff_peers/stiff_plans configuration (``method``, ``n``, ``precision``, ...)."""
-    return os.path.join(plan_dir, file_name(cfg["run_method"], cfg["n"], cfg["precision"], cfg["plan"],
+    """The plan file of a stiff_peers/stiff_plans configuration (``method``, ``n``, ``precision``, ...).
+
+    A choice timed again (``auto#2``) reads the same file.
+    """
+    return os.path.join(plan_dir, file_name(cfg["run_method"], cfg["n"], cfg["precision"], base_choice(cfg["plan"]),
                                             cfg["impl_name"]))
 
 

@@ -47,6 +47,11 @@ def _counts(a):
     return {"mean": float(a.mean()), "max": int(a.max())} if a.size else None
 
 
+def members_of(cfg):
+    """The placements a worker config runs: its ``members``, or the config itself."""
+    return cfg.get("members") or [cfg]
+
+
 def make_integrator(cfg):
     """The Integrator of a bufferplan configuration (``benchmarks.stiff_plans`` plans the same one)."""
     import kernels
@@ -65,11 +70,10 @@ def worker_plan(integ, cfg):
     A choice may carry a ``#k`` suffix (``local#2``): the same placement timed again under its own
     label, a control for the run's noise.
     """
-    choice = cfg["plan"].split("#")[0]
-    if choice in ("local", "shared"):
-        return integ.plan(choice)
     from . import stiff_plans
 
+    if stiff_plans.planned_by_worker(cfg["plan"]):
+        return integ.plan(stiff_plans.base_choice(cfg["plan"]))
     return stiff_plans.load_plan(integ, cfg.get("plan_file"))
 
 
@@ -93,7 +97,7 @@ def run_bufferplan(cfg):
     t0 = time.perf_counter()  # the first member's compile includes the Integrator's construction
     integ = make_integrator(cfg)
     ready, outs = [], []
-    for member in cfg.get("members") or [cfg]:
+    for member in members_of(cfg):
         out = {"id": member["id"], "ok": False, "import_s": import_s}
         outs.append(out)
         try:
@@ -185,7 +189,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0]) as fh:
         cfg = json.load(fh)
-    members = cfg.get("members") or [cfg]
+    members = members_of(cfg)
     outs = [{"id": m["id"], "ok": False} for m in members]
     t = time.perf_counter()
     try:
