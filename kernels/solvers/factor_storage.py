@@ -40,7 +40,8 @@ from planner.buffers import in_memory  # the cost model reads the same rule
 
 from ..errors import ConfigurationError, describe
 
-__all__ = ["STORAGE_FORMS", "STORAGE_CHOICES", "MEMORY_ENTRIES", "storage_for", "in_memory", "check_storage"]
+__all__ = ["STORAGE_FORMS", "STORAGE_CHOICES", "MEMORY_ENTRIES", "storage_for", "in_memory", "check_storage",
+           "planned_storage"]
 
 STORAGE_FORMS = ("registers", "memory", "memory if shared")  # SparseLUSettings.storage
 STORAGE_CHOICES = ("auto",) + STORAGE_FORMS  # SolverOptions.factor_storage
@@ -67,3 +68,16 @@ def storage_for(choice, family, entries) -> str:
     if entries < MEMORY_ENTRIES:
         return "registers"
     return _FAMILY_STORAGE.get(family, "registers")
+
+
+def planned_storage(storage, unrolled) -> str:
+    """The factor buffer's ``planner.Buffer.storage`` (what the cost model counts) for an LU's ``storage``.
+
+    In memory storage, or looped (index tables), the factor is read and written in memory wherever it
+    lives: ``"memory"``.  Otherwise it is in registers when local and in memory when shared (the
+    compiler promotes a local array to registers, not a shared one: its literal-slot loads and stores
+    stay), ``"memory if shared"``.  Measured on the H200: a register-storage factor moved to shared
+    memory left no spills where all-local spilled (radau n = 8 float64, 672 -> 0 local bytes, 1.39x
+    faster).
+    """
+    return "memory" if storage == "memory" or not unrolled else "memory if shared"

@@ -41,6 +41,7 @@ from ..allocators import AllocatorFactory
 from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
+from .factor_storage import planned_storage
 
 __all__ = ["LUSettings", "BuiltLU", "build_lu", "LU_UNROLL"]
 
@@ -94,9 +95,7 @@ class LUSettings:
         span = (PhaseSpan("factor", "solve"),)
         # Factor: about n^3 / 3 updates plus n^2 per solve; pivots: n per factor and per solve.
         factor_weight = float(n * n * (n + 2) // 3 + self.solves * n * n)
-        # straight-line: registers when local, loads and stores when shared (see SparseLUSettings);
-        # looped: indexed at run time, in memory wherever it lives
-        storage = "memory if shared" if self.unrolled else "memory"
+        storage = planned_storage("registers", self.unrolled)
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
             Buffer("factor", n * n, lifetime=span, weight=factor_weight, spans_invocations=k, storage=storage),
             Buffer("pivots", n, lifetime=span, weight=float(n * (1 + self.solves)), spans_invocations=k,

@@ -62,7 +62,7 @@ from ..backend import backend
 from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
-from .factor_storage import STORAGE_FORMS, check_storage, in_memory
+from .factor_storage import STORAGE_FORMS, check_storage, in_memory, planned_storage
 
 __all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_program", "lu_constants",
            "build_sparse_lu", "ir_device_functions", "minimum_degree_order", "symbolic_fill", "full_pattern"]
@@ -245,13 +245,7 @@ class SparseLUSettings:
         """The component's :class:`planner.BufferSettings`: the compact factor, nothing else."""
         span = (PhaseSpan("factor", "solve"),)
         weight = float(self.flops() + self.solves * self.nnz)
-        # The cost model's view of the factor: in memory storage, or looped (index tables), it is read and
-        # written in memory wherever it lives; otherwise in registers when local and in memory when shared
-        # (the compiler promotes a local array to registers, not a shared one: its literal-slot loads and
-        # stores stay, as "memory if shared" has them).  Measured on the H200: a register-storage factor
-        # moved to shared memory left no spills where all-local spilled (radau n = 8 float64, 672 -> 0
-        # local bytes, 1.39x faster).
-        storage = "memory" if self.storage == "memory" or not self.unrolled else "memory if shared"
+        storage = planned_storage(self.storage, self.unrolled)
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
             Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations,
                    storage=storage),
