@@ -125,13 +125,20 @@ def test_cpsat_time_limit_covers_the_whole_call():
     import planner.cpsat  # noqa: F401  (OR-Tools' first import, 0.4 s, is no part of the parts timed below)
 
     problem = _scale_problem(30000, seed=1)
+    # What may run past the deadline is the fallback's own work: greedy's layout and the verifier
+    # (the part of the limit kept in reserve for them). Timing that work here scales the slack to
+    # this machine's speed at this moment, so a loaded CI machine does not fail the test, while a
+    # limit that is not honoured (about 20 s at this size) still does.
+    start = time.perf_counter()
+    solve(problem, "greedy")
+    fallback_work = time.perf_counter() - start
     start = time.perf_counter()
     plan = solve(problem, "cpsat", time_limit_s=2.0)
     wall = time.perf_counter() - start
     plan.verify(problem)
     p = plan.provenance
-    # Model building alone takes longer than the limit at this size; the slack is for a loaded CI machine.
-    assert wall < 2.0 + 1.5 and p.total_seconds <= wall
+    # Model building alone takes longer than the limit at this size.
+    assert wall < 2.0 + max(1.5, 2.0 * fallback_work) and p.total_seconds <= wall
     assert p.status in ("GREEDY_FALLBACK", "FEASIBLE", "OPTIMAL")
     assert abs(p.setup_seconds + p.solve_seconds + p.verify_seconds - p.total_seconds) < 0.1
 
