@@ -8,7 +8,8 @@ time (CUDA events, median of ``--repeats``; a configuration's placements timed
 round by round, interleaved), registers/local/spill bytes
 (``BatchKernel.resources()``), the Plan's shared bytes, steps and status.  A
 placement named twice (``local,auto,local#2``) is timed twice under two labels:
-the run's own noise, beside the differences it measures.
+the run's own noise, beside the differences it measures.  A ``+r<k>`` suffix
+(``local+r128``) builds that placement with at most ``k`` registers a thread.
 Up to ``--jobs`` processes compile at once; a lock file lets one at a time use
 the GPU for the timed part.  A configuration that fails or passes
 ``--config-timeout-s`` is recorded and the run goes on; ``--deadline-s`` starts
@@ -42,7 +43,7 @@ import numpy as np
 
 from . import environment as env
 from . import stiff_problem as bp
-from .stiff_plans import plan_path, planned_by_worker
+from .stiff_plans import plan_path, planned_by_worker, register_cap
 from .stiff_worker import members_of
 
 SCHEMA = "bufferplan.stiff_peers/1"
@@ -61,7 +62,9 @@ def parse_args(argv=None):
     ap.add_argument("--impls", default=",".join(IMPLS), help=f"of {IMPLS}")
     ap.add_argument("--plans", "--plan", dest="plans", default="local",
                     help="bufferplan's placements, a comma list: local and shared are planned in the worker, any "
-                         "other choice (auto, factor-shared, ...) is loaded from --plan-dir (benchmarks.stiff_plans)")
+                         "other choice (auto, factor-shared, ...) is loaded from --plan-dir (benchmarks.stiff_plans); "
+                         "'#k' times a choice again under its own label (local#2), '+r<k>' caps its registers a "
+                         "thread at k (local+r128)")
     ap.add_argument("--plan-dir", default=None, help="default benchmarks/data/stiff_plans")
     ap.add_argument("--n-traj", type=int, default=65536)
     ap.add_argument("--dt", type=float, default=1e-3)
@@ -81,6 +84,11 @@ def parse_args(argv=None):
     bad = sorted(set(args.impls.split(",")) - set(SOLVER_OF))
     if bad:
         ap.error(f"--impls: unknown {bad}; choose from {list(SOLVER_OF)}")
+    for choice in args.plans.split(","):
+        try:
+            register_cap(choice)
+        except ValueError as exc:
+            ap.error(f"--plans: {exc}")
     if args.plan_dir is None:
         from .stiff_plans import DATA
         args.plan_dir = DATA

@@ -36,8 +36,25 @@ PLANNED_BY_WORKER = ("local", "shared")  # stiff_worker plans these itself: no f
 
 
 def base_choice(choice):
-    """``choice`` without its ``#k`` suffix: ``local#2`` is ``local`` timed again under a second label."""
-    return choice.split("#")[0]
+    """``choice`` without its suffixes: ``local#2`` is ``local`` timed again under a second label, and
+    ``local+r128`` is ``local`` built with at most 128 registers a thread (:func:`register_cap`)."""
+    return choice.split("#")[0].split("+")[0]
+
+
+def register_cap(choice):
+    """The register cap of a choice's ``+r<k>`` suffix (``local+r128``: 128), None without one.
+
+    A cap trades registers for occupancy: more threads resident an SM to hide the latency of a kernel
+    that keeps much of its state in local memory anyway.  Raises ValueError for a malformed suffix.
+    """
+    head = choice.split("#")[0]
+    if "+" not in head:
+        return None
+    suffix = head.split("+", 1)[1]
+    if not (suffix.startswith("r") and suffix[1:].isdigit() and 16 <= int(suffix[1:]) <= 255):
+        raise ValueError(f"plan choice {choice!r}: a '+' suffix is a register cap, '+r<k>' with k from 16 to 255 "
+                         f"(e.g. local+r128); got '+{suffix}'")
+    return int(suffix[1:])
 
 
 def planned_by_worker(choice):

@@ -89,7 +89,7 @@ def run_bufferplan(cfg):
     t = time.perf_counter()
     import kernels  # noqa: F401 - the library's import is timed here
 
-    from . import timing
+    from . import stiff_plans, timing
     import_s = time.perf_counter() - t
     dtype = np.dtype(cfg["precision"]).type
     n, n_traj, t1, dt, tol = cfg["n"], cfg["n_traj"], cfg["t1"], cfg["dt"], cfg["tol"]
@@ -104,29 +104,32 @@ def run_bufferplan(cfg):
             if len(outs) > 1:
                 t0 = time.perf_counter()
             plan = worker_plan(integ, member)
-            timing.bind_launch(integ, plan, (0.0, dt), y0[:1], params[:1], dt=dt, rtol=tol, atol=tol)
+            cap = stiff_plans.register_cap(member["plan"])
+            timing.bind_launch(integ, plan, (0.0, dt), y0[:1], params[:1], dt=dt, rtol=tol, atol=tol,
+                               max_registers=cap)
             timing.synchronize()
             out["compile_s"] = time.perf_counter() - t0
             out["plan"] = {"choice": member["plan"], "file": member.get("plan_file"), "block_size": plan.block_size,
                            "shared_bytes_per_block": int(plan.shared_bytes_per_block),
-                           "persistent_local_elements": int(plan.persistent_local_elements)}
+                           "persistent_local_elements": int(plan.persistent_local_elements), "max_registers": cap}
             try:
-                out["resources"] = integ.build(plan).resources().to_json()
+                out["resources"] = integ.build(plan, max_registers=cap).resources().to_json()
             except Exception as exc:  # noqa: BLE001 - not on the simulator
                 out["resources"] = {"unavailable": f"{type(exc).__name__}: {str(exc)[:160]}"}
-            ready.append((member, out, plan))
+            ready.append((member, out, plan, cap))
         except Exception as exc:  # noqa: BLE001 - this member's error row; the others run
             out["error"] = f"{type(exc).__name__}: {str(exc)[:800]}"
     if not ready:
         return outs
     with gpu_lock(cfg.get("lock")) as waited:
         bound = {}
-        for member, out, plan in ready:
+        for member, out, plan, cap in ready:
             out["lock_wait_s"] = waited
-            bound[member["id"]] = timing.bind_launch(integ, plan, (0.0, t1), y0, params, dt=dt, rtol=tol, atol=tol)
+            bound[member["id"]] = timing.bind_launch(integ, plan, (0.0, t1), y0, params, dt=dt, rtol=tol, atol=tol,
+                                                     max_registers=cap)
         medians, samples, method = timing.time_interleaved(bound, cfg["repeats"], 1)
         results = {key: b.host_outputs() for key, b in bound.items()}
-    for member, out, _ in ready:
+    for member, out, _, _ in ready:
         key = member["id"]
         times = samples[key]
         out["kernel"] = {"median_ms": medians[key], "min_ms": float(min(times)), "ms": [round(x, 5) for x in times],

@@ -222,7 +222,7 @@ class _Recording:
 
 
 def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1e-6, t_eval=None,
-                max_steps=None, dt_min=0.0, dt_max=np.inf) -> BoundLaunch:
+                max_steps=None, dt_min=0.0, dt_max=np.inf, max_registers=None) -> BoundLaunch:
     """Build ``plan``'s kernel and launch it once as ``integrator.solve`` would; return the launch, bound.
 
     Parameters
@@ -232,6 +232,8 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
         From ``integrator.plan(...)``.
     t_span, dt, rtol, atol, t_eval, max_steps, dt_min, dt_max
         As for ``Integrator.solve`` (no drivers).
+    max_registers : int, optional
+        As for ``Integrator.build``: a cap on registers per thread.
     y0, params : arrays (N, n_states), (N, n_params)
         Host or device arrays of the integrator's precision; host ones are copied to the device once.
 
@@ -262,7 +264,7 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
     y0, params = (a if check.is_device_array(a) else cuda.to_device(a) for a in (y0, params))
     constants = tuple(cuda.to_device(a) for a in (t_eval, driver_times, driver_values, atol, rtol))
     times = (t0, t_end, 0.0 if dt is None else float(dt), dt_min, dt_max)
-    recording = _Recording(integrator.build(plan))
+    recording = _Recording(integrator.build(plan, max_registers=max_registers))
     outputs, _ = launch_batch(recording, system, n_traj, t_eval.shape[0], y0, params, constants, times, max_steps)
     if len(recording.calls) != 1:
         raise RuntimeError(f"launch_batch launched {len(recording.calls)} times; expected one launch")

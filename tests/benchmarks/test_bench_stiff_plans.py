@@ -82,3 +82,26 @@ def test_choices_planned_by_the_worker_have_no_file(capsys):
     with pytest.raises(SystemExit):
         stiff_plans.parse_args(["--choices", "auto,local"])
     assert "planned by stiff_worker" in capsys.readouterr().err
+
+
+def test_a_register_cap_builds_the_same_placement_capped(plan_dir, tmp_path):
+    """``+r<k>``: the placement's plan (worker-planned or from its file), built with at most k registers."""
+    assert stiff_plans.base_choice("auto+r96#2") == "auto" and stiff_plans.register_cap("auto+r96#2") == 96
+    argv = PEERS + ["--plans", "local,local+r64,auto+r96", "--plan-dir", str(plan_dir), "--out", str(tmp_path)]
+    assert stiff_peers.main(argv) == 0
+    doc = json.loads(next(tmp_path.glob("stiff_peers_*.json")).read_text())
+    rows = {r["choice"]: r for r in doc["results"]}
+    assert all(r["ok"] for r in rows.values()), rows
+    assert [rows[c]["plan"]["max_registers"] for c in ("local", "local+r64", "auto+r96")] == [None, 64, 96]
+    assert rows["auto+r96"]["plan"]["file"].endswith("rodas4_n4_float64_auto.json")
+    # the simulator has no registers: the cap is recorded, the arithmetic is the same
+    assert all(a["max_rel_diff"] == 0.0 for a in doc["agreement"] if "+r" in a["impl"])
+
+
+@pytest.mark.parametrize("choice", ["local+r8", "local+x", "local+r300"])
+def test_a_malformed_register_cap_is_refused_before_anything_runs(choice, capsys):
+    with pytest.raises(SystemExit) as stop:
+        stiff_peers.parse_args(PEERS + ["--plans", f"local,{choice}"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--plans: plan choice 'local+" in err and "'+r<k>' with k from 16 to 255" in err, err
