@@ -49,8 +49,10 @@ from .stiff_worker import members_of
 SCHEMA = "bufferplan.stiff_peers/1"
 IMPLS = ("bufferplan-lu", "bufferplan-gmres", "cubie-lu", "cubie-mr")
 # bufferplan-lujac: the sparse LU with J from the system's dense jac (its jvp withheld), against
-# bufferplan-lu's compressed jvp products; not in the default set
-SOLVER_OF = {"bufferplan-lu": "lu", "bufferplan-lujac": "lu", "bufferplan-gmres": "gmres", "cubie-lu": "lu",
+# bufferplan-lu's compressed jvp products; bufferplan-lumem / bufferplan-lureg: the sparse LU with its factor
+# in memory / register storage whatever the family's rule (kernels.solvers.factor_storage); not in the default set
+SOLVER_OF = {"bufferplan-lu": "lu", "bufferplan-lujac": "lu", "bufferplan-lumem": "lu", "bufferplan-lureg": "lu",
+             "bufferplan-gmres": "gmres", "cubie-lu": "lu",
              "cubie-mr": "minimal_residual"}
 
 

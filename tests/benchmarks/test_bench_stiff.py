@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmarks import robertson_sweep, stiff_peers
+from benchmarks import robertson_sweep, stiff_peers, stiff_worker
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,23 @@ def test_unknown_implementation_is_an_argument_error(capsys):
     with pytest.raises(SystemExit):
         stiff_peers.parse_args(["--impls", "bufferplan-lu,teleport"])
     assert "unknown ['teleport']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("impl, method, storage", [
+    ("bufferplan-lu", "rodas4", "memory if shared"), ("bufferplan-lumem", "rodas4", "memory"),
+    ("bufferplan-lu", "radau", "memory"), ("bufferplan-lureg", "radau", "memory if shared")])
+def test_factor_storage_variants_build_their_factors_as_named(impl, method, storage):
+    """The family's rule (rodas4: registers, radau: memory, at 32 states) or the variant's forced storage."""
+    cfg = {"impl_name": impl, "n": 32, "precision": "float32", "run_method": method,
+           "solver": stiff_peers.SOLVER_OF[impl]}
+
+    def walk(settings):
+        yield from settings.buffers
+        for child in settings.children:
+            yield from walk(child)
+
+    factors = [b.storage for b in walk(stiff_worker.make_integrator(cfg).buffer_settings()) if b.name == "factor"]
+    assert factors and set(factors) == {storage}
 
 
 def test_robertson_sweep(tmp_path):
