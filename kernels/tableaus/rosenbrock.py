@@ -254,6 +254,8 @@ class RosenbrockTableau:
 # problems", BIT 41 (2001), 731-738: 3 stages, order 3 (no order reduction for parabolic problems),
 # embedded order 2, gamma = 1/2 + sqrt(3)/6; given there in the classical form.  Second source:
 # diffrax/_solver/ros3p.py and OrdinaryDiffEq.jl's ROS3PTableau (the implementation form).
+# A-stable, not L-stable: R(inf) = R_hat(inf) = 1 - sqrt(3), so the error estimate is blind to the
+# stiff components the method leaves undamped (the README says which method to take instead).
 _G = 0.5 + math.sqrt(3.0) / 6.0
 ROS3P = RosenbrockTableau.from_classical(
     "ros3p", _G,

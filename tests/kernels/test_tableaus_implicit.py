@@ -87,6 +87,19 @@ def test_stiff_accuracy_and_stability(name):
     assert max(abs(r(z)) for z in points) <= 1.0 + 1e-12
 
 
+@pytest.mark.parametrize("name", sorted(ROS))
+def test_rosenbrock_error_estimate_at_infinite_stiffness(name):
+    """What the README says of choosing among them: the L-stable pairs' solutions both vanish at
+    infinite stiffness, while ros3p's two share the limit 1 - sqrt(3), so its estimate is blind there."""
+    tab = ROS[name]
+    big = np.array(tab.alpha) + np.array(tab.gamma_matrix)
+    r, r_hat = _stability(big, tab.b)(-1e8), _stability(big, tab.b_hat)(-1e8)
+    if name == "ros3p":
+        assert r == pytest.approx(1.0 - math.sqrt(3.0), abs=1e-6) and abs(r - r_hat) < 1e-6
+    else:
+        assert abs(r) < 1e-6 and abs(r_hat) < 1e-6
+
+
 @pytest.mark.parametrize("name", ["backward_euler", "trapezoid", "sdirk2", "kvaerno3", "sdirk4", "kvaerno5"])
 def test_dirk_structure(name):
     tab = RK[name]
