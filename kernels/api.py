@@ -216,8 +216,11 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     params : array_like (N, n_params) or (n_params,), optional
         Parameters; default the system's ``default_params``.
     method : str
-        One of ``kernels.METHOD_NAMES``: euler, heun, rk4 (fixed step only),
-        bs3, dopri5, tsit5 (adaptive or fixed).
+        One of ``kernels.METHOD_NAMES``, case-insensitive.  Explicit: euler, heun,
+        rk4 (fixed step only), bs3, dopri5, tsit5, dop853, vern7, vern9 (adaptive
+        or fixed).  Implicit, for stiff problems: backward_euler and gauss4 (fixed
+        step only), trapezoid, sdirk2, kvaerno3, sdirk4, kvaerno5, radau, ros3p,
+        rodas4, rodas5p (the README says which to take).
     dt : float, optional
         The step of fixed-step integration (required there, at most ``t_end - t0``);
         the first step of adaptive integration (chosen automatically when None; a
