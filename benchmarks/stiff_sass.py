@@ -120,6 +120,20 @@ def parse_args(argv=None):
         ap.error(f"--caps: expected a comma list of integers or 'none', got {args.caps!r}")
     if any(c is not None and not 16 <= c <= 255 for c in args.cap_list):
         ap.error(f"--caps: a register cap is from 16 to 255, got {args.caps!r}")
+    from .stiff_peers import SOLVER_OF
+
+    choices = {"--impls": (args.impls, sorted(k for k in SOLVER_OF if k.startswith("bufferplan"))),
+               "--plans": (args.plans, ["local", "shared"]), "--precisions": (args.precisions, ["float32", "float64"])}
+    for flag, (value, allowed) in choices.items():
+        bad = sorted(set(value.split(",")) - set(allowed))
+        if bad:
+            ap.error(f"{flag}: unknown {bad}; choose from {allowed}")
+    try:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 2 or any(x % 2 for x in sizes):
+        ap.error(f"--sizes: expected a comma list of even Brusselator sizes >= 2, got {args.sizes!r}")
     return args
 
 
@@ -136,9 +150,15 @@ def main(argv=None):
     settings = {k: v for k, v in vars(args).items() if k != "cap_list"}
     configs = itertools.product((int(s) for s in args.sizes.split(",")), args.precisions.split(","),
                                 args.methods.split(","), args.impls.split(","), args.plans.split(","))
+    failed = 0
     for n, precision, method, impl, choice in configs:
         start = time.perf_counter()
-        ptx = kernel_ptx(method, n, precision, impl, choice)
+        try:
+            ptx = kernel_ptx(method, n, precision, impl, choice)
+        except Exception as exc:  # noqa: BLE001 - e.g. a method name the Integrator refuses: say which, go on
+            print(f"{impl}@{choice} {method} n={n} {precision}: not built: {type(exc).__name__}: {exc}", flush=True)
+            failed += 1
+            continue
         ptx_s = round(time.perf_counter() - start, 1)
         for cap in args.cap_list:
             name = f"{impl}_{method}_n{n}_{precision}_{choice}_r{cap or 'none'}"
@@ -148,7 +168,9 @@ def main(argv=None):
             print(_format(rows[-1]), flush=True)
         if args.json:  # rewritten after each configuration: a run cut short keeps what it made
             env.write_json(args.json, dict(env.header(SCHEMA, device, settings), rows=rows))
-    return 0
+    if failed:
+        print(f"stiff_sass: {failed} configuration(s) not built (above)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _format(row):

@@ -30,3 +30,11 @@ def test_a_bad_register_cap_is_an_argument_error(caps, capsys):
     with pytest.raises(SystemExit) as stop:
         stiff_sass.parse_args(["--caps", caps])
     assert stop.value.code == 2 and "--caps:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, flag", [(["--impls", "cubie-lu"], "--impls"), (["--plans", "auto"], "--plans"),
+                                        (["--sizes", "7"], "--sizes"), (["--precisions", "float16"], "--precisions")])
+def test_a_bad_configuration_is_an_argument_error(argv, flag, capsys):
+    with pytest.raises(SystemExit) as stop:
+        stiff_sass.parse_args(argv)
+    assert stop.value.code == 2 and f"{flag}:" in capsys.readouterr().err
