@@ -113,7 +113,8 @@ def parse_args(argv=None):
     ap.add_argument("--sizes", default="8,32,64,128")
     ap.add_argument("--precisions", default="float32,float64")
     ap.add_argument("--choices", default=",".join(CHOICES))
-    ap.add_argument("--impls", default="bufferplan-lu", help="bufferplan-lu, bufferplan-gmres, bufferplan-lujac, bufferplan-lumem, bufferplan-lureg")
+    ap.add_argument("--impls", default="bufferplan-lu",
+                    help="bufferplan-lu, bufferplan-gmres, bufferplan-lujac, bufferplan-lumem, bufferplan-lureg")
     ap.add_argument("--budget-s", type=float, default=300.0, help="a plan's process is killed past it")
     ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     ap.add_argument("--dir", default=DATA)

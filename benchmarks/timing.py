@@ -232,10 +232,10 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
         From ``integrator.plan(...)``.
     t_span, dt, rtol, atol, t_eval, max_steps, dt_min, dt_max
         As for ``Integrator.solve`` (no drivers).
-    max_registers : int, optional
-        As for ``Integrator.build``: a cap on registers per thread.
     y0, params : arrays (N, n_states), (N, n_params)
         Host or device arrays of the integrator's precision; host ones are copied to the device once.
+    max_registers : int, optional
+        As for ``Integrator.build``: a cap on registers per thread.
 
     The argument tuple is reconstructed here from ``kernels.validation`` and
     ``kernels.launch.launch_batch`` (the public API has no call that returns
