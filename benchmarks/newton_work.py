@@ -1,0 +1,118 @@
+"""Right-hand-side evaluations per step of the implicit methods on the Brusselator, counted on the simulator.
+
+A hardware-independent measure of the Newton work a step does, to set beside
+cubie's own iteration counters (``stiff_peers`` records them: its sdirk4 does one
+Newton iteration a stage).  The Brusselator's ``rhs`` is wrapped in a Python
+function that counts its calls; on Numba's CUDA simulator a device function is
+plain Python, so every call of every stage, Newton iteration and finite
+difference is counted (on a GPU the wrapper would not compile: the script
+refuses to run there).  The problem is ``stiff_peers``': one trajectory, B = 3,
+fixed dt = 1e-3, the span per n of ``--t1-by-n``, Newton's tolerances per
+precision of ``--tol``, ``solver="lu"``.
+
+What a count means per family (fixed step, analytic Jacobian from the system's
+``jvp``, so the matrix costs no right-hand sides):
+
+* DIRK: one call per Newton iteration of each implicit stage, plus the explicit
+  first stage of an ESDIRK: ``calls / stages`` is iterations a stage;
+* radau: one call per step for ``f(t, y)`` and three per Newton iteration;
+* Rosenbrock: one call per stage (no Newton iteration; the system is autonomous, so no ``f_t``).
+
+    python -m benchmarks.newton_work --methods sdirk4,radau,rodas4 --sizes 8,32,128 --json OUT.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+from . import environment as env
+from . import stiff_problem as bp
+
+SCHEMA = "bufferplan.newton_work/1"
+
+
+def counted_brusselator(n):
+    """``(system, calls)``: the Brusselator whose rhs adds one to ``calls[0]`` per call (simulator only)."""
+    import kernels
+
+    plain = kernels.brusselator(n)
+    rhs = getattr(plain.rhs, "py_func", plain.rhs)
+    calls = [0]
+
+    def counted(t, y, p, dydt):  # never reads t: the Brusselator is autonomous, and a Rosenbrock step
+        calls[0] += 1            # would otherwise add its f_t difference, which the benchmark kernel skips
+        rhs(0.0, y, p, dydt)
+
+    system = kernels.ODESystem(counted, n, plain.n_params, name=f"counted_{plain.name}", jac=plain.jac,
+                               jvp=plain.jvp, default_params=plain.default_params, check=False)
+    return system, calls
+
+
+def count(method, n, precision, t1, tol, dt=1e-3):
+    """One row: calls, steps and calls per step of ``method`` at ``n`` states."""
+    import kernels
+
+    dtype = np.dtype(precision).type
+    system, calls = counted_brusselator(n)
+    y0, params = bp.inputs(n, 1, dtype)
+    res = kernels.solve_ivp(system, (0.0, t1), y0, params, method=method, dt=dt, controller="fixed", rtol=tol,
+                            atol=tol, precision=dtype, plan="local", solver="lu")
+    steps = int(res.n_steps[0])
+    return {"method": method, "n": n, "precision": precision, "t1": t1, "dt": dt, "tol": tol,
+            "status": int(res.status[0]), "steps": steps, "rhs_calls": calls[0],
+            "rhs_per_step": round(calls[0] / max(steps, 1), 3)}
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--methods", default="sdirk4,radau,rodas4")
+    ap.add_argument("--sizes", default="8,32,128")
+    ap.add_argument("--precisions", default="float32,float64")
+    ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01", help="as stiff_peers'")
+    ap.add_argument("--tol", default="float32:1e-5,float64:1e-8", help="Newton's tolerances, as stiff_peers'")
+    ap.add_argument("--json", default=None, help="write the rows and how they were made here")
+    args = ap.parse_args(argv)
+    try:
+        args.size_list = [int(s) for s in args.sizes.split(",")]
+        args.t1 = {int(k): float(v) for k, v in (item.split(":") for item in args.t1_by_n.split(","))}
+        args.tols = {k: float(v) for k, v in (item.split(":") for item in args.tol.split(","))}
+    except ValueError as exc:
+        ap.error(f"--sizes, --t1-by-n, --tol: expected '8,32' and 'key:value' lists ({exc})")
+    missing = [n for n in args.size_list if n not in args.t1]
+    if missing:
+        ap.error(f"--t1-by-n: no span for size(s) {missing}")
+    unknown = sorted(set(args.precisions.split(",")) - set(args.tols))
+    if unknown:
+        ap.error(f"--tol: no tolerance for precision(s) {unknown}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+    import kernels
+
+    if kernels.backend() != "simulator":
+        print("newton_work: counting needs Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1): a Python counter "
+              "in the rhs does not compile for a GPU", file=sys.stderr)
+        return 2
+    rows = []
+    for n in args.size_list:
+        for precision in args.precisions.split(","):
+            for method in args.methods.split(","):
+                rows.append(count(method, n, precision, args.t1[n], args.tols[precision]))
+                r = rows[-1]
+                print(f"{method:8} n={n:<4} {precision}: {r['rhs_per_step']:6.2f} rhs a step over {r['steps']} steps "
+                      f"(status {r['status']})", flush=True)
+    if args.json:
+        settings = {k: v for k, v in vars(args).items() if k not in ("size_list", "t1", "tols")}
+        env.write_json(args.json, dict(env.header(SCHEMA, {"name": "simulator"}, settings), rows=rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
