@@ -63,6 +63,7 @@ from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
 from .factor_storage import STORAGE_FORMS, check_storage, in_memory, planned_storage
+from .sparsity import full_pattern, minimum_degree_order, symbolic_fill
 
 __all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_program", "lu_constants",
            "build_sparse_lu", "ir_device_functions", "minimum_degree_order", "symbolic_fill", "full_pattern"]
@@ -74,51 +75,6 @@ __all__ = ["SPARSE_UNROLL", "EMIT_FORMS", "LUProgram", "SparseLUSettings", "lu_p
 # every factor met so far stays straight-line (issue #10).
 SPARSE_UNROLL = 4096
 EMIT_FORMS = ("auto", "ir", "python")  # SparseLUSettings.emit
-
-
-def full_pattern(n):
-    """Every ``(i, j)`` of an n-by-n matrix (a dense pattern)."""
-    return tuple((i, j) for i in range(n) for j in range(n))
-
-
-def minimum_degree_order(n, pattern):
-    """A symmetric elimination order by minimum degree on the graph of ``A + A^T`` (ties: lowest index)."""
-    neighbours = [set() for _ in range(n)]
-    for i, j in pattern:
-        if i != j:
-            neighbours[i].add(j)
-            neighbours[j].add(i)
-    remaining, order = set(range(n)), []
-    while remaining:
-        k = min(remaining, key=lambda v: (len(neighbours[v]), v))
-        order.append(k)
-        remaining.discard(k)
-        clique = neighbours[k]
-        for v in clique:
-            neighbours[v] |= clique
-            neighbours[v].discard(v)
-            neighbours[v].discard(k)
-        neighbours[k] = set()
-    return tuple(order)
-
-
-def symbolic_fill(n, pattern, order):
-    """The entries of ``L + U`` (a set of ``(i, j)``) when eliminating ``pattern`` with diagonal pivots in ``order``."""
-    position = {v: p for p, v in enumerate(order)}
-    rows = [set() for _ in range(n)]  # rows[i]: columns j with (i, j) structurally nonzero
-    cols = [set() for _ in range(n)]
-    for i, j in pattern:
-        rows[i].add(j)
-        cols[j].add(i)
-    for k in order:
-        later_rows = [r for r in cols[k] if position[r] > position[k]]
-        later_cols = [c for c in rows[k] if position[c] > position[k]]
-        for r in later_rows:
-            for c in later_cols:
-                if c not in rows[r]:
-                    rows[r].add(c)
-                    cols[c].add(r)
-    return {(i, j) for i in range(n) for j in rows[i]}
 
 
 def _normalise(n, pattern):

@@ -14,6 +14,9 @@ probes but not in the run) is left out, and the factor then ignores it:
 Newton converges slower or not at all for that trajectory.  Give the
 pattern explicitly when that can happen: ``SolverOptions(pattern=...)``, or
 ``linear="dense"``.
+
+The pattern's symbolic analysis for the sparse LU is here too: the
+elimination order by minimum degree and the fill-in it creates.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 
 from ..errors import ConfigurationError
 
-__all__ = ["jacobian_pattern", "PROBES"]
+__all__ = ["jacobian_pattern", "PROBES", "full_pattern", "minimum_degree_order", "symbolic_fill"]
 
 PROBES = 3  # random points whose union of nonzeros is the pattern
 
@@ -69,3 +72,48 @@ def jacobian_pattern(system, probes=PROBES, seed=0):
             f"jacobian_pattern: system {system.name!r} could not be evaluated on the host to find its Jacobian's "
             f"nonzeros ({type(exc).__name__}: {exc}); pass SolverOptions(pattern=...) or linear='dense'") from exc
     return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(found)))
+
+
+def full_pattern(n):
+    """Every ``(i, j)`` of an n-by-n matrix (a dense pattern)."""
+    return tuple((i, j) for i in range(n) for j in range(n))
+
+
+def minimum_degree_order(n, pattern):
+    """A symmetric elimination order by minimum degree on the graph of ``A + A^T`` (ties: lowest index)."""
+    neighbours = [set() for _ in range(n)]
+    for i, j in pattern:
+        if i != j:
+            neighbours[i].add(j)
+            neighbours[j].add(i)
+    remaining, order = set(range(n)), []
+    while remaining:
+        k = min(remaining, key=lambda v: (len(neighbours[v]), v))
+        order.append(k)
+        remaining.discard(k)
+        clique = neighbours[k]
+        for v in clique:
+            neighbours[v] |= clique
+            neighbours[v].discard(v)
+            neighbours[v].discard(k)
+        neighbours[k] = set()
+    return tuple(order)
+
+
+def symbolic_fill(n, pattern, order):
+    """The entries of ``L + U`` (a set of ``(i, j)``) when eliminating ``pattern`` with diagonal pivots in ``order``."""
+    position = {v: p for p, v in enumerate(order)}
+    rows = [set() for _ in range(n)]  # rows[i]: columns j with (i, j) structurally nonzero
+    cols = [set() for _ in range(n)]
+    for i, j in pattern:
+        rows[i].add(j)
+        cols[j].add(i)
+    for k in order:
+        later_rows = [r for r in cols[k] if position[r] > position[k]]
+        later_cols = [c for c in rows[k] if position[c] > position[k]]
+        for r in later_rows:
+            for c in later_cols:
+                if c not in rows[r]:
+                    rows[r].add(c)
+                    cols[c].add(r)
+    return {(i, j) for i in range(n) for j in rows[i]}
