@@ -145,8 +145,8 @@ def pivot_reciprocal(dtype):
     Brusselator n = 32: 164 division sites).  Here: the ``rcp.approx.ftz`` seed and
     Newton corrections by FMA (one for float32, two for float64: within an ulp).
     Exact on the simulator.  A subnormal ``x`` gives infinity, which the LU's
-    singularity test (pivots above ``eps`` times the largest entry) keeps out of
-    the matrices Newton factors.  :func:`emit_pivot_reciprocal` is the same as IR.
+    singularity test (never a pivot below the smallest normal number,
+    :mod:`kernels.solvers.base`) keeps out of the factors.  :func:`emit_pivot_reciprocal` is the same as IR.
     """
     from numba import cuda
 

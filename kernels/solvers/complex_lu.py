@@ -17,7 +17,8 @@ plans and calls it as the real sparse LU; the symbolic work (minimum degree
 order, fill) runs on the complex pattern ``{(i // 2, j // 2)}``.  As there,
 the pivots are diagonal in a static order (no numerical pivoting: meant for
 ``C``, diagonally dominant for small ``h``), a pivot is singular when
-``|re| + |im|`` is not above ``eps`` times the largest absolute input word,
+``|re| + |im|`` is not above ``eps`` times the largest absolute diagonal input
+word, nor above the smallest normal number (the rule of :mod:`kernels.solvers.base`),
 and ``factor`` and ``solve`` are straight-line code over literal slots (the
 factor must fit :attr:`unroll`; the caller falls back to the real form above it).
 Those operations are data, the settings' :class:`~kernels.solvers.sparse_lu.LUProgram`
@@ -97,9 +98,10 @@ def complex_lu_sources(settings):
     re = lambda s: f"a[{2 * s}]"  # noqa: E731 - short source helpers
     im = lambda s: f"a[{2 * s + 1}]"  # noqa: E731
     given = 2 * program.pattern
-    lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
-    lines += [f"    amax = max(amax, abs(a[{q}]))" for q in range(1, given)]
-    lines.append("    tiny = EPS * amax")
+    diagonal = [word for kk, _ in program.pivots for word in (2 * kk, 2 * kk + 1)]
+    lines = ["def factor(a, piv):", f"    amax = abs(a[{diagonal[0]}])"]
+    lines += [f"    amax = max(amax, abs(a[{q}]))" for q in diagonal[1:]]
+    lines.append("    tiny = max(EPS * amax, TINY)")
     lines += [f"    a[{q}] = ZERO" for q in range(given, 2 * program.nnz)]
     for kk, rows in program.pivots:
         lines += [f"    dr = {re(kk)}", f"    di = {im(kk)}", "    sc = abs(dr) + abs(di)",

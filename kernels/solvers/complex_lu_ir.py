@@ -53,13 +53,13 @@ def _eliminate(emitter, kk, rows, check):
                 store(builder.fsub(target, update), 2 * rc + word)
 
 
-def factor_intrinsic(program, eps, ok, singular, memory=False):
+def factor_intrinsic(program, eps, tiny, ok, singular, memory=False):
     """An intrinsic ``factor(a) -> int32`` running the complex ``program``'s factorisation on ``a`` in place.
 
     As :func:`kernels.solvers.sparse_lu_ir.factor_intrinsic`, with two words per slot; a pivot is singular
-    when ``|re| + |im|`` is not above ``eps`` times the largest absolute input word.
+    when ``|re| + |im|`` is not above ``max(eps * amax, tiny)``, ``amax`` the largest diagonal word.
     """
-    return lu_factor_intrinsic(program, eps, ok, singular, 2, _eliminate, memory)
+    return lu_factor_intrinsic(program, eps, tiny, ok, singular, 2, _eliminate, memory)
 
 
 def _product_sum(emitter, terms, part):

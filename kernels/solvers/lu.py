@@ -23,8 +23,9 @@ multiplies instead of dividing).  ``pivots[k]`` is the row exchanged with
 row ``k`` at elimination step ``k`` (LAPACK's convention, 0-based).
 
 A pivot is singular when it is not larger than ``eps`` times the largest
-absolute entry of the matrix (``eps`` of the working precision; an exact
-zero, a NaN and a zero matrix included): ``factor`` then returns
+absolute diagonal entry of the matrix, nor than the smallest normal number
+(an exact zero, a NaN and a zero matrix included; the rule of
+:mod:`kernels.solvers.base`): ``factor`` then returns
 :data:`kernels.status.SINGULAR_MATRIX` for that thread alone.
 """
 
@@ -40,7 +41,7 @@ from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .base import SOLVER_OK
+from .base import SOLVER_OK, singular_below
 from .factor_storage import planned_storage
 
 __all__ = ["LUSettings", "BuiltLU", "build_lu", "LU_UNROLL"]
@@ -134,8 +135,8 @@ class BuiltLU:
 
 def _factor_unrolled(n):
     lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
-    lines += [f"    amax = max(amax, abs(a[{i}]))" for i in range(1, n * n)]
-    lines.append("    tiny = EPS * amax")
+    lines += [f"    amax = max(amax, abs(a[{i * n + i}]))" for i in range(1, n)]
+    lines.append("    tiny = max(EPS * amax, TINY)")
     for k in range(n):
         lines += [f"    best = abs(a[{k * n + k}])", f"    row = {k}"]
         for r in range(k + 1, n):
@@ -174,9 +175,9 @@ def _solve_unrolled(n):
 _FACTOR_LOOPS = """
 def factor(a, piv):
     amax = abs(a[0])
-    for i in range(1, N * N):
-        amax = max(amax, abs(a[i]))
-    tiny = EPS * amax
+    for i in range(1, N):
+        amax = max(amax, abs(a[i * N + i]))
+    tiny = max(EPS * amax, TINY)
     for k in range(N):
         best = abs(a[k * N + k])
         row = k
@@ -243,8 +244,8 @@ def build_lu(settings, layout, dtype) -> BuiltLU:
         Working precision.
     """
     allocate = AllocatorFactory(layout, dtype)
-    namespace = {"N": settings.n, "EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0),
-                 "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+    namespace = {"N": settings.n, "EPS": dtype(np.finfo(dtype).eps), "TINY": singular_below(dtype),
+                 "ONE": dtype(1.0), "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
     factor_source, solve_source = lu_sources(settings)
     factor = compile_device(factor_source, "factor", namespace)
     solve = compile_device(solve_source, "solve", namespace)

@@ -35,9 +35,11 @@ order.  That is safe for the matrices this solver is meant for, ``I - c J``
 with small ``c h``-scaled Jacobians (diagonally dominant), and for any
 matrix whose LU without pivoting is stable; it is not a general solver.  A
 pivot is singular when its magnitude is not above ``eps`` times the largest
-absolute entry of the input (a NaN and a zero matrix included): ``factor``
-then returns :data:`kernels.status.SINGULAR_MATRIX` for that thread alone,
-as the dense solver does.
+absolute diagonal entry of the input, nor above the smallest normal number
+(zero, a NaN and a zero matrix included; the rule of
+:mod:`kernels.solvers.base`): ``factor`` then returns
+:data:`kernels.status.SINGULAR_MATRIX` for that thread alone, as the dense
+solver does.
 
 The diagonal of the factor holds ``1 / u_kk`` so eliminations and the solve
 multiply; the strict lower entries hold ``L``'s multipliers (unit diagonal).
@@ -61,7 +63,7 @@ from ..approx import pivot_reciprocal
 from ..backend import backend
 from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .base import SOLVER_OK
+from .base import SOLVER_OK, singular_below
 from .factor_storage import STORAGE_FORMS, check_storage, in_memory, planned_storage
 from .sparsity import full_pattern, minimum_degree_order, symbolic_fill
 
@@ -268,9 +270,10 @@ def lu_program(settings):
 def _straight_sources(settings):
     """``(factor, solve)`` as straight-line Python source over literal slot indices."""
     program = settings.program
-    lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
-    lines += [f"    amax = max(amax, abs(a[{s}]))" for s in range(1, program.pattern)]
-    lines.append("    tiny = EPS * amax")
+    diagonal = [kk for kk, _ in program.pivots]
+    lines = ["def factor(a, piv):", f"    amax = abs(a[{diagonal[0]}])"]
+    lines += [f"    amax = max(amax, abs(a[{kk}]))" for kk in diagonal[1:]]
+    lines.append("    tiny = max(EPS * amax, TINY)")
     lines += [f"    a[{s}] = ZERO" for s in range(program.pattern, program.nnz)]
     for kk, rows in program.pivots:
         lines += [f"    d = a[{kk}]", "    if not abs(d) > tiny:", "        return SINGULAR",
@@ -346,10 +349,10 @@ _LOOPED_FACTOR = """def factor(a, piv):
     ncols = cuda.const.array_like(NCOLS)
     target = cuda.const.array_like(TARGET)
     source = cuda.const.array_like(SOURCE)
-    amax = abs(a[0])
-    for s in range(1, PATTERN):
-        amax = max(amax, abs(a[s]))
-    tiny = EPS * amax
+    amax = abs(a[diag[0]])
+    for p in range(1, N):
+        amax = max(amax, abs(a[diag[p]]))
+    tiny = max(EPS * amax, TINY)
     for s in range(PATTERN, NNZ):
         a[s] = ZERO
     e = 0
@@ -412,14 +415,15 @@ def _no_pivots(region, persistent):
 
 def lu_constants(dtype):
     """The constants the generated code reads, typed in ``dtype`` (the globals of the Python form)."""
-    return {"EPS": dtype(np.finfo(dtype).eps), "ONE": dtype(1.0), "ZERO": dtype(0.0),
-            "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX), "RCP": pivot_reciprocal(dtype)}
+    return {"EPS": dtype(np.finfo(dtype).eps), "TINY": singular_below(dtype), "ONE": dtype(1.0),
+            "ZERO": dtype(0.0), "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX),
+            "RCP": pivot_reciprocal(dtype)}
 
 
 def ir_device_functions(settings, namespace, emitters, memory=False):
     """``(factor, solve)`` device functions each calling one intrinsic that emits ``settings.program`` as LLVM IR.
 
-    ``emitters``: the module making the intrinsics (``factor_intrinsic(program, eps, ok, singular, memory)``
+    ``emitters``: the module making the intrinsics (``factor_intrinsic(program, eps, tiny, ok, singular, memory)``
     and ``solve_intrinsic(program, memory)``: :mod:`~kernels.solvers.sparse_lu_ir` or its complex
     counterpart); ``namespace``: the constants of :func:`lu_constants`; ``memory``: the factor is read
     and written in memory (:mod:`~kernels.solvers.factor_storage`).
@@ -428,7 +432,8 @@ def ir_device_functions(settings, namespace, emitters, memory=False):
         raise ConfigurationError(f"{type(settings).__name__} emit: 'ir' needs Numba's CUDA target (an intrinsic "
                                  "writes the code), and this process runs the simulator: use emit='auto' or 'python'")
     program = settings.program
-    scope = {"FACTOR": emitters.factor_intrinsic(program, float(namespace["EPS"]), namespace["OK"],
+    scope = {"FACTOR": emitters.factor_intrinsic(program, float(namespace["EPS"]), float(namespace["TINY"]),
+                                                 namespace["OK"],
                                                  namespace["SINGULAR"], memory),
              "SOLVE": emitters.solve_intrinsic(program, memory)}
     factor = compile_device("def factor(a, piv):\n    return FACTOR(a)\n", "factor", scope)

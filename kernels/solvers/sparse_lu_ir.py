@@ -12,8 +12,9 @@ with no fast-math flags: loads and stores through the array's data pointer at
 literal slots, ``fmul``/``fsub``/``fadd`` in the array's dtype, the pivots'
 reciprocal as :func:`kernels.approx.pivot_reciprocal` computes it (a division on the CPU),
 ``abs`` and ``max`` by the target's own implementations (the CPU's keeps a
-NaN ``amax``, CUDA's ``fmax`` skips a NaN operand), and the singular
-pivot test ``not abs(d) > tiny`` as an early exit returning
+NaN ``amax``, CUDA's ``fmax`` skips a NaN operand), and the singular pivot
+test ``not abs(d) > tiny`` (``tiny = max(EPS * amax, TINY)`` with ``amax``
+the largest diagonal entry of the input) as an early exit returning
 ``SINGULAR_MATRIX``.  So results are bit-identical to the Python form on the
 same target, and NVVM sees the same code.
 
@@ -25,7 +26,7 @@ CUDA simulator, which interprets Python: there the Python form is used
 The machinery shared with the complex LU's IR form
 (:mod:`kernels.solvers.complex_lu_ir`) lives here: :class:`Emitter` (literal
 loads and stores, constants and the target's builtins) and
-:func:`lu_factor_intrinsic` (the factor's frame: ``amax``, the zeroed fill-in,
+:func:`lu_factor_intrinsic` (the factor's frame: ``amax`` over the diagonal, the zeroed fill-in,
 the singular exit and the returned status), which calls back per pivot, and
 :func:`lu_solve_intrinsic` (the solve's typed frame).
 """
@@ -174,14 +175,15 @@ class Emitter:
         return emit_pivot_reciprocal(self.builder, value, self.cuda, self.negate)
 
 
-def lu_factor_intrinsic(program, eps, ok, singular, width, eliminate, memory=False):
+def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memory=False):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
-    The frame both forms share: ``amax`` over the pattern's ``width * program.pattern`` words, ``tiny =
-    eps * amax``, the fill-in's words zeroed, then per pivot ``eliminate(emitter, diagonal, rows, check)``,
-    which emits the pivot's operations and calls ``check(magnitude)`` where the Python form tests
-    ``if not magnitude > tiny: return SINGULAR``.  ``width``: words per slot; ``ok``/``singular``: the
-    int32 codes returned; ``memory``: the factor stays in memory (:class:`Emitter`).
+    The frame both forms share: ``amax`` over the ``width`` words of each pivot's diagonal slot,
+    ``threshold = max(eps * amax, tiny)`` (the rule of :mod:`kernels.solvers.base`), the fill-in's
+    words zeroed, then per pivot ``eliminate(emitter, diagonal, rows, check)``, which emits the pivot's
+    operations and calls ``check(magnitude)`` where the Python form tests ``if not magnitude > tiny:
+    return SINGULAR``.  ``width``: words per slot; ``ok``/``singular``: the int32 codes returned;
+    ``memory``: the factor stays in memory (:class:`Emitter`).
     """
 
     @intrinsic
@@ -192,17 +194,18 @@ def lu_factor_intrinsic(program, eps, ok, singular, width, eliminate, memory=Fal
         def codegen(context, builder, signature, args):
             emitter = Emitter(context, builder, [(signature.args[0], args[0])], memory)
             given, words = width * program.pattern, width * program.nnz
-            amax = emitter.fabs(emitter.load(0))
-            for s in range(1, given):
+            diagonal = [width * kk + w for kk, _ in program.pivots for w in range(width)]
+            amax = emitter.fabs(emitter.load(diagonal[0]))
+            for s in diagonal[1:]:
                 amax = emitter.larger(amax, emitter.fabs(emitter.load(s)))
-            tiny = builder.fmul(emitter.constant(eps), amax)
+            threshold = emitter.larger(builder.fmul(emitter.constant(eps), amax), emitter.constant(tiny))
             for s in range(given, words):
                 emitter.store(emitter.constant(0.0), s)
             exit_singular = builder.append_basic_block("sparse_lu.singular")
 
             def check(magnitude):
                 nonsingular = builder.append_basic_block("sparse_lu.pivot")
-                builder.cbranch(builder.fcmp_unordered("<=", magnitude, tiny), exit_singular, nonsingular)
+                builder.cbranch(builder.fcmp_unordered("<=", magnitude, threshold), exit_singular, nonsingular)
                 builder.position_at_end(nonsingular)
 
             for diagonal, rows in program.pivots:
@@ -238,13 +241,13 @@ def _eliminate(emitter, kk, rows, check):
             emitter.store(builder.fsub(emitter.load(target), builder.fmul(m, pivot_row(source))), target)
 
 
-def factor_intrinsic(program, eps, ok, singular, memory=False):
+def factor_intrinsic(program, eps, tiny, ok, singular, memory=False):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
-    ``eps``: the relative singularity threshold (the dtype's machine epsilon); ``ok``/``singular``:
-    the int32 codes returned; ``memory``: ``a`` stays in memory (:class:`Emitter`).
+    ``eps``, ``tiny``: the singularity rule's constants (:func:`kernels.solvers.base.singular_below`);
+    ``ok``/``singular``: the int32 codes returned; ``memory``: ``a`` stays in memory (:class:`Emitter`).
     """
-    return lu_factor_intrinsic(program, eps, ok, singular, 1, _eliminate, memory)
+    return lu_factor_intrinsic(program, eps, tiny, ok, singular, 1, _eliminate, memory)
 
 
 def lu_solve_intrinsic(emit, memory=False):

@@ -127,7 +127,8 @@ def lu_forms(lu, sources, intrinsics, dtype):
             factor, solve = njit(factor), njit(solve)
         return (lambda a: factor(a, None)), (lambda a, b: solve(a, None, b))
 
-    factor = intrinsics.factor_intrinsic(lu.program, float(constants["EPS"]), constants["OK"], constants["SINGULAR"])
+    factor = intrinsics.factor_intrinsic(lu.program, float(constants["EPS"]), float(constants["TINY"]),
+                                         constants["OK"], constants["SINGULAR"])
     solve = intrinsics.solve_intrinsic(lu.program)
     return python, (njit(lambda a: factor(a)), njit(lambda a, b: solve(a, b)))
 

@@ -106,12 +106,17 @@ def test_singular_matrix_fails_alone(n):
     _check_solutions(a[keep], b[keep], x[keep], 10.0, np.finfo(np.float64).eps)
 
 
-def test_nearly_singular_is_singular_below_eps():
-    """A pivot below eps times the largest entry counts as singular; one above it does not."""
+def test_singularity_is_judged_against_the_diagonal():
+    """A pivot not above eps times the largest diagonal entry is singular; an off-diagonal entry sets no scale.
+
+    Row 0's coupling (1e30) says nothing of row 1's pivot (1): against the largest entry of all this
+    regular matrix was refused.  A pivot of half eps beside a unit diagonal is singular, of 4 eps it is not.
+    """
     eps = np.finfo(np.float64).eps
-    a = np.array([[[1.0, 1.0], [1.0, 1.0 + 0.5 * eps]], [[1.0, 1.0], [1.0, 1.0 + 4 * eps]]])
-    _, status = lu_kernel(2, "local")(a, np.ones((2, SOLVES, 2)))
-    np.testing.assert_array_equal(status, [Status.SINGULAR_MATRIX, 0])
+    a = np.array([[[1.0, 1e30], [0.0, 1.0]], [[1.0, 1.0], [1.0, 1.0 + 0.5 * eps]], [[1.0, 1.0], [1.0, 1.0 + 4 * eps]]])
+    x, status = lu_kernel(2, "local")(a, np.ones((3, SOLVES, 2)))
+    np.testing.assert_array_equal(status, [0, Status.SINGULAR_MATRIX, 0])
+    np.testing.assert_allclose(x[0, 0], [1.0 - 1e30, 1.0], rtol=1e-12)
 
 
 def test_generated_code_indexes_with_literals_up_to_unroll():
