@@ -69,11 +69,8 @@ def count(method, n, precision, t1, tol, dt=1e-3):
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", default="sdirk4,radau,rodas4")
-    ap.add_argument("--sizes", default="8,32,128")
-    ap.add_argument("--precisions", default="float32,float64")
-    ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01", help="as stiff_peers'")
-    ap.add_argument("--tol", default="float32:1e-5,float64:1e-8", help="Newton's tolerances, as stiff_peers'")
+    bp.add_configuration_arguments(ap, sizes="8,32,128")
+    bp.add_span_arguments(ap)
     ap.add_argument("--json", default=None, help="write the rows and how they were made here")
     args = ap.parse_args(argv)
     try:

@@ -58,9 +58,7 @@ SOLVER_OF = {"bufferplan-lu": "lu", "bufferplan-lujac": "lu", "bufferplan-lumem"
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="8,32,64,128")
-    ap.add_argument("--precisions", default="float32,float64")
-    ap.add_argument("--methods", default="sdirk4,radau,rodas4")
+    bp.add_configuration_arguments(ap)
     ap.add_argument("--impls", default=",".join(IMPLS), help=f"of {IMPLS}")
     ap.add_argument("--plans", "--plan", dest="plans", default="local",
                     help="bufferplan's placements, a comma list: local and shared are planned in the worker, any "
@@ -70,8 +68,7 @@ def parse_args(argv=None):
     ap.add_argument("--plan-dir", default=None, help="default benchmarks/data/stiff_plans")
     ap.add_argument("--n-traj", type=int, default=65536)
     ap.add_argument("--dt", type=float, default=1e-3)
-    ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01")
-    ap.add_argument("--tol", default="float32:1e-5,float64:1e-8", help="Newton's tolerances per precision")
+    bp.add_span_arguments(ap)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--time-budget-s", type=float, default=10.0,
                     help="cubie: its timed launches stop past it (bufferplan times --repeats interleaved rounds)")

@@ -28,6 +28,7 @@ import sys
 import time
 
 from . import environment as env
+from . import stiff_problem
 
 SCHEMA = "bufferplan.stiff_plan/1"
 DATA = os.path.join(env.ROOT, "benchmarks", "data", "stiff_plans")
@@ -109,9 +110,7 @@ def _index_reason(path):
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", default="sdirk4,radau,rodas4")
-    ap.add_argument("--sizes", default="8,32,64,128")
-    ap.add_argument("--precisions", default="float32,float64")
+    stiff_problem.add_configuration_arguments(ap)
     ap.add_argument("--choices", default=",".join(CHOICES))
     ap.add_argument("--impls", default="bufferplan-lu",
                     help="bufferplan-lu, bufferplan-gmres, bufferplan-lujac, bufferplan-lumem, bufferplan-lureg")

@@ -88,3 +88,17 @@ def max_rel_diff(a, b):
     """``max |a - b| / max(|b|, 1e-30)`` over all entries (the Brusselator's states are O(1) and positive)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-30)))
+
+
+def add_configuration_arguments(ap, sizes="8,32,64,128", precisions="float32,float64", methods="sdirk4,radau,rodas4"):
+    """``--sizes``, ``--precisions`` and ``--methods`` (comma lists) of a stiff benchmark, with its defaults."""
+    ap.add_argument("--sizes", default=sizes)
+    ap.add_argument("--precisions", default=precisions)
+    ap.add_argument("--methods", default=methods)
+
+
+def add_span_arguments(ap):
+    """``--t1-by-n`` (the span per size: 100 steps of 1e-3 up to 32 states, fewer above) and ``--tol``
+    (Newton's tolerances per precision): the problem as ``stiff_peers`` times it."""
+    ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01")
+    ap.add_argument("--tol", default="float32:1e-5,float64:1e-8", help="Newton's tolerances per precision")

@@ -39,6 +39,7 @@ import time
 
 from . import environment as env
 from . import sass_report as sr
+from . import stiff_problem
 
 SCHEMA = "bufferplan.stiff_sass/1"
 SPACES = {"LDL": ("local", "load"), "STL": ("local", "store"), "LD": ("generic", "load"),
@@ -104,9 +105,7 @@ def kernel_ptx(method, n, precision, impl, choice):
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", default="rodas4,sdirk4,radau")
-    ap.add_argument("--sizes", default="64,128")
-    ap.add_argument("--precisions", default="float32")
+    stiff_problem.add_configuration_arguments(ap, sizes="64,128", precisions="float32")
     ap.add_argument("--impls", default="bufferplan-lu", help="stiff_peers' bufferplan implementations (lu, lumem, lureg)")
     ap.add_argument("--plans", default="local", help="placements planned here: local, shared")
     ap.add_argument("--caps", default="none,168,128", help="register caps, 'none' for uncapped")
