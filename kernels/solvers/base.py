@@ -113,7 +113,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["singular_below", "SOLVER_OK"]
+__all__ = ["singular_below", "singular_threshold_lines", "SOLVER_OK"]
 
 SOLVER_OK = 0
 
@@ -125,3 +125,13 @@ def singular_below(dtype):
     reciprocal) and NaN are not above it, whatever the matrix's scale.
     """
     return np.dtype(dtype).type(np.finfo(dtype).tiny)
+
+
+def singular_threshold_lines(diagonal):
+    """Generated source (one level in) of item 6's ``tiny`` over the factor ``a``'s ``diagonal`` words.
+
+    ``amax``, the largest of ``abs(a[w])`` for ``w`` in ``diagonal`` (literal indices), then
+    ``tiny = max(EPS * amax, TINY)``; the generated code's namespace holds ``EPS`` and ``TINY``.
+    """
+    return ([f"    amax = abs(a[{diagonal[0]}])"] + [f"    amax = max(amax, abs(a[{w}]))" for w in diagonal[1:]]
+            + ["    tiny = max(EPS * amax, TINY)"])

@@ -35,6 +35,7 @@ import dataclasses
 import functools
 
 from ..errors import ConfigurationError
+from .base import singular_threshold_lines
 from .sparse_lu import (SparseLUSettings, _elimination_sets, built_lu, lu_constants, minimum_degree_order,
                         symbolic_fill)
 
@@ -99,9 +100,7 @@ def complex_lu_sources(settings):
     im = lambda s: f"a[{2 * s + 1}]"  # noqa: E731
     given = 2 * program.pattern
     diagonal = [word for kk, _ in program.pivots for word in (2 * kk, 2 * kk + 1)]
-    lines = ["def factor(a, piv):", f"    amax = abs(a[{diagonal[0]}])"]
-    lines += [f"    amax = max(amax, abs(a[{q}]))" for q in diagonal[1:]]
-    lines.append("    tiny = max(EPS * amax, TINY)")
+    lines = ["def factor(a, piv):"] + singular_threshold_lines(diagonal)
     lines += [f"    a[{q}] = ZERO" for q in range(given, 2 * program.nnz)]
     for kk, rows in program.pivots:
         lines += [f"    dr = {re(kk)}", f"    di = {im(kk)}", "    sc = abs(dr) + abs(di)",

@@ -41,7 +41,7 @@ from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .base import SOLVER_OK, singular_below
+from .base import SOLVER_OK, singular_below, singular_threshold_lines
 from .factor_storage import planned_storage
 
 __all__ = ["LUSettings", "BuiltLU", "build_lu", "LU_UNROLL"]
@@ -134,9 +134,7 @@ class BuiltLU:
 
 
 def _factor_unrolled(n):
-    lines = ["def factor(a, piv):", "    amax = abs(a[0])"]
-    lines += [f"    amax = max(amax, abs(a[{i * n + i}]))" for i in range(1, n)]
-    lines.append("    tiny = max(EPS * amax, TINY)")
+    lines = ["def factor(a, piv):"] + singular_threshold_lines([i * n + i for i in range(n)])
     for k in range(n):
         lines += [f"    best = abs(a[{k * n + k}])", f"    row = {k}"]
         for r in range(k + 1, n):

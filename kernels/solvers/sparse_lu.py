@@ -63,7 +63,7 @@ from ..approx import pivot_reciprocal
 from ..backend import backend
 from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .base import SOLVER_OK, singular_below
+from .base import SOLVER_OK, singular_below, singular_threshold_lines
 from .factor_storage import STORAGE_FORMS, check_storage, in_memory, planned_storage
 from .sparsity import full_pattern, minimum_degree_order, symbolic_fill
 
@@ -270,10 +270,7 @@ def lu_program(settings):
 def _straight_sources(settings):
     """``(factor, solve)`` as straight-line Python source over literal slot indices."""
     program = settings.program
-    diagonal = [kk for kk, _ in program.pivots]
-    lines = ["def factor(a, piv):", f"    amax = abs(a[{diagonal[0]}])"]
-    lines += [f"    amax = max(amax, abs(a[{kk}]))" for kk in diagonal[1:]]
-    lines.append("    tiny = max(EPS * amax, TINY)")
+    lines = ["def factor(a, piv):"] + singular_threshold_lines([kk for kk, _ in program.pivots])
     lines += [f"    a[{s}] = ZERO" for s in range(program.pattern, program.nnz)]
     for kk, rows in program.pivots:
         lines += [f"    d = a[{kk}]", "    if not abs(d) > tiny:", "        return SINGULAR",
