@@ -193,10 +193,10 @@ def main(argv=None):
                         help="the plan files the run timed (default benchmarks/data/stiff_plans)")
     args = parser.parse_args(argv)
     device = planner.get_device("h200")
-    groups = probe_groups(_load([spec.split("=")[0] for spec in args.runs])[1])
-    for spec in args.runs:  # each stiff_peers run rated with its own plan files; a run's configurations apart
-        path, _, plan_dir = spec.partition("=")
-        runs, _ = _load([path])
+    specs = [spec.partition("=") for spec in args.runs]
+    loaded = [(path, plan_dir, _load([path])) for path, _, plan_dir in specs]  # each file read once
+    groups = probe_groups([doc for _, _, (_, probes) in loaded for doc in probes])
+    for path, plan_dir, (runs, _) in loaded:  # each stiff_peers run rated with its own plan files, apart
         tag = (os.path.basename(path)[:-5],) if len(args.runs) > 1 else ()
         groups.update({tag + key: members for key, members in rated(rows_of(runs), plan_dir or args.plan_dir).items()})
     if not groups:

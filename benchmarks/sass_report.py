@@ -117,13 +117,15 @@ def ptx_of(pyfunc, sig):
     return ptx
 
 
-def assemble(ptx, ptxas, cuobjdump, workdir, name):
+def assemble(ptx, ptxas, cuobjdump, workdir, name, max_registers=None):
+    """``(ptxas -v output, SASS)`` of ``ptx`` for sm_90, at most ``max_registers`` a thread when given."""
     ptx_path = os.path.join(workdir, name + ".ptx")
     cubin = os.path.join(workdir, name + ".cubin")
     with open(ptx_path, "w") as fh:
         fh.write(ptx)
-    info = subprocess.run([ptxas, "-arch=sm_90", "-v", ptx_path, "-o", cubin], capture_output=True, text=True,
-                          check=True)
+    capped = ["-maxrregcount", str(max_registers)] if max_registers else []
+    info = subprocess.run([ptxas, "-arch=sm_90", "-v", *capped, ptx_path, "-o", cubin], capture_output=True,
+                          text=True, check=True)
     sass = subprocess.run([cuobjdump, "-sass", cubin], capture_output=True, text=True, check=True).stdout
     return info.stderr + info.stdout, sass
 

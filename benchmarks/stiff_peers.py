@@ -179,20 +179,23 @@ def run_one(cfg, work, timeout):
         proc = subprocess.run([sys.executable, "-m", "benchmarks.stiff_worker", path], capture_output=True,
                               text=True, timeout=timeout, cwd=env.ROOT)
     except subprocess.TimeoutExpired:
-        return {m["id"]: {"id": m["id"], "ok": False, "error": f"timeout after {timeout:.0f} s", "wall_s": timeout}
-                for m in members}
+        return {res["id"]: dict(res, wall_s=timeout) for res in _failed(members, f"timeout after {timeout:.0f} s")}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if lines:
         got = json.loads(lines[-1][7:])
         got = got if isinstance(got, list) else [got]
     else:
-        got = [{"id": m["id"], "ok": False, "error": f"exit {proc.returncode}: {proc.stderr.strip()[-600:]}"}
-               for m in members]
+        got = _failed(members, f"exit {proc.returncode}: {proc.stderr.strip()[-600:]}")
     wall, npy = time.perf_counter() - t, {m["id"]: m["out_npy"] for m in members}
     for res in got:
         res["wall_s"] = wall
         res["npy"] = npy[res["id"]] if res.get("ok") else None
     return {res["id"]: res for res in got}
+
+
+def _failed(members, error):
+    """An error row per member config: they ran (or not) in one worker, which gave no result of its own."""
+    return [{"id": m["id"], "ok": False, "error": error} for m in members]
 
 
 def agreement(doc, configs, results, args):
@@ -362,7 +365,7 @@ def _guarded(group, work, args, start):
     left = args.deadline_s - (time.perf_counter() - start)
     members = members_of(group)
     if left < 5:
-        return {m["id"]: {"id": m["id"], "ok": False, "error": "not started: --deadline-s reached"} for m in members}
+        return {res["id"]: res for res in _failed(members, "not started: --deadline-s reached")}
     return run_one(group, work, min(args.config_timeout_s * len(members), left))
 
 

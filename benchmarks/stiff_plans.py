@@ -59,7 +59,7 @@ def register_cap(choice):
 
 
 def planned_by_worker(choice):
-    """Whether stiff_worker plans ``choice`` itself (no plan file), a ``#k`` suffix aside."""
+    """Whether stiff_worker plans ``choice`` itself (no plan file), its suffixes aside (:func:`base_choice`)."""
     return base_choice(choice) in PLANNED_BY_WORKER
 
 

@@ -32,7 +32,6 @@ import argparse
 import collections
 import itertools
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,19 +66,13 @@ def memory_counts(instrs):
 def sass_counts(ptx, cap, ptxas, cuobjdump, dump=None):
     """ptxas's figures and the SASS counts of ``ptx`` assembled at register cap ``cap`` (None: uncapped)."""
     with tempfile.TemporaryDirectory() as work:
-        ptx_path, cubin = os.path.join(work, "k.ptx"), os.path.join(work, "k.cubin")
-        with open(ptx_path, "w") as fh:
-            fh.write(ptx)
-        capped = ["-maxrregcount", str(cap)] if cap else []
-        info = subprocess.run([ptxas, "-arch=sm_90", "-v", *capped, ptx_path, "-o", cubin], capture_output=True,
-                              text=True, check=True)
-        sass = subprocess.run([cuobjdump, "-sass", cubin], capture_output=True, text=True, check=True).stdout
+        info, sass = sr.assemble(ptx, ptxas, cuobjdump, work, "k", max_registers=cap)
     if dump:
         with open(dump, "w") as fh:
             fh.write(sass)
     instrs = sr.parse_sass(sass)
     ops = collections.Counter(op.split(".")[0] for _, op, _ in instrs)
-    row = {"cap": cap, **sr.ptxas_numbers(info.stderr + info.stdout), "instrs": len(instrs),
+    row = {"cap": cap, **sr.ptxas_numbers(info), "instrs": len(instrs),
            "fp32": sum(ops[k] for k in FP32), "fp64": sum(ops[k] for k in FP64)}
     row.update(memory_counts(instrs))
     row["blocks_per_sm"] = 65536 // (max(row["regs"], 1) * 128) if row["regs"] > 0 else None
