@@ -9,7 +9,8 @@ round by round, interleaved), registers/local/spill bytes
 (``BatchKernel.resources()``), the Plan's shared bytes, steps and status.  A
 placement named twice (``local,auto,local#2``) is timed twice under two labels:
 the run's own noise, beside the differences it measures.  A ``+r<k>`` suffix
-(``local+r128``) builds that placement with at most ``k`` registers a thread.
+(``local+r128``) builds that placement with at most ``k`` registers a thread; without
+one the library's own cap applies (``kernels.register_cap``), ``+r255`` lifts it.
 Up to ``--jobs`` processes compile at once; a lock file lets one at a time use
 the GPU for the timed part.  A configuration that fails or passes
 ``--config-timeout-s`` is recorded and the run goes on; ``--deadline-s`` starts
@@ -64,7 +65,7 @@ def parse_args(argv=None):
                     help="bufferplan's placements, a comma list: local and shared are planned in the worker, any "
                          "other choice (auto, factor-shared, ...) is loaded from --plan-dir (benchmarks.stiff_plans); "
                          "'#k' times a choice again under its own label (local#2), '+r<k>' caps its registers a "
-                         "thread at k (local+r128)")
+                         "thread at k (local+r128; without one the library's own cap, +r255 none)")
     ap.add_argument("--plan-dir", default=None, help="default benchmarks/data/stiff_plans")
     ap.add_argument("--n-traj", type=int, default=65536)
     ap.add_argument("--dt", type=float, default=1e-3)

@@ -45,6 +45,9 @@ def base_choice(choice):
 def register_cap(choice):
     """The register cap of a choice's ``+r<k>`` suffix (``local+r128``: 128), None without one.
 
+    None builds with the library's own cap (``Integrator.max_registers``, :mod:`kernels.register_cap`:
+    128 for large implicit steps); ``+r255`` builds without a cap.
+
     A cap trades registers for occupancy: more threads resident an SM to hide the latency of a kernel
     that keeps much of its state in local memory anyway.  Raises ValueError for a malformed suffix.
     """

@@ -115,7 +115,8 @@ def run_bufferplan(cfg):
             out["compile_s"] = time.perf_counter() - t0
             out["plan"] = {"choice": member["plan"], "file": member.get("plan_file"), "block_size": plan.block_size,
                            "shared_bytes_per_block": int(plan.shared_bytes_per_block),
-                           "persistent_local_elements": int(plan.persistent_local_elements), "max_registers": cap}
+                           "persistent_local_elements": int(plan.persistent_local_elements),
+                           "max_registers": integ.max_registers if cap is None else cap}
             try:
                 out["resources"] = integ.build(plan, max_registers=cap).resources().to_json()
             except Exception as exc:  # noqa: BLE001 - not on the simulator

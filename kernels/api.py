@@ -156,7 +156,7 @@ def _host(array):
 
 
 def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None, *, summaries=None,
-                   events=None, save_trajectory=True) -> Integrator:
+                   events=None, save_trajectory=True, max_registers="auto") -> Integrator:
     """The Integrator ``solve_ivp`` uses for these settings, kept with the system.
 
     The system object owns the cache (one Integrator per method, controller
@@ -167,10 +167,10 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
 
     if not isinstance(system, ODESystem):
         raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
-    extras = dict(summaries=summaries, events=events, save_trajectory=save_trajectory)
+    extras = dict(summaries=summaries, events=events, save_trajectory=save_trajectory, max_registers=max_registers)
     events_key = tuple(events) if isinstance(events, (list, tuple)) else events
     key = (method.lower() if isinstance(method, str) else method, controller, check.as_precision(precision),
-           as_solver_options(solver), summaries, events_key, save_trajectory)
+           as_solver_options(solver), summaries, events_key, save_trajectory, max_registers)
     cache = system.__dict__.setdefault("_integrators", {})
     try:
         found = cache.get(key)
@@ -202,7 +202,7 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
 def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-6, atol=1e-6, t_eval=None,
               drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
               controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,
-              client=None, summaries=None, events=None, save_trajectory=True,
+              client=None, summaries=None, events=None, save_trajectory=True, max_registers="auto",
               **scale_out):
     """Integrate a batch of initial value problems, one trajectory per GPU thread.
 
@@ -266,6 +266,10 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         (``result.event_t``, ``result.event_y``, status EVENT).  See :mod:`kernels.events`.
     save_trajectory : bool
         False: ``y`` and ``observables`` are not stored (None in the result): summaries only.
+    max_registers : "auto", None or int
+        Registers a thread the kernel is built with: ``"auto"`` caps implicit steps with an
+        LU solver from 96 states at 128 (faster there, :mod:`kernels.register_cap`), None
+        never caps, an integer from 16 to 255 caps there.  Results are the same.
     client : dask.distributed.Client, optional
         Spread the batch over the client's (GPU) workers in chunks and gather one result;
         ``scale_out`` takes the options of :func:`kernels.distributed.solve` (``chunk_size``,
@@ -289,7 +293,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         A Plan object that was made for other buffers.
     """
     integrator = integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
-                                save_trajectory=save_trajectory)
+                                save_trajectory=save_trajectory, max_registers=max_registers)
     return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
                             plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
                             out=out, progress=progress, _canary_elems=_canary_elems, client=client, **scale_out)

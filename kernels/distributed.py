@@ -88,7 +88,8 @@ def _specification(integrator):
                        "default_params": system.default_params, "literals": system.literals},
             "method": integrator.method.name, "controller": integrator.controller, "solver": integrator.solver,
             "precision": np.dtype(integrator.dtype).name, "summaries": integrator.settings.summaries,
-            "events": integrator.settings.events, "save_trajectory": integrator.settings.save_trajectory}
+            "events": integrator.settings.events, "save_trajectory": integrator.settings.save_trajectory,
+            "max_registers": integrator.max_registers}
     try:
         data = cloudpickle.dumps(spec)
     except Exception as exc:  # noqa: BLE001 - report any pickling failure of user code
@@ -116,7 +117,8 @@ def _worker_integrator(spec_bytes, spec_key):
         found = _INTEGRATORS[spec_key] = Integrator(system, spec["method"], spec["controller"],
                                                     np.dtype(spec["precision"]).type, spec["solver"],
                                                     summaries=spec["summaries"], events=spec["events"],
-                                                    save_trajectory=spec["save_trajectory"])
+                                                    save_trajectory=spec["save_trajectory"],
+                                                    max_registers=spec["max_registers"])
         if len(_INTEGRATORS) > _KEPT_INTEGRATORS:
             _INTEGRATORS.popitem(last=False)
     else:

@@ -33,6 +33,7 @@ from .events import as_events, check_events_compile
 from .launch import launch_batch
 from .methods import get_method
 from .planning import check_plan, loop_settings, solve_plan
+from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
 from .solvers.options import as_solver_options
 from .summaries import as_summaries
@@ -95,6 +96,11 @@ class Integrator:
         Event functions ``g(t, y, p)`` (:mod:`kernels.events`).
     save_trajectory : bool
         False: no states or observables are stored (``result.y`` is None).
+    max_registers : "auto", None or int
+        Registers a thread the kernel is built with: ``"auto"`` caps large
+        implicit steps with an LU solver at 128 (measured faster from 96 states,
+        :mod:`kernels.register_cap`), None or 255 never caps, an integer from 16
+        caps there.  Results do not change; speed does.
 
     Examples
     --------
@@ -107,7 +113,7 @@ class Integrator:
     """
 
     def __init__(self, system, method="tsit5", controller=None, precision=np.float32, solver=None, *,
-                 summaries=None, events=None, save_trajectory=True):
+                 summaries=None, events=None, save_trajectory=True, max_registers="auto"):
         from .systems import ODESystem
 
         if not isinstance(system, ODESystem):
@@ -117,6 +123,8 @@ class Integrator:
         self.controller = _controller(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
+        self.max_registers = register_cap(max_registers, self.method.family, system.n_states,
+                                          self.method.family != "erk" and self.solver.direct)
         if not isinstance(save_trajectory, (bool, np.bool_)):
             raise ConfigurationError(f"save_trajectory must be True or False; got {describe(save_trajectory)}")
         summaries, events = as_summaries(summaries, system), as_events(events)
@@ -206,12 +214,14 @@ class Integrator:
     def build(self, plan, canary_elems=0, max_registers=None):
         """The batch kernel for ``plan`` (built once per layout and kept); see ``BatchKernel.resources()``.
 
-        ``max_registers`` caps registers per thread (see ``kernels.batch.build_batch_kernel``).
+        ``max_registers`` caps registers per thread (see ``kernels.batch.build_batch_kernel``); None
+        builds with the Integrator's own cap (``self.max_registers``), 255 without one.
         """
         if not isinstance(plan, Plan):
             raise ConfigurationError(f"build needs a planner.Plan (from Integrator.plan); got {describe(plan)}")
-        if max_registers is not None:
-            max_registers = check.check_int(max_registers, "max_registers", 16)
+        max_registers = self.max_registers if max_registers is None else register_cap(max_registers, None, 0, False)
+        if max_registers == HARDWARE_LIMIT:
+            max_registers = None
         key = (layout_digest(plan), plan.block_size if canary_elems else None, int(canary_elems),
                _current_device_id(), max_registers)
         if key not in self._kernels:
