@@ -25,6 +25,14 @@ phase; the vectors are indexed at run time (they are meant for shared
 memory at these sizes, where that costs nothing).  Convergence: the
 residual's 2-norm at most ``tolerance`` times ``||b||``; otherwise the solve
 returns :data:`kernels.status.LINEAR_SOLVER_NOT_CONVERGED` for that thread.
+
+Inside Newton a solve that runs out of iterations with its residual reduced to
+``accept_reduced`` times ``||b||`` is accepted as an inexact Newton step (the
+forcing term of inexact Newton; Newton's contraction test then judges the
+iteration).  In float32 on a badly scaled Jacobian BiCGSTAB stalls just above a
+1e-5 target: kvaerno5 on the Oregonator took 3885 steps, 1334 of them rejected,
+for 305 in float64; with ``accept_reduced = 0.1`` it takes 957 (GMRES: 177).
+The default 0 keeps the strict test (a solver on its own).
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class _KrylovSettings:
     tolerance: float = 1e-6
     spans_invocations: int = 0
     solves: int = 1
+    accept_reduced: float = 0.0
 
     def _check(self):
         owner = type(self).__name__
@@ -68,6 +77,10 @@ class _KrylovSettings:
         tol = self.tolerance
         if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0.0 < tol < 1.0:
             raise ConfigurationError(f"{owner} tolerance: expected a relative residual in (0, 1), got {tol!r}")
+        loose = self.accept_reduced
+        if isinstance(loose, bool) or not isinstance(loose, (int, float)) or not 0.0 <= loose < 1.0:
+            raise ConfigurationError(f"{owner} accept_reduced: expected a relative residual in [0, 1) (0: only "
+                                     f"the tolerance converges), got {loose!r}")
 
     def _settings(self, vectors, scalars, products):
         """BufferSettings from ``vectors``/``scalars``: ``[(name, size_elems, accesses per product)]``."""
@@ -97,6 +110,9 @@ class GMRESSettings(_KrylovSettings):
         Right Jacobi preconditioning (the caller fills ``diagonal``).
     tolerance : float
         Relative residual ``||b - M x|| <= tolerance ||b||``.
+    accept_reduced : float
+        A solve out of iterations with ``||b - M x|| <= accept_reduced ||b||`` returns OK
+        (an inexact Newton step); 0, the default, fails it.
     spans_invocations : int
         How long ``diagonal`` lives (see :class:`kernels.solvers.lu.LUSettings`).
     solves : int
@@ -141,7 +157,7 @@ class BiCGSTABSettings(_KrylovSettings):
     n : int
     max_iterations : int
         Iterations (each two products) before giving up.
-    preconditioned, tolerance, spans_invocations, solves
+    preconditioned, tolerance, accept_reduced, spans_invocations, solves
         As for :class:`GMRESSettings`.
     """
 
@@ -278,6 +294,8 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
             x[i] += s
         if residual <= target:
             return OK
+    if residual <= LOOSE * bnorm:
+        return OK
     return FAILED
 """
 
@@ -358,6 +376,8 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
         if omega == ZERO:
             return FAILED
         rho = rho_new
+    if sqrt(norm) <= LOOSE * bnorm:
+        return OK
     return FAILED
 """
 
@@ -383,6 +403,7 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
             f"can reach (10 eps = {10.0 * eps:.3g}); use a tolerance of at least that")
     allocate = AllocatorFactory(layout, dtype)
     namespace = {"N": settings.n, "PRE": settings.preconditioned, "TOL": dtype(settings.tolerance),
+                 "LOOSE": dtype(settings.accept_reduced),
                  "ZERO": dtype(0.0), "ONE": dtype(1.0), "HUGE": dtype(np.finfo(dtype).max), "op": operator,
                  "sqrt": math.sqrt, "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.LINEAR_SOLVER_NOT_CONVERGED)}
     alloc_diagonal = allocate("diagonal")

@@ -24,6 +24,10 @@ from .sparsity import jacobian_pattern
 
 __all__ = ["SolverOptions", "LINEAR_SOLVERS", "as_solver_options"]
 
+#: Newton's Krylov solves out of iterations are accepted at this relative residual (inexact Newton's
+#: forcing term; :mod:`kernels.solvers.krylov` says why).
+INEXACT_NEWTON = 0.1
+
 LINEAR_SOLVERS = ("lu", "dense", "sparse", "gmres", "bicgstab")
 DIRECT_SOLVERS = ("lu", "dense", "sparse")
 SPARSE_DENSITY = 0.5  # "lu" goes sparse only when at most this fraction of J's entries are structural
@@ -121,9 +125,11 @@ class SolverOptions:
                 linear = LUSettings(n)
         elif self.linear == "gmres":
             linear = GMRESSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance,
-                                   restart=min(self.restart, n) if isinstance(self.restart, int) else self.restart)
+                                   restart=min(self.restart, n) if isinstance(self.restart, int) else self.restart,
+                                   accept_reduced=INEXACT_NEWTON)
         else:
-            linear = BiCGSTABSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance)
+            linear = BiCGSTABSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance,
+                                      accept_reduced=INEXACT_NEWTON)
         products = bool(jvp) and isinstance(linear, SparseLUSettings)
         return NewtonSettings(n, linear, analytic=bool(analytic) or products, max_iterations=self.newton_iterations,
                               kappa=self.kappa, shared_by_parent=shared_by_parent, component=component, jvp=products)

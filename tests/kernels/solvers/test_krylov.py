@@ -147,10 +147,33 @@ def test_float32_and_its_tolerance_limit():
         build_krylov(tight, layout, np.float32, dense_operator(N))
 
 
+@pytest.mark.parametrize("kind, limit", [(GMRESSettings, dict(restart=2, max_restarts=1)),
+                                         (BiCGSTABSettings, dict(max_iterations=1))], ids=["gmres", "bicgstab"])
+def test_a_reduced_residual_is_accepted_only_when_asked(kind, limit):
+    """Out of iterations above ``tolerance``: NOT_CONVERGED by default; OK where the residual is at most
+    ``accept_reduced ||b||`` (Newton's inexact step), checked against NumPy's residual of the returned x."""
+    rng = np.random.default_rng(8)
+    a = _near_identity(rng, 4, N)
+    b = rng.standard_normal((4, N))
+    strict = kind(N, tolerance=1e-12, **limit)
+    _, status = krylov_kernel(strict, "local")(a, b)
+    assert (status == Status.LINEAR_SOLVER_NOT_CONVERGED).all()
+    loose = kind(N, tolerance=1e-12, accept_reduced=0.5, **limit)
+    x, status = krylov_kernel(loose, "local")(a, b)
+    residual = np.linalg.norm(np.einsum("mij,mj->mi", a, x) - b, axis=1) / np.linalg.norm(b, axis=1)
+    assert (status == 0).all() and (residual <= 0.5).all(), residual
+    tight = kind(N, tolerance=1e-12, accept_reduced=0.2 * residual.min(), **limit)
+    _, status = krylov_kernel(tight, "local")(a, b)
+    assert (status == Status.LINEAR_SOLVER_NOT_CONVERGED).all()
+
+
 def test_settings_validated():
     with pytest.raises(ConfigurationError, match="GMRESSettings restart: expected an integer >= 1, got 0"):
         GMRESSettings(8, restart=0)
     with pytest.raises(ConfigurationError, match="tolerance: expected a relative residual in"):
         BiCGSTABSettings(8, tolerance=2.0)
+    for bad in (1.0, -0.1, True, "0.1"):
+        with pytest.raises(ConfigurationError, match="accept_reduced: expected a relative residual in"):
+            GMRESSettings(8, accept_reduced=bad)
     names = {b.name: b.size_elems for b in BiCGSTABSettings(8).buffer_settings().buffers}
     assert names["direction_hat"] == 0 and names["diagonal"] == 0 and names["residual"] == 8
