@@ -61,7 +61,9 @@ Krylov solvers (:mod:`kernels.solvers.krylov`)::
    holds ``1 / M_ii`` when the solver is preconditioned (right Jacobi).
    ``x`` receives the solution from a zero initial guess; the status is
    ``LINEAR_SOLVER_NOT_CONVERGED`` when ``||b - M x|| <= tolerance ||b||`` is
-   not reached (or the iteration broke down).
+   not reached (or the iteration broke down), unless the iterations ran out
+   with ``||b - M x|| <= accept_reduced ||b||`` (0 on its own; Newton's
+   solvers take 0.1, an inexact Newton step).
 
 Simplified Newton (:mod:`kernels.solvers.newton`)::
 
