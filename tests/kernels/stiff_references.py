@@ -19,6 +19,24 @@ PROBLEMS = {
 }
 
 
+def _oregonator(t, y, p, dydt):
+    s, w, q = p[0], p[1], p[2]
+    dydt[0] = s * (y[1] - y[0] * y[1] + y[0] - q * y[0] * y[0])
+    dydt[1] = (-y[1] - y[0] * y[1] + y[2]) / s
+    dydt[2] = w * (y[0] - y[2])
+
+
+def oregonator():
+    """The Oregonator (Field-Noyes), no Jacobian given: entries from 0.2 to 1e6, a badly scaled stiff test."""
+    return kernels.ODESystem(_oregonator, 3, 3, name="oregonator", default_params=(77.27, 0.161, 8.375e-6))
+
+
+def oregonator_reference(t_end):
+    """The Oregonator's state at ``t_end`` from y0 = (1, 2, 3), SciPy Radau at rtol = atol = 1e-10."""
+    f = host_functions(oregonator())[0]
+    return scipy_solve_ivp(f, (0.0, t_end), [1.0, 2.0, 3.0], method="Radau", rtol=1e-10, atol=1e-10).y[:, -1]
+
+
 def host_functions(system):
     """``(f, jac)`` of an ODESystem as NumPy functions of ``(t, y)`` with its default parameters."""
     n, p = system.n_states, np.asarray(system.default_params)

@@ -14,7 +14,7 @@ from kernel_helpers import audit_allocations, run_on_cuda_target, scipy_referenc
 from kernels.errors import ConfigurationError
 from kernels.resources import ptxas_path
 from planner import Placement
-from stiff_references import PROBLEMS, host_functions, reference
+from stiff_references import PROBLEMS, host_functions, oregonator, reference
 
 VDP = kernels.van_der_pol()
 
@@ -96,17 +96,10 @@ def test_newton_failure_is_per_trajectory():
     assert ok.success
 
 
-def _oregonator(t, y, p, dydt):
-    s, w, q = p[0], p[1], p[2]
-    dydt[0] = s * (y[1] - y[0] * y[1] + y[0] - q * y[0] * y[0])
-    dydt[1] = (-y[1] - y[0] * y[1] + y[2]) / s
-    dydt[2] = w * (y[0] - y[2])
-
-
 def test_float32_takes_the_steps_float64_takes_on_a_badly_scaled_jacobian():
     """The Oregonator's Jacobian couples at 2.6e6 where its pivots are 0.27: a singularity threshold from the
     largest entry refused regular blocks in float32 (2300 steps against 120); from the diagonal it does not."""
-    system = kernels.ODESystem(_oregonator, 3, 3, name="oregonator")
+    system = oregonator()
     steps = {}
     for precision in (np.float32, np.float64):
         result = kernels.solve_ivp(system, (0.0, 30.0), [1.0, 2.0, 3.0], [77.27, 0.161, 8.375e-6], method="radau",
