@@ -65,7 +65,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
             note = "prediction confirmed" if len(rounds) == 1 else f"re-solved: round {len(rounds)} confirmed"
             break
         model = corrected(model, problem, predicted, figures)
-        candidate = planner.solve(problem, "cpsat", cost_model=model)
+        candidate = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers)
         note = f"re-solved with the measured register base {model.register_base(predicted.family)}"
         if candidate.digest in seen:  # nothing new to compile: keep the corrected prediction of a known layout
             note += "; the same layout again"
@@ -77,7 +77,8 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
     if chosen.shared_elements:
         local, local_figures = _all_local(integrator, problem, block_size, device, pins, rounds)
         if local is not None and local_figures.throughput >= figures.throughput:
-            chosen, figures, predicted = local, local_figures, predict_plan(problem, local, device)
+            chosen, figures, predicted = local, local_figures, predict_plan(problem, local, device,
+                                                                            integrator.max_registers)
             note += "; all-local measured at least as fast: kept"
     record = CostRecord(predicted, figures, tuple(rounds), note)
     return dataclasses.replace(chosen, cost=record)
@@ -91,7 +92,7 @@ def _all_local(integrator, problem, block_size, device, pins, rounds):
     except (ConfigurationError, OSError):
         return None, None
     figures = measured(problem, local, resources, device)
-    rounds.append(_round(predict_plan(problem, local, device), figures))
+    rounds.append(_round(predict_plan(problem, local, device, integrator.max_registers), figures))
     return local, figures
 
 

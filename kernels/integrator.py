@@ -206,7 +206,8 @@ class Integrator:
         block_size = default_block_size() if block_size is None else check.check_int(block_size, "block_size", 1)
         key = (plan, block_size, model, tuple(sorted(dict(pins or {}).items())))
         if key not in self._plans:
-            solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins)
+            solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
+                                self.max_registers)
             self._plans[key] = with_compiler(self, solved, plan, block_size, model, pins)
         return self._plans[key]
 

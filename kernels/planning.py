@@ -59,8 +59,11 @@ def check_plan(plan, tree, precision, block_size, device, what):
     return plan
 
 
-def solve_plan(choice, tree, precision, block_size, device, pins=None):
-    """Plan ``tree`` (a BufferSettings) for a named ``choice``; ``pins`` are applied after its own."""
+def solve_plan(choice, tree, precision, block_size, device, pins=None, max_registers=None):
+    """Plan ``tree`` (a BufferSettings) for a named ``choice``; ``pins`` are applied after its own.
+
+    ``max_registers``: the register cap the kernel is built with, which ``auto``'s prediction assumes.
+    """
     if not isinstance(choice, str) or choice not in PLAN_CHOICES:
         raise ConfigurationError(f"plan must be one of {list(PLAN_CHOICES)} or a planner.Plan; "
                                  f"got {describe(choice)}")
@@ -71,7 +74,7 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None):
     problem = _problem(tree, precision, block_size, device, "auto" if choice == "auto" else "min-shared")
     name = {"auto": "cpsat", "local": "greedy", "shared": "greedy"}.get(choice, choice)
     try:
-        return planner.solve(problem, planner=name)
+        return planner.solve(problem, planner=name, max_registers=max_registers)
     except planner.InfeasibleError as exc:
         raise ConfigurationError(
             f"plan={choice!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "

@@ -37,6 +37,17 @@ def test_a_bad_cap_names_the_argument(bad):
         kernels.solve_ivp(kernels.robertson(), (0.0, 1.0), [1.0, 0.0, 0.0], method="rodas4", max_registers=bad)
 
 
+@pytest.mark.parametrize("n", [64, FROM_STATES])
+def test_auto_plans_predict_under_the_kernels_cap(n):
+    """``plan="auto"`` predicts registers under the cap the kernel is built with: a prediction at 255
+    against a kernel capped at 128 read as a contradiction, and the compiler loop fitted a register
+    base of 917 from it (offline, rodas4 at 96 states)."""
+    integ = kernels.Integrator(kernels.brusselator(n), "rodas4", controller="fixed")
+    predicted = integ.plan("auto", block_size=128, device="h200").cost.predicted
+    assert predicted.register_limit == (CAP if n >= FROM_STATES else 255)
+    assert predicted.registers <= predicted.register_limit
+
+
 def test_the_rule_is_by_family_solver_and_size():
     assert register_cap("auto", "firk", FROM_STATES, True) == CAP
     assert register_cap("auto", "erk", 1000, False) is None
