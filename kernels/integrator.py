@@ -123,8 +123,7 @@ class Integrator:
         self.controller = _controller(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
-        self.max_registers = register_cap(max_registers, self.method.family, system.n_states,
-                                          self.method.family != "erk" and self.solver.direct)
+        self.max_registers = register_cap(max_registers, self.method.family, system.n_states, self.solver.direct)
         if not isinstance(save_trajectory, (bool, np.bool_)):
             raise ConfigurationError(f"save_trajectory must be True or False; got {describe(save_trajectory)}")
         summaries, events = as_summaries(summaries, system), as_events(events)
