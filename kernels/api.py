@@ -182,12 +182,13 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
 
 
 def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan="auto", controller=None,
-             device=None, solver=None, *, summaries=None, events=None, save_trajectory=True):
+             device=None, solver=None, *, summaries=None, events=None, save_trajectory=True, max_registers="auto"):
     """Plan the buffers of ``solve_ivp(system, method=..., precision=...)`` without solving.
 
     ``device`` is a planner device preset name or model; by default the GPU in
     use (the h200 preset on the simulator).  ``summaries`` and ``events`` add
-    their buffers: pass the same ones as to ``solve_ivp``.
+    their buffers: pass the same ones as to ``solve_ivp``; ``max_registers`` too
+    (``"auto"`` plans for the register cap the kernel will be built with).
 
     Returns
     -------
@@ -196,7 +197,7 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
     """
     block_size = check.check_int(block_size, "block_size", 1)
     return integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
-                          save_trajectory=save_trajectory).plan(plan, block_size, device)
+                          save_trajectory=save_trajectory, max_registers=max_registers).plan(plan, block_size, device)
 
 
 def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-6, atol=1e-6, t_eval=None,

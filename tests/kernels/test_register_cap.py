@@ -46,6 +46,9 @@ def test_auto_plans_predict_under_the_kernels_cap(n):
     predicted = integ.plan("auto", block_size=128, device="h200").cost.predicted
     assert predicted.register_limit == (CAP if n >= FROM_STATES else 255)
     assert predicted.registers <= predicted.register_limit
+    uncapped = kernels.plan_for(kernels.brusselator(n), "rodas4", controller="fixed", device="h200",
+                                max_registers=None)
+    assert uncapped.cost.predicted.register_limit == 255
 
 
 def test_the_rule_is_by_family_solver_and_size():
