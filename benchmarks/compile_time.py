@@ -147,7 +147,7 @@ def _looped_gather():
 
 
 def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=None, looped_gather=False,
-            opt=True, fastmath=False, sparse_emit=None):
+            opt=True, fastmath=False, sparse_emit=None, uncapped=False):
     """One cold compile in this process: the phase table and ptxas's counts."""
     os.environ["NUMBA_ENABLE_CUDASIM"] = "0"
     import numpy as np
@@ -168,7 +168,8 @@ def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=Non
         _looped_gather()
     dtype = np.dtype(precision).type
     start = _clock()
-    integ = kernels.Integrator(kernels.brusselator(n), method, controller="fixed", precision=dtype, solver=solver)
+    integ = kernels.Integrator(kernels.brusselator(n), method, controller="fixed", precision=dtype, solver=solver,
+                               max_registers=None if uncapped else "auto")
     plan = integ.plan(plan_choice, block_size=128, device="h200")
     built = integ.build(plan)
     build_s = _clock() - start
@@ -178,7 +179,7 @@ def measure(method, n, precision, solver, plan_choice="local", sparse_unroll=Non
                                   fastmath=fastmath)
     ptx_s = _clock() - start - build_s
     before = _children_cpu()
-    regs, stack, stores, loads = ptxas_resources(ptx)
+    regs, stack, stores, loads = ptxas_resources(ptx, max_registers=built.max_registers)  # the cap it is built with
     ptxas_s = _children_cpu() - before
     phases = dict(timers.total)
     phases["python_build"] = build_s - during_build
@@ -217,7 +218,7 @@ def _versions():
 
 def _child(args):
     row = measure(args.method[0], args.n[0], args.precision[0], args.solver, args.plan, args.sparse_unroll,
-                  args.looped_gather, not args.no_opt, args.fastmath, args.sparse_emit)
+                  args.looped_gather, not args.no_opt, args.fastmath, args.sparse_emit, args.uncapped)
     print("RESULT " + json.dumps(row))
 
 
@@ -229,7 +230,7 @@ def _run_one(method, n, precision, args):
     if args.sparse_emit is not None:
         cmd += ["--sparse-emit", args.sparse_emit]
     cmd += [flag for flag, on in (("--looped-gather", args.looped_gather), ("--no-opt", args.no_opt),
-                                  ("--fastmath", args.fastmath)) if on]
+                                  ("--fastmath", args.fastmath), ("--uncapped", args.uncapped)) if on]
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -267,6 +268,8 @@ def main(argv=None):
                     help="variant: the sparse prepare's gather as a loop over index tables (newton.py proposal)")
     ap.add_argument("--no-opt", action="store_true", help="variant: NVVM at -opt=0 (compile_ptx(opt=False))")
     ap.add_argument("--fastmath", action="store_true", help="variant: compile_ptx(fastmath=True)")
+    ap.add_argument("--uncapped", action="store_true",
+                    help="variant: max_registers=None (no register cap; by default the library's own)")
     ap.add_argument("--label", default="", help="suffix of the results file (a variant's name)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
