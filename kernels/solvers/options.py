@@ -24,6 +24,11 @@ from .sparsity import jacobian_pattern
 
 __all__ = ["SolverOptions", "LINEAR_SOLVERS", "as_solver_options"]
 
+# the solver settings' names of SolverOptions' fields, for their error messages
+_FIELD_OF = {"NewtonSettings kappa": "kappa", "NewtonSettings max_iterations": "newton_iterations",
+             "GMRESSettings restart": "restart", "GMRESSettings tolerance": "krylov_tolerance",
+             "BiCGSTABSettings tolerance": "krylov_tolerance"}
+
 #: Newton's Krylov solves out of iterations are accepted at this relative residual (inexact Newton's
 #: forcing term; :mod:`kernels.solvers.krylov` says why).
 INEXACT_NEWTON = 0.1
@@ -96,8 +101,14 @@ class SolverOptions:
         check_storage("SolverOptions factor_storage", self.factor_storage, STORAGE_CHOICES)
         if self.coupled not in ("transformed", "full"):
             raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
-        # The solver settings check the numbers; build one now so a bad value fails here.
-        self.newton(2, analytic=False)
+        # The solver settings check the numbers; build one now so a bad value fails here, under this name.
+        try:
+            self.newton(2, analytic=False)
+        except ConfigurationError as exc:
+            message = str(exc)
+            for inner, field in _FIELD_OF.items():
+                message = message.replace(inner, f"SolverOptions {field}")
+            raise ConfigurationError(message) from None
 
     @property
     def direct(self) -> bool:
