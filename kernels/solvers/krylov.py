@@ -32,7 +32,8 @@ forcing term of inexact Newton; Newton's contraction test then judges the
 iteration).  In float32 on a badly scaled Jacobian BiCGSTAB stalls just above a
 1e-5 target: kvaerno5 on the Oregonator took 3885 steps, 1334 of them rejected,
 for 305 in float64; with ``accept_reduced = 0.1`` it takes 957 (GMRES: 177).
-The default 0 keeps the strict test (a solver on its own).
+The default 0 keeps the strict test (a solver on its own, and a Rosenbrock stage's
+solve, which no Newton iteration follows).
 """
 
 from __future__ import annotations

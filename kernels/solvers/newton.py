@@ -108,7 +108,8 @@ class NewtonSettings:
         one linear solve per invocation, no iteration): the ``iterate`` phase
         becomes a ``solve`` phase run once, ``increment`` is empty and
         ``residual`` is kept only for a Krylov ``solve``'s right-hand side;
-        ``iterate`` is not built and needs no ``residual`` function.
+        ``iterate`` is not built and needs no ``residual`` function.  A Krylov
+        solver keeps its strict test there (``accept_reduced`` 0).
     component : str
     """
 
@@ -144,8 +145,11 @@ class NewtonSettings:
                                      f"it needs SparseLUSettings and analytic=True, got "
                                      f"{type(self.linear).__name__} and analytic={self.analytic}; set jvp=False")
         levels = 1 + int(self.shared_by_parent)
-        object.__setattr__(self, "linear", dataclasses.replace(self.linear, spans_invocations=levels,
-                                                                solves=self.solves_per_invocation))
+        linear = dataclasses.replace(self.linear, spans_invocations=levels, solves=self.solves_per_invocation)
+        if self.direct and isinstance(linear, (GMRESSettings, BiCGSTABSettings)):
+            # a direct solve (a Rosenbrock stage) has no Newton iteration to correct an inexact one
+            linear = dataclasses.replace(linear, accept_reduced=0.0)
+        object.__setattr__(self, "linear", linear)
 
     @property
     def solves_per_invocation(self) -> int:

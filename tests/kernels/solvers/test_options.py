@@ -25,3 +25,13 @@ def test_bad_fields_are_named_as_the_user_wrote_them(fields, message):
 def test_newton_takes_inexact_krylov_steps(linear):
     newton = kernels.SolverOptions(linear=linear).newton(8, analytic=True)
     assert newton.linear.accept_reduced == INEXACT_NEWTON
+
+
+@pytest.mark.parametrize("linear", ["gmres", "bicgstab"])
+def test_rosenbrock_stages_keep_the_strict_krylov_test(linear):
+    """A Rosenbrock stage is one linear solve with no Newton iteration after it to correct an inexact one."""
+    integ = kernels.Integrator(kernels.robertson(), "rodas4", solver=linear)
+    assert integ.settings.step.newton.direct
+    assert integ.settings.step.newton.linear.accept_reduced == 0.0
+    dirk = kernels.Integrator(kernels.robertson(), "kvaerno5", solver=linear)
+    assert dirk.settings.step.newton.linear.accept_reduced == INEXACT_NEWTON
