@@ -10,7 +10,7 @@ from . import validation as check
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .solvers.options import as_solver_options
-from .status import MAX_STEPS, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
+from .status import EVENT, MAX_STEPS, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -133,8 +133,9 @@ class IVPResult:
 
     @property
     def success(self) -> bool:
-        """True when every trajectory reached the end."""
-        return bool(np.all(self._host_status() == 0))
+        """True when every trajectory reached the end or stopped at a terminal event (as SciPy's ``success``)."""
+        status = self._host_status()
+        return bool(np.all((status == 0) | (status == EVENT)))
 
     def message(self, trajectory: int) -> str:
         """The status message of one trajectory.

@@ -54,6 +54,7 @@ def test_terminal_event_stops_at_the_crossing_like_scipy(method, options, tol):
     t_ref, y_ref = _scipy_events(VDP, (0.0, 3.0), VDP_Y0, [1.0], _position, True, -1)
     assert int(res.status[0]) == Status.EVENT
     assert res.message(0).startswith("A terminal event")
+    assert res.success  # as SciPy: a terminal event is a successful end
     assert abs(res.event_t[0] - t_ref[0]) <= tol
     np.testing.assert_allclose(res.event_y[0], y_ref[0], atol=tol)
     assert int(res.event_count[0, 0]) == 1
