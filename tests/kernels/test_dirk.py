@@ -107,14 +107,14 @@ def test_krylov(solver):
 
 def test_bicgstab_in_float32_on_a_badly_scaled_jacobian():
     """BiCGSTAB stalls just above its 1e-5 target in float32 on the Oregonator (Jacobian entries from 0.2
-    to 1e6); Newton takes such a solve as an inexact step (residual under 0.1 ||b||): 957 steps where a
-    rejected step per stall took 3885 (float64: 278), and the answer stays within the tolerance."""
+    to 1e6); Newton takes such a solve as an inexact step (residual under 0.1 ||b||): 528 steps where a
+    rejected step per stall took 3012, and the answer stays within the tolerance."""
     ref = oregonator_reference(30.0)
-    result = kernels.solve_ivp(oregonator(), (0.0, 30.0), [1.0, 2.0, 3.0], method="kvaerno5", rtol=1e-4,
-                               atol=1e-4, precision=np.float32, solver="bicgstab")
+    result = kernels.solve_ivp(oregonator(), (0.0, 30.0), [1.0, 2.0, 3.0], method="kvaerno5", rtol=1e-3,
+                               atol=1e-3, precision=np.float32, solver="bicgstab")
     assert result.success
-    assert int(result.n_steps[0]) < 1500, int(result.n_steps[0])
-    assert np.max(np.abs(result.y[0, -1] - ref) / (1e-4 + 1e-4 * np.abs(ref))) < 1.0
+    assert int(result.n_steps[0]) < 1000, int(result.n_steps[0])
+    assert np.max(np.abs(result.y[0, -1] - ref) / (1e-3 + 1e-3 * np.abs(ref))) < 1.0
 
 
 @pytest.mark.parametrize("solver", ["lu", "gmres"])
