@@ -127,7 +127,8 @@ def configurations(args):
                                "precision": precision, "method": method, "run_method": ran, "note": note,
                                "solver": SOLVER_OF[impl], "impl_name": impl, "label": label, "plan": choice,
                                "n_traj": args.n_traj, "t1": t1[n], "dt": args.dt, "tol": tol[precision],
-                               "repeats": args.repeats, "time_budget_s": args.time_budget_s}
+                               "repeats": args.repeats, "time_budget_s": args.time_budget_s,
+                               "kappa": args.kappa}
                         if choice is not None and not planned_by_worker(choice):
                             cfg["plan_file"] = plan_path(args.plan_dir, cfg)
                         if impl == "bufferplan-gmres" and ran not in _implicit_methods():

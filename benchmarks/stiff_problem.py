@@ -98,7 +98,10 @@ def add_configuration_arguments(ap, sizes="8,32,64,128", precisions="float32,flo
 
 
 def add_span_arguments(ap):
-    """``--t1-by-n`` (the span per size: 100 steps of 1e-3 up to 32 states, fewer above) and ``--tol``
-    (Newton's tolerances per precision): the problem as ``stiff_peers`` times it."""
+    """``--t1-by-n`` (the span per size: 100 steps of 1e-3 up to 32 states, fewer above), ``--tol``
+    (Newton's tolerances per precision) and ``--kappa``: the problem as ``stiff_peers`` times it."""
     ap.add_argument("--t1-by-n", default="8:0.1,32:0.1,64:0.02,128:0.01")
     ap.add_argument("--tol", default="float32:1e-5,float64:1e-8", help="Newton's tolerances per precision")
+    ap.add_argument("--kappa", type=float, default=None,
+                    help="bufferplan's Newton stops at kappa tolerances (SolverOptions(kappa=); default the "
+                         "library's 0.05, Hairer's)")

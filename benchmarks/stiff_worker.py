@@ -61,10 +61,13 @@ def make_integrator(cfg):
     if cfg["impl_name"].endswith("lujac"):  # J from the dense jac: the same system without its jvp
         system = kernels.ODESystem(system.rhs, cfg["n"], system.n_params, name=system.name, jac=system.jac,
                                    default_params=system.default_params)
-    solver = cfg["solver"]
+    fields = {"linear": cfg["solver"]}
     storage = {"lumem": "memory", "lureg": "registers"}.get(cfg["impl_name"].rsplit("-", 1)[-1])
     if storage is not None:  # the factor's storage forced, the family's rule aside
-        solver = kernels.SolverOptions(linear=solver, factor_storage=storage)
+        fields["factor_storage"] = storage
+    if cfg.get("kappa") is not None:  # Newton's stopping test, the library's default aside
+        fields["kappa"] = cfg["kappa"]
+    solver = kernels.SolverOptions(**fields)
     return kernels.Integrator(system, cfg["run_method"], controller="fixed", precision=dtype, solver=solver)
 
 

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+import kernels
+
 from benchmarks import robertson_sweep, stiff_peers, stiff_worker
 
 
@@ -59,6 +61,15 @@ def test_factor_storage_variants_build_their_factors_as_named(impl, method, stor
 
     factors = [b.storage for b in walk(stiff_worker.make_integrator(cfg).buffer_settings()) if b.name == "factor"]
     assert factors and set(factors) == {storage}
+
+
+@pytest.mark.parametrize("kappa", [None, 0.3])
+def test_kappa_reaches_bufferplans_newton(kappa):
+    """``--kappa`` goes into every bufferplan configuration and from there into its SolverOptions."""
+    args = ["--sizes", "8", "--precisions", "float32", "--methods", "sdirk4", "--impls", "bufferplan-lumem"]
+    (cfg,) = stiff_peers.configurations(stiff_peers.parse_args(args + (["--kappa", str(kappa)] if kappa else [])))
+    solver = stiff_worker.make_integrator(cfg).solver
+    assert solver.kappa == (kappa or kernels.SolverOptions().kappa) and solver.factor_storage == "memory"
 
 
 def test_robertson_sweep(tmp_path):
