@@ -86,9 +86,9 @@ def kernel_ptx(method, n, precision, impl, choice):
     from kernels.resources import _offline_device
 
     from . import stiff_worker
+    from .stiff_peers import SOLVER_OF
 
-    cfg = {"impl_name": impl, "n": n, "precision": precision, "run_method": method,
-           "solver": "lu" if impl != "bufferplan-gmres" else "gmres"}
+    cfg = {"impl_name": impl, "n": n, "precision": precision, "run_method": method, "solver": SOLVER_OF[impl]}
     integ = stiff_worker.make_integrator(cfg)
     built = integ.build(integ.plan(choice, block_size=128, device="h200"))
     with _offline_device((9, 0)):

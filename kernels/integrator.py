@@ -123,7 +123,7 @@ class Integrator:
         self.controller = _controller(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
-        self.max_registers = register_cap(max_registers, self.method.family, system.n_states, self.solver.direct)
+        self.max_registers = self._register_cap(max_registers)
         if not isinstance(save_trajectory, (bool, np.bool_)):
             raise ConfigurationError(f"save_trajectory must be True or False; got {describe(save_trajectory)}")
         summaries, events = as_summaries(summaries, system), as_events(events)
@@ -144,6 +144,10 @@ class Integrator:
     def __repr__(self):
         return (f"Integrator({self.system.name}, method={self.method.name!r}, controller={self.controller.kind!r}, "
                 f"precision={np.dtype(self.dtype).name})")
+
+    def _register_cap(self, choice):
+        """``choice`` ("auto", None or an int) as the cap this integrator's kernels are built with."""
+        return register_cap(choice, self.method.family, self.system.n_states, self.solver.direct)
 
     @property
     def adaptive(self) -> bool:
@@ -219,7 +223,7 @@ class Integrator:
         """
         if not isinstance(plan, Plan):
             raise ConfigurationError(f"build needs a planner.Plan (from Integrator.plan); got {describe(plan)}")
-        max_registers = self.max_registers if max_registers is None else register_cap(max_registers, None, 0, False)
+        max_registers = self.max_registers if max_registers is None else self._register_cap(max_registers)
         if max_registers == HARDWARE_LIMIT:
             max_registers = None
         key = (layout_digest(plan), plan.block_size if canary_elems else None, int(canary_elems),
