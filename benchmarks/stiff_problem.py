@@ -61,6 +61,27 @@ def cubie_equations(n):
     return eqs
 
 
+def symbolic_brusselator(n):
+    """``kernels.brusselator(n)`` written as SymPy equations (``kernels.symbolic_system``): the same model,
+    states and parameters, its rhs, Jacobian and products generated as straight-line code, as cubie's are."""
+    import sympy
+
+    import kernels
+
+    m = n // 2
+    u, v = sympy.symbols(f"u0:{m}"), sympy.symbols(f"v0:{m}")
+    a, b, alpha = sympy.symbols("A B alpha")
+    c = alpha * (m + 1) ** 2
+    du, dv = [], []
+    for i in range(m):
+        ul, ur = (u[i - 1] if i > 0 else a), (u[i + 1] if i < m - 1 else a)
+        vl, vr = (v[i - 1] if i > 0 else b / a), (v[i + 1] if i < m - 1 else b / a)
+        du.append(a + u[i] ** 2 * v[i] - (b + 1) * u[i] + c * (ul - 2 * u[i] + ur))
+        dv.append(b * u[i] - u[i] ** 2 * v[i] + c * (vl - 2 * v[i] + vr))
+    return kernels.symbolic_system(list(u) + list(v), du + dv, [a, b, alpha], name=f"brusselator_sym_{n}",
+                                   default_params=(1.0, 3.0, 1.0 / 50.0))
+
+
 def rhs(t, y, a, b, alpha):
     """NumPy right-hand side (for SciPy)."""
     m = y.size // 2

@@ -58,6 +58,8 @@ def make_integrator(cfg):
 
     dtype = np.dtype(cfg["precision"]).type
     system = kernels.brusselator(cfg["n"])
+    if cfg["impl_name"].endswith("sym"):  # the same model from SymPy equations: straight-line rhs, jac and jvp
+        system = bp.symbolic_brusselator(cfg["n"])
     if cfg["impl_name"].endswith("lujac"):  # J from the dense jac: the same system without its jvp
         system = kernels.ODESystem(system.rhs, cfg["n"], system.n_params, name=system.name, jac=system.jac,
                                    default_params=system.default_params)
