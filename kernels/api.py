@@ -269,9 +269,10 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
     save_trajectory : bool
         False: ``y`` and ``observables`` are not stored (None in the result): summaries only.
     max_registers : "auto", None or int
-        Registers a thread the kernel is built with: ``"auto"`` caps implicit steps with an
-        LU solver from 96 states at 128 (faster there, :mod:`kernels.register_cap`), None
-        never caps, an integer from 16 to 255 caps there.  Results are the same.
+        Registers a thread the kernel is built with: ``"auto"`` caps at 128 implicit steps
+        with an LU solver from 96 states and explicit steps from 128 (faster there,
+        :mod:`kernels.register_cap`), None never caps, an integer from 16 to 255 caps there.
+        Results are the same.
     client : dask.distributed.Client, optional
         Spread the batch over the client's (GPU) workers in chunks and gather one result;
         ``scale_out`` takes the options of :func:`kernels.distributed.solve` (``chunk_size``,

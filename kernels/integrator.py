@@ -97,10 +97,10 @@ class Integrator:
     save_trajectory : bool
         False: no states or observables are stored (``result.y`` is None).
     max_registers : "auto", None or int
-        Registers a thread the kernel is built with: ``"auto"`` caps large
-        implicit steps with an LU solver at 128 (measured faster from 96 states,
-        :mod:`kernels.register_cap`), None or 255 never caps, an integer from 16
-        caps there.  Results do not change; speed does.
+        Registers a thread the kernel is built with: ``"auto"`` caps at 128
+        implicit steps with an LU solver from 96 states and explicit steps from
+        128 (measured faster there, :mod:`kernels.register_cap`), None or 255
+        never caps, an integer from 16 caps there.  Results do not change; speed does.
 
     Examples
     --------

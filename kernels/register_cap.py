@@ -16,12 +16,25 @@ states   rodas4 f32 / f64             sdirk4 f32 / f64             radau f32 / f
 192      38.5 -> 28.4 / 52.8 -> 45.5  53.6 -> 46.0 / 104 -> 90.4   72.9 -> 48.6 / 124 -> 92.6
 =======  ===========================  ===========================  ===========================
 
-At 128 states caps of 168, 96 and 72 were all slower than 128.  So ``"auto"``
-caps a DIRK, FIRK or Rosenbrock step with a direct linear solver at
-:data:`CAP` registers from :data:`FROM_STATES` states up (at 96 states the
-worst case costs 5 %, the best gains 33 %), and leaves every other kernel
-uncapped: explicit steps and matrix-free solvers were not measured under a cap.
-A cap changes register allocation only, so results are the same bit for bit.
+At 128 states caps of 168, 96 and 72 were all slower than 128.  Explicit steps
+(same problem, 255 -> 128; ``benchmarks/results/caps_explicit_2026-12-02/``):
+
+=======  ===========================  ===========================  ===========================
+states   rk4 f32 / f64                tsit5 f32 / f64              dop853 f32 / f64
+=======  ===========================  ===========================  ===========================
+64       0.19 -> 0.61 / 1.0 -> 2.7    0.49 -> 1.9 / 2.8 -> 5.4     10.1 -> 12.0 / 21.7 -> 26.4
+96       1.32 -> 1.58 / 3.1 -> 3.8    5.27 -> 4.93 / 9.9 -> 9.0    11.1 -> 9.2 / 18.0 -> 15.7
+128      3.15 -> 2.96 / 5.9 -> 5.7    10.7 -> 8.2 / 15.4 -> 12.7   20.3 -> 14.4 / 27.8 -> 21.7
+192      (not run)                    19.1 -> 13.4 / (not run)     36.1 -> 23.9 / (not run)
+=======  ===========================  ===========================  ===========================
+
+Matrix-free Newton (GMRES) lost 24 to 30 % under the cap at 64 and 96 states.
+So ``"auto"`` caps at :data:`CAP` registers a DIRK, FIRK or Rosenbrock step with
+a direct linear solver from ``FROM_STATES["implicit"]`` (96) states up (there
+the worst case costs 5 %, the best gains 33 %), and an explicit step from
+``FROM_STATES["erk"]`` (128) states up (every method faster there, 1.03 to
+1.51x; at 96 rk4 lost 17 %), and leaves every other kernel uncapped.  A cap
+changes register allocation only, so results are the same bit for bit.
 """
 
 from __future__ import annotations
@@ -32,9 +45,10 @@ from .errors import ConfigurationError, describe
 __all__ = ["CAP", "FROM_STATES", "HARDWARE_LIMIT", "register_cap"]
 
 CAP = 128
-FROM_STATES = 96
+# States from which "auto" caps: implicit steps with a direct (LU) solver, and explicit steps.
+FROM_STATES = {"implicit": 96, "erk": 128}
 HARDWARE_LIMIT = 255  # registers a thread on compute capability 9.0: a cap of 255 is no cap
-_CAPPED_FAMILIES = ("dirk", "firk", "rosenbrock")
+_IMPLICIT_FAMILIES = ("dirk", "firk", "rosenbrock")
 
 
 def register_cap(choice, family, n_states, direct_solver):
@@ -49,7 +63,8 @@ def register_cap(choice, family, n_states, direct_solver):
         The step family (``"erk"``, ``"dirk"``, ``"firk"``, ``"rosenbrock"``).
     n_states : int
     direct_solver : bool
-        Whether the step's Newton solver factors its matrix (LU, dense or sparse).
+        Whether the step's Newton solver factors its matrix (LU, dense or sparse); an
+        explicit step has none.
     """
     if choice is None:
         return None
@@ -57,7 +72,10 @@ def register_cap(choice, family, n_states, direct_solver):
         if choice != "auto":
             raise ConfigurationError(f"max_registers: expected 'auto', None or an integer from 16 to "
                                      f"{HARDWARE_LIMIT}; got {describe(choice)}")
-        capped = family in _CAPPED_FAMILIES and direct_solver and n_states >= FROM_STATES
+        if family in _IMPLICIT_FAMILIES:
+            capped = direct_solver and n_states >= FROM_STATES["implicit"]
+        else:
+            capped = family == "erk" and n_states >= FROM_STATES["erk"]
         return CAP if capped else None
     value = check.check_int(choice, "max_registers", 16)
     if value > HARDWARE_LIMIT:
