@@ -10,7 +10,9 @@ the plan's JSON (with its cost record: predicted and ptxas-measured registers an
 spills for ``auto``), what it was solved for, and the command.  ``DIR/index.json``
 records every attempt (written, infeasible, error, timeout) and its seconds.
 Choices are ``kernels.planning.PLAN_CHOICES`` or ``sweep_plans`` groups
-(``factor-shared``: the LU factor(s) shared, the rest local; ``factor-local``).
+(``factor-shared``: the LU factor(s) shared, the rest local; ``factor-local``),
+each planned for the launch's default block size or, with a ``.b<k>`` suffix
+(``factor-shared.b64``), for blocks of k threads (:func:`block_of`).
 
     NUMBA_ENABLE_CUDASIM=0 python -m benchmarks.stiff_plans              # ptxas in the loop
     python -m benchmarks.stiff_plans --sizes 4 --dir /tmp/p             # simulator plans (block 1)
@@ -59,6 +61,19 @@ def register_cap(choice):
         raise ValueError(f"plan choice {choice!r}: a '+' suffix is a register cap, '+r<k>' with k from 16 to 255 "
                          f"(e.g. local+r128); got '+{suffix}'")
     return int(suffix[1:])
+
+
+def block_of(choice):
+    """``(placement, block size or None)`` of a plan-file choice: ``factor-shared.b64`` is the
+    ``factor-shared`` placement planned for blocks of 64 threads (the plan's block size is the launch's);
+    without a ``.b<k>`` suffix, the launch default.  Raises ValueError for a malformed suffix."""
+    head, dot, tail = choice.rpartition(".b")
+    if not dot:
+        return choice, None
+    if not (tail.isdigit() and 1 <= int(tail) <= 1024 and head):
+        raise ValueError(f"plan choice {choice!r}: a '.b' suffix is a block size, '.b<k>' with k from 1 to 1024 "
+                         f"(e.g. factor-shared.b64)")
+    return head, int(tail)
 
 
 def planned_by_worker(choice):
@@ -125,6 +140,11 @@ def parse_args(argv=None):
     bad = [c for c in args.choices.split(",") if c in PLANNED_BY_WORKER]
     if bad:
         ap.error(f"--choices: {bad} are planned by stiff_worker itself (no file); choose others")
+    for choice in args.choices.split(","):
+        try:
+            block_of(choice)
+        except ValueError as exc:
+            ap.error(f"--choices: {exc}")
     return args
 
 
@@ -152,8 +172,10 @@ def solve_one(cfg, plan_dir, command):
 
     t = time.perf_counter()
     integ = make_integrator(cfg)
-    block = default_block_size()  # what stiff_worker's launch uses (128 on a GPU or offline, 1 on the simulator)
-    plan, failure = plan_config({"placement": cfg["plan"], "block_size": block}, integ)
+    placement, block = block_of(cfg["plan"])
+    if block is None:  # what stiff_worker's launch uses (128 on a GPU or offline, 1 on the simulator)
+        block = default_block_size()
+    plan, failure = plan_config({"placement": placement, "block_size": block}, integ)
     seconds = round(time.perf_counter() - t, 2)
     if plan is None:
         return {"status": failure[0], "reason": failure[1], "seconds": seconds}

@@ -105,3 +105,27 @@ def test_a_malformed_register_cap_is_refused_before_anything_runs(choice, capsys
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert f"--plans: plan choice 'local+" in err and "'+r<k>' with k from 16 to 255" in err, err
+
+
+def test_a_block_suffix_plans_for_that_block_and_the_worker_launches_it(tmp_path):
+    """``factor-shared.b2``: the placement planned for blocks of 2 threads; the plan's block is the launch's."""
+    assert stiff_plans.block_of("factor-shared.b64") == ("factor-shared", 64)
+    assert stiff_plans.block_of("auto") == ("auto", None)
+    plans = tmp_path / "plans"
+    argv = ["--methods", "rodas4", "--sizes", "4", "--precisions", "float64", "--choices", "factor-shared.b2",
+            "--dir", str(plans)]
+    assert stiff_plans.main(argv) == 0
+    doc = json.loads((plans / "rodas4_n4_float64_factor-shared.b2.json").read_text())
+    assert doc["config"]["block_size"] == 2 and doc["plan"]["block_size"] == 2
+    argv = PEERS + ["--plans", "local,factor-shared.b2", "--plan-dir", str(plans), "--out", str(tmp_path)]
+    assert stiff_peers.main(argv) == 0
+    rows = {r["choice"]: r for r in json.loads(next(tmp_path.glob("stiff_peers_*.json")).read_text())["results"]}
+    shared = rows["factor-shared.b2"]
+    assert shared["ok"] and shared["plan"]["block_size"] == 2 and shared["plan"]["shared_bytes_per_block"] > 0
+
+
+@pytest.mark.parametrize("choice", ["factor-shared.b0", "factor-shared.bx", ".b64", "auto.b2000"])
+def test_a_malformed_block_suffix_is_an_argument_error(choice, capsys):
+    with pytest.raises(SystemExit) as stop:
+        stiff_plans.parse_args(["--choices", choice])
+    assert stop.value.code == 2 and "'.b<k>'" in capsys.readouterr().err
