@@ -9,9 +9,12 @@ subtractions and stores as IR, in the same order (the same results), and leaves 
 as it was.  On the simulator, which cannot run intrinsics, the source is returned unchanged.
 
 A move is one line ``dst[i] = RHS`` with a literal index and ``RHS`` one of ``src[j]``,
-``-src[j]``, ``x - src[j]``, ``x``, where ``src``/``dst`` are arrays of the working precision and
-``x`` is a float constant of the namespace (``ZERO``, ``ONE``) or a scalar variable of the function
-in the working precision (an argument of the call: its value where the run stands).  The intrinsic
+``-src[j]``, ``x - src[j]``, ``x``, ``x * src[j]``, ``x * src[j] + y``, ``-x * src[j]``,
+``-x * src[j] + y``, where ``src``/``dst`` are arrays of the working precision and ``x``, ``y`` are
+float constants of the namespace (``ZERO``, ``ONE``) or scalar variables of the function in the
+working precision (arguments of the call: their values where the run stands).  Newton's sparse
+``prepare`` writes ``M = I - c J`` in the last forms (``matrix[k] = -c * jv[i] + ONE``); ``-x`` is
+negated at each move, as Numba lowers each line, so the compiler sees the same operations.  The intrinsic
 refuses (a typing error) arrays or scalars of any other dtype, so a fold never changes a rounding.
 """
 
@@ -34,14 +37,17 @@ MIN_RUN = 16
 _LINE = re.compile(r"^(\s*)(\w+)\[(\d+)\] = (.+?)\s*$")
 _ELEMENT = re.compile(r"^(-?)(\w+)\[(\d+)\]$")
 _DIFFERENCE = re.compile(r"^(\w+) - (\w+)\[(\d+)\]$")
+_SCALED = re.compile(r"^(-?)(\w+) \* (\w+)\[(\d+)\](?: \+ (\w+))?$")
 _NAME = re.compile(r"^(\w+)$")
 
 
 def parse_move(line):
     """``(indent, (dst, i), (kind, value, element))`` of a move line, or None.
 
-    ``kind``: ``"copy"`` / ``"negate"`` (``element = (src, j)``), ``"difference"`` (``value - element``)
-    or ``"value"`` (``value`` alone); ``value`` is a name.
+    ``kind``: ``"copy"`` / ``"negate"`` (``element = (src, j)``), ``"difference"`` (``value - element``),
+    ``"value"`` (``value`` alone), ``"scale"`` (``value * element``), ``"scale_add"``
+    (``value[0] * element + value[1]``), or ``"neg_scale"`` / ``"neg_scale_add"`` (the same with
+    ``-value``); ``value`` is a name (two for the ``_add`` kinds).
     """
     m = _LINE.match(line)
     if not m:
@@ -53,6 +59,12 @@ def parse_move(line):
     d = _DIFFERENCE.match(rhs)
     if d:
         return indent, (dst, index), ("difference", d.group(1), (d.group(2), int(d.group(3))))
+    m = _SCALED.match(rhs)
+    if m and not m.group(2).isdigit() and not (m.group(5) or "x").isdigit():
+        element, kind = (m.group(3), int(m.group(4))), ("neg_scale" if m.group(1) else "scale")
+        if m.group(5) is None:
+            return indent, (dst, index), (kind, m.group(2), element)
+        return indent, (dst, index), (kind + "_add", (m.group(2), m.group(5)), element)
     n = _NAME.match(rhs)
     if n and not rhs.isdigit():
         return indent, (dst, index), ("value", n.group(1), None)
@@ -108,7 +120,8 @@ def _run_call(name, run, namespace):
 
     for _, (dst, index), (kind, v, element) in run:
         source = None if element is None else (array(element[0]), element[1])
-        program.append((array(dst), index, kind, None if v is None else value(v), source))
+        operand = None if v is None else tuple(value(x) for x in v) if isinstance(v, tuple) else value(v)
+        program.append((array(dst), index, kind, operand, source))
     call = f"{name}(({', '.join(arrays)},), ({', '.join(scalars)}{',' if scalars else ''}))"
     return call, _moves_intrinsic(tuple(program))
 
@@ -133,12 +146,18 @@ def _moves_intrinsic(program):
             members = [(array_types[i], builder.extract_value(args[0], i)) for i in range(len(array_types))]
             values = [builder.extract_value(args[1], i) for i in range(len(scalar_types))]
             emitter = Emitter(context, builder, members)
+            def scalar(operand):
+                return emitter.constant(operand[1]) if operand[0] == "constant" else values[operand[1]]
+
             for dst, index, kind, operand, source in program:
-                x = None
-                if operand is not None:
-                    x = emitter.constant(operand[1]) if operand[0] == "constant" else values[operand[1]]
                 if kind == "value":
-                    result = x
+                    result = scalar(operand)
+                elif kind.startswith(("scale", "neg_scale")):  # (x * element) [+ y], as Python evaluates it
+                    x, y = (operand, None) if not kind.endswith("_add") else operand
+                    x = emitter.negate(scalar(x)) if kind.startswith("neg") else scalar(x)
+                    result = builder.fmul(x, emitter.load(source[1], source[0]))
+                    if y is not None:
+                        result = builder.fadd(result, scalar(y))
                 else:
                     element = emitter.load(source[1], source[0])
                     if kind == "copy":
@@ -146,7 +165,7 @@ def _moves_intrinsic(program):
                     elif kind == "negate":
                         result = emitter.negate(element)
                     else:
-                        result = builder.fsub(x, element)
+                        result = builder.fsub(scalar(operand), element)
                 emitter.store(result, index, dst)
             return context.get_dummy_value()
 

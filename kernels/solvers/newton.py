@@ -65,6 +65,7 @@ from ..allocators import AllocatorFactory
 from ..approx import norm_reciprocal, power
 from ..codegen import UNROLL_STATES, compile_device, elementwise
 from ..errors import ConfigurationError
+from ..moves_ir import fold_moves
 from .base import SOLVER_OK
 from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov
 from .jacobian_assembly import perturbation_lines, sparse_buffers, sparse_jacobian_label, sparse_prepare_lines
@@ -482,7 +483,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
         krylov = build_krylov(settings.linear, child, dtype, operator)
         namespace["lin_solve"] = krylov.solve
         alloc_matrix, alloc_aux, child_records = krylov.alloc_diagonal, namespace["alloc_jvp_base"], krylov.records
-    prepare = compile_device(_prepare_source(settings), "prepare", namespace)
+    prepare = compile_device(fold_moves(_prepare_source(settings), namespace), "prepare", namespace)
     solve = compile_device(_SOLVE_DENSE if settings.dense else _SOLVE_KRYLOV, "solve", namespace)
     iterate = None if settings.direct else compile_device(_iterate_source(settings), "iterate", namespace)
     return BuiltNewton(prepare, iterate, solve, alloc_matrix, alloc_aux, tuple(allocate.records) + tuple(child_records),
