@@ -146,6 +146,7 @@ def _moves_intrinsic(program):
             members = [(array_types[i], builder.extract_value(args[0], i)) for i in range(len(array_types))]
             values = [builder.extract_value(args[1], i) for i in range(len(scalar_types))]
             emitter = Emitter(context, builder, members)
+
             def scalar(operand):
                 return emitter.constant(operand[1]) if operand[0] == "constant" else values[operand[1]]
 

@@ -4,7 +4,8 @@ The PTX of radau's kernel on the Brusselator was checked identical with and with
 n = 12, 32, 64 and 128 when it was added (offline, sm_90), and its compile time went 23.0 -> 16.1 s
 (n = 64) and 47.1 -> 31.6 s (n = 128): ``benchmarks/results/compile_time_2026-12-01/``.  Newton's
 sparse ``prepare`` (the scaled forms, 2026-12-02): identical PTX for rodas4 at 32 and 128 states in
-float32, sdirk4 at 32 (float64) and 128 (float32), kvaerno3 at 64 (float64); sdirk4 at 128 states
+float32, sdirk4 at 32 (float64) and 128 (float32), kvaerno3 at 64 (float64), and with the dense LU
+(sdirk4 at 8, rodas4 at 6 states) and adaptive steps in float64; sdirk4 at 128 states
 compiles in 28.7 s instead of 40.1 (``benchmarks/results/compile_time_2026-12-02/``).
 """
 
