@@ -83,6 +83,10 @@ def worker_config(impl, method, args, work):
 
 def profile(args):
     ncu = args.ncu or shutil.which("ncu") or "/usr/local/cuda/bin/ncu"
+    if not (os.path.isfile(ncu) and os.access(ncu, os.X_OK)):
+        print(f"--ncu: no Nsight Compute executable at {ncu!r} (it ships with the CUDA toolkit on the GPU "
+              f"machine; give its path with --ncu)", file=sys.stderr)
+        return None
     os.makedirs(args.out, exist_ok=True)
     failed = 0
     with tempfile.TemporaryDirectory() as work:
@@ -106,10 +110,15 @@ def profile(args):
                     print(f"{stem}: ncu failed ({run.returncode}): {(run.stderr or run.stdout)[-400:]}", flush=True)
                     failed += 1
                     continue
-                for page, prefix in (("details", "ncu"), ("raw", "raw")):
-                    with open(os.path.join(args.out, f"{prefix}_{stem}.csv"), "w") as fh:
-                        subprocess.run([ncu, "-i", report + ".ncu-rep", "--csv", "--page", page], stdout=fh,
-                                       check=True, timeout=120)
+                try:
+                    for page, prefix in (("details", "ncu"), ("raw", "raw")):
+                        with open(os.path.join(args.out, f"{prefix}_{stem}.csv"), "w") as fh:
+                            subprocess.run([ncu, "-i", report + ".ncu-rep", "--csv", "--page", page], stdout=fh,
+                                           check=True, timeout=120)
+                except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                    print(f"{stem}: exporting the report failed: {exc}", flush=True)
+                    failed += 1
+                    continue
                 print(f"{stem}: profiled", flush=True)
     return failed
 
@@ -155,7 +164,8 @@ def main(argv=None):
         for row in rows:
             print(row["kernel"].ljust(26) + "".join(f"{row.get(k, float('nan')):18.4g}" for k in labels))
         return 0
-    return 1 if profile(args) else 0
+    failed = profile(args)
+    return 2 if failed is None else 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -54,3 +54,9 @@ def test_bad_arguments_name_the_flag(argv, flag, capsys):
 def test_summarize_of_an_empty_folder_says_so(tmp_path, capsys):
     assert stiff_ncu.main(["--summarize", str(tmp_path)]) == 2
     assert "no raw_*.csv" in capsys.readouterr().err
+
+
+def test_a_missing_ncu_is_one_message_and_nothing_written(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert stiff_ncu.main(["--out", str(out), "--ncu", str(tmp_path / "no-ncu")]) == 2
+    assert "--ncu: no Nsight Compute executable" in capsys.readouterr().err and not out.exists()
