@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 
+from . import environment as env
 from .stiff_peers import SOLVER_OF
 
 # ncu metric (raw page) -> (label, scale): the figures --summarize prints
@@ -101,7 +102,7 @@ def profile(args):
                        "--import-source", "no", "--launch-skip", "1", "--launch-count", "1", "-o", report,
                        sys.executable, "-m", "benchmarks.stiff_worker", path]
                 try:
-                    run = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout_s)
+                    run = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout_s, cwd=env.ROOT)
                 except subprocess.TimeoutExpired:
                     print(f"{stem}: timeout after {args.timeout_s:.0f} s", flush=True)
                     failed += 1
@@ -135,7 +136,10 @@ def raw_figures(path):
         if metric not in names:
             continue
         k = names.index(metric)
-        value = float(values[k].replace(",", ""))
+        try:
+            value = float(values[k].replace(",", ""))
+        except ValueError:
+            raise ValueError(f"{path}: {metric} is {values[k]!r}, not a number") from None
         out[label] = value * UNIT_SCALE.get(units[k], 1) * scale
     return out
 
@@ -155,7 +159,11 @@ def summarize(folder, steps, n_traj):
 def main(argv=None):
     args = parse_args(argv)
     if args.summarize is not None:
-        rows = summarize(args.summarize, args.steps, args.n_traj)
+        try:
+            rows = summarize(args.summarize, args.steps, args.n_traj)
+        except (OSError, ValueError) as exc:
+            print(f"--summarize: {exc}", file=sys.stderr)
+            return 2
         if not rows:
             print(f"--summarize: no raw_*.csv in {args.summarize}", file=sys.stderr)
             return 2

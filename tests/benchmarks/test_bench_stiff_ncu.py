@@ -21,11 +21,14 @@ def test_the_committed_profiles_read_back_with_their_figures():
     assert ours["local loads (M)"] == pytest.approx(302.415872) and ours["DRAM read (GB)"] > 3 * cubie["DRAM read (GB)"]
 
 
-def test_a_page_that_is_not_ncu_raw_is_refused(tmp_path):
+def test_a_page_that_is_not_ncu_raw_is_refused(tmp_path, capsys):
     path = tmp_path / "raw_x.csv"
     path.write_text("just one line\n")
     with pytest.raises(ValueError, match="not an ncu raw page"):
         stiff_ncu.raw_figures(str(path))
+    path.write_text('"gpu__time_duration.sum"\n"ms"\n"n/a"\n')
+    assert stiff_ncu.main(["--summarize", str(tmp_path)]) == 2
+    assert "gpu__time_duration.sum is 'n/a', not a number" in capsys.readouterr().err
 
 
 def test_worker_config_runs_in_the_stiff_worker(tmp_path, capsys):
