@@ -33,6 +33,7 @@ import sys
 import tempfile
 
 from . import environment as env
+from . import stiff_peers
 from .stiff_peers import SOLVER_OF
 
 # ncu metric (raw page) -> (label, scale): the figures --summarize prints
@@ -71,15 +72,17 @@ def parse_args(argv=None):
     return args
 
 
-def worker_config(impl, method, args, work):
-    """The ``stiff_worker`` config of one kernel: all-local plan, one timed launch."""
-    stem = f"{impl}_{method}"
-    return stem, {"id": f"{impl}:n{args.n}:{args.precision}:{method}", "impl": impl.split("-")[0], "impl_name": impl,
-                  "label": impl, "plan": None if impl.startswith("cubie") else "local", "n": args.n,
-                  "precision": args.precision, "method": method, "run_method": method,
-                  "solver": SOLVER_OF[impl], "n_traj": args.n_traj, "t1": args.steps * 1e-3, "dt": 1e-3,
-                  "tol": 1e-5 if args.precision == "float32" else 1e-8, "repeats": 1, "time_budget_s": 1.0,
-                  "kappa": None, "out_npy": os.path.join(work, stem + ".npy"), "lock": None, "note": None}
+def worker_configs(args, work):
+    """``[(stem, config)]``: the ``stiff_worker`` configs ``stiff_peers`` would write for these kernels
+    (all-local plans, one timed launch), each writing its final states into ``work``."""
+    argv = ["--impls", args.impls, "--methods", args.methods, "--sizes", str(args.n), "--precisions", args.precision,
+            "--plans", "local", "--n-traj", str(args.n_traj), "--t1-by-n", f"{args.n}:{args.steps * 1e-3!r}",
+            "--repeats", "1", "--time-budget-s", "1"]
+    out = []
+    for cfg in stiff_peers.configurations(stiff_peers.parse_args(argv)):
+        stem = f"{cfg['impl_name']}_{cfg['method']}"
+        out.append((stem, dict(cfg, out_npy=os.path.join(work, stem + ".npy"), lock=None)))
+    return out
 
 
 def profile(args):
@@ -91,36 +94,34 @@ def profile(args):
     os.makedirs(args.out, exist_ok=True)
     failed = 0
     with tempfile.TemporaryDirectory() as work:
-        for impl in args.impls.split(","):
-            for method in args.methods.split(","):
-                stem, cfg = worker_config(impl, method, args, work)
-                path = os.path.join(work, stem + ".json")
-                with open(path, "w") as fh:
-                    json.dump(cfg, fh)
-                report = os.path.join(work, stem)
-                cmd = [ncu, "--clock-control", "none", "--target-processes", "all", "--set", "full",
-                       "--import-source", "no", "--launch-skip", "1", "--launch-count", "1", "-o", report,
-                       sys.executable, "-m", "benchmarks.stiff_worker", path]
-                try:
-                    run = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout_s, cwd=env.ROOT)
-                except subprocess.TimeoutExpired:
-                    print(f"{stem}: timeout after {args.timeout_s:.0f} s", flush=True)
-                    failed += 1
-                    continue
-                if run.returncode != 0 or not os.path.exists(report + ".ncu-rep"):
-                    print(f"{stem}: ncu failed ({run.returncode}): {(run.stderr or run.stdout)[-400:]}", flush=True)
-                    failed += 1
-                    continue
-                try:
-                    for page, prefix in (("details", "ncu"), ("raw", "raw")):
-                        with open(os.path.join(args.out, f"{prefix}_{stem}.csv"), "w") as fh:
-                            subprocess.run([ncu, "-i", report + ".ncu-rep", "--csv", "--page", page], stdout=fh,
-                                           check=True, timeout=120)
-                except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-                    print(f"{stem}: exporting the report failed: {exc}", flush=True)
-                    failed += 1
-                    continue
-                print(f"{stem}: profiled", flush=True)
+        for stem, cfg in worker_configs(args, work):
+            path = os.path.join(work, stem + ".json")
+            with open(path, "w") as fh:
+                json.dump(cfg, fh)
+            report = os.path.join(work, stem)
+            cmd = [ncu, "--clock-control", "none", "--target-processes", "all", "--set", "full",
+                   "--import-source", "no", "--launch-skip", "1", "--launch-count", "1", "-o", report,
+                   sys.executable, "-m", "benchmarks.stiff_worker", path]
+            try:
+                run = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout_s, cwd=env.ROOT)
+            except subprocess.TimeoutExpired:
+                print(f"{stem}: timeout after {args.timeout_s:.0f} s", flush=True)
+                failed += 1
+                continue
+            if run.returncode != 0 or not os.path.exists(report + ".ncu-rep"):
+                print(f"{stem}: ncu failed ({run.returncode}): {(run.stderr or run.stdout)[-400:]}", flush=True)
+                failed += 1
+                continue
+            try:
+                for page, prefix in (("details", "ncu"), ("raw", "raw")):
+                    with open(os.path.join(args.out, f"{prefix}_{stem}.csv"), "w") as fh:
+                        subprocess.run([ncu, "-i", report + ".ncu-rep", "--csv", "--page", page], stdout=fh,
+                                       check=True, timeout=120)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                print(f"{stem}: exporting the report failed: {exc}", flush=True)
+                failed += 1
+                continue
+            print(f"{stem}: profiled", flush=True)
     return failed
 
 
@@ -146,10 +147,9 @@ def raw_figures(path):
 
 def summarize(folder, steps, n_traj):
     """The figures of every ``raw_*.csv`` in ``folder``, one dict per kernel (``kernel``: the file's stem)."""
-    rows = []
+    rows, warps = [], n_traj / 32
     for path in sorted(glob.glob(os.path.join(folder, "raw_*.csv"))):
         row = {"kernel": os.path.basename(path)[4:-4], **raw_figures(path)}
-        warps = n_traj / 32
         if "warp instr (M)" in row:
             row["instr/warp/step"] = row["warp instr (M)"] * 1e6 / warps / steps
         rows.append(row)

@@ -34,8 +34,8 @@ def test_a_page_that_is_not_ncu_raw_is_refused(tmp_path, capsys):
 def test_worker_config_runs_in_the_stiff_worker(tmp_path, capsys):
     """The config it hands ncu is one stiff_worker runs (simulator: 4 states, 2 trajectories, 2 steps)."""
     args = stiff_ncu.parse_args(["--out", str(tmp_path), "--n", "4", "--n-traj", "2", "--steps", "2",
-                                 "--precision", "float64"])
-    stem, cfg = stiff_ncu.worker_config("bufferplan-lusym", "rodas4", args, str(tmp_path))
+                                 "--precision", "float64", "--impls", "bufferplan-lusym", "--methods", "rodas4"])
+    ((stem, cfg),) = stiff_ncu.worker_configs(args, str(tmp_path))
     assert stem == "bufferplan-lusym_rodas4"
     path = tmp_path / "cfg.json"
     path.write_text(json.dumps(cfg))
