@@ -12,13 +12,14 @@ from kernels.resources import ptxas_path
 
 pytestmark = pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
 
-# (method, controller, n_states): every explicit method at 16 states, the adaptive pairs adaptive too,
-# and the sizes where Tsit5's stages went to local memory before (24 n bytes at n = 4 to 16).  The
-# high-order pairs adaptive at 8 states (their 12 to 16 stages fit there; adaptive Vern9 at 16 states
-# needs more than 255 registers and spills 16 bytes, measured when they were added).
+# (method, controller, n_states): every explicit method at 16 states, Tsit5 adaptive too (its error
+# estimate is the code every adaptive pair shares; dopri5 adaptive at 16 and Tsit5 adaptive at 8 were
+# dropped from CI for time, both 0 bytes when last run), and the smallest size where Tsit5's stages went
+# to local memory before (24 n bytes at n = 4 to 16).  The high-order pairs adaptive at 8 states (their
+# 12 to 16 stages fit there; adaptive Vern9 at 16 states needs more than 255 registers and spills 16
+# bytes, measured when they were added).
 CASES = ([(m, "fixed", 16) for m in ("euler", "heun", "rk4", "bs3", "dopri5", "tsit5")]
-         + [("dopri5", "pi", 16), ("tsit5", "pi", 16), ("tsit5", "fixed", 4), ("tsit5", "pi", 8),
-            ("rk4", "fixed", 3)]
+         + [("tsit5", "pi", 16), ("tsit5", "fixed", 4), ("rk4", "fixed", 3)]
          + [(m, "pi", 8) for m in ("dop853", "vern7", "vern9")])
 
 _SCRIPT = """

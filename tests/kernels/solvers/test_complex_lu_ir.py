@@ -118,12 +118,18 @@ def test_emit_setting():
 @pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
 def test_radau_brusselator_compiles_to_the_same_ptx():
     """Radau on the Brusselator n = 8, all-local float32: the complex block's Python and IR forms give identical
-    PTX, so identical ptxas counts.  (Checked the same way offline at n = 12 and n = 32 when added.)"""
+    PTX, so identical ptxas counts.  (Checked the same way offline at n = 12 and n = 32 when added.)
+
+    The IR form is the library's kernel on the CUDA target, so its stack is checked here too: at most 256
+    bytes (72 measured; 1696 when the 16 x 16 pair block went through the looped dense LU with its factor in
+    local memory)."""
     rows = emitted_ptx("radau", "kernels.solvers.complex_lu_ir", "kernels.steps.firk_blocks",
                        "ComplexSparseLUSettings", [(8, "python"), (8, "ir")])
     assert [made for _, _, made, _, _ in rows] == [0, 1]  # the complex intrinsics built only for the IR form
     (_, _, _, python_resources, python_ptx), (_, _, _, ir_resources, ir_ptx) = rows
     assert ir_resources == python_resources
     assert ir_ptx == python_ptx
+    registers, stack_bytes, spill_stores, _ = ir_resources
+    assert stack_bytes <= 256 and spill_stores <= 512, ir_resources
     # 4 complex pivots (and 8 real ones): two reciprocals each, none a division subroutine
     assert ir_ptx.count("rcp.approx.ftz.f32") >= 2 * 4 + 8
