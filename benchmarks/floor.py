@@ -61,14 +61,14 @@ def lorenz_system(kernels, which):
     return kernels.lorenz()
 
 
-def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3", t1=1.0):
+def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3", t1=1.0, block=128):
     """``(launch, read)`` for bufferplan on one case: fixed Tsit5/RK4 dt 1e-3, or adaptive Tsit5 1e-8."""
     from numba import cuda
 
     method = "rk4" if case == "rk4_fixed" else "tsit5"
     controller = ADAPTIVE_CONTROLLER if case == "tsit5_adaptive" else "fixed"
     integ = kernels.Integrator(lorenz_system(kernels, system), method, controller=controller, precision=np.float32)
-    plan = integ.plan("local", block_size=128 if kernels.backend() == "cuda" else 1)
+    plan = integ.plan("local", block_size=block if kernels.backend() == "cuda" else 1)
     built = integ.build(plan, max_registers=max_registers)
     if system == "rho":
         params = rho.astype(np.float32).reshape(n, 1)
@@ -101,13 +101,14 @@ def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3",
     return launch, read, resources
 
 
-def floor_case(floor, case, n, rho, t1=1.0):
+def floor_case(floor, case, n, rho, t1=1.0, block=128):
     from numba import cuda
 
     ps = cuda.to_device(rho.astype(np.float32))
     out = cuda.device_array((3, n), np.float32)
     stats = cuda.device_array((2, n), np.int32)
-    block = 128 if floor.cuda.is_available() and os.environ.get("NUMBA_ENABLE_CUDASIM") != "1" else 32
+    if not floor.cuda.is_available() or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        block = 32
     grid = (n + block - 1) // block
     F = np.float32
     kernel = getattr(floor, case)
@@ -137,6 +138,8 @@ def main(argv=None):
     ap.add_argument("--systems", default="lorenz3,rho",
                     help="bufferplan's Lorenz: lorenz3 (kernels.lorenz(), 3 parameters) and/or rho (rho only)")
     ap.add_argument("--t1", type=float, default=1.0, help="end time (the issue's floor: 1.0, 1000 fixed steps)")
+    ap.add_argument("--blocks", default="128", help="bufferplan's block sizes, each a variant (@b<size> beyond the first)")
+    ap.add_argument("--floor-block", type=int, default=128, help="the hand-written kernels' block size")
     ap.add_argument("--sim", action="store_true")
     args = ap.parse_args(argv)
     import kernels
@@ -160,13 +163,16 @@ def main(argv=None):
         rho = np.linspace(0.0, 21.0, n)
         launchers, readers = {}, {}
         caps = [None if c == "none" else int(c) for c in args.caps.split(",")]
+        blocks = [int(b) for b in args.blocks.split(",")]
         for case in cases:
-            launch, read, resources = floor_case(floor, case, n, rho, args.t1)
+            launch, read, resources = floor_case(floor, case, n, rho, args.t1, args.floor_block)
             launchers[("floor", case)], readers[("floor", case)] = launch, read
             doc["resources"][f"floor:{case}"] = resources
-            for cap, system in [(c, s) for c in caps for s in args.systems.split(",")]:
-                who = "bufferplan" + ("-rho" if system == "rho" else "") + ("" if cap is None else f"@{cap}")
-                launch, read, resources = bufferplan_case(kernels, case, n, rho, cap, system, args.t1)
+            variants = [(c, s, b) for c in caps for s in args.systems.split(",") for b in blocks]
+            for cap, system, block in variants:
+                who = ("bufferplan" + ("-rho" if system == "rho" else "") + ("" if cap is None else f"@{cap}")
+                       + ("" if block == blocks[0] else f"@b{block}"))
+                launch, read, resources = bufferplan_case(kernels, case, n, rho, cap, system, args.t1, block)
                 launchers[(who, case)], readers[(who, case)] = launch, read
                 doc["resources"][f"{who}:{case}"] = resources
         if args.sim:

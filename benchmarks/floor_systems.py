@@ -97,14 +97,18 @@ def compile_problem(prob, cases, block):
     return out
 
 
-def _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block):
-    """``(floor_launch, floor_read, ours_bound, floor_kernel)`` of one case on shared inputs."""
+def _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block, caps=(None,)):
+    """``(floor_launch, floor_read, {cap: ours_bound}, floor_kernel)`` of one case on shared inputs.
+
+    ``caps``: the register caps bufferplan's kernel is built with, one bound launch each (None: the
+    library's default, ``max_registers="auto"``)."""
     from numba import cuda
 
     built, integ, plan = compiled[case]
     d_out = cuda.device_array((n, prob.n_states), np.float32)
-    ours = timing.bind_launch(integ, plan, (0.0, t1), d_y0, d_params, dt=dt, rtol=tol, atol=tol,
-                              max_steps=10**6)
+    ours = {cap: timing.bind_launch(integ, plan, (0.0, t1), d_y0, d_params, dt=dt, rtol=tol, atol=tol,
+                                    max_steps=10**6, **({} if cap is None else {"max_registers": cap}))
+            for cap in caps}
     if case == "tsit5_adaptive":
         d_stats = cuda.device_array((2, n), np.int32)
 
@@ -126,16 +130,18 @@ def _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block):
     return launch, read, ours, built
 
 
-def run_problem(prob, compiled, n, t1, dt, tol, reps, batch, block, time_it=True, n_check=4):
-    """Rows of one problem at ``n`` trajectories (``compiled`` from :func:`compile_problem`)."""
+def run_problem(prob, compiled, n, t1, dt, tol, reps, batch, block, time_it=True, n_check=4, caps=(None,)):
+    """Rows of one problem at ``n`` trajectories (``compiled`` from :func:`compile_problem`), one a case and cap."""
     from numba import cuda
 
     y0, params = prob.batch(n)
     d_y0, d_params = cuda.to_device(y0), cuda.to_device(params)
-    parts = {case: _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block) for case in compiled}
+    parts = {case: _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block, caps)
+             for case in compiled}
     launchers = {}
     for case, (launch, _, ours, _) in parts.items():
-        launchers[("floor", case)], launchers[("bufferplan", case)] = launch, ours
+        launchers[("floor", case)] = launch
+        launchers.update({(_label(cap), case): bound for cap, bound in ours.items()})
     if time_it:
         medians, _, method = timing.time_interleaved(launchers, reps, batch)
     else:
@@ -146,37 +152,46 @@ def run_problem(prob, compiled, n, t1, dt, tol, reps, batch, block, time_it=True
     check = np.unique(np.linspace(0, n - 1, min(n, n_check)).astype(int))
     exact = scipy_reference(prob, y0[check], params[check], t1)
     rows = []
-    for case, (_, read, ours, built) in parts.items():
+    for case, (_, read, bound, built) in parts.items():
         y_floor, stats = read()
-        got = ours.host_outputs()
-        y_ours = got["y"][:, -1, :]
-        row = {"problem": prob.name, "n_states": prob.n_states, "n_params": prob.n_params, "n": n, "case": case,
-               "floor_ms": medians[("floor", case)], "bufferplan_ms": medians[("bufferplan", case)],
-               "timing": method, "status_ok": bool((got["status"] == 0).all()),
-               "max_scaled_diff": _scaled(y_ours, y_floor),
-               "floor_err_vs_scipy": _scaled(y_floor[check], exact) if exact is not None else float("nan"),
-               "bufferplan_err_vs_scipy": _scaled(y_ours[check], exact) if exact is not None else float("nan"),
-               "resources_bufferplan": ours.kernel.resources().to_json() if timing.on_gpu() else None,
-               "resources_floor": _kernel_resources(built) if timing.on_gpu() else None}
-        row["ratio"] = row["bufferplan_ms"] / row["floor_ms"]
-        if stats is not None:
-            tried_floor = stats[0] + stats[1]
-            tried_ours = got["n_steps"] + got["n_rejected"]
-            row.update(controller=ADAPTIVE_CONTROLLER,
-                       floor_accepted=float(stats[0].mean()), floor_rejected=float(stats[1].mean()),
-                       bufferplan_accepted=float(got["n_steps"].mean()),
-                       bufferplan_rejected=float(got["n_rejected"].mean()))
-            row["ratio_per_step"] = row["ratio"] * float(tried_floor.mean()) / float(tried_ours.mean())
-        rows.append(row)
-        extra = ""
-        if "ratio_per_step" in row:
-            extra = (f"  per-step {row['ratio_per_step']:.3f} (steps {row['bufferplan_accepted']:.1f} vs floor "
-                     f"{row['floor_accepted']:.1f}, both controller {ADAPTIVE_CONTROLLER!r})")
-        print(f"{prob.name:14s} n=2^{np.log2(n):4.1f} {case:15s} floor {row['floor_ms']:9.3f} ms  bufferplan "
-              f"{row['bufferplan_ms']:9.3f} ms  ratio {row['ratio']:.3f}{extra}  diff {row['max_scaled_diff']:.1e}"
-              f"  err(scipy) floor {row['floor_err_vs_scipy']:.1e} ours {row['bufferplan_err_vs_scipy']:.1e}",
-              flush=True)
+        for cap, ours in bound.items():
+            rows.append(_row(prob, n, case, cap, ours, y_floor, stats, built, medians, method, check, exact))
     return rows
+
+
+def _label(cap):
+    return "bufferplan" if cap is None else f"bufferplan@{cap}"
+
+
+def _row(prob, n, case, cap, ours, y_floor, stats, built, medians, method, check, exact):
+    """One result row (printed as it is made): bufferplan under ``cap`` beside the hand-written kernel."""
+    got = ours.host_outputs()
+    y_ours = got["y"][:, -1, :]
+    row = {"problem": prob.name, "n_states": prob.n_states, "n_params": prob.n_params, "n": n, "case": case,
+           "max_registers": cap, "floor_ms": medians[("floor", case)], "bufferplan_ms": medians[(_label(cap), case)],
+           "timing": method, "status_ok": bool((got["status"] == 0).all()),
+           "max_scaled_diff": _scaled(y_ours, y_floor),
+           "floor_err_vs_scipy": _scaled(y_floor[check], exact) if exact is not None else float("nan"),
+           "bufferplan_err_vs_scipy": _scaled(y_ours[check], exact) if exact is not None else float("nan"),
+           "resources_bufferplan": ours.kernel.resources().to_json() if timing.on_gpu() else None,
+           "resources_floor": _kernel_resources(built) if timing.on_gpu() else None}
+    row["ratio"] = row["bufferplan_ms"] / row["floor_ms"]
+    extra = ""
+    if stats is not None:
+        tried_floor = stats[0] + stats[1]
+        tried_ours = got["n_steps"] + got["n_rejected"]
+        row.update(controller=ADAPTIVE_CONTROLLER,
+                   floor_accepted=float(stats[0].mean()), floor_rejected=float(stats[1].mean()),
+                   bufferplan_accepted=float(got["n_steps"].mean()),
+                   bufferplan_rejected=float(got["n_rejected"].mean()))
+        row["ratio_per_step"] = row["ratio"] * float(tried_floor.mean()) / float(tried_ours.mean())
+        extra = (f"  per-step {row['ratio_per_step']:.3f} (steps {row['bufferplan_accepted']:.1f} vs floor "
+                 f"{row['floor_accepted']:.1f}, both controller {ADAPTIVE_CONTROLLER!r})")
+    print(f"{prob.name:14s} n=2^{np.log2(n):4.1f} {case:15s} floor {row['floor_ms']:9.3f} ms  {_label(cap)} "
+          f"{row['bufferplan_ms']:9.3f} ms  ratio {row['ratio']:.3f}{extra}  diff {row['max_scaled_diff']:.1e}"
+          f"  err(scipy) floor {row['floor_err_vs_scipy']:.1e} ours {row['bufferplan_err_vs_scipy']:.1e}",
+          flush=True)
+    return row
 
 
 def main(argv=None):
@@ -191,8 +206,15 @@ def main(argv=None):
     ap.add_argument("--dt", type=float, default=1e-3)
     ap.add_argument("--tol", type=float, default=1e-8, help="rtol = atol of the adaptive case")
     ap.add_argument("--out", default=environment.RESULTS, help="folder of the JSON result")
+    ap.add_argument("--caps", default="none",
+                    help="bufferplan's register caps, each a variant timed beside the others (none: the default)")
+    ap.add_argument("--tag", default="", help="suffix of the JSON file's name")
     ap.add_argument("--sim", action="store_true", help="4 trajectories, t1 = 0.01, tol 1e-5, not timed")
     args = ap.parse_args(argv)
+    try:
+        caps = tuple(None if c == "none" else int(c) for c in args.caps.split(","))
+    except ValueError:
+        raise SystemExit(f"--caps: expected 'none' or integers separated by commas; got {args.caps!r}") from None
     cases = [c for c in args.cases.split(",") if c]
     bad = sorted(set(cases) - set(CASES))
     if bad:
@@ -205,12 +227,13 @@ def main(argv=None):
     info = environment.device_info()
     doc = environment.header(SCHEMA, info, {k: v for k, v in vars(args).items()})
     doc["rows"] = []
-    path = os.path.join(args.out, f"floor_systems_{environment.device_label(info)}.json")
+    tag = f"_{args.tag}" if args.tag else ""
+    path = os.path.join(args.out, f"floor_systems_{environment.device_label(info)}{tag}.json")
     compiled = {prob.name: compile_problem(prob, cases, args.block) for prob in probs}
     for n in sizes:
         for prob in probs:
             doc["rows"] += run_problem(prob, compiled[prob.name], n, args.t1, args.dt, args.tol, args.reps, args.batch,
-                                       args.block, time_it=not args.sim)
+                                       args.block, time_it=not args.sim, caps=caps)
             environment.write_json(path, doc)
     print("wrote", path)
     return 0

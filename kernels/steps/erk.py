@@ -140,15 +140,39 @@ def _combination(coefficients, name, constants, normalise):
         return [], "h", lambda i: linear_combination(products, i)
     reference, ratios = _normalised(terms)  # one term: one fused multiply-add with h c formed once a step
     constants[f"{name}_{reference}"] = dict(terms)[reference]
-    parts = []
+    template = _grouped_sum(ratios, name, constants)
+    return [f"    h{name} = h * {name}_{reference}"], f"h{name}", lambda i: template.format(i=i)
+
+
+def _grouped_sum(ratios, name, constants):
+    """``sum ratio_j k_j[{i}]`` as a template, the terms of one ratio summed before their one multiplication.
+
+    A unit term keeps its place; a group stands where its first term was: RK4's ``(1, 2, 2, 1)`` is
+    ``k_0 + R (k_1 + k_2) + k_3``, the hand-written floor's form (its operations and rounding).  On the
+    H200 that took fixed-step RK4 on Lorenz with three parameters from 1.071 to 1.019x the floor's time
+    and the rho-only system from 1.066 to 1.064x, and left Tsit5 (no repeated ratio) as it was
+    (``benchmarks/results/floor_variants_2026-12-02/``).
+    """
+    groups = {}  # ratio -> its stages, in order
+    parts = []  # a unit term's stage, or a group's ratio at its first stage's place
     for j, ratio in ratios:
         if ratio == 1.0:
-            parts.append(f"k_{j}[{{i}}]")
+            parts.append(j)
+        elif ratio in groups:
+            groups[ratio].append(j)
         else:
-            constants[f"R{name}_{j}"] = ratio
-            parts.append(f"R{name}_{j} * k_{j}[{{i}}]")
-    template = " + ".join(parts)
-    return [f"    h{name} = h * {name}_{reference}"], f"h{name}", lambda i: template.format(i=i)
+            groups[ratio] = [j]
+            parts.append(ratio)
+
+    def term(part):
+        if isinstance(part, int):
+            return f"k_{part}[{{i}}]"
+        stages = groups[part]
+        constants[f"R{name}_{stages[0]}"] = part
+        inner = " + ".join(f"k_{j}[{{i}}]" for j in stages)
+        return f"R{name}_{stages[0]} * ({inner})" if len(stages) > 1 else f"R{name}_{stages[0]} * {inner}"
+
+    return " + ".join(term(part) for part in parts)
 
 
 def _sum_lines(target, base, coefficients, n, name, constants, normalise):

@@ -57,3 +57,38 @@ def test_fixed_step_blowup_stops_within_the_check_interval_without_warnings():
     steps = int(res.n_steps[0])
     assert steps % 32 == 0 and steps <= 128
     assert np.all(np.isnan(res.y[0]))
+
+
+def _cubic(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[0] - y[0] * y[0] * y[0]
+
+
+def test_rk4_fixed_step_rounds_as_the_hand_written_form():
+    """Float32 RK4 sums its weights as ``k1 + 2 (k2 + k3) + k4`` times ``h / 6``, the hand-written floor's form:
+    one step on the simulator (no fused multiply-adds there) equals that arithmetic bit for bit, and differs
+    from the ungrouped ``k1 + 2 k2 + 2 k3 + k4`` for some of these trajectories (so the test can fail)."""
+    f32 = np.float32
+    rng = np.random.default_rng(7)
+    y0 = rng.uniform(-2.0, 2.0, (32, 2)).astype(f32)
+    p = rng.uniform(0.5, 3.0, (32, 1)).astype(f32)
+    h = f32(0.25)
+    system = kernels.ODESystem(_cubic, 2, 1, name="cubic")
+    res = kernels.solve_ivp(system, (0.0, 0.25), y0, p, method="rk4", dt=0.25, precision=np.float32)
+    assert res.success and (res.n_steps == 1).all()
+
+    def rhs(y, q):
+        return np.array([y[1], -q[0] * y[0] - y[0] * y[0] * y[0]], f32)
+
+    grouped, plain = [], []
+    for y, q in zip(y0, p):
+        half = h * f32(0.5)
+        k1 = rhs(y, q)
+        k2 = rhs(y + half * k1, q)
+        k3 = rhs(y + half * k2, q)
+        k4 = rhs(y + h * f32(1.0) * k3, q)
+        sixth = h * f32(1.0 / 6.0)
+        grouped.append(y + sixth * (k1 + f32(2.0) * (k2 + k3) + k4))
+        plain.append(y + sixth * (k1 + f32(2.0) * k2 + f32(2.0) * k3 + k4))
+    np.testing.assert_array_equal(res.y[:, -1, :], np.array(grouped))
+    assert not np.array_equal(np.array(grouped), np.array(plain))
