@@ -65,6 +65,8 @@ from .base import STEP_OK, BuiltStep
 __all__ = ["DIRKStepSettings", "build_dirk_step"]
 
 STAGE_RHS_SLOT = "stage_rhs_{}"
+# States from which the implicit stages share one call of Newton's iterate (compile time; see one_site).
+ONE_SITE_FROM_STATES = 64
 
 
 def _diagonal(tableau):
@@ -97,6 +99,9 @@ class DIRKStepSettings:
         Built with ``shared_by_parent=True`` (one iteration matrix per step).
     estimate_error : bool
         Write the embedded error estimate (adaptive control).
+    one_site_from : int
+        States from which the implicit stages share one call of Newton's ``iterate``
+        (:attr:`one_site`); the default is :data:`ONE_SITE_FROM_STATES`.
     """
 
     tableau: ButcherTableau
@@ -104,6 +109,7 @@ class DIRKStepSettings:
     newton: object
     n_drivers: int = 0
     estimate_error: bool = True
+    one_site_from: int = ONE_SITE_FROM_STATES
 
     component = "dirk"
     needs_tolerances = True
@@ -135,6 +141,12 @@ class DIRKStepSettings:
     @property
     def adaptive(self) -> bool:
         return self.tableau.adaptive and self.estimate_error
+
+    @property
+    def one_site(self) -> bool:
+        """Whether the implicit stages are one loop around a single Newton call (:func:`_one_site_stages`)."""
+        implicit = self.tableau.stages - (1 if self.explicit_first else 0)
+        return implicit > 1 and self.n_states >= self.one_site_from
 
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings` (Newton as child, invoked by every implicit stage)."""
@@ -191,24 +203,17 @@ def _step_source(settings):
               "    if code != OK:", "        return code", "    eta = ONE"]
     if first:
         lines.append("    rhs(t, y, p, u, k_0)")
-    for i in range(first, S):
-        row = [(j, v) for j, v in enumerate(tab.row(i)) if v != 0.0]
-        for j, v in row:
-            constants[f"A{i}_{j}"] = v
-            lines.append(f"    hA{i}_{j} = h * A{i}_{j}")
-        products = [(f"hA{i}_{j}", f"k_{j}") for j, _ in row]
-        if products:
-            lines += elementwise(N, lambda m: f"data[{ND} + {m}] = y[{m}] + {linear_combination(products, m)}")
-        else:
-            lines += elementwise(N, lambda m: f"data[{ND} + {m}] = y[{m}]")
-        constants[f"C_{i}"] = float(tab.c[i])
-        lines += [f"    ts = t + C_{i} * dt", "    eval_drivers(ts, driver_times, driver_values, data)"]
-        lines += elementwise(N, lambda m: f"k_{i}[{m}] = ZERO")  # the predictor: z_i = 0 (module docstring)
-        lines += [f"    code, eta = iterate(t, hg, y, p, u, tol, ts, data, k_{i}, matrix, aux, region, persistent, eta)",
-                  "    if code != OK:", "        return code"]
-        if i == S - 1 and tab.stiffly_accurate:
-            lines += elementwise(N, lambda m: f"y_new[{m}] = data[{ND} + {m}] + k_{i}[{m}]")
-        lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
+    if settings.one_site:
+        lines += _one_site_stages(settings, constants)
+    else:
+        for i in range(first, S):
+            lines += _stage_base(settings, i, constants, 1)
+            lines += elementwise(N, lambda m: f"k_{i}[{m}] = ZERO")  # the predictor: z_i = 0 (module docstring)
+            lines += [f"    code, eta = iterate(t, hg, y, p, u, tol, ts, data, k_{i}, matrix, aux, region, persistent, "
+                      "eta)", "    if code != OK:", "        return code"]
+            if i == S - 1 and tab.stiffly_accurate:
+                lines += elementwise(N, lambda m: f"y_new[{m}] = data[{ND} + {m}] + k_{i}[{m}]")
+            lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
     if not tab.stiffly_accurate:
         terms = [(j, v) for j, v in enumerate(tab.b) if v != 0.0]
         for j, v in terms:
@@ -223,6 +228,51 @@ def _step_source(settings):
         lines += elementwise(N, lambda m: f"err[{m}] = h * ({linear_combination(products, m)})")
     lines.append("    return OK")
     return "\n".join(lines) + "\n", constants
+
+
+def _stage_base(settings, i, constants, depth):
+    """Source lines of stage ``i``'s base ``y + h sum_j a_ij k_j`` into ``data`` and its time ``ts``."""
+    tab, N, ND = settings.tableau, settings.n_states, settings.n_drivers
+    pad = "    " * depth
+    lines = []
+    row = [(j, v) for j, v in enumerate(tab.row(i)) if v != 0.0]
+    for j, v in row:
+        constants[f"A{i}_{j}"] = v
+        lines.append(f"{pad}hA{i}_{j} = h * A{i}_{j}")
+    products = [(f"hA{i}_{j}", f"k_{j}") for j, _ in row]
+    if products:
+        lines += elementwise(N, lambda m: f"data[{ND} + {m}] = y[{m}] + {linear_combination(products, m)}",
+                             indent=depth)
+    else:
+        lines += elementwise(N, lambda m: f"data[{ND} + {m}] = y[{m}]", indent=depth)
+    constants[f"C_{i}"] = float(tab.c[i])
+    return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
+
+
+def _one_site_stages(settings, constants):
+    """The implicit stages as one run-time loop around a single call of Newton's ``iterate``.
+
+    Every stage solves into the last stage's slot (free until the last stage) and a branch per
+    stage copies it out, so the stage slots keep literal indices (registers where the plan keeps
+    them local) while NVVM and ptxas see one inlined copy of ``iterate`` instead of one a stage.
+    The operations and their order are those of the unrolled stages: the results are the same
+    bit for bit.
+    """
+    tab, N, ND, S = settings.tableau, settings.n_states, settings.n_drivers, settings.tableau.stages
+    first, last = (1 if settings.explicit_first else 0), S - 1
+    lines = ["    ts = t", f"    for stage in range({first}, {S}):"]
+    for i in range(first, S):
+        lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
+        lines += _stage_base(settings, i, constants, 3)
+    lines += elementwise(N, lambda m: f"k_{last}[{m}] = ZERO", indent=2)
+    lines += [f"        code, eta = iterate(t, hg, y, p, u, tol, ts, data, k_{last}, matrix, aux, region, persistent, "
+              "eta)", "        if code != OK:", "            return code"]
+    for i in range(first, last):
+        lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
+        lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{last}[{m}] * inv_hg", indent=3)
+    if tab.stiffly_accurate:
+        lines += elementwise(N, lambda m: f"y_new[{m}] = data[{ND} + {m}] + k_{last}[{m}]", indent=1)
+    return lines + elementwise(N, lambda m: f"k_{last}[{m}] = k_{last}[{m}] * inv_hg", indent=1)
 
 
 def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:

@@ -235,3 +235,25 @@ def test_float32_stiff(solver):
                                rtol=1e-4, atol=1e-6, precision=np.float32, solver=solver)
     assert result.success
     assert np.max(np.abs(result.y[0, -1] - ref) / (1e-6 + 1e-4 * np.abs(ref))) < ACCURACY_FACTOR
+
+
+@pytest.mark.parametrize("method, n, controller", [("sdirk4", 8, "fixed"), ("kvaerno3", 20, "pi"),
+                                                   ("kvaerno5", 8, "pi")])
+def test_one_newton_site_gives_the_same_numbers(method, n, controller):
+    """The implicit stages as one loop around a single Newton call (``one_site``, the default from
+    ``ONE_SITE_FROM_STATES``) compute what the unrolled stages compute, bit for bit: here forced on at
+    small sizes (literal element indices at 8 states, element loops at 20) against forced off."""
+    import dataclasses
+
+    y0 = np.array([kernels.brusselator_initial(n), 1.1 * kernels.brusselator_initial(n)])
+    results = []
+    for one_site_from in (1, 10**9):
+        integ = kernels.Integrator(kernels.brusselator(n), method, controller=controller, precision=np.float64)
+        integ.settings = dataclasses.replace(integ.settings, step=dataclasses.replace(
+            integ.settings.step, one_site_from=one_site_from))
+        assert integ.settings.step.one_site == (one_site_from == 1)
+        kwargs = dict(dt=0.05) if controller == "fixed" else dict(rtol=1e-5, atol=1e-5)
+        results.append(integ.solve((0.0, 0.2), y0, None, **kwargs))
+    one, unrolled = results
+    assert one.success and (one.n_steps == unrolled.n_steps).all()
+    np.testing.assert_array_equal(one.y, unrolled.y)
