@@ -41,7 +41,10 @@ took fewer steps (SDIRK4 half as many) but missed the tolerance by up to 17x
 and rejected more (SDIRK4 on Robertson at 1e-7: 24 instead of 2).
 
 A stiffly accurate tableau takes ``y_new`` as its last stage value
-``base + z`` directly.  Generated source with literal indices
+``base + z`` directly.  From :data:`ONE_SITE_FROM_STATES` states the
+implicit stages run as one loop around a single Newton call (each solved in
+the last stage's slot, then copied out): the same operations, one inlined
+copy of the iteration for the compiler (:attr:`DIRKStepSettings.one_site`).  Generated source with literal indices
 (:mod:`kernels.codegen`) keeps local buffers in registers for small systems.
 """
 
@@ -65,7 +68,9 @@ from .base import STEP_OK, BuiltStep
 __all__ = ["DIRKStepSettings", "build_dirk_step"]
 
 STAGE_RHS_SLOT = "stage_rhs_{}"
-# States from which the implicit stages share one call of Newton's iterate (compile time; see one_site).
+# States from which the implicit stages share one call of Newton's iterate (DIRKStepSettings.one_site).
+# H200, Brusselator float32: compile 39.1 -> 26.8 s (sdirk4) at 128 states, kernels as fast or faster at
+# 64 and 128; at 32 states kvaerno5 ran 1.95x slower (benchmarks/results/compile_time_2026-12-02/).
 ONE_SITE_FROM_STATES = 64
 
 

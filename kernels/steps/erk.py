@@ -154,21 +154,22 @@ def _grouped_sum(ratios, name, constants):
     (``benchmarks/results/floor_variants_2026-12-02/``).
     """
     groups = {}  # ratio -> its stages, in order
-    parts = []  # a unit term's stage, or a group's ratio at its first stage's place
+    parts = []  # ("unit", stage) in its place, or ("group", ratio) at its first stage's place
     for j, ratio in ratios:
         if ratio == 1.0:
-            parts.append(j)
+            parts.append(("unit", j))
         elif ratio in groups:
             groups[ratio].append(j)
         else:
             groups[ratio] = [j]
-            parts.append(ratio)
+            parts.append(("group", ratio))
 
     def term(part):
-        if isinstance(part, int):
-            return f"k_{part}[{{i}}]"
-        stages = groups[part]
-        constants[f"R{name}_{stages[0]}"] = part
+        kind, value = part
+        if kind == "unit":
+            return f"k_{value}[{{i}}]"
+        stages = groups[value]
+        constants[f"R{name}_{stages[0]}"] = value
         inner = " + ".join(f"k_{j}[{{i}}]" for j in stages)
         return f"R{name}_{stages[0]} * ({inner})" if len(stages) > 1 else f"R{name}_{stages[0]} * {inner}"
 
