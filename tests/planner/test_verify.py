@@ -128,7 +128,9 @@ def test_cpsat_time_limit_covers_the_whole_call():
     # What may run past the deadline is the fallback's own work: greedy's layout and the verifier
     # (the part of the limit kept in reserve for them). Timing that work here scales the slack to
     # this machine's speed at this moment, so a loaded CI machine does not fail the test, while a
-    # limit that is not honoured (about 20 s at this size) still does.
+    # limit that is not honoured (about 20 s at this size) still does.  Three times that work: with the
+    # other test process compiling kernels on CI's two cores, the call took 7.8 s against 2.4 s of
+    # fallback work measured a moment before (2026-12-02).
     start = time.perf_counter()
     solve(problem, "greedy")
     fallback_work = time.perf_counter() - start
@@ -138,7 +140,7 @@ def test_cpsat_time_limit_covers_the_whole_call():
     plan.verify(problem)
     p = plan.provenance
     # Model building alone takes longer than the limit at this size.
-    assert wall < 2.0 + max(1.5, 2.0 * fallback_work) and p.total_seconds <= wall
+    assert wall < 2.0 + max(3.0, 3.0 * fallback_work) and p.total_seconds <= wall
     assert p.status in ("GREEDY_FALLBACK", "FEASIBLE", "OPTIMAL")
     assert abs(p.setup_seconds + p.solve_seconds + p.verify_seconds - p.total_seconds) < 0.1
 
