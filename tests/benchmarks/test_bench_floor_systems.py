@@ -44,3 +44,14 @@ def test_adaptive_step_counts_follow_the_same_controller(sim_rows):
 def test_unknown_case_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="--cases"):
         floor_systems.main(["--sim", "--cases", "euler", "--out", str(tmp_path)])
+
+
+def test_caps_are_variants_of_one_run(tmp_path):
+    """``--caps none,32``: one row a case and cap, tagged, with the same numbers (a cap changes registers only)."""
+    assert floor_systems.main(["--sim", "--problems", "two_mass", "--cases", "rk4_fixed", "--caps", "none,32",
+                               "--tag", "capped", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "floor_systems_cudasim_capped.json").read_text())["rows"]
+    assert [r["max_registers"] for r in rows] == [None, 32]
+    assert rows[0]["max_scaled_diff"] == rows[1]["max_scaled_diff"]
+    with pytest.raises(SystemExit, match="--caps"):
+        floor_systems.main(["--sim", "--caps", "none,many", "--out", str(tmp_path)])
