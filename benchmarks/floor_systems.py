@@ -107,7 +107,7 @@ def _launchers(prob, case, compiled, d_y0, d_params, n, t1, dt, tol, block, caps
     built, integ, plan = compiled[case]
     d_out = cuda.device_array((n, prob.n_states), np.float32)
     ours = {cap: timing.bind_launch(integ, plan, (0.0, t1), d_y0, d_params, dt=dt, rtol=tol, atol=tol,
-                                    max_steps=10**6, **({} if cap is None else {"max_registers": cap}))
+                                    max_steps=10**6, max_registers=cap)
             for cap in caps}
     if case == "tsit5_adaptive":
         d_stats = cuda.device_array((2, n), np.int32)

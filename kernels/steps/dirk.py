@@ -213,9 +213,7 @@ def _step_source(settings):
     else:
         for i in range(first, S):
             lines += _stage_base(settings, i, constants, 1)
-            lines += elementwise(N, lambda m: f"k_{i}[{m}] = ZERO")  # the predictor: z_i = 0 (module docstring)
-            lines += [f"    code, eta = iterate(t, hg, y, p, u, tol, ts, data, k_{i}, matrix, aux, region, persistent, "
-                      "eta)", "    if code != OK:", "        return code"]
+            lines += _newton_solve(settings, i, 1)
             if i == S - 1 and tab.stiffly_accurate:
                 lines += elementwise(N, lambda m: f"y_new[{m}] = data[{ND} + {m}] + k_{i}[{m}]")
             lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
@@ -254,6 +252,15 @@ def _stage_base(settings, i, constants, depth):
     return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
 
 
+def _newton_solve(settings, slot, depth):
+    """Source lines of one stage's Newton solve into ``k_<slot>``, from the predictor ``z = 0`` (module
+    docstring), returning the step's code when it fails."""
+    pad = "    " * depth
+    return elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth) + [
+        f"{pad}code, eta = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
+        f"{pad}if code != OK:", f"{pad}    return code"]
+
+
 def _one_site_stages(settings, constants):
     """The implicit stages as one run-time loop around a single call of Newton's ``iterate``.
 
@@ -269,9 +276,7 @@ def _one_site_stages(settings, constants):
     for i in range(first, S):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += _stage_base(settings, i, constants, 3)
-    lines += elementwise(N, lambda m: f"k_{last}[{m}] = ZERO", indent=2)
-    lines += [f"        code, eta = iterate(t, hg, y, p, u, tol, ts, data, k_{last}, matrix, aux, region, persistent, "
-              "eta)", "        if code != OK:", "            return code"]
+    lines += _newton_solve(settings, last, 2)
     for i in range(first, last):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{last}[{m}] * inv_hg", indent=3)
