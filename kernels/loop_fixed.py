@@ -16,8 +16,11 @@ __all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "no_prime"]
 # A step that would leave less than this fraction of itself before a save time lands on it.
 _SNAP = 1e-9
 _INT32_MAX = 2 ** 31 - 1
-# A fixed-step run tests the state for inf/NaN every this many steps (a power of two: one AND).
-FINITE_CHECK_STEPS = 32
+# A fixed-step run tests the state for inf/NaN every this many steps (a power of two: one AND).  The
+# test ends a run of steps, and each run costs the loop a few dozen instructions: at 32 that was 1.5 %
+# of RK4's time on Lorenz (H200, benchmarks/results/floor_check_interval_2026-12-02/); at 1024 it is
+# noise.  A trajectory that blows up steps on in NaN until the test, as its warp does anyway.
+FINITE_CHECK_STEPS = 1024
 
 
 @cuda.jit(device=True, inline="always")
