@@ -8,7 +8,9 @@ same problem through the public API (``Integrator.plan/build`` and
 ``kernels.lorenz()`` (sigma, rho and beta read per trajectory) and with a
 Lorenz system whose only parameter is rho, sigma and beta constants of its
 right-hand side like the floor's (``--systems``, variant ``bufferplan-rho``); the adaptive case uses
-``controller="i"``, the floor's own controller (like for like).  Each timing sample is
+``controller="i"``, the floor's own controller (like for like).  ``--reference`` adds the
+project's own hand-written kernels (``benchmarks/reference_kernels.py``, three parameters, the I
+controller too), which issue #9 asks to be at least as fast as the floor.  Each timing sample is
 ``--batch`` launches between two CUDA events, after one untimed launch queued
 ahead of the first event (the host's launch cost then overlaps the GPU's work), samples of all kernels are interleaved, and the
 median is reported.
@@ -101,13 +103,54 @@ def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3",
     return launch, read, resources
 
 
+def reference_case(case, n, rho, t1=1.0, block=128):
+    """``(launch, read, None)`` for the project's own hand-written kernels (``benchmarks.reference_kernels``).
+
+    They solve the three-parameter Lorenz (sigma, rho and beta read per trajectory, as ``lorenz3``); the
+    adaptive kernel runs the floor's I controller (``ADAPTIVE_CONTROLLER``), like for like.
+    """
+    from numba import cuda
+
+    from . import reference_kernels as rk
+
+    kernel = rk.build(np.float32, controller=ADAPTIVE_CONTROLLER)[case]
+    params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
+    y0 = np.tile(np.array([1.0, 0.0, 0.0], np.float32), (n, 1))
+    d_y0, d_p = cuda.to_device(y0), cuda.to_device(params)
+    out, status, steps = (cuda.device_array((n, 3), np.float32), cuda.device_array(n, np.int32),
+                          cuda.device_array(n, np.int32))
+    if _simulated():
+        block = 32
+    if case == "tsit5_adaptive":
+        def launch():
+            rk.launch_adaptive(kernel, d_y0, d_p, 0.0, t1, 1e-3, 1e-8, 1e-8, 100000, out, status, steps, block=block)
+    else:
+        def launch():
+            rk.launch_fixed(kernel, d_y0, d_p, 0.0, t1, 1e-3, out, block=block)
+
+    def read():
+        if case != "tsit5_adaptive":
+            return out.copy_to_host(), None
+        codes = status.copy_to_host()
+        assert (codes == 0).all(), f"reference {case}: status {np.unique(codes)}"
+        return out.copy_to_host(), steps.copy_to_host()
+
+    return launch, read, None
+
+
+def _simulated():
+    from numba import cuda
+
+    return not cuda.is_available() or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+
 def floor_case(floor, case, n, rho, t1=1.0, block=128):
     from numba import cuda
 
     ps = cuda.to_device(rho.astype(np.float32))
     out = cuda.device_array((3, n), np.float32)
     stats = cuda.device_array((2, n), np.int32)
-    if not floor.cuda.is_available() or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    if _simulated():
         block = 32
     grid = (n + block - 1) // block
     F = np.float32
@@ -140,6 +183,8 @@ def main(argv=None):
     ap.add_argument("--t1", type=float, default=1.0, help="end time (the issue's floor: 1.0, 1000 fixed steps)")
     ap.add_argument("--blocks", default="128", help="bufferplan's block sizes, each a variant (@b<size> beyond the first)")
     ap.add_argument("--floor-block", type=int, default=128, help="the hand-written kernels' block size")
+    ap.add_argument("--reference", action="store_true",
+                    help="also time the project's own hand-written kernels (benchmarks/reference_kernels.py)")
     ap.add_argument("--sim", action="store_true")
     args = ap.parse_args(argv)
     import kernels
@@ -175,6 +220,9 @@ def main(argv=None):
                 launch, read, resources = bufferplan_case(kernels, case, n, rho, cap, system, args.t1, block)
                 launchers[(who, case)], readers[(who, case)] = launch, read
                 doc["resources"][f"{who}:{case}"] = resources
+            if args.reference:
+                launchers[("reference", case)], readers[("reference", case)], _ = reference_case(
+                    case, n, rho, args.t1, args.floor_block)
         if args.sim:
             for launch in launchers.values():
                 launch()

@@ -2,8 +2,7 @@
 
 One trajectory per thread, the Lorenz right-hand side inlined, the state and
 every stage derivative in scalar registers (3-tuples, no arrays), the
-adaptive kernel's time and step size in float64, everything else in the
-working precision.  Nothing
+adaptive kernel's time in float64, everything else in the working precision.  Nothing
 here depends on bufferplan: these kernels are what a careful person writes by
 hand for this one problem, and bufferplan's generated kernels are measured
 against them.
@@ -14,13 +13,17 @@ Kernels (built per precision by :func:`build`):
   shortened to land on ``t1`` exactly (``dt_last``).  The loop takes the
   ``n_steps - 1`` equal steps with the step size converted once and an int32
   count, then the last step: per step it issues the method's arithmetic and
-  three loop instructions (``benchmarks/sass_report.py``).
+  two or three loop instructions (``benchmarks/sass_report.py``).  Tsit5's
+  stage coefficients are multiplied by ``dt`` once, so a stage argument is
+  one FMA a term.
 * ``tsit5_adaptive``: Tsit5 with its embedded 4th-order error estimate, the
   scaled RMS error norm ``sqrt(mean((err_i / (atol + rtol max(|y_i|, |y_new_i|)))^2))``
   and the standard PI controller of Hairer & Wanner, "Solving ODEs II", sec. IV.2:
   ``factor = 0.9 e_n^(-0.7/k) e_{n-1}^(0.4/k)``, ``k = 5`` (embedded order + 1),
   clipped to [0.2, 10]; after a rejection ``factor = clip(0.9 e_n^(-1/k), 0.2, 1)``.
-  The controller arithmetic is float64 (as bufferplan's is).
+  The error norm and the controller are in the working precision, the controller in the log2
+  domain (one ``log2`` and one ``exp2`` a step); only time is float64.  With the controller in
+  float64 (two ``pow`` a step) this kernel took 3.8x the shared floor's time on the H200.
 
 Kernel arguments (all kernels)::
 
@@ -44,7 +47,7 @@ from numba import cuda  # noqa: E402 - after kernels
 
 from .lorenz_problem import fixed_step_count, host_lorenz  # noqa: E402
 
-__all__ = ["TSIT5_A", "TSIT5_B", "TSIT5_C", "TSIT5_E", "RK4_B", "build", "fixed_step_count",
+__all__ = ["TSIT5_A", "TSIT5_B", "TSIT5_C", "TSIT5_E", "RK4_B", "CONTROLLERS", "build", "fixed_step_count",
            "check_against_package_tableaus", "launch_fixed", "launch_adaptive", "host_lorenz"]
 
 # -- coefficients --------------------------------------------------------------------------
@@ -118,18 +121,22 @@ def check_against_package_tableaus(tol=1e-15):
     return bad
 
 
-_CACHE = {}
+CONTROLLERS = ("pi", "i")
 
 
-def build(dtype=np.float32):
-    """Return ``{"tsit5_fixed": kernel, "rk4_fixed": kernel, "tsit5_adaptive": kernel}`` for ``dtype``."""
-    dtype = np.dtype(dtype).type
-    if dtype not in _CACHE:
-        _CACHE[dtype] = _build(dtype)
-    return _CACHE[dtype]
+def build(dtype=np.float32, controller="pi"):
+    """Return ``{"tsit5_fixed": kernel, "rk4_fixed": kernel, "tsit5_adaptive": kernel}`` for ``dtype``.
+
+    ``controller``: the adaptive kernel's step-size rule, ``"pi"`` (above; bufferplan's default) or ``"i"``
+    (``factor = clip(0.9 e_n^(-1/k), 0.2, 10)``, the rule of ``../shared/reference/lorenz_handwritten.py``,
+    for a like-for-like comparison with it).  Each call builds new kernels; the caller keeps them.
+    """
+    if controller not in CONTROLLERS:
+        raise ValueError(f"controller: expected one of {CONTROLLERS}, got {controller!r}")
+    return _build(np.dtype(dtype).type, controller == "pi")
 
 
-def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpose
+def _build(dtype, pi):  # noqa: C901 - one straight-line kernel per method, on purpose
     f = dtype
     c2, c3, c4, c5 = (float(x) for x in TSIT5_C[1:5])
     a21, = (f(x) for x in TSIT5_A[1])
@@ -143,7 +150,7 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
 
     @cuda.jit(device=True, inline="always")
     def rhs(y, s, r, b):
-        return (s * (y[1] - y[0]), y[0] * (r - y[2]) - y[1], y[0] * y[1] - b * y[2])
+        return (s * (y[1] - y[0]), r * y[0] - y[1] - y[0] * y[2], y[0] * y[1] - b * y[2])
 
     @cuda.jit(device=True, inline="always")
     def ax(a, k):
@@ -171,26 +178,50 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
         return y_new, k2, k3, k4, k5, k6, k7
 
     @cuda.jit(device=True, inline="always")
-    def tsit5_fixed_step(y, h, s, r, b):
-        """One Tsit5 step without the FSAL carry (a fixed-step loop needs no k7 kept across steps)."""
-        y_new, k2, k3, k4, k5, k6, k7 = tsit5_stages(y, rhs(y, s, r, b), h, s, r, b)
-        return y_new
+    def scaled_tableau(h):
+        """``h`` times each coefficient of the stage rows and of ``b``: one loop-invariant set for a fixed step."""
+        return (h * a21, h * a31, h * a32, h * a41, h * a42, h * a43, h * a51, h * a52, h * a53, h * a54,
+                h * a61, h * a62, h * a63, h * a64, h * a65, h * b1, h * b2, h * b3, h * b4, h * b5, h * b6)
+
+    @cuda.jit(device=True, inline="always")
+    def tsit5_fixed_step(y, c, s, r, b):
+        """One Tsit5 step of the step size ``scaled_tableau`` was given (``c``), without the FSAL carry.
+
+        Each stage's argument is ``y + c_1 k_1 + c_2 k_2 + ...``, one FMA a term: the coefficients times
+        ``h`` are formed once a run instead of once a step (18 multiplications a step fewer).
+        """
+        k1 = rhs(y, s, r, b)
+        k2 = rhs(advance(y, c[0], k1), s, r, b)
+        k3 = rhs(advance(advance(y, c[1], k1), c[2], k2), s, r, b)
+        k4 = rhs(advance(advance(advance(y, c[3], k1), c[4], k2), c[5], k3), s, r, b)
+        k5 = rhs(advance(advance(advance(advance(y, c[6], k1), c[7], k2), c[8], k3), c[9], k4), s, r, b)
+        k6 = rhs(advance(advance(advance(advance(advance(y, c[10], k1), c[11], k2), c[12], k3), c[13], k4),
+                         c[14], k5), s, r, b)
+        return advance(advance(advance(advance(advance(advance(y, c[15], k1), c[16], k2), c[17], k3), c[18], k4),
+                               c[19], k5), c[20], k6)
 
     @cuda.jit(device=True, inline="always")
     def rk4_step(y, h, s, r, b):
-        """One RK4 step: ``y + (h/6) ((k1 + k4) + 2 (k2 + k3))``, four operations an element."""
+        """One RK4 step: ``y + (h/6) (k1 + 2 k2 + 2 k3 + k4)``, four operations an element.
+
+        The weighted sum runs along the stages (``k1 + 2 k2 + 2 k3`` formed before ``k4`` is), so ``k1``
+        to ``k3`` are dead by the last stage.
+        """
         hh = half * h
         k1 = rhs(y, s, r, b)
         k2 = rhs(advance(y, hh, k1), s, r, b)
         k3 = rhs(advance(y, hh, k2), s, r, b)
+        acc = advance(advance(k1, two, k2), two, k3)
         k4 = rhs(advance(y, h, k3), s, r, b)
         h6 = sixth * h
-        return (y[0] + h6 * ((k1[0] + k4[0]) + two * (k2[0] + k3[0])),
-                y[1] + h6 * ((k1[1] + k4[1]) + two * (k2[1] + k3[1])),
-                y[2] + h6 * ((k1[2] + k4[2]) + two * (k2[2] + k3[2])))
+        return advance(y, h6, (acc[0] + k4[0], acc[1] + k4[1], acc[2] + k4[2]))
 
     # The fixed-step loops: n_steps - 1 steps of the one working-precision dt (converted once, the
-    # count int32), then the last step of dt_last.  Time is never formed: the rhs is autonomous.
+    # count int32), then the last step of dt_last.  Time is never formed: the rhs is autonomous.  Tsit5
+    # runs its steps in pairs (one count and one test a pair), RK4 one at a time on a count up to m: of the
+    # loop forms and sum orders timed against ../shared/reference/lorenz_handwritten.py on the H200
+    # (benchmarks/results/floor_reference_2026-12-02/), these were the fastest; the SASS of the others
+    # has as many instructions a step, scheduled and register-assigned differently by ptxas.
     @cuda.jit
     def tsit5_fixed(y0, params, t0, t1, dt, n_steps, dt_last, y_out):
         i = cuda.grid(1)
@@ -198,10 +229,15 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
             return
         s, r, b = params[i, 0], params[i, 1], params[i, 2]
         y = (y0[i, 0], y0[i, 1], y0[i, 2])
-        h = f(dt)
-        for _ in range(np.int32(n_steps - 1)):
-            y = tsit5_fixed_step(y, h, s, r, b)
-        y = tsit5_fixed_step(y, f(dt_last), s, r, b)
+        c = scaled_tableau(f(dt))
+        m = np.int32(n_steps - 1)
+        pairs = m >> 1
+        while pairs > 0:
+            y = tsit5_fixed_step(tsit5_fixed_step(y, c, s, r, b), c, s, r, b)
+            pairs -= 1
+        if m & 1:
+            y = tsit5_fixed_step(y, c, s, r, b)
+        y = tsit5_fixed_step(y, scaled_tableau(f(dt_last)), s, r, b)
         y_out[i, 0] = y[0]
         y_out[i, 1] = y[1]
         y_out[i, 2] = y[2]
@@ -214,18 +250,25 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
         s, r, b = params[i, 0], params[i, 1], params[i, 2]
         y = (y0[i, 0], y0[i, 1], y0[i, 2])
         h = f(dt)
-        for _ in range(np.int32(n_steps - 1)):
+        m = np.int32(n_steps - 1)
+        j = np.int32(0)
+        while j < m:
             y = rk4_step(y, h, s, r, b)
+            j += np.int32(1)
         y = rk4_step(y, f(dt_last), s, r, b)
         y_out[i, 0] = y[0]
         y_out[i, 1] = y[1]
         y_out[i, 2] = y[2]
 
+    # The controller in the working precision and the log2 domain: e^-b1 e_prev^b2 = 2^(b2 lg_prev - b1 lg)
+    # with lg = log2(e), one log2 and one exp2 a step (lg_prev kept from the last accepted step).  Time is
+    # float64 (the landing on t1 is exact), the step size the working precision.
+    safety, min_factor, max_factor, one = f(_SAFETY), f(_MIN_FACTOR), f(_MAX_FACTOR), f(1.0)
+    beta1, beta2, inv_k, third, tiny = f(_BETA1), f(_BETA2), f(1.0 / _K), f(1.0 / 3.0), f(1e-10)
+
     @cuda.jit(device=True, inline="always")
-    def scaled_sq(e, y, yn, rtol, atol):
-        sc = atol + rtol * max(abs(float(y)), abs(float(yn)))
-        q = float(e) / sc
-        return q * q
+    def scaled(e, y, yn, rtol, atol):
+        return e / (atol + rtol * max(abs(y), abs(yn)))
 
     @cuda.jit
     def tsit5_adaptive(y0, params, t0, t1, dt, rtol, atol, max_steps, y_out, status, n_steps):
@@ -233,44 +276,50 @@ def _build(dtype):  # noqa: C901 - one straight-line kernel per method, on purpo
         if i >= y0.shape[0]:
             return
         s, r, b = params[i, 0], params[i, 1], params[i, 2]
+        rt, at = f(rtol), f(atol)
         y = (y0[i, 0], y0[i, 1], y0[i, 2])
         k1 = rhs(y, s, r, b)
         t = t0
-        h = dt
-        e_prev = 1.0
+        h = f(dt)
+        lg_prev = f(0.0)  # log2 of the last accepted error (1 before the first step)
         code = _SUCCESS
         accepted = 0
         tried = 0
+        limit = np.int32(max_steps)
         while t < t1:
-            if tried >= max_steps:
+            if tried >= limit:
                 code = _MAX_STEPS
                 break
-            last = t1 - t <= h * (1.0 + 1e-12)
-            step = t1 - t if last else h
-            if t + step == t:
+            rest = t1 - t
+            last = rest <= float(h) * (1.0 + 1e-6)
+            hf = f(rest) if last else h
+            if t + float(hf) == t:
                 code = _UNDERFLOW
                 break
-            hf = f(step)
             y_new, k2, k3, k4, k5, k6, k7 = tsit5_stages(y, k1, hf, s, r, b)
             err = axpy(axpy(axpy(axpy(axpy(axpy(ax(e1, k1), e2, k2), e3, k3), e4, k4), e5, k5), e6, k6), e7, k7)
-            en = math.sqrt((scaled_sq(hf * err[0], y[0], y_new[0], rtol, atol)
-                            + scaled_sq(hf * err[1], y[1], y_new[1], rtol, atol)
-                            + scaled_sq(hf * err[2], y[2], y_new[2], rtol, atol)) / 3.0)
+            q0 = scaled(hf * err[0], y[0], y_new[0], rt, at)
+            q1 = scaled(hf * err[1], y[1], y_new[1], rt, at)
+            q2 = scaled(hf * err[2], y[2], y_new[2], rt, at)
+            en = math.sqrt((q0 * q0 + q1 * q1 + q2 * q2) * third)
             tried += 1
             if not en < math.inf:  # nan or inf: shrink hard
-                h = step * _MIN_FACTOR
+                h = hf * min_factor
                 continue
-            e = max(en, 1e-10)
-            if en <= 1.0:
-                factor = min(max(_SAFETY * e ** (-_BETA1) * e_prev ** _BETA2, _MIN_FACTOR), _MAX_FACTOR)
-                e_prev = e
+            lg = math.log2(max(en, tiny))
+            if en <= one:
+                if pi:
+                    factor = min(max(safety * math.exp2(beta2 * lg_prev - beta1 * lg), min_factor), max_factor)
+                else:
+                    factor = min(max(safety * math.exp2(-inv_k * lg), min_factor), max_factor)
+                lg_prev = lg
                 y = y_new
                 k1 = k7
                 accepted += 1
-                t = t1 if last else t + step
-                h = step * factor if not last else max(h, step * factor)
+                t = t1 if last else t + float(hf)
+                h = hf * factor if not last else max(h, hf * factor)
             else:
-                h = step * min(max(_SAFETY * e ** (-1.0 / _K), _MIN_FACTOR), 1.0)
+                h = hf * min(max(safety * math.exp2(-inv_k * lg), min_factor), one)
         if code == _SUCCESS and not (math.isfinite(y[0]) and math.isfinite(y[1]) and math.isfinite(y[2])):
             code = _NONFINITE
         y_out[i, 0] = y[0]
