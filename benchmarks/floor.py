@@ -10,7 +10,9 @@ Lorenz system whose only parameter is rho, sigma and beta constants of its
 right-hand side like the floor's (``--systems``, variant ``bufferplan-rho``); the adaptive case uses
 ``controller="i"``, the floor's own controller (like for like).  ``--reference`` adds the
 project's own hand-written kernels (``benchmarks/reference_kernels.py``, three parameters, the I
-controller too), which issue #9 asks to be at least as fast as the floor.  Each timing sample is
+controller too), which issue #9 asks to be at least as fast as the floor; a row's ``variant`` names
+what ran, and its ``bufferplan_ms`` (``steps_bufferplan``) is that variant's figure whichever it is.
+Each timing sample is
 ``--batch`` launches between two CUDA events, after one untimed launch queued
 ahead of the first event (the host's launch cost then overlaps the GPU's work), samples of all kernels are interleaved, and the
 median is reported.
