@@ -10,7 +10,7 @@ from . import validation as check
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .solvers.options import as_solver_options
-from .status import EVENT, MAX_STEPS, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
+from .status import EVENT, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -59,8 +59,9 @@ class IVPResult:
     canary_intact : bool or None
         Whether the shared-memory canaries survived (None unless asked for).
     stiffness_probe : kernels.stiffness.StiffnessProbe or None
-        Set when an adaptive explicit method left a trajectory at MAX_STEPS
-        (host inputs): :meth:`message` then says whether it looks stiff.
+        Set when an explicit method left a trajectory at MAX_STEPS (adaptive) or
+        with a non-finite state (fixed step; host inputs): :meth:`message` then
+        says whether it looks stiff.
         Not pickled (it holds the system).
     summary_array : array (N, n_windows, n_stats * n_quantities) or None
         The running summaries as the kernel wrote them; read them through :attr:`summaries`.
@@ -140,13 +141,14 @@ class IVPResult:
     def message(self, trajectory: int) -> str:
         """The status message of one trajectory.
 
-        A trajectory that an adaptive explicit method left at MAX_STEPS gets a
-        hint naming implicit methods when it looks stiff at its initial or
-        last saved state (:mod:`kernels.stiffness`; host inputs only).
+        A trajectory that an explicit method left at MAX_STEPS (adaptive) or
+        with a non-finite state (fixed step) gets a hint naming implicit
+        methods when it looks stiff at its initial or last saved state
+        (:mod:`kernels.stiffness`; host inputs only).
         """
         code = int(self._host_status()[trajectory])
         text = self.status_messages[code]
-        if code == MAX_STEPS and self.stiffness_probe is not None:
+        if self.stiffness_probe is not None and code == self.stiffness_probe.status:
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
             text += self.stiffness_probe.hint(trajectory, self.t, saved)
         return text

@@ -250,7 +250,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     y0_rows, params_rows, n_traj = _batch_inputs(system, _probe(y0, "y0", system.n_states),
                                                  _probe(params, "params", system.n_params), dtype)
     n_traj = _lazy_rows(y0, params, n_traj, lazy)
-    probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"])
+    probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"], dt)
     infos = list(client.run(_worker_info).values())
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "

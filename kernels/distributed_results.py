@@ -123,7 +123,7 @@ def bytes_per_trajectory(integrator, n_save):
     return outputs + np.dtype(dtype).itemsize * (system.n_states + system.n_params)
 
 
-def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy):
+def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy, dt=None):
     """``status -> StiffnessProbe or None`` as a one-process solve builds it, or None with dask-array inputs.
 
     Checks ``t_span`` and ``max_steps`` here, before any chunk is sent.
@@ -134,8 +134,8 @@ def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy):
     max_steps = check.check_int(max_steps, "max_steps", 1)
     if lazy:
         return None
-    return functools.partial(_probe, integrator, y0_rows, params_rows, t0, t_end, max_steps)
+    return functools.partial(_probe, integrator, y0_rows, params_rows, t0, t_end, max_steps, dt)
 
 
-def _probe(integrator, y0_rows, params_rows, t0, t_end, max_steps, status):
-    return integrator._stiffness_probe(status, y0_rows, params_rows, t0, t_end, max_steps)
+def _probe(integrator, y0_rows, params_rows, t0, t_end, max_steps, dt, status):
+    return integrator._stiffness_probe(status, y0_rows, params_rows, t0, t_end, max_steps, dt)

@@ -337,7 +337,7 @@ class Integrator:
         if self.settings.save_trajectory and not system.n_observables:
             observables = np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
         summaries = self.settings.summaries
-        probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps) if not on_device else None
+        probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt) if not on_device else None
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype),
                          n_steps=n_steps, n_rejected=n_rejected,
@@ -346,17 +346,17 @@ class Integrator:
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                          event_y=event_y, counts=counts, stiffness_probe=probe)
 
-    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps):
-        """A StiffnessProbe when an adaptive explicit method left a trajectory at MAX_STEPS, else None."""
-        from .stiffness import StiffnessProbe
-        from .status import MAX_STEPS
+    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
+        """A StiffnessProbe when an explicit method left a trajectory at MAX_STEPS (adaptive) or with a
+        non-finite state (fixed step), else None."""
+        from .stiffness import StiffnessProbe, stability_boundary
 
-        if self.method.family != "erk" or not self.adaptive or self.system.n_drivers or status is None:
+        if self.method.family != "erk" or self.system.n_drivers or status is None:
             return None
-        if not np.any(np.asarray(status) == MAX_STEPS):
-            return None
-        return StiffnessProbe(self.system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end,
-                              max_steps)
+        fixed = {} if self.adaptive else {"dt": float(dt), "boundary": stability_boundary(self.method.tableau)}
+        probe = StiffnessProbe(self.system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end,
+                               max_steps, **fixed)
+        return probe if np.any(np.asarray(status) == probe.status) else None
 
 
 def _batch_inputs(system, y0, params, dtype):

@@ -1,4 +1,4 @@
-"""The stiffness hint: does a trajectory that ran out of steps with an explicit method look stiff?
+"""The stiffness hint: does a trajectory that an explicit method could not finish look stiff?
 
 An explicit method on a stiff problem is held to a step of about
 ``B / rho(J)`` by stability (``B``, the end of its stability region on the
@@ -20,6 +20,12 @@ state looked at.  A problem that turns stiff only between saves (Robertson
 after its transient, from ``y0 = (1, 0, 0)``) is missed unless a saved state
 shows it; the hint never fires on an accuracy-limited problem whose
 Jacobian is not far stiffer than its solution (Lorenz).
+
+A fixed step is not shortened: an explicit method whose ``dt`` is beyond
+``B / rho(J)`` grows the fast modes by a factor a step until the state
+overflows (NONFINITE_STATE).  For such a trajectory the hint says so when
+``rho(J) dt > B`` at its initial or last saved state, ``B`` the method's own
+boundary (:func:`stability_boundary`; :data:`FIXED_HINT`).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
-           "looks_stiff", "HINT"]
+           "looks_stiff", "stability_boundary", "HINT", "FIXED_HINT"]
 
 STIFF_RATIO = 100.0
 STABILITY_BOUNDARY = 4.0  # the largest real-axis stability interval among the explicit methods (generous)
@@ -37,6 +43,10 @@ IMPLICIT_METHODS = ("rodas5p", "radau", "kvaerno5")
 HINT = (" The problem looks stiff (its Jacobian's fastest mode is at least {ratio:.0f} times faster than the "
         "solution changes, so the explicit method's stable step is far below what the span needs): try an "
         "implicit method, method='rodas5p', 'radau' or 'kvaerno5'.")
+FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond what an explicit method can keep stable here (the "
+              "Jacobian's fastest mode is {rho:.3g}, so dt must stay below about {limit:.3g}); a stiff problem "
+              "blows up this way: take a smaller dt, an adaptive controller, or an implicit method, "
+              "method='rodas5p', 'radau' or 'kvaerno5'.")
 _DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
 
 
@@ -114,7 +124,12 @@ def _ratio(system, t, y, p, span, max_steps):
 
 @dataclasses.dataclass(frozen=True)
 class StiffnessProbe:
-    """What :meth:`IVPResult.message` needs to judge a MAX_STEPS trajectory: the system and its inputs (host)."""
+    """What :meth:`IVPResult.message` needs to judge a trajectory: the system and its inputs (host).
+
+    ``dt`` None: an adaptive run, judged when it stopped at MAX_STEPS (:data:`HINT`); a step size: a
+    fixed-step run, judged when it stopped at NONFINITE_STATE (:data:`FIXED_HINT`) against the method's
+    ``boundary`` (:func:`stability_boundary`).
+    """
 
     system: object
     y0: np.ndarray
@@ -122,9 +137,18 @@ class StiffnessProbe:
     t0: float
     t_end: float
     max_steps: int
+    dt: float | None = None
+    boundary: float = STABILITY_BOUNDARY
+
+    @property
+    def status(self) -> int:
+        """The status code this probe explains."""
+        from .status import MAX_STEPS, NONFINITE_STATE
+
+        return MAX_STEPS if self.dt is None else NONFINITE_STATE
 
     def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
-        """:data:`HINT` (filled) when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""
+        """The filled hint when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""
         span = self.t_end - self.t0
         p = self.params[min(trajectory, len(self.params) - 1)] if self.system.n_params else np.zeros(0)
         candidates = [(self.t0, self.y0[min(trajectory, len(self.y0) - 1)])]  # a one-row y0 is shared
@@ -133,7 +157,42 @@ class StiffnessProbe:
             if finite.size:
                 candidates.append((float(t_saved[finite[-1]]), y_saved[finite[-1]]))
         for t, y in candidates:
+            if self.dt is not None:
+                rho = _fixed_step_radius(self.system, t, y, p, self.dt, self.boundary)
+                if rho is not None:
+                    return FIXED_HINT.format(dt=self.dt, rho=rho, limit=self.boundary / rho)
+                continue
             ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
             if ratio is not None:
                 return HINT.format(ratio=ratio)
         return ""
+
+
+def stability_boundary(tableau, reach=10.0, resolution=1e-3) -> float:
+    """Where an explicit Runge-Kutta tableau's stability region ends on the negative real axis.
+
+    The stability polynomial ``R(z) = 1 + sum_k (b^T A^(k-1) 1) z^k``; the boundary is the first
+    ``x`` (on a grid of ``resolution``) with ``|R(-x)| > 1``: 2 for Euler, about 2.785 for RK4.
+    """
+    a, b = np.array(tableau.a, dtype=float), np.array(tableau.b, dtype=float)
+    coefficients, power = [1.0], np.ones(len(b))
+    for _ in range(len(b)):
+        coefficients.append(float(b @ power))
+        power = a @ power
+    x = np.arange(resolution, reach, resolution)
+    values = np.polynomial.polynomial.polyval(-x, coefficients)
+    outside = np.flatnonzero(np.abs(values) > 1.0 + 1e-12)
+    return float(x[outside[0]] - resolution) if outside.size else reach
+
+
+def _fixed_step_radius(system, t, y, p, dt, boundary):
+    """``rho(J)`` at ``(t, y)`` when a fixed step ``dt`` is beyond the method's stability (``rho dt > boundary``)."""
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    if not np.all(np.isfinite(y)):
+        return None
+    with np.errstate(all="ignore"):
+        try:
+            rho = spectral_radius(system, t, y, p)
+        except (ValueError, ArithmeticError):
+            return None
+    return rho if np.isfinite(rho) and rho * dt > boundary else None

@@ -1,9 +1,13 @@
-"""The MAX_STEPS message of an explicit method says when the problem looks stiff, and only then."""
+"""An explicit method's MAX_STEPS (adaptive) and NONFINITE_STATE (fixed step) messages say when the problem
+looks stiff, and only then."""
 
 import pickle
 
+import numpy as np
+import pytest
+
 import kernels
-from kernels.stiffness import looks_stiff
+from kernels.stiffness import looks_stiff, stability_boundary
 
 
 def test_stiff_van_der_pol_at_max_steps_names_an_implicit_method():
@@ -35,3 +39,35 @@ def test_criterion_on_the_stiff_test_problems():
     params = robertson.default_params
     assert looks_stiff(plain, 0.0, [1.0, 0.0, 0.0], params, span=1e5, max_steps=1000) is None
     assert looks_stiff(plain, 1.0, [0.966, 3.1e-5, 0.034], params, span=1e5, max_steps=1000) is not None
+
+
+def _square(t, y, p, dydt):
+    dydt[0] = y[0] * y[0]
+
+
+def test_a_fixed_step_blowup_of_a_stiff_problem_says_dt_is_beyond_the_stable_step():
+    """Van der Pol with mu = 1000 (fastest mode about 3000 at y0) and RK4 at dt = 0.01: unstable at once."""
+    result = kernels.solve_ivp(kernels.stiff_van_der_pol(), (0.0, 20.0), [2.0, 0.0], [[1000.0], [1.0]],
+                               method="rk4", dt=0.01, precision=np.float32)
+    np.testing.assert_array_equal(result.status, [kernels.NONFINITE_STATE, kernels.SUCCESS])
+    message = result.message(0)
+    assert message.startswith(kernels.STATUS_MESSAGES[kernels.NONFINITE_STATE])
+    assert "dt = 0.01 is beyond" in message and "below about 0.000928" in message and "rodas5p" in message
+    assert result.message(1) == kernels.STATUS_MESSAGES[kernels.SUCCESS]
+
+
+def test_a_fixed_step_blowup_of_a_non_stiff_problem_gets_the_plain_message():
+    """y' = y^2 from 1 leaves every float at t = 1 whatever the step: no stiffness to name."""
+    system = kernels.ODESystem(_square, 1, 0, name="square")
+    result = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method="rk4", dt=0.01)
+    assert int(result.status[0]) == kernels.NONFINITE_STATE
+    assert result.message(0) == kernels.STATUS_MESSAGES[kernels.NONFINITE_STATE]
+
+
+def test_stability_boundaries_of_the_explicit_tableaus():
+    """The real-axis ends of the stability regions (Hairer & Wanner I, IV.2): Euler 2, RK4 2.785."""
+    from kernels.tableaus import get_tableau
+
+    assert stability_boundary(get_tableau("euler")) == pytest.approx(2.0, abs=2e-3)
+    assert stability_boundary(get_tableau("rk4")) == pytest.approx(2.785, abs=2e-3)
+    assert 3.0 < stability_boundary(get_tableau("tsit5")) < 4.0
