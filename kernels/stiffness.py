@@ -43,7 +43,7 @@ IMPLICIT_METHODS = ("rodas5p", "radau", "kvaerno5")
 HINT = (" The problem looks stiff (its Jacobian's fastest mode is at least {ratio:.0f} times faster than the "
         "solution changes, so the explicit method's stable step is far below what the span needs): try an "
         "implicit method, method='rodas5p', 'radau' or 'kvaerno5'.")
-FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond what an explicit method can keep stable here (the "
+FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond this explicit method's stable step here (the "
               "Jacobian's fastest mode is {rho:.3g}, so dt must stay below about {limit:.3g}); a stiff problem "
               "blows up this way: take a smaller dt, an adaptive controller, or an implicit method, "
               "method='rodas5p', 'radau' or 'kvaerno5'.")
