@@ -98,16 +98,21 @@ def spectral_radius(system, t, y, p) -> float:
         return float("nan")
 
 
-def looks_stiff(system, t, y, p, span, max_steps):
-    """The stiffness ratio ``rho(J) / (||f|| / ||y||)`` at ``(t, y)`` when the state looks stiff, else None."""
+def _verdict(judge, y, p):
+    """``judge(y, p)`` on float64 copies of a finite state, None for a non-finite one or a math error."""
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
     if not np.all(np.isfinite(y)):
         return None
     with np.errstate(all="ignore"):
         try:
-            return _ratio(system, t, y, p, span, max_steps)
+            return judge(y, p)
         except (ValueError, ArithmeticError):  # a math domain error of the user's rhs: no verdict
             return None
+
+
+def looks_stiff(system, t, y, p, span, max_steps):
+    """The stiffness ratio ``rho(J) / (||f|| / ||y||)`` at ``(t, y)`` when the state looks stiff, else None."""
+    return _verdict(lambda y, p: _ratio(system, t, y, p, span, max_steps), y, p)
 
 
 def _ratio(system, t, y, p, span, max_steps):
@@ -187,12 +192,8 @@ def stability_boundary(tableau, reach=10.0, resolution=1e-3) -> float:
 
 def _fixed_step_radius(system, t, y, p, dt, boundary):
     """``rho(J)`` at ``(t, y)`` when a fixed step ``dt`` is beyond the method's stability (``rho dt > boundary``)."""
-    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
-    if not np.all(np.isfinite(y)):
-        return None
-    with np.errstate(all="ignore"):
-        try:
-            rho = spectral_radius(system, t, y, p)
-        except (ValueError, ArithmeticError):
-            return None
-    return rho if np.isfinite(rho) and rho * dt > boundary else None
+    def judge(y, p):
+        rho = spectral_radius(system, t, y, p)
+        return rho if np.isfinite(rho) and rho * dt > boundary else None
+
+    return _verdict(judge, y, p)
