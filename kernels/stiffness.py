@@ -22,9 +22,10 @@ shows it; the hint never fires on an accuracy-limited problem whose
 Jacobian is not far stiffer than its solution (Lorenz).
 
 A fixed step is not shortened: an explicit method whose ``dt`` is beyond
-``B / rho(J)`` grows the fast modes by a factor a step until the state
+``B / r`` grows the fast modes by a factor a step until the state
 overflows (NONFINITE_STATE).  For such a trajectory the hint says so when
-``rho(J) dt > B`` at its initial or last saved state, ``B`` the method's own
+``r dt > B`` at its initial or last saved state, ``r`` the fastest decay rate
+``max(-Re lambda(J))`` (a growing mode grows in the exact solution too) and ``B`` the method's own
 boundary (:func:`stability_boundary`; :data:`FIXED_HINT`).
 """
 
@@ -35,7 +36,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
-           "looks_stiff", "stability_boundary", "HINT", "FIXED_HINT"]
+           "fastest_decay", "looks_stiff", "stability_boundary", "HINT", "FIXED_HINT"]
 
 STIFF_RATIO = 100.0
 STABILITY_BOUNDARY = 4.0  # the largest real-axis stability interval among the explicit methods (generous)
@@ -44,9 +45,9 @@ HINT = (" The problem looks stiff (its Jacobian's fastest mode is at least {rati
         "solution changes, so the explicit method's stable step is far below what the span needs): try an "
         "implicit method, method='rodas5p', 'radau' or 'kvaerno5'.")
 FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond this explicit method's stable step here (the "
-              "Jacobian's fastest mode is {rho:.3g}, so dt must stay below about {limit:.3g}); a stiff problem "
-              "blows up this way: take a smaller dt, an adaptive controller, or an implicit method, "
-              "method='rodas5p', 'radau' or 'kvaerno5'.")
+              "Jacobian's fastest decaying mode has rate {rate:.3g}, so dt must stay below about {limit:.3g}); "
+              "a stiff problem blows up this way: take a smaller dt, an adaptive controller, or an implicit "
+              "method, method='rodas5p', 'radau' or 'kvaerno5'.")
 _DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
 
 
@@ -71,20 +72,22 @@ def _jacobian(system, t, y, p):
 
 
 def _power_iteration(system, t, y, p, iterations=40):
+    """``(|lambda|, v . J v)`` of the dominant eigenvalue by power iteration on differences of the rhs
+    (the Rayleigh quotient of the last unit vector gives the sign of a real dominant eigenvalue)."""
     n = system.n_states
     f0, f1 = np.empty(n), np.empty(n)
     system.rhs(t, y, p, f0)
     v = np.random.default_rng(0).standard_normal(n)
-    rho = 0.0
+    rho, rayleigh = 0.0, 0.0
     for _ in range(iterations):
         v /= np.linalg.norm(v)
         delta = np.sqrt(np.finfo(np.float64).eps) * (1.0 + np.linalg.norm(y))
         system.rhs(t, y + delta * v, p, f1)
         w = (f1 - f0) / delta
-        rho, v = float(np.linalg.norm(w)), w
+        rho, rayleigh, v = float(np.linalg.norm(w)), float(v @ w), w
         if rho == 0.0 or not np.isfinite(rho):
             break
-    return rho
+    return rho, rayleigh
 
 
 def spectral_radius(system, t, y, p) -> float:
@@ -93,7 +96,24 @@ def spectral_radius(system, t, y, p) -> float:
     try:
         if system.n_states <= _DENSE_LIMIT:
             return float(np.max(np.abs(np.linalg.eigvals(_jacobian(system, t, y, p)))))
-        return _power_iteration(system, t, y, p)
+        return _power_iteration(system, t, y, p)[0]
+    except (np.linalg.LinAlgError, ValueError, ArithmeticError):
+        return float("nan")
+
+
+def fastest_decay(system, t, y, p) -> float:
+    """``max(-Re lambda(J(t, y)))``, 0 when no mode decays (host, float64); NaN when it cannot be evaluated.
+
+    The rate that limits an explicit step's stability on a stiff problem.  A growing mode (``Re lambda > 0``)
+    grows in the exact solution too, so it is no reason to name an implicit method.  Above 256 states
+    only the dominant eigenvalue is found (power iteration): its rate when it decays, else 0.
+    """
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    try:
+        if system.n_states <= _DENSE_LIMIT:
+            return float(max(0.0, np.max(-np.linalg.eigvals(_jacobian(system, t, y, p)).real)))
+        rho, rayleigh = _power_iteration(system, t, y, p)
+        return rho if rayleigh < 0.0 else 0.0
     except (np.linalg.LinAlgError, ValueError, ArithmeticError):
         return float("nan")
 
@@ -163,9 +183,9 @@ class StiffnessProbe:
                 candidates.append((float(t_saved[finite[-1]]), y_saved[finite[-1]]))
         for t, y in candidates:
             if self.dt is not None:
-                rho = _fixed_step_radius(self.system, t, y, p, self.dt, self.boundary)
-                if rho is not None:
-                    return FIXED_HINT.format(dt=self.dt, rho=rho, limit=self.boundary / rho)
+                rate = _fixed_step_decay(self.system, t, y, p, self.dt, self.boundary)
+                if rate is not None:
+                    return FIXED_HINT.format(dt=self.dt, rate=rate, limit=self.boundary / rate)
                 continue
             ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
             if ratio is not None:
@@ -190,10 +210,11 @@ def stability_boundary(tableau, reach=10.0, resolution=1e-3) -> float:
     return float(x[outside[0]] - resolution) if outside.size else reach
 
 
-def _fixed_step_radius(system, t, y, p, dt, boundary):
-    """``rho(J)`` at ``(t, y)`` when a fixed step ``dt`` is beyond the method's stability (``rho dt > boundary``)."""
+def _fixed_step_decay(system, t, y, p, dt, boundary):
+    """The fastest decay rate at ``(t, y)`` when a fixed step ``dt`` is beyond the method's stability for it
+    (``rate dt > boundary``), else None."""
     def judge(y, p):
-        rho = spectral_radius(system, t, y, p)
-        return rho if np.isfinite(rho) and rho * dt > boundary else None
+        rate = fastest_decay(system, t, y, p)
+        return rate if np.isfinite(rate) and rate * dt > boundary else None
 
     return _verdict(judge, y, p)

@@ -52,14 +52,23 @@ def test_a_fixed_step_blowup_of_a_stiff_problem_says_dt_is_beyond_the_stable_ste
     np.testing.assert_array_equal(result.status, [kernels.NONFINITE_STATE, kernels.SUCCESS])
     message = result.message(0)
     assert message.startswith(kernels.STATUS_MESSAGES[kernels.NONFINITE_STATE])
-    assert "dt = 0.01 is beyond" in message and "below about 0.000928" in message and "rodas5p" in message
+    assert "dt = 0.01 is beyond" in message and "below about 0.000928" in message and "decaying" in message and "rodas5p" in message
     assert result.message(1) == kernels.STATUS_MESSAGES[kernels.SUCCESS]
 
 
+def _growth(t, y, p, dydt):
+    dydt[0] = p[0] * y[0]
+
+
 def test_a_fixed_step_blowup_of_a_non_stiff_problem_gets_the_plain_message():
-    """y' = y^2 from 1 leaves every float at t = 1 whatever the step: no stiffness to name."""
-    system = kernels.ODESystem(_square, 1, 0, name="square")
-    result = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method="rk4", dt=0.01)
+    """y' = y^2 from 1 leaves every float at t = 1 whatever the step, and y' = 1e12 y grows as fast in its
+    exact solution (a fast mode, but growing, not decaying): no stiffness to name."""
+    square = kernels.ODESystem(_square, 1, 0, name="square")
+    result = kernels.solve_ivp(square, (0.0, 2.0), [1.0], method="rk4", dt=0.01)
+    assert int(result.status[0]) == kernels.NONFINITE_STATE
+    assert result.message(0) == kernels.STATUS_MESSAGES[kernels.NONFINITE_STATE]
+    growth = kernels.ODESystem(_growth, 1, 1, name="growth")
+    result = kernels.solve_ivp(growth, (0.0, 1.0), [1.0], [[1e12]], method="euler", dt=0.01, precision=np.float32)
     assert int(result.status[0]) == kernels.NONFINITE_STATE
     assert result.message(0) == kernels.STATUS_MESSAGES[kernels.NONFINITE_STATE]
 
