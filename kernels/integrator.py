@@ -349,14 +349,15 @@ class Integrator:
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
         """A StiffnessProbe when an explicit method left a trajectory at MAX_STEPS (adaptive) or with a
         non-finite state (fixed step), else None."""
-        from .stiffness import StiffnessProbe, stability_boundary
+        from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
         if self.method.family != "erk" or self.system.n_drivers or status is None:
             return None
+        if not np.any(np.asarray(status) == explained_status(self.adaptive)):
+            return None  # nothing to explain: no probe, and no stability boundary computed
         fixed = {} if self.adaptive else {"dt": float(dt), "boundary": stability_boundary(self.method.tableau)}
-        probe = StiffnessProbe(self.system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end,
-                               max_steps, **fixed)
-        return probe if np.any(np.asarray(status) == probe.status) else None
+        return StiffnessProbe(self.system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end,
+                              max_steps, **fixed)
 
 
 def _batch_inputs(system, y0, params, dtype):

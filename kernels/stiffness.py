@@ -36,7 +36,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
-           "fastest_decay", "looks_stiff", "stability_boundary", "HINT", "FIXED_HINT"]
+           "fastest_decay", "looks_stiff", "stability_boundary", "explained_status", "HINT", "FIXED_HINT"]
 
 STIFF_RATIO = 100.0
 STABILITY_BOUNDARY = 4.0  # the largest real-axis stability interval among the explicit methods (generous)
@@ -90,15 +90,21 @@ def _power_iteration(system, t, y, p, iterations=40):
     return rho, rayleigh
 
 
-def spectral_radius(system, t, y, p) -> float:
-    """``max |lambda(J(t, y))|`` of the system (host, float64); NaN when it cannot be evaluated."""
+def _dominant(system, t, y, p, of_eigenvalues, of_power):
+    """``of_eigenvalues(eig(J))`` up to :data:`_DENSE_LIMIT` states, else ``of_power(*_power_iteration(...))``
+    (host, float64); NaN when it cannot be evaluated."""
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
     try:
         if system.n_states <= _DENSE_LIMIT:
-            return float(np.max(np.abs(np.linalg.eigvals(_jacobian(system, t, y, p)))))
-        return _power_iteration(system, t, y, p)[0]
+            return float(of_eigenvalues(np.linalg.eigvals(_jacobian(system, t, y, p))))
+        return float(of_power(*_power_iteration(system, t, y, p)))
     except (np.linalg.LinAlgError, ValueError, ArithmeticError):
         return float("nan")
+
+
+def spectral_radius(system, t, y, p) -> float:
+    """``max |lambda(J(t, y))|`` of the system (host, float64); NaN when it cannot be evaluated."""
+    return _dominant(system, t, y, p, lambda lam: np.max(np.abs(lam)), lambda rho, rayleigh: rho)
 
 
 def fastest_decay(system, t, y, p) -> float:
@@ -108,14 +114,8 @@ def fastest_decay(system, t, y, p) -> float:
     grows in the exact solution too, so it is no reason to name an implicit method.  Above 256 states
     only the dominant eigenvalue is found (power iteration): its rate when it decays, else 0.
     """
-    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
-    try:
-        if system.n_states <= _DENSE_LIMIT:
-            return float(max(0.0, np.max(-np.linalg.eigvals(_jacobian(system, t, y, p)).real)))
-        rho, rayleigh = _power_iteration(system, t, y, p)
-        return rho if rayleigh < 0.0 else 0.0
-    except (np.linalg.LinAlgError, ValueError, ArithmeticError):
-        return float("nan")
+    return _dominant(system, t, y, p, lambda lam: max(0.0, np.max(-lam.real)),
+                     lambda rho, rayleigh: rho if rayleigh < 0.0 else 0.0)
 
 
 def _verdict(judge, y, p):
@@ -147,6 +147,13 @@ def _ratio(system, t, y, p, span, max_steps):
     return rho / rate
 
 
+def explained_status(adaptive) -> int:
+    """The status the hint explains: MAX_STEPS for an adaptive run, NONFINITE_STATE for a fixed step."""
+    from .status import MAX_STEPS, NONFINITE_STATE
+
+    return MAX_STEPS if adaptive else NONFINITE_STATE
+
+
 @dataclasses.dataclass(frozen=True)
 class StiffnessProbe:
     """What :meth:`IVPResult.message` needs to judge a trajectory: the system and its inputs (host).
@@ -168,9 +175,7 @@ class StiffnessProbe:
     @property
     def status(self) -> int:
         """The status code this probe explains."""
-        from .status import MAX_STEPS, NONFINITE_STATE
-
-        return MAX_STEPS if self.dt is None else NONFINITE_STATE
+        return explained_status(adaptive=self.dt is None)
 
     def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """The filled hint when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""
