@@ -114,6 +114,7 @@ def reference_case(case, n, rho, t1=1.0, block=128):
     from numba import cuda
 
     from . import reference_kernels as rk
+    from . import timing
 
     kernel = rk.build(np.float32, controller=ADAPTIVE_CONTROLLER)[case]
     params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
@@ -121,7 +122,7 @@ def reference_case(case, n, rho, t1=1.0, block=128):
     d_y0, d_p = cuda.to_device(y0), cuda.to_device(params)
     out, status, steps = (cuda.device_array((n, 3), np.float32), cuda.device_array(n, np.int32),
                           cuda.device_array(n, np.int32))
-    if _simulated():
+    if not timing.on_gpu():
         block = 32
     if case == "tsit5_adaptive":
         def launch():
@@ -140,19 +141,15 @@ def reference_case(case, n, rho, t1=1.0, block=128):
     return launch, read, None
 
 
-def _simulated():
-    from numba import cuda
-
-    return not cuda.is_available() or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-
-
 def floor_case(floor, case, n, rho, t1=1.0, block=128):
     from numba import cuda
+
+    from . import timing
 
     ps = cuda.to_device(rho.astype(np.float32))
     out = cuda.device_array((3, n), np.float32)
     stats = cuda.device_array((2, n), np.int32)
-    if _simulated():
+    if not timing.on_gpu():
         block = 32
     grid = (n + block - 1) // block
     F = np.float32
