@@ -153,6 +153,11 @@ def _build(dtype, pi):  # noqa: C901 - one straight-line kernel per method, on p
         return (s * (y[1] - y[0]), r * y[0] - y[1] - y[0] * y[2], y[0] * y[1] - b * y[2])
 
     @cuda.jit(device=True, inline="always")
+    def rk4_rhs(y, s, r, b):
+        """The rhs as RK4's timed form writes it (``x (r - z) - y``, as ``kernels.lorenz()`` does)."""
+        return (s * (y[1] - y[0]), y[0] * (r - y[2]) - y[1], y[0] * y[1] - b * y[2])
+
+    @cuda.jit(device=True, inline="always")
     def ax(a, k):
         return (a * k[0], a * k[1], a * k[2])
 
@@ -202,26 +207,23 @@ def _build(dtype, pi):  # noqa: C901 - one straight-line kernel per method, on p
 
     @cuda.jit(device=True, inline="always")
     def rk4_step(y, h, s, r, b):
-        """One RK4 step: ``y + (h/6) (k1 + 2 k2 + 2 k3 + k4)``, four operations an element.
-
-        The weighted sum runs along the stages (``k1 + 2 k2 + 2 k3`` formed before ``k4`` is), so ``k1``
-        to ``k3`` are dead by the last stage.
-        """
+        """One RK4 step: ``y + (h/6) (k1 + 2 (k2 + k3) + k4)``, the sum formed after the last stage."""
         hh = half * h
-        k1 = rhs(y, s, r, b)
-        k2 = rhs(advance(y, hh, k1), s, r, b)
-        k3 = rhs(advance(y, hh, k2), s, r, b)
-        acc = advance(advance(k1, two, k2), two, k3)
-        k4 = rhs(advance(y, h, k3), s, r, b)
+        k1 = rk4_rhs(y, s, r, b)
+        k2 = rk4_rhs(advance(y, hh, k1), s, r, b)
+        k3 = rk4_rhs(advance(y, hh, k2), s, r, b)
+        k4 = rk4_rhs(advance(y, h, k3), s, r, b)
         h6 = sixth * h
-        return advance(y, h6, (acc[0] + k4[0], acc[1] + k4[1], acc[2] + k4[2]))
+        return advance(y, h6, (k1[0] + two * (k2[0] + k3[0]) + k4[0], k1[1] + two * (k2[1] + k3[1]) + k4[1],
+                               k1[2] + two * (k2[2] + k3[2]) + k4[2]))
 
     # The fixed-step loops: n_steps - 1 steps of the one working-precision dt (converted once, the
     # count int32), then the last step of dt_last.  Time is never formed: the rhs is autonomous.  Tsit5
     # runs its steps in pairs (one count and one test a pair), RK4 one at a time on a count up to m: of the
-    # loop forms and sum orders timed against ../shared/reference/lorenz_handwritten.py on the H200
-    # (benchmarks/results/floor_reference_2026-12-02/), these were the fastest; the SASS of the others
-    # has as many instructions a step, scheduled and register-assigned differently by ptxas.
+    # loop forms, rhs forms and sum orders timed against ../shared/reference/lorenz_handwritten.py on the
+    # H200 (sixteen for RK4; benchmarks/results/floor_reference_2026-12-02/), these were the fastest (RK4
+    # 0.999x the floor); the SASS of the others has as many instructions a step, scheduled and
+    # register-assigned differently by ptxas.
     @cuda.jit
     def tsit5_fixed(y0, params, t0, t1, dt, n_steps, dt_last, y_out):
         i = cuda.grid(1)
