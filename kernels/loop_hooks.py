@@ -68,6 +68,7 @@ class LoopHooks:
         N = settings.step.n_states
         SUCCESS, EVENT = codes.SUCCESS, codes.EVENT
         nan = dtype(math.nan)
+        prec = dtype
         records = []
         if SUMMARIES:
             factory = allocate_child(SummarySettings.component)
@@ -108,17 +109,19 @@ class LoopHooks:
             out, event_t, event_y, counts = extras
             code = SUCCESS
             t_new = t + h
+            h_step = prec(h)  # the step in the working precision (a fixed step's is loop-invariant: hoisted)
             if EVENTS:
                 theta = e_check(traj, t, h, y, y_new, p, driver_times, driver_values, counts, region, persistent)
                 if theta <= 1.0:
                     code = EVENT
                     if theta < 1.0:
                         t_new = t + theta * h
+                        h_step = prec(t_new - t)
                     event_t[traj] = t_new
                     for i in range(N):
                         event_y[traj, i] = y_new[i]
             if SUMMARIES:
-                s_update(t, t_new, y_new, p, driver_times, driver_values, region, persistent)
+                s_update(t_new, h_step, y_new, p, driver_times, driver_values, region, persistent)
                 if EVENTS and code == EVENT:
                     w = k if PER_SAVE else 0
                     s_emit(traj, w, window_start(k, t_eval, t0) if PER_SAVE else t0, t_new, out, region,
@@ -155,7 +158,7 @@ def _no_begin(t, y, p, driver_times, driver_values, region, persistent):
 
 
 @cuda.jit(device=True, inline="always")
-def _no_update(t, t_new, y, p, driver_times, driver_values, region, persistent):
+def _no_update(t_new, h, y, p, driver_times, driver_values, region, persistent):
     pass
 
 

@@ -157,8 +157,8 @@ def make_summary_functions(settings, system, allocate, dtype):
 
     * ``begin(t, y, p, driver_times, driver_values, region, persistent)``: accumulators
       from the values at ``t`` (the start, or the start of a new window);
-    * ``update(t, t_new, y_new, p, driver_times, driver_values, region, persistent)``:
-      add the step ``[t, t_new]`` ending at state ``y_new``;
+    * ``update(t_new, h, y_new, p, driver_times, driver_values, region, persistent)``:
+      add the step of size ``h`` (working precision) ending at ``t_new`` with state ``y_new``;
     * ``emit(traj, w, a, b, out, region, persistent)``: write window ``w`` = ``[a, b]`` and
       restart it at ``b`` (the accumulators keep the value at ``b``);
     * ``fill_nan(traj, w, out)``: NaN in windows ``w`` on.
@@ -186,15 +186,15 @@ def make_summary_functions(settings, system, allocate, dtype):
         head += ["    obs = alloc_obs(region, persistent)", "    u = alloc_drv(region, persistent)",
                  "    eval_drivers(t_new, driver_times, driver_values, u)", "    observe(t_new, y, p, u, obs)"]
     begin = ["def begin(t_new, y, p, driver_times, driver_values, region, persistent):"] + head
-    update = ["def update(t, t_new, y, p, driver_times, driver_values, region, persistent):"] + head
-    update.append("    h = dtype(t_new - t)")
+    update = ["def update(t_new, h, y, p, driver_times, driver_values, region, persistent):"] + head
+    update.append("    hh = h * half")
     for j, v in enumerate(values):
         begin.append(f"    {slot(j, 'prev')} = {v}")
         update += [f"    v = {v}", f"    prev = {slot(j, 'prev')}"]
         if "integral" in at:
-            update.append(f"    {slot(j, 'integral')} += h * half * (prev + v)")
+            update.append(f"    {slot(j, 'integral')} += hh * (prev + v)")
         if "square" in at:
-            update.append(f"    {slot(j, 'square')} += h * half * (prev * prev + v * v)")
+            update.append(f"    {slot(j, 'square')} += hh * (prev * prev + v * v)")
         if "low" in at:
             update.append(f"    {slot(j, 'low')} = min({slot(j, 'low')}, v)")
         if "high" in at:
