@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 
 from . import timing  # noqa: E402 - imports kernels, which chooses the GPU or the simulator
 from .environment import RESULTS, device_info, device_label, header, write_json  # noqa: E402
+from .lorenz_problem import make_problem  # noqa: E402
 
 import kernels  # noqa: E402
 from kernels.summaries import SUMMARY_STATS  # noqa: E402
@@ -65,19 +66,13 @@ def integrator(case, variant):
     return kernels.Integrator(kernels.lorenz(), method, controller=controller, precision=np.float32, **options)
 
 
-def problem(n):
-    rho = np.linspace(0.0, 21.0, n)
-    params = np.column_stack([np.full(n, 10.0), rho, np.full(n, 8.0 / 3.0)]).astype(np.float32)
-    return np.tile(np.array([1.0, 0.0, 0.0], np.float32), (n, 1)), params
-
-
 def _solve_args(case):
     return dict(dt=DT) if CASES[case][1] == "fixed" else dict(rtol=TOL, atol=TOL)
 
 
 def check(integrators, case, n, block):
     """Solve every variant through ``Integrator.solve``; the summaries' final state against the saved one."""
-    y0, params = problem(n)
+    y0, params = make_problem(n)
     results = {v: integ.solve((0.0, T1), y0, params, plan="local", block_size=block, **_solve_args(case))
                for v, integ in integrators.items()}
     final = results["final"]
@@ -92,7 +87,7 @@ def check(integrators, case, n, block):
 
 def measure(integrators, case, n, reps, batch, block):
     """Interleaved kernel times of the variants (``timing.time_interleaved``) and their compiled resources."""
-    y0, params = problem(n)
+    y0, params = make_problem(n)
     launches, resources = {}, {}
     for variant, integ in integrators.items():
         plan = integ.plan("local", block_size=block)
