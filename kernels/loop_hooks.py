@@ -68,7 +68,6 @@ class LoopHooks:
         N = settings.step.n_states
         SUCCESS, EVENT = codes.SUCCESS, codes.EVENT
         nan = dtype(math.nan)
-        prec = dtype
         records = []
         if SUMMARIES:
             factory = allocate_child(SummarySettings.component)
@@ -109,14 +108,14 @@ class LoopHooks:
             out, event_t, event_y, counts = extras
             code = SUCCESS
             t_new = t + h
-            h_step = prec(h)  # the step in the working precision (a fixed step's is loop-invariant: hoisted)
+            h_step = dtype(h)  # the step in the working precision (a fixed step's is loop-invariant: hoisted)
             if EVENTS:
                 theta = e_check(traj, t, h, y, y_new, p, driver_times, driver_values, counts, region, persistent)
                 if theta <= 1.0:
                     code = EVENT
                     if theta < 1.0:
                         t_new = t + theta * h
-                        h_step = prec(t_new - t)
+                        h_step = dtype(t_new - t)
                     event_t[traj] = t_new
                     for i in range(N):
                         event_y[traj, i] = y_new[i]
