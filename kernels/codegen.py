@@ -16,16 +16,43 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from numba import cuda
 
-__all__ = ["UNROLL_STATES", "elementwise", "linear_combination", "compile_device"]
+__all__ = ["UNROLL_STATES", "elementwise", "index", "loop_header", "linear_combination", "compile_device"]
 
 # Up to this many states, element loops are written out statement by statement (indices are
-# literals); beyond it they stay loops with constant trip counts (the buffers are then too large
-# for registers anyway, and the code size would grow the compile time for nothing).
+# literals); beyond it they are loops with constant trip counts over an unsigned index, which LLVM
+# may still unroll (it does for most at 64 and 128 states, and that is faster there: opaque trip
+# counts that keep them loops were 1.2 to 3x slower on the H200, benchmarks/results/unsigned_loops_2026-12-02/).
 UNROLL_STATES = 16
 
 _serial = itertools.count()
+
+
+def loop_header(n, var="i", indent=1):
+    """``for var in range(n):`` over an unsigned index.
+
+    Numba guards every access through a signed index against a negative value
+    (64-bit compares and selects per access, which LLVM does not remove even
+    where the index cannot be negative); an unsigned one has no such guard.
+    Index arithmetic on ``var`` then needs unsigned operands (``int64 +
+    uint64`` is float64 in Numba): write it with :func:`index`.
+    """
+    return f"{'    ' * indent}for {var} in range(uint64({n})):"
+
+
+def index(i, stride=1, offset=0):
+    """Source of the index ``i * stride + offset``.
+
+    ``i`` is a literal (``"3"``: the sum is folded here) or the unsigned
+    loop variable of :func:`loop_header` (the constants are then written as
+    ``uint64``, so the index stays unsigned).
+    """
+    if i.isdigit():
+        return str(int(i) * stride + offset)
+    term = i if stride == 1 else f"{i} * uint64({stride})"
+    return f"{term} + uint64({offset})" if offset else term
 
 
 def elementwise(n, statement, unroll=None, indent=1):
@@ -33,24 +60,25 @@ def elementwise(n, statement, unroll=None, indent=1):
 
     ``statement`` maps an index expression (a literal like ``"3"`` when
     unrolled, ``"i"`` in a loop) to one line of source.  Unrolled when
-    ``n <= unroll`` (default :data:`UNROLL_STATES`).
+    ``n <= unroll`` (default :data:`UNROLL_STATES`); the loop's index is
+    unsigned (:func:`loop_header`), so offsets go through :func:`index`.
     """
     unroll = UNROLL_STATES if unroll is None else unroll
     pad = "    " * indent
     if n <= unroll:
         return [pad + statement(str(i)) for i in range(n)]
-    return [f"{pad}for i in range({n}):", pad + "    " + statement("i")]
+    return [loop_header(n, indent=indent), pad + "    " + statement("i")]
 
 
-def linear_combination(terms, index):
-    """``c_1 * x_1[index] + c_2 * x_2[index] + ...`` for ``terms = [(coefficient_name, array_name)]``.
+def linear_combination(terms, at):
+    """``c_1 * x_1[at] + c_2 * x_2[at] + ...`` for ``terms = [(coefficient_name, array_name)]``.
 
     Returns ``None`` for no terms (the caller decides what an empty sum means:
     ``0 + x`` is not folded in floating point, so nothing is added).
     """
     if not terms:
         return None
-    return " + ".join(f"{c} * {x}[{index}]" for c, x in terms)
+    return " + ".join(f"{c} * {x}[{at}]" for c, x in terms)
 
 
 def compile_device(source, name, namespace, inline=False):
@@ -60,7 +88,7 @@ def compile_device(source, name, namespace, inline=False):
     The source gets a unique file name so Numba's error messages and caches
     never confuse two generated functions.
     """
-    scope = dict(namespace)
+    scope = {"uint64": np.uint64, **namespace}  # unsigned loop indices (loop_header, index)
     code = compile(source, f"<bufferplan:{name}:{next(_serial)}>", "exec")
     exec(code, scope)  # noqa: S102 - source generated here from tableau data and sizes
     func = scope[name]

@@ -63,7 +63,7 @@ from planner import Buffer, BufferSettings, Phase, PhaseSpan
 from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..approx import norm_reciprocal, power
-from ..codegen import UNROLL_STATES, compile_device, elementwise
+from ..codegen import UNROLL_STATES, compile_device, elementwise, index, loop_header
 from ..errors import ConfigurationError
 from ..moves_ir import fold_moves
 from .base import SOLVER_OK
@@ -287,7 +287,7 @@ def _prepare_source(settings):
         if settings.analytic:
             lines.append("    jac(t, y, p, matrix)")
             lines += elementwise(n * n, lambda i: f"matrix[{i}] = -c * matrix[{i}]", lu_unroll * lu_unroll)
-            lines += elementwise(n, lambda i: f"matrix[{i} * N + {i}] += ONE", lu_unroll)
+            lines += elementwise(n, lambda i: f"matrix[{index(i, n + 1)}] += ONE", lu_unroll)
         else:
             lines += ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
                       "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
@@ -347,8 +347,8 @@ def _iterate_source(settings):
                       f"        e = {increment}[{i}] * rcp(tolerances[{i}] + tolerances[{n + i}] * abs(y[{i}]))",
                       "        acc += e * e"]
     else:
-        lines += ["        for i in range(N):", f"            z[i] += {increment}[i]",
-                  f"            e = {increment}[i] * rcp(tolerances[i] + tolerances[N + i] * abs(y[i]))",
+        lines += [loop_header(n, indent=2), f"            z[i] += {increment}[i]",
+                  f"            e = {increment}[i] * rcp(tolerances[i] + tolerances[{index('i', offset=n)}] * abs(y[i]))",
                   "            acc += e * e"]
     lines += ["        norm = sqrt(acc * INV_N)"]
     lines += convergence_lines("KAPPA", ["return FAILED, ONE"], ["return OK, eta"], "eta * norm <= KAPPA", 2)

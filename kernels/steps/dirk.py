@@ -57,7 +57,7 @@ import numpy as np
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
 from ..allocators import AllocatorFactory
-from ..codegen import compile_device, elementwise, linear_combination
+from ..codegen import compile_device, elementwise, index, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..solvers import build_newton, system_derivatives
@@ -184,7 +184,7 @@ class DIRKStepSettings:
 def _residual_source(n, nd):
     lines = ["def residual(ts, c, y, p, u, data, z, out, region, persistent):",
              "    state = alloc_state(region, persistent)"]
-    lines += elementwise(n, lambda i: f"state[{i}] = data[{nd} + {i}] + z[{i}]")
+    lines += elementwise(n, lambda i: f"state[{i}] = data[{index(i, offset=nd)}] + z[{i}]")
     lines.append("    rhs(ts, state, p, data, out)")
     lines += elementwise(n, lambda i: f"out[{i}] = z[{i}] - c * out[{i}]")
     return "\n".join(lines) + "\n"
@@ -215,7 +215,7 @@ def _step_source(settings):
             lines += _stage_base(settings, i, constants, 1)
             lines += _newton_solve(settings, i, 1)
             if i == S - 1 and tab.stiffly_accurate:
-                lines += elementwise(N, lambda m: f"y_new[{m}] = data[{ND} + {m}] + k_{i}[{m}]")
+                lines += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
             lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
     if not tab.stiffly_accurate:
         terms = [(j, v) for j, v in enumerate(tab.b) if v != 0.0]
@@ -244,10 +244,10 @@ def _stage_base(settings, i, constants, depth):
         lines.append(f"{pad}hA{i}_{j} = h * A{i}_{j}")
     products = [(f"hA{i}_{j}", f"k_{j}") for j, _ in row]
     if products:
-        lines += elementwise(N, lambda m: f"data[{ND} + {m}] = y[{m}] + {linear_combination(products, m)}",
+        lines += elementwise(N, lambda m: f"data[{index(m, offset=ND)}] = y[{m}] + {linear_combination(products, m)}",
                              indent=depth)
     else:
-        lines += elementwise(N, lambda m: f"data[{ND} + {m}] = y[{m}]", indent=depth)
+        lines += elementwise(N, lambda m: f"data[{index(m, offset=ND)}] = y[{m}]", indent=depth)
     constants[f"C_{i}"] = float(tab.c[i])
     return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
 
@@ -281,7 +281,7 @@ def _one_site_stages(settings, constants):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{last}[{m}] * inv_hg", indent=3)
     if tab.stiffly_accurate:
-        lines += elementwise(N, lambda m: f"y_new[{m}] = data[{ND} + {m}] + k_{last}[{m}]", indent=1)
+        lines += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{last}[{m}]", indent=1)
     return lines + elementwise(N, lambda m: f"k_{last}[{m}] = k_{last}[{m}] * inv_hg", indent=1)
 
 

@@ -63,7 +63,7 @@ from planner import Buffer, BufferSettings, Phase, PhaseSpan
 from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..approx import norm_reciprocal, power
-from ..codegen import UNROLL_STATES, compile_device
+from ..codegen import UNROLL_STATES, compile_device, index, loop_header
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import fold_moves
@@ -240,7 +240,7 @@ class FIRKStepSettings:
 
 def _ix(offset, i):
     """Index ``offset + i`` as source: a literal when ``i`` is one."""
-    return str(offset + int(i)) if i.isdigit() else (f"{offset} + {i}" if offset else i)
+    return index(i, offset=offset)
 
 
 def _each(n, statement, indent=1):
@@ -248,7 +248,7 @@ def _each(n, statement, indent=1):
     pad = "    " * indent
     if n <= UNROLL_STATES:
         return [pad + line for i in range(n) for line in statement(str(i))]
-    return [f"{pad}for i in range({n}):"] + [pad + "    " + line for line in statement("i")]
+    return [loop_header(n, indent=indent)] + [pad + "    " + line for line in statement("i")]
 
 
 def _combination(terms):

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..codegen import UNROLL_STATES
+from ..codegen import UNROLL_STATES, index, loop_header
 from ..solvers.lu import LU_UNROLL, LUSettings
 from ..solvers.jacobian_assembly import grouped_jacobian_lines, perturbation_lines
 from ..solvers.complex_lu import ComplexSparseLUSettings
@@ -118,10 +118,8 @@ def block_index(settings, k, ra, i):
     """Source index of stage ``ra``, state ``i`` (a literal or ``"i"``) in a vector of a ``k``-stage block."""
     if settings.pattern is None:
         offset = ra * settings.n_states
-        return str(offset + int(i)) if i.isdigit() else (f"{offset} + {i}" if offset else i)
-    if i.isdigit():
-        return str(int(i) * k + ra)
-    return f"{i} * {k} + {ra}" if ra else (f"{i} * {k}" if k > 1 else i)
+        return index(i, offset=offset)
+    return index(i, k, ra)
 
 
 def jacobian_size(settings) -> int:
@@ -138,7 +136,7 @@ def _entry(settings, slot, i, j):
 def _each(n, statement):
     if n <= UNROLL_STATES:
         return [f"    {statement(str(i))}" for i in range(n)]
-    return [f"    for i in range({n}):", f"        {statement('i')}"]
+    return [loop_header(n), f"        {statement('i')}"]
 
 
 def jacobian_lines(settings):
