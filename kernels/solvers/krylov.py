@@ -211,7 +211,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     g = alloc_projected(region, persistent)
     w = alloc_work(region, persistent)
     bnorm = ZERO
-    for i in range(N):
+    for i in range(UN):
         x[i] = ZERO
         bnorm += b[i] * b[i]
     bnorm = sqrt(bnorm)
@@ -221,12 +221,12 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     for cycle in range(CYCLES):
         beta = ZERO
         if cycle == 0:
-            for i in range(N):
+            for i in range(UN):
                 V[i] = b[i]
                 beta += b[i] * b[i]
         else:
             op(t, c, y, p, u, aux, x, w, region, persistent)
-            for i in range(N):
+            for i in range(UN):
                 r = b[i] - w[i]
                 V[i] = r
                 beta += r * r
@@ -235,29 +235,30 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
             return OK
         if not beta < HUGE:
             return FAILED
-        for i in range(N):
+        for i in range(UN):
             V[i] = V[i] / beta
         g[0] = beta
         used = 0
         residual = beta
         for j in range(M):
-            col = j * N
-            nxt = (j + 1) * N
+            col = uint64(j) * UN
+            nxt = col + UN
             if PRE:
-                for i in range(N):
+                for i in range(UN):
                     w[i] = diagonal[i] * V[col + i]
                 op(t, c, y, p, u, aux, w, slot(V, j + 1), region, persistent)
             else:
                 op(t, c, y, p, u, aux, slot(V, j), slot(V, j + 1), region, persistent)
             for k in range(j + 1):
+                kn = uint64(k) * UN
                 h = ZERO
-                for i in range(N):
-                    h += V[nxt + i] * V[k * N + i]
-                for i in range(N):
-                    V[nxt + i] -= h * V[k * N + i]
+                for i in range(UN):
+                    h += V[nxt + i] * V[kn + i]
+                for i in range(UN):
+                    V[nxt + i] -= h * V[kn + i]
                 H[k * M + j] = h
             hn = ZERO
-            for i in range(N):
+            for i in range(UN):
                 hn += V[nxt + i] * V[nxt + i]
             hn = sqrt(hn)
             for k in range(j):
@@ -275,7 +276,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
             g[j + 1] = -G[M + j] * g[j]
             g[j] = G[j] * g[j]
             if hn != ZERO:
-                for i in range(N):
+                for i in range(UN):
                     V[nxt + i] = V[nxt + i] / hn
             used = j + 1
             residual = abs(g[j + 1])
@@ -286,10 +287,10 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
             for i in range(k + 1, used):
                 s -= H[k * M + i] * g[i]
             g[k] = s / H[k * M + k]
-        for i in range(N):
+        for i in range(UN):
             s = ZERO
             for k in range(used):
-                s += g[k] * V[k * N + i]
+                s += g[k] * V[uint64(k) * UN + i]
             if PRE:
                 s = s * diagonal[i]
             x[i] += s
@@ -314,7 +315,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
         dh = d
         rhat = r
     bnorm = ZERO
-    for i in range(N):
+    for i in range(UN):
         x[i] = ZERO
         r[i] = b[i]
         rh[i] = b[i]
@@ -330,45 +331,45 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     omega = ONE
     for it in range(ITERATIONS):
         rho_new = ZERO
-        for i in range(N):
+        for i in range(UN):
             rho_new += rh[i] * r[i]
         if rho_new == ZERO or not abs(rho_new) < HUGE:
             return FAILED
         beta = (rho_new / rho) * (alpha / omega)
-        for i in range(N):
+        for i in range(UN):
             d[i] = r[i] + beta * (d[i] - omega * v[i])
         if PRE:
-            for i in range(N):
+            for i in range(UN):
                 dh[i] = diagonal[i] * d[i]
         op(t, c, y, p, u, aux, dh, v, region, persistent)
         den = ZERO
-        for i in range(N):
+        for i in range(UN):
             den += rh[i] * v[i]
         if den == ZERO:
             return FAILED
         alpha = rho_new / den
         norm = ZERO
-        for i in range(N):
+        for i in range(UN):
             r[i] -= alpha * v[i]
             norm += r[i] * r[i]
         if sqrt(norm) <= target:
-            for i in range(N):
+            for i in range(UN):
                 x[i] += alpha * dh[i]
             return OK
         if PRE:
-            for i in range(N):
+            for i in range(UN):
                 rhat[i] = diagonal[i] * r[i]
         op(t, c, y, p, u, aux, rhat, s, region, persistent)
         ts = ZERO
         tt = ZERO
-        for i in range(N):
+        for i in range(UN):
             ts += s[i] * r[i]
             tt += s[i] * s[i]
         if tt == ZERO:
             return FAILED
         omega = ts / tt
         norm = ZERO
-        for i in range(N):
+        for i in range(UN):
             x[i] += alpha * dh[i] + omega * rhat[i]
             r[i] -= omega * s[i]
             norm += r[i] * r[i]
@@ -403,7 +404,9 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
             f"{type(settings).__name__} tolerance: {settings.tolerance!r} is below what {np.dtype(dtype).name} "
             f"can reach (10 eps = {10.0 * eps:.3g}); use a tolerance of at least that")
     allocate = AllocatorFactory(layout, dtype)
-    namespace = {"N": settings.n, "PRE": settings.preconditioned, "TOL": dtype(settings.tolerance),
+    # UN: the element loops run over unsigned indices (no negative-index test; kernels.codegen.loop_header)
+    namespace = {"N": settings.n, "UN": np.uint64(settings.n), "PRE": settings.preconditioned,
+                 "TOL": dtype(settings.tolerance),
                  "LOOSE": dtype(settings.accept_reduced),
                  "ZERO": dtype(0.0), "ONE": dtype(1.0), "HUGE": dtype(np.finfo(dtype).max), "op": operator,
                  "sqrt": math.sqrt, "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.LINEAR_SOLVER_NOT_CONVERGED)}

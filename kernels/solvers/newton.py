@@ -410,26 +410,26 @@ def _jvp_operator(settings, namespace, jvp, rhs, alloc_state):
     if jvp is not None:
         source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
                   "    jvp(t, y, p, v, out)\n"
-                  "    for i in range(N):\n"
+                  "    for i in range(UN):\n"
                   "        out[i] = v[i] - c * out[i]\n")
         return compile_device(source, "op", dict(namespace, jvp=jvp))
     source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
               "    ys = alloc_state(region, persistent)\n"
               "    vv = ZERO\n"
               "    yy = ZERO\n"
-              "    for i in range(N):\n"
+              "    for i in range(UN):\n"
               "        vv += v[i] * v[i]\n"
               "        yy += y[i] * y[i]\n"
               "    if vv == ZERO:\n"
-              "        for i in range(N):\n"
+              "        for i in range(UN):\n"
               "            out[i] = ZERO\n"
               "        return\n"
               "    d = sqrt(EPS * (ONE + sqrt(yy))) / sqrt(vv)\n"
-              "    for i in range(N):\n"
+              "    for i in range(UN):\n"
               "        ys[i] = y[i] + d * v[i]\n"
               "    rhs(t, ys, p, u, out)\n"
               "    w = c / d\n"
-              "    for i in range(N):\n"
+              "    for i in range(UN):\n"
               "        out[i] = v[i] - w * (out[i] - aux[i])\n")
     return compile_device(source, "op", dict(namespace, rhs=rhs, alloc_state=alloc_state))
 
@@ -462,7 +462,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
                                  f"the system's {needed}; none was given: pass {needed}= or set analytic=False")
     allocate = AllocatorFactory(layout, dtype)
     eps = float(np.finfo(dtype).eps)
-    namespace = {"N": settings.n, "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
+    namespace = {"N": settings.n, "UN": np.uint64(settings.n), "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "INV_N": dtype(1.0 / settings.n), "rcp": norm_reciprocal(dtype),  # the norm in the working precision
