@@ -405,7 +405,7 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
             f"can reach (10 eps = {10.0 * eps:.3g}); use a tolerance of at least that")
     allocate = AllocatorFactory(layout, dtype)
     # UN: the element loops run over unsigned indices (no negative-index test; kernels.codegen.loop_header)
-    namespace = {"N": settings.n, "UN": np.uint64(settings.n), "PRE": settings.preconditioned,
+    namespace = {"UN": np.uint64(settings.n), "PRE": settings.preconditioned,
                  "TOL": dtype(settings.tolerance),
                  "LOOSE": dtype(settings.accept_reduced),
                  "ZERO": dtype(0.0), "ONE": dtype(1.0), "HUGE": dtype(np.finfo(dtype).max), "op": operator,
