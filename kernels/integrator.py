@@ -67,10 +67,16 @@ def _controller(controller, method):
         raise ConfigurationError(
             f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)}")
     if settings.adaptive and not method.adaptive:
+        # suggest adaptive methods of the same kind: implicit ones for an implicit method (a stiff problem)
+        alike = ", ".join(_ADAPTIVE_EXPLICIT if method.family == "erk" else _ADAPTIVE_IMPLICIT)
         raise ConfigurationError(
             f"controller={settings.kind!r} needs an error estimate, which method {method.name!r} lacks; "
-            "use controller='fixed' with dt, or an adaptive method (heun, bs3, dopri5, tsit5)")
+            f"use controller='fixed' with dt, or an adaptive method ({alike})")
     return settings
+
+
+_ADAPTIVE_EXPLICIT = ("heun", "bs3", "dopri5", "tsit5")
+_ADAPTIVE_IMPLICIT = ("radau", "kvaerno5", "sdirk4", "rodas5p", "rodas4")
 
 
 class Integrator:

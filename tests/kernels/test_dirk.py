@@ -257,3 +257,25 @@ def test_one_newton_site_gives_the_same_numbers(method, n, controller):
     one, unrolled = results
     assert one.success and (one.n_steps == unrolled.n_steps).all()
     np.testing.assert_array_equal(one.y, unrolled.y)
+
+
+def _forced_chain(t, y, p, u, dydt):
+    for i in range(18):
+        left = y[i - 1] if i > 0 else 0.0
+        dydt[i] = -p[0] * (1.0 + 0.1 * i) * y[i] + 0.5 * left + u[0] * np.sin(t + i)
+
+
+FORCED_CHAIN = kernels.ODESystem(_forced_chain, 18, 1, n_drivers=1, name="forced_chain_18")
+
+
+def test_large_system_with_a_driver_uses_offset_loops():
+    """18 states (element loops, above kernels.codegen.UNROLL_STATES) with a driver: the stage data holds the
+    drivers before the state, so the loops index it at an unsigned offset (codegen.index). Against SciPy."""
+    times, values = np.array([0.0, 0.25, 0.5]), np.array([[0.0], [2.0], [-1.0]])
+    y0, params = np.linspace(0.2, 1.0, 18), np.array([[50.0], [80.0]])
+    result = kernels.solve_ivp(FORCED_CHAIN, (0.0, 0.5), y0, params, method="sdirk4", rtol=1e-7, atol=1e-9,
+                               precision=np.float64, drivers=(times, values))
+    assert result.success
+    ref = scipy_reference(FORCED_CHAIN, (0.0, 0.5), y0, params, [0.5],
+                          drivers=lambda t: [np.interp(t, times, values[:, 0])])
+    np.testing.assert_allclose(result.y[:, -1], ref[:, -1], rtol=1e-5, atol=1e-8)

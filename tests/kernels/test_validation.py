@@ -58,6 +58,21 @@ def test_bad_argument(changes, words):
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize("method, family_of_suggestions", [("rk4", "erk"), ("euler", "erk"),
+                                                          ("gauss4", None), ("backward_euler", None)])
+def test_an_adaptive_controller_on_a_fixed_step_method_suggests_methods_of_the_same_kind(
+        method, family_of_suggestions):
+    """An explicit method is pointed to adaptive explicit ones, an implicit one (a stiff problem) to implicit."""
+    with pytest.raises(ConfigurationError) as info:
+        kernels.Integrator(kernels.van_der_pol(), method, controller="pi")
+    message = str(info.value)
+    suggested = message[message.rindex("(") + 1:message.rindex(")")].split(", ")
+    assert "controller='fixed' with dt" in message and len(suggested) >= 3
+    for name in suggested:
+        assert kernels.METHODS[name].adaptive
+        assert (kernels.METHODS[name].family == "erk") == (family_of_suggestions == "erk")
+
+
 def test_plan_for_another_problem():
     other = kernels.plan_for(LORENZ, method="bs3", precision=np.float64, block_size=32, plan="greedy")
     with pytest.raises(PlanMismatchError, match="plan does not match"):
