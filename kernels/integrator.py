@@ -67,16 +67,16 @@ def _controller(controller, method):
         raise ConfigurationError(
             f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)}")
     if settings.adaptive and not method.adaptive:
-        # suggest adaptive methods of the same kind: implicit ones for an implicit method (a stiff problem)
-        alike = ", ".join(_ADAPTIVE_EXPLICIT if method.family == "erk" else _ADAPTIVE_IMPLICIT)
         raise ConfigurationError(
             f"controller={settings.kind!r} needs an error estimate, which method {method.name!r} lacks; "
-            f"use controller='fixed' with dt, or an adaptive method ({alike})")
+            f"use controller='fixed' with dt, or an adaptive method ({_adaptive_alike(method)})")
     return settings
 
 
-_ADAPTIVE_EXPLICIT = ("heun", "bs3", "dopri5", "tsit5")
-_ADAPTIVE_IMPLICIT = ("radau", "kvaerno5", "sdirk4", "rodas5p", "rodas4")
+def _adaptive_alike(method):
+    """Adaptive methods of ``method``'s kind, as text: implicit ones for an implicit method (a stiff problem)."""
+    return ", ".join(("heun", "bs3", "dopri5", "tsit5") if method.family == "erk"
+                     else ("radau", "kvaerno5", "sdirk4", "rodas5p", "rodas4"))
 
 
 class Integrator:
@@ -310,8 +310,11 @@ class Integrator:
         system, dtype = self.system, self.dtype
         dt = check.check_positive(dt, "dt", allow_none=True)
         if not self.adaptive and dt is None:
+            hint = "" if self.method.adaptive else (
+                f"; {self.method.name!r} has no error estimate, so rtol and atol cannot choose its steps: pass "
+                f"dt, or use an adaptive method ({_adaptive_alike(self.method)})")
             raise ConfigurationError(f"dt is required for fixed-step integration (method {self.method.name!r}, "
-                                     "controller 'fixed'); got None")
+                                     f"controller 'fixed'); got None{hint}")
         t0, t_end = check.check_span(t_span)
         check.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)

@@ -73,6 +73,16 @@ def test_an_adaptive_controller_on_a_fixed_step_method_suggests_methods_of_the_s
         assert (kernels.METHODS[name].family == "erk") == (family_of_suggestions == "erk")
 
 
+def test_a_fixed_step_method_without_dt_says_that_tolerances_do_not_choose_its_steps():
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(kernels.van_der_pol(), (0.0, 1.0), [2.0, 0.0], method="gauss4", rtol=1e-6)
+    message = str(info.value)
+    assert "dt is required" in message and "'gauss4' has no error estimate" in message and "radau" in message
+    with pytest.raises(ConfigurationError) as info:  # an adaptive method run fixed: only dt is missing
+        kernels.solve_ivp(kernels.van_der_pol(), (0.0, 1.0), [2.0, 0.0], method="radau", controller="fixed")
+    assert "has no error estimate" not in str(info.value)
+
+
 def test_plan_for_another_problem():
     other = kernels.plan_for(LORENZ, method="bs3", precision=np.float64, block_size=32, plan="greedy")
     with pytest.raises(PlanMismatchError, match="plan does not match"):
