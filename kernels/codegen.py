@@ -36,8 +36,9 @@ def loop_header(n, var="i", indent=1):
     Numba guards every access through a signed index against a negative value
     (64-bit compares and selects per access, which LLVM does not remove even
     where the index cannot be negative); an unsigned one has no such guard.
-    Index arithmetic on ``var`` then needs unsigned operands (``int64 +
-    uint64`` is float64 in Numba): write it with :func:`index`.
+    Index arithmetic on ``var`` needs unsigned operands to stay unsigned (a
+    signed ``int64`` operand makes the sum signed, and the guard returns):
+    write it with :func:`index`.
     """
     return f"{'    ' * indent}for {var} in range(uint64({n})):"
 

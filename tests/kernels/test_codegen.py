@@ -63,7 +63,7 @@ print(json.dumps(sorted(set(re.findall(r"\\b(selp\\.\\w+|cvt\\.\\w+\\.f64\\.\\w+
 
 def test_a_looped_index_compiles_without_negative_index_selects_or_float_conversions():
     # A signed loop index makes Numba select ``i + len`` for a negative ``i`` on every access (selp in
-    # the PTX), which LLVM keeps; an int64 constant added to the unsigned index would make it float64.
+    # the PTX), which LLVM keeps; the offsets of codegen.index keep the index unsigned (and integer).
     import os
 
     found = run_on_cuda_target(_SCRIPT, str(UNROLL_STATES + 24), os.path.dirname(__file__))
