@@ -36,6 +36,7 @@ from .planning import check_plan, loop_settings, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
 from .solvers.options import as_solver_options
+from .stiffness import IMPLICIT_METHODS
 from .summaries import as_summaries
 
 __all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
@@ -74,9 +75,9 @@ def _controller(controller, method):
 
 
 def _adaptive_alike(method):
-    """Adaptive methods of ``method``'s kind, as text: implicit ones for an implicit method (a stiff problem)."""
-    return ", ".join(("heun", "bs3", "dopri5", "tsit5") if method.family == "erk"
-                     else ("radau", "kvaerno5", "sdirk4", "rodas5p", "rodas4"))
+    """Adaptive methods of ``method``'s kind, as text: for an implicit method (a stiff problem) the implicit ones
+    the stiffness hint recommends."""
+    return ", ".join(("heun", "bs3", "dopri5", "tsit5") if method.family == "erk" else IMPLICIT_METHODS)
 
 
 class Integrator:

@@ -238,11 +238,6 @@ class FIRKStepSettings:
         return next(b for b, bl in enumerate(blocks) if len(bl) == 1)
 
 
-def _ix(offset, i):
-    """Index ``offset + i`` as source: a literal when ``i`` is one."""
-    return index(i, offset=offset)
-
-
 def _each(n, statement, indent=1):
     """Lines of ``statement(i)`` for ``i < n``: literal indices up to UNROLL_STATES, a loop above."""
     pad = "    " * indent
@@ -267,18 +262,18 @@ def _newton_lines(settings, tr):
         for j in range(s):
             lines.append(f"        G_{i}_{j} = " + " + ".join(f"P_{j}_{m + 1} * {pw}" for m, pw in enumerate(powers)))
     for i in range(s):
-        lines += _each(n, lambda e, i=i: [f"z[{_ix(i * n, e)}] = " + _combination(
-            [(f"G_{i}_{j}", f"zg[{_ix(j * n, e)}]") for j in range(s)])], 2)
+        lines += _each(n, lambda e, i=i: [f"z[{index(e, offset=i * n)}] = " + _combination(
+            [(f"G_{i}_{j}", f"zg[{index(e, offset=j * n)}]") for j in range(s)])], 2)
     for a in range(s):
-        lines += _each(n, lambda e, a=a: [f"w[{_ix(a * n, e)}] = " + _combination(
-            [(f"TI_{a}_{q}", f"z[{_ix(q * n, e)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
-    lines += ["    rt = tol[N]"] + _each(n - 1, lambda i: [f"rt = min(rt, tol[{_ix(n + 1, i)}])"])
+        lines += _each(n, lambda e, a=a: [f"w[{index(e, offset=a * n)}] = " + _combination(
+            [(f"TI_{a}_{q}", f"z[{index(e, offset=q * n)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
+    lines += ["    rt = tol[N]"] + _each(n - 1, lambda i: [f"rt = min(rt, tol[{index(i, offset=n + 1)}])"])
     lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
     lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
               "    theta = ZERO", "    previous = ONE", "    converged = False", "    for k in range(MAX_ITER):"]
     for q, stage in enumerate(tr.stages):  # Z = (T (x) I) W formed here: z is not kept across iterations
         lines += _each(n, lambda i, q=q: [f"ys[{i}] = y[{i}] + (" + _combination(
-            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0]) + ")"], 2)
+            [(f"T_{q}_{c}", f"w[{index(i, offset=c * n)}]") for c in range(s) if tr.t[q, c] != 0.0]) + ")"], 2)
         lines += [f"        ts = t + C_{stage} * dt", "        eval_drivers(ts, driver_times, driver_values, u)",
                   f"        rhs(ts, ys, p, u, f_{q})"]
     lines.append("        acc = ZERO")
@@ -286,21 +281,21 @@ def _newton_lines(settings, tr):
         for ra, a in enumerate(bl):
             def residual(i, a=a, ra=ra, bl=bl, b=b):
                 terms = [(f"TI_{a}_{j}", f"f_{j}[{i}]") for j in range(s) if tr.t_inv[a, j] != 0.0]
-                terms += [(f"-L_{a}_{c}", f"w[{_ix(c * n, i)}]") for c in bl if tr.lam[a, c] != 0.0]
+                terms += [(f"-L_{a}_{c}", f"w[{index(i, offset=c * n)}]") for c in bl if tr.lam[a, c] != 0.0]
                 return [f"r_{b}[{block_index(settings, len(bl), ra, i)}] = {_combination(terms)}"]
             lines += _each(n, residual, 2)
         lines.append(f"        lu_solve_{b}(fac_{b}, piv_{b}, r_{b})")
         for ra, a in enumerate(bl):
             lines += _each(n, lambda i, a=a, ra=ra, b=b, k=len(bl): [
-                f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{_ix(a * n, i)}] += dw",
-                f"e = dw * rcp(tol[{i}] + tol[{_ix(n, i)}] * abs(y[{i}]))", "acc += e * e"], 2)
+                f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{index(i, offset=a * n)}] += dw",
+                f"e = dw * rcp(tol[{i}] + tol[{index(i, offset=n)}] * abs(y[{i}]))", "acc += e * e"], 2)
     lines += ["        norm = sqrt(acc * INV_SN)"]
     lines += convergence_lines("kap", ["break"], ["converged = True", "break"],
                                "k > 0 and eta * norm <= kap or k == 0 and eta * norm <= CARRIED_SHARE * kap", 2)
     lines += ["    if not converged:", "        return FAILED", "    carry[0] = eta"]
     for q in range(s):
-        lines += _each(n, lambda i, q=q: [f"z[{_ix(q * n, i)}] = " + _combination(
-            [(f"T_{q}_{c}", f"w[{_ix(c * n, i)}]") for c in range(s) if tr.t[q, c] != 0.0])])
+        lines += _each(n, lambda i, q=q: [f"z[{index(i, offset=q * n)}] = " + _combination(
+            [(f"T_{q}_{c}", f"w[{index(i, offset=c * n)}]") for c in range(s) if tr.t[q, c] != 0.0])])
     lines += _each(s * n, lambda i: [f"zg[{i}] = z[{i}]"]) + ["    zstep[0] = h"]
     return lines
 
@@ -312,12 +307,12 @@ def _estimate_lines(settings, tr, real):
 
     def raw(source):
         return lambda i: [f"err[{i}] = LR * (GH * h * {source}[{i}] + " + _combination(
-            [(c, x.format(_ix(q * n, i))) for q, (c, x) in enumerate(ez)]) + ")"]
+            [(c, x.format(index(i, offset=q * n))) for q, (c, x) in enumerate(ez)]) + ")"]
 
     lines = _each(n, raw("f0"))
     lines += [f"    lu_solve_{real}(fac_{real}, piv_{real}, err)", "    acc = ZERO"]
-    lines += _each(n, lambda i: [f"e = err[{i}] / (tol[{i}] + tol[{_ix(n, i)}] * max(abs(y[{i}]), abs(y_new[{i}])))",
-                                 "acc += e * e"])
+    lines += _each(n, lambda i: [
+        f"e = err[{i}] / (tol[{i}] + tol[{index(i, offset=n)}] * max(abs(y[{i}]), abs(y_new[{i}])))", "acc += e * e"])
     lines += ["    if restart and acc > N:"]
     lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + err[{i}]"], 2)
     lines += ["        eval_drivers(t, driver_times, driver_values, u)", "        rhs(t, ys, p, u, f_0)"]
@@ -344,7 +339,7 @@ def _step_source(settings):
     lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)"]
     lines += jacobian_lines(settings) + factor_lines(settings) + _newton_lines(settings, tr)
     lines += _each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + _combination(
-        [(f"D_{q}", f"z[{_ix(q * n, i)}]") for q in range(s) if tr.d[q] != 0.0])])
+        [(f"D_{q}", f"z[{index(i, offset=q * n)}]") for q in range(s) if tr.d[q] != 0.0])])
     if settings.adaptive:
         real = settings._filter_lu
         if settings.form == "transformed":

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..codegen import UNROLL_STATES, index, loop_header
+from ..codegen import UNROLL_STATES, elementwise, index
 from ..solvers.lu import LU_UNROLL, LUSettings
 from ..solvers.jacobian_assembly import grouped_jacobian_lines, perturbation_lines
 from ..solvers.complex_lu import ComplexSparseLUSettings
@@ -133,12 +133,6 @@ def _entry(settings, slot, i, j):
     return f"jm[{i * settings.n_states + j}]" if settings.jacobian == "jac" else f"jm[{slot[(i, j)]}]"
 
 
-def _each(n, statement):
-    if n <= UNROLL_STATES:
-        return [f"    {statement(str(i))}" for i in range(n)]
-    return [loop_header(n), f"        {statement('i')}"]
-
-
 def jacobian_lines(settings):
     """Lines writing ``J`` at ``(t, y)`` into ``jm`` (``f0 = f(t, y)``; ``ys`` and ``f_0`` are scratch)."""
     n = settings.n_states
@@ -146,7 +140,7 @@ def jacobian_lines(settings):
         return ["    jac(t, y, p, jm)"]
     if settings.pattern is None:  # dense finite differences, column by column
         column = perturbation_lines("{j}", "tol") + ["d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
-        lines = _each(n, lambda i: f"ys[{i}] = y[{i}]")
+        lines = elementwise(n, lambda i: f"ys[{i}] = y[{i}]")
         if n <= LU_UNROLL:
             for j in range(n):
                 lines += ["    " + c.format(j=j) for c in column]
