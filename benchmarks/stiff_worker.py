@@ -67,6 +67,8 @@ def make_integrator(cfg):
     storage = {"lumem": "memory", "lureg": "registers"}.get(cfg["impl_name"].rsplit("-", 1)[-1])
     if storage is not None:  # the factor's storage forced, the family's rule aside
         fields["factor_storage"] = storage
+    if cfg["impl_name"].endswith("lufresh"):  # J and the factors at every step (reuse_factor off)
+        fields["reuse_factor"] = False
     if cfg.get("kappa") is not None:  # Newton's stopping test, the library's default aside
         fields["kappa"] = cfg["kappa"]
     solver = kernels.SolverOptions(**fields)

@@ -72,6 +72,9 @@ class LUSettings:
         Straight-line code up to this ``n``; loops above.
     component : str
         The component's name.
+    persistent : bool
+        The factor and pivots live on the whole timeline (kept from one step to the next: a step
+        that reuses its factor, ``SolverOptions.reuse_factor``); ``spans_invocations`` is then moot.
     """
 
     n: int
@@ -79,12 +82,15 @@ class LUSettings:
     solves: int = 1
     unroll: int = LU_UNROLL
     component: str = "lu"
+    persistent: bool = False
 
     def __post_init__(self):
         for key, minimum in (("n", 1), ("spans_invocations", 0), ("solves", 1), ("unroll", 0)):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigurationError(f"LUSettings {key}: expected an integer >= {minimum}, got {value!r}")
+        if not isinstance(self.persistent, bool):
+            raise ConfigurationError(f"LUSettings persistent: expected True or False, got {self.persistent!r}")
 
     @property
     def unrolled(self) -> bool:
@@ -98,9 +104,10 @@ class LUSettings:
         factor_weight = float(n * n * (n + 2) // 3 + self.solves * n * n)
         storage = planned_storage("registers", self.unrolled)
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
-            Buffer("factor", n * n, lifetime=span, weight=factor_weight, spans_invocations=k, storage=storage),
+            Buffer("factor", n * n, lifetime=span, weight=factor_weight, spans_invocations=k, storage=storage,
+                   persistent=self.persistent),
             Buffer("pivots", n, lifetime=span, weight=float(n * (1 + self.solves)), spans_invocations=k,
-                   storage=storage),
+                   storage=storage, persistent=self.persistent),
         ))
 
 

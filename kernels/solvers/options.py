@@ -75,6 +75,13 @@ class SolverOptions:
         method family's measured rule), ``"registers"``, ``"memory"`` or ``"memory if shared"``;
         see :mod:`kernels.solvers.factor_storage`.  The LU's operations and their order stay the same:
         the speed changes, the results only by rounding.
+    reuse_factor : bool
+        Radau IIA and Gauss 4 (the FIRK family): keep the factored iteration matrices from one step
+        to the next while the step size stays the same and Newton converges fast (at most two
+        iterations, or a contraction rate below 1e-3: SciPy's ``radau`` rule), so that a fixed-step
+        run takes ``J`` and factors it only when Newton needs it; a Newton that fails on a kept
+        factor is rerun once with a fresh one before the step fails.  The result is the same
+        collocation solution to within Newton's tolerance.  False: ``J`` at every step.
     """
 
     linear: str = "lu"
@@ -86,6 +93,7 @@ class SolverOptions:
     coupled: str = "transformed"
     pattern: tuple = None
     factor_storage: str = "auto"
+    reuse_factor: bool = True
 
     def __post_init__(self):
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
@@ -99,6 +107,8 @@ class SolverOptions:
                 raise ConfigurationError(f"SolverOptions pattern: expected (row, column) pairs of integers, got "
                                          f"{describe(self.pattern)}") from exc
         check_storage("SolverOptions factor_storage", self.factor_storage, STORAGE_CHOICES)
+        if not isinstance(self.reuse_factor, bool):
+            raise ConfigurationError(f"SolverOptions reuse_factor: expected True or False, got {describe(self.reuse_factor)}")
         if self.coupled not in ("transformed", "full"):
             raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
         # The solver settings check the numbers; build one now so a bad value fails here, under this name.

@@ -124,6 +124,8 @@ class SparseLUSettings:
         and stores, which the compiler forwards), ``"memory"`` (every load and store issued where
         written) or ``"memory if shared"`` (memory when the plan puts the factor in shared
         memory); see :mod:`kernels.solvers.factor_storage`.  No buffer depends on it.
+    persistent : bool
+        As for :class:`kernels.solvers.LUSettings`: the factor is kept from one step to the next.
 
     The symbolic analysis (:attr:`order`, :attr:`entries`, :attr:`slots`)
     is derived from ``n`` and ``pattern`` on first use.
@@ -137,12 +139,15 @@ class SparseLUSettings:
     unroll: int = SPARSE_UNROLL
     emit: str = "auto"
     storage: str = "registers"
+    persistent: bool = False
 
     def __post_init__(self):
         for key, minimum in (("n", 1), ("spans_invocations", 0), ("solves", 1), ("unroll", 0)):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ConfigurationError(f"SparseLUSettings {key}: expected an integer >= {minimum}, got {value!r}")
+        if not isinstance(self.persistent, bool):
+            raise ConfigurationError(f"SparseLUSettings persistent: expected True or False, got {self.persistent!r}")
         if self.emit not in EMIT_FORMS:
             raise ConfigurationError(f"SparseLUSettings emit: expected one of {list(EMIT_FORMS)}, got {self.emit!r}")
         check_storage("SparseLUSettings storage", self.storage, STORAGE_FORMS)
@@ -206,7 +211,7 @@ class SparseLUSettings:
         storage = planned_storage(self.storage, self.unrolled)
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(
             Buffer("factor", self.nnz, lifetime=span, weight=weight, spans_invocations=self.spans_invocations,
-                   storage=storage),
+                   storage=storage, persistent=self.persistent),
         ))
 
 

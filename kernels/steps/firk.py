@@ -35,6 +35,16 @@ persistent ``guess`` and ``guess_step``), or from ``Z = 0`` on the first step
 and after a rejection: ``prime``, which the loop calls then, sets the
 persistent flag ``restart``, and every step clears it.
 
+With ``reuse_factor`` (the default) the blocks' factors are persistent and kept
+from one step to the next, as SciPy's ``radau`` and Hairer's RADAU5 keep theirs:
+a step takes ``J`` and factors the blocks only after a restart, when its size
+differs from the factored one by more than :data:`SAME_STEP` (relative), or when
+the last step's Newton was slow (more than two iterations at a rate above
+:data:`REFRESH_RATE`, SciPy's test); a Newton that fails on a kept factor is
+rerun once on a fresh one before the step fails.  The persistent ``factor_step``
+holds the factored step size (zero: none).  A fixed-step run then factors about
+once, where it factored at every step.
+
 Radau's error estimate (Hairer & Wanner IV.8; see :mod:`kernels.tableaus.firk`)
 is ``err = (I - h gamma0 J)^-1 (gamma0 h f(t, y) + sum_i e_i Z_i)``, computed
 with the real block's factor (``mu = 1 / gamma0``); when its RMS norm is
@@ -81,6 +91,11 @@ from .firk_transform import FIRKTransform, firk_transform
 
 # The share of Newton's constant a carried (not yet measured) contraction rate is trusted for.
 CARRIED_SHARE = 0.1
+# A kept factor serves a step whose size is within this relative distance of the factored one (a
+# fixed-step run's landing steps differ from dt by rounding).
+SAME_STEP = 1e-3
+# A kept factor is refreshed after a step whose Newton took more than two iterations at a rate above this.
+REFRESH_RATE = 1e-3
 
 __all__ = ["FIRKStepSettings", "build_firk_step", "FIRKTransform", "firk_transform"]
 
@@ -124,6 +139,8 @@ class FIRKStepSettings:
     factor_storage : str
         ``SolverOptions.factor_storage`` for the sparse blocks' factors (``"auto"``: memory from
         :data:`~kernels.solvers.factor_storage.MEMORY_ENTRIES` entries, see that module).
+    reuse_factor : bool
+        Keep the factors across steps (``SolverOptions.reuse_factor``; see the module notes).
     """
 
     tableau: ButcherTableau
@@ -136,6 +153,7 @@ class FIRKStepSettings:
     form: str = "transformed"
     pattern: tuple = None
     factor_storage: str = "auto"
+    reuse_factor: bool = True
 
     component = "firk"
     needs_tolerances = True
@@ -158,12 +176,14 @@ class FIRKStepSettings:
             jacobian = "jac" if getattr(system, "jac", None) is not None else "finite differences"
         return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error, jacobian=jacobian,
                    max_iterations=options.newton_iterations, kappa=options.kappa, form=options.coupled,
-                   pattern=pattern, factor_storage=options.factor_storage)
+                   pattern=pattern, factor_storage=options.factor_storage, reuse_factor=options.reuse_factor)
 
     def __post_init__(self):
         if self.form not in ("transformed", "full"):
             raise ConfigurationError(f"FIRKStepSettings form: expected 'transformed' or 'full', got {self.form!r}")
         check_storage("FIRKStepSettings factor_storage", self.factor_storage, STORAGE_CHOICES)
+        if not isinstance(self.reuse_factor, bool):
+            raise ConfigurationError(f"FIRKStepSettings reuse_factor: expected True or False, got {self.reuse_factor!r}")
         if self.jacobian not in ("jac", "jvp", "finite differences"):
             raise ConfigurationError(f"FIRKStepSettings jacobian: expected 'jac', 'jvp' or 'finite differences', "
                                      f"got {self.jacobian!r}")
@@ -226,6 +246,8 @@ class FIRKStepSettings:
                     Buffer("guess", s * n, persistent=True, weight=float(2 * s * s * n)),
                     Buffer("guess_step", 1, persistent=True, weight=2.0),
                     Buffer("contraction", 1, persistent=True, weight=2.0)]
+        if self.reuse_factor:
+            buffers.append(Buffer("factor_step", 1, persistent=True, weight=3.0))
         return BufferSettings(component=self.component, phases=tuple(phases), buffers=tuple(buffers),
                               children=tuple(lu.buffer_settings() for lu in lus))
 
@@ -252,8 +274,9 @@ def _combination(terms):
 
 
 def _newton_lines(settings, tr):
+    """Newton from its first guess until ``converged`` is known (``restart`` read by the caller)."""
     n, s = settings.n_states, len(tr.stages)
-    lines = ["    restart = flag[0] != ZERO", "    flag[0] = ZERO", "    if restart:"]
+    lines = ["    if restart:"]
     lines += _each(s * n, lambda i: [f"z[{i}] = ZERO"], 2)
     lines += ["    else:", "        r = h / zstep[0]"]
     for i in range(s):
@@ -270,7 +293,8 @@ def _newton_lines(settings, tr):
     lines += ["    rt = tol[N]"] + _each(n - 1, lambda i: [f"rt = min(rt, tol[{index(i, offset=n + 1)}])"])
     lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
     lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
-              "    theta = ZERO", "    previous = ONE", "    converged = False", "    for k in range(MAX_ITER):"]
+              "    theta = ZERO", "    previous = ONE", "    converged = False", "    slow = False",
+              "    for k in range(MAX_ITER):"]
     for q, stage in enumerate(tr.stages):  # Z = (T (x) I) W formed here: z is not kept across iterations
         lines += _each(n, lambda i, q=q: [f"ys[{i}] = y[{i}] + (" + _combination(
             [(f"T_{q}_{c}", f"w[{index(i, offset=c * n)}]") for c in range(s) if tr.t[q, c] != 0.0]) + ")"], 2)
@@ -290,9 +314,15 @@ def _newton_lines(settings, tr):
                 f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{index(i, offset=a * n)}] += dw",
                 f"e = dw * rcp(tol[{i}] + tol[{index(i, offset=n)}] * abs(y[{i}]))", "acc += e * e"], 2)
     lines += ["        norm = sqrt(acc * INV_SN)"]
-    lines += convergence_lines("kap", ["break"], ["converged = True", "break"],
+    lines += convergence_lines("kap", ["break"], ["converged = True", "slow = k > 1", "break"],
                                "k > 0 and eta * norm <= kap or k == 0 and eta * norm <= CARRIED_SHARE * kap", 2)
-    lines += ["    if not converged:", "        return FAILED", "    carry[0] = eta"]
+    return lines
+
+
+def _finish_lines(settings, tr):
+    """After convergence: the carried rate, ``Z = (T (x) I) W`` and the next step's guess."""
+    n, s = settings.n_states, len(tr.stages)
+    lines = ["    carry[0] = eta"]
     for q in range(s):
         lines += _each(n, lambda i, q=q: [f"z[{index(i, offset=q * n)}] = " + _combination(
             [(f"T_{q}_{c}", f"w[{index(i, offset=c * n)}]") for c in range(s) if tr.t[q, c] != 0.0])])
@@ -321,6 +351,21 @@ def _estimate_lines(settings, tr, real):
     return lines
 
 
+def _solve_lines(settings, tr):
+    """``J``, the blocks' factors and Newton; with ``reuse_factor`` a kept factor first, a fresh one on failure."""
+    prepare = jacobian_lines(settings) + factor_lines(settings)
+    if not settings.reuse_factor:
+        return prepare + _newton_lines(settings, tr) + ["    if not converged:", "        return FAILED"]
+    deeper = lambda lines, depth: ["    " * depth + line for line in lines]  # noqa: E731
+    lines = ["    fstep = alloc_factor_step(region, persistent)",
+             "    fresh = restart or not abs(fstep[0] - h) <= SAME_STEP * h", "    while True:", "        if fresh:",
+             "            fstep[0] = ZERO"]  # no factor while it is rewritten (a singular one returns)
+    lines += deeper(prepare, 2) + ["            fstep[0] = h"] + deeper(_newton_lines(settings, tr), 1)
+    lines += ["        if converged:", "            break", "        if fresh:", "            return FAILED",
+              "        fresh = True"]
+    return lines + ["    if slow and theta > REFRESH_RATE:", "        fstep[0] = ZERO"]
+
+
 def _step_source(settings):
     tr, n = settings.transform, settings.n_states
     s = len(tr.stages)
@@ -336,14 +381,17 @@ def _step_source(settings):
         lines += [f"    fac_{b} = alloc_factor_{b}(region, persistent)", f"    piv_{b} = alloc_pivots_{b}(region, persistent)"]
     lines += ["    h = prec(dt)", "    rh = ONE / h"]
     lines += [f"    L_{a}_{c} = LAM_{a}_{c} * rh" for a in range(s) for c in range(s) if tr.lam[a, c] != 0.0]
-    lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)"]
-    lines += jacobian_lines(settings) + factor_lines(settings) + _newton_lines(settings, tr)
+    lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)",
+              "    restart = flag[0] != ZERO", "    flag[0] = ZERO"]
+    lines += _solve_lines(settings, tr) + _finish_lines(settings, tr)
     lines += _each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + _combination(
         [(f"D_{q}", f"z[{index(i, offset=q * n)}]") for q in range(s) if tr.d[q] != 0.0])])
     if settings.adaptive:
         real = settings._filter_lu
         if settings.form == "transformed":
             lines += [f"    LR = L_{tr.blocks[real][0]}_{tr.blocks[real][0]}"]
+        else:  # as the filter's block was factored with (set there too, where a kept factor skips it)
+            lines += ["    LR = MU * rh"]
         lines += _estimate_lines(settings, tr, real)
     lines.append("    return OK")
     return "\n".join(lines) + "\n"
@@ -404,7 +452,8 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
                  "SQRT_EPS": dtype(math.sqrt(eps)), "TEN_EPS": dtype(10.0 * eps), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "prec": dtype, "rcp": norm_reciprocal(dtype), "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER),
-                 "CARRIED_SHARE": dtype(CARRIED_SHARE), "EPS": dtype(eps),
+                 "CARRIED_SHARE": dtype(CARRIED_SHARE), "EPS": dtype(eps), "SAME_STEP": dtype(SAME_STEP),
+                 "REFRESH_RATE": dtype(REFRESH_RATE),
                  "INV_SN": dtype(1.0 / (len(settings.transform.stages) * settings.n_states)),
                  "rhs": system.device_functions(dtype).rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
                  "jac": derivative if settings.jacobian == "jac" else None,

@@ -101,10 +101,11 @@ def block_lu_settings(settings) -> tuple:
     out = []
     for b, block in enumerate(block_systems(settings)):
         if settings.pattern is None:
-            out.append(LUSettings(block.k * n, spans_invocations=1, solves=solves, component=f"lu_{b}"))
+            out.append(LUSettings(block.k * n, spans_invocations=1, solves=solves, component=f"lu_{b}",
+                                  persistent=settings.reuse_factor))
         else:
             pattern = block_pattern(n, settings.pattern, block)
-            common = dict(spans_invocations=1, solves=solves, component=f"lu_{b}")
+            common = dict(spans_invocations=1, solves=solves, component=f"lu_{b}", persistent=settings.reuse_factor)
             # a complex pair in the complex form, where its factor fits straight-line code
             kind = ComplexSparseLUSettings if block.complex_pair else SparseLUSettings
             lu = kind(block.k * n, pattern, **common)
