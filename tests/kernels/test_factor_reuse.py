@@ -1,0 +1,108 @@
+"""FIRK steps that keep their factors across steps (``SolverOptions(reuse_factor=True)``, the default).
+
+Counted on the simulator through the system's own ``jac`` and ``jvp`` (radau and gauss4 take J from
+``jvp`` products on a sparse pattern, sdirk4 from ``jac``): how often J is taken, and that the results
+agree with the run that takes it at every step and with SciPy.
+"""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernel_helpers import scipy_reference
+
+N_STATES = 8  # Brusselator, 4 grid points: the sparse LU over J's pattern, J from jvp products
+
+
+def _counting_brusselator(calls):
+    """``kernels.brusselator`` whose rhs and jvp count their calls (host Python: simulator only)."""
+    base = kernels.brusselator(N_STATES)
+    rhs0, jvp0 = base.rhs, base.jvp
+
+    def rhs(t, y, p, dydt):
+        calls["rhs"] += 1
+        rhs0(t, y, p, dydt)
+
+    def jvp(t, y, p, v, out):
+        calls["jvp"] += 1
+        jvp0(t, y, p, v, out)
+
+    def jac(t, y, p, J):
+        calls["jac"] += 1
+        jac0(t, y, p, J)
+
+    jac0 = base.jac
+    return kernels.ODESystem(rhs, N_STATES, base.n_params, name="counted", jvp=jvp, jac=jac,
+                             default_params=base.default_params, check=False)
+
+
+def _run(method, reuse, steps=40, precision=np.float64):
+    calls = {"rhs": 0, "jvp": 0, "jac": 0}
+    system = _counting_brusselator(calls)
+    y0 = kernels.brusselator_initial(N_STATES)
+    result = kernels.solve_ivp(system, (0.0, steps * 1e-2), y0, method=method, dt=1e-2, controller="fixed",
+                               rtol=1e-8, atol=1e-8, precision=precision,
+                               solver=kernels.SolverOptions(reuse_factor=reuse))
+    assert result.success and result.n_steps[0] == steps
+    return result, calls, y0
+
+
+@pytest.mark.parametrize("method", ["radau", "gauss4"])
+def test_fixed_steps_take_j_at_half_the_steps_or_fewer_and_agree(method):
+    """A fixed-step run (40 steps of 1e-2) takes J at half the steps or fewer (again after a Newton slower
+    than two iterations), where it took it at every step, and ends within 1e-9 (relative; measured 1.4e-11)
+    of that run and within 1e-6 of SciPy at rtol 1e-12."""
+    kept, kept_calls, y0 = _run(method, True)
+    fresh, fresh_calls, _ = _run(method, False)
+    assert fresh_calls["jvp"] >= 40 and kept_calls["jvp"] <= fresh_calls["jvp"] // 2, (kept_calls, fresh_calls)
+    scale = np.abs(fresh.y[0, -1])
+    assert np.max(np.abs(kept.y[0, -1] - fresh.y[0, -1]) / scale) < 1e-9
+    system = kernels.brusselator(N_STATES)
+    ref = scipy_reference(system, (0.0, 0.4), y0, [system.default_params], [0.4])[0, -1]
+    assert np.max(np.abs(kept.y[0, -1] - ref) / np.abs(ref)) < 1e-6
+
+
+def test_dirk_takes_j_at_every_step():
+    """sdirk4 does not keep its factor (module notes of kernels.solvers.options): J at each of 10 steps."""
+    calls = {"rhs": 0, "jvp": 0, "jac": 0}
+    result = kernels.solve_ivp(_counting_brusselator(calls), (0.0, 0.1), kernels.brusselator_initial(N_STATES),
+                               method="sdirk4", dt=1e-2, controller="fixed", precision=np.float64)
+    assert result.success and calls["jac"] >= 10
+
+
+def _switching(n):
+    """``y_i' = -r(t) (y_i - cos t)``, r from 1 to 2000 at t = 0.5, a step boundary of dt = 0.125.
+
+    The rhs counts t = 0.5 to the old rate, its ``jac`` to the new one: J at a step's start then
+    matches every stage of that step (radau's last node sits on the boundary).
+    """
+    def rhs(t, y, p, dydt):
+        rate = 1.0 if t <= 0.5 else 2000.0
+        for i in range(n):
+            dydt[i] = -rate * (y[i] - np.cos(t))
+
+    def jac(t, y, p, J):
+        rate = 1.0 if t < 0.5 else 2000.0
+        for i in range(n):
+            for j in range(n):
+                J[i * n + j] = -rate if i == j else 0.0
+
+    return kernels.ODESystem(rhs, n, name=f"switching_{n}", jac=jac)
+
+
+@pytest.mark.parametrize("method", ["gauss4", "radau"])
+def test_newton_failing_on_a_kept_factor_retries_with_a_fresh_one(method):
+    """At the jump Newton on the kept factor diverges; the step takes J again and goes on, and the run
+    agrees with the one that takes J at every step (float64, fixed dt = 0.125)."""
+    system = _switching(2)
+    runs = [kernels.solve_ivp(system, (0.0, 1.0), np.ones(2), method=method, dt=0.125, controller="fixed",
+                              rtol=1e-8, atol=1e-8, precision=np.float64,
+                              solver=kernels.SolverOptions(reuse_factor=reuse)) for reuse in (True, False)]
+    assert all(r.success for r in runs), [r.status for r in runs]
+    np.testing.assert_allclose(runs[0].y[0, -1], runs[1].y[0, -1], rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_reuse_factor_must_be_a_bool(value):
+    with pytest.raises(kernels.errors.ConfigurationError, match="reuse_factor: expected True or False"):
+        kernels.SolverOptions(reuse_factor=value)
