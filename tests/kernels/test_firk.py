@@ -12,6 +12,7 @@ from scipy.integrate import solve_ivp as scipy_solve_ivp
 import kernels
 from kernel_helpers import audit_allocations, run_on_cuda_target, scipy_reference
 from kernels.errors import ConfigurationError
+from kernels.methods import get_method
 from kernels.resources import ptxas_path
 from planner import Placement
 from stiff_references import PROBLEMS, host_functions, oregonator, reference
@@ -34,7 +35,7 @@ def test_fixed_step_order(method, counts, vdp_reference):
         assert result.success and result.n_steps[0] == n
         errors.append(np.max(np.abs(result.y[0, -1] - vdp_reference)))
     slope = np.polyfit(np.log(1.0 / np.array(counts)), np.log(errors), 1)[0]
-    assert abs(slope - kernels.methods.get_method(method).tableau.order) < 0.3, (slope, errors)
+    assert abs(slope - get_method(method).tableau.order) < 0.3, (slope, errors)
     assert min(errors) > 1e-13  # above rounding: the slope measured the method
 
 
@@ -130,8 +131,8 @@ def test_krylov_solvers_are_refused():
 
 
 def test_gauss4_has_no_adaptive_mode():
-    assert not kernels.methods.get_method("gauss4").adaptive
-    assert kernels.methods.get_method("radau").adaptive
+    assert not get_method("gauss4").adaptive
+    assert get_method("radau").adaptive
 
 
 @pytest.mark.parametrize("plan_kind", ["local", "shared", "greedy"])

@@ -11,6 +11,7 @@ from kernel_helpers import audit_allocations
 
 import kernels
 from kernels.errors import ConfigurationError
+from kernels.methods import get_method
 from kernels.solvers import LUSettings, SparseLUSettings
 from kernels.steps import FIRKStepSettings
 
@@ -113,7 +114,7 @@ def test_sparse_allocations_equal_declarations(method, controller, coupled, sour
 def test_settings_refuse_what_they_cannot_build():
     with pytest.raises(ConfigurationError, match="LU only"):
         kernels.Integrator(BRUSSELATOR, "radau", solver="gmres")
-    tableau = kernels.methods.get_method("radau").tableau
+    tableau = get_method("radau").tableau
     with pytest.raises(ConfigurationError, match="jacobian='jvp' needs a pattern"):
         FIRKStepSettings(tableau, N, jacobian="jvp")
     with pytest.raises(ConfigurationError, match="jacobian"):
