@@ -64,3 +64,23 @@ def reference(name, t_end=None, n_save=1):
     sol = scipy_solve_ivp(f, (0.0, t_end), y0, method="Radau", rtol=1e-10, atol=atol, jac=jac, t_eval=t_eval)
     assert sol.success, sol.message
     return sol.y.T.copy()
+
+
+def switching_decay(n):
+    """``y_i' = -r(t) (y_i - cos t)``, r from 1 to 2000 at t = 0.5, a step boundary of dt = 0.125.
+
+    The rhs counts t = 0.5 to the old rate, its ``jac`` to the new one: J at a step's start then
+    matches every stage of that step (radau's last node sits on the boundary).
+    """
+    def rhs(t, y, p, dydt):
+        rate = 1.0 if t <= 0.5 else 2000.0
+        for i in range(n):
+            dydt[i] = -rate * (y[i] - np.cos(t))
+
+    def jac(t, y, p, J):
+        rate = 1.0 if t < 0.5 else 2000.0
+        for i in range(n):
+            for j in range(n):
+                J[i * n + j] = -rate if i == j else 0.0
+
+    return kernels.ODESystem(rhs, n, name=f"switching_{n}", jac=jac)

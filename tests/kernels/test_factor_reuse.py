@@ -10,6 +10,7 @@ import pytest
 
 import kernels
 from kernel_helpers import scipy_reference
+from stiff_references import switching_decay
 
 N_STATES = 8  # Brusselator, 4 grid points: the sparse LU over J's pattern, J from jvp products
 
@@ -70,31 +71,11 @@ def test_dirk_takes_j_at_every_step():
     assert result.success and calls["jac"] >= 10
 
 
-def _switching(n):
-    """``y_i' = -r(t) (y_i - cos t)``, r from 1 to 2000 at t = 0.5, a step boundary of dt = 0.125.
-
-    The rhs counts t = 0.5 to the old rate, its ``jac`` to the new one: J at a step's start then
-    matches every stage of that step (radau's last node sits on the boundary).
-    """
-    def rhs(t, y, p, dydt):
-        rate = 1.0 if t <= 0.5 else 2000.0
-        for i in range(n):
-            dydt[i] = -rate * (y[i] - np.cos(t))
-
-    def jac(t, y, p, J):
-        rate = 1.0 if t < 0.5 else 2000.0
-        for i in range(n):
-            for j in range(n):
-                J[i * n + j] = -rate if i == j else 0.0
-
-    return kernels.ODESystem(rhs, n, name=f"switching_{n}", jac=jac)
-
-
 @pytest.mark.parametrize("method", ["gauss4", "radau"])
 def test_newton_failing_on_a_kept_factor_retries_with_a_fresh_one(method):
     """At the jump Newton on the kept factor diverges; the step takes J again and goes on, and the run
     agrees with the one that takes J at every step (float64, fixed dt = 0.125)."""
-    system = _switching(2)
+    system = switching_decay(2)
     runs = [kernels.solve_ivp(system, (0.0, 1.0), np.ones(2), method=method, dt=0.125, controller="fixed",
                               rtol=1e-8, atol=1e-8, precision=np.float64,
                               solver=kernels.SolverOptions(reuse_factor=reuse)) for reuse in (True, False)]
