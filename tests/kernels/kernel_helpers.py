@@ -7,6 +7,8 @@ import kernels
 
 on_gpu = kernels.backend() == "cuda"
 gpu = pytest.mark.skipif(not on_gpu, reason="needs a real CUDA GPU (kernels.backend() != 'cuda')")
+# device functions that are host Python (counters in a closure): they run only on Numba's simulator
+simulator_only = pytest.mark.skipif(on_gpu, reason="host Python inside device functions runs on the simulator only")
 
 
 def lorenz_params(rhos):

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 import kernels
-from kernel_helpers import scipy_reference
+from kernel_helpers import scipy_reference, simulator_only
 from stiff_references import switching_decay
 
 N_STATES = 8  # Brusselator, 4 grid points: the sparse LU over J's pattern, J from jvp products
 
 
 def _counting_brusselator(calls):
-    """``kernels.brusselator`` whose rhs and jvp count their calls (host Python: simulator only)."""
+    """``kernels.brusselator`` whose rhs, jvp and jac count their calls (host Python: simulator only)."""
     base = kernels.brusselator(N_STATES)
-    rhs0, jvp0 = base.rhs, base.jvp
+    rhs0, jvp0, jac0 = base.rhs, base.jvp, base.jac
 
     def rhs(t, y, p, dydt):
         calls["rhs"] += 1
@@ -32,7 +32,6 @@ def _counting_brusselator(calls):
         calls["jac"] += 1
         jac0(t, y, p, J)
 
-    jac0 = base.jac
     return kernels.ODESystem(rhs, N_STATES, base.n_params, name="counted", jvp=jvp, jac=jac,
                              default_params=base.default_params, check=False)
 
@@ -48,6 +47,7 @@ def _run(method, reuse, steps=40, precision=np.float64):
     return result, calls, y0
 
 
+@simulator_only
 @pytest.mark.parametrize("method", ["radau", "gauss4"])
 def test_fixed_steps_take_j_at_half_the_steps_or_fewer_and_agree(method):
     """A fixed-step run (40 steps of 1e-2) takes J at half the steps or fewer (again after a Newton slower
@@ -63,6 +63,7 @@ def test_fixed_steps_take_j_at_half_the_steps_or_fewer_and_agree(method):
     assert np.max(np.abs(kept.y[0, -1] - ref) / np.abs(ref)) < 1e-6
 
 
+@simulator_only
 def test_dirk_takes_j_at_every_step():
     """sdirk4 does not keep its factor (module notes of kernels.solvers.options): J at each of 10 steps."""
     calls = {"rhs": 0, "jvp": 0, "jac": 0}
