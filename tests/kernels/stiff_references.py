@@ -84,3 +84,16 @@ def switching_decay(n):
                 J[i * n + j] = -rate if i == j else 0.0
 
     return kernels.ODESystem(rhs, n, name=f"switching_{n}", jac=jac)
+
+
+def kept_and_fresh(system, t_span, y0, params=None, **options):
+    """``[run keeping its factors, run factoring at every step]``: ``solve_ivp`` with ``reuse_factor`` True, False."""
+    return [kernels.solve_ivp(system, t_span, y0, params, solver=kernels.SolverOptions(reuse_factor=reuse), **options)
+            for reuse in (True, False)]
+
+
+def switching_runs(method):
+    """:func:`kept_and_fresh` on :func:`switching_decay` (2 states), fixed dt = 0.125, float64: Newton fails on
+    the kept factor at the jump."""
+    return kept_and_fresh(switching_decay(2), (0.0, 1.0), np.ones(2), method=method, dt=0.125, controller="fixed",
+                          rtol=1e-8, atol=1e-8, precision=np.float64)

@@ -10,7 +10,7 @@ import pytest
 
 import kernels
 from kernel_helpers import scipy_reference, simulator_only
-from stiff_references import switching_decay
+from stiff_references import switching_runs
 
 N_STATES = 8  # Brusselator, 4 grid points: the sparse LU over J's pattern, J from jvp products
 
@@ -76,10 +76,7 @@ def test_dirk_takes_j_at_every_step():
 def test_newton_failing_on_a_kept_factor_retries_with_a_fresh_one(method):
     """At the jump Newton on the kept factor diverges; the step takes J again and goes on, and the run
     agrees with the one that takes J at every step (float64, fixed dt = 0.125)."""
-    system = switching_decay(2)
-    runs = [kernels.solve_ivp(system, (0.0, 1.0), np.ones(2), method=method, dt=0.125, controller="fixed",
-                              rtol=1e-8, atol=1e-8, precision=np.float64,
-                              solver=kernels.SolverOptions(reuse_factor=reuse)) for reuse in (True, False)]
+    runs = switching_runs(method)
     assert all(r.success for r in runs), [r.status for r in runs]
     np.testing.assert_allclose(runs[0].y[0, -1], runs[1].y[0, -1], rtol=1e-7, atol=1e-10)
 

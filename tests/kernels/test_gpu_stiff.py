@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from kernel_helpers import gpu
 from scipy.integrate import solve_ivp as scipy_solve_ivp
-from stiff_references import switching_decay
+from stiff_references import kept_and_fresh, switching_runs
 
 import kernels
 
@@ -100,9 +100,8 @@ def test_kept_factors_agree_with_fresh_ones(method):
     n = 16
     system = kernels.brusselator(n)
     params = np.column_stack([np.ones(N), np.linspace(2.5, 3.5, N), np.full(N, 1.0 / 50.0)])
-    runs = [kernels.solve_ivp(system, (0.0, 0.1), kernels.brusselator_initial(n), params, method=method, dt=1e-3,
-                              controller="fixed", rtol=1e-8, atol=1e-8, precision=np.float64,
-                              solver=kernels.SolverOptions(reuse_factor=reuse)) for reuse in (True, False)]
+    runs = kept_and_fresh(system, (0.0, 0.1), kernels.brusselator_initial(n), params, method=method, dt=1e-3,
+                          controller="fixed", rtol=1e-8, atol=1e-8, precision=np.float64)
     assert all(r.success for r in runs)
     assert np.max(np.abs(runs[0].y - runs[1].y) / np.abs(runs[1].y)) < 1e-9
 
@@ -110,9 +109,6 @@ def test_kept_factors_agree_with_fresh_ones(method):
 @pytest.mark.parametrize("method", ["radau", "gauss4"])
 def test_newton_failing_on_a_kept_factor_retries(method):
     """J jumps 2000x at a step boundary: Newton fails on the kept factor, the step factors again and goes on."""
-    system = switching_decay(2)
-    runs = [kernels.solve_ivp(system, (0.0, 1.0), np.ones(2), method=method, dt=0.125, controller="fixed",
-                              rtol=1e-8, atol=1e-8, precision=np.float64,
-                              solver=kernels.SolverOptions(reuse_factor=reuse)) for reuse in (True, False)]
+    runs = switching_runs(method)
     assert all(r.success for r in runs), [r.status for r in runs]
     np.testing.assert_allclose(runs[0].y[0, -1], runs[1].y[0, -1], rtol=1e-7, atol=1e-10)
