@@ -13,7 +13,7 @@ configuration the model's choice is the placement it rates fastest; its
 regret is that placement's measured time over the fastest one's.  A
 ``placement_probe`` run (hand-pinned placements of one configuration per
 block size) adds one configuration per block size, its plans rebuilt from
-their pins.  The grid
+their pins (its ``auto`` row with the committed plan file it timed).  The grid
 point with the smallest total regret (ties: most configurations within 5 %)
 is reported beside the device model's current constants.
 
@@ -47,6 +47,7 @@ from . import environment as env  # noqa: E402
 SHARED = (1.0, 2.0, 4.0, 6.0, 10.0, 15.0, 20.0, 30.0)
 SHARED_MEMORY = (0.5, 1.0, 2.0, 4.0, 6.0)
 SPILL = (4.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0)
+L2_FACTOR = (1.0, 0.7, 0.5, 0.3, 0.2, 0.1)  # local accesses the L2 serves cost this share of a miss
 
 
 PROBE_SCHEMA = "bufferplan.placement_probe/1"
@@ -90,8 +91,10 @@ def rated(rows, plan_dir=None):
         integ = integrators[key]
         if not stiff_plans.planned_by_worker(choice):
             cfg["plan_file"] = stiff_plans.plan_path(plan_dir or stiff_plans.DATA, cfg)
-        try:
-            plan = worker_plan(integ, cfg)
+        block = (row.get("plan") or {}).get("block_size")
+        try:  # a worker-planned choice at the block size the run launched it with (the simulator's default is 1)
+            plan = (integ.plan(stiff_plans.base_choice(choice), block_size=block)
+                    if block and stiff_plans.planned_by_worker(choice) else worker_plan(integ, cfg))
         except Exception as exc:  # noqa: BLE001 - a plan file changed since the run: left out, said why
             print(f"skip {key} {choice}: {type(exc).__name__}: {str(exc)[:100]}", file=sys.stderr)
             continue
@@ -123,8 +126,30 @@ def _timed_resources(res, plan, source):
                      res.get("shared_bytes_per_block") or plan.shared_bytes_per_block, source)
 
 
-def probe_groups(probes):
-    """Per probe and block size: ``[(label, ms, problem, plan, resources)]``, each plan rebuilt from its pins."""
+def _probe_auto_plan(integ, cfg, row, plan_dir):
+    """The probe's ``auto`` plan: the plan file of its configuration when its shared bytes are the ones timed."""
+    from . import stiff_plans
+
+    path = stiff_plans.plan_path(plan_dir or stiff_plans.DATA, {"run_method": cfg["method"], "n": cfg["n"],
+                                                                "precision": cfg["precision"], "plan": "auto",
+                                                                "impl_name": "bufferplan-lu"})
+    try:
+        plan = stiff_plans.load_plan(integ, path)
+    except Exception as exc:  # noqa: BLE001 - no such file, or not this solve's: left out, said why
+        print(f"skip probe auto {cfg['method']} n{cfg['n']}: {type(exc).__name__}: {str(exc)[:100]}", file=sys.stderr)
+        return None
+    timed = (row.get("plan") or {}).get("shared_bytes_per_block")
+    if timed != plan.shared_bytes_per_block:
+        print(f"skip probe auto {cfg['method']} n{cfg['n']}: the plan file is not the one timed", file=sys.stderr)
+        return None
+    return plan
+
+
+def probe_groups(probes, plan_dir=None):
+    """Per probe and block size: ``[(label, ms, problem, plan, resources)]``, each plan rebuilt from its pins.
+
+    The ``auto`` row joins its block size's group when the plan file of its configuration (``plan_dir``, default
+    the committed ones) is the plan it timed (its shared bytes)."""
     from .placement_probe import make_integrator
 
     groups, problems = {}, {}
@@ -133,10 +158,16 @@ def probe_groups(probes):
         integ = make_integrator(cfg["method"], cfg["n"], cfg["precision"])
         for row in doc["results"]:
             ms, res = (row.get("kernel") or {}).get("median_ms"), row.get("resources") or {}
-            if ms is None or row["choice"] == "auto" or "registers_per_thread" not in res:
-                continue  # auto's plan depends on the compiler and is not rebuilt; the pinned rows are
-            block = row["block_size"]
-            plan = integ.plan(row["choice"], block_size=block, pins=row["pins"])
+            if ms is None or "registers_per_thread" not in res:
+                continue
+            if row["choice"] == "auto":
+                plan = _probe_auto_plan(integ, cfg, row, plan_dir)
+                if plan is None:
+                    continue
+                block = plan.block_size
+            else:
+                block = row["block_size"]
+                plan = integ.plan(row["choice"], block_size=block, pins=row["pins"])
             key = ("probe", cfg["method"], cfg["n"], f"{cfg['precision']}-b{block}")
             if key not in problems:
                 problems[key] = _auto_problem(integ, block)
@@ -163,7 +194,7 @@ def score(groups, device):
     return total, within, picks
 
 
-COSTS = ("shared_access_cost", "shared_memory_access_cost", "spill_access_cost")
+COSTS = ("shared_access_cost", "shared_memory_access_cost", "spill_access_cost", "l2_access_factor")
 
 
 def fit(groups, device):
@@ -172,7 +203,7 @@ def fit(groups, device):
     Ties go to more configurations within 5 %, then to the point nearest the device's own constants.
     """
     best = None
-    for point in itertools.product(SHARED, SHARED_MEMORY, SPILL):
+    for point in itertools.product(SHARED, SHARED_MEMORY, SPILL, L2_FACTOR):
         trial = dataclasses.replace(device, **dict(zip(COSTS, point)))
         total, within, picks = score(groups, trial)
         key = (total, -within, sum(abs(v - getattr(device, c)) for c, v in zip(COSTS, point)))
@@ -195,7 +226,9 @@ def main(argv=None):
     device = planner.get_device("h200")
     specs = [spec.partition("=") for spec in args.runs]
     loaded = [(path, plan_dir, _load([path])) for path, _, plan_dir in specs]  # each file read once
-    groups = probe_groups([doc for _, _, (_, probes) in loaded for doc in probes])
+    groups = {}
+    for _, plan_dir, (_, probes) in loaded:  # each probe's auto row with its own plan files
+        groups.update(probe_groups(probes, plan_dir or args.plan_dir))
     for path, plan_dir, (runs, _) in loaded:  # each stiff_peers run rated with its own plan files, apart
         tag = (os.path.basename(path)[:-5],) if len(args.runs) > 1 else ()
         groups.update({tag + key: members for key, members in rated(rows_of(runs), plan_dir or args.plan_dir).items()})

@@ -5,8 +5,10 @@ them. After ``auto`` planning, the kernel for the Plan is built (and kept by
 the Integrator, so the solve reuses it) and its resources are read
 (``BatchKernel.resources()``: the kernel's own counts on a GPU, ``ptxas -v``
 offline). Where they contradict the prediction (local memory where none was
-predicted or the reverse, registers off by more than 20 %), the register base
-of the method's family is corrected to reproduce the measurement and the
+predicted or the reverse, registers off by more than 20 %, local bytes off by
+more than 10 %), the register model is corrected to reproduce the measurement
+(``planner.costmodel.corrected``: the family's register base, or the registers
+per word where the compiler spilled less than predicted) and the
 problem is planned again, at most ``MAX_ROUNDS`` compiles (one more for all-local); the plan the
 model rates fastest with its measured figures is kept.  A kept plan that uses
 shared memory is then held against the all-local plan, compiled once more:
@@ -66,7 +68,8 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
             break
         model = corrected(model, problem, predicted, figures)
         candidate = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers)
-        note = f"re-solved with the measured register base {model.register_base(predicted.family)}"
+        note = (f"re-solved with the measured register base {model.register_base(predicted.family)} and "
+                f"{model.word_registers(problem.itemsize):.3g} registers a word")
         if candidate.digest in seen:  # nothing new to compile: keep the corrected prediction of a known layout
             note += "; the same layout again"
             if seen[candidate.digest].throughput >= best[1].throughput:

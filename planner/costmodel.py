@@ -16,7 +16,9 @@ cost per thread is its accesses (each with its arithmetic, cost 1), plus
 shared memory (a register operand became a load or store),
 ``shared_memory_access_cost`` for each access to a memory-held one there, and
 ``spill_access_cost`` for each spilled access and each access to a local
-buffer held in memory; throughput is the fraction of latency hidden
+buffer held in memory (times ``DeviceModel.local_memory_factor``: less while
+the L2 cache holds the resident threads' local bytes, so fewer resident
+threads can make local memory cheaper); throughput is the fraction of latency hidden
 (occupancy over ``saturation_occupancy``, at most 1) over that cost.  Units
 are relative: only comparisons between plans of one problem mean anything.
 """
@@ -47,6 +49,7 @@ class Prediction:
     throughput: float
     kept_local: tuple = ()
     candidates: int = 0
+    local_bytes: float = 0.0  # spilled words and memory-held local buffers, per thread
 
     def to_json(self):
         data = dataclasses.asdict(self)
@@ -136,21 +139,26 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     spilled = max(0.0, (raw - limit) / per_word)
     shared_bytes = pad_stride(shared_elements) * problem.block_size * problem.itemsize
     occ = device.occupancy(problem.block_size, registers, shared_bytes)
-    cost = step_cost(problem, local_names, spilled, device)
+    in_memory = sum(b.size_elems for b in problem.planned if b.name in local and b.in_memory(Placement.LOCAL))
+    local_bytes = 4 * spilled + in_memory * problem.itemsize
+    cost = step_cost(problem, local_names, spilled, device,
+                     device.local_memory_factor(occ, problem.block_size, local_bytes))
     return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
-                      occ.limited_by, cost, throughput(occ, cost, device), tuple(sorted(kept_local)), candidates)
+                      occ.limited_by, cost, throughput(occ, cost, device), tuple(sorted(kept_local)), candidates,
+                      local_bytes)
 
 
 #: A register-held buffer's words beyond this share of the register budget spill before any other's.
 CAP_SHARE = 0.5
 
 
-def step_cost(problem, local_names, spilled_words, device):
+def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
     """Relative cost of a step per thread: accesses, plus shared, spilled and in-memory accesses at their extra cost.
 
     ``spilled_words`` come first from each register-held buffer's words beyond :data:`CAP_SHARE` of
     the register budget (an array too large to be held whole beside the rest: an LU factor), then
-    from the least accessed words (the compiler spills what it uses least).
+    from the least accessed words (the compiler spills what it uses least).  ``local_factor`` scales
+    the local-memory (spilled and in-memory) accesses: ``DeviceModel.local_memory_factor``.
     """
     local = set(local_names)
     total = shared = shared_memory = memory = 0.0
@@ -183,7 +191,7 @@ def step_cost(problem, local_names, spilled_words, device):
         spilled += density * take
         left -= take
     return (max(total, 1.0) + device.shared_access_cost * shared + device.shared_memory_access_cost * shared_memory
-            + device.spill_access_cost * (spilled + memory))
+            + device.spill_access_cost * local_factor * (spilled + memory))
 
 
 def throughput(occ, cost, device):
@@ -207,7 +215,8 @@ def measured(problem, plan, resources, device=None):
     declared = problem.by_name()
     in_memory = sum(declared[n].size_elems for n in local if declared[n].in_memory(Placement.LOCAL))
     spilled = max(0.0, resources.local_bytes_per_thread / 4 - in_memory * problem.itemsize / 4)
-    cost = step_cost(problem, local, spilled, device)
+    cost = step_cost(problem, local, spilled, device,
+                     device.local_memory_factor(occ, plan.block_size, resources.local_bytes_per_thread))
     return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
                     resources.spill_store_bytes or 0, resources.spill_load_bytes or 0,
                     resources.shared_bytes_per_block, resources.source, occ.blocks_per_sm, occ.occupancy,
@@ -215,29 +224,50 @@ def measured(problem, plan, resources, device=None):
 
 
 def corrected(device, problem, prediction, measured_figures):
-    """``device`` with its register base for the problem's family moved so the model reproduces the measurement.
+    """``device`` with its register model moved so that it reproduces the measurement.
 
-    Registers below the limit shift the base by the difference; local memory where
-    the model predicted none raises the base until the predicted spill matches it.
+    Registers below the limit shift the family's register base by the difference.  At the limit the
+    predicted spill is made the compiler's (its local bytes less the memory-held buffers'): where it
+    spilled more, the base rises; where it spilled less (it keeps fewer words live at once than the
+    model's count of every declared word), the registers per word fall for this problem's precision.
     """
     family = prediction.family
     base = device.register_base(family)
     per_word = device.word_registers(problem.itemsize)
-    if measured_figures.local_bytes > 0 and prediction.spilled_words * 4 < measured_figures.local_bytes:
-        target = prediction.register_limit + per_word * measured_figures.local_bytes / 4
-        new_base = math.ceil(target - per_word * prediction.local_words)
-    else:
-        new_base = base + measured_figures.registers - prediction.registers
+    in_memory = max(0.0, prediction.local_bytes - 4 * prediction.spilled_words)
+    spill = max(0.0, measured_figures.local_bytes - in_memory) / 4
     bases = dict(device.register_bases)
-    bases[family] = max(0, int(new_base))
+    if measured_figures.local_bytes > 0 and spill > prediction.spilled_words:
+        target = prediction.register_limit + per_word * spill
+        bases[family] = max(0, math.ceil(target - per_word * prediction.local_words))
+    elif (measured_figures.local_bytes > 0 and measured_figures.registers >= prediction.register_limit
+          and prediction.local_words > spill):
+        rate = (prediction.register_limit - base) / (prediction.local_words - spill)
+        field = "registers_per_word_64" if problem.itemsize == 8 else "registers_per_word"
+        return dataclasses.replace(device, **{field: max(rate, 1e-3)})
+    else:
+        bases[family] = max(0, int(base + measured_figures.registers - prediction.registers))
     return dataclasses.replace(device, register_bases=tuple(sorted(bases.items())))
 
 
+#: Local bytes off by more than this share contradict a prediction (they move the L2 term and the spill cost).
+LOCAL_BYTES_TOLERANCE = 0.1
+
+
 def contradicts(prediction, measured_figures, tolerance=0.2):
-    """Whether the compiler's figures contradict the prediction: spills not predicted, or registers off by > 20 %."""
+    """Whether the compiler's figures contradict the prediction.
+
+    Spills not predicted or the reverse, registers off by more than ``tolerance``, or local bytes off
+    by more than :data:`LOCAL_BYTES_TOLERANCE` (plans recorded before predictions carried local bytes
+    skip that test).
+    """
     if measured_figures.local_bytes > 0 and prediction.spilled_words == 0:
         return True
     if measured_figures.local_bytes == 0 and prediction.spilled_words > 0:
+        return True
+    if prediction.local_bytes and measured_figures.local_bytes and abs(
+            prediction.local_bytes - measured_figures.local_bytes) > LOCAL_BYTES_TOLERANCE * max(
+            prediction.local_bytes, measured_figures.local_bytes):
         return True
     return abs(measured_figures.registers - prediction.registers) > tolerance * max(prediction.registers, 1)
 

@@ -133,3 +133,26 @@ def test_storage_round_trips_and_is_checked():
     assert "storage" not in Buffer("f", 4, lifetime=((0, 1),)).to_json()  # the default is left out
     with pytest.raises(ConfigurationError, match="storage: expected one of"):
         Buffer("f", 4, lifetime=((0, 1),), storage="disk")
+
+
+def test_local_bytes_off_from_the_prediction_contradict_it_and_correct_the_spill_both_ways():
+    """The compiler keeps fewer words live than the model counts (radau at 32 states spilled 250 words where the
+    model said 385): the correction lowers the register base until the predicted spill is the compiler's, as it
+    raises it where the compiler spilled more."""
+    from planner.costmodel import Measured, contradicts, corrected
+
+    problem = _problem([Buffer(f"v{i}", 200, lifetime=((0, 2),), weight=400.0) for i in range(3)]
+                       + [Buffer("factor", 100, lifetime=((0, 2),), weight=1000.0, storage="memory")])
+    names = [b.name for b in problem.buffers]
+    before = predict(problem, names, 0)
+    assert before.registers == before.register_limit and before.spilled_words > 0
+    assert before.local_bytes == 4 * before.spilled_words + 4 * 100  # spills and the memory-held factor
+    for spill_words in (before.spilled_words / 2, before.spilled_words * 1.5):
+        local_bytes = int(4 * (spill_words + 100))
+        figures = Measured(255, local_bytes, 0, 0, 0, "ptxas", 1, 0.125, 0.0)
+        assert contradicts(before, figures)
+        after = predict(problem, names, 0, device=corrected(problem.device, problem, before, figures))
+        assert abs(after.spilled_words - spill_words) <= 2 and abs(after.local_bytes - local_bytes) <= 8
+        assert not contradicts(after, figures)
+    close = Measured(255, int(before.local_bytes * 1.05), 0, 0, 0, "ptxas", 1, 0.125, 0.0)
+    assert not contradicts(before, close)  # within LOCAL_BYTES_TOLERANCE

@@ -1,0 +1,66 @@
+"""The device model's L2 term: local memory gets cheaper while the L2 holds the resident threads' local bytes."""
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from planner import ConfigurationError, get_device
+from planner.device import DeviceModel
+
+H200 = get_device("h200")
+MB = 1024 * 1024
+
+
+def _factor(device, block_size, registers, local_bytes, shared_bytes=0):
+    return device.local_memory_factor(device.occupancy(block_size, registers, shared_bytes), block_size, local_bytes)
+
+
+def test_the_h200_preset_carries_the_fitted_term():
+    assert H200.l2_bytes == 40 * MB and 0 < H200.l2_access_factor < 1
+
+
+def test_a_working_set_under_the_cache_costs_the_factor_and_one_far_over_it_costs_a_miss():
+    # 132 SMs x 128 resident threads (one block of 128 at 255 registers) x 1616 B = 26 MB: held
+    assert _factor(H200, 128, 255, 1616, shared_bytes=158208) == pytest.approx(H200.l2_access_factor)
+    # 132 x 256 x 2848 B = 92 MB: not held
+    assert _factor(H200, 128, 255, 2848) == 1.0
+    assert _factor(H200, 128, 255, 0) == pytest.approx(H200.l2_access_factor)
+
+
+def test_without_an_l2_size_there_is_no_term():
+    plain = get_device("h100")
+    assert plain.l2_bytes == 0 and _factor(plain, 128, 255, 16) == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 20000), st.integers(0, 20000), st.sampled_from([32, 64, 128, 256]))
+def test_the_factor_is_between_the_two_costs_and_grows_with_the_local_bytes(a, b, block):
+    low, high = sorted((a, b))
+    f_low, f_high = _factor(H200, block, 128, low), _factor(H200, block, 128, high)
+    assert H200.l2_access_factor <= f_low <= f_high <= 1.0
+
+
+def test_the_factor_is_continuous_across_the_cache_size():
+    occ = H200.occupancy(128, 128, 0)
+    threads = H200.multiprocessors * occ.blocks_per_sm * 128
+    at = [H200.local_memory_factor(occ, 128, round(x * H200.l2_bytes / threads)) for x in (0.74, 0.76, 1.0, 1.24, 1.26)]
+    assert at[0] == pytest.approx(H200.l2_access_factor) and at[-1] == 1.0
+    assert all(later >= earlier for earlier, later in zip(at, at[1:]))
+    assert max(b - a for a, b in zip(at, at[1:])) < 0.5 * (1 - H200.l2_access_factor)
+
+
+def test_the_term_round_trips_through_json_and_old_files_load_without_it():
+    again = DeviceModel.from_json(H200.to_json())
+    assert again == H200
+    old = {k: v for k, v in H200.to_json().items() if k not in ("l2_bytes", "l2_access_factor")}
+    assert DeviceModel.from_json(old).local_memory_factor(H200.occupancy(128), 128, 4) == 1.0
+
+
+@pytest.mark.parametrize("key, value, expected", [("l2_access_factor", 1.5, "in (0, 1]"),
+                                                  ("l2_access_factor", 0, "finite number > 0"),
+                                                  ("l2_bytes", -1, "integer >= 0")])
+def test_a_bad_term_names_the_key(key, value, expected):
+    with pytest.raises(ConfigurationError, match=f"{key}.*{re.escape(expected)}"):
+        DeviceModel.from_json(dict(H200.to_json(), **{key: value}))
