@@ -59,7 +59,7 @@ from .allocators import AllocatorFactory
 from .drivers import make_driver_evaluator
 from .events import EventSettings
 from .loop_adaptive import FAILED_STEP_FACTOR, build_adaptive_loop
-from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop
+from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop, lands_apart
 from .loop_hooks import LoopHooks, rhs_per_step
 from .summaries import SummarySettings
 
@@ -170,7 +170,8 @@ class IVPLoop:
         allocate = AllocatorFactory(layout, dtype)
         parts = _LoopParts(settings, system, allocate, dtype)
         parts.hooks, factories = LoopHooks.build(settings, system,
-                                                 lambda name: AllocatorFactory(layout.child(name), dtype), dtype)
+                                                 lambda name: AllocatorFactory(layout.child(name), dtype), dtype,
+                                                 regular_steps=not settings.adaptive and lands_apart(step))
         parts.hooked = bool(settings.hook_children)
         parts.events = bool(settings.events)
         parts.rhs_per_step = rhs_per_step(settings.step, step)

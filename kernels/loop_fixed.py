@@ -11,7 +11,7 @@ from . import status as codes
 from .approx import reciprocal_seed_f64
 from .rematerialize import rematerializers
 
-__all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "no_prime"]
+__all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "lands_apart", "no_prime"]
 
 # A step that would leave less than this fraction of itself before a save time lands on it.
 _SNAP = 1e-9
@@ -21,6 +21,15 @@ _INT32_MAX = 2 ** 31 - 1
 # of RK4's time on Lorenz (H200, benchmarks/results/floor_check_interval_2026-12-02/); at 1024 it is
 # noise.  A trajectory that blows up steps on in NaN until the test, as its warp does anyway.
 FINITE_CHECK_STEPS = 1024
+
+
+def lands_apart(built):
+    """Whether the loop calls the step that lands on a save time apart from its runs of steps of exactly ``dt``.
+
+    True for a step that cannot fail (explicit); an implicit one is called from one site, its landing
+    step selected at run time.  The hooks are then built with ``regular_steps`` (:mod:`kernels.loop_hooks`).
+    """
+    return not built.can_fail
 
 
 @cuda.jit(device=True, inline="always")
@@ -45,7 +54,8 @@ def build_fixed_loop(parts, built):
     buffers, start, save, tolerances = parts.buffers, parts.start, parts.save, parts.tolerances
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
-    on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
+    on_step, on_land, on_save = hooks.on_step, hooks.on_land, hooks.on_save
+    begin, finish = hooks.begin, hooks.finish
     COUNTED = parts.rhs_per_step is not None
     PER_STEP = parts.rhs_per_step if COUNTED else 0
     step, PRIMED = built.device_function, built.prime_function is not None
@@ -56,6 +66,7 @@ def build_fixed_loop(parts, built):
     # code and its compile time.  An explicit step is small; its run of full steps stays a bare
     # counted loop (unrolled by the compiler) and the landing step its own call.
     ONE_SITE = CAN_FAIL
+    assert not (ONE_SITE and hooks.regular_steps), "one call site: the landing step is not called apart"
     STOPS = CAN_FAIL or EVENTS  # a step can end the run with a code
     SUCCESS, MAX_STEPS, EVENT = codes.SUCCESS, codes.MAX_STEPS, codes.EVENT
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
@@ -67,21 +78,27 @@ def build_fixed_loop(parts, built):
     REREAD = not (ONE_SITE or HOOKED)
     reread, grid_index = rematerializers()
 
-    @cuda.jit(device=True, inline="always")
-    def advance(traj, k, t, h, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values, extras, region,
-                persistent):
-        """One step of ``h`` from ``t``; the state takes the proposal unless the step failed.
+    def make_advance(on_accept):
+        @cuda.jit(device=True, inline="always")
+        def advance(traj, k, t, h, dt, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values, extras,
+                    region, persistent):
+            """One step of ``h`` from ``t`` (``dt`` the run's step); the state takes the proposal unless it failed.
 
-        Returns the step's code, or EVENT when a terminal event cut the step (the state is then the event's).
-        """
-        code = step(t, h, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
-        if not (CAN_FAIL and code != SUCCESS):
-            if HOOKED:
-                code = on_accept(traj, k, t, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras,
-                                 region, persistent)
-            for i in range(N):
-                y[i] = y_new[i]
-        return code
+            Returns the step's code, or EVENT when a terminal event cut the step (the state is then the event's).
+            """
+            code = step(t, h, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
+            if not (CAN_FAIL and code != SUCCESS):
+                if HOOKED:
+                    code = on_accept(traj, k, t, h, dt, y, y_new, p, t_eval, t0, driver_times, driver_values,
+                                     extras, region, persistent)
+                for i in range(N):
+                    y[i] = y_new[i]
+            return code
+
+        return advance
+
+    # The runs of steps of dt, and the step that lands on the save time (the hooks' on_step and on_land).
+    advance, advance_landing = make_advance(on_step), make_advance(on_land)
 
     @cuda.jit(device=True, inline="always")
     def taken(code):
@@ -159,8 +176,8 @@ def build_fixed_loop(parts, built):
                     ts, hs = t_start + np.int32(n_accepted - base) * dt, dt
                     if ONE_SITE and n_accepted == stop:
                         ts, hs = t_last, h_last
-                    code = advance(traj, k, ts, hs, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values,
-                                   extras, region, persistent)
+                    code = advance(traj, k, ts, hs, dt, y, p, y_new, err, tol, t_eval, t0, driver_times,
+                                   driver_values, extras, region, persistent)
                     n_accepted = np.int32(n_accepted + taken(code))
                     if STOPS and code != SUCCESS:
                         status = code
@@ -183,8 +200,8 @@ def build_fixed_loop(parts, built):
                 status = MAX_STEPS
                 break
             if not ONE_SITE:
-                code = advance(traj, k, t_last, h_last, y, p, y_new, err, tol, t_eval, t0, driver_times,
-                               driver_values, extras, region, persistent)
+                code = advance_landing(traj, k, t_last, h_last, dt, y, p, y_new, err, tol, t_eval, t0,
+                                       driver_times, driver_values, extras, region, persistent)
                 n_accepted = np.int32(n_accepted + taken(code))
                 if STOPS and code != SUCCESS:
                     status = code

@@ -10,6 +10,18 @@ them)::
     on_save(traj, k, t_eval, t0, extras, region, persistent)
     finish(traj, k, status, t_eval, t0, extras, region, persistent)
 
+The fixed-step loop calls, in place of ``on_accept``, ``on_step`` after each
+step of its runs of steps and ``on_land`` after the step that lands on a save
+time, both with the run's step ``dt`` (float64) after ``h``::
+
+    on_step(traj, k, t, h, dt, y, y_new, p, t_eval, t0, driver_times, driver_values, extras,
+            region, persistent) -> status
+
+Built with ``regular_steps`` (explicit fixed steps: every ``on_step`` has ``h
+== dt``), they let the summaries sum a run of equal steps without the
+previous value (:mod:`kernels.summaries`), and ``on_accept`` is None;
+otherwise both are ``on_accept`` with ``dt`` unread.
+
 ``extras`` is ``(out_summary, event_t, event_y, counts)``: summaries (N,
 n_windows, n_stats * n_quantities), terminal-event times (N,) float64 and
 states (N, n_states), and ``counts`` (N, 1 + n_events) int32 whose column 0
@@ -58,12 +70,20 @@ class LoopHooks:
     on_accept: object
     on_save: object
     finish: object
+    on_step: object
+    on_land: object
+    regular_steps: bool = False
 
     @classmethod
-    def build(cls, settings, system, allocate_child, dtype):
-        """Hooks for ``settings`` (a LoopBufferSettings); ``allocate_child(component)`` -> AllocatorFactory."""
+    def build(cls, settings, system, allocate_child, dtype, regular_steps=False):
+        """Hooks for ``settings`` (a LoopBufferSettings); ``allocate_child(component)`` -> AllocatorFactory.
+
+        ``regular_steps``: the loop is fixed-step, calls ``on_step`` only with ``h == dt`` and ``on_land``
+        for the step that lands on each save time (module docstring).
+        """
         summaries, events = settings.summaries, settings.events
         SUMMARIES, EVENTS = summaries is not None, bool(events)
+        REGULAR = SUMMARIES and regular_steps
         PER_SAVE = SUMMARIES and summaries.per == "save"
         N = settings.step.n_states
         SUCCESS, EVENT = codes.SUCCESS, codes.EVENT
@@ -71,11 +91,12 @@ class LoopHooks:
         records = []
         if SUMMARIES:
             factory = allocate_child(SummarySettings.component)
-            s_begin, s_update, s_emit, s_fill = make_summary_functions(
-                settings.summary_settings(), system, factory, dtype)
+            s_begin, s_update, s_land, s_emit, s_fill = make_summary_functions(
+                settings.summary_settings(), system, factory, dtype, regular_steps=REGULAR)
             records.append(factory)
         else:
-            s_begin, s_update, s_emit, s_fill = _no_begin, _no_update, _no_emit, _no_fill
+            s_begin, s_update, s_land, s_emit, s_fill = _no_begin, _no_update, None, _no_emit, _no_fill
+        s_land = s_land if REGULAR else _no_land
         if EVENTS:
             factory = allocate_child(EventSettings.component)
             e_begin, e_check = make_event_functions(settings.event_settings(), system, factory, dtype)
@@ -102,30 +123,53 @@ class LoopHooks:
                     for w in range(k0):  # saves at t0: windows of no length
                         s_emit(traj, w, t0, t0, out, region, persistent)
 
+        def make_accept(REG, LANDING):
+            """The accept hook; with REG, ``h == dt`` unless LANDING (compile-time constants)."""
+
+            @cuda.jit(device=True, inline="always")
+            def accept(traj, k, t, h, dt, y, y_new, p, t_eval, t0, driver_times, driver_values, extras, region,
+                       persistent):
+                out, event_t, event_y, counts = extras
+                code = SUCCESS
+                t_new = t + h
+                h_step = dtype(h)  # the step in the working precision (a fixed step's is loop-invariant: hoisted)
+                if EVENTS:
+                    theta = e_check(traj, t, h, y, y_new, p, driver_times, driver_values, counts, region,
+                                    persistent)
+                    if theta <= 1.0:
+                        code = EVENT
+                        if theta < 1.0:
+                            t_new = t + theta * h
+                            h_step = dtype(t_new - t)
+                        event_t[traj] = t_new
+                        for i in range(N):
+                            event_y[traj, i] = y_new[i]
+                if SUMMARIES:
+                    # A regular run's last step before a window closes: the landing step, or one cut by an event.
+                    if REG and (LANDING or (EVENTS and code == EVENT)):
+                        s_land(t, t_new, h_step, dtype(dt), y, y_new, p, driver_times, driver_values, region,
+                               persistent)
+                    else:
+                        s_update(t_new, h_step, y_new, p, driver_times, driver_values, region, persistent)
+                    if EVENTS and code == EVENT:
+                        w = k if PER_SAVE else 0
+                        s_emit(traj, w, window_start(k, t_eval, t0) if PER_SAVE else t0, t_new, out, region,
+                               persistent)
+                return code
+
+            return accept
+
+        on_step, on_land = make_accept(REGULAR, False), make_accept(REGULAR, True)
+        general = make_accept(False, False)
+
         @cuda.jit(device=True, inline="always")
         def on_accept(traj, k, t, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras, region,
                       persistent):
-            out, event_t, event_y, counts = extras
-            code = SUCCESS
-            t_new = t + h
-            h_step = dtype(h)  # the step in the working precision (a fixed step's is loop-invariant: hoisted)
-            if EVENTS:
-                theta = e_check(traj, t, h, y, y_new, p, driver_times, driver_values, counts, region, persistent)
-                if theta <= 1.0:
-                    code = EVENT
-                    if theta < 1.0:
-                        t_new = t + theta * h
-                        h_step = dtype(t_new - t)
-                    event_t[traj] = t_new
-                    for i in range(N):
-                        event_y[traj, i] = y_new[i]
-            if SUMMARIES:
-                s_update(t_new, h_step, y_new, p, driver_times, driver_values, region, persistent)
-                if EVENTS and code == EVENT:
-                    w = k if PER_SAVE else 0
-                    s_emit(traj, w, window_start(k, t_eval, t0) if PER_SAVE else t0, t_new, out, region,
+            return general(traj, k, t, h, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras, region,
                            persistent)
-            return code
+
+        if REGULAR:  # its update would take h for dt: the fixed-step loop calls on_step and on_land instead
+            on_accept = None
 
         @cuda.jit(device=True, inline="always")
         def on_save(traj, k, t_eval, t0, extras, region, persistent):
@@ -146,7 +190,7 @@ class LoopHooks:
                     done = 1
                 s_fill(traj, done, out)
 
-        hooks = cls(begin, on_accept, on_save, finish)
+        hooks = cls(begin, on_accept, on_save, finish, on_step, on_land, REGULAR)
         return hooks, records
 
 
@@ -158,6 +202,11 @@ def _no_begin(t, y, p, driver_times, driver_values, region, persistent):
 
 @cuda.jit(device=True, inline="always")
 def _no_update(t_new, h, y, p, driver_times, driver_values, region, persistent):
+    pass
+
+
+@cuda.jit(device=True, inline="always")
+def _no_land(t, t_new, h, h_unit, y_old, y, p, driver_times, driver_values, region, persistent):
     pass
 
 

@@ -21,6 +21,26 @@ t_eval[0]]`` for the first).  Statistics over a window ``[a, b]`` of values
   the (first) maximum;
 * ``final``: ``v_m``.
 
+How the trapezoid is summed.  Adaptive steps (and fixed steps that may fail)
+add ``h (v_prev + v) / 2`` a step.  Explicit fixed steps (``regular_steps``
+of :func:`make_summary_functions`) are all exactly ``dt`` except the one that
+lands on a save time (or is cut by a terminal event), and over a run of equal
+steps the trapezoid telescopes: ``sum_{i=1..m} dt (v_{i-1} + v_i) / 2 = dt
+sum_{i=1..m} v_i + dt (v_0 - v_m) / 2``.  Such a step adds ``dt v`` (one
+multiply-add; ``dt v^2`` for rms) and leaves the previous value alone; the
+landing step, called apart, adds the correction ``dt (v_0 - v_m) / 2`` (``v_0``
+the value kept at the window's start or the last landing, ``v_m`` the value
+before the landing step: an observable's is evaluated again there) and its own trapezoid ``h (v_m + v) / 2``, and keeps
+``v``.  A window of some length always ends on such a step, so ``emit`` sees
+the same trapezoid sum either way (rounded differently: a sum of ``dt v``
+rather than of ``dt (v_prev + v) / 2``; in float32 as accurate).
+
+``min`` and ``max`` are ``min(low, v)`` and ``max(high, v)``: on the GPU one
+``min.f32``/``max.f32``, which returns the other operand when one is NaN (a NaN
+value is skipped, also as the window's first value); the simulator's Python
+``min``/``max`` keep a NaN that came first.  With ``argmax``, the maximum is
+``if v > high`` (a NaN never becomes the maximum, but one that came first stays).
+
 A zero-length window (a save at ``t0``) has mean and rms of its one value.
 Accumulators are in the working precision.  A window the trajectory did not
 finish is NaN; a terminal event ends the window it falls in at the event
@@ -152,16 +172,24 @@ class SummarySettings:
         return BufferSettings(component=self.component, phases=(Phase("update"),), buffers=buffers)
 
 
-def make_summary_functions(settings, system, allocate, dtype):
-    """``(begin, update, emit, fill_nan)`` device functions of the summaries component.
+def make_summary_functions(settings, system, allocate, dtype, regular_steps=False):
+    """``(begin, update, land, emit, fill_nan)`` device functions of the summaries component.
 
     * ``begin(t, y, p, driver_times, driver_values, region, persistent)``: accumulators
       from the values at ``t`` (the start, or the start of a new window);
     * ``update(t_new, h, y_new, p, driver_times, driver_values, region, persistent)``:
       add the step of size ``h`` (working precision) ending at ``t_new`` with state ``y_new``;
+      with ``regular_steps``, ``h`` must be the run's fixed step ``dt``;
+    * ``land(t, t_new, h, h_unit, y, y_new, p, driver_times, driver_values, region, persistent)``
+      (``regular_steps`` only, else None): add the step from ``(t, y)`` to ``(t_new, y_new)`` of
+      size ``h``, any size, ``h_unit`` being the fixed step ``dt`` that ``update`` was given (both
+      working precision); every window that ``emit`` closes must end with it (module docstring);
     * ``emit(traj, w, a, b, out, region, persistent)``: write window ``w`` = ``[a, b]`` and
       restart it at ``b`` (the accumulators keep the value at ``b``);
     * ``fill_nan(traj, w, out)``: NaN in windows ``w`` on.
+
+    ``regular_steps`` (a compile-time constant) is for explicit fixed-step loops:
+    ``update`` then adds ``dt v`` and does not move the previous value.
 
     ``out`` is (N, n_windows, n_stats * n_quantities), stat-major.  Generated
     with literal indices so a local plan keeps the accumulators in registers.
@@ -181,28 +209,58 @@ def make_summary_functions(settings, system, allocate, dtype):
     def slot(j, name):
         return f"acc[{j * n_slots + at[name]}]"
 
-    head = ["    acc = alloc_acc(region, persistent)"]
-    if settings.needs_observables:
-        head += ["    obs = alloc_obs(region, persistent)", "    u = alloc_drv(region, persistent)",
-                 "    eval_drivers(t_new, driver_times, driver_values, u)", "    observe(t_new, y, p, u, obs)"]
+    observe_lines = ["    obs = alloc_obs(region, persistent)", "    u = alloc_drv(region, persistent)",
+                     "    eval_drivers(t_new, driver_times, driver_values, u)", "    observe(t_new, y, p, u, obs)"]
+    head = ["    acc = alloc_acc(region, persistent)"] + (observe_lines if settings.needs_observables else [])
     begin = ["def begin(t_new, y, p, driver_times, driver_values, region, persistent):"] + head
     update = ["def update(t_new, h, y, p, driver_times, driver_values, region, persistent):"] + head
+    land = ["def land(t, t_new, h, h_unit, y_old, y, p, driver_times, driver_values, region, persistent):",
+            "    acc = alloc_acc(region, persistent)"]
+    if settings.needs_observables:  # the observables before the step first, then at its end
+        land += [line.replace("t_new", "t").replace("y,", "y_old,") for line in observe_lines]
+        land += [f"    before_{j} = obs[{i}]" for j, i in enumerate(s.observables, start=len(s.states))]
+        land += observe_lines[2:]
+    befores = [f"y_old[{i}]" for i in s.states] + [f"before_{j}" for j in range(len(s.states), q)]
     update.append("    hh = h * half")
+    land += ["    hh = h * half", "    hu = h_unit * half"]
+
+    def extremes(j):
+        """Lines of min, max and argmax (the previous value is not read)."""
+        lines = []
+        if "low" in at:
+            lines.append(f"    {slot(j, 'low')} = min({slot(j, 'low')}, v)")
+        if "at_high" in at:  # the time of the maximum: a branch (a select)
+            lines += [f"    if v > {slot(j, 'high')}:", f"        {slot(j, 'high')} = v",
+                      f"        {slot(j, 'at_high')} = dtype(t_new)"]
+        elif "high" in at:  # one max.f32
+            lines.append(f"    {slot(j, 'high')} = max({slot(j, 'high')}, v)")
+        return lines
+
     for j, v in enumerate(values):
         begin.append(f"    {slot(j, 'prev')} = {v}")
-        update += [f"    v = {v}", f"    prev = {slot(j, 'prev')}"]
+        update.append(f"    v = {v}")
+        if regular_steps:  # a run of steps of dt: the trapezoid's sum without the previous value
+            if "integral" in at:
+                update.append(f"    {slot(j, 'integral')} += h * v")
+            if "square" in at:
+                update.append(f"    {slot(j, 'square')} += h * (v * v)")
+            update += extremes(j)
+        else:
+            update.append(f"    prev = {slot(j, 'prev')}")
+            if "integral" in at:
+                update.append(f"    {slot(j, 'integral')} += hh * (prev + v)")
+            if "square" in at:
+                update.append(f"    {slot(j, 'square')} += hh * (prev * prev + v * v)")
+            update += extremes(j)
+            update.append(f"    {slot(j, 'prev')} = v")
+        # The landing step: the run's correction from its first value (prev) and last (before), its own trapezoid.
+        land += [f"    v = {v}", f"    before = {befores[j]}", f"    prev = {slot(j, 'prev')}"]
         if "integral" in at:
-            update.append(f"    {slot(j, 'integral')} += hh * (prev + v)")
+            land.append(f"    {slot(j, 'integral')} += hu * (prev - before) + hh * (before + v)")
         if "square" in at:
-            update.append(f"    {slot(j, 'square')} += hh * (prev * prev + v * v)")
-        if "low" in at:
-            update.append(f"    {slot(j, 'low')} = min({slot(j, 'low')}, v)")
-        if "high" in at:
-            update.append(f"    if v > {slot(j, 'high')}:")
-            update.append(f"        {slot(j, 'high')} = v")
-            if "at_high" in at:
-                update.append(f"        {slot(j, 'at_high')} = dtype(t_new)")
-        update.append(f"    {slot(j, 'prev')} = v")
+            land.append(f"    {slot(j, 'square')} += hu * (prev * prev - before * before) "
+                        "+ hh * (before * before + v * v)")
+        land += extremes(j) + [f"    {slot(j, 'prev')} = v"]
     begin.append("    restart(acc, t_new)")
 
     restart = ["def restart(acc, t):"]
@@ -228,7 +286,8 @@ def make_summary_functions(settings, system, allocate, dtype):
         restart.append("    pass")
     namespace["restart"] = compile_device("\n".join(restart) + "\n", "restart", namespace, inline=True)
     built = {}
-    for name, lines in (("begin", begin), ("update", update), ("emit", emit)):
+    sources = (("begin", begin), ("update", update), ("emit", emit)) + ((("land", land),) if regular_steps else ())
+    for name, lines in sources:
         built[name] = compile_device("\n".join(lines) + "\n", name, namespace, inline=True)
     width = q * len(s.stats)
 
@@ -239,4 +298,4 @@ def make_summary_functions(settings, system, allocate, dtype):
                 "            out[traj, j, i] = nan\n")
 
     fill_nan = compile_device(fill_nan_source(), "fill_nan", namespace)
-    return built["begin"], built["update"], built["emit"], fill_nan
+    return built["begin"], built["update"], built.get("land"), built["emit"], fill_nan

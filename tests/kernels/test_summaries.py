@@ -128,3 +128,62 @@ def test_summary_accumulators_are_planned_buffers():
     # prev, integral, max, time of max for each of three quantities
     assert sizes["loop.summaries.accumulators"] == 12
     assert sizes["loop.summaries.observables"] == 1
+
+
+def _step_times(saves, dt):
+    """The fixed-step loop's step points from 0: ``a + j dt`` in each save interval ``[a, b]``, then ``b``."""
+    t, a = [0.0], 0.0
+    for b in saves:
+        n = int(np.ceil((b - a) / dt - 1e-9))
+        t += [a + j * dt for j in range(1, n)] + [b]
+        a = b
+    return np.array(t)
+
+
+@pytest.mark.parametrize("method", ["rk4", "sdirk4"])
+@pytest.mark.parametrize("precision, tol", [(np.float64, 1e-7), (np.float32, 2e-6)])
+@pytest.mark.parametrize("per", ["run", "save"])
+def test_fixed_step_summaries_with_a_short_landing_step(per, precision, tol, method):
+    """dt = 0.03 does not divide the save interval 0.25: eight steps of dt, then one of 0.01 lands on the save.
+
+    Against the NumPy trapezoid (and min, max) over the same step points of a SciPy DOP853 solution
+    (rtol 1e-12): stated tolerance 1e-7 in float64 (the methods' own error at dt = 0.03: 3e-8 measured),
+    2e-6 in float32 (its rounding: 1e-6 measured).  Without argmax, max is one ``max``.  An explicit
+    method sums its runs of equal steps without the previous value and corrects at the landing step
+    (kernels.summaries); an implicit one (sdirk4: one call site) adds the trapezoid a step.  A wrong
+    landing correction is off by about dt (v_0 - v_m) / 2 / 0.25, 1e-2.
+    """
+    from scipy.integrate import solve_ivp
+
+    saves, dt = np.array([0.25, 0.5, 0.75, 1.0]), 0.03
+    stats = ("mean", "min", "max", "rms", "final")
+    summaries = Summaries(states=[0, 1], observables=[0], stats=stats, per=per)
+    res = kernels.solve_ivp(CHAIN, (0.0, 1.0), Y0, PARAMS, method=method, controller="fixed", dt=dt, t_eval=saves,
+                            precision=precision, summaries=summaries, save_trajectory=False)
+    assert res.success
+    t = _step_times(saves, dt)
+    assert int(res.n_steps[0]) == len(t) - 1 == 36
+    sol = solve_ivp(CHAIN.host_rhs(np.asarray(PARAMS)), (0.0, 1.0), Y0, method="DOP853", rtol=1e-12, atol=1e-12,
+                    dense_output=True)
+    x = sol.sol(t)
+    values = np.stack([x[0], x[1], 0.5 * x[1] ** 2 + x[0] ** 2], axis=1)
+    ends = [0] + [int(np.searchsorted(t, b)) for b in saves]
+    windows = [(0, ends[-1] + 1)] if per == "run" else [(a, b + 1) for a, b in zip(ends[:-1], ends[1:])]
+    assert res.summaries["mean"].shape == (1, len(windows), 3)
+    for w, (lo, hi) in enumerate(windows):
+        expected = _reference(t[lo:hi], values[lo:hi])
+        for stat in stats:
+            np.testing.assert_allclose(res.summaries[stat][0, w], expected[stat], rtol=0, atol=tol,
+                                       err_msg=f"{stat}, window {w}")
+
+
+def test_min_and_max_without_argmax_are_over_the_step_points():
+    """A decaying oscillation whose extremes are inside the window: min and max of the saved step points."""
+    t_dense, values = _dense_fixed(span=(0.0, 6.0), dt=0.05)
+    summaries = Summaries(states=[0, 1], stats=("min", "max"), per="run")
+    res = kernels.solve_ivp(CHAIN, (0.0, 6.0), Y0, PARAMS, method="rk4", dt=0.05, t_eval=[6.0],
+                            precision=np.float64, summaries=summaries, save_trajectory=False)
+    assert res.success
+    np.testing.assert_allclose(res.summaries["min"][0, 0], values[:, :2].min(axis=0), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(res.summaries["max"][0, 0], values[:, :2].max(axis=0), rtol=1e-12, atol=1e-14)
+    assert res.summaries["max"][0, 0, 1] > 0 > res.summaries["min"][0, 0, 0]  # not the initial values
