@@ -9,7 +9,12 @@ sources to keep it so).  Three kinds of allocator exist, one per placement:
   the block's dynamic shared array;
 * ``Placement.PERSISTENT_LOCAL``: a view ``persistent[start:stop]`` of the
   thread's persistent local array, created once by the kernel;
-* ``Placement.LOCAL``: a fresh local array of ``max(size, 1)`` elements.
+* ``Placement.LOCAL``: a fresh local array of ``max(size, 1)`` elements, at
+  every call: a buffer that must outlive one device function is allocated
+  by their common caller and handed down.  On the simulator a fresh float
+  array is filled with NaN, as the GPU's is uninitialised (NumPy's allocator
+  tends to hand back the array just freed, with its old values, which hid
+  such a read in the events' slopes until they ran on a GPU).
 
 Every allocator has the same signature, ``alloc(region, persistent) -> array``,
 so call sites do not depend on the placement.  Allocators are compiled with
@@ -31,6 +36,7 @@ from numba import cuda, from_dtype
 
 from planner import Placement
 
+from .backend import backend
 from .errors import ConfigurationError
 
 __all__ = [
@@ -86,11 +92,21 @@ def _persistent_allocator(start, stop):
 
 
 def _local_allocator(size, dtype):
-    dtype = _element_type(dtype)
+    element = _element_type(dtype)
+    if backend() == "simulator" and np.issubdtype(np.dtype(dtype), np.floating):
+        poison = np.dtype(dtype).type(np.nan)
+
+        @cuda.jit(device=True, inline="always")
+        def poisoned(region, persistent):
+            fresh = cuda.local.array(size, element)
+            fresh[:] = poison  # the simulator's array is NumPy's: a whole-array fill
+            return fresh
+
+        return poisoned
 
     @cuda.jit(device=True, inline="always")
     def alloc(region, persistent):
-        return cuda.local.array(size, dtype)
+        return cuda.local.array(size, element)
 
     return alloc
 

@@ -212,8 +212,13 @@ def make_event_functions(settings, system, allocate, dtype):
              "    gv = alloc_values(region, persistent)"]
     for e in range(len(events)):
         begin += [f"    gv[{e}] = g_{e}(t, y, p)", f"    counts[traj, {1 + e}] = 0"]
+    # The slopes and the interpolated state are allocated here, once, and handed down: a local buffer's
+    # allocator makes a fresh array at each call, so slopes written in one call would not be the array
+    # another call of alloc_slopes reads (on the GPU: uninitialised; the simulator hid it).
     check = ["def check(traj, t, h, y, y_new, p, driver_times, driver_values, counts, region, persistent):",
              "    gv = alloc_values(region, persistent)",
+             "    f = alloc_slopes(region, persistent)",
+             "    ys = alloc_ys(region, persistent)",
              "    t_new = t + h",
              "    theta_stop = NONE",
              "    stop = -1",
@@ -221,12 +226,11 @@ def make_event_functions(settings, system, allocate, dtype):
     for e in range(len(events)):
         check.append(f"    g_new_{e} = g_{e}(t_new, y_new, p)")
     slope_lines = ["        if not sloped:", "            sloped = True", "            slopes(t, h, y, y_new, p, "
-                   "driver_times, driver_values, counts, traj, region, persistent)"]
+                   "driver_times, driver_values, counts, traj, f, region, persistent)"]
     order = [e for e in range(len(events)) if events[e].terminal] + [e for e in range(len(events))
                                                                      if not events[e].terminal]
     for e in order:
-        locate = (f"locate_{e}(t, h, y, y_new, alloc_slopes(region, persistent), alloc_ys(region, persistent), "
-                  f"p, gv[{e}], g_new_{e})")
+        locate = f"locate_{e}(t, h, y, y_new, f, ys, p, gv[{e}], g_new_{e})"
         check.append(f"    if {crossing(e, f'gv[{e}]', f'g_new_{e}')}:")
         if events[e].terminal:
             check += slope_lines
@@ -240,13 +244,11 @@ def make_event_functions(settings, system, allocate, dtype):
     check += ["    if stop >= 0:",
               "        counts[traj, 1 + stop] += 1",
               "        if theta_stop < 1.0:",
-              "            ys = alloc_ys(region, persistent)",
-              "            interpolate(theta_stop, h, y, y_new, alloc_slopes(region, persistent), ys)",
+              "            interpolate(theta_stop, h, y, y_new, f, ys)",
               f"            for i in range({n}):",
               "                y_new[i] = ys[i]",
               "    return theta_stop"]
-    slopes = ["def slopes(t, h, y, y_new, p, driver_times, driver_values, counts, traj, region, persistent):",
-              "    f = alloc_slopes(region, persistent)",
+    slopes = ["def slopes(t, h, y, y_new, p, driver_times, driver_values, counts, traj, f, region, persistent):",
               "    u = alloc_u(region, persistent)",
               "    eval_drivers(t, driver_times, driver_values, u)",
               "    rhs(t, y, p, u, f[:" + str(n) + "])",
