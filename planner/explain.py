@@ -148,7 +148,9 @@ def _summary(plan, problem):
     p = record.predicted if record is not None else predict_plan(problem, plan)
     label = "predicted" if record is not None else "model's estimate (not recorded in the plan)"
     lines.append(f"{label}: {p.registers} registers/thread (family {p.family}, {p.local_words:g} live local words, "
-                 f"limit {p.register_limit}), {p.spilled_words:.0f} words spilled, {p.shared_bytes_per_block} B "
+                 f"limit {p.register_limit}), {p.spilled_words:.0f} words spilled"
+                 + (f" ({p.local_bytes:.0f} B local/thread with memory-held buffers)" if p.local_bytes else "")
+                 + f", {p.shared_bytes_per_block} B "
                  f"shared/block, {p.blocks_per_sm} blocks/SM, occupancy {p.occupancy:.3f} (limited by "
                  f"{p.limited_by}), step cost {p.step_cost:.0f}, throughput {p.throughput:.3g}"
                  + (f", {p.candidates} local sets compared" if p.candidates else ""))

@@ -46,6 +46,8 @@ def test_summary_has_the_prediction_and_the_measurement_when_recorded():
     data["cost"]["rounds"] = [[p.registers, 90, 16, 0.001]]
     text = explain(Plan.from_json(data)).text()
     assert "measured (ptxas): 90 registers/thread, 16 B local/thread" in text
+    data["cost"]["predicted"]["local_bytes"] = 24.0  # what the L2 term was fed
+    assert "(24 B local/thread with memory-held buffers)" in explain(Plan.from_json(data)).text()
     assert f"compile 1: registers predicted {p.registers}, measured 90, local 16 B" in text
 
 
