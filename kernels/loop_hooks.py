@@ -159,8 +159,8 @@ class LoopHooks:
 
             return accept
 
-        on_step, on_land = make_accept(REGULAR, False), make_accept(REGULAR, True)
-        general = make_accept(False, False)
+        general = make_accept(False, False)  # without REGULAR, every step is the general one
+        on_step, on_land = (make_accept(True, False), make_accept(True, True)) if REGULAR else (general, general)
 
         @cuda.jit(device=True, inline="always")
         def on_accept(traj, k, t, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras, region,

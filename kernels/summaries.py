@@ -209,17 +209,21 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
     def slot(j, name):
         return f"acc[{j * n_slots + at[name]}]"
 
-    observe_lines = ["    obs = alloc_obs(region, persistent)", "    u = alloc_drv(region, persistent)",
-                     "    eval_drivers(t_new, driver_times, driver_values, u)", "    observe(t_new, y, p, u, obs)"]
+    def observe_at(t, y):
+        """Lines that leave the observables at time ``t`` and state ``y`` in ``obs``."""
+        return [f"    eval_drivers({t}, driver_times, driver_values, u)", f"    observe({t}, {y}, p, u, obs)"]
+
+    scratch = ["    obs = alloc_obs(region, persistent)", "    u = alloc_drv(region, persistent)"]
+    observe_lines = scratch + observe_at("t_new", "y")
     head = ["    acc = alloc_acc(region, persistent)"] + (observe_lines if settings.needs_observables else [])
     begin = ["def begin(t_new, y, p, driver_times, driver_values, region, persistent):"] + head
     update = ["def update(t_new, h, y, p, driver_times, driver_values, region, persistent):"] + head
     land = ["def land(t, t_new, h, h_unit, y_old, y, p, driver_times, driver_values, region, persistent):",
             "    acc = alloc_acc(region, persistent)"]
     if settings.needs_observables:  # the observables before the step first, then at its end
-        land += [line.replace("t_new", "t").replace("y,", "y_old,") for line in observe_lines]
+        land += scratch + observe_at("t", "y_old")
         land += [f"    before_{j} = obs[{i}]" for j, i in enumerate(s.observables, start=len(s.states))]
-        land += observe_lines[2:]
+        land += observe_at("t_new", "y")
     befores = [f"y_old[{i}]" for i in s.states] + [f"before_{j}" for j in range(len(s.states), q)]
     update.append("    hh = h * half")
     land += ["    hh = h * half", "    hu = h_unit * half"]

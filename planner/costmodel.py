@@ -139,13 +139,19 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     spilled = max(0.0, (raw - limit) / per_word)
     shared_bytes = pad_stride(shared_elements) * problem.block_size * problem.itemsize
     occ = device.occupancy(problem.block_size, registers, shared_bytes)
-    in_memory = sum(b.size_elems for b in problem.planned if b.name in local and b.in_memory(Placement.LOCAL))
-    local_bytes = 4 * spilled + in_memory * problem.itemsize
+    local_bytes = 4 * spilled + memory_bytes(problem, local)
     cost = step_cost(problem, local_names, spilled, device,
                      device.local_memory_factor(occ, problem.block_size, local_bytes))
     return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
                       occ.limited_by, cost, throughput(occ, cost, device), tuple(sorted(kept_local)), candidates,
                       local_bytes)
+
+
+def memory_bytes(problem, local_names):
+    """Bytes a thread of the local buffers among ``local_names`` held in memory (each access a load or store)."""
+    local = set(local_names)
+    return sum(b.size_elems for b in problem.planned if b.name in local and b.in_memory(Placement.LOCAL)) * (
+        problem.itemsize)
 
 
 #: A register-held buffer's words beyond this share of the register budget spill before any other's.
@@ -212,9 +218,7 @@ def measured(problem, plan, resources, device=None):
     registers = max(1, min(resources.registers_per_thread, device.max_registers_per_thread))
     occ = device.occupancy(plan.block_size, registers, resources.shared_bytes_per_block)
     local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
-    declared = problem.by_name()
-    in_memory = sum(declared[n].size_elems for n in local if declared[n].in_memory(Placement.LOCAL))
-    spilled = max(0.0, resources.local_bytes_per_thread / 4 - in_memory * problem.itemsize / 4)
+    spilled = max(0.0, (resources.local_bytes_per_thread - memory_bytes(problem, local)) / 4)
     cost = step_cost(problem, local, spilled, device,
                      device.local_memory_factor(occ, plan.block_size, resources.local_bytes_per_thread))
     return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
