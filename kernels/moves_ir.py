@@ -16,10 +16,17 @@ working precision (arguments of the call: their values where the run stands).  N
 ``prepare`` writes ``M = I - c J`` in the last forms (``matrix[k] = -c * jv[i] + ONE``); ``-x`` is
 negated at each move, as Numba lowers each line, so the compiler sees the same operations.  The intrinsic
 refuses (a typing error) arrays or scalars of any other dtype, so a fold never changes a rounding.
+
+With ``expressions=True`` a run also takes element statements ``dst[i] = EXPR`` whose ``EXPR`` is built
+from ``+``, ``-``, ``*``, unary ``-`` and parentheses over array elements at literal indices, scalar
+variables and typed constants of the namespace (:func:`parse_expression`): the explicit Runge-Kutta
+stage sums.  Their operations are emitted in Python's order of evaluation (left operand, right operand,
+operator), as Numba lowers them, so the compilers see the same arithmetic.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 import numpy as np
@@ -28,11 +35,15 @@ from numba.core.extending import intrinsic
 
 from .backend import backend
 
-__all__ = ["MIN_RUN", "fold_moves", "parse_move"]
+__all__ = ["FOLD_RUN", "MIN_RUN", "fold_moves", "parse_expression", "parse_move"]
 
 # Shorter runs stay Python. 16 against 64: the same PTX, Numba's passes 0.6 s faster on radau at n = 64
 # (benchmarks/results/compile_time_2026-12-01/).
 MIN_RUN = 16
+# The steps' stage sums (``expressions=True``) fold from two statements on: each is a handful of
+# operations, and Numba takes milliseconds per operation (Tsit5 at 16 states: 20.6 -> 4.0 s,
+# benchmarks/results/erk_fold_2026-12-02/).
+FOLD_RUN = 2
 
 _LINE = re.compile(r"^(\s*)(\w+)\[(\d+)\] = (.+?)\s*$")
 _ELEMENT = re.compile(r"^(-?)(\w+)\[(\d+)\]$")
@@ -71,12 +82,53 @@ def parse_move(line):
     return None
 
 
-def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None):
+_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul"}
+
+
+def parse_expression(line, namespace):
+    """``(indent, (dst, i), ("tree", tree, None))`` of an element statement, or None.
+
+    ``dst[i] = EXPR`` with a literal ``i``; ``tree`` is ``("load", array, j)``, ``("value", name)``,
+    ``("neg", tree)`` or ``(op, left, right)`` with ``op`` one of ``"add"``, ``"sub"``, ``"mul"``.  A name
+    bound in ``namespace`` must be a NumPy float scalar (its precision is checked against the arrays' when
+    the intrinsic is typed); a Python float or int there, a numeric literal, a call or any other operator
+    leaves the line as it is, since Numba would type it differently.
+    """
+    m = _LINE.match(line)
+    if not m or m.group(2) in namespace:
+        return None
+    try:
+        node = ast.parse(m.group(4), mode="eval").body
+    except SyntaxError:
+        return None
+
+    def tree(node):
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            left, right = tree(node.left), tree(node.right)
+            return None if left is None or right is None else (_OPERATORS[type(node.op)], left, right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            operand = tree(node.operand)
+            return None if operand is None else ("neg", operand)
+        if isinstance(node, ast.Name):
+            bound = namespace.get(node.id)
+            return ("value", node.id) if bound is None or isinstance(bound, np.floating) else None
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int and node.slice.value >= 0 \
+                and node.value.id not in namespace:
+            return ("load", node.value.id, node.slice.value)
+        return None
+
+    parsed = tree(node)
+    return None if parsed is None else (m.group(1), (m.group(2), int(m.group(3))), ("tree", parsed, None))
+
+
+def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None, expressions=False):
     """``source`` with each run of at least ``min_run`` moves (same indentation, consecutive) as one call.
 
     The intrinsics are added to ``namespace`` as ``_MOVES_<k>``; returns the new source.  ``enabled``:
     None folds on Numba's CUDA target only (the simulator cannot run intrinsics); True folds anyway (the
-    intrinsics also lower on the CPU target, where the tests compare both forms).
+    intrinsics also lower on the CPU target, where the tests compare both forms).  ``expressions``: runs
+    also take the element statements of :func:`parse_expression`.
     """
     if not (backend() != "simulator" if enabled is None else enabled):
         return source
@@ -85,6 +137,10 @@ def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None):
         run, j = [], i  # the moves from line i on at its indentation (none if line i is not a move)
         while j < len(lines):
             move = parse_move(lines[j])
+            if move is not None and not _typed_names(move[2][1], namespace):
+                move = None  # a Python number in the namespace: Numba types it float64, so Numba lowers it
+            if move is None and expressions:
+                move = parse_expression(lines[j], namespace)
             if move is None or (run and move[0] != run[0][0]):
                 break
             run.append(move)
@@ -99,6 +155,12 @@ def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None):
             out.extend(lines[i:end])  # each line parsed once: a short run's tail is shorter still
         i = end
     return "\n".join(out)
+
+
+def _typed_names(value, namespace):
+    """Whether the names of a move's ``value`` (None, a name or a pair) are variables or NumPy scalars."""
+    names = () if value is None else value if isinstance(value, tuple) else (value,)
+    return all(namespace.get(x) is None or isinstance(namespace.get(x), np.floating) for x in names)
 
 
 def _run_call(name, run, namespace):
@@ -118,15 +180,32 @@ def _run_call(name, run, namespace):
             scalars.append(x)
         return ("scalar", scalars.index(x))
 
+    precisions = set()
+
+    def operand_tree(node):  # names resolved: arrays by position, scalars by position, constants by value
+        if node[0] == "load":
+            return ("load", array(node[1]), node[2])
+        if node[0] == "value":
+            constant = namespace.get(node[1])
+            if constant is not None:
+                precisions.add(np.dtype(type(constant)))
+            return ("value", value(node[1]))
+        return (node[0],) + tuple(operand_tree(child) for child in node[1:])
+
     for _, (dst, index), (kind, v, element) in run:
+        if kind == "tree":
+            destination = array(dst)
+            program.append((destination, index, kind, operand_tree(v), None))
+            continue
         source = None if element is None else (array(element[0]), element[1])
         operand = None if v is None else tuple(value(x) for x in v) if isinstance(v, tuple) else value(v)
         program.append((array(dst), index, kind, operand, source))
     call = f"{name}(({', '.join(arrays)},), ({', '.join(scalars)}{',' if scalars else ''}))"
-    return call, _moves_intrinsic(tuple(program))
+    return call, _moves_intrinsic(tuple(program), frozenset(precisions))
 
 
-def _moves_intrinsic(program):
+def _moves_intrinsic(program, precisions=frozenset()):
+    """The intrinsic of one run; ``precisions``: the NumPy dtypes of the typed constants its trees read."""
     from .solvers.sparse_lu_ir import Emitter
 
     @intrinsic
@@ -138,7 +217,7 @@ def _moves_intrinsic(program):
             return None
         dtype = kinds[0].dtype
         if not isinstance(dtype, types.Float) or any(a.dtype != dtype for a in kinds) \
-                or any(s != dtype for s in scalars):
+                or any(s != dtype for s in scalars) or any(p != np.dtype(str(dtype)) for p in precisions):
             return None
 
         def codegen(context, builder, signature, args):
@@ -150,7 +229,20 @@ def _moves_intrinsic(program):
             def scalar(operand):
                 return emitter.constant(operand[1]) if operand[0] == "constant" else values[operand[1]]
 
+            def evaluate(node):  # Python's order: the left operand, the right one, then the operator
+                if node[0] == "load":
+                    return emitter.load(node[2], node[1])
+                if node[0] == "value":
+                    return scalar(node[1])
+                if node[0] == "neg":
+                    return emitter.negate(evaluate(node[1]))
+                left, right = evaluate(node[1]), evaluate(node[2])
+                return {"add": builder.fadd, "sub": builder.fsub, "mul": builder.fmul}[node[0]](left, right)
+
             for dst, index, kind, operand, source in program:
+                if kind == "tree":
+                    emitter.store(evaluate(operand), index, dst)
+                    continue
                 if kind == "value":
                     result = scalar(operand)
                 elif kind.startswith(("scale", "neg_scale")):  # (x * element) [+ y], as Python evaluates it

@@ -20,6 +20,7 @@ from ..allocators import AllocatorFactory
 from ..codegen import compile_device, elementwise, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
+from ..moves_ir import FOLD_RUN, fold_moves
 from ..tableaus import ButcherTableau
 from .base import STEP_OK, BuiltStep
 
@@ -266,5 +267,6 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
     source, constants = _step_source(settings)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
-    step = compile_device(source, "step", namespace)
+    # the stage sums as IR on the CUDA target: the same operations, typed and lowered once a run
+    step = compile_device(fold_moves(source, namespace, min_run=FOLD_RUN, expressions=True), "step", namespace)
     return BuiltStep(step, prime, tuple(allocate.records), tab.error_order)

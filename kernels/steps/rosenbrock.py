@@ -42,6 +42,7 @@ from ..allocators import AllocatorFactory
 from ..codegen import compile_device, elementwise, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
+from ..moves_ir import FOLD_RUN, fold_moves
 from ..solvers.options import SolverOptions
 from ..solvers.newton import NewtonSettings, build_newton, system_derivatives
 from ..tableaus import RosenbrockTableau
@@ -319,5 +320,6 @@ def build_rosenbrock_step(settings, system, layout, dtype) -> BuiltStep:
     source, constants = _step_source(settings)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
-    step = compile_device(source, "step", namespace)
+    step = compile_device(fold_moves(source, namespace, min_run=FOLD_RUN, expressions=True), "step",
+                          namespace)
     return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), tab.error_order, can_fail=True)

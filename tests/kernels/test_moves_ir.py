@@ -6,14 +6,15 @@ n = 12, 32, 64 and 128 when it was added (offline, sm_90), and its compile time 
 sparse ``prepare`` (the scaled forms, 2026-12-02): identical PTX for rodas4 at 32 and 128 states in
 float32, sdirk4 at 32 (float64) and 128 (float32), kvaerno3 at 64 (float64), and with the dense LU
 (sdirk4 at 8, rodas4 at 6 states) and adaptive steps in float64; sdirk4 at 128 states
-compiles in 28.7 s instead of 40.1 (``benchmarks/results/compile_time_2026-12-02/``).
+compiles in 28.7 s instead of 40.1 (``benchmarks/results/compile_time_2026-12-02/``).  The explicit
+Runge-Kutta stage sums (element expressions, 2026-12-02): ``benchmarks/results/erk_fold_2026-12-02/``.
 """
 
 import numpy as np
 import pytest
 from numba import njit
 
-from kernels.moves_ir import fold_moves, parse_move
+from kernels.moves_ir import fold_moves, parse_expression, parse_move
 
 
 def test_the_grammar_of_a_move():
@@ -72,6 +73,13 @@ def test_short_runs_and_the_simulator_keep_the_source():
     assert fold_moves(source, {"ZERO": 0.0}, min_run=2, enabled=False) == source
 
 
+def test_a_python_number_in_the_namespace_keeps_its_line():
+    """Numba types a Python float global as float64; folded, it would take the arrays' precision."""
+    source = "def f(a, s):\n" + "".join(f"    a[{i}] = C * a[{i + 1}]\n" for i in range(4)) + "    return a\n"
+    assert fold_moves(source, {"C": 0.5}, min_run=2, enabled=True, expressions=True) == source
+    assert "_MOVES_0" in fold_moves(source, {"C": np.float32(0.5)}, min_run=2, enabled=True)
+
+
 def test_a_scalar_of_another_precision_is_refused():
     source = "def f(a, s):\n" + "".join(f"    a[{i}] = s - a[{i + 1}]\n" for i in range(4)) + "    return a\n"
     scope = {}
@@ -93,5 +101,65 @@ def test_newtons_sparse_prepare_folds_into_moves():
         source = "def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):\n" + \
             "\n".join(sparse_prepare_lines(newton)) + "\n    return 0\n"
         assert source.count("matrix[") == len(pattern)
-        folded = fold_moves(source, {"ZERO": 0.0, "ONE": 1.0}, enabled=True)
+        folded = fold_moves(source, {"ZERO": np.float64(0.0), "ONE": np.float64(1.0)}, enabled=True)
         assert "matrix[" not in folded and "_MOVES_" in folded
+
+
+def test_the_grammar_of_an_element_expression():
+    namespace = {"A2_0": np.float32(0.5), "PY": 0.5, "rhs": print}
+    tree = parse_expression("    stage[3] = y[3] + hA2 * (k_0[3] + RA2_1 * k_1[3])", namespace)
+    assert tree == ("    ", ("stage", 3), ("tree", ("add", ("load", "y", 3), ("mul", ("value", "hA2"), (
+        "add", ("load", "k_0", 3), ("mul", ("value", "RA2_1"), ("load", "k_1", 3))))), None))
+    assert parse_expression("e[0] = -A2_0 * k[1] - k[2]", namespace)[2][1] == (
+        "sub", ("mul", ("neg", ("value", "A2_0")), ("load", "k", 1)), ("load", "k", 2))
+    for other in ("e[0] = 2 * k[1]", "e[0] = PY * k[1]", "e[0] = k[1] / h", "e[0] = rhs(k[1])", "e[0] = k[i]",
+                  "e[0] = k[1] ** 2", "e[0] = k[-1]", "x = k[1]", "A2_0[1] = k[0]", "e[0] = k[1, 2]", "e[0] = +k[1]",
+                  "e[0] = k[1] +"):
+        assert parse_expression(other, namespace) is None, other
+
+
+def _expression_source(rng, count):
+    lines = ["def f(a, b, s, t):"]
+    leaves = ["a[{}]", "b[{}]", "s", "t", "C", "-a[{}]"]
+    for _ in range(count):
+        def expr(depth):
+            if depth == 0 or rng.random() < 0.3:
+                return leaves[rng.integers(len(leaves))].format(rng.integers(8))
+            op = " + - *".split(" ")[rng.integers(1, 4)]
+            text = f"{expr(depth - 1)} {op} {expr(depth - 1)}"
+            return f"({text})" if rng.random() < 0.5 else text
+        lines.append(f"    {'ab'[rng.integers(2)]}[{rng.integers(8)}] = {expr(3)}")
+    lines.append("    return a[0] + b[7]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_folded_expressions_give_the_same_bits(dtype, seed):
+    rng = np.random.default_rng(seed)
+    source = _expression_source(rng, 40)
+    namespace = {"C": dtype(1.0 / 3.0)}
+    folded = fold_moves(source, namespace, min_run=2, enabled=True, expressions=True)
+    assert folded.count("\n") == 3 and "    _MOVES_0((" in folded
+    functions = []
+    for text in (source, folded):
+        scope = dict(namespace)
+        exec(text, scope)  # noqa: S102 - the test's own source
+        functions.append(njit(scope["f"]))
+    a = rng.standard_normal(8).astype(dtype)
+    a[2], a[6] = np.inf, -0.0
+    b = rng.standard_normal(8).astype(dtype)
+    outs = []
+    for function in functions:
+        x, y = a.copy(), b.copy()
+        function(x, y, dtype(0.7), dtype(-3.5))
+        outs.append(np.concatenate([x, y]).view(np.uint32 if dtype == np.float32 else np.uint64))
+    assert np.array_equal(outs[0], outs[1])
+
+
+def test_a_constant_of_another_precision_is_refused():
+    source = "def f(a):\n" + "".join(f"    a[{i}] = C * a[{i + 1}] - a[{i}]\n" for i in range(4)) + "    return a\n"
+    scope = {"C": np.float64(0.5)}
+    exec(fold_moves(source, scope, min_run=2, enabled=True, expressions=True), scope)  # noqa: S102
+    with pytest.raises(Exception, match="(?i)typing|resolution|invalid use"):
+        njit(scope["f"])(np.zeros(8, np.float32))  # float64 constant into float32 statements
