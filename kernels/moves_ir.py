@@ -27,6 +27,7 @@ operator), as Numba lowers them, so the compilers see the same arithmetic.
 from __future__ import annotations
 
 import ast
+import os
 import re
 
 import numpy as np
@@ -35,7 +36,7 @@ from numba.core.extending import intrinsic
 
 from .backend import backend
 
-__all__ = ["FOLD_RUN", "MIN_RUN", "fold_moves", "parse_expression", "parse_move"]
+__all__ = ["FOLD_RUN", "FOLD_SWITCH", "MIN_RUN", "fold_moves", "parse_expression", "parse_move"]
 
 # Shorter runs stay Python. 16 against 64: the same PTX, Numba's passes 0.6 s faster on radau at n = 64
 # (benchmarks/results/compile_time_2026-12-01/).
@@ -44,6 +45,10 @@ MIN_RUN = 16
 # operations, and Numba takes milliseconds per operation (Tsit5 at 16 states: 20.6 -> 4.0 s,
 # benchmarks/results/erk_fold_2026-12-02/).
 FOLD_RUN = 2
+# BUFFERPLAN_FOLD_IR=0 in the environment keeps every generated line as Python (read at each fold): the
+# same PTX, compiled the slow way; for comparing the two forms (benchmarks/fold_ptx.py), or to rule the
+# fold out when a kernel misbehaves.
+FOLD_SWITCH = "BUFFERPLAN_FOLD_IR"
 
 _LINE = re.compile(r"^(\s*)(\w+)\[(\d+)\] = (.+?)\s*$")
 _ELEMENT = re.compile(r"^(-?)(\w+)\[(\d+)\]$")
@@ -127,10 +132,13 @@ def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None, expressions=Fal
 
     The intrinsics are added to ``namespace`` as ``_MOVES_<k>``; returns the new source.  ``enabled``:
     None folds on Numba's CUDA target only (the simulator cannot run intrinsics); True folds anyway (the
-    intrinsics also lower on the CPU target, where the tests compare both forms).  ``expressions``: runs
+    intrinsics also lower on the CPU target, where the tests compare both forms), unless the environment sets
+    :data:`FOLD_SWITCH` to ``0``.  ``expressions``: runs
     also take the element statements of :func:`parse_expression`.
     """
-    if not (backend() != "simulator" if enabled is None else enabled):
+    if enabled is None:
+        enabled = backend() != "simulator" and os.environ.get(FOLD_SWITCH, "1") != "0"
+    if not enabled:
         return source
     lines, out, k, i = source.split("\n"), [], 0, 0
     while i < len(lines):
