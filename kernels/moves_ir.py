@@ -19,8 +19,8 @@ refuses (a typing error) arrays or scalars of any other dtype, so a fold never c
 
 With ``expressions=True`` a run also takes element statements ``dst[i] = EXPR`` whose ``EXPR`` is built
 from ``+``, ``-``, ``*``, unary ``-`` and parentheses over array elements at literal indices, scalar
-variables and typed constants of the namespace (:func:`parse_expression`): the explicit Runge-Kutta
-stage sums.  Their operations are emitted in Python's order of evaluation (left operand, right operand,
+variables and typed constants of the namespace (:func:`parse_expression`): the stage sums of every step
+family.  Their operations are emitted in Python's order of evaluation (left operand, right operand,
 operator), as Numba lowers them, so the compilers see the same arithmetic.
 """
 
