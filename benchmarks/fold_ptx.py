@@ -80,10 +80,9 @@ def main(argv=None):
     if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") != "0":
         sys.exit("fold_ptx compiles for the CUDA target: run with NUMBA_ENABLE_CUDASIM=0 (no GPU needed)")
     import kernels
-
-    rows = []
     from planner.errors import BufferplanError
 
+    rows = []
     for case in args.cases:
         try:
             (plain_s, plain, plain_res), (fold_s, folded, fold_res) = (_ptx(kernels, case, f) for f in (False, True))

@@ -35,8 +35,9 @@ from numba import types
 from numba.core.extending import intrinsic
 
 from .backend import backend
+from .codegen import compile_device
 
-__all__ = ["FOLD_RUN", "FOLD_SWITCH", "MIN_RUN", "fold_moves", "parse_expression", "parse_move"]
+__all__ = ["FOLD_RUN", "FOLD_SWITCH", "MIN_RUN", "compile_folded", "fold_moves", "parse_expression", "parse_move"]
 
 # Shorter runs stay Python. 16 against 64: the same PTX, Numba's passes 0.6 s faster on radau at n = 64
 # (benchmarks/results/compile_time_2026-12-01/).
@@ -165,6 +166,12 @@ def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None, expressions=Fal
     return "\n".join(out)
 
 
+def compile_folded(source, name, namespace):
+    """:func:`kernels.codegen.compile_device` of ``source`` with its moves and element statements folded
+    (runs from :data:`FOLD_RUN` on): how the steps compile their generated code."""
+    return compile_device(fold_moves(source, namespace, min_run=FOLD_RUN, expressions=True), name, namespace)
+
+
 def _typed_names(value, namespace):
     """Whether the names of a move's ``value`` (None, a name or a pair) are variables or NumPy scalars."""
     names = () if value is None else value if isinstance(value, tuple) else (value,)
@@ -202,8 +209,7 @@ def _run_call(name, run, namespace):
 
     for _, (dst, index), (kind, v, element) in run:
         if kind == "tree":
-            destination = array(dst)
-            program.append((destination, index, kind, operand_tree(v), None))
+            program.append((array(dst), index, kind, operand_tree(v), None))
             continue
         source = None if element is None else (array(element[0]), element[1])
         operand = None if v is None else tuple(value(x) for x in v) if isinstance(v, tuple) else value(v)

@@ -60,7 +60,7 @@ from ..allocators import AllocatorFactory
 from ..codegen import compile_device, elementwise, index, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
-from ..moves_ir import FOLD_RUN, fold_moves
+from ..moves_ir import compile_folded
 from ..solvers import build_newton, system_derivatives
 from ..solvers.options import SolverOptions
 from ..tableaus import ButcherTableau
@@ -314,7 +314,6 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
     source, constants = _step_source(settings)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
-    step = compile_device(fold_moves(source, namespace, min_run=FOLD_RUN, expressions=True), "step",
-                          namespace)
+    step = compile_folded(source, "step", namespace)
     return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), settings.tableau.error_order,
                      can_fail=True)

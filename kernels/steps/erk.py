@@ -17,10 +17,10 @@ from numba import cuda
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
 from ..allocators import AllocatorFactory
-from ..codegen import compile_device, elementwise, linear_combination
+from ..codegen import elementwise, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
-from ..moves_ir import FOLD_RUN, fold_moves
+from ..moves_ir import compile_folded
 from ..tableaus import ButcherTableau
 from .base import STEP_OK, BuiltStep
 
@@ -268,5 +268,5 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
     # the stage sums as IR on the CUDA target: the same operations, typed and lowered once a run
-    step = compile_device(fold_moves(source, namespace, min_run=FOLD_RUN, expressions=True), "step", namespace)
+    step = compile_folded(source, "step", namespace)
     return BuiltStep(step, prime, tuple(allocate.records), tab.error_order)

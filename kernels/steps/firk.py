@@ -73,10 +73,10 @@ from planner import Buffer, BufferSettings, Phase, PhaseSpan
 from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..approx import norm_reciprocal, power
-from ..codegen import UNROLL_STATES, compile_device, index, loop_header
+from ..codegen import UNROLL_STATES, index, loop_header
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
-from ..moves_ir import FOLD_RUN, fold_moves
+from ..moves_ir import compile_folded
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
@@ -471,8 +471,7 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
         namespace.update({f"lu_factor_{b}": lu.factor, f"lu_solve_{b}": lu.solve,
                           f"alloc_factor_{b}": lu.alloc_factor, f"alloc_pivots_{b}": lu.alloc_pivots})
         records += lu.records
-    step = compile_device(fold_moves(_step_source(settings), namespace, min_run=FOLD_RUN, expressions=True), "step",
-                          namespace)
+    step = compile_folded(_step_source(settings), "step", namespace)
     alloc_flag, one = namespace["alloc_restart"], dtype(1.0)
 
     @cuda.jit(device=True)

@@ -39,10 +39,10 @@ import numpy as np
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
 from ..allocators import AllocatorFactory
-from ..codegen import compile_device, elementwise, linear_combination
+from ..codegen import elementwise, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
-from ..moves_ir import FOLD_RUN, fold_moves
+from ..moves_ir import compile_folded
 from ..solvers.options import SolverOptions
 from ..solvers.newton import NewtonSettings, build_newton, system_derivatives
 from ..tableaus import RosenbrockTableau
@@ -320,6 +320,5 @@ def build_rosenbrock_step(settings, system, layout, dtype) -> BuiltStep:
     source, constants = _step_source(settings)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
-    step = compile_device(fold_moves(source, namespace, min_run=FOLD_RUN, expressions=True), "step",
-                          namespace)
+    step = compile_folded(source, "step", namespace)
     return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), tab.error_order, can_fail=True)

@@ -43,6 +43,20 @@ def _source(rng, count):
     return "\n".join(lines) + "\n"
 
 
+def _assert_same_bits(source, folded, namespace, a, b, s, t):
+    """``f(a, b, s, t)`` of ``source`` (one run of statements) and of its ``folded`` form, both under ``njit``,
+    leave the same bits in ``a`` and ``b``."""
+    assert folded.count("\n") == 3 and "    _MOVES_0((" in folded
+    outs = []
+    for text in (source, folded):
+        scope = dict(namespace)
+        exec(text, scope)  # noqa: S102 - the test's own source
+        x, y = a.copy(), b.copy()
+        njit(scope["f"])(x, y, s, t)
+        outs.append(np.concatenate([x, y]).view(np.uint32 if a.dtype == np.float32 else np.uint64))
+    assert np.array_equal(outs[0], outs[1])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_folded_source_gives_the_same_bits(dtype, seed):
@@ -50,21 +64,9 @@ def test_folded_source_gives_the_same_bits(dtype, seed):
     source = _source(rng, 80)
     namespace = {"ONE": dtype(1.0), "ZERO": dtype(0.0)}
     folded = fold_moves(source, namespace, min_run=64, enabled=True)
-    assert folded.count("\n") == 3 and "    _MOVES_0((" in folded
-    functions = []
-    for text in (source, folded):
-        scope = dict(namespace)
-        exec(text, scope)  # noqa: S102 - the test's own source
-        functions.append(njit(scope["f"]))
     a = rng.standard_normal(8).astype(dtype)
     a[3], a[5] = np.nan, -0.0
-    b = rng.standard_normal(8).astype(dtype)
-    outs = []
-    for function in functions:
-        x, y = a.copy(), b.copy()
-        function(x, y, dtype(0.5), dtype(-0.0))
-        outs.append(np.concatenate([x, y]).view(np.uint32 if dtype == np.float32 else np.uint64))
-    assert np.array_equal(outs[0], outs[1])
+    _assert_same_bits(source, folded, namespace, a, rng.standard_normal(8).astype(dtype), dtype(0.5), dtype(-0.0))
 
 
 def test_short_runs_and_the_simulator_keep_the_source():
@@ -140,21 +142,9 @@ def test_folded_expressions_give_the_same_bits(dtype, seed):
     source = _expression_source(rng, 40)
     namespace = {"C": dtype(1.0 / 3.0)}
     folded = fold_moves(source, namespace, min_run=2, enabled=True, expressions=True)
-    assert folded.count("\n") == 3 and "    _MOVES_0((" in folded
-    functions = []
-    for text in (source, folded):
-        scope = dict(namespace)
-        exec(text, scope)  # noqa: S102 - the test's own source
-        functions.append(njit(scope["f"]))
     a = rng.standard_normal(8).astype(dtype)
     a[2], a[6] = np.inf, -0.0
-    b = rng.standard_normal(8).astype(dtype)
-    outs = []
-    for function in functions:
-        x, y = a.copy(), b.copy()
-        function(x, y, dtype(0.7), dtype(-3.5))
-        outs.append(np.concatenate([x, y]).view(np.uint32 if dtype == np.float32 else np.uint64))
-    assert np.array_equal(outs[0], outs[1])
+    _assert_same_bits(source, folded, namespace, a, rng.standard_normal(8).astype(dtype), dtype(0.7), dtype(-3.5))
 
 
 def test_a_constant_of_another_precision_is_refused():
