@@ -54,9 +54,10 @@ IMPLS = ("bufferplan-lu", "bufferplan-gmres", "cubie-lu", "cubie-mr")
 # in memory / register storage whatever the family's rule (kernels.solvers.factor_storage); bufferplan-lusym /
 # bufferplan-gmressym: the model from SymPy equations (stiff_problem.symbolic_brusselator: straight-line rhs,
 # jac and jvp, as cubie builds its own), against the hand-written looped one; bufferplan-lufresh: the sparse LU
-# with J taken and factored at every step (SolverOptions(reuse_factor=False)); not in the default set
+# with J taken and factored at every step (SolverOptions(reuse_factor=False)); bufferplan-lucount: the sparse LU
+# counting each trajectory's work (SolverOptions(count_work=True)); not in the default set
 SOLVER_OF = {"bufferplan-lu": "lu", "bufferplan-lujac": "lu", "bufferplan-lumem": "lu", "bufferplan-lureg": "lu",
-             "bufferplan-lufresh": "lu",
+             "bufferplan-lufresh": "lu", "bufferplan-lucount": "lu",
              "bufferplan-lusym": "lu", "bufferplan-gmressym": "gmres",
              "bufferplan-gmres": "gmres", "cubie-lu": "lu",
              "cubie-mr": "minimal_residual"}

@@ -69,6 +69,8 @@ def make_integrator(cfg):
         fields["factor_storage"] = storage
     if cfg["impl_name"].endswith("lufresh"):  # J and the factors at every step (reuse_factor off)
         fields["reuse_factor"] = False
+    if cfg["impl_name"].endswith("lucount"):  # the work counts of each trajectory (count_work on)
+        fields["count_work"] = True
     if cfg.get("kappa") is not None:  # Newton's stopping test, the library's default aside
         fields["kappa"] = cfg["kappa"]
     solver = kernels.SolverOptions(**fields)
@@ -149,6 +151,9 @@ def run_bufferplan(cfg):
         res = results[key]
         out["success_fraction"] = float(np.mean(res["status"] == 0))
         out["steps"] = _counts(res["n_steps"])
+        work = res["counts"][:, :4]
+        if work.size and (work >= 0).all():  # counted (SolverOptions(count_work=True)): per trajectory
+            out["work"] = {name: _counts(work[:, c]) for c, name in enumerate(("n_rhs", "n_jac", "n_lu", "n_newton"))}
         np.save(member["out_npy"], res["y"][:, -1, :].astype(np.float64))
         out["ok"] = True
     return outs

@@ -200,10 +200,12 @@ class BoundLaunch:
         self.kernel.launch(self.n_traj, self.args)
 
     def host_outputs(self):
-        """``{"y", "status", "n_steps", "n_rejected"}`` copied to the host."""
+        """``{"y", "status", "n_steps", "n_rejected", "counts"}`` copied to the host (``counts``: ``n_rhs``,
+        ``n_jac``, ``n_lu``, ``n_newton``, then events; :mod:`kernels.loop_work`)."""
         y, _, status, n_steps, n_rejected = self.outputs[:5]
+        counts = self.outputs[-1]
         return {"y": y.copy_to_host(), "status": status.copy_to_host(), "n_steps": n_steps.copy_to_host(),
-                "n_rejected": n_rejected.copy_to_host()}
+                "n_rejected": n_rejected.copy_to_host(), "counts": counts.copy_to_host()}
 
 
 class _Recording:

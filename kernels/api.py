@@ -9,6 +9,7 @@ import numpy as np
 from . import validation as check
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
+from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
 from .status import EVENT, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
 
@@ -71,8 +72,9 @@ class IVPResult:
         Time of the terminal event that stopped each trajectory; NaN when none did.
     event_y : array (N, n_states) or None
         The state there (NaN when none).
-    counts : array (N, 1 + n_events) int32 or None
-        ``n_rhs`` then ``event_count`` as the kernel wrote them.
+    counts : array (N, 4 + n_events) int32 or None
+        ``n_rhs``, ``n_jac``, ``n_lu``, ``n_newton`` then ``event_count`` as the kernel wrote them
+        (:mod:`kernels.loop_work`).
 
     ``y`` and ``observables`` are None when the solve had ``save_trajectory=False``.
     """
@@ -111,18 +113,44 @@ class IVPResult:
 
     @property
     def n_rhs(self):
-        """Right-hand-side evaluations per trajectory (N,) int32; -1 where the method's count is unknown.
+        """Right-hand-side evaluations per trajectory (N,) int32, SciPy's ``nfev``; -1 where not counted.
 
         Counts the step's stages (less a first-same-as-last reuse), the first-step choice,
         FSAL priming (once, and after each rejection) and event location (two per located
-        step); an implicit step's Newton iterations are not counted (-1).
+        step).  An implicit method counts only with ``solver=SolverOptions(count_work=True)``
+        (or ``solver={"count_work": True}``): then also every Newton iteration's (one per stage,
+        ``s`` for a FIRK step) and those of finite-difference Jacobians, rejected and failed steps
+        included, except with a matrix-free solver whose products difference the right-hand side
+        (their number varies; give ``jvp``).
         """
-        return None if self.counts is None else _host(self.counts)[:, 0]
+        return self._work(0)
+
+    @property
+    def n_jac(self):
+        """Jacobians taken per trajectory (N,) int32, SciPy's ``njev``: one per iteration matrix (DIRK and
+        Rosenbrock: every step; FIRK: when a kept factor cannot serve); 0 for explicit methods, -1 for an
+        implicit one without ``SolverOptions(count_work=True)``."""
+        return self._work(1)
+
+    @property
+    def n_lu(self):
+        """LU factorisations per trajectory (N,) int32, SciPy's ``nlu`` (radau: two a Jacobian, its real and
+        complex blocks; none with a matrix-free solver); 0 for explicit methods, -1 when not counted."""
+        return self._work(2)
+
+    @property
+    def n_newton(self):
+        """Newton iterations per trajectory (N,) int32, failed solves included (Rosenbrock methods: 0, one linear
+        solve a stage and no iteration); 0 for explicit methods, -1 when not counted."""
+        return self._work(3)
+
+    def _work(self, column):
+        return None if self.counts is None else _host(self.counts)[:, column]
 
     @property
     def event_count(self):
         """Crossings of each event per trajectory, (N, n_events) int32 (a terminal one: 1 when it stopped)."""
-        return None if self.counts is None else _host(self.counts)[:, 1:]
+        return None if self.counts is None else _host(self.counts)[:, EVENT_COLUMN:]
 
     def __getstate__(self):
         state = dict(self.__dict__)

@@ -36,8 +36,8 @@ class BatchKernel:
     kernel : numba CUDA kernel
         ``kernel(y0, params, t_eval, times, max_steps, driver_times, driver_values,
         atol, rtol, out_y, out_obs, status, n_steps, n_rejected, canary_ok,
-        out_summary, event_t, event_y, counts)``; ``counts`` (N, 1 + n_events)
-        int32 holds ``n_rhs`` then the event counts (:mod:`kernels.loop_hooks`).
+        out_summary, event_t, event_y, counts)``; ``counts`` (N, 4 + n_events)
+        int32 holds ``n_rhs``, the solver work and the event counts (:mod:`kernels.loop_work`).
     plan : planner.Plan
     settings : LoopBufferSettings
     records : tuple of AllocationRecord

@@ -42,6 +42,7 @@ from .codegen import compile_device
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 from .literals import in_precision
+from .loop_work import EVENT_COLUMN
 
 __all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "make_event_functions", "THETA_TOL",
            "MAX_ITERATIONS"]
@@ -188,7 +189,7 @@ def make_event_functions(settings, system, allocate, dtype):
       after an accepted step: counts crossings, and when a terminal event fires
       returns its ``theta`` in (0, 1] and leaves the interpolated state there in
       ``y_new``; 2.0 when nothing stops the step.  ``counts[traj, 0]`` gains
-      the right-hand-side evaluations of location; ``counts[traj, 1 + e]``
+      the right-hand-side evaluations of location; ``counts[traj, EVENT_COLUMN + e]``
       counts event ``e``.
     """
     events = settings.events
@@ -211,7 +212,7 @@ def make_event_functions(settings, system, allocate, dtype):
     begin = ["def begin(traj, t, y, p, counts, region, persistent):",
              "    gv = alloc_values(region, persistent)"]
     for e in range(len(events)):
-        begin += [f"    gv[{e}] = g_{e}(t, y, p)", f"    counts[traj, {1 + e}] = 0"]
+        begin += [f"    gv[{e}] = g_{e}(t, y, p)", f"    counts[traj, {EVENT_COLUMN + e}] = 0"]
     # The slopes and the interpolated state are allocated here, once, and handed down: a local buffer's
     # allocator makes a fresh array at each call, so slopes written in one call would not be the array
     # another call of alloc_slopes reads (on the GPU: uninitialised; the simulator hid it).
@@ -237,12 +238,12 @@ def make_event_functions(settings, system, allocate, dtype):
             check += [f"        theta = {locate}", "        if theta < theta_stop:", "            theta_stop = theta",
                       f"            stop = {e}"]
         else:  # located only when a terminal event cut the step: is it before the cut?
-            check += ["        if stop < 0:", f"            counts[traj, {1 + e}] += 1",
-                      f"        elif {locate} <= theta_stop:", f"            counts[traj, {1 + e}] += 1"]
+            check += ["        if stop < 0:", f"            counts[traj, {EVENT_COLUMN + e}] += 1",
+                      f"        elif {locate} <= theta_stop:", f"            counts[traj, {EVENT_COLUMN + e}] += 1"]
     for e in range(len(events)):
         check.append(f"    gv[{e}] = g_new_{e}")
     check += ["    if stop >= 0:",
-              "        counts[traj, 1 + stop] += 1",
+              f"        counts[traj, {EVENT_COLUMN} + stop] += 1",
               "        if theta_stop < 1.0:",
               "            interpolate(theta_stop, h, y, y_new, f, ys)",
               f"            for i in range({n}):",

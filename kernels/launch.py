@@ -8,6 +8,7 @@ import numpy as np
 
 from .backend import backend
 from .errors import ConfigurationError
+from .loop_work import EVENT_COLUMN
 from .progress import Progress
 
 __all__ = ["launch_batch"]
@@ -30,7 +31,7 @@ def output_shapes(settings, system, n_traj, n_save, dtype):
                           if summaries is not None else None),
         "event_t": ((n_traj,), np.float64) if settings.events else None,
         "event_y": ((n_traj, system.n_states), dtype) if settings.events else None,
-        "counts": ((n_traj, 1 + len(settings.events)), np.int32),
+        "counts": ((n_traj, EVENT_COLUMN + len(settings.events)), np.int32),
     }
 
 

@@ -8,6 +8,7 @@ from numba import cuda
 from . import status as codes
 from .controllers import make_controller, make_error_norm, make_initial_step
 from .loop_fixed import no_prime
+from .loop_work import WorkCounter
 
 __all__ = ["build_adaptive_loop", "FAILED_STEP_FACTOR"]
 
@@ -39,6 +40,9 @@ def build_adaptive_loop(parts, built, controller):
     prime = built.prime_function if PRIMED else no_prime
     hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
     on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
+    work = WorkCounter(built)
+    WORKED, RHS_WORKED, take_work, record_work = work.worked, work.rhs_counted, work.take, work.record
+    PRIME_RHS = PRIMED and not WORKED  # an FSAL prime evaluates f; a solver step's prime (FIRK's flag) does not
     COUNTED = parts.rhs_per_step is not None
     PER_STEP = parts.rhs_per_step if COUNTED else 0
     EVENT = codes.EVENT
@@ -77,6 +81,10 @@ def build_adaptive_loop(parts, built, controller):
         # int32 (as returned): Numba widens int32 arithmetic to int64, so each update narrows again
         n_accepted = np.int32(0)
         n_rejected = np.int32(0)
+        w_rhs = np.int32(0)  # the step's work (kernels.loop_work), zero for an explicit step
+        w_jac = np.int32(0)
+        w_lu = np.int32(0)
+        w_newton = np.int32(0)
         attempts_left = np.int32(min(max_steps, _INT32_MAX))
         l1 = np.float32(0.0)  # log2 of the last two accepted error norms
         l2 = np.float32(0.0)
@@ -84,7 +92,7 @@ def build_adaptive_loop(parts, built, controller):
         edge = edge_of(target)
         if k < n_save:
             prime(t, y, p, driver_times, driver_values, region, persistent)
-            if PRIMED:
+            if PRIME_RHS:
                 n_extra = np.int32(n_extra + 1)
         while k < n_save:
             if attempts_left <= 0:
@@ -99,6 +107,10 @@ def build_adaptive_loop(parts, built, controller):
                 status = UNDERFLOW
                 break
             code = step(t, dt_try, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
+            if WORKED:
+                a, b, c, d = take_work(region, persistent)
+                w_rhs, w_jac = np.int32(w_rhs + a), np.int32(w_jac + b)
+                w_lu, w_newton = np.int32(w_lu + c), np.int32(w_newton + d)
             if CAN_FAIL and code != SUCCESS:
                 accept = False
                 dt_next = max(dt_try * FAILED_STEP_FACTOR, dt_min)
@@ -139,16 +151,17 @@ def build_adaptive_loop(parts, built, controller):
                     break
                 dt = dt_next
                 prime(t, y, p, driver_times, driver_values, region, persistent)
-                if PRIMED:
+                if PRIME_RHS:
                     n_extra = np.int32(n_extra + 1)
         fill_nan(traj, k, out_y, out_obs)
         if HOOKED:
             finish(traj, k, status, t_eval, t0, extras, region, persistent)
         n_rhs = np.int32(-1)
-        if COUNTED:
-            n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra)
+        if COUNTED or RHS_WORKED:
+            n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra + w_rhs)
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
+        record_work(traj, extras[3], w_jac, w_lu, w_newton)
         return status, n_accepted, n_rejected, n_rhs
 
     return loop

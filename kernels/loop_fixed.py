@@ -9,6 +9,7 @@ from numba import cuda
 
 from . import status as codes
 from .approx import reciprocal_seed_f64
+from .loop_work import WorkCounter
 from .rematerialize import rematerializers
 
 __all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "lands_apart", "no_prime"]
@@ -61,6 +62,9 @@ def build_fixed_loop(parts, built):
     step, PRIMED = built.device_function, built.prime_function is not None
     prime = built.prime_function if PRIMED else no_prime
     CAN_FAIL = built.can_fail
+    work = WorkCounter(built)
+    WORKED, RHS_WORKED, take_work, record_work = work.worked, work.rhs_counted, work.take, work.record
+    PRIME_RHS = PRIMED and not WORKED  # an FSAL prime evaluates f; a solver step's prime (FIRK's flag) does not
     # An implicit step (one that can fail) is thousands of instructions: called from one site, the
     # landing step's time and size selected in the loop, it is inlined once, which halves the kernel's
     # code and its compile time.  An explicit step is small; its run of full steps stays a bare
@@ -140,6 +144,10 @@ def build_fixed_loop(parts, built):
         t_start = t0
         status = SUCCESS
         n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
+        w_rhs = np.int32(0)  # the step's work (kernels.loop_work), zero for an explicit step
+        w_jac = np.int32(0)
+        w_lu = np.int32(0)
+        w_newton = np.int32(0)
         limit_steps = np.int32(min(max_steps, _INT32_MAX))
         primed = k < n_save
         if primed:
@@ -178,6 +186,10 @@ def build_fixed_loop(parts, built):
                         ts, hs = t_last, h_last
                     code = advance(traj, k, ts, hs, dt, y, p, y_new, err, tol, t_eval, t0, driver_times,
                                    driver_values, extras, region, persistent)
+                    if WORKED:
+                        a, b, c, d = take_work(region, persistent)
+                        w_rhs, w_jac = np.int32(w_rhs + a), np.int32(w_jac + b)
+                        w_lu, w_newton = np.int32(w_lu + c), np.int32(w_newton + d)
                     n_accepted = np.int32(n_accepted + taken(code))
                     if STOPS and code != SUCCESS:
                         status = code
@@ -202,6 +214,10 @@ def build_fixed_loop(parts, built):
             if not ONE_SITE:
                 code = advance_landing(traj, k, t_last, h_last, dt, y, p, y_new, err, tol, t_eval, t0,
                                        driver_times, driver_values, extras, region, persistent)
+                if WORKED:
+                    a, b, c, d = take_work(region, persistent)
+                    w_rhs, w_jac = np.int32(w_rhs + a), np.int32(w_jac + b)
+                    w_lu, w_newton = np.int32(w_lu + c), np.int32(w_newton + d)
                 n_accepted = np.int32(n_accepted + taken(code))
                 if STOPS and code != SUCCESS:
                     status = code
@@ -220,10 +236,11 @@ def build_fixed_loop(parts, built):
         if HOOKED:
             finish(traj, k, status, t_eval, t0, extras, region, persistent)
         n_rhs = np.int32(-1)
-        if COUNTED:
-            n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIMED and primed else 0))
+        if COUNTED or RHS_WORKED:
+            n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIME_RHS and primed else 0) + w_rhs)
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
+        record_work(traj, extras[3], w_jac, w_lu, w_newton)
         return status, n_accepted, 0, n_rhs
 
     return loop

@@ -24,17 +24,17 @@ otherwise both are ``on_accept`` with ``dt`` unread.
 
 ``extras`` is ``(out_summary, event_t, event_y, counts)``: summaries (N,
 n_windows, n_stats * n_quantities), terminal-event times (N,) float64 and
-states (N, n_states), and ``counts`` (N, 1 + n_events) int32 whose column 0
-is the trajectory's right-hand-side evaluations and columns ``1 + e`` the
-crossings of event ``e``.  ``on_accept`` runs after the step was accepted
+states (N, n_states), and ``counts`` (N, 4 + n_events) int32 whose column 0
+is the trajectory's right-hand-side evaluations, columns 1 to 3 the solver
+work (:mod:`kernels.loop_work`) and columns ``4 + e`` the crossings of event ``e``.  ``on_accept`` runs after the step was accepted
 and before ``y`` takes ``y_new``: it returns :data:`kernels.status.EVENT`
 when a terminal event cut the step (``y_new`` then holds the state at the
 event), else SUCCESS.
 
 Right-hand-side evaluations per step are ``stages`` of an explicit tableau,
 one less with first-same-as-last (stage 0 comes from the cache).  A step
-family without a fixed count (Newton iterations vary) may give
-``BuiltStep.rhs_per_step``; without one, ``n_rhs`` is -1 (not counted).
+with a solver counts its own (``BuiltStep.take_work``); a family without
+either may give ``BuiltStep.rhs_per_step``; without any, ``n_rhs`` is -1.
 """
 
 from __future__ import annotations

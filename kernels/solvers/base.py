@@ -69,7 +69,7 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
 
     prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32
     iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent, carried)
-        -> (int32 status, eta)
+        -> (int32 status, eta, iterations)
     solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32
     residual(ts, c, y, p, u, data, z, out, region, persistent) -> None   # the step's
 
@@ -99,7 +99,8 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
     step returns the code (the loop rejects the step and retries smaller).
     ``carried`` is the ``eta`` a previous solve with the same matrix
     returned (1 when there is none): it stands for the unknown contraction
-    of the first iteration.  The returned ``eta`` is this solve's (1 after a failure).
+    of the first iteration.  The returned ``eta`` is this solve's (1 after a failure), and
+    ``iterations`` the residuals it evaluated (failed solves too: the step's work counts).
 11. ``solve`` applies ``M^-1`` from a successful ``prepare`` once (a
     Rosenbrock stage: ``prepare`` once per step, ``solve`` per stage): ``x``
     (n) receives it, ``b`` is left unchanged and may be ``x`` itself.  It

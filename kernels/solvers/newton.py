@@ -68,7 +68,8 @@ from ..errors import ConfigurationError
 from ..moves_ir import fold_moves
 from .base import SOLVER_OK
 from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov
-from .jacobian_assembly import perturbation_lines, sparse_buffers, sparse_jacobian_label, sparse_prepare_lines
+from .jacobian_assembly import (column_groups, perturbation_lines, sparse_buffers, sparse_jacobian_label,
+                                sparse_jacobian_path, sparse_prepare_lines)
 from .lu import LUSettings, build_lu
 from .sparse_lu import SparseLUSettings, build_sparse_lu
 
@@ -158,6 +159,30 @@ class NewtonSettings:
         return 1 if self.direct else self.max_iterations
 
     @property
+    def prepare_rhs(self) -> int:
+        """Right-hand sides one ``prepare`` evaluates (finite differences, ``f(t, y)`` of differenced products)."""
+        n = self.n
+        if self.sparse:
+            path = sparse_jacobian_path(self)
+            return 0 if path in ("jac", "jvp") else 1 + len(column_groups(n, self.linear.pattern))
+        if self.dense:
+            return 0 if self.analytic else n + 1
+        count = 0 if self.analytic else 1
+        if self.linear.preconditioned:
+            count += n + (1 if self.analytic else 0)
+        return count
+
+    @property
+    def factors(self) -> int:
+        """LU factorisations one ``prepare`` does (0 for a Krylov solver)."""
+        return 1 if self.dense else 0
+
+    @property
+    def rhs_counted(self) -> bool:
+        """Whether every right-hand side is counted: not where Krylov products difference it (their number varies)."""
+        return self.dense or self.analytic
+
+    @property
     def dense(self) -> bool:
         """A factored iteration matrix (dense or sparse LU: the system's dense ``jac``), not a Krylov solver."""
         return isinstance(self.linear, (LUSettings, SparseLUSettings))
@@ -207,7 +232,8 @@ class BuiltNewton:
         ``prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent) -> int32``.
     iterate : device function or None
         ``iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent, carried)
-        -> (int32, eta)`` (None for ``direct`` settings).
+        -> (int32, eta, iterations)`` (None for ``direct`` settings); each iteration evaluates the
+        residual once.
     solve : device function
         ``solve(t, c, y, p, u, matrix, aux, b, x, region, persistent) -> int32``:
         ``x = M^-1 b`` with the prepared matrix (a Rosenbrock stage); ``b`` is
@@ -338,7 +364,7 @@ def _iterate_source(settings):
         increment = "g"
     else:
         lines += ["        code = lin_solve(t, c, y, p, u, matrix, aux, g, dz, region, persistent)",
-                  "        if code != OK:", "            return code, ONE"]
+                  "        if code != OK:", "            return code, ONE, k + 1"]
         increment = "dz"
     lines.append("        acc = ZERO")
     if n <= unroll:
@@ -351,8 +377,9 @@ def _iterate_source(settings):
                   f"            e = {increment}[i] * rcp(tolerances[i] + tolerances[{index('i', offset=n)}] * abs(y[i]))",
                   "            acc += e * e"]
     lines += ["        norm = sqrt(acc * INV_N)"]
-    lines += convergence_lines("KAPPA", ["return FAILED, ONE"], ["return OK, eta"], "eta * norm <= KAPPA", 2)
-    lines += ["    return FAILED, ONE"]
+    lines += convergence_lines("KAPPA", ["return FAILED, ONE, k + 1"], ["return OK, eta, k + 1"],
+                               "eta * norm <= KAPPA", 2)
+    lines += ["    return FAILED, ONE, MAX_ITER"]
     return "\n".join(lines) + "\n"
 
 

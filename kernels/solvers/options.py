@@ -85,6 +85,12 @@ class SolverOptions:
         and Rosenbrock families take ``J`` at every step whatever this says (Rosenbrock needs the
         exact ``J``; DIRK was measured keeping it: 90 to 570 times the error of a Jacobian at every
         step in float32 and only 1.2x faster at 128 states, ``benchmarks/results/factor_reuse_2026-12-02/dirk``).
+    count_work : bool
+        Count each trajectory's right-hand sides, Jacobians, LU factorisations and Newton iterations
+        (``result.n_rhs``, ``n_jac``, ``n_lu``, ``n_newton``; SciPy's ``nfev``, ``njev``, ``nlu``).  Off by
+        default: the counts are a few registers live through the step and the loop, which cost 1 to 3 %
+        at 32 states and up to 8 % on the smallest stiff kernels on the H200
+        (``benchmarks/results/work_counts_2026-12-03/``); without them these results are -1.
     """
 
     linear: str = "lu"
@@ -97,6 +103,7 @@ class SolverOptions:
     pattern: tuple = None
     factor_storage: str = "auto"
     reuse_factor: bool = True
+    count_work: bool = False
 
     def __post_init__(self):
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
@@ -112,6 +119,8 @@ class SolverOptions:
         check_storage("SolverOptions factor_storage", self.factor_storage, STORAGE_CHOICES)
         if not isinstance(self.reuse_factor, bool):
             raise ConfigurationError(f"SolverOptions reuse_factor: expected True or False, got {describe(self.reuse_factor)}")
+        if not isinstance(self.count_work, bool):
+            raise ConfigurationError(f"SolverOptions count_work: expected True or False, got {describe(self.count_work)}")
         if self.coupled not in ("transformed", "full"):
             raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
         # The solver settings check the numbers; build one now so a bad value fails here, under this name.

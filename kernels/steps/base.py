@@ -29,6 +29,13 @@ Device-function contract of an algorithm step::
    constant the loop's test folds away.
 7. The step does not decide acceptance, touch time, or check finiteness:
    the loop and the controller do.
+8. A step with a solver built with ``count_work`` (``SolverOptions``) counts its work: its persistent ``work`` buffer
+   (:func:`work_buffer`, one element per :data:`WORK_FIELDS`) is zeroed at
+   the start of every call and holds, when it returns (failed calls too),
+   the call's right-hand-side evaluations, Jacobians taken, factorisations
+   and Newton iterations.  The loop reads it after each call through
+   ``BuiltStep.take_work`` and keeps the run's totals in int32 (a call's
+   counts are small integers, exact in either precision).
 
 A step comes with ``prime(t, y, p, driver_times, driver_values, region,
 persistent) -> None``, which makes the FSAL cache hold ``f(t, y)`` (a no-op
@@ -52,10 +59,60 @@ The builder is ``build(settings, system, layout, dtype) -> BuiltStep``.
 from __future__ import annotations
 
 import dataclasses
+import re
 
-__all__ = ["STEP_OK", "BuiltStep"]
+import numpy as np
+
+from planner import Buffer
+
+__all__ = ["STEP_OK", "BuiltStep", "WORK_FIELDS", "work_buffer", "work_lines", "counted", "make_take_work"]
 
 STEP_OK = 0
+
+#: What a step with a solver counts a call (contract item 8), in the order of its ``work`` buffer:
+#: right-hand sides, Jacobians taken, LU factorisations, Newton iterations.
+WORK_FIELDS = ("n_rhs", "n_jac", "n_lu", "n_newton")
+_WORK_NAME = re.compile(r"\bwk\b")
+
+
+def work_buffer() -> Buffer:
+    """The persistent ``work`` buffer of a step with a solver (contract item 8)."""
+    return Buffer("work", len(WORK_FIELDS), persistent=True, weight=float(4 * len(WORK_FIELDS)))
+
+
+def work_lines(indent="    "):
+    """Source lines at the top of ``step``: ``wk`` (the namespace's ``alloc_work``) zeroed.
+
+    The step then adds to ``wk[0]`` (right-hand sides), ``wk[1]`` (Jacobians),
+    ``wk[2]`` (factorisations) and ``wk[3]`` (Newton iterations) in the working
+    precision (``prec``).
+    """
+    return [f"{indent}wk = alloc_work(region, persistent)"] + [
+        f"{indent}wk[{i}] = prec(0.0)" for i in range(len(WORK_FIELDS))]
+
+
+def counted(lines, count_work):
+    """A step's source lines with its work lines (those naming ``wk``), or without them.
+
+    A family writes each count on a line of its own beside what it counts; a step
+    built without ``count_work`` drops those lines, and its source is then what it
+    was before counting existed (no ``work`` buffer, nothing live for it).
+    """
+    if count_work:
+        return list(lines)
+    return [line for line in lines if not _WORK_NAME.search(line)]
+
+
+def make_take_work(alloc_work):
+    """``take_work(region, persistent) -> (int32,) * 4``: the last call's counts (contract item 8)."""
+    from numba import cuda
+
+    @cuda.jit(device=True, inline="always")
+    def take_work(region, persistent):
+        w = alloc_work(region, persistent)
+        return np.int32(w[0]), np.int32(w[1]), np.int32(w[2]), np.int32(w[3])
+
+    return take_work
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +132,14 @@ class BuiltStep:
     can_fail : bool
         Whether the step can return a nonzero status (it has a solver); the
         loop tests the status only then.
+    take_work : numba device function or None
+        ``take_work(region, persistent)``: the last call's counts (contract
+        item 8); None for a step without a solver (the loop counts its
+        right-hand sides from the tableau).
+    rhs_counted : bool
+        Whether ``take_work``'s right-hand sides are all of them: False where
+        a matrix-free solver differences the right-hand side (a number of
+        products that varies), and ``n_rhs`` is then -1.
     """
 
     device_function: object
@@ -82,3 +147,5 @@ class BuiltStep:
     records: tuple
     error_order: int
     can_fail: bool = False
+    take_work: object = None
+    rhs_counted: bool = True

@@ -64,7 +64,7 @@ from ..moves_ir import compile_folded
 from ..solvers import build_newton, system_derivatives
 from ..solvers.options import SolverOptions
 from ..tableaus import ButcherTableau
-from .base import STEP_OK, BuiltStep
+from .base import STEP_OK, BuiltStep, counted, make_take_work, work_buffer, work_lines
 
 __all__ = ["DIRKStepSettings", "build_dirk_step"]
 
@@ -108,6 +108,8 @@ class DIRKStepSettings:
     one_site_from : int
         States from which the implicit stages share one call of Newton's ``iterate``
         (:attr:`one_site`); the default is :data:`ONE_SITE_FROM_STATES`.
+    count_work : bool
+        Count the step's work (``SolverOptions.count_work``; item 8 of :mod:`kernels.steps.base`).
     """
 
     tableau: ButcherTableau
@@ -116,6 +118,7 @@ class DIRKStepSettings:
     n_drivers: int = 0
     estimate_error: bool = True
     one_site_from: int = ONE_SITE_FROM_STATES
+    count_work: bool = False
 
     component = "dirk"
     needs_tolerances = True
@@ -125,7 +128,8 @@ class DIRKStepSettings:
         """The settings of one solve of ``system`` with ``solver`` (a SolverOptions; None: defaults)."""
         solver = SolverOptions() if solver is None else solver
         newton = solver.newton_for(system, shared_by_parent=True, family="dirk")
-        return cls(tableau, system.n_states, newton, system.n_drivers, estimate_error=estimate_error)
+        return cls(tableau, system.n_states, newton, system.n_drivers, estimate_error=estimate_error,
+                   count_work=solver.count_work)
 
     def __post_init__(self):
         _diagonal(self.tableau)
@@ -177,7 +181,7 @@ class DIRKStepSettings:
                    weight=float(nd * (2 + implicit * iterations))),
             Buffer("stage_state", n, lifetime=(PhaseSpan(stages[first], stages[-1]),),
                    weight=float(2 * n * implicit * iterations)),
-        ]
+        ] + ([work_buffer()] if self.count_work else [])
         return BufferSettings(component=self.component, phases=tuple(phases), buffers=tuple(buffers),
                               children=(self.newton.buffer_settings(),))
 
@@ -202,13 +206,14 @@ def _step_source(settings):
              "    u = alloc_u(region, persistent)",
              "    matrix = alloc_matrix(region, persistent)",
              "    aux = alloc_aux(region, persistent)"]
-    lines += [f"    k_{j} = slot(k, {j})" for j in range(S)]
+    lines += [f"    k_{j} = slot(k, {j})" for j in range(S)] + work_lines()
     lines += ["    h = prec(dt)", "    hg = h * GAMMA", "    inv_hg = ONE / hg",
               "    eval_drivers(t, driver_times, driver_values, u)",
               "    code = prepare(t, hg, y, p, u, tol, matrix, aux, region, persistent)",
+              "    wk[0] += PREPARE_RHS", "    wk[1] += ONE", "    wk[2] += FACTORS",
               "    if code != OK:", "        return code", "    eta = ONE"]
     if first:
-        lines.append("    rhs(t, y, p, u, k_0)")
+        lines += ["    rhs(t, y, p, u, k_0)", "    wk[0] += ONE"]
     if settings.one_site:
         lines += _one_site_stages(settings, constants)
     else:
@@ -231,7 +236,7 @@ def _step_source(settings):
         products = [(f"E_{j}", f"k_{j}") for j, _ in errors]
         lines += elementwise(N, lambda m: f"err[{m}] = h * ({linear_combination(products, m)})")
     lines.append("    return OK")
-    return "\n".join(lines) + "\n", constants
+    return "\n".join(counted(lines, settings.count_work)) + "\n", constants
 
 
 def _stage_base(settings, i, constants, depth):
@@ -258,8 +263,8 @@ def _newton_solve(settings, slot, depth):
     docstring), returning the step's code when it fails."""
     pad = "    " * depth
     return elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth) + [
-        f"{pad}code, eta = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
-        f"{pad}if code != OK:", f"{pad}    return code"]
+        f"{pad}code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
+        f"{pad}wk[0] += prec(its)", f"{pad}wk[3] += prec(its)", f"{pad}if code != OK:", f"{pad}    return code"]
 
 
 def _one_site_stages(settings, constants):
@@ -308,7 +313,12 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
                  "OK": np.int32(STEP_OK), "ZERO": dtype(0.0), "ONE": dtype(1.0), "GAMMA": dtype(settings.gamma),
                  "alloc_k": allocate("stage_rhs"), "alloc_data": allocate("stage_data"),
                  "alloc_u": allocate("step_drivers"), "alloc_matrix": newton.alloc_matrix,
-                 "alloc_aux": newton.alloc_aux, "prepare": newton.prepare, "iterate": newton.iterate}
+                 "alloc_aux": newton.alloc_aux, "prepare": newton.prepare, "iterate": newton.iterate,
+                 "PREPARE_RHS": dtype(settings.newton.prepare_rhs), "FACTORS": dtype(settings.newton.factors)}
+    take_work = None
+    if settings.count_work:
+        namespace["alloc_work"] = allocate("work")
+        take_work = make_take_work(namespace["alloc_work"])
     namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j)
                                                           for j in range(settings.tableau.stages)))
     source, constants = _step_source(settings)
@@ -316,4 +326,4 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
     step = compile_folded(source, "step", namespace)
     return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), settings.tableau.error_order,
-                     can_fail=True)
+                     can_fail=True, take_work=take_work, rhs_counted=settings.newton.rhs_counted)

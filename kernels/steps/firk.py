@@ -85,8 +85,8 @@ from ..solvers.options import as_solver_options
 from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
 from ..solvers.sparsity import jacobian_pattern
 from ..tableaus import ButcherTableau
-from .base import STEP_OK, BuiltStep
-from .firk_blocks import block_index, block_lu_settings, factor_lines, jacobian_lines, jacobian_size
+from .base import STEP_OK, BuiltStep, counted, make_take_work, work_buffer, work_lines
+from .firk_blocks import block_index, block_lu_settings, factor_lines, jacobian_lines, jacobian_rhs, jacobian_size
 from .firk_transform import FIRKTransform, firk_transform
 
 # The share of Newton's constant a carried (not yet measured) contraction rate is trusted for.
@@ -141,6 +141,8 @@ class FIRKStepSettings:
         :data:`~kernels.solvers.factor_storage.MEMORY_ENTRIES` entries, see that module).
     reuse_factor : bool
         Keep the factors across steps (``SolverOptions.reuse_factor``; see the module notes).
+    count_work : bool
+        Count the step's work (``SolverOptions.count_work``; item 8 of :mod:`kernels.steps.base`).
     """
 
     tableau: ButcherTableau
@@ -154,6 +156,7 @@ class FIRKStepSettings:
     pattern: tuple = None
     factor_storage: str = "auto"
     reuse_factor: bool = True
+    count_work: bool = False
 
     component = "firk"
     needs_tolerances = True
@@ -176,7 +179,8 @@ class FIRKStepSettings:
             jacobian = "jac" if getattr(system, "jac", None) is not None else "finite differences"
         return cls(tableau, system.n_states, system.n_drivers, estimate_error=estimate_error, jacobian=jacobian,
                    max_iterations=options.newton_iterations, kappa=options.kappa, form=options.coupled,
-                   pattern=pattern, factor_storage=options.factor_storage, reuse_factor=options.reuse_factor)
+                   pattern=pattern, factor_storage=options.factor_storage, reuse_factor=options.reuse_factor,
+                   count_work=options.count_work)
 
     def __post_init__(self):
         if self.form not in ("transformed", "full"):
@@ -248,6 +252,8 @@ class FIRKStepSettings:
                     Buffer("contraction", 1, persistent=True, weight=2.0)]
         if self.reuse_factor:
             buffers.append(Buffer("factor_step", 1, persistent=True, weight=3.0))
+        if self.count_work:
+            buffers.append(work_buffer())
         return BufferSettings(component=self.component, phases=tuple(phases), buffers=tuple(buffers),
                               children=tuple(lu.buffer_settings() for lu in lus))
 
@@ -294,7 +300,7 @@ def _newton_lines(settings, tr):
     lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
     lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
               "    theta = ZERO", "    previous = ONE", "    converged = False", "    slow = False",
-              "    for k in range(MAX_ITER):"]
+              "    for k in range(MAX_ITER):", "        wk[0] += W_STAGES", "        wk[3] += ONE"]
     for q, stage in enumerate(tr.stages):  # Z = (T (x) I) W formed here: z is not kept across iterations
         lines += _each(n, lambda i, q=q: [f"ys[{i}] = y[{i}] + (" + _combination(
             [(f"T_{q}_{c}", f"w[{index(i, offset=c * n)}]") for c in range(s) if tr.t[q, c] != 0.0]) + ")"], 2)
@@ -345,7 +351,8 @@ def _estimate_lines(settings, tr, real):
         f"e = err[{i}] / (tol[{i}] + tol[{index(i, offset=n)}] * max(abs(y[{i}]), abs(y_new[{i}])))", "acc += e * e"])
     lines += ["    if restart and acc > N:"]
     lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + err[{i}]"], 2)
-    lines += ["        eval_drivers(t, driver_times, driver_values, u)", "        rhs(t, ys, p, u, f_0)"]
+    lines += ["        eval_drivers(t, driver_times, driver_values, u)", "        rhs(t, ys, p, u, f_0)",
+              "        wk[0] += ONE"]
     lines += _each(n, raw("f_0"), 2)
     lines.append(f"        lu_solve_{real}(fac_{real}, piv_{real}, err)")
     return lines
@@ -353,7 +360,12 @@ def _estimate_lines(settings, tr, real):
 
 def _solve_lines(settings, tr):
     """``J``, the blocks' factors and Newton; with ``reuse_factor`` a kept factor first, a fresh one on failure."""
-    prepare = jacobian_lines(settings) + factor_lines(settings)
+    factors = []
+    for line in factor_lines(settings):  # each factorisation counted (work item 8 of kernels.steps.base)
+        factors.append(line)
+        if "= lu_factor_" in line:
+            factors.append(line[:len(line) - len(line.lstrip())] + "wk[2] += ONE")
+    prepare = ["    wk[0] += W_JACOBIAN_RHS", "    wk[1] += ONE"] + jacobian_lines(settings) + factors
     if not settings.reuse_factor:
         return prepare + _newton_lines(settings, tr) + ["    if not converged:", "        return FAILED"]
     deeper = lambda lines, depth: ["    " * depth + line for line in lines]  # noqa: E731
@@ -381,7 +393,8 @@ def _step_source(settings):
         lines += [f"    fac_{b} = alloc_factor_{b}(region, persistent)", f"    piv_{b} = alloc_pivots_{b}(region, persistent)"]
     lines += ["    h = prec(dt)", "    rh = ONE / h"]
     lines += [f"    L_{a}_{c} = LAM_{a}_{c} * rh" for a in range(s) for c in range(s) if tr.lam[a, c] != 0.0]
-    lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)",
+    lines += work_lines()
+    lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)", "    wk[0] += ONE",
               "    restart = flag[0] != ZERO", "    flag[0] = ZERO"]
     lines += _solve_lines(settings, tr) + _finish_lines(settings, tr)
     lines += _each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + _combination(
@@ -394,7 +407,7 @@ def _step_source(settings):
             lines += ["    LR = MU * rh"]
         lines += _estimate_lines(settings, tr, real)
     lines.append("    return OK")
-    return "\n".join(lines) + "\n"
+    return "\n".join(counted(lines, settings.count_work)) + "\n"
 
 
 def _constants(settings, dtype):
@@ -462,6 +475,8 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     namespace.update(_constants(settings, dtype))
     for buffer in settings.buffer_settings().buffers:
         namespace[f"alloc_{buffer.name}"] = allocate(buffer.name)
+    namespace["W_STAGES"] = dtype(len(settings.transform.stages))
+    namespace["W_JACOBIAN_RHS"] = dtype(jacobian_rhs(settings))
     records = []
     for b, lu_settings in enumerate(settings.lu_settings()):
         build = build_sparse_lu if isinstance(lu_settings, SparseLUSettings) else build_lu
@@ -478,4 +493,6 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     def prime(t, y, p, driver_times, driver_values, region, persistent):
         alloc_flag(region, persistent)[0] = one
 
-    return BuiltStep(step, prime, tuple(allocate.records) + tuple(records), settings.tableau.error_order, can_fail=True)
+    take_work = make_take_work(namespace["alloc_work"]) if settings.count_work else None
+    return BuiltStep(step, prime, tuple(allocate.records) + tuple(records), settings.tableau.error_order, can_fail=True,
+                     take_work=take_work)

@@ -38,7 +38,7 @@ import dataclasses
 
 from ..codegen import UNROLL_STATES, elementwise, index
 from ..solvers.lu import LU_UNROLL, LUSettings
-from ..solvers.jacobian_assembly import grouped_jacobian_lines, perturbation_lines
+from ..solvers.jacobian_assembly import column_groups, grouped_jacobian_lines, perturbation_lines
 from ..solvers.complex_lu import ComplexSparseLUSettings
 from ..solvers.factor_storage import storage_for
 from ..solvers.sparse_lu import SparseLUSettings
@@ -132,6 +132,16 @@ def jacobian_size(settings) -> int:
 def _entry(settings, slot, i, j):
     """Source of ``J[i, j]`` in the ``jm`` buffer (``slot``: J's pattern to compact index)."""
     return f"jm[{i * settings.n_states + j}]" if settings.jacobian == "jac" else f"jm[{slot[(i, j)]}]"
+
+
+def jacobian_rhs(settings):
+    """Right-hand sides :func:`jacobian_lines` evaluates: ``n`` (dense differences), a group's one
+    (sparse differences, :func:`~kernels.solvers.jacobian_assembly.column_groups`), none (``jac``, ``jvp``)."""
+    if settings.jacobian in ("jac", "jvp"):
+        return 0
+    if settings.pattern is None:
+        return settings.n_states
+    return len(column_groups(settings.n_states, settings.pattern))
 
 
 def jacobian_lines(settings):

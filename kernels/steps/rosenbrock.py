@@ -46,7 +46,7 @@ from ..moves_ir import compile_folded
 from ..solvers.options import SolverOptions
 from ..solvers.newton import NewtonSettings, build_newton, system_derivatives
 from ..tableaus import RosenbrockTableau
-from .base import STEP_OK, BuiltStep
+from .base import STEP_OK, BuiltStep, counted, make_take_work, work_buffer, work_lines
 
 __all__ = ["RosenbrockStepSettings", "build_rosenbrock_step", "reads_time", "STAGE_SLOT"]
 
@@ -102,6 +102,8 @@ class RosenbrockStepSettings:
         Write the embedded error estimate (adaptive control).
     time_derivative : bool
         Compute ``f_t`` (False only for a system known to be autonomous).
+    count_work : bool
+        Count the step's work (``SolverOptions.count_work``; item 8 of :mod:`kernels.steps.base`).
     """
 
     tableau: RosenbrockTableau
@@ -110,6 +112,7 @@ class RosenbrockStepSettings:
     n_drivers: int = 0
     estimate_error: bool = True
     time_derivative: bool = True
+    count_work: bool = False
 
     component = "rosenbrock"
 
@@ -120,7 +123,7 @@ class RosenbrockStepSettings:
         newton = dataclasses.replace(solver.newton_for(system, shared_by_parent=True, family="rosenbrock"),
                                      direct=True)
         return cls(tableau, system.n_states, newton, system.n_drivers, estimate_error=estimate_error,
-                   time_derivative=reads_time(system))
+                   time_derivative=reads_time(system), count_work=solver.count_work)
 
     def __post_init__(self):
         if not isinstance(self.tableau, RosenbrockTableau):
@@ -191,6 +194,8 @@ class RosenbrockStepSettings:
                               weight=float(2 * nd)))
         buffers.append(Buffer("stage_drivers", nd, lifetime=(PhaseSpan("stage_0", names[s - 1]),),
                               weight=float(2 * nd * s)))
+        if self.count_work:
+            buffers.append(work_buffer())
         return BufferSettings(component=self.component, phases=phases, buffers=tuple(buffers),
                               children=(self.newton.buffer_settings(),))
 
@@ -220,16 +225,20 @@ def _step_source(settings):
     lines += [f"    u_{i} = alloc_u_{i}(region, persistent)" for i in range(S)]
     if S > 1:
         lines.append("    stage = alloc_stage_state(region, persistent)")
+    # the work counts (every right-hand side where it is evaluated; Krylov products are not counted)
+    constants.update(W_PREPARE=float(settings.newton.prepare_rhs), W_FACTORS=float(settings.newton.factors), W_ONE=1.0)
+    lines += work_lines()
     lines += ["    h = prec(dt)", "    c = h * GAMMA",
               "    eval_drivers(t, driver_times, driver_values, ud)",
-              "    rhs(t, y, p, ud, u_0)"]
+              "    rhs(t, y, p, ud, u_0)", "    wk[0] += W_ONE"]
     if FT:
         lines += ["    tp = t + SQRT_EPS * max(abs(t), abs(dt))",
                   "    eval_drivers(tp, driver_times, driver_values, us)",
-                  "    rhs(tp, y, p, us, ft)",
+                  "    rhs(tp, y, p, us, ft)", "    wk[0] += W_ONE",
                   "    w = prec(1.0 / (tp - t))"]
         lines += elementwise(N, lambda i: f"ft[{i}] = (ft[{i}] - u_0[{i}]) * w")
     lines += ["    code = prepare(t, c, y, p, ud, tol, matrix, aux, region, persistent)",
+              "    wk[0] += W_PREPARE", "    wk[1] += W_ONE", "    wk[2] += W_FACTORS",
               "    if code != OK:", "        return code"]
     if FT:
         hh = "h * h"
@@ -256,7 +265,7 @@ def _step_source(settings):
             constants[f"C_{i}"] = float(tab.c[i])
             lines += [f"    ts = t + C_{i} * dt",
                       "    eval_drivers(ts, driver_times, driver_values, us)",
-                      f"    rhs(ts, stage, p, us, u_{i})"]
+                      f"    rhs(ts, stage, p, us, u_{i})", "    wk[0] += W_ONE"]
         terms = []
         for j, v in _nonzero(tab.C[i][:i]):
             constants[f"GC{i}_{j}"] = tab.gamma * v
@@ -288,7 +297,7 @@ def _step_source(settings):
             combo = linear_combination(errors, "{i}") or "ZERO"
             lines += elementwise(N, lambda k: f"err[{k}] = " + combo.replace("{i}", k))
     lines.append("    return OK")
-    return "\n".join(lines) + "\n", constants
+    return "\n".join(counted(lines, settings.count_work)) + "\n", constants
 
 
 def build_rosenbrock_step(settings, system, layout, dtype) -> BuiltStep:
@@ -320,5 +329,10 @@ def build_rosenbrock_step(settings, system, layout, dtype) -> BuiltStep:
     source, constants = _step_source(settings)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
+    take_work = None
+    if settings.count_work:
+        namespace["alloc_work"] = allocate("work")
+        take_work = make_take_work(namespace["alloc_work"])
     step = compile_folded(source, "step", namespace)
-    return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), tab.error_order, can_fail=True)
+    return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), tab.error_order, can_fail=True,
+                     take_work=take_work, rhs_counted=settings.newton.rhs_counted)

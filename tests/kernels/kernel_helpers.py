@@ -11,6 +11,28 @@ gpu = pytest.mark.skipif(not on_gpu, reason="needs a real CUDA GPU (kernels.back
 simulator_only = pytest.mark.skipif(on_gpu, reason="host Python inside device functions runs on the simulator only")
 
 
+def counting_system(base, calls, derivatives=("jac", "jvp")):
+    """``base`` (an ODESystem) whose rhs and the given ``derivatives`` count their calls in ``calls``
+    (``{"rhs": 0, "jac": 0, "jvp": 0}``; host Python: simulator only)."""
+    rhs0, jvp0, jac0 = base.rhs, base.jvp, base.jac
+
+    def rhs(t, y, p, dydt):
+        calls["rhs"] += 1
+        rhs0(t, y, p, dydt)
+
+    def jvp(t, y, p, v, out):
+        calls["jvp"] += 1
+        jvp0(t, y, p, v, out)
+
+    def jac(t, y, p, J):
+        calls["jac"] += 1
+        jac0(t, y, p, J)
+
+    given = {"jac": jac, "jvp": jvp}
+    return kernels.ODESystem(rhs, base.n_states, base.n_params, name="counted", default_params=base.default_params,
+                             check=False, **{name: given[name] for name in derivatives})
+
+
 def lorenz_params(rhos):
     rhos = np.asarray(rhos, dtype=np.float64)
     return np.column_stack([np.full(rhos.size, 10.0), rhos, np.full(rhos.size, 8.0 / 3.0)])

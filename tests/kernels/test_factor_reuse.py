@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kernels
-from kernel_helpers import scipy_reference, simulator_only
+from kernel_helpers import counting_system, scipy_reference, simulator_only
 from stiff_references import switching_runs
 
 N_STATES = 8  # Brusselator, 4 grid points: the sparse LU over J's pattern, J from jvp products
@@ -17,23 +17,7 @@ N_STATES = 8  # Brusselator, 4 grid points: the sparse LU over J's pattern, J fr
 
 def _counting_brusselator(calls):
     """``kernels.brusselator`` whose rhs, jvp and jac count their calls (host Python: simulator only)."""
-    base = kernels.brusselator(N_STATES)
-    rhs0, jvp0, jac0 = base.rhs, base.jvp, base.jac
-
-    def rhs(t, y, p, dydt):
-        calls["rhs"] += 1
-        rhs0(t, y, p, dydt)
-
-    def jvp(t, y, p, v, out):
-        calls["jvp"] += 1
-        jvp0(t, y, p, v, out)
-
-    def jac(t, y, p, J):
-        calls["jac"] += 1
-        jac0(t, y, p, J)
-
-    return kernels.ODESystem(rhs, N_STATES, base.n_params, name="counted", jvp=jvp, jac=jac,
-                             default_params=base.default_params, check=False)
+    return counting_system(kernels.brusselator(N_STATES), calls)
 
 
 def _run(method, reuse, steps=40, precision=np.float64):

@@ -97,7 +97,7 @@ def newton_case(n, placement, block, linear):
             aux = alloc_aux(region, persistent)
             code = prepare(0.0, c[i], y[i], p[i], p[i], tolerances, matrix, aux, region, persistent)
             if code == 0:
-                code, _ = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i], matrix, aux, region,
+                code, _, _ = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i], matrix, aux, region,
                                   persistent, 1.0)
             status[i] = code
 

@@ -127,8 +127,8 @@ def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear", dty
             eta = carried  # the rate carried into the first solve (1: none)
             for s in range(stages):
                 if code == 0:
-                    code, eta = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i, s], matrix, aux,
-                                        region, persistent, eta)
+                    code, eta, _ = iterate(0.0, c[i], y[i], p[i], p[i], tolerances, 0.0, y[i], z[i, s], matrix, aux,
+                                           region, persistent, eta)
             status[i] = code
 
     def run(c, y, p, tol, carried=1.0):

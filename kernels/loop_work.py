@@ -1,0 +1,62 @@
+"""The run's solver work, summed by the loops from each step call's counts (``kernels.steps.base`` item 8).
+
+A step built with ``SolverOptions(count_work=True)`` (``BuiltStep.take_work``)
+reports a call's right-hand sides, Jacobians, factorisations and Newton
+iterations; both loops add them to int32 totals after every call (accepted,
+rejected or failed) and, at the end, write the last three to the trajectory's
+``counts`` row (columns 1 to 3, :data:`WORK_COLUMNS`) and fold the first into
+``n_rhs``.  An explicit step has no such work (the columns hold 0); an
+implicit one built without counting leaves them -1 (not counted), as ``n_rhs``.
+
+Layout of ``counts`` (N, :data:`EVENT_COLUMN` + n_events) int32: ``n_rhs``,
+``n_jac``, ``n_lu``, ``n_newton``, then each event's crossings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda
+
+from .steps.base import WORK_FIELDS
+
+__all__ = ["WORK_COLUMNS", "EVENT_COLUMN", "WorkCounter"]
+
+#: The work columns of ``counts``, in order (the step's ``work`` buffer's fields).
+WORK_COLUMNS = WORK_FIELDS
+#: The first event column of ``counts``.
+EVENT_COLUMN = len(WORK_COLUMNS)
+
+
+@cuda.jit(device=True, inline="always")
+def _no_work(region, persistent):
+    zero = np.int32(0)
+    return zero, zero, zero, zero
+
+
+class WorkCounter:
+    """The device functions a loop sums a step's work with.
+
+    ``worked``: the step counts its work; ``rhs_counted``: its right-hand sides are all counted
+    (``n_rhs`` is -1 otherwise); ``take(region, persistent)``: the last call's four counts;
+    ``record(traj, counts, n_jac, n_lu, n_newton)``: the totals into the trajectory's row.
+    """
+
+    def __init__(self, built):
+        self.worked = built.take_work is not None
+        self.rhs_counted = self.worked and built.rhs_counted
+        self.take = built.take_work if self.worked else _no_work
+        UNCOUNTED = built.can_fail and not self.worked  # an implicit step built without count_work
+        MISSING = np.int32(-1)
+
+        @cuda.jit(device=True, inline="always")
+        def record(traj, counts, n_jac, n_lu, n_newton):
+            if UNCOUNTED:
+                counts[traj, 1] = MISSING
+                counts[traj, 2] = MISSING
+                counts[traj, 3] = MISSING
+            else:
+                counts[traj, 1] = n_jac
+                counts[traj, 2] = n_lu
+                counts[traj, 3] = n_newton
+
+        self.record = record
