@@ -88,8 +88,8 @@ class SolverOptions:
     count_work : bool
         Count each trajectory's right-hand sides, Jacobians, LU factorisations and Newton iterations
         (``result.n_rhs``, ``n_jac``, ``n_lu``, ``n_newton``; SciPy's ``nfev``, ``njev``, ``nlu``).  Off by
-        default: the counts are a few registers live through the step and the loop, which cost 1 to 3 %
-        at 32 states and up to 8 % on the smallest stiff kernels on the H200
+        default: the counts are a few registers live through the step and the loop, which cost 1 to 2 %
+        at 32 states and up to 6 % on the smallest stiff kernels on the H200, nothing measurable at 128
         (``benchmarks/results/work_counts_2026-12-03/``); without them these results are -1.
     """
 
