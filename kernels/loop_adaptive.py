@@ -41,7 +41,8 @@ def build_adaptive_loop(parts, built, controller):
     hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
     on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
     work = WorkCounter(built)
-    WORKED, RHS_WORKED, take_work, record_work = work.worked, work.rhs_counted, work.take, work.record
+    WORKED, RHS_WORKED, NO_WORK = work.worked, work.rhs_counted, work.NONE
+    add_work, record_work = work.add, work.record
     PRIME_RHS = PRIMED and not WORKED  # an FSAL prime evaluates f; a solver step's prime (FIRK's flag) does not
     COUNTED = parts.rhs_per_step is not None
     PER_STEP = parts.rhs_per_step if COUNTED else 0
@@ -81,10 +82,7 @@ def build_adaptive_loop(parts, built, controller):
         # int32 (as returned): Numba widens int32 arithmetic to int64, so each update narrows again
         n_accepted = np.int32(0)
         n_rejected = np.int32(0)
-        w_rhs = np.int32(0)  # the step's work (kernels.loop_work), zero for an explicit step
-        w_jac = np.int32(0)
-        w_lu = np.int32(0)
-        w_newton = np.int32(0)
+        totals = NO_WORK  # the step's work (kernels.loop_work): rhs, Jacobians, factorisations, Newton
         attempts_left = np.int32(min(max_steps, _INT32_MAX))
         l1 = np.float32(0.0)  # log2 of the last two accepted error norms
         l2 = np.float32(0.0)
@@ -108,9 +106,7 @@ def build_adaptive_loop(parts, built, controller):
                 break
             code = step(t, dt_try, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
             if WORKED:
-                a, b, c, d = take_work(region, persistent)
-                w_rhs, w_jac = np.int32(w_rhs + a), np.int32(w_jac + b)
-                w_lu, w_newton = np.int32(w_lu + c), np.int32(w_newton + d)
+                totals = add_work(totals, region, persistent)
             if CAN_FAIL and code != SUCCESS:
                 accept = False
                 dt_next = max(dt_try * FAILED_STEP_FACTOR, dt_min)
@@ -158,10 +154,10 @@ def build_adaptive_loop(parts, built, controller):
             finish(traj, k, status, t_eval, t0, extras, region, persistent)
         n_rhs = np.int32(-1)
         if COUNTED or RHS_WORKED:
-            n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra + w_rhs)
+            n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra + totals[0])
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
-        record_work(traj, extras[3], w_jac, w_lu, w_newton)
+        record_work(traj, extras[3], totals)
         return status, n_accepted, n_rejected, n_rhs
 
     return loop

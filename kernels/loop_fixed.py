@@ -63,7 +63,8 @@ def build_fixed_loop(parts, built):
     prime = built.prime_function if PRIMED else no_prime
     CAN_FAIL = built.can_fail
     work = WorkCounter(built)
-    WORKED, RHS_WORKED, take_work, record_work = work.worked, work.rhs_counted, work.take, work.record
+    WORKED, RHS_WORKED, NO_WORK = work.worked, work.rhs_counted, work.NONE
+    add_work, record_work = work.add, work.record
     PRIME_RHS = PRIMED and not WORKED  # an FSAL prime evaluates f; a solver step's prime (FIRK's flag) does not
     # An implicit step (one that can fail) is thousands of instructions: called from one site, the
     # landing step's time and size selected in the loop, it is inlined once, which halves the kernel's
@@ -144,10 +145,7 @@ def build_fixed_loop(parts, built):
         t_start = t0
         status = SUCCESS
         n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
-        w_rhs = np.int32(0)  # the step's work (kernels.loop_work), zero for an explicit step
-        w_jac = np.int32(0)
-        w_lu = np.int32(0)
-        w_newton = np.int32(0)
+        totals = NO_WORK  # the step's work (kernels.loop_work): rhs, Jacobians, factorisations, Newton
         limit_steps = np.int32(min(max_steps, _INT32_MAX))
         primed = k < n_save
         if primed:
@@ -187,9 +185,7 @@ def build_fixed_loop(parts, built):
                     code = advance(traj, k, ts, hs, dt, y, p, y_new, err, tol, t_eval, t0, driver_times,
                                    driver_values, extras, region, persistent)
                     if WORKED:
-                        a, b, c, d = take_work(region, persistent)
-                        w_rhs, w_jac = np.int32(w_rhs + a), np.int32(w_jac + b)
-                        w_lu, w_newton = np.int32(w_lu + c), np.int32(w_newton + d)
+                        totals = add_work(totals, region, persistent)
                     n_accepted = np.int32(n_accepted + taken(code))
                     if STOPS and code != SUCCESS:
                         status = code
@@ -215,9 +211,7 @@ def build_fixed_loop(parts, built):
                 code = advance_landing(traj, k, t_last, h_last, dt, y, p, y_new, err, tol, t_eval, t0,
                                        driver_times, driver_values, extras, region, persistent)
                 if WORKED:
-                    a, b, c, d = take_work(region, persistent)
-                    w_rhs, w_jac = np.int32(w_rhs + a), np.int32(w_jac + b)
-                    w_lu, w_newton = np.int32(w_lu + c), np.int32(w_newton + d)
+                    totals = add_work(totals, region, persistent)
                 n_accepted = np.int32(n_accepted + taken(code))
                 if STOPS and code != SUCCESS:
                     status = code
@@ -237,10 +231,10 @@ def build_fixed_loop(parts, built):
             finish(traj, k, status, t_eval, t0, extras, region, persistent)
         n_rhs = np.int32(-1)
         if COUNTED or RHS_WORKED:
-            n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIME_RHS and primed else 0) + w_rhs)
+            n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIME_RHS and primed else 0) + totals[0])
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
-        record_work(traj, extras[3], w_jac, w_lu, w_newton)
+        record_work(traj, extras[3], totals)
         return status, n_accepted, 0, n_rhs
 
     return loop

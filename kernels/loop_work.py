@@ -37,26 +37,37 @@ class WorkCounter:
     """The device functions a loop sums a step's work with.
 
     ``worked``: the step counts its work; ``rhs_counted``: its right-hand sides are all counted
-    (``n_rhs`` is -1 otherwise); ``take(region, persistent)``: the last call's four counts;
-    ``record(traj, counts, n_jac, n_lu, n_newton)``: the totals into the trajectory's row.
+    (``n_rhs`` is -1 otherwise); ``NONE``: the totals a run starts from (four int32 zeros);
+    ``add(totals, region, persistent) -> totals``: the totals with the last call's counts added;
+    ``record(traj, counts, totals)``: the Jacobian, factorisation and Newton totals into the trajectory's
+    row (-1 for an implicit step that does not count, 0 for an explicit one).
     """
 
     def __init__(self, built):
         self.worked = built.take_work is not None
         self.rhs_counted = self.worked and built.rhs_counted
-        self.take = built.take_work if self.worked else _no_work
+        take = built.take_work if self.worked else _no_work
         UNCOUNTED = built.can_fail and not self.worked  # an implicit step built without count_work
         MISSING = np.int32(-1)
+        zero = np.int32(0)
+        self.NONE = (zero, zero, zero, zero)
 
         @cuda.jit(device=True, inline="always")
-        def record(traj, counts, n_jac, n_lu, n_newton):
+        def add(totals, region, persistent):
+            a, b, c, d = take(region, persistent)
+            return (np.int32(totals[0] + a), np.int32(totals[1] + b), np.int32(totals[2] + c),
+                    np.int32(totals[3] + d))
+
+        @cuda.jit(device=True, inline="always")
+        def record(traj, counts, totals):
             if UNCOUNTED:
                 counts[traj, 1] = MISSING
                 counts[traj, 2] = MISSING
                 counts[traj, 3] = MISSING
             else:
-                counts[traj, 1] = n_jac
-                counts[traj, 2] = n_lu
-                counts[traj, 3] = n_newton
+                counts[traj, 1] = totals[1]
+                counts[traj, 2] = totals[2]
+                counts[traj, 3] = totals[3]
 
+        self.add = add
         self.record = record
