@@ -87,9 +87,9 @@ def bufferplan_case(kernels, case, n, rho, max_registers=None, system="lorenz3",
     dt = 1e-3 if controller == "fixed" else 1e-3
     args = (dev[0], dev[1], dev[2], (0.0, t1, dt, 0.0, np.inf), 100000, dev[3], dev[4], dev[5], dev[6],
             out_y, obs, ints[0], ints[1], ints[2], canary,
-            # no summaries or events: stand-ins; counts (N, 1) takes n_rhs (kernels.loop_hooks)
+            # no summaries or events: stand-ins; counts (N, 4) takes n_rhs and the solver work (kernels.loop_work)
             cuda.device_array((1, 1, 1), np.float32), cuda.device_array(1, np.float64),
-            cuda.device_array((1, 1), np.float32), cuda.device_array((n, 1), np.int32))
+            cuda.device_array((1, 1), np.float32), cuda.device_array((n, kernels.EVENT_COLUMN), np.int32))
     resources = None
     if kernels.backend() == "cuda":
         resources = built.resources().to_json()

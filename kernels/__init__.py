@@ -48,6 +48,7 @@ _EXPORTS = {
     "brusselator_initial": "stiff_systems", "stiff_van_der_pol": "stiff_systems",
     "HIRES_T_END": "stiff_systems", "HIRES_REFERENCE": "stiff_systems",
     "symbolic_system": "symbolic",
+    "WORK_COLUMNS": "loop_work", "EVENT_COLUMN": "loop_work",
 }
 
 __all__ = sorted(set(_EXPORTS) | {"backend"})
