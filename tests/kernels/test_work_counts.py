@@ -84,6 +84,19 @@ def test_event_location_and_counts_on_an_implicit_step():
     assert result.event_count.shape == (1, 2) and list(result.event_count[0]) == [1, 1]
 
 
+@pytest.mark.parametrize("precision", [np.float32, np.float64])
+def test_a_fixed_step_rosenbrock_run_counts_what_its_tableau_says(precision):
+    """Backend-independent (GPU too): rodas4 on the autonomous Brusselator, J from its jac, 20 steps:
+    6 right-hand sides, one Jacobian and one factorisation a step, no Newton iteration."""
+    system = kernels.brusselator(N_STATES)
+    res = kernels.solve_ivp(system, (0.0, 0.2), kernels.brusselator_initial(N_STATES), [system.default_params] * 3,
+                            method="rodas4", controller="fixed", dt=0.01, precision=precision,
+                            solver={"count_work": True})
+    assert res.success and list(res.n_steps) == [20] * 3
+    assert list(res.n_rhs) == [120] * 3 and list(res.n_jac) == [20] * 3 and list(res.n_lu) == [20] * 3
+    assert list(res.n_newton) == [0] * 3
+
+
 def test_without_count_work_an_implicit_step_has_no_work_buffer_and_reports_minus_one():
     system = kernels.brusselator(N_STATES)
     integ = kernels.Integrator(system, "radau", controller="fixed", precision=np.float64)
