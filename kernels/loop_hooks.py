@@ -26,8 +26,8 @@ otherwise both are ``on_accept`` with ``dt`` unread.
 n_windows, n_stats * n_quantities), terminal-event times (N,) float64 and
 states (N, n_states), and ``counts`` (N, 4 + n_events) int32 whose column 0
 is the trajectory's right-hand-side evaluations, columns 1 to 3 the solver
-work (:mod:`kernels.loop_work`) and columns ``4 + e`` the crossings of event ``e``.  ``on_accept`` runs after the step was accepted
-and before ``y`` takes ``y_new``: it returns :data:`kernels.status.EVENT`
+work (:mod:`kernels.loop_work`) and columns ``4 + e`` the crossings of event
+``e``.  ``on_accept`` runs after the step was accepted and before ``y`` takes ``y_new``: it returns :data:`kernels.status.EVENT`
 when a terminal event cut the step (``y_new`` then holds the state at the
 event), else SUCCESS.
 

@@ -29,11 +29,12 @@ Device-function contract of an algorithm step::
    constant the loop's test folds away.
 7. The step does not decide acceptance, touch time, or check finiteness:
    the loop and the controller do.
-8. A step with a solver built with ``count_work`` (``SolverOptions``) counts its work: its persistent ``work`` buffer
-   (:func:`work_buffer`, one element per :data:`WORK_FIELDS`) is zeroed at
-   the start of every call and holds, when it returns (failed calls too),
-   the call's right-hand-side evaluations, Jacobians taken, factorisations
-   and Newton iterations.  The loop reads it after each call through
+8. A step with a solver, built with ``count_work`` (``SolverOptions``),
+   counts its work: its persistent ``work`` buffer (:func:`work_buffer`,
+   one element per :data:`WORK_FIELDS`) is zeroed at the start of every
+   call and holds, when it returns (failed calls too), the call's
+   right-hand-side evaluations, Jacobians taken, factorisations and Newton
+   iterations.  The loop reads it after each call through
    ``BuiltStep.take_work`` and keeps the run's totals in int32 (a call's
    counts are small integers, exact in either precision).
 
