@@ -43,7 +43,7 @@ def build_adaptive_loop(parts, built, controller):
     work = WorkCounter(built)
     WORKED, RHS_WORKED, NO_WORK = work.worked, work.rhs_counted, work.NONE
     add_work, record_work = work.add, work.record
-    PRIME_RHS = PRIMED and not WORKED  # an FSAL prime evaluates f; a solver step's prime (FIRK's flag) does not
+    PRIME_RHS = work.prime_rhs
     COUNTED = parts.rhs_per_step is not None
     PER_STEP = parts.rhs_per_step if COUNTED else 0
     EVENT = codes.EVENT

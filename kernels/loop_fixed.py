@@ -65,7 +65,7 @@ def build_fixed_loop(parts, built):
     work = WorkCounter(built)
     WORKED, RHS_WORKED, NO_WORK = work.worked, work.rhs_counted, work.NONE
     add_work, record_work = work.add, work.record
-    PRIME_RHS = PRIMED and not WORKED  # an FSAL prime evaluates f; a solver step's prime (FIRK's flag) does not
+    PRIME_RHS = work.prime_rhs
     # An implicit step (one that can fail) is thousands of instructions: called from one site, the
     # landing step's time and size selected in the loop, it is inlined once, which halves the kernel's
     # code and its compile time.  An explicit step is small; its run of full steps stays a bare

@@ -37,7 +37,8 @@ class WorkCounter:
     """The device functions a loop sums a step's work with.
 
     ``worked``: the step counts its work; ``rhs_counted``: its right-hand sides are all counted
-    (``n_rhs`` is -1 otherwise); ``NONE``: the totals a run starts from (four int32 zeros);
+    (``n_rhs`` is -1 otherwise); ``prime_rhs``: the step's ``prime`` evaluates the right-hand side
+    for the loop to count (an FSAL prime does; a solver step's, FIRK's restart flag, does not); ``NONE``: the totals a run starts from (four int32 zeros);
     ``add(totals, region, persistent) -> totals``: the totals with the last call's counts added;
     ``record(traj, counts, totals)``: the Jacobian, factorisation and Newton totals into the trajectory's
     row (-1 for an implicit step that does not count, 0 for an explicit one).
@@ -46,6 +47,7 @@ class WorkCounter:
     def __init__(self, built):
         self.worked = built.take_work is not None
         self.rhs_counted = self.worked and built.rhs_counted
+        self.prime_rhs = built.prime_function is not None and not self.worked
         take = built.take_work if self.worked else _no_work
         UNCOUNTED = built.can_fail and not self.worked  # an implicit step built without count_work
         MISSING = np.int32(-1)

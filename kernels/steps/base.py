@@ -66,7 +66,8 @@ import numpy as np
 
 from planner import Buffer
 
-__all__ = ["STEP_OK", "BuiltStep", "WORK_FIELDS", "work_buffer", "work_lines", "counted", "make_take_work"]
+__all__ = ["STEP_OK", "BuiltStep", "WORK_FIELDS", "work_buffer", "work_lines", "counted", "make_take_work",
+           "work_taker"]
 
 STEP_OK = 0
 
@@ -102,6 +103,18 @@ def counted(lines, count_work):
     if count_work:
         return list(lines)
     return [line for line in lines if not _WORK_NAME.search(line)]
+
+
+def work_taker(count_work, allocate, namespace):
+    """``BuiltStep.take_work`` of a step that counts (None otherwise); ``namespace`` gains ``alloc_work``.
+
+    ``allocate`` is the step's AllocatorFactory; an ``alloc_work`` already in ``namespace`` is reused.
+    """
+    if not count_work:
+        return None
+    if "alloc_work" not in namespace:
+        namespace["alloc_work"] = allocate("work")
+    return make_take_work(namespace["alloc_work"])
 
 
 def make_take_work(alloc_work):

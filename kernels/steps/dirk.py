@@ -64,7 +64,7 @@ from ..moves_ir import compile_folded
 from ..solvers import build_newton, system_derivatives
 from ..solvers.options import SolverOptions
 from ..tableaus import ButcherTableau
-from .base import STEP_OK, BuiltStep, counted, make_take_work, work_buffer, work_lines
+from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
 
 __all__ = ["DIRKStepSettings", "build_dirk_step"]
 
@@ -315,10 +315,7 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
                  "alloc_u": allocate("step_drivers"), "alloc_matrix": newton.alloc_matrix,
                  "alloc_aux": newton.alloc_aux, "prepare": newton.prepare, "iterate": newton.iterate,
                  "PREPARE_RHS": dtype(settings.newton.prepare_rhs), "FACTORS": dtype(settings.newton.factors)}
-    take_work = None
-    if settings.count_work:
-        namespace["alloc_work"] = allocate("work")
-        take_work = make_take_work(namespace["alloc_work"])
+    take_work = work_taker(settings.count_work, allocate, namespace)
     namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j)
                                                           for j in range(settings.tableau.stages)))
     source, constants = _step_source(settings)

@@ -85,7 +85,7 @@ from ..solvers.options import as_solver_options
 from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
 from ..solvers.sparsity import jacobian_pattern
 from ..tableaus import ButcherTableau
-from .base import STEP_OK, BuiltStep, counted, make_take_work, work_buffer, work_lines
+from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
 from .firk_blocks import block_index, block_lu_settings, factor_lines, jacobian_lines, jacobian_rhs, jacobian_size
 from .firk_transform import FIRKTransform, firk_transform
 
@@ -360,12 +360,7 @@ def _estimate_lines(settings, tr, real):
 
 def _solve_lines(settings, tr):
     """``J``, the blocks' factors and Newton; with ``reuse_factor`` a kept factor first, a fresh one on failure."""
-    factors = []
-    for line in factor_lines(settings):  # each factorisation counted (work item 8 of kernels.steps.base)
-        factors.append(line)
-        if "= lu_factor_" in line:
-            factors.append(line[:len(line) - len(line.lstrip())] + "wk[2] += ONE")
-    prepare = ["    wk[0] += W_JACOBIAN_RHS", "    wk[1] += ONE"] + jacobian_lines(settings) + factors
+    prepare = ["    wk[0] += W_JACOBIAN_RHS", "    wk[1] += ONE"] + jacobian_lines(settings) + factor_lines(settings)
     if not settings.reuse_factor:
         return prepare + _newton_lines(settings, tr) + ["    if not converged:", "        return FAILED"]
     deeper = lambda lines, depth: ["    " * depth + line for line in lines]  # noqa: E731
@@ -493,6 +488,6 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     def prime(t, y, p, driver_times, driver_values, region, persistent):
         alloc_flag(region, persistent)[0] = one
 
-    take_work = make_take_work(namespace["alloc_work"]) if settings.count_work else None
+    take_work = work_taker(settings.count_work, allocate, namespace)
     return BuiltStep(step, prime, tuple(allocate.records) + tuple(records), settings.tableau.error_order, can_fail=True,
                      take_work=take_work)

@@ -224,12 +224,17 @@ def _sparse_fill(settings, b, block, lu):
 
 
 def factor_lines(settings):
-    """Fill each block's matrix from ``jm`` and the ``L_a_c`` (and ``LR``) scalars, and factor it."""
+    """Fill each block's matrix from ``jm`` and the ``L_a_c`` (and ``LR``) scalars, and factor it.
+
+    Each factorisation is counted (``wk[2]``, item 8 of :mod:`kernels.steps.base`; the step drops the
+    line when it does not count).
+    """
     lines = []
     lus = block_lu_settings(settings)
     for b, (block, lu) in enumerate(zip(block_systems(settings), lus)):
         if any(name == "LR" for _, _, name in block.scalars):
             lines.append("    LR = MU * rh")
         lines += _dense_fill(settings, b, block) if settings.pattern is None else _sparse_fill(settings, b, block, lu)
-        lines += [f"    code = lu_factor_{b}(fac_{b}, piv_{b})", "    if code != OK:", "        return code"]
+        lines += [f"    code = lu_factor_{b}(fac_{b}, piv_{b})", "    wk[2] += ONE", "    if code != OK:",
+                  "        return code"]
     return lines

@@ -46,7 +46,7 @@ from ..moves_ir import compile_folded
 from ..solvers.options import SolverOptions
 from ..solvers.newton import NewtonSettings, build_newton, system_derivatives
 from ..tableaus import RosenbrockTableau
-from .base import STEP_OK, BuiltStep, counted, make_take_work, work_buffer, work_lines
+from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
 
 __all__ = ["RosenbrockStepSettings", "build_rosenbrock_step", "reads_time", "STAGE_SLOT"]
 
@@ -329,10 +329,7 @@ def build_rosenbrock_step(settings, system, layout, dtype) -> BuiltStep:
     source, constants = _step_source(settings)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
-    take_work = None
-    if settings.count_work:
-        namespace["alloc_work"] = allocate("work")
-        take_work = make_take_work(namespace["alloc_work"])
+    take_work = work_taker(settings.count_work, allocate, namespace)
     step = compile_folded(source, "step", namespace)
     return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), tab.error_order, can_fail=True,
                      take_work=take_work, rhs_counted=settings.newton.rhs_counted)
