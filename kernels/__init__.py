@@ -30,7 +30,7 @@ _EXPORTS = {
     "solve_ivp": "api", "plan_for": "api", "IVPResult": "api", "DEFAULT_MAX_STEPS": "api",
     "integrator_for": "api",
     "Integrator": "integrator", "layout_digest": "integrator",
-    "Resources": "resources",
+    "Resources": "resources", "CompileCache": "compile_cache",
     "ODESystem": "systems", "lorenz": "systems", "van_der_pol": "systems", "oscillator_chain": "systems",
     "live_device": "device", "default_device": "device",
     "Status": "status", "STATUS_MESSAGES": "status", "SUCCESS": "status", "MAX_STEPS": "status",

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from . import validation as check
+from .compile_cache import as_compile_cache
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .loop_work import EVENT_COLUMN
@@ -187,7 +188,7 @@ def _host(array):
 
 
 def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None, *, summaries=None,
-                   events=None, save_trajectory=True, max_registers="auto") -> Integrator:
+                   events=None, save_trajectory=True, max_registers="auto", compile_cache="default") -> Integrator:
     """The Integrator ``solve_ivp`` uses for these settings, kept with the system.
 
     The system object owns the cache (one Integrator per method, controller
@@ -198,10 +199,12 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
 
     if not isinstance(system, ODESystem):
         raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
-    extras = dict(summaries=summaries, events=events, save_trajectory=save_trajectory, max_registers=max_registers)
+    extras = dict(summaries=summaries, events=events, save_trajectory=save_trajectory, max_registers=max_registers,
+                  compile_cache=compile_cache)
     events_key = tuple(events) if isinstance(events, (list, tuple)) else events
     key = (method.lower() if isinstance(method, str) else method, controller, check.as_precision(precision),
-           as_solver_options(solver), summaries, events_key, save_trajectory, max_registers)
+           as_solver_options(solver), summaries, events_key, save_trajectory, max_registers,
+           as_compile_cache(compile_cache))
     cache = system.__dict__.setdefault("_integrators", {})
     try:
         found = cache.get(key)
@@ -235,7 +238,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
               drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
               controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,
               client=None, summaries=None, events=None, save_trajectory=True, max_registers="auto",
-              **scale_out):
+              compile_cache="default", **scale_out):
     """Integrate a batch of initial value problems, one trajectory per GPU thread.
 
     Parameters
@@ -303,6 +306,11 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         with an LU solver from 96 states and explicit steps from 128 (faster there,
         :mod:`kernels.register_cap`), None never caps, an integer from 16 to 255 caps there.
         Results are the same.
+    compile_cache : "default", None, a folder path or kernels.CompileCache
+        Where compiled kernels' NVVM, linker and ptxas results are kept, so a kernel compiled
+        before (in this process or another) builds again in a fraction of the time; ``"default"``
+        is ``$BUFFERPLAN_COMPILE_CACHE`` (``off`` disables it) or ``~/.cache/bufferplan/kernels``,
+        None disables it.  See :class:`kernels.CompileCache`.
     client : dask.distributed.Client, optional
         Spread the batch over the client's (GPU) workers in chunks and gather one result;
         ``scale_out`` takes the options of :func:`kernels.distributed.solve` (``chunk_size``,
@@ -326,7 +334,8 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-
         A Plan object that was made for other buffers.
     """
     integrator = integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
-                                save_trajectory=save_trajectory, max_registers=max_registers)
+                                save_trajectory=save_trajectory, max_registers=max_registers,
+                                compile_cache=compile_cache)
     return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
                             plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
                             out=out, progress=progress, _canary_elems=_canary_elems, client=client, **scale_out)

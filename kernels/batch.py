@@ -17,6 +17,7 @@ from numba import cuda
 
 from .allocators import make_block_shared, make_canary_views, make_persistent_local, make_thread_region
 from .backend import backend
+from .compile_cache import using
 from .errors import KernelError
 from .loop import IVPLoop, LoopBufferSettings
 from .resources import Resources, kernel_resources
@@ -53,6 +54,8 @@ class BatchKernel:
     canary_elems: int
     compute_capability: tuple = (9, 0)
     max_registers: int | None = None
+    # where NVVM's PTX, the cubin and ptxas's counts are kept between processes (kernels.compile_cache), or None
+    compile_cache: object = dataclasses.field(default=None, compare=False)
     # (layouts of y0 and params) -> compiled kernel, for launches that skip Numba's dispatcher
     _direct: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     _resources: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -72,8 +75,9 @@ class BatchKernel:
         """
         key = ("resources", self.shared_bytes)  # kernels are shared by plans of other block sizes
         if key not in self._resources:
-            self._resources[key] = kernel_resources(self.kernel, self.argument_types(), self.shared_bytes,
-                                                    self.compute_capability, self.max_registers)
+            with using(self.compile_cache):
+                self._resources[key] = kernel_resources(self.kernel, self.argument_types(), self.shared_bytes,
+                                                        self.compute_capability, self.max_registers)
         return self._resources[key]
 
     def argument_types(self):
@@ -107,14 +111,20 @@ class BatchKernel:
         block = self.plan.block_size
         grid = (n_traj + block - 1) // block
         shared = self.shared_bytes
-        if shared > _DEFAULT_DYNAMIC_SHARED_BYTES:
-            _opt_in_dynamic_shared(self.kernel, args, shared)
         key = _layout_key(args) if stream == 0 and _core_default_stream() is not None else None
         direct = self._direct.get(key)
         if direct is not None:
+            if shared > _DEFAULT_DYNAMIC_SHARED_BYTES:
+                _opt_in_dynamic_shared(self.kernel, args, shared)
             if not _launch_prepared(self._prepared, direct, args, grid, block, shared):
                 direct.launch(args, (grid, 1, 1), (block, 1, 1), _core_default_stream(), shared)
             return
+        with using(self.compile_cache):  # the first launch for these arguments compiles
+            self._launch_dispatched(grid, block, stream, shared, args, key)
+
+    def _launch_dispatched(self, grid, block, stream, shared, args, key):
+        if shared > _DEFAULT_DYNAMIC_SHARED_BYTES:
+            _opt_in_dynamic_shared(self.kernel, args, shared)
         if grid >= _NUMBA_MIN_GRID:
             self.kernel[grid, block, stream, shared](*args)
         else:
@@ -222,7 +232,7 @@ def _opt_in_dynamic_shared(kernel, args, nbytes):
 
 
 def build_batch_kernel(system, method, loop_settings, controller, plan, canary_elems=0,
-                       compute_capability=(9, 0), max_registers=None) -> BatchKernel:
+                       compute_capability=(9, 0), max_registers=None, compile_cache=None) -> BatchKernel:
     """Compose the method's step, the loop and the kernel under ``plan`` (compiled on first launch).
 
     Parameters
@@ -240,6 +250,8 @@ def build_batch_kernel(system, method, loop_settings, controller, plan, canary_e
     max_registers : int, optional
         A cap on registers per thread (``ptxas -maxrregcount``): a kernel whose hot loop needs
         fewer registers than its cold code (start, saves) then runs at a higher occupancy.
+    compile_cache : kernels.CompileCache, optional
+        Keeps the compile's NVVM, linker and ptxas results on disk (:mod:`kernels.compile_cache`).
     """
     dtype = np.dtype(plan.precision).type
     layout = loop_settings.buffer_settings().layout(plan)
@@ -248,7 +260,7 @@ def build_batch_kernel(system, method, loop_settings, controller, plan, canary_e
     loop = IVPLoop(loop_settings, system, step, controller, layout, dtype)
     kernel = _build_kernel(loop.device_function, plan, dtype, int(canary_elems), max_registers)
     return BatchKernel(kernel, plan, loop_settings, tuple(step.records) + tuple(loop.records), int(canary_elems),
-                       tuple(compute_capability), max_registers)
+                       tuple(compute_capability), max_registers, compile_cache)
 
 
 def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):

@@ -50,7 +50,9 @@ CONTROLLER_KINDS = ("fixed",) + tuple(_BETAS)
 NORMS = ("rms", "max")
 # The error measure is the norm to this power (the RMS norm's square root is never taken).
 NORM_POWER = {"rms": 2, "max": 1}
-_APPROX = frozenset({"arcp", "afn", "contract", "nsz"})
+# No fast-math flags on these device functions: they never changed the IR (numba-cuda 0.30 attaches none to a
+# device function's instructions), and a set of them, written into the functions' mangled names in its
+# hash-seed-dependent order, gave the same kernel another name in every process (kernels.compile_cache).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,10 +124,10 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     inv_n = dtype(1.0 / n_states)
     rcp = reciprocal(dtype)
 
-    # No nnan/ninf fast-math flags, so the inf tests stay.
+    # No nnan/ninf fast-math flags (none at all), so the inf tests stay.
     # y_new * 0 is 0 when y_new is finite and NaN when not: it joins the one finiteness test
     # (a non-finite y_new would otherwise hide in the scale, as err / inf = 0).
-    @cuda.jit(device=True, fastmath=_APPROX)
+    @cuda.jit(device=True)
     def error_norm(y, y_new, err, tol):
         acc = zero
         for i in range(n_states):
@@ -182,8 +184,8 @@ def make_controller(settings, error_order):
         return hi if x > hi else x
 
     # No separate path for q = inf: log2(inf) = inf and 2^-inf = 0 send it down the rejection
-    # path with the smallest factor.  Hence no ninf/nnan fast-math flags here.
-    @cuda.jit(device=True, fastmath=_APPROX)
+    # path with the smallest factor.  Hence no ninf/nnan fast-math flags (none at all) here.
+    @cuda.jit(device=True)
     def control(dt, q, l1, l2, dt_min, dt_max):
         lq = log2(max(np.float32(q), tiny))
         if q <= 1.0:

@@ -24,6 +24,7 @@ from planner import Plan
 from . import validation as check
 from .backend import backend
 from .batch import build_batch_kernel
+from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .controllers import ControllerSettings
 from .device import default_device
@@ -108,6 +109,11 @@ class Integrator:
         implicit steps with an LU solver from 96 states and explicit steps from
         128 (measured faster there, :mod:`kernels.register_cap`), None or 255
         never caps, an integer from 16 caps there.  Results do not change; speed does.
+    compile_cache : "default", None, a folder path or kernels.CompileCache
+        Where the slow stages of a compile (NVVM, the linker, ``ptxas -v``) keep their results, so the
+        same kernel compiles again in a fraction of the time, in this process or the next
+        (:mod:`kernels.compile_cache`).  ``"default"``: ``$BUFFERPLAN_COMPILE_CACHE`` if set (``off``
+        disables it), else ``~/.cache/bufferplan/kernels``; None: no cache.
 
     Examples
     --------
@@ -120,7 +126,7 @@ class Integrator:
     """
 
     def __init__(self, system, method="tsit5", controller=None, precision=np.float32, solver=None, *,
-                 summaries=None, events=None, save_trajectory=True, max_registers="auto"):
+                 summaries=None, events=None, save_trajectory=True, max_registers="auto", compile_cache="default"):
         from .systems import ODESystem
 
         if not isinstance(system, ODESystem):
@@ -131,6 +137,7 @@ class Integrator:
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
         self.max_registers = self._register_cap(max_registers)
+        self.compile_cache = as_compile_cache(compile_cache)
         if not isinstance(save_trajectory, (bool, np.bool_)):
             raise ConfigurationError(f"save_trajectory must be True or False; got {describe(save_trajectory)}")
         summaries, events = as_summaries(summaries, system), as_events(events)
@@ -238,7 +245,8 @@ class Integrator:
         if key not in self._kernels:
             model = self.device()
             self._kernels[key] = build_batch_kernel(self.system, self.method, self.settings, self.controller, plan,
-                                                    canary_elems, tuple(model.compute_capability), max_registers)
+                                                    canary_elems, tuple(model.compute_capability), max_registers,
+                                                    self.compile_cache)
         built = self._kernels[key]
         if built.plan is not plan:
             # same layout, another plan object (another block size or provenance): share the compiled kernel

@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 
 from .backend import backend, driver_usable
+from .compile_cache import active_cache, cached_ptxas
 from .errors import ConfigurationError
 
 __all__ = ["Resources", "kernel_resources", "ptxas_path", "ptxas_resources"]
@@ -131,5 +132,5 @@ def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_cap
 
     with _offline_device(compute_capability):
         ptx, _ = cuda.compile_ptx(kernel.py_func, tuple(argument_types), cc=tuple(compute_capability))
-    regs, stack, stores, loads = ptxas_resources(ptx, compute_capability, max_registers)
+    regs, stack, stores, loads = cached_ptxas(active_cache(), ptx, compute_capability, max_registers, ptxas_resources)
     return Resources(regs, stack, stores, loads, shared_bytes_per_block, "ptxas")

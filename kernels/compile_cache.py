@@ -1,0 +1,377 @@
+"""An on-disk cache of the slow stages of a kernel's compile: NVVM's PTX, the linker's cubin, ptxas's counts.
+
+A large implicit kernel spends most of its compile in two tools that are pure
+functions of their inputs: NVVM turns LLVM IR into PTX (10 to 20 s for a
+128-state Rosenbrock or Radau kernel) and the linker turns PTX into a cubin
+(5 to 13 s).  Each result is stored under the SHA-256 of its exact inputs
+(the IR or PTX text, every option, the register cap, the compute capability)
+and of the versions of the tools that made it, so a hit returns what the
+compiler would return, never a stale result: another system, plan, method,
+constant, Numba or CUDA version is another key.  Numba's typing and lowering,
+which produce the IR, still run on every compile.  Without a driver
+(``NUMBA_ENABLE_CUDASIM=0`` on a machine with no GPU) the same cache keeps
+NVVM's PTX and the ``ptxas -v`` counts that :meth:`BatchKernel.resources` and
+``plan="auto"`` read.
+
+The hooks are two thin wrappers, installed once, around Numba's
+``nvvm.compile_ir`` and ``CUDACodeLibrary.get_cubin`` (numba-cuda 0.30): they
+consult the cache only inside :meth:`CompileCache.active`, which the batch
+kernel enters around its compiles, and otherwise call through unchanged.
+
+Files are written atomically (a temporary file renamed into place) with a
+checksum; an unreadable, truncated or corrupt entry is a miss and is
+rewritten, and a cache that cannot be written only costs the compile time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import importlib.metadata
+import os
+import tempfile
+import threading
+import warnings
+
+from .backend import backend
+from .errors import ConfigurationError
+
+__all__ = ["CompileCache", "ENV_VAR", "DEFAULT_MAX_BYTES", "as_compile_cache", "default_directory", "using",
+           "active_cache", "cached_ptxas"]
+
+ENV_VAR = "BUFFERPLAN_COMPILE_CACHE"
+DEFAULT_MAX_BYTES = 2 * 1024 ** 3
+_MAGIC = b"BPCC1\n"
+_OFF = ("", "0", "off", "false", "no", "none")
+_ACTIVE = contextvars.ContextVar("bufferplan_compile_cache", default=None)
+_install_lock = threading.Lock()
+_installed = []
+
+
+def default_directory():
+    """Where the default cache lives: ``$XDG_CACHE_HOME/bufferplan/kernels``, else ``~/.cache/bufferplan/kernels``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "bufferplan", "kernels")
+
+
+class CompileCache:
+    """Compiled PTX, cubins and ptxas counts on disk, keyed by their exact inputs and tool versions.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Created on first write.  Several processes (Dask workers) may share it.
+    max_bytes : int
+        When a write takes the folder past this size, the least recently used
+        entries are deleted until it is at 90 % of it.
+
+    Attributes
+    ----------
+    stats : dict
+        Hits and misses per kind (``ptx``, ``cubin``, ``ptxas``) in this process,
+        and ``errors`` (entries that could not be read or written).
+
+    Examples
+    --------
+    >>> import tempfile, kernels
+    >>> cache = kernels.CompileCache(tempfile.mkdtemp())
+    >>> integ = kernels.Integrator(kernels.lorenz(), "tsit5", compile_cache=cache)
+    >>> integ.compile_cache is cache
+    True
+    """
+
+    def __init__(self, directory, max_bytes=DEFAULT_MAX_BYTES):
+        if not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory):
+            raise ConfigurationError(f"CompileCache directory: expected a folder path, got {directory!r}")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise ConfigurationError(f"CompileCache max_bytes: expected a positive integer, got {max_bytes!r}")
+        self.directory = os.path.abspath(os.fspath(directory))
+        self.max_bytes = max_bytes
+        self.stats = {"ptx_hits": 0, "ptx_misses": 0, "cubin_hits": 0, "cubin_misses": 0,
+                      "ptxas_hits": 0, "ptxas_misses": 0, "errors": 0}
+        self._lock = threading.Lock()
+        self._versions = {}
+        self._warned = False
+
+    def __repr__(self):
+        return f"CompileCache({self.directory!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, CompileCache) and (self.directory, self.max_bytes) == (other.directory, other.max_bytes)
+
+    def __hash__(self):
+        return hash((CompileCache, self.directory, self.max_bytes))
+
+    # -- entries -----------------------------------------------------------------------------------------------
+    def key(self, kind, *parts):
+        """The hex key of ``kind`` over ``parts`` (str or bytes) and the tool versions of that kind."""
+        digest = hashlib.sha256(kind.encode() + b"\0" + self.versions(kind).encode())
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else bytes(part)
+            digest.update(len(data).to_bytes(8, "little") + data)
+        return digest.hexdigest()
+
+    def _path(self, kind, key):
+        return os.path.join(self.directory, f"{kind}-{key}.bin")
+
+    def load(self, kind, key):
+        """The bytes stored under ``key`` (counted as a hit), or None (a miss)."""
+        path = self._path(kind, key)
+        try:
+            with open(path, "rb") as fh:
+                blob = fh.read()
+        except FileNotFoundError:
+            self._count(f"{kind}_misses")
+            return None
+        except OSError:
+            self._count("errors", f"{kind}_misses")
+            return None
+        head = len(_MAGIC) + 32
+        payload = blob[head:]
+        if blob[:len(_MAGIC)] != _MAGIC or hashlib.sha256(payload).digest() != blob[len(_MAGIC):head]:
+            self._count("errors", f"{kind}_misses")
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # least recently used goes first
+        self._count(f"{kind}_hits")
+        return payload
+
+    def store(self, kind, key, payload):
+        """Write ``payload`` under ``key`` (atomically); errors only count and warn once."""
+        payload = bytes(payload)
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+                os.replace(tmp, self._path(kind, key))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.remove(tmp)
+                raise
+            self._trim()
+        except OSError as exc:
+            self._count("errors")
+            if not self._warned:
+                self._warned = True
+                warnings.warn(f"the compile cache at {self.directory} cannot be written ({exc}); kernels compile "
+                              f"in full each time. Set {ENV_VAR} to a writable folder, or to 'off'.",
+                              RuntimeWarning, stacklevel=2)
+
+    def entries(self):
+        """``[(path, bytes, mtime)]`` of the stored entries."""
+        found = []
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return found
+        for name in names:
+            if name.endswith(".bin") and not name.startswith(".tmp-"):
+                path = os.path.join(self.directory, name)
+                with contextlib.suppress(OSError):
+                    st = os.stat(path)
+                    found.append((path, st.st_size, st.st_mtime))
+        return found
+
+    def size_bytes(self) -> int:
+        """Bytes the stored entries take."""
+        return sum(size for _, size, _ in self.entries())
+
+    def clear(self):
+        """Delete every stored entry (not the folder)."""
+        for path, _, _ in self.entries():
+            with contextlib.suppress(OSError):
+                os.remove(path)
+
+    def _trim(self):
+        entries = self.entries()
+        total = sum(size for _, size, _ in entries)
+        if total <= self.max_bytes:
+            return
+        for path, size, _ in sorted(entries, key=lambda e: e[2]):
+            with contextlib.suppress(OSError):
+                os.remove(path)
+                total -= size
+            if total <= 0.9 * self.max_bytes:
+                break
+
+    def _count(self, *names):
+        with self._lock:
+            for name in names:
+                self.stats[name] += 1
+
+    # -- versions ----------------------------------------------------------------------------------------------
+    def versions(self, kind):
+        """The tool versions a result of ``kind`` depends on, as text (computed once per cache object)."""
+        if kind not in self._versions:
+            self._versions[kind] = _tool_versions(kind)
+        return self._versions[kind]
+
+    # -- use -----------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def active(self):
+        """Within this block, Numba's NVVM and linker calls (in this thread or task) use this cache.
+
+        On Numba's simulator, which compiles nothing, the block does nothing.
+        """
+        if backend() != "cuda":
+            yield self
+            return
+        _install_hooks()
+        token = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(token)
+
+
+def as_compile_cache(value, what="compile_cache"):
+    """``value`` as a CompileCache or None: ``"default"`` (the folder of ``$BUFFERPLAN_COMPILE_CACHE``,
+    else :func:`default_directory`; ``off`` there disables it), None or False (no cache), a folder path,
+    or a CompileCache."""
+    if isinstance(value, CompileCache) or value is None:
+        return value
+    if value is False:
+        return None
+    if isinstance(value, str) and value == "default":
+        setting = os.environ.get(ENV_VAR)
+        if setting is None:
+            return CompileCache(default_directory())
+        if setting.strip().lower() in _OFF:
+            return None
+        return CompileCache(setting)
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value):
+        return CompileCache(value)
+    raise ConfigurationError(f"{what}: expected 'default', None, a folder path or a kernels.CompileCache; got {value!r}")
+
+
+def _version(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def _tool_versions(kind):
+    parts = [f"numba-cuda {_version('numba-cuda')}", f"llvmlite {_version('llvmlite')}"]
+    if kind == "ptx":
+        from numba.cuda.cudadrv import nvvm
+
+        lib = nvvm.NVVM()
+        parts.append(f"nvvm {lib.get_version()} ir {lib.get_ir_version()}")
+        parts.append("libdevice " + hashlib.sha256(bytes(nvvm.LibDevice().get())).hexdigest())
+    elif kind == "cubin":
+        from cuda.bindings import driver
+
+        err, version = driver.cuDriverGetVersion()
+        parts.append(f"driver {version if int(err) == 0 else '-'}")
+        parts.append(f"cuda-core {_version('cuda-core')} cuda-bindings {_version('cuda-bindings')}")
+        parts.append(f"nvjitlink {_version('nvidia-nvjitlink')} {_version('nvidia-nvjitlink-cu12')}")
+    elif kind == "ptxas":
+        from .resources import ptxas_path
+
+        path = ptxas_path()
+        with open(path, "rb") as fh:
+            parts.append("ptxas " + hashlib.sha256(fh.read()).hexdigest())
+    return "; ".join(parts)
+
+
+# -- the hooks -------------------------------------------------------------------------------------------------
+def _install_hooks():
+    """Wrap Numba's NVVM entry and the code library's cubin link, once per process."""
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        from numba.cuda import codegen
+        from numba.cuda.cudadrv import nvvm
+
+        original_nvvm = nvvm.compile_ir
+        original_cubin = codegen.CUDACodeLibrary.get_cubin
+
+        def compile_ir(llvmir, **options):
+            cache = _ACTIVE.get()
+            if cache is None:
+                return original_nvvm(llvmir, **options)
+            try:
+                # Numba links the modules in an order that varies from run to run (set iteration); the program
+                # is the same, so the key takes them sorted
+                irs = [llvmir] if isinstance(llvmir, str) else sorted(llvmir)
+                key = cache.key("ptx", repr(sorted(options.items())), *irs)
+                found = cache.load("ptx", key)
+            except Exception:  # noqa: BLE001 - the cache must never stop a compile
+                cache._count("errors")
+                return original_nvvm(llvmir, **options)
+            if found is not None:
+                return found
+            ptx = original_nvvm(llvmir, **options)
+            cache.store("ptx", key, ptx)
+            return ptx
+
+        def get_cubin(self, cc=None):
+            cache = _ACTIVE.get()
+            if cache is None or self._lto or self._linking_files or self.needs_cudadevrt:
+                return original_cubin(self, cc)
+            cc = self._ensure_cc(cc)
+            known = self._cubin_cache.get(cc)
+            if known:
+                return known
+            ptxes = self.get_asm_strs(cc=cc)  # NVVM's (cached) output: a compile error surfaces here as usual
+            try:
+                key = cache.key("cubin", repr((tuple(cc), self._max_registers)), *ptxes)
+                found = cache.load("cubin", key)
+                if found is not None:
+                    from cuda.core import ObjectCode
+
+                    cubin = ObjectCode.from_cubin(found, name=self.name)
+                    self._cubin_cache[cc] = cubin
+                    self._linkerinfo_cache[cc] = ""
+                    return cubin
+            except Exception:  # noqa: BLE001 - the cache must never stop a compile
+                cache._count("errors")
+                return original_cubin(self, cc)
+            cubin = original_cubin(self, cc)
+            data = getattr(cubin, "code", cubin)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                cache.store("cubin", key, data)
+            return cubin
+
+        compile_ir.__wrapped__ = original_nvvm
+        get_cubin.__wrapped__ = original_cubin
+        nvvm.compile_ir = compile_ir
+        codegen.CUDACodeLibrary.get_cubin = get_cubin
+        _installed.append(True)
+
+
+def cached_ptxas(cache, ptx, compute_capability, max_registers, count):
+    """``count(ptx, compute_capability, max_registers)`` (ptxas's four counts), through ``cache`` when given."""
+    if cache is None:
+        return count(ptx, compute_capability, max_registers)
+    try:
+        key = cache.key("ptxas", repr((tuple(compute_capability), max_registers)), ptx)
+        found = cache.load("ptxas", key)
+    except Exception:  # noqa: BLE001 - the cache must never stop a count
+        cache._count("errors")
+        return count(ptx, compute_capability, max_registers)
+    if found is not None:
+        values = found.decode().split()
+        if len(values) == 4:
+            return tuple(int(v) for v in values)
+    values = count(ptx, compute_capability, max_registers)
+    cache.store("ptxas", key, " ".join(str(int(v)) for v in values).encode())
+    return values
+
+
+def active_cache():
+    """The cache entered by :meth:`CompileCache.active` in this context, or None."""
+    return _ACTIVE.get()
+
+
+def using(cache):
+    """``cache.active()``, or a block that does nothing for None."""
+    return contextlib.nullcontext() if cache is None else cache.active()
