@@ -11,4 +11,12 @@ call; ``benchmarks.environment`` what every result file records (device,
 versions, git state, date, command).  Importing this package imports nothing
 else: each script imports ``kernels`` (which chooses the GPU or the simulator)
 before ``numba.cuda``.
+
+Every compile a script times is cold: the package turns the on-disk compile
+cache off (``BUFFERPLAN_COMPILE_CACHE=off``) unless the environment names
+one; ``benchmarks.compile_cache`` passes its own caches explicitly.
 """
+
+import os
+
+os.environ.setdefault("BUFFERPLAN_COMPILE_CACHE", "off")

@@ -315,15 +315,17 @@ def _install_hooks():
 
         def get_cubin(self, cc=None):
             cache = _ACTIVE.get()
-            if cache is None or self._lto or self._linking_files or self.needs_cudadevrt:
+            if cache is None or self._linking_files or self.needs_cudadevrt:
                 return original_cubin(self, cc)
             cc = self._ensure_cc(cc)
             known = self._cubin_cache.get(cc)
             if known:
                 return known
-            ptxes = self.get_asm_strs(cc=cc)  # NVVM's (cached) output: a compile error surfaces here as usual
+            # what the linker reads: NVVM's (cached) PTX, or its LTO-IR when the link optimises (numba-cuda's
+            # default with nvJitLink); a compile error surfaces here as usual
+            inputs = [self.get_ltoir(cc=cc)] if self._lto else self.get_asm_strs(cc=cc)
             try:
-                key = cache.key("cubin", repr((tuple(cc), self._max_registers)), *ptxes)
+                key = cache.key("cubin", repr((tuple(cc), self._max_registers, bool(self._lto))), *inputs)
                 found = cache.load("cubin", key)
                 if found is not None:
                     from cuda.core import ObjectCode

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_helpers import gpu, run_on_cuda_target
+from kernel_helpers import gpu, on_gpu, run_on_cuda_target
 
 import kernels
 from kernels.compile_cache import ENV_VAR, CompileCache, as_compile_cache, cached_ptxas, default_directory
@@ -143,6 +143,7 @@ print(json.dumps({"stats": cache.stats, "resources": str(resources)}))
 
 
 @pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
+@pytest.mark.skipif(on_gpu, reason="the offline path (PTX and ptxas); test_a_second_process_on_the_gpu_... on a GPU")
 def test_a_second_process_skips_nvvm_and_ptxas(tmp_path):
     first = run_on_cuda_target(_SECOND_PROCESS, str(tmp_path))
     second = run_on_cuda_target(_SECOND_PROCESS, str(tmp_path))
@@ -181,7 +182,8 @@ def test_a_second_process_on_the_gpu_reads_ptx_and_cubin(tmp_path):
 
     first, second = run(), run()
     assert first["ok"] and second["ok"] and second["backend"] == "cuda"
-    assert (first["stats"]["ptx_misses"], first["stats"]["cubin_misses"]) == (1, 1)
-    assert (second["stats"]["ptx_hits"], second["stats"]["cubin_hits"]) == (1, 1)
+    # NVVM runs once for the PTX and, when numba-cuda links with LTO (its default with nvJitLink), once more
+    assert first["stats"]["ptx_misses"] >= 1 and first["stats"]["cubin_misses"] == 1
+    assert (second["stats"]["ptx_hits"], second["stats"]["cubin_hits"]) == (first["stats"]["ptx_misses"], 1)
     assert second["stats"]["ptx_misses"] == second["stats"]["cubin_misses"] == second["stats"]["errors"] == 0
     assert second["digest"] == first["digest"]  # the same numbers, bit for bit
