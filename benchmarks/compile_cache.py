@@ -103,6 +103,8 @@ def main(argv=None):
     info = device_info()
     doc = header(SCHEMA, info, {"configs": configs, "timeout_s": args.timeout})
     doc["rows"] = []
+    suffix = f"_{args.tag}" if args.tag else ""
+    path = os.path.join(args.out, f"compile_cache_{device_label(info)}{suffix}.json")
     for method, n in configs:
         with tempfile.TemporaryDirectory(prefix="bufferplan-cc-") as folder:
             cold = run_once(method, n, folder, args.timeout)
@@ -111,13 +113,11 @@ def main(argv=None):
         same = cold.get("digest") == warm.get("digest") == plain.get("digest")
         row = {"method": method, "n": n, "cold": cold, "warm": warm, "no_cache": plain, "same_numbers": same}
         doc["rows"].append(row)
+        write_json(path, doc)  # after every configuration: a run cut off keeps what it measured
         print(f"{method:7s} n={n:4d}  no cache {plain.get('wall_s', float('nan')):6.1f} s  cold {cold.get('wall_s', float('nan')):6.1f} s"
               f"  warm {warm.get('wall_s', float('nan')):6.1f} s  same numbers {same}  warm counts {warm.get('stats')}"
               + "".join(f"  {k}: {r['error'][-300:]}" for k, r in (("cold", cold), ("warm", warm), ("none", plain))
                         if "error" in r), flush=True)
-    suffix = f"_{args.tag}" if args.tag else ""
-    path = os.path.join(args.out, f"compile_cache_{device_label(info)}{suffix}.json")
-    write_json(path, doc)
     print("wrote", path)
 
 
