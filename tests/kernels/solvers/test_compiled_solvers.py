@@ -21,8 +21,9 @@ from kernels.resources import ptxas_path
 
 pytestmark = pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
 
-CASES = [("lu", 4, "local", 128), ("lu", 8, "local", 128), ("newton-lu", 4, "local", 128),
-         ("newton-lu", 8, "local", 128)]
+# newton-lu at n = 8 was dropped on 2026-12-03 to keep CI under 10 minutes: the Newton composition is the same at
+# every n, and the larger straight-line LU is the lu-8 case.
+CASES = [("lu", 4, "local", 128), ("lu", 8, "local", 128), ("newton-lu", 4, "local", 128)]
 
 _SCRIPT = r"""
 import json, sys, time
