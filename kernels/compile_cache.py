@@ -199,6 +199,28 @@ class CompileCache:
             if total <= 0.9 * self.max_bytes:
                 break
 
+    def through(self, kind, parts, compute, decode=None, encode=None):
+        """``compute()``, or the value an earlier call with the same ``kind`` and ``parts`` stored.
+
+        ``decode`` turns stored bytes back into the value (None from it: compute again), ``encode`` the
+        value into bytes (None from it: not stored); both default to the bytes themselves.  A failure of
+        the cache itself (a key, a read, a decoding) counts an error and only costs the computation.
+        """
+        try:
+            key = self.key(kind, *parts)
+            found = self.load(kind, key)
+            value = found if found is None or decode is None else decode(found)
+        except Exception:  # noqa: BLE001 - the cache must never stop a compile
+            self._count("errors")
+            return compute()
+        if value is not None:
+            return value
+        value = compute()
+        data = value if encode is None else encode(value)
+        if data is not None:
+            self.store(kind, key, data)
+        return value
+
     def _count(self, *names):
         with self._lock:
             for name in names:
@@ -298,20 +320,11 @@ def _install_hooks():
             cache = _ACTIVE.get()
             if cache is None:
                 return original_nvvm(llvmir, **options)
-            try:
-                # Numba links the modules in an order that varies from run to run (set iteration); the program
-                # is the same, so the key takes them sorted
-                irs = [llvmir] if isinstance(llvmir, str) else sorted(llvmir)
-                key = cache.key("ptx", repr(sorted(options.items())), *irs)
-                found = cache.load("ptx", key)
-            except Exception:  # noqa: BLE001 - the cache must never stop a compile
-                cache._count("errors")
-                return original_nvvm(llvmir, **options)
-            if found is not None:
-                return found
-            ptx = original_nvvm(llvmir, **options)
-            cache.store("ptx", key, ptx)
-            return ptx
+            # Numba links the modules in an order that varies from run to run (set iteration); the program is
+            # the same, so the key takes them sorted
+            irs = [llvmir] if isinstance(llvmir, str) else sorted(llvmir)
+            return cache.through("ptx", (repr(sorted(options.items())), *irs),
+                                 lambda: original_nvvm(llvmir, **options))
 
         def get_cubin(self, cc=None):
             cache = _ACTIVE.get()
@@ -324,24 +337,21 @@ def _install_hooks():
             # what the linker reads: NVVM's (cached) PTX, or its LTO-IR when the link optimises (numba-cuda's
             # default with nvJitLink); a compile error surfaces here as usual
             inputs = [self.get_ltoir(cc=cc)] if self._lto else self.get_asm_strs(cc=cc)
-            try:
-                key = cache.key("cubin", repr((tuple(cc), self._max_registers, bool(self._lto))), *inputs)
-                found = cache.load("cubin", key)
-                if found is not None:
-                    from cuda.core import ObjectCode
 
-                    cubin = ObjectCode.from_cubin(found, name=self.name)
-                    self._cubin_cache[cc] = cubin
-                    self._linkerinfo_cache[cc] = ""
-                    return cubin
-            except Exception:  # noqa: BLE001 - the cache must never stop a compile
-                cache._count("errors")
-                return original_cubin(self, cc)
-            cubin = original_cubin(self, cc)
-            data = getattr(cubin, "code", cubin)
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                cache.store("cubin", key, data)
-            return cubin
+            def stored(data):  # a cubin read back: kept where Numba's own link would have put it
+                from cuda.core import ObjectCode
+
+                cubin = ObjectCode.from_cubin(data, name=self.name)
+                self._cubin_cache[cc] = cubin
+                self._linkerinfo_cache[cc] = ""
+                return cubin
+
+            def code(cubin):
+                data = getattr(cubin, "code", cubin)
+                return data if isinstance(data, (bytes, bytearray, memoryview)) else None
+
+            return cache.through("cubin", (repr((tuple(cc), self._max_registers, bool(self._lto))), *inputs),
+                                 lambda: original_cubin(self, cc), decode=stored, encode=code)
 
         compile_ir.__wrapped__ = original_nvvm
         get_cubin.__wrapped__ = original_cubin
@@ -354,19 +364,14 @@ def cached_ptxas(cache, ptx, compute_capability, max_registers, count):
     """``count(ptx, compute_capability, max_registers)`` (ptxas's four counts), through ``cache`` when given."""
     if cache is None:
         return count(ptx, compute_capability, max_registers)
-    try:
-        key = cache.key("ptxas", repr((tuple(compute_capability), max_registers)), ptx)
-        found = cache.load("ptxas", key)
-    except Exception:  # noqa: BLE001 - the cache must never stop a count
-        cache._count("errors")
-        return count(ptx, compute_capability, max_registers)
-    if found is not None:
-        values = found.decode().split()
-        if len(values) == 4:
-            return tuple(int(v) for v in values)
-    values = count(ptx, compute_capability, max_registers)
-    cache.store("ptxas", key, " ".join(str(int(v)) for v in values).encode())
-    return values
+
+    def counts(data):
+        values = data.decode().split()
+        return tuple(int(v) for v in values) if len(values) == 4 else None
+
+    return cache.through("ptxas", (repr((tuple(compute_capability), max_registers)), ptx),
+                         lambda: count(ptx, compute_capability, max_registers), decode=counts,
+                         encode=lambda values: " ".join(str(int(v)) for v in values).encode())
 
 
 def active_cache():
