@@ -19,6 +19,16 @@ below ``kappa`` tolerances), and gives up as soon as ``theta_k >= 1``
 ``theta_k^(k_max - k) eta_k ||dz_k||``, is still above ``kappa``, when the
 norm is not finite, or after ``max_iterations``: it returns
 :data:`kernels.status.NEWTON_NOT_CONVERGED` and the loop rejects the step.
+``kappa`` here is the settings' constant tightened at tight tolerances,
+``max(min(kappa, sqrt(rtol)), 10 eps / rtol)`` (Hairer's RADAU5 and SciPy's
+implicit methods; :func:`tolerance_kappa_lines` says why).  With the plain
+constant, a draw of the stage equation whose first iteration contracted
+15000-fold stopped with 1.7 tolerances of error left at rtol 1e-8; DIRK
+methods on Robertson, Van der Pol and HIRES (rtol 1e-5 and 1e-7) end 1.5
+to 600 times closer to SciPy's Radau with the tightened one, Robertson to
+t = 1e5 under kvaerno5 at 1e-5 in 101 steps instead of 345 (error 0.014
+tolerances instead of 8.2), and the float32 Brusselator benchmark does
+fewer iterations (its ``10 eps / rtol`` is above 0.05).
 After the first iteration no rate is known yet: ``eta_0`` is the caller's
 ``eta`` (the last solve's ``eta`` carried over, Hairer & Wanner IV.8) as
 ``max(eta, eps)^0.8``, and 1 (CVODE's choice) when nothing is carried.  So
@@ -100,7 +110,8 @@ class NewtonSettings:
     max_iterations : int
     kappa : float
         Convergence when the estimated error is below ``kappa`` tolerances
-        (Hairer & Wanner suggest 0.01 to 0.1).
+        (Hairer & Wanner suggest 0.01 to 0.1); at run time it becomes
+        ``max(min(kappa, sqrt(rtol)), 10 eps / rtol)``, tighter at tight tolerances.
     shared_by_parent : bool
         The iteration matrix (and ``f(t, y)`` of finite-difference products)
         stays alive across this component's invocations within its parent:
@@ -355,6 +366,7 @@ def _iterate_source(settings):
              "    g = alloc_residual(region, persistent)"]
     if not settings.dense:
         lines.append("    dz = alloc_increment(region, persistent)")
+    lines += tolerance_kappa_lines(n, "tolerances")
     lines += ["    eta = " + carried_rate("prec(carried)"), "    theta = ZERO", "    previous = ONE",
               "    for k in range(MAX_ITER):",
               "        residual(ts, c, y, p, u, data, z, g, region, persistent)"]
@@ -377,10 +389,28 @@ def _iterate_source(settings):
                   f"            e = {increment}[i] * rcp(tolerances[i] + tolerances[{index('i', offset=n)}] * abs(y[i]))",
                   "            acc += e * e"]
     lines += ["        norm = sqrt(acc * INV_N)"]
-    lines += convergence_lines("KAPPA", ["return FAILED, ONE, k + 1"], ["return OK, eta, k + 1"],
-                               "eta * norm <= KAPPA", 2)
+    lines += convergence_lines("kap", ["return FAILED, ONE, k + 1"], ["return OK, eta, k + 1"],
+                               "eta * norm <= kap", 2)
     lines += ["    return FAILED, ONE, MAX_ITER"]
     return "\n".join(lines) + "\n"
+
+
+def tolerance_kappa_lines(n, tolerances):
+    """Source lines setting ``kap``, Newton's constant at the run's tolerances (Hairer's ``FNEWT``, SciPy's ``newton_tol``).
+
+    ``kap = max(min(KAPPA, sqrt(rt)), 10 eps / rt)`` with ``rt`` the smallest
+    relative tolerance (``tolerances[n:2n]``); ``KAPPA`` where every ``rtol``
+    is 0.  At tight tolerances the iteration goes on further than
+    ``KAPPA``: the error estimate ``eta ||dz||`` rests on a rate measured over
+    one or two iterations, and when the first iteration contracts much faster
+    than the next ones (it starts where the Jacobian was taken, so it is
+    nearly a full Newton step) it promises more than it gives.  The floor
+    ``10 eps / rt`` stops it from chasing rounding.  The namespace needs
+    ``KAPPA``, ``ZERO``, ``TEN_EPS`` and ``sqrt``.
+    """
+    lines = [f"    rt = {tolerances}[{n}]"]
+    lines += elementwise(n - 1, lambda i: f"rt = min(rt, {tolerances}[{index(i, offset=n + 1)}])")
+    return lines + ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
 
 
 def carried_rate(value):
@@ -493,7 +523,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
                  "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
                  "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "INV_N": dtype(1.0 / settings.n), "rcp": norm_reciprocal(dtype),  # the norm in the working precision
-                 "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER), "prec": dtype,
+                 "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER), "prec": dtype, "TEN_EPS": dtype(10.0 * eps),
                  "rhs": rhs, "jac": jac, "jvp": jvp, "residual": residual,
                  "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
     names = [b.name for b in settings.buffer_settings().buffers]

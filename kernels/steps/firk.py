@@ -80,7 +80,7 @@ from ..moves_ir import compile_folded
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
-from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines
+from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines, tolerance_kappa_lines
 from ..solvers.options import as_solver_options
 from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
 from ..solvers.sparsity import jacobian_pattern
@@ -296,8 +296,7 @@ def _newton_lines(settings, tr):
     for a in range(s):
         lines += _each(n, lambda e, a=a: [f"w[{index(e, offset=a * n)}] = " + _combination(
             [(f"TI_{a}_{q}", f"z[{index(e, offset=q * n)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
-    lines += ["    rt = tol[N]"] + _each(n - 1, lambda i: [f"rt = min(rt, tol[{index(i, offset=n + 1)}])"])
-    lines += ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
+    lines += tolerance_kappa_lines(n, "tol")
     lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
               "    theta = ZERO", "    previous = ONE", "    converged = False", "    slow = False",
               "    for k in range(MAX_ITER):", "        wk[0] += W_STAGES", "        wk[3] += ONE"]

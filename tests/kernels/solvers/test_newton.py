@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from numba import cuda
 from scipy.optimize import root
@@ -190,6 +190,11 @@ def _linear_case(linear, seed):
     return solver, analytic, a, c, rng.standard_normal((3, N))
 
 
+# Newton's tolerance in the linear tests: at 1e-6 its constant is sqrt(1e-6) = 1e-3 (tighter ones make
+# a 1e-10 Krylov solve or a finite-difference Jacobian need a third iteration, which is not the point here).
+TOL_LINEAR = 1e-6
+
+
 def _assert_exact(z, a, c, y):
     for i in range(3):
         exact = np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i])
@@ -203,13 +208,13 @@ def test_linear_problem_takes_two_iterations_with_a_right_jacobian(linear):
     solver, analytic, a, c, y = _linear_case(linear, 4)
     run, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=2), "local",
                            problem="linear")
-    z, status = run(c, y, a.reshape(3, -1), 1e-9)
+    z, status = run(c, y, a.reshape(3, -1), TOL_LINEAR)
     assert (status == 0).all()
     _assert_exact(z[:, 0], a, c, y)
     if linear == "lu-jac":
         run, _ = newton_kernel(NewtonSettings(N, solver, analytic=True, max_iterations=2), "local",
                                problem="linear-wrong-jac")
-        _, status = run(c, y, a.reshape(3, -1), 1e-9)
+        _, status = run(c, y, a.reshape(3, -1), TOL_LINEAR)
         assert (status == Status.NEWTON_NOT_CONVERGED).all()
 
 
@@ -220,14 +225,14 @@ def test_a_carried_rate_stops_after_one_iteration(linear):
     solver, analytic, a, c, y = _linear_case(linear, 7)
     one, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=1), "local",
                            problem="linear")
-    _, status = one(c, y, a.reshape(3, -1), 1e-9)
+    _, status = one(c, y, a.reshape(3, -1), TOL_LINEAR)
     assert (status == Status.NEWTON_NOT_CONVERGED).all()
-    z, status = one(c, y, a.reshape(3, -1), 1e-9, carried=1e-12)
+    z, status = one(c, y, a.reshape(3, -1), TOL_LINEAR, carried=1e-12)
     assert (status == 0).all()
     _assert_exact(z[:, 0], a, c, y)  # a linear problem's first increment is its solution
     two, _ = newton_kernel(NewtonSettings(N, solver, analytic=analytic, max_iterations=2), "local", stages=3,
                            problem="linear")
-    z, status = two(c, y, a.reshape(3, -1), 1e-9)
+    z, status = two(c, y, a.reshape(3, -1), TOL_LINEAR)
     assert (status == 0).all()
     np.testing.assert_allclose(z[:, 1:], z[:, :1].repeat(2, axis=1), rtol=0, atol=1e-8)
 
@@ -238,12 +243,17 @@ def _host_jacobian(y, p):
 
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1), c=st.floats(0.01, 0.3), linear=st.sampled_from(["lu-fd", "gmres-fd"]))
+@example(seed=262145, c=0.125, linear="lu-fd")
 def test_random_stage_equations_converge_to_scipy_root(seed, c, linear):
     """Random Jacobian points and parameters: every trajectory converges where simplified Newton contracts.
 
     Contraction needs ``I - c J`` far from singular along the way; draws whose
     ``c J`` has an eigenvalue of modulus above 1/2 at the start or at the root
-    (simplified Newton then may rightly diverge) are discarded.
+    (simplified Newton then may rightly diverge) are discarded.  The example
+    is a draw whose first iteration (from where the Jacobian was taken, so
+    nearly a full Newton step) contracted 15000-fold: the rate it showed
+    promised an error of 0.03 tolerances and left 1.7 under the plain
+    ``kappa = 0.05``; the constant tightened at rtol 1e-8 (to 1e-4) passes it.
     """
     rng = np.random.default_rng(seed)
     y = rng.uniform(-1.0, 1.0, (3, N))
