@@ -61,6 +61,7 @@ from .events import EventSettings
 from .loop_adaptive import FAILED_STEP_FACTOR, build_adaptive_loop
 from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop, lands_apart
 from .loop_hooks import LoopHooks, rhs_per_step
+from .solvers.base import newton_kappa_device
 from .summaries import SummarySettings
 
 __all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_FACTOR"]
@@ -115,6 +116,13 @@ class LoopBufferSettings:
         """The error norm or the step reads ``atol``/``rtol`` (then kept in the ``tolerances`` buffer)."""
         return self.adaptive or self.step.needs_tolerances
 
+    @property
+    def tolerance_elements(self) -> int:
+        """``atol``, ``rtol`` and, for a step with a Newton iteration, its constant at them (or 0)."""
+        if not self.uses_tolerances:
+            return 0
+        return 2 * self.step.n_states + (self.step.newton_kappa is not None)
+
     def buffer_settings(self) -> BufferSettings:
         n, child = self.step.n_states, self.step.component
 
@@ -133,9 +141,10 @@ class LoopBufferSettings:
             buf("drivers", self.step.n_drivers, (("init", "init"), ("save", "save")),
                 weight=float(self.step.n_drivers)),
             buf("observables", self.n_observables, (("save", "save"),), weight=float(self.n_observables)),
-            # atol then rtol, loaded once so the error norm reads no global memory per step.
-            # (also in a fixed-step run of an implicit step: Newton measures its increments with them).
-            buf("tolerances", 2 * n if self.uses_tolerances else 0, persistent=True, weight=float(2 * n)),
+            # atol then rtol, loaded once so the error norm reads no global memory per step
+            # (also in a fixed-step run of an implicit step: Newton measures its increments with them),
+            # then Newton's constant at those tolerances, computed once here rather than in every stage.
+            buf("tolerances", self.tolerance_elements, persistent=True, weight=float(2 * n)),
         )
         return BufferSettings(component=self.component, phases=phases, buffers=buffers,
                               children=(self.step.buffer_settings(),)
@@ -198,6 +207,9 @@ class _LoopParts:
         alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")
         alloc_tolerances = allocate("tolerances")
         LOAD_TOLERANCES = settings.uses_tolerances
+        NEWTON = LOAD_TOLERANCES and settings.step.newton_kappa is not None
+        KAPPA = dtype(settings.step.newton_kappa if NEWTON else 0.0)
+        kappa_at = newton_kappa_device(dtype)
         SAVE = settings.save_trajectory
         nan, zero = dtype(math.nan), dtype(0.0)
 
@@ -244,6 +256,11 @@ class _LoopParts:
                 for i in range(N):
                     tol[i] = atol[i]
                     tol[N + i] = rtol[i]
+                if NEWTON:
+                    rt = tol[N]
+                    for i in range(1, N):
+                        rt = min(rt, tol[N + i])
+                    tol[2 * N] = kappa_at(KAPPA, rt)
             return tol
 
         @cuda.jit(device=True, inline="always")

@@ -90,9 +90,11 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
    its own scratch (the stage state ``base + z``, ``f`` there) comes from
    the step's allocators, with the ``region`` and ``persistent`` it gets.
 10. ``tolerances`` holds ``atol`` then ``rtol`` (2 n elements, the loop's
-    ``tolerances`` layout); increments are measured in the norm
+    ``tolerances`` layout), then Newton's constant at those tolerances,
+    ``newton_kappa(kappa, min(rtol))`` (:func:`newton_kappa`, which the loop
+    computes once when it loads them); increments are measured in the norm
     ``RMS(dz_i / (atol_i + rtol_i |y_i|))``.  ``iterate`` returns 0 when the
-    estimated error (Hairer & Wanner IV.8) is below ``kappa`` in that norm,
+    estimated error (Hairer & Wanner IV.8) is below that constant in that norm,
     ``NEWTON_NOT_CONVERGED`` on divergence, on a predicted failure within
     the iteration limit, on a non-finite increment or at the limit, and a
     Krylov solver's own code when it fails.  ``z`` is then unusable and the
@@ -114,11 +116,45 @@ Simplified Newton (:mod:`kernels.solvers.newton`)::
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["singular_below", "singular_threshold_lines", "SOLVER_OK"]
+__all__ = ["singular_below", "singular_threshold_lines", "SOLVER_OK", "newton_kappa", "newton_kappa_device"]
 
 SOLVER_OK = 0
+
+
+def newton_kappa(kappa, rt, ten_eps):
+    """Newton's stopping constant at the smallest relative tolerance ``rt`` (item 10).
+
+    ``max(min(kappa, sqrt(rt)), ten_eps / rt)`` (Hairer's ``FNEWT``, SciPy's
+    ``newton_tol``; ``ten_eps`` is 10 eps of the working precision), ``kappa``
+    when ``rt`` is 0.  At tight tolerances the iteration goes on past
+    ``kappa``: its error estimate ``eta ||dz||`` rests on a rate measured over
+    one or two iterations, and the first iteration, which starts where the
+    Jacobian was taken, is nearly a full Newton step that contracts far
+    faster than the next ones, so the estimate promises more than it gives.
+    The floor ``10 eps / rt`` keeps it from chasing rounding.  Plain Python,
+    so the host computes the same value (:func:`newton_kappa_device` compiles it).
+    """
+    if rt > 0:
+        return max(min(kappa, math.sqrt(rt)), ten_eps / rt)
+    return kappa
+
+
+def newton_kappa_device(dtype):
+    """``kappa_at(kappa, rt)``: :func:`newton_kappa` as a device function in ``dtype``."""
+    from numba import cuda
+
+    ten_eps = dtype(10.0 * np.finfo(dtype).eps)
+    formula = cuda.jit(device=True, inline="always")(newton_kappa)
+
+    @cuda.jit(device=True, inline="always")
+    def kappa_at(kappa, rt):
+        return formula(kappa, rt, ten_eps)
+
+    return kappa_at
 
 
 def singular_below(dtype):

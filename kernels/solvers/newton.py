@@ -21,7 +21,8 @@ norm is not finite, or after ``max_iterations``: it returns
 :data:`kernels.status.NEWTON_NOT_CONVERGED` and the loop rejects the step.
 ``kappa`` here is the settings' constant tightened at tight tolerances,
 ``max(min(kappa, sqrt(rtol)), 10 eps / rtol)`` (Hairer's RADAU5 and SciPy's
-implicit methods; :func:`tolerance_kappa_lines` says why).  With the plain
+implicit methods; :func:`kernels.solvers.base.newton_kappa` says why), which
+the loop computes once and hands over at the end of ``tolerances``.  With the plain
 constant, a draw of the stage equation whose first iteration contracted
 15000-fold stopped with 1.7 tolerances of error left at rtol 1e-8; DIRK
 methods on Robertson, Van der Pol and HIRES (rtol 1e-5 and 1e-7) end 1.5
@@ -366,7 +367,7 @@ def _iterate_source(settings):
              "    g = alloc_residual(region, persistent)"]
     if not settings.dense:
         lines.append("    dz = alloc_increment(region, persistent)")
-    lines += tolerance_kappa_lines(n, "tolerances")
+    lines += [f"    kap = tolerances[{2 * n}]"]
     lines += ["    eta = " + carried_rate("prec(carried)"), "    theta = ZERO", "    previous = ONE",
               "    for k in range(MAX_ITER):",
               "        residual(ts, c, y, p, u, data, z, g, region, persistent)"]
@@ -393,24 +394,6 @@ def _iterate_source(settings):
                                "eta * norm <= kap", 2)
     lines += ["    return FAILED, ONE, MAX_ITER"]
     return "\n".join(lines) + "\n"
-
-
-def tolerance_kappa_lines(n, tolerances):
-    """Source lines setting ``kap``, Newton's constant at the run's tolerances (Hairer's ``FNEWT``, SciPy's ``newton_tol``).
-
-    ``kap = max(min(KAPPA, sqrt(rt)), 10 eps / rt)`` with ``rt`` the smallest
-    relative tolerance (``tolerances[n:2n]``); ``KAPPA`` where every ``rtol``
-    is 0.  At tight tolerances the iteration goes on further than
-    ``KAPPA``: the error estimate ``eta ||dz||`` rests on a rate measured over
-    one or two iterations, and when the first iteration contracts much faster
-    than the next ones (it starts where the Jacobian was taken, so it is
-    nearly a full Newton step) it promises more than it gives.  The floor
-    ``10 eps / rt`` stops it from chasing rounding.  The namespace needs
-    ``KAPPA``, ``ZERO``, ``TEN_EPS`` and ``sqrt``.
-    """
-    lines = [f"    rt = {tolerances}[{n}]"]
-    lines += elementwise(n - 1, lambda i: f"rt = min(rt, {tolerances}[{index(i, offset=n + 1)}])")
-    return lines + ["    kap = KAPPA", "    if rt > ZERO:", "        kap = max(min(KAPPA, sqrt(rt)), TEN_EPS / rt)"]
 
 
 def carried_rate(value):
@@ -521,9 +504,9 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
     eps = float(np.finfo(dtype).eps)
     namespace = {"N": settings.n, "UN": np.uint64(settings.n), "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
-                 "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
+                 "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "INV_N": dtype(1.0 / settings.n), "rcp": norm_reciprocal(dtype),  # the norm in the working precision
-                 "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER), "prec": dtype, "TEN_EPS": dtype(10.0 * eps),
+                 "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER), "prec": dtype,
                  "rhs": rhs, "jac": jac, "jvp": jvp, "residual": residual,
                  "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.NEWTON_NOT_CONVERGED)}
     names = [b.name for b in settings.buffer_settings().buffers]

@@ -17,7 +17,10 @@ Device-function contract of an algorithm step::
 4. ``tol`` holds ``atol`` then ``rtol`` (2 n elements, the loop's persistent
    ``tolerances`` buffer) when the step's settings say ``needs_tolerances``
    (a Newton iteration measures its increments with them); otherwise it is
-   a stub the step does not read.
+   a stub the step does not read.  When the settings' ``newton_kappa`` is a
+   number (the step's Newton constant), ``tol[2 n]`` holds that constant
+   tightened at the run's tolerances (:func:`kernels.solvers.base.newton_kappa`),
+   computed once by the loop.
 5. ``region`` is the thread's shared region and ``persistent`` its
    persistent-local array; every working array comes from an allocator built
    from the Plan (:mod:`kernels.allocators`).
@@ -52,7 +55,8 @@ maps each method name to its family and tableau.  The settings class has
 * ``for_method(tableau, system, estimate_error, solver)``: the settings of
   one solve (``solver`` is a :class:`kernels.solvers.SolverOptions`, which
   an explicit family ignores);
-* ``n_states``, ``n_drivers``, ``component`` and ``needs_tolerances``.
+* ``n_states``, ``n_drivers``, ``component``, ``needs_tolerances`` and
+  ``newton_kappa`` (a float, or None for a step without a Newton iteration).
 
 The builder is ``build(settings, system, layout, dtype) -> BuiltStep``.
 """

@@ -123,6 +123,11 @@ class DIRKStepSettings:
     component = "dirk"
     needs_tolerances = True
 
+    @property
+    def newton_kappa(self):
+        """Newton's constant, tightened at the run's tolerances in the loop's ``tolerances`` buffer."""
+        return self.newton.kappa
+
     @classmethod
     def for_method(cls, tableau, system, estimate_error=True, solver=None):
         """The settings of one solve of ``system`` with ``solver`` (a SolverOptions; None: defaults)."""

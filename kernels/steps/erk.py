@@ -57,6 +57,7 @@ class ERKStepSettings:
 
     component = "erk"
     needs_tolerances = False
+    newton_kappa = None
 
     @classmethod
     def for_method(cls, tableau, system, estimate_error=True, solver=None):

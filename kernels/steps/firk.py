@@ -80,7 +80,7 @@ from ..moves_ir import compile_folded
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
-from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines, tolerance_kappa_lines
+from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines
 from ..solvers.options import as_solver_options
 from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
 from ..solvers.sparsity import jacobian_pattern
@@ -160,6 +160,11 @@ class FIRKStepSettings:
 
     component = "firk"
     needs_tolerances = True
+
+    @property
+    def newton_kappa(self):
+        """Newton's constant, tightened at the run's tolerances in the loop's ``tolerances`` buffer."""
+        return self.kappa
 
     @classmethod
     def for_method(cls, tableau, system, estimate_error=True, solver=None):
@@ -296,7 +301,7 @@ def _newton_lines(settings, tr):
     for a in range(s):
         lines += _each(n, lambda e, a=a: [f"w[{index(e, offset=a * n)}] = " + _combination(
             [(f"TI_{a}_{q}", f"z[{index(e, offset=q * n)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
-    lines += tolerance_kappa_lines(n, "tol")
+    lines += [f"    kap = tol[{2 * n}]"]
     lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
               "    theta = ZERO", "    previous = ONE", "    converged = False", "    slow = False",
               "    for k in range(MAX_ITER):", "        wk[0] += W_STAGES", "        wk[3] += ONE"]
@@ -456,8 +461,8 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     allocate = AllocatorFactory(layout, dtype)
     eps = float(np.finfo(dtype).eps)
     namespace = {"N": settings.n_states, "S": len(settings.transform.stages), "ZERO": dtype(0.0), "ONE": dtype(1.0),
-                 "SQRT_EPS": dtype(math.sqrt(eps)), "TEN_EPS": dtype(10.0 * eps), "HUGE": dtype(np.finfo(dtype).max),
-                 "KAPPA": dtype(settings.kappa), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
+                 "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
+                 "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "prec": dtype, "rcp": norm_reciprocal(dtype), "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER),
                  "CARRIED_SHARE": dtype(CARRIED_SHARE), "EPS": dtype(eps), "SAME_STEP": dtype(SAME_STEP),
                  "REFRESH_RATE": dtype(REFRESH_RATE),

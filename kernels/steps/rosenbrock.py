@@ -115,6 +115,7 @@ class RosenbrockStepSettings:
     count_work: bool = False
 
     component = "rosenbrock"
+    newton_kappa = None  # no Newton iteration: each stage is one linear solve
 
     @classmethod
     def for_method(cls, tableau, system, estimate_error=True, solver=None):

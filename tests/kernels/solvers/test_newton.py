@@ -20,6 +20,7 @@ from kernels.allocators import AllocationRecord
 from kernels.errors import ConfigurationError
 from kernels.solvers import (BiCGSTABSettings, GMRESSettings, LUSettings, NewtonSettings, SparseLUSettings,
                              build_newton, jacobian_source)
+from kernels.solvers.base import newton_kappa
 from kernels.solvers.sparse_lu import full_pattern
 
 N = 3
@@ -102,6 +103,12 @@ PROBLEMS = {"nonlinear": (residual, rhs, jac, jvp), "linear": (linear_residual, 
             "linear-wrong-jac": (linear_residual, linear_rhs, linear_jac_off, linear_jvp)}
 
 
+def tolerances(tol, kappa, dtype):
+    """The loop's ``tolerances`` layout: ``atol = rtol = tol``, then Newton's constant at ``rtol``."""
+    ten_eps = 10.0 * float(np.finfo(dtype).eps)
+    return np.array([tol] * (2 * N) + [newton_kappa(kappa, tol, ten_eps)], dtype)
+
+
 @functools.cache
 def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear", dtype=np.float64):
     """``run(c, y, p, tol, carried=1.0) -> (z (m, stages, N), status)``: one prepare, ``stages`` iterates sharing it.
@@ -135,7 +142,7 @@ def newton_kernel(newton_settings, placement, stages=1, problem="nonlinear", dty
         z = np.zeros((y.shape[0], stages, N), dtype)
         status = np.full(y.shape[0], -1, np.int32)
         launch(kernel, plan, y.shape[0], np.asarray(c, dtype), np.asarray(y, dtype), np.asarray(p, dtype),
-               np.full(2 * N, tol, dtype), z, status, dtype(carried))
+               tolerances(tol, newton_settings.kappa, dtype), z, status, dtype(carried))
         return z, status
 
     return run, built
@@ -378,7 +385,7 @@ def prepared_solve_kernel(newton_settings, placement):
         x = np.zeros((y.shape[0], 1, N))
         b = np.array(b, float)
         status = np.full(y.shape[0], -1, np.int32)
-        launch(kernel, plan, y.shape[0], c, y, a.reshape(y.shape[0], -1), np.full(2 * N, 1e-8), b, x, status)
+        launch(kernel, plan, y.shape[0], c, y, a.reshape(y.shape[0], -1), tolerances(1e-8, 0.05, np.float64), b, x, status)
         return x[:, 0], b, status
 
     return run
@@ -400,3 +407,18 @@ def test_prepared_matrix_solves_a_rosenbrock_stage(linear):
         exact = np.linalg.solve(np.eye(N) - c[i] * a[i], b[i])
         np.testing.assert_allclose(x[i], exact, rtol=0, atol=1e-6 * np.abs(exact).max())
         np.testing.assert_array_equal(in_place[i], x[i])
+
+
+@settings(max_examples=50, deadline=None)
+@given(rt=st.floats(1e-14, 1.0), kappa=st.floats(0.001, 0.5), dtype=st.sampled_from([np.float32, np.float64]))
+def test_newton_kappa_tightens_only_at_tight_tolerances(rt, kappa, dtype):
+    """``max(min(kappa, sqrt(rt)), 10 eps / rt)``: kappa itself from ``rt = kappa^2`` up, never below 10 eps / rt."""
+    ten_eps = 10.0 * float(np.finfo(dtype).eps)
+    value = newton_kappa(kappa, rt, ten_eps)
+    assert value >= ten_eps / rt
+    assert value <= max(kappa, ten_eps / rt)
+    if rt >= kappa ** 2:
+        assert value == max(kappa, ten_eps / rt)
+    else:
+        assert value == max(np.sqrt(rt), ten_eps / rt)
+    assert newton_kappa(kappa, 0.0, ten_eps) == kappa  # rtol 0: the constant as given
