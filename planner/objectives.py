@@ -10,20 +10,26 @@ fastest; the smaller shared peak, then fewer buffers kept local, break ties.
 """
 
 from .costmodel import keep_local, local_candidates, predict
+from .errors import InfeasibleError
 from .selection import choose_greedily
 from .greedy import greedy_offsets
 
 
-def choose_local(problem, device=None, max_registers=None):
+def choose_local(problem, device=None, max_registers=None, skip=()):
     """``(work problem, kept local names, candidates tried)`` for the ``auto`` objective.
 
     ``work`` is a ``min-shared`` problem whose pins differ from ``problem`` only in
     ``auto`` buffers turned ``local``, so every plan of it is a plan of ``problem``.
     ``device`` overrides the problem's cost constants (the compiler loop's corrected model).
+    ``skip`` holds kept sets not to choose (the compiler loop's runner-up); an
+    ``InfeasibleError`` when every candidate is skipped.
     """
     sizes = problem.by_name()
     best = None
-    candidates = local_candidates(problem)
+    skipped = {frozenset(names) for names in skip}
+    candidates = [keep for keep in local_candidates(problem) if keep not in skipped]
+    if not candidates:
+        raise InfeasibleError("auto: every set of buffers to keep local was skipped; nothing is left to plan")
     for keep in candidates:
         work = keep_local(problem, keep)
         offsets = choose_greedily(work, greedy_offsets)

@@ -14,7 +14,7 @@ GOALS = ("min-peak", "fit")
 
 
 def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="min-peak", cost_model=None,
-          max_registers=None):
+          max_registers=None, skip_local=()):
     """Plan ``problem`` with the named planner and return a verified Plan.
 
     Parameters
@@ -41,6 +41,9 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         as the compiler loop passes after correcting them with measured figures.
     max_registers : int, optional
         "auto" only: the kernel's register cap per thread, if it is built with one.
+    skip_local : iterable of sets of str, optional
+        "auto" only: sets of kept-local buffer names not to choose again (the compiler loop's
+        layouts already compiled), so the model's next best set is planned.
 
     Returns
     -------
@@ -64,7 +67,7 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
     kept, candidates = (), 0
     if problem.objective == "auto":
-        work, kept, candidates = choose_local(problem, cost_model, max_registers)
+        work, kept, candidates = choose_local(problem, cost_model, max_registers, skip=skip_local)
     else:
         work = problem
     if planner == "greedy":

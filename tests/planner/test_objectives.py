@@ -2,10 +2,11 @@
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import Buffer, Placement, Plan, PlanningProblem, solve
+from planner import Buffer, InfeasibleError, Placement, Plan, PlanningProblem, solve
 from planner.costmodel import local_candidates, predict
 
 
@@ -156,3 +157,18 @@ def test_local_bytes_off_from_the_prediction_contradict_it_and_correct_the_spill
         assert not contradicts(after, figures)
     close = Measured(255, int(before.local_bytes * 1.05), 0, 0, 0, "ptxas", 1, 0.125, 0.0)
     assert not contradicts(before, close)  # within LOCAL_BYTES_TOLERANCE
+
+
+def test_skipped_local_sets_give_the_models_next_choice():
+    """``skip_local`` (the compiler loop's runner-up): the kept set chosen before is not chosen again, the
+    next plan is rated no better by the model, and skipping every candidate is refused."""
+    p = _problem([Buffer("light", 200, lifetime=((0, 2),), weight=1.0),
+                  Buffer("heavy", 200, lifetime=((0, 2),), weight=5.0)])
+    first = solve(p, "cpsat")
+    second = solve(p, "cpsat", skip_local=[first.cost.predicted.kept_local])
+    second.verify(p)
+    assert set(second.cost.predicted.kept_local) != set(first.cost.predicted.kept_local)
+    assert second.cost.predicted.throughput <= first.cost.predicted.throughput
+    every = local_candidates(p)
+    with pytest.raises(InfeasibleError, match="every set of buffers to keep local was skipped"):
+        solve(p, "cpsat", skip_local=every)
