@@ -63,7 +63,7 @@ class SolverOptions:
         Newton's iteration limit per solve (a failing step is retried smaller).
     kappa : float
         Newton stops when its estimated error is below ``kappa`` tolerances
-        (``max(min(kappa, sqrt(rtol)), 10 eps / rtol)`` at run time, as in SciPy's Radau).
+        (``min(kappa, max(sqrt(rtol), 10 eps / rtol))`` at run time, as in SciPy's Radau).
     coupled : str
         How a fully implicit method (radau, gauss4) solves its coupled stages: ``"transformed"``
         (eigen-decomposed ``A^-1``: Radau one n x n and one 2n x 2n LU) or ``"full"`` (one s n LU).

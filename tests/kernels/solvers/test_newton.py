@@ -412,13 +412,15 @@ def test_prepared_matrix_solves_a_rosenbrock_stage(linear):
 @settings(max_examples=50, deadline=None)
 @given(rt=st.floats(1e-14, 1.0), kappa=st.floats(0.001, 0.5), dtype=st.sampled_from([np.float32, np.float64]))
 def test_newton_kappa_tightens_only_at_tight_tolerances(rt, kappa, dtype):
-    """``max(min(kappa, sqrt(rt)), 10 eps / rt)``: kappa itself from ``rt = kappa^2`` up, never below 10 eps / rt."""
+    """``min(kappa, max(sqrt(rt), 10 eps / rt))``: never looser than kappa, kappa itself from ``rt = kappa^2``
+    up, and below that sqrt(rt) unless rounding (10 eps / rt) is above it."""
     ten_eps = 10.0 * float(np.finfo(dtype).eps)
     value = newton_kappa(kappa, rt, ten_eps)
-    assert value >= ten_eps / rt
-    assert value <= max(kappa, ten_eps / rt)
+    assert value <= kappa
+    assert value == kappa or value >= ten_eps / rt
     if rt >= kappa ** 2:
-        assert value == max(kappa, ten_eps / rt)
+        assert value == kappa
     else:
-        assert value == max(np.sqrt(rt), ten_eps / rt)
+        assert value == min(kappa, max(np.sqrt(rt), ten_eps / rt))
     assert newton_kappa(kappa, 0.0, ten_eps) == kappa  # rtol 0: the constant as given
+    assert newton_kappa(0.05, 1e-6, 10.0 * float(np.finfo(np.float32).eps)) == 0.05  # float32 defaults
