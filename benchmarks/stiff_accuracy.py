@@ -48,19 +48,8 @@ def reference(name):
 
     factory, y0, t_end, atol, _ = PROBLEMS[name]
     system = factory()
-    n, p = system.n_states, np.asarray(system.default_params)
-
-    def f(t, y):
-        out = np.zeros(n)
-        system.rhs(t, y, p, out)
-        return out
-
-    def jac(t, y):
-        out = np.zeros(n * n)
-        system.jac(t, y, p, out)
-        return out.reshape(n, n)
-
-    sol = solve_ivp(f, (0.0, t_end), y0, method="Radau", rtol=1e-10, atol=atol, jac=jac)
+    sol = solve_ivp(system.host_rhs(), (0.0, t_end), y0, method="Radau", rtol=1e-10, atol=atol,
+                    jac=system.host_jac())
     if not sol.success:
         raise RuntimeError(f"SciPy's reference for {name} failed: {sol.message}")
     return sol.y[:, -1]

@@ -262,6 +262,21 @@ class ODESystem:
 
         return f
 
+    def host_jac(self, params=None):
+        """Return ``J(t, y) -> (n_states, n_states)`` from the system's ``jac`` on NumPy arrays (for SciPy references)."""
+        if self.jac is None:
+            raise ConfigurationError(f"host_jac: system {self.name!r} has no jac; pass jac= to ODESystem, "
+                                     "or let SciPy difference host_rhs")
+        n = self.n_states
+        p = np.asarray(self.default_params if params is None else params, dtype=np.float64)
+
+        def jac(t, y):
+            out = np.zeros(n * n)
+            self.jac(float(t), np.asarray(y, dtype=np.float64), p, out)
+            return out.reshape(n, n)
+
+        return jac
+
     # -- device side -----------------------------------------------------
     @functools.cached_property
     def device_rhs(self):

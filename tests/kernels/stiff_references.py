@@ -38,20 +38,8 @@ def oregonator_reference(t_end):
 
 
 def host_functions(system):
-    """``(f, jac)`` of an ODESystem as NumPy functions of ``(t, y)`` with its default parameters."""
-    n, p = system.n_states, np.asarray(system.default_params)
-
-    def f(t, y):
-        out = np.zeros(n)
-        system.rhs(t, y, p, out)
-        return out
-
-    def jac(t, y):
-        out = np.zeros(n * n)
-        system.jac(t, y, p, out)
-        return out.reshape(n, n)
-
-    return f, jac
+    """``(f, jac)`` of an ODESystem as NumPy functions of ``(t, y)`` with its default parameters (no ``jac``: None)."""
+    return system.host_rhs(), (system.host_jac() if system.jac is not None else None)
 
 
 @functools.lru_cache(maxsize=None)

@@ -253,3 +253,15 @@ def test_a_dense_jacobian_is_kept_and_checked_like_the_rhs():
 
     with pytest.raises(ConfigurationError, match=r"jac must take 4 arguments \(t, y, p, J\)"):
         ODESystem(_vdp, 2, 1, jac=with_drivers, name="vdp")
+
+
+def test_host_jac_matches_differences_of_host_rhs_and_needs_a_jac():
+    """``host_jac`` (SciPy's ``jac=``) is the system's ``jac`` as an n x n array: central differences of
+    ``host_rhs`` agree to 1e-6 relative on Robertson; a system without ``jac`` is refused by name."""
+    system = kernels.robertson()
+    f, jac = system.host_rhs(), system.host_jac()
+    y, h = np.array([0.9, 2e-5, 0.1]), 1e-7
+    columns = [(f(0.0, y + h * e) - f(0.0, y - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(jac(0.0, y), np.stack(columns, axis=1), rtol=1e-6, atol=1e-6)
+    with pytest.raises(ConfigurationError, match="host_jac: system 'bare' has no jac"):
+        kernels.ODESystem(system.rhs, 3, 3, name="bare").host_jac()
