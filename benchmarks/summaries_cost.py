@@ -12,6 +12,7 @@ Method cases: RK4 and Tsit5 at fixed dt 1e-3 (1000 steps), Tsit5 adaptive at rto
                over the run (mean, rms, min, max, argmax, final): no state saved
     no-argmax  the same without ``argmax`` (five statistics of each state)
     light      ``save_trajectory=False`` and the mean and max of ``x`` only
+    sampled    the same sampled every 10 steps (``Summaries(every=10)``; fixed-step cases only)
     events     the final state and a counting event on ``x`` (both directions)
 
 Each variant's kernel is launched bare (``timing.bind_launch``: ``Integrator.solve``'s own
@@ -21,7 +22,7 @@ steps, and the summaries' ``final`` statistic equals the final-state run's state
 
 Output: ``<out>/summaries_cost_<device>[_<tag>].json`` (device, versions, git, date, command,
 settings, one row per case, variant and N) and a table.  On the simulator (``--sim``) it runs
-N = 8 for correctness only.
+N = 8 for correctness only (fixed steps to t = 0.05).
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ from kernels.summaries import SUMMARY_STATS  # noqa: E402
 
 SCHEMA = "bufferplan.summaries_cost/1"
 CASES = {"rk4_fixed": ("rk4", "fixed"), "tsit5_fixed": ("tsit5", "fixed"), "tsit5_adaptive": ("tsit5", "pi")}
-VARIANTS = ("final", "summaries", "no-argmax", "light", "events")
-_SUMMARIES = {"summaries": ([0, 1, 2], SUMMARY_STATS),
-              "no-argmax": ([0, 1, 2], tuple(s for s in SUMMARY_STATS if s != "argmax")),
-              "light": ([0], ("mean", "max"))}
+VARIANTS = ("final", "summaries", "no-argmax", "light", "sampled", "events")
+_SUMMARIES = {"summaries": ([0, 1, 2], SUMMARY_STATS, 1),
+              "no-argmax": ([0, 1, 2], tuple(s for s in SUMMARY_STATS if s != "argmax"), 1),
+              "light": ([0], ("mean", "max"), 1), "sampled": ([0], ("mean", "max"), 10)}
 DT, TOL, T1 = 1e-3, 1e-6, 1.0
 
 
@@ -59,21 +60,27 @@ def integrator(case, variant):
     method, controller = CASES[case]
     options = {}
     if variant in _SUMMARIES:
-        states, stats = _SUMMARIES[variant]
-        options = dict(summaries=kernels.Summaries(states=states, stats=stats, per="run"), save_trajectory=False)
+        states, stats, every = _SUMMARIES[variant]
+        options = dict(summaries=kernels.Summaries(states=states, stats=stats, per="run", every=every),
+                       save_trajectory=False)
     elif variant == "events":
         options = dict(events=kernels.Event(_x, direction=0))
     return kernels.Integrator(kernels.lorenz(), method, controller=controller, precision=np.float32, **options)
+
+
+def variants(case):
+    """The variants of ``case``: sampling needs a fixed step."""
+    return tuple(v for v in VARIANTS if v != "sampled" or CASES[case][1] == "fixed")
 
 
 def _solve_args(case):
     return dict(dt=DT) if CASES[case][1] == "fixed" else dict(rtol=TOL, atol=TOL)
 
 
-def check(integrators, case, n, block):
+def check(integrators, case, n, block, t1=T1):
     """Solve every variant through ``Integrator.solve``; the summaries' final state against the saved one."""
     y0, params = make_problem(n)
-    results = {v: integ.solve((0.0, T1), y0, params, plan="local", block_size=block, **_solve_args(case))
+    results = {v: integ.solve((0.0, t1), y0, params, plan="local", block_size=block, **_solve_args(case))
                for v, integ in integrators.items()}
     final = results["final"]
     assert all(r.success for r in results.values()), case
@@ -85,13 +92,13 @@ def check(integrators, case, n, block):
             "crossings_mean": float(np.mean(results["events"].event_count[:, 0]))}
 
 
-def measure(integrators, case, n, reps, batch, block):
+def measure(integrators, case, n, reps, batch, block, t1=T1):
     """Interleaved kernel times of the variants (``timing.time_interleaved``) and their compiled resources."""
     y0, params = make_problem(n)
     launches, resources = {}, {}
     for variant, integ in integrators.items():
         plan = integ.plan("local", block_size=block)
-        launches[variant] = timing.bind_launch(integ, plan, (0.0, T1), y0, params, **_solve_args(case))
+        launches[variant] = timing.bind_launch(integ, plan, (0.0, t1), y0, params, **_solve_args(case))
         if timing.on_gpu():
             resources[variant] = integ.build(plan).resources().to_json()
     medians, samples, method = timing.time_interleaved(launches, reps, batch)
@@ -122,13 +129,14 @@ def main(argv=None):
                                 "dt": DT, "tol": TOL, "t1": T1, "variants": VARIANTS})
     doc["rows"] = []
     for case in cases:
-        integrators = {v: integrator(case, v) for v in VARIANTS}
-        checks = check(integrators, case, 1 << sizes[0], block)
+        integrators = {v: integrator(case, v) for v in variants(case)}
+        t1 = 50 * DT if args.sim and CASES[case][1] == "fixed" else T1  # the simulator: 50 fixed steps, not 1000
+        checks = check(integrators, case, 1 << sizes[0], block, t1)
         print(f"{case}: {checks}", flush=True)
         for log2 in sizes:
             n = 1 << log2
-            medians, samples, method, resources = measure(integrators, case, n, args.reps, args.batch, block)
-            for variant in VARIANTS:
+            medians, samples, method, resources = measure(integrators, case, n, args.reps, args.batch, block, t1)
+            for variant in integrators:
                 ratio = medians[variant] / medians["final"]
                 doc["rows"].append({"case": case, "variant": variant, "n": n, "ms": medians[variant],
                                     "samples_ms": samples[variant], "ratio_to_final": ratio, "method": method,

@@ -141,6 +141,8 @@ class Integrator:
         if not isinstance(save_trajectory, (bool, np.bool_)):
             raise ConfigurationError(f"save_trajectory must be True or False; got {describe(save_trajectory)}")
         summaries, events = as_summaries(summaries, system), as_events(events)
+        if summaries is not None and summaries.every > 1:
+            _check_sampling(summaries, self.method, self.controller, events)
         if not save_trajectory and summaries is None and not events:
             raise ConfigurationError("save_trajectory=False keeps nothing: ask for summaries= or events=, "
                                      "or keep save_trajectory=True")
@@ -419,3 +421,19 @@ def _current_device_id():
         return cuda.get_current_device().id
     except Exception:  # noqa: BLE001 - no driver: compiling offline (resources), one "device"
         return -1
+
+
+def _check_sampling(summaries, method, controller, events):
+    """Refuse ``Summaries(every > 1)`` where the loop does not thin its statistics (see ``Summaries``)."""
+    why = None
+    if controller.adaptive:
+        why = f"the {controller.kind!r} controller is adaptive"
+    elif method.family != "erk":
+        why = f"{method.name!r} is an implicit method"
+    elif events:
+        why = "events are checked at every step"
+    if why is not None:
+        raise ConfigurationError(
+            f"summaries every={summaries.every} samples the statistics of an explicit method at a fixed step "
+            f"without events, and {why}: leave every=1 (there a statistic costs about 1 % of a step)")
+

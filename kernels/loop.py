@@ -178,9 +178,12 @@ class IVPLoop:
     def __init__(self, settings, system, step, controller, layout, dtype):
         allocate = AllocatorFactory(layout, dtype)
         parts = _LoopParts(settings, system, allocate, dtype)
+        # Summaries(every > 1): the fixed-step loop samples its statistics (general hooks, spans it gives).
+        parts.sample_every = settings.summaries.every if settings.summaries is not None else 1
+        regular = not settings.adaptive and lands_apart(step) and parts.sample_every == 1
         parts.hooks, factories = LoopHooks.build(settings, system,
                                                  lambda name: AllocatorFactory(layout.child(name), dtype), dtype,
-                                                 regular_steps=not settings.adaptive and lands_apart(step))
+                                                 regular_steps=regular)
         parts.hooked = bool(settings.hook_children)
         parts.events = bool(settings.events)
         parts.rhs_per_step = rhs_per_step(settings.step, step)

@@ -83,7 +83,16 @@ def build_fixed_loop(parts, built):
     REREAD = not (ONE_SITE or HOOKED)
     reread, grid_index = rematerializers()
 
+    # Summaries(every > 1), explicit steps without events only (kernels.integrator refuses the rest): the
+    # runs of steps are unhooked, and the general hook takes a sample at every step count that is a multiple
+    # of EVERY and after the landing step, given the span from the last sample (the trapezoid's step).
+    EVERY = np.int32(parts.sample_every)
+    SAMPLED = HOOKED and EVERY > 1
+    assert not (SAMPLED and (ONE_SITE or EVENTS or hooks.regular_steps)), "sampled summaries: explicit, no events"
+
     def make_advance(on_accept):
+        HOOK = HOOKED and on_accept is not None
+
         @cuda.jit(device=True, inline="always")
         def advance(traj, k, t, h, dt, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values, extras,
                     region, persistent):
@@ -93,7 +102,7 @@ def build_fixed_loop(parts, built):
             """
             code = step(t, h, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
             if not (CAN_FAIL and code != SUCCESS):
-                if HOOKED:
+                if HOOK:
                     code = on_accept(traj, k, t, h, dt, y, y_new, p, t_eval, t0, driver_times, driver_values,
                                      extras, region, persistent)
                 for i in range(N):
@@ -104,6 +113,16 @@ def build_fixed_loop(parts, built):
 
     # The runs of steps of dt, and the step that lands on the save time (the hooks' on_step and on_land).
     advance, advance_landing = make_advance(on_step), make_advance(on_land)
+    if SAMPLED:
+        advance = advance_landing = make_advance(None)
+
+    @cuda.jit(device=True, inline="always")
+    def sample(traj, k, t_start, base, last_sample, t_now, dt, y, p, t_eval, t0, driver_times, driver_values,
+               extras, region, persistent):
+        """The statistics at ``t_now`` (state ``y``), the trapezoid's span back to the last sample's count."""
+        t_last = t_start + np.int32(last_sample - base) * dt
+        on_step(traj, k, t_last, t_now - t_last, dt, y, y, p, t_eval, t0, driver_times, driver_values, extras,
+                region, persistent)
 
     @cuda.jit(device=True, inline="always")
     def taken(code):
@@ -164,6 +183,7 @@ def build_fixed_loop(parts, built):
             n_full = np.int32(min(n_interval - 1, np.int64(limit_steps - n_accepted)))
             t_last, h_last = landing(t_start, n_full, dt, target)
             base = n_accepted
+            last_sample = base
             stop = np.int32(n_accepted + n_full)
             # Steps of exactly dt at t_start + j dt (the step size is loop-invariant, so the step's
             # conversion of it to the working precision is hoisted and the time is dead code for an
@@ -178,7 +198,18 @@ def build_fixed_loop(parts, built):
                 last = np.int32(stop + 1)
             while n_accepted < last:
                 run_end = min(last, np.int32((n_accepted | CHECK_MASK) + ONE32))
-                while n_accepted < run_end:
+                while SAMPLED and n_accepted < run_end:
+                    # Unhooked steps to the next multiple of EVERY (or the run's end), then the sample there.
+                    to = min(run_end, np.int32(n_accepted + (EVERY - n_accepted % EVERY)))
+                    while n_accepted < to:
+                        advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err,
+                                tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                        n_accepted = np.int32(n_accepted + ONE32)
+                    if n_accepted % EVERY == 0:
+                        sample(traj, k, t_start, base, last_sample, t_start + np.int32(n_accepted - base) * dt, dt,
+                               y, p, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                        last_sample = n_accepted
+                while not SAMPLED and n_accepted < run_end:
                     ts, hs = t_start + np.int32(n_accepted - base) * dt, dt
                     if ONE_SITE and n_accepted == stop:
                         ts, hs = t_last, h_last
@@ -216,6 +247,9 @@ def build_fixed_loop(parts, built):
                 if STOPS and code != SUCCESS:
                     status = code
                     break
+                if SAMPLED:
+                    sample(traj, k, t_start, base, last_sample, target, dt, y, p, t_eval, t0, driver_times,
+                           driver_values, extras, region, persistent)
             t_start = target
             if not all_finite(y):
                 status = NONFINITE

@@ -7,6 +7,8 @@ against a SciPy dense solution: the trapezoid rule over the accepted steps is th
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kernels
 from kernels import ConfigurationError, Summaries
@@ -187,3 +189,57 @@ def test_min_and_max_without_argmax_are_over_the_step_points():
     np.testing.assert_allclose(res.summaries["min"][0, 0], values[:, :2].min(axis=0), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(res.summaries["max"][0, 0], values[:, :2].max(axis=0), rtol=1e-12, atol=1e-14)
     assert res.summaries["max"][0, 0, 1] > 0 > res.summaries["min"][0, 0, 0]  # not the initial values
+
+
+def _sampled_reference(t, values, every, windows, saves):
+    """The statistics over the step points whose index is a multiple of ``every`` or a save, plus the window's start."""
+    out = []
+    for lo, hi in windows:  # step-point indices [lo, hi] of one window
+        keep = [lo] + [i for i in range(lo + 1, hi + 1) if i % every == 0 or i in saves]
+        out.append(_reference(t[keep], values[keep]))
+    return out
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(every=st.integers(1, 13), cuts=st.sets(st.integers(1, 29), max_size=4), per=st.sampled_from(["run", "save"]))
+def test_sampled_summaries_are_the_statistics_of_every_kth_step_point(every, cuts, per):
+    """``Summaries(every=k)``: statistics over the step points whose count is a multiple of k and the save times
+    (to float64 rounding: the samples are the same step points as the saved trajectory's)."""
+    t_dense, values = _dense_fixed()  # 30 steps of 0.02
+    ends = sorted(cuts | {30})
+    saves = t_dense[ends]
+    summaries = Summaries(states=[1, 0], observables=[0], stats=STATS, per=per, every=every)
+    res = kernels.solve_ivp(CHAIN, (0.0, 0.6), Y0, PARAMS, method="rk4", dt=0.02, t_eval=saves,
+                            precision=np.float64, summaries=summaries, save_trajectory=False)
+    assert res.success and int(res.n_steps[0]) == 30
+    windows = [(0, 30)] if per == "run" else list(zip([0] + ends[:-1], ends))
+    expected = _sampled_reference(t_dense, values[:, [1, 0, 2]], every, windows, set(ends))
+    for w, want in enumerate(expected):
+        for stat in STATS:
+            np.testing.assert_allclose(res.summaries[stat][0, w], want[stat], rtol=1e-12, atol=1e-14,
+                                       err_msg=f"{stat}, window {w}, every {every}")
+
+
+def test_sampled_summaries_differ_from_every_step():
+    """every=4 leaves out step points: its mean and max are not the every-step ones (the test above can fail)."""
+    runs = [kernels.solve_ivp(CHAIN, (0.0, 0.6), Y0, PARAMS, method="rk4", dt=0.02, precision=np.float64,
+                              summaries=Summaries(states=[1], stats=("mean", "max"), every=every),
+                              save_trajectory=False) for every in (1, 4)]
+    assert abs(runs[0].summaries["mean"][0, 0, 0] - runs[1].summaries["mean"][0, 0, 0]) > 1e-4
+
+
+@pytest.mark.parametrize("every", [0, -2, 1.5, True, "10"])
+def test_bad_every_is_refused(every):
+    with pytest.raises(ConfigurationError, match="every must be an integer"):
+        Summaries(states=[0], every=every)
+
+
+@pytest.mark.parametrize("method, options, words", [
+    ("tsit5", dict(rtol=1e-6), "adaptive"),
+    ("sdirk4", dict(controller="fixed", dt=0.05), "implicit"),
+    ("rk4", dict(dt=0.05, events=kernels.Event(lambda t, y, p: y[0])), "events"),
+])
+def test_sampling_where_the_loop_updates_every_step_is_refused(method, options, words):
+    summaries = Summaries(states=[0], stats=("mean",), every=5)
+    with pytest.raises(ConfigurationError, match=f"every=5.*{words}.*leave every=1"):
+        kernels.solve_ivp(CHAIN, (0.0, 0.1), Y0, PARAMS, method=method, summaries=summaries, **options)
