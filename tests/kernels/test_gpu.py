@@ -113,3 +113,34 @@ def test_rhs_that_does_not_compile_is_named():
     """Refused on construction (as everywhere), before any kernel is built."""
     with pytest.raises(kernels.ConfigurationError, match="rhs of system 'broken' does not compile for CUDA"):
         kernels.ODESystem(_uncompilable, 1, name="broken")
+
+
+@pytest.mark.parametrize("every", [1, 7])
+@pytest.mark.parametrize("per", ["run", "save"])
+def test_fixed_step_summaries_equal_numpy_on_the_saved_step_points(per, every):
+    """RK4 float64 at dt = 0.01: the loop's statistics against NumPy's over the same step points, saved by a run
+    that lands on every one (each step then is the same step: agreement to rounding); every=7 samples them."""
+    dt, saves = 0.01, [0.3, 0.55, 1.0]
+    grid = np.round(np.arange(1, 101) * dt, 12)
+    params = lorenz_params(RHOS)
+    full = kernels.solve_ivp(LORENZ, (0.0, 1.0), [1.0, 1.0, 1.0], params, method="rk4", dt=dt, t_eval=grid,
+                             precision=np.float64)
+    stats = ("mean", "min", "max", "rms", "argmax", "final")
+    res = kernels.solve_ivp(LORENZ, (0.0, 1.0), [1.0, 1.0, 1.0], params, method="rk4", dt=dt, t_eval=saves,
+                            precision=np.float64, save_trajectory=False,
+                            summaries=kernels.Summaries(states=[0, 2], stats=stats, per=per, every=every))
+    assert full.success and res.success and int(res.n_steps[0]) == 100
+    t = np.concatenate([[0.0], grid])
+    y = np.concatenate([np.ones((N, 1, 3)), full.y], axis=1)[:, :, [0, 2]]
+    ends = [int(round(s / dt)) for s in saves]
+    windows = [(0, 100)] if per == "run" else list(zip([0] + ends[:-1], ends))
+    for w, (lo, hi) in enumerate(windows):
+        keep = [lo] + [i for i in range(lo + 1, hi + 1) if i % every == 0 or i in ends]
+        tw, v = t[keep], y[:, keep]
+        span = tw[-1] - tw[0]
+        trapezoid = (lambda u: np.sum(np.diff(tw)[None, :, None] * (u[:, 1:] + u[:, :-1]) / 2, axis=1) / span)
+        expected = {"mean": trapezoid(v), "rms": np.sqrt(trapezoid(v * v)), "min": v.min(1), "max": v.max(1),
+                    "argmax": tw[v.argmax(1)], "final": v[:, -1]}
+        for stat in stats:
+            np.testing.assert_allclose(res.summaries[stat][:, w], expected[stat], rtol=1e-10, atol=1e-10,
+                                       err_msg=f"{stat}, window {w}")
