@@ -196,20 +196,31 @@ def build_fixed_loop(parts, built):
             last = stop
             if ONE_SITE and stop != limit_steps:
                 last = np.int32(stop + 1)
-            while n_accepted < last:
-                run_end = min(last, np.int32((n_accepted | CHECK_MASK) + ONE32))
-                while SAMPLED and n_accepted < run_end:
-                    # Unhooked steps to the next multiple of EVERY (or the run's end), then the sample there.
-                    to = min(run_end, np.int32(n_accepted + (EVERY - n_accepted % EVERY)))
+            while SAMPLED and n_accepted < last:
+                # Unhooked steps to the next multiple of EVERY (a loop of EVERY steps, a constant trip count the
+                # compiler unrolls, between two samples), the sample there, and the finiteness test where the
+                # steps passed a multiple of FINITE_CHECK_STEPS.
+                before = n_accepted
+                to = min(last, np.int32(n_accepted + (EVERY - n_accepted % EVERY)))
+                if to - n_accepted == EVERY:
+                    for _ in range(EVERY):
+                        advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err,
+                                tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                        n_accepted = np.int32(n_accepted + ONE32)
+                else:
                     while n_accepted < to:
                         advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err,
                                 tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
                         n_accepted = np.int32(n_accepted + ONE32)
-                    if n_accepted % EVERY == 0:
-                        sample(traj, k, t_start, base, last_sample, t_start + np.int32(n_accepted - base) * dt, dt,
-                               y, p, t_eval, t0, driver_times, driver_values, extras, region, persistent)
-                        last_sample = n_accepted
-                while not SAMPLED and n_accepted < run_end:
+                if n_accepted % EVERY == 0:
+                    sample(traj, k, t_start, base, last_sample, t_start + np.int32(n_accepted - base) * dt, dt,
+                           y, p, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                    last_sample = n_accepted
+                if (n_accepted ^ before) > CHECK_MASK and not all_finite(y):
+                    break
+            while not SAMPLED and n_accepted < last:
+                run_end = min(last, np.int32((n_accepted | CHECK_MASK) + ONE32))
+                while n_accepted < run_end:
                     ts, hs = t_start + np.int32(n_accepted - base) * dt, dt
                     if ONE_SITE and n_accepted == stop:
                         ts, hs = t_last, h_last

@@ -59,6 +59,19 @@ def test_fixed_step_blowup_stops_within_the_check_interval_without_warnings():
     assert np.all(np.isnan(res.y[0]))
 
 
+@pytest.mark.parametrize("every", [10, 1000])
+def test_sampled_summaries_blowup_stops_at_the_first_test_after_the_check_interval(every):
+    """With ``Summaries(every=k)`` the state is tested after the run of k steps that passes the check interval."""
+    vdp = kernels.ODESystem(_stiff, 2, 1, name="vdp")
+    res = kernels.solve_ivp(vdp, (0.0, 100.0), [2.0, 0.0], [[1000.0]], method="rk4", dt=0.01, precision=np.float32,
+                            summaries=kernels.Summaries(states=[0], stats=("mean",), every=every),
+                            save_trajectory=False)
+    assert int(res.status[0]) == Status.NONFINITE_STATE
+    first = -(-FINITE_CHECK_STEPS // every) * every  # the first multiple of every at or past the interval
+    assert int(res.n_steps[0]) == first
+    assert np.isnan(res.summaries["mean"][0, 0, 0])
+
+
 def _cubic(t, y, p, dydt):
     dydt[0] = y[1]
     dydt[1] = -p[0] * y[0] - y[0] * y[0] * y[0]
