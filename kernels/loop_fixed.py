@@ -117,12 +117,11 @@ def build_fixed_loop(parts, built):
         advance = advance_landing = make_advance(None)
 
     @cuda.jit(device=True, inline="always")
-    def sample(traj, k, t_start, base, last_sample, t_now, dt, y, p, t_eval, t0, driver_times, driver_values,
-               extras, region, persistent):
-        """The statistics at ``t_now`` (state ``y``), the trapezoid's span back to the last sample's count."""
-        t_last = t_start + np.int32(last_sample - base) * dt
-        on_step(traj, k, t_last, t_now - t_last, dt, y, y, p, t_eval, t0, driver_times, driver_values, extras,
-                region, persistent)
+    def sample(traj, k, t_last, span, dt, y, p, t_eval, t0, driver_times, driver_values, extras, region,
+               persistent):
+        """The statistics at ``t_last + span`` (state ``y``), ``span`` back to the last sample (the trapezoid's step)."""
+        on_step(traj, k, t_last, span, dt, y, y, p, t_eval, t0, driver_times, driver_values, extras, region,
+                persistent)
 
     @cuda.jit(device=True, inline="always")
     def taken(code):
@@ -184,6 +183,9 @@ def build_fixed_loop(parts, built):
             t_last, h_last = landing(t_start, n_full, dt, target)
             base = n_accepted
             last_sample = base
+            if SAMPLED:  # the first multiple of EVERY after base
+                next_sample = np.int32(base + (EVERY - base % EVERY))
+                every_dt = EVERY * dt
             stop = np.int32(n_accepted + n_full)
             # Steps of exactly dt at t_start + j dt (the step size is loop-invariant, so the step's
             # conversion of it to the working precision is hoisted and the time is dead code for an
@@ -197,25 +199,31 @@ def build_fixed_loop(parts, built):
             if ONE_SITE and stop != limit_steps:
                 last = np.int32(stop + 1)
             while SAMPLED and n_accepted < last:
-                # Unhooked steps to the next multiple of EVERY (a loop of EVERY steps, a constant trip count the
-                # compiler unrolls, between two samples), the sample there, and the finiteness test where the
-                # steps passed a multiple of FINITE_CHECK_STEPS.
+                # Unhooked steps to the next sample (the next multiple of EVERY) or to the last full step, the
+                # sample there over the span from the last one; then blocks of EVERY steps (a constant trip
+                # count, unrolled), each closed by a sample over EVERY dt, while they fit.  The finiteness test
+                # follows the steps that passed a multiple of FINITE_CHECK_STEPS (the blocks stop there).
                 before = n_accepted
-                to = min(last, np.int32(n_accepted + (EVERY - n_accepted % EVERY)))
-                if to - n_accepted == EVERY:
-                    for _ in range(EVERY):
-                        advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err,
-                                tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
-                        n_accepted = np.int32(n_accepted + ONE32)
-                else:
-                    while n_accepted < to:
-                        advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err,
-                                tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
-                        n_accepted = np.int32(n_accepted + ONE32)
-                if n_accepted % EVERY == 0:
-                    sample(traj, k, t_start, base, last_sample, t_start + np.int32(n_accepted - base) * dt, dt,
-                           y, p, t_eval, t0, driver_times, driver_values, extras, region, persistent)
-                    last_sample = n_accepted
+                to = min(last, next_sample)
+                while n_accepted < to:
+                    advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err, tol,
+                            t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                    n_accepted = np.int32(n_accepted + ONE32)
+                if n_accepted == next_sample:
+                    t_last = t_start + np.int32(last_sample - base) * dt
+                    sample(traj, k, t_last, (t_start + np.int32(n_accepted - base) * dt) - t_last, dt, y, p,
+                           t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                    last_sample, next_sample = n_accepted, np.int32(next_sample + EVERY)
+                    while next_sample <= last and (n_accepted ^ before) <= CHECK_MASK:
+                        j = np.int32(0)
+                        while j < EVERY:
+                            advance(traj, k, t_start + np.int32(n_accepted + j - base) * dt, dt, dt, y, p, y_new,
+                                    err, tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                            j = np.int32(j + ONE32)
+                        sample(traj, k, t_start + np.int32(n_accepted - base) * dt, every_dt, dt, y, p, t_eval,
+                               t0, driver_times, driver_values, extras, region, persistent)
+                        n_accepted = last_sample = next_sample
+                        next_sample = np.int32(next_sample + EVERY)
                 if (n_accepted ^ before) > CHECK_MASK and not all_finite(y):
                     break
             while not SAMPLED and n_accepted < last:
@@ -259,8 +267,9 @@ def build_fixed_loop(parts, built):
                     status = code
                     break
                 if SAMPLED:
-                    sample(traj, k, t_start, base, last_sample, target, dt, y, p, t_eval, t0, driver_times,
-                           driver_values, extras, region, persistent)
+                    t_last = t_start + np.int32(last_sample - base) * dt
+                    sample(traj, k, t_last, target - t_last, dt, y, p, t_eval, t0, driver_times, driver_values,
+                           extras, region, persistent)
             t_start = target
             if not all_finite(y):
                 status = NONFINITE
