@@ -78,10 +78,6 @@ def build_fixed_loop(parts, built):
     CHECK_MASK = np.int32(FINITE_CHECK_STEPS - 1)
     ONE32 = np.int32(1)
     rcp64 = reciprocal_seed_f64()
-    # An explicit, unhooked loop holds nothing of the interval across its runs of steps: the times and the
-    # trajectory's index are read again after them (kernels.rematerialize), which frees their registers.
-    REREAD = not (ONE_SITE or HOOKED)
-    reread, grid_index = rematerializers()
 
     # Summaries(every > 1), explicit steps without events only (kernels.integrator refuses the rest): the
     # runs of steps are unhooked, and the general hook takes a sample at every step count that is a multiple
@@ -89,6 +85,11 @@ def build_fixed_loop(parts, built):
     EVERY = np.int32(parts.sample_every)
     SAMPLED = HOOKED and EVERY > 1
     assert not (SAMPLED and (ONE_SITE or EVENTS or hooks.regular_steps)), "sampled summaries: explicit, no events"
+    # An explicit loop that is unhooked, or hooked only at its samples (whose spans are counts times dt), holds
+    # nothing of the interval across its runs of steps: the times and the trajectory's index are read again
+    # after them (kernels.rematerialize), which frees their registers.
+    REREAD = not ONE_SITE and (SAMPLED or not HOOKED)
+    reread, grid_index = rematerializers()
 
     def make_advance(on_accept):
         HOOK = HOOKED and on_accept is not None
@@ -182,10 +183,6 @@ def build_fixed_loop(parts, built):
             n_full = np.int32(min(n_interval - 1, np.int64(limit_steps - n_accepted)))
             t_last, h_last = landing(t_start, n_full, dt, target)
             base = n_accepted
-            last_sample = base
-            if SAMPLED:  # the first multiple of EVERY after base
-                next_sample = np.int32(base + (EVERY - base % EVERY))
-                every_dt = EVERY * dt
             stop = np.int32(n_accepted + n_full)
             # Steps of exactly dt at t_start + j dt (the step size is loop-invariant, so the step's
             # conversion of it to the working precision is hoisted and the time is dead code for an
@@ -200,31 +197,29 @@ def build_fixed_loop(parts, built):
                 last = np.int32(stop + 1)
             while SAMPLED and n_accepted < last:
                 # Unhooked steps to the next sample (the next multiple of EVERY) or to the last full step, the
-                # sample there over the span from the last one; then blocks of EVERY steps (a constant trip
-                # count, unrolled), each closed by a sample over EVERY dt, while they fit.  The finiteness test
-                # follows the steps that passed a multiple of FINITE_CHECK_STEPS (the blocks stop there).
-                before = n_accepted
-                to = min(last, next_sample)
-                while n_accepted < to:
+                # sample there over the span from the last one (base's or a multiple of EVERY); then blocks of
+                # EVERY steps (a constant trip count, unrolled), each closed by a sample over EVERY dt, while
+                # they fit and have not passed a multiple of FINITE_CHECK_STEPS; then the finiteness test.  Only
+                # the count and its bound are carried across the steps: the rest is derived from them.
+                to = np.int32(n_accepted + (EVERY - n_accepted % EVERY))
+                while n_accepted < min(last, to):
                     advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err, tol,
                             t_eval, t0, driver_times, driver_values, extras, region, persistent)
                     n_accepted = np.int32(n_accepted + ONE32)
-                if n_accepted == next_sample:
-                    t_last = t_start + np.int32(last_sample - base) * dt
-                    sample(traj, k, t_last, (t_start + np.int32(n_accepted - base) * dt) - t_last, dt, y, p,
-                           t_eval, t0, driver_times, driver_values, extras, region, persistent)
-                    last_sample, next_sample = n_accepted, np.int32(next_sample + EVERY)
-                    while next_sample <= last and (n_accepted ^ before) <= CHECK_MASK:
+                if n_accepted == to:
+                    from_count = max(np.int32(n_accepted - EVERY), base)
+                    sample(traj, k, t_start + np.int32(from_count - base) * dt, np.int32(n_accepted - from_count) * dt,
+                           dt, y, p, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                    while np.int32(n_accepted + EVERY) <= last and (n_accepted & CHECK_MASK) >= EVERY:
                         j = np.int32(0)
                         while j < EVERY:
                             advance(traj, k, t_start + np.int32(n_accepted + j - base) * dt, dt, dt, y, p, y_new,
                                     err, tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
                             j = np.int32(j + ONE32)
-                        sample(traj, k, t_start + np.int32(n_accepted - base) * dt, every_dt, dt, y, p, t_eval,
+                        sample(traj, k, t_start + np.int32(n_accepted - base) * dt, EVERY * dt, dt, y, p, t_eval,
                                t0, driver_times, driver_values, extras, region, persistent)
-                        n_accepted = last_sample = next_sample
-                        next_sample = np.int32(next_sample + EVERY)
-                if (n_accepted ^ before) > CHECK_MASK and not all_finite(y):
+                        n_accepted = np.int32(n_accepted + EVERY)
+                if not all_finite(y):
                     break
             while not SAMPLED and n_accepted < last:
                 run_end = min(last, np.int32((n_accepted | CHECK_MASK) + ONE32))
@@ -266,8 +261,8 @@ def build_fixed_loop(parts, built):
                 if STOPS and code != SUCCESS:
                     status = code
                     break
-                if SAMPLED:
-                    t_last = t_start + np.int32(last_sample - base) * dt
+                if SAMPLED:  # the last sample: the last multiple of EVERY in the window, else its start
+                    t_last = t_start + np.int32(max(np.int32(stop - stop % EVERY), base) - base) * dt
                     sample(traj, k, t_last, target - t_last, dt, y, p, t_eval, t0, driver_times, driver_values,
                            extras, region, persistent)
             t_start = target
