@@ -14,6 +14,7 @@ Method cases: RK4 and Tsit5 at fixed dt 1e-3 (1000 steps), Tsit5 adaptive at rto
     light      ``save_trajectory=False`` and the mean and max of ``x`` only
     sampled    the same sampled every 10 steps (``Summaries(every=10)``; fixed-step cases only)
     sampled100 the same sampled every 100 steps
+    all-every10  the six statistics of x, y, z (as ``summaries``) sampled every 10 steps
     events     the final state and a counting event on ``x`` (both directions)
 
 Each variant's kernel is launched bare (``timing.bind_launch``: ``Integrator.solve``'s own
@@ -45,11 +46,11 @@ from kernels.summaries import SUMMARY_STATS  # noqa: E402
 
 SCHEMA = "bufferplan.summaries_cost/1"
 CASES = {"rk4_fixed": ("rk4", "fixed"), "tsit5_fixed": ("tsit5", "fixed"), "tsit5_adaptive": ("tsit5", "pi")}
-VARIANTS = ("final", "summaries", "no-argmax", "light", "sampled", "sampled100", "events")
+VARIANTS = ("final", "summaries", "no-argmax", "light", "sampled", "sampled100", "all-every10", "events")
 _SUMMARIES = {"summaries": ([0, 1, 2], SUMMARY_STATS, 1),
               "no-argmax": ([0, 1, 2], tuple(s for s in SUMMARY_STATS if s != "argmax"), 1),
               "light": ([0], ("mean", "max"), 1), "sampled": ([0], ("mean", "max"), 10),
-              "sampled100": ([0], ("mean", "max"), 100)}
+              "sampled100": ([0], ("mean", "max"), 100), "all-every10": ([0, 1, 2], SUMMARY_STATS, 10)}
 DT, TOL, T1 = 1e-3, 1e-6, 1.0
 
 
@@ -72,7 +73,7 @@ def integrator(case, variant):
 
 def variants(case):
     """The variants of ``case``: sampling needs a fixed step."""
-    return tuple(v for v in VARIANTS if not v.startswith("sampled") or CASES[case][1] == "fixed")
+    return tuple(v for v in VARIANTS if _SUMMARIES.get(v, (0, 0, 1))[2] == 1 or CASES[case][1] == "fixed")
 
 
 def _solve_args(case):
