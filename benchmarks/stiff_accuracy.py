@@ -34,12 +34,10 @@ from . import environment as env  # noqa: E402
 
 SCHEMA = "bufferplan.stiff_accuracy/1"
 # name -> (system factory, y0, end time, atol of the reference, atol / rtol of the runs)
-PROBLEMS = {
-    "robertson-40": (kernels.robertson, (1.0, 0.0, 0.0), 40.0, 1e-14, 1e-3),
-    "robertson-1e5": (kernels.robertson, (1.0, 0.0, 0.0), 1e5, 1e-14, 1e-3),
-    "van_der_pol": (kernels.stiff_van_der_pol, (2.0, 0.0), 2.0, 1e-12, 1.0),
-    "hires": (kernels.hires, (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057), kernels.HIRES_T_END, 1e-14, 1e-3),
-}
+# name -> (system factory, y0, t_end: kernels.STIFF_TESTS) + (atol of the reference, atol / rtol of the run)
+_TOLERANCES = {"robertson-40": (1e-14, 1e-3), "robertson-1e5": (1e-14, 1e-3), "van_der_pol": (1e-12, 1.0),
+               "hires": (1e-14, 1e-3)}
+PROBLEMS = {name: kernels.STIFF_TESTS[name] + tolerances for name, tolerances in _TOLERANCES.items()}
 
 
 def reference(name):

@@ -46,7 +46,7 @@ _EXPORTS = {
     "Summaries": "summaries", "Event": "events", "EVENT": "status",
     "robertson": "stiff_systems", "hires": "stiff_systems", "brusselator": "stiff_systems",
     "brusselator_initial": "stiff_systems", "stiff_van_der_pol": "stiff_systems",
-    "HIRES_T_END": "stiff_systems", "HIRES_REFERENCE": "stiff_systems",
+    "HIRES_T_END": "stiff_systems", "HIRES_REFERENCE": "stiff_systems", "STIFF_TESTS": "stiff_systems",
     "symbolic_system": "symbolic",
     "WORK_COLUMNS": "loop_work", "EVENT_COLUMN": "loop_work",
 }

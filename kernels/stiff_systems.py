@@ -16,7 +16,8 @@ import numpy as np
 from .errors import ConfigurationError
 from .systems import ODESystem, _count
 
-__all__ = ["robertson", "hires", "brusselator", "brusselator_initial", "stiff_van_der_pol", "HIRES_T_END", "HIRES_REFERENCE"]
+__all__ = ["robertson", "hires", "brusselator", "brusselator_initial", "stiff_van_der_pol", "HIRES_T_END", "HIRES_REFERENCE",
+           "STIFF_TESTS"]
 
 
 # -- Robertson ------------------------------------------------------------------
@@ -238,3 +239,17 @@ def _vdp_jvp(t, y, p, v, out):
 def stiff_van_der_pol(mu=1000.0):
     """Van der Pol ``x'' = mu (1 - x^2) x' - x`` with its Jacobian; parameter ``mu`` (default 1000, stiff)."""
     return ODESystem(_vdp_rhs, 2, 1, name="van_der_pol", jac=_vdp_jac, jvp=_vdp_jvp, default_params=(float(mu),))
+
+
+# -- the standard stiff tests -----------------------------------------------------
+
+#: The stiff test problems of the tests and benchmarks: name -> ``(system factory, y0, t_end)``, the
+#: initial values and spans of the literature (Robertson to 40 and to 1e5, Van der Pol with mu = 1000
+#: to t = 2, HIRES of the Bari test set to 321.8122).
+STIFF_TESTS = {
+    "robertson-40": (robertson, (1.0, 0.0, 0.0), 40.0),
+    "robertson-1e5": (robertson, (1.0, 0.0, 0.0), 1e5),
+    "van_der_pol": (stiff_van_der_pol, (2.0, 0.0), 2.0),
+    "hires": (hires, (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057), HIRES_T_END),
+}
+

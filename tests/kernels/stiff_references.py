@@ -11,12 +11,10 @@ from scipy.integrate import solve_ivp as scipy_solve_ivp
 
 import kernels
 
-# name -> (system factory, y0, default end time, atol of the reference)
-PROBLEMS = {
-    "robertson": (kernels.robertson, (1.0, 0.0, 0.0), 40.0, 1e-14),
-    "van_der_pol": (kernels.stiff_van_der_pol, (2.0, 0.0), 2.0, 1e-12),
-    "hires": (kernels.hires, (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057), kernels.HIRES_T_END, 1e-14),
-}
+# name -> (system factory, y0, default end time: kernels.STIFF_TESTS, atol of the reference)
+PROBLEMS = {name: kernels.STIFF_TESTS[test] + (atol,)
+            for name, test, atol in (("robertson", "robertson-40", 1e-14), ("van_der_pol", "van_der_pol", 1e-12),
+                                     ("hires", "hires", 1e-14))}
 
 
 def _oregonator(t, y, p, dydt):

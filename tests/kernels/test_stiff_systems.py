@@ -48,3 +48,11 @@ def test_brusselator_needs_an_even_size():
     with pytest.raises(kernels.ConfigurationError, match="even"):
         kernels.brusselator(7)
     assert kernels.brusselator_initial(8).shape == (8,)
+
+
+def test_stiff_tests_give_a_system_and_an_initial_state_of_its_size():
+    assert set(kernels.STIFF_TESTS) == {"robertson-40", "robertson-1e5", "van_der_pol", "hires"}
+    for name, (factory, y0, t_end) in kernels.STIFF_TESTS.items():
+        system = factory()
+        assert system.n_states == len(y0) and t_end > 0 and system.jac is not None, name
+    assert kernels.STIFF_TESTS["hires"][2] == kernels.HIRES_T_END
