@@ -131,6 +131,10 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
     if shared_row:  # one row for every trajectory: the kernel reads row 0 (nothing is materialised)
         arr = arr.reshape(1, width)
     rows = "N" if n_traj is None else n_traj
+    if arr.ndim == 2 and arr.shape[1] == width and n_traj is not None and arr.shape[0] not in (n_traj, 1):
+        raise ConfigurationError(
+            f"{what} has {arr.shape[0]} rows (trajectories) and the parameters {n_traj}: give both one row per "
+            f"trajectory, or a single row ({width},) that every trajectory shares")
     if arr.ndim != 2 or arr.shape[1] != width or (n_traj is not None and arr.shape[0] != n_traj
                                                   and not shared_row):
         raise ConfigurationError(
