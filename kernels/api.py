@@ -12,20 +12,35 @@ from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
-from .status import EVENT, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
+from .status import EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, SINGULAR_MATRIX, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
 
-def status_messages(rtol=None, dtype=None) -> dict:
+def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
 
     With an adaptive solve's ``rtol`` (array) and working ``dtype``: when the
     smallest nonzero ``rtol`` is below the precision's resolution, the step
     size underflow message says so and what to do (the error estimate is then
     rounding noise, and a step can fail to be accepted at any size).
+    ``fixed_step`` (the text of what to use instead, for an implicit method at
+    a fixed step): its solver failures say that ``dt`` cannot shrink there and
+    what to do.  ``jacobian`` (the step's Jacobian path): Newton's message
+    suggests ``jac=`` only where the Jacobian is a finite difference.
     """
     messages = {int(code): message for code, message in STATUS_MESSAGES.items()}
+    if jacobian is not None and "finite differences" not in jacobian:
+        messages[NEWTON_NOT_CONVERGED] = messages[NEWTON_NOT_CONVERGED].replace(
+            "an analytic Jacobian (jac=) or another method", "or another method")
+    if fixed_step is not None:
+        for code, what in ((NEWTON_NOT_CONVERGED, "Newton iteration of an implicit step diverged or did not "
+                            "converge within its iteration limit"),
+                           (SINGULAR_MATRIX, "iteration matrix of an implicit step was singular"),
+                           (LINEAR_SOLVER_NOT_CONVERGED, "iterative linear solver of an implicit step did not "
+                            "reach its tolerance within its iteration limit")):
+            messages[code] = (f"The {what} at the fixed step dt, which a fixed-step run cannot shrink: use a "
+                              f"smaller dt, or {fixed_step}, which shrinks the step where this happens.")
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]

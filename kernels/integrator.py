@@ -361,12 +361,21 @@ class Integrator:
         summaries = self.settings.summaries
         probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt) if not on_device else None
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
-                         status_messages=status_messages(rtol if self.adaptive else None, dtype),
+                         status_messages=status_messages(rtol if self.adaptive else None, dtype,
+                                                         self._fixed_step_remedy(), self.jacobian),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                          event_y=event_y, counts=counts, stiffness_probe=probe)
+
+    def _fixed_step_remedy(self):
+        """For an implicit method at a fixed step, what to use where its solver fails at ``dt``; else None."""
+        if self.adaptive or self.method.family == "erk":
+            return None
+        if self.method.adaptive:
+            return f"the adaptive controller (controller='pi', the default for {self.method.name})"
+        return f"an adaptive implicit method ({_adaptive_alike(self.method)})"
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
         """A StiffnessProbe when an explicit method left a trajectory at MAX_STEPS (adaptive) or with a

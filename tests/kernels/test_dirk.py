@@ -209,6 +209,9 @@ def test_newton_failure_stops_only_its_trajectory(controller):
                                precision=np.float64, **kwargs)
     assert list(result.status) == [Status.SUCCESS, Status.NEWTON_NOT_CONVERGED]
     np.testing.assert_allclose(result.y[0, -1], [1.0 / np.sqrt(3.0)], rtol=1e-5)
+    # What to do: at a fixed step, a smaller dt or the adaptive controller; the Jacobian is already analytic
+    advice = "use a smaller dt, or the adaptive controller" if controller == "fixed" else "a tighter dt_min"
+    assert advice in result.message(1) and "jac=" not in result.message(1)
 
 
 @pytest.mark.parametrize("solver", ["lu", "gmres"])
@@ -279,3 +282,9 @@ def test_large_system_with_a_driver_uses_offset_loops():
     ref = scipy_reference(FORCED_CHAIN, (0.0, 0.5), y0, params, [0.5],
                           drivers=lambda t: [np.interp(t, times, values[:, 0])])
     np.testing.assert_allclose(result.y[:, -1], ref[:, -1], rtol=1e-5, atol=1e-8)
+
+
+def test_newton_failure_of_a_fixed_step_only_method_names_adaptive_ones():
+    result = kernels.solve_ivp(CUBIC, (0.0, 1.0), [1.0], [[1e6]], method="backward_euler", dt=0.1, precision=np.float64)
+    assert list(result.status) == [Status.NEWTON_NOT_CONVERGED]
+    assert "use a smaller dt, or an adaptive implicit method (rodas5p, radau" in result.message(0)
