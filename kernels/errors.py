@@ -47,6 +47,10 @@ class CompileCheckWarning(UserWarning):
     """A right-hand side could not be checked for CUDA compilability (the check was skipped)."""
 
 
+class JacobianCheckWarning(UserWarning):
+    """A system's ``jac`` or ``jvp`` disagrees with finite differences of its ``rhs`` at the construction test point."""
+
+
 def plain(value: object) -> object:
     """Return ``value`` with NumPy scalars and arrays turned into Python ones (also inside tuples and lists).
 

@@ -171,7 +171,7 @@ def test_uncompilable_jvp_is_refused():
         dydt[0] = -y[0]
 
     def jvp(t, y, p, v, out):
-        out[:] = -np.asarray(v) * 2.0
+        out[:] = -np.asarray(v)
 
     with pytest.raises(ConfigurationError, match="jvp of system 'decay' does not compile for CUDA"):
         ODESystem(decay, 1, jvp=jvp)
@@ -265,3 +265,39 @@ def test_host_jac_matches_differences_of_host_rhs_and_needs_a_jac():
     np.testing.assert_allclose(jac(0.0, y), np.stack(columns, axis=1), rtol=1e-6, atol=1e-6)
     with pytest.raises(ConfigurationError, match="host_jac: system 'bare' has no jac"):
         kernels.ODESystem(system.rhs, 3, 3, name="bare").host_jac()
+
+
+def _pendulum(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * np.sin(y[0]) - p[1] * y[1]
+
+
+def _pendulum_jac(t, y, p, J):
+    J[0] = 0.0
+    J[1] = 1.0
+    J[2] = -p[0] * np.cos(y[0])
+    J[3] = -p[1]
+
+
+def _pendulum_jac_transposed(t, y, p, J):
+    J[0] = 0.0
+    J[1] = -p[0] * np.cos(y[0])
+    J[2] = 1.0
+    J[3] = -p[1]
+
+
+def _pendulum_jvp_sign(t, y, p, v, out):
+    out[0] = v[1]
+    out[1] = -p[0] * np.cos(y[0]) * v[0] + p[1] * v[1]
+
+
+def test_a_transposed_jac_is_flagged_with_what_to_check():
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[1\] \(d f_0 / d y_1\) is -0.438791, the differences "
+                                                          r"give 1 .*row-major: a transposed J"):
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed)
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"jvp of system 'pendulum' .*out\[1\]"):
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac, jvp=_pendulum_jvp_sign)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac)  # the right one passes
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed, check=False)  # not checked
