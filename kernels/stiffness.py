@@ -16,10 +16,13 @@ The check runs on the host from the initial states and the saved states
 (the device loop records no step size), lazily when
 :meth:`kernels.IVPResult.message` is asked, at the cost of ``n_states``
 right-hand sides (or one ``jac``) and a small eigenvalue problem per
-state looked at.  A problem that turns stiff only between saves (Robertson
-after its transient, from ``y0 = (1, 0, 0)``) is missed unless a saved state
-shows it; the hint never fires on an accuracy-limited problem whose
-Jacobian is not far stiffer than its solution (Lorenz).
+state looked at.  A problem that turns stiff only after its start
+(Robertson after its transient, from ``y0 = (1, 0, 0)``) and saved nothing
+that shows it is followed on the host by SciPy's Radau at rtol 1e-3, and
+:data:`PATH_POINTS` of its states are looked at too (:func:`_path`, up to 64
+states and 3000 right-hand sides).  The hint never fires on an
+accuracy-limited problem whose Jacobian is not far stiffer than its
+solution (Lorenz).
 
 A fixed step is not shortened: an explicit method whose ``dt`` is beyond
 ``B / r`` grows the fast modes by a factor a step until the state
@@ -187,15 +190,67 @@ class StiffnessProbe:
             if finite.size:
                 candidates.append((float(t_saved[finite[-1]]), y_saved[finite[-1]]))
         for t, y in candidates:
-            if self.dt is not None:
-                rate = _fixed_step_decay(self.system, t, y, p, self.dt, self.boundary)
-                if rate is not None:
-                    return FIXED_HINT.format(dt=self.dt, rate=rate, limit=self.boundary / rate)
-                continue
-            ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
-            if ratio is not None:
-                return HINT.format(ratio=ratio)
+            text = self._judged(t, y, p, span)
+            if text:
+                return text
+        for t, y in _path(self.system, candidates[0][1], p, self.t0, self.t_end):
+            text = self._judged(t, y, p, span)
+            if text:
+                return text
         return ""
+
+    def _judged(self, t, y, p, span):
+        """The hint for the state ``(t, y)``, or ''."""
+        if self.dt is not None:
+            rate = _fixed_step_decay(self.system, t, y, p, self.dt, self.boundary)
+            return FIXED_HINT.format(dt=self.dt, rate=rate, limit=self.boundary / rate) if rate is not None else ""
+        ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
+        return HINT.format(ratio=ratio) if ratio is not None else ""
+
+
+#: States along the host path (:func:`_path`) looked at, and its bounds.
+PATH_POINTS = 8
+_PATH_STATES = 64
+_PATH_EVALUATIONS = 3000
+
+
+class _Budget(Exception):
+    pass
+
+
+def _path(system, y0, p, t0, t_end):
+    """Up to :data:`PATH_POINTS` states along the trajectory from ``y0``, from SciPy's Radau at rtol 1e-3 (host).
+
+    For a problem that turns stiff only after ``t0`` and saved nothing before it stopped (Robertson from
+    ``(1, 0, 0)`` with the default ``t_eval``).  An implicit solver follows it in few steps; it is given up
+    (no states) after :data:`_PATH_EVALUATIONS` right-hand sides, beyond :data:`_PATH_STATES` states, for a
+    system with drivers, or on any failure.
+    """
+    if system.n_drivers or system.n_states > _PATH_STATES:
+        return []
+    from scipy.integrate import solve_ivp
+
+    f = system.host_rhs(np.asarray(p, np.float64))
+    calls = [0]
+
+    def counted(t, y):
+        calls[0] += 1
+        if calls[0] > _PATH_EVALUATIONS:
+            raise _Budget
+        return f(t, y)
+
+    y0 = np.asarray(y0, np.float64)
+    jac = system.host_jac(np.asarray(p, np.float64)) if system.jac is not None else None
+    try:
+        with np.errstate(all="ignore"):
+            sol = solve_ivp(counted, (t0, t_end), y0, method="Radau", rtol=1e-3,
+                            atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0), jac=jac)
+    except Exception:  # noqa: BLE001 - the budget, or the user's rhs failing on the host: no path
+        return []
+    if sol.t.size < 2:
+        return []
+    picks = np.unique(np.linspace(1, sol.t.size - 1, PATH_POINTS).round().astype(int))
+    return [(float(sol.t[i]), sol.y[:, i]) for i in picks]
 
 
 def stability_boundary(tableau, reach=10.0, resolution=1e-3) -> float:

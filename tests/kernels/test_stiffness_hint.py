@@ -20,6 +20,21 @@ def test_stiff_van_der_pol_at_max_steps_names_an_implicit_method():
     assert pickle.loads(pickle.dumps(result)).message(0) == kernels.STATUS_MESSAGES[kernels.MAX_STEPS]
 
 
+@pytest.mark.parametrize("method, options, words", [
+    ("tsit5", dict(max_steps=500), "looks stiff"),
+    ("rk4", dict(dt=0.01), "beyond this explicit method's stable step"),
+])
+def test_a_problem_stiff_only_after_its_start_is_found_along_its_path(method, options, words):
+    """Robertson from (1, 0, 0) is not stiff at y0 and saves nothing before it stops (default t_eval): the
+    hint follows it on the host (SciPy Radau) and finds the stiff part."""
+    result = kernels.solve_ivp(kernels.robertson(), (0.0, 100.0), [1.0, 0.0, 0.0], method=method,
+                               precision=np.float64, **options)
+    assert int(result.status[0]) in (kernels.MAX_STEPS, kernels.NONFINITE_STATE)
+    assert looks_stiff(kernels.robertson(), 0.0, np.array([1.0, 0.0, 0.0]), np.array([0.04, 3e7, 1e4]), 100.0,
+                       500) is None  # not at its start
+    assert words in result.message(0) and "radau" in result.message(0)
+
+
 def test_non_stiff_max_steps_does_not_claim_stiffness():
     result = kernels.solve_ivp(kernels.lorenz(), (0.0, 10.0), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0],
                                method="tsit5", max_steps=10)
