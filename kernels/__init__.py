@@ -41,7 +41,7 @@ _EXPORTS = {
     "ControllerSettings": "controllers", "CONTROLLER_KINDS": "controllers",
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
     "PlanMismatchError": "errors", "DeviceUnavailableError": "errors", "CompileCheckWarning": "errors",
-    "JacobianCheckWarning": "errors",
+    "JacobianCheckWarning": "errors", "UserFunctionError": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
     "SolverOptions": "solvers.options",
     "Summaries": "summaries", "Event": "events", "EVENT": "status",

@@ -8,8 +8,10 @@ layout, so two plans build side by side and a worker process holds its own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import traceback
 import warnings
 
 import numpy as np
@@ -18,7 +20,7 @@ from numba import cuda
 from .allocators import make_block_shared, make_canary_views, make_persistent_local, make_thread_region
 from .backend import backend
 from .compile_cache import using
-from .errors import KernelError
+from .errors import KernelError, UserFunctionError
 from .loop import IVPLoop, LoopBufferSettings
 from .resources import Resources, kernel_resources
 from .steps import FAMILIES
@@ -125,7 +127,10 @@ class BatchKernel:
     def _launch_dispatched(self, grid, block, stream, shared, args, key):
         if shared > _DEFAULT_DYNAMIC_SHARED_BYTES:
             _opt_in_dynamic_shared(self.kernel, args, shared)
-        if grid >= _NUMBA_MIN_GRID:
+        if backend() != "cuda":
+            with _user_faults_named():
+                self.kernel[grid, block, stream, shared](*args)
+        elif grid >= _NUMBA_MIN_GRID:
             self.kernel[grid, block, stream, shared](*args)
         else:
             with warnings.catch_warnings():
@@ -177,6 +182,37 @@ def _launch_prepared(cache, compiled, args, grid, block, shared):
     _, config, kernel, kernelargs, launch = found
     launch(_core_default_stream(), config, kernel, *kernelargs)
     return True
+
+
+@contextlib.contextmanager
+def _user_faults_named():
+    """On the simulator: an exception raised in a user function becomes one UserFunctionError naming its line."""
+    try:
+        yield
+    except KernelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - re-raised, named
+        frame = None
+        for entry in traceback.extract_tb(exc.__traceback__):
+            if not _library_file(entry.filename):
+                frame = entry
+        if frame is None:
+            raise
+        detail = str(exc).split(": ", 1)[-1] if str(exc).startswith("tid=") else str(exc)
+        raise UserFunctionError(
+            f"{frame.name} raised {type(exc).__name__} at {frame.filename}:{frame.lineno} "
+            f"({(frame.line or '').strip()!r}) while the kernel ran: {detail}. On a GPU the same fault is not "
+            "caught (an index out of range writes memory the kernel does not own): fix the function") from None
+
+
+def _library_file(filename):
+    """Whether ``filename`` is the library's, Numba's or generated code (not the user's)."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.abspath(filename)
+    return (filename.startswith("<") or path.startswith(here + os.sep)
+            or any(part.startswith("numba") for part in path.split(os.sep)))
 
 
 def _layout_key(args):

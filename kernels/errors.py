@@ -21,6 +21,8 @@ __all__ = [
     "PlanMismatchError",
     "DeviceUnavailableError",
     "CompileCheckWarning",
+    "JacobianCheckWarning",
+    "UserFunctionError",
 ]
 
 
@@ -37,6 +39,14 @@ class TableauError(KernelError):
 
 class PlanMismatchError(ConfigurationError):
     """A :class:`planner.Plan` handed in does not match the kernel's buffers."""
+
+
+class UserFunctionError(KernelError, RuntimeError):
+    """A user function (rhs, jac, an event, ...) raised while a kernel ran on the simulator.
+
+    The message names the function's file and line; on a GPU the same fault (an index out of range)
+    is not caught and writes to memory the kernel does not own.
+    """
 
 
 class DeviceUnavailableError(KernelError, RuntimeError):

@@ -280,3 +280,18 @@ def test_underflow_below_the_resolution_says_what_to_do():
     assert "rtol 1e-08 is below float32's resolution" in message and "precision=np.float64" in message
     fine = call(rtol=1e-8, atol=1e-8, precision=np.float64)
     assert "resolution" not in fine.status_messages[int(kernels.Status.STEP_SIZE_UNDERFLOW)]
+
+
+def _index_fault_after(t, y, p, dydt):
+    dydt[0] = -y[0]
+    if t > 0.05:
+        dydt[3] = 0.0  # one state only: out of range once t passes 0.05
+
+
+@pytest.mark.skipif(kernels.backend() == "cuda", reason="the simulator catches the fault; a GPU does not")
+def test_a_user_function_fault_during_the_run_names_its_line():
+    system = kernels.ODESystem(_index_fault_after, 1, name="faulty")  # the construction check runs at t = 0
+    with pytest.raises(kernels.UserFunctionError, match=r"_index_fault_after raised IndexError at .*"
+                                                        r"test_validation.py:\d+ \('dydt\[3\] = 0.0.*index 3 is out "
+                                                        r"of bounds.*On a GPU the same fault is not caught"):
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.01)
