@@ -12,7 +12,8 @@ from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
-from .status import EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, SINGULAR_MATRIX, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW
+from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, SINGULAR_MATRIX, STATUS_MESSAGES,
+                     STEP_SIZE_UNDERFLOW)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 

@@ -120,7 +120,7 @@ def build_fixed_loop(parts, built):
     @cuda.jit(device=True, inline="always")
     def sample(traj, k, t_last, span, dt, y, p, t_eval, t0, driver_times, driver_values, extras, region,
                persistent):
-        """The statistics at ``t_last + span`` (state ``y``), ``span`` back to the last sample (the trapezoid's step)."""
+        """The statistics at ``t_last + span`` (state ``y``); ``span`` back to the last sample is the trapezoid's step."""
         on_step(traj, k, t_last, span, dt, y, y, p, t_eval, t0, driver_times, driver_values, extras, region,
                 persistent)
 
@@ -208,8 +208,9 @@ def build_fixed_loop(parts, built):
                     n_accepted = np.int32(n_accepted + ONE32)
                 if n_accepted == to:
                     from_count = max(np.int32(n_accepted - EVERY), base)
-                    sample(traj, k, t_start + np.int32(from_count - base) * dt, np.int32(n_accepted - from_count) * dt,
-                           dt, y, p, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                    sample(traj, k, t_start + np.int32(from_count - base) * dt,
+                           np.int32(n_accepted - from_count) * dt, dt, y, p, t_eval, t0, driver_times, driver_values,
+                           extras, region, persistent)
                     while np.int32(n_accepted + EVERY) <= last and (n_accepted & CHECK_MASK) >= EVERY:
                         j = np.int32(0)
                         while j < EVERY:
