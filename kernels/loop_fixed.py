@@ -120,7 +120,7 @@ def build_fixed_loop(parts, built):
     @cuda.jit(device=True, inline="always")
     def sample(traj, k, t_last, span, dt, y, p, t_eval, t0, driver_times, driver_values, extras, region,
                persistent):
-        """The statistics at ``t_last + span`` (state ``y``); ``span`` back to the last sample is the trapezoid's step."""
+        """The statistics at ``t_last + span`` (state ``y``): ``span`` is the trapezoid's step from the last sample."""
         on_step(traj, k, t_last, span, dt, y, y, p, t_eval, t0, driver_times, driver_values, extras, region,
                 persistent)
 
