@@ -58,8 +58,8 @@ def _x(t, y, p):
     return y[0]
 
 
-def integrator(case, variant):
-    """The ``kernels.Integrator`` of one case and variant."""
+def integrator(case, variant, max_registers="auto"):
+    """The ``kernels.Integrator`` of one case and variant (``max_registers`` as the Integrator takes it)."""
     method, controller = CASES[case]
     options = {}
     if variant in _SUMMARIES:
@@ -68,7 +68,8 @@ def integrator(case, variant):
                        save_trajectory=False)
     elif variant == "events":
         options = dict(events=kernels.Event(_x, direction=0))
-    return kernels.Integrator(kernels.lorenz(), method, controller=controller, precision=np.float32, **options)
+    return kernels.Integrator(kernels.lorenz(), method, controller=controller, precision=np.float32,
+                              max_registers=max_registers, **options)
 
 
 def variants(case):
@@ -117,6 +118,8 @@ def main(argv=None):
     ap.add_argument("--block", type=int, default=128)
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--tag", default="")
+    ap.add_argument("--max-registers", type=int, default=None,
+                    help="a register cap for every variant's kernel (default: the library's own)")
     ap.add_argument("--sim", action="store_true", help="simulator: N = 8, correctness only")
     args = ap.parse_args(argv)
     cases = [c for c in args.cases.split(",") if c]
@@ -129,10 +132,11 @@ def main(argv=None):
     block = args.block if timing.on_gpu() else 1
     info = device_info()
     doc = header(SCHEMA, info, {"sizes_log2": sizes, "reps": args.reps, "batch": args.batch, "block": block,
-                                "dt": DT, "tol": TOL, "t1": T1, "variants": VARIANTS})
+                                "dt": DT, "tol": TOL, "t1": T1, "max_registers": args.max_registers, "variants": VARIANTS})
     doc["rows"] = []
     for case in cases:
-        integrators = {v: integrator(case, v) for v in variants(case)}
+        cap = args.max_registers if args.max_registers else "auto"
+        integrators = {v: integrator(case, v, cap) for v in variants(case)}
         t1 = 50 * DT if args.sim and CASES[case][1] == "fixed" else T1  # the simulator: 50 fixed steps, not 1000
         checks = check(integrators, case, 1 << sizes[0], block, t1)
         print(f"{case}: {checks}", flush=True)
