@@ -199,10 +199,11 @@ def _user_faults_named():
         if frame is None:
             raise
         detail = str(exc).split(": ", 1)[-1] if str(exc).startswith("tid=") else str(exc)
+        source = f" ({frame.line.strip()!r})" if (frame.line or "").strip() else ""
         raise UserFunctionError(
-            f"{frame.name} raised {type(exc).__name__} at {frame.filename}:{frame.lineno} "
-            f"({(frame.line or '').strip()!r}) while the kernel ran: {detail}. On a GPU the same fault is not "
-            "caught (an index out of range writes memory the kernel does not own): fix the function") from None
+            f"{frame.name} raised {type(exc).__name__} at {frame.filename}:{frame.lineno}{source} while the kernel "
+            f"ran: {detail}. On a GPU the same fault is not caught (an index out of range writes memory the kernel "
+            "does not own): fix the function") from None
 
 
 def _library_file(filename):

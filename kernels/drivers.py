@@ -55,12 +55,14 @@ def make_driver_evaluator(n_drivers):
     return evaluate
 
 
-def validate_drivers(drivers, n_drivers, dtype):
+def validate_drivers(drivers, n_drivers, dtype, span=None):
     """Check ``drivers`` against the system; return ``(times, values)`` host arrays.
 
     ``drivers`` is ``(times, values)`` or ``{"times": ..., "values": ...}``;
     None is only allowed for systems without drivers (a one-sample dummy is
-    returned so the kernel always gets arrays).
+    returned so the kernel always gets arrays).  With ``span`` ``(t0, t_end)``
+    the samples must cover it: outside them the forcing would be held at the
+    end values, which is rarely what a user meant.
     """
     if drivers is None:
         if n_drivers:
@@ -82,8 +84,16 @@ def validate_drivers(drivers, n_drivers, dtype):
         times, values = drivers
     else:
         raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
-    times = np.asarray(times, dtype=np.float64)
-    values = np.asarray(values, dtype=np.float64)
+    arrays = []
+    for name, value in (("times", times), ("values", values)):
+        try:
+            array = np.asarray(value)
+            if array.dtype.kind not in "iuf":
+                raise TypeError
+            arrays.append(array.astype(np.float64))
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"drivers: {name} must be an array of real numbers; got {describe(value)}") from None
+    times, values = arrays
     if values.ndim == 1 and n_drivers == 1:
         values = values[:, None]
     if times.ndim != 1 or times.size < 2:
@@ -96,4 +106,9 @@ def validate_drivers(drivers, n_drivers, dtype):
         raise ConfigurationError("drivers: times and values must be finite; found inf or nan")
     if np.any(np.diff(times) <= 0):
         raise ConfigurationError("drivers: times must be strictly increasing")
+    if span is not None and (times[0] > span[0] or times[-1] < span[1]):
+        raise ConfigurationError(
+            f"drivers: the samples cover [{times[0]:g}, {times[-1]:g}] and the integration runs over "
+            f"[{span[0]:g}, {span[1]:g}]: give samples over the whole span (repeat the first or last value to hold "
+            "the forcing there)")
     return times, values.astype(dtype)

@@ -78,7 +78,8 @@ def _controller(controller, method):
 def _adaptive_alike(method):
     """Adaptive methods of ``method``'s kind, as text: for an implicit method (a stiff problem) the implicit ones
     the stiffness hint recommends."""
-    return ", ".join(("heun", "bs3", "dopri5", "tsit5") if method.family == "erk" else IMPLICIT_METHODS)
+    return ", ".join(("tsit5", "dopri5", "dop853", "vern7", "vern9", "bs3", "heun") if method.family == "erk"
+                     else IMPLICIT_METHODS)
 
 
 class Integrator:
@@ -339,12 +340,19 @@ class Integrator:
                 raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
             check.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
+            if self.method.family != "erk" and not on_device:
+                _check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:
                 self._reachable.add(scalar_tolerances)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
-        driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype)
+        driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
+        if not self.adaptive and (dt_min != 0.0 or dt_max != np.inf):
+            raise ConfigurationError(
+                f"dt_min and dt_max bound the steps of an adaptive controller; this run takes fixed steps of dt "
+                f"(controller 'fixed'), got dt_min={dt_min!r}, dt_max={dt_max!r}: drop them, or use an adaptive "
+                f"controller")
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()
@@ -481,4 +489,15 @@ def check_scale_out(options, solve_distributed):
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"the arguments are {', '.join(known)}"
     raise ConfigurationError(f"unexpected keyword argument {name!r}: {hint}")
+
+
+def _check_newton_scale(atol, y0):
+    """Refuse ``atol`` 0 on a component that starts at 0: an implicit step's Newton norm divides by ``atol + rtol |y|``."""
+    zero = np.flatnonzero((atol == 0) & np.any(np.asarray(y0) == 0, axis=0))
+    if zero.size:
+        i = int(zero[0])
+        raise ConfigurationError(
+            f"atol is 0 for y[:, {i}], which starts at 0: an implicit method scales its Newton iteration by "
+            f"atol + rtol |y|, which is 0 there, so no step can converge (SciPy's Radau and BDF fail on it too); "
+            f"give atol > 0 for it (a small fraction of its typical size)")
 

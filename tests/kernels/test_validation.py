@@ -157,6 +157,22 @@ def test_drivers_required():
         kernels.solve_ivp(system, (0.0, 1.0), [1.0])
     with pytest.raises(ConfigurationError, match="drivers: times must be strictly increasing"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.0], [1.0, 2.0]))
+    with pytest.raises(ConfigurationError, match="drivers: values must be an array of real numbers"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 1.0], "ab"))
+    with pytest.raises(ConfigurationError, match=r"drivers: the samples cover \[0, 1\] and the integration runs "
+                                                 r"over \[0, 2\]: give samples over the whole span"):
+        kernels.solve_ivp(system, (0.0, 2.0), [1.0], drivers=([0.0, 1.0], [1.0, 2.0]))
+
+
+def test_fixed_steps_refuse_step_bounds():
+    with pytest.raises(ConfigurationError, match="dt_min and dt_max bound the steps of an adaptive controller"):
+        kernels.solve_ivp(LORENZ, (0.0, 0.1), [1.0, 1.0, 1.0], method="rk4", dt=0.01, dt_max=0.001)
+
+
+def test_atol_zero_on_a_component_starting_at_zero_is_refused_for_implicit_methods():
+    with pytest.raises(ConfigurationError, match=r"atol is 0 for y\[:, 1\], which starts at 0: an implicit method"):
+        kernels.solve_ivp(kernels.robertson(), (0.0, 1.0), [1.0, 0.0, 0.0], method="radau", rtol=1e-6, atol=0.0,
+                          precision=np.float64)
 
 
 # -- tolerances the precision cannot meet (issue 11, item 1) -------------------------------------
