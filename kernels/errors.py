@@ -22,6 +22,7 @@ __all__ = [
     "DeviceUnavailableError",
     "CompileCheckWarning",
     "JacobianCheckWarning",
+    "ToleranceWarning",
     "UserFunctionError",
 ]
 
@@ -55,6 +56,10 @@ class DeviceUnavailableError(KernelError, RuntimeError):
 
 class CompileCheckWarning(UserWarning):
     """A right-hand side could not be checked for CUDA compilability (the check was skipped)."""
+
+
+class ToleranceWarning(UserWarning):
+    """Tolerances the precision can just resolve: the run finishes, its error can be many times the tolerance."""
 
 
 class JacobianCheckWarning(UserWarning):

@@ -311,3 +311,17 @@ def test_a_user_function_fault_during_the_run_names_its_line():
                                                         r"test_validation.py:\d+ \('dydt\[3\] = 0.0.*index 3 is out "
                                                         r"of bounds.*On a GPU the same fault is not caught"):
         kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.01)
+
+
+def test_tolerances_just_above_the_refusal_floor_warn():
+    """rtol = atol = 1e-8 in float32 passes the eps/16 floor but asks for errors below eps (20 to 45 tolerances
+    off on a smooth system): a ToleranceWarning; 1e-6 does not warn."""
+    import warnings
+
+    with pytest.warns(kernels.ToleranceWarning, match=r"rtol=1e-08 and atol=1e-08 ask for errors below float32's "
+                                                      r"resolution.*use precision=np.float64, or rtol >= 1.2e-07"):
+        call(rtol=1e-8, atol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        call(rtol=1e-6, atol=1e-6)
+        call(rtol=1e-8, atol=1e-8, precision=np.float64)
