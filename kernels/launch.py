@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .backend import backend
-from .errors import ConfigurationError
+from .errors import ConfigurationError, describe
 from .loop_work import EVENT_COLUMN
 from .progress import Progress
 
@@ -37,6 +37,11 @@ def output_shapes(settings, system, n_traj, n_save, dtype):
 
 def _reuse(out, shapes):
     """The device arrays of an earlier result ``out`` when they have this call's shapes and types."""
+    from .api import IVPResult
+
+    if not isinstance(out, IVPResult):
+        raise ConfigurationError(f"out must be an earlier kernels.IVPResult (of a solve on device arrays with the "
+                                 f"same shapes), or None; got {describe(out)}")
     arrays = tuple(None if shapes[name] is None else getattr(out, name, None) for name in _OUTPUTS)
     for name, array in zip(_OUTPUTS, arrays):
         if shapes[name] is None:

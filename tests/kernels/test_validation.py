@@ -34,6 +34,7 @@ def call(**changes):
     (dict(max_step=0.1), "'max_step' is SciPy's: use dt_max="),
     (dict(args=(1.0,)), "'args' is SciPy's: pass the parameters as params="),
     (dict(chunk_siz=4), "did you mean 'chunk_size'?"),
+    (dict(out="x"), "out must be an earlier kernels.IVPResult"),
     (dict(params="abc"), "params must be an array of real numbers"),
     (dict(method="rk45"), "method must be one of"),
     (dict(method="rk4"), "dt is required for fixed-step integration"),
