@@ -26,14 +26,14 @@ import dataclasses
 import functools
 import inspect
 import re
-import warnings
 
 import numpy as np
 from numba import cuda
 
 from . import compilecheck
 from .literals import in_precision
-from .errors import ConfigurationError, JacobianCheckWarning, describe
+from .derivative_check import check_derivatives
+from .errors import ConfigurationError, describe
 
 __all__ = ["ODESystem", "DeviceFunctions", "lorenz", "van_der_pol", "oscillator_chain"]
 
@@ -223,63 +223,7 @@ class ODESystem:
                     f"components, at t=0 on test arrays): assign every component on every call; {out_name} is "
                     "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
             outputs[what] = out if returned is None else None
-        self._check_derivatives(outputs, y, p)
-
-    def _check_derivatives(self, outputs, y, p):
-        """Warn where ``jac`` or ``jvp`` disagrees with central differences of ``rhs`` at the test point.
-
-        Only for host-run functions of systems without drivers, up to :data:`_DERIVATIVE_CHECK_STATES`
-        states.  A deliberately approximate Jacobian is legitimate for Newton (DIRK, radau), so this
-        warns rather than refuses; Rosenbrock methods need the exact one.
-        """
-        n = self.n_states
-        if self.n_drivers or n > _DERIVATIVE_CHECK_STATES or (self.jac is None and self.jvp is None):
-            return
-        out = np.empty(n)
-
-        def f(x):
-            self.rhs(0.0, x, p, out)
-            return out.copy()
-
-        try:
-            steps = np.cbrt(np.finfo(np.float64).eps) * np.maximum(1.0, np.abs(y))
-            columns = []
-            for j in range(n):
-                e = np.zeros(n)
-                e[j] = steps[j]
-                columns.append((f(y + e) - f(y - e)) / (2.0 * steps[j]))
-        except Exception:  # noqa: BLE001 - rhs calls device code: it is checked on the device only
-            return
-        reference = np.stack(columns, axis=1)
-        tolerance = 1e-5 * max(float(np.max(np.abs(reference))), 1e-300) + 1e-3 * np.abs(reference)
-        given = []
-        if outputs.get("jac") is not None:
-            given.append(("jac", outputs["jac"].reshape(n, n), reference, "J[i * n + j] must be d f_i / d y_j "
-                          "(row-major: a transposed J is a common slip)"))
-        if self.jvp is not None:
-            v = np.linspace(1.0, -1.0, n) if n > 1 else np.ones(1)
-            product = np.full(n, np.nan)
-            try:
-                self.jvp(0.0, y, p, v, product)
-            except Exception:  # noqa: BLE001 - device code: not checked here
-                product = None
-            if product is not None:
-                given.append(("jvp", product[:, None], (reference @ v)[:, None], "out[i] must be sum_j "
-                              "d f_i / d y_j v[j]"))
-        for what, value, expected, rule in given:
-            tol = tolerance if what == "jac" else 1e-5 * max(float(np.max(np.abs(expected))), 1e-300) + (
-                1e-3 * np.abs(expected))
-            bad = ~(np.abs(value - expected) <= tol)
-            if bad.any():
-                i, j = np.unravel_index(np.argmax(np.where(bad, np.abs(value - expected), -1.0)), bad.shape)
-                where = f"J[{i * n + j}] (d f_{i} / d y_{j})" if what == "jac" else f"out[{i}]"
-                warnings.warn(
-                    f"{what} of system {self.name!r} disagrees with central differences of rhs at t=0 on test "
-                    f"arrays (y = linspace(0.5, 1, {n}), p = linspace(0.5, 1, {self.n_params})): {where} is "
-                    f"{value[i, j]:.6g}, the differences give {expected[i, j]:.6g} ({int(bad.sum())} entries "
-                    f"off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact Jacobian; if "
-                    "yours is approximate on purpose, ignore this or pass check=False",
-                    JacobianCheckWarning, stacklevel=4)
+        check_derivatives(self, outputs, y, p)
 
     def _probe_on_device(self, func, y, p, u, size, with_drivers):
         """``func`` evaluated once by one GPU thread on the test arrays; the output it left."""
@@ -438,8 +382,6 @@ def _calls_device_code(exc):
     return backend() == "cuda" and isinstance(exc, ValueError) and "launch configuration" in str(exc).lower()
 
 
-#: Systems up to this many states have their jac and jvp checked against differences of rhs on construction.
-_DERIVATIVE_CHECK_STATES = 256
 _UNWRITTEN_BITS = np.uint64(0x7FF8_0BAD_5EED_0DD5)  # a quiet NaN with a distinctive payload
 _UNWRITTEN = _UNWRITTEN_BITS.reshape(1).view(np.float64)[0]
 

@@ -17,7 +17,7 @@ from .errors import ConfigurationError, ToleranceWarning, describe, plain
 
 __all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
-           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR"]
+           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -266,3 +266,37 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
 def _tol(values):
     """A tolerance as the user most likely gave it: one number, or the list."""
     return f"{values[0]:g}" if np.all(values == values[0]) else "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+# SciPy's solve_ivp keywords with another name here (or none), for the message of an unknown keyword.
+_SCIPY_NAMES = {"max_step": "use dt_max=", "min_step": "use dt_min=", "first_step": "use dt= (the first step)",
+                "args": "pass the parameters as params= (one row per trajectory)",
+                "dense_output": "there is no dense output: pass the times you need as t_eval=",
+                "vectorized": "the right-hand side is compiled per trajectory: drop it",
+                "jac": "give the Jacobian to the system: kernels.ODESystem(rhs, n, jac=...)"}
+
+
+def check_scale_out(options, solve_distributed):
+    """Refuse keywords that are neither arguments nor options of the Dask path, naming the closest argument."""
+    import difflib
+    import inspect
+
+    from .api import solve_ivp
+
+    scale_out = [name for name, p in inspect.signature(solve_distributed).parameters.items()
+                 if p.kind is p.KEYWORD_ONLY]
+    unknown = [name for name in options if name not in scale_out]
+    if not unknown:
+        return
+    name = unknown[0]
+    known = list(dict.fromkeys(n for n in list(inspect.signature(solve_ivp).parameters) + scale_out
+                               if not n.startswith("_") and n != "scale_out"))
+    if name in known:  # an argument of solve_ivp that Integrator.solve takes from the Integrator
+        raise ConfigurationError(f"{name!r} is an argument of kernels.Integrator(...) (or kernels.solve_ivp), "
+                                 "not of Integrator.solve")
+    if name in _SCIPY_NAMES:
+        hint = f"{name!r} is SciPy's: {_SCIPY_NAMES[name]}"
+    else:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"the arguments are {', '.join(known)}"
+    raise ConfigurationError(f"unexpected keyword argument {name!r}: {hint}")

@@ -1,0 +1,79 @@
+"""The construction check of a system's Jacobian: ``jac`` and ``jvp`` against central differences of ``rhs``.
+
+A transposed or mistyped Jacobian runs without an error and ruins what needs it:
+Rosenbrock methods use ``J`` itself, so rodas4 with a transposed pendulum ``J``
+ran into max_steps with no hint.  :class:`kernels.ODESystem` compares the two at
+its test point (``y = linspace(0.5, 1, n)``, ``p = linspace(0.5, 1, n_params)``,
+``t = 0``) and warns, :class:`kernels.JacobianCheckWarning`, naming the entry.  A
+warning, not an error: an approximate Jacobian is legitimate for Newton (DIRK,
+radau), and a user who means it can ignore the warning or pass ``check=False``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .errors import JacobianCheckWarning
+
+__all__ = ["check_derivatives", "DERIVATIVE_CHECK_STATES"]
+
+#: Systems up to this many states have their jac and jvp checked (2 n right-hand sides on the host).
+DERIVATIVE_CHECK_STATES = 256
+
+
+def check_derivatives(system, outputs, y, p):
+    """Warn where ``system``'s ``jac`` or ``jvp`` disagrees with central differences of its ``rhs`` at ``(y, p)``.
+
+    ``outputs["jac"]`` is what ``jac`` wrote at the test point (None when it ran on the device).  Only
+    for host-run functions of systems without drivers, up to :data:`DERIVATIVE_CHECK_STATES` states.
+    """
+    n = system.n_states
+    if system.n_drivers or n > DERIVATIVE_CHECK_STATES or (system.jac is None and system.jvp is None):
+        return
+    out = np.empty(n)
+
+    def f(x):
+        system.rhs(0.0, x, p, out)
+        return out.copy()
+
+    try:
+        steps = np.cbrt(np.finfo(np.float64).eps) * np.maximum(1.0, np.abs(y))
+        columns = []
+        for j in range(n):
+            e = np.zeros(n)
+            e[j] = steps[j]
+            columns.append((f(y + e) - f(y - e)) / (2.0 * steps[j]))
+    except Exception:  # noqa: BLE001 - rhs calls device code: it is checked on the device only
+        return
+    reference = np.stack(columns, axis=1)
+    tolerance = 1e-5 * max(float(np.max(np.abs(reference))), 1e-300) + 1e-3 * np.abs(reference)
+    given = []
+    if outputs.get("jac") is not None:
+        given.append(("jac", outputs["jac"].reshape(n, n), reference, "J[i * n + j] must be d f_i / d y_j "
+                      "(row-major: a transposed J is a common slip)"))
+    if system.jvp is not None:
+        v = np.linspace(1.0, -1.0, n) if n > 1 else np.ones(1)
+        product = np.full(n, np.nan)
+        try:
+            system.jvp(0.0, y, p, v, product)
+        except Exception:  # noqa: BLE001 - device code: not checked here
+            product = None
+        if product is not None:
+            given.append(("jvp", product[:, None], (reference @ v)[:, None], "out[i] must be sum_j "
+                          "d f_i / d y_j v[j]"))
+    for what, value, expected, rule in given:
+        tol = tolerance if what == "jac" else 1e-5 * max(float(np.max(np.abs(expected))), 1e-300) + (
+            1e-3 * np.abs(expected))
+        bad = ~(np.abs(value - expected) <= tol)
+        if bad.any():
+            i, j = np.unravel_index(np.argmax(np.where(bad, np.abs(value - expected), -1.0)), bad.shape)
+            where = f"J[{i * n + j}] (d f_{i} / d y_{j})" if what == "jac" else f"out[{i}]"
+            warnings.warn(
+                f"{what} of system {system.name!r} disagrees with central differences of rhs at t=0 on test "
+                f"arrays (y = linspace(0.5, 1, {n}), p = linspace(0.5, 1, {system.n_params})): {where} is "
+                f"{value[i, j]:.6g}, the differences give {expected[i, j]:.6g} ({int(bad.sum())} entries "
+                f"off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact Jacobian; if "
+                "yours is approximate on purpose, ignore this or pass check=False",
+                JacobianCheckWarning, stacklevel=4)
