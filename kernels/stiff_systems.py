@@ -10,6 +10,7 @@ like the right-hand side.
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 
@@ -246,10 +247,10 @@ def stiff_van_der_pol(mu=1000.0):
 #: The stiff test problems of the tests and benchmarks: name -> ``(system factory, y0, t_end)``, the
 #: initial values and spans of the literature (Robertson to 40 and to 1e5, Van der Pol with mu = 1000
 #: to t = 2, HIRES of the Bari test set to 321.8122).
-STIFF_TESTS = {
+STIFF_TESTS = types.MappingProxyType({
     "robertson-40": (robertson, (1.0, 0.0, 0.0), 40.0),
     "robertson-1e5": (robertson, (1.0, 0.0, 0.0), 1e5),
     "van_der_pol": (stiff_van_der_pol, (2.0, 0.0), 2.0),
     "hires": (hires, (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057), HIRES_T_END),
-}
+})
 
