@@ -92,7 +92,8 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
                 raise TypeError
             arrays.append(array.astype(np.float64))
         except (TypeError, ValueError):
-            raise ConfigurationError(f"drivers: {name} must be an array of real numbers; got {describe(value)}") from None
+            raise ConfigurationError(
+                f"drivers: {name} must be an array of real numbers; got {describe(value)}") from None
     times, values = arrays
     if values.ndim == 1 and n_drivers == 1:
         values = values[:, None]

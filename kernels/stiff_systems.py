@@ -17,8 +17,8 @@ import numpy as np
 from .errors import ConfigurationError
 from .systems import ODESystem, _count
 
-__all__ = ["robertson", "hires", "brusselator", "brusselator_initial", "stiff_van_der_pol", "HIRES_T_END", "HIRES_REFERENCE",
-           "STIFF_TESTS"]
+__all__ = ["robertson", "hires", "brusselator", "brusselator_initial", "stiff_van_der_pol", "HIRES_T_END",
+           "HIRES_REFERENCE", "STIFF_TESTS"]
 
 
 # -- Robertson ------------------------------------------------------------------
@@ -253,4 +253,3 @@ STIFF_TESTS = types.MappingProxyType({
     "van_der_pol": (stiff_van_der_pol, (2.0, 0.0), 2.0),
     "hires": (hires, (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0057), HIRES_T_END),
 })
-

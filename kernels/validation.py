@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import sys
-
 import warnings
 
 import numpy as np
