@@ -12,14 +12,16 @@ from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
-from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, SINGULAR_MATRIX, STATUS_MESSAGES,
-                     STEP_SIZE_UNDERFLOW)
+from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
+                     STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
 
 def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
+
+    In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
 
     With an adaptive solve's ``rtol`` (array) and working ``dtype``: when the
     smallest nonzero ``rtol`` is below the precision's resolution, the step
@@ -42,6 +44,11 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None) -> di
                             "reach its tolerance within its iteration limit")):
             messages[code] = (f"The {what} at the fixed step dt, which a fixed-step run cannot shrink: use a "
                               f"smaller dt, or {fixed_step}, which shrinks the step where this happens.")
+    if dtype is not None and np.dtype(dtype) == np.float32:
+        messages[NONFINITE_STATE] += (
+            " In float32 every constant and intermediate value is float32 (magnitudes about 1.2e-38 to 3.4e38): if "
+            "the model multiplies constants whose product leaves that range (6.6e-34 * 6.6e-34 is 0 there), "
+            "rescale its units or solve with precision=np.float64.")
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]

@@ -353,6 +353,7 @@ class Integrator:
                 f"dt_min and dt_max bound the steps of an adaptive controller; this run takes fixed steps of dt "
                 f"(controller 'fixed'), got dt_min={dt_min!r}, dt_max={dt_max!r}: drop them, or use an adaptive "
                 f"controller")
+        system.check_unchanged()
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()

@@ -34,6 +34,7 @@ from . import compilecheck
 from .literals import in_precision
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, describe
+from .frozen_values import FrozenValues
 
 __all__ = ["ODESystem", "DeviceFunctions", "lorenz", "van_der_pol", "oscillator_chain"]
 
@@ -168,6 +169,7 @@ class ODESystem:
         self.default_params = default_params
         self._compiled = set()  # precisions check_compiles has passed
         self._device = {}  # dtype name -> DeviceFunctions
+        self._frozen = FrozenValues({"rhs": rhs, "observables": observables, "jac": jac, "jvp": jvp})
         if check:
             self._check_runs()
             self._check_compiles_anywhere()
@@ -320,6 +322,7 @@ class ODESystem:
         """
         key = np.dtype(dtype).name
         if key not in self._device:
+            self.check_unchanged()
             if self.literals == "as written" or key == "float64":
                 rhs, observables = self.device_rhs, self.device_observables
                 jac, jvp = self.jac, self.jvp
@@ -331,6 +334,14 @@ class ODESystem:
             jac, jvp = (None if f is None else cuda.jit(device=True)(f) for f in (jac, jvp))
             self._device[key] = DeviceFunctions(rhs, observables, jac, jvp)
         return self._device[key]
+
+    def check_unchanged(self):
+        """Raise ConfigurationError when a global or closure number the functions read changed since construction.
+
+        Compiled code keeps such values as constants (:mod:`kernels.frozen_values`), so a solve after the
+        change would use the old value without a word.
+        """
+        self._frozen.check(self.name)
 
     def check_compiles(self, precision):
         """Compile the device functions for ``precision`` on a real GPU backend.

@@ -1,0 +1,102 @@
+"""The module globals and closure values a system's functions read, as compiled code keeps them.
+
+Numba compiles a global or closure number (``K`` in ``dydt[0] = -K * y[0]``)
+or array into the code as a constant, at the function's first compile for a
+precision.  A user who changes ``K`` and solves again would get the old value
+silently, and float32 and float64 runs of one system could disagree (each
+compiled at its own first solve).  So :class:`FrozenValues` records those
+values when the system is built and :meth:`FrozenValues.check` refuses a solve
+after one of them changed, saying how to vary it instead (a parameter, or a
+new system).  Only plain numbers, NumPy scalars and arrays are recorded: what
+Numba freezes.
+"""
+
+from __future__ import annotations
+
+import numbers
+import types
+
+import numpy as np
+
+from .errors import ConfigurationError
+
+__all__ = ["FrozenValues"]
+
+
+def _python_function(func):
+    """The plain Python function behind ``func`` (a CUDA device dispatcher's ``py_func``), or None."""
+    func = getattr(func, "py_func", func)
+    return func if isinstance(func, types.FunctionType) else None
+
+
+def _frozen(value):
+    """A copy of ``value`` when Numba would compile it in as a constant, else None."""
+    if isinstance(value, (bool, np.bool_, numbers.Number)):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+        return value.copy()
+    return None
+
+
+def _same(old, new) -> bool:
+    if isinstance(old, np.ndarray):
+        return (isinstance(new, np.ndarray) and old.shape == new.shape and old.dtype == new.dtype
+                and np.array_equal(old, new, equal_nan=True))
+    if type(old) is not type(new):
+        return False
+    return bool(old == new) or (old != old and new != new)  # NaN stays NaN
+
+
+def _read(func):
+    """``{(kind, name): value}`` of the globals and closure cells ``func`` reads that Numba freezes."""
+    values = {}
+    for name in func.__code__.co_names:
+        if name in func.__globals__:
+            frozen = _frozen(func.__globals__[name])
+            if frozen is not None:
+                values[("global", name)] = frozen
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        try:
+            frozen = _frozen(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+        if frozen is not None:
+            values[("closure variable", name)] = frozen
+    return values
+
+
+class FrozenValues:
+    """What a system's functions read from their module and closure, recorded when the system is built.
+
+    Parameters
+    ----------
+    functions : mapping
+        Role (``"rhs"``, ``"jac"``, ...) -> the user's function or None.
+    """
+
+    def __init__(self, functions):
+        self._functions = {role: f for role, f in ((r, _python_function(f)) for r, f in functions.items())
+                           if f is not None}
+        self._values = {role: _read(f) for role, f in self._functions.items()}
+
+    def check(self, system_name):
+        """Raise ConfigurationError when a recorded value has changed since the system was built."""
+        for role, func in self._functions.items():
+            recorded = self._values[role]
+            if not recorded:
+                continue
+            now = _read(func)
+            for (kind, name), old in recorded.items():
+                new = now.get((kind, name))
+                if new is None or not _same(old, new):
+                    raise ConfigurationError(
+                        f"{role} of system {system_name!r} reads the {kind} {name!r}, which changed after the "
+                        f"system was built (it was {_show(old)}, now {_show(new)}): compiled code keeps the value "
+                        f"it was built with. To vary {name} between runs, pass it in params (p[i]); or build a "
+                        f"new ODESystem after changing it")
+
+
+def _show(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}" if value.size > 6 else np.array2string(value, separator=", ")
+    return "not a number" if value is None else repr(value)

@@ -1,0 +1,69 @@
+"""A global or closure number a system's functions read is frozen by the compiler: a change after construction is refused."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import ConfigurationError, ODESystem
+
+RATE = 1.0
+TABLE = np.array([1.0, 2.0])
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -RATE * TABLE[0] * y[0]
+
+
+@pytest.fixture
+def restore_globals():
+    yield
+    global RATE
+    RATE = 1.0
+    TABLE[:] = (1.0, 2.0)
+
+
+def test_a_changed_global_number_is_refused_and_named(restore_globals):
+    global RATE
+    system = ODESystem(_decay, 1)
+    first = kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+    assert first.success
+    RATE = 2.0
+    with pytest.raises(ConfigurationError, match=r"global 'RATE'.*was 1\.0, now 2\.0.*params"):
+        kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+    RATE = 1.0  # back to the built value: solves again
+    assert kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False).success
+
+
+def test_an_array_changed_in_place_is_refused(restore_globals):
+    system = ODESystem(_decay, 1)
+    TABLE[0] = 3.0
+    with pytest.raises(ConfigurationError, match=r"global 'TABLE'"):
+        kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+
+
+def test_a_rebound_closure_number_is_refused():
+    def make():
+        scale = 1.0
+
+        def rhs(t, y, p, dydt):
+            dydt[0] = -scale * y[0]
+
+        def set_scale(value):
+            nonlocal scale
+            scale = value
+
+        return rhs, set_scale
+
+    rhs, set_scale = make()
+    system = ODESystem(rhs, 1)
+    set_scale(0.5)
+    with pytest.raises(ConfigurationError, match=r"closure variable 'scale'.*was 1\.0, now 0\.5"):
+        kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+
+
+def test_a_rebuilt_system_takes_the_new_value(restore_globals):
+    global RATE
+    RATE = 2.0
+    result = kernels.solve_ivp(ODESystem(_decay, 1), (0.0, 1.0), [1.0], rtol=1e-9, atol=1e-12,
+                                progress=False, precision=np.float64)
+    assert abs(result.y[0, -1, 0] - np.exp(-2.0)) < 1e-7
