@@ -40,6 +40,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
+import os
 import uuid
 import warnings
 
@@ -155,12 +156,24 @@ def _worker_info():
     from .backend import backend
 
     info = {"backend": backend(), "device": default_device(), "block_size": default_block_size(),
-            "free_bytes": None, "total_bytes": None}
+            "free_bytes": None, "total_bytes": None, "pid": os.getpid()}
     if info["backend"] == "cuda":
         from numba import cuda
 
         info["free_bytes"], info["total_bytes"] = (int(v) for v in cuda.current_context().get_memory_info())
     return info
+
+
+def _check_worker_processes(by_worker, nthreads):
+    """Refuse, on the simulator (whose state is one a process), workers that run chunks in threads of one process."""
+    threads = collections.Counter()
+    for address, info in by_worker.items():
+        threads[info["pid"]] += nthreads.get(address, 1)
+    if next(iter(by_worker.values()))["backend"] == "simulator" and max(threads.values()) > 1:
+        raise ConfigurationError(
+            "the workers of client= run chunks in threads of one process (LocalCluster(processes=False), or "
+            "threads_per_worker > 1), and Numba's CUDA simulator keeps one state a process, so those chunks would "
+            "interfere: start the cluster with processes=True (LocalCluster's default) and threads_per_worker=1")
 
 
 # -- client side ----------------------------------------------------------------------------------
@@ -251,10 +264,12 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
                                                  _probe(params, "params", system.n_params), dtype)
     n_traj = _lazy_rows(y0, params, n_traj, lazy)
     probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"], dt)
-    infos = list(client.run(_worker_info).values())
+    by_worker = client.run(_worker_info)
+    infos = list(by_worker.values())
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
                                  "client.wait_for_workers(n)) before solving")
+    _check_worker_processes(by_worker, client.nthreads())
     # plan for the workers' GPU (the client may have none)
     device = infos[0]["device"] if device is None else device
     if block_size is None and not isinstance(plan, Plan):

@@ -168,3 +168,20 @@ def test_gpu_cluster_gives_each_task_one_gpu():
         assert sorted(config for config, _, _ in ran) == list(range(6))
         assert all(available == 0 for _, available, _ in ran)  # the task held the worker's one GPU
         assert {device for _, _, device in ran} <= {"0", "1"}
+
+
+def test_workers_that_are_threads_of_one_process_are_refused_on_the_simulator():
+    """The simulator keeps one state a process: two in-process workers would run chunks in each other's way
+    (a new user's second solve failed deep inside Numba); one in-process worker with one thread is fine."""
+    if kernels.backend() != "simulator":
+        pytest.skip("the refusal is the simulator's")
+    for n_workers, allowed in ((1, True), (2, False)):
+        with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=False,
+                                      dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+            run = lambda: kernels.solve_ivp(LORENZ, SPAN, [1.0, 0.0, 0.0], _params(4), dt=DT, method="rk4",  # noqa: E731
+                                            client=client, progress=False)
+            if allowed:
+                assert run().success
+            else:
+                with pytest.raises(ConfigurationError, match="threads of one process.*processes=True"):
+                    run()
