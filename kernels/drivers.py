@@ -12,6 +12,7 @@ import numpy as np
 from numba import cuda
 
 from .errors import ConfigurationError, describe
+from .validation import real_array
 
 __all__ = ["make_driver_evaluator", "validate_drivers"]
 
@@ -84,17 +85,8 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         times, values = drivers
     else:
         raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
-    arrays = []
-    for name, value in (("times", times), ("values", values)):
-        try:
-            array = np.asarray(value)
-            if array.dtype.kind not in "iuf":
-                raise TypeError
-            arrays.append(array.astype(np.float64))
-        except (TypeError, ValueError):
-            raise ConfigurationError(
-                f"drivers: {name} must be an array of real numbers; got {describe(value)}") from None
-    times, values = arrays
+    times, values = (real_array(value, f"drivers: {name}").astype(np.float64)
+                     for name, value in (("times", times), ("values", values)))
     if values.ndim == 1 and n_drivers == 1:
         values = values[:, None]
     if times.ndim != 1 or times.size < 2:

@@ -59,7 +59,8 @@ class CompileCheckWarning(UserWarning):
 
 
 class ToleranceWarning(UserWarning):
-    """Tolerances the precision can just resolve: the run finishes, its error can be many times the tolerance."""
+    """Tolerances that will not act as asked: ones the precision can just resolve (the run finishes, its error
+    can be many times the tolerance), or ones given to a fixed-step explicit run, which does not use them."""
 
 
 class JacobianCheckWarning(UserWarning):

@@ -307,6 +307,8 @@ class Integrator:
         ``client`` (a ``dask.distributed.Client``) spreads the batch over its
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
+        if not self.adaptive and self.method.family == "erk":
+            check.warn_unused_tolerances(rtol, atol, self.method.name, dt, _adaptive_alike(self.method))
         if client is not None or scale_out:
             from .distributed import solve as solve_distributed
 

@@ -14,6 +14,8 @@ import numpy as np
 
 from .errors import ConfigurationError, ToleranceWarning, describe, plain
 
+DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
+
 __all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
            "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out"]
@@ -102,6 +104,28 @@ def as_device_array(value):
     return value if devicearray.is_cuda_ndarray(value) else cuda.as_cuda_array(value)
 
 
+def real_array(value, what):
+    """``value`` as a NumPy array of real numbers (integers or floats; an object array of numbers becomes
+    float64), else a ConfigurationError naming ``what``: complex numbers, text and booleans are refused."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is not None and arr.dtype.kind == "c":
+        raise ConfigurationError(f"{what} must be an array of real numbers; got complex values: solve a complex "
+                                 "system as its real and imaginary parts (twice the states, all real)")
+    try:
+        if arr is None:
+            raise TypeError
+        if arr.dtype.kind not in "iuf":
+            if arr.dtype.kind != "O":
+                raise TypeError
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}") from None
+    return arr
+
+
 def check_batch(value, what, width, n_traj, dtype, name_width):
     """Validate a per-trajectory 2-D input; return ``(array, n_traj)``.
 
@@ -119,15 +143,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
             raise ConfigurationError(
                 f"{what} on the device must have dtype {np.dtype(dtype)} (the precision); got {arr.dtype}")
         return arr, arr.shape[0]
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}") from None
-    if arr.dtype.kind not in "iuf":
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}") from None
+    arr = real_array(value, what)
     shared_row = arr.ndim == 1 and arr.shape[0] == width
     if shared_row:  # one row for every trajectory: the kernel reads row 0 (nothing is materialised)
         arr = arr.reshape(1, width)
@@ -166,7 +182,21 @@ def check_tolerance(value, what, n_states, dtype):
         raise ConfigurationError(f"{what} must be a scalar or have shape ({n_states},); got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ConfigurationError(f"{what} must be finite and >= 0; got {given!r}")
+    if what == "rtol" and np.any(arr >= 1):
+        raise ConfigurationError(f"rtol must be below 1 (a relative error of 1 leaves no correct digit); got "
+                                 f"{given!r}: rtol is relative (1e-6 asks for about six digits), atol absolute")
     return arr.astype(dtype)
+
+
+def warn_unused_tolerances(rtol, atol, method, dt, adaptive_methods):
+    """Warn when ``rtol`` or ``atol`` is given to a fixed-step explicit run, on which neither acts."""
+    given = [name for name, value in (("rtol", rtol), ("atol", atol))
+             if not (isinstance(value, float) and value == DEFAULT_TOLERANCE)]
+    if given:
+        warnings.warn(f"{' and '.join(given)} {'has' if len(given) == 1 else 'have'} no effect on this run: method "
+                      f"{method!r} takes fixed steps of dt={dt!r}, so dt alone sets its accuracy; drop "
+                      f"{' and '.join(given)}, or use an adaptive method ({adaptive_methods}) to choose the steps "
+                      "by the tolerances", ToleranceWarning, stacklevel=4)
 
 
 def check_t_eval(t_eval, t0, t_end):

@@ -1,5 +1,7 @@
 """Bad inputs: each gives the specific exception, with a message naming the argument."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -326,3 +328,30 @@ def test_tolerances_just_above_the_refusal_floor_warn():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         call(rtol=1e-6, atol=1e-6)
         call(rtol=1e-8, atol=1e-8, precision=np.float64)
+
+
+@pytest.mark.parametrize("rtol", [1.0, 2.0, [1e-6, 1e-6, 3.0]])
+def test_a_relative_tolerance_of_one_or_more_is_refused(rtol):
+    with pytest.raises(ConfigurationError, match="rtol must be below 1"):
+        kernels.solve_ivp(**GOOD, params=[10.0, 28.0, 8.0 / 3.0], rtol=rtol, progress=False)
+
+
+@pytest.mark.parametrize("where", ["y0", "params"])
+def test_complex_inputs_are_refused_with_what_to_do(where):
+    inputs = {"y0": [1.0, 1.0, 1.0], "params": [10.0, 28.0, 8.0 / 3.0]}
+    inputs[where] = np.array(inputs[where]) + 1j
+    with pytest.raises(ConfigurationError, match=f"{where} must be an array of real numbers; got complex.*real and "
+                                                 "imaginary parts"):
+        kernels.solve_ivp(LORENZ, (0.0, 0.1), inputs["y0"], inputs["params"], progress=False)
+
+
+def test_tolerances_given_to_a_fixed_step_explicit_run_are_said_to_do_nothing():
+    common = dict(system=LORENZ, t_span=(0.0, 0.02), y0=[1.0, 1.0, 1.0], params=[10.0, 28.0, 8.0 / 3.0],
+                  progress=False)
+    with pytest.warns(kernels.ToleranceWarning, match=r"rtol and atol have no effect.*'rk4'.*dt=0\.01.*tsit5"):
+        kernels.solve_ivp(**common, method="rk4", dt=0.01, rtol=1e-9, atol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(**common, method="rk4", dt=0.01)  # the defaults: nothing said
+        kernels.solve_ivp(**common, method="tsit5", rtol=1e-5, atol=1e-5)  # adaptive: they act
+        kernels.solve_ivp(**common, method="backward_euler", dt=0.01, rtol=1e-5, atol=1e-5)  # Newton's stop
