@@ -96,8 +96,12 @@ def _check_function(func):
         value = func(0.0, np.zeros(64), np.zeros(64))
     except Exception:  # noqa: BLE001 - indices past the sample or device-only code: the compile test decides
         return
-    if value is None or np.ndim(value) != 0:
-        raise ConfigurationError(f"Event function must return a scalar g(t, y, p); it returned {describe(value)}")
+    if value is None:
+        raise ConfigurationError("Event function must return a scalar g(t, y, p); it returned None (a "
+                                 "missing return statement?)")
+    if np.ndim(value) != 0:  # (the sample arrays' size is ours, not the user's: not quoted)
+        raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the "
+                                 f"event, such as y[0] - 1.0; it returned {'an array' if np.ndim(value) else 'a sequence'}")
 
 
 def as_events(events):

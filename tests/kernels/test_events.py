@@ -124,10 +124,15 @@ def _nothing(t, y, p):
     y[0]
 
 
+def _the_state(t, y, p):
+    return y
+
+
 @pytest.mark.parametrize("events, words", [
     (Event.__new__(Event), None),
     (_two_args, "3 arguments"),
-    (_nothing, "return a scalar"),
+    (_nothing, "return a scalar.*None"),
+    (_the_state, r"return one number.*y\[0\] - 1\.0; it returned an array$"),
     (42, "events must be"),
 ])
 def test_bad_event_functions_are_refused(events, words):
