@@ -80,13 +80,7 @@ def load_minimalloc_csv(path, capacity=None):
     OSError
         The file cannot be read.
     """
-    if capacity is None:
-        capacity = capacity_from_name(path)
-        if capacity is None:
-            raise ConfigurationError(
-                f"{os.fspath(path)}: no capacity; pass one (--capacity N on the command line) "
-                "or name the file like 'A.1048576.csv'")
-    check_capacity(capacity)
+    # The file first, so that a broken file says what is wrong with it before a missing capacity is named.
     with open(path, newline="", encoding="utf-8") as handle:
         try:
             rows = list(csv.reader(handle))
@@ -96,6 +90,13 @@ def load_minimalloc_csv(path, capacity=None):
     if not buffers:
         raise ConfigurationError(f"{os.fspath(path)}: a header and no rows; there is nothing to plan "
                                  f"(add one line {','.join(COLUMNS)} per buffer)")
+    if capacity is None:
+        capacity = capacity_from_name(path)
+        if capacity is None:
+            raise ConfigurationError(
+                f"{os.fspath(path)}: no capacity; pass one (--capacity N on the command line) "
+                "or name the file like 'A.1048576.csv'")
+    check_capacity(capacity)
     return PlanningProblem(buffers=tuple(buffers), precision="float32", block_size=1,
                            shared_capacity=capacity)
 

@@ -65,6 +65,9 @@ def test_capacity_from_name():
     ("z.8.csv", "id,lower,upper,size\n0,4,4,1\n", "empty or reversed"),
     ("d.8.csv", "id,lower,upper,size\n0,0,1,1\n0,1,2,1\n", "line 3: duplicate id '0' (first on line 2)"),
     ("nocap.csv", "id,lower,upper,size\n0,0,1,1\n", "no capacity"),
+    # a broken file says what is wrong with it even when the capacity is missing too
+    ("nocap_empty.csv", "id,lower,upper,size\n", "a header and no rows"),
+    ("nocap_bad.csv", "id,lower,upper,size\n0,0,1,a\n", "line 2: size 'a' is not an integer"),
 ])
 def test_bad_rows_name_the_line(tmp_path, name, text, needle):
     with pytest.raises(ConfigurationError, match=None) as info:
