@@ -32,7 +32,7 @@ class Explanation:
     summary: tuple
 
     def text(self):
-        width = max((len(r.name) for r in self.reasons), default=4)
+        width = max([len("buffer")] + [len(r.name) for r in self.reasons])
         rows = [f"{'buffer'.ljust(width)}  {'size':>6}  {'placement':<16}  why"]
         rows += [f"{r.name.ljust(width)}  {r.size_elems:>6}  {r.placement:<16}  {r.reason}" for r in self.reasons]
         return "\n".join(rows + [""] + list(self.summary))

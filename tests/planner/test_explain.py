@@ -94,3 +94,11 @@ def test_cli_explain_names_a_problem_file(tmp_path, capsys):
     (tmp_path / "p.json").write_text(json.dumps(_problem().to_json()))
     assert main(["explain", str(tmp_path / "p.json")]) == 2
     assert "is a problem" in capsys.readouterr().err
+
+
+def test_the_table_columns_line_up_whatever_the_name_lengths():
+    problem = PlanningProblem(buffers=(Buffer("a", 4, lifetime=((0, 1),)), Buffer("bb", 8, lifetime=((0, 1),))))
+    lines = explain(solve(problem, "greedy"), problem).text().splitlines()[:3]
+    # the sizes are right-aligned under the header: their last characters share a column
+    ends = [lines[0].index("size") + len("size"), lines[1].index("4", 6) + 1, lines[2].index("8", 6) + 1]
+    assert len(set(ends)) == 1, lines
