@@ -13,6 +13,7 @@ Numba freezes.
 
 from __future__ import annotations
 
+import dis
 import numbers
 import types
 
@@ -47,10 +48,19 @@ def _same(old, new) -> bool:
     return bool(old == new) or (old != old and new != new)  # NaN stays NaN
 
 
+def _globals_loaded(code):
+    """The global names ``code`` (and code nested in it) loads: not attribute names, which share ``co_names``."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _globals_loaded(const)
+    return sorted(names)
+
+
 def _read(func):
     """``{(kind, name): value}`` of the globals and closure cells ``func`` reads that Numba freezes."""
     values = {}
-    for name in func.__code__.co_names:
+    for name in _globals_loaded(func.__code__):
         if name in func.__globals__:
             frozen = _frozen(func.__globals__[name])
             if frozen is not None:

@@ -8,6 +8,11 @@ from kernels import ConfigurationError, ODESystem
 
 RATE = 1.0
 TABLE = np.array([1.0, 2.0])
+size = 1  # a global that shares its name with the attribute y.size below: not read by the function
+
+
+def _sized(t, y, p, dydt):
+    dydt[0] = -y[0] * y.size
 
 
 def _decay(t, y, p, dydt):
@@ -67,3 +72,13 @@ def test_a_rebuilt_system_takes_the_new_value(restore_globals):
     result = kernels.solve_ivp(ODESystem(_decay, 1), (0.0, 1.0), [1.0], rtol=1e-9, atol=1e-12,
                                 progress=False, precision=np.float64)
     assert abs(result.y[0, -1, 0] - np.exp(-2.0)) < 1e-7
+
+
+def test_a_global_named_like_an_attribute_the_function_reads_is_not_its_value():
+    global size
+    system = ODESystem(_sized, 1)
+    size = 5
+    try:
+        assert kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False).success
+    finally:
+        size = 1
