@@ -18,6 +18,13 @@ from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, N
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
 
+# What a float32 run's non-finite message adds (left out where the stiffness hint names the cause).
+FLOAT32_RANGE_NOTE = (
+    " In float32 every constant and intermediate value is float32 (magnitudes about 1.2e-38 to 3.4e38): if the "
+    "model multiplies constants whose product leaves that range (6.6e-34 * 6.6e-34 is 0 there), rescale its "
+    "units or solve with precision=np.float64.")
+
+
 def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
 
@@ -45,10 +52,7 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None) -> di
             messages[code] = (f"The {what} at the fixed step dt, which a fixed-step run cannot shrink: use a "
                               f"smaller dt, or {fixed_step}, which shrinks the step where this happens.")
     if dtype is not None and np.dtype(dtype) == np.float32:
-        messages[NONFINITE_STATE] += (
-            " In float32 every constant and intermediate value is float32 (magnitudes about 1.2e-38 to 3.4e38): if "
-            "the model multiplies constants whose product leaves that range (6.6e-34 * 6.6e-34 is 0 there), "
-            "rescale its units or solve with precision=np.float64.")
+        messages[NONFINITE_STATE] += FLOAT32_RANGE_NOTE
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]
@@ -202,7 +206,9 @@ class IVPResult:
         text = self.status_messages[code]
         if self.stiffness_probe is not None and code == self.stiffness_probe.status:
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
-            text += self.stiffness_probe.hint(trajectory, self.t, saved)
+            hint = self.stiffness_probe.hint(trajectory, self.t, saved)
+            if hint:  # the cause is named: float32's range is not it
+                text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
         return text
 
 

@@ -212,7 +212,10 @@ def check_t_eval(t_eval, t0, t_end):
     if not np.all(np.isfinite(arr)):
         raise ConfigurationError("t_eval must be finite; found inf or nan")
     if np.any(np.diff(arr) <= 0):
-        raise ConfigurationError("t_eval must be strictly increasing")
+        i = int(np.flatnonzero(np.diff(arr) <= 0)[0])
+        raise ConfigurationError(f"t_eval must be strictly increasing; t_eval[{i + 1}] = {float(arr[i + 1])!r} "
+                                 f"follows t_eval[{i}] = {float(arr[i])!r}: pass np.unique(t_eval), which sorts and "
+                                 "drops repeats")
     if arr[0] < t0 or arr[-1] > t_end:
         raise ConfigurationError(
             f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]")

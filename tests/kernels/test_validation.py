@@ -47,7 +47,7 @@ def call(**changes):
     (dict(rtol=-1e-3), "rtol must be finite and >= 0"),
     (dict(atol=np.ones(2)), "atol must be a scalar or have shape (3,)"),
     (dict(rtol=0.0, atol=0.0), "rtol and atol must not both be 0"),
-    (dict(t_eval=[0.05, 0.01]), "t_eval must be strictly increasing"),
+    (dict(t_eval=[0.05, 0.01]), "t_eval must be strictly increasing; t_eval[1] = 0.01 follows t_eval[0] = 0.05: pass np.unique"),
     (dict(t_eval=[0.05, 0.2]), "t_eval must lie within t_span"),
     (dict(t_eval=[]), "t_eval must be a non-empty 1-D array"),
     (dict(precision=np.float16), "precision must be np.float32 or np.float64"),
