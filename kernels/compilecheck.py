@@ -211,6 +211,8 @@ _HINTS = {
                      "passed in.",
     "other": "Numba CUDA compiles a subset of Python: scalar arithmetic, the math module, and indexing "
              "and loops over the arrays passed in.",
+    "helper": "A function it calls must be a CUDA device function too: decorate the helper with "
+              "@numba.cuda.jit(device=True) (its body then follows the same rules), or write its lines inline.",
 }
 
 
@@ -223,6 +225,8 @@ def failure_message(result, what, system_name):
     category = result["category"]
     if category == "other" and re.search(r"\b(np|numpy)\.", source):
         category = "numpy"
+    if category == "other" and re.search(r"Untyped global name .*<class 'function'>", result["summary"]):
+        category = "helper"
     precision = " in float64" if result["precision"] == "float64" else ""
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
             f"{where}: {result['summary']}. {_HINTS[category]} (Checked by compiling to PTX for "

@@ -131,6 +131,15 @@ def _list(t, y, p, dydt):
     dydt[1] = values[1]
 
 
+def _plain_helper(y):
+    return -y[0]
+
+
+def _calls_a_plain_helper(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = _plain_helper(y)
+
+
 def _line_of(func, text):
     import inspect
 
@@ -144,6 +153,11 @@ def _line_of(func, text):
     (_linalg, "x = np.linalg.solve(_MATRIX, y)", "No implementation of function solve for solve("),
     (_sum_of_squares, "dydt[1] = -np.sum(y * y)", "an operation here creates a new array"),
     (_list, "values = [y[1], -y[0]]", "a Python list is built here. Device code has no Python lists"),
+    (_calls_a_plain_helper, "dydt[1] = _plain_helper(y)", "Untyped global name '_plain_helper'"
+                                                           ": Cannot determine Numba type of <class 'function'>. "
+                                                           "A function it calls must be a CUDA device function "
+                                                           "too: decorate the helper with "
+                                                           "@numba.cuda.jit(device=True)"),
 ])
 def test_uncompilable_rhs_is_refused_with_its_line(func, text, words):
     with pytest.raises(ConfigurationError) as info:
