@@ -12,8 +12,8 @@ from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
-from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
-                     STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
+from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE,
+                     SINGULAR_MATRIX, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -25,10 +25,19 @@ FLOAT32_RANGE_NOTE = (
     "units or solve with precision=np.float64.")
 
 
-def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None) -> dict:
+def suspect_note(suspect):
+    """What a failure message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong at construction."""
+    return (f" The system's {suspect} disagreed with differences of its rhs when the system was built "
+            f"(JacobianCheckWarning): a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
+            f"or crawl; fix it, or build the system without it so that differences are used.")
+
+
+def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
 
     In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
+    ``suspect`` (``"jac"`` or ``"jvp"``): the user's derivative the step uses, which disagreed with
+    differences of ``rhs`` when the system was built: every failure message names it.
 
     With an adaptive solve's ``rtol`` (array) and working ``dtype``: when the
     smallest nonzero ``rtol`` is below the precision's resolution, the step
@@ -53,6 +62,10 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None) -> di
                               f"smaller dt, or {fixed_step}, which shrinks the step where this happens.")
     if dtype is not None and np.dtype(dtype) == np.float32:
         messages[NONFINITE_STATE] += FLOAT32_RANGE_NOTE
+    if suspect is not None:
+        for code in (MAX_STEPS, STEP_SIZE_UNDERFLOW, NONFINITE_STATE, SINGULAR_MATRIX, NEWTON_NOT_CONVERGED,
+                     LINEAR_SOLVER_NOT_CONVERGED):
+            messages[code] += suspect_note(suspect)
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]

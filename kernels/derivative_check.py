@@ -24,14 +24,15 @@ DERIVATIVE_CHECK_STATES = 256
 
 
 def check_derivatives(system, outputs, y, p):
-    """Warn where ``system``'s ``jac`` or ``jvp`` disagrees with central differences of its ``rhs`` at ``(y, p)``.
+    """Warn where ``system``'s ``jac`` or ``jvp`` disagrees with central differences of its ``rhs`` at ``(y, p)``;
+    return the names of those that do (``()`` when none does, or nothing could be checked).
 
     ``outputs["jac"]`` is what ``jac`` wrote at the test point (None when it ran on the device).  Only
     for host-run functions of systems without drivers, up to :data:`DERIVATIVE_CHECK_STATES` states.
     """
     n = system.n_states
     if system.n_drivers or n > DERIVATIVE_CHECK_STATES or (system.jac is None and system.jvp is None):
-        return
+        return ()
     out = np.empty(n)
 
     def f(x):
@@ -46,7 +47,7 @@ def check_derivatives(system, outputs, y, p):
             e[j] = steps[j]
             columns.append((f(y + e) - f(y - e)) / (2.0 * steps[j]))
     except Exception:  # noqa: BLE001 - rhs calls device code: it is checked on the device only
-        return
+        return ()
     reference = np.stack(columns, axis=1)
     given = []
     if outputs.get("jac") is not None:
@@ -62,6 +63,7 @@ def check_derivatives(system, outputs, y, p):
         if product is not None:
             given.append(("jvp", product[:, None], (reference @ v)[:, None], "out[i] must be sum_j "
                           "d f_i / d y_j v[j]"))
+    disagree = []
     for what, value, expected, rule in given:
         # 1e-5 of the largest entry beside 1e-3 of each: far above the differences' error, far below a slip
         tol = 1e-5 * max(float(np.max(np.abs(expected))), 1e-300) + 1e-3 * np.abs(expected)
@@ -76,3 +78,5 @@ def check_derivatives(system, outputs, y, p):
                 f"off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact Jacobian; if "
                 "yours is approximate on purpose, ignore this or pass check=False",
                 JacobianCheckWarning, stacklevel=4)
+            disagree.append(what)
+    return tuple(disagree)

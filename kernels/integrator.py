@@ -15,6 +15,7 @@ import collections
 import dataclasses
 import hashlib
 import json
+import warnings
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from .compiler_loop import with_compiler
 from .controllers import ControllerSettings
 from .device import default_device
 from .drivers import validate_drivers
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, JacobianCheckWarning, describe
 from .events import as_events, check_events_compile
 from .launch import launch_batch
 from .methods import get_method
@@ -156,6 +157,7 @@ class Integrator:
         self._devices = {}
         self._tolerances = {}
         self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
+        self._warned_suspect = False  # the solve-time JacobianCheckWarning, said once an Integrator
         self._constants = collections.OrderedDict()
 
     def __repr__(self):
@@ -356,6 +358,13 @@ class Integrator:
                 f"(controller 'fixed'), got dt_min={dt_min!r}, dt_max={dt_max!r}: drop them, or use an adaptive "
                 f"controller")
         system.check_unchanged()
+        suspect = self._suspect_derivative()
+        if suspect is not None and not self._warned_suspect:
+            self._warned_suspect = True
+            warnings.warn(f"{self.method.name} uses the {suspect} of system {system.name!r}, which disagreed with "
+                          f"differences of its rhs when the system was built: a wrong {suspect} can make this run "
+                          f"wrong, or crawl to max_steps; fix it, or build the system without it so that "
+                          f"differences are used", JacobianCheckWarning, stacklevel=3)
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()
@@ -373,12 +382,18 @@ class Integrator:
         probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt) if not on_device else None
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
-                                                         self._fixed_step_remedy(), self.jacobian),
+                                                         self._fixed_step_remedy(), self.jacobian,
+                                                         self._suspect_derivative()),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                          event_y=event_y, counts=counts, stiffness_probe=probe)
+
+    def _suspect_derivative(self):
+        """``"jac"`` or ``"jvp"`` when the step uses that function of the system and it failed the construction check."""
+        used = (self.jacobian or "").split(" ")[0]
+        return used if used in self.system.derivatives_disagree else None
 
     def _fixed_step_remedy(self):
         """For an implicit method at a fixed step, what to use where its solver fails at ``dt``; else None."""

@@ -170,6 +170,8 @@ class ODESystem:
         self._compiled = set()  # precisions check_compiles has passed
         self._device = {}  # dtype name -> DeviceFunctions
         self._frozen = FrozenValues({"rhs": rhs, "observables": observables, "jac": jac, "jvp": jvp})
+        # "jac" and/or "jvp" when the construction check found them off differences of rhs (JacobianCheckWarning)
+        self.derivatives_disagree = ()
         if check:
             self._check_runs()
             self._check_compiles_anywhere()
@@ -225,7 +227,7 @@ class ODESystem:
                     f"components, at t=0 on test arrays): assign every component on every call; {out_name} is "
                     "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
             outputs[what] = out if returned is None else None
-        check_derivatives(self, outputs, y, p)
+        self.derivatives_disagree = check_derivatives(self, outputs, y, p)
 
     def _probe_on_device(self, func, y, p, u, size, with_drivers):
         """``func`` evaluated once by one GPU thread on the test arrays; the output it left."""

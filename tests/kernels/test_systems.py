@@ -315,3 +315,33 @@ def test_a_transposed_jac_is_flagged_with_what_to_check():
         warnings.simplefilter("error", kernels.JacobianCheckWarning)
         ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac)  # the right one passes
         ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed, check=False)  # not checked
+
+
+def _stiff_pair(t, y, p, dydt):
+    dydt[0] = -1000.0 * y[0] + y[1]
+    dydt[1] = 0.5 * y[0] - y[1]
+
+
+def _stiff_pair_jac_transposed(t, y, p, J):
+    J[0] = -1000.0
+    J[1] = 0.5
+    J[2] = 1.0
+    J[3] = -1.0
+
+
+def test_a_flagged_jac_is_named_again_when_a_step_uses_it_and_in_its_failures():
+    """A new user's transposed jac: the construction warning alone was easy to miss, and the run ended in
+    max_steps with no word of the Jacobian (and took minutes at the default max_steps)."""
+    with pytest.warns(kernels.JacobianCheckWarning):
+        system = ODESystem(_stiff_pair, 2, name="pair", jac=_stiff_pair_jac_transposed)
+    assert system.derivatives_disagree == ("jac",)
+    with pytest.warns(kernels.JacobianCheckWarning, match="rodas4 uses the jac of system 'pair', which disagreed"):
+        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 1.0], method="rodas4", precision=np.float64,
+                                   max_steps=100, progress=False)
+    assert int(result.status[0]) == kernels.Status.MAX_STEPS
+    assert "The system's jac disagreed with differences of its rhs" in result.message(0)
+    with warnings.catch_warnings():  # an explicit method uses no Jacobian: nothing said
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        explicit = kernels.solve_ivp(system, (0.0, 0.01), [1.0, 1.0], method="tsit5", precision=np.float64,
+                                     progress=False)
+    assert "jac" not in explicit.status_messages[int(kernels.Status.MAX_STEPS)]
