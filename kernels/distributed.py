@@ -164,12 +164,21 @@ def _worker_info():
     return info
 
 
-def _check_worker_processes(by_worker, nthreads):
-    """Refuse, on the simulator (whose state is one a process), workers that run chunks in threads of one process."""
-    threads = collections.Counter()
+def _check_worker_processes(by_worker, workers):
+    """Refuse, on the simulator (whose state is one a process), workers that run chunks in threads of one process.
+
+    ``workers``: the scheduler's worker records.  A worker runs at most ``nthreads`` chunks at once, and at most
+    its GPU resource count when the workers declare one (each chunk then holds ``GPU=1``).
+    """
+    gpus = any("GPU" in w.get("resources", {}) for w in workers.values())
+    at_once = collections.Counter()
     for address, info in by_worker.items():
-        threads[info["pid"]] += nthreads.get(address, 1)
-    if next(iter(by_worker.values()))["backend"] == "simulator" and max(threads.values()) > 1:
+        record = workers.get(address, {})
+        threads = int(record.get("nthreads", 1))
+        if gpus:
+            threads = min(threads, int(record.get("resources", {}).get("GPU", 0)))
+        at_once[info["pid"]] += threads
+    if next(iter(by_worker.values()))["backend"] == "simulator" and max(at_once.values()) > 1:
         raise ConfigurationError(
             "the workers of client= run chunks in threads of one process (LocalCluster(processes=False), or "
             "threads_per_worker > 1), and Numba's CUDA simulator keeps one state a process, so those chunks would "
@@ -184,13 +193,17 @@ def chunk_ranges(n_traj: int, n_chunks: int) -> list:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _gpu_resources(client):
-    """``{"GPU": 1}`` when workers declare a GPU resource (else None: no task would ever start)."""
+def _workers(client):
+    """The scheduler's records of every worker (address -> nthreads, resources, ...)."""
     import inspect
 
     every = {"n_workers": -1} if "n_workers" in inspect.signature(client.scheduler_info).parameters else {}
-    workers = client.scheduler_info(**every)["workers"]
-    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in workers.values()) else None
+    return client.scheduler_info(**every)["workers"]
+
+
+def _gpu_resources(client):
+    """``{"GPU": 1}`` when workers declare a GPU resource (else None: no task would ever start)."""
+    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in _workers(client).values()) else None
 
 
 def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
@@ -269,7 +282,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
                                  "client.wait_for_workers(n)) before solving")
-    _check_worker_processes(by_worker, client.nthreads())
+    _check_worker_processes(by_worker, _workers(client))
     # plan for the workers' GPU (the client may have none)
     device = infos[0]["device"] if device is None else device
     if block_size is None and not isinstance(plan, Plan):
