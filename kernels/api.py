@@ -26,7 +26,7 @@ FLOAT32_RANGE_NOTE = (
 
 
 def suspect_note(suspect):
-    """What a failure message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong at construction."""
+    """What a failure message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built."""
     return (f" The system's {suspect} disagreed with differences of its rhs when the system was built "
             f"(JacobianCheckWarning): a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
             f"or crawl; fix it, or build the system without it so that differences are used.")
@@ -276,8 +276,9 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
                           save_trajectory=save_trajectory, max_registers=max_registers).plan(plan, block_size, device)
 
 
-def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=1e-6, atol=1e-6, t_eval=None,
-              drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
+def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=check.DEFAULT_TOLERANCE,
+              atol=check.DEFAULT_TOLERANCE, t_eval=None, drivers=None, precision=np.float32, plan="auto",
+              block_size=None, max_steps=DEFAULT_MAX_STEPS,
               controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,
               client=None, summaries=None, events=None, save_trajectory=True, max_registers="auto",
               compile_cache="default", **scale_out):

@@ -51,6 +51,7 @@ from planner import Plan
 from .distributed_results import ChunkedResult, bytes_per_trajectory, probe_factory
 from .errors import ConfigurationError, describe
 from .progress import Progress
+from .validation import DEFAULT_TOLERANCE
 
 __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
            "worker_compiles", "gpu_cluster", "DEFAULT_CHUNKS_PER_WORKER"]
@@ -165,7 +166,7 @@ def _worker_info():
 
 
 def _check_worker_processes(by_worker, workers):
-    """Refuse, on the simulator (whose state is one a process), workers that run chunks in threads of one process.
+    """Refuse workers that run chunks in threads of one process on the simulator (its state is one a process).
 
     ``workers``: the scheduler's worker records.  A worker runs at most ``nthreads`` chunks at once, and at most
     its GPU resource count when the workers declare one (each chunk then holds ``GPU=1``).
@@ -220,10 +221,10 @@ def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
     return n_chunks
 
 
-def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=1e-6, atol=1e-6, t_eval=None, drivers=None,
-          plan="auto", block_size=None, max_steps=None, dt_min=0.0, dt_max=np.inf, device=None, out=None,
-          _canary_elems=0, *, chunk_size=None, chunks_per_worker=DEFAULT_CHUNKS_PER_WORKER, gather=True,
-          progress=False, retries=2):
+def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOLERANCE, atol=DEFAULT_TOLERANCE,
+          t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=None, dt_min=0.0, dt_max=np.inf,
+          device=None, out=None, _canary_elems=0, *, chunk_size=None, chunks_per_worker=DEFAULT_CHUNKS_PER_WORKER,
+          gather=True, progress=False, retries=2):
     """Integrate a batch over the workers of a Dask ``client``; see :func:`kernels.solve_ivp`.
 
     Called by ``Integrator.solve(..., client=client)``; the arguments before

@@ -298,9 +298,9 @@ class Integrator:
             return found
         return check.check_tolerance(value, what, self.system.n_states, self.dtype)
 
-    def solve(self, t_span, y0, params=None, dt=None, rtol=1e-6, atol=1e-6, t_eval=None, drivers=None,
-              plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf,
-              device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
+    def solve(self, t_span, y0, params=None, dt=None, rtol=check.DEFAULT_TOLERANCE, atol=check.DEFAULT_TOLERANCE,
+              t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0,
+              dt_max=np.inf, device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
         """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.
 
         ``out`` takes an earlier :class:`IVPResult` of the same shapes whose
@@ -391,7 +391,7 @@ class Integrator:
                          event_y=event_y, counts=counts, stiffness_probe=probe)
 
     def _suspect_derivative(self):
-        """``"jac"`` or ``"jvp"`` when the step uses that function of the system and it failed the construction check."""
+        """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check."""
         used = (self.jacobian or "").split(" ")[0]
         return used if used in self.system.derivatives_disagree else None
 

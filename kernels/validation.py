@@ -16,7 +16,8 @@ from .errors import ConfigurationError, ToleranceWarning, describe, plain
 
 DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
 
-__all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval",
+__all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval", "real_array",
+           "warn_unused_tolerances", "DEFAULT_TOLERANCE",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
            "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out"]
 

@@ -1,4 +1,4 @@
-"""A global or closure number a system's functions read is frozen by the compiler: a change after construction is refused."""
+"""A global or closure number a system's functions read is frozen by the compiler: a later change is refused."""
 
 import numpy as np
 import pytest

@@ -155,6 +155,7 @@ def test_a_constant_of_another_precision_is_refused():
         njit(scope["f"])(np.zeros(8, np.float32))  # float64 constant into float32 statements
 
 
+@pytest.mark.slow
 def test_folded_steps_compile_to_the_same_ptx(tmp_path):
     """Tsit5 adaptive (shared stages, 4 states) and ROS3P on Robertson: the same PTX with and without the fold.
 

@@ -71,6 +71,7 @@ def test_status_table():
     assert set(messages) == set(kernels.STATUS_MESSAGES)
     assert all(messages[code].startswith(text) for code, text in kernels.STATUS_MESSAGES.items())
     # float32 (the default): the non-finite message names float32's range and the way out
-    assert "3.4e38" in messages[int(Status.NONFINITE_STATE)] and "precision=np.float64" in messages[int(Status.NONFINITE_STATE)]
+    nonfinite = messages[int(Status.NONFINITE_STATE)]
+    assert "3.4e38" in nonfinite and "precision=np.float64" in nonfinite
     in_float64 = kernels.solve_ivp(BLOWUP, (0.0, 0.1), [1.0], P, precision=np.float64)
     assert dict(in_float64.status_messages) == kernels.STATUS_MESSAGES

@@ -117,6 +117,7 @@ def test_emit_setting():
 
 
 @pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
+@pytest.mark.slow
 def test_radau_brusselator_compiles_to_the_same_ptx():
     """Radau on the Brusselator n = 8, all-local float32: the complex block's Python and IR forms give identical
     PTX, so identical ptxas counts.  (Checked the same way offline at n = 12 and n = 32 when added.)

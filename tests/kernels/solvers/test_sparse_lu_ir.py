@@ -102,6 +102,7 @@ def test_emit_setting():
 
 
 @pytest.mark.skipif(ptxas_path() is None, reason="needs ptxas (pip install 'bufferplan[compile]')")
+@pytest.mark.slow
 def test_rodas4_brusselator_compiles_to_the_same_ptx():
     """RODAS4 on the Brusselator n = 12, all-local float32: both forms give identical PTX (so identical
     ptxas counts), and the kernel has no stack frame (its factor stays in registers).
