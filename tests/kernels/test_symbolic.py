@@ -1,5 +1,6 @@
 """kernels.symbolic_system: generated rhs, jac and jvp equal hand-derived ones; integration; errors."""
 
+import functools
 import io
 import re
 import sys
@@ -79,14 +80,14 @@ _values = st.floats(-3.0, 3.0, allow_nan=False)
 @given(y=st.lists(_values, min_size=3, max_size=3), p=st.lists(st.floats(0.01, 5.0), min_size=3, max_size=3),
        v=st.lists(_values, min_size=3, max_size=3))
 def test_robertson_matches_the_hand_written_one(y, p, v):
-    _assert_same(ROBERTSON, kernels.robertson(), np.array(y), np.array(p), np.array(v))
+    _assert_same(_symbolic("robertson"), kernels.robertson(), np.array(y), np.array(p), np.array(v))
 
 
 @settings(max_examples=25, deadline=None)
 @given(y=st.lists(st.floats(0.1, 4.0), min_size=6, max_size=6), p=st.lists(st.floats(0.1, 5.0), min_size=3,
        max_size=3), v=st.lists(_values, min_size=6, max_size=6))
 def test_brusselator_matches_the_hand_written_one(y, p, v):
-    _assert_same(BRUSSELATOR, kernels.brusselator(6), np.array(y), np.array(p), np.array(v))
+    _assert_same(_symbolic("brusselator"), kernels.brusselator(6), np.array(y), np.array(p), np.array(v))
 
 
 @settings(max_examples=25, deadline=None)
@@ -94,12 +95,14 @@ def test_brusselator_matches_the_hand_written_one(y, p, v):
        v=st.lists(_values, min_size=2, max_size=2), t=st.floats(0.0, 100.0))
 def test_time_dependent_model_matches_the_hand_derived_one(y, p, v, t):
     reference = kernels.ODESystem(_forced_rhs, 2, 3, jac=_forced_jac, jvp=_forced_jvp, check=False)
-    _assert_same(FORCED, reference, np.array(y), np.array(p), np.array(v), t)
+    _assert_same(_symbolic("forced"), reference, np.array(y), np.array(p), np.array(v), t)
 
 
-ROBERTSON = symbolic_robertson()
-BRUSSELATOR = symbolic_brusselator(3)
-FORCED = symbolic_forced()
+@functools.cache
+def _symbolic(name):
+    """The symbolic test systems, built when a test first asks (not at collection: every xdist worker collects)."""
+    return {"robertson": symbolic_robertson, "brusselator": lambda: symbolic_brusselator(3),
+            "forced": symbolic_forced}[name]()
 
 
 def _bare_numbers(source):
@@ -116,8 +119,9 @@ def _bare_numbers(source):
     return found
 
 
-@pytest.mark.parametrize("system", [ROBERTSON, BRUSSELATOR, FORCED], ids=lambda s: s.name)
-def test_generated_code_has_no_float64_literals_and_writes_zeros_once(system):
+@pytest.mark.parametrize("name", ["robertson", "brusselator", "forced"])
+def test_generated_code_has_no_float64_literals_and_writes_zeros_once(name):
+    system = _symbolic(name)
     for func in (system.rhs, system.jac, system.jvp):
         assert _bare_numbers(func.__bufferplan_source__) == []
     jac = system.jac.__bufferplan_source__
@@ -125,7 +129,7 @@ def test_generated_code_has_no_float64_literals_and_writes_zeros_once(system):
     for k in range(n * n):
         assert len(re.findall(rf"J\[{k}\] =", jac)) == 1
     # CSE: Robertson's k3*y2*y3 and k2*y2^2 appear once in the rhs
-    if system is ROBERTSON:
+    if name == "robertson":
         assert system.rhs.__bufferplan_source__.count("p[2]*y[1]*y[2]") == 1
 
 
@@ -145,9 +149,9 @@ def test_tsit5_on_a_symbolic_model_equals_the_hand_written_one():
 
 
 def test_float32_solve_of_a_time_dependent_model():
-    result = kernels.solve_ivp(FORCED, (0.0, 1.0), [1.0, 0.0], [1.0, 0.1, 2.0], precision=np.float32)
+    result = kernels.solve_ivp(_symbolic("forced"), (0.0, 1.0), [1.0, 0.0], [1.0, 0.1, 2.0], precision=np.float32)
     assert result.success and result.y.dtype == np.float32
-    reference = kernels.solve_ivp(FORCED, (0.0, 1.0), [1.0, 0.0], [1.0, 0.1, 2.0], precision=np.float64)
+    reference = kernels.solve_ivp(_symbolic("forced"), (0.0, 1.0), [1.0, 0.0], [1.0, 0.1, 2.0], precision=np.float64)
     np.testing.assert_allclose(result.y, reference.y, rtol=1e-4, atol=1e-5)
 
 
@@ -183,7 +187,7 @@ def test_errors_name_the_problem(monkeypatch):
 
 
 def test_integrator_names_the_jacobian_path():
-    assert kernels.Integrator(ROBERTSON, "tsit5").jacobian is None
+    assert kernels.Integrator(_symbolic("robertson"), "tsit5").jacobian is None
     assert kernels.Integrator(kernels.lorenz(), "dopri5").jacobian is None
 
 
@@ -195,7 +199,7 @@ def test_integrator_reports_the_newton_jacobian_of_its_step():
     from kernels.solvers.lu import LUSettings
     from kernels.solvers.newton import NewtonSettings
 
-    integrator = kernels.Integrator(ROBERTSON, "tsit5")
+    integrator = kernels.Integrator(_symbolic("robertson"), "tsit5")
 
     @dataclasses.dataclass(frozen=True)
     class FakeImplicitStep:
