@@ -18,6 +18,8 @@
   iteration matrix failing one trajectory alone.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -45,7 +47,6 @@ def _rotation_jac(t, y, p, J):
     J[3] = 0.0 * y[0]
 
 
-ROTATION = kernels.ODESystem(_rotation, 2, 0, name="rotation", jac=_rotation_jac)
 ROTATION_END = 3.0
 
 
@@ -54,7 +55,6 @@ def _forced(t, y, p, u, dydt):
     dydt[1] = -p[0] * y[0] - p[1] * y[1] + u[0]
 
 
-FORCED = kernels.ODESystem(_forced, 2, 2, n_drivers=1, name="forced_damped")
 
 
 def _stiff_linear(t, y, p, dydt):
@@ -69,7 +69,15 @@ def _stiff_linear_jac(t, y, p, J):
     J[3] = -1.0 + 0.0 * y[0]
 
 
-STIFF_LINEAR = kernels.ODESystem(_stiff_linear, 2, 1, name="stiff_linear", jac=_stiff_linear_jac)
+@functools.cache
+def _system(name):
+    """The module's test systems, built when a test first asks (every xdist worker collects every file)."""
+    return {"rotation": lambda: kernels.ODESystem(_rotation, 2, 0, name="rotation", jac=_rotation_jac),
+            "forced": lambda: kernels.ODESystem(_forced, 2, 2, n_drivers=1, name="forced_damped"),
+            "stiff_linear": lambda: kernels.ODESystem(_stiff_linear, 2, 1, name="stiff_linear",
+                                                      jac=_stiff_linear_jac)}[name]()
+
+
 
 
 def _solve(name, t_end, method, rtol, atol, **kwargs):
@@ -101,10 +109,10 @@ def _slope(system, y0, t_end, exact, method, counts):
 @pytest.mark.parametrize("method", METHODS)
 def test_order_non_autonomous(method):
     """The df/dt term (a forward difference in t) keeps the order on ``y' = (1 + t) J y``."""
-    assert reads_time(ROTATION)
+    assert reads_time(_system("rotation"))
     angle = ROTATION_END + ROTATION_END ** 2 / 2.0
     exact = np.array([np.cos(angle), np.sin(angle)])
-    slope, errors = _slope(ROTATION, [1.0, 0.0], ROTATION_END, exact, method, (20, 40, 80, 160))
+    slope, errors = _slope(_system("rotation"), [1.0, 0.0], ROTATION_END, exact, method, (20, 40, 80, 160))
     order = kernels.METHODS[method].tableau.order
     assert abs(slope - order) < 0.25, (method, slope, errors)
 
@@ -121,9 +129,9 @@ def test_order_autonomous(method):
 
 
 def test_reads_time():
-    assert reads_time(FORCED)  # drivers depend on t
+    assert reads_time(_system("forced"))  # drivers depend on t
     assert not reads_time(kernels.robertson()) and not reads_time(kernels.hires())
-    assert reads_time(ROTATION) and reads_time(kernels.ODESystem(_decay_in_time, 1, 0))
+    assert reads_time(_system("rotation")) and reads_time(kernels.ODESystem(_decay_in_time, 1, 0))
 
 
 def _decay_in_time(time, y, p, dydt):
@@ -183,11 +191,11 @@ def test_drivers_at_stage_times(method):
     drivers = (np.array([0.0, 0.5, 1.0, 2.0]), np.array([[0.0], [2.0], [2.0], [-1.0]]))
     params = np.array([[4.0, 0.5], [9.0, 1.0]])
     t_eval = [1.0, 2.0]
-    result = kernels.solve_ivp(FORCED, (0.0, 2.0), [1.0, 0.0], params, method=method, rtol=1e-8, atol=1e-10,
+    result = kernels.solve_ivp(_system("forced"), (0.0, 2.0), [1.0, 0.0], params, method=method, rtol=1e-8, atol=1e-10,
                                precision=np.float64, drivers=drivers, t_eval=t_eval)
     assert result.success
     times, values = drivers
-    expected = scipy_reference(FORCED, (0.0, 2.0), [1.0, 0.0], params, t_eval,
+    expected = scipy_reference(_system("forced"), (0.0, 2.0), [1.0, 0.0], params, t_eval,
                                lambda t: [np.interp(t, times, values[:, 0])])
     np.testing.assert_allclose(result.y, expected, rtol=0, atol=1e-6)
 
@@ -199,7 +207,7 @@ def test_singular_matrix_fails_one_trajectory_alone():
     dt = next(d for d in np.linspace(0.1, 0.2, 101) if 1.0 - (d * gamma) * (1.0 / (d * gamma)) == 0.0)
     singular = 1.0 / (dt * gamma)
     params = np.array([[-2.0], [singular], [-3.0]])
-    result = kernels.solve_ivp(STIFF_LINEAR, (0.0, 4 * dt), [1.0, 1.0], params, method="rodas4", dt=dt,
+    result = kernels.solve_ivp(_system("stiff_linear"), (0.0, 4 * dt), [1.0, 1.0], params, method="rodas4", dt=dt,
                                controller="fixed", precision=np.float64)
     np.testing.assert_array_equal(result.status, [0, kernels.Status.SINGULAR_MATRIX, 0])
     for row in (0, 2):
@@ -211,7 +219,7 @@ def test_singular_matrix_fails_one_trajectory_alone():
 def test_singular_matrix_is_retried_when_adaptive():
     gamma = kernels.METHODS["rodas4"].tableau.gamma
     dt = next(d for d in np.linspace(0.1, 0.2, 101) if 1.0 - (d * gamma) * (1.0 / (d * gamma)) == 0.0)
-    result = kernels.solve_ivp(STIFF_LINEAR, (0.0, 1.0), [1.0, 1.0], [[1.0 / (dt * gamma)]], method="rodas4",
+    result = kernels.solve_ivp(_system("stiff_linear"), (0.0, 1.0), [1.0, 1.0], [[1.0 / (dt * gamma)]], method="rodas4",
                                dt=dt, precision=np.float64, rtol=1e-6, atol=1e-9)
     assert result.success and result.n_rejected[0] >= 1
 
@@ -219,7 +227,7 @@ def test_singular_matrix_is_retried_when_adaptive():
 # -- memory ----------------------------------------------------------------------------
 @pytest.mark.parametrize("plan_kind", ["local", "shared", "greedy"])
 @pytest.mark.parametrize("method, system, solver", [
-    ("rodas5p", kernels.robertson(), "lu"), ("ros3p", FORCED, "lu"), ("rodas4", FORCED, "gmres"),
+    ("rodas5p", kernels.robertson(), "lu"), ("ros3p", _system("forced"), "lu"), ("rodas4", _system("forced"), "gmres"),
     ("rodas4", kernels.hires(), {"linear": "bicgstab", "preconditioned": True})],
     ids=["rodas5p-lu", "ros3p-fd-drivers", "rodas4-gmres-fd-drivers", "rodas4-bicgstab-jacobi"])
 def test_allocations_equal_declarations(method, system, solver, plan_kind):
@@ -243,7 +251,7 @@ def test_direct_newton_declares_no_iteration_buffers():
 def test_canaries_survive(plan_kind):
     n = 4
     params = np.column_stack([np.linspace(2.0, 8.0, n), np.full(n, 0.5)])
-    result = kernels.solve_ivp(FORCED, (0.0, 0.5), [1.0, 0.0], params, method="rodas4", plan=plan_kind,
+    result = kernels.solve_ivp(_system("forced"), (0.0, 0.5), [1.0, 0.0], params, method="rodas4", plan=plan_kind,
                                block_size=n, precision=np.float32, solver={"linear": "gmres", "krylov_tolerance": 1e-4},
                                drivers=([0.0, 1.0], [[0.0], [1.0]]), t_eval=[0.25, 0.5], _canary_elems=5)
     assert result.success
