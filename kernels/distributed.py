@@ -54,7 +54,7 @@ from .progress import Progress
 from .validation import DEFAULT_TOLERANCE
 
 __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
-           "worker_compiles", "gpu_cluster", "DEFAULT_CHUNKS_PER_WORKER"]
+           "worker_compiles", "gpu_cluster", "scheduler_workers", "DEFAULT_CHUNKS_PER_WORKER"]
 
 DEFAULT_CHUNKS_PER_WORKER = 4
 _MEMORY_FRACTION = 0.5  # of a worker's free GPU memory that one chunk's inputs and outputs may take
@@ -194,17 +194,26 @@ def chunk_ranges(n_traj: int, n_chunks: int) -> list:
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _workers(client):
-    """The scheduler's records of every worker (address -> nthreads, resources, ...)."""
+def scheduler_workers(client):
+    """The scheduler's records of every worker (address -> nthreads, resources, ...).
+
+    Dask's client caches the scheduler's identity, and its periodic refresh keeps only cluster totals
+    (``"workers"`` empty): a refresh between the fetch and the read leaves the fetched records out, so
+    an empty answer while the cluster has workers (``client.nthreads()`` asks the scheduler) is asked again.
+    """
     import inspect
 
     every = {"n_workers": -1} if "n_workers" in inspect.signature(client.scheduler_info).parameters else {}
-    return client.scheduler_info(**every)["workers"]
+    for _ in range(10):
+        workers = client.scheduler_info(**every)["workers"]
+        if workers or not client.nthreads():
+            return workers
+    return workers
 
 
 def _gpu_resources(client):
     """``{"GPU": 1}`` when workers declare a GPU resource (else None: no task would ever start)."""
-    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in _workers(client).values()) else None
+    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in scheduler_workers(client).values()) else None
 
 
 def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
@@ -283,7 +292,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
                                  "client.wait_for_workers(n)) before solving")
-    _check_worker_processes(by_worker, _workers(client))
+    _check_worker_processes(by_worker, scheduler_workers(client))
     # plan for the workers' GPU (the client may have none)
     device = infos[0]["device"] if device is None else device
     if block_size is None and not isinstance(plan, Plan):

@@ -14,7 +14,8 @@ import kernels
 from kernels.errors import ConfigurationError
 
 distributed = pytest.importorskip("distributed")
-from kernels.distributed import chunk_ranges, configuration_key, map_configurations  # noqa: E402
+from kernels.distributed import (chunk_ranges, configuration_key, map_configurations,  # noqa: E402
+                                 scheduler_workers)
 
 LORENZ = kernels.lorenz()
 SPAN, DT = (0.0, 0.05), 0.01  # five fixed steps
@@ -25,7 +26,7 @@ def _params(n):
 
 
 def _workers(client):
-    return sorted(client.scheduler_info()["workers"])
+    return sorted(scheduler_workers(client))
 
 
 @given(n=st.integers(1, 10**9), k=st.integers(1, 200))
