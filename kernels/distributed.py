@@ -171,7 +171,7 @@ def _check_worker_processes(by_worker, workers):
     ``workers``: the scheduler's worker records.  A worker runs at most ``nthreads`` chunks at once, and at most
     its GPU resource count when the workers declare one (each chunk then holds ``GPU=1``).
     """
-    gpus = any("GPU" in w.get("resources", {}) for w in workers.values())
+    gpus = _gpu_resources(workers) is not None
     at_once = collections.Counter()
     for address, info in by_worker.items():
         record = workers.get(address, {})
@@ -211,9 +211,10 @@ def scheduler_workers(client):
     return workers
 
 
-def _gpu_resources(client):
-    """``{"GPU": 1}`` when workers declare a GPU resource (else None: no task would ever start)."""
-    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in scheduler_workers(client).values()) else None
+def _gpu_resources(workers):
+    """``{"GPU": 1}`` when the workers (the scheduler's records) declare a GPU resource (else None: no task would
+    ever start)."""
+    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in workers.values()) else None
 
 
 def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
@@ -292,7 +293,8 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
                                  "client.wait_for_workers(n)) before solving")
-    _check_worker_processes(by_worker, scheduler_workers(client))
+    workers = scheduler_workers(client)
+    _check_worker_processes(by_worker, workers)
     # plan for the workers' GPU (the client may have none)
     device = infos[0]["device"] if device is None else device
     if block_size is None and not isinstance(plan, Plan):
@@ -312,7 +314,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     y0_lazy = _lazy_parts(client, y0, ranges) if lazy["y0"] else None
     params_lazy = _lazy_parts(client, params, ranges) if lazy["params"] and system.n_params else None
     token = uuid.uuid4().hex[:12]
-    resources = _gpu_resources(client)
+    resources = _gpu_resources(workers)
     futures = []
     with warnings.catch_warnings():
         # the chunks' inputs belong in the graph: the scheduler can then recompute a lost worker's chunk
@@ -419,7 +421,7 @@ def map_configurations(client, function, configurations, done=(), key=configurat
         raise ConfigurationError(f"errors must be 'raise' or 'return'; got {describe(errors)}")
     retries = check_int(retries, "retries", 0)
     if resources == "auto":
-        resources = _gpu_resources(client)
+        resources = _gpu_resources(scheduler_workers(client))
     done = set(done)
     todo = [c for c in configurations if key(c) not in done]
     return _run_configurations(client, function, todo, resources, retries, errors, progress)

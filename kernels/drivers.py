@@ -85,7 +85,7 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         times, values = drivers
     else:
         raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
-    times, values = (real_array(value, f"drivers: {name}").astype(np.float64)
+    times, values = (np.asarray(real_array(value, f"drivers: {name}"), dtype=np.float64)
                      for name, value in (("times", times), ("values", values)))
     if values.ndim == 1 and n_drivers == 1:
         values = values[:, None]

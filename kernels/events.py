@@ -100,9 +100,8 @@ def _check_function(func):
         raise ConfigurationError("Event function must return a scalar g(t, y, p); it returned None (a "
                                  "missing return statement?)")
     if np.ndim(value) != 0:  # (the sample arrays' size is ours, not the user's: not quoted)
-        what = "an array" if np.ndim(value) else "a sequence"
         raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the "
-                                 f"event, such as y[0] - 1.0; it returned {what}")
+                                 "event, such as y[0] - 1.0; it returned an array")
 
 
 def as_events(events):

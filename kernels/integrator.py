@@ -382,8 +382,7 @@ class Integrator:
         probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt) if not on_device else None
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
-                                                         self._fixed_step_remedy(), self.jacobian,
-                                                         self._suspect_derivative()),
+                                                         self._fixed_step_remedy(), self.jacobian, suspect),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,

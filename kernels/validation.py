@@ -115,15 +115,13 @@ def real_array(value, what):
     if arr is not None and arr.dtype.kind == "c":
         raise ConfigurationError(f"{what} must be an array of real numbers; got complex values: solve a complex "
                                  "system as its real and imaginary parts (twice the states, all real)")
-    try:
-        if arr is None:
-            raise TypeError
-        if arr.dtype.kind not in "iuf":
-            if arr.dtype.kind != "O":
-                raise TypeError
+    if arr is not None and arr.dtype.kind == "O":  # a list of numbers of mixed types, say
+        try:
             arr = arr.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}") from None
+        except (TypeError, ValueError):
+            arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}")
     return arr
 
 
