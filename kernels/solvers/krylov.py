@@ -34,6 +34,15 @@ iteration).  In float32 on a badly scaled Jacobian BiCGSTAB stalls just above a
 for 305 in float64; with ``accept_reduced = 0.1`` it takes 957 (GMRES: 177).
 The default 0 keeps the strict test (a solver on its own, and a Rosenbrock stage's
 solve, which no Newton iteration follows).
+
+A Rosenbrock stage's solve is the stage: its error goes into the step unchecked,
+and a fixed relative residual of 1e-5 left rodas5p on a 20-state Allen-Cahn
+problem 2.3 tolerances off at rtol 1e-8 (float64), in three times the steps of
+an LU, with success reported.  With ``rtol_share > 0`` the solve aims at
+``min(tolerance, rtol_share * rtol)`` instead (``rtol`` the smallest relative
+tolerance of the run), but never below ``min(tolerance, 100 eps)``: the caller's
+``prepare`` writes that target after the Jacobi diagonal in ``diagonal``
+(:func:`target_lines`), so one compiled kernel serves every ``rtol``.
 """
 
 from __future__ import annotations
@@ -51,7 +60,7 @@ from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
 
-__all__ = ["GMRESSettings", "BiCGSTABSettings", "BuiltKrylov", "build_krylov"]
+__all__ = ["GMRESSettings", "BiCGSTABSettings", "BuiltKrylov", "build_krylov", "target_lines"]
 
 
 def _check_int(owner, key, value, minimum):
@@ -67,6 +76,14 @@ class _KrylovSettings:
     spans_invocations: int = 0
     solves: int = 1
     accept_reduced: float = 0.0
+    rtol_share: float = 0.0
+
+    @property
+    def target_index(self):
+        """Where in ``diagonal`` the run-time target sits (after the Jacobi diagonal), or None."""
+        if self.rtol_share == 0.0:
+            return None
+        return self.n if self.preconditioned else 0
 
     def _check(self):
         owner = type(self).__name__
@@ -82,12 +99,17 @@ class _KrylovSettings:
         if isinstance(loose, bool) or not isinstance(loose, (int, float)) or not 0.0 <= loose < 1.0:
             raise ConfigurationError(f"{owner} accept_reduced: expected a relative residual in [0, 1) (0: only "
                                      f"the tolerance converges), got {loose!r}")
+        share = self.rtol_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
+            raise ConfigurationError(f"{owner} rtol_share: expected a number in [0, 1] (0: a fixed tolerance), "
+                                     f"got {share!r}")
 
     def _settings(self, vectors, scalars, products):
         """BufferSettings from ``vectors``/``scalars``: ``[(name, size_elems, accesses per product)]``."""
         n, span = self.n, (PhaseSpan("solve", "solve"),)
         weight = float(self.solves * products)
-        buffers = [Buffer("diagonal", n if self.preconditioned else 0, lifetime=(PhaseSpan("setup", "solve"),),
+        size = (n if self.preconditioned else 0) + (0 if self.target_index is None else 1)
+        buffers = [Buffer("diagonal", size, lifetime=(PhaseSpan("setup", "solve"),),
                           weight=float(n * (1 + 2 * self.solves * products)) if self.preconditioned else 0.0,
                           spans_invocations=self.spans_invocations)]
         buffers += [Buffer(name, size, lifetime=span, weight=weight * per) for name, size, per in vectors + scalars]
@@ -114,6 +136,10 @@ class GMRESSettings(_KrylovSettings):
     accept_reduced : float
         A solve out of iterations with ``||b - M x|| <= accept_reduced ||b||`` returns OK
         (an inexact Newton step); 0, the default, fails it.
+    rtol_share : float
+        0 (the default): every solve aims at ``tolerance``.  Above 0: at
+        ``min(tolerance, rtol_share * rtol)`` of the run, which the caller writes
+        into ``diagonal`` (module notes, :func:`target_lines`).
     spans_invocations : int
         How long ``diagonal`` lives (see :class:`kernels.solvers.lu.LUSettings`).
     solves : int
@@ -158,7 +184,7 @@ class BiCGSTABSettings(_KrylovSettings):
     n : int
     max_iterations : int
         Iterations (each two products) before giving up.
-    preconditioned, tolerance, accept_reduced, spans_invocations, solves
+    preconditioned, tolerance, accept_reduced, rtol_share, spans_invocations, solves
         As for :class:`GMRESSettings`.
     """
 
@@ -217,7 +243,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     bnorm = sqrt(bnorm)
     if bnorm == ZERO:
         return OK
-    target = TOL * bnorm
+    target = (diagonal[TARGET_AT] if SCALED else TOL) * bnorm
     for cycle in range(CYCLES):
         beta = ZERO
         if cycle == 0:
@@ -325,7 +351,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     bnorm = sqrt(bnorm)
     if bnorm == ZERO:
         return OK
-    target = TOL * bnorm
+    target = (diagonal[TARGET_AT] if SCALED else TOL) * bnorm
     rho = ONE
     alpha = ONE
     omega = ONE
@@ -384,6 +410,23 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
 """
 
 
+def target_lines(settings, dtype, tolerances="tolerances", diagonal="matrix", pad="    "):
+    """Source lines writing the run-time target of ``settings`` (``rtol_share > 0``) into ``diagonal``.
+
+    ``tolerances`` holds ``atol`` then ``rtol`` per state (the loop's tolerances buffer).  The target is
+    ``min(tolerance, rtol_share * min(rtol))``, not below ``min(tolerance, 100 eps)``.
+    """
+    n, eps = settings.n, float(np.finfo(dtype).eps)
+    cap = float(settings.tolerance)
+    floor = min(cap, 100.0 * eps)
+    lines = [f"{pad}kt = {tolerances}[{n}]"]
+    if n > 1:
+        lines += [f"{pad}for i in range(1, {n}):", f"{pad}    kt = min(kt, {tolerances}[{n} + i])"]
+    lines += [f"{pad}kt = max(min(prec({cap!r}), prec({float(settings.rtol_share)!r}) * kt), prec({floor!r}))",
+              f"{pad}{diagonal}[{settings.target_index}] = kt"]
+    return lines
+
+
 def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
     """Build a GMRES or BiCGSTAB solver of ``settings`` around ``operator``.
 
@@ -406,7 +449,8 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
     allocate = AllocatorFactory(layout, dtype)
     # UN: the element loops run over unsigned indices (no negative-index test; kernels.codegen.loop_header)
     namespace = {"UN": np.uint64(settings.n), "PRE": settings.preconditioned,
-                 "TOL": dtype(settings.tolerance),
+                 "TOL": dtype(settings.tolerance), "SCALED": settings.target_index is not None,
+                 "TARGET_AT": settings.target_index or 0,
                  "LOOSE": dtype(settings.accept_reduced),
                  "ZERO": dtype(0.0), "ONE": dtype(1.0), "HUGE": dtype(np.finfo(dtype).max), "op": operator,
                  "sqrt": math.sqrt, "OK": np.int32(SOLVER_OK), "FAILED": np.int32(codes.LINEAR_SOLVER_NOT_CONVERGED)}

@@ -57,6 +57,8 @@ class SolverOptions:
     krylov_tolerance : float
         Relative residual a Krylov solve must reach (default 1e-5: within reach of float32,
         whose floor is 10 eps = 1.2e-6, and ample for an inexact Newton step in either precision).
+        A Rosenbrock stage's solve, which no Newton iteration corrects, aims lower at run time:
+        ``min(krylov_tolerance, 0.01 rtol)``, not below ``min(krylov_tolerance, 100 eps)``.
     restart : int
         GMRES's Krylov vectors per cycle.
     newton_iterations : int

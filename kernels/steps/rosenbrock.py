@@ -138,9 +138,12 @@ class RosenbrockStepSettings:
 
     @property
     def needs_tolerances(self) -> bool:
-        """Finite-difference Jacobian columns (dense, or a Krylov preconditioner's diagonal) scale with atol/rtol."""
+        """Finite-difference Jacobian columns (dense, or a Krylov preconditioner's diagonal) scale with atol/rtol,
+        and a Krylov solve's target with rtol."""
         newton = self.newton
-        return (newton.dense and not newton.analytic) or (not newton.dense and newton.linear.preconditioned)
+        if newton.dense:
+            return not newton.analytic
+        return newton.linear.preconditioned or newton.linear.target_index is not None
 
     @property
     def adaptive(self) -> bool:

@@ -158,3 +158,37 @@ def kill_a_running_chunk(client, chunked):
     lost_at = next(i for i, move in enumerate(moves) if move in (("processing", "released"), ("memory", "released")))
     assert ("processing", "memory") in moves[lost_at:], moves  # computed again after the loss
     return result
+
+
+def reaction_diffusion(n):
+    """``u' = D u_xx + r u^2 (1 - u)`` on ``n`` interior points, ``u = 0`` at both ends: stiff."""
+
+    def rhs(t, y, p, dydt):
+        d = p[0] * (n + 1) * (n + 1)
+        r = p[1]
+        for i in range(n):
+            left = y[i - 1] if i > 0 else 0.0
+            right = y[i + 1] if i < n - 1 else 0.0
+            dydt[i] = d * (left - 2.0 * y[i] + right) + r * y[i] * y[i] * (1.0 - y[i])
+
+    def jac(t, y, p, J):
+        d = p[0] * (n + 1) * (n + 1)
+        r = p[1]
+        for i in range(n * n):
+            J[i] = 0.0
+        for i in range(n):
+            J[i * n + i] = -2.0 * d + r * (2.0 * y[i] - 3.0 * y[i] * y[i])
+            if i > 0:
+                J[i * n + i - 1] = d
+            if i < n - 1:
+                J[i * n + i + 1] = d
+
+    def jvp(t, y, p, v, out):
+        d = p[0] * (n + 1) * (n + 1)
+        r = p[1]
+        for i in range(n):
+            left = v[i - 1] if i > 0 else 0.0
+            right = v[i + 1] if i < n - 1 else 0.0
+            out[i] = d * (left - 2.0 * v[i] + right) + r * (2.0 * y[i] - 3.0 * y[i] * y[i]) * v[i]
+
+    return kernels.ODESystem(rhs, n, 2, name=f"reaction_diffusion_{n}", jac=jac, jvp=jvp)

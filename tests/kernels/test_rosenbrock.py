@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 
 import kernels
-from kernel_helpers import scipy_reference
+from kernel_helpers import reaction_diffusion, scipy_reference
+from scipy.integrate import solve_ivp as scipy_solve_ivp
 from kernels.steps.rosenbrock import reads_time
 from stiff_references import PROBLEMS, reference
 from kernel_helpers import audit_allocations
@@ -168,6 +169,32 @@ def test_krylov_solver(solver):
         {"linear": solver, "krylov_tolerance": 1e-10}
     result = _solve("hires", kernels.HIRES_T_END, "rodas4", 1e-5, 1e-8, solver=options)
     assert _scaled_error(result, "hires", kernels.HIRES_T_END, 1e-5, 1e-8) < FACTOR
+
+
+@functools.lru_cache(maxsize=None)
+def _front():
+    """A stiff 20-state reaction-diffusion problem and SciPy's Radau at rtol 1e-12 at t = 0.2."""
+    system = reaction_diffusion(20)
+    x = (np.arange(20) + 1.0) / 21.0
+    y0 = 0.3 * np.sin(np.pi * x) + 0.4 * np.sin(3.0 * np.pi * x)
+    params = np.array([1.0, 20.0])
+    ref = scipy_solve_ivp(system.host_rhs(params), (0.0, 0.2), y0, method="Radau", rtol=1e-12, atol=1e-14,
+                          jac=system.host_jac(params)).y[:, -1]
+    return system, y0, params, ref
+
+
+@pytest.mark.parametrize("linear", ["gmres", "bicgstab"])
+def test_krylov_default_target_follows_rtol(linear):
+    """With the default ``krylov_tolerance`` a stage's solve aims at 0.01 rtol: at rtol 1e-8 rodas5p takes the LU's
+    steps and reaches its accuracy (a fixed target of 1e-5 took 342 / 443 steps against the LU's 87 and ended 6.1 /
+    4.8 tolerances off, with success reported)."""
+    system, y0, params, ref = _front()
+    runs = [kernels.solve_ivp(system, (0.0, 0.2), y0, params[None], method="rodas5p", rtol=1e-8, atol=1e-10,
+                              precision=np.float64, solver=solver) for solver in ("lu", linear)]
+    errors = [float(np.max(np.abs(r.y[0, -1] - ref) / (1e-10 + 1e-8 * np.abs(ref)))) for r in runs]
+    assert all(r.success for r in runs)
+    assert abs(int(runs[1].n_steps[0]) - int(runs[0].n_steps[0])) <= 0.05 * runs[0].n_steps[0]
+    assert errors[1] < max(2.0 * errors[0], 0.5)
 
 
 @pytest.mark.parametrize("linear", ["lu", "gmres"])

@@ -177,3 +177,18 @@ def test_settings_validated():
             GMRESSettings(8, accept_reduced=bad)
     names = {b.name: b.size_elems for b in BiCGSTABSettings(8).buffer_settings().buffers}
     assert names["direction_hat"] == 0 and names["diagonal"] == 0 and names["residual"] == 8
+    for bad in (-0.1, 1.5, True, "0.01"):
+        with pytest.raises(ConfigurationError, match="rtol_share: expected a number in"):
+            GMRESSettings(8, rtol_share=bad)
+
+
+@pytest.mark.parametrize("preconditioned, at", [(False, 0), (True, 8)])
+def test_a_run_time_target_sits_after_the_jacobi_diagonal(preconditioned, at):
+    """``rtol_share > 0`` adds one element to ``diagonal``: the target ``prepare`` writes, read by the solve."""
+    for kind in (GMRESSettings, BiCGSTABSettings):
+        plain = kind(8, preconditioned=preconditioned)
+        scaled = kind(8, preconditioned=preconditioned, rtol_share=0.01)
+        assert plain.target_index is None and scaled.target_index == at
+        sizes = [{b.name: b.size_elems for b in s.buffer_settings().buffers}["diagonal"] for s in (plain, scaled)]
+        assert sizes == [at, at + 1]
+
