@@ -3,6 +3,7 @@
 The planner needs neither a GPU nor Numba.
 """
 
+from .csvio import load_plan, load_problem
 from .buffers import STORAGE_FORMS, Buffer, Location, PhaseSpan, Placement
 from .device import PRESETS, DeviceModel, Occupancy, get_device
 from .explain import explain
@@ -18,4 +19,5 @@ __all__ = [
     "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
     "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "STORAGE_FORMS", "SliceIndices", "get_device",
     "interference_graph", "live_peak", "pad_stride", "solve", "PhaseSpan", "BufferplanError", "Occupancy", "explain",
+    "load_plan", "load_problem",
 ]

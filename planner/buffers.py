@@ -10,10 +10,12 @@ translate when they build a problem.
 import dataclasses
 import enum
 import math
+import numbers
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import ConfigurationError
+from .ints import is_int
 from .lifetimes import normalize
 
 PRECISIONS = {"float16": 2, "float32": 4, "float64": 8}
@@ -88,8 +90,10 @@ def itemsize(precision, what="precision"):
 
 
 def _check_count(value, what, minimum=0):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    """``int(value)``; ConfigurationError unless it is an integer (NumPy's too, not a bool) >= ``minimum``."""
+    if not is_int(value) or value < minimum:
         raise ConfigurationError(f"{what}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -146,12 +150,12 @@ class Buffer:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ConfigurationError(
                 f"buffer name {self.name!r}: expected identifiers joined by '.', like 'dirk.stage_increment'")
-        _check_count(self.size_elems, f"{what} size")
+        object.__setattr__(self, "size_elems", _check_count(self.size_elems, f"{what} size"))
         object.__setattr__(self, "location", parse_enum(Location, self.location, f"{what} location"))
         if not isinstance(self.persistent, bool):
             raise ConfigurationError(f"{what} persistent: expected true or false, got {self.persistent!r}")
         weight = self.weight
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight) or weight < 0:
             raise ConfigurationError(f"{what} weight: expected a finite number >= 0, got {weight!r}")
         object.__setattr__(self, "weight", float(weight))
         if self.precision is not None:
@@ -159,10 +163,10 @@ class Buffer:
         if self.view_of is not None:
             if not isinstance(self.view_of, str) or not _NAME.match(self.view_of):
                 raise ConfigurationError(f"{what} view_of: expected a buffer name, got {self.view_of!r}")
-            _check_count(self.view_offset_elems, f"{what} view offset")
+            object.__setattr__(self, "view_offset_elems", _check_count(self.view_offset_elems, f"{what} view offset"))
         elif self.view_offset_elems != 0:
             raise ConfigurationError(f"{what}: view offset {self.view_offset_elems} given without view_of")
-        _check_count(self.spans_invocations, f"{what} spans_invocations")
+        object.__setattr__(self, "spans_invocations", _check_count(self.spans_invocations, f"{what} spans_invocations"))
         if self.storage not in STORAGE_FORMS:
             raise ConfigurationError(f"{what} storage: expected one of {list(STORAGE_FORMS)}, got {self.storage!r}")
         object.__setattr__(self, "lifetime", self._lifetime(what))

@@ -10,12 +10,11 @@ import os
 import sys
 import textwrap
 
+from . import csvio as files
 from . import report
-from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity, load_minimalloc_csv, read_json
+from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity
 from .device import PRESETS, get_device
 from .errors import ConfigurationError, PlanError, PlannerError
-from .plan import Plan
-from .problem import PlanningProblem
 from .solve import GOALS, PLANNERS, solve
 
 _PROBLEM_HELP = "PlanningProblem JSON file, or MiniMalloc CSV (.csv: id,lower,upper,size)"
@@ -34,37 +33,71 @@ def load_problem(path, args):
     """A PlanningProblem from a JSON problem or a MiniMalloc CSV, with the command-line overrides."""
     if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
         check_capacity(args.capacity, "--capacity")
-    if _is_csv(path):
-        problem = load_minimalloc_csv(path, capacity=args.capacity)
-    else:
-        data = read_json(path)
-        if isinstance(data, dict) and {"totals", "provenance"} & set(data):
-            raise ConfigurationError(f"{path} is a plan (it has 'totals' and 'provenance'), not a problem; give "
-                                     "the problem it was made from (PlanningProblem JSON or MiniMalloc CSV)")
-        problem = PlanningProblem.from_json(data)
-        if not problem.buffers:
-            raise ConfigurationError(f"{path}: the problem has no buffers; there is nothing to plan")
-        if args.capacity is not None:
-            problem = problem.replace(shared_capacity=args.capacity)
-    return apply_overrides(problem, args)
+    problem = files.load_problem(path, capacity=args.capacity)
+    problem = apply_overrides(problem, args)
+    if args.capacity is not None or not _is_csv(path):
+        problem.check_launchable("--capacity" if args.capacity is not None else "shared_capacity")
+    if not _is_csv(path) or args.block_size is not None:
+        warp_note(problem)
+    return problem
+
+
+def warp_note(problem):
+    """A note on stderr when the block size is not a whole number of warps."""
+    warp = problem.device.warp_size
+    if problem.block_size % warp:
+        idle = warp - problem.block_size % warp
+        print(f"planner: note: block size {problem.block_size} is not a multiple of {warp}: threads are scheduled "
+              f"in warps of {warp}, so each block's last warp runs with {idle} idle lanes (and occupancy counts "
+              "whole warps)", file=sys.stderr)
 
 
 def load_plan(path):
     """A Plan from a JSON file written by ``planner plan --json``; a problem file is named as such."""
-    if _is_csv(path):
-        raise ConfigurationError(f"{path} is a MiniMalloc CSV problem, not a plan; make a plan of it with "
-                                 f"'planner plan {path} --json plan.json'")
-    data = read_json(path)
-    buffers = data.get("buffers") if isinstance(data, dict) else None
-    if (isinstance(buffers, list) and buffers and not {"totals", "provenance"} & set(data)
-            and not any(isinstance(b, dict) and "placement" in b for b in buffers)):
-        raise ConfigurationError(f"{path} is a problem (its buffers have no placements, and it has no 'totals' or 'provenance'), not a "
-                                 f"plan; make a plan of it with 'planner plan {path} --json plan.json'")
-    return Plan.from_json(data)
+    return files.load_plan(path)
 
 
-def _is_csv(path):
-    return str(path).lower().endswith(".csv")
+_is_csv = files.is_csv
+
+
+def check_outputs(outputs, inputs=()):
+    """ConfigurationError, before any work, unless each output path can be written and is no input.
+
+    ``outputs`` and ``inputs`` are ``(option, path)`` pairs; ``-`` (stdout) and None are skipped.
+    An output must not be a folder, its folder must exist and be writable, and it must not name an
+    input file or another output.
+    """
+    seen = {}
+    for flag, path in outputs:
+        if path in (None, "-"):
+            continue
+        if os.path.isdir(path):
+            raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name "
+                                     f"(like {os.path.join(path, 'out.json')!r})")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ConfigurationError(f"cannot access {path!r}: No such file or directory (the folder {folder!r} "
+                                     "does not exist; create it first)")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigurationError(f"cannot write {path!r}: the folder {folder!r} is not writable")
+        for in_flag, source in inputs:
+            if source is not None and _same_file(source, path):
+                raise ConfigurationError(f"{flag} {path!r} is the same file as the input {in_flag} {source!r}; "
+                                         "writing it would overwrite the input; give another file name")
+        key = os.path.realpath(path)
+        if key in seen:
+            raise ConfigurationError(f"{flag} {path!r} and {seen[key][0]} {seen[key][1]!r} are the same file; "
+                                     "give each output its own file name")
+        seen[key] = (flag, path)
+
+
+def _same_file(a, b):
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def goal_for(path, args):
@@ -122,6 +155,7 @@ def compare_all(problem, time_limit, goal="min-peak"):
 # -- commands ----------------------------------------------------------------
 def cmd_plan(args, out):
     problem = load_problem(args.problem, args)
+    check_outputs([("--json", args.json)], [("PROBLEM", args.problem)])
     plan = run_planner(problem, args.planner, args.time_limit, goal_for(args.problem, args))
     if args.json:
         write_atomically(args.json, plan_json_text(plan))
@@ -155,7 +189,9 @@ def cmd_show(args, out):
     from .draw import draw_plan, output_format
 
     output_format(args.out)
+    check_outputs([("--out", args.out)], [("PLAN", args.plan)])
     plan = load_plan(args.plan)
+    plan.verify()  # the rules that need only the plan: a self-contradictory plan is not drawn
     draw_plan(plan, args.out, title=args.title)
     print(f"wrote {args.out}", file=out)
     return 0
@@ -173,6 +209,7 @@ def cmd_explain(args, out):
 def cmd_calibrate(args, out):
     from .calibrate import calibrate
 
+    check_outputs([("--out", args.out)], [("SWEEP", args.sweep)])
     result = calibrate(args.sweep, args.device)
     if args.out:
         write_atomically(args.out, json.dumps(result.device.to_json(), indent=2) + "\n")
@@ -185,14 +222,13 @@ def cmd_demo(args, out):
     from .demo import demo_problem
 
     problem = apply_overrides(demo_problem(args.method), args)
+    warp_note(problem)
+    check_outputs([("--json", args.json), ("--save-problem", args.save_problem)])  # both files or neither
     results = compare_all(problem, args.time_limit)
     plan = results[args.planner]
     if isinstance(plan, Exception):
         raise plan if isinstance(plan, PlannerError) else ConfigurationError(
             f"the {args.planner} planner is unavailable: {plan}")
-    for path in filter(None, (args.json, args.save_problem)):  # both files or neither
-        if path != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise FileNotFoundError(2, "No such file or directory", path)
     if args.save_problem:
         write_atomically(args.save_problem, json.dumps(problem.to_json(), indent=2) + "\n")
     if args.json:
@@ -270,7 +306,8 @@ def build_parser():
     p = _command(sub, "compare", "run the three planners side by side",
                  "planner compare problem.json --time-limit 2",
                  "Plan PROBLEM with cpsat, greedy and sequential and print peak, stride, bytes/block, local "
-                 "elements, lower bound, status and seconds for each.")
+                 "elements, live size (the most shared elements each plan has alive at one program point), "
+                 "proven bound (the peak CP-SAT proved no layout can beat), status and seconds for each.")
     p.add_argument("problem", metavar="PROBLEM", help=_PROBLEM_HELP)
     p.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="CP-SAT limit in seconds")
     _goal(p)
@@ -325,7 +362,11 @@ def main(argv=None):
     """Run the command line; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return args.run(args, sys.stdout)
+        code = args.run(args, sys.stdout)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
+        return code
+    except BrokenPipeError:
+        return _closed_stdout()
     except PlanError as exc:
         return _fail(f"the plan fails rule {exc}", code=1)
     except (PlannerError, ValueError) as exc:
@@ -335,6 +376,21 @@ def main(argv=None):
         return _fail(f"cannot access{where}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
+
+
+def _closed_stdout():
+    """The reader of stdout went away (``planner demo | head -1``): end quietly, as Unix tools do.
+
+    Exit code 141 (128 + SIGPIPE), the status a shell reports for a tool ended by a closed pipe.
+    Stdout is pointed at /dev/null so that the interpreter's flush at exit does not fail again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (captured output)
+        pass
+    return 141
 
 
 def _fail(message, code=2):

@@ -117,7 +117,8 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     # 60 us), at most 40 % of the limit.
     reserve = min(0.4 * time_limit_s, 6e-5 * sum(len(lt) for lt in lifetimes.values()))
     try:
-        hint = choose_greedily(problem, greedy_offsets)
+        # the greedy refinement gets at most half the limit and keeps its best set when time is up
+        hint = choose_greedily(problem, greedy_offsets, deadline=start + 0.5 * time_limit_s)
     except InfeasibleError:
         hint = None
     offsets = {n: 0 for n in pinned if sizes[n].size_elems == 0}

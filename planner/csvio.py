@@ -10,23 +10,36 @@ Read as a PlanningProblem, every buffer is pinned to shared memory, the
 block size is 1 and the unit is one element, so ``shared_capacity`` is the
 capacity in the same units as the sizes and the planners solve exactly
 MiniMalloc's problem: fit every buffer under the capacity without two
-buffers that are alive together overlapping in address.
+buffers that are alive together overlapping in address. Its device is
+:data:`MINIMALLOC_DEVICE`, an H100 without a limit on shared memory: the
+capacity is an abstract memory's, not a GPU block's.
+
+Every text input may start with a UTF-8 byte-order mark (Excel's "CSV UTF-8").
 """
 
 import csv
+import dataclasses
 import json
 import os
 import re
 import tempfile
 
 from .buffers import Buffer, Location
+from .device import PRESETS
 from .errors import ConfigurationError, PlannerError
+from .ints import is_int
+from .plan import Plan
 from .problem import PlanningProblem
 
 COLUMNS = ("id", "lower", "upper", "size")
 CAPACITY_LIMIT = 10 ** 18  # capacities and sizes stay below it: CP-SAT's 64-bit integers must hold their sums
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT = re.compile(r"^-?[0-9]+$")
+#: The device of a MiniMalloc problem: an H100 whose shared memory per SM and per block is unbounded (below
+#: CP-SAT's 64-bit range), so that any capacity below 10^18 elements is a valid ``shared_capacity``.
+MINIMALLOC_DEVICE = dataclasses.replace(PRESETS["h100"], name="minimalloc", shared_bytes_per_sm=2 ** 62,
+                                        max_shared_bytes_per_block=2 ** 62, reserved_shared_bytes_per_block=0,
+                                        shared_alloc_unit_bytes=1)
 
 
 def capacity_from_name(path):
@@ -38,8 +51,9 @@ def capacity_from_name(path):
 
 def check_capacity(capacity, what="capacity"):
     """ConfigurationError unless ``capacity`` is an integer in 0 .. CAPACITY_LIMIT - 1."""
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+    if not is_int(capacity) or capacity < 0:
         raise ConfigurationError(f"{what}: expected an integer >= 0, got {capacity!r}")
+    capacity = int(capacity)
     if capacity >= CAPACITY_LIMIT:
         raise ConfigurationError(
             f"{what}: {capacity} is too large; the planner takes capacities below 10^18 "
@@ -81,7 +95,7 @@ def load_minimalloc_csv(path, capacity=None):
         The file cannot be read.
     """
     # The file first, so that a broken file says what is wrong with it before a missing capacity is named.
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         try:
             rows = list(csv.reader(handle))
         except (csv.Error, UnicodeDecodeError) as exc:
@@ -96,8 +110,8 @@ def load_minimalloc_csv(path, capacity=None):
             raise ConfigurationError(
                 f"{os.fspath(path)}: no capacity; pass one (--capacity N on the command line) "
                 "or name the file like 'A.1048576.csv'")
-    check_capacity(capacity)
-    return PlanningProblem(buffers=tuple(buffers), precision="float32", block_size=1,
+    capacity = check_capacity(capacity)
+    return PlanningProblem(buffers=tuple(buffers), precision="float32", block_size=1, device=MINIMALLOC_DEVICE,
                            shared_capacity=capacity)
 
 
@@ -127,8 +141,14 @@ def _buffers(where, rows):
                                          f"values below 10^18 ({CAPACITY_LIMIT})")
         name = buffer_name(ident) if ident else ""
         if name in seen:
-            raise ConfigurationError(f"{where} line {line}: duplicate id {ident!r} (first on line {seen[name]})")
-        seen[name] = line
+            first_line, first_ident = seen[name]
+            if first_ident == ident:
+                raise ConfigurationError(f"{where} line {line}: duplicate id {ident!r} (first on line {first_line})")
+            raise ConfigurationError(
+                f"{where} line {line}: id {ident!r} and id {first_ident!r} on line {first_line} both become the "
+                f"buffer name {name!r} (ids that are not identifiers become 'b' and the id with other characters "
+                "as '_'); give them ids that stay distinct")
+        seen[name] = (line, ident)
         try:
             buffers.append(Buffer(name, values["size"], Location.SHARED,
                                   lifetime=((values["lower"], values["upper"]),)))
@@ -146,7 +166,7 @@ def read_json(path):
             raise ConfigurationError(f"{path}: duplicate key(s) {dup} in one JSON object")
         return dict(pairs)
 
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8-sig") as handle:
         try:
             return json.load(handle, object_pairs_hook=no_duplicates)
         except json.JSONDecodeError as exc:
@@ -175,7 +195,47 @@ def atomic_write(path, data):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:  # name the user's path, not the temporary file
+            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def load_problem(path, capacity=None):
+    """A PlanningProblem from a file: PlanningProblem JSON, or a MiniMalloc CSV (a name ending in ``.csv``).
+
+    ``capacity`` is the ``shared_capacity`` to use (for a CSV, instead of the number in the file name).
+    A plan file is refused as such.
+    """
+    if is_csv(path):
+        return load_minimalloc_csv(path, capacity=capacity)
+    data = read_json(path)
+    if isinstance(data, dict) and {"totals", "provenance"} & set(data):
+        raise ConfigurationError(f"{os.fspath(path)} is a plan (it has 'totals' and 'provenance'), not a problem; "
+                                 "give the problem it was made from (PlanningProblem JSON or MiniMalloc CSV)")
+    problem = PlanningProblem.from_json(data)
+    return problem if capacity is None else problem.replace(shared_capacity=capacity)
+
+
+def load_plan(path):
+    """A Plan from a JSON file (as ``planner plan --json`` writes it); a problem file is refused as such."""
+    where = os.fspath(path)
+    if is_csv(path):
+        raise ConfigurationError(f"{where} is a MiniMalloc CSV problem, not a plan; make a plan of it with "
+                                 f"'planner plan {where} --json plan.json'")
+    data = read_json(path)
+    buffers = data.get("buffers") if isinstance(data, dict) else None
+    if (isinstance(buffers, list) and buffers and not {"totals", "provenance"} & set(data)
+            and not any(isinstance(b, dict) and "placement" in b for b in buffers)):
+        raise ConfigurationError(f"{where} is a problem (its buffers have no placements, and it has no 'totals' or "
+                                 f"'provenance'), not a plan; make a plan of it with 'planner plan {where} --json "
+                                 "plan.json'")
+    return Plan.from_json(data)
+
+
+def is_csv(path):
+    """Whether ``path`` names a MiniMalloc CSV (by its suffix)."""
+    return os.fspath(path).lower().endswith(".csv")

@@ -14,6 +14,10 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ConfigurationError
+from .ints import is_int
+
+#: CUDA's limit on local memory per thread (every compute capability so far): 512 KiB.
+LOCAL_BYTES_PER_THREAD_LIMIT = 512 * 1024
 
 # Cost-model constants (planner.costmodel), each with a default so that device files written before
 # them still load. Registers = base + per word * live local 32-bit words, fitted by hand on ptxas's
@@ -71,17 +75,19 @@ class DeviceModel:
         if isinstance(cc, list):
             cc = tuple(cc)
             object.__setattr__(self, "compute_capability", cc)
-        if not (isinstance(cc, tuple) and len(cc) == 2 and all(isinstance(v, int) for v in cc)):
+        if not (isinstance(cc, tuple) and len(cc) == 2 and all(is_int(v) for v in cc)):
             raise ConfigurationError(f"device compute_capability: expected [major, minor], got {cc!r}")
+        object.__setattr__(self, "compute_capability", tuple(int(v) for v in cc))
         self._check_cost()
         for f in fields(self):
             if f.name in ("name", "compute_capability", "register_bases") or f.name in _COST_FLOATS:
                 continue
             value = getattr(self, f.name)
             minimum = 0 if f.name in ("reserved_shared_bytes_per_block", "l2_bytes") else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            if not is_int(value) or value < minimum:
                 raise ConfigurationError(
                     f"device {f.name}: expected an integer >= {minimum}, got {value!r}")
+            object.__setattr__(self, f.name, int(value))
 
     def _check_cost(self):
         bases = self.register_bases
@@ -91,10 +97,10 @@ class DeviceModel:
             bases = tuple((str(k), v) for k, v in bases)
         except (TypeError, ValueError):
             bases = None
-        if not bases or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for _, v in bases):
+        if not bases or any(not is_int(v) or v < 0 for _, v in bases):
             raise ConfigurationError(f"device register_bases: expected an object of method family -> registers "
                                      f"(integers >= 0), got {self.register_bases!r}")
-        object.__setattr__(self, "register_bases", bases)
+        object.__setattr__(self, "register_bases", tuple((k, int(v)) for k, v in bases))
         for name in _COST_FLOATS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
@@ -188,8 +194,12 @@ class DeviceModel:
 
     def shared_budget_bytes(self, min_blocks_per_sm=1):
         """Largest dynamic shared memory per block that keeps ``min_blocks_per_sm`` resident."""
-        if isinstance(min_blocks_per_sm, bool) or not isinstance(min_blocks_per_sm, int) or min_blocks_per_sm < 1:
+        if not is_int(min_blocks_per_sm) or min_blocks_per_sm < 1:
             raise ConfigurationError(f"min_blocks_per_sm: expected an integer >= 1, got {min_blocks_per_sm!r}")
+        if min_blocks_per_sm > self.max_blocks_per_sm:
+            raise ConfigurationError(
+                f"min_blocks_per_sm: {min_blocks_per_sm} blocks cannot be resident on one SM of {self.name}, "
+                f"which holds at most {self.max_blocks_per_sm} blocks per SM; give 1..{self.max_blocks_per_sm}")
         per_block = self.shared_bytes_per_sm // min_blocks_per_sm
         per_block -= per_block % self.shared_alloc_unit_bytes
         per_block -= self.reserved_shared_bytes_per_block
@@ -208,8 +218,7 @@ def _round_up(value, unit):
 
 
 def check_block_size(block_size, device):
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or not (
-            1 <= block_size <= device.max_threads_per_block):
+    if not is_int(block_size) or not (1 <= block_size <= device.max_threads_per_block):
         raise ConfigurationError(
             f"block_size: expected an integer in 1..{device.max_threads_per_block}, got {block_size!r}")
 

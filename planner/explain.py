@@ -41,6 +41,9 @@ class Explanation:
 def explain(plan, problem=None):
     """Explain ``plan``; with its ``problem`` (a PlanningProblem) the pins and cost terms are named too.
 
+    The plan is verified first (``Plan.verify``: against the problem, or without one the rules that
+    need only the plan), so a self-contradictory plan raises PlanError instead of being explained.
+
     Returns
     -------
     Explanation
@@ -48,8 +51,8 @@ def explain(plan, problem=None):
     record = plan.cost
     kept = set(record.predicted.kept_local) if record is not None else set()
     declared = problem.by_name() if problem is not None else {}
+    plan.verify(problem)  # without the problem, the rules that need only the plan
     if problem is not None:
-        plan.verify(problem)
         estimate = record.predicted if record is not None else predict_plan(problem, plan)
         context = _Context(problem, plan, estimate)
     reasons = []

@@ -7,12 +7,14 @@ from .plan import build_plan
 from .selection import choose_greedily
 
 
-def greedy_offsets(problem, names, graph=None):
+def greedy_offsets(problem, names, graph=None, limit=None):
     """Lowest-fit offsets for ``names``, largest first (ties: more conflicts, then name).
 
     Each buffer takes the lowest address whose range is free of every
-    already-placed buffer it interferes with. ``graph`` is an Interference
-    over exactly ``names`` when the caller has one.
+    already-placed buffer it interferes with. ``graph`` is an interference graph
+    over exactly ``names`` (an Interference, or the SubGraph that
+    ``choose_greedily`` grows) when the caller has one. With ``limit``, the layout
+    stops and returns None as soon as a buffer's end passes it.
     """
     graph = graph if graph is not None else Interference(problem, names)
     sizes = problem.by_name()
@@ -32,6 +34,8 @@ def greedy_offsets(problem, names, graph=None):
                 break
             if end[j] > candidate:
                 candidate = end[j]
+        if limit is not None and candidate + need > limit:
+            return None  # greedy's peak only grows: this layout passes the limit
         start[i], end[i] = candidate, candidate + need
     return dict(zip(graph.names, start))
 

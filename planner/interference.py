@@ -132,6 +132,37 @@ class Interference:
         return parts
 
 
+class SubGraph:
+    """The interference graph of a growing subset of a larger Interference, without rebuilding it.
+
+    ``names``, ``index`` and ``neighbors`` read as an Interference over exactly the
+    names pushed so far; ``push`` adds one (O(its degree)), ``pop`` takes the last back.
+    """
+
+    def __init__(self, full, names=()):
+        self.full, self.names, self.index, self.neighbors = full, [], {}, []
+        self._sub = [-1] * len(full.names)  # index in the full graph -> index here, -1 when absent
+        for name in names:
+            self.push(name)
+
+    def push(self, name):
+        i, k = len(self.names), self.full.index[name]
+        mine = [self._sub[j] for j in self.full.neighbors[k] if self._sub[j] >= 0]
+        for j in mine:
+            self.neighbors[j].append(i)
+        self.names.append(name)
+        self.index[name] = i
+        self.neighbors.append(mine)
+        self._sub[k] = i
+
+    def pop(self):
+        name = self.names.pop()
+        for j in self.neighbors.pop():
+            self.neighbors[j].pop()  # the last one appended: the popped buffer
+        del self.index[name]
+        self._sub[self.full.index[name]] = -1
+
+
 def _lifetimes(problem):
     """Name -> lifetime of every planned buffer, persistent ones over the whole timeline (one pass)."""
     planned = problem.planned

@@ -7,6 +7,7 @@ place these rules are stated.
 """
 
 from .errors import ConfigurationError
+from .ints import is_int
 
 
 def normalize(intervals, what="lifetime"):
@@ -29,9 +30,10 @@ def normalize(intervals, what="lifetime"):
             raise ConfigurationError(f"{what}: expected [start, end) pairs, got {item!r}")
         start, end = item
         for value in (start, end):
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not is_int(value):
                 raise ConfigurationError(
                     f"{what}: interval bounds must be integers, got {item!r}")
+        start, end = int(start), int(end)
         if start < 0:
             raise ConfigurationError(f"{what}: interval {list(item)} starts below 0")
         if end <= start:

@@ -3,12 +3,14 @@
 import dataclasses
 import hashlib
 import json
+import os
 import time
-from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 
-from .buffers import Location, Placement, parse_enum
-from .errors import ConfigurationError, PlanError
+from .buffers import Location, Placement, itemsize, parse_enum
+from .device import LOCAL_BYTES_PER_THREAD_LIMIT
+from .errors import ConfigurationError, InfeasibleError, PlanError
+from .overlap import check_disjoint, check_disjoint_in_time
 from .problem import pad_stride
 
 
@@ -62,6 +64,24 @@ class Provenance:
 
 
 TIMES = ("solve_seconds", "setup_seconds", "verify_seconds", "total_seconds")
+_PLAN_KEYS = {"precision", "block_size", "buffers", "totals", "provenance", "cost"}
+_TOTAL_KEYS = {"shared_elements", "shared_stride", "shared_bytes_per_block", "local_elements",
+               "persistent_local_elements"}
+_PROVENANCE_KEYS = {f.name for f in dataclasses.fields(Provenance)}
+_BUFFER_KEYS = {"name", "size", "placement", "offset", "lifetime", "view_of"}
+
+
+def _check_keys(data, where, allowed, required):
+    """ConfigurationError unless ``data`` is an object with every key of ``required`` and none beyond ``allowed``."""
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"plan: malformed plan JSON: {where}: expected an object, got {data!r}")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigurationError(f"plan: malformed plan JSON: {where}: unknown key(s) {unknown}; "
+                                 f"allowed: {sorted(allowed)}")
+    missing = sorted(required - set(data))
+    if missing:
+        raise ConfigurationError(f"plan: malformed plan JSON: {where}: missing key(s) {missing}")
 
 
 @dataclass(frozen=True)
@@ -111,11 +131,27 @@ class Plan:
 
     @classmethod
     def from_json(cls, data):
+        """Build from the parsed JSON form (a dict); ``planner.load_plan(path)`` reads a file.
+
+        Unknown keys, here as in problems, and missing ones are ConfigurationErrors naming them.
+        """
         from .costmodel import CostRecord
 
+        if not isinstance(data, dict):
+            hint = (f" {data!r}; to read a file use planner.load_plan({data!r}) (or Plan.from_json(json.load(f)))"
+                    if isinstance(data, (str, os.PathLike)) else "")
+            raise ConfigurationError(f"plan: malformed plan JSON: Plan.from_json expects a JSON object (the parsed "
+                                     f"dict), got {type(data).__name__}{hint}")
+        _check_keys(data, "the plan", _PLAN_KEYS, _PLAN_KEYS - {"cost"})
+        totals, prov = data["totals"], data["provenance"]
+        _check_keys(totals, "totals", _TOTAL_KEYS, _TOTAL_KEYS)
+        _check_keys(prov, "provenance", _PROVENANCE_KEYS, _PROVENANCE_KEYS - set(TIMES[1:]))
+        if not isinstance(data["buffers"], list):
+            raise ConfigurationError(f"plan: malformed plan JSON: 'buffers' must be a list of buffer objects, "
+                                     f"got {data['buffers']!r}")
+        for i, b in enumerate(data["buffers"]):
+            _check_keys(b, f"buffers[{i}]", _BUFFER_KEYS, _BUFFER_KEYS - {"view_of"})
         try:
-            totals = data["totals"]
-            prov = data["provenance"]
             buffers = tuple(PlannedBuffer(
                 name=b["name"], size_elems=b["size"],
                 placement=parse_enum(Placement, b["placement"], f"plan buffer {b.get('name')!r} placement"),
@@ -129,6 +165,8 @@ class Plan:
                        provenance=Provenance(**prov),
                        cost=None if data.get("cost") is None else CostRecord.from_json(data["cost"]))
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            if isinstance(exc, ConfigurationError):
+                raise
             raise ConfigurationError(f"plan: malformed plan JSON ({type(exc).__name__}: {exc})") from None
         _check_types(plan)
         return plan
@@ -141,22 +179,30 @@ class Plan:
                 f"persistent local {self.persistent_local_elements}, {p.seconds:.3f} s")
 
     # -- verification --------------------------------------------------
-    def verify(self, problem):
-        """Re-check the plan against ``problem`` without trusting any solver.
+    def verify(self, problem=None):
+        """Re-check the plan against ``problem`` without trusting any solver; without one, the plan itself.
 
         Works from the plan's own buffers and the problem's declarations only.
         Overlap is checked by a sweep over time that keeps the buffers alive at
         each point ordered by address: O(n log n) for n lifetime intervals.
+        Without ``problem`` only the rules that need nothing else are checked
+        (duplicate, bounds, no-overlap, totals, view, local-memory at the plan's
+        precision): what ``planner show`` and ``planner explain`` run on a plan alone.
 
         Raises
         ------
         PlanError
-            With ``rule`` one of: problem-mismatch, size, pin, placement, bounds,
-            no-overlap, totals, budget, view.
+            With ``rule`` one of: duplicate, problem-mismatch, size, pin, placement, bounds,
+            no-overlap, totals, budget, view, local-memory.
         """
+        planned = self._unique()
+        if problem is None:
+            self._verify_regions(planned, {n: p.view_of is not None for n, p in planned.items()}, _itemsize(self))
+            self._verify_views_alone(planned)
+            self._verify_local_bytes(lambda p: _itemsize(self))
+            return
         declared = problem.by_name()
-        planned = self.by_name()
-        if set(declared) != set(planned) or len(planned) != len(self.buffers):
+        if set(declared) != set(planned):
             missing = sorted(set(declared) - set(planned))
             extra = sorted(set(planned) - set(declared))
             raise PlanError("problem-mismatch", f"buffers missing from plan {missing}, unknown {extra}")
@@ -182,41 +228,85 @@ class Plan:
                 raise PlanError("placement", f"{name}: persistent={b.persistent} but placed {p.placement.value}")
             if tuple(p.lifetime) != tuple(lifetime_of(b)):
                 raise PlanError("problem-mismatch", f"{name}: plan lifetime {p.lifetime} != {lifetime_of(b)}")
-        self._verify_regions(problem, declared, planned)
+        self._verify_regions(planned, {n: b.is_view for n, b in declared.items()}, problem.itemsize)
+        if self.shared_elements > problem.capacity_elems:
+            raise PlanError("budget", f"{self.shared_elements} shared elements per thread exceed the "
+                            f"capacity of {problem.capacity_elems}")
         self._verify_views(declared, planned)
+        self._verify_local_bytes(lambda p: itemsize(declared[p.name].precision or problem.precision))
 
-    def _verify_regions(self, problem, declared, planned):
+    def _unique(self):
+        """Name -> PlannedBuffer; PlanError "duplicate" when a name occurs twice."""
+        planned = {}
+        for p in self.buffers:
+            if p.name in planned:
+                raise PlanError("duplicate", f"duplicate buffer {p.name!r}: the plan lists it twice")
+            planned[p.name] = p
+        return planned
+
+    def local_bytes(self, itemsize_of=None):
+        """Local bytes per thread: local and persistent-local buffers (views excluded) at ``itemsize_of(p)``
+        bytes an element (default: the plan's precision)."""
+        itemsize_of = itemsize_of or (lambda p: _itemsize(self))
+        return sum(p.size_elems * itemsize_of(p) for p in self.buffers
+                   if p.view_of is None and p.placement is not Placement.SHARED)
+
+    def _verify_local_bytes(self, itemsize_of):
+        used = self.local_bytes(itemsize_of)
+        if used > LOCAL_BYTES_PER_THREAD_LIMIT:
+            raise PlanError("local-memory", local_memory_message(used))
+
+    def _verify_regions(self, planned, is_view, itemsize_bytes):
         regions = {Placement.SHARED: self.shared_elements,
                    Placement.PERSISTENT_LOCAL: self.persistent_local_elements}
         local = 0
         shared, persistent = [], []
         for name, p in planned.items():
-            if declared[name].is_view:
+            if is_view[name]:
                 continue
             if p.placement is Placement.LOCAL:
                 if p.offset_elems is not None:
                     raise PlanError("bounds", f"{name} is local but has offset {p.offset_elems}")
                 local += p.size_elems
                 continue
-            end = None if p.offset_elems is None else p.offset_elems + p.size_elems
-            if end is None or p.offset_elems < 0 or end > regions[p.placement]:
+            if p.offset_elems is None:
+                raise PlanError("bounds", f"{name} is placed {p.placement.value} but has no offset (null); "
+                                "expected an integer offset in elements inside its region")
+            end = p.offset_elems + p.size_elems
+            if p.offset_elems < 0 or end > regions[p.placement]:
                 raise PlanError("bounds", f"{name} [{p.offset_elems}, {end}) outside its "
                                 f"{p.placement.value} region of {regions[p.placement]} elements")
             if p.size_elems:
                 (shared if p.placement is Placement.SHARED else persistent).append(p)
-        _check_disjoint_in_time(shared)
-        _check_disjoint(persistent)
+        check_disjoint_in_time(shared)
+        check_disjoint(persistent)
         peak = max((p.offset_elems + p.size_elems for p in shared), default=0)
         expect = {"shared_elements": peak, "shared_stride": pad_stride(peak),
-                  "shared_bytes_per_block": pad_stride(peak) * self.block_size * problem.itemsize,
+                  "shared_bytes_per_block": pad_stride(peak) * self.block_size * itemsize_bytes,
                   "local_elements": local,
                   "persistent_local_elements": max((p.offset_elems + p.size_elems for p in persistent), default=0)}
         for key, value in expect.items():
             if getattr(self, key) != value:
                 raise PlanError("totals", f"{key} is {getattr(self, key)}, the buffers give {value}")
-        if self.shared_elements > problem.capacity_elems:
-            raise PlanError("budget", f"{self.shared_elements} shared elements per thread exceed the "
-                            f"capacity of {problem.capacity_elems}")
+
+    def _verify_views_alone(self, planned):
+        """The view rule from the plan alone: each view's parent is a planned buffer it lies inside."""
+        for name, p in planned.items():
+            if p.view_of is None:
+                continue
+            parent = planned.get(p.view_of)
+            if parent is None or parent.view_of is not None:
+                raise PlanError("view", f"{name} is a view of {p.view_of!r}, which is not a planned buffer of the plan")
+            if p.placement is not parent.placement or tuple(p.lifetime) != tuple(parent.lifetime):
+                raise PlanError("view", f"{name} is placed {p.placement.value} over {p.lifetime}, its parent "
+                                f"{parent.name} {parent.placement.value} over {parent.lifetime}")
+            if parent.offset_elems is None or p.offset_elems is None:
+                ok = parent.offset_elems is None and p.offset_elems is None
+            else:
+                ok = parent.offset_elems <= p.offset_elems <= parent.offset_elems + parent.size_elems - p.size_elems
+            if not ok or p.size_elems > parent.size_elems:
+                raise PlanError("view", f"{name} at offset {p.offset_elems} (size {p.size_elems}) is not inside "
+                                f"{parent.name} at offset {parent.offset_elems} (size {parent.size_elems})")
 
     def _verify_views(self, declared, planned):
         for name, b in declared.items():
@@ -235,6 +325,19 @@ class Plan:
                                 f"at offset {b.view_offset_elems}")
 
 
+def local_memory_message(used_bytes, whose="the plan"):
+    """Why a plan whose local memory passes CUDA's limit per thread cannot launch, and what to do."""
+    return (f"{whose}: {used_bytes} B of local memory per thread ({used_bytes / 1024:.1f} KiB), above "
+            f"CUDA's limit of {LOCAL_BYTES_PER_THREAD_LIMIT} B (512 KiB) per thread: no kernel with it can launch; "
+            "put buffers in shared memory (pin them shared, or allow more shared memory), or use a "
+            "matrix-free linear solver or fewer states")
+
+
+def _itemsize(plan):
+    """Bytes an element of the plan's precision; ConfigurationError for an unknown one."""
+    return itemsize(plan.precision, "plan precision")
+
+
 def _lifetime_reader(problem):
     """``problem.lifetime_of`` with the timeline's end computed once, not once per persistent buffer."""
     horizon = []
@@ -246,101 +349,6 @@ def _lifetime_reader(problem):
             horizon.append(problem.horizon)
         return ((0, horizon[0]),)
     return lifetime_of
-
-
-def _overlap(a, b):
-    return PlanError("no-overlap", f"{a.name} [{a.offset_elems}, {a.offset_elems + a.size_elems}) "
-                     f"and {b.name} [{b.offset_elems}, {b.offset_elems + b.size_elems}) "
-                     "overlap in address while both alive")
-
-
-def _check_disjoint(group):
-    """PlanError unless the address ranges of ``group`` (sizes > 0) are pairwise disjoint."""
-    widest = None
-    for p in sorted(group, key=lambda p: (p.offset_elems, p.size_elems, p.name)):
-        if widest is not None and p.offset_elems < widest.offset_elems + widest.size_elems:
-            raise _overlap(widest, p)
-        if widest is None or p.offset_elems + p.size_elems > widest.offset_elems + widest.size_elems:
-            widest = p
-
-
-def _check_disjoint_in_time(group):
-    """PlanError unless no two of ``group`` (sizes > 0) overlap in address at a program point both are alive.
-
-    A sweep over the interval ends in time order (ends before starts at one
-    point: lifetimes are half-open). The buffers alive are kept disjoint and
-    ordered by offset, so a newcomer need only be checked against its
-    neighbours below and above in address.
-    """
-    events = []
-    for k, p in enumerate(group):
-        for lo, hi in p.lifetime:
-            events.append((lo, 1, k))
-            events.append((hi, 0, k))
-    events.sort()
-    alive = _AddressOrder()
-    for _, starts, k in events:
-        p = group[k]
-        if not starts:
-            alive.remove(p.offset_elems)
-            continue
-        below, above = alive.neighbours(p.offset_elems)
-        if below is not None and group[below].offset_elems + group[below].size_elems > p.offset_elems:
-            raise _overlap(group[below], p)
-        if above is not None and group[above].offset_elems < p.offset_elems + p.size_elems:
-            raise _overlap(p, group[above])
-        alive.add(p.offset_elems, k)
-
-
-class _AddressOrder:
-    """Distinct offsets in ascending order with a value each: blocks of at most 2 * BLOCK sorted lists.
-
-    Add, remove and the neighbour query cost O(log n) comparisons plus a move
-    of at most 2 * BLOCK pointers (and n / BLOCK on a split or an emptied block).
-    """
-
-    BLOCK = 512
-
-    def __init__(self):
-        self.blocks, self.firsts, self.value = [], [], {}
-
-    def _block(self, key):
-        return max(bisect_right(self.firsts, key) - 1, 0)
-
-    def add(self, key, value):
-        self.value[key] = value
-        if not self.blocks:
-            self.blocks.append([key])
-            self.firsts.append(key)
-            return
-        b = self._block(key)
-        block = self.blocks[b]
-        insort(block, key)
-        self.firsts[b] = block[0]
-        if len(block) > 2 * self.BLOCK:
-            self.blocks[b:b + 1] = [block[:self.BLOCK], block[self.BLOCK:]]
-            self.firsts[b:b + 1] = [block[0], block[self.BLOCK]]
-
-    def remove(self, key):
-        del self.value[key]
-        b = self._block(key)
-        block = self.blocks[b]
-        del block[bisect_left(block, key)]
-        if block:
-            self.firsts[b] = block[0]
-        else:
-            del self.blocks[b], self.firsts[b]
-
-    def neighbours(self, key):
-        """Values of the largest offset below ``key`` and the smallest at or above it (None if none)."""
-        if not self.blocks:
-            return None, None
-        b = self._block(key)
-        block = self.blocks[b]
-        i = bisect_left(block, key)
-        below = block[i - 1] if i else (self.blocks[b - 1][-1] if b else None)
-        above = block[i] if i < len(block) else (self.blocks[b + 1][0] if b + 1 < len(self.blocks) else None)
-        return (None if below is None else self.value[below]), (None if above is None else self.value[above])
 
 
 def _check_types(plan):
@@ -413,6 +421,10 @@ def build_plan(problem, shared_offsets, provenance_fields, start=None):
                 shared_bytes_per_block=stride * problem.block_size * problem.itemsize,
                 local_elements=local, persistent_local_elements=persistent_end,
                 provenance=Provenance(**fields))
+    declared = problem.by_name()
+    used = plan.local_bytes(lambda p: itemsize(declared[p.name].precision or problem.precision))
+    if used > LOCAL_BYTES_PER_THREAD_LIMIT:
+        raise InfeasibleError("local memory: " + local_memory_message(used))
     plan.verify(problem)
     end = time.perf_counter()
     times = {"verify_seconds": end - begin}

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from .buffers import Buffer, Location, itemsize
 from .device import DeviceModel, check_block_size, get_device
 from .errors import ConfigurationError
+from .ints import as_int, is_int
 from .lifetimes import span
 
 OBJECTIVES = ("min-shared", "auto")
+NO_BUFFERS = "problem: the problem has no buffers; there is nothing to plan (give at least one buffer)"
 _KEYS = {"precision", "block_size", "device", "objective", "buffers", "min_blocks_per_sm", "shared_capacity"}
 
 
@@ -35,7 +37,10 @@ class PlanningProblem:
     device : DeviceModel or str
         Device preset name or model, for the shared budget and occupancy.
     objective : str
-        "min-shared" (default) or "auto" (throughput model; placements as min-shared for now).
+        "min-shared" (default: the most access-weighted ``auto`` elements in shared memory the
+        budget admits, then the smallest peak) or "auto" (the cost model chooses which ``auto``
+        buffers stay local for the highest predicted throughput, then the rest is planned as
+        "min-shared"; ``solve`` records the prediction in the plan's ``cost``).
     min_blocks_per_sm : int
         Resident blocks per SM the shared budget must keep possible.
     shared_capacity : int or None
@@ -53,18 +58,21 @@ class PlanningProblem:
     def __post_init__(self):
         object.__setattr__(self, "device", DeviceModel.from_json(self.device)
                            if not isinstance(self.device, DeviceModel) else self.device)
+        for key in ("block_size", "min_blocks_per_sm", "shared_capacity"):
+            object.__setattr__(self, key, as_int(getattr(self, key)))
         itemsize(self.precision)
         check_block_size(self.block_size, self.device)
         if self.objective not in OBJECTIVES:
             raise ConfigurationError(f"objective: unknown value {self.objective!r}; expected one of {OBJECTIVES}")
         self.device.shared_budget_bytes(self.min_blocks_per_sm)
-        if self.shared_capacity is not None and (
-                isinstance(self.shared_capacity, bool) or not isinstance(self.shared_capacity, int)
-                or self.shared_capacity < 0):
-            raise ConfigurationError(
-                f"shared_capacity: expected an integer >= 0 (elements per thread), got {self.shared_capacity!r}")
+        self._check_residency()
+        cap = self.shared_capacity
+        if cap is not None and (not is_int(cap) or cap < 0):
+            raise ConfigurationError(f"shared_capacity: expected an integer >= 0 (elements per thread), got {cap!r}")
         buffers = tuple(self.buffers)
         object.__setattr__(self, "buffers", buffers)
+        if not buffers:
+            raise ConfigurationError(NO_BUFFERS)
         seen = {}
         for b in buffers:
             if not isinstance(b, Buffer):
@@ -82,10 +90,48 @@ class PlanningProblem:
                 if parent is None or parent.is_view:
                     raise ConfigurationError(
                         f"buffer {b.name!r}: view_of {b.view_of!r} is not a planned buffer of this problem")
+                if b.location is not Location.AUTO and b.location is not parent.location:
+                    raise ConfigurationError(
+                        f"buffer {b.name!r}: a view is placed with its parent, but it asks for location "
+                        f"{b.location.value!r} and its parent {parent.name!r} for {parent.location.value!r}; "
+                        "drop the view's location (or give it its parent's)")
                 if b.view_offset_elems + b.size_elems > parent.size_elems:
                     raise ConfigurationError(
                         f"buffer {b.name!r}: view [{b.view_offset_elems}, {b.view_offset_elems + b.size_elems}) "
                         f"lies outside its parent {parent.name!r} of size {parent.size_elems}")
+
+    def _check_residency(self):
+        """ConfigurationError unless ``min_blocks_per_sm`` blocks of ``block_size`` threads fit one SM's threads."""
+        warp = self.device.warp_size
+        threads = -(-self.block_size // warp) * warp
+        most = self.device.max_threads_per_sm // threads
+        if self.min_blocks_per_sm > most:
+            raise ConfigurationError(
+                f"min_blocks_per_sm: {self.min_blocks_per_sm} blocks of {self.block_size} threads cannot be "
+                f"resident on one SM of {self.device.name}, which runs at most {self.device.max_threads_per_sm} "
+                f"threads ({most} such blocks); lower min_blocks_per_sm or the block size")
+
+    def check_launchable(self, what="shared_capacity"):
+        """ConfigurationError unless a plan within ``shared_capacity`` fits the device's shared memory per block.
+
+        The command line checks every problem it reads (``what`` names the option that set the capacity);
+        a problem built in Python may keep an abstract capacity beyond the device, as the planner
+        benchmarks do, so the constructor does not. Returns the problem.
+        """
+        cap = self.shared_capacity
+        if cap is None:
+            return self
+        per_block = pad_stride(cap) * self.block_size * self.itemsize
+        limit = self.device.max_shared_bytes_per_block
+        if per_block > limit:
+            most = limit // (self.block_size * self.itemsize)
+            most -= 1 if most % 2 == 0 and most > 0 else 0
+            raise ConfigurationError(
+                f"{what}: {cap} elements per thread is {per_block} B per block at block size "
+                f"{self.block_size}, {self.precision} (stride padded to {pad_stride(cap)}), but "
+                f"{self.device.name} allows at most {limit} B of shared memory per block; give at most "
+                f"{most} elements per thread, or leave {what} out to derive it from the device")
+        return self
 
     # -- derived facts -------------------------------------------------
     @property
@@ -138,8 +184,15 @@ class PlanningProblem:
 
     @classmethod
     def from_json(cls, data):
+        """Build from the parsed JSON form (a dict); ``planner.load_problem(path)`` reads a file."""
         if not isinstance(data, dict):
-            raise ConfigurationError(f"problem: expected a JSON object, got {type(data).__name__}")
+            raise ConfigurationError(f"problem: expected a JSON object (the parsed dict), got {type(data).__name__}"
+                                     + (f" {data!r}; to read a file use planner.load_problem({data!r})"
+                                        if isinstance(data, str) else ""))
+        if {"totals", "provenance"} & set(data):
+            raise ConfigurationError("problem: this is a plan (it has 'totals' and 'provenance'), not a problem; "
+                                     "give the problem it was made from (PlanningProblem JSON or MiniMalloc CSV), "
+                                     "or read it with Plan.from_json")
         unknown = sorted(set(data) - _KEYS)
         if unknown:
             raise ConfigurationError(f"problem: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")

@@ -1,6 +1,6 @@
 """Plain-text tables of plans and planner comparisons, for the CLI."""
 
-from .buffers import Placement
+from .buffers import PRECISIONS, Placement
 
 COMPARE_HEADERS = ("planner", "peak", "stride", "bytes/block", "local", "live size", "proven bound", "status",
                    "seconds")
@@ -62,9 +62,10 @@ def plan_totals(plan):
         ("shared elements", f"{plan.shared_elements} per thread (peak, {counts[Placement.SHARED]})"),
         ("shared stride", f"{plan.shared_stride}"),
         ("shared bytes/block", f"{plan.shared_bytes_per_block} (block size {plan.block_size}, {plan.precision})"),
-        ("local elements", f"{plan.local_elements} per thread ({counts[Placement.LOCAL]})"),
-        ("persistent local", f"{plan.persistent_local_elements} per thread "
-                             f"({counts[Placement.PERSISTENT_LOCAL]})"),
+        ("local elements", f"{plan.local_elements} per thread, {_bytes(plan, plan.local_elements)} "
+                           f"({counts[Placement.LOCAL]})"),
+        ("persistent local", f"{plan.persistent_local_elements} per thread, "
+                             f"{_bytes(plan, plan.persistent_local_elements)} ({counts[Placement.PERSISTENT_LOCAL]})"),
         ("planner", p.planner),
         ("status", p.status),
         ("lower bound", f"{p.lower_bound} (gap {gap} elements{gap_pct})"),
@@ -75,6 +76,11 @@ def plan_totals(plan):
                                     f"solve {p.solve_seconds:.3f} s, verify {p.verify_seconds:.3f} s)"))
     width = max(len(label) for label, _ in lines)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in lines)
+
+
+def _bytes(plan, elems):
+    """``elems`` elements of the plan's precision in bytes (CUDA allows 512 KiB of local memory per thread)."""
+    return f"{elems * PRECISIONS.get(plan.precision, 0)} B"
 
 
 def plan_report(plan):

@@ -5,9 +5,13 @@ Pinned-shared buffers always go; ``auto`` buffers are tried heaviest first
 layout of the set still fits the per-thread capacity.
 """
 
-from .buffers import Location
+import time
+
+from .buffers import Location, itemsize
+from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import InfeasibleError
-from .interference import live_peak
+from .interference import Interference, SubGraph, _lifetimes, live_peak
+from .plan import local_memory_message
 
 
 def pinned_shared(problem):
@@ -20,6 +24,11 @@ def pinned_shared(problem):
     need = live_peak(problem, names)
     if need > problem.capacity_elems:
         raise InfeasibleError(budget_message(problem, need))
+    local = sum(b.size_elems * itemsize(b.precision or problem.precision) for b in problem.planned
+                if not problem.shareable(b))  # local in every plan
+    if local > LOCAL_BYTES_PER_THREAD_LIMIT:
+        raise InfeasibleError("local memory: " + local_memory_message(
+            local, "the buffers that must stay local (pinned local, or of another precision)"))
     return names
 
 
@@ -40,22 +49,65 @@ def auto_candidates(problem):
     return sorted(cands, key=lambda b: (-b.weight, -b.size_elems, b.name))
 
 
-def choose_greedily(problem, layout):
-    """Shared offsets from ``layout(problem, names) -> {name: offset}``, growing the set greedily."""
+def choose_greedily(problem, layout, deadline=None):
+    """Shared offsets from ``layout(problem, names, graph, limit)``, growing the set greedily.
+
+    The interference graph of every candidate is built once and handed to each call of
+    ``layout`` (which may ignore it); ``limit`` lets a layout give up (None) once it passes the
+    capacity. A candidate whose buffers alive together already pass the capacity is skipped
+    without a layout: no layout could fit it. ``deadline`` (a ``time.perf_counter()`` reading)
+    stops the growing there and keeps the best set so far.
+    """
     names = pinned_shared(problem)
-    offsets = layout(problem, names)
+    candidates = auto_candidates(problem)
+    graph = SubGraph(Interference(problem, names + [b.name for b in candidates]), names)
+    cap = problem.capacity_elems
+    offsets = layout(problem, names, graph)
     peak = _peak(problem, offsets)
-    if peak > problem.capacity_elems:
+    if peak > cap:
         raise InfeasibleError(
             f"shared budget: this planner's layout of the buffers pinned shared takes {peak} elements per "
-            f"thread, the budget admits {problem.capacity_elems} (over by {peak - problem.capacity_elems}); "
+            f"thread, the budget admits {cap} (over by {peak - cap}); "
             f"their live lower bound is {live_peak(problem, names)}, so the cpsat planner may still fit them")
-    for b in auto_candidates(problem):
-        trial = layout(problem, names + [b.name])
-        if _peak(problem, trial) <= problem.capacity_elems:
+    live = _LiveProfile(problem, names)
+    for b in candidates:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        if not live.fits(b, cap):
+            continue
+        graph.push(b.name)
+        trial = layout(problem, names + [b.name], graph, cap)
+        if trial is not None and _peak(problem, trial) <= cap:
             names.append(b.name)
+            live.add(b)
             offsets = trial
+        else:
+            graph.pop()
     return offsets
+
+
+class _LiveProfile:
+    """Elements alive at each program point among the chosen buffers, to rule candidates out cheaply."""
+
+    def __init__(self, problem, names):
+        self.lifetimes = _lifetimes(problem)
+        points = sorted({t for lifetime in self.lifetimes.values() for iv in lifetime for t in iv})
+        self.rank = {t: k for k, t in enumerate(points)}
+        self.live = [0] * max(len(points), 1)
+        sizes = problem.by_name()
+        for n in names:
+            self.add(sizes[n])
+
+    def _cells(self, buffer):
+        for lo, hi in self.lifetimes[buffer.name]:
+            yield from range(self.rank[lo], self.rank[hi])
+
+    def fits(self, buffer, cap):
+        return all(self.live[k] + buffer.size_elems <= cap for k in self._cells(buffer))
+
+    def add(self, buffer):
+        for k in self._cells(buffer):
+            self.live[k] += buffer.size_elems
 
 
 def _peak(problem, offsets):

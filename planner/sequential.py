@@ -12,7 +12,8 @@ from .plan import build_plan
 from .selection import choose_greedily
 
 
-def sequential_offsets(problem, names):
+def sequential_offsets(problem, names, graph=None, limit=None):
+    """Offsets in declaration order, each buffer after the last (``graph`` and ``limit`` are not needed)."""
     wanted = set(names)
     offsets, end = {}, 0
     for b in problem.planned:

@@ -15,8 +15,9 @@ together.
 import fnmatch
 from dataclasses import dataclass, replace
 
-from .buffers import Buffer, Location, PhaseSpan, Placement, parse_enum
+from .buffers import Location, PhaseSpan, Placement, parse_enum
 from .errors import ConfigurationError
+from .ints import is_int
 from .problem import PlanningProblem
 
 __all__ = ["Phase", "PhaseSpan", "BufferSettings", "ComponentLayout", "SliceIndices", "LocalSizes"]
@@ -45,8 +46,9 @@ class Phase:
             object.__setattr__(self, "invokes", (self.invokes,))
         else:
             object.__setattr__(self, "invokes", tuple(self.invokes))
-        if isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 1:
+        if not is_int(self.times) or self.times < 1:
             raise ConfigurationError(f"phase {self.name!r} times: expected an integer >= 1, got {self.times!r}")
+        object.__setattr__(self, "times", int(self.times))
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,60 @@ class BufferSettings:
                                device=device, objective=objective, min_blocks_per_sm=min_blocks_per_sm)
 
     def layout(self, plan, prefix=None):
-        """The ComponentLayout of this component under ``plan``."""
+        """The ComponentLayout of this component under ``plan``.
+
+        The plan must have been solved for this tree: every buffer of the tree is in it with the
+        declared size, view (parent and offset) and persistence, and, for the root (no ``prefix``),
+        the plan has no other buffers and each lifetime is the tree's. Otherwise a ConfigurationError
+        names the first buffer that differs; re-plan the tree (``solve(tree.to_problem(...))``).
+        """
+        if prefix is None:
+            _check_plan_matches(self, plan)
         return ComponentLayout(self, plan, f"{self.component}." if prefix is None else prefix)
+
+
+def _mismatch(tree, name, what, planned, declared):
+    return ConfigurationError(
+        f"plan does not match the component tree {tree.component!r}: buffer {name!r} {what} {planned} in the "
+        f"plan but {declared} in the tree: the plan was made for another problem (another tree); re-plan this one "
+        "(planner.solve(tree.to_problem(...))) and lay out that plan")
+
+
+def _check_plan_matches(tree, plan):
+    """ConfigurationError naming the first buffer where ``plan`` differs from the tree's declarations."""
+    planned = plan.by_name()
+    declared = {b.name: b for b in tree.qualified_buffers()}
+    for name, b in declared.items():
+        if name not in planned:
+            raise _mismatch(tree, name, "is", "missing", "declared")
+    for name in planned:
+        if name not in declared:
+            raise _mismatch(tree, name, "is", "present", "not declared")
+    persistent = {name for name, b in declared.items() if b.persistent}
+    for name, b in declared.items():
+        p = planned[name]
+        if p.size_elems != b.size_elems:
+            raise _mismatch(tree, name, "has size", p.size_elems, b.size_elems)
+        if p.view_of != b.view_of:
+            raise _mismatch(tree, name, "is a view of", repr(p.view_of), repr(b.view_of))
+        if b.is_view:
+            parent = planned[b.view_of]
+            if p.offset_elems is not None and parent.offset_elems is not None and (
+                    p.offset_elems - parent.offset_elems != b.view_offset_elems):
+                raise _mismatch(tree, name, "has view offset", p.offset_elems - parent.offset_elems,
+                                b.view_offset_elems)
+            continue
+        if p.placement is Placement.PERSISTENT_LOCAL and not b.persistent:
+            raise _mismatch(tree, name, "is", "persistent", "not persistent")
+        if b.persistent and p.placement is Placement.LOCAL:
+            raise _mismatch(tree, name, "is", "not persistent", "persistent")
+        if not b.persistent and tuple(p.lifetime) != tuple(b.lifetime):
+            raise _mismatch(tree, name, "has lifetime", list(p.lifetime), list(b.lifetime))
+    horizon = max((iv[1] for name, b in declared.items() if name not in persistent and not b.is_view
+                   for iv in b.lifetime), default=1)
+    for name in persistent:
+        if tuple(planned[name].lifetime) != ((0, horizon),):
+            raise _mismatch(tree, name, "has lifetime", list(planned[name].lifetime), [(0, horizon)])
 
 
 def _unique(names, what):
@@ -263,8 +317,12 @@ class ComponentLayout:
         for b in settings.buffers:
             key = prefix + b.name
             if key not in planned:
-                raise ConfigurationError(f"plan has no buffer {key!r}: it was made for another problem")
-            self._entries[b.name] = planned[key]
+                raise ConfigurationError(f"plan has no buffer {key!r}: it was made for another problem; "
+                                         "re-plan this component tree")
+            entry = planned[key]
+            if entry.size_elems != b.size_elems:
+                raise _mismatch(settings, key, "has size", entry.size_elems, b.size_elems)
+            self._entries[b.name] = entry
 
     def placement(self, name):
         return self._entries[name].placement

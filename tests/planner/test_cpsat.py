@@ -20,7 +20,7 @@ from test_planners import CPSAT, brute_force_peak, independent_check, problems
 CHALLENGING = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "minimalloc-challenging"
 
 
-def _refuse(*_):
+def _refuse(*_, **__):
     raise _Infeasible("greedy disabled for this test")
 
 
@@ -48,11 +48,11 @@ def _best_selection(problem):
     best = None
     for k in range(len(auto) + 1):
         for chosen in itertools.combinations(auto, k):
-            sub = PlanningProblem(buffers=tuple(pinned) + chosen, shared_capacity=10 ** 6)
-            peak = brute_force_peak(sub) if sub.buffers else 0
+            chosen = tuple(pinned) + chosen  # an empty problem is refused: its peak is 0
+            peak = brute_force_peak(PlanningProblem(buffers=chosen, shared_capacity=10 ** 6)) if chosen else 0
             if peak > problem.capacity_elems:
                 continue
-            key = (-sum(round(b.weight * 1000) * b.size_elems for b in chosen), peak)
+            key = (-sum(round(b.weight * 1000) * b.size_elems for b in chosen if b.location.value == "auto"), peak)
             best = key if best is None else min(best, key)
     return best
 

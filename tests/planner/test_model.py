@@ -195,8 +195,10 @@ def problems(draw):
     device = draw(st.sampled_from(sorted(PRESETS)))
     if draw(st.booleans()):
         device = dataclasses.replace(get_device(device), name="custom", multiprocessors=draw(st.integers(1, 200)))
-    return PlanningProblem(tuple(buffers), precision, draw(st.integers(1, 1024)), device,
-                           draw(st.sampled_from(["min-shared", "auto"])), draw(st.integers(1, 4)),
+    block_size = draw(st.integers(1, 1024))
+    resident = get_device(device).max_threads_per_sm // (-(-block_size // 32) * 32)  # blocks an SM can hold
+    return PlanningProblem(tuple(buffers), precision, block_size, device,
+                           draw(st.sampled_from(["min-shared", "auto"])), draw(st.integers(1, min(4, resident))),
                            draw(st.one_of(st.none(), st.integers(0, 200))))
 
 
