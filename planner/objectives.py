@@ -30,13 +30,20 @@ def choose_local(problem, device=None, max_registers=None, skip=()):
     candidates = [keep for keep in local_candidates(problem) if keep not in skipped]
     if not candidates:
         raise InfeasibleError("auto: every set of buffers to keep local was skipped; nothing is left to plan")
+    refused = None
     for keep in candidates:
         work = keep_local(problem, keep)
-        offsets = choose_greedily(work, greedy_offsets)
+        try:
+            offsets = choose_greedily(work, greedy_offsets)
+        except InfeasibleError as exc:  # this set kept local cannot launch (too much local memory): the next
+            refused = exc
+            continue
         peak = max((off + sizes[n].size_elems for n, off in offsets.items()), default=0)
         local = [b.name for b in problem.planned if b.name not in offsets]
         guess = predict(problem, local, peak, device, max_registers)
         score = (-round(guess.throughput, 12), peak, len(keep))
         if best is None or score < best[0]:
             best = (score, work, keep)
+    if best is None:
+        raise refused
     return best[1], best[2], len(candidates)

@@ -28,7 +28,7 @@ def pinned_shared(problem):
                 if not problem.shareable(b))  # local in every plan
     if local > LOCAL_BYTES_PER_THREAD_LIMIT:
         raise InfeasibleError("local memory: " + local_memory_message(
-            local, "the buffers that must stay local (pinned local, or of another precision)"))
+            local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)"))
     return names
 
 

@@ -112,3 +112,17 @@ def test_progress_is_shown_when_asked_and_results_are_unchanged(capsys):
     auto = integ.solve((0.0, 0.05), [1.0, 1.0, 1.0], params, plan="local", block_size=2)  # fast: silent
     assert capsys.readouterr().err == ""
     np.testing.assert_array_equal(auto.y, quiet.y)
+
+
+def test_a_matrix_beyond_cudas_local_limit_names_the_way_out():
+    """300 states with a dense LU in float64 (720 KB a thread) cannot launch: say so and name solver='gmres'."""
+    n = 300
+
+    def decay(t, y, p, dydt):
+        for i in range(n):
+            dydt[i] = -y[i]
+
+    system = kernels.ODESystem(decay, n, check=False, name="decay300")
+    integ = kernels.Integrator(system, "rodas4", precision=np.float64, solver="dense")
+    with pytest.raises(kernels.ConfigurationError, match=r"512 KiB.*solver='gmres'"):
+        integ.plan("auto")

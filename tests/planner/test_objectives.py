@@ -172,3 +172,14 @@ def test_skipped_local_sets_give_the_models_next_choice():
     every = local_candidates(p)
     with pytest.raises(InfeasibleError, match="every set of buffers to keep local was skipped"):
         solve(p, "cpsat", skip_local=every)
+
+
+def test_a_local_set_beyond_cudas_local_limit_is_passed_over_for_shared():
+    """A candidate that keeps more than 512 KiB a thread local cannot launch: ``auto`` takes the next one."""
+    big = Buffer("factor", 70000, lifetime=((0, 2),), weight=1.0)  # 560 KB in float64
+    p = PlanningProblem((big, Buffer("x", 4, lifetime=((0, 2),))), precision="float64", block_size=1,
+                        shared_capacity=80000, objective="auto")
+    plan = solve(p, "cpsat")
+    assert plan.by_name()["factor"].placement is Placement.SHARED
+    with pytest.raises(InfeasibleError, match="512 KiB"):
+        solve(p.replace(shared_capacity=60000), "cpsat")
