@@ -42,7 +42,7 @@ _EXPORTS = {
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
     "PlanMismatchError": "errors", "DeviceUnavailableError": "errors", "CompileCheckWarning": "errors",
     "JacobianCheckWarning": "errors", "UserFunctionError": "errors",
-    "ToleranceWarning": "errors",
+    "ToleranceWarning": "errors", "UnusedOptionWarning": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
     "SolverOptions": "solvers.options",
     "Summaries": "summaries", "Event": "events", "EVENT": "status",

@@ -12,8 +12,8 @@ from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
-from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE,
-                     SINGULAR_MATRIX, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
+from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
+                     STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -26,10 +26,11 @@ FLOAT32_RANGE_NOTE = (
 
 
 def suspect_note(suspect):
-    """What a failure message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built."""
+    """What every message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built."""
     return (f" The system's {suspect} disagreed with differences of its rhs when the system was built "
             f"(JacobianCheckWarning): a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
-            f"or crawl; fix it, or build the system without it so that differences are used.")
+            f"or crawl, and a run that succeeds can take many more steps and end outside its tolerances; fix it, or "
+            f"build the system without it so that differences are used.")
 
 
 def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None) -> dict:
@@ -37,7 +38,8 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
 
     In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
     ``suspect`` (``"jac"`` or ``"jvp"``): the user's derivative the step uses, which disagreed with
-    differences of ``rhs`` when the system was built: every failure message names it.
+    differences of ``rhs`` when the system was built: every message names it, success included (a
+    wrong Jacobian can cost many times the steps and the tolerance without a failure).
 
     With an adaptive solve's ``rtol`` (array) and working ``dtype``: when the
     smallest nonzero ``rtol`` is below the precision's resolution, the step
@@ -63,8 +65,7 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
     if dtype is not None and np.dtype(dtype) == np.float32:
         messages[NONFINITE_STATE] += FLOAT32_RANGE_NOTE
     if suspect is not None:
-        for code in (MAX_STEPS, STEP_SIZE_UNDERFLOW, NONFINITE_STATE, SINGULAR_MATRIX, NEWTON_NOT_CONVERGED,
-                     LINEAR_SOLVER_NOT_CONVERGED):
+        for code in messages:
             messages[code] += suspect_note(suspect)
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
@@ -100,10 +101,12 @@ class IVPResult:
     method, backend : str
     canary_intact : bool or None
         Whether the shared-memory canaries survived (None unless asked for).
-    stiffness_probe : kernels.stiffness.StiffnessProbe or None
+    stiffness_probe : kernels.stiffness.StiffnessProbe, kernels.jacobian_hint.JacobianProbe or None
         Set when an explicit method left a trajectory at MAX_STEPS (adaptive) or
         with a non-finite state (fixed step; host inputs): :meth:`message` then
-        says whether it looks stiff.
+        says whether it looks stiff.  For an implicit method, set when a trajectory
+        ended with SINGULAR_MATRIX or NEWTON_NOT_CONVERGED: :meth:`message` then says
+        whether the Jacobian is inf or NaN at its initial or last saved state.
         Not pickled (it holds the system).
     summary_array : array (N, n_windows, n_stats * n_quantities) or None
         The running summaries as the kernel wrote them; read them through :attr:`summaries`.
@@ -213,11 +216,13 @@ class IVPResult:
         A trajectory that an explicit method left at MAX_STEPS (adaptive) or
         with a non-finite state (fixed step) gets a hint naming implicit
         methods when it looks stiff at its initial or last saved state
-        (:mod:`kernels.stiffness`; host inputs only).
+        (:mod:`kernels.stiffness`; host inputs only).  One that an implicit
+        method left with SINGULAR_MATRIX or NEWTON_NOT_CONVERGED gets the first
+        inf or NaN entry of its Jacobian there, if any (:mod:`kernels.jacobian_hint`).
         """
         code = int(self._host_status()[trajectory])
         text = self.status_messages[code]
-        if self.stiffness_probe is not None and code == self.stiffness_probe.status:
+        if self.stiffness_probe is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
             if hint:  # the cause is named: float32's range is not it

@@ -8,10 +8,8 @@ layout, so two plans build side by side and a worker process holds its own.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import traceback
 import warnings
 
 import numpy as np
@@ -20,10 +18,11 @@ from numba import cuda
 from .allocators import make_block_shared, make_canary_views, make_persistent_local, make_thread_region
 from .backend import backend
 from .compile_cache import using
-from .errors import KernelError, UserFunctionError
+from .errors import KernelError
 from .loop import IVPLoop, LoopBufferSettings
 from .resources import Resources, kernel_resources
 from .steps import FAMILIES
+from .user_faults import faults_named
 
 __all__ = ["BatchKernel", "build_batch_kernel", "CANARY"]
 
@@ -128,7 +127,7 @@ class BatchKernel:
         if shared > _DEFAULT_DYNAMIC_SHARED_BYTES:
             _opt_in_dynamic_shared(self.kernel, args, shared)
         if backend() != "cuda":
-            with _user_faults_named():
+            with faults_named():
                 self.kernel[grid, block, stream, shared](*args)
         elif grid >= _NUMBA_MIN_GRID:
             self.kernel[grid, block, stream, shared](*args)
@@ -182,38 +181,6 @@ def _launch_prepared(cache, compiled, args, grid, block, shared):
     _, config, kernel, kernelargs, launch = found
     launch(_core_default_stream(), config, kernel, *kernelargs)
     return True
-
-
-@contextlib.contextmanager
-def _user_faults_named():
-    """On the simulator: an exception raised in a user function becomes one UserFunctionError naming its line."""
-    try:
-        yield
-    except KernelError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - re-raised, named
-        frame = None
-        for entry in traceback.extract_tb(exc.__traceback__):
-            if not _library_file(entry.filename):
-                frame = entry
-        if frame is None:
-            raise
-        detail = str(exc).split(": ", 1)[-1] if str(exc).startswith("tid=") else str(exc)
-        source = f" ({frame.line.strip()!r})" if (frame.line or "").strip() else ""
-        raise UserFunctionError(
-            f"{frame.name} raised {type(exc).__name__} at {frame.filename}:{frame.lineno}{source} while the kernel "
-            f"ran: {detail}. On a GPU the same fault is not caught (an index out of range writes memory the kernel "
-            "does not own): fix the function") from None
-
-
-def _library_file(filename):
-    """Whether ``filename`` is the library's, Numba's or generated code (not the user's)."""
-    import os
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.abspath(filename)
-    return (filename.startswith("<") or path.startswith(here + os.sep)
-            or any(part.startswith("numba") for part in path.split(os.sep)))
 
 
 def _layout_key(args):

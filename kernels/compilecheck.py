@@ -93,14 +93,31 @@ def _in_process():
 def _stop_helper():
     global _helper
     proc, _helper = _helper, None
-    if proc is None:
-        return
+    if proc is not None:
+        _release(proc, ours=_helper_pid == os.getpid())
+
+
+def _release(proc, kill=False, ours=True):
+    """End the helper ``proc`` (its input closed, or killed) and close both its pipes.
+
+    ``ours`` False (a forked child holding its parent's helper): only this process's ends of the pipes.
+    """
     try:
-        proc.stdin.close()
-        proc.wait(timeout=5)
-    except Exception:  # noqa: BLE001 - best effort at exit
+        if ours:
+            if kill:
+                proc.kill()
+            else:
+                proc.stdin.close()
+            proc.wait(timeout=5)
+    except Exception:  # noqa: BLE001 - best effort: a helper that does not end on its input is killed
         proc.kill()
         proc.wait()
+    finally:
+        for pipe in (proc.stdin, proc.stdout):
+            try:
+                pipe.close()
+            except (OSError, ValueError):  # a broken pipe's unflushed request: nothing more to do
+                pass
 
 
 def _start_helper():
@@ -135,7 +152,9 @@ def _ask_helper(payload, n_args):
     import time
 
     global _helper
-    if _helper is None or _helper.poll() is not None or _helper_pid != os.getpid():
+    if _helper is None or _helper_pid != os.getpid() or _helper.poll() is not None:
+        if _helper is not None:
+            _release(_helper, kill=True, ours=_helper_pid == os.getpid())
         _helper = None
         try:
             _start_helper()
@@ -151,8 +170,7 @@ def _ask_helper(payload, n_args):
         return pickle.loads(_read_exact(fd, size, deadline))
     except (OSError, EOFError, TimeoutError) as exc:
         proc, _helper = _helper, None
-        proc.kill()
-        proc.wait()
+        _release(proc, kill=True)
         return {"unavailable": f"the compiler process failed: {type(exc).__name__}: {exc}"}
 
 
@@ -213,21 +231,58 @@ _HINTS = {
              "and loops over the arrays passed in.",
     "helper": "A function it calls must be a CUDA device function too: decorate the helper with "
               "@numba.cuda.jit(device=True) (its body then follows the same rules), or write its lines inline.",
+    "list": "Device code cannot read a Python list from its module or closure (nor one inside a tuple): make "
+            "{it} a tuple of numbers ({example} = tuple(...)) or a NumPy array ({example} = np.array(...)); either "
+            "is compiled in as a constant.",
 }
 
 
-def failure_message(result, what, system_name):
-    """The message of a compile failure from :func:`check_device_function`."""
+def failure_message(result, what, system_name, func=None):
+    """The message of a compile failure from :func:`check_device_function` (``func``: the function, to name a list
+    it reads)."""
     where, source = "", ""
     if result.get("filename") and result.get("line"):
         source = linecache.getline(result["filename"], result["line"]).strip()
         where = f" (line {result['line']} of {result['filename']}" + (f": {source}" if source else "") + ")"
     category = result["category"]
+    summary = re.sub(r"<[\w.]+ object at 0x[0-9a-fA-F]+>,?\s*", "", result["summary"]).strip()
     if category == "other" and re.search(r"\b(np|numpy)\.", source):
         category = "numpy"
-    if category == "other" and re.search(r"Untyped global name .*<class 'function'>", result["summary"]):
+    if category == "other" and re.search(r"Untyped global name .*<class 'function'>", summary):
         category = "helper"
+    hint_names = {}
+    if category == "other" and re.search(r"\b(Reflected)?List\(", summary):
+        category = "list"
+        names = _lists_read(func, source)
+        numba_type = re.sub(r"^\((.*),\)$", r"\1", summary)
+        if names:
+            read = " and ".join(f"{name}, a {'Python list' if kind is list else 'tuple that holds a Python list'}"
+                                for name, kind in names[:2])
+            summary = f"it reads {read} (Numba type {numba_type})"
+        hint_names = {"it": " and ".join(name for name, _ in names[:2]) or "it",
+                      "example": names[0][0] if names else "K"}
     precision = " in float64" if result["precision"] == "float64" else ""
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
-            f"{where}: {result['summary']}. {_HINTS[category]} (Checked by compiling to PTX for "
+            f"{where}: {summary}. {_HINTS[category].format(**hint_names)} (Checked by compiling to PTX for "
             f"compute capability {result['cc'][0]}.{result['cc'][1]}, which needs no GPU.)")
+
+
+def _lists_read(func, source):
+    """``(name, list or tuple)`` of the Python lists (and tuples holding one) ``func`` reads from its module or
+    closure, those on the failing line ``source`` first; [] when there are none or ``func`` is not a plain function."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return []
+    values = {name: func.__globals__[name] for name in code.co_names if name in getattr(func, "__globals__", {})}
+    for name, cell in zip(code.co_freevars, getattr(func, "__closure__", None) or ()):
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:  # an empty cell
+            pass
+    lists = [(name, type(value)) for name, value in values.items() if _holds_list(value)]
+    on_line = [entry for entry in lists if re.search(rf"\b{re.escape(entry[0])}\b", source)]
+    return on_line + [entry for entry in lists if entry not in on_line]
+
+
+def _holds_list(value):
+    return isinstance(value, list) or (isinstance(value, tuple) and any(_holds_list(v) for v in value))

@@ -23,6 +23,7 @@ __all__ = [
     "CompileCheckWarning",
     "JacobianCheckWarning",
     "ToleranceWarning",
+    "UnusedOptionWarning",
     "UserFunctionError",
 ]
 
@@ -46,7 +47,9 @@ class UserFunctionError(KernelError, RuntimeError):
     """A user function (rhs, jac, an event, ...) raised while a kernel ran on the simulator.
 
     The message names the function's file and line; on a GPU the same fault (an index out of range)
-    is not caught and writes to memory the kernel does not own.
+    is not caught and writes to memory the kernel does not own.  Floating-point faults that Python
+    raises and a GPU does not (``math.sqrt(-1.0)``, ``math.log(0.0)``, a division by zero, ``math.exp``
+    overflowing) are not errors: the call's output becomes NaN, as on a GPU (:mod:`kernels.user_faults`).
     """
 
 
@@ -61,6 +64,11 @@ class CompileCheckWarning(UserWarning):
 class ToleranceWarning(UserWarning):
     """Tolerances that will not act as asked: ones the precision can just resolve (the run finishes, its error
     can be many times the tolerance), or ones given to a fixed-step explicit run, which does not use them."""
+
+
+class UnusedOptionWarning(UserWarning):
+    """An option given to a solve that its method does not use (``solver=`` with an explicit method); see also
+    :class:`ToleranceWarning` for tolerances given to a fixed-step explicit run."""
 
 
 class JacobianCheckWarning(UserWarning):

@@ -99,7 +99,7 @@ class Integrator:
     solver : str, dict or SolverOptions, optional
         The Newton and linear solvers of an implicit method: ``"lu"``
         (default), ``"gmres"``, ``"bicgstab"``, or the fields of
-        :class:`kernels.solvers.SolverOptions`; explicit methods ignore it.
+        :class:`kernels.solvers.SolverOptions`; explicit methods ignore it (an :class:`UnusedOptionWarning` says so).
     summaries : kernels.Summaries, optional
         Running statistics computed in the loop (:mod:`kernels.summaries`).
     events : kernels.Event, function or sequence, optional
@@ -138,6 +138,8 @@ class Integrator:
         self.controller = _controller(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
+        if self.method.family == "erk":
+            check.warn_unused_solver(solver, self.method.name, ", ".join(IMPLICIT_METHODS))
         self.max_registers = self._register_cap(max_registers)
         self.compile_cache = as_compile_cache(compile_cache)
         if not isinstance(save_trajectory, (bool, np.bool_)):
@@ -404,10 +406,13 @@ class Integrator:
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
         """A StiffnessProbe when an explicit method left a trajectory at MAX_STEPS (adaptive) or with a
-        non-finite state (fixed step), else None."""
+        non-finite state (fixed step), a JacobianProbe when an implicit one's solver failed, else None."""
+        from .jacobian_hint import jacobian_probe
         from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
-        if self.method.family != "erk" or self.system.n_drivers or status is None:
+        if self.method.family != "erk":
+            return jacobian_probe(self.system, status, y0, params, t0)
+        if self.system.n_drivers or status is None:
             return None
         if not np.any(np.asarray(status) == explained_status(self.adaptive)):
             return None  # nothing to explain: no probe, and no stability boundary computed

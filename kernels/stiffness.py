@@ -54,10 +54,10 @@ FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond this explicit method's st
 _DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
 
 
-def _jacobian(system, t, y, p):
-    """The dense Jacobian at ``(t, y)``: the system's ``jac`` or forward differences of its ``rhs``."""
+def host_jacobian(system, t, y, p):
+    """The dense Jacobian at ``(t, y)`` on the host: the system's ``jac`` or forward differences of its ``rhs``."""
     n = system.n_states
-    jac = np.empty(n * n)
+    jac = np.zeros(n * n)
     if system.jac is not None:
         system.jac(t, y, p, jac)
         return jac.reshape(n, n)
@@ -99,7 +99,7 @@ def _dominant(system, t, y, p, of_eigenvalues, of_power):
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
     try:
         if system.n_states <= _DENSE_LIMIT:
-            return float(of_eigenvalues(np.linalg.eigvals(_jacobian(system, t, y, p))))
+            return float(of_eigenvalues(np.linalg.eigvals(host_jacobian(system, t, y, p))))
         return float(of_power(*_power_iteration(system, t, y, p)))
     except (np.linalg.LinAlgError, ValueError, ArithmeticError):
         return float("nan")
@@ -179,6 +179,10 @@ class StiffnessProbe:
     def status(self) -> int:
         """The status code this probe explains."""
         return explained_status(adaptive=self.dt is None)
+
+    def explains(self, code) -> bool:
+        """Whether :meth:`hint` has something to say about a trajectory of status ``code``."""
+        return int(code) == self.status
 
     def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """The filled hint when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""

@@ -61,7 +61,8 @@ def _printer_class(sympy):
             try:
                 return self.names[expr]
             except KeyError:
-                raise ConfigurationError(f"symbolic_system: symbol {expr} is neither a state, a parameter nor t")
+                raise ConfigurationError(f"symbolic_system: the symbol {expr} is not a state, a parameter or the "
+                                         "time symbol (t=)")
 
         _print_Dummy = _print_Symbol
 
@@ -135,9 +136,18 @@ def _check_free_symbols(sympy, exprs, what, allowed, t_given):
         unknown = sorted((s for s in expr.free_symbols if s not in allowed), key=str)
         if unknown:
             names = ", ".join(str(s) for s in unknown)
-            hint = "; a time-dependent model passes its time symbol as t=" if not t_given else ""
-            raise ConfigurationError(f"{what}[{i}] = {expr} uses {names}, which is neither a state, a parameter "
-                                     f"nor t: add it to states or params{hint}")
+            one = len(unknown) == 1
+            what_it = "a state or a parameter" if one else "states or parameters"
+            if t_given:
+                what_it += ", nor the time symbol" if not one else " (nor the time symbol)"
+            hint = ""
+            if not t_given:
+                time = next((s for s in unknown if str(s) in ("t", "time", "tau")), unknown[0] if one else None)
+                hint = (f"; if {'it' if one else time} is time, pass it as t={time}" if time is not None
+                        else "; if one of them is time, pass it as t=")
+            raise ConfigurationError(
+                f"{what}[{i}] = {expr} uses the symbol{'' if one else 's'} {names}, which "
+                f"{'is not' if one else 'are not'} {what_it}: add {'it' if one else 'them'} to states or params{hint}")
         open_ended = [pw for pw in expr.atoms(sympy.Piecewise) if pw.args[-1].cond != sympy.true]
         if open_ended:
             raise ConfigurationError(f"{what}[{i}]: Piecewise {open_ended[0]} has no value for the remaining "

@@ -35,6 +35,7 @@ from .literals import in_precision
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, describe
 from .frozen_values import FrozenValues
+from .user_faults import device_function
 
 __all__ = ["ODESystem", "DeviceFunctions", "lorenz", "van_der_pol", "oscillator_chain"]
 
@@ -258,7 +259,7 @@ class ODESystem:
                 continue
             result = compilecheck.check_device_function(func, n_args)
             if result.get("ok") is False:
-                raise ConfigurationError(compilecheck.failure_message(result, what, self.name))
+                raise ConfigurationError(compilecheck.failure_message(result, what, self.name, func))
 
     def host_rhs(self, params=None, drivers=None):
         """Return ``f(t, y) -> dydt`` on NumPy arrays (for SciPy references).
@@ -294,7 +295,7 @@ class ODESystem:
     @functools.cached_property
     def device_rhs(self):
         """Device function ``rhs(t, y, p, u, dydt)`` (``u`` ignored without drivers)."""
-        return _uniform(cuda.jit(device=True)(self.rhs), self.n_drivers > 0)
+        return _uniform(device_function(self.rhs), self.n_drivers > 0)
 
     @functools.cached_property
     def device_observables(self):
@@ -305,7 +306,7 @@ class ODESystem:
                 pass
 
             return none
-        return _uniform(cuda.jit(device=True)(self.observables), self.n_drivers > 0)
+        return _uniform(device_function(self.observables), self.n_drivers > 0)
 
     def device_functions(self, dtype):
         """The device functions for working precision ``dtype`` (cached per dtype on this system).
@@ -329,11 +330,11 @@ class ODESystem:
                 rhs, observables = self.device_rhs, self.device_observables
                 jac, jvp = self.jac, self.jvp
             else:
-                rhs = _uniform(cuda.jit(device=True)(in_precision(self.rhs, dtype)), self.n_drivers > 0)
+                rhs = _uniform(device_function(in_precision(self.rhs, dtype)), self.n_drivers > 0)
                 observables = (self.device_observables if self.observables is None else _uniform(
-                    cuda.jit(device=True)(in_precision(self.observables, dtype)), self.n_drivers > 0))
+                    device_function(in_precision(self.observables, dtype)), self.n_drivers > 0))
                 jac, jvp = (None if f is None else in_precision(f, dtype) for f in (self.jac, self.jvp))
-            jac, jvp = (None if f is None else cuda.jit(device=True)(f) for f in (jac, jvp))
+            jac, jvp = (None if f is None else device_function(f) for f in (jac, jvp))
             self._device[key] = DeviceFunctions(rhs, observables, jac, jvp)
         return self._device[key]
 

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .errors import ConfigurationError, ToleranceWarning, describe, plain
+from .errors import ConfigurationError, ToleranceWarning, UnusedOptionWarning, describe, plain
 
 DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
 
@@ -196,6 +196,15 @@ def warn_unused_tolerances(rtol, atol, method, dt, adaptive_methods):
                       f"{method!r} takes fixed steps of dt={dt!r}, so dt alone sets its accuracy; drop "
                       f"{' and '.join(given)}, or use an adaptive method ({adaptive_methods}) to choose the steps "
                       "by the tolerances", ToleranceWarning, stacklevel=4)
+
+
+def warn_unused_solver(solver, method, implicit_methods):
+    """Warn when ``solver`` is given to an explicit method, which solves no linear systems."""
+    if solver is not None:
+        given = repr(solver) if isinstance(solver, str) else describe(solver)
+        warnings.warn(f"solver={given} has no effect on this run: method {method!r} is explicit, and solver= sets "
+                      f"the Newton and linear solvers of implicit methods only ({implicit_methods}, ...); drop "
+                      "solver=, or use an implicit method", UnusedOptionWarning, stacklevel=4)
 
 
 def check_t_eval(t_eval, t0, t_end):

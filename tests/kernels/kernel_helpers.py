@@ -192,3 +192,9 @@ def reaction_diffusion(n):
             out[i] = d * (left - 2.0 * v[i] + right) + r * (2.0 * y[i] - 3.0 * y[i] * y[i]) * v[i]
 
     return kernels.ODESystem(rhs, n, 2, name=f"reaction_diffusion_{n}", jac=jac, jvp=jvp)
+
+
+def stiff_pair(t, y, p, dydt):
+    """A linear 2-state system with eigenvalues near -1000 and -1 (its Jacobian is [[-1000, 1], [0.5, -1]])."""
+    dydt[0] = -1000.0 * y[0] + y[1]
+    dydt[1] = 0.5 * y[0] - y[1]

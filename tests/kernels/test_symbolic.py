@@ -169,10 +169,20 @@ def test_errors_name_the_problem(monkeypatch):
     x, y, k, q, t = sympy.symbols("x y k q t")
     with pytest.raises(ConfigurationError, match="states must be SymPy symbols"):
         kernels.symbolic_system([x, "y"], [y, x])
-    with pytest.raises(ConfigurationError, match=r"rhs\[1\].* uses q, which is neither"):
+    with pytest.raises(ConfigurationError, match=r"rhs\[1\].* uses the symbol q, which is not a state or a "
+                                                 r"parameter: add it to states or params"):
         kernels.symbolic_system([x, y], [y, -k * x * q], [k])
-    with pytest.raises(ConfigurationError, match="passes its time symbol as t="):
+    # The wording was "uses t, which is neither a state, a parameter nor t: ... passes its time symbol as t="
+    with pytest.raises(ConfigurationError, match=r"rhs\[0\] = x\*sin\(t\) uses the symbol t, which is not a state or "
+                                                 r"a parameter: add it to states or params; if it is time, pass it "
+                                                 r"as t=t$"):
         kernels.symbolic_system([x], [sympy.sin(t) * x])
+    with pytest.raises(ConfigurationError, match=r"uses the symbols q, t, which are not states or parameters: add "
+                                                 r"them to states or params; if t is time, pass it as t=t$"):
+        kernels.symbolic_system([x], [q * t * x])
+    with pytest.raises(ConfigurationError, match=r"uses the symbol q, which is not a state or a parameter \(nor the "
+                                                 r"time symbol\): add it to states or params$"):
+        kernels.symbolic_system([x], [q * sympy.sin(t) * x], t=t)
     with pytest.raises(ConfigurationError, match="one expression per state"):
         kernels.symbolic_system([x, y], [y])
     with pytest.raises(ConfigurationError, match="missing"):

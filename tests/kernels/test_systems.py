@@ -15,6 +15,7 @@ from numba import cuda
 
 import kernels
 from kernels import CompileCheckWarning, ConfigurationError, ODESystem
+from kernel_helpers import stiff_pair
 
 
 # -- item 3: rhs mistakes that used to give silent wrong results ----------------------------------
@@ -317,11 +318,6 @@ def test_a_transposed_jac_is_flagged_with_what_to_check():
         ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed, check=False)  # not checked
 
 
-def _stiff_pair(t, y, p, dydt):
-    dydt[0] = -1000.0 * y[0] + y[1]
-    dydt[1] = 0.5 * y[0] - y[1]
-
-
 def _stiff_pair_jac_transposed(t, y, p, J):
     J[0] = -1000.0
     J[1] = 0.5
@@ -333,7 +329,7 @@ def test_a_flagged_jac_is_named_again_when_a_step_uses_it_and_in_its_failures():
     """A new user's transposed jac: the construction warning alone was easy to miss, and the run ended in
     max_steps with no word of the Jacobian (and took minutes at the default max_steps)."""
     with pytest.warns(kernels.JacobianCheckWarning):
-        system = ODESystem(_stiff_pair, 2, name="pair", jac=_stiff_pair_jac_transposed)
+        system = ODESystem(stiff_pair, 2, name="pair", jac=_stiff_pair_jac_transposed)
     assert system.derivatives_disagree == ("jac",)
     with pytest.warns(kernels.JacobianCheckWarning, match="rodas4 uses the jac of system 'pair', which disagreed"):
         result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 1.0], method="rodas4", precision=np.float64,

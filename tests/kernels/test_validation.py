@@ -356,3 +356,23 @@ def test_tolerances_given_to_a_fixed_step_explicit_run_are_said_to_do_nothing():
         kernels.solve_ivp(**common, method="rk4", dt=0.01)  # the defaults: nothing said
         kernels.solve_ivp(**common, method="tsit5", rtol=1e-5, atol=1e-5)  # adaptive: they act
         kernels.solve_ivp(**common, method="backward_euler", dt=0.01, rtol=1e-5, atol=1e-5)  # Newton's stop
+
+
+def test_solver_given_to_an_explicit_method_warns():
+    """solve_ivp(..., method="tsit5", solver="gmres") ignored solver= without a word."""
+    import warnings
+
+    system = kernels.ODESystem(_decay_for_solver, 1, name="decay_solver")
+    with pytest.warns(kernels.UnusedOptionWarning, match=r"solver='gmres' has no effect on this run: method 'tsit5' "
+                                                         r"is explicit, and solver= sets the Newton and linear solvers "
+                                                         r"of implicit methods only \(rodas5p, radau, kvaerno5"):
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="tsit5", solver="gmres", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.UnusedOptionWarning)
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="tsit5", progress=False)
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rodas5p", solver="gmres", precision=np.float64,
+                          progress=False)
+
+
+def _decay_for_solver(t, y, p, dydt):
+    dydt[0] = -y[0]

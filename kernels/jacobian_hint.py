@@ -1,0 +1,137 @@
+"""The non-finite Jacobian hint: why an implicit step's iteration matrix was singular or Newton failed.
+
+An implicit method factors ``I - h gamma J`` (or a FIRK step's blocks of it).  A
+Jacobian entry that is infinite or NaN at the state the step starts from (a rate
+``k sqrt(B)`` at ``B = 0``: ``d f / d B = k / (2 sqrt(B))`` is infinite there)
+makes that matrix singular at any step size, and the trajectory ends with
+SINGULAR_MATRIX (or NEWTON_NOT_CONVERGED) however small the step gets.  The
+status alone does not say that the model is at fault.
+
+When :meth:`kernels.IVPResult.message` is asked about such a trajectory,
+:class:`JacobianProbe` evaluates the Jacobian on the host (float64) at the
+trajectory's initial state, then at its last finite saved state: the system's
+``jac`` where it has one, else forward differences of its ``rhs`` (as the
+device's finite-difference Jacobian takes them; not for a system with drivers,
+whose ``rhs`` needs them).  When an entry is inf or NaN, the hint names the first
+one (``J[i * n + j]``, ``d f_i / d y_j``), the state, and what to do.  It costs one
+``jac`` (or ``n + 1`` right-hand sides) per state looked at, only when the message
+is asked for, and never raises: a probe that cannot be evaluated adds nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
+from .stiffness import host_jacobian
+from .user_faults import is_float_fault
+
+__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe"]
+
+#: The statuses the hint explains.
+JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
+
+_REMEDY = (" An infinite or undefined derivative (sqrt(x) and x**0.5 at x = 0, log(x) at x = 0, 1 / x at x = 0) makes "
+           "the iteration matrix singular at any step size: start slightly inside the domain ({where}), or "
+           "regularise the term (sqrt(x + eps) or sqrt(max(x, eps)) with a small eps).")
+
+
+def jacobian_probe(system, status, y0, params, t0):
+    """A :class:`JacobianProbe` when a trajectory ended with one of :data:`JACOBIAN_STATUSES`, else None."""
+    if status is None or not np.any(np.isin(np.asarray(status), JACOBIAN_STATUSES)):
+        return None
+    if system.jac is None and system.n_drivers:
+        return None  # differences of rhs need the drivers' values
+    return JacobianProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0))
+
+
+@dataclasses.dataclass(frozen=True)
+class JacobianProbe:
+    """What :meth:`IVPResult.message` needs to look at an implicit trajectory's Jacobian: the system and its inputs."""
+
+    system: object
+    y0: np.ndarray
+    params: np.ndarray
+    t0: float
+
+    def explains(self, code) -> bool:
+        """Whether :meth:`hint` has something to say about a trajectory of status ``code``."""
+        return int(code) in JACOBIAN_STATUSES
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """The hint when the Jacobian is non-finite at the initial or last finite saved state, else ''."""
+        try:
+            return self._hint(trajectory, t_saved, y_saved)
+        except Exception:  # noqa: BLE001 - a message must never fail: no hint
+            return ""
+
+    def _hint(self, trajectory, t_saved, y_saved):
+        system = self.system
+        p = self.params[min(trajectory, len(self.params) - 1)] if system.n_params else np.zeros(0)
+        candidates = [("the initial state", self.t0, self.y0[min(trajectory, len(self.y0) - 1)])]
+        if y_saved is not None and t_saved is not None:
+            finite = np.flatnonzero(np.all(np.isfinite(np.asarray(y_saved, np.float64)), axis=1))
+            if finite.size:
+                k = int(finite[-1])
+                candidates.append(("the last finite saved state", float(t_saved[k]), y_saved[k]))
+        for what, t, y in candidates:
+            text = self._judged(what, t, np.array(y, np.float64), p)
+            if text:
+                return text
+        return ""
+
+    def _judged(self, what, t, y, p):
+        system, n = self.system, self.system.n_states
+        source = "The system's jac" if system.jac is not None else "The finite-difference Jacobian (of rhs)"
+        at = f"at {what} (t = {t:.6g}, y = {_vector(y)})"
+        with np.errstate(all="ignore"):
+            try:
+                jac = _host_jacobian(system, t, y, p)
+            except Exception as exc:  # noqa: BLE001 - only a float fault is the model's point
+                if not is_float_fault(exc):
+                    return ""
+                who = "jac" if system.jac is not None else "rhs"
+                return (f" The system's {who} raised {type(exc).__name__} ({exc}) {at}, where a GPU gives inf or "
+                        f"NaN." + _REMEDY.format(where=_where(y)))
+        if jac is None:  # rhs itself is not finite there
+            i = int(np.flatnonzero(~np.isfinite(_rhs(system, t, y, p)))[0])
+            return (f" The system's rhs is not finite {at}: dydt[{i}] is inf or NaN, so neither are differences of "
+                    "it." + _REMEDY.format(where=_where(y)))
+        bad = np.flatnonzero(~np.isfinite(jac))
+        if not bad.size:
+            return ""
+        k = int(bad[0])
+        i, j = divmod(k, n)
+        return (f" {source} is not finite {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) is "
+                f"{float(jac[k])!r} ({bad.size} of {n * n} entries are inf or NaN)."
+                + _REMEDY.format(where=_where(y, j)))
+
+
+def _rhs(system, t, y, p):
+    f = np.full(system.n_states, np.nan)
+    system.rhs(t, y, p, f)
+    return f
+
+
+def _host_jacobian(system, t, y, p):
+    """The flat row-major Jacobian on the host (:func:`kernels.stiffness.host_jacobian`), or None when it is
+    differenced from an ``rhs`` that is not finite at ``y``."""
+    if system.jac is None and not np.all(np.isfinite(_rhs(system, t, y, p))):
+        return None
+    return host_jacobian(system, t, y, p).ravel()
+
+
+def _where(y, j=None):
+    """Where to start instead: the named component, or the components at 0, nudged off 0."""
+    zero = [j] if j is not None and y[j] == 0.0 else list(np.flatnonzero(y == 0.0))
+    if not zero:
+        return "a state where the model's functions are finite"
+    names = ", ".join(f"y_{i}" for i in zero[:6]) + (", ..." if len(zero) > 6 else "")
+    return f"{names} at 1e-12 instead of 0, for example"
+
+
+def _vector(y):
+    return np.array2string(np.asarray(y, np.float64), threshold=16, separator=", ", max_line_width=10_000,
+                           formatter={"float_kind": lambda v: f"{v:.4g}"})

@@ -1,0 +1,48 @@
+"""The compile check's helper process (kernels/compilecheck.py)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import kernels
+
+_SCRIPT = """
+import kernels
+def decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+kernels.ODESystem(decay, 1, name="decay")
+print("built")
+"""
+
+
+@pytest.mark.skipif(kernels.backend() == "cuda", reason="with a GPU the check runs in this process: no helper")
+def test_the_helper_pipes_are_closed():
+    """Every new process said ResourceWarning: unclosed file <_io.BufferedReader name=5> (the helper's stdout)
+    at exit, under -X dev or -W error."""
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", BUFFERPLAN_COMPILE_CACHE="off")
+    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c", _SCRIPT],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "built" in done.stdout
+    assert "ResourceWarning" not in done.stderr and "unclosed" not in done.stderr, done.stderr[-2000:]
+
+
+RATES = [1.0, 2.0]
+
+
+def _reads_a_list(t, y, p, dydt):
+    dydt[0] = -RATES[0] * y[0]
+    dydt[1] = -RATES[1] * y[1]
+
+
+def test_a_list_read_as_a_global_is_named_with_what_to_use():
+    """The message was Numba's '<numba.cuda.core.base.OverloadSelector object at 0x...>, (List(float64, True),)'
+    with the generic hint."""
+    with pytest.raises(kernels.ConfigurationError) as info:
+        kernels.ODESystem(_reads_a_list, 2, name="rates")
+    message = str(info.value)
+    assert "dydt[0] = -RATES[0] * y[0]): it reads RATES, a Python list (Numba type List(float64, True))" in message
+    assert "make RATES a tuple of numbers (RATES = tuple(...)) or a NumPy array (RATES = np.array(...))" in message
+    assert "object at 0x" not in message and "OverloadSelector" not in message

@@ -1,0 +1,63 @@
+"""A user function's faults on the simulator (kernels/user_faults.py): float faults as on a GPU, bugs named."""
+
+import math
+
+import numpy as np
+import pytest
+
+import kernels
+
+pytestmark = pytest.mark.skipif(kernels.backend() == "cuda", reason="the simulator's Python faults; a GPU has none")
+
+
+def _sqrt_of_a_falling_state(t, y, p, dydt):
+    dydt[0] = -p[0]
+    dydt[1] = math.sqrt(y[0])  # y[0] = 0.5 - p[0] t goes negative where p[0] > 0.5
+
+
+@pytest.mark.parametrize("method, options", [("rk4", {"dt": 0.1}), ("tsit5", {}),
+                                             ("rodas5p", {"precision": np.float64})])
+def test_sqrt_of_a_negative_state_stops_only_that_trajectory(method, options):
+    """On a GPU sqrt(-x) is NaN and only that trajectory stops; the simulator's math domain error must not abort
+    the batch (it raised UserFunctionError for all three)."""
+    system = kernels.ODESystem(_sqrt_of_a_falling_state, 2, n_params=1, name="sqrt_falling")
+    result = kernels.solve_ivp(system, (0.0, 1.0), [0.5, 0.0], [[0.1], [0.2], [1.0]], method=method,
+                               progress=False, **options)
+    assert list(result.status) == [0, 0, int(kernels.Status.NONFINITE_STATE)]
+    assert np.allclose(result.y[:2, -1, 0], [0.4, 0.3], atol=1e-5)
+    assert "non-finite" in result.message(2)
+
+
+def _log_jacobian_rhs(t, y, p, dydt):
+    dydt[0] = -p[0]
+    dydt[1] = -y[1]
+
+
+def _log_jacobian(t, y, p, J):
+    J[0] = 0.0
+    J[1] = 0.0
+    J[2] = 0.0
+    J[3] = -1.0 + 0.0 * math.log(y[0])  # a domain error once y[0] < 0; the value is right elsewhere
+
+
+def test_a_domain_error_in_jac_stops_only_that_trajectory():
+    system = kernels.ODESystem(_log_jacobian_rhs, 2, n_params=1, name="log_jac", jac=_log_jacobian)
+    result = kernels.solve_ivp(system, (0.0, 1.0), [0.5, 1.0], [[0.1], [1.0]], method="rodas5p",
+                               precision=np.float64, progress=False)
+    assert result.status[0] == 0 and result.status[1] != 0
+    assert np.isclose(result.y[0, -1, 1], math.exp(-1.0), rtol=1e-4)
+
+
+def _name_error_after(t, y, p, dydt):
+    dydt[0] = -y[0]
+    if t > 0.05:
+        dydt[0] = undefined_rate * y[0]  # noqa: F821 - the bug under test
+
+
+def test_a_bug_that_is_not_an_index_error_is_named_without_the_memory_claim():
+    system = kernels.ODESystem(_name_error_after, 1, name="typo", check=False)
+    with pytest.raises(kernels.UserFunctionError, match=r"_name_error_after raised NameError at .*test_user_faults.py"
+                                                        r":\d+ .*undefined_rate.*This is a bug in the function, not a "
+                                                        r"floating-point fault") as info:
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.01, progress=False)
+    assert "memory" not in str(info.value)
