@@ -20,7 +20,7 @@ from .krylov import BiCGSTABSettings, GMRESSettings
 from .lu import LUSettings
 from .newton import NewtonSettings
 from .sparse_lu import SparseLUSettings, full_pattern
-from .sparsity import jacobian_pattern
+from .sparsity import DENSE_SHARE, jacobian_pattern
 
 __all__ = ["SolverOptions", "LINEAR_SOLVERS", "as_solver_options"]
 
@@ -35,7 +35,7 @@ INEXACT_NEWTON = 0.1
 
 LINEAR_SOLVERS = ("lu", "dense", "sparse", "gmres", "bicgstab")
 DIRECT_SOLVERS = ("lu", "dense", "sparse")
-SPARSE_DENSITY = 0.5  # "lu" goes sparse only when at most this fraction of J's entries are structural
+SPARSE_DENSITY = DENSE_SHARE  # "lu" goes sparse only when at most this fraction of J's entries are structural
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,7 +185,8 @@ class SolverOptions:
                                                getattr(system, "jvp", None) is not None)
         if self.linear in ("sparse", "lu"):
             try:
-                pattern = self.pattern if self.pattern is not None else jacobian_pattern(system)
+                pattern = self.pattern if self.pattern is not None else jacobian_pattern(
+                    system, dense_share=SPARSE_DENSITY if self.linear == "lu" else 1.0)
             except ConfigurationError:
                 if self.linear == "sparse":
                     raise

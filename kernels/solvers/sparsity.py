@@ -25,16 +25,20 @@ import numpy as np
 
 from ..errors import ConfigurationError
 
-__all__ = ["jacobian_pattern", "PROBES", "full_pattern", "minimum_degree_order", "symbolic_fill"]
+__all__ = ["jacobian_pattern", "PROBES", "DENSE_SHARE", "full_pattern", "minimum_degree_order", "symbolic_fill"]
 
 PROBES = 3  # random points whose union of nonzeros is the pattern
+# Above this share of J's entries, solver="lu" factors J dense (SolverOptions), so its probing stops as soon
+# as the share is passed (jacobian_pattern's dense_share): for 300 states and a right-hand side of 300 x 300
+# terms it took 35 s on the host, all of it differencing a matrix that would be factored dense.
+DENSE_SHARE = 0.5
 
 
 def _random_values(rng, size):
     return rng.choice([-1.0, 1.0], size) * 10.0 ** rng.uniform(-1.0, 1.0, size)
 
 
-def jacobian_pattern(system, probes=PROBES, seed=0):
+def jacobian_pattern(system, probes=PROBES, seed=0, dense_share=1.0):
     """The sorted ``((i, j), ...)`` structural nonzeros of ``system``'s Jacobian, the diagonal included.
 
     Parameters
@@ -44,11 +48,16 @@ def jacobian_pattern(system, probes=PROBES, seed=0):
         Random points probed; an entry nonzero at any of them is kept.
     seed : int
         Seed of the probe points (fixed: the same system gives the same pattern).
+    dense_share : float
+        As soon as more than this share of the ``n * n`` entries is found, the full pattern (a superset)
+        is returned without probing further; 1 (the default) probes to the end.  ``"lu"`` passes
+        :data:`DENSE_SHARE`, above which it factors dense whatever the exact pattern.
     """
     n = system.n_states
     rng = np.random.default_rng(seed)
     found = np.eye(n, dtype=bool)
     jac = getattr(system, "jac", None)
+    dense = dense_share * n * n
     try:
         for _ in range(probes):
             t = float(rng.uniform(0.0, 1.0))
@@ -58,15 +67,22 @@ def jacobian_pattern(system, probes=PROBES, seed=0):
                 out = np.zeros(n * n)
                 jac(t, y, p, out)
                 found |= out.reshape(n, n) != 0.0  # a NaN counts as nonzero
+                if found.sum() > dense:
+                    return full_pattern(n)
                 continue
             f0 = np.zeros(n)
             system._call(system.rhs, t, y, p, u, f0)
+            count = int(found.sum())
             for j in range(n):
                 ys = y.copy()
                 ys[j] += 1e-3 * max(1.0, abs(y[j]))
                 f1 = np.zeros(n)
                 system._call(system.rhs, t, ys, p, u, f1)
+                before = int(found[:, j].sum())
                 found[:, j] |= ~(f1 == f0)  # a NaN counts as a change
+                count += int(found[:, j].sum()) - before
+                if count > dense:
+                    return full_pattern(n)
     except Exception as exc:  # noqa: BLE001 - user code that does not run on the host
         raise ConfigurationError(
             f"jacobian_pattern: system {system.name!r} could not be evaluated on the host to find its Jacobian's "

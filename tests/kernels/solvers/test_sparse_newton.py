@@ -92,3 +92,23 @@ def test_memory_audit(method, plan_kind):
     assert [b.size_elems for b in factors] == [SparseLUSettings(16, brusselator_band(16)).nnz]
     for key, record in records.items():
         assert record.size_elems == max(declared[key].size_elems, 1 if plan_kind == "local" else 0)
+
+
+def test_probing_stops_once_the_pattern_is_dense_enough_for_a_dense_lu():
+    """``dense_share``: past that share of entries the full pattern comes back, with fewer rhs evaluations."""
+    n, calls = 12, {"rhs": 0}
+
+    def coupled(t, y, p, dydt):
+        calls["rhs"] += 1
+        s = 0.0
+        for j in range(n):
+            s += y[j]
+        for i in range(n):
+            dydt[i] = -y[i] + 0.01 * s * y[i]
+
+    system = kernels.ODESystem(coupled, n, check=False, name="coupled")
+    full = jacobian_pattern(system)
+    probed = calls["rhs"]
+    calls["rhs"] = 0
+    assert jacobian_pattern(system, dense_share=0.5) == full == tuple((i, j) for i in range(n) for j in range(n))
+    assert calls["rhs"] < probed / 3
