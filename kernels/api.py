@@ -220,7 +220,15 @@ class IVPResult:
         method left with SINGULAR_MATRIX or NEWTON_NOT_CONVERGED gets the first
         inf or NaN entry of its Jacobian there, if any (:mod:`kernels.jacobian_hint`).
         """
-        code = int(self._host_status()[trajectory])
+        status = self._host_status()
+        n = status.shape[0]
+        if isinstance(trajectory, (bool, np.bool_)) or not isinstance(trajectory, (int, np.integer)):
+            raise TypeError(f"message(trajectory): trajectory must be an integer index in 0..{n - 1} (N = {n}); "
+                            f"got {describe(trajectory)}")
+        if not -n <= trajectory < n:
+            raise IndexError(f"message(trajectory): trajectory {int(trajectory)} is out of range: this result has "
+                             f"N = {n} trajectories, indices 0..{n - 1} (or -{n}..-1 from the end)")
+        code = int(status[trajectory])
         text = self.status_messages[code]
         if self.stiffness_probe is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
@@ -318,13 +326,15 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=che
         Forcing samples for systems with ``n_drivers > 0``, interpolated linearly.
     precision : np.float32 or np.float64
         Precision of states and buffers (time is always float64).
-    plan : str or planner.Plan
+    plan : str, planner.Plan or dict
         ``"auto"`` (CP-SAT), ``"local"``, ``"shared"``, ``"cpsat"``, ``"greedy"``,
-        ``"sequential"``, or a Plan from :func:`plan_for` / ``Integrator.plan``.
+        ``"sequential"``, or a Plan from :func:`plan_for` / ``Integrator.plan``, or its
+        JSON dict (``plan.to_json()``); a saved plan file is read with ``planner.load_plan(path)``.
     block_size : int, optional
         Threads per block (default 128 on a GPU, 1 on the simulator; a Plan object brings its own).
     max_steps : int
-        Attempted steps (accepted + rejected) per trajectory before MAX_STEPS.
+        Attempted steps (accepted + rejected) per trajectory before MAX_STEPS (also for a fixed-step
+        span that needs more steps, however many more).
     controller : str or ControllerSettings, optional
         ``"fixed"``, ``"i"``, ``"pi"``, ``"pid"``; default ``"pi"`` for adaptive
         methods and ``"fixed"`` otherwise.
@@ -358,7 +368,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=che
         Where compiled kernels' NVVM, linker and ptxas results are kept, so a kernel compiled
         before (in this process or another) builds again in a fraction of the time; ``"default"``
         is ``$BUFFERPLAN_COMPILE_CACHE`` (``off`` disables it) or ``~/.cache/bufferplan/kernels``,
-        None disables it.  See :class:`kernels.CompileCache`.
+        None (or ``"off"``, as in the variable) disables it.  See :class:`kernels.CompileCache`.
     client : dask.distributed.Client, optional
         Spread the batch over the client's (GPU) workers in chunks and gather one result;
         ``scale_out`` takes the options of :func:`kernels.distributed.solve` (``chunk_size``,

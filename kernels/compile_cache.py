@@ -253,11 +253,12 @@ class CompileCache:
 
 def as_compile_cache(value, what="compile_cache"):
     """``value`` as a CompileCache or None: ``"default"`` (the folder of ``$BUFFERPLAN_COMPILE_CACHE``,
-    else :func:`default_directory`; ``off`` there disables it), None or False (no cache), a folder path,
-    or a CompileCache."""
+    else :func:`default_directory`; ``off`` there disables it), None, False or ``"off"`` (no cache: the
+    words that turn the environment variable off, ``off``, ``none``, ``no``, ``false``, ``0``, do here too),
+    a folder path (a ``pathlib.Path`` is always one), or a CompileCache."""
     if isinstance(value, CompileCache) or value is None:
         return value
-    if value is False:
+    if value is False or (isinstance(value, str) and value.strip() and value.strip().lower() in _OFF):
         return None
     if isinstance(value, str) and value == "default":
         setting = os.environ.get(ENV_VAR)
@@ -268,7 +269,8 @@ def as_compile_cache(value, what="compile_cache"):
         return CompileCache(setting)
     if isinstance(value, (str, os.PathLike)) and os.fspath(value):
         return CompileCache(value)
-    raise ConfigurationError(f"{what}: expected 'default', None, a folder path or a kernels.CompileCache; got {value!r}")
+    raise ConfigurationError(f"{what}: expected 'default', None (or 'off'), a folder path or a kernels.CompileCache; "
+                             f"got {value!r}")
 
 
 def _version(dist):

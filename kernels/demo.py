@@ -5,16 +5,21 @@ Run ``bufferplan demo`` (the console script wired to :func:`main`) or
 ``t in [0, 10]``; on the CUDA simulator, which runs a Python thread per
 trajectory, 64 over ``[0, 2]``.  Bad arguments, and a CUDA backend forced
 without a GPU, end it before anything is computed with one
-``bufferplan: error: ...`` line and exit code 2, like the ``planner`` CLI.
+``bufferplan: error: ...`` line and exit code 2, like the ``planner`` CLI; so does
+output that cannot be written (a full disk), while a reader that goes away
+(``bufferplan | head -1``) ends it quietly with exit code 141, as Unix tools do.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 
 import numpy as np
+
+from planner.cli import silence_stdout
 
 from . import validation as check
 from .api import plan_for, solve_ivp
@@ -35,7 +40,8 @@ def lorenz_sweep_params(n, rho_max=28.0):
 
 
 Y0 = (1.0, 1.0, 1.0)
-_EPILOG = "exit codes: 0 every trajectory succeeded, 1 some did not, 2 bad input or no usable backend"
+_EPILOG = ("exit codes: 0 every trajectory succeeded, 1 some did not, 2 bad input, no usable backend or output "
+           "that cannot be written, 141 the reader of the output went away")
 
 
 def _fail(message):
@@ -112,9 +118,23 @@ def main(argv=None):
     if problem is not None:
         _fail(problem)
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
+        return code
     except PlannerConfigurationError as exc:  # e.g. a block size the device does not allow, found by planning
-        parser.error(str(exc))
+        parser.error(_command_line_spelling(str(exc)))
+    except BrokenPipeError:
+        silence_stdout()
+        return 141  # 128 + SIGPIPE: what a shell reports for a tool ended by a closed pipe (as the planner CLI)
+    except OSError as exc:
+        silence_stdout()
+        _fail(f"cannot write the output: {exc.strerror or exc}")
+
+
+def _command_line_spelling(message):
+    """A message of the Python API as the command line spells its options (``plan='auto'`` is ``--plan auto``)."""
+    message = re.sub(r"\bplan=(?:'([^']*)'|(\w+))", lambda m: f"--plan {m.group(1) or m.group(2)}", message)
+    return re.sub(r"\bblock_size\b", "--block-size", message)
 
 
 def _run(args):

@@ -33,6 +33,10 @@ a lost worker's chunk again elsewhere; each trajectory is computed by one
 thread independently of its neighbours, so the recomputed chunk is
 bit-identical and the gathered result has every trajectory exactly once,
 with every field of a one-process result (:mod:`kernels.distributed_results`).
+A chunk that fails with a KernelError returns it instead of raising
+(:mod:`kernels.chunk_failures`): Dask neither logs nor retries it, and the
+client raises it once.  Dask-array inputs are checked on the client for shape
+and on the workers, chunk by chunk, for values (:mod:`kernels.distributed_inputs`).
 """
 
 from __future__ import annotations
@@ -48,8 +52,11 @@ import numpy as np
 
 from planner import Plan
 
+from .chunk_failures import run_chunk
+from .distributed_inputs import check_chunk, check_partner, is_dask_array, lazy_parts, lazy_rows, stand_in
 from .distributed_results import ChunkedResult, bytes_per_trajectory, probe_factory
 from .errors import ConfigurationError, describe
+from .planning import plan_argument
 from .progress import Progress
 from .validation import DEFAULT_TOLERANCE
 
@@ -74,6 +81,10 @@ def _check_client(client):
     distributed = _distributed()
     if not isinstance(client, distributed.Client):
         raise ConfigurationError(f"client must be a dask.distributed.Client; got {describe(client)}")
+    status = str(getattr(client, "status", ""))
+    if status in ("closing", "closed"):
+        raise ConfigurationError(f"client= is {status}: it cannot run chunks any more; solve inside its "
+                                 "'with Client(...) as client:' block (before client.close()), or make a new Client")
     return client
 
 
@@ -129,11 +140,23 @@ def _worker_integrator(spec_bytes, spec_key):
     return found
 
 
-def _solve_chunk(spec_bytes, spec_key, plan_json, y0, params, options):
-    """One chunk on a worker: the cached Integrator, the kernel of the plan's layout, one solve."""
+def _solve_chunk(spec_bytes, spec_key, plan_json, y0, params, options, rows=(0, None), lazy=()):
+    """One chunk (trajectories ``rows``) on a worker; a KernelError comes back as a ChunkFailure, not retried.
+
+    ``lazy`` names the inputs computed from dask arrays, whose rows are checked here (the client held none).
+    """
+    return run_chunk(_solve_rows, *rows, spec_bytes, spec_key, plan_json, y0, params, options, rows[0], lazy)
+
+
+def _solve_rows(spec_bytes, spec_key, plan_json, y0, params, options, start, lazy):
+    """The cached Integrator, the kernel of the plan's layout, one solve."""
     from .integrator import layout_digest
 
     integrator = _worker_integrator(spec_bytes, spec_key)
+    if "y0" in lazy:
+        y0 = check_chunk(y0, "y0", integrator.dtype, start)
+    if "params" in lazy:
+        params = check_chunk(params, "params", integrator.dtype, start)
     plan = Plan.from_json(json.loads(plan_json))
     kernel = integrator.build(plan).kernel
     seen = _KERNELS_SEEN[(spec_key, layout_digest(plan))]
@@ -259,8 +282,12 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     progress : bool
         Draw a progress bar over chunks on stderr (with ``gather=True``).
     retries : int
-        Times a chunk that *raised* is run again; a chunk whose worker died is
-        rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``).
+        Times a chunk that raised an unexpected exception is run again.  A
+        chunk that failed with a :class:`kernels.KernelError` (an input refused,
+        a bug of a user function named by :class:`kernels.UserFunctionError`)
+        fails the same way every time: it is not retried, and the error is
+        raised here once (:mod:`kernels.chunk_failures`).  A chunk whose worker
+        died is rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``).
 
     Returns
     -------
@@ -284,10 +311,11 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     retries = check_int(retries, "retries", 0)
     system, dtype = integrator.system, integrator.dtype
     max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
-    lazy = {"y0": _is_dask_array(y0), "params": _is_dask_array(params)}
-    y0_rows, params_rows, n_traj = _batch_inputs(system, _probe(y0, "y0", system.n_states),
-                                                 _probe(params, "params", system.n_params), dtype)
-    n_traj = _lazy_rows(y0, params, n_traj, lazy)
+    lazy = {"y0": is_dask_array(y0), "params": is_dask_array(params)}
+    check_partner(y0, params, lazy, system.n_params)
+    y0_rows, params_rows, n_traj = _batch_inputs(system, stand_in(y0, "y0", system.n_states),
+                                                 stand_in(params, "params", system.n_params), dtype)
+    n_traj = lazy_rows(y0, params, n_traj, lazy)
     probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"], dt)
     by_worker = client.run(_worker_info)
     infos = list(by_worker.values())
@@ -297,7 +325,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     workers = scheduler_workers(client)
     _check_worker_processes(by_worker, workers)
     # plan for the workers' GPU (the client may have none)
-    device = infos[0]["device"] if device is None else device
+    device, plan = infos[0]["device"] if device is None else device, plan_argument(plan)
     if block_size is None and not isinstance(plan, Plan):
         block_size = infos[0]["block_size"]
     the_plan = integrator.plan(plan, block_size, device)
@@ -312,8 +340,9 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     ranges = chunk_ranges(n_traj, _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker))
     y0_row = np.ascontiguousarray(y0_rows[0])
     params_row = None if system.n_params == 0 else np.ascontiguousarray(params_rows[0])
-    y0_lazy = _lazy_parts(client, y0, ranges) if lazy["y0"] else None
-    params_lazy = _lazy_parts(client, params, ranges) if lazy["params"] and system.n_params else None
+    y0_lazy = lazy_parts(client, y0, ranges) if lazy["y0"] else None
+    params_lazy = lazy_parts(client, params, ranges) if lazy["params"] and system.n_params else None
+    computed = tuple(name for name, parts in (("y0", y0_lazy), ("params", params_lazy)) if parts)
     token = uuid.uuid4().hex[:12]
     resources = _gpu_resources(workers)
     futures = []
@@ -326,46 +355,10 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
             params_part = (params_lazy[i] if params_lazy else np.ascontiguousarray(params_rows[start:stop])) \
                 if params_batched else params_row
             futures.append(client.submit(_solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
-                                         options, key=f"bufferplan-chunk-{token}-{i}", pure=False,
-                                         retries=retries, resources=resources))
+                                         options, (start, stop), computed, key=f"bufferplan-chunk-{token}-{i}",
+                                         pure=False, retries=retries, resources=resources))
     chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe)
     return chunked.gather(progress) if gather else chunked
-
-
-def _is_dask_array(value):
-    module = type(value).__module__
-    return module.startswith("dask.array") or module.startswith("dask_array")
-
-
-def _probe(value, what, width):
-    """A one-row host stand-in for a dask array (checked for shape here, computed on the workers)."""
-    if not _is_dask_array(value):
-        return value
-    if value.ndim != 2 or value.shape[1] != width or any(np.isnan(n) for n in value.shape):
-        raise ConfigurationError(f"a dask array {what} must have shape (N, {width}) with N known; "
-                                 f"got shape {value.shape}")
-    if value.dtype.kind not in "iuf":
-        raise ConfigurationError(f"{what} must hold real numbers; got a dask array of dtype {value.dtype}")
-    return np.zeros((1, width))
-
-
-def _lazy_rows(y0, params, n_traj, lazy):
-    """The batch size when y0 or params is a dask array (their row counts must agree)."""
-    rows = {name: int(value.shape[0]) for name, value in (("y0", y0), ("params", params)) if lazy[name]}
-    if len(set(rows.values())) > 1:
-        raise ConfigurationError(f"y0 and params must have the same number of rows N; got {rows}")
-    if rows and n_traj != 1 and not (lazy["y0"] and lazy["params"]):
-        eager = "params" if lazy["y0"] else "y0"
-        raise ConfigurationError(f"with a dask array input, {eager} must be one row (broadcast) or a dask array "
-                                 f"too; got {n_traj} rows")
-    return next(iter(rows.values())) if rows else n_traj
-
-
-def _lazy_parts(client, array, ranges):
-    """Futures of ``array``'s rows cut at ``ranges``, computed on the workers (recomputable when lost)."""
-    sizes = tuple(stop - start for start, stop in ranges)
-    blocks = array.rechunk({0: sizes, 1: -1}).to_delayed().ravel().tolist()
-    return client.compute(blocks)
 
 
 # -- a sweep of configurations --------------------------------------------------------------------

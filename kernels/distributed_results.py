@@ -25,6 +25,7 @@ import functools
 
 import numpy as np
 
+from .chunk_failures import raise_failures
 from .errors import ConfigurationError
 from .progress import Progress
 
@@ -44,7 +45,8 @@ class ChunkedResult:
     Attributes
     ----------
     futures : tuple of distributed.Future
-        Future ``i`` holds the :class:`kernels.IVPResult` of trajectories ``ranges[i]``.
+        Future ``i`` holds the :class:`kernels.IVPResult` of trajectories ``ranges[i]``, or a
+        :class:`kernels.chunk_failures.ChunkFailure` holding the KernelError it failed with.
     ranges : tuple of (int, int)
         Half-open trajectory ranges ``[start, stop)``, contiguous from 0.
     plan : planner.Plan
@@ -61,8 +63,12 @@ class ChunkedResult:
         return len(self.futures)
 
     def gather(self, progress=False):
-        """Wait for every chunk; one :class:`kernels.IVPResult` in the original order, every field joined."""
+        """Wait for every chunk; one :class:`kernels.IVPResult` in the original order, every field joined.
+
+        A chunk that failed with a :class:`kernels.KernelError` raises it here (the first such chunk's).
+        """
         parts = _wait(self.futures, progress)
+        raise_failures(parts)
         return concatenate(parts, self.plan, self.stiffness_probe)
 
 

@@ -34,7 +34,7 @@ from .errors import ConfigurationError, JacobianCheckWarning, describe
 from .events import as_events, check_events_compile
 from .launch import launch_batch
 from .methods import get_method
-from .planning import check_plan, loop_settings, solve_plan
+from .planning import check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
 from .solvers.options import as_solver_options
@@ -115,7 +115,7 @@ class Integrator:
         Where the slow stages of a compile (NVVM, the linker, ``ptxas -v``) keep their results, so the
         same kernel compiles again in a fraction of the time, in this process or the next
         (:mod:`kernels.compile_cache`).  ``"default"``: ``$BUFFERPLAN_COMPILE_CACHE`` if set (``off``
-        disables it), else ``~/.cache/bufferplan/kernels``; None: no cache.
+        disables it), else ``~/.cache/bufferplan/kernels``; None or ``"off"``: no cache.
 
     Examples
     --------
@@ -212,7 +212,7 @@ class Integrator:
 
         Parameters
         ----------
-        plan : str or planner.Plan
+        plan : str, planner.Plan or dict (a Plan's JSON: ``Plan.from_json``; a file: ``planner.load_plan``)
         block_size : int, optional
             Threads per block (default 128 on a GPU, 1 on the simulator; a Plan brings its own).
         device : str or planner.DeviceModel, optional
@@ -220,7 +220,7 @@ class Integrator:
         pins : mapping, optional
             Qualified buffer name or pattern -> location, applied after ``plan``'s own pins.
         """
-        model = self.device(device)
+        model, plan = self.device(device), plan_argument(plan)
         if isinstance(plan, Plan):
             key = ("plan", plan.digest, block_size, model)
             if key not in self._plans:
@@ -263,10 +263,10 @@ class Integrator:
     # -- solving -------------------------------------------------------------
     def _planned_kernel(self, plan, block_size, device, canary_elems, device_id):
         """``(plan, built)`` for solve's arguments: looked up in one dict on a repeated call."""
-        key = (plan if isinstance(plan, str) else id(plan), block_size, device, canary_elems, device_id)
+        key = (plan if isinstance(plan, (str, dict)) else id(plan), block_size, device, canary_elems, device_id)
         try:
             found = self._hot.get(key)
-        except TypeError:  # an unhashable device model: the ordinary path
+        except TypeError:  # an unhashable device model or a plan's JSON dict (read each call): the ordinary path
             found, key = None, None
         if found is not None and (isinstance(plan, str) or found[2] is plan):
             return found[0], found[1]

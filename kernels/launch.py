@@ -51,7 +51,7 @@ def _reuse(out, shapes):
             raise ConfigurationError(
                 f"out.{name} must be a device array of shape {shape} and dtype {np.dtype(kind)} (an earlier "
                 f"result of a solve on device arrays with the same shapes); got {type(array).__name__} of shape "
-                f"{getattr(array, 'shape', None)}")
+                f"{getattr(array, 'shape', None)} and dtype {getattr(array, 'dtype', None)}")
     return arrays
 
 

@@ -17,6 +17,9 @@ __all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "lands_apart", "no_prime"]
 # A step that would leave less than this fraction of itself before a save time lands on it.
 _SNAP = 1e-9
 _INT32_MAX = 2 ** 31 - 1
+# An interval's step count is capped here, far above any max_steps (an int32), so that a span of more than
+# 2^63 steps (t_span (0, 1e30) at dt 0.01) stops at MAX_STEPS instead of overflowing the int64 count.
+_MOST_STEPS = float(2 ** 62)
 # A fixed-step run tests the state for inf/NaN every this many steps (a power of two: one AND).  The
 # test ends a run of steps, and each run costs the loop a few dozen instructions: at 32 that was 1.5 %
 # of RK4's time on Lorenz (H200, benchmarks/results/floor_check_interval_2026-12-02/); at 1024 it is
@@ -138,7 +141,7 @@ def build_fixed_loop(parts, built):
         inv = rcp64(dt)
         ratio = interval * inv
         ratio = ratio + (interval - ratio * dt) * inv
-        ratio = ratio + (interval - ratio * dt) * inv
+        ratio = min(ratio + (interval - ratio * dt) * inv, _MOST_STEPS)
         nearest = math.floor(ratio + 0.5)
         if abs(ratio - nearest) <= _SNAP * nearest:
             return max(np.int64(nearest), np.int64(1))

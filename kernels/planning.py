@@ -7,13 +7,19 @@
 * ``"local"`` / ``"shared"``: every buffer pinned local / shared (``"shared"``
   fails with :class:`ConfigurationError` when it exceeds the shared budget);
 * a planner name (``"cpsat"``, ``"greedy"``, ``"sequential"``), every buffer ``AUTO``;
-* a :class:`planner.Plan`, verified against the problem (:class:`PlanMismatchError`).
+* a :class:`planner.Plan`, verified against the problem (:class:`PlanMismatchError`), or its JSON
+  form as a dict (``plan.to_json()``, or ``json.load`` of a saved plan), read with ``Plan.from_json``.
+
+A path is not a plan: a string naming an existing file is refused with the way to read it,
+``planner.load_plan(path)`` (a file named like a choice, ``auto``, would otherwise be ambiguous).
 
 Pins of any subset of buffers go through ``BufferSettings.with_locations``
 (``pins={"loop.erk.*": "shared"}``).
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -23,10 +29,24 @@ from .errors import ConfigurationError, PlanMismatchError, describe
 from .loop import LoopBufferSettings
 from .steps import FAMILIES
 
-__all__ = ["PLAN_CHOICES", "loop_settings", "solve_plan", "check_plan"]
+__all__ = ["PLAN_CHOICES", "loop_settings", "solve_plan", "check_plan", "plan_argument"]
 
 PLAN_CHOICES = ("auto", "local", "shared") + tuple(planner.PLANNERS)
 _PINS = {"local": "local", "shared": "shared"}
+
+
+def plan_argument(plan):
+    """``plan`` as the planner takes it: a Plan's JSON dict becomes the Plan; a choice or a Plan stays.
+
+    A string naming an existing file (not a choice) is refused: ``planner.load_plan(path)`` reads it.
+    """
+    if isinstance(plan, dict):
+        return planner.Plan.from_json(plan)
+    if isinstance(plan, (str, os.PathLike)) and plan not in PLAN_CHOICES and os.path.isfile(plan):
+        raise ConfigurationError(f"plan={os.fspath(plan)!r} is a file; plan takes one of {list(PLAN_CHOICES)}, a "
+                                 f"planner.Plan or its JSON dict: load the file with "
+                                 f"planner.load_plan({os.fspath(plan)!r}) and pass the Plan it returns")
+    return plan
 
 
 def loop_settings(system, method, adaptive, solver=None) -> LoopBufferSettings:
@@ -65,8 +85,8 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
     ``max_registers``: the register cap the kernel is built with, which ``auto``'s prediction assumes.
     """
     if not isinstance(choice, str) or choice not in PLAN_CHOICES:
-        raise ConfigurationError(f"plan must be one of {list(PLAN_CHOICES)} or a planner.Plan; "
-                                 f"got {describe(choice)}")
+        raise ConfigurationError(f"plan must be one of {list(PLAN_CHOICES)}, a planner.Plan or its JSON dict "
+                                 f"(a saved plan: planner.load_plan(path)); got {describe(choice)}")
     if choice in _PINS:
         tree = tree.with_locations({"*": _PINS[choice]})
     if pins:

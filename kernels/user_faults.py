@@ -18,6 +18,7 @@ a bug in the function: :func:`faults_named` turns it into one
 from __future__ import annotations
 
 import contextlib
+import linecache
 import math
 import os
 import sysconfig
@@ -28,7 +29,7 @@ from numba import cuda
 from .backend import backend
 from .errors import KernelError, UserFunctionError
 
-__all__ = ["FLOAT_FAULTS", "device_function", "is_float_fault", "faults_named"]
+__all__ = ["FLOAT_FAULTS", "device_function", "is_float_fault", "faults_named", "user_function_error", "DYNAMIC_CODE"]
 
 #: Exceptions that Python raises where a GPU's floating-point arithmetic gives NaN or inf.
 FLOAT_FAULTS = (ZeroDivisionError, OverflowError, ValueError)
@@ -85,17 +86,39 @@ def faults_named():
     except KernelError:
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised, named
-        frame = None
-        for entry in traceback.extract_tb(exc.__traceback__):
-            if not _library_file(entry.filename):
-                frame = entry
-        if frame is None:
+        named = user_function_error(exc)
+        if named is None:
             raise
-        detail = str(exc).split(": ", 1)[-1] if str(exc).startswith("tid=") else str(exc)
-        source = f" ({frame.line.strip()!r})" if (frame.line or "").strip() else ""
-        raise UserFunctionError(
-            f"{frame.name} raised {type(exc).__name__} at {frame.filename}:{frame.lineno}{source} while the kernel "
-            f"ran: {detail}. {_on_a_gpu(exc)}") from None
+        raise named from None
+
+
+#: cloudpickle's file name for the code of a function it sent by value (a Dask worker runs the user's functions so).
+DYNAMIC_CODE = "<dynamic-code>"
+
+
+def user_function_error(exc):
+    """``exc`` as one UserFunctionError naming the innermost user-code line it passed, or None when none did.
+
+    On a Dask worker the user's functions arrive by value (cloudpickle), their code's file name replaced by
+    ``<dynamic-code>``: the file is then read from the function's module globals (``__file__``), which
+    cloudpickle keeps, so the message names the same file and line as in one process.
+    """
+    found = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename == DYNAMIC_CODE:
+            origin = frame.f_globals.get("__file__")
+            found = (frame.f_code.co_name, origin if isinstance(origin, str) else filename, lineno)
+        elif not _library_file(filename):
+            found = (frame.f_code.co_name, filename, lineno)
+    if found is None:
+        return None
+    name, filename, lineno = found
+    line = linecache.getline(filename, lineno).strip() if not filename.startswith("<") else ""
+    detail = str(exc).split(": ", 1)[-1] if str(exc).startswith("tid=") else str(exc)
+    source = f" ({line!r})" if line else ""
+    return UserFunctionError(f"{name} raised {type(exc).__name__} at {filename}:{lineno}{source} while the kernel "
+                             f"ran: {detail}. {_on_a_gpu(exc)}")
 
 
 def _on_a_gpu(exc):

@@ -19,7 +19,7 @@ DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
 __all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval", "real_array",
            "warn_unused_tolerances", "DEFAULT_TOLERANCE",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
-           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out"]
+           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out", "finite_rows"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -116,6 +116,10 @@ def real_array(value, what):
         raise ConfigurationError(f"{what} must be an array of real numbers; got complex values: solve a complex "
                                  "system as its real and imaginary parts (twice the states, all real)")
     if arr is not None and arr.dtype.kind == "O":  # a list of numbers of mixed types, say
+        for index, item in np.ndenumerate(arr):  # None would become nan, True 1.0: name them instead
+            if item is None or isinstance(item, (bool, np.bool_, str, bytes, complex, np.complexfloating)):
+                raise ConfigurationError(f"{what} must be an array of real numbers; found {item!r} (not a real "
+                                         f"number) at index {tuple(int(i) for i in index)}")
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
@@ -141,6 +145,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
         if arr.dtype != np.dtype(dtype):
             raise ConfigurationError(
                 f"{what} on the device must have dtype {np.dtype(dtype)} (the precision); got {arr.dtype}")
+        _check_not_empty(arr, what)
         return arr, arr.shape[0]
     arr = real_array(value, what)
     shared_row = arr.ndim == 1 and arr.shape[0] == width
@@ -155,17 +160,31 @@ def check_batch(value, what, width, n_traj, dtype, name_width):
                                                   and not shared_row):
         raise ConfigurationError(
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}")
+    _check_not_empty(arr, what)
+    return finite_rows(arr, what, dtype), (n_traj or 1) if shared_row else arr.shape[0]
+
+
+def _check_not_empty(arr, what):
+    """The same refusal of an empty batch for host and device arrays."""
     if arr.shape[0] == 0:
-        raise ConfigurationError(f"{what} must hold at least one trajectory; got shape {arr.shape}")
-    # One conversion (none when the caller already passes contiguous arrays of the precision), then the
-    # finiteness check in the precision itself, so values that overflow it are caught too.
+        raise ConfigurationError(f"{what} must hold at least one trajectory; got shape {tuple(arr.shape)}")
+
+
+def finite_rows(arr, what, dtype, first_row=0):
+    """The 2-D host array ``arr`` as a contiguous array of ``dtype``, refused when a value is not finite there.
+
+    One conversion (none when the caller already passes contiguous arrays of the precision), then the
+    finiteness check in the precision itself, so values that overflow it are caught too.  The index the
+    message names counts rows from ``first_row`` (a distributed chunk's first row in its batch).
+    """
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
     if not np.isfinite(out).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        where = (bad[0] + int(first_row),) + bad[1:]
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
-                                 f"at index {bad}")
-    return out, (n_traj or 1) if shared_row else arr.shape[0]
+                                 f"at index {where}")
+    return out
 
 
 def check_tolerance(value, what, n_states, dtype):
@@ -181,8 +200,8 @@ def check_tolerance(value, what, n_states, dtype):
         raise ConfigurationError(f"{what} must be a scalar or have shape ({n_states},); got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ConfigurationError(f"{what} must be finite and >= 0; got {given!r}")
-    if what == "rtol" and np.any(arr >= 1):
-        raise ConfigurationError(f"rtol must be below 1 (a relative error of 1 leaves no correct digit); got "
+    if what.lstrip("-") == "rtol" and np.any(arr >= 1):  # "--rtol" for the command line
+        raise ConfigurationError(f"{what} must be below 1 (a relative error of 1 leaves no correct digit); got "
                                  f"{given!r}: rtol is relative (1e-6 asks for about six digits), atol absolute")
     return arr.astype(dtype)
 

@@ -378,18 +378,23 @@ def main(argv=None):
         return _fail("interrupted", code=130)
 
 
-def _closed_stdout():
-    """The reader of stdout went away (``planner demo | head -1``): end quietly, as Unix tools do.
-
-    Exit code 141 (128 + SIGPIPE), the status a shell reports for a tool ended by a closed pipe.
-    Stdout is pointed at /dev/null so that the interpreter's flush at exit does not fail again.
-    """
+def silence_stdout():
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail (and print) again
+    after a write to it failed (also ``bufferplan``'s)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # not a real file (captured output)
         pass
+
+
+def _closed_stdout():
+    """The reader of stdout went away (``planner demo | head -1``): end quietly, as Unix tools do.
+
+    Exit code 141 (128 + SIGPIPE), the status a shell reports for a tool ended by a closed pipe.
+    """
+    silence_stdout()
     return 141
 
 

@@ -1,8 +1,8 @@
 """Every Python example of README.md runs as written (so the examples cannot drift from the code).
 
-Each ```python block is executed in a fresh namespace, in the order of the README, on whatever
-backend is present (the examples choose their batch size by backend, so the simulator keeps them
-to seconds).
+Each ```python block is executed in a fresh namespace named ``__main__``, as a script saved from it
+runs, in the order of the README, on whatever backend is present (the examples choose their batch
+size by backend, so the simulator keeps them to seconds).
 """
 
 import contextlib
@@ -36,10 +36,28 @@ def test_the_readme_has_its_examples():
         assert words in joined, words
 
 
+def _starts_a_cluster(code):
+    return bool(re.search(r"\b(LocalCluster|gpu_cluster|SpecCluster|LocalCUDACluster)\(", code))
+
+
+def test_a_cluster_is_started_under_the_main_guard():
+    """Saved as a script, a block that starts Dask workers at its top level fails: the workers start by spawn,
+    which runs the script's top level again in each ("Nanny failed to start").  Every such block starts them
+    under ``if __name__ == "__main__":`` (directly or in a function called there)."""
+    clusters = [(line, code) for line, code in BLOCKS if _starts_a_cluster(code)]
+    assert clusters, "the Dask examples start clusters"
+    for line, code in clusters:
+        guard = code.find('if __name__ == "__main__":')
+        assert guard >= 0, f"README.md:{line}"
+        top_level = [text for text in code[:guard].splitlines() if text and not text[0].isspace()]
+        assert not any(_starts_a_cluster(text) for text in top_level), f"README.md:{line}"
+
+
 @pytest.mark.parametrize("line, code", BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
 def test_readme_example_runs(line, code):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         # Compiled with README.md and the fence's line as its file name, so a failure points there.
-        exec(compile("\n" * (line - 1) + code, README, "exec"), {"__name__": "readme_example"})
+        # Named __main__, as a saved script runs: the Dask examples start their clusters under that guard.
+        exec(compile("\n" * (line - 1) + code, README, "exec"), {"__name__": "__main__"})
     assert out.getvalue().strip(), "every example prints what it shows"

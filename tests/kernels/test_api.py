@@ -34,3 +34,17 @@ def test_a_successful_run_on_a_flagged_jac_names_it_too():
         explicit = kernels.solve_ivp(system, (0.0, 0.01), [1.0, 1.0], method="tsit5", precision=np.float64,
                                      progress=False)
     assert explicit.message(0) == kernels.STATUS_MESSAGES[kernels.Status.SUCCESS]
+
+
+def test_message_names_the_valid_trajectories():
+    """res.message(3) with N = 3 and res.message("0") raised NumPy's bare IndexError; now the range is named."""
+    res = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), np.ones((3, 3)), method="rk4", dt=0.01, progress=False)
+    assert res.message(2) == res.message(-1) == res.message(np.int64(0))
+    with pytest.raises(IndexError, match=r"trajectory 3 is out of range: this result has N = 3 trajectories, "
+                                         r"indices 0\.\.2"):
+        res.message(3)
+    with pytest.raises(IndexError, match="trajectory -4 is out of range"):
+        res.message(-4)
+    for wrong in ("0", 1.0, True, None):
+        with pytest.raises(TypeError, match=r"trajectory must be an integer index in 0\.\.2 \(N = 3\); got "):
+            res.message(wrong)

@@ -187,3 +187,13 @@ def test_a_second_process_on_the_gpu_reads_ptx_and_cubin(tmp_path):
     assert (second["stats"]["ptx_hits"], second["stats"]["cubin_hits"]) == (first["stats"]["ptx_misses"], 1)
     assert second["stats"]["ptx_misses"] == second["stats"]["cubin_misses"] == second["stats"]["errors"] == 0
     assert second["digest"] == first["digest"]  # the same numbers, bit for bit
+
+
+def test_off_as_the_argument_is_no_cache_as_in_the_environment_variable(tmp_path, monkeypatch):
+    """compile_cache="off" made a folder ./off; it now turns the cache off, as BUFFERPLAN_COMPILE_CACHE=off does."""
+    monkeypatch.chdir(tmp_path)
+    for off in ("off", "OFF", " none ", "0"):
+        assert as_compile_cache(off) is None
+        assert kernels.Integrator(kernels.lorenz(), "rk4", compile_cache=off).compile_cache is None
+    assert not any(tmp_path.iterdir())
+    assert as_compile_cache(tmp_path / "off").directory == str(tmp_path / "off")  # a Path is always a folder

@@ -46,7 +46,10 @@ def test_demo_fixed_step_needs_dt(capsys):
     (["--show", "-1"], "--show must be an integer >= 0; got -1"),
     (["--method", "rk4", "--dt", "5"], "--dt=5.0 is longer than the integration span"),
     (["--rtol", "1e-12", "--atol", "1e-12"], "--rtol=1e-12 and --atol=1e-12 are tighter than float32 can resolve"),
-    (["-n", "2", "--block-size", "5000"], "block_size: expected an integer in 1..1024, got 5000"),
+    (["-n", "2", "--block-size", "5000"], "--block-size: expected an integer in 1..1024, got 5000"),
+    (["--rtol", "2"], "--rtol must be below 1"),  # it failed only after planning and printing the plan
+    (["-n", "2", "--plan", "shared", "--block-size", "1024", "--precision", "float64"],
+     "--plan shared: the buffers do not fit"),
 ])
 def test_bad_arguments_end_in_one_line_before_anything_runs(capsys, args, message):
     with pytest.raises(SystemExit) as info:
@@ -81,3 +84,31 @@ def test_forced_cuda_without_gpu_is_one_sentence():
     assert out.stderr == ("bufferplan: error: no usable NVIDIA GPU and CUDA driver were found, but the CUDA backend "
                           "is selected (NUMBA_ENABLE_CUDASIM=0 forces it): unset NUMBA_ENABLE_CUDASIM, or set it to "
                           "1, to run on Numba's CUDA simulator\n")
+
+
+def test_the_command_line_spells_its_options_in_messages(capsys):
+    """A planning error names the options as the command line takes them (it said "use plan='auto'")."""
+    with pytest.raises(SystemExit):
+        main(["demo", "-n", "2", "--plan", "shared", "--block-size", "1024", "--precision", "float64"])
+    err = capsys.readouterr().err
+    assert "use --plan auto or a smaller --block-size" in err and "plan=" not in err and "block_size" not in err
+
+
+def _demo(stdout):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.Popen([sys.executable, "-m", "kernels.demo", "demo", "-n", "1", "--t-end", "0.01"], env=env,
+                            stdout=stdout, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_closed_pipe_ends_quietly_and_a_failed_write_in_one_line():
+    """``bufferplan | head -1`` printed a BrokenPipeError traceback, ``> /dev/full`` an OSError one."""
+    process = _demo(subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the first write
+    assert process.wait(timeout=300) == 141
+    assert process.stderr.read() == ""
+    if not os.path.exists("/dev/full"):
+        return
+    with open("/dev/full", "w") as full:
+        process = _demo(full)
+        assert process.wait(timeout=300) == 2
+    assert process.stderr.read() == "bufferplan: error: cannot write the output: No space left on device\n"

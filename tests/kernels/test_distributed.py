@@ -186,3 +186,55 @@ def test_workers_that_are_threads_of_one_process_are_refused_on_the_simulator():
             else:
                 with pytest.raises(ConfigurationError, match="threads of one process.*processes=True"):
                     run()
+
+
+def test_a_kernel_error_on_a_worker_is_raised_once_as_in_one_process(client, capfd):
+    """A user function's bug came back as a bare IndexError after three runs, each logging a traceback; a
+    chunk's KernelError is now returned by its task (not retried, not logged) and raised once, as one
+    process raises it."""
+    from kernels.chunk_failures import ChunkFailure
+
+    def _index_bug(t, y, p, dydt):  # a local function: it travels to the workers by value, as __main__'s do
+        dydt[0] = y[5]  # the bug under test: a 2-state system
+        dydt[1] = 0.0
+
+    system = kernels.ODESystem(_index_bug, 2, name="index_bug", check=False)
+    with pytest.raises(kernels.UserFunctionError) as alone:
+        kernels.solve_ivp(system, SPAN, [1.0, 1.0], method="rk4", dt=DT, progress=False)
+    with pytest.raises(kernels.UserFunctionError) as spread:
+        kernels.solve_ivp(system, SPAN, [1.0, 1.0], method="rk4", dt=DT, client=client, progress=False)
+    assert str(spread.value) == str(alone.value)
+    assert f"_index_bug raised IndexError at {__file__}:" in str(spread.value)
+    chunked = kernels.solve_ivp(system, SPAN, np.ones((2, 2)), method="rk4", dt=DT, client=client, gather=False,
+                                chunk_size=1)
+    distributed.wait(chunked.futures)
+    assert [f.status for f in chunked.futures] == ["finished", "finished"]  # returned, so never retried
+    assert all(isinstance(f.result(), ChunkFailure) for f in chunked.futures)
+    with pytest.raises(kernels.UserFunctionError, match="_index_bug raised IndexError"):
+        chunked.gather()
+    assert "Compute Failed" not in capfd.readouterr().err
+
+
+def test_dask_array_inputs_are_judged_as_one_batch(client):
+    """A dask-array y0 beside NumPy params of N rows was refused for the shape of its one-row stand-in, and a NaN
+    in a dask array's rows 2 and 3 was reported at index (0, 0) of its chunk."""
+    import dask.array as da
+
+    vdp = kernels.van_der_pol()
+    y0 = np.column_stack([np.linspace(0.1, 1.0, 4), np.zeros(4)])
+    mu = np.linspace(1.0, 2.0, 4)[:, None]
+    with pytest.raises(ConfigurationError, match=r"with a dask array input, params must be one row \(broadcast\) "
+                                                 r"or a dask array too; got 4 rows"):
+        kernels.solve_ivp(vdp, SPAN, da.from_array(y0), mu, client=client, progress=False)
+    mu[2:] = np.nan
+    with pytest.raises(ConfigurationError, match=r"params must be finite in float32; found nan at index \(2, 0\)"):
+        kernels.solve_ivp(vdp, SPAN, da.from_array(y0, chunks=2), da.from_array(mu, chunks=2), client=client,
+                          progress=False)
+
+
+def test_a_closed_client_is_refused(client):
+    """It failed with "RuntimeError: IOLoop is closed"."""
+    closed = distributed.Client(client.scheduler.address)
+    closed.close()
+    with pytest.raises(ConfigurationError, match="client= is closed: .*make a new Client"):
+        kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], _params(2), method="rk4", dt=DT, client=closed)

@@ -94,3 +94,12 @@ def test_fixed_loop_compiles_without_float64_division():
         assert not any(op in ptx for op in ("div.rn.f64", "div.full.f64", "rcp.rn.f64")), method
         assert "call.uni" not in ptx, f"{method}: a subroutine call in the kernel"
         assert registers <= _REGISTER_CEILING[method], (method, registers)
+
+
+@pytest.mark.parametrize("t_eval", [None, [1e-2, 1e30]])
+def test_a_span_of_more_steps_than_an_int64_stops_at_max_steps(t_eval):
+    """(0, 1e30) at dt 0.01 is 1e32 steps: the run stops at max_steps with MAX_STEPS (as any span beyond
+    max_steps does), instead of overflowing the interval's step count (an OverflowError on the simulator)."""
+    res = EULER.solve((0.0, 1e30), [[1.0]], [[1.0]], dt=0.01, t_eval=t_eval, max_steps=50, progress=False)
+    assert res.status.tolist() == [Status.MAX_STEPS] and res.n_steps.tolist() == [50]
+    assert "max_steps" in res.message(0)

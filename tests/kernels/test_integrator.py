@@ -126,3 +126,40 @@ def test_a_matrix_beyond_cudas_local_limit_names_the_way_out():
     integ = kernels.Integrator(system, "rodas4", precision=np.float64, solver="dense")
     with pytest.raises(kernels.ConfigurationError, match=r"512 KiB.*solver='gmres'"):
         integ.plan("auto")
+
+
+def test_a_plan_as_its_json_dict_is_read_and_a_plan_file_is_named(tmp_path):
+    """plan=plan.to_json() (json.load of a saved plan) gave "unhashable type: 'dict'"; a path gave the list of
+    choices without saying how to read the file."""
+    import json
+
+    integ = _integ()
+    plan = integ.plan("local")
+    kw = dict(t_span=(0.0, 0.05), y0=[1.0, 1.0, 1.0], params=PARAMS)
+    expected = integ.solve(**kw, plan=plan)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan.to_json()))
+    for given in (plan.to_json(), json.loads(path.read_text())):
+        result = integ.solve(**kw, plan=given)
+        assert result.plan == plan
+        np.testing.assert_array_equal(result.y, expected.y)
+    assert integ.plan(plan.to_json()) == plan
+    for given in (str(path), path):
+        with pytest.raises(kernels.ConfigurationError, match=rf"is a file; .*planner\.load_plan\('{path}'\)"):
+            integ.solve(**kw, plan=given)
+    with pytest.raises(kernels.ConfigurationError, match=r"its JSON dict \(a saved plan: planner\.load_plan\(path\)\)"):
+        integ.solve(**kw, plan="nowhere.json")
+    with pytest.raises(kernels.ConfigurationError, match="malformed plan JSON"):
+        integ.solve(**kw, plan={"buffers": []})
+
+
+def test_out_of_another_precision_names_the_dtype_it_got():
+    from numba import cuda
+
+    y0, params = np.ones((2, 3)), np.tile(PARAMS, (2, 1))
+    float64 = _integ().solve((0.0, 0.1), cuda.to_device(y0), cuda.to_device(params), t_eval=[0.1])
+    float32 = kernels.Integrator(LORENZ, "tsit5", precision=np.float32)
+    with pytest.raises(kernels.ConfigurationError, match=r"out.y must be a device array of shape \(2, 1, 3\) and dtype "
+                                                         r"float32 .*; got \w+ of shape \(2, 1, 3\) and dtype float64"):
+        float32.solve((0.0, 0.1), cuda.to_device(y0.astype(np.float32)), cuda.to_device(params.astype(np.float32)),
+                      t_eval=[0.1], out=float64)

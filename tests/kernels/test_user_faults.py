@@ -61,3 +61,28 @@ def test_a_bug_that_is_not_an_index_error_is_named_without_the_memory_claim():
                                                         r"floating-point fault") as info:
         kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.01, progress=False)
     assert "memory" not in str(info.value)
+
+
+def _index_bug(t, y, p, dydt):
+    dydt[0] = y[5]  # the bug under test: a 1-state system
+
+
+def test_a_bug_in_a_function_sent_by_value_names_its_file_and_line():
+    """A Dask worker gets the user's functions by value (cloudpickle), their code's file renamed
+    ``<dynamic-code>``: the error still names the file (from the function's module globals) and the line."""
+    cloudpickle = pytest.importorskip("cloudpickle")
+    import inspect
+    import sys
+
+    module = sys.modules[_index_bug.__module__]
+    cloudpickle.register_pickle_by_value(module)  # as Dask sends the functions of a script's __main__
+    try:
+        copy = cloudpickle.loads(cloudpickle.dumps(_index_bug))
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    assert copy.__code__.co_filename == "<dynamic-code>"
+    line = inspect.getsourcelines(_index_bug)[1] + 1
+    system = kernels.ODESystem(copy, 1, name="by_value", check=False)
+    with pytest.raises(kernels.UserFunctionError) as info:
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.01, progress=False)
+    assert f"_index_bug raised IndexError at {__file__}:{line} ('dydt[0] = y[5]" in str(info.value)

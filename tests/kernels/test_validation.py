@@ -376,3 +376,23 @@ def test_solver_given_to_an_explicit_method_warns():
 
 def _decay_for_solver(t, y, p, dydt):
     dydt[0] = -y[0]
+
+
+def test_an_object_array_holding_none_says_it_is_not_a_number():
+    """It was reported as "found nan at index (0, 1)": None became NaN on the way to float64."""
+    y0 = np.array([[1.0, None, 1.0]] * 3, dtype=object)
+    with pytest.raises(ConfigurationError, match=r"y0 must be an array of real numbers; found None \(not a real "
+                                                 r"number\) at index \(0, 1\)"):
+        call(y0=y0)
+    assert call(y0=np.array([[1, 2.0, np.float32(3.0)]], dtype=object)).success  # numbers of mixed types are fine
+
+
+def test_an_empty_batch_is_refused_on_the_host_and_on_the_device():
+    from numba import cuda
+
+    integ = kernels.Integrator(LORENZ, "rk4", precision=np.float64)
+    for convert in (np.asarray, cuda.to_device):
+        with pytest.raises(ConfigurationError, match=r"params must hold at least one trajectory; got shape \(0, 3\)"):
+            integ.solve((0.0, 0.1), convert(np.zeros((0, 3))), convert(np.zeros((0, 3))), dt=0.01)
+        with pytest.raises(ConfigurationError, match=r"y0 must hold at least one trajectory; got shape \(0, 3\)"):
+            integ.solve((0.0, 0.1), convert(np.zeros((0, 3))), None, dt=0.01)

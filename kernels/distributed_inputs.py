@@ -1,0 +1,72 @@
+"""Dask-array ``y0`` and ``params`` of a distributed solve: checked on the client, computed and checked per chunk.
+
+The client never holds a dask array's values: :func:`stand_in` checks its
+shape and dtype and gives a one-row host stand-in for the rest of the
+client's validation, :func:`lazy_rows` settles the batch size, and
+:func:`lazy_parts` cuts the array at the chunks' trajectory ranges, computed on
+the workers.  There each chunk's rows are checked for finite values
+(:func:`check_chunk`), with the index a message names counted in the whole
+batch, as one process would name it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigurationError
+from .validation import finite_rows
+
+__all__ = ["is_dask_array", "stand_in", "check_partner", "lazy_rows", "lazy_parts", "check_chunk"]
+
+
+def is_dask_array(value) -> bool:
+    module = type(value).__module__
+    return module.startswith("dask.array") or module.startswith("dask_array")
+
+
+def stand_in(value, what, width):
+    """A one-row host stand-in for a dask array (checked for shape here, computed on the workers); else ``value``."""
+    if not is_dask_array(value):
+        return value
+    if value.ndim != 2 or value.shape[1] != width or any(np.isnan(n) for n in value.shape):
+        raise ConfigurationError(f"a dask array {what} must have shape (N, {width}) with N known; "
+                                 f"got shape {value.shape}")
+    if value.dtype.kind not in "iuf":
+        raise ConfigurationError(f"{what} must hold real numbers; got a dask array of dtype {value.dtype}")
+    return np.zeros((1, width))
+
+
+def check_partner(y0, params, lazy, n_params):
+    """Beside a dask array, the other input must be one row (broadcast) or a dask array too.
+
+    Checked before the inputs' shapes are compared, where the dask array's one-row stand-in would be named.
+    """
+    if lazy["y0"] == lazy["params"]:
+        return
+    eager, value = ("params", params) if lazy["y0"] else ("y0", y0)
+    if eager == "params" and (n_params == 0 or value is None):
+        return
+    rows = np.shape(value)[0] if np.ndim(value) == 2 else 1
+    if rows != 1:
+        raise ConfigurationError(f"with a dask array input, {eager} must be one row (broadcast) or a dask array "
+                                 f"too; got {rows} rows")
+
+
+def lazy_rows(y0, params, n_traj, lazy):
+    """The batch size when y0 or params is a dask array (their row counts must agree)."""
+    rows = {name: int(value.shape[0]) for name, value in (("y0", y0), ("params", params)) if lazy[name]}
+    if len(set(rows.values())) > 1:
+        raise ConfigurationError(f"y0 and params must have the same number of rows N; got {rows}")
+    return next(iter(rows.values())) if rows else n_traj
+
+
+def lazy_parts(client, array, ranges):
+    """Futures of ``array``'s rows cut at ``ranges``, computed on the workers (recomputable when lost)."""
+    sizes = tuple(stop - start for start, stop in ranges)
+    blocks = array.rechunk({0: sizes, 1: -1}).to_delayed().ravel().tolist()
+    return client.compute(blocks)
+
+
+def check_chunk(rows, what, dtype, start):
+    """A dask array's chunk (its rows from ``start``) on a worker, as ``dtype``; refused when not finite."""
+    return finite_rows(np.asarray(rows), what, dtype, start)
