@@ -44,7 +44,7 @@ def test_demo_fixed_step_needs_dt(capsys):
     (["--t-end", "0"], "--t-end must be > 0; got 0.0"),
     (["--block-size", "0"], "--block-size must be an integer >= 1; got 0"),
     (["--show", "-1"], "--show must be an integer >= 0; got -1"),
-    (["--method", "rk4", "--dt", "5"], "--dt=5.0 is longer than the integration span"),
+    (["--method", "rk4", "--t-end", "1", "--dt", "5"], "--dt=5.0 is longer than the integration span"),
     (["--rtol", "1e-12", "--atol", "1e-12"], "--rtol=1e-12 and --atol=1e-12 are tighter than float32 can resolve"),
     (["-n", "2", "--block-size", "5000"], "--block-size: expected an integer in 1..1024, got 5000"),
     (["--rtol", "2"], "--rtol must be below 1"),  # it failed only after planning and printing the plan

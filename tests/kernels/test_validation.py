@@ -201,9 +201,10 @@ def test_tolerance_beyond_precision_is_refused(changes):
 
 @pytest.mark.parametrize("changes", [
     dict(rtol=1e-8, atol=1e-8, y0=[1.0, 0.0, 0.0]),                # the peers benchmark: float32, 1e-8
-    # pure relative, two components starting at 0, at eps/6 of float32 (at eps/12 the float32 error
-    # estimate of those components is rounding noise above 1 and the first step is never accepted)
-    dict(rtol=2e-8, atol=0.0, y0=[1.0, 0.0, 0.0]),
+    # pure relative, two components starting at 0, at eps/3 of float32 (below, the float32 error estimate of
+    # those components is rounding noise near 1: on the simulator eps/12 never accepted a first step, on the
+    # H200, whose step factor uses approximate float32 functions, eps/6 did not; eps/4 took 138 steps there)
+    dict(rtol=4e-8, atol=0.0, y0=[1.0, 0.0, 0.0]),
     dict(rtol=1e-6, atol=1e-30),                                    # a negligible atol beside a fine rtol
     dict(rtol=0.0, atol=1e-6, y0=[1.0, 1.0, 1.0]),                 # atol alone, at a scale float32 resolves
     dict(rtol=1e-12, atol=1e-12, precision=np.float64),            # the call in float64: 889 steps
