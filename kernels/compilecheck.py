@@ -34,6 +34,7 @@ import weakref
 
 from . import ptxcheck
 from .errors import CompileCheckWarning
+from .frozen_values import values_read
 
 __all__ = ["check_device_function", "failure_message"]
 
@@ -270,16 +271,7 @@ def failure_message(result, what, system_name, func=None):
 def _lists_read(func, source):
     """``(name, list or tuple)`` of the Python lists (and tuples holding one) ``func`` reads from its module or
     closure, those on the failing line ``source`` first; [] when there are none or ``func`` is not a plain function."""
-    code = getattr(func, "__code__", None)
-    if code is None:
-        return []
-    values = {name: func.__globals__[name] for name in code.co_names if name in getattr(func, "__globals__", {})}
-    for name, cell in zip(code.co_freevars, getattr(func, "__closure__", None) or ()):
-        try:
-            values[name] = cell.cell_contents
-        except ValueError:  # an empty cell
-            pass
-    lists = [(name, type(value)) for name, value in values.items() if _holds_list(value)]
+    lists = [(name, type(value)) for (_, name), value in values_read(func).items() if _holds_list(value)]
     on_line = [entry for entry in lists if re.search(rf"\b{re.escape(entry[0])}\b", source)]
     return on_line + [entry for entry in lists if entry not in on_line]
 

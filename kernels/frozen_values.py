@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["FrozenValues"]
+__all__ = ["FrozenValues", "values_read"]
 
 
 def _python_function(func):
@@ -57,22 +57,31 @@ def _globals_loaded(code):
     return sorted(names)
 
 
+def values_read(func, names=None):
+    """``{(kind, name): value}`` of what ``func`` reads from outside: the module globals it loads (``names``, or
+    found from its bytecode) and its closure cells (``kind`` ``"global"`` or ``"closure variable"``); {} for a
+    function that is not plain Python."""
+    func = _python_function(func)
+    if func is None:
+        return {}
+    names = _globals_loaded(func.__code__) if names is None else names
+    values = {("global", name): func.__globals__[name] for name in names if name in func.__globals__}
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        try:
+            values[("closure variable", name)] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    return values
+
+
 def _read(func, names, copy=False):
     """``{(kind, name): value}`` of the globals ``names`` and the closure cells ``func`` reads that Numba freezes
     (arrays copied when ``copy``: a record, not a look)."""
     values = {}
-    for name in names:
-        if name in func.__globals__:
-            frozen = _frozen(func.__globals__[name], copy)
-            if frozen is not None:
-                values[("global", name)] = frozen
-    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
-        try:
-            frozen = _frozen(cell.cell_contents, copy)
-        except ValueError:  # an empty cell
-            continue
+    for key, value in values_read(func, names).items():
+        frozen = _frozen(value, copy)
         if frozen is not None:
-            values[("closure variable", name)] = frozen
+            values[key] = frozen
     return values
 
 
