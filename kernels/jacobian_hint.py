@@ -25,7 +25,7 @@ import dataclasses
 import numpy as np
 
 from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
-from .stiffness import host_jacobian
+from .stiffness import host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
 __all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe"]
@@ -68,14 +68,7 @@ class JacobianProbe:
             return ""
 
     def _hint(self, trajectory, t_saved, y_saved):
-        system = self.system
-        p = self.params[min(trajectory, len(self.params) - 1)] if system.n_params else np.zeros(0)
-        candidates = [("the initial state", self.t0, self.y0[min(trajectory, len(self.y0) - 1)])]
-        if y_saved is not None and t_saved is not None:
-            finite = np.flatnonzero(np.all(np.isfinite(np.asarray(y_saved, np.float64)), axis=1))
-            if finite.size:
-                k = int(finite[-1])
-                candidates.append(("the last finite saved state", float(t_saved[k]), y_saved[k]))
+        p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         for what, t, y in candidates:
             text = self._judged(what, t, np.array(y, np.float64), p)
             if text:

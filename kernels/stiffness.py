@@ -93,6 +93,20 @@ def _power_iteration(system, t, y, p, iterations=40):
     return rho, rayleigh
 
 
+def states_to_probe(probe, trajectory, t_saved=None, y_saved=None):
+    """``(p, [(what, t, y), ...])`` for a hint on ``trajectory``: its parameters, its initial state, then its last
+    finite saved state when there is one.  ``probe`` holds the solve's host ``system``, ``y0``, ``params``, ``t0``
+    (a one-row ``y0`` or ``params`` is shared by every trajectory)."""
+    p = probe.params[min(trajectory, len(probe.params) - 1)] if probe.system.n_params else np.zeros(0)
+    candidates = [("the initial state", probe.t0, probe.y0[min(trajectory, len(probe.y0) - 1)])]
+    if y_saved is not None and t_saved is not None:
+        finite = np.flatnonzero(np.all(np.isfinite(np.asarray(y_saved, np.float64)), axis=1))
+        if finite.size:
+            k = int(finite[-1])
+            candidates.append(("the last finite saved state", float(t_saved[k]), y_saved[k]))
+    return p, candidates
+
+
 def _dominant(system, t, y, p, of_eigenvalues, of_power):
     """``of_eigenvalues(eig(J))`` up to :data:`_DENSE_LIMIT` states, else ``of_power(*_power_iteration(...))``
     (host, float64); NaN when it cannot be evaluated."""
@@ -187,17 +201,12 @@ class StiffnessProbe:
     def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """The filled hint when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""
         span = self.t_end - self.t0
-        p = self.params[min(trajectory, len(self.params) - 1)] if self.system.n_params else np.zeros(0)
-        candidates = [(self.t0, self.y0[min(trajectory, len(self.y0) - 1)])]  # a one-row y0 is shared
-        if y_saved is not None:
-            finite = np.flatnonzero(np.all(np.isfinite(y_saved), axis=1))
-            if finite.size:
-                candidates.append((float(t_saved[finite[-1]]), y_saved[finite[-1]]))
-        for t, y in candidates:
+        p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
+        for _, t, y in candidates:
             text = self._judged(t, y, p, span)
             if text:
                 return text
-        for t, y in _path(self.system, candidates[0][1], p, self.t0, self.t_end):
+        for t, y in _path(self.system, candidates[0][2], p, self.t0, self.t_end):
             text = self._judged(t, y, p, span)
             if text:
                 return text
