@@ -102,9 +102,8 @@ class PlanningProblem:
 
     def _check_residency(self):
         """ConfigurationError unless ``min_blocks_per_sm`` blocks of ``block_size`` threads fit one SM's threads."""
-        warp = self.device.warp_size
-        threads = -(-self.block_size // warp) * warp
-        most = self.device.max_threads_per_sm // threads
+        # the device's occupancy without registers or shared memory to limit it: its thread (and block) limit
+        most = self.device.occupancy(self.block_size, registers_per_thread=1).blocks_per_sm
         if self.min_blocks_per_sm > most:
             raise ConfigurationError(
                 f"min_blocks_per_sm: {self.min_blocks_per_sm} blocks of {self.block_size} threads cannot be "
