@@ -35,9 +35,9 @@ def load_problem(path, args):
         check_capacity(args.capacity, "--capacity")
     problem = files.load_problem(path, capacity=args.capacity)
     problem = apply_overrides(problem, args)
-    if args.capacity is not None or not _is_csv(path):
+    if args.capacity is not None or not files.is_csv(path):
         problem.check_launchable("--capacity" if args.capacity is not None else "shared_capacity")
-    if not _is_csv(path) or args.block_size is not None:
+    if not files.is_csv(path) or args.block_size is not None:
         warp_note(problem)
     return problem
 
@@ -50,14 +50,6 @@ def warp_note(problem):
         print(f"planner: note: block size {problem.block_size} is not a multiple of {warp}: threads are scheduled "
               f"in warps of {warp}, so each block's last warp runs with {idle} idle lanes (and occupancy counts "
               "whole warps)", file=sys.stderr)
-
-
-def load_plan(path):
-    """A Plan from a JSON file written by ``planner plan --json``; a problem file is named as such."""
-    return files.load_plan(path)
-
-
-_is_csv = files.is_csv
 
 
 def check_outputs(outputs, inputs=()):
@@ -104,7 +96,7 @@ def goal_for(path, args):
     """The CP-SAT goal: --goal, else "fit" for a MiniMalloc CSV (its capacity is the bar) and "min-peak"."""
     if getattr(args, "goal", None):
         return args.goal
-    return "fit" if _is_csv(path) else "min-peak"
+    return "fit" if files.is_csv(path) else "min-peak"
 
 
 def apply_overrides(problem, args):
@@ -164,7 +156,7 @@ def cmd_plan(args, out):
 
 
 def cmd_verify(args, out):
-    plan = load_plan(args.plan)
+    plan = files.load_plan(args.plan)
     problem = load_problem(args.problem, args)
     try:
         plan.verify(problem)
@@ -190,7 +182,7 @@ def cmd_show(args, out):
 
     output_format(args.out)
     check_outputs([("--out", args.out)], [("PLAN", args.plan)])
-    plan = load_plan(args.plan)
+    plan = files.load_plan(args.plan)
     plan.verify()  # the rules that need only the plan: a self-contradictory plan is not drawn
     draw_plan(plan, args.out, title=args.title)
     print(f"wrote {args.out}", file=out)
@@ -200,7 +192,7 @@ def cmd_show(args, out):
 def cmd_explain(args, out):
     from .explain import explain
 
-    plan = load_plan(args.plan)
+    plan = files.load_plan(args.plan)
     problem = load_problem(args.problem, args) if args.problem else None
     print(explain(plan, problem).text(), file=out)
     return 0
