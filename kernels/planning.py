@@ -95,12 +95,12 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
     name = {"auto": "cpsat", "local": "greedy", "shared": "greedy"}.get(choice, choice)
     try:
         return planner.solve(problem, planner=name, max_registers=max_registers)
+    except planner.LocalMemoryError as exc:
+        raise ConfigurationError(
+            f"plan={choice!r}: {exc}. An implicit method's n-by-n matrix is most of it: solver='gmres' (or "
+            "'bicgstab') needs none, and a Jacobian whose pattern is at most half full gets a sparse LU"
+        ) from exc
     except planner.InfeasibleError as exc:
-        if str(exc).startswith("local memory:"):
-            raise ConfigurationError(
-                f"plan={choice!r}: {exc}. An implicit method's n-by-n matrix is most of it: solver='gmres' (or "
-                "'bicgstab') needs none, and a Jacobian whose pattern is at most half full gets a sparse LU"
-            ) from exc
         raise ConfigurationError(
             f"plan={choice!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "
             f"elements per thread at block_size {block_size} ({exc}); use plan='auto' or a smaller block_size"

@@ -7,7 +7,7 @@ from .csvio import load_plan, load_problem
 from .buffers import STORAGE_FORMS, Buffer, Location, PhaseSpan, Placement
 from .device import PRESETS, DeviceModel, Occupancy, get_device
 from .explain import explain
-from .errors import BufferplanError, ConfigurationError, InfeasibleError, PlanError, PlannerError
+from .errors import BufferplanError, ConfigurationError, InfeasibleError, LocalMemoryError, PlanError, PlannerError
 from .interference import interference_graph, live_peak
 from .plan import Plan, PlannedBuffer, Provenance
 from .problem import PlanningProblem, pad_stride
@@ -16,7 +16,7 @@ from .solve import PLANNERS, solve
 
 __all__ = [
     "Buffer", "BufferSettings", "ComponentLayout", "ConfigurationError", "DeviceModel", "InfeasibleError",
-    "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
+    "LocalMemoryError", "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
     "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "STORAGE_FORMS", "SliceIndices", "get_device",
     "interference_graph", "live_peak", "pad_stride", "solve", "PhaseSpan", "BufferplanError", "Occupancy", "explain",
     "load_plan", "load_problem",

@@ -25,6 +25,10 @@ class InfeasibleError(PlannerError):
     """The pinned buffers cannot fit the shared-memory budget."""
 
 
+class LocalMemoryError(InfeasibleError):
+    """The buffers a plan keeps local pass CUDA's local memory per thread (512 KiB): no kernel could launch."""
+
+
 class PlanError(PlannerError):
     """A Plan breaks one of the rules that ``Plan.verify`` checks.
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .buffers import Location, Placement, itemsize, parse_enum
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
-from .errors import ConfigurationError, InfeasibleError, PlanError
+from .errors import ConfigurationError, LocalMemoryError, PlanError
 from .overlap import check_disjoint, check_disjoint_in_time
 from .problem import pad_stride
 
@@ -325,6 +325,11 @@ class Plan:
                                 f"at offset {b.view_offset_elems}")
 
 
+def local_memory_error(used_bytes, whose="the plan"):
+    """The LocalMemoryError of a plan (or of the buffers ``whose`` names) that needs ``used_bytes`` a thread."""
+    return LocalMemoryError("local memory: " + local_memory_message(used_bytes, whose))
+
+
 def local_memory_message(used_bytes, whose="the plan"):
     """Why a plan whose local memory passes CUDA's limit per thread cannot launch, and what to do."""
     return (f"{whose}: {used_bytes} B of local memory per thread ({used_bytes / 1024:.1f} KiB), above "
@@ -424,7 +429,7 @@ def build_plan(problem, shared_offsets, provenance_fields, start=None):
     declared = problem.by_name()
     used = plan.local_bytes(lambda p: itemsize(declared[p.name].precision or problem.precision))
     if used > LOCAL_BYTES_PER_THREAD_LIMIT:
-        raise InfeasibleError("local memory: " + local_memory_message(used))
+        raise local_memory_error(used)
     plan.verify(problem)
     end = time.perf_counter()
     times = {"verify_seconds": end - begin}

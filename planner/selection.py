@@ -11,7 +11,7 @@ from .buffers import Location, itemsize
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import InfeasibleError
 from .interference import Interference, SubGraph, _lifetimes, live_peak
-from .plan import local_memory_message
+from .plan import local_memory_error
 
 
 def pinned_shared(problem):
@@ -27,8 +27,8 @@ def pinned_shared(problem):
     local = sum(b.size_elems * itemsize(b.precision or problem.precision) for b in problem.planned
                 if not problem.shareable(b))  # local in every plan
     if local > LOCAL_BYTES_PER_THREAD_LIMIT:
-        raise InfeasibleError("local memory: " + local_memory_message(
-            local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)"))
+        raise local_memory_error(
+            local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)")
     return names
 
 
