@@ -7,7 +7,9 @@ Exit codes: 0 success, 1 a plan fails verification, 2 bad input (one
 import argparse
 import json
 import os
+import stat
 import sys
+import tempfile
 import textwrap
 
 from . import csvio as files
@@ -56,8 +58,9 @@ def check_outputs(outputs, inputs=()):
     """ConfigurationError, before any work, unless each output path can be written and is no input.
 
     ``outputs`` and ``inputs`` are ``(option, path)`` pairs; ``-`` (stdout) and None are skipped.
-    An output must not be a folder, its folder must exist and be writable, and it must not name an
-    input file or another output.
+    An output must not be a folder, its folder must exist and take new files, and it must not name an
+    input file or another output. A symbolic link is checked at the file it names; an existing path
+    that is no regular file (``/dev/stdout``, a FIFO) need only be writable: it is written through.
     """
     seen = {}
     for flag, path in outputs:
@@ -66,12 +69,11 @@ def check_outputs(outputs, inputs=()):
         if os.path.isdir(path):
             raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name "
                                      f"(like {os.path.join(path, 'out.json')!r})")
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise ConfigurationError(f"cannot access {path!r}: No such file or directory (the folder {folder!r} "
-                                     "does not exist; create it first)")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise ConfigurationError(f"cannot write {path!r}: the folder {folder!r} is not writable")
+        if _is_special(path):
+            if not os.access(path, os.W_OK):
+                raise ConfigurationError(f"cannot write {path!r}: it is not writable")
+        else:
+            _check_folder(path)
         for in_flag, source in inputs:
             if source is not None and _same_file(source, path):
                 raise ConfigurationError(f"{flag} {path!r} is the same file as the input {in_flag} {source!r}; "
@@ -81,6 +83,32 @@ def check_outputs(outputs, inputs=()):
             raise ConfigurationError(f"{flag} {path!r} and {seen[key][0]} {seen[key][1]!r} are the same file; "
                                      "give each output its own file name")
         seen[key] = (flag, path)
+
+
+def _is_special(path):
+    """Whether ``path`` exists (through links) and is no regular file: a device, a FIFO, a socket."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _check_folder(path):
+    """ConfigurationError unless a new file can be made in the folder of ``path`` (of its link's target)."""
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise ConfigurationError(f"cannot access {path!r}: No such file or directory (the folder {folder!r} "
+                                 "does not exist; create it first)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigurationError(f"cannot write {path!r}: the folder {folder!r} is not writable")
+    try:  # the write goes through a temporary file there: some folders (/proc, read-only mounts) take none
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".planner-", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create {path!r}: the folder {folder!r} exists but no file can be "
+                                 f"created in it ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _same_file(a, b):

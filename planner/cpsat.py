@@ -37,13 +37,14 @@ import time
 
 from ortools.sat.python import cp_model
 
-from .errors import InfeasibleError
+from .errors import ConfigurationError, InfeasibleError
 from .greedy import greedy_offsets
 from .interference import Interference, _lifetimes, live_peak
 from .plan import build_plan
 from .selection import choose_greedily, pinned_shared
 
 WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
+OBJECTIVE_LIMIT = 2 ** 62  # phase 1's objective stays below it: CP-SAT's integers are 64-bit
 TIE_ORDERS = ("area", "load", "width", "size")  # tie orders of the bottom-left strategy, tried in turn
 # The search for a first layout within the capacity (when greedy overshoots it): CP-SAT's fixed
 # search along the bottom-left order, one run per (tie order, length), the lengths doubled after each
@@ -122,8 +123,11 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     except InfeasibleError:
         hint = None
     offsets = {n: 0 for n in pinned if sizes[n].size_elems == 0}
-    graph = Interference(problem, [b.name for b in problem.planned if b.size_elems > 0 and problem.shareable(b)
-                                   and (b.name in pinned or _score(b) > 0)])
+    # An auto buffer larger than the capacity can never go shared: it stays out of the model.
+    candidates = [b for b in problem.planned if b.size_elems > 0 and problem.shareable(b)
+                  and (b.name in pinned or (_score(b) > 0 and b.size_elems <= problem.capacity_elems))]
+    _check_objective_range([b for b in candidates if b.name not in pinned])
+    graph = Interference(problem, [b.name for b in candidates])
     parts = sorted(graph.components(), key=lambda c: (-len(c), c))
     floor = live_peak(problem, pinned)  # no plan peaks lower: no part need go below it
     facts = {"sizes": sizes, "lifetimes": lifetimes, "floor": floor, "degree": graph.degree, "goal": goal}
@@ -141,10 +145,25 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
         setup += time.perf_counter() - begin - sum(times)  # the part's own set-up
     status = next((s for s in ("GREEDY_FALLBACK", "FEASIBLE") if s in statuses), "OPTIMAL")
     done = time.perf_counter()
+    # ``bound`` is what the parts proved, not the plan's own live size: while which auto buffers go shared
+    # is unproven (a fallback, a search cut short), that size bounds only this plan's choice.
     fields = {"planner": "cpsat", "status": status, "objective_value": float(_peak(sizes, offsets)),
-              "lower_bound": max(live_peak(problem, offsets), bound), "setup_seconds": setup}
+              "lower_bound": bound, "setup_seconds": setup}
     fields["solve_seconds"] = search + time.perf_counter() - done
     return build_plan(problem, offsets, fields, start=start)
+
+
+def _check_objective_range(auto):
+    """ConfigurationError unless phase 1's objective, the scores of the ``auto`` candidates summed, fits
+    CP-SAT's 64-bit integers (with a factor 2 to spare for its bounds arithmetic)."""
+    total = sum(_score(b) for b in auto)
+    if total >= OBJECTIVE_LIMIT:
+        worst = max(auto, key=_score)
+        raise ConfigurationError(
+            f"buffer {worst.name!r}: weight {worst.weight:g} times size {worst.size_elems} does not fit CP-SAT's "
+            f"integer objective: the auto buffers' weights times sizes, counted in 1/{WEIGHT_SCALE}, sum to "
+            f"{total}, at most {OBJECTIVE_LIMIT - 1} is allowed; lower the weights (only their ratios matter), "
+            "pin the buffer local, or use the greedy planner")
 
 
 def _score(buffer):
@@ -197,8 +216,15 @@ class _Part:
         if result is None:
             return self._fallback(begin, built)
         offsets, status, _, bound_units = result
-        bound = max(_live(self.sizes, self.facts["lifetimes"], offsets), bound_units * model.unit)
-        return offsets, status, bound, (built - begin, time.perf_counter() - built)
+        if status != "OPTIMAL" and self.hint is not None and self._rank(self.hint) > self._rank(offsets):
+            offsets = self.hint  # CP-SAT's best, cut short, is worse than greedy's layout it started from
+        # What CP-SAT proved (the live size of the layout's own buffers is no proof while which buffers go
+        # shared is not settled); the peak variable's lowest value is at least the pinned buffers' live size.
+        return offsets, status, max(low, bound_units * model.unit), (built - begin, time.perf_counter() - built)
+
+    def _rank(self, offsets):
+        """The min-shared objective of a layout, larger is better: weight in shared memory, then a low peak."""
+        return sum(_score(self.sizes[n]) for n in offsets), -_peak(self.sizes, offsets)
 
     def _search(self, model, auto, deadline, budget):
         """solve()'s tuple for the best layout found, or None."""
@@ -258,7 +284,9 @@ class _Part:
                 f"shared budget: no layout of the buffers pinned shared within {self.problem.capacity_elems} "
                 f"elements per thread was found in the time limit (they need at least {self.live} at one "
                 "program point, and the greedy layout overshoots); raise time_limit_s or pin some buffers local")
-        bound = _live(self.sizes, self.facts["lifetimes"], self.hint)
+        # Proven: the pinned buffers' live size (all candidates' when greedy placed every one shared, which
+        # the objective's first term then demands); greedy's own live size proves nothing about the problem.
+        bound = max(self.floor, self.live)
         return self.hint, "GREEDY_FALLBACK", bound, (built - begin, time.perf_counter() - built)
 
 

@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import re
+import stat
 import tempfile
 
 from .buffers import Buffer, Location
@@ -178,30 +179,49 @@ def read_json(path):
 
 def atomic_write(path, data):
     """Write bytes, or ``write(handle)`` for a callable, to ``path`` through a temporary file in the
-    same folder and a rename: readers see the old file or the whole new one, never a part."""
-    directory = os.path.dirname(os.path.abspath(os.fspath(path)))
+    same folder and a rename: readers see the old file or the whole new one, never a part.
+
+    A symbolic link is followed: the file it names is replaced, the link stays. A path that
+    exists and is no regular file (``/dev/stdout``, ``/dev/null``, a FIFO, a device) is written
+    straight through, without the rename that would replace it with a regular file.
+    """
+    path = os.fspath(path)
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # absent, or a dangling link: a new regular file at the link's target
+        special = False
+    if special:
+        with open(path, "wb") as handle:
+            _write(handle, data)
+        return
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    directory = os.path.dirname(os.path.abspath(target))
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".planner-", suffix=".tmp")
     except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
+        raise OSError(exc.errno, exc.strerror, path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            if callable(data):
-                data(handle)
-            else:
-                handle.write(data)
+            _write(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         try:
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except OSError as exc:  # name the user's path, not the temporary file
-            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
+            raise OSError(exc.errno, exc.strerror, path) from None
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _write(handle, data):
+    if callable(data):
+        data(handle)
+    else:
+        handle.write(data)
 
 
 def load_problem(path, capacity=None):

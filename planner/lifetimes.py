@@ -9,6 +9,8 @@ place these rules are stated.
 from .errors import ConfigurationError
 from .ints import is_int
 
+POINT_LIMIT = 10 ** 18  # program points stay below it, as CSV values do: the planners' 64-bit integers hold them
+
 
 def normalize(intervals, what="lifetime"):
     """Validate integer intervals and return them sorted with overlaps merged.
@@ -39,6 +41,9 @@ def normalize(intervals, what="lifetime"):
         if end <= start:
             raise ConfigurationError(
                 f"{what}: interval {list(item)} is empty or reversed; expected start < end")
+        if end >= POINT_LIMIT:
+            raise ConfigurationError(f"{what}: interval {list(item)}: end {end} is too large; the planner takes "
+                                     f"program points below 10^18 ({POINT_LIMIT})")
         pairs.append((start, end))
     pairs.sort()
     merged = []

@@ -264,6 +264,7 @@ class Plan:
         for name, p in planned.items():
             if is_view[name]:
                 continue
+            _check_lifetime(p)
             if p.placement is Placement.LOCAL:
                 if p.offset_elems is not None:
                     raise PlanError("bounds", f"{name} is local but has offset {p.offset_elems}")
@@ -354,6 +355,18 @@ def _lifetime_reader(problem):
             horizon.append(problem.horizon)
         return ((0, horizon[0]),)
     return lifetime_of
+
+
+def _check_lifetime(p):
+    """PlanError "bounds" unless the lifetime of ``p`` is disjoint half-open intervals ``[start, end)``, start < end."""
+    intervals = sorted(p.lifetime)
+    for k, (start, end) in enumerate(intervals):
+        if not start < end:
+            raise PlanError("bounds", f"{p.name} has lifetime interval [{start}, {end}), which is empty or reversed; "
+                            "expected [start, end) with start < end")
+        if k and start < intervals[k - 1][1]:
+            raise PlanError("bounds", f"{p.name} has lifetime intervals {list(intervals[k - 1])} and {[start, end]}, "
+                            "which overlap; expected disjoint [start, end) intervals")
 
 
 def _check_types(plan):

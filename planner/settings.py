@@ -82,6 +82,7 @@ class BufferSettings:
         _unique(names, f"{where} phases")
         _unique([b.name for b in self.buffers], f"{where} buffers")
         _unique([c.component for c in self.children], f"{where} children")
+        self._check_qualified_names()
         children = {c.component for c in self.children}
         invoked = set()
         for phase in self.phases:
@@ -110,6 +111,26 @@ class BufferSettings:
                         raise ConfigurationError(f"{where} buffer {b.name!r}: unknown phase {p!r}; phases are {names}")
                 if names.index(last) < names.index(first):
                     raise ConfigurationError(f"{where} buffer {b.name!r}: lifetime ({first!r}, {last!r}) is reversed")
+
+    def _check_qualified_names(self):
+        """ConfigurationError when two buffers of the tree get one qualified name (a dotted buffer name,
+        ``newton.delta``, beside child ``newton``'s ``delta``): they would be planned as one and share addresses."""
+        owner = {}
+        for prefix, b in self._declared(f"{self.component}."):
+            name = prefix + b.name
+            if name in owner:
+                raise ConfigurationError(
+                    f"buffer {name!r} is declared twice: as {owner[name][1]!r} in component {owner[name][0]!r} "
+                    f"and as {b.name!r} in component {prefix[:-1]!r}; two buffers cannot share a qualified name "
+                    "(they would be planned as one and share addresses); rename one")
+            owner[name] = (prefix[:-1], b.name)
+
+    def _declared(self, prefix):
+        """(qualified prefix, buffer) for every buffer of the tree."""
+        pairs = [(prefix, b) for b in self.buffers]
+        for child in self.children:
+            pairs += child._declared(f"{prefix}{child.component}.")
+        return pairs
 
     # -- timeline ------------------------------------------------------
     @property

@@ -332,6 +332,7 @@ BAD_PROBLEMS = {
     "empty-lifetime": (_buffer(1, lifetime=[]), "buffer 'k.b' lifetime: empty"),
     "reversed-lifetime": (_buffer(1, lifetime=[[6, 2]]), "interval [6, 2] is empty or reversed"),
     "zero-length-lifetime": (_buffer(1, lifetime=[[3, 3]]), "is empty or reversed"),
+    "lifetime-past-int64": (_buffer(1, lifetime=[[0, 10 ** 19]]), "end 10000000000000000000 is too large"),
     "unknown-location": (_buffer(1, location="texture"), "buffer 'k.b' location: unknown value 'texture'"),
     "unknown-device": (_problem(device="tpu"), "device: unknown preset 'tpu'"),
     "unknown-precision": (_problem(precision="int8"), "unknown precision 'int8'"),
@@ -422,6 +423,11 @@ BAD_COMMANDS = {
     "demo-json-into-missing-folder": (lambda d: ["demo", "--planner", "greedy", "--save-problem", d / "out-p.json",
                                                  "--json", d / "no" / "out.json"], "cannot access", "no/out.json"),
     "demo-unknown-method": (lambda d: ["demo", "--method", "rk4"], "invalid choice: 'rk4'", ""),
+    "cpsat-weight-past-int64": (lambda d: ["plan", write_json(d / "p.json", _buffer(1, weight=1e17)),
+                                           "--json", d / "out.json"], "buffer 'k.b': weight 1e+17 times size 4",
+                                "does not fit CP-SAT's integer objective"),
+    "cpsat-size-1e17": (lambda d: ["compare", write_json(d / "p.json", _buffer(1, size=10 ** 17))],
+                        "local memory", ""),
 }
 
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
 import planner.cpsat as cpsat
-from planner import Buffer, InfeasibleError, Placement, PlanningProblem, live_peak, solve
+from planner import Buffer, ConfigurationError, InfeasibleError, Placement, PlanningProblem, live_peak, report, solve
+from planner.errors import LocalMemoryError
 from planner.csvio import load_minimalloc_csv
 from planner.errors import InfeasibleError as _Infeasible
 
@@ -90,6 +91,47 @@ def test_falls_back_to_greedy_when_cpsat_finds_nothing(monkeypatch):
     greedy = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "greedy")
     assert plan.provenance.status in ("GREEDY_FALLBACK", "OPTIMAL")
     assert plan.shared_elements == greedy.shared_elements
+
+
+def _choosing():
+    """Auto buffers alive together beside a pinned one, more than the capacity holds: a choice to make."""
+    buffers = (Buffer("c.pin", 2, "shared", lifetime=((0, 6),)),) + tuple(
+        Buffer(f"c.a{i}", 3 + i % 3, lifetime=((i, i + 4),), weight=1.0 + i) for i in range(6))
+    return PlanningProblem(buffers=buffers, shared_capacity=9)
+
+
+def test_fallback_is_greedys_plan_and_claims_no_proof(monkeypatch):
+    monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a, **k: (None, cp_model.UNKNOWN))
+    problem = _choosing()
+    plan, greedy = solve(problem, "cpsat", **CPSAT), solve(problem, "greedy")
+    assert plan.provenance.status == "GREEDY_FALLBACK"
+    assert plan.buffers == greedy.buffers and plan.shared_elements == greedy.shared_elements
+    assert plan.provenance.lower_bound == 2 < plan.shared_elements  # the pinned buffer's size: all that is proven
+    assert "gap 0 elements" not in report.plan_totals(plan)
+
+
+def test_a_search_cut_short_below_greedy_returns_greedys_layout(monkeypatch):
+    problem = _choosing()
+
+    def pinned_only(self, model, auto, deadline, budget):  # a CP-SAT incumbent that keeps every auto buffer local
+        return {"c.pin": 0}, "FEASIBLE", 2, 1
+
+    monkeypatch.setattr(cpsat._Part, "_search", pinned_only)
+    plan, greedy = solve(problem, "cpsat", **CPSAT), solve(problem, "greedy")
+    assert plan.provenance.status == "FEASIBLE" and plan.buffers == greedy.buffers
+    assert plan.provenance.lower_bound == 2
+
+
+def test_weights_past_cpsats_integers_are_named_and_oversize_buffers_stay_local():
+    big = PlanningProblem((Buffer("c.a", 4, lifetime=((0, 2),), weight=1e17), Buffer("c.b", 4, lifetime=((1, 3),))))
+    with pytest.raises(ConfigurationError, match="buffer 'c.a': weight 1e[+]17 times size 4 does not fit CP-SAT"):
+        solve(big, "cpsat", **CPSAT)
+    huge = PlanningProblem((Buffer("c.a", 10 ** 17, lifetime=((0, 2),)), Buffer("c.b", 4, lifetime=((1, 3),))))
+    with pytest.raises(LocalMemoryError):  # as greedy's: it stays local, past CUDA's local memory
+        solve(huge, "cpsat", **CPSAT)
+    wide = PlanningProblem((Buffer("c.a", 10 ** 4, lifetime=((0, 2),)), Buffer("c.b", 4, lifetime=((1, 3),))),
+                           shared_capacity=100)
+    assert solve(wide, "cpsat", **CPSAT).by_name()["c.a"].placement is Placement.LOCAL
 
 
 def test_no_layout_and_no_greedy_raises(monkeypatch, no_greedy):

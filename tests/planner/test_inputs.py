@@ -6,10 +6,12 @@ blocks, local memory per thread) are refused; output files are checked before an
 integers are accepted; the CLI docs cover every command; greedy's speed-up places as before.
 """
 
+import concurrent.futures
 import json
 import os
 import pathlib
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -173,6 +175,32 @@ def test_output_that_is_a_directory_names_the_users_path(tmp_path, capsys):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".planner-")]
 
 
+def test_outputs_write_through_links_fifos_and_devices(tmp_path, capsys):
+    problem = write_json(tmp_path / "p.json", PROBLEM)
+    (tmp_path / "link.json").symlink_to("real.json")  # a dangling link: the file it names is made
+    assert _cli(capsys, "plan", problem, "--planner", "greedy", "--json", tmp_path / "link.json")[0] == 0
+    assert (tmp_path / "link.json").is_symlink() and json.loads((tmp_path / "real.json").read_text())["buffers"]
+    (tmp_path / "real.json").write_text("old")  # and an existing target is replaced, the link kept
+    assert _cli(capsys, "plan", problem, "--planner", "greedy", "--json", tmp_path / "link.json")[0] == 0
+    assert (tmp_path / "link.json").is_symlink() and json.loads((tmp_path / "real.json").read_text())["buffers"]
+    assert _cli(capsys, "plan", problem, "--planner", "greedy", "--json", os.devnull)[0] == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # /dev/null is still the device
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        read = pool.submit(lambda: fifo.read_text())  # opening a FIFO waits for the other end
+        assert _cli(capsys, "plan", problem, "--planner", "greedy", "--json", fifo)[0] == 0
+        assert json.loads(read.result(timeout=60))["buffers"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".planner-")]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_output_folder_that_takes_no_files_is_named(tmp_path, capsys):
+    code, _, err = _cli(capsys, "plan", write_json(tmp_path / "p.json", PROBLEM), "--json", "/proc/out.json")
+    assert code == 2 and "the folder '/proc' exists but no file can be created in it" in _one_error(err)
+
+
 # -- 4. show and explain check the plan itself ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def good_plan():
@@ -192,10 +220,13 @@ def _tamper(data, how):
         data["buffers"].append(dict(by_name["k.c"]))
     elif how == "view":
         by_name["k.v"]["offset"] = by_name["k.a"]["offset"] + 7
+    elif how == "reversed":
+        by_name["k.c"]["lifetime"] = [[8, 4]]
     return data
 
 
-RULES = {"overlap": "no-overlap", "totals": "totals", "bounds": "bounds", "duplicate": "duplicate", "view": "view"}
+RULES = {"overlap": "no-overlap", "totals": "totals", "bounds": "bounds", "duplicate": "duplicate", "view": "view",
+         "reversed": "bounds"}
 
 
 @pytest.mark.parametrize("how", sorted(RULES))
@@ -206,6 +237,15 @@ def test_show_and_explain_refuse_a_self_contradictory_plan(tmp_path, capsys, goo
     code, out, err = _cli(capsys, command, path, *extra)
     assert code == 1 and f"rule {RULES[how]}:" in _one_error(err) and out == ""
     assert not (tmp_path / "plan.svg").exists()
+
+
+@pytest.mark.parametrize("lifetime", [[[8, 4]], [[4, 4]], [[0, 6], [4, 8]]])
+def test_a_plan_alone_refuses_an_empty_reversed_or_overlapping_lifetime(good_plan, lifetime):
+    data = json.loads(json.dumps(good_plan))
+    next(b for b in data["buffers"] if b["name"] == "k.c")["lifetime"] = lifetime
+    with pytest.raises(PlanError) as info:
+        Plan.from_json(data).verify()
+    assert info.value.rule == "bounds" and "k.c has lifetime interval" in str(info.value)
 
 
 def test_unknown_key_in_a_plan_buffer_is_refused(tmp_path, capsys, good_plan):

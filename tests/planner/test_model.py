@@ -96,6 +96,8 @@ def test_demo_tree_embeds_three_newton_solves():
     (dict(name="a", size_elems=1, lifetime=((3, 3),)), "empty or reversed"),
     (dict(name="a", size_elems=1, lifetime=((5, 2),)), "empty or reversed"),
     (dict(name="a", size_elems=1, lifetime=((-1, 2),)), "below 0"),
+    (dict(name="a", size_elems=1, lifetime=((0, 2 ** 63),)), "end 9223372036854775808 is too large"),
+    (dict(name="a", size_elems=1, lifetime=((0, 10 ** 18),)), "program points below 10^18"),
     (dict(name="a", size_elems=1, lifetime=((0.5, 2),)), "integers"),
     (dict(name="a", size_elems=1, lifetime=((0, 1, 2),)), "pairs"),
     (dict(name="a", size_elems=1, view_of="9x"), "view_of"),
@@ -161,6 +163,11 @@ def test_bad_problem_json_names_the_key(data, needle):
     (lambda: BufferSettings("c", (Phase("a"), Phase("b")), (Buffer("x", 1, lifetime=(("b", "a"),)),)), "reversed"),
     (lambda: BufferSettings("c", (Phase("a"),), (Buffer("x", 1, lifetime=((0, 1),)),)), "must name phases"),
     (lambda: BufferSettings("c", (Phase("a"),), (Buffer("v", 1, view_of="nope"),)), "view_of 'nope'"),
+    (lambda: BufferSettings(  # a dotted name meets the child's buffer: the two would share addresses
+        "dirk", (Phase("s0", invokes="newton"),), (Buffer("newton.delta", 4, lifetime=(("s0", "s0"),)),),
+        (BufferSettings("newton", (Phase("r"),), (Buffer("delta", 8, lifetime=(("r", "r"),)),)),)),
+     "buffer 'dirk.newton.delta' is declared twice: as 'newton.delta' in component 'dirk' and as 'delta' in "
+     "component 'dirk.newton'"),
 ])
 def test_bad_settings_name_the_problem(build, needle):
     with pytest.raises(ConfigurationError) as info:
