@@ -39,17 +39,31 @@ Dense LU (:mod:`kernels.solvers.lu`)::
 
 6. ``a`` holds the n-by-n matrix row-major (``a[i * n + j]``) and is factored
    in place; ``pivots`` (n) receives the row interchanges.  ``factor``
-   returns ``SINGULAR_MATRIX`` when a pivot's magnitude is not above
-   ``max(eps * amax, tiny)``: ``eps`` of the working precision, ``amax`` the
-   largest absolute *diagonal* entry of the input, ``tiny`` its smallest
-   normal number (:func:`singular_below`; zero, NaN and a zero matrix
-   included); ``solve`` overwrites ``b`` with the solution and is only called
-   after a successful ``factor``.  Every LU follows this rule.  The diagonal
-   sets the scale because Newton's matrices are a shift minus ``c J``: an
-   off-diagonal coupling says nothing of the pivots' size.  Against the
-   largest entry of all, float32 radau on the Oregonator had a regular 6x6
-   block (entries to 2.6e6, a pivot of 0.27 in float32 and float64 alike)
-   refused at eps * 2.6e6 = 0.31, and took 2300 steps where float64 took 120.
+   returns ``SINGULAR_MATRIX`` when a pivot ``u_kk`` is not above
+   ``max(m eps g_k, tiny)``: ``eps`` of the working precision, ``tiny`` its
+   smallest normal number (:func:`singular_below`; zero, NaN and a zero
+   matrix included) and ``g_k = sum_j |l_kj u_jk|`` over the ``m`` earlier
+   pivots ``j`` whose terms were eliminated into it (Doolittle:
+   ``u_kk = a_kk - sum_j l_kj u_jk``; the complex LU bounds ``|l u|`` by
+   ``(|re l| + |im l|)(|re u| + |im u|)``).  ``solve`` overwrites ``b`` with
+   the solution and is only called after a successful ``factor``.  Every LU
+   follows this rule (:func:`singular_check_lines`).  The computed pivot
+   carries a rounding error of up to about ``m eps g_k`` (the backward
+   error bound ``|dA| <= gamma_m |L| |U|``, ``gamma_m ~ m eps / 2``), so a
+   pivot at or below it cannot be told from zero: a singular matrix's
+   cancelled pivot is caught, whatever its scale (two equal rows of a 10x10
+   matrix left a last pivot of 1.05 ``eps g``; ``m = 9``).
+   A pivot that nothing cancelled is never refused above ``tiny``: the rule
+   is invariant under row and column scaling, and a diagonal or triangular
+   ``M`` is regular whatever its spread.  The earlier rules set one scale for
+   every pivot and refused regular matrices: against the largest entry of
+   all, float32 radau on the Oregonator (a regular 6x6 block, entries to
+   2.6e6, a pivot of 0.27) took 2300 steps where float64 took 120; against
+   the largest diagonal entry, ``diag(1 + 0.25 h 1e9, 1 + 0.25 h)`` was
+   refused in float32 for every ``h`` above 3e-2, and sdirk4, radau and
+   rodas5p in float32 took 500 to 600 steps (hundreds rejected) where
+   float64 took 90.  The cost is one product per term, the work of the
+   diagonal updates: O(n^2) for the dense LU, O(nnz) for the sparse ones.
 
 Krylov solvers (:mod:`kernels.solvers.krylov`)::
 
@@ -120,7 +134,7 @@ import math
 
 import numpy as np
 
-__all__ = ["singular_below", "singular_threshold_lines", "SOLVER_OK", "newton_kappa", "newton_kappa_device"]
+__all__ = ["singular_below", "singular_check_lines", "singular_constants", "SOLVER_OK", "newton_kappa", "newton_kappa_device"]
 
 SOLVER_OK = 0
 
@@ -170,11 +184,25 @@ def singular_below(dtype):
     return np.dtype(dtype).type(np.finfo(dtype).tiny)
 
 
-def singular_threshold_lines(diagonal):
-    """Generated source (one level in) of item 6's ``tiny`` over the factor ``a``'s ``diagonal`` words.
+def singular_constants(dtype, terms):
+    """The constants item 6's generated test reads for pivots of up to ``terms`` terms: ``EPS``, ``TINY`` and
+    ``EPS<k>`` = ``k eps`` (exact) for ``k = 1 .. terms``, typed in ``dtype``."""
+    eps = float(np.finfo(dtype).eps)
+    scalar = np.dtype(dtype).type
+    constants = {f"EPS{k}": scalar(k * eps) for k in range(1, terms + 1)}
+    constants.update(EPS=scalar(eps), TINY=singular_below(dtype))
+    return constants
 
-    ``amax``, the largest of ``abs(a[w])`` for ``w`` in ``diagonal`` (literal indices), then
-    ``tiny = max(EPS * amax, TINY)``; the generated code's namespace holds ``EPS`` and ``TINY``.
+
+def singular_check_lines(magnitude, terms, indent="    "):
+    """Generated source of item 6's test of one pivot: ``return SINGULAR`` when ``magnitude`` is not above it.
+
+    ``magnitude``: the pivot's magnitude (an expression); ``terms``: expressions of ``|l_kj u_jk|`` over
+    the earlier pivots ``j`` (empty for the first pivot, which is tested against ``TINY`` alone).  The
+    threshold is ``max(k eps g, TINY)`` with ``k`` terms summing to ``g`` (``EPS<k>``, from
+    :func:`singular_constants`, and ``SINGULAR`` in the generated code's namespace); it assigns ``g``.
     """
-    return ([f"    amax = abs(a[{diagonal[0]}])"] + [f"    amax = max(amax, abs(a[{w}]))" for w in diagonal[1:]]
-            + ["    tiny = max(EPS * amax, TINY)"])
+    if not terms:
+        return [f"{indent}if not {magnitude} > TINY:", f"{indent}    return SINGULAR"]
+    return [f"{indent}g = " + " + ".join(terms), f"{indent}if not {magnitude} > max(EPS{len(terms)} * g, TINY):",
+            f"{indent}    return SINGULAR"]

@@ -17,8 +17,8 @@ plans and calls it as the real sparse LU; the symbolic work (minimum degree
 order, fill) runs on the complex pattern ``{(i // 2, j // 2)}``.  As there,
 the pivots are diagonal in a static order (no numerical pivoting: meant for
 ``C``, diagonally dominant for small ``h``), a pivot is singular when
-``|re| + |im|`` is not above ``eps`` times the largest absolute diagonal input
-word, nor above the smallest normal number (the rule of :mod:`kernels.solvers.base`),
+``|re| + |im|`` is not above ``m eps`` times ``sum_j (|re l_kj| + |im l_kj|)(|re u_jk| + |im u_jk|)``
+(its ``m`` terms), nor above the smallest normal number (the rule of :mod:`kernels.solvers.base`),
 and ``factor`` and ``solve`` are straight-line code over literal slots (the
 factor must fit :attr:`unroll`; the caller falls back to the real form above it).
 Those operations are data, the settings' :class:`~kernels.solvers.sparse_lu.LUProgram`
@@ -35,7 +35,7 @@ import dataclasses
 import functools
 
 from ..errors import ConfigurationError
-from .base import singular_threshold_lines
+from .base import singular_check_lines
 from .sparse_lu import (SparseLUSettings, _elimination_sets, built_lu, lu_constants, minimum_degree_order,
                         symbolic_fill)
 
@@ -99,13 +99,12 @@ def complex_lu_sources(settings):
     re = lambda s: f"a[{2 * s}]"  # noqa: E731 - short source helpers
     im = lambda s: f"a[{2 * s + 1}]"  # noqa: E731
     given = 2 * program.pattern
-    diagonal = [word for kk, _ in program.pivots for word in (2 * kk, 2 * kk + 1)]
-    lines = ["def factor(a, piv):"] + singular_threshold_lines(diagonal)
-    lines += [f"    a[{q}] = ZERO" for q in range(given, 2 * program.nnz)]
-    for kk, rows in program.pivots:
-        lines += [f"    dr = {re(kk)}", f"    di = {im(kk)}", "    sc = abs(dr) + abs(di)",
-                  "    if not sc > tiny:", "        return SINGULAR",
-                  "    s = RCP(sc)", "    dr = dr * s", "    di = di * s", "    q = RCP(sc * (dr * dr + di * di))",
+    lines = ["def factor(a, piv):"] + [f"    a[{q}] = ZERO" for q in range(given, 2 * program.nnz)]
+    for (kk, rows), terms in zip(program.pivots, program.terms):
+        lines += [f"    dr = {re(kk)}", f"    di = {im(kk)}", "    sc = abs(dr) + abs(di)"]
+        lines += singular_check_lines("sc", [f"(abs({re(lk)}) + abs({im(lk)})) * (abs({re(uk)}) + abs({im(uk)}))"
+                                             for lk, uk in terms])
+        lines += ["    s = RCP(sc)", "    dr = dr * s", "    di = di * s", "    q = RCP(sc * (dr * dr + di * di))",
                   "    dr = dr * q", "    di = -di * q", f"    {re(kk)} = dr", f"    {im(kk)} = di"]
         for rk, updates in rows:
             lines += [f"    lr = {re(rk)}", f"    li = {im(rk)}", "    mr = lr * dr - li * di",
@@ -142,4 +141,4 @@ def build_complex_sparse_lu(settings, layout, dtype):
     if not settings.unrolled:
         raise ConfigurationError(f"ComplexSparseLUSettings: a factor of {settings.nnz} words is above unroll="
                                  f"{settings.unroll} (straight-line code only); use the real SparseLUSettings")
-    return built_lu(settings, layout, dtype, lu_constants(dtype), complex_lu_sources, complex_lu_ir)
+    return built_lu(settings, layout, dtype, lu_constants(dtype, settings.n), complex_lu_sources, complex_lu_ir)

@@ -22,9 +22,10 @@ triangle ``U``, and the diagonal the reciprocals ``1 / u_kk`` (a solve
 multiplies instead of dividing).  ``pivots[k]`` is the row exchanged with
 row ``k`` at elimination step ``k`` (LAPACK's convention, 0-based).
 
-A pivot is singular when it is not larger than ``eps`` times the largest
-absolute diagonal entry of the matrix, nor than the smallest normal number
-(an exact zero, a NaN and a zero matrix included; the rule of
+A pivot ``u_kk`` is singular when it is not larger than ``k eps`` times
+``sum_j |l_kj u_jk|`` (the ``k`` terms eliminated into it, read from the factor
+after the row interchange), nor than the smallest normal number (an exact
+zero, a NaN and a zero matrix included; the rule of
 :mod:`kernels.solvers.base`): ``factor`` then returns
 :data:`kernels.status.SINGULAR_MATRIX` for that thread alone.
 """
@@ -41,7 +42,7 @@ from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .base import SOLVER_OK, singular_below, singular_threshold_lines
+from .base import SOLVER_OK, singular_check_lines, singular_constants
 from .factor_storage import planned_storage
 
 __all__ = ["LUSettings", "BuiltLU", "build_lu", "LU_UNROLL"]
@@ -141,17 +142,18 @@ class BuiltLU:
 
 
 def _factor_unrolled(n):
-    lines = ["def factor(a, piv):"] + singular_threshold_lines([i * n + i for i in range(n)])
+    lines = ["def factor(a, piv):"]
     for k in range(n):
         lines += [f"    best = abs(a[{k * n + k}])", f"    row = {k}"]
         for r in range(k + 1, n):
             lines += [f"    v = abs(a[{r * n + k}])", "    if v > best:", "        best = v", f"        row = {r}"]
-        lines += [f"    piv[{k}] = row", "    if not best > tiny:", "        return SINGULAR"]
+        lines.append(f"    piv[{k}] = row")
         for r in range(k + 1, n):
             lines.append(f"    if row == {r}:")
             for j in range(n):
                 lines += [f"        x = a[{k * n + j}]", f"        a[{k * n + j}] = a[{r * n + j}]",
                           f"        a[{r * n + j}] = x"]
+        lines += singular_check_lines("best", [f"abs(a[{k * n + j}] * a[{j * n + k}])" for j in range(k)])
         lines += [f"    d = ONE / a[{k * n + k}]", f"    a[{k * n + k}] = d"]
         for r in range(k + 1, n):
             lines += [f"    m = a[{r * n + k}] * d", f"    a[{r * n + k}] = m"]
@@ -179,10 +181,6 @@ def _solve_unrolled(n):
 
 _FACTOR_LOOPS = """
 def factor(a, piv):
-    amax = abs(a[0])
-    for i in range(1, N):
-        amax = max(amax, abs(a[i * N + i]))
-    tiny = max(EPS * amax, TINY)
     for k in range(N):
         best = abs(a[k * N + k])
         row = k
@@ -192,13 +190,18 @@ def factor(a, piv):
                 best = v
                 row = r
         piv[k] = row
-        if not best > tiny:
-            return SINGULAR
         if row != k:
             for j in range(N):
                 x = a[k * N + j]
                 a[k * N + j] = a[row * N + j]
                 a[row * N + j] = x
+        g = ZERO
+        w = ZERO
+        for j in range(k):
+            g += abs(a[k * N + j] * a[j * N + k])
+            w += EPS
+        if not best > max(w * g, TINY):
+            return SINGULAR
         d = ONE / a[k * N + k]
         a[k * N + k] = d
         for r in range(k + 1, N):
@@ -249,8 +252,9 @@ def build_lu(settings, layout, dtype) -> BuiltLU:
         Working precision.
     """
     allocate = AllocatorFactory(layout, dtype)
-    namespace = {"N": settings.n, "EPS": dtype(np.finfo(dtype).eps), "TINY": singular_below(dtype),
-                 "ONE": dtype(1.0), "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
+    namespace = {"N": settings.n, **singular_constants(dtype, settings.n - 1),
+                 "ONE": dtype(1.0), "ZERO": dtype(0.0), "OK": np.int32(SOLVER_OK),
+                 "SINGULAR": np.int32(codes.SINGULAR_MATRIX)}
     factor_source, solve_source = lu_sources(settings)
     factor = compile_device(factor_source, "factor", namespace)
     solve = compile_device(solve_source, "solve", namespace)

@@ -34,9 +34,9 @@ No numerical pivoting: the pivots are the diagonal entries in the static
 order.  That is safe for the matrices this solver is meant for, ``I - c J``
 with small ``c h``-scaled Jacobians (diagonally dominant), and for any
 matrix whose LU without pivoting is stable; it is not a general solver.  A
-pivot is singular when its magnitude is not above ``eps`` times the largest
-absolute diagonal entry of the input, nor above the smallest normal number
-(zero, a NaN and a zero matrix included; the rule of
+pivot ``u_kk`` is singular when its magnitude is not above ``m eps`` times
+``sum_j |l_kj u_jk|`` (the ``m`` terms eliminated into it, :attr:`LUProgram.terms`),
+nor above the smallest normal number (zero, a NaN and a zero matrix included; the rule of
 :mod:`kernels.solvers.base`): ``factor`` then returns
 :data:`kernels.status.SINGULAR_MATRIX` for that thread alone, as the dense
 solver does.
@@ -63,7 +63,7 @@ from ..approx import pivot_reciprocal
 from ..backend import backend
 from ..codegen import compile_device
 from ..errors import ConfigurationError
-from .base import SOLVER_OK, singular_below, singular_threshold_lines
+from .base import SOLVER_OK, singular_check_lines, singular_constants
 from .factor_storage import STORAGE_FORMS, check_storage, in_memory, planned_storage
 from .sparsity import full_pattern, minimum_degree_order, symbolic_fill
 
@@ -240,7 +240,7 @@ class LUProgram:
     Attributes
     ----------
     pattern : int
-        Slots the caller fills (``amax`` is taken over them).
+        Slots the caller fills.
     nnz : int
         Slots of the factor; ``pattern .. nnz`` (the fill-in) are zeroed first.
     pivots : tuple
@@ -250,6 +250,9 @@ class LUProgram:
         Per row in pivot order: ``(row, terms)``, terms ``(slot, column)`` of ``L`` (may be empty).
     backward : tuple
         Per row in reverse pivot order: ``(row, terms, diagonal slot)``, terms of ``U`` (may be empty).
+    terms : tuple
+        Per pivot in order: the ``(l slot, u slot)`` pairs of the earlier pivots ``j`` whose products
+        ``l_kj u_jk`` were eliminated into it (the singular test's scale, :mod:`kernels.solvers.base`).
     """
 
     pattern: int
@@ -257,6 +260,7 @@ class LUProgram:
     pivots: tuple
     forward: tuple
     backward: tuple
+    terms: tuple = ()
 
 
 def lu_program(settings):
@@ -269,17 +273,20 @@ def lu_program(settings):
     forward = tuple((i, tuple(lower)) for i, lower, _ in rows)
     backward = tuple((i, tuple(upper), slot[(i, i)]) for i, _, upper in reversed(rows))
     given = len(settings.entries) - settings.fill  # the pattern's entries (the fill-in comes after them)
-    return LUProgram(given, len(settings.entries), pivots, forward, backward)
+    order = settings.order
+    terms = tuple(tuple((slot[(k, j)], slot[(j, k)]) for j in order[:p] if (k, j) in slot and (j, k) in slot)
+                  for p, k in enumerate(order))
+    return LUProgram(given, len(settings.entries), pivots, forward, backward, terms)
 
 
 def _straight_sources(settings):
     """``(factor, solve)`` as straight-line Python source over literal slot indices."""
     program = settings.program
-    lines = ["def factor(a, piv):"] + singular_threshold_lines([kk for kk, _ in program.pivots])
-    lines += [f"    a[{s}] = ZERO" for s in range(program.pattern, program.nnz)]
-    for kk, rows in program.pivots:
-        lines += [f"    d = a[{kk}]", "    if not abs(d) > tiny:", "        return SINGULAR",
-                  "    d = RCP(d)", f"    a[{kk}] = d"]
+    lines = ["def factor(a, piv):"] + [f"    a[{s}] = ZERO" for s in range(program.pattern, program.nnz)]
+    for (kk, rows), terms in zip(program.pivots, program.terms):
+        lines.append(f"    d = a[{kk}]")
+        lines += singular_check_lines("abs(d)", [f"abs(a[{lk}] * a[{uk}])" for lk, uk in terms])
+        lines += ["    d = RCP(d)", f"    a[{kk}] = d"]
         for lk, updates in rows:
             lines += [f"    m = a[{lk}] * d", f"    a[{lk}] = m"]
             lines += [f"    a[{t}] -= m * a[{s}]" for t, s in updates]
@@ -317,7 +324,9 @@ def _tables(settings):
 
     Factor: per pivot ``p`` its diagonal slot ``DIAG[p]``, its rows ``ROW_START[p] .. ROW_START[p + 1]`` in
     ``LOWER`` (the slot of ``L``'s multiplier) and ``NCOLS[p]`` updates per row, read in sequence from
-    ``TARGET`` / ``SOURCE`` (``a[TARGET[e]] -= m * a[SOURCE[e]]``).  Solve: per row in pivot order
+    ``TARGET`` / ``SOURCE`` (``a[TARGET[e]] -= m * a[SOURCE[e]]``), and the singular test's terms
+    ``T_START[p] .. T_START[p + 1]`` of ``T_LOWER`` / ``T_UPPER`` (:attr:`LUProgram.terms`).
+    Solve: per row in pivot order
     ``ROW[p]``, its ``L`` terms ``F_START[p] .. F_START[p + 1]`` of ``F_SLOT`` / ``F_COL`` and its ``U``
     terms likewise (``B_*``), and ``DIAG_OF_ROW[p]`` (the slot of ``1 / u_ii``).
     """
@@ -331,9 +340,14 @@ def _tables(settings):
             target += [t for t, _ in updates]
             source += [s for _, s in updates]
         row_start.append(len(lower))
+    t_start, t_lower, t_upper = [0], [], []
+    for terms in program.terms:
+        t_lower += [lk for lk, _ in terms]
+        t_upper += [uk for _, uk in terms]
+        t_start.append(len(t_lower))
     in_order = tuple(reversed(program.backward))  # per row in pivot order: (row, U terms, diagonal slot)
     tables = {"DIAG": diag, "ROW_START": row_start, "LOWER": lower, "NCOLS": ncols, "TARGET": target,
-              "SOURCE": source, "ROW": [i for i, _ in program.forward], "DIAG_OF_ROW": [d for _, _, d in in_order]}
+              "SOURCE": source, "T_START": t_start, "T_LOWER": t_lower, "T_UPPER": t_upper, "ROW": [i for i, _ in program.forward], "DIAG_OF_ROW": [d for _, _, d in in_order]}
     for prefix, terms in (("F", [lower for _, lower in program.forward]), ("B", [upper for _, upper, _ in in_order])):
         start, slots, cols = [0], [], []
         for row in terms:
@@ -351,17 +365,21 @@ _LOOPED_FACTOR = """def factor(a, piv):
     ncols = cuda.const.array_like(NCOLS)
     target = cuda.const.array_like(TARGET)
     source = cuda.const.array_like(SOURCE)
-    amax = abs(a[diag[0]])
-    for p in range(1, N):
-        amax = max(amax, abs(a[diag[p]]))
-    tiny = max(EPS * amax, TINY)
+    t_start = cuda.const.array_like(T_START)
+    t_lower = cuda.const.array_like(T_LOWER)
+    t_upper = cuda.const.array_like(T_UPPER)
     for s in range(PATTERN, NNZ):
         a[s] = ZERO
     e = 0
     for p in range(N):
         kk = diag[p]
         d = a[kk]
-        if not abs(d) > tiny:
+        g = ZERO
+        w = ZERO
+        for q in range(t_start[p], t_start[p + 1]):
+            g += abs(a[t_lower[q]] * a[t_upper[q]])
+            w += EPS
+        if not abs(d) > max(w * g, TINY):
             return SINGULAR
         d = RCP(d)
         a[kk] = d
@@ -415,9 +433,9 @@ def _no_pivots(region, persistent):
     return persistent
 
 
-def lu_constants(dtype):
-    """The constants the generated code reads, typed in ``dtype`` (the globals of the Python form)."""
-    return {"EPS": dtype(np.finfo(dtype).eps), "TINY": singular_below(dtype), "ONE": dtype(1.0),
+def lu_constants(dtype, n):
+    """The constants the generated code of an ``n``-unknown LU reads, typed in ``dtype`` (the Python form's globals)."""
+    return {**singular_constants(dtype, n), "ONE": dtype(1.0),
             "ZERO": dtype(0.0), "OK": np.int32(SOLVER_OK), "SINGULAR": np.int32(codes.SINGULAR_MATRIX),
             "RCP": pivot_reciprocal(dtype)}
 
@@ -454,7 +472,7 @@ def build_sparse_lu(settings, layout, dtype):
     """
     from . import sparse_lu_ir
 
-    namespace = lu_constants(dtype)
+    namespace = lu_constants(dtype, settings.n)
     if not settings.unrolled:
         namespace.update(_tables(settings), cuda=cuda, N=settings.n, PATTERN=len(settings.pattern),
                          NNZ=settings.nnz)

@@ -12,9 +12,9 @@ with no fast-math flags: loads and stores through the array's data pointer at
 literal slots, ``fmul``/``fsub``/``fadd`` in the array's dtype, the pivots'
 reciprocal as :func:`kernels.approx.pivot_reciprocal` computes it (a division on the CPU),
 ``abs`` and ``max`` by the target's own implementations (the CPU's keeps a
-NaN ``amax``, CUDA's ``fmax`` skips a NaN operand), and the singular pivot
-test ``not abs(d) > tiny`` (``tiny = max(EPS * amax, TINY)`` with ``amax``
-the largest diagonal entry of the input) as an early exit returning
+NaN operand, CUDA's ``fmax`` skips it), and the singular pivot
+test ``not abs(d) > max(m EPS * g, TINY)`` (``g = sum |l_kj u_jk|`` over the
+``m`` terms of the program's :attr:`~kernels.solvers.sparse_lu.LUProgram.terms`) as an early exit returning
 ``SINGULAR_MATRIX``.  So results are bit-identical to the Python form on the
 same target, and NVVM sees the same code.
 
@@ -26,7 +26,7 @@ CUDA simulator, which interprets Python: there the Python form is used
 The machinery shared with the complex LU's IR form
 (:mod:`kernels.solvers.complex_lu_ir`) lives here: :class:`Emitter` (literal
 loads and stores, constants and the target's builtins) and
-:func:`lu_factor_intrinsic` (the factor's frame: ``amax`` over the diagonal, the zeroed fill-in,
+:func:`lu_factor_intrinsic` (the factor's frame: the zeroed fill-in, each pivot's singular threshold,
 the singular exit and the returned status), which calls back per pivot, and
 :func:`lu_solve_intrinsic` (the solve's typed frame).
 """
@@ -178,12 +178,14 @@ class Emitter:
 def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memory=False):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
-    The frame both forms share: ``amax`` over the ``width`` words of each pivot's diagonal slot,
-    ``threshold = max(eps * amax, tiny)`` (the rule of :mod:`kernels.solvers.base`), the fill-in's
-    words zeroed, then per pivot ``eliminate(emitter, diagonal, rows, check)``, which emits the pivot's
-    operations and calls ``check(magnitude)`` where the Python form tests ``if not magnitude > tiny:
-    return SINGULAR``.  ``width``: words per slot; ``ok``/``singular``: the int32 codes returned;
-    ``memory``: the factor stays in memory (:class:`Emitter`).
+    The frame both forms share: the fill-in's words zeroed, then per pivot its threshold
+    ``max(m eps * g, tiny)`` (``m`` terms) (``g`` the sum of ``program.terms``' magnitudes, the rule of
+    :mod:`kernels.solvers.base`; ``tiny`` alone for a pivot with no terms) and
+    ``eliminate(emitter, diagonal, rows, check)``, which emits the pivot's operations and calls
+    ``check(magnitude)`` where the Python form tests ``if not magnitude > threshold: return SINGULAR``.
+    ``width``: words per slot (a term's magnitude ``|l u|``, or ``(|re l| + |im l|)(|re u| + |im u|)``
+    for two); ``ok``/``singular``: the int32 codes returned; ``memory``: the factor stays in memory
+    (:class:`Emitter`).
     """
 
     @intrinsic
@@ -194,21 +196,32 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
         def codegen(context, builder, signature, args):
             emitter = Emitter(context, builder, [(signature.args[0], args[0])], memory)
             given, words = width * program.pattern, width * program.nnz
-            diagonal = [width * kk + w for kk, _ in program.pivots for w in range(width)]
-            amax = emitter.fabs(emitter.load(diagonal[0]))
-            for s in diagonal[1:]:
-                amax = emitter.larger(amax, emitter.fabs(emitter.load(s)))
-            threshold = emitter.larger(builder.fmul(emitter.constant(eps), amax), emitter.constant(tiny))
             for s in range(given, words):
                 emitter.store(emitter.constant(0.0), s)
             exit_singular = builder.append_basic_block("sparse_lu.singular")
+            threshold = [None]
 
-            def check(magnitude):
+            def magnitude(slot):
+                if width == 1:
+                    return emitter.load(slot)
+                return builder.fadd(emitter.fabs(emitter.load(2 * slot)), emitter.fabs(emitter.load(2 * slot + 1)))
+
+            def term(lk, uk):
+                if width == 1:
+                    return emitter.fabs(builder.fmul(magnitude(lk), magnitude(uk)))
+                return builder.fmul(magnitude(lk), magnitude(uk))
+
+            def check(value):
                 nonsingular = builder.append_basic_block("sparse_lu.pivot")
-                builder.cbranch(builder.fcmp_unordered("<=", magnitude, threshold), exit_singular, nonsingular)
+                builder.cbranch(builder.fcmp_unordered("<=", value, threshold[0]), exit_singular, nonsingular)
                 builder.position_at_end(nonsingular)
 
-            for diagonal, rows in program.pivots:
+            for (diagonal, rows), terms in zip(program.pivots, program.terms):
+                total = None
+                for lk, uk in terms:
+                    total = term(lk, uk) if total is None else builder.fadd(total, term(lk, uk))
+                threshold[0] = emitter.constant(tiny) if total is None else emitter.larger(
+                    builder.fmul(emitter.constant(len(terms) * eps), total), emitter.constant(tiny))
                 eliminate(emitter, diagonal, rows, check)
             factored = builder.block
             done = builder.append_basic_block("sparse_lu.done")

@@ -236,7 +236,9 @@ def _step_source(settings):
               "    eval_drivers(t, driver_times, driver_values, ud)",
               "    rhs(t, y, p, ud, u_0)", "    wk[0] += W_ONE"]
     if FT:
-        lines += ["    tp = t + SQRT_EPS * max(abs(t), abs(dt))",
+        # the increment's floor (the smallest normal number of the working precision) keeps tp - t above
+        # zero when dt has underflowed at t = 0: 1 / (tp - t) stays finite, and only that trajectory fails
+        lines += ["    tp = t + max(SQRT_EPS * max(abs(t), abs(dt)), STEP_FLOOR)",
                   "    eval_drivers(tp, driver_times, driver_values, us)",
                   "    rhs(tp, y, p, us, ft)", "    wk[0] += W_ONE",
                   "    w = prec(1.0 / (tp - t))"]
@@ -323,6 +325,7 @@ def build_rosenbrock_step(settings, system, layout, dtype) -> BuiltStep:
     eps = float(np.finfo(dtype).eps)
     namespace = {"rhs": rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers), "prec": dtype,
                  "OK": np.int32(STEP_OK), "ZERO": dtype(0.0), "SQRT_EPS": math.sqrt(eps),
+                 "STEP_FLOOR": float(np.finfo(dtype).tiny),
                  "prepare": newton.prepare, "solve": newton.solve,
                  "alloc_matrix": newton.alloc_matrix, "alloc_aux": newton.alloc_aux}
     for i in range(tab.stages):

@@ -20,20 +20,44 @@ def _half_order_jac(t, y, p, J):
     J[3] = -1.0
 
 
+def _coupled_half_order(t, y, p, dydt):
+    dydt[0] = -p[0] * math.sqrt(y[1])
+    dydt[1] = -y[1]
+
+
+def _coupled_half_order_jac(t, y, p, J):
+    J[0] = 0.0
+    J[1] = -p[0] / (2.0 * math.sqrt(y[1]))  # -inf at y[1] = 0: an off-diagonal entry, so elimination meets inf - inf
+    J[2] = 0.0
+    J[3] = -1.0
+
+
 @pytest.mark.parametrize("method", ["rodas5p", "radau"])
 def test_an_infinite_jacobian_at_the_start_is_named(method):
-    """d f_0 / d y_0 = -k / (2 sqrt(y_0)) is infinite at y_0 = 0: the iteration matrix is singular at any step, and the
-    message said only that; it names the entry, the state and what to do."""
-    system = kernels.ODESystem(_half_order_decay, 2, n_params=1, name="half_order", jac=_half_order_jac)
-    result = kernels.solve_ivp(system, (0.0, 1.0), [[0.0, 1.0], [1.0, 1.0]], [1.0], method=method,
+    """d f_0 / d y_1 = -k / (2 sqrt(y_1)) is infinite at y_1 = 0: the factorisation of the iteration matrix is NaN
+    at any step, and the message said only that it is singular; it names the entry, the state and what to do."""
+    system = kernels.ODESystem(_coupled_half_order, 2, n_params=1, name="half_order", jac=_coupled_half_order_jac)
+    result = kernels.solve_ivp(system, (0.0, 1.0), [[1.0, 0.0], [1.0, 1.0]], [1.0], method=method,
                                precision=np.float64, rtol=1e-6, atol=1e-9, progress=False)
     assert result.status[0] in (kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED)
     assert result.status[1] == kernels.Status.SUCCESS
     message = result.message(0)
-    assert "The system's jac is not finite at the initial state (t = 0, y = [0, 1])" in message
-    assert "J[0 * 2 + 0] = J[0] (d f_0 / d y_0) is -inf" in message
-    assert "start slightly inside the domain (y_0 at 1e-12 instead of 0" in message and "regularise" in message
+    assert "The system's jac is not finite at the initial state (t = 0, y = [1, 0])" in message
+    assert "J[0 * 2 + 1] = J[1] (d f_0 / d y_1) is -inf" in message
+    assert "start slightly inside the domain (y_1 at 1e-12 instead of 0" in message and "regularise" in message
     assert result.message(1) == kernels.STATUS_MESSAGES[kernels.Status.SUCCESS]
+
+
+@pytest.mark.parametrize("method", ["rodas5p", "radau"])
+def test_an_infinite_diagonal_jacobian_entry_takes_its_limit(method):
+    """An infinite diagonal entry of J (d f_0 / d y_0 at y_0 = 0 of y_0' = -k sqrt(y_0)) is an infinite pivot, not a
+    singular one (the pivot rule of kernels.solvers.base item 6): the solve gives that component's limit, 0, and the
+    run the solution that stays at 0."""
+    system = kernels.ODESystem(_half_order_decay, 2, n_params=1, name="half_order", jac=_half_order_jac)
+    result = kernels.solve_ivp(system, (0.0, 1.0), [[0.0, 1.0], [1.0, 1.0]], [1.0], method=method,
+                               precision=np.float64, rtol=1e-6, atol=1e-9, progress=False)
+    assert result.success
+    np.testing.assert_allclose(result.y[:, -1], [[0.0, math.exp(-1.0)], [0.25, math.exp(-1.0)]], rtol=1e-5, atol=1e-9)
 
 
 def _half_order_jac_raising(t, y, p, J):
@@ -51,3 +75,33 @@ def test_a_jac_that_raises_a_float_fault_at_the_start_is_named():
     assert result.status[0] in (kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED)
     assert ("The system's jac raised ZeroDivisionError (float division by zero) at the initial state (t = 0, "
             "y = [0, 1]), where a GPU gives inf or NaN" in result.message(0))
+
+
+def _divides_by_a_parameter(t, y, p, dydt):
+    dydt[0] = -y[0] / p[0]
+    dydt[1] = -1000.0 * (y[1] - math.cos(t))
+
+
+def test_a_parameter_at_zero_is_named_instead_of_a_harmless_state():
+    """rhs y_0 / p_0 with p_0 = 0 and y_1 = 0: the hint said to start y_1 at 1e-12 instead of 0, which changes
+    nothing; the cause is the parameter."""
+    system = kernels.ODESystem(_divides_by_a_parameter, 2, n_params=1, name="by_p")
+    result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], [[1.0], [0.0]], method="radau",
+                               precision=np.float64, rtol=1e-6, atol=1e-8, max_steps=3000, progress=False)
+    assert result.status[0] == kernels.Status.SUCCESS and result.status[1] != kernels.Status.SUCCESS
+    message = result.message(1)
+    assert "The system's rhs is not finite at the initial state (t = 0, y = [1, 0]): dydt[0] is inf or NaN" in message
+    assert ("A parameter causes it: this trajectory has p[0] = 0, and with p[0] nudged off it the rhs is finite"
+            in message)
+    assert "y_1 at 1e-12" not in message
+
+
+def test_a_state_at_zero_is_still_named_when_a_parameter_is_zero_too():
+    """sqrt(y_0) at y_0 = 0 with an unrelated p_1 = 0: the state is the cause, and is named."""
+    system = kernels.ODESystem(_half_order_decay, 2, n_params=2, name="half_order_p", jac=_half_order_jac)
+    result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 1.0], [1.0, 0.0], method="radau",
+                               precision=np.float64, rtol=1e-6, atol=1e-9, progress=False)
+    assert result.status[0] in (kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED)
+    message = result.message(0)
+    assert "start slightly inside the domain (y_0 at 1e-12 instead of 0" in message
+    assert "A parameter causes it" not in message

@@ -19,6 +19,7 @@
 """
 
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -283,3 +284,24 @@ def test_canaries_survive(plan_kind):
                                drivers=([0.0, 1.0], [[0.0], [1.0]]), t_eval=[0.25, 0.5], _canary_elems=5)
     assert result.success
     assert result.canary_intact is True
+
+
+def _blow_up(t, y, p, dydt):
+    dydt[0] = -y[0] / p[0]  # not finite when p[0] == 0
+    dydt[1] = -1000.0 * (y[1] - math.cos(t))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_step_underflow_at_t0_fails_one_trajectory_alone(method):
+    """A rhs not finite at t = 0 drives dt to underflow there; ``tp - t`` for df/dt must stay nonzero.
+
+    It was ``t + sqrt(eps) max(|t|, |dt|)``, equal to ``t = 0`` once dt underflowed, and ``1 / (tp - t)``
+    raised ZeroDivisionError on the simulator, losing the whole batch (/tmp/explore_b/blow2.py); now the
+    increment is at least the smallest normal number and only that trajectory fails (SINGULAR_MATRIX
+    after about 530 rejections, as radau and kvaerno5 report).
+    """
+    system = kernels.ODESystem(_blow_up, 2, n_params=1, name="blow_up")
+    result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], [[1.0], [0.0]], method=method, rtol=1e-6, atol=1e-8,
+                               precision=np.float64, progress=False, max_steps=3000)
+    assert result.status[0] == 0 and result.status[1] != 0
+    np.testing.assert_allclose(result.y[0, -1, 0], np.exp(-1.0), rtol=1e-5)

@@ -111,7 +111,7 @@ def lu_forms(lu, sources, intrinsics, dtype):
 
     from kernels.solvers.sparse_lu import lu_constants
 
-    constants = lu_constants(dtype)
+    constants = lu_constants(dtype, lu.n)
 
     one = constants["ONE"]
 

@@ -120,7 +120,7 @@ print(json.dumps(rows))
 def _program_accesses(lu):
     """Loads and stores of the factor that ``lu``'s program makes, a pivot row's words read once per pivot."""
     program = lu.program
-    loads, stores = len(program.pivots), program.nnz - program.pattern  # amax over the diagonal; the fill zeroed
+    loads, stores = 2 * sum(len(terms) for terms in program.terms), program.nnz - program.pattern  # |l u|; fill
     for _, rows in program.pivots:
         sources = {source for _, updates in rows for _, source in updates}
         loads += 1 + len(rows) + sum(len(updates) for _, updates in rows) + len(sources)
