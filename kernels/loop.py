@@ -17,8 +17,18 @@ Device-function contract::
    between consecutive save times (or ``t0`` and the first save), exactly
    the ``ceil(interval / dt)`` steps that ``dt`` implies, at times
    ``start + j dt`` from an integer count; the last one is shortened to land
-   on the save time when ``dt`` does not divide the interval.  An adaptive
-   run accumulates time and clips a step to land on the next save time.
+   on the save time when ``dt`` does not divide the interval, its size
+   ``interval - n dt`` so that the steps integrate the whole interval (the
+   rounding of a large ``start + j dt`` shifts where ``f`` is evaluated by
+   half an ulp of ``t`` at most, not the span integrated).  An adaptive
+   run accumulates time and clips a step to land on the next save time; its
+   step is the representable ``(t + dt) - t`` (SciPy's ``h = t_new - t``), so
+   a large ``t0`` (an epoch time stamp) costs no accuracy, and a step the
+   controller cannot shrink below the float64 resolution of ``t`` ends the
+   trajectory with STEP_SIZE_UNDERFLOW.  With events, or summaries over the
+   run, the loops integrate on past the last save to ``t_end`` (one more,
+   unsaved interval), as SciPy integrates to ``t_span[1]`` whatever
+   ``t_eval``.
 4. Returns a status code of :mod:`kernels.status`; on failure the saves not
    reached are filled with NaN.  A fixed-step run tests finiteness every
    :data:`FINITE_CHECK_STEPS` steps, before each save and when it stops (a
@@ -51,6 +61,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 from numba import cuda
 
 from planner import Buffer, BufferSettings, Phase
@@ -59,8 +70,9 @@ from .allocators import AllocatorFactory
 from .drivers import make_driver_evaluator
 from .events import EventSettings
 from .loop_adaptive import FAILED_STEP_FACTOR, build_adaptive_loop
-from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop, lands_apart
+from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop, lands_apart, no_prime
 from .loop_hooks import LoopHooks, rhs_per_step
+from .loop_work import WorkCounter
 from .solvers.base import newton_kappa_device
 from .summaries import SummarySettings
 
@@ -181,17 +193,52 @@ class IVPLoop:
         # Summaries(every > 1): the fixed-step loop samples its statistics (general hooks, spans it gives).
         parts.sample_every = settings.summaries.every if settings.summaries is not None else 1
         regular = not settings.adaptive and lands_apart(step) and parts.sample_every == 1
+        parts.rhs_per_step = rhs_per_step(settings.step, step)
+        restep = make_restep(parts, step) if settings.events else None
         parts.hooks, factories = LoopHooks.build(settings, system,
                                                  lambda name: AllocatorFactory(layout.child(name), dtype), dtype,
-                                                 regular_steps=regular)
+                                                 regular_steps=regular, restep=restep)
         parts.hooked = bool(settings.hook_children)
-        parts.events = bool(settings.events)
-        parts.rhs_per_step = rhs_per_step(settings.step, step)
         if settings.adaptive:
             self.device_function = build_adaptive_loop(parts, step, controller)
         else:
             self.device_function = build_fixed_loop(parts, step)
         self.records = list(allocate.records) + [r for f in factories for r in f.records]
+
+
+def make_restep(parts, built):
+    """``restep(t, h, y, y_out, p, driver_times, driver_values, counts, traj, region, persistent) -> code``.
+
+    The loop's step of ``h`` from ``(t, y)`` into ``y_out``, for a terminal event's refinement
+    (:mod:`kernels.events`), which happens once, when the trajectory stops: the FSAL cache is primed
+    first (the step is called with the loop's constant ``first_valid``), and the step's persistent state
+    (FSAL cache, kept factors) is left as the step leaves it.  Its right-hand sides (and, for a step that
+    counts its work, its Jacobians, factorisations and Newton iterations) go to ``counts[traj, 0:4]``,
+    which the loops add to the run's totals.
+    """
+    step, PRIMED = built.device_function, built.prime_function is not None
+    prime = built.prime_function if PRIMED else no_prime
+    alloc_error, alloc_tolerances = parts.alloc_error, parts.alloc_tolerances
+    work = WorkCounter(built)
+    WORKED, NO_WORK, add_work = work.worked, work.NONE, work.add
+    COUNTED = parts.rhs_per_step is not None
+    PER_CALL = np.int32((parts.rhs_per_step if COUNTED else 0) + (1 if work.prime_rhs else 0))
+
+    @cuda.jit(device=True)
+    def restep(t, h, y, y_out, p, driver_times, driver_values, counts, traj, region, persistent):
+        err = alloc_error(region, persistent)
+        tol = alloc_tolerances(region, persistent)  # persistent: the loop loaded it
+        prime(t, y, p, driver_times, driver_values, region, persistent)
+        code = step(t, h, y, p, y_out, err, PRIMED, tol, driver_times, driver_values, region, persistent)
+        if WORKED:
+            done = add_work(NO_WORK, region, persistent)
+            for c in range(4):
+                counts[traj, c] = np.int32(counts[traj, c] + done[c])
+        elif COUNTED:
+            counts[traj, 0] = np.int32(counts[traj, 0] + PER_CALL)
+        return code
+
+    return restep
 
 
 class _LoopParts:
@@ -286,5 +333,19 @@ class _LoopParts:
                 for i in range(NO):
                     out_obs[traj, j, i] = nan
 
+        # Events and per-run summaries observe the whole span (t0, t_end), as SciPy's solve_ivp integrates to
+        # t_span[1] whatever t_eval: the loops then take one more interval, unsaved, from t_eval[-1] to t_end.
+        self.events = bool(settings.events)
+        self.extend = self.events or (settings.summaries is not None and settings.summaries.per == "run")
+
+        @cuda.jit(device=True, inline="always")
+        def stop_time(t_eval, k, t_end):
+            """The end of interval ``k``: save time ``k``, or ``t_end`` past the last one."""
+            if k < t_eval.shape[0]:
+                return t_eval[k]
+            return t_end
+
+        self.stop_time = stop_time
+        self.alloc_error, self.alloc_tolerances = alloc_error, alloc_tolerances  # (for make_restep)
         self.buffers, self.save, self.start, self.tolerances = buffers, save, start, tolerances
         self.all_finite, self.fill_nan = all_finite, fill_nan

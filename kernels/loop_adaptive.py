@@ -38,7 +38,8 @@ def build_adaptive_loop(parts, built, controller):
     rhs, eval_drivers = parts.rhs, parts.eval_drivers
     step, PRIMED = built.device_function, built.prime_function is not None
     prime = built.prime_function if PRIMED else no_prime
-    hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
+    hooks, HOOKED, EVENTS, EXTEND = parts.hooks, parts.hooked, parts.events, parts.extend
+    stop_time = parts.stop_time
     on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
     work = WorkCounter(built)
     WORKED, RHS_WORKED, NO_WORK = work.worked, work.rhs_counted, work.NONE
@@ -86,21 +87,28 @@ def build_adaptive_loop(parts, built, controller):
         attempts_left = np.int32(min(max_steps, _INT32_MAX))
         l1 = np.float32(0.0)  # log2 of the last two accepted error norms
         l2 = np.float32(0.0)
-        target = t_eval[min(k, n_save - 1)]
+        # The stops: the save times, then t_end when the hooks need the whole span (kernels.loop item 3).
+        n_stops = n_save
+        if EXTEND and t_end > t_eval[n_save - 1]:
+            n_stops = n_save + 1
+        target = stop_time(t_eval, min(k, n_stops - 1), t_end)
         edge = edge_of(target)
-        if k < n_save:
+        if k < n_stops:
             prime(t, y, p, driver_times, driver_values, region, persistent)
             if PRIME_RHS:
                 n_extra = np.int32(n_extra + 1)
-        while k < n_save:
+        while k < n_stops:
             if attempts_left <= 0:
                 status = MAX_STEPS
                 break
             attempts_left = np.int32(attempts_left - 1)
-            dt_try = dt
+            # The step of the representable size: t + dt_try is the time the state reaches, exactly (a step
+            # of the unrounded dt from a large t would integrate a span the time does not advance by).
             hit = edge - t <= dt * (1.0 + _SNAP)
             if hit:
                 dt_try = target - t
+            else:
+                dt_try = (t + dt) - t
             if t + dt_try == t:
                 status = UNDERFLOW
                 break
@@ -126,12 +134,13 @@ def build_adaptive_loop(parts, built, controller):
                     break
                 if hit:
                     t = target
-                    save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
-                    if HOOKED:
-                        on_save(traj, k, t_eval, t0, extras, region, persistent)
+                    if not EXTEND or k < n_save:
+                        save(traj, k, t, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+                        if HOOKED:
+                            on_save(traj, k, t_eval, t0, extras, region, persistent)
                     k += 1
-                    if k < n_save:
-                        target = t_eval[k]
+                    if k < n_stops:
+                        target = stop_time(t_eval, k, t_end)
                         edge = edge_of(target)
                     dt = max(dt_next, dt)
                 else:
@@ -139,7 +148,11 @@ def build_adaptive_loop(parts, built, controller):
                     dt = dt_next
             else:
                 n_rejected = np.int32(n_rejected + 1)
-                if dt_try <= dt_min or t + dt_next == t:
+                # The smallest step: dt_min (the controller's dt: the representable dt_try may round above it),
+                # the float64 resolution of t, or a retry that would snap to the
+                # same step again (the save time is within the snap's rounding margin of t: at t0 = 1e15 a span
+                # of 1 is 8 ulps; SciPy's "required step size is less than spacing between numbers").
+                if min(dt_try, dt) <= dt_min or t + dt_next == t or (hit and edge - t <= dt_next * (1.0 + _SNAP)):
                     if CAN_FAIL and code != SUCCESS:
                         status = code
                     else:
@@ -151,12 +164,16 @@ def build_adaptive_loop(parts, built, controller):
                     n_extra = np.int32(n_extra + 1)
         fill_nan(traj, k, out_y, out_obs)
         if HOOKED:
-            finish(traj, k, status, t_eval, t0, extras, region, persistent)
+            finish(traj, k, status, t_eval, t0, t_end, extras, region, persistent)
         n_rhs = np.int32(-1)
         if COUNTED or RHS_WORKED:
             n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra + totals[0])
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
+        if EVENTS and WORKED:  # a terminal event's refinement steps (kernels.loop.make_restep)
+            c = extras[3]
+            totals = (totals[0], np.int32(totals[1] + c[traj, 1]), np.int32(totals[2] + c[traj, 2]),
+                      np.int32(totals[3] + c[traj, 3]))
         record_work(traj, extras[3], totals)
         return status, n_accepted, n_rejected, n_rhs
 

@@ -57,7 +57,8 @@ def build_fixed_loop(parts, built):
     N = parts.n_states
     buffers, start, save, tolerances = parts.buffers, parts.start, parts.save, parts.tolerances
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
-    hooks, HOOKED, EVENTS = parts.hooks, parts.hooked, parts.events
+    hooks, HOOKED, EVENTS, EXTEND = parts.hooks, parts.hooked, parts.events, parts.extend
+    stop_time = parts.stop_time
     on_step, on_land, on_save = hooks.on_step, hooks.on_land, hooks.on_save
     begin, finish = hooks.begin, hooks.finish
     COUNTED = parts.rhs_per_step is not None
@@ -99,19 +100,22 @@ def build_fixed_loop(parts, built):
 
         @cuda.jit(device=True, inline="always")
         def advance(traj, k, t, h, dt, y, p, y_new, err, tol, t_eval, t0, driver_times, driver_values, extras,
-                    region, persistent):
+                    region, persistent, totals):
             """One step of ``h`` from ``t`` (``dt`` the run's step); the state takes the proposal unless it failed.
 
-            Returns the step's code, or EVENT when a terminal event cut the step (the state is then the event's).
+            Returns the step's code, or EVENT when a terminal event cut the step (the state is then the event's),
+            and ``totals`` with the step's work (taken before the hook, whose event refinement steps again).
             """
             code = step(t, h, y, p, y_new, err, PRIMED, tol, driver_times, driver_values, region, persistent)
+            if WORKED:
+                totals = add_work(totals, region, persistent)
             if not (CAN_FAIL and code != SUCCESS):
                 if HOOK:
                     code = on_accept(traj, k, t, h, dt, y, y_new, p, t_eval, t0, driver_times, driver_values,
                                      extras, region, persistent)
                 for i in range(N):
                     y[i] = y_new[i]
-            return code
+            return code, totals
 
         return advance
 
@@ -149,9 +153,13 @@ def build_fixed_loop(parts, built):
 
     @cuda.jit(device=True, inline="always")
     def landing(t_start, n_full, dt, target):
-        """``(t_last, h_last)``: the time and size of the interval's last step, which lands on ``target``."""
-        t_last = t_start + n_full * dt
-        return t_last, target - t_last
+        """``(t_last, h_last)``: the time and size of the interval's last step, which lands on ``target``.
+
+        ``h_last`` completes the ``n_full`` steps of ``dt`` to the interval's length, so the steps integrate
+        ``target - t_start`` whatever the rounding of ``t_last`` (an ulp of ``t``: 1.5e-5 at t = 1e11).
+        """
+        span = n_full * dt
+        return t_start + span, (target - t_start) - span
 
     @cuda.jit(device=True)
     def loop(traj, y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
@@ -169,11 +177,15 @@ def build_fixed_loop(parts, built):
         n_accepted = np.int32(0)  # int32 as returned (see the adaptive loop)
         totals = NO_WORK  # the step's work (kernels.loop_work): rhs, Jacobians, factorisations, Newton
         limit_steps = np.int32(min(max_steps, _INT32_MAX))
-        primed = k < n_save
+        # The stops: the save times, then t_end when the hooks need the whole span (kernels.loop item 3).
+        n_stops = n_save
+        if EXTEND and t_end > t_eval[n_save - 1]:
+            n_stops = n_save + 1
+        primed = k < n_stops
         if primed:
             prime(t_start, y, p, driver_times, driver_values, region, persistent)
-        while k < n_save:
-            target = t_eval[k]
+        while k < n_stops:
+            target = stop_time(t_eval, k, t_end)
             if t_start + dt == t_start:
                 status = UNDERFLOW
                 break
@@ -207,7 +219,7 @@ def build_fixed_loop(parts, built):
                 to = np.int32(n_accepted + (EVERY - n_accepted % EVERY))
                 while n_accepted < min(last, to):
                     advance(traj, k, t_start + np.int32(n_accepted - base) * dt, dt, dt, y, p, y_new, err, tol,
-                            t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                            t_eval, t0, driver_times, driver_values, extras, region, persistent, NO_WORK)
                     n_accepted = np.int32(n_accepted + ONE32)
                 if n_accepted == to:
                     from_count = max(np.int32(n_accepted - EVERY), base)
@@ -218,7 +230,8 @@ def build_fixed_loop(parts, built):
                         j = np.int32(0)
                         while j < EVERY:
                             advance(traj, k, t_start + np.int32(n_accepted + j - base) * dt, dt, dt, y, p, y_new,
-                                    err, tol, t_eval, t0, driver_times, driver_values, extras, region, persistent)
+                                    err, tol, t_eval, t0, driver_times, driver_values, extras, region, persistent,
+                                    NO_WORK)
                             j = np.int32(j + ONE32)
                         sample(traj, k, t_start + np.int32(n_accepted - base) * dt, EVERY * dt, dt, y, p, t_eval,
                                t0, driver_times, driver_values, extras, region, persistent)
@@ -231,10 +244,8 @@ def build_fixed_loop(parts, built):
                     ts, hs = t_start + np.int32(n_accepted - base) * dt, dt
                     if ONE_SITE and n_accepted == stop:
                         ts, hs = t_last, h_last
-                    code = advance(traj, k, ts, hs, dt, y, p, y_new, err, tol, t_eval, t0, driver_times,
-                                   driver_values, extras, region, persistent)
-                    if WORKED:
-                        totals = add_work(totals, region, persistent)
+                    code, totals = advance(traj, k, ts, hs, dt, y, p, y_new, err, tol, t_eval, t0, driver_times,
+                                           driver_values, extras, region, persistent, totals)
                     n_accepted = np.int32(n_accepted + taken(code))
                     if STOPS and code != SUCCESS:
                         status = code
@@ -245,7 +256,7 @@ def build_fixed_loop(parts, built):
                     break
             if REREAD:
                 traj = grid_index()
-                target = reread(t_eval, k)
+                target = t_end if EXTEND and k == n_save else reread(t_eval, k)
                 t_start = t0 if k == k_first else reread(t_eval, k - 1)
                 t_last, h_last = landing(t_start, n_full, dt, target)
             if STOPS and status != SUCCESS:
@@ -257,10 +268,8 @@ def build_fixed_loop(parts, built):
                 status = MAX_STEPS
                 break
             if not ONE_SITE:
-                code = advance_landing(traj, k, t_last, h_last, dt, y, p, y_new, err, tol, t_eval, t0,
-                                       driver_times, driver_values, extras, region, persistent)
-                if WORKED:
-                    totals = add_work(totals, region, persistent)
+                code, totals = advance_landing(traj, k, t_last, h_last, dt, y, p, y_new, err, tol, t_eval, t0,
+                                               driver_times, driver_values, extras, region, persistent, totals)
                 n_accepted = np.int32(n_accepted + taken(code))
                 if STOPS and code != SUCCESS:
                     status = code
@@ -273,20 +282,25 @@ def build_fixed_loop(parts, built):
             if not all_finite(y):
                 status = NONFINITE
                 break
-            save(traj, k, target, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
-            if HOOKED:
-                on_save(traj, k, t_eval, t0, extras, region, persistent)
+            if not EXTEND or k < n_save:
+                save(traj, k, target, y, p, u, obs, driver_times, driver_values, out_y, out_obs)
+                if HOOKED:
+                    on_save(traj, k, t_eval, t0, extras, region, persistent)
             k += 1
         if status != SUCCESS and not all_finite(y):
             status = NONFINITE
         fill_nan(traj, k, out_y, out_obs)
         if HOOKED:
-            finish(traj, k, status, t_eval, t0, extras, region, persistent)
+            finish(traj, k, status, t_eval, t0, t_end, extras, region, persistent)
         n_rhs = np.int32(-1)
         if COUNTED or RHS_WORKED:
             n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIME_RHS and primed else 0) + totals[0])
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
+        if EVENTS and WORKED:  # a terminal event's refinement steps (kernels.loop.make_restep)
+            c = extras[3]
+            totals = (totals[0], np.int32(totals[1] + c[traj, 1]), np.int32(totals[2] + c[traj, 2]),
+                      np.int32(totals[3] + c[traj, 3]))
         record_work(traj, extras[3], totals)
         return status, n_accepted, 0, n_rhs
 

@@ -8,7 +8,7 @@ them)::
     on_accept(traj, k, t, h, y, y_new, p, t_eval, t0, driver_times, driver_values, extras,
               region, persistent) -> status
     on_save(traj, k, t_eval, t0, extras, region, persistent)
-    finish(traj, k, status, t_eval, t0, extras, region, persistent)
+    finish(traj, k, status, t_eval, t0, t_end, extras, region, persistent)
 
 The fixed-step loop calls, in place of ``on_accept``, ``on_step`` after each
 step of its runs of steps and ``on_land`` after the step that lands on a save
@@ -75,11 +75,12 @@ class LoopHooks:
     regular_steps: bool = False
 
     @classmethod
-    def build(cls, settings, system, allocate_child, dtype, regular_steps=False):
+    def build(cls, settings, system, allocate_child, dtype, regular_steps=False, restep=None):
         """Hooks for ``settings`` (a LoopBufferSettings); ``allocate_child(component)`` -> AllocatorFactory.
 
         ``regular_steps``: the loop is fixed-step, calls ``on_step`` only with ``h == dt`` and ``on_land``
-        for the step that lands on each save time (module docstring).
+        for the step that lands on each save time (module docstring).  ``restep``: the loop's step from a
+        given state, with which a terminal event's crossing is refined (:func:`kernels.events.make_event_functions`).
         """
         summaries, events = settings.summaries, settings.events
         SUMMARIES, EVENTS = summaries is not None, bool(events)
@@ -99,7 +100,7 @@ class LoopHooks:
         s_land = s_land if REGULAR else _no_land
         if EVENTS:
             factory = allocate_child(EventSettings.component)
-            e_begin, e_check = make_event_functions(settings.event_settings(), system, factory, dtype)
+            e_begin, e_check = make_event_functions(settings.event_settings(), system, factory, dtype, restep)
             records.append(factory)
         else:
             e_begin, e_check = _no_event_begin, _no_check
@@ -112,7 +113,8 @@ class LoopHooks:
         def begin(traj, k0, t0, y, p, t_eval, driver_times, driver_values, extras, region, persistent):
             out, event_t, event_y, counts = extras
             if EVENTS:
-                counts[traj, 0] = 0
+                for c in range(4):  # the refinement's right-hand sides and solver work (kernels.loop)
+                    counts[traj, c] = 0
                 event_t[traj] = math.nan
                 for i in range(N):
                     event_y[traj, i] = nan
@@ -151,7 +153,8 @@ class LoopHooks:
                                persistent)
                     else:
                         s_update(t_new, h_step, y_new, p, driver_times, driver_values, region, persistent)
-                    if EVENTS and code == EVENT:
+                    # (per save: a step past the last save, toward t_end, has no window)
+                    if EVENTS and code == EVENT and (not PER_SAVE or k < t_eval.shape[0]):
                         w = k if PER_SAVE else 0
                         s_emit(traj, w, window_start(k, t_eval, t0) if PER_SAVE else t0, t_new, out, region,
                                persistent)
@@ -177,14 +180,14 @@ class LoopHooks:
                 s_emit(traj, k, window_start(k, t_eval, t0), t_eval[k], extras[0], region, persistent)
 
         @cuda.jit(device=True)
-        def finish(traj, k, status, t_eval, t0, extras, region, persistent):
+        def finish(traj, k, status, t_eval, t0, t_end, extras, region, persistent):
             if SUMMARIES:
                 out = extras[0]
                 done = 0
                 if PER_SAVE:
                     done = k + 1 if status == EVENT else k
                 elif status == SUCCESS:
-                    s_emit(traj, 0, t0, t_eval[t_eval.shape[0] - 1], out, region, persistent)
+                    s_emit(traj, 0, t0, t_end, out, region, persistent)  # the run covers t_span (kernels.loop)
                     done = 1
                 elif status == EVENT:
                     done = 1

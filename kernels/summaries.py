@@ -7,7 +7,8 @@ updates planned accumulators (the ``summaries`` component's persistent
 ``accumulators`` buffer) after every accepted step and writes one row of
 statistics per window.
 
-Windows: ``per="run"`` is one window ``[t0, t_eval[-1]]``; ``per="save"`` one
+Windows: ``per="run"`` is one window ``[t0, t_span[1]]`` (the loop runs on past
+the last save to the span's end for it); ``per="save"`` one
 per save time, window ``k`` being ``[t_eval[k-1], t_eval[k]]`` (``[t0,
 t_eval[0]]`` for the first).  Statistics over a window ``[a, b]`` of values
 ``v_0 .. v_m`` at the accepted step times ``a = s_0 < ... < s_m = b``:

@@ -27,7 +27,7 @@ def test_adaptive_counts_attempts_primes_and_the_first_step_choice(dt):
     assert int(res.n_rhs[0]) == 6 * (accepted + rejected) + 1 + rejected + (1 if dt is None else 0)
 
 
-def test_event_location_adds_two_evaluations():
+def test_event_location_adds_its_evaluations():
     def height(t, y, p):
         return y[0] - 1.7
 
@@ -39,6 +39,9 @@ def test_event_location_adds_two_evaluations():
                                 precision=np.float64, events=Event(height))
     assert plain.success and int(plain.n_rhs[0]) == 40
     assert int(stopped.status[0]) == kernels.Status.EVENT
-    assert int(stopped.n_rhs[0]) == 4 * int(stopped.n_steps[0]) + 2
+    # two evaluations locate the crossing on the interpolant, then each re-taken step of the refinement is
+    # one rk4 step (four evaluations), at least one and at most nine
+    extra = int(stopped.n_rhs[0]) - 4 * int(stopped.n_steps[0]) - 2
+    assert extra % 4 == 0 and 4 <= extra <= 36
     # a crossing counted without a terminal event in the step is not located: no extra evaluation
     assert int(counted.event_count[0, 0]) == 1 and int(counted.n_rhs[0]) == 40

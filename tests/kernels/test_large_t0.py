@@ -1,0 +1,59 @@
+"""A large t0 (an epoch time stamp): the steps integrate the span the time advances by, as in SciPy."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import Status
+
+
+def _decay(t, y, p, dydt):  # autonomous: the exact solution depends on t - t0 only
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = p[0] * y[0] - p[1] * y[1]
+
+
+DECAY = kernels.ODESystem(_decay, 2, n_params=2, name="decay_chain", default_params=(1.0, 0.5))
+K1, K2 = 1.0, 0.5
+
+
+def _exact(elapsed):
+    a = np.exp(-K1 * elapsed)
+    return np.array([a, K1 / (K2 - K1) * (a - np.exp(-K2 * elapsed))])
+
+
+def _err_over_tol(y, elapsed, rtol, atol):
+    ref = _exact(elapsed)
+    return float(np.max(np.abs(y - ref) / (atol + rtol * np.abs(ref))))
+
+
+@pytest.mark.parametrize("t0", [1e9, 1e11])
+def test_dopri5_at_a_large_t0_ends_within_the_tolerance(t0):
+    """The time advanced t + dt rounded while the step integrated dt: 8 tolerances off at 1e9, 3150 at 1e11."""
+    rtol, atol = 1e-8, 1e-10
+    res = kernels.solve_ivp(DECAY, (t0, t0 + 1.0), [1.0, 0.0], method="dopri5", rtol=rtol, atol=atol,
+                            precision=np.float64)
+    at_zero = kernels.solve_ivp(DECAY, (0.0, 1.0), [1.0, 0.0], method="dopri5", rtol=rtol, atol=atol,
+                                precision=np.float64)
+    assert res.success
+    assert _err_over_tol(res.y[0, -1], 1.0, rtol, atol) <= 3.0
+    assert int(res.n_steps[0]) <= int(at_zero.n_steps[0]) + 2
+
+
+@pytest.mark.parametrize("t0", [1e9, 1e11])
+def test_fixed_steps_at_a_large_t0_integrate_the_whole_interval(t0):
+    """RK4 at dt 0.01 with saves: each interval's last step completes it (its start time is rounded at 1e11)."""
+    t_eval = t0 + np.array([0.25, 0.5, 1.0])
+    res = kernels.solve_ivp(DECAY, (t0, t0 + 1.0), [1.0, 0.0], method="rk4", dt=0.01, t_eval=t_eval,
+                            precision=np.float64)
+    assert res.success
+    for j, elapsed in enumerate((0.25, 0.5, 1.0)):
+        np.testing.assert_allclose(res.y[0, j], _exact(elapsed), atol=5e-10)
+
+
+def test_a_span_below_the_time_resolution_stops_at_once_with_underflow():
+    """t0 = 1e15 and a span of 1 (8 representable times): SciPy's 'step size less than spacing', not max_steps."""
+    res = kernels.solve_ivp(DECAY, (1e15, 1e15 + 1.0), [1.0, 0.0], method="dopri5", rtol=1e-8, atol=1e-10,
+                            precision=np.float64, max_steps=1000)
+    assert int(res.status[0]) == Status.STEP_SIZE_UNDERFLOW
+    assert int(res.n_steps[0]) + int(res.n_rejected[0]) <= 5
+    assert "float64 time" in res.message(0)
