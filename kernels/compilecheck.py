@@ -223,9 +223,12 @@ def check_device_function(func, n_args):
 _HINTS = {
     "allocation": "Compute each component with scalar arithmetic and write it into the output array, "
                   "without np.zeros, np.empty, np.eye, np.linalg or array expressions such as y * y.",
-    "numpy": "Device code has only the part of NumPy that creates no arrays: no np.zeros, np.empty, "
-             "np.eye, np.linalg or array expressions such as y * y; compute each component with scalar "
+    "numpy": "Device code cannot create arrays: no np.zeros, np.empty, np.eye, np.linalg or array "
+             "expressions such as y * y (nor NumPy ufuncs such as np.exp: use math.exp); compute each component with scalar "
              "arithmetic and write it into the output array.",
+    "ufunc": "numba-cuda compiles only some NumPy ufuncs for the device, and not this one, even on a number "
+             "(np.exp(x) of a scalar x is refused as np.exp(y) of an array is): use the math module's function "
+             "on each number instead, {instead} (import math; math has them all).",
     "python-object": "Device code has no Python lists, dicts, sets or strings: use scalars and the arrays "
                      "passed in.",
     "other": "Numba CUDA compiles a subset of Python: scalar arithmetic, the math module, and indexing "
@@ -245,13 +248,17 @@ def failure_message(result, what, system_name, func=None):
     if result.get("filename") and result.get("line"):
         source = linecache.getline(result["filename"], result["line"]).strip()
         where = f" (line {result['line']} of {result['filename']}" + (f": {source}" if source else "") + ")"
-    category = result["category"]
+    category, hint_names = result["category"], {}
     summary = re.sub(r"<[\w.]+ object at 0x[0-9a-fA-F]+>,?\s*", "", result["summary"]).strip()
-    if category == "other" and re.search(r"\b(np|numpy)\.", source):
+    ufunc = re.search(r"<ufunc '(\w+)'>", summary)
+    if ufunc:
+        category = "ufunc"
+        hint_names = {"instead": _math_for(ufunc.group(1))}
+        summary = f"np.{ufunc.group(1)} is a NumPy ufunc that numba-cuda does not compile ({summary})"
+    elif category == "other" and re.search(r"\b(np|numpy)\.", source):
         category = "numpy"
     if category == "other" and re.search(r"Untyped global name .*<class 'function'>", summary):
         category = "helper"
-    hint_names = {}
     if category == "other" and re.search(r"\b(Reflected)?List\(", summary):
         category = "list"
         names = _lists_read(func, source)
@@ -266,6 +273,26 @@ def failure_message(result, what, system_name, func=None):
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
             f"{where}: {summary}. {_HINTS[category].format(**hint_names)} (Checked by compiling to PTX for "
             f"compute capability {result['cc'][0]}.{result['cc'][1]}, which needs no GPU.)")
+
+
+# NumPy ufuncs whose math-module (or built-in) equivalent has another name
+_MATH_NAMES = {"absolute": "abs(x)", "abs": "abs(x)", "fabs": "abs(x)", "arcsin": "math.asin(x)",
+               "arccos": "math.acos(x)", "arctan": "math.atan(x)", "arctan2": "math.atan2(y, x)",
+               "arcsinh": "math.asinh(x)", "arccosh": "math.acosh(x)", "arctanh": "math.atanh(x)",
+               "power": "x ** a", "square": "x * x", "maximum": "max(a, b)", "minimum": "min(a, b)",
+               "fmax": "max(a, b)", "fmin": "min(a, b)", "negative": "-x", "reciprocal": "1.0 / x",
+               "sign": "math.copysign(1.0, x)", "deg2rad": "math.radians(x)", "rad2deg": "math.degrees(x)"}
+
+
+def _math_for(ufunc):
+    """What to write instead of ``np.<ufunc>`` on a number, as text (``math.exp(x)`` for exp)."""
+    import math
+
+    if ufunc in _MATH_NAMES:
+        return f"{_MATH_NAMES[ufunc]} for np.{ufunc}(...)"
+    if hasattr(math, ufunc):
+        return f"math.{ufunc}(x) for np.{ufunc}(x)"
+    return "math.exp, math.sin, math.sqrt, ... for np.exp, np.sin, np.sqrt, ..."
 
 
 def _lists_read(func, source):

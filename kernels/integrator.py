@@ -27,13 +27,13 @@ from .backend import backend
 from .batch import build_batch_kernel
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
-from .controllers import ControllerSettings
 from .device import default_device
 from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe
 from .events import as_events, check_events_compile
+from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
+                                method_argument, plan_choice)
 from .launch import launch_batch
-from .methods import get_method
 from .planning import check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
@@ -57,30 +57,6 @@ def layout_digest(plan) -> str:
             "persistent": plan.persistent_local_elements,
             "buffers": sorted((b.name, b.size_elems, b.placement.value, b.offset_elems) for b in plan.buffers)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
-
-
-def _controller(controller, method):
-    if isinstance(controller, ControllerSettings):
-        settings = controller
-    elif controller is None:
-        settings = ControllerSettings("pi" if method.adaptive else "fixed")
-    elif isinstance(controller, str):
-        settings = ControllerSettings(controller.lower())
-    else:
-        raise ConfigurationError(
-            f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)}")
-    if settings.adaptive and not method.adaptive:
-        raise ConfigurationError(
-            f"controller={settings.kind!r} needs an error estimate, which method {method.name!r} lacks; "
-            f"use controller='fixed' with dt, or an adaptive method ({_adaptive_alike(method)})")
-    return settings
-
-
-def _adaptive_alike(method):
-    """Adaptive methods of ``method``'s kind, as text: for an implicit method (a stiff problem) the implicit ones
-    the stiffness hint recommends."""
-    return ", ".join(("tsit5", "dopri5", "dop853", "vern7", "vern9", "bs3", "heun") if method.family == "erk"
-                     else IMPLICIT_METHODS)
 
 
 class Integrator:
@@ -134,8 +110,8 @@ class Integrator:
         if not isinstance(system, ODESystem):
             raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
         self.system = system
-        self.method = get_method(method)
-        self.controller = _controller(controller, self.method)
+        self.method = method_argument(method)
+        self.controller = controller_settings(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
         if self.method.family == "erk":
@@ -146,13 +122,15 @@ class Integrator:
             raise ConfigurationError(f"save_trajectory must be True or False; got {describe(save_trajectory)}")
         summaries, events = as_summaries(summaries, system), as_events(events)
         if summaries is not None and summaries.every > 1:
-            _check_sampling(summaries, self.method, self.controller, events)
+            check_sampling(summaries, self.method, self.controller, events)
         if not save_trajectory and summaries is None and not events:
             raise ConfigurationError("save_trajectory=False keeps nothing: ask for summaries= or events=, "
                                      "or keep save_trajectory=True")
         self.settings = dataclasses.replace(loop_settings(system, self.method, self.controller.adaptive, self.solver),
                                             summaries=summaries, events=events,
                                             save_trajectory=bool(save_trajectory))
+        if self.method.family != "erk":
+            check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
         self._plans = {}
         self._kernels = {}
         self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)
@@ -220,7 +198,7 @@ class Integrator:
         pins : mapping, optional
             Qualified buffer name or pattern -> location, applied after ``plan``'s own pins.
         """
-        model, plan = self.device(device), plan_argument(plan)
+        model, plan = self.device(device), plan_argument(plan_choice(plan))
         if isinstance(plan, Plan):
             key = ("plan", plan.digest, block_size, model)
             if key not in self._plans:
@@ -311,8 +289,8 @@ class Integrator:
         ``client`` (a ``dask.distributed.Client``) spreads the batch over its
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
-        if not self.adaptive and self.method.family == "erk":
-            check.warn_unused_tolerances(rtol, atol, self.method.name, dt, _adaptive_alike(self.method))
+        if not self.adaptive and self.method.family == "erk" and dt is not None:  # no dt: only the error below
+            check.warn_unused_tolerances(rtol, atol, self.method.name, dt, adaptive_alike(self.method))
         if client is not None or scale_out:
             from .distributed import solve as solve_distributed
 
@@ -332,7 +310,7 @@ class Integrator:
         if not self.adaptive and dt is None:
             hint = "" if self.method.adaptive else (
                 f"; {self.method.name!r} has no error estimate, so rtol and atol cannot choose its steps: pass "
-                f"dt, or use an adaptive method ({_adaptive_alike(self.method)})")
+                f"dt, or use an adaptive method ({adaptive_alike(self.method)})")
             raise ConfigurationError(f"dt is required for fixed-step integration (method {self.method.name!r}, "
                                      f"controller 'fixed'); got None{hint}")
         t0, t_end = check.check_span(t_span)
@@ -347,7 +325,7 @@ class Integrator:
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
             check.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
             if self.method.family != "erk" and not on_device:
-                _check_newton_scale(atol, y0)
+                check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:
                 self._reachable.add(scalar_tolerances)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
@@ -384,7 +362,8 @@ class Integrator:
         probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt) if not on_device else None
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
-                                                         self._fixed_step_remedy(), self.jacobian, suspect),
+                                                         self._fixed_step_remedy(), self.jacobian, suspect,
+                                                         self.solver.linear if self.method.family != "erk" else None),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,
@@ -402,7 +381,7 @@ class Integrator:
             return None
         if self.method.adaptive:
             return f"the adaptive controller (controller='pi', the default for {self.method.name})"
-        return f"an adaptive implicit method ({_adaptive_alike(self.method)})"
+        return f"an adaptive implicit method ({adaptive_alike(self.method)})"
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
         """A StiffnessProbe when an explicit method left a trajectory at MAX_STEPS (adaptive) or with a
@@ -432,9 +411,12 @@ def _batch_inputs(system, y0, params, dtype):
     n_traj = None
     if params_batched:
         params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params")
-    y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states")
-    if not params_batched:
-        params, _ = check.check_batch(params, "params", system.n_params, n_traj, dtype, "n_params")
+    y0_batched = check.is_device_array(y0) or np.ndim(y0) == 2
+    y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states",
+                                   ("params", system.n_params))
+    if not params_batched:  # a shared y0 row sets no batch size for params to match
+        params, _ = check.check_batch(params, "params", system.n_params, n_traj if y0_batched else None, dtype,
+                                      "n_params")
     if system.n_params == 0:
         params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
     return y0, params, n_traj
@@ -462,30 +444,3 @@ def _current_device_id():
         return cuda.get_current_device().id
     except Exception:  # noqa: BLE001 - no driver: compiling offline (resources), one "device"
         return -1
-
-
-def _check_sampling(summaries, method, controller, events):
-    """Refuse ``Summaries(every > 1)`` where the loop does not thin its statistics (see ``Summaries``)."""
-    why = None
-    if controller.adaptive:
-        why = f"the {controller.kind!r} controller is adaptive"
-    elif method.family != "erk":
-        why = f"{method.name!r} is an implicit method"
-    elif events:
-        why = "events are checked at every step"
-    if why is not None:
-        raise ConfigurationError(
-            f"summaries every={summaries.every} samples the statistics of an explicit method at a fixed step "
-            f"without events, and {why}: leave every=1 (there a statistic costs about 1 % of a step)")
-
-
-def _check_newton_scale(atol, y0):
-    """Refuse ``atol`` 0 on a component that starts at 0: an implicit step's Newton norm divides by ``atol + rtol |y|``."""
-    zero = np.flatnonzero((atol == 0) & np.any(np.asarray(y0) == 0, axis=0))
-    if zero.size:
-        i = int(zero[0])
-        raise ConfigurationError(
-            f"atol is 0 for y[:, {i}], which starts at 0: an implicit method scales its Newton iteration by "
-            f"atol + rtol |y|, which is 0 there, so no step can converge (SciPy's Radau and BDF fail on it too); "
-            f"give atol > 0 for it (a small fraction of its typical size)")
-

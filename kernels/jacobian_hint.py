@@ -36,6 +36,9 @@ JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
 _REMEDY = (" An infinite or undefined derivative (sqrt(x) and x**0.5 at x = 0, log(x) at x = 0, 1 / x at x = 0) makes "
            "the iteration matrix singular at any step size: start slightly inside the domain ({where}), or "
            "regularise the term (sqrt(x + eps) or sqrt(max(x, eps)) with a small eps).")
+_PARAMETER_REMEDY = (" A parameter causes it: this trajectory has {given}, and with {names} nudged off it the {what} "
+                     "is finite, so a term such as 1 / p, log(p) or sqrt(p) fails at that value: check this "
+                     "trajectory's params row, or write the term so that it allows {given}.")
 
 
 def jacobian_probe(system, status, y0, params, t0):
@@ -87,11 +90,12 @@ class JacobianProbe:
                     return ""
                 who = "jac" if system.jac is not None else "rhs"
                 return (f" The system's {who} raised {type(exc).__name__} ({exc}) {at}, where a GPU gives inf or "
-                        f"NaN." + _REMEDY.format(where=_where(y)))
+                        f"NaN." + _remedy(system, t, y, p, _finite_jacobian, who))
         if jac is None:  # rhs itself is not finite there
-            i = int(np.flatnonzero(~np.isfinite(_rhs(system, t, y, p)))[0])
+            with np.errstate(all="ignore"):
+                i = int(np.flatnonzero(~np.isfinite(_rhs(system, t, y, p)))[0])
             return (f" The system's rhs is not finite {at}: dydt[{i}] is inf or NaN, so neither are differences of "
-                    "it." + _REMEDY.format(where=_where(y)))
+                    "it." + _remedy(system, t, y, p, _finite_rhs, "rhs"))
         bad = np.flatnonzero(~np.isfinite(jac))
         if not bad.size:
             return ""
@@ -99,7 +103,7 @@ class JacobianProbe:
         i, j = divmod(k, n)
         return (f" {source} is not finite {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) is "
                 f"{float(jac[k])!r} ({bad.size} of {n * n} entries are inf or NaN)."
-                + _REMEDY.format(where=_where(y, j)))
+                + _remedy(system, t, y, p, _finite_jacobian, "Jacobian", j))
 
 
 def _rhs(system, t, y, p):
@@ -114,6 +118,40 @@ def _host_jacobian(system, t, y, p):
     if system.jac is None and not np.all(np.isfinite(_rhs(system, t, y, p))):
         return None
     return host_jacobian(system, t, y, p).ravel()
+
+
+def _finite_rhs(system, t, y, p):
+    return bool(np.all(np.isfinite(_rhs(system, t, y, p))))
+
+
+def _finite_jacobian(system, t, y, p):
+    jac = _host_jacobian(system, t, y, p)
+    return jac is not None and bool(np.all(np.isfinite(jac)))
+
+
+def _remedy(system, t, y, p, finite, what, j=None):
+    """What to do: the states' remedy (:data:`_REMEDY`), or the parameters' when nudging the parameters that are 0
+    or not finite off their value makes ``finite(system, t, y, p)`` true and nudging the states at 0 does not."""
+    suspects = np.flatnonzero((p == 0.0) | ~np.isfinite(p)) if p.size else np.zeros(0, int)
+    if suspects.size:
+        zero = np.flatnonzero(y == 0.0)
+        if not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)) and _fixed(
+                finite, system, t, y, p, suspects, states=False):
+            names = ", ".join(f"p[{i}]" for i in suspects[:6]) + (", ..." if suspects.size > 6 else "")
+            given = ", ".join(f"p[{i}] = {float(p[i]):g}" for i in suspects[:6])
+            return _PARAMETER_REMEDY.format(given=given, names=names, what=what)
+    return _REMEDY.format(where=_where(y, j))
+
+
+def _fixed(finite, system, t, y, p, indices, states):
+    """Whether ``finite`` holds once the entries ``indices`` of ``y`` (``states``) or ``p`` are 1e-6 instead."""
+    y, p = y.copy(), p.copy()
+    (y if states else p)[indices] = 1e-6
+    with np.errstate(all="ignore"):
+        try:
+            return finite(system, t, y, p)
+        except Exception:  # noqa: BLE001 - a float fault (or anything else) there: not fixed
+            return False
 
 
 def _where(y, j=None):

@@ -3,10 +3,13 @@
 Method names are what users type (case-insensitive).  A new method is a
 tableau in :mod:`kernels.tableaus` plus one entry here; a new family is a
 module in :mod:`kernels.steps` plus its entry in ``kernels.steps.FAMILIES``
-and a line in :func:`_family`.  Only tableaus whose family exists are methods:
-the implicit tableaus of :data:`kernels.tableaus.IMPLICIT_TABLEAUS` (DIRK,
-FIRK, Rosenbrock) are data until their step families land, and asking for one
-raises a :class:`ConfigurationError` that says so.
+and a line in :func:`_family`.  Every tableau of :data:`kernels.tableaus.TABLEAUS`
+(explicit) and :data:`kernels.tableaus.IMPLICIT_TABLEAUS` (DIRK, FIRK,
+Rosenbrock) is a method: the families of :data:`BUILT_FAMILIES` run them all.
+Only a tableau of a family not in that set would stay data, and asking for it
+would raise a :class:`ConfigurationError` that says so.  Messages that list
+adaptive methods read them from :data:`METHODS` (``Method.adaptive``), so a new
+tableau with an embedded estimate appears there by itself.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ STATUS_MESSAGES: dict[int, str] = {
     ),
     Status.NONFINITE_STATE: "The state became non-finite (inf or nan); the trajectory was stopped.",
     Status.SINGULAR_MATRIX: (
-        "The iteration matrix of an implicit step was singular (a pivot of its LU factorisation was zero or "
-        "below eps times its largest entry) even at the smallest step size."
+        "The iteration matrix of an implicit step was singular (a pivot of its LU factorisation was zero, or within "
+        "its own rounding error of zero in the working precision) even at the smallest step size."
     ),
     Status.NEWTON_NOT_CONVERGED: (
         "The Newton iteration of an implicit step diverged or did not converge within its iteration limit "

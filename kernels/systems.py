@@ -46,7 +46,7 @@ def _count(value, what, minimum):
     return int(value)
 
 
-def _arity(func, what, expected, names, n_drivers=None):
+def _arity(func, what, expected, names, n_drivers=None, derivative=False):
     if not callable(func):
         raise ConfigurationError(f"{what} must be a callable {what}({', '.join(names)}); got {describe(func)}")
     try:
@@ -56,7 +56,11 @@ def _arity(func, what, expected, names, n_drivers=None):
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(positional) != expected or any(p.kind is p.VAR_POSITIONAL for p in params):
         hint = ""
-        if n_drivers == 0 and len(positional) == expected + 1:
+        if derivative and n_drivers and len(positional) == expected + 1:
+            hint = (f"; {what} does not receive u, with drivers or without: a Jacobian that depends on the forcing is "
+                    f"not supported, so for such a model leave {what} out and the solvers difference rhs, which "
+                    f"sees u (README, 'Systems')")
+        elif n_drivers == 0 and len(positional) == expected + 1:
             hint = (f"; the form {what}(t, y, p, u, {names[-1]}) is for systems with drivers: pass n_drivers "
                     f"(and drivers to solve_ivp), or drop u")
         elif n_drivers and len(positional) == expected - 1:
@@ -152,9 +156,9 @@ class ODESystem:
         if observables is not None:
             _arity(observables, "observables", len(lead) + 1, lead + ("obs",), self.n_drivers)
         if jvp is not None:
-            _arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"))
+            _arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"), self.n_drivers, derivative=True)
         if jac is not None:
-            _arity(jac, "jac", 4, ("t", "y", "p", "J"))
+            _arity(jac, "jac", 4, ("t", "y", "p", "J"), self.n_drivers, derivative=True)
         self.jac = jac
         self.rhs = rhs
         self.observables = observables
@@ -211,9 +215,11 @@ class ODESystem:
                     # the simulator runs them on the host): evaluate it there instead.
                     out, returned = self._probe_on_device(func, y, p, u, size, takes_u), None
                 else:
+                    flat = (f": J is flat, write J[i * {self.n_states} + j] for d f_i / d y_j (row-major), not "
+                            "J[i, j]") if what == "jac" and isinstance(exc, IndexError) else ""
                     raise ConfigurationError(
                         f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
-                        f"p of {self.n_params}, {out_name} of {size} elements): {type(exc).__name__}: {exc}"
+                        f"p of {self.n_params}, {out_name} of {size} elements): {type(exc).__name__}: {exc}{flat}"
                     ) from exc
             if returned is not None:
                 raise ConfigurationError(

@@ -1,11 +1,14 @@
 """Runge-Kutta and Rosenbrock tableaus as immutable data (importable without Numba).
 
-:data:`TABLEAUS` maps the name of every method a step family runs today to
-its :class:`ButcherTableau`; :data:`kernels.methods.METHODS` says which family
-reads it.  :data:`IMPLICIT_TABLEAUS` holds the implicit tableaus (DIRK, FIRK,
-Rosenbrock) that are data only until their step families exist; they are not
-methods yet.  A new tableau goes into the module of its family (``explicit.py``,
-``dirk.py``, ...) and into the tuple collected here.
+:data:`TABLEAUS` maps the name of every explicit method to its
+:class:`ButcherTableau`, :data:`IMPLICIT_TABLEAUS` that of every implicit one
+(DIRK and FIRK :class:`ButcherTableau`, :class:`RosenbrockTableau`);
+:data:`kernels.methods.METHODS` says which step family runs each (the erk, dirk,
+firk and rosenbrock families all exist).  A new tableau goes into the tuple of
+its family's module (``EXPLICIT`` in ``explicit.py``, ``DIRK`` in ``dirk.py``,
+``FIRK`` in ``firk.py``, ``ROSENBROCK`` in ``rosenbrock.py``); this module only
+joins those tuples (and the single high-order tableaus ``DOP853``, ``VERN7``,
+``VERN9``, listed below).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ TABLEAUS = types.MappingProxyType({t.name: t for t in EXPLICIT + (DOP853, VERN7,
 TABLEAU_NAMES: tuple = tuple(TABLEAUS)
 
 IMPLICIT_TABLEAUS = types.MappingProxyType({t.name: t for t in DIRK + FIRK + ROSENBROCK})
-"""Implicit tableaus (data only): DIRK and FIRK :class:`ButcherTableau` and :class:`RosenbrockTableau`."""
+"""Implicit tableaus: DIRK and FIRK :class:`ButcherTableau` and :class:`RosenbrockTableau` (methods of the dirk,
+firk and rosenbrock families)."""
 IMPLICIT_TABLEAU_NAMES: tuple = tuple(IMPLICIT_TABLEAUS)
 
 

@@ -48,3 +48,50 @@ def test_message_names_the_valid_trajectories():
     for wrong in ("0", 1.0, True, None):
         with pytest.raises(TypeError, match=r"trajectory must be an integer index in 0\.\.2 \(N = 3\); got "):
             res.message(wrong)
+
+
+def _result(method, precision, n_steps, n_rejected, status, messages=None):
+    """An IVPResult as a solve leaves it, without the solve (the messages read only these fields)."""
+    import types
+
+    plan = types.SimpleNamespace(precision=precision, summary=lambda: "greedy optimal: shared 0 elems/thread")
+    status = np.asarray(status, np.int32)
+    return kernels.IVPResult(t=np.array([1.0]), y=np.zeros((status.size, 1, 2)), observables=None, status=status,
+                             status_messages=messages or kernels.api.status_messages(),
+                             n_steps=np.asarray(n_steps, np.int32), n_rejected=np.asarray(n_rejected, np.int32),
+                             plan=plan, method=method, backend="simulator")
+
+
+def test_max_steps_after_many_rejections_in_float32_says_what_to_do():
+    """E5 in float32 with radau: MAX_STEPS after 14329 accepted and 5671 rejected steps, and the message had only
+    the bare MAX_STEPS sentence; the README's advice is now in it."""
+    max_steps = kernels.Status.MAX_STEPS
+    result = _result("radau", "float32", [14329, 90000, 14329], [5671, 10000, 5671], [max_steps] * 3)
+    advice = ("5671 of its 20000 attempted steps were rejected: in float32 a stiff problem's right-hand side carries "
+              "rounding errors larger than a small atol allows")
+    assert advice in result.message(0)
+    assert "loosen atol to what the answer needs, or use precision=np.float64." in result.message(0)
+    assert "rejected" not in result.message(1)  # 10 %: nothing said
+    for method, precision in (("radau", "float64"), ("tsit5", "float32")):
+        assert "rejected" not in _result(method, precision, [14329], [5671], [max_steps]).message(0)
+
+
+def test_max_steps_of_a_bicgstab_run_suggests_gmres():
+    """rodas5p with bicgstab on POLLU crawled to MAX_STEPS (313 accepted, 87 rejected) where gmres took 91 steps."""
+    messages = kernels.api.status_messages(linear="bicgstab")
+    result = _result("rodas5p", "float64", [313], [87], [kernels.Status.MAX_STEPS], messages)
+    assert "The linear solver is bicgstab, which can stall" in result.message(0)
+    assert "solver='gmres' is the robust matrix-free choice" in result.message(0)
+    assert "bicgstab" not in kernels.api.status_messages(linear="gmres")[kernels.Status.MAX_STEPS]
+
+
+def test_the_repr_of_a_result_is_one_short_line():
+    """print(res) dumped the whole Plan (about 5 KB)."""
+    result = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.1), [[1.0, 1.0, 1.0]] * 2, method="rk4", dt=0.05,
+                               precision=np.float64, progress=False)
+    text = repr(result)
+    assert "\n" not in text and len(text) < 400, text
+    assert text.startswith("IVPResult(y shape (2, 1, 3), method='rk4', backend=")
+    assert "success=True, status {SUCCESS: 2}, plan: " + result.plan.summary() in text
+    failed = _result("radau", "float32", [5, 5], [0, 0], [0, kernels.Status.MAX_STEPS])
+    assert "success=False, status {SUCCESS: 1, MAX_STEPS: 1}" in repr(failed)

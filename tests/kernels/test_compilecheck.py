@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import kernels
@@ -46,3 +47,26 @@ def test_a_list_read_as_a_global_is_named_with_what_to_use():
     assert "dydt[0] = -RATES[0] * y[0]): it reads RATES, a Python list (Numba type List(float64, True))" in message
     assert "make RATES a tuple of numbers (RATES = tuple(...)) or a NumPy array (RATES = np.array(...))" in message
     assert "object at 0x" not in message and "OverloadSelector" not in message
+
+
+def _uses_np_exp(t, y, p, dydt):
+    dydt[0] = -p[0] * np.exp(-t) * y[0]
+    dydt[1] = -y[1]
+
+
+def _uses_np_abs(t, y, p, dydt):
+    dydt[0] = -np.abs(y[0])
+
+
+def test_a_numpy_ufunc_on_a_scalar_names_the_math_function():
+    """np.exp(-t) creates no array, yet the message said device code has 'only the part of NumPy that creates
+    no arrays', and never said to use math.exp (numba-cuda compiles np.sin but not np.exp, np.sqrt or np.abs)."""
+    with pytest.raises(kernels.ConfigurationError) as info:
+        kernels.ODESystem(_uses_np_exp, 2, n_params=1, name="np_exp")
+    message = str(info.value)
+    assert "np.exp is a NumPy ufunc that numba-cuda does not compile" in message
+    assert "numba-cuda compiles only some NumPy ufuncs for the device, and not this one, even on a number" in message
+    assert "math.exp(x) for np.exp(x)" in message
+    assert "creates no arrays" not in message
+    with pytest.raises(kernels.ConfigurationError, match=r"abs\(x\) for np\.absolute"):
+        kernels.ODESystem(_uses_np_abs, 1, name="np_abs")

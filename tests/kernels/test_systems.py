@@ -341,3 +341,39 @@ def test_a_flagged_jac_is_named_again_when_a_step_uses_it_and_in_its_failures():
         explicit = kernels.solve_ivp(system, (0.0, 0.01), [1.0, 1.0], method="tsit5", precision=np.float64,
                                      progress=False)
     assert "jac" not in explicit.status_messages[int(kernels.Status.MAX_STEPS)]
+
+
+def _forced(t, y, p, u, dydt):
+    dydt[0] = -y[0] + u[0]
+
+
+def _jac_with_u(t, y, p, u, J):
+    J[0] = -1.0
+
+
+def test_a_jac_that_takes_u_on_a_system_with_drivers_is_told_jac_gets_no_u():
+    """It said only 'jac must take 4 arguments (t, y, p, J)'; the README says why jac has no u."""
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(_forced, 1, n_drivers=1, name="forced", jac=_jac_with_u)
+    message = str(info.value)
+    assert message.startswith("jac must take 4 arguments (t, y, p, J); got a function of 5 positional arguments; "
+                              "jac does not receive u, with drivers or without")
+    assert "leave jac out and the solvers difference rhs, which sees u" in message
+
+
+def _pair(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = -2.0 * y[1]
+
+
+def _jac_2d(t, y, p, J):
+    J[0, 0] = -1.0
+    J[0, 1] = 0.0
+    J[1, 0] = 0.0
+    J[1, 1] = -2.0
+
+
+def test_a_jac_indexed_in_two_dimensions_is_told_j_is_flat():
+    with pytest.raises(ConfigurationError, match=r"IndexError: too many indices.*: J is flat, write J\[i \* 2 \+ j\] "
+                                                 r"for d f_i / d y_j \(row-major\), not J\[i, j\]"):
+        ODESystem(_pair, 2, name="pair_2d", jac=_jac_2d)

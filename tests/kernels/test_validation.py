@@ -30,7 +30,9 @@ def call(**changes):
     (dict(y0=[[1.0, 1e39, 1.0]]), "y0 must be finite in float32"),
     (dict(y0=[[1.0, True, "x"]]), "y0 must be an array of real numbers"),
     (dict(y0=[[1.0, 1.0, 1.0]], params=np.ones((2, 3))), "y0 must have shape (2, 3)"),
-    (dict(y0=np.ones((3, 3)), params=np.ones((2, 3))), "y0 has 3 rows (trajectories) and the parameters 2"),
+    (dict(y0=np.ones((3, 3)), params=np.ones((2, 3))),
+     "y0 has 3 rows (trajectories) and params 2: give both one row per trajectory, or y0 as the 1-D row of shape "
+     "(3,) that every trajectory shares"),
     (dict(params=np.ones((2, 2))), "params must have shape (N, 3)"),
     (dict(rtool=1e-8), "unexpected keyword argument 'rtool': did you mean 'rtol'?"),
     (dict(max_step=0.1), "'max_step' is SciPy's: use dt_max="),
@@ -38,7 +40,9 @@ def call(**changes):
     (dict(chunk_siz=4), "did you mean 'chunk_size'?"),
     (dict(out="x"), "out must be an earlier kernels.IVPResult"),
     (dict(params="abc"), "params must be an array of real numbers"),
-    (dict(method="rk45"), "method must be one of"),
+    (dict(method="rk45"), "method 'rk45' is SciPy's; here use 'dopri5' (the same Dormand-Prince 5(4) pair) or "
+                          "'tsit5'"),
+    (dict(method="RK4S"), "method must be one of"),
     (dict(method="rk4"), "dt is required for fixed-step integration"),
     (dict(method="rk4", dt=0.1, controller="pi"), "controller='pi' needs an error estimate"),
     (dict(dt=-0.1), "dt must be > 0"),
@@ -53,6 +57,7 @@ def call(**changes):
     (dict(t_eval=[]), "t_eval must be a non-empty 1-D array"),
     (dict(precision=np.float16), "precision must be np.float32 or np.float64"),
     (dict(plan="fastest"), "plan must be one of"),
+    (dict(plan="Fastest"), "plan must be one of"),
     (dict(block_size=0), "block_size must be an integer >= 1"),
     (dict(max_steps=0), "max_steps must be an integer >= 1"),
     (dict(max_steps=2.5), "max_steps must be an integer >= 1"),
@@ -324,7 +329,9 @@ def test_tolerances_just_above_the_refusal_floor_warn():
     import warnings
 
     with pytest.warns(kernels.ToleranceWarning, match=r"rtol=1e-08 and atol=1e-08 ask for errors below float32's "
-                                                      r"resolution.*use precision=np.float64, or rtol >= 1.2e-07"):
+                                                      r"resolution.*its error can be tens to hundreds of times the "
+                                                      r"tolerance \(559 times, measured on a stiff problem\), with status success; use "
+                                                      r"precision=np.float64, or rtol >= 1.2e-07"):
         call(rtol=1e-8, atol=1e-8)
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
@@ -397,3 +404,112 @@ def test_an_empty_batch_is_refused_on_the_host_and_on_the_device():
             integ.solve((0.0, 0.1), convert(np.zeros((0, 3))), convert(np.zeros((0, 3))), dt=0.01)
         with pytest.raises(ConfigurationError, match=r"y0 must hold at least one trajectory; got shape \(0, 3\)"):
             integ.solve((0.0, 0.1), convert(np.zeros((0, 3))), None, dt=0.01)
+
+
+def _one(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+ONE = ODESystem(_one, 1, n_params=1, name="one")
+
+
+@pytest.mark.parametrize("y0, params, words", [
+    ([1.0], [1.0, 2.0, 3.0, 4.0], "params must have shape (N, 1) or (1,) (n_params); got shape (4,): for a sweep "
+                                  "of 4 values give shape (4, 1), e.g. params[:, None]"),
+    ([1.0, 2.0, 3.0], [2.0], "y0 must have shape (N, 1) or (1,) (n_states); got shape (3,): for a sweep of 3 values "
+                             "give shape (3, 1), e.g. y0[:, None]"),
+])
+def test_a_one_value_sweep_given_1d_says_how_to_make_it_a_column(y0, params, words):
+    """The message offered shape (1, 1), never what a user with a 1-D sweep means, and no params[:, None]."""
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(ONE, (0.0, 1.0), y0, params, progress=False)
+    assert words in str(info.value)
+    assert "(1, 1)" not in str(info.value)
+
+
+def test_a_column_of_parameters_for_one_row_is_named():
+    with pytest.raises(ConfigurationError, match=r"params must have shape \(N, 3\) or \(3,\) \(n_params\); got shape "
+                                                 r"\(3, 1\): a column; the row of 3 values every trajectory shares "
+                                                 r"has shape \(3,\), params.ravel\(\)"):
+        call(params=np.array([[10.0], [28.0], [8.0 / 3.0]]))
+
+
+def _three(t, y, p, dydt):
+    for i in range(3):
+        dydt[i] = -p[0] * y[i]
+
+
+def test_a_one_row_2d_params_against_several_y0_rows_names_the_parameter_row():
+    """params=[[1.0]] (2-D, one row) with 2 rows of y0: the message offered 'a single row (3,)', y0's row shape."""
+    system = ODESystem(_three, 3, n_params=1, name="three")
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(system, (0.0, 1.0), np.ones((2, 3)), [[1.0]], progress=False)
+    assert str(info.value) == ("y0 has 2 rows (trajectories) and params 1: give both one row per trajectory, or params "
+                               "as the 1-D row of shape (1,) that every trajectory shares (a 2-D params of one row "
+                               "is a batch of one)")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("RK45", "'dopri5' (the same Dormand-Prince 5(4) pair) or 'tsit5'"),
+    ("RK23", "'bs3' (the same Bogacki-Shampine 3(2) pair)"),
+    ("BDF", "for a stiff problem 'rodas5p' or 'radau'"),
+    ("LSODA", "'rodas5p' or 'radau' for a stiff problem"),
+])
+def test_scipy_method_names_get_the_method_to_use(name, words):
+    """RK45, RK23, BDF and LSODA got only the list of names (DOP853 and Radau are names here)."""
+    with pytest.raises(ConfigurationError) as info:
+        kernels.Integrator(LORENZ, name)
+    assert f"method {name!r} is SciPy's; here use {words}" in str(info.value)
+    assert kernels.Integrator(LORENZ, "DOP853").method.name == "dop853"
+    assert kernels.Integrator(LORENZ, "Radau").method.name == "radau"
+
+
+def test_plan_names_are_case_insensitive_as_method_names():
+    """plan='Auto' was refused although method names are case-insensitive."""
+    result = call(plan="Auto", method="RK4", dt=0.05, precision=np.float64)
+    assert result.success and result.plan.provenance.planner == "cpsat"
+    assert kernels.plan_for(LORENZ, "rk4", precision=np.float64, plan="LOCAL").shared_elements == 0
+
+
+def test_a_fixed_step_method_without_dt_gives_only_the_error():
+    """method='euler' without dt also warned 'rtol and atol have no effect: ... fixed steps of dt=None'."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ConfigurationError, match="dt is required for fixed-step integration"):
+            call(method="euler", rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("method, options, words", [
+    ("kvaerno5", dict(coupled="full"), r"solver option coupled='full' has no effect with method 'kvaerno5' "
+                                       r"\(coupled: it sets how a fully implicit method \(radau, gauss4\)"),
+    ("rodas4", dict(newton_iterations=3, kappa=0.5), r"solver options newton_iterations=3, kappa=0.5 have no effect "
+                                                     r"with method 'rodas4' \(newton_iterations: a Rosenbrock method "
+                                                     r"has no Newton iteration"),
+    ("rodas4", dict(linear="lu", restart=4, krylov_tolerance=1e-8),
+     r"krylov_tolerance=1e-08, restart=4 have no effect.*the linear solver is 'lu'"),
+    ("sdirk4", dict(linear="bicgstab", restart=4), r"restart=4 has no effect.*GMRES's Krylov vectors per cycle, and "
+                                                   r"the linear solver is 'bicgstab'"),
+])
+def test_solver_options_the_method_does_not_use_warn(method, options, words):
+    """kvaerno5 with coupled='full', rodas4 with Newton's or the Krylov solvers' options were accepted without a
+    word, while solver= on an explicit method warned."""
+    with pytest.warns(kernels.UnusedOptionWarning, match=words):
+        kernels.Integrator(LORENZ, method, solver=kernels.SolverOptions(**options))
+
+
+def test_solver_options_the_method_uses_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.UnusedOptionWarning)
+        kernels.Integrator(LORENZ, "radau", solver=kernels.SolverOptions(coupled="full", kappa=0.1))
+        kernels.Integrator(LORENZ, "kvaerno5", solver=dict(linear="gmres", restart=4, krylov_tolerance=1e-6,
+                                                            newton_iterations=5, preconditioned=True))
+        kernels.Integrator(LORENZ, "rodas4", solver=dict(linear="bicgstab", krylov_tolerance=1e-6))
+
+
+def test_the_adaptive_explicit_methods_suggested_are_those_of_methods():
+    """The list was written out by hand: a new adaptive tableau would not have appeared in the messages."""
+    from kernels.integrator_checks import adaptive_alike
+
+    expected = [name for name, m in kernels.METHODS.items() if m.family == "erk" and m.adaptive]
+    assert adaptive_alike(kernels.METHODS["rk4"]).split(", ") == expected
+    assert {"tsit5", "dopri5", "dop853", "vern7", "vern9", "bs3", "heun"} <= set(expected)

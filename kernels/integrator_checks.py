@@ -1,0 +1,95 @@
+"""The Integrator's checks of its arguments that need the method: controller, method and plan names, sampling,
+Newton's scale, and what to suggest instead (:mod:`kernels.integrator` calls them; :mod:`kernels.validation`
+holds the checks that need no method)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .controllers import ControllerSettings
+from .errors import ConfigurationError, describe
+from .methods import METHOD_NAMES, METHODS, get_method
+from .planning import PLAN_CHOICES
+from .stiffness import IMPLICIT_METHODS
+
+__all__ = ["method_argument", "plan_choice", "controller_settings", "adaptive_alike", "check_sampling",
+           "check_newton_scale", "SCIPY_METHODS"]
+
+# SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
+# to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
+SCIPY_METHODS = {
+    "rk45": "'dopri5' (the same Dormand-Prince 5(4) pair) or 'tsit5' (Tsitouras' 5(4), usually fewer steps)",
+    "rk23": "'bs3' (the same Bogacki-Shampine 3(2) pair)",
+    "bdf": "for a stiff problem 'rodas5p' or 'radau' (there is no multistep BDF here)",
+    "lsoda": "'rodas5p' or 'radau' for a stiff problem, 'tsit5' for a non-stiff one (there is no automatic "
+             "switching here)",
+}
+
+
+def method_argument(method):
+    """The :class:`kernels.methods.Method` called ``method``; a SciPy name that is not one gets what to use."""
+    if isinstance(method, str) and method.lower() not in METHODS and method.lower() in SCIPY_METHODS:
+        raise ConfigurationError(f"method {method!r} is SciPy's; here use {SCIPY_METHODS[method.lower()]}. The "
+                                 f"methods are {list(METHOD_NAMES)} (case-insensitive)")
+    return get_method(method)
+
+
+def plan_choice(plan):
+    """A named plan choice in lower case (``"Auto"`` is ``"auto"``, as method names are case-insensitive);
+    anything else as given."""
+    if isinstance(plan, str) and plan not in PLAN_CHOICES and plan.lower() in PLAN_CHOICES:
+        return plan.lower()
+    return plan
+
+
+def controller_settings(controller, method):
+    """``controller`` as ControllerSettings for ``method``; an adaptive one needs the method's error estimate."""
+    if isinstance(controller, ControllerSettings):
+        settings = controller
+    elif controller is None:
+        settings = ControllerSettings("pi" if method.adaptive else "fixed")
+    elif isinstance(controller, str):
+        settings = ControllerSettings(controller.lower())
+    else:
+        raise ConfigurationError(
+            f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)}")
+    if settings.adaptive and not method.adaptive:
+        raise ConfigurationError(
+            f"controller={settings.kind!r} needs an error estimate, which method {method.name!r} lacks; "
+            f"use controller='fixed' with dt, or an adaptive method ({adaptive_alike(method)})")
+    return settings
+
+
+def adaptive_alike(method):
+    """Adaptive methods of ``method``'s kind, as text: for an explicit method every explicit tableau with an
+    embedded estimate in :data:`METHODS` (a new one appears by itself), for an implicit method (a stiff problem)
+    the implicit ones the stiffness hint recommends."""
+    if method.family == "erk":
+        return ", ".join(name for name, m in METHODS.items() if m.family == "erk" and m.adaptive)
+    return ", ".join(IMPLICIT_METHODS)
+
+
+def check_sampling(summaries, method, controller, events):
+    """Refuse ``Summaries(every > 1)`` where the loop does not thin its statistics (see ``Summaries``)."""
+    why = None
+    if controller.adaptive:
+        why = f"the {controller.kind!r} controller is adaptive"
+    elif method.family != "erk":
+        why = f"{method.name!r} is an implicit method"
+    elif events:
+        why = "events are checked at every step"
+    if why is not None:
+        raise ConfigurationError(
+            f"summaries every={summaries.every} samples the statistics of an explicit method at a fixed step "
+            f"without events, and {why}: leave every=1 (there a statistic costs about 1 % of a step)")
+
+
+def check_newton_scale(atol, y0):
+    """Refuse ``atol`` 0 on a component that starts at 0: an implicit step's Newton norm divides by ``atol + rtol |y|``."""
+    zero = np.flatnonzero((atol == 0) & np.any(np.asarray(y0) == 0, axis=0))
+    if zero.size:
+        i = int(zero[0])
+        raise ConfigurationError(
+            f"atol is 0 for y[:, {i}], which starts at 0: an implicit method scales its Newton iteration by "
+            f"atol + rtol |y|, which is 0 there, so no step can converge (SciPy's Radau and BDF fail on it too); "
+            f"give atol > 0 for it (a small fraction of its typical size)")
