@@ -106,11 +106,12 @@ def test_singular_matrix_fails_alone(n):
     _check_solutions(a[keep], b[keep], x[keep], 10.0, np.finfo(np.float64).eps)
 
 
-def test_singularity_is_judged_against_the_diagonal():
-    """A pivot not above eps times the largest diagonal entry is singular; an off-diagonal entry sets no scale.
+def test_singularity_is_judged_against_the_pivots_own_rounding():
+    """A pivot not above m eps times the terms eliminated into it is singular; an entry elsewhere sets no scale.
 
-    Row 0's coupling (1e30) says nothing of row 1's pivot (1): against the largest entry of all this
-    regular matrix was refused.  A pivot of half eps beside a unit diagonal is singular, of 4 eps it is not.
+    Row 0's coupling (1e30) says nothing of row 1's pivot (1, nothing eliminated into it: l = 0): against the
+    largest entry of all this regular matrix was refused.  Rows 1 and 1 + eps/2 leave a pivot of half eps
+    (rounded to 0) after one term of 1: singular; 1 + 4 eps leaves 4 eps, above eps * 1: regular.
     """
     eps = np.finfo(np.float64).eps
     a = np.array([[[1.0, 1e30], [0.0, 1.0]], [[1.0, 1.0], [1.0, 1.0 + 0.5 * eps]], [[1.0, 1.0], [1.0, 1.0 + 4 * eps]]])
