@@ -345,7 +345,17 @@ class _LoopParts:
                 return t_eval[k]
             return t_end
 
-        self.stop_time = stop_time
+        EXTEND = self.extend
+
+        @cuda.jit(device=True, inline="always")
+        def stop_count(t_eval, t_end):
+            """The intervals a run takes: one a save time, and one more to ``t_end`` when the hooks observe it."""
+            n_save = t_eval.shape[0]
+            if EXTEND and t_end > t_eval[n_save - 1]:
+                return n_save + 1
+            return n_save
+
+        self.stop_time, self.stop_count = stop_time, stop_count
         self.alloc_error, self.alloc_tolerances = alloc_error, alloc_tolerances  # (for make_restep)
         self.buffers, self.save, self.start, self.tolerances = buffers, save, start, tolerances
         self.all_finite, self.fill_nan = all_finite, fill_nan

@@ -39,9 +39,9 @@ def build_adaptive_loop(parts, built, controller):
     step, PRIMED = built.device_function, built.prime_function is not None
     prime = built.prime_function if PRIMED else no_prime
     hooks, HOOKED, EVENTS, EXTEND = parts.hooks, parts.hooked, parts.events, parts.extend
-    stop_time = parts.stop_time
+    stop_time, stop_count = parts.stop_time, parts.stop_count
     on_accept, on_save, begin, finish = hooks.on_accept, hooks.on_save, hooks.begin, hooks.finish
-    work = WorkCounter(built)
+    work = WorkCounter(built, refined=parts.events)
     WORKED, RHS_WORKED, NO_WORK = work.worked, work.rhs_counted, work.NONE
     add_work, record_work = work.add, work.record
     PRIME_RHS = work.prime_rhs
@@ -88,9 +88,7 @@ def build_adaptive_loop(parts, built, controller):
         l1 = np.float32(0.0)  # log2 of the last two accepted error norms
         l2 = np.float32(0.0)
         # The stops: the save times, then t_end when the hooks need the whole span (kernels.loop item 3).
-        n_stops = n_save
-        if EXTEND and t_end > t_eval[n_save - 1]:
-            n_stops = n_save + 1
+        n_stops = stop_count(t_eval, t_end)
         target = stop_time(t_eval, min(k, n_stops - 1), t_end)
         edge = edge_of(target)
         if k < n_stops:
@@ -170,10 +168,6 @@ def build_adaptive_loop(parts, built, controller):
             n_rhs = np.int32((n_accepted + n_rejected) * PER_STEP + n_extra + totals[0])
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
-        if EVENTS and WORKED:  # a terminal event's refinement steps (kernels.loop.make_restep)
-            c = extras[3]
-            totals = (totals[0], np.int32(totals[1] + c[traj, 1]), np.int32(totals[2] + c[traj, 2]),
-                      np.int32(totals[3] + c[traj, 3]))
         record_work(traj, extras[3], totals)
         return status, n_accepted, n_rejected, n_rhs
 

@@ -58,7 +58,7 @@ def build_fixed_loop(parts, built):
     buffers, start, save, tolerances = parts.buffers, parts.start, parts.save, parts.tolerances
     all_finite, fill_nan = parts.all_finite, parts.fill_nan
     hooks, HOOKED, EVENTS, EXTEND = parts.hooks, parts.hooked, parts.events, parts.extend
-    stop_time = parts.stop_time
+    stop_time, stop_count = parts.stop_time, parts.stop_count
     on_step, on_land, on_save = hooks.on_step, hooks.on_land, hooks.on_save
     begin, finish = hooks.begin, hooks.finish
     COUNTED = parts.rhs_per_step is not None
@@ -66,7 +66,7 @@ def build_fixed_loop(parts, built):
     step, PRIMED = built.device_function, built.prime_function is not None
     prime = built.prime_function if PRIMED else no_prime
     CAN_FAIL = built.can_fail
-    work = WorkCounter(built)
+    work = WorkCounter(built, refined=parts.events)
     WORKED, RHS_WORKED, NO_WORK = work.worked, work.rhs_counted, work.NONE
     add_work, record_work = work.add, work.record
     PRIME_RHS = work.prime_rhs
@@ -178,9 +178,7 @@ def build_fixed_loop(parts, built):
         totals = NO_WORK  # the step's work (kernels.loop_work): rhs, Jacobians, factorisations, Newton
         limit_steps = np.int32(min(max_steps, _INT32_MAX))
         # The stops: the save times, then t_end when the hooks need the whole span (kernels.loop item 3).
-        n_stops = n_save
-        if EXTEND and t_end > t_eval[n_save - 1]:
-            n_stops = n_save + 1
+        n_stops = stop_count(t_eval, t_end)
         primed = k < n_stops
         if primed:
             prime(t_start, y, p, driver_times, driver_values, region, persistent)
@@ -297,10 +295,6 @@ def build_fixed_loop(parts, built):
             n_rhs = np.int32(n_accepted * PER_STEP + (1 if PRIME_RHS and primed else 0) + totals[0])
             if EVENTS:
                 n_rhs = np.int32(n_rhs + extras[3][traj, 0])
-        if EVENTS and WORKED:  # a terminal event's refinement steps (kernels.loop.make_restep)
-            c = extras[3]
-            totals = (totals[0], np.int32(totals[1] + c[traj, 1]), np.int32(totals[2] + c[traj, 2]),
-                      np.int32(totals[3] + c[traj, 3]))
         record_work(traj, extras[3], totals)
         return status, n_accepted, 0, n_rhs
 

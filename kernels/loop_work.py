@@ -41,15 +41,17 @@ class WorkCounter:
     for the loop to count (an FSAL prime does; a solver step's, FIRK's restart flag, does not); ``NONE``: the totals a run starts from (four int32 zeros);
     ``add(totals, region, persistent) -> totals``: the totals with the last call's counts added;
     ``record(traj, counts, totals)``: the Jacobian, factorisation and Newton totals into the trajectory's
-    row (-1 for an implicit step that does not count, 0 for an explicit one).
+    row (-1 for an implicit step that does not count, 0 for an explicit one); with ``refined`` (a run with
+    events), added to what a terminal event's refinement steps left there (:func:`kernels.loop.make_restep`).
     """
 
-    def __init__(self, built):
+    def __init__(self, built, refined=False):
         self.worked = built.take_work is not None
         self.rhs_counted = self.worked and built.rhs_counted
         self.prime_rhs = built.prime_function is not None and not self.worked
         take = built.take_work if self.worked else _no_work
         UNCOUNTED = built.can_fail and not self.worked  # an implicit step built without count_work
+        REFINED = refined and self.worked
         MISSING = np.int32(-1)
         zero = np.int32(0)
         self.NONE = (zero, zero, zero, zero)
@@ -66,6 +68,10 @@ class WorkCounter:
                 counts[traj, 1] = MISSING
                 counts[traj, 2] = MISSING
                 counts[traj, 3] = MISSING
+            elif REFINED:
+                counts[traj, 1] = np.int32(totals[1] + counts[traj, 1])
+                counts[traj, 2] = np.int32(totals[2] + counts[traj, 2])
+                counts[traj, 3] = np.int32(totals[3] + counts[traj, 3])
             else:
                 counts[traj, 1] = totals[1]
                 counts[traj, 2] = totals[2]
