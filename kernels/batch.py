@@ -277,14 +277,15 @@ def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
     canary = dtype(CANARY)
 
     # The simulator takes no register cap (it has no registers).  No link-time optimisation: the kernel is one
-    # NVVM program already, and numba-cuda's LTO link (its default with nvJitLink) runs NVVM a second time for
-    # the LTO-IR.  H200, 2026-12-03: the same results bit for bit, the same registers, local bytes and kernel
-    # times, cold compiles 10 to 25 % shorter (rodas4 at 128 states 26.1 -> 19.5 s; results/compile_cache_2026-12-03/).
+    # NVVM program already; with LTO (numba-cuda's default where nvJitLink is) NVVM only emits LTO-IR and
+    # nvJitLink optimises it.  H200, 2026-12-04, Brusselator at 64 and 128 states: cold compiles 30 to 40 % shorter
+    # without (radau 128 float32 53 -> 36 s), kernel times within 2 % (at 32 states rodas4 and sdirk4 float32 run
+    # 5 to 9 % slower without; results/ptx_compilers_2026-12-04/).  numba-cuda 0.30.4 drops `lto` from
+    # `cuda.jit(**options)` used as a decorator factory, so the function is passed in the same call.
     options = {"lto": False} if backend() == "cuda" else {}
     if max_registers and backend() == "cuda":
         options["max_registers"] = int(max_registers)
 
-    @cuda.jit(**options)
     def kernel(y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol,
                out_y, out_obs, status, n_steps, n_rejected, canary_ok, out_summary, event_t, event_y, counts):
         traj = cuda.grid(1)
@@ -321,4 +322,4 @@ def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
                     if end[i] != canary:
                         canary_ok[0] = 0
 
-    return kernel
+    return cuda.jit(kernel, **options)

@@ -47,3 +47,23 @@ def test_all_local_plan_keeps_its_buffers_in_registers(counted, case):
     assert source == "ptxas"
     assert local_bytes == 0, f"{case}: {local_bytes} bytes of local memory with {registers} registers"
     assert 16 <= registers <= 255
+
+
+_LTO_SCRIPT = """
+import json
+import numba.cuda.decorators as decorators
+decorators._have_nvjitlink = lambda: True  # as on a GPU machine with nvJitLink, where Numba's default is LTO
+import kernels
+integ = kernels.Integrator(kernels.lorenz(), "rk4", compile_cache=None, max_registers=64)
+options = integ.build(integ.plan("local", block_size=128, device="h200")).kernel.targetoptions
+print(json.dumps([options.get("lto"), options.get("max_registers")]))
+"""
+
+
+def test_batch_kernel_links_without_lto_where_numba_would_use_it():
+    # The kernel's PTX is what ptxas compiles: with LTO NVVM would only emit LTO-IR and nvJitLink optimise it,
+    # 30 to 40 % longer for the 64- and 128-state implicit kernels (H200, results/ptx_compilers_2026-12-04/).
+    # numba-cuda 0.30.4's decorator factory `cuda.jit(lto=False)` drops the option; this catches it.
+    from kernel_helpers import run_on_cuda_target
+
+    assert run_on_cuda_target(_LTO_SCRIPT) == [False, 64]
