@@ -196,6 +196,8 @@ class ODESystem:
         y = np.linspace(0.5, 1.0, self.n_states)
         p = np.linspace(0.5, 1.0, self.n_params)
         u = np.linspace(0.5, 1.0, self.n_drivers)
+        for inputs in (y, p, u):  # inputs are read only: on the GPU y is the step's own stage state
+            inputs.flags.writeable = False
         drivers = self.n_drivers > 0
         checks = [("rhs", self.rhs, self.n_states, "dydt", drivers)]
         if self.observables is not None:
@@ -210,6 +212,14 @@ class ODESystem:
             try:
                 returned = func(0.0, y, p, u, out) if takes_u else func(0.0, y, p, out)
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
+                written = _input_written(exc, func, y, p, u, size, takes_u)
+                if written:
+                    raise ConfigurationError(
+                        f"{what} of system {self.name!r} assigns into its input {written} (at t=0 on test "
+                        f"arrays): {what} must only read y and p and write {out_name}; on the GPU y is the "
+                        "integrator's own stage state, so writing it corrupts the step. Copy the values you "
+                        "want to change into local variables (clamp with max(y[i], 0.0) in the formula, for "
+                        "example)") from exc
                 if _calls_device_code(exc):
                     # It calls CUDA device functions, which only run on the device (on a GPU;
                     # the simulator runs them on the host): evaluate it there instead.
@@ -393,6 +403,25 @@ class DeviceFunctions:
     observables: object
     jac: object
     jvp: object
+
+
+def _input_written(exc, func, y, p, u, size, takes_u):
+    """The name of the read-only test input ``func`` assigned into (``exc`` says so), else None."""
+    if not (isinstance(exc, ValueError) and "read-only" in str(exc)):
+        return None
+    for name in ("y", "p", "u"):  # writable one at a time: the one whose write then succeeds
+        arrays = {"y": y, "p": p, "u": u}
+        arrays[name] = arrays[name].copy()
+        try:
+            args = (arrays["y"], arrays["p"], arrays["u"]) if takes_u else (arrays["y"], arrays["p"])
+            func(0.0, *args, np.zeros(size))
+        except ValueError as again:
+            if "read-only" in str(again):
+                continue
+        except Exception:  # noqa: BLE001 - another failure past the write: that input was the one
+            pass
+        return name
+    return "y or p"
 
 
 def _calls_device_code(exc):

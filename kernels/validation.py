@@ -386,6 +386,9 @@ _SCIPY_NAMES = {"max_step": "use dt_max=", "min_step": "use dt_min=", "first_ste
                 "dense_output": "there is no dense output: pass the times you need as t_eval=",
                 "vectorized": "the right-hand side is compiled per trajectory: drop it",
                 "jac": "give the Jacobian to the system: kernels.ODESystem(rhs, n, jac=...)"}
+_SCIPY_NAMES.update(dict.fromkeys(("jac_sparsity", "lband", "uband"), (
+    "solver='lu' finds the Jacobian's pattern itself (banded or any other) and factors over it; to give one, "
+    "pass solver=kernels.SolverOptions(pattern=...)")))
 
 
 def check_scale_out(options, solve_distributed):

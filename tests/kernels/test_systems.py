@@ -57,6 +57,34 @@ def test_many_unassigned_components_are_listed_briefly():
     assert "dydt[8], ... (11 of 12 components" in str(info.value)
 
 
+def _clamps_y(t, y, p, dydt):
+    y[0] = max(y[0], 0.0)  # on the GPU y is the step's stage state: the step would be corrupted silently
+    dydt[0] = -p[0] * y[0]
+
+
+def _scales_p(t, y, p, dydt):
+    p[0] = 2.0 * p[0]
+    dydt[0] = -p[0] * y[0]
+
+
+def _observes_into_y(t, y, p, obs):
+    y[0] = 1.0
+    obs[0] = y[0]
+
+
+@pytest.mark.parametrize("rhs, written", [(_clamps_y, "y"), (_scales_p, "p")])
+def test_a_rhs_that_writes_its_input_is_named_with_what_to_do(rhs, written):
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(rhs, 1, 1, name="decay")
+    assert str(info.value).startswith(f"rhs of system 'decay' assigns into its input {written} (at t=0")
+    assert "Copy the values you want to change into local variables" in str(info.value)
+
+
+def test_observables_that_write_y_are_named_too():
+    with pytest.raises(ConfigurationError, match="observables of system 'o' assigns into its input y"):
+        ODESystem(_skips_many, 1, name="o", observables=_observes_into_y, n_observables=1)
+
+
 def test_scipy_style_return_is_named():
     with pytest.raises(ConfigurationError) as info:
         ODESystem(_scipy_style, 2, name="scipy")

@@ -37,6 +37,7 @@ def call(**changes):
     (dict(rtool=1e-8), "unexpected keyword argument 'rtool': did you mean 'rtol'?"),
     (dict(max_step=0.1), "'max_step' is SciPy's: use dt_max="),
     (dict(args=(1.0,)), "'args' is SciPy's: pass the parameters as params="),
+    (dict(lband=1, uband=1), "'lband' is SciPy's: solver='lu' finds the Jacobian's pattern itself"),
     (dict(chunk_siz=4), "did you mean 'chunk_size'?"),
     (dict(out="x"), "out must be an earlier kernels.IVPResult"),
     (dict(params="abc"), "params must be an array of real numbers"),
