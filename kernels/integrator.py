@@ -258,6 +258,7 @@ class Integrator:
         """A device copy of a small constant host array, kept across calls (keyed by value and device)."""
         from numba import cuda
 
+        array = np.ascontiguousarray(array)  # a strided view (t_eval[::2]) cannot be copied as one region
         key = (array.dtype.str, array.shape, array.tobytes(), device_id)
         found = self._constants.get(key)
         if found is None:

@@ -138,6 +138,21 @@ def test_drivers_interpolated_linearly():
     np.testing.assert_allclose(result.y, ref, atol=1e-7)
 
 
+def test_strided_views_as_t_eval_and_driver_times_give_the_contiguous_results():
+    def forced(t, y, p, u, dydt):
+        dydt[0] = -y[0] + u[0]
+
+    system = kernels.ODESystem(forced, 1, n_drivers=1, name="forced")
+    grid = np.linspace(0.0, 2.0, 41)
+    table = np.column_stack([grid, np.sin(grid)])  # times and values as columns of one table: both strided
+    strided = kernels.solve_ivp(system, (0.0, 2.0), [0.0], t_eval=grid[::4], drivers=(table[::2, 0], table[::2, 1:]),
+                                precision=np.float64)
+    copied = kernels.solve_ivp(system, (0.0, 2.0), [0.0], t_eval=grid[::4].copy(),
+                               drivers=(table[::2, 0].copy(), table[::2, 1:].copy()), precision=np.float64)
+    assert strided.success
+    np.testing.assert_array_equal(strided.y, copied.y)
+
+
 def test_device_arrays_in_and_out():
     y0 = cuda.to_device(np.tile(np.array([1.0, 1.0, 1.0]), (2, 1)))
     params = cuda.to_device(lorenz_params([5.0, 10.0]))
