@@ -14,7 +14,7 @@ import textwrap
 
 from . import csvio as files
 from . import report
-from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity
+from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity, os_error_message
 from .device import PRESETS, get_device
 from .errors import ConfigurationError, PlanError, PlannerError
 from .solve import GOALS, PLANNERS, solve
@@ -54,18 +54,24 @@ def warp_note(problem):
               "whole warps)", file=sys.stderr)
 
 
-def check_outputs(outputs, inputs=()):
+def check_outputs(outputs, inputs=(), stdout=True):
     """ConfigurationError, before any work, unless each output path can be written and is no input.
 
-    ``outputs`` and ``inputs`` are ``(option, path)`` pairs; ``-`` (stdout) and None are skipped.
-    An output must not be a folder, its folder must exist and take new files, and it must not name an
-    input file or another output. A symbolic link is checked at the file it names; an existing path
-    that is no regular file (``/dev/stdout``, a FIFO) need only be writable: it is written through.
+    ``outputs`` and ``inputs`` are ``(option, path)`` pairs; ``-`` (stdout) and None are skipped
+    (``stdout``: whether the options take ``-``, as the empty name's message then says).
+    An output must not be an empty name (``--json ""``: nothing would be written) or a folder, its folder
+    must exist and take new files, and it must not name an input file or another output. A symbolic link
+    is checked at the file it names; an existing path that is no regular file (``/dev/stdout``, a FIFO)
+    need only be writable: it is written through.
     """
     seen = {}
     for flag, path in outputs:
         if path in (None, "-"):
             continue
+        if not path:
+            dash = " (or '-' for stdout)" if stdout else ""
+            raise ConfigurationError(f"{flag} {path!r}: expected a file name{dash}, got an empty one, to which "
+                                     "nothing can be written; give a file name")
         if os.path.isdir(path):
             raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name "
                                      f"(like {os.path.join(path, 'out.json')!r})")
@@ -192,8 +198,8 @@ def cmd_verify(args, out):
         detail = str(exc)[len(exc.rule) + 2:] if str(exc).startswith(f"{exc.rule}: ") else str(exc)
         print(f"FAILED: rule {exc.rule}: {detail}", file=out)
         return 1
-    note = "" if plan.provenance.input_hash == problem.digest else \
-        "; note: the plan's input hash differs from this problem's (made from another file or with other options)"
+    note = input_hash_note(plan, problem)
+    note = f"; note: {note}" if note else ""
     print(f"OK: {len(plan.buffers)} buffers, shared {plan.shared_elements} elements/thread, "
           f"{plan.shared_bytes_per_block} B/block{note}", file=out)
     return 0
@@ -208,8 +214,8 @@ def cmd_compare(args, out):
 def cmd_show(args, out):
     from .draw import draw_plan, output_format
 
+    check_outputs([("--out", args.out)], [("PLAN", args.plan)], stdout=False)
     output_format(args.out)
-    check_outputs([("--out", args.out)], [("PLAN", args.plan)])
     plan = files.load_plan(args.plan)
     plan.verify()  # the rules that need only the plan: a self-contradictory plan is not drawn
     draw_plan(plan, args.out, title=args.title)
@@ -222,8 +228,22 @@ def cmd_explain(args, out):
 
     plan = files.load_plan(args.plan)
     problem = load_problem(args.problem, args) if args.problem else None
-    print(explain(plan, problem).text(), file=out)
+    text = explain(plan, problem).text()  # a plan that cannot be explained raises before the note
+    note = input_hash_note(plan, problem) if problem is not None else ""
+    if note:
+        print(f"planner: note: {note}; the explanation below is for this problem's settings (device "
+              f"{problem.device.name}, objective {problem.objective}, block size {problem.block_size}, "
+              f"{problem.precision}, capacity {problem.capacity_elems} shared elements/thread), which may not be "
+              "the plan's", file=sys.stderr)
+    print(text, file=out)
     return 0
+
+
+def input_hash_note(plan, problem):
+    """The note of ``verify`` and ``explain`` when ``plan`` was not made from ``problem`` as given ("" if it was)."""
+    if plan.provenance.input_hash == problem.digest:
+        return ""
+    return "the plan's input hash differs from this problem's (made from another file or with other options)"
 
 
 def cmd_calibrate(args, out):
@@ -339,7 +359,8 @@ def build_parser():
                  "Draw PLAN: one rectangle per buffer interval, address (elements) up, program point "
                  "across, so the reuse of addresses is visible. Needs matplotlib (pip install 'bufferplan[plot]').")
     p.add_argument("plan", metavar="PLAN", help="Plan JSON file (from planner plan --json)")
-    p.add_argument("--out", required=True, metavar="FILE", help="image to write: .png or .svg")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="image to write: PNG or SVG, chosen by the name's extension (.png or .svg)")
     p.add_argument("--title", help="figure title (default: planner, status and totals)")
     p.set_defaults(run=cmd_show)
 
@@ -392,8 +413,7 @@ def main(argv=None):
     except (PlannerError, ValueError) as exc:
         return _fail(str(exc))
     except OSError as exc:
-        where = f" {exc.filename!r}" if exc.filename else ""
-        return _fail(f"cannot access{where}: {exc.strerror or exc}")
+        return _fail(os_error_message(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
 

@@ -91,16 +91,19 @@ def load_minimalloc_csv(path, capacity=None):
     ------
     ConfigurationError
         A missing or wrong header, a row that is not four integers, a duplicate
-        id, an empty or reversed interval, a negative size, or no capacity.
-    OSError
-        The file cannot be read.
+        id, an empty or reversed interval, a negative size, or no capacity; also a
+        file that cannot be read (missing, a directory, not readable), named.
     """
     # The file first, so that a broken file says what is wrong with it before a missing capacity is named.
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        try:
-            rows = list(csv.reader(handle))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ConfigurationError(f"{os.fspath(path)}: unreadable CSV ({exc})") from None
+    check_path(path, "path")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            try:
+                rows = list(csv.reader(handle))
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise ConfigurationError(f"{os.fspath(path)}: unreadable CSV ({exc})") from None
+    except OSError as exc:
+        raise ConfigurationError(os_error_message(exc, path)) from None
     buffers = _buffers(os.fspath(path), rows)
     if not buffers:
         raise ConfigurationError(f"{os.fspath(path)}: a header and no rows; there is nothing to plan "
@@ -167,14 +170,36 @@ def read_json(path):
             raise ConfigurationError(f"{path}: duplicate key(s) {dup} in one JSON object")
         return dict(pairs)
 
-    with open(path, encoding="utf-8-sig") as handle:
-        try:
-            return json.load(handle, object_pairs_hook=no_duplicates)
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"{path}: malformed JSON: {exc.msg} at line {exc.lineno} "
-                                     f"column {exc.colno}") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigurationError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    check_path(path, "path")
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            try:
+                return json.load(handle, object_pairs_hook=no_duplicates)
+            except json.JSONDecodeError as exc:
+                raise ConfigurationError(f"{path}: malformed JSON: {exc.msg} at line {exc.lineno} "
+                                         f"column {exc.colno}") from None
+            except UnicodeDecodeError as exc:
+                raise ConfigurationError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigurationError(os_error_message(exc, path)) from None
+
+
+def os_error_message(exc, path=None):
+    """``cannot access 'PATH': REASON`` for an OSError: the one wording of a file that cannot be read or
+    written, in the loaders' ConfigurationErrors and the command line's error line. ``path`` names the file
+    when the error does not (a failed write carries no file name)."""
+    name = exc.filename if exc.filename is not None else path
+    where = f" {os.fspath(name)!r}" if isinstance(name, (str, bytes, os.PathLike)) else ""
+    return f"cannot access{where}: {exc.strerror or exc}"
+
+
+def check_path(path, what):
+    """ConfigurationError unless ``path`` is a file name: a non-empty str, bytes or os.PathLike."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        got = repr(path) if path is None else f"{path!r} ({type(path).__name__})"
+        raise ConfigurationError(f"{what}: expected a file name (str or os.PathLike), got {got}")
+    if not os.fspath(path):
+        raise ConfigurationError(f"{what}: expected a file name, got an empty one ({path!r})")
 
 
 def atomic_write(path, data):
@@ -191,8 +216,11 @@ def atomic_write(path, data):
     except OSError:  # absent, or a dangling link: a new regular file at the link's target
         special = False
     if special:
-        with open(path, "wb") as handle:
-            _write(handle, data)
+        try:
+            with open(path, "wb") as handle:
+                _write(handle, data)
+        except OSError as exc:  # a write error (/dev/full) names no file: name the user's path
+            raise OSError(exc.errno, exc.strerror, path) from None
         return
     target = os.path.realpath(path) if os.path.islink(path) else path
     directory = os.path.dirname(os.path.abspath(target))
@@ -201,10 +229,13 @@ def atomic_write(path, data):
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, path) from None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            _write(handle, data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                _write(handle, data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:  # a full disk: name the user's path, not the temporary file (or none)
+            raise OSError(exc.errno, exc.strerror, path) from None
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
@@ -228,8 +259,9 @@ def load_problem(path, capacity=None):
     """A PlanningProblem from a file: PlanningProblem JSON, or a MiniMalloc CSV (a name ending in ``.csv``).
 
     ``capacity`` is the ``shared_capacity`` to use (for a CSV, instead of the number in the file name).
-    A plan file is refused as such.
+    A plan file is refused as such. A file that cannot be read is a ConfigurationError naming it.
     """
+    check_path(path, "load_problem: path")
     if is_csv(path):
         return load_minimalloc_csv(path, capacity=capacity)
     data = read_json(path)
@@ -241,7 +273,11 @@ def load_problem(path, capacity=None):
 
 
 def load_plan(path):
-    """A Plan from a JSON file (as ``planner plan --json`` writes it); a problem file is refused as such."""
+    """A Plan from a JSON file (as ``planner plan --json`` writes it); a problem file is refused as such.
+
+    A file that cannot be read is a ConfigurationError naming it (``cannot access 'PATH': Is a directory``).
+    """
+    check_path(path, "load_plan: path")
     where = os.fspath(path)
     if is_csv(path):
         raise ConfigurationError(f"{where} is a MiniMalloc CSV problem, not a plan; make a plan of it with "

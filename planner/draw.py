@@ -32,11 +32,14 @@ def _pyplot():
 
 
 def output_format(path):
-    """``png`` or ``svg`` from the file name; ConfigurationError otherwise."""
+    """``png`` or ``svg`` from the file name's extension; ConfigurationError otherwise (there is no other
+    way to choose: a name without one, like ``/dev/stdout``, is refused)."""
     ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if ext not in FORMATS:
-        raise ConfigurationError(f"--out {os.fspath(path)!r}: unknown image type {ext or '(none)'!r}; "
-                                 f"expected a file name ending in .png or .svg")
+        has = f"its extension is {'.' + ext!r}" if ext else "it has no extension"
+        raise ConfigurationError(f"--out {os.fspath(path)!r}: show writes PNG or SVG, chosen by the file name's "
+                                 f"extension (.png or .svg), and {has}; give a path ending in .png or .svg "
+                                 "(like 'plan.svg')")
     return ext
 
 

@@ -12,6 +12,7 @@ from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import ConfigurationError, LocalMemoryError, PlanError
 from .overlap import check_disjoint, check_disjoint_in_time
 from .problem import pad_stride
+from .wording import format_bytes, format_kib, name_list
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ class Plan:
         if set(declared) != set(planned):
             missing = sorted(set(declared) - set(planned))
             extra = sorted(set(planned) - set(declared))
-            raise PlanError("problem-mismatch", f"buffers missing from plan {missing}, unknown {extra}")
+            raise PlanError("problem-mismatch", f"buffers missing from plan {name_list(missing)}, "
+                                                f"unknown {name_list(extra)}")
         if (self.precision, self.block_size) != (problem.precision, problem.block_size):
             raise PlanError("problem-mismatch",
                             f"plan is for {self.precision}/block {self.block_size}, problem is "
@@ -333,7 +335,7 @@ def local_memory_error(used_bytes, whose="the plan"):
 
 def local_memory_message(used_bytes, whose="the plan"):
     """Why a plan whose local memory passes CUDA's limit per thread cannot launch, and what to do."""
-    return (f"{whose}: {used_bytes} B of local memory per thread ({used_bytes / 1024:.1f} KiB), above "
+    return (f"{whose}: {format_bytes(used_bytes)} of local memory per thread ({format_kib(used_bytes)}), above "
             f"CUDA's limit of {LOCAL_BYTES_PER_THREAD_LIMIT} B (512 KiB) per thread: no kernel with it can launch; "
             "put buffers in shared memory (pin them shared, or allow more shared memory), or use a "
             "matrix-free linear solver or fewer states")

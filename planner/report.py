@@ -1,6 +1,7 @@
 """Plain-text tables of plans and planner comparisons, for the CLI."""
 
 from .buffers import PRECISIONS, Placement
+from .wording import format_bytes
 
 COMPARE_HEADERS = ("planner", "peak", "stride", "bytes/block", "local", "live size", "proven bound", "status",
                    "seconds")
@@ -80,7 +81,7 @@ def plan_totals(plan):
 
 def _bytes(plan, elems):
     """``elems`` elements of the plan's precision in bytes (CUDA allows 512 KiB of local memory per thread)."""
-    return f"{elems * PRECISIONS.get(plan.precision, 0)} B"
+    return format_bytes(elems * PRECISIONS.get(plan.precision, 0))
 
 
 def plan_report(plan):

@@ -418,7 +418,17 @@ BAD_COMMANDS = {
     "verify-string-offset": (lambda d: ["verify", write_json(d / "plan.json", _bad_offset_plan(d)), "--problem",
                                         _ok_problem(d)], "buffer 'k.a' offset: expected an integer, got 'x'", ""),
     "verify-missing-plan": (lambda d: ["verify", d / "nope.json", "--problem", _ok_problem(d)], "cannot access", ""),
-    "show-bad-suffix": (lambda d: ["show", d / "plan.json", "--out", d / "out.jpg"], "unknown image type 'jpg'", ""),
+    "show-bad-suffix": (lambda d: ["show", d / "plan.json", "--out", d / "out.jpg"], "its extension is '.jpg'",
+                        "show writes PNG or SVG, chosen by the file name's extension (.png or .svg)"),
+    "show-out-stdout": (lambda d: ["show", _plan_file(d), "--out", "/dev/stdout"],
+                        "--out '/dev/stdout': show writes PNG or SVG", "it has no extension; give a path ending"),
+    # an empty output name: refused, naming the option, before any work (it used to write nothing and exit 0)
+    "plan-json-empty": (lambda d: ["plan", _ok_problem(d), "--json", ""], "--json '': expected a file name", "'-'"),
+    "demo-json-empty": (lambda d: ["demo", "--json", ""], "--json '': expected a file name", ""),
+    "demo-save-problem-empty": (lambda d: ["demo", "--save-problem", ""], "--save-problem '': expected a file", ""),
+    "show-out-empty": (lambda d: ["show", _plan_file(d), "--out", ""], "--out '': expected a file name,", ""),
+    "calibrate-out-empty": (lambda d: ["calibrate", d / "s.jsonl", "--device", "h100", "--out", ""],
+                            "--out '': expected a file name", ""),
     "show-missing-plan": (lambda d: ["show", d / "nope.json", "--out", d / "out.png"], "cannot access", ""),
     "demo-json-into-missing-folder": (lambda d: ["demo", "--planner", "greedy", "--save-problem", d / "out-p.json",
                                                  "--json", d / "no" / "out.json"], "cannot access", "no/out.json"),
@@ -429,6 +439,10 @@ BAD_COMMANDS = {
     "cpsat-size-1e17": (lambda d: ["compare", write_json(d / "p.json", _buffer(1, size=10 ** 17))],
                         "local memory", ""),
 }
+
+if os.path.exists("/dev/full"):  # a write that fails (no space left) names the file
+    BAD_COMMANDS["plan-json-dev-full"] = (lambda d: ["plan", _ok_problem(d), "--planner", "greedy", "--json",
+                                                     "/dev/full"], "cannot access '/dev/full': No space left", "")
 
 
 def _write(path, data):

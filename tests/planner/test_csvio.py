@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import re
 import stat
 
 import pytest
@@ -82,9 +83,26 @@ def test_binary_file_is_a_configuration_error(tmp_path):
         load_minimalloc_csv(path)
 
 
-def test_missing_file_is_an_os_error(tmp_path):
-    with pytest.raises(OSError):
+def test_unreadable_file_is_a_configuration_error_naming_it(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"cannot access '.*missing\.8\.csv': No such file or directory"):
         load_minimalloc_csv(tmp_path / "missing.8.csv")
+
+
+@pytest.mark.parametrize("load", [planner.load_plan, planner.load_problem])
+def test_loaders_name_a_path_they_cannot_read(tmp_path, load):
+    """A folder, a missing file, None or an empty name: the planner's error, naming the path or argument."""
+    for path, reason in ((tmp_path, "Is a directory"), (str(tmp_path), "Is a directory"),
+                         (tmp_path / "nope.json", "No such file or directory")):
+        with pytest.raises(ConfigurationError) as info:
+            load(path)
+        assert str(info.value) == f"cannot access {str(path)!r}: {reason}"
+    for path, needle in ((None, "expected a file name (str or os.PathLike), got None"),
+                         ("", "expected a file name, got an empty one")):
+        with pytest.raises(ConfigurationError, match=re.escape(f"{load.__name__}: path: {needle}")):
+            load(path)
+    if load is planner.load_problem:  # a CSV problem too
+        with pytest.raises(ConfigurationError, match=r"cannot access '.*nope\.8\.csv': No such file"):
+            load(tmp_path / "nope.8.csv")
 
 
 @pytest.mark.skipif(not CHALLENGING.is_dir(), reason="MiniMalloc benchmarks not present")

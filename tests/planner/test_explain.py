@@ -102,3 +102,28 @@ def test_the_table_columns_line_up_whatever_the_name_lengths():
     # the sizes are right-aligned under the header: their last characters share a column
     ends = [lines[0].index("size") + len("size"), lines[1].index("4", 6) + 1, lines[2].index("8", 6) + 1]
     assert len(set(ends)) == 1, lines
+
+
+def test_cli_explain_notes_a_problem_the_plan_was_not_made_from(tmp_path, capsys):
+    """Like verify, explain says when the plan's input hash differs; the table is for this problem's settings."""
+    (tmp_path / "p.json").write_text(json.dumps(_problem("min-shared").to_json()))
+    plan = str(tmp_path / "plan.json")
+    assert main(["plan", str(tmp_path / "p.json"), "--planner", "greedy", "--json", plan, "--device", "a100"]) == 0
+    capsys.readouterr()
+    assert main(["explain", plan, "--problem", str(tmp_path / "p.json")]) == 0
+    out, err = capsys.readouterr()
+    assert "c.heavy" in out and "planner: note" not in out
+    assert err.startswith("planner: note: the plan's input hash differs from this problem's")
+    assert len(err.splitlines()) == 1
+    assert "the explanation below is for this problem's settings (device h100, objective min-shared" in err
+    assert main(["explain", plan, "--problem", str(tmp_path / "p.json"), "--device", "a100"]) == 0
+    assert capsys.readouterr().err == ""  # the settings it was made with: no note
+
+
+def test_a_name_mismatch_shows_the_first_eight_names_and_a_count():
+    many = PlanningProblem(buffers=tuple(Buffer(f"m.b{i:03d}", 1, lifetime=((i, i + 1),)) for i in range(175)))
+    with pytest.raises(PlanError) as info:
+        explain(solve(many, "greedy"), _problem())
+    message = str(info.value)
+    assert "'m.b007', ...] and 167 more" in message and "'m.b008'" not in message
+    assert "missing from plan ['c.empty', 'c.half', 'c.heavy', 'c.light', 'c.pinned', 'c.view']" in message

@@ -127,6 +127,14 @@ def test_local_memory_above_512_kib_is_refused():
     assert err.value.rule == "local-memory" and "matrix-free" in str(err.value)
 
 
+def test_huge_local_memory_is_written_in_scientific_notation():
+    problem = PlanningProblem((Buffer("huge", 10 ** 30, Location.LOCAL, lifetime=((0, 2),)),), precision="float64")
+    with pytest.raises(InfeasibleError) as info:
+        solve(problem, "greedy")
+    assert "8.0e+30 B of local memory per thread (7.8e+27 KiB)" in str(info.value), info.value
+    assert "7812500000" not in str(info.value)
+
+
 def test_plan_table_shows_local_bytes(tmp_path, capsys):
     code, out, _ = _cli(capsys, "plan", write_json(tmp_path / "p.json", PROBLEM), "--planner", "greedy")
     assert code == 0

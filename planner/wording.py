@@ -1,0 +1,36 @@
+"""Short renderings shared by the planner's messages: lists of names and byte counts.
+
+Messages name what is wrong with the values; these keep them one readable line
+whatever the values: a long list of buffer names is cut to its first few, and a
+byte count too large for a plain number is written in scientific notation.
+"""
+
+from decimal import Decimal
+
+NAMES_SHOWN = 8  # names a message lists before "... and N more"
+_PLAIN_BELOW = 10 ** 15  # byte counts below this are written out; larger ones in scientific notation
+
+
+def name_list(names, limit=NAMES_SHOWN):
+    """``['a', 'b']``, or the first ``limit`` names and ``... and N more``: one line for any number of names."""
+    names = list(names)
+    shown = "[" + ", ".join(repr(n) for n in names[:limit])
+    if len(names) > limit:
+        return f"{shown}, ...] and {len(names) - limit} more"
+    return shown + "]"
+
+
+def format_bytes(n_bytes):
+    """``524288 B``; from 10^15 bytes on in scientific notation, ``8.0e+30 B`` (exact for any integer)."""
+    return f"{_number(n_bytes, 1)} B"
+
+
+def format_kib(n_bytes):
+    """``n_bytes`` in KiB: ``512.0 KiB``; from 10^15 bytes on in scientific notation, ``7.8e+27 KiB``."""
+    return f"{_number(n_bytes, 1024)} KiB" if abs(n_bytes) >= _PLAIN_BELOW else f"{n_bytes / 1024:.1f} KiB"
+
+
+def _number(n_bytes, unit):
+    if abs(n_bytes) < _PLAIN_BELOW:
+        return f"{n_bytes}"
+    return f"{Decimal(n_bytes) / unit:.1e}"  # Decimal: no float overflow past 10^308
