@@ -82,8 +82,7 @@ class CompileCache:
     """
 
     def __init__(self, directory, max_bytes=DEFAULT_MAX_BYTES):
-        if not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory):
-            raise ConfigurationError(f"CompileCache directory: expected a folder path, got {directory!r}")
+        _check_folder(directory, "CompileCache directory")
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise ConfigurationError(f"CompileCache max_bytes: expected a positive integer, got {max_bytes!r}")
         self.directory = os.path.abspath(os.fspath(directory))
@@ -158,6 +157,8 @@ class CompileCache:
             self._count("errors")
             if not self._warned:
                 self._warned = True
+                if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+                    exc = "it is a file, not a folder"
                 warnings.warn(f"the compile cache at {self.directory} cannot be written ({exc}); kernels compile "
                               f"in full each time. Set {ENV_VAR} to a writable folder, or to 'off'.",
                               RuntimeWarning, stacklevel=2)
@@ -251,6 +252,17 @@ class CompileCache:
             _ACTIVE.reset(token)
 
 
+def _check_folder(path, what, off="None"):
+    """Refuse ``path`` (the cache's folder) when it is not a path, is blank, or names an existing file; ``off``:
+    how ``what`` turns the cache off."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigurationError(f"{what}: expected a folder path, got {path!r}")
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise ConfigurationError(f"{what}: {text!r} is a file, not a folder; give a folder (created if missing), "
+                                 f"or {off} to compile without a cache")
+
+
 def as_compile_cache(value, what="compile_cache"):
     """``value`` as a CompileCache or None: ``"default"`` (the folder of ``$BUFFERPLAN_COMPILE_CACHE``,
     else :func:`default_directory`; ``off`` there disables it), None, False or ``"off"`` (no cache: the
@@ -266,8 +278,10 @@ def as_compile_cache(value, what="compile_cache"):
             return CompileCache(default_directory())
         if setting.strip().lower() in _OFF:
             return None
+        _check_folder(setting, f"${ENV_VAR}", "'off'")
         return CompileCache(setting)
     if isinstance(value, (str, os.PathLike)) and os.fspath(value):
+        _check_folder(value, what)
         return CompileCache(value)
     raise ConfigurationError(f"{what}: expected 'default', None (or 'off'), a folder path or a kernels.CompileCache; "
                              f"got {value!r}")

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import importlib
 import json
 import os
 import uuid
@@ -68,11 +69,14 @@ _MEMORY_FRACTION = 0.5  # of a worker's free GPU memory that one chunk's inputs 
 _KEPT_INTEGRATORS = 16
 
 
-def _distributed():
+def _distributed(what="client="):
+    """The ``distributed`` module (and ``dask``, which it needs, importable); a ConfigurationError naming
+    ``what`` and the install command when either is missing."""
     try:
+        importlib.import_module("dask")  # gpu_cluster configures it
         import distributed
     except ImportError:
-        raise ConfigurationError("client= needs Dask's distributed scheduler, which is not installed; "
+        raise ConfigurationError(f"{what} needs Dask's distributed scheduler, which is not installed; "
                                  "pip install 'bufferplan[distributed]'") from None
     return distributed
 
@@ -456,9 +460,8 @@ def gpu_cluster(devices=None, threads_per_worker=2, memory_limit=0, **scheduler_
     """
     import subprocess
 
+    distributed = _distributed("gpu_cluster()")
     import dask
-
-    distributed = _distributed()
     if devices is None:
         try:
             listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout

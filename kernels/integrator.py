@@ -32,9 +32,9 @@ from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
-                                method_argument, plan_choice)
+                                keywords_checked, method_argument, pins_argument, plan_choice)
 from .launch import launch_batch
-from .planning import check_plan, loop_settings, plan_argument, solve_plan
+from .planning import check_choice, check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
 from .solvers.options import as_solver_options
@@ -103,6 +103,7 @@ class Integrator:
     ((1, 1, 3), 10)
     """
 
+    @keywords_checked("kernels.Integrator(...)", lambda: _public_callables())
     def __init__(self, system, method="tsit5", controller=None, precision=np.float32, solver=None, *,
                  summaries=None, events=None, save_trajectory=True, max_registers="auto", compile_cache="default"):
         from .systems import ODESystem
@@ -185,6 +186,7 @@ class Integrator:
             self._devices[key] = default_device()
         return self._devices[key]
 
+    @keywords_checked("Integrator.plan", lambda: _public_callables())
     def plan(self, plan="auto", block_size=None, device=None, pins=None) -> Plan:
         """Plan the buffers: ``plan`` is a choice of ``kernels.planning.PLAN_CHOICES`` or a Plan to verify.
 
@@ -198,15 +200,17 @@ class Integrator:
         pins : mapping, optional
             Qualified buffer name or pattern -> location, applied after ``plan``'s own pins.
         """
-        model, plan = self.device(device), plan_argument(plan_choice(plan))
+        model, plan = self.device(device), check_choice(plan_argument(plan_choice(plan)))
+        pins = pins_argument(pins)
+        block_size = None if block_size is None else check.check_int(block_size, "block_size", 1)
         if isinstance(plan, Plan):
             key = ("plan", plan.digest, block_size, model)
             if key not in self._plans:
                 what = f"{self.system.name}, method {self.method.name!r}"
                 self._plans[key] = check_plan(plan, self.buffer_settings(), self.dtype, block_size, model, what)
             return self._plans[key]
-        block_size = default_block_size() if block_size is None else check.check_int(block_size, "block_size", 1)
-        key = (plan, block_size, model, tuple(sorted(dict(pins or {}).items())))
+        block_size = default_block_size() if block_size is None else block_size
+        key = (plan, block_size, model, tuple(sorted((pins or {}).items())))
         if key not in self._plans:
             solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
                                 self.max_registers)
@@ -214,14 +218,22 @@ class Integrator:
         return self._plans[key]
 
     # -- building ------------------------------------------------------------
+    @keywords_checked("Integrator.build", lambda: _public_callables())
     def build(self, plan, canary_elems=0, max_registers=None):
         """The batch kernel for ``plan`` (built once per layout and kept); see ``BatchKernel.resources()``.
 
-        ``max_registers`` caps registers per thread (see ``kernels.batch.build_batch_kernel``); None
-        builds with the Integrator's own cap (``self.max_registers``), 255 without one.
+        ``plan`` is verified as ``solve(plan=plan)`` verifies it (:class:`PlanMismatchError` for a plan of
+        other buffers, another precision, or a hand-edited layout that does not hold).  ``max_registers`` caps
+        registers per thread (see ``kernels.batch.build_batch_kernel``); None builds with the Integrator's own
+        cap (``self.max_registers``), 255 without one.
         """
         if not isinstance(plan, Plan):
             raise ConfigurationError(f"build needs a planner.Plan (from Integrator.plan); got {describe(plan)}")
+        self.plan(plan)  # the check solve runs on a Plan it is given (kept per plan digest)
+        return self._build(plan, canary_elems, max_registers)
+
+    def _build(self, plan, canary_elems=0, max_registers=None):
+        """:meth:`build` without the plan's check: for plans this Integrator planned or verified."""
         max_registers = self.max_registers if max_registers is None else self._register_cap(max_registers)
         if max_registers == HARDWARE_LIMIT:
             max_registers = None
@@ -249,7 +261,7 @@ class Integrator:
         if found is not None and (isinstance(plan, str) or found[2] is plan):
             return found[0], found[1]
         the_plan = self.plan(plan, block_size, device)
-        built = self.build(the_plan, canary_elems)
+        built = self._build(the_plan, canary_elems)
         if key is not None:
             self._hot[key] = (the_plan, built, plan)
         return the_plan, built
@@ -290,6 +302,7 @@ class Integrator:
         ``client`` (a ``dask.distributed.Client``) spreads the batch over its
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
+        progress = check.check_progress(progress)
         if not self.adaptive and self.method.family == "erk" and dt is not None:  # no dt: only the error below
             check.warn_unused_tolerances(rtol, atol, self.method.name, dt, adaptive_alike(self.method))
         if client is not None or scale_out:
@@ -399,6 +412,15 @@ class Integrator:
         fixed = {} if self.adaptive else {"dt": float(dt), "boundary": stability_boundary(self.method.tableau)}
         return StiffnessProbe(self.system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end,
                               max_steps, **fixed)
+
+
+def _public_callables():
+    """``(label, function)`` of the calls whose keywords an unexpected keyword's message looks up."""
+    from .systems import ODESystem
+
+    return (("kernels.Integrator(...)", Integrator.__init__), ("Integrator.plan", Integrator.plan),
+            ("Integrator.build", Integrator.build), ("Integrator.solve", Integrator.solve),
+            ("kernels.ODESystem(...)", ODESystem.__init__))
 
 
 def _batch_inputs(system, y0, params, dtype):

@@ -4,6 +4,10 @@ holds the checks that need no method)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Mapping
+
 import numpy as np
 
 from .controllers import ControllerSettings
@@ -11,9 +15,10 @@ from .errors import ConfigurationError, describe
 from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
+from .validation import unexpected_keyword
 
-__all__ = ["method_argument", "plan_choice", "controller_settings", "adaptive_alike", "check_sampling",
-           "check_newton_scale", "SCIPY_METHODS"]
+__all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
+           "check_sampling", "check_newton_scale", "keywords_checked", "SCIPY_METHODS"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -40,6 +45,46 @@ def plan_choice(plan):
     if isinstance(plan, str) and plan not in PLAN_CHOICES and plan.lower() in PLAN_CHOICES:
         return plan.lower()
     return plan
+
+
+def pins_argument(pins):
+    """``pins`` as a dict of buffer name or pattern -> location (strings; the planner reads the locations), or None."""
+    if pins is None:
+        return None
+    if not isinstance(pins, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in pins.items()):
+        raise ConfigurationError(f"pins must map qualified buffer names or patterns to 'local' or 'shared', as "
+                                 f"{{'loop.erk.*': 'shared'}} (integ.buffer_settings() lists the names); got "
+                                 f"{describe(pins)}")
+    return dict(pins)
+
+
+def keywords_checked(where, elsewhere):
+    """Decorate a method of explicit signature so that a keyword it does not take raises the ConfigurationError
+    of :func:`kernels.validation.unexpected_keyword` (the closest name, or the callable that takes it) instead of
+    Python's TypeError.  ``elsewhere()``: ``(label, function)`` of the public callables to look in."""
+    def decorate(function):
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except TypeError:  # with a keyword the signature lacks, Python refused the call before the body ran
+                names = _names(function)
+                unknown = [name for name in kwargs if name not in names]
+                if not unknown:
+                    raise
+                error = unexpected_keyword(unknown[0], names, where,
+                                           [(label, _names(f)) for label, f in elsewhere() if label != where])
+            raise error
+
+        return checked
+
+    return decorate
+
+
+def _names(function):
+    """The public parameter names of ``function`` (no ``self``, no ``_private``, no ``*args``/``**kwargs``)."""
+    return [name for name, p in inspect.signature(function).parameters.items()
+            if name != "self" and not name.startswith("_") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def controller_settings(controller, method):

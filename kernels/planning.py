@@ -29,7 +29,7 @@ from .errors import ConfigurationError, PlanMismatchError, describe
 from .loop import LoopBufferSettings
 from .steps import FAMILIES
 
-__all__ = ["PLAN_CHOICES", "loop_settings", "solve_plan", "check_plan", "plan_argument"]
+__all__ = ["PLAN_CHOICES", "loop_settings", "solve_plan", "check_plan", "plan_argument", "check_choice"]
 
 PLAN_CHOICES = ("auto", "local", "shared") + tuple(planner.PLANNERS)
 _PINS = {"local": "local", "shared": "shared"}
@@ -47,6 +47,14 @@ def plan_argument(plan):
                                  f"planner.Plan or its JSON dict: load the file with "
                                  f"planner.load_plan({os.fspath(plan)!r}) and pass the Plan it returns")
     return plan
+
+
+def check_choice(choice):
+    """Refuse a ``plan`` that is neither a named choice nor a Plan (``plan_argument`` has read a JSON dict)."""
+    if not isinstance(choice, planner.Plan) and (not isinstance(choice, str) or choice not in PLAN_CHOICES):
+        raise ConfigurationError(f"plan must be one of {list(PLAN_CHOICES)}, a planner.Plan or its JSON dict "
+                                 f"(a saved plan: planner.load_plan(path)); got {describe(choice)}")
+    return choice
 
 
 def loop_settings(system, method, adaptive, solver=None) -> LoopBufferSettings:
@@ -73,7 +81,7 @@ def check_plan(plan, tree, precision, block_size, device, what):
         plan.verify(problem)
     except planner.PlanError as exc:
         raise PlanMismatchError(
-            f"plan does not match this solve's buffers ({what}, {np.dtype(precision).name}, block_size "
+            f"plan does not match this Integrator's buffers ({what}, {np.dtype(precision).name}, block_size "
             f"{problem.block_size}): {exc}. Plan it with Integrator.plan(...) or kernels.plan_for(...), "
             "or pass plan='auto'") from exc
     return plan
@@ -84,9 +92,7 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
 
     ``max_registers``: the register cap the kernel is built with, which ``auto``'s prediction assumes.
     """
-    if not isinstance(choice, str) or choice not in PLAN_CHOICES:
-        raise ConfigurationError(f"plan must be one of {list(PLAN_CHOICES)}, a planner.Plan or its JSON dict "
-                                 f"(a saved plan: planner.load_plan(path)); got {describe(choice)}")
+    check_choice(choice)
     if choice in _PINS:
         tree = tree.with_locations({"*": _PINS[choice]})
     if pins:

@@ -19,7 +19,8 @@ DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
 __all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval", "real_array",
            "warn_unused_tolerances", "DEFAULT_TOLERANCE",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
-           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out", "finite_rows"]
+           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out", "finite_rows",
+           "check_progress", "unexpected_keyword"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -35,11 +36,28 @@ def as_precision(precision):
     return _PRECISIONS[dtype]
 
 
-def _finite_float(value, what):
+# Never numbers, whatever float() or np.asarray make of them ("05" is 5.0, b"01" unpacks to 48 and 49).
+_TEXT = (str, bytes, bytearray)
+_NOT_REAL = _TEXT + (bool, np.bool_, complex, np.complexfloating)
+
+
+def _as_real(value):
+    """``value`` as a float when it is a real number (an int, a float or a NumPy one), else None."""
+    kind = getattr(getattr(value, "dtype", None), "kind", "f")  # np.str_("1") and np.array("1") are text too
+    if value is None or isinstance(value, _NOT_REAL) or kind not in "iuf":
+        return None
     try:
-        out = float(value)
+        return float(value)
+    except OverflowError:  # an int beyond float's range
+        return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
-        raise ConfigurationError(f"{what} must be a real number; got {describe(value)}") from None
+        return None
+
+
+def _finite_float(value, what):
+    out = _as_real(value)
+    if out is None:
+        raise ConfigurationError(f"{what} must be a real number; got {describe(value)}")
     if not math.isfinite(out):
         raise ConfigurationError(f"{what} must be finite; got {out!r}")
     return out
@@ -48,9 +66,11 @@ def _finite_float(value, what):
 def check_span(t_span):
     """``t_span`` as ``(t0, t_end)`` floats with ``t_end > t0``."""
     try:
+        if isinstance(t_span, _TEXT):  # "05" and b"01" unpack into two characters, or two byte values
+            raise TypeError
         t0, t_end = t_span
     except (TypeError, ValueError):
-        raise ConfigurationError(f"t_span must be a pair (t0, t_end); got {describe(t_span)}") from None
+        raise ConfigurationError(f"t_span must be a pair (t0, t_end) of real numbers; got {describe(t_span)}") from None
     t0, t_end = _finite_float(t0, "t_span[0]"), _finite_float(t_end, "t_span[1]")
     if not t_end > t0:
         raise ConfigurationError(
@@ -70,11 +90,9 @@ def check_positive(value, what, allow_none=False):
 
 def check_step_bounds(dt_min, dt_max):
     """``0 <= dt_min < dt_max`` (``dt_max`` may be inf); return both as floats."""
-    try:
-        low, high = float(dt_min), float(dt_max)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"dt_min and dt_max must be real numbers; got {describe(dt_min)}, {describe(dt_max)}") from None
+    low, high = _as_real(dt_min), _as_real(dt_max)
+    if low is None or high is None:
+        raise ConfigurationError(f"dt_min and dt_max must be real numbers; got {describe(dt_min)}, {describe(dt_max)}")
     if not (0.0 <= low < high) or math.isinf(low) or math.isnan(high):
         raise ConfigurationError(f"dt_min and dt_max must satisfy 0 <= dt_min < dt_max; got {low!r}, {high!r}")
     return low, high
@@ -97,12 +115,20 @@ def is_device_array(value) -> bool:
     return devicearray.is_cuda_ndarray(value) or hasattr(value, "__cuda_array_interface__")
 
 
-def as_device_array(value):
-    """A Numba view of a device array (no copy)."""
+def as_device_array(value, what="the array"):
+    """A Numba view of a device array (no copy); another ``__cuda_array_interface__`` object only on a GPU
+    (the simulator has no ``cuda.as_cuda_array``: a ConfigurationError naming ``what`` says what it takes)."""
     from numba import cuda
     from numba.cuda.cudadrv import devicearray
 
-    return value if devicearray.is_cuda_ndarray(value) else cuda.as_cuda_array(value)
+    if devicearray.is_cuda_ndarray(value):
+        return value
+    if not hasattr(cuda, "as_cuda_array"):
+        raise ConfigurationError(
+            f"{what} must be a NumPy array or a list of real numbers, or a Numba CUDA device array "
+            f"(numba.cuda.to_device(x)); got a {type(value).__name__} with __cuda_array_interface__, which Numba's "
+            "CUDA simulator cannot read: pass it as a NumPy array")
+    return cuda.as_cuda_array(value)
 
 
 def real_array(value, what):
@@ -138,7 +164,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None):
     input that set ``n_traj``, for the message of a mismatch in rows.
     """
     if is_device_array(value):
-        arr = as_device_array(value)
+        arr = as_device_array(value, what)
         if arr.ndim != 2 or arr.shape[1] != width or (n_traj is not None and arr.shape[0] != n_traj):
             rows = "N" if n_traj is None else n_traj
             raise ConfigurationError(
@@ -204,11 +230,13 @@ def finite_rows(arr, what, dtype, first_row=0):
 
 
 def check_tolerance(value, what, n_states, dtype):
-    """``rtol``/``atol``: a scalar or ``(n_states,)`` of finite values >= 0."""
+    """``rtol``/``atol``: a scalar or ``(n_states,)`` of finite values >= 0 (not None, text or booleans)."""
     try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{what} must be a number or an array of {n_states}; got {describe(value)}") from None
+        arr = None if value is None or isinstance(value, _TEXT) else real_array(value, what).astype(np.float64)
+    except ConfigurationError:
+        arr = None
+    if arr is None:
+        raise ConfigurationError(f"{what} must be a number or an array of {n_states} numbers; got {describe(value)}")
     given = float(arr) if arr.ndim == 0 else arr.tolist()
     if arr.ndim == 0:
         arr = np.full(n_states, float(arr))
@@ -220,6 +248,15 @@ def check_tolerance(value, what, n_states, dtype):
         raise ConfigurationError(f"{what} must be below 1 (a relative error of 1 leaves no correct digit); got "
                                  f"{given!r}: rtol is relative (1e-6 asks for about six digits), atol absolute")
     return arr.astype(dtype)
+
+
+def check_progress(progress):
+    """``progress`` as True, False or None (a NumPy boolean is a bool); anything else is refused."""
+    if progress is None or isinstance(progress, (bool, np.bool_)):
+        return None if progress is None else bool(progress)
+    raise ConfigurationError(f"progress must be True (a progress line on stderr), False (none) or None (the "
+                             "default: a line on the simulator once a run takes a few seconds); got "
+                             f"{describe(progress)}")
 
 
 def warn_unused_tolerances(rtol, atol, method, dt, adaptive_methods):
@@ -282,9 +319,11 @@ def check_t_eval(t_eval, t0, t_end):
     if t_eval is None:
         return np.array([t_end])
     try:
-        arr = np.asarray(t_eval, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"t_eval must be a 1-D array of times; got {describe(t_eval)}") from None
+        arr = None if isinstance(t_eval, _TEXT) else real_array(t_eval, "t_eval").astype(np.float64)
+    except ConfigurationError:
+        arr = None
+    if arr is None:
+        raise ConfigurationError(f"t_eval must be a 1-D array of times (real numbers); got {describe(t_eval)}")
     if arr.ndim != 1 or arr.size == 0:
         raise ConfigurationError(f"t_eval must be a non-empty 1-D array; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -391,9 +430,24 @@ _SCIPY_NAMES.update(dict.fromkeys(("jac_sparsity", "lband", "uband"), (
     "pass solver=kernels.SolverOptions(pattern=...)")))
 
 
+def unexpected_keyword(name, known, where, elsewhere=()):
+    """The ConfigurationError for keyword ``name``, which ``where`` does not take: the callables of ``elsewhere``
+    (``(label, names)`` pairs) that take it, else SciPy's meaning of it, else the closest of ``known``."""
+    import difflib
+
+    takers = [label for label, names in elsewhere if name in names]
+    if takers:
+        hint = f"{name!r} is an argument of {' and '.join(takers)}, not of {where}"
+    elif name in _SCIPY_NAMES:
+        hint = f"{name!r} is SciPy's: {_SCIPY_NAMES[name]}"
+    else:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"the arguments are {', '.join(known)}"
+    return ConfigurationError(f"unexpected keyword argument {name!r}: {hint}")
+
+
 def check_scale_out(options, solve_distributed):
     """Refuse keywords that are neither arguments nor options of the Dask path, naming the closest argument."""
-    import difflib
     import inspect
 
     from .api import solve_ivp
@@ -403,15 +457,8 @@ def check_scale_out(options, solve_distributed):
     unknown = [name for name in options if name not in scale_out]
     if not unknown:
         return
-    name = unknown[0]
     known = list(dict.fromkeys(n for n in list(inspect.signature(solve_ivp).parameters) + scale_out
                                if not n.startswith("_") and n != "scale_out"))
-    if name in known:  # an argument of solve_ivp that Integrator.solve takes from the Integrator
-        raise ConfigurationError(f"{name!r} is an argument of kernels.Integrator(...) (or kernels.solve_ivp), "
-                                 "not of Integrator.solve")
-    if name in _SCIPY_NAMES:
-        hint = f"{name!r} is SciPy's: {_SCIPY_NAMES[name]}"
-    else:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"the arguments are {', '.join(known)}"
-    raise ConfigurationError(f"unexpected keyword argument {name!r}: {hint}")
+    # an argument of solve_ivp that reaches **scale_out is one that Integrator.solve takes from the Integrator
+    raise unexpected_keyword(unknown[0], known, "Integrator.solve",
+                             [("kernels.Integrator(...) (or kernels.solve_ivp)", set(known) - set(scale_out))])

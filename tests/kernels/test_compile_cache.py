@@ -197,3 +197,29 @@ def test_off_as_the_argument_is_no_cache_as_in_the_environment_variable(tmp_path
         assert kernels.Integrator(kernels.lorenz(), "rk4", compile_cache=off).compile_cache is None
     assert not any(tmp_path.iterdir())
     assert as_compile_cache(tmp_path / "off").directory == str(tmp_path / "off")  # a Path is always a folder
+
+
+def test_a_blank_path_or_a_file_is_not_a_cache_folder(tmp_path, monkeypatch):
+    """compile_cache=" " made a folder named " "; a plain file failed later with "[Errno 17] File exists"."""
+    monkeypatch.chdir(tmp_path)
+    for blank in (" ", "\t\n"):
+        with pytest.raises(ConfigurationError, match="compile_cache: expected a folder path"):
+            kernels.Integrator(kernels.lorenz(), "rk4", compile_cache=blank)
+        with pytest.raises(ConfigurationError, match="CompileCache directory: expected a folder path"):
+            CompileCache(blank)
+    assert not any(tmp_path.iterdir())
+    a_file = tmp_path / "kernels.bin"
+    a_file.write_text("not a folder")
+    for value in (str(a_file), a_file):
+        with pytest.raises(ConfigurationError, match="compile_cache: .* is a file, not a folder; give a folder"):
+            kernels.Integrator(kernels.lorenz(), "rk4", compile_cache=value)
+    with pytest.raises(ConfigurationError, match="CompileCache directory: .* is a file, not a folder"):
+        CompileCache(a_file)
+    monkeypatch.setenv(ENV_VAR, str(a_file))
+    with pytest.raises(ConfigurationError, match=f"\\${ENV_VAR}: .* is a file, not a folder; .* or 'off'"):
+        as_compile_cache("default")
+    later = tmp_path / "later"  # a folder path that became a file after the cache was made
+    cache = _offline(CompileCache(later))
+    later.write_text("now a file")
+    with pytest.warns(RuntimeWarning, match="cannot be written \\(it is a file, not a folder\\)"):
+        cache.store("ptx", cache.key("ptx", "a"), b"x")

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -238,3 +239,15 @@ def test_a_closed_client_is_refused(client):
     closed.close()
     with pytest.raises(ConfigurationError, match="client= is closed: .*make a new Client"):
         kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], _params(2), method="rk4", dt=DT, client=closed)
+
+
+def test_without_dask_gpu_cluster_and_client_say_what_to_install(monkeypatch):
+    for name in ("dask", "distributed", "dask.distributed"):
+        monkeypatch.setitem(sys.modules, name, None)
+    install = "needs Dask's distributed scheduler, which is not installed; pip install 'bufferplan[distributed]'"
+    with pytest.raises(ConfigurationError) as info:
+        kernels.gpu_cluster([0])
+    assert str(info.value) == f"gpu_cluster() {install}"
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], _params(2), method="rk4", dt=DT, client=object())
+    assert str(info.value) == f"client= {install}"

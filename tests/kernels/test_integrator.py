@@ -1,5 +1,6 @@
 """The Integrator plans once, builds once per layout, and reuses both; results pickle."""
 
+import inspect
 import pickle
 
 import numpy as np
@@ -163,3 +164,76 @@ def test_out_of_another_precision_names_the_dtype_it_got():
                                                          r"float32 .*; got \w+ of shape \(2, 1, 3\) and dtype float64"):
         float32.solve((0.0, 0.1), cuda.to_device(y0.astype(np.float32)), cuda.to_device(params.astype(np.float32)),
                       t_eval=[0.1], out=float64)
+
+
+def _edited(plan, edit):
+    """``plan`` after ``edit`` of its JSON dict, as a plan loaded from a hand-edited file."""
+    data = plan.to_json()
+    edit(data)
+    return Plan.from_json(data)
+
+
+def _overlap(data):
+    offsets = {b["name"]: b["offset"] for b in data["buffers"]}
+    for b in data["buffers"]:
+        if b["name"] == "loop.parameters":  # live all run, as loop.state: the two now share elements
+            b["offset"] = offsets["loop.state"]
+
+
+def test_build_refuses_the_plans_that_solve_refuses_with_the_same_error():
+    integ32, integ64 = kernels.Integrator(LORENZ, "tsit5"), _integ()
+    shared = integ32.plan("shared", block_size=1)
+    bad = {"totals": (integ32, _edited(shared, lambda d: d["totals"].update(shared_bytes_per_block=4))),
+           "overlap": (integ32, _edited(shared, _overlap)),
+           "precision": (integ64, integ32.plan("local", block_size=1))}
+    for case, (integ, plan) in bad.items():
+        with pytest.raises(kernels.PlanMismatchError) as built:
+            integ.build(plan)
+        with pytest.raises(kernels.PlanMismatchError) as solved:
+            integ.solve((0.0, 0.1), [1.0, 1.0, 1.0], PARAMS, plan=plan)
+        assert str(built.value) == str(solved.value), case
+        assert "plan does not match" in str(built.value)
+    assert integ32.build(shared).plan is shared  # a sound plan still builds, as given
+
+
+@pytest.mark.parametrize("plan, pins, words", [
+    ([], None, "plan must be one of ['auto', 'local', 'shared'"),
+    (3, None, "plan must be one of"),
+    ("greedy", ["loop.state"], "pins must map qualified buffer names or patterns to 'local' or 'shared'"),
+    ("greedy", {"loop.state": ["local"]}, "pins must map"),
+    ("greedy", {1: "local"}, "pins must map"),
+])
+def test_a_plan_or_pins_of_the_wrong_type_is_named(plan, pins, words):
+    with pytest.raises(kernels.ConfigurationError) as info:
+        _integ().plan(plan, block_size=1, pins=pins)
+    assert words in str(info.value)
+    with pytest.raises(kernels.ConfigurationError, match=r"block_size must be an integer >= 1; got \[1\]"):
+        _integ().plan(_integ().plan("local", block_size=1), block_size=[1])  # a Plan's check too (was unhashable)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: kernels.Integrator(LORENZ, "rk4", check=False),
+     "unexpected keyword argument 'check': 'check' is an argument of kernels.ODESystem(...), not of "
+     "kernels.Integrator(...)"),
+    (lambda: kernels.Integrator(LORENZ, "rk4", rtol=1e-6), "'rtol' is an argument of Integrator.solve"),
+    (lambda: kernels.Integrator(LORENZ, "rk4", precission=np.float64), "did you mean 'precision'?"),
+    (lambda: _integ().plan("local", blocksize=1), "unexpected keyword argument 'blocksize': did you mean 'block_size'?"),
+    (lambda: _integ().plan("local", method="rk4"), "'method' is an argument of kernels.Integrator(...)"),
+    (lambda: _integ().build(_integ().plan("local", block_size=1), max_regs=64), "did you mean 'max_registers'?"),
+    (lambda: _integ().build(_integ().plan("local", block_size=1), block_size=2),
+     "'block_size' is an argument of Integrator.plan and Integrator.solve, not of Integrator.build"),
+    (lambda: _integ().solve((0.0, 0.1), [1.0, 1.0, 1.0], PARAMS, rtoll=1e-6), "did you mean 'rtol'?"),
+])
+def test_an_unknown_keyword_is_a_configuration_error_that_names_it(call, words):
+    with pytest.raises(kernels.ConfigurationError) as info:
+        call()
+    assert words in str(info.value)
+
+
+def test_signatures_stay_explicit():
+    assert list(inspect.signature(kernels.Integrator).parameters)[:4] == ["system", "method", "controller",
+                                                                        "precision"]
+    assert list(inspect.signature(kernels.Integrator.plan).parameters) == ["self", "plan", "block_size", "device",
+                                                                          "pins"]
+    with pytest.raises(TypeError):  # not a keyword: Python's own error stands
+        _integ().plan("local", 1, None, None, "extra")

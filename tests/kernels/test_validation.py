@@ -65,6 +65,27 @@ def call(**changes):
     (dict(dt_min=1.0, dt_max=0.5), "dt_min and dt_max must satisfy"),
     (dict(dt_min="small"), "dt_min and dt_max must be real numbers"),
     (dict(drivers=([0.0, 1.0], [[1.0], [2.0]])), "drivers: the system declares n_drivers=0"),
+    # text is never a number, whatever float() makes of it ("05" was read as characters, b"01" as 48 and 49)
+    (dict(t_span="05"), "t_span must be a pair (t0, t_end) of real numbers; got '05'"),
+    (dict(t_span=b"01"), "t_span must be a pair (t0, t_end) of real numbers; got b'01'"),
+    (dict(t_span=[0, "1"]), "t_span[1] must be a real number; got '1'"),
+    (dict(t_span=("0", "0.1")), "t_span[0] must be a real number; got '0'"),
+    (dict(t_span=(np.str_("0"), 0.1)), "t_span[0] must be a real number; got '0'"),
+    (dict(t_span=(False, 0.1)), "t_span[0] must be a real number; got False"),
+    (dict(t_eval="0.1"), "t_eval must be a 1-D array of times (real numbers); got '0.1'"),
+    (dict(t_eval=["0.05", 0.1]), "t_eval must be a 1-D array of times (real numbers); got ['0.05', 0.1]"),
+    (dict(rtol="1e-6"), "rtol must be a number or an array of 3 numbers; got '1e-6'"),
+    (dict(atol=["1e-6"] * 3), "atol must be a number or an array of 3 numbers; got ['1e-6', '1e-6', '1e-6']"),
+    (dict(rtol=b"1"), "rtol must be a number or an array of 3 numbers; got b'1'"),
+    (dict(method="rk4", dt="0.01"), "dt must be a real number; got '0.01'"),
+    (dict(dt=b"1"), "dt must be a real number; got b'1'"),
+    (dict(dt_max="1"), "dt_min and dt_max must be real numbers; got 0.0, '1'"),
+    (dict(y0=b"111"), "y0 must be an array of real numbers"),
+    # None is not a tolerance (it read as nan: "must be finite and >= 0; got nan")
+    (dict(rtol=None), "rtol must be a number or an array of 3 numbers; got None"),
+    (dict(atol=None), "atol must be a number or an array of 3 numbers; got None"),
+    (dict(progress="yes"), "progress must be True (a progress line on stderr), False (none) or None"),
+    (dict(progress=1), "progress must be True"),
 ])
 def test_bad_argument(changes, words):
     with pytest.raises(ConfigurationError) as info:
@@ -516,3 +537,26 @@ def test_the_adaptive_explicit_methods_suggested_are_those_of_methods():
     expected = [name for name, m in kernels.METHODS.items() if m.family == "erk" and m.adaptive]
     assert adaptive_alike(kernels.METHODS["rk4"]).split(", ") == expected
     assert {"tsit5", "dopri5", "dop853", "vern7", "vern9", "bs3", "heun"} <= set(expected)
+
+
+class _ForeignDeviceArray:
+    """Not a Numba device array, but exposes __cuda_array_interface__ (as CuPy and PyTorch arrays do)."""
+
+    shape, dtype = (1, 3), np.dtype(np.float32)
+    __cuda_array_interface__ = {"shape": (1, 3), "typestr": "<f4", "data": (0, False), "version": 3}
+
+
+@pytest.mark.skipif(kernels.backend() == "cuda", reason="on a GPU, numba.cuda.as_cuda_array reads such an object")
+def test_a_foreign_device_array_on_the_simulator_is_told_what_is_accepted():
+    """The simulator has no numba.cuda.as_cuda_array: the message says what y0 and params take."""
+    for changes, what in ((dict(y0=_ForeignDeviceArray()), "y0"), (dict(params=_ForeignDeviceArray()), "params")):
+        with pytest.raises(ConfigurationError) as info:
+            call(**changes)
+        assert str(info.value).startswith(
+            f"{what} must be a NumPy array or a list of real numbers, or a Numba CUDA device array "
+            "(numba.cuda.to_device(x)); got a _ForeignDeviceArray with __cuda_array_interface__")
+
+
+def test_progress_takes_booleans_and_none():
+    for progress in (None, False, np.False_):
+        assert call(progress=progress).success
