@@ -193,6 +193,27 @@ def _function_source(sympy, name, args, out, entries, zeros, names, t_symbol, n_
     return "\n".join(head + body) + "\n"
 
 
+def _derivative_form(sympy, entry):
+    """A Jacobian entry as the GPU should evaluate it.
+
+    The steps of Heaviside, sign, floor and ceiling have derivative 0 wherever it exists (as a Piecewise
+    switch's has): their DiracDelta and unevaluated derivatives become 0.  And SymPy writes d(y**n)/dy for a
+    symbolic n as n*y**n/y, which is 0/0 at y = 0 (a Hill term started from no protein): powers of one base are
+    combined into n*y**(n - 1), finite there for n >= 1.
+    """
+    steps = (sympy.Heaviside, sympy.sign, sympy.floor, sympy.ceiling)
+
+    def step_derivative(e):  # d step(u)/dy: DiracDelta, Derivative(step(y), y), or Subs(Derivative(step(x), x), x, u)
+        inner = e.expr if isinstance(e, sympy.Subs) else e
+        return isinstance(e, sympy.DiracDelta) or (isinstance(inner, sympy.Derivative) and isinstance(inner.expr, steps))
+
+    entry = entry.replace(step_derivative, lambda e: sympy.S.Zero)
+    entry = entry.replace(lambda e: isinstance(e, sympy.Subs), lambda e: e.doit())  # Subs(0, x, u) left behind
+    if any(not power.exp.is_Integer for power in entry.atoms(sympy.Pow)):
+        entry = sympy.powsimp(entry)
+    return entry
+
+
 def _guarded(sympy, printer):
     """``printer.doprint`` raising ConfigurationError for what cannot be written as Python for the GPU."""
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
@@ -299,7 +320,7 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
     if t is not None:
         names[t] = "tw"
     label = str(name) if name is not None else "symbolic"
-    jac = sympy.Matrix(exprs).jacobian(states)
+    jac = sympy.Matrix(exprs).jacobian(states).applyfunc(lambda e: _derivative_form(sympy, e))
     flat = [jac[i, j] for i in range(n) for j in range(n)]
     nonzero = {k: e for k, e in enumerate(flat) if e != 0}
     zeros = [k for k, e in enumerate(flat) if e == 0]

@@ -234,3 +234,32 @@ def test_piecewise_abs_and_unsupported_functions():
         kernels.symbolic_system([x], [sympy.Piecewise((x, x > 1))])
     with pytest.raises(ConfigurationError, match="function zeta cannot be written"):
         kernels.symbolic_system([x], [sympy.zeta(x)])
+
+
+def test_a_hill_term_with_a_parameter_exponent_has_a_finite_jacobian_at_zero():
+    # SymPy writes d(y**n)/dy as n*y**n/y, which is 0/0 at y = 0: every implicit step from no protein failed
+    # (SINGULAR_MATRIX, hundreds of rejections) with a hint blaming the model
+    x, y, k, n = sympy.symbols("x y K n")
+    system = kernels.symbolic_system([x, y], [k ** n / (k ** n + y ** n) - x, x - y], params=[k, n])
+    jac = np.empty(4)
+    for exponent, slope in ((1.0, -1.0), (2.0, 0.0), (3.5, 0.0)):  # d/dy K^n/(K^n + y^n) at y = 0, K = 1
+        system.jac(0.0, np.array([0.5, 0.0]), np.array([1.0, exponent]), jac)
+        assert jac.tolist() == [-1.0, slope, 1.0, -1.0]
+    result = kernels.solve_ivp(system, (0.0, 10.0), [0.0, 0.0], [1.0, 2.0], method="rodas5p", rtol=1e-8,
+                               atol=1e-10, precision=np.float64)
+    from scipy.integrate import solve_ivp
+
+    ref = solve_ivp(lambda t, z: [1 / (1 + z[1] ** 2) - z[0], z[0] - z[1]], (0.0, 10.0), [0.0, 0.0],
+                    method="Radau", rtol=1e-12, atol=1e-14)
+    assert result.success
+    np.testing.assert_allclose(result.y[0, -1], ref.y[:, -1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("step", ["Heaviside", "sign", "floor", "ceiling"])
+def test_steps_in_a_model_have_the_zero_derivative_of_a_piecewise_switch(step):
+    x, y = sympy.symbols("x y")
+    switch = getattr(sympy, step)(y - sympy.Rational(1, 3))
+    system = kernels.symbolic_system([x, y], [switch - x, x - y])
+    jac = np.empty(4)
+    system.jac(0.0, np.array([0.5, 0.8]), np.zeros(0), jac)
+    assert jac.tolist() == [-1.0, 0.0, 1.0, -1.0]
