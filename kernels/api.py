@@ -10,6 +10,7 @@ from . import validation as check
 from .compile_cache import as_compile_cache
 from .errors import ConfigurationError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
+from .integrator_checks import keywords_checked
 from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
 from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE,
@@ -311,6 +312,8 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
     return found
 
 
+@keywords_checked("kernels.plan_for", lambda: (("kernels.solve_ivp", solve_ivp),
+                                                ("kernels.Integrator(...)", Integrator.__init__)))
 def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan="auto", controller=None,
              device=None, solver=None, *, summaries=None, events=None, save_trajectory=True, max_registers="auto"):
     """Plan the buffers of ``solve_ivp(system, method=..., precision=...)`` without solving.

@@ -204,6 +204,9 @@ class Integrator:
         pins = pins_argument(pins)
         block_size = None if block_size is None else check.check_int(block_size, "block_size", 1)
         if isinstance(plan, Plan):
+            if pins:
+                raise ConfigurationError("pins apply when a plan is made (plan='auto', 'local', a planner's name); "
+                                         "a Plan given is verified as it is: pin its buffers when you make it")
             key = ("plan", plan.digest, block_size, model)
             if key not in self._plans:
                 what = f"{self.system.name}, method {self.method.name!r}"

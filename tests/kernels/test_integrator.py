@@ -207,6 +207,8 @@ def test_a_plan_or_pins_of_the_wrong_type_is_named(plan, pins, words):
     with pytest.raises(kernels.ConfigurationError) as info:
         _integ().plan(plan, block_size=1, pins=pins)
     assert words in str(info.value)
+    with pytest.raises(kernels.ConfigurationError, match="pins apply when a plan is made"):  # not ignored
+        _integ().plan(_integ().plan("local", block_size=1), pins={"*": "shared"})
     with pytest.raises(kernels.ConfigurationError, match=r"block_size must be an integer >= 1; got \[1\]"):
         _integ().plan(_integ().plan("local", block_size=1), block_size=[1])  # a Plan's check too (was unhashable)
 
@@ -223,6 +225,8 @@ def test_a_plan_or_pins_of_the_wrong_type_is_named(plan, pins, words):
     (lambda: _integ().build(_integ().plan("local", block_size=1), block_size=2),
      "'block_size' is an argument of Integrator.plan and Integrator.solve, not of Integrator.build"),
     (lambda: _integ().solve((0.0, 0.1), [1.0, 1.0, 1.0], PARAMS, rtoll=1e-6), "did you mean 'rtol'?"),
+    (lambda: kernels.plan_for(LORENZ, "rk4", blocksize=1), "did you mean 'block_size'?"),
+    (lambda: kernels.plan_for(LORENZ, "rk4", rtol=1e-6), "'rtol' is an argument of kernels.solve_ivp"),
 ])
 def test_an_unknown_keyword_is_a_configuration_error_that_names_it(call, words):
     with pytest.raises(kernels.ConfigurationError) as info:
