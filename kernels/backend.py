@@ -11,13 +11,25 @@ found.  ``kernels/__init__.py`` calls :func:`select` before anything imports
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import sys
+import threading
 import warnings
 
-__all__ = ["backend", "select", "driver_usable", "device_problem", "require_device"]
+__all__ = ["backend", "select", "driver_usable", "device_problem", "require_device", "simulator_serialized"]
+
+# Numba's simulator runs one launch at a time per process: while a kernel runs it swaps the name ``cuda`` in
+# the globals of every module whose functions the kernel calls (ours), so another thread's ``cuda.jit`` or
+# launch there fails ("'FakeCUDAModule' object has no attribute 'jit'").  Builds and launches take turns.
+_SIMULATOR_TURN = threading.RLock()
+
+
+def simulator_serialized():
+    """On the simulator, a block that no other thread's kernel build or launch runs beside; else nothing."""
+    return _SIMULATOR_TURN if backend() != "cuda" else contextlib.nullcontext()
 
 _ENV = "NUMBA_ENABLE_CUDASIM"
 _DRIVER_NAMES = ("libcuda.so.1", "libcuda.so", "nvcuda.dll", "libcuda.dylib")

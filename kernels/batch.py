@@ -16,7 +16,7 @@ import numpy as np
 from numba import cuda
 
 from .allocators import make_block_shared, make_canary_views, make_persistent_local, make_thread_region
-from .backend import backend
+from .backend import backend, simulator_serialized
 from .compile_cache import using
 from .errors import KernelError
 from .loop import IVPLoop, LoopBufferSettings
@@ -127,7 +127,7 @@ class BatchKernel:
         if shared > _DEFAULT_DYNAMIC_SHARED_BYTES:
             _opt_in_dynamic_shared(self.kernel, args, shared)
         if backend() != "cuda":
-            with faults_named():
+            with simulator_serialized(), faults_named():
                 self.kernel[grid, block, stream, shared](*args)
         elif grid >= _NUMBA_MIN_GRID:
             self.kernel[grid, block, stream, shared](*args)

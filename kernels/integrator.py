@@ -23,7 +23,7 @@ import planner
 from planner import Plan
 
 from . import validation as check
-from .backend import backend
+from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
@@ -244,9 +244,10 @@ class Integrator:
                _current_device_id(), max_registers)
         if key not in self._kernels:
             model = self.device()
-            self._kernels[key] = build_batch_kernel(self.system, self.method, self.settings, self.controller, plan,
-                                                    canary_elems, tuple(model.compute_capability), max_registers,
-                                                    self.compile_cache)
+            with simulator_serialized():
+                self._kernels[key] = build_batch_kernel(
+                    self.system, self.method, self.settings, self.controller, plan, canary_elems,
+                    tuple(model.compute_capability), max_registers, self.compile_cache)
         built = self._kernels[key]
         if built.plan is not plan:
             # same layout, another plan object (another block size or provenance): share the compiled kernel

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 
 from .backend import backend, driver_usable
 from .compile_cache import active_cache, cached_ptxas
@@ -95,6 +96,9 @@ def ptxas_resources(ptx, compute_capability=(9, 0), max_registers=None):
     return int(regs.group(1)), int(frame.group(1)), int(frame.group(2)), int(frame.group(3))
 
 
+_OFFLINE_TURN = threading.RLock()
+
+
 class _OfflineDevice:
     def __init__(self, compute_capability):
         self.compute_capability = tuple(compute_capability)
@@ -110,12 +114,13 @@ def _offline_device(compute_capability):
     """
     from numba.cuda import dispatcher
 
-    original = dispatcher.get_current_device
-    dispatcher.get_current_device = lambda: _OfflineDevice(compute_capability)
-    try:
-        yield
-    finally:
-        dispatcher.get_current_device = original
+    with _OFFLINE_TURN:  # a process-wide swap: two threads' compiles take turns (else one restores the other's)
+        original = dispatcher.get_current_device
+        dispatcher.get_current_device = lambda: _OfflineDevice(compute_capability)
+        try:
+            yield
+        finally:
+            dispatcher.get_current_device = original
 
 
 def kernel_resources(kernel, argument_types, shared_bytes_per_block, compute_capability=(9, 0), max_registers=None):

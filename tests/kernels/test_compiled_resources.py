@@ -67,3 +67,29 @@ def test_batch_kernel_links_without_lto_where_numba_would_use_it():
     from kernel_helpers import run_on_cuda_target
 
     assert run_on_cuda_target(_LTO_SCRIPT) == [False, 64]
+
+
+_THREADS_SCRIPT = """
+import concurrent.futures, json
+import numpy as np
+import kernels
+from numba.cuda import dispatcher
+original = dispatcher.get_current_device
+
+def counts(choice):
+    integ = kernels.Integrator(kernels.lorenz(), "rk4", compile_cache=None)
+    r = integ.build(integ.plan(choice, block_size=64, device="h200")).resources()
+    return [r.registers_per_thread, r.local_bytes_per_thread, r.shared_bytes_per_block]
+
+with concurrent.futures.ThreadPoolExecutor(2) as pool:
+    (local, shared) = pool.map(counts, ["local", "shared"])
+print(json.dumps([local[1:] == [0, 0], shared[2] > 0, dispatcher.get_current_device is original]))
+"""
+
+
+def test_offline_counts_from_two_threads_are_both_made():
+    # The offline compile swaps Numba's get_current_device process-wide: from two threads one compile found the
+    # driver-less original (CudaSupportError) and the stand-in stayed installed; now they take turns.
+    from kernel_helpers import run_on_cuda_target
+
+    assert run_on_cuda_target(_THREADS_SCRIPT) == [True, True, True]

@@ -241,3 +241,21 @@ def test_signatures_stay_explicit():
                                                                           "pins"]
     with pytest.raises(TypeError):  # not a keyword: Python's own error stands
         _integ().plan("local", 1, None, None, "extra")
+
+
+def test_integrators_built_and_solved_in_threads_give_the_sequential_results():
+    # On the simulator a launch swaps `cuda` in our modules' globals: another thread's build or launch failed
+    # ("'FakeCUDAModule' object has no attribute 'jit'"); builds and launches now take turns there.
+    import concurrent.futures
+
+    def job(method):
+        integ = kernels.Integrator(LORENZ, method, precision=np.float64)
+        return integ.solve((0.0, 0.05), [1.0, 1.0, 1.0], np.tile(PARAMS, (2, 1)),
+                           dt=0.01 if method == "rk4" else None).y
+
+    methods = ["rk4", "tsit5", "bs3", "heun"]
+    alone = [job(m) for m in methods]
+    with concurrent.futures.ThreadPoolExecutor(len(methods)) as pool:
+        together = list(pool.map(job, methods))
+    for mine, theirs in zip(together, alone):
+        np.testing.assert_array_equal(mine, theirs)
