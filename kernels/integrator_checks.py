@@ -53,7 +53,7 @@ def pins_argument(pins):
         return None
     if not isinstance(pins, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in pins.items()):
         raise ConfigurationError(f"pins must map qualified buffer names or patterns to 'local' or 'shared', as "
-                                 f"{{'loop.erk.*': 'shared'}} (integ.buffer_settings() lists the names); got "
+                                 f"{{'loop.erk.*': 'shared'}} (integ.buffer_settings().buffer_names() lists them); got "
                                  f"{describe(pins)}")
     return dict(pins)
 

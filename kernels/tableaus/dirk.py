@@ -1,7 +1,7 @@
 """Diagonally implicit Runge-Kutta tableaus (SDIRK and ESDIRK), as data.
 
-No step family runs these yet: they are collected in
-:data:`kernels.tableaus.IMPLICIT_TABLEAUS`, not in :data:`kernels.methods.METHODS`.
+They are collected in :data:`kernels.tableaus.IMPLICIT_TABLEAUS`, and
+:data:`kernels.methods.METHODS` gives each to its step family (``kernels/steps/``).
 Every coefficient set cites its source and a second one that the tests compare
 against (``tests/kernels/test_tableaus_implicit.py``); the order conditions,
 the embedded order, stiff accuracy and L-stability are checked there too.

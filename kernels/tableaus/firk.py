@@ -1,7 +1,7 @@
 """Fully implicit Runge-Kutta tableaus (collocation methods), as data.
 
-No step family runs these yet: they are collected in
-:data:`kernels.tableaus.IMPLICIT_TABLEAUS`, not in :data:`kernels.methods.METHODS`.
+They are collected in :data:`kernels.tableaus.IMPLICIT_TABLEAUS`, and
+:data:`kernels.methods.METHODS` gives each to its step family (``kernels/steps/``).
 
 ``radau``: Radau IIA of order 5 (3 implicit stages, nodes the roots of the
 Radau polynomial, stiffly accurate, L-stable), written with an extra *explicit
