@@ -39,8 +39,8 @@ Dense LU (:mod:`kernels.solvers.lu`)::
 
 6. ``a`` holds the n-by-n matrix row-major (``a[i * n + j]``) and is factored
    in place; ``pivots`` (n) receives the row interchanges.  ``factor``
-   returns ``SINGULAR_MATRIX`` when a pivot ``u_kk`` is not above
-   ``max(m eps g_k, tiny)``: ``eps`` of the working precision, ``tiny`` its
+   returns ``SINGULAR_MATRIX`` when a pivot ``u_kk`` is not finite or not
+   above ``max(m eps g_k, tiny)``: ``eps`` of the working precision, ``tiny`` its
    smallest normal number (:func:`singular_below`; zero, NaN and a zero
    matrix included) and ``g_k = sum_j |l_kj u_jk|`` over the ``m`` earlier
    pivots ``j`` whose terms were eliminated into it (Doolittle:
@@ -64,6 +64,10 @@ Dense LU (:mod:`kernels.solvers.lu`)::
    rodas5p in float32 took 500 to 600 steps (hundreds rejected) where
    float64 took 90.  The cost is one product per term, the work of the
    diagonal updates: O(n^2) for the dense LU, O(nnz) for the sparse ones.
+   An infinite pivot (an infinite diagonal entry of ``J``, as
+   ``d sqrt(y)/dy`` at ``y = 0``) is refused too: taken as its limit it
+   gave that component a zero increment, which froze it where its
+   derivative was not zero (a wrong result reported as success).
 
 Krylov solvers (:mod:`kernels.solvers.krylov`)::
 
@@ -190,7 +194,7 @@ def singular_constants(dtype, terms):
     eps = float(np.finfo(dtype).eps)
     scalar = np.dtype(dtype).type
     constants = {f"EPS{k}": scalar(k * eps) for k in range(1, terms + 1)}
-    constants.update(EPS=scalar(eps), TINY=singular_below(dtype))
+    constants.update(EPS=scalar(eps), TINY=singular_below(dtype), INF=scalar(np.inf))
     return constants
 
 
@@ -203,6 +207,6 @@ def singular_check_lines(magnitude, terms, indent="    "):
     :func:`singular_constants`, and ``SINGULAR`` in the generated code's namespace); it assigns ``g``.
     """
     if not terms:
-        return [f"{indent}if not {magnitude} > TINY:", f"{indent}    return SINGULAR"]
-    return [f"{indent}g = " + " + ".join(terms), f"{indent}if not {magnitude} > max(EPS{len(terms)} * g, TINY):",
+        return [f"{indent}if not TINY < {magnitude} < INF:", f"{indent}    return SINGULAR"]
+    return [f"{indent}g = " + " + ".join(terms), f"{indent}if not max(EPS{len(terms)} * g, TINY) < {magnitude} < INF:",
             f"{indent}    return SINGULAR"]

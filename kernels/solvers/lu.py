@@ -200,7 +200,7 @@ def factor(a, piv):
         for j in range(k):
             g += abs(a[k * N + j] * a[j * N + k])
             w += EPS
-        if not best > max(w * g, TINY):
+        if not max(w * g, TINY) < best < INF:
             return SINGULAR
         d = ONE / a[k * N + k]
         a[k * N + k] = d

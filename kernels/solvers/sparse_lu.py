@@ -379,7 +379,7 @@ _LOOPED_FACTOR = """def factor(a, piv):
         for q in range(t_start[p], t_start[p + 1]):
             g += abs(a[t_lower[q]] * a[t_upper[q]])
             w += EPS
-        if not abs(d) > max(w * g, TINY):
+        if not max(w * g, TINY) < abs(d) < INF:
             return SINGULAR
         d = RCP(d)
         a[kk] = d

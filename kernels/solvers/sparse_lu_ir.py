@@ -213,7 +213,9 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
 
             def check(value):
                 nonsingular = builder.append_basic_block("sparse_lu.pivot")
-                builder.cbranch(builder.fcmp_unordered("<=", value, threshold[0]), exit_singular, nonsingular)
+                refused = builder.or_(builder.fcmp_unordered("<=", value, threshold[0]),
+                                      builder.fcmp_unordered(">=", value, emitter.constant(float("inf"))))
+                builder.cbranch(refused, exit_singular, nonsingular)
                 builder.position_at_end(nonsingular)
 
             for (diagonal, rows), terms in zip(program.pivots, program.terms):

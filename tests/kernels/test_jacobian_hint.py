@@ -48,16 +48,38 @@ def test_an_infinite_jacobian_at_the_start_is_named(method):
     assert result.message(1) == kernels.STATUS_MESSAGES[kernels.Status.SUCCESS]
 
 
-@pytest.mark.parametrize("method", ["rodas5p", "radau"])
-def test_an_infinite_diagonal_jacobian_entry_takes_its_limit(method):
-    """An infinite diagonal entry of J (d f_0 / d y_0 at y_0 = 0 of y_0' = -k sqrt(y_0)) is an infinite pivot, not a
-    singular one (the pivot rule of kernels.solvers.base item 6): the solve gives that component's limit, 0, and the
-    run the solution that stays at 0."""
-    system = kernels.ODESystem(_half_order_decay, 2, n_params=1, name="half_order", jac=_half_order_jac)
-    result = kernels.solve_ivp(system, (0.0, 1.0), [[0.0, 1.0], [1.0, 1.0]], [1.0], method=method,
-                               precision=np.float64, rtol=1e-6, atol=1e-9, progress=False)
-    assert result.success
-    np.testing.assert_allclose(result.y[:, -1], [[0.0, math.exp(-1.0)], [0.25, math.exp(-1.0)]], rtol=1e-5, atol=1e-9)
+def _fed_half_order(t, y, p, dydt):
+    dydt[0] = -p[0] * math.sqrt(y[0]) + p[1] * y[1]  # fed by y[1]: y[0] leaves 0 at once
+    dydt[1] = -p[1] * y[1] + 1.0
+
+
+def _fed_half_order_jac(t, y, p, J):
+    J[0] = -p[0] / (2.0 * math.sqrt(y[0]))  # -inf at y[0] = 0: an infinite pivot
+    J[1] = p[1]
+    J[2] = 0.0
+    J[3] = -p[1]
+
+
+@pytest.mark.parametrize("method", ["rodas5p", "radau", "sdirk4"])
+def test_an_infinite_diagonal_jacobian_entry_is_a_failure_named_not_a_frozen_component(method):
+    """An infinite diagonal entry of J is an infinite pivot: taken as its limit it froze y_0 at 0 for the whole run
+    (the linearisation says infinitely stiff) while y_0' = 1000 there, and the run reported success 1 away from
+    the solution. The pivot rule refuses it (kernels.solvers.base item 6); the message names the entry and says
+    to start inside the domain, which then gives SciPy's answer."""
+    system = kernels.ODESystem(_fed_half_order, 2, n_params=2, name="fed", jac=_fed_half_order_jac)
+    params = [[1.0, 1e3]]
+    result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 1.0], params, method=method, precision=np.float64,
+                               rtol=1e-6, atol=1e-8, progress=False)
+    assert result.status[0] in (kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED)
+    assert "J[0 * 2 + 0] = J[0] (d f_0 / d y_0) is -inf" in result.message(0)
+    inside = kernels.solve_ivp(system, (0.0, 1.0), [1e-12, 1.0], params, method=method, precision=np.float64,
+                               rtol=1e-6, atol=1e-8, progress=False)
+    from scipy.integrate import solve_ivp
+
+    ref = solve_ivp(lambda t, y: [-math.sqrt(max(y[0], 0.0)) + 1e3 * y[1], -1e3 * y[1] + 1.0], (0.0, 1.0),
+                    [0.0, 1.0], method="Radau", rtol=1e-11, atol=1e-13)
+    assert inside.success
+    np.testing.assert_allclose(inside.y[0, -1], ref.y[:, -1], rtol=1e-5)
 
 
 def _half_order_jac_raising(t, y, p, J):
