@@ -280,7 +280,7 @@ def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
     # NVVM program already; with LTO (numba-cuda's default where nvJitLink is) NVVM only emits LTO-IR and
     # nvJitLink optimises it.  H200, 2026-12-04, Brusselator at 64 and 128 states: cold compiles 30 to 40 % shorter
     # without (radau 128 float32 53 -> 36 s), kernel times within 2 % (at 32 states rodas4 and sdirk4 float32 run
-    # 5 to 9 % slower without; results/ptx_compilers_2026-12-04/).  numba-cuda 0.30.4 drops `lto` from
+    # 2 to 9 % slower without; results/ptx_compilers_2026-12-04/).  numba-cuda 0.30.4 drops `lto` from
     # `cuda.jit(**options)` used as a decorator factory, so the function is passed in the same call.
     options = {"lto": False} if backend() == "cuda" else {}
     if max_registers and backend() == "cuda":
