@@ -38,7 +38,9 @@ STATUS_MESSAGES: dict[int, str] = {
     ),
     Status.NEWTON_NOT_CONVERGED: (
         "The Newton iteration of an implicit step diverged or did not converge within its iteration limit "
-        "even at the smallest step size; a tighter dt_min, an analytic Jacobian (jac=) or another method may help."
+        "even at the smallest step size. A smaller dt_min (where one is set), a right-hand side checked for values "
+        "that turn inf or NaN (a log or sqrt of a negative number, a division by zero), an analytic Jacobian (jac=) "
+        "or another method may help."
     ),
     Status.LINEAR_SOLVER_NOT_CONVERGED: (
         "The iterative linear solver (GMRES or BiCGSTAB) of an implicit step did not reach its tolerance "
