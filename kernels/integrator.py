@@ -29,10 +29,11 @@ from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import default_device
 from .drivers import validate_drivers
-from .errors import ConfigurationError, JacobianCheckWarning, ToleranceWarning, describe
+from .errors import ConfigurationError, JacobianCheckWarning, describe
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
-                                keywords_checked, method_argument, pins_argument, plan_choice)
+                                keywords_checked, method_argument, pins_argument, plan_choice,
+                                warn_differenced_products)
 from .launch import launch_batch
 from .planning import check_choice, check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -132,15 +133,7 @@ class Integrator:
                                             save_trajectory=bool(save_trajectory))
         if self.method.family != "erk":
             check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
-        if (self.method.family == "rosenbrock" and self.solver.linear in ("gmres", "bicgstab")
-                and not self.solver.preconditioned and self.jacobian == "finite differences"):
-            warnings.warn(
-                f"{self.method.name} with solver={self.solver.linear!r} on a system without jvp takes its "
-                "Jacobian-vector products from finite differences of rhs, and Rosenbrock methods need them exact: "
-                "a run can end several tolerances off with success reported (Robertson at rtol 1e-6: 6 to 18 "
-                "tolerances; with an analytic jvp 0.06). Give the system a jvp (or build it with "
-                "kernels.symbolic_system), or use solver='lu' or a DIRK method (kvaerno5, sdirk4)",
-                ToleranceWarning, stacklevel=3)
+        warn_differenced_products(self.method, self.solver, self.jacobian)
         self._plans = {}
         self._kernels = {}
         self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)

@@ -155,6 +155,15 @@ def real_array(value, what):
     return arr
 
 
+def _reals(value, what):
+    """:func:`real_array` of ``value`` in float64, or None where it refuses it (None, text, booleans, complex):
+    for callers that word their own message."""
+    try:
+        return real_array(value, what).astype(np.float64)
+    except ConfigurationError:
+        return None
+
+
 def check_batch(value, what, width, n_traj, dtype, name_width, other=None):
     """Validate a per-trajectory 2-D input; return ``(array, n_traj)``.
 
@@ -231,10 +240,7 @@ def finite_rows(arr, what, dtype, first_row=0):
 
 def check_tolerance(value, what, n_states, dtype):
     """``rtol``/``atol``: a scalar or ``(n_states,)`` of finite values >= 0 (not None, text or booleans)."""
-    try:
-        arr = None if value is None or isinstance(value, _TEXT) else real_array(value, what).astype(np.float64)
-    except ConfigurationError:
-        arr = None
+    arr = _reals(value, what)
     if arr is None:
         raise ConfigurationError(f"{what} must be a number or an array of {n_states} numbers; got {describe(value)}")
     given = float(arr) if arr.ndim == 0 else arr.tolist()
@@ -318,10 +324,7 @@ def check_t_eval(t_eval, t0, t_end):
     """Save times: strictly increasing, inside ``[t0, t_end]``; ``None`` means ``[t_end]``."""
     if t_eval is None:
         return np.array([t_end])
-    try:
-        arr = None if isinstance(t_eval, _TEXT) else real_array(t_eval, "t_eval").astype(np.float64)
-    except ConfigurationError:
-        arr = None
+    arr = _reals(t_eval, "t_eval")
     if arr is None:
         raise ConfigurationError(f"t_eval must be a 1-D array of times (real numbers); got {describe(t_eval)}")
     if arr.ndim != 1 or arr.size == 0:
