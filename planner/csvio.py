@@ -17,6 +17,7 @@ capacity is an abstract memory's, not a GPU block's.
 Every text input may start with a UTF-8 byte-order mark (Excel's "CSV UTF-8").
 """
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -216,36 +217,35 @@ def atomic_write(path, data):
     except OSError:  # absent, or a dangling link: a new regular file at the link's target
         special = False
     if special:
-        try:
-            with open(path, "wb") as handle:
-                _write(handle, data)
-        except OSError as exc:  # a write error (/dev/full) names no file: name the user's path
-            raise OSError(exc.errno, exc.strerror, path) from None
+        with _naming(path), open(path, "wb") as handle:  # a write error (/dev/full) names no file
+            _write(handle, data)
         return
     target = os.path.realpath(path) if os.path.islink(path) else path
     directory = os.path.dirname(os.path.abspath(target))
-    try:
+    with _naming(path):
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".planner-", suffix=".tmp")
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, path) from None
     try:
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                _write(handle, data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except OSError as exc:  # a full disk: name the user's path, not the temporary file (or none)
-            raise OSError(exc.errno, exc.strerror, path) from None
+        with _naming(path), os.fdopen(fd, "wb") as handle:  # a full disk names the temporary file, or none
+            _write(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        try:
+        with _naming(path):
             os.replace(tmp, target)
-        except OSError as exc:  # name the user's path, not the temporary file
-            raise OSError(exc.errno, exc.strerror, path) from None
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _naming(path):
+    """An OSError raised inside names ``path``, the user's file, instead of a temporary file or none."""
+    try:
+        yield
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, path) from None
 
 
 def _write(handle, data):
