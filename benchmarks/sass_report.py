@@ -17,7 +17,8 @@ and disassembles it with ``cuobjdump -sass``.  Columns, per kernel:
   code included): ``loop`` instructions, ``+callee`` with called subroutines
   followed once, ``fp64`` (``D*`` arithmetic and compares, float64
   conversions), ``LDG``, ``LDL``, ``STL``, ``CALL``, and ``inner`` (loops
-  nested in it: a runtime loop left inside a step);
+  nested in it: a runtime loop left inside a step), ``stalls`` (the stall
+  cycles its instructions' control codes ask for, :func:`sass_link.stall_cycles`);
 * per step on the loop's common path (see :func:`hot_path`; an inner loop is
   counted once, not per trip): ``steps`` (steps per iteration, > 1 when the
   compiler unrolled the loop), ``hot/step`` instructions, ``fp64/st`` and
@@ -41,7 +42,7 @@ then ``unzip`` each).
 Usage::
 
     python -m benchmarks.sass_report [--tools DIR] [--cases a,b,c] [--plans local,auto]
-                                     [--json OUT.json] [--dump DIR]
+                                     [--json OUT.json] [--dump DIR] [--linker ptxas|nvjitlink]
 
 ``--dump DIR`` writes each kernel's PTX and SASS there for reading.
 """
@@ -59,6 +60,8 @@ import tempfile
 
 if not __package__:  # run as a file: the imports below are package-relative
     raise SystemExit("run it as a module from the repository root: python -m benchmarks.sass_report [options]")
+
+from . import sass_link  # noqa: E402
 
 CASES = {"a": ("tsit5", False), "b": ("tsit5", True), "c": ("rk4", False)}
 REFERENCE_NAME = {("tsit5", False): "tsit5_fixed", ("tsit5", True): "tsit5_adaptive", ("rk4", False): "rk4_fixed"}
@@ -117,17 +120,28 @@ def ptx_of(pyfunc, sig):
     return ptx
 
 
-def assemble(ptx, ptxas, cuobjdump, workdir, name, max_registers=None):
-    """``(ptxas -v output, SASS)`` of ``ptx`` for sm_90, at most ``max_registers`` a thread when given."""
+def assemble(ptx, ptxas, cuobjdump, workdir, name, max_registers=None, linker="ptxas"):
+    """``(ptxas -v output, SASS)`` of ``ptx`` for sm_90, at most ``max_registers`` a thread when given.
+
+    ``linker="nvjitlink"`` links as the GPU machine does (:mod:`benchmarks.sass_link`); the resource
+    figures then come from ``cuobjdump -res-usage``, written as ptxas would.
+    """
     ptx_path = os.path.join(workdir, name + ".ptx")
     cubin = os.path.join(workdir, name + ".cubin")
     with open(ptx_path, "w") as fh:
         fh.write(ptx)
-    capped = ["-maxrregcount", str(max_registers)] if max_registers else []
-    info = subprocess.run([ptxas, "-arch=sm_90", "-v", *capped, ptx_path, "-o", cubin], capture_output=True,
-                          text=True, check=True)
+    if linker == "nvjitlink":
+        sass_link.link_nvjitlink(ptx, cubin, max_registers)
+        usage = subprocess.run([cuobjdump, "-res-usage", cubin], capture_output=True, text=True, check=True).stdout
+        m = re.search(r"REG:(\d+) STACK:(\d+)", usage)
+        text = f"Used {m.group(1)} registers, {m.group(2)} bytes stack frame" if m else ""
+    else:
+        capped = ["-maxrregcount", str(max_registers)] if max_registers else []
+        info = subprocess.run([ptxas, "-arch=sm_90", "-v", *capped, ptx_path, "-o", cubin], capture_output=True,
+                              text=True, check=True)
+        text = info.stderr + info.stdout
     sass = subprocess.run([cuobjdump, "-sass", cubin], capture_output=True, text=True, check=True).stdout
-    return info.stderr + info.stdout, sass
+    return text, sass
 
 
 def ptxas_numbers(text):
@@ -285,6 +299,7 @@ def main_loop(instrs):
     counts["with_callees"] = counts["instrs"] + callee["instrs"]
     counts["fp64_with_callees"] = counts["fp64"] + callee["fp64"]
     counts["total_instrs"] = len(instrs)
+    counts["span"] = (instrs[head][0], instrs[tail][0])
     return counts
 
 
@@ -339,6 +354,8 @@ def run(args):
     prepare_numba(args.tools)
     ptxas = find_tool("ptxas", args.tools)
     cuobjdump = find_tool("cuobjdump", args.tools)
+    if args.linker == "nvjitlink":
+        sass_link.load_nvjitlink([args.tools] if args.tools else sys.path)
     rows = []
     scratch = None if args.dump else tempfile.TemporaryDirectory(prefix="sass_report_")
     workdir = args.dump or scratch.name
@@ -360,12 +377,15 @@ def run(args):
             continue
         case = f"{method}_{'adaptive' if adaptive else 'fixed'}"
         name = f"{case}__{label}"
-        info, sass = assemble(ptx_of(func, sig), ptxas, cuobjdump, workdir, name)
+        info, sass = assemble(ptx_of(func, sig), ptxas, cuobjdump, workdir, name, linker=args.linker)
         if args.dump:
             with open(os.path.join(workdir, name + ".sass"), "w") as fh:
                 fh.write(sass)
         row = {"case": case, "kernel": label, "note": note, **ptxas_numbers(info)}
         row.update(main_loop(parse_sass(sass)) or {})
+        if "span" in row:
+            lo, hi = row.pop("span")
+            row["stalls"] = sum(s for a, s in sass_link.stall_cycles(sass).items() if lo <= a <= hi)
         rows.append(row)
         print(_format(row), flush=True)
     if args.json:
@@ -379,9 +399,9 @@ def run(args):
 _COLUMNS = (("case", 15), ("kernel", 17), ("regs", 5), ("stack_bytes", 6), ("spill_store_bytes", 6),
             ("instrs", 7), ("with_callees", 8), ("fp64", 5), ("ldg", 4), ("ldl", 4), ("stl", 4),
             ("calls", 5), ("inner_loops", 6), ("steps", 6), ("hot_per_step", 9), ("hot_fp64_per_step", 9),
-            ("hot_fp32_per_step", 9), ("total_instrs", 7))
+            ("hot_fp32_per_step", 9), ("stalls", 7), ("total_instrs", 7))
 _HEAD = ("case", "kernel", "regs", "stack", "spill", "loop", "+callee", "fp64", "LDG", "LDL", "STL", "CALL",
-         "inner", "steps", "hot/step", "fp64/st", "fp32/st", "total")
+         "inner", "steps", "hot/step", "fp64/st", "fp32/st", "stalls", "total")
 
 
 def _format(row):
@@ -398,6 +418,9 @@ def main(argv=None):
     parser.add_argument("--json", help="write the rows as JSON here")
     parser.add_argument("--floor", help="also the hand-written kernels of this file (lorenz_handwritten.py)")
     parser.add_argument("--dump", help="keep each kernel's PTX, cubin and SASS in this folder")
+    parser.add_argument("--linker", choices=("ptxas", "nvjitlink"), default="ptxas",
+                        help="nvjitlink: link as numba-cuda does on the GPU machine (the same SASS; "
+                             "benchmarks/sass_link.py says how to get it)")
     args = parser.parse_args(argv)
     args.cases = [c for c in args.cases.split(",") if c]
     args.plans = [p for p in args.plans.split(",") if p]

@@ -338,14 +338,19 @@ class _LoopParts:
         self.events = bool(settings.events)
         self.extend = self.events or (settings.summaries is not None and settings.summaries.per == "run")
 
+        EXTEND = self.extend
+
         @cuda.jit(device=True, inline="always")
         def stop_time(t_eval, k, t_end):
-            """The end of interval ``k``: save time ``k``, or ``t_end`` past the last one."""
-            if k < t_eval.shape[0]:
+            """The end of interval ``k``: save time ``k``, or ``t_end`` past the last one.
+
+            Without the extra interval the test is left out at compile time: the fixed-step loop's schedule
+            depends on it (H200, Lorenz RK4: a run-time test here took the kernel from 36 to 32 registers
+            and 5.6 % slower, benchmarks/results/session26_2026-12-04/).
+            """
+            if not EXTEND or k < t_eval.shape[0]:
                 return t_eval[k]
             return t_end
-
-        EXTEND = self.extend
 
         @cuda.jit(device=True, inline="always")
         def stop_count(t_eval, t_end):
