@@ -346,6 +346,35 @@ def test_a_transposed_jac_is_flagged_with_what_to_check():
         ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed, check=False)  # not checked
 
 
+def _stepped(t, y, p, dydt):
+    dydt[0] = math.floor(y[1]) - y[0]  # the test point's y[1] = 1.0 sits on floor's jump
+    dydt[1] = -abs(y[1] - 1.0)  # and on the kink of abs
+
+
+def _stepped_jac(t, y, p, J):
+    J[0] = -1.0
+    J[1] = 0.0  # floor's derivative where it has one
+    J[2] = 0.0
+    J[3] = -1.0 if y[1] >= 1.0 else 1.0  # the right-hand derivative of -|y1 - 1|
+
+
+def test_a_jac_at_a_jump_or_kink_of_the_rhs_passes_where_a_one_sided_difference_agrees():
+    """A model with floor/Heaviside/abs whose jump sits at the test point was flagged: the central difference
+    there measures the jump (1 / 2h), not the derivative."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        system = ODESystem(_stepped, 2, name="stepped", jac=_stepped_jac)
+    assert system.derivatives_disagree == ()
+
+    def wrong(t, y, p, J):
+        J[0] = -1.0
+        J[1] = 0.0
+        J[2] = 1.0  # d f_1 / d y_0 is 0: a slip beside the kink is still found
+        J[3] = -1.0
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[2\] \(d f_1 / d y_0\) is 1"):
+        ODESystem(_stepped, 2, name="stepped", jac=wrong)
+
+
 def _stiff_pair_jac_transposed(t, y, p, J):
     J[0] = -1000.0
     J[1] = 0.5
