@@ -198,3 +198,13 @@ def stiff_pair(t, y, p, dydt):
     """A linear 2-state system with eigenvalues near -1000 and -1 (its Jacobian is [[-1000, 1], [0.5, -1]])."""
     dydt[0] = -1000.0 * y[0] + y[1]
     dydt[1] = 0.5 * y[0] - y[1]
+
+
+LORENZ = kernels.lorenz()
+GOOD = dict(system=LORENZ, t_span=(0.0, 0.1), y0=[1.0, 1.0, 1.0])  # a call that runs (test_validation*)
+
+
+def call(**changes):
+    """``kernels.solve_ivp`` of :data:`GOOD` with ``changes``."""
+    kwargs = dict(GOOD, **changes)
+    return kernels.solve_ivp(kwargs.pop("system"), kwargs.pop("t_span"), kwargs.pop("y0"), **kwargs)

@@ -1,0 +1,121 @@
+"""Bad tolerances and step sizes: refused or warned about with what to do (issue 11 items 1 and 5)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import kernels
+from kernel_helpers import GOOD, LORENZ, call
+from kernels import ConfigurationError
+from kernels import validation as check
+
+
+# -- tolerances the precision cannot meet (issue 11, item 1) -------------------------------------
+@pytest.mark.parametrize("changes", [
+    dict(rtol=1e-12, atol=1e-12),                                   # the issue's call: 99983 steps, MAX_STEPS
+    dict(rtol=3e-9, atol=3e-9, y0=[1.0, 0.0, 0.0]),                # just below eps32/16 = 7.45e-9 at |y0| = 1
+    dict(rtol=5e-9, atol=0.0, y0=[1.0, 0.0, 0.0]),
+    dict(rtol=[1e-6, 1e-6, 1e-12], atol=0.0),                      # one component is enough
+    dict(rtol=0.0, atol=1e-6, y0=[1e3, 1e3, 1e3]),                 # atol is judged against the state's scale
+    dict(rtol=1e-17, atol=0.0, precision=np.float64),              # eps64/16 = 1.39e-17
+])
+def test_tolerance_beyond_precision_is_refused(changes):
+    with pytest.raises(ConfigurationError) as info:
+        call(**changes)
+    message = str(info.value)
+    name = np.dtype(changes.get("precision", np.float32)).name
+    for words in ("rtol=", "atol=", f"tighter than {name} can resolve", "use precision=np.float64",
+                  "loosen the tolerances"):
+        assert words in message, words
+    assert "np.float64(" not in message and "np.float32(" not in message
+
+
+@pytest.mark.parametrize("changes", [
+    dict(rtol=1e-8, atol=1e-8, y0=[1.0, 0.0, 0.0]),                # the peers benchmark: float32, 1e-8
+    # pure relative, two components starting at 0, at eps/3 of float32 (below, the float32 error estimate of
+    # those components is rounding noise near 1: on the simulator eps/12 never accepted a first step, on the
+    # H200, whose step factor uses approximate float32 functions, eps/6 did not; eps/4 took 138 steps there)
+    dict(rtol=4e-8, atol=0.0, y0=[1.0, 0.0, 0.0]),
+    dict(rtol=1e-6, atol=1e-30),                                    # a negligible atol beside a fine rtol
+    dict(rtol=0.0, atol=1e-6, y0=[1.0, 1.0, 1.0]),                 # atol alone, at a scale float32 resolves
+    dict(rtol=1e-12, atol=1e-12, precision=np.float64),            # the issue's call in float64: 889 steps
+    dict(rtol=1e-12, atol=1e-12, method="rk4", dt=0.01),           # fixed steps ignore tolerances
+])
+def test_tolerance_within_precision_runs(changes):
+    result = call(**changes)
+    assert result.success
+
+
+def test_tolerance_limit_is_a_sixteenth_of_eps():
+    """Both sides of the limit, per precision: atol + rtol |y0| against |y0| eps / 16."""
+    for dtype in (np.float32, np.float64):
+        limit = np.finfo(dtype).eps / 16
+        for scale in (1.0, 100.0):
+            y0 = np.full((1, 3), scale, dtype=dtype)
+            ok = np.full(3, 1.01 * limit, dtype=dtype)
+            low = np.full(3, 0.99 * limit, dtype=dtype)
+            zero = np.zeros(3, dtype=dtype)
+            check.check_tolerance_reachable(ok, zero, y0, dtype, adaptive=True)
+            check.check_tolerance_reachable(zero, ok * scale, y0, dtype, adaptive=True)
+            with pytest.raises(ConfigurationError):
+                check.check_tolerance_reachable(low, zero, y0, dtype, adaptive=True)
+            with pytest.raises(ConfigurationError):
+                check.check_tolerance_reachable(zero, low * scale, y0, dtype, adaptive=True)
+            check.check_tolerance_reachable(low, zero, y0, dtype, adaptive=False)
+
+
+# -- a fixed step longer than the span (item 5) ---------------------------------------------------
+def test_fixed_step_longer_than_span_is_refused():
+    with pytest.raises(ConfigurationError) as info:
+        call(method="rk4", dt=2.0, t_span=(0.0, 1.0))
+    assert str(info.value).startswith("dt=2.0 is longer than the integration span t_end - t0 = 1.0")
+    assert "use dt <= 1.0" in str(info.value)
+    with pytest.raises(ConfigurationError, match="longer than the integration span"):
+        call(method="tsit5", controller="fixed", dt=0.5, t_span=(0.0, 0.1))
+    assert call(method="rk4", dt=0.1, t_span=(0.0, 0.1)).success  # exactly the span is one honest step
+
+
+def test_adaptive_first_step_longer_than_span_is_cut():
+    result = call(method="tsit5", dt=5.0, t_span=(0.0, 0.1))
+    reference = call(method="tsit5", t_span=(0.0, 0.1))
+    assert result.success and result.n_steps[0] > 1
+    np.testing.assert_allclose(result.y, reference.y, rtol=1e-4)
+
+
+def test_pure_relative_tolerance_with_a_zero_component():
+    """atol 0 and a component starting at 0: the first-step guess used to divide by zero."""
+    result = call(rtol=1e-6, atol=0.0, y0=[1.0, 0.0, 0.0])
+    assert result.success and np.all(np.isfinite(result.y))
+
+
+def test_tolerances_just_above_the_refusal_floor_warn():
+    """rtol = atol = 1e-8 in float32 passes the eps/16 floor but asks for errors below eps (20 to 45 tolerances
+    off on a smooth system): a ToleranceWarning; 1e-6 does not warn."""
+    with pytest.warns(kernels.ToleranceWarning, match=r"rtol=1e-08 and atol=1e-08 ask for errors below float32's "
+                                                      r"resolution.*its error can be tens to hundreds of times the "
+                                                      r"tolerance \(559 times, measured on a stiff problem\), with status success; use "
+                                                      r"precision=np.float64, or rtol >= 1.2e-07"):
+        call(rtol=1e-8, atol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        call(rtol=1e-6, atol=1e-6)
+        call(rtol=1e-8, atol=1e-8, precision=np.float64)
+
+
+@pytest.mark.parametrize("rtol", [1.0, 2.0, [1e-6, 1e-6, 3.0]])
+def test_a_relative_tolerance_of_one_or_more_is_refused(rtol):
+    with pytest.raises(ConfigurationError, match="rtol must be below 1"):
+        kernels.solve_ivp(**GOOD, params=[10.0, 28.0, 8.0 / 3.0], rtol=rtol, progress=False)
+
+
+def test_tolerances_given_to_a_fixed_step_explicit_run_are_said_to_do_nothing():
+    common = dict(system=LORENZ, t_span=(0.0, 0.02), y0=[1.0, 1.0, 1.0], params=[10.0, 28.0, 8.0 / 3.0],
+                  progress=False)
+    with pytest.warns(kernels.ToleranceWarning, match=r"rtol and atol have no effect.*'rk4'.*dt=0\.01.*tsit5"):
+        kernels.solve_ivp(**common, method="rk4", dt=0.01, rtol=1e-9, atol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(**common, method="rk4", dt=0.01)  # the defaults: nothing said
+        kernels.solve_ivp(**common, method="tsit5", rtol=1e-5, atol=1e-5)  # adaptive: they act
+        kernels.solve_ivp(**common, method="backward_euler", dt=0.01, rtol=1e-5, atol=1e-5)  # Newton's stop
