@@ -25,7 +25,7 @@ class Peer:
         raise NotImplementedError
 
     def full(self, case, y0, params):
-        """The whole call, host arrays in and out; return ``(y_final (N, 3), extra dict)``."""
+        """The whole call, host arrays in and out; return ``(y_final (N, n_states), extra dict)``."""
         raise NotImplementedError
 
     def load(self, case, y0, params):
@@ -77,5 +77,8 @@ def make_peer(name, args):
         from .peer_bufferplan import BufferplanPeer
 
         return BufferplanPeer(args, name.split("-", 1)[1])
-    module, cls = _ADAPTERS[name]
+    if name == "reference" and (getattr(args, "problem", None) or "lorenz") != "lorenz":
+        module, cls = "peer_handwritten", "HandwrittenSystemPeer"  # the problem's hand-written kernels
+    else:
+        module, cls = _ADAPTERS[name]
     return getattr(importlib.import_module(f"{__package__}.{module}"), cls)(args)

@@ -15,6 +15,7 @@ from . import timing
 from .environment import short_error
 from .lorenz_problem import DTYPE, step_stats
 from .peer_base import Peer, Unavailable
+from .peer_problems import problem_of
 
 
 class BufferplanPeer(Peer):
@@ -30,15 +31,21 @@ class BufferplanPeer(Peer):
         except Exception as exc:  # noqa: BLE001 - the peer is unavailable, the run goes on
             raise Unavailable(f"import kernels failed: {short_error(exc)}") from exc
         self.kernels = kernels
-        self.system = kernels.lorenz()
+        problem = problem_of(self.args)
+        self.system = problem.system()
         self.controller = "pi" if case.adaptive else "fixed"
         self.integ = kernels.integrator_for(self.system, case.method, self.controller, DTYPE)
         try:
             self.plan = self.integ.plan(self.plan_choice, block_size=self.args.bp_block or None)
         except kernels.KernelError as exc:
             raise Unavailable(f"plan={self.plan_choice!r}: {short_error(exc)}") from exc
-        notes = [f"kernels.Integrator(lorenz, {case.method!r}, {self.controller!r}, float32).plan("
-                 f"{self.plan_choice!r}, block_size={self.plan.block_size}); params (sigma, rho, beta)",
+        if problem.name == "lorenz":
+            what = "lorenz", "params (sigma, rho, beta)"
+        else:
+            what = (f"{problem.name} (floor_problems.PROBLEMS[{problem.name!r}].system())",
+                    f"params {tuple(problem.param_names)}; {problem.varying()}")
+        notes = [f"kernels.Integrator({what[0]}, {case.method!r}, {self.controller!r}, float32).plan("
+                 f"{self.plan_choice!r}, block_size={self.plan.block_size}); {what[1]}",
                  f"plan: {self.plan.shared_bytes_per_block} shared bytes per block, "
                  f"{self.plan.local_elements} local + {self.plan.persistent_local_elements} persistent local "
                  f"elements per thread ({self.plan.provenance.planner})",

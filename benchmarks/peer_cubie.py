@@ -12,6 +12,9 @@ How the benchmark problem is put to cubie:
   reordered from peers.py's (sigma, rho, beta); all three are given per run
   (``fix_constant_parameters=False``) as the other peers get them; ``CUBIE_PEER_FIX_CONSTANTS=1``
   lets cubie compile the constant sigma and beta in instead (its default behaviour);
+* ``--problem lorenz96``: the 16 equations ``dx{i} = (x{i+1} - x{i-2})*x{i-1} - damping*x{i} +
+  forcing`` (indices mod 16) are generated as strings the same way, states ``x0 .. x15``,
+  parameters ``forcing`` (F, one per trajectory) and ``damping`` (d), both given per run;
 * ``Solver(algorithm="tsit5" | "rk4", step_controller="fixed" | "pi", dt=..., rtol, atol,
   output_types=["state"])`` and ``solve(..., duration=t1)``: with no ``save_every`` cubie saves
   the initial and the final state only; the final one is taken;
@@ -39,10 +42,27 @@ import numpy as np
 
 from .lorenz_problem import BETA, DTYPE, RHO_MAX, SIGMA, step_stats
 from .peer_base import Peer, Unavailable
+from .peer_problems import problem_of
 
 STATE_NAMES = ("x", "y", "z")
 PARAM_NAMES = ("sigma", "rho", "beta")  # peers.py's column order of params
 EQUATIONS = ("dx = sigma*(y - x)", "dy = x*(rho - z) - y", "dz = x*y - beta*z")
+
+
+def lorenz_spec(defaults=(10.0, 21.0, 8.0 / 3.0)):
+    """The Lorenz system for create_ODE_system: names, initial values, default parameters, equations."""
+    return {"name": "bench_lorenz", "states": dict(zip(STATE_NAMES, (1.0, 0.0, 0.0))),
+            "parameters": {k: float(v) for k, v in zip(PARAM_NAMES, defaults)}, "equations": list(EQUATIONS)}
+
+
+def lorenz96_spec(y0, forcing=8.0, damping=1.0):
+    """Lorenz-96 on a ring of ``len(y0)``: ``dx_i = (x_{i+1} - x_{i-2}) x_{i-1} - d x_i + F`` as strings.
+
+    Parameters in peers.py's column order (F, d), named ``forcing`` and ``damping``."""
+    n = len(y0)
+    eqs = [f"dx{i} = (x{(i + 1) % n} - x{(i - 2) % n})*x{(i - 1) % n} - damping*x{i} + forcing" for i in range(n)]
+    return {"name": f"bench_lorenz96_{n}", "states": {f"x{i}": float(v) for i, v in enumerate(y0)},
+            "parameters": {"forcing": float(forcing), "damping": float(damping)}, "equations": eqs}
 
 
 class CubieUnavailable(Exception):
@@ -53,7 +73,7 @@ def _flag(name):
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-_STATE = {"cubie": None, "cuda": None, "system": None, "solver": None}
+_STATE = {"cubie": None, "cuda": None, "systems": {}, "solver": None}
 
 
 def _import():
@@ -71,24 +91,25 @@ def _import():
     return _STATE["cubie"]
 
 
-def _system(sigma, rho, beta, dtype):
-    """The Lorenz SymbolicODE, built once per process."""
-    if _STATE["system"] is None:
+def _system(spec, dtype):
+    """The SymbolicODE of ``spec`` (:func:`lorenz_spec`, :func:`lorenz96_spec`), built once per process."""
+    if spec["name"] not in _STATE["systems"]:
         cubie = _import()
-        _STATE["system"] = cubie.create_ODE_system(
-            dxdt=list(EQUATIONS), states={"x": 1.0, "y": 0.0, "z": 0.0},
-            parameters={"sigma": float(sigma), "rho": float(rho), "beta": float(beta)},
-            precision=dtype, name="bench_lorenz", swept_parameters=list(PARAM_NAMES))
-    return _STATE["system"]
+        _STATE["systems"][spec["name"]] = cubie.create_ODE_system(
+            dxdt=list(spec["equations"]), states=dict(spec["states"]), parameters=dict(spec["parameters"]),
+            precision=dtype, name=spec["name"], swept_parameters=list(spec["parameters"]))
+    return _STATE["systems"][spec["name"]]
 
 
 class CubieAdapter:
     """One case of the benchmark through ``cubie.Solver``; the calls mirror ``peers.Peer``."""
 
-    def __init__(self, t1, dtype=np.float32, defaults=(10.0, 21.0, 8.0 / 3.0)):
+    def __init__(self, t1, dtype=np.float32, defaults=(10.0, 21.0, 8.0 / 3.0), spec=None):
         self.t1 = float(t1)
         self.dtype = np.dtype(dtype).type
-        self.defaults = defaults
+        self.spec = spec or lorenz_spec(defaults)
+        self.state_names = tuple(self.spec["states"])
+        self.param_names = tuple(self.spec["parameters"])  # peers.py's column order of params
         self.dev = None
 
     # -- setup --------------------------------------------------------------------------------
@@ -97,13 +118,13 @@ class CubieAdapter:
         self.cuda = _STATE["cuda"]
         if case.method not in ("tsit5", "rk4"):
             raise CubieUnavailable(f"no mapping for method {case.method!r}")
-        system = _system(*self.defaults, self.dtype)
+        system = _system(self.spec, self.dtype)
         states = tuple(system.states.names)
         params = tuple(system.parameters.names)
-        if sorted(states) != sorted(STATE_NAMES) or sorted(params) != sorted(PARAM_NAMES):
+        if sorted(states) != sorted(self.state_names) or sorted(params) != sorted(self.param_names):
             raise CubieUnavailable(f"unexpected system layout: states {states}, parameters {params}")
-        self.state_rows = [STATE_NAMES.index(s) for s in states]
-        self.param_rows = [PARAM_NAMES.index(p) for p in params]
+        self.state_rows = [self.state_names.index(s) for s in states]
+        self.param_rows = [self.param_names.index(p) for p in params]
         self.fix_constants = _flag("CUBIE_PEER_FIX_CONSTANTS")
         self.counters = case.adaptive or _flag("CUBIE_PEER_COUNTERS")
         outputs = ["state"] + (["iteration_counters"] if self.counters else [])
@@ -132,10 +153,11 @@ class CubieAdapter:
                  f"output_types={outputs}), float32, "
                  f"{'simulator' if _STATE['simulated'] else 'numba_cuda_mlir'}; cubie's automatic launch "
                  f"geometry and buffer placement (auto_performance)",
-                 "system from create_ODE_system (equation strings); parameter rows reordered to cubie's "
-                 f"name order {params}; " + ("sigma and beta compiled in as constants (fix_constant_parameters)"
-                                             if self.fix_constants else "all three parameters per run "
-                                             "(fix_constant_parameters=False), as the other peers"),
+                 f"system {self.spec['name']} from create_ODE_system ({len(self.spec['equations'])} equation "
+                 f"strings); parameter rows reordered to cubie's name order {params}; "
+                 + ("the constant parameters compiled in (fix_constant_parameters)"
+                    if self.fix_constants else "every parameter per run (fix_constant_parameters=False), "
+                    "as the other peers"),
                  "final state only: no save_every, cubie saves the initial and the final state "
                  "(output length 2); the final one is compared"]
         if case.adaptive:
@@ -161,16 +183,16 @@ class CubieAdapter:
 
     # -- arrays --------------------------------------------------------------------------------
     def _inputs(self, y0, params):
-        """peers.py's (N, 3) arrays as cubie's (n_states, N) and (n_params, N), float32, C order."""
+        """peers.py's (N, n_states) arrays as cubie's (n_states, N) and (n_params, N), float32, C order."""
         inits = np.ascontiguousarray(np.asarray(y0, dtype=self.dtype).T[self.state_rows])
         prm = np.ascontiguousarray(np.asarray(params, dtype=self.dtype).T[self.param_rows])
         return inits, prm
 
     def _final(self, state):
-        """Final state (N, 3) in x, y, z order from cubie's (time, variable, run) array."""
+        """Final state (N, n_states) in peers.py's order from cubie's (time, variable, run) array."""
         state = np.asarray(state)
         last = state[-1]
-        out = np.empty((last.shape[1], 3), dtype=self.dtype)
+        out = np.empty((last.shape[1], len(self.state_names)), dtype=self.dtype)
         for row, col in enumerate(self.state_rows):
             out[:, col] = last[row]
         return out
@@ -263,11 +285,21 @@ class CubiePeer(Peer):
     name = "cubie"
 
     def prepare(self, case):
-        self.impl = CubieAdapter(self.args.t1, DTYPE, (SIGMA, RHO_MAX, BETA))
+        problem = problem_of(self.args)
+        if problem.name == "lorenz":
+            spec = lorenz_spec((SIGMA, RHO_MAX, BETA))
+        elif problem.name == "lorenz96":
+            spec = lorenz96_spec(problem.floor.y0, *problem.floor.base_params)
+        else:
+            raise Unavailable(f"no cubie equations for problem {problem.name!r}")
+        self.impl = CubieAdapter(self.args.t1, DTYPE, spec=spec)
         try:
-            return self.impl.prepare(case)
+            out = self.impl.prepare(case)
         except CubieUnavailable as exc:
             raise Unavailable(str(exc)) from exc
+        if problem.name != "lorenz":
+            out["notes"].append(f"{problem.name}: params (F, d) as cubie's (forcing, damping); {problem.varying()}")
+        return out
 
     def full(self, case, y0, params):
         y, steps, status, extra = self.impl.full(case, y0, params)

@@ -14,6 +14,7 @@ import numpy as np
 from .environment import short_error
 from .lorenz_problem import step_stats
 from .peer_base import Peer, Unavailable
+from .peer_problems import problem_of
 
 
 class DiffraxPeer(Peer):
@@ -39,18 +40,21 @@ class DiffraxPeer(Peer):
         t1, dt = self.args.t1, case.dt
         max_steps = self.args.max_steps if case.adaptive else int(math.ceil(t1 / dt)) + 16
 
-        def vf(t, y, args):
-            s, r, b = args
-            return jnp.stack([s * (y[1] - y[0]), y[0] * (r - y[2]) - y[1], y[0] * y[1] - b * y[2]])
+        problem = problem_of(self.args)
+        vf, unpack = _vector_field(problem.name, jnp)
 
         def one(y0, p):
             sol = diffrax.diffeqsolve(diffrax.ODETerm(vf), solver, t0=0.0, t1=t1, dt0=dt, y0=y0,
-                                      args=(p[0], p[1], p[2]), stepsize_controller=ctrl,
+                                      args=unpack(p), stepsize_controller=ctrl,
                                       saveat=diffrax.SaveAt(t1=True), max_steps=max_steps, throw=False)
             return sol.ys[-1], sol.stats["num_accepted_steps"], sol.result == diffrax.RESULTS.successful
 
         self.fn = jax.jit(jax.vmap(one))
         notes = [f"jax.jit(jax.vmap(diffeqsolve)) on {self.device}, float32 (time too), max_steps={max_steps}"]
+        if problem.name != "lorenz":
+            notes.append(f"{problem.name}: the right-hand side in jax.numpy (jnp.roll on the ring of "
+                         f"{problem.n_states}), vmapped over y0 and params {tuple(problem.param_names)}; "
+                         f"{problem.varying()}")
         if case.adaptive:
             notes.append("PIDController(rtol, atol) defaults: an I controller, RMS norm, per trajectory under vmap "
                          "(the batched while loop runs until the slowest trajectory ends)")
@@ -78,6 +82,24 @@ class DiffraxPeer(Peer):
     def unload(self):
         self.dev = None
         super().unload()
+
+
+def _vector_field(problem, jnp):
+    """``(vf(t, y, args), unpack(params row) -> args)`` of ``problem`` in jax.numpy."""
+    if problem == "lorenz":
+        def vf(t, y, args):
+            s, r, b = args
+            return jnp.stack([s * (y[1] - y[0]), y[0] * (r - y[2]) - y[1], y[0] * y[1] - b * y[2]])
+
+        return vf, lambda p: (p[0], p[1], p[2])
+    if problem == "lorenz96":
+        def vf96(t, y, args):
+            # dx_i = (x_{i+1} - x_{i-2}) x_{i-1} - d x_i + F on the ring (floor_problems.lorenz96_rhs)
+            forcing, damping = args
+            return (jnp.roll(y, -1) - jnp.roll(y, 2)) * jnp.roll(y, 1) - damping * y + forcing
+
+        return vf96, lambda p: (p[0], p[1])
+    raise Unavailable(f"no jax.numpy right-hand side for problem {problem!r}")
 
 
 def _diffrax_rk4():

@@ -43,6 +43,10 @@ class FloorPeer(HandWrittenPeer):
     name = "floor"
 
     def prepare(self, case):
+        problem = getattr(self.args, "problem", None) or "lorenz"
+        if problem != "lorenz":
+            raise Unavailable(f"the floor file is Lorenz-only (rho per trajectory; sigma, beta and u0 compiled in, "
+                              f"3 states): it cannot run --problem {problem}")
         if not self.args.floor:
             raise Unavailable("no --floor PATH given")
         module = load_floor(self.args.floor)

@@ -1,4 +1,4 @@
-"""torchdiffeq as a peer: ``odeint`` on one (N, 3) tensor (one step size for the whole batch).
+"""torchdiffeq as a peer: ``odeint`` on one (N, n_states) tensor (one step size for the whole batch).
 
 torchdiffeq has no Tsit5 (dopri5 stands in, said in the notes) and its ``rk4`` is the
 3/8 rule.  Kernel time: torch.cuda events around ``odeint`` with the inputs on the device.
@@ -10,6 +10,7 @@ import time
 
 from .environment import short_error
 from .peer_base import Peer, Unavailable
+from .peer_problems import problem_of
 
 
 class TorchdiffeqPeer(Peer):
@@ -28,6 +29,9 @@ class TorchdiffeqPeer(Peer):
         else:
             raise Unavailable("torch has no CUDA")
         self.torch, self.odeint = torch, torchdiffeq.odeint
+        self.problem = problem_of(self.args).name
+        if self.problem not in ("lorenz", "lorenz96"):
+            raise Unavailable(f"no torch right-hand side for problem {self.problem!r}")
         t1 = self.args.t1
         self.t = torch.tensor([0.0, t1], dtype=torch.float64, device=self.device)
         if case.name == "rk4_fixed":
@@ -53,11 +57,22 @@ class TorchdiffeqPeer(Peer):
                      "norm is the max over trajectories of each one's RMS norm, so every trajectory meets the "
                      "tolerance; error control arithmetic is float64 (torchdiffeq's default)"]
         notes.append(f"on {self.device}; t in float64, state float32")
+        if self.problem == "lorenz96":
+            notes.append("lorenz96: the right-hand side on the (N, 16) tensor with torch.roll along the ring; "
+                         + problem_of(self.args).varying())
         return {"method": f"torchdiffeq.{self.method}", "notes": notes}
 
     def _rhs(self, params):
-        s, r, b = params[:, 0], params[:, 1], params[:, 2]
         torch = self.torch
+        if self.problem == "lorenz96":
+            forcing, damping = params[:, 0:1], params[:, 1:2]
+
+            def f96(t, y):  # dx_i = (x_{i+1} - x_{i-2}) x_{i-1} - d x_i + F (floor_problems.lorenz96_rhs)
+                return ((torch.roll(y, -1, dims=1) - torch.roll(y, 2, dims=1)) * torch.roll(y, 1, dims=1)
+                        - damping * y + forcing)
+
+            return f96
+        s, r, b = params[:, 0], params[:, 1], params[:, 2]
 
         def f(t, y):
             x, yy, z = y[:, 0], y[:, 1], y[:, 2]

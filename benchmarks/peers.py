@@ -10,6 +10,14 @@ final state only.  Cases:
     b  tsit5_adaptive  Tsit5, rtol = atol = 1e-8, first dt = 0.001
     c  rk4_fixed       classical RK4, fixed dt = 0.001
 
+``--problem lorenz96`` puts the same cases to a larger explicit system instead
+(``benchmarks.peer_problems``): Lorenz-96 on a ring of 16 states from
+``benchmarks.floor_problems``, params (F, d) with d = 1 and F = linspace(4, 12, N) one per
+trajectory (the sweep of ``floor_systems``), the same y0 for all.  There ``reference`` is the
+hand-written kernel of ``benchmarks.handwritten_systems`` (benchmarks/peer_handwritten.py),
+diffrax, torchdiffeq and cubie get the 16-state right-hand side, and the Lorenz-only ``floor``
+file is recorded as unavailable; results go to ``peers_<device>_lorenz96[_<tag>].json``.
+
 Peers, one adapter module each (a peer that cannot be imported or has no GPU is recorded
 as "unavailable: <reason>" and the run goes on):
 
@@ -55,9 +63,9 @@ import numpy as np  # noqa: E402
 from . import timing  # noqa: E402 - imports kernels, which chooses the GPU or the simulator
 from .environment import (RESULTS, device_info, device_label, header, is_oom, short_error,  # noqa: E402
                           write_json)
-from .lorenz_problem import BETA, CASES, RHO_MAX, SIGMA, U0, deviation, fixed_step_count, make_problem  # noqa: E402
-from .lorenz_problem import scipy_truth  # noqa: E402
+from .lorenz_problem import CASES, deviation, fixed_step_count  # noqa: E402
 from .peer_base import PEER_NAMES, Unavailable, make_peer  # noqa: E402
+from .peer_problems import PROBLEM_NAMES, get_problem, table_title  # noqa: E402
 
 TARGET_RATIO = 1.10
 TARGET_LOG2 = 22
@@ -71,7 +79,9 @@ class Run:
         self.args = args
         self.t_start = time.perf_counter()
         self.info = device_info()
-        label = device_label(self.info) + (f"_{args.tag}" if args.tag else "")
+        self.problem = get_problem(args.problem)
+        label = device_label(self.info) + ("" if args.problem == "lorenz" else f"_{args.problem}") \
+            + (f"_{args.tag}" if args.tag else "")
         os.makedirs(args.out, exist_ok=True)
         self.path = os.path.join(args.out, f"peers_{label}.json")
         self.png = os.path.join(args.out, f"peers_{label}.png")
@@ -80,9 +90,7 @@ class Run:
                     "time_budget_s": a.time_budget_s, "budgets": a.budgets, "deadline_s": a.deadline_s, "t1": a.t1,
                     "max_steps": a.max_steps, "ref_block": a.ref_block, "bp_block": a.bp_block,
                     "agree_tol": a.agree_tol, "floor": a.floor, "floor_block": a.floor_block,
-                    "problem": {"system": "lorenz", "sigma": SIGMA, "beta": BETA, "rho": f"linspace(0, {RHO_MAX}, N)",
-                                "u0": list(U0), "t_span": [0.0, a.t1], "precision": "float32",
-                                "save": "final state only"}}
+                    "problem": self.problem.settings(a.t1)}
         self.doc = header(SCHEMA, self.info, settings)
         self.doc.update(cases={k: dataclasses.asdict(CASES[k]) for k in args.cases}, results={}, finished=False)
         self.compared_y = {}  # (peer, case, N) -> final states of the reference and the floor
@@ -172,7 +180,7 @@ class Run:
         peer.unload()
 
     def measure(self, peer, case, n):
-        y0, params = make_problem(n)
+        y0, params = self.problem.make_problem(n)
         reps = self.args.repeats
         t = time.perf_counter()
         y, extra = peer.full(case, y0, params)  # warm-up: compiles; its result is checked
@@ -216,7 +224,7 @@ class Run:
         truth = None
         if self.args.scipy_check:
             try:
-                truth = scipy_truth(n, self.args.t1)
+                truth = self.problem.scipy_truth(n, self.args.t1)
             except ImportError as exc:
                 m["scaled_err_vs_scipy_unavailable"] = short_error(exc, 200)
         if truth is not None:
@@ -247,8 +255,8 @@ def table(doc, out=None):
     lines = []
     for case_name, peers in doc["results"].items():
         lines.append("")
-        lines.append(f"== {case_name} == ({doc['device'].get('name')}, float32, Lorenz, "
-                     f"rho = linspace(0, 21, N), t in [0, {doc['settings']['t1']}])")
+        lines.append(f"== {case_name} == ({doc['device'].get('name')}, float32, {table_title(doc['settings'])}, "
+                     f"t in [0, {doc['settings']['t1']}])")
         ok = {p: {m["log2_n"]: m for m in e.get("measurements", [])} for p, e in peers.items()}
         cols = [p for p in peers if ok[p]]
         for p, e in peers.items():
@@ -308,6 +316,8 @@ def table(doc, out=None):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.peers", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--problem", default="lorenz", choices=PROBLEM_NAMES,
+                    help="lorenz (3 states, the standard problem) or lorenz96 (16 states, F per trajectory)")
     ap.add_argument("--min-log2", type=int, default=10)
     ap.add_argument("--max-log2", type=int, default=23)
     ap.add_argument("--log2-step", type=int, default=1, help="run every k-th power of two (default 1)")

@@ -88,6 +88,7 @@ def test_table_names_the_ratios(document, capsys):
     peers.table(document)
     text = capsys.readouterr().out
     assert "bufferplan-auto / reference kernel time at N=2^4" in text
+    assert "float32, Lorenz, rho = linspace(0, 21, N), t in [0, 0.01])" in text  # the heading before --problem
     assert "bufferplan-local / floor kernel time at N=2^4" in text
     assert "DISAGREES" not in text
 
@@ -102,3 +103,81 @@ def test_unknown_peer_is_an_argument_error(capsys):
     with pytest.raises(SystemExit):
         peers.parse_args(["--peers", "nobody"])
     assert "--peers: unknown ['nobody']" in capsys.readouterr().err
+
+
+# -- --problem lorenz96: the 16-state Lorenz-96 of floor_problems, F per trajectory ---------------------------
+@pytest.fixture(scope="module")
+def document96(tmp_path_factory):
+    out = tmp_path_factory.mktemp("peers96")
+    argv = ["--problem", "lorenz96", "--peers", "reference,bufferplan-local,floor", "--cases", "c,a,b", "--sizes", "3",
+            "--t1", "0.005", "--repeats", "1", "--wall-repeats", "1", "--out", str(out)]
+    assert peers.main(argv) == 0
+    (path,) = out.glob("peers_*.json")
+    assert path.name.endswith("_lorenz96.json")
+    return json.loads(path.read_text())
+
+
+def test_lorenz96_document_records_the_problem(document96):
+    problem = document96["settings"]["problem"]
+    assert problem["system"] == "lorenz96" and problem["n_states"] == 16 and problem["params"] == ["F", "d"]
+    assert problem["F"] == "linspace(4, 12, N)" and "F = linspace(4, 12, N)" in problem["varying_parameter"]
+    assert set(document96["results"]) == {"rk4_fixed", "tsit5_fixed", "tsit5_adaptive"}
+
+
+@pytest.mark.parametrize("case", ["rk4_fixed", "tsit5_fixed", "tsit5_adaptive"])
+def test_lorenz96_bufferplan_agrees_with_the_hand_written_kernel(document96, case):
+    results = document96["results"][case]
+    ref = results["reference"]
+    assert ref["status"] == "ok", ref
+    assert any("handwritten_systems" in note for note in ref["notes"])
+    (r,) = ref["measurements"]
+    assert r["n"] == 8 and r["nonfinite"] == 0 and r["scaled_err_vs_scipy"] < 1e-5
+    ours = results["bufferplan-local"]
+    assert ours["status"] == "ok", ours
+    assert any("lorenz96" in note and "F = linspace" in note for note in ours["notes"])
+    (m,) = ours["measurements"]
+    assert m["agrees_with_reference"] is True and m["scaled_dev_vs_reference"] < 1e-6
+    assert m["scaled_err_vs_scipy"] < 1e-5 and m["status_counts"] == {"0": 8}
+    if case == "tsit5_adaptive":
+        assert r["status_counts"] == {"0": 8} and r["n_steps_max"] > 0
+    else:
+        assert r["steps_match"] is True and r["steps_expected"] == 5 and m["steps_match"] is True
+    floor = results["floor"]["status"]
+    assert floor.startswith("unavailable") and "Lorenz-only" in floor
+
+
+def test_lorenz96_table_names_the_problem(document96, capsys):
+    peers.table(document96)
+    text = capsys.readouterr().out
+    assert "Lorenz-96 (16 states)" in text and "bufferplan-local / reference kernel time at N=2^3" in text
+    assert "DISAGREES" not in text
+
+
+def test_lorenz96_missing_frameworks_are_recorded_unavailable(tmp_path):
+    import importlib.util
+
+    names = [n for n in ("diffrax", "torchdiffeq", "cubie") if importlib.util.find_spec(n) is None]
+    if not names:
+        pytest.skip("diffrax, torchdiffeq and cubie are all installed here")
+    argv = ["--problem", "lorenz96", "--peers", ",".join(names), "--cases", "c", "--sizes", "2", "--t1", "0.005",
+            "--repeats", "1", "--wall-repeats", "1", "--out", str(tmp_path)]
+    assert peers.main(argv) == 0
+    (path,) = tmp_path.glob("peers_*_lorenz96.json")
+    doc = json.loads(path.read_text())
+    assert doc["finished"] is True and doc["settings"]["problem"]["system"] == "lorenz96"
+    for name in names:
+        entry = doc["results"]["rk4_fixed"][name]
+        assert entry["status"].startswith("unavailable") and not entry.get("measurements")
+
+
+def test_unknown_problem_is_an_argument_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        peers.parse_args(["--problem", "nobody"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--problem" in err and "nobody" in err
+
+
+def test_default_problem_is_lorenz():
+    args = peers.parse_args([])
+    assert args.problem == "lorenz"
