@@ -16,11 +16,23 @@ import argparse
 import json
 import sys
 
+from .peer_problems import table_title
+
 CASE_ORDER = ("tsit5_fixed", "tsit5_adaptive", "rk4_fixed")
 
 
+def problem_name(doc):
+    """The ``--problem`` of a peers.py document (``lorenz`` for documents older than the option)."""
+    return ((doc.get("settings") or {}).get("problem") or {}).get("system", "lorenz")
+
+
 def merge(docs):
-    """{case: {peer: {log2_n: measurement}}} from peers.py documents, later ones winning."""
+    """{case: {peer: {log2_n: measurement}}} from peers.py documents, later ones winning.
+
+    Raises ValueError for documents of different problems (one figure holds one problem)."""
+    names = sorted({problem_name(doc) for doc in docs})
+    if len(names) > 1:
+        raise ValueError(f"the files hold different problems ({', '.join(names)}): draw one figure per problem")
     out = {}
     for doc in docs:
         for case, peers in doc.get("results", {}).items():
@@ -59,7 +71,8 @@ def plot(docs, path, wall=True):
         ax.grid(True, which="both", lw=0.3, alpha=0.5)
         ax.legend(fontsize=7)
     device = docs[-1].get("device", {}).get("name", "?")
-    fig.suptitle(f"Lorenz ensemble, float32, {device} (solid: kernel, dashed: wall incl. transfers)", fontsize=9)
+    title = table_title(docs[-1].get("settings", {}))
+    fig.suptitle(f"{title}, float32, {device} (solid: kernel, dashed: wall incl. transfers)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
@@ -93,6 +106,9 @@ def main(argv=None):
     except ImportError as exc:
         print(f"plot_peers: matplotlib is needed ({exc})", file=sys.stderr)
         return 1
+    except ValueError as exc:
+        print(f"plot_peers: error: {exc}", file=sys.stderr)
+        return 2
     print(path)
     return 0
 
