@@ -3,7 +3,8 @@
     python -m benchmarks.host_overhead --sizes 10,14,20 --out DIR
 
 The problem is the Lorenz ensemble of ``benchmarks.peers`` (Tsit5, fixed dt = 1e-3 on
-[0, 1] by default; ``--method``, ``--adaptive``, ``--t1``, ``--dt`` change it).  For each N
+[0, 1] by default; ``--problem lorenz96``, ``--method``, ``--adaptive``, ``--t1``, ``--dt``
+change it).  For each N
 and each call path, after warm-up calls (the first one plans and compiles):
 
     host_us        time.perf_counter around one call; the device is synchronised before the
@@ -46,7 +47,8 @@ import numpy as np  # noqa: E402
 
 from . import timing  # noqa: E402 - imports kernels, which chooses the GPU or the simulator
 from .environment import RESULTS, device_info, device_label, header, short_error, write_json  # noqa: E402
-from .lorenz_problem import DTYPE, make_problem  # noqa: E402
+from .lorenz_problem import DTYPE  # noqa: E402
+from .peer_problems import PROBLEM_NAMES, get_problem  # noqa: E402
 
 SCHEMA = "bufferplan.host_overhead/1"
 PATHS = ("integrator-out", "solve_ivp-out", "solve_ivp-device", "solve_ivp-host")
@@ -67,8 +69,9 @@ class Problem:
         import kernels
 
         self.kernels, self.args, self.n = kernels, args, n
-        self.system = kernels.lorenz()
-        self.y0, self.params = make_problem(n)
+        problem = get_problem(args.problem)
+        self.system = problem.system()
+        self.y0, self.params = problem.make_problem(n)
         from numba import cuda
 
         self.d_y0, self.d_params = cuda.to_device(self.y0), cuda.to_device(self.params)
@@ -136,9 +139,8 @@ def run(args):
     label = device_label(info) + (f"_{args.tag}" if args.tag else "")
     path = os.path.join(args.out, f"host_overhead_{label}.json")
     doc = {**header(SCHEMA, info, dict(vars(args))),
-           "problem": {"system": "lorenz", "method": args.method, "controller": "pi" if args.adaptive else "fixed",
-                       "t_span": [0.0, args.t1], "dt": args.dt, "precision": "float32", "save": "final state only",
-                       "inputs": "rho = linspace(0, 21, N), u0 = (1, 0, 0)"},
+           "problem": {**get_problem(args.problem).settings(args.t1), "method": args.method,
+                       "controller": "pi" if args.adaptive else "fixed", "dt": args.dt},
            "timing": {"host_us": "perf_counter around one call, cuda.synchronize() before and after, outside "
                                  "the timed region", "host_sync_us": "the same with the synchronize inside",
                       "span_ms": "events before and after the call", "kernel_ms": "events around the bare "
@@ -199,6 +201,9 @@ def parse_args(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10,14,20", help="comma list of log2 N (default 10,14,20)")
     ap.add_argument("--paths", default=",".join(PATHS), help=f"comma list of {', '.join(PATHS)}")
+    ap.add_argument("--problem", default="lorenz", choices=PROBLEM_NAMES,
+                    help="lorenz (3 states, rho per trajectory) or lorenz96 (16 states, F per trajectory): "
+                         "the problems of benchmarks.peers")
     ap.add_argument("--method", default="tsit5")
     ap.add_argument("--adaptive", action="store_true", help="PI controller (rtol, atol) instead of fixed steps")
     ap.add_argument("--t1", type=float, default=1.0)

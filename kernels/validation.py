@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .batch_scan import column_abs_max
 from .errors import ConfigurationError, ToleranceWarning, UnusedOptionWarning, describe, plain
 
 DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
@@ -230,7 +231,7 @@ def finite_rows(arr, what, dtype, first_row=0):
     """
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(out).all():
+    if not np.isfinite(column_abs_max(out)).all():  # one fast pass; NaN and inf reach the column maxima
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         where = (bad[0] + int(first_row),) + bad[1:]
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
@@ -385,7 +386,9 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
     if is_device_array(y0):
         scale = np.zeros(n)
     else:
-        scale = np.max(np.abs(np.asarray(y0, dtype=np.float64)), axis=0)
+        # the largest |y0| per component in y0's own type (exact), widened after the reduction: a float64
+        # copy of a (2^22, 16) batch first took 0.2 s of each adaptive call on the H200's host
+        scale = column_abs_max(np.asarray(y0)).astype(np.float64)
     rtol64, atol64 = rtol.astype(np.float64), atol.astype(np.float64)
     allowed = atol64 + rtol64 * scale
     too_tight = np.flatnonzero(np.where(scale > 0, allowed < floor * scale, (atol64 == 0) & (rtol64 < floor)))

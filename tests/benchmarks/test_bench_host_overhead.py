@@ -45,3 +45,14 @@ def test_unknown_path_is_an_argument_error(capsys):
     with pytest.raises(SystemExit):
         host_overhead.parse_args(["--paths", "integrator-out,teleport"])
     assert "unknown ['teleport']" in capsys.readouterr().err
+
+
+def test_lorenz96_with_host_arrays_and_the_adaptive_controller(tmp_path):
+    argv = ["--problem", "lorenz96", "--adaptive", "--paths", "solve_ivp-host", "--sizes", "3", "--t1", "0.002",
+            "--repeats", "1", "--warmup", "1", "--kernel-repeats", "1", "--out", str(tmp_path), "--tag", "l96"]
+    assert host_overhead.main(argv) == 0
+    doc = json.loads((tmp_path / "host_overhead_cudasim_l96.json").read_text())
+    assert doc["problem"]["system"] == "lorenz96" and doc["problem"]["n_states"] == 16
+    assert doc["problem"]["controller"] == "pi"
+    (row,) = doc["results"]
+    assert row["path"] == "solve_ivp-host" and row["nonfinite"] == 0 and row["agrees_with_launch"] is True
