@@ -25,6 +25,7 @@ __all__ = ["PROBLEM_NAMES", "PeerProblem", "LorenzProblem", "Lorenz96Problem", "
 class PeerProblem:
     name = ""
     n_states = 0
+    agree_tol = 1e-4  # largest max |y - y_ref| / (1 + |y_ref|) at which two float32 peers agree
 
     def make_problem(self, n):
         """Host inputs for N trajectories: ``(y0 (N, n_states), params (N, n_params))``, float32."""
@@ -93,6 +94,12 @@ class Lorenz96Problem(PeerProblem):
     """Lorenz-96 on a ring of 16 (floor_problems), F swept over the batch as floor_systems does."""
 
     name = "lorenz96"
+    # Float32 rounding, amplified along these trajectories (chaotic from F = 8 on), sets how far two
+    # correct float32 runs end apart, not the method: float64 RK4 at dt 1e-3 ends within 8e-8 of DOP853
+    # at 1e-12 on sampled trajectories, the same steps in float32 (NumPy) 7e-5 to 2.4e-4 from it, and on
+    # the H200 (2026-12-04) every peer 3e-4 to 7e-4 from SciPy and up to 2.1e-3 from the hand-written
+    # kernel.  So two peers agree within 5e-3; SciPy's verdict is printed beside it.
+    agree_tol = 5e-3
 
     def __init__(self):
         self.floor = FLOOR_PROBLEMS["lorenz96"]

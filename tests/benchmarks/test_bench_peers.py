@@ -181,3 +181,12 @@ def test_unknown_problem_is_an_argument_error(capsys):
 def test_default_problem_is_lorenz():
     args = peers.parse_args([])
     assert args.problem == "lorenz"
+    assert args.agree_tol == 1e-4
+
+
+def test_agreement_tolerance_is_the_problems_unless_given(capsys):
+    assert peers.parse_args(["--problem", "lorenz96"]).agree_tol == 5e-3  # float32 rounding on a chaotic ring
+    assert peers.parse_args(["--problem", "lorenz96", "--agree-tol", "1e-3"]).agree_tol == 1e-3
+    with pytest.raises(SystemExit) as exc:
+        peers.parse_args(["--agree-tol", "0"])
+    assert exc.value.code == 2 and "--agree-tol must be > 0" in capsys.readouterr().err
