@@ -404,8 +404,16 @@ class Integrator:
         return f"an adaptive implicit method ({adaptive_alike(self.method)})"
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
-        """A StiffnessProbe when an explicit method left a trajectory at MAX_STEPS (adaptive) or with a
-        non-finite state (fixed step), a JacobianProbe when an implicit one's solver failed, else None."""
+        """The hints :meth:`IVPResult.message` may give: a StiffnessProbe when an explicit method left a
+        trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when an
+        implicit one's solver failed, then an RhsProbe for a non-finite state, a failed Newton or an
+        underflowing step (where along the path ``rhs`` stopped being finite); None when none applies."""
+        from .rhs_hint import chain, rhs_probe
+
+        return chain(status, self._method_probe(status, y0, params, t0, t_end, max_steps, dt),
+                     rhs_probe(self.system, status, y0, params, t0, t_end))
+
+    def _method_probe(self, status, y0, params, t0, t_end, max_steps, dt):
         from .jacobian_hint import jacobian_probe
         from .stiffness import StiffnessProbe, explained_status, stability_boundary
 

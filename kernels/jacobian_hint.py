@@ -81,7 +81,7 @@ class JacobianProbe:
     def _judged(self, what, t, y, p):
         system, n = self.system, self.system.n_states
         source = "The system's jac" if system.jac is not None else "The finite-difference Jacobian (of rhs)"
-        at = f"at {what} (t = {t:.6g}, y = {_vector(y)})"
+        at = f"at {what} (t = {t:.6g}, y = {state_text(y)})"
         with np.errstate(all="ignore"):
             try:
                 jac = _host_jacobian(system, t, y, p)
@@ -163,6 +163,7 @@ def _where(y, j=None):
     return f"{names} at 1e-12 instead of 0, for example"
 
 
-def _vector(y):
+def state_text(y):
+    """A state vector as a message shows it (4 significant digits, long ones elided)."""
     return np.array2string(np.asarray(y, np.float64), threshold=16, separator=", ", max_line_width=10_000,
                            formatter={"float_kind": lambda v: f"{v:.4g}"})

@@ -1,0 +1,181 @@
+"""The non-finite right-hand side hint: where along a failed trajectory its ``rhs`` stopped being finite.
+
+A model whose ``rhs`` returns inf or NaN somewhere along the path (the square root or
+logarithm of a quantity that crossed zero, a division by it, a time-dependent term past its
+domain) stops the trajectory with a non-finite state, a Newton iteration that never
+converges, or a step size that underflows, usually between two saved states, where
+nothing shows which term failed.  When :meth:`kernels.IVPResult.message` is asked about
+such a trajectory, :class:`RhsProbe` follows it on the host (float64) from its last finite
+saved state (its initial state when there is none) with SciPy's Radau at rtol 1e-3, as
+:mod:`kernels.stiffness` follows a path, and stops at the first point where ``rhs`` is not
+finite or raises a floating-point fault: the hint names that time, the state, the first
+such component and what to check.  It costs at most :data:`RHS_EVALUATIONS` right-hand
+sides, only when the message is asked for; systems with drivers or more than
+:data:`RHS_STATES` states are not followed, and a probe that cannot be evaluated adds
+nothing.  The point is the host's, near the path the GPU took, not on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
+from .jacobian_hint import state_text
+from .stiffness import states_to_probe
+from .user_faults import is_float_fault
+
+__all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
+
+#: The statuses the hint explains.
+RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW)
+RHS_STATES = 64  # the largest system followed on the host
+RHS_EVALUATIONS = 20000  # right-hand sides the host follow may take
+
+
+class _Found(Exception):
+    """The follow reached a point where ``rhs`` is not finite."""
+
+    def __init__(self, t, y, f, fault):
+        super().__init__()
+        self.t, self.y, self.f, self.fault = t, y, f, fault
+
+
+class _Budget(Exception):
+    pass
+
+
+def rhs_probe(system, status, y0, params, t0, t_end):
+    """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` and the system can be
+    followed on the host, else None."""
+    if status is None or not np.any(np.isin(np.asarray(status), RHS_STATUSES)):
+        return None
+    if system.n_drivers or system.n_states > RHS_STATES:
+        return None
+    return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end))
+
+
+@dataclasses.dataclass(frozen=True)
+class RhsProbe:
+    """What :meth:`IVPResult.message` needs to follow a failed trajectory on the host: the system and its inputs."""
+
+    system: object
+    y0: np.ndarray
+    params: np.ndarray
+    t0: float
+    t_end: float
+
+    def explains(self, code) -> bool:
+        """Whether :meth:`hint` has something to say about a trajectory of status ``code``."""
+        return int(code) in RHS_STATUSES
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """Where the host follow found ``rhs`` not finite, or '' when it did not (or could not look)."""
+        try:
+            return self._hint(trajectory, t_saved, y_saved)
+        except Exception:  # noqa: BLE001 - a message must never fail: no hint
+            return ""
+
+    def _hint(self, trajectory, t_saved, y_saved):
+        p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
+        what, t_from, y_from = candidates[-1]  # the last finite saved state, else the initial one
+        found = _follow(self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from),
+                        self.t_end)
+        if found is None:
+            return ""
+        at = f"at t = {found.t:.6g}, y = {state_text(found.y)}"
+        if found.fault is not None:
+            fails = f"raised {type(found.fault).__name__} ({found.fault}) {at}, where a GPU gives inf or NaN"
+        else:
+            i = int(np.flatnonzero(~np.isfinite(found.f))[0])
+            fails = f"is not finite {at}: dydt[{i}] = {float(found.f[i])!r}"
+        return (f" The system's rhs {fails}, a point SciPy's Radau reached following this trajectory on the host "
+                f"from {what} (t = {t_from:.6g}). A square root, logarithm or power of a quantity that crossed 0 "
+                "there, a division by it, or a term of t past its domain stops the GPU's run the same way: check the "
+                "model there (keep the quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
+
+
+def _follow(system, y0, p, t0, t_end):
+    """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or None."""
+    from scipy.integrate import solve_ivp
+
+    calls = [0]
+    last = [(t0, y0)]  # the latest point where rhs was finite
+
+    def f(t, y):
+        calls[0] += 1
+        if calls[0] > RHS_EVALUATIONS:
+            raise _Budget
+        out, found = _evaluate(system, t, y, p)
+        if found is not None:
+            raise found
+        last[0] = (t, np.array(y))
+        return out
+
+    if not (np.all(np.isfinite(y0)) and t_end > t0):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            solve_ivp(f, (t0, t_end), y0, method="Radau", rtol=1e-3, atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0))
+    except _Found as found:
+        return _narrowed(system, p, last[0], found)
+    except Exception:  # noqa: BLE001 - the budget, or the rhs failing otherwise on the host: no hint
+        return None
+    return None
+
+
+def _evaluate(system, t, y, p):
+    """``(f, None)`` where ``rhs`` is finite at ``(t, y)``, else ``(None, _Found)``; other errors propagate."""
+    out = np.full(system.n_states, np.nan)
+    try:
+        with np.errstate(all="ignore"):
+            system.rhs(t, y, p, out)
+    except Exception as exc:  # noqa: BLE001 - a float fault is the point; anything else ends the follow
+        if is_float_fault(exc):
+            return None, _Found(t, np.array(y), out, exc)
+        raise
+    if not np.all(np.isfinite(out)):
+        return None, _Found(t, np.array(y), out, None)
+    return out, None
+
+
+def _narrowed(system, p, good, found, rounds=30):
+    """The failing point moved back along the segment from the last finite one (bisection): the solver's
+    trial point may lie well past where ``rhs`` stops being finite (a step over ``t = 1.2`` in ``sqrt(1.2 - t)``)."""
+    (ta, ya), tb, yb = good, found.t, found.y
+    for _ in range(rounds):
+        tm, ym = 0.5 * (ta + tb), 0.5 * (ya + yb)
+        _, failed = _evaluate(system, tm, ym, p)
+        if failed is None:
+            ta, ya = tm, ym
+        else:
+            tb, yb, found = tm, ym, failed
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeChain:
+    """Several probes asked in turn about a trajectory: the first hint of one that explains its status."""
+
+    probes: tuple
+    status: np.ndarray  # the solve's statuses (host), by trajectory
+
+    def explains(self, code) -> bool:
+        return any(probe.explains(code) for probe in self.probes)
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        code = int(self.status[trajectory])
+        for probe in self.probes:
+            text = probe.hint(trajectory, t_saved, y_saved) if probe.explains(code) else ""
+            if text:
+                return text
+        return ""
+
+
+def chain(status, *probes):
+    """One probe for ``IVPResult.stiffness_probe`` from several (None where none is given)."""
+    probes = tuple(p for p in probes if p is not None)
+    if len(probes) < 2:
+        return probes[0] if probes else None
+    return ProbeChain(probes, np.asarray(status))

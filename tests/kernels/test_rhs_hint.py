@@ -1,0 +1,81 @@
+"""The non-finite rhs hint: a failed trajectory's message names where along its path the rhs stopped being finite."""
+
+import math
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.api import FLOAT32_RANGE_NOTE
+from kernels.rhs_hint import ProbeChain, chain
+
+
+def _time_limited(t, y, p, dydt):  # sqrt of a negative number from t = 1.2 on
+    dydt[0] = -p[0] * (y[0] - math.cos(t)) + math.sqrt(1.2 - t)
+    dydt[1] = -2.0 * y[1]
+
+
+def _draining(t, y, p, dydt):  # y0 reaches 0 at t = 2 (y0 = 1): a solver's step below 0 takes sqrt of a negative
+    dydt[0] = -math.sqrt(y[0])
+    dydt[1] = -y[1]
+
+
+TIME_LIMITED = kernels.ODESystem(_time_limited, n_states=2, n_params=1, name="time_limited", default_params=[50.0])
+DRAINING = kernels.ODESystem(_draining, n_states=2, n_params=0, name="draining")
+
+
+def _time_in(message):
+    return float(message.split("at t = ")[-1].split(",")[0])
+
+
+@pytest.mark.parametrize("method", ["tsit5", "radau", "rodas4"])
+def test_a_term_of_t_past_its_domain_is_named_with_its_time(method):
+    res = kernels.solve_ivp(TIME_LIMITED, (0.0, 2.0), [1.0, 1.0], method=method, rtol=1e-6, atol=1e-8)
+    assert not res.success
+    message = res.message(0)
+    assert "The system's rhs raised ValueError (math domain error) at t = " in message, message
+    assert abs(_time_in(message) - 1.2) < 1e-6
+    assert FLOAT32_RANGE_NOTE not in message  # the cause is named: float32's range is not it
+
+
+def test_a_state_that_leaves_the_domain_is_named_near_where_it_does():
+    res = kernels.solve_ivp(DRAINING, (0.0, 4.0), [1.0, 1.0], method="tsit5", rtol=1e-6, atol=1e-8)
+    assert res.status[0] == kernels.Status.NONFINITE_STATE
+    message = res.message(0)
+    assert "The system's rhs raised ValueError (math domain error)" in message, message
+    assert 1.8 < _time_in(message) < 2.2
+
+
+def test_no_hint_where_the_rhs_stays_finite():
+    decay = kernels.ODESystem(_fast_decay, n_states=1, name="fast_decay")
+    res = kernels.solve_ivp(decay, (0.0, 5.0), [1.0], method="rk4", dt=0.1)  # unstable: overflows, rhs finite
+    assert res.status[0] == kernels.Status.NONFINITE_STATE
+    message = res.message(0)
+    assert "rhs raised" not in message and "rhs is not finite" not in message
+    good = kernels.solve_ivp(TIME_LIMITED, (0.0, 1.0), [1.0, 1.0], method="tsit5")
+    assert good.success and "rhs" not in good.message(0)
+
+
+def _fast_decay(t, y, p, dydt):
+    dydt[0] = -100.0 * y[0]
+
+
+class _Says:
+    def __init__(self, codes, text):
+        self.codes, self.text = codes, text
+
+    def explains(self, code):
+        return code in self.codes
+
+    def hint(self, trajectory, t_saved=None, y_saved=None):
+        return self.text
+
+
+def test_chain_asks_each_probe_that_explains_the_trajectory_status_in_turn():
+    status = np.array([3, 5])
+    first, second = _Says({5}, " first"), _Says({3, 5}, " second")
+    probe = chain(status, first, None, second)
+    assert isinstance(probe, ProbeChain) and probe.explains(3) and not probe.explains(0)
+    assert probe.hint(0) == " second" and probe.hint(1) == " first"
+    assert chain(status, None, second) is second and chain(status) is None
+    assert ProbeChain((_Says({5}, ""), second), status).hint(1) == " second"
