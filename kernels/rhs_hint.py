@@ -31,7 +31,7 @@ __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
 #: The statuses the hint explains.
 RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW)
 RHS_STATES = 64  # the largest system followed on the host
-RHS_EVALUATIONS = 20000  # right-hand sides the host follow may take
+RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
 
 
 class _Found(Exception):
