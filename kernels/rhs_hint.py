@@ -90,7 +90,7 @@ class RhsProbe:
         else:
             i = int(np.flatnonzero(~np.isfinite(found.f))[0])
             fails = f"is not finite {at}: dydt[{i}] = {float(found.f[i])!r}"
-        return (f" The system's rhs {fails}, a point SciPy's Radau reached following this trajectory on the host "
+        return (f" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host "
                 f"from {what} (t = {t_from:.6g}). A square root, logarithm or power of a quantity that crossed 0 "
                 "there, a division by it, or a term of t past its domain stops the GPU's run the same way: check the "
                 "model there (keep the quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
