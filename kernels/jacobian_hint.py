@@ -25,7 +25,7 @@ import dataclasses
 import numpy as np
 
 from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
-from .stiffness import host_jacobian, states_to_probe
+from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
 __all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe"]
@@ -51,7 +51,7 @@ def jacobian_probe(system, status, y0, params, t0):
 
 
 @dataclasses.dataclass(frozen=True)
-class JacobianProbe:
+class JacobianProbe(HostProbe):
     """What :meth:`IVPResult.message` needs to look at an implicit trajectory's Jacobian: the system and its inputs."""
 
     system: object
@@ -59,18 +59,10 @@ class JacobianProbe:
     params: np.ndarray
     t0: float
 
-    def explains(self, code) -> bool:
-        """Whether :meth:`hint` has something to say about a trajectory of status ``code``."""
-        return int(code) in JACOBIAN_STATUSES
-
-    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
-        """The hint when the Jacobian is non-finite at the initial or last finite saved state, else ''."""
-        try:
-            return self._hint(trajectory, t_saved, y_saved)
-        except Exception:  # noqa: BLE001 - a message must never fail: no hint
-            return ""
+    STATUSES = JACOBIAN_STATUSES
 
     def _hint(self, trajectory, t_saved, y_saved):
+        """The hint when the Jacobian is non-finite at the initial or last finite saved state, else ''."""
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         for what, t, y in candidates:
             text = self._judged(what, t, np.array(y, np.float64), p)

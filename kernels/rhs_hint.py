@@ -23,7 +23,7 @@ import numpy as np
 
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
 from .jacobian_hint import state_text
-from .stiffness import states_to_probe
+from .stiffness import HostProbe, states_to_probe
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
@@ -57,7 +57,7 @@ def rhs_probe(system, status, y0, params, t0, t_end):
 
 
 @dataclasses.dataclass(frozen=True)
-class RhsProbe:
+class RhsProbe(HostProbe):
     """What :meth:`IVPResult.message` needs to follow a failed trajectory on the host: the system and its inputs."""
 
     system: object
@@ -66,18 +66,10 @@ class RhsProbe:
     t0: float
     t_end: float
 
-    def explains(self, code) -> bool:
-        """Whether :meth:`hint` has something to say about a trajectory of status ``code``."""
-        return int(code) in RHS_STATUSES
-
-    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
-        """Where the host follow found ``rhs`` not finite, or '' when it did not (or could not look)."""
-        try:
-            return self._hint(trajectory, t_saved, y_saved)
-        except Exception:  # noqa: BLE001 - a message must never fail: no hint
-            return ""
+    STATUSES = RHS_STATUSES
 
     def _hint(self, trajectory, t_saved, y_saved):
+        """Where the host follow found ``rhs`` not finite, or '' when it did not (or could not look)."""
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         what, t_from, y_from = candidates[-1]  # the last finite saved state, else the initial one
         found = _follow(self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from),

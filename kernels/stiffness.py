@@ -93,6 +93,25 @@ def _power_iteration(system, t, y, p, iterations=40):
     return rho, rayleigh
 
 
+class HostProbe:
+    """The part of :meth:`IVPResult.message`'s probe protocol that host probes share: a subclass names the
+    statuses it explains (``STATUSES``) and writes ``_hint``; ``hint`` never raises (a message must not
+    fail: a probe that cannot be evaluated gives '')."""
+
+    STATUSES = ()
+
+    def explains(self, code) -> bool:
+        """Whether :meth:`hint` has something to say about a trajectory of status ``code``."""
+        return int(code) in self.STATUSES
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """The probe's hint for ``trajectory`` (its saved times and states), or ''."""
+        try:
+            return self._hint(trajectory, t_saved, y_saved)
+        except Exception:  # noqa: BLE001 - a message must never fail: no hint
+            return ""
+
+
 def states_to_probe(probe, trajectory, t_saved=None, y_saved=None):
     """``(p, [(what, t, y), ...])`` for a hint on ``trajectory``: its parameters, its initial state, then its last
     finite saved state when there is one.  ``probe`` holds the solve's host ``system``, ``y0``, ``params``, ``t0``
