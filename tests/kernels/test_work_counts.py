@@ -122,3 +122,22 @@ def test_explicit_methods_report_no_solver_work():
     assert res.success and int(res.n_rhs[0]) > 0
     for counts in (res.n_jac, res.n_lu, res.n_newton):
         assert counts.shape == (1,) and counts.dtype == np.int32 and int(counts[0]) == 0
+
+
+
+
+@simulator_only
+@pytest.mark.parametrize("method, implicit, before", [("sdirk4", 5, 138), ("kvaerno5", 6, 160)])
+def test_a_dirk_stage_that_stops_at_once_hands_its_rate_on(method, implicit, before):
+    """Brusselator, float32, rtol 1e-5, 20 fixed steps: each step's first stage has no rate and takes two
+    iterations, every later stage one.  Before a first-iteration stop handed on the rate it was given (not its
+    ``eta^0.8``, 2026-12-04) the rate compounded from stage to stage and later stages took a second:
+    ``before`` iterations in all."""
+    system = kernels.brusselator(N_STATES)
+    integ = kernels.Integrator(system, method, controller="fixed", precision=np.float32,
+                               solver=kernels.SolverOptions(linear="lu", count_work=True))
+    steps = 20
+    result = integ.solve((0.0, steps * 1e-3), np.tile(kernels.brusselator_initial(N_STATES), (2, 1)),
+                         [system.default_params] * 2, dt=1e-3, rtol=1e-5, atol=1e-5)
+    assert result.success and (result.n_steps == steps).all()
+    assert (result.n_newton == (implicit + 1) * steps).all() and (implicit + 1) * steps < before

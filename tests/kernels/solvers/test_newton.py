@@ -244,6 +244,26 @@ def test_a_carried_rate_stops_after_one_iteration(linear):
     np.testing.assert_allclose(z[:, 1:], z[:, :1].repeat(2, axis=1), rtol=0, atol=1e-8)
 
 
+@pytest.mark.parametrize("linear", ["lu-jac", "sparse-jac"])
+def test_a_stage_that_measured_no_rate_hands_on_the_one_it_was_given(linear):
+    """One iteration allowed, three stages of the same equations: the carried rate lets the first stop after
+    its first increment, which measures no rate, so the next stages get the same rate (raised to 0.8 once).
+    Raised again at every stage, ``(eta^0.8)^0.8`` would be above the constant here and stage 2 would fail."""
+    solver, analytic, a, c, y = _linear_case(linear, 7)
+    newton_settings = NewtonSettings(N, solver, analytic=analytic, max_iterations=1)
+    kap = newton_kappa(newton_settings.kappa, TOL_LINEAR, 10.0 * float(np.finfo(np.float64).eps))
+    exact = [np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i]) for i in range(3)]
+    norms = np.array([np.sqrt(np.mean((z / (TOL_LINEAR + TOL_LINEAR * np.abs(y[i]))) ** 2))
+                      for i, z in enumerate(exact)])
+    eta_0 = 0.9 * kap / norms.max()  # every first increment passes under this eta_0 ...
+    assert (eta_0 ** 0.8 * norms > kap).all()  # ... and none under it raised once more
+    three, _ = newton_kernel(newton_settings, "local", stages=3, problem="linear")
+    z, status = three(c, y, a.reshape(3, -1), TOL_LINEAR, carried=eta_0 ** (1.0 / 0.8))
+    assert (status == 0).all()
+    for s in range(3):
+        _assert_exact(z[:, s], a, c, y)
+
+
 def _host_jacobian(y, p):
     return np.array([[-p[0], y[2], y[1]], [1.0, -2.0 * y[1], 0.0], [p[1], 0.0, -3.0 * y[2] ** 2]])
 
