@@ -35,6 +35,7 @@ from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampli
                                 keywords_checked, method_argument, pins_argument, plan_choice,
                                 warn_differenced_products)
 from .launch import launch_batch
+from .loop import tolerance_arguments
 from .planning import check_choice, check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
@@ -369,6 +370,7 @@ class Integrator:
         check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()
         the_plan, built = self._planned_kernel(plan, block_size, device, _canary_elems, device_id)
+        atol, rtol = tolerance_arguments(built.settings, atol, rtol, dtype)
         constants = tuple(self._constant(a, device_id) for a in (t_eval, driver_times, driver_values, atol, rtol))
         times = (t0, t_end, dt if dt is not None else 0.0, dt_min, dt_max)
         outputs, canary_ok = launch_batch(built, system, n_traj, t_eval.shape[0], y0, params, constants, times,

@@ -73,11 +73,33 @@ from .loop_adaptive import FAILED_STEP_FACTOR, build_adaptive_loop
 from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop, lands_apart, no_prime
 from .loop_hooks import LoopHooks, rhs_per_step
 from .loop_work import WorkCounter
-from .solvers.base import newton_kappa_device
+from .solvers.base import newton_kappa, newton_kappa_device
 from .summaries import SummarySettings
 
-__all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_FACTOR"]
+__all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_FACTOR", "GLOBAL_TOLERANCES_FROM",
+           "tolerance_arguments"]
 
+# States from which a step with a Newton iteration reads atol, rtol and its constant from one global array that
+# every thread shares (LoopBufferSettings.tolerances_global) instead of a per-thread copy: H200, Brusselator,
+# fixed steps, all-local plans: sdirk4, kvaerno5 and radau 1.04 to 1.54x faster at 32 to 128 states in both
+# precisions (radau float32 at 64 and 128 states 2 and 6 % slower), 3 to 6 % slower at 8 states, where the copy
+# sits in registers (benchmarks/results/newton_rate_2026-12-04/).
+GLOBAL_TOLERANCES_FROM = 32
+
+
+def tolerance_arguments(settings, atol, rtol, dtype):
+    """The kernel's ``(atol, rtol)`` arguments from validated host arrays (``n_states`` each, ``dtype``).
+
+    With :attr:`LoopBufferSettings.tolerances_global` the first is ``atol``, ``rtol`` and Newton's
+    constant at them (``2 n + 1`` elements, the layout of the ``tolerances`` buffer; the constant
+    computed in ``dtype`` as the device computes it), which every thread reads; otherwise they are
+    ``atol`` and ``rtol`` as given, which the loop copies into each thread's buffer.
+    """
+    if not settings.tolerances_global:
+        return atol, rtol
+    prec = np.dtype(dtype).type
+    kappa = newton_kappa(prec(settings.step.newton_kappa), prec(np.min(rtol)), prec(10.0 * np.finfo(prec).eps))
+    return np.concatenate([atol, rtol, [kappa]]).astype(prec), rtol
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +127,7 @@ class LoopBufferSettings:
     summaries: object = None
     events: tuple = ()
     save_trajectory: bool = True
+    global_tolerances_from: int = GLOBAL_TOLERANCES_FROM
 
     component = "loop"
 
@@ -129,9 +152,19 @@ class LoopBufferSettings:
         return self.adaptive or self.step.needs_tolerances
 
     @property
+    def tolerances_global(self) -> bool:
+        """The step's Newton reads ``atol``, ``rtol`` and its constant from the kernel's shared global array
+        (:func:`tolerance_arguments`), not from a per-thread ``tolerances`` buffer: a step with a Newton
+        iteration from ``global_tolerances_from`` states, in a run without events (a terminal event's
+        re-steps read the buffer)."""
+        return (self.uses_tolerances and self.step.newton_kappa is not None and not self.events
+                and self.step.n_states >= self.global_tolerances_from)
+
+    @property
     def tolerance_elements(self) -> int:
-        """``atol``, ``rtol`` and, for a step with a Newton iteration, its constant at them (or 0)."""
-        if not self.uses_tolerances:
+        """``atol``, ``rtol`` and, for a step with a Newton iteration, its constant at them (or 0: none, or
+        :attr:`tolerances_global`)."""
+        if not self.uses_tolerances or self.tolerances_global:
             return 0
         return 2 * self.step.n_states + (self.step.newton_kappa is not None)
 
@@ -257,6 +290,7 @@ class _LoopParts:
         alloc_drivers, alloc_obs = allocate("drivers"), allocate("observables")
         alloc_tolerances = allocate("tolerances")
         LOAD_TOLERANCES = settings.uses_tolerances
+        GLOBAL_TOLERANCES = settings.tolerances_global
         NEWTON = LOAD_TOLERANCES and settings.step.newton_kappa is not None
         KAPPA = dtype(settings.step.newton_kappa if NEWTON else 0.0)
         kappa_at = newton_kappa_device(dtype)
@@ -300,7 +334,10 @@ class _LoopParts:
 
         @cuda.jit(device=True, inline="always")
         def tolerances(atol, rtol, region, persistent):
-            """The ``tolerances`` buffer, loaded with ``atol`` then ``rtol`` when anything reads it."""
+            """The ``tolerances`` buffer, loaded with ``atol`` then ``rtol`` when anything reads it, or the
+            kernel's global array (``atol`` then) with the same layout (:func:`tolerance_arguments`)."""
+            if GLOBAL_TOLERANCES:
+                return atol
             tol = alloc_tolerances(region, persistent)
             if LOAD_TOLERANCES:
                 for i in range(N):
