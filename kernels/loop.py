@@ -148,7 +148,8 @@ class LoopBufferSettings:
 
     @property
     def uses_tolerances(self) -> bool:
-        """The error norm or the step reads ``atol``/``rtol`` (then kept in the ``tolerances`` buffer)."""
+        """The error norm or the step reads ``atol``/``rtol`` (kept in the ``tolerances`` buffer, or in the
+        kernel's global array: :attr:`tolerances_global`)."""
         return self.adaptive or self.step.needs_tolerances
 
     @property

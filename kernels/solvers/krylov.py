@@ -413,7 +413,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
 def target_lines(settings, dtype, tolerances="tolerances", diagonal="matrix", pad="    "):
     """Source lines writing the run-time target of ``settings`` (``rtol_share > 0``) into ``diagonal``.
 
-    ``tolerances`` holds ``atol`` then ``rtol`` per state (the loop's tolerances buffer).  The target is
+    ``tolerances`` holds ``atol`` then ``rtol`` per state (the step's ``tol``).  The target is
     ``min(tolerance, rtol_share * min(rtol))``, not below ``min(tolerance, 100 eps)``.
     """
     n, eps = settings.n, float(np.finfo(dtype).eps)

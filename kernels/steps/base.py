@@ -14,13 +14,15 @@ Device-function contract of an algorithm step::
    ``fsal_cache`` holds ``f(t, y)`` (the last stage of the previous, accepted
    step).  The step always leaves ``f(t + dt, y_new)`` there, so after a
    rejected step the loop calls ``prime`` again (or passes ``first_valid = False``).
-4. ``tol`` holds ``atol`` then ``rtol`` (2 n elements, the loop's persistent
-   ``tolerances`` buffer) when the step's settings say ``needs_tolerances``
-   (a Newton iteration measures its increments with them); otherwise it is
-   a stub the step does not read.  When the settings' ``newton_kappa`` is a
-   number (the step's Newton constant), ``tol[2 n]`` holds that constant
-   tightened at the run's tolerances (:func:`kernels.solvers.base.newton_kappa`),
-   computed once by the loop.
+4. ``tol`` holds ``atol`` then ``rtol`` (2 n elements) when the step's
+   settings say ``needs_tolerances`` (a Newton iteration measures its
+   increments with them); otherwise it is a stub the step does not read.
+   When the settings' ``newton_kappa`` is a number (the step's Newton
+   constant), ``tol[2 n]`` holds that constant tightened at the run's
+   tolerances (:func:`kernels.solvers.base.newton_kappa`), computed once.
+   It is the loop's persistent ``tolerances`` buffer or, with
+   ``LoopBufferSettings.tolerances_global``, the kernel's global array of
+   the same layout that every thread reads: either way read-only to the step.
 5. ``region`` is the thread's shared region and ``persistent`` its
    persistent-local array; every working array comes from an allocator built
    from the Plan (:mod:`kernels.allocators`).

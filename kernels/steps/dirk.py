@@ -132,7 +132,7 @@ class DIRKStepSettings:
 
     @property
     def newton_kappa(self):
-        """Newton's constant, tightened at the run's tolerances in the loop's ``tolerances`` buffer."""
+        """Newton's constant, tightened at the run's tolerances in ``tol[2 n]`` (contract item 4 of :mod:`.base`)."""
         return self.newton.kappa
 
     @classmethod

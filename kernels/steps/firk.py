@@ -171,7 +171,7 @@ class FIRKStepSettings:
 
     @property
     def newton_kappa(self):
-        """Newton's constant, tightened at the run's tolerances in the loop's ``tolerances`` buffer."""
+        """Newton's constant, tightened at the run's tolerances in ``tol[2 n]`` (contract item 4 of :mod:`.base`)."""
         return self.kappa
 
     @classmethod
