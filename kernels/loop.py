@@ -80,10 +80,11 @@ __all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_F
            "tolerance_arguments"]
 
 # States from which a step with a Newton iteration reads atol, rtol and its constant from one global array that
-# every thread shares (LoopBufferSettings.tolerances_global) instead of a per-thread copy: H200, Brusselator,
-# fixed steps, all-local plans: sdirk4, kvaerno5 and radau 1.04 to 1.54x faster at 32 to 128 states in both
-# precisions (radau float32 at 64 and 128 states 2 and 6 % slower), 3 to 6 % slower at 8 states, where the copy
-# sits in registers (benchmarks/results/newton_rate_2026-12-04/).
+# every thread shares (LoopBufferSettings.tolerances_global) instead of a per-thread copy, unless its settings say
+# otherwise (``global_tolerances_from``: FIRK from 8): H200, Brusselator, fixed steps, all-local plans: sdirk4,
+# kvaerno5 and radau 1.04 to 1.54x faster at 32 to 128 states in both precisions (radau float32 at 64 and 128 states
+# 2 and 6 % slower); at 8 states, where the copy sits in registers, the DIRK methods 3 to 6 % slower and radau 1.09
+# and 1.35x faster (benchmarks/results/newton_rate_2026-12-04/).
 GLOBAL_TOLERANCES_FROM = 32
 
 
@@ -127,7 +128,7 @@ class LoopBufferSettings:
     summaries: object = None
     events: tuple = ()
     save_trajectory: bool = True
-    global_tolerances_from: int = GLOBAL_TOLERANCES_FROM
+    global_tolerances_from: int = None
 
     component = "loop"
 
@@ -156,10 +157,13 @@ class LoopBufferSettings:
     def tolerances_global(self) -> bool:
         """The step's Newton reads ``atol``, ``rtol`` and its constant from the kernel's shared global array
         (:func:`tolerance_arguments`), not from a per-thread ``tolerances`` buffer: a step with a Newton
-        iteration from ``global_tolerances_from`` states, in a run without events (a terminal event's
-        re-steps read the buffer)."""
+        iteration from ``global_tolerances_from`` states (None: the step settings' own threshold, else
+        :data:`GLOBAL_TOLERANCES_FROM`), in a run without events (a terminal event's re-steps read the buffer)."""
+        start = self.global_tolerances_from
+        if start is None:
+            start = getattr(self.step, "global_tolerances_from", GLOBAL_TOLERANCES_FROM)
         return (self.uses_tolerances and self.step.newton_kappa is not None and not self.events
-                and self.step.n_states >= self.global_tolerances_from)
+                and self.step.n_states >= start)
 
     @property
     def tolerance_elements(self) -> int:
