@@ -27,7 +27,7 @@ increment is already small stops after one iteration.  The last step's
 rate carried into the next step's first stage (a persistent word, reset by
 ``prime``, trusted for a tenth of the constant as radau's) took sdirk4 from
 6.0 to 5.3 iterations a step on the Brusselator in float32, but on the H200
-it was up to 16 % slower than without it at 8 and 32 states (float64 5 %
+it was up to 20 % slower than without it at 8 and 32 states (float64 5 %
 slower at 8 states with no iteration saved: the word spills) and 4 %
 faster at 64, and with the whole constant kvaerno5 on HIRES ended 66
 tolerances off at rtol 1e-5: not kept (``results/newton_rate_2026-12-04/``).
