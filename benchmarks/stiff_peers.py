@@ -232,6 +232,15 @@ def agreement(doc, configs, results, args):
     doc["agreement"] = rows
 
 
+def failed_share(row):
+    """The note of a timed row whose trajectories did not all succeed (None when they did, or it was not run):
+    its time is that of kernels that stopped early, not comparable with the others'."""
+    share = row.get("success_fraction")
+    if share is None or share >= 1.0:
+        return None
+    return f"ONLY {100.0 * share:.1f} % OF TRAJECTORIES SUCCEEDED: time not comparable"
+
+
 def table(doc):
     print(f"{'config':52s} {'compile s':>9s} {'kernel ms':>10s} {'ms/step':>8s} {'regs':>5s} {'local':>6s} "
           f"{'shared':>7s}  note")
@@ -243,7 +252,7 @@ def table(doc):
               f"{ms if ms is not None else float('nan'):10.3f} {(ms or float('nan')) / steps:8.4f} "
               f"{str(res.get('registers_per_thread', '-')):>5s} {str(res.get('local_bytes_per_thread', '-')):>6s} "
               f"{str((r.get('plan') or {}).get('shared_bytes_per_block', '-')):>7s}  "
-              f"{r.get('error') or r.get('skip') or r.get('note') or ''}"[:200])
+              f"{r.get('error') or r.get('skip') or failed_share(r) or r.get('note') or ''}"[:200])
     for a in doc.get("agreement", []):
         print(f"agree n={a['n']} {a['precision']} {a['method']} {a['impl']} vs {a['against']}: "
               f"{a['max_rel_diff']:.2e}; vs SciPy {a.get('max_rel_err_vs_scipy', float('nan')):.2e}")

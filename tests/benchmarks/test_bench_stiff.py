@@ -40,6 +40,18 @@ def test_stiff_peers_agreement_with_scipy(peers_doc):
     assert agree[0]["max_rel_err_vs_scipy"] < 1e-8  # two steps of dt = 1e-3 of a fourth-order method
 
 
+def test_a_row_whose_trajectories_failed_says_its_time_is_not_comparable(peers_doc, capsys):
+    """A kernel whose trajectories stop at once times fast: the table says so in the row's note."""
+    doc = json.loads(json.dumps(peers_doc))
+    lu = next(r for r in doc["results"] if r["impl_name"] == "bufferplan-lu")
+    stiff_peers.table(doc)
+    assert "NOT COMPARABLE" not in capsys.readouterr().out.upper()
+    lu["success_fraction"] = 0.25
+    stiff_peers.table(doc)
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(lu["id"]))
+    assert "ONLY 25.0 % OF TRAJECTORIES SUCCEEDED" in line and "not comparable" in line
+
+
 def test_unknown_implementation_is_an_argument_error(capsys):
     with pytest.raises(SystemExit):
         stiff_peers.parse_args(["--impls", "bufferplan-lu,teleport"])
