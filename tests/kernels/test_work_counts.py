@@ -124,8 +124,6 @@ def test_explicit_methods_report_no_solver_work():
         assert counts.shape == (1,) and counts.dtype == np.int32 and int(counts[0]) == 0
 
 
-
-
 @simulator_only
 @pytest.mark.parametrize("method, implicit, before", [("sdirk4", 5, 138), ("kvaerno5", 6, 160)])
 def test_a_dirk_stage_that_stops_at_once_hands_its_rate_on(method, implicit, before):
