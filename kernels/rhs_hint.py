@@ -23,14 +23,14 @@ import numpy as np
 
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
 from .jacobian_hint import state_text
-from .stiffness import HostProbe, states_to_probe
+from .stiffness import HOST_FOLLOW_STATES, HostProbe, follow_on_host, follows_on_host, states_to_probe
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
 
 #: The statuses the hint explains.
 RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW)
-RHS_STATES = 64  # the largest system followed on the host
+RHS_STATES = HOST_FOLLOW_STATES  # the largest system followed on the host
 RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
 
 
@@ -42,16 +42,12 @@ class _Found(Exception):
         self.t, self.y, self.f, self.fault = t, y, f, fault
 
 
-class _Budget(Exception):
-    pass
-
-
 def rhs_probe(system, status, y0, params, t0, t_end):
     """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` and the system can be
     followed on the host, else None."""
     if status is None or not np.any(np.isin(np.asarray(status), RHS_STATUSES)):
         return None
-    if system.n_drivers or system.n_states > RHS_STATES:
+    if not follows_on_host(system):
         return None
     return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end))
 
@@ -90,15 +86,9 @@ class RhsProbe(HostProbe):
 
 def _follow(system, y0, p, t0, t_end):
     """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or None."""
-    from scipy.integrate import solve_ivp
-
-    calls = [0]
     last = [(t0, y0)]  # the latest point where rhs was finite
 
     def f(t, y):
-        calls[0] += 1
-        if calls[0] > RHS_EVALUATIONS:
-            raise _Budget
         out, found = _evaluate(system, t, y, p)
         if found is not None:
             raise found
@@ -108,11 +98,10 @@ def _follow(system, y0, p, t0, t_end):
     if not (np.all(np.isfinite(y0)) and t_end > t0):
         return None
     try:
-        with np.errstate(all="ignore"):
-            solve_ivp(f, (t0, t_end), y0, method="Radau", rtol=1e-3, atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0))
+        follow_on_host(f, t0, t_end, y0, RHS_EVALUATIONS)  # None when the budget runs out: no hint
     except _Found as found:
         return _narrowed(system, p, last[0], found)
-    except Exception:  # noqa: BLE001 - the budget, or the rhs failing otherwise on the host: no hint
+    except Exception:  # noqa: BLE001 - the rhs failing otherwise on the host: no hint
         return None
     return None
 

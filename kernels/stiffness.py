@@ -242,7 +242,8 @@ class StiffnessProbe:
 
 #: States along the host path (:func:`_path`) looked at, and its bounds.
 PATH_POINTS = 8
-_PATH_STATES = 64
+#: The largest system followed on the host (:func:`follows_on_host`), here and by :mod:`kernels.rhs_hint`.
+HOST_FOLLOW_STATES = 64
 _PATH_EVALUATIONS = 3000
 
 
@@ -250,36 +251,52 @@ class _Budget(Exception):
     pass
 
 
+def follows_on_host(system) -> bool:
+    """Whether :func:`follow_on_host` may follow ``system``: no drivers, at most :data:`HOST_FOLLOW_STATES` states."""
+    return not system.n_drivers and system.n_states <= HOST_FOLLOW_STATES
+
+
+def follow_on_host(f, t0, t_end, y0, evaluations, jac=None):
+    """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` to ``t_end`` on ``f(t, y)`` (float64, host): its solution,
+    or None once ``f`` has been called ``evaluations`` times.  Whatever else ``f`` or the solver raises
+    propagates (a caller may raise from ``f`` to stop at a point)."""
+    from scipy.integrate import solve_ivp
+
+    calls = [0]
+
+    def counted(t, y):
+        calls[0] += 1
+        if calls[0] > evaluations:
+            raise _Budget
+        return f(t, y)
+
+    y0 = np.asarray(y0, np.float64)
+    try:
+        with np.errstate(all="ignore"):
+            return solve_ivp(counted, (t0, t_end), y0, method="Radau", rtol=1e-3,
+                             atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0), jac=jac)
+    except _Budget:
+        return None
+
+
 def _path(system, y0, p, t0, t_end):
     """Up to :data:`PATH_POINTS` states along the trajectory from ``y0``, from SciPy's Radau at rtol 1e-3 (host).
 
     For a problem that turns stiff only after ``t0`` and saved nothing before it stopped (Robertson from
     ``(1, 0, 0)`` with the default ``t_eval``).  An implicit solver follows it in few steps; it is given up
-    (no states) after :data:`_PATH_EVALUATIONS` right-hand sides, beyond :data:`_PATH_STATES` states, for a
+    (no states) after :data:`_PATH_EVALUATIONS` right-hand sides, beyond :data:`HOST_FOLLOW_STATES` states, for a
     system with drivers, or on any failure.
     """
-    if system.n_drivers or system.n_states > _PATH_STATES:
+    if not follows_on_host(system):
         return []
-    from scipy.integrate import solve_ivp
-
-    f = system.host_rhs(np.asarray(p, np.float64))
-    calls = [0]
-
-    def counted(t, y):
-        calls[0] += 1
-        if calls[0] > _PATH_EVALUATIONS:
-            raise _Budget
-        return f(t, y)
-
-    y0 = np.asarray(y0, np.float64)
-    jac = system.host_jac(np.asarray(p, np.float64)) if system.jac is not None else None
+    p = np.asarray(p, np.float64)
+    f = system.host_rhs(p)
+    jac = system.host_jac(p) if system.jac is not None else None
     try:
-        with np.errstate(all="ignore"):
-            sol = solve_ivp(counted, (t0, t_end), y0, method="Radau", rtol=1e-3,
-                            atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0), jac=jac)
-    except Exception:  # noqa: BLE001 - the budget, or the user's rhs failing on the host: no path
+        sol = follow_on_host(f, t0, t_end, y0, _PATH_EVALUATIONS, jac=jac)
+    except Exception:  # noqa: BLE001 - the user's rhs failing on the host: no path
         return []
-    if sol.t.size < 2:
+    if sol is None or sol.t.size < 2:
         return []
     picks = np.unique(np.linspace(1, sol.t.size - 1, PATH_POINTS).round().astype(int))
     return [(float(sol.t[i]), sol.y[:, i]) for i in picks]
