@@ -78,6 +78,18 @@ class FloorProblem:
         y0 = np.tile(np.asarray(self.y0, np.float64), (n, 1))
         return y0.astype(dtype), params.astype(dtype)
 
+    def host_rhs(self, params):
+        """``f(t, y)`` in float64 for SciPy, with the parameters of one row ``params``."""
+        p = np.asarray(params, dtype=np.float64)
+        rhs = self.rhs
+
+        def f(t, y):
+            dy = np.empty_like(y)
+            rhs(t, y, p, dy)
+            return dy
+
+        return f
+
     def system(self):
         """The bufferplan :class:`kernels.ODESystem` of this problem."""
         import kernels

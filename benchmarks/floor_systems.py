@@ -56,14 +56,9 @@ def scipy_reference(prob, y0, params, t1):
     except ImportError:
         return None
 
-    def f(t, y, p):
-        dy = np.empty_like(y)
-        prob.rhs(t, y, p, dy)
-        return dy
-
     out = []
     for y, p in zip(y0.astype(np.float64), params.astype(np.float64)):
-        sol = solve_ivp(f, (0.0, t1), y, method="DOP853", rtol=1e-12, atol=1e-12, args=(p,))
+        sol = solve_ivp(prob.host_rhs(p), (0.0, t1), y, method="DOP853", rtol=1e-12, atol=1e-12)
         out.append(sol.y[:, -1])
     return np.array(out)
 

@@ -19,7 +19,7 @@ from . import lorenz_problem as lp
 from .floor_problems import PROBLEMS as FLOOR_PROBLEMS
 
 __all__ = ["PROBLEM_NAMES", "PeerProblem", "LorenzProblem", "Lorenz96Problem", "get_problem", "problem_of",
-           "table_title"]
+           "problem_name", "table_title"]
 
 
 class PeerProblem:
@@ -119,15 +119,7 @@ class Lorenz96Problem(PeerProblem):
         return self.floor.batch(n, lp.DTYPE)
 
     def host_rhs(self, params):
-        p = np.asarray(params, dtype=np.float64)
-        rhs = self.floor.rhs
-
-        def f(t, y):
-            dy = np.empty_like(y)
-            rhs(t, y, p, dy)
-            return dy
-
-        return f
+        return self.floor.host_rhs(params)
 
     def system(self):
         return self.floor.system()
@@ -164,7 +156,12 @@ def problem_of(args):
     return get_problem(getattr(args, "problem", None) or "lorenz")
 
 
+def problem_name(settings):
+    """The ``--problem`` of a JSON document's ``settings`` (``lorenz`` for documents older than the option)."""
+    return (settings.get("problem") or {}).get("system", "lorenz")
+
+
 def table_title(settings):
     """The table's words for the problem of a JSON document's ``settings`` (old documents: Lorenz)."""
-    name = (settings.get("problem") or {}).get("system", "lorenz")
+    name = problem_name(settings)
     return get_problem(name if name in _PROBLEMS else "lorenz").title(settings)

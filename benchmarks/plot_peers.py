@@ -16,21 +16,16 @@ import argparse
 import json
 import sys
 
-from .peer_problems import table_title
+from .peer_problems import problem_name, table_title
 
 CASE_ORDER = ("tsit5_fixed", "tsit5_adaptive", "rk4_fixed")
-
-
-def problem_name(doc):
-    """The ``--problem`` of a peers.py document (``lorenz`` for documents older than the option)."""
-    return ((doc.get("settings") or {}).get("problem") or {}).get("system", "lorenz")
 
 
 def merge(docs):
     """{case: {peer: {log2_n: measurement}}} from peers.py documents, later ones winning.
 
     Raises ValueError for documents of different problems (one figure holds one problem)."""
-    names = sorted({problem_name(doc) for doc in docs})
+    names = sorted({problem_name(doc.get("settings") or {}) for doc in docs})
     if len(names) > 1:
         raise ValueError(f"the files hold different problems ({', '.join(names)}): draw one figure per problem")
     out = {}
