@@ -29,3 +29,20 @@ def test_bad_block_list_is_refused(capsys):
     with pytest.raises(SystemExit):
         placement_probe.main(["--blocks", "64,x"])
     assert "--blocks: expected a comma list of integers" in capsys.readouterr().err
+
+
+def test_a_comma_list_pins_several_patterns_in_one_variant_and_auto_can_be_left_out():
+    rows = placement_probe.variants([32], ["a.factor,b.stage_*"], auto=False)
+    assert [label for label, *_ in rows] == ["local b32", "a.factor,b.stage_* shared b32"]
+    assert rows[1][3] == {"*": "local", "a.factor": "shared", "b.stage_*": "shared"}
+
+
+@pytest.mark.parametrize("given, cap", [("auto", "auto"), ("none", None), ("128", 128)])
+def test_register_cap_argument(given, cap):
+    assert placement_probe.parse_args(["--max-registers", given]).cap == cap
+
+
+def test_bad_register_cap_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        placement_probe.parse_args(["--max-registers", "300"])
+    assert "--max-registers: expected auto, none or an integer from 16 to 255" in capsys.readouterr().err
