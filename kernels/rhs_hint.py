@@ -98,7 +98,7 @@ def _follow(system, y0, p, t0, t_end):
     if not (np.all(np.isfinite(y0)) and t_end > t0):
         return None
     try:
-        follow_on_host(f, t0, t_end, y0, RHS_EVALUATIONS)  # None when the budget runs out: no hint
+        follow_on_host(f, t0, t_end, y0, RHS_EVALUATIONS)  # rhs finite wherever it went: no hint
     except _Found as found:
         return _narrowed(system, p, last[0], found)
     except Exception:  # noqa: BLE001 - the rhs failing otherwise on the host: no hint

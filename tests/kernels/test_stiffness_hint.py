@@ -8,7 +8,9 @@ import pytest
 
 import kernels
 from kernels.api import FLOAT32_RANGE_NOTE
-from kernels.stiffness import looks_stiff, stability_boundary
+from kernels.stiffness import StiffnessProbe, follow_on_host, looks_stiff, stability_boundary
+
+from stiff_references import oregonator
 
 
 def test_stiff_van_der_pol_at_max_steps_names_an_implicit_method():
@@ -34,6 +36,23 @@ def test_a_problem_stiff_only_after_its_start_is_found_along_its_path(method, op
     assert looks_stiff(kernels.robertson(), 0.0, np.array([1.0, 0.0, 0.0]), np.array([0.04, 3e7, 1e4]), 100.0,
                        500) is None  # not at its start
     assert words in result.message(0) and "radau" in result.message(0)
+
+
+def test_a_path_too_long_for_the_host_budget_is_judged_on_the_part_followed():
+    """The Oregonator without jac (a user's trial): stiff from t = 25, its saved states at 0, 10 and 20 are not,
+    and SciPy's Radau needs 3129 right-hand sides to t = 360, past the host follow's 3000: the states of the
+    part followed still show it."""
+    system = oregonator()
+    params = np.array([system.default_params])
+    probe = StiffnessProbe(system, np.array([[1.0, 2.0, 3.0]]), params, 0.0, 360.0, 100_000)
+    t_saved = np.array([0.0, 10.0, 20.0])
+    y_saved = np.array([[1.0, 2.0, 3.0], [2.7333, 1.5759, 2.5105], [27.60, 0.9927, 5.5005]])
+    for t, y in zip(t_saved, y_saved):
+        assert looks_stiff(system, t, y, params[0], 360.0, 100_000) is None
+    times, states, complete = follow_on_host(system.host_rhs(params[0]), 0.0, 360.0, [1.0, 2.0, 3.0], 3000)
+    assert not complete and 25.0 < times[-1] < 360.0 and states.shape == (times.size, 3)
+    hint = probe.hint(0, t_saved, y_saved)
+    assert "looks stiff" in hint and "radau" in hint
 
 
 def test_non_stiff_max_steps_does_not_claim_stiffness():
