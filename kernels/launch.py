@@ -88,6 +88,11 @@ def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, ma
     out_y, obs_arg, status, n_steps, n_rejected, summary, event_t, event_y, counts = kernel_outputs
     canary_ok = cuda.to_device(np.ones(1, dtype=np.int32)) if built.canary_elems else _stand_in(built, np.int32, (1,))
     t_eval, driver_times, driver_values, atol, rtol = constants
+    if backend() == "simulator":
+        # The simulator hands the kernel these values as they are: a Python float time makes a float32 rhs's
+        # `p[0] * t` float32 under NumPy 2's promotion, where Numba types it float64 on the GPU (a user's
+        # trial: cos(3 t) from t0 = 1e4, float32 tsit5, 16 tolerances off on the simulator, 0.06 on the H200).
+        times = tuple(np.float64(v) for v in times)
     args = (y0, params, t_eval, times, max_steps, driver_times, driver_values, atol, rtol, out_y, obs_arg,
             status, n_steps, n_rejected, canary_ok, summary, event_t, event_y, counts)
     if progress is None:

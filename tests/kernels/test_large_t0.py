@@ -1,5 +1,7 @@
 """A large t0 (an epoch time stamp): the steps integrate the span the time advances by, as in SciPy."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,21 @@ def test_a_span_below_the_time_resolution_stops_at_once_with_underflow():
     assert int(res.status[0]) == Status.STEP_SIZE_UNDERFLOW
     assert int(res.n_steps[0]) + int(res.n_rejected[0]) <= 5
     assert "float64 time" in res.message(0)
+
+
+def _driven(t, y, p, dydt):  # reads t: y(t) = (sin(w t) - sin(w t0)) / w
+    dydt[0] = math.cos(p[0] * t)
+
+
+@pytest.mark.parametrize("t0", [0.0, 1e4])
+def test_float32_rhs_reads_the_time_in_float64_at_a_large_t0(t0):
+    """``p[0] * t`` with ``p`` float32 is float64 on the GPU (Numba's typing); on the simulator a Python float
+    time made it float32 (NumPy 2), and tsit5 ended 16 tolerances off from t0 = 1e4 (a user's trial)."""
+    w, rtol = 3.0, 1e-5
+    system = kernels.ODESystem(_driven, 1, n_params=1, name="driven_quadrature")
+    res = kernels.solve_ivp(system, (t0, t0 + 3.0), [0.0], [w], method="tsit5", rtol=rtol, atol=rtol,
+                            precision=np.float32)
+    exact = (math.sin(w * (t0 + 3.0)) - math.sin(w * t0)) / w
+    assert res.success
+    assert abs(float(res.y[0, -1, 0]) - exact) <= rtol * (1.0 + abs(exact))
+    assert int(res.n_steps[0]) <= 40  # 28 to 30 at either t0; 304 on the simulator before
