@@ -13,7 +13,10 @@ trial found the Rosenbrock methods ending far off with status success here
 
     python -m benchmarks.e5_long --methods radau,kvaerno5,sdirk4,rodas5p,rodas4 --out benchmarks/results/DIR
 
-The numbers are those of a GPU run up to fused multiply-adds (float64 arithmetic).
+The numbers are those of a GPU run up to fused multiply-adds (float64 arithmetic).  ``--numpy`` also runs
+:func:`numpy_rosenbrock`, the same Rosenbrock method in NumPy (the library's tableau, a dense solve with
+partial pivoting, an I controller) in float64, float64 with one step of iterative refinement per stage
+solve, and 80-bit long double: whether the error follows the working precision's rounding.
 """
 
 from __future__ import annotations
@@ -92,11 +95,79 @@ def run(method, rtol, atol, ref):
             "invariant_1e4": float(y[0, 1] - y[0, 2] - y[0, 3]), "wall_s": time.perf_counter() - start}
 
 
+def _e5_numpy(y, dtype):
+    a, b, c, m = (dtype(v) for v in PARAMS)
+    r1, r2, r3, r4 = a * y[0], b * y[0] * y[2], m * c * y[1] * y[2], c * y[3]
+    d1, d3 = r1 - r3, r2 - r4
+    f = np.array([-r1 - r2, d1, d1 - d3, d3], dtype=dtype)
+    jac = np.array([[-a - b * y[2], 0, -b * y[0], 0], [a, -m * c * y[2], -m * c * y[1], 0],
+                    [a - b * y[2], -m * c * y[2], -m * c * y[1] - b * y[0], c], [b * y[2], 0, b * y[0], -c]],
+                   dtype=dtype)
+    return f, jac
+
+
+def _solve(matrix, rhs):
+    """Gaussian elimination with partial pivoting in the arrays' own precision (NumPy's solve is float64)."""
+    a, x, n = matrix.copy(), rhs.copy(), len(rhs)
+    for k in range(n):
+        pivot = k + int(np.argmax(np.abs(a[k:, k])))
+        a[[k, pivot]], x[[k, pivot]] = a[[pivot, k]], x[[pivot, k]]
+        for i in range(k + 1, n):
+            factor = a[i, k] / a[k, k]
+            a[i, k:] -= factor * a[k, k:]
+            x[i] -= factor * x[k]
+    for i in range(n - 1, -1, -1):
+        x[i] = (x[i] - a[i, i + 1:] @ x[i + 1:]) / a[i, i]
+    return x
+
+
+def numpy_rosenbrock(method, dtype, refine, rtol, atol, ref, max_steps=20000):
+    """E5 to ``T_SAVE[-1]`` with ``method``'s tableau in NumPy at ``dtype``; the row of :func:`run`'s keys that apply."""
+    from kernels.tableaus.rosenbrock import ROSENBROCK
+
+    tab = {t.name: t for t in ROSENBROCK}[method]
+    gamma, s = dtype(tab.gamma), len(tab.m)
+    a = [[dtype(v) for v in row] for row in tab.a]
+    cc = [[dtype(v) for v in row] for row in tab.C]
+    weights = [dtype(v) for v in tab.m]
+    errors = [dtype(v) - dtype(w) for v, w in zip(tab.m, tab.m_hat)]
+    rtol, atol = dtype(rtol), dtype(atol)
+    y, t, h, end = np.array(Y0, dtype=dtype), dtype(0), dtype(1e-6), dtype(T_SAVE[-1])
+    steps = rejected = 0
+    while t < end and steps + rejected < max_steps:
+        h = min(h, end - t)
+        f0, jac = _e5_numpy(y, dtype)
+        w = np.eye(4, dtype=dtype) / (h * gamma) - jac
+        u = []
+        for i in range(s):
+            stage = y + sum((a[i][j] * u[j] for j in range(i)), np.zeros(4, dtype))
+            rhs = _e5_numpy(stage, dtype)[0] + sum((cc[i][j] / h * u[j] for j in range(i)), np.zeros(4, dtype))
+            x = _solve(w, rhs)
+            if refine:
+                x = x + _solve(w, rhs - w @ x)
+            u.append(x)
+        y_new = y + sum(wi * ui for wi, ui in zip(weights, u))
+        err = sum(ei * ui for ei, ui in zip(errors, u))
+        scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
+        e = float(np.sqrt(np.mean((err / scale) ** 2)))
+        e = e if np.isfinite(e) else 1e10
+        if e <= 1.0:
+            t, y, steps = t + h, y_new, steps + 1
+        else:
+            rejected += 1
+        h = h * dtype(min(5.0, max(0.2, 0.9 * max(e, 1e-10) ** (-1.0 / (tab.embedded_order + 1)))))
+    error = np.abs(np.asarray(y, np.float64) - ref[-1]) / (float(atol) + float(rtol) * np.abs(ref[-1]))
+    return {"method": f"numpy {method} {np.dtype(dtype).name}{' refined' if refine else ''}",
+            "reached_end": bool(t >= end), "steps": steps, "rejected": rejected,
+            "error_tolerances_final": float(error.max()), "invariant_final": float(y[1] - y[2] - y[3])}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.e5_long", description=__doc__.split("\n")[0])
     ap.add_argument("--methods", default="radau,kvaerno5,sdirk4,rodas5p,rodas4")
     ap.add_argument("--rtol", type=float, default=1e-6)
     ap.add_argument("--atol", type=float, default=1.7e-24)
+    ap.add_argument("--numpy", action="store_true", help="also the NumPy Rosenbrock check (rodas5p, about a minute)")
     ap.add_argument("--out", default=env.RESULTS)
     args = ap.parse_args(argv)
     info = env.device_info()
@@ -112,6 +183,13 @@ def main(argv=None):
               + ", ".join(f"{e:.3g}" for e in row["error_tolerances"])
               + f"  invariant at 1e4 {row['invariant_1e4']:.2g}", flush=True)
         env.write_json(path, doc)
+    if args.numpy:
+        for dtype, refine in ((np.float64, False), (np.float64, True), (np.longdouble, False)):
+            row = numpy_rosenbrock("rodas5p", dtype, refine, args.rtol, args.atol, ref)
+            doc.setdefault("numpy", []).append(row)
+            print(f"{row['method']:32s} steps {row['steps']:5d}  rejected {row['rejected']:3d}  error/tol at t = 1e13 "
+                  f"{row['error_tolerances_final']:.3g}  invariant {row['invariant_final']:.2g}", flush=True)
+            env.write_json(path, doc)
     print(f"wrote {path}")
 
 
