@@ -96,14 +96,12 @@ def run(method, rtol, atol, ref):
 
 
 def _e5_numpy(y, dtype):
-    a, b, c, m = (dtype(v) for v in PARAMS)
-    r1, r2, r3, r4 = a * y[0], b * y[0] * y[2], m * c * y[1] * y[2], c * y[3]
-    d1, d3 = r1 - r3, r2 - r4
-    f = np.array([-r1 - r2, d1, d1 - d3, d3], dtype=dtype)
-    jac = np.array([[-a - b * y[2], 0, -b * y[0], 0], [a, -m * c * y[2], -m * c * y[1], 0],
-                    [a - b * y[2], -m * c * y[2], -m * c * y[1] - b * y[0], c], [b * y[2], 0, b * y[0], -c]],
-                   dtype=dtype)
-    return f, jac
+    """``(f, J)`` of E5 at ``y`` from :func:`e5_rhs` and :func:`e5_jac` run as NumPy code in ``dtype``."""
+    p = np.array(PARAMS, dtype=dtype)
+    f, jac = np.empty(4, dtype=dtype), np.empty(16, dtype=dtype)
+    e5_rhs(0.0, y, p, f)
+    e5_jac(0.0, y, p, jac)
+    return f, jac.reshape(4, 4)
 
 
 def _solve(matrix, rhs):

@@ -11,7 +11,7 @@ saved state (its initial state when there is none) with SciPy's Radau at rtol 1e
 finite or raises a floating-point fault: the hint names that time, the state, the first
 such component and what to check.  It costs at most :data:`RHS_EVALUATIONS` right-hand
 sides, only when the message is asked for; systems with drivers or more than
-:data:`RHS_STATES` states are not followed, and a probe that cannot be evaluated adds
+:data:`kernels.stiffness.HOST_FOLLOW_STATES` states are not followed, and a probe that cannot be evaluated adds
 nothing.  The point is the host's, near the path the GPU took, not on it.
 """
 
@@ -23,14 +23,13 @@ import numpy as np
 
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
 from .jacobian_hint import state_text
-from .stiffness import HOST_FOLLOW_STATES, HostProbe, follow_on_host, follows_on_host, states_to_probe
+from .stiffness import HostProbe, follow_on_host, follows_on_host, states_to_probe
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
 
 #: The statuses the hint explains.
 RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW)
-RHS_STATES = HOST_FOLLOW_STATES  # the largest system followed on the host
 RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
 
 
