@@ -241,15 +241,14 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
 
     The argument tuple is reconstructed here from ``kernels.validation`` and
     ``kernels.launch.launch_batch`` (the public API has no call that returns
-    it); ``tests/benchmarks/test_timing.py`` checks that it gives
+    it); ``tests/benchmarks/test_bench_timing.py`` checks that it gives
     ``Integrator.solve``'s results bit for bit.
     """
     from numba import cuda
 
     from kernels import validation as check
     from kernels.drivers import validate_drivers
-    from kernels.launch import launch_batch
-    from kernels.loop import tolerance_arguments
+    from kernels.launch import launch_batch, launch_constants
 
     system, dtype = integrator.system, integrator.dtype
     t0, t_end = check.check_span(t_span)
@@ -266,8 +265,7 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
     max_steps = check.check_int(kernels.DEFAULT_MAX_STEPS if max_steps is None else max_steps, "max_steps", 1)
     y0, params = (a if check.is_device_array(a) else cuda.to_device(a) for a in (y0, params))
     recording = _Recording(integrator.build(plan, max_registers=max_registers))
-    atol, rtol = tolerance_arguments(recording._built.settings, atol, rtol, dtype)
-    constants = tuple(cuda.to_device(a) for a in (t_eval, driver_times, driver_values, atol, rtol))
+    constants = launch_constants(recording._built, t_eval, driver_times, driver_values, atol, rtol, cuda.to_device)
     times = (t0, t_end, 0.0 if dt is None else float(dt), dt_min, dt_max)
     outputs, _ = launch_batch(recording, system, n_traj, t_eval.shape[0], y0, params, constants, times, max_steps)
     if len(recording.calls) != 1:

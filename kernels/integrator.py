@@ -34,8 +34,7 @@ from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
                                 keywords_checked, method_argument, pins_argument, plan_choice,
                                 warn_differenced_products)
-from .launch import launch_batch
-from .loop import tolerance_arguments
+from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
@@ -370,8 +369,8 @@ class Integrator:
         check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()
         the_plan, built = self._planned_kernel(plan, block_size, device, _canary_elems, device_id)
-        atol, rtol = tolerance_arguments(built.settings, atol, rtol, dtype)
-        constants = tuple(self._constant(a, device_id) for a in (t_eval, driver_times, driver_values, atol, rtol))
+        constants = launch_constants(built, t_eval, driver_times, driver_values, atol, rtol,
+                                     lambda a: self._constant(a, device_id))
         times = (t0, t_end, dt if dt is not None else 0.0, dt_min, dt_max)
         outputs, canary_ok = launch_batch(built, system, n_traj, t_eval.shape[0], y0, params, constants, times,
                                           max_steps, out, progress)

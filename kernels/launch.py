@@ -11,7 +11,7 @@ from .errors import ConfigurationError, describe
 from .loop_work import EVENT_COLUMN
 from .progress import Progress
 
-__all__ = ["launch_batch"]
+__all__ = ["launch_batch", "launch_constants"]
 
 
 _OUTPUTS = ("y", "observables", "status", "n_steps", "n_rejected", "summary_array", "event_t", "event_y",
@@ -53,6 +53,19 @@ def _reuse(out, shapes):
                 f"result of a solve on device arrays with the same shapes); got {type(array).__name__} of shape "
                 f"{getattr(array, 'shape', None)} and dtype {getattr(array, 'dtype', None)}")
     return arrays
+
+
+def launch_constants(built, t_eval, driver_times, driver_values, atol, rtol, to_device):
+    """The kernel's constant arrays ``(t_eval, driver_times, driver_values, atol, rtol)`` on the device.
+
+    From validated host arrays: the tolerances laid out as ``built``'s loop reads them
+    (:func:`kernels.loop.tolerance_arguments`), each array passed through ``to_device`` (a caller
+    that keeps device copies across solves passes its own).
+    """
+    from .loop import tolerance_arguments
+
+    atol, rtol = tolerance_arguments(built.settings, atol, rtol, built.plan.precision)
+    return tuple(to_device(a) for a in (t_eval, driver_times, driver_values, atol, rtol))
 
 
 def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, max_steps, out=None,
