@@ -336,7 +336,8 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOL
     plan_json = json.dumps(the_plan.to_json())
     spec_bytes, spec_key = _specification(integrator)
     options = dict(t_span=t_span, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
-                   max_steps=max_steps, dt_min=dt_min, dt_max=dt_max)
+                   max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
+                   progress=False)  # a worker draws nothing: the client's bar counts chunks
     y0_batched = lazy["y0"] or np.ndim(y0) == 2
     params_batched = system.n_params > 0 and (lazy["params"] or np.ndim(params) == 2)
     n_save = 1 if t_eval is None else int(np.size(t_eval))

@@ -3,6 +3,7 @@
 import os
 import shutil
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from kernel_helpers import kill_a_running_chunk
 
 import kernels
 from kernels.errors import ConfigurationError
+from kernels.progress import QUIET_SECONDS
 
 distributed = pytest.importorskip("distributed")
 from kernels.distributed import (chunk_ranges, configuration_key, map_configurations,  # noqa: E402
@@ -187,6 +189,22 @@ def test_workers_that_are_threads_of_one_process_are_refused_on_the_simulator():
             else:
                 with pytest.raises(ConfigurationError, match="threads of one process.*processes=True"):
                     run()
+
+
+def test_a_worker_draws_no_progress_line(capfd):
+    """progress=False silenced the client only: on the simulator each chunk of a run longer than a few seconds
+    drew its own trajectory bar from the worker (a user's trial); the workers now draw nothing."""
+    if kernels.backend() != "simulator":
+        pytest.skip("the automatic bar is the simulator's")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        started = time.perf_counter()
+        res = kernels.solve_ivp(LORENZ, (0.0, 4.0), [1.0, 0.0, 0.0], _params(4), dt=1e-3, method="rk4",
+                                client=client, chunk_size=2, progress=False)
+        took = time.perf_counter() - started
+    assert res.success
+    assert took > 2 * QUIET_SECONDS  # long enough that a worker's automatic bar would have been drawn
+    assert "trajectories" not in capfd.readouterr().err
 
 
 def test_a_kernel_error_on_a_worker_is_raised_once_as_in_one_process(client, capfd):
