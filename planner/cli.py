@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a plan fails verification, 2 bad input (one
 
 import argparse
 import json
+import math
 import os
 import stat
 import sys
@@ -226,6 +227,13 @@ def cmd_show(args, out):
 def cmd_explain(args, out):
     from .explain import explain
 
+    given = [flag for flag, value in (("--device", args.device), ("--block-size", args.block_size),
+                                      ("--min-blocks", args.min_blocks), ("--capacity", args.capacity))
+             if value is not None]
+    if given and not args.problem:
+        verb = "changes" if len(given) == 1 else "change"
+        raise ConfigurationError(f"{', '.join(given)} {verb} the problem given with --problem; without one, "
+                                 "explain reads the plan alone: add --problem PROBLEM, or drop them")
     plan = files.load_plan(args.plan)
     problem = load_problem(args.problem, args) if args.problem else None
     text = explain(plan, problem).text()  # a plan that cannot be explained raises before the note
@@ -294,10 +302,21 @@ def _overrides(p, capacity=True):
                             "file name, like A.1048576.csv")
 
 
+def _seconds(text):
+    """A --time-limit: a finite number of seconds above 0 (else a usage error naming the option)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds > 0, got {text!r}")
+    return value
+
+
 def _solver(p, default_planner="cpsat"):
     p.add_argument("--planner", choices=PLANNERS, default=default_planner,
                    help=f"which planner (default {default_planner})")
-    p.add_argument("--time-limit", type=float, default=10.0, metavar="S",
+    p.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S",
                    help="CP-SAT wall-clock limit in seconds for the whole call (default 10)")
 
 
@@ -349,7 +368,7 @@ def build_parser():
                  "elements, live size (the most shared elements each plan has alive at one program point), "
                  "proven bound (the peak CP-SAT proved no layout can beat), status and seconds for each.")
     p.add_argument("problem", metavar="PROBLEM", help=_PROBLEM_HELP)
-    p.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="CP-SAT limit in seconds")
+    p.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S", help="CP-SAT limit in seconds")
     _goal(p)
     _overrides(p)
     p.set_defaults(run=cmd_compare)

@@ -206,8 +206,9 @@ class Plan:
         if set(declared) != set(planned):
             missing = sorted(set(declared) - set(planned))
             extra = sorted(set(planned) - set(declared))
-            raise PlanError("problem-mismatch", f"buffers missing from plan {name_list(missing)}, "
-                                                f"unknown {name_list(extra)}")
+            parts = ([f"the problem's buffers {name_list(missing)} are missing from the plan"] if missing else []) + \
+                ([f"the plan's buffers {name_list(extra)} are not in the problem"] if extra else [])
+            raise PlanError("problem-mismatch", "; ".join(parts) + " (the plan was made for another problem)")
         if (self.precision, self.block_size) != (problem.precision, problem.block_size):
             raise PlanError("problem-mismatch",
                             f"plan is for {self.precision}/block {self.block_size}, problem is "

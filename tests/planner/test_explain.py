@@ -126,4 +126,27 @@ def test_a_name_mismatch_shows_the_first_eight_names_and_a_count():
         explain(solve(many, "greedy"), _problem())
     message = str(info.value)
     assert "'m.b007', ...] and 167 more" in message and "'m.b008'" not in message
-    assert "missing from plan ['c.empty', 'c.half', 'c.heavy', 'c.light', 'c.pinned', 'c.view']" in message
+    assert ("the problem's buffers ['c.empty', 'c.half', 'c.heavy', 'c.light', 'c.pinned', 'c.view'] are missing "
+            "from the plan; the plan's buffers ['m.b000'") in message
+
+
+def test_a_mismatch_names_only_the_side_that_differs():
+    plan = solve(_problem(), "greedy")
+    fewer = PlanningProblem(buffers=tuple(b for b in _problem().buffers if b.name != "c.light"))
+    with pytest.raises(PlanError) as info:
+        explain(plan, fewer)
+    assert "missing" not in str(info.value) and "the plan's buffers ['c.light'] are not in the problem" in str(info.value)
+
+
+@pytest.mark.parametrize("flag, value", [("--device", "h300"), ("--device", "a100"), ("--block-size", "0"),
+                                         ("--min-blocks", "999"), ("--capacity", "-7")])
+def test_cli_explain_refuses_problem_options_without_a_problem(tmp_path, capsys, flag, value):
+    """They change the problem; alone, explain reads only the plan, so they were silently ignored, even invalid
+    ones (a user's trial)."""
+    (tmp_path / "p.json").write_text(json.dumps(_problem().to_json()))
+    plan = str(tmp_path / "plan.json")
+    assert main(["plan", str(tmp_path / "p.json"), "--planner", "greedy", "--json", plan]) == 0
+    capsys.readouterr()
+    assert main(["explain", plan, flag, value]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"planner: error: {flag} changes the problem given with --problem")
