@@ -183,3 +183,27 @@ def test_a_local_set_beyond_cudas_local_limit_is_passed_over_for_shared():
     assert plan.by_name()["factor"].placement is Placement.SHARED
     with pytest.raises(InfeasibleError, match="512 KiB"):
         solve(p.replace(shared_capacity=60000), "cpsat")
+
+
+def _trial_solver(yhist="auto"):
+    """A user's made-up solver (a trial): a persistent history, light per element, that the model rates faster
+    shared, where the prefixes of the weight-per-element order keep it local with lighter buffers before it."""
+    return _problem([
+        Buffer("s.k", 18, lifetime=((1, 10),), weight=12.0),
+        Buffer("s.ytmp", 6, lifetime=((0, 9),), weight=4.0),
+        Buffer("s.err", 6, location="shared", lifetime=((9, 11),), weight=5.0),
+        Buffer("s.yhist", 6, location=yhist, persistent=True, weight=2.0),
+        Buffer("s.k_tail", 6, view_of="s.k", view_offset_elems=12, weight=1.0),
+        Buffer("s.newton.res", 6, lifetime=((1, 9),), weight=40.0),
+        Buffer("s.newton.jacbuf", 36, lifetime=((2, 4), (6, 8)), weight=24.0),
+        Buffer("s.newton.dx", 6, lifetime=((2, 5), (6, 9)), weight=32.0),
+        Buffer("s.newton.lin.lu", 36, lifetime=((2, 4), (6, 8)), weight=80.0, storage="memory"),
+        Buffer("s.newton.lin.piv", 6, lifetime=((2, 4), (6, 8)), weight=12.0),
+    ], precision="float64", block_size=128, device="h200")
+
+
+def test_auto_moves_single_buffers_past_the_prefix_search():
+    chosen = solve(_trial_solver(), "greedy")
+    pinned = solve(_trial_solver(yhist="shared"), "greedy")
+    assert chosen.cost.predicted.throughput >= pinned.cost.predicted.throughput
+    assert {b.name: b.placement for b in chosen.buffers}["s.yhist"] is Placement.SHARED
