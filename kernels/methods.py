@@ -1,9 +1,10 @@
 """The method registry: every public method name, its family and its tableau.
 
-Method names are what users type (case-insensitive).  A new method is a
-tableau in :mod:`kernels.tableaus` plus one entry here; a new family is a
-module in :mod:`kernels.steps` plus its entry in ``kernels.steps.FAMILIES``
-and a line in :func:`_family`.  Every tableau of :data:`kernels.tableaus.TABLEAUS`
+Method names are what users type (case-insensitive; tableau names are lower
+case).  A new method is a tableau in its family's tuple under
+:mod:`kernels.tableaus`, nothing here; a new family is a module in
+:mod:`kernels.steps` plus its entry in ``kernels.steps.FAMILIES`` and a line
+in :func:`_family`.  Every tableau of :data:`kernels.tableaus.TABLEAUS`
 (explicit) and :data:`kernels.tableaus.IMPLICIT_TABLEAUS` (DIRK, FIRK,
 Rosenbrock) is a method: the families of :data:`BUILT_FAMILIES` run them all.
 Only a tableau of a family not in that set would stay data, and asking for it

@@ -8,13 +8,17 @@ firk and rosenbrock families all exist).  A new tableau goes into the tuple of
 its family's module (``EXPLICIT`` in ``explicit.py``, ``DIRK`` in ``dirk.py``,
 ``FIRK`` in ``firk.py``, ``ROSENBROCK`` in ``rosenbrock.py``); this module only
 joins those tuples (and the single high-order tableaus ``DOP853``, ``VERN7``,
-``VERN9``, listed below).
+``VERN9``, listed below), refusing a name used twice and a tableau whose ``a``
+does not have its family's shape.  Each tableau checks itself when it is made
+(shapes, row sums, finite coefficients, and the orders it claims against the
+rooted-tree conditions of :mod:`kernels.tableaus.conditions`).
 """
 
 from __future__ import annotations
 
 import types
 
+from ..errors import TableauError
 from .base import ButcherTableau
 from .dirk import DIRK
 from .dop853 import DOP853
@@ -26,10 +30,38 @@ from .verner import VERN7, VERN9
 __all__ = ["ButcherTableau", "RosenbrockTableau", "TABLEAUS", "TABLEAU_NAMES", "IMPLICIT_TABLEAUS",
            "IMPLICIT_TABLEAU_NAMES", "get_tableau"]
 
-TABLEAUS = types.MappingProxyType({t.name: t for t in EXPLICIT + (DOP853, VERN7, VERN9)})
+def _family_members(tableaus, where, belongs, shape):
+    """``tableaus``, each checked to have the shape of the family whose tuple (``where``) it was put in."""
+    for t in tableaus:
+        if not belongs(t):
+            raise TableauError(f"tableau {t.name!r} is in {where}, but its a is not {shape}; move it to its "
+                               "family's tuple, or check a for entries on the wrong side of the diagonal")
+    return tableaus
+
+
+def _by_name(*groups):
+    """``{name: tableau}`` over ``groups``; a TableauError for a name used twice (it would replace a method)."""
+    out = {}
+    for t in (t for group in groups for t in group):
+        if t.name in out:
+            raise TableauError(f"tableau name {t.name!r} is used twice; a method name must be unique, so rename "
+                               "one of them")
+        out[t.name] = t
+    return out
+
+
+_EXPLICIT = _family_members(EXPLICIT + (DOP853, VERN7, VERN9), "the explicit tableaus (explicit.py's EXPLICIT)",
+                            lambda t: t.explicit, "strictly lower triangular")
+_DIRK = _family_members(DIRK, "dirk.py's DIRK", lambda t: t.diagonally_implicit,
+                        "lower triangular with a nonzero diagonal")
+_FIRK = _family_members(FIRK, "firk.py's FIRK", lambda t: not t.explicit and not t.diagonally_implicit,
+                        "full (entries above the diagonal)")
+_by_name(_EXPLICIT, _DIRK, _FIRK, ROSENBROCK)  # names unique across families too: one METHODS table holds them
+
+TABLEAUS = types.MappingProxyType(_by_name(_EXPLICIT))
 TABLEAU_NAMES: tuple = tuple(TABLEAUS)
 
-IMPLICIT_TABLEAUS = types.MappingProxyType({t.name: t for t in DIRK + FIRK + ROSENBROCK})
+IMPLICIT_TABLEAUS = types.MappingProxyType(_by_name(_DIRK, _FIRK, ROSENBROCK))
 """Implicit tableaus: DIRK and FIRK :class:`ButcherTableau` and :class:`RosenbrockTableau` (methods of the dirk,
 firk and rosenbrock families)."""
 IMPLICIT_TABLEAU_NAMES: tuple = tuple(IMPLICIT_TABLEAUS)

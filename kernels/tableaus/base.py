@@ -11,8 +11,10 @@ and one generic step per family reads them.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from ..errors import TableauError
+from .conditions import claimed_order_message, rk_conditions
 
 __all__ = ["ButcherTableau"]
 
@@ -21,9 +23,33 @@ _TOL = 1e-14
 
 def _floats(values, what, name):
     try:
-        return tuple(float(x) for x in values)
+        out = tuple(float(x) for x in values)
     except (TypeError, ValueError):
         raise TableauError(f"tableau {name!r}: {what} must be numbers; got {values!r}") from None
+    if not all(math.isfinite(x) for x in out):
+        raise TableauError(f"tableau {name!r}: {what} must be finite numbers; got {values!r}")
+    return out
+
+
+def check_name(name, kind="tableau"):
+    """TableauError unless ``name`` is a method name users can type: lower case, no spaces (lookups lower-case)."""
+    if not isinstance(name, str) or not name or name != name.strip().lower() or any(ch.isspace() for ch in name):
+        raise TableauError(f"{kind} name must be a non-empty lower-case string without spaces (users type it in "
+                           f"any case, and lookups lower-case it); got {name!r}")
+
+
+def check_orders(kind, name, fields):
+    """TableauError unless each ``(field, value, minimum)`` is an int >= minimum (bool refused)."""
+    for field, value, minimum in fields:
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise TableauError(f"{kind} {name!r}: {field} must be an int >= {minimum}; got {value!r}")
+
+
+def check_estimate(kind, name, field, weights, solution):
+    """TableauError when embedded weights equal the solution's: their difference, the error estimate, is 0."""
+    if weights is not None and all(abs(x - y) <= _TOL * max(1.0, abs(y)) for x, y in zip(weights, solution)):
+        raise TableauError(f"{kind} {name!r}: {field} equals the solution weights, so the error estimate would "
+                           f"always be 0; give the embedded method's weights, or none for a fixed-step method")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +90,12 @@ class ButcherTableau:
     Raises
     ------
     TableauError
-        Shapes that do not agree, row sums of ``a`` that differ from ``c``,
-        weights that do not sum to 1, or an inconsistent ``fsal`` flag.
+        A name that is not lower case, coefficients that are not finite
+        numbers, shapes that do not agree, row sums of ``a`` that differ from
+        ``c``, weights that do not sum to 1, embedded weights equal to ``b``,
+        an inconsistent ``fsal`` flag, or weights that do not reach the order
+        claimed for them (the rooted-tree conditions of
+        :mod:`kernels.tableaus.conditions`, to a relative 1e-9).
     """
 
     name: str
@@ -80,11 +110,18 @@ class ButcherTableau:
     embedded_order_low: int = 0
 
     def __post_init__(self) -> None:
+        check_name(self.name)
         b = _floats(self.b, "b", self.name)
         s = len(b)
-        rows = tuple(self.a)
-        if len(rows) != s:
-            raise TableauError(f"tableau {self.name!r}: a must have one row per stage ({s}); got {len(rows)}")
+        try:
+            rows = tuple(self.a)
+            lengths = (len(rows), s, len(self.c))
+        except TypeError:
+            raise TableauError(f"tableau {self.name!r}: a must be a sequence of rows and c a sequence of numbers; "
+                               f"got a={self.a!r}, c={self.c!r}") from None
+        if len(set(lengths)) != 1:
+            raise TableauError(f"tableau {self.name!r}: a has {lengths[0]} rows, b {lengths[1]} entries and c "
+                               f"{lengths[2]}: each must have one per stage")
         square = []
         for i, row in enumerate(rows):
             row = _floats(row, f"row {i} of a", self.name)
@@ -98,6 +135,17 @@ class ButcherTableau:
         for field in ("b_hat", "b_hat_low"):
             if getattr(self, field) is not None:
                 object.__setattr__(self, field, _floats(getattr(self, field), field, self.name))
+        if self.b_hat_low is not None and self.b_hat is None:
+            raise TableauError(f"tableau {self.name!r}: b_hat_low needs b_hat (the primary embedded weights); "
+                               "give b_hat too, or pass the weights as b_hat")
+        check_orders("tableau", self.name, [("order", self.order, 1),
+                                            ("embedded_order", self.embedded_order, 1 if self.b_hat else 0),
+                                            ("embedded_order_low", self.embedded_order_low,
+                                             1 if self.b_hat_low else 0)])
+        for field, weights in (("embedded_order", self.b_hat), ("embedded_order_low", self.b_hat_low)):
+            if weights is None and getattr(self, field):
+                raise TableauError(f"tableau {self.name!r}: {field} = {getattr(self, field)} without the weights "
+                                   f"it describes; give them, or leave {field} at 0")
         self.check()
 
     # -- shape -------------------------------------------------------------
@@ -163,9 +211,8 @@ class ButcherTableau:
                 raise TableauError(f"tableau {self.name!r}: {field} must have {s} entries; got {len(weights)}")
             if abs(sum(weights) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in weights)):
                 raise TableauError(f"tableau {self.name!r}: sum({field}) = {sum(weights)!r}, expected 1")
-        if self.b_hat_low is not None and self.b_hat is None:
-            raise TableauError(f"tableau {self.name!r}: b_hat_low needs b_hat (the primary embedded weights); "
-                               "give b_hat too, or pass the weights as b_hat")
+        for field in ("b_hat", "b_hat_low"):
+            check_estimate("tableau", self.name, field, getattr(self, field), self.b)
         if self.fsal:
             # The last stage is f(t + dt, y_new) (a[-1] = b, c[-1] = 1) and the first stage f(t, y)
             # (a[0] = 0): the last stage of an accepted step is the next step's first.
@@ -173,6 +220,14 @@ class ButcherTableau:
                     or any(self.a[0]):
                 raise TableauError(
                     f"tableau {self.name!r}: fsal=True needs c[-1] = 1, a[-1] = b and a[0] = 0")
+        conditions = rk_conditions(self.a)
+        for field, weights, claimed in (("order", self.b, self.order), ("embedded_order", self.b_hat,
+                                                                        self.embedded_order),
+                                        ("embedded_order_low", self.b_hat_low, self.embedded_order_low)):
+            message = claimed_order_message("tableau", self.name, field, claimed, conditions, weights) \
+                if weights is not None else ""
+            if message:
+                raise TableauError(message)
 
     # -- JSON ---------------------------------------------------------------
     def to_json(self) -> dict:

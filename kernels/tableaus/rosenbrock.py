@@ -14,8 +14,9 @@ The classical form (7.4), ``(I - h gamma J) k_i = h f(t + alpha_i h, y + sum alp
 ``(diag(1/gamma) - C)**-1``, ``alpha = a Gamma``, ``b = m Gamma``, and the
 nodes and time-derivative weights are the row sums ``c_i = sum_j alpha_ij``,
 ``d_i = sum_j gamma_ij``: construction checks both against the ``c`` and ``d``
-given, and that ``sum(b) = sum(b_hat) = 1``.  The order conditions are checked
-in ``tests/kernels/test_tableaus_implicit.py``.  The module imports no Numba.
+given, that ``sum(b) = sum(b_hat) = 1``, and that ``b`` and ``b_hat`` reach the
+orders claimed (:mod:`kernels.tableaus.conditions`, exact Jacobian).  The module
+imports no Numba.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import dataclasses
 import math
 
 from ..errors import TableauError
-from .base import _floats
+from .base import _floats, check_estimate, check_name
+from .conditions import claimed_order_message, rosenbrock_conditions
 
 __all__ = ["RosenbrockTableau", "ROS3P", "RODAS4", "RODAS5P", "ROSENBROCK"]
 
@@ -95,7 +97,9 @@ class RosenbrockTableau:
     TableauError
         Shapes that do not agree, a matrix that is not strictly lower
         triangular, ``gamma <= 0``, nodes or ``d`` that are not the row sums
-        of the derived ``alpha`` and ``Gamma``, or weights that do not sum to 1.
+        of the derived ``alpha`` and ``Gamma``, weights that do not sum to 1,
+        ``m_hat`` equal to ``m``, or weights that do not reach the order
+        claimed for them.
     """
 
     name: str
@@ -110,6 +114,7 @@ class RosenbrockTableau:
     embedded_order: int
 
     def __post_init__(self) -> None:
+        check_name(self.name, "Rosenbrock tableau")
         try:
             gamma = float(self.gamma)
         except (TypeError, ValueError):
@@ -210,6 +215,14 @@ class RosenbrockTableau:
             if abs(sum(weights) - 1.0) > _TOL * (1.0 + scale):
                 raise TableauError(f"Rosenbrock tableau {self.name!r}: the classical weights {field} sum to "
                                    f"{sum(weights)!r}, expected 1 (check m / m_hat against C)")
+        check_estimate("Rosenbrock tableau", self.name, "m_hat", self.m_hat, self.m)
+        conditions = rosenbrock_conditions(alpha, gamma_matrix)
+        for field, m, claimed in (("order", self.m, self.order), ("embedded_order", self.m_hat,
+                                                                  self.embedded_order)):
+            message = claimed_order_message("Rosenbrock tableau", self.name, field, claimed, conditions,
+                                            _vec_mat(m, gamma_matrix))
+            if message:
+                raise TableauError(message)
 
     # -- construction from the classical form and JSON -------------------------------
     @classmethod

@@ -12,7 +12,7 @@ import pytest
 
 from kernels import TABLEAUS, TableauError
 from kernels.tableaus import ButcherTableau, get_tableau
-from order_conditions import density, rk_conditions, rooted_trees
+from kernels.tableaus.conditions import density, rk_conditions, rooted_trees
 
 
 def order_satisfied(tab, weights, order):
@@ -104,14 +104,49 @@ def test_tableaus_are_immutable():
 @pytest.mark.parametrize("kwargs, words", [
     (dict(a=((), (0.4,)), b=(0.5, 0.5), c=(0.0, 0.5)), "row 1 of a sums"),
     (dict(a=((), (0.5,)), b=(0.6, 0.5), c=(0.0, 0.5)), "sum(b)"),
-    (dict(a=((), (0.5,)), b=(0.5, 0.5), c=(0.0, 0.5), b_hat=(1.0, 0.5)), "sum(b_hat)"),
+    (dict(a=((), (0.5,)), b=(0.5, 0.5), c=(0.0, 0.5), b_hat=(1.0, 0.5), embedded_order=1), "sum(b_hat)"),
     (dict(a=((), (0.5, 0.0, 0.1)), b=(0.5, 0.5), c=(0.0, 0.5)), "more than the 2 stages"),
     (dict(a=((), (0.5,)), b=(0.5, 0.5), c=(0.0, 0.5), fsal=True), "fsal=True needs"),
-    (dict(a=((),), b=(1.0,), c=(0.0, 1.0)), "one entry per stage"),
+    (dict(a=((),), b=(1.0,), c=(0.0, 1.0)), "a has 1 rows, b 1 entries and c 2: each must have one per stage"),
 ])
 def test_bad_tableau(kwargs, words):
     with pytest.raises(TableauError, match=words.replace("(", r"\(").replace(")", r"\)")):
         ButcherTableau(name="bad", order=1, **kwargs)
+
+
+_HEUN = dict(a=((), (1.0,)), b=(0.5, 0.5), c=(0.0, 1.0))
+
+
+@pytest.mark.parametrize("change, words", [
+    # mistakes of a user's trial of adding a method (each ran, or failed far from the tableau, before)
+    (dict(name="Heun2"), "name must be a non-empty lower-case string"),
+    (dict(name="my method"), "name must be a non-empty lower-case string"),
+    (dict(b=(0.5, float("nan"))), "b must be finite numbers"),
+    (dict(a=((), (float("inf"),))), "row 1 of a must be finite numbers"),
+    (dict(b=(0.5, 0.5, 0.0)), "a has 2 rows, b 3 entries and c 2: each must have one per stage"),
+    (dict(b_hat=(0.5, 0.5), embedded_order=1), "b_hat equals the solution weights"),
+    (dict(b_hat=(1.0, 0.0)), "embedded_order must be an int >= 1; got 0"),
+    (dict(embedded_order=1), "embedded_order = 1 without the weights it describes"),
+    (dict(order="2"), "order must be an int >= 1; got '2'"),
+    (dict(order=3), "order = 3, but its weights satisfy the order conditions only up to order 2"),
+    (dict(b_hat=(1.0, 0.0), embedded_order=2), "embedded_order = 2, but its weights satisfy the order conditions "
+                                               "only up to order 1 (the first that fails has 2 nodes"),
+])
+def test_a_mistyped_tableau_is_refused_where_it_is_made(change, words):
+    kwargs = {"name": "heun2", "order": 2, **_HEUN, **change}
+    with pytest.raises(TableauError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        ButcherTableau(**kwargs)
+
+
+def test_swapped_weights_are_refused_as_the_order_they_reach():
+    """A user's trial: Cash-Karp with b[2] and b[3] swapped ran at order 0.9 while claiming 5."""
+    tab = TABLEAUS["dopri5"]
+    b = list(tab.b)
+    b[2], b[3] = b[3], b[2]
+    with pytest.raises(TableauError, match=r"order = 5, but its weights satisfy the order conditions only up to "
+                                           r"order 1"):
+        ButcherTableau(**{**tab.to_json(), "name": "swapped", "b": tuple(b), "b_hat": None, "embedded_order": 0,
+                          "fsal": False})
 
 
 def test_square_and_json_round_trip():

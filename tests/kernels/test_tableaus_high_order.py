@@ -13,7 +13,7 @@ import pytest
 import kernels
 from kernels import TABLEAUS
 from kernels.methods import get_method
-from order_conditions import rk_conditions
+from kernels.tableaus.conditions import rk_conditions
 from tableau_references import VERN7_FLOAT, VERN9_FLOAT64
 
 

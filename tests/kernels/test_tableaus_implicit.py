@@ -15,8 +15,9 @@ import kernels
 from kernels import TableauError
 from kernels.methods import BUILT_FAMILIES, get_method
 from kernels.tableaus import IMPLICIT_TABLEAUS, ButcherTableau, RosenbrockTableau
+from kernels.tableaus.dirk import DIRK
 from kernels.tableaus.firk import RADAU_E, RADAU_GAMMA0
-from order_conditions import rk_conditions, rosenbrock_conditions
+from kernels.tableaus.conditions import rk_conditions, rosenbrock_conditions
 
 RK = {n: t for n, t in IMPLICIT_TABLEAUS.items() if isinstance(t, ButcherTableau)}
 ROS = {n: t for n, t in IMPLICIT_TABLEAUS.items() if isinstance(t, RosenbrockTableau)}
@@ -100,7 +101,14 @@ def test_rosenbrock_error_estimate_at_infinite_stiffness(name):
         assert abs(r) < 1e-6 and abs(r_hat) < 1e-6
 
 
-@pytest.mark.parametrize("name", ["backward_euler", "trapezoid", "sdirk2", "kvaerno3", "sdirk4", "kvaerno5"])
+def test_the_dirk_tableaus_are_the_ones_tested_here():
+    assert sorted(n for n, t in RK.items() if t.diagonally_implicit) == sorted(DIRK_NAMES)
+
+
+DIRK_NAMES = sorted(t.name for t in DIRK)
+
+
+@pytest.mark.parametrize("name", DIRK_NAMES)
 def test_dirk_structure(name):
     tab = RK[name]
     assert tab.diagonally_implicit
@@ -344,9 +352,34 @@ def test_classical_and_implementation_forms_are_inverse(data):
     alpha = np.tril(np.reshape(alpha_flat, (s, s)), -1)
     off = np.tril(np.reshape(off_flat, (s, s)), -1)
     b = np.array(weights) / sum(weights)
-    tab = RosenbrockTableau.from_classical("random", gamma, alpha, off, b, b[::-1], 1, 1)
+    b_hat = (b + np.eye(s)[0]) / 2  # sums to 1 and differs from b (an equal pair is refused: no estimate)
+    tab = RosenbrockTableau.from_classical("random", gamma, alpha, off, b, b_hat, 1, 1)
     np.testing.assert_allclose(tab.alpha, alpha, atol=1e-9)
     np.testing.assert_allclose(tab.gamma_matrix, off + gamma * np.eye(s), atol=1e-9)
     np.testing.assert_allclose(tab.b, b, atol=1e-9)
     np.testing.assert_allclose(tab.c, alpha.sum(1), atol=1e-12)
     assert RosenbrockTableau.from_json(tab.to_json()) == tab
+
+
+def test_a_rosenbrock_tableau_is_held_to_the_orders_it_claims():
+    with pytest.raises(TableauError, match=r"'rodas4x': order = 5, but its weights satisfy the order conditions "
+                                           r"only up to order 4"):
+        RosenbrockTableau(**{**ROS["rodas4"].to_json(), "name": "rodas4x", "order": 5})
+    with pytest.raises(TableauError, match="m_hat equals the solution weights"):
+        RosenbrockTableau(**{**ROS["rodas4"].to_json(), "name": "rodas4x", "m_hat": ROS["rodas4"].m})
+    with pytest.raises(TableauError, match="lower-case"):
+        RosenbrockTableau(**{**ROS["rodas4"].to_json(), "name": "Rodas4"})
+
+
+def test_joining_the_families_refuses_a_name_twice_and_a_tableau_in_the_wrong_family():
+    """A user's trial: a second tableau called rk4 silently became rk4, and an implicit one called cashkarp
+    replaced the explicit one; a DIRK with an entry above the diagonal ran as a FIRK method."""
+    from kernels import tableaus
+
+    with pytest.raises(TableauError, match="tableau name 'rk4' is used twice"):
+        tableaus._by_name([kernels.TABLEAUS["rk4"]], [RK["sdirk4"], kernels.TABLEAUS["rk4"]])
+    full = ButcherTableau(**{**RK["sdirk2"].to_json(), "name": "leaky", "a": ((0.3, 0.1), (0.6, 0.3)),
+                             "c": (0.4, 0.9), "b_hat": None, "embedded_order": 0, "order": 1})
+    with pytest.raises(TableauError, match=r"'leaky' is in dirk.py's DIRK, but its a is not lower triangular"):
+        tableaus._family_members((full,), "dirk.py's DIRK", lambda t: t.diagonally_implicit,
+                                 "lower triangular with a nonzero diagonal")

@@ -1,4 +1,4 @@
-"""Rooted-tree order conditions for Runge-Kutta and Rosenbrock tableaus (test helper).
+"""Rooted-tree order conditions of Runge-Kutta and Rosenbrock tableaus.
 
 A rooted tree is a sorted tuple of its children's trees (the single node is
 ``()``).  A Runge-Kutta method has order p when ``b . Phi(t) = 1 / gamma(t)``
@@ -10,16 +10,26 @@ stage weights ``kappa(t) = prod over children u of (alpha kappa(u))``, plus
 k_j`` term only feeds trees whose root has one child; Hairer & Wanner II,
 sec. IV.7), with the same condition ``b . kappa(t) = 1 / gamma(t)``.
 
-Everything is memoised per tree, so the 486 trees up to order 9 cost one
-small matrix-vector product each.
+The tableaus check the orders they claim with these at construction, so a
+mistyped coefficient is refused where it is written (a swapped pair of
+Cash-Karp weights ran at order 0.9 while claiming 5, in a user's trial).
+Stage weights are memoised per tree in a :class:`Conditions` object: the 486
+trees up to order 9 cost one small matrix-vector product each.  Plain NumPy;
+no module-level state.
 """
 
-import functools
+from __future__ import annotations
+
 import itertools
 
 import numpy as np
 
-__all__ = ["rooted_trees", "density", "Conditions", "rk_conditions", "rosenbrock_conditions"]
+__all__ = ["rooted_trees", "density", "Conditions", "rk_conditions", "rosenbrock_conditions",
+           "CONSTRUCTION_RTOL"]
+
+#: The tolerance of the construction check, relative to each condition's scale: loose enough for
+#: coefficients typed with 12 significant digits, tight enough for any typo (residuals of 1e-3 and up).
+CONSTRUCTION_RTOL = 1e-9
 
 
 def _partitions(n, largest=None):
@@ -32,24 +42,27 @@ def _partitions(n, largest=None):
             yield (first,) + rest
 
 
-@functools.lru_cache(maxsize=None)
+def trees_up_to(order):
+    """``{p: rooted trees with p nodes}`` for ``p = 1 .. order``, built from the smaller ones."""
+    by_size = {1: ((),)}
+    for size in range(2, order + 1):
+        trees = set()
+        for parts in _partitions(size - 1):
+            for children in itertools.product(*(by_size[p] for p in parts)):
+                trees.add(tuple(sorted(children)))
+        by_size[size] = tuple(sorted(trees))
+    return by_size
+
+
 def rooted_trees(order):
     """All rooted trees with ``order`` nodes, each as a sorted tuple of child trees."""
-    if order == 1:
-        return ((),)
-    trees = set()
-    for parts in _partitions(order - 1):
-        for children in itertools.product(*(rooted_trees(p) for p in parts)):
-            trees.add(tuple(sorted(children)))
-    return tuple(sorted(trees))
+    return trees_up_to(order)[order]
 
 
-@functools.lru_cache(maxsize=None)
 def _size(tree):
     return 1 + sum(_size(c) for c in tree)
 
 
-@functools.lru_cache(maxsize=None)
 def density(tree):
     """The tree's density gamma(t): the exact solution's elementary weight is 1 / gamma(t)."""
     out = _size(tree)
@@ -72,23 +85,35 @@ class Conditions:
     def __init__(self, stage_weights):
         self._rule = stage_weights
         self._cache = {}
+        self._trees = {}
 
     def weights(self, tree):
         if tree not in self._cache:
             self._cache[tree] = self._rule(tree, self.weights)
         return self._cache[tree]
 
+    def _of_size(self, order):
+        if order not in self._trees:
+            self._trees.update(trees_up_to(order))
+        return self._trees[order]
+
     def residuals(self, weights, order):
         """Yield ``(tree, residual, scale)`` for every tree of exactly ``order`` nodes."""
         w = np.asarray(weights, dtype=float)
-        for tree in rooted_trees(order):
+        for tree in self._of_size(order):
             phi, phi_abs = self.weights(tree)
             yield tree, float(w @ phi - 1.0 / density(tree)), float(np.abs(w) @ phi_abs + 1.0)
 
     def satisfied(self, weights, order, rtol=1e-13):
         """True when every condition up to ``order`` holds to ``rtol`` times its scale."""
-        return all(abs(r) <= rtol * scale for p in range(1, order + 1)
-                   for _, r, scale in self.residuals(weights, p))
+        return self.order_of(weights, order, rtol) >= order
+
+    def order_of(self, weights, up_to, rtol=1e-13):
+        """The largest ``p <= up_to`` whose conditions (every tree of at most ``p`` nodes) hold to ``rtol``."""
+        for p in range(1, up_to + 1):
+            if any(abs(r) > rtol * scale for _, r, scale in self.residuals(weights, p)):
+                return p - 1
+        return up_to
 
     def worst(self, weights, order):
         """Largest scaled residual over the trees of exactly ``order`` nodes."""
@@ -132,3 +157,15 @@ def rosenbrock_conditions(alpha, gamma_matrix):
         return phi, phi_abs
 
     return Conditions(rule)
+
+
+def claimed_order_message(kind, name, field, claimed, conditions, weights):
+    """"" when ``weights`` reach order ``claimed``; else a sentence naming the claim and the order they reach."""
+    reached = conditions.order_of(weights, claimed, CONSTRUCTION_RTOL)
+    if reached >= claimed:
+        return ""
+    tree = next(t for t, r, scale in conditions.residuals(weights, reached + 1)
+                if abs(r) > CONSTRUCTION_RTOL * scale)
+    return (f"{kind} {name!r}: {field} = {claimed}, but its weights satisfy the order conditions only up to "
+            f"order {reached} (the first that fails has {reached + 1} nodes: {tree}); check the coefficients "
+            f"against the source, or claim the order they reach")
