@@ -8,11 +8,12 @@ import numpy as np
 
 from . import validation as check
 from .compile_cache import as_compile_cache
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, PatternMissError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked
 from .loop_work import EVENT_COLUMN
 from .solvers.options import as_solver_options
+from .solvers.sparsity import jacobian_pattern
 from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE,
                      SINGULAR_MATRIX, STATUS_MESSAGES, STEP_SIZE_UNDERFLOW, Status)
 
@@ -442,9 +443,21 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=che
     PlanMismatchError
         A Plan object that was made for other buffers.
     """
-    integrator = integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
-                                save_trajectory=save_trajectory, max_registers=max_registers,
-                                compile_cache=compile_cache)
-    return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
-                            plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
-                            out=out, progress=progress, _canary_elems=_canary_elems, client=client, **scale_out)
+    def integrator_with(solver):
+        return integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
+                              save_trajectory=save_trajectory, max_registers=max_registers,
+                              compile_cache=compile_cache)
+
+    def run(integrator):
+        return integrator.solve(t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
+                                plan=plan, block_size=block_size, max_steps=max_steps, dt_min=dt_min,
+                                dt_max=dt_max, out=out, progress=progress, _canary_elems=_canary_elems,
+                                client=client, **scale_out)
+
+    integrator = integrator_with(solver)
+    try:
+        return run(integrator)
+    except PatternMissError as miss:
+        # The probed sparse pattern misses couplings at this problem's own magnitudes: widen it there, once.
+        pattern = jacobian_pattern(integrator.system, points=miss.points)
+        return run(integrator_with(dataclasses.replace(integrator.solver, pattern=pattern)))

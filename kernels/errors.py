@@ -19,6 +19,7 @@ __all__ = [
     "ConfigurationError",
     "TableauError",
     "PlanMismatchError",
+    "PatternMissError",
     "DeviceUnavailableError",
     "CompileCheckWarning",
     "JacobianCheckWarning",
@@ -41,6 +42,18 @@ class TableauError(KernelError):
 
 class PlanMismatchError(ConfigurationError):
     """A :class:`planner.Plan` handed in does not match the kernel's buffers."""
+
+
+class PatternMissError(ConfigurationError):
+    """A sparse LU's probed Jacobian pattern misses entries that are nonzero at a solve's own ``y0`` and ``params``.
+
+    ``points`` holds those ``(t0, y0 row, params row)``: ``kernels.solvers.jacobian_pattern(system,
+    points=...)`` gives a pattern that covers them (``solve_ivp`` rebuilds with it by itself).
+    """
+
+    def __init__(self, message, points=()):
+        super().__init__(message)
+        self.points = tuple(points)
 
 
 class UserFunctionError(KernelError, RuntimeError):

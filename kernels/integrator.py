@@ -32,8 +32,8 @@ from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
-                                keywords_checked, method_argument, pins_argument, plan_choice,
-                                warn_differenced_products)
+                                check_pattern_at, keywords_checked, method_argument, pins_argument, plan_choice,
+                                probed_pattern, warn_differenced_products)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -141,6 +141,8 @@ class Integrator:
         self._tolerances = {}
         self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
         self._warned_suspect = False  # the solve-time JacobianCheckWarning, said once an Integrator
+        self._pattern = probed_pattern(self.settings, self.solver)  # checked at each solve's own magnitudes
+        self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
 
     def __repr__(self):
@@ -348,6 +350,8 @@ class Integrator:
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:
                 self._reachable.add(scalar_tolerances)
+        if self._pattern is not None and not on_device:
+            self._check_pattern(t0, y0, params)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
         max_steps = check.check_int(max_steps, "max_steps", 1)
@@ -390,6 +394,18 @@ class Integrator:
                          canary_intact=canary_ok, summary_array=summary,
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                          event_y=event_y, counts=counts, stiffness_probe=probe)
+
+    def _check_pattern(self, t0, y0, params):
+        """The probed sparse pattern against the Jacobian at this solve's first, middle and last rows (once per
+        distinct rows: each check differences the rhs n times on the host)."""
+        rows = sorted({0, y0.shape[0] // 2, y0.shape[0] - 1})
+        key = (t0, y0[rows].tobytes(), params[rows].tobytes())
+        if key in self._pattern_checked:
+            return
+        check_pattern_at(self.system, self._pattern, t0, y0, params, rows)
+        self._pattern_checked[key] = True
+        if len(self._pattern_checked) > _CONSTANTS_KEPT:
+            self._pattern_checked.popitem(last=False)
 
     def _suspect_derivative(self):
         """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check."""

@@ -12,14 +12,15 @@ from collections.abc import Mapping
 import numpy as np
 
 from .controllers import ControllerSettings
-from .errors import ConfigurationError, ToleranceWarning, describe
+from .errors import ConfigurationError, PatternMissError, ToleranceWarning, describe
 from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
 from .validation import unexpected_keyword
 
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
-           "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS"]
+           "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
+           "probed_pattern", "check_pattern_at"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -152,3 +153,39 @@ def check_newton_scale(atol, y0):
             f"atol is 0 for y[:, {i}], which starts at 0: an implicit method scales its Newton iteration by "
             f"atol + rtol |y|, which is 0 there, so no step can converge (SciPy's Radau and BDF fail on it too); "
             f"give atol > 0 for it (a small fraction of its typical size)")
+
+
+def probed_pattern(settings, options):
+    """The Jacobian pattern a sparse LU of ``settings``' step was built on when it was probed, not given
+    (``options.pattern`` None); None for a step without a sparse LU or with a given pattern."""
+    if options.pattern is not None:
+        return None
+    step = settings.step
+    newton = getattr(step, "newton", None)
+    if newton is not None:
+        return newton.linear.pattern if newton.sparse else None
+    return getattr(step, "pattern", None)  # a FIRK step's (its blocks' sparse LUs)
+
+
+def check_pattern_at(system, pattern, t0, y0, params, rows):
+    """ConfigurationError when ``pattern`` misses entries of the Jacobian that are nonzero at the ``rows`` of
+    ``y0`` and ``params`` (host arrays, one row per trajectory): the sparse LU would leave them out, and the
+    run crawl or end wrong (a probed pattern sees magnitudes 0.1 to 10 only)."""
+    from .solvers.sparsity import missing_entries
+
+    for i in rows:
+        p = params[i] if system.n_params else None
+        try:
+            missing = missing_entries(system, pattern, [(t0, y0[i], p)])
+        except ConfigurationError:
+            return  # not evaluable on the host: the pattern was not probed there either
+        if missing:
+            shown = ", ".join(map(str, missing[:6])) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+            points = [(t0, y0[r], params[r] if system.n_params else None) for r in rows]
+            raise PatternMissError(
+                f"the sparse LU's Jacobian pattern, probed at random states and parameters of magnitude 0.1 to 10 "
+                f"when this solver was built, misses entries that are nonzero at trajectory {i}'s y0 and params: "
+                f"{shown}; left out, they make the run crawl or end wrong. Build with the pattern at your "
+                f"problem's magnitudes: solver={{'pattern': kernels.solvers.jacobian_pattern(system, points=[(t0, "
+                f"y0[{i}], params[{i}])])}} (points at states the run reaches if a coupling switches on later), "
+                f"or solver='dense' (kernels.solve_ivp does this by itself)", points)

@@ -13,10 +13,10 @@ from .base import SOLVER_OK
 from .krylov import BiCGSTABSettings, BuiltKrylov, GMRESSettings, build_krylov
 from .lu import LU_UNROLL, BuiltLU, LUSettings, build_lu
 from .sparse_lu import SparseLUSettings, build_sparse_lu
-from .sparsity import jacobian_pattern
+from .sparsity import jacobian_pattern, missing_entries
 from .newton import BuiltNewton, NewtonSettings, build_newton, jacobian_source, system_derivatives
 
 __all__ = ["SOLVER_OK", "LUSettings", "BuiltLU", "build_lu", "LU_UNROLL", "GMRESSettings", "BiCGSTABSettings",
            "BuiltKrylov", "build_krylov", "NewtonSettings", "BuiltNewton", "build_newton", "jacobian_source",
            "system_derivatives", "SparseLUSettings", "build_sparse_lu",
-           "jacobian_pattern"]
+           "jacobian_pattern", "missing_entries"]

@@ -6,13 +6,20 @@ and drivers of both signs, magnitudes 0.1 to 10, from a fixed seed so builds
 are reproducible): the system's dense ``jac`` when it has one, else the
 right-hand side perturbed one state at a time (an entry is structural when
 ``f_i`` changes at all).  The union over the points, plus the diagonal, is
-the pattern.
+the pattern; ``points=`` adds the problem's own states and parameters.
 
 Risk: an entry that happens to be zero at every probe point (a term like
 ``max(y_0, 0)``, a branch never taken, a parameter that is zero in the
 probes but not in the run) is left out, and the factor then ignores it:
-Newton converges slower or not at all for that trajectory.  Give the
-pattern explicitly when that can happen: ``SolverOptions(pattern=...)``, or
+Newton converges slower or not at all for that trajectory, and a Rosenbrock
+step, which takes ``J`` as exact, loses its order (a user's trial: rates that
+switch on above 290 K, T = 300 at the start, all zero at the probes: rodas5p
+took 65203 steps and ended 7 tolerances off, reporting success).  So a solve
+from host inputs checks the pattern at its first, middle and last
+trajectories' ``y0`` and ``params`` (:func:`missing_entries`) and refuses to
+run on one that misses entries there.  Give the pattern explicitly when an
+entry can switch on later in a run: ``SolverOptions(pattern=...)``
+(``jacobian_pattern(system, points=...)`` at states the run reaches), or
 ``linear="dense"``.
 
 The pattern's symbolic analysis for the sparse LU is here too: the
@@ -25,7 +32,7 @@ import numpy as np
 
 from ..errors import ConfigurationError
 
-__all__ = ["jacobian_pattern", "PROBES", "DENSE_SHARE", "full_pattern", "minimum_degree_order", "symbolic_fill"]
+__all__ = ["jacobian_pattern", "missing_entries", "PROBES", "DENSE_SHARE", "full_pattern", "minimum_degree_order", "symbolic_fill"]
 
 PROBES = 3  # random points whose union of nonzeros is the pattern
 # Above this share of J's entries, solver="lu" factors J dense (SolverOptions), so its probing stops as soon
@@ -38,7 +45,7 @@ def _random_values(rng, size):
     return rng.choice([-1.0, 1.0], size) * 10.0 ** rng.uniform(-1.0, 1.0, size)
 
 
-def jacobian_pattern(system, probes=PROBES, seed=0, dense_share=1.0):
+def jacobian_pattern(system, probes=PROBES, seed=0, dense_share=1.0, points=()):
     """The sorted ``((i, j), ...)`` structural nonzeros of ``system``'s Jacobian, the diagonal included.
 
     Parameters
@@ -52,42 +59,74 @@ def jacobian_pattern(system, probes=PROBES, seed=0, dense_share=1.0):
         As soon as more than this share of the ``n * n`` entries is found, the full pattern (a superset)
         is returned without probing further; 1 (the default) probes to the end.  ``"lu"`` passes
         :data:`DENSE_SHARE`, above which it factors dense whatever the exact pattern.
+    points : sequence of (t, y, p)
+        Points probed after the random ones: states and parameters at the problem's own magnitudes
+        (a rate that switches on above 290 K is zero at every random point of magnitude 0.1 to 10).
     """
     n = system.n_states
     rng = np.random.default_rng(seed)
     found = np.eye(n, dtype=bool)
-    jac = getattr(system, "jac", None)
     dense = dense_share * n * n
+    for _ in range(probes):
+        t = float(rng.uniform(0.0, 1.0))
+        y, p = _random_values(rng, n), _random_values(rng, system.n_params)
+        if _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, dense):
+            return full_pattern(n)
+    for t, y, p in (_point(system, point) for point in points):
+        if _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, dense):
+            return full_pattern(n)
+    return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(found)))
+
+
+def missing_entries(system, pattern, points, seed=0):
+    """The sorted entries of ``system``'s Jacobian that are nonzero at one of ``points`` (``(t, y, p)``) but
+    not in ``pattern``: what a sparse LU built on ``pattern`` would leave out there."""
+    n = system.n_states
+    rng = np.random.default_rng(seed)
+    found = np.zeros((n, n), dtype=bool)
+    for t, y, p in (_point(system, point) for point in points):
+        _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, np.inf)
+    for i, j in pattern:
+        found[i, j] = False
+    return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(found)))
+
+
+def _point(system, point):
+    t, y, p = point
+    y = np.asarray(y, dtype=np.float64).reshape(system.n_states)
+    p = np.asarray(p if p is not None else (), dtype=np.float64).reshape(-1)[:system.n_params]
+    return float(t), y, p
+
+
+def _probe(system, t, y, p, u, found, dense):
+    """Mark in ``found`` the nonzeros of J at one point (``jac``'s entries, else ``rhs`` differenced one state
+    at a time); True as soon as more than ``dense`` entries are marked."""
+    n = system.n_states
+    jac = getattr(system, "jac", None)
     try:
-        for _ in range(probes):
-            t = float(rng.uniform(0.0, 1.0))
-            y, p = _random_values(rng, n), _random_values(rng, system.n_params)
-            u = _random_values(rng, system.n_drivers)
-            if jac is not None:
-                out = np.zeros(n * n)
-                jac(t, y, p, out)
-                found |= out.reshape(n, n) != 0.0  # a NaN counts as nonzero
-                if found.sum() > dense:
-                    return full_pattern(n)
-                continue
-            f0 = np.zeros(n)
-            system._call(system.rhs, t, y, p, u, f0)
-            count = int(found.sum())
-            for j in range(n):
-                ys = y.copy()
-                ys[j] += 1e-3 * max(1.0, abs(y[j]))
-                f1 = np.zeros(n)
-                system._call(system.rhs, t, ys, p, u, f1)
-                before = int(found[:, j].sum())
-                found[:, j] |= ~(f1 == f0)  # a NaN counts as a change
-                count += int(found[:, j].sum()) - before
-                if count > dense:
-                    return full_pattern(n)
+        if jac is not None:
+            out = np.zeros(n * n)
+            jac(t, y, p, out)
+            found |= out.reshape(n, n) != 0.0  # a NaN counts as nonzero
+            return found.sum() > dense
+        f0 = np.zeros(n)
+        system._call(system.rhs, t, y, p, u, f0)
+        count = int(found.sum())
+        for j in range(n):
+            ys = y.copy()
+            ys[j] += 1e-3 * max(1.0, abs(y[j]))
+            f1 = np.zeros(n)
+            system._call(system.rhs, t, ys, p, u, f1)
+            before = int(found[:, j].sum())
+            found[:, j] |= ~(f1 == f0)  # a NaN counts as a change
+            count += int(found[:, j].sum()) - before
+            if count > dense:
+                return True
     except Exception as exc:  # noqa: BLE001 - user code that does not run on the host
         raise ConfigurationError(
             f"jacobian_pattern: system {system.name!r} could not be evaluated on the host to find its Jacobian's "
             f"nonzeros ({type(exc).__name__}: {exc}); pass SolverOptions(pattern=...) or linear='dense'") from exc
-    return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(found)))
+    return False
 
 
 def full_pattern(n):

@@ -346,6 +346,24 @@ def test_a_transposed_jac_is_flagged_with_what_to_check():
         ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed, check=False)  # not checked
 
 
+def _robertson_jvp_middle_slip(t, y, p, v, out):
+    """Robertson's J v with d f / d y_1's 2 k2 y_1 written k2 y_1: a slip in the middle of three columns."""
+    out[0] = -p[0] * v[0] + p[2] * y[2] * v[1] + p[2] * y[1] * v[2]
+    out[1] = p[0] * v[0] - p[2] * y[2] * v[1] - p[1] * y[1] * v[1] - p[2] * y[1] * v[2]
+    out[2] = p[1] * y[1] * v[1]
+
+
+def test_a_jvp_slip_in_any_column_is_flagged():
+    """The check's v was linspace(1, -1, n): zero in the middle for odd n, so a user's trial found Robertson's jvp
+    wrong in d/dy_1 unflagged (rodas5p with GMRES then took 4696 steps for 70)."""
+    robertson = kernels.robertson()
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"jvp of system 'robertson_slip'"):
+        ODESystem(robertson.rhs, 3, 3, name="robertson_slip", jvp=_robertson_jvp_middle_slip)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        ODESystem(robertson.rhs, 3, 3, name="robertson_right", jvp=robertson.jvp)
+
+
 def _stepped(t, y, p, dydt):
     dydt[0] = math.floor(y[1]) - y[0]  # the test point's y[1] = 1.0 sits on floor's jump
     dydt[1] = -abs(y[1] - 1.0)  # and on the kink of abs

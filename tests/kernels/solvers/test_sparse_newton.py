@@ -112,3 +112,43 @@ def test_probing_stops_once_the_pattern_is_dense_enough_for_a_dense_lu():
     calls["rhs"] = 0
     assert jacobian_pattern(system, dense_share=0.5) == full == tuple((i, j) for i in range(n) for j in range(n))
     assert calls["rhs"] < probed / 3
+
+
+def _switch_on_chain(t, y, p, dydt):
+    """A user's trial: rates active above 290 K only (T = y[4], 300 at the start): zero at every probe point of
+    magnitude 0.1 to 10, so the probed pattern was the diagonal and rodas5p crawled and ended off."""
+    g = (y[4] - 290.0) / 10.0 if y[4] > 290.0 else 0.0
+    dydt[0] = -p[0] * y[0] * g
+    for i in range(1, 4):
+        dydt[i] = p[i - 1] * y[i - 1] * g - (p[i] * y[i] * g if i < 3 else 0.0)
+    dydt[4] = -p[4] * (y[4] - 300.0)
+
+
+_SWITCH_Y0 = np.array([1.0, 0.0, 0.0, 0.0, 300.0])
+_SWITCH_P = np.array([10.0, 100.0, 1000.0, 0.0, 0.5])
+
+
+def test_a_pattern_probed_at_the_wrong_magnitudes_is_refused_by_an_integrator_and_widened_by_solve_ivp():
+    from scipy.integrate import solve_ivp as scipy_solve
+
+    system = ODESystem(_switch_on_chain, 5, 5, name="switch_on_chain")
+    assert jacobian_pattern(system) == tuple((i, i) for i in range(5))
+    covering = jacobian_pattern(system, points=[(0.0, _SWITCH_Y0, _SWITCH_P)])
+    assert {(1, 0), (0, 4), (3, 2)} <= set(covering)
+    integ = kernels.Integrator(system, "rodas5p", precision=np.float64)
+    with pytest.raises(kernels.PatternMissError, match=r"misses entries that are nonzero at trajectory 0's y0 and "
+                                                       r"params: \(0, 4\), \(1, 0\)") as info:
+        integ.solve((0.0, 2.0), _SWITCH_Y0, _SWITCH_P, rtol=1e-6, atol=1e-10, progress=False)
+    assert jacobian_pattern(system, points=info.value.points) == covering
+    res = kernels.solve_ivp(system, (0.0, 2.0), _SWITCH_Y0, _SWITCH_P, method="rodas5p", rtol=1e-6, atol=1e-10,
+                            precision=np.float64, progress=False)
+    ref = scipy_solve(_host_rhs, (0.0, 2.0), _SWITCH_Y0, method="Radau", rtol=1e-11,
+                      atol=1e-14).y[:, -1]
+    assert res.success and res.n_steps[0] < 200
+    assert np.max(np.abs(res.y[0, -1] - ref) / (1e-10 + 1e-6 * np.abs(ref))) < 1.0
+
+
+def _host_rhs(t, y):
+    out = np.empty(5)
+    _switch_on_chain(t, y, _SWITCH_P, out)
+    return out
