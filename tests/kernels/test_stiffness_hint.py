@@ -2,6 +2,7 @@
 looks stiff, and only then."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -120,3 +121,18 @@ def test_stability_boundaries_of_the_explicit_tableaus():
     assert stability_boundary(get_tableau("euler")) == pytest.approx(2.0, abs=2e-3)
     assert stability_boundary(get_tableau("rk4")) == pytest.approx(2.785, abs=2e-3)
     assert 3.0 < stability_boundary(get_tableau("tsit5")) < 4.0
+
+
+@pytest.mark.parametrize("method, words", [
+    ("trapezoid", r"It saved nothing before t = 0.0001\. trapezoid is of order 2, so at tight tolerances it takes "
+                  r"many small steps: radau, rodas5p or kvaerno5"),
+    ("radau", r"Its last save is at t = 0\.001 of 100000\. Raise max_steps"),
+])
+def test_an_implicit_method_at_max_steps_says_how_far_it_got_and_what_to_try(method, words):
+    """A user's trial: trapezoid and sdirk2 on POLLU spent max_steps before t = 0.2 and 0.6, and the message said
+    only that max_steps was taken."""
+    res = kernels.solve_ivp(kernels.robertson(), (0.0, 1e5), [1.0, 0.0, 0.0], [[0.04, 3e7, 1e4]], method=method,
+                            rtol=1e-9, atol=1e-12, precision=np.float64, max_steps=60, t_eval=np.logspace(-4, 5, 10),
+                            progress=False)
+    assert int(res.status[0]) == kernels.Status.MAX_STEPS
+    assert re.search(words, res.message(0))
