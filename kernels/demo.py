@@ -28,7 +28,8 @@ from .errors import ConfigurationError
 from .integrator import default_block_size
 from .planning import PLAN_CHOICES
 from .systems import lorenz
-from .tableaus import TABLEAU_NAMES, get_tableau
+from .methods import METHOD_NAMES
+from .tableaus import get_tableau
 
 __all__ = ["main", "lorenz_sweep_params"]
 
@@ -68,7 +69,7 @@ def _parser():
                         help="number of trajectories (default: 1000 on a GPU, 64 on the simulator)")
     parser.add_argument("--t-end", type=float, default=2.0 if sim else 10.0,
                         help="end time (default: 10 on a GPU, 2 on the simulator)")
-    parser.add_argument("--method", default="tsit5", choices=TABLEAU_NAMES)
+    parser.add_argument("--method", default="tsit5", choices=METHOD_NAMES)
     parser.add_argument("--dt", type=float, default=None, help="step (fixed-step methods) or first step")
     parser.add_argument("--plan", default="auto", choices=PLAN_CHOICES)
     parser.add_argument("--precision", default="float32", choices=("float32", "float64"))

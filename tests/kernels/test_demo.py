@@ -34,6 +34,12 @@ def test_demo_fixed_step_needs_dt(capsys):
     assert main(["demo", "-n", "2", "--t-end", "0.1", "--method", "rk4", "--dt", "0.01", "--plan", "local"]) == 0
 
 
+def test_demo_runs_an_implicit_method(capsys):
+    """--method offered only the explicit tableaus (a user's trial); every method name is a choice now."""
+    assert main(["demo", "-n", "2", "--t-end", "0.1", "--method", "radau", "--plan", "local"]) == 0
+    assert "method radau" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("args, message", [
     (["-n", "0"], "-n/--trajectories must be an integer >= 1; got 0"),
     (["-n", "many"], "argument -n/--trajectories: invalid int value: 'many'"),
