@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 import re
 
 import numpy as np
@@ -213,13 +214,14 @@ class ODESystem:
                 returned = func(0.0, y, p, u, out) if takes_u else func(0.0, y, p, out)
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
                 written = _input_written(exc, func, y, p, u, size, takes_u)
+                signature = _signature(what, out_name, takes_u)
                 if written:
                     raise ConfigurationError(
                         f"{what} of system {self.name!r} assigns into its input {written} (at t=0 on test "
-                        f"arrays): {what} must only read y and p and write {out_name}; on the GPU y is the "
-                        "integrator's own stage state, so writing it corrupts the step. Copy the values you "
-                        "want to change into local variables (clamp with max(y[i], 0.0) in the formula, for "
-                        "example)") from exc
+                        f"arrays{_where(exc, func)}): {what} must only read y and p and write {out_name}; on the GPU "
+                        "y is the integrator's own stage state, so writing it corrupts the step. Copy the values "
+                        "you want to change into local variables (clamp with max(y[i], 0.0) in the formula, for "
+                        f"example); or are its arguments in another order? It is called {signature}") from exc
                 if _calls_device_code(exc):
                     # It calls CUDA device functions, which only run on the device (on a GPU;
                     # the simulator runs them on the host): evaluate it there instead.
@@ -227,10 +229,13 @@ class ODESystem:
                 else:
                     flat = (f": J is flat, write J[i * {self.n_states} + j] for d f_i / d y_j (row-major), not "
                             "J[i, j]") if what == "jac" and isinstance(exc, IndexError) else ""
+                    order = (f"; it is called {signature}: a TypeError like this one usually means the arguments "
+                             "in another order (Julia's f(du, u, p, t), odeint's f(y, t, ...))"
+                             if isinstance(exc, TypeError) else "")
                     raise ConfigurationError(
                         f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
-                        f"p of {self.n_params}, {out_name} of {size} elements): {type(exc).__name__}: {exc}{flat}"
-                    ) from exc
+                        f"p of {self.n_params}, {out_name} of {size} elements{_where(exc, func)}): "
+                        f"{type(exc).__name__}: {exc}{flat}{order}") from exc
             if returned is not None:
                 raise ConfigurationError(
                     f"{what} of system {self.name!r} returned a {type(returned).__name__}: {what} must write "
@@ -520,3 +525,23 @@ def oscillator_chain(n=4):
     return ODESystem(chain_rhs, 2 * n, 2, name=f"oscillator_chain_{n}", observables=chain_energy,
                      n_observables=1, default_params=(1.0, 0.1))
 
+
+def _signature(what, out_name, takes_u):
+    """How the integrator calls ``what``: its arguments in order, with what each is."""
+    drivers = ", u" if takes_u else ""
+    return (f"{what}(t, y, p{drivers}, {out_name}) with t a float, y and p arrays{' and u the drivers' if takes_u else ''}"
+            f", and {out_name} the array it writes in place")
+
+
+def _where(exc, func):
+    """``", at FILE:LINE"`` of the last frame of ``exc``'s traceback in ``func``'s file, or ""."""
+    code = getattr(func, "__code__", None) or getattr(getattr(func, "py_func", None), "__code__", None)
+    if code is None:
+        return ""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == code.co_filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f", at {os.path.basename(code.co_filename)}:{line}" if line is not None else ""

@@ -452,3 +452,23 @@ def test_a_jac_indexed_in_two_dimensions_is_told_j_is_flat():
     with pytest.raises(ConfigurationError, match=r"IndexError: too many indices.*: J is flat, write J\[i \* 2 \+ j\] "
                                                  r"for d f_i / d y_j \(row-major\), not J\[i, j\]"):
         ODESystem(_pair, 2, name="pair_2d", jac=_jac_2d)
+
+
+def _julia_in_place(du, u, p, t):
+    du[0] = u[1]
+    du[1] = -p[0] * u[0]
+
+
+def _odeint_order(y, t, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[0]
+
+
+@pytest.mark.parametrize("rhs", [_julia_in_place, _odeint_order])
+def test_arguments_in_another_order_get_the_call_and_the_line(rhs):
+    """A user porting from DiffEqGPU got only "TypeError: 'float' object does not support item assignment"."""
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(rhs, 2, 1, name="ported")
+    message = str(info.value)
+    assert "at test_systems.py:" in message
+    assert "it is called rhs(t, y, p, dydt) with t a float" in message and "Julia's f(du, u, p, t)" in message
