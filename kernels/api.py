@@ -271,7 +271,6 @@ class IVPResult:
                 text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
         return text
 
-
     def _implicit_max_steps_note(self, trajectory):
         """For an implicit method at MAX_STEPS: how far the trajectory got (its last finite save) and, for a
         method of order 3 or less, the higher-order ones to try (a user's trial: trapezoid and sdirk2 on POLLU
