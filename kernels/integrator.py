@@ -33,7 +33,7 @@ from .errors import ConfigurationError, JacobianCheckWarning, describe
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
                                 check_pattern_at, keywords_checked, method_argument, pins_argument, plan_choice,
-                                probed_pattern, warn_differenced_products)
+                                probed_pattern, warn_blind_estimate, warn_differenced_products)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -134,6 +134,7 @@ class Integrator:
         if self.method.family != "erk":
             check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
         warn_differenced_products(self.method, self.solver, self.jacobian)
+        warn_blind_estimate(self.method, self.controller.adaptive)
         self._plans = {}
         self._kernels = {}
         self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)

@@ -20,7 +20,7 @@ from .validation import unexpected_keyword
 
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
-           "probed_pattern", "check_pattern_at"]
+           "probed_pattern", "check_pattern_at", "warn_blind_estimate"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -100,6 +100,17 @@ def warn_differenced_products(method, solver, jacobian):
             "several tolerances off with success reported (Robertson at rtol 1e-6: 6 to 18 tolerances; with an "
             "analytic jvp 0.06). Give the system a jvp (or build it with kernels.symbolic_system), or use "
             "solver='lu' or a DIRK method (kvaerno5, sdirk4)", ToleranceWarning, stacklevel=4)
+
+
+def warn_blind_estimate(method, adaptive):
+    """Warn when an adaptive run's method has an error estimate that is 0 on every linear problem (ros3p)."""
+    if adaptive and getattr(method.tableau, "estimate_blind_on_linear", False):
+        warnings.warn(
+            f"{method.name}'s embedded solution has the method's own stability function, so its error estimate is "
+            "0 on every linear constant-coefficient problem and sees only the nonlinear part of the others: the "
+            "step size can grow unchecked and a run end far off with success reported (y' = -y: 11 steps, 7e-4 "
+            "off at rtol 1e-3 and at 1e-10 alike). For adaptive steps use rodas4 or rodas5p (or kvaerno5, radau); "
+            f"keep {method.name} for fixed steps (controller='fixed', dt=...)", ToleranceWarning, stacklevel=4)
 
 
 def controller_settings(controller, method):

@@ -14,7 +14,7 @@ import dataclasses
 import math
 
 from ..errors import TableauError
-from .conditions import claimed_order_message, rk_conditions
+from .conditions import blind_on_linear, claimed_order_message, rk_conditions
 
 __all__ = ["ButcherTableau"]
 
@@ -181,6 +181,12 @@ class ButcherTableau:
         if self.b_hat is None:
             return tuple(0.0 for _ in self.b)
         return tuple(x - y for x, y in zip(self.b, self.b_hat))
+
+    @property
+    def estimate_blind_on_linear(self) -> bool:
+        """True when the embedded estimate is 0 on every linear constant-coefficient problem
+        (:func:`kernels.tableaus.conditions.blind_on_linear`); False without an estimate."""
+        return self.adaptive and blind_on_linear(self.a, self.error_weights)
 
     @property
     def stiffly_accurate(self) -> bool:

@@ -25,7 +25,7 @@ import itertools
 import numpy as np
 
 __all__ = ["rooted_trees", "density", "Conditions", "rk_conditions", "rosenbrock_conditions",
-           "CONSTRUCTION_RTOL"]
+           "CONSTRUCTION_RTOL", "blind_on_linear"]
 
 #: The tolerance of the construction check, relative to each condition's scale: loose enough for
 #: coefficients typed with 12 significant digits, tight enough for any typo (residuals of 1e-3 and up).
@@ -169,3 +169,23 @@ def claimed_order_message(kind, name, field, claimed, conditions, weights):
     return (f"{kind} {name!r}: {field} = {claimed}, but its weights satisfy the order conditions only up to "
             f"order {reached} (the first that fails has {reached + 1} nodes: {tree}); check the coefficients "
             f"against the source, or claim the order they reach")
+
+
+def blind_on_linear(matrix, difference, rtol=1e-12):
+    """Whether an error estimate with weights ``difference`` (``b - b_hat``) is 0 on every linear problem.
+
+    On ``y' = lambda y`` the estimate is ``z difference . (I - z A)^-1 1`` (``A`` the Runge-Kutta matrix,
+    or ``alpha + Gamma`` for a Rosenbrock method), which vanishes for every ``z`` exactly when
+    ``difference . A^k 1 = 0`` for ``k = 0 .. s - 1``: the embedded solution then has the method's own
+    stability function, and the estimate sees only nonlinearity.  ROS3P's published estimate is so (a
+    user's accuracy audit: on ``y' = -y`` 11 steps and 7e-4 off at rtol 1e-3, 1e-6 and 1e-10 alike, with
+    success).
+    """
+    a = np.asarray(matrix, dtype=float)
+    d = np.asarray(difference, dtype=float)
+    x = np.ones(a.shape[0])
+    for _ in range(a.shape[0]):
+        if abs(d @ x) > rtol * (np.abs(d) @ np.abs(x)):
+            return False
+        x = a @ x
+    return True

@@ -26,7 +26,7 @@ import math
 
 from ..errors import TableauError
 from .base import _floats, check_estimate, check_name
-from .conditions import claimed_order_message, rosenbrock_conditions
+from .conditions import blind_on_linear, claimed_order_message, rosenbrock_conditions
 
 __all__ = ["RosenbrockTableau", "ROS3P", "RODAS4", "RODAS5P", "ROSENBROCK"]
 
@@ -162,6 +162,13 @@ class RosenbrockTableau:
     def error_weights(self) -> tuple:
         """``m - m_hat``: the error estimate is ``sum((m - m_hat) u)``."""
         return tuple(x - y for x, y in zip(self.m, self.m_hat))
+
+    @property
+    def estimate_blind_on_linear(self) -> bool:
+        """True when the embedded estimate is 0 on every linear constant-coefficient autonomous problem
+        (:func:`kernels.tableaus.conditions.blind_on_linear` on ``alpha + Gamma``): ROS3P's is."""
+        matrix = tuple(tuple(x + y for x, y in zip(r, g)) for r, g in zip(self.alpha, self.gamma_matrix))
+        return blind_on_linear(matrix, tuple(x - y for x, y in zip(self.b, self.b_hat)))
 
     @property
     def gamma_matrix(self) -> tuple:

@@ -331,3 +331,28 @@ def test_a_krylov_rosenbrock_run_on_difference_products_warns_and_says_what_to_g
                            solver="gmres")
         kernels.Integrator(plain, "rodas5p", solver="lu")
         kernels.Integrator(plain, "kvaerno5", solver="gmres")
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def _decay_jac(t, y, p, J):
+    J[0] = -1.0
+
+
+def test_only_ros3p_has_an_estimate_blind_on_linear_problems_and_an_adaptive_run_of_it_warns():
+    """A user's accuracy audit: ros3p's embedded solution has ros3p's own stability function, so on y' = -y it
+    took 11 steps and ended 7e-4 off at rtol 1e-3 and 1e-10 alike, with success; an adaptive ros3p now warns."""
+    import warnings
+
+    blind = [name for name, m in kernels.METHODS.items() if getattr(m.tableau, "estimate_blind_on_linear", False)]
+    assert blind == ["ros3p"]
+    decay = kernels.ODESystem(_decay, 1, jac=_decay_jac, name="decay")
+    with pytest.warns(kernels.ToleranceWarning, match="ros3p's embedded solution has the method's own stability "
+                                                       "function.*use rodas4 or rodas5p"):
+        kernels.Integrator(decay, "ros3p", precision=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.Integrator(decay, "ros3p", "fixed", precision=np.float64)
+        kernels.Integrator(decay, "rodas5p", precision=np.float64)
