@@ -472,3 +472,25 @@ def test_arguments_in_another_order_get_the_call_and_the_line(rhs):
     message = str(info.value)
     assert "at test_systems.py:" in message
     assert "it is called rhs(t, y, p, dydt) with t a float" in message and "Julia's f(du, u, p, t)" in message
+
+
+def _logistic(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] * (1.0 - y[0])
+
+
+def _logistic_jac(t, y, p, J):
+    J[0] = p[0] * (1.0 - 2.0 * y[0])
+
+
+def _logistic_jac_slip(t, y, p, J):
+    J[0] = p[0] * (1.0 - 2.0 * y[0]) + 1e-6 * p[0]
+
+
+def test_an_exact_jac_that_is_zero_at_the_test_point_is_not_flagged():
+    """The check's test point y = 0.5 is where the logistic's r (1 - 2 y) vanishes: the differences there are
+    rounding alone (1e-12), and a user's accuracy audit saw the exact jac flagged at every solve."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        ODESystem(_logistic, 1, 1, name="logistic", jac=_logistic_jac)
+    with pytest.warns(kernels.JacobianCheckWarning):  # a slip of 1e-6 r is still seen
+        ODESystem(_logistic, 1, 1, name="logistic_slip", jac=_logistic_jac_slip)
