@@ -288,3 +288,26 @@ def test_newton_failure_of_a_fixed_step_only_method_names_adaptive_ones():
     result = kernels.solve_ivp(CUBIC, (0.0, 1.0), [1.0], [[1e6]], method="backward_euler", dt=0.1, precision=np.float64)
     assert list(result.status) == [Status.NEWTON_NOT_CONVERGED]
     assert "use a smaller dt, or an adaptive implicit method (rodas5p, radau" in result.message(0)
+
+
+def _gaussian_decay(t, y, p, dydt):
+    dydt[0] = -2.0 * t * y[0]
+
+
+def _gaussian_decay_jac(t, y, p, J):
+    J[0] = -2.0 * t
+
+
+def test_a_newton_limit_at_tight_tolerances_is_named_and_a_larger_one_runs():
+    """A user's accuracy audit: fixed-step backward Euler at dt = 0.1 and rtol 1e-12 (the README's advice for
+    convergence studies) failed its first step; J from the step's start contracts at 0.02 an iteration."""
+    system = kernels.ODESystem(_gaussian_decay, 1, jac=_gaussian_decay_jac, name="gaussian_decay")
+    kwargs = dict(method="backward_euler", controller="fixed", dt=0.1, rtol=1e-12, atol=1e-12, precision=np.float64,
+                  progress=False)
+    failed = kernels.solve_ivp(system, (0.0, 1.0), [1.0], **kwargs)
+    assert int(failed.status[0]) == Status.NEWTON_NOT_CONVERGED
+    assert "solver={'newton_iterations': 20}" in failed.message(0)
+    ran = kernels.solve_ivp(system, (0.0, 1.0), [1.0], solver={"newton_iterations": 20}, **kwargs)
+    assert ran.success
+    exact = np.prod(1.0 / (1.0 + 0.2 * np.arange(1, 11) * 0.1))  # backward Euler's own product at t = 1
+    assert ran.y[0, -1, 0] == pytest.approx(exact, rel=1e-10)
