@@ -120,36 +120,31 @@ class Conditions:
         return max(abs(r) / scale for _, r, scale in self.residuals(weights, order))
 
 
+def _children_product(matrix, matrix_abs, ones, tree, recurse):
+    """``prod over children u of (matrix Phi(u))`` and its absolute-value twin (the rounding scale)."""
+    phi, phi_abs = ones.copy(), ones.copy()
+    for child in tree:
+        child_phi, child_abs = recurse(child)
+        phi = phi * (matrix @ child_phi)
+        phi_abs = phi_abs * (matrix_abs @ child_abs)
+    return phi, phi_abs
+
+
 def rk_conditions(a):
     """Order conditions of a Runge-Kutta matrix ``a`` (any square matrix: explicit, DIRK or FIRK)."""
     a = np.asarray(a, dtype=float)
-    a_abs = np.abs(a)
-    ones = np.ones(a.shape[0])
-
-    def rule(tree, recurse):
-        phi, phi_abs = ones.copy(), ones.copy()
-        for child in tree:
-            child_phi, child_abs = recurse(child)
-            phi = phi * (a @ child_phi)
-            phi_abs = phi_abs * (a_abs @ child_abs)
-        return phi, phi_abs
-
-    return Conditions(rule)
+    a_abs, ones = np.abs(a), np.ones(a.shape[0])
+    return Conditions(lambda tree, recurse: _children_product(a, a_abs, ones, tree, recurse))
 
 
 def rosenbrock_conditions(alpha, gamma_matrix):
     """Order conditions of a Rosenbrock method (exact Jacobian) in the classical form (alpha, Gamma)."""
     alpha = np.asarray(alpha, dtype=float)
     big = np.asarray(gamma_matrix, dtype=float)
-    alpha_abs, big_abs = np.abs(alpha), np.abs(big)
-    ones = np.ones(alpha.shape[0])
+    alpha_abs, big_abs, ones = np.abs(alpha), np.abs(big), np.ones(alpha.shape[0])
 
     def rule(tree, recurse):
-        phi, phi_abs = ones.copy(), ones.copy()
-        for child in tree:
-            child_phi, child_abs = recurse(child)
-            phi = phi * (alpha @ child_phi)
-            phi_abs = phi_abs * (alpha_abs @ child_abs)
+        phi, phi_abs = _children_product(alpha, alpha_abs, ones, tree, recurse)
         if len(tree) == 1:
             child_phi, child_abs = recurse(tree[0])
             phi = phi + big @ child_phi
