@@ -399,11 +399,12 @@ class Integrator:
     def _check_pattern(self, t0, y0, params):
         """The probed sparse pattern against the Jacobian at this solve's first, middle and last rows (once per
         distinct rows: each check differences the rhs n times on the host)."""
-        rows = sorted({0, y0.shape[0] // 2, y0.shape[0] - 1})
-        key = (t0, y0[rows].tobytes(), params[rows].tobytes())
+        n = max(y0.shape[0], params.shape[0])  # either may be one row shared by every trajectory
+        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params)) for r in sorted({0, n // 2, n - 1})}
+        key = (t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
         if key in self._pattern_checked:
             return
-        check_pattern_at(self.system, self._pattern, t0, y0, params, rows)
+        check_pattern_at(self.system, self._pattern, t0, rows)
         self._pattern_checked[key] = True
         if len(self._pattern_checked) > _CONSTANTS_KEPT:
             self._pattern_checked.popitem(last=False)

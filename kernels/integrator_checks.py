@@ -178,21 +178,21 @@ def probed_pattern(settings, options):
     return getattr(step, "pattern", None)  # a FIRK step's (its blocks' sparse LUs)
 
 
-def check_pattern_at(system, pattern, t0, y0, params, rows):
-    """ConfigurationError when ``pattern`` misses entries of the Jacobian that are nonzero at the ``rows`` of
-    ``y0`` and ``params`` (host arrays, one row per trajectory): the sparse LU would leave them out, and the
-    run crawl or end wrong (a probed pattern sees magnitudes 0.1 to 10 only)."""
+def check_pattern_at(system, pattern, t0, rows):
+    """PatternMissError when ``pattern`` misses entries of the Jacobian that are nonzero at one of ``rows``
+    (trajectory index -> its ``(y0 row, params row)``, host arrays): the sparse LU would leave them out, and
+    the run crawl or end wrong (a probed pattern sees magnitudes 0.1 to 10 only)."""
     from .solvers.sparsity import missing_entries
 
-    for i in rows:
-        p = params[i] if system.n_params else None
+    for i, (y, p) in rows.items():
+        p = p if system.n_params else None
         try:
-            missing = missing_entries(system, pattern, [(t0, y0[i], p)])
+            missing = missing_entries(system, pattern, [(t0, y, p)])
         except ConfigurationError:
             return  # not evaluable on the host: the pattern was not probed there either
         if missing:
             shown = ", ".join(map(str, missing[:6])) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-            points = [(t0, y0[r], params[r] if system.n_params else None) for r in rows]
+            points = [(t0, y, p if system.n_params else None) for y, p in rows.values()]
             raise PatternMissError(
                 f"the sparse LU's Jacobian pattern, probed at random states and parameters of magnitude 0.1 to 10 "
                 f"when this solver was built, misses entries that are nonzero at trajectory {i}'s y0 and params: "
