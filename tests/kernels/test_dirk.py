@@ -13,6 +13,8 @@
 * Memory audit (declared == allocated, canaries) and per-trajectory failures.
 """
 
+import math
+
 import numpy as np
 import pytest
 from kernel_helpers import scipy_reference
@@ -311,3 +313,30 @@ def test_a_newton_limit_at_tight_tolerances_is_named_and_a_larger_one_runs():
     assert ran.success
     exact = np.prod(1.0 / (1.0 + 0.2 * np.arange(1, 11) * 0.1))  # backward Euler's own product at t = 1
     assert ran.y[0, -1, 0] == pytest.approx(exact, rel=1e-10)
+
+
+def _phase_driven(t, y, p, dydt):
+    dydt[0] = math.cos(y[1])
+    dydt[1] = 1.0
+
+
+def _phase_driven_jac(t, y, p, J):
+    J[0] = 0.0
+    J[1] = -math.sin(y[1])
+    J[2] = 0.0
+    J[3] = 0.0
+
+
+@pytest.mark.parametrize("method", ["kvaerno5", "sdirk4"])
+def test_a_stage_hands_on_its_slowest_rate_not_a_last_one_near_rounding(method):
+    """A user's trial: y' = cos(tau), tau' = 1 (y = sin t). A stage's second iteration ends it exactly, so its
+    third measured a rate of rounding size; handed on, it let every later stage stop after one iteration, an
+    error of (h gamma)^2 / 2: kvaerno5 790 tolerances off at rtol 1e-6 with success, worse at smaller fixed dt."""
+    system = kernels.ODESystem(_phase_driven, 2, jac=_phase_driven_jac, name="phase_driven")
+    adaptive = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 0.0], method=method, rtol=1e-6, atol=1e-9,
+                                 precision=np.float64, progress=False)
+    assert adaptive.success
+    assert abs(adaptive.y[0, -1, 0] - math.sin(1.0)) < 1e-9 + 1e-6 * math.sin(1.0)
+    fixed = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 0.0], method=method, controller="fixed", dt=0.05,
+                              rtol=1e-10, atol=1e-13, precision=np.float64, progress=False)
+    assert abs(fixed.y[0, -1, 0] - math.sin(1.0)) < 1e-8  # the method's own error at dt = 0.05, not Newton's
