@@ -28,6 +28,8 @@ elimination order by minimum degree and the fill-in it creates.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import ConfigurationError
@@ -104,28 +106,36 @@ def _probe(system, t, y, p, u, found, dense):
     n = system.n_states
     jac = getattr(system, "jac", None)
     try:
-        if jac is not None:
-            out = np.zeros(n * n)
-            jac(t, y, p, out)
-            found |= out.reshape(n, n) != 0.0  # a NaN counts as nonzero
-            return found.sum() > dense
-        f0 = np.zeros(n)
-        system._call(system.rhs, t, y, p, u, f0)
-        count = int(found.sum())
-        for j in range(n):
-            ys = y.copy()
-            ys[j] += 1e-3 * max(1.0, abs(y[j]))
-            f1 = np.zeros(n)
-            system._call(system.rhs, t, ys, p, u, f1)
-            before = int(found[:, j].sum())
-            found[:, j] |= ~(f1 == f0)  # a NaN counts as a change
-            count += int(found[:, j].sum()) - before
-            if count > dense:
-                return True
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            # random signed points: a negative base to a parameter power is NaN here, which counts as nonzero
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _probe_inside(system, jac, n, t, y, p, u, found, dense)
     except Exception as exc:  # noqa: BLE001 - user code that does not run on the host
         raise ConfigurationError(
             f"jacobian_pattern: system {system.name!r} could not be evaluated on the host to find its Jacobian's "
             f"nonzeros ({type(exc).__name__}: {exc}); pass SolverOptions(pattern=...) or linear='dense'") from exc
+
+
+def _probe_inside(system, jac, n, t, y, p, u, found, dense):
+    """:func:`_probe`'s work, warnings and errors left to it."""
+    if jac is not None:
+        out = np.zeros(n * n)
+        jac(t, y, p, out)
+        found |= out.reshape(n, n) != 0.0  # a NaN counts as nonzero
+        return found.sum() > dense
+    f0 = np.zeros(n)
+    system._call(system.rhs, t, y, p, u, f0)
+    count = int(found.sum())
+    for j in range(n):
+        ys = y.copy()
+        ys[j] += 1e-3 * max(1.0, abs(y[j]))
+        f1 = np.zeros(n)
+        system._call(system.rhs, t, ys, p, u, f1)
+        before = int(found[:, j].sum())
+        found[:, j] |= ~(f1 == f0)  # a NaN counts as a change
+        count += int(found[:, j].sum()) - before
+        if count > dense:
+            return True
     return False
 
 

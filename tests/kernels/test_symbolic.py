@@ -263,3 +263,33 @@ def test_steps_in_a_model_have_the_zero_derivative_of_a_piecewise_switch(step):
     jac = np.empty(4)
     system.jac(0.0, np.array([0.5, 0.8]), np.zeros(0), jac)
     assert jac.tolist() == [-1.0, 0.0, 1.0, -1.0]
+
+
+def test_a_jacobian_of_zeros_is_generated():
+    """A quadrature y' = cos(t), or a constant rhs: every Jacobian entry is 0, and construction raised
+    AttributeError from the printer (a user's trial)."""
+    x, y, t = sympy.symbols("x y t")
+    quadrature = kernels.symbolic_system([x], [sympy.cos(t)], t=t, name="quadrature")
+    constant = kernels.symbolic_system([x, y], [sympy.Integer(1), sympy.Float(0.5)], name="constant")
+    J = np.full(4, np.nan)
+    constant.jac(0.0, np.ones(2), np.zeros(0), J)
+    assert quadrature.jac is not None and list(J) == [0.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda x, k, t: [sympy.Eq(sympy.Derivative(x, t), -k * x)], r"rhs\[0\] is an equation .*rhs\[0\]\.rhs"),
+    (lambda x, k, t: [x > 0], r"is a StrictGreaterThan, not a number-valued expression .*Piecewise"),
+    (lambda x, k, t: [sympy.true], r"is a BooleanTrue, not a number-valued expression"),
+    (lambda x, k, t: [sympy.Mod(x, 1)], r"Derivative\(Mod.* cannot be written as Python for the GPU"),
+    (lambda x, k, t: [-k * x + sympy.I], r"contains the imaginary unit I"),
+    (lambda x, k, t: [-k * x + sympy.zoo], r"contains zoo or nan"),
+    (lambda x, k, t: [-sympy.Symbol("x", positive=True)], r"uses Symbol\('x', positive=True\), and Symbol\('x'\) "
+                                                           r"was declared: their assumptions differ"),
+    (lambda x, k, t: [sympy.cos(sympy.Symbol("t", real=True))], r"uses Symbol\('t', real=True\), and Symbol\('t'\) "
+                                                                 r"was declared"),
+])
+def test_what_is_not_a_real_expression_is_named(make, words):
+    """Each of these leaked a raw SymPy exception, or a message about a symbol that looked declared (a trial)."""
+    x, k, t = sympy.symbols("x k t")
+    with pytest.raises(kernels.ConfigurationError, match=words):
+        kernels.symbolic_system([x], make(x, k, t), params=[k], t=t)
