@@ -121,6 +121,10 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     use_max = norm == "max"
     inf = dtype(math.inf)
     zero = dtype(0.0)
+    # The scale's floor: with atol_i = 0 a component that is exactly 0 has scale 0, and 0 * (1 / 0) was NaN,
+    # which rejected every step (a user's trial: a rate of 0 in a sweep, y1 = 0 throughout, STEP_SIZE_UNDERFLOW).
+    # At the floor a zero error counts 0 and any other one still dwarfs every tolerance.
+    floor = dtype(np.finfo(dtype).tiny)
     inv_n = dtype(1.0 / n_states)
     rcp = reciprocal(dtype)
 
@@ -131,7 +135,7 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     def error_norm(y, y_new, err, tol):
         acc = zero
         for i in range(n_states):
-            r = err[i] * rcp(tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i])))
+            r = err[i] * rcp(max(tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i])), floor))
             if use_max:
                 # max() would drop a NaN: test each ratio.
                 r = abs(r) + y_new[i] * zero

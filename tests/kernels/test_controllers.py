@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import cuda
 
+import kernels
 from kernels.approx import exp2_approx, log2_approx, reciprocal
 from kernels.controllers import NORM_POWER, ControllerSettings, make_controller, make_error_norm
 
@@ -155,3 +156,20 @@ def test_approximate_operations():
     np.testing.assert_allclose(out[:, :6], want[:, :6], rtol=RTOL_APPROX, atol=1e-35)
     assert out[0, 6] == np.inf and out[1, 6] == -np.inf and out[2, 6] == 1.0  # x = 0
     assert out[0, 7] == 0.0 and out[1, 7] == np.inf and out[2, 7] == 0.0  # x = inf
+
+
+def _feeding_chain(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = p[0] * y[0] - y[1]
+
+
+@pytest.mark.parametrize("precision", [np.float32, np.float64])
+def test_a_component_that_stays_zero_with_atol_zero_does_not_reject_every_step(precision):
+    """A user's trial: a rate of 0 in a sweep keeps y1 = 0 exactly; with atol 0 for it the error norm took
+    0 * (1 / 0) = NaN, rejected every step and ended the trajectory with STEP_SIZE_UNDERFLOW."""
+    system = kernels.ODESystem(_feeding_chain, 2, 1, name="feeding_chain")
+    res = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], [[0.0], [0.5]], rtol=1e-6, atol=[1e-9, 0.0],
+                            precision=precision, progress=False)
+    assert res.success and res.y[0, -1, 1] == 0.0
+    assert res.y[0, -1, 0] == pytest.approx(np.exp(-1.0), rel=1e-5)
+    assert res.y[1, -1, 1] == pytest.approx(0.5 * np.exp(-1.0), rel=1e-5)  # t e^-t / 2 at t = 1
