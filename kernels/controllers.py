@@ -121,10 +121,6 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     use_max = norm == "max"
     inf = dtype(math.inf)
     zero = dtype(0.0)
-    # The scale's floor: with atol_i = 0 a component that is exactly 0 has scale 0, and 0 * (1 / 0) was NaN,
-    # which rejected every step (a user's trial: a rate of 0 in a sweep, y1 = 0 throughout, STEP_SIZE_UNDERFLOW).
-    # At the floor a zero error counts 0 and any other one still dwarfs every tolerance.
-    floor = dtype(np.finfo(dtype).tiny)
     inv_n = dtype(1.0 / n_states)
     rcp = reciprocal(dtype)
 
@@ -135,7 +131,7 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     def error_norm(y, y_new, err, tol):
         acc = zero
         for i in range(n_states):
-            r = err[i] * rcp(max(tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i])), floor))
+            r = err[i] * rcp(tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i])))
             if use_max:
                 # max() would drop a NaN: test each ratio.
                 r = abs(r) + y_new[i] * zero
@@ -206,14 +202,16 @@ def make_controller(settings, error_order):
     return control
 
 
-def make_initial_step(n_states):
+def make_initial_step(n_states, dtype=np.float64):
     """Return ``initial_step(y, f0, atol, rtol, span) -> float64``.
 
     The first-guess part of Hairer, Norsett & Wanner's algorithm (Solving ODEs I,
     sec. II.4): ``h = 0.01 * ||y|| / ||f(t0, y)||`` in the scaled RMS norm, or
     ``1e-6`` when either is tiny or ``f`` is not finite; at most 1 % of the span.
-    Components with a zero scale (atol 0 and y 0) are left out.
+    Components with no scale (atol 0, which the launch makes ``dtype``'s smallest
+    normal number, and y 0) are left out.
     """
+    floor = float(np.finfo(dtype).tiny)
 
     @cuda.jit(device=True)
     def initial_step(y, f0, atol, rtol, span):
@@ -221,7 +219,7 @@ def make_initial_step(n_states):
         d1 = 0.0
         for i in range(n_states):
             scale = float(atol[i] + rtol[i] * abs(y[i]))
-            if scale > 0.0:  # 0 with atol 0 at y 0: no scale to measure that component by yet
+            if scale > floor:  # atol 0 at y 0: no scale to measure that component by yet
                 d0 += (float(y[i]) / scale) ** 2
                 d1 += (float(f0[i]) / scale) ** 2
         d0 = math.sqrt(d0 / n_states)

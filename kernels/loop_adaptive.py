@@ -52,7 +52,7 @@ def build_adaptive_loop(parts, built, controller):
     control = make_controller(controller, built.error_order)
     error_norm = make_error_norm(N, controller.norm, parts.dtype)
     tolerances = parts.tolerances
-    initial_step = make_initial_step(N)
+    initial_step = make_initial_step(N, parts.dtype)
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
 
