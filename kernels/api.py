@@ -253,7 +253,7 @@ class IVPResult:
         (:mod:`kernels.stiffness`; host inputs only).  One that an implicit
         method left with SINGULAR_MATRIX or NEWTON_NOT_CONVERGED gets the first
         inf or NaN entry of its Jacobian there, if any (:mod:`kernels.jacobian_hint`).
-        One that ended with a non-finite state, a failed Newton iteration or an
+        One that ended with a non-finite state, a failed Newton iteration, a singular matrix or an
         underflowing step gets the time and state where its ``rhs`` stops being finite
         along its path, when SciPy's Radau, following it on the host, meets such a
         point (:mod:`kernels.rhs_hint`; up to 64 states, no drivers).

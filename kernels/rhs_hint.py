@@ -3,7 +3,8 @@
 A model whose ``rhs`` returns inf or NaN somewhere along the path (the square root or
 logarithm of a quantity that crossed zero, a division by it, a time-dependent term past its
 domain) stops the trajectory with a non-finite state, a Newton iteration that never
-converges, or a step size that underflows, usually between two saved states, where
+converges, a singular iteration matrix (the derivative blows up where the rhs leaves its
+domain), or a step size that underflows, usually between two saved states, where
 nothing shows which term failed.  When :meth:`kernels.IVPResult.message` is asked about
 such a trajectory, :class:`RhsProbe` follows it on the host (float64) from its last finite
 saved state (its initial state when there is none) with SciPy's Radau at rtol 1e-3, as
@@ -21,7 +22,7 @@ import dataclasses
 
 import numpy as np
 
-from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
+from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .jacobian_hint import state_text
 from .stiffness import HostProbe, follow_on_host, follows_on_host, states_to_probe
 from .user_faults import is_float_fault
@@ -29,7 +30,7 @@ from .user_faults import is_float_fault
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
 
 #: The statuses the hint explains.
-RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW)
+RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW, SINGULAR_MATRIX)
 RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
 
 

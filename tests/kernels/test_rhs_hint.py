@@ -46,6 +46,30 @@ def test_a_state_that_leaves_the_domain_is_named_near_where_it_does():
     assert 1.8 < _time_in(message) < 2.2
 
 
+def _tank(t, y, p, dydt):  # a draining tank and a fast follower: sqrt(y0) goes negative at t = 2.02 (p = 1)
+    dydt[0] = -p[0] * math.sqrt(y[0])
+    dydt[1] = -1000.0 * (y[1] - y[0])
+
+
+def _tank_jac(t, y, p, J):
+    J[0] = -0.5 * p[0] / math.sqrt(y[0])
+    J[1] = 0.0
+    J[2] = 1000.0
+    J[3] = -1000.0
+
+
+def test_a_singular_matrix_where_the_rhs_leaves_its_domain_is_named_too():
+    """A user's trial: radau, kvaerno5 and sdirk4 ended the tank with SINGULAR_MATRIX and no time or cause,
+    where rodas5p's NONFINITE_STATE named the sqrt at t = 2.02; the rhs hint now explains SINGULAR_MATRIX too."""
+    tank = kernels.ODESystem(_tank, 2, 1, name="tank", jac=_tank_jac)
+    res = kernels.solve_ivp(tank, (0.0, 3.0), [[1.0, 1.0], [1.0, 1.0]], [[1.0], [0.1]], method="radau",
+                            t_eval=[1.5, 3.0], rtol=1e-8, atol=1e-10, precision=np.float64, progress=False)
+    assert list(res.status) == [kernels.Status.SINGULAR_MATRIX, kernels.Status.SUCCESS]
+    message = res.message(0)
+    assert "The system's rhs raised ValueError (math domain error) at t = " in message, message
+    assert abs(_time_in(message) - 2.0) < 0.05  # sqrt(y0) = 1 - t / 2 empties at t = 2
+
+
 def test_no_hint_where_the_rhs_stays_finite():
     decay = kernels.ODESystem(_fast_decay, n_states=1, name="fast_decay")
     res = kernels.solve_ivp(decay, (0.0, 5.0), [1.0], method="rk4", dt=0.1)  # unstable: overflows, rhs finite
