@@ -202,7 +202,7 @@ def make_controller(settings, error_order):
     return control
 
 
-def make_initial_step(n_states, dtype=np.float64):
+def make_initial_step(n_states, dtype):
     """Return ``initial_step(y, f0, atol, rtol, span) -> float64``.
 
     The first-guess part of Hairer, Norsett & Wanner's algorithm (Solving ODEs I,

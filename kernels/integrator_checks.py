@@ -185,14 +185,13 @@ def check_pattern_at(system, pattern, t0, rows):
     from .solvers.sparsity import missing_entries
 
     for i, (y, p) in rows.items():
-        p = p if system.n_params else None
         try:
             missing = missing_entries(system, pattern, [(t0, y, p)])
         except ConfigurationError:
             return  # not evaluable on the host: the pattern was not probed there either
         if missing:
             shown = ", ".join(map(str, missing[:6])) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-            points = [(t0, y, p if system.n_params else None) for y, p in rows.values()]
+            points = [(t0, y, p) for y, p in rows.values()]
             raise PatternMissError(
                 f"the sparse LU's Jacobian pattern, probed at random states and parameters of magnitude 0.1 to 10 "
                 f"when this solver was built, misses entries that are nonzero at trajectory {i}'s y0 and params: "

@@ -27,6 +27,7 @@ import functools
 import inspect
 import os
 import re
+import traceback
 
 import numpy as np
 from numba import cuda
@@ -538,10 +539,6 @@ def _where(exc, func):
     code = getattr(func, "__code__", None) or getattr(getattr(func, "py_func", None), "__code__", None)
     if code is None:
         return ""
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == code.co_filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return f", at {os.path.basename(code.co_filename)}:{line}" if line is not None else ""
+    lines = [line for frame, line in traceback.walk_tb(exc.__traceback__)
+             if frame.f_code.co_filename == code.co_filename]
+    return f", at {os.path.basename(code.co_filename)}:{lines[-1]}" if lines else ""

@@ -42,9 +42,10 @@ def choose_local(problem, device=None, max_registers=None, skip=()):
     if not candidates:
         raise InfeasibleError("auto: every set of buffers to keep local was skipped; nothing is left to plan")
     tried = set(candidates)
+    sizes = problem.by_name()
     best, refused = None, None
     for keep in candidates:
-        scored = _score(problem, keep, device, max_registers)
+        scored = _score(problem, sizes, keep, device, max_registers)
         if isinstance(scored, InfeasibleError):  # this set kept local cannot launch (too much local memory)
             refused = scored
         elif best is None or scored[0] < best[0]:
@@ -57,23 +58,28 @@ def choose_local(problem, device=None, max_registers=None, skip=()):
         moves = (best[2] ^ {name} for name in movable)
         moves = [keep for keep in moves if keep not in skipped and keep not in tried]
         tried.update(moves)
-        scored = [found for found in (_score(problem, keep, device, max_registers) for keep in moves)
+        scored = [found for found in (_score(problem, sizes, keep, device, max_registers) for keep in moves)
                   if not isinstance(found, InfeasibleError)]
         better = min(scored, key=lambda found: found[0], default=None)
-        if better is None or not -better[0][0] > -best[0][0] * MOVE_GAIN:
+        if better is None or not _throughput(better) > _throughput(best) * MOVE_GAIN:
             break
         best = better
     return best[1], best[2], len(tried)
 
 
-def _score(problem, keep, device, max_registers):
-    """``(score, work problem, keep)`` for keeping ``keep`` local, or the InfeasibleError that refuses it."""
+def _throughput(scored):
+    """The predicted throughput of a :func:`_score` (its score's first term is the throughput negated)."""
+    return -scored[0][0]
+
+
+def _score(problem, sizes, keep, device, max_registers):
+    """``(score, work problem, keep)`` for keeping ``keep`` local, or the InfeasibleError that refuses it
+    (``sizes``: ``problem.by_name()``)."""
     work = keep_local(problem, keep)
     try:
         offsets = choose_greedily(work, greedy_offsets)
     except InfeasibleError as exc:
         return exc
-    sizes = problem.by_name()
     peak = max((off + sizes[n].size_elems for n, off in offsets.items()), default=0)
     local = [b.name for b in problem.planned if b.name not in offsets]
     guess = predict(problem, local, peak, device, max_registers)

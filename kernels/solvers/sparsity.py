@@ -103,21 +103,20 @@ def _point(system, point):
 def _probe(system, t, y, p, u, found, dense):
     """Mark in ``found`` the nonzeros of J at one point (``jac``'s entries, else ``rhs`` differenced one state
     at a time); True as soon as more than ``dense`` entries are marked."""
-    n = system.n_states
-    jac = getattr(system, "jac", None)
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             # random signed points: a negative base to a parameter power is NaN here, which counts as nonzero
             warnings.simplefilter("ignore", RuntimeWarning)
-            return _probe_inside(system, jac, n, t, y, p, u, found, dense)
+            return _probe_inside(system, t, y, p, u, found, dense)
     except Exception as exc:  # noqa: BLE001 - user code that does not run on the host
         raise ConfigurationError(
             f"jacobian_pattern: system {system.name!r} could not be evaluated on the host to find its Jacobian's "
             f"nonzeros ({type(exc).__name__}: {exc}); pass SolverOptions(pattern=...) or linear='dense'") from exc
 
 
-def _probe_inside(system, jac, n, t, y, p, u, found, dense):
+def _probe_inside(system, t, y, p, u, found, dense):
     """:func:`_probe`'s work, warnings and errors left to it."""
+    n, jac = system.n_states, getattr(system, "jac", None)
     if jac is not None:
         out = np.zeros(n * n)
         jac(t, y, p, out)

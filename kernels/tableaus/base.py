@@ -14,7 +14,7 @@ import dataclasses
 import math
 
 from ..errors import TableauError
-from .conditions import blind_on_linear, claimed_order_message, rk_conditions
+from .conditions import blind_on_linear, check_claimed_orders, rk_conditions
 
 __all__ = ["ButcherTableau"]
 
@@ -226,14 +226,9 @@ class ButcherTableau:
                     or any(self.a[0]):
                 raise TableauError(
                     f"tableau {self.name!r}: fsal=True needs c[-1] = 1, a[-1] = b and a[0] = 0")
-        conditions = rk_conditions(self.a)
-        for field, weights, claimed in (("order", self.b, self.order), ("embedded_order", self.b_hat,
-                                                                        self.embedded_order),
-                                        ("embedded_order_low", self.b_hat_low, self.embedded_order_low)):
-            message = claimed_order_message("tableau", self.name, field, claimed, conditions, weights) \
-                if weights is not None else ""
-            if message:
-                raise TableauError(message)
+        check_claimed_orders("tableau", self.name, rk_conditions(self.a), [
+            ("order", self.b, self.order), ("embedded_order", self.b_hat, self.embedded_order),
+            ("embedded_order_low", self.b_hat_low, self.embedded_order_low)])
 
     # -- JSON ---------------------------------------------------------------
     def to_json(self) -> dict:

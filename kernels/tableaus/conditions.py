@@ -25,7 +25,7 @@ import itertools
 import numpy as np
 
 __all__ = ["rooted_trees", "density", "Conditions", "rk_conditions", "rosenbrock_conditions",
-           "CONSTRUCTION_RTOL", "blind_on_linear"]
+           "CONSTRUCTION_RTOL", "blind_on_linear", "check_claimed_orders"]
 
 #: The tolerance of the construction check, relative to each condition's scale: loose enough for
 #: coefficients typed with 12 significant digits, tight enough for any typo (residuals of 1e-3 and up).
@@ -154,16 +154,22 @@ def rosenbrock_conditions(alpha, gamma_matrix):
     return Conditions(rule)
 
 
-def claimed_order_message(kind, name, field, claimed, conditions, weights):
-    """"" when ``weights`` reach order ``claimed``; else a sentence naming the claim and the order they reach."""
-    reached = conditions.order_of(weights, claimed, CONSTRUCTION_RTOL)
-    if reached >= claimed:
-        return ""
-    tree = next(t for t, r, scale in conditions.residuals(weights, reached + 1)
-                if abs(r) > CONSTRUCTION_RTOL * scale)
-    return (f"{kind} {name!r}: {field} = {claimed}, but its weights satisfy the order conditions only up to "
-            f"order {reached} (the first that fails has {reached + 1} nodes: {tree}); check the coefficients "
-            f"against the source, or claim the order they reach")
+def check_claimed_orders(kind, name, conditions, claims):
+    """TableauError unless every ``(field, weights, claimed)`` of ``claims`` reaches its claimed order (weights
+    None: nothing claimed); the message names the claim, the order reached and the first tree that fails."""
+    from ..errors import TableauError
+
+    for field, weights, claimed in claims:
+        if weights is None:
+            continue
+        reached = conditions.order_of(weights, claimed, CONSTRUCTION_RTOL)
+        if reached >= claimed:
+            continue
+        tree = next(t for t, r, scale in conditions.residuals(weights, reached + 1)
+                    if abs(r) > CONSTRUCTION_RTOL * scale)
+        raise TableauError(f"{kind} {name!r}: {field} = {claimed}, but its weights satisfy the order conditions only "
+                           f"up to order {reached} (the first that fails has {reached + 1} nodes: {tree}); check the "
+                           "coefficients against the source, or claim the order they reach")
 
 
 def blind_on_linear(matrix, difference, rtol=1e-12):

@@ -26,7 +26,7 @@ import math
 
 from ..errors import TableauError
 from .base import _floats, check_estimate, check_name
-from .conditions import blind_on_linear, claimed_order_message, rosenbrock_conditions
+from .conditions import blind_on_linear, check_claimed_orders, rosenbrock_conditions
 
 __all__ = ["RosenbrockTableau", "ROS3P", "RODAS4", "RODAS5P", "ROSENBROCK"]
 
@@ -223,13 +223,9 @@ class RosenbrockTableau:
                 raise TableauError(f"Rosenbrock tableau {self.name!r}: the classical weights {field} sum to "
                                    f"{sum(weights)!r}, expected 1 (check m / m_hat against C)")
         check_estimate("Rosenbrock tableau", self.name, "m_hat", self.m_hat, self.m)
-        conditions = rosenbrock_conditions(alpha, gamma_matrix)
-        for field, m, claimed in (("order", self.m, self.order), ("embedded_order", self.m_hat,
-                                                                  self.embedded_order)):
-            message = claimed_order_message("Rosenbrock tableau", self.name, field, claimed, conditions,
-                                            _vec_mat(m, gamma_matrix))
-            if message:
-                raise TableauError(message)
+        check_claimed_orders("Rosenbrock tableau", self.name, rosenbrock_conditions(alpha, gamma_matrix), [
+            ("order", _vec_mat(self.m, gamma_matrix), self.order),
+            ("embedded_order", _vec_mat(self.m_hat, gamma_matrix), self.embedded_order)])
 
     # -- construction from the classical form and JSON -------------------------------
     @classmethod
