@@ -2,8 +2,12 @@
 
 Drivers are shared by all trajectories of a batch: ``times`` (M,) strictly
 increasing float64 sample times and ``values`` (M, n_drivers).  Between samples
-the value is interpolated linearly; outside ``[times[0], times[-1]]`` it is
-held at the end value.
+the value is interpolated linearly; outside ``[times[0], times[-1]]`` the end
+segment's line goes on.  The samples must cover the span, but a method may look a
+little past a step's end: kvaerno5's third stage lies at ``t + 1.23 h``, and with
+the forcing held at its last value there, the last step saw a kink and ``x'' = -2x
++ u`` with ``u = t`` given as two samples ended 1.8 to 6 tolerances off, against
+0.01 to 0.05 with ``t`` written in the rhs.
 """
 
 from __future__ import annotations
@@ -33,16 +37,16 @@ def make_driver_evaluator(n_drivers):
     @cuda.jit(device=True)
     def evaluate(t, times, values, out):
         m = times.shape[0]
-        if t <= times[0]:
+        lo = 0
+        hi = m - 1
+        if m < 2:  # validate_drivers' one-sample dummy: never read by a system with drivers
             for d in range(n_drivers):
                 out[d] = values[0, d]
             return
-        if t >= times[m - 1]:
-            for d in range(n_drivers):
-                out[d] = values[m - 1, d]
-            return
-        lo = 0
-        hi = m - 1
+        if t <= times[0]:
+            hi = 1  # the first segment's line, continued
+        elif t >= times[m - 1]:
+            lo = m - 2  # the last segment's line, continued
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if times[mid] <= t:
@@ -62,8 +66,8 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     ``drivers`` is ``(times, values)`` or ``{"times": ..., "values": ...}``;
     None is only allowed for systems without drivers (a one-sample dummy is
     returned so the kernel always gets arrays).  With ``span`` ``(t0, t_end)``
-    the samples must cover it: outside them the forcing would be held at the
-    end values, which is rarely what a user meant.
+    the samples must cover it: outside them the end segments' lines go on, which
+    is meant for the fraction of a step a method's stage may reach past the span.
     """
     if drivers is None:
         if n_drivers:
@@ -102,6 +106,6 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     if span is not None and (times[0] > span[0] or times[-1] < span[1]):
         raise ConfigurationError(
             f"drivers: the samples cover [{times[0]:g}, {times[-1]:g}] and the integration runs over "
-            f"[{span[0]:g}, {span[1]:g}]: give samples over the whole span (repeat the first or last value to hold "
-            "the forcing there)")
+            f"[{span[0]:g}, {span[1]:g}]: give samples over the whole span (outside them the forcing would go on along "
+            "the end segments' lines)")
     return times, values.astype(dtype)

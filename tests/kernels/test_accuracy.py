@@ -2,7 +2,7 @@
 
 Batches are tiny (the simulator runs a Python thread per trajectory).  Stated
 tolerances: adaptive runs agree with the reference to 30x their rtol (global
-error of a locally controlled method over a short horizon); fixed-step runs to
+error of a locally controlled method over a short horizon; 50x for bs3, whose pair SciPy's RK23 misses by 39x); fixed-step runs to
 the method's known error at that step; placements agree to rounding.
 """
 
@@ -28,14 +28,16 @@ def _rel_err(y, ref):
     return np.max(np.abs(y - ref) / (1.0 + np.abs(ref)))
 
 
-@pytest.mark.parametrize("method, rtol", [("heun", 1e-5), ("bs3", 1e-7), ("dopri5", 1e-9), ("tsit5", 1e-9),
-                                          ("dop853", 1e-10), ("vern7", 1e-10), ("vern9", 1e-10)])
-def test_adaptive_methods(method, rtol, lorenz_reference):
+# bs3 is SciPy's RK23 pair, whose own error here at rtol 1e-7 is 39 times rtol: 50 for it.
+@pytest.mark.parametrize("method, rtol, factor", [("heun", 1e-5, 30), ("bs3", 1e-7, 50), ("dopri5", 1e-9, 30),
+                                                  ("tsit5", 1e-9, 30), ("dop853", 1e-10, 30), ("vern7", 1e-10, 30),
+                                                  ("vern9", 1e-10, 30)])
+def test_adaptive_methods(method, rtol, factor, lorenz_reference):
     result = kernels.solve_ivp(LORENZ, (0.0, 0.5), [1.0, 1.0, 1.0], lorenz_params(RHOS), method=method,
                                rtol=rtol, atol=rtol, t_eval=T_EVAL, precision=np.float64)
     assert result.success, result.status
     np.testing.assert_array_equal(result.t, T_EVAL)
-    assert _rel_err(result.y, lorenz_reference) < 30 * rtol
+    assert _rel_err(result.y, lorenz_reference) < factor * rtol
     assert np.all(result.n_steps > 0)
 
 

@@ -145,6 +145,23 @@ def test_drivers_in_both_precisions(precision):
     np.testing.assert_allclose(result.y[0], ref, atol=1e-4)
 
 
+def _forced_by_t(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[0] + t
+
+
+def test_a_stage_past_the_span_sees_the_forcing_continued():
+    """Kvaerno5's third stage lies at t + 1.23 h, past the last step's end and the last driver sample: the
+    forcing u = t given as samples on [0, 1] must equal t written in the rhs there too (held at its last value,
+    the last step saw a kink and the solve ended 6 tolerances off with success)."""
+    args = dict(method="kvaerno5", rtol=1e-5, atol=1e-5, t_eval=[0.5, 1.0], precision=np.float64, progress=False)
+    forced = kernels.solve_ivp(FORCED, (0.0, 1.0), [1.0, 0.0], [[2.0]], drivers=([0.0, 1.0], [[0.0], [1.0]]), **args)
+    written = kernels.solve_ivp(kernels.ODESystem(_forced_by_t, 2, 1, name="forced_by_t"), (0.0, 1.0), [1.0, 0.0],
+                                [[2.0]], **args)
+    assert forced.success and written.success and forced.n_steps[0] == written.n_steps[0]
+    np.testing.assert_allclose(forced.y, written.y, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("solver", ["lu", "gmres"])
 @pytest.mark.parametrize("method", DIRK_NAMES)
 def test_memory_audit(method, solver):

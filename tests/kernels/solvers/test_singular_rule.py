@@ -77,17 +77,20 @@ def _decays_jac(t, y, p, J):
     J[3] = -1.0
 
 
-# float64 steps of the three trajectories (rates 1e6, 1e9, 1e11), measured on this simulator
-FLOAT64_STEPS = {"sdirk4": [90, 94, 97], "radau": [79, 83, 86], "rodas5p": [52, 57, 61]}
+# float64 steps and rejections of the three trajectories (rates 1e6, 1e9, 1e11), measured on this simulator: the
+# rejections are the first steps' (the first step's choice of kernels.controllers.make_initial_step overshoots a
+# decay of rate 1e6 to 1e11 by a factor or two, as SciPy's does)
+FLOAT64_STEPS = {"sdirk4": [70, 74, 76], "radau": [60, 64, 67], "rodas5p": [38, 43, 46]}
+FLOAT64_REJECTED = {"sdirk4": 2, "radau": 2, "rodas5p": 1}
 
 
 @pytest.mark.parametrize("method", sorted(FLOAT64_STEPS))
 def test_float32_stiff_decays_take_the_float64_steps(method):
-    """Two decoupled decays, one of rate up to 1e11: float32 succeeds in about float64's steps, no rejection."""
+    """Two decoupled decays, one of rate up to 1e11: float32 succeeds in about float64's steps and rejections."""
     system = kernels.ODESystem(_decays, 2, n_params=1, name="decays", jac=_decays_jac)
     result = kernels.solve_ivp(system, (0.0, 10.0), [1.0, 1.0], [[1e6], [1e9], [1e11]], method=method, rtol=1e-4,
                                atol=1e-6, precision=np.float32, progress=False, max_steps=1000)
     np.testing.assert_array_equal(result.status, 0)
-    assert (result.n_rejected == 0).all()
+    assert (result.n_rejected <= FLOAT64_REJECTED[method]).all()
     assert (result.n_steps <= 1.25 * np.array(FLOAT64_STEPS[method])).all(), result.n_steps
     np.testing.assert_allclose(result.y[:, -1, 1], np.exp(-10.0), rtol=1e-2)
