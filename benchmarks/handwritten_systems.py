@@ -14,7 +14,8 @@ Kernels (from :func:`build`, one set per problem):
   FSAL Tsit5 from 0 to ``t1`` with bufferplan's controller semantics, so step
   counts are comparable: the scaled mean-square error
   ``q = mean((err_i / (atol + rtol max(|y_i|, |y_new_i|)))^2)``, accept when
-  ``q <= 1``, the PI factor ``0.9 e_n^(-0.7/5) e_{n-1}^(0.4/5)`` (``e = sqrt(q)``)
+  ``q <= 1``, the PI factor ``0.9^0.3 e_n^(-0.7/5) e_{n-1}^(0.4/5)`` (``e = sqrt(q)``;
+  the safety scales the tolerance, ``kernels.controllers``)
   clipped to [0.2, 10] after an acceptance, ``0.9 e_n^(-1/5)`` clipped to
   [0.2, 1] after a rejection, the last step shortened to land on ``t1``.
   ``stats[0, i]`` counts accepted steps, ``stats[1, i]`` rejected ones.
@@ -59,7 +60,7 @@ def _build(rhs_py, n, n_p):  # noqa: C901 - three straight kernels, on purpose
     e1, e2, e3, e4, e5, e6, e7 = (f(x) for x in TSIT5_E)
     half, sixth, third, one, zero = f(0.5), f(1.0 / 6.0), f(1.0 / 3.0), f(1.0), f(0.0)
     inv_n = f(1.0 / n)
-    safety, fmin, fmax = f(0.9), f(0.2), f(10.0)
+    safety, accept_safety, fmin, fmax = f(0.9), f(0.9 ** 0.3), f(0.2), f(10.0)
     x_accept, x_prev, x_reject = f(-0.7 / 10.0), f(0.4 / 5.0), f(-1.0 / 10.0)  # on log2 q, log2 e_prev, log2 q
     q_floor = f(1e-20)
 
@@ -183,7 +184,7 @@ def _build(rhs_py, n, n_p):  # noqa: C901 - three straight kernels, on purpose
             q *= inv_n
             lq = math.log2(max(q, q_floor))
             if q <= one:
-                factor = min(max(safety * math.exp2(x_accept * lq + x_prev * l1), fmin), fmax)
+                factor = min(max(accept_safety * math.exp2(x_accept * lq + x_prev * l1), fmin), fmax)
                 l1 = half * lq
                 for j in range(n):
                     y[j] = y_new[j]

@@ -19,7 +19,8 @@ Kernels (built per precision by :func:`build`):
 * ``tsit5_adaptive``: Tsit5 with its embedded 4th-order error estimate, the
   scaled RMS error norm ``sqrt(mean((err_i / (atol + rtol max(|y_i|, |y_new_i|)))^2))``
   and the standard PI controller of Hairer & Wanner, "Solving ODEs II", sec. IV.2:
-  ``factor = 0.9 e_n^(-0.7/k) e_{n-1}^(0.4/k)``, ``k = 5`` (embedded order + 1),
+  ``factor = 0.9^0.3 e_n^(-0.7/k) e_{n-1}^(0.4/k)``, ``k = 5`` (embedded order + 1; the safety
+  scales the tolerance, as in ``kernels.controllers`` since 2026-12-04),
   clipped to [0.2, 10]; after a rejection ``factor = clip(0.9 e_n^(-1/k), 0.2, 1)``.
   The error norm and the controller are in the working precision, the controller in the log2
   domain (one ``log2`` and one ``exp2`` a step); only time is float64.  With the controller in
@@ -266,6 +267,7 @@ def _build(dtype, pi):  # noqa: C901 - one straight-line kernel per method, on p
     # with lg = log2(e), one log2 and one exp2 a step (lg_prev kept from the last accepted step).  Time is
     # float64 (the landing on t1 is exact), the step size the working precision.
     safety, min_factor, max_factor, one = f(_SAFETY), f(_MIN_FACTOR), f(_MAX_FACTOR), f(1.0)
+    pi_safety = f(_SAFETY ** 0.3)  # the PI filter's gain b1 + b2 = 0.3: the safety on the tolerance
     beta1, beta2, inv_k, third, tiny = f(_BETA1), f(_BETA2), f(1.0 / _K), f(1.0 / 3.0), f(1e-10)
 
     @cuda.jit(device=True, inline="always")
@@ -311,7 +313,7 @@ def _build(dtype, pi):  # noqa: C901 - one straight-line kernel per method, on p
             lg = math.log2(max(en, tiny))
             if en <= one:
                 if pi:
-                    factor = min(max(safety * math.exp2(beta2 * lg_prev - beta1 * lg), min_factor), max_factor)
+                    factor = min(max(pi_safety * math.exp2(beta2 * lg_prev - beta1 * lg), min_factor), max_factor)
                 else:
                     factor = min(max(safety * math.exp2(-inv_k * lg), min_factor), max_factor)
                 lg_prev = lg

@@ -57,7 +57,14 @@ _EXPORTS = {
 __all__ = sorted(set(_EXPORTS) | {"backend"})
 
 
+# Subpackages reachable as attributes after a plain ``import kernels`` (the README names
+# ``kernels.solvers.jacobian_pattern``, which raised AttributeError unless kernels.solvers was imported).
+_SUBPACKAGES = ("solvers", "steps", "tableaus")
+
+
 def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'kernels' has no attribute {name!r}")
@@ -67,4 +74,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBPACKAGES))

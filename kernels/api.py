@@ -27,10 +27,14 @@ FLOAT32_RANGE_NOTE = (
     "units or solve with precision=np.float64.")
 
 
+SUSPECT_MARK = "(JacobianCheckWarning)"
+FIXED_MARK = "This dt needs"  # a fixed-step MAX_STEPS message that says how many steps to allow
+
+
 def suspect_note(suspect):
     """What every message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built."""
     return (f" The system's {suspect} disagreed with differences of its rhs when the system was built "
-            f"(JacobianCheckWarning): a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
+            f"{SUSPECT_MARK}: a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
             f"or crawl, and a run that succeeds can take many more steps and end outside its tolerances; fix it, or "
             f"build the system without it so that differences are used.")
 
@@ -48,7 +52,8 @@ FLOAT32_REJECTED_NOTE = (
     "loosen atol to what the answer needs, or use precision=np.float64.")
 
 
-def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None, linear=None) -> dict:
+def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None, linear=None,
+                    fixed_steps=None, max_steps=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
 
     In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
@@ -64,9 +69,14 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
     a fixed step): its solver failures say that ``dt`` cannot shrink there and
     what to do.  ``jacobian`` (the step's Jacobian path): Newton's message
     suggests ``jac=`` only where the Jacobian is a finite difference.  ``linear`` (an implicit method's
-    linear solver): MAX_STEPS of a ``"bicgstab"`` run suggests gmres.
+    linear solver): MAX_STEPS of a ``"bicgstab"`` run suggests gmres.  ``fixed_steps`` (the fewest steps a
+    fixed-step run needs) beyond ``max_steps``: MAX_STEPS says so and how many to allow (rk4 at dt 1e-6 over a
+    span of 1 ended at max_steps with no word of why, a user's trial).
     """
     messages = {int(code): message for code, message in STATUS_MESSAGES.items()}
+    if fixed_steps is not None and max_steps is not None and fixed_steps > max_steps:
+        messages[MAX_STEPS] += (f" {FIXED_MARK} {fixed_steps} fixed steps to reach the end, more than max_steps = "
+                                f"{max_steps}: raise max_steps to at least {fixed_steps}, or take a larger dt.")
     if jacobian is not None and "finite differences" not in jacobian:
         messages[NEWTON_NOT_CONVERGED] = messages[NEWTON_NOT_CONVERGED].replace(
             "an analytic Jacobian (jac=) or another method", "or another method")
@@ -267,23 +277,26 @@ class IVPResult:
             raise IndexError(f"message(trajectory): trajectory {int(trajectory)} is out of range: this result has "
                              f"N = {n} trajectories, indices 0..{n - 1} (or -{n}..-1 from the end)")
         code = int(status[trajectory])
-        text = self.status_messages[code] + (self._rejected_note(trajectory) + self._implicit_max_steps_note(
-            trajectory) if code == MAX_STEPS else "")
+        hint = ""
         if self.stiffness_probe is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
-            if hint:  # the cause is named: float32's range is not it
-                text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
+        text = self.status_messages[code] + (self._rejected_note(trajectory) + self._max_steps_note(
+            trajectory, advise=not hint) if code == MAX_STEPS else "")
+        if hint:  # the cause is named: float32's range is not it
+            text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
         return text
 
-    def _implicit_max_steps_note(self, trajectory):
-        """For an implicit method at MAX_STEPS: how far the trajectory got (its last finite save) and, for a
-        method of order 3 or less, the higher-order ones to try (a user's trial: trapezoid and sdirk2 on POLLU
-        spent 3000 steps before t = 0.2 and 0.6 with no word of it)."""
+    def _max_steps_note(self, trajectory, advise=True):
+        """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: for
+        an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
+        POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it), else raise max_steps or loosen the
+        tolerances.  No such advice where the step used a jac or jvp found wrong (its note says to fix it) or where
+        the stiffness hint names the cause."""
         from .methods import METHODS
 
         method = METHODS.get(self.method)
-        if method is None or method.family == "erk":
+        if method is None:
             return ""
         note = ""
         saved = self.y[trajectory] if isinstance(self.y, np.ndarray) and self.y.ndim == 3 else None
@@ -292,7 +305,10 @@ class IVPResult:
             last = float(self.t[reached[-1]]) if reached.size else None
             note += (f" Its last save is at t = {last:.6g} of {float(self.t[-1]):.6g}." if last is not None
                      else f" It saved nothing before t = {float(self.t[0]):.6g}.")
-        if method.tableau.order <= 3:
+        if not advise or SUSPECT_MARK in self.status_messages[MAX_STEPS] or FIXED_MARK in self.status_messages[
+                MAX_STEPS]:
+            return note
+        if method.family != "erk" and method.tableau.order <= 3:
             note += (f" {method.name} is of order {method.tableau.order}, so at tight tolerances it takes many small "
                      "steps: radau, rodas5p or kvaerno5 take far fewer; or raise max_steps.")
         else:

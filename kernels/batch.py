@@ -99,8 +99,9 @@ class BatchKernel:
         """Dynamic shared memory of a launch: the Plan's, plus the canary tail."""
         return self.plan.shared_bytes_per_block + self.canary_elems * np.dtype(self.plan.precision).itemsize
 
-    def launch(self, n_traj, args, stream=0):
-        """Launch over ``n_traj`` trajectories with the Plan's geometry.
+    def launch(self, n_traj, args, stream=0, first=0):
+        """Launch over ``n_traj`` trajectories with the Plan's geometry (``first``: the index of the first
+        trajectory in the whole batch, for the simulator's error naming the trajectory whose function raised).
 
         The first launch for a given memory layout of ``y0`` and ``params`` goes
         through Numba's dispatcher (which compiles); later ones call the compiled
@@ -121,13 +122,13 @@ class BatchKernel:
                 direct.launch(args, (grid, 1, 1), (block, 1, 1), _core_default_stream(), shared)
             return
         with using(self.compile_cache):  # the first launch for these arguments compiles
-            self._launch_dispatched(grid, block, stream, shared, args, key)
+            self._launch_dispatched(grid, block, stream, shared, args, key, first)
 
-    def _launch_dispatched(self, grid, block, stream, shared, args, key):
+    def _launch_dispatched(self, grid, block, stream, shared, args, key, first=0):
         if shared > _DEFAULT_DYNAMIC_SHARED_BYTES:
             _opt_in_dynamic_shared(self.kernel, args, shared)
         if backend() != "cuda":
-            with simulator_serialized(), faults_named():
+            with simulator_serialized(), faults_named(block, first):
                 self.kernel[grid, block, stream, shared](*args)
         elif grid >= _NUMBA_MIN_GRID:
             self.kernel[grid, block, stream, shared](*args)

@@ -13,13 +13,15 @@ output that cannot be written (a full disk), while a reader that goes away
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
 
 import numpy as np
 
-from planner.cli import silence_stdout
+from planner.cli import NEGATIVE_NUMBER, silence_stdout
+from planner.wording import format_count
 
 from . import validation as check
 from .api import plan_for, solve_ivp
@@ -41,6 +43,11 @@ def lorenz_sweep_params(n, rho_max=28.0):
 
 
 Y0 = (1.0, 1.0, 1.0)
+MAX_TRAJECTORIES = 2 ** 31 - 1  # what a launch's 32-bit thread index counts
+# Host memory a trajectory takes at the least: its parameters with numpy's temporaries, its state, its saved
+# final state and its counters (more on a GPU, where they are copied); -n past what the machine holds at this
+# rate is refused before anything is allocated, rather than swapping or being killed.
+HOST_BYTES_PER_TRAJECTORY = 128
 _EPILOG = ("exit codes: 0 every trajectory succeeded, 1 some did not, 2 bad input, no usable backend or output "
            "that cannot be written, 141 the reader of the output went away")
 
@@ -53,6 +60,10 @@ def _fail(message):
 
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one ``bufferplan: error:`` line and exit code 2."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER  # "--rtol -1e-6" is a value, not an option
 
     def error(self, message):
         _fail(f"{message} (see '{self.prog} --help')")
@@ -69,9 +80,11 @@ def _parser():
                         help="number of trajectories (default: 1000 on a GPU, 64 on the simulator)")
     parser.add_argument("--t-end", type=float, default=2.0 if sim else 10.0,
                         help="end time (default: 10 on a GPU, 2 on the simulator)")
-    parser.add_argument("--method", default="tsit5", choices=METHOD_NAMES)
+    parser.add_argument("--method", default="tsit5", choices=METHOD_NAMES, type=str.lower,
+                        help="integration method (case-insensitive, as in Python; default tsit5)")
     parser.add_argument("--dt", type=float, default=None, help="step (fixed-step methods) or first step")
-    parser.add_argument("--plan", default="auto", choices=PLAN_CHOICES)
+    parser.add_argument("--plan", default="auto", choices=PLAN_CHOICES, type=str.lower,
+                        help="buffer plan (case-insensitive; default auto)")
     parser.add_argument("--precision", default="float32", choices=("float32", "float64"))
     parser.add_argument("--block-size", type=int, default=None if sim else 128)
     parser.add_argument("--rtol", type=float, default=1e-6)
@@ -83,6 +96,7 @@ def _parser():
 def _validate(args):
     """Check every argument as solve_ivp would, before anything is computed; raise ConfigurationError."""
     check.check_int(args.trajectories, "-n/--trajectories", 1)
+    check_trajectories(args.trajectories)
     t_end = check.check_positive(args.t_end, "--t-end")
     adaptive = get_tableau(args.method).adaptive
     if args.dt is None and not adaptive:
@@ -99,6 +113,27 @@ def _validate(args):
         raise ConfigurationError("--rtol and --atol must not both be 0")
     check.check_tolerance_reachable(rtol, atol, np.array([Y0]), dtype, adaptive,
                                     names=("--rtol", "--atol", "--precision float64"))
+
+
+def _host_memory_bytes():
+    """The machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_trajectories(n):
+    """ConfigurationError for an -n no launch indexes (past 2^31 - 1) or this machine's memory cannot hold."""
+    if n > MAX_TRAJECTORIES:
+        raise ConfigurationError(f"-n/--trajectories: expected at most {MAX_TRAJECTORIES} (2^31 - 1, what a "
+                                 f"launch's thread index counts); got {format_count(n)}; give a smaller -n")
+    memory = _host_memory_bytes()
+    if memory and n * HOST_BYTES_PER_TRAJECTORY > memory:
+        most = memory // HOST_BYTES_PER_TRAJECTORY
+        raise ConfigurationError(f"-n/--trajectories: expected at most {most} trajectories, what this machine's "
+                                 f"{memory / 2 ** 30:.1f} GiB of memory holds at {HOST_BYTES_PER_TRAJECTORY} B or more "
+                                 f"each; got {n}; give a smaller -n, or split the sweep over several runs")
 
 
 def main(argv=None):
@@ -124,6 +159,9 @@ def main(argv=None):
         return code
     except PlannerConfigurationError as exc:  # e.g. a block size the device does not allow, found by planning
         parser.error(_command_line_spelling(str(exc)))
+    except MemoryError:  # within the bounds of check_trajectories, yet more than is free now
+        _fail(f"-n/--trajectories: expected a number of trajectories the free memory holds; got "
+              f"{args.trajectories}, for which an allocation failed; give a smaller -n")
     except BrokenPipeError:
         silence_stdout()
         return 141  # 128 + SIGPIPE: what a shell reports for a tool ended by a closed pipe (as the planner CLI)
@@ -134,8 +172,10 @@ def main(argv=None):
 
 def _command_line_spelling(message):
     """A message of the Python API as the command line spells its options (``plan='auto'`` is ``--plan auto``)."""
-    message = re.sub(r"\bplan=(?:'([^']*)'|(\w+))", lambda m: f"--plan {m.group(1) or m.group(2)}", message)
-    return re.sub(r"\bblock_size\b", "--block-size", message)
+    for name in ("plan", "method"):  # method='rodas5p', 'radau' or 'kvaerno5' is --method rodas5p, radau or kvaerno5
+        message = re.sub(rf"(?<![-\w]){name}=((?:'[^']*'|\w+)(?:(?:, | or )'[^']*')*)",
+                         lambda m, o=name: f"--{o} " + m.group(1).replace("'", ""), message)
+    return re.sub(r"(?<![-\w])(block_size|rtol|atol)\b", lambda m: "--" + m.group(1).replace("_", "-"), message)
 
 
 def _run(args):
@@ -172,7 +212,31 @@ def _run(args):
     for i in np.unique(np.linspace(0, n - 1, min(args.show, n)).astype(int)):
         x, y, z = result.y[i, -1]
         print(f"{params[i, 1]:8.3f} {x:11.5f} {y:11.5f} {z:11.5f}  {int(status[i])}")
+    failures = failure_summary(result, status, params[:, 1])
+    if failures:
+        print("\n" + failures)
     return 0 if np.all(status == 0) else 1
+
+
+def failure_summary(result, status, rho):
+    """Why trajectories failed: per status code, how many and the status message (``result.message``) of the
+    first, in the command line's spelling; "" when none failed.
+
+    A message carries its trajectory's own figures (the stable step at its rho, how far it got), so it is
+    shown for one trajectory of each code, not for every one: a message also costs host-side probes
+    (stiffness, a Jacobian's inf entries), too slow to run for a million failed trajectories.
+    """
+    codes, first, counts = np.unique(status, return_index=True, return_counts=True)
+    lines = []
+    for code, i, count in zip(codes, first, counts):
+        if code == 0:
+            continue
+        which = f"{count} trajectories" if count > 1 else "1 trajectory"
+        lines.append(f"  status {int(code)}, {which} (the message of the first, trajectory {int(i)} at rho "
+                     f"{rho[i]:g}): {' '.join(_command_line_spelling(result.message(int(i))).split())}")
+    if not lines:
+        return ""
+    return f"Failed: {int(np.sum(status != 0))} of {len(status)} trajectories; why:\n" + "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ A transposed or mistyped Jacobian runs without an error and ruins what needs it:
 Rosenbrock methods use ``J`` itself, so rodas4 with a transposed pendulum ``J``
 ran into max_steps with no hint.  :class:`kernels.ODESystem` compares the two at
 its test point (``y = linspace(0.5, 1, n)``, ``p = linspace(0.5, 1, n_params)``,
-``t = 0``) and warns, :class:`kernels.JacobianCheckWarning`, naming the entry.  An
+``t = 0``) and at a second one with no value 1 (:func:`second_point`), and warns, :class:`kernels.JacobianCheckWarning`, naming the entry.  An
 entry that matches a one-sided difference instead passes: the rhs has a jump or a
 kink there (``floor``, ``Heaviside``, ``abs`` at the test point), where the central
 difference measures the jump, not the derivative.  A
@@ -26,16 +26,44 @@ __all__ = ["check_derivatives", "DERIVATIVE_CHECK_STATES"]
 DERIVATIVE_CHECK_STATES = 256
 
 
-def check_derivatives(system, outputs, y, p):
-    """Warn where ``system``'s ``jac`` or ``jvp`` disagrees with central differences of its ``rhs`` at ``(y, p)``;
-    return the names of those that do (``()`` when none does, or nothing could be checked).
+def second_point(size, shift):
+    """Test values in (0.55, 0.95) with no two alike and none 1 or 0: where ``y = 1``, ``y``, ``y^2`` and ``y^3``
+    agree, and a jac that lost a power passed the check at ``linspace(0.5, 1, n)`` (a user's trial)."""
+    golden = (np.sqrt(5.0) - 1.0) / 2.0
+    return 0.55 + 0.4 * np.mod(golden * (np.arange(size) + 1.0 + shift), 1.0)
 
-    ``outputs["jac"]`` is what ``jac`` wrote at the test point (None when it ran on the device).  Only
-    for host-run functions of systems without drivers, up to :data:`DERIVATIVE_CHECK_STATES` states.
+
+def check_derivatives(system, outputs, y, p):
+    """Warn where ``system``'s ``jac`` or ``jvp`` disagrees with central differences of its ``rhs``; return the
+    names of those that do (``()`` when none does, or nothing could be checked).
+
+    Checked at the construction check's test point ``(y, p)`` (``outputs["jac"]`` is what ``jac`` wrote
+    there, None when it ran on the device) and, where that passes, at :func:`second_point`.  Only for
+    host-run functions of systems without drivers, up to :data:`DERIVATIVE_CHECK_STATES` states.
     """
     n = system.n_states
     if system.n_drivers or n > DERIVATIVE_CHECK_STATES or (system.jac is None and system.jvp is None):
         return ()
+    y2, p2 = second_point(n, 0.0), second_point(system.n_params, 0.5)
+    jac2 = None
+    if system.jac is not None and outputs.get("jac") is not None:
+        jac2 = np.full(n * n, np.nan)
+        try:
+            system.jac(0.0, y2, p2, jac2)
+        except Exception:  # noqa: BLE001 - the construction check has run it once; a failure here is a domain's
+            jac2 = None
+    disagree = []
+    for point, jac_out, label in ((y, p), outputs.get("jac"), "linspace(0.5, 1, n)"), ((y2, p2), jac2, "a second point"):
+        for what, message in _disagreements(system, *point, jac_out, label):
+            if what not in disagree:
+                warnings.warn(message, JacobianCheckWarning, stacklevel=4)
+                disagree.append(what)
+    return tuple(disagree)
+
+
+def _disagreements(system, y, p, jac_out, label):
+    """``(what, message)`` for ``jac`` (its output ``jac_out``) and ``jvp`` where they disagree at ``(y, p)``."""
+    n = system.n_states
     out = np.empty(n)
 
     def f(x):
@@ -54,12 +82,14 @@ def check_derivatives(system, outputs, y, p):
             forward.append((up - here) / steps[j])
             backward.append((here - down) / steps[j])
     except Exception:  # noqa: BLE001 - rhs calls device code: it is checked on the device only
-        return ()
+        return []
+    if not np.all(np.isfinite(here)):
+        return []  # outside the rhs's domain: nothing to compare with
     # (central, forward, backward) differences; an entry is right when it matches any of them
     references = tuple(np.stack(c, axis=1) for c in (central, forward, backward))
     given = []
-    if outputs.get("jac") is not None:
-        given.append(("jac", outputs["jac"].reshape(n, n), references, "J[i * n + j] must be d f_i / d y_j "
+    if jac_out is not None:
+        given.append(("jac", jac_out.reshape(n, n), references, "J[i * n + j] must be d f_i / d y_j "
                       "(row-major: a transposed J is a common slip)", 1.0))
     if system.jvp is not None:
         # No zero entry and no symmetry: linspace(1, -1, n) had a zero in the middle for odd n, so a slip in
@@ -73,7 +103,7 @@ def check_derivatives(system, outputs, y, p):
         if product is not None:
             given.append(("jvp", product[:, None], tuple((r @ v)[:, None] for r in references),
                           "out[i] must be sum_j d f_i / d y_j v[j]", float(np.sum(np.abs(v)))))
-    disagree = []
+    found = []
     for what, value, differences, rule, weight in given:
         expected = differences[0]
         # 1e-5 of the largest entry beside 1e-3 of each: far above the differences' error, far below a slip.  The
@@ -89,12 +119,10 @@ def check_derivatives(system, outputs, y, p):
         if bad.any():
             i, j = np.unravel_index(np.argmax(np.where(bad, np.abs(value - expected), -1.0)), bad.shape)
             where = f"J[{i * n + j}] (d f_{i} / d y_{j})" if what == "jac" else f"out[{i}]"
-            warnings.warn(
-                f"{what} of system {system.name!r} disagrees with central differences of rhs at t=0 on test "
-                f"arrays (y = linspace(0.5, 1, {n}), p = linspace(0.5, 1, {system.n_params})): {where} is "
-                f"{value[i, j]:.6g}, the differences give {expected[i, j]:.6g} ({int(bad.sum())} entries "
-                f"off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact Jacobian; if "
-                "yours is approximate on purpose, ignore this or pass check=False",
-                JacobianCheckWarning, stacklevel=4)
-            disagree.append(what)
-    return tuple(disagree)
+            point = ", ".join(f"{v:.4g}" for v in y[:6]) + (", ..." if n > 6 else "")
+            found.append((what,
+                f"{what} of system {system.name!r} disagrees with central differences of rhs at t=0 at {label} "
+                f"(y = [{point}]): {where} is {value[i, j]:.6g}, the differences give {expected[i, j]:.6g} "
+                f"({int(bad.sum())} entries off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact "
+                "Jacobian; if yours is approximate on purpose, ignore this or pass check=False"))
+    return found

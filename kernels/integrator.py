@@ -143,6 +143,7 @@ class Integrator:
         self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
         self._warned_suspect = False  # the solve-time JacobianCheckWarning, said once an Integrator
         self._pattern = probed_pattern(self.settings, self.solver)  # checked at each solve's own magnitudes
+        self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
 
@@ -347,11 +348,11 @@ class Integrator:
                 raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
             check.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
-            if self.method.family != "erk" and not on_device:
+            if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:
                 self._reachable.add(scalar_tolerances)
-        if self._pattern is not None and not on_device:
+        if (self._pattern is not None or self._given_pattern is not None) and not on_device:
             self._check_pattern(t0, y0, params)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
@@ -389,7 +390,9 @@ class Integrator:
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                          self._fixed_step_remedy(), self.jacobian, suspect,
-                                                         self.solver.linear if self.method.family != "erk" else None),
+                                                         self.solver.linear if self.method.family != "erk" else None,
+                                                         check.fixed_step_count(dt, t0, t_end, self.adaptive),
+                                                         max_steps),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,
@@ -397,14 +400,18 @@ class Integrator:
                          event_y=event_y, counts=counts, stiffness_probe=probe)
 
     def _check_pattern(self, t0, y0, params):
-        """The probed sparse pattern against the Jacobian at this solve's first, middle and last rows (once per
-        distinct rows: each check differences the rhs n times on the host)."""
+        """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
+        (once per distinct rows: each check differences the rhs n times on the host)."""
         n = max(y0.shape[0], params.shape[0])  # either may be one row shared by every trajectory
         rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params)) for r in sorted({0, n // 2, n - 1})}
         key = (t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
         if key in self._pattern_checked:
             return
-        check_pattern_at(self.system, self._pattern, t0, rows)
+        if self._pattern is not None:
+            check_pattern_at(self.system, self._pattern, t0, rows)
+        else:  # the user's own pattern: warned about on its first miss, then left to the user
+            check_pattern_at(self.system, self._given_pattern, t0, rows, given=True)
+            self._given_pattern = None
         self._pattern_checked[key] = True
         if len(self._pattern_checked) > _CONSTANTS_KEPT:
             self._pattern_checked.popitem(last=False)
@@ -463,11 +470,11 @@ def _batch_inputs(system, y0, params, dtype):
             raise ConfigurationError(f"params are required: system {system.name!r} has {system.n_params} "
                                      "parameters and no default_params")
         params = system.default_params if system.n_params else np.zeros(0)
-    params_batched = check.is_device_array(params) or np.ndim(params) == 2
+    params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
     n_traj = None
     if params_batched:
         params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params")
-    y0_batched = check.is_device_array(y0) or np.ndim(y0) == 2
+    y0_batched = check.is_device_array(y0) or _dims(y0, "y0", system.n_states, "n_states") == 2
     y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states",
                                    ("params", system.n_params))
     if not params_batched:  # a shared y0 row sets no batch size for params to match
@@ -476,6 +483,15 @@ def _batch_inputs(system, y0, params, dtype):
     if system.n_params == 0:
         params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
     return y0, params, n_traj
+
+
+def _dims(value, what, width, width_name):
+    """``np.ndim(value)``, or a ConfigurationError naming ``what`` for a ragged list (rows of unequal length)."""
+    try:
+        return np.ndim(value)
+    except ValueError:
+        raise ConfigurationError(f"{what} has rows of unequal length (a ragged list): give one row of {width} numbers "
+                                 f"({width_name}) per trajectory, or one row for all") from None
 
 
 def default_block_size():

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .controllers import ControllerSettings
-from .errors import ConfigurationError, PatternMissError, ToleranceWarning, describe
+from .errors import ConfigurationError, JacobianCheckWarning, PatternMissError, ToleranceWarning, describe
 from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
@@ -166,10 +166,11 @@ def check_newton_scale(atol, y0):
             f"give atol > 0 for it (a small fraction of its typical size)")
 
 
-def probed_pattern(settings, options):
+def probed_pattern(settings, options, given=False):
     """The Jacobian pattern a sparse LU of ``settings``' step was built on when it was probed, not given
-    (``options.pattern`` None); None for a step without a sparse LU or with a given pattern."""
-    if options.pattern is not None:
+    (``options.pattern`` None); None for a step without a sparse LU or with a given pattern.  With ``given``
+    the reverse: the pattern in use when the user gave it, else None."""
+    if (options.pattern is not None) != given:
         return None
     step = settings.step
     newton = getattr(step, "newton", None)
@@ -178,10 +179,13 @@ def probed_pattern(settings, options):
     return getattr(step, "pattern", None)  # a FIRK step's (its blocks' sparse LUs)
 
 
-def check_pattern_at(system, pattern, t0, rows):
+def check_pattern_at(system, pattern, t0, rows, given=False):
     """PatternMissError when ``pattern`` misses entries of the Jacobian that are nonzero at one of ``rows``
     (trajectory index -> its ``(y0 row, params row)``, host arrays): the sparse LU would leave them out, and
-    the run crawl or end wrong (a probed pattern sees magnitudes 0.1 to 10 only)."""
+    the run crawl or end wrong (a probed pattern sees magnitudes 0.1 to 10 only).  A ``given`` pattern (the
+    user's ``SolverOptions(pattern=)``) is warned about instead, a JacobianCheckWarning: an approximate
+    Jacobian can be meant (Newton converges with one, slower), but a Rosenbrock step needs the exact one (a
+    user's trial: rodas5p with one constant entry left out took 1115 steps for 49, with no word of it)."""
     from .solvers.sparsity import missing_entries
 
     for i, (y, p) in rows.items():
@@ -192,6 +196,15 @@ def check_pattern_at(system, pattern, t0, rows):
         if missing:
             shown = ", ".join(map(str, missing[:6])) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
             points = [(t0, y, p) for y, p in rows.values()]
+            if given:
+                warnings.warn(
+                    f"the Jacobian pattern given as SolverOptions(pattern=) misses entries that are nonzero at "
+                    f"trajectory {i}'s y0 and params: {shown}; the sparse LU leaves them out, so Newton converges "
+                    f"slower and a Rosenbrock method (which needs the exact Jacobian) takes many more steps and can "
+                    f"end outside its tolerances. Add them, or take kernels.solvers.jacobian_pattern(system, "
+                    f"points=[(t0, y0[{i}], params[{i}])]); ignore this if the pattern is approximate on purpose",
+                    JacobianCheckWarning, stacklevel=4)
+                return
             raise PatternMissError(
                 f"the sparse LU's Jacobian pattern, probed at random states and parameters of magnitude 0.1 to 10 "
                 f"when this solver was built, misses entries that are nonzero at trajectory {i}'s y0 and params: "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
 
 from .backend import backend
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, UserFunctionError, describe
 from .loop_work import EVENT_COLUMN
 from .progress import Progress
 
@@ -120,13 +121,33 @@ def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, ma
         # The simulator runs the kernel as NumPy scalar code, whose overflow warnings are the
         # trajectory's business (its status says so), not the user's. The filter is process-wide,
         # so it reaches the simulator's threads.
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _out_spoilt_by_a_fault(out, outputs):
             warnings.simplefilter("ignore", RuntimeWarning)
             _launch_ranges(built, n_traj, args, progress)
     else:
         _launch_ranges(built, n_traj, args, progress)
     intact = bool(canary_ok.copy_to_host()[0]) if built.canary_elems else None
     return outputs, intact
+
+
+@contextlib.contextmanager
+def _out_spoilt_by_a_fault(out, outputs):
+    """A user function that raised (the simulator's UserFunctionError) stopped the launch part-way: where the
+    solve wrote into ``out``, its saved states become NaN (they mixed this call's trajectories with the last
+    call's, with the last call's status) and the error says so."""
+    try:
+        yield
+    except UserFunctionError as exc:
+        if out is None:
+            raise
+        for array in outputs[:2]:  # y, observables
+            if array is not None:
+                host = array.copy_to_host()
+                host[...] = np.nan
+                array.copy_to_device(host)
+        raise UserFunctionError(f"{exc} The result passed as out= was being written when it stopped: its saved "
+                                "states are now NaN and its other arrays mix this call with the last; solve again "
+                                "before reading it.") from None
 
 
 PROGRESS_CHUNKS = 20
@@ -151,7 +172,7 @@ def _launch_ranges(built, n_traj, args, progress):
         for i in _PER_TRAJECTORY:
             if args[i].shape[0] == n_traj:  # not a stand-in
                 part[i] = args[i][start:stop]
-        built.launch(stop - start, tuple(part))
+        built.launch(stop - start, tuple(part), first=start)
         if bar.enabled is not False:
             cuda.synchronize()
         bar.update(stop)

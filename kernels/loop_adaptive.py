@@ -163,7 +163,11 @@ def build_adaptive_loop(parts, built, controller):
                 # the float64 resolution of t, or a retry that would snap to the
                 # same step again (the save time is within the snap's rounding margin of t: at t0 = 1e15 a span
                 # of 1 is 8 ulps; SciPy's "required step size is less than spacing between numbers").
-                if min(dt_try, dt) <= dt_min or t + dt_next == t or (hit and edge - t <= dt_next * (1.0 + _SNAP)):
+                # Or a retry no shorter than the step just rejected: within a few ulps of t a smaller dt rounds
+                # back to the same representable step, which a finite-time blow-up (y' = y^2) then retried until
+                # max_steps (100000 rejections, where SciPy stops at once).
+                if (min(dt_try, dt) <= dt_min or t + dt_next == t or (t + dt_next) - t >= dt_try
+                        or (hit and edge - t <= dt_next * (1.0 + _SNAP))):
                     if CAN_FAIL and code != SUCCESS:
                         status = code
                     else:

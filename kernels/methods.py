@@ -16,6 +16,7 @@ tableau with an embedded estimate appears there by itself.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 
 from .errors import ConfigurationError
@@ -73,5 +74,7 @@ def get_method(method) -> Method:
             raise ConfigurationError(
                 f"method {method!r} is an implicit method whose step family does not exist yet (its tableau "
                 f"is in kernels.tableaus.IMPLICIT_TABLEAUS); choose one of {list(METHOD_NAMES)}")
-        raise ConfigurationError(f"method must be one of {list(METHOD_NAMES)}; got {method!r}")
+        close = difflib.get_close_matches(key, METHOD_NAMES, n=1, cutoff=0.75) if isinstance(key, str) else []
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigurationError(f"method must be one of {list(METHOD_NAMES)}; got {method!r}{guess}")
     return METHODS[key]

@@ -29,7 +29,10 @@ STATUS_MESSAGES: dict[int, str] = {
     Status.SUCCESS: "The solver successfully reached the end of the integration interval.",
     Status.MAX_STEPS: "The maximum number of steps (max_steps) was taken before reaching the end.",
     Status.STEP_SIZE_UNDERFLOW: (
-        "The step size fell below the minimum step (dt_min) or below what float64 time can resolve."
+        "The step size fell below the minimum step (dt_min) or below what float64 time can resolve. Where dt_min "
+        "is 0 the solution usually has a singularity there (it grows without bound in finite time, as y' = y^2 "
+        "does at t = 1/y0), or the right-hand side jumps at that time: check the model near where the saved values "
+        "stop."
     ),
     Status.NONFINITE_STATE: "The state became non-finite (inf or nan); the trajectory was stopped.",
     Status.SINGULAR_MATRIX: (

@@ -21,6 +21,7 @@ import contextlib
 import linecache
 import math
 import os
+import re
 import sysconfig
 import traceback
 
@@ -79,14 +80,15 @@ def _reads_cuda(func):
 
 
 @contextlib.contextmanager
-def faults_named():
-    """On the simulator: an exception raised in a user function becomes one UserFunctionError naming its line."""
+def faults_named(block_size=None, first=0):
+    """On the simulator: an exception raised in a user function becomes one UserFunctionError naming its line
+    (and, given the launch's ``block_size`` and its ``first`` trajectory, the trajectory whose thread raised it)."""
     try:
         yield
     except KernelError:
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised, named
-        named = user_function_error(exc)
+        named = user_function_error(exc, block_size, first)
         if named is None:
             raise
         raise named from None
@@ -96,8 +98,11 @@ def faults_named():
 DYNAMIC_CODE = "<dynamic-code>"
 
 
-def user_function_error(exc):
+def user_function_error(exc, block_size=None, first=0):
     """``exc`` as one UserFunctionError naming the innermost user-code line it passed, or None when none did.
+
+    The simulator prefixes the text with the thread (``tid=[x, 0, 0] ctaid=[b, 0, 0]: ...``): with the launch's
+    ``block_size`` that is the trajectory ``b * block_size + x`` of the launch, which the message names.
 
     On a Dask worker the user's functions arrive by value (cloudpickle), their code's file name replaced by
     ``<dynamic-code>``: the file is then read from the function's module globals (``__file__``), which
@@ -117,8 +122,14 @@ def user_function_error(exc):
     line = linecache.getline(filename, lineno).strip() if not filename.startswith("<") else ""
     detail = str(exc).split(": ", 1)[-1] if str(exc).startswith("tid=") else str(exc)
     source = f" ({line!r})" if line else ""
+    thread = _THREAD.match(str(exc))
+    which = (f" for trajectory {first + int(thread['block']) * block_size + int(thread['thread'])}"
+             if thread and block_size else "")
     return UserFunctionError(f"{name} raised {type(exc).__name__} at {filename}:{lineno}{source} while the kernel "
-                             f"ran: {detail}. {_on_a_gpu(exc)}")
+                             f"ran{which}: {detail}. {_on_a_gpu(exc)}")
+
+
+_THREAD = re.compile(r"tid=\[(?P<thread>\d+),[^\]]*\] ctaid=\[(?P<block>\d+),")
 
 
 def _on_a_gpu(exc):

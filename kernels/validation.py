@@ -20,7 +20,7 @@ DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
 __all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval", "real_array",
            "warn_unused_tolerances", "DEFAULT_TOLERANCE",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
-           "check_fixed_step", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out", "finite_rows",
+           "check_fixed_step", "fixed_step_count", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out", "finite_rows",
            "check_progress", "unexpected_keyword"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
@@ -208,6 +208,8 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None):
 
 def _sweep_hint(shape, what, width):
     """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value, or a column for a row."""
+    if width == 0 and what == "params":
+        return ": the system has no parameters (n_params=0), so leave params out (or give n_params to ODESystem)"
     if len(shape) == 1 and width == 1 and shape[0] > 1:
         return (f": for a sweep of {shape[0]} values give shape ({shape[0]}, 1), e.g. {what}[:, None] (a 1-D "
                 f"{what} is the one row every trajectory shares)")
@@ -359,6 +361,13 @@ def check_fixed_step(dt, t0, t_end, adaptive, what="dt"):
         f"(the span / the number of steps)")
 
 
+def fixed_step_count(dt, t0, t_end, adaptive):
+    """The fewest fixed steps of ``dt`` that reach ``t_end`` (saves may add some), or None for adaptive runs."""
+    if adaptive or dt is None:
+        return None
+    return math.ceil((t_end - t0) / dt * (1.0 - 1e-12))
+
+
 # Below this fraction of a state component's magnitude, the error estimate sinks into rounding noise:
 # the controller shrinks the step until max_steps.  Measured with Tsit5 on Lorenz in float32 (y0 =
 # (1, 0, 0), rho = 28, t in [0, 1]), steps for rtol = atol = 1e-6, 1e-7, 3e-8, 1e-8, 3e-9, 1e-9, 3e-10,
@@ -383,6 +392,8 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
     eps = float(np.finfo(dtype).eps)
     floor = TOLERANCE_FLOOR * eps
     n = rtol.shape[0]
+    # float64 is the widest precision there is: then the only remedy is looser tolerances
+    wider = f"use {names[2]}, or " if np.dtype(dtype) != np.float64 else ""
     if is_device_array(y0):
         scale = np.zeros(n)
     else:
@@ -403,7 +414,7 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
                 f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask for errors below "
                 f"{np.dtype(dtype).name}'s resolution for y[:, {i}] (eps x |y0| = {eps * scale[i]:.3g}): the run "
                 f"finishes, but its error can be tens to hundreds of times the tolerance (559 times, measured "
-                f"on a stiff problem), with status success; use {names[2]}, or "
+                f"on a stiff problem), with status success; {wider or 'use '}"
                 f"{names[0]} >= {eps:.2g}", ToleranceWarning, stacklevel=4)
         return
     i = int(too_tight[0])
@@ -417,7 +428,7 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
         loosen = f"{names[0]} >= {floor:.2g}, or {names[1]} > 0"
     raise ConfigurationError(
         f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} are tighter than {name} can resolve: {where}, "
-        f"so the step size would shrink until max_steps; use {names[2]}, or loosen the tolerances ({loosen})")
+        f"so the step size would shrink until max_steps; {wider}loosen the tolerances ({loosen})")
 
 
 def _tol(values):

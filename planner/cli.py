@@ -1,160 +1,47 @@
 """The ``planner`` command: plan, verify, compare, draw and demo buffer layouts.
 
 Exit codes: 0 success, 1 a plan fails verification, 2 bad input (one
-``planner: error: ...`` line on stderr, nothing written).
+``planner: error: ...`` line on stderr, nothing written), 141 the reader of
+stdout went away (``planner demo | head -1``).
 """
 
 import argparse
 import json
 import math
 import os
-import stat
+import re
 import sys
-import tempfile
 import textwrap
 
 from . import csvio as files
 from . import report
-from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity, os_error_message
-from .device import PRESETS, get_device
+from .csvio import CAPACITY_LIMIT, os_error_message
+from .device import PRESETS
 from .errors import ConfigurationError, PlanError, PlannerError
 from .solve import GOALS, PLANNERS, solve
+from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, check_outputs,  # noqa: F401
+                     command_line_spelling, goal_for, load_problem, plan_json_text, warp_note, write_atomically)
 
+DEFAULT_TIME_LIMIT = 10.0  # seconds, --time-limit's default
 _PROBLEM_HELP = "PlanningProblem JSON file, or MiniMalloc CSV (.csv: id,lower,upper,size)"
-_EPILOG = "exit codes: 0 success, 1 the plan fails verification, 2 bad input"
+_EPILOG = ("exit codes: 0 success, 1 the plan fails verification, 2 bad input, 141 the reader of the output "
+           "went away")
+
+# What argparse takes for a negative number, a value rather than an option: its own pattern (-1, -.5) knows no
+# exponent, so "--time-limit -1e-3" was "expected one argument" instead of the option's range check.
+NEGATIVE_NUMBER = re.compile(r"^-(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|infinity|nan)$", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors are one ``planner: error:`` line and exit code 2."""
+    """argparse whose usage errors are one ``planner: error:`` line and exit code 2, and which takes a
+    negative number in any form (``-1e-3``, ``-inf``) as a value."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message):
         sys.exit(_fail(f"{message} (see '{self.prog} --help')"))
-
-
-# -- input and output ------------------------------------------------------
-def load_problem(path, args):
-    """A PlanningProblem from a JSON problem or a MiniMalloc CSV, with the command-line overrides."""
-    if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
-        check_capacity(args.capacity, "--capacity")
-    problem = files.load_problem(path, capacity=args.capacity)
-    problem = apply_overrides(problem, args)
-    if args.capacity is not None or not files.is_csv(path):
-        problem.check_launchable("--capacity" if args.capacity is not None else "shared_capacity")
-    if not files.is_csv(path) or args.block_size is not None:
-        warp_note(problem)
-    return problem
-
-
-def warp_note(problem):
-    """A note on stderr when the block size is not a whole number of warps."""
-    warp = problem.device.warp_size
-    if problem.block_size % warp:
-        idle = warp - problem.block_size % warp
-        print(f"planner: note: block size {problem.block_size} is not a multiple of {warp}: threads are scheduled "
-              f"in warps of {warp}, so each block's last warp runs with {idle} idle lanes (and occupancy counts "
-              "whole warps)", file=sys.stderr)
-
-
-def check_outputs(outputs, inputs=(), stdout=True):
-    """ConfigurationError, before any work, unless each output path can be written and is no input.
-
-    ``outputs`` and ``inputs`` are ``(option, path)`` pairs; ``-`` (stdout) and None are skipped
-    (``stdout``: whether the options take ``-``, as the empty name's message then says).
-    An output must not be an empty name (``--json ""``: nothing would be written) or a folder, its folder
-    must exist and take new files, and it must not name an input file or another output. A symbolic link
-    is checked at the file it names; an existing path that is no regular file (``/dev/stdout``, a FIFO)
-    need only be writable: it is written through.
-    """
-    seen = {}
-    for flag, path in outputs:
-        if path in (None, "-"):
-            continue
-        if not path:
-            dash = " (or '-' for stdout)" if stdout else ""
-            raise ConfigurationError(f"{flag} {path!r}: expected a file name{dash}, got an empty one, to which "
-                                     "nothing can be written; give a file name")
-        if os.path.isdir(path):
-            raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name "
-                                     f"(like {os.path.join(path, 'out.json')!r})")
-        if _is_special(path):
-            if not os.access(path, os.W_OK):
-                raise ConfigurationError(f"cannot write {path!r}: it is not writable")
-        else:
-            _check_folder(path)
-        for in_flag, source in inputs:
-            if source is not None and _same_file(source, path):
-                raise ConfigurationError(f"{flag} {path!r} is the same file as the input {in_flag} {source!r}; "
-                                         "writing it would overwrite the input; give another file name")
-        key = os.path.realpath(path)
-        if key in seen:
-            raise ConfigurationError(f"{flag} {path!r} and {seen[key][0]} {seen[key][1]!r} are the same file; "
-                                     "give each output its own file name")
-        seen[key] = (flag, path)
-
-
-def _is_special(path):
-    """Whether ``path`` exists (through links) and is no regular file: a device, a FIFO, a socket."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
-def _check_folder(path):
-    """ConfigurationError unless a new file can be made in the folder of ``path`` (of its link's target)."""
-    target = os.path.realpath(path) if os.path.islink(path) else path
-    folder = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(folder):
-        raise ConfigurationError(f"cannot access {path!r}: No such file or directory (the folder {folder!r} "
-                                 "does not exist; create it first)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigurationError(f"cannot write {path!r}: the folder {folder!r} is not writable")
-    try:  # the write goes through a temporary file there: some folders (/proc, read-only mounts) take none
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".planner-", suffix=".tmp")
-    except OSError as exc:
-        raise ConfigurationError(f"cannot create {path!r}: the folder {folder!r} exists but no file can be "
-                                 f"created in it ({exc.strerror})") from None
-    os.close(fd)
-    os.unlink(probe)
-
-
-def _same_file(a, b):
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def goal_for(path, args):
-    """The CP-SAT goal: --goal, else "fit" for a MiniMalloc CSV (its capacity is the bar) and "min-peak"."""
-    if getattr(args, "goal", None):
-        return args.goal
-    return "fit" if files.is_csv(path) else "min-peak"
-
-
-def apply_overrides(problem, args):
-    changes = {}
-    if args.device is not None:
-        changes["device"] = get_device(args.device)
-    if args.block_size is not None:
-        changes["block_size"] = args.block_size
-    if args.min_blocks is not None:
-        changes["min_blocks_per_sm"] = args.min_blocks
-    return problem.replace(**changes) if changes else problem
-
-
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` atomically; ``-`` is stdout."""
-    if path == "-":
-        sys.stdout.write(text)
-    else:
-        atomic_write(path, text.encode())
-
-
-def plan_json_text(plan):
-    return json.dumps(plan.to_json(), indent=2) + "\n"
 
 
 def run_planner(problem, name, time_limit, goal="min-peak"):
@@ -164,8 +51,9 @@ def run_planner(problem, name, time_limit, goal="min-peak"):
         raise ConfigurationError(f"the {name} planner is unavailable: {exc}") from None
 
 
-def compare_all(problem, time_limit, goal="min-peak"):
-    """Plan with every planner: {name: Plan or the error it raised}; exit 2 if none succeeds."""
+def compare_all(problem, time_limit, goal="min-peak", csv=False):
+    """Plan with every planner: {name: Plan or the error it raised, in the command line's terms}; exit 2 if
+    none succeeds. ``csv``: the problem is a MiniMalloc CSV (see command_line_spelling)."""
     results = {}
     for name in PLANNERS:
         try:
@@ -173,7 +61,7 @@ def compare_all(problem, time_limit, goal="min-peak"):
         except (PlannerError, ImportError) as exc:
             if isinstance(exc, ConfigurationError):
                 raise
-            results[name] = exc
+            results[name] = _respell(exc, csv)
     if all(isinstance(r, Exception) for r in results.values()):
         raise next(r for r in results.values() if isinstance(r, PlannerError))
     return results
@@ -181,13 +69,30 @@ def compare_all(problem, time_limit, goal="min-peak"):
 
 # -- commands ----------------------------------------------------------------
 def cmd_plan(args, out):
+    check_planner_flags(args)
     problem = load_problem(args.problem, args)
     check_outputs([("--json", args.json)], [("PROBLEM", args.problem)])
     plan = run_planner(problem, args.planner, args.time_limit, goal_for(args.problem, args))
+    if args.planner != "cpsat" and args.time_limit_given:  # once planned: an error stays one line
+        print(f"planner: note: --time-limit bounds only the cpsat planner; --planner {args.planner} does not "
+              "read it and ran to the end", file=sys.stderr)
     if args.json:
         write_atomically(args.json, plan_json_text(plan))
     print(report.plan_report(plan), file=sys.stderr if args.json == "-" else out)
     return 0
+
+
+def check_planner_flags(args):
+    """``plan``: ConfigurationError for --goal with a planner that does not read it.
+
+    --goal changes what is asked (the first layout that fits, or the lowest peak): silently dropped, the
+    answer would not be to the question asked. --time-limit beside greedy or sequential, which the tests
+    and docs use (the planners' call is the same for all three), only gets a note (cmd_plan).
+    """
+    if args.planner != "cpsat" and args.goal is not None:
+        raise ConfigurationError(f"--goal {args.goal}: expected only with --planner cpsat, the one planner that "
+                                 f"reads it; got --planner {args.planner}, which ignores it; drop --goal, or "
+                                 "use --planner cpsat")
 
 
 def cmd_verify(args, out):
@@ -208,7 +113,8 @@ def cmd_verify(args, out):
 
 def cmd_compare(args, out):
     problem = load_problem(args.problem, args)
-    print(report.comparison_table(compare_all(problem, args.time_limit, goal_for(args.problem, args))), file=out)
+    results = compare_all(problem, args.time_limit, goal_for(args.problem, args), csv=files.is_csv(args.problem))
+    print(report.comparison_table(results), file=out)
     return 0
 
 
@@ -313,17 +219,28 @@ def _seconds(text):
     return value
 
 
-def _solver(p, default_planner="cpsat"):
+class _Given(argparse.Action):
+    """Stores the value and that it was given (``<dest>_given``): ``plan`` notes a --time-limit that its
+    planner does not read, and only when the user gave one."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest + "_given", True)
+
+
+def _solver(p, default_planner="cpsat", note=""):
     p.add_argument("--planner", choices=PLANNERS, default=default_planner,
                    help=f"which planner (default {default_planner})")
-    p.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S",
-                   help="CP-SAT wall-clock limit in seconds for the whole call (default 10)")
+    p.set_defaults(time_limit_given=False)
+    p.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT, metavar="S", action=_Given,
+                   help=f"CP-SAT wall-clock limit in seconds for the whole call (default {DEFAULT_TIME_LIMIT:g})"
+                        + note)
 
 
-def _goal(p):
+def _goal(p, note=""):
     p.add_argument("--goal", choices=GOALS, default=None,
                    help="CP-SAT: min-peak lowers the peak until proven or out of time; fit stops at the first "
-                        "layout within the capacity (default: fit for a MiniMalloc .csv, min-peak otherwise)")
+                        f"layout within the capacity (default: fit for a MiniMalloc .csv, min-peak otherwise){note}")
 
 
 def _command(sub, name, help_text, example, description=None):
@@ -346,10 +263,11 @@ def build_parser():
                  "Plan PROBLEM (JSON, or a MiniMalloc .csv) and print one row per buffer "
                  "(size, placement, offset, lifetime), the totals, status, lower bound and solve time.")
     p.add_argument("problem", metavar="PROBLEM", help=_PROBLEM_HELP)
-    _solver(p)
-    _goal(p)
+    _solver(p, note="; only --planner cpsat reads it")
+    _goal(p, "; only with --planner cpsat")
     _overrides(p)
-    p.add_argument("--json", metavar="OUT", help="also write the Plan JSON to OUT (atomically; '-' for stdout)")
+    p.add_argument("--json", metavar="OUT", action=Once,
+                   help="also write the Plan JSON to OUT (atomically; '-' for stdout)")
     p.set_defaults(run=cmd_plan)
 
     p = _command(sub, "verify", "re-check a plan against its problem",
@@ -378,7 +296,7 @@ def build_parser():
                  "Draw PLAN: one rectangle per buffer interval, address (elements) up, program point "
                  "across, so the reuse of addresses is visible. Needs matplotlib (pip install 'bufferplan[plot]').")
     p.add_argument("plan", metavar="PLAN", help="Plan JSON file (from planner plan --json)")
-    p.add_argument("--out", required=True, metavar="FILE",
+    p.add_argument("--out", required=True, metavar="FILE", action=Once,
                    help="image to write: PNG or SVG, chosen by the name's extension (.png or .svg)")
     p.add_argument("--title", help="figure title (default: planner, status and totals)")
     p.set_defaults(run=cmd_show)
@@ -401,7 +319,8 @@ def build_parser():
                  "with the fitted constants (JSON, usable as a problem's \"device\").")
     p.add_argument("sweep", metavar="SWEEP", help="placement sweep JSONL (benchmarks/placement_sweep.py)")
     p.add_argument("--device", required=True, metavar="NAME", help=f"device preset: {', '.join(sorted(PRESETS))}")
-    p.add_argument("--out", metavar="OUT", help="write the calibrated device model JSON to OUT ('-' for stdout)")
+    p.add_argument("--out", metavar="OUT", action=Once,
+                   help="write the calibrated device model JSON to OUT ('-' for stdout)")
     p.set_defaults(run=cmd_calibrate)
 
     p = _command(sub, "demo", "plan a realistic integrator's buffers",
@@ -412,25 +331,32 @@ def build_parser():
                    help="dirk: loop > 4-stage ESDIRK > Newton > BiCGStab (default); tsit5: loop > 7-stage explicit RK")
     _solver(p)
     _overrides(p, capacity=False)
-    p.add_argument("--json", metavar="OUT", help="write the chosen planner's Plan JSON to OUT")
-    p.add_argument("--save-problem", metavar="OUT", help="write the demo's PlanningProblem JSON to OUT")
+    p.add_argument("--json", metavar="OUT", action=Once, help="write the chosen planner's Plan JSON to OUT")
+    p.add_argument("--save-problem", metavar="OUT", action=Once,
+                   help="write the demo's PlanningProblem JSON to OUT")
     p.set_defaults(run=cmd_demo)
     return parser
 
 
 def main(argv=None):
     """Run the command line; returns the exit code."""
+    csv = False
     try:
         args = build_parser().parse_args(argv)
-        code = args.run(args, sys.stdout)
-        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
+        csv = files.is_csv(getattr(args, "problem", None) or "")
+        out = _Stdout(sys.stdout)
+        code = args.run(args, out)
+        out.flush()  # a closed pipe or a full disk shows here, inside the handlers, not at exit
         return code
     except BrokenPipeError:
         return _closed_stdout()
+    except StdoutError as exc:
+        silence_stdout()  # what stays buffered would fail again at exit
+        return _fail(str(exc))
     except PlanError as exc:
         return _fail(f"the plan fails rule {exc}", code=1)
     except (PlannerError, ValueError) as exc:
-        return _fail(str(exc))
+        return _fail(command_line_spelling(str(exc), csv))
     except OSError as exc:
         return _fail(os_error_message(exc))
     except KeyboardInterrupt:

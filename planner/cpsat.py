@@ -42,6 +42,7 @@ from .greedy import greedy_offsets
 from .interference import Interference, _lifetimes, live_peak
 from .plan import build_plan
 from .selection import choose_greedily, pinned_shared
+from .wording import format_count
 
 WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
 OBJECTIVE_LIMIT = 2 ** 62  # phase 1's objective stays below it: CP-SAT's integers are 64-bit
@@ -162,8 +163,8 @@ def _check_objective_range(auto):
         raise ConfigurationError(
             f"buffer {worst.name!r}: weight {worst.weight:g} times size {worst.size_elems} does not fit CP-SAT's "
             f"integer objective: the auto buffers' weights times sizes, counted in 1/{WEIGHT_SCALE}, sum to "
-            f"{total}, at most {OBJECTIVE_LIMIT - 1} is allowed; lower the weights (only their ratios matter), "
-            "pin the buffer local, or use the greedy planner")
+            f"{format_count(total)}, which is not below the limit 2^62 ({format_count(OBJECTIVE_LIMIT)}); lower "
+            "the weights (only their ratios matter), pin the buffer local, or use the greedy planner")
 
 
 def _score(buffer):

@@ -177,7 +177,8 @@ def read_json(path):
             try:
                 return json.load(handle, object_pairs_hook=no_duplicates)
             except json.JSONDecodeError as exc:
-                raise ConfigurationError(f"{path}: malformed JSON: {exc.msg} at line {exc.lineno} "
+                at = "" if exc.msg.endswith(" at") else " at"  # "Unterminated string starting at" has its own
+                raise ConfigurationError(f"{path}: malformed JSON: {exc.msg}{at} line {exc.lineno} "
                                          f"column {exc.colno}") from None
             except UnicodeDecodeError as exc:
                 raise ConfigurationError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

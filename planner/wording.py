@@ -1,8 +1,8 @@
-"""Short renderings shared by the planner's messages: lists of names and byte counts.
+"""Short renderings shared by the planner's messages: lists of names, counts and byte counts.
 
 Messages name what is wrong with the values; these keep them one readable line
 whatever the values: a long list of buffer names is cut to its first few, and a
-byte count too large for a plain number is written in scientific notation.
+count or byte count too large for a plain number is written in scientific notation.
 """
 
 from decimal import Decimal
@@ -18,6 +18,12 @@ def name_list(names, limit=NAMES_SHOWN):
     if len(names) > limit:
         return f"{shown}, ...] and {len(names) - limit} more"
     return shown + "]"
+
+
+def format_count(n):
+    """An integer as a message shows it: ``4096``; from 10^15 on three significant digits, ``6.00e+300``
+    (exact for any integer: a 301-digit sum is no line to read)."""
+    return f"{_number(n, 1)}" if abs(n) < _PLAIN_BELOW else f"{Decimal(n):.2e}"
 
 
 def format_bytes(n_bytes):

@@ -95,3 +95,14 @@ def test_the_repr_of_a_result_is_one_short_line():
     assert "success=True, status {SUCCESS: 2}, plan: " + result.plan.summary() in text
     failed = _result("radau", "float32", [5, 5], [0, 0], [0, kernels.Status.MAX_STEPS])
     assert "success=False, status {SUCCESS: 1, MAX_STEPS: 1}" in repr(failed)
+
+
+def test_kernels_solvers_is_reachable_after_a_plain_import():
+    """The README names kernels.solvers.jacobian_pattern; after `import kernels` alone it raised AttributeError."""
+    import subprocess
+    import sys
+
+    code = "import kernels; print(kernels.solvers.jacobian_pattern.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "NUMBA_ENABLE_CUDASIM": "1"})
+    assert done.returncode == 0 and done.stdout.strip() == "jacobian_pattern", done.stderr

@@ -56,6 +56,14 @@ def test_demo_runs_an_implicit_method(capsys):
     (["--rtol", "2"], "--rtol must be below 1"),  # it failed only after planning and printing the plan
     (["-n", "2", "--plan", "shared", "--block-size", "1024", "--precision", "float64"],
      "--plan shared: the buffers do not fit"),
+    # a ValueError traceback from np.linspace, and a MemoryError one with exit 1
+    (["-n", "99999999999999999999"], "-n/--trajectories: expected at most 2147483647 (2^31 - 1"),
+    (["-n", "10000000000000"], "-n/--trajectories: expected at most 2147483647 (2^31 - 1"),
+    # a negative number in exponent form was taken for an option: "expected one argument"
+    (["--rtol", "-1e-6"], "--rtol must be finite and >= 0; got -1e-06"),
+    (["--dt", "-1e-3"], "--dt must be > 0; got -0.001"),
+    (["--atol", "-1e-9"], "--atol must be finite and >= 0; got -1e-09"),
+    (["--t-end", "-2E+1"], "--t-end must be > 0; got -20.0"),
 ])
 def test_bad_arguments_end_in_one_line_before_anything_runs(capsys, args, message):
     with pytest.raises(SystemExit) as info:
@@ -118,3 +126,53 @@ def test_a_closed_pipe_ends_quietly_and_a_failed_write_in_one_line():
         process = _demo(full)
         assert process.wait(timeout=300) == 2
     assert process.stderr.read() == "bufferplan: error: cannot write the output: No space left on device\n"
+
+
+def test_trajectories_past_the_machines_memory_are_refused(capsys, monkeypatch):
+    import kernels.demo as demo
+
+    monkeypatch.setattr(demo, "_host_memory_bytes", lambda: 2 ** 20)
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "-n", "10000"])
+    out, err = capsys.readouterr()
+    assert info.value.code == 2 and out == ""
+    assert err.startswith("bufferplan: error: -n/--trajectories: expected at most 8192 trajectories, what this "
+                          "machine's 0.0 GiB of memory holds") and err.count("\n") == 1
+
+
+def test_a_failed_allocation_is_one_line_naming_n(capsys, monkeypatch):
+    """-n 10000000000000 ended in a MemoryError traceback and exit 1 ("some trajectories failed")."""
+    import kernels.demo as demo
+
+    def no_memory(n, rho_max=28.0):
+        raise MemoryError
+
+    monkeypatch.setattr(demo, "lorenz_sweep_params", no_memory)
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "-n", "1000"])
+    out, err = capsys.readouterr()
+    assert info.value.code == 2 and out == ""
+    assert err == ("bufferplan: error: -n/--trajectories: expected a number of trajectories the free memory holds; "
+                   "got 1000, for which an allocation failed; give a smaller -n\n")
+
+
+def test_failed_trajectories_say_why(capsys):
+    """Rows of nan and status 3, exit 1 and no reason: the status message now follows the table, once per status."""
+    assert main(["demo", "-n", "2", "--method", "euler", "--dt", "0.5", "--t-end", "20"]) == 1
+    out = capsys.readouterr().out
+    table, _, why = out.partition("\nFailed: 2 of 2 trajectories; why:\n")
+    assert "nan" in table and why.count("\n") == 1, out
+    assert why.startswith("  status 3, 2 trajectories (the message of the first, trajectory 0 at rho 0): The state "
+                          "became non-finite")
+    assert "--method rodas5p, radau or kvaerno5" in why and "method=" not in why
+
+
+def test_a_successful_sweep_prints_no_failures(capsys):
+    assert main(["demo", "-n", "2", "--t-end", "0.05"]) == 0
+    assert "Failed" not in capsys.readouterr().out
+
+
+def test_method_and_plan_names_are_case_insensitive(capsys):
+    """The README says so, and Python takes them; the command line refused TSIT5 and AUTO."""
+    assert main(["demo", "-n", "1", "--t-end", "0.05", "--method", "TSIT5", "--plan", "Auto"]) == 0
+    assert "method tsit5" in capsys.readouterr().out

@@ -43,6 +43,18 @@ def test_step_size_underflow_at_dt_min():
     assert result.n_rejected[1] >= 1
 
 
+@pytest.mark.parametrize("method", ["tsit5", "rodas5p"])
+def test_a_blowup_ends_in_underflow_without_spending_max_steps(method):
+    """Near t = 1 the steps shrink to a few ulps of t, where a smaller dt rounds back to the same step: it was
+    retried until max_steps (99830 rejections of 100000, a user's trial); now the first such retry ends it."""
+    result = kernels.solve_ivp(BLOWUP, (0.0, 2.0), [1.0], P, method=method, rtol=1e-6, atol=1e-9,
+                               precision=np.float64, progress=False)
+    np.testing.assert_array_equal(result.status, [Status.SUCCESS, Status.STEP_SIZE_UNDERFLOW, Status.SUCCESS])
+    assert result.n_steps[1] + result.n_rejected[1] < 2000
+    assert "singularity" in result.message(1)
+    np.testing.assert_allclose(result.y[2, -1, 0], 1.0 / 3.0, rtol=1e-5)
+
+
 def test_adaptive_nonfinite_from_the_start():
     """f(t0, y0) overflows float32: every step is rejected until the smallest step, then NONFINITE."""
     result = kernels.solve_ivp(BLOWUP, (0.0, 1.0), [[1.0], [1e30], [1.0]], P, method="bs3")
@@ -75,3 +87,13 @@ def test_status_table():
     assert "3.4e38" in nonfinite and "precision=np.float64" in nonfinite
     in_float64 = kernels.solve_ivp(BLOWUP, (0.0, 0.1), [1.0], P, precision=np.float64)
     assert dict(in_float64.status_messages) == kernels.STATUS_MESSAGES
+
+
+def test_an_explicit_method_at_max_steps_says_how_far_it_got_and_what_to_do():
+    """tsit5 at max_steps gave the bare status text (a user's trial); implicit methods already said more."""
+    decay = kernels.ODESystem(_decay, 1, name="decay")
+    result = kernels.solve_ivp(decay, (0.0, 10.0), [1.0], method="tsit5", max_steps=5, t_eval=[1e-3, 5.0, 10.0],
+                               precision=np.float64, progress=False)
+    assert result.status[0] == Status.MAX_STEPS
+    assert "Its last save is at t = 0.001 of 10. Raise max_steps, or loosen rtol and atol" in result.message(0)
+

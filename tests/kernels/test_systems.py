@@ -364,6 +364,26 @@ def test_a_jvp_slip_in_any_column_is_flagged():
         ODESystem(robertson.rhs, 3, 3, name="robertson_right", jvp=robertson.jvp)
 
 
+def _cubic_decay(t, y, p, dydt):
+    dydt[0] = -p[1] * y[0] + y[2]
+    dydt[1] = p[1] * y[0] - y[1]
+    dydt[2] = -p[0] * y[2] * y[2] * y[2]
+
+
+def _cubic_decay_jac_lost_a_power(t, y, p, J):
+    for i in range(9):
+        J[i] = 0.0
+    J[0], J[2], J[3], J[4] = -p[1], 1.0, p[1], -1.0
+    J[8] = -3.0 * p[0] * y[2]  # should be -3 p0 y2^2: equal where y2 = 1, the first test point's last entry
+
+
+def test_a_jac_right_only_where_a_state_is_one_is_flagged_at_the_second_point():
+    """A user's trial: at linspace(0.5, 1, 3) the last state is 1, where y, y^2 and y^3 agree; the jac passed,
+    and rodas5p reported success 58 to 123 tolerances off."""
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"at a second point .*J\[8\] \(d f_2 / d y_2\)"):
+        ODESystem(_cubic_decay, 3, 2, name="cubic_decay", jac=_cubic_decay_jac_lost_a_power)
+
+
 def _stepped(t, y, p, dydt):
     dydt[0] = math.floor(y[1]) - y[0]  # the test point's y[1] = 1.0 sits on floor's jump
     dydt[1] = -abs(y[1] - 1.0)  # and on the kink of abs

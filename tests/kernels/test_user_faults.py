@@ -86,3 +86,26 @@ def test_a_bug_in_a_function_sent_by_value_names_its_file_and_line():
     with pytest.raises(kernels.UserFunctionError) as info:
         kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.01, progress=False)
     assert f"_index_bug raised IndexError at {__file__}:{line} ('dydt[0] = y[5]" in str(info.value)
+
+
+def _raises_for_a_large_rate(t, y, p, dydt):
+    if p[0] > 5.0 and t > 0.05:
+        raise RuntimeError("rate out of range")
+    dydt[0] = -p[0] * y[0]
+
+
+@pytest.mark.skipif(kernels.backend() != "simulator", reason="Python exceptions in kernels exist on the simulator only")
+def test_a_raise_names_its_trajectory_and_spoils_out_with_nan():
+    """A user's trial: the message named no trajectory, and out= kept a mix of the two calls with status success."""
+    integrator = kernels.Integrator(kernels.ODESystem(_raises_for_a_large_rate, 1, 1, name="large_rate"), "tsit5",
+                                    precision=np.float64)
+    from numba import cuda
+
+    y0 = cuda.to_device(np.ones((4, 1)))
+    first = integrator.solve((0.0, 0.1), y0, cuda.to_device(np.array([[1.0], [2.0], [3.0], [4.0]])),
+                             t_eval=[0.05, 0.1], progress=False)
+    assert (first.status.copy_to_host() == 0).all()
+    with pytest.raises(kernels.UserFunctionError, match=r"for trajectory 2: rate out of range.*out=.*NaN"):
+        integrator.solve((0.0, 0.1), y0, cuda.to_device(np.array([[1.0], [2.0], [9.0], [4.0]])),
+                         t_eval=[0.05, 0.1], progress=False, out=first)
+    assert np.isnan(first.y.copy_to_host()).all()

@@ -441,3 +441,58 @@ def test_a_foreign_device_array_on_the_simulator_is_told_what_is_accepted():
 def test_progress_takes_booleans_and_none():
     for progress in (None, False, np.False_):
         assert call(progress=progress).success
+
+
+@pytest.mark.parametrize("y0, params, what", [([1.0], [[1.0], [2.0, 3.0]], "params"),
+                                              ([[1.0], [2.0, 3.0]], [1.0], "y0")])
+def test_a_ragged_list_is_named(y0, params, what):
+    """A user's trial: a ragged list gave NumPy's 'inhomogeneous shape' ValueError, naming no argument."""
+    with pytest.raises(ConfigurationError, match=rf"^{what} has rows of unequal length \(a ragged list\)"):
+        kernels.solve_ivp(ONE, (0.0, 1.0), y0, params, progress=False)
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def test_params_for_a_system_without_parameters_says_to_leave_them_out():
+    with pytest.raises(ConfigurationError, match=r"the system has no parameters \(n_params=0\), so leave params out"):
+        kernels.solve_ivp(ODESystem(_decay, 1, name="decay"), (0.0, 1.0), [1.0], [1.0], progress=False)
+
+
+def test_fixed_steps_past_max_steps_say_how_many_to_allow():
+    """rk4 at dt 1e-6 over a span of 1 ended in MAX_STEPS with no word of why (a user's trial)."""
+    result = call(method="rk4", dt=1e-3, t_span=(0.0, 1.0), max_steps=50, progress=False)
+    assert result.status[0] == kernels.MAX_STEPS
+    assert result.message(0).endswith("This dt needs 1000 fixed steps to reach the end, more than max_steps = 50: "
+                                      "raise max_steps to at least 1000, or take a larger dt.")
+
+
+def test_a_float64_tolerance_beyond_reach_does_not_suggest_float64():
+    with pytest.raises(ConfigurationError, match=r"tighter than float64 can resolve") as info:
+        call(rtol=1e-20, atol=1e-20, precision=np.float64)
+    assert "precision=np.float64" not in str(info.value)
+    with pytest.raises(ConfigurationError, match=r"use precision=np.float64, or loosen"):
+        call(rtol=1e-12, atol=1e-12, precision=np.float32)
+
+
+def test_a_close_method_name_is_suggested():
+    with pytest.raises(ConfigurationError, match=r"got 'rodas5' \(did you mean 'rodas5p'\?\)"):
+        kernels.Integrator(LORENZ, "rodas5")
+
+
+def test_a_rosenbrock_method_takes_atol_zero_on_a_component_that_starts_at_zero():
+    """The refusal (Newton's scale is 0 there) is for DIRK and FIRK steps; a Rosenbrock step has no Newton."""
+    system = ODESystem(_feeding, 2, name="feeding")
+    res = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], method="rodas5p", rtol=1e-6, atol=[1e-8, 0.0],
+                            precision=np.float64, progress=False)
+    assert res.success
+    np.testing.assert_allclose(res.y[0, -1], [np.exp(-1.0), np.exp(-1.0) - np.exp(-2.0)], rtol=1e-5)
+    with pytest.raises(ConfigurationError, match=r"atol is 0 for y\[:, 1\], which starts at 0: an implicit method"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], method="radau", rtol=1e-6, atol=[1e-8, 0.0],
+                          precision=np.float64, progress=False)
+
+
+def _feeding(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = y[0] - 2.0 * y[1]

@@ -46,8 +46,8 @@ def work(tmp_path_factory):
     write_json(root / "problem.json", PROBLEM)
     printed = {}
     for name in PLANNERS:
-        res = run("plan", root / "problem.json", "--planner", name, "--time-limit", 5,
-                  "--json", root / f"plan-{name}.json")
+        limit = ["--time-limit", 5] if name == "cpsat" else []  # the others do not read it (and note that)
+        res = run("plan", root / "problem.json", "--planner", name, *limit, "--json", root / f"plan-{name}.json")
         assert res.returncode == 0, res.stderr
         assert res.stderr == ""
         printed[name] = res.stdout
@@ -293,6 +293,7 @@ def test_real_minimalloc_instance_with_greedy(tmp_path):
 def test_python_m_planner_and_help_texts():
     res = subprocess.run([sys.executable, "-m", "planner", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "plan" in res.stdout and "verify" in res.stdout
+    assert "141 the reader of the output went away" in res.stdout  # a closed pipe: the list left it out
     for command in ("plan", "verify", "compare", "show", "demo"):
         res = run(command, "--help")
         assert res.returncode == 0 and "example:" in res.stdout and f"planner {command}" in res.stdout
@@ -321,6 +322,8 @@ def _buffer(index, **changes):
 
 BAD_PROBLEMS = {
     "malformed-json": ('{"buffers": [', "malformed JSON: Expecting value at line 1"),
+    # json's own message ends in "at": it said "starting at at line 1"
+    "malformed-json-open-string": ('{"buffers": [{"name": "k', "Unterminated string starting at line 1 column 23"),
     "not-an-object": ("[]", "problem: expected a JSON object"),
     "unknown-key": (_problem(colour="red"), "unknown key(s) ['colour']"),
     "unknown-buffer-key": (_buffer(1, colour=1), "buffers[1]: unknown key(s) ['colour']"),
@@ -440,6 +443,28 @@ BAD_COMMANDS = {
                                 "does not fit CP-SAT's integer objective"),
     "cpsat-size-1e17": (lambda d: ["compare", write_json(d / "p.json", _buffer(1, size=10 ** 17))],
                         "local memory", ""),
+    # a negative number in exponent form was taken for an option: "expected one argument"
+    "time-limit-negative-exponent": (lambda d: ["plan", _ok_problem(d), "--time-limit", "-1e-3"],
+                                     "--time-limit: expected a finite number of seconds > 0, got '-1e-3'", ""),
+    "compare-time-limit-minus-inf": (lambda d: ["compare", _ok_problem(d), "--time-limit", "-inf"],
+                                     "got '-inf'", ""),
+    # a repeated output option silently wrote only the last file
+    "plan-json-twice": (lambda d: ["plan", _ok_problem(d), "--planner", "greedy", "--json", d / "out-a.json",
+                                   "--json", d / "out-b.json"],
+                        "argument --json: expected once (one file); got it twice", "give --json once"),
+    "demo-save-problem-twice": (lambda d: ["demo", "--save-problem", d / "out-a.json", "--save-problem",
+                                           d / "out-b.json"], "argument --save-problem: expected once", ""),
+    "show-out-twice": (lambda d: ["show", _plan_file(d), "--out", d / "out-a.svg", "--out", d / "out-b.svg"],
+                       "argument --out: expected once", ""),
+    # a flag the chosen planner does not read was silently ignored
+    "goal-with-greedy": (lambda d: ["plan", _ok_problem(d), "--planner", "greedy", "--goal", "fit",
+                                    "--json", d / "out.json"],
+                         "--goal fit: expected only with --planner cpsat", "got --planner greedy"),
+    "goal-with-sequential": (lambda d: ["plan", _ok_problem(d), "--planner", "sequential", "--goal", "min-peak"],
+                             "--goal min-peak: expected only with --planner cpsat", "drop --goal"),
+    # the sum of weights times sizes was printed with all its 304 digits
+    "cpsat-weight-1e300": (lambda d: ["plan", write_json(d / "p.json", _buffer(2, weight=1e300))],
+                           "sum to 6.00e+303, which is not below the limit 2^62 (4.61e+18)", ""),
 }
 
 if os.path.exists("/dev/full"):  # a write that fails (no space left) names the file
@@ -470,6 +495,54 @@ def test_bad_command(bad_runs, case):
     res, folder = bad_runs["command", case]
     assert_clean_failure(res, needle, folder)
     assert also in res.stderr
+
+
+def test_large_numbers_in_messages_are_compact(bad_runs):
+    """A weight of 1e300 gave a message of 700 characters, most of them one integer's digits."""
+    res, _ = bad_runs["command", "cpsat-weight-1e300"]
+    assert len(res.stderr) < 400 and not re.search(r"\d{20}", res.stderr), res.stderr
+
+
+@pytest.mark.parametrize("args", [["plan", "{problem}", "--planner", "greedy", "--json", "-"], ["demo"]],
+                         ids=["plan-json-stdout", "demo"])
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_stdout_that_cannot_be_written_is_named(tmp_path, args):
+    """``> /dev/full`` said "cannot access: No space left on device", naming nothing."""
+    problem = write_json(tmp_path / "problem.json", PROBLEM)
+    with open("/dev/full", "w") as full:
+        res = subprocess.run([sys.executable, "-m", "planner.cli",
+                              *(a.format(problem=problem) for a in args)], stdout=full, stderr=subprocess.PIPE,
+                             text=True, timeout=120)
+    assert res.returncode == 2
+    assert res.stderr == "planner: error: cannot write standard output: No space left on device\n"
+
+
+def test_time_limit_beside_a_planner_that_ignores_it_is_noted(work, tmp_path):
+    """--planner sequential --time-limit 5 said nothing of the time limit it did not read."""
+    root, _ = work
+    res = run("plan", root / "problem.json", "--planner", "sequential", "--time-limit", 5)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ("planner: note: --time-limit bounds only the cpsat planner; --planner sequential does "
+                          "not read it and ran to the end\n")
+    assert "sequential" in res.stdout
+
+
+@pytest.mark.skipif(not CHALLENGING.is_dir(), reason="MiniMalloc benchmarks not present")
+@pytest.mark.parametrize("command", ["plan", "compare"])
+def test_csv_out_of_time_names_the_option_and_no_local_pin(tmp_path, command):
+    """It said "raise time_limit_s or pin some buffers local": the API's name, and no CSV buffer can be local."""
+    res = run(command, CHALLENGING / "A.1048576.csv", "--time-limit", "0.001", cwd=tmp_path)
+    assert_clean_failure(res, "raise --time-limit, or give the buffers more room with --capacity", tmp_path)
+    assert "time_limit_s" not in res.stderr and "local" not in res.stderr
+
+
+def test_command_line_spelling():
+    from planner.cli import command_line_spelling
+
+    api = "found in the time limit (...); raise time_limit_s or pin some buffers local"
+    assert command_line_spelling(api) == "found in the time limit (...); raise --time-limit or pin some buffers local"
+    assert command_line_spelling(api, csv=True).endswith("raise --time-limit, or give the buffers more room with "
+                                                         "--capacity")
 
 
 @pytest.fixture(scope="module")

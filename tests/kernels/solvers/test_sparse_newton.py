@@ -1,6 +1,8 @@
 """The sparse LU inside the implicit steps: the pattern found from a system, the choice SolverOptions makes,
 and whole solves (Rosenbrock, DIRK) equal to the dense LU's on the Brusselator."""
 
+import warnings
+
 import numpy as np
 import pytest
 from kernel_helpers import audit_allocations
@@ -152,3 +154,25 @@ def _host_rhs(t, y):
     out = np.empty(5)
     _switch_on_chain(t, y, _SWITCH_P, out)
     return out
+
+
+def _decay_chain(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+    for i in range(1, 6):
+        dydt[i] = -p[0] * (i + 1) * y[i] + p[0] * y[i - 1]
+
+
+def test_a_given_pattern_that_misses_an_entry_is_warned_about_once():
+    """A user's trial: a pattern without the constant entry (1, 0) ran rodas5p in 1115 steps for 49, silently; the
+    probed-pattern check did not look at a given one.  A warning (an approximate pattern can be meant)."""
+    system = kernels.ODESystem(_decay_chain, 6, 1, name="decay_chain")
+    given = tuple(e for e in jacobian_pattern(system) if e != (1, 0))
+    integ = kernels.Integrator(system, "rodas5p", precision=np.float64, solver={"pattern": given})
+    y0 = np.zeros(6)
+    y0[0] = 1.0
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"SolverOptions\(pattern=\) misses entries that are nonzero "
+                                                          r"at trajectory 0's y0 and params: \(1, 0\)"):
+        integ.solve((0.0, 1e-3), y0, [100.0], rtol=1e-6, atol=1e-9, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        integ.solve((0.0, 1e-3), y0, [100.0], rtol=1e-6, atol=1e-9, progress=False)

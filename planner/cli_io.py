@@ -1,0 +1,202 @@
+"""The ``planner`` command's input and output: problems read with the command-line overrides, output paths
+checked before anything runs, files written atomically, stdout whose failures are named, and the library's
+messages in the command line's terms."""
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import stat
+import sys
+import tempfile
+
+from . import csvio as files
+from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity
+from .device import get_device
+from .errors import ConfigurationError
+
+class Once(argparse.Action):
+    """An output option that may be given once: a second ``--json`` silently replaced the first file."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = getattr(namespace, self.dest, None)
+        if given is not None:
+            raise argparse.ArgumentError(self, f"expected once (one file); got it twice, {given!r} and "
+                                               f"{values!r}; give {option_string} once")
+        setattr(namespace, self.dest, values)
+
+
+def command_line_spelling(message, csv=False):
+    """A planner message as the command line says it: the API's ``time_limit_s`` is ``--time-limit``, and for a
+    MiniMalloc CSV, whose format pins every buffer shared, the advice to pin buffers local is ``--capacity``."""
+    message = re.sub(r"\btime_limit_s\b", "--time-limit", message)
+    if csv:
+        message = re.sub(r",? or pin some buffers local\b", ", or give the buffers more room with --capacity",
+                         message)
+    return message
+
+
+def _respell(exc, csv):
+    """``exc`` with its message in the command line's terms (the same exception: its type is its status)."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], str):
+        exc.args = (command_line_spelling(exc.args[0], csv),)
+    return exc
+
+
+def load_problem(path, args):
+    """A PlanningProblem from a JSON problem or a MiniMalloc CSV, with the command-line overrides."""
+    if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
+        check_capacity(args.capacity, "--capacity")
+    problem = files.load_problem(path, capacity=args.capacity)
+    problem = apply_overrides(problem, args)
+    if args.capacity is not None or not files.is_csv(path):
+        problem.check_launchable("--capacity" if args.capacity is not None else "shared_capacity")
+    if not files.is_csv(path) or args.block_size is not None:
+        warp_note(problem)
+    return problem
+
+
+def warp_note(problem):
+    """A note on stderr when the block size is not a whole number of warps."""
+    warp = problem.device.warp_size
+    if problem.block_size % warp:
+        idle = warp - problem.block_size % warp
+        print(f"planner: note: block size {problem.block_size} is not a multiple of {warp}: threads are scheduled "
+              f"in warps of {warp}, so each block's last warp runs with {idle} idle lanes (and occupancy counts "
+              "whole warps)", file=sys.stderr)
+
+
+def check_outputs(outputs, inputs=(), stdout=True):
+    """ConfigurationError, before any work, unless each output path can be written and is no input.
+
+    ``outputs`` and ``inputs`` are ``(option, path)`` pairs; ``-`` (stdout) and None are skipped
+    (``stdout``: whether the options take ``-``, as the empty name's message then says).
+    An output must not be an empty name (``--json ""``: nothing would be written) or a folder, its folder
+    must exist and take new files, and it must not name an input file or another output. A symbolic link
+    is checked at the file it names; an existing path that is no regular file (``/dev/stdout``, a FIFO)
+    need only be writable: it is written through.
+    """
+    seen = {}
+    for flag, path in outputs:
+        if path in (None, "-"):
+            continue
+        if not path:
+            dash = " (or '-' for stdout)" if stdout else ""
+            raise ConfigurationError(f"{flag} {path!r}: expected a file name{dash}, got an empty one, to which "
+                                     "nothing can be written; give a file name")
+        if os.path.isdir(path):
+            raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name "
+                                     f"(like {os.path.join(path, 'out.json')!r})")
+        if _is_special(path):
+            if not os.access(path, os.W_OK):
+                raise ConfigurationError(f"cannot write {path!r}: it is not writable")
+        else:
+            _check_folder(path)
+        for in_flag, source in inputs:
+            if source is not None and _same_file(source, path):
+                raise ConfigurationError(f"{flag} {path!r} is the same file as the input {in_flag} {source!r}; "
+                                         "writing it would overwrite the input; give another file name")
+        key = os.path.realpath(path)
+        if key in seen:
+            raise ConfigurationError(f"{flag} {path!r} and {seen[key][0]} {seen[key][1]!r} are the same file; "
+                                     "give each output its own file name")
+        seen[key] = (flag, path)
+
+
+def _is_special(path):
+    """Whether ``path`` exists (through links) and is no regular file: a device, a FIFO, a socket."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _check_folder(path):
+    """ConfigurationError unless a new file can be made in the folder of ``path`` (of its link's target)."""
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise ConfigurationError(f"cannot access {path!r}: No such file or directory (the folder {folder!r} "
+                                 "does not exist; create it first)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigurationError(f"cannot write {path!r}: the folder {folder!r} is not writable")
+    try:  # the write goes through a temporary file there: some folders (/proc, read-only mounts) take none
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".planner-", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create {path!r}: the folder {folder!r} exists but no file can be "
+                                 f"created in it ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _same_file(a, b):
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def goal_for(path, args):
+    """The CP-SAT goal: --goal, else "fit" for a MiniMalloc CSV (its capacity is the bar) and "min-peak"."""
+    if getattr(args, "goal", None):
+        return args.goal
+    return "fit" if files.is_csv(path) else "min-peak"
+
+
+def apply_overrides(problem, args):
+    changes = {}
+    if args.device is not None:
+        changes["device"] = get_device(args.device)
+    if args.block_size is not None:
+        changes["block_size"] = args.block_size
+    if args.min_blocks is not None:
+        changes["min_blocks_per_sm"] = args.min_blocks
+    return problem.replace(**changes) if changes else problem
+
+
+class StdoutError(Exception):
+    """A write to standard output failed (a full disk): the OSError carries no file name to report."""
+
+
+class _Stdout:
+    """``sys.stdout`` whose failed writes say that it was standard output that could not be written
+    (a closed pipe stays a BrokenPipeError: that ends quietly)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        with _naming_stdout():
+            return self.stream.write(text)
+
+    def flush(self):
+        with _naming_stdout():
+            self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _naming_stdout():
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise StdoutError(f"cannot write standard output: {exc.strerror or exc}") from None
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` atomically; ``-`` is stdout."""
+    if path == "-":
+        _Stdout(sys.stdout).write(text)
+    else:
+        atomic_write(path, text.encode())
+
+
+def plan_json_text(plan):
+    return json.dumps(plan.to_json(), indent=2) + "\n"
