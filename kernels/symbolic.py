@@ -176,7 +176,7 @@ def _check_free_symbols(sympy, exprs, what, allowed, t_given):
                                      "elementary functions can be generated; write it out as an expression")
 
 
-def _function_source(sympy, name, args, out, entries, zeros, names, t_symbol, n_total):
+def _function_source(sympy, name, args, out, entries, zeros, names, n_total):
     """Source of ``def name(args): ...`` assigning ``out[k] = entries[k]`` and ``out[k] = 0`` for ``zeros``.
 
     ``entries`` maps an output index to its expression; common subexpressions
@@ -207,8 +207,6 @@ def _function_source(sympy, name, args, out, entries, zeros, names, t_symbol, n_
                                  "use elementary functions (exp, log, sin, sqrt, ...) and arithmetic")
     head = [f"def {name}({', '.join(args)}):", f"    W = {out}.dtype.type"]
     head += [f"    {const} = W({value!r})" for value, const in printer.constants.items()]
-    if t_symbol is not None and any(t_symbol in e.free_symbols for e in entries.values()):
-        head.append("    tw = W(t)")
     return "\n".join(head + body) + "\n"
 
 
@@ -342,7 +340,9 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
     names = {s: f"y[{i}]" for i, s in enumerate(states)}
     names.update({s: f"p[{i}]" for i, s in enumerate(params)})
     if t is not None:
-        names[t] = "tw"
+        # t itself, float64 in every kernel as in a hand-written rhs: it was W(t), rounded to float32 in a float32
+        # kernel (a user's trial: sin(20 t) from t0 = 1e5, tsit5 405 tolerances off with success, 0.86 by hand)
+        names[t] = "t"
     label = str(name) if name is not None else "symbolic"
     try:
         jac = sympy.Matrix(exprs).jacobian(states).applyfunc(lambda e: _derivative_form(sympy, e))
@@ -359,13 +359,13 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
     jvp = {i: sympy.Add(*[jac[i, j] * v[j] for j in range(n) if jac[i, j] != 0]) for i in range(n)}
 
     rhs_src = _function_source(sympy, "rhs", ("t", "y", "p", "dydt"), "dydt", dict(enumerate(exprs)), [],
-                               names, t, n)
-    jac_src = _function_source(sympy, "jac", ("t", "y", "p", "J"), "J", nonzero, zeros, names, t, n * n)
-    jvp_src = _function_source(sympy, "jvp", ("t", "y", "p", "v", "out"), "out", jvp, [], v_names, t, n)
+                               names, n)
+    jac_src = _function_source(sympy, "jac", ("t", "y", "p", "J"), "J", nonzero, zeros, names, n * n)
+    jvp_src = _function_source(sympy, "jvp", ("t", "y", "p", "v", "out"), "out", jvp, [], v_names, n)
     kwargs = {}
     if obs is not None:
         obs_src = _function_source(sympy, "observables", ("t", "y", "p", "obs"), "obs", dict(enumerate(obs)), [],
-                                   names, t, len(obs))
+                                   names, len(obs))
         kwargs = {"observables": _compile(obs_src, "observables"), "n_observables": len(obs)}
     if default_params is not None:
         default_params = np.asarray(default_params, dtype=np.float64)

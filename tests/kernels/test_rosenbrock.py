@@ -356,3 +356,27 @@ def test_only_ros3p_has_an_estimate_blind_on_linear_problems_and_an_adaptive_run
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.Integrator(decay, "ros3p", "fixed", precision=np.float64)
         kernels.Integrator(decay, "rodas5p", precision=np.float64)
+
+
+def _forced_decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0] + math.sin(p[1] * t)
+
+
+@pytest.mark.parametrize("precision, rtol, atol", [(np.float64, 1e-6, 1e-8), (np.float32, 1e-4, 1e-6)])
+def test_the_time_derivative_keeps_its_accuracy_far_from_t_zero(precision, rtol, atol):
+    """f_t's difference increment was sqrt(eps) max(|t|, |h|): from t0 = 1e6 it outgrew the forcing's time scale and
+    rodas4 took 7968 steps for 385, ending 5.5 tolerances off with success (a user's trial).  Now the steps and the
+    error do not depend on where the span lies."""
+    from scipy.integrate import solve_ivp as scipy_solve_ivp
+
+    system = kernels.ODESystem(_forced_decay, 1, 2, name="forced_decay")
+    steps = {}
+    for t0 in (0.0, 1e6):
+        ref = scipy_solve_ivp(lambda t, y: -3.0 * y + np.sin(20.0 * t), (t0, t0 + 2.0), [1.0], method="DOP853",
+                              rtol=1e-12, atol=1e-14).y[0, -1]
+        res = kernels.solve_ivp(system, (t0, t0 + 2.0), [1.0], [3.0, 20.0], method="rodas4", rtol=rtol, atol=atol,
+                                precision=precision, progress=False)
+        assert res.success
+        assert abs(res.y[0, -1, 0] - ref) <= atol + rtol * abs(ref)
+        steps[t0] = int(res.n_steps[0])
+    assert steps[1e6] <= 1.2 * steps[0.0], steps
