@@ -42,7 +42,7 @@ __all__ = ["CompileCache", "ENV_VAR", "DEFAULT_MAX_BYTES", "as_compile_cache", "
 
 ENV_VAR = "BUFFERPLAN_COMPILE_CACHE"
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3
-_MAGIC = b"BPCC1\n"
+_MAGIC = b"BPCC2\n"  # 2: the checksum covers the entry's key too (a file copied under another key is a miss)
 _OFF = ("", "0", "off", "false", "no", "none")
 _ACTIVE = contextvars.ContextVar("bufferplan_compile_cache", default=None)
 _install_lock = threading.Lock()
@@ -85,7 +85,8 @@ class CompileCache:
         _check_folder(directory, "CompileCache directory")
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
             raise ConfigurationError(f"CompileCache max_bytes: expected a positive integer, got {max_bytes!r}")
-        self.directory = os.path.abspath(os.fspath(directory))
+        # "~" is the user's home, as in a shell (it made a folder named "~" under the working directory)
+        self.directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
         self.max_bytes = max_bytes
         self.stats = {"ptx_hits": 0, "ptx_misses": 0, "cubin_hits": 0, "cubin_misses": 0,
                       "ptxas_hits": 0, "ptxas_misses": 0, "errors": 0}
@@ -128,7 +129,7 @@ class CompileCache:
             return None
         head = len(_MAGIC) + 32
         payload = blob[head:]
-        if blob[:len(_MAGIC)] != _MAGIC or hashlib.sha256(payload).digest() != blob[len(_MAGIC):head]:
+        if blob[:len(_MAGIC)] != _MAGIC or _checksum(key, payload) != blob[len(_MAGIC):head]:
             self._count("errors", f"{kind}_misses")
             with contextlib.suppress(OSError):
                 os.remove(path)
@@ -146,7 +147,7 @@ class CompileCache:
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+                    fh.write(_MAGIC + _checksum(key, payload) + payload)
                 os.replace(tmp, self._path(kind, key))
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -252,12 +253,19 @@ class CompileCache:
             _ACTIVE.reset(token)
 
 
+def _checksum(key, payload):
+    """The entry's checksum, bound to its key: an entry copied (or synced) under another key's name was served
+    as that key's (a user's trial: Lorenz's kernel built from another system's PTX, 'ptx_hits: 1')."""
+    return hashlib.sha256(key.encode() + b"\0" + payload).digest()
+
+
 def _check_folder(path, what, off="None"):
     """Refuse ``path`` (the cache's folder) when it is not a path, is blank, or names an existing file; ``off``:
     how ``what`` turns the cache off."""
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
     if not isinstance(text, str) or not text.strip():
         raise ConfigurationError(f"{what}: expected a folder path, got {path!r}")
+    text = os.path.expanduser(text)
     if os.path.exists(text) and not os.path.isdir(text):
         raise ConfigurationError(f"{what}: {text!r} is a file, not a folder; give a folder (created if missing), "
                                  f"or {off} to compile without a cache")

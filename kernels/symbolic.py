@@ -138,6 +138,9 @@ def _expressions(sympy, values, what, keys=None):
             bad = "the imaginary unit I" if expr.has(sympy.I) else "zoo or nan (a division by zero?)"
             raise ConfigurationError(f"{what}[{i}] = {expr} contains {bad}: states, parameters and derivatives "
                                      "are real numbers")
+        if expr.has(sympy.oo) or expr.has(-sympy.oo):  # an infinite rate makes every step fail, at run time
+            raise ConfigurationError(f"{what}[{i}] = {expr} contains oo (infinity): give the rate as a large finite "
+                                     "number or a parameter")
         out.append(expr)
     return out
 

@@ -152,6 +152,15 @@ class Plan:
                                      f"got {data['buffers']!r}")
         for i, b in enumerate(data["buffers"]):
             _check_keys(b, f"buffers[{i}]", _BUFFER_KEYS, _BUFFER_KEYS - {"view_of"})
+        cost = data.get("cost")
+        if cost is not None:
+            try:
+                cost = CostRecord.from_json(cost)
+            except (KeyError, TypeError, AttributeError, ValueError):
+                raise ConfigurationError(
+                    f"plan: malformed plan JSON: 'cost' must be the object a plan was saved with (predicted, "
+                    f"measured, rounds, note), or null; got {cost!r:.80}: drop the key (it only records the auto "
+                    "objective's prediction), or save the plan again") from None
         try:
             buffers = tuple(PlannedBuffer(
                 name=b["name"], size_elems=b["size"],
@@ -164,7 +173,7 @@ class Plan:
                        local_elements=totals["local_elements"],
                        persistent_local_elements=totals["persistent_local_elements"],
                        provenance=Provenance(**prov),
-                       cost=None if data.get("cost") is None else CostRecord.from_json(data["cost"]))
+                       cost=cost)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             if isinstance(exc, ConfigurationError):
                 raise
@@ -314,19 +323,29 @@ class Plan:
 
     def _verify_views(self, declared, planned):
         for name, b in declared.items():
+            p = planned[name]
             if not b.is_view:
+                # a hand-edited view_of on a buffer the problem declares whole was accepted for a local buffer
+                if p.view_of is not None:
+                    raise PlanError("view", f"{name} is not a view in the problem, but the plan makes it a view of "
+                                    f"{p.view_of!r}; expected view_of null")
                 continue
-            p, parent = planned[name], planned[b.view_of]
-            if p.placement is not parent.placement or p.view_of != b.view_of:
+            parent = planned[b.view_of]
+            if p.view_of != b.view_of:
+                raise PlanError("view", f"{name} must be a view of {b.view_of!r}; the plan has view_of "
+                                f"{p.view_of!r}")
+            if p.placement is not parent.placement:
                 raise PlanError("view", f"{name} is placed {p.placement.value}, its parent {parent.name} "
-                                f"{parent.placement.value}")
+                                f"{parent.placement.value}: a view lies where its parent does")
             if parent.offset_elems is None:
-                ok = p.offset_elems is None
+                ok, want = p.offset_elems is None, "no offset (null), as its local parent"
             else:
+                want = (f"offset {parent.offset_elems + b.view_offset_elems} (its parent's {parent.offset_elems} "
+                        f"plus its view offset {b.view_offset_elems})")
                 ok = p.offset_elems == parent.offset_elems + b.view_offset_elems
             if not ok or b.view_offset_elems + b.size_elems > parent.size_elems:
-                raise PlanError("view", f"{name} at offset {p.offset_elems} is not inside {parent.name} "
-                                f"at offset {b.view_offset_elems}")
+                raise PlanError("view", f"{name} at offset {p.offset_elems} is not where its view of {parent.name} "
+                                f"lies: expected {want}")
 
 
 def local_memory_error(used_bytes, whose="the plan"):

@@ -1,6 +1,7 @@
 """The on-disk compile cache: its entries, its choices, and a second process that skips NVVM and ptxas."""
 
 import os
+import shutil
 import warnings
 
 import numpy as np
@@ -58,6 +59,21 @@ def test_a_corrupt_or_truncated_entry_is_a_miss_and_is_removed(cache):
         assert cache.load("ptx", key) is None
         assert not os.path.exists(path)
     assert cache.stats["errors"] == 3
+
+
+def test_an_entry_copied_under_another_key_is_a_miss(cache):
+    """A user's trial: another kernel's PTX file copied over this kernel's name was served as a hit."""
+    mine, theirs = cache.key("ptx", "lorenz"), cache.key("ptx", "chain")
+    cache.store("ptx", mine, b"lorenz ptx")
+    cache.store("ptx", theirs, b"chain ptx")
+    shutil.copyfile(cache._path("ptx", theirs), cache._path("ptx", mine))
+    assert cache.load("ptx", mine) is None and cache.stats["errors"] == 1
+    assert cache.load("ptx", theirs) == b"chain ptx"
+
+
+def test_a_folder_under_the_home_folder_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert CompileCache("~/bp_cache").directory == str(tmp_path / "bp_cache")
 
 
 def test_the_least_recently_used_entries_go_when_the_folder_is_full(tmp_path):

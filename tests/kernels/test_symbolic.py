@@ -283,6 +283,7 @@ def test_a_jacobian_of_zeros_is_generated():
     (lambda x, k, t: [sympy.Mod(x, 1)], r"Derivative\(Mod.* cannot be written as Python for the GPU"),
     (lambda x, k, t: [-k * x + sympy.I], r"contains the imaginary unit I"),
     (lambda x, k, t: [-k * x + sympy.zoo], r"contains zoo or nan"),
+    (lambda x, k, t: [-sympy.oo * x], r"contains oo \(infinity\): give the rate as a large finite number"),
     (lambda x, k, t: [-sympy.Symbol("x", positive=True)], r"uses Symbol\('x', positive=True\), and Symbol\('x'\) "
                                                            r"was declared: their assumptions differ"),
     (lambda x, k, t: [sympy.cos(sympy.Symbol("t", real=True))], r"uses Symbol\('t', real=True\), and Symbol\('t'\) "

@@ -477,3 +477,16 @@ def test_greedy_with_one_graph_places_as_before(problem):
     plan = solve(problem.replace(objective="min-shared"), "greedy")
     assert {b.name: b.offset_elems for b in plan.buffers if b.placement.value == "shared" and not b.view_of} == \
         {n: off for n, off in expected.items()}
+
+
+@pytest.mark.parametrize("cost", ["fast", [1, 2], {"predicted": [1, 2]}])
+def test_a_malformed_cost_record_is_named(cost):
+    """A user's trial: 'cost': 'fast' gave "malformed plan JSON (AttributeError: 'str' object has no attribute
+    'get')"."""
+    from planner import Buffer, Plan, PlanningProblem, solve
+
+    data = solve(PlanningProblem(buffers=(Buffer("a", 3, "local", lifetime=((0, 2),)),), block_size=1),
+                 "greedy").to_json()
+    data["cost"] = cost
+    with pytest.raises(ConfigurationError, match=r"'cost' must be the object a plan was saved with .* or null"):
+        Plan.from_json(data)

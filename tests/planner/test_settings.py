@@ -96,3 +96,14 @@ def test_phase_spans_are_their_own_type():
         Buffer("x", 2, lifetime=(PhaseSpan("a", "b"), (0, 1)))
     with pytest.raises(ConfigurationError, match="times"):
         Phase("p", times=0)
+
+
+def test_a_pin_that_names_only_views_is_refused_with_the_parent_to_pin():
+    """A user's trial: a pin on a view was silently dropped (views lie where their parent does)."""
+    tree = BufferSettings("erk", phases=(Phase("a"), Phase("b")),
+                          buffers=(Buffer("k", 6, lifetime=(("a", "b"),)),
+                                   Buffer("k_1", 3, view_of="k", view_offset_elems=3)))
+    with pytest.raises(ConfigurationError, match=r"'erk.k_1' names only views \(erk.k_1\).*pin the parent "
+                                                 r"instead: 'erk.k'"):
+        tree.with_locations({"erk.k_1": "shared"})
+    assert _by_name(tree.with_locations({"erk.*": "shared"}))["erk.k"].location is Location.SHARED

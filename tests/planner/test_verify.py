@@ -171,3 +171,37 @@ def test_interference_lists_match_the_networkx_graph(lts, persistent):
     for i, n in enumerate(names):
         assert sorted(lists.names[j] for j in lists.neighbors[i]) == sorted(graph.neighbors(n))
     assert sorted(map(sorted, lists.components())) == sorted(map(sorted, nx.connected_components(graph)))
+
+
+def _views_problem():
+    return PlanningProblem(buffers=(Buffer("whole", 6, "local", lifetime=((0, 4),)),
+                                    Buffer("part", 2, view_of="whole", view_offset_elems=3),
+                                    Buffer("other", 3, "local", lifetime=((1, 2),))), block_size=1)
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda d: d["other"].update(view_of="nope"), "other is not a view in the problem, but the plan makes it a view "
+                                                  "of 'nope'"),
+    (lambda d: d["part"].update(view_of=None), "part must be a view of 'whole'; the plan has view_of None"),
+])
+def test_a_view_edited_into_or_out_of_a_local_plan_is_caught(edit, words):
+    """A user's trial: view_of 'nope' on a local buffer passed verify(problem) (Integrator.solve ran the plan)."""
+    problem = _views_problem()
+    plan = solve(problem, "greedy")
+    plan.verify(problem)
+    data = plan.to_json()
+    edit({b["name"]: b for b in data["buffers"]})
+    with pytest.raises(PlanError, match=words) as err:
+        Plan.from_json(data).verify(problem)
+    assert err.value.rule == "view"
+
+
+def test_a_misplaced_shared_view_names_where_it_must_lie():
+    problem = PlanningProblem(buffers=(Buffer("whole", 6, "shared", lifetime=((0, 4),)),
+                                       Buffer("part", 2, view_of="whole", view_offset_elems=3)), block_size=1)
+    data = solve(problem, "greedy").to_json()
+    part = next(b for b in data["buffers"] if b["name"] == "part")
+    part["offset"] = 0
+    with pytest.raises(PlanError, match=r"part at offset 0 is not where its view of whole lies: expected offset 3 "
+                                         r"\(its parent's 0 plus its view offset 3\)"):
+        Plan.from_json(data).verify(problem)
