@@ -199,7 +199,7 @@ def test_a_worker_draws_no_progress_line(capfd):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         started = time.perf_counter()
-        res = kernels.solve_ivp(LORENZ, (0.0, 4.0), [1.0, 0.0, 0.0], _params(4), dt=1e-3, method="rk4",
+        res = kernels.solve_ivp(LORENZ, (0.0, 8.0), [1.0, 0.0, 0.0], _params(4), dt=1e-3, method="rk4",
                                 client=client, chunk_size=2, progress=False)
         took = time.perf_counter() - started
     assert res.success
