@@ -160,9 +160,11 @@ class CompileCache:
                 self._warned = True
                 if os.path.exists(self.directory) and not os.path.isdir(self.directory):
                     exc = "it is a file, not a folder"
+                if os.path.islink(self.directory) and not os.path.exists(self.directory):
+                    exc = "it is a link to nothing"
                 warnings.warn(f"the compile cache at {self.directory} cannot be written ({exc}); kernels compile "
-                              f"in full each time. Set {ENV_VAR} to a writable folder, or to 'off'.",
-                              RuntimeWarning, stacklevel=2)
+                              f"in full each time. Give a writable folder (compile_cache= or {ENV_VAR}), or "
+                              "turn the cache off (compile_cache=None, or 'off').", RuntimeWarning, stacklevel=2)
 
     def entries(self):
         """``[(path, bytes, mtime)]`` of the stored entries."""

@@ -117,6 +117,8 @@ def _expressions(sympy, values, what, keys=None):
                 raise ConfigurationError(f"{what} as a dict must have exactly the states as keys; "
                                          f"missing {missing}, not states {unknown}")
             values = [values[k] for k in keys]
+    elif isinstance(values, sympy.MatrixBase) and 1 in values.shape:  # a column or row Matrix, SymPy's idiom
+        values = list(values)
     elif isinstance(values, (sympy.Basic, str, numbers.Number)) or not hasattr(values, "__iter__"):
         raise ConfigurationError(f"{what} must be a list of SymPy expressions (or a dict state -> expression); "
                                  f"got {describe(values)}")
@@ -125,8 +127,9 @@ def _expressions(sympy, values, what, keys=None):
         if isinstance(value, str):
             raise ConfigurationError(f"{what}[{i}] is a string ({value!r}): build it from the SymPy symbols instead")
         if isinstance(value, sympy.Equality):
+            meant = "the derivative's value" if what == "rhs" else "the value alone"
             raise ConfigurationError(f"{what}[{i}] is an equation ({value}): give its right-hand side alone "
-                                     f"({what}[{i}].rhs), the derivative's value")
+                                     f"({what}[{i}].rhs), {meant}")
         try:
             expr = sympy.sympify(value, strict=True)
         except (sympy.SympifyError, TypeError) as exc:
@@ -209,8 +212,18 @@ def _function_source(sympy, name, args, out, entries, zeros, names, n_total):
         raise ConfigurationError(f"symbolic_system: {shown} cannot be written as Python for the GPU; "
                                  "use elementary functions (exp, log, sin, sqrt, ...) and arithmetic")
     head = [f"def {name}({', '.join(args)}):", f"    W = {out}.dtype.type"]
-    head += [f"    {const} = W({value!r})" for value, const in printer.constants.items()]
+    # A number float32 cannot hold stays float64, a NumPy float64 so that the simulator's NumPy promotes with it
+    # as Numba does on the GPU: W(1e39) was inf in a float32 kernel, and the run failed with "singular matrix"
+    # (a user's trial)
+    head += [f"    {const} = F64({value!r})" if not _float32_holds(value) else f"    {const} = W({value!r})"
+             for value, const in printer.constants.items()]
     return "\n".join(head + body) + "\n"
+
+
+def _float32_holds(value):
+    """Whether float32 holds ``value`` without overflow or flushing to zero."""
+    info = np.finfo(np.float32)
+    return value == 0.0 or float(info.tiny) <= abs(value) <= float(info.max)
 
 
 def _derivative_form(sympy, entry):
@@ -255,7 +268,7 @@ def _guarded(sympy, printer):
 
 
 def _compile(source, name):
-    scope = {"math": math, "__name__": "kernels.symbolic.generated"}
+    scope = {"math": math, "F64": np.float64, "__name__": "kernels.symbolic.generated"}
     exec(compile(source, f"<bufferplan-symbolic:{name}>", "exec"), scope)  # noqa: S102 - generated here
     func = scope[name]
     func.__bufferplan_source__ = source

@@ -259,3 +259,12 @@ def test_integrators_built_and_solved_in_threads_give_the_sequential_results():
         together = list(pool.map(job, methods))
     for mine, theirs in zip(together, alone):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_fixed_step_plan_in_an_adaptive_solve_says_which_controller_it_was_made_for():
+    """A user's trial: the mismatch said only "loop.error: plan size 0 != declared 3"."""
+    plan = kernels.Integrator(kernels.lorenz(), "tsit5", controller="fixed").plan("local")
+    with pytest.raises(kernels.PlanMismatchError, match=r"error estimate, empty for fixed steps: the plan was made "
+                                                        r"for the other kind of controller"):
+        kernels.Integrator(kernels.lorenz(), "tsit5").solve((0.0, 0.1), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0],
+                                                             plan=plan, progress=False)

@@ -311,3 +311,26 @@ def test_time_stays_float64_in_a_float32_kernel():
     res = kernels.solve_ivp(system, span, [1.0], [3.0, 20.0], method="tsit5", rtol=1e-4, atol=1e-6,
                             precision=np.float32, progress=False)
     assert res.success and abs(res.y[0, -1, 0] - ref) <= 2.0 * (1e-6 + 1e-4 * abs(ref))
+
+
+def test_a_column_matrix_of_equations_is_taken_as_a_list():
+    """sympy.Matrix([...]) is SymPy's idiom for a vector field; it was refused as "must be a list" (a user's trial)."""
+    sympy = pytest.importorskip("sympy")
+    x, y, k = sympy.symbols("x y k")
+    as_matrix = kernels.symbolic_system([x, y], sympy.Matrix([-k * x, k * x - y]), params=[k])
+    as_list = kernels.symbolic_system([x, y], [-k * x, k * x - y], params=[k])
+    runs = [kernels.solve_ivp(s, (0.0, 1.0), [1.0, 0.0], [1.0], precision=np.float64, progress=False)
+            for s in (as_matrix, as_list)]
+    np.testing.assert_array_equal(runs[0].y, runs[1].y)
+
+
+def test_a_number_float32_cannot_hold_stays_float64():
+    """A user's trial: 1e39 in an equation became W(1e39) = inf in a float32 kernel, and the run failed with a
+    'singular matrix' that named nothing; hand-written literals already stay float64 there."""
+    sympy = pytest.importorskip("sympy")
+    x, k = sympy.symbols("x k")
+    system = kernels.symbolic_system([x], [-k * x * sympy.Float(1e39) / (sympy.Float(1e39) + x)], params=[k])
+    for method in ("tsit5", "rodas5p"):
+        res = kernels.solve_ivp(system, (0.0, 2.0), [1.0], [1.0], method=method, rtol=1e-5, atol=1e-7,
+                                precision=np.float32, progress=False)
+        assert res.success and abs(res.y[0, -1, 0] - np.exp(-2.0)) < 1e-4
