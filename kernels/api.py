@@ -8,7 +8,7 @@ import numpy as np
 
 from . import validation as check
 from .compile_cache import as_compile_cache
-from .errors import ConfigurationError, PatternMissError, describe
+from .errors import ConfigurationError, PatternMissError, PlanMismatchError, describe
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked
 from .loop_work import EVENT_COLUMN
@@ -504,4 +504,14 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=che
     except PatternMissError as miss:
         # The probed sparse pattern misses couplings at this problem's own magnitudes: widen it there, once.
         pattern = jacobian_pattern(integrator.system, points=miss.points)
-        return run(integrator_with(dataclasses.replace(integrator.solver, pattern=pattern)))
+        try:
+            return run(integrator_with(dataclasses.replace(integrator.solver, pattern=pattern)))
+        except PlanMismatchError as exc:
+            if not isinstance(plan, str):  # a Plan made for the probed pattern's factor, which has grown
+                raise PlanMismatchError(
+                    f"{str(exc).split('. Plan it with')[0]}. The sparse LU's Jacobian pattern was widened for this problem's states (the probed one "
+                    "missed entries that are nonzero there), so a Plan made with the default solver no longer fits: "
+                    "make it "
+                    "with solver={'pattern': kernels.solvers.jacobian_pattern(system, points=[(t0, y0[i], "
+                    "params[i])])}, or pass plan='auto'") from None
+            raise

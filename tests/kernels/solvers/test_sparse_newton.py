@@ -176,3 +176,16 @@ def test_a_given_pattern_that_misses_an_entry_is_warned_about_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.JacobianCheckWarning)
         integ.solve((0.0, 1e-3), y0, [100.0], rtol=1e-6, atol=1e-9, progress=False)
+
+
+def test_a_plan_for_the_probed_pattern_is_told_how_to_fit_the_widened_one():
+    """A user's trial: solve_ivp widened the pattern, then refused the user's plan with "Plan it with
+    Integrator.plan(...)", which gives the same plan again."""
+    system = ODESystem(_switch_on_chain, 5, 5, name="switch_on_chain")
+    plan = kernels.Integrator(system, "rodas5p", precision=np.float64).plan("local")
+    with pytest.raises(kernels.PlanMismatchError, match=r"pattern was widened for this problem's states .* make it "
+                                                        r"with solver=\{'pattern': kernels.solvers.jacobian_pattern") \
+            as info:
+        kernels.solve_ivp(system, (0.0, 0.1), _SWITCH_Y0, _SWITCH_P, method="rodas5p", precision=np.float64,
+                          plan=plan, progress=False)
+    assert "Plan it with Integrator.plan" not in str(info.value)
