@@ -111,6 +111,18 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
     return messages
 
 
+# SciPy's OdeResult names -> what holds the same here (IVPResult.__getattr__)
+_SCIPY_RESULT_NAMES = {
+    "nfev": "use n_rhs, one count per trajectory (implicit methods count with solver={'count_work': True})",
+    "njev": "use n_jac, one count per trajectory (implicit methods, with solver={'count_work': True})",
+    "nlu": "use n_lu, one count per trajectory (implicit methods, with solver={'count_work': True})",
+    "t_events": "use event_t (the time of the terminal event that stopped each trajectory, NaN where none did) "
+                "and event_count (crossings of each event)",
+    "y_events": "use event_y (the state at the terminal event, per trajectory)",
+    "sol": "there is no dense output: pass the times you need as t_eval",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class IVPResult:
     """The result of a batch integration (immutable; pickles when its arrays are host arrays).
@@ -240,6 +252,13 @@ class IVPResult:
         return (f"IVPResult(y {'shape' if self.y is not None else 'not saved, N'} {shape}, method={self.method!r}, "
                 f"backend={self.backend!r}, success={self.success}, status {{{tally}}}, plan: {plan})")
 
+    def __getattr__(self, name):
+        """SciPy's result names, which a ported script reaches for, point to this result's own."""
+        hint = _SCIPY_RESULT_NAMES.get(name)
+        if hint is None:
+            raise AttributeError(f"'IVPResult' object has no attribute {name!r}")
+        raise AttributeError(f"IVPResult has no {name!r} (SciPy's name): {hint}")
+
     def __getstate__(self):
         state = dict(self.__dict__)
         state["stiffness_probe"] = None  # holds the system, whose functions need not pickle
@@ -254,8 +273,8 @@ class IVPResult:
         status = self._host_status()
         return bool(np.all((status == 0) | (status == EVENT)))
 
-    def message(self, trajectory: int) -> str:
-        """The status message of one trajectory.
+    def message(self, trajectory: int = None) -> str:
+        """The status message of one trajectory (of the only one when ``trajectory`` is left out).
 
         A trajectory that an explicit method left at MAX_STEPS (adaptive) or
         with a non-finite state (fixed step) gets a hint naming implicit
@@ -270,6 +289,12 @@ class IVPResult:
         """
         status = self._host_status()
         n = status.shape[0]
+        if trajectory is None:
+            if n == 1:
+                return self.message(0)
+            raise TypeError(f"message(trajectory): one message per trajectory (N = {n}); give an index, e.g. "
+                            "message(0) (SciPy's sol.message is one string: here status holds every trajectory's "
+                            "code and success says whether all succeeded)")
         if isinstance(trajectory, (bool, np.bool_)) or not isinstance(trajectory, (int, np.integer)):
             raise TypeError(f"message(trajectory): trajectory must be an integer index in 0..{n - 1} (N = {n}); "
                             f"got {describe(trajectory)}")

@@ -74,8 +74,11 @@ def check_span(t_span):
         raise ConfigurationError(f"t_span must be a pair (t0, t_end) of real numbers; got {describe(t_span)}") from None
     t0, t_end = _finite_float(t0, "t_span[0]"), _finite_float(t_end, "t_span[1]")
     if not t_end > t0:
+        how = ("the span is empty: the state at t0 is y0 itself" if t_end == t0 else
+               "to integrate backwards, solve dz/ds = -f(-s, z) from s = -t0 to -t_end (the rhs with t and dydt "
+               "negated) and read the saves at s = -t_eval (README, 'Integrating batches')")
         raise ConfigurationError(
-            f"t_span must satisfy t_end > t0 (forward integration only); got ({t0!r}, {t_end!r})")
+            f"t_span must satisfy t_end > t0 (forward integration only); got ({t0!r}, {t_end!r}): {how}")
     return t0, t_end
 
 

@@ -45,7 +45,7 @@ def test_message_names_the_valid_trajectories():
         res.message(3)
     with pytest.raises(IndexError, match="trajectory -4 is out of range"):
         res.message(-4)
-    for wrong in ("0", 1.0, True, None):
+    for wrong in ("0", 1.0, True):
         with pytest.raises(TypeError, match=r"trajectory must be an integer index in 0\.\.2 \(N = 3\); got "):
             res.message(wrong)
 
@@ -106,3 +106,23 @@ def test_kernels_solvers_is_reachable_after_a_plain_import():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**__import__("os").environ, "NUMBA_ENABLE_CUDASIM": "1"})
     assert done.returncode == 0 and done.stdout.strip() == "jacobian_pattern", done.stderr
+
+
+@pytest.mark.parametrize("name, words", [("nfev", "use n_rhs"), ("njev", "use n_jac"), ("t_events", "use event_t"),
+                                         ("y_events", "use event_y"), ("sol", "there is no dense output")])
+def test_scipy_result_names_point_to_this_results_own(name, words):
+    """A user porting SciPy scripts got a bare AttributeError for sol.nfev, sol.t_events, ..."""
+    res = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), [1.0, 1.0, 1.0], method="rk4", dt=0.005, progress=False)
+    with pytest.raises(AttributeError, match=rf"IVPResult has no '{name}' \(SciPy's name\): {words}"):
+        getattr(res, name)
+    with pytest.raises(AttributeError, match="has no attribute 'nfevv'"):
+        res.nfevv  # noqa: B018 - any other name: the usual error
+
+
+def test_message_without_an_index_is_the_only_trajectorys_or_says_to_give_one():
+    one = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), [1.0, 1.0, 1.0], method="rk4", dt=0.005, progress=False)
+    assert one.message() == one.message(0)
+    two = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), [[1.0, 1.0, 1.0], [2.0, 1.0, 1.0]], method="rk4", dt=0.005,
+                            progress=False)
+    with pytest.raises(TypeError, match=r"one message per trajectory \(N = 2\); give an index"):
+        two.message()

@@ -15,7 +15,9 @@ from kernel_helpers import LORENZ, call
 
 @pytest.mark.parametrize("changes, words", [
     (dict(system=lambda t, y: y), "system must be an ODESystem"),
-    (dict(t_span=(1.0, 0.0)), "t_span must satisfy t_end > t0"),
+    (dict(t_span=(1.0, 0.0)), "t_span must satisfy t_end > t0 (forward integration only); got (1.0, 0.0): to "
+                              "integrate backwards, solve dz/ds = -f(-s, z)"),
+    (dict(t_span=(1.0, 1.0)), "the span is empty"),
     (dict(t_span=(0.0, np.inf)), "t_span[1] must be finite"),
     (dict(t_span=3.0), "t_span must be a pair"),
     (dict(y0=[1.0, 1.0]), "y0 must have shape (N, 3) or (3,)"),
