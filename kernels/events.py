@@ -418,10 +418,22 @@ def _in_precision(function, system, dtype):
 
 
 def check_events_compile(events, system, precision):
-    """On a real GPU backend, compile each ``g`` for ``precision``: ConfigurationError if it does not or returns nothing."""
+    """Compile each ``g`` for ``precision`` (on the simulator for CUDA, through :mod:`kernels.compilecheck`):
+    ConfigurationError if it does not, or (on a GPU) if it returns nothing."""
     from .backend import backend
 
-    if backend() != "cuda" or not events:
+    if not events:
+        return
+    if backend() != "cuda":
+        # On the simulator: compiled to PTX anywhere, as a system's rhs is (np.exp in g ran on the simulator
+        # and failed only on a GPU, a user's trial)
+        from . import compilecheck
+
+        for e, event in enumerate(events):
+            result = compilecheck.check_device_function(event.function, 3)
+            if result.get("ok") is False:
+                raise ConfigurationError(f"events[{e}]: " + compilecheck.failure_message(
+                    result, "the event function", system.name, event.function))
         return
     from numba import from_dtype, types
 

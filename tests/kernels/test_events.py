@@ -258,3 +258,21 @@ def _with(g, **attributes):
     for name, value in attributes.items():
         setattr(copy, name, value)
     return copy
+
+
+def _osc(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -y[0]
+
+
+def _uses_a_numpy_ufunc(t, y, p):
+    return np.exp(y[0]) - 1.5  # the fault under test: np.exp does not compile for CUDA
+
+
+def test_an_event_function_that_does_not_compile_for_cuda_is_refused_on_the_simulator_too():
+    """A user's trial: np.exp in g ran on the simulator and failed only on a GPU; an rhs was already checked."""
+    system = kernels.ODESystem(_osc, 2, name="osc")
+    with pytest.raises(kernels.ConfigurationError, match=r"events\[0\]: the event function of system 'osc' does not "
+                                                         r"compile for CUDA.*math.exp"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], method="tsit5", events=[_uses_a_numpy_ufunc],
+                          progress=False)
