@@ -218,6 +218,9 @@ def _sweep_hint(shape, what, width):
                 f"{what} is the one row every trajectory shares)")
     if len(shape) == 2 and shape == (width, 1) and width > 1:
         return f": a column; the row of {width} values every trajectory shares has shape ({width},), {what}.ravel()"
+    if len(shape) == 2 and shape[0] == width and shape[1] != width:
+        return (f": that is {shape[1]} trajectories in columns, SciPy's orientation; here each trajectory is a row, "
+                f"{what}.T")
     return ""
 
 

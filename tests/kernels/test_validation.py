@@ -498,3 +498,9 @@ def test_a_rosenbrock_method_takes_atol_zero_on_a_component_that_starts_at_zero(
 def _feeding(t, y, p, dydt):
     dydt[0] = -y[0]
     dydt[1] = y[0] - 2.0 * y[1]
+
+
+def test_a_batch_in_scipys_column_orientation_is_told_to_transpose():
+    with pytest.raises(ConfigurationError, match=r"got shape \(3, 5\): that is 5 trajectories in columns, SciPy's "
+                                                 r"orientation; here each trajectory is a row, y0.T"):
+        call(y0=np.ones((3, 5)))
