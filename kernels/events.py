@@ -111,6 +111,10 @@ def _check_function(func):
     if np.ndim(value) != 0:  # (the sample arrays' size is ours, not the user's: not quoted)
         raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the "
                                  "event, such as y[0] - 1.0; it returned an array")
+    if isinstance(value, (bool, np.bool_)):  # True/False has no sign change to locate: the crossing time was a step's
+        raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the event; "
+                                 "it returned a bool (a condition such as y[0] < 0): return the difference instead, "
+                                 "y[0] - 0.0, with direction=-1 for a downward crossing")
 
 
 def as_events(events):

@@ -128,11 +128,16 @@ def _the_state(t, y, p):
     return y
 
 
+def _below_ground(t, y, p):
+    return y[0] < 0.0  # a user's trial: the run stopped at a step's time, not the crossing's
+
+
 @pytest.mark.parametrize("events, words", [
     (Event.__new__(Event), None),
     (_two_args, "3 arguments"),
     (_nothing, "return a scalar.*None"),
     (_the_state, r"return one number.*y\[0\] - 1\.0; it returned an array$"),
+    (_below_ground, r"it returned a bool \(a condition such as y\[0\] < 0\): return the difference instead"),
     (42, "events must be"),
 ])
 def test_bad_event_functions_are_refused(events, words):
