@@ -53,6 +53,7 @@ def build_adaptive_loop(parts, built, controller):
     error_norm = make_error_norm(N, controller.norm, parts.dtype)
     tolerances = parts.tolerances
     first_guess, initial_step = make_initial_step(N, parts.dtype, built.error_order)
+    DT_FLOOR = 1e3 * float(np.finfo(parts.dtype).tiny)
     SUCCESS, MAX_STEPS = codes.SUCCESS, codes.MAX_STEPS
     UNDERFLOW, NONFINITE = codes.STEP_SIZE_UNDERFLOW, codes.NONFINITE_STATE
 
@@ -83,7 +84,10 @@ def build_adaptive_loop(parts, built, controller):
             rhs(t0 + h0, y_new, p, u, err)
             dt = initial_step(y, y_new, err, h0, d1, atol, rtol, span)
             eval_drivers(t0, driver_times, driver_values, u)
-        dt = min(max(dt, dt_min), dt_max)
+        # A first step below what t resolves (or so small that h gamma underflows the working precision) is
+        # raised, as SciPy raises first_step to its minimum step: dt=1e-20 at t0 = 1 ended at once in
+        # STEP_SIZE_UNDERFLOW, and float32 radau at dt=1e-300 in SINGULAR_MATRIX (a user's trial)
+        dt = min(max(dt, dt_min, _ULPS * abs(t0), DT_FLOOR), dt_max)
         t = t0
         n_save = t_eval.shape[0]
         status = SUCCESS

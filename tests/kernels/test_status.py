@@ -97,3 +97,20 @@ def test_an_explicit_method_at_max_steps_says_how_far_it_got_and_what_to_do():
     assert result.status[0] == Status.MAX_STEPS
     assert "Its last save is at t = 0.001 of 10. Raise max_steps, or loosen rtol and atol" in result.message(0)
 
+
+
+def _oscillator(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -y[0]
+
+
+@pytest.mark.parametrize("method, precision, t0, dt", [("tsit5", np.float64, 1.0, 1e-20),
+                                                       ("radau", np.float32, 0.0, 1e-300)])
+def test_a_first_step_too_small_to_take_is_raised(method, precision, t0, dt):
+    """A user's trial: dt=1e-20 at t0 = 1 (below what t resolves) ended at once in STEP_SIZE_UNDERFLOW, and float32
+    radau at dt=1e-300 (h gamma underflows) in SINGULAR_MATRIX; SciPy raises first_step to its minimum step."""
+    system = kernels.ODESystem(_oscillator, 2, name="oscillator")
+    res = kernels.solve_ivp(system, (t0, t0 + 10.0), [1.0, 0.0], method=method, dt=dt, rtol=1e-6, atol=1e-6,
+                            precision=precision, progress=False)
+    assert res.success
+    np.testing.assert_allclose(res.y[0, -1], [np.cos(10.0), -np.sin(10.0)], atol=1e-4)
