@@ -235,6 +235,12 @@ _HINTS = {
              "and loops over the arrays passed in.",
     "helper": "A function it calls must be a CUDA device function too: decorate the helper with "
               "@numba.cuda.jit(device=True) (its body then follows the same rules), or write its lines inline.",
+    "method": "A method of a class cannot be compiled (device code has no objects, so no self): write it as a plain "
+              "function, pass what it reads from the object as params (self.k -> p[0], one row per trajectory) or "
+              "bind numbers in a closure (def make(k): def rhs(t, y, p, dydt): ...; return rhs).",
+    "bytecode": "Only a plain Python function (def or lambda) can be compiled, not functools.partial or another "
+                "callable object: bind the values in a closure instead (def make(k): def rhs(t, y, p, dydt): ...; "
+                "return rhs), or pass them as params.",
     "list": "Device code cannot read a Python list from its module or closure (nor one inside a tuple): make "
             "{it} a tuple of numbers ({example} = tuple(...)) or a NumPy array ({example} = np.array(...)); either "
             "is compiled in as a constant.",
@@ -259,6 +265,11 @@ def failure_message(result, what, system_name, func=None):
         category = "numpy"
     if category == "other" and re.search(r"Untyped global name .*<class 'function'>", summary):
         category = "helper"
+    if category == "other" and (re.search(r"Variable 'self' is not defined", summary)
+                                or getattr(func, "__self__", None) is not None):
+        category = "method"  # a bound method (a class-based SciPy model, a user's trial)
+    if category == "other" and "does not provide its bytecode" in summary:
+        category = "bytecode"  # functools.partial, a builtin, a callable object
     if category == "other" and re.search(r"\b(Reflected)?List\(", summary):
         category = "list"
         names = _lists_read(func, source)

@@ -1,5 +1,6 @@
 """The compile check's helper process (kernels/compilecheck.py)."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -70,3 +71,31 @@ def test_a_numpy_ufunc_on_a_scalar_names_the_math_function():
     assert "creates no arrays" not in message
     with pytest.raises(kernels.ConfigurationError, match=r"abs\(x\) for np\.absolute"):
         kernels.ODESystem(_uses_np_abs, 1, name="np_abs")
+
+
+class _Model:
+    """A SciPy user's class-based model: its rhs a method reading self."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def rhs(self, t, y, p, dydt):
+        dydt[0] = y[1]
+        dydt[1] = -self.k * y[0]
+
+
+def _rhs_with_k(t, y, p, dydt, k=1.0):
+    dydt[0] = y[1]
+    dydt[1] = -k * y[0]
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: _Model(4.0).rhs, r"A method of a class cannot be compiled .* pass what it reads from the object as params"),
+    (lambda: functools.partial(_rhs_with_k, k=4.0), r"not functools.partial or another callable object: bind the "
+                                                     r"values in a closure"),
+])
+def test_a_method_or_a_partial_is_told_what_to_write_instead(make, words):
+    """A user porting class-based SciPy models got "Variable 'self' is not defined" and "does not provide its
+    bytecode" with only the generic hint."""
+    with pytest.raises(kernels.ConfigurationError, match=words):
+        kernels.ODESystem(make(), 2, name="ported")
