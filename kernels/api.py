@@ -12,6 +12,7 @@ from .errors import ConfigurationError, PatternMissError, PlanMismatchError, des
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked
 from .loop_work import EVENT_COLUMN
+from .planning import REPLAN
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .status import (EVENT, LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE,
@@ -534,9 +535,9 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=che
         except PlanMismatchError as exc:
             if not isinstance(plan, str):  # a Plan made for the probed pattern's factor, which has grown
                 raise PlanMismatchError(
-                    f"{str(exc).split('. Plan it with')[0]}. The sparse LU's Jacobian pattern was widened for this problem's states (the probed one "
-                    "missed entries that are nonzero there), so a Plan made with the default solver no longer fits: "
-                    "make it "
-                    "with solver={'pattern': kernels.solvers.jacobian_pattern(system, points=[(t0, y0[i], "
-                    "params[i])])}, or pass plan='auto'") from None
+                    f"{str(exc).removesuffix(REPLAN)}. The sparse LU's Jacobian pattern was widened for this "
+                    "problem's states (the probed one missed entries that are nonzero there), so a Plan made with "
+                    "the default solver no longer fits: make it with solver={'pattern': "
+                    "kernels.solvers.jacobian_pattern(system, points=[(t0, y0[i], params[i])])}, or pass "
+                    "plan='auto'") from None
             raise

@@ -4,7 +4,8 @@ A transposed or mistyped Jacobian runs without an error and ruins what needs it:
 Rosenbrock methods use ``J`` itself, so rodas4 with a transposed pendulum ``J``
 ran into max_steps with no hint.  :class:`kernels.ODESystem` compares the two at
 its test point (``y = linspace(0.5, 1, n)``, ``p = linspace(0.5, 1, n_params)``,
-``t = 0``) and at a second one with no value 1 (:func:`second_point`), and warns, :class:`kernels.JacobianCheckWarning`, naming the entry.  An
+``t = 0``) and at a second one with no value 1 (:func:`second_point`), and warns,
+:class:`kernels.JacobianCheckWarning`, naming the entry.  An
 entry that matches a one-sided difference instead passes: the rhs has a jump or a
 kink there (``floor``, ``Heaviside``, ``abs`` at the test point), where the central
 difference measures the jump, not the derivative.  A
@@ -53,7 +54,8 @@ def check_derivatives(system, outputs, y, p):
         except Exception:  # noqa: BLE001 - the construction check has run it once; a failure here is a domain's
             jac2 = None
     disagree = []
-    for point, jac_out, label in ((y, p), outputs.get("jac"), "linspace(0.5, 1, n)"), ((y2, p2), jac2, "a second point"):
+    points = (((y, p), outputs.get("jac"), "linspace(0.5, 1, n)"), ((y2, p2), jac2, "a second point"))
+    for point, jac_out, label in points:
         with np.errstate(all="ignore"):  # a difference across a pole is the check's business, not a warning's
             found = _disagreements(system, *point, jac_out, label)
         for what, message in found:

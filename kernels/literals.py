@@ -31,7 +31,7 @@ import types
 
 import numpy as np
 
-__all__ = ["in_precision"]
+__all__ = ["in_precision", "holds"]
 
 _log = logging.getLogger(__name__)
 _PREFIX = "_bufferplan_literal_"
@@ -93,12 +93,12 @@ def _rewrite(func, scalar):
     # Python floats in the closure or module globals are literals by another name: Numba freezes them as float64.
     for name, cell in list(cells.items()):
         value = _cell_value(cell)
-        if type(value) is float and rewriter.holds(value):
+        if type(value) is float and holds(value, scalar):
             cells[name], changed = types.CellType(scalar(value)), True
     loaded = {node.id for node in ast.walk(definition) if isinstance(node, ast.Name)}
     for name in sorted(loaded - set(cells)):
         value = func.__globals__.get(name)
-        if type(value) is float and rewriter.holds(value):
+        if type(value) is float and holds(value, scalar):
             cells[name], changed = types.CellType(scalar(value)), True
     cells.update((name, types.CellType(value)) for name, value in rewriter.constants.items())
     if not changed:
@@ -144,6 +144,15 @@ def _inner_code(definition, func, free):
     return inner[0]
 
 
+def holds(value, scalar):
+    """Whether the precision ``scalar`` (np.float32, np.float64) holds the float ``value`` without overflow or
+    flushing to zero."""
+    with np.errstate(over="ignore", under="ignore"):
+        working = scalar(value)
+    return not ((not np.isfinite(working) and np.isfinite(value))
+                or (value != 0.0 and abs(float(working)) < float(np.finfo(scalar).tiny)))
+
+
 class _Literals(ast.NodeTransformer):
     """Replace float constants by names bound to working-precision constants (``constants``: name -> value)."""
 
@@ -151,7 +160,6 @@ class _Literals(ast.NodeTransformer):
         self.scalar = scalar
         self.constants = {}
         self._names = {}
-        self._tiny = float(np.finfo(scalar).tiny)
 
     def visit_Call(self, node):
         callee = node.func
@@ -160,14 +168,8 @@ class _Literals(ast.NodeTransformer):
             return node
         return self.generic_visit(node)
 
-    def holds(self, value):
-        """Whether the working precision holds ``value`` without overflow or flushing to zero."""
-        with np.errstate(over="ignore", under="ignore"):
-            working = self.scalar(value)
-        return not ((not np.isfinite(working) and np.isfinite(value)) or (value != 0.0 and abs(float(working)) < self._tiny))
-
     def visit_Constant(self, node):
-        if not _is_float(node) or not self.holds(node.value):
+        if not _is_float(node) or not holds(node.value, self.scalar):
             return node  # not a float, or one the working precision cannot hold: left as written
         value = node.value
         working = self.scalar(value)

@@ -73,6 +73,11 @@ def _problem(tree, precision, block_size, device, objective):
                            device=device)
 
 
+# What a PlanMismatchError of check_plan ends with (kernels.solve_ivp words it otherwise where replanning the
+# same way cannot help)
+REPLAN = ". Plan it with Integrator.plan(...) or kernels.plan_for(...), or pass plan='auto'"
+
+
 def check_plan(plan, tree, precision, block_size, device, what):
     """Verify a user's Plan against the buffers of this solve; PlanMismatchError names the rule."""
     problem = _problem(tree, precision, plan.block_size if block_size is None else block_size, device,
@@ -87,8 +92,7 @@ def check_plan(plan, tree, precision, block_size, device, what):
                           "size: loop.error:") else ""
         raise PlanMismatchError(
             f"plan does not match this Integrator's buffers ({what}, {np.dtype(precision).name}, block_size "
-            f"{problem.block_size}): {exc}{controller}. Plan it with Integrator.plan(...) or kernels.plan_for(...), "
-            "or pass plan='auto'") from exc
+            f"{problem.block_size}): {exc}{controller}{REPLAN}") from exc
     return plan
 
 

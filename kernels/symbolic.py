@@ -25,6 +25,7 @@ import numbers
 import numpy as np
 
 from .errors import ConfigurationError, describe
+from .literals import holds
 
 __all__ = ["symbolic_system"]
 
@@ -215,15 +216,9 @@ def _function_source(sympy, name, args, out, entries, zeros, names, n_total):
     # A number float32 cannot hold stays float64, a NumPy float64 so that the simulator's NumPy promotes with it
     # as Numba does on the GPU: W(1e39) was inf in a float32 kernel, and the run failed with "singular matrix"
     # (a user's trial)
-    head += [f"    {const} = F64({value!r})" if not _float32_holds(value) else f"    {const} = W({value!r})"
+    head += [f"    {const} = F64({value!r})" if not holds(value, np.float32) else f"    {const} = W({value!r})"
              for value, const in printer.constants.items()]
     return "\n".join(head + body) + "\n"
-
-
-def _float32_holds(value):
-    """Whether float32 holds ``value`` without overflow or flushing to zero."""
-    info = np.finfo(np.float32)
-    return value == 0.0 or float(info.tiny) <= abs(value) <= float(info.max)
 
 
 def _derivative_form(sympy, entry):

@@ -20,8 +20,8 @@ DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
 __all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval", "real_array",
            "warn_unused_tolerances", "DEFAULT_TOLERANCE",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
-           "check_fixed_step", "fixed_step_count", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out", "finite_rows",
-           "check_progress", "unexpected_keyword"]
+           "check_fixed_step", "fixed_step_count", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out",
+           "finite_rows", "check_progress", "unexpected_keyword"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 

@@ -15,12 +15,12 @@ import textwrap
 
 from . import csvio as files
 from . import report
+from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, check_outputs,
+                     command_line_spelling, goal_for, load_problem, plan_json_text, warp_note, write_atomically)
 from .csvio import CAPACITY_LIMIT, os_error_message
 from .device import PRESETS
 from .errors import ConfigurationError, PlanError, PlannerError
 from .solve import GOALS, PLANNERS, solve
-from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, check_outputs,  # noqa: F401
-                     command_line_spelling, goal_for, load_problem, plan_json_text, warp_note, write_atomically)
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds, --time-limit's default
 _PROBLEM_HELP = "PlanningProblem JSON file, or MiniMalloc CSV (.csv: id,lower,upper,size)"

@@ -26,8 +26,8 @@ least :data:`TIME_ULPS` of ``|t|``.  Its error, about ``sqrt(eps)`` relative
 near ``t = 0``, enters ``u_i`` multiplied by ``h^2``.  The increment was
 ``sqrt(eps) * max(|t|, |h|)``: far from ``t = 0`` it outgrew the forcing's time
 scale (a user's trial: ``y' = -3 y + sin(20 t)`` from ``t0 = 1e6`` in float64,
-rodas4 7968 steps for 385 and 5.5 tolerances off with success).  A system whose rhs never reads ``t`` and has
-no drivers is autonomous (:func:`reads_time` inspects the bytecode): the
+rodas4 7968 steps for 385 and 5.5 tolerances off with success).  A system whose
+rhs never reads ``t`` and has no drivers is autonomous (:func:`reads_time` inspects the bytecode): the
 difference and its buffer are dropped.
 
 Element statements have literal indices (:mod:`kernels.codegen`), so an
@@ -57,9 +57,9 @@ from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_tak
 __all__ = ["RosenbrockStepSettings", "build_rosenbrock_step", "reads_time", "STAGE_SLOT"]
 
 STAGE_SLOT = "stage_increment_{}"
-#: The smallest increment of f_t's difference, relative to |t|: 64 float64 ulps (time is float64 in every kernel).
-TIME_ULPS = 64.0 * 2.0 ** -52
 EPS_T = 2.0 ** -52  # the rounding of t (float64) in the rhs's own arithmetic on it
+#: The smallest increment of f_t's difference, relative to |t|: 64 float64 ulps (time is float64 in every kernel).
+TIME_ULPS = 64.0 * EPS_T
 
 
 def reads_time(system) -> bool:
@@ -248,7 +248,8 @@ def _step_source(settings):
         # the increment's floor (the smallest normal number of the working precision) keeps tp - t above
         # zero when dt has underflowed at t = 0: 1 / (tp - t) stays finite, and only that trajectory fails
         lines += ["    h_abs = abs(dt)",
-                  "    tp = t + max(math.sqrt((EPS * h_abs + EPS_T * abs(t)) * h_abs), TIME_ULPS * abs(t), STEP_FLOOR)",
+                  "    tp = t + max(math.sqrt((EPS * h_abs + EPS_T * abs(t)) * h_abs), TIME_ULPS * abs(t),",
+                  "                 STEP_FLOOR)",
                   "    eval_drivers(tp, driver_times, driver_values, us)",
                   "    rhs(tp, y, p, us, ft)", "    wk[0] += W_ONE",
                   "    w = prec(1.0 / (tp - t))"]
