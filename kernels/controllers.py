@@ -118,7 +118,7 @@ class ControllerSettings:
         return self.kind != "fixed"
 
 
-def make_error_norm(n_states, norm, dtype=np.float64):
+def make_error_norm(n_states, norm, dtype=np.float64, combined=False):
     """Return ``error_norm(y, y_new, err, tol) -> dtype``, the error measure ``q``.
 
     ``q`` is the norm of the scaled error
@@ -128,6 +128,10 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     (never NaN) when it or ``y_new`` is not finite.  ``tol`` holds ``atol`` in
     its first ``n_states`` elements and ``rtol`` after them.
 
+    ``combined``: ``err`` holds two estimates, ``err[:n]`` and a lower-order one
+    in ``err[n:2n]``, whose norms ``e`` and ``e_lo`` combine as in Hairer's DOP853
+    code (and SciPy's): ``e**2 / sqrt(e**2 + 0.01 e_lo**2)``, 0 when both are 0.
+
     Computed in the working precision ``dtype``, with approximate division: the
     measure only steers the step size, and exact division or float64 arithmetic
     in a float32 kernel costs more than the measure is worth every step.
@@ -135,17 +139,18 @@ def make_error_norm(n_states, norm, dtype=np.float64):
     use_max = norm == "max"
     inf = dtype(math.inf)
     zero = dtype(0.0)
+    low_weight = dtype(0.01)
     inv_n = dtype(1.0 / n_states)
     rcp = reciprocal(dtype)
 
     # No nnan/ninf fast-math flags (none at all), so the inf tests stay.
     # y_new * 0 is 0 when y_new is finite and NaN when not: it joins the one finiteness test
     # (a non-finite y_new would otherwise hide in the scale, as err / inf = 0).
-    @cuda.jit(device=True)
-    def error_norm(y, y_new, err, tol):
+    @cuda.jit(device=True, inline="always")
+    def measure(y, y_new, err, tol, offset):
         acc = zero
         for i in range(n_states):
-            r = err[i] * rcp(tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i])))
+            r = err[offset + i] * rcp(tol[i] + tol[n_states + i] * max(abs(y[i]), abs(y_new[i])))
             if use_max:
                 # max() would drop a NaN: test each ratio.
                 r = abs(r) + y_new[i] * zero
@@ -161,7 +166,36 @@ def make_error_norm(n_states, norm, dtype=np.float64):
             return inf
         return acc
 
+    if not combined:
+        @cuda.jit(device=True)
+        def error_norm(y, y_new, err, tol):
+            return measure(y, y_new, err, tol, 0)
+
+        return error_norm
+
+    # q = e * r with r = e / sqrt(e**2 + 0.01 e_lo**2) <= 1 for "max", and in mean squares (q, q_lo) the square,
+    # q * q / (q + 0.01 q_lo).  r is formed from the ratio of the smaller norm to the larger, so that no square
+    # or sum overflows (a huge first trial step in float32) into an inf that would make q 0 or NaN.
+    one = dtype(1.0)
+
+    @cuda.jit(device=True)
+    def error_norm(y, y_new, err, tol):
+        high = measure(y, y_new, err, tol, 0)
+        low = measure(y, y_new, err, tol, n_states)
+        if not (high < inf and low < inf):
+            return inf
+        if high == zero:
+            return zero
+        if high >= low:
+            x = low * rcp(high)
+            r = rcp(math.sqrt(one + low_weight * x * x)) if use_max else rcp(one + low_weight * x)
+        else:
+            x = high * rcp(low)
+            r = x * rcp(math.sqrt(x * x + low_weight)) if use_max else x * rcp(x + low_weight)
+        return high * r
+
     return error_norm
+
 
 
 def make_controller(settings, error_order):

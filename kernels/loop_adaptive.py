@@ -50,7 +50,7 @@ def build_adaptive_loop(parts, built, controller):
     EVENT = codes.EVENT
     CAN_FAIL = built.can_fail
     control = make_controller(controller, built.error_order)
-    error_norm = make_error_norm(N, controller.norm, parts.dtype)
+    error_norm = make_error_norm(N, controller.norm, parts.dtype, combined=built.error_vectors == 2)
     tolerances = parts.tolerances
     first_guess, initial_step = make_initial_step(N, parts.dtype, built.error_order)
     DT_FLOOR = 1e3 * float(np.finfo(parts.dtype).tiny)

@@ -9,7 +9,10 @@ Device-function contract of an algorithm step::
    read-only; ``y_new`` receives the proposed state.
 2. ``err`` receives the embedded error estimate for adaptive tableaus when the
    step was built with ``estimate_error``; it is not touched otherwise (a
-   fixed-step loop passes a one-element stub).
+   fixed-step loop passes a one-element stub).  A step whose settings say
+   ``error_vectors == 2`` (a combined estimate, DOP853's) writes two: the
+   primary in ``err[:n]`` and the lower-order one in ``err[n:2n]``, which the
+   loop's error norm combines.
 3. ``first_valid`` tells a first-same-as-last method that its persistent
    ``fsal_cache`` holds ``f(t, y)`` (the last stage of the previous, accepted
    step).  The step always leaves ``f(t + dt, y_new)`` there, so after a
@@ -57,8 +60,9 @@ maps each method name to its family and tableau.  The settings class has
 * ``for_method(tableau, system, estimate_error, solver)``: the settings of
   one solve (``solver`` is a :class:`kernels.solvers.SolverOptions`, which
   an explicit family ignores);
-* ``n_states``, ``n_drivers``, ``component``, ``needs_tolerances`` and
-  ``newton_kappa`` (a float, or None for a step without a Newton iteration).
+* ``n_states``, ``n_drivers``, ``component``, ``needs_tolerances``,
+  ``newton_kappa`` (a float, or None for a step without a Newton iteration)
+  and ``error_vectors`` (1, or 2 for a combined estimate: contract item 2).
 
 The builder is ``build(settings, system, layout, dtype) -> BuiltStep``.
 """
@@ -149,6 +153,9 @@ class BuiltStep:
         Every allocator the step (and its solvers) built: the memory audit.
     error_order : int
         Order of the error estimate, for the controller's exponent.
+    error_vectors : int
+        1, or 2 when ``err`` holds two estimates the error norm combines
+        (contract item 2).
     can_fail : bool
         Whether the step can return a nonzero status (it has a solver); the
         loop tests the status only then.
@@ -167,5 +174,6 @@ class BuiltStep:
     records: tuple
     error_order: int
     can_fail: bool = False
+    error_vectors: int = 1
     take_work: object = None
     rhs_counted: bool = True

@@ -129,6 +129,7 @@ class DIRKStepSettings:
 
     component = "dirk"
     needs_tolerances = True
+    error_vectors = 1
 
     @property
     def newton_kappa(self):

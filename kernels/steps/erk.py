@@ -17,7 +17,7 @@ from numba import cuda
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
 from ..allocators import AllocatorFactory
-from ..codegen import elementwise, linear_combination
+from ..codegen import elementwise, index, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
@@ -77,6 +77,11 @@ class ERKStepSettings:
     @property
     def adaptive(self) -> bool:
         return self.tableau.adaptive and self.estimate_error
+
+    @property
+    def error_vectors(self) -> int:
+        """2 for an adaptive run of a tableau with a combined estimate (contract item 2 of :mod:`.base`), else 1."""
+        return 2 if self.adaptive and self.tableau.combined_error else 1
 
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings`."""
@@ -226,6 +231,9 @@ def _step_source(settings):
     if ADAPTIVE:
         setup, scale, total = _combination(tab.error_weights, "E", constants, normalise=False)
         lines += setup + elementwise(N, lambda i: f"err[{i}] = {scale} * ({total(i)})")
+        if settings.error_vectors == 2:
+            setup, scale, total = _combination(tab.low_error_weights, "EL", constants, normalise=False)
+            lines += setup + elementwise(N, lambda i: f"err[{index(i, offset=N)}] = {scale} * ({total(i)})")
     if FSAL:
         lines += elementwise(N, lambda i: f"k_0[{i}] = k_{S - 1}[{i}]")
     lines.append("    return STEP_OK")
@@ -270,4 +278,4 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
     # the stage sums as IR on the CUDA target: the same operations, typed and lowered once a run
     step = compile_folded(source, "step", namespace)
-    return BuiltStep(step, prime, tuple(allocate.records), tab.error_order)
+    return BuiltStep(step, prime, tuple(allocate.records), tab.error_order, error_vectors=settings.error_vectors)

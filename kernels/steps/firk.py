@@ -168,6 +168,7 @@ class FIRKStepSettings:
 
     component = "firk"
     needs_tolerances = True
+    error_vectors = 1
     # States from which Newton reads the tolerances from the kernel's shared array: radau on the H200 was 1.09x
     # (float32) and 1.35x (float64) faster so at 8 states, where the DIRK methods lost 3 to 6 % (kernels.loop)
     global_tolerances_from = 8

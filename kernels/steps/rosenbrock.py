@@ -124,6 +124,7 @@ class RosenbrockStepSettings:
     count_work: bool = False
 
     component = "rosenbrock"
+    error_vectors = 1
     newton_kappa = None  # no Newton iteration: each stage is one linear solve
 
     @classmethod

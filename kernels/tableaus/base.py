@@ -82,8 +82,9 @@ class ButcherTableau:
     b_hat_low : tuple of float or None
         A second, lower-order set of embedded weights, for methods whose
         published error estimator combines two estimates at norm level
-        (DOP853: a 5th- and a 3rd-order one).  The generic steps use
-        ``b_hat`` only; this is data for a step that wants the combination.
+        (DOP853: a 5th- and a 3rd-order one).  The explicit step then writes
+        both error vectors and the error norm combines them (Hairer's formula,
+        :func:`kernels.controllers.make_error_norm`).
     embedded_order_low : int
         Order of the ``b_hat_low`` solution (0 when there is none).
 
@@ -171,8 +172,20 @@ class ButcherTableau:
         return self.b_hat is not None
 
     @property
+    def combined_error(self) -> bool:
+        """True when the error measure combines two estimates (``b_hat`` and ``b_hat_low``) at norm level."""
+        return self.adaptive and self.b_hat_low is not None
+
+    @property
     def error_order(self) -> int:
-        """Order used by step-size controllers: ``min(order, embedded_order)``."""
+        """Order used by step-size controllers: ``min(order, embedded_order)``.
+
+        For a combined estimate, ``e_hi**2 / sqrt(e_hi**2 + 0.01 e_lo**2)`` with ``e_hi ~ h**(p + 1)``
+        (``p = embedded_order``) and ``e_lo ~ h**(q + 1)`` (``q = embedded_order_low``), the measure behaves
+        as ``h**(2 p - q + 1)``: order ``2 p - q`` (7 for DOP853, as in Hairer's code and SciPy's DOP853).
+        """
+        if self.combined_error:
+            return min(self.order - 1, 2 * self.embedded_order - self.embedded_order_low)
         return min(self.order, self.embedded_order) if self.adaptive else self.order
 
     @property
@@ -181,6 +194,13 @@ class ButcherTableau:
         if self.b_hat is None:
             return tuple(0.0 for _ in self.b)
         return tuple(x - y for x, y in zip(self.b, self.b_hat))
+
+    @property
+    def low_error_weights(self) -> tuple:
+        """``b - b_hat_low``, the second estimate of a combined measure (None without one)."""
+        if not self.combined_error:
+            return None
+        return tuple(x - y for x, y in zip(self.b, self.b_hat_low))
 
     @property
     def estimate_blind_on_linear(self) -> bool:

@@ -17,11 +17,12 @@ Error estimation.  Hairer's code forms two estimates, ``err5 = h sum(er k)``
 (against an embedded 5th-order formula) and ``err3 = h sum((b - bhh) k)``
 (against an embedded 3rd-order one on stages 1, 9 and 12), and combines their
 scaled RMS norms as ``err = |err5|**2 / sqrt(|err5|**2 + 0.01 |err3|**2)``.
-The generic explicit step supports one estimate ``dt * sum((b - b_hat) k)``, so
-``b_hat`` is the 5th-order formula ``b - er`` (the better of the two at tight
-tolerances, and the one that gives the controller its exponent,
-``error_order = 5``); ``b_hat_low`` keeps the 3rd-order ``bhh`` weights for a
-step that implements Hairer's combination later.
+Here ``b_hat`` is the 5th-order formula ``b - er`` and ``b_hat_low`` the
+3rd-order ``bhh`` weights; the explicit step writes both error vectors and the
+error norm combines them as Hairer's code does, which behaves as ``h**8``
+(``error_order = 7``, SciPy's ``error_estimator_order``).  With the 5th-order
+estimate alone the controller took 1.4 to 2.5 times SciPy's steps and ended 50
+to 500 times closer than asked.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ def test_dop853_against_scipy():
 def test_dop853_error_estimators():
     """b_hat is the 5th-order formula the generic step uses; b_hat_low the 3rd-order one on stages 1, 9, 12."""
     tab = TABLEAUS["dop853"]
-    assert (tab.order, tab.embedded_order, tab.embedded_order_low, tab.error_order) == (8, 5, 3, 5)
+    assert (tab.order, tab.embedded_order, tab.embedded_order_low, tab.error_order) == (8, 5, 3, 7)
+    assert tab.combined_error and TABLEAUS["dopri5"].combined_error is False
     assert [i for i, w in enumerate(tab.b_hat_low) if w] == [0, 8, 11]
     assert not tab.fsal
 
