@@ -87,9 +87,10 @@ def check_plan(plan, tree, precision, block_size, device, what):
     except planner.PlanError as exc:
         # loop.error holds the error estimate only when the controller is adaptive (a user's trial: a fixed-step
         # plan in an adaptive solve said only "loop.error: plan size 0 != declared 3")
-        controller = (" (loop.error is the adaptive controller's error estimate, empty for fixed steps: the plan "
-                      "was made for the other kind of controller)") if exc.rule == "size" and str(exc).startswith(
-                          "size: loop.error:") else ""
+        controller = ""
+        if exc.rule == "size" and exc.buffer == "loop.error":
+            controller = (" (loop.error is the adaptive controller's error estimate, empty for fixed steps: the plan "
+                          "was made for the other kind of controller)")
         raise PlanMismatchError(
             f"plan does not match this Integrator's buffers ({what}, {np.dtype(precision).name}, block_size "
             f"{problem.block_size}): {exc}{controller}{REPLAN}") from exc

@@ -33,9 +33,11 @@ class PlanError(PlannerError):
     """A Plan breaks one of the rules that ``Plan.verify`` checks.
 
     ``rule`` names the rule (for example ``"no-overlap"``) so that callers
-    and the CLI can report which rule failed.
+    and the CLI can report which rule failed; ``buffer`` names the buffer a
+    per-buffer rule failed on where one is known (else None).
     """
 
-    def __init__(self, rule, message):
+    def __init__(self, rule, message, buffer=None):
         super().__init__(f"{rule}: {message}")
         self.rule = rule
+        self.buffer = buffer

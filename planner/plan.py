@@ -226,7 +226,7 @@ class Plan:
         for name, b in declared.items():
             p = planned[name]
             if p.size_elems != b.size_elems:
-                raise PlanError("size", f"{name}: plan size {p.size_elems} != declared {b.size_elems}")
+                raise PlanError("size", f"{name}: plan size {p.size_elems} != declared {b.size_elems}", buffer=name)
             if b.is_view:
                 continue
             if b.location is Location.SHARED and p.placement is not Placement.SHARED:
