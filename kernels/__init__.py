@@ -42,7 +42,7 @@ _EXPORTS = {
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
     "PlanMismatchError": "errors", "PatternMissError": "errors", "DeviceUnavailableError": "errors",
     "CompileCheckWarning": "errors",
-    "JacobianCheckWarning": "errors", "UserFunctionError": "errors",
+    "JacobianCheckWarning": "errors", "UserFunctionError": "errors", "UnassignedOutputError": "errors",
     "ToleranceWarning": "errors", "UnusedOptionWarning": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
     "SolverOptions": "solvers.options",

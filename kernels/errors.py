@@ -56,6 +56,11 @@ class PatternMissError(ConfigurationError):
         self.points = tuple(points)
 
 
+class UnassignedOutputError(ConfigurationError):
+    """A user function left an element of its output unassigned at some state (a path through it that skips the
+    assignment), found where the host evaluates it: the construction check, ``host_rhs`` or a status hint."""
+
+
 class UserFunctionError(KernelError, RuntimeError):
     """A user function (rhs, jac, an event, ...) raised while a kernel ran on the simulator.
 
@@ -108,3 +113,9 @@ def describe(value: object) -> str:
         return f"array of shape {tuple(int(n) for n in shape)} and dtype {dtype}"
     text = repr(plain(value))
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def state_text(y):
+    """A state vector as a message shows it (4 significant digits, long ones elided)."""
+    return np.array2string(np.asarray(y, np.float64), threshold=16, separator=", ", max_line_width=10_000,
+                           formatter={"float_kind": lambda v: f"{v:.4g}"})

@@ -24,6 +24,7 @@ import dataclasses
 
 import numpy as np
 
+from .errors import state_text
 from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
@@ -99,9 +100,7 @@ class JacobianProbe(HostProbe):
 
 
 def _rhs(system, t, y, p):
-    f = np.full(system.n_states, np.nan)
-    system.rhs(t, y, p, f)
-    return f
+    return system.evaluate_rhs(t, y, p)
 
 
 def _host_jacobian(system, t, y, p):
@@ -154,8 +153,3 @@ def _where(y, j=None):
     names = ", ".join(f"y_{i}" for i in zero[:6]) + (", ..." if len(zero) > 6 else "")
     return f"{names} at 1e-12 instead of 0, for example"
 
-
-def state_text(y):
-    """A state vector as a message shows it (4 significant digits, long ones elided)."""
-    return np.array2string(np.asarray(y, np.float64), threshold=16, separator=", ", max_line_width=10_000,
-                           formatter={"float_kind": lambda v: f"{v:.4g}"})

@@ -23,8 +23,8 @@ import dataclasses
 import numpy as np
 
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
-from .jacobian_hint import state_text
 from .stiffness import HostProbe, follow_on_host, follows_on_host, states_to_probe
+from .errors import UnassignedOutputError, state_text
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
@@ -101,6 +101,8 @@ def _follow(system, y0, p, t0, t_end):
         follow_on_host(f, t0, t_end, y0, RHS_EVALUATIONS)  # rhs finite wherever it went: no hint
     except _Found as found:
         return _narrowed(system, p, last[0], found)
+    except UnassignedOutputError:  # the cause: HostProbe.hint says it
+        raise
     except Exception:  # noqa: BLE001 - the rhs failing otherwise on the host: no hint
         return None
     return None
@@ -108,10 +110,12 @@ def _follow(system, y0, p, t0, t_end):
 
 def _evaluate(system, t, y, p):
     """``(f, None)`` where ``rhs`` is finite at ``(t, y)``, else ``(None, _Found)``; other errors propagate."""
-    out = np.full(system.n_states, np.nan)
+    out = np.empty(system.n_states)
     try:
         with np.errstate(all="ignore"):
-            system.rhs(t, y, p, out)
+            system.evaluate_rhs(t, y, p, out=out)
+    except UnassignedOutputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a float fault is the point; anything else ends the follow
         if is_float_fault(exc):
             return None, _Found(t, np.array(y), out, exc)

@@ -38,6 +38,8 @@ import dataclasses
 
 import numpy as np
 
+from .errors import UnassignedOutputError
+
 __all__ = ["STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
            "fastest_decay", "looks_stiff", "stability_boundary", "explained_status", "HINT", "FIXED_HINT"]
 
@@ -62,13 +64,13 @@ def host_jacobian(system, t, y, p):
         system.jac(t, y, p, jac)
         return jac.reshape(n, n)
     f0, f1 = np.empty(n), np.empty(n)
-    system.rhs(t, y, p, f0)
+    system.evaluate_rhs(t, y, p, out=f0)
     out = jac.reshape(n, n)
     shifted = y.copy()
     for j in range(n):
         delta = np.sqrt(np.finfo(np.float64).eps) * max(abs(y[j]), 1.0)
         shifted[j] = y[j] + delta
-        system.rhs(t, shifted, p, f1)
+        system.evaluate_rhs(t, shifted, p, out=f1)
         shifted[j] = y[j]
         out[:, j] = (f1 - f0) / delta
     return out
@@ -79,13 +81,13 @@ def _power_iteration(system, t, y, p, iterations=40):
     (the Rayleigh quotient of the last unit vector gives the sign of a real dominant eigenvalue)."""
     n = system.n_states
     f0, f1 = np.empty(n), np.empty(n)
-    system.rhs(t, y, p, f0)
+    system.evaluate_rhs(t, y, p, out=f0)
     v = np.random.default_rng(0).standard_normal(n)
     rho, rayleigh = 0.0, 0.0
     for _ in range(iterations):
         v /= np.linalg.norm(v)
         delta = np.sqrt(np.finfo(np.float64).eps) * (1.0 + np.linalg.norm(y))
-        system.rhs(t, y + delta * v, p, f1)
+        system.evaluate_rhs(t, y + delta * v, p, out=f1)
         w = (f1 - f0) / delta
         rho, rayleigh, v = float(np.linalg.norm(w)), float(v @ w), w
         if rho == 0.0 or not np.isfinite(rho):
@@ -108,6 +110,8 @@ class HostProbe:
         """The probe's hint for ``trajectory`` (its saved times and states), or ''."""
         try:
             return self._hint(trajectory, t_saved, y_saved)
+        except UnassignedOutputError as exc:  # the cause, whatever the status: say it instead
+            return f" The host found the cause: {exc}."
         except Exception:  # noqa: BLE001 - a message must never fail: no hint
             return ""
 
@@ -175,8 +179,7 @@ def _ratio(system, t, y, p, span, max_steps):
     rho = spectral_radius(system, t, y, p)
     if not np.isfinite(rho) or rho * span / STABILITY_BOUNDARY <= max_steps:
         return None
-    f = np.empty(system.n_states)
-    system.rhs(t, y, p, f)
+    f = system.evaluate_rhs(t, y, p)
     rate = max(float(np.linalg.norm(f)) / max(float(np.linalg.norm(y)), 1e-300), 1.0 / span)
     if not np.isfinite(rate) or rho < STIFF_RATIO * rate:
         return None
@@ -308,6 +311,8 @@ def _path(system, y0, p, t0, t_end):
     jac = system.host_jac(p) if system.jac is not None else None
     try:
         times, states, _ = follow_on_host(f, t0, t_end, y0, _PATH_EVALUATIONS, jac=jac)
+    except UnassignedOutputError:  # the cause: HostProbe.hint says it
+        raise
     except Exception:  # noqa: BLE001 - the user's rhs failing on the host: no path
         return []
     if times.size < 2:

@@ -34,8 +34,8 @@ from numba import cuda
 
 from . import compilecheck
 from .literals import in_precision
-from .derivative_check import check_derivatives
-from .errors import ConfigurationError, describe
+from .derivative_check import check_derivatives, second_point
+from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
 from .user_faults import device_function
 
@@ -242,7 +242,7 @@ class ODESystem:
                     f"{what} of system {self.name!r} returned a {type(returned).__name__}: {what} must write "
                     f"into {out_name} and return nothing (SciPy-style functions return a list); assign "
                     f"{out_name}[i] = ... for each of the {size} components instead")
-            missing = np.flatnonzero(out.view(np.uint64) == _UNWRITTEN_BITS)
+            missing = unassigned(out)
             if missing.size:
                 shown = ", ".join(f"{out_name}[{i}]" for i in missing[:8]) + (", ..." if missing.size > 8 else "")
                 raise ConfigurationError(
@@ -251,6 +251,26 @@ class ODESystem:
                     "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
             outputs[what] = out if returned is None else None
         self.derivatives_disagree = check_derivatives(self, outputs, y, p)
+        if outputs.get("rhs") is not None:  # it ran on the host
+            self._check_assigned_elsewhere(p, u)
+
+    def _check_assigned_elsewhere(self, p, u):
+        """UnassignedOutputError where ``rhs`` skips a component at another test state (:data:`_OTHER_STATES`).
+
+        The test point has every component in (0.5, 1), so an ``if y[0] > 0`` without an ``else`` passed, and the
+        GPU then read whatever the previous stage left in that component (a user's trial: reported as stiff).  A
+        state where ``rhs`` raises (outside its domain) is skipped: only a silent skip is a fault everywhere."""
+        n = self.n_states
+        for make in _OTHER_STATES:
+            y = make(n)
+            y.flags.writeable = False
+            try:
+                with np.errstate(all="ignore"):
+                    self.evaluate_rhs(0.0, y, p, u if self.n_drivers else None)
+            except UnassignedOutputError as exc:
+                raise UnassignedOutputError(f"{exc} (a test state of the construction check)") from None
+            except Exception:  # noqa: BLE001 - outside the model's domain: not this check's concern
+                continue
 
     def _probe_on_device(self, func, y, p, u, size, with_drivers):
         """``func`` evaluated once by one GPU thread on the test arrays; the output it left."""
@@ -286,17 +306,40 @@ class ODESystem:
     def host_rhs(self, params=None, drivers=None):
         """Return ``f(t, y) -> dydt`` on NumPy arrays (for SciPy references).
 
-        ``drivers`` is an optional callable ``u(t) -> array`` of n_drivers.
+        ``drivers`` is an optional callable ``u(t) -> array`` of n_drivers.  ``f`` raises
+        :class:`UnassignedOutputError` where ``rhs`` leaves a component unassigned.
         """
         p = np.asarray(self.default_params if params is None else params, dtype=np.float64)
 
         def f(t, y):
-            out = np.zeros(self.n_states)
             u = np.zeros(self.n_drivers) if drivers is None else np.asarray(drivers(t), dtype=np.float64)
-            self._call(self.rhs, float(t), np.asarray(y, dtype=np.float64), p, u, out)
-            return out
+            return self.evaluate_rhs(float(t), np.asarray(y, dtype=np.float64), p, u)
 
         return f
+
+    def evaluate_rhs(self, t, y, p, u=None, out=None):
+        """``rhs`` at ``(t, y)`` on the host (float64): into ``out`` (a new array when None), which it returns.
+
+        ``out`` is filled first with a NaN that arithmetic never makes, so a component ``rhs`` leaves
+        unassigned on this call's path (an ``if`` without ``else``) raises :class:`UnassignedOutputError`
+        instead of reading as 0 or as what the array held: on a GPU such a component keeps what the previous
+        stage left, which looks like stiffness or a blow-up.  Floating-point faults propagate.
+        """
+        if u is None and self.n_drivers:
+            raise ConfigurationError(f"evaluate_rhs: system {self.name!r} has {self.n_drivers} drivers; pass their "
+                                     "values at t as u")
+        out = np.empty(self.n_states) if out is None else out
+        out.fill(_UNWRITTEN)
+        self._call(self.rhs, t, y, p, u, out)
+        missing = unassigned(out)
+        if missing.size:
+            raise UnassignedOutputError(
+                f"rhs of system {self.name!r} did not assign dydt[{int(missing[0])}] at t = {float(t):.6g}, "
+                f"y = {state_text(y)} ({missing.size} of {self.n_states} components left unassigned there): assign every "
+                "component on every path through rhs (an if without an else skips it). dydt is not zeroed on a "
+                "GPU, so such a component keeps what the previous stage left there, and the run fails in ways that "
+                "look like stiffness or a blow-up")
+        return out
 
     def host_jac(self, params=None):
         """Return ``J(t, y) -> (n_states, n_states)`` from the system's ``jac`` on NumPy arrays (for SciPy references)."""
@@ -439,6 +482,21 @@ def _calls_device_code(exc):
 
 _UNWRITTEN_BITS = np.uint64(0x7FF8_0BAD_5EED_0DD5)  # a quiet NaN with a distinctive payload
 _UNWRITTEN = _UNWRITTEN_BITS.reshape(1).view(np.float64)[0]
+
+
+# States besides the test point at which the construction check makes sure rhs assigns every component: the
+# test values negated, at 0, and of alternating sign and larger magnitude.
+_OTHER_STATES = (
+    lambda n: -second_point(n, 0.0),
+    lambda n: np.zeros(n),
+    lambda n: 10.0 * second_point(n, 0.5) * np.where(np.arange(n) % 2 == 0, -1.0, 1.0),
+)
+
+
+def unassigned(out):
+    """Indices of ``out`` (float64, filled with the unwritten NaN before a user function ran) it left unassigned."""
+    return np.flatnonzero(np.asarray(out, np.float64).view(np.uint64) == _UNWRITTEN_BITS)
+
 
 
 def _first_lines(message):

@@ -57,6 +57,51 @@ def test_many_unassigned_components_are_listed_briefly():
     assert "dydt[8], ... (11 of 12 components" in str(info.value)
 
 
+def _skips_when_negative(t, y, p, dydt):
+    dydt[0] = y[1]
+    if y[0] > 0.0:  # no else: dydt[1] keeps what the previous stage left, on a GPU
+        dydt[1] = -y[0]
+
+
+def _sqrt_model(t, y, p, dydt):
+    dydt[0] = math.sqrt(y[0])  # raises on the host below 0: outside its domain, not a skipped component
+    dydt[1] = -y[1]
+
+
+def _skips_after_one(t, y, p, dydt):
+    dydt[0] = y[1]
+    if t < 1.0:  # the construction check runs at t = 0, where the branch is taken
+        dydt[1] = -y[0]
+
+
+def test_a_component_skipped_on_another_path_is_named():
+    """The test point has every component in (0.5, 1), where ``if y[0] > 0`` takes its branch; a user's model
+    with no else then ran and was reported as stiff.  The check also runs at other states."""
+    with pytest.raises(kernels.UnassignedOutputError) as info:
+        ODESystem(_skips_when_negative, 2, name="half")
+    text = str(info.value)
+    assert "rhs of system 'half' did not assign dydt[1] at t = 0, y = [-" in text
+    assert "assign every component on every path through rhs" in text and "test state" in text
+    ODESystem(_sqrt_model, 2, name="sqrt")  # a state outside the domain is skipped, not refused
+
+
+def test_host_rhs_refuses_a_skipped_component():
+    system = ODESystem(_skips_after_one, 2, name="late")
+    f = system.host_rhs()
+    assert list(f(0.5, np.array([1.0, 0.0]))) == [0.0, -1.0]
+    with pytest.raises(kernels.UnassignedOutputError, match=r"did not assign dydt\[1\] at t = 2"):
+        f(2.0, np.array([1.0, 0.0]))
+
+
+def test_a_run_whose_rhs_skips_a_component_says_so():
+    """Where the construction check cannot see it (a branch on t), a failed trajectory's message names it."""
+    system = ODESystem(_skips_after_one, 2, name="late")
+    res = kernels.solve_ivp(system, (0.0, 3.0), [1.0, 0.0], method="tsit5", precision=np.float64,
+                            progress=False)
+    assert not res.success
+    assert "did not assign dydt[1] at t = 1" in res.message()
+
+
 def _clamps_y(t, y, p, dydt):
     y[0] = max(y[0], 0.0)  # on the GPU y is the step's stage state: the step would be corrupted silently
     dydt[0] = -p[0] * y[0]
