@@ -242,6 +242,12 @@ def _derivative_form(sympy, entry):
     return entry
 
 
+def _user_names(sympy, expr):
+    """``expr`` as text with the real-valued Dummies the generator put in place of the user's symbols shown
+    under the user's names (``x``, not ``_x``)."""
+    return str(expr.replace(lambda e: isinstance(e, sympy.Dummy), lambda d: sympy.Symbol(d.name)))
+
+
 def _guarded(sympy, printer):
     """``printer.doprint`` raising ConfigurationError for what cannot be written as Python for the GPU."""
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
@@ -255,9 +261,12 @@ def _guarded(sympy, printer):
                                      "GPU; use elementary functions (exp, log, sin, "
                                      "sqrt, Abs, Piecewise, ...) and arithmetic") from exc
         except (ValueError, TypeError) as exc:  # an unevaluated derivative (of Mod, say) SymPy cannot print
-            raise ConfigurationError(f"symbolic_system: {expr} cannot be written as Python for the GPU "
-                                     f"({type(exc).__name__}: {str(exc).splitlines()[0]}); use elementary functions "
-                                     "(exp, log, sin, sqrt, Abs, Piecewise, ...) and arithmetic") from exc
+            derivative = (" (the Jacobian needs this derivative, which SymPy leaves unevaluated: write the term "
+                          "without it, or build an ODESystem from a hand-written rhs and jac)"
+                          if expr.has(sympy.Derivative) else "")
+            raise ConfigurationError(f"symbolic_system: {_user_names(sympy, expr)} cannot be written as Python for "
+                                     f"the GPU{derivative}; use elementary functions (exp, log, sin, sqrt, Abs, "
+                                     "Piecewise, ...) and arithmetic") from exc
 
     return doprint
 
