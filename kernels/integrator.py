@@ -437,7 +437,7 @@ class Integrator:
         from .rhs_hint import chain, rhs_probe
 
         return chain(status, self._method_probe(status, y0, params, t0, t_end, max_steps, dt),
-                     rhs_probe(self.system, status, y0, params, t0, t_end))
+                     rhs_probe(self.system, status, y0, params, t0, t_end, self.dtype))
 
     def _method_probe(self, status, y0, params, t0, t_end, max_steps, dt):
         from .jacobian_hint import jacobian_probe

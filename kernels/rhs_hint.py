@@ -13,7 +13,10 @@ finite or raises a floating-point fault: the hint names that time, the state, th
 such component and what to check.  It costs at most :data:`RHS_EVALUATIONS` right-hand
 sides, only when the message is asked for; systems with drivers or more than
 :data:`kernels.stiffness.HOST_FOLLOW_STATES` states are not followed, and a probe that cannot be evaluated adds
-nothing.  The point is the host's, near the path the GPU took, not on it.
+nothing.  The point is the host's, near the path the GPU took, not on it.  For a float32 solve the follow
+also stops where the state passes the square root of float32's largest value or ``rhs`` passes that value
+(a solution growing past float32's range fails as a singular matrix or a Newton failure, with nothing
+non-finite on the float64 host), and the hint says so.
 """
 
 from __future__ import annotations
@@ -37,19 +40,20 @@ RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s
 class _Found(Exception):
     """The follow reached a point where ``rhs`` is not finite."""
 
-    def __init__(self, t, y, f, fault):
+    def __init__(self, t, y, f, fault, out_of_range=False):
         super().__init__()
-        self.t, self.y, self.f, self.fault = t, y, f, fault
+        self.t, self.y, self.f, self.fault, self.out_of_range = t, y, f, fault, out_of_range
 
 
-def rhs_probe(system, status, y0, params, t0, t_end):
+def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64):
     """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` and the system can be
-    followed on the host, else None."""
+    followed on the host, else None.  ``dtype``: the solve's working precision (its range is looked at)."""
     if status is None or not np.any(np.isin(np.asarray(status), RHS_STATUSES)):
         return None
     if not follows_on_host(system):
         return None
-    return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end))
+    return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end),
+                    np.dtype(dtype).name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +65,7 @@ class RhsProbe(HostProbe):
     params: np.ndarray
     t0: float
     t_end: float
+    precision: str = "float64"
 
     STATUSES = RHS_STATUSES
 
@@ -68,11 +73,24 @@ class RhsProbe(HostProbe):
         """Where the host follow found ``rhs`` not finite, or '' when it did not (or could not look)."""
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         what, t_from, y_from = candidates[-1]  # the last finite saved state, else the initial one
+        # float32's range, which float64 on the host does not share (a float64 run's range is the host's)
+        largest = float(np.finfo(self.precision).max) if self.precision != "float64" else np.inf
         found = _follow(self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from),
-                        self.t_end)
+                        self.t_end, largest)
         if found is None:
             return ""
         at = f"at t = {found.t:.6g}, y = {state_text(found.y)}"
+        if found.out_of_range:
+            root = np.sqrt(largest)
+            passed = (f"dydt passes {self.precision}'s largest value, {largest:.3g}"
+                      if np.max(np.abs(found.f)) > largest else
+                      f"the state passes {root:.3g}, the square root of {self.precision}'s largest value "
+                      f"{largest:.3g}, from which a product of two such values overflows")
+            return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), this trajectory reaches "
+                    f"y = {state_text(found.y)} at t = {found.t:.6g}, with dydt = {state_text(found.f)}: {passed}, "
+                    f"so the {self.precision} run fails there. Solve with precision=np.float64, or rescale the "
+                    "model's units so that its values stay well inside that range (or end the span before t, if "
+                    "the solution really blows up).")
         if found.fault is not None:
             fails = f"raised {type(found.fault).__name__} ({found.fault}) {at}, where a GPU gives inf or NaN"
         else:
@@ -84,14 +102,19 @@ class RhsProbe(HostProbe):
                 "model there (keep the quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
 
 
-def _follow(system, y0, p, t0, t_end):
-    """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or None."""
+def _follow(system, y0, p, t0, t_end, largest=np.inf):
+    """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or where the
+    state passes the square root of ``largest`` or ``rhs`` passes ``largest`` (the working precision's range,
+    found ``out_of_range``); None when there is none."""
     last = [(t0, y0)]  # the latest point where rhs was finite
+    root = np.sqrt(largest)
 
     def f(t, y):
         out, found = _evaluate(system, t, y, p)
         if found is not None:
             raise found
+        if np.max(np.abs(y)) > root or np.max(np.abs(out)) > largest:
+            raise _Found(t, np.array(y), out, None, out_of_range=True)
         last[0] = (t, np.array(y))
         return out
 
@@ -100,7 +123,7 @@ def _follow(system, y0, p, t0, t_end):
     try:
         follow_on_host(f, t0, t_end, y0, RHS_EVALUATIONS)  # rhs finite wherever it went: no hint
     except _Found as found:
-        return _narrowed(system, p, last[0], found)
+        return found if found.out_of_range else _narrowed(system, p, last[0], found)
     except UnassignedOutputError:  # the cause: HostProbe.hint says it
         raise
     except Exception:  # noqa: BLE001 - the rhs failing otherwise on the host: no hint

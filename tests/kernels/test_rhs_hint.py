@@ -103,3 +103,23 @@ def test_chain_asks_each_probe_that_explains_the_trajectory_status_in_turn():
     assert probe.hint(0) == " second" and probe.hint(1) == " first"
     assert chain(status, None, second) is second and chain(status) is None
     assert ProbeChain((_Says({5}, ""), second), status).hint(1) == " second"
+
+
+def _grows_past_float32(t, y, p, dydt):  # y = 1e19 / (1 - t / 10): past float32's square root at t = 4.6
+    dydt[0] = 1e-20 * y[0] * y[0]
+
+
+@pytest.mark.parametrize("method", ["rodas5p", "radau"])
+def test_a_float32_solution_leaving_the_range_is_named(method):
+    """Growing past 1.8e19, y * y overflows float32: rodas5p ended singular and radau with a failed Newton, and
+    the float64 host follow found nothing non-finite, so nothing said float32's range was the cause."""
+    system = kernels.ODESystem(_grows_past_float32, 1, name="growing")
+    res = kernels.solve_ivp(system, (0.0, 20.0), [1e19], method=method, rtol=1e-6, atol=1e-8, progress=False)
+    assert not res.success
+    message = res.message()
+    assert "the state passes 1.84e+19, the square root of float32's largest value" in message, message
+    assert "Solve with precision=np.float64" in message
+    assert 4.5 < _time_in(message) < 10.0
+    res64 = kernels.solve_ivp(system, (0.0, 20.0), [1e19], method=method, rtol=1e-6, atol=1e-8,
+                              precision=np.float64, progress=False)
+    assert not res64.success and "largest value" not in res64.message()
