@@ -53,7 +53,7 @@ def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64):
     if not follows_on_host(system):
         return None
     return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end),
-                    np.dtype(dtype).name)
+                    np.dtype(dtype).name, np.array(status))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +66,7 @@ class RhsProbe(HostProbe):
     t0: float
     t_end: float
     precision: str = "float64"
+    status: np.ndarray = None  # the solve's statuses, by trajectory
 
     STATUSES = RHS_STATUSES
 
@@ -73,8 +74,10 @@ class RhsProbe(HostProbe):
         """Where the host follow found ``rhs`` not finite, or '' when it did not (or could not look)."""
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         what, t_from, y_from = candidates[-1]  # the last finite saved state, else the initial one
-        # float32's range, which float64 on the host does not share (a float64 run's range is the host's)
-        largest = float(np.finfo(self.precision).max) if self.precision != "float64" else np.inf
+        # float32's range, which float64 on the host does not share (a float64 run's range is the host's); a
+        # non-finite state's message already has float32's range (api.FLOAT32_RANGE_NOTE)
+        nonfinite = self.status is not None and int(self.status[trajectory]) == NONFINITE_STATE
+        largest = float(np.finfo(self.precision).max) if self.precision != "float64" and not nonfinite else np.inf
         found = _follow(self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from),
                         self.t_end, largest)
         if found is None:
