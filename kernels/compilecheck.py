@@ -241,6 +241,9 @@ _HINTS = {
     "bytecode": "Only a plain Python function (def or lambda) can be compiled, not functools.partial or another "
                 "callable object: bind the values in a closure instead (def make(k): def rhs(t, y, p, dydt): ...; "
                 "return rhs), or pass them as params.",
+    "comprehension": "A list comprehension or a generator expression (sum(y[i] for i in ...)) builds a Python "
+                     "object, which device code cannot: accumulate into a scalar in a for loop (s = 0.0; for i in "
+                     "range(n): s += y[i]), or write each component into the output array.",
     "list": "Device code cannot read a Python list from its module or closure (nor one inside a tuple): make "
             "{it} a tuple of numbers ({example} = tuple(...)) or a NumPy array ({example} = np.array(...)); either "
             "is compiled in as a constant.",
@@ -255,7 +258,7 @@ def failure_message(result, what, system_name, func=None):
         source = linecache.getline(result["filename"], result["line"]).strip()
         where = f" (line {result['line']} of {result['filename']}" + (f": {source}" if source else "") + ")"
     category, hint_names = result["category"], {}
-    summary = re.sub(r"<[\w.]+ object at 0x[0-9a-fA-F]+>,?\s*", "", result["summary"]).strip()
+    summary = re.sub(r"<[\w.]+ object at 0x[0-9a-fA-F]+>,?\s*", "", result["summary"]).strip().rstrip(".")
     ufunc = re.search(r"<ufunc '(\w+)'>", summary)
     if ufunc:
         category = "ufunc"
@@ -270,6 +273,9 @@ def failure_message(result, what, system_name, func=None):
         category = "method"  # a bound method (a class-based SciPy model, a user's trial)
     if category == "other" and "does not provide its bytecode" in summary:
         category = "bytecode"  # functools.partial, a builtin, a callable object
+    if category == "other" and (re.search(r"Unknown attribute 'append' of type list", summary)
+                                or "use of yield in a closure" in summary):
+        category = "comprehension"  # [y[i] for i in ...] or sum(y[i] for i in ...): a user's trial
     if category == "other" and re.search(r"\b(Reflected)?List\(", summary):
         category = "list"
         names = _lists_read(func, source)

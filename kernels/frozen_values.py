@@ -49,12 +49,16 @@ def _same(old, new) -> bool:
 
 
 def _globals_loaded(code):
-    """The global names ``code`` (and code nested in it) loads: not attribute names, which share ``co_names``."""
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _globals_loaded(const)
-    return sorted(names)
+    """The global names ``code`` (and code nested in it: a comprehension's or a lambda's) loads, sorted: not
+    attribute names, which share ``co_names``."""
+    def loaded(code):
+        names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                names |= loaded(const)
+        return names
+
+    return sorted(loaded(code))
 
 
 def values_read(func, names=None):

@@ -205,6 +205,13 @@ def _list(t, y, p, dydt):
     dydt[1] = values[1]
 
 
+def _list_comprehension(t, y, p, dydt):
+    # the construction check stopped on an internal TypeError here (a user's trial)
+    negated = [-y[i] for i in range(2)]
+    dydt[0] = y[1]
+    dydt[1] = negated[0]
+
+
 def _plain_helper(y):
     return -y[0]
 
@@ -227,6 +234,8 @@ def _line_of(func, text):
     (_linalg, "x = np.linalg.solve(_MATRIX, y)", "No implementation of function solve for solve("),
     (_sum_of_squares, "dydt[1] = -np.sum(y * y)", "an operation here creates a new array"),
     (_list, "values = [y[1], -y[0]]", "a Python list is built here. Device code has no Python lists"),
+    (_list_comprehension, "negated = [-y[i] for i in range(2)]", "A list comprehension or a generator expression "
+                                                                   "(sum(y[i] for i in ...)) builds a Python object"),
     (_calls_a_plain_helper, "dydt[1] = _plain_helper(y)", "Untyped global name '_plain_helper'"
                                                            ": Cannot determine Numba type of <class 'function'>. "
                                                            "A function it calls must be a CUDA device function "
