@@ -241,6 +241,8 @@ _HINTS = {
     "bytecode": "Only a plain Python function (def or lambda) can be compiled, not functools.partial or another "
                 "callable object: bind the values in a closure instead (def make(k): def rhs(t, y, p, dydt): ...; "
                 "return rhs), or pass them as params.",
+    "import": "Device code cannot import: put the import (import math) at the top of the module, outside the "
+              "function; the function then reads the module as a global.",
     "comprehension": "A list comprehension or a generator expression (sum(y[i] for i in ...)) builds a Python "
                      "object, which device code cannot: accumulate into a scalar in a for loop (s = 0.0; for i in "
                      "range(n): s += y[i]), or write each component into the output array.",
@@ -276,6 +278,8 @@ def failure_message(result, what, system_name, func=None):
     if category == "other" and (re.search(r"Unknown attribute 'append' of type list", summary)
                                 or "use of yield in a closure" in summary):
         category = "comprehension"  # [y[i] for i in ...] or sum(y[i] for i in ...): a user's trial
+    if category == "other" and "unsupported opcode (IMPORT_NAME)" in summary:
+        category = "import"
     if category == "other" and re.search(r"\b(Reflected)?List\(", summary):
         category = "list"
         names = _lists_read(func, source)

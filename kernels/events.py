@@ -50,6 +50,7 @@ from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 from .literals import in_precision
 from .loop_work import EVENT_COLUMN
+from .user_faults import value_function
 
 __all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "make_event_functions", "THETA_TOL",
            "MAX_ITERATIONS"]
@@ -336,7 +337,7 @@ def make_event_functions(settings, system, allocate, dtype, restep=None):
     namespace["eval_drivers"] = make_driver_evaluator(settings.n_drivers)
     interpolate = None
     for e, event in enumerate(events):
-        g = cuda.jit(device=True)(_in_precision(event.function, system, dtype))
+        g = value_function(_in_precision(event.function, system, dtype))
         namespace[f"g_{e}"] = g
         namespace[f"locate_{e}"], interpolate = _make_locator(g, n, dtype)
     namespace["interpolate"] = interpolate

@@ -1,6 +1,6 @@
 """What a user function's faults do on the simulator: as on a GPU where the GPU has an answer, named otherwise.
 
-The simulator runs a user's ``rhs``, ``observables``, ``jac`` and ``jvp`` as
+The simulator runs a user's ``rhs``, ``observables``, ``jac``, ``jvp`` and event functions as
 Python, where some floating-point faults raise: ``math.sqrt(-1.0)`` and
 ``math.log(0.0)`` raise ``ValueError("math domain error")``, ``math.exp(1e3)``
 ``OverflowError("math range error")``, ``1.0 / 0.0`` on Python floats
@@ -8,7 +8,8 @@ Python, where some floating-point faults raise: ``math.sqrt(-1.0)`` and
 trajectory that met them stops (a non-finite state, or a rejected step).  So
 :func:`device_function` compiles a user function that, on the simulator, fills its
 output (the last argument) with NaN when it raises one of :data:`FLOAT_FAULTS`: the
-trajectory then takes the library's non-finite path alone, as it would on a GPU.
+trajectory then takes the library's non-finite path alone, as it would on a GPU;
+:func:`value_function` does the same for a function that returns its value (an event's ``g``: NaN).
 
 Every other exception (an index out of range, a ``TypeError``, a ``NameError``) is
 a bug in the function: :func:`faults_named` turns it into one
@@ -30,7 +31,7 @@ from numba import cuda
 from .backend import backend
 from .errors import KernelError, UserFunctionError
 
-__all__ = ["FLOAT_FAULTS", "device_function", "is_float_fault", "faults_named", "user_function_error", "DYNAMIC_CODE"]
+__all__ = ["FLOAT_FAULTS", "device_function", "value_function", "is_float_fault", "faults_named", "user_function_error", "DYNAMIC_CODE"]
 
 #: Exceptions that Python raises where a GPU's floating-point arithmetic gives NaN or inf.
 FLOAT_FAULTS = (ZeroDivisionError, OverflowError, ValueError)
@@ -65,6 +66,27 @@ def device_function(func):
             out = args[-1]
             for i in range(out.shape[0]):
                 out[i] = math.nan
+
+    nan_on_float_fault.__name__ = getattr(func, "__name__", "function")
+    nan_on_float_fault.__qualname__ = getattr(func, "__qualname__", nan_on_float_fault.__name__)
+    return cuda.jit(device=True)(nan_on_float_fault)
+
+
+def value_function(func):
+    """``cuda.jit(device=True)(func)`` for a function that returns its value (an event's ``g``); on the simulator a
+    float fault of ``func`` returns NaN, as the GPU's arithmetic does, instead of stopping every trajectory."""
+    compiled = cuda.jit(device=True)(func)
+    if backend() == "cuda":
+        return compiled
+    call = compiled if _reads_cuda(func) else func
+
+    def nan_on_float_fault(*args):
+        try:
+            return call(*args)
+        except FLOAT_FAULTS as exc:
+            if not is_float_fault(exc):
+                raise
+            return math.nan
 
     nan_on_float_fault.__name__ = getattr(func, "__name__", "function")
     nan_on_float_fault.__qualname__ = getattr(func, "__qualname__", nan_on_float_fault.__name__)

@@ -1,5 +1,7 @@
 """Events: terminal events located like SciPy's, crossings counted like SciPy's, on both loops."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -281,3 +283,21 @@ def test_an_event_function_that_does_not_compile_for_cuda_is_refused_on_the_simu
                                                          r"compile for CUDA.*math.exp"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], method="tsit5", events=[_uses_a_numpy_ufunc],
                           progress=False)
+
+
+def _falling(t, y, p, dydt):
+    dydt[0] = -p[0]  # crosses 0 at t = 1 / p
+
+
+def _root_of_height(t, y, p):
+    return math.sqrt(y[0]) - 0.5  # math domain error on the simulator once y < 0 (NaN on a GPU)
+
+
+def test_a_float_fault_in_an_event_function_stays_in_its_trajectory():
+    """math.sqrt of a negative number in g stopped the whole solve on the simulator (UserFunctionError), where a
+    GPU gives NaN for that trajectory only, as it does for a fault in rhs (a user's trial)."""
+    system = kernels.ODESystem(_falling, 1, n_params=1, name="falling")
+    res = kernels.solve_ivp(system, (0.0, 1.0), [1.0], [[0.1], [2.0]], method="rk4", dt=0.01, precision=np.float64,
+                            events=Event(_root_of_height, direction=-1), progress=False)
+    assert res.status.tolist() == [0, 0]
+    assert res.event_count[:, 0].tolist() == [0, 1]  # y = 0.25 at t = 0.375 in the second; NaN after 0.5

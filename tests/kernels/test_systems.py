@@ -212,6 +212,13 @@ def _list_comprehension(t, y, p, dydt):
     dydt[1] = negated[0]
 
 
+def _imports_inside(t, y, p, dydt):
+    import math
+
+    dydt[0] = y[1]
+    dydt[1] = -math.sin(y[0])
+
+
 def _plain_helper(y):
     return -y[0]
 
@@ -236,6 +243,7 @@ def _line_of(func, text):
     (_list, "values = [y[1], -y[0]]", "a Python list is built here. Device code has no Python lists"),
     (_list_comprehension, "negated = [-y[i] for i in range(2)]", "A list comprehension or a generator expression "
                                                                    "(sum(y[i] for i in ...)) builds a Python object"),
+    (_imports_inside, "def _imports_inside(t, y, p, dydt):", "Device code cannot import: put the import"),
     (_calls_a_plain_helper, "dydt[1] = _plain_helper(y)", "Untyped global name '_plain_helper'"
                                                            ": Cannot determine Numba type of <class 'function'>. "
                                                            "A function it calls must be a CUDA device function "
