@@ -473,7 +473,9 @@ def _batch_inputs(system, y0, params, dtype):
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
     n_traj = None
     if params_batched:
-        params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params")
+        y0_rows = np.shape(y0)[0] if not check.is_device_array(y0) and np.ndim(y0) == 2 else None
+        params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params",
+                                           rows_hint=y0_rows)
     y0_batched = check.is_device_array(y0) or _dims(y0, "y0", system.n_states, "n_states") == 2
     y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states",
                                    ("params", system.n_params))

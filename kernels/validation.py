@@ -168,13 +168,14 @@ def _reals(value, what):
         return None
 
 
-def check_batch(value, what, width, n_traj, dtype, name_width, other=None):
+def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_hint=None):
     """Validate a per-trajectory 2-D input; return ``(array, n_traj)``.
 
     Host arrays of shape ``(width,)`` become one row ``(1, width)`` that every
     trajectory reads (the kernel reads row 0 of a one-row input), converted to ``dtype``; device arrays must already be
     ``(n_traj, width)`` of ``dtype`` (they are used in place, not copied).  ``other``: ``(name, width)`` of the 2-D
-    input that set ``n_traj``, for the message of a mismatch in rows.
+    input that set ``n_traj``, for the message of a mismatch in rows.  ``rows_hint``: the rows of another input
+    not checked yet, which only a message reads (whether a wrongly shaped input is SciPy's column orientation).
     """
     if is_device_array(value):
         arr = as_device_array(value, what)
@@ -204,13 +205,15 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None):
                                                   and not shared_row):
         raise ConfigurationError(
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}"
-            + _sweep_hint(arr.shape, what, width))
+            + _sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint))
     _check_not_empty(arr, what)
     return finite_rows(arr, what, dtype), (n_traj or 1) if shared_row else arr.shape[0]
 
 
-def _sweep_hint(shape, what, width):
-    """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value, or a column for a row."""
+def _sweep_hint(shape, what, width, n_traj=None):
+    """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value, a column for a row,
+    SciPy's column orientation (only where the columns match the trajectories ``n_traj`` set elsewhere), or rows of
+    the wrong width."""
     if width == 0 and what == "params":
         return ": the system has no parameters (n_params=0), so leave params out (or give n_params to ODESystem)"
     if len(shape) == 1 and width == 1 and shape[0] > 1:
@@ -218,9 +221,14 @@ def _sweep_hint(shape, what, width):
                 f"{what} is the one row every trajectory shares)")
     if len(shape) == 2 and shape == (width, 1) and width > 1:
         return f": a column; the row of {width} values every trajectory shares has shape ({width},), {what}.ravel()"
-    if len(shape) == 2 and shape[0] == width and shape[1] != width:
+    if len(shape) == 2 and shape[0] == width and shape[1] != width and n_traj in (None, shape[1]):
+        rows = (f"; or, as {shape[0]} trajectories, each row needs {width} values, not {shape[1]}"
+                if n_traj is None else "")
         return (f": that is {shape[1]} trajectories in columns, SciPy's orientation; here each trajectory is a row, "
-                f"{what}.T")
+                f"{what}.T{rows}")
+    if len(shape) == 2 and shape[1] != width:
+        return (f": {shape[0]} trajectories of {shape[1]} values each, where the system has {width} (each row holds "
+                f"one trajectory's {width} values)")
     return ""
 
 

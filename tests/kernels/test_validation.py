@@ -504,3 +504,14 @@ def test_a_batch_in_scipys_column_orientation_is_told_to_transpose():
     with pytest.raises(ConfigurationError, match=r"got shape \(3, 5\): that is 5 trajectories in columns, SciPy's "
                                                  r"orientation; here each trajectory is a row, y0.T"):
         call(y0=np.ones((3, 5)))
+
+
+def test_params_too_wide_for_the_batch_of_y0_are_not_told_to_transpose():
+    """params of shape (3, 5) beside y0 of 3 rows is 3 trajectories of 5 values, not 5 in columns: params.T was
+    advised whenever the rows equalled n_params (a user's trial)."""
+    with pytest.raises(ConfigurationError) as info:
+        call(y0=np.ones((3, 3)), params=np.ones((3, 5)))
+    assert "3 trajectories of 5 values each, where the system has 3" in str(info.value)
+    assert ".T" not in str(info.value)
+    with pytest.raises(ConfigurationError, match=r"params.T; or, as 3 trajectories, each row needs 3 values, not 5"):
+        call(params=np.ones((3, 5)))  # y0 one shared row: either reading
