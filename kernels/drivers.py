@@ -16,7 +16,7 @@ import numpy as np
 from numba import cuda
 
 from .errors import ConfigurationError, describe
-from .validation import real_array
+from .validation import finite_rows, real_array
 
 __all__ = ["make_driver_evaluator", "validate_drivers"]
 
@@ -101,11 +101,17 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         )
     if not (np.all(np.isfinite(times)) and np.all(np.isfinite(values))):
         raise ConfigurationError("drivers: times and values must be finite; found inf or nan")
-    if np.any(np.diff(times) <= 0):
-        raise ConfigurationError("drivers: times must be strictly increasing")
+    steps = np.diff(times)
+    if np.any(steps <= 0):
+        i = int(np.flatnonzero(steps <= 0)[0])
+        what = "repeats" if steps[i] == 0 else "goes back to"
+        raise ConfigurationError(
+            f"drivers: times must be strictly increasing; times[{i + 1}] = {times[i + 1]:g} {what} times[{i}] = "
+            f"{times[i]:g}: sort the samples with their values (order = np.argsort(times); times, values = "
+            "times[order], values[order]) and drop repeated times")
     if span is not None and (times[0] > span[0] or times[-1] < span[1]):
         raise ConfigurationError(
             f"drivers: the samples cover [{times[0]:g}, {times[-1]:g}] and the integration runs over "
             f"[{span[0]:g}, {span[1]:g}]: give samples over the whole span (outside them the forcing would go on along "
             "the end segments' lines)")
-    return times, values.astype(dtype)
+    return times, finite_rows(values, "drivers: values", dtype)  # refused where dtype cannot hold them

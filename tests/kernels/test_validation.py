@@ -181,8 +181,15 @@ def test_drivers_required():
     system = ODESystem(_forced, 1, n_drivers=1)
     with pytest.raises(ConfigurationError, match="drivers: the system has 1 driver"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0])
-    with pytest.raises(ConfigurationError, match="drivers: times must be strictly increasing"):
+    with pytest.raises(ConfigurationError, match=r"drivers: times must be strictly increasing; times\[1\] = 0 "
+                                                 r"repeats times\[0\] = 0: sort the samples with their values"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.0], [1.0, 2.0]))
+    with pytest.raises(ConfigurationError, match=r"times\[2\] = 0.5 goes back to times\[1\] = 1"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 1.0, 0.5, 2.0], [1.0, 2.0, 3.0, 4.0]))
+    # a value float32 cannot hold was cast to inf with a NumPy warning, and the trajectory failed (a user's trial)
+    with pytest.raises(ConfigurationError, match=r"drivers: values must be finite in float32; found 1e\+40 at "
+                                                 r"index \(1, 0\)"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.5, 1.0], [1.0, 1e40, 2.0]))
     with pytest.raises(ConfigurationError, match="drivers: values must be an array of real numbers"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 1.0], "ab"))
     with pytest.raises(ConfigurationError, match=r"drivers: the samples cover \[0, 1\] and the integration runs "
