@@ -99,8 +99,11 @@ def _check_function(func):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(positional) != 3 or any(p.kind is p.VAR_POSITIONAL for p in params):
+        drivers = (" Event functions do not receive the drivers u: where a crossing depends on a driver, write the "
+                   "forcing as a function of t inside g (g may read module arrays of its samples)."
+                   if len(positional) == 4 else "")
         raise ConfigurationError(f"Event function must take 3 arguments (t, y, p); got a function of "
-                                 f"{len(positional)} positional arguments")
+                                 f"{len(positional)} positional arguments.{drivers}")
     # Returns a value: a host call on a sample state must give a finite-typed scalar.
     try:
         value = func(0.0, np.zeros(64), np.zeros(64))

@@ -122,6 +122,10 @@ def _two_args(t, y):
     return y[0]
 
 
+def _reads_drivers(t, y, p, u):
+    return y[0] - u[0]
+
+
 def _nothing(t, y, p):
     y[0]
 
@@ -137,6 +141,7 @@ def _below_ground(t, y, p):
 @pytest.mark.parametrize("events, words", [
     (Event.__new__(Event), None),
     (_two_args, "3 arguments"),
+    (_reads_drivers, "3 arguments .*do not receive the drivers u: .* a function of t inside g"),
     (_nothing, "return a scalar.*None"),
     (_the_state, r"return one number.*y\[0\] - 1\.0; it returned an array$"),
     (_below_ground, r"it returned a bool \(a condition such as y\[0\] < 0\): return the difference instead"),
