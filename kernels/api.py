@@ -408,8 +408,7 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
                           save_trajectory=save_trajectory, max_registers=max_registers).plan(plan, block_size, device)
 
 
-def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=check.DEFAULT_TOLERANCE,
-              atol=check.DEFAULT_TOLERANCE, t_eval=None, drivers=None, precision=np.float32, plan="auto",
+def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=None, atol=None, t_eval=None, drivers=None, precision=np.float32, plan="auto",
               block_size=None, max_steps=DEFAULT_MAX_STEPS,
               controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,
               client=None, summaries=None, events=None, save_trajectory=True, max_registers="auto",
@@ -435,8 +434,9 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=che
         The step of fixed-step integration (required there, at most ``t_end - t0``);
         the first step of adaptive integration (chosen automatically when None; a
         longer one is cut to the span).
-    rtol, atol : float or array_like (n_states,)
-        Tolerances of the error norm ``err / (atol + rtol * max(|y|, |y_new|))``.
+    rtol, atol : float or array_like (n_states,), optional
+        Tolerances of the error norm ``err / (atol + rtol * max(|y|, |y_new|))``;
+        1e-6 each when not given (a fixed-step explicit run warns about either given).
         Tolerances the precision cannot meet (``atol + rtol |y0|`` below
         ``|y0| eps / 16``) are refused: use float64 for tighter ones.
     t_eval : array_like, optional

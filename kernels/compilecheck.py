@@ -29,11 +29,10 @@ import subprocess
 import sys
 import threading
 import types
-import warnings
 import weakref
 
 from . import ptxcheck
-from .errors import CompileCheckWarning
+from .errors import CompileCheckWarning, warn_user
 from .frozen_values import values_read
 
 __all__ = ["check_device_function", "failure_message"]
@@ -213,10 +212,10 @@ def check_device_function(func, n_args):
         result = cached[n_args]
     if "unavailable" in result and result["unavailable"] not in _warned:
         _warned.add(result["unavailable"])
-        warnings.warn(f"could not check that {getattr(func, '__qualname__', func)!r} compiles for CUDA, so a "
+        warn_user(f"could not check that {getattr(func, '__qualname__', func)!r} compiles for CUDA, so a "
                       f"function that runs on the simulator may still fail on a GPU: {result['unavailable']} "
                       "(the check needs the CUDA compiler: pip install 'bufferplan[compile]')",
-                      CompileCheckWarning, stacklevel=3)
+                      CompileCheckWarning)
     return result
 
 

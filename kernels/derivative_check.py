@@ -15,11 +15,10 @@ radau), and a user who means it can ignore the warning or pass ``check=False``.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
-from .errors import JacobianCheckWarning
+from .errors import JacobianCheckWarning, warn_user
 
 __all__ = ["check_derivatives", "DERIVATIVE_CHECK_STATES"]
 
@@ -60,7 +59,7 @@ def check_derivatives(system, outputs, y, p):
             found = _disagreements(system, *point, jac_out, label)
         for what, message in found:
             if what not in disagree:
-                warnings.warn(message, JacobianCheckWarning, stacklevel=4)
+                warn_user(message, JacobianCheckWarning)
                 disagree.append(what)
     return tuple(disagree)
 

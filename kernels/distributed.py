@@ -59,7 +59,6 @@ from .distributed_results import ChunkedResult, bytes_per_trajectory, probe_fact
 from .errors import ConfigurationError, describe
 from .planning import plan_argument
 from .progress import Progress
-from .validation import DEFAULT_TOLERANCE
 
 __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
            "worker_compiles", "gpu_cluster", "scheduler_workers", "DEFAULT_CHUNKS_PER_WORKER"]
@@ -259,7 +258,7 @@ def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
     return n_chunks
 
 
-def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=DEFAULT_TOLERANCE, atol=DEFAULT_TOLERANCE,
+def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=None,
           t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=None, dt_min=0.0, dt_max=np.inf,
           device=None, out=None, _canary_elems=0, *, chunk_size=None, chunks_per_worker=DEFAULT_CHUNKS_PER_WORKER,
           gather=True, progress=False, retries=2):

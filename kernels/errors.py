@@ -10,8 +10,13 @@ keeps working.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 import numpy as np
 
+from planner import errors as planner_errors
 from planner.errors import BufferplanError, ConfigurationError
 
 __all__ = [
@@ -119,3 +124,16 @@ def state_text(y):
     """A state vector as a message shows it (4 significant digits, long ones elided)."""
     return np.array2string(np.asarray(y, np.float64), threshold=16, separator=", ", max_line_width=10_000,
                            formatter={"float_kind": lambda v: f"{v:.4g}"})
+
+
+_PACKAGES = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (__file__, planner_errors.__file__))
+
+
+def warn_user(message, category):
+    """``warnings.warn`` attributed to the first caller outside this library (``kernels`` and ``planner``): the
+    user's own line, whatever depth the warning is raised at (a fixed ``stacklevel`` named library lines, or
+    ``sys:1`` past the top of a script), so that filters by module and ``-W error`` act on the user's call."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGES):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1 if frame is not None else level)

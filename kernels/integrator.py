@@ -15,7 +15,6 @@ import collections
 import dataclasses
 import hashlib
 import json
-import warnings
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import default_device
 from .drivers import validate_drivers
-from .errors import ConfigurationError, JacobianCheckWarning, describe
+from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
                                 check_pattern_at, keywords_checked, method_argument, pins_argument, plan_choice,
@@ -301,8 +300,7 @@ class Integrator:
             return found
         return check.check_tolerance(value, what, self.system.n_states, self.dtype)
 
-    def solve(self, t_span, y0, params=None, dt=None, rtol=check.DEFAULT_TOLERANCE, atol=check.DEFAULT_TOLERANCE,
-              t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0,
+    def solve(self, t_span, y0, params=None, dt=None, rtol=None, atol=None, t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0,
               dt_max=np.inf, device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
         """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.
 
@@ -329,6 +327,8 @@ class Integrator:
                                      _canary_elems=_canary_elems, progress=bool(progress), **scale_out)
         from .api import IVPResult, status_messages
 
+        rtol = check.DEFAULT_TOLERANCE if rtol is None else rtol  # None: not given (warn_unused_tolerances)
+        atol = check.DEFAULT_TOLERANCE if atol is None else atol
         system, dtype = self.system, self.dtype
         dt = check.check_positive(dt, "dt", allow_none=True)
         if not self.adaptive and dt is None:
@@ -367,10 +367,10 @@ class Integrator:
         suspect = self._suspect_derivative()
         if suspect is not None and not self._warned_suspect:
             self._warned_suspect = True
-            warnings.warn(f"{self.method.name} uses the {suspect} of system {system.name!r}, which disagreed with "
+            warn_user(f"{self.method.name} uses the {suspect} of system {system.name!r}, which disagreed with "
                           f"differences of its rhs when the system was built: a wrong {suspect} can make this run "
                           f"wrong, or crawl to max_steps; fix it, or build the system without it so that "
-                          f"differences are used", JacobianCheckWarning, stacklevel=3)
+                          f"differences are used", JacobianCheckWarning)
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()

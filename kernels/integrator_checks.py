@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
 from .controllers import ControllerSettings
-from .errors import ConfigurationError, JacobianCheckWarning, PatternMissError, ToleranceWarning, describe
+from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError, ToleranceWarning, describe,
+                     warn_user)
 from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
@@ -94,23 +94,23 @@ def warn_differenced_products(method, solver, jacobian):
     the step's Jacobian path), which it cannot absorb: its error estimate does not see what they cost."""
     if (method.family == "rosenbrock" and solver.linear in ("gmres", "bicgstab") and not solver.preconditioned
             and jacobian == "finite differences"):
-        warnings.warn(
+        warn_user(
             f"{method.name} with solver={solver.linear!r} on a system without jvp takes its Jacobian-vector "
             "products from finite differences of rhs, and Rosenbrock methods need them exact: a run can end "
             "several tolerances off with success reported (Robertson at rtol 1e-6: 6 to 18 tolerances; with an "
             "analytic jvp 0.06). Give the system a jvp (or build it with kernels.symbolic_system), or use "
-            "solver='lu' or a DIRK method (kvaerno5, sdirk4)", ToleranceWarning, stacklevel=4)
+            "solver='lu' or a DIRK method (kvaerno5, sdirk4)", ToleranceWarning)
 
 
 def warn_blind_estimate(method, adaptive):
     """Warn when an adaptive run's method has an error estimate that is 0 on every linear problem (ros3p)."""
     if adaptive and getattr(method.tableau, "estimate_blind_on_linear", False):
-        warnings.warn(
+        warn_user(
             f"{method.name}'s embedded solution has the method's own stability function, so its error estimate is "
             "0 on every linear constant-coefficient problem and sees only the nonlinear part of the others: the "
             "step size can grow unchecked and a run end far off with success reported (y' = -y: 11 steps, 7e-4 "
             "off at rtol 1e-3 and at 1e-10 alike). For adaptive steps use rodas4 or rodas5p (or kvaerno5, radau); "
-            f"keep {method.name} for fixed steps (controller='fixed', dt=...)", ToleranceWarning, stacklevel=4)
+            f"keep {method.name} for fixed steps (controller='fixed', dt=...)", ToleranceWarning)
 
 
 def controller_settings(controller, method):
@@ -197,13 +197,13 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
             shown = ", ".join(map(str, missing[:6])) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
             points = [(t0, y, p) for y, p in rows.values()]
             if given:
-                warnings.warn(
+                warn_user(
                     f"the Jacobian pattern given as SolverOptions(pattern=) misses entries that are nonzero at "
                     f"trajectory {i}'s y0 and params: {shown}; the sparse LU leaves them out, so Newton converges "
                     f"slower and a Rosenbrock method (which needs the exact Jacobian) takes many more steps and can "
                     f"end outside its tolerances. Add them, or take kernels.solvers.jacobian_pattern(system, "
                     f"points=[(t0, y0[{i}], params[{i}])]); ignore this if the pattern is approximate on purpose",
-                    JacobianCheckWarning, stacklevel=4)
+                    JacobianCheckWarning)
                 return
             raise PatternMissError(
                 f"the sparse LU's Jacobian pattern, probed at random states and parameters of magnitude 0.1 to 10 "

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 
 import numpy as np
 
 from .batch_scan import column_abs_max
-from .errors import ConfigurationError, ToleranceWarning, UnusedOptionWarning, describe, plain
+from .errors import ConfigurationError, ToleranceWarning, UnusedOptionWarning, describe, plain, warn_user
 
 DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
 
@@ -283,23 +282,22 @@ def check_progress(progress):
 
 
 def warn_unused_tolerances(rtol, atol, method, dt, adaptive_methods):
-    """Warn when ``rtol`` or ``atol`` is given to a fixed-step explicit run, on which neither acts."""
-    given = [name for name, value in (("rtol", rtol), ("atol", atol))
-             if not (isinstance(value, float) and value == DEFAULT_TOLERANCE)]
+    """Warn when ``rtol`` or ``atol`` is given (not None) to a fixed-step explicit run, on which neither acts."""
+    given = [name for name, value in (("rtol", rtol), ("atol", atol)) if value is not None]
     if given:
-        warnings.warn(f"{' and '.join(given)} {'has' if len(given) == 1 else 'have'} no effect on this run: method "
+        warn_user(f"{' and '.join(given)} {'has' if len(given) == 1 else 'have'} no effect on this run: method "
                       f"{method!r} takes fixed steps of dt={dt!r}, so dt alone sets its accuracy; drop "
                       f"{' and '.join(given)}, or use an adaptive method ({adaptive_methods}) to choose the steps "
-                      "by the tolerances", ToleranceWarning, stacklevel=4)
+                      "by the tolerances", ToleranceWarning)
 
 
 def warn_unused_solver(solver, method, implicit_methods):
     """Warn when ``solver`` is given to an explicit method, which solves no linear systems."""
     if solver is not None:
         given = repr(solver) if isinstance(solver, str) else describe(solver)
-        warnings.warn(f"solver={given} has no effect on this run: method {method!r} is explicit, and solver= sets "
+        warn_user(f"solver={given} has no effect on this run: method {method!r} is explicit, and solver= sets "
                       f"the Newton and linear solvers of implicit methods only ({implicit_methods}, ...); drop "
-                      "solver=, or use an implicit method", UnusedOptionWarning, stacklevel=4)
+                      "solver=, or use an implicit method", UnusedOptionWarning)
 
 
 def _unused_solver_options(options, family):
@@ -332,9 +330,9 @@ def warn_unused_solver_options(options, method, family):
     if unused:
         given = ", ".join(f"{name}={getattr(options, name)!r}" for name, _ in unused)
         reasons = "; ".join(f"{name}: {why}" for name, why in unused)
-        warnings.warn(f"solver option{'s' if len(unused) > 1 else ''} {given} {'have' if len(unused) > 1 else 'has'} "
+        warn_user(f"solver option{'s' if len(unused) > 1 else ''} {given} {'have' if len(unused) > 1 else 'has'} "
                       f"no effect with method {method!r} ({reasons}); drop {'them' if len(unused) > 1 else 'it'}",
-                      UnusedOptionWarning, stacklevel=4)
+                      UnusedOptionWarning)
 
 
 def check_t_eval(t_eval, t0, t_end):
@@ -424,12 +422,12 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
         coarse = np.flatnonzero((scale > 0) & (allowed < eps * scale))
         if coarse.size:
             i = int(coarse[0])
-            warnings.warn(
+            warn_user(
                 f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask for errors below "
                 f"{np.dtype(dtype).name}'s resolution for y[:, {i}] (eps x |y0| = {eps * scale[i]:.3g}): the run "
                 f"finishes, but its error can be tens to hundreds of times the tolerance (559 times, measured "
                 f"on a stiff problem), with status success; {wider or 'use '}"
-                f"{names[0]} >= {eps:.2g}", ToleranceWarning, stacklevel=4)
+                f"{names[0]} >= {eps:.2g}", ToleranceWarning)
         return
     i = int(too_tight[0])
     name = np.dtype(dtype).name

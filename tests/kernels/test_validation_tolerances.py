@@ -115,6 +115,15 @@ def test_tolerances_given_to_a_fixed_step_explicit_run_are_said_to_do_nothing():
                   progress=False)
     with pytest.warns(kernels.ToleranceWarning, match=r"rtol and atol have no effect.*'rk4'.*dt=0\.01.*tsit5"):
         kernels.solve_ivp(**common, method="rk4", dt=0.01, rtol=1e-9, atol=1e-9)
+    # the value users type most was taken for the default and passed in silence (a user's trial)
+    with pytest.warns(kernels.ToleranceWarning, match=r"^rtol has no effect on this run") as record:
+        kernels.solve_ivp(**common, method="rk4", dt=0.01, rtol=1e-6)
+    # attributed to the user's line, not to the library's (kernels/api.py:529 before), so filters by module act
+    assert [w.filename for w in record] == [__file__]
+    with pytest.warns(kernels.ToleranceWarning) as record:
+        kernels.Integrator(LORENZ, "rk4", "fixed").solve((0.0, 0.02), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0],
+                                                         dt=0.01, atol=1e-3, progress=False)
+    assert [w.filename for w in record] == [__file__]
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.solve_ivp(**common, method="rk4", dt=0.01)  # the defaults: nothing said
