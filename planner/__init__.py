@@ -13,11 +13,12 @@ from .plan import Plan, PlannedBuffer, Provenance
 from .problem import PlanningProblem, pad_stride
 from .settings import BufferSettings, ComponentLayout, LocalSizes, Phase, SliceIndices
 from .solve import PLANNERS, solve
+from .views import ViewWindow
 
 __all__ = [
     "Buffer", "BufferSettings", "ComponentLayout", "ConfigurationError", "DeviceModel", "InfeasibleError",
     "LocalMemoryError", "LocalSizes", "Location", "PLANNERS", "PRESETS", "Phase", "Placement", "Plan", "PlanError",
     "PlannedBuffer", "PlannerError", "PlanningProblem", "Provenance", "STORAGE_FORMS", "SliceIndices", "get_device",
     "interference_graph", "live_peak", "pad_stride", "solve", "PhaseSpan", "BufferplanError", "Occupancy", "explain",
-    "load_plan", "load_problem",
+    "load_plan", "load_problem", "ViewWindow",
 ]

@@ -112,11 +112,16 @@ class Buffer:
         Alive on the whole timeline (survives from one step to the next).
     lifetime : tuple of (int, int) or tuple of (str, str)
         Half-open program-point intervals, or inclusive phase-name pairs
-        inside a component. Ignored (whole timeline) for persistent buffers.
-    weight : float
+        inside a component. Ignored (whole timeline) for persistent buffers. A view
+        lives when its parent does: it may leave it out or repeat its parent's.
+    weight : float or None
         Accesses per step; the placement objective prefers heavy buffers in shared.
+        None (the default) means 1.0 for a buffer and 0.0 for a view: a view's
+        accesses are its parent's, and the planners and the cost model add a
+        view's weight to its parent's, so give a view a weight only for the
+        accesses made through it that its parent's weight does not count.
     precision : str or None
-        Element type; None means the problem's precision.
+        Element type; None means the problem's precision (a view's is its parent's).
     view_of : str or None
         Name of the buffer whose data this one views; a view is never planned.
     view_offset_elems : int
@@ -138,7 +143,7 @@ class Buffer:
     location: Location = Location.AUTO
     persistent: bool = False
     lifetime: tuple = ()
-    weight: float = 1.0
+    weight: float = None
     precision: str = None
     view_of: str = None
     view_offset_elems: int = 0
@@ -155,6 +160,8 @@ class Buffer:
         if not isinstance(self.persistent, bool):
             raise ConfigurationError(f"{what} persistent: expected true or false, got {self.persistent!r}")
         weight = self.weight
+        if weight is None:
+            weight = 0.0 if self.view_of is not None else 1.0
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight) or weight < 0:
             raise ConfigurationError(f"{what} weight: expected a finite number >= 0, got {weight!r}")
         object.__setattr__(self, "weight", float(weight))
@@ -173,8 +180,8 @@ class Buffer:
 
     def _lifetime(self, what):
         raw = tuple(tuple(iv) if isinstance(iv, list) else iv for iv in self.lifetime)
-        if self.persistent or self.view_of is not None:
-            return () if self.persistent else raw
+        if self.persistent or (self.view_of is not None and not raw):
+            return ()
         if not raw:
             raise ConfigurationError(
                 f"{what} lifetime: empty; give at least one [start, end) interval or mark it persistent")
@@ -245,6 +252,6 @@ class Buffer:
             raise ConfigurationError(f"{where} lifetime: expected integer program points, got {lifetime!r}")
         return cls(name=data["name"], size_elems=data["size"], location=data.get("location", "auto"),
                    persistent=data.get("persistent", False), lifetime=tuple(lifetime),
-                   weight=data.get("weight", 1.0), precision=data.get("precision"),
+                   weight=data.get("weight"), precision=data.get("precision"),
                    view_of=data.get("view_of"), view_offset_elems=data.get("view_offset", 0),
                    storage=data.get("storage", "registers"))

@@ -46,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
 
 def run_planner(problem, name, time_limit, goal="min-peak"):
     try:
-        return solve(problem, name, time_limit_s=time_limit, goal=goal)
+        return solve(problem, name, time_limit_s=time_limit, goal=goal if name == "cpsat" else "min-peak")
     except ImportError as exc:
         raise ConfigurationError(f"the {name} planner is unavailable: {exc}") from None
 
@@ -57,7 +57,7 @@ def compare_all(problem, time_limit, goal="min-peak", csv=False):
     results = {}
     for name in PLANNERS:
         try:
-            results[name] = solve(problem, name, time_limit_s=time_limit, goal=goal)
+            results[name] = solve(problem, name, time_limit_s=time_limit, goal=goal if name == "cpsat" else "min-peak")
         except (PlannerError, ImportError) as exc:
             if isinstance(exc, ConfigurationError):
                 raise

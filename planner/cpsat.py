@@ -119,7 +119,8 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     # 60 us), at most 40 % of the limit.
     reserve = min(0.4 * time_limit_s, 6e-5 * sum(len(lt) for lt in lifetimes.values()))
     try:
-        # the greedy refinement gets at most half the limit and keeps its best set when time is up
+        # the greedy refinement gets at most half the limit, then places the candidates left one by one
+        # (selection.choose_greedily): the hint, and the fallback when CP-SAT has no time, is always complete
         hint = choose_greedily(problem, greedy_offsets, deadline=start + 0.5 * time_limit_s)
     except InfeasibleError:
         hint = None

@@ -14,6 +14,8 @@ order cannot reach every set (a user's trial found a persistent buffer the
 model rated 1.17x faster shared, kept local behind lighter ones).
 """
 
+import time
+
 from .buffers import Location
 from .costmodel import keep_local, local_candidates, predict
 from .errors import InfeasibleError
@@ -28,14 +30,15 @@ IMPROVING_ROUNDS = 8
 MOVE_GAIN = 1.02
 
 
-def choose_local(problem, device=None, max_registers=None, skip=()):
+def choose_local(problem, device=None, max_registers=None, skip=(), deadline=None):
     """``(work problem, kept local names, candidates tried)`` for the ``auto`` objective.
 
     ``work`` is a ``min-shared`` problem whose pins differ from ``problem`` only in
     ``auto`` buffers turned ``local``, so every plan of it is a plan of ``problem``.
     ``device`` overrides the problem's cost constants (the compiler loop's corrected model).
     ``skip`` holds kept sets not to choose (the compiler loop's runner-up); an
-    ``InfeasibleError`` when every candidate is skipped.
+    ``InfeasibleError`` when every candidate is skipped. ``deadline`` (a ``time.perf_counter()``
+    reading) stops the search there with the best set scored so far (at least one is scored).
     """
     skipped = {frozenset(names) for names in skip}
     candidates = [keep for keep in local_candidates(problem) if keep not in skipped]
@@ -45,6 +48,8 @@ def choose_local(problem, device=None, max_registers=None, skip=()):
     sizes = problem.by_name()
     best, refused = None, None
     for keep in candidates:
+        if best is not None and _past(deadline):
+            break
         scored = _score(problem, sizes, keep, device, max_registers)
         if isinstance(scored, InfeasibleError):  # this set kept local cannot launch (too much local memory)
             refused = scored
@@ -55,16 +60,28 @@ def choose_local(problem, device=None, max_registers=None, skip=()):
     movable = sorted(b.name for b in problem.planned
                      if b.location is Location.AUTO and b.size_elems and problem.shareable(b))
     for _ in range(IMPROVING_ROUNDS):
+        if _past(deadline):
+            break
         moves = (best[2] ^ {name} for name in movable)
         moves = [keep for keep in moves if keep not in skipped and keep not in tried]
-        tried.update(moves)
-        scored = [found for found in (_score(problem, sizes, keep, device, max_registers) for keep in moves)
-                  if not isinstance(found, InfeasibleError)]
+        scored = []
+        for keep in moves:
+            if _past(deadline):
+                break
+            tried.add(keep)
+            found = _score(problem, sizes, keep, device, max_registers)
+            if not isinstance(found, InfeasibleError):
+                scored.append(found)
         better = min(scored, key=lambda found: found[0], default=None)
         if better is None or not _throughput(better) > _throughput(best) * MOVE_GAIN:
             break
         best = better
     return best[1], best[2], len(tried)
+
+
+def _past(deadline):
+    """Whether ``deadline`` (a ``time.perf_counter()`` reading, or None: none) has passed."""
+    return deadline is not None and time.perf_counter() > deadline
 
 
 def _throughput(scored):

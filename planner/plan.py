@@ -11,13 +11,18 @@ from .buffers import Location, Placement, itemsize, parse_enum
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import ConfigurationError, LocalMemoryError, PlanError
 from .overlap import check_disjoint, check_disjoint_in_time
+from .plancheck import check_keys, check_lifetime, check_types
 from .problem import pad_stride
 from .wording import format_bytes, format_kib, name_list
 
 
 @dataclass(frozen=True)
 class PlannedBuffer:
-    """Where one buffer lives: placement, offset (elements) in its region, or None for local."""
+    """Where one buffer lives: placement, offset (elements) in its region, or None for local.
+
+    ``precision`` is the buffer's element type where it differs from the plan's (None: the plan's);
+    plans written before it was recorded have None throughout.
+    """
 
     name: str
     size_elems: int
@@ -25,12 +30,15 @@ class PlannedBuffer:
     offset_elems: int
     lifetime: tuple
     view_of: str = None
+    precision: str = None
 
     def to_json(self):
         data = {"name": self.name, "size": self.size_elems, "placement": self.placement.value,
                 "offset": self.offset_elems, "lifetime": [list(iv) for iv in self.lifetime]}
         if self.view_of is not None:
             data["view_of"] = self.view_of
+        if self.precision is not None:
+            data["precision"] = self.precision
         return data
 
 
@@ -40,9 +48,10 @@ class Provenance:
 
     Times are wall-clock seconds: ``setup_seconds`` model building (CP-SAT; 0 for
     greedy and sequential), ``solve_seconds`` the search, ``verify_seconds`` the
-    plan's assembly and independent check, ``total_seconds`` the whole ``solve``
-    call. Plans written before these were recorded carry only ``solve_seconds``
-    (then the whole call); the other three read as None.
+    plan's assembly and independent check, ``objective_seconds`` the ``auto``
+    objective's search for the buffers to keep local (None for ``min-shared``),
+    ``total_seconds`` the whole ``solve`` call. Plans written before these were
+    recorded carry only ``solve_seconds`` (then the whole call); the others read as None.
     """
 
     planner: str
@@ -54,6 +63,7 @@ class Provenance:
     setup_seconds: float = None
     verify_seconds: float = None
     total_seconds: float = None
+    objective_seconds: float = None
 
     def to_json(self):
         return {k: v for k, v in self.__dict__.items() if v is not None or k not in TIMES}
@@ -64,25 +74,12 @@ class Provenance:
         return self.solve_seconds if self.total_seconds is None else self.total_seconds
 
 
-TIMES = ("solve_seconds", "setup_seconds", "verify_seconds", "total_seconds")
+TIMES = ("solve_seconds", "setup_seconds", "verify_seconds", "total_seconds", "objective_seconds")
 _PLAN_KEYS = {"precision", "block_size", "buffers", "totals", "provenance", "cost"}
 _TOTAL_KEYS = {"shared_elements", "shared_stride", "shared_bytes_per_block", "local_elements",
                "persistent_local_elements"}
 _PROVENANCE_KEYS = {f.name for f in dataclasses.fields(Provenance)}
-_BUFFER_KEYS = {"name", "size", "placement", "offset", "lifetime", "view_of"}
-
-
-def _check_keys(data, where, allowed, required):
-    """ConfigurationError unless ``data`` is an object with every key of ``required`` and none beyond ``allowed``."""
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"plan: malformed plan JSON: {where}: expected an object, got {data!r}")
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigurationError(f"plan: malformed plan JSON: {where}: unknown key(s) {unknown}; "
-                                 f"allowed: {sorted(allowed)}")
-    missing = sorted(required - set(data))
-    if missing:
-        raise ConfigurationError(f"plan: malformed plan JSON: {where}: missing key(s) {missing}")
+_BUFFER_KEYS = {"name", "size", "placement", "offset", "lifetime", "view_of", "precision"}
 
 
 @dataclass(frozen=True)
@@ -143,15 +140,15 @@ class Plan:
                     if isinstance(data, (str, os.PathLike)) else "")
             raise ConfigurationError(f"plan: malformed plan JSON: Plan.from_json expects a JSON object (the parsed "
                                      f"dict), got {type(data).__name__}{hint}")
-        _check_keys(data, "the plan", _PLAN_KEYS, _PLAN_KEYS - {"cost"})
+        check_keys(data, "the plan", _PLAN_KEYS, _PLAN_KEYS - {"cost"})
         totals, prov = data["totals"], data["provenance"]
-        _check_keys(totals, "totals", _TOTAL_KEYS, _TOTAL_KEYS)
-        _check_keys(prov, "provenance", _PROVENANCE_KEYS, _PROVENANCE_KEYS - set(TIMES[1:]))
+        check_keys(totals, "totals", _TOTAL_KEYS, _TOTAL_KEYS)
+        check_keys(prov, "provenance", _PROVENANCE_KEYS, _PROVENANCE_KEYS - set(TIMES[1:]))
         if not isinstance(data["buffers"], list):
             raise ConfigurationError(f"plan: malformed plan JSON: 'buffers' must be a list of buffer objects, "
                                      f"got {data['buffers']!r}")
         for i, b in enumerate(data["buffers"]):
-            _check_keys(b, f"buffers[{i}]", _BUFFER_KEYS, _BUFFER_KEYS - {"view_of"})
+            check_keys(b, f"buffers[{i}]", _BUFFER_KEYS, _BUFFER_KEYS - {"view_of", "precision"})
         cost = data.get("cost")
         if cost is not None:
             try:
@@ -166,7 +163,7 @@ class Plan:
                 name=b["name"], size_elems=b["size"],
                 placement=parse_enum(Placement, b["placement"], f"plan buffer {b.get('name')!r} placement"),
                 offset_elems=b["offset"], lifetime=tuple(tuple(iv) for iv in b["lifetime"]),
-                view_of=b.get("view_of")) for b in data["buffers"])
+                view_of=b.get("view_of"), precision=b.get("precision")) for b in data["buffers"])
             plan = cls(buffers=buffers, precision=data["precision"], block_size=data["block_size"],
                        shared_elements=totals["shared_elements"], shared_stride=totals["shared_stride"],
                        shared_bytes_per_block=totals["shared_bytes_per_block"],
@@ -178,7 +175,7 @@ class Plan:
             if isinstance(exc, ConfigurationError):
                 raise
             raise ConfigurationError(f"plan: malformed plan JSON ({type(exc).__name__}: {exc})") from None
-        _check_types(plan)
+        check_types(plan)
         return plan
 
     def summary(self):
@@ -209,7 +206,7 @@ class Plan:
         if problem is None:
             self._verify_regions(planned, {n: p.view_of is not None for n, p in planned.items()}, _itemsize(self))
             self._verify_views_alone(planned)
-            self._verify_local_bytes(lambda p: _itemsize(self))
+            self._verify_local_bytes(self.itemsize_of)
             return
         declared = problem.by_name()
         if set(declared) != set(planned):
@@ -227,6 +224,11 @@ class Plan:
             p = planned[name]
             if p.size_elems != b.size_elems:
                 raise PlanError("size", f"{name}: plan size {p.size_elems} != declared {b.size_elems}", buffer=name)
+            declared_precision = b.precision or (declared[b.view_of].precision if b.is_view else None) \
+                or problem.precision  # a view's None: its parent's
+            if p.precision is not None and p.precision != declared_precision:
+                raise PlanError("problem-mismatch", f"{name}: plan precision {p.precision} != declared "
+                                f"{declared_precision} (the plan was made for another problem)", buffer=name)
             if b.is_view:
                 continue
             if b.location is Location.SHARED and p.placement is not Placement.SHARED:
@@ -256,12 +258,16 @@ class Plan:
             planned[p.name] = p
         return planned
 
-    def local_bytes(self, itemsize_of=None):
-        """Local bytes per thread: local and persistent-local buffers (views excluded) at ``itemsize_of(p)``
-        bytes an element (default: the plan's precision)."""
-        itemsize_of = itemsize_of or (lambda p: _itemsize(self))
+    def itemsize_of(self, planned):
+        """Bytes an element of ``planned`` (a PlannedBuffer): its own precision's, else the plan's."""
+        return itemsize(planned.precision or self.precision, f"plan buffer {planned.name!r} precision")
+
+    def local_bytes(self, itemsize_of=None, placements=(Placement.LOCAL, Placement.PERSISTENT_LOCAL)):
+        """Local bytes per thread: the buffers at ``placements`` (default local and persistent-local; views
+        excluded) at ``itemsize_of(p)`` bytes an element (default: each buffer's own precision)."""
+        itemsize_of = itemsize_of or self.itemsize_of
         return sum(p.size_elems * itemsize_of(p) for p in self.buffers
-                   if p.view_of is None and p.placement is not Placement.SHARED)
+                   if p.view_of is None and p.placement in placements)
 
     def _verify_local_bytes(self, itemsize_of):
         used = self.local_bytes(itemsize_of)
@@ -276,7 +282,10 @@ class Plan:
         for name, p in planned.items():
             if is_view[name]:
                 continue
-            _check_lifetime(p)
+            check_lifetime(p)
+            if p.placement is Placement.SHARED and p.precision not in (None, self.precision):
+                raise PlanError("pin", f"{name} has precision {p.precision}, cannot share {self.precision} memory",
+                                buffer=name)
             if p.placement is Placement.LOCAL:
                 if p.offset_elems is not None:
                     raise PlanError("bounds", f"{name} is local but has offset {p.offset_elems}")
@@ -379,43 +388,6 @@ def _lifetime_reader(problem):
     return lifetime_of
 
 
-def _check_lifetime(p):
-    """PlanError "bounds" unless the lifetime of ``p`` is disjoint half-open intervals ``[start, end)``, start < end."""
-    intervals = sorted(p.lifetime)
-    for k, (start, end) in enumerate(intervals):
-        if not start < end:
-            raise PlanError("bounds", f"{p.name} has lifetime interval [{start}, {end}), which is empty or reversed; "
-                            "expected [start, end) with start < end")
-        if k and start < intervals[k - 1][1]:
-            raise PlanError("bounds", f"{p.name} has lifetime intervals {list(intervals[k - 1])} and {[start, end]}, "
-                            "which overlap; expected disjoint [start, end) intervals")
-
-
-def _check_types(plan):
-    """ConfigurationError unless every count in a plan read from JSON is an integer (offsets may be null)."""
-    def count(value, what, none_ok=False, minimum=0):
-        if value is None and none_ok:
-            return
-        if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
-            bound = "" if minimum is None else f" >= {minimum}"
-            raise ConfigurationError(f"plan: {what}: expected an integer{bound}, got {value!r}")
-
-    count(plan.block_size, "block_size")
-    for key in ("shared_elements", "shared_stride", "shared_bytes_per_block", "local_elements",
-                "persistent_local_elements"):
-        count(getattr(plan, key), f"totals {key}")
-    for b in plan.buffers:
-        if not isinstance(b.name, str) or not (b.view_of is None or isinstance(b.view_of, str)):
-            raise ConfigurationError(f"plan: buffer name {b.name!r} / view_of {b.view_of!r}: expected strings")
-        count(b.size_elems, f"buffer {b.name!r} size")
-        count(b.offset_elems, f"buffer {b.name!r} offset", none_ok=True, minimum=None)  # < 0: verify's "bounds"
-        for iv in b.lifetime:
-            if len(iv) != 2:
-                raise ConfigurationError(f"plan: buffer {b.name!r} lifetime: expected [start, end) pairs, got {iv!r}")
-            for x in iv:
-                count(x, f"buffer {b.name!r} lifetime")
-
-
 def build_plan(problem, shared_offsets, provenance_fields, start=None):
     """Assemble and verify a Plan from the shared offsets a planner chose.
 
@@ -432,22 +404,25 @@ def build_plan(problem, shared_offsets, provenance_fields, start=None):
     entries, persistent_end, local, peak = {}, 0, 0, 0
     for b in problem.planned:
         lifetime = lifetime_of(b)
+        own = b.precision if b.precision not in (None, problem.precision) else None  # recorded where it differs
         if b.name in shared_offsets:
             offset = shared_offsets[b.name]
-            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.SHARED, offset, lifetime)
+            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.SHARED, offset, lifetime, precision=own)
             peak = max(peak, offset + b.size_elems)
         elif b.persistent:
-            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.PERSISTENT_LOCAL, persistent_end, lifetime)
+            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.PERSISTENT_LOCAL, persistent_end, lifetime,
+                                            precision=own)
             persistent_end += b.size_elems
         else:
-            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.LOCAL, None, lifetime)
+            entries[b.name] = PlannedBuffer(b.name, b.size_elems, Placement.LOCAL, None, lifetime, precision=own)
             local += b.size_elems
     buffers = []
     for b in problem.buffers:
         if b.is_view:
             parent = entries[b.view_of]
             offset = None if parent.offset_elems is None else parent.offset_elems + b.view_offset_elems
-            buffers.append(PlannedBuffer(b.name, b.size_elems, parent.placement, offset, parent.lifetime, b.view_of))
+            buffers.append(PlannedBuffer(b.name, b.size_elems, parent.placement, offset, parent.lifetime, b.view_of,
+                                         parent.precision))
         else:
             buffers.append(entries[b.name])
     stride = pad_stride(peak)

@@ -9,6 +9,7 @@ from .device import DeviceModel, check_block_size, get_device
 from .errors import ConfigurationError
 from .ints import as_int, is_int
 from .lifetimes import span
+from .views import check_parent, check_view, fold_view_weights
 
 OBJECTIVES = ("min-shared", "auto")
 NO_BUFFERS = "problem: the problem has no buffers; there is nothing to plan (give at least one buffer)"
@@ -87,9 +88,8 @@ class PlanningProblem:
         for b in buffers:
             if b.is_view:
                 parent = seen.get(b.view_of)
-                if parent is None or parent.is_view:
-                    raise ConfigurationError(
-                        f"buffer {b.name!r}: view_of {b.view_of!r} is not a planned buffer of this problem")
+                check_parent(b, parent, f"buffer {b.name!r}", "problem")
+                check_view(b, parent, f"buffer {b.name!r}", self.precision)
                 if b.location is not Location.AUTO and b.location is not parent.location:
                     raise ConfigurationError(
                         f"buffer {b.name!r}: a view is placed with its parent, but it asks for location "
@@ -99,6 +99,7 @@ class PlanningProblem:
                     raise ConfigurationError(
                         f"buffer {b.name!r}: view [{b.view_offset_elems}, {b.view_offset_elems + b.size_elems}) "
                         f"lies outside its parent {parent.name!r} of size {parent.size_elems}")
+        object.__setattr__(self, "_planned", fold_view_weights(buffers))
 
     def _check_residency(self):
         """ConfigurationError unless ``min_blocks_per_sm`` blocks of ``block_size`` threads fit one SM's threads."""
@@ -139,8 +140,8 @@ class PlanningProblem:
 
     @property
     def planned(self):
-        """Buffers the planners place (views excluded)."""
-        return tuple(b for b in self.buffers if not b.is_view)
+        """Buffers the planners place (views excluded), each with its views' weights added to its own."""
+        return self._planned
 
     @property
     def horizon(self):
@@ -168,7 +169,9 @@ class PlanningProblem:
         return per_thread if per_thread % 2 == 1 or per_thread == 0 else per_thread - 1
 
     def by_name(self):
-        return {b.name: b for b in self.buffers}
+        """Name -> Buffer in declaration order; planned ones as :attr:`planned` gives them (views' weights added)."""
+        planned = {b.name: b for b in self._planned}
+        return {b.name: planned.get(b.name, b) for b in self.buffers}
 
     # -- JSON ----------------------------------------------------------
     def to_json(self):

@@ -1,6 +1,7 @@
 """Plain-text tables of plans and planner comparisons, for the CLI."""
 
-from .buffers import PRECISIONS, Placement
+from .buffers import Placement
+from .errors import ConfigurationError
 from .wording import format_bytes
 
 COMPARE_HEADERS = ("planner", "peak", "stride", "bytes/block", "local", "live size", "proven bound", "status",
@@ -55,33 +56,61 @@ def plan_table(plan):
 def plan_totals(plan):
     """The totals and provenance, one ``label  value`` line each."""
     p = plan.provenance
-    gap = plan.shared_elements - p.lower_bound
-    gap_pct = f", {100.0 * gap / plan.shared_elements:.1f}%" if plan.shared_elements else ""
     counts = {pl: _count(sum(1 for b in plan.buffers if b.placement is pl and b.view_of is None), "buffer")
               for pl in Placement}
     lines = [
         ("shared elements", f"{plan.shared_elements} per thread (peak, {counts[Placement.SHARED]})"),
         ("shared stride", f"{plan.shared_stride}"),
         ("shared bytes/block", f"{plan.shared_bytes_per_block} (block size {plan.block_size}, {plan.precision})"),
-        ("local elements", f"{plan.local_elements} per thread, {_bytes(plan, plan.local_elements)} "
+        ("local elements", f"{plan.local_elements} per thread, {_bytes(plan, Placement.LOCAL)} "
                            f"({counts[Placement.LOCAL]})"),
         ("persistent local", f"{plan.persistent_local_elements} per thread, "
-                             f"{_bytes(plan, plan.persistent_local_elements)} ({counts[Placement.PERSISTENT_LOCAL]})"),
+                             f"{_bytes(plan, Placement.PERSISTENT_LOCAL)} ({counts[Placement.PERSISTENT_LOCAL]})"),
         ("planner", p.planner),
         ("status", p.status),
-        ("lower bound", f"{p.lower_bound} (gap {gap} elements{gap_pct})"),
+        ("lower bound", f"{p.lower_bound} ({_gap(plan)})"),
         ("solve time", f"{p.solve_seconds:.3f} s"),
     ]
     if p.total_seconds is not None:
-        lines.append(("total time", f"{p.total_seconds:.3f} s (the whole call: set-up {p.setup_seconds:.3f} s, "
-                                    f"solve {p.solve_seconds:.3f} s, verify {p.verify_seconds:.3f} s)"))
+        lines.append(("total time", f"{p.total_seconds:.3f} s (the whole call: {_time_parts(p)})"))
     width = max(len(label) for label, _ in lines)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in lines)
 
 
-def _bytes(plan, elems):
-    """``elems`` elements of the plan's precision in bytes (CUDA allows 512 KiB of local memory per thread)."""
-    return format_bytes(elems * PRECISIONS.get(plan.precision, 0))
+def _bytes(plan, placement):
+    """The bytes per thread of the buffers at ``placement``, each at its own precision's element size
+    (CUDA allows 512 KiB of local memory per thread); "? B" for a precision the plan cannot name."""
+    try:
+        return format_bytes(plan.local_bytes(placements=(placement,)))
+    except ConfigurationError:
+        return "? B"
+
+
+def _gap(plan):
+    """The peak's gap to the lower bound; for a plan not proven optimal with no gap, why 0 proves nothing.
+
+    The lower bound is on the peak of the buffers a plan must share (those pinned, or every candidate
+    when all fit); while which ``auto`` buffers go shared is unproven (a fallback, a search cut short),
+    a plan keeping them local can meet it with a peak no better placement would have.
+    """
+    p = plan.provenance
+    gap = plan.shared_elements - p.lower_bound
+    if gap == 0 and p.status != "OPTIMAL":
+        return (f"gap 0 elements to this bound, but not proven optimal ({p.status}): the bound is on the peak of "
+                "the buffers the plan shares, not on which buffers go shared")
+    gap_pct = f", {100.0 * gap / plan.shared_elements:.1f}%" if plan.shared_elements else ""
+    return f"gap {gap} elements{gap_pct}"
+
+
+def _time_parts(p):
+    """``set-up 0.004 s, solve ..., verify ...`` and what else the call spent, adding up to its total."""
+    parts = [("set-up", p.setup_seconds), ("solve", p.solve_seconds), ("verify", p.verify_seconds)]
+    if p.objective_seconds is not None:
+        parts.append(("auto objective's search", p.objective_seconds))
+    rest = p.total_seconds - sum(seconds or 0.0 for _, seconds in parts)
+    if rest >= 0.0005:
+        parts.append(("other (imports and cost prediction)", rest))
+    return ", ".join(f"{label} {seconds or 0.0:.3f} s" for label, seconds in parts)
 
 
 def plan_report(plan):

@@ -40,6 +40,9 @@ def budget_message(problem, need):
         msg += (f"; budget {problem.shared_budget_bytes} B per block on {problem.device.name} at block size "
                 f"{problem.block_size}, {problem.itemsize} B per element, {problem.min_blocks_per_sm} block(s) "
                 "per SM; lower block_size or pin some buffers local")
+    else:
+        msg += (f"; shared_capacity (or --capacity) is {cap} elements per thread: raise it to at least "
+                f"{need}, leave it out to derive it from the device, or pin some buffers local")
     return msg
 
 
@@ -55,8 +58,10 @@ def choose_greedily(problem, layout, deadline=None):
     The interference graph of every candidate is built once and handed to each call of
     ``layout`` (which may ignore it); ``limit`` lets a layout give up (None) once it passes the
     capacity. A candidate whose buffers alive together already pass the capacity is skipped
-    without a layout: no layout could fit it. ``deadline`` (a ``time.perf_counter()`` reading)
-    stops the growing there and keeps the best set so far.
+    without a layout: no layout could fit it. Past ``deadline`` (a ``time.perf_counter()``
+    reading) the layout is no longer redone for each candidate: every candidate left is put at
+    the lowest offset free of its placed neighbours, and kept where that fits the capacity, so
+    that the layout returned has tried every candidate whatever the time.
     """
     names = pinned_shared(problem)
     candidates = auto_candidates(problem)
@@ -70,12 +75,21 @@ def choose_greedily(problem, layout, deadline=None):
             f"thread, the budget admits {cap} (over by {peak - cap}); "
             f"their live lower bound is {live_peak(problem, names)}, so the cpsat planner may still fit them")
     live = _LiveProfile(problem, names)
+    late, sizes = False, problem.by_name()
     for b in candidates:
-        if deadline is not None and time.perf_counter() > deadline:
-            break
+        late = late or (deadline is not None and time.perf_counter() > deadline)
         if not live.fits(b, cap):
             continue
         graph.push(b.name)
+        if late:
+            offset = _lowest_free(graph, offsets, b.name, b.size_elems, sizes)
+            if offset + b.size_elems <= cap:
+                offsets[b.name] = offset
+                names.append(b.name)
+                live.add(b)
+            else:
+                graph.pop()
+            continue
         trial = layout(problem, names + [b.name], graph, cap)
         if trial is not None and _peak(problem, trial) <= cap:
             names.append(b.name)
@@ -84,6 +98,18 @@ def choose_greedily(problem, layout, deadline=None):
         else:
             graph.pop()
     return offsets
+
+
+def _lowest_free(graph, offsets, name, size, sizes):
+    """The lowest offset where ``size`` elements of ``name`` clear every neighbour placed in ``offsets``."""
+    placed = sorted((offsets[graph.names[j]], offsets[graph.names[j]] + sizes[graph.names[j]].size_elems)
+                    for j in graph.neighbors[graph.index[name]] if graph.names[j] in offsets)
+    candidate = 0
+    for lo, hi in placed:
+        if lo - candidate >= size:
+            break
+        candidate = max(candidate, hi)
+    return candidate
 
 
 class _LiveProfile:

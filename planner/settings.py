@@ -15,10 +15,12 @@ together.
 import fnmatch
 from dataclasses import dataclass, replace
 
-from .buffers import Location, PhaseSpan, Placement, parse_enum
+from .buffers import Location, PhaseSpan, parse_enum
 from .errors import ConfigurationError
 from .ints import is_int
+from .layout import ComponentLayout, LocalSizes, SliceIndices, check_plan_matches, verify_for_tree
 from .problem import PlanningProblem
+from .views import check_parent, check_view
 
 __all__ = ["Phase", "PhaseSpan", "BufferSettings", "ComponentLayout", "SliceIndices", "LocalSizes"]
 
@@ -96,9 +98,8 @@ class BufferSettings:
         own = {b.name: b for b in self.buffers}
         for b in self.buffers:
             if b.is_view:
-                if b.view_of not in own or own[b.view_of].is_view:
-                    raise ConfigurationError(f"{where} buffer {b.name!r}: view_of {b.view_of!r} is not "
-                                             "a planned buffer of this component")
+                check_parent(b, own.get(b.view_of), f"{where} buffer {b.name!r}", "component")
+                check_view(b, own[b.view_of], f"{where} buffer {b.name!r}")
                 continue
             if b.persistent:
                 continue
@@ -177,7 +178,21 @@ class BufferSettings:
                 t += kids[name].length
 
     def qualified_buffers(self):
-        """The component tree's buffers with qualified names, integer lifetimes and per-step weights."""
+        """The component tree's buffers with qualified names, integer lifetimes and per-step weights.
+
+        Raises
+        ------
+        ConfigurationError
+            A buffer of this component, the root, declares ``spans_invocations``: the root is
+            invoked once, with no ancestor whose invocations it could span.
+        """
+        for b in self.buffers:
+            if b.spans_invocations:
+                raise ConfigurationError(
+                    f"component {self.component!r} buffer {b.name!r}: spans_invocations={b.spans_invocations}, but "
+                    f"{self.component!r} is the root of the tree, invoked once with no ancestor whose invocations "
+                    "the buffer could span; drop spans_invocations (0), or declare it on a buffer of a component "
+                    "invoked from a phase")
         out = {}
         self._collect(f"{self.component}.", 0, (0,), 1, out)
         result = []
@@ -254,54 +269,21 @@ class BufferSettings:
         declared size, view (parent and offset) and persistence, and, for the root (no ``prefix``),
         the plan has no other buffers and each lifetime is the tree's. Otherwise a ConfigurationError
         names the first buffer that differs; re-plan the tree (``solve(tree.to_problem(...))``).
+        The root's plan is then verified (``Plan.verify``) against the tree's problem at the plan's
+        precision and block size (:func:`planner.layout.verify_for_tree`): a plan edited by hand, or
+        made for a tree with other pins or precisions, is refused.
+
+        Raises
+        ------
+        ConfigurationError
+            The plan's buffers, sizes, views or lifetimes differ from the tree's.
+        PlanError
+            The plan breaks a rule of ``Plan.verify`` for this tree (``rule`` names it).
         """
         if prefix is None:
-            _check_plan_matches(self, plan)
+            check_plan_matches(self, plan)
+            verify_for_tree(self, plan)
         return ComponentLayout(self, plan, f"{self.component}." if prefix is None else prefix)
-
-
-def _mismatch(tree, name, what, planned, declared):
-    return ConfigurationError(
-        f"plan does not match the component tree {tree.component!r}: buffer {name!r} {what} {planned} in the "
-        f"plan but {declared} in the tree: the plan was made for another problem (another tree); re-plan this one "
-        "(planner.solve(tree.to_problem(...))) and lay out that plan")
-
-
-def _check_plan_matches(tree, plan):
-    """ConfigurationError naming the first buffer where ``plan`` differs from the tree's declarations."""
-    planned = plan.by_name()
-    declared = {b.name: b for b in tree.qualified_buffers()}
-    for name, b in declared.items():
-        if name not in planned:
-            raise _mismatch(tree, name, "is", "missing", "declared")
-    for name in planned:
-        if name not in declared:
-            raise _mismatch(tree, name, "is", "present", "not declared")
-    persistent = {name for name, b in declared.items() if b.persistent}
-    for name, b in declared.items():
-        p = planned[name]
-        if p.size_elems != b.size_elems:
-            raise _mismatch(tree, name, "has size", p.size_elems, b.size_elems)
-        if p.view_of != b.view_of:
-            raise _mismatch(tree, name, "is a view of", repr(p.view_of), repr(b.view_of))
-        if b.is_view:
-            parent = planned[b.view_of]
-            if p.offset_elems is not None and parent.offset_elems is not None and (
-                    p.offset_elems - parent.offset_elems != b.view_offset_elems):
-                raise _mismatch(tree, name, "has view offset", p.offset_elems - parent.offset_elems,
-                                b.view_offset_elems)
-            continue
-        if p.placement is Placement.PERSISTENT_LOCAL and not b.persistent:
-            raise _mismatch(tree, name, "is", "persistent", "not persistent")
-        if b.persistent and p.placement is Placement.LOCAL:
-            raise _mismatch(tree, name, "is", "not persistent", "persistent")
-        if not b.persistent and tuple(p.lifetime) != tuple(b.lifetime):
-            raise _mismatch(tree, name, "has lifetime", list(p.lifetime), list(b.lifetime))
-    horizon = max((iv[1] for name, b in declared.items() if name not in persistent and not b.is_view
-                   for iv in b.lifetime), default=1)
-    for name in persistent:
-        if tuple(planned[name].lifetime) != ((0, horizon),):
-            raise _mismatch(tree, name, "has lifetime", list(planned[name].lifetime), [(0, horizon)])
 
 
 def _unique(names, what):
@@ -310,92 +292,3 @@ def _unique(names, what):
         if n in seen:
             raise ConfigurationError(f"{what}: duplicate name {n!r}")
         seen.add(n)
-
-
-class SliceIndices(dict):
-    """Buffer name -> slice into a per-thread region; ``slice(0, 0)`` when the buffer is elsewhere."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-@dataclass(frozen=True)
-class LocalSizes:
-    """Sizes of a component's buffers for ``cuda.local.array``."""
-
-    sizes: dict
-
-    def size(self, name):
-        return self.sizes[name]
-
-    def nonzero(self, name):
-        """max(size, 1): a local array may not be empty."""
-        return max(self.sizes[name], 1)
-
-
-class ComponentLayout:
-    """What one component needs from a Plan: its buffers' placements, slices and totals."""
-
-    def __init__(self, settings, plan, prefix):
-        self.settings, self.plan, self.prefix = settings, plan, prefix
-        planned = plan.by_name()
-        self._entries = {}
-        for b in settings.buffers:
-            key = prefix + b.name
-            if key not in planned:
-                raise ConfigurationError(f"plan has no buffer {key!r}: it was made for another problem; "
-                                         "re-plan this component tree")
-            entry = planned[key]
-            if entry.size_elems != b.size_elems:
-                raise _mismatch(settings, key, "has size", entry.size_elems, b.size_elems)
-            self._entries[b.name] = entry
-
-    def placement(self, name):
-        return self._entries[name].placement
-
-    def _slices(self, placement):
-        return SliceIndices({n: slice(e.offset_elems, e.offset_elems + e.size_elems)
-                             if e.placement is placement else slice(0, 0) for n, e in self._entries.items()})
-
-    @property
-    def shared_indices(self):
-        return self._slices(Placement.SHARED)
-
-    @property
-    def persistent_indices(self):
-        return self._slices(Placement.PERSISTENT_LOCAL)
-
-    @property
-    def local_sizes(self):
-        return LocalSizes({n: e.size_elems for n, e in self._entries.items()})
-
-    def _own(self, placement):
-        return [e for n, e in self._entries.items() if e.placement is placement and e.view_of is None]
-
-    @property
-    def shared_memory_elements(self):
-        return sum(e.size_elems for e in self._own(Placement.SHARED))
-
-    @property
-    def local_memory_elements(self):
-        return sum(max(e.size_elems, 1) for e in self._own(Placement.LOCAL))
-
-    @property
-    def persistent_local_elements(self):
-        return sum(e.size_elems for e in self._own(Placement.PERSISTENT_LOCAL))
-
-    @property
-    def local_end(self):
-        """Where this component's and its children's shared use ends (elements)."""
-        ends = [e.offset_elems + e.size_elems for e in self._own(Placement.SHARED)]
-        ends += [self.child(c.component).local_end for c in self.settings.children]
-        return max(ends, default=0)
-
-    def child(self, name):
-        kids = {c.component: c for c in self.settings.children}
-        if name not in kids:
-            raise ConfigurationError(f"component {self.settings.component!r} has no child {name!r}")
-        return ComponentLayout(kids[name], self.plan, f"{self.prefix}{name}.")

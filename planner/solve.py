@@ -11,6 +11,8 @@ from .sequential import plan_sequential
 
 PLANNERS = ("cpsat", "greedy", "sequential")
 GOALS = ("min-peak", "fit")
+#: The share of ``time_limit_s`` the ``auto`` objective's search may take; the planner gets the rest.
+AUTO_SHARE = 0.5
 
 
 def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="min-peak", cost_model=None,
@@ -25,8 +27,11 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         plan's ``cost`` records the prediction.
     planner : {"cpsat", "greedy", "sequential"}
     time_limit_s : float
-        CP-SAT wall-clock limit for the whole call, model building and verification
-        included; the best layout found so far is returned with its gap.
+        CP-SAT only: wall-clock limit for the whole call, the ``auto`` objective's search
+        (at most :data:`AUTO_SHARE` of it), loading OR-Tools, model building and
+        verification included; the best layout found so far is returned with its gap
+        (at worst greedy's, ``selection.choose_greedily``, which tries every buffer
+        whatever the time). "greedy" and "sequential" do not read it.
     seed, workers : int
         CP-SAT search parameters. One worker (the default) with a fixed seed gives the same plan
         for the same problem on every run that finishes inside the time limit (every integrator
@@ -36,6 +41,7 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     goal : {"min-peak", "fit"}
         CP-SAT only: "min-peak" (default) lowers the peak until it is proven optimal or time
         runs out; "fit" returns the first layout within the capacity (MiniMalloc's problem).
+        "fit" with another planner, which ignores it, is a ConfigurationError.
     cost_model : DeviceModel, optional
         "auto" only: the device model whose cost constants to use (default the problem's),
         as the compiler loop passes after correcting them with measured figures.
@@ -49,7 +55,8 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     -------
     Plan
         Its provenance records ``setup_seconds``, ``solve_seconds`` and ``verify_seconds``,
-        and ``total_seconds`` for this whole call.
+        ``objective_seconds`` (the ``auto`` objective's search; None for "min-shared") and
+        ``total_seconds`` for this whole call.
 
     Raises
     ------
@@ -63,11 +70,17 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         raise ConfigurationError(f"planner: unknown planner {planner!r}; expected one of {PLANNERS}")
     if goal not in GOALS:
         raise ConfigurationError(f"goal: unknown goal {goal!r}; expected one of {GOALS}")
+    if planner != "cpsat" and goal != "min-peak":
+        raise ConfigurationError(f"goal={goal!r}: expected only with planner='cpsat', the one planner that "
+                                 f"reads it; got planner={planner!r}, which ignores it; drop goal, or "
+                                 "use planner='cpsat'")
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
-    kept, candidates = (), 0
+    kept, candidates, searched = (), 0, None
     if problem.objective == "auto":
-        work, kept, candidates = choose_local(problem, cost_model, max_registers, skip=skip_local)
+        deadline = start + AUTO_SHARE * time_limit_s if planner == "cpsat" else None  # the others read no limit
+        work, kept, candidates = choose_local(problem, cost_model, max_registers, skip=skip_local, deadline=deadline)
+        searched = time.perf_counter() - start
     else:
         work = problem
     if planner == "greedy":
@@ -88,5 +101,6 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     cost = plan.cost
     if problem.objective == "auto":
         cost = CostRecord(predict_plan(problem, plan, cost_model, max_registers, kept, candidates))
-    provenance = dataclasses.replace(provenance, total_seconds=time.perf_counter() - start)
+    provenance = dataclasses.replace(provenance, total_seconds=time.perf_counter() - start,
+                                     objective_seconds=searched)
     return dataclasses.replace(plan, provenance=provenance, cost=cost)

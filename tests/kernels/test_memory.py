@@ -82,8 +82,12 @@ def test_canaries_survive(method, plan_kind):
     assert result.canary_intact is True
 
 
-def test_canary_catches_an_overlapping_layout():
-    """Shift the top buffer of a plan by one element: it then writes into the stride padding."""
+def test_canary_catches_an_overlapping_layout(monkeypatch):
+    """Shift the top buffer of a plan by one element: it then writes into the stride padding.  Every layout is
+    verified (planner.settings.layout), so that check is switched off here: the canary is the second line."""
+    import planner.settings
+
+    monkeypatch.setattr(planner.settings, "verify_for_tree", lambda tree, plan: None)
     system, n = kernels.lorenz(), 4
     integ = kernels.Integrator(system, "tsit5", precision=np.float64)
     plan = integ.plan("shared", block_size=n)

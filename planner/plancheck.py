@@ -1,0 +1,57 @@
+"""Checks of a Plan's JSON form and of its lifetimes, which Plan.from_json and Plan.verify run."""
+
+from .buffers import PRECISIONS
+from .errors import ConfigurationError, PlanError
+
+
+def check_keys(data, where, allowed, required):
+    """ConfigurationError unless ``data`` is an object with every key of ``required`` and none beyond ``allowed``."""
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"plan: malformed plan JSON: {where}: expected an object, got {data!r}")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigurationError(f"plan: malformed plan JSON: {where}: unknown key(s) {unknown}; "
+                                 f"allowed: {sorted(allowed)}")
+    missing = sorted(required - set(data))
+    if missing:
+        raise ConfigurationError(f"plan: malformed plan JSON: {where}: missing key(s) {missing}")
+
+
+def check_lifetime(p):
+    """PlanError "bounds" unless the lifetime of ``p`` is disjoint half-open intervals ``[start, end)``, start < end."""
+    intervals = sorted(p.lifetime)
+    for k, (start, end) in enumerate(intervals):
+        if not start < end:
+            raise PlanError("bounds", f"{p.name} has lifetime interval [{start}, {end}), which is empty or reversed; "
+                            "expected [start, end) with start < end")
+        if k and start < intervals[k - 1][1]:
+            raise PlanError("bounds", f"{p.name} has lifetime intervals {list(intervals[k - 1])} and {[start, end]}, "
+                            "which overlap; expected disjoint [start, end) intervals")
+
+
+def check_types(plan):
+    """ConfigurationError unless every count in a plan read from JSON is an integer (offsets may be null)."""
+    def count(value, what, none_ok=False, minimum=0):
+        if value is None and none_ok:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
+            bound = "" if minimum is None else f" >= {minimum}"
+            raise ConfigurationError(f"plan: {what}: expected an integer{bound}, got {value!r}")
+
+    count(plan.block_size, "block_size")
+    for key in ("shared_elements", "shared_stride", "shared_bytes_per_block", "local_elements",
+                "persistent_local_elements"):
+        count(getattr(plan, key), f"totals {key}")
+    for b in plan.buffers:
+        if not isinstance(b.name, str) or not (b.view_of is None or isinstance(b.view_of, str)):
+            raise ConfigurationError(f"plan: buffer name {b.name!r} / view_of {b.view_of!r}: expected strings")
+        if b.precision is not None and b.precision not in PRECISIONS:
+            raise ConfigurationError(f"plan: buffer {b.name!r} precision: expected one of {sorted(PRECISIONS)} "
+                                     f"(or no key: the plan's precision), got {b.precision!r}")
+        count(b.size_elems, f"buffer {b.name!r} size")
+        count(b.offset_elems, f"buffer {b.name!r} offset", none_ok=True, minimum=None)  # < 0: verify's "bounds"
+        for iv in b.lifetime:
+            if len(iv) != 2:
+                raise ConfigurationError(f"plan: buffer {b.name!r} lifetime: expected [start, end) pairs, got {iv!r}")
+            for x in iv:
+                count(x, f"buffer {b.name!r} lifetime")
