@@ -319,7 +319,9 @@ def _unused_solver_options(options, family):
            "preconditioned": None if krylov else "it preconditions the Krylov solvers (gmres, bicgstab), and the "
                                                  f"linear solver is {options.linear!r}",
            "pattern": "it is the sparse LU's pattern, and the linear solver is a matrix-free "
-                      f"{options.linear!r}" if krylov else None}
+                      f"{options.linear!r}" if krylov else None,
+           "reuse_factor": None if family == "firk" else "it keeps a fully implicit method's (radau, gauss4) "
+                                                          "factors from one step to the next"}
     why["kappa"] = why["newton_iterations"] and "a Rosenbrock method has no Newton iteration to stop"
     return [(name, why[name]) for name in changed if why.get(name)]
 

@@ -62,7 +62,7 @@ class SolverOptions:
     restart : int
         GMRES's Krylov vectors per cycle.
     newton_iterations : int
-        Newton's iteration limit per solve (a failing step is retried smaller).
+        Newton's iteration limit per solve, at least 2 (a failing step is retried smaller).
     kappa : float
         Newton stops when its estimated error is below ``kappa`` tolerances
         (``min(kappa, max(sqrt(rtol), 10 eps / rtol))`` at run time, as in SciPy's Radau).
@@ -124,6 +124,17 @@ class SolverOptions:
             raise ConfigurationError(f"SolverOptions reuse_factor: expected True or False, got {describe(self.reuse_factor)}")
         if not isinstance(self.count_work, bool):
             raise ConfigurationError(f"SolverOptions count_work: expected True or False, got {describe(self.count_work)}")
+        if not isinstance(self.preconditioned, bool):  # named here, not by the Krylov settings' class
+            raise ConfigurationError(f"SolverOptions preconditioned: expected True or False, got "
+                                     f"{describe(self.preconditioned)}")
+        if isinstance(self.newton_iterations, int) and not isinstance(self.newton_iterations, bool) \
+                and self.newton_iterations < 2:
+            # one iteration cannot measure a contraction rate: DIRK and FIRK steps then fail to converge and the
+            # run crawls to max_steps (a user's trial: kvaerno5 993 of 2000 attempts rejected)
+            raise ConfigurationError(f"SolverOptions newton_iterations: expected an integer >= 2, got "
+                                     f"{self.newton_iterations}: Newton's convergence test compares two increments, "
+                                     "so one iteration rarely converges and nearly every step is rejected; the "
+                                     "default is 7")
         if self.coupled not in ("transformed", "full"):
             raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
         # The solver settings check the numbers; build one now so a bad value fails here, under this name.

@@ -400,6 +400,8 @@ def test_a_fixed_step_method_without_dt_gives_only_the_error():
      r"krylov_tolerance=1e-08, restart=4 have no effect.*the linear solver is 'lu'"),
     ("sdirk4", dict(linear="bicgstab", restart=4), r"restart=4 has no effect.*GMRES's Krylov vectors per cycle, and "
                                                    r"the linear solver is 'bicgstab'"),
+    ("kvaerno5", dict(reuse_factor=False), r"reuse_factor=False has no effect with method 'kvaerno5' \(reuse_factor: "
+                                           r"it keeps a fully implicit method's"),
 ])
 def test_solver_options_the_method_does_not_use_warn(method, options, words):
     """kvaerno5 with coupled='full', rodas4 with Newton's or the Krylov solvers' options were accepted without a

@@ -9,7 +9,12 @@ from kernels.solvers.options import INEXACT_NEWTON
 
 @pytest.mark.parametrize("fields, message", [
     (dict(kappa=1.0), "SolverOptions kappa: expected a number in (0, 1), got 1.0"),
-    (dict(newton_iterations=0), "SolverOptions newton_iterations: expected an integer >= 1, got 0"),
+    (dict(newton_iterations=0), "SolverOptions newton_iterations: expected an integer >= 2, got 0"),
+    # one iteration cannot measure a rate: kvaerno5 rejected 993 of 2000 attempts and stopped at max_steps
+    (dict(newton_iterations=1), "SolverOptions newton_iterations: expected an integer >= 2, got 1: Newton's"),
+    # was named as the Krylov settings' class (GMRESSettings preconditioned), and accepted with an LU
+    (dict(linear="gmres", preconditioned=1), "SolverOptions preconditioned: expected True or False, got 1"),
+    (dict(linear="lu", preconditioned="yes"), "SolverOptions preconditioned: expected True or False, got 'yes'"),
     (dict(linear="gmres", restart=0), "SolverOptions restart: expected an integer >= 1, got 0"),
     (dict(linear="bicgstab", krylov_tolerance=2.0), "SolverOptions krylov_tolerance: expected a relative residual"),
     (dict(linear="qr"), "SolverOptions linear: expected one of"),
