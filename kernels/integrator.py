@@ -168,13 +168,13 @@ class Integrator:
         of the right-hand side when the system gives neither for that solver.
         With a sparse LU the label names the cost, e.g. ``"jvp (compressed,
         6 products)"`` or ``"jac (dense 128 x 128 scratch)"``.  A FIRK step
-        (``radau``, ``gauss4``) reports its own ``jacobian`` choice.
+        (``radau``, ``gauss4``) reports its own choice, with the same cost where its LU is sparse.
         """
         step = self.settings.step
         newton = getattr(step, "newton", None)
         if newton is not None:
             return jacobian_source(newton)
-        return getattr(step, "jacobian", None)
+        return getattr(step, "jacobian_label", None)
 
     # -- planning ------------------------------------------------------------
     def buffer_settings(self, pins=None):

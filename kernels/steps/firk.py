@@ -86,6 +86,7 @@ from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
+from ..solvers.jacobian_assembly import column_groups
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
 from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines
@@ -230,6 +231,20 @@ class FIRKStepSettings:
     @property
     def transform(self) -> FIRKTransform:
         return firk_transform(self.tableau, self.form)
+
+    @property
+    def jacobian_label(self) -> str:
+        """:attr:`jacobian` with its cost where the blocks' LU is sparse, as a Newton's label reads
+        (:func:`kernels.solvers.jacobian_assembly.sparse_jacobian_label`): ``"jvp (compressed, K products)"``,
+        ``"jac (dense n x n scratch)"`` or ``"finite differences (compressed, K right-hand sides)"``."""
+        if self.pattern is None:
+            return self.jacobian
+        n = self.n_states
+        if self.jacobian == "jac":
+            return f"jac (dense {n} x {n} scratch)"
+        groups = len(column_groups(n, self.pattern))
+        return (f"jvp (compressed, {groups} products)" if self.jacobian == "jvp"
+                else f"finite differences (compressed, {groups} right-hand sides)")
 
     @property
     def adaptive(self) -> bool:

@@ -125,8 +125,11 @@ def test_settings_refuse_what_they_cannot_build():
 
 
 def test_integrator_names_the_firk_jacobian_path():
-    """``Integrator.jacobian`` reports the FIRK step's choice (not None as for explicit methods)."""
-    assert kernels.Integrator(kernels.brusselator(32), "radau").jacobian == "jvp"
+    """``Integrator.jacobian`` reports the FIRK step's choice (not None as for explicit methods), with its cost
+    where the blocks' LU is sparse, as DIRK and Rosenbrock steps report theirs (radau said only 'jvp')."""
+    assert kernels.Integrator(kernels.brusselator(32), "radau").jacobian == "jvp (compressed, 6 products)"
     assert kernels.Integrator(kernels.robertson(), "gauss4").jacobian == "jac"
-    assert kernels.Integrator(_variant("finite differences"), "radau").jacobian == "finite differences"
+    assert kernels.Integrator(_variant("finite differences"), "radau").jacobian == (
+        "finite differences (compressed, 6 right-hand sides)")
+    assert kernels.Integrator(_variant("finite differences"), "radau", solver="dense").jacobian == "finite differences"
     assert kernels.Integrator(kernels.robertson(), "rk4").jacobian is None
