@@ -34,7 +34,7 @@ from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampli
                                 check_pattern_at, keywords_checked, method_argument, pins_argument, plan_choice,
                                 probed_pattern, warn_blind_estimate, warn_differenced_products)
 from .launch import launch_batch, launch_constants
-from .planning import check_choice, check_plan, loop_settings, plan_argument, solve_plan
+from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.newton import jacobian_source
 from .solvers.options import as_solver_options
@@ -221,7 +221,7 @@ class Integrator:
         key = (plan, block_size, model, tuple(sorted((pins or {}).items())))
         if key not in self._plans:
             solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
-                                self.max_registers)
+                                self.max_registers, memory_hint(self.method.family, self.solver.linear))
             self._plans[key] = with_compiler(self, solved, plan, block_size, model, pins)
         return self._plans[key]
 

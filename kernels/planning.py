@@ -97,10 +97,33 @@ def check_plan(plan, tree, precision, block_size, device, what):
     return plan
 
 
-def solve_plan(choice, tree, precision, block_size, device, pins=None, max_registers=None):
+# What a plan past CUDA's local memory per thread says for an implicit method (solve_plan's memory_hint), by
+# family; a radau user was told to take gmres, which radau does not have (a user's trial)
+MEMORY_HINTS = {
+    "firk": ("The FIRK methods' (radau, gauss4) n-by-n block factors are most of it, and they solve with an LU only: "
+             "solver='lu' (the default) takes a sparse LU where the Jacobian's pattern is at most half full (the "
+             "pattern is probed from rhs, or give SolverOptions(pattern=...)); or take rodas5p or kvaerno5 with "
+             "solver='gmres', which needs no matrix"),
+    "other": ("An implicit method's n-by-n matrix is most of it: solver='gmres' (or 'bicgstab') needs none, and "
+              "solver='lu' (the default) takes a sparse LU where the Jacobian's pattern is at most half full"),
+}
+
+
+def memory_hint(family, linear):
+    """:data:`MEMORY_HINTS` for a step ``family`` and its linear solver (None for an explicit method)."""
+    if family == "erk":
+        return None
+    hint = MEMORY_HINTS["firk" if family == "firk" else "other"]
+    if linear == "dense":
+        hint += "; solver='dense' forces the dense factor: drop it"
+    return hint
+
+
+def solve_plan(choice, tree, precision, block_size, device, pins=None, max_registers=None, memory_hint=None):
     """Plan ``tree`` (a BufferSettings) for a named ``choice``; ``pins`` are applied after its own.
 
     ``max_registers``: the register cap the kernel is built with, which ``auto``'s prediction assumes.
+    ``memory_hint``: what to add where the plan passes CUDA's local memory per thread (:func:`memory_hint`).
     """
     check_choice(choice)
     if choice in _PINS:
@@ -112,14 +135,12 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
     try:
         return planner.solve(problem, planner=name, max_registers=max_registers)
     except planner.LocalMemoryError as exc:
-        raise ConfigurationError(
-            f"plan={choice!r}: {exc}. An implicit method's n-by-n matrix is most of it: solver='gmres' (or "
-            "'bicgstab') needs none, and a Jacobian whose pattern is at most half full gets a sparse LU"
-        ) from exc
+        raise ConfigurationError(f"plan={choice!r}: {exc}" + (f". {memory_hint}" if memory_hint else "")) from exc
     except planner.InfeasibleError as exc:
+        smaller = " or a smaller block_size" if block_size > 1 else " (block_size 1 is the smallest)"
         raise ConfigurationError(
             f"plan={choice!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "
-            f"elements per thread at block_size {block_size} ({exc}); use plan='auto' or a smaller block_size"
+            f"elements per thread at block_size {block_size} ({exc}); use plan='auto'{smaller}"
         ) from exc
     except planner.PlannerError as exc:
         raise ConfigurationError(f"plan={choice!r}: the planner failed: {exc}") from exc

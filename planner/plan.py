@@ -357,17 +357,25 @@ class Plan:
                                 f"lies: expected {want}")
 
 
-def local_memory_error(used_bytes, whose="the plan"):
-    """The LocalMemoryError of a plan (or of the buffers ``whose`` names) that needs ``used_bytes`` a thread."""
-    return LocalMemoryError("local memory: " + local_memory_message(used_bytes, whose))
+def local_memory_error(used_bytes, whose="the plan", shared_bytes=None):
+    """The LocalMemoryError of a plan (or of the buffers ``whose`` names) that needs ``used_bytes`` a thread;
+    ``shared_bytes``: the most shared memory one thread could have (the device's per block), where known."""
+    return LocalMemoryError("local memory: " + local_memory_message(used_bytes, whose, shared_bytes))
 
 
-def local_memory_message(used_bytes, whose="the plan"):
-    """Why a plan whose local memory passes CUDA's limit per thread cannot launch, and what to do."""
+def local_memory_message(used_bytes, whose="the plan", shared_bytes=None):
+    """Why a plan whose local memory passes CUDA's limit per thread cannot launch, and what to do.
+
+    Shared memory is offered only where it could take enough: ``shared_bytes`` (the most a thread could have,
+    a block of one thread) unknown, or at least the excess."""
+    shared = ("put buffers in shared memory (pin them shared, or allow more shared memory), or "
+              if shared_bytes is None or used_bytes - shared_bytes <= LOCAL_BYTES_PER_THREAD_LIMIT else
+              f"shared memory cannot take the excess (at most {format_bytes(shared_bytes)} a block, even of one "
+              "thread); ")
     return (f"{whose}: {format_bytes(used_bytes)} of local memory per thread ({format_kib(used_bytes)}), above "
             f"CUDA's limit of {LOCAL_BYTES_PER_THREAD_LIMIT} B (512 KiB) per thread: no kernel with it can launch; "
-            "put buffers in shared memory (pin them shared, or allow more shared memory), or use a "
-            "matrix-free linear solver or fewer states")
+            f"{shared}make the buffers smaller (fewer states; for an implicit integrator, a sparse or matrix-free "
+            "linear solver)")
 
 
 def _itemsize(plan):
@@ -439,7 +447,7 @@ def build_plan(problem, shared_offsets, provenance_fields, start=None):
     declared = problem.by_name()
     used = plan.local_bytes(lambda p: itemsize(declared[p.name].precision or problem.precision))
     if used > LOCAL_BYTES_PER_THREAD_LIMIT:
-        raise local_memory_error(used)
+        raise local_memory_error(used, shared_bytes=problem.device.max_shared_bytes_per_block)
     plan.verify(problem)
     end = time.perf_counter()
     times = {"verify_seconds": end - begin}

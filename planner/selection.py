@@ -28,7 +28,8 @@ def pinned_shared(problem):
                 if not problem.shareable(b))  # local in every plan
     if local > LOCAL_BYTES_PER_THREAD_LIMIT:
         raise local_memory_error(
-            local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)")
+            local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)",
+            shared_bytes=problem.device.max_shared_bytes_per_block)
     return names
 
 
@@ -39,7 +40,8 @@ def budget_message(problem, need):
     if problem.shared_capacity is None:
         msg += (f"; budget {problem.shared_budget_bytes} B per block on {problem.device.name} at block size "
                 f"{problem.block_size}, {problem.itemsize} B per element, {problem.min_blocks_per_sm} block(s) "
-                "per SM; lower block_size or pin some buffers local")
+                "per SM; " + ("lower block_size or pin some buffers local" if problem.block_size > 1 else
+                              "even a block of one thread cannot hold them: pin some buffers local"))
     else:
         msg += (f"; shared_capacity (or --capacity) is {cap} elements per thread: raise it to at least "
                 f"{need}, leave it out to derive it from the device, or pin some buffers local")

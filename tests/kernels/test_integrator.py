@@ -129,6 +129,22 @@ def test_a_matrix_beyond_cudas_local_limit_names_the_way_out():
         integ.plan("auto")
 
 
+def test_radau_past_the_local_limit_is_not_told_to_take_a_solver_it_lacks():
+    """radau with a dense LU at 200 states (1.9 MB a thread) was told to take gmres, which radau refuses, and to
+    put buffers in shared memory, which holds 227 KiB at most (a user's trial)."""
+    integ = kernels.Integrator(kernels.brusselator(200), "radau", controller="fixed", precision=np.float64,
+                               solver="dense")
+    with pytest.raises(kernels.ConfigurationError) as info:
+        integ.plan("auto")
+    text = str(info.value)
+    assert "shared memory cannot take the excess (at most 232448 B a block" in text
+    assert "they solve with an LU only: solver='lu' (the default) takes a sparse LU" in text
+    assert "solver='dense' forces the dense factor: drop it" in text
+    with pytest.raises(kernels.ConfigurationError, match=r"even a block of one thread cannot hold them.*"
+                                                         r"use plan='auto' \(block_size 1 is the smallest\)"):
+        integ.plan("shared", block_size=1)
+
+
 def test_a_plan_as_its_json_dict_is_read_and_a_plan_file_is_named(tmp_path):
     """plan=plan.to_json() (json.load of a saved plan) gave "unhashable type: 'dict'"; a path gave the list of
     choices without saying how to read the file."""
