@@ -197,7 +197,6 @@ def make_error_norm(n_states, norm, dtype=np.float64, combined=False):
     return error_norm
 
 
-
 def make_controller(settings, error_order):
     """Return the device ``control(dt, q, l1, l2, dt_min, dt_max)`` for ``settings``."""
     if not settings.adaptive:
