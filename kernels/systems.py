@@ -498,7 +498,6 @@ def unassigned(out):
     return np.flatnonzero(np.asarray(out, np.float64).view(np.uint64) == _UNWRITTEN_BITS)
 
 
-
 def _first_lines(message):
     """A Numba error's headline and its first specific line, without terminal colour codes."""
     lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", message).splitlines() if line.strip()]
