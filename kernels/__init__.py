@@ -43,6 +43,7 @@ _EXPORTS = {
     "PlanMismatchError": "errors", "PatternMissError": "errors", "DeviceUnavailableError": "errors",
     "CompileCheckWarning": "errors",
     "JacobianCheckWarning": "errors", "UserFunctionError": "errors", "UnassignedOutputError": "errors",
+    "StabilityWarning": "errors",
     "ToleranceWarning": "errors", "UnusedOptionWarning": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
     "SolverOptions": "solvers.options",

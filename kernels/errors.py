@@ -23,6 +23,7 @@ __all__ = [
     "KernelError",
     "ConfigurationError",
     "TableauError",
+    "StabilityWarning",
     "PlanMismatchError",
     "PatternMissError",
     "DeviceUnavailableError",
@@ -92,6 +93,11 @@ class ToleranceWarning(UserWarning):
 class UnusedOptionWarning(UserWarning):
     """An option given to a solve that its method does not use (``solver=`` with an explicit method); see also
     :class:`ToleranceWarning` for tolerances given to a fixed-step explicit run."""
+
+
+class StabilityWarning(UserWarning):
+    """A fixed step beyond the explicit method's stable step at a trajectory's initial state: the run grows
+    without bound there and can end finite but wrong, with success reported."""
 
 
 class JacobianCheckWarning(UserWarning):

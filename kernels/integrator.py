@@ -32,7 +32,8 @@ from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_use
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
                                 check_pattern_at, keywords_checked, method_argument, pins_argument, plan_choice,
-                                probed_pattern, warn_blind_estimate, warn_differenced_products)
+                                probed_pattern, warn_blind_estimate, warn_differenced_products,
+                                warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -143,6 +144,7 @@ class Integrator:
         self._warned_suspect = False  # the solve-time JacobianCheckWarning, said once an Integrator
         self._pattern = probed_pattern(self.settings, self.solver)  # checked at each solve's own magnitudes
         self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
+        self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
 
@@ -341,6 +343,14 @@ class Integrator:
         check.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)
         y0, params, n_traj = _batch_inputs(system, y0, params, dtype)
+        if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
+            key = ("stable", float(dt), float(t0), y0[0].tobytes(), y0[-1].tobytes(), params[0].tobytes(),
+                   params[-1].tobytes())
+            if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
+                warn_unstable_fixed_step(self.method, system, dt, t0, y0, params)
+                self._stability_checked[key] = True
+                if len(self._stability_checked) > _CONSTANTS_KEPT:
+                    self._stability_checked.popitem(last=False)
         scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
         rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
         if scalar_tolerances is None or not on_device or scalar_tolerances not in self._reachable:

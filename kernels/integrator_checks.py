@@ -11,8 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from .controllers import ControllerSettings
-from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError, ToleranceWarning, describe,
-                     warn_user)
+from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError, StabilityWarning, ToleranceWarning,
+                     describe, warn_user)
 from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
@@ -20,7 +20,7 @@ from .validation import unexpected_keyword
 
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
-           "probed_pattern", "check_pattern_at", "warn_blind_estimate"]
+           "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -212,3 +212,31 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                 f"problem's magnitudes: solver={{'pattern': kernels.solvers.jacobian_pattern(system, points=[(t0, "
                 f"y0[{i}], params[{i}])])}} (points at states the run reaches if a coupling switches on later), "
                 f"or solver='dense' (kernels.solve_ivp does this by itself)", points)
+
+
+def warn_unstable_fixed_step(method, system, dt, t0, y0, params):
+    """StabilityWarning when ``dt`` is beyond an explicit ``method``'s stable step at the initial state of the
+    batch's first or last trajectory (host arrays; systems the host follows, :func:`kernels.stiffness.
+    follows_on_host`).  A user's trial: rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t ended at -5.8e102 at
+    t = 1 with success reported (finite: the non-finite stiffness hint never came)."""
+    from .stiffness import _fixed_step_decay, follows_on_host, stability_boundary
+
+    if not follows_on_host(system):
+        return
+    boundary = stability_boundary(method.tableau)
+    for row in sorted({0, max(y0.shape[0], params.shape[0]) - 1}):
+        y, p = y0[min(row, y0.shape[0] - 1)], params[min(row, params.shape[0] - 1)]
+        try:
+            rate = _fixed_step_decay(system, float(t0), np.asarray(y, np.float64),
+                                     np.asarray(p, np.float64)[:system.n_params], float(dt), boundary)
+        except Exception:  # noqa: BLE001 - a model the host cannot evaluate there: no verdict
+            return
+        if rate is not None:
+            warn_user(f"dt = {dt:g} is beyond {method.name}'s stable step at the initial state of trajectory {row}: "
+                      f"its Jacobian's fastest decaying mode has rate {rate:.3g}, so dt must stay below about "
+                      f"{boundary / rate:.3g}. The run grows without bound there and can end finite but wrong with "
+                      "success reported (rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t: -5.8e102 at t = 1). Take a "
+                      "smaller dt, an adaptive controller, or an implicit method (rodas5p, radau, kvaerno5).",
+                      StabilityWarning)
+            return
+

@@ -1,8 +1,10 @@
 """An explicit method's MAX_STEPS (adaptive) and NONFINITE_STATE (fixed step) messages say when the problem
 looks stiff, and only then."""
 
+import math
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -86,8 +88,9 @@ def _square(t, y, p, dydt):
 
 def test_a_fixed_step_blowup_of_a_stiff_problem_says_dt_is_beyond_the_stable_step():
     """Van der Pol with mu = 1000 (fastest mode about 3000 at y0) and RK4 at dt = 0.01: unstable at once."""
-    result = kernels.solve_ivp(kernels.stiff_van_der_pol(), (0.0, 20.0), [2.0, 0.0], [[1000.0], [1.0]],
-                               method="rk4", dt=0.01, precision=np.float32)
+    with pytest.warns(kernels.StabilityWarning, match="of trajectory 0: .* below about 0.000928"):  # before the run
+        result = kernels.solve_ivp(kernels.stiff_van_der_pol(), (0.0, 20.0), [2.0, 0.0], [[1000.0], [1.0]],
+                                   method="rk4", dt=0.01, precision=np.float32)
     np.testing.assert_array_equal(result.status, [kernels.NONFINITE_STATE, kernels.SUCCESS])
     message = result.message(0)
     assert message.startswith(kernels.STATUS_MESSAGES[kernels.NONFINITE_STATE])
@@ -139,3 +142,22 @@ def test_an_implicit_method_at_max_steps_says_how_far_it_got_and_what_to_try(met
                             progress=False)
     assert int(res.status[0]) == kernels.Status.MAX_STEPS
     assert re.search(words, res.message(0))
+
+
+def _prothero_robinson(t, y, p, dydt):
+    dydt[0] = -1000.0 * (y[0] - math.cos(t)) - math.sin(t)
+
+
+def test_a_fixed_step_beyond_the_stable_step_warns_before_a_finite_wrong_result():
+    """rk4 at dt 0.05 (stable below 0.0028) ended at -5.8e102 with success: finite, so no non-finite hint came
+    (a developer's trial).  The initial state's Jacobian now says so before the run; a stable dt says nothing."""
+    system = kernels.ODESystem(_prothero_robinson, 1, name="prothero_robinson")
+    with pytest.warns(kernels.StabilityWarning, match=r"dt = 0.05 is beyond rk4's stable step at the initial state of "
+                                                      r"trajectory 0: .* rate 1e\+03, so dt must stay below about "
+                                                      r"0.00279") as record:
+        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0], method="rk4", dt=0.05, precision=np.float64)
+    assert result.success and abs(result.y[0, -1, 0]) > 1e100  # what the warning is for
+    assert [w.filename for w in record] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.StabilityWarning)
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.002, precision=np.float64)
