@@ -84,13 +84,11 @@ ONE_SITE_FROM_STATES = 64
 
 def _diagonal(tableau):
     """The common nonzero diagonal ``gamma`` of a DIRK tableau (ConfigurationError otherwise)."""
-    diagonal = {tableau.a[i][i] for i in range(tableau.stages) if tableau.a[i][i] != 0.0}
-    if not tableau.diagonally_implicit or len(diagonal) != 1 or any(
-            tableau.a[i][i] == 0.0 for i in range(1, tableau.stages)):
+    if not tableau.singly_diagonal:
         raise ConfigurationError(f"method {tableau.name!r}: the DIRK family needs a lower triangular a with one "
                                  "common nonzero diagonal (an explicit first stage allowed); choose a DIRK "
                                  "tableau of kernels.tableaus.DIRK")
-    return diagonal.pop()
+    return next(tableau.a[i][i] for i in range(tableau.stages) if tableau.a[i][i] != 0.0)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,8 +30,20 @@ from .verner import VERN7, VERN9
 __all__ = ["ButcherTableau", "RosenbrockTableau", "TABLEAUS", "TABLEAU_NAMES", "IMPLICIT_TABLEAUS",
            "IMPLICIT_TABLEAU_NAMES", "get_tableau"]
 
-def _family_members(tableaus, where, belongs, shape):
-    """``tableaus``, each checked to have the shape of the family whose tuple (``where``) it was put in."""
+#: family -> (where its tuple is, what its a must satisfy, the shape said in the message)
+_FAMILIES = {
+    "explicit": ("the explicit tableaus (explicit.py's EXPLICIT)", lambda t: t.explicit, "strictly lower triangular"),
+    "dirk": ("dirk.py's DIRK", lambda t: t.singly_diagonal,
+             "lower triangular with one common nonzero diagonal (an explicit first stage allowed: an SDIRK or "
+             "ESDIRK, whose stages share one iteration matrix)"),
+    "firk": ("firk.py's FIRK", lambda t: not t.explicit and not t.diagonally_implicit,
+             "full (entries above the diagonal)"),
+}
+
+
+def _family_members(tableaus, family):
+    """``tableaus``, each checked to have the shape of ``family`` (:data:`_FAMILIES`), whose tuple it was put in."""
+    where, belongs, shape = _FAMILIES[family]
     for t in tableaus:
         if not belongs(t):
             raise TableauError(f"tableau {t.name!r} is in {where}, but its a is not {shape}; move it to its "
@@ -50,12 +62,9 @@ def _by_name(*groups):
     return out
 
 
-_EXPLICIT = _family_members(EXPLICIT + (DOP853, VERN7, VERN9), "the explicit tableaus (explicit.py's EXPLICIT)",
-                            lambda t: t.explicit, "strictly lower triangular")
-_DIRK = _family_members(DIRK, "dirk.py's DIRK", lambda t: t.diagonally_implicit,
-                        "lower triangular with a nonzero diagonal")
-_FIRK = _family_members(FIRK, "firk.py's FIRK", lambda t: not t.explicit and not t.diagonally_implicit,
-                        "full (entries above the diagonal)")
+_EXPLICIT = _family_members(EXPLICIT + (DOP853, VERN7, VERN9), "explicit")
+_DIRK = _family_members(DIRK, "dirk")
+_FIRK = _family_members(FIRK, "firk")
 _by_name(_EXPLICIT, _DIRK, _FIRK, ROSENBROCK)  # names unique across families too: one METHODS table holds them
 
 TABLEAUS = types.MappingProxyType(_by_name(_EXPLICIT))

@@ -167,6 +167,14 @@ class ButcherTableau:
         return upper and not self.explicit
 
     @property
+    def singly_diagonal(self) -> bool:
+        """True for an SDIRK or ESDIRK ``a``: lower triangular with one common nonzero diagonal entry, the first
+        stage's allowed to be 0 (explicit).  The DIRK step factors one iteration matrix for every stage."""
+        diagonal = [self.a[i][i] for i in range(self.stages)]
+        return (self.diagonally_implicit and len({d for d in diagonal if d != 0.0}) == 1
+                and all(d != 0.0 for d in diagonal[1:]))
+
+    @property
     def adaptive(self) -> bool:
         """True when the tableau has an embedded error estimate."""
         return self.b_hat is not None
