@@ -155,14 +155,19 @@ def rosenbrock_conditions(alpha, gamma_matrix):
 
 
 def check_claimed_orders(kind, name, conditions, claims):
-    """TableauError unless every ``(field, weights, claimed)`` of ``claims`` reaches its claimed order (weights
-    None: nothing claimed); the message names the claim, the order reached and the first tree that fails."""
+    """TableauError unless every ``(field, weights, claimed)`` of ``claims`` reaches its claimed order and not the
+    next one (weights None: nothing claimed); the message names the claim, the order reached and the first tree
+    that fails."""
     from ..errors import TableauError
 
     for field, weights, claimed in claims:
         if weights is None:
             continue
-        reached = conditions.order_of(weights, claimed, CONSTRUCTION_RTOL)
+        reached = conditions.order_of(weights, claimed + 1, CONSTRUCTION_RTOL)
+        if reached > claimed:  # the controller's exponent follows the claim: an under-claim mis-steers it
+            raise TableauError(f"{kind} {name!r}: {field} = {claimed}, but its weights satisfy the order conditions "
+                               f"of order {reached} too; claim {reached} (the step-size controller's exponent "
+                               "follows the claimed orders)")
         if reached >= claimed:
             continue
         tree = next(t for t, r, scale in conditions.residuals(weights, reached + 1)

@@ -129,6 +129,8 @@ _HEUN = dict(a=((), (1.0,)), b=(0.5, 0.5), c=(0.0, 1.0))
     (dict(embedded_order=1), "embedded_order = 1 without the weights it describes"),
     (dict(order="2"), "order must be an int >= 1; got '2'"),
     (dict(order=3), "order = 3, but its weights satisfy the order conditions only up to order 2"),
+    # an under-claim ran with the controller's exponent of the claim (Cash-Karp claimed 3 for 4, a developer's trial)
+    (dict(order=1), "order = 1, but its weights satisfy the order conditions of order 2 too; claim 2"),
     (dict(b_hat=(1.0, 0.0), embedded_order=2), "embedded_order = 2, but its weights satisfy the order conditions "
                                                "only up to order 1 (the first that fails has 2 nodes"),
 ])
