@@ -133,6 +133,10 @@ def as_events(events):
         return (events,)
     if callable(events):
         return (_from_function(events),)
+    if isinstance(events, (str, bytes)):  # read one character at a time it was named as "got 'y'"
+        raise ConfigurationError(f"events must be an Event, a function g(t, y, p) or a sequence of them; got the "
+                                 f"string {describe(events)}: write the condition as a function whose sign "
+                                 "changes at the event (def g(t, y, p): return y[0] for y[0] crossing 0)")
     try:
         items = tuple(events)
     except TypeError:

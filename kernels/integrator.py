@@ -483,7 +483,9 @@ def _batch_inputs(system, y0, params, dtype):
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
     n_traj = None
     if params_batched:
-        y0_rows = np.shape(y0)[0] if not check.is_device_array(y0) and np.ndim(y0) == 2 else None
+        y0_rows = None  # only for a message: a ragged y0 is named by its own check below
+        if not check.is_device_array(y0) and _dims(y0, "y0", system.n_states, "n_states") == 2:
+            y0_rows = len(y0)
         params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params",
                                            rows_hint=y0_rows)
     y0_batched = check.is_device_array(y0) or _dims(y0, "y0", system.n_states, "n_states") == 2

@@ -233,10 +233,19 @@ class ODESystem:
                     order = (f"; it is called {signature}: a TypeError like this one usually means the arguments "
                              "in another order (Julia's f(du, u, p, t), odeint's f(y, t, ...))"
                              if isinstance(exc, TypeError) else "")
+                    if isinstance(exc, ValueError) and "sequence" in str(exc):  # SciPy's fun(t, y, a, b) with args=
+                        order = (f"; it is called {signature}: a SciPy function written for args=(a, b) reads "
+                                 f"them as p[0], p[1] (params=[a, b]) and writes {out_name}[i] instead of returning "
+                                 "a list")
                     raise ConfigurationError(
                         f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
                         f"p of {self.n_params}, {out_name} of {size} elements{_where(exc, func)}): "
                         f"{type(exc).__name__}: {exc}{flat}{order}") from exc
+            if returned is not None and returned is out and not len(unassigned(out)):
+                raise ConfigurationError(
+                    f"{what} of system {self.name!r} returns {out_name} after writing it: {what} must return "
+                    f"nothing (on the GPU a device function that returns an array does not compile); remove the "
+                    f"return")
             if returned is not None:
                 raise ConfigurationError(
                     f"{what} of system {self.name!r} returned a {type(returned).__name__}: {what} must write "

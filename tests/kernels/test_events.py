@@ -146,6 +146,7 @@ def _below_ground(t, y, p):
     (_the_state, r"return one number.*y\[0\] - 1\.0; it returned an array$"),
     (_below_ground, r"it returned a bool \(a condition such as y\[0\] < 0\): return the difference instead"),
     (42, "events must be"),
+    ("y0 < 0", r"got the string 'y0 < 0': write the condition as a function"),  # was "got 'y'" (a porter's trial)
 ])
 def test_bad_event_functions_are_refused(events, words):
     if words is None:

@@ -74,6 +74,27 @@ def _skips_after_one(t, y, p, dydt):
         dydt[1] = -y[0]
 
 
+def _returns_its_output(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -y[0]
+    return dydt
+
+
+def _scipy_args_style(t, y, g, c):  # SciPy: solve_ivp(fun, ..., args=(9.81, 0.3))
+    return np.array([y[1], -g * math.sin(y[0]) - c * y[1]])
+
+
+def test_a_porters_rhs_gets_the_fix_that_applies():
+    """A porter's trial: an rhs that writes dydt and then returns it was told to assign dydt[i] (it does), and a
+    SciPy args= function fun(t, y, g, c) got only NumPy's 'inhomogeneous shape'."""
+    with pytest.raises(ConfigurationError, match=r"returns dydt after writing it: rhs must return nothing .*remove "
+                                                 r"the return"):
+        ODESystem(_returns_its_output, 2, name="returns")
+    with pytest.raises(ConfigurationError, match=r"a SciPy function written for args=\(a, b\) reads them as p\[0\], "
+                                                 r"p\[1\] \(params=\[a, b\]\)"):
+        ODESystem(_scipy_args_style, 2, n_params=2, name="pend")
+
+
 def test_a_component_skipped_on_another_path_is_named():
     """The test point has every component in (0.5, 1), where ``if y[0] > 0`` takes its branch; a user's model
     with no else then ran and was reported as stiff.  The check also runs at other states."""

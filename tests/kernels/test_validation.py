@@ -452,7 +452,9 @@ def test_progress_takes_booleans_and_none():
 
 
 @pytest.mark.parametrize("y0, params, what", [([1.0], [[1.0], [2.0, 3.0]], "params"),
-                                              ([[1.0], [2.0, 3.0]], [1.0], "y0")])
+                                              ([[1.0], [2.0, 3.0]], [1.0], "y0"),
+                                              # beside 2-D params (NumPy's error again, a porter's trial)
+                                              ([[1.0], [2.0, 3.0]], np.array([[1.0], [2.0]]), "y0")])
 def test_a_ragged_list_is_named(y0, params, what):
     """A user's trial: a ragged list gave NumPy's 'inhomogeneous shape' ValueError, naming no argument."""
     with pytest.raises(ConfigurationError, match=rf"^{what} has rows of unequal length \(a ragged list\)"):
