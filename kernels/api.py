@@ -443,7 +443,7 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=Non
         Increasing save times inside ``t_span``, hit exactly; default ``[t_end]``.
     drivers : (times, values), optional
         Forcing samples for systems with ``n_drivers > 0``, interpolated linearly.
-    precision : np.float32 or np.float64
+    precision : np.float32 (default) or np.float64
         Precision of states and buffers (time is always float64).
     plan : str, planner.Plan or dict
         ``"auto"`` (CP-SAT), ``"local"``, ``"shared"``, ``"cpsat"``, ``"greedy"``,

@@ -33,7 +33,7 @@ from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
                                 check_pattern_at, keywords_checked, method_argument, pins_argument, plan_choice,
                                 probed_pattern, warn_blind_estimate, warn_differenced_products,
-                                warn_unstable_fixed_step)
+                                warn_high_order_float32, warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -358,6 +358,8 @@ class Integrator:
                 raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
             check.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
+            if self.adaptive:
+                warn_high_order_float32(self.method, dtype, rtol)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:

@@ -20,7 +20,8 @@ from .validation import unexpected_keyword
 
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
-           "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step"]
+           "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
+           "warn_high_order_float32"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -111,6 +112,24 @@ def warn_blind_estimate(method, adaptive):
             "step size can grow unchecked and a run end far off with success reported (y' = -y: 11 steps, 7e-4 "
             "off at rtol 1e-3 and at 1e-10 alike). For adaptive steps use rodas4 or rodas5p (or kvaerno5, radau); "
             f"keep {method.name} for fixed steps (controller='fixed', dt=...)", ToleranceWarning)
+
+
+#: rtol below which a float32 run of a high-order explicit method (order >= 7) ends several tolerances off: its
+#: rounding floor, about 1e-5 relative over a run (a porter's trial, a pendulum at rtol = atol = 1e-6 in float32:
+#: dop853 4.7 tolerances off, vern7 6.6; in float64 0.53 and 0.25).
+HIGH_ORDER_FLOAT32_RTOL = 1e-5
+
+
+def warn_high_order_float32(method, dtype, rtol):
+    """ToleranceWarning for an adaptive float32 run of dop853, vern7 or vern9 at an ``rtol`` float32 cannot reach."""
+    if (method.family != "erk" or method.tableau.order < 7 or np.dtype(dtype) != np.float32
+            or not np.min(rtol) < HIGH_ORDER_FLOAT32_RTOL):
+        return
+    warn_user(f"{method.name} is a method for tight tolerances, which float32 (the default precision) cannot reach: "
+              f"its rounding leaves about {HIGH_ORDER_FLOAT32_RTOL:g} relative over a run, above rtol = "
+              f"{float(np.min(rtol)):.3g} (a pendulum at rtol = atol = 1e-6: dop853 4.7 tolerances off, vern7 6.6, "
+              "with success; in float64 0.53 and 0.25). Use precision=np.float64, or tsit5 in float32",
+              ToleranceWarning)
 
 
 def controller_settings(controller, method):

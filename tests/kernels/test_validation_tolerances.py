@@ -1,5 +1,6 @@
 """Bad tolerances and step sizes: refused or warned about with what to do (issue 11 items 1 and 5)."""
 
+import math
 import warnings
 
 import numpy as np
@@ -96,7 +97,8 @@ def test_tolerances_just_above_the_refusal_floor_warn():
     with pytest.warns(kernels.ToleranceWarning, match=r"rtol=1e-08 and atol=1e-08 ask for errors below float32's "
                                                       r"resolution.*its error can be tens to hundreds of times the "
                                                       r"tolerance \(559 times, measured on a stiff problem\), with status success; use "
-                                                      r"precision=np.float64, or rtol >= 1.2e-07"):
+                                                      r"precision=np.float64, or rtol >= 1.2e-05 \(rounding over "
+                                                      r"a run"):  # 1.2e-07 was advised, and a run there ended 75 off
         call(rtol=1e-8, atol=1e-8)
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
@@ -129,3 +131,25 @@ def test_tolerances_given_to_a_fixed_step_explicit_run_are_said_to_do_nothing():
         kernels.solve_ivp(**common, method="rk4", dt=0.01)  # the defaults: nothing said
         kernels.solve_ivp(**common, method="tsit5", rtol=1e-5, atol=1e-5)  # adaptive: they act
         kernels.solve_ivp(**common, method="backward_euler", dt=0.01, rtol=1e-5, atol=1e-5)  # Newton's stop
+
+
+def _pendulum(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -9.81 * math.sin(y[0]) - 0.3 * y[1]
+
+
+@pytest.mark.parametrize("method", ["dop853", "vern7", "vern9"])
+def test_a_high_order_method_in_float32_below_its_floor_warns(method):
+    """A porter's trial: at the defaults (float32, rtol 1e-6) dop853 ended 4.7 tolerances off and vern7 6.6, with
+    success and no warning; tsit5, and the same methods in float64 or at rtol 1e-5, say nothing."""
+    system = kernels.ODESystem(_pendulum, 2, name="pendulum")
+    args = dict(t_span=(0.0, 0.5), y0=[1.0, 0.0], progress=False)
+    with pytest.warns(kernels.ToleranceWarning, match=rf"^{method} is a method for tight tolerances, which float32 "
+                                                      r"\(the default precision\) cannot reach"):
+        kernels.solve_ivp(system, method=method, **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(system, method="tsit5", **args)
+        kernels.solve_ivp(system, method=method, precision=np.float64, **args)
+        kernels.solve_ivp(system, method=method, rtol=1e-5, atol=1e-5, **args)
+
