@@ -25,18 +25,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import os
-import re
-import traceback
 
 import numpy as np
 from numba import cuda
 
 from . import compilecheck
 from .literals import in_precision
-from .derivative_check import check_derivatives, second_point
+from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
+from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, first_lines, input_written,
+                            signature, unassigned, where)
 from .user_faults import device_function
 
 __all__ = ["ODESystem", "DeviceFunctions", "lorenz", "van_der_pol", "oscillator_chain"]
@@ -210,36 +209,36 @@ class ODESystem:
         for what, func, size, out_name, takes_u in checks:
             # A NaN with a payload that arithmetic never makes: an element that still holds it was
             # never assigned (or was only updated in place, reading what the GPU leaves there).
-            out = np.full(size, _UNWRITTEN)
+            out = np.full(size, UNWRITTEN)
             try:
                 returned = func(0.0, y, p, u, out) if takes_u else func(0.0, y, p, out)
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
-                written = _input_written(exc, func, y, p, u, size, takes_u)
-                signature = _signature(what, out_name, takes_u)
+                written = input_written(exc, func, y, p, u, size, takes_u)
+                called = signature(what, out_name, takes_u)
                 if written:
                     raise ConfigurationError(
                         f"{what} of system {self.name!r} assigns into its input {written} (at t=0 on test "
-                        f"arrays{_where(exc, func)}): {what} must only read y and p and write {out_name}; on the GPU "
+                        f"arrays{where(exc, func)}): {what} must only read y and p and write {out_name}; on the GPU "
                         "y is the integrator's own stage state, so writing it corrupts the step. Copy the values "
                         "you want to change into local variables (clamp with max(y[i], 0.0) in the formula, for "
-                        f"example); or are its arguments in another order? It is called {signature}") from exc
-                if _calls_device_code(exc):
+                        f"example); or are its arguments in another order? It is called {called}") from exc
+                if calls_device_code(exc):
                     # It calls CUDA device functions, which only run on the device (on a GPU;
                     # the simulator runs them on the host): evaluate it there instead.
                     out, returned = self._probe_on_device(func, y, p, u, size, takes_u), None
                 else:
                     flat = (f": J is flat, write J[i * {self.n_states} + j] for d f_i / d y_j (row-major), not "
                             "J[i, j]") if what == "jac" and isinstance(exc, IndexError) else ""
-                    order = (f"; it is called {signature}: a TypeError like this one usually means the arguments "
+                    order = (f"; it is called {called}: a TypeError like this one usually means the arguments "
                              "in another order (Julia's f(du, u, p, t), odeint's f(y, t, ...))"
                              if isinstance(exc, TypeError) else "")
                     if isinstance(exc, ValueError) and "sequence" in str(exc):  # SciPy's fun(t, y, a, b) with args=
-                        order = (f"; it is called {signature}: a SciPy function written for args=(a, b) reads "
+                        order = (f"; it is called {called}: a SciPy function written for args=(a, b) reads "
                                  f"them as p[0], p[1] (params=[a, b]) and writes {out_name}[i] instead of returning "
                                  "a list")
                     raise ConfigurationError(
                         f"{what} of system {self.name!r} failed on test arrays (y of {self.n_states}, "
-                        f"p of {self.n_params}, {out_name} of {size} elements{_where(exc, func)}): "
+                        f"p of {self.n_params}, {out_name} of {size} elements{where(exc, func)}): "
                         f"{type(exc).__name__}: {exc}{flat}{order}") from exc
             if returned is not None and returned is out and not len(unassigned(out)):
                 raise ConfigurationError(
@@ -264,13 +263,13 @@ class ODESystem:
             self._check_assigned_elsewhere(p, u)
 
     def _check_assigned_elsewhere(self, p, u):
-        """UnassignedOutputError where ``rhs`` skips a component at another test state (:data:`_OTHER_STATES`).
+        """UnassignedOutputError where ``rhs`` skips a component at another test state (:data:`OTHER_STATES`).
 
         The test point has every component in (0.5, 1), so an ``if y[0] > 0`` without an ``else`` passed, and the
         GPU then read whatever the previous stage left in that component (a user's trial: reported as stiff).  A
         state where ``rhs`` raises (outside its domain) is skipped: only a silent skip is a fault everywhere."""
         n = self.n_states
-        for make in _OTHER_STATES:
+        for make in OTHER_STATES:
             y = make(n)
             y.flags.writeable = False
             try:
@@ -293,12 +292,12 @@ class ODESystem:
                 device_func(0.0, y, p, out)
 
         arrays = [cuda.to_device(np.asarray(a if a.size else np.zeros(1), np.float64)) for a in (y, p, u)]
-        out = cuda.to_device(np.full(size, _UNWRITTEN))
+        out = cuda.to_device(np.full(size, UNWRITTEN))
         try:
             probe[1, 1](*arrays, out)
         except Exception as exc:  # noqa: BLE001 - the compile check below names the cause
             raise ConfigurationError(f"{getattr(func, '__name__', 'rhs')} of system {self.name!r} does not run "
-                                     f"on the GPU: {type(exc).__name__}: {_first_lines(str(exc))}") from exc
+                                     f"on the GPU: {type(exc).__name__}: {first_lines(str(exc))}") from exc
         return out.copy_to_host()
 
     def _check_compiles_anywhere(self):
@@ -338,7 +337,7 @@ class ODESystem:
             raise ConfigurationError(f"evaluate_rhs: system {self.name!r} has {self.n_drivers} drivers; pass their "
                                      "values at t as u")
         out = np.empty(self.n_states) if out is None else out
-        out.fill(_UNWRITTEN)
+        out.fill(UNWRITTEN)
         self._call(self.rhs, t, y, p, u, out)
         missing = unassigned(out)
         if missing.size:
@@ -445,7 +444,7 @@ class ODESystem:
             except Exception as exc:  # noqa: BLE001
                 raise ConfigurationError(
                     f"{what} of system {self.name!r} does not compile for CUDA in {np.dtype(precision)}: "
-                    f"{type(exc).__name__}: {_first_lines(str(exc))}"
+                    f"{type(exc).__name__}: {first_lines(str(exc))}"
                 ) from exc
         self._compiled.add(key)
 
@@ -461,57 +460,6 @@ class DeviceFunctions:
     observables: object
     jac: object
     jvp: object
-
-
-def _input_written(exc, func, y, p, u, size, takes_u):
-    """The name of the read-only test input ``func`` assigned into (``exc`` says so), else None."""
-    if not (isinstance(exc, ValueError) and "read-only" in str(exc)):
-        return None
-    for name in ("y", "p", "u"):  # writable one at a time: the one whose write then succeeds
-        arrays = {"y": y, "p": p, "u": u}
-        arrays[name] = arrays[name].copy()
-        try:
-            args = (arrays["y"], arrays["p"], arrays["u"]) if takes_u else (arrays["y"], arrays["p"])
-            func(0.0, *args, np.zeros(size))
-        except ValueError as again:
-            if "read-only" in str(again):
-                continue
-        except Exception:  # noqa: BLE001 - another failure past the write: that input was the one
-            pass
-        return name
-    return "y or p"
-
-
-def _calls_device_code(exc):
-    """True when ``exc`` is Numba refusing a CUDA device function called from the host (real GPU only)."""
-    from .backend import backend
-
-    return backend() == "cuda" and isinstance(exc, ValueError) and "launch configuration" in str(exc).lower()
-
-
-_UNWRITTEN_BITS = np.uint64(0x7FF8_0BAD_5EED_0DD5)  # a quiet NaN with a distinctive payload
-_UNWRITTEN = _UNWRITTEN_BITS.reshape(1).view(np.float64)[0]
-
-
-# States besides the test point at which the construction check makes sure rhs assigns every component: the
-# test values negated, at 0, and of alternating sign and larger magnitude.
-_OTHER_STATES = (
-    lambda n: -second_point(n, 0.0),
-    lambda n: np.zeros(n),
-    lambda n: 10.0 * second_point(n, 0.5) * np.where(np.arange(n) % 2 == 0, -1.0, 1.0),
-)
-
-
-def unassigned(out):
-    """Indices of ``out`` (float64, filled with the unwritten NaN before a user function ran) it left unassigned."""
-    return np.flatnonzero(np.asarray(out, np.float64).view(np.uint64) == _UNWRITTEN_BITS)
-
-
-def _first_lines(message):
-    """A Numba error's headline and its first specific line, without terminal colour codes."""
-    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", message).splitlines() if line.strip()]
-    detail = [line for line in lines[1:] if not line.startswith(("Failed in", "During:", "File "))]
-    return " / ".join(lines[:1] + detail[:1])
 
 
 def _uniform(device_func, has_drivers):
@@ -591,20 +539,3 @@ def oscillator_chain(n=4):
 
     return ODESystem(chain_rhs, 2 * n, 2, name=f"oscillator_chain_{n}", observables=chain_energy,
                      n_observables=1, default_params=(1.0, 0.1))
-
-
-def _signature(what, out_name, takes_u):
-    """How the integrator calls ``what``: its arguments in order, with what each is."""
-    drivers = ", u" if takes_u else ""
-    return (f"{what}(t, y, p{drivers}, {out_name}) with t a float, y and p arrays{' and u the drivers' if takes_u else ''}"
-            f", and {out_name} the array it writes in place")
-
-
-def _where(exc, func):
-    """``", at FILE:LINE"`` of the last frame of ``exc``'s traceback in ``func``'s file, or ""."""
-    code = getattr(func, "__code__", None) or getattr(getattr(func, "py_func", None), "__code__", None)
-    if code is None:
-        return ""
-    lines = [line for frame, line in traceback.walk_tb(exc.__traceback__)
-             if frame.f_code.co_filename == code.co_filename]
-    return f", at {os.path.basename(code.co_filename)}:{lines[-1]}" if lines else ""

@@ -1,0 +1,88 @@
+"""The construction check's helpers: the unwritten-NaN marker, the other test states, and what a failure says.
+
+:class:`kernels.ODESystem` runs its user functions on test arrays when it is made (``_check_runs``); these
+are the pieces it and the status hints share: an output is filled with a NaN that arithmetic never makes, so
+an element still holding it was never assigned (:func:`unassigned`); :data:`OTHER_STATES` are where the check
+also looks for a component left unassigned on some path; and the rest words a failure (which input a function
+wrote into, where in the user's file it failed, how the integrator calls it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+
+import numpy as np
+
+from .derivative_check import second_point
+
+__all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "calls_device_code", "first_lines",
+           "signature", "where"]
+
+def input_written(exc, func, y, p, u, size, takes_u):
+    """The name of the read-only test input ``func`` assigned into (``exc`` says so), else None."""
+    if not (isinstance(exc, ValueError) and "read-only" in str(exc)):
+        return None
+    for name in ("y", "p", "u"):  # writable one at a time: the one whose write then succeeds
+        arrays = {"y": y, "p": p, "u": u}
+        arrays[name] = arrays[name].copy()
+        try:
+            args = (arrays["y"], arrays["p"], arrays["u"]) if takes_u else (arrays["y"], arrays["p"])
+            func(0.0, *args, np.zeros(size))
+        except ValueError as again:
+            if "read-only" in str(again):
+                continue
+        except Exception:  # noqa: BLE001 - another failure past the write: that input was the one
+            pass
+        return name
+    return "y or p"
+
+
+def calls_device_code(exc):
+    """True when ``exc`` is Numba refusing a CUDA device function called from the host (real GPU only)."""
+    from .backend import backend
+
+    return backend() == "cuda" and isinstance(exc, ValueError) and "launch configuration" in str(exc).lower()
+
+
+UNWRITTEN_BITS = np.uint64(0x7FF8_0BAD_5EED_0DD5)  # a quiet NaN with a distinctive payload
+UNWRITTEN = UNWRITTEN_BITS.reshape(1).view(np.float64)[0]
+
+
+# States besides the test point at which the construction check makes sure rhs assigns every component: the
+# test values negated, at 0, and of alternating sign and larger magnitude.
+OTHER_STATES = (
+    lambda n: -second_point(n, 0.0),
+    lambda n: np.zeros(n),
+    lambda n: 10.0 * second_point(n, 0.5) * np.where(np.arange(n) % 2 == 0, -1.0, 1.0),
+)
+
+
+def unassigned(out):
+    """Indices of ``out`` (float64, filled with the unwritten NaN before a user function ran) it left unassigned."""
+    return np.flatnonzero(np.asarray(out, np.float64).view(np.uint64) == UNWRITTEN_BITS)
+
+
+def first_lines(message):
+    """A Numba error's headline and its first specific line, without terminal colour codes."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", message).splitlines() if line.strip()]
+    detail = [line for line in lines[1:] if not line.startswith(("Failed in", "During:", "File "))]
+    return " / ".join(lines[:1] + detail[:1])
+
+
+def signature(what, out_name, takes_u):
+    """How the integrator calls ``what``: its arguments in order, with what each is."""
+    drivers = ", u" if takes_u else ""
+    return (f"{what}(t, y, p{drivers}, {out_name}) with t a float, y and p arrays{' and u the drivers' if takes_u else ''}"
+            f", and {out_name} the array it writes in place")
+
+
+def where(exc, func):
+    """``", at FILE:LINE"`` of the last frame of ``exc``'s traceback in ``func``'s file, or ""."""
+    code = getattr(func, "__code__", None) or getattr(getattr(func, "py_func", None), "__code__", None)
+    if code is None:
+        return ""
+    lines = [line for frame, line in traceback.walk_tb(exc.__traceback__)
+             if frame.f_code.co_filename == code.co_filename]
+    return f", at {os.path.basename(code.co_filename)}:{lines[-1]}" if lines else ""
