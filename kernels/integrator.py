@@ -347,7 +347,7 @@ class Integrator:
             key = ("stable", float(dt), float(t0), y0[0].tobytes(), y0[-1].tobytes(), params[0].tobytes(),
                    params[-1].tobytes())
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
-                warn_unstable_fixed_step(self.method, system, dt, t0, y0, params)
+                warn_unstable_fixed_step(self.method, system, dt, t0, t_end, y0, params)
                 self._stability_checked[key] = True
                 if len(self._stability_checked) > _CONSTANTS_KEPT:
                     self._stability_checked.popitem(last=False)

@@ -5,6 +5,7 @@ holds the checks that need no method)."""
 from __future__ import annotations
 
 import functools
+import math
 import inspect
 from collections.abc import Mapping
 
@@ -233,29 +234,38 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                 f"or solver='dense' (kernels.solve_ivp does this by itself)", points)
 
 
-def warn_unstable_fixed_step(method, system, dt, t0, y0, params):
-    """StabilityWarning when ``dt`` is beyond an explicit ``method``'s stable step at the initial state of the
-    batch's first or last trajectory (host arrays; systems the host follows, :func:`kernels.stiffness.
-    follows_on_host`).  A user's trial: rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t ended at -5.8e102 at
-    t = 1 with success reported (finite: the non-finite stiffness hint never came)."""
-    from .stiffness import _fixed_step_decay, follows_on_host, stability_boundary
+def warn_unstable_fixed_step(method, system, dt, t0, t_end, y0, params):
+    """StabilityWarning when ``dt`` makes an explicit ``method`` amplify a mode of the Jacobian that does not grow
+    in the exact solution (:func:`kernels.step_stability.judge_fixed_step`), at the initial state of the batch's
+    first or last trajectory (host arrays; systems the host follows, :func:`kernels.stiffness.follows_on_host`).
+    A user's trial: rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t ended at -5.8e102 at t = 1 with success
+    (finite: the non-finite stiffness hint never came); another: x'' = -1e6 x at dt 0.01, 7.8e262."""
+    from .step_stability import judge_fixed_step
+    from .stiffness import follows_on_host
 
     if not follows_on_host(system):
         return
-    boundary = stability_boundary(method.tableau)
+    n_steps = math.ceil((t_end - t0) / dt)
     for row in sorted({0, max(y0.shape[0], params.shape[0]) - 1}):
         y, p = y0[min(row, y0.shape[0] - 1)], params[min(row, params.shape[0] - 1)]
         try:
-            rate = _fixed_step_decay(system, float(t0), np.asarray(y, np.float64),
-                                     np.asarray(p, np.float64)[:system.n_params], float(dt), boundary)
+            found = judge_fixed_step(system, method.tableau, float(t0), y, np.asarray(p, np.float64)[:system.n_params],
+                                     float(dt), n_steps)
         except Exception:  # noqa: BLE001 - a model the host cannot evaluate there: no verdict
             return
-        if rate is not None:
-            warn_user(f"dt = {dt:g} is beyond {method.name}'s stable step at the initial state of trajectory {row}: "
-                      f"its Jacobian's fastest decaying mode has rate {rate:.3g}, so dt must stay below about "
-                      f"{boundary / rate:.3g}. The run grows without bound there and can end finite but wrong with "
-                      "success reported (rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t: -5.8e102 at t = 1). Take a "
-                      "smaller dt, an adaptive controller, or an implicit method (rodas5p, radau, kvaerno5).",
-                      StabilityWarning)
-            return
-
+        if found is None:
+            continue
+        lam = found.eigenvalue
+        damping = f" (damping {-lam.real:.3g})" if lam.real < 0.0 else ""
+        mode = (f"a decaying mode of rate {-lam.real:.3g}" if abs(lam.imag) <= 1e-9 * abs(lam) else
+                f"an oscillation of frequency {abs(lam.imag):.3g}{damping}")
+        limit = (f"dt must stay below about {found.stable_dt:.3g} for it" if found.stable_dt > 0 else
+                 f"no dt keeps it stable with {method.name}, whose stability region misses that direction (rk4 "
+                 "and dop853 reach along the imaginary axis)")
+        warn_user(f"dt = {dt:g} is beyond {method.name}'s stable step at the initial state of trajectory {row}: its "
+                  f"Jacobian has {mode}, which {method.name} multiplies by {found.factor:.3g} each step; {limit}. "
+                  "The run grows without bound there and can end finite but wrong with success reported (rk4 at "
+                  "dt 0.05 on y' = -1000 (y - cos t) - sin t: -5.8e102 at t = 1). Take a smaller dt, an adaptive "
+                  "controller, or for a stiff problem an implicit method (rodas5p, radau, kvaerno5).",
+                  StabilityWarning)
+        return

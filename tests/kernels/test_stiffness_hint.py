@@ -153,11 +153,38 @@ def test_a_fixed_step_beyond_the_stable_step_warns_before_a_finite_wrong_result(
     (a developer's trial).  The initial state's Jacobian now says so before the run; a stable dt says nothing."""
     system = kernels.ODESystem(_prothero_robinson, 1, name="prothero_robinson")
     with pytest.warns(kernels.StabilityWarning, match=r"dt = 0.05 is beyond rk4's stable step at the initial state of "
-                                                      r"trajectory 0: .* rate 1e\+03, so dt must stay below about "
-                                                      r"0.00279") as record:
+                                                      r"trajectory 0: its Jacobian has a decaying mode of rate 1e\+03, "
+                                                      r"which rk4 multiplies by 2.41e\+05 each step; dt must stay "
+                                                      r"below about 0.00279") as record:
         result = kernels.solve_ivp(system, (0.0, 1.0), [1.0], method="rk4", dt=0.05, precision=np.float64)
     assert result.success and abs(result.y[0, -1, 0]) > 1e100  # what the warning is for
     assert [w.filename for w in record] == [__file__]
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.StabilityWarning)
         kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.002, precision=np.float64)
+
+
+def _oscillator(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * p[0] * y[0]
+
+
+def _dimerisation(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0] * y[0]
+
+
+def test_the_fixed_step_check_judges_oscillations_and_small_states():
+    """x'' = -1e6 x at dt 0.01 ended at 7.8e262 with success and no warning (only decaying modes were judged); a
+    dimerisation at 1e-9 (rate 2) warned, its Jacobian differenced with a step of 1.5e-8 (a regression hunt)."""
+    oscillator = kernels.ODESystem(_oscillator, 2, 1, name="oscillator")
+    with pytest.warns(kernels.StabilityWarning, match=r"an oscillation of frequency 1e\+03, which rk4 multiplies by "
+                                                      r"400 each step; dt must stay below about 0.00283"):
+        kernels.solve_ivp(oscillator, (0.0, 0.1), [1.0, 0.0], [1000.0], method="rk4", dt=0.01, precision=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.StabilityWarning)
+        # a slow oscillation, even with euler's slight growth per step, and a small state: nothing to say
+        kernels.solve_ivp(oscillator, (0.0, 1.0), [1.0, 0.0], [1.0], method="euler", dt=0.01, precision=np.float64)
+        dimer = kernels.ODESystem(_dimerisation, 1, 1, name="dimer")
+        result = kernels.solve_ivp(dimer, (0.0, 2.0), [1e-9], [1e9], method="rk4", dt=0.2, precision=np.float64)
+    assert result.y[0, -1, 0] == pytest.approx(1e-9 / 3.0, rel=1e-5)
+

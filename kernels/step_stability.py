@@ -1,0 +1,91 @@
+"""Whether a fixed step keeps an explicit method stable at a state: every mode of the Jacobian, not only decay.
+
+An explicit Runge-Kutta step multiplies a mode ``exp(lambda t)`` of the linearised problem by its stability
+polynomial ``R(lambda dt)`` each step.  Where ``|R| > 1`` for a mode that does not grow in the exact solution
+(``Re lambda <= 0``), the run amplifies it without bound: a decaying mode past the method's real-axis
+boundary (rk4 at dt 0.05 on ``y' = -1000 (y - cos t) - sin t``: -5.8e102 at t = 1) or an oscillation past its
+imaginary-axis reach (rk4 on ``x'' = -1e6 x`` at dt 0.01: 7.8e262), both ending finite with success.
+:func:`judge_fixed_step` finds the worst such mode at one state (host, float64), from the eigenvalues of the
+Jacobian (:func:`kernels.stiffness.host_jacobian`), and the largest stable step along its ray.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+__all__ = ["Amplified", "stability_polynomial", "judge_fixed_step", "GROWTH_LIMIT"]
+
+#: Growth over the run (``|R|`` to the power of the steps) from which a mode counts as unstable: an order of
+#: magnitude more than rounding can make of a stable step.
+GROWTH_LIMIT = 100.0
+_DENSE_LIMIT = 256  # eigenvalues of a dense Jacobian only up to this size
+
+
+@dataclasses.dataclass(frozen=True)
+class Amplified:
+    """The worst non-growing mode a fixed step amplifies: its eigenvalue, ``|R(lambda dt)|`` and the largest
+    stable step along ``lambda``'s ray (0 when none is: the method's region misses that direction near 0)."""
+
+    eigenvalue: complex
+    factor: float
+    stable_dt: float
+
+
+def stability_polynomial(tableau):
+    """Coefficients (lowest first) of an explicit tableau's ``R(z) = 1 + sum_k (b^T A^(k-1) 1) z^k``."""
+    a, b = np.array(tableau.a, dtype=float), np.array(tableau.b, dtype=float)
+    coefficients, power = [1.0], np.ones(len(b))
+    for _ in range(len(b)):
+        coefficients.append(float(b @ power))
+        power = a @ power
+    return np.array(coefficients)
+
+
+def _stable_dt(coefficients, eigenvalue, dt, points=400):
+    """The largest step ``s <= dt`` with ``|R(s lambda)| <= 1`` at every step below it: the first unstable
+    point of a geometric grid from ``dt / 1e6``, refined by bisection (0 when the grid's smallest step is
+    already unstable)."""
+    def stable(s):
+        return abs(np.polynomial.polynomial.polyval(s * eigenvalue, coefficients)) <= 1.0 + 1e-12
+
+    steps = dt * np.geomspace(1e-6, 1.0, points)
+    unstable = [k for k, s in enumerate(steps) if not stable(s)]
+    if not unstable:
+        return dt
+    if unstable[0] == 0:
+        return 0.0
+    low, high = steps[unstable[0] - 1], steps[unstable[0]]
+    for _ in range(40):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if stable(middle) else (low, middle)
+    return float(low)
+
+
+def judge_fixed_step(system, tableau, t, y, p, dt, n_steps):
+    """An :class:`Amplified` when a fixed ``dt`` of the explicit ``tableau`` grows a non-growing mode of the
+    Jacobian at ``(t, y)`` by more than :data:`GROWTH_LIMIT` over ``n_steps``, else None (also for a system
+    too large for dense eigenvalues, or a Jacobian that is not finite)."""
+    from .stiffness import host_jacobian
+
+    if system.n_states > _DENSE_LIMIT:
+        return None
+    with np.errstate(all="ignore"):
+        jac = host_jacobian(system, t, np.asarray(y, np.float64), np.asarray(p, np.float64))
+        if not np.all(np.isfinite(jac)):
+            return None
+        eigenvalues = np.linalg.eigvals(jac)
+    scale = np.abs(eigenvalues)
+    candidates = eigenvalues[(eigenvalues.real <= 1e-9 * scale) & (scale > 0)]  # growing modes grow anyway
+    if candidates.size == 0:
+        return None
+    coefficients = stability_polynomial(tableau)
+    factors = np.abs(np.polynomial.polynomial.polyval(candidates * dt, coefficients))
+    worst = int(np.argmax(factors))
+    factor = float(factors[worst])
+    if not factor > 1.0 or max(1, int(n_steps)) * math.log(factor) <= math.log(GROWTH_LIMIT):
+        return None
+    lam = complex(candidates[worst])
+    return Amplified(lam, factor, _stable_dt(coefficients, lam, dt))
