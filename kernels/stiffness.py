@@ -39,6 +39,7 @@ import dataclasses
 import numpy as np
 
 from .errors import UnassignedOutputError
+from .step_stability import stability_polynomial
 
 __all__ = ["STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
            "fastest_decay", "looks_stiff", "stability_boundary", "explained_status", "HINT", "FIXED_HINT"]
@@ -330,11 +331,7 @@ def stability_boundary(tableau, reach=10.0, resolution=1e-3) -> float:
     The stability polynomial ``R(z) = 1 + sum_k (b^T A^(k-1) 1) z^k``; the boundary is the first
     ``x`` (on a grid of ``resolution``) with ``|R(-x)| > 1``: 2 for Euler, about 2.785 for RK4.
     """
-    a, b = np.array(tableau.a, dtype=float), np.array(tableau.b, dtype=float)
-    coefficients, power = [1.0], np.ones(len(b))
-    for _ in range(len(b)):
-        coefficients.append(float(b @ power))
-        power = a @ power
+    coefficients = stability_polynomial(tableau)
     x = np.arange(resolution, reach, resolution)
     values = np.polynomial.polynomial.polyval(-x, coefficients)
     outside = np.flatnonzero(np.abs(values) > 1.0 + 1e-12)
