@@ -49,6 +49,22 @@ def device_function(func):
 
     ``func`` writes into its last argument (``dydt``, ``obs``, ``J`` or ``out``) and returns nothing.
     """
+    def fill_nan(args):
+        out = args[-1]
+        for i in range(out.shape[0]):
+            out[i] = math.nan
+
+    return _faults_as_nan(func, fill_nan)
+
+
+def value_function(func):
+    """``cuda.jit(device=True)(func)`` for a function that returns its value (an event's ``g``); on the simulator a
+    float fault of ``func`` returns NaN, as the GPU's arithmetic does, instead of stopping every trajectory."""
+    return _faults_as_nan(func, lambda args: math.nan)
+
+
+def _faults_as_nan(func, on_fault):
+    """``func`` as a device function; on the simulator one whose float faults return ``on_fault(args)`` instead."""
     compiled = cuda.jit(device=True)(func)
     if backend() == "cuda":
         return compiled
@@ -59,34 +75,11 @@ def device_function(func):
 
     def nan_on_float_fault(*args):
         try:
-            call(*args)
-        except FLOAT_FAULTS as exc:
-            if not is_float_fault(exc):
-                raise
-            out = args[-1]
-            for i in range(out.shape[0]):
-                out[i] = math.nan
-
-    nan_on_float_fault.__name__ = getattr(func, "__name__", "function")
-    nan_on_float_fault.__qualname__ = getattr(func, "__qualname__", nan_on_float_fault.__name__)
-    return cuda.jit(device=True)(nan_on_float_fault)
-
-
-def value_function(func):
-    """``cuda.jit(device=True)(func)`` for a function that returns its value (an event's ``g``); on the simulator a
-    float fault of ``func`` returns NaN, as the GPU's arithmetic does, instead of stopping every trajectory."""
-    compiled = cuda.jit(device=True)(func)
-    if backend() == "cuda":
-        return compiled
-    call = compiled if _reads_cuda(func) else func
-
-    def nan_on_float_fault(*args):
-        try:
             return call(*args)
         except FLOAT_FAULTS as exc:
             if not is_float_fault(exc):
                 raise
-            return math.nan
+            return on_fault(args)
 
     nan_on_float_fault.__name__ = getattr(func, "__name__", "function")
     nan_on_float_fault.__qualname__ = getattr(func, "__qualname__", nan_on_float_fault.__name__)
