@@ -16,8 +16,9 @@ tableau with an embedded estimate appears there by itself.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
+
+from planner.wording import did_you_mean
 
 from .errors import ConfigurationError
 from .tableaus import IMPLICIT_TABLEAUS, TABLEAUS, ButcherTableau, RosenbrockTableau
@@ -74,7 +75,6 @@ def get_method(method) -> Method:
             raise ConfigurationError(
                 f"method {method!r} is an implicit method whose step family does not exist yet (its tableau "
                 f"is in kernels.tableaus.IMPLICIT_TABLEAUS); choose one of {list(METHOD_NAMES)}")
-        close = difflib.get_close_matches(key, METHOD_NAMES, n=1, cutoff=0.75) if isinstance(key, str) else []
-        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        guess = did_you_mean(key, METHOD_NAMES, cutoff=0.75)
         raise ConfigurationError(f"method must be one of {list(METHOD_NAMES)}; got {method!r}{guess}")
     return METHODS[key]

@@ -42,9 +42,10 @@ def _number(n_bytes, unit):
     return f"{Decimal(n_bytes) / unit:.1e}"  # Decimal: no float overflow past 10^308
 
 
-def did_you_mean(name, known):
-    """`` (did you mean 'residual'?)`` when a name of ``known`` is close to ``name``, else ``""``."""
+def did_you_mean(name, known, cutoff=0.6):
+    """`` (did you mean 'residual'?)`` when a name of ``known`` is close to ``name`` (difflib's ratio at least
+    ``cutoff``), else ``""``."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6) if isinstance(name, str) else []
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff) if isinstance(name, str) else []
     return f" (did you mean {close[0]!r}?)" if close else ""
