@@ -408,8 +408,8 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
                           save_trajectory=save_trajectory, max_registers=max_registers).plan(plan, block_size, device)
 
 
-def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=None, atol=None, t_eval=None, drivers=None, precision=np.float32, plan="auto",
-              block_size=None, max_steps=DEFAULT_MAX_STEPS,
+def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=None, atol=None, t_eval=None,
+              drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
               controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,
               client=None, summaries=None, events=None, save_trajectory=True, max_registers="auto",
               compile_cache="default", **scale_out):

@@ -302,8 +302,8 @@ class Integrator:
             return found
         return check.check_tolerance(value, what, self.system.n_states, self.dtype)
 
-    def solve(self, t_span, y0, params=None, dt=None, rtol=None, atol=None, t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0,
-              dt_max=np.inf, device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
+    def solve(self, t_span, y0, params=None, dt=None, rtol=None, atol=None, t_eval=None, drivers=None, plan="auto",
+              block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf, device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
         """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.
 
         ``out`` takes an earlier :class:`IVPResult` of the same shapes whose
@@ -348,9 +348,7 @@ class Integrator:
                    params[-1].tobytes())
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
                 warn_unstable_fixed_step(self.method, system, dt, t0, t_end, y0, params)
-                self._stability_checked[key] = True
-                if len(self._stability_checked) > _CONSTANTS_KEPT:
-                    self._stability_checked.popitem(last=False)
+                _remember(self._stability_checked, key)
         scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
         rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
         if scalar_tolerances is None or not on_device or scalar_tolerances not in self._reachable:
@@ -380,9 +378,9 @@ class Integrator:
         if suspect is not None and not self._warned_suspect:
             self._warned_suspect = True
             warn_user(f"{self.method.name} uses the {suspect} of system {system.name!r}, which disagreed with "
-                          f"differences of its rhs when the system was built: a wrong {suspect} can make this run "
-                          f"wrong, or crawl to max_steps; fix it, or build the system without it so that "
-                          f"differences are used", JacobianCheckWarning)
+                      f"differences of its rhs when the system was built: a wrong {suspect} can make this run wrong, "
+                      f"or crawl to max_steps; fix it, or build the system without it so that differences are used",
+                      JacobianCheckWarning)
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
         device_id = _current_device_id()
@@ -424,9 +422,7 @@ class Integrator:
         else:  # the user's own pattern: warned about on its first miss, then left to the user
             check_pattern_at(self.system, self._given_pattern, t0, rows, given=True)
             self._given_pattern = None
-        self._pattern_checked[key] = True
-        if len(self._pattern_checked) > _CONSTANTS_KEPT:
-            self._pattern_checked.popitem(last=False)
+        _remember(self._pattern_checked, key)
 
     def _suspect_derivative(self):
         """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check."""
@@ -483,14 +479,12 @@ def _batch_inputs(system, y0, params, dtype):
                                      "parameters and no default_params")
         params = system.default_params if system.n_params else np.zeros(0)
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
+    y0_on_device = check.is_device_array(y0)
+    y0_batched = y0_on_device or _dims(y0, "y0", system.n_states, "n_states") == 2
     n_traj = None
-    if params_batched:
-        y0_rows = None  # only for a message: a ragged y0 is named by its own check below
-        if not check.is_device_array(y0) and _dims(y0, "y0", system.n_states, "n_states") == 2:
-            y0_rows = len(y0)
+    if params_batched:  # y0's rows only word the message of a wrongly shaped params
         params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params",
-                                           rows_hint=y0_rows)
-    y0_batched = check.is_device_array(y0) or _dims(y0, "y0", system.n_states, "n_states") == 2
+                                           rows_hint=len(y0) if y0_batched and not y0_on_device else None)
     y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states",
                                    ("params", system.n_params))
     if not params_batched:  # a shared y0 row sets no batch size for params to match
@@ -499,6 +493,14 @@ def _batch_inputs(system, y0, params, dtype):
     if system.n_params == 0:
         params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
     return y0, params, n_traj
+
+
+def _remember(cache, key):
+    """Record ``key`` in a bounded OrderedDict of keys already checked (the oldest go past
+    :data:`_CONSTANTS_KEPT`)."""
+    cache[key] = True
+    if len(cache) > _CONSTANTS_KEPT:
+        cache.popitem(last=False)
 
 
 def _dims(value, what, width, width_name):
