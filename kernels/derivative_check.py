@@ -15,10 +15,9 @@ radau), and a user who means it can ignore the warning or pass ``check=False``.
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from .errors import JacobianCheckWarning, warn_user
+from .errors import JacobianCheckWarning, state_text, warn_user
 
 __all__ = ["check_derivatives", "DERIVATIVE_CHECK_STATES"]
 
@@ -122,10 +121,9 @@ def _disagreements(system, y, p, jac_out, label):
         if bad.any():
             i, j = np.unravel_index(np.argmax(np.where(bad, np.abs(value - expected), -1.0)), bad.shape)
             where = f"J[{i * n + j}] (d f_{i} / d y_{j})" if what == "jac" else f"out[{i}]"
-            point = ", ".join(f"{v:.4g}" for v in y[:6]) + (", ..." if n > 6 else "")
             found.append((what,
                 f"{what} of system {system.name!r} disagrees with central differences of rhs at t=0 at {label} "
-                f"(y = [{point}]): {where} is {value[i, j]:.6g}, the differences give {expected[i, j]:.6g} "
+                f"(y = {state_text(y)}): {where} is {value[i, j]:.6g}, the differences give {expected[i, j]:.6g} "
                 f"({int(bad.sum())} entries off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact "
                 "Jacobian; if yours is approximate on purpose, ignore this or pass check=False"))
     return found
