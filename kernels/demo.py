@@ -29,7 +29,7 @@ from .backend import backend, device_problem
 from .errors import ConfigurationError
 from .integrator import default_block_size
 from .planning import PLAN_CHOICES
-from .systems import lorenz
+from .example_systems import lorenz
 from .methods import METHOD_NAMES
 from .tableaus import get_tableau
 

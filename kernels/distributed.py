@@ -298,7 +298,8 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
         Host arrays, every field of a one-process result (summaries, events and
         counters too); ``plan`` is the one Plan every chunk used.
     """
-    from .integrator import DEFAULT_MAX_STEPS, _batch_inputs
+    from .batch_inputs import batch_inputs
+    from .integrator import DEFAULT_MAX_STEPS
     from .validation import check_int, is_device_array
 
     client = _check_client(client)
@@ -316,7 +317,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
     lazy = {"y0": is_dask_array(y0), "params": is_dask_array(params)}
     check_partner(y0, params, lazy, system.n_params)
-    y0_rows, params_rows, n_traj = _batch_inputs(system, stand_in(y0, "y0", system.n_states),
+    y0_rows, params_rows, n_traj = batch_inputs(system, stand_in(y0, "y0", system.n_states),
                                                  stand_in(params, "params", system.n_params), dtype)
     n_traj = lazy_rows(y0, params, n_traj, lazy)
     probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"], dt)

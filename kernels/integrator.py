@@ -24,6 +24,7 @@ from planner import Plan
 from . import validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
+from .batch_inputs import batch_inputs
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import default_device
@@ -327,7 +328,8 @@ class Integrator:
                                      drivers=drivers, plan=plan, block_size=block_size, max_steps=max_steps,
                                      dt_min=dt_min, dt_max=dt_max, device=device, out=out,
                                      _canary_elems=_canary_elems, progress=bool(progress), **scale_out)
-        from .api import IVPResult, status_messages
+        from .api import IVPResult
+        from .status_messages import status_messages
 
         rtol = check.DEFAULT_TOLERANCE if rtol is None else rtol  # None: not given (warn_unused_tolerances)
         atol = check.DEFAULT_TOLERANCE if atol is None else atol
@@ -342,7 +344,7 @@ class Integrator:
         t0, t_end = check.check_span(t_span)
         check.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)
-        y0, params, n_traj = _batch_inputs(system, y0, params, dtype)
+        y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
             key = ("stable", float(dt), float(t0), y0[0].tobytes(), y0[-1].tobytes(), params[0].tobytes(),
                    params[-1].tobytes())
@@ -471,45 +473,12 @@ def _public_callables():
             ("kernels.ODESystem(...)", ODESystem.__init__))
 
 
-def _batch_inputs(system, y0, params, dtype):
-    """``(y0, params, n_traj)``: the batch size from whichever of params and y0 is 2-D; 1-D is broadcast."""
-    if params is None:
-        if system.n_params and system.default_params is None:
-            raise ConfigurationError(f"params are required: system {system.name!r} has {system.n_params} "
-                                     "parameters and no default_params")
-        params = system.default_params if system.n_params else np.zeros(0)
-    params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
-    y0_on_device = check.is_device_array(y0)
-    y0_batched = y0_on_device or _dims(y0, "y0", system.n_states, "n_states") == 2
-    n_traj = None
-    if params_batched:  # y0's rows only word the message of a wrongly shaped params
-        params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params",
-                                           rows_hint=len(y0) if y0_batched and not y0_on_device else None)
-    y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states",
-                                   ("params", system.n_params))
-    if not params_batched:  # a shared y0 row sets no batch size for params to match
-        params, _ = check.check_batch(params, "params", system.n_params, n_traj if y0_batched else None, dtype,
-                                      "n_params")
-    if system.n_params == 0:
-        params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
-    return y0, params, n_traj
-
-
 def _remember(cache, key):
     """Record ``key`` in a bounded OrderedDict of keys already checked (the oldest go past
     :data:`_CONSTANTS_KEPT`)."""
     cache[key] = True
     if len(cache) > _CONSTANTS_KEPT:
         cache.popitem(last=False)
-
-
-def _dims(value, what, width, width_name):
-    """``np.ndim(value)``, or a ConfigurationError naming ``what`` for a ragged list (rows of unequal length)."""
-    try:
-        return np.ndim(value)
-    except ValueError:
-        raise ConfigurationError(f"{what} has rows of unequal length (a ragged list): give one row of {width} numbers "
-                                 f"({width_name}) per trajectory, or one row for all") from None
 
 
 def default_block_size():

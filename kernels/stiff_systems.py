@@ -15,7 +15,8 @@ import types
 import numpy as np
 
 from .errors import ConfigurationError
-from .systems import ODESystem, _count
+from .systems import ODESystem
+from .validation import check_int
 
 __all__ = ["robertson", "hires", "brusselator", "brusselator_initial", "stiff_van_der_pol", "HIRES_T_END",
            "HIRES_REFERENCE", "STIFF_TESTS"]
@@ -152,7 +153,7 @@ def brusselator(n_states=8):
     ODEs II*, IV.1).  :func:`brusselator_initial` gives the usual start
     ``u = 1 + sin(2 pi x)``, ``v = 3``.  Stiffness grows as ``m^2``.
     """
-    n = _count(n_states, "n_states", 2)
+    n = check_int(n_states, "n_states", 2)
     if n % 2:
         raise ConfigurationError(f"brusselator n_states: expected an even number (u and v on n_states / 2 points); "
                                  f"got {n}")
@@ -214,7 +215,7 @@ def brusselator(n_states=8):
 
 def brusselator_initial(n_states=8):
     """The usual initial state of :func:`brusselator`: ``u = 1 + sin(2 pi x_i)``, ``v = 3``."""
-    m = _count(n_states, "n_states", 2) // 2
+    m = check_int(n_states, "n_states", 2) // 2
     x = np.arange(1, m + 1) / (m + 1)
     return np.concatenate([1.0 + np.sin(2.0 * math.pi * x), np.full(m, 3.0)])
 

@@ -4,7 +4,8 @@ The device-function contract they follow is in :mod:`kernels.solvers.base`.
 :mod:`.lu` is the dense solver (one factorisation, many solves), :mod:`.sparse_lu`
 the sparse one over a fixed pattern, :mod:`.krylov`
 the matrix-free GMRES(m) and BiCGSTAB for large systems, :mod:`.newton` the
-simplified Newton iteration that takes one of them as its child.
+simplified Newton iteration that takes one of them as its child, :mod:`.convergence`
+its convergence test (shared with the coupled FIRK solve).
 """
 
 from __future__ import annotations

@@ -18,32 +18,8 @@ as soon as a 2n block would be a looped dense LU; a complex pair block over a
 pattern is factored in complex arithmetic; see :mod:`.firk_blocks`).  Inside
 the Newton loop only ``W`` is carried: each stage's state is ``y + (T W)_q``
 and ``Z = (T (x) I) W`` is formed once after it.
-Convergence is the contraction-rate test of :mod:`kernels.solvers.newton`
-(on the RMS of ``dW`` scaled by ``atol + rtol |y|``).  Before this step's
-iterations have shown a rate, the last step's ``eta`` stands in (Hairer's
-``FACCON``, ``max(eta, eps)^0.8``, kept in the persistent ``contraction``;
-1 after a restart), trusted for a tenth of the constant only
-(:data:`CARRIED_SHARE`): with the whole constant, HIRES at rtol 1e-6 ended
-3.4 times SciPy Radau's error (1.9 with a measured rate required, as SciPy's
-``radau.py`` does, and with this share).  The constant is
-``min(kappa, max(sqrt(rtol), 10 eps / rtol))`` (Hairer's ``FNEWT`` with
-``kappa`` for his 0.03; ``rtol`` the smallest): the Newton error is left in
-every step, and at ``kappa`` alone it dominated the result (Robertson,
-rtol 1e-6: 3e-7 against 2e-10 with this rule).  Newton starts from the
-previous step's collocation polynomial, extrapolated (Hairer & Wanner IV.8;
-persistent ``guess`` and ``guess_step``), or from ``Z = 0`` on the first step
-and after a rejection: ``prime``, which the loop calls then, sets the
-persistent flag ``restart``, and every step clears it.
-
-With ``reuse_factor`` (the default) the blocks' factors are persistent and kept
-from one step to the next, as SciPy's ``radau`` and Hairer's RADAU5 keep theirs:
-a step takes ``J`` and factors the blocks only after a restart, when its size
-differs from the factored one by more than :data:`SAME_STEP` (relative), or when
-the last step's Newton was slow (more than two iterations at a rate above
-:data:`REFRESH_RATE`, SciPy's test); a Newton that fails on a kept factor is
-rerun once on a fresh one before the step fails.  The persistent ``factor_step``
-holds the factored step size (zero: none).  A fixed-step run then factors about
-once, where it factored at every step.
+Newton (its first guess, its convergence test and the rate it carries, and when the blocks' factors
+are kept from one step to the next) is :mod:`.firk_newton`.
 
 Radau's error estimate (Hairer & Wanner IV.8; see :mod:`kernels.tableaus.firk`)
 is ``err = (I - h gamma0 J)^-1 (gamma0 h f(t, y) + sum_i e_i Z_i)``, computed
@@ -81,7 +57,7 @@ from planner import Buffer, BufferSettings, Phase, PhaseSpan
 from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..approx import norm_reciprocal, power
-from ..codegen import UNROLL_STATES, index, loop_header
+from ..codegen import index
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
@@ -89,22 +65,15 @@ from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_l
 from ..solvers.jacobian_assembly import column_groups
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
-from ..solvers.newton import CARRY_POWER, carried_rate, convergence_lines
+from ..solvers.convergence import CARRY_POWER
 from ..solvers.options import as_solver_options
 from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
 from ..solvers.sparsity import jacobian_pattern
 from ..tableaus import ButcherTableau
 from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
-from .firk_blocks import block_index, block_lu_settings, factor_lines, jacobian_lines, jacobian_rhs, jacobian_size
+from .firk_blocks import block_lu_settings, jacobian_rhs, jacobian_size
+from .firk_newton import CARRIED_SHARE, REFRESH_RATE, SAME_STEP, combination, each, finish_lines, solve_lines
 from .firk_transform import FIRKTransform, firk_transform
-
-# The share of Newton's constant a carried (not yet measured) contraction rate is trusted for.
-CARRIED_SHARE = 0.1
-# A kept factor serves a step whose size is within this relative distance of the factored one (a
-# fixed-step run's landing steps differ from dt by rounding).
-SAME_STEP = 1e-3
-# A kept factor is refreshed after a step whose Newton took more than two iterations at a rate above this.
-REFRESH_RATE = 1e-3
 
 __all__ = ["FIRKStepSettings", "build_firk_step", "FIRKTransform", "firk_transform"]
 
@@ -298,110 +267,26 @@ class FIRKStepSettings:
         return next(b for b, bl in enumerate(blocks) if len(bl) == 1)
 
 
-def _each(n, statement, indent=1):
-    """Lines of ``statement(i)`` for ``i < n``: literal indices up to UNROLL_STATES, a loop above."""
-    pad = "    " * indent
-    if n <= UNROLL_STATES:
-        return [pad + line for i in range(n) for line in statement(str(i))]
-    return [loop_header(n, indent=indent)] + [pad + "    " + line for line in statement("i")]
-
-
-def _combination(terms):
-    """``c1 * x1 + c2 * x2 ...`` of ``(name, expression)`` pairs, ``ZERO`` for none."""
-    return " + ".join(f"{c} * {x}" for c, x in terms) if terms else "ZERO"
-
-
-def _newton_lines(settings, tr):
-    """Newton from its first guess until ``converged`` is known (``restart`` read by the caller)."""
-    n, s = settings.n_states, len(tr.stages)
-    lines = ["    if restart:"]
-    lines += _each(s * n, lambda i: [f"z[{i}] = ZERO"], 2)
-    lines += ["    else:", "        r = h / zstep[0]"]
-    for i in range(s):
-        lines.append(f"        x = ONE + CX_{i} * r")
-        powers = ["(x - ONE)"] + [f"(x ** {m} - ONE)" for m in range(2, s + 1)]
-        for j in range(s):
-            lines.append(f"        G_{i}_{j} = " + " + ".join(f"P_{j}_{m + 1} * {pw}" for m, pw in enumerate(powers)))
-    for i in range(s):
-        lines += _each(n, lambda e, i=i: [f"z[{index(e, offset=i * n)}] = " + _combination(
-            [(f"G_{i}_{j}", f"zg[{index(e, offset=j * n)}]") for j in range(s)])], 2)
-    for a in range(s):
-        lines += _each(n, lambda e, a=a: [f"w[{index(e, offset=a * n)}] = " + _combination(
-            [(f"TI_{a}_{q}", f"z[{index(e, offset=q * n)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
-    lines += [f"    kap = tol[{2 * n}]"]
-    lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
-              "    theta = ZERO", "    previous = ONE", "    converged = False", "    slow = False",
-              "    for k in range(MAX_ITER):", "        wk[0] += W_STAGES", "        wk[3] += ONE"]
-    for q, stage in enumerate(tr.stages):  # Z = (T (x) I) W formed here: z is not kept across iterations
-        lines += _each(n, lambda i, q=q: [f"ys[{i}] = y[{i}] + (" + _combination(
-            [(f"T_{q}_{c}", f"w[{index(i, offset=c * n)}]") for c in range(s) if tr.t[q, c] != 0.0]) + ")"], 2)
-        lines += [f"        ts = t + C_{stage} * dt", "        eval_drivers(ts, driver_times, driver_values, u)",
-                  f"        rhs(ts, ys, p, u, f_{q})"]
-    lines.append("        acc = ZERO")
-    for b, bl in enumerate(tr.blocks):
-        for ra, a in enumerate(bl):
-            def residual(i, a=a, ra=ra, bl=bl, b=b):
-                terms = [(f"TI_{a}_{j}", f"f_{j}[{i}]") for j in range(s) if tr.t_inv[a, j] != 0.0]
-                terms += [(f"-L_{a}_{c}", f"w[{index(i, offset=c * n)}]") for c in bl if tr.lam[a, c] != 0.0]
-                return [f"r_{b}[{block_index(settings, len(bl), ra, i)}] = {_combination(terms)}"]
-            lines += _each(n, residual, 2)
-        lines.append(f"        lu_solve_{b}(fac_{b}, piv_{b}, r_{b})")
-        for ra, a in enumerate(bl):
-            lines += _each(n, lambda i, a=a, ra=ra, b=b, k=len(bl): [
-                f"dw = r_{b}[{block_index(settings, k, ra, i)}]", f"w[{index(i, offset=a * n)}] += dw",
-                f"e = dw * rcp(tol[{i}] + tol[{index(i, offset=n)}] * abs(y[{i}]))", "acc += e * e"], 2)
-    lines += ["        norm = sqrt(acc * INV_SN)"]
-    lines += convergence_lines("kap", ["break"], ["converged = True", "slow = k > 1", "break"],
-                               "k > 0 and eta * norm <= kap or k == 0 and eta * norm <= CARRIED_SHARE * kap", 2)
-    return lines
-
-
-def _finish_lines(settings, tr):
-    """After convergence: the carried rate, ``Z = (T (x) I) W`` and the next step's guess."""
-    n, s = settings.n_states, len(tr.stages)
-    lines = ["    carry[0] = eta"]
-    for q in range(s):
-        lines += _each(n, lambda i, q=q: [f"z[{index(i, offset=q * n)}] = " + _combination(
-            [(f"T_{q}_{c}", f"w[{index(i, offset=c * n)}]") for c in range(s) if tr.t[q, c] != 0.0])])
-    lines += _each(s * n, lambda i: [f"zg[{i}] = z[{i}]"]) + ["    zstep[0] = h"]
-    return lines
-
-
 def _estimate_lines(settings, tr, real):
     """Radau's filtered error estimate into ``err`` (the real block's factor, ``lu_<real>``)."""
     n, s = settings.n_states, len(tr.stages)
     ez = [(f"EZ_{q}", "z[{}]") for q in range(s)]
 
     def raw(source):
-        return lambda i: [f"err[{i}] = LR * (GH * h * {source}[{i}] + " + _combination(
+        return lambda i: [f"err[{i}] = LR * (GH * h * {source}[{i}] + " + combination(
             [(c, x.format(index(i, offset=q * n))) for q, (c, x) in enumerate(ez)]) + ")"]
 
-    lines = _each(n, raw("f0"))
+    lines = each(n, raw("f0"))
     lines += [f"    lu_solve_{real}(fac_{real}, piv_{real}, err)", "    acc = ZERO"]
-    lines += _each(n, lambda i: [
+    lines += each(n, lambda i: [
         f"e = err[{i}] / (tol[{i}] + tol[{index(i, offset=n)}] * max(abs(y[{i}]), abs(y_new[{i}])))", "acc += e * e"])
     lines += ["    if acc > N:"]
-    lines += _each(n, lambda i: [f"ys[{i}] = y[{i}] + err[{i}]"], 2)
+    lines += each(n, lambda i: [f"ys[{i}] = y[{i}] + err[{i}]"], 2)
     lines += ["        eval_drivers(t, driver_times, driver_values, u)", "        rhs(t, ys, p, u, f_0)",
               "        wk[0] += ONE"]
-    lines += _each(n, raw("f_0"), 2)
+    lines += each(n, raw("f_0"), 2)
     lines.append(f"        lu_solve_{real}(fac_{real}, piv_{real}, err)")
     return lines
-
-
-def _solve_lines(settings, tr):
-    """``J``, the blocks' factors and Newton; with ``reuse_factor`` a kept factor first, a fresh one on failure."""
-    prepare = ["    wk[0] += W_JACOBIAN_RHS", "    wk[1] += ONE"] + jacobian_lines(settings) + factor_lines(settings)
-    if not settings.reuse_factor:
-        return prepare + _newton_lines(settings, tr) + ["    if not converged:", "        return FAILED"]
-    deeper = lambda lines, depth: ["    " * depth + line for line in lines]  # noqa: E731
-    lines = ["    fstep = alloc_factor_step(region, persistent)",
-             "    fresh = restart or not abs(fstep[0] - h) <= SAME_STEP * h", "    while True:", "        if fresh:",
-             "            fstep[0] = ZERO"]  # no factor while it is rewritten (a singular one returns)
-    lines += deeper(prepare, 2) + ["            fstep[0] = h"] + deeper(_newton_lines(settings, tr), 1)
-    lines += ["        if converged:", "            break", "        if fresh:", "            return FAILED",
-              "        fresh = True"]
-    return lines + ["    if slow and theta > REFRESH_RATE:", "        fstep[0] = ZERO"]
 
 
 def _step_source(settings):
@@ -422,8 +307,8 @@ def _step_source(settings):
     lines += work_lines()
     lines += ["    eval_drivers(t, driver_times, driver_values, u)", "    rhs(t, y, p, u, f0)", "    wk[0] += ONE",
               "    restart = flag[0] != ZERO", "    flag[0] = ZERO"]
-    lines += _solve_lines(settings, tr) + _finish_lines(settings, tr)
-    lines += _each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + _combination(
+    lines += solve_lines(settings, tr) + finish_lines(settings, tr)
+    lines += each(n, lambda i: [f"y_new[{i}] = y[{i}] + " + combination(
         [(f"D_{q}", f"z[{index(i, offset=q * n)}]") for q in range(s) if tr.d[q] != 0.0])])
     if settings.adaptive:
         real = settings._filter_lu

@@ -1,4 +1,4 @@
-"""Result messages of kernels.solve_ivp (kernels/api.py)."""
+"""Result messages of kernels.solve_ivp (kernels/api.py, kernels/status_messages.py)."""
 
 import warnings
 
@@ -7,6 +7,7 @@ import pytest
 
 import kernels
 from kernel_helpers import stiff_pair
+from kernels.status_messages import status_messages
 
 
 def _stiff_pair_jac_one_wrong(t, y, p, J):
@@ -57,7 +58,7 @@ def _result(method, precision, n_steps, n_rejected, status, messages=None):
     plan = types.SimpleNamespace(precision=precision, summary=lambda: "greedy optimal: shared 0 elems/thread")
     status = np.asarray(status, np.int32)
     return kernels.IVPResult(t=np.array([1.0]), y=np.zeros((status.size, 1, 2)), observables=None, status=status,
-                             status_messages=messages or kernels.api.status_messages(),
+                             status_messages=messages or status_messages(),
                              n_steps=np.asarray(n_steps, np.int32), n_rejected=np.asarray(n_rejected, np.int32),
                              plan=plan, method=method, backend="simulator")
 
@@ -78,11 +79,11 @@ def test_max_steps_after_many_rejections_in_float32_says_what_to_do():
 
 def test_max_steps_of_a_bicgstab_run_suggests_gmres():
     """rodas5p with bicgstab on POLLU crawled to MAX_STEPS (313 accepted, 87 rejected) where gmres took 91 steps."""
-    messages = kernels.api.status_messages(linear="bicgstab")
+    messages = status_messages(linear="bicgstab")
     result = _result("rodas5p", "float64", [313], [87], [kernels.Status.MAX_STEPS], messages)
     assert "The linear solver is bicgstab, which can stall" in result.message(0)
     assert "solver='gmres' is the robust matrix-free choice" in result.message(0)
-    assert "bicgstab" not in kernels.api.status_messages(linear="gmres")[kernels.Status.MAX_STEPS]
+    assert "bicgstab" not in status_messages(linear="gmres")[kernels.Status.MAX_STEPS]
 
 
 def test_the_repr_of_a_result_is_one_short_line():

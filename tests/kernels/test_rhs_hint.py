@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import kernels
-from kernels.api import FLOAT32_RANGE_NOTE
+from kernels.status_messages import FLOAT32_RANGE_NOTE
 from kernels.rhs_hint import ProbeChain, chain
 
 

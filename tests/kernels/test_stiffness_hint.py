@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kernels
-from kernels.api import FLOAT32_RANGE_NOTE
+from kernels.status_messages import FLOAT32_RANGE_NOTE
 from kernels.stiffness import StiffnessProbe, follow_on_host, looks_stiff, stability_boundary
 
 from stiff_references import oregonator

@@ -1,0 +1,47 @@
+"""A solve's y0 and params: shapes checked against the system, one-row inputs broadcast, the batch size found."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import validation as check
+from .errors import ConfigurationError
+
+__all__ = ["batch_inputs"]
+
+
+def batch_inputs(system, y0, params, dtype):
+    """``(y0, params, n_traj)`` checked in ``dtype``: the batch size from whichever of params and y0 is 2-D; 1-D is broadcast.
+
+    ``params=None`` takes the system's ``default_params``; a system without parameters gets one shared row of
+    zeros (a kernel argument may not be empty).  Device arrays are taken as batched.
+    """
+    if params is None:
+        if system.n_params and system.default_params is None:
+            raise ConfigurationError(f"params are required: system {system.name!r} has {system.n_params} "
+                                     "parameters and no default_params")
+        params = system.default_params if system.n_params else np.zeros(0)
+    params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
+    y0_on_device = check.is_device_array(y0)
+    y0_batched = y0_on_device or _dims(y0, "y0", system.n_states, "n_states") == 2
+    n_traj = None
+    if params_batched:  # y0's rows only word the message of a wrongly shaped params
+        params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params",
+                                           rows_hint=len(y0) if y0_batched and not y0_on_device else None)
+    y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states",
+                                   ("params", system.n_params))
+    if not params_batched:  # a shared y0 row sets no batch size for params to match
+        params, _ = check.check_batch(params, "params", system.n_params, n_traj if y0_batched else None, dtype,
+                                      "n_params")
+    if system.n_params == 0:
+        params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
+    return y0, params, n_traj
+
+
+def _dims(value, what, width, width_name):
+    """``np.ndim(value)``, or a ConfigurationError naming ``what`` for a ragged list (rows of unequal length)."""
+    try:
+        return np.ndim(value)
+    except ValueError:
+        raise ConfigurationError(f"{what} has rows of unequal length (a ragged list): give one row of {width} numbers "
+                                 f"({width_name}) per trajectory, or one row for all") from None

@@ -1,0 +1,108 @@
+"""A run's status messages: the text of :data:`kernels.status.STATUS_MESSAGES` with what this run adds.
+
+What a message adds depends on the run: its precision (float32's range), its tolerances (below the
+precision's resolution), a fixed step (which cannot shrink where a solver fails), its Jacobian path and
+linear solver, and a user derivative found wrong when the system was built.  :class:`kernels.IVPResult`
+keeps the table as plain ints and strings, so results pickle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
+                     STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
+
+__all__ = ["status_messages", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
+           "SUSPECT_MARK", "FIXED_MARK"]
+
+
+# What a float32 run's non-finite message adds (left out where the stiffness hint names the cause).
+FLOAT32_RANGE_NOTE = (
+    " In float32 every constant and intermediate value is float32 (magnitudes about 1.2e-38 to 3.4e38): if the "
+    "model multiplies constants whose product leaves that range (6.6e-34 * 6.6e-34 is 0 there), rescale its "
+    "units or solve with precision=np.float64.")
+
+
+SUSPECT_MARK = "(JacobianCheckWarning)"
+FIXED_MARK = "This dt needs"  # a fixed-step MAX_STEPS message that says how many steps to allow
+
+
+def suspect_note(suspect):
+    """What every message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built."""
+    return (f" The system's {suspect} disagreed with differences of its rhs when the system was built "
+            f"{SUSPECT_MARK}: a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
+            f"or crawl, and a run that succeeds can take many more steps and end outside its tolerances; fix it, or "
+            f"build the system without it so that differences are used.")
+
+
+# What MAX_STEPS adds for a bicgstab run (its stalls each cost a rejected step) ...
+BICGSTAB_NOTE = (" The linear solver is bicgstab, which can stall on a badly scaled Jacobian (each stall costs a "
+                 "rejected step; in float64 too): solver='gmres' is the robust matrix-free choice, and 'lu' the "
+                 "default where an n-by-n factor fits.")
+# ... and for a float32 trajectory of an implicit method that spent more than REJECTED_SHARE of its attempts on
+# rejected steps (README, "Tolerances and steps"; E5 in float32 with radau: 5671 of 20000, 28 %).
+REJECTED_SHARE = 0.25
+FLOAT32_REJECTED_NOTE = (
+    " {rejected} of its {attempts} attempted steps were rejected: in float32 a stiff problem's right-hand side "
+    "carries rounding errors larger than a small atol allows, and the controller spends its steps on that noise; "
+    "loosen atol to what the answer needs, or use precision=np.float64.")
+
+
+def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None, linear=None,
+                    fixed_steps=None, max_steps=None) -> dict:
+    """Status code -> message, as plain ints and strings (results pickle).
+
+    In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
+    ``suspect`` (``"jac"`` or ``"jvp"``): the user's derivative the step uses, which disagreed with
+    differences of ``rhs`` when the system was built: every message names it, success included (a
+    wrong Jacobian can cost many times the steps and the tolerance without a failure).
+
+    With an adaptive solve's ``rtol`` (array) and working ``dtype``: when the
+    smallest nonzero ``rtol`` is below the precision's resolution, the step
+    size underflow message says so and what to do (the error estimate is then
+    rounding noise, and a step can fail to be accepted at any size).
+    ``fixed_step`` (the text of what to use instead, for an implicit method at
+    a fixed step): its solver failures say that ``dt`` cannot shrink there and
+    what to do.  ``jacobian`` (the step's Jacobian path): Newton's message
+    suggests ``jac=`` only where the Jacobian is a finite difference.  ``linear`` (an implicit method's
+    linear solver): MAX_STEPS of a ``"bicgstab"`` run suggests gmres.  ``fixed_steps`` (the fewest steps a
+    fixed-step run needs) beyond ``max_steps``: MAX_STEPS says so and how many to allow (rk4 at dt 1e-6 over a
+    span of 1 ended at max_steps with no word of why, a user's trial).
+    """
+    messages = {int(code): message for code, message in STATUS_MESSAGES.items()}
+    if fixed_steps is not None and max_steps is not None and fixed_steps > max_steps:
+        messages[MAX_STEPS] += (f" {FIXED_MARK} {fixed_steps} fixed steps to reach the end, more than max_steps = "
+                                f"{max_steps}: raise max_steps to at least {fixed_steps}, or take a larger dt.")
+    if jacobian is not None and "finite differences" not in jacobian:
+        messages[NEWTON_NOT_CONVERGED] = messages[NEWTON_NOT_CONVERGED].replace(
+            "an analytic Jacobian (jac=) or another method", "or another method")
+    if fixed_step is not None:
+        for code, what in ((NEWTON_NOT_CONVERGED, "Newton iteration of an implicit step diverged or did not "
+                            "converge within its iteration limit"),
+                           (SINGULAR_MATRIX, "iteration matrix of an implicit step was singular"),
+                           (LINEAR_SOLVER_NOT_CONVERGED, "iterative linear solver of an implicit step did not "
+                            "reach its tolerance within its iteration limit")):
+            messages[code] = (f"The {what} at the fixed step dt, which a fixed-step run cannot shrink: use a "
+                              f"smaller dt, or {fixed_step}, which shrinks the step where this happens.")
+        # At tight tolerances (a convergence study's 1e-10 to 1e-12) the simplified Newton iteration, with J
+        # taken at the step's start, may need more than its limit at a large dt (a user's accuracy audit:
+        # backward_euler on y' = -2 t y at dt = 0.1 and rtol 1e-12; 20 iterations ran it).
+        messages[NEWTON_NOT_CONVERGED] += (" At tight tolerances a larger iteration limit may be all it needs: "
+                                           "solver={'newton_iterations': 20}.")
+    if dtype is not None and np.dtype(dtype) == np.float32:
+        messages[NONFINITE_STATE] += FLOAT32_RANGE_NOTE
+    if linear == "bicgstab":
+        messages[MAX_STEPS] += BICGSTAB_NOTE
+    if suspect is not None:
+        for code in messages:
+            messages[code] += suspect_note(suspect)
+    if rtol is not None:
+        nonzero = np.asarray(rtol, dtype=np.float64)
+        nonzero = nonzero[nonzero > 0]
+        eps = float(np.finfo(dtype).eps)
+        if nonzero.size and nonzero.min() < eps:
+            messages[STEP_SIZE_UNDERFLOW] += (
+                f" rtol {nonzero.min():.3g} is below {np.dtype(dtype).name}'s resolution (eps {eps:.2g}): "
+                f"loosen rtol to at least {eps:.2g}, give atol, or solve with precision=np.float64.")
+    return messages
