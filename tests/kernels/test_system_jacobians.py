@@ -1,0 +1,242 @@
+"""A system's own jac and jvp: kept, checked against differences of its rhs on construction, named when wrong.
+
+The check runs on the host (any machine); a derivative flagged here is named again by every run that uses it.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import ConfigurationError, ODESystem
+from kernel_helpers import stiff_pair
+
+
+def _vdp(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = p[0] * (1.0 - y[0] * y[0]) * y[1] - y[0]
+
+
+def _vdp_jac(t, y, p, J):
+    J[0] = 0.0
+    J[1] = 1.0
+    J[2] = -2.0 * p[0] * y[0] * y[1] - 1.0
+    J[3] = p[0] * (1.0 - y[0] * y[0])
+
+
+def test_a_dense_jacobian_is_kept_and_checked_like_the_rhs():
+    system = ODESystem(_vdp, 2, 1, jac=_vdp_jac, name="vdp")
+    assert system.jac is _vdp_jac
+
+    def missing(t, y, p, J):  # J[3] never assigned
+        J[0] = 0.0
+        J[1] = 1.0
+        J[2] = -1.0
+
+    with pytest.raises(ConfigurationError, match=r"jac of system 'vdp' did not assign J\[3\]"):
+        ODESystem(_vdp, 2, 1, jac=missing, name="vdp")
+    def with_drivers(t, y, p, u, J):
+        J[0] = 0.0
+
+    with pytest.raises(ConfigurationError, match=r"jac must take 4 arguments \(t, y, p, J\)"):
+        ODESystem(_vdp, 2, 1, jac=with_drivers, name="vdp")
+
+
+def test_host_jac_matches_differences_of_host_rhs_and_needs_a_jac():
+    """``host_jac`` (SciPy's ``jac=``) is the system's ``jac`` as an n x n array: central differences of
+    ``host_rhs`` agree to 1e-6 relative on Robertson; a system without ``jac`` is refused by name."""
+    system = kernels.robertson()
+    f, jac = system.host_rhs(), system.host_jac()
+    y, h = np.array([0.9, 2e-5, 0.1]), 1e-7
+    columns = [(f(0.0, y + h * e) - f(0.0, y - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(jac(0.0, y), np.stack(columns, axis=1), rtol=1e-6, atol=1e-6)
+    with pytest.raises(ConfigurationError, match="host_jac: system 'bare' has no jac"):
+        kernels.ODESystem(system.rhs, 3, 3, name="bare").host_jac()
+
+
+def _pendulum(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * np.sin(y[0]) - p[1] * y[1]
+
+
+def _pendulum_jac(t, y, p, J):
+    J[0] = 0.0
+    J[1] = 1.0
+    J[2] = -p[0] * np.cos(y[0])
+    J[3] = -p[1]
+
+
+def _pendulum_jac_transposed(t, y, p, J):
+    J[0] = 0.0
+    J[1] = -p[0] * np.cos(y[0])
+    J[2] = 1.0
+    J[3] = -p[1]
+
+
+def _pendulum_jvp_sign(t, y, p, v, out):
+    out[0] = v[1]
+    out[1] = -p[0] * np.cos(y[0]) * v[0] + p[1] * v[1]
+
+
+def test_a_transposed_jac_is_flagged_with_what_to_check():
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[1\] \(d f_0 / d y_1\) is -0.438791, the differences "
+                                                          r"give 1 .*row-major: a transposed J"):
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed)
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"jvp of system 'pendulum' .*out\[1\]"):
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac, jvp=_pendulum_jvp_sign)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac)  # the right one passes
+        ODESystem(_pendulum, 2, 2, name="pendulum", jac=_pendulum_jac_transposed, check=False)  # not checked
+
+
+def _robertson_jvp_middle_slip(t, y, p, v, out):
+    """Robertson's J v with d f / d y_1's 2 k2 y_1 written k2 y_1: a slip in the middle of three columns."""
+    out[0] = -p[0] * v[0] + p[2] * y[2] * v[1] + p[2] * y[1] * v[2]
+    out[1] = p[0] * v[0] - p[2] * y[2] * v[1] - p[1] * y[1] * v[1] - p[2] * y[1] * v[2]
+    out[2] = p[1] * y[1] * v[1]
+
+
+def test_a_jvp_slip_in_any_column_is_flagged():
+    """The check's v was linspace(1, -1, n): zero in the middle for odd n, so a user's trial found Robertson's jvp
+    wrong in d/dy_1 unflagged (rodas5p with GMRES then took 4696 steps for 70)."""
+    robertson = kernels.robertson()
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"jvp of system 'robertson_slip'"):
+        ODESystem(robertson.rhs, 3, 3, name="robertson_slip", jvp=_robertson_jvp_middle_slip)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        ODESystem(robertson.rhs, 3, 3, name="robertson_right", jvp=robertson.jvp)
+
+
+def _cubic_decay(t, y, p, dydt):
+    dydt[0] = -p[1] * y[0] + y[2]
+    dydt[1] = p[1] * y[0] - y[1]
+    dydt[2] = -p[0] * y[2] * y[2] * y[2]
+
+
+def _cubic_decay_jac_lost_a_power(t, y, p, J):
+    for i in range(9):
+        J[i] = 0.0
+    J[0], J[2], J[3], J[4] = -p[1], 1.0, p[1], -1.0
+    J[8] = -3.0 * p[0] * y[2]  # should be -3 p0 y2^2: equal where y2 = 1, the first test point's last entry
+
+
+def test_a_jac_right_only_where_a_state_is_one_is_flagged_at_the_second_point():
+    """A user's trial: at linspace(0.5, 1, 3) the last state is 1, where y, y^2 and y^3 agree; the jac passed,
+    and rodas5p reported success 58 to 123 tolerances off."""
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"at a second point .*J\[8\] \(d f_2 / d y_2\)"):
+        ODESystem(_cubic_decay, 3, 2, name="cubic_decay", jac=_cubic_decay_jac_lost_a_power)
+
+
+def _stepped(t, y, p, dydt):
+    dydt[0] = math.floor(y[1]) - y[0]  # the test point's y[1] = 1.0 sits on floor's jump
+    dydt[1] = -abs(y[1] - 1.0)  # and on the kink of abs
+
+
+def _stepped_jac(t, y, p, J):
+    J[0] = -1.0
+    J[1] = 0.0  # floor's derivative where it has one
+    J[2] = 0.0
+    J[3] = -1.0 if y[1] >= 1.0 else 1.0  # the right-hand derivative of -|y1 - 1|
+
+
+def test_a_jac_at_a_jump_or_kink_of_the_rhs_passes_where_a_one_sided_difference_agrees():
+    """A model with floor/Heaviside/abs whose jump sits at the test point was flagged: the central difference
+    there measures the jump (1 / 2h), not the derivative."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        system = ODESystem(_stepped, 2, name="stepped", jac=_stepped_jac)
+    assert system.derivatives_disagree == ()
+
+    def wrong(t, y, p, J):
+        J[0] = -1.0
+        J[1] = 0.0
+        J[2] = 1.0  # d f_1 / d y_0 is 0: a slip beside the kink is still found
+        J[3] = -1.0
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[2\] \(d f_1 / d y_0\) is 1"):
+        ODESystem(_stepped, 2, name="stepped", jac=wrong)
+
+
+def _stiff_pair_jac_transposed(t, y, p, J):
+    J[0] = -1000.0
+    J[1] = 0.5
+    J[2] = 1.0
+    J[3] = -1.0
+
+
+def test_a_flagged_jac_is_named_again_when_a_step_uses_it_and_in_its_failures():
+    """A new user's transposed jac: the construction warning alone was easy to miss, and the run ended in
+    max_steps with no word of the Jacobian (and took minutes at the default max_steps)."""
+    with pytest.warns(kernels.JacobianCheckWarning):
+        system = ODESystem(stiff_pair, 2, name="pair", jac=_stiff_pair_jac_transposed)
+    assert system.derivatives_disagree == ("jac",)
+    with pytest.warns(kernels.JacobianCheckWarning, match="rodas4 uses the jac of system 'pair', which disagreed"):
+        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 1.0], method="rodas4", precision=np.float64,
+                                   max_steps=100, progress=False)
+    assert int(result.status[0]) == kernels.Status.MAX_STEPS
+    assert "The system's jac disagreed with differences of its rhs" in result.message(0)
+    with warnings.catch_warnings():  # an explicit method uses no Jacobian: nothing said
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        explicit = kernels.solve_ivp(system, (0.0, 0.01), [1.0, 1.0], method="tsit5", precision=np.float64,
+                                     progress=False)
+    assert "jac" not in explicit.status_messages[int(kernels.Status.MAX_STEPS)]
+
+
+def _forced(t, y, p, u, dydt):
+    dydt[0] = -y[0] + u[0]
+
+
+def _jac_with_u(t, y, p, u, J):
+    J[0] = -1.0
+
+
+def test_a_jac_that_takes_u_on_a_system_with_drivers_is_told_jac_gets_no_u():
+    """It said only 'jac must take 4 arguments (t, y, p, J)'; the README says why jac has no u."""
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(_forced, 1, n_drivers=1, name="forced", jac=_jac_with_u)
+    message = str(info.value)
+    assert message.startswith("jac must take 4 arguments (t, y, p, J); got a function of 5 positional arguments; "
+                              "jac does not receive u, with drivers or without")
+    assert "leave jac out and the solvers difference rhs, which sees u" in message
+
+
+def _pair(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = -2.0 * y[1]
+
+
+def _jac_2d(t, y, p, J):
+    J[0, 0] = -1.0
+    J[0, 1] = 0.0
+    J[1, 0] = 0.0
+    J[1, 1] = -2.0
+
+
+def test_a_jac_indexed_in_two_dimensions_is_told_j_is_flat():
+    with pytest.raises(ConfigurationError, match=r"IndexError: too many indices.*: J is flat, write J\[i \* 2 \+ j\] "
+                                                 r"for d f_i / d y_j \(row-major\), not J\[i, j\]"):
+        ODESystem(_pair, 2, name="pair_2d", jac=_jac_2d)
+
+
+def _logistic(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] * (1.0 - y[0])
+
+
+def _logistic_jac(t, y, p, J):
+    J[0] = p[0] * (1.0 - 2.0 * y[0])
+
+
+def _logistic_jac_slip(t, y, p, J):
+    J[0] = p[0] * (1.0 - 2.0 * y[0]) + 1e-6 * p[0]
+
+
+def test_an_exact_jac_that_is_zero_at_the_test_point_is_not_flagged():
+    """The check's test point y = 0.5 is where the logistic's r (1 - 2 y) vanishes: the differences there are
+    rounding alone (1e-12), and a user's accuracy audit saw the exact jac flagged at every solve."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        ODESystem(_logistic, 1, 1, name="logistic", jac=_logistic_jac)
+    with pytest.warns(kernels.JacobianCheckWarning):  # a slip of 1e-6 r is still seen
+        ODESystem(_logistic, 1, 1, name="logistic_slip", jac=_logistic_jac_slip)
