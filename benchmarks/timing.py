@@ -246,7 +246,7 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
     """
     from numba import cuda
 
-    from kernels import validation as check
+    from kernels import tolerances, validation as check
     from kernels.drivers import validate_drivers
     from kernels.launch import launch_batch, launch_constants
 
@@ -258,8 +258,8 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
         params, _ = check.check_batch(params, "params", system.n_params, n_traj, dtype, "n_params")
     else:
         params = np.zeros((n_traj, 1), dtype=dtype)  # as Integrator.solve: a kernel argument may not be empty
-    rtol = check.check_tolerance(rtol, "rtol", system.n_states, dtype)
-    atol = check.check_tolerance(atol, "atol", system.n_states, dtype)
+    rtol = tolerances.check_tolerance(rtol, "rtol", system.n_states, dtype)
+    atol = tolerances.check_tolerance(atol, "atol", system.n_states, dtype)
     driver_times, driver_values = validate_drivers(None, system.n_drivers, dtype)
     dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
     max_steps = check.check_int(kernels.DEFAULT_MAX_STEPS if max_steps is None else max_steps, "max_steps", 1)

@@ -91,6 +91,8 @@ class ControllerSettings:
     norm: str = "rms"
 
     def __post_init__(self):
+        if isinstance(self.kind, str):  # as the string form of controller= and method names: any case
+            object.__setattr__(self, "kind", self.kind.strip().lower())
         if self.kind not in CONTROLLER_KINDS:
             raise ConfigurationError(
                 f"controller must be one of {list(CONTROLLER_KINDS)}; got {plain(self.kind)!r}")
@@ -110,6 +112,8 @@ class ControllerSettings:
                 "controller factors must satisfy 0 < min_factor < 1 < max_factor < inf; "
                 f"got min_factor={plain(self.min_factor)!r}, max_factor={plain(self.max_factor)!r}"
             )
+        if isinstance(self.norm, str):
+            object.__setattr__(self, "norm", self.norm.strip().lower())
         if self.norm not in NORMS:
             raise ConfigurationError(f"controller norm must be one of {list(NORMS)}; got {plain(self.norm)!r}")
 

@@ -23,7 +23,7 @@ import numpy as np
 from planner.cli import NEGATIVE_NUMBER, silence_stdout
 from planner.wording import format_count
 
-from . import validation as check
+from . import tolerances, validation as check
 from .api import plan_for, solve_ivp
 from .backend import backend, device_problem
 from .errors import ConfigurationError
@@ -107,11 +107,11 @@ def _validate(args):
         check.check_int(args.block_size, "--block-size", 1)
     check.check_int(args.show, "--show", 0)
     dtype = np.dtype(args.precision).type
-    rtol = check.check_tolerance(args.rtol, "--rtol", len(Y0), dtype)
-    atol = check.check_tolerance(args.atol, "--atol", len(Y0), dtype)
+    rtol = tolerances.check_tolerance(args.rtol, "--rtol", len(Y0), dtype)
+    atol = tolerances.check_tolerance(args.atol, "--atol", len(Y0), dtype)
     if adaptive and np.any((rtol == 0) & (atol == 0)):
         raise ConfigurationError("--rtol and --atol must not both be 0")
-    check.check_tolerance_reachable(rtol, atol, np.array([Y0]), dtype, adaptive,
+    tolerances.check_tolerance_reachable(rtol, atol, np.array([Y0]), dtype, adaptive,
                                     names=("--rtol", "--atol", "--precision float64"))
 
 

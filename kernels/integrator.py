@@ -21,7 +21,7 @@ import numpy as np
 import planner
 from planner import Plan
 
-from . import validation as check
+from . import tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
 from .batch_inputs import batch_inputs
@@ -299,9 +299,9 @@ class Integrator:
             key = (what, value)
             found = self._tolerances.get(key)
             if found is None:
-                found = self._tolerances[key] = check.check_tolerance(value, what, self.system.n_states, self.dtype)
+                found = self._tolerances[key] = tolerances.check_tolerance(value, what, self.system.n_states, self.dtype)
             return found
-        return check.check_tolerance(value, what, self.system.n_states, self.dtype)
+        return tolerances.check_tolerance(value, what, self.system.n_states, self.dtype)
 
     def solve(self, t_span, y0, params=None, dt=None, rtol=None, atol=None, t_eval=None, drivers=None, plan="auto",
               block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf, device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
@@ -315,7 +315,9 @@ class Integrator:
         """
         progress = check.check_progress(progress)
         if not self.adaptive and self.method.family == "erk" and dt is not None:  # no dt: only the error below
-            check.warn_unused_tolerances(rtol, atol, self.method.name, dt, adaptive_alike(self.method))
+            remedy = (f"drop controller='fixed' (the adaptive controller, {self.method.name}'s default)"
+                      if self.method.adaptive else f"use an adaptive method ({adaptive_alike(self.method)})")
+            tolerances.warn_unused_tolerances(rtol, atol, self.method.name, dt, remedy)
         if client is not None or scale_out:
             from .distributed import solve as solve_distributed
 
@@ -331,8 +333,8 @@ class Integrator:
         from .api import IVPResult
         from .status_messages import status_messages
 
-        rtol = check.DEFAULT_TOLERANCE if rtol is None else rtol  # None: not given (warn_unused_tolerances)
-        atol = check.DEFAULT_TOLERANCE if atol is None else atol
+        rtol = tolerances.DEFAULT_TOLERANCE if rtol is None else rtol  # None: not given (warn_unused_tolerances)
+        atol = tolerances.DEFAULT_TOLERANCE if atol is None else atol
         system, dtype = self.system, self.dtype
         dt = check.check_positive(dt, "dt", allow_none=True)
         if not self.adaptive and dt is None:
@@ -357,7 +359,7 @@ class Integrator:
             if self.adaptive and np.any((rtol == 0) & (atol == 0)):
                 raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
-            check.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
+            tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
             if self.adaptive:
                 warn_high_order_float32(self.method, dtype, rtol)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton

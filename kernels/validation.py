@@ -12,15 +12,12 @@ import sys
 import numpy as np
 
 from .batch_scan import column_abs_max
-from .errors import ConfigurationError, ToleranceWarning, UnusedOptionWarning, describe, plain, warn_user
+from .errors import ConfigurationError, UnusedOptionWarning, describe, plain, warn_user
 
-DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
-
-__all__ = ["as_precision", "check_span", "check_batch", "check_tolerance", "check_t_eval", "real_array",
-           "warn_unused_tolerances", "DEFAULT_TOLERANCE",
+__all__ = ["as_precision", "check_span", "check_batch", "check_t_eval", "real_array", "reals_or_none",
            "check_positive", "check_int", "check_step_bounds", "is_device_array", "as_device_array",
-           "check_fixed_step", "fixed_step_count", "check_tolerance_reachable", "TOLERANCE_FLOOR", "check_scale_out",
-           "finite_rows", "check_progress", "unexpected_keyword"]
+           "check_fixed_step", "fixed_step_count", "check_scale_out", "finite_rows", "check_progress",
+           "unexpected_keyword"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -158,13 +155,29 @@ def real_array(value, what):
     return arr
 
 
-def _reals(value, what):
+def reals_or_none(value, what):
     """:func:`real_array` of ``value`` in float64, or None where it refuses it (None, text, booleans, complex):
     for callers that word their own message."""
     try:
         return real_array(value, what).astype(np.float64)
     except ConfigurationError:
         return None
+
+
+def _rounded_times_note(t_eval, arr, t0, t_end):
+    """Why a low-precision ``t_eval`` (float32 from ``jnp.linspace`` or ``np.float32``) lies outside its span, when
+    it is only its own rounding of ``t0`` or ``t_end`` that does; else ''."""
+    kind = getattr(t_eval, "dtype", None)
+    if kind is None or np.dtype(kind).kind != "f" or np.dtype(kind).itemsize >= 8:
+        return ""
+    low = np.dtype(kind).type
+    ends = [(float(arr[0]), t0)] if arr[0] < t0 else []
+    ends += [(float(arr[-1]), t_end)] if arr[-1] > t_end else []
+    if not all(low(value) == low(bound) for value, bound in ends):
+        return ""
+    return (f": t_eval is {np.dtype(kind).name}, whose rounding of {ends[0][1]!r} is {ends[0][0]!r}; make the "
+            "times in float64 (np.linspace(..., dtype=np.float64); converting the rounded array keeps its "
+            "rounding), or end t_span at float(t_eval[-1])")
 
 
 def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_hint=None):
@@ -254,24 +267,6 @@ def finite_rows(arr, what, dtype, first_row=0):
     return out
 
 
-def check_tolerance(value, what, n_states, dtype):
-    """``rtol``/``atol``: a scalar or ``(n_states,)`` of finite values >= 0 (not None, text or booleans)."""
-    arr = _reals(value, what)
-    if arr is None:
-        raise ConfigurationError(f"{what} must be a number or an array of {n_states} numbers; got {describe(value)}")
-    given = float(arr) if arr.ndim == 0 else arr.tolist()
-    if arr.ndim == 0:
-        arr = np.full(n_states, float(arr))
-    if arr.shape != (n_states,):
-        raise ConfigurationError(f"{what} must be a scalar or have shape ({n_states},); got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ConfigurationError(f"{what} must be finite and >= 0; got {given!r}")
-    if what.lstrip("-") == "rtol" and np.any(arr >= 1):  # "--rtol" for the command line
-        raise ConfigurationError(f"{what} must be below 1 (a relative error of 1 leaves no correct digit); got "
-                                 f"{given!r}: rtol is relative (1e-6 asks for about six digits), atol absolute")
-    return arr.astype(dtype)
-
-
 def check_progress(progress):
     """``progress`` as True, False or None (a NumPy boolean is a bool); anything else is refused."""
     if progress is None or isinstance(progress, (bool, np.bool_)):
@@ -279,16 +274,6 @@ def check_progress(progress):
     raise ConfigurationError(f"progress must be True (a progress line on stderr), False (none) or None (the "
                              "default: a line on the simulator once a run takes a few seconds); got "
                              f"{describe(progress)}")
-
-
-def warn_unused_tolerances(rtol, atol, method, dt, adaptive_methods):
-    """Warn when ``rtol`` or ``atol`` is given (not None) to a fixed-step explicit run, on which neither acts."""
-    given = [name for name, value in (("rtol", rtol), ("atol", atol)) if value is not None]
-    if given:
-        warn_user(f"{' and '.join(given)} {'has' if len(given) == 1 else 'have'} no effect on this run: method "
-                      f"{method!r} takes fixed steps of dt={dt!r}, so dt alone sets its accuracy; drop "
-                      f"{' and '.join(given)}, or use an adaptive method ({adaptive_methods}) to choose the steps "
-                      "by the tolerances", ToleranceWarning)
 
 
 def warn_unused_solver(solver, method, implicit_methods):
@@ -341,7 +326,7 @@ def check_t_eval(t_eval, t0, t_end):
     """Save times: strictly increasing, inside ``[t0, t_end]``; ``None`` means ``[t_end]``."""
     if t_eval is None:
         return np.array([t_end])
-    arr = _reals(t_eval, "t_eval")
+    arr = reals_or_none(t_eval, "t_eval")
     if arr is None:
         raise ConfigurationError(f"t_eval must be a 1-D array of times (real numbers); got {describe(t_eval)}")
     if arr.ndim != 1 or arr.size == 0:
@@ -355,7 +340,8 @@ def check_t_eval(t_eval, t0, t_end):
                                  "drops repeats")
     if arr[0] < t0 or arr[-1] > t_end:
         raise ConfigurationError(
-            f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]")
+            f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]"
+            + _rounded_times_note(t_eval, arr, t0, t_end))
     return arr
 
 
@@ -380,75 +366,6 @@ def fixed_step_count(dt, t0, t_end, adaptive):
     if adaptive or dt is None:
         return None
     return math.ceil((t_end - t0) / dt * (1.0 - 1e-12))
-
-
-# Below this fraction of a state component's magnitude, the error estimate sinks into rounding noise:
-# the controller shrinks the step until max_steps.  Measured with Tsit5 on Lorenz in float32 (y0 =
-# (1, 0, 0), rho = 28, t in [0, 1]), steps for rtol = atol = 1e-6, 1e-7, 3e-8, 1e-8, 3e-9, 1e-9, 3e-10,
-# 1e-10: 72, 108, 148, 281, 753, 2372, 7687, over 20000 (order 5 predicts a factor 1.25 per factor 3).
-# eps / 16 is 7.5e-9 in float32 (1e-8 still passes) and 1.4e-17 in float64.
-TOLERANCE_FLOOR = 1.0 / 16.0
-
-
-def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "atol", "precision=np.float64")):
-    """Refuse tolerances the precision cannot meet; return nothing.
-
-    For each state component ``i`` with scale ``s = max |y0[:, i]|`` the error
-    allowed at the start, ``atol[i] + rtol[i] * s``, must be at least
-    ``TOLERANCE_FLOOR * eps * s`` (``eps`` of ``dtype``): below that the
-    step-size controller chases rounding noise until ``max_steps``.  A
-    component that starts at 0 (or ``y0`` on the device, not inspected) is only
-    judged by ``rtol`` when ``atol`` is 0 there.  Fixed steps ignore tolerances.
-    ``names`` are how the message calls rtol, atol and the float64 remedy.
-    """
-    if not adaptive:
-        return
-    eps = float(np.finfo(dtype).eps)
-    floor = TOLERANCE_FLOOR * eps
-    n = rtol.shape[0]
-    # float64 is the widest precision there is: then the only remedy is looser tolerances
-    wider = f"use {names[2]}, or " if np.dtype(dtype) != np.float64 else ""
-    if is_device_array(y0):
-        scale = np.zeros(n)
-    else:
-        # the largest |y0| per component in y0's own type (exact), widened after the reduction: a float64
-        # copy of a (2^22, 16) batch first took 0.2 s of each adaptive call on the H200's host
-        scale = column_abs_max(np.asarray(y0)).astype(np.float64)
-    rtol64, atol64 = rtol.astype(np.float64), atol.astype(np.float64)
-    allowed = atol64 + rtol64 * scale
-    too_tight = np.flatnonzero(np.where(scale > 0, allowed < floor * scale, (atol64 == 0) & (rtol64 < floor)))
-    if too_tight.size == 0:
-        # Between eps/16 and eps the controller still finishes, but the error is rounding's, not the tolerance's
-        # (float32 at rtol = atol = 1e-8 on a smooth 4-state system: 20 to 45 tolerances off; rodas5p on the
-        # Oregonator at rtol 1e-8, atol 1e-10: 559 off, status success).
-        coarse = np.flatnonzero((scale > 0) & (allowed < eps * scale))
-        if coarse.size:
-            i = int(coarse[0])
-            warn_user(
-                f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask for errors below "
-                f"{np.dtype(dtype).name}'s resolution for y[:, {i}] (eps x |y0| = {eps * scale[i]:.3g}): the run "
-                f"finishes, but its error can be tens to hundreds of times the tolerance (559 times, measured "
-                f"on a stiff problem), with status success; {wider or 'use '}"
-                f"{names[0]} >= {100 * eps:.2g} (rounding over a run of hundreds of steps leaves about 100 eps: at "
-                "rtol just above eps, float32 still ended 7 to 75 tolerances off)", ToleranceWarning)
-        return
-    i = int(too_tight[0])
-    name = np.dtype(dtype).name
-    if scale[i] > 0:
-        where = (f"for y[:, {i}] (|y0| up to {scale[i]:.3g}) they allow an error of {allowed[i]:.3g}, below "
-                 f"{name}'s resolution there ({floor * scale[i]:.3g} = eps/16 x |y0|, eps = {eps:.3g})")
-        loosen = f"{names[0]} >= {floor:.2g} or {names[1]} >= {floor * scale[i]:.2g}"
-    else:
-        where = f"for y[:, {i}] ({names[1]} 0) {names[0]} is below {name}'s eps/16 = {floor:.3g}"
-        loosen = f"{names[0]} >= {floor:.2g}, or {names[1]} > 0"
-    raise ConfigurationError(
-        f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} are tighter than {name} can resolve: {where}, "
-        f"so the step size would shrink until max_steps; {wider}loosen the tolerances ({loosen})")
-
-
-def _tol(values):
-    """A tolerance as the user most likely gave it: one number, or the list."""
-    return f"{values[0]:g}" if np.all(values == values[0]) else "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
 # SciPy's solve_ivp keywords with another name here (or none), for the message of an unknown keyword.

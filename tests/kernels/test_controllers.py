@@ -16,6 +16,7 @@ from numba import cuda
 
 import kernels
 from kernels.approx import exp2_approx, log2_approx, reciprocal
+from kernels import ConfigurationError
 from kernels.controllers import NORM_POWER, ControllerSettings, make_controller, make_error_norm
 
 N = 3
@@ -299,3 +300,11 @@ def test_a_step_cut_short_at_a_save_does_not_shrink_the_next_one():
     saved = kernels.solve_ivp(system, (0.0, 10.0), [1.0, 0.0], t_eval=np.linspace(0.0, 10.0, 41), **args)
     assert free.success and saved.success
     assert saved.n_steps[0] <= free.n_steps[0] + 40
+
+
+def test_controller_settings_take_their_names_in_any_case():
+    """controller="PI" was accepted and ControllerSettings("PI") refused (a porter's trial)."""
+    settings = ControllerSettings(" PI", norm="RMS")
+    assert settings == ControllerSettings("pi", norm="rms") and settings.betas == ControllerSettings().betas
+    with pytest.raises(ConfigurationError, match="controller must be one of"):
+        ControllerSettings("P")

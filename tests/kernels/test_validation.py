@@ -86,6 +86,21 @@ def test_bad_argument(changes, words):
     assert isinstance(info.value, ValueError)
 
 
+def test_float32_save_times_rounded_past_the_span_say_so():
+    """jnp.linspace gives float32 times by default: 0.3 rounds to 0.30000001192092896, past t_end = 0.3, and the
+    message gave only the numbers (a porter's trial)."""
+    with pytest.raises(ConfigurationError) as info:
+        call(t_span=(0.0, 0.3), t_eval=np.linspace(0.0, 0.3, 4, dtype=np.float32))
+    assert str(info.value).endswith("got [0.0, 0.30000001192092896]: t_eval is float32, whose rounding of 0.3 is "
+                                    "0.30000001192092896; make the times in float64 (np.linspace(..., "
+                                    "dtype=np.float64); converting the rounded array keeps its rounding), or end "
+                                    "t_span at float(t_eval[-1])")
+    with pytest.raises(ConfigurationError) as info:  # a time truly outside the span: the numbers alone
+        call(t_span=(0.0, 0.3), t_eval=np.array([0.0, 0.5], dtype=np.float32))
+    assert str(info.value).endswith("got [0.0, 0.5]")
+    assert call(t_span=(0.0, 0.3), t_eval=np.linspace(0.0, 0.3, 4)).success
+
+
 @pytest.mark.parametrize("method, family_of_suggestions", [("rk4", "erk"), ("euler", "erk"),
                                                           ("gauss4", None), ("backward_euler", None)])
 def test_an_adaptive_controller_on_a_fixed_step_method_suggests_methods_of_the_same_kind(
@@ -461,13 +476,13 @@ def test_a_ragged_list_is_named(y0, params, what):
         kernels.solve_ivp(ONE, (0.0, 1.0), y0, params, progress=False)
 
 
-def _decay(t, y, p, dydt):
+def _unit_decay(t, y, p, dydt):
     dydt[0] = -y[0]
 
 
 def test_params_for_a_system_without_parameters_says_to_leave_them_out():
     with pytest.raises(ConfigurationError, match=r"the system has no parameters \(n_params=0\), so leave params out"):
-        kernels.solve_ivp(ODESystem(_decay, 1, name="decay"), (0.0, 1.0), [1.0], [1.0], progress=False)
+        kernels.solve_ivp(ODESystem(_unit_decay, 1, name="decay"), (0.0, 1.0), [1.0], [1.0], progress=False)
 
 
 def test_fixed_steps_past_max_steps_say_how_many_to_allow():

@@ -9,7 +9,7 @@ import pytest
 import kernels
 from kernel_helpers import GOOD, LORENZ, call
 from kernels import ConfigurationError
-from kernels import validation as check
+from kernels import tolerances
 
 
 # -- tolerances the precision cannot meet (issue 11, item 1) -------------------------------------
@@ -58,13 +58,13 @@ def test_tolerance_limit_is_a_sixteenth_of_eps():
             ok = np.full(3, 1.01 * limit, dtype=dtype)
             low = np.full(3, 0.99 * limit, dtype=dtype)
             zero = np.zeros(3, dtype=dtype)
-            check.check_tolerance_reachable(ok, zero, y0, dtype, adaptive=True)
-            check.check_tolerance_reachable(zero, ok * scale, y0, dtype, adaptive=True)
+            tolerances.check_tolerance_reachable(ok, zero, y0, dtype, adaptive=True)
+            tolerances.check_tolerance_reachable(zero, ok * scale, y0, dtype, adaptive=True)
             with pytest.raises(ConfigurationError):
-                check.check_tolerance_reachable(low, zero, y0, dtype, adaptive=True)
+                tolerances.check_tolerance_reachable(low, zero, y0, dtype, adaptive=True)
             with pytest.raises(ConfigurationError):
-                check.check_tolerance_reachable(zero, low * scale, y0, dtype, adaptive=True)
-            check.check_tolerance_reachable(low, zero, y0, dtype, adaptive=False)
+                tolerances.check_tolerance_reachable(zero, low * scale, y0, dtype, adaptive=True)
+            tolerances.check_tolerance_reachable(low, zero, y0, dtype, adaptive=False)
 
 
 # -- a fixed step longer than the span (item 5) ---------------------------------------------------
@@ -131,6 +131,27 @@ def test_tolerances_given_to_a_fixed_step_explicit_run_are_said_to_do_nothing():
         kernels.solve_ivp(**common, method="rk4", dt=0.01)  # the defaults: nothing said
         kernels.solve_ivp(**common, method="tsit5", rtol=1e-5, atol=1e-5)  # adaptive: they act
         kernels.solve_ivp(**common, method="backward_euler", dt=0.01, rtol=1e-5, atol=1e-5)  # Newton's stop
+    # a method with an error estimate run at fixed steps: the adaptive controller is the remedy, not another
+    # method (the message listed tsit5 among the methods to use instead of tsit5, a porter's trial)
+    with pytest.warns(kernels.ToleranceWarning, match=r"drop rtol, or drop controller='fixed' \(the adaptive "
+                                                      r"controller, tsit5's default\) to choose the steps"):
+        kernels.solve_ivp(**common, method="tsit5", controller="fixed", dt=0.01, rtol=1e-7)
+
+
+def test_a_relative_tolerance_below_eps_warns_where_a_state_may_grow_past_what_atol_carries():
+    """A porter's trial, float32: y0 = 0 passed the check at y0 on atol alone, and rtol = atol = 1e-9 ended 201
+    tolerances off with status success and no word.  An atol that carries the error at magnitudes up to 1
+    (atol / (eps - rtol) >= 1) is left alone, as is the same call in float64."""
+    with pytest.warns(kernels.ToleranceWarning, match=r"^rtol=1e-09 is below float32's resolution \(eps 1\.2e-07\): "
+                                                      r"y\[:, 0\] starts at \|y0\| up to 0, .* grows past 0\.0084"):
+        call(rtol=1e-9, atol=1e-9, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01))
+    with pytest.warns(kernels.ToleranceWarning, match="grows past"):  # y' = y from 1e-3 at 1e-8 / 1e-9: 46 off
+        call(rtol=1e-8, atol=1e-9, y0=[1e-3, 1e-3, 1e-3], t_span=(0.0, 0.01))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        call(rtol=1e-9, atol=1e-3, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01))
+        call(rtol=1e-9, atol=1e-9, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01), precision=np.float64)
+        call(rtol=0.0, atol=1e-6, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01))  # atol alone, resolvable up to 8.4
 
 
 def _pendulum(t, y, p, dydt):

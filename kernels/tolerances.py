@@ -1,0 +1,144 @@
+"""rtol and atol: checked, and judged against what the working precision can resolve.
+
+A tolerance below the precision's resolution at a state's magnitude makes the controller chase rounding noise
+(refused below ``eps / 16``, warned about below ``eps``); one given to a run that takes fixed steps acts on
+nothing (warned about).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .batch_scan import column_abs_max
+from .errors import ConfigurationError, ToleranceWarning, describe, warn_user
+from .validation import is_device_array, reals_or_none
+
+__all__ = ["DEFAULT_TOLERANCE", "check_tolerance", "warn_unused_tolerances", "check_tolerance_reachable",
+           "TOLERANCE_FLOOR"]
+
+DEFAULT_TOLERANCE = 1e-6  # rtol and atol of solve_ivp and Integrator.solve
+
+
+def check_tolerance(value, what, n_states, dtype):
+    """``rtol``/``atol``: a scalar or ``(n_states,)`` of finite values >= 0 (not None, text or booleans)."""
+    arr = reals_or_none(value, what)
+    if arr is None:
+        raise ConfigurationError(f"{what} must be a number or an array of {n_states} numbers; got {describe(value)}")
+    given = float(arr) if arr.ndim == 0 else arr.tolist()
+    if arr.ndim == 0:
+        arr = np.full(n_states, float(arr))
+    if arr.shape != (n_states,):
+        raise ConfigurationError(f"{what} must be a scalar or have shape ({n_states},); got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ConfigurationError(f"{what} must be finite and >= 0; got {given!r}")
+    if what.lstrip("-") == "rtol" and np.any(arr >= 1):  # "--rtol" for the command line
+        raise ConfigurationError(f"{what} must be below 1 (a relative error of 1 leaves no correct digit); got "
+                                 f"{given!r}: rtol is relative (1e-6 asks for about six digits), atol absolute")
+    return arr.astype(dtype)
+
+
+def warn_unused_tolerances(rtol, atol, method, dt, remedy):
+    """Warn when ``rtol`` or ``atol`` is given (not None) to a fixed-step explicit run, on which neither acts.
+
+    ``remedy``: what makes the tolerances choose the steps (the adaptive controller for a method with an
+    error estimate, an adaptive method for one without).
+    """
+    given = [name for name, value in (("rtol", rtol), ("atol", atol)) if value is not None]
+    if given:
+        warn_user(f"{' and '.join(given)} {'has' if len(given) == 1 else 'have'} no effect on this run: method "
+                      f"{method!r} takes fixed steps of dt={dt!r}, so dt alone sets its accuracy; drop "
+                      f"{' and '.join(given)}, or {remedy} to choose the steps by the tolerances", ToleranceWarning)
+
+
+# Below this fraction of a state component's magnitude, the error estimate sinks into rounding noise:
+# the controller shrinks the step until max_steps.  Measured with Tsit5 on Lorenz in float32 (y0 =
+# (1, 0, 0), rho = 28, t in [0, 1]), steps for rtol = atol = 1e-6, 1e-7, 3e-8, 1e-8, 3e-9, 1e-9, 3e-10,
+# 1e-10: 72, 108, 148, 281, 753, 2372, 7687, over 20000 (order 5 predicts a factor 1.25 per factor 3).
+# eps / 16 is 7.5e-9 in float32 (1e-8 still passes) and 1.4e-17 in float64.
+TOLERANCE_FLOOR = 1.0 / 16.0
+
+
+def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "atol", "precision=np.float64")):
+    """Refuse tolerances the precision cannot meet; return nothing.
+
+    For each state component ``i`` with scale ``s = max |y0[:, i]|`` the error
+    allowed at the start, ``atol[i] + rtol[i] * s``, must be at least
+    ``TOLERANCE_FLOOR * eps * s`` (``eps`` of ``dtype``): below that the
+    step-size controller chases rounding noise until ``max_steps``.  A
+    component that starts at 0 (or ``y0`` on the device, not inspected) is only
+    judged by ``rtol`` when ``atol`` is 0 there.  Fixed steps ignore tolerances.
+    ``names`` are how the message calls rtol, atol and the float64 remedy.
+    """
+    if not adaptive:
+        return
+    eps = float(np.finfo(dtype).eps)
+    floor = TOLERANCE_FLOOR * eps
+    n = rtol.shape[0]
+    # float64 is the widest precision there is: then the only remedy is looser tolerances
+    wider = f"use {names[2]}, or " if np.dtype(dtype) != np.float64 else ""
+    if is_device_array(y0):
+        scale = np.zeros(n)
+    else:
+        # the largest |y0| per component in y0's own type (exact), widened after the reduction: a float64
+        # copy of a (2^22, 16) batch first took 0.2 s of each adaptive call on the H200's host
+        scale = column_abs_max(np.asarray(y0)).astype(np.float64)
+    rtol64, atol64 = rtol.astype(np.float64), atol.astype(np.float64)
+    allowed = atol64 + rtol64 * scale
+    too_tight = np.flatnonzero(np.where(scale > 0, allowed < floor * scale, (atol64 == 0) & (rtol64 < floor)))
+    if too_tight.size == 0:
+        # Between eps/16 and eps the controller still finishes, but the error is rounding's, not the tolerance's
+        # (float32 at rtol = atol = 1e-8 on a smooth 4-state system: 20 to 45 tolerances off; rodas5p on the
+        # Oregonator at rtol 1e-8, atol 1e-10: 559 off, status success).
+        coarse = np.flatnonzero((scale > 0) & (allowed < eps * scale))
+        if coarse.size:
+            i = int(coarse[0])
+            warn_user(
+                f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask for errors below "
+                f"{np.dtype(dtype).name}'s resolution for y[:, {i}] (eps x |y0| = {eps * scale[i]:.3g}): the run "
+                f"finishes, but its error can be tens to hundreds of times the tolerance (559 times, measured "
+                f"on a stiff problem), with status success; {wider or 'use '}"
+                f"{names[0]} >= {100 * eps:.2g} (rounding over a run of hundreds of steps leaves about 100 eps: at "
+                "rtol just above eps, float32 still ended 7 to 75 tolerances off)", ToleranceWarning)
+            return
+        _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider)
+        return
+    i = int(too_tight[0])
+    name = np.dtype(dtype).name
+    if scale[i] > 0:
+        where = (f"for y[:, {i}] (|y0| up to {scale[i]:.3g}) they allow an error of {allowed[i]:.3g}, below "
+                 f"{name}'s resolution there ({floor * scale[i]:.3g} = eps/16 x |y0|, eps = {eps:.3g})")
+        loosen = f"{names[0]} >= {floor:.2g} or {names[1]} >= {floor * scale[i]:.2g}"
+    else:
+        where = f"for y[:, {i}] ({names[1]} 0) {names[0]} is below {name}'s eps/16 = {floor:.3g}"
+        loosen = f"{names[0]} >= {floor:.2g}, or {names[1]} > 0"
+    raise ConfigurationError(
+        f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} are tighter than {name} can resolve: {where}, "
+        f"so the step size would shrink until max_steps; {wider}loosen the tolerances ({loosen})")
+
+
+def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
+    """Warn where ``rtol`` is below ``eps`` and only a small start (0 included) kept ``atol + rtol |y0|`` resolvable.
+
+    A component that grows past ``atol / (eps - rtol)`` then asks for errors below the resolution, which the
+    check at ``y0`` cannot see (a user's trial, float32, y0 = 0 and rtol = atol = 1e-9: 201 tolerances off with
+    status success, and no word; y' = y from 1e-3 at rtol 1e-8, atol 1e-9: 46).  Magnitudes below 1 are taken as
+    what a state may reach, so an ``atol`` that would carry it there (``atol / (eps - rtol) >= 1``) is left alone.
+    """
+    eps = float(np.finfo(dtype).eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.where(rtol64 < eps, atol64 / (eps - rtol64), np.inf)
+    growing = np.flatnonzero(reach < 1.0)
+    if growing.size == 0:
+        return
+    i = int(growing[0])
+    name = np.dtype(dtype).name
+    warn_user(f"{names[0]}={_tol(rtol64)} is below {name}'s resolution (eps {eps:.2g}): y[:, {i}] starts at |y0| up "
+              f"to {scale[i]:.3g}, where {names[1]}={_tol(atol64)} carries the error allowed, but wherever it grows "
+              f"past {reach[i]:.3g} (atol / (eps - rtol)) the error allowed is below what {name} resolves and the run "
+              f"can end tens to hundreds of tolerances off with status success; {wider or 'use '}{names[0]} >= "
+              f"{100 * eps:.2g}", ToleranceWarning)
+
+
+def _tol(values):
+    """A tolerance as the user most likely gave it: one number, or the list."""
+    return f"{values[0]:g}" if np.all(values == values[0]) else "[" + ", ".join(f"{v:g}" for v in values) + "]"
