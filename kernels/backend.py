@@ -64,6 +64,8 @@ def select() -> str:
         ``"simulator"`` or ``"cuda"``.  If ``numba.cuda`` was already imported
         (by the user, before ``kernels``), its choice stands and is reported.
     """
+    if "numba.cuda" not in sys.modules and _ENV in os.environ:
+        _normalise_setting()
     if "numba.cuda" not in sys.modules and _ENV not in os.environ:
         os.environ[_ENV] = "0" if driver_usable() else "1"
     elif _ENV not in os.environ and backend() == "cuda" and not driver_usable():
@@ -75,6 +77,27 @@ def select() -> str:
         # the data modules (kernels.tableaus, kernels.methods) pull in Numba.
         return "simulator" if os.environ[_ENV].strip() not in ("", "0") else "cuda"
     return backend()
+
+
+_WORDS = {"true": "1", "yes": "1", "on": "1", "false": "0", "no": "0", "off": "0"}
+_unreadable: list[str] = []  # a setting Numba cannot read as an integer (it takes 0 then), for device_problem
+_worded: list[str] = []  # a setting given as a word ("false"), as the user wrote it
+
+
+def _normalise_setting():
+    """``NUMBA_ENABLE_CUDASIM`` as Numba reads it: yes/true/on and no/false/off as 1 and 0 (Numba reads only
+    integers, and printed a traceback for "yes" before taking 0, the CUDA backend); any other non-integer
+    is 0, as Numba takes it, remembered so that :func:`device_problem` can say why."""
+    value = os.environ[_ENV].strip()
+    if value.lower() in _WORDS:
+        _worded.append(os.environ[_ENV])
+        os.environ[_ENV] = _WORDS[value.lower()]
+        return
+    try:
+        int(value or "0")
+    except ValueError:
+        _unreadable.append(os.environ[_ENV])
+        os.environ[_ENV] = "0"
 
 
 def backend() -> str:
@@ -105,8 +128,12 @@ def device_problem() -> str | None:
         _probed.append(driver_usable())
     if _probed[0]:
         return None
-    why = ("NUMBA_ENABLE_CUDASIM=0 forces it" if os.environ.get(_ENV) == "0"
-           else "numba.cuda was imported before kernels")
+    if _unreadable:
+        why = f"NUMBA_ENABLE_CUDASIM={_unreadable[0]!r} is not a number, which Numba reads as 0"
+    elif os.environ.get(_ENV) == "0":
+        why = f"NUMBA_ENABLE_CUDASIM={_worded[0] if _worded else '0'} forces it"
+    else:
+        why = "numba.cuda was imported before kernels"
     return (f"no usable NVIDIA GPU and CUDA driver were found, but the CUDA backend is selected ({why}): "
             f"unset NUMBA_ENABLE_CUDASIM, or set it to 1, to run on Numba's CUDA simulator")
 

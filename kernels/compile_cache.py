@@ -34,6 +34,8 @@ import tempfile
 import threading
 import warnings
 
+import numpy as np
+
 from .backend import backend
 from .errors import ConfigurationError
 
@@ -83,8 +85,9 @@ class CompileCache:
 
     def __init__(self, directory, max_bytes=DEFAULT_MAX_BYTES):
         _check_folder(directory, "CompileCache directory")
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 1:
             raise ConfigurationError(f"CompileCache max_bytes: expected a positive integer, got {max_bytes!r}")
+        max_bytes = int(max_bytes)  # a NumPy integer too (10**9 as np.int64 was refused)
         # "~" is the user's home, as in a shell (it made a folder named "~" under the working directory)
         self.directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
         self.max_bytes = max_bytes

@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from . import tolerances, validation as check
 from .api import plan_for, solve_ivp
 from .backend import backend, device_problem
 from .errors import ConfigurationError
-from .integrator import default_block_size
+from .integrator import DEFAULT_MAX_STEPS, default_block_size
 from .planning import PLAN_CHOICES
 from .example_systems import lorenz
 from .methods import METHOD_NAMES
@@ -87,8 +88,12 @@ def _parser():
                         help="buffer plan (case-insensitive; default auto)")
     parser.add_argument("--precision", default="float32", choices=("float32", "float64"))
     parser.add_argument("--block-size", type=int, default=None if sim else 128)
-    parser.add_argument("--rtol", type=float, default=1e-6)
-    parser.add_argument("--atol", type=float, default=1e-6)
+    parser.add_argument("--rtol", type=float, default=None,
+                        help=f"relative tolerance of adaptive methods (default {tolerances.DEFAULT_TOLERANCE:g})")
+    parser.add_argument("--atol", type=float, default=None,
+                        help=f"absolute tolerance of adaptive methods (default {tolerances.DEFAULT_TOLERANCE:g})")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help=f"steps a trajectory may take (default {DEFAULT_MAX_STEPS})")
     parser.add_argument("--show", type=int, default=5, help="final states to print")
     return parser
 
@@ -107,8 +112,11 @@ def _validate(args):
         check.check_int(args.block_size, "--block-size", 1)
     check.check_int(args.show, "--show", 0)
     dtype = np.dtype(args.precision).type
-    rtol = tolerances.check_tolerance(args.rtol, "--rtol", len(Y0), dtype)
-    atol = tolerances.check_tolerance(args.atol, "--atol", len(Y0), dtype)
+    if args.max_steps is not None:
+        check.check_int(args.max_steps, "--max-steps", 1)
+    default = tolerances.DEFAULT_TOLERANCE
+    rtol = tolerances.check_tolerance(default if args.rtol is None else args.rtol, "--rtol", len(Y0), dtype)
+    atol = tolerances.check_tolerance(default if args.atol is None else args.atol, "--atol", len(Y0), dtype)
     if adaptive and np.any((rtol == 0) & (atol == 0)):
         raise ConfigurationError("--rtol and --atol must not both be 0")
     tolerances.check_tolerance_reachable(rtol, atol, np.array([Y0]), dtype, adaptive,
@@ -154,7 +162,9 @@ def main(argv=None):
     if problem is not None:
         _fail(problem)
     try:
-        code = _run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = _run(args)
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
         return code
     except PlannerConfigurationError as exc:  # e.g. a block size the device does not allow, found by planning
@@ -170,12 +180,19 @@ def main(argv=None):
         _fail(f"cannot write the output: {exc.strerror or exc}")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A library warning as one ``bufferplan: warning:`` line in the command line's spelling (not a Python
+    warning pointing at the console script)."""
+    print(f"bufferplan: warning: {' '.join(_command_line_spelling(str(message)).split())}", file=sys.stderr)
+
+
 def _command_line_spelling(message):
     """A message of the Python API as the command line spells its options (``plan='auto'`` is ``--plan auto``)."""
     for name in ("plan", "method"):  # method='rodas5p', 'radau' or 'kvaerno5' is --method rodas5p, radau or kvaerno5
         message = re.sub(rf"(?<![-\w]){name}=((?:'[^']*'|\w+)(?:(?:, | or )'[^']*')*)",
                          lambda m, o=name: f"--{o} " + m.group(1).replace("'", ""), message)
-    return re.sub(r"(?<![-\w])(block_size|rtol|atol)\b", lambda m: "--" + m.group(1).replace("_", "-"), message)
+    return re.sub(r"(?<![-\w])(block_size|rtol|atol|max_steps)\b", lambda m: "--" + m.group(1).replace("_", "-"),
+                  message)
 
 
 def _run(args):
@@ -195,7 +212,8 @@ def _run(args):
     print(plan_totals(plan))
     print(f"\nBackend: {backend()}")
     kwargs = dict(method=args.method, dt=args.dt, rtol=args.rtol, atol=args.atol,
-                  precision=np.dtype(args.precision).type, plan=plan)
+                  precision=np.dtype(args.precision).type, plan=plan,
+                  max_steps=DEFAULT_MAX_STEPS if args.max_steps is None else args.max_steps)
     start = time.perf_counter()
     result = solve_ivp(system, (0.0, args.t_end), Y0, params, **kwargs)
     first_s = time.perf_counter() - start

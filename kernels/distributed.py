@@ -309,6 +309,9 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     if any(is_device_array(a) for a in (y0, params)):
         raise ConfigurationError("with client=, y0 and params must be host arrays (each worker copies its "
                                  "chunk to its own GPU); got a device array")
+    if not isinstance(gather, (bool, np.bool_)):  # "no" was truthy and gathered (a pipeline engineer's trial)
+        raise ConfigurationError(f"gather must be True (wait for every chunk and join them) or False (return a "
+                                 f"ChunkedResult at once); got {describe(gather)}")
     if progress and not gather:
         raise ConfigurationError("progress=True waits for the chunks, so it needs gather=True; with gather=False "
                                  "call ChunkedResult.gather(progress=True) later")

@@ -31,6 +31,10 @@ def check_tolerance(value, what, n_states, dtype):
         raise ConfigurationError(f"{what} must be a scalar or have shape ({n_states},); got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ConfigurationError(f"{what} must be finite and >= 0; got {given!r}")
+    largest = float(np.finfo(dtype).max)
+    if np.any(arr > largest):  # it became inf in the working precision, with NumPy's overflow warning
+        raise ConfigurationError(f"{what} must be at most {largest:.3g} ({np.dtype(dtype).name}'s largest number); "
+                                 f"got {given!r}")
     if what.lstrip("-") == "rtol" and np.any(arr >= 1):  # "--rtol" for the command line
         raise ConfigurationError(f"{what} must be below 1 (a relative error of 1 leaves no correct digit); got "
                                  f"{given!r}: rtol is relative (1e-6 asks for about six digits), atol absolute")

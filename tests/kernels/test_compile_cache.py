@@ -137,6 +137,7 @@ def test_a_wrong_argument_names_it(value):
         kernels.Integrator(kernels.lorenz(), "rk4", compile_cache=value)
     with pytest.raises(ConfigurationError, match="CompileCache"):
         CompileCache("folder", max_bytes=0)
+    assert CompileCache("folder", max_bytes=np.int64(10 ** 9)).max_bytes == 10 ** 9  # a NumPy integer is one
 
 
 def test_solve_ivp_takes_a_cache_and_gives_the_same_numbers(tmp_path):

@@ -64,6 +64,9 @@ def test_demo_runs_an_implicit_method(capsys):
     (["--dt", "-1e-3"], "--dt must be > 0; got -0.001"),
     (["--atol", "-1e-9"], "--atol must be finite and >= 0; got -1e-09"),
     (["--t-end", "-2E+1"], "--t-end must be > 0; got -20.0"),
+    # cast to float32 it was inf, with NumPy's overflow warnings, and the run went on (a pipeline engineer's trial)
+    (["--atol", "1e300"], "--atol must be at most 3.4e+38 (float32's largest number); got 1e+300"),
+    (["--max-steps", "0"], "--max-steps must be an integer >= 1; got 0"),
 ])
 def test_bad_arguments_end_in_one_line_before_anything_runs(capsys, args, message):
     with pytest.raises(SystemExit) as info:
@@ -176,3 +179,21 @@ def test_method_and_plan_names_are_case_insensitive(capsys):
     """The README says so, and Python takes them; the command line refused TSIT5 and AUTO."""
     assert main(["demo", "-n", "1", "--t-end", "0.05", "--method", "TSIT5", "--plan", "Auto"]) == 0
     assert "method tsit5" in capsys.readouterr().out
+
+
+def test_a_fixed_step_run_warns_only_about_what_the_user_gave_in_the_command_lines_words(capsys):
+    """The command line passed its own default tolerances, so every rk4 run printed a Python ToleranceWarning
+    pointing at the console script about rtol and atol the user never gave (a pipeline engineer's trial)."""
+    assert main(["demo", "-n", "2", "--t-end", "0.05", "--method", "rk4", "--dt", "0.01"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["demo", "-n", "2", "--t-end", "0.05", "--method", "rk4", "--dt", "0.01", "--rtol", "1e-3"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("bufferplan: warning: --rtol has no effect on this run") and err.count("\n") == 1
+
+
+def test_max_steps_is_an_option_and_the_message_that_advises_it_names_it(capsys):
+    """MAX_STEPS said 'raise max_steps', which the command line had no option for."""
+    assert main(["demo", "-n", "2", "--t-end", "1", "--method", "rk4", "--dt", "1e-3", "--max-steps", "50"]) == 1
+    out = capsys.readouterr().out
+    assert "more than --max-steps = 50: raise --max-steps to at least 1000, or take a larger dt" in out
+    assert main(["demo", "-n", "2", "--t-end", "0.05", "--method", "rk4", "--dt", "1e-3", "--max-steps", "50"]) == 0

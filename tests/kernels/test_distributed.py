@@ -105,6 +105,8 @@ def test_bad_arguments_name_themselves(client):
         kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], _params(2), method="rk4", dt=DT, chunk_size=1)
     with pytest.raises(ConfigurationError, match="chunk_size"):
         integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, chunk_size=0)
+    with pytest.raises(ConfigurationError, match=r"gather must be True .* or False .*; got 'no'"):  # was truthy
+        integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, gather="no")
     import dask.array as da
 
     with pytest.raises(ConfigurationError, match=r"dask array params must have shape \(N, 3\)"):
