@@ -16,7 +16,8 @@ import textwrap
 from . import csvio as files
 from . import report
 from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, check_outputs,
-                     command_line_spelling, goal_for, load_problem, plan_json_text, warp_note, write_atomically)
+                     command_line_spelling, goal_for, load_problem, plan_json_text, refuse_stdin, warp_note,
+                     write_atomically)
 from .csvio import CAPACITY_LIMIT, os_error_message
 from .device import PRESETS
 from .errors import ConfigurationError, PlanError, PlannerError
@@ -96,8 +97,8 @@ def check_planner_flags(args):
 
 
 def cmd_verify(args, out):
-    plan = files.load_plan(args.plan)
-    problem = load_problem(args.problem, args)
+    plan = load_plan(args.plan)
+    problem = load_problem(args.problem, args, "--problem")
     try:
         plan.verify(problem)
     except PlanError as exc:
@@ -123,7 +124,7 @@ def cmd_show(args, out):
 
     check_outputs([("--out", args.out)], [("PLAN", args.plan)], stdout=False)
     output_format(args.out)
-    plan = files.load_plan(args.plan)
+    plan = load_plan(args.plan)
     plan.verify()  # the rules that need only the plan: a self-contradictory plan is not drawn
     draw_plan(plan, args.out, title=args.title)
     print(f"wrote {args.out}", file=out)
@@ -140,8 +141,8 @@ def cmd_explain(args, out):
         verb = "changes" if len(given) == 1 else "change"
         raise ConfigurationError(f"{', '.join(given)} {verb} the problem given with --problem; without one, "
                                  "explain reads the plan alone: add --problem PROBLEM, or drop them")
-    plan = files.load_plan(args.plan)
-    problem = load_problem(args.problem, args) if args.problem else None
+    plan = load_plan(args.plan)
+    problem = load_problem(args.problem, args, "--problem") if args.problem else None
     text = explain(plan, problem).text()  # a plan that cannot be explained raises before the note
     note = input_hash_note(plan, problem) if problem is not None else ""
     if note:
@@ -151,6 +152,12 @@ def cmd_explain(args, out):
               "the plan's", file=sys.stderr)
     print(text, file=out)
     return 0
+
+
+def load_plan(path):
+    """The Plan of the PLAN argument; ``-`` (standard input, which is not read) is refused as such."""
+    refuse_stdin(path, "PLAN", "plan")
+    return files.load_plan(path)
 
 
 def input_hash_note(plan, problem):
@@ -163,6 +170,7 @@ def input_hash_note(plan, problem):
 def cmd_calibrate(args, out):
     from .calibrate import calibrate
 
+    refuse_stdin(args.sweep, "SWEEP", "sweep")
     check_outputs([("--out", args.out)], [("SWEEP", args.sweep)])
     result = calibrate(args.sweep, args.device)
     if args.out:

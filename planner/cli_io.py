@@ -44,8 +44,12 @@ def _respell(exc, csv):
     return exc
 
 
-def load_problem(path, args):
-    """A PlanningProblem from a JSON problem or a MiniMalloc CSV, with the command-line overrides."""
+def load_problem(path, args, what="PROBLEM"):
+    """A PlanningProblem from a JSON problem or a MiniMalloc CSV, with the command-line overrides.
+
+    ``what`` names the argument in messages (``PROBLEM``, or ``--problem`` for verify and explain).
+    """
+    refuse_stdin(path, what, "problem")
     if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
         check_capacity(args.capacity, "--capacity")
     problem = files.load_problem(path, capacity=args.capacity)
@@ -55,6 +59,14 @@ def load_problem(path, args):
     if not files.is_csv(path) or args.block_size is not None:
         warp_note(problem)
     return problem
+
+
+def refuse_stdin(path, what, kind):
+    """ConfigurationError for ``-`` as an input file: it said "cannot access '-': No such file or directory",
+    as if a file named '-' were missing, where the user meant standard input, which is not read."""
+    if path == "-":
+        raise ConfigurationError(f"{what} '-': reading the {kind} from standard input is not supported; give the "
+                                 f"{kind} file's path")
 
 
 def warp_note(problem):
@@ -77,6 +89,7 @@ def check_outputs(outputs, inputs=(), stdout=True):
     is checked at the file it names; an existing path that is no regular file (``/dev/stdout``, a FIFO)
     need only be writable: it is written through.
     """
+    _check_one_stdout(outputs)
     seen = {}
     for flag, path in outputs:
         if path in (None, "-"):
@@ -88,6 +101,7 @@ def check_outputs(outputs, inputs=(), stdout=True):
         if os.path.isdir(path):
             raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name "
                                      f"(like {os.path.join(path, 'out.json')!r})")
+        _check_trailing_separator(flag, path)
         if _is_special(path):
             if not os.access(path, os.W_OK):
                 raise ConfigurationError(f"cannot write {path!r}: it is not writable")
@@ -102,6 +116,33 @@ def check_outputs(outputs, inputs=(), stdout=True):
             raise ConfigurationError(f"{flag} {path!r} and {seen[key][0]} {seen[key][1]!r} are the same file; "
                                      "give each output its own file name")
         seen[key] = (flag, path)
+
+
+def _check_one_stdout(outputs):
+    """ConfigurationError when two outputs go to standard output (``--json - --save-problem -``, or ``-`` beside
+    ``/dev/stdout``): two JSON documents one after the other, which no reader parses, and exit 0."""
+    stdout = os.path.realpath("/dev/stdout") if os.path.exists("/dev/stdout") else None
+    stdout = None if stdout == os.devnull else stdout  # ``> /dev/null``: what lands there twice is harmless
+    users = [(flag, path) for flag, path in outputs
+             if path == "-" or (path and stdout and os.path.realpath(path) == stdout)]
+    if len(users) > 1:
+        named = " and ".join(f"{flag} {path!r}" for flag, path in users)
+        raise ConfigurationError(f"{named} would both write to standard output; give standard output to one "
+                                 "of them at most, and the other a file name")
+
+
+def _check_trailing_separator(flag, path):
+    """ConfigurationError for an output name ending in '/' that is no folder (``--json newdir/``): the write
+    failed after solving with "Not a directory", saying nothing of the missing folder."""
+    if not path.endswith(("/", os.sep)) or os.path.isdir(path):
+        return
+    folder = path.rstrip("/" + os.sep) or path
+    if os.path.exists(folder):
+        raise ConfigurationError(f"{flag} {path!r} names a folder (it ends in '/'), but {folder!r} is a file; "
+                                 f"give a file name without the trailing '/' (like {folder!r})")
+    raise ConfigurationError(f"{flag} {path!r} names a folder (it ends in '/'), and the folder {folder!r} does not "
+                             f"exist; give a file name (like {os.path.join(folder, 'out.json')!r}, after creating "
+                             "the folder)")
 
 
 def _is_special(path):

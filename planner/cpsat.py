@@ -40,6 +40,7 @@ from ortools.sat.python import cp_model
 from .errors import ConfigurationError, InfeasibleError
 from .greedy import greedy_offsets
 from .interference import Interference, _lifetimes, live_peak
+from .ints import check_search_args
 from .plan import build_plan
 from .selection import choose_greedily, pinned_shared
 from .wording import format_count
@@ -88,7 +89,8 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
         building, the searches and the plan's verification. A model too big to
         build in the time left is not built; its part keeps the greedy layout.
     seed, workers : int
-        CP-SAT ``random_seed`` and ``num_workers``. With ``workers=1`` the same input
+        CP-SAT ``random_seed`` (a 32-bit integer) and ``num_workers`` (an integer >= 1),
+        checked before any work (a ConfigurationError names the bad one). With ``workers=1`` the same input
         gives the same plan whenever no run is cut short by the time limit; with
         more workers CP-SAT's threads race and an equally good layout may differ.
     goal : {"min-peak", "fit"}
@@ -110,6 +112,7 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
         greedy one overshoots.
     """
     start = time.perf_counter()
+    seed, workers = check_search_args(seed, workers)
     deadline = start + time_limit_s
     pinned = set(pinned_shared(problem))  # raises with budget_message when they cannot fit
     sizes = problem.by_name()

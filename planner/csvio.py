@@ -162,8 +162,12 @@ def _buffers(where, rows):
     return buffers
 
 
-def read_json(path):
-    """Parse a JSON file; malformed text, duplicate keys or bad encoding -> ConfigurationError."""
+def read_json(path, csv_hint=False):
+    """Parse a JSON file; malformed text, duplicate keys or bad encoding -> ConfigurationError.
+
+    ``csv_hint``: the file may be a problem, so text that looks like CSV adds that a MiniMalloc CSV needs a
+    name ending in .csv (a CSV named otherwise, or /dev/stdin, only said "malformed JSON").
+    """
     def no_duplicates(pairs):
         keys = [k for k, _ in pairs]
         dup = sorted({k for k in keys if keys.count(k) > 1})
@@ -175,15 +179,26 @@ def read_json(path):
     try:
         with open(path, encoding="utf-8-sig") as handle:
             try:
-                return json.load(handle, object_pairs_hook=no_duplicates)
+                text = handle.read()  # read once: /dev/stdin and pipes cannot be read again for the hint
+                return json.loads(text, object_pairs_hook=no_duplicates)
             except json.JSONDecodeError as exc:
                 at = "" if exc.msg.endswith(" at") else " at"  # "Unterminated string starting at" has its own
+                hint = _csv_hint(text) if csv_hint else ""
                 raise ConfigurationError(f"{path}: malformed JSON: {exc.msg}{at} line {exc.lineno} "
-                                         f"column {exc.colno}") from None
+                                         f"column {exc.colno}{hint}") from None
             except UnicodeDecodeError as exc:
                 raise ConfigurationError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ConfigurationError(os_error_message(exc, path)) from None
+
+
+def _csv_hint(text):
+    """``; it looks like CSV ...`` when the first non-blank line of ``text`` has commas and does not open JSON."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if "," not in first or first.startswith(("{", "[")):
+        return ""
+    return ("; it looks like CSV: a MiniMalloc CSV problem is read only from a file whose name ends in .csv "
+            "(like 'problem.csv'); rename or copy it to one")
 
 
 def os_error_message(exc, path=None):
@@ -208,15 +223,17 @@ def atomic_write(path, data):
     """Write bytes, or ``write(handle)`` for a callable, to ``path`` through a temporary file in the
     same folder and a rename: readers see the old file or the whole new one, never a part.
 
+    A replaced file keeps its permission bits; a new one gets 0666 less the umask.
     A symbolic link is followed: the file it names is replaced, the link stays. A path that
     exists and is no regular file (``/dev/stdout``, ``/dev/null``, a FIFO, a device) is written
     straight through, without the rename that would replace it with a regular file.
     """
     path = os.fspath(path)
     try:
-        special = not stat.S_ISREG(os.stat(path).st_mode)
+        mode = os.stat(path).st_mode
     except OSError:  # absent, or a dangling link: a new regular file at the link's target
-        special = False
+        mode = None
+    special = mode is not None and not stat.S_ISREG(mode)
     if special:
         with _naming(path), open(path, "wb") as handle:  # a write error (/dev/full) names no file
             _write(handle, data)
@@ -230,9 +247,11 @@ def atomic_write(path, data):
             _write(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        if mode is None:  # mkstemp makes 0600; a new file gets the usual permissions
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, stat.S_IMODE(mode))  # a replaced file keeps its own (a private 0600 stays private)
         with _naming(path):
             os.replace(tmp, target)
     except BaseException:
@@ -265,7 +284,7 @@ def load_problem(path, capacity=None):
     check_path(path, "load_problem: path")
     if is_csv(path):
         return load_minimalloc_csv(path, capacity=capacity)
-    data = read_json(path)
+    data = read_json(path, csv_hint=True)
     if isinstance(data, dict) and {"totals", "provenance"} & set(data):
         raise ConfigurationError(f"{os.fspath(path)} is a plan (it has 'totals' and 'provenance'), not a problem; "
                                  "give the problem it was made from (PlanningProblem JSON or MiniMalloc CSV)")

@@ -1,12 +1,15 @@
 """One entry point for every planner, by name."""
 
 import dataclasses
+import os
 import time
 
 from .errors import ConfigurationError
 from .greedy import plan_greedy
 from .costmodel import CostRecord, predict_plan
+from .ints import check_search_args
 from .objectives import choose_local
+from .problem import PlanningProblem
 from .sequential import plan_sequential
 
 PLANNERS = ("cpsat", "greedy", "sequential")
@@ -33,9 +36,10 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         (at worst greedy's, ``selection.choose_greedily``, which tries every buffer
         whatever the time). "greedy" and "sequential" do not read it.
     seed, workers : int
-        CP-SAT search parameters. One worker (the default) with a fixed seed gives the same plan
-        for the same problem on every run that finishes inside the time limit (every integrator
-        problem we have seen is solved in milliseconds). A run cut short by the limit, or one
+        CP-SAT search parameters, checked whatever the planner: ``seed`` a 32-bit integer,
+        ``workers`` an integer >= 1 (the number of search threads). One worker (the default) with
+        a fixed seed gives the same plan for the same problem on every run that finishes inside
+        the time limit (every integrator problem we have seen is solved in milliseconds). A run cut short by the limit, or one
         with several workers, whose threads race, may return a different layout of equal or
         similar peak.
     goal : {"min-peak", "fit"}
@@ -61,11 +65,12 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     Raises
     ------
     ConfigurationError
-        Unknown planner or goal, or bad limits.
+        ``problem`` not a PlanningProblem; unknown planner or goal; bad limits, seed or workers.
     InfeasibleError
         The pinned buffers cannot fit the shared budget.
     """
     start = time.perf_counter()
+    check_problem(problem)
     if planner not in PLANNERS:
         raise ConfigurationError(f"planner: unknown planner {planner!r}; expected one of {PLANNERS}")
     if goal not in GOALS:
@@ -76,6 +81,7 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
                                  "use planner='cpsat'")
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
+    seed, workers = check_search_args(seed, workers)
     kept, candidates, searched = (), 0, None
     if problem.objective == "auto":
         deadline = start + AUTO_SHARE * time_limit_s if planner == "cpsat" else None  # the others read no limit
@@ -104,3 +110,19 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     provenance = dataclasses.replace(provenance, total_seconds=time.perf_counter() - start,
                                      objective_seconds=searched)
     return dataclasses.replace(plan, provenance=provenance, cost=cost)
+
+
+def check_problem(problem):
+    """ConfigurationError unless ``problem`` is a PlanningProblem: a parsed JSON dict, a path or None raised a raw
+    AttributeError ('dict' object has no attribute 'objective') from inside the planner."""
+    if isinstance(problem, PlanningProblem):
+        return
+    if isinstance(problem, (str, bytes, os.PathLike)):
+        got, remedy = f"the path {os.fspath(problem)!r}", "read the file with planner.load_problem(path)"
+    elif isinstance(problem, dict):
+        got, remedy = "a dict", "build one from parsed JSON with planner.PlanningProblem.from_json(data)"
+    else:
+        got, remedy = ("None" if problem is None else f"an object of type {type(problem).__name__}"), (
+            "read a problem file with planner.load_problem(path), or build one from parsed JSON with "
+            "planner.PlanningProblem.from_json(data)")
+    raise ConfigurationError(f"problem: expected a PlanningProblem, got {got}; {remedy}")

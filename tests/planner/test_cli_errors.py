@@ -142,6 +142,28 @@ BAD_COMMANDS = {
     "show-missing-plan": (lambda d: ["show", d / "nope.json", "--out", d / "out.png"], "cannot access", ""),
     "demo-json-into-missing-folder": (lambda d: ["demo", "--planner", "greedy", "--save-problem", d / "out-p.json",
                                                  "--json", d / "no" / "out.json"], "cannot access", "no/out.json"),
+    # two outputs on stdout wrote two JSON documents one after the other, exit 0
+    "demo-two-outputs-on-stdout": (lambda d: ["demo", "--planner", "greedy", "--json", "-", "--save-problem", "-"],
+                                   "--json '-' and --save-problem '-' would both write to standard output",
+                                   "give standard output to one of them at most"),
+    # "cannot access 'newdir/': Not a directory", after solving
+    "json-into-missing-folder-slash": (lambda d: ["plan", _ok_problem(d), "--planner", "greedy",
+                                                  "--json", f"{d}/newdir/"],
+                                       "names a folder (it ends in '/'), and the folder", "newdir' does not exist"),
+    "json-file-with-slash": (lambda d: ["plan", _ok_problem(d), "--json", f"{_ok_problem(d)}/"],
+                             "names a folder (it ends in '/'), but", "problem.json' is a file"),
+    # "cannot access '-': No such file or directory"
+    "plan-problem-stdin": (lambda d: ["plan", "-", "--json", d / "out.json"],
+                           "PROBLEM '-': reading the problem from standard input is not supported",
+                           "give the problem file's path"),
+    "verify-problem-stdin": (lambda d: ["verify", _plan_file(d), "--problem", "-"],
+                             "--problem '-': reading the problem from standard input is not supported", ""),
+    "explain-plan-stdin": (lambda d: ["explain", "-"], "PLAN '-': reading the plan from standard input", ""),
+    # a CSV under another name said only "malformed JSON: Expecting value at line 1 column 1"
+    "csv-content-named-txt": (lambda d: ["plan", _write(d / "m.txt", b"id,lower,upper,size\n0,0,2,4\n"),
+                                         "--capacity", 8, "--json", d / "out.json"],
+                              "malformed JSON: Expecting value at line 1 column 1; it looks like CSV",
+                              "a MiniMalloc CSV problem is read only from a file whose name ends in .csv"),
     "demo-unknown-method": (lambda d: ["demo", "--method", "rk4"], "invalid choice: 'rk4'", ""),
     "cpsat-weight-past-int64": (lambda d: ["plan", write_json(d / "p.json", _buffer(1, weight=1e17)),
                                            "--json", d / "out.json"], "buffer 'k.b': weight 1e+17 times size 4",
@@ -175,6 +197,11 @@ BAD_COMMANDS = {
 if os.path.exists("/dev/full"):  # a write that fails (no space left) names the file
     BAD_COMMANDS["plan-json-dev-full"] = (lambda d: ["plan", _ok_problem(d), "--planner", "greedy", "--json",
                                                      "/dev/full"], "cannot access '/dev/full': No space left", "")
+
+if os.path.exists("/dev/stdout"):  # '-' and /dev/stdout are both standard output
+    BAD_COMMANDS["demo-dash-and-dev-stdout"] = (
+        lambda d: ["demo", "--planner", "greedy", "--json", "-", "--save-problem", "/dev/stdout"],
+        "--json '-' and --save-problem '/dev/stdout' would both write to standard output", "")
 
 
 def _write(path, data):

@@ -137,6 +137,40 @@ def test_atomic_write_replaces_whole_files_with_the_usual_mode(tmp_path):
     assert info.value.filename == str(tmp_path / "missing" / "x.json")
 
 
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_atomic_write_keeps_a_replaced_files_mode(tmp_path, mode):
+    """Replacing a private (0600) file made it 0644: the temporary file's mode replaced the user's."""
+    target = tmp_path / "out.json"
+    target.write_bytes(b"old")
+    target.chmod(mode)
+    atomic_write(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+    link = tmp_path / "link.json"  # through a link: the mode of the file it names
+    link.symlink_to(target)
+    atomic_write(link, b"newer")
+    assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == mode
+
+
+@pytest.mark.parametrize("name, text, hinted", [
+    ("m.txt", "id,lower,upper,size\n0,0,2,4\n", True),
+    ("m.json", "\n  a,b\n", True),
+    ("m.json", "[1, 2,", False),  # JSON with commas: no CSV hint
+    ("m.json", '{"a": }', False),
+    ("m.json", "hello", False),
+])
+def test_csv_content_under_another_name_says_it_needs_csv_suffix(tmp_path, name, text, hinted):
+    """A CSV named m.txt (or /dev/stdin) said only "malformed JSON: Expecting value at line 1 column 1"."""
+    with pytest.raises(ConfigurationError) as info:
+        planner.load_problem(write(tmp_path, name, text), capacity=8)
+    assert "malformed JSON" in str(info.value)
+    hint = "it looks like CSV: a MiniMalloc CSV problem is read only from a file whose name ends in .csv"
+    assert (hint in str(info.value)) == hinted, str(info.value)
+    with pytest.raises(ConfigurationError) as info:  # a plan is no CSV: read_json alone gives no hint
+        read_json(tmp_path / name)
+    assert "looks like CSV" not in str(info.value)
+
+
 def test_read_json_errors(tmp_path):
     cases = {'{"a": 1, "a": 2}': "duplicate key(s) ['a']", '{"a": }': "malformed JSON: Expecting value at line 1"}
     for text, needle in cases.items():

@@ -27,7 +27,7 @@ from planner import (Buffer, BufferSettings, ConfigurationError, InfeasibleError
 from planner.cli import main
 from planner.demo import demo_problem, demo_settings
 
-from test_cli import PROBLEM, write_json
+from cli_helpers import PROBLEM, write_json
 from test_model import problems
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
