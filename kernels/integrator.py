@@ -362,6 +362,8 @@ class Integrator:
             tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
             if self.adaptive:
                 warn_high_order_float32(self.method, dtype, rtol)
+                if not on_device:
+                    tolerances.warn_far_time_origin(system, t0, t_end, y0[0], params[0], dtype, rtol)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:

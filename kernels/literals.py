@@ -10,7 +10,9 @@ globals, closure cells and defaults.  Numba freezes closure values as typed
 constants, so the copy compiles with float32 constants and no hidden float64.
 Python floats the function reads from its closure or its module's globals
 (``d = float((m + 1) ** 2)`` in a factory) are literals by another name and are
-bound in the working precision too.
+bound in the working precision too.  A module's float constants (``math.pi``, ``np.e``) stay float64,
+as Numba types them on a GPU: they are bound as NumPy float64 scalars, so that the simulator, where a
+Python float takes the precision of its other operand, computes ``2.0 * math.pi * t`` as the GPU does.
 
 Left as written: integer literals, literals that are the argument of an
 explicit cast (``float(0.1)``, ``np.float64(0.1 * x)``: nothing inside it),
@@ -86,7 +88,7 @@ def _rewrite(func, scalar):
     definition.decorator_list = []
     definition.args.defaults = []  # the function's own defaults are reused
     definition.args.kw_defaults = [None] * len(definition.args.kwonlyargs)
-    rewriter = _Literals(scalar)
+    rewriter = _Literals(scalar, func.__globals__)
     definition = rewriter.visit(definition)
     cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
     changed = bool(rewriter.constants)
@@ -156,8 +158,9 @@ def holds(value, scalar):
 class _Literals(ast.NodeTransformer):
     """Replace float constants by names bound to working-precision constants (``constants``: name -> value)."""
 
-    def __init__(self, scalar):
+    def __init__(self, scalar, namespace):
         self.scalar = scalar
+        self.namespace = namespace
         self.constants = {}
         self._names = {}
 
@@ -168,16 +171,32 @@ class _Literals(ast.NodeTransformer):
             return node
         return self.generic_visit(node)
 
+    def visit_Attribute(self, node):
+        """A module's float constant (``math.pi``, ``np.e``) as a float64 NumPy scalar, as Numba types it on a GPU.
+
+        On the simulator it was a Python float, which NumPy 2 takes in the precision of the other operand: with
+        ``2.0`` in float32, ``2.0 * math.pi * t / 365`` rounded 2 pi to float32 there and not on a GPU, and a
+        seasonal model started at t = 7.4e5 ended 24 to 54 tolerances off on the simulator only (a user's trial).
+        """
+        owner = node.value
+        if isinstance(node.ctx, ast.Load) and isinstance(owner, ast.Name):
+            module = self.namespace.get(owner.id)
+            value = getattr(module, node.attr, None) if isinstance(module, types.ModuleType) else None
+            if type(value) is float:
+                return self._bind(("module", owner.id, node.attr), np.float64(value), node)
+        return self.generic_visit(node)
+
+    def _bind(self, key, value, node):
+        """A closure name for the constant ``value`` (one per ``key``), in place of ``node``."""
+        if key not in self._names:
+            self._names[key] = f"{_PREFIX}{len(self._names)}"
+            self.constants[self._names[key]] = value
+        return ast.copy_location(ast.Name(id=self._names[key], ctx=ast.Load()), node)
+
     def visit_Constant(self, node):
         if not _is_float(node) or not holds(node.value, self.scalar):
             return node  # not a float, or one the working precision cannot hold: left as written
-        value = node.value
-        working = self.scalar(value)
-        key = (repr(value),)
-        if key not in self._names:
-            self._names[key] = f"{_PREFIX}{len(self._names)}"
-            self.constants[self._names[key]] = working
-        return ast.copy_location(ast.Name(id=self._names[key], ctx=ast.Load()), node)
+        return self._bind((repr(node.value),), self.scalar(node.value), node)
 
 
 def _is_float(node):

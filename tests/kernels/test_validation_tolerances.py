@@ -174,3 +174,24 @@ def test_a_high_order_method_in_float32_below_its_floor_warns(method):
         kernels.solve_ivp(system, method=method, precision=np.float64, **args)
         kernels.solve_ivp(system, method=method, rtol=1e-5, atol=1e-5, **args)
 
+
+def _seasonal(t, y, p, dydt):
+    dydt[0] = -y[0] + math.sin(p[0] * t)
+
+
+SEASONAL = kernels.ODESystem(_seasonal, 1, 1, name="seasonal")
+
+
+def test_a_float32_run_far_from_t_zero_with_a_time_dependent_rhs_warns():
+    """A user's trial: a seasonal model from t = 7.4e5 days, its frequency in params, float32 at rtol 1e-5: 34 to 75
+    tolerances off with success (p[0] * t is a float64 product, but p[0] holds float32's rounding)."""
+    args = dict(y0=[1.0], params=[[2.0 * math.pi / 365.0]], rtol=1e-5, atol=1e-5, progress=False)
+    with pytest.warns(kernels.ToleranceWarning, match=r"^t reaches 7\.38e\+05 in this float32 run over a span of 10, "
+                                                      r"and rhs depends on t: .* Start the time at 0"):
+        kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(SEASONAL, (0.0, 10.0), **args)  # the same span from 0
+        kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **args, precision=np.float64)
+        kernels.solve_ivp(LORENZ, (738000.0, 738000.1), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0], rtol=1e-5,
+                          atol=1e-5, progress=False)  # autonomous: t enters nowhere
