@@ -32,8 +32,8 @@ from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
-                                check_pattern_at, keywords_checked, method_argument, pins_argument, plan_choice,
-                                probed_pattern, warn_blind_estimate, warn_differenced_products,
+                                check_pattern_at, keywords_checked, method_argument, pattern_rows, pins_argument,
+                                plan_choice, probed_pattern, warn_blind_estimate, warn_differenced_products,
                                 warn_high_order_float32, warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
@@ -417,9 +417,9 @@ class Integrator:
 
     def _check_pattern(self, t0, y0, params):
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
-        (once per distinct rows: each check differences the rhs n times on the host)."""
-        n = max(y0.shape[0], params.shape[0])  # either may be one row shared by every trajectory
-        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params)) for r in sorted({0, n // 2, n - 1})}
+        and at the rows that hold each input column's extremes (:func:`pattern_rows`; once per distinct rows: each
+        check differences the rhs n times on the host)."""
+        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params)) for r in pattern_rows(y0, params)}
         key = (t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
         if key in self._pattern_checked:
             return

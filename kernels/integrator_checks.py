@@ -22,7 +22,7 @@ from .validation import unexpected_keyword
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
-           "warn_high_order_float32"]
+           "warn_high_order_float32", "pattern_rows", "PATTERN_EXTREME_ROWS"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -197,6 +197,32 @@ def probed_pattern(settings, options, given=False):
     if newton is not None:
         return newton.linear.pattern if newton.sparse else None
     return getattr(step, "pattern", None)  # a FIRK step's (its blocks' sparse LUs)
+
+
+# Rows beyond the first, middle and last at which a sparse pattern is checked: those holding a column's extremes.
+PATTERN_EXTREME_ROWS = 16
+
+
+def pattern_rows(y0, params, extra=PATTERN_EXTREME_ROWS):
+    """Sorted trajectory indices at which a solve checks its sparse pattern: the first, middle and last, then the
+    rows holding the smallest and the largest value of each ``params`` column and then of each ``y0`` column,
+    up to ``extra`` more (host arrays; either may be one row shared by every trajectory).
+
+    A coupling that switches on with a parameter (a rate active above 290 K) is nonzero at that column's
+    extreme: an accuracy audit's rodas4 trajectory at 300 K among 280 K ones ended 524 tolerances off with
+    success at positions 1, 2, 4 and 5 of a batch of 7, and 0.15 at 0, 3 and 6 (the rows checked then).
+    """
+    n = max(y0.shape[0], params.shape[0])
+    rows = {0, n // 2, n - 1}
+    limit = len(rows) + extra
+    for inputs in (params, y0):
+        if inputs.shape[0] < 2:
+            continue
+        for column in inputs.T:
+            for pick in (np.argmin, np.argmax):
+                if len(rows) < limit:
+                    rows.add(int(pick(column)))
+    return sorted(rows)
 
 
 def check_pattern_at(system, pattern, t0, rows, given=False):

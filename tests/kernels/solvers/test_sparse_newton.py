@@ -150,6 +150,27 @@ def test_a_pattern_probed_at_the_wrong_magnitudes_is_refused_by_an_integrator_an
     assert np.max(np.abs(res.y[0, -1] - ref) / (1e-10 + 1e-6 * np.abs(ref))) < 1.0
 
 
+def _switch_by_temperature(t, y, p, dydt):
+    dydt[0] = -y[0] + (2000.0 * y[4] if p[0] > 290.0 else 0.0)
+    for i in range(1, 5):
+        dydt[i] = y[i - 1] - (i + 1.0) * y[i]
+
+
+@pytest.mark.parametrize("position", [1, 4])
+def test_the_pattern_is_checked_where_a_parameter_column_is_extreme_wherever_that_row_sits(position):
+    """An accuracy audit: the coupling (0, 4) on only above 290 K, the one 300 K trajectory among 280 K ones ended
+    524 tolerances off with success (rodas4) at positions 1, 2, 4 and 5 of a batch of 7: only the first,
+    middle and last rows were checked.  The rows of each column's extremes are checked too."""
+    assert kernels.integrator_checks.pattern_rows(np.zeros((1, 5)), np.arange(7.0)[:, None]) == [0, 3, 6]
+    temps = np.full((7, 1), 280.0)
+    temps[position] = 300.0
+    assert position in kernels.integrator_checks.pattern_rows(np.zeros((1, 5)), temps)
+    system = ODESystem(_switch_by_temperature, 5, 1, name="switch_by_temperature")
+    integ = kernels.Integrator(system, "rodas4", precision=np.float64)
+    with pytest.raises(kernels.PatternMissError, match=rf"nonzero at trajectory {position}'s y0 and params: \(0, 4\)"):
+        integ.solve((0.0, 0.1), [0.0, 0.0, 0.0, 0.0, 1.0], temps, rtol=1e-8, atol=1e-12, progress=False)
+
+
 def _host_rhs(t, y):
     out = np.empty(5)
     _switch_on_chain(t, y, _SWITCH_P, out)
