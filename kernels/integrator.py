@@ -136,6 +136,8 @@ class Integrator:
             check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
         warn_differenced_products(self.method, self.solver, self.jacobian)
         warn_blind_estimate(self.method, self.controller.adaptive)
+        blind = self.controller.adaptive and getattr(self.method.tableau, "estimate_blind_on_linear", False)
+        self._blind_estimate = self.method.name if blind else None
         self._plans = {}
         self._kernels = {}
         self._hot = {}  # solve's (plan, block_size, device, canary, device id) -> (plan, built, plan argument)
@@ -408,7 +410,7 @@ class Integrator:
                                                          self._fixed_step_remedy(), self.jacobian, suspect,
                                                          self.solver.linear if self.method.family != "erk" else None,
                                                          check.fixed_step_count(dt, t0, t_end, self.adaptive),
-                                                         max_steps),
+                                                         max_steps, self._blind_estimate),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,

@@ -50,7 +50,7 @@ FLOAT32_REJECTED_NOTE = (
 
 
 def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None, linear=None,
-                    fixed_steps=None, max_steps=None) -> dict:
+                    fixed_steps=None, max_steps=None, blind=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
 
     In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
@@ -68,7 +68,9 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
     suggests ``jac=`` only where the Jacobian is a finite difference.  ``linear`` (an implicit method's
     linear solver): MAX_STEPS of a ``"bicgstab"`` run suggests gmres.  ``fixed_steps`` (the fewest steps a
     fixed-step run needs) beyond ``max_steps``: MAX_STEPS says so and how many to allow (rk4 at dt 1e-6 over a
-    span of 1 ended at max_steps with no word of why, a user's trial).
+    span of 1 ended at max_steps with no word of why, a user's trial).  ``blind`` (an adaptive run's method whose
+    error estimate is blind on linear problems, ros3p): every message says so (a cached integrator warned on its
+    first solve only, and later ones ended 1e4 to 1e8 tolerances off with the plain success message).
     """
     messages = {int(code): message for code, message in STATUS_MESSAGES.items()}
     if fixed_steps is not None and max_steps is not None and fixed_steps > max_steps:
@@ -97,6 +99,11 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
     if suspect is not None:
         for code in messages:
             messages[code] += suspect_note(suspect)
+    if blind is not None:  # said once, as a warning, when the first solve built the integrator (an audit's trial)
+        for code in messages:
+            messages[code] += (f" {blind}'s error estimate is 0 on linear problems and sees only the nonlinear part "
+                               "of others, so its adaptive steps can end far off with success reported: use rodas4 "
+                               f"or rodas5p for adaptive steps, {blind} with fixed ones.")
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]
