@@ -184,7 +184,18 @@ def test_the_fixed_step_check_judges_oscillations_and_small_states():
         warnings.simplefilter("error", kernels.StabilityWarning)
         # a slow oscillation, even with euler's slight growth per step, and a small state: nothing to say
         kernels.solve_ivp(oscillator, (0.0, 1.0), [1.0, 0.0], [1.0], method="euler", dt=0.01, precision=np.float64)
+        # tsit5 within its stable step on the same kind of oscillation (ω = 50: stable below about 0.07)
+        kernels.solve_ivp(oscillator, (0.0, 1.0), [1.0, 0.0], [50.0], method="tsit5", controller="fixed", dt=0.04,
+                          precision=np.float64)
         dimer = kernels.ODESystem(_dimerisation, 1, 1, name="dimer")
         result = kernels.solve_ivp(dimer, (0.0, 2.0), [1e-9], [1e9], method="rk4", dt=0.2, precision=np.float64)
     assert result.y[0, -1, 0] == pytest.approx(1e-9 / 3.0, rel=1e-5)
 
+
+def test_a_fixed_step_that_grows_an_oscillation_tenfold_warns():
+    """An accuracy audit: tsit5 at dt 0.06 on an oscillation at 50 rad per unit time over [0, 1] ended 80 times too
+    large with success and no warning (|R| = 1.27 for 17 steps: 54-fold, under the 100-fold limit then)."""
+    oscillator = kernels.ODESystem(_oscillator, 2, 1, name="oscillator")
+    with pytest.warns(kernels.StabilityWarning, match=r"dt = 0.06 is beyond tsit5's stable step"):
+        kernels.solve_ivp(oscillator, (0.0, 1.0), [1.0, 0.0], [50.0], method="tsit5", controller="fixed", dt=0.06,
+                          precision=np.float64)
