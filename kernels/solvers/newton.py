@@ -133,9 +133,9 @@ class NewtonSettings:
         for key in ("analytic", "shared_by_parent", "direct", "jvp"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigurationError(f"NewtonSettings {key}: expected True or False, got {getattr(self, key)!r}")
-        if self.jvp and not (self.analytic and isinstance(self.linear, SparseLUSettings)):
-            raise ConfigurationError(f"NewtonSettings jvp=True assembles a sparse LU's matrix from the system's jvp: "
-                                     f"it needs SparseLUSettings and analytic=True, got "
+        if self.jvp and not (self.analytic and self.dense):
+            raise ConfigurationError(f"NewtonSettings jvp=True assembles an LU's matrix from the system's jvp: "
+                                     f"it needs LUSettings or SparseLUSettings and analytic=True, got "
                                      f"{type(self.linear).__name__} and analytic={self.analytic}; set jvp=False")
         levels = 1 + int(self.shared_by_parent)
         linear = dataclasses.replace(self.linear, spans_invocations=levels, solves=self.solves_per_invocation)
@@ -192,10 +192,11 @@ class NewtonSettings:
         buffers = [Buffer("residual", residual, lifetime=iterate, weight=float(5 * residual * k))]
         if self.sparse:
             buffers += sparse_buffers(self)
-        elif self.dense:
-            fd = 0 if self.analytic else n
+        elif self.dense:  # differences: the shifted state and two right-hand sides; jvp: a unit vector and J e_j
+            fd = 0 if self.analytic and not self.jvp else n
+            base = 0 if self.analytic else n
             buffers += [Buffer("jac_state", fd, lifetime=prepare, weight=float(3 * fd)),
-                        Buffer("jac_rhs0", fd, lifetime=prepare, weight=float(fd * (fd + 1))),
+                        Buffer("jac_rhs0", base, lifetime=prepare, weight=float(base * (base + 1))),
                         Buffer("jac_rhs1", fd, lifetime=prepare, weight=float(fd * (fd + 1)))]
         else:
             fd = 0 if self.analytic else n
@@ -281,6 +282,8 @@ def jacobian_source(settings):
         return sparse_jacobian_label(settings)
     if not settings.analytic:
         return "finite differences"
+    if settings.dense and settings.jvp:
+        return f"jvp ({settings.n} products)"
     return "jac" if settings.dense else "jvp"
 
 
@@ -302,7 +305,22 @@ def _prepare_source(settings, dtype):
         lines.append("    return lu_factor(matrix, aux)")
     elif dense:
         lu_unroll = settings.linear.unroll
-        if settings.analytic:
+        if settings.jvp:  # column j of J is J e_j: n products, no differences (a system that gives jvp only)
+            lines += ["    e = alloc_jac_state(region, persistent)", "    col = alloc_jac_rhs1(region, persistent)"]
+            lines += elementwise(n, lambda i: f"e[{i}] = ZERO", unroll)
+
+            def column(j):
+                return ([f"    e[{j}] = ONE", "    jvp(t, y, p, e, col)", f"    e[{j}] = ZERO"]
+                        + elementwise(n, lambda i: f"matrix[{i} * N + {j}] = -c * col[{i}]", lu_unroll if n <= lu_unroll
+                                      else 0) + [f"    matrix[{j} * N + {j}] += ONE"])
+
+            if n <= lu_unroll:
+                for j in range(n):
+                    lines += column(j)
+            else:
+                lines.append("    for j in range(N):")
+                lines += ["    " + line for line in column("j")]
+        elif settings.analytic:
             lines.append("    jac(t, y, p, matrix)")
             lines += elementwise(n * n, lambda i: f"matrix[{i}] = -c * matrix[{i}]", lu_unroll * lu_unroll)
             lines += elementwise(n, lambda i: f"matrix[{index(i, n + 1)}] += ONE", lu_unroll)

@@ -177,7 +177,9 @@ class SolverOptions:
         else:
             linear = BiCGSTABSettings(n, preconditioned=self.preconditioned, tolerance=self.krylov_tolerance,
                                       accept_reduced=INEXACT_NEWTON)
-        products = bool(jvp) and isinstance(linear, SparseLUSettings)
+        # a sparse LU takes products where they pay; a dense one only where the system gives jvp and no jac
+        products = bool(jvp) and (isinstance(linear, SparseLUSettings) or (isinstance(linear, LUSettings)
+                                                                           and not analytic))
         return NewtonSettings(n, linear, analytic=bool(analytic) or products, max_iterations=self.newton_iterations,
                               kappa=self.kappa, shared_by_parent=shared_by_parent, component=component, jvp=products)
 

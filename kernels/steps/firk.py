@@ -160,7 +160,8 @@ class FIRKStepSettings:
         pattern = newton.linear.pattern if newton.sparse else None
         if pattern is None and options.linear == "lu" and 2 * system.n_states > LU_UNROLL:
             pattern = _pattern_for_pair_block(options, system)
-        if pattern is not None and getattr(system, "jvp", None) is not None:
+        has_jac, has_jvp = getattr(system, "jac", None) is not None, getattr(system, "jvp", None) is not None
+        if has_jvp and (pattern is not None or not has_jac):  # dense: J e_j column by column, not differences
             jacobian = "jvp"
         else:
             jacobian = "jac" if getattr(system, "jac", None) is not None else "finite differences"
@@ -182,9 +183,6 @@ class FIRKStepSettings:
             n = self.n_states
             entries = {(int(i), int(j)) for i, j in self.pattern} | {(i, i) for i in range(n)}
             object.__setattr__(self, "pattern", SparseLUSettings(n, tuple(entries)).pattern)  # checked, sorted
-        elif self.jacobian == "jvp":
-            raise ConfigurationError("FIRKStepSettings jacobian='jvp' needs a pattern (the sparse LU's column "
-                                     "groups); give pattern= or use 'jac' or 'finite differences'")
         if self.tableau.explicit or self.tableau.diagonally_implicit:
             raise ConfigurationError(f"method {self.tableau.name!r}: the FIRK family needs a fully implicit "
                                      "tableau (not explicit or diagonally implicit)")
@@ -206,9 +204,9 @@ class FIRKStepSettings:
         """:attr:`jacobian` with its cost where the blocks' LU is sparse, as a Newton's label reads
         (:func:`kernels.solvers.jacobian_assembly.sparse_jacobian_label`): ``"jvp (compressed, K products)"``,
         ``"jac (dense n x n scratch)"`` or ``"finite differences (compressed, K right-hand sides)"``."""
-        if self.pattern is None:
-            return self.jacobian
         n = self.n_states
+        if self.pattern is None:
+            return f"jvp ({n} products)" if self.jacobian == "jvp" else self.jacobian
         if self.jacobian == "jac":
             return f"jac (dense {n} x {n} scratch)"
         groups = len(column_groups(n, self.pattern))

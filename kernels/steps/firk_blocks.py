@@ -149,6 +149,17 @@ def jacobian_lines(settings):
     n = settings.n_states
     if settings.jacobian == "jac":
         return ["    jac(t, y, p, jm)"]
+    if settings.pattern is None and settings.jacobian == "jvp":  # dense, column j = J e_j (a system without jac)
+        lines = elementwise(n, lambda i: f"ys[{i}] = ZERO")
+        column = ["ys[{j}] = ONE", "jvp(t, y, p, ys, f_0)", "ys[{j}] = ZERO"]
+        if n <= LU_UNROLL:
+            for j in range(n):
+                lines += ["    " + c.format(j=j) for c in column]
+                lines += [f"    jm[{i * n + j}] = f_0[{i}]" for i in range(n)]
+        else:
+            lines += ["    for j in range(N):"] + ["        " + c.format(j="j") for c in column]
+            lines += ["        for i in range(N):", "            jm[i * N + j] = f_0[i]"]
+        return lines
     if settings.pattern is None:  # dense finite differences, column by column
         column = perturbation_lines("{j}", "tol") + ["d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
         lines = elementwise(n, lambda i: f"ys[{i}] = y[{i}]")
