@@ -262,8 +262,12 @@ def finite_rows(arr, what, dtype, first_row=0):
     if not np.isfinite(column_abs_max(out)).all():  # one fast pass; NaN and inf reach the column maxima
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         where = (bad[0] + int(first_row),) + bad[1:]
+        rows = int(np.count_nonzero(~np.isfinite(out).all(axis=1)))
+        remedy = ("" if out.ndim != 2 or out.shape[0] < 2 else
+                  f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = "
+                  f"np.isfinite({what}).all(axis=1), then pass {what}[keep] (and the other inputs' rows [keep])")
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
-                                 f"at index {where}")
+                                 f"at index {where}{remedy}")
     return out
 
 

@@ -307,3 +307,17 @@ def test_a_float_fault_in_an_event_function_stays_in_its_trajectory():
                             events=Event(_root_of_height, direction=-1), progress=False)
     assert res.status.tolist() == [0, 0]
     assert res.event_count[:, 0].tolist() == [0, 1]  # y = 0.25 at t = 0.375 in the second; NaN after 0.5
+
+
+def _concentration_above_2(t, y, p):
+    return y[1] / p[2] - 2.0
+
+
+def test_an_event_that_divides_by_a_parameter_draws_no_warning_from_the_sample_check():
+    """The construction check calls g on zeros, where y[1] / p[2] is 0/0: NumPy's RuntimeWarning pointed at the
+    user's line though every p[2] of theirs was 20 (a pharmacologist's trial)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        Event(_concentration_above_2, direction=1)

@@ -86,6 +86,16 @@ def test_bad_argument(changes, words):
     assert isinstance(info.value, ValueError)
 
 
+def test_a_non_finite_params_row_says_how_to_run_the_others():
+    """One NaN draw refused the whole sweep with no word of how to keep the rest (a pharmacologist's trial)."""
+    params = np.array([[10.0, 28.0, 8.0 / 3.0], [np.nan, 28.0, 8.0 / 3.0], [10.0, 28.0, 8.0 / 3.0]])
+    with pytest.raises(ConfigurationError) as info:
+        call(params=params)
+    assert str(info.value).endswith("found nan at index (1, 0) (1 of 3 rows); to run the others, drop those rows "
+                                    "first: keep = np.isfinite(params).all(axis=1), then pass params[keep] (and the "
+                                    "other inputs' rows [keep])")
+
+
 def test_float32_save_times_rounded_past_the_span_say_so():
     """jnp.linspace gives float32 times by default: 0.3 rounds to 0.30000001192092896, past t_end = 0.3, and the
     message gave only the numbers (a porter's trial)."""
