@@ -29,7 +29,7 @@ from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
-__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe"]
+__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause"]
 
 #: The statuses the hint explains.
 JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
@@ -121,8 +121,17 @@ def _finite_jacobian(system, t, y, p):
 
 
 def _remedy(system, t, y, p, finite, what, j=None):
-    """What to do: the states' remedy (:data:`_REMEDY`), or the parameters' when nudging the parameters that are 0
-    or not finite off their value makes ``finite(system, t, y, p)`` true and nudging the states at 0 does not."""
+    """What to do: the parameters' remedy (:func:`parameter_cause`), else the states' (:data:`_REMEDY`)."""
+    return parameter_cause(system, t, y, p, finite, what) or _REMEDY.format(where=_where(y, j))
+
+
+def parameter_cause(system, t, y, p, finite, what):
+    """The parameters' remedy (:data:`_PARAMETER_REMEDY`) when nudging the parameters that are 0 or not finite off
+    their value makes ``finite(system, t, y, p)`` true and nudging the states at 0 does not; else ''.
+
+    :mod:`kernels.rhs_hint` asks it too, with ``finite`` the rhs's finiteness: a population N = 0 in one params
+    row (``beta S I / N``) was worded as a quantity crossing 0 by explicit methods (a user's trial).
+    """
     suspects = np.flatnonzero((p == 0.0) | ~np.isfinite(p)) if p.size else np.zeros(0, int)
     if suspects.size:
         zero = np.flatnonzero(y == 0.0)
@@ -131,7 +140,7 @@ def _remedy(system, t, y, p, finite, what, j=None):
             names = ", ".join(f"p[{i}]" for i in suspects[:6]) + (", ..." if suspects.size > 6 else "")
             given = ", ".join(f"p[{i}] = {float(p[i]):g}" for i in suspects[:6])
             return _PARAMETER_REMEDY.format(given=given, names=names, what=what)
-    return _REMEDY.format(where=_where(y, j))
+    return ""
 
 
 def _fixed(finite, system, t, y, p, indices, states):

@@ -28,6 +28,7 @@ import numpy as np
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .stiffness import HostProbe, follow_on_host, follows_on_host, states_to_probe
 from .errors import UnassignedOutputError, state_text
+from .jacobian_hint import parameter_cause
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
@@ -54,6 +55,11 @@ def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64):
         return None
     return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end),
                     np.dtype(dtype).name, np.array(status))
+
+
+def _rhs_finite(system, t, y, p):
+    """Whether ``rhs`` at ``(t, y)`` is finite on the host (for :func:`kernels.jacobian_hint.parameter_cause`)."""
+    return _evaluate(system, t, y, p)[0] is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,10 +105,13 @@ class RhsProbe(HostProbe):
         else:
             i = int(np.flatnonzero(~np.isfinite(found.f))[0])
             fails = f"is not finite {at}: dydt[{i}] = {float(found.f[i])!r}"
+        cause = parameter_cause(self.system, found.t, np.asarray(found.y, np.float64), np.asarray(p, np.float64),
+                                _rhs_finite, "right-hand side")
         return (f" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host "
-                f"from {what} (t = {t_from:.6g}). A square root, logarithm or power of a quantity that crossed 0 "
-                "there, a division by it, or a term of t past its domain stops the GPU's run the same way: check the "
-                "model there (keep the quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
+                f"from {what} (t = {t_from:.6g})." + (cause or
+                " A square root, logarithm or power of a quantity that crossed 0 there, a division by it, or a term "
+                "of t past its domain stops the GPU's run the same way: check the model there (keep the quantity in "
+                "its domain, e.g. sqrt(max(x, 0)), or end the span before t)."))
 
 
 def _follow(system, y0, p, t0, t_end, largest=np.inf):

@@ -124,3 +124,24 @@ def test_a_float32_solution_leaving_the_range_is_named(method):
     res64 = kernels.solve_ivp(system, (0.0, 20.0), [1e19], method=method, rtol=1e-6, atol=1e-8,
                               precision=np.float64, progress=False)
     assert not res64.success and "largest value" not in res64.message()
+
+
+def _sir(t, y, p, dydt):
+    infection = p[0] * y[0] * y[1] / p[2]
+    dydt[0] = -infection
+    dydt[1] = infection - p[1] * y[1]
+    dydt[2] = p[1] * y[1]
+
+
+def test_an_explicit_run_stopped_by_a_zero_parameter_names_it():
+    """A population N = 0 in one params row: the implicit methods' message named p[2] = 0, the explicit ones' spoke
+    of a quantity crossing 0 and ending the span early (an epidemiologist's trial)."""
+    system = kernels.ODESystem(_sir, 3, 3, name="sir")
+    params = np.array([[0.3, 0.1, 1e5], [0.3, 0.1, 0.0]])
+    result = kernels.solve_ivp(system, (0.0, 10.0), [1e5 - 10, 10.0, 0.0], params, method="tsit5",
+                               precision=np.float64)
+    assert result.status.tolist() == [0, int(kernels.Status.NONFINITE_STATE)]
+    message = result.message(1)
+    assert "A parameter causes it: this trajectory has p[2] = 0, and with p[2] nudged off it the right-hand side " \
+           "is finite" in message
+    assert "end the span before t" not in message
