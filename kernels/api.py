@@ -74,6 +74,8 @@ class IVPResult:
     counts : array (N, 4 + n_events) int32 or None
         ``n_rhs``, ``n_jac``, ``n_lu``, ``n_newton`` then ``event_count`` as the kernel wrote them
         (:mod:`kernels.loop_work`).
+    t_start : float or None
+        The span's ``t0``, from which the kernel counts ``argmax`` times (:attr:`summaries` adds it back).
 
     ``y`` and ``observables`` are None when the solve had ``save_trajectory=False``.
     """
@@ -95,20 +97,24 @@ class IVPResult:
     event_y: object = None
     counts: object = None
     stiffness_probe: object = dataclasses.field(default=None, repr=False, compare=False)
+    t_start: float | None = None
 
     @property
     def summaries(self) -> dict:
         """``{stat: array (N, n_windows, n_quantities)}``: the states' columns, then the observables'.
 
         Views of ``summary_array`` (copied to the host first when it is a device array); empty
-        without summaries.
+        without summaries.  ``argmax`` is ``t_start`` plus the offset the kernel kept, in float64.
         """
         if self.summary_array is None:
             return {}
         data = _host(self.summary_array)
         n, windows, width = data.shape
         stacked = data.reshape(n, windows, len(self.summary_stats), width // len(self.summary_stats))
-        return {stat: stacked[:, :, k, :] for k, stat in enumerate(self.summary_stats)}
+        out = {stat: stacked[:, :, k, :] for k, stat in enumerate(self.summary_stats)}
+        if "argmax" in out and self.t_start is not None:
+            out["argmax"] = self.t_start + out["argmax"].astype(np.float64)
+        return out
 
     @property
     def n_rhs(self):

@@ -34,7 +34,7 @@ __all__ = ["ChunkedResult", "concatenate", "bytes_per_trajectory", "probe_factor
 
 PER_TRAJECTORY = ("y", "observables", "status", "n_steps", "n_rejected", "summary_array", "event_t", "event_y",
                   "counts")
-SHARED = ("t", "method", "backend", "summary_stats")
+SHARED = ("t", "method", "backend", "summary_stats", "t_start")
 ON_CLIENT = ("plan", "canary_intact", "stiffness_probe", "status_messages")
 
 

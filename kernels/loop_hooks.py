@@ -123,7 +123,7 @@ class LoopHooks:
                 s_begin(t0, y, p, driver_times, driver_values, region, persistent)
                 if PER_SAVE:
                     for w in range(k0):  # saves at t0: windows of no length
-                        s_emit(traj, w, t0, t0, out, region, persistent)
+                        s_emit(traj, w, t0, t0, t0, out, region, persistent)
 
         def make_accept(REG, LANDING):
             """The accept hook; with REG, ``h == dt`` unless LANDING (compile-time constants)."""
@@ -149,14 +149,14 @@ class LoopHooks:
                 if SUMMARIES:
                     # A regular run's last step before a window closes: the landing step, or one cut by an event.
                     if REG and (LANDING or (EVENTS and code == EVENT)):
-                        s_land(t, t_new, h_step, dtype(dt), y, y_new, p, driver_times, driver_values, region,
+                        s_land(t, t_new, t0, h_step, dtype(dt), y, y_new, p, driver_times, driver_values, region,
                                persistent)
                     else:
-                        s_update(t_new, h_step, y_new, p, driver_times, driver_values, region, persistent)
+                        s_update(t_new, t0, h_step, y_new, p, driver_times, driver_values, region, persistent)
                     # (per save: a step past the last save, toward t_end, has no window)
                     if EVENTS and code == EVENT and (not PER_SAVE or k < t_eval.shape[0]):
                         w = k if PER_SAVE else 0
-                        s_emit(traj, w, window_start(k, t_eval, t0) if PER_SAVE else t0, t_new, out, region,
+                        s_emit(traj, w, window_start(k, t_eval, t0) if PER_SAVE else t0, t_new, t0, out, region,
                                persistent)
                 return code
 
@@ -177,7 +177,7 @@ class LoopHooks:
         @cuda.jit(device=True, inline="always")
         def on_save(traj, k, t_eval, t0, extras, region, persistent):
             if PER_SAVE:
-                s_emit(traj, k, window_start(k, t_eval, t0), t_eval[k], extras[0], region, persistent)
+                s_emit(traj, k, window_start(k, t_eval, t0), t_eval[k], t0, extras[0], region, persistent)
 
         @cuda.jit(device=True)
         def finish(traj, k, status, t_eval, t0, t_end, extras, region, persistent):
@@ -187,7 +187,7 @@ class LoopHooks:
                 if PER_SAVE:
                     done = k + 1 if status == EVENT else k
                 elif status == SUCCESS:
-                    s_emit(traj, 0, t0, t_end, out, region, persistent)  # the run covers t_span (kernels.loop)
+                    s_emit(traj, 0, t0, t_end, t0, out, region, persistent)  # the run covers t_span (kernels.loop)
                     done = 1
                 elif status == EVENT:
                     done = 1
@@ -204,17 +204,17 @@ def _no_begin(t, y, p, driver_times, driver_values, region, persistent):
 
 
 @cuda.jit(device=True, inline="always")
-def _no_update(t_new, h, y, p, driver_times, driver_values, region, persistent):
+def _no_update(t_new, origin, h, y, p, driver_times, driver_values, region, persistent):
     pass
 
 
 @cuda.jit(device=True, inline="always")
-def _no_land(t, t_new, h, h_unit, y_old, y, p, driver_times, driver_values, region, persistent):
+def _no_land(t, t_new, origin, h, h_unit, y_old, y, p, driver_times, driver_values, region, persistent):
     pass
 
 
 @cuda.jit(device=True, inline="always")
-def _no_emit(traj, w, a, b, out, region, persistent):
+def _no_emit(traj, w, a, b, origin, out, region, persistent):
     pass
 
 

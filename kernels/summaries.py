@@ -19,7 +19,10 @@ t_eval[0]]`` for the first).  Statistics over a window ``[a, b]`` of values
   over steps would);  the same rule for fixed and adaptive steps;
 * ``rms``: the square root of the same trapezoid mean of ``v^2``;
 * ``min``, ``max``: over the step points ``v_0 .. v_m``; ``argmax`` the time of
-  the (first) maximum;
+  the (first) maximum, kept and written as its offset from the run's ``t0`` (``t_new - t0`` in
+  float64, then the working precision: its resolution is the span's, not ``t``'s, so a float32 run
+  from ``t0 = 7.4e5`` keeps its peak times to the step; they were rounded to 1/16 there, a user's
+  trial) and given back as ``t0 + offset`` in float64 (:attr:`kernels.IVPResult.summaries`);
 * ``final``: ``v_m``.
 
 How the trapezoid is summed.  Adaptive steps (and fixed steps that may fail)
@@ -191,14 +194,15 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
 
     * ``begin(t, y, p, driver_times, driver_values, region, persistent)``: accumulators
       from the values at ``t`` (the start, or the start of a new window);
-    * ``update(t_new, h, y_new, p, driver_times, driver_values, region, persistent)``:
+    * ``update(t_new, origin, h, y_new, p, driver_times, driver_values, region, persistent)``:
       add the step of size ``h`` (working precision) ending at ``t_new`` with state ``y_new``;
-      with ``regular_steps``, ``h`` must be the run's fixed step ``dt``;
-    * ``land(t, t_new, h, h_unit, y, y_new, p, driver_times, driver_values, region, persistent)``
+      with ``regular_steps``, ``h`` must be the run's fixed step ``dt``; ``origin`` is the run's ``t0``
+      (float64), from which ``argmax`` counts its time;
+    * ``land(t, t_new, origin, h, h_unit, y, y_new, p, driver_times, driver_values, region, persistent)``
       (``regular_steps`` only, else None): add the step from ``(t, y)`` to ``(t_new, y_new)`` of
       size ``h``, any size, ``h_unit`` being the fixed step ``dt`` that ``update`` was given (both
       working precision); every window that ``emit`` closes must end with it (module docstring);
-    * ``emit(traj, w, a, b, out, region, persistent)``: write window ``w`` = ``[a, b]`` and
+    * ``emit(traj, w, a, b, origin, out, region, persistent)``: write window ``w`` = ``[a, b]`` and
       restart it at ``b`` (the accumulators keep the value at ``b``);
     * ``fill_nan(traj, w, out)``: NaN in windows ``w`` on.
 
@@ -231,8 +235,8 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
     observe_lines = scratch + observe_at("t_new", "y")
     head = ["    acc = alloc_acc(region, persistent)"] + (observe_lines if settings.needs_observables else [])
     begin = ["def begin(t_new, y, p, driver_times, driver_values, region, persistent):"] + head
-    update = ["def update(t_new, h, y, p, driver_times, driver_values, region, persistent):"] + head
-    land = ["def land(t, t_new, h, h_unit, y_old, y, p, driver_times, driver_values, region, persistent):",
+    update = ["def update(t_new, origin, h, y, p, driver_times, driver_values, region, persistent):"] + head
+    land = ["def land(t, t_new, origin, h, h_unit, y_old, y, p, driver_times, driver_values, region, persistent):",
             "    acc = alloc_acc(region, persistent)"]
     if settings.needs_observables:  # the observables before the step first, then at its end
         land += scratch + observe_at("t", "y_old")
@@ -249,7 +253,7 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
             lines.append(f"    {slot(j, 'low')} = min({slot(j, 'low')}, v)")
         if "at_high" in at:  # the time of the maximum: a branch (a select)
             lines += [f"    if v > {slot(j, 'high')}:", f"        {slot(j, 'high')} = v",
-                      f"        {slot(j, 'at_high')} = dtype(t_new)"]
+                      f"        {slot(j, 'at_high')} = dtype(t_new - origin)"]
         elif "high" in at:  # one max.f32
             lines.append(f"    {slot(j, 'high')} = max({slot(j, 'high')}, v)")
         return lines
@@ -279,16 +283,16 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
             land.append(f"    {slot(j, 'square')} += hu * (prev * prev - before * before) "
                         "+ hh * (before * before + v * v)")
         land += extremes(j) + [f"    {slot(j, 'prev')} = v"]
-    begin.append("    restart(acc, t_new)")
+    begin.append("    restart(acc, dtype(0.0))")  # begin is called at the run's start: no time past it
 
-    restart = ["def restart(acc, t):"]
-    emit = ["def emit(traj, w, a, b, out, region, persistent):", "    acc = alloc_acc(region, persistent)",
+    restart = ["def restart(acc, offset):"]
+    emit = ["def emit(traj, w, a, b, origin, out, region, persistent):", "    acc = alloc_acc(region, persistent)",
             "    span = dtype(b - a)", "    scale = dtype(1.0) / span if span > 0 else dtype(0.0)"]
     for j in range(q):
         prev = slot(j, "prev")
         for name in slots[1:]:
             restart.append(f"    {slot(j, name)} = " + {"integral": "dtype(0.0)", "square": "dtype(0.0)",
-                                                        "at_high": "dtype(t)"}.get(name, prev))
+                                                        "at_high": "offset"}.get(name, prev))
         for k, stat in enumerate(s.stats):
             column = k * q + j
             expression = {
@@ -299,7 +303,7 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
                 "argmax": slot(j, "at_high") if "at_high" in at else "", "final": prev,
             }[stat]
             emit.append(f"    out[traj, w, {column}] = {expression}")
-    emit.append("    restart(acc, b)")
+    emit.append("    restart(acc, dtype(b - origin))")
     if len(restart) == 1:
         restart.append("    pass")
     namespace["restart"] = compile_device("\n".join(restart) + "\n", "restart", namespace, inline=True)

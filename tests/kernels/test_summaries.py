@@ -243,3 +243,18 @@ def test_sampling_where_the_loop_updates_every_step_is_refused(method, options, 
     summaries = Summaries(states=[0], stats=("mean",), every=5)
     with pytest.raises(ConfigurationError, match=f"every=5.*{words}.*leave every=1"):
         kernels.solve_ivp(CHAIN, (0.0, 0.1), Y0, PARAMS, method=method, summaries=summaries, **options)
+
+
+@pytest.mark.parametrize("precision", [np.float32, np.float64])
+def test_argmax_keeps_the_steps_resolution_far_from_t_zero(precision):
+    """A float32 run from t0 = 738000 (days since year 0) gave peak times rounded to 1/16 (49.875 for 49.9): the
+    time was kept in the working precision.  It is kept from t0 and given back in float64."""
+    t0, dt = 738000.0, 0.01
+    summaries = Summaries(states=[0, 1], stats=("argmax",))
+    near = kernels.solve_ivp(CHAIN, (0.0, 8.0), Y0, PARAMS, method="rk4", dt=dt, precision=precision,
+                             summaries=summaries)
+    far = kernels.solve_ivp(CHAIN, (t0, t0 + 8.0), Y0, PARAMS, method="rk4", dt=dt, precision=precision,
+                            summaries=summaries)
+    assert far.summaries["argmax"].dtype == np.float64
+    np.testing.assert_allclose(far.summaries["argmax"] - t0, near.summaries["argmax"], atol=1e-6)
+    assert 3.0 < near.summaries["argmax"][0, 0, 1] < 7.0  # the velocity's peak is inside the span
