@@ -46,6 +46,14 @@ class _Found(Exception):
         self.t, self.y, self.f, self.fault, self.out_of_range = t, y, f, fault, out_of_range
 
 
+@dataclasses.dataclass(frozen=True)
+class _Stopped:
+    """SciPy's Radau failed before ``t_end`` at ``(t, y)``, the right-hand side finite all the way."""
+
+    t: float
+    y: np.ndarray
+
+
 def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64):
     """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` and the system can be
     followed on the host, else None.  ``dtype``: the solve's working precision (its range is looked at)."""
@@ -88,6 +96,11 @@ class RhsProbe(HostProbe):
                         self.t_end, largest)
         if found is None:
             return ""
+        if isinstance(found, _Stopped):  # the step size underflowing on the host too: where, to say so
+            return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
+                    f"t = {found.t:.6g} (y = {state_text(found.y)}), with no step it can take: the solution "
+                    "itself is singular or changes abruptly there. Check the model near that time, or end the span "
+                    "before it.")
         at = f"at t = {found.t:.6g}, y = {state_text(found.y)}"
         if found.out_of_range:
             root = np.sqrt(largest)
@@ -132,8 +145,16 @@ def _follow(system, y0, p, t0, t_end, largest=np.inf):
 
     if not (np.all(np.isfinite(y0)) and t_end > t0):
         return None
+    calls = [0]
+
+    def counted(t, y):
+        calls[0] += 1
+        return f(t, y)
+
     try:
-        follow_on_host(f, t0, t_end, y0, RHS_EVALUATIONS)  # rhs finite wherever it went: no hint
+        times, states, complete = follow_on_host(counted, t0, t_end, y0, RHS_EVALUATIONS)
+        if not complete and calls[0] < RHS_EVALUATIONS:  # Radau itself failed there, rhs finite all the way
+            return _Stopped(float(times[-1]), states[-1])
     except _Found as found:
         return found if found.out_of_range else _narrowed(system, p, last[0], found)
     except UnassignedOutputError:  # the cause: HostProbe.hint says it

@@ -145,3 +145,17 @@ def test_an_explicit_run_stopped_by_a_zero_parameter_names_it():
     assert "A parameter causes it: this trajectory has p[2] = 0, and with p[2] nudged off it the right-hand side " \
            "is finite" in message
     assert "end the span before t" not in message
+
+
+def _blowup(t, y, p, dydt):
+    dydt[0] = y[0] * y[0]
+
+
+def test_a_step_size_underflow_says_where_the_host_follow_stops_too():
+    """y' = y^2 from 1 blows up at t = 1 with its rhs finite all the way: the message said to check the model
+    near where the saved values stop, and with the default saves none did (an epidemiologist's trial)."""
+    system = kernels.ODESystem(_blowup, 1, name="blowup")
+    result = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method="tsit5", precision=np.float64)
+    assert int(result.status[0]) == int(kernels.Status.STEP_SIZE_UNDERFLOW)
+    message = result.message(0)
+    assert "SciPy's Radau stops too, at t = 1.0000" in message and "end the span before it" in message
