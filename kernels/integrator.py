@@ -24,7 +24,7 @@ from planner import Plan
 from . import tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
-from .batch_inputs import batch_inputs
+from .batch_inputs import batch_inputs, first_row
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import default_device
@@ -348,6 +348,7 @@ class Integrator:
         t0, t_end = check.check_span(t_span)
         check.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)
+        given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
             key = ("stable", float(dt), float(t0), y0[0].tobytes(), y0[-1].tobytes(), params[0].tobytes(),
@@ -365,7 +366,8 @@ class Integrator:
             if self.adaptive:
                 warn_high_order_float32(self.method, dtype, rtol)
                 if not on_device:
-                    tolerances.warn_far_time_origin(system, t0, t_end, y0[0], params[0], dtype, rtol)
+                    tolerances.warn_far_time_origin(system, t0, t_end, y0[0], first_row(given_params, params),
+                                                    dtype, rtol, atol)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:

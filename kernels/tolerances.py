@@ -148,33 +148,44 @@ def _tol(values):
     return f"{values[0]:g}" if np.all(values == values[0]) else "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
-def warn_far_time_origin(system, t0, t_end, y, p, dtype, rtol):
-    """Warn a float32 run whose rhs depends on ``t`` where ``t`` is far from 0 for its span.
+def warn_far_time_origin(system, t0, t_end, y, p, dtype, rtol, atol):
+    """Warn a float32 run whose rhs, far from t = 0 for its span, changes with float32's rounding of its
+    coefficients of ``t``.
 
     ``t`` is float64, but a float32 parameter or literal that multiplies it (a frequency ``p[k] * t``, a dosing
-    time) holds float32's rounding, about ``eps / 2`` of itself, which at ``|t|`` moves the product by
-    ``eps |t|`` in units of ``t``: against the span's ``rtol * (t_end - t0)`` that can leave a run tens of
-    tolerances off with status success (a user's trial: a seasonal SEIR model from t = 7.4e5 days over 730,
-    float32, rtol 1e-5, with its frequency in params: 34 to 75 tolerances off; float64 0.03).  Whether ``rhs``
-    depends on ``t`` is seen on the host at ``t0``, mid-span and ``t_end`` with the first trajectory's ``y0``
-    and ``params``; systems with drivers are not judged.
+    time) holds float32's rounding, about ``eps / 2`` of itself, which at ``|t|`` moves the product by about
+    ``eps |t|`` in units of ``t`` (a user's trial: a seasonal SEIR model from t = 7.4e5 days over 730, float32,
+    rtol 1e-5, its frequency in params: 34 to 75 tolerances off with success; float64 0.03).  Looked at only
+    where ``eps |t| > rtol (t_end - t0)``; there ``rhs`` is evaluated on the host (float64 arithmetic) at
+    ``t0``, mid-span and ``t_end`` for the first trajectory, once with its ``params`` and once with them, and
+    its float literals, rounded to the working precision as a GPU holds them, and the warning comes where the
+    difference over the span exceeds the tolerance: a parameter float32 holds exactly (3.0) says nothing.
+    Systems with drivers are not judged.
     """
     eps = float(np.finfo(dtype).eps)
     far, span = max(abs(t0), abs(t_end)), t_end - t0
     if np.dtype(dtype) == np.float64 or system.n_drivers or not eps * far > float(np.min(rtol)) * span:
         return
+    from .literals import in_precision
+
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    held = p.astype(dtype).astype(np.float64)
+    rhs = in_precision(system.rhs, dtype) if system.literals == "working" else system.rhs
+    worst = 0.0
     try:
         with np.errstate(all="ignore"):
-            values = [system.evaluate_rhs(t, y, p) for t in (t0, 0.5 * (t0 + t_end), t_end)]
+            for t in (t0, 0.5 * (t0 + t_end), t_end):
+                exact, rounded = system.evaluate_rhs(t, y, p), np.empty(system.n_states)
+                rhs(np.float64(t), y, held, rounded)
+                scale = np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y)
+                worst = max(worst, float(np.max(np.abs(rounded - exact) * span / scale)))
     except Exception:  # noqa: BLE001 - the rhs's own failures are reported by the checks that look for them
         return
-    if all(np.array_equal(values[0], v, equal_nan=True) for v in values[1:]):
-        return  # autonomous: t enters nowhere
-    ratio = eps * far / (float(np.min(rtol)) * span)
+    if not worst > 1.0:  # NaN (a rhs not finite here) says nothing either
+        return
     warn_user(f"t reaches {far:.3g} in this {np.dtype(dtype).name} run over a span of {span:.3g}, and rhs depends on "
-              f"t: a float32 parameter or literal that multiplies t (a frequency p[k] * t, a switching time) carries "
-              f"float32's rounding, which at this t can move such a product by {eps * far:.2g} in units of t, "
-              f"{ratio:.2g} times what rtol = {float(np.min(rtol)):.3g} allows over the span; the run can end tens of "
-              "tolerances off with status success (a seasonal model from t = 7.4e5 over 730 days: 34 to 75). Start "
-              "the time at 0 and keep the offset in params, or use precision=np.float64", ToleranceWarning)
+              f"t through coefficients {np.dtype(dtype).name} rounds (a frequency p[k] * t, a switching time, a "
+              f"literal): held as the GPU holds them, they change the first trajectory's dydt by up to {worst:.2g} "
+              "tolerances over the span, and the run can end tens of tolerances off with status success (a seasonal "
+              "model from t = 7.4e5 over 730 days: 34 to 75). Start the time at 0 and keep the offset in params, or "
+              "use precision=np.float64", ToleranceWarning)

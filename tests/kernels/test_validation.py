@@ -239,7 +239,7 @@ def test_nonfinite_input_message_is_plain(row, col, bad, dtype):
     y0[row, col] = bad
     with pytest.raises(ConfigurationError) as info:
         call(y0=y0)
-    assert str(info.value).endswith(f"found {float(bad)!r} at index ({row}, {col})")
+    assert f"found {float(bad)!r} at index ({row}, {col})" in str(info.value)
 
 
 @pytest.mark.parametrize("changes, plain_words", [

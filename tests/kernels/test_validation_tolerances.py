@@ -187,8 +187,14 @@ def test_a_float32_run_far_from_t_zero_with_a_time_dependent_rhs_warns():
     tolerances off with success (p[0] * t is a float64 product, but p[0] holds float32's rounding)."""
     args = dict(y0=[1.0], params=[[2.0 * math.pi / 365.0]], rtol=1e-5, atol=1e-5, progress=False)
     with pytest.warns(kernels.ToleranceWarning, match=r"^t reaches 7\.38e\+05 in this float32 run over a span of 10, "
-                                                      r"and rhs depends on t: .* Start the time at 0"):
+                                                      r"and rhs depends on t through coefficients float32 rounds .* "
+                                                      r"Start the time at 0"):
         kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **args)
+    # a frequency float32 holds exactly changes nothing there (tests/kernels/test_large_t0.py runs one to 1 tolerance)
+    exact = dict(args, params=[[3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **exact)
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.solve_ivp(SEASONAL, (0.0, 10.0), **args)  # the same span from 0
