@@ -32,9 +32,10 @@ from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
 from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
-                                check_pattern_at, keywords_checked, method_argument, pattern_rows, pins_argument,
+                                check_pattern_at, keywords_checked, method_argument, probe_rows, pins_argument,
                                 plan_choice, probed_pattern, warn_blind_estimate, warn_differenced_products,
-                                warn_high_order_float32, warn_unstable_fixed_step)
+                                warn_high_order_float32, warn_unstable_fixed_step, PATTERN_EXTREME_ROWS,
+                                STABILITY_EXTREME_ROWS)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -301,7 +302,8 @@ class Integrator:
             key = (what, value)
             found = self._tolerances.get(key)
             if found is None:
-                found = self._tolerances[key] = tolerances.check_tolerance(value, what, self.system.n_states, self.dtype)
+                found = self._tolerances[key] = tolerances.check_tolerance(value, what, self.system.n_states,
+                                                                           self.dtype)
             return found
         return tolerances.check_tolerance(value, what, self.system.n_states, self.dtype)
 
@@ -351,10 +353,11 @@ class Integrator:
         given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
-            key = ("stable", float(dt), float(t0), y0[0].tobytes(), y0[-1].tobytes(), params[0].tobytes(),
-                   params[-1].tobytes())
+            rows = probe_rows(y0, params, STABILITY_EXTREME_ROWS)
+            key = ("stable", float(dt), float(t0)) + tuple(
+                (r, y0[min(r, y0.shape[0] - 1)].tobytes(), params[min(r, params.shape[0] - 1)].tobytes()) for r in rows)
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
-                warn_unstable_fixed_step(self.method, system, dt, t0, t_end, y0, params)
+                warn_unstable_fixed_step(self.method, system, dt, t0, t_end, y0, params, rows)
                 _remember(self._stability_checked, key)
         scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
         rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
@@ -421,9 +424,10 @@ class Integrator:
 
     def _check_pattern(self, t0, y0, params):
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
-        and at the rows that hold each input column's extremes (:func:`pattern_rows`; once per distinct rows: each
+        and at the rows that hold each input column's extremes (:func:`probe_rows`; once per distinct rows: each
         check differences the rhs n times on the host)."""
-        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params)) for r in pattern_rows(y0, params)}
+        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params))
+                for r in probe_rows(y0, params, PATTERN_EXTREME_ROWS)}
         key = (t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
         if key in self._pattern_checked:
             return

@@ -22,7 +22,7 @@ from .validation import unexpected_keyword
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
-           "warn_high_order_float32", "pattern_rows", "PATTERN_EXTREME_ROWS"]
+           "warn_high_order_float32", "probe_rows", "PATTERN_EXTREME_ROWS", "STABILITY_EXTREME_ROWS"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -201,16 +201,19 @@ def probed_pattern(settings, options, given=False):
 
 # Rows beyond the first, middle and last at which a sparse pattern is checked: those holding a column's extremes.
 PATTERN_EXTREME_ROWS = 16
+# The same for the fixed-step stability check (an eigen-decomposition of a differenced Jacobian a row).
+STABILITY_EXTREME_ROWS = 8
 
 
-def pattern_rows(y0, params, extra=PATTERN_EXTREME_ROWS):
-    """Sorted trajectory indices at which a solve checks its sparse pattern: the first, middle and last, then the
+def probe_rows(y0, params, extra):
+    """Sorted trajectory indices at which a host check looks at a batch: the first, middle and last, then the
     rows holding the smallest and the largest value of each ``params`` column and then of each ``y0`` column,
     up to ``extra`` more (host arrays; either may be one row shared by every trajectory).
 
-    A coupling that switches on with a parameter (a rate active above 290 K) is nonzero at that column's
-    extreme: an accuracy audit's rodas4 trajectory at 300 K among 280 K ones ended 524 tolerances off with
-    success at positions 1, 2, 4 and 5 of a batch of 7, and 0.15 at 0, 3 and 6 (the rows checked then).
+    What depends on a parameter shows at that column's extreme: a coupling that switches on above 290 K (an
+    accuracy audit's rodas4 trajectory at 300 K among 280 K ones ended 524 tolerances off with success at
+    positions 1, 2, 4 and 5 of a batch of 7, and 0.15 at 0, 3 and 6, the rows checked then), or the fastest
+    mode a fixed step must keep stable.
     """
     n = max(y0.shape[0], params.shape[0])
     rows = {0, n // 2, n - 1}
@@ -260,10 +263,11 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                 f"or solver='dense' (kernels.solve_ivp does this by itself)", points)
 
 
-def warn_unstable_fixed_step(method, system, dt, t0, t_end, y0, params):
+def warn_unstable_fixed_step(method, system, dt, t0, t_end, y0, params, rows):
     """StabilityWarning when ``dt`` makes an explicit ``method`` amplify a mode of the Jacobian that does not grow
     in the exact solution (:func:`kernels.step_stability.judge_fixed_step`), at the initial state of the batch's
-    first or last trajectory (host arrays; systems the host follows, :func:`kernels.stiffness.follows_on_host`).
+    trajectories ``rows`` (:func:`probe_rows`; host arrays; systems the host follows,
+    :func:`kernels.stiffness.follows_on_host`).
     A user's trial: rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t ended at -5.8e102 at t = 1 with success
     (finite: the non-finite stiffness hint never came); another: x'' = -1e6 x at dt 0.01, 7.8e262."""
     from .step_stability import judge_fixed_step
@@ -272,7 +276,7 @@ def warn_unstable_fixed_step(method, system, dt, t0, t_end, y0, params):
     if not follows_on_host(system):
         return
     n_steps = math.ceil((t_end - t0) / dt)
-    for row in sorted({0, max(y0.shape[0], params.shape[0]) - 1}):
+    for row in rows:
         y, p = y0[min(row, y0.shape[0] - 1)], params[min(row, params.shape[0] - 1)]
         try:
             found = judge_fixed_step(system, method.tableau, float(t0), y, np.asarray(p, np.float64)[:system.n_params],
