@@ -165,7 +165,7 @@ def configurations(args):
 def solve_one(cfg, plan_dir, command):
     """Plan one configuration in this process and write its file; the attempt's record."""
     from kernels.backend import backend
-    from kernels.integrator import default_block_size
+    from kernels.device import default_block_size
 
     from .stiff_worker import make_integrator
     from .sweep_plans import plan_config

@@ -28,7 +28,8 @@ from . import tolerances, validation as check
 from .api import plan_for, solve_ivp
 from .backend import backend, device_problem
 from .errors import ConfigurationError
-from .integrator import DEFAULT_MAX_STEPS, default_block_size
+from .device import default_block_size
+from .integrator import DEFAULT_MAX_STEPS
 from .planning import PLAN_CHOICES
 from .example_systems import lorenz
 from .methods import METHOD_NAMES

@@ -16,7 +16,7 @@ import planner
 
 from .backend import backend
 
-__all__ = ["live_device", "default_device", "SIMULATOR_DEVICE"]
+__all__ = ["live_device", "default_device", "SIMULATOR_DEVICE", "default_block_size", "current_device_id"]
 
 SIMULATOR_DEVICE = "h200"
 _BY_CC = {(9, 0): "h100", (8, 0): "a100", (8, 9): "rtx4090", (7, 0): "v100"}
@@ -63,3 +63,27 @@ def default_device():
     """The live GPU's model, or the :data:`SIMULATOR_DEVICE` preset without one."""
     live = live_device()
     return live if live is not None else planner.get_device(SIMULATOR_DEVICE)
+
+
+def default_block_size():
+    """Threads per block when none is given (and no Plan brings one).
+
+    128 on a GPU.  On Numba's simulator a block's threads run as Python
+    threads that take two locks on every device-function call; with several
+    busy threads per block they convoy and a run can take 100x longer at
+    random, while blocks run one after another: one thread per block costs
+    nothing there and keeps run times steady.
+    """
+    return 128 if backend() == "cuda" else 1
+
+
+def current_device_id():
+    """The current CUDA device's id (plans and kernels are kept per device), or -1 on the simulator."""
+    if backend() != "cuda":
+        return -1
+    try:
+        from numba import cuda
+
+        return cuda.get_current_device().id
+    except Exception:  # noqa: BLE001 - no driver: compiling offline (resources), one "device"
+        return -1

@@ -180,7 +180,7 @@ def worker_compiles() -> dict:
 def _worker_info():
     """This worker's backend, planner device model, default block size and free/total GPU bytes."""
     from .device import default_device
-    from .integrator import default_block_size
+    from .device import default_block_size
     from .backend import backend
 
     info = {"backend": backend(), "device": default_device(), "block_size": default_block_size(),

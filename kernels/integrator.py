@@ -27,7 +27,7 @@ from .batch import build_batch_kernel
 from .batch_inputs import batch_inputs, first_row
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
-from .device import default_device
+from .device import current_device_id, default_block_size, default_device
 from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
 from .events import as_events, check_events_compile
@@ -39,7 +39,7 @@ from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampli
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
-from .solvers.newton import jacobian_source
+from .solvers.iteration_matrix import jacobian_source
 from .solvers.options import as_solver_options
 from .stiffness import IMPLICIT_METHODS
 from .summaries import as_summaries
@@ -192,7 +192,7 @@ class Integrator:
         """The planner's model of ``device`` (a preset name or model); default the GPU in use."""
         if device is not None:
             return planner.get_device(device)
-        key = _current_device_id()
+        key = current_device_id()
         if key not in self._devices:
             self._devices[key] = default_device()
         return self._devices[key]
@@ -252,7 +252,7 @@ class Integrator:
         if max_registers == HARDWARE_LIMIT:
             max_registers = None
         key = (layout_digest(plan), plan.block_size if canary_elems else None, int(canary_elems),
-               _current_device_id(), max_registers)
+               current_device_id(), max_registers)
         if key not in self._kernels:
             model = self.device()
             with simulator_serialized():
@@ -396,7 +396,7 @@ class Integrator:
                       JacobianCheckWarning)
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
-        device_id = _current_device_id()
+        device_id = current_device_id()
         the_plan, built = self._planned_kernel(plan, block_size, device, _canary_elems, device_id)
         constants = launch_constants(built, t_eval, driver_times, driver_values, atol, rtol,
                                      lambda a: self._constant(a, device_id))
@@ -491,27 +491,3 @@ def _remember(cache, key):
     cache[key] = True
     if len(cache) > _CONSTANTS_KEPT:
         cache.popitem(last=False)
-
-
-def default_block_size():
-    """Threads per block when none is given (and no Plan brings one).
-
-    128 on a GPU.  On Numba's simulator a block's threads run as Python
-    threads that take two locks on every device-function call; with several
-    busy threads per block they convoy and a run can take 100x longer at
-    random, while blocks run one after another: one thread per block costs
-    nothing there and keeps run times steady.
-    """
-    return 128 if backend() == "cuda" else 1
-
-
-def _current_device_id():
-    """The current CUDA device's id (plans and kernels are kept per device), or -1 on the simulator."""
-    if backend() != "cuda":
-        return -1
-    try:
-        from numba import cuda
-
-        return cuda.get_current_device().id
-    except Exception:  # noqa: BLE001 - no driver: compiling offline (resources), one "device"
-        return -1

@@ -13,28 +13,8 @@ Convergence (the test on the contraction rate, the tightened ``kappa``, the rate
 one solve into the next and the one a solve hands on) is :mod:`kernels.solvers.convergence`,
 which the coupled FIRK solve shares.
 
-Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
-(dense, ``J[i * n + j] = df_i / dy_j``) or ``jvp(t, y, p, v, out)``
-(matrix-free); else finite differences:
-
-* dense, column by column: ``delta_j = sqrt(eps) * max(|y_j|, atol_j / rtol_j)``
-  (``atol_j / rtol_j`` is the magnitude below which the tolerances treat
-  ``y_j`` as noise; 1 if both vanish), rounded so that ``y_j + delta_j`` is
-  exact; ``n`` extra right-hand sides per iteration matrix;
-* matrix-free, one extra right-hand side per product:
-  ``J v ~ (f(t, y + delta v) - f(t, y)) / delta`` with
-  ``delta = sqrt(eps (1 + ||y||_2)) / ||v||_2`` (the choice of NITSOL, Pernice &
-  Walker 1998), ``f(t, y)`` computed once by ``prepare`` and kept in ``aux``.
-
-With a sparse LU (:mod:`kernels.solvers.sparse_lu`) ``prepare`` assembles ``M``
-over the LU's pattern into its compact factor (:mod:`kernels.solvers.jacobian_assembly`):
-from compressed ``jvp`` products when the system gives ``jvp`` (``settings.jvp``;
-exact, one product per group of structurally orthogonal columns, two ``n``-vectors
-of scratch), else from the dense ``jac`` written to an ``n * n`` scratch, else
-by finite differences over the same column groups.
-
-The Jacobi preconditioner of the Krylov solvers gets ``diag(M)`` by
-finite differences (``n`` right-hand sides, once per iteration matrix).
+How ``prepare`` forms ``M`` (the system's ``jac``, ``jvp`` products, or finite differences, dense or over a
+sparse pattern) and the matrix-free operator ``v -> v - c J v`` are :mod:`kernels.solvers.iteration_matrix`.
 """
 
 from __future__ import annotations
@@ -54,9 +34,9 @@ from ..errors import ConfigurationError
 from ..moves_ir import fold_moves
 from .base import SOLVER_OK
 from .convergence import CARRY_POWER, carried_rate, convergence_lines
-from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov, target_lines
-from .jacobian_assembly import (column_groups, perturbation_lines, sparse_buffers, sparse_jacobian_label,
-                                sparse_jacobian_path, sparse_prepare_lines)
+from .iteration_matrix import jacobian_source, jvp_operator, prepare_source, system_derivatives
+from .krylov import BiCGSTABSettings, GMRESSettings, build_krylov
+from .jacobian_assembly import column_groups, sparse_buffers, sparse_jacobian_path
 from .lu import LUSettings, build_lu
 from .sparse_lu import SparseLUSettings, build_sparse_lu
 
@@ -252,115 +232,6 @@ class BuiltNewton:
     jacobian: str
 
 
-def system_derivatives(system, dtype=None):
-    """``(rhs, jac, jvp)`` device functions of an ODESystem (None where it gives none).
-
-    With ``dtype`` they are the system's functions for that working precision
-    (``ODESystem.device_functions``: float literals in ``dtype``); without it
-    ``rhs`` is ``system.device_rhs`` and the others are compiled as written.
-    ``jac`` is the system's dense Jacobian (``ODESystem(..., jac=)``, flat
-    row-major), ``jvp`` its Jacobian-vector product.
-    """
-    from numba import cuda
-
-    if dtype is not None and hasattr(system, "device_functions"):
-        device = system.device_functions(dtype)
-        return device.rhs, device.jac, device.jvp
-    jac = getattr(system, "jac", None)
-    jvp = getattr(system, "jvp", None)
-    return (system.device_rhs, None if jac is None else cuda.jit(device=True)(jac),
-            None if jvp is None else cuda.jit(device=True)(jvp))
-
-
-def jacobian_source(settings):
-    """What a Newton build of ``settings`` uses for ``J``: ``"jac"``, ``"jvp"`` or ``"finite differences"``.
-
-    With a sparse LU the path comes with its cost: ``"jvp (compressed, K products)"``,
-    ``"jac (dense n x n scratch)"`` or ``"finite differences (compressed, K right-hand sides)"``.
-    """
-    if settings.sparse:
-        return sparse_jacobian_label(settings)
-    if not settings.analytic:
-        return "finite differences"
-    if settings.dense and settings.jvp:
-        return f"jvp ({settings.n} products)"
-    return "jac" if settings.dense else "jvp"
-
-
-def _fd_column(j, n, unroll, target):
-    """Source lines perturbing ``y_j`` and writing column ``j`` of ``I - c J`` via ``target(i, j)``."""
-    lines = ["    " + line for line in perturbation_lines(j)] + [
-             f"    d = ys[{j}] - yj",
-             "    rhs(t, ys, p, u, f1)",
-             f"    ys[{j}] = yj",
-             "    w = -c / d"]
-    return lines + elementwise(n, lambda i: target(i, j), unroll)
-
-
-def _prepare_source(settings, dtype):
-    n, dense, unroll = settings.n, settings.dense, UNROLL_STATES
-    lines = ["def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):"]
-    if settings.sparse:
-        lines += sparse_prepare_lines(settings)
-        lines.append("    return lu_factor(matrix, aux)")
-    elif dense:
-        lu_unroll = settings.linear.unroll
-        if settings.jvp:  # column j of J is J e_j: n products, no differences (a system that gives jvp only)
-            lines += ["    e = alloc_jac_state(region, persistent)", "    col = alloc_jac_rhs1(region, persistent)"]
-            lines += elementwise(n, lambda i: f"e[{i}] = ZERO", unroll)
-
-            def column(j):
-                return ([f"    e[{j}] = ONE", "    jvp(t, y, p, e, col)", f"    e[{j}] = ZERO"]
-                        + elementwise(n, lambda i: f"matrix[{i} * N + {j}] = -c * col[{i}]", lu_unroll if n <= lu_unroll
-                                      else 0) + [f"    matrix[{j} * N + {j}] += ONE"])
-
-            if n <= lu_unroll:
-                for j in range(n):
-                    lines += column(j)
-            else:
-                lines.append("    for j in range(N):")
-                lines += ["    " + line for line in column("j")]
-        elif settings.analytic:
-            lines.append("    jac(t, y, p, matrix)")
-            lines += elementwise(n * n, lambda i: f"matrix[{i}] = -c * matrix[{i}]", lu_unroll * lu_unroll)
-            lines += elementwise(n, lambda i: f"matrix[{index(i, n + 1)}] += ONE", lu_unroll)
-        else:
-            lines += ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
-                      "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
-            lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", unroll)
-
-            def entry(i, j):
-                return f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])"
-
-            if n <= lu_unroll:
-                for j in range(n):
-                    lines += _fd_column(j, n, lu_unroll, entry)
-                    lines.append(f"    matrix[{j * n + j}] += ONE")
-            else:
-                lines.append("    for j in range(N):")
-                lines += ["    " + s for s in _fd_column("j", n, 0, entry)]
-                lines.append("        matrix[j * N + j] += ONE")
-        lines.append("    return lu_factor(matrix, aux)")
-    else:
-        if not settings.analytic:
-            lines.append("    rhs(t, y, p, u, aux)")
-        if settings.linear.preconditioned:
-            lines += ["    ys = alloc_jac_state(region, persistent)", "    f1 = alloc_jac_rhs1(region, persistent)"]
-            if settings.analytic:
-                lines += ["    f0 = alloc_jac_rhs0(region, persistent)", "    rhs(t, y, p, u, f0)"]
-            else:
-                lines.append("    f0 = aux")
-            lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", 0)
-            lines.append("    for j in range(N):")
-            lines += ["    " + s for s in _fd_column("j", n, 0, lambda i, j: "pass")[:-2]]
-            lines += ["        m = ONE + w * (f1[j] - f0[j])",
-                      "        matrix[j] = ONE / m if abs(m) > EPS else ONE"]
-        if settings.linear.target_index is not None:
-            lines += target_lines(settings.linear, dtype)
-        lines.append("    return OK")
-    return "\n".join(lines) + "\n"
-
-
 def _iterate_source(settings):
     n, unroll = settings.n, UNROLL_STATES
     lines = ["def iterate(t, c, y, p, u, tolerances, ts, data, z, matrix, aux, region, persistent, carried):",
@@ -420,35 +291,6 @@ def solve(t, c, y, p, u, matrix, aux, b, x, region, persistent):
 """
 
 
-def _jvp_operator(settings, namespace, jvp, rhs, alloc_state):
-    """The Krylov operator ``v -> v - c J v`` from ``jvp`` or a finite-difference product."""
-    if jvp is not None:
-        source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
-                  "    jvp(t, y, p, v, out)\n"
-                  "    for i in range(UN):\n"
-                  "        out[i] = v[i] - c * out[i]\n")
-        return compile_device(source, "op", dict(namespace, jvp=jvp))
-    source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
-              "    ys = alloc_state(region, persistent)\n"
-              "    vv = ZERO\n"
-              "    yy = ZERO\n"
-              "    for i in range(UN):\n"
-              "        vv += v[i] * v[i]\n"
-              "        yy += y[i] * y[i]\n"
-              "    if vv == ZERO:\n"
-              "        for i in range(UN):\n"
-              "            out[i] = ZERO\n"
-              "        return\n"
-              "    d = sqrt(EPS * (ONE + sqrt(yy))) / sqrt(vv)\n"
-              "    for i in range(UN):\n"
-              "        ys[i] = y[i] + d * v[i]\n"
-              "    rhs(t, ys, p, u, out)\n"
-              "    w = c / d\n"
-              "    for i in range(UN):\n"
-              "        out[i] = v[i] - w * (out[i] - aux[i])\n")
-    return compile_device(source, "op", dict(namespace, rhs=rhs, alloc_state=alloc_state))
-
-
 def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> BuiltNewton:
     """Build simplified Newton of ``settings`` under a planned ``layout``.
 
@@ -493,12 +335,12 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
         namespace.update(lu_factor=lu.factor, lin_solve=lu.solve)
         alloc_matrix, alloc_aux, child_records = lu.alloc_factor, lu.alloc_pivots, lu.records
     else:
-        operator = _jvp_operator(settings, namespace, jvp if settings.analytic else None, rhs,
+        operator = jvp_operator(settings, namespace, jvp if settings.analytic else None, rhs,
                                  namespace.get("alloc_jvp_state"))
         krylov = build_krylov(settings.linear, child, dtype, operator)
         namespace["lin_solve"] = krylov.solve
         alloc_matrix, alloc_aux, child_records = krylov.alloc_diagonal, namespace["alloc_jvp_base"], krylov.records
-    prepare = compile_device(fold_moves(_prepare_source(settings, dtype), namespace), "prepare", namespace)
+    prepare = compile_device(fold_moves(prepare_source(settings, dtype), namespace), "prepare", namespace)
     solve = compile_device(_SOLVE_DENSE if settings.dense else _SOLVE_KRYLOV, "solve", namespace)
     iterate = None if settings.direct else compile_device(_iterate_source(settings), "iterate", namespace)
     return BuiltNewton(prepare, iterate, solve, alloc_matrix, alloc_aux, tuple(allocate.records) + tuple(child_records),

@@ -50,7 +50,8 @@ from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
 from ..solvers.options import SolverOptions
-from ..solvers.newton import NewtonSettings, build_newton, system_derivatives
+from ..solvers.iteration_matrix import system_derivatives
+from ..solvers.newton import NewtonSettings, build_newton
 from ..tableaus import RosenbrockTableau
 from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
 

@@ -1,0 +1,174 @@
+"""Newton's iteration matrix ``M = I - c J``: where ``J`` comes from, and the matrix-free ``v -> v - c J v``.
+
+Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
+(dense, ``J[i * n + j] = df_i / dy_j``) or ``jvp(t, y, p, v, out)``
+(matrix-free; under a dense LU, for a system without ``jac``, column ``j`` of
+``J`` is ``J e_j``: ``n`` products, ``settings.jvp``); else finite differences:
+
+* dense, column by column: ``delta_j = sqrt(eps) * max(|y_j|, atol_j / rtol_j)``
+  (``atol_j / rtol_j`` is the magnitude below which the tolerances treat
+  ``y_j`` as noise; 1 if both vanish), rounded so that ``y_j + delta_j`` is
+  exact; ``n`` extra right-hand sides per iteration matrix;
+* matrix-free, one extra right-hand side per product:
+  ``J v ~ (f(t, y + delta v) - f(t, y)) / delta`` with
+  ``delta = sqrt(eps (1 + ||y||_2)) / ||v||_2`` (the choice of NITSOL, Pernice &
+  Walker 1998), ``f(t, y)`` computed once by ``prepare`` and kept in ``aux``.
+
+With a sparse LU (:mod:`kernels.solvers.sparse_lu`) ``prepare`` assembles ``M``
+over the LU's pattern into its compact factor (:mod:`kernels.solvers.jacobian_assembly`):
+from compressed ``jvp`` products when the system gives ``jvp`` (``settings.jvp``;
+exact, one product per group of structurally orthogonal columns, two ``n``-vectors
+of scratch), else from the dense ``jac`` written to an ``n * n`` scratch, else
+by finite differences over the same column groups.
+
+The Jacobi preconditioner of the Krylov solvers gets ``diag(M)`` by
+finite differences (``n`` right-hand sides, once per iteration matrix).
+"""
+
+from __future__ import annotations
+
+from ..codegen import UNROLL_STATES, compile_device, elementwise, index
+from .jacobian_assembly import perturbation_lines, sparse_jacobian_label, sparse_prepare_lines
+from .krylov import target_lines
+
+__all__ = ["system_derivatives", "jacobian_source", "prepare_source", "jvp_operator"]
+
+
+def system_derivatives(system, dtype=None):
+    """``(rhs, jac, jvp)`` device functions of an ODESystem (None where it gives none).
+
+    With ``dtype`` they are the system's functions for that working precision
+    (``ODESystem.device_functions``: float literals in ``dtype``); without it
+    ``rhs`` is ``system.device_rhs`` and the others are compiled as written.
+    ``jac`` is the system's dense Jacobian (``ODESystem(..., jac=)``, flat
+    row-major), ``jvp`` its Jacobian-vector product.
+    """
+    from numba import cuda
+
+    if dtype is not None and hasattr(system, "device_functions"):
+        device = system.device_functions(dtype)
+        return device.rhs, device.jac, device.jvp
+    jac = getattr(system, "jac", None)
+    jvp = getattr(system, "jvp", None)
+    return (system.device_rhs, None if jac is None else cuda.jit(device=True)(jac),
+            None if jvp is None else cuda.jit(device=True)(jvp))
+
+
+def jacobian_source(settings):
+    """What a Newton build of ``settings`` uses for ``J``: ``"jac"``, ``"jvp"`` or ``"finite differences"``.
+
+    With a sparse LU the path comes with its cost: ``"jvp (compressed, K products)"``,
+    ``"jac (dense n x n scratch)"`` or ``"finite differences (compressed, K right-hand sides)"``.
+    """
+    if settings.sparse:
+        return sparse_jacobian_label(settings)
+    if not settings.analytic:
+        return "finite differences"
+    if settings.dense and settings.jvp:
+        return f"jvp ({settings.n} products)"
+    return "jac" if settings.dense else "jvp"
+
+
+def _fd_column(j, n, unroll, target):
+    """Source lines perturbing ``y_j`` and writing column ``j`` of ``I - c J`` via ``target(i, j)``."""
+    lines = ["    " + line for line in perturbation_lines(j)] + [
+             f"    d = ys[{j}] - yj",
+             "    rhs(t, ys, p, u, f1)",
+             f"    ys[{j}] = yj",
+             "    w = -c / d"]
+    return lines + elementwise(n, lambda i: target(i, j), unroll)
+
+
+def prepare_source(settings, dtype):
+    """Source of Newton's ``prepare``: ``M = I - c J`` formed (the paths above) and factored, or a Krylov solve's
+    diagonal and target set up; the namespace is :func:`kernels.solvers.newton.build_newton`'s."""
+    n, dense, unroll = settings.n, settings.dense, UNROLL_STATES
+    lines = ["def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):"]
+    if settings.sparse:
+        lines += sparse_prepare_lines(settings)
+        lines.append("    return lu_factor(matrix, aux)")
+    elif dense:
+        lu_unroll = settings.linear.unroll
+        if settings.jvp:  # column j of J is J e_j: n products, no differences (a system that gives jvp only)
+            lines += ["    e = alloc_jac_state(region, persistent)", "    col = alloc_jac_rhs1(region, persistent)"]
+            lines += elementwise(n, lambda i: f"e[{i}] = ZERO", unroll)
+
+            def column(j):
+                return ([f"    e[{j}] = ONE", "    jvp(t, y, p, e, col)", f"    e[{j}] = ZERO"]
+                        + elementwise(n, lambda i: f"matrix[{i} * N + {j}] = -c * col[{i}]", lu_unroll if n <= lu_unroll
+                                      else 0) + [f"    matrix[{j} * N + {j}] += ONE"])
+
+            if n <= lu_unroll:
+                for j in range(n):
+                    lines += column(j)
+            else:
+                lines.append("    for j in range(N):")
+                lines += ["    " + line for line in column("j")]
+        elif settings.analytic:
+            lines.append("    jac(t, y, p, matrix)")
+            lines += elementwise(n * n, lambda i: f"matrix[{i}] = -c * matrix[{i}]", lu_unroll * lu_unroll)
+            lines += elementwise(n, lambda i: f"matrix[{index(i, n + 1)}] += ONE", lu_unroll)
+        else:
+            lines += ["    ys = alloc_jac_state(region, persistent)", "    f0 = alloc_jac_rhs0(region, persistent)",
+                      "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
+            lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", unroll)
+
+            def entry(i, j):
+                return f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])"
+
+            if n <= lu_unroll:
+                for j in range(n):
+                    lines += _fd_column(j, n, lu_unroll, entry)
+                    lines.append(f"    matrix[{j * n + j}] += ONE")
+            else:
+                lines.append("    for j in range(N):")
+                lines += ["    " + s for s in _fd_column("j", n, 0, entry)]
+                lines.append("        matrix[j * N + j] += ONE")
+        lines.append("    return lu_factor(matrix, aux)")
+    else:
+        if not settings.analytic:
+            lines.append("    rhs(t, y, p, u, aux)")
+        if settings.linear.preconditioned:
+            lines += ["    ys = alloc_jac_state(region, persistent)", "    f1 = alloc_jac_rhs1(region, persistent)"]
+            if settings.analytic:
+                lines += ["    f0 = alloc_jac_rhs0(region, persistent)", "    rhs(t, y, p, u, f0)"]
+            else:
+                lines.append("    f0 = aux")
+            lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", 0)
+            lines.append("    for j in range(N):")
+            lines += ["    " + s for s in _fd_column("j", n, 0, lambda i, j: "pass")[:-2]]
+            lines += ["        m = ONE + w * (f1[j] - f0[j])",
+                      "        matrix[j] = ONE / m if abs(m) > EPS else ONE"]
+        if settings.linear.target_index is not None:
+            lines += target_lines(settings.linear, dtype)
+        lines.append("    return OK")
+    return "\n".join(lines) + "\n"
+
+
+def jvp_operator(settings, namespace, jvp, rhs, alloc_state):
+    """The Krylov operator ``v -> v - c J v`` from ``jvp`` or a finite-difference product."""
+    if jvp is not None:
+        source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
+                  "    jvp(t, y, p, v, out)\n"
+                  "    for i in range(UN):\n"
+                  "        out[i] = v[i] - c * out[i]\n")
+        return compile_device(source, "op", dict(namespace, jvp=jvp))
+    source = ("def op(t, c, y, p, u, aux, v, out, region, persistent):\n"
+              "    ys = alloc_state(region, persistent)\n"
+              "    vv = ZERO\n"
+              "    yy = ZERO\n"
+              "    for i in range(UN):\n"
+              "        vv += v[i] * v[i]\n"
+              "        yy += y[i] * y[i]\n"
+              "    if vv == ZERO:\n"
+              "        for i in range(UN):\n"
+              "            out[i] = ZERO\n"
+              "        return\n"
+              "    d = sqrt(EPS * (ONE + sqrt(yy))) / sqrt(vv)\n"
+              "    for i in range(UN):\n"
+              "        ys[i] = y[i] + d * v[i]\n"
+              "    rhs(t, ys, p, u, out)\n"
+              "    w = c / d\n"
+              "    for i in range(UN):\n"
+              "        out[i] = v[i] - w * (out[i] - aux[i])\n")
+    return compile_device(source, "op", dict(namespace, rhs=rhs, alloc_state=alloc_state))
