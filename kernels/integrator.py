@@ -34,8 +34,8 @@ from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
                                 check_pattern_at, keywords_checked, method_argument, probe_rows, pins_argument,
                                 plan_choice, probed_pattern, warn_blind_estimate, warn_differenced_products,
-                                warn_high_order_float32, warn_unstable_fixed_step, PATTERN_EXTREME_ROWS,
-                                STABILITY_EXTREME_ROWS)
+                                warn_high_order_float32, warn_unstable_fixed_step, PATTERN_RHS_BUDGET,
+                                STABILITY_RHS_BUDGET)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -353,7 +353,7 @@ class Integrator:
         given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
-            rows = probe_rows(y0, params, STABILITY_EXTREME_ROWS)
+            rows = probe_rows(y0, params, system.n_states, STABILITY_RHS_BUDGET)
             key = ("stable", float(dt), float(t0)) + tuple(
                 (r, y0[min(r, y0.shape[0] - 1)].tobytes(), params[min(r, params.shape[0] - 1)].tobytes()) for r in rows)
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
@@ -427,7 +427,7 @@ class Integrator:
         and at the rows that hold each input column's extremes (:func:`probe_rows`; once per distinct rows: each
         check differences the rhs n times on the host)."""
         rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params))
-                for r in probe_rows(y0, params, PATTERN_EXTREME_ROWS)}
+                for r in probe_rows(y0, params, self.system.n_states, PATTERN_RHS_BUDGET)}
         key = (t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
         if key in self._pattern_checked:
             return

@@ -22,7 +22,7 @@ from .validation import unexpected_keyword
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
-           "warn_high_order_float32", "probe_rows", "PATTERN_EXTREME_ROWS", "STABILITY_EXTREME_ROWS"]
+           "warn_high_order_float32", "probe_rows", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -199,30 +199,36 @@ def probed_pattern(settings, options, given=False):
     return getattr(step, "pattern", None)  # a FIRK step's (its blocks' sparse LUs)
 
 
-# Rows beyond the first, middle and last at which a sparse pattern is checked: those holding a column's extremes.
-PATTERN_EXTREME_ROWS = 16
-# The same for the fixed-step stability check (an eigen-decomposition of a differenced Jacobian a row).
-STABILITY_EXTREME_ROWS = 8
+# Host right-hand sides a check may spend choosing rows to look at (each row costs about n + 1 of them): every
+# row of a batch that fits, else the rows probe_rows picks.  The pattern check differences the rhs; the
+# stability check differences it and takes eigenvalues.
+PATTERN_RHS_BUDGET = 4000
+STABILITY_RHS_BUDGET = 2000
 
 
-def probe_rows(y0, params, extra):
-    """Sorted trajectory indices at which a host check looks at a batch: the first, middle and last, then the
-    rows holding the smallest and the largest value of each ``params`` column and then of each ``y0`` column,
-    up to ``extra`` more (host arrays; either may be one row shared by every trajectory).
+def probe_rows(y0, params, n_states, budget):
+    """Sorted trajectory indices at which a host check looks at a batch (host arrays; either may be one row
+    shared by every trajectory), each costing about ``n_states + 1`` right-hand sides of ``budget``.
 
-    What depends on a parameter shows at that column's extreme: a coupling that switches on above 290 K (an
-    accuracy audit's rodas4 trajectory at 300 K among 280 K ones ended 524 tolerances off with success at
-    positions 1, 2, 4 and 5 of a batch of 7, and 0.15 at 0, 3 and 6, the rows checked then), or the fastest
-    mode a fixed step must keep stable.
+    Every row when the batch fits the budget (a regression hunt: a stiffness that is the product of two
+    parameters sat at no column's extreme).  Else the first, middle and last, then the row of each ``params``
+    column's largest value, then of each one's smallest, then the same for ``y0``, as many as the budget
+    allows (at least 8 more): what depends on a parameter shows at that column's extreme, a coupling that
+    switches on above 290 K (an accuracy audit's rodas4 trajectory at 300 K among 280 K ones ended 524 tolerances
+    off with success at positions 1, 2, 4 and 5 of a batch of 7, the rows checked then being 0, 3 and 6), or
+    the fastest mode a fixed step must keep stable.  Maxima go first: with ten parameters and the switch in
+    the last column, the minima of the first ones had used up the rows.
     """
     n = max(y0.shape[0], params.shape[0])
+    limit = max(11, budget // (n_states + 1))
+    if n <= limit:
+        return list(range(n))
     rows = {0, n // 2, n - 1}
-    limit = len(rows) + extra
     for inputs in (params, y0):
         if inputs.shape[0] < 2:
             continue
-        for column in inputs.T:
-            for pick in (np.argmin, np.argmax):
+        for pick in (np.argmax, np.argmin):
+            for column in inputs.T:
                 if len(rows) < limit:
                     rows.add(int(pick(column)))
     return sorted(rows)

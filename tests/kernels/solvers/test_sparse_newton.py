@@ -161,10 +161,13 @@ def test_the_pattern_is_checked_where_a_parameter_column_is_extreme_wherever_tha
     """An accuracy audit: the coupling (0, 4) on only above 290 K, the one 300 K trajectory among 280 K ones ended
     524 tolerances off with success (rodas4) at positions 1, 2, 4 and 5 of a batch of 7: only the first,
     middle and last rows were checked.  The rows of each column's extremes are checked too."""
-    assert kernels.integrator_checks.probe_rows(np.zeros((1, 5)), np.arange(7.0)[:, None], 16) == [0, 3, 6]
+    assert kernels.integrator_checks.probe_rows(np.zeros((1, 5)), np.arange(70.0)[:, None], 5, 60) == [0, 35, 69]
     temps = np.full((7, 1), 280.0)
     temps[position] = 300.0
-    assert position in kernels.integrator_checks.probe_rows(np.zeros((1, 5)), temps, 16)
+    assert kernels.integrator_checks.probe_rows(np.zeros((1, 5)), temps, 5, 60) == list(range(7))  # all fit
+    many = np.full((200, 10), 280.0)
+    many[37, 9] = 300.0  # the switch in the last of ten columns, at no other extreme
+    assert 37 in kernels.integrator_checks.probe_rows(np.zeros((1, 5)), many, 5, 60)
     system = ODESystem(_switch_by_temperature, 5, 1, name="switch_by_temperature")
     integ = kernels.Integrator(system, "rodas4", precision=np.float64)
     with pytest.raises(kernels.PatternMissError, match=rf"nonzero at trajectory {position}'s y0 and params: \(0, 4\)"):
