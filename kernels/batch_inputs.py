@@ -7,7 +7,7 @@ import numpy as np
 from . import validation as check
 from .errors import ConfigurationError
 
-__all__ = ["batch_inputs", "first_row"]
+__all__ = ["batch_inputs", "given_rows"]
 
 
 def batch_inputs(system, y0, params, dtype):
@@ -47,13 +47,16 @@ def _dims(value, what, width, width_name):
                                  f"({width_name}) per trajectory, or one row for all") from None
 
 
-def first_row(given, checked):
-    """The first trajectory's parameters as the user gave them (float64, before the working precision rounded
-    them), else ``checked[0]`` (``given`` None, a device array, or not readable as numbers)."""
-    if given is None or check.is_device_array(given):
-        return np.asarray(checked[0], np.float64)
-    try:
-        rows = np.atleast_2d(np.asarray(given, dtype=np.float64))
-    except (TypeError, ValueError):
-        return np.asarray(checked[0], np.float64)
-    return rows[0] if rows.shape[1:] == checked.shape[1:] else np.asarray(checked[0], np.float64)
+def given_rows(given, checked, rows):
+    """Trajectories ``rows``' parameters as the user gave them (float64, before the working precision rounded
+    them), else those of ``checked`` (``given`` None, a device array, or not readable as numbers); a one-row
+    input serves every trajectory."""
+    table = np.asarray(checked, np.float64)
+    if given is not None and not check.is_device_array(given):
+        try:
+            values = np.atleast_2d(np.asarray(given, dtype=np.float64))
+            if values.shape[1:] == table.shape[1:]:
+                table = values
+        except (TypeError, ValueError):
+            pass
+    return [table[min(r, table.shape[0] - 1)] for r in rows]

@@ -24,7 +24,7 @@ from planner import Plan
 from . import tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
-from .batch_inputs import batch_inputs, first_row
+from .batch_inputs import batch_inputs, given_rows
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
@@ -369,8 +369,10 @@ class Integrator:
             if self.adaptive:
                 warn_high_order_float32(self.method, dtype, rtol)
                 if not on_device:
-                    tolerances.warn_far_time_origin(system, t0, t_end, y0[0], first_row(given_params, params),
-                                                    dtype, rtol, atol)
+                    rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
+                    rows = zip(rows, (y0[min(r, y0.shape[0] - 1)] for r in rows),
+                               given_rows(given_params, params, rows))
+                    tolerances.warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:

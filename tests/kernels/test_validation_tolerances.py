@@ -182,6 +182,10 @@ def _seasonal(t, y, p, dydt):
 SEASONAL = kernels.ODESystem(_seasonal, 1, 1, name="seasonal")
 
 
+def _slow_forcing(t, y, p, dydt):
+    dydt[0] = -0.1 * y[0] + math.cos(t / 1000.0)
+
+
 def test_a_float32_run_far_from_t_zero_with_a_time_dependent_rhs_warns():
     """A user's trial: a seasonal model from t = 7.4e5 days, its frequency in params, float32 at rtol 1e-5: 34 to 75
     tolerances off with success (p[0] * t is a float64 product, but p[0] holds float32's rounding)."""
@@ -190,11 +194,18 @@ def test_a_float32_run_far_from_t_zero_with_a_time_dependent_rhs_warns():
                                                       r"and rhs depends on t through coefficients float32 rounds .* "
                                                       r"Start the time at 0"):
         kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **args)
-    # a frequency float32 holds exactly changes nothing there (tests/kernels/test_large_t0.py runs one to 1 tolerance)
+    # the first trajectory without a frequency, the second with: the second is looked at too (a regression hunt)
+    with pytest.warns(kernels.ToleranceWarning, match=r"they change trajectory 1's dydt"):
+        kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **dict(args, params=[[0.0], [2.0 * math.pi / 365.0]]))
+    # a frequency float32 holds exactly changes nothing there (tests/kernels/test_large_t0.py runs one to 1
+    # tolerance), nor does rounding that t is not in, which the run from 0 has as much of
     exact = dict(args, params=[[3.0]])
+    untimed = kernels.ODESystem(_slow_forcing, 1, name="slow_forcing")
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **exact)
+        kernels.solve_ivp(untimed, (2e6, 2e6 + 2e4), [1.0], rtol=1e-5, atol=1e-5, dt=1.0, max_steps=10,
+                          progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.solve_ivp(SEASONAL, (0.0, 10.0), **args)  # the same span from 0
