@@ -12,7 +12,9 @@ Python floats the function reads from its closure or its module's globals
 (``d = float((m + 1) ** 2)`` in a factory) are literals by another name and are
 bound in the working precision too.  A module's float constants (``math.pi``, ``np.e``) stay float64,
 as Numba types them on a GPU: they are bound as NumPy float64 scalars, so that the simulator, where a
-Python float takes the precision of its other operand, computes ``2.0 * math.pi * t`` as the GPU does.
+Python float takes the precision of its other operand, computes ``2.0 * math.pi * t`` as the GPU does (the
+module read from the globals or from a closure, ``import math as m`` in a factory).  ``from math import pi``
+makes ``pi`` a Python float of the module's globals, held in the working precision like any other.
 
 Left as written: integer literals, literals that are the argument of an
 explicit cast (``float(0.1)``, ``np.float64(0.1 * x)``: nothing inside it),
@@ -26,6 +28,7 @@ as written, with a debug-level log line.
 from __future__ import annotations
 
 import ast
+import collections
 import inspect
 import logging
 import textwrap
@@ -88,7 +91,8 @@ def _rewrite(func, scalar):
     definition.decorator_list = []
     definition.args.defaults = []  # the function's own defaults are reused
     definition.args.kw_defaults = [None] * len(definition.args.kwonlyargs)
-    rewriter = _Literals(scalar, func.__globals__)
+    enclosing = {name: _cell_value(cell) for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ())}
+    rewriter = _Literals(scalar, collections.ChainMap(enclosing, func.__globals__))  # `import math as m` in a factory
     definition = rewriter.visit(definition)
     cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
     changed = bool(rewriter.constants)

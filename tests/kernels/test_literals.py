@@ -119,6 +119,23 @@ def test_a_modules_float_constant_stays_float64_on_the_simulator_as_on_a_gpu():
     assert any(type(c) is np.float32 and c == 2.0 for c in constants)
 
 
+def _phase_factory():
+    import math as m
+
+    def phase(t, y, p, dydt):
+        dydt[0] = m.sin(2.0 * m.pi * t / 365.0)
+
+    return phase
+
+
+def test_a_module_read_from_a_closure_keeps_its_constants_float64_too():
+    """``import math as m`` inside a factory: m.pi stayed a Python float, float32 beside 2.0 on the simulator
+    (a regression hunt: 48 tolerances off from t = 7.4e5)."""
+    out = np.zeros(1, np.float32)
+    in_precision(_phase_factory(), np.float32)(np.float64(738000.3), np.zeros(1, np.float32), np.zeros(0), out)
+    assert out[0] == np.float32(math.sin(2.0 * math.pi * 738000.3 / 365.0))
+
+
 def test_literals_argument_is_validated():
     with pytest.raises(ConfigurationError, match=r"literals must be one of 'working', 'as written'; got"):
         ODESystem(lorenz96_rhs, 16, 2, literals="float32", check=False)
