@@ -300,8 +300,9 @@ def warn_unstable_fixed_step(method, system, dt, t0, t_end, y0, params, rows):
                  "and dop853 reach along the imaginary axis)")
         warn_user(f"dt = {dt:g} is beyond {method.name}'s stable step at the initial state of trajectory {row}: its "
                   f"Jacobian has {mode}, which {method.name} multiplies by {found.factor:.3g} each step; {limit}. "
-                  "The run grows without bound there and can end finite but wrong with success reported (rk4 at "
-                  "dt 0.05 on y' = -1000 (y - cos t) - sin t: -5.8e102 at t = 1). Take a smaller dt, an adaptive "
+                  "While that mode lasts the run amplifies it, and it can end finite but wrong with success "
+                  "reported (rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t: -5.8e102 at t = 1). Take a smaller "
+                  "dt, an adaptive "
                   "controller, or for a stiff problem an implicit method (rodas5p, radau, kvaerno5).",
                   StabilityWarning)
         return

@@ -211,3 +211,18 @@ def test_the_fixed_step_check_looks_at_the_row_with_the_fastest_mode_wherever_it
     with pytest.warns(kernels.StabilityWarning, match=r"at the initial state of trajectory 2: its Jacobian has an "
                                                       r"oscillation of frequency 1e\+03"):
         kernels.solve_ivp(oscillator, (0.0, 0.1), [1.0, 0.0], params, method="rk4", dt=0.01, precision=np.float64)
+
+
+def _logistic_decay(t, y, p, dydt):
+    dydt[0] = -y[0] * (y[0] - 1.0) * p[0]
+
+
+def test_a_transient_fast_mode_amplified_slightly_a_step_does_not_warn():
+    """A regression hunt: a logistic decay from 5 (rate 9 at the start, 1 soon after) under rk4 at dt 0.3125,
+    |R| = 1.04 a step for 64 steps (12-fold by the start's Jacobian), ended 3e-10 off and was warned about."""
+    system = kernels.ODESystem(_logistic_decay, 1, 1, name="logistic_decay")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.StabilityWarning)
+        result = kernels.solve_ivp(system, (0.0, 20.0), [5.0], [[1.0]], method="rk4", dt=0.3125,
+                                   precision=np.float64)
+    assert result.success and abs(float(result.y[0, -1, 0]) - 1.0) < 1e-6
