@@ -263,9 +263,12 @@ def finite_rows(arr, what, dtype, first_row=0):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         where = (bad[0] + int(first_row),) + bad[1:]
         rows = int(np.count_nonzero(~np.isfinite(out).all(axis=1)))
+        # a test the precision's range passes too (1e39 is finite in float64, not in float32: a regression hunt)
+        test = (f"np.isfinite(np.asarray({what}, float))" if np.dtype(dtype) == np.float64 else
+                f"(np.abs(np.asarray({what}, float)) <= {float(np.finfo(dtype).max):.6g})")
         remedy = ("" if out.ndim != 2 or out.shape[0] < 2 else
                   f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = "
-                  f"np.isfinite({what}).all(axis=1), then pass {what}[keep] (and the other inputs' rows [keep])")
+                  f"{test}.all(axis=1), then pass np.asarray({what})[keep] (and the other inputs' rows [keep])")
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
                                  f"at index {where}{remedy}")
     return out

@@ -152,6 +152,7 @@ def test_a_relative_tolerance_below_eps_warns_where_a_state_may_grow_past_what_a
         call(rtol=1e-9, atol=1e-3, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01))
         call(rtol=1e-9, atol=1e-9, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01), precision=np.float64)
         call(rtol=0.0, atol=1e-6, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01))  # atol alone, resolvable up to 8.4
+        call(rtol=0.0, atol=1e-7, y0=[0.3, 0.3, 0.3], t_span=(0.0, 0.01))  # absolute control, on purpose
 
 
 def _pendulum(t, y, p, dydt):
