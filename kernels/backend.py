@@ -85,19 +85,31 @@ _worded: list[str] = []  # a setting given as a word ("false"), as the user wrot
 
 
 def _normalise_setting():
-    """``NUMBA_ENABLE_CUDASIM`` as Numba reads it: yes/true/on and no/false/off as 1 and 0 (Numba reads only
-    integers, and printed a traceback for "yes" before taking 0, the CUDA backend); any other non-integer
-    is 0, as Numba takes it, remembered so that :func:`device_problem` can say why."""
+    """``NUMBA_ENABLE_CUDASIM`` as Numba reads it: yes/true/on and no/false/off as 1 and 0, "1.0" as 1, an
+    empty value as unset (Numba reads only integers, and printed a traceback for "yes" or "" before taking 0, the
+    CUDA backend); any other value is 0, as Numba takes it, remembered so that :func:`device_problem` can say
+    why."""
     value = os.environ[_ENV].strip()
+    if not value:  # "NUMBA_ENABLE_CUDASIM=" (Numba printed two tracebacks): as if unset, the driver decides
+        del os.environ[_ENV]
+        return
     if value.lower() in _WORDS:
         _worded.append(os.environ[_ENV])
         os.environ[_ENV] = _WORDS[value.lower()]
         return
     try:
-        int(value or "0")
+        int(value)
     except ValueError:
-        _unreadable.append(os.environ[_ENV])
-        os.environ[_ENV] = "0"
+        try:
+            number = float(value)  # "1.0"
+        except ValueError:
+            number = None
+        if number is not None and number.is_integer():
+            _worded.append(os.environ[_ENV])
+            os.environ[_ENV] = str(int(number))
+        else:
+            _unreadable.append(os.environ[_ENV])
+            os.environ[_ENV] = "0"
 
 
 def backend() -> str:
@@ -129,7 +141,7 @@ def device_problem() -> str | None:
     if _probed[0]:
         return None
     if _unreadable:
-        why = f"NUMBA_ENABLE_CUDASIM={_unreadable[0]!r} is not a number, which Numba reads as 0"
+        why = f"NUMBA_ENABLE_CUDASIM={_unreadable[0]!r} is not 0 or 1, and Numba reads what it cannot parse as 0"
     elif os.environ.get(_ENV) == "0":
         why = f"NUMBA_ENABLE_CUDASIM={_worded[0] if _worded else '0'} forces it"
     else:

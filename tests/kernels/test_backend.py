@@ -64,18 +64,25 @@ except kernels.DeviceUnavailableError as exc:
         "CUDA simulator.\n")
 
 
-@pytest.mark.parametrize("value, expected", [("yes", "1"), (" True", "1"), ("on", "1")])
+@pytest.mark.parametrize("value, expected", [("yes", "1"), (" True", "1"), ("on", "1"), ("1.0", "1")])
 def test_a_setting_in_words_is_read_as_numba_would_have_meant_it(value, expected):
     """Numba reads only integers: "yes" printed its traceback and took 0 (a pipeline engineer's trial)."""
     assert _backend_in_subprocess(value) == ["simulator", expected]
 
 
 @pytest.mark.skipif(driver_usable(), reason="needs a machine without a usable CUDA driver")
-@pytest.mark.parametrize("value, why", [("maybe", "NUMBA_ENABLE_CUDASIM='maybe' is not a number, which Numba reads as 0"),
+@pytest.mark.parametrize("value, why", [("maybe", "NUMBA_ENABLE_CUDASIM='maybe' is not 0 or 1, and Numba reads what it "
+                                                  "cannot parse as 0"),
                                         ("false", "NUMBA_ENABLE_CUDASIM=false forces it")])
 def test_a_setting_that_selects_cuda_without_a_gpu_is_named_as_given(value, why):
     code = "from kernels.backend import device_problem; print(device_problem())"
     assert f"the CUDA backend is selected ({why}): unset" in _run_in_subprocess(value, code)
+
+
+def test_an_empty_setting_is_as_if_unset():
+    """``NUMBA_ENABLE_CUDASIM=`` printed two Numba tracebacks and blamed an early import of numba.cuda."""
+    expected = ["cuda", "0"] if driver_usable() else ["simulator", "1"]
+    assert _backend_in_subprocess("") == expected
 
 
 def test_no_device_problem_on_the_backend_in_use():
