@@ -127,7 +127,8 @@ def _remedy(system, t, y, p, finite, what, j=None):
 
 def parameter_cause(system, t, y, p, finite, what):
     """The parameters' remedy (:data:`_PARAMETER_REMEDY`) when nudging the parameters that are 0 or not finite off
-    their value makes ``finite(system, t, y, p)`` true and nudging the states at 0 does not; else ''.
+    their value (to 1e-6), else one negative parameter alone, makes ``finite(system, t, y, p)`` true and nudging
+    the states at 0 does not; else ''.
 
     :mod:`kernels.rhs_hint` asks it too, with ``finite`` the rhs's finiteness: a population N = 0 in one params
     row (``beta S I / N``) was worded as a quantity crossing 0 by explicit methods (a user's trial).
@@ -140,6 +141,13 @@ def parameter_cause(system, t, y, p, finite, what):
             names = ", ".join(f"p[{i}]" for i in suspects[:6]) + (", ..." if suspects.size > 6 else "")
             given = ", ".join(f"p[{i}] = {float(p[i]):g}" for i in suspects[:6])
             return _PARAMETER_REMEDY.format(given=given, names=names, what=what)
+    # then a negative parameter alone (p[3] = -1 under sqrt was worded as a state crossing 0: a regression hunt)
+    negative = np.flatnonzero(p < 0.0)[:8] if p.size else ()
+    zero = np.flatnonzero(y == 0.0)
+    if len(negative) and not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)):
+        for i in negative:
+            if _fixed(finite, system, t, y, p, [i], states=False):
+                return _PARAMETER_REMEDY.format(given=f"p[{i}] = {float(p[i]):g}", names=f"p[{i}]", what=what)
     return ""
 
 

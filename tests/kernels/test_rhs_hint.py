@@ -159,3 +159,22 @@ def test_a_step_size_underflow_says_where_the_host_follow_stops_too():
     assert int(result.status[0]) == int(kernels.Status.STEP_SIZE_UNDERFLOW)
     message = result.message(0)
     assert "SciPy's Radau stops too, at t = 1.0000" in message and "end the span before it" in message
+
+
+def _sir_with_root(t, y, p, dydt):
+    infection = p[0] * y[0] * y[1] / p[2] * math.sqrt(p[3])
+    dydt[0] = -infection
+    dydt[1] = infection - p[1] * y[1]
+    dydt[2] = p[1] * y[1]
+
+
+@pytest.mark.parametrize("method", ["tsit5", "rodas4"])
+def test_a_negative_parameter_under_a_root_is_named(method):
+    """p[3] = -1 under sqrt: the explicit methods spoke of a quantity crossing 0, rodas4 of starting a state at
+    1e-12 (a regression hunt)."""
+    system = kernels.ODESystem(_sir_with_root, 3, 4, name="sir_root")
+    params = np.array([[0.3, 0.1, 1000.0, 1.0], [0.3, 0.1, 1000.0, -1.0]])
+    result = kernels.solve_ivp(system, (0.0, 1.0), [990.0, 10.0, 0.0], params, method=method,
+                               precision=np.float64)
+    assert int(result.status[0]) == 0 and int(result.status[1]) != 0
+    assert "A parameter causes it: this trajectory has p[3] = -1" in result.message(1)
