@@ -84,7 +84,10 @@ def _parser():
                         help="end time (default: 10 on a GPU, 2 on the simulator)")
     parser.add_argument("--method", default="tsit5", choices=METHOD_NAMES, type=str.lower,
                         help="integration method (case-insensitive, as in Python; default tsit5)")
-    parser.add_argument("--dt", type=float, default=None, help="step (fixed-step methods) or first step")
+    parser.add_argument("--dt", type=float, default=None,
+                        help="step (fixed-step methods and --controller fixed) or first step")
+    parser.add_argument("--controller", default=None, choices=("fixed", "i", "pi", "pid"), type=str.lower,
+                        help="step-size controller (default pi where the method has an error estimate, else fixed)")
     parser.add_argument("--plan", default="auto", choices=PLAN_CHOICES, type=str.lower,
                         help="buffer plan (case-insensitive; default auto)")
     parser.add_argument("--precision", default="float32", choices=("float32", "float64"))
@@ -104,9 +107,14 @@ def _validate(args):
     check.check_int(args.trajectories, "-n/--trajectories", 1)
     check_trajectories(args.trajectories)
     t_end = check.check_positive(args.t_end, "--t-end")
-    adaptive = get_tableau(args.method).adaptive
+    estimates = get_tableau(args.method).adaptive
+    if args.controller not in (None, "fixed") and not estimates:
+        raise ConfigurationError(f"--controller {args.controller} needs an error estimate, which the method "
+                                 f"{args.method!r} lacks: use --controller fixed with --dt, or an adaptive method")
+    adaptive = estimates and args.controller != "fixed"
     if args.dt is None and not adaptive:
-        raise ConfigurationError(f"--dt is required with the fixed-step method {args.method!r}")
+        raise ConfigurationError(f"--dt is required with fixed steps (method {args.method!r}"
+                                 + (", --controller fixed)" if estimates else ")"))
     dt = check.check_positive(args.dt, "--dt", allow_none=True)
     check.check_fixed_step(dt, 0.0, t_end, adaptive, what="--dt")
     if args.block_size is not None:
@@ -189,7 +197,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def _command_line_spelling(message):
     """A message of the Python API as the command line spells its options (``plan='auto'`` is ``--plan auto``)."""
-    for name in ("plan", "method"):  # method='rodas5p', 'radau' or 'kvaerno5' is --method rodas5p, radau or kvaerno5
+    message = message.replace("dt=...", "--dt ...")
+    for name in ("plan", "method", "controller"):  # method='rodas5p', 'radau' or 'kvaerno5' is --method rodas5p, ...
         message = re.sub(rf"(?<![-\w]){name}=((?:'[^']*'|\w+)(?:(?:, | or )'[^']*')*)",
                          lambda m, o=name: f"--{o} " + m.group(1).replace("'", ""), message)
     return re.sub(r"(?<![-\w])(block_size|rtol|atol|max_steps)\b", lambda m: "--" + m.group(1).replace("_", "-"),
@@ -204,7 +213,7 @@ def _run(args):
     params = lorenz_sweep_params(n)
     block_size = args.block_size or default_block_size()
     start = time.perf_counter()
-    plan = plan_for(system, args.method, np.dtype(args.precision), block_size, args.plan)
+    plan = plan_for(system, args.method, np.dtype(args.precision), block_size, args.plan, controller=args.controller)
     plan_s = time.perf_counter() - start
     print(f"Lorenz sweep: {n} trajectories, rho in [0, 28], t in [0, {args.t_end:g}], method {args.method}, "
           f"{args.precision}, block size {block_size}")
@@ -212,7 +221,7 @@ def _run(args):
     print(plan_table(plan))
     print(plan_totals(plan))
     print(f"\nBackend: {backend()}")
-    kwargs = dict(method=args.method, dt=args.dt, rtol=args.rtol, atol=args.atol,
+    kwargs = dict(method=args.method, controller=args.controller, dt=args.dt, rtol=args.rtol, atol=args.atol,
                   precision=np.dtype(args.precision).type, plan=plan,
                   max_steps=DEFAULT_MAX_STEPS if args.max_steps is None else args.max_steps)
     start = time.perf_counter()

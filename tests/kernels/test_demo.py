@@ -197,3 +197,15 @@ def test_max_steps_is_an_option_and_the_message_that_advises_it_names_it(capsys)
     out = capsys.readouterr().out
     assert "more than --max-steps = 50: raise --max-steps to at least 1000, or take a larger dt" in out
     assert main(["demo", "-n", "2", "--t-end", "0.05", "--method", "rk4", "--dt", "1e-3", "--max-steps", "50"]) == 0
+
+
+def test_a_controller_option_and_the_advice_that_names_it(capsys):
+    """ros3p's warning advised controller='fixed', dt=..., which the command line had no way to say."""
+    assert main(["demo", "-n", "2", "--t-end", "0.05", "--method", "tsit5", "--controller", "fixed",
+                 "--dt", "0.01"]) == 0
+    assert "Status: 2/2 succeeded" in capsys.readouterr().out
+    assert main(["demo", "-n", "2", "--t-end", "0.05", "--method", "ros3p"]) == 0
+    assert "keep ros3p for fixed steps (--controller fixed, --dt ...)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "--method", "rk4", "--controller", "pi"])
+    assert "--controller pi needs an error estimate, which the method 'rk4' lacks" in capsys.readouterr().err
