@@ -121,6 +121,9 @@ def check_problem(problem):
         got, remedy = f"the path {os.fspath(problem)!r}", "read the file with planner.load_problem(path)"
     elif isinstance(problem, dict):
         got, remedy = "a dict", "build one from parsed JSON with planner.PlanningProblem.from_json(data)"
+    elif hasattr(problem, "to_problem"):  # a component's BufferSettings (a regression hunt)
+        got, remedy = (f"a {type(problem).__name__}", "make one from the component with settings.to_problem("
+                       "precision=..., block_size=..., device=...)")
     else:
         got, remedy = ("None" if problem is None else f"an object of type {type(problem).__name__}"), (
             "read a problem file with planner.load_problem(path), or build one from parsed JSON with "
