@@ -23,7 +23,7 @@ SMALL = PlanningProblem(buffers=(Buffer("a", 4, lifetime=((0, 2),)), Buffer("b",
     (pathlib.Path("problem.json"), "got the path 'problem.json'; read the file with planner.load_problem(path)"),
     (None, "got None; read a problem file with planner.load_problem(path), or build one"),
     (42, "got an object of type int; read a problem file"),
-    (planner.BufferSettings(component="k", phases=(planner.Phase("run"),), buffers=(Buffer("a", 4),)),
+    (planner.BufferSettings(component="k", phases=(planner.Phase("run"),), buffers=(Buffer("a", 4, persistent=True),)),
      "got a BufferSettings; make one from the component with settings.to_problem("),
 ])
 def test_solve_names_what_a_problem_is_and_how_to_get_one(given, needle):
