@@ -186,7 +186,7 @@ def _front():
 
 @pytest.mark.parametrize("linear", ["gmres", "bicgstab"])
 def test_krylov_default_target_follows_rtol(linear):
-    """With the default ``krylov_tolerance`` a stage's solve aims at 0.01 rtol: at rtol 1e-8 rodas5p takes the LU's
+    """With the default ``krylov_tolerance`` a stage's solve aims at 0.001 rtol: at rtol 1e-8 rodas5p takes the LU's
     steps and reaches its accuracy (a fixed target of 1e-5 took 342 / 443 steps against the LU's 87 and ended 6.1 /
     4.8 tolerances off, with success reported)."""
     system, y0, params, ref = _front()
