@@ -34,8 +34,8 @@ from .events import as_events, check_events_compile
 from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
                                 check_pattern_at, keywords_checked, method_argument, probe_rows, pins_argument,
                                 plan_choice, probed_pattern, warn_blind_estimate, warn_differenced_products,
-                                warn_high_order_float32, warn_unstable_fixed_step, PATTERN_RHS_BUDGET,
-                                STABILITY_RHS_BUDGET)
+                                warn_high_order_float32, warn_unstable_fixed_step, DERIVATIVE_RHS_BUDGET,
+                                PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -146,6 +146,7 @@ class Integrator:
         self._tolerances = {}
         self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
         self._warned_suspect = False  # the solve-time JacobianCheckWarning, said once an Integrator
+        self._inputs_disagree = None  # "jac" or "jvp" where it disagreed with differences at a solve's inputs
         self._pattern = probed_pattern(self.settings, self.solver)  # checked at each solve's own magnitudes
         self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
@@ -379,6 +380,8 @@ class Integrator:
                 self._reachable.add(scalar_tolerances)
         if (self._pattern is not None or self._given_pattern is not None) and not on_device:
             self._check_pattern(t0, y0, params)
+        if not on_device and self.method.family != "erk":
+            self._check_derivatives(t0, y0, params)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
         max_steps = check.check_int(max_steps, "max_steps", 1)
@@ -441,9 +444,27 @@ class Integrator:
         _remember(self._pattern_checked, key)
 
     def _suspect_derivative(self):
-        """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check."""
+        """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check or the
+        check at a solve's inputs (:meth:`_check_derivatives`)."""
         used = (self.jacobian or "").split(" ")[0]
-        return used if used in self.system.derivatives_disagree else None
+        return used if used in self.system.derivatives_disagree or used == self._inputs_disagree else None
+
+    def _check_derivatives(self, t0, y0, params):
+        """The step's ``jac`` or ``jvp`` against differences of ``rhs`` at this solve's rows (:func:`probe_rows`,
+        once per distinct rows; a disagreement is warned about once and named in every message after it)."""
+        from .derivative_check import check_derivatives_at
+
+        used = (self.jacobian or "").split(" ")[0]
+        if used not in ("jac", "jvp") or self._inputs_disagree is not None or used in self.system.derivatives_disagree:
+            return  # not the system's, or already named
+        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params))
+                for r in probe_rows(y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)}
+        key = ("derivative", t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
+        if key in self._pattern_checked:
+            return
+        if check_derivatives_at(self.system, used, t0, rows):
+            self._inputs_disagree, self._warned_suspect = used, True
+        _remember(self._pattern_checked, key)
 
     def _fixed_step_remedy(self):
         """For an implicit method at a fixed step, what to use where its solver fails at ``dt``; else None."""
@@ -454,28 +475,11 @@ class Integrator:
         return f"an adaptive implicit method ({adaptive_alike(self.method)})"
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
-        """The hints :meth:`IVPResult.message` may give: a StiffnessProbe when an explicit method left a
-        trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when an
-        implicit one's solver failed, then an RhsProbe for a non-finite state, a failed Newton or an
-        underflowing step (where along the path ``rhs`` stopped being finite); None when none applies."""
-        from .rhs_hint import chain, rhs_probe
+        """The hints :meth:`IVPResult.message` may give (:func:`kernels.rhs_hint.failure_probe`)."""
+        from .rhs_hint import failure_probe
 
-        return chain(status, self._method_probe(status, y0, params, t0, t_end, max_steps, dt),
-                     rhs_probe(self.system, status, y0, params, t0, t_end, self.dtype))
-
-    def _method_probe(self, status, y0, params, t0, t_end, max_steps, dt):
-        from .jacobian_hint import jacobian_probe
-        from .stiffness import StiffnessProbe, explained_status, stability_boundary
-
-        if self.method.family != "erk":
-            return jacobian_probe(self.system, status, y0, params, t0)
-        if self.system.n_drivers or status is None:
-            return None
-        if not np.any(np.asarray(status) == explained_status(self.adaptive)):
-            return None  # nothing to explain: no probe, and no stability boundary computed
-        fixed = {} if self.adaptive else {"dt": float(dt), "boundary": stability_boundary(self.method.tableau)}
-        return StiffnessProbe(self.system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end,
-                              max_steps, **fixed)
+        return failure_probe(self.system, self.method, self.adaptive, self.dtype, status, y0, params, t0, t_end,
+                             max_steps, dt)
 
 
 def _public_callables():

@@ -22,7 +22,8 @@ from .validation import unexpected_keyword
 __all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
-           "warn_high_order_float32", "probe_rows", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET"]
+           "warn_high_order_float32", "probe_rows", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
+           "DERIVATIVE_RHS_BUDGET"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
 # to use instead: named in the message, never aliased (the methods differ: RK45's controller, BDF's orders).
@@ -204,6 +205,7 @@ def probed_pattern(settings, options, given=False):
 # stability check differences it and takes eigenvalues.
 PATTERN_RHS_BUDGET = 4000
 STABILITY_RHS_BUDGET = 2000
+DERIVATIVE_RHS_BUDGET = 4000  # a user's jac or jvp against central differences: 2 n + 1 a row
 
 
 def probe_rows(y0, params, n_states, budget):

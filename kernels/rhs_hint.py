@@ -220,3 +220,22 @@ def chain(status, *probes):
     if len(probes) < 2:
         return probes[0] if probes else None
     return ProbeChain(probes, np.asarray(status))
+
+
+def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt):
+    """The hints :meth:`IVPResult.message` may give after a solve of ``method``: a StiffnessProbe when an explicit
+    method left a trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when
+    an implicit one's solver failed, then an RhsProbe for a non-finite state, a failed Newton or an underflowing
+    step (where along the path ``rhs`` stopped being finite); None when none applies."""
+    from .jacobian_hint import jacobian_probe
+    from .stiffness import StiffnessProbe, explained_status, stability_boundary
+
+    if method.family != "erk":
+        first = jacobian_probe(system, status, y0, params, t0)
+    elif system.n_drivers or status is None or not np.any(np.asarray(status) == explained_status(adaptive)):
+        first = None  # nothing to explain: no probe, and no stability boundary computed
+    else:
+        fixed = {} if adaptive else {"dt": float(dt), "boundary": stability_boundary(method.tableau)}
+        first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
+                               **fixed)
+    return chain(status, first, rhs_probe(system, status, y0, params, t0, t_end, dtype))

@@ -30,8 +30,8 @@ FIXED_MARK = "This dt needs"  # a fixed-step MAX_STEPS message that says how man
 
 def suspect_note(suspect):
     """What every message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built."""
-    return (f" The system's {suspect} disagreed with differences of its rhs when the system was built "
-            f"{SUSPECT_MARK}: a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
+    return (f" The system's {suspect} disagreed with differences of its rhs when the system was built or at "
+            f"this solve's inputs {SUSPECT_MARK}: a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
             f"or crawl, and a run that succeeds can take many more steps and end outside its tolerances; fix it, or "
             f"build the system without it so that differences are used.")
 

@@ -240,3 +240,29 @@ def test_an_exact_jac_that_is_zero_at_the_test_point_is_not_flagged():
         ODESystem(_logistic, 1, 1, name="logistic", jac=_logistic_jac)
     with pytest.warns(kernels.JacobianCheckWarning):  # a slip of 1e-6 r is still seen
         ODESystem(_logistic, 1, 1, name="logistic_slip", jac=_logistic_jac_slip)
+
+
+def _hot_decay(t, y, p, dydt):
+    dydt[0] = -(p[0] - 900.0) * 0.01 * y[0] if p[0] > 900.0 else -y[0]
+    dydt[1] = y[0] - y[1]
+
+
+def _hot_decay_jac_slip(t, y, p, J):
+    J[0] = (p[0] - 900.0) * 0.01 if p[0] > 900.0 else -1.0  # the hot branch's sign slipped
+    J[1] = 0.0
+    J[2] = 1.0
+    J[3] = -1.0
+
+
+def test_a_jac_wrong_only_in_a_branch_the_inputs_reach_is_flagged_at_the_solve():
+    """A chemist's trial: a jac wrong only above 900 K passed the construction check (its test point is below),
+    and rodas5p took 3509 steps for 120, ending 2.6 tolerances off with success and no word."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        system = ODESystem(_hot_decay, 2, 1, name="hot_decay", jac=_hot_decay_jac_slip)
+    params = np.array([[300.0], [1200.0]])
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"jac of system 'hot_decay' disagrees with central "
+                                                          r"differences of rhs at t=0 at trajectory 1's y0 and params"):
+        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], params, method="rodas5p", precision=np.float64)
+    assert "disagreed with differences of its rhs when the system was built or at this solve's inputs" in \
+        result.message(1)
