@@ -64,16 +64,30 @@ def jacobian_pattern(system, probes=PROBES, seed=0, dense_share=1.0, points=()):
     points : sequence of (t, y, p)
         Points probed after the random ones: states and parameters at the problem's own magnitudes
         (a rate that switches on above 290 K is zero at every random point of magnitude 0.1 to 10).
+
+    A random point where ``rhs`` (or ``jac``) raises is tried again with its values' magnitudes (positive), then
+    left out; only when no random point could be evaluated, and no ``points`` are given, is that an error.
     """
     n = system.n_states
     rng = np.random.default_rng(seed)
     found = np.eye(n, dtype=bool)
     dense = dense_share * n * n
+    failure, probed = None, 0
     for _ in range(probes):
         t = float(rng.uniform(0.0, 1.0))
-        y, p = _random_values(rng, n), _random_values(rng, system.n_params)
-        if _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, dense):
-            return full_pattern(n)
+        y, p, u = _random_values(rng, n), _random_values(rng, system.n_params), _random_values(rng, system.n_drivers)
+        # a point the rhs cannot take (a negative temperature in exp(-Ea / (R T)) overflows math.exp: a chemist's
+        # trial, whose mechanisms then never got the sparse LU) is tried again with its magnitudes, then left out
+        for trial in ((y, p, u), (np.abs(y), np.abs(p), np.abs(u))):
+            try:
+                if _probe(system, t, *trial, found, dense):
+                    return full_pattern(n)
+                probed += 1
+                break
+            except ConfigurationError as exc:
+                failure = exc
+    if not probed and not points:
+        raise failure
     for t, y, p in (_point(system, point) for point in points):
         if _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, dense):
             return full_pattern(n)

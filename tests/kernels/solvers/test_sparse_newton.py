@@ -1,6 +1,7 @@
 """The sparse LU inside the implicit steps: the pattern found from a system, the choice SolverOptions makes,
 and whole solves (Rosenbrock, DIRK) equal to the dense LU's on the Brusselator."""
 
+import math
 import warnings
 
 import numpy as np
@@ -213,3 +214,20 @@ def test_a_plan_for_the_probed_pattern_is_told_how_to_fit_the_widened_one():
         kernels.solve_ivp(system, (0.0, 0.1), _SWITCH_Y0, _SWITCH_P, method="rodas5p", precision=np.float64,
                           plan=plan, progress=False)
     assert "Plan it with Integrator.plan" not in str(info.value)
+
+
+def _arrhenius_chain(t, y, p, dydt):
+    k = math.exp(-50.0 / p[0])  # math.exp overflows at a small negative temperature
+    dydt[0] = -k * y[0]
+    for i in range(1, 5):
+        dydt[i] = k * y[i - 1] - k * y[i]
+
+
+def test_a_pattern_is_probed_where_random_signed_points_overflow_the_rhs():
+    """A chemist's trial: an Arrhenius rate at the probe's negative temperatures raised OverflowError, so
+    jacobian_pattern refused (also with the solve's own points given) and "lu" went dense without a word."""
+    system = ODESystem(_arrhenius_chain, 5, 1, name="arrhenius_chain")
+    pattern = jacobian_pattern(system)
+    assert set(pattern) == {(i, i) for i in range(5)} | {(i, i - 1) for i in range(1, 5)}
+    assert jacobian_pattern(system, points=[(0.0, np.ones(5), np.array([800.0]))]) == pattern
+    assert kernels.Integrator(system, "rodas5p").jacobian.startswith("finite differences (compressed")
