@@ -92,6 +92,11 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
         # backward_euler on y' = -2 t y at dt = 0.1 and rtol 1e-12; 20 iterations ran it).
         messages[NEWTON_NOT_CONVERGED] += (" At tight tolerances a larger iteration limit may be all it needs: "
                                            "solver={'newton_iterations': 20}.")
+        # a Rosenbrock step has no Newton iteration to fail: its fixed-step blow-up ends non-finite (a chemist's
+        # trial: Robertson, rodas4 at dt 0.05, with no word of what to do)
+        messages[NONFINITE_STATE] += (f" This run takes fixed steps of dt, which cannot shrink where the solution "
+                                      f"turns fast or the step's linearisation fails: use a smaller dt, or "
+                                      f"{fixed_step}, which shrinks the step where this happens.")
     if dtype is not None and np.dtype(dtype) == np.float32:
         messages[NONFINITE_STATE] += FLOAT32_RANGE_NOTE
     if linear == "bicgstab":

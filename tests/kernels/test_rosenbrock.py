@@ -390,3 +390,13 @@ def test_the_time_derivative_keeps_its_accuracy_far_from_t_zero(precision, rtol,
         assert abs(res.y[0, -1, 0] - ref) <= atol + rtol * abs(ref)
         steps[t0] = int(res.n_steps[0])
     assert steps[1e6] <= 1.2 * steps[0.0], steps
+
+
+def test_a_fixed_step_blow_up_says_what_to_do():
+    """A chemist's trial: Robertson, rodas4 at dt 0.05 ended non-finite with no remedy, where radau and sdirk4,
+    failing in Newton, said to take a smaller dt or the adaptive controller."""
+    result = kernels.solve_ivp(kernels.robertson(), (0.0, 40.0), [1.0, 0.0, 0.0], method="rodas4",
+                               controller="fixed", dt=0.05, precision=np.float64)
+    assert int(result.status[0]) == kernels.NONFINITE_STATE
+    assert "use a smaller dt, or the adaptive controller (controller='pi', the default for rodas4)" in \
+        result.message(0)
