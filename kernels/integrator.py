@@ -356,7 +356,8 @@ class Integrator:
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
             rows = probe_rows(y0, params, system.n_states, STABILITY_RHS_BUDGET)
             key = ("stable", float(dt), float(t0)) + tuple(
-                (r, y0[min(r, y0.shape[0] - 1)].tobytes(), params[min(r, params.shape[0] - 1)].tobytes()) for r in rows)
+                (r, y0[min(r, y0.shape[0] - 1)].tobytes(), params[min(r, params.shape[0] - 1)].tobytes())
+                for r in rows)
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
                 warn_unstable_fixed_step(self.method, system, dt, t0, t_end, y0, params, rows)
                 _remember(self._stability_checked, key)
