@@ -87,15 +87,20 @@ def check_derivatives_at(system, used, t, rows):
                 continue
         with np.errstate(all="ignore"):
             found = [message for what, message in _disagreements(system, y, p, jac_out, f"trajectory {i}'s y0 "
-                                                                  "and params", t=t) if what == used]
+                                                                  "and params", t=t, scaled=True) if what == used]
         if found:
             warn_user(found[0], JacobianCheckWarning)
             return True
     return False
 
 
-def _disagreements(system, y, p, jac_out, label, t=0.0):
-    """``(what, message)`` for ``jac`` (its output ``jac_out``) and ``jvp`` where they disagree at ``(t, y, p)``."""
+def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False):
+    """``(what, message)`` for ``jac`` (its output ``jac_out``) and ``jvp`` where they disagree at ``(t, y, p)``.
+
+    ``scaled``: difference steps relative to each state's own magnitude (a solve's inputs, which can be small:
+    Michaelis-Menten in molar units at y = 1e-6, where a step of 6e-6 crossed 0 and flagged an exact jac, a
+    regression hunt); a state at 0 takes 1e-3 of the largest.  The construction check's test points are
+    0.5 to 1, where ``max(1, |y|)`` serves."""
     n = system.n_states
     out = np.empty(n)
 
@@ -104,7 +109,12 @@ def _disagreements(system, y, p, jac_out, label, t=0.0):
         return out.copy()
 
     try:
-        steps = np.cbrt(np.finfo(np.float64).eps) * np.maximum(1.0, np.abs(y))
+        if scaled:
+            largest = float(np.max(np.abs(y))) if y.size else 0.0
+            base = np.where(np.abs(y) > 0, np.abs(y), 1e-3 * largest if largest > 0 else 1.0)
+        else:
+            base = np.maximum(1.0, np.abs(y))
+        steps = np.cbrt(np.finfo(np.float64).eps) * base
         here = f(y)
         central, forward, backward = [], [], []
         for j in range(n):
@@ -139,9 +149,11 @@ def _disagreements(system, y, p, jac_out, label, t=0.0):
     found = []
     for what, value, differences, rule, weight in given:
         expected = differences[0]
-        # 1e-5 of the largest entry beside 1e-3 of each: far above the differences' error, far below a slip.  The
-        # largest entry of the differences least touched by a jump (which puts 1 / step into the others).
-        scale = max(min(float(np.max(np.abs(diff))) for diff in differences), 1e-300)
+        # 1e-5 of the row's largest entry beside 1e-3 of each: far above the differences' error, far below a slip
+        # (of the whole matrix's largest, a slip of 5 beside a rate of 2e6 in another row passed: a regression
+        # hunt).  The largest entries of the differences least touched by a jump (which puts 1 / step into others).
+        scale = np.maximum(np.min([np.max(np.abs(diff), axis=1, keepdims=True) for diff in differences], axis=0),
+                           1e-300)
         # A floor for the differences' rounding, about eps^(2/3) |f| at these steps: where every derivative is 0
         # at the test point (the logistic r (1 - 2 y) at y = 0.5) the differences are rounding alone, 1e-12, and
         # an exact jac of 0 was flagged (a user's accuracy audit).
@@ -149,6 +161,9 @@ def _disagreements(system, y, p, jac_out, label, t=0.0):
         bad = np.ones(value.shape, bool)
         for diff in differences:
             bad &= ~(np.abs(value - diff) <= 1e-5 * scale + 1e-3 * np.abs(diff) + rounding)
+        if what == "jvp":  # a row whose one-sided differences disagree has a kink here: a product cannot be judged
+            forward, backward = differences[1], differences[2]
+            bad &= np.abs(forward - backward) <= 1e-5 * scale + 1e-3 * np.abs(forward) + rounding
         if bad.any():
             i, j = np.unravel_index(np.argmax(np.where(bad, np.abs(value - expected), -1.0)), bad.shape)
             where = f"J[{i * n + j}] (d f_{i} / d y_{j})" if what == "jac" else f"out[{i}]"

@@ -146,7 +146,8 @@ class Integrator:
         self._tolerances = {}
         self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
         self._warned_suspect = False  # the solve-time JacobianCheckWarning, said once an Integrator
-        self._inputs_disagree = None  # "jac" or "jvp" where it disagreed with differences at a solve's inputs
+        self._inputs_disagree = None  # "jac" or "jvp" where it disagreed with differences at this solve's inputs
+        self._derivative_verdicts = {}  # inputs -> whether they showed it (bounded, oldest first out)
         self._pattern = probed_pattern(self.settings, self.solver)  # checked at each solve's own magnitudes
         self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
@@ -456,16 +457,18 @@ class Integrator:
         from .derivative_check import check_derivatives_at
 
         used = (self.jacobian or "").split(" ")[0]
-        if used not in ("jac", "jvp") or self._inputs_disagree is not None or used in self.system.derivatives_disagree:
+        self._inputs_disagree = None  # a verdict on this solve's inputs only (a regression hunt: it stuck)
+        if used not in ("jac", "jvp") or used in self.system.derivatives_disagree:
             return  # not the system's, or already named
         rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params))
                 for r in probe_rows(y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)}
         key = ("derivative", t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
-        if key in self._pattern_checked:
-            return
-        if check_derivatives_at(self.system, used, t0, rows):
+        if key not in self._derivative_verdicts:
+            self._derivative_verdicts[key] = check_derivatives_at(self.system, used, t0, rows)  # warns once
+            while len(self._derivative_verdicts) > 32:
+                self._derivative_verdicts.pop(next(iter(self._derivative_verdicts)))
+        if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True
-        _remember(self._pattern_checked, key)
 
     def _fixed_step_remedy(self):
         """For an implicit method at a fixed step, what to use where its solver fails at ``dt``; else None."""

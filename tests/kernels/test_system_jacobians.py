@@ -266,3 +266,48 @@ def test_a_jac_wrong_only_in_a_branch_the_inputs_reach_is_flagged_at_the_solve()
         result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], params, method="rodas5p", precision=np.float64)
     assert "disagreed with differences of its rhs when the system was built or at this solve's inputs" in \
         result.message(1)
+
+
+def _michaelis_menten(t, y, p, dydt):
+    rate = p[0] * y[0] / (p[1] + y[0])
+    dydt[0] = -rate
+    dydt[1] = rate
+
+
+def _michaelis_menten_jac(t, y, p, J):
+    d = p[0] * p[1] / ((p[1] + y[0]) ** 2)
+    J[0] = -d
+    J[1] = 0.0
+    J[2] = d
+    J[3] = 0.0
+
+
+def test_an_exact_jac_at_small_states_is_not_flagged_and_a_verdict_holds_for_its_inputs_only():
+    """A regression hunt: Michaelis-Menten in molar units (y = 1e-6, Km = 5e-7): a difference step of 6e-6 crossed
+    0 and flagged the exact jac, and every later solve's messages named it, at millimolar inputs too."""
+    system = ODESystem(_michaelis_menten, 2, 2, name="mm", jac=_michaelis_menten_jac)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        small = kernels.solve_ivp(system, (0.0, 1.0), [1e-6, 0.0], [[1e-6, 5e-7]], method="rodas5p",
+                                  rtol=1e-4, atol=1e-12, precision=np.float64)
+    assert small.success and "disagreed" not in small.message(0)
+
+
+def test_a_jac_slip_small_beside_a_fast_rate_in_another_row_is_flagged():
+    """A regression hunt: d f_2 / d y_1 doubled (a slip of 5) passed beside a rate of 2e6 in another row (the
+    match was within 1e-5 of the matrix's largest entry); rodas4 ended 62 tolerances off with success."""
+    def rhs(t, y, p, dydt):
+        dydt[0] = -2e6 * y[0]
+        dydt[1] = -y[1]
+        dydt[2] = 5.0 * y[1] - y[2]
+
+    def jac(t, y, p, J):
+        for k in range(9):
+            J[k] = 0.0
+        J[0] = -2e6
+        J[4] = -1.0
+        J[7] = 10.0  # 5.0
+        J[8] = -1.0
+
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[7\] \(d f_2 / d y_1\) is 10"):
+        ODESystem(rhs, 3, name="slip_beside_fast", jac=jac)
