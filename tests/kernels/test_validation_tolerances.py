@@ -183,6 +183,13 @@ def _seasonal(t, y, p, dydt):
 SEASONAL = kernels.ODESystem(_seasonal, 1, 1, name="seasonal")
 
 
+def _ramp(t, y, p, dydt):
+    dydt[0] = p[0] * t
+
+
+RAMP = kernels.ODESystem(_ramp, 1, 1, name="ramp")
+
+
 def _slow_forcing(t, y, p, dydt):
     dydt[0] = -0.1 * y[0] + math.cos(t / 1000.0)
 
@@ -205,6 +212,9 @@ def test_a_float32_run_far_from_t_zero_with_a_time_dependent_rhs_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **exact)
+        # a load rising as p[0] * t: rounding p[0] is a relative change its growing solution follows (a regression
+        # hunt: warned of 1.5e4 tolerances at the tolerance of y0 = 0; the run ended 0.009 off)
+        kernels.solve_ivp(RAMP, (1e6, 1e6 + 10.0), [0.0], [[0.1]], rtol=1e-5, atol=1e-6, progress=False)
         kernels.solve_ivp(untimed, (2e6, 2e6 + 2e4), [1.0], rtol=1e-5, atol=1e-5, dt=1.0, max_steps=10,
                           progress=False)
     with warnings.catch_warnings():
