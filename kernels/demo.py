@@ -197,7 +197,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def _command_line_spelling(message):
     """A message of the Python API as the command line spells its options (``plan='auto'`` is ``--plan auto``)."""
-    message = message.replace("dt=...", "--dt ...")
+    message = re.sub(r"(?<![-\w])dt=(\.\.\.|[0-9.eE+-]+)", r"--dt \1", message)  # dt=0.01 is --dt 0.01
     for name in ("plan", "method", "controller"):  # method='rodas5p', 'radau' or 'kvaerno5' is --method rodas5p, ...
         message = re.sub(rf"(?<![-\w]){name}=((?:'[^']*'|\w+)(?:(?:, | or )'[^']*')*)",
                          lambda m, o=name: f"--{o} " + m.group(1).replace("'", ""), message)

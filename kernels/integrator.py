@@ -474,6 +474,8 @@ class Integrator:
         """For an implicit method at a fixed step, what to use where its solver fails at ``dt``; else None."""
         if self.adaptive or self.method.family == "erk":
             return None
+        if getattr(self.method.tableau, "estimate_blind_on_linear", False):  # ros3p: not its own controller
+            return "an adaptive rodas4 or rodas5p (ros3p's error estimate cannot choose its steps)"
         if self.method.adaptive:
             return f"the adaptive controller (controller='pi', the default for {self.method.name})"
         return f"an adaptive implicit method ({adaptive_alike(self.method)})"

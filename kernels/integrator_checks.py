@@ -261,7 +261,8 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                     f"end outside its tolerances. This check sees the Jacobian at the initial states only, and a "
                     f"pattern must hold every entry that can become nonzero during the run (Robertson with the one "
                     f"entry named here added still lacked four: rodas4 34933 steps, 21 tolerances off, silently): "
-                    f"take kernels.solvers.jacobian_pattern(system, points=[(t0, y0[{i}], params[{i}])]), which "
+                    f"take kernels.solvers.jacobian_pattern(system, points=[(t0, y_i, p_i)]) with trajectory {i}'s "
+                    f"y0 and params rows (y0 and params themselves where one row serves all), which "
                     f"probes random states too; ignore this if the pattern is approximate on purpose",
                     JacobianCheckWarning)
                 return
@@ -270,7 +271,8 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                 f"when this solver was built, misses entries that are nonzero at trajectory {i}'s y0 and params: "
                 f"{shown}; left out, they make the run crawl or end wrong. Build with the pattern at your "
                 f"problem's magnitudes: solver={{'pattern': kernels.solvers.jacobian_pattern(system, points=[(t0, "
-                f"y0[{i}], params[{i}])])}} (points at states the run reaches if a coupling switches on later), "
+                f"y_i, p_i)])}} with trajectory {i}'s y0 and params rows (points at states the run reaches if a "
+                f"coupling switches on later), "
                 f"or solver='dense' (kernels.solve_ivp does this by itself)", points)
 
 

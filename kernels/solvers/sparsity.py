@@ -15,8 +15,9 @@ Newton converges slower or not at all for that trajectory, and a Rosenbrock
 step, which takes ``J`` as exact, loses its order (a user's trial: rates that
 switch on above 290 K, T = 300 at the start, all zero at the probes: rodas5p
 took 65203 steps and ended 7 tolerances off, reporting success).  So a solve
-from host inputs checks the pattern at its first, middle and last
-trajectories' ``y0`` and ``params`` (:func:`missing_entries`) and refuses to
+from host inputs checks the pattern at its trajectories' ``y0`` and ``params``
+(every row within a budget, else first, middle, last and each column's extremes:
+:func:`kernels.integrator_checks.probe_rows`; :func:`missing_entries`) and refuses to
 run on one that misses entries there.  Give the pattern explicitly when an
 entry can switch on later in a run: ``SolverOptions(pattern=...)``
 (``jacobian_pattern(system, points=...)`` at states the run reaches), or
@@ -32,7 +33,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, describe
 
 __all__ = ["jacobian_pattern", "missing_entries", "PROBES", "DENSE_SHARE", "full_pattern", "minimum_degree_order", "symbolic_fill"]
 
@@ -111,10 +112,16 @@ def missing_entries(system, pattern, points, seed=0):
 
 
 def _point(system, point):
-    t, y, p = point
-    y = np.asarray(y, dtype=np.float64).reshape(system.n_states)
-    p = np.asarray(p if p is not None else (), dtype=np.float64).reshape(-1)[:system.n_params]
-    return float(t), y, p
+    """``(t, y, p)`` of a given point as float64; a point of another shape is named with the one expected."""
+    try:
+        t, y, p = point
+        y = np.asarray(y, dtype=np.float64).reshape(system.n_states)
+        p = np.asarray(p if p is not None else (), dtype=np.float64).reshape(-1)[:system.n_params]
+        return float(t), y, p
+    except (TypeError, ValueError):  # y0[0] of a one-row y0 is a number: a regression hunt's traceback
+        raise ConfigurationError(
+            f"jacobian_pattern points: each must be (t, y, p) with y {system.n_states} numbers (one trajectory's "
+            f"y0 row) and p its {system.n_params} params; got {describe(point)}") from None
 
 
 def _probe(system, t, y, p, u, found, dense):

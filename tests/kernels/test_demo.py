@@ -189,6 +189,7 @@ def test_a_fixed_step_run_warns_only_about_what_the_user_gave_in_the_command_lin
     assert main(["demo", "-n", "2", "--t-end", "0.05", "--method", "rk4", "--dt", "0.01", "--rtol", "1e-3"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("bufferplan: warning: --rtol has no effect on this run") and err.count("\n") == 1
+    assert "takes fixed steps of --dt 0.01" in err  # the command line's spelling (a regression hunt)
 
 
 def test_max_steps_is_an_option_and_the_message_that_advises_it_names_it(capsys):

@@ -400,3 +400,20 @@ def test_a_fixed_step_blow_up_says_what_to_do():
     assert int(result.status[0]) == kernels.NONFINITE_STATE
     assert "use a smaller dt, or the adaptive controller (controller='pi', the default for rodas4)" in \
         result.message(0)
+
+
+def _drain(t, y, p, dydt):
+    dydt[0] = -10.0 * math.sqrt(y[0])
+
+
+def _drain_jac(t, y, p, J):
+    J[0] = -5.0 / math.sqrt(y[0])
+
+
+def test_ros3p_at_a_fixed_step_is_not_sent_to_its_own_adaptive_controller():
+    """A regression hunt: ros3p's fixed-step failure advised its adaptive controller, whose estimate is blind."""
+    system = kernels.ODESystem(_drain, 1, name="drain", jac=_drain_jac)
+    result = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method="ros3p", controller="fixed", dt=0.5,
+                               precision=np.float64)
+    assert int(result.status[0]) != 0
+    assert "or an adaptive rodas4 or rodas5p (ros3p's error estimate cannot choose its steps)" in result.message(0)

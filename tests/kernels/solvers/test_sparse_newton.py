@@ -231,3 +231,10 @@ def test_a_pattern_is_probed_where_random_signed_points_overflow_the_rhs():
     assert set(pattern) == {(i, i) for i in range(5)} | {(i, i - 1) for i in range(1, 5)}
     assert jacobian_pattern(system, points=[(0.0, np.ones(5), np.array([800.0]))]) == pattern
     assert kernels.Integrator(system, "rodas5p").jacobian.startswith("finite differences (compressed")
+
+
+def test_a_point_of_the_wrong_shape_is_named():
+    """jacobian_pattern(points=[(t0, y0[0], params[0])]) with a one-row y0 passed a number: a reshape traceback."""
+    system = ODESystem(_arrhenius_chain, 5, 1, name="arrhenius_chain")
+    with pytest.raises(ConfigurationError, match=r"points: each must be \(t, y, p\) with y 5 numbers"):
+        jacobian_pattern(system, points=[(0.0, 1.0, [800.0])])
