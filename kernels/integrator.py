@@ -31,11 +31,11 @@ from .device import current_device_id, default_block_size, default_device
 from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
 from .events import as_events, check_events_compile
-from .integrator_checks import (adaptive_alike, check_newton_scale, check_sampling, controller_settings,
-                                check_pattern_at, keywords_checked, method_argument, probe_rows, pins_argument,
-                                plan_choice, probed_pattern, warn_blind_estimate, warn_differenced_products,
-                                warn_high_order_float32, warn_unstable_fixed_step, DERIVATIVE_RHS_BUDGET,
-                                PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET)
+from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
+                                check_newton_scale, check_pattern_at, check_sampling, controller_settings,
+                                fixed_step_remedy, keywords_checked, method_argument, pins_argument, plan_choice,
+                                probe_rows, probed_pattern, warn_blind_estimate, warn_differenced_products,
+                                warn_high_order_float32, warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -419,7 +419,8 @@ class Integrator:
         probe = self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt) if not on_device else None
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
-                                                         self._fixed_step_remedy(), self.jacobian, suspect,
+                                                         fixed_step_remedy(self.method, self.adaptive),
+                                                         self.jacobian, suspect,
                                                          self.solver.linear if self.method.family != "erk" else None,
                                                          check.fixed_step_count(dt, t0, t_end, self.adaptive),
                                                          max_steps, self._blind_estimate),
@@ -469,16 +470,6 @@ class Integrator:
                 self._derivative_verdicts.pop(next(iter(self._derivative_verdicts)))
         if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True
-
-    def _fixed_step_remedy(self):
-        """For an implicit method at a fixed step, what to use where its solver fails at ``dt``; else None."""
-        if self.adaptive or self.method.family == "erk":
-            return None
-        if getattr(self.method.tableau, "estimate_blind_on_linear", False):  # ros3p: not its own controller
-            return "an adaptive rodas4 or rodas5p (ros3p's error estimate cannot choose its steps)"
-        if self.method.adaptive:
-            return f"the adaptive controller (controller='pi', the default for {self.method.name})"
-        return f"an adaptive implicit method ({adaptive_alike(self.method)})"
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt):
         """The hints :meth:`IVPResult.message` may give (:func:`kernels.rhs_hint.failure_probe`)."""

@@ -19,7 +19,7 @@ from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
 from .validation import unexpected_keyword
 
-__all__ = ["method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
+__all__ = ["fixed_step_remedy", "method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
            "warn_high_order_float32", "probe_rows", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
@@ -159,6 +159,17 @@ def adaptive_alike(method):
     if method.family == "erk":
         return ", ".join(name for name, m in METHODS.items() if m.family == "erk" and m.adaptive)
     return ", ".join(IMPLICIT_METHODS)
+
+
+def fixed_step_remedy(method, adaptive):
+    """For an implicit ``method`` at a fixed step, what to use where its step fails at ``dt``; else None."""
+    if adaptive or method.family == "erk":
+        return None
+    if getattr(method.tableau, "estimate_blind_on_linear", False):  # ros3p: not its own controller
+        return "an adaptive rodas4 or rodas5p (ros3p's error estimate cannot choose its steps)"
+    if method.adaptive:
+        return f"the adaptive controller (controller='pi', the default for {method.name})"
+    return f"an adaptive implicit method ({adaptive_alike(method)})"
 
 
 def check_sampling(summaries, method, controller, events):
