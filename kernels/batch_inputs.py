@@ -7,7 +7,7 @@ import numpy as np
 from . import validation as check
 from .errors import ConfigurationError
 
-__all__ = ["batch_inputs", "given_rows"]
+__all__ = ["batch_inputs", "given_rows", "row_of"]
 
 
 def batch_inputs(system, y0, params, dtype):
@@ -59,4 +59,9 @@ def given_rows(given, checked, rows):
                 table = values
         except (TypeError, ValueError):
             pass
-    return [table[min(r, table.shape[0] - 1)] for r in rows]
+    return [row_of(table, r) for r in rows]
+
+
+def row_of(inputs, r):
+    """Trajectory ``r``'s row of a checked 2-D input (y0 or params), whose one row may serve every trajectory."""
+    return inputs[min(r, inputs.shape[0] - 1)]

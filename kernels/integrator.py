@@ -24,7 +24,7 @@ from planner import Plan
 from . import tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
-from .batch_inputs import batch_inputs, given_rows
+from .batch_inputs import batch_inputs, given_rows, row_of
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
@@ -147,7 +147,7 @@ class Integrator:
         self._reachable = set()  # scalar (rtol, atol) found reachable for device y0
         self._warned_suspect = False  # the solve-time JacobianCheckWarning, said once an Integrator
         self._inputs_disagree = None  # "jac" or "jvp" where it disagreed with differences at this solve's inputs
-        self._derivative_verdicts = {}  # inputs -> whether they showed it (bounded, oldest first out)
+        self._derivative_verdicts = collections.OrderedDict()  # inputs -> whether they showed it (bounded)
         self._pattern = probed_pattern(self.settings, self.solver)  # checked at each solve's own magnitudes
         self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
@@ -355,12 +355,10 @@ class Integrator:
         given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
-            rows = probe_rows(y0, params, system.n_states, STABILITY_RHS_BUDGET)
-            key = ("stable", float(dt), float(t0)) + tuple(
-                (r, y0[min(r, y0.shape[0] - 1)].tobytes(), params[min(r, params.shape[0] - 1)].tobytes())
-                for r in rows)
+            rows, key = _probed_inputs(("stable", float(dt), float(t0)), y0, params, system.n_states,
+                                       STABILITY_RHS_BUDGET)
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
-                warn_unstable_fixed_step(self.method, system, dt, t0, t_end, y0, params, rows)
+                warn_unstable_fixed_step(self.method, system, dt, t0, t_end, rows)
                 _remember(self._stability_checked, key)
         scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
         rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
@@ -373,8 +371,7 @@ class Integrator:
                 warn_high_order_float32(self.method, dtype, rtol)
                 if not on_device:
                     rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
-                    rows = zip(rows, (y0[min(r, y0.shape[0] - 1)] for r in rows),
-                               given_rows(given_params, params, rows))
+                    rows = zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
                     tolerances.warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
@@ -434,9 +431,7 @@ class Integrator:
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
         and at the rows that hold each input column's extremes (:func:`probe_rows`; once per distinct rows: each
         check differences the rhs n times on the host)."""
-        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params))
-                for r in probe_rows(y0, params, self.system.n_states, PATTERN_RHS_BUDGET)}
-        key = (t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
+        rows, key = _probed_inputs(t0, y0, params, self.system.n_states, PATTERN_RHS_BUDGET)
         if key in self._pattern_checked:
             return
         if self._pattern is not None:
@@ -461,13 +456,9 @@ class Integrator:
         self._inputs_disagree = None  # a verdict on this solve's inputs only (a regression hunt: it stuck)
         if used not in ("jac", "jvp") or used in self.system.derivatives_disagree:
             return  # not the system's, or already named
-        rows = {r: tuple(a[min(r, a.shape[0] - 1)] for a in (y0, params))
-                for r in probe_rows(y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)}
-        key = ("derivative", t0, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
-        if key not in self._derivative_verdicts:
-            self._derivative_verdicts[key] = check_derivatives_at(self.system, used, t0, rows)  # warns once
-            while len(self._derivative_verdicts) > 32:
-                self._derivative_verdicts.pop(next(iter(self._derivative_verdicts)))
+        rows, key = _probed_inputs(t0, y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)
+        if key not in self._derivative_verdicts:  # warns once per inputs
+            _remember(self._derivative_verdicts, key, check_derivatives_at(self.system, used, t0, rows))
         if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True
 
@@ -488,9 +479,16 @@ def _public_callables():
             ("kernels.ODESystem(...)", ODESystem.__init__))
 
 
-def _remember(cache, key):
-    """Record ``key`` in a bounded OrderedDict of keys already checked (the oldest go past
-    :data:`_CONSTANTS_KEPT`)."""
-    cache[key] = True
+def _probed_inputs(tag, y0, params, cost, budget):
+    """``(rows, key)``: trajectory -> ``(y0 row, params row)`` at :func:`probe_rows`'s rows (``cost`` host
+    right-hand sides a row of ``budget``), and the key that identifies them (with ``tag``) in a check's cache."""
+    rows = {r: (row_of(y0, r), row_of(params, r)) for r in probe_rows(y0, params, cost, budget)}
+    return rows, (tag, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
+
+
+def _remember(cache, key, value=True):
+    """Record ``key`` (with ``value``, a check's verdict) in a bounded OrderedDict of inputs already checked (the
+    oldest go past :data:`_CONSTANTS_KEPT`)."""
+    cache[key] = value
     if len(cache) > _CONSTANTS_KEPT:
         cache.popitem(last=False)

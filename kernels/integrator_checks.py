@@ -287,11 +287,11 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                 f"or solver='dense' (kernels.solve_ivp does this by itself)", points)
 
 
-def warn_unstable_fixed_step(method, system, dt, t0, t_end, y0, params, rows):
+def warn_unstable_fixed_step(method, system, dt, t0, t_end, rows):
     """StabilityWarning when ``dt`` makes an explicit ``method`` amplify a mode of the Jacobian that does not grow
     in the exact solution (:func:`kernels.step_stability.judge_fixed_step`), at the initial state of the batch's
-    trajectories ``rows`` (:func:`probe_rows`; host arrays; systems the host follows,
-    :func:`kernels.stiffness.follows_on_host`).
+    trajectories ``rows`` (trajectory -> ``(y0 row, params row)`` at :func:`probe_rows`'s rows; host arrays;
+    systems the host follows, :func:`kernels.stiffness.follows_on_host`).
     A user's trial: rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t ended at -5.8e102 at t = 1 with success
     (finite: the non-finite stiffness hint never came); another: x'' = -1e6 x at dt 0.01, 7.8e262."""
     from .step_stability import judge_fixed_step
@@ -300,8 +300,7 @@ def warn_unstable_fixed_step(method, system, dt, t0, t_end, y0, params, rows):
     if not follows_on_host(system):
         return
     n_steps = math.ceil((t_end - t0) / dt)
-    for row in rows:
-        y, p = y0[min(row, y0.shape[0] - 1)], params[min(row, params.shape[0] - 1)]
+    for row, (y, p) in rows.items():
         try:
             found = judge_fixed_step(system, method.tableau, float(t0), y, np.asarray(p, np.float64)[:system.n_params],
                                      float(dt), n_steps)
