@@ -71,6 +71,15 @@ def elementwise(n, statement, unroll=None, indent=1):
     return [loop_header(n, indent=indent), pad + "    " + statement("i")]
 
 
+def by_column(n, unroll, column):
+    """Lines of ``column(j)`` for each column ``j < n``: a literal ``j`` (an int) up to ``unroll`` columns, above
+    that one ``for j in range(N):`` around ``column("j")``, indented a level.  ``column`` gives lines at one
+    level of indentation (Jacobians and iteration matrices filled column by column)."""
+    if n <= unroll:
+        return [line for j in range(n) for line in column(j)]
+    return ["    for j in range(N):"] + ["    " + line for line in column("j")]
+
+
 def linear_combination(terms, at):
     """``c_1 * x_1[at] + c_2 * x_2[at] + ...`` for ``terms = [(coefficient_name, array_name)]``.
 

@@ -27,7 +27,7 @@ finite differences (``n`` right-hand sides, once per iteration matrix).
 
 from __future__ import annotations
 
-from ..codegen import UNROLL_STATES, compile_device, elementwise, index
+from ..codegen import UNROLL_STATES, by_column, compile_device, elementwise, index
 from .jacobian_assembly import perturbation_lines, sparse_jacobian_label, sparse_prepare_lines
 from .krylov import target_lines
 
@@ -94,16 +94,12 @@ def prepare_source(settings, dtype):
             lines += elementwise(n, lambda i: f"e[{i}] = ZERO", unroll)
 
             def column(j):
+                inner = lu_unroll if isinstance(j, int) else 0  # rows unrolled within unrolled columns only
                 return ([f"    e[{j}] = ONE", "    jvp(t, y, p, e, col)", f"    e[{j}] = ZERO"]
-                        + elementwise(n, lambda i: f"matrix[{i} * N + {j}] = -c * col[{i}]", lu_unroll if n <= lu_unroll
-                                      else 0) + [f"    matrix[{j} * N + {j}] += ONE"])
+                        + elementwise(n, lambda i: f"matrix[{i} * N + {j}] = -c * col[{i}]", inner)
+                        + [f"    matrix[{j} * N + {j}] += ONE"])
 
-            if n <= lu_unroll:
-                for j in range(n):
-                    lines += column(j)
-            else:
-                lines.append("    for j in range(N):")
-                lines += ["    " + line for line in column("j")]
+            lines += by_column(n, lu_unroll, column)
         elif settings.analytic:
             lines.append("    jac(t, y, p, matrix)")
             lines += elementwise(n * n, lambda i: f"matrix[{i}] = -c * matrix[{i}]", lu_unroll * lu_unroll)
@@ -116,14 +112,12 @@ def prepare_source(settings, dtype):
             def entry(i, j):
                 return f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])"
 
-            if n <= lu_unroll:
-                for j in range(n):
-                    lines += _fd_column(j, n, lu_unroll, entry)
-                    lines.append(f"    matrix[{j * n + j}] += ONE")
-            else:
-                lines.append("    for j in range(N):")
-                lines += ["    " + s for s in _fd_column("j", n, 0, entry)]
-                lines.append("        matrix[j * N + j] += ONE")
+            def column(j):
+                unrolled = isinstance(j, int)
+                return _fd_column(j, n, lu_unroll if unrolled else 0, entry) + [
+                    f"    matrix[{j * n + j}] += ONE" if unrolled else "    matrix[j * N + j] += ONE"]
+
+            lines += by_column(n, lu_unroll, column)
         lines.append("    return lu_factor(matrix, aux)")
     else:
         if not settings.analytic:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..codegen import UNROLL_STATES, elementwise, index
+from ..codegen import UNROLL_STATES, by_column, elementwise, index
 from ..solvers.lu import LU_UNROLL, LUSettings
 from ..solvers.jacobian_assembly import column_groups, grouped_jacobian_lines, perturbation_lines
 from ..solvers.complex_lu import ComplexSparseLUSettings
@@ -150,30 +150,26 @@ def jacobian_lines(settings):
     if settings.jacobian == "jac":
         return ["    jac(t, y, p, jm)"]
     if settings.pattern is None and settings.jacobian == "jvp":  # dense, column j = J e_j (a system without jac)
-        lines = elementwise(n, lambda i: f"ys[{i}] = ZERO")
         column = ["ys[{j}] = ONE", "jvp(t, y, p, ys, f_0)", "ys[{j}] = ZERO"]
-        if n <= LU_UNROLL:
-            for j in range(n):
-                lines += ["    " + c.format(j=j) for c in column]
-                lines += [f"    jm[{i * n + j}] = f_0[{i}]" for i in range(n)]
-        else:
-            lines += ["    for j in range(N):"] + ["        " + c.format(j="j") for c in column]
-            lines += ["        for i in range(N):", "            jm[i * N + j] = f_0[i]"]
-        return lines
+        return elementwise(n, lambda i: f"ys[{i}] = ZERO") + _dense_columns(n, column, "f_0[{i}]")
     if settings.pattern is None:  # dense finite differences, column by column
         column = perturbation_lines("{j}", "tol") + ["d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
-        lines = elementwise(n, lambda i: f"ys[{i}] = y[{i}]")
-        if n <= LU_UNROLL:
-            for j in range(n):
-                lines += ["    " + c.format(j=j) for c in column]
-                lines += [f"    jm[{i * n + j}] = d * (f_0[{i}] - f0[{i}])" for i in range(n)]
-        else:
-            lines += ["    for j in range(N):"] + ["        " + c.format(j="j") for c in column]
-            lines += ["        for i in range(N):", "            jm[i * N + j] = d * (f_0[i] - f0[i])"]
-        return lines
+        return elementwise(n, lambda i: f"ys[{i}] = y[{i}]") + _dense_columns(n, column, "d * (f_0[{i}] - f0[{i}])")
     return grouped_jacobian_lines(n, settings.pattern, settings.jacobian == "jvp",
                                   lambda k, value: f"    jm[{k}] = {value}", names=("ys", "f_0"),
                                   tolerances="tol", unroll=UNROLL_STATES)
+
+
+def _dense_columns(n, column, entry):
+    """Lines filling the dense ``jm`` column by column: ``column``'s lines (``{j}`` the column), then
+    ``jm[i, j] = entry`` for every row (``{i}`` the row)."""
+    def lines(j):
+        head = ["    " + c.format(j=j) for c in column]
+        if isinstance(j, int):
+            return head + [f"    jm[{i * n + j}] = " + entry.format(i=i) for i in range(n)]
+        return head + ["    for i in range(N):", "        jm[i * N + j] = " + entry.format(i="i")]
+
+    return by_column(n, LU_UNROLL, lines)
 
 
 def _dense_fill(settings, b, block):
