@@ -449,14 +449,6 @@ def test_newton_kappa_tightens_only_at_tight_tolerances(rt, kappa, dtype):
     assert newton_kappa(0.05, 1e-6, 10.0 * float(np.finfo(np.float32).eps)) == 0.05  # float32 defaults
 
 
-def _robertson_rhs(t, y, p, dydt):
-    fast = p[1] * y[1] * y[1]
-    mix = p[2] * y[1] * y[2]
-    dydt[0] = -p[0] * y[0] + mix
-    dydt[1] = p[0] * y[0] - fast - mix
-    dydt[2] = fast
-
-
 @pytest.mark.parametrize("method", ["rodas4", "kvaerno5", "radau"])
 def test_a_system_with_jvp_only_takes_its_dense_jacobian_from_products(method):
     """An accuracy audit: with a dense LU a jvp-only system was differenced by every method (rodas4 982 right-hand
@@ -465,7 +457,7 @@ def test_a_system_with_jvp_only_takes_its_dense_jacobian_from_products(method):
     import kernels
 
     full = kernels.robertson()
-    jvp_only = kernels.ODESystem(_robertson_rhs, 3, 3, name="robertson_jvp", jvp=full.jvp,
+    jvp_only = kernels.ODESystem(full.rhs, 3, 3, name="robertson_jvp", jvp=full.jvp,  # the shipped rhs, no jac
                                  default_params=full.default_params)
     runs = {}
     for system in (full, jvp_only):
