@@ -370,9 +370,11 @@ class Integrator:
             if self.adaptive:
                 warn_high_order_float32(self.method, dtype, rtol)
                 if not on_device:
-                    rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
-                    rows = zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
-                    tolerances.warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol)
+                    def far_rows():
+                        rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
+                        return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
+
+                    tolerances.warn_far_time_origin(system, t0, t_end, far_rows, dtype, rtol, atol)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:

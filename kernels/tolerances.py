@@ -151,7 +151,8 @@ def _tol(values):
 
 def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     """Warn a float32 run whose rhs, far from t = 0 for its span, changes with float32's rounding of its
-    coefficients of ``t``; ``rows``: ``(trajectory, y0 row, params row as the user gave it)`` to look at.
+    coefficients of ``t``; ``rows()`` gives the ``(trajectory, y0 row, params row as the user gave it)`` to look
+    at, called only past the cheap test below (choosing rows reads the whole batch).
 
     ``t`` is float64, but a float32 parameter or literal that multiplies it (a frequency ``p[k] * t``, a dosing
     time) holds float32's rounding, about ``eps / 2`` of itself, which at ``|t|`` moves the product by about
@@ -186,7 +187,7 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
             worst = max(worst, float(np.max(np.abs(rounded - exact) * span / (atol64 + rtol64 * reach))))
         return worst
 
-    for row, y, p in rows:
+    for row, y, p in rows():
         y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
         held = p.astype(dtype).astype(np.float64)
         try:
