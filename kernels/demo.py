@@ -93,9 +93,10 @@ def _parser():
     parser.add_argument("--precision", default="float32", choices=("float32", "float64"))
     parser.add_argument("--block-size", type=int, default=None if sim else 128)
     parser.add_argument("--rtol", type=float, default=None,
-                        help=f"relative tolerance of adaptive methods (default {tolerances.DEFAULT_TOLERANCE:g})")
+                        help="relative tolerance of adaptive methods (default "
+                        f"{tolerances.DEFAULT_RTOL['float32']:g} in float32, {tolerances.DEFAULT_RTOL['float64']:g} in float64)")
     parser.add_argument("--atol", type=float, default=None,
-                        help=f"absolute tolerance of adaptive methods (default {tolerances.DEFAULT_TOLERANCE:g})")
+                        help=f"absolute tolerance of adaptive methods (default {tolerances.DEFAULT_ATOL:g})")
     parser.add_argument("--max-steps", type=int, default=None,
                         help=f"steps a trajectory may take (default {DEFAULT_MAX_STEPS})")
     parser.add_argument("--show", type=int, default=5, help="final states to print")
@@ -123,9 +124,10 @@ def _validate(args):
     dtype = np.dtype(args.precision).type
     if args.max_steps is not None:
         check.check_int(args.max_steps, "--max-steps", 1)
-    default = tolerances.DEFAULT_TOLERANCE
-    rtol = tolerances.check_tolerance(default if args.rtol is None else args.rtol, "--rtol", len(Y0), dtype)
-    atol = tolerances.check_tolerance(default if args.atol is None else args.atol, "--atol", len(Y0), dtype)
+    rtol = tolerances.default_rtol(dtype) if args.rtol is None else args.rtol
+    atol = tolerances.DEFAULT_ATOL if args.atol is None else args.atol
+    rtol = tolerances.check_tolerance(rtol, "--rtol", len(Y0), dtype)
+    atol = tolerances.check_tolerance(atol, "--atol", len(Y0), dtype)
     if adaptive and np.any((rtol == 0) & (atol == 0)):
         raise ConfigurationError("--rtol and --atol must not both be 0")
     tolerances.check_tolerance_reachable(rtol, atol, np.array([Y0]), dtype, adaptive,

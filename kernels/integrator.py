@@ -339,9 +339,9 @@ class Integrator:
         from .api import IVPResult
         from .status_messages import status_messages
 
-        rtol = tolerances.DEFAULT_TOLERANCE if rtol is None else rtol  # None: not given (warn_unused_tolerances)
-        atol = tolerances.DEFAULT_TOLERANCE if atol is None else atol
         system, dtype = self.system, self.dtype
+        rtol = tolerances.default_rtol(dtype) if rtol is None else rtol  # None: not given (warn_unused_tolerances)
+        atol = tolerances.DEFAULT_ATOL if atol is None else atol
         dt = check.check_positive(dt, "dt", allow_none=True)
         if not self.adaptive and dt is None:
             hint = "" if self.method.adaptive else (

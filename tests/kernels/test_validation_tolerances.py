@@ -162,18 +162,31 @@ def _pendulum(t, y, p, dydt):
 
 @pytest.mark.parametrize("method", ["dop853", "vern7", "vern9"])
 def test_a_high_order_method_in_float32_below_its_floor_warns(method):
-    """A porter's trial: at the defaults (float32, rtol 1e-6) dop853 ended 4.7 tolerances off and vern7 6.6, with
-    success and no warning; tsit5, and the same methods in float64 or at rtol 1e-5, say nothing."""
+    """A porter's trial: in float32 at rtol 1e-6 (then the default) dop853 ended 4.7 tolerances off and vern7 6.6,
+    with success and no warning; tsit5, the same methods in float64, at rtol 1e-5 or at the defaults (float32's
+    default rtol is 1e-5) say nothing."""
     system = kernels.ODESystem(_pendulum, 2, name="pendulum")
     args = dict(t_span=(0.0, 0.5), y0=[1.0, 0.0], progress=False)
     with pytest.warns(kernels.ToleranceWarning, match=rf"^{method} is a method for tight tolerances, which float32 "
                                                       r"\(the default precision\) cannot reach"):
-        kernels.solve_ivp(system, method=method, **args)
+        kernels.solve_ivp(system, method=method, rtol=1e-6, atol=1e-6, **args)
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
-        kernels.solve_ivp(system, method="tsit5", **args)
-        kernels.solve_ivp(system, method=method, precision=np.float64, **args)
+        kernels.solve_ivp(system, method="tsit5", rtol=1e-6, atol=1e-6, **args)
+        kernels.solve_ivp(system, method=method, precision=np.float64, rtol=1e-6, atol=1e-6, **args)
         kernels.solve_ivp(system, method=method, rtol=1e-5, atol=1e-5, **args)
+        kernels.solve_ivp(system, method=method, **args)
+
+
+def test_the_default_rtol_follows_the_precision():
+    """Not given, rtol is 1e-5 in float32 and 1e-6 in float64, atol 1e-6: the same steps as those given."""
+    system = kernels.ODESystem(_pendulum, 2, name="pendulum")
+    for precision, rtol, other in ((np.float32, 1e-5, 1e-6), (np.float64, 1e-6, 1e-5)):
+        args = dict(t_span=(0.0, 1.0), y0=[1.0, 0.0], precision=precision, progress=False)
+        default = kernels.solve_ivp(system, **args)
+        given = kernels.solve_ivp(system, rtol=rtol, atol=1e-6, **args)
+        assert np.array_equal(default.y, given.y) and np.array_equal(default.n_steps, given.n_steps)
+        assert not np.array_equal(default.n_steps, kernels.solve_ivp(system, rtol=other, atol=1e-6, **args).n_steps)
 
 
 def _seasonal(t, y, p, dydt):
