@@ -35,7 +35,7 @@ from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABI
                                 check_newton_scale, check_pattern_at, check_sampling, controller_settings,
                                 fixed_step_remedy, keywords_checked, method_argument, pins_argument, plan_choice,
                                 probe_rows, probed_pattern, warn_blind_estimate, warn_differenced_products,
-                                warn_high_order_float32, warn_unstable_fixed_step)
+                                warn_float32_rtol, warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -368,7 +368,7 @@ class Integrator:
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
             tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
             if self.adaptive:
-                warn_high_order_float32(self.method, dtype, rtol)
+                warn_float32_rtol(self.method, dtype, rtol)
                 if not on_device:
                     def far_rows():
                         rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most

@@ -22,7 +22,7 @@ from .validation import unexpected_keyword
 __all__ = ["fixed_step_remedy", "method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
-           "warn_high_order_float32", "probe_rows", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
+           "warn_float32_rtol", "probe_rows", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
            "DERIVATIVE_RHS_BUDGET"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
@@ -116,21 +116,28 @@ def warn_blind_estimate(method, adaptive):
             f"keep {method.name} for fixed steps (controller='fixed', dt=...)", ToleranceWarning)
 
 
-#: rtol below which a float32 run of a high-order explicit method (order >= 7) ends several tolerances off: its
-#: rounding floor, about 1e-5 relative over a run (a porter's trial, a pendulum at rtol = atol = 1e-6 in float32:
-#: dop853 4.7 tolerances off, vern7 6.6; in float64 0.53 and 0.25).
-HIGH_ORDER_FLOAT32_RTOL = 1e-5
+#: rtol below which an adaptive float32 run ends several tolerances off: float32's rounding leaves about 1e-5
+#: relative over a run of hundreds of steps (at rtol = atol = 1e-6, with success: a pendulum 4.7 tolerances off with
+#: dop853 and 6.6 with vern7, a SIR model with N = 1e7 5.5 with tsit5 and 21.6 with rodas5p, Hodgkin-Huxley 8.7 with
+#: tsit5; float64 at 1e-6: 0.5 to 2.2, users' trials).  It is float32's default rtol (tolerances.DEFAULT_RTOL).
+FLOAT32_RTOL = 1e-5
 
 
-def warn_high_order_float32(method, dtype, rtol):
-    """ToleranceWarning for an adaptive float32 run of dop853, vern7 or vern9 at an ``rtol`` float32 cannot reach."""
-    if (method.family != "erk" or method.tableau.order < 7 or np.dtype(dtype) != np.float32
-            or not np.min(rtol) < HIGH_ORDER_FLOAT32_RTOL):
+def warn_float32_rtol(method, dtype, rtol):
+    """ToleranceWarning for an adaptive float32 run at an ``rtol`` from float32's eps up to :data:`FLOAT32_RTOL`
+    (below eps :func:`kernels.tolerances.check_tolerance_reachable` says more)."""
+    positive = np.asarray(rtol, np.float64)
+    positive = positive[positive > 0]  # rtol as float32 holds it: 1e-5 is 9.99999975e-06 there
+    if (np.dtype(dtype) != np.float32 or positive.size == 0 or not np.min(positive) < float(np.float32(FLOAT32_RTOL))
+            or np.min(positive) < np.finfo(np.float32).eps):
         return
-    warn_user(f"{method.name} is a method for tight tolerances, which float32 (the default precision) cannot reach: "
-              f"its rounding leaves about {HIGH_ORDER_FLOAT32_RTOL:g} relative over a run, above rtol = "
-              f"{float(np.min(rtol)):.3g} (a pendulum at rtol = atol = 1e-6: dop853 4.7 tolerances off, vern7 6.6, "
-              "with success; in float64 0.53 and 0.25). Use precision=np.float64, or tsit5 in float32",
+    high = method.family == "erk" and method.tableau.order >= 7
+    warn_user(f"rtol = {float(np.min(positive)):.3g} asks float32 (the default precision) for more than it keeps: "
+              f"its rounding leaves about {FLOAT32_RTOL:g} relative over a run of hundreds of steps, so a run can "
+              "end several tolerances off with success (at rtol = atol = 1e-6: a pendulum 4.7 with dop853, a SIR "
+              "model 5.5 with tsit5 and 21.6 with rodas5p, Hodgkin-Huxley 8.7; in float64 0.5 to 2.2). Use "
+              f"precision=np.float64, or rtol >= {FLOAT32_RTOL:g}"
+              + (f" ({method.name} is a method for tight tolerances: in float32 take tsit5)" if high else ""),
               ToleranceWarning)
 
 
