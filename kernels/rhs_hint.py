@@ -223,10 +223,12 @@ def chain(status, *probes):
 
 
 def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt):
-    """The hints :meth:`IVPResult.message` may give after a solve of ``method``: a StiffnessProbe when an explicit
+    """The hints :meth:`IVPResult.message` may give after a solve of ``method``: a DiscontinuityProbe for a
+    trajectory at MAX_STEPS whose rhs jumps where it started or last saved, a StiffnessProbe when an explicit
     method left a trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when
     an implicit one's solver failed, then an RhsProbe for a non-finite state, a failed Newton or an underflowing
     step (where along the path ``rhs`` stopped being finite); None when none applies."""
+    from .discontinuity import discontinuity_probe
     from .jacobian_hint import jacobian_probe
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
@@ -238,4 +240,5 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
         fixed = {} if adaptive else {"dt": float(dt), "boundary": stability_boundary(method.tableau)}
         first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
                                **fixed)
-    return chain(status, first, rhs_probe(system, status, y0, params, t0, t_end, dtype))
+    jump = discontinuity_probe(system, status, y0, params, t0)  # asked first: a jump is no stiffness
+    return chain(status, jump, first, rhs_probe(system, status, y0, params, t0, t_end, dtype))

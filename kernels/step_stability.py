@@ -95,5 +95,10 @@ def judge_fixed_step(system, tableau, t, y, p, dt, n_steps):
     growth = max(1, int(n_steps)) * math.log(factor) if factor > 1.0 else 0.0
     if growth <= math.log(GROWTH_LIMIT if factor >= STEP_GROWTH else SLOW_GROWTH_LIMIT):
         return None
+    if system.jac is None:
+        from .discontinuity import jumps_at
+
+        if jumps_at(system, t, y, p):  # a difference quotient across a jump, not a mode (sign(v) at v = 0)
+            return None
     lam = complex(candidates[worst])
     return Amplified(lam, factor, _stable_dt(coefficients, lam, dt))

@@ -57,11 +57,12 @@ FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond this explicit method's st
 _DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
 
 
-def host_jacobian(system, t, y, p):
-    """The dense Jacobian at ``(t, y)`` on the host: the system's ``jac`` or forward differences of its ``rhs``."""
+def host_jacobian(system, t, y, p, differences=False, widen=1.0):
+    """The dense Jacobian at ``(t, y)`` on the host: the system's ``jac`` or forward differences of its ``rhs``
+    (always differences with ``differences``; ``widen`` multiplies their increments)."""
     n = system.n_states
     jac = np.zeros(n * n)
-    if system.jac is not None:
+    if system.jac is not None and not differences:
         system.jac(t, y, p, jac)
         return jac.reshape(n, n)
     f0, f1 = np.empty(n), np.empty(n)
@@ -72,7 +73,7 @@ def host_jacobian(system, t, y, p):
     # 1e-9 measured a nonlinear rhs's slope far from the point (a dimerisation at 1e-9 read as rate 17 for 2)
     typical = float(np.max(np.abs(y))) or 1.0
     for j in range(n):
-        delta = np.sqrt(np.finfo(np.float64).eps) * (abs(y[j]) or typical)
+        delta = widen * np.sqrt(np.finfo(np.float64).eps) * (abs(y[j]) or typical)
         shifted[j] = y[j] + delta
         system.evaluate_rhs(t, shifted, p, out=f1)
         shifted[j] = y[j]
@@ -198,7 +199,7 @@ def explained_status(adaptive) -> int:
 
 
 @dataclasses.dataclass(frozen=True)
-class StiffnessProbe:
+class StiffnessProbe(HostProbe):
     """What :meth:`IVPResult.message` needs to judge a trajectory: the system and its inputs (host).
 
     ``dt`` None: an adaptive run, judged when it stopped at MAX_STEPS (:data:`HINT`); a step size: a
@@ -224,31 +225,49 @@ class StiffnessProbe:
         """Whether :meth:`hint` has something to say about a trajectory of status ``code``."""
         return int(code) == self.status
 
-    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+    def _hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """The filled hint when the trajectory looks stiff at ``y0`` or at its last finite saved state, else ''."""
         span = self.t_end - self.t0
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
+        if self.dt is not None:
+            return self._fixed_hint(p, candidates)
         for _, t, y in candidates:
-            text = self._judged(t, y, p, span)
-            if text:
-                return text
-        for t, y in _path(self.system, candidates[0][2], p, self.t0, self.t_end):
-            text = self._judged(t, y, p, span)
-            if text:
-                return text
+            ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
+            if ratio is not None:
+                return HINT.format(ratio=ratio)
+        for t, y in _path(self.system, candidates[0][2], p, self.t0, self.t_end, self._path_points()):
+            ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
+            if ratio is not None:
+                return HINT.format(ratio=ratio)
         return ""
 
-    def _judged(self, t, y, p, span):
-        """The hint for the state ``(t, y)``, or ''."""
-        if self.dt is not None:
-            rate = _fixed_step_decay(self.system, t, y, p, self.dt, self.boundary)
-            return FIXED_HINT.format(dt=self.dt, rate=rate, limit=self.boundary / rate) if rate is not None else ""
-        ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
-        return HINT.format(ratio=ratio) if ratio is not None else ""
+    def _path_points(self):
+        """How many states of the host path to judge: every one of its steps up to :data:`HINT_PATH_POINTS`
+        (they crowd where the solution moves fast), fewer for larger systems (``n + 1`` rhs a state).  Eight
+        missed the stiff stretches of a relaxation oscillation (FitzHugh-Nagumo, eps = 1e-4) once a ``jac``
+        moved the host solver's steps: the hint was gone (a user's trial)."""
+        return min(HINT_PATH_POINTS, max(PATH_POINTS, _PATH_EVALUATIONS // (self.system.n_states + 1)))
+
+    def _fixed_hint(self, p, candidates):
+        """:data:`FIXED_HINT` at the fastest decay the step cannot follow along the solution: ``y0`` and the states
+        of the host path, every one of its steps (they crowd where the solution moves fast, as in a neuron's
+        spike); the last saved state only when there is no path, as the run may already have been diverging there
+        (a user's trial: Hodgkin-Huxley under rk4 at dt 0.1, judged at a saved V of 2e6 mV, said dt below 6.7e-6
+        where 0.05 runs)."""
+        path = _path(self.system, candidates[0][2], p, self.t0, self.t_end, self._path_points())
+        states = [(self.t0, candidates[0][2])] + path if path else [(t, y) for _, t, y in candidates]
+        rates = [_fixed_step_decay(self.system, t, y, p, self.dt, self.boundary) for t, y in states]
+        rates = [rate for rate in rates if rate is not None]
+        if not rates:
+            return ""
+        rate = max(rates)
+        return FIXED_HINT.format(dt=self.dt, rate=rate, limit=self.boundary / rate)
 
 
-#: States along the host path (:func:`_path`) looked at, and its bounds.
+#: States along the host path (:func:`_path`) looked at, and its bounds; the explicit methods' hints look at up
+#: to :data:`HINT_PATH_POINTS` (stiffness and a step's limit show where the solution moves fast, which 8 miss).
 PATH_POINTS = 8
+HINT_PATH_POINTS = 400
 #: The largest system followed on the host (:func:`follows_on_host`), here and by :mod:`kernels.rhs_hint`.
 HOST_FOLLOW_STATES = 64
 _PATH_EVALUATIONS = 3000
@@ -299,8 +318,8 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None):
     return np.array(times), np.array(states), complete
 
 
-def _path(system, y0, p, t0, t_end):
-    """Up to :data:`PATH_POINTS` states along the trajectory from ``y0``, from SciPy's Radau at rtol 1e-3 (host).
+def _path(system, y0, p, t0, t_end, points=PATH_POINTS):
+    """Up to ``points`` states along the trajectory from ``y0``, from SciPy's Radau at rtol 1e-3 (host).
 
     For a problem that turns stiff only after ``t0`` and saved nothing before it stopped (Robertson from
     ``(1, 0, 0)`` with the default ``t_eval``).  An implicit solver follows it in few steps; past
@@ -321,7 +340,7 @@ def _path(system, y0, p, t0, t_end):
         return []
     if times.size < 2:
         return []
-    picks = np.unique(np.linspace(1, times.size - 1, PATH_POINTS).round().astype(int))
+    picks = np.unique(np.linspace(1, times.size - 1, points).round().astype(int))
     return [(float(times[i]), states[i]) for i in picks]
 
 

@@ -226,3 +226,57 @@ def test_a_transient_fast_mode_amplified_slightly_a_step_does_not_warn():
         result = kernels.solve_ivp(system, (0.0, 20.0), [5.0], [[1.0]], method="rk4", dt=0.3125,
                                    precision=np.float64)
     assert result.success and abs(float(result.y[0, -1, 0]) - 1.0) < 1e-6
+
+
+def _switches_on_a_fast_mode(t, y, p, dydt):  # slow until t = 1, then a decay of rate 1000 (and a cubic term)
+    k = 1.0 if t < 1.0 else 1000.0
+    dydt[0] = -k * y[0] - y[0] * y[0] * y[0]
+
+
+def test_a_fixed_step_blowup_is_judged_along_the_solution_not_at_a_diverged_save():
+    """A user's trial (Hodgkin-Huxley under rk4 at dt 0.1): the limit was read at the last finite save, already
+    diverged (V = 2e6 mV), and said dt below 6.7e-6 where 0.05 runs; without saves it said nothing. Here the
+    fast mode (rate 1000, so dt below about 0.0028) starts at t = 1; the run diverges past it."""
+    system = kernels.ODESystem(_switches_on_a_fast_mode, 1, name="switch")
+    for t_eval in (None, np.linspace(0.0, 2.0, 21)):
+        result = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method="rk4", dt=0.01, t_eval=t_eval,
+                                   precision=np.float64, progress=False)
+        assert int(result.status[0]) == kernels.NONFINITE_STATE
+        limit = float(re.search(r"below about ([0-9.e+-]+)\)", result.message(0)).group(1))
+        assert 0.002 < limit < 0.003, result.message(0)
+
+
+def _unassigned_late(t, y, p, dydt):  # forgot the else: dydt[0] is left as it was from t = 5 on
+    if t < 5.0:
+        dydt[0] = y[0] - y[0] ** 3 / 3.0 - y[1] + p[0]
+    dydt[1] = 0.08 * (y[0] + 0.7 - 0.8 * y[1])
+
+
+def test_a_fixed_step_message_names_an_unassigned_component_instead_of_raising():
+    """message(0) raised UnassignedOutputError from the host path of a fixed-step run (a user's trial); the
+    adaptive runs named the component."""
+    system = kernels.ODESystem(_unassigned_late, 2, 1, name="late")
+    result = kernels.solve_ivp(system, (0.0, 20.0), [-1.2, -0.6], [[0.5]], method="rk4", dt=0.01,
+                               precision=np.float64, progress=False)
+    assert int(result.status[0]) == kernels.NONFINITE_STATE
+    assert "The host found the cause: rhs of system 'late' did not assign dydt[0] at t = 5" in result.message(0)
+
+
+def _fhn(t, y, p, dydt):  # FitzHugh-Nagumo with eps = p[1]: a relaxation oscillation, stiff in its fast jumps
+    dydt[0] = (y[0] - y[0] ** 3 / 3.0 - y[1] + p[0]) / p[1]
+    dydt[1] = y[0] + 0.7 - 0.8 * y[1]
+
+
+def _fhn_jac(t, y, p, jac):
+    jac[0], jac[1], jac[2], jac[3] = (1.0 - y[0] * y[0]) / p[1], -1.0 / p[1], 1.0, -0.8
+
+
+def test_the_stiff_hint_does_not_depend_on_giving_a_jac():
+    """With a correct jac the host solver stepped elsewhere, and the 8 path states it judged all sat where the
+    oscillation is slow: no hint (a user's trial). Every step of the path is judged now."""
+    for jac in (None, _fhn_jac):
+        system = kernels.ODESystem(_fhn, 2, 2, name="fhn", jac=jac)
+        result = kernels.solve_ivp(system, (0.0, 10.0), [-1.2, -0.6], [[0.5, 1e-4]], method="tsit5", rtol=1e-6,
+                                   atol=1e-6, precision=np.float64, max_steps=2000, progress=False)
+        assert int(result.status[0]) == kernels.MAX_STEPS
+        assert "The problem looks stiff" in result.message(0), (jac, result.message(0))

@@ -1,0 +1,73 @@
+"""A right-hand side that jumps (stick-slip friction): no stiffness claimed, no false stability warning, a hint."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.discontinuity import jumps_at
+
+
+def _friction(t, y, p, dydt):  # a mass on a spring with Coulomb friction: sign(v) written with branches
+    v = y[1]
+    sign = 0.0
+    if v > 0.0:
+        sign = 1.0
+    elif v < 0.0:
+        sign = -1.0
+    dydt[0] = v
+    dydt[1] = -p[0] * y[0] - p[1] * 9.81 * sign
+
+
+def _kink(t, y, p, dydt):
+    dydt[0] = -abs(y[0]) - y[1]
+    dydt[1] = y[0]
+
+
+def _stiff(t, y, p, dydt):
+    dydt[0] = -1e6 * (y[0] - math.cos(t))
+    dydt[1] = -y[1]
+
+
+def _root(t, y, p, dydt):
+    dydt[0] = -math.sqrt(abs(y[0]))
+    dydt[1] = -y[1]
+
+
+FRICTION = kernels.ODESystem(_friction, 2, 2, name="friction")
+
+
+@pytest.mark.parametrize("system, y, jumps", [
+    (FRICTION, [0.1, 0.0], True),                                     # v = 0: sign jumps
+    (FRICTION, [0.1, 0.3], False),                                    # moving: smooth there
+    (kernels.ODESystem(_kink, 2, name="kink"), [0.0, 1.0], False),    # a kink reads one side's slope
+    (kernels.ODESystem(_stiff, 2, name="stiff"), [1.0, 1.0], False),  # stiff, smooth
+    (kernels.ODESystem(_root, 2, name="root"), [0.0, 1.0], False),    # sqrt at 0: quotients 10x apart, not 100x
+])
+def test_jumps_at_tells_a_jump_from_stiffness_and_kinks(system, y, jumps):
+    p = np.array([80.0, 0.2])[:system.n_params]
+    assert jumps_at(system, 0.0, np.array(y), p) is jumps
+
+
+def test_a_fixed_step_from_rest_under_friction_does_not_warn_of_instability():
+    """A user's trial: rk4 at dt 1e-3 from v = 0 warned of a 'decaying mode of rate 6.58e8' (the difference quotient
+    across sign's jump) on a run that is stable and ends within 4e-4 of SciPy's Radau."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.StabilityWarning)
+        res = kernels.solve_ivp(FRICTION, (0.0, 0.2), [0.1, 0.0], [[80.0, 0.2]], method="rk4", dt=1e-3,
+                                precision=np.float64, progress=False)
+    assert res.success and np.all(np.isfinite(res.y))
+
+
+@pytest.mark.parametrize("method", ["tsit5", "radau"])
+def test_stick_slip_at_max_steps_names_the_jump_not_stiffness(method):
+    """tsit5 was told 'the problem looks stiff: try an implicit method', and radau, which it named, stopped at
+    MAX_STEPS too with 'raise max_steps, or loosen rtol' (SciPy's Radau fails as well): neither remedy helps."""
+    res = kernels.solve_ivp(FRICTION, (0.0, 1.0), [0.1, 0.0], [[80.0, 0.2]], method=method, rtol=1e-6,
+                            atol=1e-8, precision=np.float64, max_steps=300, progress=False)
+    assert int(res.status[0]) == kernels.Status.MAX_STEPS
+    message = res.message(0)
+    assert "The rhs jumps at the initial state (t = 0)" in message and "smooth the switch (tanh(v / eps)" in message
+    assert "looks stiff" not in message and "Raise max_steps" not in message
