@@ -279,14 +279,16 @@ def failure_message(result, what, system_name, func=None):
         category = "comprehension"  # [y[i] for i in ...] or sum(y[i] for i in ...): a user's trial
     if category == "other" and "unsupported opcode (IMPORT_NAME)" in summary:
         category = "import"
-    if category == "other" and re.search(r"\b(Reflected)?List\(", summary):
+    nested = category == "python-object" and func is not None and [  # W[i][j] of a list of lists (a user's trial)
+        entry for entry in _lists_read(func, source) if re.search(rf"\b{re.escape(entry[0])}\b", source)]
+    if (category == "other" and re.search(r"\b(Reflected)?List\(", summary)) or nested:
         category = "list"
-        names = _lists_read(func, source)
+        names = nested or _lists_read(func, source)
         numba_type = re.sub(r"^\((.*),\)$", r"\1", summary)
         if names:
             read = " and ".join(f"{name}, a {'Python list' if kind is list else 'tuple that holds a Python list'}"
                                 for name, kind in names[:2])
-            summary = f"it reads {read} (Numba type {numba_type})"
+            summary = f"it reads {read}" + ("" if nested else f" (Numba type {numba_type})")
         hint_names = {"it": " and ".join(name for name, _ in names[:2]) or "it",
                       "example": names[0][0] if names else "K"}
     precision = " in float64" if result["precision"] == "float64" else ""
@@ -301,7 +303,7 @@ _MATH_NAMES = {"absolute": "abs(x)", "abs": "abs(x)", "fabs": "abs(x)", "arcsin"
                "arcsinh": "math.asinh(x)", "arccosh": "math.acosh(x)", "arctanh": "math.atanh(x)",
                "power": "x ** a", "square": "x * x", "maximum": "max(a, b)", "minimum": "min(a, b)",
                "fmax": "max(a, b)", "fmin": "min(a, b)", "negative": "-x", "reciprocal": "1.0 / x",
-               "sign": "math.copysign(1.0, x)", "deg2rad": "math.radians(x)", "rad2deg": "math.degrees(x)"}
+               "sign": "float((x > 0) - (x < 0))", "deg2rad": "math.radians(x)", "rad2deg": "math.degrees(x)"}
 
 
 def _math_for(ufunc):

@@ -99,19 +99,43 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         raise ConfigurationError(
             f"drivers: values must have shape ({times.size}, {n_drivers}); got {values.shape}"
         )
-    if not (np.all(np.isfinite(times)) and np.all(np.isfinite(values))):
-        raise ConfigurationError("drivers: times and values must be finite; found inf or nan")
+    for name, arr in (("times", times), ("values", values)):
+        if not np.all(np.isfinite(arr)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+            raise ConfigurationError(f"drivers: {name} must be finite; found {float(arr[bad])!r} at index "
+                                     f"{bad[0] if arr.ndim == 1 else bad}: fill or drop that sample")
     steps = np.diff(times)
     if np.any(steps <= 0):
         i = int(np.flatnonzero(steps <= 0)[0])
+        if steps[i] == 0 and not np.array_equal(values[i], values[i + 1]):  # a switch: a step input
+            raise ConfigurationError(
+                f"drivers: times must be strictly increasing; times[{i + 1}] = {times[i + 1]:g} repeats times[{i}] "
+                "with other values: a step (zero-order hold) input, which linear interpolation cannot give. Give "
+                "each switch a short ramp (times t_s and t_s + d, d far below the steps, e.g. 1e-9 of the span) and "
+                "put both in t_eval so that steps end on them, or integrate one interval at a time (each solve "
+                "starting from the last one's y[:, -1])")
         what = "repeats" if steps[i] == 0 else "goes back to"
         raise ConfigurationError(
             f"drivers: times must be strictly increasing; times[{i + 1}] = {times[i + 1]:g} {what} times[{i}] = "
             f"{times[i]:g}: sort the samples with their values (order = np.argsort(times); times, values = "
             "times[order], values[order]) and drop repeated times")
-    if span is not None and (times[0] > span[0] or times[-1] < span[1]):
+    if span is not None:
+        _check_cover(times, span)
+    # refused where dtype cannot hold them
+    return times, finite_rows(values, "drivers: values", dtype, remedy=(
+        "the drivers are shared by every trajectory: scale them (and the rhs's use of them) into the precision's "
+        "range, or use precision=np.float64"))
+
+
+def _check_cover(times, span):
+    """The samples must cover ``span``, up to float32's rounding of its ends (sample times kept in float32: the
+    end segment's line goes on over that sliver, as it does for a stage past a step's end)."""
+    slack = 4.0 * float(np.finfo(np.float32).eps) * max(abs(span[0]), abs(span[1]), span[1] - span[0])
+    short = max(times[0] - span[0], span[1] - times[-1])
+    if short > slack:
+        end = "first" if times[0] - span[0] >= span[1] - times[-1] else "last"
         raise ConfigurationError(
-            f"drivers: the samples cover [{times[0]:g}, {times[-1]:g}] and the integration runs over "
-            f"[{span[0]:g}, {span[1]:g}]: give samples over the whole span (outside them the forcing would go on along "
-            "the end segments' lines)")
-    return times, finite_rows(values, "drivers: values", dtype)  # refused where dtype cannot hold them
+            f"drivers: the samples cover [{float(times[0])!r}, {float(times[-1])!r}] and the integration runs over "
+            f"[{float(span[0])!r}, {float(span[1])!r}]: the {end} sample falls {short:.3g} short. Give samples over "
+            "the whole span (outside them the forcing would go on along the end segments' lines)"
+            + (", or end the span at the last sample time" if end == "last" else ""))

@@ -250,12 +250,13 @@ def _check_not_empty(arr, what):
         raise ConfigurationError(f"{what} must hold at least one trajectory; got shape {tuple(arr.shape)}")
 
 
-def finite_rows(arr, what, dtype, first_row=0):
+def finite_rows(arr, what, dtype, first_row=0, remedy=None):
     """The 2-D host array ``arr`` as a contiguous array of ``dtype``, refused when a value is not finite there.
 
     One conversion (none when the caller already passes contiguous arrays of the precision), then the
     finiteness check in the precision itself, so values that overflow it are caught too.  The index the
-    message names counts rows from ``first_row`` (a distributed chunk's first row in its batch).
+    message names counts rows from ``first_row`` (a distributed chunk's first row in its batch).  Rows are
+    trajectories, and the message says how to drop the bad ones, unless ``remedy`` gives other advice.
     """
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
@@ -266,9 +267,12 @@ def finite_rows(arr, what, dtype, first_row=0):
         # a test the precision's range passes too (1e39 is finite in float64, not in float32: a regression hunt)
         test = (f"np.isfinite(np.asarray({what}, float))" if np.dtype(dtype) == np.float64 else
                 f"(np.abs(np.asarray({what}, float)) <= {float(np.finfo(dtype).max):.6g})")
-        remedy = ("" if out.ndim != 2 or out.shape[0] < 2 else
-                  f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = "
-                  f"{test}.all(axis=1), then pass np.asarray({what})[keep] (and the other inputs' rows [keep])")
+        if remedy is not None:
+            remedy = f": {remedy}"
+        else:
+            remedy = ("" if out.ndim != 2 or out.shape[0] < 2 else
+                      f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = "
+                      f"{test}.all(axis=1), then pass np.asarray({what})[keep] (and the other inputs' rows [keep])")
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
                                  f"at index {where}{remedy}")
     return out

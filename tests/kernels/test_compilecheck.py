@@ -50,6 +50,22 @@ def test_a_list_read_as_a_global_is_named_with_what_to_use():
     assert "object at 0x" not in message and "OverloadSelector" not in message
 
 
+WEIGHTS = [[0.1, 0.0], [0.0, 0.2]]
+
+
+def _reads_a_nested_list(t, y, p, dydt):
+    for i in range(2):
+        dydt[i] = -WEIGHTS[i][i] * y[i]
+
+
+def test_a_list_of_lists_read_as_a_global_is_named_too():
+    """A weight matrix as a list of lists got 'a Python list is used here ... use scalars and the arrays passed
+    in', which named no list and steered to params (a user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=r"it reads WEIGHTS, a Python list\. .*or a NumPy array "
+                                                         r"\(WEIGHTS = np\.array\(\.\.\.\)\)"):
+        kernels.ODESystem(_reads_a_nested_list, 2, name="weights")
+
+
 def _uses_np_exp(t, y, p, dydt):
     dydt[0] = -p[0] * np.exp(-t) * y[0]
     dydt[1] = -y[1]
@@ -57,6 +73,11 @@ def _uses_np_exp(t, y, p, dydt):
 
 def _uses_np_abs(t, y, p, dydt):
     dydt[0] = -np.abs(y[0])
+
+
+def _uses_np_sign(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -y[0] - 0.2 * np.sign(y[1])
 
 
 def test_a_numpy_ufunc_on_a_scalar_names_the_math_function():
@@ -71,6 +92,9 @@ def test_a_numpy_ufunc_on_a_scalar_names_the_math_function():
     assert "creates no arrays" not in message
     with pytest.raises(kernels.ConfigurationError, match=r"abs\(x\) for np\.absolute"):
         kernels.ODESystem(_uses_np_abs, 1, name="np_abs")
+    # np.sign is 0 at 0; math.copysign(1.0, x), the hint before, is +-1 there (a mass at rest felt friction)
+    with pytest.raises(kernels.ConfigurationError, match=r"float\(\(x > 0\) - \(x < 0\)\) for np\.sign"):
+        kernels.ODESystem(_uses_np_sign, 2, name="np_sign")
 
 
 class _Model:

@@ -195,18 +195,39 @@ def test_drivers_required():
         kernels.solve_ivp(system, (0.0, 1.0), [1.0])
     with pytest.raises(ConfigurationError, match=r"drivers: times must be strictly increasing; times\[1\] = 0 "
                                                  r"repeats times\[0\] = 0: sort the samples with their values"):
-        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.0], [1.0, 2.0]))
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.0, 1.0], [1.0, 1.0, 2.0]))
+    # a switch given as two values at one time (a user's trial: dropping the repeat, as advised, ramped the step)
+    with pytest.raises(ConfigurationError, match=r"times\[2\] = 0.5 repeats times\[1\] with other values: a step "
+                                                 r"\(zero-order hold\) input.*short ramp.*one interval at a time"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.5, 0.5, 1.0], [1.0, 1.0, 2.0, 2.0]))
+    with pytest.raises(ConfigurationError, match=r"drivers: times must be finite; found nan at index 1: fill or "
+                                                 "drop that sample"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, np.nan, 1.0], [1.0, 2.0, 3.0]))
+    with pytest.raises(ConfigurationError, match=r"drivers: values must be finite; found inf at index \(2, 0\)"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.5, 1.0], [1.0, 2.0, np.inf]))
     with pytest.raises(ConfigurationError, match=r"times\[2\] = 0.5 goes back to times\[1\] = 1"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 1.0, 0.5, 2.0], [1.0, 2.0, 3.0, 4.0]))
     # a value float32 cannot hold was cast to inf with a NumPy warning, and the trajectory failed (a user's trial)
     with pytest.raises(ConfigurationError, match=r"drivers: values must be finite in float32; found 1e\+40 at "
-                                                 r"index \(1, 0\)"):
+                                                 r"index \(1, 0\): the drivers are shared by every trajectory: "
+                                                 r"scale them.*or use precision=np.float64$"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.5, 1.0], [1.0, 1e40, 2.0]))
     with pytest.raises(ConfigurationError, match="drivers: values must be an array of real numbers"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 1.0], "ab"))
-    with pytest.raises(ConfigurationError, match=r"drivers: the samples cover \[0, 1\] and the integration runs "
-                                                 r"over \[0, 2\]: give samples over the whole span"):
+    with pytest.raises(ConfigurationError, match=r"drivers: the samples cover \[0.0, 1.0\] and the integration "
+                                                 r"runs over \[0.0, 2.0\]: the last sample falls 1 short. Give "
+                                                 r"samples over the whole span.*or end the span at the last sample"):
         kernels.solve_ivp(system, (0.0, 2.0), [1.0], drivers=([0.0, 1.0], [1.0, 2.0]))
+
+
+def test_driver_times_kept_in_float32_cover_the_span():
+    """A user's trial: 100 Hz stamps in float32 end at 0.699999988 for a span to 0.7 and were refused (the message
+    printed both as 0.7); float32's rounding of the span's end is accepted, the end segment's line goes on over it."""
+    system = ODESystem(_forced, 1, n_drivers=1)
+    times = np.arange(8, dtype=np.float32) * np.float32(0.1)
+    res = kernels.solve_ivp(system, (0.0, 0.7), [0.0], drivers=(times, np.ones(8)), method="rk4", dt=0.01,
+                            precision=np.float64, progress=False)
+    assert res.success and abs(res.y[0, -1, 0] - 0.7) < 1e-12
 
 
 def test_fixed_steps_refuse_step_bounds():
