@@ -38,10 +38,13 @@ def budget_message(problem, need):
     msg = (f"shared budget: the buffers pinned shared need at least {need} elements per thread at one "
            f"program point, but the budget admits {cap} (over by {need - cap})")
     if problem.shared_capacity is None:
+        fits = problem.shared_budget_bytes // (need * problem.itemsize)  # threads a block whose needs fit
         msg += (f"; budget {problem.shared_budget_bytes} B per block on {problem.device.name} at block size "
                 f"{problem.block_size}, {problem.itemsize} B per element, {problem.min_blocks_per_sm} block(s) "
-                "per SM; " + ("lower block_size or pin some buffers local" if problem.block_size > 1 else
-                              "even a block of one thread cannot hold them: pin some buffers local"))
+                "per SM; " + (f"block_size <= {fits} fits them (below 32 a warp runs part-empty), or pin some "
+                              "buffers local" if 1 <= fits < problem.block_size else
+                              "even a block of one thread cannot hold them: pin some buffers local"
+                              if fits < 1 else "lower block_size or pin some buffers local"))
     else:
         msg += (f"; shared_capacity (or --capacity) is {cap} elements per thread: raise it to at least "
                 f"{need}, leave it out to derive it from the device, or pin some buffers local")

@@ -145,6 +145,18 @@ def test_radau_past_the_local_limit_is_not_told_to_take_a_solver_it_lacks():
         integ.plan("shared", block_size=1)
 
 
+def test_a_shared_plan_too_large_for_its_block_names_the_block_size_that_fits():
+    """plan='shared' at block 128 said 'lower block_size' (a GPU battery: vern9 on 64 states in float64): it now
+    says how far; that block size plans and the next does not."""
+    integ = kernels.Integrator(kernels.oscillator_chain(32), "vern9", precision=np.float64)
+    with pytest.raises(kernels.ConfigurationError, match=r"block_size <= 20 fits them \(below 32 a warp runs "
+                                                         r"part-empty\), or pin some buffers local"):
+        integ.plan("shared", block_size=128, device="h200")
+    assert integ.plan("shared", block_size=20, device="h200").block_size == 20
+    with pytest.raises(kernels.ConfigurationError):
+        integ.plan("shared", block_size=21, device="h200")
+
+
 def test_a_plan_as_its_json_dict_is_read_and_a_plan_file_is_named(tmp_path):
     """plan=plan.to_json() (json.load of a saved plan) gave "unhashable type: 'dict'"; a path gave the list of
     choices without saying how to read the file."""
