@@ -245,6 +245,9 @@ _HINTS = {
     "comprehension": "A list comprehension or a generator expression (sum(y[i] for i in ...)) builds a Python "
                      "object, which device code cannot: accumulate into a scalar in a for loop (s = 0.0; for i in "
                      "range(n): s += y[i]), or write each component into the output array.",
+    "nested-list": "Device code cannot read a Python list from its module or closure: make {it} a NumPy array "
+                   "({example} = np.array(...), indexed {example}[i, j]) or a tuple of tuples ({example} = "
+                   "tuple(map(tuple, ...))); either is compiled in as a constant.",
     "list": "Device code cannot read a Python list from its module or closure (nor one inside a tuple): make "
             "{it} a tuple of numbers ({example} = tuple(...)) or a NumPy array ({example} = np.array(...)); either "
             "is compiled in as a constant.",
@@ -291,6 +294,8 @@ def failure_message(result, what, system_name, func=None):
             summary = f"it reads {read}" + ("" if nested else f" (Numba type {numba_type})")
         hint_names = {"it": " and ".join(name for name, _ in names[:2]) or "it",
                       "example": names[0][0] if names else "K"}
+        if nested:  # tuple(W) of a list of lists is a tuple of lists, refused again (a regression hunt)
+            category = "nested-list"
     precision = " in float64" if result["precision"] == "float64" else ""
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
             f"{where}: {summary}. {_HINTS[category].format(**hint_names)} (Checked by compiling to PTX for "
@@ -303,7 +308,7 @@ _MATH_NAMES = {"absolute": "abs(x)", "abs": "abs(x)", "fabs": "abs(x)", "arcsin"
                "arcsinh": "math.asinh(x)", "arccosh": "math.acosh(x)", "arctanh": "math.atanh(x)",
                "power": "x ** a", "square": "x * x", "maximum": "max(a, b)", "minimum": "min(a, b)",
                "fmax": "max(a, b)", "fmin": "min(a, b)", "negative": "-x", "reciprocal": "1.0 / x",
-               "sign": "float((x > 0) - (x < 0))", "deg2rad": "math.radians(x)", "rad2deg": "math.degrees(x)"}
+               "sign": "(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))", "deg2rad": "math.radians(x)", "rad2deg": "math.degrees(x)"}
 
 
 def _math_for(ufunc):

@@ -200,6 +200,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def _command_line_spelling(message):
     """A message of the Python API as the command line spells its options (``plan='auto'`` is ``--plan auto``)."""
     message = re.sub(r"(?<![-\w])dt=(\.\.\.|[0-9.eE+-]+)", r"--dt \1", message)  # dt=0.01 is --dt 0.01
+    message = re.sub(r"(?<![-\w])precision=np\.(float32|float64)", r"--precision \1", message)
     for name in ("plan", "method", "controller"):  # method='rodas5p', 'radau' or 'kvaerno5' is --method rodas5p, ...
         message = re.sub(rf"(?<![-\w]){name}=((?:'[^']*'|\w+)(?:(?:, | or )'[^']*')*)",
                          lambda m, o=name: f"--{o} " + m.group(1).replace("'", ""), message)

@@ -1,12 +1,16 @@
 """Does the right-hand side jump at a state?  Stick-slip friction, ``sign(v)``, a branch on the state.
 
-Across a jump of size ``J`` a forward difference with increment ``d`` reads ``J / d``: a "rate" that grows
-without bound as ``d`` shrinks, which the stability and stiffness checks took for a fast mode (a mass at
-rest under Coulomb friction, ``sign(v)`` at ``v = 0``: "decaying mode of rate 6.58e8" for a run that was
-stable, and "looks stiff, try an implicit method" for a run no method can finish, SciPy's Radau included: a
-user's trial).  :func:`jumps_at` differences ``rhs`` twice, with increments :data:`WIDEN` times apart: across
-a jump the quotients differ by that factor, on a smooth rhs (stiff or not) they agree to the curvature's
-share, and at a kink (``abs``, ``min``, ``max``) they agree too (each reads one side's slope).
+Across a jump of size ``J`` a difference quotient with increment ``h`` reads ``J / h``: a "rate" that grows
+without bound as ``h`` shrinks, which the stability and stiffness checks took for a fast mode (a mass at rest
+under Coulomb friction, ``sign(v)`` at ``v = 0``: "decaying mode of rate 6.58e8" for a run that was stable,
+and "looks stiff, try an implicit method" for a run no method can finish, SciPy's Radau included: a user's
+trial).  :func:`jump_columns` differences ``rhs`` in each component at three increments :data:`WIDEN` apart,
+on each side: across a jump the quotients grow :data:`WIDEN`-fold at each step down, on a smooth rhs (stiff or
+not) they agree, at a kink each side reads its own slope, and a singular derivative (``y ** 0.25`` or a
+Michaelis-Menten term ``y / (K + y)`` with ``K`` below the increment, at ``y = 0``) grows by less than
+:data:`JUMP_RATIO` at one of the two steps.  :func:`jump_aware_jacobian` replaces a jumping column by the
+slope on the far side of the jump, so the other columns' modes still count (a stiff spring beside friction
+at rest still warns).
 """
 
 from __future__ import annotations
@@ -15,35 +19,77 @@ import numpy as np
 
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 
-__all__ = ["WIDEN", "JUMP_RATIO", "HINT", "jumps_at", "DiscontinuityProbe", "discontinuity_probe"]
+__all__ = ["WIDEN", "JUMP_RATIO", "HINT", "jump_columns", "jump_aware_jacobian", "DiscontinuityProbe",
+           "discontinuity_probe"]
 
-#: Ratio of the two increments, and the ratio of the largest difference quotients from which the rhs jumps
-#: (``WIDEN`` across a jump; about ``sqrt(WIDEN)`` at a square-root singularity such as ``sqrt(y)`` at 0).
+#: Ratio of successive increments, and the growth of the quotient at each step down from which it is a jump
+#: (``WIDEN`` across a jump; ``WIDEN ** (1 - a)`` at a singular ``|y| ** a``: 32 for a = 1/4).
 WIDEN = 100.0
-JUMP_RATIO = 20.0
-#: Largest system looked at (two differenced Jacobians: ``2 n + 1`` right-hand sides).
-MAX_STATES = 64
+JUMP_RATIO = 50.0
+#: Largest system looked at (6 n right-hand sides a state): as far as the dense stiffness checks go.
+MAX_STATES = 256
 HINT = (" The rhs jumps at {where} (t = {t:.6g}): its difference quotients grow as the increment shrinks, as "
         "across sign(v) or a branch on the state, so the steps stay tiny where the state keeps meeting the switch "
         "(stick-slip friction) and no method, implicit or explicit, finishes: smooth the switch (tanh(v / eps), eps "
         "small against v's scale) or stop at it with an event (terminal) and start the next regime from there.")
 
 
-def jumps_at(system, t, y, p) -> bool:
-    """Whether ``system.rhs`` jumps at ``(t, y)``: its largest forward-difference quotient shrinks by
-    :data:`JUMP_RATIO` or more when the increments grow :data:`WIDEN`-fold (host, float64)."""
+def _increments(y):
+    """The base difference increment of each component (as :func:`kernels.stiffness.host_jacobian`'s)."""
+    typical = float(np.max(np.abs(y))) or 1.0
+    return np.sqrt(np.finfo(np.float64).eps) * np.where(y != 0.0, np.abs(y), typical)
+
+
+def jump_columns(system, t, y, p):
+    """``{j: side}`` for each component ``j`` across which ``system.rhs`` jumps at ``(t, y)``, ``side`` (+1 or -1)
+    the direction of the increments that cross it (host, float64); {} for a system with drivers, above
+    :data:`MAX_STATES` states, at a non-finite state or where ``rhs`` fails."""
     if system.n_drivers or system.n_states > MAX_STATES:
-        return False
+        return {}
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
     if not np.all(np.isfinite(y)):
-        return False
+        return {}
+    found = {}
     with np.errstate(all="ignore"):
         try:
-            near = np.max(np.abs(host_jacobian(system, t, y, p, differences=True)))
-            far = np.max(np.abs(host_jacobian(system, t, y, p, differences=True, widen=WIDEN)))
+            f0 = system.evaluate_rhs(t, y, p)
+            shifted = y.copy()
+            for j, h in enumerate(_increments(y)):
+                for side in (1.0, -1.0):
+                    sizes = []
+                    for step in (h / WIDEN, h, h * WIDEN):
+                        shifted[j] = y[j] + side * step
+                        sizes.append(float(np.max(np.abs(system.evaluate_rhs(t, shifted, p) - f0))) / step)
+                    shifted[j] = y[j]
+                    if (np.all(np.isfinite(sizes)) and sizes[0] > JUMP_RATIO * sizes[1]
+                            and sizes[1] > JUMP_RATIO * sizes[2]):
+                        found[j] = side
+                        break
         except (ValueError, ArithmeticError):  # a math domain error of the user's rhs: no verdict
-            return False
-    return bool(np.isfinite(near) and np.isfinite(far) and near > JUMP_RATIO * far)
+            return {}
+    return found
+
+
+def jump_aware_jacobian(system, t, y, p):
+    """``(J, columns)``: the host Jacobian at ``(t, y)`` with each column that jumps (:func:`jump_columns`)
+    differenced on the far side of the jump (between ``h`` and ``2 h`` past it: sign's other branches agree
+    there); the system's own ``jac`` as it is (it gives the branches' slope)."""
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    jac = host_jacobian(system, t, y, p)
+    if system.jac is not None:
+        return jac, {}
+    columns = jump_columns(system, t, y, p)
+    if columns:
+        steps, shifted = _increments(y), y.copy()
+        with np.errstate(all="ignore"):
+            for j, side in columns.items():
+                shifted[j] = y[j] + side * steps[j]
+                near = system.evaluate_rhs(t, shifted, p)
+                shifted[j] = y[j] + 2.0 * side * steps[j]
+                far = system.evaluate_rhs(t, shifted, p)
+                shifted[j] = y[j]
+                jac[:, j] = (far - near) / (side * steps[j])
+    return jac, columns
 
 
 class DiscontinuityProbe(HostProbe):
@@ -58,7 +104,7 @@ class DiscontinuityProbe(HostProbe):
     def _hint(self, trajectory, t_saved=None, y_saved=None):
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         for what, t, y in candidates:
-            if jumps_at(self.system, t, y, p):
+            if jump_columns(self.system, t, y, p):
                 return HINT.format(where=what, t=t)
         return ""
 

@@ -368,7 +368,7 @@ class Integrator:
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
             tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
             if self.adaptive:
-                warn_float32_rtol(self.method, dtype, rtol)
+                warn_float32_rtol(self.method, dtype, rtol, atol, None if on_device else y0)
                 if not on_device:
                     def far_rows():
                         rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most

@@ -74,31 +74,42 @@ def _stable_dt(coefficients, eigenvalue, dt, points=400):
 def judge_fixed_step(system, tableau, t, y, p, dt, n_steps):
     """An :class:`Amplified` when a fixed ``dt`` of the explicit ``tableau`` grows a non-growing mode of the
     Jacobian at ``(t, y)`` by more than :data:`GROWTH_LIMIT` over ``n_steps``, else None (also for a system
-    too large for dense eigenvalues, or a Jacobian that is not finite)."""
+    too large for dense eigenvalues, or a Jacobian that is not finite).  A differenced column across a jump of
+    ``rhs`` (``sign(v)`` at ``v = 0``) is no mode: it is differenced past the jump before a verdict
+    (:func:`kernels.discontinuity.jump_aware_jacobian`)."""
     from .stiffness import host_jacobian
 
     if system.n_states > _DENSE_LIMIT:
         return None
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    coefficients = stability_polynomial(tableau)
     with np.errstate(all="ignore"):
-        jac = host_jacobian(system, t, np.asarray(y, np.float64), np.asarray(p, np.float64))
-        if not np.all(np.isfinite(jac)):
-            return None
-        eigenvalues = np.linalg.eigvals(jac)
+        found = _worst_mode(host_jacobian(system, t, y, p), coefficients, dt, n_steps)
+        if found is not None and system.jac is None:
+            from .discontinuity import jump_aware_jacobian
+
+            jac, columns = jump_aware_jacobian(system, t, y, p)
+            if columns:
+                found = _worst_mode(jac, coefficients, dt, n_steps)
+    if found is None:
+        return None
+    lam, factor = found
+    return Amplified(lam, factor, _stable_dt(coefficients, lam, dt))
+
+
+def _worst_mode(jac, coefficients, dt, n_steps):
+    """``(eigenvalue, |R|)`` of the non-growing mode of ``jac`` that ``dt`` amplifies past the limits, or None."""
+    if not np.all(np.isfinite(jac)):
+        return None
+    eigenvalues = np.linalg.eigvals(jac)
     scale = np.abs(eigenvalues)
     candidates = eigenvalues[(eigenvalues.real <= 1e-9 * scale) & (scale > 0)]  # growing modes grow anyway
     if candidates.size == 0:
         return None
-    coefficients = stability_polynomial(tableau)
     factors = np.abs(np.polynomial.polynomial.polyval(candidates * dt, coefficients))
     worst = int(np.argmax(factors))
     factor = float(factors[worst])
     growth = max(1, int(n_steps)) * math.log(factor) if factor > 1.0 else 0.0
     if growth <= math.log(GROWTH_LIMIT if factor >= STEP_GROWTH else SLOW_GROWTH_LIMIT):
         return None
-    if system.jac is None:
-        from .discontinuity import jumps_at
-
-        if jumps_at(system, t, y, p):  # a difference quotient across a jump, not a mode (sign(v) at v = 0)
-            return None
-    lam = complex(candidates[worst])
-    return Amplified(lam, factor, _stable_dt(coefficients, lam, dt))
+    return complex(candidates[worst]), factor

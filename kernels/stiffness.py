@@ -135,24 +135,29 @@ def states_to_probe(probe, trajectory, t_saved=None, y_saved=None):
     return p, candidates
 
 
-def _dominant(system, t, y, p, of_eigenvalues, of_power):
+def _dominant(system, t, y, p, of_eigenvalues, of_power, jumps=False):
     """``of_eigenvalues(eig(J))`` up to :data:`_DENSE_LIMIT` states, else ``of_power(*_power_iteration(...))``
-    (host, float64); NaN when it cannot be evaluated."""
+    (host, float64); NaN when it cannot be evaluated.  With ``jumps`` a differenced column across a jump of
+    ``rhs`` is differenced past it (:func:`kernels.discontinuity.jump_aware_jacobian`)."""
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
     try:
         if system.n_states <= _DENSE_LIMIT:
+            if jumps:
+                from .discontinuity import jump_aware_jacobian
+
+                return float(of_eigenvalues(np.linalg.eigvals(jump_aware_jacobian(system, t, y, p)[0])))
             return float(of_eigenvalues(np.linalg.eigvals(host_jacobian(system, t, y, p))))
         return float(of_power(*_power_iteration(system, t, y, p)))
     except (np.linalg.LinAlgError, ValueError, ArithmeticError):
         return float("nan")
 
 
-def spectral_radius(system, t, y, p) -> float:
+def spectral_radius(system, t, y, p, jumps=False) -> float:
     """``max |lambda(J(t, y))|`` of the system (host, float64); NaN when it cannot be evaluated."""
-    return _dominant(system, t, y, p, lambda lam: np.max(np.abs(lam)), lambda rho, rayleigh: rho)
+    return _dominant(system, t, y, p, lambda lam: np.max(np.abs(lam)), lambda rho, rayleigh: rho, jumps)
 
 
-def fastest_decay(system, t, y, p) -> float:
+def fastest_decay(system, t, y, p, jumps=False) -> float:
     """``max(-Re lambda(J(t, y)))``, 0 when no mode decays (host, float64); NaN when it cannot be evaluated.
 
     The rate that limits an explicit step's stability on a stiff problem.  A growing mode (``Re lambda > 0``)
@@ -160,7 +165,7 @@ def fastest_decay(system, t, y, p) -> float:
     only the dominant eigenvalue is found (power iteration): its rate when it decays, else 0.
     """
     return _dominant(system, t, y, p, lambda lam: max(0.0, np.max(-lam.real)),
-                     lambda rho, rayleigh: rho if rayleigh < 0.0 else 0.0)
+                     lambda rho, rayleigh: rho if rayleigh < 0.0 else 0.0, jumps)
 
 
 def _verdict(judge, y, p):
@@ -182,6 +187,8 @@ def looks_stiff(system, t, y, p, span, max_steps):
 
 def _ratio(system, t, y, p, span, max_steps):
     rho = spectral_radius(system, t, y, p)
+    if np.isfinite(rho) and rho * span / STABILITY_BOUNDARY > max_steps and system.jac is None:
+        rho = spectral_radius(system, t, y, p, jumps=True)  # confirmed past any jump of rhs (sign at 0)
     if not np.isfinite(rho) or rho * span / STABILITY_BOUNDARY <= max_steps:
         return None
     f = system.evaluate_rhs(t, y, p)
@@ -235,7 +242,7 @@ class StiffnessProbe(HostProbe):
             ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
             if ratio is not None:
                 return HINT.format(ratio=ratio)
-        for t, y in _path(self.system, candidates[0][2], p, self.t0, self.t_end, self._path_points()):
+        for t, y in _path(self.system, candidates[0][2], p, self.t0, self.t_end, self._path_points()) or ():
             ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
             if ratio is not None:
                 return HINT.format(ratio=ratio)
@@ -255,7 +262,8 @@ class StiffnessProbe(HostProbe):
         (a user's trial: Hodgkin-Huxley under rk4 at dt 0.1, judged at a saved V of 2e6 mV, said dt below 6.7e-6
         where 0.05 runs)."""
         path = _path(self.system, candidates[0][2], p, self.t0, self.t_end, self._path_points())
-        states = [(self.t0, candidates[0][2])] + path if path else [(t, y) for _, t, y in candidates]
+        start = [(self.t0, candidates[0][2])]
+        states = start + path if path else start if path is None else [(t, y) for _, t, y in candidates]
         rates = [_fixed_step_decay(self.system, t, y, p, self.dt, self.boundary) for t, y in states]
         rates = [rate for rate in rates if rate is not None]
         if not rates:
@@ -282,13 +290,14 @@ def follows_on_host(system) -> bool:
     return not system.n_drivers and system.n_states <= HOST_FOLLOW_STATES
 
 
-def follow_on_host(f, t0, t_end, y0, evaluations, jac=None):
+def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False):
     """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host).
 
     Returns ``(t, y, complete)``: the times and states of the steps taken (``y`` of shape ``(steps, n)``,
     the initial state first) and whether ``t_end`` was reached.  It stops early, keeping the steps taken,
     once ``f`` has been called ``evaluations`` times or the solver fails.  Whatever else ``f`` raises
-    propagates (a caller may raise from ``f`` to stop at a point).
+    propagates (a caller may raise from ``f`` to stop at a point).  With ``outcome`` the third value says
+    why it stopped: ``"finished"``, ``"budget"`` or ``"failed"`` (a finite-time blow-up, say).
     """
     from scipy.integrate import Radau
 
@@ -301,7 +310,7 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None):
         return f(t, y)
 
     y0 = np.asarray(y0, np.float64)
-    times, states, complete = [float(t0)], [y0.copy()], False
+    times, states, status = [float(t0)], [y0.copy()], "budget"
     with np.errstate(all="ignore"):
         try:
             solver = Radau(counted, t0, y0, t_end, rtol=1e-3, atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0),
@@ -312,14 +321,15 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None):
                     break
                 times.append(float(solver.t))
                 states.append(np.array(solver.y, np.float64))
-            complete = solver.status == "finished"
+            status = solver.status
         except _Budget:
             pass
-    return np.array(times), np.array(states), complete
+    return np.array(times), np.array(states), status if outcome else status == "finished"
 
 
 def _path(system, y0, p, t0, t_end, points=PATH_POINTS):
-    """Up to ``points`` states along the trajectory from ``y0``, from SciPy's Radau at rtol 1e-3 (host).
+    """Up to ``points`` states along the trajectory from ``y0``, from SciPy's Radau at rtol 1e-3 (host);
+    None where that solver fails (the solution blows up: no state of the path tells a stable step).
 
     For a problem that turns stiff only after ``t0`` and saved nothing before it stopped (Robertson from
     ``(1, 0, 0)`` with the default ``t_eval``).  An implicit solver follows it in few steps; past
@@ -333,11 +343,15 @@ def _path(system, y0, p, t0, t_end, points=PATH_POINTS):
     f = system.host_rhs(p)
     jac = system.host_jac(p) if system.jac is not None else None
     try:
-        times, states, _ = follow_on_host(f, t0, t_end, y0, _PATH_EVALUATIONS, jac=jac)
+        times, states, status = follow_on_host(f, t0, t_end, y0, _PATH_EVALUATIONS, jac=jac, outcome=True)
     except UnassignedOutputError:  # the cause: HostProbe.hint says it
         raise
     except Exception:  # noqa: BLE001 - the user's rhs failing on the host: no path
         return []
+    if status == "failed":
+        # SciPy's Radau failing too (a finite-time blow-up): its last states' rates are the blow-up's, not a
+        # stiff mode's (y' = y^2 beside y' = -y^2 z: "dt below 2.4e-21"); kernels.rhs_hint says where it stops
+        return None
     if times.size < 2:
         return []
     picks = np.unique(np.linspace(1, times.size - 1, points).round().astype(int))
@@ -362,6 +376,8 @@ def _fixed_step_decay(system, t, y, p, dt, boundary):
     (``rate dt > boundary``), else None."""
     def judge(y, p):
         rate = fastest_decay(system, t, y, p)
+        if np.isfinite(rate) and rate * dt > boundary and system.jac is None:
+            rate = fastest_decay(system, t, y, p, jumps=True)  # confirmed past any jump of rhs (sign at 0)
         return rate if np.isfinite(rate) and rate * dt > boundary else None
 
     return _verdict(judge, y, p)

@@ -61,8 +61,9 @@ def _reads_a_nested_list(t, y, p, dydt):
 def test_a_list_of_lists_read_as_a_global_is_named_too():
     """A weight matrix as a list of lists got 'a Python list is used here ... use scalars and the arrays passed
     in', which named no list and steered to params (a user's trial)."""
-    with pytest.raises(kernels.ConfigurationError, match=r"it reads WEIGHTS, a Python list\. .*or a NumPy array "
-                                                         r"\(WEIGHTS = np\.array\(\.\.\.\)\)"):
+    with pytest.raises(kernels.ConfigurationError, match=r"it reads WEIGHTS, a Python list\. .*make WEIGHTS a "
+                                                         r"NumPy array \(WEIGHTS = np\.array\(\.\.\.\), indexed "
+                                                         r"WEIGHTS\[i, j\]\) or a tuple of tuples"):
         kernels.ODESystem(_reads_a_nested_list, 2, name="weights")
 
 
@@ -80,6 +81,12 @@ def _uses_np_sign(t, y, p, dydt):
     dydt[1] = -y[0] - 0.2 * np.sign(y[1])
 
 
+def _sign_as_advised(t, y, p, dydt):
+    x = y[1]
+    dydt[0] = y[1]
+    dydt[1] = -y[0] - 0.2 * (1.0 if x > 0 else (-1.0 if x < 0 else 0.0))
+
+
 def test_a_numpy_ufunc_on_a_scalar_names_the_math_function():
     """np.exp(-t) creates no array, yet the message said device code has 'only the part of NumPy that creates
     no arrays', and never said to use math.exp (numba-cuda compiles np.sin but not np.exp, np.sqrt or np.abs)."""
@@ -93,8 +100,9 @@ def test_a_numpy_ufunc_on_a_scalar_names_the_math_function():
     with pytest.raises(kernels.ConfigurationError, match=r"abs\(x\) for np\.absolute"):
         kernels.ODESystem(_uses_np_abs, 1, name="np_abs")
     # np.sign is 0 at 0; math.copysign(1.0, x), the hint before, is +-1 there (a mass at rest felt friction)
-    with pytest.raises(kernels.ConfigurationError, match=r"float\(\(x > 0\) - \(x < 0\)\) for np\.sign"):
+    with pytest.raises(kernels.ConfigurationError, match=r"\(1\.0 if x > 0 else \(-1\.0 if x < 0 else 0\.0\)\) for np\.sign"):
         kernels.ODESystem(_uses_np_sign, 2, name="np_sign")
+    kernels.ODESystem(_sign_as_advised, 2, name="sign_advised")  # the advice compiles (float(bool) would not)
 
 
 class _Model:

@@ -228,6 +228,11 @@ def test_driver_times_kept_in_float32_cover_the_span():
     res = kernels.solve_ivp(system, (0.0, 0.7), [0.0], drivers=(times, np.ones(8)), method="rk4", dt=0.01,
                             precision=np.float64, progress=False)
     assert res.success and abs(res.y[0, -1, 0] - 0.7) < 1e-12
+    # the slack is float32's rounding of the ends, at most a millionth of the span: far from t = 0 (Unix time)
+    # samples 800 s short of an hour's span were accepted (a regression hunt)
+    with pytest.raises(ConfigurationError, match=r"the last sample falls 800 short"):
+        kernels.solve_ivp(system, (1.7e9, 1.7e9 + 3600.0), [0.0], drivers=([1.7e9, 1.7e9 + 2800.0], [1.0, 1.0]),
+                          method="rk4", dt=10.0, precision=np.float64, progress=False)
 
 
 def test_fixed_steps_refuse_step_bounds():

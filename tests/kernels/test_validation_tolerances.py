@@ -152,7 +152,9 @@ def test_a_relative_tolerance_below_eps_warns_where_a_state_may_grow_past_what_a
         call(rtol=1e-9, atol=1e-3, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01))
         call(rtol=1e-9, atol=1e-9, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01), precision=np.float64)
         call(rtol=0.0, atol=1e-6, y0=[0.0, 0.0, 0.0], t_span=(0.0, 0.01))  # atol alone, resolvable up to 8.4
-        call(rtol=0.0, atol=1e-7, y0=[0.3, 0.3, 0.3], t_span=(0.0, 0.01))  # absolute control, on purpose
+    # absolute control at 1e-7 on states of 0.3 asks float32 for 3.3e-7 relative: the float32 floor's warning
+    with pytest.warns(kernels.ToleranceWarning, match=r"^rtol = 0 and atol = 1e-07 ask float32 for 3\.33e-07"):
+        call(rtol=0.0, atol=1e-7, y0=[0.3, 0.3, 0.3], t_span=(0.0, 0.01))
 
 
 def _pendulum(t, y, p, dydt):
@@ -169,14 +171,22 @@ def test_float32_below_its_floor_warns(method):
     system = kernels.ODESystem(_pendulum, 2, name="pendulum")
     args = dict(t_span=(0.0, 0.5), y0=[1.0, 0.0], progress=False)
     extra = rf" \({method} is a method for tight tolerances: in float32 take tsit5\)$" if method[0] in "dv" else "$"
-    with pytest.warns(kernels.ToleranceWarning, match=r"^rtol = 1e-06 asks float32 \(the default precision\) for "
-                                                      r"more than it keeps.*or rtol >= 1e-05" + extra):
+    with pytest.warns(kernels.ToleranceWarning, match=r"^rtol = 1e-06 and atol = 1e-06 ask float32 for 1e-06 "
+                                                      r"relative on y\[:, 1\] \(rtol alone: it starts at 0\), "
+                                                      r"more than it keeps.*or tolerances of at least 1e-05 relative "
+                                                      r"to the states \(rtol >= 1e-05, atol >= 1e-05 \|y\|\)" + extra):
         kernels.solve_ivp(system, method=method, rtol=1e-6, atol=1e-6, **args)
+    # atol counts: on a state of order 1, absolute control at 1e-6 asks as much (dop853: 127 tolerances off)
+    with pytest.warns(kernels.ToleranceWarning, match=r"^rtol = 0 and atol = 1e-06 ask float32 for 1e-06 relative "
+                                                      r"on y\[:, 0\] \(\|y0\| up to 1\)"):
+        kernels.solve_ivp(system, method=method, rtol=0.0, atol=1e-6, **args)
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.solve_ivp(system, method=method, precision=np.float64, rtol=1e-6, atol=1e-6, **args)
         kernels.solve_ivp(system, method=method, rtol=1e-5, atol=1e-5, **args)
-        kernels.solve_ivp(system, method=method, rtol=0.0, atol=1e-5, **args)  # absolute control, on purpose
+        kernels.solve_ivp(system, method=method, rtol=0.0, atol=1e-4, **args)  # absolute control, loose enough
+        kernels.solve_ivp(system, method=method, t_span=(0.0, 0.5), y0=[1.0, 0.5], rtol=1e-6, atol=1e-3,
+                          progress=False)  # atol dominates where the states are (float32 = float64 there)
         kernels.solve_ivp(system, method=method, **args)
 
 
