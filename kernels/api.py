@@ -222,8 +222,9 @@ class IVPResult:
         if self.stiffness_probe is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
-        text = self.status_messages[code] + (self._rejected_note(trajectory) + self._max_steps_note(
-            trajectory, advise=not hint) if code == MAX_STEPS else "")
+        text = self.status_messages[code] + ((self._rejected_note(trajectory) if not hint else "")
+                                             + self._max_steps_note(trajectory, advise=not hint)
+                                             if code == MAX_STEPS else "")
         if hint:  # the cause is named: float32's range is not it
             text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
         return text

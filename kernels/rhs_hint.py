@@ -240,7 +240,7 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
         fixed = {} if adaptive else {"dt": float(dt), "boundary": stability_boundary(method.tableau)}
         first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
                                **fixed)
-    jump = discontinuity_probe(system, status, y0, params, t0)  # asked first: a jump is no stiffness
+    jump = discontinuity_probe(system, status, y0, params, t0, t_end)  # asked first: a jump is no stiffness
     host = rhs_probe(system, status, y0, params, t0, t_end, dtype)
     if method.family == "erk":  # a blow-up SciPy's Radau cannot follow either is no step-size problem (y' = y^2)
         return chain(status, jump, host, first)

@@ -101,3 +101,24 @@ def test_stick_slip_at_max_steps_names_the_jump_not_stiffness(method):
     message = res.message(0)
     assert "The rhs jumps at the initial state (t = 0)" in message and "smooth the switch (tanh(v / eps)" in message
     assert "looks stiff" not in message and "Raise max_steps" not in message
+
+
+def _dips(t, y, p, dydt):  # x decays fast to 0; x ** 2.7 is NaN for the overshoots below 0
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = 1.0 / (1.0 + y[0] ** p[1]) - 0.1 * y[1]
+
+
+def test_a_rhs_not_finite_just_below_zero_is_named_at_max_steps():
+    """A user's trial: every overshoot of a decaying x below 0 made x ** 2.7 NaN and the step rejected (float64:
+    33499 steps, 28078 rejected; with max(x, 0.0) 31); in float32 the MAX_STEPS message blamed float32's rounding.
+    A state far from 0 that the rhs never drives there is not asked."""
+    system = kernels.ODESystem(_dips, 2, 2, name="dips")
+    res = kernels.solve_ivp(system, (0.0, 20.0), [1.0, 0.0], [[1000.0, 2.7]], method="rodas5p", rtol=1e-5,
+                            atol=1e-6, max_steps=200, progress=False)
+    assert int(res.status[0]) == kernels.Status.MAX_STEPS
+    message = res.message(0)
+    assert "The rhs is not finite where y[:, 0] dips just below 0 (at -1e-07 it gives NaN)" in message
+    assert "max(x, 0.0) ** n" in message and "float32" not in message and "Raise max_steps" not in message
+    from kernels.discontinuity import domain_edge
+
+    assert domain_edge(system, 0.0, np.array([1.0, 0.0]), np.array([1e-3, 2.7]), 20.0) is None  # slow: stays away

@@ -255,6 +255,23 @@ def test_a_hill_term_with_a_parameter_exponent_has_a_finite_jacobian_at_zero():
     np.testing.assert_allclose(result.y[0, -1], ref.y[:, -1], rtol=1e-6)
 
 
+def test_a_hill_term_written_as_a_power_of_a_quotient_is_finite_at_zero_too():
+    """(y/K)**n differentiates to n*(y/K)**n/y, 0/0 at y = 0: a MAPK cascade from no phosphoprotein failed at
+    step 0 with every implicit method (a user's trial). Split to y**(n-1)*(1/K)**n it is 0 there; a power of a
+    product of states, sqrt(x*y), stays unsplit (sqrt(x)*sqrt(y) is NaN where both are negative)."""
+    x, y, k, n = sympy.symbols("x y K n")
+    system = kernels.symbolic_system([x, y], [1 / (1 + (y / k) ** n) - x, x - y], params=[k, n])
+    jac = np.empty(4)
+    system.jac(0.0, np.array([0.5, 0.0]), np.array([1.0, 2.3]), jac)
+    assert jac.tolist() == [-1.0, 0.0, 1.0, -1.0]
+    result = kernels.solve_ivp(system, (0.0, 5.0), [0.0, 0.0], [1.0, 2.3], method="radau", rtol=1e-8,
+                               atol=1e-8, precision=np.float64, progress=False)
+    assert result.success and abs(result.y[0, -1, 0] - 0.69694711) < 1e-7
+    product = kernels.symbolic_system([x, y], [-sympy.sqrt(x * y), -y])
+    product.jac(0.0, np.array([-1.0, -4.0]), np.zeros(0), jac)
+    assert np.allclose(jac, [1.0, 0.25, 0.0, -1.0])  # -y / (2 sqrt(xy)) and -x / (2 sqrt(xy)) at (-1, -4)
+
+
 @pytest.mark.parametrize("step", ["Heaviside", "sign", "floor", "ceiling"])
 def test_steps_in_a_model_have_the_zero_derivative_of_a_piecewise_switch(step):
     x, y = sympy.symbols("x y")

@@ -311,3 +311,27 @@ def test_a_jac_slip_small_beside_a_fast_rate_in_another_row_is_flagged():
 
     with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[7\] \(d f_2 / d y_1\) is 10"):
         ODESystem(rhs, 3, name="slip_beside_fast", jac=jac)
+
+
+def _toggle(t, y, p, dydt):  # a Hill toggle: y ** 2.3 is NaN below 0, where a central difference at 0 steps
+    dydt[0] = 1.0 / (1.0 + y[1] ** p[0]) - y[0]
+    dydt[1] = 1.0 / (1.0 + y[0] ** p[0]) - y[1]
+
+
+def _toggle_jac(t, y, p, jac):
+    n = p[0]
+    jac[0] = -1.0
+    jac[1] = -n * y[1] ** (n - 1.0) / (1.0 + y[1] ** n) ** 2
+    jac[2] = -n * y[0] ** (n - 1.0) / (1.0 + y[0] ** n) ** 2
+    jac[3] = -1.0
+
+
+def test_an_exact_jac_at_the_edge_of_the_rhs_domain_is_not_called_wrong():
+    """At y0 = 0 the central differences of y ** 2.3 step to y < 0 and are NaN: the solve-time check called an exact
+    jac wrong ('the differences give nan') and every message of the solve repeated it (a user's trial)."""
+    system = ODESystem(_toggle, 2, 1, name="toggle", jac=_toggle_jac, default_params=[2.3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 0.0], [[2.3]], method="rodas5p", rtol=1e-8, atol=1e-8,
+                                   precision=np.float64, progress=False)
+    assert result.success and result.message(0) == kernels.STATUS_MESSAGES[kernels.SUCCESS]
