@@ -57,12 +57,11 @@ FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond this explicit method's st
 _DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
 
 
-def host_jacobian(system, t, y, p, differences=False, widen=1.0):
-    """The dense Jacobian at ``(t, y)`` on the host: the system's ``jac`` or forward differences of its ``rhs``
-    (always differences with ``differences``; ``widen`` multiplies their increments)."""
+def host_jacobian(system, t, y, p):
+    """The dense Jacobian at ``(t, y)`` on the host: the system's ``jac`` or forward differences of its ``rhs``."""
     n = system.n_states
     jac = np.zeros(n * n)
-    if system.jac is not None and not differences:
+    if system.jac is not None:
         system.jac(t, y, p, jac)
         return jac.reshape(n, n)
     f0, f1 = np.empty(n), np.empty(n)
@@ -73,7 +72,7 @@ def host_jacobian(system, t, y, p, differences=False, widen=1.0):
     # 1e-9 measured a nonlinear rhs's slope far from the point (a dimerisation at 1e-9 read as rate 17 for 2)
     typical = float(np.max(np.abs(y))) or 1.0
     for j in range(n):
-        delta = widen * np.sqrt(np.finfo(np.float64).eps) * (abs(y[j]) or typical)
+        delta = np.sqrt(np.finfo(np.float64).eps) * (abs(y[j]) or typical)
         shifted[j] = y[j] + delta
         system.evaluate_rhs(t, shifted, p, out=f1)
         shifted[j] = y[j]
