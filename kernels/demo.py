@@ -166,7 +166,9 @@ def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        _validate(args)
+        with warnings.catch_warnings():  # the solve warns again, in the command line's spelling
+            warnings.simplefilter("ignore")
+            _validate(args)
     except ConfigurationError as exc:
         parser.error(str(exc))
     problem = device_problem()

@@ -20,7 +20,7 @@ import numpy as np
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 
 __all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "jump_columns", "jump_aware_jacobian", "domain_edge",
-           "DiscontinuityProbe", "discontinuity_probe"]
+           "DiscontinuityProbe", "DomainProbe", "discontinuity_probes"]
 
 #: Ratio of successive increments, and the growth of the quotient at each step down from which it is a jump
 #: (``WIDEN`` across a jump; ``WIDEN ** (1 - a)`` at a singular ``|y| ** a``: 32 for a = 1/4).
@@ -35,14 +35,16 @@ HINT = (" The rhs jumps at {where} (t = {t:.6g}): its difference quotients grow 
 
 
 def _increments(y):
-    """The base difference increment of each component (as :func:`kernels.stiffness.host_jacobian`'s)."""
-    typical = float(np.max(np.abs(y))) or 1.0
+    """The base difference increment of each component: ``sqrt(eps) |y_j|``, and for a component at 0 the same
+    of the smaller of 1 and the largest state (an unrelated state at 1e8 made the increment 1.5, past the 0.01
+    over which a drag 100 v / (0.01 + |v|) turns: a smooth column read as a jump, a regression hunt)."""
+    typical = min(float(np.max(np.abs(y))) or 1.0, 1.0)
     return np.sqrt(np.finfo(np.float64).eps) * np.where(y != 0.0, np.abs(y), typical)
 
 
 def jump_columns(system, t, y, p):
-    """``{j: side}`` for each component ``j`` across which ``system.rhs`` jumps at ``(t, y)``, ``side`` (+1 or -1)
-    the direction of the increments that cross it (host, float64); {} for a system with drivers, above
+    """``{j: sides}`` for each component ``j`` across which ``system.rhs`` jumps at ``(t, y)``, ``sides`` the
+    directions (+1., -1. or both) whose increments cross it (host, float64); {} for a system with drivers, above
     :data:`MAX_STATES` states, at a non-finite state or where ``rhs`` fails."""
     if system.n_drivers or system.n_states > MAX_STATES:
         return {}
@@ -63,8 +65,7 @@ def jump_columns(system, t, y, p):
                     shifted[j] = y[j]
                     if (np.all(np.isfinite(sizes)) and sizes[0] > JUMP_RATIO * sizes[1]
                             and sizes[1] > JUMP_RATIO * sizes[2]):
-                        found[j] = side
-                        break
+                        found[j] = found.get(j, ()) + (side,)
         except (ValueError, ArithmeticError):  # a math domain error of the user's rhs: no verdict
             return {}
     return found
@@ -72,8 +73,10 @@ def jump_columns(system, t, y, p):
 
 def jump_aware_jacobian(system, t, y, p):
     """``(J, columns)``: the host Jacobian at ``(t, y)`` with each column that jumps (:func:`jump_columns`)
-    differenced on the far side of the jump (between ``h`` and ``2 h`` past it: sign's other branches agree
-    there); the system's own ``jac`` as it is (it gives the branches' slope)."""
+    differenced on the side that does not (the branch active at ``y``: a threshold ``if x > 0.5`` met exactly at
+    ``x = 0.5`` keeps its stiff branch, a regression hunt), or where both do (``sign(v)`` at 0, a value of its
+    own) on the side of the steeper branch, between ``h`` and ``2 h`` past the jump; the system's own ``jac`` as
+    it is (it gives the branches' slopes)."""
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
     jac = host_jacobian(system, t, y, p)
     if system.jac is not None:
@@ -81,14 +84,23 @@ def jump_aware_jacobian(system, t, y, p):
     columns = jump_columns(system, t, y, p)
     if columns:
         steps, shifted = _increments(y), y.copy()
+
+        def at(j, offset):
+            shifted[j] = y[j] + offset
+            out = system.evaluate_rhs(t, shifted, p)
+            shifted[j] = y[j]
+            return out
+
         with np.errstate(all="ignore"):
-            for j, side in columns.items():
-                shifted[j] = y[j] + side * steps[j]
-                near = system.evaluate_rhs(t, shifted, p)
-                shifted[j] = y[j] + 2.0 * side * steps[j]
-                far = system.evaluate_rhs(t, shifted, p)
-                shifted[j] = y[j]
-                jac[:, j] = (far - near) / (side * steps[j])
+            f0 = system.evaluate_rhs(t, y, p)
+            for j, sides in columns.items():
+                h = steps[j]
+                if len(sides) == 1:  # the other side's one-sided difference
+                    side = -sides[0]
+                    jac[:, j] = (at(j, side * h) - f0) / (side * h)
+                else:
+                    slopes = [(at(j, 2.0 * side * h) - at(j, side * h)) / (side * h) for side in (1.0, -1.0)]
+                    jac[:, j] = max(slopes, key=lambda column: float(np.max(np.abs(column))))
     return jac, columns
 
 
@@ -97,8 +109,9 @@ def jump_aware_jacobian(system, t, y, p):
 DIP = 1e-7
 DOMAIN_HINT = (" The rhs is not finite where y[:, {i}] dips just below 0 (at {value:.2g} it gives {what}): a "
                "fractional power or a log of a state that decays to 0 (x ** 2.7), so every step that overshoots 0 "
-               "is rejected and the run crawls; write max(x, 0.0) ** n for such a term (x decaying at rate 1000 read as "
-               "x ** 2.7: rodas5p took 33499 steps, 28078 rejected, against 31 with max).")
+               "is rejected and the run crawls; write a power as max(x, 0.0) ** n (x decaying at rate 1000 read as "
+               "x ** 2.7: rodas5p took 33499 steps, 28078 rejected, against 31 with max), and keep a log's argument "
+               "above 0 (log(max(x, floor)) with a floor below what matters, or the state on a log scale).")
 
 
 def domain_edge(system, t, y, p, span):
@@ -115,10 +128,16 @@ def domain_edge(system, t, y, p, span):
     with np.errstate(all="ignore"):
         try:
             f = system.evaluate_rhs(t, y, p)
-            if not np.all(np.isfinite(f)):
-                return None
-            reaches = (y == 0.0) | ((y > 0.0) & (f < 0.0) & (-f * span > 20.0 * y))
-            dipped = y.copy()
+        except (ValueError, ArithmeticError):
+            return None
+        if not np.all(np.isfinite(f)):
+            return None
+        # driven down to 0: at 0 and falling, or falling fast enough to get there (z' = 1 - z**1.5 from 0 rises:
+        # not asked, a regression hunt)
+        reaches = (y >= 0.0) & (f < 0.0) & ((y == 0.0) | (-f * span > 20.0 * y))
+        dipped = y.copy()
+        i = -1
+        try:
             for i in np.flatnonzero(reaches):
                 dipped[i] = -DIP * scale
                 out = system.evaluate_rhs(t, dipped, p)
@@ -131,8 +150,7 @@ def domain_edge(system, t, y, p, span):
 
 
 class DiscontinuityProbe(HostProbe):
-    """:data:`HINT` for a trajectory stopped at MAX_STEPS whose rhs jumps at its initial or last saved state, or
-    :data:`DOMAIN_HINT` where it is not finite just below 0 in a component that is 0 or more there."""
+    """:data:`HINT` for a trajectory stopped at MAX_STEPS whose rhs jumps at its initial or last saved state."""
 
     def __init__(self, system, y0, params, t0, t_end):
         from .status import MAX_STEPS
@@ -145,6 +163,16 @@ class DiscontinuityProbe(HostProbe):
         for what, t, y in candidates:
             if jump_columns(self.system, t, y, p):
                 return HINT.format(where=what, t=t)
+        return ""
+
+
+class DomainProbe(DiscontinuityProbe):
+    """:data:`DOMAIN_HINT` for a trajectory stopped at MAX_STEPS whose rhs is not finite just below 0 in a state
+    driven down to 0 (:func:`domain_edge`), at its initial or last saved state: asked after the stiffness and
+    solver probes (a stiff problem with a log in it is stiff first)."""
+
+    def _hint(self, trajectory, t_saved=None, y_saved=None):
+        p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         for _, t, y in candidates:
             edge = domain_edge(self.system, t, y, p, self.t_end - t)
             if edge is not None:
@@ -152,13 +180,13 @@ class DiscontinuityProbe(HostProbe):
         return ""
 
 
-def discontinuity_probe(system, status, y0, params, t0, t_end):
-    """A :class:`DiscontinuityProbe` when a trajectory stopped at MAX_STEPS and the system can be looked at, else
-    None."""
+def discontinuity_probes(system, status, y0, params, t0, t_end):
+    """``(DiscontinuityProbe, DomainProbe)`` when a trajectory stopped at MAX_STEPS and the system can be looked
+    at, else ``(None, None)``."""
     from .status import MAX_STEPS
 
     if status is None or system.n_drivers or system.n_states > MAX_STATES or not np.any(
             np.asarray(status) == MAX_STEPS):
-        return None
-    return DiscontinuityProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0),
-                              float(t_end))
+        return None, None
+    inputs = (system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end))
+    return DiscontinuityProbe(*inputs), DomainProbe(*inputs)

@@ -355,8 +355,9 @@ class Integrator:
         given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
-            rows, key = _probed_inputs(("stable", float(dt), float(t0)), y0, params, system.n_states,
-                                       STABILITY_RHS_BUDGET)
+            # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
+            rows, key = _probed_inputs(("stable", float(dt), float(t0), float(t_end)), y0, params,
+                                       system.n_states, STABILITY_RHS_BUDGET)
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
                 warn_unstable_fixed_step(self.method, system, dt, t0, t_end, rows)
                 _remember(self._stability_checked, key)

@@ -227,8 +227,9 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     trajectory at MAX_STEPS whose rhs jumps where it started or last saved, a StiffnessProbe when an explicit
     method left a trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when
     an implicit one's solver failed, then an RhsProbe for a non-finite state, a failed Newton or an underflowing
-    step (where along the path ``rhs`` stopped being finite); None when none applies."""
-    from .discontinuity import discontinuity_probe
+    step (where along the path ``rhs`` stopped being finite), last a DomainProbe (at MAX_STEPS, a rhs not finite
+    just below 0 in a state driven there); None when none applies."""
+    from .discontinuity import discontinuity_probes
     from .jacobian_hint import jacobian_probe
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
@@ -240,8 +241,5 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
         fixed = {} if adaptive else {"dt": float(dt), "boundary": stability_boundary(method.tableau)}
         first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
                                **fixed)
-    jump = discontinuity_probe(system, status, y0, params, t0, t_end)  # asked first: a jump is no stiffness
-    host = rhs_probe(system, status, y0, params, t0, t_end, dtype)
-    if method.family == "erk":  # a blow-up SciPy's Radau cannot follow either is no step-size problem (y' = y^2)
-        return chain(status, jump, host, first)
-    return chain(status, jump, first, host)
+    jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
+    return chain(status, jump, first, rhs_probe(system, status, y0, params, t0, t_end, dtype), domain)

@@ -55,9 +55,9 @@ FRICTION = kernels.ODESystem(_friction, 2, 2, name="friction")
 
 
 @pytest.mark.parametrize("system, y, columns", [
-    (FRICTION, [0.1, 0.0], {1: 1.0}),                                            # v = 0: sign jumps
+    (FRICTION, [0.1, 0.0], {1: (1.0, -1.0)}),                                    # v = 0: sign jumps
     (FRICTION, [0.1, 0.3], {}),                                                  # moving: smooth there
-    (kernels.ODESystem(_copysign, 2, 2, name="copysign"), [0.1, 0.0], {1: -1.0}),  # seen from the left
+    (kernels.ODESystem(_copysign, 2, 2, name="copysign"), [0.1, 0.0], {1: (-1.0,)}),  # from the left
     (kernels.ODESystem(_kink, 2, name="kink"), [0.0, 1.0], {}),                  # a kink reads one side's slope
     (kernels.ODESystem(_stiff, 2, name="stiff"), [1.0, 1.0], {}),                # stiff, smooth
     (kernels.ODESystem(_root, 2, name="root"), [0.0, 1.0], {}),                  # singular slopes at 0, no jump
@@ -122,3 +122,39 @@ def test_a_rhs_not_finite_just_below_zero_is_named_at_max_steps():
     from kernels.discontinuity import domain_edge
 
     assert domain_edge(system, 0.0, np.array([1.0, 0.0]), np.array([1e-3, 2.7]), 20.0) is None  # slow: stays away
+
+
+def _drag(t, y, p, dydt):  # a smooth but steep drag at v = 0, beside a large unrelated state
+    dydt[0] = 0.0
+    dydt[1] = -100.0 * y[1] / (0.01 + abs(y[1]))
+
+
+def _threshold(t, y, p, dydt):  # the stiff branch is the one active at x = 0.5
+    if y[0] > 0.5:
+        dydt[0] = -1.0
+    else:
+        dydt[0] = -1.0e4 * (y[0] - 0.2)
+    dydt[1] = -y[1]
+
+
+@pytest.mark.parametrize("rhs, y0", [(_drag, [1e8, 0.0]), (_threshold, [0.5, 1.0])])
+def test_steep_or_switching_columns_keep_a_genuine_stability_warning(rhs, y0):
+    """A regression hunt: beside a state of 1e8 the step at v = 0 was 1.5, past the drag's 0.01, so its rate of 1e4
+    read as 66 (no warning, 9.8e4 tolerances off); at x0 = 0.5 exactly the forward difference crossed into the slow
+    branch (no warning, 4e8 off). Both warn now."""
+    system = kernels.ODESystem(rhs, 2, name="steep")
+    with pytest.warns(kernels.StabilityWarning, match="rate 1e\\+04"):
+        kernels.solve_ivp(system, (0.0, 0.1), [y0], method="rk4", dt=0.01, precision=np.float64, progress=False)
+
+
+def _rises(t, y, p, dydt):  # z grows from 0: z ** 1.5 is never asked below 0
+    dydt[0] = 1.0 - y[0] ** 1.5
+    dydt[1] = -y[1]
+
+
+def test_a_state_rising_from_zero_gets_no_domain_hint():
+    system = kernels.ODESystem(_rises, 2, name="rises")
+    res = kernels.solve_ivp(system, (0.0, 10.0), [0.0, 1.0], method="tsit5", max_steps=5, precision=np.float64,
+                            progress=False)
+    assert int(res.status[0]) == kernels.Status.MAX_STEPS
+    assert "dips just below 0" not in res.message(0) and "Raise max_steps" in res.message(0)

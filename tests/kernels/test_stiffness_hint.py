@@ -280,3 +280,33 @@ def test_the_stiff_hint_does_not_depend_on_giving_a_jac():
                                    atol=1e-6, precision=np.float64, max_steps=2000, progress=False)
         assert int(result.status[0]) == kernels.MAX_STEPS
         assert "The problem looks stiff" in result.message(0), (jac, result.message(0))
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -310.0 * y[0]
+
+
+def test_the_fixed_step_verdict_is_kept_per_span():
+    """y' = -310 y under rk4 at dt 0.01 (|R| = 1.59 a step): silent over 3 steps, a warning over 2000; a short solve
+    first kept the long one silent, the verdict cached without t_end (a regression hunt)."""
+    integ = kernels.Integrator(kernels.ODESystem(_decay, 1, name="decay"), "rk4", precision=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.StabilityWarning)
+        integ.solve((0.0, 0.03), [1.0], dt=0.01, progress=False)
+    with pytest.warns(kernels.StabilityWarning):
+        integ.solve((0.0, 20.0), [1.0], dt=0.01, progress=False)
+
+
+def _singular(t, y, p, dydt):  # y0 = 1 / (1 - t): the solution itself blows up at t = 1
+    dydt[0] = y[0] * y[0]
+    dydt[1] = -y[0] * y[0] * y[1]
+
+
+def test_a_finite_time_blowup_under_fixed_steps_is_not_called_a_step_size_problem():
+    """The host path ran into the singularity and its rates became the advice, 'dt below 2.4e-21' (following it:
+    MAX_STEPS); SciPy's Radau cannot pass t = 1 either, which is what the message says now."""
+    system = kernels.ODESystem(_singular, 2, name="singular")
+    result = kernels.solve_ivp(system, (0.0, 2.0), [1.0, 1.0], method="rk4", dt=1e-3, precision=np.float64,
+                               progress=False)
+    message = result.message(0)
+    assert "SciPy's Radau stops too, at t = 1.0000" in message and "dt must stay below" not in message

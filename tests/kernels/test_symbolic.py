@@ -257,8 +257,8 @@ def test_a_hill_term_with_a_parameter_exponent_has_a_finite_jacobian_at_zero():
 
 def test_a_hill_term_written_as_a_power_of_a_quotient_is_finite_at_zero_too():
     """(y/K)**n differentiates to n*(y/K)**n/y, 0/0 at y = 0: a MAPK cascade from no phosphoprotein failed at
-    step 0 with every implicit method (a user's trial). Split to y**(n-1)*(1/K)**n it is 0 there; a power of a
-    product of states, sqrt(x*y), stays unsplit (sqrt(x)*sqrt(y) is NaN where both are negative)."""
+    step 0 with every implicit method (a user's trial). By the chain rule, n*(y/K)**(n-1)/K, it is 0 there, for
+    parameters of either sign; sqrt(x*y) of two negative states keeps its real derivative."""
     x, y, k, n = sympy.symbols("x y K n")
     system = kernels.symbolic_system([x, y], [1 / (1 + (y / k) ** n) - x, x - y], params=[k, n])
     jac = np.empty(4)
@@ -270,6 +270,9 @@ def test_a_hill_term_written_as_a_power_of_a_quotient_is_finite_at_zero_too():
     product = kernels.symbolic_system([x, y], [-sympy.sqrt(x * y), -y])
     product.jac(0.0, np.array([-1.0, -4.0]), np.zeros(0), jac)
     assert np.allclose(jac, [1.0, 0.25, 0.0, -1.0])  # -y / (2 sqrt(xy)) and -x / (2 sqrt(xy)) at (-1, -4)
+    negative = kernels.symbolic_system([x, y], [1 / (1 + (y / k) ** n) - x, x - y], params=[k, n])
+    negative.jac(0.0, np.array([0.5, -2.0]), np.array([-1.0, 2.5]), jac)  # y/K = 2 > 0: a real derivative
+    assert np.allclose(jac[1], -2.5 * 2.0 ** 1.5 / (-1.0) / (1.0 + 2.0 ** 2.5) ** 2)
 
 
 @pytest.mark.parametrize("step", ["Heaviside", "sign", "floor", "ceiling"])
