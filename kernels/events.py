@@ -51,6 +51,7 @@ from .errors import ConfigurationError, describe
 from .literals import in_precision
 from .loop_work import EVENT_COLUMN
 from .user_faults import value_function
+from .validation import defaulted_parameter
 
 __all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "make_event_functions", "THETA_TOL",
            "MAX_ITERATIONS"]
@@ -98,6 +99,9 @@ def _check_function(func):
     except (TypeError, ValueError):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    defaulted = defaulted_parameter(positional, "Event function g", "t, y, p")
+    if defaulted is not None:
+        raise defaulted
     if len(positional) != 3 or any(p.kind is p.VAR_POSITIONAL for p in params):
         drivers = (" Event functions do not receive the drivers u: where a crossing depends on a driver, write the "
                    "forcing as a function of t inside g (g may read module arrays of its samples)."

@@ -423,7 +423,9 @@ class Integrator:
                                                          self.jacobian, suspect,
                                                          self.solver.linear if self.method.family != "erk" else None,
                                                          check.fixed_step_count(dt, t0, t_end, self.adaptive),
-                                                         max_steps, self._blind_estimate),
+                                                         max_steps, self._blind_estimate,
+                                                         np.flatnonzero(np.asarray(atol) == 0)
+                                                         if self.method.family != "erk" else None),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,

@@ -137,7 +137,8 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
     except planner.LocalMemoryError as exc:
         raise ConfigurationError(f"plan={choice!r}: {exc}" + (f". {memory_hint}" if memory_hint else "")) from exc
     except planner.InfeasibleError as exc:
-        smaller = " or a smaller block_size" if block_size > 1 else " (block_size 1 is the smallest)"
+        smaller = ("" if "even a block of one thread" in str(exc) else " or a smaller block_size" if block_size > 1
+                   else " (block_size 1 is the smallest)")
         raise ConfigurationError(
             f"plan={choice!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "
             f"elements per thread at block_size {block_size} ({exc}); use plan='auto'{smaller}"

@@ -50,7 +50,7 @@ FLOAT32_REJECTED_NOTE = (
 
 
 def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None, linear=None,
-                    fixed_steps=None, max_steps=None, blind=None) -> dict:
+                    fixed_steps=None, max_steps=None, blind=None, zero_atol=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
 
     In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
@@ -71,6 +71,8 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
     span of 1 ended at max_steps with no word of why, a user's trial).  ``blind`` (an adaptive run's method whose
     error estimate is blind on linear problems, ros3p): every message says so (a cached integrator warned on its
     first solve only, and later ones ended 1e4 to 1e8 tolerances off with the plain success message).
+    ``zero_atol`` (the components an implicit method runs with ``atol = 0``): its solver failures say that such
+    a component decaying to 0 leaves no error scale (radau on y' = -y to t = 800: "singular", a user's trial).
     """
     messages = {int(code): message for code, message in STATUS_MESSAGES.items()}
     if fixed_steps is not None and max_steps is not None and fixed_steps > max_steps:
@@ -109,6 +111,12 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
             messages[code] += (f" {blind}'s error estimate is 0 on linear problems and sees only the nonlinear part "
                                "of others, so its adaptive steps can end far off with success reported: use rodas4 "
                                f"or rodas5p for adaptive steps, {blind} with fixed ones.")
+    if zero_atol is not None and len(zero_atol):
+        i = int(zero_atol[0])
+        for code in (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW):
+            messages[code] += (f" atol is 0 for y[:, {i}]: where that component decays to 0 (or underflows), its "
+                               "error scale atol + rtol |y| goes with it and the implicit step's tests divide by "
+                               "it: give it an atol > 0, a small fraction of the size that matters.")
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]

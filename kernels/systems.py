@@ -37,7 +37,7 @@ from .frozen_values import FrozenValues
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, first_lines, input_written,
                             signature, unassigned, where)
 from .user_faults import device_function
-from .validation import check_int
+from .validation import check_int, defaulted_parameter
 
 __all__ = ["ODESystem", "DeviceFunctions"]
 
@@ -50,6 +50,9 @@ def _arity(func, what, expected, names, n_drivers=None, derivative=False):
     except (TypeError, ValueError):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    defaulted = defaulted_parameter(positional, what, ", ".join(names))
+    if defaulted is not None:
+        raise defaulted
     if len(positional) != expected or any(p.kind is p.VAR_POSITIONAL for p in params):
         hint = ""
         if derivative and n_drivers and len(positional) == expected + 1:

@@ -275,7 +275,23 @@ def finite_rows(arr, what, dtype, first_row=0, remedy=None):
                       f"{test}.all(axis=1), then pass np.asarray({what})[keep] (and the other inputs' rows [keep])")
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
                                  f"at index {where}{remedy}")
+    if np.dtype(dtype) == np.float32 and np.asarray(arr).dtype != np.float32:
+        _refuse_flushed(arr, out, what, first_row)
     return out
+
+
+def _refuse_flushed(arr, out, what, first_row):
+    """Refuse a nonzero value that float32 rounds to 0 (below 1.4e-45): an invader at 1e-50 went extinct in float32
+    with success and no word, where float64 grew it to 1 (a user's trial)."""
+    original = np.asarray(arr, dtype=np.float64)
+    lost = (original != 0.0) & (out == 0.0)
+    if lost.any():
+        bad = tuple(int(i) for i in np.argwhere(lost)[0])
+        where = (bad[0] + int(first_row),) + bad[1:] if len(bad) > 1 else bad[0] + int(first_row)
+        raise ConfigurationError(
+            f"{what} holds {float(original[bad])!r} at index {where}, below float32's smallest positive number "
+            "(1.4e-45): it would become 0, which changes the model (a population at 1e-50 that should grow would "
+            "stay extinct); rescale it (units where it is above 1e-38) or use precision=np.float64")
 
 
 def check_progress(progress):
@@ -422,3 +438,18 @@ def check_scale_out(options, solve_distributed):
     # an argument of solve_ivp that reaches **scale_out is one that Integrator.solve takes from the Integrator
     raise unexpected_keyword(unknown[0], known, "Integrator.solve",
                              [("kernels.Integrator(...) (or kernels.solve_ivp)", set(known) - set(scale_out))])
+
+
+def defaulted_parameter(params, what, signature):
+    """A ConfigurationError for a user function whose parameters (``inspect`` parameters) include one with a default
+    value (``def rhs(t, y, p, dydt, A=A)``, ``lambda t, y, p, k=k: ...``: Python's idiom for binding a value),
+    else None: device functions are called with exactly ``signature``, and the extra parameter was counted as
+    one more argument, which read as the drivers' form (a user's trial)."""
+    named = [p for p in params if p.default is not p.empty]
+    if not named:
+        return None
+    return ConfigurationError(
+        f"{what} has a parameter with a default value ({named[0].name}=...): device functions are called with "
+        f"exactly ({signature}), so bind the value in a closure instead (def make({named[0].name}): def "
+        f"{what.split()[-1]}({signature}): ...; return it), or read it as a module global or from params")
+

@@ -114,3 +114,14 @@ def test_a_first_step_too_small_to_take_is_raised(method, precision, t0, dt):
                             precision=precision, progress=False)
     assert res.success
     np.testing.assert_allclose(res.y[0, -1], [np.cos(10.0), -np.sin(10.0)], atol=1e-4)
+
+
+def test_an_implicit_solver_failure_with_atol_zero_says_so():
+    """radau on y' = -y to t = 800 with atol = 0 ended SINGULAR_MATRIX, its message silent on atol (a user's
+    trial): the component's error scale had underflowed with it."""
+    from kernels.status_messages import status_messages
+
+    messages = status_messages(zero_atol=[2])
+    for code in (Status.SINGULAR_MATRIX, Status.NEWTON_NOT_CONVERGED, Status.STEP_SIZE_UNDERFLOW):
+        assert "atol is 0 for y[:, 2]: where that component decays to 0" in messages[code]
+    assert "atol is 0" not in messages[Status.SUCCESS] and "atol is 0" not in status_messages()[Status.SINGULAR_MATRIX]

@@ -458,3 +458,30 @@ def _feeding(t, y, p, dydt):
     dydt[1] = y[0] - 2.0 * y[1]
 
 
+
+
+def test_a_parameter_with_a_default_is_named_not_taken_for_drivers():
+    """def rhs(t, y, p, dydt, A=A) and lambda t, y, p, k=k: ... (Python's way to bind a value) were counted as one
+    more argument: 'the form rhs(t, y, p, u, dydt) is for systems with drivers: pass n_drivers' (a user's trial)."""
+    scale = 2.0
+
+    def rhs(t, y, p, dydt, a=scale):
+        dydt[0] = -a * y[0]
+
+    with pytest.raises(ConfigurationError, match=r"^rhs has a parameter with a default value \(a=\.\.\.\): device "
+                                                 r"functions are called with exactly \(t, y, p, dydt\), so bind the "
+                                                 r"value in a closure instead \(def make\(a\): def rhs\("):
+        ODESystem(rhs, 1)
+    with pytest.raises(ConfigurationError, match=r"^Event function g has a parameter with a default value \(k=\.\.\.\)"
+                                                 r".*def make\(k\): def g\(t, y, p\)"):
+        kernels.Event(lambda t, y, p, k=0: y[k])
+
+
+def test_a_nonzero_value_float32_rounds_to_zero_is_refused():
+    """An invader at y0 = 1e-50 became 0 in float32 and stayed extinct, with success and no word, where float64 grew
+    it to 1 (a user's trial)."""
+    with pytest.raises(ConfigurationError, match=r"y0 holds 1e-50 at index \(1, 0\), below float32's smallest "
+                                                 r"positive number \(1\.4e-45\).*or use precision=np.float64"):
+        kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 1.0), [[1.0], [1e-50]], [[1.0], [1.0]])
+    kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 0.1), [[1.0], [1e-50]], [[1.0], [1.0]],
+                      precision=np.float64, progress=False)
