@@ -112,11 +112,11 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
                                "of others, so its adaptive steps can end far off with success reported: use rodas4 "
                                f"or rodas5p for adaptive steps, {blind} with fixed ones.")
     if zero_atol is not None and len(zero_atol):
-        i = int(zero_atol[0])
+        named = ", ".join(f"y[:, {int(i)}]" for i in zero_atol[:4]) + (", ..." if len(zero_atol) > 4 else "")
         for code in (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW):
-            messages[code] += (f" atol is 0 for y[:, {i}]: where that component decays to 0 (or underflows), its "
-                               "error scale atol + rtol |y| goes with it and the implicit step's tests divide by "
-                               "it: give it an atol > 0, a small fraction of the size that matters.")
+            messages[code] += (f" atol is 0 for {named}: if one of them decays to 0 (or underflows), its error scale "
+                               "atol + rtol |y| goes with it and the implicit step's tests divide by it; then give "
+                               "it an atol > 0, a small fraction of the size that matters.")
     if rtol is not None:
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]

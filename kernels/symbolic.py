@@ -243,7 +243,7 @@ def _derivative_form(sympy, entry):
 
 
 def _jacobian(sympy, exprs, states):
-    """The Jacobian of ``exprs`` in ``states``, a power ``u**n`` of a state-dependent base with a symbolic exponent
+    """The Jacobian of ``exprs`` in ``states``, a power ``u**n`` of a state-dependent base with a non-integer exponent
     differentiated by the chain rule, ``n*u**(n - 1)*du``: SymPy writes ``n*u**n*du/u``, 0/0 where ``u = 0``, and
     for ``u = y/K`` (a Hill term written ``(y/K)**n``) powsimp cannot combine ``u**n/y`` (a user's trial: every
     implicit solve of a MAPK cascade from no phosphoprotein failed at step 0).  The base is kept whole, so the
@@ -263,8 +263,8 @@ def _jacobian(sympy, exprs, states):
 
     symbolic = set(states)
 
-    def wrapped(e):
-        return e.is_Pow and not e.exp.is_number and bool(e.base.free_symbols & symbolic)
+    def wrapped(e):  # (y/K)**2.5 too: SymPy writes 2.5*(y/K)**2.5/y, NaN at y = 0 (a regression hunt)
+        return e.is_Pow and not e.exp.is_Integer and bool(e.base.free_symbols & symbolic)
 
     exprs = [sympy.sympify(e).replace(wrapped, lambda e: _Power(e.base, e.exp)) for e in exprs]
     return sympy.Matrix(exprs).jacobian(states).replace(lambda e: isinstance(e, _Power),

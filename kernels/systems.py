@@ -50,7 +50,7 @@ def _arity(func, what, expected, names, n_drivers=None, derivative=False):
     except (TypeError, ValueError):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    defaulted = defaulted_parameter(positional, what, ", ".join(names))
+    defaulted = defaulted_parameter(list(params), what, ", ".join(names))
     if defaulted is not None:
         raise defaulted
     if len(positional) != expected or any(p.kind is p.VAR_POSITIONAL for p in params):

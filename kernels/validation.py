@@ -289,9 +289,9 @@ def _refuse_flushed(arr, out, what, first_row):
         bad = tuple(int(i) for i in np.argwhere(lost)[0])
         where = (bad[0] + int(first_row),) + bad[1:] if len(bad) > 1 else bad[0] + int(first_row)
         raise ConfigurationError(
-            f"{what} holds {float(original[bad])!r} at index {where}, below float32's smallest positive number "
-            "(1.4e-45): it would become 0, which changes the model (a population at 1e-50 that should grow would "
-            "stay extinct); rescale it (units where it is above 1e-38) or use precision=np.float64")
+            f"{what} holds {float(original[bad])!r} at index {where}, smaller in magnitude than float32's smallest "
+            "number (1.4e-45): it would become 0, which changes the model (a population at 1e-50 that should grow "
+            "would stay extinct); rescale it (units where it is above 1e-38) or use precision=np.float64")
 
 
 def check_progress(progress):
@@ -445,11 +445,15 @@ def defaulted_parameter(params, what, signature):
     value (``def rhs(t, y, p, dydt, A=A)``, ``lambda t, y, p, k=k: ...``: Python's idiom for binding a value),
     else None: device functions are called with exactly ``signature``, and the extra parameter was counted as
     one more argument, which read as the drivers' form (a user's trial)."""
-    named = [p for p in params if p.default is not p.empty]
+    named = [p for p in params if p.default is not p.empty or p.kind is p.VAR_KEYWORD]
     if not named:
         return None
+    if named[0].name in [name.strip() for name in signature.split(",")]:  # def rhs(t, y, p, dydt=None)
+        return ConfigurationError(f"{what} gives its argument {named[0].name} a default value: device functions "
+                                  f"are called with all of ({signature}); drop the default")
+    shown = f"**{named[0].name}" if named[0].kind is named[0].VAR_KEYWORD else f"{named[0].name}=..."
     return ConfigurationError(
-        f"{what} has a parameter with a default value ({named[0].name}=...): device functions are called with "
+        f"{what} has a parameter with a default value ({shown}): device functions are called with "
         f"exactly ({signature}), so bind the value in a closure instead (def make({named[0].name}): def "
         f"{what.split()[-1]}({signature}): ...; return it), or read it as a module global or from params")
 

@@ -476,12 +476,24 @@ def test_a_parameter_with_a_default_is_named_not_taken_for_drivers():
                                                  r".*def make\(k\): def g\(t, y, p\)"):
         kernels.Event(lambda t, y, p, k=0: y[k])
 
+    def keyword_only(t, y, p, dydt, *, a=scale):
+        dydt[0] = -a * y[0]
+
+    with pytest.raises(ConfigurationError, match=r"^rhs has a parameter with a default value \(a=\.\.\.\)"):
+        ODESystem(keyword_only, 1)
+
+    def defaulted_output(t, y, p, dydt=None):
+        dydt[0] = -y[0]
+
+    with pytest.raises(ConfigurationError, match=r"^rhs gives its argument dydt a default value: .*drop the default"):
+        ODESystem(defaulted_output, 1)
+
 
 def test_a_nonzero_value_float32_rounds_to_zero_is_refused():
     """An invader at y0 = 1e-50 became 0 in float32 and stayed extinct, with success and no word, where float64 grew
     it to 1 (a user's trial)."""
-    with pytest.raises(ConfigurationError, match=r"y0 holds 1e-50 at index \(1, 0\), below float32's smallest "
-                                                 r"positive number \(1\.4e-45\).*or use precision=np.float64"):
+    with pytest.raises(ConfigurationError, match=r"y0 holds 1e-50 at index \(1, 0\), smaller in magnitude than "
+                                                 r"float32's smallest number \(1\.4e-45\).*or use precision=np.float64"):
         kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 1.0), [[1.0], [1e-50]], [[1.0], [1.0]])
     kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 0.1), [[1.0], [1e-50]], [[1.0], [1.0]],
                       precision=np.float64, progress=False)
