@@ -270,6 +270,9 @@ def test_a_hill_term_written_as_a_power_of_a_quotient_is_finite_at_zero_too():
     product = kernels.symbolic_system([x, y], [-sympy.sqrt(x * y), -y])
     product.jac(0.0, np.array([-1.0, -4.0]), np.zeros(0), jac)
     assert np.allclose(jac, [1.0, 0.25, 0.0, -1.0])  # -y / (2 sqrt(xy)) and -x / (2 sqrt(xy)) at (-1, -4)
+    numeric = kernels.symbolic_system([x, y], [1 / (1 + (y / k) ** 2.5) - x, x - y], params=[k])
+    numeric.jac(0.0, np.array([0.5, 0.0]), np.array([1.0]), jac)  # 2.5*(y/K)**2.5/y was NaN too
+    assert jac.tolist() == [-1.0, 0.0, 1.0, -1.0]
     negative = kernels.symbolic_system([x, y], [1 / (1 + (y / k) ** n) - x, x - y], params=[k, n])
     negative.jac(0.0, np.array([0.5, -2.0]), np.array([-1.0, 2.5]), jac)  # y/K = 2 > 0: a real derivative
     assert np.allclose(jac[1], -2.5 * 2.0 ** 1.5 / (-1.0) / (1.0 + 2.0 ** 2.5) ** 2)
