@@ -37,6 +37,7 @@ when it stopped the trajectory.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import math
 
@@ -99,7 +100,8 @@ def _check_function(func):
     except (TypeError, ValueError):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    defaulted = defaulted_parameter(params, "Event function g", "t, y, p")
+    defaulted = None if isinstance(func, functools.partial) else defaulted_parameter(params, "Event function g",
+                                                                                      "t, y, p")
     if defaulted is not None:
         raise defaulted
     if len(positional) != 3 or any(p.kind is p.VAR_POSITIONAL for p in params):

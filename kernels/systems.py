@@ -50,7 +50,9 @@ def _arity(func, what, expected, names, n_drivers=None, derivative=False):
     except (TypeError, ValueError):
         return
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    defaulted = defaulted_parameter(list(params), what, ", ".join(names))
+    # a functools.partial's bound keywords show as defaults: the compile check names the partial itself
+    defaulted = (None if isinstance(func, functools.partial)
+                 else defaulted_parameter(list(params), what, ", ".join(names)))
     if defaulted is not None:
         raise defaulted
     if len(positional) != expected or any(p.kind is p.VAR_POSITIONAL for p in params):
