@@ -308,7 +308,8 @@ _MATH_NAMES = {"absolute": "abs(x)", "abs": "abs(x)", "fabs": "abs(x)", "arcsin"
                "arcsinh": "math.asinh(x)", "arccosh": "math.acosh(x)", "arctanh": "math.atanh(x)",
                "power": "x ** a", "square": "x * x", "maximum": "max(a, b)", "minimum": "min(a, b)",
                "fmax": "max(a, b)", "fmin": "min(a, b)", "negative": "-x", "reciprocal": "1.0 / x",
-               "sign": "(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))", "deg2rad": "math.radians(x)", "rad2deg": "math.degrees(x)"}
+               "sign": "(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))", "deg2rad": "math.radians(x)",
+               "rad2deg": "math.degrees(x)"}
 
 
 def _math_for(ufunc):

@@ -94,7 +94,8 @@ def _parser():
     parser.add_argument("--block-size", type=int, default=None if sim else 128)
     parser.add_argument("--rtol", type=float, default=None,
                         help="relative tolerance of adaptive methods (default "
-                        f"{tolerances.DEFAULT_RTOL['float32']:g} in float32, {tolerances.DEFAULT_RTOL['float64']:g} in float64)")
+                        f"{tolerances.DEFAULT_RTOL['float32']:g} in float32, "
+                        f"{tolerances.DEFAULT_RTOL['float64']:g} in float64)")
     parser.add_argument("--atol", type=float, default=None,
                         help=f"absolute tolerance of adaptive methods (default {tolerances.DEFAULT_ATOL:g})")
     parser.add_argument("--max-steps", type=int, default=None,
