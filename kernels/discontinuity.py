@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stiffness import HostProbe, host_jacobian, states_to_probe
+from .status import MAX_STEPS
+from .stiffness import HostProbe, difference_steps, host_jacobian, states_to_probe
 
 __all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "jump_columns", "jump_aware_jacobian", "domain_edge",
            "DiscontinuityProbe", "DomainProbe", "discontinuity_probes"]
@@ -34,14 +35,6 @@ HINT = (" The rhs jumps at {where} (t = {t:.6g}): its difference quotients grow 
         "small against v's scale) or stop at it with an event (terminal) and start the next regime from there.")
 
 
-def _increments(y):
-    """The base difference increment of each component: ``sqrt(eps) |y_j|``, and for a component at 0 the same
-    of the smaller of 1 and the largest state (an unrelated state at 1e8 made the increment 1.5, past the 0.01
-    over which a drag 100 v / (0.01 + |v|) turns: a smooth column read as a jump, a regression hunt)."""
-    typical = min(float(np.max(np.abs(y))) or 1.0, 1.0)
-    return np.sqrt(np.finfo(np.float64).eps) * np.where(y != 0.0, np.abs(y), typical)
-
-
 def jump_columns(system, t, y, p):
     """``{j: sides}`` for each component ``j`` across which ``system.rhs`` jumps at ``(t, y)``, ``sides`` the
     directions (+1., -1. or both) whose increments cross it (host, float64); {} for a system with drivers, above
@@ -56,7 +49,7 @@ def jump_columns(system, t, y, p):
         try:
             f0 = system.evaluate_rhs(t, y, p)
             shifted = y.copy()
-            for j, h in enumerate(_increments(y)):
+            for j, h in enumerate(difference_steps(y)):
                 for side in (1.0, -1.0):
                     sizes = []
                     for step in (h / WIDEN, h, h * WIDEN):
@@ -83,7 +76,7 @@ def jump_aware_jacobian(system, t, y, p):
         return jac, {}
     columns = jump_columns(system, t, y, p)
     if columns:
-        steps, shifted = _increments(y), y.copy()
+        steps, shifted = difference_steps(y), y.copy()
 
         def at(j, offset):
             shifted[j] = y[j] + offset
@@ -152,10 +145,9 @@ def domain_edge(system, t, y, p, span):
 class DiscontinuityProbe(HostProbe):
     """:data:`HINT` for a trajectory stopped at MAX_STEPS whose rhs jumps at its initial or last saved state."""
 
-    def __init__(self, system, y0, params, t0, t_end):
-        from .status import MAX_STEPS
+    STATUSES = (MAX_STEPS,)
 
-        self.STATUSES = (MAX_STEPS,)
+    def __init__(self, system, y0, params, t0, t_end):
         self.system, self.y0, self.params, self.t0, self.t_end = system, y0, params, t0, t_end
 
     def _hint(self, trajectory, t_saved=None, y_saved=None):
@@ -183,8 +175,6 @@ class DomainProbe(DiscontinuityProbe):
 def discontinuity_probes(system, status, y0, params, t0, t_end):
     """``(DiscontinuityProbe, DomainProbe)`` when a trajectory stopped at MAX_STEPS and the system can be looked
     at, else ``(None, None)``."""
-    from .status import MAX_STEPS
-
     if status is None or system.n_drivers or system.n_states > MAX_STATES or not np.any(
             np.asarray(status) == MAX_STEPS):
         return None, None

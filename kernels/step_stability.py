@@ -84,32 +84,33 @@ def judge_fixed_step(system, tableau, t, y, p, dt, n_steps):
     y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
     coefficients = stability_polynomial(tableau)
     with np.errstate(all="ignore"):
-        plain = host_jacobian(system, t, y, p)
-        found = _worst_mode(plain, coefficients, dt, n_steps)
+        eigenvalues = _eigenvalues(host_jacobian(system, t, y, p))
+        found = _worst_mode(eigenvalues, coefficients, dt, n_steps)
         # A jump also shows as a huge growing "mode" (y0 exactly at `if x > 0.5`, the stiff branch active there:
         # the forward difference read +3e11, no warning, a regression hunt): judged past the jump too
-        if system.jac is None and (found is not None or _fast(plain, dt)):
+        fast = eigenvalues is not None and np.max(np.abs(eigenvalues)) * dt > 1.0  # a mode of any sign past 1 / dt
+        if system.jac is None and (found is not None or fast):
             from .discontinuity import jump_aware_jacobian
 
             jac, columns = jump_aware_jacobian(system, t, y, p)
             if columns:
-                found = _worst_mode(jac, coefficients, dt, n_steps)
+                found = _worst_mode(_eigenvalues(jac), coefficients, dt, n_steps)
     if found is None:
         return None
     lam, factor = found
     return Amplified(lam, factor, _stable_dt(coefficients, lam, dt))
 
 
-def _fast(jac, dt):
-    """Whether ``jac`` has a mode of any sign faster than ``1 / dt`` (finite entries only)."""
-    return bool(np.all(np.isfinite(jac)) and np.max(np.abs(np.linalg.eigvals(jac))) * dt > 1.0)
+def _eigenvalues(jac):
+    """The eigenvalues of ``jac``, None where an entry is not finite."""
+    return np.linalg.eigvals(jac) if np.all(np.isfinite(jac)) else None
 
 
-def _worst_mode(jac, coefficients, dt, n_steps):
-    """``(eigenvalue, |R|)`` of the non-growing mode of ``jac`` that ``dt`` amplifies past the limits, or None."""
-    if not np.all(np.isfinite(jac)):
+def _worst_mode(eigenvalues, coefficients, dt, n_steps):
+    """``(eigenvalue, |R|)`` of the non-growing mode among ``eigenvalues`` (None: none) that ``dt`` amplifies
+    past the limits, or None."""
+    if eigenvalues is None:
         return None
-    eigenvalues = np.linalg.eigvals(jac)
     scale = np.abs(eigenvalues)
     candidates = eigenvalues[(eigenvalues.real <= 1e-9 * scale) & (scale > 0)]  # growing modes grow anyway
     if candidates.size == 0:

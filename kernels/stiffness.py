@@ -41,7 +41,7 @@ import numpy as np
 from .errors import UnassignedOutputError
 from .step_stability import stability_polynomial
 
-__all__ = ["STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
+__all__ = ["difference_steps", "STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
            "fastest_decay", "looks_stiff", "stability_boundary", "explained_status", "HINT", "FIXED_HINT"]
 
 STIFF_RATIO = 100.0
@@ -57,6 +57,16 @@ FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond this explicit method's st
 _DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
 
 
+def difference_steps(y):
+    """The forward-difference increment of each component at ``y``: ``sqrt(eps) |y_j|``, relative to each component
+    (a step of sqrt(eps) at states of 1e-9 measured a nonlinear rhs's slope far from the point: a dimerisation at
+    1e-9 read as rate 17 for 2), and for a component at 0 the same of the largest state, at most 1 (beside an
+    unrelated state of 1e8 the step at v = 0 was 1.5, past the 0.01 over which a drag 100 v / (0.01 + |v|) turns:
+    its rate of 1e4 read as 66, a regression hunt)."""
+    typical = min(float(np.max(np.abs(y))) or 1.0, 1.0)
+    return np.sqrt(np.finfo(np.float64).eps) * np.where(y != 0.0, np.abs(y), typical)
+
+
 def host_jacobian(system, t, y, p):
     """The dense Jacobian at ``(t, y)`` on the host: the system's ``jac`` or forward differences of its ``rhs``."""
     n = system.n_states
@@ -68,13 +78,7 @@ def host_jacobian(system, t, y, p):
     system.evaluate_rhs(t, y, p, out=f0)
     out = jac.reshape(n, n)
     shifted = y.copy()
-    # steps relative to each component (to the state's size where it is 0): a step of sqrt(eps) at states of
-    # 1e-9 measured a nonlinear rhs's slope far from the point (a dimerisation at 1e-9 read as rate 17 for 2)
-    # ... and at most 1 there: beside an unrelated state of 1e8 the step at v = 0 was 1.5, past the 0.01 over which
-    # a drag 100 v / (0.01 + |v|) turns, and its rate of 1e4 read as 66 (a regression hunt)
-    typical = min(float(np.max(np.abs(y))) or 1.0, 1.0)
-    for j in range(n):
-        delta = np.sqrt(np.finfo(np.float64).eps) * (abs(y[j]) or typical)
+    for j, delta in enumerate(difference_steps(y)):
         shifted[j] = y[j] + delta
         system.evaluate_rhs(t, shifted, p, out=f1)
         shifted[j] = y[j]

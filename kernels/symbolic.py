@@ -225,9 +225,8 @@ def _derivative_form(sympy, entry):
     """A Jacobian entry as the GPU should evaluate it.
 
     The steps of Heaviside, sign, floor and ceiling have derivative 0 wherever it exists (as a Piecewise
-    switch's has): their DiracDelta and unevaluated derivatives become 0.  And SymPy writes d(y**n)/dy for a
-    symbolic n as n*y**n/y, which is 0/0 at y = 0 (a Hill term started from no protein): powers of one base are
-    combined into n*y**(n - 1), finite there for n >= 1.
+    switch's has): their DiracDelta and unevaluated derivatives become 0.  (Powers with a non-integer exponent
+    are differentiated by :func:`_jacobian`, finite at a base of 0.)
     """
     steps = (sympy.Heaviside, sympy.sign, sympy.floor, sympy.ceiling)
 
@@ -236,10 +235,7 @@ def _derivative_form(sympy, entry):
         return isinstance(e, sympy.DiracDelta) or (isinstance(inner, sympy.Derivative) and isinstance(inner.expr, steps))
 
     entry = entry.replace(step_derivative, lambda e: sympy.S.Zero)
-    entry = entry.replace(lambda e: isinstance(e, sympy.Subs), lambda e: e.doit())  # Subs(0, x, u) left behind
-    if any(not power.exp.is_Integer for power in entry.atoms(sympy.Pow)):
-        entry = sympy.powsimp(entry)
-    return entry
+    return entry.replace(lambda e: isinstance(e, sympy.Subs), lambda e: e.doit())  # Subs(0, x, u) left behind
 
 
 def _jacobian(sympy, exprs, states):
