@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -180,6 +181,12 @@ class IVPResult:
         state["stiffness_probe"] = None  # holds the system, whose functions need not pickle
         return state
 
+    def __deepcopy__(self, memo):
+        """A copy with its own arrays that keeps the failure probe (shared: it only reads), so its messages stay."""
+        return dataclasses.replace(self, **{field.name: copy.deepcopy(getattr(self, field.name), memo)
+                                            for field in dataclasses.fields(self)
+                                            if field.init and field.name != "stiffness_probe"})
+
     def _host_status(self):
         return self.status if isinstance(self.status, np.ndarray) else self.status.copy_to_host()
 
@@ -199,7 +206,7 @@ class IVPResult:
         method left with SINGULAR_MATRIX or NEWTON_NOT_CONVERGED gets the first
         inf or NaN entry of its Jacobian there, if any (:mod:`kernels.jacobian_hint`).
         One that ended with a non-finite state, a failed Newton iteration, a singular matrix or an
-        underflowing step gets the time and state where its ``rhs`` stops being finite
+        underflowing step (or at MAX_STEPS with at least a quarter of its attempts rejected) gets the time and state where its ``rhs`` stops being finite
         along its path, when SciPy's Radau, following it on the host, meets such a
         point (:mod:`kernels.rhs_hint`; up to 64 states, no drivers).
         """
@@ -247,6 +254,9 @@ class IVPResult:
             last = float(self.t[reached[-1]]) if reached.size else None
             note += (f" Its last save is at t = {last:.6g} of {float(self.t[-1]):.6g}." if last is not None
                      else f" It saved nothing before t = {float(self.t[0]):.6g}.")
+        saves = self._saves_beyond_max_steps(trajectory)
+        if saves:  # the saves alone need more steps than max_steps allowed: no tolerance helps
+            return note + saves
         if not advise or SUSPECT_MARK in self.status_messages[MAX_STEPS] or FIXED_MARK in self.status_messages[
                 MAX_STEPS]:
             return note
@@ -256,6 +266,19 @@ class IVPResult:
         else:
             note += " Raise max_steps, or loosen rtol and atol to what the answer needs."
         return note
+
+    def _saves_beyond_max_steps(self, trajectory):
+        """At MAX_STEPS, where ``t`` holds more save times past the start than the steps the trajectory attempted
+        (every save ends a step), a sentence that says so; else ''."""
+        if self.n_steps is None or self.n_rejected is None or self.t is None or self.t_start is None:
+            return ""
+        counts = [self.n_steps, self.n_rejected]
+        attempted = sum(int((c if isinstance(c, np.ndarray) else c.copy_to_host())[trajectory]) for c in counts)
+        saves = int(np.count_nonzero(np.asarray(self.t, np.float64) > self.t_start))
+        if saves <= attempted:
+            return ""
+        return (f" t_eval has {saves} save times after t0 and every save ends a step, so {attempted} steps "
+                f"(max_steps) cannot reach them all: raise max_steps above {saves}, or save at fewer times.")
 
     def _rejected_note(self, trajectory):
         """:data:`FLOAT32_REJECTED_NOTE` for a float32 trajectory of an implicit method whose rejected steps were

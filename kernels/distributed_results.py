@@ -28,6 +28,7 @@ import numpy as np
 from .chunk_failures import raise_failures
 from .errors import ConfigurationError
 from .progress import Progress
+from .rhs_hint import mostly_rejected
 
 __all__ = ["ChunkedResult", "concatenate", "bytes_per_trajectory", "probe_factory", "PER_TRAJECTORY", "SHARED",
            "ON_CLIENT"]
@@ -86,7 +87,8 @@ def _wait(futures, progress):
 def concatenate(parts, plan, stiffness_probe=None):
     """One :class:`kernels.IVPResult` of the chunks' results ``parts`` (in trajectory order), every field kept.
 
-    ``stiffness_probe`` is a callable ``status -> StiffnessProbe or None`` (or None).
+    ``stiffness_probe`` is a callable ``(status, rejected) -> probe or None`` (or None; ``rejected``:
+    :func:`kernels.rhs_hint.mostly_rejected`'s mask).
     """
     from .api import IVPResult
 
@@ -96,7 +98,8 @@ def concatenate(parts, plan, stiffness_probe=None):
     messages = {}
     for part in parts:
         messages.update(part.status_messages)
-    probe = None if stiffness_probe is None else stiffness_probe(fields["status"])
+    probe = None if stiffness_probe is None else stiffness_probe(
+        fields["status"], mostly_rejected(fields["n_steps"], fields["n_rejected"]))
     return IVPResult(plan=plan, canary_intact=None, stiffness_probe=probe, status_messages=messages, **fields)
 
 
@@ -143,5 +146,5 @@ def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy, dt=
     return functools.partial(_probe, integrator, y0_rows, params_rows, t0, t_end, max_steps, dt)
 
 
-def _probe(integrator, y0_rows, params_rows, t0, t_end, max_steps, dt, status):
-    return integrator._stiffness_probe(status, y0_rows, params_rows, t0, t_end, max_steps, dt)
+def _probe(integrator, y0_rows, params_rows, t0, t_end, max_steps, dt, status, rejected=None):
+    return integrator._stiffness_probe(status, y0_rows, params_rows, t0, t_end, max_steps, dt, rejected)

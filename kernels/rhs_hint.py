@@ -16,7 +16,11 @@ sides, only when the message is asked for; systems with drivers or more than
 nothing.  The point is the host's, near the path the GPU took, not on it.  For a float32 solve the follow
 also stops where the state passes the square root of float32's largest value or ``rhs`` passes that value
 (a solution growing past float32's range fails as a singular matrix or a Newton failure, with nothing
-non-finite on the float64 host), and the hint says so.
+non-finite on the float64 host), and the hint says so.  A trajectory stopped at MAX_STEPS is followed too
+when at least a quarter of its attempted steps were rejected (:func:`mostly_rejected`): a rhs not finite at
+the initial state, or a solution that blows up, spends a user's small ``max_steps`` on rejections before the
+step size can underflow (a statistician's trial: a prior draw K = 0 of a logistic model was told to raise
+max_steps or loosen the tolerances).
 """
 
 from __future__ import annotations
@@ -25,16 +29,16 @@ import dataclasses
 
 import numpy as np
 
-from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
+from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .stiffness import HostProbe, follow_on_host, follows_on_host, states_to_probe
 from .errors import UnassignedOutputError, state_text
 from .jacobian_hint import parameter_cause
 from .user_faults import is_float_fault
 
-__all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain"]
+__all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected"]
 
-#: The statuses the hint explains.
-RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW, SINGULAR_MATRIX)
+#: The statuses the hint explains (MAX_STEPS only where :func:`mostly_rejected`).
+RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW, SINGULAR_MATRIX, MAX_STEPS)
 RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
 
 
@@ -54,15 +58,28 @@ class _Stopped:
     y: np.ndarray
 
 
-def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64):
-    """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` and the system can be
-    followed on the host, else None.  ``dtype``: the solve's working precision (its range is looked at)."""
-    if status is None or not np.any(np.isin(np.asarray(status), RHS_STATUSES)):
+def mostly_rejected(n_steps, n_rejected):
+    """Per trajectory, whether at least a quarter of its attempted steps were rejected (None without counts)."""
+    if n_steps is None or n_rejected is None:
         return None
-    if not follows_on_host(system):
+    accepted, rejected = np.asarray(n_steps, np.int64), np.asarray(n_rejected, np.int64)
+    return 4 * rejected >= accepted + rejected
+
+
+def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=None):
+    """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` (MAX_STEPS where
+    ``rejected``, :func:`mostly_rejected`'s mask) and the system can be followed on the host, else None.
+    ``dtype``: the solve's working precision (its range is looked at)."""
+    if status is None:
+        return None
+    status = np.asarray(status)
+    followed = np.isin(status, RHS_STATUSES[:-1])
+    if rejected is not None:
+        followed |= (status == MAX_STEPS) & np.asarray(rejected, bool)
+    if not np.any(followed) or not follows_on_host(system):
         return None
     return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end),
-                    np.dtype(dtype).name, np.array(status))
+                    np.dtype(dtype).name, np.array(status), followed)
 
 
 def _rhs_finite(system, t, y, p):
@@ -81,11 +98,14 @@ class RhsProbe(HostProbe):
     t_end: float
     precision: str = "float64"
     status: np.ndarray = None  # the solve's statuses, by trajectory
+    followed: np.ndarray = None  # by trajectory, whether its status is one to follow (MAX_STEPS: mostly rejected)
 
     STATUSES = RHS_STATUSES
 
     def _hint(self, trajectory, t_saved, y_saved):
         """Where the host follow found ``rhs`` not finite, or '' when it did not (or could not look)."""
+        if self.followed is not None and not self.followed[trajectory]:
+            return ""
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         what, t_from, y_from = candidates[-1]  # the last finite saved state, else the initial one
         # float32's range, which float64 on the host does not share (a float64 run's range is the host's); a
@@ -222,13 +242,15 @@ def chain(status, *probes):
     return ProbeChain(probes, np.asarray(status))
 
 
-def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt):
+def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected=None):
     """The hints :meth:`IVPResult.message` may give after a solve of ``method``: a DiscontinuityProbe for a
     trajectory at MAX_STEPS whose rhs jumps where it started or last saved, a StiffnessProbe when an explicit
     method left a trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when
     an implicit one's solver failed, then an RhsProbe for a non-finite state, a failed Newton or an underflowing
-    step (where along the path ``rhs`` stopped being finite), last a DomainProbe (at MAX_STEPS, a rhs not finite
-    just below 0 in a state driven there); None when none applies."""
+    step (where along the path ``rhs`` stopped being finite), a DomainProbe (at MAX_STEPS, a rhs not finite
+    just below 0 in a state driven there), where along the path it is asked before the RhsProbe, which follows a
+    trajectory at MAX_STEPS only where ``rejected`` (:func:`mostly_rejected`) says most steps were; None when
+    none applies."""
     from .discontinuity import discontinuity_probes
     from .jacobian_hint import jacobian_probe
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
@@ -242,4 +264,4 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
         first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
                                **fixed)
     jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
-    return chain(status, jump, first, rhs_probe(system, status, y0, params, t0, t_end, dtype), domain)
+    return chain(status, jump, first, domain, rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected))

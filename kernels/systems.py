@@ -186,6 +186,11 @@ class ODESystem:
         return (f"ODESystem(name={self.name!r}, n_states={self.n_states}, n_params={self.n_params}, "
                 f"n_observables={self.n_observables}, n_drivers={self.n_drivers})")
 
+    def __deepcopy__(self, memo):
+        """The system itself: it does not change once built, and its compiled functions do not copy (a result's
+        ``dataclasses.asdict`` deep-copies the probe that holds it)."""
+        return self
+
     # -- host side -------------------------------------------------------
     def _call(self, func, t, y, p, u, out):
         if self.n_drivers:

@@ -9,10 +9,11 @@ import contextlib
 import io
 import os
 import re
+import warnings
 
 import pytest
 
-import kernels  # noqa: F401  (chooses the backend before anything imports numba.cuda)
+import kernels  # (chooses the backend before anything imports numba.cuda)
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
 
@@ -53,11 +54,21 @@ def test_a_cluster_is_started_under_the_main_guard():
         assert not any(_starts_a_cluster(text) for text in top_level), f"README.md:{line}"
 
 
+# The library's warnings about a user's settings: an example that draws one teaches settings it warns against
+# (the quickstart's float32 Lorenz sweep at rtol 1e-6 drew a ToleranceWarning, a statistician's trial), unless the
+# block names the warning it shows.
+ADVICE = (kernels.ToleranceWarning, kernels.StabilityWarning, kernels.JacobianCheckWarning,
+          kernels.UnusedOptionWarning, kernels.CompileCheckWarning)
+
+
 @pytest.mark.parametrize("line, code", BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
 def test_readme_example_runs(line, code):
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         # Compiled with README.md and the fence's line as its file name, so a failure points there.
         # Named __main__, as a saved script runs: the Dask examples start their clusters under that guard.
         exec(compile("\n" * (line - 1) + code, README, "exec"), {"__name__": "__main__"})
     assert out.getvalue().strip(), "every example prints what it shows"
+    unshown = [w for w in caught if issubclass(w.category, ADVICE) and w.category.__name__ not in code]
+    assert not unshown, f"README.md:{line} warns: {unshown[0].category.__name__}: {unshown[0].message}"

@@ -178,3 +178,53 @@ def test_a_negative_parameter_under_a_root_is_named(method):
                                precision=np.float64)
     assert int(result.status[0]) == 0 and int(result.status[1]) != 0
     assert "A parameter causes it: this trajectory has p[3] = -1" in result.message(1)
+
+
+def _logistic(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] * (1.0 - y[0] / p[1])
+
+
+LOGISTIC = kernels.ODESystem(_logistic, 1, 2, name="logistic")
+
+
+@pytest.mark.parametrize("method, precision", [("rodas5p", np.float64), ("rodas5p", np.float32), ("tsit5", np.float64)])
+def test_a_small_max_steps_spent_on_rejections_gets_the_cause_not_more_steps(method, precision):
+    """A prior draw K = 0 (rhs -inf at y0) and one that blows up at t = 0.264 under max_steps=300: the message said
+    to raise max_steps or loosen rtol and atol (and in float32 blamed rounding), where the default max_steps got the
+    cause (a statistician's trial).  At least a quarter of the attempts rejected: the host follow is asked."""
+    params = np.array([[1.0, 2.0], [3.0, 0.0], [2.85, -1.12]])
+    res = kernels.solve_ivp(LOGISTIC, (0.0, 1.0), [1.0], params, t_eval=[0.5, 1.0], method=method,
+                            precision=precision, max_steps=300, progress=False)
+    assert res.status[0] == 0
+    zero_k, blow_up = res.message(1), res.message(2)
+    if res.status[1] == kernels.Status.MAX_STEPS:
+        assert "A parameter causes it: this trajectory has p[1] = 0" in zero_k, zero_k
+    for status, message in ((res.status[1], zero_k), (res.status[2], blow_up)):
+        if status == kernels.Status.MAX_STEPS:
+            assert "Raise max_steps" not in message and "rounding" not in message, message
+    if res.status[2] == kernels.Status.MAX_STEPS:
+        assert "SciPy's Radau stops too, at t = 0.263" in blow_up, blow_up
+
+
+def test_max_steps_below_the_number_of_saves_says_so():
+    res = kernels.solve_ivp(LOGISTIC, (0.0, 1.0), [1.0], [1.0, 2.0], t_eval=np.linspace(0.0, 1.0, 101),
+                            method="tsit5", precision=np.float64, max_steps=50, progress=False)
+    assert res.status[0] == kernels.Status.MAX_STEPS and res.n_rejected[0] == 0
+    message = res.message(0)
+    assert "t_eval has 100 save times after t0 and every save ends a step, so 50 steps (max_steps) cannot reach " \
+           "them all: raise max_steps above 100, or save at fewer times." in message, message
+    assert "loosen rtol" not in message
+
+
+def test_a_result_with_a_failed_trajectory_converts_with_dataclasses_asdict():
+    """asdict deep-copies every field, the failure probe with its system among them: 'cannot pickle
+    _thread.lock' once a row failed (a statistician's trial)."""
+    import copy
+    import dataclasses
+
+    res = kernels.solve_ivp(LOGISTIC, (0.0, 1.0), [1.0], [[1.0, 2.0], [3.0, 0.0]], method="rodas5p",
+                            precision=np.float64, max_steps=300, progress=False)
+    assert res.status[1] != 0 and res.stiffness_probe is not None
+    fields = dataclasses.asdict(res)
+    np.testing.assert_array_equal(fields["y"], res.y)
+    assert copy.deepcopy(res).message(1) == res.message(1)
