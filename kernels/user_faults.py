@@ -11,6 +11,12 @@ output (the last argument) with NaN when it raises one of :data:`FLOAT_FAULTS`: 
 trajectory then takes the library's non-finite path alone, as it would on a GPU;
 :func:`value_function` does the same for a function that returns its value (an event's ``g``: NaN).
 
+Before that, a function that raised a float fault is run once more with its ``math`` functions as a GPU's
+(:func:`ieee_variant`): ``math.exp(800.0)`` is inf there, not an OverflowError, so an equilibrium constant
+``Kc = math.exp(dH / T)`` that overflows at a low temperature gives ``kb = kf / Kc = 0`` and a finite
+derivative, as on a GPU (a chemist's trial: the simulator failed that trajectory where compiled code ran it).
+Only the operators on Python floats keep raising (``1.0 / 0.0``, ``10.0 ** 400``): those leave NaN.
+
 Every other exception (an index out of range, a ``TypeError``, a ``NameError``) is
 a bug in the function: :func:`faults_named` turns it into one
 :class:`~kernels.errors.UserFunctionError` naming the function's file and line.
@@ -25,13 +31,16 @@ import os
 import re
 import sysconfig
 import traceback
+import types
 
+import numpy as np
 from numba import cuda
 
 from .backend import backend
 from .errors import KernelError, UserFunctionError
 
-__all__ = ["FLOAT_FAULTS", "device_function", "value_function", "is_float_fault", "faults_named", "user_function_error", "DYNAMIC_CODE"]
+__all__ = ["FLOAT_FAULTS", "device_function", "value_function", "is_float_fault", "faults_named", "user_function_error",
+           "DYNAMIC_CODE", "ieee_variant"]
 
 #: Exceptions that Python raises where a GPU's floating-point arithmetic gives NaN or inf.
 FLOAT_FAULTS = (ZeroDivisionError, OverflowError, ValueError)
@@ -71,11 +80,20 @@ def _faults_as_nan(func, on_fault):
     # The simulator's device-function call swaps its fake ``cuda`` module into the function's globals (a scan of
     # them, under a lock, on every call): a function that does not read ``cuda`` is called as it is, so the
     # wrapper costs no second such call (with two, the Lorenz system with tsit5 ran 20 % slower; now 10 % faster).
-    call = compiled if _reads_cuda(func) else func
+    reads_cuda = _reads_cuda(func)
+    call = compiled if reads_cuda else func
+    # The function with a GPU's math, made here: in a simulator thread ``cuda`` is the simulator's own module.
+    variant = ieee_variant(func)
+    retry = cuda.jit(device=True)(variant) if reads_cuda and variant is not func else variant
 
     def nan_on_float_fault(*args):
         try:
             return call(*args)
+        except FLOAT_FAULTS as exc:
+            if not is_float_fault(exc):
+                raise
+        try:
+            return retry(*args)
         except FLOAT_FAULTS as exc:
             if not is_float_fault(exc):
                 raise
@@ -84,6 +102,78 @@ def _faults_as_nan(func, on_fault):
     nan_on_float_fault.__name__ = getattr(func, "__name__", "function")
     nan_on_float_fault.__qualname__ = getattr(func, "__qualname__", nan_on_float_fault.__name__)
     return cuda.jit(device=True)(nan_on_float_fault)
+
+
+def _twin(name):
+    """The NumPy function that gives what a GPU gives where ``math.<name>`` raises (inf, -inf or NaN), or None."""
+    if name == "log":
+        return lambda x, base=None: np.log(x) if base is None else np.log(x) / np.log(base)
+    return getattr(np, {"pow": "power", "acos": "arccos", "asin": "arcsin", "atan": "arctan", "acosh": "arccosh",
+                        "asinh": "arcsinh", "atanh": "arctanh"}.get(name, name), None)
+
+
+def _ieee(name, function):
+    """``math.<name>`` that returns its NumPy twin's inf or NaN where it would raise a float fault."""
+    twin = _twin(name)
+    if twin is None or not callable(function):
+        return function
+
+    def as_on_a_gpu(*args):
+        try:
+            return function(*args)
+        except FLOAT_FAULTS as exc:
+            if not is_float_fault(exc):
+                raise
+            with np.errstate(all="ignore"):
+                return float(twin(*args))
+
+    as_on_a_gpu.__name__ = name
+    return as_on_a_gpu
+
+
+#: ``math`` with a GPU's answers where Python's raises (a read-only namespace, built once).
+IEEE_MATH = types.SimpleNamespace(**{name: _ieee(name, value) for name, value in vars(math).items()
+                                     if not name.startswith("_")})
+_MATH_FUNCTIONS = {id(value): getattr(IEEE_MATH, name) for name, value in vars(math).items()
+                   if not name.startswith("_") and callable(value)}
+
+
+def ieee_variant(func, _seen=None):
+    """``func`` with the ``math`` module (and functions imported from it) in its globals as :data:`IEEE_MATH`,
+    and the user's functions and device functions it calls from its globals made so too; ``func`` itself when it
+    reads none."""
+    code, names = getattr(func, "__code__", None), getattr(func, "__globals__", None)
+    if not isinstance(func, types.FunctionType) or code is None or names is None:
+        return func
+    seen = {} if _seen is None else _seen
+    if id(func) in seen:
+        return seen[id(func)]
+    seen[id(func)] = func
+    replaced = {}
+    for name in code.co_names:
+        value = names.get(name)
+        if value is math:
+            replaced[name] = IEEE_MATH
+        elif id(value) in _MATH_FUNCTIONS:
+            replaced[name] = _MATH_FUNCTIONS[id(value)]
+        elif _user_function(value):
+            variant = ieee_variant(value, seen)
+            if variant is not value:
+                replaced[name] = variant
+        elif getattr(value, "_device", False) and _user_function(getattr(value, "py_func", None)):
+            variant = ieee_variant(value.py_func, seen)  # a device function helper (the simulator's object)
+            if variant is not value.py_func:
+                replaced[name] = cuda.jit(device=True)(variant)
+    if not replaced:
+        return func
+    variant = types.FunctionType(code, {**names, **replaced}, func.__name__, func.__defaults__, func.__closure__)
+    variant.__kwdefaults__, variant.__qualname__ = func.__kwdefaults__, func.__qualname__
+    seen[id(func)] = variant
+    return variant
+
+
+def _user_function(value):
+    return isinstance(value, types.FunctionType) and not _library_file(value.__code__.co_filename)
 
 
 def _reads_cuda(func):

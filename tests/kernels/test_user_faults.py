@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from numba import cuda
 
 import kernels
 
@@ -109,3 +110,50 @@ def test_a_raise_names_its_trajectory_and_spoils_out_with_nan():
         integrator.solve((0.0, 0.1), y0, cuda.to_device(np.array([[1.0], [2.0], [9.0], [4.0]])),
                          t_eval=[0.05, 0.1], progress=False, out=first)
     assert np.isnan(first.y.copy_to_host()).all()
+
+
+def _reversible(t, y, p, dydt):
+    kf = p[0]
+    kb = kf / math.exp(p[1] / p[2])  # the equilibrium constant overflows below T = 282 K: inf, so kb = 0
+    dydt[0] = -(kf * y[0] - kb * y[1])
+    dydt[1] = kf * y[0] - kb * y[1]
+
+
+exp = math.exp  # as `from math import exp` binds it
+
+
+@cuda.jit(device=True)
+def _arrhenius(a, ea, temperature):  # a helper the rhs calls: its math is a GPU's too
+    return a * exp(-ea / temperature)
+
+
+def _reversible_with_helper(t, y, p, dydt):
+    kb = p[0] / _arrhenius(1.0, -p[1], p[2])
+    dydt[0] = -(p[0] * y[0] - kb * y[1])
+    dydt[1] = p[0] * y[0] - kb * y[1]
+
+
+
+
+@pytest.mark.parametrize("rhs", [_reversible, _reversible_with_helper])
+@pytest.mark.parametrize("method", ["tsit5", "radau"])
+def test_a_math_overflow_to_inf_gives_the_gpu_s_finite_derivative(rhs, method):
+    """kb = kf / exp(200000 / 250) is 0 on a GPU (exp overflows to inf); the simulator's OverflowError failed the
+    trajectory where compiled code ran it (a chemist's trial).  A -> B then goes as exp(-kf t)."""
+    system = kernels.ODESystem(rhs, 2, n_params=3, name=rhs.__name__)
+    params = [[2.0, 2e5, 400.0], [2.0, 2e5, 250.0]]
+    result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], params, method=method, rtol=1e-8, atol=1e-10,
+                               precision=np.float64, progress=False)
+    assert list(result.status) == [0, 0]
+    np.testing.assert_allclose(result.y[1, -1], [math.exp(-2.0), 1.0 - math.exp(-2.0)], rtol=1e-6)
+
+
+def _python_float_division(t, y, p, dydt):
+    dydt[0] = -1.0 / (p[0] - 1.0)  # Python floats: ZeroDivisionError where p[0] = 1 (inf on a GPU)
+
+
+def test_an_operator_on_python_floats_that_raises_still_leaves_nan():
+    system = kernels.ODESystem(_python_float_division, 1, n_params=1, name="division")
+    result = kernels.solve_ivp(system, (0.0, 1.0), [1.0], [[2.0], [1.0]], method="rk4", dt=0.1,
+                               precision=np.float64, progress=False)
+    assert list(result.status) == [0, int(kernels.Status.NONFINITE_STATE)]
