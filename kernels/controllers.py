@@ -288,8 +288,11 @@ def make_initial_step(n_states, dtype, error_order):
         for i in range(n_states):
             scale = float(atol[i] + rtol[i] * abs(y[i]))
             if scale > floor:  # atol 0 at y 0: no scale to measure that component by yet
-                d0 += (float(y[i]) / scale) ** 2
-                d1 += (float(f0[i]) / scale) ** 2
+                # products, not ** 2: a Python float's power raises OverflowError on the simulator (a GPU: inf)
+                a = float(y[i]) / scale
+                b = float(f0[i]) / scale
+                d0 += a * a
+                d1 += b * b
         d0 = math.sqrt(d0 / n_states)
         d1 = math.sqrt(d1 / n_states)
         h = 1e-6
@@ -305,7 +308,8 @@ def make_initial_step(n_states, dtype, error_order):
         for i in range(n_states):
             scale = float(atol[i] + rtol[i] * abs(y[i]))
             if scale > floor:
-                d2 += ((float(f1[i]) - (float(y1[i]) - float(y[i])) / h0) / scale) ** 2
+                c = (float(f1[i]) - (float(y1[i]) - float(y[i])) / h0) / scale
+                d2 += c * c
         d2 = math.sqrt(d2 / n_states) / h0
         worst = max(d1, d2)
         if not worst < math.inf:  # f1 not finite (a NaN too): keep the first guess

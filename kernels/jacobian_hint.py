@@ -29,7 +29,7 @@ from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
-__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause"]
+__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause", "negative_state_cause"]
 
 #: The statuses the hint explains.
 JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
@@ -120,9 +120,34 @@ def _finite_jacobian(system, t, y, p):
     return jac is not None and bool(np.all(np.isfinite(jac)))
 
 
+_NEGATIVE_REMEDY = (" With {name} = {value:g} positive instead the {what} is finite, so a term of {name} fails for a "
+                    "negative value (exp(-E / {name}) overflows, sqrt({name}) and log({name}) are undefined): check "
+                    "the sign and units of {name} in this trajectory's state (a temperature in kelvin, a "
+                    "concentration), or keep the term in its domain.")
+
+
 def _remedy(system, t, y, p, finite, what, j=None):
-    """What to do: the parameters' remedy (:func:`parameter_cause`), else the states' (:data:`_REMEDY`)."""
-    return parameter_cause(system, t, y, p, finite, what) or _REMEDY.format(where=_where(y, j))
+    """What to do: the parameters' remedy (:func:`parameter_cause`), else the states': those at 0 where nudging
+    them off 0 makes ``finite`` true (:data:`_REMEDY`), else a negative state whose sign does
+    (:data:`_NEGATIVE_REMEDY`; a temperature of -20 K was told to start a concentration at 1e-12, a chemist's
+    trial), else the remedy without a state named."""
+    cause = parameter_cause(system, t, y, p, finite, what)
+    if cause:
+        return cause
+    zero = np.flatnonzero(y == 0.0)
+    if zero.size and _fixed(finite, system, t, y, p, zero, states=True):
+        return _REMEDY.format(where=_where(y, j))
+    return negative_state_cause(system, t, y, p, finite, what) or _REMEDY.format(
+        where=_where(y, j) if not zero.size else "a state where the model's functions are finite")
+
+
+def negative_state_cause(system, t, y, p, finite, what):
+    """:data:`_NEGATIVE_REMEDY` for the first negative state (of the first 8) whose sign alone makes ``finite``
+    true, else ''."""
+    for i in np.flatnonzero(y < 0.0)[:8]:
+        if _fixed(finite, system, t, y, p, [i], states=True, value=-y[i]):
+            return _NEGATIVE_REMEDY.format(name=f"y_{i}", value=float(y[i]), what=what)
+    return ""
 
 
 def parameter_cause(system, t, y, p, finite, what):
@@ -151,10 +176,10 @@ def parameter_cause(system, t, y, p, finite, what):
     return ""
 
 
-def _fixed(finite, system, t, y, p, indices, states):
-    """Whether ``finite`` holds once the entries ``indices`` of ``y`` (``states``) or ``p`` are 1e-6 instead."""
+def _fixed(finite, system, t, y, p, indices, states, value=1e-6):
+    """Whether ``finite`` holds once the entries ``indices`` of ``y`` (``states``) or ``p`` are ``value`` instead."""
     y, p = y.copy(), p.copy()
-    (y if states else p)[indices] = 1e-6
+    (y if states else p)[indices] = value
     with np.errstate(all="ignore"):
         try:
             return finite(system, t, y, p)

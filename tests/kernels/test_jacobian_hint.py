@@ -130,3 +130,34 @@ def test_a_state_at_zero_is_still_named_when_a_parameter_is_zero_too():
     message = result.message(0)
     assert "start slightly inside the domain (y_0 at 1e-12 instead of 0" in message
     assert "A parameter causes it" not in message
+
+
+def _arrhenius_heating(t, y, p, dydt):
+    rate = p[0] * y[0] * math.exp(-p[1] / y[2])
+    dydt[0] = -rate
+    dydt[1] = rate
+    dydt[2] = p[2] * rate
+
+
+def _arrhenius_heating_jac(t, y, p, J):
+    k = p[0] * math.exp(-p[1] / y[2])
+    dk = k * p[1] / (y[2] * y[2])
+    J[0], J[1], J[2] = -k, 0.0, -y[0] * dk
+    J[3], J[4], J[5] = k, 0.0, y[0] * dk
+    J[6], J[7], J[8] = p[2] * k, 0.0, p[2] * y[0] * dk
+
+
+def test_a_negative_temperature_is_named_not_a_state_at_zero():
+    """T0 = -20 (Celsius for kelvin) overflows exp(-E / T): the hint said to start the product, at 0, at 1e-12
+    (a chemist's trial); it names the negative state."""
+    for method, jac, what in (("radau", _arrhenius_heating_jac, "jac"), ("rodas5p", None, "rhs"),
+                              ("tsit5", None, "right-hand side")):
+        system = kernels.ODESystem(_arrhenius_heating, 3, 3, name="heating", jac=jac)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0, -20.0], [1e6, 2e4, 100.0], method=method,
+                                       precision=np.float64, progress=False)
+        assert result.status[0] != 0
+        message = result.message(0)
+        assert f"With y_2 = -20 positive instead the {what} is finite" in message, message
+        assert "y_1 at 1e-12" not in message
