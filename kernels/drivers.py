@@ -87,6 +87,12 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         times, values = drivers["times"], drivers["values"]
     elif isinstance(drivers, (tuple, list)) and len(drivers) == 2:
         times, values = drivers
+    elif callable(drivers):
+        raise ConfigurationError(
+            f"drivers: expected (times, values) samples; got a function ({describe(drivers)}). Drivers are sampled "
+            "data interpolated on the device; a forcing you can write as a function of t belongs in the rhs "
+            "itself (e.g. j = p[0] * max(0.0, math.sin(2.0 * math.pi * t / 86400.0))), in a system built without "
+            "n_drivers")
     else:
         raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
     times, values = (np.asarray(real_array(value, f"drivers: {name}"), dtype=np.float64)
@@ -96,9 +102,11 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     if times.ndim != 1 or times.size < 2:
         raise ConfigurationError(f"drivers: times must be 1-D with >= 2 samples; got {describe(times)}")
     if values.shape != (times.size, n_drivers):
-        raise ConfigurationError(
-            f"drivers: values must have shape ({times.size}, {n_drivers}); got {values.shape}"
-        )
+        message = f"drivers: values must have shape ({times.size}, {n_drivers}); got {values.shape}"
+        if values.ndim == 3 or (values.ndim == 2 and values.shape[1] == times.size):  # one series per trajectory
+            message += (". Drivers are shared by every trajectory of the batch (one series per driver); a value "
+                        "that differs per trajectory, such as a scale of the forcing, belongs in params")
+        raise ConfigurationError(message)
     for name, arr in (("times", times), ("values", values)):
         if not np.all(np.isfinite(arr)):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
