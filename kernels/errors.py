@@ -30,6 +30,7 @@ __all__ = [
     "CompileCheckWarning",
     "JacobianCheckWarning",
     "ToleranceWarning",
+    "PrecisionWarning",
     "UnusedOptionWarning",
     "UserFunctionError",
 ]
@@ -88,6 +89,11 @@ class CompileCheckWarning(UserWarning):
 class ToleranceWarning(UserWarning):
     """Tolerances that will not act as asked: ones the precision can just resolve (the run finishes, its error
     can be many times the tolerance), or ones given to a fixed-step explicit run, which does not use them."""
+
+
+class PrecisionWarning(UserWarning):
+    """A model that the working precision cannot hold: in float32 its constants or parameters multiply past the
+    range (inf on a GPU), where float64 holds them."""
 
 
 class UnusedOptionWarning(UserWarning):

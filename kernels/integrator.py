@@ -369,14 +369,16 @@ class Integrator:
                 raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
             # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
             tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
+            def probed_rows():
+                rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
+                return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
+
             if self.adaptive:
                 warn_float32_rtol(self.method, dtype, rtol, atol, None if on_device else y0)
                 if not on_device:
-                    def far_rows():
-                        rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
-                        return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
-
-                    tolerances.warn_far_time_origin(system, t0, t_end, far_rows, dtype, rtol, atol)
+                    tolerances.warn_far_time_origin(system, t0, t_end, probed_rows, dtype, rtol, atol)
+            if not on_device and np.dtype(dtype) == np.float32:
+                tolerances.warn_float32_range(system, t0, probed_rows(), dtype)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:

@@ -14,7 +14,7 @@ from .errors import ConfigurationError, ToleranceWarning, describe, warn_user
 from .validation import is_device_array, reals_or_none
 
 __all__ = ["DEFAULT_ATOL", "default_rtol", "check_tolerance", "warn_unused_tolerances", "check_tolerance_reachable",
-           "TOLERANCE_FLOOR", "warn_far_time_origin"]
+           "TOLERANCE_FLOOR", "warn_far_time_origin", "warn_float32_range"]
 
 #: atol of solve_ivp and Integrator.solve when not given.
 DEFAULT_ATOL = 1e-6
@@ -216,3 +216,42 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
                       "over 730 days: 34 to 75). Start the time at 0 and keep the offset in params, or use "
                       "precision=np.float64", ToleranceWarning)
             return
+
+
+def warn_float32_range(system, t0, rows, dtype):
+    """PrecisionWarning for a float32 run whose ``rhs`` overflows float32's range in its constants or parameters
+    (products among them: ``GM / (AU * AU * AU)`` in cgs, ``AU**3 = 3.3e39``) where float64 does not.
+
+    A GPU computes inf there, and where the overflow ends in a denominator the derivative stays finite and wrong:
+    an astronomer's gravity constant became 0, the bodies flew straight, status success (a user's trial).  ``rhs``
+    is evaluated on the host at ``t0`` once per row of ``rows`` (``(trajectory, y0 row, params row)``), with its
+    literals and the row's params held in float32 (the states in float64, so only overflows among constants and
+    parameters are seen), under NumPy's overflow trap; rows whose float64 evaluation overflows or fails say
+    nothing.  Systems with drivers are not judged.
+    """
+    if np.dtype(dtype) != np.float32 or system.n_drivers:
+        return
+    from .errors import PrecisionWarning
+    from .literals import in_precision
+
+    rhs = in_precision(system.rhs, dtype) if system.literals == "working" else system.rhs
+    out = np.empty(system.n_states)
+    for row, y, p in rows:
+        y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+        try:
+            with np.errstate(over="raise", invalid="ignore", divide="ignore", under="ignore"):
+                system.evaluate_rhs(float(t0), y, p)
+        except Exception:  # noqa: BLE001 - float64 itself overflows, or the rhs fails: other checks say so
+            continue
+        try:
+            with np.errstate(over="raise", invalid="ignore", divide="ignore", under="ignore"):
+                rhs(np.float64(t0), y, p.astype(dtype), out)
+        except FloatingPointError as exc:
+            warn_user(f"rhs overflows float32's range at t0 for trajectory {row} ({exc}) where float64 does not: "
+                      "its constants or parameters multiply past 3.4e38 (AU * AU * AU in cgs is 3.3e39), a GPU "
+                      "computes inf there, and a derivative that divides by it comes out finite and wrong with "
+                      "status success. Compute such constants in float64 outside rhs and use the result (a module "
+                      "float or a parameter), rescale the units, or use precision=np.float64", PrecisionWarning)
+            return
+        except Exception:  # noqa: BLE001 - the held copy failing otherwise: nothing to say here
+            continue

@@ -57,7 +57,7 @@ def test_a_cluster_is_started_under_the_main_guard():
 # The library's warnings about a user's settings: an example that draws one teaches settings it warns against
 # (the quickstart's float32 Lorenz sweep at rtol 1e-6 drew a ToleranceWarning, a statistician's trial), unless the
 # block names the warning it shows.
-ADVICE = (kernels.ToleranceWarning, kernels.StabilityWarning, kernels.JacobianCheckWarning,
+ADVICE = (kernels.ToleranceWarning, kernels.PrecisionWarning, kernels.StabilityWarning, kernels.JacobianCheckWarning,
           kernels.UnusedOptionWarning, kernels.CompileCheckWarning)
 
 

@@ -226,3 +226,36 @@ def test_float32_right_hand_sides_compile_without_float64_and_the_opt_out_brings
         assert working[name] == 0, f"{name}: {working[name]} float64 instructions in float32 ({json.dumps(counts)})"
         assert as_written[name] > 0, f"{name} as written should use float64 literals ({json.dumps(counts)})"
     assert working["cast"] > 0  # np.float64(1.1) is the user's explicit choice: kept
+
+
+GM_CGS, AU_CM, YEAR_S = 1.32712440018e26, 1.495978707e13, 3.15576e7
+
+
+def _kepler_cgs_constants(t, y, p, dydt):
+    k = GM_CGS / (AU_CM * AU_CM * AU_CM) * YEAR_S * YEAR_S  # 39.48 in float64; AU**3 = 3.3e39 overflows float32
+    r2 = y[0] * y[0] + y[1] * y[1]
+    r3 = r2 * math.sqrt(r2)
+    dydt[0] = y[2]
+    dydt[1] = y[3]
+    dydt[2] = -k * y[0] / r3
+    dydt[3] = -k * y[1] / r3
+
+
+def test_constants_that_overflow_float32_together_warn():
+    """An astronomer's cgs gravity constant: its float32 copy gave k = 0, the orbits straight lines, success and no
+    word (a user's trial).  float64 and literals='as written' keep it and say nothing."""
+    import warnings
+
+    y0 = [1.0, 0.0, 0.0, 2.0 * np.pi]
+    with pytest.warns(kernels.PrecisionWarning, match=r"overflows float32's range at t0 for trajectory 0.*Compute "
+                                                      r"such constants in float64 outside rhs"):
+        kernels.solve_ivp(kernels.ODESystem(_kepler_cgs_constants, 4, name="kepler_cgs"), (0.0, 0.1), y0,
+                          method="rk4", dt=0.05, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.PrecisionWarning)
+        for system, precision in ((kernels.ODESystem(_kepler_cgs_constants, 4, name="kepler_cgs"), np.float64),
+                                  (kernels.ODESystem(_kepler_cgs_constants, 4, name="kepler_cgs_as_written",
+                                                     literals="as written"), np.float32)):
+            result = kernels.solve_ivp(system, (0.0, 0.1), y0, method="rk4", dt=0.05, precision=precision,
+                                       progress=False)
+            assert abs(result.y[0, -1, 2] + 2.0 * np.pi * np.sin(0.2 * np.pi)) < 0.01  # the circular orbit's v_x
