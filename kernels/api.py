@@ -16,7 +16,7 @@ from .loop_work import EVENT_COLUMN
 from .planning import REPLAN
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
-from .status import EVENT, MAX_STEPS, Status
+from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
 from .status_messages import FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
@@ -206,7 +206,8 @@ class IVPResult:
         method left with SINGULAR_MATRIX or NEWTON_NOT_CONVERGED gets the first
         inf or NaN entry of its Jacobian there, if any (:mod:`kernels.jacobian_hint`).
         One that ended with a non-finite state, a failed Newton iteration, a singular matrix or an
-        underflowing step (or at MAX_STEPS with at least a quarter of its attempts rejected) gets the time and state where its ``rhs`` stops being finite
+        underflowing step (or at MAX_STEPS with at least a fifth of its attempts rejected) gets the time
+        and state where its ``rhs`` stops being finite
         along its path, when SciPy's Radau, following it on the host, meets such a
         point (:mod:`kernels.rhs_hint`; up to 64 states, no drivers).
         """
@@ -226,12 +227,14 @@ class IVPResult:
                              f"N = {n} trajectories, indices 0..{n - 1} (or -{n}..-1 from the end)")
         code = int(status[trajectory])
         hint = ""
-        if self.stiffness_probe is not None and self.stiffness_probe.explains(code):
+        if getattr(self.stiffness_probe, "explains", None) is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
         text = self.status_messages[code] + ((self._rejected_note(trajectory) if not hint else "")
                                              + self._max_steps_note(trajectory, advise=not hint)
                                              if code == MAX_STEPS else "")
+        if code == STEP_SIZE_UNDERFLOW:
+            text += self._reached_note(trajectory, where=True)
         if hint:  # the cause is named: float32's range is not it
             text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
         return text
@@ -247,13 +250,7 @@ class IVPResult:
         method = METHODS.get(self.method)
         if method is None:
             return ""
-        note = ""
-        saved = self.y[trajectory] if isinstance(self.y, np.ndarray) and self.y.ndim == 3 else None
-        if saved is not None and len(self.t) > 1:
-            reached = np.flatnonzero(np.all(np.isfinite(saved), axis=1))
-            last = float(self.t[reached[-1]]) if reached.size else None
-            note += (f" Its last save is at t = {last:.6g} of {float(self.t[-1]):.6g}." if last is not None
-                     else f" It saved nothing before t = {float(self.t[0]):.6g}.")
+        note = self._reached_note(trajectory)
         saves = self._saves_beyond_max_steps(trajectory)
         if saves:  # the saves alone need more steps than max_steps allowed: no tolerance helps
             return note + saves
@@ -267,15 +264,34 @@ class IVPResult:
             note += " Raise max_steps, or loosen rtol and atol to what the answer needs."
         return note
 
+    def _reached_note(self, trajectory, where=False):
+        """How far a stopped trajectory got: its last finite save, or that it saved nothing (with ``where`` and one
+        save time, to save at more: an orbit stopped at dt_min was told to look where its saved values stop, with
+        none saved; a user's trial)."""
+        saved = self.y[trajectory] if isinstance(self.y, np.ndarray) and self.y.ndim == 3 else None
+        if saved is None or self.t is None or not len(self.t):
+            return ""
+        reached = np.flatnonzero(np.all(np.isfinite(saved), axis=1))
+        if reached.size:
+            return (f" Its last save is at t = {float(self.t[reached[-1]]):.6g} of {float(self.t[-1]):.6g}."
+                    if len(self.t) > 1 else "")
+        if len(self.t) > 1:
+            return f" It saved nothing before t = {float(self.t[0]):.6g}."
+        return (f" It saved nothing before t = {float(self.t[0]):.6g}: pass more save times in t_eval to see where "
+                "it stopped." if where else "")
+
     def _saves_beyond_max_steps(self, trajectory):
         """At MAX_STEPS, where ``t`` holds more save times past the start than the steps the trajectory attempted
-        (every save ends a step), a sentence that says so; else ''."""
-        if self.n_steps is None or self.n_rejected is None or self.t is None or self.t_start is None:
+        (every save ends a step), a sentence that says so; else ''.  Not where a fifth or more of the attempts were
+        rejected (the saves are not what stopped it) nor for a fixed step (its own note counts the steps)."""
+        if (self.n_steps is None or self.n_rejected is None or self.t is None or self.t_start is None
+                or FIXED_MARK in self.status_messages.get(MAX_STEPS, "")):
             return ""
-        counts = [self.n_steps, self.n_rejected]
-        attempted = sum(int((c if isinstance(c, np.ndarray) else c.copy_to_host())[trajectory]) for c in counts)
+        accepted, rejected = (int((c if isinstance(c, np.ndarray) else c.copy_to_host())[trajectory])
+                              for c in (self.n_steps, self.n_rejected))
+        attempted = accepted + rejected
         saves = int(np.count_nonzero(np.asarray(self.t, np.float64) > self.t_start))
-        if saves <= attempted:
+        if saves <= attempted or 5 * rejected >= attempted:
             return ""
         return (f" t_eval has {saves} save times after t0 and every save ends a step, so {attempted} steps "
                 f"(max_steps) cannot reach them all: raise max_steps above {saves}, or save at fewer times.")

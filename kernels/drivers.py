@@ -95,6 +95,10 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
             "n_drivers")
     else:
         raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
+    if callable(values):
+        raise ConfigurationError(
+            f"drivers: values must be samples at the times; got a function ({describe(values)}). A forcing you can "
+            "write as a function of t belongs in the rhs itself, in a system built without n_drivers")
     times, values = (np.asarray(real_array(value, f"drivers: {name}"), dtype=np.float64)
                      for name, value in (("times", times), ("values", values)))
     if values.ndim == 1 and n_drivers == 1:
@@ -103,7 +107,9 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         raise ConfigurationError(f"drivers: times must be 1-D with >= 2 samples; got {describe(times)}")
     if values.shape != (times.size, n_drivers):
         message = f"drivers: values must have shape ({times.size}, {n_drivers}); got {values.shape}"
-        if values.ndim == 3 or (values.ndim == 2 and values.shape[1] == times.size):  # one series per trajectory
+        if values.shape == (n_drivers, times.size):
+            message += ": one row per sample time, one column per driver (pass values.T)"
+        elif values.ndim == 3 or (values.ndim == 2 and times.size in values.shape):  # one series per trajectory
             message += (". Drivers are shared by every trajectory of the batch (one series per driver); a value "
                         "that differs per trajectory, such as a scale of the forcing, belongs in params")
         raise ConfigurationError(message)

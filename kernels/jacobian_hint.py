@@ -120,10 +120,10 @@ def _finite_jacobian(system, t, y, p):
     return jac is not None and bool(np.all(np.isfinite(jac)))
 
 
-_NEGATIVE_REMEDY = (" With {name} = {value:g} positive instead the {what} is finite, so a term of {name} fails for a "
-                    "negative value (exp(-E / {name}) overflows, sqrt({name}) and log({name}) are undefined): check "
-                    "the sign and units of {name} in this trajectory's state (a temperature in kelvin, a "
-                    "concentration), or keep the term in its domain.")
+_NEGATIVE_REMEDY = (" With {name} = {value:g} positive instead the {what} is finite, so a term of {name} is out of its "
+                    "domain at this value (exp(-E / {name}) overflowing for a negative temperature, the root or "
+                    "logarithm of a negative quantity, a pole): check the sign and units of {name} in this "
+                    "trajectory's state (a temperature in kelvin, a concentration), or keep the term in its domain.")
 
 
 def _remedy(system, t, y, p, finite, what, j=None):

@@ -223,7 +223,7 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
         "alloc_acc": allocate("accumulators"), "alloc_obs": allocate("observables"),
         "alloc_drv": allocate("drivers"), "observe": system.device_functions(dtype).observables,
         "eval_drivers": make_driver_evaluator(settings.n_drivers if settings.needs_observables else 0),
-        "half": dtype(0.5), "nan": dtype(math.nan), "sqrt": math.sqrt, "dtype": dtype,
+        "half": dtype(0.5), "nan": dtype(math.nan), "sqrt": math.sqrt, "dtype": dtype, "huge": dtype(np.finfo(dtype).max),
     }
     values = [f"y[{i}]" for i in s.states] + [f"obs[{i}]" for i in s.observables]
 
@@ -254,8 +254,9 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
         low part each addition rounded away, so a float32 mean over 20000 steps stays at rounding (it
         drifted 1e-4 relative uncompensated)."""
         total, lost = slot(j, name), slot(j, name + "_lost")
+        # an infinite (or NaN) sum keeps no lost part: inf - inf would turn the statistic NaN (a regression hunt)
         return [f"    part = ({term}) - {lost}", f"    total = {total} + part",
-                f"    {lost} = (total - {total}) - part", f"    {total} = total"]
+                f"    {lost} = (total - {total}) - part if abs(total) <= huge else dtype(0.0)", f"    {total} = total"]
 
     def extremes(j):
         """Lines of min, max and argmax (the previous value is not read)."""

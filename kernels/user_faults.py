@@ -104,16 +104,27 @@ def _faults_as_nan(func, on_fault):
     return cuda.jit(device=True)(nan_on_float_fault)
 
 
+def _gamma(x):
+    """CUDA's tgamma where Python's raises: inf at 0 (with its sign) and on overflow, NaN at a negative integer."""
+    x = float(x)
+    if x == 0.0:
+        return math.copysign(math.inf, x)
+    return math.nan if x < 0.0 and x == math.floor(x) else math.inf
+
+
 def _twin(name):
-    """The NumPy function that gives what a GPU gives where ``math.<name>`` raises (inf, -inf or NaN), or None."""
-    if name == "log":
-        return lambda x, base=None: np.log(x) if base is None else np.log(x) / np.log(base)
+    """The function that gives what a GPU gives where ``math.<name>`` raises (inf, -inf or NaN), or None: NumPy's
+    of the same name (arguments as floats: ``np.power`` of integers wraps, ``math.pow(10, 400)`` came out 0)."""
+    special = {"log": lambda x, base=None: np.log(x) if base is None else np.log(x) / np.log(base),
+               "gamma": _gamma, "lgamma": lambda x: math.inf}
+    if name in special:
+        return special[name]
     return getattr(np, {"pow": "power", "acos": "arccos", "asin": "arcsin", "atan": "arctan", "acosh": "arccosh",
                         "asinh": "arcsinh", "atanh": "arctanh"}.get(name, name), None)
 
 
 def _ieee(name, function):
-    """``math.<name>`` that returns its NumPy twin's inf or NaN where it would raise a float fault."""
+    """``math.<name>`` that returns its twin's inf or NaN where it would raise a float fault."""
     twin = _twin(name)
     if twin is None or not callable(function):
         return function
@@ -125,7 +136,7 @@ def _ieee(name, function):
             if not is_float_fault(exc):
                 raise
             with np.errstate(all="ignore"):
-                return float(twin(*args))
+                return float(twin(*(float(a) for a in args)))
 
     as_on_a_gpu.__name__ = name
     return as_on_a_gpu
@@ -139,9 +150,9 @@ _MATH_FUNCTIONS = {id(value): getattr(IEEE_MATH, name) for name, value in vars(m
 
 
 def ieee_variant(func, _seen=None):
-    """``func`` with the ``math`` module (and functions imported from it) in its globals as :data:`IEEE_MATH`,
-    and the user's functions and device functions it calls from its globals made so too; ``func`` itself when it
-    reads none."""
+    """``func`` with the ``math`` module (and functions taken from it) as :data:`IEEE_MATH`, in its globals and its
+    closure (``import math as m`` in a factory), and the user's functions, device functions and modules it reads
+    made so too; ``func`` itself when it reads none."""
     code, names = getattr(func, "__code__", None), getattr(func, "__globals__", None)
     if not isinstance(func, types.FunctionType) or code is None or names is None:
         return func
@@ -151,25 +162,47 @@ def ieee_variant(func, _seen=None):
     seen[id(func)] = func
     replaced = {}
     for name in code.co_names:
-        value = names.get(name)
-        if value is math:
-            replaced[name] = IEEE_MATH
-        elif id(value) in _MATH_FUNCTIONS:
-            replaced[name] = _MATH_FUNCTIONS[id(value)]
-        elif _user_function(value):
-            variant = ieee_variant(value, seen)
-            if variant is not value:
-                replaced[name] = variant
-        elif getattr(value, "_device", False) and _user_function(getattr(value, "py_func", None)):
-            variant = ieee_variant(value.py_func, seen)  # a device function helper (the simulator's object)
-            if variant is not value.py_func:
-                replaced[name] = cuda.jit(device=True)(variant)
-    if not replaced:
+        if name in names:
+            value = _ieee_value(names[name], code.co_names, seen)
+            if value is not names[name]:
+                replaced[name] = value
+    cells = func.__closure__ or ()
+    closure = tuple(cell if _empty(cell) else types.CellType(_ieee_value(cell.cell_contents, code.co_names, seen))
+                    for cell in cells)
+    if not replaced and all(_empty(a) or a.cell_contents is b.cell_contents for a, b in zip(cells, closure)):
         return func
-    variant = types.FunctionType(code, {**names, **replaced}, func.__name__, func.__defaults__, func.__closure__)
+    variant = types.FunctionType(code, {**names, **replaced}, func.__name__, func.__defaults__, closure or None)
     variant.__kwdefaults__, variant.__qualname__ = func.__kwdefaults__, func.__qualname__
     seen[id(func)] = variant
     return variant
+
+
+def _empty(cell):
+    try:
+        cell.cell_contents
+    except ValueError:  # a cell not filled yet
+        return True
+    return False
+
+
+def _ieee_value(value, attributes, seen):
+    """``value`` as :func:`ieee_variant` binds it: the math module or one of its functions as a GPU's, a user's
+    function or device function (the simulator's object) made so, a user's module with those of the names in
+    ``attributes`` made so (``helpers.rate(...)``); anything else as it is."""
+    if value is math:
+        return IEEE_MATH
+    if id(value) in _MATH_FUNCTIONS:
+        return _MATH_FUNCTIONS[id(value)]
+    if _user_function(value):
+        return ieee_variant(value, seen)
+    if getattr(value, "_device", False) and _user_function(getattr(value, "py_func", None)):
+        variant = ieee_variant(value.py_func, seen)
+        return value if variant is value.py_func else cuda.jit(device=True)(variant)
+    if isinstance(value, types.ModuleType) and not _library_file(getattr(value, "__file__", None) or "<"):
+        members = {name: _ieee_value(getattr(value, name), (), seen) for name in attributes if hasattr(value, name)}
+        if any(members[name] is not getattr(value, name) for name in members):
+            return types.SimpleNamespace(**{**vars(value), **members})
+    return value
 
 
 def _user_function(value):

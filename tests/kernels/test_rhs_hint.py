@@ -228,3 +228,28 @@ def test_a_result_with_a_failed_trajectory_converts_with_dataclasses_asdict():
     fields = dataclasses.asdict(res)
     np.testing.assert_array_equal(fields["y"], res.y)
     assert copy.deepcopy(res).message(1) == res.message(1)
+
+
+def _forced_growth(t, y, p, dydt):
+    s = 1.0 if math.sin(400.0 * t) > 0 else -1.0  # a square wave: most attempted steps are rejected at its jumps
+    dydt[0] = 50.0 * y[0] + 1e3 * s
+
+
+def test_a_float32_run_stopped_at_max_steps_is_not_told_the_range_fails_it():
+    """Linear growth to 5e21 at t = 1, which float32 holds and reaches with the default max_steps; at max_steps=300,
+    with half the attempts rejected, the hint said "the float32 run fails there" (a regression hunt)."""
+    system = kernels.ODESystem(_forced_growth, 1, name="forced_growth")
+    res = kernels.solve_ivp(system, (0.0, 1.0), [1.0], method="tsit5", rtol=1e-5, atol=1e-5, max_steps=300,
+                            progress=False)
+    assert res.status[0] == kernels.Status.MAX_STEPS and 5 * res.n_rejected[0] >= 300
+    assert "fails there" not in res.message(0)
+
+
+def test_the_saves_note_is_not_given_where_rejections_stopped_the_run():
+    """K = 0 (rhs -inf from the start) with 60 saves and max_steps=50: the note said to raise max_steps above 60
+    before naming p[1] = 0 (a regression hunt)."""
+    res = kernels.solve_ivp(LOGISTIC, (0.0, 1.0), [1.0], [3.0, 0.0], t_eval=np.linspace(0.0, 1.0, 61),
+                            method="rodas5p", precision=np.float64, max_steps=50, progress=False)
+    assert res.status[0] == kernels.Status.MAX_STEPS
+    message = res.message(0)
+    assert "save times after t0" not in message and "p[1] = 0" in message, message

@@ -274,3 +274,13 @@ def test_float32_mean_and_rms_do_not_drift_with_the_number_of_steps(method, opti
     assert res.success and 8000 <= int(res.n_steps[0]) <= 8010  # tsit5: a few short steps at the start
     for stat in ("mean", "rms"):
         assert abs(res.summaries[stat][0, 0, 0] / np.float32(0.7) - 1) <= 4 * np.finfo(np.float32).eps, stat
+
+
+def test_a_sum_that_overflows_is_inf_not_nan():
+    """The compensated sum's lost part became inf - inf = NaN once the sum overflowed, and NaN reads as a window not
+    finished (a regression hunt: rms of a constant 1e20 in float32)."""
+    res = kernels.solve_ivp(CHAIN, (0.0, 1.0), [1e20, 0.0], [0.0, 0.0], method="tsit5", t_eval=[1.0],
+                            precision=np.float32, rtol=1e-5, save_trajectory=False, progress=False,
+                            summaries=Summaries(states=[0], stats=("mean", "rms")))
+    assert res.success
+    assert res.summaries["mean"][0, 0, 0] == np.float32(1e20) and np.isinf(res.summaries["rms"][0, 0, 0])

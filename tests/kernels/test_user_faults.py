@@ -157,3 +157,36 @@ def test_an_operator_on_python_floats_that_raises_still_leaves_nan():
     result = kernels.solve_ivp(system, (0.0, 1.0), [1.0], [[2.0], [1.0]], method="rk4", dt=0.1,
                                precision=np.float64, progress=False)
     assert list(result.status) == [0, int(kernels.Status.NONFINITE_STATE)]
+
+
+def _factory_rhs():
+    import math as m  # the README's factory pattern: the module reaches the rhs through its closure
+
+    @cuda.jit(device=True)
+    def equilibrium(dh, temperature):
+        return m.exp(dh / temperature)
+
+    def rhs(t, y, p, dydt):
+        kb = p[0] / equilibrium(p[1], p[2])
+        dydt[0] = -(p[0] * y[0] - kb * y[1])
+        dydt[1] = p[0] * y[0] - kb * y[1]
+
+    return rhs
+
+
+def _integer_power(t, y, p, dydt):
+    dydt[0] = -min(1.0, math.pow(10, 400)) * y[0]  # pow(10, 400) is inf on a GPU: the rate is 1
+
+
+def test_a_gpu_s_math_reaches_closures_and_integer_arguments():
+    """A regression hunt: `import math as m` in a factory, and a device helper made there, still failed the 250 K
+    row; the construction check refused the rhs outright (exp overflows at its test point); math.pow(10, 400) came
+    out 0 (NumPy's power of integers wraps)."""
+    system = kernels.ODESystem(_factory_rhs(), 2, n_params=3, name="factory")
+    result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], [[2.0, 2e5, 400.0], [2.0, 2e5, 250.0]],
+                               method="tsit5", rtol=1e-8, atol=1e-10, precision=np.float64, progress=False)
+    assert list(result.status) == [0, 0]
+    np.testing.assert_allclose(result.y[1, -1], [math.exp(-2.0), 1.0 - math.exp(-2.0)], rtol=1e-6)
+    power = kernels.ODESystem(_integer_power, 1, name="integer_power")
+    result = kernels.solve_ivp(power, (0.0, 1.0), [1.0], method="rk4", dt=0.01, precision=np.float64, progress=False)
+    np.testing.assert_allclose(result.y[0, -1, 0], math.exp(-1.0), rtol=1e-8)

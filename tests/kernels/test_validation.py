@@ -225,6 +225,16 @@ def test_drivers_required():
     with pytest.raises(ConfigurationError, match=r"drivers: expected \(times, values\) samples; got a function.*"
                                                  r"belongs in the rhs itself"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=lambda t: 1.0)
+    with pytest.raises(ConfigurationError, match=r"values must be samples at the times; got a function"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 1.0], lambda t: 1.0))
+    two = ODESystem(_forced_two, 1, n_drivers=2)
+    with pytest.raises(ConfigurationError, match=r"got \(2, 3\): one row per sample time, one column per driver "
+                                                 r"\(pass values.T\)$"):
+        kernels.solve_ivp(two, (0.0, 1.0), [1.0], drivers=([0.0, 0.5, 1.0], np.ones((2, 3))))
+
+
+def _forced_two(t, y, p, u, dydt):
+    dydt[0] = u[0] - u[1] * y[0]
 
 
 def test_driver_times_kept_in_float32_cover_the_span():
