@@ -48,7 +48,7 @@ class WorkCounter:
     def __init__(self, built, refined=False):
         self.worked = built.take_work is not None
         self.rhs_counted = self.worked and built.rhs_counted
-        self.prime_rhs = built.prime_function is not None and not self.worked
+        self.prime_rhs = built.prime_function is not None and (not self.worked or built.prime_rhs)
         take = built.take_work if self.worked else _no_work
         UNCOUNTED = built.can_fail and not self.worked  # an implicit step built without count_work
         REFINED = refined and self.worked

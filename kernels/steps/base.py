@@ -167,6 +167,9 @@ class BuiltStep:
         Whether ``take_work``'s right-hand sides are all of them: False where
         a matrix-free solver differences the right-hand side (a number of
         products that varies), and ``n_rhs`` is then -1.
+    prime_rhs : bool
+        Whether ``prime`` evaluates the right-hand side for the loop to count although the step counts its
+        own work (an implicit FSAL step's cache); an explicit step's prime is counted by the loop anyway.
     """
 
     device_function: object
@@ -177,3 +180,4 @@ class BuiltStep:
     error_vectors: int = 1
     take_work: object = None
     rhs_counted: bool = True
+    prime_rhs: bool = False

@@ -47,6 +47,25 @@ with at most 44 rejections per run (Newton failures), while the filtered one
 took fewer steps (SDIRK4 half as many) but missed the tolerance by up to 17x
 and rejected more (SDIRK4 on Robertson at 1e-7: 24 instead of 2).
 
+A stiffly accurate ESDIRK (kvaerno3, kvaerno5, trapezoid) is first same as last
+(below :data:`FSAL_BELOW_STATES` states): its next step's explicit first stage
+``f(t + h, y_new)`` is this step's last stage derivative ``z_s / (h gamma)``,
+kept in the persistent ``fsal_cache`` (``prime`` evaluates ``f(t, y)`` there at
+the start and after a rejection, contract item 3 of :mod:`.base`), not a fresh
+``f(y_new)``.  A fresh one carries the last Newton iteration's error in the
+stiff components amplified by ``h |J|`` into the error estimate (its first
+term), which rejected step after step at loose tolerances: Robertson to
+t = 1e5 at rtol 3e-4 (atol 1e-4 rtol) took kvaerno5 636 steps with 230
+rejected and kvaerno3 455 with 226, now 51 with 2 and 127 with 1 (SciPy's
+Radau 54); at rtol 1e-4 the error stayed within 0.2 tolerances; trapezoid in
+float32 took 1031 steps instead of 26507.  Elsewhere in float64 (Robertson,
+Van der Pol, HIRES, the Oregonator, E5, Brusselator, forced relaxations,
+photolysis at rtol 1e-6 and 1e-8) the steps changed by under 10 % and the
+errors by at most 1.6 tolerances either way; in float32 at rtol 1e-5, HIRES
+ended 18.4 tolerances off with kvaerno5 (6.4 before) and 15.9 with kvaerno3
+(8.7), where float32's rounding divided by ``h gamma`` is the increment's
+cost; each step saves a right-hand side (a trial of 2026-12-05).
+
 A stiffly accurate tableau takes ``y_new`` as its last stage value
 ``base + z`` directly.  From :data:`ONE_SITE_FROM_STATES` states the
 implicit stages run as one loop around a single Newton call (each solved in
@@ -60,6 +79,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from numba import cuda
 
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
@@ -80,6 +100,11 @@ STAGE_RHS_SLOT = "stage_rhs_{}"
 # H200, Brusselator float32: compile 39.1 -> 26.8 s (sdirk4) at 128 states, kernels as fast or faster at
 # 64 and 128; at 32 states kvaerno5 ran 1.95x slower (benchmarks/results/compile_time_2026-12-02/).
 ONE_SITE_FROM_STATES = 64
+# States below which a stiffly accurate ESDIRK keeps its last stage derivative for the next step's first stage
+# (DIRKStepSettings.fsal).  Offline, Brusselator float32, all-local, kvaerno5: at 64 states the cache (n words
+# kept across steps) took spill stores from 16 to 31 KB (32 states: 2.6 to 2.9 KB; 8: 208 to 215 registers);
+# unmeasured on a GPU, so from 64 states the first stage is evaluated afresh.
+FSAL_BELOW_STATES = 64
 
 
 def _diagonal(tableau):
@@ -160,6 +185,18 @@ class DIRKStepSettings:
         return self.tableau.a[0][0] == 0.0
 
     @property
+    def fsal(self) -> bool:
+        """A stiffly accurate ESDIRK (kvaerno3, kvaerno5, trapezoid) below :data:`FSAL_BELOW_STATES` states: the
+        next step's first stage is this step's last stage derivative, from its increment, kept in the persistent
+        ``fsal_cache`` (module docstring)."""
+        return self.explicit_first and self.tableau.stiffly_accurate and self.n_states < FSAL_BELOW_STATES
+
+    @property
+    def stacked_stages(self) -> tuple:
+        """The stages whose derivatives ``stage_rhs`` holds (all but an FSAL step's first)."""
+        return tuple(range(1 if self.fsal else 0, self.tableau.stages))
+
+    @property
     def adaptive(self) -> bool:
         return self.tableau.adaptive and self.estimate_error
 
@@ -181,10 +218,13 @@ class DIRKStepSettings:
         iterations = self.newton.max_iterations
         implicit = s - first
         reads = sum(len([a for a in tab.row(i) if a != 0.0]) for i in range(s)) + 2 * s
-        buffers = [Buffer("stage_rhs", s * n, lifetime=(PhaseSpan("stage_0", "combine"),),
+        stacked = self.stacked_stages
+        buffers = [Buffer("stage_rhs", len(stacked) * n, lifetime=(PhaseSpan("stage_0", "combine"),),
                           weight=float((reads + implicit * 2 * iterations) * n))]
-        buffers += [Buffer(STAGE_RHS_SLOT.format(j), size_elems=n, view_of="stage_rhs", view_offset_elems=j * n)
-                    for j in range(s)]
+        buffers += [Buffer(STAGE_RHS_SLOT.format(j), size_elems=n, view_of="stage_rhs", view_offset_elems=q * n)
+                    for q, j in enumerate(stacked)]
+        if self.fsal:
+            buffers.append(Buffer("fsal_cache", n, persistent=True, weight=float(4 * n)))
         buffers += [
             Buffer("stage_data", nd + n, lifetime=(PhaseSpan(stages[first], stages[-1]),),
                    weight=float(implicit * (nd + n) * (2 + iterations))),
@@ -217,13 +257,17 @@ def _step_source(settings):
              "    u = alloc_u(region, persistent)",
              "    matrix = alloc_matrix(region, persistent)",
              "    aux = alloc_aux(region, persistent)"]
-    lines += [f"    k_{j} = slot(k, {j})" for j in range(S)] + work_lines()
+    if settings.fsal:
+        lines.append("    k_0 = alloc_first(region, persistent)")
+    lines += [f"    k_{j} = slot(k, {q})" for q, j in enumerate(settings.stacked_stages)] + work_lines()
     lines += ["    h = prec(dt)", "    hg = h * GAMMA", "    inv_hg = ONE / hg",
               "    eval_drivers(t, driver_times, driver_values, u)",
               "    code = prepare(t, hg, y, p, u, tol, matrix, aux, region, persistent)",
               "    wk[0] += PREPARE_RHS", "    wk[1] += ONE", "    wk[2] += FACTORS",
               "    if code != OK:", "        return code", "    eta = ONE"]
-    if first:
+    if settings.fsal:  # the cache holds f(t, y) from the last accepted step's increment, or from prime
+        lines += ["    if not first_valid:", "        rhs(t, y, p, u, k_0)", "        wk[0] += ONE"]
+    elif first:
         lines += ["    rhs(t, y, p, u, k_0)", "    wk[0] += ONE"]
     if settings.one_site:
         lines += _one_site_stages(settings, constants)
@@ -246,6 +290,8 @@ def _step_source(settings):
             constants[f"E_{j}"] = v
         products = [(f"E_{j}", f"k_{j}") for j, _ in errors]
         lines += elementwise(N, lambda m: f"err[{m}] = h * ({linear_combination(products, m)})")
+    if settings.fsal:  # f(t + dt, y_new) for the next step, as the last stage's increment gives it
+        lines += elementwise(N, lambda m: f"k_0[{m}] = k_{S - 1}[{m}]")
     lines.append("    return OK")
     return "\n".join(counted(lines, settings.count_work)) + "\n", constants
 
@@ -302,6 +348,21 @@ def _one_site_stages(settings, constants):
     return lines + elementwise(N, lambda m: f"k_{last}[{m}] = k_{last}[{m}] * inv_hg", indent=1)
 
 
+def _fsal_prime(namespace, allocate, rhs):
+    """``prime``: ``f(t, y)`` into the FSAL cache (at the start and after a rejection, contract item 3)."""
+    alloc_first = namespace["alloc_first"] = allocate("fsal_cache")
+    alloc_u, eval_drivers = namespace["alloc_u"], namespace["eval_drivers"]
+
+    @cuda.jit(device=True)
+    def prime(t, y, p, driver_times, driver_values, region, persistent):
+        first = alloc_first(region, persistent)
+        u = alloc_u(region, persistent)
+        eval_drivers(t, driver_times, driver_values, u)
+        rhs(t, y, p, u, first)
+
+    return prime
+
+
 def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
     """Build the device step of ``settings`` for ``system`` under a planned ``layout``.
 
@@ -327,11 +388,13 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
                  "alloc_aux": newton.alloc_aux, "prepare": newton.prepare, "iterate": newton.iterate,
                  "PREPARE_RHS": dtype(settings.newton.prepare_rhs), "FACTORS": dtype(settings.newton.factors)}
     take_work = work_taker(settings.count_work, allocate, namespace)
-    namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j)
-                                                          for j in range(settings.tableau.stages)))
+    namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j) for j in settings.stacked_stages))
+    prime = _fsal_prime(namespace, allocate, rhs) if settings.fsal else None
+
     source, constants = _step_source(settings)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
     step = compile_folded(source, "step", namespace)
-    return BuiltStep(step, None, tuple(allocate.records) + tuple(newton.records), settings.tableau.error_order,
-                     can_fail=True, take_work=take_work, rhs_counted=settings.newton.rhs_counted)
+    return BuiltStep(step, prime, tuple(allocate.records) + tuple(newton.records), settings.tableau.error_order,
+                     can_fail=True, take_work=take_work, rhs_counted=settings.newton.rhs_counted,
+                     prime_rhs=settings.fsal)
