@@ -38,7 +38,7 @@ def budget_message(problem, need):
     msg = (f"shared budget: the buffers pinned shared need at least {need} elements per thread at one "
            f"program point, but the budget admits {cap} (over by {need - cap})")
     if problem.shared_capacity is None:
-        fits = problem.shared_budget_bytes // (need * problem.itemsize)  # threads a block whose needs fit
+        fits = _largest_block(problem.shared_budget_bytes, problem.itemsize, need)
         msg += (f"; budget {problem.shared_budget_bytes} B per block on {problem.device.name} at block size "
                 f"{problem.block_size}, {problem.itemsize} B per element, {problem.min_blocks_per_sm} block(s) "
                 "per SM; " + (f"block_size <= {fits} fits them (below 32 a warp runs part-empty), or pin some "
@@ -49,6 +49,18 @@ def budget_message(problem, need):
         msg += (f"; shared_capacity (or --capacity) is {cap} elements per thread: raise it to at least "
                 f"{need}, leave it out to derive it from the device, or pin some buffers local")
     return msg
+
+
+def _largest_block(budget_bytes, itemsize, need):
+    """The largest block size whose per-thread capacity (odd, as :attr:`Problem.capacity_elems` pads it) holds
+    ``need`` elements: the bytes alone over-promised (581 where 575 is the most; a CLI user's trial)."""
+    fits = budget_bytes // (need * itemsize)
+    while fits >= 1:
+        per_thread = budget_bytes // (fits * itemsize)
+        if (per_thread if per_thread % 2 == 1 else per_thread - 1) >= need:
+            break
+        fits -= 1
+    return fits
 
 
 def auto_candidates(problem):

@@ -117,3 +117,17 @@ def test_goal_fit_with_a_planner_that_ignores_it_is_refused(planner):
     with pytest.raises(ConfigurationError, match=rf"goal='fit': expected only with planner='cpsat'.*got "
                                                  rf"planner='{planner}', which ignores it"):
         solve(_random_problem(5, 800), planner, goal="fit")
+
+
+def test_the_block_size_a_budget_message_names_fits_with_the_odd_stride():
+    """100 float32 elements a thread on an H100: the bytes alone give 581 threads, but at 581 the odd stride
+    leaves 99 elements (a CLI user's trial was told 581, then refused there); the message names 575."""
+    def problem(block_size):
+        return PlanningProblem((Buffer("stage", 100, lifetime=((0, 4),), location="shared"),), block_size=block_size,
+                               device="h100", precision="float32")
+
+    with pytest.raises(InfeasibleError, match=r"block_size <= 575 fits them"):
+        solve(problem(1024), "cpsat")
+    solve(problem(575), "cpsat").verify(problem(575))
+    with pytest.raises(InfeasibleError):
+        solve(problem(576), "cpsat")
