@@ -59,10 +59,8 @@ def compare_all(problem, time_limit, goal="min-peak", csv=False):
     for name in PLANNERS:
         try:
             results[name] = solve(problem, name, time_limit_s=time_limit, goal=goal if name == "cpsat" else "min-peak")
-        except (PlannerError, ImportError) as exc:
-            if isinstance(exc, ConfigurationError):
-                raise
-            results[name] = _respell(exc, csv)
+        except (PlannerError, ImportError) as exc:  # one planner's refusal (cpsat's integer range) is a row of
+            results[name] = _respell(exc, csv)      # the table; a problem every planner refuses ends the command
     if all(isinstance(r, Exception) for r in results.values()):
         raise next(r for r in results.values() if isinstance(r, PlannerError))
     return results

@@ -289,3 +289,15 @@ def bad_runs(tmp_path_factory):
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         futures = {key: pool.submit(run, *args, cwd=folder) for key, (args, folder) in jobs.items()}
         return {key: (future.result(), jobs[key][1]) for key, future in futures.items()}
+
+
+def test_compare_shows_a_planner_that_refuses_beside_the_others(tmp_path):
+    """A weight past CP-SAT's integer objective: compare stopped with cpsat's one line (which itself says to use the
+    greedy planner) though greedy and sequential plan it (a CLI user's trial); now a row and a note, exit 0."""
+    problem = tmp_path / "heavy.json"
+    problem.write_text(json.dumps({"precision": "float32", "buffers": [
+        {"name": "a", "size": 400, "location": "auto", "lifetime": [[0, 2]], "weight": 1e16},
+        {"name": "b", "size": 5, "location": "auto", "lifetime": [[0, 2]], "weight": 1}]}))
+    result = run("compare", problem)
+    assert result.returncode == 0, result.stderr
+    assert "cpsat: buffer 'a': weight 1e+16" in result.stdout and "greedy" in result.stdout
