@@ -44,6 +44,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         sys.exit(_fail(f"{message} (see '{self.prog} --help')"))
 
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unrecognized argument points at the subcommand's help, not the top level's
+        (``planner plan X --bogus`` said "see 'planner --help'"; a CLI user's trial)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            sys.exit(_fail(f"unrecognized arguments: {' '.join(extras)} (see '{prog} --help')"))
+        return parsed
+
 
 def run_planner(problem, name, time_limit, goal="min-peak"):
     try:

@@ -31,7 +31,9 @@ def command_line_spelling(message, csv=False):
     """A planner message as the command line says it: the API's ``time_limit_s`` is ``--time-limit``, and for a
     MiniMalloc CSV, whose format pins every buffer shared, the advice to pin buffers local is ``--capacity``."""
     message = re.sub(r"\btime_limit_s\b", "--time-limit", message)
-    if csv:
+    if csv:  # the CSV's capacity is the command line's: raising --capacity is the one remedy (a CLI user's trial)
+        message = re.sub(r": raise it to at least (\d+), leave it out to derive it from the device, or pin some "
+                         r"buffers local", r": raise --capacity to at least \1", message)
         message = re.sub(r",? or pin some buffers local\b", ", or give the buffers more room with --capacity",
                          message)
     return message

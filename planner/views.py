@@ -43,6 +43,9 @@ def check_parent(view, parent, where, scope):
     if parent is None:
         raise ConfigurationError(f"{where}: view_of {view.view_of!r} is not a planned buffer of this {scope}; "
                                  f"expected the name of a buffer of this {scope} that is not a view")
+    if parent.name == view.name:
+        raise ConfigurationError(f"{where}: view_of {view.view_of!r} names the buffer itself; a buffer cannot be a view "
+                                 f"of itself: point view_of at the planned buffer it shares data with, or drop view_of")
     if parent.is_view:
         raise ConfigurationError(
             f"{where}: view_of {view.view_of!r} is not a planned buffer: it is itself a view of "

@@ -301,3 +301,9 @@ def test_compare_shows_a_planner_that_refuses_beside_the_others(tmp_path):
     result = run("compare", problem)
     assert result.returncode == 0, result.stderr
     assert "cpsat: buffer 'a': weight 1e+16" in result.stdout and "greedy" in result.stdout
+
+
+def test_an_unrecognized_argument_points_at_its_subcommand_s_help():
+    result = run("plan", PROBLEM, "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "planner: error: unrecognized arguments: --bogus (see 'planner plan --help')"

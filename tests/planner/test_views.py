@@ -105,3 +105,12 @@ def test_a_local_view_gives_its_parent_and_offset():
     assert layout.view("stages") is None
     local = list(range(layout.local_sizes.nonzero(window.parent)))
     assert local[window.window] == [4, 5, 6, 7]
+
+
+def test_a_buffer_that_views_itself_is_told_so():
+    """view_of naming the buffer itself got the views-of-views advice to do what it already did (a CLI user's
+    trial)."""
+    with pytest.raises(ConfigurationError, match=r"view_of 'v' names the buffer itself; a buffer cannot be a view of "
+                                                 r"itself"):
+        PlanningProblem((Buffer("a", 4, lifetime=((0, 2),)), Buffer("v", 2, view_of="v")), block_size=1,
+                        shared_capacity=8)
