@@ -73,6 +73,7 @@ import dataclasses
 import re
 
 import numpy as np
+from numba import cuda
 
 from planner import Buffer
 
@@ -181,3 +182,20 @@ class BuiltStep:
     take_work: object = None
     rhs_counted: bool = True
     prime_rhs: bool = False
+
+
+def fsal_prime(namespace, allocate, rhs):
+    """``prime`` of a first-same-as-last step: ``f(t, y)`` into its ``fsal_cache`` (contract item 3), the drivers at
+    ``t`` in the step's ``alloc_u`` buffer; ``namespace["alloc_first"]`` is set to the cache's allocator for the
+    step's source, and ``namespace`` must hold ``alloc_u`` and ``eval_drivers``."""
+    alloc_first = namespace["alloc_first"] = allocate("fsal_cache")
+    alloc_u, eval_drivers = namespace["alloc_u"], namespace["eval_drivers"]
+
+    @cuda.jit(device=True)
+    def prime(t, y, p, driver_times, driver_values, region, persistent):
+        first = alloc_first(region, persistent)
+        u = alloc_u(region, persistent)
+        eval_drivers(t, driver_times, driver_values, u)
+        rhs(t, y, p, u, first)
+
+    return prime

@@ -79,7 +79,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from numba import cuda
 
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
@@ -91,7 +90,7 @@ from ..moves_ir import compile_folded
 from ..solvers import build_newton, system_derivatives
 from ..solvers.options import SolverOptions
 from ..tableaus import ButcherTableau
-from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
+from .base import STEP_OK, BuiltStep, counted, fsal_prime, work_buffer, work_lines, work_taker
 
 __all__ = ["DIRKStepSettings", "build_dirk_step"]
 
@@ -348,21 +347,6 @@ def _one_site_stages(settings, constants):
     return lines + elementwise(N, lambda m: f"k_{last}[{m}] = k_{last}[{m}] * inv_hg", indent=1)
 
 
-def _fsal_prime(namespace, allocate, rhs):
-    """``prime``: ``f(t, y)`` into the FSAL cache (at the start and after a rejection, contract item 3)."""
-    alloc_first = namespace["alloc_first"] = allocate("fsal_cache")
-    alloc_u, eval_drivers = namespace["alloc_u"], namespace["eval_drivers"]
-
-    @cuda.jit(device=True)
-    def prime(t, y, p, driver_times, driver_values, region, persistent):
-        first = alloc_first(region, persistent)
-        u = alloc_u(region, persistent)
-        eval_drivers(t, driver_times, driver_values, u)
-        rhs(t, y, p, u, first)
-
-    return prime
-
-
 def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
     """Build the device step of ``settings`` for ``system`` under a planned ``layout``.
 
@@ -389,7 +373,7 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
                  "PREPARE_RHS": dtype(settings.newton.prepare_rhs), "FACTORS": dtype(settings.newton.factors)}
     take_work = work_taker(settings.count_work, allocate, namespace)
     namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j) for j in settings.stacked_stages))
-    prime = _fsal_prime(namespace, allocate, rhs) if settings.fsal else None
+    prime = fsal_prime(namespace, allocate, rhs) if settings.fsal else None
 
     source, constants = _step_source(settings)
     for key, value in constants.items():

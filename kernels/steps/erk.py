@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from numba import cuda
 
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
@@ -22,7 +21,7 @@ from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
 from ..tableaus import ButcherTableau
-from .base import STEP_OK, BuiltStep
+from .base import STEP_OK, BuiltStep, fsal_prime
 
 __all__ = ["ERKStepSettings", "build_erk_step", "STAGE_RHS_SLOT"]
 
@@ -259,17 +258,7 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
     namespace = {"rhs": rhs, "eval_drivers": eval_drivers, "prec": dtype, "STEP_OK": np.int32(STEP_OK),
                  "alloc_k": allocate("stage_rhs"), "alloc_u": allocate("stage_drivers")}
     namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j) for j in settings.stacked_stages))
-    prime = None
-    if tab.fsal:
-        alloc_first = namespace["alloc_first"] = allocate("fsal_cache")
-        alloc_u = namespace["alloc_u"]
-
-        @cuda.jit(device=True)
-        def prime(t, y, p, driver_times, driver_values, region, persistent):
-            first = alloc_first(region, persistent)
-            u = alloc_u(region, persistent)
-            eval_drivers(t, driver_times, driver_values, u)
-            rhs(t, y, p, u, first)
+    prime = fsal_prime(namespace, allocate, rhs) if tab.fsal else None
 
     if tab.stages > 1:
         namespace["alloc_stage"] = allocate("stage_state")
