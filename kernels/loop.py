@@ -261,6 +261,7 @@ def make_restep(parts, built):
     WORKED, NO_WORK, add_work = work.worked, work.NONE, work.add
     COUNTED = parts.rhs_per_step is not None
     PER_CALL = np.int32((parts.rhs_per_step if COUNTED else 0) + (1 if work.prime_rhs else 0))
+    PRIME_WORKED = np.int32(1 if WORKED and work.prime_rhs else 0)  # an implicit FSAL step's prime (a regression hunt)
 
     @cuda.jit(device=True)
     def restep(t, h, y, y_out, p, driver_times, driver_values, counts, traj, region, persistent):
@@ -272,6 +273,7 @@ def make_restep(parts, built):
             done = add_work(NO_WORK, region, persistent)
             for c in range(4):
                 counts[traj, c] = np.int32(counts[traj, c] + done[c])
+            counts[traj, 0] = np.int32(counts[traj, 0] + PRIME_WORKED)
         elif COUNTED:
             counts[traj, 0] = np.int32(counts[traj, 0] + PER_CALL)
         return code

@@ -116,7 +116,8 @@ def _twin(name):
     """The function that gives what a GPU gives where ``math.<name>`` raises (inf, -inf or NaN), or None: NumPy's
     of the same name (arguments as floats: ``np.power`` of integers wraps, ``math.pow(10, 400)`` came out 0)."""
     special = {"log": lambda x, base=None: np.log(x) if base is None else np.log(x) / np.log(base),
-               "gamma": _gamma, "lgamma": lambda x: math.inf}
+               "gamma": _gamma, "lgamma": lambda x: math.inf,
+               "ldexp": lambda x, i: np.ldexp(x, int(i))}  # NumPy's ldexp refuses a float exponent
     if name in special:
         return special[name]
     return getattr(np, {"pow": "power", "acos": "arccos", "asin": "arcsin", "atan": "arctan", "acosh": "arccosh",
@@ -185,10 +186,11 @@ def _empty(cell):
     return False
 
 
-def _ieee_value(value, attributes, seen):
+def _ieee_value(value, attributes, seen, depth=0):
     """``value`` as :func:`ieee_variant` binds it: the math module or one of its functions as a GPU's, a user's
     function or device function (the simulator's object) made so, a user's module with those of the names in
-    ``attributes`` made so (``helpers.rate(...)``); anything else as it is."""
+    ``attributes`` made so (``helpers.rate(...)``, ``package.sub.rate(...)`` down to three modules deep);
+    anything else as it is."""
     if value is math:
         return IEEE_MATH
     if id(value) in _MATH_FUNCTIONS:
@@ -199,7 +201,10 @@ def _ieee_value(value, attributes, seen):
         variant = ieee_variant(value.py_func, seen)
         return value if variant is value.py_func else cuda.jit(device=True)(variant)
     if isinstance(value, types.ModuleType) and not _library_file(getattr(value, "__file__", None) or "<"):
-        members = {name: _ieee_value(getattr(value, name), (), seen) for name in attributes if hasattr(value, name)}
+        if depth >= 3:
+            return value
+        members = {name: _ieee_value(getattr(value, name), attributes, seen, depth + 1) for name in attributes
+                   if hasattr(value, name)}
         if any(members[name] is not getattr(value, name) for name in members):
             return types.SimpleNamespace(**{**vars(value), **members})
     return value

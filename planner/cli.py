@@ -49,8 +49,10 @@ class _Parser(argparse.ArgumentParser):
         (``planner plan X --bogus`` said "see 'planner --help'"; a CLI user's trial)."""
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
+            given = list(sys.argv[1:] if args is None else args)
             command = getattr(parsed, "command", None)
-            prog = f"{self.prog} {command}" if command else self.prog
+            after = command in given and extras[0] in given[given.index(command) + 1:]  # given to the subcommand
+            prog = f"{self.prog} {command}" if command and after else self.prog
             sys.exit(_fail(f"unrecognized arguments: {' '.join(extras)} (see '{prog} --help')"))
         return parsed
 

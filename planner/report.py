@@ -95,7 +95,7 @@ def _gap(plan):
     """
     p = plan.provenance
     gap = plan.shared_elements - p.lower_bound
-    if p.objective_seconds is not None:  # auto: the bound is on its own choice (a CLI user's trial: greedy's
+    if p.objective_seconds is not None and p.lower_bound:  # auto: the bound is on its own choice (a CLI user's trial: greedy's
         # choice peaked at 235 under cpsat's "proven" 687)
         return (f"gap {gap} elements to this bound, which is on the peak of the buffers this plan shares: the auto "
                 "objective chose them by its cost model, and another choice can peak lower")
@@ -137,7 +137,8 @@ def comparison_rows(results):
             notes.append(f"{name}: {result}")
             continue
         p = result.provenance
-        proven = name in PROVERS and p.objective_seconds is None  # under auto, a bound on its own choice only
+        # under auto, a bound on its own choice only (a bound of 0 is one on every choice)
+        proven = name in PROVERS and (p.objective_seconds is None or p.lower_bound == 0)
         rows.append((name, result.shared_elements, result.shared_stride, result.shared_bytes_per_block,
                      result.local_elements, live_size(result), p.lower_bound if proven else "-", p.status,
                      f"{p.seconds:.3f}"))

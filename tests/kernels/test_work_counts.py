@@ -74,12 +74,14 @@ def test_a_differenced_krylov_product_leaves_n_rhs_uncounted():
 
 
 @simulator_only
-def test_event_location_and_counts_on_an_implicit_step():
-    """A counting event's columns sit after the work's; a terminal one's location adds two evaluations."""
+@pytest.mark.parametrize("method, derivatives", [("rodas4", ("jac", "jvp")), ("kvaerno5", ())])
+def test_event_location_and_counts_on_an_implicit_step(method, derivatives):
+    """A counting event's columns sit after the work's; a terminal one's location adds two evaluations, and an
+    FSAL step's primes there are counted too (kvaerno5 missed them: a regression hunt)."""
     def u_first(t, y, p):
         return y[0] - 1.5
 
-    result, calls, _ = _solve("rodas4", "lu", ("jac", "jvp"), "pi",
+    result, calls, _ = _solve(method, "lu", derivatives, "pi",
                               events=[kernels.Event(u_first), kernels.Event(u_first, terminal=True)], t_end=2.0)
     assert int(result.status[0]) == kernels.Status.EVENT
     assert int(result.n_rhs[0]) == calls["rhs"]
