@@ -75,7 +75,7 @@ def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=
     if status is None:
         return None
     status = np.asarray(status)
-    followed = np.isin(status, RHS_STATUSES[:-1])
+    followed = np.isin(status, [code for code in RHS_STATUSES if code != MAX_STEPS])
     if rejected is not None:
         followed |= (status == MAX_STEPS) & np.asarray(rejected, bool)
     if not np.any(followed) or not follows_on_host(system):
