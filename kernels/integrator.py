@@ -419,8 +419,8 @@ class Integrator:
         if self.settings.save_trajectory and not system.n_observables:
             observables = np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
         summaries = self.settings.summaries
-        probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(n_steps, n_rejected))
-                 if not on_device else None)
+        probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt,
+                                       mostly_rejected(n_steps, n_rejected)) if not on_device else None)
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                          fixed_step_remedy(self.method, self.adaptive),

@@ -223,7 +223,8 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
         "alloc_acc": allocate("accumulators"), "alloc_obs": allocate("observables"),
         "alloc_drv": allocate("drivers"), "observe": system.device_functions(dtype).observables,
         "eval_drivers": make_driver_evaluator(settings.n_drivers if settings.needs_observables else 0),
-        "half": dtype(0.5), "nan": dtype(math.nan), "sqrt": math.sqrt, "dtype": dtype, "huge": dtype(np.finfo(dtype).max),
+        "half": dtype(0.5), "nan": dtype(math.nan), "sqrt": math.sqrt, "dtype": dtype,
+        "huge": dtype(np.finfo(dtype).max),
     }
     values = [f"y[{i}]" for i in s.states] + [f"obs[{i}]" for i in s.observables]
 

@@ -36,7 +36,7 @@ from .errors import ConfigurationError, UnassignedOutputError, describe, state_t
 from .frozen_values import FrozenValues
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, first_lines, input_written,
                             signature, unassigned, where)
-from .user_faults import device_function, ieee_variant, is_float_fault
+from .user_faults import call_as_on_a_gpu, device_function
 from .validation import check_int, defaulted_parameter
 
 __all__ = ["ODESystem", "DeviceFunctions"]
@@ -70,24 +70,6 @@ def _arity(func, what, expected, names, n_drivers=None, derivative=False):
             f"{what} must take {expected} arguments ({', '.join(names)}); "
             f"got a function of {len(positional)} positional arguments{hint}"
         )
-
-
-def _as_on_a_gpu(func, args):
-    """``func(*args)``, run again with a GPU's math where Python's raised a float fault (math.exp(1000 / T)
-    overflowing at the test point is inf on a GPU, and the rhs that divides by it is fine: a regression hunt saw
-    such an rhs refused); the first exception when that fails too."""
-    try:
-        return func(*args)
-    except Exception as exc:  # noqa: BLE001 - re-raised unless a GPU's math answers it
-        if not is_float_fault(exc):
-            raise
-        variant = ieee_variant(func)
-        if variant is func:
-            raise
-        try:
-            return variant(*args)
-        except Exception:  # noqa: BLE001 - the first failure is the one to report
-            raise exc from None
 
 
 class ODESystem:
@@ -234,7 +216,7 @@ class ODESystem:
             # never assigned (or was only updated in place, reading what the GPU leaves there).
             out = np.full(size, UNWRITTEN)
             try:
-                returned = _as_on_a_gpu(func, (0.0, y, p, u, out) if takes_u else (0.0, y, p, out))
+                returned = call_as_on_a_gpu(func, (0.0, y, p, u, out) if takes_u else (0.0, y, p, out))
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
                 written = input_written(exc, func, y, p, u, size, takes_u)
                 called = signature(what, out_name, takes_u)
