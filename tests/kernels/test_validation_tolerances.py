@@ -215,6 +215,20 @@ def _ramp(t, y, p, dydt):
 RAMP = kernels.ODESystem(_ramp, 1, 1, name="ramp")
 
 
+def _epoch_forcing(t, y, p, dydt):
+    dydt[0] = -0.01 * y[0] + 0.01 * math.sin(p[1] * (t - p[0]))
+
+
+def test_an_epoch_held_in_float32_params_warns_with_its_own_remedy():
+    """A Julian-date epoch in params (2460123.37, 0.12 days off in float32) is as lossy from t = 0, which the
+    far-time check compared with and said nothing: the run ended 734 tolerances off (an astronomer's trial)."""
+    system = kernels.ODESystem(_epoch_forcing, 1, 2, name="epoch_forcing")
+    with pytest.warns(kernels.ToleranceWarning, match=r"An offset of t held in params or a literal \(an epoch in "
+                                                      r"t - p\[k\]\) is rounded from 0 too: measure the times"):
+        kernels.solve_ivp(system, (2460000.5, 2460365.75), [1.0], [2460123.37, 0.2301], method="dop853",
+                          progress=False)
+
+
 def _slow_forcing(t, y, p, dydt):
     dydt[0] = -0.1 * y[0] + math.cos(t / 1000.0)
 
