@@ -72,7 +72,7 @@ def host_jacobian(system, t, y, p):
     n = system.n_states
     jac = np.zeros(n * n)
     if system.jac is not None:
-        system.jac(t, y, p, jac)
+        system.run_host(system.jac, (t, y, p, jac))
         return jac.reshape(n, n)
     f0, f1 = np.empty(n), np.empty(n)
     system.evaluate_rhs(t, y, p, out=f0)

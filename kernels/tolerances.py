@@ -193,7 +193,7 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
         worst, rounded = 0.0, np.empty(system.n_states)
         for t in times:
             exact = system.evaluate_rhs(t, y, p)
-            rhs(np.float64(t), y, held, rounded)
+            system.run_host(rhs, (np.float64(t), y, held, rounded))
             reach = np.maximum(np.abs(y), span * np.abs(exact))
             worst = max(worst, float(np.max(np.abs(rounded - exact) * span / (atol64 + rtol64 * reach))))
         return worst
@@ -225,15 +225,17 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
 
 
 def warn_float32_range(system, t0, rows, dtype):
-    """PrecisionWarning for a float32 run whose ``rhs`` overflows float32's range in its constants or parameters
-    (products among them: ``GM / (AU * AU * AU)`` in cgs, ``AU**3 = 3.3e39``) where float64 does not.
+    """PrecisionWarning for a float32 run whose ``rhs`` leaves float32's range in its constants or parameters
+    (products among them: ``GM / (AU * AU * AU)`` in cgs, ``AU**3 = 3.3e39``; ``hbar * hbar`` below it) where float64
+    does not, and whose derivative changes by more than 1 % there.
 
     A GPU computes inf there, and where the overflow ends in a denominator the derivative stays finite and wrong:
     an astronomer's gravity constant became 0, the bodies flew straight, status success (a user's trial).  ``rhs``
     is evaluated on the host at ``t0`` once per row of ``rows`` (``(trajectory, y0 row, params row)``), with its
     literals and the row's params held in float32 (the states in float64, so only overflows among constants and
-    parameters are seen), under NumPy's overflow trap; rows whose float64 evaluation overflows or fails say
-    nothing.  Systems with drivers are not judged.
+    parameters are seen), under NumPy's overflow and underflow traps, then without them to compare the derivative
+    with float64's (a sigmoid's exp that leaves the range but not the derivative says nothing); rows whose float64
+    evaluation overflows or fails say nothing.  Systems with drivers are not judged.
     """
     if np.dtype(dtype) != np.float32 or system.n_drivers:
         return
@@ -246,18 +248,27 @@ def warn_float32_range(system, t0, rows, dtype):
         y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
         try:
             with np.errstate(over="raise", invalid="ignore", divide="ignore", under="ignore"):
-                system.evaluate_rhs(float(t0), y, p)
-        except Exception:  # noqa: BLE001 - float64 itself overflows, or the rhs fails: other checks say so
+                exact = system.evaluate_rhs(float(t0), y, p)
+            with np.errstate(over="raise", under="raise", invalid="ignore", divide="ignore"):
+                system.run_host(rhs, (np.float64(t0), y, p.astype(dtype), out))
+            continue  # nothing left float32's range
+        except FloatingPointError as exc:
+            fault = str(exc)
+        except Exception:  # noqa: BLE001 - float64 itself fails or overflows: other checks say so
             continue
         try:
-            with np.errstate(over="raise", invalid="ignore", divide="ignore", under="ignore"):
-                rhs(np.float64(t0), y, p.astype(dtype), out)
-        except FloatingPointError as exc:
-            warn_user(f"rhs overflows float32's range at t0 for trajectory {row} ({exc}) where float64 does not: "
-                      "its constants or parameters multiply past 3.4e38 (AU * AU * AU in cgs is 3.3e39), a GPU "
-                      "computes inf there, and a derivative that divides by it comes out finite and wrong with "
-                      "status success. Compute such constants in float64 outside rhs and use the result (a module "
-                      "float or a parameter), rescale the units, or use precision=np.float64", PrecisionWarning)
-            return
+            with np.errstate(all="ignore"):
+                system.run_host(rhs, (np.float64(t0), y, p.astype(dtype), out))
         except Exception:  # noqa: BLE001 - the held copy failing otherwise: nothing to say here
             continue
+        floor = 1e-6 * max(1.0, float(np.max(np.abs(y), initial=0.0)), float(np.max(np.abs(exact), initial=0.0)))
+        scale = np.maximum(np.abs(exact), floor)  # a derivative of 1e-40 that float32 makes 0 changes nothing
+        if not np.any((np.abs(out - exact) > 1e-2 * scale) | (~np.isfinite(out) & np.isfinite(exact))):
+            continue  # it left the range on the way and the derivative is the same (a sigmoid's exp: a regression hunt)
+        warn_user(f"rhs leaves float32's range at t0 for trajectory {row} ({fault}) where float64 does not, and its "
+                  "derivative changes there: its constants or parameters multiply past 3.4e38 or below 1.2e-38 (AU * "
+                  "AU * AU in cgs is 3.3e39, hbar * hbar is 1.1e-68), a GPU computes inf or 0 there, and the "
+                  "derivative comes out finite and wrong with status success. Compute such constants in float64 "
+                  "outside rhs and use the result (a module float or a parameter), rescale the units, or use "
+                  "precision=np.float64", PrecisionWarning)
+        return

@@ -247,7 +247,7 @@ def test_constants_that_overflow_float32_together_warn():
     import warnings
 
     y0 = [1.0, 0.0, 0.0, 2.0 * np.pi]
-    with pytest.warns(kernels.PrecisionWarning, match=r"overflows float32's range at t0 for trajectory 0.*Compute "
+    with pytest.warns(kernels.PrecisionWarning, match=r"leaves float32's range at t0 for trajectory 0.*Compute "
                                                       r"such constants in float64 outside rhs"):
         kernels.solve_ivp(kernels.ODESystem(_kepler_cgs_constants, 4, name="kepler_cgs"), (0.0, 0.1), y0,
                           method="rk4", dt=0.05, progress=False)
@@ -259,3 +259,28 @@ def test_constants_that_overflow_float32_together_warn():
             result = kernels.solve_ivp(system, (0.0, 0.1), y0, method="rk4", dt=0.05, precision=precision,
                                        progress=False)
             assert abs(result.y[0, -1, 2] + 2.0 * np.pi * np.sin(0.2 * np.pi)) < 0.01  # the circular orbit's v_x
+
+
+HBAR_SI, ELECTRON_KG = 1.054571817e-34, 9.1093837015e-31
+
+
+def _decay_by_hbar_squared(t, y, p, dydt):
+    dydt[0] = -(HBAR_SI * HBAR_SI * p[0] / ELECTRON_KG) * y[0]  # hbar**2 = 1.1e-68 underflows float32 to 0
+
+
+def _steep_gate(t, y, p, dydt):
+    dydt[0] = 1.0 / (1.0 + p[0] * p[0]) - y[0]  # p[0]**2 overflows float32, and the derivative is the same
+
+
+def test_an_underflow_that_changes_the_derivative_warns_and_one_that_does_not_is_silent():
+    """hbar * hbar underflows float32 and the rate became 0 (a regression hunt); an overflow whose term vanishes
+    either way (1 / (1 + 1e40)) changes nothing and no longer warns."""
+    import warnings
+
+    with pytest.warns(kernels.PrecisionWarning, match=r"below 1\.2e-38"):
+        kernels.solve_ivp(kernels.ODESystem(_decay_by_hbar_squared, 1, 1, name="hbar"), (0.0, 0.1), [1.0],
+                          [1.0e38], method="rk4", dt=0.05, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.PrecisionWarning)
+        kernels.solve_ivp(kernels.ODESystem(_steep_gate, 1, 1, name="steep_gate"), (0.0, 0.1), [0.0], [1e20],
+                          method="rk4", dt=0.05, progress=False)

@@ -191,3 +191,19 @@ def test_a_gpu_s_math_reaches_closures_and_integer_arguments():
     power = kernels.ODESystem(_integer_power, 1, name="integer_power")
     result = kernels.solve_ivp(power, (0.0, 1.0), [1.0], method="rk4", dt=0.01, precision=np.float64, progress=False)
     np.testing.assert_allclose(result.y[0, -1, 0], math.exp(-1.0), rtol=1e-8)
+
+
+def _gated_relaxation(t, y, p, dydt):
+    gate = 1.0 / (1.0 + math.exp(-(y[0] - 50.0) / 0.01))  # exp(5000) at y = 0: inf on a GPU, the gate 0
+    dydt[0] = -p[0] * y[0] + gate
+    dydt[1] = y[0] - y[1]
+
+
+def test_the_host_checks_answer_a_math_overflow_as_a_gpu_does():
+    """A steep gate's exp overflowed on the host, and every host check skipped the model: an unstable fixed step
+    ran to 1e240 with success and no StabilityWarning (a regression hunt).  The checks now see the GPU's 0."""
+    system = kernels.ODESystem(_gated_relaxation, 2, 1, name="gated_relaxation")
+    np.testing.assert_allclose(system.evaluate_rhs(0.0, np.array([1.0, 0.0]), np.array([1e3])), [-1e3, 1.0])
+    with pytest.warns(kernels.StabilityWarning):
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0, 0.0], [1e3], method="rk4", dt=0.01, precision=np.float64,
+                          progress=False)
