@@ -36,7 +36,7 @@ from .errors import ConfigurationError, UnassignedOutputError, describe, state_t
 from .frozen_values import FrozenValues
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, first_lines, input_written,
                             signature, unassigned, where)
-from .user_faults import call_as_on_a_gpu, device_function, ieee_variant, is_float_fault
+from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, defaulted_parameter
 
 __all__ = ["ODESystem", "DeviceFunctions"]
@@ -197,32 +197,10 @@ class ODESystem:
 
     @staticmethod
     def run_host(func, args):
-        """``func(*args)`` on the host (its output the last argument), as a GPU answers it: where a ``math``
-        function raises a float fault and the GPU's inf or NaN makes the output finite (``kf / math.exp(dH / T)``
-        at a low temperature, a steep sigmoid's ``exp``), that output; otherwise the fault propagates, for the
-        checks and hints that name it.  The host checks (stability, Jacobian, precision, hints) evaluate the
-        system through it: with Python's fault they skipped such a model (a regression hunt)."""
-        out = args[-1]
-        before = np.array(out, copy=True)
-        try:
-            func(*args)
-            return
-        except Exception as exc:  # noqa: BLE001 - re-raised unless a GPU's math gives a finite output
-            if not is_float_fault(exc):
-                raise
-            variant = ieee_variant(func)
-            if variant is func:
-                raise
-            out[...] = before
-            try:
-                variant(*args)
-            except Exception:  # noqa: BLE001 - the first failure is the one to report
-                raise exc from None
-            bad = ~np.isfinite(out)
-            bad.flat[unassigned(out)] = False
-            if bad.any():  # the GPU meets inf or NaN there too: the fault is the cause to report
-                out[...] = before
-                raise exc from None
+        """``func(*args)`` on the host (its output the last argument), as a GPU answers a ``math`` function's float
+        fault where that makes the output finite (:func:`kernels.user_faults.run_as_on_a_gpu`): the host's checks
+        and hints evaluate the system through it."""
+        run_as_on_a_gpu(func, args)
 
     def _check_runs(self):
         y = np.linspace(0.5, 1.0, self.n_states)
@@ -242,7 +220,8 @@ class ODESystem:
             # never assigned (or was only updated in place, reading what the GPU leaves there).
             out = np.full(size, UNWRITTEN)
             try:
-                returned = call_as_on_a_gpu(func, (0.0, y, p, u, out) if takes_u else (0.0, y, p, out))
+                returned = run_as_on_a_gpu(func, (0.0, y, p, u, out) if takes_u else (0.0, y, p, out),
+                                           finite_only=False)
             except Exception as exc:  # noqa: BLE001 - report any failure of user code
                 written = input_written(exc, func, y, p, u, size, takes_u)
                 called = signature(what, out_name, takes_u)

@@ -40,7 +40,7 @@ from .backend import backend
 from .errors import KernelError, UserFunctionError
 
 __all__ = ["FLOAT_FAULTS", "device_function", "value_function", "is_float_fault", "faults_named", "user_function_error",
-           "DYNAMIC_CODE", "ieee_variant", "call_as_on_a_gpu"]
+           "DYNAMIC_CODE", "ieee_variant", "run_as_on_a_gpu"]
 
 #: Exceptions that Python raises where a GPU's floating-point arithmetic gives NaN or inf.
 FLOAT_FAULTS = (ZeroDivisionError, OverflowError, ValueError)
@@ -210,10 +210,18 @@ def _ieee_value(value, attributes, seen, depth=0):
     return value
 
 
-def call_as_on_a_gpu(func, args):
-    """``func(*args)`` on the host, run again with a GPU's math where Python's raised a float fault (math.exp(1000 / T)
-    overflowing at ODESystem's test point is inf on a GPU, and the rhs that divides by it is fine: a regression hunt
-    saw such an rhs refused); the first exception when that fails too."""
+def run_as_on_a_gpu(func, args, finite_only=True):
+    """``func(*args)`` on the host (its output the last argument; its return value returned), as a GPU answers it:
+    where a ``math`` function raises a float fault, run again with a GPU's math (:func:`ieee_variant`), and that
+    output kept where it is finite (``kf / math.exp(dH / T)`` at a low temperature, a steep sigmoid's ``exp``), or
+    whatever it is without ``finite_only`` (ODESystem's construction check: exp overflowing at its test point was
+    refused); otherwise the first fault propagates, for the checks and hints that name it.  With Python's fault the
+    host checks (stability, Jacobian, precision, hints) skipped such a model (a regression hunt: an unstable fixed
+    step ran to 1e240 with success and no StabilityWarning)."""
+    from .system_checks import unassigned
+
+    out = args[-1]
+    before = np.array(out, copy=True)
     try:
         return func(*args)
     except Exception as exc:  # noqa: BLE001 - re-raised unless a GPU's math answers it
@@ -222,10 +230,17 @@ def call_as_on_a_gpu(func, args):
         variant = ieee_variant(func)
         if variant is func:
             raise
+        out[...] = before
         try:
-            return variant(*args)
+            returned = variant(*args)
         except Exception:  # noqa: BLE001 - the first failure is the one to report
             raise exc from None
+        bad = ~np.isfinite(out)
+        bad.flat[unassigned(out)] = False
+        if finite_only and bad.any():  # the GPU meets inf or NaN there too: the fault is the cause to report
+            out[...] = before
+            raise exc from None
+        return returned
 
 
 def _user_function(value):
