@@ -261,8 +261,9 @@ def warn_float32_range(system, t0, rows, dtype):
                 system.run_host(rhs, (np.float64(t0), y, p.astype(dtype), out))
         except Exception:  # noqa: BLE001 - the held copy failing otherwise: nothing to say here
             continue
-        floor = 1e-6 * max(1.0, float(np.max(np.abs(y), initial=0.0)), float(np.max(np.abs(exact), initial=0.0)))
-        scale = np.maximum(np.abs(exact), floor)  # a derivative of 1e-40 that float32 makes 0 changes nothing
+        # per component: a derivative of 1e-40 that float32 makes 0 changes nothing, and a large state elsewhere
+        # must not hide a rate of 1.2 made 0 (a regression hunt)
+        scale = np.maximum(np.abs(exact), 1e-6 * np.maximum(1.0, np.abs(y)))
         if not np.any((np.abs(out - exact) > 1e-2 * scale) | (~np.isfinite(out) & np.isfinite(exact))):
             continue  # it left the range on the way and the derivative is the same (a sigmoid's exp: a regression hunt)
         warn_user(f"rhs leaves float32's range at t0 for trajectory {row} ({fault}) where float64 does not, and its "

@@ -30,6 +30,7 @@ import math
 import os
 import re
 import sysconfig
+import threading
 import traceback
 import types
 
@@ -137,11 +138,20 @@ def _ieee(name, function):
             if not is_float_fault(exc):
                 raise
             with np.errstate(all="ignore"):
-                return float(twin(*(float(a) for a in args)))
+                value = float(twin(*(float(a) for a in args)))
+            faults = getattr(_FAULTS, "seen", None)
+            if faults is not None:  # run_as_on_a_gpu is listening on this thread
+                faults.append((exc, value))
+            return value
 
     as_on_a_gpu.__name__ = name
     return as_on_a_gpu
 
+
+#: The faults a GPU's math answered on this thread while :func:`run_as_on_a_gpu` listens (None otherwise): the
+#: one whose answer is NaN is the cause to name (a harmless exp overflow before a sqrt of a negative number was
+#: named instead: a regression hunt).  Per thread: the simulator runs a thread per trajectory.
+_FAULTS = threading.local()
 
 #: ``math`` with a GPU's answers where Python's raises (a read-only namespace, built once).
 IEEE_MATH = types.SimpleNamespace(**{name: _ieee(name, value) for name, value in vars(math).items()
@@ -231,15 +241,21 @@ def run_as_on_a_gpu(func, args, finite_only=True):
         if variant is func:
             raise
         out[...] = before
+        _FAULTS.seen = []
         try:
             returned = variant(*args)
-        except Exception:  # noqa: BLE001 - the first failure is the one to report
-            raise exc from None
+        except Exception as second:  # noqa: BLE001 - a float fault of an operator: the first is the one to report;
+            if is_float_fault(second):  # anything else is the function's bug (an index), hidden behind the fault
+                raise exc from None
+            raise
+        finally:
+            faults, _FAULTS.seen = _FAULTS.seen, None
         bad = ~np.isfinite(out)
         bad.flat[unassigned(out)] = False
-        if finite_only and bad.any():  # the GPU meets inf or NaN there too: the fault is the cause to report
+        if finite_only and bad.any():  # the GPU meets inf or NaN there too: name the fault that gave NaN, if any
             out[...] = before
-            raise exc from None
+            cause = next((fault for fault, value in faults if math.isnan(value)), exc)
+            raise cause from None
         return returned
 
 

@@ -207,3 +207,27 @@ def test_the_host_checks_answer_a_math_overflow_as_a_gpu_does():
     with pytest.warns(kernels.StabilityWarning):
         kernels.solve_ivp(system, (0.0, 0.1), [1.0, 0.0], [1e3], method="rk4", dt=0.01, precision=np.float64,
                           progress=False)
+
+
+def _gate_then_root(t, y, p, dydt):
+    gate = 1.0 / (1.0 + math.exp(1000.0 * (1.0 + y[1])))  # overflows, harmlessly: 0 on a GPU
+    dydt[0] = -math.sqrt(y[0]) + gate  # the root of a level that reaches 0 at t = 2
+    dydt[1] = 0.0
+
+
+def _flat_jac_behind_a_gate(t, y, p, J):
+    e = math.exp((2.0 - y[0]) / 1e-4)  # overflows at the test state
+    J[0, 0] = -1.0 / (1.0 + e)  # a bug: J is flat
+
+
+def test_the_fault_named_is_the_one_a_gpu_cannot_answer():
+    """A harmless overflow before the real fault was named in its place: the message said OverflowError where the
+    cause is sqrt of a negative number, and the construction check said OverflowError where the jac indexes a flat J
+    in two dimensions (a regression hunt)."""
+    system = kernels.ODESystem(_gate_then_root, 2, name="gate_then_root")
+    result = kernels.solve_ivp(system, (0.0, 3.0), [1.0, 2.0], method="tsit5", precision=np.float64,
+                               progress=False)
+    assert result.status[0] == kernels.Status.NONFINITE_STATE
+    assert "raised ValueError (math domain error)" in result.message(0), result.message(0)
+    with pytest.raises(kernels.ConfigurationError, match=r"IndexError.*J is flat"):
+        kernels.ODESystem(_gate_then_root, 2, name="flat_jac", jac=_flat_jac_behind_a_gate)
