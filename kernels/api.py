@@ -14,6 +14,7 @@ from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked
 from .loop_work import EVENT_COLUMN
 from .planning import REPLAN
+from .rhs_hint import mostly_rejected
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
@@ -291,7 +292,7 @@ class IVPResult:
                               for c in (self.n_steps, self.n_rejected))
         attempted = accepted + rejected
         saves = int(np.count_nonzero(np.asarray(self.t, np.float64) > self.t_start))
-        if saves <= attempted or 5 * rejected >= attempted:
+        if saves <= attempted or mostly_rejected(accepted, rejected):
             return ""
         return (f" t_eval has {saves} save times after t0 and every save ends a step, so {attempted} steps "
                 f"(max_steps) cannot reach them all: raise max_steps above {saves}, or save at fewer times.")

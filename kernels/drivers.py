@@ -60,6 +60,11 @@ def make_driver_evaluator(n_drivers):
     return evaluate
 
 
+# What to do with a forcing given as a function of t (a chemist's trial passed one as drivers).
+_WRITE_IT_IN_RHS = ("A forcing you can write as a function of t belongs in the rhs itself (e.g. j = p[0] * max(0.0, "
+                    "math.sin(2.0 * math.pi * t / 86400.0))), in a system built without n_drivers")
+
+
 def validate_drivers(drivers, n_drivers, dtype, span=None):
     """Check ``drivers`` against the system; return ``(times, values)`` host arrays.
 
@@ -88,17 +93,13 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     elif isinstance(drivers, (tuple, list)) and len(drivers) == 2:
         times, values = drivers
     elif callable(drivers):
-        raise ConfigurationError(
-            f"drivers: expected (times, values) samples; got a function ({describe(drivers)}). Drivers are sampled "
-            "data interpolated on the device; a forcing you can write as a function of t belongs in the rhs "
-            "itself (e.g. j = p[0] * max(0.0, math.sin(2.0 * math.pi * t / 86400.0))), in a system built without "
-            "n_drivers")
+        raise ConfigurationError(f"drivers: expected (times, values) samples; got a function ({describe(drivers)}). "
+                                 f"Drivers are sampled data interpolated on the device. {_WRITE_IT_IN_RHS}")
     else:
         raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
     if callable(values):
-        raise ConfigurationError(
-            f"drivers: values must be samples at the times; got a function ({describe(values)}). A forcing you can "
-            "write as a function of t belongs in the rhs itself, in a system built without n_drivers")
+        raise ConfigurationError(f"drivers: values must be samples at the times; got a function "
+                                 f"({describe(values)}). {_WRITE_IT_IN_RHS}")
     times, values = (np.asarray(real_array(value, f"drivers: {name}"), dtype=np.float64)
                      for name, value in (("times", times), ("values", values)))
     if values.ndim == 1 and n_drivers == 1:

@@ -49,7 +49,7 @@ from planner import Buffer, BufferSettings, Phase
 from .codegen import compile_device
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
-from .literals import in_precision
+from .literals import for_system
 from .loop_work import EVENT_COLUMN
 from .user_faults import value_function
 from .validation import defaulted_parameter
@@ -351,7 +351,7 @@ def make_event_functions(settings, system, allocate, dtype, restep=None):
     namespace["eval_drivers"] = make_driver_evaluator(settings.n_drivers)
     interpolate = None
     for e, event in enumerate(events):
-        g = value_function(_in_precision(event.function, system, dtype))
+        g = value_function(for_system(event.function, system, dtype))
         namespace[f"g_{e}"] = g
         namespace[f"locate_{e}"], interpolate = _make_locator(g, n, dtype)
     namespace["interpolate"] = interpolate
@@ -431,11 +431,6 @@ def make_event_functions(settings, system, allocate, dtype, restep=None):
             compile_device("\n".join(check) + "\n", "check", namespace))
 
 
-def _in_precision(function, system, dtype):
-    """An event function with its float literals in ``dtype``, unless the system keeps them as written."""
-    return function if getattr(system, "literals", "working") == "as written" else in_precision(function, dtype)
-
-
 def check_events_compile(events, system, precision):
     """Compile each ``g`` for ``precision`` (on the simulator for CUDA, through :mod:`kernels.compilecheck`):
     ConfigurationError if it does not, or (on a GPU) if it returns nothing."""
@@ -459,7 +454,7 @@ def check_events_compile(events, system, precision):
     arr = types.Array(from_dtype(np.dtype(precision)), 1, "A")
     for e, event in enumerate(events):
         try:
-            _, returned = cuda.compile_ptx_for_current_device(_in_precision(event.function, system, precision),
+            _, returned = cuda.compile_ptx_for_current_device(for_system(event.function, system, precision),
                                                               (types.float64, arr, arr), device=True)
         except Exception as exc:  # noqa: BLE001
             raise ConfigurationError(f"events[{e}] function does not compile for CUDA in {np.dtype(precision)} "

@@ -36,7 +36,7 @@ import types
 
 import numpy as np
 
-__all__ = ["in_precision", "holds"]
+__all__ = ["in_precision", "for_system", "holds"]
 
 _log = logging.getLogger(__name__)
 _PREFIX = "_bufferplan_literal_"
@@ -148,6 +148,12 @@ def _inner_code(definition, func, free):
     if len(inner) != 1:
         raise _AsWritten("the rewritten function was not found")
     return inner[0]
+
+
+def for_system(function, system, dtype):
+    """``function`` (a system's rhs or an event's) as the GPU runs it: its float literals in ``dtype``
+    (:func:`in_precision`), unless ``system`` keeps them as written (``ODESystem(..., literals="as written")``)."""
+    return function if getattr(system, "literals", "working") == "as written" else in_precision(function, dtype)
 
 
 def holds(value, scalar):

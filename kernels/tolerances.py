@@ -181,9 +181,9 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     far, span = max(abs(t0), abs(t_end)), t_end - t0
     if np.dtype(dtype) == np.float64 or system.n_drivers or not eps * far > float(np.min(rtol)) * span:
         return
-    from .literals import in_precision
+    from .literals import for_system
 
-    rhs = in_precision(system.rhs, dtype) if system.literals == "working" else system.rhs
+    rhs = for_system(system.rhs, system, dtype)
     rtol64, atol64 = np.asarray(rtol, np.float64), np.asarray(atol, np.float64)
 
     def effect(times, y, p, held):
@@ -240,9 +240,9 @@ def warn_float32_range(system, t0, rows, dtype):
     if np.dtype(dtype) != np.float32 or system.n_drivers:
         return
     from .errors import PrecisionWarning
-    from .literals import in_precision
+    from .literals import for_system
 
-    rhs = in_precision(system.rhs, dtype) if system.literals == "working" else system.rhs
+    rhs = for_system(system.rhs, system, dtype)
     out = np.empty(system.n_states)
     for row, y, p in rows:
         y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
