@@ -30,6 +30,7 @@ import contextvars
 import hashlib
 import importlib.metadata
 import os
+import re
 import tempfile
 import threading
 import warnings
@@ -46,6 +47,11 @@ ENV_VAR = "BUFFERPLAN_COMPILE_CACHE"
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3
 _MAGIC = b"BPCC2\n"  # 2: the checksum covers the entry's key too (a file copied under another key is a miss)
 _OFF = ("", "0", "off", "false", "no", "none")
+_ON = ("1", "on", "true", "yes", "default")  # the default folder: "1" named a folder "1" in the working directory
+_KINDS = ("ptx", "cubin", "ptxas")
+# an entry's file name; nothing else in the folder is the cache's (its own *.bin files were counted and deleted
+# by clear() and the size trim: a user's 'simulation_output.bin' in a cache pointed at a project folder)
+_ENTRY = re.compile(r"(%s)-[0-9a-f]{64}\.bin" % "|".join(_KINDS))
 _ACTIVE = contextvars.ContextVar("bufferplan_compile_cache", default=None)
 _install_lock = threading.Lock()
 _installed = []
@@ -53,7 +59,9 @@ _installed = []
 
 def default_directory():
     """Where the default cache lives: ``$XDG_CACHE_HOME/bufferplan/kernels``, else ``~/.cache/bufferplan/kernels``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG specification: a relative value is ignored (it was the working directory's)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "bufferplan", "kernels")
 
 
@@ -170,14 +178,14 @@ class CompileCache:
                               "turn the cache off (compile_cache=None, or 'off').", RuntimeWarning, stacklevel=2)
 
     def entries(self):
-        """``[(path, bytes, mtime)]`` of the stored entries."""
+        """``[(path, bytes, mtime)]`` of the stored entries (files named as entries; nothing else in the folder)."""
         found = []
         try:
             names = os.listdir(self.directory)
         except OSError:
             return found
         for name in names:
-            if name.endswith(".bin") and not name.startswith(".tmp-"):
+            if _ENTRY.fullmatch(name):
                 path = os.path.join(self.directory, name)
                 with contextlib.suppress(OSError):
                     st = os.stat(path)
@@ -189,7 +197,7 @@ class CompileCache:
         return sum(size for _, size, _ in self.entries())
 
     def clear(self):
-        """Delete every stored entry (not the folder)."""
+        """Delete every stored entry (not the folder, nor any other file in it)."""
         for path, _, _ in self.entries():
             with contextlib.suppress(OSError):
                 os.remove(path)
@@ -277,17 +285,19 @@ def _check_folder(path, what, off="None"):
 
 
 def as_compile_cache(value, what="compile_cache"):
-    """``value`` as a CompileCache or None: ``"default"`` (the folder of ``$BUFFERPLAN_COMPILE_CACHE``,
+    """``value`` as a CompileCache or None: ``"default"`` or True (the folder of ``$BUFFERPLAN_COMPILE_CACHE``,
     else :func:`default_directory`; ``off`` there disables it), None, False or ``"off"`` (no cache: the
-    words that turn the environment variable off, ``off``, ``none``, ``no``, ``false``, ``0``, do here too),
-    a folder path (a ``pathlib.Path`` is always one), or a CompileCache."""
+    words that turn the environment variable off, ``off``, ``none``, ``no``, ``false``, ``0``, do here too, and
+    ``on``, ``yes``, ``true``, ``1`` mean the default), a folder path (a ``pathlib.Path`` is always one), or a
+    CompileCache."""
     if isinstance(value, CompileCache) or value is None:
         return value
-    if value is False or (isinstance(value, str) and value.strip() and value.strip().lower() in _OFF):
+    word = value.strip().lower() if isinstance(value, str) else None
+    if value is False or (word and word in _OFF):
         return None
-    if isinstance(value, str) and value == "default":
+    if value is True or word in _ON:
         setting = os.environ.get(ENV_VAR)
-        if setting is None:
+        if setting is None or setting.strip().lower() in _ON:
             return CompileCache(default_directory())
         if setting.strip().lower() in _OFF:
             return None

@@ -37,7 +37,8 @@ from numba.core.extending import intrinsic
 from .backend import backend
 from .codegen import compile_device
 
-__all__ = ["FOLD_RUN", "FOLD_SWITCH", "MIN_RUN", "compile_folded", "fold_moves", "parse_expression", "parse_move"]
+__all__ = ["FOLD_RUN", "FOLD_SWITCH", "MIN_RUN", "compile_folded", "fold_moves", "folding_off", "parse_expression",
+           "parse_move"]
 
 # Shorter runs stay Python. 16 against 64: the same PTX, Numba's passes 0.6 s faster on radau at n = 64
 # (benchmarks/results/compile_time_2026-12-01/).
@@ -50,6 +51,15 @@ FOLD_RUN = 2
 # same PTX, compiled the slow way; for comparing the two forms (benchmarks/fold_ptx.py), or to rule the
 # fold out when a kernel misbehaves.
 FOLD_SWITCH = "BUFFERPLAN_FOLD_IR"
+
+_OFF_WORDS = ("0", "off", "no", "false")  # as BUFFERPLAN_COMPILE_CACHE and NUMBA_ENABLE_CUDASIM read them
+
+
+def folding_off():
+    """Whether the environment turns the folds off (:data:`FOLD_SWITCH` = ``0``, ``off``, ``no`` or ``false``;
+    only ``0`` did, and ``off`` was ignored in silence)."""
+    return os.environ.get(FOLD_SWITCH, "1").strip().lower() in _OFF_WORDS
+
 
 _LINE = re.compile(r"^(\s*)(\w+)\[(\d+)\] = (.+?)\s*$")
 _ELEMENT = re.compile(r"^(-?)(\w+)\[(\d+)\]$")
@@ -134,11 +144,11 @@ def fold_moves(source, namespace, min_run=MIN_RUN, enabled=None, expressions=Fal
     The intrinsics are added to ``namespace`` as ``_MOVES_<k>``; returns the new source.  ``enabled``:
     None folds on Numba's CUDA target only (the simulator cannot run intrinsics); True folds anyway (the
     intrinsics also lower on the CPU target, where the tests compare both forms), unless the environment sets
-    :data:`FOLD_SWITCH` to ``0``.  ``expressions``: runs
+    :data:`FOLD_SWITCH` to ``0`` (or ``off``).  ``expressions``: runs
     also take the element statements of :func:`parse_expression`.
     """
     if enabled is None:
-        enabled = backend() != "simulator" and os.environ.get(FOLD_SWITCH, "1") != "0"
+        enabled = backend() != "simulator" and not folding_off()
     if not enabled:
         return source
     lines, out, k, i = source.split("\n"), [], 0, 0

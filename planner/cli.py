@@ -117,7 +117,8 @@ def cmd_verify(args, out):
         return 1
     note = input_hash_note(plan, problem)
     note = f"; note: {note}" if note else ""
-    print(f"OK: {len(plan.buffers)} buffers, shared {plan.shared_elements} elements/thread, "
+    count = f"{len(plan.buffers)} buffer{'' if len(plan.buffers) == 1 else 's'}"
+    print(f"OK: {count}, shared {plan.shared_elements} elements/thread, "
           f"{plan.shared_bytes_per_block} B/block{note}", file=out)
     return 0
 

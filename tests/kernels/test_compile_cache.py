@@ -216,6 +216,42 @@ def test_off_as_the_argument_is_no_cache_as_in_the_environment_variable(tmp_path
     assert as_compile_cache(tmp_path / "off").directory == str(tmp_path / "off")  # a Path is always a folder
 
 
+def test_on_words_mean_the_default_folder(tmp_path, monkeypatch):
+    """BUFFERPLAN_COMPILE_CACHE=1 (or true, on) and compile_cache="on" made folders named 1, true, on here."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    for on in ("1", "true", "On", " yes "):
+        monkeypatch.setenv(ENV_VAR, on)
+        assert as_compile_cache("default").directory == default_directory()
+        monkeypatch.delenv(ENV_VAR)
+        assert as_compile_cache(on).directory == default_directory()
+    assert as_compile_cache(True).directory == as_compile_cache("Default").directory == default_directory()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing made here (the cache folder is made on a write)
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert default_directory() == str(tmp_path / ".cache" / "bufferplan" / "kernels")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_directory() == str(tmp_path / "xdg" / "bufferplan" / "kernels")
+
+
+def test_other_files_in_the_folder_are_left_alone(tmp_path):
+    """A cache pointed at a project folder counted and deleted the user's own simulation_output.bin."""
+    (tmp_path / "simulation_output.bin").write_bytes(bytes(5000))
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "ptx-notahexkey.bin").write_bytes(b"x")
+    cache = _offline(CompileCache(tmp_path, max_bytes=4000))
+    for i in range(6):
+        cache.store("ptx", cache.key("ptx", str(i)), bytes(900))
+    assert cache.size_bytes() <= 4000
+    cache.clear()
+    assert cache.size_bytes() == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "ptx-notahexkey.bin", "simulation_output.bin"]
+
+
 def test_a_blank_path_or_a_file_is_not_a_cache_folder(tmp_path, monkeypatch):
     """compile_cache=" " made a folder named " "; a plain file failed later with "[Errno 17] File exists"."""
     monkeypatch.chdir(tmp_path)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kernels.moves_ir import fold_moves, parse_expression, parse_move
+from kernels.moves_ir import FOLD_SWITCH, fold_moves, folding_off, parse_expression, parse_move
 
 
 def test_the_grammar_of_a_move():
@@ -73,6 +73,14 @@ def test_short_runs_and_the_simulator_keep_the_source():
     source = "def f(a):\n" + "".join(f"    a[{i}] = ZERO\n" for i in range(10)) + "    return a\n"
     assert fold_moves(source, {"ZERO": 0.0}, min_run=64, enabled=True) == source
     assert fold_moves(source, {"ZERO": 0.0}, min_run=2, enabled=False) == source
+
+
+@pytest.mark.parametrize("value, off", [("0", True), ("off", True), (" No ", True), ("false", True), ("1", False),
+                                        ("on", False), ("", False)])
+def test_the_switch_reads_the_words_for_off(monkeypatch, value, off):
+    """BUFFERPLAN_FOLD_IR=off was ignored in silence: only "0" turned the folds off."""
+    monkeypatch.setenv(FOLD_SWITCH, value)
+    assert folding_off() is off
 
 
 def test_a_python_number_in_the_namespace_keeps_its_line():
