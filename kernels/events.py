@@ -49,13 +49,14 @@ from planner import Buffer, BufferSettings, Phase
 from .codegen import compile_device
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
+from .frozen_values import FrozenValues, show
 from .literals import for_system
 from .loop_work import EVENT_COLUMN
 from .user_faults import value_function
 from .validation import defaulted_parameter
 
-__all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "make_event_functions", "THETA_TOL",
-           "MAX_ITERATIONS"]
+__all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "check_events_unchanged",
+           "make_event_functions", "THETA_TOL", "MAX_ITERATIONS"]
 
 THETA_TOL = 1e-12
 MAX_ITERATIONS = 60
@@ -90,6 +91,9 @@ class Event:
             raise ConfigurationError(f"Event direction must be -1, 0 or +1; got {describe(self.direction)}")
         object.__setattr__(self, "direction", int(self.direction))
         object.__setattr__(self, "terminal", bool(self.terminal))
+        # the globals and closure numbers g reads, which compiled code keeps as constants (not a field: an
+        # Event compares by its function, direction and terminal)
+        object.__setattr__(self, "_frozen", FrozenValues({"g": self.function}))
 
 
 def _check_function(func):
@@ -429,6 +433,21 @@ def make_event_functions(settings, system, allocate, dtype, restep=None):
     namespace["slopes"] = compile_device("\n".join(slopes) + "\n", "slopes", namespace)
     return (compile_device("\n".join(begin) + "\n", "begin", namespace),
             compile_device("\n".join(check) + "\n", "check", namespace))
+
+
+def check_events_unchanged(events):
+    """ConfigurationError when a global or closure number an event function reads changed since its Event was
+    made: compiled code keeps the old value, and the simulator read the new one (a user's trial: ``y[0] - LEVEL``
+    with LEVEL changed between solves gave three event times on the simulator where a GPU keeps one)."""
+    for e, event in enumerate(events or ()):
+        found = event._frozen.changed()
+        if found is not None:
+            _, kind, name, old, new = found
+            raise ConfigurationError(
+                f"events[{e}] function reads the {kind} {name!r}, which changed after its Event was made (it was "
+                f"{show(old)}, now {show(new)}): compiled code keeps the value it was built with. To vary {name} "
+                f"between runs, pass it in params (p[i]) and read it in g; or define a new event function after "
+                f"changing it")
 
 
 def check_events_compile(events, system, precision):

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["FrozenValues", "values_read"]
+__all__ = ["FrozenValues", "show", "values_read"]
 
 
 def _python_function(func):
@@ -107,8 +107,8 @@ class FrozenValues:
         self._names = {role: _globals_loaded(f.__code__) for role, f in self._functions.items()}
         self._values = {role: _read(f, self._names[role], copy=True) for role, f in self._functions.items()}
 
-    def check(self, system_name):
-        """Raise ConfigurationError when a recorded value has changed since the system was built."""
+    def changed(self):
+        """``(role, kind, name, old, new)`` of the first recorded value that has changed since, or None."""
         for role, func in self._functions.items():
             recorded = self._values[role]
             if not recorded:
@@ -117,14 +117,23 @@ class FrozenValues:
             for (kind, name), old in recorded.items():
                 new = now.get((kind, name))
                 if new is None or not _same(old, new):
-                    raise ConfigurationError(
-                        f"{role} of system {system_name!r} reads the {kind} {name!r}, which changed after the "
-                        f"system was built (it was {_show(old)}, now {_show(new)}): compiled code keeps the value "
-                        f"it was built with. To vary {name} between runs, pass it in params (p[i]); or build a "
-                        f"new ODESystem after changing it")
+                    return role, kind, name, old, new
+        return None
+
+    def check(self, system_name):
+        """Raise ConfigurationError when a recorded value has changed since the system was built."""
+        found = self.changed()
+        if found is not None:
+            role, kind, name, old, new = found
+            raise ConfigurationError(
+                f"{role} of system {system_name!r} reads the {kind} {name!r}, which changed after the "
+                f"system was built (it was {show(old)}, now {show(new)}): compiled code keeps the value "
+                f"it was built with. To vary {name} between runs, pass it in params (p[i]); or build a "
+                f"new ODESystem after changing it")
 
 
-def _show(value):
+def show(value):
+    """A recorded value as a message shows it (an array by its shape past six elements)."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}" if value.size > 6 else np.array2string(value, separator=", ")
     return "not a number" if value is None else repr(value)

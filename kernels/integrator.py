@@ -30,7 +30,7 @@ from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
 from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
-from .events import as_events, check_events_compile
+from .events import as_events, check_events_compile, check_events_unchanged
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
                                 check_newton_scale, check_pattern_at, check_sampling, controller_settings,
                                 fixed_step_remedy, keywords_checked, method_argument, pins_argument, plan_choice,
@@ -397,6 +397,7 @@ class Integrator:
                 f"(controller 'fixed'), got dt_min={dt_min!r}, dt_max={dt_max!r}: drop them, or use an adaptive "
                 f"controller")
         system.check_unchanged()
+        check_events_unchanged(self.settings.events)
         suspect = self._suspect_derivative()
         if suspect is not None and not self._warned_suspect:
             self._warned_suspect = True

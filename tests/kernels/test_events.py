@@ -1,6 +1,7 @@
 """Events: terminal events located like SciPy's, crossings counted like SciPy's, on both loops."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -321,3 +322,43 @@ def test_an_event_that_divides_by_a_parameter_draws_no_warning_from_the_sample_c
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         Event(_concentration_above_2, direction=1)
+
+
+EVENT_LEVEL = 0.5
+
+
+def _above_level(t, y, p):
+    return y[0] - EVENT_LEVEL
+
+
+def _grow(t, y, p, dydt):
+    dydt[0] = 1.0
+
+
+def test_a_global_an_event_reads_is_a_constant_once_made(monkeypatch):
+    """LEVEL changed between solves was read anew on the simulator (event times 0.5, 0.25, 0.75) where a GPU's
+    compiled kernel keeps 0.5: the solve after the change is refused, as for the rhs."""
+    grow = kernels.ODESystem(_grow, 1, name="grow")
+    event = Event(_above_level, terminal=True, direction=1)
+    first = kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=event, progress=False)
+    assert first.event_t[0] == pytest.approx(0.5, abs=1e-12)
+    monkeypatch.setattr(sys.modules[__name__], "EVENT_LEVEL", 0.25)
+    for again in (event, Event(_above_level, terminal=True, direction=1)):  # an equal Event: the same kernel
+        with pytest.raises(ConfigurationError, match=r"events\[0\] function reads the global 'EVENT_LEVEL', which "
+                                                     r"changed after its Event was made \(it was 0.5, now 0.25\).*"
+                                                     r"pass it in params"):
+            kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=again, progress=False)
+
+
+def test_a_closure_number_an_event_reads_is_checked_too():
+    level = 0.5
+
+    def above(t, y, p):
+        return y[0] - level
+
+    grow = kernels.ODESystem(_grow, 1, name="grow")
+    event = Event(above, terminal=True)
+    kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=event, progress=False)
+    level = 0.75  # noqa: F841 - read by the closure
+    with pytest.raises(ConfigurationError, match="reads the closure variable 'level'"):
+        kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=event, progress=False)
