@@ -42,13 +42,15 @@ _PARAMETER_REMEDY = (" A parameter causes it: this trajectory has {given}, and w
                      "trajectory's params row, or write the term so that it allows {given}.")
 
 
-def jacobian_probe(system, status, y0, params, t0):
-    """A :class:`JacobianProbe` when a trajectory ended with one of :data:`JACOBIAN_STATUSES`, else None."""
+def jacobian_probe(system, status, y0, params, t0, dtype=np.float64):
+    """A :class:`JacobianProbe` when a trajectory ended with one of :data:`JACOBIAN_STATUSES`, else None
+    (``dtype``: the run's precision)."""
     if status is None or not np.any(np.isin(np.asarray(status), JACOBIAN_STATUSES)):
         return None
     if system.jac is None and system.n_drivers:
         return None  # differences of rhs need the drivers' values
-    return JacobianProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0))
+    return JacobianProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0),
+                         np.dtype(dtype).name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +61,7 @@ class JacobianProbe(HostProbe):
     y0: np.ndarray
     params: np.ndarray
     t0: float
+    precision: str = "float64"
 
     STATUSES = JACOBIAN_STATUSES
 
@@ -91,12 +94,38 @@ class JacobianProbe(HostProbe):
                     "it." + _remedy(system, t, y, p, _finite_rhs, "rhs"))
         bad = np.flatnonzero(~np.isfinite(jac))
         if not bad.size:
-            return ""
+            return self._in_precision(at, t, y, p, jac) if system.jac is not None else ""
         k = int(bad[0])
         i, j = divmod(k, n)
         return (f" {source} is not finite {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) is "
                 f"{float(jac[k])!r} ({bad.size} of {n * n} entries are inf or NaN)."
                 + _remedy(system, t, y, p, _finite_jacobian, "Jacobian", j))
+
+
+    def _in_precision(self, at, t, y, p, exact):
+        """The hint when the system's ``jac``, finite in float64, is not in the run's float32: evaluated as the GPU
+        does, on float32 arrays with float32 literals (a user's trial: a Hill term's ``n y**(n-1) / (1 + y**n)**2``
+        at n = 40 is inf / inf past y = 9 in float32, and every step failed as SINGULAR_MATRIX with no cause named)."""
+        if self.precision != "float32":
+            return ""
+        from .literals import for_system
+
+        n = self.system.n_states
+        held = np.zeros(n * n, np.float32)
+        with np.errstate(all="ignore"):
+            self.system.run_host(for_system(self.system.jac, self.system, np.float32),
+                                 (np.float64(t), y.astype(np.float32), p.astype(np.float32), held))
+        bad = np.flatnonzero(~np.isfinite(held))
+        if not bad.size:
+            return ""
+        k = int(bad[0])
+        i, j = divmod(k, n)
+        return (f" The system's jac is not finite in float32 {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) "
+                f"is {float(held[k])!r} there ({float(exact[k]):.6g} in float64): a value inside it leaves float32's "
+                "range (3.4e38; a power y**(n-1) of a state, then a division of two infinities), and the iteration "
+                "matrix is singular at any step size. Write the term so that its intermediate values stay in range "
+                "(divide before multiplying: (y**(n-1) / (1 + y**n)) / (1 + y**n), or in terms of x = y**n / (1 + "
+                "y**n)), leave jac out (differences of rhs), or use precision=np.float64.")
 
 
 def _rhs(system, t, y, p):

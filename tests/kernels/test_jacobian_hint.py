@@ -1,6 +1,7 @@
 """The non-finite Jacobian hint of implicit methods' solver failures (kernels/jacobian_hint.py)."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -161,3 +162,35 @@ def test_a_negative_temperature_is_named_not_a_state_at_zero():
         message = result.message(0)
         assert f"With y_2 = -20 positive instead the {what} is finite" in message, message
         assert "y_1 at 1e-12" not in message
+
+
+def _toggle(t, y, p, dydt):
+    dydt[0] = p[0] / (1.0 + y[1] ** p[2]) - y[0]
+    dydt[1] = p[1] / (1.0 + y[0] ** p[2]) - y[1]
+
+
+def _toggle_jac(t, y, p, J):
+    a1, a2, n = p[0], p[1], p[2]
+    d1 = 1.0 + y[1] ** n
+    d0 = 1.0 + y[0] ** n
+    J[0] = -1.0
+    J[1] = -a1 * n * y[1] ** (n - 1.0) / (d1 * d1)
+    J[2] = -a2 * n * y[0] ** (n - 1.0) / (d0 * d0)
+    J[3] = -1.0
+
+
+def test_a_jac_that_leaves_float32s_range_is_named_in_a_float32_run():
+    """A steep Hill term's derivative, n y**(n-1) / (1 + y**n)**2 at n = 40 and y = 10, is finite in float64 and
+    inf / inf in float32: every step failed as SINGULAR_MATRIX and the message named nothing (a user's trial)."""
+    toggle = kernels.ODESystem(_toggle, 2, 3, name="toggle", jac=_toggle_jac)
+    args = ((0.0, 10.0), [10.0, 0.1], [3.0, 3.0, 40.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = kernels.solve_ivp(toggle, *args, method="rodas5p", rtol=1e-4, atol=1e-6, precision=np.float32,
+                                progress=False)
+    assert res.status[0] == kernels.Status.SINGULAR_MATRIX
+    assert re.search(r"jac is not finite in float32 at the initial state .* J\[1 \* 2 \+ 0\] = J\[2\] .* is nan "
+                     r"there \(-1.2e-39 in float64\).*divide before multiplying.*precision=np.float64",
+                     res.message(0))
+    assert kernels.solve_ivp(toggle, *args, method="rodas5p", rtol=1e-4, atol=1e-6, precision=np.float64,
+                             progress=False).success  # float64 holds it
