@@ -14,7 +14,7 @@ from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked
 from .loop_work import EVENT_COLUMN
 from .planning import REPLAN
-from .rhs_hint import mostly_rejected
+from .rhs_hint import mostly_rejected, resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
@@ -64,7 +64,7 @@ class IVPResult:
         says whether it looks stiff.  For an implicit method, set when a trajectory
         ended with SINGULAR_MATRIX or NEWTON_NOT_CONVERGED: :meth:`message` then says
         whether the Jacobian is inf or NaN at its initial or last saved state.
-        Not pickled (it holds the system).
+        A pickled result keeps the hints of its first 16 such trajectories as text (the probe holds the system).
     summary_array : array (N, n_windows, n_stats * n_quantities) or None
         The running summaries as the kernel wrote them; read them through :attr:`summaries`.
     summary_stats : tuple of str
@@ -178,8 +178,10 @@ class IVPResult:
         raise AttributeError(f"IVPResult has no {name!r} (SciPy's name): {hint}")
 
     def __getstate__(self):
+        """The probe holds the system, whose functions need not pickle: its hints go as text (the first 16)."""
         state = dict(self.__dict__)
-        state["stiffness_probe"] = None  # holds the system, whose functions need not pickle
+        if self.stiffness_probe is not None:
+            state["stiffness_probe"] = resolve_hints(self.stiffness_probe, self._host_status(), self.t, self.y)
         return state
 
     def __deepcopy__(self, memo):

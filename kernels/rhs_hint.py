@@ -247,6 +247,38 @@ class ProbeChain:
         return ""
 
 
+#: Failed trajectories whose hints a pickled result keeps, as text (each hint may follow its path on the host).
+PICKLED_HINTS = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedHints:
+    """Hints worked out when a result was pickled (its probes hold the system, whose functions need not pickle):
+    ``hints`` maps a trajectory to its text, ``n`` is the batch size."""
+
+    hints: dict
+    n: int
+
+    def explains(self, code) -> bool:
+        return True
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        return self.hints.get(int(trajectory) % self.n, "")
+
+
+def resolve_hints(probe, status, t_saved, y_saved):
+    """A :class:`ResolvedHints` of ``probe``'s hints for the first :data:`PICKLED_HINTS` trajectories it explains
+    (``y_saved``: the result's saved states, or None when not on the host)."""
+    status = np.asarray(status)
+    explained = [code for code in np.unique(status) if probe.explains(code)]
+    hints = {}
+    for i in np.flatnonzero(np.isin(status, explained))[:PICKLED_HINTS]:
+        text = probe.hint(int(i), t_saved, y_saved[i] if isinstance(y_saved, np.ndarray) else None)
+        if text:
+            hints[int(i)] = text
+    return ResolvedHints(hints, len(status))
+
+
 def chain(status, *probes):
     """One probe for ``IVPResult.stiffness_probe`` from several (None where none is given)."""
     probes = tuple(p for p in probes if p is not None)
