@@ -136,7 +136,9 @@ class LoopBufferSettings:
         """The ``summaries`` child's settings, or None."""
         if self.summaries is None:
             return None
-        return SummarySettings(self.summaries, self.step.n_states, self.n_observables, self.step.n_drivers)
+        # fixed steps: every thread adds its blocks to the compensated sums at the same steps
+        return SummarySettings(self.summaries, self.step.n_states, self.n_observables, self.step.n_drivers,
+                               blocked=not self.adaptive)
 
     def event_settings(self):
         """The ``events`` child's settings, or None."""

@@ -49,7 +49,13 @@ A zero-length window (a save at ``t0``) has mean and rms of its one value.
 Accumulators are in the working precision; the trapezoid sums of ``mean`` and
 ``rms`` are compensated (Kahan: a second slot keeps what each addition rounded
 away), so their rounding does not grow with the number of steps (a float32
-mean over 20000 steps drifted 1e-4 relative summed plainly).  A window the trajectory did not
+mean over 20000 steps drifted 1e-4 relative summed plainly).  Fixed-step loops,
+where every thread takes the same steps, add each step to a plain block sum and
+the block to the compensated sum every :data:`FOLD_EVERY` steps (a third slot
+and one step count): the rounding stays that of a block, and the compensation's
+instructions are paid once a block (every step, they made RK4 on Lorenz with six
+statistics 1.5x slower); adaptive loops, whose threads' steps differ, compensate
+every step.  A window the trajectory did not
 finish is NaN; a terminal event ends the window it falls in at the event
 (:mod:`kernels.events`), whose statistics cover ``[a, t_event]``.
 """
@@ -152,8 +158,15 @@ def as_summaries(summaries, system):
 
 
 # Accumulator slots per quantity: the previous value always, the rest when a statistic reads them.
-_SLOTS = (("prev", None), ("integral", ("mean",)), ("integral_lost", ("mean",)), ("square", ("rms",)),
-          ("square_lost", ("rms",)), ("low", ("min",)), ("high", ("max", "argmax")), ("at_high", ("argmax",)))
+_SLOTS = (("prev", None), ("integral", ("mean",)), ("integral_lost", ("mean",)), ("integral_block", ("mean",)),
+          ("square", ("rms",)), ("square_lost", ("rms",)), ("square_block", ("rms",)), ("low", ("min",)),
+          ("high", ("max", "argmax")), ("at_high", ("argmax",)))
+_SUMS = ("integral", "square")
+#: Steps a fixed-step loop sums plainly into a block before adding the block to the compensated sum: the
+#: compensation (four additions and a select) once a block instead of every step, the rounding bounded by the
+#: block's length (Kahan every step made RK4 on Lorenz with all six statistics 2.64x a final-state run, against
+#: 1.77x summed plainly; benchmarks/results/session36_2026-12-05/).
+FOLD_EVERY = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,13 +183,20 @@ class SummarySettings:
     n_states: int
     n_observables: int
     n_drivers: int = 0
+    blocked: bool = False  # sums folded a block of steps at a time (fixed steps: every thread folds together)
 
     component = "summaries"
 
     @property
     def slots(self) -> tuple:
         wanted = set(self.summaries.stats)
-        return tuple(name for name, needs in _SLOTS if needs is None or wanted & set(needs))
+        return tuple(name for name, needs in _SLOTS if (needs is None or wanted & set(needs))
+                     and (self.blocked or not name.endswith("_block")))
+
+    @property
+    def counts_blocks(self) -> bool:
+        """Whether the accumulators end with the block's step count (blocked, and a mean or rms asked for)."""
+        return self.blocked and any(f"{name}_block" in self.slots for name in _SUMS)
 
     @property
     def needs_observables(self) -> bool:
@@ -186,7 +206,8 @@ class SummarySettings:
         q, n_obs = self.summaries.n_quantities, self.n_observables if self.needs_observables else 0
         n_drv = self.n_drivers if self.needs_observables else 0
         span = (("update", "update"),)
-        buffers = (Buffer("accumulators", size_elems=q * len(self.slots), persistent=True, weight=float(4 * q)),
+        size = q * len(self.slots) + int(self.counts_blocks)
+        buffers = (Buffer("accumulators", size_elems=size, persistent=True, weight=float(4 * q)),
                    Buffer("observables", size_elems=n_obs, lifetime=span, weight=float(n_obs)),
                    Buffer("drivers", size_elems=n_drv, lifetime=span, weight=float(n_drv)))
         return BufferSettings(component=self.component, phases=(Phase("update"),), buffers=buffers)
@@ -224,7 +245,7 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
         "alloc_drv": allocate("drivers"), "observe": system.device_functions(dtype).observables,
         "eval_drivers": make_driver_evaluator(settings.n_drivers if settings.needs_observables else 0),
         "half": dtype(0.5), "nan": dtype(math.nan), "sqrt": math.sqrt, "dtype": dtype,
-        "huge": dtype(np.finfo(dtype).max),
+        "huge": dtype(np.finfo(dtype).max), "one": dtype(1.0), "fold_every": dtype(FOLD_EVERY),
     }
     values = [f"y[{i}]" for i in s.states] + [f"obs[{i}]" for i in s.observables]
 
@@ -250,14 +271,37 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
     update.append("    hh = h * half")
     land += ["    hh = h * half", "    hu = h_unit * half"]
 
-    def add(j, name, term):
+    blocked = settings.counts_blocks
+    counter = f"acc[{q * n_slots}]"
+    sums_at = [name for name in _SUMS if name in at]
+
+    def compensated(j, name, term, indent="    "):
         """Lines that add ``term`` to the sum in slot ``name``, compensated (Kahan): ``name_lost`` keeps the
         low part each addition rounded away, so a float32 mean over 20000 steps stays at rounding (it
         drifted 1e-4 relative uncompensated)."""
         total, lost = slot(j, name), slot(j, name + "_lost")
         # an infinite (or NaN) sum keeps no lost part: inf - inf would turn the statistic NaN (a regression hunt)
-        return [f"    part = ({term}) - {lost}", f"    total = {total} + part",
-                f"    {lost} = (total - {total}) - part if abs(total) <= huge else dtype(0.0)", f"    {total} = total"]
+        return [f"{indent}part = ({term}) - {lost}", f"{indent}total = {total} + part",
+                f"{indent}{lost} = (total - {total}) - part if abs(total) <= huge else dtype(0.0)",
+                f"{indent}{total} = total"]
+
+    def add(j, name, term):
+        """Lines that add ``term``: to the block's plain sum when ``blocked`` (:data:`FOLD_EVERY`), else compensated."""
+        if blocked:
+            block = slot(j, name + "_block")
+            return [f"    {block} = {block} + ({term})"]
+        return compensated(j, name, term)
+
+    def fold():
+        """Lines that count a step and, every :data:`FOLD_EVERY`, add each block to its compensated sum."""
+        if not blocked:
+            return []
+        lines = [f"    count = {counter} + one", "    if count >= fold_every:"]
+        for j in range(q):
+            for name in sums_at:
+                block = slot(j, name + "_block")
+                lines += compensated(j, name, block, "        ") + [f"        {block} = dtype(0.0)"]
+        return lines + ["        count = dtype(0.0)", f"    {counter} = count"]
 
     def extremes(j):
         """Lines of min, max and argmax (the previous value is not read)."""
@@ -293,8 +337,11 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
         if "integral" in at:
             land += add(j, "integral", "hu * (prev - before) + hh * (before + v)")
         if "square" in at:
-            land += add(j, "square", "hu * (prev * prev - before * before) + hh * (before * before + v * v)")
+            # (prev - before) (prev + before): prev^2 - before^2 was inf - inf = NaN where the squares overflow
+            land += add(j, "square", "hu * ((prev - before) * (prev + before)) + hh * (before * before + v * v)")
         land += extremes(j) + [f"    {slot(j, 'prev')} = v"]
+    update += fold()
+    land += fold()
     begin.append("    restart(acc, dtype(0.0))")  # begin is called at the run's start: no time past it
 
     restart = ["def restart(acc, offset):"]
@@ -303,10 +350,12 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
     for j in range(q):
         prev = slot(j, "prev")
         for name in slots[1:]:
-            restart.append(f"    {slot(j, name)} = " + {"integral": "dtype(0.0)", "square": "dtype(0.0)",
-                                                        "integral_lost": "dtype(0.0)", "square_lost": "dtype(0.0)",
-                                                        "at_high": "offset"}.get(name, prev))
-        sums = {name: f"({slot(j, name)} - {slot(j, name + '_lost')})" for name in ("integral", "square") if name in at}
+            zero = name in _SUMS or name.endswith(("_lost", "_block"))
+            restart.append(f"    {slot(j, name)} = " + ("dtype(0.0)" if zero else "offset" if name == "at_high"
+                                                        else prev))
+        # the block not yet folded is added with the lost part: the total is the larger, added last
+        sums = {name: f"({slot(j, name)} + ({slot(j, name + '_block')} - {slot(j, name + '_lost')}))" if blocked
+                else f"({slot(j, name)} - {slot(j, name + '_lost')})" for name in sums_at}
         for k, stat in enumerate(s.stats):
             column = k * q + j
             expression = {
@@ -316,6 +365,8 @@ def make_summary_functions(settings, system, allocate, dtype, regular_steps=Fals
                 "argmax": slot(j, "at_high") if "at_high" in at else "", "final": prev,
             }[stat]
             emit.append(f"    out[traj, w, {column}] = {expression}")
+    if blocked:
+        restart.append(f"    {counter} = dtype(0.0)")
     emit.append("    restart(acc, dtype(b - origin))")
     if len(restart) == 1:
         restart.append("    pass")
