@@ -170,12 +170,23 @@ def _remedy(system, t, y, p, finite, what, j=None):
         where=_where(y, j) if not zero.size else "a state where the model's functions are finite")
 
 
+_OVERSHOOT_REMEDY = (" {name} = {value:.3g} is a state that a step took just below 0 (a decay overshooting it), and "
+                     "with it at {positive:.3g} the {what} is finite: a fractional power, root or log of {name} fails "
+                     "below 0. Write a power as max(x, 0.0) ** n and keep a log's argument above 0 (log(max(x, "
+                     "floor)) with a floor below what matters), so that an overshoot does not stop the run.")
+#: A negative state this small beside the state's largest component (or 1) is an overshoot of 0, not a sign error.
+_OVERSHOOT = 1e-6
+
+
 def negative_state_cause(system, t, y, p, finite, what):
     """:data:`_NEGATIVE_REMEDY` for the first negative state (of the first 8) whose sign alone makes ``finite``
-    true, else ''."""
+    true (:data:`_OVERSHOOT_REMEDY` where it is only just below 0: -1e-10 beside 0.19 was told to check its units,
+    a user's trial), else ''."""
+    scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0
     for i in np.flatnonzero(y < 0.0)[:8]:
         if _fixed(finite, system, t, y, p, [i], states=True, value=-y[i]):
-            return _NEGATIVE_REMEDY.format(name=f"y_{i}", value=float(y[i]), what=what)
+            remedy = _OVERSHOOT_REMEDY if -y[i] <= _OVERSHOOT * scale else _NEGATIVE_REMEDY
+            return remedy.format(name=f"y_{i}", value=float(y[i]), positive=float(-y[i]), what=what)
     return ""
 
 
