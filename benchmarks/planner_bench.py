@@ -39,9 +39,13 @@ from .environment import ROOT  # noqa: E402
 
 import planner.cpsat  # noqa: E402,F401  (import OR-Tools now, not inside the first timed solve)
 from planner import Buffer, BufferSettings, Phase, PlanningProblem, live_peak, solve  # noqa: E402
+from planner.device import without_shared_limit  # noqa: E402
 
 PLANNERS = ("sequential", "greedy", "cpsat")
 UNBOUNDED = 10 ** 12
+# an abstract memory's capacity, not a GPU block's: the device without a shared-memory limit (a problem on a real
+# device refuses a capacity it cannot launch)
+ABSTRACT = without_shared_limit("h100")
 
 
 def random_problem(n, seed):
@@ -54,7 +58,7 @@ def random_problem(n, seed):
             start = rng.randrange(n)
             intervals.append((start, rng.randint(start + 1, min(n, start + max(2, n // 4)))))
         buffers.append(Buffer(f"b{i}", rng.randint(1, 100), "shared", rng.random() < 0.1, tuple(intervals)))
-    return PlanningProblem(buffers=tuple(buffers), shared_capacity=UNBOUNDED)
+    return PlanningProblem(buffers=tuple(buffers), shared_capacity=UNBOUNDED, device=ABSTRACT)
 
 
 def _linear_solver(rng, dim):
@@ -107,7 +111,7 @@ def integrator_problem(n, seed):
         start = rng.randrange(horizon)
         buffers.append(Buffer(f"scratch.s{i}", rng.randint(1, 48), "shared",
                               lifetime=((start, rng.randint(start + 1, min(horizon, start + 8))),)))
-    return PlanningProblem(buffers=tuple(buffers), shared_capacity=UNBOUNDED)
+    return PlanningProblem(buffers=tuple(buffers), shared_capacity=UNBOUNDED, device=ABSTRACT)
 
 
 FAMILIES = {"random": random_problem, "integrator": integrator_problem}
@@ -123,7 +127,7 @@ def scale_problem(n, seed=0):
         start = rng.randrange(n)
         end = min(n, start + 1 + int(rng.expovariate(1 / 16)))
         buffers.append(Buffer(f"b{i}", rng.randint(1, 1024), "shared", lifetime=((start, max(end, start + 1)),)))
-    return PlanningProblem(buffers=tuple(buffers), block_size=1, shared_capacity=UNBOUNDED)
+    return PlanningProblem(buffers=tuple(buffers), block_size=1, shared_capacity=UNBOUNDED, device=ABSTRACT)
 
 
 def scale(n, planner, time_limit, workers):

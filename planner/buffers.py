@@ -132,7 +132,9 @@ class Buffer:
         to its last use across all invocations of its component within one
         invocation of the ancestor ``k`` levels up (an iteration matrix
         factored by the linear solver and reused by every Newton iteration and
-        stage of one step).
+        stage of one step). Where a phase within those levels runs its children
+        ``times > 1`` times, the buffer is alive over that whole phase (every
+        repetition). At most the levels above it plus one (the root's own).
     storage : str
         How its code holds it (:data:`STORAGE_FORMS`): what the cost model
         counts as registers and as memory accesses.  No layout depends on it.

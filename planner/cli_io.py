@@ -54,10 +54,12 @@ def load_problem(path, args, what="PROBLEM"):
     refuse_stdin(path, what, "problem")
     if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
         check_capacity(args.capacity, "--capacity")
-    problem = files.load_problem(path, capacity=args.capacity)
-    problem = apply_overrides(problem, args)
-    if args.capacity is not None or not files.is_csv(path):
-        problem.check_launchable("--capacity" if args.capacity is not None else "shared_capacity")
+    try:
+        problem = apply_overrides(files.load_problem(path, capacity=args.capacity), args)
+    except ConfigurationError as exc:  # the constructor's check_launchable names the capacity as the API does
+        if args.capacity is None or not (str(exc).startswith("shared_capacity: ") and "B per block" in str(exc)):
+            raise
+        raise ConfigurationError(str(exc).replace("shared_capacity", "--capacity")) from None
     if not files.is_csv(path) or args.block_size is not None:
         warp_note(problem)
     return problem

@@ -288,8 +288,9 @@ def load_problem(path, capacity=None):
     if isinstance(data, dict) and {"totals", "provenance"} & set(data):
         raise ConfigurationError(f"{os.fspath(path)} is a plan (it has 'totals' and 'provenance'), not a problem; "
                                  "give the problem it was made from (PlanningProblem JSON or MiniMalloc CSV)")
-    problem = PlanningProblem.from_json(data)
-    return problem if capacity is None else problem.replace(shared_capacity=capacity)
+    if capacity is not None and isinstance(data, dict):  # in place of the file's: checked against the device once
+        data = {**data, "shared_capacity": capacity}
+    return PlanningProblem.from_json(data)
 
 
 def load_plan(path):

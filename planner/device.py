@@ -11,7 +11,7 @@ modelled by ``kernels.device.live_device`` (the planner never imports Numba).
 """
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import ConfigurationError
 from .ints import is_int
@@ -255,6 +255,17 @@ PRESETS = {
     "v100": DeviceModel("v100", (7, 0), 80, 2048, 32, 1024, 65536, 255, 256, 4,
                         96 * _KB, 96 * _KB, 0, 256),
 }
+
+
+def without_shared_limit(device, name=None):
+    """``device`` with unbounded shared memory (below CP-SAT's 64-bit range) per SM and per block.
+
+    For problems whose ``shared_capacity`` is an abstract memory's, not a GPU block's (benchmarks of the
+    planners, MiniMalloc instances): a problem on a real device refuses a capacity it cannot launch.
+    """
+    device = get_device(device)
+    return replace(device, name=name or f"{device.name}-unlimited", shared_bytes_per_sm=2 ** 62,
+                   max_shared_bytes_per_block=2 ** 62, reserved_shared_bytes_per_block=0, shared_alloc_unit_bytes=1)
 
 
 def get_device(name):

@@ -11,6 +11,7 @@ ConfigurationError that lists the names (and the closest one).
 from dataclasses import dataclass, field
 
 from .buffers import Placement
+from .device import without_shared_limit
 from .errors import ConfigurationError
 from .views import ViewWindow
 from .wording import did_you_mean, name_list
@@ -81,8 +82,9 @@ def verify_for_tree(tree, plan):
     PlanError
         The rule the plan breaks (``rule`` names it).
     """
-    problem = tree.to_problem(precision=plan.precision, block_size=plan.block_size)
-    plan.verify(problem.replace(shared_capacity=max(plan.shared_elements, problem.capacity_elems)))
+    problem = tree.to_problem(precision=plan.precision, block_size=plan.block_size,
+                              device=without_shared_limit("h100"))
+    plan.verify(problem.replace(shared_capacity=plan.shared_elements))
 
 
 class SliceIndices(dict):

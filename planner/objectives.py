@@ -12,9 +12,16 @@ shared or back) while a move raises the predicted throughput by more than
 :data:`MOVE_GAIN`, up to :data:`IMPROVING_ROUNDS` moves: a prefix of one
 order cannot reach every set (a user's trial found a persistent buffer the
 model rated 1.17x faster shared, kept local behind lighter ones).
+
+The search is bounded by a count, :data:`SEARCH_WORK` (candidate sets scored
+times planned buffers), so that one problem gets one plan whatever the
+machine's load; a wall-clock deadline only stops a search the count would
+let run on, and is reported (``AutoSearch.cut``): its result depends on
+timing.
 """
 
 import time
+from dataclasses import dataclass
 
 from .buffers import Location
 from .costmodel import keep_local, local_candidates, predict
@@ -30,15 +37,33 @@ IMPROVING_ROUNDS = 8
 MOVE_GAIN = 1.02
 
 
-def choose_local(problem, device=None, max_registers=None, skip=(), deadline=None):
-    """``(work problem, kept local names, candidates tried)`` for the ``auto`` objective.
+#: The search's size: candidate sets scored times the problem's planned buffers (a greedy layout each),
+#: about 3 s for 250 buffers on one core; a count, not a time, so the chosen set does not depend on load.
+SEARCH_WORK = 150_000
 
-    ``work`` is a ``min-shared`` problem whose pins differ from ``problem`` only in
+
+@dataclass(frozen=True)
+class AutoSearch:
+    """What :func:`choose_local` found: the ``work`` problem, the ``kept`` local names, how many
+    ``candidates`` it scored, and whether the deadline ``cut`` it before :data:`SEARCH_WORK` ran out
+    (the result then depends on the machine's speed and load)."""
+
+    work: object
+    kept: frozenset
+    candidates: int
+    cut: bool
+
+
+def choose_local(problem, device=None, max_registers=None, skip=(), deadline=None):
+    """The :class:`AutoSearch` of the ``auto`` objective.
+
+    Its ``work`` is a ``min-shared`` problem whose pins differ from ``problem`` only in
     ``auto`` buffers turned ``local``, so every plan of it is a plan of ``problem``.
     ``device`` overrides the problem's cost constants (the compiler loop's corrected model).
     ``skip`` holds kept sets not to choose (the compiler loop's runner-up); an
-    ``InfeasibleError`` when every candidate is skipped. ``deadline`` (a ``time.perf_counter()``
-    reading) stops the search there with the best set scored so far (at least one is scored).
+    ``InfeasibleError`` when every candidate is skipped. The search scores at most
+    ``SEARCH_WORK / len(problem.planned)`` sets (at least the first); ``deadline`` (a
+    ``time.perf_counter()`` reading) is a safety stop before that, reported as ``cut``.
     """
     skipped = {frozenset(names) for names in skip}
     candidates = [keep for keep in local_candidates(problem) if keep not in skipped]
@@ -46,10 +71,21 @@ def choose_local(problem, device=None, max_registers=None, skip=(), deadline=Non
         raise InfeasibleError("auto: every set of buffers to keep local was skipped; nothing is left to plan")
     tried = set(candidates)
     sizes = problem.by_name()
+    budget = max(1, SEARCH_WORK // max(1, len(problem.planned)))
+    scored_count, cut = 0, False
+
+    def stop():
+        nonlocal cut
+        if scored_count >= budget:
+            return True
+        cut = cut or _past(deadline)
+        return cut
+
     best, refused = None, None
     for keep in candidates:
-        if best is not None and _past(deadline):
+        if best is not None and stop():
             break
+        scored_count += 1
         scored = _score(problem, sizes, keep, device, max_registers)
         if isinstance(scored, InfeasibleError):  # this set kept local cannot launch (too much local memory)
             refused = scored
@@ -60,15 +96,16 @@ def choose_local(problem, device=None, max_registers=None, skip=(), deadline=Non
     movable = sorted(b.name for b in problem.planned
                      if b.location is Location.AUTO and b.size_elems and problem.shareable(b))
     for _ in range(IMPROVING_ROUNDS):
-        if _past(deadline):
+        if stop():
             break
         moves = (best[2] ^ {name} for name in movable)
         moves = [keep for keep in moves if keep not in skipped and keep not in tried]
         scored = []
         for keep in moves:
-            if _past(deadline):
+            if stop():
                 break
             tried.add(keep)
+            scored_count += 1
             found = _score(problem, sizes, keep, device, max_registers)
             if not isinstance(found, InfeasibleError):
                 scored.append(found)
@@ -76,7 +113,7 @@ def choose_local(problem, device=None, max_registers=None, skip=(), deadline=Non
         if better is None or not _throughput(better) > _throughput(best) * MOVE_GAIN:
             break
         best = better
-    return best[1], best[2], len(tried)
+    return AutoSearch(best[1], best[2], scored_count, cut)
 
 
 def _past(deadline):

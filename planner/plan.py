@@ -11,7 +11,7 @@ from .buffers import Location, Placement, itemsize, parse_enum
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import ConfigurationError, LocalMemoryError, PlanError
 from .overlap import check_disjoint, check_disjoint_in_time
-from .plancheck import check_keys, check_lifetime, check_types
+from .plancheck import STATUSES, check_keys, check_lifetime, check_provenance, check_types
 from .problem import pad_stride
 from .wording import format_bytes, format_kib, name_list
 
@@ -176,6 +176,9 @@ class Plan:
                 raise
             raise ConfigurationError(f"plan: malformed plan JSON ({type(exc).__name__}: {exc})") from None
         check_types(plan)
+        if plan.provenance.status not in STATUSES:
+            raise ConfigurationError(f"plan: malformed plan JSON: provenance status: expected one of "
+                                     f"{', '.join(STATUSES)}, got {plan.provenance.status!r}")
         return plan
 
     def summary(self):
@@ -199,10 +202,11 @@ class Plan:
         Raises
         ------
         PlanError
-            With ``rule`` one of: duplicate, problem-mismatch, size, pin, placement, bounds,
+            With ``rule`` one of: duplicate, provenance, problem-mismatch, size, pin, placement, bounds,
             no-overlap, totals, budget, view, local-memory.
         """
         planned = self._unique()
+        check_provenance(self)
         if problem is None:
             self._verify_regions(planned, {n: p.view_of is not None for n, p in planned.items()}, _itemsize(self))
             self._verify_views_alone(planned)
@@ -246,6 +250,10 @@ class Plan:
         if self.shared_elements > problem.capacity_elems:
             raise PlanError("budget", f"{self.shared_elements} shared elements per thread exceed the "
                             f"capacity of {problem.capacity_elems}")
+        limit = problem.device.max_shared_bytes_per_block
+        if self.shared_bytes_per_block > limit:
+            raise PlanError("budget", f"{self.shared_bytes_per_block} B of shared memory per block exceed the "
+                            f"{limit} B that {problem.device.name} allows a block: no kernel with it can launch")
         self._verify_views(declared, planned)
         self._verify_local_bytes(lambda p: itemsize(declared[p.name].precision or problem.precision))
 

@@ -3,6 +3,13 @@
 from .buffers import PRECISIONS
 from .errors import ConfigurationError, PlanError
 
+#: The ``auto`` objective's search was stopped by the time limit before its count ran out: the buffers it
+#: kept local depend on the machine's speed and load (planner.objectives).
+AUTO_TIME_LIMIT = "AUTO_TIME_LIMIT"
+#: A plan's provenance status: proven optimal peak, a layout not proven optimal, CP-SAT's greedy fallback,
+#: or an ``auto`` search cut by the time limit.
+STATUSES = ("OPTIMAL", "FEASIBLE", "GREEDY_FALLBACK", AUTO_TIME_LIMIT)
+
 
 def check_keys(data, where, allowed, required):
     """ConfigurationError unless ``data`` is an object with every key of ``required`` and none beyond ``allowed``."""
@@ -55,3 +62,23 @@ def check_types(plan):
                 raise ConfigurationError(f"plan: buffer {b.name!r} lifetime: expected [start, end) pairs, got {iv!r}")
             for x in iv:
                 count(x, f"buffer {b.name!r} lifetime")
+
+
+def check_provenance(plan):
+    """PlanError "provenance" for a status no planner gives or a lower bound above the plan's own peak
+    (a bound on the peak cannot exceed a layout that reaches it): a hand-edited plan, accepted until
+    2026-12-05 (a user's trial)."""
+    p = plan.provenance
+    if p.status not in STATUSES:
+        raise PlanError("provenance", f"status {p.status!r} is not one a planner gives; expected one of "
+                        f"{', '.join(STATUSES)}: the plan was edited by hand; re-plan the problem")
+    if isinstance(p.lower_bound, bool) or not isinstance(p.lower_bound, int) or p.lower_bound < 0:
+        raise PlanError("provenance", f"lower_bound: expected an integer >= 0, got {p.lower_bound!r}")
+    # A cpsat plan not proven optimal may keep auto buffers local that its bound (on the layout sharing the
+    # most weight) counts; an optimal plan, and greedy's and sequential's (the live size of what they share),
+    # reach or pass their bound.
+    exact = p.status == "OPTIMAL" or p.planner in ("greedy", "sequential")
+    if exact and p.lower_bound > plan.shared_elements:
+        raise PlanError("provenance", f"lower_bound {p.lower_bound} is above the plan's shared peak of "
+                        f"{plan.shared_elements} elements, which a {p.planner} {p.status} plan reaches: the plan "
+                        "was edited by hand; re-plan the problem")

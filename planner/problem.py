@@ -45,7 +45,9 @@ class PlanningProblem:
     min_blocks_per_sm : int
         Resident blocks per SM the shared budget must keep possible.
     shared_capacity : int or None
-        Per-thread shared elements allowed; None derives it from the device.
+        Per-thread shared elements allowed; None derives it from the device. One whose stride passes
+        the device's shared memory per block at this block size and precision is refused
+        (:meth:`check_launchable`).
     """
 
     buffers: tuple
@@ -70,6 +72,7 @@ class PlanningProblem:
         cap = self.shared_capacity
         if cap is not None and (not is_int(cap) or cap < 0):
             raise ConfigurationError(f"shared_capacity: expected an integer >= 0 (elements per thread), got {cap!r}")
+        self.check_launchable()
         buffers = tuple(self.buffers)
         object.__setattr__(self, "buffers", buffers)
         if not buffers:
@@ -114,9 +117,10 @@ class PlanningProblem:
     def check_launchable(self, what="shared_capacity"):
         """ConfigurationError unless a plan within ``shared_capacity`` fits the device's shared memory per block.
 
-        The command line checks every problem it reads (``what`` names the option that set the capacity);
-        a problem built in Python may keep an abstract capacity beyond the device, as the planner
-        benchmarks do, so the constructor does not. Returns the problem.
+        The constructor checks it (``what`` names the argument that set the capacity): a capacity beyond
+        the device gave verified plans that cannot launch. An abstract capacity (the planner benchmarks,
+        MiniMalloc instances) needs a device without that limit:
+        ``device=planner.device.without_shared_limit("h100")``. Returns the problem.
         """
         cap = self.shared_capacity
         if cap is None:

@@ -20,7 +20,8 @@ def pinned_shared(problem):
     for b in problem.planned:
         if b.location is Location.SHARED and not problem.shareable(b):
             raise InfeasibleError(f"buffer {b.name!r} is pinned shared but its precision {b.precision} "
-                                  f"differs from the problem's {problem.precision}")
+                                  f"differs from the problem's {problem.precision}, the one shared memory holds; "
+                                  f"pin it local (or leave it auto), or plan the problem at {b.precision}")
     need = live_peak(problem, names)
     if need > problem.capacity_elems:
         raise InfeasibleError(budget_message(problem, need))

@@ -7,7 +7,9 @@ invocation embeds the child's whole timeline into that phase, so a child
 invoked from several phases gets one interval per invocation, unless its
 buffer is declared to span invocations (``Buffer.spans_invocations``). A
 phase that runs its children ``times`` times (Newton iterations) embeds them
-once and scales their access weights by ``times``. A phase with no children
+once and scales their access weights by ``times``; a buffer spanning
+invocations across such a phase (a value carried from one iteration to the
+next) is alive over all of the phase. A phase with no children
 is one program point long; a phase with children is as long as they are
 together.
 """
@@ -15,7 +17,8 @@ together.
 import fnmatch
 from dataclasses import dataclass, replace
 
-from .buffers import Location, PhaseSpan, parse_enum
+from .buffers import Buffer, Location, PhaseSpan, parse_enum
+from .declare import check_component_name, check_invokes, check_keywords, check_members, check_phase_name
 from .errors import ConfigurationError
 from .ints import is_int
 from .layout import ComponentLayout, LocalSizes, SliceIndices, check_plan_matches, verify_for_tree
@@ -44,10 +47,8 @@ class Phase:
     times: int = 1
 
     def __post_init__(self):
-        if isinstance(self.invokes, str):
-            object.__setattr__(self, "invokes", (self.invokes,))
-        else:
-            object.__setattr__(self, "invokes", tuple(self.invokes))
+        check_phase_name(self.name)
+        object.__setattr__(self, "invokes", check_invokes(self.name, self.invokes))
         if not is_int(self.times) or self.times < 1:
             raise ConfigurationError(f"phase {self.name!r} times: expected an integer >= 1, got {self.times!r}")
         object.__setattr__(self, "times", int(self.times))
@@ -75,8 +76,11 @@ class BufferSettings:
     children: tuple = ()
 
     def __post_init__(self):
-        for key in ("phases", "buffers", "children"):
-            object.__setattr__(self, key, tuple(getattr(self, key)))
+        check_component_name(self.component)
+        for key, kind, example in (("phases", Phase, "Phase('residual')"),
+                                   ("buffers", Buffer, "Buffer('delta', 8, lifetime=(('a', 'b'),))"),
+                                   ("children", BufferSettings, "BufferSettings('newton', ...)")):
+            object.__setattr__(self, key, check_members(self.component, key, getattr(self, key), kind, example))
         where = f"component {self.component!r}"
         if not self.phases:
             raise ConfigurationError(f"{where}: needs at least one phase")
@@ -100,6 +104,12 @@ class BufferSettings:
             if b.is_view:
                 check_parent(b, own.get(b.view_of), f"{where} buffer {b.name!r}", "component")
                 check_view(b, own[b.view_of], f"{where} buffer {b.name!r}")
+                parent = own[b.view_of]
+                if b.view_offset_elems + b.size_elems > parent.size_elems:
+                    raise ConfigurationError(
+                        f"{where} buffer {b.name!r}: view [{b.view_offset_elems}, "
+                        f"{b.view_offset_elems + b.size_elems}) lies outside its parent {parent.name!r} of size "
+                        f"{parent.size_elems}; lower view_offset_elems or the view's size")
                 continue
             if b.persistent:
                 continue
@@ -153,28 +163,38 @@ class BufferSettings:
             t += self._phase_length(phase)
         return starts
 
-    def _collect(self, prefix, base, path, scale, out):
+    def _collect(self, prefix, base, path, scale, out, repeats=(None,)):
         """Add this invocation's intervals at ``base`` to ``out``.
 
         ``out[qualified] = [buffer, {group: [intervals]}, weight]``; ``path`` is
         the invocation's start point and those of its ancestors' invocations
-        (root first), ``scale`` how often it runs per step.  A buffer spanning
+        (root first), ``scale`` how often it runs per step, ``repeats`` (aligned
+        with ``path``) the range of the phase that made each invocation where that
+        phase runs its children ``times > 1`` times, else None.  A buffer spanning
         ``k`` levels of invocations groups its intervals by its ancestor's
-        invocation ``k`` levels up; every other buffer by its own invocation.
+        invocation ``k`` levels up; every other buffer by its own invocation.  A
+        repeated phase inside the levels it spans joins its group whole: the
+        timeline embeds the repetitions once, so a value carried from one
+        repetition to the next is alive over all of the phase.
         """
         starts = self._phase_starts(base)
         for b in self.buffers:
-            entry = out.setdefault(f"{prefix}{b.name}", [b, {}, 0.0])
+            name = f"{prefix}{b.name}"
+            entry = out.setdefault(name, [b, {}, 0.0])
             entry[2] += b.weight * scale
             if not b.persistent and not b.is_view:
-                group = path[:max(1, len(path) - b.spans_invocations)]
-                entry[1].setdefault(group, []).extend(
-                    (starts[span.first][0], starts[span.last][1]) for span in b.lifetime)
+                check_span_levels(name, b.spans_invocations, len(path))
+                cut = max(1, len(path) - b.spans_invocations)
+                spanned = [r for r in repeats[cut:] if r is not None] if b.spans_invocations else []
+                entry[1].setdefault(path[:cut], []).extend(
+                    [(starts[span.first][0], starts[span.last][1]) for span in b.lifetime] + spanned)
         kids = self._children()
         for phase in self.phases:
             t = starts[phase.name][0]
+            repeated = starts[phase.name] if phase.times > 1 else None
             for name in phase.invokes:
-                kids[name]._collect(f"{prefix}{name}.", t, path + (t,), scale * phase.times, out)
+                kids[name]._collect(f"{prefix}{name}.", t, path + (t,), scale * phase.times, out,
+                                    repeats + (repeated,))
                 t += kids[name].length
 
     def qualified_buffers(self):
@@ -247,8 +267,12 @@ class BufferSettings:
         return replace(self, buffers=buffers, children=children)
 
     def to_problem(self, precision="float32", block_size=128, device="h100", objective="min-shared",
-                   min_blocks_per_sm=1):
-        """The PlanningProblem of this component tree (this component is the root)."""
+                   min_blocks_per_sm=1, **unknown):
+        """The PlanningProblem of this component tree (this component is the root).
+
+        A misspelt keyword (``blocksize=64``) is a ConfigurationError naming the keywords it takes.
+        """
+        check_keywords("to_problem", unknown, TO_PROBLEM_KEYWORDS)
         return PlanningProblem(buffers=self.qualified_buffers(), precision=precision, block_size=block_size,
                                device=device, objective=objective, min_blocks_per_sm=min_blocks_per_sm)
 
@@ -274,6 +298,23 @@ class BufferSettings:
             check_plan_matches(self, plan)
             verify_for_tree(self, plan)
         return ComponentLayout(self, plan, f"{self.component}." if prefix is None else prefix)
+
+
+TO_PROBLEM_KEYWORDS = ("precision", "block_size", "device", "objective", "min_blocks_per_sm")
+
+
+def check_span_levels(name, levels, depth):
+    """ConfigurationError when a buffer spans more invocation levels than it has.
+
+    ``depth`` counts the invocations on its path, the root's included: a buffer of the root (a
+    component planned alone, as a child's tests do) may span 1 level, its invocation; one ``d``
+    components below the root up to ``d + 1`` (the last spans the root's single invocation too).
+    """
+    if levels > depth:
+        raise ConfigurationError(
+            f"buffer {name!r} spans_invocations: expected at most {depth} here (the components above it, "
+            f"{depth - 1}, and the root's own invocation), got {levels}; lower it to the number of levels "
+            "whose invocations the buffer must survive")
 
 
 def _unique(names, what):

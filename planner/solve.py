@@ -9,6 +9,7 @@ from .greedy import plan_greedy
 from .costmodel import CostRecord, predict_plan
 from .ints import check_search_args
 from .objectives import choose_local
+from .plancheck import AUTO_TIME_LIMIT
 from .problem import PlanningProblem
 from .sequential import plan_sequential
 
@@ -34,7 +35,10 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         (at most :data:`AUTO_SHARE` of it), loading OR-Tools, model building and
         verification included; the best layout found so far is returned with its gap
         (at worst greedy's, ``selection.choose_greedily``, which tries every buffer
-        whatever the time). "greedy" and "sequential" do not read it.
+        whatever the time). "greedy" and "sequential" do not read it. The ``auto`` search
+        is bounded by a count (``objectives.SEARCH_WORK``), so its choice does not depend on
+        the machine's load; where the time limit stops it first, the plan's status is
+        "AUTO_TIME_LIMIT" (its kept-local set may differ from run to run: raise the limit).
     seed, workers : int
         CP-SAT search parameters, checked whatever the planner: ``seed`` a 32-bit integer,
         ``workers`` an integer >= 1 (the number of search threads). One worker (the default) with
@@ -82,10 +86,11 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
     seed, workers = check_search_args(seed, workers)
-    kept, candidates, searched = (), 0, None
+    kept, candidates, searched, cut = (), 0, None, False
     if problem.objective == "auto":
         deadline = start + AUTO_SHARE * time_limit_s if planner == "cpsat" else None  # the others read no limit
-        work, kept, candidates = choose_local(problem, cost_model, max_registers, skip=skip_local, deadline=deadline)
+        search = choose_local(problem, cost_model, max_registers, skip=skip_local, deadline=deadline)
+        work, kept, candidates, cut = search.work, search.kept, search.candidates, search.cut
         searched = time.perf_counter() - start
     else:
         work = problem
@@ -107,6 +112,8 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     cost = plan.cost
     if problem.objective == "auto":
         cost = CostRecord(predict_plan(problem, plan, cost_model, max_registers, kept, candidates))
+    if cut:  # the buffers kept local depend on how far the search got in the time: not a reproducible plan
+        provenance = dataclasses.replace(provenance, status=AUTO_TIME_LIMIT)
     provenance = dataclasses.replace(provenance, total_seconds=time.perf_counter() - start,
                                      objective_seconds=searched)
     return dataclasses.replace(plan, provenance=provenance, cost=cost)

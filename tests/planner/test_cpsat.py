@@ -15,10 +15,15 @@ from planner import Buffer, ConfigurationError, InfeasibleError, Placement, Plan
 from planner.errors import LocalMemoryError
 from planner.csvio import load_minimalloc_csv
 from planner.errors import InfeasibleError as _Infeasible
+from planner.device import without_shared_limit
 
 from test_planners import CPSAT, brute_force_peak, independent_check, problems
 
 CHALLENGING = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "minimalloc-challenging"
+
+
+#: Capacities here are abstract (elements, not a GPU block's bytes): a device without a shared limit.
+UNLIMITED = without_shared_limit("h100")
 
 
 def _refuse(*_, **__):
@@ -50,7 +55,8 @@ def _best_selection(problem):
     for k in range(len(auto) + 1):
         for chosen in itertools.combinations(auto, k):
             chosen = tuple(pinned) + chosen  # an empty problem is refused: its peak is 0
-            peak = brute_force_peak(PlanningProblem(buffers=chosen, shared_capacity=10 ** 6)) if chosen else 0
+            peak = brute_force_peak(PlanningProblem(buffers=chosen, device=UNLIMITED,
+                                                    shared_capacity=10 ** 6)) if chosen else 0
             if peak > problem.capacity_elems:
                 continue
             key = (-sum(round(b.weight * 1000) * b.size_elems for b in chosen if b.location.value == "auto"), peak)
@@ -78,7 +84,7 @@ def test_tight_packing_found_without_hint(no_greedy):
     """Three buffers that only fit the capacity in one arrangement (greedy-by-size misses it)."""
     buffers = (Buffer("c.a", 3, "shared", lifetime=((0, 2),)), Buffer("c.b", 2, "shared", lifetime=((1, 3),)),
                Buffer("c.c", 3, "shared", lifetime=((2, 4),)), Buffer("c.d", 2, "shared", lifetime=((0, 1), (3, 4))))
-    problem = PlanningProblem(buffers=buffers, shared_capacity=5)
+    problem = PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=5)
     plan = solve(problem, "cpsat", **CPSAT)
     assert plan.shared_elements == 5
     independent_check(problem, plan)
@@ -87,8 +93,8 @@ def test_tight_packing_found_without_hint(no_greedy):
 def test_falls_back_to_greedy_when_cpsat_finds_nothing(monkeypatch):
     monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a, **k: (None, cp_model.UNKNOWN))
     buffers = tuple(Buffer(f"c.b{i}", 5 + i, "shared", lifetime=((i, i + 3),)) for i in range(6))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "cpsat", **CPSAT)
-    greedy = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "greedy")
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=100), "cpsat", **CPSAT)
+    greedy = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=100), "greedy")
     assert plan.provenance.status in ("GREEDY_FALLBACK", "OPTIMAL")
     assert plan.shared_elements == greedy.shared_elements
 
@@ -97,7 +103,7 @@ def _choosing():
     """Auto buffers alive together beside a pinned one, more than the capacity holds: a choice to make."""
     buffers = (Buffer("c.pin", 2, "shared", lifetime=((0, 6),)),) + tuple(
         Buffer(f"c.a{i}", 3 + i % 3, lifetime=((i, i + 4),), weight=1.0 + i) for i in range(6))
-    return PlanningProblem(buffers=buffers, shared_capacity=9)
+    return PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=9)
 
 
 def test_fallback_is_greedys_plan_and_claims_no_proof(monkeypatch):
@@ -130,7 +136,7 @@ def test_weights_past_cpsats_integers_are_named_and_oversize_buffers_stay_local(
     with pytest.raises(LocalMemoryError):  # as greedy's: it stays local, past CUDA's local memory
         solve(huge, "cpsat", **CPSAT)
     wide = PlanningProblem((Buffer("c.a", 10 ** 4, lifetime=((0, 2),)), Buffer("c.b", 4, lifetime=((1, 3),))),
-                           shared_capacity=100)
+                           device=UNLIMITED, shared_capacity=100)
     assert solve(wide, "cpsat", **CPSAT).by_name()["c.a"].placement is Placement.LOCAL
 
 
@@ -138,7 +144,8 @@ def test_no_layout_and_no_greedy_raises(monkeypatch, no_greedy):
     monkeypatch.setattr(cpsat._Model, "_run", lambda self, *a, **k: (None, cp_model.UNKNOWN))
     buffers = (Buffer("c.a", 3, "shared", lifetime=((0, 2),)), Buffer("c.b", 2, "shared", lifetime=((1, 3),)))
     with pytest.raises(InfeasibleError, match="no layout .* within 100 elements"):
-        solve(PlanningProblem(buffers=buffers, shared_capacity=100), "cpsat", time_limit_s=0.3, workers=1)
+        solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=100), "cpsat", time_limit_s=0.3,
+              workers=1)
 
 
 def test_rebase_moves_full_lifetime_buffers_to_the_bottom():
@@ -154,7 +161,7 @@ def test_persistent_buffers_stack_at_the_bottom(no_greedy):
     buffers = (Buffer("c.s1", 3, "shared", persistent=True), Buffer("c.s2", 5, "shared", persistent=True),
                Buffer("c.x", 4, "shared", lifetime=((0, 2),)), Buffer("c.y", 6, "shared", lifetime=((1, 3),)),
                Buffer("c.z", 4, "shared", lifetime=((2, 4),)))
-    problem = PlanningProblem(buffers=buffers, shared_capacity=100)
+    problem = PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=100)
     plan = solve(problem, "cpsat", **CPSAT)
     by_name = plan.by_name()
     assert plan.shared_elements == 18 and plan.provenance.status == "OPTIMAL"
@@ -166,7 +173,7 @@ def test_auto_part_below_the_floor_of_another_part(no_greedy):
     """A lone auto buffer whose layout ends below the plan's floor (set by another part) still plans."""
     buffers = (Buffer("c.big", 8, "shared", lifetime=((6, 7),)),
                Buffer("c.small", 2, "auto", lifetime=((0, 1), (3, 4)), weight=3.0))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=28), "cpsat", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=28), "cpsat", **CPSAT)
     assert plan.by_name()["c.small"].placement is Placement.SHARED
     assert plan.shared_elements == 8 and plan.provenance.status == "OPTIMAL"
 
@@ -220,7 +227,7 @@ def test_first_fit_runs_are_limited_in_deterministic_time(monkeypatch, no_greedy
     monkeypatch.setattr(cpsat._Model, "_run", spy)
     buffers = (Buffer("c.a", 3, "shared", lifetime=((0, 2),)), Buffer("c.b", 2, "shared", lifetime=((1, 3),)),
                Buffer("c.c", 3, "shared", lifetime=((2, 4),)), Buffer("c.d", 2, "shared", lifetime=((0, 1), (3, 4))))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=5), "cpsat", goal="fit", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=5), "cpsat", goal="fit", **CPSAT)
     assert plan.shared_elements == 5
     assert runs and all(fixed and work is not None for fixed, work in runs)
 
@@ -228,7 +235,7 @@ def test_first_fit_runs_are_limited_in_deterministic_time(monkeypatch, no_greedy
 def test_tie_order_start_is_earliest_first_then_biggest(no_greedy):
     buffers = (Buffer("c.late", 9, "shared", lifetime=((3, 5),)), Buffer("c.small", 1, "shared", lifetime=((0, 4),)),
                Buffer("c.big", 4, "shared", lifetime=((0, 2),)), Buffer("c.mid", 2, "shared", lifetime=((1, 6),)))
-    problem = PlanningProblem(buffers=buffers, shared_capacity=100)
+    problem = PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=100)
     names = [b.name for b in buffers]
     facts = {"sizes": problem.by_name(), "lifetimes": cpsat._lifetimes(problem), "floor": 0,
              "degree": lambda n: 0, "goal": "fit"}

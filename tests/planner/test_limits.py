@@ -6,12 +6,17 @@ with a 0.0 % gap; a zero capacity's message gave no advice; and
 ``goal="fit"`` with the greedy planner passed silently.
 """
 
+import copy
+import dataclasses
+import json
 import random
 import time
 
 import pytest
 
-from planner import Buffer, ConfigurationError, InfeasibleError, PlanningProblem, solve
+from planner import (Buffer, ConfigurationError, InfeasibleError, PlanError, PlanningProblem, get_device,
+                     load_problem, solve)
+from planner.device import without_shared_limit
 from planner.greedy import greedy_offsets
 from planner.report import plan_totals
 from planner.selection import choose_greedily, pinned_shared
@@ -131,3 +136,44 @@ def test_the_block_size_a_budget_message_names_fits_with_the_odd_stride():
     solve(problem(575), "cpsat").verify(problem(575))
     with pytest.raises(InfeasibleError):
         solve(problem(576), "cpsat")
+
+
+# -- a capacity beyond the device (a user's trial, 2026-12-05) ---------------------
+def _one_shared(size=1000):
+    return PlanningProblem((Buffer("k.s", size, "shared", lifetime=((0, 2),)),), block_size=128)
+
+
+def test_a_capacity_beyond_the_device_is_refused_with_the_most_it_allows():
+    # was a verified plan of 512512 B per block where an H100 allows 232448: it could not launch
+    with pytest.raises(ConfigurationError, match=r"shared_capacity: 1000000 elements per thread is .* h100 allows "
+                                                 r"at most 232448 B .*give at most 453 elements per thread"):
+        dataclasses.replace(_one_shared(), shared_capacity=10 ** 6)
+    assert _one_shared().replace(shared_capacity=453).shared_capacity == 453  # the most it allows is accepted
+
+
+def test_load_problem_refuses_a_capacity_beyond_the_device(tmp_path):
+    data = _one_shared().to_json()
+    data["shared_capacity"] = 10 ** 6
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigurationError, match="give at most 453 elements per thread"):
+        load_problem(path)
+
+
+def test_an_abstract_capacity_needs_a_device_without_the_limit():
+    problem = PlanningProblem((Buffer("k.s", 1000, "shared", lifetime=((0, 2),)),), block_size=128,
+                              device=without_shared_limit("h100"), shared_capacity=10 ** 6)
+    assert solve(problem, "greedy").shared_elements == 1000
+
+
+def test_verify_refuses_a_plan_past_the_devices_shared_memory_per_block():
+    abstract = PlanningProblem((Buffer("k.s", 1000, "shared", lifetime=((0, 2),)),), block_size=128,
+                               device=without_shared_limit("h100"), shared_capacity=10 ** 6)
+    plan = solve(abstract, "greedy")
+    # the problem's device swapped behind the constructor's back (a problem can no longer be built so):
+    # the capacity admits the plan's elements, but an H100 block cannot hold its bytes
+    on_h100 = copy.copy(abstract)
+    object.__setattr__(on_h100, "device", get_device("h100"))
+    with pytest.raises(PlanError, match=r"budget: 512512 B of shared memory per block exceed the 232448 B that "
+                                        r"h100 allows a block"):
+        plan.verify(on_h100)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import planner
 from planner import (PRESETS, Buffer, BufferSettings, ConfigurationError, DeviceModel, Location, Phase,
                      Placement, Plan, PlanError, PlanningProblem, get_device)
+from planner.buffers import PRECISIONS
 from planner.demo import demo_problem, demo_settings
 
 
@@ -204,9 +205,11 @@ def problems(draw):
         device = dataclasses.replace(get_device(device), name="custom", multiprocessors=draw(st.integers(1, 200)))
     block_size = draw(st.integers(1, 1024))
     resident = get_device(device).max_threads_per_sm // (-(-block_size // 32) * 32)  # blocks an SM can hold
+    most = get_device(device).max_shared_bytes_per_block // (block_size * PRECISIONS[precision])
+    most -= 1 if most % 2 == 0 and most > 0 else 0  # a capacity the device's shared memory per block holds
     return PlanningProblem(tuple(buffers), precision, block_size, device,
                            draw(st.sampled_from(["min-shared", "auto"])), draw(st.integers(1, min(4, resident))),
-                           draw(st.one_of(st.none(), st.integers(0, 200))))
+                           draw(st.one_of(st.none(), st.integers(0, min(200, most)))))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,13 +1,15 @@
 """The "auto" objective: the cost model chooses which buffers stay local, the rest is planned as min-shared."""
 
 import json
+import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import Buffer, InfeasibleError, Placement, Plan, PlanningProblem, solve
+from planner import Buffer, InfeasibleError, Placement, Plan, PlanningProblem, objectives, solve
 from planner.costmodel import local_candidates, predict
+from planner.device import without_shared_limit
 
 
 def _problem(buffers, **kw):
@@ -178,7 +180,7 @@ def test_a_local_set_beyond_cudas_local_limit_is_passed_over_for_shared():
     """A candidate that keeps more than 512 KiB a thread local cannot launch: ``auto`` takes the next one."""
     big = Buffer("factor", 70000, lifetime=((0, 2),), weight=1.0)  # 560 KB in float64
     p = PlanningProblem((big, Buffer("x", 4, lifetime=((0, 2),))), precision="float64", block_size=1,
-                        shared_capacity=80000, objective="auto")
+                        device=without_shared_limit("h100"), shared_capacity=80000, objective="auto")
     plan = solve(p, "cpsat")
     assert plan.by_name()["factor"].placement is Placement.SHARED
     with pytest.raises(InfeasibleError, match="512 KiB"):
@@ -207,3 +209,41 @@ def test_auto_moves_single_buffers_past_the_prefix_search():
     pinned = solve(_trial_solver(yhist="shared"), "greedy")
     assert chosen.cost.predicted.throughput >= pinned.cost.predicted.throughput
     assert {b.name: b.placement for b in chosen.buffers}["s.yhist"] is Placement.SHARED
+
+
+# -- the auto search is bounded by a count, not by the clock (a user's trial, 2026-12-05) ---------------
+def _many(n=40, seed=3):
+    rng = random.Random(seed)
+    buffers = []
+    for i in range(n):
+        start = rng.randrange(0, 60)
+        buffers.append(Buffer(f"k.b{i}", rng.randrange(1, 40), lifetime=((start, start + rng.randrange(1, 20)),),
+                              weight=rng.random() * 50))
+    return PlanningProblem(tuple(buffers), block_size=128, objective="auto")
+
+
+def test_the_auto_search_stops_at_its_count_whatever_the_clock(monkeypatch):
+    problem = _many()
+    full = objectives.choose_local(problem)
+    assert not full.cut and full.candidates > 5
+    monkeypatch.setattr(objectives, "SEARCH_WORK", 5 * len(problem.planned))  # five sets
+    bounded = objectives.choose_local(problem, deadline=float("inf"))
+    assert (bounded.candidates, bounded.cut) == (5, False)
+    assert objectives.choose_local(problem).kept == bounded.kept
+
+
+def test_an_auto_search_cut_by_the_time_limit_is_reported_so(monkeypatch):
+    # a loaded machine: the deadline passes after two sets. It was reported OPTIMAL, with a kept-local set
+    # that changed from run to run (87 / 100 / 147 shared elements under --time-limit 3).
+    calls = []
+
+    def past(deadline):
+        calls.append(deadline)
+        return deadline is not None and len(calls) > 2
+    monkeypatch.setattr(objectives, "_past", past)
+    plan = solve(_many(), "cpsat", time_limit_s=10.0)
+    assert plan.provenance.status == "AUTO_TIME_LIMIT"
+    plan.verify(_many())
+    monkeypatch.undo()
+    plans = [solve(_many(), "cpsat", time_limit_s=10.0) for _ in range(2)]
+    assert {p.provenance.status for p in plans} == {"OPTIMAL"} and plans[0].digest == plans[1].digest

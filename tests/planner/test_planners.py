@@ -11,12 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import Buffer, InfeasibleError, Placement, PlanningProblem, live_peak, solve
+from planner.device import without_shared_limit
 
 PLANNERS = ("sequential", "greedy", "cpsat")
 CPSAT = dict(time_limit_s=5.0, workers=1)
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- strategies -----------------------------------------------------------
+
+
+#: Capacities here are abstract (elements, not a GPU block's bytes): a device without a shared limit.
+UNLIMITED = without_shared_limit("h100")
 
 
 @st.composite
@@ -40,7 +45,7 @@ def problems(draw, max_buffers=12, locations=("shared",), capacity=None, max_siz
             persistent=draw(st.integers(0, 5)) == 0,
             lifetime=draw(lifetimes()), weight=float(draw(st.integers(0, 9)))))
     cap = draw(capacity) if capacity is not None else 10 ** 6
-    return PlanningProblem(buffers=tuple(buffers), shared_capacity=cap)
+    return PlanningProblem(buffers=tuple(buffers), device=UNLIMITED, shared_capacity=cap)
 
 
 def pinned_problems(max_buffers=12, max_size=20):
@@ -175,7 +180,7 @@ def test_cpsat_keeps_at_least_greedys_weight(problem):
 def test_same_problem_same_plan():
     problem = PlanningProblem(buffers=tuple(
         Buffer(f"c.b{i}", 3 + (7 * i) % 11, "shared", lifetime=((i % 5, i % 5 + 3 + i % 4),)) for i in range(12)),
-        shared_capacity=1000)
+        device=UNLIMITED, shared_capacity=1000)
     digests = {solve(problem, "cpsat", **CPSAT).digest for _ in range(3)}
     assert len(digests) == 1
 
@@ -187,7 +192,7 @@ def test_heavier_buffer_wins_tight_capacity():
     buffers = (Buffer("c.light", 10, "auto", lifetime=((0, 4),), weight=1.0),
                Buffer("c.heavy", 10, "auto", lifetime=((2, 6),), weight=5.0),
                Buffer("c.other", 6, "auto", lifetime=((6, 8),), weight=0.5))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=12), "cpsat", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=12), "cpsat", **CPSAT)
     placed = {b.name: b.placement for b in plan.buffers}
     assert placed == {"c.light": Placement.LOCAL, "c.heavy": Placement.SHARED, "c.other": Placement.SHARED}
     assert plan.shared_elements == 10
@@ -198,7 +203,7 @@ def test_weight_times_size_beats_weight_alone():
     buffers = (Buffer("c.a", 8, "auto", lifetime=((0, 2),), weight=2.0),
                Buffer("c.b", 8, "auto", lifetime=((0, 2),), weight=2.0),
                Buffer("c.big", 12, "auto", lifetime=((1, 3),), weight=2.5))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=16), "cpsat", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=16), "cpsat", **CPSAT)
     shared = {b.name for b in plan.buffers if b.placement is Placement.SHARED}
     assert shared == {"c.a", "c.b"}  # 2*8 + 2*8 = 32 > 2.5*12 = 30
 
@@ -207,7 +212,7 @@ def test_pins_are_honoured_under_pressure():
     buffers = (Buffer("c.pinned_local", 4, "local", lifetime=((0, 4),), weight=100.0),
                Buffer("c.pinned_shared", 8, "shared", lifetime=((0, 4),), weight=0.0),
                Buffer("c.auto", 8, "auto", lifetime=((0, 4),), weight=50.0))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=12), "cpsat", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=12), "cpsat", **CPSAT)
     placed = {b.name: b.placement for b in plan.buffers}
     assert placed == {"c.pinned_local": Placement.LOCAL, "c.pinned_shared": Placement.SHARED,
                       "c.auto": Placement.LOCAL}
@@ -217,7 +222,7 @@ def test_zero_size_buffers_cost_nothing():
     buffers = (Buffer("c.empty_shared", 0, "shared", lifetime=((0, 9),)),
                Buffer("c.empty_auto", 0, "auto", lifetime=((0, 9),), weight=9.0),
                Buffer("c.a", 5, "shared", lifetime=((0, 9),)))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=5), "cpsat", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=5), "cpsat", **CPSAT)
     by_name = plan.by_name()
     assert plan.shared_elements == 5
     assert by_name["c.empty_shared"].placement is Placement.SHARED
@@ -230,20 +235,20 @@ def test_persistent_buffers_span_the_timeline():
                Buffer("c.cache", 4, "auto", persistent=True, weight=1.0),
                Buffer("c.early", 6, "shared", lifetime=((0, 3),)),
                Buffer("c.late", 6, "shared", lifetime=((3, 6),)))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=10), "cpsat", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=10), "cpsat", **CPSAT)
     by_name = plan.by_name()
     assert by_name["c.state"].placement is Placement.SHARED
     assert by_name["c.state"].lifetime == ((0, 6),)
     assert by_name["c.cache"].placement is Placement.PERSISTENT_LOCAL
     assert plan.shared_elements == 10  # early and late reuse one address range above the state
-    independent_check(plan_problem := PlanningProblem(buffers=buffers, shared_capacity=10), plan)
+    independent_check(plan_problem := PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=10), plan)
     assert plan_problem.digest == plan.provenance.input_hash
 
 
 def test_components_that_never_meet_share_address_zero():
     buffers = (Buffer("c.a", 7, "shared", lifetime=((0, 2),)), Buffer("c.b", 3, "shared", lifetime=((1, 3),)),
                Buffer("c.c", 9, "shared", lifetime=((5, 7),)), Buffer("c.d", 2, "shared", lifetime=((6, 8),)))
-    plan = solve(PlanningProblem(buffers=buffers, shared_capacity=100), "cpsat", **CPSAT)
+    plan = solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=100), "cpsat", **CPSAT)
     assert plan.shared_elements == 11 and plan.provenance.status == "OPTIMAL"
     assert min(plan.by_name()[n].offset_elems for n in ("c.c", "c.d")) == 0
 
@@ -251,7 +256,7 @@ def test_components_that_never_meet_share_address_zero():
 def test_infeasible_pins_name_budget_and_excess():
     buffers = (Buffer("c.a", 8, "shared", lifetime=((0, 4),)), Buffer("c.b", 7, "shared", lifetime=((2, 6),)))
     with pytest.raises(InfeasibleError, match=r"admits 10 \(over by 5\)"):
-        solve(PlanningProblem(buffers=buffers, shared_capacity=10), "cpsat", **CPSAT)
+        solve(PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=10), "cpsat", **CPSAT)
 
 
 def test_device_budget_message_names_the_device():
@@ -264,7 +269,7 @@ def test_gcd_units_do_not_lose_optimality():
     """Sizes sharing a factor 6 are solved in units of 6; the result is still exact elements."""
     buffers = tuple(Buffer(f"c.b{i}", 6 * s, "shared", lifetime=(iv,))
                     for i, (s, iv) in enumerate([(3, (0, 4)), (2, (1, 5)), (4, (3, 8)), (1, (0, 8)), (2, (5, 9))]))
-    problem = PlanningProblem(buffers=buffers, shared_capacity=1000)
+    problem = PlanningProblem(buffers=buffers, device=UNLIMITED, shared_capacity=1000)
     plan = solve(problem, "cpsat", **CPSAT)
     assert plan.shared_elements == brute_force_peak(problem)
     assert all(b.offset_elems % 6 == 0 for b in plan.buffers)

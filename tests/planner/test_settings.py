@@ -39,8 +39,15 @@ def test_spanning_buffer_lives_across_every_invocation_of_its_ancestor():
     assert _by_name(_dirk(spans=2))["dirk.newton.lu.factor"].lifetime == ((1, 9),)
     # spans 1 level groups by Newton's invocation: one interval per stage, as without spanning here
     assert _by_name(_dirk(spans=1))["dirk.newton.lu.factor"].lifetime == ((1, 3), (4, 6), (7, 9))
-    # more levels than there are ancestors: the whole tree's invocation
-    assert _by_name(_dirk(spans=5))["dirk.newton.lu.factor"].lifetime == ((1, 9),)
+    # the levels above it plus the root's own invocation: the whole tree's invocation, as spans=2
+    assert _by_name(_dirk(spans=3))["dirk.newton.lu.factor"].lifetime == ((1, 9),)
+
+
+def test_spanning_more_levels_than_the_tree_has_is_refused():
+    # accepted silently until 2026-12-05 (a user's trial): spans_invocations=7 in a tree of three levels
+    with pytest.raises(ConfigurationError, match=r"'dirk.newton.lu.factor' spans_invocations: expected at most 3 "
+                                                 r"here .*got 5"):
+        _dirk(spans=5).to_problem()
 
 
 def _disjoint(a, b):

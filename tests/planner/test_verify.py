@@ -17,6 +17,7 @@ from planner.interference import Interference
 from planner.lifetimes import intersects
 from planner.plan import PlannedBuffer, Provenance
 from planner.problem import pad_stride
+from planner.device import without_shared_limit
 
 from test_planners import lifetimes
 
@@ -39,6 +40,10 @@ def pairwise_rule(plan):
     return None
 
 
+#: Capacities here are abstract (elements, not a GPU block's bytes): a device without a shared limit.
+UNLIMITED = without_shared_limit("h100")
+
+
 @st.composite
 def placed_plans(draw):
     """(problem, plan): random offsets in a narrow range (overlaps are likely), sometimes a region cut short."""
@@ -49,7 +54,7 @@ def placed_plans(draw):
         b = Buffer(f"b{i}", draw(st.integers(0, 9)), "shared" if not persistent else "local",
                    persistent=persistent, lifetime=draw(lifetimes()))
         buffers.append(b)
-    problem = PlanningProblem(buffers=tuple(buffers), block_size=1, shared_capacity=10 ** 6)
+    problem = PlanningProblem(buffers=tuple(buffers), block_size=1, device=UNLIMITED, shared_capacity=10 ** 6)
     for b in problem.planned:
         offset = draw(st.integers(-1 if draw(st.integers(0, 9)) == 0 else 0, 30))
         placement = Placement.PERSISTENT_LOCAL if b.persistent else Placement.SHARED
@@ -83,7 +88,7 @@ def test_sweep_verifier_agrees_with_the_pairwise_check(case):
 
 def test_corrupted_planner_output_is_caught():
     problem = PlanningProblem(buffers=tuple(Buffer(f"b{i}", 4, "shared", lifetime=((i, i + 3),)) for i in range(6)),
-                              block_size=1, shared_capacity=100)
+                              block_size=1, device=UNLIMITED, shared_capacity=100)
     plan = solve(problem, "greedy")
     plan.verify(problem)
     data = plan.to_json()
@@ -102,7 +107,7 @@ def _scale_problem(n, seed=0):
     for i in range(n):
         start = rng.randrange(n)
         buffers.append(Buffer(f"b{i}", rng.randint(1, 64), "shared", lifetime=((start, start + rng.randint(1, 24)),)))
-    return PlanningProblem(buffers=tuple(buffers), block_size=1, shared_capacity=10 ** 9)
+    return PlanningProblem(buffers=tuple(buffers), block_size=1, device=UNLIMITED, shared_capacity=10 ** 9)
 
 
 def test_verify_is_fast_on_many_buffers():
@@ -147,7 +152,7 @@ def test_cpsat_time_limit_covers_the_whole_call():
 
 def test_old_plan_files_load_and_keep_their_digest():
     problem = PlanningProblem(buffers=(Buffer("a", 4, "shared", lifetime=((0, 2),)),), block_size=1,
-                              shared_capacity=10)
+                              device=UNLIMITED, shared_capacity=10)
     plan = solve(problem, "greedy")
     data = json.loads(json.dumps(plan.to_json()))
     assert {"setup_seconds", "verify_seconds", "total_seconds"} <= set(data["provenance"])
@@ -164,7 +169,7 @@ def test_old_plan_files_load_and_keep_their_digest():
 @given(st.lists(lifetimes(), min_size=1, max_size=12), st.integers(0, 3))
 def test_interference_lists_match_the_networkx_graph(lts, persistent):
     buffers = tuple(Buffer(f"b{i}", 1, "shared", persistent=i < persistent, lifetime=lt) for i, lt in enumerate(lts))
-    problem = PlanningProblem(buffers=buffers, block_size=1, shared_capacity=100)
+    problem = PlanningProblem(buffers=buffers, block_size=1, device=UNLIMITED, shared_capacity=100)
     names = [b.name for b in problem.planned]
     lists = Interference(problem, names)
     graph = interference_graph(problem)
