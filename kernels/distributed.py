@@ -37,15 +37,17 @@ A chunk that fails with a KernelError returns it instead of raising
 (:mod:`kernels.chunk_failures`): Dask neither logs nor retries it, and the
 client raises it once.  Dask-array inputs are checked on the client for shape
 and on the workers, chunk by chunk, for values (:mod:`kernels.distributed_inputs`).
+The worker's side (the specification tried on every worker before any chunk
+is sent, a chunk's solve, its warnings and trajectory indices carried home as
+one process would give them) is :mod:`kernels.distributed_worker`;
+:func:`gpu_cluster` is :mod:`kernels.distributed_cluster`'s.
 """
 
 from __future__ import annotations
 
 import collections
 import hashlib
-import importlib
 import json
-import os
 import uuid
 import warnings
 
@@ -53,10 +55,13 @@ import numpy as np
 
 from planner import Plan
 
-from .chunk_failures import run_chunk
-from .distributed_inputs import check_chunk, check_partner, is_dask_array, lazy_parts, lazy_rows, stand_in
-from .distributed_results import ChunkedResult, bytes_per_trajectory, probe_factory
+from .distributed_cluster import distributed_module as _distributed
+from .distributed_cluster import gpu_cluster
+from .distributed_inputs import check_partner, is_dask_array, lazy_parts, lazy_rows, stand_in
+from .distributed_results import ChunkedResult, bytes_per_trajectory, closed_client_error, probe_factory
+from .distributed_worker import check_loadable, solve_chunk, worker_compiles, worker_info
 from .errors import ConfigurationError, describe
+from .events import check_events_unchanged
 from .planning import plan_argument
 from .progress import Progress
 
@@ -65,29 +70,15 @@ __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "conf
 
 DEFAULT_CHUNKS_PER_WORKER = 4
 _MEMORY_FRACTION = 0.5  # of a worker's free GPU memory that one chunk's inputs and outputs may take
-_KEPT_INTEGRATORS = 16
-
-
-def _distributed(what="client="):
-    """The ``distributed`` module (and ``dask``, which it needs, importable); a ConfigurationError naming
-    ``what`` and the install command when either is missing."""
-    try:
-        importlib.import_module("dask")  # gpu_cluster configures it
-        import distributed
-    except ImportError:
-        raise ConfigurationError(f"{what} needs Dask's distributed scheduler, which is not installed; "
-                                 "pip install 'bufferplan[distributed]'") from None
-    return distributed
 
 
 def _check_client(client):
     distributed = _distributed()
     if not isinstance(client, distributed.Client):
         raise ConfigurationError(f"client must be a dask.distributed.Client; got {describe(client)}")
-    status = str(getattr(client, "status", ""))
-    if status in ("closing", "closed"):
-        raise ConfigurationError(f"client= is {status}: it cannot run chunks any more; solve inside its "
-                                 "'with Client(...) as client:' block (before client.close()), or make a new Client")
+    error = closed_client_error(client, "client=")
+    if error is not None:
+        raise error
     return client
 
 
@@ -116,82 +107,7 @@ def _specification(integrator):
     return data, hashlib.sha256(data).hexdigest()[:24]
 
 
-# -- worker side ----------------------------------------------------------------------------------
-_INTEGRATORS = collections.OrderedDict()  # spec digest -> Integrator, per worker process
-_KERNELS_SEEN = collections.defaultdict(list)  # (spec digest, layout digest) -> distinct kernel objects
-
-
-def _worker_integrator(spec_bytes, spec_key):
-    import cloudpickle
-
-    from .integrator import Integrator
-    from .systems import ODESystem
-
-    found = _INTEGRATORS.get(spec_key)
-    if found is None:
-        spec = cloudpickle.loads(spec_bytes)
-        system = ODESystem(check=False, **spec["system"])
-        found = _INTEGRATORS[spec_key] = Integrator(system, spec["method"], spec["controller"],
-                                                    np.dtype(spec["precision"]).type, spec["solver"],
-                                                    summaries=spec["summaries"], events=spec["events"],
-                                                    save_trajectory=spec["save_trajectory"],
-                                                    max_registers=spec["max_registers"])
-        if len(_INTEGRATORS) > _KEPT_INTEGRATORS:
-            _INTEGRATORS.popitem(last=False)
-    else:
-        _INTEGRATORS.move_to_end(spec_key)
-    return found
-
-
-def _solve_chunk(spec_bytes, spec_key, plan_json, y0, params, options, rows=(0, None), lazy=()):
-    """One chunk (trajectories ``rows``) on a worker; a KernelError comes back as a ChunkFailure, not retried.
-
-    ``lazy`` names the inputs computed from dask arrays, whose rows are checked here (the client held none).
-    """
-    return run_chunk(_solve_rows, *rows, spec_bytes, spec_key, plan_json, y0, params, options, rows[0], lazy)
-
-
-def _solve_rows(spec_bytes, spec_key, plan_json, y0, params, options, start, lazy):
-    """The cached Integrator, the kernel of the plan's layout, one solve."""
-    from .integrator import layout_digest
-
-    integrator = _worker_integrator(spec_bytes, spec_key)
-    if "y0" in lazy:
-        y0 = check_chunk(y0, "y0", integrator.dtype, start)
-    if "params" in lazy:
-        params = check_chunk(params, "params", integrator.dtype, start)
-    plan = Plan.from_json(json.loads(plan_json))
-    kernel = integrator.build(plan).kernel
-    seen = _KERNELS_SEEN[(spec_key, layout_digest(plan))]
-    if not any(kernel is k for k in seen):
-        seen.append(kernel)
-    return integrator.solve(y0=y0, params=params, plan=plan, **options)
-
-
-def worker_compiles() -> dict:
-    """Kernels this process has built, as ``{"<spec digest>/<layout digest>": count}``.
-
-    Run it on every worker with ``client.run(kernels.distributed.worker_compiles)``;
-    each count is 1 when the per-process caches work.
-    """
-    return {f"{spec}/{layout}": len(kernels) for (spec, layout), kernels in _KERNELS_SEEN.items()}
-
-
-def _worker_info():
-    """This worker's backend, planner device model, default block size and free/total GPU bytes."""
-    from .device import default_device
-    from .device import default_block_size
-    from .backend import backend
-
-    info = {"backend": backend(), "device": default_device(), "block_size": default_block_size(),
-            "free_bytes": None, "total_bytes": None, "pid": os.getpid()}
-    if info["backend"] == "cuda":
-        from numba import cuda
-
-        info["free_bytes"], info["total_bytes"] = (int(v) for v in cuda.current_context().get_memory_info())
-    return info
-
-
+# -- the workers (their side: kernels.distributed_worker) ---------------------------------------
 def _check_worker_processes(by_worker, workers):
     """Refuse workers that run chunks in threads of one process on the simulator (its state is one a process).
 
@@ -258,6 +174,20 @@ def _n_chunks(n_traj, bytes_per_traj, infos, chunk_size, chunks_per_worker):
     return n_chunks
 
 
+def _worker_tolerances(integrator, rtol, atol, dt):
+    """``(rtol, atol)`` for the workers: None for a fixed-step explicit run, which ignores them and for which the
+    client's ``Integrator.solve`` already warned that they have no effect (a worker would warn again, and its warning
+    is raised on the client); checked here first, as one process checks them."""
+    from .tolerances import check_tolerance
+
+    if integrator.adaptive or integrator.method.family != "erk" or dt is None:
+        return rtol, atol
+    for value, what in ((rtol, "rtol"), (atol, "atol")):
+        if value is not None:
+            check_tolerance(value, what, integrator.system.n_states, integrator.dtype)
+    return None, None
+
+
 def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=None,
           t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=None, dt_min=0.0, dt_max=np.inf,
           device=None, out=None, _canary_elems=0, *, chunk_size=None, chunks_per_worker=DEFAULT_CHUNKS_PER_WORKER,
@@ -317,6 +247,8 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
                                  "call ChunkedResult.gather(progress=True) later")
     retries = check_int(retries, "retries", 0)
     system, dtype = integrator.system, integrator.dtype
+    system.check_unchanged()  # the workers would build the system again from the changed values, without a word
+    check_events_unchanged(integrator.settings.events)  # and the event functions with theirs
     max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
     lazy = {"y0": is_dask_array(y0), "params": is_dask_array(params)}
     check_partner(y0, params, lazy, system.n_params)
@@ -324,20 +256,22 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
                                                  stand_in(params, "params", system.n_params), dtype)
     n_traj = lazy_rows(y0, params, n_traj, lazy)
     probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"], dt)
-    by_worker = client.run(_worker_info)
+    spec_bytes, spec_key = _specification(integrator)
+    by_worker = client.run(worker_info, spec_bytes, spec_key)
     infos = list(by_worker.values())
     if not infos:
         raise ConfigurationError("client= has no workers; start the cluster's workers (or wait for them with "
                                  "client.wait_for_workers(n)) before solving")
     workers = scheduler_workers(client)
     _check_worker_processes(by_worker, workers)
+    check_loadable(by_worker, system.name)  # a module the workers cannot import: refused before any chunk runs
     # plan for the workers' GPU (the client may have none)
     device, plan = infos[0]["device"] if device is None else device, plan_argument(plan)
     if block_size is None and not isinstance(plan, Plan):
         block_size = infos[0]["block_size"]
     the_plan = integrator.plan(plan, block_size, device)
     plan_json = json.dumps(the_plan.to_json())
-    spec_bytes, spec_key = _specification(integrator)
+    rtol, atol = _worker_tolerances(integrator, rtol, atol, dt)
     options = dict(t_span=t_span, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval, drivers=drivers,
                    max_steps=max_steps, dt_min=dt_min, dt_max=dt_max,
                    progress=False)  # a worker draws nothing: the client's bar counts chunks
@@ -362,7 +296,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
                 else y0_row
             params_part = (params_lazy[i] if params_lazy else np.ascontiguousarray(params_rows[start:stop])) \
                 if params_batched else params_row
-            futures.append(client.submit(_solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
+            futures.append(client.submit(solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
                                          options, (start, stop), computed, key=f"bufferplan-chunk-{token}-{i}",
                                          pure=False, retries=retries, resources=resources))
     chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe)
@@ -447,41 +381,3 @@ def _run_configurations(client, function, todo, resources, retries, errors, prog
     finally:
         client.cancel([f for f in futures if not f.done()])
         bar.close()
-
-
-# -- one worker per local GPU ---------------------------------------------------------------------
-def gpu_cluster(devices=None, threads_per_worker=2, memory_limit=0, **scheduler_options):
-    """A local cluster of one spawned worker per GPU (``CUDA_VISIBLE_DEVICES`` set), each declaring ``GPU=1``.
-
-    Needs only ``distributed`` (no dask-cuda).  ``devices`` is a list of GPU
-    indices (default all, counted with ``nvidia-smi``).  Two threads per worker
-    by default: a chunk's solve holds the worker's one ``GPU`` resource, so
-    chunks still run one at a time per GPU, while the other thread computes
-    the next chunk's dask-array inputs (1.6x faster at 2^26 Lorenz
-    trajectories on one H200, ``scaleout/profile_chunks.py``).  ``memory_limit`` is
-    each worker's host memory limit (0: none, so results are never spilled
-    to disk).  Use as ``with gpu_cluster() as cluster, Client(cluster) as client: ...``.
-    """
-    import subprocess
-
-    distributed = _distributed("gpu_cluster()")
-    import dask
-    if devices is None:
-        try:
-            listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
-        except OSError:
-            listing = ""
-        devices = [i for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
-    devices = [int(d) for d in devices]
-    if not devices:
-        raise ConfigurationError("gpu_cluster found no GPU (nvidia-smi -L lists none); pass devices=[0, 1, ...] "
-                                 "or use a LocalCluster of CPU workers on the simulator")
-    dask.config.set({"distributed.worker.multiprocessing-method": "spawn"})
-    workers = {f"gpu-{d}": {"cls": distributed.Nanny,
-                            "options": {"nthreads": threads_per_worker, "resources": {"GPU": 1},
-                                        "memory_limit": memory_limit,
-                                        "env": {"CUDA_VISIBLE_DEVICES": str(d)}}}
-               for d in devices}
-    scheduler = {"cls": distributed.Scheduler,
-                 "options": {"dashboard": False, "dashboard_address": ":0", **scheduler_options}}
-    return distributed.SpecCluster(workers=workers, scheduler=scheduler)

@@ -28,6 +28,10 @@ def stand_in(value, what, width):
     """A one-row host stand-in for a dask array (checked for shape here, computed on the workers); else ``value``."""
     if not is_dask_array(value):
         return value
+    if value.ndim == 2 and value.shape[1] == width and np.isnan(value.shape[0]):
+        raise ConfigurationError(f"a dask array {what} must have shape (N, {width}) with N known; got shape "
+                                 f"{value.shape}, whose row count is unknown (as after filtering by a condition): "
+                                 f"call {what}.compute_chunk_sizes() first, which computes its chunks' lengths")
     if value.ndim != 2 or value.shape[1] != width or any(np.isnan(n) for n in value.shape):
         raise ConfigurationError(f"a dask array {what} must have shape (N, {width}) with N known; "
                                  f"got shape {value.shape}")

@@ -26,12 +26,13 @@ import functools
 import numpy as np
 
 from .chunk_failures import raise_failures
+from .distributed_worker import raise_warnings
 from .errors import ConfigurationError
 from .progress import Progress
 from .rhs_hint import mostly_rejected
 
-__all__ = ["ChunkedResult", "concatenate", "bytes_per_trajectory", "probe_factory", "PER_TRAJECTORY", "SHARED",
-           "ON_CLIENT"]
+__all__ = ["ChunkedResult", "concatenate", "bytes_per_trajectory", "probe_factory", "closed_client_error",
+           "PER_TRAJECTORY", "SHARED", "ON_CLIENT"]
 
 PER_TRAJECTORY = ("y", "observables", "status", "n_steps", "n_rejected", "summary_array", "event_t", "event_y",
                   "counts")
@@ -66,11 +67,32 @@ class ChunkedResult:
     def gather(self, progress=False):
         """Wait for every chunk; one :class:`kernels.IVPResult` in the original order, every field joined.
 
-        A chunk that failed with a :class:`kernels.KernelError` raises it here (the first such chunk's).
+        The warnings the chunks' solves raised on the workers (a
+        :class:`kernels.ToleranceWarning`, ...) are raised here, each once.  A
+        chunk that failed with a :class:`kernels.KernelError` raises it here
+        (the first such chunk's).  Call it while the Client that solved is
+        open: after its ``with`` block a ConfigurationError says so.
         """
+        error = closed_client_error(self.futures[0].client, "ChunkedResult.gather()") if self.futures else None
+        if error is not None:
+            raise error
         parts = _wait(self.futures, progress)
+        raise_warnings(parts)
         raise_failures(parts)
         return concatenate(parts, self.plan, self.stiffness_probe)
+
+
+def closed_client_error(client, what):
+    """The ConfigurationError for a call (``what``) that needs ``client`` while it is closing or closed, else None."""
+    status = str(getattr(client, "status", ""))
+    if status not in ("closing", "closed"):
+        return None
+    if what == "client=":
+        return ConfigurationError(f"client= is {status}: it cannot run chunks any more; solve inside its "
+                                  "'with Client(...) as client:' block (before client.close()), or make a new Client")
+    return ConfigurationError(f"{what} needs the Client that solved, which is {status}: its chunks' results lived "
+                              f"on its cluster; gather inside the 'with Client(...) as client:' block (before "
+                              f"client.close()), or solve again with gather=True")
 
 
 def _wait(futures, progress):

@@ -271,3 +271,153 @@ def test_without_dask_gpu_cluster_and_client_say_what_to_install(monkeypatch):
     with pytest.raises(ConfigurationError) as info:
         kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], _params(2), method="rk4", dt=DT, client=object())
     assert str(info.value) == f"client= {install}"
+
+
+_RATE = 2.0  # a global the rhs below reads: compiled code keeps it as a constant
+
+
+def _global_decay(t, y, p, dydt):
+    dydt[0] = -_RATE * y[0]
+
+
+def test_a_global_changed_after_the_system_was_built_is_refused_as_in_one_process(client, monkeypatch):
+    """One process refused the changed global; client= rebuilt the system on the workers from the new value and
+    returned exp(-3) for exp(-2) with success (a user's trial)."""
+    system = kernels.ODESystem(_global_decay, 1, name="global_decay")
+    monkeypatch.setattr(sys.modules[__name__], "_RATE", 3.0)
+    with pytest.raises(ConfigurationError) as alone:
+        kernels.solve_ivp(system, SPAN, [1.0], method="rk4", dt=DT, progress=False)
+    with pytest.raises(ConfigurationError) as spread:
+        kernels.solve_ivp(system, SPAN, [1.0], method="rk4", dt=DT, client=client, progress=False)
+    assert "reads the global '_RATE', which changed after the system was built" in str(alone.value)
+    assert str(spread.value) == str(alone.value)
+    monkeypatch.setattr(sys.modules[__name__], "_RATE", 2.0)  # back; now an event function's global changes
+    event = kernels.Event(_above_rate)
+    kernels.solve_ivp(system, SPAN, [1.0], method="rk4", dt=DT, events=event, progress=False)
+    monkeypatch.setattr(sys.modules[__name__], "_RATE", 3.0)
+    monkeypatch.setattr(system, "check_unchanged", lambda: None)  # the rhs's own check aside: the event's speaks
+    with pytest.raises(ConfigurationError, match="events\\[0\\] function reads the global '_RATE'"):
+        kernels.solve_ivp(system, SPAN, [1.0], method="rk4", dt=DT, events=event, client=client, progress=False)
+
+
+def _above_rate(t, y, p):
+    return y[0] - _RATE
+
+
+def test_a_user_function_error_names_the_trajectory_of_the_whole_batch(client):
+    """Through client= the message named the trajectory's index in its chunk (0 or 2) instead of 6."""
+    import dask.array as da
+
+    def _row_bug(t, y, p, dydt):  # p[0] = 5 indexes past the 2 states: row 6 only
+        dydt[0] = y[1]
+        dydt[1] = -y[int(p[0])]
+
+    system = kernels.ODESystem(_row_bug, 2, 1, name="row_bug", check=False)
+    params = np.zeros((8, 1))
+    params[6, 0] = 5
+    common = dict(method="rk4", dt=DT, progress=False)
+    with pytest.raises(kernels.UserFunctionError) as alone:
+        kernels.solve_ivp(system, SPAN, [1.0, 0.0], params, **common)
+    assert "for trajectory 6:" in str(alone.value)
+    for given, options in ((params, {}), (params, {"chunk_size": 4}), (da.from_array(params, chunks=(3, 1)), {})):
+        with pytest.raises(kernels.UserFunctionError) as spread:
+            kernels.solve_ivp(system, SPAN, [1.0, 0.0], given, client=client, **common, **options)
+        assert str(spread.value) == str(alone.value)
+
+
+def test_host_side_warnings_are_raised_once_on_the_client(client, capfd):
+    """A ToleranceWarning of one process was printed on the workers' stderr once per chunk and never reached the
+    client; a fixed-step run's unused tolerances must not be warned about twice (client and workers)."""
+    import warnings
+
+    vdp, mu = kernels.van_der_pol(), np.linspace(1.0, 2.0, 4)[:, None]
+    cases = ((dict(method="tsit5", rtol=1e-7, atol=1e-9, precision=np.float32), "below float32's resolution"),
+             (dict(method="rk4", dt=DT, rtol=1e-3, precision=np.float32), "rtol has no effect on this run"))
+    for options, text in cases:
+        said = {}
+        for name, extra in (("alone", {}), ("spread", {"client": client, "chunk_size": 1})):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = kernels.solve_ivp(vdp, SPAN, [2.0, 0.0], mu, progress=False, **options, **extra)
+            assert result.success
+            said[name] = [(w.category, str(w.message), w.filename) for w in caught]
+        assert len(said["alone"]) == 1 and text in said["alone"][0][1]
+        assert said["spread"] == said["alone"]  # once, with the same text, at the caller's line
+        assert said["spread"][0][0] is kernels.ToleranceWarning and said["spread"][0][2] == __file__
+    assert "ToleranceWarning" not in capfd.readouterr().err  # the workers printed none
+
+
+def test_a_module_the_workers_cannot_import_is_named_before_any_chunk_fails(client, tmp_path, capfd):
+    """The solve failed with a bare ModuleNotFoundError after each chunk logged "Compute Failed" on its worker."""
+    import importlib.util
+
+    import cloudpickle
+
+    (tmp_path / "unimportable_sys.py").write_text("def rhs(t, y, p, dydt):\n    dydt[0] = -p[0] * y[0]\n")
+    spec = importlib.util.spec_from_file_location("unimportable_sys", tmp_path / "unimportable_sys.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["unimportable_sys"] = module  # importable here, by its entry in sys.modules; not on the workers
+    try:
+        spec.loader.exec_module(module)
+        system = kernels.ODESystem(module.rhs, 1, 1, name="unimportable")
+        solve = lambda: kernels.solve_ivp(system, SPAN, [1.0], [[1.0], [2.0]], method="rk4", dt=DT,  # noqa: E731
+                                          client=client, progress=False)
+        with pytest.raises(ConfigurationError, match=r"module 'unimportable_sys', which the Dask workers cannot "
+                                                     r"import .*cloudpickle\.register_pickle_by_value"
+                                                     r"\(unimportable_sys\)"):
+            solve()
+        assert "Compute Failed" not in capfd.readouterr().err
+        cloudpickle.register_pickle_by_value(module)  # the remedy the message gives
+        try:
+            assert solve().success
+        finally:
+            cloudpickle.unregister_pickle_by_value(module)
+    finally:
+        del sys.modules["unimportable_sys"]
+
+
+def test_a_chunk_that_cannot_load_its_system_fails_once_with_the_module_named():
+    """Should a worker that joined after the check miss the module, its chunk returns the same ConfigurationError."""
+    import types
+
+    import cloudpickle
+
+    from kernels.chunk_failures import ChunkFailure
+    from kernels.distributed_worker import solve_chunk
+
+    module = types.ModuleType("vanishing_sys")
+    module.__file__ = "/nowhere/vanishing_sys.py"  # a module of a file: cloudpickle sends its functions by reference
+    exec("def rhs(t, y, p, dydt):\n    dydt[0] = -y[0]\n", module.__dict__)
+    sys.modules["vanishing_sys"] = module
+    try:
+        spec = cloudpickle.dumps({"system": {"rhs": module.rhs}})
+    finally:
+        del sys.modules["vanishing_sys"]
+    failure = solve_chunk(spec, "vanishing-key", "{}", None, None, {}, (0, 1))
+    assert isinstance(failure, ChunkFailure) and isinstance(failure.error, ConfigurationError)
+    assert "module 'vanishing_sys'" in str(failure.error) and "register_pickle_by_value" in str(failure.error)
+
+
+@pytest.mark.parametrize("devices, said", [
+    ("0,1", r"got the string '0,1': pass \[0, 1\] instead"),
+    (2, r"got the int 2: for that many GPUs pass list\(range\(2\)\), for GPU 2 alone pass \[2\]"),
+    ([0, 0], r"names GPU 0 more than once"),
+    ([0, -1], r"each must be a non-negative int"),
+    ([], r"got an empty list"),
+])
+def test_gpu_cluster_takes_a_list_of_distinct_gpu_indices(devices, said):
+    """"0,1" and 2 crashed with ValueError and TypeError; [0, 0] started one worker without a word."""
+    with pytest.raises(ConfigurationError, match=r"devices must be a list of distinct GPU indices.*" + said):
+        kernels.gpu_cluster(devices)
+
+
+def test_a_dask_array_of_unknown_length_is_refused_with_the_remedy(client):
+    import dask.array as da
+
+    params = da.from_array(_params(8), chunks=(3, 3))
+    filtered = params[params[:, 1] > 10]  # its row count is unknown until computed
+    with pytest.raises(ConfigurationError, match=r"row count is unknown .*params\.compute_chunk_sizes\(\)"):
+        kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], filtered, method="rk4", dt=DT, client=client)
+    result = kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], filtered.compute_chunk_sizes(), method="rk4", dt=DT,
+                               client=client, progress=False)
+    assert result.success and result.y.shape[0] == int((_params(8)[:, 1] > 10).sum())

@@ -117,3 +117,12 @@ def test_a_killed_workers_chunk_is_recomputed_bit_identically_with_summaries_and
     _assert_identical(result, local)
     assert kernels.Status.EVENT in set(local.status.tolist()) and 0 in set(local.status.tolist())
     client.wait_for_workers(2)
+
+
+def test_gather_after_the_client_closed_says_to_gather_inside_its_block(client):
+    """gather() after the client's with-block failed with "RuntimeError: IOLoop is closed"."""
+    with distributed.Client(client.scheduler.address) as mine:
+        chunked = kernels.solve_ivp(CHAIN, (0.0, 1.0), Y0, method="rk4", dt=0.1, client=mine, gather=False)
+    with pytest.raises(kernels.ConfigurationError, match=r"ChunkedResult.gather\(\) needs the Client that solved, "
+                                                         r"which is closed: .*gather inside the 'with Client"):
+        chunked.gather()

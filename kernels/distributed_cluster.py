@@ -1,0 +1,103 @@
+"""One local Dask worker per GPU (:func:`gpu_cluster`), and the import of Dask's distributed scheduler.
+
+``gpu_cluster`` needs only ``distributed`` (no dask-cuda): each spawned worker
+sees one GPU (``CUDA_VISIBLE_DEVICES``) and declares the resource ``GPU=1``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+
+from .errors import ConfigurationError, describe
+
+__all__ = ["gpu_cluster", "distributed_module", "check_devices"]
+
+
+def distributed_module(what="client="):
+    """The ``distributed`` module (and ``dask``, which it needs, importable); a ConfigurationError naming
+    ``what`` and the install command when either is missing."""
+    try:
+        importlib.import_module("dask")  # gpu_cluster configures it
+        import distributed
+    except ImportError:
+        raise ConfigurationError(f"{what} needs Dask's distributed scheduler, which is not installed; "
+                                 "pip install 'bufferplan[distributed]'") from None
+    return distributed
+
+
+def check_devices(devices):
+    """``devices`` as a list of distinct GPU indices (non-negative ints), or one ConfigurationError.
+
+    A string (``"0,1"``, as ``CUDA_VISIBLE_DEVICES`` is written) and a bare int are refused: an int is read
+    as a count by some and as one index by others, and either reading would start workers on GPUs not meant.
+    """
+    expected = ("devices must be a list of distinct GPU indices, one worker each, such as [0, 1] (or None: "
+                "every GPU nvidia-smi lists)")
+    if isinstance(devices, (str, bytes)):
+        raise ConfigurationError(f"{expected}; got the string {describe(devices)}: pass "
+                                 f"{_as_list(devices)} instead")
+    if isinstance(devices, numbers.Integral):
+        raise ConfigurationError(f"{expected}; got the int {describe(devices)}: for that many GPUs pass "
+                                 f"list(range({int(devices)})), for GPU {int(devices)} alone pass [{int(devices)}]")
+    try:
+        given = list(devices)
+    except TypeError:
+        raise ConfigurationError(f"{expected}; got {describe(devices)}") from None
+    if any(isinstance(d, (bool,)) or not isinstance(d, numbers.Integral) or int(d) < 0 for d in given):
+        raise ConfigurationError(f"{expected}; got {describe(given)}: each must be a non-negative int")
+    indices = [int(d) for d in given]
+    repeated = sorted({d for d in indices if indices.count(d) > 1})
+    if repeated:
+        raise ConfigurationError(f"{expected}; got {indices}, which names GPU {repeated[0]} more than once (one "
+                                 f"worker per GPU): give each index once, {sorted(set(indices))}")
+    return indices
+
+
+def _as_list(text):
+    """``"0,1"`` as the list ``[0, 1]`` it probably means (for the message only), else ``[0, 1]``."""
+    parts = [p.strip() for p in str(text).split(",")]
+    return f"[{', '.join(parts)}]" if all(p.isdigit() for p in parts) else "[0, 1]"
+
+
+def gpu_cluster(devices=None, threads_per_worker=2, memory_limit=0, **scheduler_options):
+    """A local cluster of one spawned worker per GPU (``CUDA_VISIBLE_DEVICES`` set), each declaring ``GPU=1``.
+
+    Needs only ``distributed`` (no dask-cuda).  ``devices`` is a list of
+    distinct GPU indices, such as ``[0, 1]`` (default: every GPU, counted with
+    ``nvidia-smi``); a string such as ``"0,1"``, a bare int and a repeated
+    index are refused with a :class:`~kernels.errors.ConfigurationError`
+    (for the first ``n`` GPUs pass ``list(range(n))``).  Two threads per worker
+    by default: a chunk's solve holds the worker's one ``GPU`` resource, so
+    chunks still run one at a time per GPU, while the other thread computes
+    the next chunk's dask-array inputs (1.6x faster at 2^26 Lorenz
+    trajectories on one H200, ``scaleout/profile_chunks.py``).  ``memory_limit`` is
+    each worker's host memory limit (0: none, so results are never spilled
+    to disk).  Use as ``with gpu_cluster() as cluster, Client(cluster) as client: ...``.
+    """
+    import subprocess
+
+    distributed = distributed_module("gpu_cluster()")
+    import dask
+    if devices is None:
+        try:
+            listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+        except OSError:
+            listing = ""
+        devices = [i for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
+        if not devices:
+            raise ConfigurationError("gpu_cluster found no GPU (nvidia-smi -L lists none); pass devices=[0, 1, ...] "
+                                     "or use a LocalCluster of CPU workers on the simulator")
+    devices = check_devices(devices)
+    if not devices:
+        raise ConfigurationError("devices must be a list of distinct GPU indices, one worker each, such as [0, 1]; "
+                                 "got an empty list: name at least one GPU, or pass devices=None for every GPU")
+    dask.config.set({"distributed.worker.multiprocessing-method": "spawn"})
+    workers = {f"gpu-{d}": {"cls": distributed.Nanny,
+                            "options": {"nthreads": threads_per_worker, "resources": {"GPU": 1},
+                                        "memory_limit": memory_limit,
+                                        "env": {"CUDA_VISIBLE_DEVICES": str(d)}}}
+               for d in devices}
+    scheduler = {"cls": distributed.Scheduler,
+                 "options": {"dashboard": False, "dashboard_address": ":0", **scheduler_options}}
+    return distributed.SpecCluster(workers=workers, scheduler=scheduler)
