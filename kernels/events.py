@@ -49,7 +49,7 @@ from planner import Buffer, BufferSettings, Phase
 from .codegen import compile_device
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
-from .frozen_values import FrozenValues, show
+from .frozen_values import FrozenValues, changed_error
 from .literals import for_system
 from .loop_work import EVENT_COLUMN
 from .user_faults import value_function
@@ -442,12 +442,8 @@ def check_events_unchanged(events):
     for e, event in enumerate(events or ()):
         found = event._frozen.changed()
         if found is not None:
-            _, kind, name, old, new = found
-            raise ConfigurationError(
-                f"events[{e}] function reads the {kind} {name!r}, which changed after its Event was made (it was "
-                f"{show(old)}, now {show(new)}): compiled code keeps the value it was built with. To vary {name} "
-                f"between runs, pass it in params (p[i]) and read it in g; or define a new event function after "
-                f"changing it")
+            raise changed_error(found, f"events[{e}] function", "its Event was made", " and read it in g",
+                                "define a new event function after changing it")
 
 
 def check_events_compile(events, system, precision):

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["FrozenValues", "show", "values_read"]
+__all__ = ["FrozenValues", "changed_error", "show", "values_read"]
 
 
 def _python_function(func):
@@ -124,12 +124,19 @@ class FrozenValues:
         """Raise ConfigurationError when a recorded value has changed since the system was built."""
         found = self.changed()
         if found is not None:
-            role, kind, name, old, new = found
-            raise ConfigurationError(
-                f"{role} of system {system_name!r} reads the {kind} {name!r}, which changed after the "
-                f"system was built (it was {show(old)}, now {show(new)}): compiled code keeps the value "
-                f"it was built with. To vary {name} between runs, pass it in params (p[i]); or build a "
-                f"new ODESystem after changing it")
+            role = found[0]
+            raise changed_error(found, f"{role} of system {system_name!r}", "the system was built", "",
+                                "build a new ODESystem after changing it")
+
+
+def changed_error(found, subject, since, in_params, renew):
+    """The ConfigurationError for :meth:`FrozenValues.changed`'s ``found``: ``subject`` reads it, it changed after
+    ``since``; to vary it pass it in params (``in_params`` says how it is read), or ``renew``."""
+    _, kind, name, old, new = found
+    return ConfigurationError(
+        f"{subject} reads the {kind} {name!r}, which changed after {since} (it was {show(old)}, now {show(new)}): "
+        f"compiled code keeps the value it was built with. To vary {name} between runs, pass it in params "
+        f"(p[i]){in_params}; or {renew}")
 
 
 def show(value):
