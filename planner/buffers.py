@@ -182,6 +182,12 @@ class Buffer:
 
     def _lifetime(self, what):
         raw = tuple(tuple(iv) if isinstance(iv, list) else iv for iv in self.lifetime)
+        if self.persistent and raw and all(isinstance(iv, PhaseSpan) or _is_phase_pair(iv) for iv in raw):
+            # a component's declaration: it was accepted and ignored (a user's trial); a problem file's integer
+            # intervals on a persistent buffer stay accepted, as the embedding writes them
+            raise ConfigurationError(f"{what}: persistent=True with lifetime {raw!r}; a persistent buffer lives the "
+                                     "whole kernel (every step), so a lifetime cannot narrow it: drop the lifetime, "
+                                     "or drop persistent=True")
         if self.persistent or (self.view_of is not None and not raw):
             return ()
         if not raw:

@@ -100,7 +100,7 @@ class LUSettings:
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings`."""
         n, k = self.n, self.spans_invocations
-        span = (PhaseSpan("factor", "solve"),)
+        span = () if self.persistent else (PhaseSpan("factor", "solve"),)  # persistent: the whole kernel
         # Factor: about n^3 / 3 updates plus n^2 per solve; pivots: n per factor and per solve.
         factor_weight = float(n * n * (n + 2) // 3 + self.solves * n * n)
         storage = planned_storage("registers", self.unrolled)

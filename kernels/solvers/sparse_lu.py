@@ -206,7 +206,7 @@ class SparseLUSettings:
 
     def buffer_settings(self) -> BufferSettings:
         """The component's :class:`planner.BufferSettings`: the compact factor, nothing else."""
-        span = (PhaseSpan("factor", "solve"),)
+        span = () if self.persistent else (PhaseSpan("factor", "solve"),)  # persistent: the whole kernel
         weight = float(self.flops() + self.solves * self.nnz)
         storage = planned_storage(self.storage, self.unrolled)
         return BufferSettings(component=self.component, phases=(Phase("factor"), Phase("solve")), buffers=(

@@ -64,3 +64,10 @@ def test_a_float64_buffer_pinned_shared_in_a_float32_problem_says_what_to_do():
                                               r"problem's float32.*pin it local .*or plan the problem at float64"):
         solve(tree.to_problem(precision="float32"), "greedy")
     assert solve(tree.to_problem(precision="float64"), "greedy").shared_elements == 2
+
+
+def test_a_persistent_buffer_with_a_phase_lifetime_is_refused():
+    """persistent=True with lifetime (("a", "a"),) was accepted and the lifetime ignored (a user's trial)."""
+    with pytest.raises(ConfigurationError, match=r"buffer 'k': persistent=True with lifetime .*drop the lifetime"):
+        Buffer("k", 4, persistent=True, lifetime=(("a", "a"),))
+    assert Buffer("k", 4, persistent=True).lifetime == ()
