@@ -180,7 +180,7 @@ class IVPResult:
     def __getstate__(self):
         """The probe holds the system, whose functions need not pickle: its hints go as text (the first 16)."""
         state = dict(self.__dict__)
-        if self.stiffness_probe is not None:
+        if self.stiffness_probe is not None:  # (hints already resolved, by an earlier pickle, travel as they are)
             state["stiffness_probe"] = resolve_hints(self.stiffness_probe, self._host_status(), self.t, self.y)
         return state
 
@@ -228,6 +228,7 @@ class IVPResult:
         if not -n <= trajectory < n:
             raise IndexError(f"message(trajectory): trajectory {int(trajectory)} is out of range: this result has "
                              f"N = {n} trajectories, indices 0..{n - 1} (or -{n}..-1 from the end)")
+        trajectory = int(trajectory) % n  # the probes index their rows from 0 (-1 had no hint)
         code = int(status[trajectory])
         hint = ""
         if getattr(self.stiffness_probe, "explains", None) is not None and self.stiffness_probe.explains(code):

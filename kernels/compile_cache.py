@@ -293,6 +293,8 @@ def as_compile_cache(value, what="compile_cache"):
     if isinstance(value, CompileCache) or value is None:
         return value
     word = value.strip().lower() if isinstance(value, str) else None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value in (0, 1):
+        value = bool(value)  # 0 and 1 as the environment variable reads them
     if value is False or (word and word in _OFF):
         return None
     if value is True or word in _ON:

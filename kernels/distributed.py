@@ -61,7 +61,6 @@ from .distributed_inputs import check_partner, is_dask_array, lazy_parts, lazy_r
 from .distributed_results import ChunkedResult, bytes_per_trajectory, closed_client_error, probe_factory
 from .distributed_worker import check_loadable, solve_chunk, worker_compiles, worker_info
 from .errors import ConfigurationError, describe
-from .events import check_events_unchanged
 from .planning import plan_argument
 from .progress import Progress
 
@@ -247,8 +246,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
                                  "call ChunkedResult.gather(progress=True) later")
     retries = check_int(retries, "retries", 0)
     system, dtype = integrator.system, integrator.dtype
-    system.check_unchanged()  # the workers would build the system again from the changed values, without a word
-    check_events_unchanged(integrator.settings.events)  # and the event functions with theirs
+    integrator.check_unchanged()  # the workers would build the system and events from changed values, in silence
     max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
     lazy = {"y0": is_dask_array(y0), "params": is_dask_array(params)}
     check_partner(y0, params, lazy, system.n_params)

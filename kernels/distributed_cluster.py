@@ -38,8 +38,9 @@ def check_devices(devices):
         raise ConfigurationError(f"{expected}; got the string {describe(devices)}: pass "
                                  f"{_as_list(devices)} instead")
     if isinstance(devices, numbers.Integral):
-        raise ConfigurationError(f"{expected}; got the int {describe(devices)}: for that many GPUs pass "
-                                 f"list(range({int(devices)})), for GPU {int(devices)} alone pass [{int(devices)}]")
+        count = (f"for that many GPUs pass list(range({int(devices)})), " if int(devices) > 0 else "")
+        raise ConfigurationError(f"{expected}; got the int {describe(devices)}: {count}for GPU {int(devices)} alone "
+                                 f"pass [{int(devices)}]")
     try:
         given = list(devices)
     except TypeError:

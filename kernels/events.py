@@ -55,7 +55,7 @@ from .loop_work import EVENT_COLUMN
 from .user_faults import value_function
 from .validation import defaulted_parameter
 
-__all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "check_events_unchanged",
+__all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "check_events_unchanged", "event_values",
            "make_event_functions", "THETA_TOL", "MAX_ITERATIONS"]
 
 THETA_TOL = 1e-12
@@ -91,9 +91,6 @@ class Event:
             raise ConfigurationError(f"Event direction must be -1, 0 or +1; got {describe(self.direction)}")
         object.__setattr__(self, "direction", int(self.direction))
         object.__setattr__(self, "terminal", bool(self.terminal))
-        # the globals and closure numbers g reads, which compiled code keeps as constants (not a field: an
-        # Event compares by its function, direction and terminal)
-        object.__setattr__(self, "_frozen", FrozenValues({"g": self.function}))
 
 
 def _check_function(func):
@@ -435,14 +432,21 @@ def make_event_functions(settings, system, allocate, dtype, restep=None):
             compile_device("\n".join(check) + "\n", "check", namespace))
 
 
-def check_events_unchanged(events):
-    """ConfigurationError when a global or closure number an event function reads changed since its Event was
-    made: compiled code keeps the old value, and the simulator read the new one (a user's trial: ``y[0] - LEVEL``
-    with LEVEL changed between solves gave three event times on the simulator where a GPU keeps one)."""
-    for e, event in enumerate(events or ()):
-        found = event._frozen.changed()
+def event_values(events):
+    """What each event function reads from its module and closure, recorded now (when its Integrator is built:
+    compiled code keeps these values as constants), for :func:`check_events_unchanged`."""
+    return tuple(FrozenValues({"g": event.function}) for event in events or ())
+
+
+def check_events_unchanged(recorded):
+    """ConfigurationError when a global or closure number an event function reads changed since
+    :func:`event_values` recorded it: compiled code keeps the old value, and the simulator read the new one (a
+    user's trial: ``y[0] - LEVEL`` with LEVEL changed between solves gave three event times on the simulator
+    where a GPU keeps one)."""
+    for e, values in enumerate(recorded):
+        found = values.changed()
         if found is not None:
-            raise changed_error(found, f"events[{e}] function", "its Event was made", " and read it in g",
+            raise changed_error(found, f"events[{e}] function", "it was first used", " and read it in g",
                                 "define a new event function after changing it")
 
 

@@ -31,11 +31,14 @@ def _python_function(func):
 
 
 def _frozen(value, copy):
-    """``value`` (a copy of an array when ``copy``) when Numba would compile it in as a constant, else None."""
+    """``value`` (a copy of an array when ``copy``) when Numba would compile it in as a constant, else None: a
+    number, a numeric array, or a tuple of numbers (``LEVELS[0]``, rebound, was missed: a regression hunt)."""
     if isinstance(value, (bool, np.bool_, numbers.Number)):
         return value
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
         return value.copy() if copy else value
+    if isinstance(value, tuple) and value and all(isinstance(v, (bool, np.bool_, numbers.Number)) for v in value):
+        return value
     return None
 
 
@@ -45,6 +48,8 @@ def _same(old, new) -> bool:
                 and old.tobytes() == new.tobytes())  # bit for bit, as the compiled constant: NaN included
     if type(old) is not type(new):
         return False
+    if isinstance(old, tuple):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new))
     return bool(old == new) or (old != old and new != new)  # NaN stays NaN
 
 
@@ -61,15 +66,35 @@ def _globals_loaded(code):
     return sorted(loaded(code))
 
 
-def values_read(func, names=None):
+def _module_attributes(code):
+    """``(global, attribute)`` pairs ``code`` (and code nested in it) reads as ``global.attribute``."""
+    found = set()
+    instructions = list(dis.get_instructions(code))
+    for first, second in zip(instructions, instructions[1:]):
+        if first.opname in ("LOAD_GLOBAL", "LOAD_NAME") and second.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            found.add((first.argval, second.argval))
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found.update(_module_attributes(const))
+    return sorted(found)
+
+
+def values_read(func, names=None, attributes=None):
     """``{(kind, name): value}`` of what ``func`` reads from outside: the module globals it loads (``names``, or
-    found from its bytecode) and its closure cells (``kind`` ``"global"`` or ``"closure variable"``); {} for a
+    found from its bytecode), the attributes of modules it reads (``attributes``: ``(module, attribute)`` pairs, or
+    found from its bytecode) and its closure cells (``kind`` ``"global"``, ``"module attribute"`` or
+    ``"closure variable"``); {} for a
     function that is not plain Python."""
     func = _python_function(func)
     if func is None:
         return {}
     names = _globals_loaded(func.__code__) if names is None else names
     values = {("global", name): func.__globals__[name] for name in names if name in func.__globals__}
+    attributes = _module_attributes(func.__code__) if attributes is None else attributes
+    for module, attribute in attributes:  # cfg.LEVEL: Numba freezes it too
+        held = func.__globals__.get(module)
+        if isinstance(held, types.ModuleType) and hasattr(held, attribute):
+            values[("module attribute", f"{module}.{attribute}")] = getattr(held, attribute)
     for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
         try:
             values[("closure variable", name)] = cell.cell_contents
@@ -78,11 +103,11 @@ def values_read(func, names=None):
     return values
 
 
-def _read(func, names, copy=False):
+def _read(func, names, attributes, copy=False):
     """``{(kind, name): value}`` of the globals ``names`` and the closure cells ``func`` reads that Numba freezes
     (arrays copied when ``copy``: a record, not a look)."""
     values = {}
-    for key, value in values_read(func, names).items():
+    for key, value in values_read(func, names, attributes).items():
         frozen = _frozen(value, copy)
         if frozen is not None:
             values[key] = frozen
@@ -105,7 +130,9 @@ class FrozenValues:
         self._functions = {role: f for role, f in ((r, _python_function(f)) for r, f in functions.items())
                            if f is not None}
         self._names = {role: _globals_loaded(f.__code__) for role, f in self._functions.items()}
-        self._values = {role: _read(f, self._names[role], copy=True) for role, f in self._functions.items()}
+        self._attributes = {role: _module_attributes(f.__code__) for role, f in self._functions.items()}
+        self._values = {role: _read(f, self._names[role], self._attributes[role], copy=True)
+                        for role, f in self._functions.items()}
 
     def changed(self):
         """``(role, kind, name, old, new)`` of the first recorded value that has changed since, or None."""
@@ -113,7 +140,7 @@ class FrozenValues:
             recorded = self._values[role]
             if not recorded:
                 continue
-            now = _read(func, self._names[role])
+            now = _read(func, self._names[role], self._attributes[role])
             for (kind, name), old in recorded.items():
                 new = now.get((kind, name))
                 if new is None or not _same(old, new):

@@ -30,7 +30,7 @@ from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
 from .drivers import validate_drivers
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
-from .events import as_events, check_events_compile, check_events_unchanged
+from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
                                 check_newton_scale, check_pattern_at, check_sampling, controller_settings,
                                 fixed_step_remedy, keywords_checked, method_argument, pins_argument, plan_choice,
@@ -134,6 +134,7 @@ class Integrator:
         self.settings = dataclasses.replace(loop_settings(system, self.method, self.controller.adaptive, self.solver),
                                             summaries=summaries, events=events,
                                             save_trajectory=bool(save_trajectory))
+        self._event_values = event_values(events)  # the values its kernels will keep (check_unchanged)
         if self.method.family != "erk":
             check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
         warn_differenced_products(self.method, self.solver, self.jacobian)
@@ -201,6 +202,12 @@ class Integrator:
         return self._devices[key]
 
     @keywords_checked("Integrator.plan", lambda: _public_callables())
+    def check_unchanged(self):
+        """ConfigurationError when a global or closure number that the system's functions or the event functions
+        read changed since the system was built or this Integrator was (compiled code keeps the first value)."""
+        self.system.check_unchanged()
+        check_events_unchanged(self._event_values)
+
     def plan(self, plan="auto", block_size=None, device=None, pins=None) -> Plan:
         """Plan the buffers: ``plan`` is a choice of ``kernels.planning.PLAN_CHOICES`` or a Plan to verify.
 
@@ -396,8 +403,7 @@ class Integrator:
                 f"dt_min and dt_max bound the steps of an adaptive controller; this run takes fixed steps of dt "
                 f"(controller 'fixed'), got dt_min={dt_min!r}, dt_max={dt_max!r}: drop them, or use an adaptive "
                 f"controller")
-        system.check_unchanged()
-        check_events_unchanged(self.settings.events)
+        self.check_unchanged()
         suspect = self._suspect_derivative()
         if suspect is not None and not self._warned_suspect:
             self._warned_suspect = True

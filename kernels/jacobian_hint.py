@@ -122,10 +122,10 @@ class JacobianProbe(HostProbe):
         i, j = divmod(k, n)
         return (f" The system's jac is not finite in float32 {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) "
                 f"is {float(held[k])!r} there ({float(exact[k]):.6g} in float64): a value inside it leaves float32's "
-                "range (3.4e38; a power y**(n-1) of a state, then a division of two infinities), and the iteration "
-                "matrix is singular at any step size. Write the term so that its intermediate values stay in range "
-                "(divide before multiplying: (y**(n-1) / (1 + y**n)) / (1 + y**n), or in terms of x = y**n / (1 + "
-                "y**n)), leave jac out (differences of rhs), or use precision=np.float64.")
+                "range (above 3.4e38: a power y**(n-1) of a state, then inf / inf; or below 1.2e-38: 0 / 0), and the "
+                "iteration matrix is singular at any step size. Write the term so that its intermediate values stay "
+                "in range (divide before multiplying: (y**(n-1) / (1 + y**n)) / (1 + y**n), or in terms of x = y**n "
+                "/ (1 + y**n)), leave jac out (differences of rhs), or use precision=np.float64.")
 
 
 def _rhs(system, t, y, p):
@@ -170,11 +170,11 @@ def _remedy(system, t, y, p, finite, what, j=None):
         where=_where(y, j) if not zero.size else "a state where the model's functions are finite")
 
 
-_OVERSHOOT_REMEDY = (" {name} = {value:.3g} is a state that a step took just below 0 (a decay overshooting it), and "
-                     "with it at {positive:.3g} the {what} is finite: a fractional power, root or log of {name} fails "
-                     "below 0. Write a power as max(x, 0.0) ** n and keep a log's argument above 0 (log(max(x, "
-                     "floor)) with a floor below what matters), so that an overshoot does not stop the run.")
-#: A negative state this small beside the state's largest component (or 1) is an overshoot of 0, not a sign error.
+_OVERSHOOT_REMEDY = (" {name} = {value:.3g} is just below 0 (a decay a step took past 0, or a rounding), and with it "
+                     "at {positive:.3g} the {what} is finite: a fractional power, root or log of {name} fails below 0. "
+                     "Write a power as max(x, 0.0) ** n and keep a log's argument above 0 (log(max(x, floor)) with a "
+                     "floor below what matters), so that an overshoot does not stop the run.")
+#: A negative state this small beside the largest of the others is an overshoot of 0, not a sign error.
 _OVERSHOOT = 1e-6
 
 
@@ -182,10 +182,11 @@ def negative_state_cause(system, t, y, p, finite, what):
     """:data:`_NEGATIVE_REMEDY` for the first negative state (of the first 8) whose sign alone makes ``finite``
     true (:data:`_OVERSHOOT_REMEDY` where it is only just below 0: -1e-10 beside 0.19 was told to check its units,
     a user's trial), else ''."""
-    scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0
     for i in np.flatnonzero(y < 0.0)[:8]:
         if _fixed(finite, system, t, y, p, [i], states=True, value=-y[i]):
-            remedy = _OVERSHOOT_REMEDY if -y[i] <= _OVERSHOOT * scale else _NEGATIVE_REMEDY
+            others = np.abs(np.delete(y, i))  # -5e-7 beside 1e-9 is no overshoot (a regression hunt)
+            remedy = _OVERSHOOT_REMEDY if others.size and -y[i] <= _OVERSHOOT * float(np.max(others)) else \
+                _NEGATIVE_REMEDY
             return remedy.format(name=f"y_{i}", value=float(y[i]), positive=float(-y[i]), what=what)
     return ""
 

@@ -52,12 +52,12 @@ FOLD_RUN = 2
 # fold out when a kernel misbehaves.
 FOLD_SWITCH = "BUFFERPLAN_FOLD_IR"
 
-_OFF_WORDS = ("0", "off", "no", "false")  # as BUFFERPLAN_COMPILE_CACHE and NUMBA_ENABLE_CUDASIM read them
+_OFF_WORDS = ("0", "off", "no", "false", "none")  # BUFFERPLAN_COMPILE_CACHE's words for off (an empty value: unset)
 
 
 def folding_off():
-    """Whether the environment turns the folds off (:data:`FOLD_SWITCH` = ``0``, ``off``, ``no`` or ``false``;
-    only ``0`` did, and ``off`` was ignored in silence)."""
+    """Whether the environment turns the folds off (:data:`FOLD_SWITCH` = ``0``, ``off``, ``no``, ``false`` or
+    ``none``; only ``0`` did, and ``off`` was ignored in silence); unset or empty, they are on."""
     return os.environ.get(FOLD_SWITCH, "1").strip().lower() in _OFF_WORDS
 
 

@@ -268,7 +268,10 @@ class ResolvedHints:
 
 def resolve_hints(probe, status, t_saved, y_saved):
     """A :class:`ResolvedHints` of ``probe``'s hints for the first :data:`PICKLED_HINTS` trajectories it explains
-    (``y_saved``: the result's saved states, or None when not on the host)."""
+    (``y_saved``: the result's saved states, or None when not on the host); ``probe`` itself when it is one (a
+    result pickled again kept only the first 16 trajectories' hints, successes among them: a regression hunt)."""
+    if isinstance(probe, ResolvedHints):
+        return probe
     status = np.asarray(status)
     explained = [code for code in np.unique(status) if probe.explains(code)]
     hints = {}

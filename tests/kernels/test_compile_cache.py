@@ -227,6 +227,7 @@ def test_on_words_mean_the_default_folder(tmp_path, monkeypatch):
         monkeypatch.delenv(ENV_VAR)
         assert as_compile_cache(on).directory == default_directory()
     assert as_compile_cache(True).directory == as_compile_cache("Default").directory == default_directory()
+    assert as_compile_cache(1).directory == default_directory() and as_compile_cache(0) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing made here (the cache folder is made on a write)
 
 

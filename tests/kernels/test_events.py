@@ -345,9 +345,19 @@ def test_a_global_an_event_reads_is_a_constant_once_made(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "EVENT_LEVEL", 0.25)
     for again in (event, Event(_above_level, terminal=True, direction=1)):  # an equal Event: the same kernel
         with pytest.raises(ConfigurationError, match=r"events\[0\] function reads the global 'EVENT_LEVEL', which "
-                                                     r"changed after its Event was made \(it was 0.5, now 0.25\).*"
+                                                     r"changed after it was first used \(it was 0.5, now 0.25\).*"
                                                      r"pass it in params"):
             kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=again, progress=False)
+
+
+def test_a_global_set_between_making_the_event_and_its_first_solve_is_used(monkeypatch):
+    """The values were recorded when the Event was made, and a change before any solve was refused with "compiled
+    code keeps the value" (nothing was compiled yet; a regression hunt)."""
+    grow = kernels.ODESystem(_grow, 1, name="grow")
+    event = Event(_above_level, terminal=True, direction=1)
+    monkeypatch.setattr(sys.modules[__name__], "EVENT_LEVEL", 0.25)
+    res = kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=event, progress=False)
+    assert res.event_t[0] == pytest.approx(0.25, abs=1e-12)
 
 
 def test_a_closure_number_an_event_reads_is_checked_too():

@@ -1,5 +1,8 @@
 """A global or closure number a system's functions read is frozen by the compiler: a later change is refused."""
 
+import math
+import sys
+
 import numpy as np
 import pytest
 
@@ -82,3 +85,26 @@ def test_a_global_named_like_an_attribute_the_function_reads_is_not_its_value():
         assert kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False).success
     finally:
         size = 1
+
+
+RATES = (1.0, 2.0)
+
+
+def _tupled(t, y, p, dydt):
+    dydt[0] = -RATES[0] * y[0]
+
+
+def _attribute(t, y, p, dydt):
+    dydt[0] = -np.e * y[0] / np.e - 0.0 * math.pi  # attributes of modules: e and pi, numbers Numba freezes
+
+
+def test_a_rebound_tuple_and_a_module_attribute_are_checked_too(monkeypatch):
+    """A global tuple rebound (RATES[0]) and a module's number (cfg.LEVEL) were missed (a regression hunt)."""
+    tupled, attributed = ODESystem(_tupled, 1), ODESystem(_attribute, 1)
+    monkeypatch.setattr(sys.modules[__name__], "RATES", (3.0, 2.0))
+    with pytest.raises(ConfigurationError, match=r"global 'RATES'.*was \(1\.0, 2\.0\), now \(3\.0, 2\.0\)"):
+        kernels.solve_ivp(tupled, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+    assert kernels.solve_ivp(attributed, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False).success
+    monkeypatch.setattr(math, "pi", 3.0)
+    with pytest.raises(ConfigurationError, match=r"module attribute 'math.pi'.*was 3\.14159.*now 3\.0"):
+        kernels.solve_ivp(attributed, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)

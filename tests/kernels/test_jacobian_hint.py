@@ -201,9 +201,12 @@ def _repressed(t, y, p, dydt):
     dydt[1] = 1.0 / (1.0 + (y[0] / p[2]) ** p[3]) - 0.5 * y[1]
 
 
-@pytest.mark.parametrize("value, words", [(-1.05e-10, "a state that a step took just below 0.*max\\(x, 0.0\\) \\*\\* n"),
-                                          (-20.0, "check the sign and units of y_0")])
-def test_a_state_just_below_zero_is_an_overshoot_not_a_sign_error(value, words):
+@pytest.mark.parametrize("value, other, words", [
+    (-1.05e-10, 0.1925, "is just below 0 \\(a decay a step took past 0.*max\\(x, 0.0\\) \\*\\* n"),
+    (-20.0, 0.1925, "check the sign and units of y_0"),
+    (-5e-7, 1e-9, "check the sign and units of y_0"),  # small, but not beside the other state
+])
+def test_a_state_just_below_zero_is_an_overshoot_not_a_sign_error(value, other, words):
     """-1e-10 beside 0.19, a decay overshooting 0 under a fractional power, was told to check its sign and units
     (a user's trial); a clearly negative state still is."""
     from kernels.jacobian_hint import negative_state_cause
@@ -214,6 +217,6 @@ def test_a_state_just_below_zero_is_an_overshoot_not_a_sign_error(value, words):
         with np.errstate(all="ignore"):
             return bool(np.all(np.isfinite(system.evaluate_rhs(t, y, p))))
 
-    text = negative_state_cause(system, 0.5, np.array([value, 0.1925]), np.array([2.0, 1e-5, 0.3, 1.5]), finite,
+    text = negative_state_cause(system, 0.5, np.array([value, other]), np.array([2.0, 1e-5, 0.3, 1.5]), finite,
                                 "right-hand side")
     assert re.search(words, text), text

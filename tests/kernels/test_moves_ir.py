@@ -75,7 +75,8 @@ def test_short_runs_and_the_simulator_keep_the_source():
     assert fold_moves(source, {"ZERO": 0.0}, min_run=2, enabled=False) == source
 
 
-@pytest.mark.parametrize("value, off", [("0", True), ("off", True), (" No ", True), ("false", True), ("1", False),
+@pytest.mark.parametrize("value, off", [("0", True), ("off", True), (" No ", True), ("false", True), ("none", True),
+                                        ("1", False),
                                         ("on", False), ("", False)])
 def test_the_switch_reads_the_words_for_off(monkeypatch, value, off):
     """BUFFERPLAN_FOLD_IR=off was ignored in silence: only "0" turned the folds off."""

@@ -27,7 +27,9 @@ def test_stiff_van_der_pol_at_max_steps_names_an_implicit_method():
     assert "looks stiff" in message and "rodas5p" in message and "radau" in message
     # the probe holds the system: a pickled result keeps its hints as text (they were lost: a user's trial)
     assert pickle.loads(pickle.dumps(result)).message(0) == message
-    assert pickle.loads(pickle.dumps(result)).message(-1) == message
+    assert pickle.loads(pickle.dumps(result)).message(-1) == result.message(-1) == message
+    twice = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(result))))  # passed on again (Dask, a cache)
+    assert twice.message(0) == message
 
 
 @pytest.mark.parametrize("method, options, words", [
