@@ -55,7 +55,7 @@ def load_problem(path, args, what="PROBLEM"):
     if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
         check_capacity(args.capacity, "--capacity")
     try:
-        problem = apply_overrides(files.load_problem(path, capacity=args.capacity), args)
+        problem = files.load_problem(path, capacity=args.capacity, overrides=overrides(args))
     except ConfigurationError as exc:  # the constructor's check_launchable names the capacity as the API does
         if args.capacity is None or not (str(exc).startswith("shared_capacity: ") and "B per block" in str(exc)):
             raise
@@ -191,7 +191,8 @@ def goal_for(path, args):
     return "fit" if files.is_csv(path) else "min-peak"
 
 
-def apply_overrides(problem, args):
+def overrides(args):
+    """The problem fields the command line's options replace (``--device``, ``--block-size``, ``--min-blocks``)."""
     changes = {}
     if args.device is not None:
         changes["device"] = get_device(args.device)
@@ -199,6 +200,11 @@ def apply_overrides(problem, args):
         changes["block_size"] = args.block_size
     if args.min_blocks is not None:
         changes["min_blocks_per_sm"] = args.min_blocks
+    return changes
+
+
+def apply_overrides(problem, args):
+    changes = overrides(args)
     return problem.replace(**changes) if changes else problem
 
 

@@ -72,7 +72,7 @@ def buffer_name(ident):
     return "b" + re.sub(r"[^A-Za-z0-9_]", "_", ident)
 
 
-def load_minimalloc_csv(path, capacity=None):
+def load_minimalloc_csv(path, capacity=None, overrides=None):
     """Read a MiniMalloc CSV file as a PlanningProblem.
 
     Parameters
@@ -116,8 +116,16 @@ def load_minimalloc_csv(path, capacity=None):
                 f"{os.fspath(path)}: no capacity; pass one (--capacity N on the command line) "
                 "or name the file like 'A.1048576.csv'")
     capacity = check_capacity(capacity)
-    return PlanningProblem(buffers=tuple(buffers), precision="float32", block_size=1, device=MINIMALLOC_DEVICE,
-                           shared_capacity=capacity)
+    settings = {"precision": "float32", "block_size": 1, "device": MINIMALLOC_DEVICE, **(overrides or {})}
+    try:
+        return PlanningProblem(buffers=tuple(buffers), shared_capacity=capacity, **settings)
+    except ConfigurationError as exc:  # a device given for it whose shared memory the capacity passes
+        if not str(exc).startswith("shared_capacity: "):
+            raise
+        text = str(exc)[len("shared_capacity: "):].replace(" per thread, or leave shared_capacity out to derive "
+                                                           "it from the device", " per thread (--capacity N)")
+        raise ConfigurationError(f"{os.fspath(path)}: capacity {text}, or leave the device out: a MiniMalloc "
+                                 "problem is planned for a memory of its capacity") from None
 
 
 def _buffers(where, rows):
@@ -275,21 +283,27 @@ def _write(handle, data):
         handle.write(data)
 
 
-def load_problem(path, capacity=None):
+def load_problem(path, capacity=None, overrides=None):
     """A PlanningProblem from a file: PlanningProblem JSON, or a MiniMalloc CSV (a name ending in ``.csv``).
 
-    ``capacity`` is the ``shared_capacity`` to use (for a CSV, instead of the number in the file name).
-    A plan file is refused as such. A file that cannot be read is a ConfigurationError naming it.
+    ``capacity`` is the ``shared_capacity`` to use (for a CSV, instead of the number in the file name);
+    ``overrides`` (``device``, ``block_size``, ``min_blocks_per_sm``) replace the file's before the problem is
+    made, so that its capacity is checked against the device and block size it is planned for (checked at the
+    file's block size, a problem the command line was told to plan at a smaller one was refused: a regression
+    hunt). A plan file is refused as such. A file that cannot be read is a ConfigurationError naming it.
     """
     check_path(path, "load_problem: path")
+    overrides = dict(overrides or {})
     if is_csv(path):
-        return load_minimalloc_csv(path, capacity=capacity)
+        return load_minimalloc_csv(path, capacity=capacity, overrides=overrides)
     data = read_json(path, csv_hint=True)
     if isinstance(data, dict) and {"totals", "provenance"} & set(data):
         raise ConfigurationError(f"{os.fspath(path)} is a plan (it has 'totals' and 'provenance'), not a problem; "
                                  "give the problem it was made from (PlanningProblem JSON or MiniMalloc CSV)")
-    if capacity is not None and isinstance(data, dict):  # in place of the file's: checked against the device once
-        data = {**data, "shared_capacity": capacity}
+    if capacity is not None:
+        overrides["shared_capacity"] = capacity
+    if overrides and isinstance(data, dict):  # in place of the file's: checked against the device once
+        data = {**data, **overrides}
     return PlanningProblem.from_json(data)
 
 

@@ -12,7 +12,9 @@ from .buffers import Buffer
 from .errors import ConfigurationError
 from .wording import did_you_mean
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# What a component name may not hold: a dot (it joins qualified names) or white space (a regression hunt: dashes,
+# digits first and non-ASCII letters were refused, and had planned fine)
+_SEPARATOR = re.compile(r"[.\s]")
 
 
 def _got(value):
@@ -22,12 +24,13 @@ def _got(value):
 
 
 def check_component_name(name):
-    """ConfigurationError unless ``name`` is an identifier: it prefixes every buffer name of the component
-    (``component.buffer``), so a dot, a space or None there would make names that read as other components'."""
-    if not isinstance(name, str) or not _IDENT.match(name):
+    """ConfigurationError unless ``name`` is a non-empty string without dots or white space: it prefixes every
+    buffer name of the component (``component.buffer``), so a dot, a space or None there would make names that
+    read as other components'."""
+    if not isinstance(name, str) or not name or _SEPARATOR.search(name):
         raise ConfigurationError(
-            f"BufferSettings component: expected an identifier (letters, digits, '_', not starting with a digit; "
-            f"no dots), like 'newton', got {_got(name)}; it prefixes the component's buffer names")
+            f"BufferSettings component: expected a non-empty name without dots or white space, like 'newton', got "
+            f"{_got(name)}; it prefixes the component's buffer names (component.buffer)")
     return name
 
 
@@ -44,7 +47,7 @@ def check_invokes(phase_name, invokes):
     where = f"phase {phase_name!r} invokes"
     if isinstance(invokes, str):
         invokes = (invokes,)
-    elif isinstance(invokes, (tuple, list)):
+    elif _iterable(invokes):  # a tuple, a list, a generator, dict.keys() (a regression hunt)
         invokes = tuple(invokes)
     else:
         raise ConfigurationError(f"{where}: expected a child component's name or a tuple of names, like "
@@ -67,14 +70,24 @@ def check_members(component, key, value, kind, example):
     if isinstance(value, kind):
         raise ConfigurationError(f"{where}: expected a tuple of {kind.__name__}, got a single {kind.__name__}; "
                                  f"write {key}=({example},)")
-    if not isinstance(value, (tuple, list)):
+    if isinstance(value, (str, bytes, dict)) or not _iterable(value):
         raise ConfigurationError(f"{where}: expected a tuple of {kind.__name__}, like {key}=({example},), "
                                  f"got {_got(value)}")
+    value = tuple(value)  # a list, a generator, map(...), dict.values() (a regression hunt)
     for item in value:
         if not isinstance(item, kind):
             raise ConfigurationError(f"{where}: expected {kind.__name__} objects, like {example}, got "
                                      f"{_got(item)}{_member_hint(kind, item)}")
     return tuple(value)
+
+
+def _iterable(value):
+    """Whether ``value`` can be iterated (and is not a component of its own, which is not a collection)."""
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return not hasattr(value, "component")
 
 
 def _member_hint(kind, item):

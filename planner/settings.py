@@ -183,7 +183,8 @@ class BufferSettings:
             entry = out.setdefault(name, [b, {}, 0.0])
             entry[2] += b.weight * scale
             if not b.persistent and not b.is_view:
-                check_span_levels(name, b.spans_invocations, len(path))
+                if len(path) > 1:  # the root's own buffers may declare the levels they span once embedded
+                    check_span_levels(name, b.spans_invocations, len(path))
                 cut = max(1, len(path) - b.spans_invocations)
                 spanned = [r for r in repeats[cut:] if r is not None] if b.spans_invocations else []
                 entry[1].setdefault(path[:cut], []).extend(
@@ -306,9 +307,10 @@ TO_PROBLEM_KEYWORDS = ("precision", "block_size", "device", "objective", "min_bl
 def check_span_levels(name, levels, depth):
     """ConfigurationError when a buffer spans more invocation levels than it has.
 
-    ``depth`` counts the invocations on its path, the root's included: a buffer of the root (a
-    component planned alone, as a child's tests do) may span 1 level, its invocation; one ``d``
-    components below the root up to ``d + 1`` (the last spans the root's single invocation too).
+    ``depth`` counts the invocations on its path, the root's included: a buffer ``d`` components below the root
+    may span up to ``d + 1`` (the last spans the root's single invocation too).  The root's own buffers are not
+    checked: a child component planned alone (as its tests do, or a kernel's Newton solver's LU, which spans 2)
+    declares the levels it spans once embedded (a regression hunt).
     """
     if levels > depth:
         raise ConfigurationError(

@@ -38,7 +38,8 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         whatever the time). "greedy" and "sequential" do not read it. The ``auto`` search
         is bounded by a count (``objectives.SEARCH_WORK``), so its choice does not depend on
         the machine's load; where the time limit stops it first, the plan's status is
-        "AUTO_TIME_LIMIT" (its kept-local set may differ from run to run: raise the limit).
+        "AUTO_TIME_LIMIT" where CP-SAT's own status was OPTIMAL (FEASIBLE and GREEDY_FALLBACK stay), and the
+        cost record's note says so (its kept-local set may differ from run to run: raise the limit).
     seed, workers : int
         CP-SAT search parameters, checked whatever the planner: ``seed`` a 32-bit integer,
         ``workers`` an integer >= 1 (the number of search threads). One worker (the default) with
@@ -113,7 +114,11 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     if problem.objective == "auto":
         cost = CostRecord(predict_plan(problem, plan, cost_model, max_registers, kept, candidates))
     if cut:  # the buffers kept local depend on how far the search got in the time: not a reproducible plan
-        provenance = dataclasses.replace(provenance, status=AUTO_TIME_LIMIT)
+        cost = dataclasses.replace(cost, note=(f"auto's search was cut by the time limit after {candidates} "
+                                               "candidates: its kept-local set depends on the machine's speed and "
+                                               "load; raise the time limit " + cost.note).strip())
+        if provenance.status == "OPTIMAL":  # FEASIBLE and GREEDY_FALLBACK keep saying what CP-SAT did (a hunt)
+            provenance = dataclasses.replace(provenance, status=AUTO_TIME_LIMIT)
     provenance = dataclasses.replace(provenance, total_seconds=time.perf_counter() - start,
                                      objective_seconds=searched)
     return dataclasses.replace(plan, provenance=provenance, cost=cost)

@@ -34,11 +34,11 @@ def _child():
     (lambda: Phase(1), r"Phase name: expected a non-empty string, like Phase\('residual'\), got 1"),
     (lambda: Phase(""), r"Phase name: expected a non-empty string"),
     (lambda: BufferSettings(None, phases=(Phase("a"),), buffers=(_X,)),
-     r"BufferSettings component: expected an identifier .*got None"),
+     r"BufferSettings component: expected a non-empty name without dots .*got None"),
     (lambda: BufferSettings("my comp", phases=(Phase("a"),), buffers=(_X,)),
-     r"BufferSettings component: expected an identifier .*got 'my comp'"),
+     r"BufferSettings component: expected a non-empty name without dots .*got 'my comp'"),
     (lambda: BufferSettings("a.b", phases=(Phase("a"),), buffers=(_X,)),
-     r"BufferSettings component: expected an identifier .*no dots.*got 'a.b'"),
+     r"BufferSettings component: expected a non-empty name without dots or white space.*got 'a.b'"),
     (lambda: BufferSettings("c", phases=(Phase("a"),), buffers=(_X,)).to_problem(blocksize=64),
      r"to_problem: unknown keyword argument 'blocksize' \(did you mean 'block_size'\?\); it takes precision, "
      r"block_size"),
@@ -71,3 +71,15 @@ def test_a_persistent_buffer_with_a_phase_lifetime_is_refused():
     with pytest.raises(ConfigurationError, match=r"buffer 'k': persistent=True with lifetime .*drop the lifetime"):
         Buffer("k", 4, persistent=True, lifetime=(("a", "a"),))
     assert Buffer("k", 4, persistent=True).lifetime == ()
+
+
+def test_iterables_and_names_that_planned_before_are_still_accepted():
+    """Generators, map(), dict views, and component names with a dash, a leading digit or a non-ASCII letter were
+    refused by the declaration checks, and had planned fine (a regression hunt)."""
+    kids = {"ch": _child()}
+    for name in ("newton-krylov", "2nd", "étape"):
+        tree = BufferSettings(name, phases=(Phase(p, invokes="ch") for p in ("a",)), buffers=map(lambda b: b, ()),
+                              children=kids.values())
+        assert tree.phases == (Phase("a", invokes="ch"),) and tree.children == (kids["ch"],)
+    assert Phase("a", invokes=(k for k in kids)).invokes == ("ch",)
+    assert Phase("a", invokes=kids.keys()).invokes == ("ch",)

@@ -177,3 +177,34 @@ def test_verify_refuses_a_plan_past_the_devices_shared_memory_per_block():
     with pytest.raises(PlanError, match=r"budget: 512512 B of shared memory per block exceed the 232448 B that "
                                         r"h100 allows a block"):
         plan.verify(on_h100)
+
+
+def test_the_command_line_checks_the_capacity_at_the_block_size_it_plans_for(tmp_path):
+    """A problem of block size 128 and capacity 1000 (512512 B a block there) planned with --block-size 32
+    (128128 B) was refused at the file's 128 (a regression hunt); a CSV given a device names --capacity."""
+    from cli_helpers import run
+
+    data = _one_shared().to_json()
+    data.update(block_size=128, shared_capacity=1000)
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(data))
+    assert run("plan", path).returncode == 2
+    done = run("plan", path, "--block-size", "32")
+    assert done.returncode == 0, done.stderr
+    csv = tmp_path / "big.100000.csv"
+    csv.write_text("id,lower,upper,size\n0,0,2,8\n")
+    refused = run("plan", csv, "--device", "h100")
+    assert refused.returncode == 2 and "give at most 58111 elements per thread (--capacity N), or leave the " \
+                                       "device out" in refused.stderr
+
+
+def test_a_cut_auto_search_keeps_a_status_that_says_what_cp_sat_did():
+    """AUTO_TIME_LIMIT overwrote GREEDY_FALLBACK and FEASIBLE (a regression hunt): it replaces OPTIMAL only, and
+    the cost record's note says the search was cut."""
+    problem = _random_problem(300, 800, objective="auto")
+    plan = solve(problem, "cpsat", time_limit_s=0.05)
+    if plan.cost.note.startswith("auto's search was cut"):
+        assert plan.provenance.status in ("AUTO_TIME_LIMIT", "FEASIBLE", "GREEDY_FALLBACK")
+        assert plan.provenance.status != "AUTO_TIME_LIMIT" or plan.provenance.lower_bound <= plan.shared_elements
+    else:
+        assert plan.provenance.status != "AUTO_TIME_LIMIT"

@@ -50,6 +50,14 @@ def test_spanning_more_levels_than_the_tree_has_is_refused():
         _dirk(spans=5).to_problem()
 
 
+def test_a_child_planned_alone_keeps_the_levels_it_spans_once_embedded():
+    """A kernel's Newton LU spans 2 levels; planned alone it was refused as spanning more than the tree (a
+    regression hunt): the root's own buffers are not checked."""
+    lu = BufferSettings("lu", phases=(Phase("factor"), Phase("solve")),
+                        buffers=(Buffer("factor", 4, lifetime=(("factor", "solve"),), spans_invocations=2),))
+    assert [b.lifetime for b in lu.to_problem().buffers] == [((0, 2),)]
+
+
 def _disjoint(a, b):
     return a.offset_elems + a.size_elems <= b.offset_elems or b.offset_elems + b.size_elems <= a.offset_elems
 
