@@ -34,8 +34,8 @@ from .events import as_events, check_events_compile, check_events_unchanged, eve
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
                                 check_newton_scale, check_pattern_at, check_sampling, controller_settings,
                                 fixed_step_remedy, keywords_checked, method_argument, pins_argument, plan_choice,
-                                probe_rows, probed_pattern, warn_blind_estimate, warn_differenced_products,
-                                warn_float32_rtol, warn_unstable_fixed_step)
+                                probe_rows, probed_inputs, probed_pattern, remember_checked, warn_blind_estimate,
+                                warn_differenced_products, warn_float32_rtol, warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -201,13 +201,13 @@ class Integrator:
             self._devices[key] = default_device()
         return self._devices[key]
 
-    @keywords_checked("Integrator.plan", lambda: _public_callables())
     def check_unchanged(self):
         """ConfigurationError when a global or closure number that the system's functions or the event functions
         read changed since the system was built or this Integrator was (compiled code keeps the first value)."""
         self.system.check_unchanged()
         check_events_unchanged(self._event_values)
 
+    @keywords_checked("Integrator.plan", lambda: _public_callables())
     def plan(self, plan="auto", block_size=None, device=None, pins=None) -> Plan:
         """Plan the buffers: ``plan`` is a choice of ``kernels.planning.PLAN_CHOICES`` or a Plan to verify.
 
@@ -364,11 +364,11 @@ class Integrator:
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
             # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
-            rows, key = _probed_inputs(("stable", float(dt), float(t0), float(t_end)), y0, params,
+            rows, key = probed_inputs(("stable", float(dt), float(t0), float(t_end)), y0, params,
                                        system.n_states, STABILITY_RHS_BUDGET)
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
                 warn_unstable_fixed_step(self.method, system, dt, t0, t_end, rows)
-                _remember(self._stability_checked, key)
+                remember_checked(self._stability_checked, key, _CONSTANTS_KEPT)
         scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
         rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
         if scalar_tolerances is None or not on_device or scalar_tolerances not in self._reachable:
@@ -447,7 +447,7 @@ class Integrator:
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
         and at the rows that hold each input column's extremes (:func:`probe_rows`; once per distinct rows: each
         check differences the rhs n times on the host)."""
-        rows, key = _probed_inputs(t0, y0, params, self.system.n_states, PATTERN_RHS_BUDGET)
+        rows, key = probed_inputs(t0, y0, params, self.system.n_states, PATTERN_RHS_BUDGET)
         if key in self._pattern_checked:
             return
         if self._pattern is not None:
@@ -455,7 +455,7 @@ class Integrator:
         else:  # the user's own pattern: warned about on its first miss, then left to the user
             check_pattern_at(self.system, self._given_pattern, t0, rows, given=True)
             self._given_pattern = None
-        _remember(self._pattern_checked, key)
+        remember_checked(self._pattern_checked, key, _CONSTANTS_KEPT)
 
     def _suspect_derivative(self):
         """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check or the
@@ -472,9 +472,10 @@ class Integrator:
         self._inputs_disagree = None  # a verdict on this solve's inputs only (a regression hunt: it stuck)
         if used not in ("jac", "jvp") or used in self.system.derivatives_disagree:
             return  # not the system's, or already named
-        rows, key = _probed_inputs(t0, y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)
+        rows, key = probed_inputs(t0, y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)
         if key not in self._derivative_verdicts:  # warns once per inputs
-            _remember(self._derivative_verdicts, key, check_derivatives_at(self.system, used, t0, rows))
+            remember_checked(self._derivative_verdicts, key, _CONSTANTS_KEPT,
+                             check_derivatives_at(self.system, used, t0, rows))
         if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True
 
@@ -494,18 +495,3 @@ def _public_callables():
     return (("kernels.Integrator(...)", Integrator.__init__), ("Integrator.plan", Integrator.plan),
             ("Integrator.build", Integrator.build), ("Integrator.solve", Integrator.solve),
             ("kernels.ODESystem(...)", ODESystem.__init__))
-
-
-def _probed_inputs(tag, y0, params, cost, budget):
-    """``(rows, key)``: trajectory -> ``(y0 row, params row)`` at :func:`probe_rows`'s rows (``cost`` host
-    right-hand sides a row of ``budget``), and the key that identifies them (with ``tag``) in a check's cache."""
-    rows = {r: (row_of(y0, r), row_of(params, r)) for r in probe_rows(y0, params, cost, budget)}
-    return rows, (tag, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
-
-
-def _remember(cache, key, value=True):
-    """Record ``key`` (with ``value``, a check's verdict) in a bounded OrderedDict of inputs already checked (the
-    oldest go past :data:`_CONSTANTS_KEPT`)."""
-    cache[key] = value
-    if len(cache) > _CONSTANTS_KEPT:
-        cache.popitem(last=False)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .batch_inputs import row_of
 from .batch_scan import column_abs_max
 from .controllers import ControllerSettings
 from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError, StabilityWarning, ToleranceWarning,
@@ -23,7 +24,7 @@ from .validation import unexpected_keyword
 __all__ = ["fixed_step_remedy", "method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
-           "warn_float32_rtol", "probe_rows", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
+           "warn_float32_rtol", "probe_rows", "probed_inputs", "remember_checked", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
            "DERIVATIVE_RHS_BUDGET"]
 
 # SciPy's solve_ivp method names that are not names here (DOP853 and Radau are, case-insensitively), and what
@@ -347,3 +348,18 @@ def warn_unstable_fixed_step(method, system, dt, t0, t_end, rows):
                   "controller, or for a stiff problem an implicit method (rodas5p, radau, kvaerno5).",
                   StabilityWarning)
         return
+
+
+def probed_inputs(tag, y0, params, cost, budget):
+    """``(rows, key)``: trajectory -> ``(y0 row, params row)`` at :func:`probe_rows`'s rows (``cost`` host
+    right-hand sides a row of ``budget``), and the key that identifies them (with ``tag``) in a check's cache."""
+    rows = {r: (row_of(y0, r), row_of(params, r)) for r in probe_rows(y0, params, cost, budget)}
+    return rows, (tag, tuple((r, y.tobytes(), p.tobytes()) for r, (y, p) in rows.items()))
+
+
+def remember_checked(cache, key, kept, value=True):
+    """Record ``key`` (with ``value``, a check's verdict) in a bounded OrderedDict of inputs already checked (the
+    oldest go past ``kept``)."""
+    cache[key] = value
+    if len(cache) > kept:
+        cache.popitem(last=False)
