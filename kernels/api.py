@@ -10,6 +10,7 @@ import numpy as np
 from . import validation as check
 from .compile_cache import as_compile_cache
 from .errors import ConfigurationError, PatternMissError, PlanMismatchError, describe
+from .events import as_events
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked
 from .loop_work import EVENT_COLUMN
@@ -332,7 +333,8 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
         raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
     extras = dict(summaries=summaries, events=events, save_trajectory=save_trajectory, max_registers=max_registers,
                   compile_cache=compile_cache)
-    events_key = tuple(events) if isinstance(events, (list, tuple)) else events
+    # as Events: a function's SciPy attributes (g.terminal set after a solve) are part of the key (a regression hunt)
+    events_key = as_events(events)
     key = (method.lower() if isinstance(method, str) else method, controller, check.as_precision(precision),
            as_solver_options(solver), summaries, events_key, save_trajectory, max_registers,
            as_compile_cache(compile_cache))

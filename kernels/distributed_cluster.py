@@ -37,6 +37,8 @@ def check_devices(devices):
     if isinstance(devices, (str, bytes)):
         raise ConfigurationError(f"{expected}; got the string {describe(devices)}: pass "
                                  f"{_as_list(devices)} instead")
+    if isinstance(devices, bool):
+        raise ConfigurationError(f"{expected}; got {devices!r}")
     if isinstance(devices, numbers.Integral):
         count = (f"for that many GPUs pass list(range({int(devices)})), " if int(devices) > 0 else "")
         raise ConfigurationError(f"{expected}; got the int {describe(devices)}: {count}for GPU {int(devices)} alone "

@@ -37,7 +37,8 @@ def _frozen(value, copy):
         return value
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
         return value.copy() if copy else value
-    if isinstance(value, tuple) and value and all(isinstance(v, (bool, np.bool_, numbers.Number)) for v in value):
+    if isinstance(value, tuple) and value and all(_frozen(v, False) is not None and not isinstance(v, np.ndarray)
+                                                  for v in value):  # nested tuples too (NESTED[0][0])
         return value
     return None
 
@@ -67,22 +68,42 @@ def _globals_loaded(code):
 
 
 def _module_attributes(code):
-    """``(global, attribute)`` pairs ``code`` (and code nested in it) reads as ``global.attribute``."""
+    """``(where, root, attributes)`` of the attribute chains ``code`` (and code nested in it) reads from a global or
+    a closure variable (``where``: ``"global"`` or ``"closure"``): ``cfg.LEVEL``, ``cfg.deep.K``, and ``c.SCALE``
+    with ``c`` a module held by a closure (``import pkg.cfg as c`` in a factory)."""
     found = set()
     instructions = list(dis.get_instructions(code))
-    for first, second in zip(instructions, instructions[1:]):
-        if first.opname in ("LOAD_GLOBAL", "LOAD_NAME") and second.opname in ("LOAD_ATTR", "LOAD_METHOD"):
-            found.add((first.argval, second.argval))
+    for k, first in enumerate(instructions):
+        where = {"LOAD_GLOBAL": "global", "LOAD_NAME": "global", "LOAD_DEREF": "closure"}.get(first.opname)
+        if where is None:
+            continue
+        chain = []
+        for later in instructions[k + 1:]:
+            if later.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+                break
+            chain.append(later.argval)
+        if chain:
+            found.add((where, first.argval, tuple(chain)))
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             found.update(_module_attributes(const))
     return sorted(found)
 
 
+def _attribute_value(root, chain):
+    """``root.a.b...`` while each step is a module's attribute (Numba freezes those), else None."""
+    value = root
+    for name in chain:
+        if not isinstance(value, types.ModuleType) or not hasattr(value, name):
+            return None
+        value = getattr(value, name)
+    return value
+
+
 def values_read(func, names=None, attributes=None):
     """``{(kind, name): value}`` of what ``func`` reads from outside: the module globals it loads (``names``, or
-    found from its bytecode), the attributes of modules it reads (``attributes``: ``(module, attribute)`` pairs, or
-    found from its bytecode) and its closure cells (``kind`` ``"global"``, ``"module attribute"`` or
+    found from its bytecode), the attributes of modules it reads (``attributes``: :func:`_module_attributes`'s
+    chains, or found from its bytecode) and its closure cells (``kind`` ``"global"``, ``"module attribute"`` or
     ``"closure variable"``); {} for a
     function that is not plain Python."""
     func = _python_function(func)
@@ -90,16 +111,18 @@ def values_read(func, names=None, attributes=None):
         return {}
     names = _globals_loaded(func.__code__) if names is None else names
     values = {("global", name): func.__globals__[name] for name in names if name in func.__globals__}
-    attributes = _module_attributes(func.__code__) if attributes is None else attributes
-    for module, attribute in attributes:  # cfg.LEVEL: Numba freezes it too
-        held = func.__globals__.get(module)
-        if isinstance(held, types.ModuleType) and hasattr(held, attribute):
-            values[("module attribute", f"{module}.{attribute}")] = getattr(held, attribute)
+    cells = {}
     for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
         try:
-            values[("closure variable", name)] = cell.cell_contents
+            cells[name] = values[("closure variable", name)] = cell.cell_contents
         except ValueError:  # an empty cell
             continue
+    attributes = _module_attributes(func.__code__) if attributes is None else attributes
+    for where, root, chain in attributes:  # cfg.LEVEL: Numba freezes it too
+        held = func.__globals__.get(root) if where == "global" else cells.get(root)
+        value = _attribute_value(held, chain)
+        if value is not None:
+            values[("module attribute", ".".join((root,) + chain))] = value
     return values
 
 

@@ -134,7 +134,7 @@ class Integrator:
         self.settings = dataclasses.replace(loop_settings(system, self.method, self.controller.adaptive, self.solver),
                                             summaries=summaries, events=events,
                                             save_trajectory=bool(save_trajectory))
-        self._event_values = event_values(events)  # the values its kernels will keep (check_unchanged)
+        self._event_values = None  # what the event functions read, recorded at the first solve (check_unchanged)
         if self.method.family != "erk":
             check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
         warn_differenced_products(self.method, self.solver, self.jacobian)
@@ -202,9 +202,13 @@ class Integrator:
         return self._devices[key]
 
     def check_unchanged(self):
-        """ConfigurationError when a global or closure number that the system's functions or the event functions
-        read changed since the system was built or this Integrator was (compiled code keeps the first value)."""
+        """ConfigurationError when a global or closure number that the system's functions read changed since the
+        system was built, or one the event functions read since this Integrator's first solve (compiled code keeps
+        the value it first saw; an Integrator built before a change, and solved after it, was refused: a regression
+        hunt)."""
         self.system.check_unchanged()
+        if self._event_values is None:
+            self._event_values = event_values(self.settings.events)
         check_events_unchanged(self._event_values)
 
     @keywords_checked("Integrator.plan", lambda: _public_callables())

@@ -184,9 +184,10 @@ def negative_state_cause(system, t, y, p, finite, what):
     a user's trial), else ''."""
     for i in np.flatnonzero(y < 0.0)[:8]:
         if _fixed(finite, system, t, y, p, [i], states=True, value=-y[i]):
-            others = np.abs(np.delete(y, i))  # -5e-7 beside 1e-9 is no overshoot (a regression hunt)
-            remedy = _OVERSHOOT_REMEDY if others.size and -y[i] <= _OVERSHOOT * float(np.max(others)) else \
-                _NEGATIVE_REMEDY
+            # -5e-7 beside 1e-9 is no overshoot; with no other state, or only zeros, the scale is 1 (regression hunts)
+            others = np.abs(np.delete(y, i))
+            scale = float(np.max(others)) if others.size and np.max(others) > 0.0 else 1.0
+            remedy = _OVERSHOOT_REMEDY if -y[i] <= _OVERSHOOT * scale else _NEGATIVE_REMEDY
             return remedy.format(name=f"y_{i}", value=float(y[i]), positive=float(-y[i]), what=what)
     return ""
 

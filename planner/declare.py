@@ -12,9 +12,10 @@ from .buffers import Buffer
 from .errors import ConfigurationError
 from .wording import did_you_mean
 
-# What a component name may not hold: a dot (it joins qualified names) or white space (a regression hunt: dashes,
-# digits first and non-ASCII letters were refused, and had planned fine)
-_SEPARATOR = re.compile(r"[.\s]")
+# A component name is one part of its buffers' qualified names, which are ASCII identifiers joined by dots
+# (planner.buffers): a dash, a leading digit or a non-ASCII letter passed the declaration and failed at to_problem,
+# blaming the buffer (a regression hunt)
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _got(value):
@@ -24,13 +25,13 @@ def _got(value):
 
 
 def check_component_name(name):
-    """ConfigurationError unless ``name`` is a non-empty string without dots or white space: it prefixes every
-    buffer name of the component (``component.buffer``), so a dot, a space or None there would make names that
-    read as other components'."""
-    if not isinstance(name, str) or not name or _SEPARATOR.search(name):
+    """ConfigurationError unless ``name`` is an ASCII identifier: it prefixes every buffer name of the component
+    (``component.buffer``), and qualified names are identifiers joined by dots."""
+    if not isinstance(name, str) or not _IDENT.match(name):
         raise ConfigurationError(
-            f"BufferSettings component: expected a non-empty name without dots or white space, like 'newton', got "
-            f"{_got(name)}; it prefixes the component's buffer names (component.buffer)")
+            f"BufferSettings component: expected an ASCII identifier (letters A-Z and a-z, digits, '_'; not starting "
+            f"with a digit), like 'newton' or 'newton_krylov', got {_got(name)}; it prefixes the component's buffer "
+            f"names (component.buffer)")
     return name
 
 
@@ -82,12 +83,15 @@ def check_members(component, key, value, kind, example):
 
 
 def _iterable(value):
-    """Whether ``value`` can be iterated (and is not a component of its own, which is not a collection)."""
+    """Whether ``value`` is an ordered collection or iterator (a tuple, a list, a generator, dict views); a set
+    is not: its order, which sets the phases' timeline, changes from process to process (a regression hunt)."""
+    if isinstance(value, (set, frozenset)) or hasattr(value, "component"):
+        return False
     try:
         iter(value)
     except TypeError:
         return False
-    return not hasattr(value, "component")
+    return True
 
 
 def _member_hint(kind, item):

@@ -402,6 +402,7 @@ def test_a_chunk_that_cannot_load_its_system_fails_once_with_the_module_named():
     ("0,1", r"got the string '0,1': pass \[0, 1\] instead"),
     (2, r"got the int 2: for that many GPUs pass list\(range\(2\)\), for GPU 2 alone pass \[2\]"),
     (0, r"got the int 0: for GPU 0 alone pass \[0\]"),  # not list(range(0)), which is refused
+    (True, r"got True$"),
     ([0, 0], r"names GPU 0 more than once"),
     ([0, -1], r"each must be a non-negative int"),
     ([], r"got an empty list"),

@@ -372,3 +372,18 @@ def test_a_closure_number_an_event_reads_is_checked_too():
     level = 0.75  # noqa: F841 - read by the closure
     with pytest.raises(ConfigurationError, match="reads the closure variable 'level'"):
         kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=event, progress=False)
+
+
+def test_a_function_s_terminal_attribute_set_after_a_solve_is_honoured():
+    """solve_ivp's cached Integrator was keyed on the function: g.terminal = True after a first solve was ignored
+    (a regression hunt)."""
+    grow = kernels.ODESystem(_grow, 1, name="grow")
+
+    def half(t, y, p):
+        return y[0] - 0.5
+
+    first = kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=half, progress=False)
+    assert np.isnan(first.event_t[0])
+    half.terminal = True
+    second = kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=half, progress=False)
+    assert second.event_t[0] == pytest.approx(0.5, abs=1e-12)

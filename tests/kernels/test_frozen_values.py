@@ -108,3 +108,29 @@ def test_a_rebound_tuple_and_a_module_attribute_are_checked_too(monkeypatch):
     monkeypatch.setattr(math, "pi", 3.0)
     with pytest.raises(ConfigurationError, match=r"module attribute 'math.pi'.*was 3\.14159.*now 3\.0"):
         kernels.solve_ivp(attributed, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+
+
+NESTED = ((1.0, 2.0), (3.0,))
+
+
+def _nested(t, y, p, dydt):
+    dydt[0] = -NESTED[0][0] * y[0]
+
+
+def test_nested_tuples_and_a_module_held_by_a_closure_are_checked(monkeypatch):
+    """NESTED[0][0] rebound and ``import math as m`` in a factory, m.e changed, were missed (a regression hunt)."""
+    def make():
+        import math as m
+
+        def held(t, y, p, dydt):
+            dydt[0] = -y[0] * m.e / m.e
+
+        return held
+
+    nested, closure = ODESystem(_nested, 1), ODESystem(make(), 1)
+    monkeypatch.setattr(sys.modules[__name__], "NESTED", ((5.0, 2.0), (3.0,)))
+    with pytest.raises(ConfigurationError, match=r"global 'NESTED'"):
+        kernels.solve_ivp(nested, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+    monkeypatch.setattr(math, "e", 3.0)
+    with pytest.raises(ConfigurationError, match=r"module attribute 'm.e'"):
+        kernels.solve_ivp(closure, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)

@@ -205,6 +205,7 @@ def _repressed(t, y, p, dydt):
     (-1.05e-10, 0.1925, "is just below 0 \\(a decay a step took past 0.*max\\(x, 0.0\\) \\*\\* n"),
     (-20.0, 0.1925, "check the sign and units of y_0"),
     (-5e-7, 1e-9, "check the sign and units of y_0"),  # small, but not beside the other state
+    (-1.69e-10, 0.0, "is just below 0 \\(a decay a step took past 0"),  # no other scale: 1
 ])
 def test_a_state_just_below_zero_is_an_overshoot_not_a_sign_error(value, other, words):
     """-1e-10 beside 0.19, a decay overshooting 0 under a fractional power, was told to check its sign and units
