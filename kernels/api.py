@@ -19,21 +19,10 @@ from .rhs_hint import mostly_rejected, resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
-from .status_messages import FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
+from .status_messages import (FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_NOTE, REJECTED_SHARE,
+                              SCIPY_RESULT_NAMES, SUSPECT_MARK)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
-
-
-# SciPy's OdeResult names -> what holds the same here (IVPResult.__getattr__)
-_SCIPY_RESULT_NAMES = {
-    "nfev": "use n_rhs, one count per trajectory (implicit methods count with solver={'count_work': True})",
-    "njev": "use n_jac, one count per trajectory (implicit methods, with solver={'count_work': True})",
-    "nlu": "use n_lu, one count per trajectory (implicit methods, with solver={'count_work': True})",
-    "t_events": "use event_t (the time of the terminal event that stopped each trajectory, NaN where none did) "
-                "and event_count (crossings of each event)",
-    "y_events": "use event_y (the state at the terminal event, per trajectory)",
-    "sol": "there is no dense output: pass the times you need as t_eval",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,7 +162,7 @@ class IVPResult:
 
     def __getattr__(self, name):
         """SciPy's result names, which a ported script reaches for, point to this result's own."""
-        hint = _SCIPY_RESULT_NAMES.get(name)
+        hint = SCIPY_RESULT_NAMES.get(name)
         if hint is None:
             raise AttributeError(f"'IVPResult' object has no attribute {name!r}")
         raise AttributeError(f"IVPResult has no {name!r} (SciPy's name): {hint}")

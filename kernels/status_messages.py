@@ -14,7 +14,7 @@ from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGE
                      STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
 
 __all__ = ["status_messages", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
-           "SUSPECT_MARK", "FIXED_MARK"]
+           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES"]
 
 
 # What a float32 run's non-finite message adds (left out where the stiffness hint names the cause).
@@ -126,3 +126,15 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
                 f" rtol {nonzero.min():.3g} is below {np.dtype(dtype).name}'s resolution (eps {eps:.2g}): "
                 f"loosen rtol to at least {eps:.2g}, give atol, or solve with precision=np.float64.")
     return messages
+
+
+# SciPy's OdeResult names -> what holds the same here (IVPResult.__getattr__)
+SCIPY_RESULT_NAMES = {
+    "nfev": "use n_rhs, one count per trajectory (implicit methods count with solver={'count_work': True})",
+    "njev": "use n_jac, one count per trajectory (implicit methods, with solver={'count_work': True})",
+    "nlu": "use n_lu, one count per trajectory (implicit methods, with solver={'count_work': True})",
+    "t_events": "use event_t (the time of the terminal event that stopped each trajectory, NaN where none did) "
+                "and event_count (crossings of each event)",
+    "y_events": "use event_y (the state at the terminal event, per trajectory)",
+    "sol": "there is no dense output: pass the times you need as t_eval",
+}
