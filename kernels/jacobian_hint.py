@@ -29,7 +29,8 @@ from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
-__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause", "negative_state_cause"]
+__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause", "negative_state_cause",
+           "float32_jacobian", "float32_jacobian_fault", "float32_jacobian_text"]
 
 #: The statuses the hint explains.
 JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
@@ -103,29 +104,44 @@ class JacobianProbe(HostProbe):
 
 
     def _in_precision(self, at, t, y, p, exact):
-        """The hint when the system's ``jac``, finite in float64, is not in the run's float32: evaluated as the GPU
-        does, on float32 arrays with float32 literals (a user's trial: a Hill term's ``n y**(n-1) / (1 + y**n)**2``
-        at n = 40 is inf / inf past y = 9 in float32, and every step failed as SINGULAR_MATRIX with no cause named)."""
+        """The hint when the system's ``jac``, finite in float64, is not in the run's float32 (a user's trial: a
+        Hill term's ``n y**(n-1) / (1 + y**n)**2`` at n = 40 is inf / inf past y = 9 in float32, and every step
+        failed as SINGULAR_MATRIX with no cause named)."""
         if self.precision != "float32":
             return ""
-        from .literals import for_system
+        found = float32_jacobian_fault(self.system, t, y, p)
+        return "" if found is None else float32_jacobian_text(self.system, at, *found, exact)
 
-        n = self.system.n_states
-        held = np.zeros(n * n, np.float32)
-        with np.errstate(all="ignore"):
-            self.system.run_host(for_system(self.system.jac, self.system, np.float32),
-                                 (np.float64(t), y.astype(np.float32), p.astype(np.float32), held))
-        bad = np.flatnonzero(~np.isfinite(held))
-        if not bad.size:
-            return ""
-        k = int(bad[0])
-        i, j = divmod(k, n)
-        return (f" The system's jac is not finite in float32 {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) "
-                f"is {float(held[k])!r} there ({float(exact[k]):.6g} in float64): a value inside it leaves float32's "
-                "range (above 3.4e38: a power y**(n-1) of a state, then inf / inf; or below 1.2e-38: 0 / 0), and the "
-                "iteration matrix is singular at any step size. Write the term so that its intermediate values stay "
-                "in range (divide before multiplying: (y**(n-1) / (1 + y**n)) / (1 + y**n), or in terms of x = y**n "
-                "/ (1 + y**n)), leave jac out (differences of rhs), or use precision=np.float64.")
+
+def float32_jacobian(system, t, y, p):
+    """The system's ``jac`` at ``(t, y)`` as a GPU computes it in float32: float32 arrays, float32 literals."""
+    from .literals import for_system
+
+    held = np.zeros(system.n_states ** 2, np.float32)
+    with np.errstate(all="ignore"):
+        system.run_host(for_system(system.jac, system, np.float32),
+                        (np.float64(t), np.asarray(y).astype(np.float32), np.asarray(p).astype(np.float32), held))
+    return held
+
+
+def float32_jacobian_fault(system, t, y, p):
+    """``(k, held)``: the flat index of the first entry of ``jac`` at ``(t, y)`` that float32 makes inf or NaN, and
+    the float32 Jacobian; None when every entry is finite."""
+    held = float32_jacobian(system, t, y, p)
+    bad = np.flatnonzero(~np.isfinite(held))
+    return (int(bad[0]), held) if bad.size else None
+
+
+def float32_jacobian_text(system, at, k, held, exact):
+    """The hint for entry ``k`` of a ``jac`` that is ``held[k]`` in float32 and ``exact[k]`` in float64 ``at``."""
+    n = system.n_states
+    i, j = divmod(k, n)
+    return (f" The system's jac is not finite in float32 {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) "
+            f"is {float(held[k])!r} there ({float(exact[k]):.6g} in float64): a value inside it leaves float32's "
+            "range (above 3.4e38: a power y**(n-1) of a state, then inf / inf; or below 1.2e-38: 0 / 0), and the "
+            "iteration matrix is singular at any step size. Write the term so that its intermediate values stay "
+            "in range (divide before multiplying: (y**(n-1) / (1 + y**n)) / (1 + y**n), or in terms of x = y**n "
+            "/ (1 + y**n)), leave jac out (differences of rhs), or use precision=np.float64.")
 
 
 def _rhs(system, t, y, p):

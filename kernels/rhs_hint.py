@@ -30,9 +30,9 @@ import dataclasses
 import numpy as np
 
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
-from .stiffness import HostProbe, follow_on_host, follows_on_host, states_to_probe
+from .stiffness import HostProbe, follow_on_host, follows_on_host, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
-from .jacobian_hint import negative_state_cause, parameter_cause
+from .jacobian_hint import float32_jacobian_fault, float32_jacobian_text, negative_state_cause, parameter_cause
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected"]
@@ -46,9 +46,10 @@ RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s
 class _Found(Exception):
     """The follow reached a point where ``rhs`` is not finite."""
 
-    def __init__(self, t, y, f, fault, out_of_range=False):
+    def __init__(self, t, y, f, fault, out_of_range=False, jacobian=None):
         super().__init__()
         self.t, self.y, self.f, self.fault, self.out_of_range = t, y, f, fault, out_of_range
+        self.jacobian = jacobian  # (k, float32 Jacobian): the jac float32 makes inf or NaN at (t, y)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,10 +125,20 @@ class RhsProbe(HostProbe):
         code = None if self.status is None else int(self.status[trajectory])
         largest = (float(np.finfo(self.precision).max) if self.precision != "float64"
                    and code not in (NONFINITE_STATE, MAX_STEPS) else np.inf)
+        # a float32 jac that is inf / inf mid-run (a steep Hill term reaching y = 10) fails the implicit step with
+        # nothing non-finite in float64 at the saved states (a user's trial)
+        float32_jac = (self.precision == "float32" and self.system.jac is not None
+                       and code in (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED))
         found = _follow(self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from),
-                        self.t_end, largest)
+                        self.t_end, largest, float32_jac)
         if found is None:
             return ""
+        if getattr(found, "jacobian", None) is not None:
+            k, held = found.jacobian
+            exact = host_jacobian(self.system, found.t, np.asarray(found.y, np.float64), p).ravel()
+            return float32_jacobian_text(self.system, f"at t = {found.t:.6g}, y = {state_text(found.y)} (on the "
+                                         f"path SciPy's Radau took following this trajectory on the host from {what})",
+                                         k, held, exact)
         if isinstance(found, _Stopped):  # the step size underflowing on the host too: where, to say so
             return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
                     f"t = {found.t:.6g} (y = {state_text(found.y)}), with no step it can take: the solution "
@@ -160,10 +171,11 @@ class RhsProbe(HostProbe):
                 "its domain, e.g. sqrt(max(x, 0)), or end the span before t)."))
 
 
-def _follow(system, y0, p, t0, t_end, largest=np.inf):
+def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):
     """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or where the
     state passes the square root of ``largest`` or ``rhs`` passes ``largest`` (the working precision's range,
-    found ``out_of_range``); None when there is none."""
+    found ``out_of_range``), or, with ``float32_jac``, where the system's ``jac`` held in float32 is not finite
+    (found with its ``jacobian``); None when there is none."""
     last = [(t0, y0)]  # the latest point where rhs was finite
     root = np.sqrt(largest)
 
@@ -173,6 +185,9 @@ def _follow(system, y0, p, t0, t_end, largest=np.inf):
             raise found
         if np.max(np.abs(y)) > root or np.max(np.abs(out)) > largest:
             raise _Found(t, np.array(y), out, None, out_of_range=True)
+        held = float32_jacobian_fault(system, t, y, p) if float32_jac else None
+        if held is not None:
+            raise _Found(t, np.array(y), out, None, jacobian=held)
         last[0] = (t, np.array(y))
         return out
 

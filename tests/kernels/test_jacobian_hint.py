@@ -221,3 +221,19 @@ def test_a_state_just_below_zero_is_an_overshoot_not_a_sign_error(value, other, 
     text = negative_state_cause(system, 0.5, np.array([value, other]), np.array([2.0, 1e-5, 0.3, 1.5]), finite,
                                 "right-hand side")
     assert re.search(words, text), text
+
+
+def test_a_symbolic_jac_that_leaves_float32s_range_mid_run_is_found_on_the_host_path():
+    """A SymPy toggle switch (Hill exponent 40) from y = (1, 0.5): its generated jac is inf / inf once y_0 passes
+    about 9, after t = 0, where no saved state is; the host follow finds the point (a user's trial)."""
+    sp = pytest.importorskip("sympy")
+    u, v, a1, a2, n = sp.symbols("u v a1 a2 n")
+    toggle = kernels.symbolic_system([u, v], [a1 / (1 + v ** n) - u, a2 / (1 + u ** n) - v], params=[a1, a2, n],
+                                     name="toggle_sym")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = kernels.solve_ivp(toggle, (0.0, 10.0), [1.0, 0.5], [10.0, 10.0, 40.0], method="rodas5p", rtol=1e-4,
+                                atol=1e-6, progress=False)
+    assert res.status[0] == kernels.Status.SINGULAR_MATRIX
+    assert re.search(r"jac is not finite in float32 at t = [0-9.]+, y = \[[89]\.[0-9]+, .*on the path SciPy's Radau "
+                     r"took.*J\[1 \* 2 \+ 0\]", res.message(0)), res.message(0)
