@@ -388,6 +388,7 @@ class Integrator:
                 warn_float32_rtol(self.method, dtype, rtol, atol, None if on_device else y0)
                 if not on_device:
                     tolerances.warn_far_time_origin(system, t0, t_end, probed_rows, dtype, rtol, atol)
+                    tolerances.warn_far_time_events(self.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
             if not on_device and np.dtype(dtype) == np.float32:
                 tolerances.warn_float32_range(system, t0, probed_rows(), dtype)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton

@@ -14,7 +14,7 @@ from .errors import ConfigurationError, ToleranceWarning, describe, warn_user
 from .validation import is_device_array, reals_or_none
 
 __all__ = ["DEFAULT_ATOL", "default_rtol", "check_tolerance", "warn_unused_tolerances", "check_tolerance_reachable",
-           "TOLERANCE_FLOOR", "warn_far_time_origin", "warn_float32_range"]
+           "TOLERANCE_FLOOR", "warn_far_time_origin", "warn_far_time_events", "warn_float32_range"]
 
 #: atol of solve_ivp and Integrator.solve when not given.
 DEFAULT_ATOL = 1e-6
@@ -273,3 +273,41 @@ def warn_float32_range(system, t0, rows, dtype):
                   "outside rhs and use the result (a module float or a parameter), rescale the units, or use "
                   "precision=np.float64", PrecisionWarning)
         return
+
+
+def warn_far_time_events(events, system, t0, t_end, rows, dtype, rtol):
+    """Warn a float32 run far from t = 0 whose event function depends on ``t`` through values float32 rounds (a
+    switching time ``t - p[k]`` or ``t - 7.4e5``): the loop's ``t`` is float64, but such a value is held in float32,
+    and the event's time moves by that rounding divided by ``dg/dt``, about ``eps |t|``.  Judged per event and row
+    of ``rows()`` (as :func:`warn_far_time_origin`) at ``t0``, mid-span and ``t_end``, at the row's ``y0``: ``g``
+    with its literals and the row's params held in float32 against float64, over ``g``'s own rate in ``t`` (``y``
+    held); events whose ``g`` does not depend on ``t`` say nothing.  Warns where the event time moves by more than
+    ``rtol`` times the span."""
+    eps = float(np.finfo(dtype).eps)
+    far, span = max(abs(t0), abs(t_end)), t_end - t0
+    if not events or np.dtype(dtype) == np.float64 or not eps * far > float(np.min(rtol)) * span:
+        return
+    from .literals import for_system
+
+    step = 1e-3 * span
+    for e, event in enumerate(events):
+        held_g = for_system(event.function, system, dtype)
+        for row, y, p in rows():
+            y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+            held = p.astype(dtype).astype(np.float64)
+            try:
+                with np.errstate(all="ignore"):
+                    moved = max(abs(float(held_g(t, y, held)) - float(event.function(t, y, p)))
+                                / abs(float(event.function(t + step, y, p)) - float(event.function(t - step, y, p)))
+                                * 2.0 * step for t in (t0, 0.5 * (t0 + t_end), t_end))
+            except Exception:  # noqa: BLE001 - g failing on the host, or no rate in t (0 / 0): nothing to say
+                continue
+            if np.isfinite(moved) and moved > float(np.min(rtol)) * span:
+                warn_user(f"events[{e}]: t reaches {far:.3g} in this {np.dtype(dtype).name} run over a span of "
+                          f"{span:.3g}, and the event function depends on t through values {np.dtype(dtype).name} "
+                          f"rounds (a switching time t - p[k], a literal): held as the GPU holds them, they move "
+                          f"trajectory {row}'s event by about {moved:.2g} in t, {moved / span:.2g} of the span, "
+                          f"more than rtol. Measure the times from an origin near the span in float64 before the "
+                          f"solve (t_span, t_eval and the switching times less it), or use precision=np.float64",
+                          ToleranceWarning)
+                return

@@ -1,6 +1,7 @@
 """A large t0 (an epoch time stamp): the steps integrate the span the time advances by, as in SciPy."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -77,3 +78,33 @@ def test_float32_rhs_reads_the_time_in_float64_at_a_large_t0(t0):
     assert res.success
     assert abs(float(res.y[0, -1, 0]) - exact) <= rtol * (1.0 + abs(exact))
     assert int(res.n_steps[0]) <= 40  # 28 to 30 at either t0; 304 on the simulator before
+
+
+def _slow_decay(t, y, p, dydt):
+    dydt[0] = -0.001 * y[0]
+
+
+def _switch_at(t, y, p):
+    return t - p[0]
+
+
+def _below_half(t, y, p):
+    return y[0] - 0.5
+
+
+def test_an_event_time_held_in_float32_far_from_t_zero_warns():
+    """A switching time t - p[0] with p[0] = 738365.33 days: float32 holds 738365.3125, the event fired 0.0175 days
+    early with success; warned now, and not for a state threshold or in float64."""
+    system = kernels.ODESystem(_slow_decay, 1, 1, name="slow_decay")
+    t0 = 738000.0
+    common = dict(rtol=1e-5, atol=1e-8, progress=False)
+    with pytest.warns(kernels.ToleranceWarning, match=r"events\[0\]: t reaches 7.39e\+05 .*move trajectory 0's event "
+                                                      r"by about 0.017 in t"):
+        kernels.solve_ivp(system, (t0, t0 + 730.0), [1.0], [[t0 + 365.33]], precision=np.float32,
+                          events=kernels.Event(_switch_at, terminal=True), **common)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(system, (t0, t0 + 730.0), [1.0], [[t0 + 365.33]], precision=np.float64,
+                          events=kernels.Event(_switch_at, terminal=True), **common)
+        kernels.solve_ivp(system, (t0, t0 + 730.0), [1.0], [[t0 + 365.33]], precision=np.float32,
+                          events=kernels.Event(_below_half), **common)
