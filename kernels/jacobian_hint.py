@@ -30,7 +30,7 @@ from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
 __all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause", "negative_state_cause",
-           "float32_jacobian", "float32_jacobian_fault", "float32_jacobian_text"]
+           "exact_value_cause", "float32_jacobian", "float32_jacobian_fault", "float32_jacobian_text"]
 
 #: The statuses the hint explains.
 JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
@@ -182,7 +182,8 @@ def _remedy(system, t, y, p, finite, what, j=None):
     zero = np.flatnonzero(y == 0.0)
     if zero.size and _fixed(finite, system, t, y, p, zero, states=True):
         return _REMEDY.format(where=_where(y, j))
-    return negative_state_cause(system, t, y, p, finite, what) or _REMEDY.format(
+    return exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(system, t, y, p, finite, what) \
+        or _REMEDY.format(
         where=_where(y, j) if not zero.size else "a state where the model's functions are finite")
 
 
@@ -192,6 +193,41 @@ _OVERSHOOT_REMEDY = (" {name} = {value:.3g} is just below 0 (a decay a step took
                      "floor below what matters), so that an overshoot does not stop the run.")
 #: A negative state this small beside the largest of the others is an overshoot of 0, not a sign error.
 _OVERSHOOT = 1e-6
+
+
+_EXACT_VALUE_REMEDY = (" At exactly {name} = {value:g} the {what} is not finite, and with {name} moved by a millionth of "
+                       "itself it is: a removable singularity there, 0 / 0 at one value (a rate such as (V + 40) / "
+                       "(1 - exp(-(V + 40) / 10)) at V = -40). Write the term with its limit at that value (if "
+                       "abs(x) < 1e-6: the limit, else the formula), so that a state landing on it does not stop the "
+                       "run.")
+
+
+def exact_value_cause(system, t, y, p, finite, what):
+    """:data:`_EXACT_VALUE_REMEDY` for the first nonzero state (of the first 8) that moved by a millionth of itself
+    makes ``finite`` true, else '' (a Hodgkin-Huxley rate at V = -40 was told to check the sign and units of V, a
+    user's trial)."""
+    for i in np.flatnonzero(y != 0.0)[:8]:
+        if all(_fixed(finite, system, t, y, p, [i], states=True, value=y[i] * (1.0 + s * 1e-6)) for s in (1, -1)) \
+                and _same_on_both_sides(system, t, y, p, i):
+            return _EXACT_VALUE_REMEDY.format(name=f"y_{i}", value=float(y[i]), what=what)
+    return ""
+
+
+def _same_on_both_sides(system, t, y, p, i):
+    """Whether ``rhs`` just above and just below ``y_i`` agrees (a removable singularity), not a pole's opposite
+    infinities."""
+    sides = []
+    for sign in (1, -1):
+        moved = y.copy()
+        moved[i] = y[i] * (1.0 + sign * 1e-6)
+        try:
+            with np.errstate(all="ignore"):
+                sides.append(np.asarray(system.evaluate_rhs(t, moved, p), np.float64))
+        except Exception:  # noqa: BLE001 - rhs failing there: no verdict
+            return False
+    a, b = sides
+    return bool(np.all(np.isfinite(a) & np.isfinite(b))
+                and np.all(np.abs(a - b) <= 1e-3 * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))))
 
 
 def negative_state_cause(system, t, y, p, finite, what):

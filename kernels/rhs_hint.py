@@ -32,7 +32,8 @@ import numpy as np
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .stiffness import HostProbe, follow_on_host, follows_on_host, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
-from .jacobian_hint import float32_jacobian_fault, float32_jacobian_text, negative_state_cause, parameter_cause
+from .jacobian_hint import (exact_value_cause, float32_jacobian_fault, float32_jacobian_text, negative_state_cause,
+                            parameter_cause)
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected"]
@@ -163,7 +164,7 @@ class RhsProbe(HostProbe):
             fails = f"is not finite {at}: dydt[{i}] = {float(found.f[i])!r}"
         where = (self.system, found.t, np.asarray(found.y, np.float64), np.asarray(p, np.float64), _rhs_finite,
                  "right-hand side")
-        cause = parameter_cause(*where) or negative_state_cause(*where)
+        cause = parameter_cause(*where) or exact_value_cause(*where) or negative_state_cause(*where)
         return (f" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host "
                 f"from {what} (t = {t_from:.6g})." + (cause or
                 " A square root, logarithm or power of a quantity that crossed 0 there, a division by it, or a term "

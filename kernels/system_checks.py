@@ -17,8 +17,8 @@ import numpy as np
 
 from .derivative_check import second_point
 
-__all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "calls_device_code", "first_lines",
-           "signature", "where"]
+__all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "input_written_in_source",
+           "calls_device_code", "first_lines", "signature", "where"]
 
 def input_written(exc, func, y, p, u, size, takes_u):
     """The name of the read-only test input ``func`` assigned into (``exc`` says so), else None."""
@@ -37,6 +37,48 @@ def input_written(exc, func, y, p, u, size, takes_u):
             pass
         return name
     return "y or p"
+
+
+def input_written_in_source(func):
+    """``(input, line)`` of the first assignment into an input array in ``func``'s source (every argument but ``t``
+    and the last, the output), wherever it is, or None (also when the source cannot be read).
+
+    The run at the test point only sees the branch it takes: an Izhikevich reset ``if y[0] >= 30: y[0] = -65`` in
+    rhs was not refused, and the run reported success (a user's trial); on a GPU ``y`` is the step's stage state.
+    An input name the function binds again (``y = ...``) is left alone.
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    func = getattr(func, "py_func", func)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))), None)
+    if node is None:
+        return None
+    names = [a.arg for a in node.args.args][1:-1]
+    targets = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assign):
+            targets += n.targets
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
+            targets.append(n.target)
+    flat = []
+    while targets:
+        target = targets.pop(0)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            targets = list(target.elts) + targets
+        else:
+            flat.append(target)
+    rebound = {t.id for t in flat if isinstance(t, ast.Name)}
+    for target in flat:
+        if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id in names
+                and target.value.id not in rebound):
+            return target.value.id, target.lineno + func.__code__.co_firstlineno - 1
+    return None
 
 
 def calls_device_code(exc):

@@ -237,3 +237,30 @@ def test_a_symbolic_jac_that_leaves_float32s_range_mid_run_is_found_on_the_host_
     assert res.status[0] == kernels.Status.SINGULAR_MATRIX
     assert re.search(r"jac is not finite in float32 at t = [0-9.]+, y = \[[89]\.[0-9]+, .*on the path SciPy's Radau "
                      r"took.*J\[1 \* 2 \+ 0\]", res.message(0)), res.message(0)
+
+
+def _gate(t, y, p, dydt):
+    dydt[0] = 0.1 * (y[0] + 40.0) / (1.0 - math.exp(-(y[0] + 40.0) / 10.0)) - y[0] * 0.0
+
+
+def _pole(t, y, p, dydt):
+    dydt[0] = 1.0 / (y[0] + 40.0)
+
+
+def test_a_removable_singularity_at_one_value_is_named_not_the_sign():
+    """A Hodgkin-Huxley rate (V + 40) / (1 - exp(-(V + 40) / 10)) at V = -40 is 0 / 0: the hint said "check the sign
+    and units of y_0" (a user's trial); a pole at the same value is not called removable."""
+    from kernels.jacobian_hint import exact_value_cause
+
+    def finite(system, t, y, p):
+        with np.errstate(all="ignore"):
+            try:
+                return bool(np.all(np.isfinite(system.evaluate_rhs(t, y, p))))
+            except Exception:  # noqa: BLE001 - the float fault of 0 / 0 on the host
+                return False
+
+    gate = kernels.ODESystem(_gate, 1, name="gate", check=False)
+    text = exact_value_cause(gate, 0.0, np.array([-40.0]), np.zeros(0), finite, "right-hand side")
+    assert "At exactly y_0 = -40 the right-hand side is not finite" in text and "its limit" in text
+    pole = kernels.ODESystem(_pole, 1, name="pole", check=False)
+    assert exact_value_cause(pole, 0.0, np.array([-40.0]), np.zeros(0), finite, "right-hand side") == ""
