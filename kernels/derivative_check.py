@@ -65,7 +65,7 @@ def check_derivatives(system, outputs, y, p):
     return tuple(disagree)
 
 
-def check_derivatives_at(system, used, t, rows):
+def check_derivatives_at(system, used, t, rows, u=None):
     """Warn where ``system``'s ``used`` (``"jac"`` or ``"jvp"``) disagrees with central differences of its ``rhs``
     at a solve's inputs ``rows`` (trajectory -> ``(y0 row, params row)``, host arrays, at time ``t``); return
     ``True`` when it does.
@@ -75,8 +75,8 @@ def check_derivatives_at(system, used, t, rows):
     wrong row of that branch took rodas5p 3509 steps for 120 and ended 2.6 tolerances off with success, no word.
     """
     n = system.n_states
-    if system.n_drivers or n > DERIVATIVE_CHECK_STATES or getattr(system, used, None) is None:
-        return False
+    if (system.n_drivers and u is None) or n > DERIVATIVE_CHECK_STATES or getattr(system, used, None) is None:
+        return False  # (``u``: the drivers' values at ``t``, for a system with drivers)
     for i, (y, p) in rows.items():
         y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
         jac_out = None
@@ -89,14 +89,14 @@ def check_derivatives_at(system, used, t, rows):
                 continue
         with np.errstate(all="ignore"):
             found = [message for what, message in _disagreements(system, y, p, jac_out, f"trajectory {i}'s y0 "
-                                                                  "and params", t=t, scaled=True) if what == used]
+                                                                  "and params", t=t, scaled=True, u=u) if what == used]
         if found:
             warn_user(found[0], JacobianCheckWarning)
             return True
     return False
 
 
-def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False):
+def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
     """``(what, message)`` for ``jac`` (its output ``jac_out``) and ``jvp`` where they disagree at ``(t, y, p)``.
 
     ``scaled``: difference steps relative to each state's own magnitude (a solve's inputs, which can be small:
@@ -107,7 +107,7 @@ def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False):
     out = np.empty(n)
 
     def f(x):
-        system.run_host(system.rhs, (t, x, p, out))
+        system.run_host(system.rhs, (t, x, p, out) if not system.n_drivers else (t, x, p, u, out))
         return out.copy()
 
     try:

@@ -397,10 +397,11 @@ class Integrator:
                 self._reachable.add(scalar_tolerances)
         if (self._pattern is not None or self._given_pattern is not None) and not on_device:
             self._check_pattern(t0, y0, params)
-        if not on_device and self.method.family != "erk":
-            self._check_derivatives(t0, y0, params)
-        t_eval = check.check_t_eval(t_eval, t0, t_end)
         driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
+        if not on_device and self.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
+            self._check_derivatives(t0, y0, params, [float(np.interp(t0, driver_times, driver_values[:, k]))
+                                                     for k in range(system.n_drivers)])
+        t_eval = check.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
         if not self.adaptive and (dt_min != 0.0 or dt_max != np.inf):
@@ -468,7 +469,7 @@ class Integrator:
         used = (self.jacobian or "").split(" ")[0]
         return used if used in self.system.derivatives_disagree or used == self._inputs_disagree else None
 
-    def _check_derivatives(self, t0, y0, params):
+    def _check_derivatives(self, t0, y0, params, u0=()):
         """The step's ``jac`` or ``jvp`` against differences of ``rhs`` at this solve's rows (:func:`probe_rows`,
         once per distinct rows; a disagreement is warned about once and named in every message after it)."""
         from .derivative_check import check_derivatives_at
@@ -480,7 +481,7 @@ class Integrator:
         rows, key = probed_inputs(t0, y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)
         if key not in self._derivative_verdicts:  # warns once per inputs
             remember_checked(self._derivative_verdicts, key, _CONSTANTS_KEPT,
-                             check_derivatives_at(self.system, used, t0, rows))
+                             check_derivatives_at(self.system, used, t0, rows, np.asarray(u0, np.float64)))
         if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True
 
