@@ -45,6 +45,7 @@ _EXPORTS = {
     "CompileCheckWarning": "errors",
     "JacobianCheckWarning": "errors", "UserFunctionError": "errors", "UnassignedOutputError": "errors",
     "StabilityWarning": "errors",
+    "SamplingWarning": "errors",
     "ToleranceWarning": "errors", "UnusedOptionWarning": "errors", "PrecisionWarning": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
     "SolverOptions": "solvers.options",

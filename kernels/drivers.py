@@ -18,7 +18,7 @@ from numba import cuda
 from .errors import ConfigurationError, describe
 from .validation import finite_rows, real_array
 
-__all__ = ["make_driver_evaluator", "validate_drivers"]
+__all__ = ["make_driver_evaluator", "validate_drivers", "warn_step_past_samples"]
 
 
 def make_driver_evaluator(n_drivers):
@@ -140,6 +140,23 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     return times, finite_rows(values, "drivers: values", dtype, remedy=(
         "the drivers are shared by every trajectory: scale them (and the rhs's use of them) into the precision's "
         "range, or use precision=np.float64"))
+
+
+def warn_step_past_samples(times, dt):
+    """:class:`kernels.SamplingWarning` when a fixed step ``dt`` is longer than the widest gap between the drivers'
+    samples: every gap holds samples a step passes over (an RC filter driven by a 2 ms square wave at dt 1.5 ms
+    ended with the wrong sign, 2.6e5 tolerances off with success; a user's trial)."""
+    from .errors import SamplingWarning, warn_user
+
+    if dt is None or len(times) < 3:
+        return
+    widest = float(np.max(np.diff(times)))
+    if dt > widest:
+        warn_user(f"dt = {dt:.6g} is longer than the widest gap between the drivers' samples ({widest:.6g}): a "
+                  "fixed step sees the drivers only at its stages, so what the samples hold between them is passed "
+                  "over (a square wave's half periods alias, and the run can end far off with success). Take dt "
+                  f"at most {widest:.6g}, or an adaptive controller with the switch times in t_eval.",
+                  SamplingWarning)
 
 
 def _check_cover(times, span):

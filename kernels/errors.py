@@ -106,6 +106,11 @@ class StabilityWarning(UserWarning):
     without bound there and can end finite but wrong, with success reported."""
 
 
+class SamplingWarning(UserWarning):
+    """A fixed step longer than the spacing of the drivers' samples: a step sees the forcing only at its stages,
+    so what the samples hold between them is skipped (a square wave's half periods alias)."""
+
+
 class JacobianCheckWarning(UserWarning):
     """A system's ``jac`` or ``jvp`` disagrees with finite differences of its ``rhs`` at the construction test point."""
 

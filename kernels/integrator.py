@@ -28,7 +28,7 @@ from .batch_inputs import batch_inputs, given_rows, row_of
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
-from .drivers import validate_drivers
+from .drivers import validate_drivers, warn_step_past_samples
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
@@ -398,6 +398,8 @@ class Integrator:
         if (self._pattern is not None or self._given_pattern is not None) and not on_device:
             self._check_pattern(t0, y0, params)
         driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
+        if system.n_drivers and not self.adaptive:
+            warn_step_past_samples(driver_times, dt)
         if not on_device and self.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
             self._check_derivatives(t0, y0, params, [float(np.interp(t0, driver_times, driver_values[:, k]))
                                                      for k in range(system.n_drivers)])

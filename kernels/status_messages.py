@@ -101,6 +101,12 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
                                       f"{fixed_step}, which shrinks the step where this happens.")
     if dtype is not None and np.dtype(dtype) == np.float32:
         messages[NONFINITE_STATE] += FLOAT32_RANGE_NOTE
+        if fixed_step is not None:  # a 20-state RC ladder in float32 failed at step 0 at any dt, and the advice
+            # above (a smaller dt, 20 iterations) did nothing (a user's trial)
+            messages[NEWTON_NOT_CONVERGED] += (
+                " In float32 a stiff step's Newton iteration settles at float32's rounding times the step's "
+                "stiffness (dt |J| |y|), and where that is above atol + rtol |y| it never meets its test, whatever "
+                "the iteration limit: loosen atol (and rtol), or use precision=np.float64.")
     if linear == "bicgstab":
         messages[MAX_STEPS] += BICGSTAB_NOTE
     if suspect is not None:

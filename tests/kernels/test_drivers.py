@@ -1,5 +1,7 @@
 """The drivers' evaluator: linear between samples, the end segments' lines continued outside them."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -69,3 +71,21 @@ def test_a_wrong_jac_of_a_system_with_drivers_is_warned_at_the_solve():
     drivers = (np.array([0.0, 1.0]), np.array([[1.0], [1.0]]))
     with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[3\] \(d f_1 / d y_1\)"):
         kernels.solve_ivp(system, (0.0, 0.1), [0.0, 0.0], [[0.5]], method="rodas4", drivers=drivers, progress=False)
+
+
+def _rc_filter(t, y, p, u, dydt):
+    dydt[0] = (u[0] - y[0]) / p[0]
+
+
+def test_a_fixed_step_longer_than_the_drivers_sample_gaps_warns():
+    """An RC filter driven by a 2 ms square wave (samples every millisecond) at dt 1.5 ms ended with the wrong sign,
+    2.6e5 tolerances off with success (a user's trial); at dt 1 ms, no word."""
+    system = kernels.ODESystem(_rc_filter, 1, 1, n_drivers=1, name="rc_filter")
+    times = np.arange(0.0, 0.0105, 0.001)
+    drivers = (times, np.where(np.arange(times.size) % 2 == 0, 1.0, -1.0)[:, None])
+    args = dict(method="rk4", drivers=drivers, precision=np.float64, progress=False)
+    with pytest.warns(kernels.SamplingWarning, match=r"dt = 0.0015 is longer than the widest gap .*\(0.001\)"):
+        kernels.solve_ivp(system, (0.0, 0.009), [0.0], [[1e-3]], dt=1.5e-3, **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        kernels.solve_ivp(system, (0.0, 0.009), [0.0], [[1e-3]], dt=1e-3, **args)

@@ -125,3 +125,15 @@ def test_an_implicit_solver_failure_with_atol_zero_says_so():
     for code in (Status.SINGULAR_MATRIX, Status.NEWTON_NOT_CONVERGED, Status.STEP_SIZE_UNDERFLOW):
         assert "atol is 0 for y[:, 2]: if one of them decays to 0" in messages[code]
     assert "atol is 0" not in messages[Status.SUCCESS] and "atol is 0" not in status_messages()[Status.SINGULAR_MATRIX]
+
+
+def test_a_float32_fixed_step_newton_failure_names_float32_s_rounding():
+    """A 20-state RC ladder in float32 failed Newton at step 0 at any dt, and the advice (a smaller dt, 20
+    iterations) did nothing; float64 or a looser atol ran it (a user's trial)."""
+    from kernels.status_messages import status_messages
+
+    code = kernels.Status.NEWTON_NOT_CONVERGED
+    f32 = status_messages(dtype=np.float32, fixed_step="the adaptive controller")[code]
+    assert "In float32 a stiff step's Newton iteration settles at float32's rounding" in f32
+    assert "loosen atol (and rtol), or use precision=np.float64" in f32
+    assert "In float32" not in status_messages(dtype=np.float64, fixed_step="the adaptive controller")[code]
