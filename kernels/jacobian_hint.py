@@ -255,8 +255,10 @@ def parameter_cause(system, t, y, p, finite, what):
     suspects = np.flatnonzero((p == 0.0) | ~np.isfinite(p)) if p.size else np.zeros(0, int)
     if suspects.size:
         zero = np.flatnonzero(y == 0.0)
-        if not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)) and _fixed(
-                finite, system, t, y, p, suspects, states=False):
+        # nudged off 0 to 1e-6, or to a scale of its own (V_T = 0 under exp(V / V_T) overflows at 1e-6 too: an
+        # engineer's trial)
+        if not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)) and any(
+                _fixed(finite, system, t, y, p, suspects, states=False, value=v) for v in (1e-6, 1e-2, 1.0)):
             names = ", ".join(f"p[{i}]" for i in suspects[:6]) + (", ..." if suspects.size > 6 else "")
             given = ", ".join(f"p[{i}] = {float(p[i]):g}" for i in suspects[:6])
             return _PARAMETER_REMEDY.format(given=given, names=names, what=what)
@@ -264,8 +266,8 @@ def parameter_cause(system, t, y, p, finite, what):
     negative = np.flatnonzero(p < 0.0)[:8] if p.size else ()
     zero = np.flatnonzero(y == 0.0)
     if len(negative) and not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)):
-        for i in negative:
-            if _fixed(finite, system, t, y, p, [i], states=False):
+        for i in negative:  # its sign flipped, or nudged to 1e-6 (a capacitance of -1e-5 F: the state was blamed)
+            if any(_fixed(finite, system, t, y, p, [i], states=False, value=v) for v in (-p[i], 1e-6)):
                 return _PARAMETER_REMEDY.format(given=f"p[{i}] = {float(p[i]):g}", names=f"p[{i}]", what=what)
     return ""
 
