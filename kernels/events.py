@@ -139,6 +139,9 @@ def as_events(events):
         return ()
     if isinstance(events, Event):
         return (events,)
+    if events is Event or (isinstance(events, (list, tuple)) and any(e is Event for e in events)):
+        raise ConfigurationError("events: got the class kernels.Event, not an event; make one of your function: "
+                                 "events=kernels.Event(g, terminal=False, direction=1)")
     if callable(events):
         return (_from_function(events),)
     if isinstance(events, (str, bytes)):  # read one character at a time it was named as "got 'y'"

@@ -165,11 +165,14 @@ class RhsProbe(HostProbe):
         where = (self.system, found.t, np.asarray(found.y, np.float64), np.asarray(p, np.float64), _rhs_finite,
                  "right-hand side")
         cause = parameter_cause(*where) or exact_value_cause(*where) or negative_state_cause(*where)
+        generic = (" An exp, cosh or power whose argument is too large overflows there: check the magnitude and "
+                   "units of the state and parameters there (millivolts where volts are meant, a state started far "
+                   "out), or keep the argument in range (exp(min(x, 80)))." if isinstance(found.fault, OverflowError)
+                   else " A square root, logarithm or power of a quantity that crossed 0 there, a division by it, or "
+                   "a term of t past its domain stops the GPU's run the same way: check the model there (keep the "
+                   "quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
         return (f" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host "
-                f"from {what} (t = {t_from:.6g})." + (cause or
-                " A square root, logarithm or power of a quantity that crossed 0 there, a division by it, or a term "
-                "of t past its domain stops the GPU's run the same way: check the model there (keep the quantity in "
-                "its domain, e.g. sqrt(max(x, 0)), or end the span before t)."))
+                f"from {what} (t = {t_from:.6g})." + (cause or generic))
 
 
 def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):

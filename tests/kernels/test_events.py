@@ -387,3 +387,9 @@ def test_a_function_s_terminal_attribute_set_after_a_solve_is_honoured():
     half.terminal = True
     second = kernels.solve_ivp(grow, (0.0, 1.0), [0.0], precision=np.float64, events=half, progress=False)
     assert second.event_t[0] == pytest.approx(0.5, abs=1e-12)
+
+
+def test_the_event_class_itself_is_refused_with_how_to_make_one():
+    """events=kernels.Event was told about a parameter with a default value (a user's trial)."""
+    with pytest.raises(ConfigurationError, match=r"got the class kernels.Event, not an event.*kernels.Event\(g"):
+        kernels.solve_ivp(kernels.ODESystem(_grow, 1, name="grow"), (0.0, 1.0), [0.0], events=Event, progress=False)

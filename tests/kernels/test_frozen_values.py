@@ -134,3 +134,21 @@ def test_nested_tuples_and_a_module_held_by_a_closure_are_checked(monkeypatch):
     monkeypatch.setattr(math, "e", 3.0)
     with pytest.raises(ConfigurationError, match=r"module attribute 'm.e'"):
         kernels.solve_ivp(closure, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+
+
+WEIGHTS = np.zeros((10, 10))
+
+
+def _coupled(t, y, p, dydt):
+    dydt[0] = -WEIGHTS[0, 1] * y[0]
+
+
+def test_a_large_array_changed_in_place_names_the_entry():
+    """"it was an array of shape (10, 10), now an array of shape (10, 10)" said nothing (a user's trial)."""
+    system = ODESystem(_coupled, 1)
+    WEIGHTS[0, 1] = 2.0
+    try:
+        with pytest.raises(ConfigurationError, match=r"global 'WEIGHTS'.*its entry \[0, 1\] was 0\.0, now 2\.0"):
+            kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+    finally:
+        WEIGHTS[0, 1] = 0.0

@@ -1,6 +1,7 @@
 """The non-finite rhs hint: a failed trajectory's message names where along its path the rhs stopped being finite."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -253,3 +254,19 @@ def test_the_saves_note_is_not_given_where_rejections_stopped_the_run():
     assert res.status[0] == kernels.Status.MAX_STEPS
     message = res.message(0)
     assert "save times after t0" not in message and "p[1] = 0" in message, message
+
+
+def _cosh_rate(t, y, p, dydt):
+    dydt[0] = -0.01 * math.cosh(y[0] / 30.0) - y[1]
+    dydt[1] = y[0] - y[1]
+
+
+def test_an_overflow_is_told_to_check_magnitudes_not_square_roots():
+    """Morris-Lecar started at V = -6e4 (a units slip): cosh overflows, and the hint spoke of square roots and
+    quantities crossing 0 (a user's trial)."""
+    system = kernels.ODESystem(_cosh_rate, 2, name="cosh_rate")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = kernels.solve_ivp(system, (0.0, 1.0), [-6e4, 0.0], method="tsit5", precision=np.float64, progress=False)
+    assert res.status[0] == kernels.Status.NONFINITE_STATE
+    assert "An exp, cosh or power whose argument is too large overflows there" in res.message(0), res.message(0)
