@@ -319,9 +319,9 @@ def test_a_user_function_error_names_the_trajectory_of_the_whole_batch(client):
     with pytest.raises(kernels.UserFunctionError) as alone:
         kernels.solve_ivp(system, SPAN, [1.0, 0.0], params, **common)
     assert "for trajectory 6:" in str(alone.value)
-    for given, options in ((params, {}), (params, {"chunk_size": 4}), (da.from_array(params, chunks=(3, 1)), {})):
+    for rows, options in ((params, {}), (params, {"chunk_size": 4}), (da.from_array(params, chunks=(3, 1)), {})):
         with pytest.raises(kernels.UserFunctionError) as spread:
-            kernels.solve_ivp(system, SPAN, [1.0, 0.0], given, client=client, **common, **options)
+            kernels.solve_ivp(system, SPAN, [1.0, 0.0], rows, client=client, **common, **options)
         assert str(spread.value) == str(alone.value)
 
 
