@@ -142,7 +142,16 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         "range, or use precision=np.float64"))
 
 
-def warn_step_past_samples(times, dt):
+def _on_one_line(times, values):
+    """Whether each driver's samples lie on one straight line (to rounding), so linear interpolation between any
+    two of them gives the rest."""
+    values = np.asarray(values, np.float64).reshape(len(times), -1)
+    slope = (values[-1] - values[0]) / (times[-1] - times[0])
+    line = values[0] + np.outer(np.asarray(times) - times[0], slope)
+    return bool(np.all(np.abs(values - line) <= 1e-9 * np.maximum(1.0, np.abs(values))))
+
+
+def warn_step_past_samples(times, values, dt):
     """:class:`kernels.SamplingWarning` when a fixed step ``dt`` is longer than the widest gap between the drivers'
     samples: every gap holds samples a step passes over (an RC filter driven by a 2 ms square wave at dt 1.5 ms
     ended with the wrong sign, 2.6e5 tolerances off with success; a user's trial)."""
@@ -151,7 +160,8 @@ def warn_step_past_samples(times, dt):
     if dt is None or len(times) < 3:
         return
     widest = float(np.max(np.diff(times)))
-    if dt > widest:
+    # a gap equal to dt up to rounding, or samples on one line per driver (a constant, a ramp): nothing is skipped
+    if dt > widest * (1.0 + 1e-9) and not _on_one_line(times, values):
         warn_user(f"dt = {dt:.6g} is longer than the widest gap between the drivers' samples ({widest:.6g}): a "
                   "fixed step sees the drivers only at its stages, so what the samples hold between them is passed "
                   "over (a square wave's half periods alias, and the run can end far off with success). Take dt "

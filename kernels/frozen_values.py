@@ -183,12 +183,13 @@ def changed_error(found, subject, since, in_params, renew):
     """The ConfigurationError for :meth:`FrozenValues.changed`'s ``found``: ``subject`` reads it, it changed after
     ``since``; to vary it pass it in params (``in_params`` says how it is read), or ``renew``."""
     _, kind, name, old, new = found
+    was = f"it was {show(old)}, now {show(new)}"
     if (isinstance(old, np.ndarray) and isinstance(new, np.ndarray) and old.shape == new.shape and old.size > 6
             and old.dtype == new.dtype):  # "an array of shape (10, 10), now an array of shape (10, 10)" said nothing
-        k = tuple(int(i) for i in np.argwhere(~((old == new) | ((old != old) & (new != new))))[0])
-        was = f"its entry {list(k)} was {old[k].item()!r}, now {new[k].item()!r}"
-    else:
-        was = f"it was {show(old)}, now {show(new)}"
+        differ = np.argwhere(~((old == new) | ((old != old) & (new != new))))
+        if differ.size:  # (none where only a zero's sign or a NaN's payload changed: the bits do)
+            k = tuple(int(i) for i in differ[0])
+            was = f"its entry {list(k)} was {old[k].item()!r}, now {new[k].item()!r}"
     return ConfigurationError(
         f"{subject} reads the {kind} {name!r}, which changed after {since} ({was}): "
         f"compiled code keeps the value it was built with. To vary {name} between runs, pass it in params "

@@ -399,7 +399,7 @@ class Integrator:
             self._check_pattern(t0, y0, params)
         driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
         if system.n_drivers and not self.adaptive:
-            warn_step_past_samples(driver_times, dt)
+            warn_step_past_samples(driver_times, driver_values, dt)
         if not on_device and self.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
             self._check_derivatives(t0, y0, params, [float(np.interp(t0, driver_times, driver_values[:, k]))
                                                      for k in range(system.n_drivers)])

@@ -113,21 +113,23 @@ class JacobianProbe(HostProbe):
         return "" if found is None else float32_jacobian_text(self.system, at, *found, exact)
 
 
-def float32_jacobian(system, t, y, p):
-    """The system's ``jac`` at ``(t, y)`` as a GPU computes it in float32: float32 arrays, float32 literals."""
+def float32_jacobian(system, t, y, p, jac=None):
+    """The system's ``jac`` at ``(t, y)`` as a GPU computes it in float32: float32 arrays, float32 literals
+    (``jac``: that function, made once by the caller, :func:`kernels.literals.for_system`)."""
     from .literals import for_system
 
+    jac = for_system(system.jac, system, np.float32) if jac is None else jac
     held = np.zeros(system.n_states ** 2, np.float32)
     with np.errstate(all="ignore"):
-        system.run_host(for_system(system.jac, system, np.float32),
-                        (np.float64(t), np.asarray(y).astype(np.float32), np.asarray(p).astype(np.float32), held))
+        system.run_host(jac, (np.float64(t), np.asarray(y).astype(np.float32), np.asarray(p).astype(np.float32),
+                              held))
     return held
 
 
-def float32_jacobian_fault(system, t, y, p):
+def float32_jacobian_fault(system, t, y, p, jac=None):
     """``(k, held)``: the flat index of the first entry of ``jac`` at ``(t, y)`` that float32 makes inf or NaN, and
     the float32 Jacobian; None when every entry is finite."""
-    held = float32_jacobian(system, t, y, p)
+    held = float32_jacobian(system, t, y, p, jac)
     bad = np.flatnonzero(~np.isfinite(held))
     return (int(bad[0]), held) if bad.size else None
 
@@ -214,8 +216,16 @@ def exact_value_cause(system, t, y, p, finite, what):
 
 
 def _same_on_both_sides(system, t, y, p, i):
-    """Whether ``rhs`` just above and just below ``y_i`` agrees (a removable singularity), not a pole's opposite
-    infinities."""
+    """Whether ``rhs`` at ``y`` is NaN, not inf (0 / 0, not a pole's x / 0 or log(0)), and just above and just below
+    ``y_i`` agrees (a removable singularity; an even pole's 1 / (y - 1)^2 agrees too: a regression hunt)."""
+    here = np.empty(system.n_states)
+    try:
+        with np.errstate(all="ignore"):
+            system.run_host(system.rhs, (t, y, p, here))
+    except Exception:  # noqa: BLE001 - no verdict
+        return False
+    if np.any(np.isinf(here)):
+        return False
     sides = []
     for sign in (1, -1):
         moved = y.copy()
@@ -255,10 +265,9 @@ def parameter_cause(system, t, y, p, finite, what):
     suspects = np.flatnonzero((p == 0.0) | ~np.isfinite(p)) if p.size else np.zeros(0, int)
     if suspects.size:
         zero = np.flatnonzero(y == 0.0)
-        # nudged off 0 to 1e-6, or to a scale of its own (V_T = 0 under exp(V / V_T) overflows at 1e-6 too: an
-        # engineer's trial)
-        if not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)) and any(
-                _fixed(finite, system, t, y, p, suspects, states=False, value=v) for v in (1e-6, 1e-2, 1.0)):
+        # nudged off 0 (to 1e-6: a larger value changes the model, and blamed a valid 0 for an overflow, a hunt)
+        if not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)) and _fixed(
+                finite, system, t, y, p, suspects, states=False):
             names = ", ".join(f"p[{i}]" for i in suspects[:6]) + (", ..." if suspects.size > 6 else "")
             given = ", ".join(f"p[{i}] = {float(p[i]):g}" for i in suspects[:6])
             return _PARAMETER_REMEDY.format(given=given, names=names, what=what)

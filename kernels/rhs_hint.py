@@ -137,9 +137,11 @@ class RhsProbe(HostProbe):
         if getattr(found, "jacobian", None) is not None:
             k, held = found.jacobian
             exact = host_jacobian(self.system, found.t, np.asarray(found.y, np.float64), p).ravel()
+            # the follow may pass where the run failed (at its first step, for another reason: a regression hunt)
             return float32_jacobian_text(self.system, f"at t = {found.t:.6g}, y = {state_text(found.y)} (on the "
                                          f"path SciPy's Radau took following this trajectory on the host from {what})",
-                                         k, held, exact)
+                                         k, held, exact) + (f" If the run stopped well before t = {found.t:.6g} (its "
+                                                            "n_steps say how far it got), look for another cause.")
         if isinstance(found, _Stopped):  # the step size underflowing on the host too: where, to say so
             return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
                     f"t = {found.t:.6g} (y = {state_text(found.y)}), with no step it can take: the solution "
@@ -182,6 +184,10 @@ def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):
     (found with its ``jacobian``); None when there is none."""
     last = [(t0, y0)]  # the latest point where rhs was finite
     root = np.sqrt(largest)
+    if float32_jac:  # its float32 copy made once: rewriting its literals at each point took seconds (a hunt)
+        from .literals import for_system
+
+        jac32 = for_system(system.jac, system, np.float32)
 
     def f(t, y):
         out, found = _evaluate(system, t, y, p)
@@ -189,7 +195,7 @@ def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):
             raise found
         if np.max(np.abs(y)) > root or np.max(np.abs(out)) > largest:
             raise _Found(t, np.array(y), out, None, out_of_range=True)
-        held = float32_jacobian_fault(system, t, y, p) if float32_jac else None
+        held = float32_jacobian_fault(system, t, y, p, jac32) if float32_jac else None
         if held is not None:
             raise _Found(t, np.array(y), out, None, jacobian=held)
         last[0] = (t, np.array(y))

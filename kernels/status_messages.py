@@ -105,8 +105,8 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
             # above (a smaller dt, 20 iterations) did nothing (a user's trial)
             messages[NEWTON_NOT_CONVERGED] += (
                 " In float32 a stiff step's Newton iteration settles at float32's rounding times the step's "
-                "stiffness (dt |J| |y|), and where that is above atol + rtol |y| it never meets its test, whatever "
-                "the iteration limit: loosen atol (and rtol), or use precision=np.float64.")
+                "stiffness (about 6e-8 dt |J| |y|); where that is above atol + rtol |y| it never meets its test, "
+                "whatever dt or the iteration limit: then loosen atol (and rtol), or use precision=np.float64.")
     if linear == "bicgstab":
         messages[MAX_STEPS] += BICGSTAB_NOTE
     if suspect is not None:

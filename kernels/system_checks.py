@@ -9,6 +9,7 @@ wrote into, where in the user's file it failed, how the integrator calls it).
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import traceback
@@ -47,13 +48,13 @@ def input_written_in_source(func):
     rhs was not refused, and the run reported success (a user's trial); on a GPU ``y`` is the step's stage state.
     An input name the function binds again (``y = ...``) is left alone.
     """
-    import ast
     import inspect
     import textwrap
 
     func = getattr(func, "py_func", func)
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    code = getattr(func, "__code__", None)
+    try:  # the code's own source: inspect.getsource(func) follows functools.wraps to the wrapped function
+        tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
     except (OSError, TypeError, SyntaxError, IndentationError):
         return None
     node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))), None)
@@ -61,7 +62,7 @@ def input_written_in_source(func):
         return None
     names = [a.arg for a in node.args.args][1:-1]
     targets = []
-    for n in ast.walk(node):
+    for n in _own_nodes(node):
         if isinstance(n, ast.Assign):
             targets += n.targets
         elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
@@ -79,6 +80,19 @@ def input_written_in_source(func):
                 and target.value.id not in rebound):
             return target.value.id, target.lineno + func.__code__.co_firstlineno - 1
     return None
+
+
+def _own_nodes(function):
+    """The nodes of ``function``'s body, not those of functions nested in it (a helper's own ``y`` is not the
+    input's: a regression hunt)."""
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    pending = list(function.body) if isinstance(function.body, list) else [function.body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, nested):
+            continue
+        yield node
+        pending += list(ast.iter_child_nodes(node))
 
 
 def calls_device_code(exc):

@@ -89,3 +89,8 @@ def test_a_fixed_step_longer_than_the_drivers_sample_gaps_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.SamplingWarning)
         kernels.solve_ivp(system, (0.0, 0.009), [0.0], [[1e-3]], dt=1e-3, **args)
+        # a gap equal to dt but for rounding, and a ramp (samples on one line), skip nothing (a regression hunt)
+        late = (np.linspace(10.0, 10.04, 5), np.array([[1.0], [-1.0], [1.0], [-1.0], [1.0]]))
+        kernels.solve_ivp(system, (10.0, 10.04), [0.0], [[1e-3]], dt=0.01, **{**args, "drivers": late})
+        ramp = (np.linspace(0.0, 1.0, 101), np.linspace(0.0, 2.0, 101)[:, None])
+        kernels.solve_ivp(system, (0.0, 1.0), [0.0], [[1e-3]], dt=0.05, **{**args, "drivers": ramp})

@@ -152,3 +152,22 @@ def test_a_large_array_changed_in_place_names_the_entry():
             kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
     finally:
         WEIGHTS[0, 1] = 0.0
+
+
+OFFSETS = np.zeros(8)
+
+
+def _offset(t, y, p, dydt):
+    dydt[0] = OFFSETS[0] - y[0]
+
+
+def test_an_array_whose_zeros_changed_sign_is_refused_with_a_message():
+    """OFFSETS *= -1 made its zeros -0.0: changed bit for bit, equal by ==, and naming the entry raised IndexError
+    (a regression hunt)."""
+    system = ODESystem(_offset, 1)
+    OFFSETS[:] = -0.0
+    try:
+        with pytest.raises(ConfigurationError, match=r"global 'OFFSETS', which changed .*it was an array of shape"):
+            kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
+    finally:
+        OFFSETS[:] = 0.0

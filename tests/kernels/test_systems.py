@@ -4,6 +4,7 @@ The compile check runs the real CUDA compiler (NVVM from the ``compile`` extra) 
 simulator, so every test here means the same on a CPU machine and on a GPU.
 """
 
+import functools
 import math
 import re
 import threading
@@ -385,3 +386,33 @@ def test_arguments_in_another_order_get_the_call_and_the_line(rhs):
     message = str(info.value)
     assert "at test_systems.py:" in message
     assert "it is called rhs(t, y, p, dydt) with t a float" in message and "Julia's f(du, u, p, t)" in message
+
+
+def _model_order(t, y, dydt, p):
+    dydt[0] = -p[0] * y[0]
+
+
+def _adapted(model):
+    device = cuda.jit(device=True)(model)
+
+    @functools.wraps(model)
+    def rhs(t, y, p, dydt):
+        device(t, y, dydt, p)
+
+    return rhs
+
+
+def _with_a_helper(t, y, p, dydt):
+    def put(y, v):  # a helper's own y: the output it is given
+        y[0] = v
+
+    put(dydt, -y[0])
+
+
+def test_wrapped_functions_and_helpers_writing_their_own_arguments_are_accepted():
+    """functools.wraps led the source check to the wrapped model's argument order, and a nested helper's own y was
+    taken for the input (a regression hunt): both had run before."""
+    assert kernels.solve_ivp(ODESystem(_adapted(_model_order), 1, 1), (0.0, 0.5), [1.0], [[1.0]], method="rk4",
+                             dt=0.05, progress=False).success
+    assert kernels.solve_ivp(ODESystem(_with_a_helper, 1), (0.0, 0.5), [1.0], method="rk4", dt=0.05,
+                             progress=False).success
