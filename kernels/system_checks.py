@@ -58,9 +58,11 @@ def input_written_in_source(func):
     except (OSError, TypeError, SyntaxError, IndentationError):
         return None
     node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))), None)
-    if node is None:
-        return None
-    names = [a.arg for a in node.args.args][1:-1]
+    arguments = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code else None
+    if node is None or [a.arg for a in node.args.posonlyargs + node.args.args] != arguments or (
+            isinstance(node, ast.FunctionDef) and node.name != code.co_name):
+        return None  # not this function's source (a file edited since it was imported, code exec'd under its name)
+    names = arguments[1:-1]
     targets = []
     for n in _own_nodes(node):
         if isinstance(n, ast.Assign):

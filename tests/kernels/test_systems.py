@@ -416,3 +416,14 @@ def test_wrapped_functions_and_helpers_writing_their_own_arguments_are_accepted(
                              dt=0.05, progress=False).success
     assert kernels.solve_ivp(ODESystem(_with_a_helper, 1), (0.0, 0.5), [1.0], method="rk4", dt=0.05,
                              progress=False).success
+
+
+def test_a_source_that_is_not_the_function_s_own_is_not_read(tmp_path):
+    """Code exec'd under a file's name, and a module edited since it was imported, gave the check another
+    function's source: a valid rhs was refused as writing an input it does not have (a regression hunt)."""
+    namespace = {"__name__": "not_a_module"}
+    script = tmp_path / "model.py"
+    script.write_text("def put(k, out, v):\n    out[k] = v\n")
+    exec(compile("def rhs(t, y, p, dydt):\n    dydt[0] = -y[0]\n", str(script), "exec"), namespace)
+    assert kernels.solve_ivp(ODESystem(namespace["rhs"], 1), (0.0, 0.1), [1.0], method="rk4", dt=0.01,
+                             progress=False).success
