@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, SamplingWarning, describe, warn_user
 from .validation import finite_rows, real_array
 
 __all__ = ["make_driver_evaluator", "validate_drivers", "warn_step_past_samples"]
@@ -155,8 +155,6 @@ def warn_step_past_samples(times, values, dt):
     """:class:`kernels.SamplingWarning` when a fixed step ``dt`` is longer than the widest gap between the drivers'
     samples: every gap holds samples a step passes over (an RC filter driven by a 2 ms square wave at dt 1.5 ms
     ended with the wrong sign, 2.6e5 tolerances off with success; a user's trial)."""
-    from .errors import SamplingWarning, warn_user
-
     if dt is None or len(times) < 3:
         return
     widest = float(np.max(np.diff(times)))

@@ -36,7 +36,7 @@ import types
 
 import numpy as np
 
-__all__ = ["in_precision", "for_system", "holds"]
+__all__ = ["in_precision", "for_system", "holds", "parsed_source", "is_own_definition"]
 
 _log = logging.getLogger(__name__)
 _PREFIX = "_bufferplan_literal_"
@@ -71,6 +71,20 @@ def in_precision(func, dtype):
         return func
 
 
+def parsed_source(func):
+    """The parsed source of ``func``'s own code object (``inspect.getsource(func)`` would follow
+    ``functools.wraps`` to the wrapped function); OSError, TypeError or SyntaxError where it cannot be read."""
+    return ast.parse(textwrap.dedent(inspect.getsource(func.__code__)))
+
+
+def is_own_definition(node, code):
+    """Whether the parsed def or lambda ``node`` is ``code``'s: its name and positional arguments (a module edited
+    since its import, or code exec'd under a file's name, hands ``getsource`` another function's lines)."""
+    arguments = [a.arg for a in node.args.posonlyargs + node.args.args]
+    return (arguments == list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])
+            and (not isinstance(node, ast.FunctionDef) or node.name == code.co_name))
+
+
 class _AsWritten(Exception):
     """Why a function keeps its literals as written."""
 
@@ -81,11 +95,11 @@ def _rewrite(func, scalar):
     if getattr(func, "__wrapped__", None) is not None:  # getsource would read the wrapped function's source
         raise _AsWritten("a wrapper (functools.wraps)")
     try:
-        source = textwrap.dedent(inspect.getsource(func))
-        tree = ast.parse(source)
+        tree = parsed_source(func)
     except (OSError, TypeError, SyntaxError) as exc:
         raise _AsWritten(f"no parsable source ({type(exc).__name__})") from None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != func.__name__:
+    if (len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != func.__name__
+            or not is_own_definition(tree.body[0], func.__code__)):
         raise _AsWritten("the source is not one def of this name")
     definition = tree.body[0]
     definition.decorator_list = []

@@ -48,21 +48,18 @@ def input_written_in_source(func):
     rhs was not refused, and the run reported success (a user's trial); on a GPU ``y`` is the step's stage state.
     An input name the function binds again (``y = ...``) is left alone.
     """
-    import inspect
-    import textwrap
+    from .literals import is_own_definition, parsed_source
 
     func = getattr(func, "py_func", func)
     code = getattr(func, "__code__", None)
-    try:  # the code's own source: inspect.getsource(func) follows functools.wraps to the wrapped function
-        tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
+    try:
+        tree = parsed_source(func)
+    except (AttributeError, OSError, TypeError, SyntaxError):
         return None
     node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))), None)
-    arguments = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code else None
-    if node is None or [a.arg for a in node.args.posonlyargs + node.args.args] != arguments or (
-            isinstance(node, ast.FunctionDef) and node.name != code.co_name):
+    if node is None or not is_own_definition(node, code):
         return None  # not this function's source (a file edited since it was imported, code exec'd under its name)
-    names = arguments[1:-1]
+    names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])[1:-1]
     targets = []
     for n in _own_nodes(node):
         if isinstance(n, ast.Assign):
@@ -80,7 +77,7 @@ def input_written_in_source(func):
     for target in flat:
         if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id in names
                 and target.value.id not in rebound):
-            return target.value.id, target.lineno + func.__code__.co_firstlineno - 1
+            return target.value.id, target.lineno + code.co_firstlineno - 1
     return None
 
 

@@ -160,6 +160,13 @@ def _tol(values):
     return f"{values[0]:g}" if np.all(values == values[0]) else "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
+def _far_from_origin(t0, t_end, dtype, rtol):
+    """Whether a run in ``dtype`` (not float64) is far from t = 0 for its span: ``eps |t| > rtol (t_end - t0)``,
+    where a float32 value of the size of ``t`` rounds by more than the tolerance over the span."""
+    far = max(abs(t0), abs(t_end))
+    return np.dtype(dtype) != np.float64 and float(np.finfo(dtype).eps) * far > float(np.min(rtol)) * (t_end - t0)
+
+
 def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     """Warn a float32 run whose rhs, far from t = 0 for its span, changes with float32's rounding of its
     coefficients of ``t``; ``rows()`` gives the ``(trajectory, y0 row, params row as the user gave it)`` to look
@@ -177,9 +184,8 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     does not involve ``t`` (``-0.1 * y``, which the run from 0 has as much of; a regression hunt).  Systems with
     drivers are not judged.
     """
-    eps = float(np.finfo(dtype).eps)
     far, span = max(abs(t0), abs(t_end)), t_end - t0
-    if np.dtype(dtype) == np.float64 or system.n_drivers or not eps * far > float(np.min(rtol)) * span:
+    if system.n_drivers or not _far_from_origin(t0, t_end, dtype, rtol):
         return
     from .literals import for_system
 
@@ -283,9 +289,8 @@ def warn_far_time_events(events, system, t0, t_end, rows, dtype, rtol):
     with its literals and the row's params held in float32 against float64, over ``g``'s own rate in ``t`` (``y``
     held); events whose ``g`` does not depend on ``t`` say nothing.  Warns where the event time moves by more than
     ``rtol`` times the span."""
-    eps = float(np.finfo(dtype).eps)
     far, span = max(abs(t0), abs(t_end)), t_end - t0
-    if not events or np.dtype(dtype) == np.float64 or not eps * far > float(np.min(rtol)) * span:
+    if not events or not _far_from_origin(t0, t_end, dtype, rtol):
         return
     from .literals import for_system
 
