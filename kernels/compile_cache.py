@@ -40,13 +40,15 @@ import numpy as np
 from .backend import backend
 from .errors import ConfigurationError
 
-__all__ = ["CompileCache", "ENV_VAR", "DEFAULT_MAX_BYTES", "as_compile_cache", "default_directory", "using",
-           "active_cache", "cached_ptxas"]
+__all__ = ["CompileCache", "ENV_VAR", "OFF_WORDS", "DEFAULT_MAX_BYTES", "as_compile_cache", "default_directory",
+           "using", "active_cache", "cached_ptxas"]
 
 ENV_VAR = "BUFFERPLAN_COMPILE_CACHE"
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3
 _MAGIC = b"BPCC2\n"  # 2: the checksum covers the entry's key too (a file copied under another key is a miss)
-_OFF = ("", "0", "off", "false", "no", "none")
+#: The words that turn a switch off (BUFFERPLAN_COMPILE_CACHE, BUFFERPLAN_FOLD_IR); for the cache an empty value too.
+OFF_WORDS = ("0", "off", "false", "no", "none")
+_OFF = ("",) + OFF_WORDS
 _ON = ("1", "on", "true", "yes", "default")  # the default folder: "1" named a folder "1" in the working directory
 _KINDS = ("ptx", "cubin", "ptxas")
 # an entry's file name; nothing else in the folder is the cache's (its own *.bin files were counted and deleted

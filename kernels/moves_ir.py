@@ -36,6 +36,7 @@ from numba.core.extending import intrinsic
 
 from .backend import backend
 from .codegen import compile_device
+from .compile_cache import OFF_WORDS
 
 __all__ = ["FOLD_RUN", "FOLD_SWITCH", "MIN_RUN", "compile_folded", "fold_moves", "folding_off", "parse_expression",
            "parse_move"]
@@ -52,13 +53,11 @@ FOLD_RUN = 2
 # fold out when a kernel misbehaves.
 FOLD_SWITCH = "BUFFERPLAN_FOLD_IR"
 
-_OFF_WORDS = ("0", "off", "no", "false", "none")  # BUFFERPLAN_COMPILE_CACHE's words for off (an empty value: unset)
-
 
 def folding_off():
     """Whether the environment turns the folds off (:data:`FOLD_SWITCH` = ``0``, ``off``, ``no``, ``false`` or
     ``none``; only ``0`` did, and ``off`` was ignored in silence); unset or empty, they are on."""
-    return os.environ.get(FOLD_SWITCH, "1").strip().lower() in _OFF_WORDS
+    return os.environ.get(FOLD_SWITCH, "1").strip().lower() in OFF_WORDS  # empty: unset
 
 
 _LINE = re.compile(r"^(\s*)(\w+)\[(\d+)\] = (.+?)\s*$")
