@@ -144,7 +144,7 @@ def in_batch(error, start):
     """``error`` with each "trajectory N" of its text (counted in a chunk starting at ``start``) counted in the
     batch; ``error`` itself when it names none or its class takes no single message."""
     text = str(error)
-    moved = _TRAJECTORY.sub(lambda m: f"trajectory {int(m.group(1)) + start}", text)
+    moved = _counted_in_batch(text, start)
     if not start or moved == text:
         return error
     try:
@@ -161,7 +161,12 @@ def _carried(record, start):
         pickle.loads(pickle.dumps(category))
     except Exception:  # noqa: BLE001 - any failure to round-trip: the text still travels
         category = UserWarning
-    return category, _TRAJECTORY.sub(lambda m: f"trajectory {int(m.group(1)) + start}", str(record.message))
+    return category, _counted_in_batch(str(record.message), start)
+
+
+def _counted_in_batch(text, start):
+    """``text`` with each "trajectory N" (counted in a chunk starting at ``start``) counted in the batch."""
+    return _TRAJECTORY.sub(lambda m: f"trajectory {int(m.group(1)) + start}", text)
 
 
 def raise_warnings(parts):
