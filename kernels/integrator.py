@@ -238,7 +238,7 @@ class Integrator:
                 self._plans[key] = check_plan(plan, self.buffer_settings(), self.dtype, block_size, model, what)
             return self._plans[key]
         block_size = default_block_size() if block_size is None else block_size
-        key = (plan, block_size, model, tuple(sorted((pins or {}).items())))
+        key = (plan, block_size, model, tuple((pins or {}).items()))  # in order: a later pin wins (with_locations)
         if key not in self._plans:
             solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
                                 self.max_registers, memory_hint(self.method.family, self.solver.linear))

@@ -61,6 +61,18 @@ def test_pins_reach_the_plan():
         integ.plan("auto", block_size=8, pins={"loop.dirk.*": "shared"})
 
 
+def test_the_order_of_pins_is_part_of_the_cached_plan():
+    """A later pin wins where two match; the plan cache once sorted the pins, so the second order asked of one
+    Integrator got the first order's plan (a user's trial)."""
+    integ = _integ()
+    step_shared = {"*": "local", "loop.erk.*": "shared"}
+    all_local = {"loop.erk.*": "shared", "*": "local"}
+    for pins, shared in ((all_local, False), (step_shared, True), (all_local, False)):
+        plan = integ.plan("greedy", block_size=8, pins=pins)
+        placed = {b.name: b.placement for b in plan.buffers}
+        assert (placed["loop.erk.stage_rhs"] is planner.Placement.SHARED) is shared, pins
+        assert (plan.shared_bytes_per_block > 0) is shared
+
 def test_repeated_solve_reuses_outputs_and_constants():
     from numba import cuda
 
