@@ -30,6 +30,7 @@ import numpy as np
 from numba import cuda
 
 from . import compilecheck
+from .backend import device_problem
 from .literals import in_precision
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
@@ -244,7 +245,11 @@ class ODESystem:
                         f"example); or are its arguments in another order? It is called {called}") from exc
                 if calls_device_code(exc):
                     # It calls CUDA device functions, which only run on the device (on a GPU;
-                    # the simulator runs them on the host): evaluate it there instead.
+                    # the simulator runs them on the host): evaluate it there instead.  With no device
+                    # (NUMBA_ENABLE_CUDASIM=0 for offline compiles) its outputs go unchecked here.
+                    if device_problem():
+                        outputs[what] = None
+                        continue
                     out, returned = self._probe_on_device(func, y, p, u, size, takes_u), None
                 else:
                     flat = (f": J is flat, write J[i * {self.n_states} + j] for d f_i / d y_j (row-major), not "

@@ -93,3 +93,32 @@ def test_offline_counts_from_two_threads_are_both_made():
     from kernel_helpers import run_on_cuda_target
 
     assert run_on_cuda_target(_THREADS_SCRIPT) == [True, True, True]
+
+
+_HELPER_SCRIPT = """
+import json
+import numpy as np
+from numba import cuda
+import kernels
+
+@cuda.jit(device=True)
+def cube(x):
+    return x * x * x
+
+def rhs(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -y[0] - cube(y[0])
+
+integ = kernels.Integrator(kernels.ODESystem(rhs, 2, name="cubic"), "rk4", compile_cache=None)
+r = integ.build(integ.plan("local", block_size=128, device="h200")).resources()
+print(json.dumps([r.source, r.local_bytes_per_thread]))
+"""
+
+
+def test_a_system_calling_device_helpers_builds_offline():
+    # Offline (the CUDA target with no driver) the construction check's one-thread probe of an rhs that calls a
+    # cuda.jit device function raised CudaSupportError from the driver (a user's trial); its outputs go unchecked
+    # there, and the kernel compiles and is counted.
+    from kernel_helpers import run_on_cuda_target
+
+    assert run_on_cuda_target(_HELPER_SCRIPT) == ["ptxas", 0]
