@@ -52,6 +52,7 @@ from .errors import ConfigurationError, describe
 from .frozen_values import FrozenValues, changed_error
 from .literals import for_system
 from .loop_work import EVENT_COLUMN
+from .system_checks import cpu_jit_unwrapped
 from .user_faults import value_function
 from .validation import defaulted_parameter
 
@@ -84,6 +85,7 @@ class Event:
     direction: int = 0
 
     def __post_init__(self):
+        object.__setattr__(self, "function", cpu_jit_unwrapped(self.function))
         _check_function(self.function)
         if not isinstance(self.terminal, (bool, np.bool_)):
             raise ConfigurationError(f"Event terminal must be True or False; got {describe(self.terminal)}")

@@ -19,7 +19,19 @@ import numpy as np
 from .derivative_check import second_point
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "input_written_in_source",
-           "calls_device_code", "first_lines", "signature", "where"]
+           "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped"]
+
+
+def cpu_jit_unwrapped(func):
+    """The Python function behind a ``numba.njit`` dispatcher, else ``func`` itself.
+
+    The kernels compile a system's functions for the GPU from their Python source either way; kept as CPU
+    dispatchers they ran as CPU code on the simulator, which cannot swap their globals, and the solve failed
+    there with an AttributeError after construction had passed (a user's trial).
+    """
+    from numba.core.registry import CPUDispatcher
+
+    return func.py_func if isinstance(func, CPUDispatcher) else func
 
 def input_written(exc, func, y, p, u, size, takes_u):
     """The name of the read-only test input ``func`` assigned into (``exc`` says so), else None."""

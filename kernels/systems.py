@@ -35,7 +35,7 @@ from .literals import in_precision
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
-from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, first_lines, input_written,
+from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, cpu_jit_unwrapped, first_lines, input_written,
                             input_written_in_source, signature, unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, defaulted_parameter
@@ -149,6 +149,7 @@ class ODESystem:
         self.n_observables = check_int(n_observables, "n_observables", 0)
         self.n_drivers = check_int(n_drivers, "n_drivers", 0)
         lead = ("t", "y", "p", "u") if self.n_drivers else ("t", "y", "p")
+        rhs, observables, jvp, jac = (cpu_jit_unwrapped(f) for f in (rhs, observables, jvp, jac))
         _arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",), self.n_drivers)
         if (observables is None) != (self.n_observables == 0):
             raise ConfigurationError(

@@ -41,7 +41,7 @@ from .backend import backend
 from .errors import KernelError, UserFunctionError
 
 __all__ = ["FLOAT_FAULTS", "device_function", "value_function", "is_float_fault", "faults_named", "user_function_error",
-           "DYNAMIC_CODE", "ieee_variant", "run_as_on_a_gpu"]
+           "DYNAMIC_CODE", "ieee_variant", "host_variant", "CUDA_ON_HOST", "cuda_array_on_host", "run_as_on_a_gpu"]
 
 #: Exceptions that Python raises where a GPU's floating-point arithmetic gives NaN or inf.
 FLOAT_FAULTS = (ZeroDivisionError, OverflowError, ValueError)
@@ -164,21 +164,34 @@ def ieee_variant(func, _seen=None):
     """``func`` with the ``math`` module (and functions taken from it) as :data:`IEEE_MATH`, in its globals and its
     closure (``import math as m`` in a factory), and the user's functions, device functions and modules it reads
     made so too; ``func`` itself when it reads none."""
+    return _rebound(func, _ieee_value, _seen)
+
+
+def host_variant(func):
+    """``func`` with ``numba.cuda`` as :data:`CUDA_ON_HOST` (``cuda.local.array`` a NumPy array), in its globals, in
+    the user's functions and modules it reads and in its device functions (their Python functions, called
+    directly); ``func`` itself when it reads none.  A hand-kernel writer's rhs with a ``cuda.local.array``
+    scratch was refused by the construction check, which runs it on the host (a user's trial)."""
+    return _rebound(func, _host_value, None)
+
+
+def _rebound(func, value_of, seen):
+    """``func`` with each global and closure value it reads replaced by ``value_of(value, names, seen)``."""
     code, names = getattr(func, "__code__", None), getattr(func, "__globals__", None)
     if not isinstance(func, types.FunctionType) or code is None or names is None:
         return func
-    seen = {} if _seen is None else _seen
+    seen = {} if seen is None else seen
     if id(func) in seen:
         return seen[id(func)]
     seen[id(func)] = func
     replaced = {}
     for name in code.co_names:
         if name in names:
-            value = _ieee_value(names[name], code.co_names, seen)
+            value = value_of(names[name], code.co_names, seen)
             if value is not names[name]:
                 replaced[name] = value
     cells = func.__closure__ or ()
-    closure = tuple(cell if _empty(cell) else types.CellType(_ieee_value(cell.cell_contents, code.co_names, seen))
+    closure = tuple(cell if _empty(cell) else types.CellType(value_of(cell.cell_contents, code.co_names, seen))
                     for cell in cells)
     if not replaced and all(_empty(a) or a.cell_contents is b.cell_contents for a, b in zip(cells, closure)):
         return func
@@ -210,14 +223,62 @@ def _ieee_value(value, attributes, seen, depth=0):
     if getattr(value, "_device", False) and _user_function(getattr(value, "py_func", None)):
         variant = ieee_variant(value.py_func, seen)
         return value if variant is value.py_func else cuda.jit(device=True)(variant)
+    return _module_members(value, attributes, seen, depth, _ieee_value)
+
+
+def _host_value(value, attributes, seen, depth=0):
+    """``value`` as :func:`host_variant` binds it (as :func:`_ieee_value` does, for ``numba.cuda``)."""
+    if value is cuda:
+        return CUDA_ON_HOST
+    if _user_function(value):
+        return _rebound(value, _host_value, seen)
+    if getattr(value, "_device", False) and _user_function(getattr(value, "py_func", None)):
+        return _rebound(value.py_func, _host_value, seen)
+    return _module_members(value, attributes, seen, depth, _host_value)
+
+
+def _module_members(value, attributes, seen, depth, value_of):
+    """A user's module with those of ``attributes`` it has bound by ``value_of`` (three modules deep at most), else
+    ``value`` as it is."""
     if isinstance(value, types.ModuleType) and not _library_file(getattr(value, "__file__", None) or "<"):
         if depth >= 3:
             return value
-        members = {name: _ieee_value(getattr(value, name), attributes, seen, depth + 1) for name in attributes
+        members = {name: value_of(getattr(value, name), attributes, seen, depth + 1) for name in attributes
                    if hasattr(value, name)}
         if any(members[name] is not getattr(value, name) for name in members):
             return types.SimpleNamespace(**{**vars(value), **members})
     return value
+
+
+def _host_dtype(dtype):
+    """A NumPy dtype of a Numba type (``numba.float64``) or of anything NumPy reads."""
+    from numba.np.numpy_support import as_dtype
+
+    try:
+        return as_dtype(dtype)
+    except Exception:  # noqa: BLE001 - not a Numba type
+        return np.dtype(dtype)
+
+
+class _CudaOnHost:
+    """``numba.cuda`` as a device function run on the host sees it: a local array is a NumPy array (of NaN: the GPU
+    leaves it unset), a constant array its values; anything else is Numba's own."""
+
+    local = types.SimpleNamespace(array=lambda shape, dtype: np.full(shape, np.nan, _host_dtype(dtype)))
+    const = types.SimpleNamespace(array_like=lambda values: np.array(values))
+
+    def __getattr__(self, name):
+        return getattr(cuda, name)
+
+
+CUDA_ON_HOST = _CudaOnHost()
+
+
+def cuda_array_on_host(exc):
+    """Whether ``exc`` is a ``cuda.local.array`` or ``cuda.const.array_like`` called outside a kernel."""
+    text = str(exc)
+    return ((isinstance(exc, AttributeError) and ("'local'" in text or "'const'" in text))
+            or (isinstance(exc, NotImplementedError) and "cannot be called from host code" in text))
 
 
 def run_as_on_a_gpu(func, args, finite_only=True):
@@ -235,6 +296,9 @@ def run_as_on_a_gpu(func, args, finite_only=True):
     try:
         return func(*args)
     except Exception as exc:  # noqa: BLE001 - re-raised unless a GPU's math answers it
+        if cuda_array_on_host(exc) and host_variant(func) is not func:
+            out[...] = before
+            return run_as_on_a_gpu(host_variant(func), args, finite_only)
         if not is_float_fault(exc):
             raise
         variant = ieee_variant(func)

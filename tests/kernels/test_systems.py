@@ -427,3 +427,71 @@ def test_a_source_that_is_not_the_function_s_own_is_not_read(tmp_path):
     exec(compile("def rhs(t, y, p, dydt):\n    dydt[0] = -y[0]\n", str(script), "exec"), namespace)
     assert kernels.solve_ivp(ODESystem(namespace["rhs"], 1), (0.0, 0.1), [1.0], method="rk4", dt=0.01,
                              progress=False).success
+
+
+# -- a hand-kernel writer's habits: numba.njit functions and cuda.local / cuda.const arrays ---------------------
+_SCALES = np.array([1.0, 2.0])
+
+
+@cuda.jit(device=True)
+def _squares_with_scratch(y, out):
+    scratch = cuda.local.array(2, np.float64)
+    for i in range(2):
+        scratch[i] = y[i] * y[i]
+    for i in range(2):
+        out[i] = scratch[i]
+
+
+def _local_scratch(t, y, p, dydt):
+    tmp = cuda.local.array(2, np.float64)
+    for i in range(2):
+        tmp[i] = -y[i] * cuda.const.array_like(_SCALES)[i]
+    dydt[0] = tmp[0]
+    dydt[1] = tmp[1]
+
+
+def _helper_scratch(t, y, p, dydt):
+    _squares_with_scratch(y, dydt)
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = -2.0 * y[1]
+
+
+@pytest.mark.parametrize("rhs, expected", [
+    (_local_scratch, lambda y0, t: y0 * np.exp(-np.array([1.0, 2.0]) * t)),
+    (_helper_scratch, lambda y0, t: y0 / (1.0 - y0 * t)),
+])
+def test_cuda_local_and_const_arrays_pass_the_host_checks_and_solve(rhs, expected):
+    # Refused at construction ("module 'numba.cuda' has no attribute 'local'"): the host checks ran them outside a
+    # kernel (a user's trial); the kernels compiled and ran them all along.
+    system = ODESystem(rhs, 2, name=rhs.__name__.strip("_"))
+    y0 = np.array([0.5, 0.25])
+    res = kernels.solve_ivp(system, (0.0, 0.5), y0, method="rk4", dt=0.01, precision=np.float64, progress=False)
+    assert res.success
+    np.testing.assert_allclose(res.y[0, -1], expected(y0, 0.5), rtol=1e-8)
+
+
+def _first_state(t, y, p, obs):
+    obs[0] = y[0]
+
+
+def _quarter(t, y, p):
+    return y[0] - 0.25
+
+
+def test_njit_functions_are_taken_as_their_python_functions():
+    import numba
+
+    # A numba.njit rhs passed construction and then failed in the simulator's solve ("'CPUDispatcher' object has
+    # no attribute '__globals__'"), as did njit observables and event functions (a user's trial).
+    system = ODESystem(numba.njit(_decay), 2, name="njit_decay", observables=numba.njit(_first_state),
+                       n_observables=1)
+    assert system.rhs is _decay and system.observables is _first_state
+    crossing = kernels.Event(numba.njit(_quarter), terminal=True)
+    assert crossing.function is _quarter
+    res = kernels.solve_ivp(system, (0.0, 1.0), [0.5, 0.5], method="rk4", dt=0.01, precision=np.float64,
+                            events=crossing, progress=False)
+    assert res.success
+    np.testing.assert_allclose(np.ravel(res.event_t)[0], np.log(2.0), rtol=1e-6)
