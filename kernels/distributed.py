@@ -303,14 +303,21 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
 
 # -- a sweep of configurations --------------------------------------------------------------------
 def configuration_key(configuration) -> str:
-    """A stable text key of a configuration: canonical JSON (sorted keys), else ``repr``."""
+    """A stable text key of a configuration: canonical JSON (sorted keys; NumPy numbers and arrays as the plain
+    numbers and lists they hold, so a grid made with ``np.linspace`` matches its record read back from JSON), else
+    ``repr`` (of a mapping's items in key order)."""
     try:
-        return json.dumps(configuration, sort_keys=True, default=_not_json)
-    except TypeError:
+        return json.dumps(configuration, sort_keys=True, default=_as_json)
+    except (TypeError, ValueError):
+        if isinstance(configuration, dict):
+            return repr(sorted(configuration.items(), key=lambda item: repr(item[0])))
         return repr(configuration)
 
 
-def _not_json(value):
+def _as_json(value):
+    """A NumPy scalar or array as Python's own numbers (``json.dumps``'s ``default``); anything else refused."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 

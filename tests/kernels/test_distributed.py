@@ -120,6 +120,18 @@ def test_bad_arguments_name_themselves(client):
         integ.solve(SPAN, [1.0, 1.0, 1.0], _params(2), dt=DT, client=client, gather=False, progress=True)
 
 
+@given(st.floats(-1e6, 1e6, allow_nan=False), st.integers(-1000, 1000))
+def test_a_numpy_grid_has_the_keys_of_its_json_record(rate, count):
+    # A grid made with np.linspace / np.arange keyed by repr ("np.float64(2.0)") and matched nothing recorded, so a
+    # resumed sweep ran everything again (a user's trial); the repr fallback depended on key order too.
+    import json
+
+    made = {"rate": np.float64(rate), "count": np.int64(count), "grid": np.arange(2.0)}
+    recorded = json.loads(json.dumps({"count": count, "rate": rate, "grid": [0.0, 1.0]}))
+    assert configuration_key(made) == configuration_key(recorded)
+    assert configuration_key({"a": object, "b": 1}) == configuration_key({"b": 1, "a": object})
+
+
 def test_map_configurations_skips_done_and_runs_the_rest_once(client, capsys):
     configurations = [{"block_size": b, "placement": p} for b in (32, 64) for p in ("local", "shared")]
     done = {configuration_key(configurations[0]), configuration_key(configurations[3])}
