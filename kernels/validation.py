@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -150,6 +151,10 @@ def real_array(value, what):
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
             arr = None
+    if arr is not None and arr.dtype.kind == "b" and what.isidentifier():
+        fix = f"{what}.astype(float)" if isinstance(value, np.ndarray) else f"np.asarray({what}, dtype=float)"
+        raise ConfigurationError(f"{what} must be an array of real numbers; got booleans ({describe(value)}): "
+                                 f"pass {fix} to give them as 0.0 and 1.0")
     if arr is None or arr.dtype.kind not in "iuf":
         raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}")
     return arr
@@ -200,6 +205,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
                 f"{what} on the device must have dtype {np.dtype(dtype)} (the precision); got {arr.dtype}")
         _check_not_empty(arr, what)
         return arr, arr.shape[0]
+    _check_layout(value, what, width, name_width)
     arr = real_array(value, what)
     shared_row = arr.ndim == 1 and arr.shape[0] == width
     if shared_row:  # one row for every trajectory: the kernel reads row 0 (nothing is materialised)
@@ -220,6 +226,39 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
             + _sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint))
     _check_not_empty(arr, what)
     return finite_rows(arr, what, dtype), (n_traj or 1) if shared_row else arr.shape[0]
+
+
+# What a batch input's columns are, for the messages of a dict or of a tuple of arrays: (noun, name in the rhs).
+_COLUMNS = {"params": ("parameter", "p"), "y0": ("state", "y")}
+
+
+def _check_layout(value, what, width, name_width):
+    """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns,
+    and a tuple or list of ``width`` 1-D arrays of ``width`` values each (one array per parameter, or per state,
+    reads as rows without a word: the batch comes out transposed)."""
+    noun, letter = _COLUMNS.get(what, ("column", "x"))
+    order = f"{letter}[0], {letter}[1], ..."
+    if isinstance(value, Mapping) and width:
+        columns = ", ".join(f"{what}[{key!r}]" for key in list(value)[:3]) + (", ..." if len(value) > 3 else "")
+        raise ConfigurationError(
+            f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in the order the rhs "
+            f"reads {order}; got a dict: pass np.column_stack([{columns}]) with the {noun}s in that order")
+    if isinstance(value, (tuple, list)) and len(value) == width > 1 and _square_of_arrays(value):
+        raise ConfigurationError(
+            f"{what} is a {type(value).__name__} of {width} 1-D arrays of {width} values each, so the solver cannot "
+            f"tell one array per {noun} from one row per trajectory: pass np.column_stack({what}) for one array per "
+            f"{noun} ({order}), or np.array({what}) (or np.stack({what})) for one row per trajectory")
+
+
+def _square_of_arrays(items):
+    """True when ``items`` (a tuple or list) holds an array (a NumPy array, or any object with a shape or
+    ``__array__``, such as a JAX array), and every item is 1-D with as many values as there are items."""
+    arrays = [not isinstance(item, (list, tuple) + _TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
+              for item in items]
+    try:
+        return any(arrays) and all(np.shape(item) == (len(items),) for item in items)
+    except ValueError:  # a ragged item
+        return False
 
 
 def _sweep_hint(shape, what, width, n_traj=None):

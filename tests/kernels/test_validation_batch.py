@@ -1,5 +1,7 @@
 """y0 and params: their shapes, rows and values, each mistake named with what to do (kernels/batch_inputs.py)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -131,3 +133,64 @@ def test_params_too_wide_for_the_batch_of_y0_are_not_told_to_transpose():
     assert ".T" not in str(info.value)
     with pytest.raises(ConfigurationError, match=r"params.T; or, as 3 trajectories, each row needs 3 values, not 5"):
         call(params=np.ones((3, 5)))  # y0 one shared row: either reading
+
+
+class _ArrayLike:
+    """An array by its shape and ``__array__`` only, as a JAX array is (not a NumPy array)."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=np.float64)
+        self.shape = self.values.shape
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+_COLUMNS = [np.array([10.0, 11.0, 12.0]), np.array([28.0, 27.0, 26.0]), np.array([2.0, 2.5, 3.0])]
+
+
+@pytest.mark.parametrize("where, noun", [("params", "parameter"), ("y0", "state")])
+@pytest.mark.parametrize("form", [tuple, list, lambda columns: tuple(_ArrayLike(c) for c in columns)])
+def test_a_square_sequence_of_1d_arrays_is_refused_as_ambiguous(where, noun, form):
+    """params=(beta, gamma), diffrax's and SciPy's args habit, with as many trajectories as parameters read as rows:
+    the batch came out transposed, with success (a user's trial); y0=(S0, I0, R0) the same."""
+    with pytest.raises(ConfigurationError) as info:
+        call(**{where: form(_COLUMNS)})
+    text = str(info.value)
+    assert text.startswith(f"{where} is a {'list' if form is list else 'tuple'} of 3 1-D arrays of 3 values each")
+    assert f"cannot tell one array per {noun} from one row per trajectory" in text
+    assert f"np.column_stack({where}) for one array per {noun}" in text
+    assert f"np.array({where}) (or np.stack({where})) for one row per trajectory" in text
+
+
+def test_rows_given_as_nested_lists_or_a_2d_array_are_still_rows():
+    rows = [[10.0, 28.0, 8.0 / 3.0], [11.0, 27.0, 3.0], [12.0, 26.0, 2.0]]
+    by_list, by_array = call(params=rows), call(params=np.array(rows))
+    assert by_list.success and np.array_equal(by_list.y, by_array.y)
+    assert np.array_equal(call(params=np.column_stack(_COLUMNS)).y, call(params=np.array(_COLUMNS).T).y)
+    assert call(params=(np.float64(10.0), 28.0, 8.0 / 3.0)).success  # a tuple of numbers: the shared row
+
+
+@pytest.mark.parametrize("where, given, words", [
+    ("params", {"sigma": np.array([10.0, 11.0]), "rho": np.array([28.0, 27.0]), "beta": np.array([2.0, 3.0]),
+                "extra": np.array([0.0, 0.0])},
+     "params must be one row per trajectory, of shape (N, 3) (n_params), in the order the rhs reads p[0], p[1], ...; "
+     "got a dict: pass np.column_stack([params['sigma'], params['rho'], params['beta'], ...]) with the parameters "
+     "in that order"),
+    ("y0", {"x": [1.0, 2.0], "y": [1.0, 2.0], "z": [1.0, 2.0]},
+     "y0 must be one row per trajectory, of shape (N, 3) (n_states), in the order the rhs reads y[0], y[1], ...; got "
+     "a dict: pass np.column_stack([y0['x'], y0['y'], y0['z']]) with the states in that order"),
+])
+def test_a_dict_of_named_columns_says_how_to_stack_them(where, given, words):
+    """diffrax's args dict was refused as "params must be an array of real numbers; got {...}" (a user's trial)."""
+    with pytest.raises(ConfigurationError) as info:
+        call(**{where: given})
+    assert str(info.value) == words
+
+
+@pytest.mark.parametrize("given, fix", [(np.array([True, False, True]), "params.astype(float)"),
+                                        ([True, False, True], "np.asarray(params, dtype=float)")])
+def test_boolean_params_say_how_to_pass_them_as_numbers(given, fix):
+    with pytest.raises(ConfigurationError, match=rf"^params must be an array of real numbers; got booleans .*: pass "
+                                                 rf"{re.escape(fix)} to give them as 0.0 and 1.0$"):
+        call(params=given)
