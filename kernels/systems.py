@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+from collections.abc import Mapping
 
 import numpy as np
 from numba import cuda
@@ -38,7 +39,7 @@ from .frozen_values import FrozenValues
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, cpu_jit_unwrapped, first_lines, input_written,
                             input_written_in_source, signature, unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
-from .validation import check_int, defaulted_parameter
+from .validation import check_int, defaulted_parameter, reals_or_none
 
 __all__ = ["ODESystem", "DeviceFunctions"]
 
@@ -168,7 +169,12 @@ class ODESystem:
         self.jvp = jvp
         self.name = str(name) if name is not None else getattr(rhs, "__name__", "system")
         if default_params is not None:
-            default_params = np.asarray(default_params, dtype=np.float64)
+            given = default_params
+            default_params = reals_or_none(default_params, "default_params")
+            if default_params is None or isinstance(given, Mapping):  # (a dict of names had become a 0-d object)
+                raise ConfigurationError(
+                    f"default_params must be {self.n_params} finite numbers, a list or array in the order the rhs "
+                    f"reads p[0], p[1], ...; got {describe(given)}")
             if default_params.shape != (self.n_params,) or not np.all(np.isfinite(default_params)):
                 raise ConfigurationError(
                     f"default_params must be {self.n_params} finite numbers; got {describe(default_params)}"

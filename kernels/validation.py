@@ -490,7 +490,10 @@ def defaulted_parameter(params, what, signature):
     if named[0].name in [name.strip() for name in signature.split(",")]:  # def rhs(t, y, p, dydt=None)
         return ConfigurationError(f"{what} gives its argument {named[0].name} a default value: device functions "
                                   f"are called with all of ({signature}); drop the default")
-    shown = f"**{named[0].name}" if named[0].kind is named[0].VAR_KEYWORD else f"{named[0].name}=..."
+    if named[0].kind is named[0].VAR_KEYWORD:  # diffrax's cond_fn(t, y, args, **kwargs): no default to drop
+        return ConfigurationError(f"{what} takes keyword arguments (**{named[0].name}): device functions are called "
+                                  f"with exactly ({signature}) and cannot take **kwargs; drop it")
+    shown = f"{named[0].name}=..."
     return ConfigurationError(
         f"{what} has a parameter with a default value ({shown}): device functions are called with "
         f"exactly ({signature}), so bind the value in a closure instead (def make({named[0].name}): def "

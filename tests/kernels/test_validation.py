@@ -165,6 +165,11 @@ def _rhs(t, y, p, dydt):
     (dict(rhs="f", n_states=1), "rhs must be a callable"),
     (dict(rhs=_rhs, n_states=1, observables=_rhs), "observables and n_observables go together"),
     (dict(rhs=_rhs, n_states=1, n_params=2, default_params=[1.0]), "default_params must be 2 finite numbers"),
+    # a dict, a string or a list holding text gave NumPy's own TypeError / ValueError (a user's trial)
+    (dict(rhs=_rhs, n_states=1, n_params=2, default_params={"a": 1.0, "b": 2.0}),
+     "default_params must be 2 finite numbers, a list or array in the order the rhs reads p[0], p[1]"),
+    (dict(rhs=_rhs, n_states=1, n_params=2, default_params="0.3 0.1"), "default_params must be 2 finite numbers"),
+    (dict(rhs=_rhs, n_states=1, n_params=2, default_params=[0.3, "x"]), "default_params must be 2 finite numbers"),
     (dict(rhs=lambda t, y, p, dydt: undefined_name, n_states=1), "rhs of system"),  # noqa: F821
     (dict(rhs=_rhs, n_states=1, observables=lambda t, y, p, o: o.__setitem__(5, 1.0), n_observables=1),
      "observables of system"),
@@ -504,6 +509,10 @@ def test_a_parameter_with_a_default_is_named_not_taken_for_drivers():
 
     with pytest.raises(ConfigurationError, match=r"^rhs gives its argument dydt a default value: .*drop the default"):
         ODESystem(defaulted_output, 1)
+    # diffrax's cond_fn(t, y, args, **kwargs) was told of "a parameter with a default value (**kwargs)" (a trial)
+    with pytest.raises(ConfigurationError, match=r"^Event function g takes keyword arguments \(\*\*kwargs\): .*"
+                                                 r"cannot take \*\*kwargs; drop it$"):
+        kernels.Event(lambda t, y, p, **kwargs: y[0])
 
 
 def test_a_nonzero_value_float32_rounds_to_zero_is_refused():
