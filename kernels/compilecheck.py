@@ -251,6 +251,9 @@ _HINTS = {
     "list": "Device code cannot read a Python list from its module or closure (nor one inside a tuple): make "
             "{it} a tuple of numbers ({example} = tuple(...)) or a NumPy array ({example} = np.array(...)); either "
             "is compiled in as a constant.",
+    "math": "Write {instead} instead.",
+    "recursion": "A CUDA device function cannot call itself (no recursion on the device): rewrite {it} as a loop "
+                 "(for example r = 1.0; for _ in range(n): r *= x for a power).",
 }
 
 
@@ -270,6 +273,15 @@ def failure_message(result, what, system_name, func=None):
         summary = f"np.{ufunc.group(1)} is a NumPy ufunc that numba-cuda does not compile ({summary})"
     elif category == "other" and re.search(r"\b(np|numpy)\.", source):
         category = "numpy"
+    missing = re.search(r"Unknown attribute '(\w+)' of type Module\(<module 'math'", summary)
+    if missing:  # math.cbrt, math.fsum: numba-cuda lacks some of the math module (a user's trial)
+        category, hint_names = "math", {"instead": _MATH_MISSING.get(missing.group(1), _MATH_MISSING[None])}
+        summary = f"math.{missing.group(1)} is not available in CUDA device code"
+    recursive = _recursive_helpers(func) if category == "other" else []
+    if category == "other" and ("insert_unresolved_ref" in summary or any(
+            re.search(rf"\b{re.escape(name)}\s*\(", source) for name in recursive)):
+        category, hint_names = "recursion", {"it": " and ".join(recursive[:2]) or "the helper"}
+        summary = f"{hint_names['it']} calls itself"  # Numba said 'JITCUDACodegen' ... 'insert_unresolved_ref'
     if category == "other" and re.search(r"Untyped global name .*<class 'function'>", summary):
         category = "helper"
     if category == "other" and (re.search(r"Variable 'self' is not defined", summary)
@@ -310,6 +322,42 @@ _MATH_NAMES = {"absolute": "abs(x)", "abs": "abs(x)", "fabs": "abs(x)", "arcsin"
                "fmax": "max(a, b)", "fmin": "min(a, b)", "negative": "-x", "reciprocal": "1.0 / x",
                "sign": "(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))", "deg2rad": "math.radians(x)",
                "rad2deg": "math.degrees(x)"}
+
+
+# math functions numba-cuda does not compile, and what to write instead (None: any other)
+_MATH_MISSING = {"cbrt": "math.copysign(abs(x) ** (1.0 / 3.0), x) for math.cbrt(x)",
+                 "fsum": "a plain sum (a + b + ..., or s += y[i] in a for loop) for math.fsum",
+                 "prod": "a plain product (a * b * ..., or r *= y[i] in a for loop) for math.prod",
+                 "factorial": "math.gamma(n + 1.0) (or a loop: r = 1.0; for k in range(2, n + 1): r *= k) for "
+                              "math.factorial(n)",
+                 "comb": "math.exp(math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)) (or a "
+                         "loop) for math.comb(n, k)",
+                 "perm": "math.exp(math.lgamma(n + 1.0) - math.lgamma(n - k + 1.0)) (or a loop) for math.perm(n, k)",
+                 "dist": "math.sqrt((p0 - q0) ** 2 + (p1 - q1) ** 2 + ...) for math.dist",
+                 "isclose": "abs(a - b) <= max(rel_tol * max(abs(a), abs(b)), abs_tol) for math.isclose(a, b)",
+                 "isqrt": "int(math.sqrt(n)) for math.isqrt(n)",
+                 "gcd": "a loop (while b: a, b = b, a % b) for math.gcd(a, b)",
+                 "lcm": "a // g * b, with g the gcd from a loop (while b: a, b = b, a % b), for math.lcm(a, b)",
+                 "ulp": "math.nextafter(abs(x), math.inf) - abs(x) for math.ulp(x)",
+                 None: "arithmetic, loops and the math functions the device has (math.exp, math.log, math.sqrt, "
+                       "math.pow, math.gamma, ...)"}
+
+
+def _recursive_helpers(func):
+    """The names of the device functions ``func`` calls (directly or through another) that call themselves by
+    name; [] for none or a function that is not plain Python."""
+    found, seen, todo = [], set(), [func]
+    while todo:
+        for (kind, name), value in values_read(todo.pop()).items():
+            helper = getattr(value, "py_func", None)
+            if kind != "global" or not isinstance(helper, types.FunctionType) or id(helper) in seen:
+                continue
+            seen.add(id(helper))
+            todo.append(value)
+            if helper.__globals__.get(helper.__name__) is value and (
+                    helper.__name__ in helper.__code__.co_names):
+                found.append(helper.__name__)
+    return found
 
 
 def _math_for(ufunc):

@@ -42,14 +42,22 @@ def budget_message(problem, need):
         fits = _largest_block(problem.shared_budget_bytes, problem.itemsize, need)
         msg += (f"; budget {problem.shared_budget_bytes} B per block on {problem.device.name} at block size "
                 f"{problem.block_size}, {problem.itemsize} B per element, {problem.min_blocks_per_sm} block(s) "
-                "per SM; " + (f"block_size <= {fits} fits them (below 32 a warp runs part-empty), or pin some "
-                              "buffers local" if 1 <= fits < problem.block_size else
-                              "even a block of one thread cannot hold them: pin some buffers local"
+                "per SM; " + (f"{_block_advice(fits)}, or pin some buffers local" if 1 <= fits < problem.block_size
+                              else "even a block of one thread cannot hold them: pin some buffers local"
                               if fits < 1 else "lower block_size or pin some buffers local"))
     else:
         msg += (f"; shared_capacity (or --capacity) is {cap} elements per thread: raise it to at least "
                 f"{need}, leave it out to derive it from the device, or pin some buffers local")
     return msg
+
+
+def _block_advice(fits):
+    """The block size to name when any up to ``fits`` holds the buffers: the largest multiple of 32 (whole warps),
+    where one fits (a trial was told 'block_size <= 60', a part-empty second warp)."""
+    if fits < 32:
+        return f"block_size <= {fits} fits them (below 32 a warp runs part-empty)"
+    return (f"block_size {fits // 32 * 32} fits them (the largest multiple of 32 that does, so that every warp of "
+            f"32 threads runs full; any block_size <= {fits} fits)")
 
 
 def _largest_block(budget_bytes, itemsize, need):

@@ -1,12 +1,14 @@
 """The compile check's helper process (kernels/compilecheck.py)."""
 
 import functools
+import math
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from numba import cuda
 
 import kernels
 
@@ -131,3 +133,50 @@ def test_a_method_or_a_partial_is_told_what_to_write_instead(make, words):
     bytecode" with only the generic hint."""
     with pytest.raises(kernels.ConfigurationError, match=words):
         kernels.ODESystem(make(), 2, name="ported")
+
+
+def _uses_cbrt(t, y, p, dydt):
+    dydt[0] = -math.cbrt(y[0])
+
+
+def _uses_factorial(t, y, p, dydt):
+    dydt[0] = -y[0] / math.factorial(3)
+
+
+def _cbrt_as_advised(t, y, p, dydt):
+    x = y[0]
+    dydt[0] = -math.copysign(abs(x) ** (1.0 / 3.0), x) / math.gamma(3 + 1.0)
+
+
+@pytest.mark.parametrize("rhs, words", [
+    (_uses_cbrt, r"math\.cbrt is not available in CUDA device code\. Write math\.copysign\(abs\(x\) \*\* "
+                 r"\(1\.0 / 3\.0\), x\) for math\.cbrt\(x\) instead\."),
+    (_uses_factorial, r"math\.factorial is not available in CUDA device code\. Write math\.gamma\(n \+ 1\.0\)"),
+], ids=["cbrt", "factorial"])
+def test_a_math_function_the_device_lacks_is_named_with_a_replacement(rhs, words):
+    """math.cbrt got "Unknown attribute 'cbrt' of type Module(<module 'math' ...>)" and the generic hint that
+    device code compiles 'the math module', which contradicted it (a user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=words) as info:
+        kernels.ODESystem(rhs, 1, name="math_missing")
+    assert "Unknown attribute" not in str(info.value) and "the math module" not in str(info.value)
+    kernels.ODESystem(_cbrt_as_advised, 1, name="cbrt_advised")  # the advice compiles
+
+
+@cuda.jit(device=True)
+def _ipow(x, n):
+    if n == 0:
+        return 1.0
+    return x * _ipow(x, n - 1)
+
+
+def _calls_a_recursive_helper(t, y, p, dydt):
+    dydt[0] = -_ipow(y[0], 3)
+
+
+def test_a_recursive_helper_is_told_to_become_a_loop():
+    """A helper calling itself got Numba's "'JITCUDACodegen' object has no attribute 'insert_unresolved_ref'"
+    with the generic hint (a user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=r"_ipow calls itself\. A CUDA device function cannot call "
+                                                         r"itself .*rewrite _ipow as a loop") as info:
+        kernels.ODESystem(_calls_a_recursive_helper, 1, name="recursive")
+    assert "insert_unresolved_ref" not in str(info.value)

@@ -131,11 +131,27 @@ def test_the_block_size_a_budget_message_names_fits_with_the_odd_stride():
         return PlanningProblem((Buffer("stage", 100, lifetime=((0, 4),), location="shared"),), block_size=block_size,
                                device="h100", precision="float32")
 
-    with pytest.raises(InfeasibleError, match=r"block_size <= 575 fits them"):
+    with pytest.raises(InfeasibleError, match=r"any block_size <= 575 fits\)"):
         solve(problem(1024), "cpsat")
     solve(problem(575), "cpsat").verify(problem(575))
     with pytest.raises(InfeasibleError):
         solve(problem(576), "cpsat")
+
+
+def test_a_budget_message_names_the_largest_block_size_of_whole_warps():
+    """Told 'block_size <= 60 fits them' (a trial), a user took 60: two warps, the second part-empty. The message
+    leads with the largest multiple of 32 that fits, and keeps the 'part-empty' caveat for blocks under 32."""
+    def problem(block_size, size=100):
+        return PlanningProblem((Buffer("stage", size, lifetime=((0, 4),), location="shared"),), block_size=block_size,
+                               device="h100", precision="float32")
+
+    with pytest.raises(InfeasibleError, match=r"block_size 544 fits them \(the largest multiple of 32 that does, so "
+                                              r"that every warp of 32 threads runs full; any block_size <= 575 "
+                                              r"fits\), or pin some buffers local"):
+        solve(problem(1024), "cpsat")
+    solve(problem(544), "cpsat").verify(problem(544))
+    with pytest.raises(InfeasibleError, match=r"block_size <= 25 fits them \(below 32 a warp runs part-empty\)"):
+        solve(problem(64, size=2300), "cpsat")
 
 
 # -- a capacity beyond the device (a user's trial, 2026-12-05) ---------------------
