@@ -12,7 +12,7 @@ from .compile_cache import as_compile_cache
 from .errors import ConfigurationError, PatternMissError, PlanMismatchError, describe
 from .events import as_events
 from .integrator import DEFAULT_MAX_STEPS, Integrator
-from .integrator_checks import keywords_checked
+from .integrator_checks import keywords_checked, not_a_system
 from .loop_work import EVENT_COLUMN
 from .planning import REPLAN
 from .rhs_hint import mostly_rejected, resolve_hints
@@ -23,6 +23,19 @@ from .status_messages import (FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_N
                               SCIPY_RESULT_NAMES, SUSPECT_MARK)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
+
+
+# diffrax's Solution names -> what holds the same here (IVPResult.__getattr__; SciPy's: SCIPY_RESULT_NAMES)
+DIFFRAX_RESULT_NAMES = {
+    "ys": "use y, shape (N, len(t), n_states): y[i] holds trajectory i's saved states (diffrax's ys of one solve)",
+    "ts": "use t, the save times (float64, shared by every trajectory)",
+    "stats": "use n_steps and n_rejected (accepted and rejected steps), n_rhs, n_jac, n_lu and n_newton, one count "
+             "per trajectory",
+    "result": "use status (one kernels.Status code per trajectory, 0 is success), success (all succeeded) and "
+              "message(i) (why trajectory i stopped)",
+    "t0": "use t_start, the span's t0",
+    "evaluate": "there is no dense output: pass the times you need as t_eval (diffrax's SaveAt(ts=...))",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,11 +174,11 @@ class IVPResult:
                 f"backend={self.backend!r}, success={self.success}, status {{{tally}}}, plan: {plan})")
 
     def __getattr__(self, name):
-        """SciPy's result names, which a ported script reaches for, point to this result's own."""
-        hint = SCIPY_RESULT_NAMES.get(name)
-        if hint is None:
-            raise AttributeError(f"'IVPResult' object has no attribute {name!r}")
-        raise AttributeError(f"IVPResult has no {name!r} (SciPy's name): {hint}")
+        """SciPy's and diffrax's result names, which a ported script reaches for, point to this result's own."""
+        for library, names in (("SciPy", SCIPY_RESULT_NAMES), ("diffrax", DIFFRAX_RESULT_NAMES)):
+            if name in names:
+                raise AttributeError(f"IVPResult has no {name!r} ({library}'s name): {names[name]}")
+        raise AttributeError(f"'IVPResult' object has no attribute {name!r}")
 
     def __getstate__(self):
         """The probe holds the system, whose functions need not pickle: its hints go as text (the first 16)."""
@@ -319,7 +332,7 @@ def integrator_for(system, method="tsit5", controller=None, precision=np.float32
     from .systems import ODESystem
 
     if not isinstance(system, ODESystem):
-        raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
+        raise ConfigurationError(not_a_system(system))
     extras = dict(summaries=summaries, events=events, save_trajectory=save_trajectory, max_registers=max_registers,
                   compile_cache=compile_cache)
     # as Events: a function's SciPy attributes (g.terminal set after a solve) are part of the key (a regression hunt)

@@ -33,8 +33,8 @@ from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_use
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
                                 check_newton_scale, check_pattern_at, check_sampling, controller_settings,
-                                fixed_step_remedy, keywords_checked, method_argument, pins_argument, plan_choice,
-                                probe_rows, probed_inputs, probed_pattern, remember_checked, warn_blind_estimate,
+                                fixed_step_remedy, keywords_checked, method_argument, not_a_system, pins_argument,
+                                plan_choice, probe_rows, probed_inputs, probed_pattern, remember_checked, warn_blind_estimate,
                                 warn_differenced_products, warn_float32_rtol, warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
@@ -113,7 +113,7 @@ class Integrator:
         from .systems import ODESystem
 
         if not isinstance(system, ODESystem):
-            raise ConfigurationError(f"system must be an ODESystem; got {describe(system)}")
+            raise ConfigurationError(not_a_system(system))
         self.system = system
         self.method = method_argument(method)
         self.controller = controller_settings(controller, self.method)
@@ -155,6 +155,14 @@ class Integrator:
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
+
+    def __reduce__(self):
+        """Refused: the compiled kernels and their lock do not pickle ('cannot pickle _thread.lock' said nothing)."""
+        raise ConfigurationError(
+            f"{self!r} does not pickle (nor copy): it holds compiled kernels and device state; pickle its system "
+            "(an ODESystem pickles) with the method, controller, precision and options, and build a new "
+            "kernels.Integrator(system, method, ...) on the other side; to spread a batch over processes or GPUs, "
+            "pass a Dask client instead: integ.solve(..., client=client) (README: Scale-out with Dask)")
 
     def __repr__(self):
         return (f"Integrator({self.system.name}, method={self.method.name!r}, controller={self.controller.kind!r}, "

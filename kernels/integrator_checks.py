@@ -21,7 +21,7 @@ from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
 from .validation import unexpected_keyword
 
-__all__ = ["fixed_step_remedy", "method_argument", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
+__all__ = ["fixed_step_remedy", "method_argument", "not_a_system", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
            "warn_float32_rtol", "probe_rows", "probed_inputs", "remember_checked", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
@@ -363,3 +363,12 @@ def remember_checked(cache, key, kept, value=True):
     cache[key] = value
     if len(cache) > kept:
         cache.popitem(last=False)
+
+
+def not_a_system(system):
+    """The message for a ``system`` that is not an ODESystem: a bare rhs function is told how to build one."""
+    name = getattr(system, "__name__", None) if callable(system) else None
+    rhs = name if name and name.isidentifier() else "rhs"
+    return (f"system must be an ODESystem; got {describe(system)}: build one from the right-hand side "
+            f"{rhs}(t, y, p, dydt) with kernels.ODESystem({rhs}, n_states=..., n_params=...) (n_params: how many "
+            "parameters p holds, 0 when none) and pass it instead")

@@ -194,6 +194,15 @@ class ODESystem:
         return (f"ODESystem(name={self.name!r}, n_states={self.n_states}, n_params={self.n_params}, "
                 f"n_observables={self.n_observables}, n_drivers={self.n_drivers})")
 
+    def __getstate__(self):
+        """What defines the system, without what its solves compiled and cached (device functions, Integrators): a
+        system that had been solved did not pickle ('Can't pickle local object')."""
+        state = dict(self.__dict__)
+        for cached in ("_device", "_integrators", "device_rhs", "device_observables"):
+            state.pop(cached, None)
+        state["_device"], state["_compiled"] = {}, set()
+        return state
+
     def __deepcopy__(self, memo):
         """The system itself: it does not change once built, and its compiled functions do not copy (a result's
         ``dataclasses.asdict`` deep-copies the probe that holds it)."""

@@ -120,6 +120,35 @@ def test_scipy_result_names_point_to_this_results_own(name, words):
         res.nfevv  # noqa: B018 - any other name: the usual error
 
 
+_DIFFRAX_POINTERS = {"ys": ("y", "t"), "ts": ("t",), "result": ("status", "success", "message"), "t0": ("t_start",),
+                     "stats": ("n_steps", "n_rejected", "n_rhs", "n_jac", "n_lu", "n_newton"), "evaluate": ("t_eval",)}
+
+
+def test_diffrax_result_names_point_to_attributes_this_result_has():
+    """res.ys, res.ts, res.stats and res.result (diffrax's Solution) raised bare AttributeErrors (a user's trial)."""
+    res = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), [1.0, 1.0, 1.0], method="rk4", dt=0.005, progress=False)
+    for name, pointers in _DIFFRAX_POINTERS.items():
+        with pytest.raises(AttributeError, match=rf"IVPResult has no '{name}' \(diffrax's name\): ") as info:
+            getattr(res, name)
+        for pointer in pointers:
+            assert pointer in str(info.value), (name, pointer)
+            assert pointer == "t_eval" or hasattr(res, pointer), (name, pointer)  # t_eval: solve_ivp's argument
+    assert "shape (N, len(t), n_states)" in str(pytest.raises(AttributeError, getattr, res, "ys").value)
+    assert res.y.shape == (1, len(res.t), 3)
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def test_a_bare_rhs_function_as_the_system_is_told_how_to_build_one():
+    """solve_ivp(rhs, ...) said only 'system must be an ODESystem; got <function ...>' (a user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=r"system must be an ODESystem; got <function _decay at .*>: "
+                                                         r"build one .* kernels\.ODESystem\(_decay, n_states=\.\.\., "
+                                                         r"n_params=\.\.\.\)"):
+        kernels.solve_ivp(_decay, (0.0, 1.0), [1.0], progress=False)
+
+
 def test_message_without_an_index_is_the_only_trajectorys_or_says_to_give_one():
     one = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), [1.0, 1.0, 1.0], method="rk4", dt=0.005, progress=False)
     assert one.message() == one.message(0)

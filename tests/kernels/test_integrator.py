@@ -308,3 +308,26 @@ def test_a_fixed_step_plan_in_an_adaptive_solve_says_which_controller_it_was_mad
                                                         r"for the other kind of controller"):
         kernels.Integrator(kernels.lorenz(), "tsit5").solve((0.0, 0.1), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0],
                                                              plan=plan, progress=False)
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def test_an_integrator_refuses_to_pickle_and_says_what_to_send_instead():
+    """pickle.dumps(integrator) raised "TypeError: cannot pickle '_thread.lock' object" (a user's trial)."""
+    integ = kernels.Integrator(kernels.ODESystem(_decay, 1, name="decay"), "rk4", precision=np.float64)
+    with pytest.raises(kernels.ConfigurationError, match=r"Integrator\(decay, method='rk4'.*\) does not pickle .*"
+                                                         r"holds compiled kernels.*pickle its system.*build a new "
+                                                         r"kernels\.Integrator\(system, method, \.\.\.\).*client=client"):
+        pickle.dumps(integ)
+    system = pickle.loads(pickle.dumps(integ.system))  # the advice works: the system pickles, a new one solves
+    again = kernels.Integrator(system, integ.method.name, precision=integ.dtype)
+    assert again.solve((0.0, 0.1), [1.0], dt=0.05, plan="local").success
+
+
+def test_a_bare_rhs_function_is_told_how_to_build_a_system():
+    """kernels.Integrator(rhs) said only 'system must be an ODESystem; got <function ...>' (a user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=r"got <function _decay at .*>: build one .* "
+                                                         r"kernels\.ODESystem\(_decay, n_states=\.\.\., n_params=\.\.\.\)"):
+        kernels.Integrator(_decay, "rk4")

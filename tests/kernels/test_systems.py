@@ -495,3 +495,15 @@ def test_njit_functions_are_taken_as_their_python_functions():
                             events=crossing, progress=False)
     assert res.success
     np.testing.assert_allclose(np.ravel(res.event_t)[0], np.log(2.0), rtol=1e-6)
+
+
+def test_a_solved_system_pickles_and_solves_the_same_on_the_other_side():
+    import pickle
+
+    # Once solved it held its compiled device functions and Integrators: "Can't pickle local object" (a user's
+    # trial, told by the Integrator's refusal to pickle the system instead).
+    system = kernels.lorenz()
+    args = ((0.0, 0.05), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0])
+    first = kernels.solve_ivp(system, *args, method="rk4", dt=0.01, progress=False)
+    again = kernels.solve_ivp(pickle.loads(pickle.dumps(system)), *args, method="rk4", dt=0.01, progress=False)
+    np.testing.assert_array_equal(first.y, again.y)
