@@ -78,6 +78,11 @@ def test_criterion_on_the_stiff_test_problems():
     # stiff, but a budget that covers the span at the stable step is no reason to stop
     assert looks_stiff(vdp, 0.0, [2.0, 0.0], [1000.0], span=1.0, max_steps=10_000) is None
     assert looks_stiff(lorenz, 0.0, [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0], span=1000.0, max_steps=10) is None
+    # a mode faster than the solution but needing only 37 stable steps over the span: max_steps=20 is the cause
+    # (an SEIR model was told to try an implicit method, which max_steps=20 stopped too: a user's trial)
+    slow = kernels.stiff_van_der_pol(1.0)
+    assert looks_stiff(slow, 0.0, [2.0, 0.0], [100.0], span=0.5, max_steps=20) is None
+    assert looks_stiff(slow, 0.0, [2.0, 0.0], [100.0], span=10.0, max_steps=20) is not None
     # Robertson is not stiff at y0 = (1, 0, 0), but is after its transient (without jac: differences)
     plain = kernels.ODESystem(robertson.rhs, 3, 3)
     params = robertson.default_params
