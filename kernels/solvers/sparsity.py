@@ -17,8 +17,10 @@ switch on above 290 K, T = 300 at the start, all zero at the probes: rodas5p
 took 65203 steps and ended 7 tolerances off, reporting success).  So a solve
 from host inputs checks the pattern at its trajectories' ``y0`` and ``params``
 (every row within a budget, else first, middle, last and each column's extremes:
-:func:`kernels.integrator_checks.probe_rows`; :func:`missing_entries`) and refuses to
-run on one that misses entries there.  Give the pattern explicitly when an
+:func:`kernels.integrator_checks.probe_rows`; :func:`missing_entries`), and where a ``y0``
+has components at 0 at that state with them set off 0 (both signs: radicals of a mechanism
+started from pure reactants couple once they form), and refuses to run on one that misses
+entries there.  Give the pattern explicitly when an
 entry can switch on later in a run: ``SolverOptions(pattern=...)``
 (``jacobian_pattern(system, points=...)`` at states the run reaches), or
 ``linear="dense"``.
