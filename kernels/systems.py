@@ -268,8 +268,12 @@ class ODESystem:
                         continue
                     out, returned = self._probe_on_device(func, y, p, u, size, takes_u), None
                 else:
-                    flat = (f": J is flat, write J[i * {self.n_states} + j] for d f_i / d y_j (row-major), not "
-                            "J[i, j]") if what == "jac" and isinstance(exc, IndexError) else ""
+                    n, text = self.n_states, str(exc) if what == "jac" and isinstance(exc, IndexError) else ""
+                    flat = (f": J is flat, write J[i * {n} + j] for d f_i / d y_j (row-major), not J[i, j]"
+                            if text.startswith("too many indices") else
+                            f": J is flat with n*n = {size} entries (J[i * {n} + j] for row i, column j, both below "
+                            f"{n}), so this jac may be written for a system of another size (n_states={n} here)"
+                            if text.endswith(f"with size {size}") else "")
                     order = (f"; it is called {called}: a TypeError like this one usually means the arguments "
                              "in another order (Julia's f(du, u, p, t), odeint's f(y, t, ...))"
                              if isinstance(exc, TypeError) else "")

@@ -271,15 +271,20 @@ def _sweep_hint(shape, what, width, n_traj=None):
         return (f": for a sweep of {shape[0]} values give shape ({shape[0]}, 1), e.g. {what}[:, None] (a 1-D "
                 f"{what} is the one row every trajectory shares)")
     if len(shape) == 2 and shape == (width, 1) and width > 1:
-        return f": a column; the row of {width} values every trajectory shares has shape ({width},), {what}.ravel()"
+        letter = _COLUMNS.get(what, ("column", "x"))[1]
+        names = (", ".join(f"{letter}[{i}]" for i in range(width)) if width <= 3 else
+                 f"{letter}[0], ..., {letter}[{width - 1}]")
+        return (f": either a column holding the row of {width} values every trajectory shares, which has shape "
+                f"({width},), {what}.ravel(); or {width} trajectories, one per row, where each row needs {width} "
+                f"values ({names}), not 1 (a column is missing)")
     if len(shape) == 2 and shape[0] == width and shape[1] != width and n_traj in (None, shape[1]):
         rows = (f"; or, as {shape[0]} trajectories, each row needs {width} values, not {shape[1]}"
                 if n_traj is None else "")
         return (f": that is {shape[1]} trajectories in columns, SciPy's orientation; here each trajectory is a row, "
                 f"{what}.T{rows}")
     if len(shape) == 2 and shape[1] != width:
-        return (f": {shape[0]} trajectories of {shape[1]} values each, where the system has {width} (each row holds "
-                f"one trajectory's {width} values)")
+        return (f": {shape[0]} trajectories of {shape[1]} value{'s' * (shape[1] != 1)} each, where the system has "
+                f"{width} (each row holds one trajectory's {width} value{'s' * (width != 1)})")
     return ""
 
 

@@ -5,6 +5,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 
 import numpy as np
 import pytest
@@ -357,3 +358,19 @@ def test_a_number_float32_cannot_hold_stays_float64():
         res = kernels.solve_ivp(system, (0.0, 2.0), [1.0], [1.0], method=method, rtol=1e-5, atol=1e-7,
                                 precision=np.float32, progress=False)
         assert res.success and abs(res.y[0, -1, 0] - np.exp(-2.0)) < 1e-4
+
+
+def test_the_construction_check_prints_no_numpy_warning():
+    """A chemist's trial: building an adiabatic mechanism printed NumPy's RuntimeWarnings ('invalid value encountered
+    in scalar subtract' from <bufferplan-symbolic:jac>) while the check ran the jac at its second test point, where
+    10**(400 k) overflows (k = 0.92 there); the other host checks run quietly."""
+    sympy = pytest.importorskip("sympy")
+    x, k = sympy.symbols("x k")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        system = kernels.symbolic_system([x], [10 ** (400 * k) * x * (1 - x)], params=[k], name="steep")
+    assert [str(w.message) for w in caught] == []
+    assert system.derivatives_disagree == ()
+    J = np.empty(1)
+    system.jac(0.0, np.array([0.25]), np.array([0.01]), J)
+    assert J[0] == pytest.approx(10.0 ** 4 * 0.5)

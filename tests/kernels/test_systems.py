@@ -507,3 +507,33 @@ def test_a_solved_system_pickles_and_solves_the_same_on_the_other_side():
     first = kernels.solve_ivp(system, *args, method="rk4", dt=0.01, progress=False)
     again = kernels.solve_ivp(pickle.loads(pickle.dumps(system)), *args, method="rk4", dt=0.01, progress=False)
     np.testing.assert_array_equal(first.y, again.y)
+
+
+def _decay_two(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = -y[1]
+
+
+def _jac_of_three(t, y, p, J):  # written for a system of 3 states: J[4] is past the end of 2 * 2 entries
+    for i in range(9):
+        J[i] = 0.0
+
+
+def _jac_in_two_indices(t, y, p, J):
+    J[0, 0] = -1.0
+
+
+@pytest.mark.parametrize("jac, words", [
+    (_jac_of_three, "IndexError: index 4 is out of bounds for axis 0 with size 4: J is flat with n*n = 4 entries "
+                    "(J[i * 2 + j] for row i, column j, both below 2), so this jac may be written for a system of "
+                    "another size (n_states=2 here)"),
+    (_jac_in_two_indices, "but 2 were indexed: J is flat, write J[i * 2 + j] for d f_i / d y_j (row-major), not "
+                          "J[i, j]"),
+])
+def test_a_jac_index_error_is_told_apart_from_two_dimensional_indexing(jac, words):
+    """A jac written for 8 states (J[49] with n = 7) was told to write J[i * 7 + j] instead of J[i, j], which it
+    did (a chemist's trial): an index past the end names the n*n entries and another system size instead."""
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(_decay_two, 2, name="two", jac=jac)
+    assert str(info.value).endswith(words)
+    assert jac is _jac_in_two_indices or "J[i, j]" not in str(info.value)

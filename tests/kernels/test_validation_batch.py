@@ -79,9 +79,33 @@ def test_a_one_value_sweep_given_1d_says_how_to_make_it_a_column(y0, params, wor
 
 def test_a_column_of_parameters_for_one_row_is_named():
     with pytest.raises(ConfigurationError, match=r"params must have shape \(N, 3\) or \(3,\) \(n_params\); got shape "
-                                                 r"\(3, 1\): a column; the row of 3 values every trajectory shares "
-                                                 r"has shape \(3,\), params.ravel\(\)"):
+                                                 r"\(3, 1\): either a column holding the row of 3 values every "
+                                                 r"trajectory shares, which has shape \(3,\), params.ravel\(\)"):
         call(params=np.array([[10.0], [28.0], [8.0 / 3.0]]))
+
+
+def test_a_column_as_tall_as_n_params_also_names_a_missing_column():
+    """params of shape (2, 1) for 2 trajectories of a system with n_params=2 (a column forgotten) was told only
+    params.ravel(), which ran another model with success (a chemist's trial): both readings are named now."""
+    system = ODESystem(_two, 1, n_params=2, name="two")
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(system, (0.0, 1.0), np.ones((2, 1)), np.array([[900.0], [1100.0]]), progress=False)
+    assert str(info.value).endswith(
+        "got shape (2, 1): either a column holding the row of 2 values every trajectory shares, which has shape (2,), "
+        "params.ravel(); or 2 trajectories, one per row, where each row needs 2 values (p[0], p[1]), not 1 (a column "
+        "is missing)")
+
+
+def test_rows_of_one_value_are_named_in_the_singular():
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(ODESystem(_two, 1, n_params=2, name="two"), (0.0, 1.0), np.ones((3, 1)), np.ones((3, 1)),
+                          progress=False)
+    assert "3 trajectories of 1 value each, where the system has 2 (each row holds one trajectory's 2 values)" in str(
+        info.value)
+
+
+def _two(t, y, p, dydt):
+    dydt[0] = -p[0] * p[1] * y[0]
 
 
 def _three(t, y, p, dydt):
