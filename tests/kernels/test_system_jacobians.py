@@ -335,3 +335,45 @@ def test_an_exact_jac_at_the_edge_of_the_rhs_domain_is_not_called_wrong():
         result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 0.0], [[2.3]], method="rodas5p", rtol=1e-8, atol=1e-8,
                                    precision=np.float64, progress=False)
     assert result.success and result.message(0) == kernels.STATUS_MESSAGES[kernels.SUCCESS]
+
+
+def _heat_release(t, y, p, dydt):
+    """A radical R (y[1], 0 at the start) in a mixture of 1e-5 beside a temperature of 950 (y[2]): the rate and its
+    heat go through R squared over the mixture, a curvature on the scale of the concentrations."""
+    mixture = y[0] + y[1]
+    rate = 1e12 * y[0] * y[1] * y[1] / mixture + 1e3 * y[0]
+    dydt[0] = -rate
+    dydt[1] = rate
+    dydt[2] = 1e6 * rate / mixture
+
+
+def _heat_release_jac_with(slip):
+    def jac(t, y, p, J):
+        a, r = y[0], y[1]
+        m = a + r
+        da = 1e12 * r * r * r / (m * m) + 1e3
+        dr = 1e12 * a * r * (2.0 * m - r) / (m * m)
+        rate = 1e12 * a * r * r / m + 1e3 * a
+        J[0], J[1], J[2] = -da, -dr, 0.0
+        J[3], J[4], J[5] = da, dr, 0.0
+        J[6] = 1e6 * (da * m - rate) / (m * m)
+        J[7] = slip * 1e6 * (dr * m - rate) / (m * m)
+        J[8] = 0.0
+    return jac
+
+
+def test_an_exact_jac_is_not_flagged_where_a_state_at_zero_sits_beside_a_large_one():
+    """A chemist's trial: a difference step for a radical at 0 of 1e-3 of the largest state (a temperature of 950)
+    moved it by half the mixture of 1e-5, and symbolic_system's exact jac was called wrong at every solve; a slip
+    in that column is still found."""
+    y0 = [1e-5, 0.0, 950.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        system = ODESystem(_heat_release, 3, name="heat_release", jac=_heat_release_jac_with(1.0))
+        kernels.solve_ivp(system, (0.0, 1e-6), y0, method="rodas5p", rtol=1e-4, atol=1e-16, precision=np.float64,
+                          progress=False)
+    slipped = ODESystem(_heat_release, 3, name="heat_release_slip", check=False,
+                        jac=_heat_release_jac_with(2.0))
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[7\] \(d f_2 / d y_1\)"):
+        kernels.solve_ivp(slipped, (0.0, 1e-6), y0, method="rodas5p", rtol=1e-4, atol=1e-16, precision=np.float64,
+                          progress=False)
