@@ -47,8 +47,9 @@ __all__ = ["difference_steps", "STIFF_RATIO", "STABILITY_BOUNDARY", "IMPLICIT_ME
 STIFF_RATIO = 100.0
 #: Steps an explicit method needs over the span for stability alone below which nothing is called stiff: an SEIR
 #: model (fastest mode 0.37 a day over 365 days, 34 such steps) stopped by max_steps=20 was told to try an
-#: implicit method, which max_steps=20 stopped too (a user's trial); Van der Pol with mu = 1000 over t = 1 needs 750.
-STIFF_MIN_STEPS = 500
+#: implicit method, which max_steps=20 stopped too (a user's trial); Van der Pol with mu = 1000 over t = 1 needs 312
+#: from y0 = (1.5, 0), 750 from (2, 0).
+STIFF_MIN_STEPS = 100
 STABILITY_BOUNDARY = 4.0  # the largest real-axis stability interval among the explicit methods (generous)
 IMPLICIT_METHODS = ("rodas5p", "radau", "kvaerno5")
 HINT = (" The problem looks stiff (its Jacobian's fastest mode is at least {ratio:.0f} times faster than the "

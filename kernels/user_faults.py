@@ -168,9 +168,9 @@ def ieee_variant(func, _seen=None):
 
 
 def host_variant(func):
-    """``func`` with ``numba.cuda`` as :data:`CUDA_ON_HOST` (``cuda.local.array`` a NumPy array), in its globals, in
+    """``func`` with ``numba.cuda`` as :data:`CUDA_ON_HOST` (its ``local.array`` a NumPy array), in its globals, in
     the user's functions and modules it reads and in its device functions (their Python functions, called
-    directly); ``func`` itself when it reads none.  A hand-kernel writer's rhs with a ``cuda.local.array``
+    directly); ``func`` itself when it reads none.  A hand-kernel writer's rhs with a CUDA ``local.array``
     scratch was refused by the construction check, which runs it on the host (a user's trial)."""
     return _rebound(func, _host_value, None)
 
@@ -275,7 +275,7 @@ CUDA_ON_HOST = _CudaOnHost()
 
 
 def cuda_array_on_host(exc):
-    """Whether ``exc`` is a ``cuda.local.array`` or ``cuda.const.array_like`` called outside a kernel."""
+    """Whether ``exc`` is CUDA's ``local.array`` or ``const.array_like`` called outside a kernel."""
     text = str(exc)
     return ((isinstance(exc, AttributeError) and ("'local'" in text or "'const'" in text))
             or (isinstance(exc, NotImplementedError) and "cannot be called from host code" in text))

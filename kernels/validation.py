@@ -234,8 +234,9 @@ _COLUMNS = {"params": ("parameter", "p"), "y0": ("state", "y")}
 
 def _check_layout(value, what, width, name_width):
     """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns,
-    and a tuple or list of ``width`` 1-D arrays of ``width`` values each (one array per parameter, or per state,
-    reads as rows without a word: the batch comes out transposed)."""
+    and a tuple of ``width`` 1-D arrays of ``width`` values each (one array per parameter, or per state, read as rows
+    without a word: the batch came out transposed).  A list of arrays is rows, as ``np.array`` reads it
+    (``[default_params] * N``)."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     order = f"{letter}[0], {letter}[1], ..."
     if isinstance(value, Mapping) and width:
@@ -243,7 +244,7 @@ def _check_layout(value, what, width, name_width):
         raise ConfigurationError(
             f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in the order the rhs "
             f"reads {order}; got a dict: pass np.column_stack([{columns}]) with the {noun}s in that order")
-    if isinstance(value, (tuple, list)) and len(value) == width > 1 and _square_of_arrays(value):
+    if isinstance(value, tuple) and len(value) == width > 1 and _square_of_arrays(value):
         raise ConfigurationError(
             f"{what} is a {type(value).__name__} of {width} 1-D arrays of {width} values each, so the solver cannot "
             f"tell one array per {noun} from one row per trajectory: pass np.column_stack({what}) for one array per "
@@ -251,7 +252,7 @@ def _check_layout(value, what, width, name_width):
 
 
 def _square_of_arrays(items):
-    """True when ``items`` (a tuple or list) holds an array (a NumPy array, or any object with a shape or
+    """True when ``items`` (a tuple) holds an array (a NumPy array, or any object with a shape or
     ``__array__``, such as a JAX array), and every item is 1-D with as many values as there are items."""
     arrays = [not isinstance(item, (list, tuple) + _TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
               for item in items]
