@@ -37,7 +37,8 @@ def check_lifetime(p):
 
 
 def check_types(plan):
-    """ConfigurationError unless every count in a plan read from JSON is an integer (offsets may be null)."""
+    """ConfigurationError unless every count in a plan read from JSON is an integer (offsets may be null) and every
+    precision one the planner knows."""
     def count(value, what, none_ok=False, minimum=0):
         if value is None and none_ok:
             return
@@ -45,6 +46,9 @@ def check_types(plan):
             bound = "" if minimum is None else f" >= {minimum}"
             raise ConfigurationError(f"plan: {what}: expected an integer{bound}, got {value!r}")
 
+    # the plan's precision was refused only by verify until 2026-12-05 (a user's trial: "banana", 64)
+    if not isinstance(plan.precision, str) or plan.precision not in PRECISIONS:
+        raise ConfigurationError(f"plan: precision: expected one of {sorted(PRECISIONS)}, got {plan.precision!r}")
     count(plan.block_size, "block_size")
     for key in ("shared_elements", "shared_stride", "shared_bytes_per_block", "local_elements",
                 "persistent_local_elements"):
@@ -52,7 +56,7 @@ def check_types(plan):
     for b in plan.buffers:
         if not isinstance(b.name, str) or not (b.view_of is None or isinstance(b.view_of, str)):
             raise ConfigurationError(f"plan: buffer name {b.name!r} / view_of {b.view_of!r}: expected strings")
-        if b.precision is not None and b.precision not in PRECISIONS:
+        if b.precision is not None and (not isinstance(b.precision, str) or b.precision not in PRECISIONS):
             raise ConfigurationError(f"plan: buffer {b.name!r} precision: expected one of {sorted(PRECISIONS)} "
                                      f"(or no key: the plan's precision), got {b.precision!r}")
         count(b.size_elems, f"buffer {b.name!r} size")

@@ -99,6 +99,9 @@ class NewtonSettings:
     jvp: bool = False
 
     def __post_init__(self):
+        for key in ("n", "max_iterations", "kappa", "analytic", "shared_by_parent", "direct", "jvp"):
+            if isinstance(getattr(self, key), np.generic):  # stored as the Python scalar: the settings stay plain
+                object.__setattr__(self, key, getattr(self, key).item())
         for key, minimum in (("n", 1), ("max_iterations", 1)):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..errors import ConfigurationError, describe
+from ..errors import ConfigurationError, describe, plain
 from .jacobian_assembly import prefers_products
 from .factor_storage import STORAGE_CHOICES, check_storage, storage_for
 from .krylov import BiCGSTABSettings, GMRESSettings
@@ -58,7 +58,8 @@ class SolverOptions:
         Relative residual a Krylov solve must reach (default 1e-5: within reach of float32,
         whose floor is 10 eps = 1.2e-6, and ample for an inexact Newton step in either precision).
         A Rosenbrock stage's solve, which no Newton iteration corrects, aims lower at run time:
-        ``min(krylov_tolerance, 0.01 rtol)``, not below ``min(krylov_tolerance, 100 eps)``.
+        ``min(krylov_tolerance, 0.001 rtol)`` (``rtol`` the run's smallest relative tolerance;
+        :data:`kernels.solvers.newton.DIRECT_RTOL_SHARE`), not below ``min(krylov_tolerance, 100 eps)``.
     restart : int
         GMRES's Krylov vectors per cycle.
     newton_iterations : int
@@ -109,6 +110,8 @@ class SolverOptions:
     count_work: bool = False
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):  # NumPy scalars stored as Python ones: the options and JSON stay plain
+            object.__setattr__(self, field.name, plain(getattr(self, field.name)))
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
             raise ConfigurationError(f"SolverOptions linear: expected one of {list(LINEAR_SOLVERS)}, "
                                      f"got {describe(self.linear)}")
@@ -127,14 +130,7 @@ class SolverOptions:
         if not isinstance(self.preconditioned, bool):  # named here, not by the Krylov settings' class
             raise ConfigurationError(f"SolverOptions preconditioned: expected True or False, got "
                                      f"{describe(self.preconditioned)}")
-        if isinstance(self.newton_iterations, int) and not isinstance(self.newton_iterations, bool) \
-                and self.newton_iterations < 2:
-            # one iteration cannot measure a contraction rate: DIRK and FIRK steps then fail to converge and the
-            # run crawls to max_steps (a user's trial: kvaerno5 993 of 2000 attempts rejected)
-            raise ConfigurationError(f"SolverOptions newton_iterations: expected an integer >= 2, got "
-                                     f"{self.newton_iterations}: Newton's convergence test compares two increments, "
-                                     "so one iteration rarely converges and nearly every step is rejected; the "
-                                     "default is 7")
+        self._check_newton_iterations()
         if self.coupled not in ("transformed", "full"):
             raise ConfigurationError(f"SolverOptions coupled: expected 'transformed' or 'full', got {describe(self.coupled)}")
         # The solver settings check the numbers; build one now so a bad value fails here, under this name.
@@ -145,6 +141,18 @@ class SolverOptions:
             for inner, field in _FIELD_OF.items():
                 message = message.replace(inner, f"SolverOptions {field}")
             raise ConfigurationError(message) from None
+
+    def _check_newton_iterations(self):
+        """ConfigurationError unless ``newton_iterations`` is an integer >= 2 (the one minimum every message states)."""
+        its = self.newton_iterations
+        if isinstance(its, int) and not isinstance(its, bool) and its >= 2:
+            return
+        # one iteration cannot measure a contraction rate: DIRK and FIRK steps then fail to converge and the
+        # run crawls to max_steps (a user's trial: kvaerno5 993 of 2000 attempts rejected)
+        why = (": Newton's convergence test compares two increments, so one iteration rarely converges and nearly "
+               "every step is rejected" if isinstance(its, int) and not isinstance(its, bool) else "")
+        raise ConfigurationError(f"SolverOptions newton_iterations: expected an integer >= 2, got {describe(its)}"
+                                 f"{why}; the default is 7")
 
     @property
     def direct(self) -> bool:

@@ -12,20 +12,27 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+
+import numpy as np
 
 from ..errors import TableauError
-from .conditions import blind_on_linear, check_claimed_orders, rk_conditions
+from .conditions import CONSTRUCTION_RTOL, blind_on_linear, check_claimed_orders, rk_conditions
 
 __all__ = ["ButcherTableau"]
 
 _TOL = 1e-14
+_REQUIRED = ("name", "a", "b", "c", "order")
+_OPTIONAL = ("b_hat", "embedded_order", "fsal", "b_hat_low", "embedded_order_low")
 
 
 def _floats(values, what, name):
+    if values is None or isinstance(values, (str, bytes, dict)):
+        raise TableauError(f"tableau {name!r}: {what} must be a sequence of numbers; got {values!r}")
     try:
         out = tuple(float(x) for x in values)
     except (TypeError, ValueError):
-        raise TableauError(f"tableau {name!r}: {what} must be numbers; got {values!r}") from None
+        raise TableauError(f"tableau {name!r}: {what} must be a sequence of numbers; got {values!r}") from None
     if not all(math.isfinite(x) for x in out):
         raise TableauError(f"tableau {name!r}: {what} must be finite numbers; got {values!r}")
     return out
@@ -38,11 +45,38 @@ def check_name(name, kind="tableau"):
                            f"any case, and lookups lower-case it); got {name!r}")
 
 
+def rows_of(value, what, kind, name):
+    """``value`` as a tuple of rows; TableauError unless it is a sequence (its rows are checked by the caller)."""
+    if value is None or isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise TableauError(f"{kind} {name!r}: {what} must be a sequence of rows (one per stage), each a sequence "
+                           f"of numbers; got {value!r}")
+    return tuple(value)
+
+
 def check_orders(kind, name, fields):
-    """TableauError unless each ``(field, value, minimum)`` is an int >= minimum (bool refused)."""
+    """Each ``(field, value, minimum)``'s value as a Python int (NumPy integers converted); TableauError unless it is
+    an integer >= minimum (bool refused)."""
+    out = []
     for field, value, minimum in fields:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             raise TableauError(f"{kind} {name!r}: {field} must be an int >= {minimum}; got {value!r}")
+        out.append(value)
+    return out
+
+
+def check_flag(kind, name, field, value):
+    """``value`` as a Python bool (NumPy bools converted); TableauError for anything else (a string "false" too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TableauError(f"{kind} {name!r}: {field} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def _sum_error(name, what, total, expected):
+    return TableauError(f"tableau {name!r}: {what} {total!r}, expected {expected} (to a relative "
+                        f"{CONSTRUCTION_RTOL:g}, the order conditions' tolerance); give the coefficients with more "
+                        "digits, or as fractions")
 
 
 def check_estimate(kind, name, field, weights, solution):
@@ -114,12 +148,9 @@ class ButcherTableau:
         check_name(self.name)
         b = _floats(self.b, "b", self.name)
         s = len(b)
-        try:
-            rows = tuple(self.a)
-            lengths = (len(rows), s, len(self.c))
-        except TypeError:
-            raise TableauError(f"tableau {self.name!r}: a must be a sequence of rows and c a sequence of numbers; "
-                               f"got a={self.a!r}, c={self.c!r}") from None
+        rows = rows_of(self.a, "a", "tableau", self.name)
+        object.__setattr__(self, "c", _floats(self.c, "c", self.name))
+        lengths = (len(rows), s, len(self.c))
         if len(set(lengths)) != 1:
             raise TableauError(f"tableau {self.name!r}: a has {lengths[0]} rows, b {lengths[1]} entries and c "
                                f"{lengths[2]}: each must have one per stage")
@@ -132,17 +163,19 @@ class ButcherTableau:
             square.append(row + (0.0,) * (s - len(row)))
         object.__setattr__(self, "a", tuple(square))
         object.__setattr__(self, "b", b)
-        object.__setattr__(self, "c", _floats(self.c, "c", self.name))
         for field in ("b_hat", "b_hat_low"):
             if getattr(self, field) is not None:
                 object.__setattr__(self, field, _floats(getattr(self, field), field, self.name))
         if self.b_hat_low is not None and self.b_hat is None:
             raise TableauError(f"tableau {self.name!r}: b_hat_low needs b_hat (the primary embedded weights); "
                                "give b_hat too, or pass the weights as b_hat")
-        check_orders("tableau", self.name, [("order", self.order, 1),
-                                            ("embedded_order", self.embedded_order, 1 if self.b_hat else 0),
-                                            ("embedded_order_low", self.embedded_order_low,
-                                             1 if self.b_hat_low else 0)])
+        orders = check_orders("tableau", self.name, [("order", self.order, 1),
+                                                     ("embedded_order", self.embedded_order, 1 if self.b_hat else 0),
+                                                     ("embedded_order_low", self.embedded_order_low,
+                                                      1 if self.b_hat_low else 0)])
+        for field, value in zip(("order", "embedded_order", "embedded_order_low"), orders):
+            object.__setattr__(self, field, value)
+        object.__setattr__(self, "fsal", check_flag("tableau", self.name, "fsal", self.fsal))
         for field, weights in (("embedded_order", self.b_hat), ("embedded_order_low", self.b_hat_low)):
             if weights is None and getattr(self, field):
                 raise TableauError(f"tableau {self.name!r}: {field} = {getattr(self, field)} without the weights "
@@ -232,19 +265,18 @@ class ButcherTableau:
         if len(self.c) != s:
             raise TableauError(f"tableau {self.name!r}: c must have one entry per stage ({s}); got {len(self.c)}")
         for i, row in enumerate(self.a):
-            if abs(sum(row) - self.c[i]) > _TOL * max(1.0, sum(abs(x) for x in row)):
-                raise TableauError(
-                    f"tableau {self.name!r}: row {i} of a sums to {sum(row)!r}, expected c[{i}]={self.c[i]!r}")
-        if abs(sum(self.b) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in self.b)):
-            raise TableauError(f"tableau {self.name!r}: sum(b) = {sum(self.b)!r}, expected 1")
+            if abs(sum(row) - self.c[i]) > CONSTRUCTION_RTOL * max(1.0, sum(abs(x) for x in row)):
+                raise _sum_error(self.name, f"row {i} of a sums to", sum(row), f"c[{i}] = {self.c[i]!r}")
+        if abs(sum(self.b) - 1.0) > CONSTRUCTION_RTOL * max(1.0, sum(abs(x) for x in self.b)):
+            raise _sum_error(self.name, "sum(b) =", sum(self.b), 1)
         for field in ("b_hat", "b_hat_low"):
             weights = getattr(self, field)
             if weights is None:
                 continue
             if len(weights) != s:
                 raise TableauError(f"tableau {self.name!r}: {field} must have {s} entries; got {len(weights)}")
-            if abs(sum(weights) - 1.0) > _TOL * max(1.0, sum(abs(x) for x in weights)):
-                raise TableauError(f"tableau {self.name!r}: sum({field}) = {sum(weights)!r}, expected 1")
+            if abs(sum(weights) - 1.0) > CONSTRUCTION_RTOL * max(1.0, sum(abs(x) for x in weights)):
+                raise _sum_error(self.name, f"sum({field}) =", sum(weights), 1)
         for field in ("b_hat", "b_hat_low"):
             check_estimate("tableau", self.name, field, getattr(self, field), self.b)
         if self.fsal:
@@ -272,9 +304,12 @@ class ButcherTableau:
         """Build (and validate) a tableau from :meth:`to_json`'s form."""
         if not isinstance(data, dict):
             raise TableauError(f"tableau JSON: expected an object; got {type(data).__name__}")
-        allowed = {"name", "a", "b", "c", "order", "b_hat", "embedded_order", "fsal", "b_hat_low",
-                   "embedded_order_low"}
-        unknown = sorted(set(data) - allowed)
+        allowed = set(_REQUIRED + _OPTIONAL)
+        unknown = sorted(set(data) - allowed, key=str)
         if unknown:
             raise TableauError(f"tableau JSON: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        missing = [key for key in _REQUIRED if key not in data]
+        if missing:
+            raise TableauError(f"tableau JSON: missing key(s) {missing}; required: {list(_REQUIRED)} (optional: "
+                               f"{list(_OPTIONAL)})")
         return cls(**data)

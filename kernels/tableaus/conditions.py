@@ -173,8 +173,9 @@ def check_claimed_orders(kind, name, conditions, claims):
         tree = next(t for t, r, scale in conditions.residuals(weights, reached + 1)
                     if abs(r) > CONSTRUCTION_RTOL * scale)
         raise TableauError(f"{kind} {name!r}: {field} = {claimed}, but its weights satisfy the order conditions only "
-                           f"up to order {reached} (the first that fails has {reached + 1} nodes: {tree}); check the "
-                           "coefficients against the source, or claim the order they reach")
+                           f"up to order {reached} (the first that fails has {reached + 1} nodes: {tree}; they "
+                           f"must hold to a relative {CONSTRUCTION_RTOL:g}); check the coefficients against the "
+                           "source (rounded ones need about 10 significant digits), or claim the order they reach")
 
 
 def blind_on_linear(matrix, difference, rtol=1e-12):

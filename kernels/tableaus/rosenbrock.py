@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 
 from ..errors import TableauError
-from .base import _floats, check_estimate, check_name
+from .base import _floats, check_estimate, check_name, check_orders, rows_of
 from .conditions import blind_on_linear, check_claimed_orders, rosenbrock_conditions
 
 __all__ = ["RosenbrockTableau", "ROS3P", "RODAS4", "RODAS5P", "ROSENBROCK"]
@@ -35,7 +36,7 @@ _TOL = 1e-12
 
 def _square_lower(rows, s, what, name):
     """Pad ``rows`` to an s x s strictly lower-triangular tuple of tuples (raising on anything else)."""
-    rows = tuple(rows)
+    rows = rows_of(rows, what, "Rosenbrock tableau", name)
     if len(rows) != s:
         raise TableauError(f"Rosenbrock tableau {name!r}: {what} must have one row per stage ({s}); "
                            f"got {len(rows)}")
@@ -48,6 +49,15 @@ def _square_lower(rows, s, what, name):
                                f"(row {i} nonzero only in its first {i} entries); got {row!r}")
         out.append(row)
     return tuple(out)
+
+
+def _gamma(value, name):
+    """``value`` as a finite float > 0 (NumPy numbers too); TableauError for anything else (bool and str too)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TableauError(f"Rosenbrock tableau {name!r}: gamma must be a number (finite, > 0); got {value!r}")
+    if not (value > 0.0 and math.isfinite(value)):
+        raise TableauError(f"Rosenbrock tableau {name!r}: gamma must be a finite number > 0; got {value!r}")
+    return float(value)
 
 
 def _lower_inverse(m):
@@ -115,15 +125,7 @@ class RosenbrockTableau:
 
     def __post_init__(self) -> None:
         check_name(self.name, "Rosenbrock tableau")
-        try:
-            gamma = float(self.gamma)
-        except (TypeError, ValueError):
-            raise TableauError(f"Rosenbrock tableau {self.name!r}: gamma must be a number; "
-                               f"got {self.gamma!r}") from None
-        if not (gamma > 0.0 and math.isfinite(gamma)):
-            raise TableauError(f"Rosenbrock tableau {self.name!r}: gamma must be a finite number > 0; "
-                               f"got {gamma!r}")
-        object.__setattr__(self, "gamma", gamma)
+        object.__setattr__(self, "gamma", _gamma(self.gamma, self.name))
         m = _floats(self.m, "m", self.name)
         s = len(m)
         object.__setattr__(self, "m", m)
@@ -135,11 +137,10 @@ class RosenbrockTableau:
             object.__setattr__(self, field, values)
         object.__setattr__(self, "a", _square_lower(self.a, s, "a", self.name))
         object.__setattr__(self, "C", _square_lower(self.C, s, "C", self.name))
-        for field in ("order", "embedded_order"):
-            value = getattr(self, field)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise TableauError(f"Rosenbrock tableau {self.name!r}: {field} must be an int >= 1; "
-                                   f"got {value!r}")
+        orders = check_orders("Rosenbrock tableau", self.name, [("order", self.order, 1),
+                                                                ("embedded_order", self.embedded_order, 1)])
+        object.__setattr__(self, "order", orders[0])
+        object.__setattr__(self, "embedded_order", orders[1])
         self.check()
 
     # -- derived classical form ---------------------------------------------------
@@ -231,10 +232,14 @@ class RosenbrockTableau:
     @classmethod
     def from_classical(cls, name, gamma, alpha, gamma_offdiag, b, b_hat, order, embedded_order):
         """Build the tableau from the classical form (7.4): ``alpha``, ``gamma_ij`` (j < i), ``b``, ``b_hat``."""
+        check_name(name, "Rosenbrock tableau")
+        b, b_hat, gamma = _floats(b, "b", name), _floats(b_hat, "b_hat", name), _gamma(gamma, name)
         s = len(b)
+        if len(b_hat) != s:
+            raise TableauError(f"Rosenbrock tableau {name!r}: b_hat must have one entry per stage ({s}, the "
+                               f"length of b); got {len(b_hat)}")
         alpha = _square_lower(alpha, s, "alpha", name)
         off = _square_lower(gamma_offdiag, s, "gamma_offdiag", name)
-        gamma = float(gamma)
         big = tuple(tuple(gamma if i == j else off[i][j] for j in range(s)) for i in range(s))
         inv = _lower_inverse(big)
         c_matrix = tuple(tuple((1.0 / gamma if i == j else 0.0) - inv[i][j] for j in range(s)) for i in range(s))
@@ -242,7 +247,7 @@ class RosenbrockTableau:
             name=name, gamma=gamma, a=_mat_mat(alpha, inv),
             C=tuple(tuple(c_matrix[i][j] if j < i else 0.0 for j in range(s)) for i in range(s)),
             c=tuple(sum(row) for row in alpha), d=tuple(sum(row) for row in big),
-            m=_vec_mat(_floats(b, "b", name), inv), m_hat=_vec_mat(_floats(b_hat, "b_hat", name), inv),
+            m=_vec_mat(b, inv), m_hat=_vec_mat(b_hat, inv),
             order=order, embedded_order=embedded_order,
         )
 

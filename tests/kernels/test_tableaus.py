@@ -5,13 +5,14 @@ tests in ``test_tableaus_high_order.py``; the implicit tableaus in
 ``test_tableaus_implicit.py``.
 """
 
+import json
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from kernels import TABLEAUS, TableauError
-from kernels.tableaus import ButcherTableau, get_tableau
+from kernels.tableaus import IMPLICIT_TABLEAUS, ButcherTableau, RosenbrockTableau, get_tableau
 from kernels.tableaus.conditions import density, rk_conditions, rooted_trees
 
 
@@ -192,6 +193,75 @@ def test_json_round_trip_keeps_the_low_order_weights():
 def test_low_order_weights_need_primary_ones():
     with pytest.raises(TableauError, match="b_hat_low needs b_hat"):
         ButcherTableau(name="bad", a=((), (0.5,)), b=(0.0, 1.0), c=(0.0, 0.5), order=2, b_hat_low=(1.0, 0.0))
+
+
+_ROS = IMPLICIT_TABLEAUS["rodas4"]
+
+
+@pytest.mark.parametrize("cls, data, words", [
+    # a user's trial: bare TypeErrors ("missing 2 required positional arguments", "'NoneType' object is not
+    # iterable"), and fsal="false" stored as the string
+    (ButcherTableau, {"name": "ralston", "a": [[], [2 / 3]], "b": [0.25, 0.75]},
+     "tableau JSON: missing key(s) ['c', 'order']; required: ['name', 'a', 'b', 'c', 'order']"),
+    (ButcherTableau, {**TABLEAUS["bs3"].to_json(), "name": "mybs3", "fsal": "false"},
+     "tableau 'mybs3': fsal must be True or False; got 'false'"),
+    (ButcherTableau, {**TABLEAUS["rk4"].to_json(), "name": "myrk4", "a": None},
+     "tableau 'myrk4': a must be a sequence of rows (one per stage), each a sequence of numbers; got None"),
+    (ButcherTableau, {**TABLEAUS["rk4"].to_json(), "name": "myrk4", "c": 3.0},
+     "tableau 'myrk4': c must be a sequence of numbers; got 3.0"),
+    (ButcherTableau, {**TABLEAUS["rk4"].to_json(), "name": "myrk4", "b": "1"},
+     "tableau 'myrk4': b must be a sequence of numbers; got '1'"),
+    (RosenbrockTableau, {**_ROS.to_json(), "name": "myros", "a": None},
+     "Rosenbrock tableau 'myros': a must be a sequence of rows (one per stage), each a sequence of numbers; got None"),
+    (RosenbrockTableau, {**_ROS.to_json(), "name": "myros", "C": 3.0},
+     "Rosenbrock tableau 'myros': C must be a sequence of rows"),
+    (RosenbrockTableau, {**_ROS.to_json(), "name": "myros", "gamma": None},
+     "Rosenbrock tableau 'myros': gamma must be a number (finite, > 0); got None"),
+    (RosenbrockTableau, {**_ROS.to_json(), "name": "myros", "gamma": True},
+     "Rosenbrock tableau 'myros': gamma must be a number (finite, > 0); got True"),
+    (RosenbrockTableau, {**_ROS.to_json(), "name": "myros", "order": None},
+     "Rosenbrock tableau 'myros': order must be an int >= 1; got None"),
+])
+def test_tableau_json_mistakes_are_tableau_errors_naming_the_field(cls, data, words):
+    with pytest.raises(TableauError) as info:
+        cls.from_json(data)
+    assert str(info.value).startswith(words), str(info.value)
+
+
+@pytest.mark.parametrize("tableau", [TABLEAUS["dop853"], IMPLICIT_TABLEAUS["kvaerno3"], IMPLICIT_TABLEAUS["radau"],
+                                     _ROS], ids=lambda t: t.name)
+def test_every_field_of_every_family_refuses_none_and_wrong_types_as_tableau_errors(tableau):
+    data = {**tableau.to_json(), "name": "mine"}
+    for key in data:
+        for value in (None, 3.0, "x", {}, [[None]]):
+            if (key in ("b_hat", "b_hat_low") and value is None) or (key, value) == ("name", "x"):
+                continue  # no embedded weights, a valid name: allowed
+            with pytest.raises(TableauError):
+                type(tableau).from_json({**data, key: value})
+
+
+def test_numpy_scalars_are_taken_and_stored_as_python_ones():
+    # refused until 2026-12-05 (a user's trial): "order must be an int >= 1; got np.int64(2)"
+    tab = ButcherTableau(name="ralston", a=((), (2 / 3,)), b=(0.25, 0.75), c=(0.0, 2 / 3), order=np.int64(2))
+    assert type(tab.order) is int and tab.order == 2
+    bs3 = ButcherTableau(**{**TABLEAUS["bs3"].to_json(), "name": "mybs3", "fsal": np.bool_(True),
+                            "embedded_order": np.int32(2)})
+    assert type(bs3.fsal) is bool and type(bs3.embedded_order) is int
+    ros = RosenbrockTableau(**{**_ROS.to_json(), "name": "myros", "gamma": np.float32(0.25), "order": np.int64(4)})
+    assert type(ros.gamma) is float and type(ros.order) is int
+    assert json.loads(json.dumps(bs3.to_json())) == bs3.to_json()
+
+
+def test_weights_rounded_within_the_order_conditions_tolerance_are_taken():
+    """Kutta's third-order method with b to 12 digits was refused "sum(b) = 1.000000000001, expected 1" (1e-14)
+    while the order conditions hold to 1e-9: one tolerance for both now."""
+    a, c = ((), (0.5,), (-1.0, 2.0)), (0.0, 0.5, 1.0)
+    for digits in (10, 12):
+        b = tuple(round(x, digits) for x in (1 / 6, 2 / 3, 1 / 6))
+        assert ButcherTableau(name="kutta3", a=a, b=b, c=c, order=3).b == b
+    b = tuple(round(x, 6) for x in (1 / 6, 2 / 3, 1 / 6))
+    with pytest.raises(TableauError, match=r"sum\(b\) = 1.000001.*expected 1 \(to a relative 1e-09.*more digits"):
+        ButcherTableau(name="kutta3", a=a, b=b, c=c, order=3)
 
 
 def test_tableaus_and_methods_import_without_numba():

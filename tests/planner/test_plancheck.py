@@ -34,6 +34,16 @@ def test_an_unknown_status_is_refused():
         Plan.from_json(data)
 
 
+@pytest.mark.parametrize("precision", ["banana", 64, "int8", ["float32"]])
+def test_an_unknown_plan_precision_is_refused_when_read(precision):
+    """Accepted by Plan.from_json and refused only by verify (a user's trial, 2026-12-05)."""
+    data = copy.deepcopy(solve(_problem(), "greedy").to_json())
+    data["precision"] = precision
+    with pytest.raises(ConfigurationError, match=r"plan: precision: expected one of \['float16', 'float32', "
+                                                 r"'float64'\], got " + repr(precision).replace("[", r"\[")):
+        Plan.from_json(data)
+
+
 def test_the_plans_the_planners_give_pass():
     problem = _problem()
     for planner in ("cpsat", "greedy", "sequential"):

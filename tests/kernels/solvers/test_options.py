@@ -1,9 +1,14 @@
 """SolverOptions: a bad field is refused when the options are made, in the field's own name."""
 
+import json
+
+import numpy as np
 import pytest
 
 import kernels
 from kernels.errors import ConfigurationError
+from kernels.solvers import LUSettings, NewtonSettings
+from kernels.solvers.newton import DIRECT_RTOL_SHARE
 from kernels.solvers.options import INEXACT_NEWTON
 
 
@@ -12,6 +17,8 @@ from kernels.solvers.options import INEXACT_NEWTON
     (dict(newton_iterations=0), "SolverOptions newton_iterations: expected an integer >= 2, got 0"),
     # one iteration cannot measure a rate: kvaerno5 rejected 993 of 2000 attempts and stopped at max_steps
     (dict(newton_iterations=1), "SolverOptions newton_iterations: expected an integer >= 2, got 1: Newton's"),
+    # said ">= 1" for a non-integer while 1 was refused as below 2 (a user's trial)
+    (dict(newton_iterations=2.5), "SolverOptions newton_iterations: expected an integer >= 2, got 2.5"),
     # was named as the Krylov settings' class (GMRESSettings preconditioned), and accepted with an LU
     (dict(linear="gmres", preconditioned=1), "SolverOptions preconditioned: expected True or False, got 1"),
     (dict(linear="lu", preconditioned="yes"), "SolverOptions preconditioned: expected True or False, got 'yes'"),
@@ -40,3 +47,26 @@ def test_rosenbrock_stages_keep_the_strict_krylov_test(linear):
     assert integ.settings.step.newton.linear.accept_reduced == 0.0
     dirk = kernels.Integrator(kernels.robertson(), "kvaerno5", solver=linear)
     assert dirk.settings.step.newton.linear.accept_reduced == INEXACT_NEWTON
+
+
+def test_numpy_scalars_are_taken_and_stored_as_python_ones():
+    """Refused until 2026-12-05 with messages showing a valid-looking value ("expected an integer >= 1, got
+    np.int64(5)", "expected True or False, got True"; a user's trial)."""
+    options = kernels.SolverOptions(linear="gmres", restart=np.int64(8), newton_iterations=np.int32(5),
+                                    kappa=np.float32(0.1), preconditioned=np.True_, count_work=np.False_,
+                                    krylov_tolerance=np.float64(1e-6), reuse_factor=np.bool_(False))
+    fields = options.to_json()
+    assert [type(fields[k]) for k in ("restart", "newton_iterations", "kappa", "preconditioned", "count_work")] \
+        == [int, int, float, bool, bool]
+    assert json.loads(json.dumps(fields)) == fields
+    newton = options.newton(4, analytic=True)
+    assert (newton.max_iterations, newton.linear.restart) == (5, 4)
+    settings = NewtonSettings(np.int64(3), LUSettings(3), analytic=np.True_, max_iterations=np.int64(4),
+                              kappa=np.float64(0.2), shared_by_parent=np.False_)
+    assert (type(settings.n), type(settings.max_iterations), type(settings.kappa), type(settings.analytic)) \
+        == (int, int, float, bool)
+
+
+def test_the_docstring_states_the_rosenbrock_krylov_target_the_code_uses():
+    # said 0.01 rtol after the code had moved to DIRECT_RTOL_SHARE = 0.001 (a user's trial)
+    assert f"``min(krylov_tolerance, {DIRECT_RTOL_SHARE:g} rtol)``" in kernels.SolverOptions.__doc__
