@@ -69,7 +69,12 @@ def get_method(method) -> Method:
     """Return the :class:`Method` called ``method`` (case-insensitive), or a Method as given."""
     if isinstance(method, Method):
         return method
-    key = method.lower() if isinstance(method, str) else method
+    if not isinstance(method, str):  # a tableau or its JSON (a dict) fell on 'unhashable type' (a user's trial)
+        raise ConfigurationError(
+            f"method must be a method's name, one of {list(METHOD_NAMES)}; got {type(method).__name__} "
+            f"{str(method)[:60]!r}: a tableau of your own becomes a method by joining its family's tuple in "
+            "kernels/tableaus (README, 'A new tableau')")
+    key = method.lower()
     if key not in METHODS:
         if key in IMPLICIT_TABLEAUS:
             raise ConfigurationError(
