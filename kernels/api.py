@@ -237,7 +237,9 @@ class IVPResult:
         if getattr(self.stiffness_probe, "explains", None) is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
-        text = self.status_messages[code] + ((self._rejected_note(trajectory) if not hint else "")
+        # the float32 note stays beside a hint: a chemist's float32 run with 1265 of 1735 steps rejected was told
+        # only of an overflow on the host's float64 path from its last rounded save (a trial)
+        text = self.status_messages[code] + (self._rejected_note(trajectory)
                                              + self._max_steps_note(trajectory, advise=not hint)
                                              if code == MAX_STEPS else "")
         if code == STEP_SIZE_UNDERFLOW:

@@ -35,7 +35,8 @@ from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABI
                                 check_newton_scale, check_pattern_at, check_sampling, controller_settings,
                                 fixed_step_remedy, keywords_checked, method_argument, not_a_system, pins_argument,
                                 plan_choice, probe_rows, probed_inputs, probed_pattern, remember_checked, warn_blind_estimate,
-                                warn_differenced_products, warn_float32_rtol, warn_unstable_fixed_step)
+                                warn_differenced_products, warn_float32_rtol, warn_kappa_capped,
+                                warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -392,6 +393,7 @@ class Integrator:
                 rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
                 return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
 
+            warn_kappa_capped(self.solver, self.method, dtype, rtol)
             if self.adaptive:
                 warn_float32_rtol(self.method, dtype, rtol, atol, None if on_device else y0)
                 if not on_device:

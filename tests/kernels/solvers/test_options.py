@@ -70,3 +70,20 @@ def test_numpy_scalars_are_taken_and_stored_as_python_ones():
 def test_the_docstring_states_the_rosenbrock_krylov_target_the_code_uses():
     # said 0.01 rtol after the code had moved to DIRECT_RTOL_SHARE = 0.001 (a user's trial)
     assert f"``min(krylov_tolerance, {DIRECT_RTOL_SHARE:g} rtol)``" in kernels.SolverOptions.__doc__
+
+
+def test_a_kappa_above_newtons_bound_is_said_to_change_nothing():
+    # kappa 0.05, 0.3 and 0.9 gave bit-identical sdirk4 runs at rtol 1e-5 (the stop is min(kappa, max(sqrt(rtol),
+    # 10 eps / rtol))), with no word (an integrator developer's trial)
+    import warnings
+
+    import kernels
+
+    system = kernels.stiff_van_der_pol(10.0)
+    args = dict(method="sdirk4", dt=0.01, rtol=1e-5, precision=np.float64, progress=False)
+    with pytest.warns(kernels.UnusedOptionWarning, match=r"SolverOptions\(kappa=0.3\) has no effect here: .* which "
+                                                         r"is 0.00316 at rtol 1e-05 in float64"):
+        kernels.solve_ivp(system, (0.0, 0.05), [2.0, 0.0], solver={"kappa": 0.3}, **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.UnusedOptionWarning)
+        kernels.solve_ivp(system, (0.0, 0.05), [2.0, 0.0], solver={"kappa": 0.001}, **args)  # below: it tightens
