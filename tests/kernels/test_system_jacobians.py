@@ -377,3 +377,33 @@ def test_an_exact_jac_is_not_flagged_where_a_state_at_zero_sits_beside_a_large_o
     with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[7\] \(d f_2 / d y_1\)"):
         kernels.solve_ivp(slipped, (0.0, 1e-6), y0, method="rodas5p", rtol=1e-4, atol=1e-16, precision=np.float64,
                           progress=False)
+
+
+def _pk(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = y[0] / 5e4 - 2.0 * y[1] / (4.0 + y[1])
+
+
+def _pk_jac(t, y, p, J):
+    J[0], J[1] = -1.0, 0.0
+    J[2], J[3] = 1.0 / 5e4, -8.0 / ((4.0 + y[1]) * (4.0 + y[1]))
+
+
+def _drag(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -9.81 - 0.5 * y[1] * abs(y[1])
+
+
+def _drag_jac(t, y, p, J):
+    J[0], J[1], J[2], J[3] = 0.0, 1.0, 0.0, -abs(y[1])
+
+
+@pytest.mark.parametrize("rhs, jac, y0", [(_pk, _pk_jac, [2e5, 0.0]), (_drag, _drag_jac, [1.0, 0.0])])
+def test_an_exact_jac_at_a_state_at_zero_beside_a_large_or_unit_one_is_not_flagged(rhs, jac, y0):
+    """A regression hunt: stepping every state at 0 by the smallest nonzero state's magnitude flagged an exact
+    Michaelis-Menten jac beside a dose of 2e5 (a step of 1.2 against Km = 4) and quadratic drag at rest."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        system = ODESystem(rhs, 2, name=rhs.__name__.strip("_"), jac=jac)
+        kernels.solve_ivp(system, (0.0, 1e-3), y0, method="rodas4", rtol=1e-6, atol=1e-9, precision=np.float64,
+                          progress=False)
