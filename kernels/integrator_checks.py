@@ -296,14 +296,14 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
     user's ``SolverOptions(pattern=)``) is warned about instead, a JacobianCheckWarning: an approximate
     Jacobian can be meant (Newton converges with one, slower), but a Rosenbrock step needs the exact one (a
     user's trial: rodas5p with one constant entry left out took 1115 steps for 49, with no word of it)."""
-    from .solvers.sparsity import missing_entries
+    from .solvers.sparsity import missing_entries, zeros_filled
 
     for i, (y, p) in rows.items():
         try:
             missing = missing_entries(system, pattern, [(t0, y, p)])
         except ConfigurationError:
             return  # not evaluable on the host: the pattern was not probed there either
-        for filled in () if missing else _zeros_filled(y):
+        for filled in () if missing else zeros_filled(y):
             try:
                 missing = missing_entries(system, pattern, [(t0, filled, p)])
             except ConfigurationError:  # outside the rhs's domain (a negative concentration): no verdict there
@@ -312,18 +312,20 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                 break
         if missing:
             shown = ", ".join(map(str, missing[:6])) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-            points = [(t0, z, p) for y, p in rows.values() for z in (y, *_zeros_filled(y))]
+            points = [(t0, y, p) for y, p in rows.values()]  # jacobian_pattern moves their zeros off 0 too
             if given:
                 warn_user(
                     f"the Jacobian pattern given as SolverOptions(pattern=) misses entries that are nonzero at "
-                    f"trajectory {i}'s y0 and params: {shown}; the sparse LU leaves them out, so Newton converges "
+                    f"trajectory {i}'s y0 and params (or once its components at 0 move off it): {shown}; the sparse "
+                    f"LU leaves them out, so Newton converges "
                     f"slower and a Rosenbrock method (which needs the exact Jacobian) takes many more steps and can "
                     f"end outside its tolerances. This check sees the Jacobian at the initial states only, and a "
                     f"pattern must hold every entry that can become nonzero during the run (Robertson with the one "
                     f"entry named here added still lacked four: rodas4 34933 steps, 21 tolerances off, silently): "
                     f"take kernels.solvers.jacobian_pattern(system, points=[(t0, y_i, p_i)]) with trajectory {i}'s "
                     f"y0 and params rows (y0 and params themselves where one row serves all), which "
-                    f"probes random states too; ignore this if the pattern is approximate on purpose",
+                    f"probes them with their components at 0 moved off 0 and random states too; ignore this if the "
+                    f"pattern is approximate on purpose",
                     JacobianCheckWarning)
                 return
             raise PatternMissError(
@@ -332,23 +334,9 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                 f"(or once its components at 0 move off it): "
                 f"{shown}; left out, they make the run crawl or end wrong. Build with the pattern at your "
                 f"problem's magnitudes: solver={{'pattern': kernels.solvers.jacobian_pattern(system, points=[(t0, "
-                f"y_i, p_i)])}} with trajectory {i}'s y0 and params rows and states the run reaches (the "
-                f"error's .points hold both), "
+                f"y_i, p_i)])}} with trajectory {i}'s y0 and params rows (it probes them with their components "
+                f"at 0 moved off 0 too; the error's .points hold the rows), "
                 f"or solver='dense' (kernels.solve_ivp does this by itself)", points)
-
-
-def _zeros_filled(y):
-    """``y`` with its zero components set to the smallest nonzero magnitude in it (1 when none), then to minus that:
-    the states where couplings through those components show, as they do once the run moves them.  A mechanism
-    started from pure reactants (radicals at 0, and Arrhenius rates 0 at the random probes' temperatures) missed 8
-    of its 31 entries at y0, and rodas4 took 14448 steps for 325 and ended 44 tolerances off with success (a
-    chemist's trial).  ``()`` when ``y`` has no zero."""
-    y = np.asarray(y, np.float64)
-    zero = y == 0.0
-    if not zero.any():
-        return ()
-    size = float(np.min(np.abs(y[~zero]))) if (~zero).any() else 1.0
-    return tuple(np.where(zero, sign * size, y) for sign in (1.0, -1.0))
 
 
 def warn_unstable_fixed_step(method, system, dt, t0, t_end, rows):
