@@ -34,6 +34,7 @@ import threading
 import traceback
 import types
 
+import numba
 import numpy as np
 from numba import cuda
 
@@ -230,6 +231,8 @@ def _host_value(value, attributes, seen, depth=0):
     """``value`` as :func:`host_variant` binds it (as :func:`_ieee_value` does, for ``numba.cuda``)."""
     if value is cuda:
         return CUDA_ON_HOST
+    if value is numba:  # numba.cuda.local.array (a regression hunt)
+        return NUMBA_ON_HOST
     if _user_function(value):
         return _rebound(value, _host_value, seen)
     if getattr(value, "_device", False) and _user_function(getattr(value, "py_func", None)):
@@ -272,6 +275,18 @@ class _CudaOnHost:
 
 
 CUDA_ON_HOST = _CudaOnHost()
+
+
+class _NumbaOnHost:
+    """``numba`` as a device function run on the host sees it: its ``cuda`` is :data:`CUDA_ON_HOST`."""
+
+    cuda = CUDA_ON_HOST
+
+    def __getattr__(self, name):
+        return getattr(numba, name)
+
+
+NUMBA_ON_HOST = _NumbaOnHost()
 
 
 def cuda_array_on_host(exc):
@@ -393,6 +408,9 @@ def _on_a_gpu(exc):
     if isinstance(exc, IndexError):
         return ("On a GPU the same fault is not caught (an index out of range writes memory the kernel does not "
                 "own): fix the function")
+    if cuda_array_on_host(exc) and "numba.cuda" in str(exc):  # numba.cuda.local.array (a regression hunt)
+        return ("Numba's CUDA simulator provides local and constant arrays only through a global named cuda: write "
+                "`from numba import cuda` and cuda.local.array(...) (it compiles the same on a GPU)")
     return ("This is a bug in the function, not a floating-point fault (those leave NaN in its output, as on a "
             "GPU, and stop only that trajectory): fix the function")
 

@@ -11,6 +11,7 @@ import threading
 import time
 import warnings
 
+import numba
 import numpy as np
 import pytest
 from numba import cuda
@@ -454,6 +455,13 @@ def _helper_scratch(t, y, p, dydt):
     _squares_with_scratch(y, dydt)
 
 
+def _numba_scratch(t, y, p, dydt):
+    tmp = numba.cuda.local.array(2, numba.float64)  # through the numba module (a regression hunt)
+    tmp[0], tmp[1] = -y[0], -2.0 * y[1]
+    dydt[0] = tmp[0]
+    dydt[1] = tmp[1]
+
+
 def _decay(t, y, p, dydt):
     dydt[0] = -y[0]
     dydt[1] = -2.0 * y[1]
@@ -479,6 +487,17 @@ def _first_state(t, y, p, obs):
 
 def _quarter(t, y, p):
     return y[0] - 0.25
+
+
+@pytest.mark.skipif(kernels.backend() != "simulator", reason="the simulator's limit; a GPU compiles the form")
+def test_numba_cuda_local_arrays_pass_the_host_checks_and_the_simulator_says_how_to_run_them():
+    # numba.cuda.local.array was refused at construction (the shim replaced only a global named cuda: a regression
+    # hunt); it compiles for a GPU, and the simulator, which swaps only that global, says to write it so
+    system = ODESystem(_numba_scratch, 2, name="numba_scratch")
+    with pytest.raises(kernels.UserFunctionError, match=r"provides local and constant arrays only through a global "
+                                                         r"named cuda: write `from numba import cuda`"):
+        kernels.solve_ivp(system, (0.0, 0.05), [0.5, 0.25], method="rk4", dt=0.01, precision=np.float64,
+                          progress=False)
 
 
 def test_njit_functions_are_taken_as_their_python_functions():
