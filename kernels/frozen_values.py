@@ -157,6 +157,18 @@ class FrozenValues:
         self._values = {role: _read(f, self._names[role], self._attributes[role], copy=True)
                         for role, f in self._functions.items()}
 
+    def __getstate__(self):
+        """As recorded, a ``numba.njit`` function going as its module's dispatcher (it pickles by reference)."""
+        from .system_checks import picklable_function
+
+        return {**self.__dict__, "_functions": {r: picklable_function(f) for r, f in self._functions.items()}}
+
+    def __setstate__(self, state):
+        from .system_checks import cpu_jit_unwrapped
+
+        self.__dict__.update(state)
+        self._functions = {r: cpu_jit_unwrapped(f) for r, f in state["_functions"].items()}
+
     def changed(self):
         """``(role, kind, name, old, new)`` of the first recorded value that has changed since, or None."""
         for role, func in self._functions.items():

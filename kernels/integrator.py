@@ -161,7 +161,8 @@ class Integrator:
         """Refused: the compiled kernels and their lock do not pickle ('cannot pickle _thread.lock' said nothing)."""
         raise ConfigurationError(
             f"{self!r} does not pickle (nor copy): it holds compiled kernels and device state; pickle its system "
-            "(an ODESystem pickles) with the method, controller, precision and options, and build a new "
+            "(an ODESystem of module-level functions pickles; for a closure's or symbolic_system's, send what "
+            "builds it) with the method, controller, precision and options, and build a new "
             "kernels.Integrator(system, method, ...) on the other side; to spread a batch over processes or GPUs, "
             "pass a Dask client instead: integ.solve(..., client=client) (README: Scale-out with Dask)")
 

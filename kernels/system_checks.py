@@ -19,7 +19,19 @@ import numpy as np
 from .derivative_check import second_point
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "input_written_in_source",
-           "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped"]
+           "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function"]
+
+
+def picklable_function(func):
+    """The ``numba.njit`` dispatcher a module holds under ``func``'s name when ``func`` is its Python function, else
+    ``func``: pickle writes a module function by reference, and the module's name leads to the dispatcher, so the
+    function itself did not pickle ('not the same object as njmod.rhs': a regression hunt).  Undone by
+    :func:`cpu_jit_unwrapped`."""
+    import sys
+
+    module = sys.modules.get(getattr(func, "__module__", None) or "")
+    held = getattr(module, getattr(func, "__qualname__", ""), None) if module is not None else None
+    return held if held is not func and getattr(held, "py_func", None) is func else func
 
 
 def cpu_jit_unwrapped(func):

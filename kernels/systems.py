@@ -37,7 +37,7 @@ from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, cpu_jit_unwrapped, first_lines, input_written,
-                            input_written_in_source, signature, unassigned, where)
+                            input_written_in_source, picklable_function, signature, unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, defaulted_parameter, reals_or_none
 
@@ -72,6 +72,9 @@ def _arity(func, what, expected, names, n_drivers=None, derivative=False):
             f"{what} must take {expected} arguments ({', '.join(names)}); "
             f"got a function of {len(positional)} positional arguments{hint}"
         )
+
+
+_USER_FUNCTIONS = ("rhs", "observables", "jac", "jvp")  # the system's own functions (a pickle's by reference)
 
 
 class ODESystem:
@@ -201,7 +204,14 @@ class ODESystem:
         for cached in ("_device", "_integrators", "device_rhs", "device_observables"):
             state.pop(cached, None)
         state["_device"], state["_compiled"] = {}, set()
+        for role in _USER_FUNCTIONS:  # a numba.njit function goes as its module's dispatcher
+            state[role] = picklable_function(state[role])
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for role in _USER_FUNCTIONS:
+            self.__dict__[role] = cpu_jit_unwrapped(state[role])
 
     def __deepcopy__(self, memo):
         """The system itself: it does not change once built, and its compiled functions do not copy (a result's

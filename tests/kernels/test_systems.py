@@ -556,3 +556,22 @@ def test_a_jac_index_error_is_told_apart_from_two_dimensional_indexing(jac, word
         ODESystem(_decay_two, 2, name="two", jac=jac)
     assert str(info.value).endswith(words)
     assert jac is _jac_in_two_indices or "J[i, j]" not in str(info.value)
+
+
+@numba.njit
+def _njit_decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+def test_a_system_of_njit_functions_pickles():
+    # Taken as its Python function, the rhs no longer matched its module's name (the dispatcher): "Can't pickle
+    # <function _njit_decay>: it's not the same object" (a regression hunt)
+    import pickle
+
+    system = ODESystem(_njit_decay, 1, 1, name="njit_decay")
+    again = pickle.loads(pickle.dumps(system))
+    assert again.rhs is _njit_decay.py_func
+    args = ((0.0, 1.0), [1.0], [[1.0], [2.0]])
+    first = kernels.solve_ivp(system, *args, method="rk4", dt=0.05, precision=np.float64, progress=False)
+    second = kernels.solve_ivp(again, *args, method="rk4", dt=0.05, precision=np.float64, progress=False)
+    np.testing.assert_array_equal(first.y, second.y)
