@@ -17,9 +17,11 @@ import traceback
 import numpy as np
 
 from .derivative_check import second_point
+from .errors import ConfigurationError
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "input_written_in_source",
-           "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function"]
+           "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
+           "check_jvp_runs"]
 
 
 def picklable_function(func):
@@ -165,3 +167,34 @@ def where(exc, func):
     lines = [line for frame, line in traceback.walk_tb(exc.__traceback__)
              if frame.f_code.co_filename == code.co_filename]
     return f", at {os.path.basename(code.co_filename)}:{lines[-1]}" if lines else ""
+
+
+def check_jvp_runs(system, y, p):
+    """ConfigurationError where ``system``'s ``jvp`` fails on the test arrays (``y``, ``p`` read only), returns a
+    value or leaves a component of ``out`` unassigned: a jvp writing ``out[5]`` of a 2-state system was only found
+    by the solve (and on a GPU not at all: a write past ``out``; a regression hunt).  Device code is left to the
+    compile check."""
+    from .user_faults import run_as_on_a_gpu
+
+    n = system.n_states
+    v = np.linspace(1.5, 0.5, n)
+    out = np.full(n, UNWRITTEN)
+    try:
+        with np.errstate(all="ignore"):
+            returned = run_as_on_a_gpu(system.jvp, (0.0, y, p, v, out), finite_only=False)
+    except Exception as exc:  # noqa: BLE001 - report any failure of user code
+        if calls_device_code(exc):
+            return
+        size = (f": out has n_states = {n} entries (out[i] = sum_j d f_i / d y_j v[j] for i below {n})"
+                if isinstance(exc, IndexError) else "")
+        raise ConfigurationError(
+            f"jvp of system {system.name!r} failed on test arrays (y and v of {n}, p of {system.n_params}, out of "
+            f"{n} elements{where(exc, system.jvp)}): {type(exc).__name__}: {exc}{size}") from exc
+    if returned is not None:
+        raise ConfigurationError(f"jvp of system {system.name!r} returned a {type(returned).__name__}: jvp must write "
+                                 "into out and return nothing")
+    missing = unassigned(out)
+    if missing.size:
+        raise ConfigurationError(
+            f"jvp of system {system.name!r} did not assign out[{int(missing[0])}] ({missing.size} of {n} components, "
+            "at t=0 on test arrays): assign every component on every call; out is not zeroed")

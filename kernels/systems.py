@@ -36,8 +36,8 @@ from .literals import in_precision
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
-from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, cpu_jit_unwrapped, first_lines, input_written,
-                            input_written_in_source, picklable_function, signature, unassigned, where)
+from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, check_jvp_runs, cpu_jit_unwrapped, first_lines,
+                            input_written, input_written_in_source, picklable_function, signature, unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, defaulted_parameter, reals_or_none
 
@@ -313,6 +313,8 @@ class ODESystem:
                     f"components, at t=0 on test arrays): assign every component on every call; {out_name} is "
                     "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
             outputs[what] = out if returned is None else None
+        if self.jvp is not None and outputs.get("rhs") is not None:  # (rhs ran on the host: so can jvp, mostly)
+            check_jvp_runs(self, y, p)
         self.derivatives_disagree = check_derivatives(self, outputs, y, p)
         if outputs.get("rhs") is not None:  # it ran on the host
             self._check_assigned_elsewhere(p, u)

@@ -407,3 +407,30 @@ def test_an_exact_jac_at_a_state_at_zero_beside_a_large_or_unit_one_is_not_flagg
         system = ODESystem(rhs, 2, name=rhs.__name__.strip("_"), jac=jac)
         kernels.solve_ivp(system, (0.0, 1e-3), y0, method="rodas4", rtol=1e-6, atol=1e-9, precision=np.float64,
                           progress=False)
+
+
+def _writes_past_out(t, y, p, v, out):
+    out[0] = v[1]
+    out[1] = -v[0]
+    out[5] = 0.0
+
+
+def _leaves_out(t, y, p, v, out):
+    out[0] = v[1]
+
+
+def _rotation(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -y[0]
+
+
+@pytest.mark.parametrize("jvp, words", [
+    (_writes_past_out, r"jvp of system 'rotation' failed on test arrays .*IndexError: index 5 is out of bounds .*: out "
+                       r"has n_states = 2 entries"),
+    (_leaves_out, r"jvp of system 'rotation' did not assign out\[1\]"),
+])
+def test_a_jvp_that_writes_past_out_or_leaves_a_component_is_refused_at_construction(jvp, words):
+    """A regression hunt: a jvp writing out[5] of a 2-state system was built without a word (the construction check
+    never ran it) and found only by the solve; on a GPU it writes memory it does not own."""
+    with pytest.raises(ConfigurationError, match=words):
+        ODESystem(_rotation, 2, name="rotation", jvp=jvp)
