@@ -274,14 +274,18 @@ def failure_message(result, what, system_name, func=None):
     elif category == "other" and re.search(r"\b(np|numpy)\.", source):
         category = "numpy"
     missing = re.search(r"Unknown attribute '(\w+)' of type Module\(<module 'math'", summary)
-    if missing:  # math.cbrt, math.fsum: numba-cuda lacks some of the math module (a user's trial)
-        category, hint_names = "math", {"instead": _MATH_MISSING.get(missing.group(1), _MATH_MISSING[None])}
-        summary = f"math.{missing.group(1)} is not available in CUDA device code"
-    recursive = _recursive_helpers(func) if category == "other" else []
+    untyped = re.search(r"Untyped global name '(\w+)'", summary)
+    imported = untyped and _from_math(func, untyped.group(1))  # cbrt of `from math import cbrt` (a regression hunt)
+    if missing or imported:  # math.cbrt, math.fsum: numba-cuda lacks some of the math module (a user's trial)
+        name = missing.group(1) if missing else imported
+        category, hint_names = "math", {"instead": _MATH_MISSING.get(name, _MATH_MISSING[None])}
+        alias = f" (imported as {untyped.group(1)})" if imported and imported != untyped.group(1) else ""
+        summary = f"math.{name}{alias} is not available in CUDA device code"
+    cycles = _recursive_helpers(func) if category == "other" else []
     if category == "other" and ("insert_unresolved_ref" in summary or any(
-            re.search(rf"\b{re.escape(name)}\s*\(", source) for name in recursive)):
-        category, hint_names = "recursion", {"it": " and ".join(recursive[:2]) or "the helper"}
-        summary = f"{hint_names['it']} calls itself"  # Numba said 'JITCUDACodegen' ... 'insert_unresolved_ref'
+            re.search(rf"\b{re.escape(name)}\s*\(", source) for cycle in cycles for name in cycle)):
+        category = "recursion"  # Numba said 'JITCUDACodegen' ... 'insert_unresolved_ref'
+        summary, hint_names = _recursion_words(cycles, source)
     if category == "other" and re.search(r"Untyped global name .*<class 'function'>", summary):
         category = "helper"
     if category == "other" and (re.search(r"Variable 'self' is not defined", summary)
@@ -343,21 +347,78 @@ _MATH_MISSING = {"cbrt": "math.copysign(abs(x) ** (1.0 / 3.0), x) for math.cbrt(
                        "math.pow, math.gamma, ...)"}
 
 
-def _recursive_helpers(func):
-    """The names of the device functions ``func`` calls (directly or through another) that call themselves by
-    name; [] for none or a function that is not plain Python."""
-    found, seen, todo = [], set(), [func]
+def _functions_reached(func):
+    """``(function, values_read, ids of the device functions it calls)`` of ``func`` and of every device function it
+    calls, directly or through another (``func`` first); only ``func``'s for a function that is not plain Python."""
+    reached, seen, todo = [], {id(func)}, [func]
     while todo:
-        for (kind, name), value in values_read(todo.pop()).items():
-            helper = getattr(value, "py_func", None)
-            if kind != "global" or not isinstance(helper, types.FunctionType) or id(helper) in seen:
-                continue
-            seen.add(id(helper))
-            todo.append(value)
-            if helper.__globals__.get(helper.__name__) is value and (
-                    helper.__name__ in helper.__code__.co_names):
-                found.append(helper.__name__)
-    return found
+        caller = todo.pop(0)
+        values = values_read(caller)
+        callees = [value for (kind, _), value in values.items()
+                   if kind == "global" and isinstance(getattr(value, "py_func", None), types.FunctionType)]
+        reached.append((caller, values, [id(value) for value in callees]))
+        todo += [value for value in callees if id(value) not in seen]
+        seen.update(id(value) for value in callees)
+    return reached
+
+
+def _recursive_helpers(func):
+    """The call cycles among the device functions ``func`` calls (directly or through another), each as the names
+    of its functions in call order: ``[["power"]]`` for one that calls itself, ``[["ping", "pong"]]`` for two that
+    call each other; [] for none or a function that is not plain Python."""
+    reached = _functions_reached(func)
+    graph = {id(function): callees for function, _, callees in reached}
+    names = {id(function): function.py_func.__name__ for function, _, _ in reached
+             if isinstance(getattr(function, "py_func", None), types.FunctionType)}
+    cycles = []
+    for start in names:
+        cycle = _cycle(graph, start)
+        if cycle and all(set(cycle) != set(found) for found in cycles):
+            cycles.append(cycle)
+    return [[names[node] for node in cycle] for cycle in cycles]
+
+
+def _cycle(graph, start):
+    """The shortest path of calls from ``start`` back to itself in ``graph`` (id -> ids called), as the ids from
+    ``start`` on; [] when there is none."""
+    paths, seen = [[start]], set()
+    while paths:
+        path = paths.pop(0)
+        for callee in graph.get(path[-1], ()):
+            if callee == start:
+                return path
+            if callee not in seen:
+                seen.add(callee)
+                paths.append(path + [callee])
+    return []
+
+
+def _recursion_words(cycles, source):
+    """The summary and the hint's names of a recursion failure: the cycle named on the failing line ``source``
+    first (``ping calls pong, which calls ping``)."""
+    on_line = [cycle for cycle in cycles if any(re.search(rf"\b{re.escape(n)}\s*\(", source) for n in cycle)]
+    cycles = on_line + [cycle for cycle in cycles if cycle not in on_line]
+    if not cycles:
+        return "the helper calls itself", {"it": "the helper"}
+    cycle = cycles[0]
+    if len(cycle) == 1:
+        return f"{cycle[0]} calls itself", {"it": cycle[0]}
+    names = ", ".join(cycle[:-1]) + " and " + cycle[-1]
+    calls = f"{cycle[0]} calls " + ", which calls ".join(cycle[1:] + cycle[:1])
+    return f"{names} call each other ({calls})", {"it": names}
+
+
+def _from_math(func, name):
+    """The math module's name of the function ``func`` (or a device function it calls) reads as the global or
+    closure variable ``name`` (``from math import cbrt``), or None when ``name`` is not one of math's."""
+    import math
+
+    for _, values, _ in _functions_reached(func):
+        value = values.get(("global", name), values.get(("closure variable", name)))
+        real = getattr(value, "__name__", None)
+        if isinstance(real, str) and getattr(math, real, None) is value:
+            return real
+    return None
 
 
 def _math_for(ufunc):

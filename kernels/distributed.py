@@ -305,20 +305,27 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
 def configuration_key(configuration) -> str:
     """A stable text key of a configuration: canonical JSON (sorted keys; NumPy numbers and arrays as the plain
     numbers and lists they hold, so a grid made with ``np.linspace`` matches its record read back from JSON), else
-    ``repr`` (of a mapping's items in key order)."""
+    ``repr`` of the same plain values with every mapping, nested ones too, as its ``(key, value)`` pairs in the order
+    of the keys' ``repr`` (so equal configurations get equal keys whatever their order or NumPy types)."""
     try:
-        return json.dumps(configuration, sort_keys=True, default=_as_json)
-    except (TypeError, ValueError):
-        if isinstance(configuration, dict):
-            return repr(sorted(configuration.items(), key=lambda item: repr(item[0])))
-        return repr(configuration)
+        return json.dumps(_as_json(configuration), sort_keys=True)
+    except (TypeError, ValueError):  # a key or value JSON lacks (a class, a complex), or keys of mixed types
+        return repr(_as_json(configuration, pairs=True))
 
 
-def _as_json(value):
-    """A NumPy scalar or array as Python's own numbers (``json.dumps``'s ``default``); anything else refused."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON")
+def _as_json(value, pairs=False):
+    """``value`` with its NumPy numbers and arrays as Python's own numbers and lists, recursively (mapping keys too);
+    with ``pairs``, each mapping as the list of its ``(key, value)`` pairs sorted by the keys' ``repr``."""
+    if isinstance(value, (np.number, np.bool_)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return _as_json(value.tolist(), pairs)
+    if isinstance(value, dict):
+        items = [(_as_json(k, pairs), _as_json(v, pairs)) for k, v in value.items()]
+        return sorted(items, key=lambda item: repr(item[0])) if pairs else dict(items)
+    if isinstance(value, (list, tuple)):
+        return (tuple if isinstance(value, tuple) else list)(_as_json(item, pairs) for item in value)
+    return value
 
 
 def map_configurations(client, function, configurations, done=(), key=configuration_key, resources="auto",

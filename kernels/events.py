@@ -107,7 +107,10 @@ def _check_function(func):
                                                                                       "t, y, p")
     if defaulted is not None:
         raise defaulted
-    if len(positional) != 3 or any(p.kind is p.VAR_POSITIONAL for p in params):
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise ConfigurationError("Event function takes *args (variable arguments), which a device function cannot: "
+                                 "it is called with exactly (t, y, p), so write g(t, y, p)")
+    if len(positional) != 3:
         drivers = (" Event functions do not receive the drivers u: where a crossing depends on a driver, write the "
                    "forcing as a function of t inside g (g may read module arrays of its samples)."
                    if len(positional) == 4 else "")

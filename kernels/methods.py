@@ -69,6 +69,16 @@ def get_method(method) -> Method:
     """Return the :class:`Method` called ``method`` (case-insensitive), or a Method as given."""
     if isinstance(method, Method):
         return method
+    if method is None:
+        raise ConfigurationError(f"method must be a method's name, one of {list(METHOD_NAMES)}; got None: leave "
+                                 "method out for the default, 'tsit5', or pass a name")
+    if isinstance(method, type) and method.__module__.startswith("scipy.integrate"):  # SciPy's solve_ivp takes these
+        from .integrator_checks import SCIPY_METHODS  # (here: integrator_checks imports this module)
+
+        name = method.__name__.lower()
+        use = SCIPY_METHODS.get(name, repr(name) if name in METHODS else "a name of the list below")
+        raise ConfigurationError(f"method {method.__name__} is SciPy's solver class; here a method is a name: use "
+                                 f"{use}. The methods are {list(METHOD_NAMES)} (case-insensitive)")
     if not isinstance(method, str):  # a tableau or its JSON (a dict) fell on 'unhashable type' (a user's trial)
         raise ConfigurationError(
             f"method must be a method's name, one of {list(METHOD_NAMES)}; got {type(method).__name__} "

@@ -223,7 +223,8 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
                                                   and not shared_row):
         raise ConfigurationError(
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}"
-            + _sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint))
+            + _sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
+                          isinstance(value, (list, tuple))))
     _check_not_empty(arr, what)
     return finite_rows(arr, what, dtype), (n_traj or 1) if shared_row else arr.shape[0]
 
@@ -236,25 +237,27 @@ def _check_layout(value, what, width, name_width):
     """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns,
     and a tuple of ``width`` 1-D arrays of ``width`` values each (one array per parameter, or per state, read as rows
     without a word: the batch came out transposed).  A list of arrays is rows, as ``np.array`` reads it
-    (``[default_params] * N``)."""
+    (``[default_params] * N``), unless it holds a pandas Series (a DataFrame's column: ``[df.a, df.b]``)."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     order = f"{letter}[0], {letter}[1], ..."
     if isinstance(value, Mapping) and width:
         columns = ", ".join(f"{what}[{key!r}]" for key in list(value)[:3]) + (", ..." if len(value) > 3 else "")
-        raise ConfigurationError(
-            f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in the order the rhs "
-            f"reads {order}; got a dict: pass np.column_stack([{columns}]) with the {noun}s in that order")
-    if isinstance(value, tuple) and len(value) == width > 1 and _square_of_arrays(value):
+        got = f"a dict: pass np.column_stack([{columns}]) with the {noun}s in that order" if value else "an empty dict"
+        raise ConfigurationError(f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in "
+                                 f"the order the rhs reads {order}; got {got}")
+    if isinstance(value, (tuple, list)) and len(value) == width > 1 and _square_of_arrays(value, type(value) is list):
         raise ConfigurationError(
             f"{what} is a {type(value).__name__} of {width} 1-D arrays of {width} values each, so the solver cannot "
             f"tell one array per {noun} from one row per trajectory: pass np.column_stack({what}) for one array per "
             f"{noun} ({order}), or np.array({what}) (or np.stack({what})) for one row per trajectory")
 
 
-def _square_of_arrays(items):
-    """True when ``items`` (a tuple) holds an array (a NumPy array, or any object with a shape or
-    ``__array__``, such as a JAX array), and every item is 1-D with as many values as there are items."""
+def _square_of_arrays(items, series=False):
+    """True when ``items`` (a tuple or a list) holds an array (a NumPy array, or any object with a shape or
+    ``__array__``, such as a JAX array; with ``series``, a pandas Series), and every item is 1-D with as many values
+    as there are items."""
     arrays = [not isinstance(item, (list, tuple) + _TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
+              and (not series or type(item).__name__ == "Series" and type(item).__module__.startswith("pandas"))
               for item in items]
     try:
         return any(arrays) and all(np.shape(item) == (len(items),) for item in items)
@@ -262,10 +265,10 @@ def _square_of_arrays(items):
         return False
 
 
-def _sweep_hint(shape, what, width, n_traj=None):
+def _sweep_hint(shape, what, width, n_traj=None, sequence=False):
     """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value, a column for a row,
     SciPy's column orientation (only where the columns match the trajectories ``n_traj`` set elsewhere), or rows of
-    the wrong width."""
+    the wrong width (``sequence``: the input was a list or tuple, which has no ``.T``)."""
     if width == 0 and what == "params":
         return ": the system has no parameters (n_params=0), so leave params out (or give n_params to ODESystem)"
     if len(shape) == 1 and width == 1 and shape[0] > 1:
@@ -282,7 +285,7 @@ def _sweep_hint(shape, what, width, n_traj=None):
         rows = (f"; or, as {shape[0]} trajectories, each row needs {width} values, not {shape[1]}"
                 if n_traj is None else "")
         return (f": that is {shape[1]} trajectories in columns, SciPy's orientation; here each trajectory is a row, "
-                f"{what}.T{rows}")
+                + (f"np.column_stack({what}) (or np.array({what}).T)" if sequence else f"{what}.T") + rows)
     if len(shape) == 2 and shape[1] != width:
         return (f": {shape[0]} trajectories of {shape[1]} value{'s' * (shape[1] != 1)} each, where the system has "
                 f"{width} (each row holds one trajectory's {width} value{'s' * (width != 1)})")

@@ -180,3 +180,54 @@ def test_a_recursive_helper_is_told_to_become_a_loop():
                                                          r"itself .*rewrite _ipow as a loop") as info:
         kernels.ODESystem(_calls_a_recursive_helper, 1, name="recursive")
     assert "insert_unresolved_ref" not in str(info.value)
+
+
+def _imports_cbrt():
+    from math import cbrt, factorial as fact  # a name imported from math, not read as math.cbrt
+
+    def by_name(t, y, p, dydt):
+        dydt[0] = -cbrt(y[0])
+
+    def by_alias(t, y, p, dydt):
+        dydt[0] = -y[0] / fact(3)
+
+    return by_name, by_alias
+
+
+@pytest.mark.parametrize("which, words", [
+    (0, r"\): math\.cbrt is not available in CUDA device code\. Write math\.copysign\(abs\(x\) \*\* "),
+    (1, r"\): math\.factorial \(imported as fact\) is not available in CUDA device code\. Write math\.gamma"),
+], ids=["cbrt", "alias"])
+def test_a_math_function_imported_by_name_is_named_with_a_replacement_too(which, words):
+    """cbrt of `from math import cbrt` got "Untyped global name 'cbrt'" and the hint that device code compiles
+    'the math module' (a regression hunt), where math.cbrt got the replacement."""
+    with pytest.raises(kernels.ConfigurationError, match=words) as info:
+        kernels.ODESystem(_imports_cbrt()[which], 1, name="math_imported")
+    assert "Untyped global name" not in str(info.value) and "the math module" not in str(info.value)
+
+
+@cuda.jit(device=True)
+def _ping(x, n):
+    if n <= 0:
+        return x
+    return _pong(x, n - 1)
+
+
+@cuda.jit(device=True)
+def _pong(x, n):
+    if n <= 0:
+        return x
+    return _ping(x, n - 1)
+
+
+def _calls_mutually_recursive_helpers(t, y, p, dydt):
+    dydt[0] = -_ping(y[0], 3)
+
+
+def test_mutually_recursive_helpers_are_named():
+    """Two helpers calling each other were told "the helper calls itself ... rewrite the helper as a loop", naming
+    neither (a regression hunt)."""
+    with pytest.raises(kernels.ConfigurationError, match=r"_ping and _pong call each other \(_ping calls _pong, which "
+                                                         r"calls _ping\)\. A CUDA device function cannot call itself "
+                                                         r".*rewrite _ping and _pong as a loop"):
+        kernels.ODESystem(_calls_mutually_recursive_helpers, 1, name="mutual")

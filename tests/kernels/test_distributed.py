@@ -435,3 +435,12 @@ def test_a_dask_array_of_unknown_length_is_refused_with_the_remedy(client):
     result = kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], filtered.compute_chunk_sizes(), method="rk4", dt=DT,
                                client=client, progress=False)
     assert result.success and result.y.shape[0] == int((_params(8)[:, 1] > 10).sum())
+
+
+def test_equal_configurations_get_equal_keys_at_every_level():
+    # The repr fallback sorted only the top level, and NumPy keys and complex numbers kept their NumPy repr, so
+    # equal configurations got different keys and a resumed sweep ran them again (a regression hunt).
+    assert configuration_key({np.int64(1): "a"}) == configuration_key({1: "a"})
+    assert configuration_key({"a": {"x": 1, "p": np.float32}}) == configuration_key({"a": {"p": np.float32, "x": 1}})
+    assert configuration_key({"z": np.complex128(1 + 2j)}) == configuration_key({"z": 1 + 2j})
+    assert configuration_key({"a": object, "b": 1}) != configuration_key({"a": object, "b": 2})

@@ -393,3 +393,14 @@ def test_the_event_class_itself_is_refused_with_how_to_make_one():
     """events=kernels.Event was told about a parameter with a default value (a user's trial)."""
     with pytest.raises(ConfigurationError, match=r"got the class kernels.Event, not an event.*kernels.Event\(g"):
         kernels.solve_ivp(kernels.ODESystem(_grow, 1, name="grow"), (0.0, 1.0), [0.0], events=Event, progress=False)
+
+
+def _variadic(t, y, p, *args):
+    return y[0]
+
+
+def test_an_event_function_with_star_args_is_told_device_functions_take_none():
+    # It was told "must take 3 arguments (t, y, p); got a function of 3 positional arguments" (a regression hunt)
+    with pytest.raises(ConfigurationError, match=r"^Event function takes \*args \(variable arguments\), which a "
+                                                 r"device function cannot: it is called with exactly \(t, y, p\)"):
+        kernels.solve_ivp(BALL, (0.0, 1.0), [10.0, 0.0], method="rk4", dt=0.1, events=_variadic)

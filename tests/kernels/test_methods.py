@@ -21,3 +21,16 @@ def test_a_tableau_or_its_json_as_the_method_is_told_where_a_new_tableau_goes(gi
     with pytest.raises(kernels.ConfigurationError, match=r"^method must be a method's name, one of \['euler'.*"
                                                          r"joining its family's tuple in kernels/tableaus"):
         kernels.Integrator(kernels.lorenz(), given)
+
+
+def test_scipy_solver_class_or_none_as_the_method_is_told_what_to_pass():
+    # SciPy's solve_ivp takes method=RK45 (the class); here it got the advice on tableaus, and so did None
+    # (a regression hunt)
+    integrate = pytest.importorskip("scipy.integrate")
+    with pytest.raises(kernels.ConfigurationError, match=r"^method RK45 is SciPy's solver class; here a method is a "
+                                                         r"name: use 'dopri5' .* or 'tsit5'"):
+        kernels.Integrator(kernels.lorenz(), integrate.RK45)
+    with pytest.raises(kernels.ConfigurationError, match=r"use 'dop853'\."):
+        kernels.Integrator(kernels.lorenz(), integrate.DOP853)
+    with pytest.raises(kernels.ConfigurationError, match=r"got None: leave method out for the default, 'tsit5'"):
+        kernels.Integrator(kernels.lorenz(), None)

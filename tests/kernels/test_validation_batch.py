@@ -220,3 +220,29 @@ def test_boolean_params_say_how_to_pass_them_as_numbers(given, fix):
     with pytest.raises(ConfigurationError, match=rf"^params must be an array of real numbers; got booleans .*: pass "
                                                  rf"{re.escape(fix)} to give them as 0.0 and 1.0$"):
         call(params=given)
+
+
+@pytest.mark.parametrize("where, form", [("params", tuple), ("y0", list)])
+def test_a_sequence_of_columns_in_scipys_orientation_is_told_to_stack_them(where, form):
+    """A tuple or list of 5-value columns was told ``params.T``, which a tuple or list lacks (a regression hunt)."""
+    with pytest.raises(ConfigurationError) as info:
+        call(**{where: form(np.ones((3, 5)))})
+    assert (f"that is 5 trajectories in columns, SciPy's orientation; here each trajectory is a row, "
+            f"np.column_stack({where}) (or np.array({where}).T)") in str(info.value)
+    assert f"{where}.T" not in str(info.value)
+
+
+def test_a_list_of_square_pandas_columns_is_refused_as_ambiguous():
+    """[df.sigma, df.rho, df.beta] of 3 rows was read as rows, transposed, with success (a regression hunt)."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"sigma": _COLUMNS[0], "rho": _COLUMNS[1], "beta": _COLUMNS[2]})
+    with pytest.raises(ConfigurationError, match=r"^params is a list of 3 1-D arrays of 3 values each, so the solver "
+                                                 r"cannot tell one array per parameter from one row per trajectory"):
+        call(params=[frame.sigma, frame.rho, frame.beta])
+
+
+def test_an_empty_dict_is_not_told_to_stack_no_columns():
+    with pytest.raises(ConfigurationError) as info:
+        call(params={})
+    assert str(info.value) == ("params must be one row per trajectory, of shape (N, 3) (n_params), in the order the "
+                               "rhs reads p[0], p[1], ...; got an empty dict")
