@@ -57,7 +57,10 @@ def _arity(func, what, expected, names, n_drivers=None, derivative=False):
                  else defaulted_parameter(list(params), what, ", ".join(names)))
     if defaulted is not None:
         raise defaulted
-    if len(positional) != expected or any(p.kind is p.VAR_POSITIONAL for p in params):
+    if any(p.kind is p.VAR_POSITIONAL for p in params):  # "got a function of 4 positional arguments" (a hunt)
+        raise ConfigurationError(f"{what} takes *args (variable arguments), which a device function cannot: it is "
+                                 f"called with exactly ({', '.join(names)}); write {what}({', '.join(names)})")
+    if len(positional) != expected:
         hint = ""
         if derivative and n_drivers and len(positional) == expected + 1:
             hint = (f"; {what} does not receive u, with drivers or without: a Jacobian that depends on the forcing is "

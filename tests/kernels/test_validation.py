@@ -523,3 +523,13 @@ def test_a_nonzero_value_float32_rounds_to_zero_is_refused():
         kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 1.0), [[1.0], [1e-50]], [[1.0], [1.0]])
     kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 0.1), [[1.0], [1e-50]], [[1.0], [1.0]],
                       precision=np.float64, progress=False)
+
+
+def test_an_rhs_with_star_args_is_told_device_functions_take_none():
+    # "rhs must take 4 arguments (t, y, p, dydt); got a function of 4 positional arguments" (a regression hunt)
+    def rhs(t, y, p, dydt, *extra):
+        dydt[0] = -y[0]
+
+    with pytest.raises(ConfigurationError, match=r"^rhs takes \*args \(variable arguments\), which a device function "
+                                                 r"cannot: it is called with exactly \(t, y, p, dydt\)"):
+        ODESystem(rhs, 1)
