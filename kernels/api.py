@@ -19,23 +19,10 @@ from .rhs_hint import mostly_rejected, resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
-from .status_messages import (FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_BESIDE_NOTE, FLOAT32_REJECTED_NOTE,
-                              REJECTED_SHARE, SCIPY_RESULT_NAMES, SUSPECT_MARK)
+from .status_messages import (DIFFRAX_RESULT_NAMES, FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_BESIDE_NOTE,
+                              FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SCIPY_RESULT_NAMES, SUSPECT_MARK)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
-
-
-# diffrax's Solution names -> what holds the same here (IVPResult.__getattr__; SciPy's: SCIPY_RESULT_NAMES)
-DIFFRAX_RESULT_NAMES = {
-    "ys": "use y, shape (N, len(t), n_states): y[i] holds trajectory i's saved states (diffrax's ys of one solve)",
-    "ts": "use t, the save times (float64, shared by every trajectory)",
-    "stats": "use n_steps and n_rejected (accepted and rejected steps), n_rhs, n_jac, n_lu and n_newton, one count "
-             "per trajectory",
-    "result": "use status (one kernels.Status code per trajectory, 0 is success), success (all succeeded) and "
-              "message(i) (why trajectory i stopped)",
-    "t0": "use t_start, the span's t0",
-    "evaluate": "there is no dense output: pass the times you need as t_eval (diffrax's SaveAt(ts=...))",
-}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGE
 
 __all__ = ["status_messages", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE",
            "FLOAT32_REJECTED_BESIDE_NOTE", "REJECTED_SHARE",
-           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES"]
+           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES"]
 
 
 # What a float32 run's non-finite message adds (left out where the stiffness hint names the cause).
@@ -150,4 +150,17 @@ SCIPY_RESULT_NAMES = {
                 "and event_count (crossings of each event)",
     "y_events": "use event_y (the state at the terminal event, per trajectory)",
     "sol": "there is no dense output: pass the times you need as t_eval",
+}
+
+
+# diffrax's Solution names -> what holds the same here (IVPResult.__getattr__; SciPy's: SCIPY_RESULT_NAMES)
+DIFFRAX_RESULT_NAMES = {
+    "ys": "use y, shape (N, len(t), n_states): y[i] holds trajectory i's saved states (diffrax's ys of one solve)",
+    "ts": "use t, the save times (float64, shared by every trajectory)",
+    "stats": "use n_steps and n_rejected (accepted and rejected steps), n_rhs, n_jac, n_lu and n_newton, one count "
+             "per trajectory",
+    "result": "use status (one kernels.Status code per trajectory, 0 is success), success (all succeeded) and "
+              "message(i) (why trajectory i stopped)",
+    "t0": "use t_start, the span's t0",
+    "evaluate": "there is no dense output: pass the times you need as t_eval (diffrax's SaveAt(ts=...))",
 }

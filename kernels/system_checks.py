@@ -10,6 +10,8 @@ wrote into, where in the user's file it failed, how the integrator calls it).
 from __future__ import annotations
 
 import ast
+import functools
+import inspect
 import os
 import re
 import traceback
@@ -17,11 +19,12 @@ import traceback
 import numpy as np
 
 from .derivative_check import second_point
-from .errors import ConfigurationError
+from .errors import ConfigurationError, describe
+from .validation import defaulted_parameter
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "input_written_in_source",
            "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
-           "check_jvp_runs"]
+           "check_jvp_runs", "check_arity"]
 
 
 def picklable_function(func):
@@ -198,3 +201,38 @@ def check_jvp_runs(system, y, p):
         raise ConfigurationError(
             f"jvp of system {system.name!r} did not assign out[{int(missing[0])}] ({missing.size} of {n} components, "
             "at t=0 on test arrays): assign every component on every call; out is not zeroed")
+
+
+def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
+    """ConfigurationError unless ``func`` is a callable of ``expected`` plain positional arguments ``names`` (no
+    defaults, ``*args`` or ``**kwargs``), with what a wrong count most likely meant."""
+    if not callable(func):
+        raise ConfigurationError(f"{what} must be a callable {what}({', '.join(names)}); got {describe(func)}")
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    # a functools.partial's bound keywords show as defaults: the compile check names the partial itself
+    defaulted = (None if isinstance(func, functools.partial)
+                 else defaulted_parameter(list(params), what, ", ".join(names)))
+    if defaulted is not None:
+        raise defaulted
+    if any(p.kind is p.VAR_POSITIONAL for p in params):  # "got a function of 4 positional arguments" (a hunt)
+        raise ConfigurationError(f"{what} takes *args (variable arguments), which a device function cannot: it is "
+                                 f"called with exactly ({', '.join(names)}); write {what}({', '.join(names)})")
+    if len(positional) != expected:
+        hint = ""
+        if derivative and n_drivers and len(positional) == expected + 1:
+            hint = (f"; {what} does not receive u, with drivers or without: a Jacobian that depends on the forcing is "
+                    f"not supported, so for such a model leave {what} out and the solvers difference rhs, which "
+                    f"sees u (README, 'Systems')")
+        elif n_drivers == 0 and len(positional) == expected + 1:
+            hint = (f"; the form {what}(t, y, p, u, {names[-1]}) is for systems with drivers: pass n_drivers "
+                    f"(and drivers to solve_ivp), or drop u")
+        elif n_drivers and len(positional) == expected - 1:
+            hint = f"; with n_drivers={n_drivers} the drivers come as u: {what}({', '.join(names)})"
+        raise ConfigurationError(
+            f"{what} must take {expected} arguments ({', '.join(names)}); "
+            f"got a function of {len(positional)} positional arguments{hint}"
+        )

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 from collections.abc import Mapping
 
 import numpy as np
@@ -36,45 +35,13 @@ from .literals import in_precision
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
-from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, check_jvp_runs, cpu_jit_unwrapped, first_lines,
-                            input_written, input_written_in_source, picklable_function, signature, unassigned, where)
+from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, check_arity, check_jvp_runs, cpu_jit_unwrapped,
+                            first_lines, input_written, input_written_in_source, picklable_function, signature,
+                            unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
-from .validation import check_int, defaulted_parameter, reals_or_none
+from .validation import check_int, reals_or_none
 
 __all__ = ["ODESystem", "DeviceFunctions"]
-
-
-def _arity(func, what, expected, names, n_drivers=None, derivative=False):
-    if not callable(func):
-        raise ConfigurationError(f"{what} must be a callable {what}({', '.join(names)}); got {describe(func)}")
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    # a functools.partial's bound keywords show as defaults: the compile check names the partial itself
-    defaulted = (None if isinstance(func, functools.partial)
-                 else defaulted_parameter(list(params), what, ", ".join(names)))
-    if defaulted is not None:
-        raise defaulted
-    if any(p.kind is p.VAR_POSITIONAL for p in params):  # "got a function of 4 positional arguments" (a hunt)
-        raise ConfigurationError(f"{what} takes *args (variable arguments), which a device function cannot: it is "
-                                 f"called with exactly ({', '.join(names)}); write {what}({', '.join(names)})")
-    if len(positional) != expected:
-        hint = ""
-        if derivative and n_drivers and len(positional) == expected + 1:
-            hint = (f"; {what} does not receive u, with drivers or without: a Jacobian that depends on the forcing is "
-                    f"not supported, so for such a model leave {what} out and the solvers difference rhs, which "
-                    f"sees u (README, 'Systems')")
-        elif n_drivers == 0 and len(positional) == expected + 1:
-            hint = (f"; the form {what}(t, y, p, u, {names[-1]}) is for systems with drivers: pass n_drivers "
-                    f"(and drivers to solve_ivp), or drop u")
-        elif n_drivers and len(positional) == expected - 1:
-            hint = f"; with n_drivers={n_drivers} the drivers come as u: {what}({', '.join(names)})"
-        raise ConfigurationError(
-            f"{what} must take {expected} arguments ({', '.join(names)}); "
-            f"got a function of {len(positional)} positional arguments{hint}"
-        )
 
 
 _USER_FUNCTIONS = ("rhs", "observables", "jac", "jvp")  # the system's own functions (a pickle's by reference)
@@ -157,18 +124,18 @@ class ODESystem:
         self.n_drivers = check_int(n_drivers, "n_drivers", 0)
         lead = ("t", "y", "p", "u") if self.n_drivers else ("t", "y", "p")
         rhs, observables, jvp, jac = (cpu_jit_unwrapped(f) for f in (rhs, observables, jvp, jac))
-        _arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",), self.n_drivers)
+        check_arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",), self.n_drivers)
         if (observables is None) != (self.n_observables == 0):
             raise ConfigurationError(
                 "observables and n_observables go together: give both (n_observables >= 1) or neither; "
                 f"got observables={describe(observables)}, n_observables={self.n_observables}"
             )
         if observables is not None:
-            _arity(observables, "observables", len(lead) + 1, lead + ("obs",), self.n_drivers)
+            check_arity(observables, "observables", len(lead) + 1, lead + ("obs",), self.n_drivers)
         if jvp is not None:
-            _arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"), self.n_drivers, derivative=True)
+            check_arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"), self.n_drivers, derivative=True)
         if jac is not None:
-            _arity(jac, "jac", 4, ("t", "y", "p", "J"), self.n_drivers, derivative=True)
+            check_arity(jac, "jac", 4, ("t", "y", "p", "J"), self.n_drivers, derivative=True)
         self.jac = jac
         self.rhs = rhs
         self.observables = observables

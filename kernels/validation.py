@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
 
 import numpy as np
 
+from .batch_layout import check_layout, sweep_hint
 from .batch_scan import column_abs_max
 from .errors import ConfigurationError, UnusedOptionWarning, describe, plain, warn_user
 
@@ -205,7 +205,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
                 f"{what} on the device must have dtype {np.dtype(dtype)} (the precision); got {arr.dtype}")
         _check_not_empty(arr, what)
         return arr, arr.shape[0]
-    _check_layout(value, what, width, name_width)
+    check_layout(value, what, width, name_width)
     arr = real_array(value, what)
     shared_row = arr.ndim == 1 and arr.shape[0] == width
     if shared_row:  # one row for every trajectory: the kernel reads row 0 (nothing is materialised)
@@ -223,73 +223,10 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
                                                   and not shared_row):
         raise ConfigurationError(
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}"
-            + _sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
+            + sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
                           isinstance(value, (list, tuple))))
     _check_not_empty(arr, what)
     return finite_rows(arr, what, dtype), (n_traj or 1) if shared_row else arr.shape[0]
-
-
-# What a batch input's columns are, for the messages of a dict or of a tuple of arrays: (noun, name in the rhs).
-_COLUMNS = {"params": ("parameter", "p"), "y0": ("state", "y")}
-
-
-def _check_layout(value, what, width, name_width):
-    """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns,
-    and a tuple of ``width`` 1-D arrays of ``width`` values each (one array per parameter, or per state, read as rows
-    without a word: the batch came out transposed).  A list of arrays is rows, as ``np.array`` reads it
-    (``[default_params] * N``), unless it holds a pandas Series (a DataFrame's column: ``[df.a, df.b]``)."""
-    noun, letter = _COLUMNS.get(what, ("column", "x"))
-    order = f"{letter}[0], {letter}[1], ..."
-    if isinstance(value, Mapping) and width:
-        columns = ", ".join(f"{what}[{key!r}]" for key in list(value)[:3]) + (", ..." if len(value) > 3 else "")
-        got = f"a dict: pass np.column_stack([{columns}]) with the {noun}s in that order" if value else "an empty dict"
-        raise ConfigurationError(f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in "
-                                 f"the order the rhs reads {order}; got {got}")
-    if isinstance(value, (tuple, list)) and len(value) == width > 1 and _square_of_arrays(value, type(value) is list):
-        raise ConfigurationError(
-            f"{what} is a {type(value).__name__} of {width} 1-D arrays of {width} values each, so the solver cannot "
-            f"tell one array per {noun} from one row per trajectory: pass np.column_stack({what}) for one array per "
-            f"{noun} ({order}), or np.array({what}) (or np.stack({what})) for one row per trajectory")
-
-
-def _square_of_arrays(items, series=False):
-    """True when ``items`` (a tuple or a list) holds an array (a NumPy array, or any object with a shape or
-    ``__array__``, such as a JAX array; with ``series``, a pandas Series), and every item is 1-D with as many values
-    as there are items."""
-    arrays = [not isinstance(item, (list, tuple) + _TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
-              and (not series or type(item).__name__ == "Series" and type(item).__module__.startswith("pandas"))
-              for item in items]
-    try:
-        return any(arrays) and all(np.shape(item) == (len(items),) for item in items)
-    except ValueError:  # a ragged item
-        return False
-
-
-def _sweep_hint(shape, what, width, n_traj=None, sequence=False):
-    """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value, a column for a row,
-    SciPy's column orientation (only where the columns match the trajectories ``n_traj`` set elsewhere), or rows of
-    the wrong width (``sequence``: the input was a list or tuple, which has no ``.T``)."""
-    if width == 0 and what == "params":
-        return ": the system has no parameters (n_params=0), so leave params out (or give n_params to ODESystem)"
-    if len(shape) == 1 and width == 1 and shape[0] > 1:
-        return (f": for a sweep of {shape[0]} values give shape ({shape[0]}, 1), e.g. {what}[:, None] (a 1-D "
-                f"{what} is the one row every trajectory shares)")
-    if len(shape) == 2 and shape == (width, 1) and width > 1:
-        letter = _COLUMNS.get(what, ("column", "x"))[1]
-        names = (", ".join(f"{letter}[{i}]" for i in range(width)) if width <= 3 else
-                 f"{letter}[0], ..., {letter}[{width - 1}]")
-        return (f": either a column holding the row of {width} values every trajectory shares, which has shape "
-                f"({width},), {what}.ravel(); or {width} trajectories, one per row, where each row needs {width} "
-                f"values ({names}), not 1 (a column is missing)")
-    if len(shape) == 2 and shape[0] == width and shape[1] != width and n_traj in (None, shape[1]):
-        rows = (f"; or, as {shape[0]} trajectories, each row needs {width} values, not {shape[1]}"
-                if n_traj is None else "")
-        return (f": that is {shape[1]} trajectories in columns, SciPy's orientation; here each trajectory is a row, "
-                + (f"np.column_stack({what}) (or np.array({what}).T)" if sequence else f"{what}.T") + rows)
-    if len(shape) == 2 and shape[1] != width:
-        return (f": {shape[0]} trajectories of {shape[1]} value{'s' * (shape[1] != 1)} each, where the system has "
-                f"{width} (each row holds one trajectory's {width} value{'s' * (width != 1)})")
-    return ""
 
 
 def _check_not_empty(arr, what):
