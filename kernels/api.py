@@ -19,8 +19,8 @@ from .rhs_hint import mostly_rejected, resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
-from .status_messages import (DIFFRAX_RESULT_NAMES, FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_BESIDE_NOTE,
-                              FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SCIPY_RESULT_NAMES, SUSPECT_MARK)
+from .status_messages import (DIFFRAX_RESULT_NAMES, FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_NOTE,
+                              REJECTED_SHARE, SCIPY_RESULT_NAMES, SUSPECT_MARK)
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -224,9 +224,9 @@ class IVPResult:
         if getattr(self.stiffness_probe, "explains", None) is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
-        # the float32 note stays beside a hint: a chemist's float32 run with 1265 of 1735 steps rejected was told
-        # only of an overflow on the host's float64 path from its last rounded save (a trial)
-        text = self.status_messages[code] + (self._rejected_note(trajectory, beside=bool(hint))
+        # a named cause replaces the float32 note: with it a parameter's fault was blamed on rounding (a
+        # statistician's trial), though a cause the host's float64 path meets can be float32's too (a chemist's)
+        text = self.status_messages[code] + ((self._rejected_note(trajectory) if not hint else "")
                                              + self._max_steps_note(trajectory, advise=not hint)
                                              if code == MAX_STEPS else "")
         if code == STEP_SIZE_UNDERFLOW:
@@ -292,10 +292,9 @@ class IVPResult:
         return (f" t_eval has {saves} save times after t0 and every save ends a step, so {attempted} steps "
                 f"(max_steps) cannot reach them all: raise max_steps above {saves}, or save at fewer times.")
 
-    def _rejected_note(self, trajectory, beside=False):
-        """:data:`FLOAT32_REJECTED_NOTE` (``beside`` a hint: :data:`FLOAT32_REJECTED_BESIDE_NOTE`) for a float32
-        trajectory of an implicit method whose rejected steps were more than :data:`REJECTED_SHARE` of its
-        attempts, else ''."""
+    def _rejected_note(self, trajectory):
+        """:data:`FLOAT32_REJECTED_NOTE` for a float32 trajectory of an implicit method whose rejected steps were
+        more than :data:`REJECTED_SHARE` of its attempts, else ''."""
         from .methods import METHODS
 
         method = METHODS.get(self.method)
@@ -304,8 +303,7 @@ class IVPResult:
         accepted, rejected = (int(_host(a)[trajectory]) for a in (self.n_steps, self.n_rejected))
         if rejected <= REJECTED_SHARE * (accepted + rejected):
             return ""
-        note = FLOAT32_REJECTED_BESIDE_NOTE if beside else FLOAT32_REJECTED_NOTE
-        return note.format(rejected=rejected, attempts=accepted + rejected)
+        return FLOAT32_REJECTED_NOTE.format(rejected=rejected, attempts=accepted + rejected)
 
 
 def _host(array):

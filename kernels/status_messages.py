@@ -13,8 +13,7 @@ import numpy as np
 from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
                      STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
 
-__all__ = ["status_messages", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE",
-           "FLOAT32_REJECTED_BESIDE_NOTE", "REJECTED_SHARE",
+__all__ = ["status_messages", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
            "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES"]
 
 
@@ -48,12 +47,6 @@ FLOAT32_REJECTED_NOTE = (
     " {rejected} of its {attempts} attempted steps were rejected: in float32 a stiff problem's right-hand side "
     "carries rounding errors larger than a small atol allows, and the controller spends its steps on that noise; "
     "loosen atol to what the answer needs, or use precision=np.float64.")
-#: The same beside a cause the host found (which float64 can meet too: a regression hunt's rhs that is not finite
-#: below 0 failed alike in both precisions), as a possibility.
-FLOAT32_REJECTED_BESIDE_NOTE = (
-    " {rejected} of its {attempts} attempted steps were rejected; besides the cause below, float32's rounding can "
-    "do that on a stiff problem (its right-hand side carries errors larger than a small atol allows): if the cause "
-    "below is not all of it, loosen atol or try precision=np.float64.")
 
 
 def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None, linear=None,

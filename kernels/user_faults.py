@@ -231,7 +231,7 @@ def _host_value(value, attributes, seen, depth=0):
     """``value`` as :func:`host_variant` binds it (as :func:`_ieee_value` does, for ``numba.cuda``)."""
     if value is cuda:
         return CUDA_ON_HOST
-    if value is numba:  # numba.cuda.local.array (a regression hunt)
+    if value is numba:  # numba's cuda module reached through numba (a regression hunt)
         return NUMBA_ON_HOST
     if _user_function(value):
         return _rebound(value, _host_value, seen)
@@ -408,9 +408,9 @@ def _on_a_gpu(exc):
     if isinstance(exc, IndexError):
         return ("On a GPU the same fault is not caught (an index out of range writes memory the kernel does not "
                 "own): fix the function")
-    if cuda_array_on_host(exc) and "numba.cuda" in str(exc):  # numba.cuda.local.array (a regression hunt)
+    if cuda_array_on_host(exc) and "numba.cuda" in str(exc):  # reached through the numba module (a regression hunt)
         return ("Numba's CUDA simulator provides local and constant arrays only through a global named cuda: write "
-                "`from numba import cuda` and cuda.local.array(...) (it compiles the same on a GPU)")
+                "`from numba import cuda` and take the array from cuda.local (it compiles the same on a GPU)")
     return ("This is a bug in the function, not a floating-point fault (those leave NaN in its output, as on a "
             "GPU, and stop only that trajectory): fix the function")
 

@@ -77,27 +77,6 @@ def test_max_steps_after_many_rejections_in_float32_says_what_to_do():
         assert "rejected" not in _result(method, precision, [14329], [5671], [max_steps]).message(0)
 
 
-class _HintingProbe:
-    """A failure probe that names a cause, as the host's follow-up of a trajectory does."""
-
-    def explains(self, code):
-        return True
-
-    def hint(self, trajectory, t_saved=None, y_saved=None):
-        return " The system's rhs raised OverflowError on the host's path."
-
-
-def test_the_float32_rejection_note_stays_beside_a_named_cause():
-    """A chemist's float32 rodas5p run, 1265 of 1735 steps rejected, was told only of an overflow on the host's
-    float64 path from its last rounded save: the float32 note was dropped wherever a hint was found."""
-    import dataclasses
-
-    result = _result("rodas5p", "float32", [470], [1265], [kernels.Status.MAX_STEPS])
-    text = dataclasses.replace(result, stiffness_probe=_HintingProbe()).message(0)
-    assert "1265 of its 1735 attempted steps were rejected; besides the cause below, float32's rounding can" in text
-    assert text.endswith("on the host's path.")  # and worded as a possibility: float64 can meet the cause too
-
-
 def test_max_steps_of_a_bicgstab_run_suggests_gmres():
     """rodas5p with bicgstab on POLLU crawled to MAX_STEPS (313 accepted, 87 rejected) where gmres took 91 steps."""
     messages = status_messages(linear="bicgstab")
