@@ -108,3 +108,21 @@ def test_an_event_time_held_in_float32_far_from_t_zero_warns():
                           events=kernels.Event(_switch_at, terminal=True), **common)
         kernels.solve_ivp(system, (t0, t0 + 730.0), [1.0], [[t0 + 365.33]], precision=np.float32,
                           events=kernels.Event(_below_half), **common)
+
+
+def _lagged_absorption(t, y, p, dydt):
+    dydt[0] = -2.0 * y[0] if t >= p[0] else 0.0 * y[0]
+
+
+def test_a_switching_time_held_in_float32_far_from_t_zero_warns():
+    """A pharmacometrician's trial: a lag time at T0 + 0.37 h past an epoch of 52560 h, held in float32 as
+    T0 + 0.37109, put a PK run 160 to 955 tolerances off with success and no warning (the far-time check looked at
+    t0, mid-span and t_end only, where both sides of the switch agree)."""
+    system = kernels.ODESystem(_lagged_absorption, 1, 1, name="lagged")
+    with pytest.warns(kernels.ToleranceWarning, match=r"t reaches 5.26e\+04 in this float32 run"):
+        kernels.solve_ivp(system, (52560.0, 52561.0), [1.0], [52560.37], method="tsit5", rtol=1e-5, atol=1e-6,
+                          progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)  # the same switch held exactly: nothing to say
+        kernels.solve_ivp(system, (52560.0, 52561.0), [1.0], [52560.375], method="tsit5", rtol=1e-5, atol=1e-6,
+                          progress=False)
