@@ -284,3 +284,27 @@ def test_an_underflow_that_changes_the_derivative_warns_and_one_that_does_not_is
         warnings.simplefilter("error", kernels.PrecisionWarning)
         kernels.solve_ivp(kernels.ODESystem(_steep_gate, 1, 1, name="steep_gate"), (0.0, 0.1), [0.0], [1e20],
                           method="rk4", dt=0.05, progress=False)
+
+
+def _j2_by_r7(t, y, p, dydt):
+    r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
+    r = math.sqrt(r2)
+    r3, r7 = r2 * r, r2 * r2 * r2 * r
+    for i in range(3):
+        dydt[i] = y[3 + i]
+        dydt[3 + i] = -3.986e14 * y[i] / r3 - 1.76e25 * (y[i] / r7) * (r2 - 5.0 * y[2] * y[2])
+
+
+def test_a_product_of_states_past_float32s_range_warns():
+    """An orbit in metres with J2 written over r**7 (8e47, inf in float32): the J2 term became 0 and 15 orbits ended
+    1400 km off with success and no warning; the check held the states in float64 (a user's trial)."""
+    import warnings
+
+    y0 = [7e6, 0.0, 0.0, 0.0, 7.5e3, 0.0]
+    with pytest.warns(kernels.PrecisionWarning, match=r"states multiply past 3\.4e38"):
+        kernels.solve_ivp(kernels.ODESystem(_j2_by_r7, 6, name="j2_r7"), (0.0, 1.0), y0, method="rk4", dt=0.5,
+                          progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.PrecisionWarning)
+        kernels.solve_ivp(kernels.ODESystem(_j2_by_r7, 6, name="j2_r7_64"), (0.0, 1.0), y0, method="rk4", dt=0.5,
+                          precision=np.float64, progress=False)
