@@ -15,12 +15,12 @@ from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked, not_a_system
 from .loop_work import EVENT_COLUMN
 from .planning import REPLAN
-from .rhs_hint import mostly_rejected, resolve_hints
+from .rhs_hint import resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
+from .result_notes import host_array, max_steps_note, reached_note, rejected_note
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
-from .status_messages import (DIFFRAX_RESULT_NAMES, FIXED_MARK, FLOAT32_RANGE_NOTE, FLOAT32_REJECTED_NOTE,
-                              REJECTED_SHARE, SCIPY_RESULT_NAMES, SUSPECT_MARK)
+from .status_messages import DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -100,7 +100,7 @@ class IVPResult:
         """
         if self.summary_array is None:
             return {}
-        data = _host(self.summary_array)
+        data = host_array(self.summary_array)
         n, windows, width = data.shape
         stacked = data.reshape(n, windows, len(self.summary_stats), width // len(self.summary_stats))
         out = {stat: stacked[:, :, k, :] for k, stat in enumerate(self.summary_stats)}
@@ -142,12 +142,12 @@ class IVPResult:
         return self._work(3)
 
     def _work(self, column):
-        return None if self.counts is None else _host(self.counts)[:, column]
+        return None if self.counts is None else host_array(self.counts)[:, column]
 
     @property
     def event_count(self):
         """Crossings of each event per trajectory, (N, n_events) int32 (a terminal one: 1 when it stopped)."""
-        return None if self.counts is None else _host(self.counts)[:, EVENT_COLUMN:]
+        return None if self.counts is None else host_array(self.counts)[:, EVENT_COLUMN:]
 
     def __repr__(self):
         """One line (the Plan alone printed 5 KB): shape, method, backend, status counts, the plan's summary."""
@@ -226,88 +226,14 @@ class IVPResult:
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
         # a named cause replaces the float32 note: with it a parameter's fault was blamed on rounding (a
         # statistician's trial), though a cause the host's float64 path meets can be float32's too (a chemist's)
-        text = self.status_messages[code] + ((self._rejected_note(trajectory) if not hint else "")
-                                             + self._max_steps_note(trajectory, advise=not hint)
+        text = self.status_messages[code] + ((rejected_note(self, trajectory) if not hint else "")
+                                             + max_steps_note(self, trajectory, advise=not hint)
                                              if code == MAX_STEPS else "")
         if code == STEP_SIZE_UNDERFLOW:
-            text += self._reached_note(trajectory, where=True)
+            text += reached_note(self, trajectory, where=True)
         if hint:  # the cause is named: float32's range is not it
             text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
         return text
-
-    def _max_steps_note(self, trajectory, advise=True):
-        """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: for
-        an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
-        POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it), else raise max_steps or loosen the
-        tolerances.  No such advice where the step used a jac or jvp found wrong (its note says to fix it) or where
-        the stiffness hint names the cause."""
-        from .methods import METHODS
-
-        method = METHODS.get(self.method)
-        if method is None:
-            return ""
-        note = self._reached_note(trajectory)
-        saves = self._saves_beyond_max_steps(trajectory)
-        if saves:  # the saves alone need more steps than max_steps allowed: no tolerance helps
-            return note + saves
-        if not advise or SUSPECT_MARK in self.status_messages[MAX_STEPS] or FIXED_MARK in self.status_messages[
-                MAX_STEPS]:
-            return note
-        if method.family != "erk" and method.tableau.order <= 3:
-            note += (f" {method.name} is of order {method.tableau.order}, so at tight tolerances it takes many small "
-                     "steps: radau, rodas5p or kvaerno5 take far fewer; or raise max_steps.")
-        else:
-            note += " Raise max_steps, or loosen rtol and atol to what the answer needs."
-        return note
-
-    def _reached_note(self, trajectory, where=False):
-        """How far a stopped trajectory got: its last finite save, or that it saved nothing (with ``where`` and one
-        save time, to save at more: an orbit stopped at dt_min was told to look where its saved values stop, with
-        none saved; a user's trial)."""
-        saved = self.y[trajectory] if isinstance(self.y, np.ndarray) and self.y.ndim == 3 else None
-        if saved is None or self.t is None or not len(self.t):
-            return ""
-        reached = np.flatnonzero(np.all(np.isfinite(saved), axis=1))
-        if reached.size:
-            return (f" Its last save is at t = {float(self.t[reached[-1]]):.6g} of {float(self.t[-1]):.6g}."
-                    if len(self.t) > 1 else "")
-        if len(self.t) > 1:
-            return f" It saved nothing before t = {float(self.t[0]):.6g}."
-        return (f" It saved nothing before t = {float(self.t[0]):.6g}: pass more save times in t_eval to see where "
-                "it stopped." if where else "")
-
-    def _saves_beyond_max_steps(self, trajectory):
-        """At MAX_STEPS, where ``t`` holds more save times past the start than the steps the trajectory attempted
-        (every save ends a step), a sentence that says so; else ''.  Not where a fifth or more of the attempts were
-        rejected (the saves are not what stopped it) nor for a fixed step (its own note counts the steps)."""
-        if (self.n_steps is None or self.n_rejected is None or self.t is None or self.t_start is None
-                or FIXED_MARK in self.status_messages.get(MAX_STEPS, "")):
-            return ""
-        accepted, rejected = (int((c if isinstance(c, np.ndarray) else c.copy_to_host())[trajectory])
-                              for c in (self.n_steps, self.n_rejected))
-        attempted = accepted + rejected
-        saves = int(np.count_nonzero(np.asarray(self.t, np.float64) > self.t_start))
-        if saves <= attempted or mostly_rejected(accepted, rejected):
-            return ""
-        return (f" t_eval has {saves} save times after t0 and every save ends a step, so {attempted} steps "
-                f"(max_steps) cannot reach them all: raise max_steps above {saves}, or save at fewer times.")
-
-    def _rejected_note(self, trajectory):
-        """:data:`FLOAT32_REJECTED_NOTE` for a float32 trajectory of an implicit method whose rejected steps were
-        more than :data:`REJECTED_SHARE` of its attempts, else ''."""
-        from .methods import METHODS
-
-        method = METHODS.get(self.method)
-        if method is None or method.family == "erk" or getattr(self.plan, "precision", None) != "float32":
-            return ""
-        accepted, rejected = (int(_host(a)[trajectory]) for a in (self.n_steps, self.n_rejected))
-        if rejected <= REJECTED_SHARE * (accepted + rejected):
-            return ""
-        return FLOAT32_REJECTED_NOTE.format(rejected=rejected, attempts=accepted + rejected)
-
-
-def _host(array):
-    return array if isinstance(array, np.ndarray) else array.copy_to_host()
 
 
 def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None, *, summaries=None,

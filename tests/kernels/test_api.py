@@ -1,5 +1,6 @@
 """Result messages of kernels.solve_ivp (kernels/api.py, kernels/status_messages.py)."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -156,3 +157,15 @@ def test_message_without_an_index_is_the_only_trajectorys_or_says_to_give_one():
                             progress=False)
     with pytest.raises(TypeError, match=r"one message per trajectory \(N = 2\); give an index"):
         two.message()
+
+
+def test_max_steps_spent_far_before_the_saves_says_the_pace_not_the_saves():
+    """An orbit with 999 saves over 1e7 s stopped at max_steps=1000 with its last save at 2.6e5: told to raise
+    max_steps above 999 (the saves), where the span needs about 38000 steps (an orbital mechanic's trial)."""
+    t = np.linspace(0.0, 1e7, 1000)
+    y = np.full((1, t.size, 2), np.nan)
+    y[0, :27] = 1.0  # saved up to t = 2.6e5
+    result = dataclasses.replace(_result("dop853", "float64", [1000], [0], [kernels.Status.MAX_STEPS]), t=t, y=y,
+                                 t_start=0.0)
+    text = result.message(0)
+    assert "t_eval has" not in text and "At this pace the span takes about 3.8e+04 steps." in text, text
