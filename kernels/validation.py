@@ -71,7 +71,11 @@ def check_span(t_span):
         raise ConfigurationError(f"t_span must be a pair (t0, t_end) of real numbers; got {describe(t_span)}") from None
     t0, t_end = _finite_float(t0, "t_span[0]"), _finite_float(t_end, "t_span[1]")
     if not t_end > t0:
-        how = ("the span is empty: the state at t0 is y0 itself" if t_end == t0 else
+        kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)
+        low = next((k for k in kinds if k.kind == "f" and k.itemsize < 8), None)
+        how = (f"the span is empty: t_span holds {low.name} times, which round {t0:.3g} and its end together; "
+               "give them in float64" if t_end == t0 and low is not None else
+               "the span is empty: the state at t0 is y0 itself" if t_end == t0 else
                "to integrate backwards, solve dz/ds = -f(-s, z) from s = -t0 to -t_end (the rhs with t and dydt "
                "negated) and read the saves at s = -t_eval (README, 'Integrating batches')")
         raise ConfigurationError(
@@ -347,9 +351,13 @@ def check_t_eval(t_eval, t0, t_end):
         raise ConfigurationError("t_eval must be finite; found inf or nan")
     if np.any(np.diff(arr) <= 0):
         i = int(np.flatnonzero(np.diff(arr) <= 0)[0])
+        kind = np.dtype(getattr(t_eval, "dtype", np.float64))
+        fix = (f"t_eval is {kind.name}, which holds times near {float(arr[i]):.3g} only to "
+               f"{float(np.spacing(kind.type(arr[i]))):.3g}: make them in float64 (np.unique would drop the saves "
+               "its rounding merged)" if kind.kind == "f" and kind.itemsize < 8 and arr[i + 1] == arr[i]
+               else "pass np.unique(t_eval), which sorts and drops repeats")
         raise ConfigurationError(f"t_eval must be strictly increasing; t_eval[{i + 1}] = {float(arr[i + 1])!r} "
-                                 f"follows t_eval[{i}] = {float(arr[i])!r}: pass np.unique(t_eval), which sorts and "
-                                 "drops repeats")
+                                 f"follows t_eval[{i}] = {float(arr[i])!r}: {fix}")
     if arr[0] < t0 or arr[-1] > t_end:
         raise ConfigurationError(
             f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]"

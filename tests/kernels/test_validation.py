@@ -533,3 +533,18 @@ def test_an_rhs_with_star_args_is_told_device_functions_take_none():
     with pytest.raises(ConfigurationError, match=r"^rhs takes \*args \(variable arguments\), which a device function "
                                                  r"cannot: it is called with exactly \(t, y, p, dydt\)"):
         ODESystem(rhs, 1)
+
+
+def test_float32_times_that_round_together_are_told_to_be_float64():
+    # 1000 float32 save times from an epoch of 7e8 hold 157 values: "pass np.unique(t_eval)" would have dropped 843
+    # saves, and a float32 t_span of 30 s there was "empty" (an orbital mechanic's trial)
+    from kernels.validation import check_span, check_t_eval
+
+    with pytest.raises(ConfigurationError, match=r"t_eval is float32, which holds times near 7e\+08 only to 64: make "
+                                                 r"them in float64 \(np.unique would drop"):
+        check_t_eval(np.linspace(7e8, 7e8 + 1000.0, 1000).astype(np.float32), 7e8, 7e8 + 2000.0)
+    with pytest.raises(ConfigurationError, match=r"t_span holds float32 times, which round 7e\+08 and its end "
+                                                 r"together; give them in float64"):
+        check_span((np.float32(7e8), np.float32(7e8 + 30.0)))
+    with pytest.raises(ConfigurationError, match=r"pass np.unique\(t_eval\)"):
+        check_t_eval([0.0, 1.0, 1.0], 0.0, 2.0)
