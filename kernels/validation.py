@@ -69,6 +69,11 @@ def check_span(t_span):
         t0, t_end = t_span
     except (TypeError, ValueError):
         raise ConfigurationError(f"t_span must be a pair (t0, t_end) of real numbers; got {describe(t_span)}") from None
+    if any(np.size(end) > 1 for end in (t0, t_end)):  # per-trajectory epochs (an orbital mechanic's trial)
+        raise ConfigurationError(
+            f"t_span must be a pair (t0, t_end) of real numbers, shared by the whole batch; got {describe(t_span)}: "
+            "for trajectories with their own epochs, integrate over the shared span from 0 and keep each epoch as "
+            "a parameter (t + p[k] in rhs)")
     t0, t_end = _finite_float(t0, "t_span[0]"), _finite_float(t_end, "t_span[1]")
     if not t_end > t0:
         kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)

@@ -548,3 +548,10 @@ def test_float32_times_that_round_together_are_told_to_be_float64():
         check_span((np.float32(7e8), np.float32(7e8 + 30.0)))
     with pytest.raises(ConfigurationError, match=r"pass np.unique\(t_eval\)"):
         check_t_eval([0.0, 1.0, 1.0], 0.0, 2.0)
+
+
+def test_per_trajectory_spans_are_told_the_span_is_shared():
+    from kernels.validation import check_span
+
+    with pytest.raises(ConfigurationError, match=r"shared by the whole batch; .*keep each epoch as a parameter"):
+        check_span((np.array([0.0, 10.0]), np.array([100.0, 110.0])))
