@@ -126,3 +126,17 @@ def test_a_switching_time_held_in_float32_far_from_t_zero_warns():
         warnings.simplefilter("error", kernels.ToleranceWarning)  # the same switch held exactly: nothing to say
         kernels.solve_ivp(system, (52560.0, 52561.0), [1.0], [52560.375], method="tsit5", rtol=1e-5, atol=1e-6,
                           progress=False)
+
+
+def _infusion_with_small_lag(t, y, p, dydt):
+    dydt[0] = 10.0 + (0.01 if t >= p[0] else 0.0) - 0.1 * y[0]
+
+
+def test_a_switch_whose_rounding_window_changes_little_does_not_warn():
+    """A regression hunt: 0.01 mg/h switched on beside an infusion of 10, its time moved 0.0011 h by float32, was
+    judged over the whole 24 h span (240 tolerances) where the run ended 0.61 off as float64 did."""
+    system = kernels.ODESystem(_infusion_with_small_lag, 1, 1, name="small_lag")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(system, (52560.0, 52561.0), [1.0], [52560.37], method="tsit5", rtol=1e-5, atol=1e-6,
+                          progress=False)
