@@ -356,7 +356,7 @@ def check_t_eval(t_eval, t0, t_end):
         raise ConfigurationError("t_eval must be finite; found inf or nan")
     if np.any(np.diff(arr) <= 0):
         i = int(np.flatnonzero(np.diff(arr) <= 0)[0])
-        kind = np.dtype(getattr(t_eval, "dtype", np.float64))
+        kind = np.dtype(getattr(t_eval, "dtype", None) or np.asarray(t_eval).dtype)  # (a list of np.float32 too)
         fix = (f"t_eval is {kind.name}, which holds times near {float(arr[i]):.3g} only to "
                f"{float(np.spacing(kind.type(arr[i]))):.3g}: make them in float64 (np.unique would drop the saves "
                "its rounding merged)" if kind.kind == "f" and kind.itemsize < 8 and arr[i + 1] == arr[i]
