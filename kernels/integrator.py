@@ -34,7 +34,8 @@ from .events import as_events, check_events_compile, check_events_unchanged, eve
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
                                 check_newton_scale, check_pattern_at, check_sampling, controller_settings,
                                 fixed_step_remedy, keywords_checked, method_argument, not_a_system, pins_argument,
-                                plan_choice, probe_rows, probed_inputs, probed_pattern, remember_checked, warn_blind_estimate,
+                                plan_choice, probe_rows, probed_inputs, probed_pattern, remember_checked,
+                                warn_blind_estimate,
                                 warn_differenced_products, warn_float32_rtol, warn_kappa_capped,
                                 warn_unstable_fixed_step)
 from .launch import launch_batch, launch_constants

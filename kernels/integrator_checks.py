@@ -21,7 +21,8 @@ from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
 from .validation import unexpected_keyword
 
-__all__ = ["fixed_step_remedy", "method_argument", "not_a_system", "warn_kappa_capped", "plan_choice", "pins_argument", "controller_settings", "adaptive_alike",
+__all__ = ["fixed_step_remedy", "method_argument", "not_a_system", "warn_kappa_capped", "plan_choice", "pins_argument",
+           "controller_settings", "adaptive_alike",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
            "warn_float32_rtol", "probe_rows", "probed_inputs", "remember_checked", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
