@@ -74,7 +74,7 @@ from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop, lands_apart, no_pr
 from .loop_hooks import LoopHooks, rhs_per_step
 from .loop_work import WorkCounter
 from .solvers.base import newton_kappa, newton_kappa_device
-from .summaries import SummarySettings
+from .summaries import SummarySettings, folds_in_blocks
 
 __all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_FACTOR", "GLOBAL_TOLERANCES_FROM",
            "tolerance_arguments"]
@@ -136,9 +136,9 @@ class LoopBufferSettings:
         """The ``summaries`` child's settings, or None."""
         if self.summaries is None:
             return None
-        # fixed steps: every thread adds its blocks to the compensated sums at the same steps
+        # fixed steps: every thread adds its blocks to the compensated sums at the same steps, where enough is summed
         return SummarySettings(self.summaries, self.step.n_states, self.n_observables, self.step.n_drivers,
-                               blocked=not self.adaptive)
+                               blocked=not self.adaptive and folds_in_blocks(self.summaries))
 
     def event_settings(self):
         """The ``events`` child's settings, or None."""

@@ -73,7 +73,8 @@ from .codegen import compile_device
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 
-__all__ = ["Summaries", "SUMMARY_STATS", "SummarySettings", "as_summaries", "make_summary_functions"]
+__all__ = ["Summaries", "SUMMARY_STATS", "SummarySettings", "as_summaries", "make_summary_functions", "folds_in_blocks",
+           "BLOCK_FROM_SUMS", "FOLD_EVERY"]
 
 SUMMARY_STATS = ("mean", "min", "max", "rms", "argmax", "final")
 _PER = ("run", "save")
@@ -167,6 +168,19 @@ _SUMS = ("integral", "square")
 #: block's length (Kahan every step made RK4 on Lorenz with all six statistics 2.64x a final-state run, against
 #: 1.77x summed plainly; benchmarks/results/session36_2026-12-05/).
 FOLD_EVERY = 32
+#: Compensated sums (quantities times ``mean``/``rms``) from which a fixed-step loop folds in blocks; below, it
+#: compensates every step.  On the H200 (RK4 Lorenz float32, 2^22; benchmarks/results/session37_2026-12-05/) the
+#: six statistics of three states (6 sums) cost 1.90x a final-state run folded, 2.64x compensated every step; one
+#: state's mean and max (1 sum) 1.33x folded, 1.15x every step: the block's counter and fold branch cost more than
+#: the compensation they replace when little is summed.
+BLOCK_FROM_SUMS = 4
+
+
+def folds_in_blocks(summaries) -> bool:
+    """Whether a fixed-step loop's ``summaries`` (a :class:`Summaries`) sum enough (:data:`BLOCK_FROM_SUMS`) for the
+    block fold to pay."""
+    sums = sum(stat in ("mean", "rms") for stat in summaries.stats)
+    return sums * (len(summaries.states) + len(summaries.observables)) >= BLOCK_FROM_SUMS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -260,8 +260,9 @@ def test_argmax_keeps_the_steps_resolution_far_from_t_zero(precision):
     assert 3.0 < near.summaries["argmax"][0, 0, 1] < 7.0  # the velocity's peak is inside the span
 
 
+@pytest.mark.parametrize("states", [[0], [0, 1]])  # 2 sums compensated every step, 4 folded in blocks (fixed steps)
 @pytest.mark.parametrize("method, options", [("rk4", {"dt": 0.0025}), ("tsit5", {"dt_max": 0.0025})])
-def test_float32_mean_and_rms_do_not_drift_with_the_number_of_steps(method, options):
+def test_float32_mean_and_rms_do_not_drift_with_the_number_of_steps(method, options, states):
     """8000 steps of a constant state (0.7) in float32: mean and rms within 4 eps of 0.7.
 
     Summed plainly, each addition rounds at the running sum's magnitude and the error grows with the
@@ -271,8 +272,9 @@ def test_float32_mean_and_rms_do_not_drift_with_the_number_of_steps(method, opti
     """
     res = kernels.solve_ivp(CHAIN, (0.0, 20.0), [0.7, 0.0], [0.0, 0.0], method=method, t_eval=[20.0],
                             precision=np.float32, save_trajectory=False, progress=False,
-                            summaries=Summaries(states=[0], stats=("mean", "rms")), **options)
+                            summaries=Summaries(states=states, stats=("mean", "rms")), **options)
     assert res.success and 8000 <= int(res.n_steps[0]) <= 8010  # tsit5: a few short steps at the start
+    assert kernels.summaries.folds_in_blocks(Summaries(states=states, stats=("mean", "rms"))) is (len(states) == 2)
     for stat in ("mean", "rms"):
         assert abs(res.summaries[stat][0, 0, 0] / np.float32(0.7) - 1) <= 4 * np.finfo(np.float32).eps, stat
 
