@@ -257,47 +257,60 @@ def warn_float32_range(system, t0, rows, dtype):
     from .errors import PrecisionWarning
     from .literals import for_system
 
-    rhs = for_system(system.rhs, system, dtype)
-    out = np.empty(system.n_states)
+    # the observables too: one over r**7 saved 0 in float32 with no word (a regression hunt)
+    functions = [("rhs", system.rhs, system.n_states, "derivative")] + (
+        [("observables", system.observables, system.n_observables, "observable")] if system.observables else [])
+    held = {what: for_system(func, system, dtype) for what, func, _, _ in functions}
     for row, y, p in rows:
         y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
-        try:
-            with np.errstate(over="raise", invalid="ignore", divide="ignore", under="ignore"):
-                exact = system.evaluate_rhs(float(t0), y, p)
-            with np.errstate(over="raise", under="raise", invalid="ignore", divide="ignore"):
-                system.run_host(rhs, (np.float64(t0), y.astype(dtype), p.astype(dtype), out))
-            continue  # nothing left float32's range
-        except FloatingPointError as exc:
-            fault = str(exc)
-        except Exception:  # noqa: BLE001 - float64 itself fails or overflows: other checks say so
-            continue
-        nudged = np.empty(system.n_states)
-        try:
-            with np.errstate(all="ignore"):
-                system.run_host(rhs, (np.float64(t0), y.astype(dtype), p.astype(dtype), out))
-                eps = np.finfo(dtype).eps
-                signs = np.where(np.arange(y.size) % 2 == 0, 1.0, -1.0)  # (all up together keeps an equilibrium)
-                system.run_host(rhs, (np.float64(t0), (y * (1.0 + signs * eps)).astype(dtype), p.astype(dtype),
-                                      nudged))
-        except Exception:  # noqa: BLE001 - the held copy failing otherwise: nothing to say here
-            continue
-        # per component: a derivative of 1e-40 that float32 makes 0 changes nothing, and a large state elsewhere
-        # must not hide a rate of 1.2 made 0 (a regression hunt); nor does float32's own rounding, measured as what
-        # an ulp of the states moves (a reaction at equilibrium, 1.2e-8 from 0 in float64 and 0 in float32, drew
-        # the warning beside a harmless underflow: a regression hunt)
-        scale = np.maximum(np.abs(exact), 1e-6 * np.maximum(1.0, np.abs(y)))
-        noise = 8.0 * np.nan_to_num(np.abs(nudged - out), nan=0.0, posinf=0.0)
-        if not np.any((np.abs(out - exact) > np.maximum(1e-4 * scale, noise))
-                      | (~np.isfinite(out) & np.isfinite(exact))):
-            continue  # it left the range on the way and the derivative is the same (a sigmoid's exp: a regression hunt)
-        warn_user(f"rhs leaves float32's range at t0 for trajectory {row} ({fault}) where float64 does not, and its "
-                  "derivative changes there: its constants, parameters or states multiply past 3.4e38 or below "
-                  "1.2e-38 (AU * AU * AU in cgs is 3.3e39, hbar * hbar is 1.1e-68, r**7 of an orbit in metres "
-                  "8e47), a GPU computes inf or 0 there, and the "
-                  "derivative comes out finite and wrong with status success. Compute such constants in float64 "
-                  "outside rhs and use the result (a module float or a parameter), rescale the units, or use "
-                  "precision=np.float64", PrecisionWarning)
-        return
+        for what, func, size, noun in functions:
+            fault = _range_fault(system, func, held[what], size, t0, y, p, dtype)
+            if fault is None:
+                continue
+            warn_user(f"{what} {'leaves' if what == 'rhs' else 'leave'} float32's range at t0 for trajectory {row} "
+                      f"({fault}) where float64 does not, "
+                      f"and its {noun} changes there: its constants, parameters or states multiply past 3.4e38 or "
+                      "below 1.2e-38 (AU * AU * AU in cgs is 3.3e39, hbar * hbar is 1.1e-68, r**7 of an orbit in "
+                      f"metres 8e47), a GPU computes inf or 0 there, and the {noun} comes out finite and wrong with "
+                      f"status success. Compute such constants in float64 outside {what} and use the result (a "
+                      "module float or a parameter), rescale the units, or use precision=np.float64",
+                      PrecisionWarning)
+            return
+
+
+def _range_fault(system, func, held, size, t0, y, p, dtype):
+    """The float fault (text) where ``held`` (``func`` with its literals in ``dtype``) leaves ``dtype``'s range at
+    ``(t0, y, p)`` held in ``dtype`` and its output changes beyond ``dtype``'s own rounding; else None."""
+    exact, out, nudged = np.empty(size), np.empty(size), np.empty(size)
+    try:
+        with np.errstate(over="raise", invalid="ignore", divide="ignore", under="ignore"):
+            system.run_host(func, (float(t0), y, p, exact))
+        with np.errstate(over="raise", under="raise", invalid="ignore", divide="ignore"):
+            system.run_host(held, (np.float64(t0), y.astype(dtype), p.astype(dtype), out))
+        return None  # nothing left float32's range
+    except FloatingPointError as exc:
+        fault = str(exc)
+    except Exception:  # noqa: BLE001 - float64 itself fails or overflows: other checks say so
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            system.run_host(held, (np.float64(t0), y.astype(dtype), p.astype(dtype), out))
+            eps = np.finfo(dtype).eps
+            signs = np.where(np.arange(y.size) % 2 == 0, 1.0, -1.0)  # (all up together keeps an equilibrium)
+            system.run_host(held, (np.float64(t0), (y * (1.0 + signs * eps)).astype(dtype), p.astype(dtype), nudged))
+    except Exception:  # noqa: BLE001 - the held copy failing otherwise: nothing to say here
+        return None
+    # per component: a derivative of 1e-40 that float32 makes 0 changes nothing, and a large state elsewhere
+    # must not hide a rate of 1.2 made 0 (a regression hunt); nor does float32's own rounding, measured as what
+    # an ulp of the states moves (a reaction at equilibrium, 1.2e-8 from 0 in float64 and 0 in float32, drew
+    # the warning beside a harmless underflow: a regression hunt)
+    # (an observable has no state of its own to scale by: a value float32 makes 0 from 1e-30 up counts)
+    floor = 1e-6 * np.maximum(1.0, np.abs(y)) if func is system.rhs else 1e-30
+    scale = np.maximum(np.abs(exact), floor)
+    noise = 8.0 * np.nan_to_num(np.abs(nudged - out), nan=0.0, posinf=0.0)
+    if not np.any((np.abs(out - exact) > np.maximum(1e-4 * scale, noise)) | (~np.isfinite(out) & np.isfinite(exact))):
+        return None  # it left the range on the way and the output is the same (a sigmoid's exp: a regression hunt)
+    return fault
 
 
 def warn_far_time_events(events, system, t0, t_end, rows, dtype, rtol):

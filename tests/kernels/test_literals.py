@@ -326,3 +326,24 @@ def test_float32_rounding_at_an_equilibrium_beside_a_harmless_underflow_does_not
         warnings.simplefilter("error", kernels.PrecisionWarning)
         kernels.solve_ivp(kernels.ODESystem(_equilibrium_with_trace, 3, 3, name="equilibrium"), (0.0, 0.1),
                           [0.3, 0.7, 1e-25], [0.7, 0.3, 1e3], method="rk4", dt=0.05, progress=False)
+
+
+def _two_body(t, y, p, dydt):
+    r2 = y[0] * y[0] + y[1] * y[1]
+    r3 = r2 * math.sqrt(r2)
+    dydt[0], dydt[1] = y[2], y[3]
+    dydt[2], dydt[3] = -3.986e14 * y[0] / r3, -3.986e14 * y[1] / r3
+
+
+def _observable_by_r7(t, y, p, obs):
+    r2 = y[0] * y[0] + y[1] * y[1]
+    obs[0] = 1e30 * y[0] / (r2 * r2 * r2 * math.sqrt(r2))
+
+
+def test_an_observable_past_float32s_range_warns_too():
+    """A regression hunt: an observable over r**7 of an orbit in metres saved 0 in float32 with no word (the range
+    check looked at rhs only)."""
+    system = kernels.ODESystem(_two_body, 4, name="two_body_obs", observables=_observable_by_r7, n_observables=1)
+    with pytest.warns(kernels.PrecisionWarning, match=r"^observables leave float32's range at t0 .* its observable "
+                                                      r"changes there"):
+        kernels.solve_ivp(system, (0.0, 1.0), [7e6, 0.0, 0.0, 7.5e3], method="rk4", dt=0.5, progress=False)
