@@ -18,6 +18,14 @@ def host_array(array):
     return array if isinstance(array, np.ndarray) else array.copy_to_host()
 
 
+def _saved_finite(result, trajectory):
+    """Which of the trajectory's saves are finite (a bool per save time), or None where the result holds no saved
+    trajectory (device arrays, ``save_trajectory=False``)."""
+    if not (isinstance(result.y, np.ndarray) and result.y.ndim == 3):
+        return None
+    return np.all(np.isfinite(result.y[trajectory]), axis=1)
+
+
 def max_steps_note(result, trajectory, advise=True):
     """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: for
     an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
@@ -49,10 +57,10 @@ def pace_note(result, trajectory):
     accepted steps over the span up to the first save it did not reach (it stopped before that save; the last one
     reached would count every step taken after it as before it: 2.7e6 for 1281 with saves at 0.01 and 100, a
     regression hunt), where that is at least twice the steps taken; else ''."""
-    saved = result.y[trajectory] if isinstance(result.y, np.ndarray) and result.y.ndim == 3 else None
-    if saved is None or result.t is None or result.t_start is None or result.n_steps is None or len(result.t) < 2:
+    finite = _saved_finite(result, trajectory)
+    if finite is None or result.t is None or result.t_start is None or result.n_steps is None or len(result.t) < 2:
         return ""
-    missed = np.flatnonzero(~np.all(np.isfinite(saved), axis=1))
+    missed = np.flatnonzero(~finite)
     accepted = int(host_array(result.n_steps)[trajectory])
     covered = float(result.t[missed[0]]) - result.t_start if missed.size else 0.0
     span = float(result.t[-1]) - result.t_start
@@ -65,10 +73,10 @@ def reached_note(result, trajectory, where=False):
     """How far a stopped trajectory got: its last finite save, or that it saved nothing (with ``where`` and one
     save time, to save at more: an orbit stopped at dt_min was told to look where its saved values stop, with
     none saved; a user's trial)."""
-    saved = result.y[trajectory] if isinstance(result.y, np.ndarray) and result.y.ndim == 3 else None
-    if saved is None or result.t is None or not len(result.t):
+    finite = _saved_finite(result, trajectory)
+    if finite is None or result.t is None or not len(result.t):
         return ""
-    reached = np.flatnonzero(np.all(np.isfinite(saved), axis=1))
+    reached = np.flatnonzero(finite)
     if reached.size:
         return (f" Its last save is at t = {float(result.t[reached[-1]]):.6g} of {float(result.t[-1]):.6g}."
                 if len(result.t) > 1 else "")
@@ -85,16 +93,15 @@ def saves_beyond_max_steps(result, trajectory):
     if (result.n_steps is None or result.n_rejected is None or result.t is None or result.t_start is None
             or FIXED_MARK in result.status_messages.get(MAX_STEPS, "")):
         return ""
-    accepted, rejected = (int((c if isinstance(c, np.ndarray) else c.copy_to_host())[trajectory])
-                          for c in (result.n_steps, result.n_rejected))
+    accepted, rejected = (int(host_array(c)[trajectory]) for c in (result.n_steps, result.n_rejected))
     attempted = accepted + rejected
     times = np.asarray(result.t, np.float64)
     saves = int(np.count_nonzero(times > result.t_start))
     if saves <= attempted or mostly_rejected(accepted, rejected):
         return ""
-    saved = result.y[trajectory] if isinstance(result.y, np.ndarray) and result.y.ndim == 3 else None
-    if saved is not None:  # the saves it reached took fewer than half its steps: the span, not they, needs more
-        reached = int(np.count_nonzero(np.all(np.isfinite(saved), axis=1) & (times > result.t_start)))
+    finite = _saved_finite(result, trajectory)
+    if finite is not None:  # the saves it reached took fewer than half its steps: the span, not they, needs more
+        reached = int(np.count_nonzero(finite & (times > result.t_start)))
         if 2 * reached < accepted:  # (an orbit with 999 saves over 1e7 s spent 500 steps before t = 1.2e5)
             return ""
     return (f" t_eval has {saves} save times after t0 and every save ends a step, so {attempted} steps "
