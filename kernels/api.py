@@ -181,7 +181,7 @@ class IVPResult:
                                             if field.init and field.name != "stiffness_probe"})
 
     def _host_status(self):
-        return self.status if isinstance(self.status, np.ndarray) else self.status.copy_to_host()
+        return host_array(self.status)
 
     @property
     def success(self) -> bool:

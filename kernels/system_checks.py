@@ -50,6 +50,7 @@ def cpu_jit_unwrapped(func):
 
     return func.py_func if isinstance(func, CPUDispatcher) else func
 
+
 def input_written(exc, func, y, p, u, size, takes_u):
     """The name of the read-only test input ``func`` assigned into (``exc`` says so), else None."""
     if not (isinstance(exc, ValueError) and "read-only" in str(exc)):

@@ -311,9 +311,10 @@ def run_as_on_a_gpu(func, args, finite_only=True):
     try:
         return func(*args)
     except Exception as exc:  # noqa: BLE001 - re-raised unless a GPU's math answers it
-        if cuda_array_on_host(exc) and host_variant(func) is not func:
+        on_host = host_variant(func) if cuda_array_on_host(exc) else func
+        if on_host is not func:
             out[...] = before
-            return run_as_on_a_gpu(host_variant(func), args, finite_only)
+            return run_as_on_a_gpu(on_host, args, finite_only)
         if not is_float_fault(exc):
             raise
         variant = ieee_variant(func)
