@@ -97,15 +97,24 @@ def jacobian_pattern(system, probes=PROBES, seed=0, dense_share=1.0, points=()):
     if not probed and not points:
         raise failure
     for t, y, p in (_point(system, point) for point in points):
-        if _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, dense):
+        if _probe_point(system, t, y, p, rng, found, dense):
             return full_pattern(n)
-        for filled in zeros_filled(y):  # where the point's components at 0 have moved, as a run moves them
-            try:
-                if _probe(system, t, filled, p, _random_values(rng, system.n_drivers), found, dense):
-                    return full_pattern(n)
-            except ConfigurationError:  # outside the rhs's domain (sqrt of a concentration below 0): not there
-                continue
     return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(found)))
+
+
+def _probe_point(system, t, y, p, rng, found, dense):
+    """:func:`_probe` at a given point, then with its components at 0 moved off 0 (:func:`zeros_filled`), as a run
+    moves them; a moved state the rhs cannot take (sqrt of a concentration below 0) is left out, the point itself
+    is not.  True as soon as more than ``dense`` entries are marked."""
+    if _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, dense):
+        return True
+    for filled in zeros_filled(y):
+        try:
+            if _probe(system, t, filled, p, _random_values(rng, system.n_drivers), found, dense):
+                return True
+        except ConfigurationError:
+            continue
+    return False
 
 
 def zeros_filled(y):
@@ -123,13 +132,14 @@ def zeros_filled(y):
 
 
 def missing_entries(system, pattern, points, seed=0):
-    """The sorted entries of ``system``'s Jacobian that are nonzero at one of ``points`` (``(t, y, p)``) but
-    not in ``pattern``: what a sparse LU built on ``pattern`` would leave out there."""
+    """The sorted entries of ``system``'s Jacobian that are nonzero at one of ``points`` (``(t, y, p)``, each also
+    with its components at 0 moved off 0, as :func:`jacobian_pattern` probes them) but not in ``pattern``: what a
+    sparse LU built on ``pattern`` would leave out there."""
     n = system.n_states
     rng = np.random.default_rng(seed)
     found = np.zeros((n, n), dtype=bool)
     for t, y, p in (_point(system, point) for point in points):
-        _probe(system, t, y, p, _random_values(rng, system.n_drivers), found, np.inf)
+        _probe_point(system, t, y, p, rng, found, np.inf)
     for i, j in pattern:
         found[i, j] = False
     return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(found)))
