@@ -50,12 +50,13 @@ Accumulators are in the working precision; the trapezoid sums of ``mean`` and
 ``rms`` are compensated (Kahan: a second slot keeps what each addition rounded
 away), so their rounding does not grow with the number of steps (a float32
 mean over 20000 steps drifted 1e-4 relative summed plainly).  Fixed-step loops,
-where every thread takes the same steps, add each step to a plain block sum and
-the block to the compensated sum every :data:`FOLD_EVERY` steps (a third slot
+where every thread takes the same steps, that keep :data:`BLOCK_FROM_SUMS` or more
+sums add each step to a plain block sum and the block to the compensated sum every
+:data:`FOLD_EVERY` steps (a third slot
 and one step count): the rounding stays that of a block, and the compensation's
 instructions are paid once a block (every step, they made RK4 on Lorenz with six
-statistics 1.5x slower); adaptive loops, whose threads' steps differ, compensate
-every step.  A window the trajectory did not
+statistics 1.5x slower); adaptive loops, whose threads' steps differ, and loops
+keeping fewer sums compensate every step.  A window the trajectory did not
 finish is NaN; a terminal event ends the window it falls in at the event
 (:mod:`kernels.events`), whose statistics cover ``[a, t_event]``.
 """
