@@ -10,9 +10,9 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["check_layout", "sweep_hint"]
+__all__ = ["check_layout", "sweep_hint", "TEXT"]
 
-_TEXT = (str, bytes, bytearray)
+TEXT = (str, bytes, bytearray)  # read as one value, not a sequence of characters
 
 # What a batch input's columns are, for the messages of a dict or of a tuple of arrays: (noun, name in the rhs).
 _COLUMNS = {"params": ("parameter", "p"), "y0": ("state", "y")}
@@ -41,7 +41,7 @@ def _square_of_arrays(items, series=False):
     """True when ``items`` (a tuple or a list) holds an array (a NumPy array, or any object with a shape or
     ``__array__``, such as a JAX array; with ``series``, a pandas Series), and every item is 1-D with as many values
     as there are items."""
-    arrays = [not isinstance(item, (list, tuple) + _TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
+    arrays = [not isinstance(item, (list, tuple) + TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
               and (not series or type(item).__name__ == "Series" and type(item).__module__.startswith("pandas"))
               for item in items]
     try:

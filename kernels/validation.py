@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from .batch_layout import check_layout, sweep_hint
+from .batch_layout import TEXT, check_layout, sweep_hint
 from .batch_scan import column_abs_max
 from .errors import ConfigurationError, UnusedOptionWarning, describe, plain, warn_user
 
@@ -35,8 +35,7 @@ def as_precision(precision):
 
 
 # Never numbers, whatever float() or np.asarray make of them ("05" is 5.0, b"01" unpacks to 48 and 49).
-_TEXT = (str, bytes, bytearray)
-_NOT_REAL = _TEXT + (bool, np.bool_, complex, np.complexfloating)
+_NOT_REAL = TEXT + (bool, np.bool_, complex, np.complexfloating)
 
 
 def _as_real(value):
@@ -64,7 +63,7 @@ def _finite_float(value, what):
 def check_span(t_span):
     """``t_span`` as ``(t0, t_end)`` floats with ``t_end > t0``."""
     try:
-        if isinstance(t_span, _TEXT):  # "05" and b"01" unpack into two characters, or two byte values
+        if isinstance(t_span, TEXT):  # "05" and b"01" unpack into two characters, or two byte values
             raise TypeError
         t0, t_end = t_span
     except (TypeError, ValueError):
