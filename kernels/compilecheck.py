@@ -252,6 +252,10 @@ _HINTS = {
             "{it} a tuple of numbers ({example} = tuple(...)) or a NumPy array ({example} = np.array(...)); either "
             "is compiled in as a constant.",
     "math": "Write {instead} instead.",
+    "constants": "Numba cannot read {kind} on the GPU (from a module or closure it reads only numbers, tuples "
+                 "and NumPy arrays): put its values into module-level float constants ({constants}), a tuple ({it} = "
+                 "{as_tuple}, read as {it}[0]) or a NumPy array, which are compiled in as constants, or pass them as "
+                 "params (columns of the params array, read as p[i]: one row per trajectory).",
     "recursion": "A CUDA device function cannot call itself (no recursion on the device): rewrite {it} as a loop "
                  "(for example r = 1.0; for _ in range(n): r *= x for a power).",
 }
@@ -281,6 +285,10 @@ def failure_message(result, what, system_name, func=None):
         category, hint_names = "math", {"instead": _MATH_MISSING.get(name, _MATH_MISSING[None])}
         alias = f" (imported as {untyped.group(1)})" if imported and imported != untyped.group(1) else ""
         summary = f"math.{name}{alias} is not available in CUDA device code"
+    constants = untyped and category == "other" and _constants_read(func, untyped.group(1))
+    if constants:  # PAR["gL"] of a dict, NS.gL of a SimpleNamespace or a dataclass (a user's trial)
+        category, hint_names = "constants", constants
+        summary = f"{constants['it']} is {constants['kind']} ({summary.split(': ', 1)[-1]})"
     cycles = _recursive_helpers(func) if category == "other" else []
     if category == "other" and ("insert_unresolved_ref" in summary or any(
             re.search(rf"\b{re.escape(name)}\s*\(", source) for cycle in cycles for name in cycle)):
@@ -442,3 +450,30 @@ def _lists_read(func, source):
 
 def _holds_list(value):
     return isinstance(value, list) or (isinstance(value, tuple) and any(_holds_list(v) for v in value))
+
+
+def _constants_read(func, name):
+    """The hint's names for the dict, SimpleNamespace, dataclass or other object ``func`` (or a device function it
+    calls) reads as the global or closure variable ``name``, or None when it is none of those."""
+    import dataclasses
+
+    for _, values, _ in _functions_reached(func):
+        value = values.get(("global", name), values.get(("closure variable", name)))
+        if isinstance(value, dict):
+            kind, items = "a dict", value
+        elif isinstance(value, types.SimpleNamespace):
+            kind, items = "a SimpleNamespace", vars(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            kind = f"an instance of the dataclass {type(value).__name__}"
+            items = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        elif hasattr(value, "__dict__") and not isinstance(value, (type, types.ModuleType)) and not callable(value):
+            kind, items = f"an instance of {type(value).__name__}", vars(value)
+        else:
+            continue
+        numbers = [(k, v) for k, v in items.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        named = [(k, v) for k, v in numbers if isinstance(k, str) and k.isidentifier()][:3]
+        return {"it": name, "kind": kind,
+                "constants": ", ".join(f"{k} = {v!r}" for k, v in named) or "GL = 0.3",
+                "as_tuple": "(" + ", ".join(repr(v) for _, v in numbers[:3]) + ("," if len(numbers) == 1 else "")
+                            + ")" if numbers else "(0.3, -54.4)"}
+    return None

@@ -9,7 +9,6 @@ wrote into, where in the user's file it failed, how the integrator calls it).
 
 from __future__ import annotations
 
-import ast
 import functools
 import inspect
 import os
@@ -22,7 +21,7 @@ from .derivative_check import second_point
 from .errors import ConfigurationError, describe
 from .validation import defaulted_parameter
 
-__all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written", "input_written_in_source",
+__all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written",
            "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
            "check_jvp_runs", "check_arity"]
 
@@ -68,60 +67,6 @@ def input_written(exc, func, y, p, u, size, takes_u):
             pass
         return name
     return "y or p"
-
-
-def input_written_in_source(func):
-    """``(input, line)`` of the first assignment into an input array in ``func``'s source (every argument but ``t``
-    and the last, the output), wherever it is, or None (also when the source cannot be read).
-
-    The run at the test point only sees the branch it takes: an Izhikevich reset ``if y[0] >= 30: y[0] = -65`` in
-    rhs was not refused, and the run reported success (a user's trial); on a GPU ``y`` is the step's stage state.
-    An input name the function binds again (``y = ...``) is left alone.
-    """
-    from .literals import is_own_definition, parsed_source
-
-    func = getattr(func, "py_func", func)
-    code = getattr(func, "__code__", None)
-    try:
-        tree = parsed_source(func)
-    except (AttributeError, OSError, TypeError, SyntaxError):
-        return None
-    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))), None)
-    if node is None or not is_own_definition(node, code):
-        return None  # not this function's source (a file edited since it was imported, code exec'd under its name)
-    names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])[1:-1]
-    targets = []
-    for n in _own_nodes(node):
-        if isinstance(n, ast.Assign):
-            targets += n.targets
-        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
-            targets.append(n.target)
-    flat = []
-    while targets:
-        target = targets.pop(0)
-        if isinstance(target, (ast.Tuple, ast.List)):
-            targets = list(target.elts) + targets
-        else:
-            flat.append(target)
-    rebound = {t.id for t in flat if isinstance(t, ast.Name)}
-    for target in flat:
-        if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id in names
-                and target.value.id not in rebound):
-            return target.value.id, target.lineno + code.co_firstlineno - 1
-    return None
-
-
-def _own_nodes(function):
-    """The nodes of ``function``'s body, not those of functions nested in it (a helper's own ``y`` is not the
-    input's: a regression hunt)."""
-    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-    pending = list(function.body) if isinstance(function.body, list) else [function.body]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, nested):
-            continue
-        yield node
-        pending += list(ast.iter_child_nodes(node))
 
 
 def calls_device_code(exc):

@@ -35,8 +35,9 @@ from .literals import in_precision
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
+from .input_writes import refuse_input_writes
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, check_arity, check_jvp_runs, cpu_jit_unwrapped,
-                            first_lines, input_written, input_written_in_source, picklable_function, signature,
+                            first_lines, input_written, picklable_function, signature,
                             unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, reals_or_none
@@ -213,14 +214,7 @@ class ODESystem:
             checks.append(("jac", self.jac, self.n_states ** 2, "J", False))
         outputs = {}
         for what, func, size, out_name, takes_u in checks + ([("jvp", self.jvp, 0, "out", False)] if self.jvp else []):
-            written = input_written_in_source(func)
-            if written:
-                raise ConfigurationError(
-                    f"{what} of system {self.name!r} assigns into its input {written[0]} (line {written[1]}): {what} "
-                    f"must only read its inputs and write {out_name}; on the GPU y is the integrator's own stage "
-                    "state, so writing it corrupts the step, even in a branch the run takes rarely (a reset "
-                    "belongs in a terminal event, then a new solve from the reset state). Copy the values you want "
-                    "to change into local variables (clamp with max(y[i], 0.0) in the formula, for example)")
+            refuse_input_writes(func, what, output=out_name, system=self.name)
         for what, func, size, out_name, takes_u in checks:
             # A NaN with a payload that arithmetic never makes: an element that still holds it was
             # never assigned (or was only updated in place, reading what the GPU leaves there).

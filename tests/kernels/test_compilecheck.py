@@ -1,10 +1,12 @@
 """The compile check's helper process (kernels/compilecheck.py)."""
 
+import dataclasses
 import functools
 import math
 import os
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -231,3 +233,43 @@ def test_mutually_recursive_helpers_are_named():
                                                          r"calls _ping\)\. A CUDA device function cannot call itself "
                                                          r".*rewrite _ping and _pong as a loop"):
         kernels.ODESystem(_calls_mutually_recursive_helpers, 1, name="mutual")
+
+
+_PAR = {"gL": 0.3, "EL": -54.387}
+_NS = types.SimpleNamespace(gL=0.3, EL=-54.387)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Constants:
+    gL: float = 0.3
+    EL: float = -54.387
+
+
+_CI = _Constants()
+
+
+def _leak_dict(t, y, p, dydt):
+    dydt[0] = -_PAR["gL"] * (y[0] - _PAR["EL"]) + p[0]
+
+
+def _leak_namespace(t, y, p, dydt):
+    dydt[0] = -_NS.gL * (y[0] - _NS.EL) + p[0]
+
+
+def _leak_dataclass(t, y, p, dydt):
+    dydt[0] = -_CI.gL * (y[0] - _CI.EL) + p[0]
+
+
+@pytest.mark.parametrize("rhs, kind", [(_leak_dict, "_PAR is a dict"), (_leak_namespace, "_NS is a SimpleNamespace"),
+                                       (_leak_dataclass, "_CI is an instance of the dataclass _Constants")])
+def test_a_dict_or_object_of_constants_is_named_with_what_to_use(rhs, kind):
+    """A dict of model constants got "Untyped global name 'PAR': Cannot determine Numba type of <class 'dict'>"
+    and the generic hint that Numba compiles a subset of Python, which said nothing of what to do (a user's
+    trial)."""
+    with pytest.raises(kernels.ConfigurationError) as info:
+        kernels.ODESystem(rhs, 1, n_params=1, name="leak")
+    message = str(info.value)
+    assert kind in message
+    assert "put its values into module-level float constants (gL = 0.3, EL = -54.387), a tuple" in message
+    assert "or pass them as params (columns of the params array" in message
+    assert "compiles a subset of Python" not in message

@@ -169,6 +169,97 @@ def test_observables_that_write_y_are_named_too():
         ODESystem(_skips_many, 1, name="o", observables=_observes_into_y, n_observables=1)
 
 
+def _resets_through_an_alias(t, y, p, dydt):
+    v = y
+    if v[0] > 1.5:
+        v[0] = 1.0
+    dydt[0] = -y[0] + p[0]
+
+
+def _scales_through_a_slice(t, y, p, dydt):
+    a, b = y, p[0:1]
+    b[0] = 2.0 * a[0]
+    dydt[0] = -b[0] * y[0]
+
+
+@cuda.jit(device=True)
+def _clamp_state(y):
+    if y[0] > 1.5:
+        y[0] = 1.0
+
+
+@cuda.jit(device=True)
+def _clamp_twice(x):
+    _clamp_state(x)
+
+
+def _calls_a_helper_that_writes_y(t, y, p, dydt):
+    _clamp_state(y)
+    dydt[0] = -y[0] + p[0]
+
+
+def _calls_it_two_levels_down(t, y, p, dydt):
+    _clamp_twice(y[:])
+    dydt[0] = -y[0] + p[0]
+
+
+@pytest.mark.parametrize("rhs, written, via", [
+    (_resets_through_an_alias, "y", r"\(line \d+\)"),
+    (_scales_through_a_slice, "p", r"\(line \d+\)"),
+    (_calls_a_helper_that_writes_y, "y", r"\(line \d+: it passes y to _clamp_state, which assigns into its argument "
+                                         r"y at line \d+ of test_systems\.py\)"),
+    (_calls_it_two_levels_down, "y", r"\(line \d+: it passes y to _clamp_twice, which passes it to _clamp_state, "
+                                     r"which assigns into its argument y at line \d+ of test_systems\.py\)"),
+], ids=["alias", "slice", "helper", "two-levels"])
+def test_a_write_into_an_input_through_an_alias_or_a_helper_is_refused(rhs, written, via):
+    """``v = y; v[0] = 1.0`` and a device helper ``clamp_state(y)`` writing its argument ran with status 0 and a
+    wrong trajectory (a user's trial): the source check only saw assignments to the input's own name."""
+    with pytest.raises(ConfigurationError, match=rf"rhs of system 'w' assigns into its input {written} {via}: rhs "
+                                                 r"must only read its inputs and write dydt"):
+        ODESystem(rhs, 1, 1, name="w")
+
+
+@cuda.jit(device=True)
+def _decay_into(y, p, out):
+    out[0] = -p[0] * y[0]
+
+
+def _helper_writes_its_own_output(t, y, p, dydt):
+    _decay_into(y, p, dydt)
+
+
+def _writes_a_local_copy(t, y, p, dydt):
+    v = cuda.local.array(1, numba.float64)
+    v[0] = y[0]
+    if v[0] > 1.5:
+        v[0] = 1.5
+    dydt[0] = -p[0] * v[0]
+
+
+@pytest.mark.parametrize("rhs", [_helper_writes_its_own_output, _writes_a_local_copy])
+def test_a_helper_writing_its_output_or_a_local_copy_of_y_passes(rhs):
+    assert ODESystem(rhs, 1, 1, name="fine").n_states == 1
+
+
+def _event_resets(t, y, p):
+    if y[0] >= 30.0:
+        y[0] = -65.0
+    return y[0] - 30.0
+
+
+def test_an_event_function_that_writes_y_is_refused_with_the_restart_recipe():
+    """An event g resetting y[0] = -65 gave status 0, event_count 0 and a wrong trajectory (a user's trial); the
+    events module checks g with refuse_input_writes(g, "event function")."""
+    from kernels.input_writes import refuse_input_writes
+
+    with pytest.raises(ConfigurationError, match=r"^event function assigns into its input y \(line \d+\): an event "
+                                                 r"function must only read t, y and p and return a number.*make the "
+                                                 r"event terminal \(kernels\.Event\(g, terminal=True\)\), then start "
+                                                 r"a new solve from the result's event_t and event_y"):
+        refuse_input_writes(_event_resets, "event function")
+    refuse_input_writes(lambda t, y, p: y[0] - 30.0, "event function")  # reading only passes
+
+
 def test_scipy_style_return_is_named():
     with pytest.raises(ConfigurationError) as info:
         ODESystem(_scipy_style, 2, name="scipy")
