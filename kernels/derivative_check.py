@@ -97,17 +97,45 @@ def check_derivatives_at(system, used, t, rows, u=None):
     return False
 
 
+def _settled(differences, j, step, noise, rounding, halvings=20):
+    """Column ``j``'s ``(central, forward, backward, step)`` differences, a vector each (one entry a row), each entry at
+    the largest of ``step``, ``step / 2``, ... where it has settled: its one-sided differences agree within 1 %, or
+    its central difference with the next step's within 1e-3 (a kink), each beside rounding (``noise`` +
+    ``rounding / step``).  Where the rhs curves on a scale below the step (Michaelis-Menten with Km = 0.01 beside a
+    dose of 2e5, a step of 1.2e-3) the differences are no derivative, and an exact jac was called wrong.  Where f is
+    0 (``noise`` 0: no rounding to hide ``y ** 3``'s differences of step ** 2 at its equilibrium 0) the central
+    difference must settle.  NaN where none settles (a jump at ``y``): not judged."""
+    current = differences(j, step)
+    size = current[0].size
+    found = [np.full(size, np.nan) for _ in range(3)] + [np.full(size, step)]
+    open_rows = np.ones(size, dtype=bool)
+    for level in range(halvings + 1):
+        central, forward, backward = current
+        settled = open_rows & (noise > 0) & (np.abs(forward - backward) <= 0.01 * np.maximum(
+            np.abs(forward), np.abs(backward)) + noise + rounding / step)
+        if level < halvings and (open_rows & ~settled).any():
+            finer = differences(j, step / 2.0)
+            settled |= open_rows & (np.abs(central - finer[0]) <= 1e-3 * np.maximum(np.abs(central), np.abs(
+                finer[0])) + noise + rounding / (step / 2.0))
+        for k in range(3):
+            found[k][settled] = current[k][settled]
+        found[3][settled] = step
+        open_rows &= ~settled
+        if not open_rows.any() or level == halvings:
+            break
+        current, step = finer, step / 2.0
+    return tuple(found)
+
+
 def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
     """``(what, message)`` for ``jac`` (its output ``jac_out``) and ``jvp`` where they disagree at ``(t, y, p)``.
 
-    ``scaled``: difference steps relative to each state's own magnitude (a solve's inputs, which can be small:
-    Michaelis-Menten in molar units at y = 1e-6, where a step of 6e-6 crossed 0 and flagged an exact jac, a
-    regression hunt); a state at 0 takes 1e-3 of the largest, and where its one-sided differences then part (the
-    rhs curves over that step) the smallest nonzero state's magnitude instead: beside a temperature of 950 a radical
-    at 0 was moved by half the mixture of 1e-5 and symbolic_system's exact jac was called wrong (a chemist's trial),
-    while the smallest state for every zero state hid a slip beside a state kept at 1e-20 and flagged exact jacs
-    beside a dose of 2e5 (a regression hunt).  The construction check's test points are 0.5 to 1, where
-    ``max(1, |y|)`` serves."""
+    ``scaled``: difference steps relative to each state's own magnitude, at least 1e-3 of the largest state's (a
+    solve's inputs, which can be small or 0), halved per column where the rhs curves on a smaller scale
+    (:func:`_settled`: a radical at 0 in a mixture of 1e-5 beside a temperature of 950, a chemist's trial).  Of one
+    scale for all states at 0 (the smallest nonzero state's), a slip beside a state kept at 1e-20 hid under that
+    step's rounding and exact jacs beside a dose of 2e5 were flagged (a regression hunt).  The construction check's
+    test points are 0.5 to 1, where ``max(1, |y|)`` serves."""
     n = system.n_states
     out = np.empty(n)
     eps = np.finfo(np.float64).eps
@@ -123,30 +151,24 @@ def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
         return (up - down) / (2.0 * step), (up - here) / step, (here - down) / step
 
     try:
+        here = f(y)
         if scaled:
             largest = float(np.max(np.abs(y))) if y.size else 0.0
-            base = np.where(np.abs(y) > 0, np.abs(y), 1e-3 * largest if largest > 0 else 1.0)
+            steps = np.cbrt(eps) * (np.maximum(np.abs(y), 1e-3 * largest) if largest > 0 else np.ones(n))
+            noise = 1e-8 * float(np.max(np.abs(here)))
+            columns = [_settled(differences, j, steps[j], noise, 10.0 * eps * float(np.max(np.abs(here))))
+                       for j in range(n)]
         else:
-            base = np.maximum(1.0, np.abs(y))
-        steps = np.cbrt(eps) * base
-        here = f(y)
-        columns = [differences(j, steps[j]) for j in range(n)]
-        nonzero = np.abs(y[y != 0.0]) if scaled else np.zeros(0)
-        smallest = float(np.min(nonzero)) if nonzero.size else np.inf
-        for j in np.flatnonzero(y == 0.0) if scaled else ():
-            _, ahead, behind = columns[j]
-            parted = np.abs(ahead - behind) > 0.01 * np.maximum(np.abs(ahead), np.abs(behind)) \
-                + 10.0 * eps * float(np.max(np.abs(here))) / steps[j]
-            if smallest < base[j] and np.any(parted):
-                steps[j] = np.cbrt(eps) * smallest
-                columns[j] = differences(j, steps[j])
-        central, forward, backward = zip(*columns) if columns else ((), (), ())
+            steps = np.cbrt(eps) * np.maximum(1.0, np.abs(y))
+            columns = [differences(j, steps[j]) + (np.full(n, steps[j]),) for j in range(n)]
+        central, forward, backward, steps = zip(*columns) if columns else ((), (), (), ())
     except Exception:  # noqa: BLE001 - rhs calls device code: it is checked on the device only
         return []
     if not np.all(np.isfinite(here)):
         return []  # outside the rhs's domain: nothing to compare with
     # (central, forward, backward) differences; an entry is right when it matches any of them
     references = tuple(np.stack(c, axis=1) for c in (central, forward, backward))
+    steps = np.stack(steps, axis=1) if n else np.ones((0, 0))
     given = []
     if jac_out is not None:
         given.append(("jac", jac_out.reshape(n, n), references, "J[i * n + j] must be d f_i / d y_j "
@@ -179,8 +201,8 @@ def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
         rounding = 1e-8 * float(np.max(np.abs(here))) * weight  # weight: sum |v| for the jvp
         # and the rounding of f itself over a step, eps |f| / step a column: small steps at small states (a solve's
         # inputs, y = 1e-12 beside a term of 1000 in the same f: a 1.4 % difference flagged an exact jac)
-        column = 10.0 * np.finfo(np.float64).eps * float(np.max(np.abs(here))) / steps
-        rounding = rounding + (column[None, :] if what == "jac" else float(np.sum(np.abs(v) * column)))
+        column = 10.0 * np.finfo(np.float64).eps * float(np.max(np.abs(here))) / steps  # steps: each entry's
+        rounding = rounding + (column if what == "jac" else np.sum(np.abs(v) * column, axis=1, keepdims=True))
         # An entry whose central difference is not finite steps out of the rhs's domain (y ** 2.3 at y = 0: a
         # generated, exact jac was called wrong, and every message of the solve said so; a user's trial): not judged
         bad = np.isfinite(differences[0])

@@ -409,6 +409,70 @@ def test_an_exact_jac_at_a_state_at_zero_beside_a_large_or_unit_one_is_not_flagg
                           progress=False)
 
 
+
+def _trace_beside_hot(t, y, p, dydt):
+    dydt[0] = -0.01 * y[0] + 1e3 * y[2]
+    dydt[1] = -y[1]
+    dydt[2] = -y[2] / (p[0] + y[2]) + y[1]
+
+
+def _trace_beside_hot_jac_slipped(t, y, p, J):
+    J[0], J[1], J[2] = -0.01, 0.0, -1e3  # d f_0 / d y_2 is +1e3
+    J[3], J[4], J[5] = 0.0, -1.0, 0.0
+    J[6], J[7], J[8] = 0.0, 1.0, -p[0] / ((p[0] + y[2]) * (p[0] + y[2]))
+
+
+def test_a_jac_slip_beside_a_state_kept_at_1e_20_is_flagged():
+    """A regression hunt: a state at 0 whose rhs curves (Km = 1e-3) took a step of 6e-26 from a trace state of
+    1e-20 beside it, whose rounding allowance (1e11) hid a sign slip of 2e3 in that column; at 0 and 1e-3 it warned."""
+    system = ODESystem(_trace_beside_hot, 3, 1, name="trace_beside_hot", check=False,
+                       jac=_trace_beside_hot_jac_slipped)
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[2\] \(d f_0 / d y_2\) is -1000, the differences"):
+        kernels.solve_ivp(system, (0.0, 1e-3), [950.0, 1e-20, 0.0], [1e-3], method="rodas4", rtol=1e-6,
+                          atol=1e-12, precision=np.float64, progress=False)
+
+
+def _dose(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = p[0] * y[0] * 1e-6 - p[1] * y[1] / (p[2] + y[1])
+
+
+def _dose_jac(t, y, p, J):
+    J[0], J[1] = -p[0], 0.0
+    J[2], J[3] = p[0] * 1e-6, -p[1] * p[2] / ((p[2] + y[1]) * (p[2] + y[1]))
+
+
+def _cubic(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0] * y[0] * y[0] - p[1] * y[0]
+
+
+def _cubic_jac(t, y, p, J):
+    J[0] = -3.0 * p[0] * y[0] * y[0] - p[1]
+
+
+@pytest.mark.parametrize("rhs, jac, y0, params", [(_dose, _dose_jac, [2e5, 0.0], [[1.0, 0.5, 1e-2], [1.0, 0.5, 1e-4]]),
+                                                  (_cubic, _cubic_jac, [0.0], [[2.0, 0.0]])])
+def test_an_exact_jac_where_the_rhs_curves_below_the_step_or_is_0_is_not_flagged(rhs, jac, y0, params):
+    """A regression hunt: Michaelis-Menten elimination at 0 beside a dose of 2e5 took a step of 1.2e-3 against
+    Km = 0.01 (J[3] is -50, the differences gave -50.74; at Km = 1e-4 they gave +34), and y' = -2 y^3 at its
+    equilibrium y = 0, where f is 0 and no rounding floor hides a difference of step^2, was flagged too."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.JacobianCheckWarning)
+        system = ODESystem(rhs, len(y0), len(params[0]), name=rhs.__name__.strip("_"), jac=jac)
+        kernels.solve_ivp(system, (0.0, 1e-3), y0, params, method="rodas4", rtol=1e-6, atol=1e-12,
+                          precision=np.float64, progress=False)
+
+
+@pytest.mark.parametrize("factor", [-1.0, 2.0])
+def test_a_jac_off_by_a_sign_or_a_factor_2_at_an_equilibrium_is_flagged(factor):
+    """At y = 0, where f is 0 (no rounding floor), a slip in the linear part is still found."""
+    def jac(t, y, p, J):
+        J[0] = factor * (-3.0 * p[0] * y[0] * y[0] - p[1])
+    system = ODESystem(_cubic, 1, 2, name="cubic", check=False, jac=jac)
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"J\[0\] \(d f_0 / d y_0\) is -?[12], the differences"):
+        kernels.solve_ivp(system, (0.0, 1e-3), [0.0], [2.0, 1.0], method="rodas4", rtol=1e-6, atol=1e-12,
+                          precision=np.float64, progress=False)
+
 def _writes_past_out(t, y, p, v, out):
     out[0] = v[1]
     out[1] = -v[0]
