@@ -22,7 +22,8 @@ def check_layout(value, what, width, name_width):
     """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns,
     and a tuple of ``width`` 1-D arrays of ``width`` values each (one array per parameter, or per state, read as rows
     without a word: the batch came out transposed).  A list of arrays is rows, as ``np.array`` reads it
-    (``[default_params] * N``), unless it holds a pandas Series (a DataFrame's column: ``[df.a, df.b]``)."""
+    (``[default_params] * N``), unless it holds a pandas Series (a DataFrame's column: ``[df.a, df.b]``) and is not a
+    DataFrame's rows (``[df.iloc[0], df.iloc[1]]``)."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     order = f"{letter}[0], {letter}[1], ..."
     if isinstance(value, Mapping) and width:
@@ -40,14 +41,30 @@ def check_layout(value, what, width, name_width):
 def _square_of_arrays(items, series=False):
     """True when ``items`` (a tuple or a list) holds an array (a NumPy array, or any object with a shape or
     ``__array__``, such as a JAX array; with ``series``, a pandas Series), and every item is 1-D with as many values
-    as there are items."""
+    as there are items; never for a DataFrame's rows (:func:`_pandas_rows`)."""
     arrays = [not isinstance(item, (list, tuple) + TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
-              and (not series or type(item).__name__ == "Series" and type(item).__module__.startswith("pandas"))
-              for item in items]
+              and (not series or _is_series(item)) for item in items]
     try:
-        return any(arrays) and all(np.shape(item) == (len(items),) for item in items)
+        return any(arrays) and all(np.shape(item) == (len(items),) for item in items) and not _pandas_rows(items)
     except ValueError:  # a ragged item
         return False
+
+
+def _is_series(item):
+    """Whether ``item`` is a pandas Series (pandas is not imported for it)."""
+    return type(item).__name__ == "Series" and type(item).__module__.startswith("pandas")
+
+
+def _pandas_rows(items):
+    """True when every item is a DataFrame's row, ``df.iloc[i]``: pandas Series over one index of column names
+    (strings), each named by its integer row label ([df.iloc[0], df.iloc[1]] was refused as ambiguous; a regression
+    hunt).  A column, ``df["k"]``, is the reverse (named by a column over the row labels); where labels and names
+    are both strings or both integers (a DataFrame of a NumPy array), rows and columns look alike: not rows."""
+    if not all(_is_series(item) for item in items):
+        return False
+    index = list(items[0].index)
+    return (all(isinstance(label, str) for label in index) and all(list(item.index) == index for item in items)
+            and all(isinstance(item.name, (int, np.integer)) and not isinstance(item.name, bool) for item in items))
 
 
 def sweep_hint(shape, what, width, n_traj=None, sequence=False):

@@ -127,20 +127,27 @@ FLOAT32_RTOL = 1e-5
 
 
 def warn_kappa_capped(solver, method, dtype, rtol):
-    """UnusedOptionWarning when ``SolverOptions(kappa=...)``, set away from its default, is above the bound Newton's
-    stop takes at this run's smallest ``rtol`` (:func:`kernels.solvers.base.newton_kappa`), where it changes nothing:
-    a user's trial set kappa 0.05, 0.3 and 0.9 on sdirk4 at rtol 1e-5 and got bit-identical runs, no word."""
+    """UnusedOptionWarning when ``SolverOptions(kappa=...)``, set away from its default, gives Newton the same stop
+    as the default at this run's smallest ``rtol``: both at or above the bound
+    (:func:`kernels.solvers.base.newton_kappa`, computed in ``dtype`` as the loop does), where it changes nothing:
+    a user's trial set kappa 0.05, 0.3 and 0.9 on sdirk4 at rtol 1e-5 in float64 and got bit-identical runs, no
+    word.  Not where only the kappa given is capped: in float32 at rtol 1e-5 the bound is 0.119, and kappa 0.3
+    (0.119) against the default 0.05 changed the Newton iterations and y (a regression hunt)."""
     from .solvers.base import newton_kappa
     from .solvers.options import SolverOptions
 
-    if method.family not in ("dirk", "firk") or solver.kappa == SolverOptions().kappa:
+    default = SolverOptions().kappa
+    if method.family not in ("dirk", "firk") or solver.kappa == default:
         return
-    rt = float(np.min(rtol))
-    bound = newton_kappa(1.0, rt, 10.0 * float(np.finfo(dtype).eps))
-    if rt > 0.0 and solver.kappa > bound:
+    prec = np.dtype(dtype).type
+    rt, ten_eps = prec(np.min(rtol)), prec(10.0 * np.finfo(prec).eps)
+    effective = newton_kappa(prec(solver.kappa), rt, ten_eps)
+    if rt > 0 and effective == newton_kappa(prec(default), rt, ten_eps):
         warn_user(f"SolverOptions(kappa={solver.kappa:g}) has no effect here: Newton stops below min(kappa, "
-                  f"max(sqrt(rtol), 10 eps / rtol)), which is {bound:.3g} at rtol {rt:g} in {np.dtype(dtype).name}; "
-                  "a kappa above that cannot loosen the stop (a looser rtol does)", UnusedOptionWarning)
+                  f"max(sqrt(rtol), 10 eps / rtol)), which is {float(effective):.3g} at rtol {float(rt):g} in "
+                  f"{np.dtype(dtype).name} with kappa={solver.kappa:g} and with the default {default:g} alike; only "
+                  f"a kappa below {float(effective):.3g} changes the stop (tightens it), and a looser rtol loosens "
+                  "it", UnusedOptionWarning)
 
 
 def warn_float32_rtol(method, dtype, rtol, atol, y0=None):

@@ -53,10 +53,11 @@ def max_steps_note(result, trajectory, advise=True):
 
 
 def pace_note(result, trajectory):
-    """`` At this pace ...``: at least how many steps the whole span takes at the rate the trajectory went: its
-    accepted steps over the span up to the first save it did not reach (it stopped before that save; the last one
-    reached would count every step taken after it as before it: 2.7e6 for 1281 with saves at 0.01 and 100, a
-    regression hunt), where that is at least twice the steps taken; else ''."""
+    """`` At the pace so far ...``: how many steps the whole span would take at the rate the trajectory went, an
+    extrapolation, not a bound (a decaying fast oscillation spent its small steps early: "at least about 1.5e4" for
+    a span of 2027 steps, a regression hunt): its accepted steps over the span up to the first save it did not reach
+    (it stopped before that save; the last one reached would count every step taken after it as before it: 2.7e6
+    for 1281 with saves at 0.01 and 100, a regression hunt), where that is at least twice the steps taken; else ''."""
     finite = _saved_finite(result, trajectory)
     if finite is None or result.t is None or result.t_start is None or result.n_steps is None or len(result.t) < 2:
         return ""
@@ -66,7 +67,9 @@ def pace_note(result, trajectory):
     span = float(result.t[-1]) - result.t_start
     if covered <= 0.0 or span <= 0.0 or span < 2.0 * covered:
         return ""
-    return f" At this pace the span takes at least about {accepted * span / covered:.2g} steps."
+    return (f" At the pace so far ({accepted} steps before t = {float(result.t[missed[0]]):.6g}) the span would take "
+            f"about {accepted * span / covered:.2g} steps; the pace changes as the solution's time scales do, so "
+            "this is a rough guide.")
 
 
 def reached_note(result, trajectory, where=False):

@@ -555,3 +555,17 @@ def test_per_trajectory_spans_are_told_the_span_is_shared():
 
     with pytest.raises(ConfigurationError, match=r"shared by the whole batch; .*keep each epoch as a parameter"):
         check_span((np.array([0.0, 10.0]), np.array([100.0, 110.0])))
+
+
+def test_float32_times_equal_as_given_are_not_blamed_on_rounding():
+    # float32 [0.5, 1, 1, 2] (a repeat a second from its neighbours) was told float32 holds times near 1 only to
+    # 1.19e-07 and to make them float64, and a span (2, 2) in float32 that its ends round together (a regression hunt)
+    def rhs(t, y, p, d):
+        d[0] = -y[0]
+
+    system = ODESystem(rhs, 1, name="decay")
+    times = np.array([0.5, 1.0, 1.0, 2.0], np.float32)
+    with pytest.raises(ConfigurationError, match=r"follows t_eval\[1\] = 1.0: pass np.unique\(t_eval\), which sorts"):
+        kernels.solve_ivp(system, (0.0, 2.0), [1.0], method="rk4", dt=0.1, t_eval=times, progress=False)
+    with pytest.raises(ConfigurationError, match=r"got \(2.0, 2.0\): the span is empty: the state at t0 is y0 itself$"):
+        kernels.solve_ivp(system, (np.float32(2.0), np.float32(2.0)), [1.0], method="rk4", dt=0.1, progress=False)

@@ -241,6 +241,19 @@ def test_a_list_of_square_pandas_columns_is_refused_as_ambiguous():
         call(params=[frame.sigma, frame.rho, frame.beta])
 
 
+def test_a_list_of_a_dataframes_rows_is_read_as_rows():
+    """[df.iloc[0], df.iloc[1], df.iloc[2]] (rows: the column names as index, the row label as name) was refused as
+    ambiguous (a regression hunt); rows of a DataFrame of a NumPy array, integers both ways, still are."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"sigma": _COLUMNS[0], "rho": _COLUMNS[1], "beta": _COLUMNS[2]})
+    args = dict(method="rk4", dt=0.05, progress=False)
+    rows = call(params=[frame.iloc[i] for i in range(3)], **args)
+    np.testing.assert_array_equal(rows.y, call(params=frame.to_numpy(), **args).y)
+    bare = pd.DataFrame(frame.to_numpy())
+    with pytest.raises(ConfigurationError, match=r"cannot tell one array per parameter from one row per trajectory"):
+        call(params=[bare.iloc[i] for i in range(3)], **args)
+
+
 def test_an_empty_dict_is_not_told_to_stack_no_columns():
     with pytest.raises(ConfigurationError) as info:
         call(params={})
