@@ -134,7 +134,12 @@ class Buffer:
         factored by the linear solver and reused by every Newton iteration and
         stage of one step). Where a phase within those levels runs its children
         ``times > 1`` times, the buffer is alive over that whole phase (every
-        repetition). At most the levels above it plus one (the root's own).
+        repetition). At most the levels above it plus one (the root's own):
+        checked for a buffer of a child component only. A buffer of the root
+        component is not checked: the root is invoked once, so any ``k >= 1``
+        acts as 1 there (alive from its first to its last use), and a
+        component planned alone, as its tests plan a solver, may declare the
+        levels it spans once embedded.
     storage : str
         How its code holds it (:data:`STORAGE_FORMS`): what the cost model
         counts as registers and as memory accesses.  No layout depends on it.

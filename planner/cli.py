@@ -16,8 +16,7 @@ import textwrap
 from . import csvio as files
 from . import report
 from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, check_outputs,
-                     command_line_spelling, goal_for, load_problem, plan_json_text, refuse_stdin, warp_note,
-                     write_atomically)
+                     command_line_spelling, goal_for, load_problem, plan_json_text, refuse_stdin, warp_note)
 from .csvio import CAPACITY_LIMIT, os_error_message
 from .device import PRESETS
 from .errors import ConfigurationError, PlanError, PlannerError
@@ -88,7 +87,7 @@ def cmd_plan(args, out):
         print(f"planner: note: --time-limit bounds only the cpsat planner; --planner {args.planner} does not "
               "read it and ran to the end", file=sys.stderr)
     if args.json:
-        write_atomically(args.json, plan_json_text(plan))
+        out.save(args.json, plan_json_text(plan))
     print(report.plan_report(plan), file=sys.stderr if args.json == "-" else out)
     return 0
 
@@ -137,7 +136,7 @@ def cmd_show(args, out):
     output_format(args.out)
     plan = load_plan(args.plan)
     plan.verify()  # the rules that need only the plan: a self-contradictory plan is not drawn
-    draw_plan(plan, args.out, title=args.title)
+    draw_plan(plan, args.out, title=args.title, write=out.save)
     print(f"wrote {args.out}", file=out)
     return 0
 
@@ -185,7 +184,7 @@ def cmd_calibrate(args, out):
     check_outputs([("--out", args.out)], [("SWEEP", args.sweep)])
     result = calibrate(args.sweep, args.device)
     if args.out:
-        write_atomically(args.out, json.dumps(result.device.to_json(), indent=2) + "\n")
+        out.save(args.out, json.dumps(result.device.to_json(), indent=2) + "\n")
     print(result.report() + (f"\nwrote {args.out}" if args.out and args.out != "-" else ""),
           file=sys.stderr if args.out == "-" else out)
     return 0
@@ -203,9 +202,9 @@ def cmd_demo(args, out):
         raise plan if isinstance(plan, PlannerError) else ConfigurationError(
             f"the {args.planner} planner is unavailable: {plan}")
     if args.save_problem:
-        write_atomically(args.save_problem, json.dumps(problem.to_json(), indent=2) + "\n")
+        out.save(args.save_problem, json.dumps(problem.to_json(), indent=2) + "\n")
     if args.json:
-        write_atomically(args.json, plan_json_text(plan))
+        out.save(args.json, plan_json_text(plan))
     out = sys.stderr if "-" in (args.json, args.save_problem) else out
     print(f"demo: {args.method} integrator (component tree in planner/demo.py), {len(problem.buffers)} buffers, "
           f"{problem.precision}, block size {problem.block_size}, {problem.device.name}, capacity "
@@ -359,13 +358,13 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line; returns the exit code."""
-    csv = False
+    csv, out = False, _Stdout(sys.stdout)
     try:
         args = build_parser().parse_args(argv)
         csv = files.is_csv(getattr(args, "problem", None) or "")
-        out = _Stdout(sys.stdout)
         code = args.run(args, out)
         out.flush()  # a closed pipe or a full disk shows here, inside the handlers, not at exit
+        out.commit()  # the output files replace the old ones only now: a failed run leaves them untouched
         return code
     except BrokenPipeError:
         return _closed_stdout()
@@ -380,6 +379,8 @@ def main(argv=None):
         return _fail(os_error_message(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
+    finally:
+        out.discard()
 
 
 def silence_stdout():

@@ -1,6 +1,6 @@
 """The ``planner`` command's input and output: problems read with the command-line overrides, output paths
-checked before anything runs, files written atomically, stdout whose failures are named, and the library's
-messages in the command line's terms."""
+checked before anything runs, files written atomically once stdout took everything, stdout whose failures are
+named, and the library's messages in the command line's terms."""
 
 import argparse
 import contextlib
@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 from . import csvio as files
-from .csvio import CAPACITY_LIMIT, atomic_write, check_capacity
+from .csvio import CAPACITY_LIMIT, check_capacity, staged_write
 from .device import get_device
 from .errors import ConfigurationError
 
@@ -214,10 +214,31 @@ class StdoutError(Exception):
 
 class _Stdout:
     """``sys.stdout`` whose failed writes say that it was standard output that could not be written
-    (a closed pipe stays a BrokenPipeError: that ends quietly)."""
+    (a closed pipe stays a BrokenPipeError: that ends quietly), and the command's output files.
+
+    A file is written to a temporary beside it when the command saves it (:meth:`save`: a full disk shows
+    then), and renamed over the old one by :meth:`commit` only once standard output took everything: a run
+    that fails, writing standard output included, leaves an existing file untouched (``> /dev/full`` replaced
+    it until 2026-12-05: a user's trial). :meth:`discard` removes what was not committed.
+    """
 
     def __init__(self, stream):
-        self.stream = stream
+        self.stream, self.staged = stream, []
+
+    def save(self, path, data):
+        """Write ``data`` (text, bytes, or ``write(handle)``) to ``path`` at :meth:`commit`; ``-`` is stdout, now."""
+        if path == "-":
+            self.write(data)
+        else:
+            self.staged.append(staged_write(path, data.encode() if isinstance(data, str) else data))
+
+    def commit(self):
+        for staged in self.staged:
+            staged.commit()
+
+    def discard(self):
+        for staged in self.staged:
+            staged.discard()
 
     def write(self, text):
         with _naming_stdout():
@@ -239,14 +260,6 @@ def _naming_stdout():
         raise
     except OSError as exc:
         raise StdoutError(f"cannot write standard output: {exc.strerror or exc}") from None
-
-
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` atomically; ``-`` is stdout."""
-    if path == "-":
-        _Stdout(sys.stdout).write(text)
-    else:
-        atomic_write(path, text.encode())
 
 
 def plan_json_text(plan):

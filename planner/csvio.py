@@ -236,16 +236,43 @@ def atomic_write(path, data):
     exists and is no regular file (``/dev/stdout``, ``/dev/null``, a FIFO, a device) is written
     straight through, without the rename that would replace it with a regular file.
     """
+    staged_write(path, data).commit()
+
+
+class StagedWrite:
+    """A file written to its temporary beside ``path`` and not yet renamed over it: :meth:`commit` replaces
+    ``path``, :meth:`discard` removes the temporary (a no-op once committed)."""
+
+    def __init__(self, path, tmp=None, target=None):
+        self.path, self.tmp, self.target = path, tmp, target
+
+    def commit(self):
+        if self.tmp is None:
+            return
+        try:
+            with _naming(self.path):
+                os.replace(self.tmp, self.target)
+        finally:
+            self.discard()
+
+    def discard(self):
+        if self.tmp is not None and os.path.lexists(self.tmp):
+            os.unlink(self.tmp)
+        self.tmp = None
+
+
+def staged_write(path, data):
+    """:func:`atomic_write` up to the rename, which the StagedWrite returned does on ``commit()``; a path
+    that is no regular file is written straight through now (its StagedWrite commits nothing)."""
     path = os.fspath(path)
     try:
         mode = os.stat(path).st_mode
     except OSError:  # absent, or a dangling link: a new regular file at the link's target
         mode = None
-    special = mode is not None and not stat.S_ISREG(mode)
-    if special:
+    if mode is not None and not stat.S_ISREG(mode):
         with _naming(path), open(path, "wb") as handle:  # a write error (/dev/full) names no file
             _write(handle, data)
-        return
+        return StagedWrite(path)
     target = os.path.realpath(path) if os.path.islink(path) else path
     directory = os.path.dirname(os.path.abspath(target))
     with _naming(path):
@@ -260,11 +287,10 @@ def atomic_write(path, data):
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp, stat.S_IMODE(mode))  # a replaced file keeps its own (a private 0600 stays private)
-        with _naming(path):
-            os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
         raise
+    return StagedWrite(path, tmp, target)
 
 
 @contextlib.contextmanager

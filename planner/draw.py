@@ -61,8 +61,8 @@ def _panels(plan):
             for title, size, placement in panels]
 
 
-def draw_plan(plan, path, title=None):
-    """Draw ``plan`` to ``path`` (.png or .svg), written atomically.
+def draw_plan(plan, path, title=None, write=atomic_write):
+    """Draw ``plan`` to ``path`` (.png or .svg), written atomically (by ``write(path, write_to_handle)``).
 
     Raises
     ------
@@ -79,7 +79,7 @@ def draw_plan(plan, path, title=None):
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG labels stay searchable text
         fig = _figure(matplotlib, plt, plan, panels, title)
         try:
-            atomic_write(path, lambda handle: fig.savefig(handle, format=fmt, dpi=150))
+            write(path, lambda handle: fig.savefig(handle, format=fmt, dpi=150))
         finally:
             plt.close(fig)
 

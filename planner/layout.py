@@ -8,15 +8,18 @@ component declares. A name the component does not declare is a
 ConfigurationError that lists the names (and the closest one).
 """
 
+import os
 from dataclasses import dataclass, field
 
 from .buffers import Placement
 from .device import without_shared_limit
 from .errors import ConfigurationError
+from .plan import Plan
+from .problem import PlanningProblem
 from .views import ViewWindow
 from .wording import did_you_mean, name_list
 
-__all__ = ["ComponentLayout", "LocalSizes", "SliceIndices", "check_plan_matches", "verify_for_tree"]
+__all__ = ["ComponentLayout", "LocalSizes", "SliceIndices", "check_plan", "check_plan_matches", "verify_for_tree"]
 
 
 def _unknown(component, name, known, what="buffer", plural="buffers"):
@@ -31,6 +34,24 @@ def _mismatch(tree, name, what, planned, declared):
         f"plan does not match the component tree {tree.component!r}: buffer {name!r} {what} {planned} in the "
         f"plan but {declared} in the tree: the plan was made for another problem (another tree); re-plan this one "
         "(planner.solve(tree.to_problem(...))) and lay out that plan")
+
+
+def check_plan(plan):
+    """ConfigurationError unless ``plan`` is a Plan: a problem, a parsed JSON dict or a path raised a raw
+    AttributeError ('dict' object has no attribute 'by_name') until 2026-12-05 (a user's trial)."""
+    if isinstance(plan, Plan):
+        return
+    if isinstance(plan, PlanningProblem):
+        got, remedy = "a PlanningProblem", "solve it first (plan = planner.solve(problem)) and lay out that plan"
+    elif isinstance(plan, (str, bytes, os.PathLike)):
+        got, remedy = f"the path {os.fspath(plan)!r}", "read the file with planner.load_plan(path)"
+    elif isinstance(plan, dict):
+        got, remedy = "a dict", "build one from parsed JSON with planner.Plan.from_json(data)"
+    else:
+        got, remedy = ("None" if plan is None else f"an object of type {type(plan).__name__}"), (
+            "solve the tree's problem (planner.solve(tree.to_problem(...))), or read a plan file with "
+            "planner.load_plan(path)")
+    raise ConfigurationError(f"plan: expected a Plan, got {got}; {remedy}")
 
 
 def check_plan_matches(tree, plan):
@@ -108,7 +129,7 @@ class SliceIndices(dict):
 
 @dataclass(frozen=True)
 class LocalSizes:
-    """Sizes of a component's buffers for ``cuda.local.array``.
+    """Sizes of a component's buffers for ``cuda.local.array``: ``local_sizes[name]`` (or ``.size(name)``).
 
     A view's size is its own; carve a local view from its parent's array instead of
     allocating one (:meth:`ComponentLayout.view`).
@@ -122,6 +143,16 @@ class LocalSizes:
         if name not in self.sizes:
             raise _unknown(self.component, name, list(self.sizes))
         return self.sizes[name]
+
+    def __getitem__(self, name):
+        """``local_sizes[name]``: :meth:`size` (raised TypeError until 2026-12-05, though the repr shows a dict)."""
+        return self.size(name)
+
+    def __contains__(self, name):
+        return name in self.sizes
+
+    def __iter__(self):
+        return iter(self.sizes)
 
     def nonzero(self, name):
         """max(size, 1): a local array may not be empty."""
@@ -190,7 +221,21 @@ class ComponentLayout:
 
     @property
     def persistent_indices(self):
+        """Buffer name -> slice of the thread's one persistent local array (``slice(0, 0)`` when elsewhere).
+
+        The kernel allocates that array once per thread, in the plan's precision, of
+        ``max(plan.persistent_local_elements, 1)`` elements (``plan.persistent_local_elements`` is 0 when no
+        buffer is persistent local), as ``kernels`` does. The slices count elements of one array: a persistent
+        buffer of another precision (:meth:`precision`; ``kernels`` declares none) gets a slice of it too, which
+        cannot hold its elements: allocate such a buffer an array of its own, in its precision, of
+        ``local_sizes[name]`` elements, once per thread beside that array (or declare it in the plan's precision).
+        """
         return self._slices(Placement.PERSISTENT_LOCAL)
+
+    def precision(self, name):
+        """Element type of buffer ``name``: its own where it declares one, else the plan's (a view's: its
+        parent's)."""
+        return self._entry(name).precision or self.plan.precision
 
     @property
     def local_sizes(self):

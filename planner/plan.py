@@ -201,10 +201,15 @@ class Plan:
 
         Raises
         ------
+        ConfigurationError
+            ``problem`` is neither None nor a PlanningProblem.
         PlanError
             With ``rule`` one of: duplicate, provenance, problem-mismatch, size, pin, placement, bounds,
             no-overlap, totals, budget, view, local-memory.
         """
+        if problem is not None:
+            from .solve import check_problem
+            check_problem(problem)  # a dict or a component raised a raw AttributeError until 2026-12-05
         planned = self._unique()
         check_provenance(self)
         if problem is None:
@@ -354,6 +359,12 @@ class Plan:
             if p.placement is not parent.placement:
                 raise PlanError("view", f"{name} is placed {p.placement.value}, its parent {parent.name} "
                                 f"{parent.placement.value}: a view lies where its parent does")
+            # a view's lifetime went unchecked against the problem until 2026-12-05 (a user's trial: widened
+            # over another buffer's shared addresses, it passed verify(problem) and layout)
+            if tuple(p.lifetime) != tuple(parent.lifetime):
+                raise PlanError("view", f"{name} lives over {p.lifetime}, its parent {parent.name} over "
+                                f"{parent.lifetime}: a view lives exactly when its parent does; expected its "
+                                "parent's lifetime (the plan was edited by hand; re-plan the problem)", buffer=name)
             if parent.offset_elems is None:
                 ok, want = p.offset_elems is None, "no offset (null), as its local parent"
             else:
@@ -363,6 +374,7 @@ class Plan:
             if not ok or b.view_offset_elems + b.size_elems > parent.size_elems:
                 raise PlanError("view", f"{name} at offset {p.offset_elems} is not where its view of {parent.name} "
                                 f"lies: expected {want}")
+        self._verify_views_alone(planned)  # so that verify(problem) refuses all that verify() does
 
 
 def local_memory_error(used_bytes, whose="the plan", shared_bytes=None):

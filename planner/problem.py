@@ -105,9 +105,14 @@ class PlanningProblem:
         object.__setattr__(self, "_planned", fold_view_weights(buffers))
 
     def _check_residency(self):
-        """ConfigurationError unless ``min_blocks_per_sm`` blocks of ``block_size`` threads fit one SM's threads."""
-        # the device's occupancy without registers or shared memory to limit it: its thread (and block) limit
-        most = self.device.occupancy(self.block_size, registers_per_thread=1).blocks_per_sm
+        """ConfigurationError unless ``min_blocks_per_sm`` blocks of ``block_size`` threads fit one SM's threads
+        (and its shared memory their reserves)."""
+        # the device's occupancy without registers or shared memory to limit it: its thread (and block) limit,
+        # or the shared memory its reserve per block takes (blamed on threads until 2026-12-05: a user's trial)
+        occupancy = self.device.occupancy(self.block_size, registers_per_thread=1)
+        most, dev = occupancy.blocks_per_sm, self.device
+        if self.min_blocks_per_sm > most and occupancy.limited_by == "shared":
+            raise _reserve_error(dev, self.min_blocks_per_sm, most)
         if self.min_blocks_per_sm > most:
             raise ConfigurationError(
                 f"min_blocks_per_sm: {self.min_blocks_per_sm} blocks of {self.block_size} threads cannot be "
@@ -229,3 +234,15 @@ def _preset_or_none(name):
         return get_device(name)
     except ConfigurationError:
         return None
+
+
+def _reserve_error(device, blocks, most):
+    """The ConfigurationError of a device whose shared memory per SM cannot hold ``blocks`` blocks' reserve."""
+    need = blocks * device.block_shared_footprint(0)
+    lower = "" if blocks == 1 else ", or lower min_blocks_per_sm"
+    return ConfigurationError(
+        f"min_blocks_per_sm: {blocks} block{'s' if blocks > 1 else ''} cannot be resident on one SM of "
+        f"{device.name}: its shared_bytes_per_sm, {device.shared_bytes_per_sm} B, holds the "
+        f"{device.reserved_shared_bytes_per_block} B the runtime reserves per block "
+        f"(reserved_shared_bytes_per_block) for {most} blocks only; give the device shared_bytes_per_sm of at "
+        f"least {need} B{lower}")

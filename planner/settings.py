@@ -21,7 +21,7 @@ from .buffers import Buffer, Location, PhaseSpan, parse_enum
 from .declare import check_component_name, check_invokes, check_keywords, check_members, check_phase_name
 from .errors import ConfigurationError
 from .ints import is_int
-from .layout import ComponentLayout, LocalSizes, SliceIndices, check_plan_matches, verify_for_tree
+from .layout import ComponentLayout, LocalSizes, SliceIndices, check_plan, check_plan_matches, verify_for_tree
 from .problem import PlanningProblem
 from .views import check_parent, check_view
 
@@ -291,10 +291,11 @@ class BufferSettings:
         Raises
         ------
         ConfigurationError
-            The plan's buffers, sizes, views or lifetimes differ from the tree's.
+            ``plan`` is not a Plan, or its buffers, sizes, views or lifetimes differ from the tree's.
         PlanError
             The plan breaks a rule of ``Plan.verify`` for this tree (``rule`` names it).
         """
+        check_plan(plan)
         if prefix is None:
             check_plan_matches(self, plan)
             verify_for_tree(self, plan)

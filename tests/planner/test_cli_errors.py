@@ -249,6 +249,26 @@ def test_stdout_that_cannot_be_written_is_named(tmp_path, args):
     assert res.stderr == "planner: error: cannot write standard output: No space left on device\n"
 
 
+@pytest.mark.parametrize("args", [["plan", "{problem}", "--planner", "greedy", "--json", "{keep}"],
+                                  ["demo", "--planner", "greedy", "--save-problem", "{keep}"],
+                                  ["demo", "--planner", "greedy", "--json", "{keep}", "--save-problem", "{new}"]],
+                         ids=["plan-json", "demo-save-problem", "demo-both"])
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_stdout_that_cannot_be_written_leaves_the_output_files_untouched(tmp_path, args):
+    """A user's trial (2026-12-05): ``planner plan p.json --json keep.json > /dev/full`` failed (exit 2) but
+    replaced keep.json, where docs/cli.md promises that a failed run leaves an existing file untouched."""
+    problem = write_json(tmp_path / "problem.json", PROBLEM)
+    keep, new = tmp_path / "keep.json", tmp_path / "new.json"
+    keep.write_text("KEEP")
+    with open("/dev/full", "w") as full:
+        res = subprocess.run([sys.executable, "-m", "planner.cli",
+                              *(a.format(problem=problem, keep=keep, new=new) for a in args)],
+                             stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert keep.read_text() == "KEEP" and not new.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.json", "problem.json"]  # no temporary left
+
+
 def test_time_limit_beside_a_planner_that_ignores_it_is_noted(work, tmp_path):
     """--planner sequential --time-limit 5 said nothing of the time limit it did not read."""
     root, _ = work

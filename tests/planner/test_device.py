@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import ConfigurationError, get_device
+from planner import ConfigurationError, PlanningProblem, get_device
 from planner.device import DeviceModel
 
 H200 = get_device("h200")
@@ -64,3 +64,19 @@ def test_the_term_round_trips_through_json_and_old_files_load_without_it():
 def test_a_bad_term_names_the_key(key, value, expected):
     with pytest.raises(ConfigurationError, match=f"{key}.*{re.escape(expected)}"):
         DeviceModel.from_json(dict(H200.to_json(), **{key: value}))
+
+
+@pytest.mark.parametrize("blocks, shared, words", [
+    (1, 1000, "1 block cannot be resident on one SM of h100: its shared_bytes_per_sm, 1000 B, holds the 1024 B "
+              "the runtime reserves per block (reserved_shared_bytes_per_block) for 0 blocks only; give the device "
+              "shared_bytes_per_sm of at least 1024 B"),
+    (2, 2000, "for 1 blocks only; give the device shared_bytes_per_sm of at least 2048 B, or lower min_blocks_per_sm"),
+], ids=["one-block", "two-blocks"])
+def test_shared_memory_below_the_reserve_per_block_is_named_not_threads(blocks, shared, words):
+    """A user's trial (2026-12-05): shared_bytes_per_sm=1000 under the 1024 B reserve was blamed on threads."""
+    device = dict(get_device("h100").to_json(), shared_bytes_per_sm=shared)
+    with pytest.raises(ConfigurationError) as info:
+        PlanningProblem.from_json({"precision": "float32", "block_size": 64, "device": device,
+                                   "min_blocks_per_sm": blocks,
+                                   "buffers": [{"name": "a.x", "size": 1, "lifetime": [[0, 1]]}]})
+    assert words in str(info.value) and "threads" not in str(info.value)

@@ -93,10 +93,11 @@ def test_layout_accepts_the_plan_of_its_own_tree():
     lambda lay: lay.placement("residul"),
     lambda lay: lay.local_sizes.nonzero("residul"),
     lambda lay: lay.local_sizes.size("residul"),
+    lambda lay: lay.local_sizes["residul"],
     lambda lay: lay.shared_indices["residul"],
     lambda lay: lay.persistent_indices["residul"],
     lambda lay: lay.view("residul"),
-], ids=["placement", "nonzero", "size", "shared_indices", "persistent_indices", "view"])
+], ids=["placement", "nonzero", "size", "local_sizes[]", "shared_indices", "persistent_indices", "view"])
 def test_a_misspelt_buffer_name_is_a_configuration_error_with_the_names(call):
     layout = _tree().layout(_plan()).child("newton")
     with pytest.raises(ConfigurationError) as info:
@@ -117,3 +118,23 @@ def test_a_misspelt_child_suggests_the_closest():
     with pytest.raises(ConfigurationError, match=r"has no child 'linsolv' \(did you mean 'linsolve'\?\); its "
                                                  r"children are \['linsolve'\]"):
         _tree().layout(_plan()).child("newton").child("linsolv")
+
+
+def test_local_sizes_read_by_name_like_the_dict_its_repr_shows():
+    """A user's trial (2026-12-05): ``layout.local_sizes["x"]`` raised TypeError ('not subscriptable')."""
+    sizes = _tree().layout(_plan()).child("newton").local_sizes
+    assert sizes["residual"] == sizes.size("residual") == 4
+    assert "delta" in sizes and "residul" not in sizes and list(sizes) == ["residual", "delta", "trial"]
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda tree, plan: tree.to_problem(), "got a PlanningProblem; solve it first"),
+    (lambda tree, plan: plan.to_json(), "got a dict; build one from parsed JSON with planner.Plan.from_json"),
+    (lambda tree, plan: "plan.json", "got the path 'plan.json'; read the file with planner.load_plan"),
+    (lambda tree, plan: None, "got None"),
+], ids=["problem", "dict", "path", "None"])
+def test_layout_of_something_else_than_a_plan_names_the_argument(wrong, words):
+    """A user's trial (2026-12-05): ``tree.layout(problem)`` raised a raw AttributeError."""
+    tree = _tree()
+    with pytest.raises(ConfigurationError, match=rf"plan: expected a Plan, {words}"):
+        tree.layout(wrong(tree, _plan()))

@@ -7,7 +7,7 @@ Found by a user's trial (2026-12-04): a 100-element float32 buffer in a float64 
 
 import pytest
 
-from planner import Buffer, ConfigurationError, Plan, PlanError, PlanningProblem, solve
+from planner import Buffer, BufferSettings, ConfigurationError, Phase, Plan, PlanError, PlanningProblem, solve
 from planner.report import plan_totals
 
 
@@ -66,3 +66,17 @@ def test_a_plan_alone_refuses_a_shared_buffer_of_another_precision():
     wide["precision"] = "float32"
     with pytest.raises(PlanError, match="wide has precision float32, cannot share float64 memory"):
         Plan.from_json(data).verify()
+
+
+def test_the_layout_names_each_buffers_precision_beside_its_persistent_slice():
+    """A user's trial (2026-12-05): a float64 persistent buffer of a float32 problem gets a slice of the one
+    persistent array, which a kernel allocates in the plan's precision; the layout says which buffers differ."""
+    tree = BufferSettings("c", phases=(Phase("a"),), buffers=(
+        Buffer("h32", 3, persistent=True, location="local"),
+        Buffer("h64", 2, persistent=True, location="local", precision="float64"),
+        Buffer("tail", 1, view_of="h64", view_offset_elems=1)))
+    layout = tree.layout(solve(tree.to_problem(precision="float32"), planner="greedy"))
+    assert layout.persistent_indices["h64"] == slice(3, 5) and layout.local_sizes["h64"] == 2
+    assert [layout.precision(n) for n in ("h32", "h64", "tail")] == ["float32", "float64", "float64"]
+    with pytest.raises(ConfigurationError, match="has no buffer 'h6'"):
+        layout.precision("h6")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import Buffer, Placement, Plan, PlanningProblem, interference_graph, solve
-from planner.errors import PlanError
+from planner import Buffer, BufferSettings, Phase, Placement, Plan, PlanningProblem, interference_graph, solve
+from planner.errors import ConfigurationError, PlanError
 from planner.interference import Interference
 from planner.lifetimes import intersects
 from planner.plan import PlannedBuffer, Provenance
@@ -210,3 +210,35 @@ def test_a_misplaced_shared_view_names_where_it_must_lie():
     with pytest.raises(PlanError, match=r"part at offset 0 is not where its view of whole lies: expected offset 3 "
                                          r"\(its parent's 0 plus its view offset 3\)"):
         Plan.from_json(data).verify(problem)
+
+
+@pytest.mark.parametrize("lifetime", [[[0, 2]], [[0, 1], [0, 1]], [[1, 2]]])
+def test_a_view_whose_lifetime_was_edited_fails_verify_with_the_problem(lifetime):
+    """A user's trial (2026-12-05): a view widened over another buffer's shared addresses (or given
+    overlapping intervals) passed verify(problem) and layout, while verify() refused it with rule view."""
+    tree = BufferSettings("s", phases=(Phase("a"), Phase("b")), buffers=(
+        Buffer("stage", 8, location="shared", lifetime=(("a", "a"),)),
+        Buffer("delta", 6, location="shared", lifetime=(("b", "b"),)),
+        Buffer("tail", 2, view_of="stage", view_offset_elems=3)))
+    problem = tree.to_problem(block_size=64)
+    data = solve(problem, "greedy").to_json()
+    next(b for b in data["buffers"] if b["name"] == "s.tail")["lifetime"] = lifetime
+    plan = Plan.from_json(data)
+    for check in (plan.verify, lambda: plan.verify(problem), lambda: tree.layout(plan)):
+        with pytest.raises(PlanError, match=r"s\.tail .*its parent s\.stage") as err:
+            check()
+        assert err.value.rule == "view"
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda tree, problem: problem.to_json(), "got a dict; build one from parsed JSON"),
+    (lambda tree, problem: tree, "got a BufferSettings; make one from the component with settings.to_problem"),
+    (lambda tree, problem: "problem.json", "got the path 'problem.json'; read the file with planner.load_problem"),
+], ids=["dict", "tree", "path"])
+def test_verify_against_something_else_than_a_problem_names_the_argument(wrong, words):
+    """A user's trial (2026-12-05): ``plan.verify(problem.to_json())`` raised a raw AttributeError."""
+    tree = BufferSettings("c", phases=(Phase("a"),), buffers=(Buffer("x", 4, lifetime=(("a", "a"),)),))
+    problem = tree.to_problem()
+    plan = solve(problem, "greedy")
+    with pytest.raises(ConfigurationError, match=rf"problem: expected a PlanningProblem, {words}"):
+        plan.verify(wrong(tree, problem))
