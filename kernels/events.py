@@ -21,9 +21,12 @@ time 5e-7 off, the state 7e4 tolerances), so a terminal event's zero is then
 refined on the method's own steps (:func:`_make_refiner`): ``g`` at the
 state of the step re-taken from ``(t, y)`` with size ``theta h``, secant
 iterations from the interpolant's zero, at most :data:`MAX_REFINE_STEPS`
-steps (their right-hand sides counted in ``n_rhs``).  The located time and
-state are then as accurate as the solution (that problem at 1e-11: tsit5,
-dop853, vern7 and vern9 within 2e-13 in time, 0.03 tolerances in the state).
+steps, then bisection where ``g`` jumps (``1.0 if y[0] > -20 else -1.0``,
+whose secant only halves the bracket: 8 steps left it at h / 256), at most
+:data:`MAX_BISECTION_STEPS` steps more (all counted in ``n_rhs``).  The
+located time and state are then as accurate as the solution (that problem at
+1e-11: tsit5, dop853, vern7 and vern9 within 2e-13 in time, 0.03 tolerances
+in the state; a ``g`` that jumps there is found where the smooth one is).
 A start exactly on a zero of ``g`` is not a crossing.
 
 A terminal event stops the trajectory at the earliest crossing of the step
@@ -50,6 +53,7 @@ from .codegen import compile_device
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 from .frozen_values import FrozenValues, changed_error
+from .input_writes import refuse_input_writes
 from .literals import for_system
 from .loop_work import EVENT_COLUMN
 from .system_checks import cpu_jit_unwrapped
@@ -63,6 +67,8 @@ THETA_TOL = 1e-12
 MAX_ITERATIONS = 60
 #: Steps of the method a terminal event's refinement takes at most (each a whole step from the step's start).
 MAX_REFINE_STEPS = 8
+#: Steps of the method the refinement may add by bisection, where ``g`` jumps (a step function of the state).
+MAX_BISECTION_STEPS = 50
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +122,7 @@ def _check_function(func):
                    if len(positional) == 4 else "")
         raise ConfigurationError(f"Event function must take 3 arguments (t, y, p); got a function of "
                                  f"{len(positional)} positional arguments.{drivers}")
+    refuse_input_writes(func, "event function")  # a reset written in g changed y without a count (a trial)
     # Returns a value: a host call on a sample state must give a finite-typed scalar.
     try:
         with np.errstate(all="ignore"):  # zeros are our sample, not the user's: y[1] / p[2] is 0/0 there
@@ -260,9 +267,11 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
     interpolant's zero ``theta_h``, secant steps through the last two points, kept inside the bracket of
     the sign change (its midpoint otherwise), and a step across the zero once they converge from one side,
     shrink the bracket to :data:`THETA_TOL` (4 eps in float32), the float64 resolution of the time, or
-    :data:`MAX_REFINE_STEPS` steps.  Returns the bracket's end on the new side (the event is never
-    reported before the crossing) with its state in ``y_new``.  When a re-step fails (an implicit step's
-    solver, or a non-finite state), the interpolant's answer stands.
+    :data:`MAX_REFINE_STEPS` steps.  Where ``g`` did not halve over a step wider than that (it jumps), the
+    midpoint is taken instead, and bisection goes on for at most :data:`MAX_BISECTION_STEPS` steps more.
+    Returns the bracket's end on the new side (the event is never reported before the crossing) with its
+    state in ``y_new``.  When a re-step fails (an implicit step's solver, or a non-finite state), the
+    interpolant's answer stands.
     """
     TOL = max(THETA_TOL, 4.0 * float(np.finfo(dtype).eps))
     zero = dtype(0.0)
@@ -294,7 +303,8 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
         c = theta_h if theta_h > 0.0 else 0.5
         xp, gp = 0.0, 0.0
         last = -1.0  # the theta whose state y_new holds
-        for it in range(MAX_REFINE_STEPS):
+        halved = 0  # the trials from bisection (the others from the secant, the interpolant's zero the first)
+        for it in range(MAX_REFINE_STEPS + MAX_BISECTION_STEPS):
             gc = trial(e, t, h, c, y, y_new, p, driver_times, driver_values, counts, traj, region, persistent)
             if gc != gc:
                 last = -2.0
@@ -321,6 +331,11 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
                 nxt = c - TOL if new else c + TOL
                 if not lo < nxt < hi:
                     nxt = 0.5 * (lo + hi)
+            jumps = abs(gc) > 0.5 * abs(gp) and abs(c - xp) > 2.0 * TOL  # g did not halve: it jumps, bisect
+            if jumps or (halved > 0 and it + 1 - halved >= MAX_REFINE_STEPS):
+                nxt, halved = 0.5 * (lo + hi), halved + 1
+            if it + 2 - halved > MAX_REFINE_STEPS or halved > MAX_BISECTION_STEPS:  # with the next one: secant trials
+                break
             xp, gp = c, gc
             c = nxt
         if last != hi and last != -2.0:  # the last step was on the old side: the state at hi
