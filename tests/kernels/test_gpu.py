@@ -3,6 +3,8 @@
 Skipped unless ``kernels.backend() == "cuda"``; run them on the GPU machine.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,35 @@ def test_fixed_step_summaries_equal_numpy_on_the_saved_step_points(per, every):
         for stat in stats:
             np.testing.assert_allclose(res.summaries[stat][:, w], expected[stat], rtol=1e-10, atol=1e-10,
                                        err_msg=f"{stat}, window {w}")
+
+
+def _oscillator(t, y, p, dydt):  # y'' = -p0 y
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[0]
+
+
+def _falls_below(t, y, p):
+    return y[0] - 0.3
+
+
+def _jumps_below(t, y, p):
+    return 1.0 if y[0] > 0.3 else -1.0
+
+
+@pytest.mark.parametrize("g", [_falls_below, _jumps_below])
+@pytest.mark.parametrize("method", ["tsit5", "radau"])
+def test_terminal_events_are_located_on_the_gpu(g, method):
+    """Events never ran on a GPU before 2026-12-05: y'' = -w^2 y from (1, 0) falls through 0.3 at
+    acos(0.3) / w; the refinement on the method's own steps (secant, bisection where g jumps) must
+    find it there as on the simulator, and a counting event must count every crossing."""
+    w2 = np.linspace(0.5, 2.0, N)
+    system = kernels.ODESystem(_oscillator, 2, 1, name="oscillator")
+    exact = math.acos(0.3) / np.sqrt(w2)
+    result = kernels.solve_ivp(system, (0.0, 10.0), [1.0, 0.0], w2[:, None], method=method, rtol=1e-10,
+                               atol=1e-10, precision=np.float64, events=kernels.Event(g, terminal=True))
+    assert result.backend == "cuda" and np.all(result.status == kernels.Status.EVENT)
+    assert np.max(np.abs(result.event_t - exact)) < 1e-7
+    counted = kernels.solve_ivp(system, (0.0, 10.0), [1.0, 0.0], w2[:, None], method=method, rtol=1e-10,
+                                atol=1e-10, precision=np.float64, events=kernels.Event(g, direction=-1))
+    falls = np.floor((10.0 * np.sqrt(w2) - math.acos(0.3)) / (2.0 * math.pi)) + 1  # y = cos(w t) down through 0.3
+    assert counted.success and np.array_equal(counted.event_count[:, 0], falls.astype(int))
