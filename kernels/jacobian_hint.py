@@ -167,26 +167,27 @@ def _finite_jacobian(system, t, y, p):
     return jac is not None and bool(np.all(np.isfinite(jac)))
 
 
-_NEGATIVE_REMEDY = (" With {name} = {value:g} positive instead the {what} is finite, so a term of {name} is out of its "
-                    "domain at this value (exp(-E / {name}) overflowing for a negative temperature, the root or "
-                    "logarithm of a negative quantity, a pole): check the sign and units of {name} in this "
-                    "trajectory's state (a temperature in kelvin, a concentration), or keep the term in its domain.")
+#: The value shown first is the one tried (a user's trial read "With y_1 = -0.01 positive instead").
+_NEGATIVE_REMEDY = (" With {name} = {positive:+g} (positive) instead of {value:g} the {what} is finite, so a term "
+                    "of {name} is out of its domain at {value:g} (exp(-E / {name}) overflowing for a negative "
+                    "temperature, the root or logarithm of a negative quantity, a pole): check the sign and units of "
+                    "{name} in this trajectory's state (a temperature in kelvin, a concentration), or keep the term "
+                    "in its domain.")
 
 
 def _remedy(system, t, y, p, finite, what, j=None):
     """What to do: the parameters' remedy (:func:`parameter_cause`), else the states': those at 0 where nudging
-    them off 0 makes ``finite`` true (:data:`_REMEDY`), else a negative state whose sign does
-    (:data:`_NEGATIVE_REMEDY`; a temperature of -20 K was told to start a concentration at 1e-12, a chemist's
-    trial), else the remedy without a state named."""
+    them off 0 (each alone, else together: :func:`_fixing_states`) makes ``finite`` true (:data:`_REMEDY`), else
+    a negative state whose sign does (:data:`_NEGATIVE_REMEDY`; a temperature of -20 K was told to start a
+    concentration at 1e-12, a chemist's trial), else the remedy without a state named."""
     cause = parameter_cause(system, t, y, p, finite, what)
     if cause:
         return cause
-    zero = np.flatnonzero(y == 0.0)
-    if zero.size and _fixed(finite, system, t, y, p, zero, states=True):
-        return _REMEDY.format(where=_where(y, j))
+    states = _fixing_states(finite, system, t, y, p)
+    if states:
+        return _REMEDY.format(where=_where(states, j))
     return exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(system, t, y, p, finite, what) \
-        or _REMEDY.format(
-        where=_where(y, j) if not zero.size else "a state where the model's functions are finite")
+        or _REMEDY.format(where=_where([]))
 
 
 _OVERSHOOT_REMEDY = (" {name} = {value:.3g} is just below 0 (a decay a step took past 0, or a rounding), and with it "
@@ -254,31 +255,76 @@ def negative_state_cause(system, t, y, p, finite, what):
     return ""
 
 
+_ZERO_PARAMETER_REMEDY = (" A parameter of 0 causes it: this trajectory has {given}, and with {names} at {nudge:g} "
+                          "instead the {what} is finite (as it is with {states} moved off 0, but the term fails again "
+                          "wherever the state returns to 0): a constant of 0 beside a state of 0, such as a Michaelis "
+                          "constant or EC50 of 0 in V y / (Km + y), makes a 0 / 0 at a state of 0. Give {names} a "
+                          "small positive value (or the value of the rows that succeed), or write the term so that it "
+                          "allows {given}.")
+
+
 def parameter_cause(system, t, y, p, finite, what):
-    """The parameters' remedy (:data:`_PARAMETER_REMEDY`) when nudging the parameters that are 0 or not finite off
-    their value (to 1e-6), else one negative parameter alone, makes ``finite(system, t, y, p)`` true and nudging
-    the states at 0 does not; else ''.
+    """The parameters' remedy when moving the parameters that are 0 or not finite off their value (to 1e-6, else
+    -1e-6; each alone, else all together) makes ``finite(system, t, y, p)`` true, else one negative parameter
+    alone; else ''.  :data:`_PARAMETER_REMEDY`, or :data:`_ZERO_PARAMETER_REMEDY` with the states at 0 whose move
+    makes it true too (Km = 0 in V B / (Km + B) at B = 0 was worded as the states' domain, naming an unrelated
+    state, a user's trial; sqrt(y) at y = 0 beside an unrelated p = 0 still names y).
 
     :mod:`kernels.rhs_hint` asks it too, with ``finite`` the rhs's finiteness: a population N = 0 in one params
     row (``beta S I / N``) was worded as a quantity crossing 0 by explicit methods (a user's trial).
     """
     suspects = np.flatnonzero((p == 0.0) | ~np.isfinite(p)) if p.size else np.zeros(0, int)
-    if suspects.size:
-        zero = np.flatnonzero(y == 0.0)
-        # nudged off 0 (to 1e-6: a larger value changes the model, and blamed a valid 0 for an overflow, a hunt)
-        if not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)) and _fixed(
-                finite, system, t, y, p, suspects, states=False):
-            names = ", ".join(f"p[{i}]" for i in suspects[:6]) + (", ..." if suspects.size > 6 else "")
-            given = ", ".join(f"p[{i}] = {float(p[i]):g}" for i in suspects[:6])
-            return _PARAMETER_REMEDY.format(given=given, names=names, what=what)
-    # then a negative parameter alone (p[3] = -1 under sqrt was worded as a state crossing 0: a regression hunt)
+    found = _fixing_parameters(finite, system, t, y, p, suspects)
+    if found is not None:
+        names, nudge = found
+        given = ", ".join(f"p[{i}] = {float(p[i]):g}" for i in names[:6])
+        listed = ", ".join(f"p[{i}]" for i in names[:6]) + (", ..." if len(names) > 6 else "")
+        states = _fixing_states(finite, system, t, y, p)
+        if not states or not np.all(p[names] == 0.0):
+            return _PARAMETER_REMEDY.format(given=given, names=listed, what=what)
+        return _ZERO_PARAMETER_REMEDY.format(given=given, names=listed, nudge=nudge, what=what,
+                                             states=_state_names(states))
+    return _negative_parameter_cause(system, t, y, p, finite, what)
+
+
+def _fixing_parameters(finite, system, t, y, p, suspects):
+    """``(indices, value)``: the suspects (of the first 8) each of which alone at ``value`` (1e-6, else -1e-6: a
+    larger value changes the model, and blamed a valid 0 for an overflow, a hunt) makes ``finite`` true, else all
+    of them together; None when neither does."""
+    for value in (1e-6, -1e-6):
+        alone = [int(i) for i in suspects[:8] if _fixed(finite, system, t, y, p, [i], states=False, value=value)]
+        if alone:
+            return alone, value
+    for value in (1e-6, -1e-6):
+        if suspects.size and _fixed(finite, system, t, y, p, suspects, states=False, value=value):
+            return [int(i) for i in suspects], value
+    return None
+
+
+def _negative_parameter_cause(system, t, y, p, finite, what):
+    """:data:`_PARAMETER_REMEDY` for one negative parameter whose sign flipped, or moved to 1e-6, makes ``finite``
+    true while moving the states at 0 does not (p[3] = -1 under sqrt was worded as a state crossing 0, and a
+    capacitance of -1e-5 F blamed the state: regression hunts), else ''."""
     negative = np.flatnonzero(p < 0.0)[:8] if p.size else ()
     zero = np.flatnonzero(y == 0.0)
     if len(negative) and not (zero.size and _fixed(finite, system, t, y, p, zero, states=True)):
-        for i in negative:  # its sign flipped, or nudged to 1e-6 (a capacitance of -1e-5 F: the state was blamed)
+        for i in negative:
             if any(_fixed(finite, system, t, y, p, [i], states=False, value=v) for v in (-p[i], 1e-6)):
                 return _PARAMETER_REMEDY.format(given=f"p[{i}] = {float(p[i]):g}", names=f"p[{i}]", what=what)
     return ""
+
+
+def _fixing_states(finite, system, t, y, p):
+    """The states at 0 (of the first 8) each of which alone moved to 1e-6 makes ``finite`` true, else all the
+    states at 0 when together they do, else [] (y_2 was named beside y_1 for a 0 / 0 of y_1 alone, a user's
+    trial)."""
+    zero = np.flatnonzero(y == 0.0)
+    if not zero.size:
+        return []
+    alone = [int(i) for i in zero[:8] if _fixed(finite, system, t, y, p, [i], states=True)]
+    if alone:
+        return alone
+    return [int(i) for i in zero] if _fixed(finite, system, t, y, p, zero, states=True) else []
 
 
 def _fixed(finite, system, t, y, p, indices, states, value=1e-6):
@@ -292,11 +338,12 @@ def _fixed(finite, system, t, y, p, indices, states, value=1e-6):
             return False
 
 
-def _where(y, j=None):
-    """Where to start instead: the named component, or the components at 0, nudged off 0."""
-    zero = [j] if j is not None and y[j] == 0.0 else list(np.flatnonzero(y == 0.0))
-    if not zero:
+def _where(states, j=None):
+    """Where to start instead: the states ``states`` (at 0) nudged off 0, only ``j`` where it is one of them."""
+    if not len(states):
         return "a state where the model's functions are finite"
-    names = ", ".join(f"y_{i}" for i in zero[:6]) + (", ..." if len(zero) > 6 else "")
-    return f"{names} at 1e-12 instead of 0, for example"
+    return f"{_state_names([j] if j in states else states)} at 1e-12 instead of 0, for example"
 
+
+def _state_names(states):
+    return ", ".join(f"y_{i}" for i in states[:6]) + (", ..." if len(states) > 6 else "")

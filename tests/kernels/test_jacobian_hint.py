@@ -160,9 +160,73 @@ def test_a_negative_temperature_is_named_not_a_state_at_zero():
                                        precision=np.float64, progress=False)
         assert result.status[0] != 0
         message = result.message(0)
-        assert f"With y_2 = -20 positive instead the {what} is finite" in message, message
+        assert f"With y_2 = +20 (positive) instead of -20 the {what} is finite" in message, message
         assert "y_1 at 1e-12" not in message
 
+
+
+def _hill_cascade(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = y[0] ** p[0] / (1.0 + y[0] ** p[0]) - y[1]
+    dydt[2] = y[1] ** p[0] / (1.0 + y[1] ** p[0]) - y[2]  # NaN for y_1 < 0 at a fractional n
+
+
+@pytest.mark.parametrize("method, what", [("radau", "rhs"), ("tsit5", "right-hand side")])
+def test_a_negative_state_is_shown_with_the_value_tried(method, what):
+    """y_1 = -0.01 under a Hill power of 2.5: the hint read "With y_1 = -0.01 positive instead the rhs is finite"
+    (a user's trial); it shows the value tried, +0.01, beside the one given."""
+    system = kernels.ODESystem(_hill_cascade, 3, 1, name="hill_cascade")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, -0.01, 0.0], [2.5], method=method,
+                                   precision=np.float64, progress=False)
+    assert result.status[0] != 0
+    message = result.message(0)
+    assert f"With y_1 = +0.01 (positive) instead of -0.01 the {what} is finite" in message, message
+    assert "-0.01 positive" not in message
+
+
+def _michaelis_chain(t, y, p, dydt):
+    v1 = p[0] * y[0]
+    v2 = p[1] * y[1] / (p[2] + y[1])  # 0 / 0 at Km = p[2] = 0 and y_1 = 0
+    dydt[0] = -v1
+    dydt[1] = v1 - v2
+    dydt[2] = v2
+
+
+@pytest.mark.parametrize("method, what", [("radau", "rhs"), ("tsit5", "right-hand side")])
+def test_a_zero_michaelis_constant_is_named_with_only_the_state_that_matters(method, what):
+    """Km = 0 in V y_1 / (Km + y_1) at y_1 = 0: the hint said to start y_1, y_2 at 1e-12, never naming p[2] = 0
+    (all that differs from the row that succeeds), and y_2 plays no part (a user's trial)."""
+    system = kernels.ODESystem(_michaelis_chain, 3, 3, name="mm_chain")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0, 0.0], [[1.0, 0.5, 0.0], [1.0, 0.5, 0.1]],
+                                   method=method, precision=np.float64, progress=False)
+    assert result.status[0] != 0 and result.status[1] == 0
+    message = result.message(0)
+    assert (f"A parameter of 0 causes it: this trajectory has p[2] = 0, and with p[2] at 1e-06 instead the {what} "
+            "is finite (as it is with y_1 moved off 0" in message), message
+    assert "Michaelis constant" in message and "Give p[2] a small positive value" in message
+    assert "y_2" not in message and "start slightly inside the domain" not in message
+
+
+def _inverse_growth(t, y, p, dydt):
+    dydt[0] = p[0] / y[0]  # inf at y_0 = 0
+    dydt[1] = -y[1]
+
+
+def test_only_the_states_whose_move_makes_the_rhs_finite_are_named():
+    """1 / y_0 at y_0 = 0 beside y_1 = 0: the hint said to start y_0, y_1 at 1e-12; y_1 alone changes nothing."""
+    system = kernels.ODESystem(_inverse_growth, 2, 1, name="inverse_growth", check=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 0.0], [1.0], method="rodas5p", precision=np.float64,
+                                   progress=False)
+    assert result.status[0] in (kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED)
+    message = result.message(0)
+    assert "start slightly inside the domain (y_0 at 1e-12 instead of 0" in message, message
+    assert "y_0, y_1" not in message and "A parameter" not in message
 
 def _toggle(t, y, p, dydt):
     dydt[0] = p[0] / (1.0 + y[1] ** p[2]) - y[0]
