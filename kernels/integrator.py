@@ -446,8 +446,8 @@ class Integrator:
         if self.settings.save_trajectory and not system.n_observables:
             observables = np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
         summaries = self.settings.summaries
-        probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt,
-                                       mostly_rejected(n_steps, n_rejected)) if not on_device else None)
+        probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(
+            n_steps, n_rejected), (rtol, atol) if self.adaptive else None) if not on_device else None)
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                          fixed_step_remedy(self.method, self.adaptive),
@@ -499,13 +499,13 @@ class Integrator:
         if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True
 
-    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt, rejected=None):
+    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt, rejected=None, tolerances=None):
         """The hints :meth:`IVPResult.message` may give (:func:`kernels.rhs_hint.failure_probe`; ``rejected``:
-        :func:`kernels.rhs_hint.mostly_rejected`'s mask)."""
+        :func:`kernels.rhs_hint.mostly_rejected`'s mask; ``tolerances``: the run's ``(rtol, atol)``)."""
         from .rhs_hint import failure_probe
 
         return failure_probe(self.system, self.method, self.adaptive, self.dtype, status, y0, params, t0, t_end,
-                             max_steps, dt, rejected)
+                             max_steps, dt, rejected, tolerances)
 
 
 def _public_callables():

@@ -20,12 +20,17 @@ non-finite on the float64 host), and the hint says so.  A trajectory stopped at 
 when at least a fifth of its attempted steps were rejected (:func:`mostly_rejected`): a rhs not finite at
 the initial state, or a solution that blows up, spends a user's small ``max_steps`` on rejections before the
 step size can underflow (a statistician's trial: a prior draw K = 0 of a logistic model was told to raise
-max_steps or loosen the tolerances).
+max_steps or loosen the tolerances).  A stop of that follow with ``rhs`` finite all the way (SciPy's Radau
+taking no step) is reported as the model's only where Radau at the run's rtol and atol (:data:`RECHECK_TOLERANCES`
+where the caller did not pass them) cannot get past it either (:func:`passes_stop`): Robertson with k2 = 3e9 stops
+at t = 4945 at rtol 1e-3 and reaches t = 1e5 at rtol 1e-6, atol 1e-10, and a run of it at max_steps=3 was told its
+solution is singular there, with no word of max_steps (a user's trial).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 
@@ -36,12 +41,16 @@ from .jacobian_hint import (exact_value_cause, float32_jacobian_fault, float32_j
                             parameter_cause)
 from .user_faults import is_float_fault
 
-__all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected"]
+__all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop"]
 
 #: The statuses the hint explains (MAX_STEPS only where :func:`mostly_rejected`; there, and at NONFINITE_STATE, not
 #: float32's range).
 RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW, SINGULAR_MATRIX, MAX_STEPS)
 RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
+#: rtol and atol (times the initial state's largest magnitude, at least 1) at which a stop of the host follow is
+#: checked again where the run's own are not known: tighter than most runs' (Robertson with k2 = 3e9 to t = 1e5 takes
+#: about 4200 right-hand sides at them)
+RECHECK_TOLERANCES = (1e-8, 1e-12)
 
 
 class _Found(Exception):
@@ -51,6 +60,10 @@ class _Found(Exception):
         super().__init__()
         self.t, self.y, self.f, self.fault, self.out_of_range = t, y, f, fault, out_of_range
         self.jacobian = jacobian  # (k, float32 Jacobian): the jac float32 makes inf or NaN at (t, y)
+
+
+class _Spent(Exception):
+    """The re-check of a stop spent its right-hand sides (:func:`passes_stop`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,10 +83,11 @@ def mostly_rejected(n_steps, n_rejected):
     return 5 * rejected >= accepted + rejected
 
 
-def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=None):
+def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=None, tolerances=None):
     """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` (MAX_STEPS where
     ``rejected``, :func:`mostly_rejected`'s mask) and the system can be followed on the host, else None.
-    ``dtype``: the solve's working precision (its range is looked at)."""
+    ``dtype``: the solve's working precision (its range is looked at); ``tolerances``: the run's ``(rtol, atol)``,
+    at which a stop of the host follow is checked again (None: :data:`RECHECK_TOLERANCES`)."""
     if status is None:
         return None
     status = np.asarray(status)
@@ -83,7 +97,7 @@ def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=
     if not np.any(followed) or not follows_on_host(system):
         return None
     return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end),
-                    np.dtype(dtype).name, np.array(status), followed)
+                    np.dtype(dtype).name, np.array(status), followed, tolerances)
 
 
 def _rhs_finite(system, t, y, p):
@@ -103,6 +117,7 @@ class RhsProbe(HostProbe):
     precision: str = "float64"
     status: np.ndarray = None  # the solve's statuses, by trajectory
     followed: np.ndarray = None  # by trajectory, whether its status is one to follow (MAX_STEPS: mostly rejected)
+    tolerances: tuple = None  # the run's (rtol, atol), where a stop of the follow is checked again (passes_stop)
     # hints already found, by trajectory: a follow of a 40-state system takes about a second (a regression hunt)
     found: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
@@ -143,10 +158,7 @@ class RhsProbe(HostProbe):
                                          k, held, exact) + (f" If the run stopped well before t = {found.t:.6g} (its "
                                                             "n_steps say how far it got), look for another cause.")
         if isinstance(found, _Stopped):  # the step size underflowing on the host too: where, to say so
-            return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
-                    f"t = {found.t:.6g} (y = {state_text(found.y)}), with no step it can take: the solution "
-                    "itself is singular or changes abruptly there. Check the model near that time, or end the span "
-                    "before it.")
+            return self._stopped_text(found, what, float(t_from), np.asarray(y_from, np.float64), p)
         at = f"at t = {found.t:.6g}, y = {state_text(found.y)}"
         if found.out_of_range:
             root = np.sqrt(largest)
@@ -175,6 +187,54 @@ class RhsProbe(HostProbe):
                    "quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
         return (f" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host "
                 f"from {what} (t = {t_from:.6g})." + (cause or generic))
+
+
+    def _stopped_text(self, stopped, what, t_from, y_from, p):
+        """Where the follow at rtol 1e-3 stopped with ``rhs`` finite, when Radau at the run's tolerances stops there
+        too; else '' (the stop was the loose tolerances', and the status's own advice stands: raise max_steps)."""
+        rtol, atol = self.tolerances if self.tolerances is not None else (None, None)
+        if passes_stop(self.system, p, t_from, y_from, stopped.t, self.t_end, rtol, atol):
+            return ""
+        again = ("the run's rtol and atol" if self.tolerances is not None else
+                 f"rtol {RECHECK_TOLERANCES[0]:g} and atol {RECHECK_TOLERANCES[1]:g}")
+        return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
+                f"t = {stopped.t:.6g} (y = {state_text(stopped.y)}), with no step it can take, at rtol 1e-3 and "
+                f"again at {again}: the solution itself is singular or changes abruptly there. Check the model "
+                "near that time, or end the span before it.")
+
+
+def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
+    """Whether SciPy's Radau at ``rtol`` and ``atol`` (:data:`RECHECK_TOLERANCES` where None) gets from ``(t0, y0)``
+    past ``stop`` (by a tenth of the way there, or to ``t_end``), where the host follow at rtol 1e-3 stopped, within
+    :data:`RHS_EVALUATIONS` right-hand sides: then that stop was the loose tolerances', not the model's.  A re-check
+    that fails, raises, or spends its budget short of the stop does not pass it (y' = y^2 at rtol 1e-8 takes 15000
+    right-hand sides to reach its blow-up at t = 1)."""
+    from scipy.integrate import Radau
+
+    scale = max(float(np.max(np.abs(y0))), 1.0)
+    rtol = RECHECK_TOLERANCES[0] if rtol is None else float(np.min(rtol))
+    atol = RECHECK_TOLERANCES[1] * scale if atol is None else np.broadcast_to(np.asarray(atol, np.float64), y0.shape)
+    calls, f = [0], system.host_rhs(p)
+
+    def counted(t, y):
+        calls[0] += 1
+        if calls[0] > RHS_EVALUATIONS:
+            raise _Spent  # the budget spent: not past the stop
+        return f(t, y)
+
+    target = min(t_end, stop + 0.1 * (stop - t0))
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an rtol below SciPy's floor is raised to it, with a warning
+            solver = Radau(counted, t0, y0, t_end, rtol=rtol, atol=atol,
+                           jac=system.host_jac(p) if system.jac is not None else None)
+            while solver.status == "running" and solver.t < target:
+                solver.step()
+    except UnassignedOutputError:  # the cause: HostProbe.hint says it
+        raise
+    except Exception:  # noqa: BLE001 - _Spent, or the rhs failing on this path: not past the stop
+        return False
+    return solver.status != "failed" and (solver.t >= target or solver.status == "finished")
 
 
 def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):
@@ -315,15 +375,17 @@ def chain(status, *probes):
     return ProbeChain(probes, np.asarray(status))
 
 
-def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected=None):
+def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected=None,
+                  tolerances=None):
     """The hints :meth:`IVPResult.message` may give after a solve of ``method``: a DiscontinuityProbe for a
     trajectory at MAX_STEPS whose rhs jumps where it started or last saved, a StiffnessProbe when an explicit
     method left a trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when
     an implicit one's solver failed, then an RhsProbe for a non-finite state, a failed Newton or an underflowing
     step (where along the path ``rhs`` stopped being finite), a DomainProbe (at MAX_STEPS, a rhs not finite
     just below 0 in a state driven there), where along the path it is asked before the RhsProbe, which follows a
-    trajectory at MAX_STEPS only where ``rejected`` (:func:`mostly_rejected`) says most steps were; None when
-    none applies."""
+    trajectory at MAX_STEPS only where ``rejected`` (:func:`mostly_rejected`) says most steps were, and checks a
+    stop of its follow again at ``tolerances``, the run's ``(rtol, atol)`` (:func:`passes_stop`); None when none
+    applies."""
     from .discontinuity import discontinuity_probes
     from .jacobian_hint import jacobian_probe
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
@@ -337,4 +399,5 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
         first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
                                **fixed)
     jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
-    return chain(status, jump, first, domain, rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected))
+    host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances)
+    return chain(status, jump, first, domain, host)

@@ -270,3 +270,43 @@ def test_an_overflow_is_told_to_check_magnitudes_not_square_roots():
         res = kernels.solve_ivp(system, (0.0, 1.0), [-6e4, 0.0], method="tsit5", precision=np.float64, progress=False)
     assert res.status[0] == kernels.Status.NONFINITE_STATE
     assert "An exp, cosh or power whose argument is too large overflows there" in res.message(0), res.message(0)
+
+
+def _rober(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0] + p[2] * y[1] * y[2]
+    dydt[1] = p[0] * y[0] - p[2] * y[1] * y[2] - p[1] * y[1] * y[1]
+    dydt[2] = p[1] * y[1] * y[1]
+
+
+def _rober_jac(t, y, p, jac):
+    jac[0], jac[1], jac[2] = -p[0], p[2] * y[2], p[2] * y[1]
+    jac[3], jac[4], jac[5] = p[0], -p[2] * y[2] - 2.0 * p[1] * y[1], -p[2] * y[1]
+    jac[6], jac[7], jac[8] = 0.0, 2.0 * p[1] * y[1], 0.0
+
+
+ROBER = kernels.ODESystem(_rober, 3, 3, name="rober_k2", jac=_rober_jac)
+ROBER_K = [0.4, 3e9, 1e2]  # SciPy's Radau stops at t = 4945 at rtol 1e-3, and reaches 1e5 at 1e-6, atol 1e-10
+
+
+def test_a_stop_only_the_loose_host_follow_meets_is_not_called_singular():
+    """max_steps=3 spent on rejections: the host follow at rtol 1e-3 stopped at t = 4945, and the message said the
+    solution is singular there, with no word of max_steps; the default max_steps succeeds (a user's trial)."""
+    res = kernels.solve_ivp(ROBER, (0.0, 1e5), [1.0, 0.0, 0.0], ROBER_K, method="rodas5p", rtol=1e-6, atol=1e-10,
+                            precision=np.float64, max_steps=3, progress=False)
+    assert res.status[0] == kernels.Status.MAX_STEPS and res.n_rejected[0] >= res.n_steps[0]
+    message = res.message(0)
+    assert "singular" not in message and "stops too" not in message, message
+    assert "Raise max_steps" in message, message
+
+
+@pytest.mark.parametrize("tolerances, claimed", [((1e-3, 1e-6), True), ((1e-6, 1e-10), False)])
+def test_a_host_stop_is_called_singular_only_where_the_runs_tolerances_stop_there_too(tolerances, claimed):
+    """The run's (rtol, atol), where the caller passes them, decide: SciPy's Radau stops on this model at rtol 1e-3,
+    atol 1e-6 and not at rtol 1e-6, atol 1e-10."""
+    from kernels.rhs_hint import rhs_probe
+
+    probe = rhs_probe(ROBER, [int(kernels.Status.MAX_STEPS)], [[1.0, 0.0, 0.0]], [ROBER_K], 0.0, 1e5,
+                      rejected=[True], tolerances=tolerances)
+    hint = probe.hint(0)
+    assert ("SciPy's Radau stops too, at t = 4944.6" in hint and "again at the run's rtol and atol" in hint) == claimed
+    assert claimed or hint == "", hint
