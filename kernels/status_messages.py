@@ -89,11 +89,18 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
                             "reach its tolerance within its iteration limit")):
             messages[code] = (f"The {what} at the fixed step dt, which a fixed-step run cannot shrink: use a "
                               f"smaller dt, or {fixed_step}, which shrinks the step where this happens.")
-        # At tight tolerances (a convergence study's 1e-10 to 1e-12) the simplified Newton iteration, with J
-        # taken at the step's start, may need more than its limit at a large dt (a user's accuracy audit:
-        # backward_euler on y' = -2 t y at dt = 0.1 and rtol 1e-12; 20 iterations ran it).
-        messages[NEWTON_NOT_CONVERGED] += (" At tight tolerances a larger iteration limit may be all it needs: "
-                                           "solver={'newton_iterations': 20}.")
+        # The simplified Newton iteration (J taken at the step's start) must shrink its first increment, about
+        # what the step moves y, down to a small fraction of atol + rtol |y|: where a fixed step moves y by far
+        # more than the tolerances (a large dt, or tight ones) that takes more iterations than the limit, and a
+        # larger limit is then all it needs (a user's accuracy audit: backward_euler on y' = -2 t y at dt = 0.1,
+        # rtol 1e-12, ran with 20; an enzyme model's first step at dt 0.1 to 1e-3 needed 10 to 12).
+        rerun = "" if linear in ("gmres", "bicgstab") else " and once more on a fresh iteration matrix"
+        messages[NEWTON_NOT_CONVERGED] = (
+            "The Newton iteration of an implicit step diverged or did not converge at the fixed step dt, which a "
+            f"fixed-step run cannot shrink: it ran to its iteration limit (newton_iterations, 7 unless set){rerun}. "
+            "Where the step moves y by far more than atol + rtol |y| (a large dt, or tight tolerances) a larger "
+            "limit may be all it needs: solver={'newton_iterations': 20}; else use a smaller dt, or "
+            f"{fixed_step}, which shrinks the step where this happens.")
         # a Rosenbrock step has no Newton iteration to fail: its fixed-step blow-up ends non-finite (a chemist's
         # trial: Robertson, rodas4 at dt 0.05, with no word of what to do)
         messages[NONFINITE_STATE] += (f" This run takes fixed steps of dt, which cannot shrink where the solution "

@@ -48,6 +48,17 @@ exactly (``y' = cos(tau)``, ``tau' = 1``: the first iteration's error is
 let every later stage stop after one iteration (kvaerno5 790 tolerances off
 at rtol 1e-6, with success; now 0.004).  Where a stage takes at most two
 iterations (the Brusselator benchmark in both precisions) nothing changes.
+
+On fixed steps (no error estimate: the loop cannot retry a smaller step, a failure ends the
+trajectory) the prediction is not made: the iteration gives up only on a rate of 1 or more, a
+non-finite norm or the limit, and the step reruns a failed solve once (the DIRK step with its
+iteration matrix taken afresh at the stage's last iterate, the FIRK step with a fresh factor from
+``Z = 0``, or from its last iterate where it already started there).  A fixed step moves ``y`` by far
+more than the tolerances (a user's trial: E + S <-> C -> P, kf = 1e4, float64 at the default rtol =
+atol = 1e-6, backward_euler and radau at dt = 0.1 to 1e-3): the first increment was 6e4 to 2.6e5
+tolerances, contracting at 0.07 to 0.18 a step, so 10 to 12 iterations to the constant 1e-3, and the
+prediction gave up after the second or third: every run ended NEWTON_NOT_CONVERGED after 0 steps.
+Adaptive runs keep the prediction (Hairer's early rejection, for a smaller step at once).
 """
 
 # Hairer & Wanner's exponent for a contraction estimate carried into the next solve.
@@ -64,7 +75,7 @@ def carried_rate(value):
     return f"power(max({value}, EPS), CARRY_POWER)"
 
 
-def convergence_lines(kappa, fail, converge, accept, depth):
+def convergence_lines(kappa, fail, converge, accept, depth, predict=True):
     """Newton's convergence test on ``norm``, the scaled norm of iteration ``k``'s increment (source lines).
 
     The contraction rate ``theta = norm / previous`` and ``eta = theta / (1 - theta)``
@@ -72,8 +83,9 @@ def convergence_lines(kappa, fail, converge, accept, depth):
     estimated error left) runs ``converge``; a rate of 1 or more, a non-finite
     norm, or an error that ``MAX_ITER - 1 - k`` more contractions would not
     bring below ``kappa`` runs ``fail`` (``theta ** (MAX_ITER - 1 - k)`` as products over a
-    constant range: no power function, no run-time loop).  Statement lists run at ``depth``
-    levels of four spaces; the namespace needs ``rcp``
+    constant range: no power function, no run-time loop).  ``predict=False`` drops that
+    last test (fixed steps, module notes): the iteration then runs to its limit while it contracts.
+    Statement lists run at ``depth`` levels of four spaces; the namespace needs ``rcp``
     (:func:`kernels.approx.norm_reciprocal`), ``ONE``, ``HUGE`` and ``MAX_ITER``.
     """
     pad = "    " * depth
@@ -81,7 +93,7 @@ def convergence_lines(kappa, fail, converge, accept, depth):
     return ([pad + "if not norm < HUGE:"] + block(fail)
             + [pad + "if k > 0:", pad + "    theta = norm * rcp(previous)", pad + "    if theta >= ONE:"]
             + block(fail, 2) + [pad + "    eta = theta * rcp(ONE - theta)", pad + f"if {accept}:"] + block(converge)
-            + [pad + "if k > 0:", pad + "    bound = eta * norm", pad + "    for j in range(1, MAX_ITER):",
-               pad + "        if j < MAX_ITER - k:", pad + "            bound *= theta",
-               pad + f"    if bound > {kappa}:"] + block(fail, 2)
+            + ([pad + "if k > 0:", pad + "    bound = eta * norm", pad + "    for j in range(1, MAX_ITER):",
+                pad + "        if j < MAX_ITER - k:", pad + "            bound *= theta",
+                pad + f"    if bound > {kappa}:"] + block(fail, 2) if predict else [])
             + [pad + "previous = norm"])

@@ -85,6 +85,11 @@ class NewtonSettings:
         ``residual`` is kept only for a Krylov ``solve``'s right-hand side;
         ``iterate`` is not built and needs no ``residual`` function.  A Krylov
         solver keeps its strict test there (``accept_reduced`` 0).
+    fixed_step : bool
+        The parent's step cannot be retried smaller (fixed steps): ``iterate`` does not give up by
+        predicting that the limit will not be enough, only on divergence, a non-finite norm or the
+        limit, and the DIRK step reruns a failed stage once on a fresh iteration matrix
+        (:mod:`kernels.solvers.convergence`).
     component : str
     """
 
@@ -97,9 +102,10 @@ class NewtonSettings:
     component: str = "newton"
     direct: bool = False
     jvp: bool = False
+    fixed_step: bool = False
 
     def __post_init__(self):
-        for key in ("n", "max_iterations", "kappa", "analytic", "shared_by_parent", "direct", "jvp"):
+        for key in ("n", "max_iterations", "kappa", "analytic", "shared_by_parent", "direct", "jvp", "fixed_step"):
             if isinstance(getattr(self, key), np.generic):  # stored as the Python scalar: the settings stay plain
                 object.__setattr__(self, key, getattr(self, key).item())
         for key, minimum in (("n", 1), ("max_iterations", 1)):
@@ -115,7 +121,7 @@ class NewtonSettings:
         kappa = self.kappa
         if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 0.0 < kappa < 1.0:
             raise ConfigurationError(f"NewtonSettings kappa: expected a number in (0, 1), got {kappa!r}")
-        for key in ("analytic", "shared_by_parent", "direct", "jvp"):
+        for key in ("analytic", "shared_by_parent", "direct", "jvp", "fixed_step"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigurationError(f"NewtonSettings {key}: expected True or False, got {getattr(self, key)!r}")
         if self.jvp and not (self.analytic and self.dense):
@@ -272,7 +278,7 @@ def _iterate_source(settings):
     # cos(tau), tau' = 1, whose second iteration ends it exactly: kvaerno5 790 tolerances off at rtol 1e-6)
     lines += convergence_lines("kap", ["return FAILED, ONE, k + 1"],
                                ["if k == 0:", "    return OK, prec(carried), 1", "return OK, max(worst, eta), k + 1"],
-                               "eta * norm <= kap", 2)
+                               "eta * norm <= kap", 2, predict=not settings.fixed_step)
     lines += ["        if k > 0:", "            worst = max(worst, eta)"]
     lines += ["    return FAILED, ONE, MAX_ITER"]
     return "\n".join(lines) + "\n"

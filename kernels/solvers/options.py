@@ -63,7 +63,10 @@ class SolverOptions:
     restart : int
         GMRES's Krylov vectors per cycle.
     newton_iterations : int
-        Newton's iteration limit per solve, at least 2 (a failing step is retried smaller).
+        Newton's iteration limit per solve, at least 2 (a failing step is retried smaller).  On fixed
+        steps, which cannot be retried, Newton runs to this limit while it contracts (no early give-up)
+        and a failed solve is rerun once (DIRK with an LU: on ``J`` at the stage's last iterate; FIRK: on
+        a fresh factor), see :mod:`kernels.solvers.convergence`.
     kappa : float
         Newton stops when its estimated error is below ``kappa`` tolerances
         (``min(kappa, max(sqrt(rtol), 10 eps / rtol))`` at run time, as in SciPy's Radau).

@@ -82,6 +82,7 @@ import numpy as np
 
 from planner import Buffer, BufferSettings, Phase, PhaseSpan
 
+from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..codegen import compile_device, elementwise, index, linear_combination
 from ..drivers import make_driver_evaluator
@@ -163,6 +164,8 @@ class DIRKStepSettings:
         """The settings of one solve of ``system`` with ``solver`` (a SolverOptions; None: defaults)."""
         solver = SolverOptions() if solver is None else solver
         newton = solver.newton_for(system, shared_by_parent=True, family="dirk")
+        if not (tableau.adaptive and estimate_error):  # fixed steps: no smaller step to retry (_refresh_lines)
+            newton = dataclasses.replace(newton, fixed_step=True)
         return cls(tableau, system.n_states, newton, system.n_drivers, estimate_error=estimate_error,
                    count_work=solver.count_work)
 
@@ -316,11 +319,39 @@ def _stage_base(settings, i, constants, depth):
 
 def _newton_solve(settings, slot, depth):
     """Source lines of one stage's Newton solve into ``k_<slot>``, from the predictor ``z = 0`` (module
-    docstring), returning the step's code when it fails."""
+    docstring), returning the step's code when it fails.
+
+    On fixed steps with an LU (``newton.fixed_step``, :func:`_refresh_lines`) a failed solve is rerun once on
+    an iteration matrix taken at the stage's last iterate."""
     pad = "    " * depth
-    return elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth) + [
-        f"{pad}code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
-        f"{pad}wk[0] += prec(its)", f"{pad}wk[3] += prec(its)", f"{pad}if code != OK:", f"{pad}    return code"]
+    zero = elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth)
+    solve = [f"code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
+             "wk[0] += prec(its)", "wk[3] += prec(its)"]
+    if not (settings.newton.fixed_step and settings.newton.dense):
+        return zero + [pad + line for line in solve] + [f"{pad}if code != OK:", f"{pad}    return code"]
+    return (zero + [f"{pad}for attempt in range(2):"] + ["    " + pad + line for line in solve]
+            + _refresh_lines(settings, slot, depth + 1) + [f"{pad}if code != OK:", f"{pad}    return code"])
+
+
+def _refresh_lines(settings, slot, depth):
+    """A fixed step's rerun of a failed stage solve (inside ``for attempt in range(2)``).
+
+    A fixed step cannot be retried smaller, so where Newton failed (not a linear solver's code) and its
+    last iterate is finite, ``M = I - h gamma J`` is taken afresh at the stage state ``base + z``
+    (written into ``y_new``, free until the step ends) and the iteration continues from that ``z``: the
+    simplified Newton's ``J(t, y)`` is stale where ``y`` moves by far more than the tolerances within the
+    step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too.  A
+    factorisation that fails there is reported as the Newton failure it follows.
+    """
+    n, nd = settings.n_states, settings.n_drivers
+    pad = "    " * depth
+    lines = [f"{pad}if code != NEWTON_FAILED or attempt == 1:", f"{pad}    break", f"{pad}finite = True"]
+    lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth)
+    lines += elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth)
+    return lines + [f"{pad}if not finite:", f"{pad}    break",
+                    f"{pad}code = prepare(ts, hg, y_new, p, data, tol, matrix, aux, region, persistent)",
+                    f"{pad}wk[0] += PREPARE_RHS", f"{pad}wk[1] += ONE", f"{pad}wk[2] += FACTORS",
+                    f"{pad}if code != OK:", f"{pad}    code = NEWTON_FAILED", f"{pad}    break"]
 
 
 def _one_site_stages(settings, constants):
@@ -367,6 +398,7 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
                           jac=jac, jvp=jvp)
     namespace = {"rhs": rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers), "prec": dtype,
                  "OK": np.int32(STEP_OK), "ZERO": dtype(0.0), "ONE": dtype(1.0), "GAMMA": dtype(settings.gamma),
+                 "NEWTON_FAILED": np.int32(codes.NEWTON_NOT_CONVERGED), "HUGE": dtype(np.finfo(dtype).max),
                  "alloc_k": allocate("stage_rhs"), "alloc_data": allocate("stage_data"),
                  "alloc_u": allocate("step_drivers"), "alloc_matrix": newton.alloc_matrix,
                  "alloc_aux": newton.alloc_aux, "prepare": newton.prepare, "iterate": newton.iterate,

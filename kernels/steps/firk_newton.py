@@ -78,6 +78,8 @@ def newton_lines(settings, tr):
     for a in range(s):
         lines += each(n, lambda e, a=a: [f"w[{index(e, offset=a * n)}] = " + combination(
             [(f"TI_{a}_{q}", f"z[{index(e, offset=q * n)}]") for q in range(s) if tr.t_inv[a, q] != 0.0])])
+    if not settings.adaptive:  # a fixed step's last attempt may go on from the W it reached (solve_lines)
+        lines = ["    if not resume:"] + ["    " + line for line in lines]
     lines += [f"    kap = tol[{2 * n}]"]
     lines += ["    eta = ONE", "    if not restart:", "        eta = " + carried_rate("carry[0]"),
               "    theta = ZERO", "    previous = ONE", "    converged = False", "    slow = False",
@@ -102,7 +104,8 @@ def newton_lines(settings, tr):
                 f"e = dw * rcp(tol[{i}] + tol[{index(i, offset=n)}] * abs(y[{i}]))", "acc += e * e"], 2)
     lines += ["        norm = sqrt(acc * INV_SN)"]
     lines += convergence_lines("kap", ["break"], ["converged = True", "slow = k > 1", "break"],
-                               "k > 0 and eta * norm <= kap or k == 0 and eta * norm <= CARRIED_SHARE * kap", 2)
+                               "k > 0 and eta * norm <= kap or k == 0 and eta * norm <= CARRIED_SHARE * kap", 2,
+                               predict=settings.adaptive)
     return lines
 
 
@@ -117,16 +120,40 @@ def finish_lines(settings, tr):
     return lines
 
 
+def _last_attempt(indent):
+    """A fixed step's rerun of a Newton that failed on a fresh factor (``final``, ``resume``: :func:`solve_lines`)."""
+    pad = "    " * indent
+    return [f"{pad}if final:", f"{pad}    return FAILED", f"{pad}final = True", f"{pad}resume = restart",
+            f"{pad}restart = True"]
+
+
 def solve_lines(settings, tr):
-    """``J``, the blocks' factors and Newton; with ``reuse_factor`` a kept factor first, a fresh one on failure."""
+    """``J``, the blocks' factors and Newton; with ``reuse_factor`` a kept factor first, a fresh one on failure.
+
+    A fixed step (not :attr:`~.firk.FIRKStepSettings.adaptive`: no smaller step to retry) gives Newton
+    one more attempt on the fresh factor when it failed there: from ``Z = 0`` where it had started from the
+    extrapolated guess (which a fast transient in the last step can throw far off: negative
+    concentrations, divergence at once), else (``resume``) on from the ``W`` it reached, for up to
+    ``MAX_ITER`` more iterations (:mod:`kernels.solvers.convergence`).
+    """
     prepare = ["    wk[0] += W_JACOBIAN_RHS", "    wk[1] += ONE"] + jacobian_lines(settings) + factor_lines(settings)
-    if not settings.reuse_factor:
-        return prepare + newton_lines(settings, tr) + ["    if not converged:", "        return FAILED"]
+    fixed = not settings.adaptive
     deeper = lambda lines, depth: ["    " * depth + line for line in lines]  # noqa: E731
+    if not settings.reuse_factor:
+        if not fixed:
+            return prepare + newton_lines(settings, tr) + ["    if not converged:", "        return FAILED"]
+        return (prepare + ["    resume = False", "    final = False", "    while True:"]
+                + deeper(newton_lines(settings, tr), 1) + ["        if converged:", "            break"]
+                + _last_attempt(2))
     lines = ["    fstep = alloc_factor_step(region, persistent)",
-             "    fresh = restart or not abs(fstep[0] - h) <= SAME_STEP * h", "    while True:", "        if fresh:",
-             "            fstep[0] = ZERO"]  # no factor while it is rewritten (a singular one returns)
+             "    fresh = restart or not abs(fstep[0] - h) <= SAME_STEP * h"]
+    lines += ["    resume = False", "    final = False"] if fixed else []
+    lines += ["    while True:", "        if fresh and not final:" if fixed else "        if fresh:",
+              "            fstep[0] = ZERO"]  # no factor while it is rewritten (a singular one returns)
     lines += deeper(prepare, 2) + ["            fstep[0] = h"] + deeper(newton_lines(settings, tr), 1)
-    lines += ["        if converged:", "            break", "        if fresh:", "            return FAILED",
-              "        fresh = True"]
+    lines += ["        if converged:", "            break"]
+    if fixed:
+        lines += ["        if not fresh:", "            fresh = True", "            continue"] + _last_attempt(2)
+    else:
+        lines += ["        if fresh:", "            return FAILED", "        fresh = True"]
     return lines + ["    if slow and theta > REFRESH_RATE:", "        fstep[0] = ZERO"]

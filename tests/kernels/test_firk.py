@@ -99,6 +99,22 @@ def test_newton_failure_is_per_trajectory():
     assert ok.success
 
 
+@pytest.mark.parametrize("reuse_factor", [True, False])
+def test_fixed_step_newton_reruns_a_failed_solve(reuse_factor):
+    """A fixed step cannot be retried smaller: Newton does not give up by prediction, and a solve that failed
+    on a fresh factor is rerun once, from Z = 0 where it started from the extrapolated guess, else on from
+    where it got.  The enzyme (kf E0 = 1e3) at dt = 0.1: the first step's Newton needs 12 iterations from
+    Z = 0 (it gave up after 2), and the second step's guess, extrapolated from the first step's binding
+    transient, has negative concentrations and diverges at once (20 iterations did not help, a user's trial)."""
+    from test_dirk import ENZYME, ENZYME_P, ENZYME_Y0
+
+    result = kernels.solve_ivp(ENZYME, (0.0, 0.5), ENZYME_Y0, ENZYME_P, method="radau", controller="fixed", dt=0.1,
+                               precision=np.float64, solver={"reuse_factor": reuse_factor})
+    assert list(result.status) == [kernels.status.SUCCESS] and result.n_steps[0] == 5, result.message(0)
+    ref = scipy_reference(ENZYME, (0.0, 0.5), ENZYME_Y0, [ENZYME_P], [0.5])[0, -1]
+    np.testing.assert_allclose(result.y[0, -1], ref, rtol=0, atol=2e-6)
+
+
 def test_float32_takes_the_steps_float64_takes_on_a_badly_scaled_jacobian():
     """The Oregonator's Jacobian couples at 2.6e6 where its pivots are 0.27: a singularity threshold from the
     largest entry refused regular blocks in float32 (2300 steps against 120); from the diagonal it does not."""
