@@ -10,6 +10,14 @@ import pytest
 import kernels
 
 
+def _quiet_solve(system, y0, params, method, **options):
+    """A float64 solve over (0, 1) with its warnings silenced: the tests below read its messages."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return kernels.solve_ivp(system, (0.0, 1.0), y0, params, method=method, precision=np.float64, progress=False,
+                                 **options)
+
+
 def _half_order_decay(t, y, p, dydt):
     dydt[0] = -p[0] * math.sqrt(y[0])
     dydt[1] = -y[1]
@@ -154,15 +162,11 @@ def test_a_negative_temperature_is_named_not_a_state_at_zero():
     for method, jac, what in (("radau", _arrhenius_heating_jac, "jac"), ("rodas5p", None, "rhs"),
                               ("tsit5", None, "right-hand side")):
         system = kernels.ODESystem(_arrhenius_heating, 3, 3, name="heating", jac=jac)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0, -20.0], [1e6, 2e4, 100.0], method=method,
-                                       precision=np.float64, progress=False)
+        result = _quiet_solve(system, [1.0, 0.0, -20.0], [1e6, 2e4, 100.0], method)
         assert result.status[0] != 0
         message = result.message(0)
         assert f"With y_2 = +20 (positive) instead of -20 the {what} is finite" in message, message
         assert "y_1 at 1e-12" not in message
-
 
 
 def _hill_cascade(t, y, p, dydt):
@@ -176,10 +180,7 @@ def test_a_negative_state_is_shown_with_the_value_tried(method, what):
     """y_1 = -0.01 under a Hill power of 2.5: the hint read "With y_1 = -0.01 positive instead the rhs is finite"
     (a user's trial); it shows the value tried, +0.01, beside the one given."""
     system = kernels.ODESystem(_hill_cascade, 3, 1, name="hill_cascade")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, -0.01, 0.0], [2.5], method=method,
-                                   precision=np.float64, progress=False)
+    result = _quiet_solve(system, [1.0, -0.01, 0.0], [2.5], method)
     assert result.status[0] != 0
     message = result.message(0)
     assert f"With y_1 = +0.01 (positive) instead of -0.01 the {what} is finite" in message, message
@@ -199,10 +200,7 @@ def test_a_zero_michaelis_constant_is_named_with_only_the_state_that_matters(met
     """Km = 0 in V y_1 / (Km + y_1) at y_1 = 0: the hint said to start y_1, y_2 at 1e-12, never naming p[2] = 0
     (all that differs from the row that succeeds), and y_2 plays no part (a user's trial)."""
     system = kernels.ODESystem(_michaelis_chain, 3, 3, name="mm_chain")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0, 0.0], [[1.0, 0.5, 0.0], [1.0, 0.5, 0.1]],
-                                   method=method, precision=np.float64, progress=False)
+    result = _quiet_solve(system, [1.0, 0.0, 0.0], [[1.0, 0.5, 0.0], [1.0, 0.5, 0.1]], method)
     assert result.status[0] != 0 and result.status[1] == 0
     message = result.message(0)
     assert (f"A parameter of 0 causes it: this trajectory has p[2] = 0, and with p[2] at 1e-06 instead the {what} "
@@ -219,10 +217,7 @@ def _inverse_growth(t, y, p, dydt):
 def test_only_the_states_whose_move_makes_the_rhs_finite_are_named():
     """1 / y_0 at y_0 = 0 beside y_1 = 0: the hint said to start y_0, y_1 at 1e-12; y_1 alone changes nothing."""
     system = kernels.ODESystem(_inverse_growth, 2, 1, name="inverse_growth", check=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 0.0], [1.0], method="rodas5p", precision=np.float64,
-                                   progress=False)
+    result = _quiet_solve(system, [0.0, 0.0], [1.0], "rodas5p")
     assert result.status[0] in (kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED)
     message = result.message(0)
     assert "start slightly inside the domain (y_0 at 1e-12 instead of 0" in message, message
