@@ -256,6 +256,9 @@ _HINTS = {
                  "and NumPy arrays): put its values into module-level float constants ({constants}), a tuple ({it} = "
                  "{as_tuple}, read as {it}[0]) or a NumPy array, which are compiled in as constants, or pass them as "
                  "params (columns of the params array, read as p[i]: one row per trajectory).",
+    "interp": "np.interp does not compile for the device. For forcing sampled in time (a series at sample times), "
+              "build the system with n_drivers and pass drivers=(times, values) to the solve: they are interpolated "
+              "linearly on the device and reach the function as u, rhs(t, y, p, u, dydt) (README: drivers=).",
     "recursion": "A CUDA device function cannot call itself (no recursion on the device): rewrite {it} as a loop "
                  "(for example r = 1.0; for _ in range(n): r *= x for a power).",
 }
@@ -321,6 +324,8 @@ def failure_message(result, what, system_name, func=None):
         if nested:  # tuple(W) of a list of lists is a tuple of lists, refused again (a regression hunt)
             category = "nested-list"
     precision = " in float64" if result["precision"] == "float64" else ""
+    if re.search(r"\bfunction interp\b", summary) or re.search(r"\b(np|numpy)\.interp\s*\(", source):
+        category = "interp"  # np.interp of a sampled series in rhs (a user's trial)
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
             f"{where}: {summary}. {_HINTS[category].format(**hint_names)} (Checked by compiling to PTX for "
             f"compute capability {result['cc'][0]}.{result['cc'][1]}, which needs no GPU.)")

@@ -171,8 +171,9 @@ def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
     steps = np.stack(steps, axis=1) if n else np.ones((0, 0))
     given = []
     if jac_out is not None:
+        slip = "a factor of the drivers left out" if system.n_drivers else "a transposed J"
         given.append(("jac", jac_out.reshape(n, n), references, "J[i * n + j] must be d f_i / d y_j "
-                      "(row-major: a transposed J is a common slip)", 1.0))
+                      f"(row-major: {slip} is a common slip)", 1.0))
     if system.jvp is not None:
         # No zero entry and no symmetry: linspace(1, -1, n) had a zero in the middle for odd n, so a slip in
         # that column went unseen (a user's trial: Robertson's jvp off in d/dy_1, rodas5p 4696 steps for 70).
@@ -218,5 +219,16 @@ def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
                 f"{what} of system {system.name!r} disagrees with central differences of rhs at t={t:g} at {label} "
                 f"(y = {state_text(y)}): {where} is {value[i, j]:.6g}, the differences give {expected[i, j]:.6g} "
                 f"({int(bad.sum())} entries off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact "
-                "Jacobian; if yours is approximate on purpose, ignore this or pass check=False"))
+                + _remedy(system, what)))
     return found
+
+
+def _remedy(system, what):
+    """How to act on a disagreement of ``what`` (``"jac"`` or ``"jvp"``): for a system with drivers, which
+    ``jac`` and ``jvp`` do not receive, leave it out (a user's trial left a temperature factor out of jac, was
+    told of a transposed J and to ignore it, and rodas5p took 9007 steps where without jac it took 384)."""
+    if not system.n_drivers:
+        return "Jacobian; if yours is approximate on purpose, ignore this or pass check=False"
+    call = "jac(t, y, p, J)" if what == "jac" else "jvp(t, y, p, v, out)"
+    return (f"Jacobian, and {call} does not receive the drivers, so a Jacobian that depends on them (through u) "
+            f"cannot be given as {what}: build the system without {what} (differences of rhs see u)")

@@ -12,13 +12,16 @@ the forcing held at its last value there, the last step saw a kink and ``x'' = -
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from numba import cuda
 
 from .errors import ConfigurationError, SamplingWarning, describe, warn_user
+from .systems import ODESystem
 from .validation import finite_rows, real_array
 
-__all__ = ["make_driver_evaluator", "validate_drivers", "warn_step_past_samples"]
+__all__ = ["make_driver_evaluator", "validate_drivers", "warn_step_past_samples", "driven_on_host", "drivers_at"]
 
 
 def make_driver_evaluator(n_drivers):
@@ -96,10 +99,13 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         raise ConfigurationError(f"drivers: expected (times, values) samples; got a function ({describe(drivers)}). "
                                  f"Drivers are sampled data interpolated on the device. {_WRITE_IT_IN_RHS}")
     else:
-        raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}")
+        raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}{_series_hint(drivers)}")
     if callable(values):
         raise ConfigurationError(f"drivers: values must be samples at the times; got a function "
                                  f"({describe(values)}). {_WRITE_IT_IN_RHS}")
+    _refuse_masked(times, "times")
+    _refuse_masked(values, "values")
+    _refuse_datetimes(times)
     times, values = (np.asarray(real_array(value, f"drivers: {name}"), dtype=np.float64)
                      for name, value in (("times", times), ("values", values)))
     if values.ndim == 1 and n_drivers == 1:
@@ -112,7 +118,10 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
             message += ": one row per sample time, one column per driver (pass values.T)"
         elif values.ndim == 3 or (values.ndim == 2 and times.size in values.shape):  # one series per trajectory
             message += (". Drivers are shared by every trajectory of the batch (one series per driver); a value "
-                        "that differs per trajectory, such as a scale of the forcing, belongs in params")
+                        "that differs per trajectory, such as a scale of the forcing, belongs in params. For one "
+                        "series per site, build the system with one driver per site (n_drivers = sites, values of "
+                        "shape (M, sites)) and let each trajectory pick its own in rhs: u[int(p[k])], with p[k] "
+                        "the trajectory's site index")
         raise ConfigurationError(message)
     for name, arr in (("times", times), ("values", values)):
         if not np.all(np.isfinite(arr)):
@@ -130,9 +139,12 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
                 "put both in t_eval so that steps end on them, or integrate one interval at a time (each solve "
                 "starting from the last one's y[:, -1])")
         what = "repeats" if steps[i] == 0 else "goes back to"
+        swapped = n_drivers == 1 and np.all(np.diff(values[:, 0]) > 0)
         raise ConfigurationError(
             f"drivers: times must be strictly increasing; times[{i + 1}] = {times[i + 1]:g} {what} times[{i}] = "
-            f"{times[i]:g}: sort the samples with their values (order = np.argsort(times); times, values = "
+            f"{times[i]:g}: " + ("the values are increasing and the times are not, so they may be swapped: pass "
+                                 "drivers=(times, values), times first; else " if swapped else "")
+            + "sort the samples with their values (order = np.argsort(times); times, values = "
             "times[order], values[order]) and drop repeated times")
     if span is not None:
         _check_cover(times, span)
@@ -140,6 +152,39 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     return times, finite_rows(values, "drivers: values", dtype, remedy=(
         "the drivers are shared by every trajectory: scale them (and the rhs's use of them) into the precision's "
         "range, or use precision=np.float64"))
+
+
+def _series_hint(drivers):
+    """What to pass instead of a pandas Series or DataFrame given as ``drivers`` (its index as the times)."""
+    if not (hasattr(drivers, "index") and hasattr(drivers, "to_numpy")):
+        return ""
+    dates = np.asarray(drivers.index).dtype.kind == "M"
+    return (". For a pandas Series s pass drivers=(s.index.to_numpy(), s.to_numpy()) (a DataFrame: "
+            "(df.index.to_numpy(), df.to_numpy()), one column per driver)" + (
+                "; its index holds dates: give the times as numbers, e.g. days since the first, "
+                "(s.index - s.index[0]) / np.timedelta64(1, 'D')" if dates else ""))
+
+
+def _refuse_masked(array, name):
+    """Refuse a NumPy masked array with masked samples: its mask would be dropped, and the fill under it (-999,
+    netCDF's 9.97e36) read as data (a user's trial: -999 ran with success and a wrong y)."""
+    if isinstance(array, np.ma.MaskedArray) and np.ma.count_masked(array):
+        raise ConfigurationError(
+            f"drivers {name}: a masked array with {np.ma.count_masked(array)} masked samples (e.g. from a netCDF "
+            "reader); fill them (np.ma.filled with interpolated values) or drop those sample times")
+
+
+def _refuse_datetimes(times):
+    """Refuse dates as the drivers' times: the time of a solve is a number."""
+    try:
+        kind = np.asarray(times).dtype
+    except (TypeError, ValueError):  # ragged: real_array says so
+        return
+    if kind.kind in "mM":
+        raise ConfigurationError(
+            f"drivers: times must be numbers in the units of t_span; got {np.dtype(kind)} values: convert them "
+            "to numbers, e.g. days since a reference: (times - t_ref) / np.timedelta64(1, 'D'), with t_span and "
+            "t_eval in the same days")
 
 
 def _on_one_line(times, values):
@@ -181,3 +226,40 @@ def _check_cover(times, span):
             f"[{float(span[0])!r}, {float(span[1])!r}]: the {end} sample falls {short:.3g} short. Give samples over "
             "the whole span (outside them the forcing would go on along the end segments' lines)"
             + (", or end the span at the last sample time" if end == "last" else ""))
+
+
+def drivers_at(t, times, values):
+    """The drivers at ``t`` (float64, host) as the device has them: linear between samples, the end segments'
+    lines continued outside them (:func:`make_driver_evaluator`); none for :func:`validate_drivers`' one-sample
+    dummy of a system without drivers."""
+    if len(times) < 2:
+        return np.zeros(0)
+    hi = int(np.clip(np.searchsorted(times, t, side="right"), 1, len(times) - 1))
+    w = (t - times[hi - 1]) / (times[hi] - times[hi - 1])
+    return values[hi - 1] + w * (values[hi] - values[hi - 1])
+
+
+class DrivenOnHost(ODESystem):
+    """A system with drivers as the host's checks and hints see one without: its rhs and observables are given
+    the drivers interpolated at ``t`` (:func:`drivers_at`); ``jac`` and ``jvp`` take no drivers.  The stability,
+    float32 and stiffness checks skipped systems with drivers, though the samples are known on the host (rk4 at
+    dt 0.05 on y' = -1000 (y - u), u = cos t given as samples, ended at -1.1e103 with success and no word; a
+    user's trial)."""
+
+    def __init__(self, system, times, values):  # a copy of a built system: ODESystem.__init__ would check it again
+        self.__dict__.update(system.__dict__)
+        self.n_drivers, self.driven = 0, system
+        self._samples = (np.asarray(times, np.float64), np.asarray(values, np.float64))
+        self.samples_digest = hashlib.sha256(self._samples[0].tobytes() + self._samples[1].tobytes()).hexdigest()
+
+    def run_host(self, func, args):
+        """``func(*args)`` as :meth:`ODESystem.run_host`, with the drivers at ``args[0]`` put before the output
+        for a function that takes them (not ``jac`` or ``jvp``)."""
+        if func is not self.jac and func is not self.jvp and len(args) == 4:
+            args = args[:3] + (drivers_at(float(args[0]), *self._samples),) + args[3:]
+        return ODESystem.run_host(func, args)
+
+
+def driven_on_host(system, times, values):
+    """``system`` itself without drivers, else a :class:`DrivenOnHost` of it on these samples."""
+    return DrivenOnHost(system, times, values) if system.n_drivers else system

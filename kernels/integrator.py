@@ -28,7 +28,7 @@ from .batch_inputs import batch_inputs, given_rows, row_of
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
-from .drivers import validate_drivers, warn_step_past_samples
+from .drivers import driven_on_host, drivers_at, validate_drivers, warn_step_past_samples
 from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
@@ -44,7 +44,7 @@ from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.iteration_matrix import jacobian_source
 from .solvers.options import as_solver_options
 from .stiffness import IMPLICIT_METHODS
-from .rhs_hint import mostly_rejected
+from .rhs_hint import failure_probe, mostly_rejected
 from .summaries import as_summaries
 
 __all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
@@ -377,12 +377,14 @@ class Integrator:
         on_device = check.is_device_array(y0)
         given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
-        if not self.adaptive and self.method.family == "erk" and not on_device and not system.n_drivers:
+        driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
+        host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
+        if not self.adaptive and self.method.family == "erk" and not on_device:
             # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
-            rows, key = probed_inputs(("stable", float(dt), float(t0), float(t_end)), y0, params,
-                                       system.n_states, STABILITY_RHS_BUDGET)
+            tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
+            rows, key = probed_inputs(tag, y0, params, system.n_states, STABILITY_RHS_BUDGET)
             if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
-                warn_unstable_fixed_step(self.method, system, dt, t0, t_end, rows)
+                warn_unstable_fixed_step(self.method, host, dt, t0, t_end, rows)
                 remember_checked(self._stability_checked, key, _CONSTANTS_KEPT)
         scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
         rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
@@ -399,22 +401,20 @@ class Integrator:
             if self.adaptive:
                 warn_float32_rtol(self.method, dtype, rtol, atol, None if on_device else y0)
                 if not on_device:
-                    tolerances.warn_far_time_origin(system, t0, t_end, probed_rows, dtype, rtol, atol)
+                    tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
                     tolerances.warn_far_time_events(self.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
             if not on_device and np.dtype(dtype) == np.float32:
-                tolerances.warn_float32_range(system, t0, probed_rows(), dtype)
+                tolerances.warn_float32_range(host, t0, probed_rows(), dtype)
             if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
                 check_newton_scale(atol, y0)
             if scalar_tolerances is not None and on_device:
                 self._reachable.add(scalar_tolerances)
         if (self._pattern is not None or self._given_pattern is not None) and not on_device:
             self._check_pattern(t0, y0, params)
-        driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
         if system.n_drivers and not self.adaptive:
             warn_step_past_samples(driver_times, driver_values, dt)
         if not on_device and self.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
-            self._check_derivatives(t0, y0, params, [float(np.interp(t0, driver_times, driver_values[:, k]))
-                                                     for k in range(system.n_drivers)])
+            self._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
@@ -447,7 +447,7 @@ class Integrator:
             observables = np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
         summaries = self.settings.summaries
         probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(
-            n_steps, n_rejected), (rtol, atol) if self.adaptive else None) if not on_device else None)
+            n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host) if not on_device else None)
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                          fixed_step_remedy(self.method, self.adaptive),
@@ -499,13 +499,13 @@ class Integrator:
         if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True
 
-    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt, rejected=None, tolerances=None):
+    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt, rejected=None, tolerances=None,
+                         host=None):
         """The hints :meth:`IVPResult.message` may give (:func:`kernels.rhs_hint.failure_probe`; ``rejected``:
-        :func:`kernels.rhs_hint.mostly_rejected`'s mask; ``tolerances``: the run's ``(rtol, atol)``)."""
-        from .rhs_hint import failure_probe
-
-        return failure_probe(self.system, self.method, self.adaptive, self.dtype, status, y0, params, t0, t_end,
-                             max_steps, dt, rejected, tolerances)
+        :func:`kernels.rhs_hint.mostly_rejected`'s mask; ``tolerances``: the run's ``(rtol, atol)``; ``host``:
+        :func:`kernels.drivers.driven_on_host`'s system)."""
+        return failure_probe(self.system if host is None else host, self.method, self.adaptive, self.dtype, status,
+                             y0, params, t0, t_end, max_steps, dt, rejected, tolerances)
 
 
 def _public_callables():

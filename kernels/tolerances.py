@@ -181,8 +181,9 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     rounded to the working precision as a GPU holds them; the difference over the span, in tolerances, is
     compared with the same at the same span started at 0 (the remedy), and the warning comes where it exceeds
     1 and ten times that: a parameter float32 holds exactly (3.0) says nothing, and neither does rounding that
-    does not involve ``t`` (``-0.1 * y``, which the run from 0 has as much of; a regression hunt).  Systems with
-    drivers are not judged.
+    does not involve ``t`` (``-0.1 * y``, which the run from 0 has as much of; a regression hunt).  A system with
+    drivers is judged as :func:`kernels.drivers.driven_on_host` gives it (u interpolated at those times; given as
+    itself, it is not judged: a frequency in params beside a driver ended 70 tolerances off with no word).
     """
     far, span = max(abs(t0), abs(t_end)), t_end - t0
     if system.n_drivers or not _far_from_origin(t0, t_end, dtype, rtol):
@@ -250,7 +251,7 @@ def warn_float32_range(system, t0, rows, dtype):
     overflow and underflow traps, then without them to compare the derivative with float64's (a sigmoid's exp
     that leaves the range but not the derivative says nothing; a change of 1e-4 of a component is beyond float32's
     rounding and counts: J2 is 1e-3 of the acceleration); rows whose float64 evaluation overflows or fails say
-    nothing.  Systems with drivers are not judged.
+    nothing.  A system with drivers is judged as :func:`kernels.drivers.driven_on_host` gives it (u at ``t0``).
     """
     if np.dtype(dtype) != np.float32 or system.n_drivers:
         return

@@ -109,6 +109,23 @@ def test_a_numpy_ufunc_on_a_scalar_names_the_math_function():
     kernels.ODESystem(_sign_as_advised, 2, name="sign_advised")  # the advice compiles (float(bool) would not)
 
 
+_DAYS = np.arange(0.0, 366.0)
+_TEMPERATURE = 10.0 + 5.0 * np.sin(2.0 * np.pi * _DAYS / 365.0)
+
+
+def _uses_np_interp(t, y, p, dydt):
+    dydt[0] = -y[0] + np.interp(t, _DAYS, _TEMPERATURE)
+
+
+def test_np_interp_in_rhs_points_to_drivers():
+    """np.interp of a sampled series in rhs was told not to allocate arrays, with no word of drivers= (a user's
+    trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=r"np.interp does not compile for the device. For forcing "
+                                                         r"sampled in time .* n_drivers and pass drivers=\(times, "
+                                                         r"values\)"):
+        kernels.ODESystem(_uses_np_interp, 1, name="np_interp")
+
+
 class _Model:
     """A SciPy user's class-based model: its rhs a method reading self."""
 

@@ -1,5 +1,6 @@
 """The drivers' evaluator: linear between samples, the end segments' lines continued outside them."""
 
+import math
 import warnings
 
 import numpy as np
@@ -94,3 +95,100 @@ def test_a_fixed_step_longer_than_the_drivers_sample_gaps_warns():
         kernels.solve_ivp(system, (10.0, 10.04), [0.0], [[1e-3]], dt=0.01, **{**args, "drivers": late})
         ramp = (np.linspace(0.0, 1.0, 101), np.linspace(0.0, 2.0, 101)[:, None])
         kernels.solve_ivp(system, (0.0, 1.0), [0.0], [[1e-3]], dt=0.05, **{**args, "drivers": ramp})
+
+
+def _stiff_relaxation(t, y, p, u, dydt):
+    dydt[0] = -1000.0 * (y[0] - u[0]) - u[1]
+
+
+def test_an_unstable_fixed_step_with_drivers_warns():
+    """The stability check skipped systems with drivers: rk4 at dt 0.05 on y' = -1000 (y - u) - u' with u = cos t
+    as samples ended at -1.1e103 with success and no word, where written in t it warned (a user's trial)."""
+    system = kernels.ODESystem(_stiff_relaxation, 1, n_drivers=2, name="stiff_driven")
+    ts = np.linspace(0.0, 0.1, 3)
+    drivers = (ts, np.column_stack([np.cos(ts), np.sin(ts)]))
+    with pytest.warns(kernels.StabilityWarning, match=r"dt = 0.05 is beyond rk4's stable step .*decaying mode of "
+                                                      r"rate 1e\+03"):
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], method="rk4", dt=0.05, drivers=drivers,
+                          precision=np.float64, progress=False)
+
+
+def _seasonal(t, y, p, u, dydt):
+    dydt[0] = p[0] * (1.0 + 0.2 * math.sin(p[1] * t)) * (1.0 + 0.01 * u[0]) * y[0] * (1.0 - y[0])
+
+
+def test_float32_far_from_time_zero_with_drivers_warns():
+    """The float32 far-from-t=0 check skipped systems with drivers: a seasonal SIR model from t0 = 365000 days
+    with its frequency in params and a temperature driver ended 70 tolerances off with no word (a user's trial)."""
+    system = kernels.ODESystem(_seasonal, 1, 2, n_drivers=1, name="seasonal_driven")
+    t0 = 365000.0
+    days = t0 + np.arange(0.0, 11.0)
+    with pytest.warns(kernels.ToleranceWarning, match=r"t reaches 3.65e\+05 in this float32 run"):
+        kernels.solve_ivp(system, (t0, t0 + 10.0), [1e-3], [[0.5, 2 * math.pi / 365.0]], method="tsit5",
+                          drivers=(days, 1.0 + np.cos(days)), precision=np.float32, rtol=1e-5, atol=1e-8,
+                          max_steps=50, progress=False)
+
+
+def _fast_relaxation(t, y, p, u, dydt):
+    dydt[0] = -1e5 * (y[0] - u[0])
+
+
+def test_max_steps_of_an_explicit_run_with_drivers_gets_the_stiffness_hint():
+    """The stiffness probe skipped systems with drivers: tsit5 on y' = -1e5 (y - u) said "raise max_steps" where
+    written in t it said the problem looks stiff (a user's trial)."""
+    system = kernels.ODESystem(_fast_relaxation, 1, n_drivers=1, name="fast_driven")
+    ts = np.linspace(0.0, 10.0, 11)
+    res = kernels.solve_ivp(system, (0.0, 10.0), [1.0], method="tsit5", drivers=(ts, np.cos(ts)), max_steps=100,
+                            precision=np.float64, progress=False)
+    assert res.status[0] == kernels.Status.MAX_STEPS
+    assert "looks stiff" in res.message(0) and "rodas5p" in res.message(0)
+
+
+def test_a_masked_array_with_masked_samples_is_refused():
+    """A netCDF reader's masked array lost its mask: the fill under it (-999, 9.97e36) was read as data, with
+    success and a wrong y (a user's trial).  An array with nothing masked passes as its data."""
+    system = kernels.ODESystem(_rc_filter, 1, 1, n_drivers=1, name="rc_masked")
+    days = np.arange(0.0, 5.0)
+    temp = np.ma.masked_values([15.0, -999.0, -999.0, 15.0, 15.0], -999.0)
+    with pytest.raises(kernels.ConfigurationError, match=r"drivers values: a masked array with 2 masked samples "
+                                                         r"\(e.g. from a netCDF reader\); fill them \(np.ma.filled"):
+        kernels.solve_ivp(system, (0.0, 4.0), [15.0], [[1.0]], drivers=(days, temp), progress=False)
+    from kernels.drivers import validate_drivers
+
+    _, values = validate_drivers((days, np.ma.masked_array(np.full(5, 15.0))), 1, np.float64, (0.0, 4.0))
+    np.testing.assert_array_equal(values[:, 0], 15.0)
+
+
+def _temperature_decay(t, y, p, u, dydt):
+    dydt[0] = -p[0] * math.exp(0.0633 * (u[0] - 20.0)) * y[0]
+
+
+def _jac_without_temperature(t, y, p, J):
+    J[0] = -p[0]  # the temperature factor left out: jac has no u
+
+
+def test_a_jac_that_leaves_out_a_driver_is_told_to_leave_jac_out():
+    """The warning blamed a transposed J and said to ignore it; following that, rodas5p took 9007 steps where
+    without jac it took 384 (a user's trial)."""
+    system = kernels.ODESystem(_temperature_decay, 1, 1, n_drivers=1, jac=_jac_without_temperature, name="tdecay")
+    with pytest.warns(kernels.JacobianCheckWarning, match=r"jac\(t, y, p, J\) does not receive the drivers") as w:
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], [[5.0]], method="rodas4", progress=False,
+                          drivers=(np.array([0.0, 1.0]), np.array([12.0, 13.0])), precision=np.float64)
+    text = " ".join(str(x.message) for x in w if issubclass(x.category, kernels.JacobianCheckWarning))
+    assert "build the system without jac (differences of rhs see u)" in text
+    assert "transposed" not in text and "check=False" not in text
+
+
+@pytest.mark.parametrize("drivers, expected", [
+    (lambda: __import__("pandas").Series([1.0, 2.0, 3.0], index=[0.0, 1.0, 2.0]),
+     r"pass drivers=\(s.index.to_numpy\(\), s.to_numpy\(\)\)"),
+    (lambda: (np.arange("2020-01-01", "2020-01-04", dtype="datetime64[D]"), [1.0, 2.0, 3.0]),
+     r"convert them to numbers, e.g. days since a reference: \(times - t_ref\) / np.timedelta64\(1, 'D'\)"),
+    (lambda: ([1.0, 0.5, 0.7], [0.0, 1.0, 2.0]), r"the values are increasing and the times are not, so they may "
+                                                 r"be swapped"),
+    (lambda: ([0.0, 1.0, 2.0], np.ones((3, 2))), r"one driver per site .* u\[int\(p\[k\]\)\]"),
+])
+def test_driver_input_mistakes_say_what_to_pass(drivers, expected):
+    system = kernels.ODESystem(_rc_filter, 1, 1, n_drivers=1, name="rc_mistakes")
+    with pytest.raises(kernels.ConfigurationError, match=expected):
+        kernels.solve_ivp(system, (0.0, 2.0), [0.0], [[1.0]], drivers=drivers(), progress=False)

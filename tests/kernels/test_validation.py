@@ -225,7 +225,8 @@ def test_drivers_required():
         kernels.solve_ivp(system, (0.0, 2.0), [1.0], drivers=([0.0, 1.0], [1.0, 2.0]))
     # a series per trajectory, and a function of t (a chemist's trial): what drivers are, and where those go
     with pytest.raises(ConfigurationError, match=r"values must have shape \(3, 1\); got \(2, 3, 1\)\. Drivers are "
-                                                 r"shared by every trajectory.*belongs in params$"):
+                                                 r"shared by every trajectory.*belongs in params\. For one "
+                                                 r"series per site.*u\[int\(p\[k\]\)\]"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.5, 1.0], np.ones((2, 3, 1))))
     with pytest.raises(ConfigurationError, match=r"drivers: expected \(times, values\) samples; got a function.*"
                                                  r"belongs in the rhs itself"):
