@@ -31,6 +31,8 @@ import threading
 import types
 import weakref
 
+import numpy as np
+
 from . import ptxcheck
 from .errors import CompileCheckWarning, warn_user
 from .frozen_values import values_read
@@ -475,10 +477,18 @@ def _constants_read(func, name):
             kind, items = f"an instance of {type(value).__name__}", vars(value)
         else:
             continue
-        numbers = [(k, v) for k, v in items.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        numbers = [(k, _plain_number(v)) for k, v in items.items()  # np.float32 and np.int64 too
+                   if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)]
         named = [(k, v) for k, v in numbers if isinstance(k, str) and k.isidentifier()][:3]
         return {"it": name, "kind": kind,
                 "constants": ", ".join(f"{k} = {v!r}" for k, v in named) or "GL = 0.3",
                 "as_tuple": "(" + ", ".join(repr(v) for _, v in numbers[:3]) + ("," if len(numbers) == 1 else "")
                             + ")" if numbers else "(0.3, -54.4)"}
     return None
+
+
+def _plain_number(value):
+    """A Python number as the user wrote it: np.float32(0.3) as 0.3 (its shortest repr), not 0.30000001192092896."""
+    if isinstance(value, np.floating):
+        return float(str(value))
+    return value.item() if isinstance(value, np.integer) else value

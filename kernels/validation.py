@@ -77,8 +77,9 @@ def check_span(t_span):
     if not t_end > t0:
         kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)
         low = next((k for k in kinds if k.kind == "f" and k.itemsize < 8), None)
-        how = (f"the span is empty: t_span holds {low.name} times, which round {t0:.3g} and its end together; "
-               "give them in float64" if t_end == t0 and low is not None and _rounded_together(t0, low) else
+        how = (f"the span is empty: t_span holds {low.name} times, which hold times near {t0:.3g} only to "
+               f"{_spacing_in(t0, low):.3g}: if its ends were meant to differ, give them in float64; if not, the "
+               "state at t0 is y0 itself" if t_end == t0 and low is not None else
                "the span is empty: the state at t0 is y0 itself" if t_end == t0 else
                "to integrate backwards, solve dz/ds = -f(-s, z) from s = -t0 to -t_end (the rhs with t and dydt "
                "negated) and read the saves at s = -t_eval (README, 'Integrating batches')")
@@ -87,19 +88,14 @@ def check_span(t_span):
     return t0, t_end
 
 
-def _rounded_together(value, kind, times=()):
-    """Whether times equal to ``value`` in the low precision ``kind`` are likely its rounding of distinct times
-    rather than equal as given: where the nearest other time in ``times`` is within 4 of ``kind``'s spacings there
-    (a grid finer than ``kind`` holds: 1000 float32 saves 1 s apart at an epoch of 7e8 lie 0 or 64 apart), or, with
-    no other time, where that spacing is 1 or more (float32 beyond 2^24 = 1.7e7 holds no fraction of a unit).
-    Not float32 [0.5, 1, 1, 2] nor a span (2, 2), equal as given, which were told to be float64 (a regression hunt)."""
+def _spacing_in(value, kind):
+    """``kind``'s spacing at ``value`` where ``kind`` is a float type narrower than float64, else None.
+
+    Equal low-precision times may be distinct times rounded together (1000 float32 saves 1 s apart at an epoch of 7e8
+    hold 157 values: np.unique would drop 843, an orbital mechanic's trial) or equal as given (float32 [0.5, 1, 1, 2]:
+    float64 fixes nothing, a regression hunt); which, the values cannot tell, so the messages give both remedies."""
     kind = np.dtype(kind)
-    if kind.kind != "f" or kind.itemsize >= 8:
-        return False
-    spacing = float(np.spacing(kind.type(value)))
-    others = np.abs(np.asarray(times, np.float64) - float(value))
-    others = others[others > 0]
-    return float(np.min(others)) <= 4.0 * spacing if others.size else spacing >= 1.0
+    return float(np.spacing(kind.type(value))) if kind.kind == "f" and kind.itemsize < 8 else None
 
 
 def check_positive(value, what, allow_none=False):
@@ -371,9 +367,10 @@ def check_t_eval(t_eval, t0, t_end):
     if np.any(np.diff(arr) <= 0):
         i = int(np.flatnonzero(np.diff(arr) <= 0)[0])
         kind = np.dtype(getattr(t_eval, "dtype", None) or np.asarray(t_eval).dtype)  # (a list of np.float32 too)
-        fix = (f"t_eval is {kind.name}, which holds times near {float(arr[i]):.3g} only to "
-               f"{float(np.spacing(kind.type(arr[i]))):.3g}: make them in float64 (np.unique would drop the saves "
-               "its rounding merged)" if arr[i + 1] == arr[i] and _rounded_together(arr[i], kind, arr)
+        spacing = _spacing_in(arr[i], kind) if arr[i + 1] == arr[i] else None
+        fix = (f"t_eval is {kind.name}, which holds times near {float(arr[i]):.3g} only to {spacing:.3g}: if these "
+               "saves were meant to differ, make them in float64 (np.unique would drop the saves its rounding "
+               "merged); if they repeat as given, pass np.unique(t_eval)" if spacing is not None
                else "pass np.unique(t_eval), which sorts and drops repeats")
         raise ConfigurationError(f"t_eval must be strictly increasing; t_eval[{i + 1}] = {float(arr[i + 1])!r} "
                                  f"follows t_eval[{i}] = {float(arr[i])!r}: {fix}")

@@ -263,6 +263,11 @@ class _Constants:
 
 
 _CI = _Constants()
+_NPD = {"gL": np.float32(0.3), "n": np.int64(2)}  # NumPy scalars, as from a loaded table
+
+
+def _leak_numpy_dict(t, y, p, dydt):
+    dydt[0] = -_NPD["gL"] * y[0] ** _NPD["n"] + p[0]
 
 
 def _leak_dict(t, y, p, dydt):
@@ -290,3 +295,12 @@ def test_a_dict_or_object_of_constants_is_named_with_what_to_use(rhs, kind):
     assert "put its values into module-level float constants (gL = 0.3, EL = -54.387), a tuple" in message
     assert "or pass them as params (columns of the params array" in message
     assert "compiles a subset of Python" not in message
+
+
+def test_a_dict_of_numpy_scalars_is_named_with_its_own_values():
+    """A dict of NumPy scalars got made-up values in the remedy ("GL = 0.3", "(0.3, -54.4)"), none of the user's
+    (a regression hunt)."""
+    with pytest.raises(kernels.ConfigurationError) as info:
+        kernels.ODESystem(_leak_numpy_dict, 1, n_params=1, name="leak_np")
+    message = str(info.value)
+    assert "module-level float constants (gL = 0.3, n = 2), a tuple (_NPD = (0.3, 2), read as _NPD[0])" in message, message
