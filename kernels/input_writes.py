@@ -5,6 +5,8 @@ corrupts the step silently, and the run at a test point only sees the branch it 
 instead (never run): a write into an input, into a local name bound to one (``v = y``, or a slice ``v = y[1:]``,
 a view in Numba too), or into the argument of a helper the function passes an input to (a device function or a
 plain function read from its module or closure, followed :data:`DEPTH` calls down) is refused, with its line.
+A local name counts as a view only where such a binding reaches the write in source order (``w = y[0:2]``, then
+``w = cuda.local.array(...)``, leaves ``w[0] = s`` a write into the local array).
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ def input_written_in_source(func, has_output=True):
     argument, line, file)`` of each helper the input is passed down to, [] for a write in ``func`` itself.
 
     An Izhikevich reset ``if y[0] >= 30: y[0] = -65`` in rhs was not refused by a run at the test point, nor
-    ``v = y; v[0] = 1.0`` or a device helper ``clamp(y)`` that writes its argument (users' trials).  An input
-    name the function binds again (``y = ...``) is left alone.
+    ``v = y; v[0] = 1.0`` or a device helper ``clamp(y)`` that writes its argument (users' trials).  A name,
+    an input's own too, is what its bindings that reach a statement make it there (``y = ...`` binds it again).
     """
     code = getattr(getattr(func, "py_func", func), "__code__", None)
     if code is None:
@@ -72,30 +74,23 @@ def input_written_in_source(func, has_output=True):
 
 def _first_write(func, inputs, depth):
     """``(input, line, chain)`` of the first write (by line) into one of the parameters ``inputs`` of ``func``
-    or, ``depth`` above 0, in a helper it passes one to; None for none."""
+    or, ``depth`` above 0, in a helper it passes one to; None for none.  A write counts only where a binding of
+    its name to an input or a view of one reaches it (:class:`_Flow`): ``w = y[0:2]; s = w[0]`` then
+    ``w = cuda.local.array(2, float64); w[0] = s`` writes the local array, not y (a user's trial was refused)."""
     found = _definition(func)
     if found is None:
         return None
     func, node, code = found
-    offset = code.co_firstlineno - 1
-    own = list(_own_nodes(node))
-    targets = _targets(own)
-    rebound = {target.id for target in targets if isinstance(target, ast.Name)}
-    views = _aliases(own, {name: name for name in inputs if name not in rebound})
-    writes = [(target.lineno, viewed, []) for target in targets
-              if isinstance(target, ast.Subscript) and (viewed := _view_of(target.value, views))]
-    calls = [n for n in own if isinstance(n, ast.Call)] if depth > 0 else []
-    for call in calls:
-        helper = _callee(call.func, func)
-        for argument, name in _arguments_viewing(call, helper, views):
-            below = _first_write(helper, [argument], depth - 1)
-            if below is not None:
-                filename = os.path.basename(helper.__code__.co_filename)
-                writes.append((call.lineno, name, [(helper.__name__, argument, below[1], filename)] + below[2]))
-    if not writes:
+    flow = _Flow(func, inputs, depth)
+    start = {name: frozenset([name]) for name in inputs}
+    if isinstance(node.body, list):
+        flow.block(node.body, start)
+    else:  # a lambda
+        flow.expression(node.body, start)
+    if not flow.writes:
         return None
-    line, name, chain = min(writes, key=lambda write: write[0])
-    return name, line + offset, chain
+    line, name, chain = min(flow.writes.values(), key=lambda write: write[0])
+    return name, line + code.co_firstlineno - 1, chain
 
 
 def _definition(func):
@@ -115,78 +110,191 @@ def _definition(func):
     return (func, node, code) if node is not None and is_own_definition(node, code) else None
 
 
-def _own_nodes(function):
-    """The nodes of ``function``'s body, not those of functions nested in it (a helper's own ``y`` is not the
-    input's: a regression hunt)."""
-    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-    pending = list(function.body) if isinstance(function.body, list) else [function.body]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, nested):
-            continue
-        yield node
-        pending += list(ast.iter_child_nodes(node))
+class _Flow:
+    """The inputs each local name may be a view of, statement by statement in source order (the bindings that
+    reach it): a name bound again is what it is bound to from there on, bindings in the branches of an ``if``
+    (or a ``try``) join after it, and those of a loop body reach its start again on the next iteration, so
+    ``for ...: w[0] = 1.0; w = y`` still writes y.  ``writes``: ``(line, input, chain)`` of each write into a view,
+    and of each call passing one to a helper that writes it (``depth`` above 0).  Functions nested in the body
+    are not read (a helper's own ``y`` is not the input's: a regression hunt)."""
 
+    def __init__(self, func, inputs, depth):
+        self.func, self.inputs, self.depth = func, list(inputs), depth
+        self.writes = {}  # (node, parameter) -> (line, input, chain): a loop's body is read until it settles
+        self.loops = []  # ([state at a break], [state at a continue]) of each loop around the statement read
 
-def _targets(nodes):
-    """Every assignment target among ``nodes``, tuples and lists unpacked."""
-    targets = []
-    for n in nodes:
-        if isinstance(n, ast.Assign):
-            targets += n.targets
-        elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr)):
-            targets.append(n.target)
-    flat = []
-    while targets:
-        target = targets.pop(0)
+    def block(self, statements, state):
+        """The state (name -> the inputs it may view) after ``statements``; None where no path goes on (after a
+        return, raise, break or continue)."""
+        for statement in statements:
+            if state is None:
+                break
+            state = self.statement(statement, state)
+        return state
+
+    def statement(self, node, state):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            if node.value is None:  # `x: float`, an annotation only
+                return state
+            after = self.expression(node.value, state)
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                after = self.bind(target, node.value, state, after)
+            return after
+        if isinstance(node, ast.AugAssign):  # `v += 1` leaves v the array it was
+            state = self.expression(node.value, state)
+            return state if isinstance(node.target, ast.Name) else self.bind(node.target, None, state, state)
+        if isinstance(node, ast.If):
+            state = self.expression(node.test, state)
+            return _joined(self.block(node.body, state), self.block(node.orelse, state))
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            return self.loop(node, state)
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            reached = [state]
+            for statement in node.body:
+                reached.append(self.statement(statement, reached[-1]) if reached[-1] is not None else None)
+            raised = _joined(*reached)  # a handler starts wherever the body may have stopped
+            handled = [self.block(h.body, _bound(raised, h.name, frozenset()) if h.name else raised)
+                       for h in node.handlers]
+            done = _joined(self.block(node.orelse, reached[-1]), *handled)
+            return self.block(node.finalbody, _joined(done, raised)) if node.finalbody else done
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                after = self.expression(item.context_expr, state)
+                state = self.bind(item.optional_vars, None, state, after) if item.optional_vars else after
+            return self.block(node.body, state)
+        if isinstance(node, getattr(ast, "Match", ())):
+            state = self.expression(node.subject, state)
+            return _joined(state, *(self.block(case.body, self.expression(case.guard, state))
+                                    for case in node.cases))
+        if isinstance(node, (ast.Break, ast.Continue)):
+            if self.loops:
+                self.loops[-1][isinstance(node, ast.Continue)].append(state)
+            return None
+        if isinstance(node, (ast.Return, ast.Raise)):
+            self.expression(node, state)
+            return None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in node.decorator_list:
+                state = self.expression(decorator, state)
+            return _bound(state, node.name, frozenset())
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                state = _bound(state, (alias.asname or alias.name).split(".")[0], frozenset())
+            return state
+        if isinstance(node, ast.Delete):
+            for target in node.targets:
+                state = (_bound(state, target.id, frozenset()) if isinstance(target, ast.Name)
+                         else self.expression(target, state))
+            return state
+        return self.expression(node, state)  # an expression statement, pass, global, ...
+
+    def loop(self, node, state):
+        """The state after a ``for`` or ``while`` loop, its body read again from the join of the states it is
+        entered with and those at its end (or a continue) until they no longer grow."""
+        entry = self.expression(node.iter, state) if isinstance(node, (ast.For, ast.AsyncFor)) else state
+        head = entry
+        while True:
+            self.loops.append(([], []))
+            tested = self.expression(node.test, head) if isinstance(node, ast.While) else head
+            body = tested if isinstance(node, ast.While) else self.bind(node.target, None, tested, tested)
+            end = self.block(node.body, body)
+            breaks, continues = self.loops.pop()
+            grown = _joined(entry, end, *continues)
+            if grown == head:
+                return _joined(self.block(node.orelse, tested), *breaks)
+            head = grown
+
+    def bind(self, target, value, before, state):
+        """``state`` with ``target`` bound to ``value`` (None: not a view), its views read in ``before``, the state
+        ``value`` was evaluated in (``v, w = w, v``); a subscript target is a write."""
+        if isinstance(target, ast.Name):
+            return _bound(state, target.id, _view_of(value, before) if value is not None else frozenset())
+        if isinstance(target, ast.Starred):
+            return self.bind(target.value, None, before, state)
         if isinstance(target, (ast.Tuple, ast.List)):
-            targets = list(target.elts) + targets
-        else:
-            flat.append(target)
-    return flat
+            values = [None] * len(target.elts)
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(values) and not any(
+                    isinstance(v, ast.Starred) for v in value.elts + target.elts):
+                values = value.elts  # `a, b = y, p[0:1]` pairs them one by one
+            for t, v in zip(target.elts, values):
+                state = self.bind(t, v, before, state)
+            return state
+        state = self.expression(target, state)
+        if isinstance(target, ast.Subscript):
+            self.wrote((target, None), target.lineno, _view_of(target.value, state), [])
+        return state
+
+    def expression(self, node, state):
+        """The state after evaluating ``node``: a walrus binds, a helper a view is passed to is read."""
+        if node is None or isinstance(node, ast.Lambda):
+            return state
+        if isinstance(node, ast.NamedExpr):
+            viewed = _view_of(node.value, state)
+            return _bound(self.expression(node.value, state), node.target.id, viewed)
+        if isinstance(node, ast.IfExp):
+            state = self.expression(node.test, state)
+            return _joined(self.expression(node.body, state), self.expression(node.orelse, state))
+        if isinstance(node, ast.BoolOp):
+            state = self.expression(node.values[0], state)
+            for value in node.values[1:]:  # evaluated or not
+                state = _joined(state, self.expression(value, state))
+            return state
+        before = state
+        for child in ast.iter_child_nodes(node):
+            state = self.expression(child, state)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return _joined(before, state)  # its body may run no time
+        if isinstance(node, ast.Call) and self.depth > 0:
+            helper = _callee(node.func, self.func)
+            for argument, viewed in _arguments_viewing(node, helper, _joined(before, state)):
+                key = (node, argument)
+                if key not in self.writes:
+                    below = _first_write(helper, [argument], self.depth - 1)
+                    if below is not None:
+                        filename = os.path.basename(helper.__code__.co_filename)
+                        self.wrote(key, node.lineno, viewed,
+                                   [(helper.__name__, argument, below[1], filename)] + below[2])
+        return state
+
+    def wrote(self, key, line, viewed, chain):
+        if viewed:
+            self.writes[key] = (line, min(viewed, key=self.inputs.index), chain)
 
 
-def _aliases(nodes, views):
-    """``views`` (local name -> the input it is) with every local name bound to an input or a slice of one,
-    through other such names too (``v = y``, ``w = v[1:]``)."""
-    pairs = []
-    for n in nodes:
-        if isinstance(n, ast.Assign):
-            pairs += [pair for target in n.targets for pair in _paired(target, n.value)]
-        elif isinstance(n, (ast.AnnAssign, ast.NamedExpr)) and n.value is not None:
-            pairs += _paired(n.target, n.value)
-    views, grown = dict(views), True
-    while grown:
-        grown = False
-        for name, value in pairs:
-            viewed = _view_of(value, views)
-            if viewed and name not in views:
-                views[name], grown = viewed, True
-    return views
+def _bound(state, name, viewed):
+    """``state`` with ``name`` a view of the inputs ``viewed`` (none: not a view)."""
+    state = {key: value for key, value in state.items() if key != name}
+    if viewed:
+        state[name] = viewed
+    return state
 
 
-def _paired(target, value):
-    """``(name, value)`` of each plain name ``target`` binds (``a, b = y, p`` pairs them one by one)."""
-    if isinstance(target, ast.Name):
-        return [(target.id, value)]
-    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) and len(
-            target.elts) == len(value.elts):
-        return [pair for t, v in zip(target.elts, value.elts) for pair in _paired(t, v)]
-    return []
+def _joined(*states):
+    """The state where any of ``states`` may have been: each name a view of the inputs it views in any of them;
+    None where none is reached."""
+    reached = [state for state in states if state is not None]
+    if not reached:
+        return None
+    joined = {}
+    for state in reached:
+        for name, viewed in state.items():
+            joined[name] = joined.get(name, frozenset()) | viewed
+    return joined
 
 
 def _view_of(expression, views):
-    """The input ``expression`` is (a name in ``views``) or a slice of (``y[1:]``), else None."""
+    """The inputs ``expression`` may be (a name in ``views``, name -> inputs) or a slice of (``y[1:]``): a
+    frozenset, empty for none."""
     if isinstance(expression, ast.NamedExpr):
         expression = expression.value
     if isinstance(expression, ast.Name):
-        return views.get(expression.id)
+        return views.get(expression.id, frozenset())
     if isinstance(expression, ast.Subscript):
         index = expression.slice
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
         if any(isinstance(part, ast.Slice) for part in parts):
             return _view_of(expression.value, views)
-    return None
+    return frozenset()
 
 
 def _callee(expression, func):
@@ -218,8 +326,8 @@ def _cell(cell):
 
 
 def _arguments_viewing(call, helper, views):
-    """``(parameter, input)`` of each parameter of ``helper`` the ``call`` passes an input (or a view of one) to;
-    [] where ``helper`` is None."""
+    """``(parameter, inputs)`` of each parameter of ``helper`` the ``call`` passes an input (or a view of one) to,
+    ``views`` as in :func:`_view_of`; [] where ``helper`` is None."""
     if helper is None:
         return []
     code = helper.__code__

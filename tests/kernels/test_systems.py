@@ -203,14 +203,31 @@ def _calls_it_two_levels_down(t, y, p, dydt):
     dydt[0] = -y[0] + p[0]
 
 
+def _binds_the_view_again_later_in_a_loop(t, y, p, dydt):
+    w = cuda.local.array(1, numba.float64)
+    for _ in range(2):
+        w[0] = 1.0  # y on the second iteration
+        w = y[0:1]
+    dydt[0] = -p[0] * y[0]
+
+
+def _binds_the_view_in_one_branch(t, y, p, dydt):
+    v = dydt
+    if t > 1.0:
+        v = y
+    v[0] = -p[0] * y[0]
+
+
 @pytest.mark.parametrize("rhs, written, via", [
     (_resets_through_an_alias, "y", r"\(line \d+\)"),
     (_scales_through_a_slice, "p", r"\(line \d+\)"),
+    (_binds_the_view_again_later_in_a_loop, "y", r"\(line \d+\)"),
+    (_binds_the_view_in_one_branch, "y", r"\(line \d+\)"),
     (_calls_a_helper_that_writes_y, "y", r"\(line \d+: it passes y to _clamp_state, which assigns into its argument "
                                          r"y at line \d+ of test_systems\.py\)"),
     (_calls_it_two_levels_down, "y", r"\(line \d+: it passes y to _clamp_twice, which passes it to _clamp_state, "
                                      r"which assigns into its argument y at line \d+ of test_systems\.py\)"),
-], ids=["alias", "slice", "helper", "two-levels"])
+], ids=["alias", "slice", "helper", "two-levels", "view-bound-later-in-a-loop", "view-in-one-branch"])
 def test_a_write_into_an_input_through_an_alias_or_a_helper_is_refused(rhs, written, via):
     """``v = y; v[0] = 1.0`` and a device helper ``clamp_state(y)`` writing its argument ran with status 0 and a
     wrong trajectory (a user's trial): the source check only saw assignments to the input's own name."""
@@ -239,6 +256,59 @@ def _writes_a_local_copy(t, y, p, dydt):
 @pytest.mark.parametrize("rhs", [_helper_writes_its_own_output, _writes_a_local_copy])
 def test_a_helper_writing_its_output_or_a_local_copy_of_y_passes(rhs):
     assert ODESystem(rhs, 1, 1, name="fine").n_states == 1
+
+
+def _reuses_a_view_s_name_for_a_local_array(t, y, p, dydt):
+    w = y[0:2]
+    s = w[0] + w[1]
+    w = cuda.local.array(2, numba.float64)  # the name bound again: w[0] = s writes the local array, not y
+    w[0] = s
+    w[1] = -y[1]
+    dydt[0] = -p[0] * w[0]
+    dydt[1] = w[1]
+
+
+def _moves_a_view_from_y_to_dydt(t, y, p, dydt):
+    v = y[0:2]
+    a = v[0]
+    v = dydt[0:2]
+    v[0] = -p[0] * a
+    v[1] = -y[1]
+
+
+def _binds_a_view_before_each_write_in_a_loop(t, y, p, dydt):
+    for i in range(2):
+        w = y[i:i + 1]
+        a = w[0]
+        w = dydt[i:i + 1]
+        w[0] = -p[0] * a
+
+
+def _event_reuses_a_view_s_name(t, y, p):
+    v = y[0:1]
+    a = v[0]
+    v = cuda.local.array(1, numba.float64)
+    v[0] = a
+    return v[0] - 0.5
+
+
+@pytest.mark.parametrize("rhs, y0_end", [
+    (_reuses_a_view_s_name_for_a_local_array, 0.5 * math.exp(-0.5)),  # y0' = -(y0 + y1): (1 - t) e^-t
+    (_moves_a_view_from_y_to_dydt, math.exp(-0.5)),
+    (_binds_a_view_before_each_write_in_a_loop, math.exp(-0.5)),
+], ids=["local-array", "dydt", "in-a-loop"])
+def test_a_name_bound_again_after_viewing_an_input_is_not_the_input(rhs, y0_end):
+    """``w = y[0:2]; s = w[0] + w[1]`` then ``w = cuda.local.array(2, float64); w[0] = s`` was refused as a write
+    into y, as was ``v = y[0:2]; a = v[0]; v = dydt[0:2]; v[0] = ...`` (a user's trial): the source check took every
+    write to a name once bound to a view for the input's, whatever the name held at the write."""
+    res = kernels.solve_ivp(ODESystem(rhs, 2, 1, name="reuse"), (0.0, 0.5), [[1.0, 1.0]] * 2, [[1.0]] * 2,
+                            method="rk4", dt=0.1, progress=False)
+    assert res.success
+    np.testing.assert_allclose(res.y[:, -1], [[y0_end, math.exp(-0.5)]] * 2, rtol=1e-5)
+
+
+def test_an_event_function_that_binds_a_view_s_name_again_is_accepted():
+    assert kernels.Event(_event_reuses_a_view_s_name, terminal=True).terminal
 
 
 def _event_resets(t, y, p):
