@@ -14,7 +14,8 @@ cubic Hermite interpolant of the step is built from ``y_n``, ``y_{n+1}`` and
 ``f_n``, ``f_{n+1}`` (two right-hand-side evaluations, counted in ``n_rhs``;
 the step's own stages are not reachable through the step contract), and the
 Illinois variant of regula falsi finds the zero of ``g`` on it in ``theta =
-(s - t) / h`` to :data:`THETA_TOL` (or :data:`MAX_ITERATIONS` iterations).
+(s - t) / h`` to :data:`THETA_TOL` (or :data:`MAX_ITERATIONS` iterations),
+bisecting where it keeps one end without halving the bracket (a multiple zero).
 The interpolant's error is ``O(h^4)``, far above the tolerance for the long
 steps of the high-order methods (vern9 at rtol 1e-11 on ``y'' = -y``: the
 time 5e-7 off, the state 7e4 tolerances), so a terminal event's zero is then
@@ -22,7 +23,8 @@ refined on the method's own steps (:func:`_make_refiner`): ``g`` at the
 state of the step re-taken from ``(t, y)`` with size ``theta h``, secant
 iterations from the interpolant's zero, at most :data:`MAX_REFINE_STEPS`
 steps, then bisection where ``g`` jumps (``1.0 if y[0] > -20 else -1.0``,
-whose secant only halves the bracket: 8 steps left it at h / 256), at most
+whose secant only halves the bracket: 8 steps left it at h / 256) or once
+the secant's are spent (a multiple zero: ``(y[0] - 0.5)**3``), at most
 :data:`MAX_BISECTION_STEPS` steps more (all counted in ``n_rhs``).  The
 located time and state are then as accurate as the solution (that problem at
 1e-11: tsit5, dop853, vern7 and vern9 within 2e-13 in time, 0.03 tolerances
@@ -238,18 +240,22 @@ def _make_locator(g, n_states, dtype):
         a, b = 0.0, 1.0
         ga, gb = float(g_old), float(g_new)
         rising = gb > ga
+        kept, wide, width = 0, 1.0, 1.0  # the times a was kept in a row; the bracket's width 2 and 1 iterations ago
         for _ in range(MAX_ITERATIONS):
             if gb == 0.0 or abs(b - a) <= THETA_TOL:
                 break
             c = (a * gb - b * ga) / (gb - ga)
-            if not min(a, b) < c < max(a, b):
+            # Dekker's guard: bisect where a was kept twice without halving the bracket (g at a multiple zero
+            # falls faster than ga halves: (y0 - 0.5)**3 kept a = 1 all 60 iterations and stopped at the step's end)
+            if not min(a, b) < c < max(a, b) or (kept > 1 and abs(b - a) > 0.5 * wide):
                 c = 0.5 * (a + b)
+            wide, width = width, abs(b - a)
             interpolate(c, h, y, y_new, f, ys)
             gc = float(g(t + c * h, ys, p))
             if (gc > 0.0) == (gb > 0.0) and gc != 0.0:
-                ga = 0.5 * ga
+                ga, kept = 0.5 * ga, kept + 1
             else:
-                a, ga = b, gb
+                a, ga, kept = b, gb, 0
             b, gb = c, gc
         # The end where g already has its new sign (or is zero): the crossing is not after it.
         if gb == 0.0 or (gb > 0.0) == rising:
@@ -268,7 +274,8 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
     the sign change (its midpoint otherwise), and a step across the zero once they converge from one side,
     shrink the bracket to :data:`THETA_TOL` (4 eps in float32), the float64 resolution of the time, or
     :data:`MAX_REFINE_STEPS` steps.  Where ``g`` did not halve over a step wider than that (it jumps), the
-    midpoint is taken instead, and bisection goes on for at most :data:`MAX_BISECTION_STEPS` steps more.
+    midpoint is taken instead; bisection goes on, once those steps are spent (their last one twice as far
+    across as they came: they crawl to a multiple zero), for at most :data:`MAX_BISECTION_STEPS` steps more.
     Returns the bracket's end on the new side (the event is never reported before the crossing) with its
     state in ``y_new``.  When a re-step fails (an implicit step's solver, or a non-finite state), the
     interpolant's answer stands.
@@ -318,23 +325,23 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
             if gc == 0.0 or hi - lo <= TOL or t + lo * h == t + hi * h:
                 break
             if it == 0:  # the first secant is regula falsi through the far end of the bracket
-                if new:
-                    xp, gp = lo, glo
-                else:
-                    xp, gp = hi, ghi
+                xp, gp = (lo, glo) if new else (hi, ghi)
             nxt = 0.5 * (lo + hi)
             if gc != gp:
                 s = c - gc * (c - xp) / (gc - gp)
-                if lo < s < hi:
+                if lo < s < hi or s == c:  # (s == c: g is flat there, as at a multiple zero)
                     nxt = s
-            if abs(nxt - c) < 0.5 * TOL:  # converged from one side: step across the zero
-                nxt = c - TOL if new else c + TOL
+            if abs(nxt - c) < 0.5 * TOL or (it + 2 == MAX_REFINE_STEPS and halved == 0):
+                # step across the zero: converged from one side, or at the secant's last trial (crawling to a
+                # multiple zero) twice as far as they came
+                step = TOL if abs(nxt - c) < 0.5 * TOL else 2.0 * abs(c - theta_h)
+                nxt = c - step if new else c + step
                 if not lo < nxt < hi:
                     nxt = 0.5 * (lo + hi)
             jumps = abs(gc) > 0.5 * abs(gp) and abs(c - xp) > 2.0 * TOL  # g did not halve: it jumps, bisect
-            if jumps or (halved > 0 and it + 1 - halved >= MAX_REFINE_STEPS):
+            if jumps or it + 1 - halved >= MAX_REFINE_STEPS:  # or the secant's trials are spent (a multiple zero)
                 nxt, halved = 0.5 * (lo + hi), halved + 1
-            if it + 2 - halved > MAX_REFINE_STEPS or halved > MAX_BISECTION_STEPS:  # with the next one: secant trials
+            if halved > MAX_BISECTION_STEPS:
                 break
             xp, gp = c, gc
             c = nxt

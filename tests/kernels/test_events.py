@@ -212,6 +212,35 @@ def test_a_terminal_event_whose_g_jumps_is_located_as_finely_as_a_smooth_one(met
     if method == "tsit5":
         assert abs(step.event_t[0] - np.arccos(0.3)) <= 1e-10
 
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = 1.0
+
+
+DECAY = kernels.ODESystem(_decay, 2, 1, name="decay", default_params=(1.3,))
+
+
+def _half(t, y, p):
+    return y[0] - 0.5
+
+
+def _half_cubed(t, y, p):
+    return (y[0] - 0.5) ** 3
+
+
+@pytest.mark.parametrize("method, options", [("tsit5", dict(rtol=1e-8, atol=1e-10)), ("rk4", dict(dt=0.1))])
+def test_a_terminal_event_at_a_multiple_zero_of_g_is_located_as_finely_as_a_simple_one(method, options):
+    """A user's trial: g = (y0 - 0.5)**3 on y' = -1.3 y stopped at 0.584 (tsit5) and at the step's end 0.6 (rk4),
+    not ln 2 / 1.3 = 0.533: toward a triple zero g falls faster than Illinois halves the end it keeps, and the
+    interpolant's zero was the step's end; the refinement's secant too crawls to it from one side."""
+    triple, simple = (kernels.solve_ivp(DECAY, (0.0, 2.0), [1.0, 0.0], method=method, precision=np.float64,
+                                        events=Event(g, terminal=True), **options) for g in (_half_cubed, _half))
+    assert int(triple.status[0]) == Status.EVENT
+    assert abs(triple.event_t[0] - simple.event_t[0]) <= 1e-12
+    assert abs(triple.event_t[0] - np.log(2.0) / 1.3) <= (1e-9 if method == "tsit5" else 1e-5)
+    assert 0.5 - 1e-12 <= triple.event_y[0, 0] <= 0.5  # not before the crossing
+
 def _lotka(t, y, p, dydt):
     dydt[0] = p[0] * y[0] - p[1] * y[0] * y[1]
     dydt[1] = p[3] * y[0] * y[1] - p[2] * y[1]
