@@ -29,14 +29,19 @@ Requirements on the cluster
   per GPU.
 
 Inputs travel inside the task graph (not scattered), so the scheduler can run
-a lost worker's chunk again elsewhere; each trajectory is computed by one
+a lost worker's chunk again elsewhere (but drivers' samples of more than a
+megabyte, which every chunk shares: scattered once to every worker, they are
+lost only with every worker at once); each trajectory is computed by one
 thread independently of its neighbours, so the recomputed chunk is
 bit-identical and the gathered result has every trajectory exactly once,
 with every field of a one-process result (:mod:`kernels.distributed_results`).
 A chunk that fails with a KernelError returns it instead of raising
-(:mod:`kernels.chunk_failures`): Dask neither logs nor retries it, and the
-client raises it once.  Dask-array inputs are checked on the client for shape
-and on the workers, chunk by chunk, for values (:mod:`kernels.distributed_inputs`).
+(:mod:`kernels.chunk_failures`): Dask neither logs nor retries it, the chunks
+after it are cancelled at once, and the client raises it once.  The host-side
+checks of a solve (its warnings) are made once on the client for the whole
+batch, before any chunk is sent (:func:`kernels.distributed_inputs.host_checks`).
+Dask-array inputs are checked on the client for shape and on the workers,
+chunk by chunk, for values (:mod:`kernels.distributed_inputs`).
 The worker's side (the specification tried on every worker before any chunk
 is sent, a chunk's solve, its warnings and trajectory indices carried home as
 one process would give them) is :mod:`kernels.distributed_worker`;
@@ -55,9 +60,11 @@ import numpy as np
 
 from planner import Plan
 
+from .chunk_failures import ChunkFailure, run_chunk
 from .distributed_cluster import distributed_module as _distributed
 from .distributed_cluster import gpu_cluster
-from .distributed_inputs import check_partner, is_dask_array, lazy_parts, lazy_rows, stand_in
+from .distributed_inputs import (CHECKED_ON_CLIENT, check_partner, host_checks, is_dask_array, lazy_parts, lazy_rows,
+                                 stand_in)
 from .distributed_results import ChunkedResult, bytes_per_trajectory, closed_client_error, probe_factory
 from .distributed_worker import check_loadable, solve_chunk, worker_compiles, worker_info
 from .errors import ConfigurationError, describe
@@ -69,6 +76,7 @@ __all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "conf
 
 DEFAULT_CHUNKS_PER_WORKER = 4
 _MEMORY_FRACTION = 0.5  # of a worker's free GPU memory that one chunk's inputs and outputs may take
+_SCATTERED_BYTES = 1 << 20  # shared options (drivers' samples, t_eval) larger than this: scattered once, not copied
 
 
 def _check_client(client):
@@ -253,7 +261,11 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     y0_rows, params_rows, n_traj = batch_inputs(system, stand_in(y0, "y0", system.n_states),
                                                  stand_in(params, "params", system.n_params), dtype)
     n_traj = lazy_rows(y0, params, n_traj, lazy)
-    probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy["y0"] or lazy["params"], dt)
+    on_client = not (lazy["y0"] or lazy["params"])  # the rows are here: checked once, as in one process
+    checked_rtol, checked_atol, host = host_checks(integrator, t_span, y0_rows, params_rows, params, dt, rtol, atol,
+                                                   drivers) if on_client else (None, None, None)
+    probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, not on_client, dt,
+                          (checked_rtol, checked_atol) if on_client and integrator.adaptive else None, host)
     spec_bytes, spec_key = _specification(integrator)
     by_worker = client.run(worker_info, spec_bytes, spec_key)
     infos = list(by_worker.values())
@@ -289,16 +301,36 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     with warnings.catch_warnings():
         # the chunks' inputs belong in the graph: the scheduler can then recompute a lost worker's chunk
         warnings.filterwarnings("ignore", message=".*[Ll]arge (object|graph).*")
+        shared = _shared_options(client, options)
         for i, (start, stop) in enumerate(ranges):
             y0_part = (y0_lazy[i] if y0_lazy else np.ascontiguousarray(y0_rows[start:stop])) if y0_batched \
                 else y0_row
             params_part = (params_lazy[i] if params_lazy else np.ascontiguousarray(params_rows[start:stop])) \
                 if params_batched else params_row
             futures.append(client.submit(solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
-                                         options, (start, stop), computed, key=f"bufferplan-chunk-{token}-{i}",
+                                         shared, (start, stop), computed, key=f"bufferplan-chunk-{token}-{i}",
                                          pure=False, retries=retries, resources=resources))
-    chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe)
+    chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe, CHECKED_ON_CLIENT if on_client else ())
     return chunked.gather(progress) if gather else chunked
+
+
+def _shared_options(client, options):
+    """``options`` for every chunk's task: in the graph when small (recomputable anywhere); scattered once to every
+    worker when they hold more than :data:`_SCATTERED_BYTES` (the drivers' samples: copied into every chunk's task,
+    32 MB of them grew the client by 245 MB for 8 chunks).  Held on every worker, a lost worker's chunk still
+    reads them elsewhere; a task's value instead would draw every chunk to the one worker holding it."""
+    if sum(map(_array_bytes, options.values())) <= _SCATTERED_BYTES:
+        return options
+    return client.scatter([options], broadcast=True, hash=False)[0]
+
+
+def _array_bytes(value):
+    """Bytes of the NumPy arrays ``value`` holds (itself, or in a tuple, list or dict: drivers, t_eval)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        value = list(value.values())
+    return sum(map(_array_bytes, value)) if isinstance(value, (tuple, list)) else 0
 
 
 # -- a sweep of configurations --------------------------------------------------------------------
@@ -343,15 +375,19 @@ def map_configurations(client, function, configurations, done=(), key=configurat
     function : callable
         Runs on a worker (it must pickle); its result must pickle back.
     configurations : iterable
-    done : collection of str
-        Keys of configurations already recorded.
+    done : set (or iterable) of str
+        Keys of configurations already recorded (``configuration_key(c)`` of
+        each; not the configurations themselves, nor one key as a bare string,
+        which are refused with a ConfigurationError).
     key : callable
         ``configuration -> str`` (default :func:`configuration_key`).
     resources : "auto", dict or None
         Dask resources per task; ``"auto"`` is ``{"GPU": 1}`` when workers
         declare a ``GPU`` resource (one configuration per GPU at a time), else none.
     retries : int
-        Times a configuration that raised is run again.
+        Times a configuration that raised is run again.  One that raised a
+        :class:`kernels.KernelError` (a ConfigurationError, a user function's
+        bug) fails the same way every time: it is not run again, nor logged by Dask.
     errors : {"raise", "return"}
         On an exception: raise it, or yield it as the result.
     progress : bool
@@ -370,9 +406,27 @@ def map_configurations(client, function, configurations, done=(), key=configurat
     retries = check_int(retries, "retries", 0)
     if resources == "auto":
         resources = _gpu_resources(scheduler_workers(client))
-    done = set(done)
+    done = _done_keys(done)
     todo = [c for c in configurations if key(c) not in done]
     return _run_configurations(client, function, todo, resources, retries, errors, progress)
+
+
+def _done_keys(done):
+    """``done`` as a set of configuration keys, or a ConfigurationError naming what was given."""
+    expected = ("done must be a set (or another iterable) of configuration keys, the strings configuration_key(c) "
+                "(or your key=) gives for each configuration already recorded")
+    if isinstance(done, (str, bytes)):
+        raise ConfigurationError(f"{expected}; got one string, {describe(done)}, which would be read as a set of "
+                                 f"its characters: pass {{key}} for one key")
+    try:
+        given = list(done)
+    except TypeError:
+        raise ConfigurationError(f"{expected}; got {describe(done)}") from None
+    wrong = next((k for k in given if not isinstance(k, str)), None)
+    if wrong is not None:
+        raise ConfigurationError(f"{expected}; got {describe(done)}, which holds {describe(wrong)}: for recorded "
+                                 f"configurations pass {{configuration_key(c) for c in recorded}}")
+    return set(given)
 
 
 def _run_configurations(client, function, todo, resources, retries, errors, progress):
@@ -380,16 +434,22 @@ def _run_configurations(client, function, todo, resources, retries, errors, prog
     if not todo:
         return
     token = uuid.uuid4().hex[:12]
-    futures = {client.submit(function, c, key=f"bufferplan-config-{token}-{i}", pure=False, retries=retries,
-                             resources=resources): c for i, c in enumerate(todo)}
+    # a KernelError comes back as a ChunkFailure: the same every run, so neither retried nor logged by Dask
+    futures = {client.submit(run_chunk, function, None, None, c, key=f"bufferplan-config-{token}-{i}", pure=False,
+                             retries=retries, resources=resources): c for i, c in enumerate(todo)}
     bar = Progress(len(futures), enabled=bool(progress), label="configurations")
     try:
         for done, future in enumerate(distributed.as_completed(futures), 1):
             bar.update(done)
             if future.status == "error" and errors == "return":
                 yield futures[future], future.exception()
-            else:
-                yield futures[future], future.result()
+                continue
+            result = future.result()
+            if isinstance(result, ChunkFailure) and errors == "return":
+                result = result.error
+            elif isinstance(result, ChunkFailure):
+                raise result.error.with_traceback(None) from None
+            yield futures[future], result
     finally:
         client.cancel([f for f in futures if not f.done()])
         bar.close()

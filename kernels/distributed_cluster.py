@@ -7,6 +7,7 @@ sees one GPU (``CUDA_VISIBLE_DEVICES``) and declares the resource ``GPU=1``.
 from __future__ import annotations
 
 import importlib
+import logging
 import numbers
 
 from .errors import ConfigurationError, describe
@@ -63,7 +64,7 @@ def _as_list(text):
     return f"[{', '.join(parts)}]" if all(p.isdigit() for p in parts) else "[0, 1]"
 
 
-def gpu_cluster(devices=None, threads_per_worker=2, memory_limit=0, **scheduler_options):
+def gpu_cluster(devices=None, threads_per_worker=2, memory_limit=0, silence_logs=logging.WARN, **scheduler_options):
     """A local cluster of one spawned worker per GPU (``CUDA_VISIBLE_DEVICES`` set), each declaring ``GPU=1``.
 
     Needs only ``distributed`` (no dask-cuda).  ``devices`` is a list of
@@ -76,7 +77,10 @@ def gpu_cluster(devices=None, threads_per_worker=2, memory_limit=0, **scheduler_
     the next chunk's dask-array inputs (1.6x faster at 2^26 Lorenz
     trajectories on one H200, ``scaleout/profile_chunks.py``).  ``memory_limit`` is
     each worker's host memory limit (0: none, so results are never spilled
-    to disk).  Use as ``with gpu_cluster() as cluster, Client(cluster) as client: ...``.
+    to disk).  ``silence_logs``: the level below which Dask's own log lines
+    (scheduler and workers starting, ...) are not printed, as LocalCluster's
+    default (``logging.WARN``); ``False`` prints them all.  Use as
+    ``with gpu_cluster() as cluster, Client(cluster) as client: ...``.
     """
     import subprocess
 
@@ -98,9 +102,9 @@ def gpu_cluster(devices=None, threads_per_worker=2, memory_limit=0, **scheduler_
     dask.config.set({"distributed.worker.multiprocessing-method": "spawn"})
     workers = {f"gpu-{d}": {"cls": distributed.Nanny,
                             "options": {"nthreads": threads_per_worker, "resources": {"GPU": 1},
-                                        "memory_limit": memory_limit,
+                                        "memory_limit": memory_limit, "silence_logs": silence_logs,
                                         "env": {"CUDA_VISIBLE_DEVICES": str(d)}}}
                for d in devices}
     scheduler = {"cls": distributed.Scheduler,
                  "options": {"dashboard": False, "dashboard_address": ":0", **scheduler_options}}
-    return distributed.SpecCluster(workers=workers, scheduler=scheduler)
+    return distributed.SpecCluster(workers=workers, scheduler=scheduler, silence_logs=silence_logs)

@@ -7,16 +7,26 @@ client's validation, :func:`lazy_rows` settles the batch size, and
 the workers.  There each chunk's rows are checked for finite values
 (:func:`check_chunk`), with the index a message names counted in the whole
 batch, as one process would name it.
+
+Host inputs are checked once on the client for the whole batch
+(:func:`host_checks`), as :meth:`kernels.Integrator.solve` checks them in one
+process: the same warnings, each once, before any chunk is sent.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigurationError
+from .errors import (ConfigurationError, JacobianCheckWarning, PrecisionWarning, SamplingWarning, StabilityWarning,
+                     ToleranceWarning, UnusedOptionWarning)
 from .validation import finite_rows
 
-__all__ = ["is_dask_array", "stand_in", "check_partner", "lazy_rows", "lazy_parts", "check_chunk"]
+__all__ = ["is_dask_array", "stand_in", "check_partner", "lazy_rows", "lazy_parts", "check_chunk", "host_checks",
+           "CHECKED_ON_CLIENT"]
+
+# the categories of the warnings of host_checks: a chunk's warnings of these are not raised again
+CHECKED_ON_CLIENT = (ToleranceWarning, PrecisionWarning, StabilityWarning, SamplingWarning, JacobianCheckWarning,
+                     UnusedOptionWarning)
 
 
 def is_dask_array(value) -> bool:
@@ -74,3 +84,82 @@ def lazy_parts(client, array, ranges):
 def check_chunk(rows, what, dtype, start):
     """A dask array's chunk (its rows from ``start``) on a worker, as ``dtype``; refused when not finite."""
     return finite_rows(np.asarray(rows), what, dtype, start)
+
+
+# -- the host-side checks of a solve, once on the client ------------------------------------------
+def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, drivers):
+    """The checks :meth:`kernels.Integrator.solve` makes of host inputs before launching, made once here on the
+    client for the whole batch (``y0`` and ``params``: the checked rows; ``given_params``: as the user gave them,
+    whose float32 rounding the far-from-t=0 check compares), with one process's warnings, each once.
+
+    A worker sees only its chunk's rows, already rounded to the working precision: its checks missed the rounding
+    of a frequency far from t = 0 and warned once per chunk.  Returns the run's validated ``(rtol, atol)`` and the
+    system as the host's checks and hints see it (:func:`kernels.drivers.driven_on_host`).
+    """
+    from . import tolerances
+    from .drivers import driven_on_host, validate_drivers
+    from .integrator import _CONSTANTS_KEPT
+    from .integrator_checks import STABILITY_RHS_BUDGET, probed_inputs, remember_checked, warn_unstable_fixed_step
+    from .validation import check_positive, check_span
+
+    system, dtype = integrator.system, integrator.dtype
+    dt = check_positive(dt, "dt", allow_none=True)
+    t0, t_end = check_span(t_span)
+    driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
+    host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
+    if not integrator.adaptive and integrator.method.family == "erk" and dt is not None:
+        tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
+        rows, key = probed_inputs(tag, y0, params, system.n_states, STABILITY_RHS_BUDGET)
+        if key not in integrator._stability_checked:  # once per inputs, as one process
+            warn_unstable_fixed_step(integrator.method, host, dt, t0, t_end, rows)
+            remember_checked(integrator._stability_checked, key, _CONSTANTS_KEPT)
+    rtol = integrator._tolerance(tolerances.default_rtol(dtype) if rtol is None else rtol, "rtol")
+    atol = integrator._tolerance(tolerances.DEFAULT_ATOL if atol is None else atol, "atol")
+    if integrator.adaptive and np.any((rtol == 0) & (atol == 0)):
+        raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
+    _tolerance_checks(integrator, host, t0, t_end, y0, params, given_params, rtol, atol)
+    _derivative_checks(integrator, t0, y0, params, dt, driver_times, driver_values)
+    return rtol, atol, host
+
+
+def _tolerance_checks(integrator, host, t0, t_end, y0, params, given_params, rtol, atol):
+    from . import tolerances
+    from .batch_inputs import given_rows, row_of
+    from .integrator_checks import check_newton_scale, probe_rows, warn_float32_rtol, warn_kappa_capped
+
+    system, dtype, method = integrator.system, integrator.dtype, integrator.method
+
+    def probed_rows():
+        rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
+        return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
+
+    tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, integrator.adaptive)
+    warn_kappa_capped(integrator.solver, method, dtype, rtol)
+    if integrator.adaptive:
+        warn_float32_rtol(method, dtype, rtol, atol, y0)
+        tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
+        tolerances.warn_far_time_events(integrator.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
+    if np.dtype(dtype) == np.float32:
+        tolerances.warn_float32_range(host, t0, probed_rows(), dtype)
+    if method.family in ("dirk", "firk"):  # Rosenbrock steps have no Newton
+        check_newton_scale(atol, y0)
+
+
+def _derivative_checks(integrator, t0, y0, params, dt, driver_times, driver_values):
+    from .drivers import drivers_at, warn_step_past_samples
+    from .errors import warn_user
+
+    system = integrator.system
+    if integrator._pattern is not None or integrator._given_pattern is not None:
+        integrator._check_pattern(t0, y0, params)
+    if system.n_drivers and not integrator.adaptive:
+        warn_step_past_samples(driver_times, driver_values, dt)
+    if integrator.method.family != "erk":  # with the drivers' values at t0
+        integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
+    suspect = integrator._suspect_derivative()
+    if suspect is not None and not integrator._warned_suspect:
+        integrator._warned_suspect = True
+        warn_user(f"{integrator.method.name} uses the {suspect} of system {system.name!r}, which disagreed with "
+                  f"differences of its rhs when the system was built: a wrong {suspect} can make this run wrong, "
+                  f"or crawl to max_steps; fix it, or build the system without it so that differences are used",
+                  JacobianCheckWarning)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 
 import numpy as np
 
-from .chunk_failures import raise_failures
+from .chunk_failures import ChunkFailure, raise_failures
 from .distributed_worker import raise_warnings
 from .errors import ConfigurationError
 from .progress import Progress
@@ -38,6 +39,8 @@ PER_TRAJECTORY = ("y", "observables", "status", "n_steps", "n_rejected", "summar
                   "counts")
 SHARED = ("t", "method", "backend", "summary_stats", "t_start")
 ON_CLIENT = ("plan", "canary_intact", "stiffness_probe", "status_messages")
+WORKERLESS_SECONDS = 10.0  # a gather raises once the cluster has had no worker this long
+_POLL_SECONDS = 0.02  # between looks at the chunks (and, each second, at the scheduler's worker count)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,12 +57,16 @@ class ChunkedResult:
     plan : planner.Plan
     stiffness_probe : callable or None
         ``status -> StiffnessProbe or None`` for the gathered result (see :func:`probe_factory`).
+    checked : tuple of Warning classes
+        The categories of the host-side checks the client made for the whole batch: the chunks' warnings of
+        these categories are not raised again (see :func:`kernels.distributed_worker.raise_warnings`).
     """
 
     futures: tuple
     ranges: tuple
     plan: object
     stiffness_probe: object = dataclasses.field(default=None, repr=False, compare=False)
+    checked: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
     def __len__(self):
         return len(self.futures)
@@ -70,15 +77,18 @@ class ChunkedResult:
         The warnings the chunks' solves raised on the workers (a
         :class:`kernels.ToleranceWarning`, ...) are raised here, each once.  A
         chunk that failed with a :class:`kernels.KernelError` raises it here
-        (the first such chunk's).  Call it while the Client that solved is
+        (the first in trajectory order, as one process reports it): the
+        chunks after it are cancelled as soon as it fails, and the error is
+        raised once the chunks before it have ended.  With no worker left for
+        :data:`WORKERLESS_SECONDS`, every chunk not ended is cancelled and a
+        ConfigurationError says so.  Call it while the Client that solved is
         open: after its ``with`` block a ConfigurationError says so.
         """
         error = closed_client_error(self.futures[0].client, "ChunkedResult.gather()") if self.futures else None
         if error is not None:
             raise error
-        parts = _wait(self.futures, progress)
-        raise_warnings(parts)
-        raise_failures(parts)
+        parts = _wait(self.futures, progress, self.checked)
+        raise_warnings(parts, self.checked)
         return concatenate(parts, self.plan, self.stiffness_probe)
 
 
@@ -95,15 +105,87 @@ def closed_client_error(client, what):
                               f"client.close()), or solve again with gather=True")
 
 
-def _wait(futures, progress):
-    if progress:
-        from distributed import as_completed
+def _wait(futures, progress, checked=()):
+    """The chunks' results in trajectory order, each fetched as it ends.
 
-        bar = Progress(len(futures), enabled=True, label="chunks")
-        for done, _ in enumerate(as_completed(futures), 1):
-            bar.update(done)
+    A chunk that fails (a ChunkFailure) cancels every chunk after it at once; the error is raised as soon as the
+    chunks before it have ended (one of them may fail first, as one process would report), with their warnings.
+    An exception past a chunk's retries, and a cluster left without a worker for :data:`WORKERLESS_SECONDS` (the
+    scheduler would wait for one for ever), cancel every chunk not yet ended and raise at once.
+    """
+    from distributed import as_completed
+
+    client, n = futures[0].client, len(futures)
+    index = {f.key: i for i, f in enumerate(futures)}
+    parts, bar = [None] * n, Progress(n, enabled=bool(progress), label="chunks")
+    pending, left, failed, workerless = as_completed(futures), set(range(n)), n, _Workerless(client)
+    try:
+        while min(left, default=n) < failed:
+            batch = [f for f in pending.next_batch(block=False) if index[f.key] < failed]
+            if not batch:
+                workerless.check()
+                time.sleep(_POLL_SECONDS)
+                continue
+            for future, part in zip(batch, _gathered(client, batch)):
+                i = index[future.key]
+                parts[i] = part
+                left.discard(i)
+                if isinstance(part, ChunkFailure) and i < failed:
+                    failed = i
+                    client.cancel([futures[j] for j in left if j > i])
+            bar.update(n - len(left))
+    except BaseException:
+        client.cancel([futures[i] for i in left])
+        raise
+    finally:
         bar.close()
-    return futures[0].client.gather(list(futures))
+    if failed < n:
+        raise_warnings(parts[:failed + 1], checked)
+        raise_failures([parts[failed]])
+    return parts
+
+
+def _gathered(client, batch):
+    """``client.gather(batch)``; a chunk cancelled because every worker went away (and with them the options
+    scattered to them) raises the ConfigurationError that says so."""
+    from concurrent.futures import CancelledError
+
+    try:
+        return client.gather(batch)
+    except CancelledError:
+        if client.nthreads():
+            raise ConfigurationError(
+                "a chunk was cancelled before it ended: by client.cancel, or because every worker that held the "
+                "drivers' samples (scattered once to the workers) went away at once; solve again") from None
+        raise _workerless_error(0) from None
+
+
+def _workerless_error(seconds):
+    waited = f"none came back in {seconds:g} s" if seconds else "none is left"
+    return ConfigurationError(
+        f"every Dask worker of client= went away while the chunks ran, and {waited}: the chunks not yet ended were "
+        f"cancelled. Start workers again (or find what stopped them: cluster.scale(0), a killed process, a node "
+        f"lost), then solve again")
+
+
+class _Workerless:
+    """Polls the scheduler's worker count while the chunks run (at most once a second); raises once it has been 0
+    for :data:`WORKERLESS_SECONDS`."""
+
+    def __init__(self, client):
+        self.client, self.asked, self.since = client, 0.0, None
+
+    def check(self):
+        now = time.monotonic()
+        if now - self.asked < 1.0:
+            return
+        self.asked = now
+        if self.client.nthreads():
+            self.since = None
+        elif self.since is None:
+            self.since = now
+        elif now - self.since >= WORKERLESS_SECONDS:
+            raise _workerless_error(WORKERLESS_SECONDS)
 
 
 def concatenate(parts, plan, stiffness_probe=None):
@@ -154,8 +236,10 @@ def bytes_per_trajectory(integrator, n_save):
     return outputs + np.dtype(dtype).itemsize * (system.n_states + system.n_params)
 
 
-def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy, dt=None):
-    """``status -> StiffnessProbe or None`` as a one-process solve builds it, or None with dask-array inputs.
+def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy, dt=None, tolerances=None, host=None):
+    """``status -> StiffnessProbe or None`` as a one-process solve builds it, or None with dask-array inputs;
+    ``tolerances``: the run's ``(rtol, atol)``, None for fixed steps (the probe's message names them); ``host``:
+    the system as the host's hints see it (:func:`kernels.drivers.driven_on_host`).
 
     Checks ``t_span`` and ``max_steps`` here, before any chunk is sent.
     """
@@ -165,8 +249,9 @@ def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy, dt=
     max_steps = check.check_int(max_steps, "max_steps", 1)
     if lazy:
         return None
-    return functools.partial(_probe, integrator, y0_rows, params_rows, t0, t_end, max_steps, dt)
+    return functools.partial(_probe, integrator, y0_rows, params_rows, t0, t_end, max_steps, dt, tolerances, host)
 
 
-def _probe(integrator, y0_rows, params_rows, t0, t_end, max_steps, dt, status, rejected=None):
-    return integrator._stiffness_probe(status, y0_rows, params_rows, t0, t_end, max_steps, dt, rejected)
+def _probe(integrator, y0_rows, params_rows, t0, t_end, max_steps, dt, tolerances, host, status, rejected=None):
+    return integrator._stiffness_probe(status, y0_rows, params_rows, t0, t_end, max_steps, dt, rejected, tolerances,
+                                       host)

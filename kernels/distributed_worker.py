@@ -9,9 +9,11 @@ read as one process would say it:
   text names the trajectory's index in the whole batch;
 * the warnings the solve raises (host-side checks of the inputs, such as a
   :class:`~kernels.errors.ToleranceWarning`) are recorded instead of printed
-  on the worker's stderr, carried home with the chunk's result and raised once
-  on the client (:func:`raise_warnings`); those of building the worker's
-  Integrator are dropped, since the client raised them when it built its own;
+  on the worker's stderr and carried home with the chunk's result; the client,
+  which made those checks itself for the whole batch when it holds the rows,
+  drops them, and raises the others once (:func:`raise_warnings`); those of
+  building the worker's Integrator are dropped, since the client raised them
+  when it built its own;
 * a system whose functions come from a module the workers cannot import is
   found before any chunk is sent (:func:`worker_info` tries the specification
   on every worker) and refused with one :class:`~kernels.errors.ConfigurationError`
@@ -169,14 +171,20 @@ def _counted_in_batch(text, start):
     return _TRAJECTORY.sub(lambda m: f"trajectory {int(m.group(1)) + start}", text)
 
 
-def raise_warnings(parts):
-    """Raise on the client, once each and in chunk order, the warnings the chunks' solves raised on the workers
-    (every chunk checks its own rows, so the same warning comes back from many)."""
+def raise_warnings(parts, checked=()):
+    """Raise on the client, once each and in chunk order, the warnings the chunks' solves raised on the workers.
+
+    Every chunk checks its own rows, so the same warning comes back from many, naming different trajectories:
+    one is raised per category and text with its trajectory indices left out.  Those of the categories
+    ``checked`` are not raised at all: the client made those checks once for the whole batch
+    (:func:`kernels.distributed_inputs.host_checks`), as one process makes them.
+    """
     seen = set()
     for part in parts:
         for category, text in getattr(part, _WARNINGS, ()):
-            if (category, text) not in seen:
-                seen.add((category, text))
+            key = (category, _TRAJECTORY.sub("trajectory", text))
+            if key not in seen and not issubclass(category, tuple(checked)):
+                seen.add(key)
                 warn_user(text, category)
 
 

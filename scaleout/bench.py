@@ -29,6 +29,7 @@ import datetime
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -141,16 +142,33 @@ def run_dask(integ, devices, sizes, repeats, chunks_per_worker, record):
                   f"lazy {entry[f'{label}-lazy']['best_s']:.3f} s", file=sys.stderr)
 
 
+def _at_least_one(text):
+    """An argparse type: an int of at least 1 (``--repeats 0`` ended the whole run in ``min()`` of nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int of at least 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int of at least 1 (every timing takes the best of the "
+                                         f"repeats); got {value}")
+    return value
+
+
 def main(argv=None):
     global T_SPAN, WARM_UP
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--log2-sizes", type=int, nargs="+", default=[24, 26])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--chunks-per-worker", type=int, default=kernels.distributed.DEFAULT_CHUNKS_PER_WORKER)
+    parser.add_argument("--repeats", type=_at_least_one, default=3, help="timed calls of each kind (at least 1)")
+    parser.add_argument("--chunks-per-worker", type=_at_least_one,
+                        default=kernels.distributed.DEFAULT_CHUNKS_PER_WORKER)
     parser.add_argument("--gpus", type=int, nargs="+", default=[0, 1], help="device indices of the 2-GPU run")
     parser.add_argument("--out", default="scaleout.json")
     parser.add_argument("--t-end", type=float, default=T_SPAN[1], help="shorter only for a smoke test")
     args = parser.parse_args(argv)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):  # found before the run, not after it (a mistyped folder lost a whole run)
+        parser.error(f"argument --out: folder {folder} does not exist; create it first, or name a file in an "
+                     f"existing folder")
     T_SPAN = (0.0, args.t_end)
     if kernels.backend() != "cuda":
         WARM_UP = 4

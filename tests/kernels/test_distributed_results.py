@@ -126,3 +126,104 @@ def test_gather_after_the_client_closed_says_to_gather_inside_its_block(client):
     with pytest.raises(kernels.ConfigurationError, match=r"ChunkedResult.gather\(\) needs the Client that solved, "
                                                          r"which is closed: .*gather inside the 'with Client"):
         chunked.gather()
+
+
+def _blow_up(t, y, p, dydt):  # y' = p y^2, y(0) = 1: singular at t = 1/p
+    dydt[0] = p[0] * y[0] * y[0]
+
+
+def test_a_failures_message_names_the_runs_tolerances_as_in_one_process(client):
+    """With client= the message named the probe's recheck tolerances ("again at rtol 1e-08 and atol 1e-12")
+    where one process names the run's."""
+    system = kernels.ODESystem(_blow_up, 1, n_params=1, name="blow_up")
+    rates = np.array([[0.1], [2.0]])
+    options = dict(method="rodas5p", precision=np.float64)
+    local = kernels.solve_ivp(system, (0.0, 1.0), [1.0], rates, **options)
+    spread = kernels.solve_ivp(system, (0.0, 1.0), [1.0], rates, client=client, chunk_size=1, **options)
+    assert local.status[1] != 0 and "the run's rtol and atol" in local.message(1)
+    assert spread.message(1) == local.message(1)
+
+
+def _index_bug_in_row_0(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[int(p[1])]  # p[1] = 5 in row 0 only: IndexError
+
+
+def test_a_failing_chunk_raises_at_once_and_cancels_the_rest(client):
+    """A chunk's error was raised only after every other chunk had run to its end (24 s for 0.1 s)."""
+    import time
+
+    system = kernels.ODESystem(_index_bug_in_row_0, 2, n_params=2, name="bug_in_row_0", check=False)
+    rates = np.column_stack([np.linspace(1.0, 5.0, 7), np.zeros(7)])
+    rates[0, 1] = 5
+    options = dict(method="rk4", dt=1e-4, precision=np.float64, client=client)
+    kernels.solve_ivp(system, (0.0, 1e-3), [1.0, 0.0], rates[1:], **options)  # the workers' kernel, built
+    started = time.perf_counter()
+    with pytest.raises(kernels.UserFunctionError, match="IndexError"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0], rates, chunk_size=1, **options)  # 1e4 steps a row
+    assert time.perf_counter() - started < 3.0  # each other chunk runs for seconds on the simulator
+    for _ in range(50):  # the rest were cancelled: no worker runs a chunk
+        if not any(client.processing().values()):
+            break
+        time.sleep(0.1)
+    assert not any(client.processing().values())
+
+
+def test_a_solve_whose_workers_all_went_away_says_so(monkeypatch):
+    """cluster.scale(0) during a solve left it waiting for ever, with no word."""
+    import threading
+
+    import kernels.distributed_results as results
+
+    monkeypatch.setattr(results, "WORKERLESS_SECONDS", 1.0, raising=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0",
+                                  env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster, distributed.Client(cluster) as c:
+        chunked = _featured(method="rk4").solve((0.0, 4.0), Y0, dt=1e-3, client=c, gather=False, chunk_size=1)
+        cluster.scale(0)
+        raised = []
+
+        def gather():
+            try:
+                chunked.gather()
+            except Exception as exc:  # noqa: BLE001 - looked at below
+                raised.append(exc)
+
+        waiting = threading.Thread(target=gather, daemon=True)
+        waiting.start()
+        waiting.join(30.0)
+        assert not waiting.is_alive(), "gather() still waits for workers that went away"
+        assert isinstance(raised[0], kernels.ConfigurationError)
+        assert "every Dask worker of client= went away" in str(raised[0])
+
+
+def _forced(t, y, p, u, dydt):
+    dydt[0] = -p[0] * y[0] + u[0]
+
+
+def _array_bytes(value):
+    """Bytes of the NumPy arrays ``value`` holds (in tuples, lists and dicts)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        value = list(value.values())
+    return sum(map(_array_bytes, value)) if isinstance(value, (list, tuple)) else 0
+
+
+@pytest.mark.filterwarnings("ignore::kernels.SamplingWarning")
+def test_the_drivers_samples_travel_once_not_in_every_chunk(client, monkeypatch):
+    """8 chunks of a solve with 32 MB of driver samples grew the client by 245 MB: each chunk's task held a copy."""
+    system = kernels.ODESystem(_forced, 1, n_params=1, n_drivers=1, name="forced")
+    times = np.linspace(0.0, 1.0, 200_001)  # 3.2 MB of samples
+    rates = np.linspace(0.5, 2.0, 4)[:, None]
+    options = dict(method="rk4", dt=0.1, precision=np.float64, drivers=(times, np.sin(times)))
+    local = kernels.solve_ivp(system, (0.0, 1.0), [1.0], rates, **options)
+    sent, submit = [], client.submit
+
+    def counted(function, *args, **kwargs):
+        sent.append(_array_bytes(args))
+        return submit(function, *args, **kwargs)
+
+    monkeypatch.setattr(client, "submit", counted)
+    spread = kernels.solve_ivp(system, (0.0, 1.0), [1.0], rates, client=client, chunk_size=1, **options)
+    np.testing.assert_array_equal(spread.y, local.y)
+    assert sum(sent) < 1.5 * 2 * times.nbytes, sent  # the samples (times and values) sent once
