@@ -88,78 +88,14 @@ def check_chunk(rows, what, dtype, start):
 
 # -- the host-side checks of a solve, once on the client ------------------------------------------
 def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, drivers):
-    """The checks :meth:`kernels.Integrator.solve` makes of host inputs before launching, made once here on the
-    client for the whole batch (``y0`` and ``params``: the checked rows; ``given_params``: as the user gave them,
-    whose float32 rounding the far-from-t=0 check compares), with one process's warnings, each once.
-
-    A worker sees only its chunk's rows, already rounded to the working precision: its checks missed the rounding
-    of a frequency far from t = 0 and warned once per chunk.  Returns the run's validated ``(rtol, atol)`` and the
-    system as the host's checks and hints see it (:func:`kernels.drivers.driven_on_host`).
-    """
-    from . import tolerances
-    from .drivers import driven_on_host, validate_drivers
-    from .integrator import _CONSTANTS_KEPT
-    from .integrator_checks import STABILITY_RHS_BUDGET, probed_inputs, remember_checked, warn_unstable_fixed_step
+    """The checks :meth:`kernels.Integrator.solve` makes of host inputs before launching
+    (:func:`kernels.solve_checks.check_host_inputs`), made once here on the client for the whole batch (``y0`` and
+    ``params``: the checked rows; ``given_params``: as the user gave them), with one process's warnings, each once.
+    Returns the run's validated ``(rtol, atol)`` and the system as the host's checks and hints see it."""
+    from .solve_checks import check_host_inputs
     from .validation import check_positive, check_span
 
-    system, dtype = integrator.system, integrator.dtype
-    dt = check_positive(dt, "dt", allow_none=True)
     t0, t_end = check_span(t_span)
-    driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
-    host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
-    if not integrator.adaptive and integrator.method.family == "erk" and dt is not None:
-        tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
-        rows, key = probed_inputs(tag, y0, params, system.n_states, STABILITY_RHS_BUDGET)
-        if key not in integrator._stability_checked:  # once per inputs, as one process
-            warn_unstable_fixed_step(integrator.method, host, dt, t0, t_end, rows)
-            remember_checked(integrator._stability_checked, key, _CONSTANTS_KEPT)
-    rtol = integrator._tolerance(tolerances.default_rtol(dtype) if rtol is None else rtol, "rtol")
-    atol = integrator._tolerance(tolerances.DEFAULT_ATOL if atol is None else atol, "atol")
-    if integrator.adaptive and np.any((rtol == 0) & (atol == 0)):
-        raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
-    _tolerance_checks(integrator, host, t0, t_end, y0, params, given_params, rtol, atol)
-    _derivative_checks(integrator, t0, y0, params, dt, driver_times, driver_values)
+    rtol, atol, _, _, host = check_host_inputs(integrator, t0, t_end, check_positive(dt, "dt", allow_none=True), y0,
+                                               params, given_params, rtol, atol, drivers)
     return rtol, atol, host
-
-
-def _tolerance_checks(integrator, host, t0, t_end, y0, params, given_params, rtol, atol):
-    from . import tolerances
-    from .batch_inputs import given_rows, row_of
-    from .integrator_checks import check_newton_scale, probe_rows, warn_float32_rtol, warn_kappa_capped
-
-    system, dtype, method = integrator.system, integrator.dtype, integrator.method
-
-    def probed_rows():
-        rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
-        return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
-
-    tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, integrator.adaptive)
-    warn_kappa_capped(integrator.solver, method, dtype, rtol)
-    if integrator.adaptive:
-        warn_float32_rtol(method, dtype, rtol, atol, y0)
-        tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
-        tolerances.warn_far_time_events(integrator.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
-    if np.dtype(dtype) == np.float32:
-        tolerances.warn_float32_range(host, t0, probed_rows(), dtype)
-    if method.family in ("dirk", "firk"):  # Rosenbrock steps have no Newton
-        check_newton_scale(atol, y0)
-
-
-def _derivative_checks(integrator, t0, y0, params, dt, driver_times, driver_values):
-    from .drivers import drivers_at, warn_step_past_samples
-    from .errors import warn_user
-
-    system = integrator.system
-    if integrator._pattern is not None or integrator._given_pattern is not None:
-        integrator._check_pattern(t0, y0, params)
-    if system.n_drivers and not integrator.adaptive:
-        warn_step_past_samples(driver_times, driver_values, dt)
-    if integrator.method.family != "erk":  # with the drivers' values at t0
-        integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
-    suspect = integrator._suspect_derivative()
-    if suspect is not None and not integrator._warned_suspect:
-        integrator._warned_suspect = True
-        warn_user(f"{integrator.method.name} uses the {suspect} of system {system.name!r}, which disagreed with "
-                  f"differences of its rhs when the system was built: a wrong {suspect} can make this run wrong, "
-                  f"or crawl to max_steps; fix it, or build the system without it so that differences are used",
-                  JacobianCheckWarning)

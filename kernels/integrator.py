@@ -24,20 +24,16 @@ from planner import Plan
 from . import tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
-from .batch_inputs import batch_inputs, given_rows, row_of
+from .batch_inputs import batch_inputs
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
-from .drivers import driven_on_host, drivers_at, validate_drivers, warn_step_past_samples
-from .errors import ConfigurationError, JacobianCheckWarning, describe, warn_user
+from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
-from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, STABILITY_RHS_BUDGET, adaptive_alike,
-                                check_newton_scale, check_pattern_at, check_sampling, controller_settings,
-                                fixed_step_remedy, keywords_checked, method_argument, not_a_system, pins_argument,
-                                plan_choice, probe_rows, probed_inputs, probed_pattern, remember_checked,
-                                warn_blind_estimate,
-                                warn_differenced_products, warn_float32_rtol, warn_kappa_capped,
-                                warn_unstable_fixed_step)
+from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, adaptive_alike, check_pattern_at,
+                                check_sampling, controller_settings, fixed_step_remedy, keywords_checked,
+                                method_argument, not_a_system, pins_argument, plan_choice, probed_inputs,
+                                probed_pattern, remember_checked, warn_blind_estimate, warn_differenced_products)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -45,6 +41,7 @@ from .solvers.iteration_matrix import jacobian_source
 from .solvers.options import as_solver_options
 from .stiffness import IMPLICIT_METHODS
 from .rhs_hint import failure_probe, mostly_rejected
+from .solve_checks import CHECKS_KEPT, check_host_inputs
 from .summaries import as_summaries
 
 __all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
@@ -363,8 +360,6 @@ class Integrator:
         from .status_messages import status_messages
 
         system, dtype = self.system, self.dtype
-        rtol = tolerances.default_rtol(dtype) if rtol is None else rtol  # None: not given (warn_unused_tolerances)
-        atol = tolerances.DEFAULT_ATOL if atol is None else atol
         dt = check.check_positive(dt, "dt", allow_none=True)
         if not self.adaptive and dt is None:
             hint = "" if self.method.adaptive else (
@@ -377,44 +372,8 @@ class Integrator:
         on_device = check.is_device_array(y0)
         given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
-        driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
-        host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
-        if not self.adaptive and self.method.family == "erk" and not on_device:
-            # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
-            tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
-            rows, key = probed_inputs(tag, y0, params, system.n_states, STABILITY_RHS_BUDGET)
-            if key not in self._stability_checked:  # once per inputs: a repeated call costs a lookup
-                warn_unstable_fixed_step(self.method, host, dt, t0, t_end, rows)
-                remember_checked(self._stability_checked, key, _CONSTANTS_KEPT)
-        scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
-        rtol, atol = self._tolerance(rtol, "rtol"), self._tolerance(atol, "atol")
-        if scalar_tolerances is None or not on_device or scalar_tolerances not in self._reachable:
-            if self.adaptive and np.any((rtol == 0) & (atol == 0)):
-                raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
-            # y0 on the device is not inspected, so the verdict on scalar tolerances holds for every such call
-            tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, self.adaptive)
-            def probed_rows():
-                rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
-                return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
-
-            warn_kappa_capped(self.solver, self.method, dtype, rtol)
-            if self.adaptive:
-                warn_float32_rtol(self.method, dtype, rtol, atol, None if on_device else y0)
-                if not on_device:
-                    tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
-                    tolerances.warn_far_time_events(self.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
-            if not on_device and np.dtype(dtype) == np.float32:
-                tolerances.warn_float32_range(host, t0, probed_rows(), dtype)
-            if self.method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
-                check_newton_scale(atol, y0)
-            if scalar_tolerances is not None and on_device:
-                self._reachable.add(scalar_tolerances)
-        if (self._pattern is not None or self._given_pattern is not None) and not on_device:
-            self._check_pattern(t0, y0, params)
-        if system.n_drivers and not self.adaptive:
-            warn_step_past_samples(driver_times, driver_values, dt)
-        if not on_device and self.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
-            self._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
+        rtol, atol, driver_times, driver_values, host = check_host_inputs(
+            self, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
@@ -424,13 +383,7 @@ class Integrator:
                 f"(controller 'fixed'), got dt_min={dt_min!r}, dt_max={dt_max!r}: drop them, or use an adaptive "
                 f"controller")
         self.check_unchanged()
-        suspect = self._suspect_derivative()
-        if suspect is not None and not self._warned_suspect:
-            self._warned_suspect = True
-            warn_user(f"{self.method.name} uses the {suspect} of system {system.name!r}, which disagreed with "
-                      f"differences of its rhs when the system was built: a wrong {suspect} can make this run wrong, "
-                      f"or crawl to max_steps; fix it, or build the system without it so that differences are used",
-                      JacobianCheckWarning)
+        suspect = self._suspect_derivative()  # (warned by check_host_inputs)
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
         device_id = current_device_id()
@@ -475,7 +428,7 @@ class Integrator:
         else:  # the user's own pattern: warned about on its first miss, then left to the user
             check_pattern_at(self.system, self._given_pattern, t0, rows, given=True)
             self._given_pattern = None
-        remember_checked(self._pattern_checked, key, _CONSTANTS_KEPT)
+        remember_checked(self._pattern_checked, key, CHECKS_KEPT)
 
     def _suspect_derivative(self):
         """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check or the
@@ -494,7 +447,7 @@ class Integrator:
             return  # not the system's, or already named
         rows, key = probed_inputs(t0, y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)
         if key not in self._derivative_verdicts:  # warns once per inputs
-            remember_checked(self._derivative_verdicts, key, _CONSTANTS_KEPT,
+            remember_checked(self._derivative_verdicts, key, CHECKS_KEPT,
                              check_derivatives_at(self.system, used, t0, rows, np.asarray(u0, np.float64)))
         if self._derivative_verdicts[key]:
             self._inputs_disagree, self._warned_suspect = used, True

@@ -1,0 +1,99 @@
+"""The checks a solve makes of its host inputs before a launch, in one place.
+
+:meth:`kernels.Integrator.solve` makes them for its batch, and a Dask solve
+(:mod:`kernels.distributed`) makes them once on the client for the whole batch
+before any chunk is sent: a worker sees only its chunk's rows, already rounded
+to the working precision, and its checks missed the float32 rounding of a
+frequency far from t = 0 and warned once per chunk (a user's trial).  Written
+twice, the two copies had drifted within a day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import tolerances
+from .batch_inputs import given_rows, row_of
+from .drivers import driven_on_host, drivers_at, validate_drivers, warn_step_past_samples
+from .errors import ConfigurationError, JacobianCheckWarning, warn_user
+from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_rows, probed_inputs,
+                                remember_checked, warn_float32_rtol, warn_kappa_capped, warn_unstable_fixed_step)
+
+__all__ = ["check_host_inputs", "warn_suspect_derivative"]
+
+CHECKS_KEPT = 32  # verdicts an Integrator remembers per kind of check (the oldest dropped first)
+
+
+def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device=False):
+    """Check a solve's inputs on the host and warn where the run cannot be trusted; return ``(rtol, atol,
+    driver_times, driver_values, host)``: the tolerances as per-state arrays, the drivers' samples and the system
+    as the host's checks and hints see it (:func:`kernels.drivers.driven_on_host`).
+
+    ``y0`` and ``params`` are the batch's rows in the working precision, ``given_params`` as the user gave them
+    (the far-from-t=0 check compares their float32 rounding); ``rtol`` / ``atol`` None take the defaults.  With
+    ``y0`` on the device (``on_device``) nothing that reads the rows is checked.
+    """
+    system, dtype = integrator.system, integrator.dtype
+    driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
+    host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
+    if not integrator.adaptive and integrator.method.family == "erk" and not on_device and dt is not None:
+        # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
+        tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
+        rows, key = probed_inputs(tag, y0, params, system.n_states, STABILITY_RHS_BUDGET)
+        if key not in integrator._stability_checked:  # once per inputs: a repeated call costs a lookup
+            warn_unstable_fixed_step(integrator.method, host, dt, t0, t_end, rows)
+            remember_checked(integrator._stability_checked, key, CHECKS_KEPT)
+    rtol, atol = _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, rtol, atol, on_device)
+    if (integrator._pattern is not None or integrator._given_pattern is not None) and not on_device:
+        integrator._check_pattern(t0, y0, params)
+    if system.n_drivers and not integrator.adaptive:
+        warn_step_past_samples(driver_times, driver_values, dt)
+    if not on_device and integrator.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
+        integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
+    warn_suspect_derivative(integrator)
+    return rtol, atol, driver_times, driver_values, host
+
+
+def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, rtol, atol, on_device):
+    """``rtol`` and ``atol`` as per-state arrays, checked against the precision and the rows (once per scalar pair
+    for ``y0`` on the device, which is not inspected)."""
+    system, dtype, method = integrator.system, integrator.dtype, integrator.method
+    rtol = tolerances.default_rtol(dtype) if rtol is None else rtol
+    atol = tolerances.DEFAULT_ATOL if atol is None else atol
+    scalar_tolerances = (rtol, atol) if isinstance(rtol, float) and isinstance(atol, float) else None
+    rtol, atol = integrator._tolerance(rtol, "rtol"), integrator._tolerance(atol, "atol")
+    if scalar_tolerances is not None and on_device and scalar_tolerances in integrator._reachable:
+        return rtol, atol
+    if integrator.adaptive and np.any((rtol == 0) & (atol == 0)):
+        raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
+    tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, integrator.adaptive)
+
+    def probed_rows():
+        rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
+        return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
+
+    warn_kappa_capped(integrator.solver, method, dtype, rtol)
+    if integrator.adaptive:
+        warn_float32_rtol(method, dtype, rtol, atol, None if on_device else y0)
+        if not on_device:
+            tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
+            tolerances.warn_far_time_events(integrator.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
+    if not on_device and np.dtype(dtype) == np.float32:
+        tolerances.warn_float32_range(host, t0, probed_rows(), dtype)
+    if method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
+        check_newton_scale(atol, y0)
+    if scalar_tolerances is not None and on_device:
+        integrator._reachable.add(scalar_tolerances)
+    return rtol, atol
+
+
+def warn_suspect_derivative(integrator):
+    """JacobianCheckWarning, once per Integrator, where the method uses a ``jac`` or ``jvp`` that disagreed with
+    differences of the rhs when the system was built."""
+    suspect = integrator._suspect_derivative()
+    if suspect is not None and not integrator._warned_suspect:
+        integrator._warned_suspect = True
+        warn_user(f"{integrator.method.name} uses the {suspect} of system {integrator.system.name!r}, which "
+                  f"disagreed with differences of its rhs when the system was built: a wrong {suspect} can make "
+                  "this run wrong, or crawl to max_steps; fix it, or build the system without it so that "
+                  "differences are used", JacobianCheckWarning)
