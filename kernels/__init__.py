@@ -47,6 +47,7 @@ _EXPORTS = {
     "StabilityWarning": "errors",
     "SamplingWarning": "errors",
     "ToleranceWarning": "errors", "UnusedOptionWarning": "errors", "PrecisionWarning": "errors",
+    "StaleSourceWarning": "errors", "UnpicklableSystemError": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",
     "SolverOptions": "solvers.options",
     "Summaries": "summaries", "Event": "events", "EVENT": "status",

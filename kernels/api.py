@@ -25,9 +25,22 @@ from .status_messages import DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RES
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
 
+def _on_host(value):
+    """``value``, a device array copied to the host."""
+    return value.copy_to_host() if not isinstance(value, np.ndarray) and hasattr(value, "copy_to_host") else value
+
+
+def _same_field(a, b):
+    a, b = _on_host(a), _on_host(b)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc" and b.dtype.kind in "fc"))
+    return bool(a == b)
+
+
 @dataclasses.dataclass(frozen=True)
 class IVPResult:
-    """The result of a batch integration (immutable; pickles when its arrays are host arrays).
+    """The result of a batch integration (immutable; pickles, device arrays as host arrays).
 
     Attributes
     ----------
@@ -168,11 +181,21 @@ class IVPResult:
         raise AttributeError(f"'IVPResult' object has no attribute {name!r}")
 
     def __getstate__(self):
-        """The probe holds the system, whose functions need not pickle: its hints go as text (the first 16)."""
-        state = dict(self.__dict__)
+        """The probe holds the system, whose functions need not pickle: its hints go as text (the first 16).  Device
+        arrays go as host arrays (the simulator's unpickled in another process recursed without end)."""
+        state = {name: _on_host(value) for name, value in self.__dict__.items()}
         if self.stiffness_probe is not None:  # (hints already resolved, by an earlier pickle, travel as they are)
             state["stiffness_probe"] = resolve_hints(self.stiffness_probe, self._host_status(), self.t, self.y)
         return state
+
+    def __eq__(self, other):
+        """Whether ``other`` is a result with equal fields: arrays by :func:`numpy.array_equal` (NaN equal to NaN in
+        float ones: a trajectory stopped early), the rest by ``==`` (the dataclass's own raised NumPy's "truth
+        value of an array ... is ambiguous")."""
+        if not isinstance(other, IVPResult):
+            return NotImplemented
+        return all(_same_field(getattr(self, field.name), getattr(other, field.name))
+                   for field in dataclasses.fields(self) if field.compare)
 
     def __deepcopy__(self, memo):
         """A copy with its own arrays that keeps the failure probe (shared: it only reads), so its messages stay."""
@@ -234,6 +257,9 @@ class IVPResult:
         if hint:  # the cause is named: float32's range is not it
             text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
         return text
+
+
+IVPResult.__hash__ = None  # arrays inside: the hash the frozen dataclass made raised on them, as a mutable's does
 
 
 def integrator_for(system, method="tsit5", controller=None, precision=np.float32, solver=None, *, summaries=None,

@@ -11,6 +11,7 @@ keeps working.
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import warnings
 
@@ -31,6 +32,8 @@ __all__ = [
     "JacobianCheckWarning",
     "ToleranceWarning",
     "PrecisionWarning",
+    "StaleSourceWarning",
+    "UnpicklableSystemError",
     "UnusedOptionWarning",
     "UserFunctionError",
 ]
@@ -94,6 +97,16 @@ class ToleranceWarning(UserWarning):
 class PrecisionWarning(UserWarning):
     """A model that the working precision cannot hold: in float32 its constants or parameters multiply past the
     range (inf on a GPU), where float64 holds them."""
+
+
+class StaleSourceWarning(PrecisionWarning):
+    """A function's file was edited since its module was imported: it is compiled as Python loaded it, its float
+    literals as written (reload the module, or restart)."""
+
+
+class UnpicklableSystemError(ConfigurationError, pickle.PicklingError):
+    """A system whose function pickle cannot import by name where it is unpickled (a closure's, a
+    symbolic_system's); a :class:`pickle.PicklingError` too, as pickle's own was."""
 
 
 class UnusedOptionWarning(UserWarning):

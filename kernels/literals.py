@@ -22,25 +22,38 @@ NumPy scalars (``np.float64`` values stay float64), and values the dtype cannot
 hold (they would overflow or flush to zero).  Where the copy cannot be
 made (no source: lambdas, functions made by ``exec``, builtins, jitted
 dispatchers; source that no longer matches the code), the function is returned
-as written, with a debug-level log line.
+as written, with a debug-level log line; where its file was edited since the import (the def there no longer
+compiles to the function's code), with a :class:`StaleSourceWarning` naming the file.
 """
 
 from __future__ import annotations
 
+import __future__
 import ast
 import collections
+import copy
+import dis
+import functools
 import inspect
 import logging
+import operator
 import textwrap
 import types
+import warnings
 
 import numpy as np
+
+from .errors import StaleSourceWarning
 
 __all__ = ["in_precision", "for_system", "holds", "parsed_source", "is_own_definition"]
 
 _log = logging.getLogger(__name__)
 _PREFIX = "_bufferplan_literal_"
 _FACTORY = "_bufferplan_factory"
+# What tells a function's code from its source's, and the source's __future__ imports (annotations) it keeps.
+_SKIPPED = frozenset({"NOP", "EXTENDED_ARG", "CACHE", "PUSH_NULL"})  # no operation of their own
+_SAME_AS = {"LOAD_METHOD": "LOAD_ATTR"}
+_FUTURES = functools.reduce(operator.or_, (getattr(__future__, f).compiler_flag for f in __future__.all_feature_names))
 # Calls whose float argument the user wrote on purpose in double (or Python float) precision.
 _EXPLICIT_CASTS = frozenset({"float", "float64", "double", "float_", "longdouble", "complex", "complex128"})
 
@@ -66,6 +79,9 @@ def in_precision(func, dtype):
         return func
     try:
         return _rewrite(func, dtype.type)
+    except _Edited as edited:
+        warnings.warn(edited.message(dtype), StaleSourceWarning, stacklevel=2)
+        return func
     except _AsWritten as reason:
         _log.debug("float literals of %s stay as written: %s", getattr(func, "__qualname__", func), reason)
         return func
@@ -79,7 +95,12 @@ def parsed_source(func):
 
 def is_own_definition(node, code):
     """Whether the parsed def or lambda ``node`` is ``code``'s: its name and positional arguments (a module edited
-    since its import, or code exec'd under a file's name, hands ``getsource`` another function's lines)."""
+    since its import, or code exec'd under a file's name, hands ``getsource`` another function's lines), and the
+    code it compiles to (a same-line edit, ``-2.0 * y`` to ``-5.0 * y``, keeps the name and arguments)."""
+    return _same_signature(node, code) and _compiles_to(node, code)
+
+
+def _same_signature(node, code):
     arguments = [a.arg for a in node.args.posonlyargs + node.args.args]
     return (arguments == list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])
             and (not isinstance(node, ast.FunctionDef) or node.name == code.co_name))
@@ -87,6 +108,21 @@ def is_own_definition(node, code):
 
 class _AsWritten(Exception):
     """Why a function keeps its literals as written."""
+
+
+class _Edited(_AsWritten):
+    """The function's file was edited since its import: its source there is not the code Python runs."""
+
+    def __init__(self, func):
+        super().__init__(func)
+        self.func = func
+
+    def message(self, dtype):
+        name, module = self.func.__qualname__, self.func.__module__
+        return (f"{self.func.__code__.co_filename} was edited since {module} was imported: {name} there is not the "
+                f"code Python runs, so the {dtype} kernel compiles {name} as loaded, its float literals as written "
+                f"(float64). Reload the module (importlib.reload({module})) or restart Python to solve the edited "
+                f"{name}.")
 
 
 def _rewrite(func, scalar):
@@ -99,8 +135,10 @@ def _rewrite(func, scalar):
     except (OSError, TypeError, SyntaxError) as exc:
         raise _AsWritten(f"no parsable source ({type(exc).__name__})") from None
     if (len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != func.__name__
-            or not is_own_definition(tree.body[0], func.__code__)):
+            or not _same_signature(tree.body[0], func.__code__)):
         raise _AsWritten("the source is not one def of this name")
+    if not _compiles_to(tree.body[0], func.__code__):
+        raise _Edited(func)
     definition = tree.body[0]
     definition.decorator_list = []
     definition.args.defaults = []  # the function's own defaults are reused
@@ -162,6 +200,78 @@ def _inner_code(definition, func, free):
     if len(inner) != 1:
         raise _AsWritten("the rewritten function was not found")
     return inner[0]
+
+
+def _compiles_to(node, code):
+    """Whether the def or lambda ``node``, compiled where ``code``'s free variables are cells (in its class, for a
+    method: private names), gives ``code``'s bytecode, names and constants (strings up to whitespace: dedenting
+    the source re-indents them)."""
+    node = copy.deepcopy(node)
+    node.args.defaults, node.args.kw_defaults = [], [None] * len(node.args.kwonlyargs)  # made outside the code
+    scope = getattr(code, "co_qualname", code.co_name).split(".")[:-1]
+    owner = scope[-1] if scope and scope[-1] != "<locals>" else None
+    free = [name for name in code.co_freevars if name != "__class__"]
+    factory = ast.parse(f"def {_FACTORY}({', '.join(free)}):\n    pass\n").body[0]
+    if not isinstance(node, ast.Lambda):
+        node.decorator_list, node.returns = [], None
+        for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+            arg.annotation = None
+    inner = ast.Return(value=node) if isinstance(node, ast.Lambda) else node
+    bound = owner or getattr(node, "name", None)
+    factory.body = [ast.Global(names=[bound])] if bound and bound not in free else []  # a recursive call
+    if owner:
+        holder = ast.parse(f"class {owner}:\n    pass\n").body[0]
+        holder.body = [inner]
+        inner = holder
+    factory.body += [inner, ast.Return(value=ast.Constant(value=None))]
+    module = ast.Module(body=[factory], type_ignores=[])
+    ast.fix_missing_locations(module)
+    try:
+        compiled = compile(module, code.co_filename, "exec", code.co_flags & _FUTURES, dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    found = next((c for c in _nested(compiled) if c.co_name == code.co_name), None)
+    return found is not None and _same_code(found, code)
+
+
+def _nested(code):
+    """The code objects inside ``code``, outermost first."""
+    level = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    while level:
+        yield from level
+        level = [c for outer in level for c in outer.co_consts if isinstance(c, types.CodeType)]
+
+
+def _same_code(a, b):
+    return ((a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars)
+            == (b.co_names, b.co_varnames, b.co_freevars, b.co_cellvars)
+            and _same_constant(tuple(_instructions(a)), tuple(_instructions(b))))
+
+
+def _instructions(code):
+    """``(operation, argument)`` of each instruction, jumps to instruction counts: CPython 3.11 loads a method of
+    a name the module imported (``np.uint64(0)``) with LOAD_ATTR, one of a name it did not with LOAD_METHOD."""
+    kept, index = [], {}
+    for instruction in dis.get_instructions(code):
+        index[instruction.offset] = len(kept)
+        if instruction.opname not in _SKIPPED:
+            kept.append(instruction)
+    for instruction in kept:
+        jump = instruction.opcode in dis.hasjrel or instruction.opcode in dis.hasjabs
+        yield (_SAME_AS.get(instruction.opname, instruction.opname),
+               index.get(instruction.argval) if jump else instruction.argval)
+
+
+def _same_constant(a, b):
+    if isinstance(a, types.CodeType) or isinstance(b, types.CodeType):
+        return isinstance(a, types.CodeType) and isinstance(b, types.CodeType) and _same_code(a, b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(map(_same_constant, a, b))
+    if isinstance(a, str):
+        return a.split() == b.split()
+    return repr(a) == repr(b) if isinstance(a, (float, complex)) else a == b
 
 
 def for_system(function, system, dtype):

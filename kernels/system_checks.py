@@ -13,16 +13,19 @@ import functools
 import inspect
 import os
 import re
+import sys
 import traceback
+import types
 
 import numpy as np
 
 from .derivative_check import second_point
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, UnpicklableSystemError, describe
 from .validation import defaulted_parameter
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written",
            "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
+           "pickled_functions",
            "check_jvp_runs", "check_arity"]
 
 
@@ -36,6 +39,39 @@ def picklable_function(func):
     module = sys.modules.get(getattr(func, "__module__", None) or "")
     held = getattr(module, getattr(func, "__qualname__", ""), None) if module is not None else None
     return held if held is not func and getattr(held, "py_func", None) is func else func
+
+
+def pickled_functions(state, roles, name):
+    """``state``'s functions of ``roles`` as pickle writes them (:func:`picklable_function`); refused, with what to
+    send instead, where pickle would save one by name that cannot be imported by it (pickle said "Can't pickle
+    local object" or "import of module 'kernels.symbolic.generated' failed").  cloudpickle and dill save such a
+    function by value (Dask does), and ``copy.copy`` does not save it: they pass."""
+    for role in roles:
+        func = state[role] = picklable_function(state[role])
+        if isinstance(func, types.FunctionType) and not _importable(func) and not _by_value():
+            raise UnpicklableSystemError(
+                f"ODESystem {name!r} does not pickle: its {role} ({func.__qualname__} of module {func.__module__}) "
+                "cannot be imported by name on the other side. An ODESystem of module-level functions pickles; for "
+                "a closure's or symbolic_system's, send what builds it (the factory's arguments, the expressions) "
+                "and build the system there, or pickle it with cloudpickle (functions by value)")
+    return state
+
+
+def _importable(func):
+    found = sys.modules.get(func.__module__ or "")
+    for part in func.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is func
+
+
+def _by_value():
+    """Whether a pickler that saves functions by value (cloudpickle, dill), or ``copy``, is up the stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if {"cloudpickle", "dill", "copy"} & set(str(frame.f_globals.get("__name__", "")).split(".")):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def cpu_jit_unwrapped(func):

@@ -37,7 +37,7 @@ from .errors import ConfigurationError, UnassignedOutputError, describe, state_t
 from .frozen_values import FrozenValues
 from .input_writes import refuse_input_writes
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, check_arity, check_jvp_runs, cpu_jit_unwrapped,
-                            first_lines, input_written, picklable_function, signature,
+                            first_lines, input_written, pickled_functions, signature,
                             unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, reals_or_none
@@ -175,9 +175,7 @@ class ODESystem:
         for cached in ("_device", "_integrators", "device_rhs", "device_observables"):
             state.pop(cached, None)
         state["_device"], state["_compiled"] = {}, set()
-        for role in _USER_FUNCTIONS:  # a numba.njit function goes as its module's dispatcher
-            state[role] = picklable_function(state[role])
-        return state
+        return pickled_functions(state, _USER_FUNCTIONS, self.name)  # a numba.njit function: its module's dispatcher
 
     def __setstate__(self, state):
         self.__dict__.update(state)

@@ -196,3 +196,36 @@ def test_max_steps_on_a_run_whose_steps_grow_gives_no_extrapolated_step_count():
     assert "Raise max_steps" in text and "would take" not in text and "e+04 steps" not in text, text
     assert f" Its {int(result.n_steps[0])} accepted steps ({int(result.n_rejected[0])} rejected) ended before the " \
            "save at t = 100;" in text, text
+
+
+def test_a_result_on_device_arrays_pickles_as_host_arrays():
+    """A result solved on device arrays (README: Repeated solves) failed to unpickle with a RecursionError (the
+    simulator's arrays) in the receiving process (a user's trial): its arrays now travel as host arrays."""
+    import pickle
+
+    from numba import cuda
+
+    integrator = kernels.Integrator(kernels.lorenz(), "rk4", precision=np.float64)
+    y0, params = np.ones((2, 3)), np.tile([10.0, 28.0, 8.0 / 3.0], (2, 1))
+    result = integrator.solve((0.0, 0.05), cuda.to_device(y0), cuda.to_device(params), dt=0.01, progress=False)
+    again = pickle.loads(pickle.dumps(result))
+    assert isinstance(again.y, np.ndarray) and isinstance(again.status, np.ndarray)
+    np.testing.assert_array_equal(again.y, result.y.copy_to_host())
+    assert again.success
+
+
+def test_results_compare_by_their_arrays_and_do_not_hash():
+    """``res == other`` raised NumPy's "truth value of an array ... is ambiguous" (a regression check after a
+    pickle round trip, a user's trial): fields compare as arrays (NaN equal to NaN), the answer is a bool."""
+    import pickle
+
+    system = kernels.van_der_pol()
+    result = kernels.solve_ivp(system, (0.0, 0.5), [2.0, 0.0], [[1.0], [2.0]], method="rk4", dt=0.05,
+                               precision=np.float64, progress=False)
+    stopped = dataclasses.replace(result, y=np.where(np.arange(2)[:, None, None] == 1, np.nan, result.y))
+    assert (result == pickle.loads(pickle.dumps(result))) is True
+    assert (stopped == pickle.loads(pickle.dumps(stopped))) is True  # a trajectory's NaN saves
+    assert (result == stopped) is False and (result != stopped) is True
+    assert (result == dataclasses.replace(result, method="tsit5")) is False and result != "a result"
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(result)

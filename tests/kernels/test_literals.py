@@ -9,6 +9,7 @@ to float32 rounding.  Functions without source are compiled as written.
 import functools
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -85,6 +86,23 @@ def test_float64_and_functions_without_source_are_used_as_written():
         _with_defaults(t, y, p, dydt, 2.0)
 
     assert in_precision(wrapper, np.float32) is wrapper  # its source would be the wrapped function's
+
+
+def test_a_module_edited_since_its_import_is_compiled_as_loaded_with_a_warning(tmp_path, monkeypatch):
+    """A same-line edit on disk (-2.0 to -5.0, not reloaded) kept the name and arguments: the float32 kernel was
+    built from the edited file, exp(-5) where Python and float64 ran exp(-2), without a word (a user's trial)."""
+    source = tmp_path / "edited_model.py"
+    source.write_text("def rhs(t, y, p, dydt):\n    dydt[0] = -2.0 * y[0]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import edited_model
+
+    monkeypatch.delitem(sys.modules, "edited_model")
+    source.write_text("def rhs(t, y, p, dydt):\n    dydt[0] = -5.0 * y[0]\n")  # edited, not reloaded
+    system = ODESystem(edited_model.rhs, 1, name="edited", check=False)
+    with pytest.warns(kernels.PrecisionWarning, match=r"edited_model\.py was edited since edited_model was "
+                      r"imported.*importlib\.reload\(edited_model\)"):
+        result = kernels.solve_ivp(system, (0.0, 1.0), np.ones((1, 1)), method="rk4", dt=0.05, precision=np.float32)
+    np.testing.assert_allclose(result.y[0, -1, 0], np.exp(-2.0), rtol=1e-5)
 
 
 @settings(max_examples=60, deadline=None)
@@ -172,6 +190,7 @@ def test_lorenz96_with_integer_index_arithmetic_matches_scipy_in_float32():
 # -- compiled: no float64 in a float32 right-hand side (PTX, no GPU needed) ---------------------------
 _MODEL = """
 import math
+import sys
 import numpy as np
 
 def toy(t, y, p, dydt):

@@ -736,3 +736,31 @@ def test_a_system_of_njit_functions_pickles():
     first = kernels.solve_ivp(system, *args, method="rk4", dt=0.05, precision=np.float64, progress=False)
     second = kernels.solve_ivp(again, *args, method="rk4", dt=0.05, precision=np.float64, progress=False)
     np.testing.assert_array_equal(first.y, second.y)
+
+
+def _decay_factory(k):
+    def rhs(t, y, p, dydt):
+        dydt[0] = -k * y[0]
+
+    return rhs
+
+
+def test_a_closures_or_symbolic_system_is_told_what_to_send_instead_of_pickle_s_error():
+    """Pickling a closure's system raised "Can't pickle local object", a symbolic_system's a bare PicklingError
+    (a user's trial); an Integrator's refusal said what to send instead, and so do they now.  cloudpickle (as
+    Dask uses) still sends them by value."""
+    import pickle
+
+    cloudpickle = pytest.importorskip("cloudpickle")
+    sympy = pytest.importorskip("sympy")
+    x, v = sympy.symbols("x v")
+    closure = ODESystem(_decay_factory(2.0), 1, name="closure")
+    for system, what in ((closure, r"rhs \(_decay_factory.<locals>.rhs of module test_systems\)"),
+                         (kernels.symbolic_system([x, v], [v, -x], t=None), r"rhs \(rhs of module kernels\.symbolic")):
+        with pytest.raises(pickle.PicklingError, match=rf"ODESystem '\w+' does not pickle: its {what}.*send what "
+                           r"builds it") as info:
+            pickle.dumps(system)
+        assert isinstance(info.value, ConfigurationError)
+    again = pickle.loads(cloudpickle.dumps(closure))
+    y = kernels.solve_ivp(again, (0.0, 1.0), [1.0], method="rk4", dt=0.05, precision=np.float64, progress=False).y
+    np.testing.assert_allclose(y[0, -1, 0], np.exp(-2.0), rtol=1e-5)
