@@ -17,7 +17,8 @@ from .batch_inputs import given_rows, row_of
 from .drivers import driven_on_host, drivers_at, validate_drivers, warn_step_past_samples
 from .errors import ConfigurationError, JacobianCheckWarning, warn_user
 from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_rows, probed_inputs,
-                                remember_checked, warn_float32_rtol, warn_kappa_capped, warn_unstable_fixed_step)
+                                remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
+                                warn_unstable_fixed_step)
 
 __all__ = ["check_host_inputs", "warn_suspect_derivative"]
 
@@ -66,7 +67,8 @@ def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, r
         return rtol, atol
     if integrator.adaptive and np.any((rtol == 0) & (atol == 0)):
         raise ConfigurationError("rtol and atol must not both be 0 for the same state component")
-    tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, integrator.adaptive)
+    tolerances.check_tolerance_reachable(rtol, atol, y0, dtype, integrator.adaptive,
+                                         newton=method.family in ("dirk", "firk"))
 
     def probed_rows():
         rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
@@ -74,6 +76,7 @@ def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, r
 
     warn_kappa_capped(integrator.solver, method, dtype, rtol)
     if integrator.adaptive:
+        warn_tight_kept_factor(integrator.solver, method, dtype, rtol)
         warn_float32_rtol(method, dtype, rtol, atol, None if on_device else y0)
         if not on_device:
             tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)

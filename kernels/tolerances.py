@@ -73,7 +73,8 @@ def warn_unused_tolerances(rtol, atol, method, dt, remedy):
 TOLERANCE_FLOOR = 1.0 / 16.0
 
 
-def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "atol", "precision=np.float64")):
+def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "atol", "precision=np.float64"),
+                              newton=False):
     """Refuse tolerances the precision cannot meet; return nothing.
 
     For each state component ``i`` with scale ``s = max |y0[:, i]|`` the error
@@ -81,10 +82,13 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
     ``TOLERANCE_FLOOR * eps * s`` (``eps`` of ``dtype``): below that the
     step-size controller chases rounding noise until ``max_steps``.  A
     component that starts at 0 (or ``y0`` on the device, not inspected) is only
-    judged by ``rtol`` when ``atol`` is 0 there.  Fixed steps ignore tolerances.
-    ``names`` are how the message calls rtol, atol and the float64 remedy.
+    judged by ``rtol`` when ``atol`` is 0 there.  Fixed steps ignore tolerances,
+    but for ``newton`` (an implicit method's fixed steps, whose Newton iteration
+    stops by them: float32 at rtol 1e-12 ended NEWTON_NOT_CONVERGED with NaN
+    states, a numerical analyst's trial).  ``names`` are how the message calls
+    rtol, atol and the float64 remedy.
     """
-    if not adaptive:
+    if not (adaptive or newton):
         return
     eps = float(np.finfo(dtype).eps)
     floor = TOLERANCE_FLOOR * eps
@@ -128,7 +132,8 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
         loosen = f"{names[0]} >= {floor:.2g}, or {names[1]} > 0"
     raise ConfigurationError(
         f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} are tighter than {name} can resolve: {where}, "
-        f"so the step size would shrink until max_steps; {wider}loosen the tolerances ({loosen})")
+        + ("so Newton's iteration, which stops by them on these fixed steps, could not meet them; " if not adaptive
+           else "so the step size would shrink until max_steps; ") + f"{wider}loosen the tolerances ({loosen})")
 
 
 def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):

@@ -262,3 +262,32 @@ def test_a_float32_run_far_from_t_zero_with_a_time_dependent_rhs_warns():
         kernels.solve_ivp(SEASONAL, (738000.0, 738010.0), **args, precision=np.float64)
         kernels.solve_ivp(LORENZ, (738000.0, 738000.1), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0], rtol=1e-5,
                           atol=1e-5, progress=False)  # autonomous: t enters nowhere
+
+
+def test_float32_tolerances_a_fixed_step_newton_cannot_meet_are_refused():
+    # Fixed-step radau in float32 at rtol = atol = 1e-12 (the README's advice for convergence studies, in
+    # float64) ended NEWTON_NOT_CONVERGED with NaN states and no word, where the adaptive run is refused (a
+    # numerical analyst's trial); the Newton iteration of fixed steps stops by the tolerances too
+    def decay(t, y, p, dydt):
+        dydt[0] = -y[0]
+
+    system = kernels.ODESystem(decay, 1, name="decay")
+    for method in ("radau", "sdirk4"):
+        with pytest.raises(kernels.ConfigurationError, match=r"tighter than float32 can resolve.*so Newton's "
+                                                             r"iteration, which stops by them on these fixed steps"):
+            kernels.solve_ivp(system, (0.0, 0.1), [1.0], method=method, controller="fixed", dt=0.05, rtol=1e-12,
+                              atol=1e-12, progress=False)
+
+
+def test_an_adaptive_radau_keeping_its_factor_below_1e_11_warns():
+    def decay(t, y, p, dydt):
+        dydt[0] = -y[0] + math.sin(t)
+
+    system = kernels.ODESystem(decay, 1, name="forced_decay")
+    args = dict(method="radau", precision=np.float64, rtol=1e-12, atol=1e-12, progress=False)
+    with pytest.warns(kernels.ToleranceWarning, match=r"keeps its factored iteration matrix.*reuse_factor': False"):
+        kernels.solve_ivp(system, (0.0, 1e-3), [1.0], **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        kernels.solve_ivp(system, (0.0, 1e-3), [1.0], solver={"reuse_factor": False}, **args)
+        kernels.solve_ivp(system, (0.0, 1e-3), [1.0], **dict(args, rtol=1e-10, atol=1e-10))
