@@ -6,7 +6,7 @@ instead (never run): a write into an input, into a local name bound to one (``v 
 a view in Numba too), or into the argument of a helper the function passes an input to (a device function or a
 plain function read from its module or closure, followed :data:`DEPTH` calls down) is refused, with its line.
 A local name counts as a view only where such a binding reaches the write in source order (``w = y[0:2]``, then
-``w = cuda.local.array(...)``, leaves ``w[0] = s`` a write into the local array).
+``w`` bound to a local array, leaves ``w[0] = s`` a write into the local array).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _first_write(func, inputs, depth):
     """``(input, line, chain)`` of the first write (by line) into one of the parameters ``inputs`` of ``func``
     or, ``depth`` above 0, in a helper it passes one to; None for none.  A write counts only where a binding of
     its name to an input or a view of one reaches it (:class:`_Flow`): ``w = y[0:2]; s = w[0]`` then
-    ``w = cuda.local.array(2, float64); w[0] = s`` writes the local array, not y (a user's trial was refused)."""
+    ``w`` bound to a local array, ``w[0] = s`` writes that array, not y (a user's trial was refused)."""
     found = _definition(func)
     if found is None:
         return None
