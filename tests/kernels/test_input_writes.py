@@ -1,0 +1,225 @@
+"""Writes into a user function's inputs, refused when the system (or event) is built: kernels/input_writes.py.
+
+On the GPU ``y`` is the step's own stage state and ``p`` the trajectory's parameters, so a write into either
+corrupts the run in silence; the check reads the source (never runs it) for writes through the name itself, a local
+alias or slice, or a helper two calls down, in statement order.
+"""
+
+import math
+import re
+
+import numba
+import numpy as np
+import pytest
+from numba import cuda
+
+import kernels
+from kernels import ConfigurationError, ODESystem
+from kernels.input_writes import refuse_input_writes
+
+
+def _clamps_y(t, y, p, dydt):
+    y[0] = max(y[0], 0.0)  # on the GPU y is the step's stage state: the step would be corrupted silently
+    dydt[0] = -p[0] * y[0]
+
+
+def _scales_p(t, y, p, dydt):
+    p[0] = 2.0 * p[0]
+    dydt[0] = -p[0] * y[0]
+
+
+def _observes_into_y(t, y, p, obs):
+    y[0] = 1.0
+    obs[0] = y[0]
+
+
+@pytest.mark.parametrize("rhs, written", [(_clamps_y, "y"), (_scales_p, "p")])
+def test_a_rhs_that_writes_its_input_is_named_with_what_to_do(rhs, written):
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(rhs, 1, 1, name="decay")
+    assert re.match(rf"rhs of system 'decay' assigns into its input {written} \(line \d+\)", str(info.value))
+    assert "Copy the values you want to change into local variables" in str(info.value)
+
+
+def _resets_in_a_branch(t, y, p, dydt):
+    dydt[0] = 0.04 * y[0] * y[0] + 5.0 * y[0] + 140.0 - y[1]
+    dydt[1] = 0.02 * (0.2 * y[0] - y[1])
+    if y[0] >= 30.0:  # never taken at the construction's test point
+        y[0] = -65.0
+        y[1] += 8.0
+
+
+def test_a_write_into_an_input_in_a_branch_the_test_point_misses_is_refused():
+    """An Izhikevich reset written into rhs ran with status success (a user's trial): y is the step's own stage
+    state on a GPU; the source is read for such writes wherever they are."""
+    with pytest.raises(ConfigurationError, match=r"rhs of system 'izh' assigns into its input y \(line \d+\).*"
+                                                 r"a reset belongs in a terminal event"):
+        ODESystem(_resets_in_a_branch, 2, name="izh")
+
+
+def _decays(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def test_observables_that_write_y_are_named_too():
+    with pytest.raises(ConfigurationError, match="observables of system 'o' assigns into its input y"):
+        ODESystem(_decays, 1, name="o", observables=_observes_into_y, n_observables=1)
+
+
+def _resets_through_an_alias(t, y, p, dydt):
+    v = y
+    if v[0] > 1.5:
+        v[0] = 1.0
+    dydt[0] = -y[0] + p[0]
+
+
+def _scales_through_a_slice(t, y, p, dydt):
+    a, b = y, p[0:1]
+    b[0] = 2.0 * a[0]
+    dydt[0] = -b[0] * y[0]
+
+
+@cuda.jit(device=True)
+def _clamp_state(y):
+    if y[0] > 1.5:
+        y[0] = 1.0
+
+
+@cuda.jit(device=True)
+def _clamp_twice(x):
+    _clamp_state(x)
+
+
+def _calls_a_helper_that_writes_y(t, y, p, dydt):
+    _clamp_state(y)
+    dydt[0] = -y[0] + p[0]
+
+
+def _calls_it_two_levels_down(t, y, p, dydt):
+    _clamp_twice(y[:])
+    dydt[0] = -y[0] + p[0]
+
+
+def _binds_the_view_again_later_in_a_loop(t, y, p, dydt):
+    w = cuda.local.array(1, numba.float64)
+    for _ in range(2):
+        w[0] = 1.0  # y on the second iteration
+        w = y[0:1]
+    dydt[0] = -p[0] * y[0]
+
+
+def _binds_the_view_in_one_branch(t, y, p, dydt):
+    v = dydt
+    if t > 1.0:
+        v = y
+    v[0] = -p[0] * y[0]
+
+
+@pytest.mark.parametrize("rhs, written, via", [
+    (_resets_through_an_alias, "y", r"\(line \d+\)"),
+    (_scales_through_a_slice, "p", r"\(line \d+\)"),
+    (_binds_the_view_again_later_in_a_loop, "y", r"\(line \d+\)"),
+    (_binds_the_view_in_one_branch, "y", r"\(line \d+\)"),
+    (_calls_a_helper_that_writes_y, "y", r"\(line \d+: it passes y to _clamp_state, which assigns into its argument "
+                                         r"y at line \d+ of test_input_writes\.py\)"),
+    (_calls_it_two_levels_down, "y", r"\(line \d+: it passes y to _clamp_twice, which passes it to _clamp_state, "
+                                     r"which assigns into its argument y at line \d+ of test_input_writes\.py\)"),
+], ids=["alias", "slice", "helper", "two-levels", "view-bound-later-in-a-loop", "view-in-one-branch"])
+def test_a_write_into_an_input_through_an_alias_or_a_helper_is_refused(rhs, written, via):
+    """``v = y; v[0] = 1.0`` and a device helper ``clamp_state(y)`` writing its argument ran with status 0 and a
+    wrong trajectory (a user's trial): the source check only saw assignments to the input's own name."""
+    with pytest.raises(ConfigurationError, match=rf"rhs of system 'w' assigns into its input {written} {via}: rhs "
+                                                 r"must only read its inputs and write dydt"):
+        ODESystem(rhs, 1, 1, name="w")
+
+
+@cuda.jit(device=True)
+def _decay_into(y, p, out):
+    out[0] = -p[0] * y[0]
+
+
+def _helper_writes_its_own_output(t, y, p, dydt):
+    _decay_into(y, p, dydt)
+
+
+def _writes_a_local_copy(t, y, p, dydt):
+    v = cuda.local.array(1, numba.float64)
+    v[0] = y[0]
+    if v[0] > 1.5:
+        v[0] = 1.5
+    dydt[0] = -p[0] * v[0]
+
+
+@pytest.mark.parametrize("rhs", [_helper_writes_its_own_output, _writes_a_local_copy])
+def test_a_helper_writing_its_output_or_a_local_copy_of_y_passes(rhs):
+    assert ODESystem(rhs, 1, 1, name="fine").n_states == 1
+
+
+def _reuses_a_view_s_name_for_a_local_array(t, y, p, dydt):
+    w = y[0:2]
+    s = w[0] + w[1]
+    w = cuda.local.array(2, numba.float64)  # the name bound again: w[0] = s writes the local array, not y
+    w[0] = s
+    w[1] = -y[1]
+    dydt[0] = -p[0] * w[0]
+    dydt[1] = w[1]
+
+
+def _moves_a_view_from_y_to_dydt(t, y, p, dydt):
+    v = y[0:2]
+    a = v[0]
+    v = dydt[0:2]
+    v[0] = -p[0] * a
+    v[1] = -y[1]
+
+
+def _binds_a_view_before_each_write_in_a_loop(t, y, p, dydt):
+    for i in range(2):
+        w = y[i:i + 1]
+        a = w[0]
+        w = dydt[i:i + 1]
+        w[0] = -p[0] * a
+
+
+def _event_reuses_a_view_s_name(t, y, p):
+    v = y[0:1]
+    a = v[0]
+    v = cuda.local.array(1, numba.float64)
+    v[0] = a
+    return v[0] - 0.5
+
+
+@pytest.mark.parametrize("rhs, y0_end", [
+    (_reuses_a_view_s_name_for_a_local_array, 0.5 * math.exp(-0.5)),  # y0' = -(y0 + y1): (1 - t) e^-t
+    (_moves_a_view_from_y_to_dydt, math.exp(-0.5)),
+    (_binds_a_view_before_each_write_in_a_loop, math.exp(-0.5)),
+], ids=["local-array", "dydt", "in-a-loop"])
+def test_a_name_bound_again_after_viewing_an_input_is_not_the_input(rhs, y0_end):
+    """``w = y[0:2]; s = w[0] + w[1]`` then ``w = cuda.local.array(2, float64); w[0] = s`` was refused as a write
+    into y, as was ``v = y[0:2]; a = v[0]; v = dydt[0:2]; v[0] = ...`` (a user's trial): the source check took every
+    write to a name once bound to a view for the input's, whatever the name held at the write."""
+    res = kernels.solve_ivp(ODESystem(rhs, 2, 1, name="reuse"), (0.0, 0.5), [[1.0, 1.0]] * 2, [[1.0]] * 2,
+                            method="rk4", dt=0.1, progress=False)
+    assert res.success
+    np.testing.assert_allclose(res.y[:, -1], [[y0_end, math.exp(-0.5)]] * 2, rtol=1e-5)
+
+
+def test_an_event_function_that_binds_a_view_s_name_again_is_accepted():
+    assert kernels.Event(_event_reuses_a_view_s_name, terminal=True).terminal
+
+
+def _event_resets(t, y, p):
+    if y[0] >= 30.0:
+        y[0] = -65.0
+    return y[0] - 30.0
+
+
+def test_an_event_function_that_writes_y_is_refused_with_the_restart_recipe():
+    """An event g resetting y[0] = -65 gave status 0, event_count 0 and a wrong trajectory (a user's trial); the
+    events module checks g with refuse_input_writes(g, "event function")."""
+    with pytest.raises(ConfigurationError, match=r"^event function assigns into its input y \(line \d+\): an event "
+                                                 r"function must only read t, y and p and return a number.*make the "
+                                                 r"event terminal \(kernels\.Event\(g, terminal=True\)\), then start "
+                                                 r"a new solve from the result's event_t and event_y"):
+        refuse_input_writes(_event_resets, "event function")
+    refuse_input_writes(lambda t, y, p: y[0] - 30.0, "event function")  # reading only passes
