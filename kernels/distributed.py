@@ -51,6 +51,7 @@ one process would give them) is :mod:`kernels.distributed_worker`;
 from __future__ import annotations
 
 import collections
+import collections.abc
 import hashlib
 import json
 import uuid
@@ -406,13 +407,14 @@ def map_configurations(client, function, configurations, done=(), key=configurat
     retries = check_int(retries, "retries", 0)
     if resources == "auto":
         resources = _gpu_resources(scheduler_workers(client))
-    done = _done_keys(done)
+    done = _done_keys(done, strings=key is configuration_key)
     todo = [c for c in configurations if key(c) not in done]
     return _run_configurations(client, function, todo, resources, retries, errors, progress)
 
 
-def _done_keys(done):
-    """``done`` as a set of configuration keys, or a ConfigurationError naming what was given."""
+def _done_keys(done, strings=True):
+    """``done`` as a set of configuration keys (strings for :func:`configuration_key`; any hashable for a custom
+    ``key=``, whose ints were refused: a regression hunt), or a ConfigurationError naming what was given."""
     expected = ("done must be a set (or another iterable) of configuration keys, the strings configuration_key(c) "
                 "(or your key=) gives for each configuration already recorded")
     if isinstance(done, (str, bytes)):
@@ -422,7 +424,8 @@ def _done_keys(done):
         given = list(done)
     except TypeError:
         raise ConfigurationError(f"{expected}; got {describe(done)}") from None
-    wrong = next((k for k in given if not isinstance(k, str)), None)
+    wrong = next((k for k in given if not (isinstance(k, str) if strings else isinstance(k, collections.abc.Hashable))),
+                 None)
     if wrong is not None:
         raise ConfigurationError(f"{expected}; got {describe(done)}, which holds {describe(wrong)}: for recorded "
                                  f"configurations pass {{configuration_key(c) for c in recorded}}")

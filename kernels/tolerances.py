@@ -198,7 +198,7 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     rhs = for_system(system.rhs, system, dtype)
     rtol64, atol64 = np.asarray(rtol, np.float64), np.asarray(atol, np.float64)
 
-    def effect(times, y, p, held, lasting=span):
+    def effect(times, y, p, held, lasting=span, system=system):
         """The largest change of dydt over ``lasting`` (the span; a switch's rounding window), in tolerances at the
         magnitude the state may reach there (``|y|``, or ``span |dydt|`` where that is larger: a load rising as
         ``p[0] * t`` from 0 reaches 1e6, where its rounding is 0.006 tolerances, not the 6e4 of the tolerance at 0;
@@ -223,7 +223,10 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
             with np.errstate(all="ignore"):
                 here = max([effect((t0, 0.5 * (t0 + t_end), t_end), y, p, held)]  # (a switch lasts its window)
                            + [effect((0.5 * (a + b),), y, p, held, abs(a - b)) for a, b in switches])
-                shifted = effect((0.0, 0.5 * span, span), y, p, held)
+                # the same drivers' values as the run's times (not extrapolated far before their samples: sqrt of a
+                # CO2 series at t = 0 was NaN there, and the warning went missing; a regression hunt)
+                shifted = effect((0.0, 0.5 * span, span), y, p, held,
+                                 system=system.shifted(t0) if hasattr(system, "shifted") else system)
         except Exception:  # noqa: BLE001 - the rhs's own failures are reported by the checks that look for them
             continue
         # past 100 tolerances whatever the span from 0 says: an epoch held in float32 (sin(w (t - p[0])) with

@@ -184,6 +184,10 @@ def test_a_jac_that_leaves_out_a_driver_is_told_to_leave_jac_out():
      r"pass drivers=\(s.index.to_numpy\(\), s.to_numpy\(\)\)"),
     (lambda: (np.arange("2020-01-01", "2020-01-04", dtype="datetime64[D]"), [1.0, 2.0, 3.0]),
      r"convert them to numbers, e.g. days since a reference: \(times - t_ref\) / np.timedelta64\(1, 'D'\)"),
+    (lambda: (__import__("pandas").date_range("2024-01-01", periods=3, freq="D", tz="UTC"), [1.0, 2.0, 3.0]),
+     r"got datetime64\[\w+, UTC\] values: convert them to numbers"),  # objects, as a list of datetime: a hunt
+    (lambda: ([__import__("datetime").datetime(2024, 1, d) for d in (1, 2, 3)], [1.0, 2.0, 3.0]),
+     r"got datetime values: convert them to numbers"),
     (lambda: ([1.0, 0.5, 0.7], [0.0, 1.0, 2.0]), r"the values are increasing and the times are not, so they may "
                                                  r"be swapped"),
     (lambda: ([0.0, 1.0, 2.0], np.ones((3, 2))), r"one driver per site .* u\[int\(p\[k\]\)\]"),
@@ -192,3 +196,43 @@ def test_driver_input_mistakes_say_what_to_pass(drivers, expected):
     system = kernels.ODESystem(_rc_filter, 1, 1, n_drivers=1, name="rc_mistakes")
     with pytest.raises(kernels.ConfigurationError, match=expected):
         kernels.solve_ivp(system, (0.0, 2.0), [0.0], [[1.0]], drivers=drivers(), progress=False)
+
+
+def _seasonal_co2(t, y, p, u, dydt):  # a driver under a square root: NaN where extrapolated below 0
+    dydt[0] = -0.1 * y[0] + p[0] * math.sin(p[1] * t) + 1e-3 * math.sqrt(u[0])
+
+
+def test_the_far_from_time_zero_check_reads_the_drivers_at_the_runs_times():
+    """Its comparison run over the span moved to start at 0 read a CO2 series (400 at t0 = 7.4e5) extrapolated to
+    t = 0, -7000, whose sqrt is NaN: the warning went missing on a run 32 tolerances off (a regression hunt)."""
+    t0 = 7.4e5
+    times = np.linspace(t0, t0 + 730.0, 50)
+    system = kernels.ODESystem(_seasonal_co2, 1, 2, name="seasonal_co2", n_drivers=1)
+    with pytest.warns(kernels.ToleranceWarning, match=r"t reaches 7.41e\+05 in this float32 run"):
+        kernels.solve_ivp(system, (t0, t0 + 730.0), [0.0], [1.0, 2 * np.pi / 365.25], method="tsit5",
+                          drivers=(times, 400.0 + 0.01 * (times - t0)), max_steps=5, progress=False)
+
+
+def _toggle_driven(t, y, p, u, dydt):
+    dydt[0] = p[0] / (1.0 + y[1] ** p[2]) - y[0] + 0.0 * u[0]
+    dydt[1] = p[1] / (1.0 + y[0] ** p[2]) - y[1]
+
+
+def _toggle_driven_jac(t, y, p, J):
+    d1, d0 = 1.0 + y[1] ** p[2], 1.0 + y[0] ** p[2]
+    J[0] = -1.0
+    J[1] = -p[0] * p[2] * y[1] ** (p[2] - 1.0) / (d1 * d1)
+    J[2] = -p[1] * p[2] * y[0] ** (p[2] - 1.0) / (d0 * d0)
+    J[3] = -1.0
+
+
+def test_a_driven_systems_float32_jac_is_named_where_it_leaves_the_range():
+    """The float32 copy of a driven system's jac was handed the drivers too (a test of identity missed the copy),
+    failed, and the hint that names the entry went missing (a regression hunt)."""
+    system = kernels.ODESystem(_toggle_driven, 2, 3, name="toggle_u", jac=_toggle_driven_jac, n_drivers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = kernels.solve_ivp(system, (0.0, 10.0), [10.0, 0.1], [3.0, 3.0, 40.0], method="rodas5p", rtol=1e-4,
+                                atol=1e-6, drivers=(np.linspace(0.0, 10.0, 11), np.zeros(11)), progress=False)
+    assert res.status[0] == kernels.Status.SINGULAR_MATRIX
+    assert "jac is not finite in float32 at the initial state" in res.message(0), res.message(0)
