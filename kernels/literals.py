@@ -22,8 +22,10 @@ NumPy scalars (``np.float64`` values stay float64), and values the dtype cannot
 hold (they would overflow or flush to zero).  Where the copy cannot be
 made (no source: lambdas, functions made by ``exec``, builtins, jitted
 dispatchers; source that no longer matches the code), the function is returned
-as written, with a debug-level log line; where its file was edited since the import (the def there no longer
-compiles to the function's code), with a :class:`StaleSourceWarning` naming the file.
+as written, with a debug-level log line; where its file was edited since the import (no def of its name there
+compiles to the function's code: a literal changed, an argument renamed), with a :class:`StaleSourceWarning` naming
+the file, once per function, at the user's call.  A function that only moved in its file (lines added above it) is
+rewritten from where it now is.
 """
 
 from __future__ import annotations
@@ -35,11 +37,15 @@ import copy
 import dis
 import functools
 import inspect
+import linecache
 import logging
 import operator
+import os
+import sys
 import textwrap
 import types
 import warnings
+import weakref
 
 import numpy as np
 
@@ -50,6 +56,8 @@ __all__ = ["in_precision", "for_system", "holds", "parsed_source", "is_own_defin
 _log = logging.getLogger(__name__)
 _PREFIX = "_bufferplan_literal_"
 _FACTORY = "_bufferplan_factory"
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_WARNED = weakref.WeakSet()  # functions a StaleSourceWarning named: once each (a solve reads the rhs twice)
 # What tells a function's code from its source's, and the source's __future__ imports (annotations) it keeps.
 _SKIPPED = frozenset({"NOP", "EXTENDED_ARG", "CACHE", "PUSH_NULL"})  # no operation of their own
 _SAME_AS = {"LOAD_METHOD": "LOAD_ATTR"}
@@ -80,11 +88,22 @@ def in_precision(func, dtype):
     try:
         return _rewrite(func, dtype.type)
     except _Edited as edited:
-        warnings.warn(edited.message(dtype), StaleSourceWarning, stacklevel=2)
+        if func not in _WARNED:
+            _WARNED.add(func)
+            warnings.warn(edited.message(dtype), StaleSourceWarning, stacklevel=_outside_package())
         return func
     except _AsWritten as reason:
         _log.debug("float literals of %s stay as written: %s", getattr(func, "__qualname__", func), reason)
         return func
+
+
+def _outside_package():
+    """The ``stacklevel`` that points a warning issued by :func:`in_precision` at the first caller outside this
+    package (the user's ``solve_ivp``), not at the line of ``kernels`` that built the kernel."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level if frame is not None else 2
 
 
 def parsed_source(func):
@@ -101,7 +120,8 @@ def is_own_definition(node, code):
 
 
 def _same_signature(node, code):
-    arguments = [a.arg for a in node.args.posonlyargs + node.args.args]
+    owner = _mangling_class(code)
+    arguments = [_mangled(a.arg, owner) for a in node.args.posonlyargs + node.args.args]
     return (arguments == list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])
             and (not isinstance(node, ast.FunctionDef) or node.name == code.co_name))
 
@@ -130,16 +150,7 @@ def _rewrite(func, scalar):
         raise _AsWritten("not a def function with source")
     if getattr(func, "__wrapped__", None) is not None:  # getsource would read the wrapped function's source
         raise _AsWritten("a wrapper (functools.wraps)")
-    try:
-        tree = parsed_source(func)
-    except (OSError, TypeError, SyntaxError) as exc:
-        raise _AsWritten(f"no parsable source ({type(exc).__name__})") from None
-    if (len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != func.__name__
-            or not _same_signature(tree.body[0], func.__code__)):
-        raise _AsWritten("the source is not one def of this name")
-    if not _compiles_to(tree.body[0], func.__code__):
-        raise _Edited(func)
-    definition = tree.body[0]
+    definition, first_line = _own_definition(func)
     definition.decorator_list = []
     definition.args.defaults = []  # the function's own defaults are reused
     definition.args.kw_defaults = [None] * len(definition.args.kwonlyargs)
@@ -153,7 +164,8 @@ def _rewrite(func, scalar):
         value = _cell_value(cell)
         if type(value) is float and holds(value, scalar):
             cells[name], changed = types.CellType(scalar(value)), True
-    loaded = {node.id for node in ast.walk(definition) if isinstance(node, ast.Name)}
+    owner = _mangling_class(func.__code__)
+    loaded = {_mangled(node.id, owner) for node in ast.walk(definition) if isinstance(node, ast.Name)}
     for name in sorted(loaded - set(cells)):
         value = func.__globals__.get(name)
         if type(value) is float and holds(value, scalar):
@@ -161,7 +173,7 @@ def _rewrite(func, scalar):
     cells.update((name, types.CellType(value)) for name, value in rewriter.constants.items())
     if not changed:
         raise _AsWritten("no float literal to rewrite")
-    code = _inner_code(definition, func, tuple(cells))
+    code = _inner_code(definition, func, tuple(cells), first_line)
     if (code.co_argcount, code.co_varnames[:code.co_argcount]) != (
             func.__code__.co_argcount, func.__code__.co_varnames[:func.__code__.co_argcount]):
         raise _AsWritten("the source does not match the function's code")
@@ -174,6 +186,78 @@ def _rewrite(func, scalar):
     return copy
 
 
+def _own_definition(func):
+    """``(def node, line of its source's first line)`` of ``func``: the def its code's first line starts, or, where
+    lines were added or removed above it since the import, the def of its name elsewhere in its file that
+    compiles to its code (line numbers as in the file: the first line is 1).  :class:`_Edited` where the file holds
+    a def of that name but none compiles to the code (a literal changed, an argument renamed); :class:`_AsWritten`
+    where it holds none (no source: code exec'd, a REPL's function)."""
+    code = func.__code__
+    try:
+        tree = parsed_source(func)
+    except (OSError, TypeError, SyntaxError):
+        tree = None
+    named = (tree is not None and len(tree.body) == 1 and isinstance(tree.body[0], ast.FunctionDef)
+             and tree.body[0].name == func.__name__)
+    if named and is_own_definition(tree.body[0], code):
+        return tree.body[0], code.co_firstlineno
+    found = _defined_in_file(code)
+    for node in found:
+        if is_own_definition(node, code):  # moved, not changed: its literals are the code's
+            return node, 1
+    if found or (named and _same_signature(tree.body[0], code)):
+        raise _Edited(func)
+    raise _AsWritten("no source of this function" if tree is None else "the source is not one def of this name")
+
+
+def _defined_in_file(code):
+    """The defs named as ``code`` in its file as it is on disk now, those of its qualified name first; none where
+    the file is not there (code exec'd, a REPL) or does not parse."""
+    filename = code.co_filename
+    if not os.path.isfile(filename):
+        return []
+    linecache.checkcache(filename)
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)), filename)
+    except (SyntaxError, ValueError):
+        return []
+    qualname = getattr(code, "co_qualname", code.co_name)
+    found = []
+
+    def visit(node, scope):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{scope}{child.name}"
+                if isinstance(child, ast.FunctionDef) and child.name == code.co_name:
+                    found.append((name != qualname, len(found), child))
+                visit(child, f"{name}.<locals>." if not isinstance(child, ast.ClassDef) else f"{name}.")
+            else:
+                visit(child, scope)
+
+    visit(tree, "")
+    return [node for *_, node in sorted(found, key=lambda f: f[:2])]
+
+
+def _mangling_class(code):
+    """The class whose name Python mangles ``code``'s private names with (``__rate`` to ``_Model__rate``): the
+    innermost class of its qualified name, a method's or that of the method a function is nested in
+    (``Model.system.<locals>.rhs``); None outside classes."""
+    parts = getattr(code, "co_qualname", code.co_name).split(".")
+    owner = None
+    for part, after in zip(parts, parts[1:]):
+        if part != "<locals>" and after != "<locals>":  # a class: a function's own names are under .<locals>
+            owner = part
+    return owner
+
+
+def _mangled(name, owner):
+    """``name`` as Python compiles it in the class ``owner`` (``__rate`` to ``_Model__rate``)."""
+    stripped = (owner or "").lstrip("_")
+    if not stripped or not name.startswith("__") or name.endswith("__"):
+        return name
+    return f"_{stripped}{name}"
+
+
 def _cell_value(cell):
     try:
         return cell.cell_contents
@@ -181,22 +265,32 @@ def _cell_value(cell):
         return None
 
 
-def _inner_code(definition, func, free):
-    """The code object of ``definition`` compiled inside a factory whose parameters are ``free``."""
+def _inner_code(definition, func, free, first_line):
+    """The code object of ``definition`` (its source's first line at ``first_line`` of the file) compiled inside a
+    factory whose parameters are ``free``, and in its class where it has one (private names mangled)."""
     factory = ast.parse(f"def {_FACTORY}({', '.join(free)}):\n    pass\n").body[0]
     definition.returns = None
     for arg in definition.args.posonlyargs + definition.args.args + definition.args.kwonlyargs:
         arg.annotation = None
-    factory.body = [definition, ast.Return(value=ast.Name(id=func.__name__, ctx=ast.Load()))]
+    owner = _mangling_class(func.__code__)
+    if owner:
+        holder = ast.parse(f"class {owner}:\n    pass\n").body[0]
+        holder.body = [definition]
+        factory.body = [holder, ast.Return(value=ast.Constant(value=None))]
+    else:
+        factory.body = [definition, ast.Return(value=ast.Name(id=func.__name__, ctx=ast.Load()))]
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
-    ast.increment_lineno(module, func.__code__.co_firstlineno - 1)
+    ast.increment_lineno(module, first_line - 1)
     try:
         compiled = compile(module, func.__code__.co_filename, "exec")
     except (SyntaxError, ValueError) as exc:
         raise _AsWritten(f"the rewritten source does not compile ({exc})") from None
     factory_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-    inner = [c for c in factory_code.co_consts if isinstance(c, types.CodeType) and c.co_name == func.__name__]
+    level = [c for c in factory_code.co_consts if isinstance(c, types.CodeType)]
+    if owner:
+        level = [c for outer in level for c in outer.co_consts if isinstance(c, types.CodeType)]
+    inner = [c for c in level if c.co_name == func.__name__]
     if len(inner) != 1:
         raise _AsWritten("the rewritten function was not found")
     return inner[0]
@@ -208,8 +302,7 @@ def _compiles_to(node, code):
     the source re-indents them)."""
     node = copy.deepcopy(node)
     node.args.defaults, node.args.kw_defaults = [], [None] * len(node.args.kwonlyargs)  # made outside the code
-    scope = getattr(code, "co_qualname", code.co_name).split(".")[:-1]
-    owner = scope[-1] if scope and scope[-1] != "<locals>" else None
+    owner = _mangling_class(code)
     free = [name for name in code.co_freevars if name != "__class__"]
     factory = ast.parse(f"def {_FACTORY}({', '.join(free)}):\n    pass\n").body[0]
     if not isinstance(node, ast.Lambda):

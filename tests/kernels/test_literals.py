@@ -10,6 +10,7 @@ import functools
 import json
 import math
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -103,6 +104,81 @@ def test_a_module_edited_since_its_import_is_compiled_as_loaded_with_a_warning(t
                       r"imported.*importlib\.reload\(edited_model\)"):
         result = kernels.solve_ivp(system, (0.0, 1.0), np.ones((1, 1)), method="rk4", dt=0.05, precision=np.float32)
     np.testing.assert_allclose(result.y[0, -1, 0], np.exp(-2.0), rtol=1e-5)
+
+
+def _imported_then_edited(tmp_path, monkeypatch, name, loaded, edited):
+    """The module ``name`` imported from ``loaded`` and its file then rewritten as ``edited`` (not reloaded)."""
+    import importlib
+
+    source = tmp_path / f"{name}.py"
+    source.write_text(loaded)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module(name)
+    monkeypatch.delitem(sys.modules, name)
+    if edited is not None:
+        source.write_text(edited)
+    return module
+
+
+def _solved_in_float32(rhs):
+    system = ODESystem(rhs, 1, name="edits", check=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = kernels.solve_ivp(system, (0.0, 1.0), np.ones((1, 1)), method="rk4", dt=0.05, precision=np.float32)
+    return result, [w for w in caught if issubclass(w.category, kernels.StaleSourceWarning)]
+
+
+_LOADED = "def other():\n    pass\n\ndef rhs(t, y, p, dydt):\n    dydt[0] = -2.0 * y[0]\n"
+
+
+@pytest.mark.parametrize("name, edited", [
+    ("renamed_model", "def other():\n    pass\n\ndef rhs(t, y, params, dydt):\n    dydt[0] = -5.0 * y[0]\n"),
+    ("moved_model", "def other():\n    x = 1\n    pass\n\ndef rhs(t, y, p, dydt):\n    dydt[0] = -5.0 * y[0]\n"),
+    ("relit_model", "def other():\n    pass\n\ndef rhs(t, y, p, dydt):\n    dydt[0] = -5.0 * y[0]\n"),
+], ids=["argument-renamed", "moved-and-edited", "same-line-edit"])
+def test_an_edit_that_renames_an_argument_or_moves_the_function_warns_once_at_the_users_call(
+        tmp_path, monkeypatch, name, edited):
+    """A renamed argument or a line added above the function sent it to float64 literals with a debug log only, and
+    a same-line edit warned twice (the kernel and the range check read the rhs), pointing into kernels (a regression
+    hunt)."""
+    module = _imported_then_edited(tmp_path, monkeypatch, name, _LOADED, edited)
+    result, stale = _solved_in_float32(module.rhs)
+    assert len(stale) == 1 and stale[0].filename == __file__, [(w.filename, w.lineno) for w in stale]
+    assert "was edited since" in str(stale[0].message)
+    np.testing.assert_allclose(result.y[0, -1, 0], np.exp(-2.0), rtol=1e-5)  # the code Python loaded
+
+
+def test_a_function_that_only_moved_in_its_file_keeps_its_float32_literals(tmp_path, monkeypatch):
+    """A line added above an unchanged function: it compiles to the same code where it now is, so its literals are
+    rewritten (they were left float64 without a word)."""
+    moved = "def other():\n    x = 1\n    pass\n\ndef rhs(t, y, p, dydt):\n    dydt[0] = -2.0 * y[0]\n"
+    module = _imported_then_edited(tmp_path, monkeypatch, "only_moved_model", _LOADED, moved)
+    result, stale = _solved_in_float32(module.rhs)
+    assert stale == []
+    assert in_precision(module.rhs, np.float32) is not module.rhs
+    np.testing.assert_allclose(result.y[0, -1, 0], np.exp(-2.0), rtol=1e-5)
+
+
+def test_a_function_nested_in_a_method_reading_a_private_name_is_rewritten_without_a_warning(
+        tmp_path, monkeypatch):
+    """``__rate`` bound in ``Model.system`` and read by its nested rhs is ``_Model__rate`` in the code: the check
+    compiled the source outside the class and called the unedited file edited, twice (a regression hunt)."""
+    module = _imported_then_edited(tmp_path, monkeypatch, "private_model", (
+        "import kernels\n"
+        "class Model:\n"
+        "    def __init__(self, rate):\n"
+        "        self.rate = rate\n"
+        "    def system(self):\n"
+        "        __rate = float(self.rate)\n"
+        "        def rhs(t, y, p, dydt):\n"
+        "            dydt[0] = -__rate * 2.0 * y[0]\n"
+        "        return rhs\n"), None)
+    rhs = module.Model(0.5).system()
+    result, stale = _solved_in_float32(rhs)
+    assert stale == [], [str(w.message) for w in stale]
+    copy = in_precision(rhs, np.float32)
+    assert copy is not rhs and all(type(c.cell_contents) is np.float32 for c in copy.__closure__)
+    np.testing.assert_allclose(result.y[0, -1, 0], np.exp(-1.0), rtol=1e-5)
 
 
 @settings(max_examples=60, deadline=None)
