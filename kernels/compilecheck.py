@@ -282,6 +282,12 @@ def failure_message(result, what, system_name, func=None):
         summary = f"np.{ufunc.group(1)} is a NumPy ufunc that numba-cuda does not compile ({summary})"
     elif category == "other" and re.search(r"\b(np|numpy)\.", source):
         category = "numpy"
+    elif category == "other" and "ERROR_INVALID_IR" in summary and _numpy_calls(func):
+        # np.round(x) compiles to IR that NVVM rejects, with no line (a control engineer's trial)
+        names = _numpy_calls(func)
+        category, hint_names = "ufunc", {"instead": _math_for(names[0])}
+        summary = (f"NVVM rejected the code numba-cuda made of {', '.join(f'np.{n}' for n in names)} "
+                   f"({summary})")
     missing = re.search(r"Unknown attribute '(\w+)' of type Module\(<module 'math'", summary)
     untyped = re.search(r"Untyped global name '(\w+)'", summary)
     imported = untyped and _from_math(func, untyped.group(1))  # cbrt of `from math import cbrt` (a regression hunt)
@@ -333,8 +339,20 @@ def failure_message(result, what, system_name, func=None):
             f"compute capability {result['cc'][0]}.{result['cc'][1]}, which needs no GPU.)")
 
 
+def _numpy_calls(func):
+    """The NumPy functions ``func``'s own source calls (``np.round(...)``), in order, each once; [] where none or
+    the source cannot be read."""
+    import inspect
+
+    try:
+        source = inspect.getsource(getattr(func, "py_func", func))
+    except (OSError, TypeError):
+        return []
+    return list(dict.fromkeys(re.findall(r"\b(?:np|numpy)\.(\w+)\s*\(", source)))
+
+
 # NumPy ufuncs whose math-module (or built-in) equivalent has another name
-_MATH_NAMES = {"absolute": "abs(x)", "abs": "abs(x)", "fabs": "abs(x)", "arcsin": "math.asin(x)",
+_MATH_NAMES = {"round": "round(x)", "around": "round(x)", "rint": "round(x)", "absolute": "abs(x)", "abs": "abs(x)", "fabs": "abs(x)", "arcsin": "math.asin(x)",
                "arccos": "math.acos(x)", "arctan": "math.atan(x)", "arctan2": "math.atan2(y, x)",
                "arcsinh": "math.asinh(x)", "arccosh": "math.acosh(x)", "arctanh": "math.atanh(x)",
                "power": "x ** a", "square": "x * x", "maximum": "max(a, b)", "minimum": "min(a, b)",

@@ -60,13 +60,16 @@ def pace_note(result, trajectory):
     max_steps=40, which 129 attempts solve (its steps grow by orders of magnitude: a user's trial), and "at least
     about 1.5e4" for a decaying fast oscillation that took 2027 (a regression hunt)."""
     finite = _saved_finite(result, trajectory)
-    if finite is None or result.t is None or result.n_steps is None or len(result.t) < 2:
-        return ""
-    missed = np.flatnonzero(~finite)
-    if not missed.size or missed[0] == len(result.t) - 1:  # none missed, or only the end: reached_note says it
+    if finite is None or result.t is None or result.n_steps is None or not len(result.t):
         return ""
     accepted = int(host_array(result.n_steps)[trajectory])
     rejected = "" if result.n_rejected is None else f" ({int(host_array(result.n_rejected)[trajectory])} rejected)"
+    if len(result.t) == 1:  # the end alone saved: nothing says how far the steps went (a control engineer's trial)
+        return (f" It took {accepted} accepted steps{rejected}; save at more times (t_eval) to see how far they "
+                "went." if not finite[0] else "")
+    missed = np.flatnonzero(~finite)
+    if not missed.size or missed[0] == len(result.t) - 1:  # none missed, or only the end: reached_note says it
+        return ""
     return (f" Its {accepted} accepted steps{rejected} ended before the save at t = {float(result.t[missed[0]]):.6g}; "
             "how many the rest of the span needs the result cannot tell (the step size may grow by orders of "
             "magnitude as the solution settles): n_steps of a run with a larger max_steps says.")

@@ -198,6 +198,17 @@ def test_max_steps_on_a_run_whose_steps_grow_gives_no_extrapolated_step_count():
            "save at t = 100;" in text, text
 
 
+def test_max_steps_with_the_end_alone_saved_says_how_many_steps_were_taken():
+    """Only the final state saved: the message said "Raise max_steps" and nothing of how far the steps went,
+    where the README promised the steps taken (a control engineer's trial)."""
+    system = kernels.ODESystem(_rober, 3, 3, name="rober_end_only")
+    result = kernels.solve_ivp(system, (0.0, 1e5), [1.0, 0.0, 0.0], [0.04, 3e7, 1e4], method="rodas5p", rtol=1e-6,
+                               atol=1e-10, precision=np.float64, max_steps=40, progress=False)
+    assert result.status[0] == kernels.Status.MAX_STEPS
+    assert f" It took {int(result.n_steps[0])} accepted steps ({int(result.n_rejected[0])} rejected); save at more " \
+           "times (t_eval) to see how far they went." in result.message(0), result.message(0)
+
+
 def test_a_result_on_device_arrays_pickles_as_host_arrays():
     """A result solved on device arrays (README: Repeated solves) failed to unpickle with a RecursionError (the
     simulator's arrays) in the receiving process (a user's trial): its arrays now travel as host arrays."""

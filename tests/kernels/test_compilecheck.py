@@ -304,3 +304,16 @@ def test_a_dict_of_numpy_scalars_is_named_with_its_own_values():
         kernels.ODESystem(_leak_numpy_dict, 1, n_params=1, name="leak_np")
     message = str(info.value)
     assert "module-level float constants (gL = 0.3, n = 2), a tuple (_NPD = (0.3, 2), read as _NPD[0])" in message, message
+
+
+def _quantised(t, y, p, dydt):
+    xm = np.round(y[0] / p[0]) * p[0]  # a sensor quantised to steps of p[0]
+    dydt[0] = -xm
+
+
+def test_np_round_that_nvvm_rejects_is_named_with_what_to_write():
+    """np.round compiles to IR that NVVM rejects: the message was "ERROR_INVALID_IR (6)" with no line and no remedy
+    (a control engineer's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=r"NVVM rejected the code numba-cuda made of np.round .*"
+                                                         r"round\(x\) for np.round"):
+        kernels.ODESystem(_quantised, 1, n_params=1, name="quant")
