@@ -142,8 +142,10 @@ def plain(value: object) -> object:
 
 def describe(value: object) -> str:
     """Return a short, readable description of ``value`` for error messages."""
-    shape = getattr(value, "shape", None)
-    dtype = getattr(value, "dtype", None)
+    try:
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    except Exception:  # noqa: BLE001 - a property that raises (SymPy's Indexed without a range): a traceback here
+        shape = dtype = None
     if isinstance(shape, tuple) and dtype is not None and not isinstance(value, np.generic):
         return f"array of shape {tuple(int(n) for n in shape)} and dtype {dtype}"
     text = repr(plain(value))

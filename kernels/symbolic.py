@@ -98,8 +98,23 @@ def _printer_class(sympy):
 def _symbols(sympy, values, what):
     if isinstance(values, sympy.Basic) and not isinstance(values, sympy.Symbol):
         raise ConfigurationError(f"{what} must be a sequence of SymPy symbols; got the expression {values}")
+    if isinstance(values, (set, frozenset)):  # its order (which symbol is p[0]) changed with the hash seed: a trial
+        raise ConfigurationError(
+            f"{what} must be an ordered sequence of SymPy symbols (a list or tuple: its order is the order of "
+            f"{'y' if what == 'states' else 'p'}[0], [1], ...); got a set, whose order changes from one Python "
+            f"process to the next: write [{', '.join(sorted(str(v) for v in values))}] in the order you index them")
+    if isinstance(values, dict):  # params={k: 2.0}, SymPy's subs style: the values were dropped in silence
+        raise ConfigurationError(
+            f"{what} must be a sequence of SymPy symbols; got a dict: pass its keys, {what}=[...], and their values "
+            "as default_params=[...] (or as the solve's params), in the same order")
+    if isinstance(values, (sympy.IndexedBase, sympy.Indexed)):
+        raise ConfigurationError(f"{what} must be SymPy symbols (sympy.symbols('c0:10') for c0 ... c9); got the "
+                                 f"indexed {values}")
     values = [values] if isinstance(values, sympy.Symbol) else list(values)
     for value in values:
+        if isinstance(value, sympy.Indexed):
+            raise ConfigurationError(f"{what} must be SymPy symbols, not indexed ones: got {value} among them; "
+                                     f"make them with sympy.symbols('{value.base}0:{len(values)}')")
         if not isinstance(value, sympy.Symbol):
             raise ConfigurationError(f"{what} must be SymPy symbols (sympy.symbols('x y z')); got {describe(value)}"
                                      f" among them")
@@ -412,6 +427,12 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
         obs_src = _function_source(sympy, "observables", ("t", "y", "p", "obs"), "obs", dict(enumerate(obs)), [],
                                    names, len(obs))
         kwargs = {"observables": _compile(obs_src, "observables"), "n_observables": len(obs)}
+    if isinstance(default_params, dict):  # {k: 2.0}, SymPy's subs style: a bare TypeError (a user's trial)
+        missing = [str(s) for s in symbols[1] if s not in default_params]
+        if missing or len(default_params) != len(params):
+            raise ConfigurationError(f"default_params as a dict must have exactly the params as keys; missing "
+                                     f"{missing}, not params {[str(k) for k in default_params if k not in symbols[1]]}")
+        default_params = [default_params[s] for s in symbols[1]]
     if default_params is not None:
         default_params = np.asarray(default_params, dtype=np.float64)
     system = ODESystem(_compile(rhs_src, "rhs"), n, len(params), name=label, jac=_compile(jac_src, "jac"),

@@ -374,3 +374,24 @@ def test_the_construction_check_prints_no_numpy_warning():
     J = np.empty(1)
     system.jac(0.0, np.array([0.25]), np.array([0.01]), J)
     assert J[0] == pytest.approx(10.0 ** 4 * 0.5)
+
+
+def test_a_set_a_dict_or_indexed_symbols_as_states_or_params_are_refused_with_what_to_pass():
+    """params={k, a, b} gave p[0], p[1], p[2] in an order that changed with the hash seed (dydt -2, -4 or 0 for the
+    same inputs, no word); params={k: 2.0} dropped the value; c[0] of an IndexedBase raised SymPy's IndexException
+    from the message itself; default_params={k: 2.0} a bare TypeError (a SymPy user's trial)."""
+    sp = pytest.importorskip("sympy")
+    x, k, a, b = sp.symbols("x k a b")
+    with pytest.raises(kernels.ConfigurationError, match=r"params must be an ordered sequence .* got a set.*"
+                                                         r"write \[a, b, k\] in the order you index them"):
+        kernels.symbolic_system([x], [a - b - k * x], params={k, a, b})
+    with pytest.raises(kernels.ConfigurationError, match=r"params must be a sequence of SymPy symbols; got a dict: "
+                                                         r"pass its keys, params=\[\.\.\.\], and their values as "
+                                                         r"default_params"):
+        kernels.symbolic_system([x], [-k * x], params={k: 2.0})
+    c = sp.IndexedBase("c")
+    with pytest.raises(kernels.ConfigurationError, match=r"states must be SymPy symbols, not indexed ones: got "
+                                                         r"c\[0\] among them; make them with sympy.symbols\('c0:2'\)"):
+        kernels.symbolic_system([c[0], c[1]], [-c[0], c[0]])
+    system = kernels.symbolic_system([x], [-k * x], params=[k], default_params={k: 2.0})
+    assert list(system.default_params) == [2.0]
