@@ -68,7 +68,8 @@ def test_non_stiff_max_steps_does_not_claim_stiffness():
     result = kernels.solve_ivp(kernels.lorenz(), (0.0, 10.0), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0],
                                method="tsit5", max_steps=10)
     assert int(result.status[0]) == kernels.MAX_STEPS
-    assert result.message(0) == kernels.STATUS_MESSAGES[kernels.MAX_STEPS] + ADVICE
+    message = result.message(0)  # (then the steps taken: only the end was saved)
+    assert message.startswith(kernels.STATUS_MESSAGES[kernels.MAX_STEPS] + ADVICE) and "stiff" not in message
 
 
 def test_criterion_on_the_stiff_test_problems():
