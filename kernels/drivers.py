@@ -13,6 +13,7 @@ the forcing held at its last value there, the last step saw a kink and ``x'' = -
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 
 import numpy as np
@@ -257,7 +258,12 @@ class DrivenOnHost(ODESystem):
         self.__dict__.update(system.__dict__)
         self.n_drivers, self.driven, self._offset = 0, system, float(offset)
         self._samples = (np.asarray(times, np.float64), np.asarray(values, np.float64))
-        self.samples_digest = hashlib.sha256(self._samples[0].tobytes() + self._samples[1].tobytes()).hexdigest()
+
+    @functools.cached_property
+    def samples_digest(self):
+        """A digest of the samples, for a check's verdict to be remembered per forcing (hashed only where a check
+        asks: this system is made at every solve of a driven system, whose samples can be megabytes)."""
+        return hashlib.sha256(self._samples[0].tobytes() + self._samples[1].tobytes()).hexdigest()
 
     def shifted(self, offset):
         """This system with the drivers read at ``t + offset``: the same forcing for a span moved to start at 0."""
