@@ -37,9 +37,10 @@ from . import ptxcheck
 from .errors import CompileCheckWarning, warn_user
 from .frozen_values import values_read
 
-__all__ = ["check_device_function", "failure_message"]
+__all__ = ["check_device_function", "failure_message", "LIBRARY_MODULES"]
 
-_LIBRARIES = frozenset(sys.stdlib_module_names) | {"numpy", "numba", "numba_cuda", "llvmlite", "scipy", "cuda"}
+#: Top-level modules that are library code, not the user's: their functions are not followed into.
+LIBRARY_MODULES = frozenset(sys.stdlib_module_names) | {"numpy", "numba", "numba_cuda", "llvmlite", "scipy", "cuda"}
 _TIMEOUT_S = 180.0  # the first request also imports numba.cuda in the helper
 _lock = threading.RLock()
 _by_function: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -58,7 +59,7 @@ def _rebuild_device_function(fn, device):
 
 def _by_value(func):
     module = getattr(func, "__module__", None) or "__main__"
-    return module.split(".")[0] not in _LIBRARIES
+    return module.split(".")[0] not in LIBRARY_MODULES
 
 
 def _pickler_class():

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import ast
 import os
-import sys
 import types
 
+from .compilecheck import LIBRARY_MODULES
 from .errors import ConfigurationError
 
 __all__ = ["refuse_input_writes", "input_written_in_source"]
 
 DEPTH = 2  # helper calls followed below the user's function
-_LIBRARIES = frozenset(sys.stdlib_module_names) | {"numpy", "numba", "numba_cuda", "scipy", "kernels", "planner"}
+_LIBRARIES = LIBRARY_MODULES | {"kernels", "planner"}  # this library's own functions are not followed either
 
 
 def refuse_input_writes(func, label, output=None, system=None):
