@@ -273,7 +273,7 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
     interpolant's zero ``theta_h``, secant steps through the last two points, kept inside the bracket of
     the sign change (its midpoint otherwise), and a step across the zero once they converge from one side,
     shrink the bracket to :data:`THETA_TOL` (4 eps in float32), the float64 resolution of the time, or
-    :data:`MAX_REFINE_STEPS` steps.  Where ``g`` did not halve over a step wider than that (it jumps), the
+    :data:`MAX_REFINE_STEPS` steps.  Where ``g`` did not halve over a step wider than that twice running (it jumps), the
     midpoint is taken instead; bisection goes on, once those steps are spent (their last one twice as far
     across as they came: they crawl to a multiple zero), for at most :data:`MAX_BISECTION_STEPS` steps more.
     Returns the bracket's end on the new side (the event is never reported before the crossing) with its
@@ -311,6 +311,7 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
         xp, gp = 0.0, 0.0
         last = -1.0  # the theta whose state y_new holds
         halved = 0  # the trials from bisection (the others from the secant, the interpolant's zero the first)
+        stalls = 0  # trials in a row that did not halve g
         for it in range(MAX_REFINE_STEPS + MAX_BISECTION_STEPS):
             gc = trial(e, t, h, c, y, y_new, p, driver_times, driver_values, counts, traj, region, persistent)
             if gc != gc:
@@ -338,8 +339,11 @@ def _make_refiner(g_at, restep, interpolate, alloc_saved, n_states, dtype):
                 nxt = c - step if new else c + step
                 if not lo < nxt < hi:
                     nxt = 0.5 * (lo + hi)
-            jumps = abs(gc) > 0.5 * abs(gp) and abs(c - xp) > 2.0 * TOL  # g did not halve: it jumps, bisect
-            if jumps or it + 1 - halved >= MAX_REFINE_STEPS:  # or the secant's trials are spent (a multiple zero)
+            # g did not halve over a step wider than TOL, twice running: it jumps, bisect (once alone is a curved g:
+            # regula falsi through the bracket's far end crawls on a near-tangent crossing, and the secant after it
+            # converges)
+            stalls = stalls + 1 if abs(gc) > 0.5 * abs(gp) and abs(c - xp) > 2.0 * TOL else 0
+            if stalls >= 2 or it + 1 - halved >= MAX_REFINE_STEPS:  # or the secant's trials are spent (a multiple zero)
                 nxt, halved = 0.5 * (lo + hi), halved + 1
             if halved > MAX_BISECTION_STEPS:
                 break
