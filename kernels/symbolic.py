@@ -103,7 +103,9 @@ def _symbols(sympy, values, what):
             f"{what} must be an ordered sequence of SymPy symbols (a list or tuple: its order is the order of "
             f"{'y' if what == 'states' else 'p'}[0], [1], ...); got a set, whose order changes from one Python "
             f"process to the next: write [{', '.join(sorted(str(v) for v in values))}] in the order you index them")
-    if isinstance(values, dict):  # params={k: 2.0}, SymPy's subs style: the values were dropped in silence
+    if isinstance(values, dict) and what == "states":  # {x: dxdt, ...}: its keys, in their (insertion) order
+        values = list(values)
+    elif isinstance(values, dict):  # params={k: 2.0}, SymPy's subs style: the values were dropped in silence
         raise ConfigurationError(
             f"{what} must be a sequence of SymPy symbols; got a dict: pass its keys, {what}=[...], and their values "
             "as default_params=[...] (or as the solve's params), in the same order")

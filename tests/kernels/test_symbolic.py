@@ -395,3 +395,16 @@ def test_a_set_a_dict_or_indexed_symbols_as_states_or_params_are_refused_with_wh
         kernels.symbolic_system([c[0], c[1]], [-c[0], c[0]])
     system = kernels.symbolic_system([x], [-k * x], params=[k], default_params={k: 2.0})
     assert list(system.default_params) == [2.0]
+
+
+def test_a_dict_of_states_to_right_hand_sides_gives_the_states_in_its_order():
+    """A regression hunt: states given as the dict {x: -k x, y: k x} (the rhs's own form) ran before the refusal of
+    dict params and was then refused with advice about default_params; a dict keeps its insertion order, so its keys
+    are the states in order."""
+    sp = pytest.importorskip("sympy")
+    x, y, k = sp.symbols("x y k")
+    equations = {y: k * x, x: -k * x}
+    system = kernels.symbolic_system(equations, equations, params=[k], default_params=[2.0], name="dict_states")
+    dydt = np.empty(2)
+    system.rhs(0.0, np.array([0.25, 1.0]), np.array([2.0]), dydt)
+    np.testing.assert_allclose(dydt, [2.0, -2.0])  # y[0] is y (k x = 2), y[1] is x (-k x = -2)
