@@ -85,7 +85,7 @@ from planner import Buffer, BufferSettings, Phase, PhaseSpan
 from .. import status as codes
 from ..allocators import AllocatorFactory
 from ..codegen import compile_device, elementwise, index, linear_combination
-from ..drivers import make_driver_evaluator
+from ..drivers import make_driver_evaluator, make_driver_evaluator_before
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
 from ..solvers import build_newton, system_derivatives
@@ -314,6 +314,9 @@ def _stage_base(settings, i, constants, depth):
     else:
         lines += elementwise(N, lambda m: f"data[{index(m, offset=ND)}] = y[{m}]", indent=depth)
     constants[f"C_{i}"] = float(tab.c[i])
+    if tab.c[i] > 1.0:  # past the step's end: the drivers of the segment the end lies in (drivers.py)
+        return lines + [f"{pad}ts = t + C_{i} * dt",
+                        f"{pad}eval_drivers_before(ts, t + dt, driver_times, driver_values, data)"]
     return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
 
 
@@ -396,7 +399,8 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
                               {"rhs": rhs, "alloc_state": allocate("stage_state")})
     newton = build_newton(settings.newton, layout.child(settings.newton.component), dtype, residual, rhs,
                           jac=jac, jvp=jvp)
-    namespace = {"rhs": rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers), "prec": dtype,
+    namespace = {"rhs": rhs, "eval_drivers": make_driver_evaluator(settings.n_drivers),
+                 "eval_drivers_before": make_driver_evaluator_before(settings.n_drivers), "prec": dtype,
                  "OK": np.int32(STEP_OK), "ZERO": dtype(0.0), "ONE": dtype(1.0), "GAMMA": dtype(settings.gamma),
                  "NEWTON_FAILED": np.int32(codes.NEWTON_NOT_CONVERGED), "HUGE": dtype(np.finfo(dtype).max),
                  "alloc_k": allocate("stage_rhs"), "alloc_data": allocate("stage_data"),
