@@ -57,7 +57,9 @@ __all__ = ["ControllerSettings", "CONTROLLER_KINDS", "make_controller", "make_er
            "make_initial_step"]
 
 _BETAS = {"i": (1.0, 0.0, 0.0), "pi": (0.7, -0.4, 0.0), "pid": (0.58, -0.21, 0.1)}
+# In order of the filter terms a kind uses: CONTROLLER_KINDS[n] uses b1 ... bn.
 CONTROLLER_KINDS = ("fixed",) + tuple(_BETAS)
+_TERMS_TEXT = {"i": "b1 alone", "pi": "b1 and b2"}
 NORMS = ("rms", "max")
 # The error measure is the norm to this power (the RMS norm's square root is never taken).
 NORM_POWER = {"rms": 2, "max": 1}
@@ -72,18 +74,47 @@ class ControllerSettings:
 
     Parameters
     ----------
-    kind : {"fixed", "i", "pi", "pid"}
+    kind : {"fixed", "i", "pi", "pid"}, optional
+        The filter's terms: "i" uses ``b1`` alone, "pi" ``b1`` and ``b2``,
+        "pid" all three; "fixed" steps at a fixed ``dt`` (no filter).  Left
+        out, it follows ``betas`` (the fewest terms that hold their nonzero
+        ones), or is "pi" without them.  A kind that cannot hold the nonzero
+        betas is refused: the kernel runs the betas, so it would be a label
+        that lies.
     betas : tuple of 3 floats, optional
-        Filter exponents ``(b1, b2, b3)``; the kind's preset by default.
+        Filter exponents ``(b1, b2, b3)`` of the module notes' formula
+        ``factor = safety^(b1 + b2 + b3) e_n^(-b1/k) e_{n-1}^(-b2/k) e_{n-2}^(-b3/k)``
+        (``e`` the error norms of this step and the last two accepted ones,
+        ``k`` the error estimate's order plus one); ``b1 + b2 + b3``, the
+        integral gain, must be positive.  The kind's preset by default:
+        i (1, 0, 0), pi (0.7, -0.4, 0), pid (0.58, -0.21, 0.1).
     safety : float
         Safety factor on the predicted step (0 < safety <= 1).
     min_factor, max_factor : float
         Bounds on the step change after an accepted step (shrink, growth).
     norm : {"rms", "max"}
         Norm of the scaled error ``err_i / (atol_i + rtol_i * max(|y_i|, |y_new_i|))``.
+
+    Notes
+    -----
+    diffrax's ``PIDController(pcoeff, icoeff, dcoeff)`` is
+    ``betas = (pcoeff + icoeff + dcoeff, -(pcoeff + 2 dcoeff), dcoeff)``,
+    which :meth:`from_pid` builds; not divided by ``k``, which both divide
+    the exponents by (diffrax's ``error_order``: for an ODE the solver's
+    order, which is ``k`` here, 5 for Tsit5).  So ``b1 + b2 + b3`` is
+    ``icoeff``; the presets are diffrax's (pcoeff, icoeff, dcoeff) =
+    i (0, 1, 0), its default, pi (0.4, 0.3, 0) and pid (0.01, 0.47, 0.1).
+    Three differences remain: the factor has ``safety^icoeff`` in front
+    where diffrax has ``safety`` (the same at ``icoeff = 1``); after a
+    rejection the step shrinks by ``safety e_n^(-1/k)`` where diffrax applies
+    the whole filter; and ``min_factor`` bounds accepted steps too, which
+    diffrax never shrinks.  diffrax's coefficients passed as betas (say
+    ``(0.3, 0.3, 0.0)``) make another filter, with a positive ``b2`` as
+    Soderlind's smoothing H211PI (1/6, 1/6, 0) has: a legitimate choice,
+    so it cannot be refused.
     """
 
-    kind: str = "pi"
+    kind: str | None = None
     betas: tuple | None = None
     safety: float = 0.9
     min_factor: float = 0.2
@@ -93,10 +124,11 @@ class ControllerSettings:
     def __post_init__(self):
         if isinstance(self.kind, str):  # as the string form of controller= and method names: any case
             object.__setattr__(self, "kind", self.kind.strip().lower())
-        if self.kind not in CONTROLLER_KINDS:
+        if self.kind is not None and self.kind not in CONTROLLER_KINDS:
             raise ConfigurationError(
                 f"controller must be one of {list(CONTROLLER_KINDS)}; got {plain(self.kind)!r}")
         if self.betas is None:
+            object.__setattr__(self, "kind", self.kind or "pi")
             object.__setattr__(self, "betas", _BETAS.get(self.kind, (0.0, 0.0, 0.0)))
         betas = tuple(float(b) for b in self.betas)
         if len(betas) != 3 or not all(math.isfinite(b) for b in betas):
@@ -104,6 +136,7 @@ class ControllerSettings:
         if self.kind != "fixed" and not sum(betas) > 0.0:
             raise ConfigurationError(f"controller betas must have a positive sum b1 + b2 + b3 (the filter's integral "
                                      f"gain, which makes it track the tolerance); got {plain(self.betas)!r}")
+        object.__setattr__(self, "kind", _kind_for_betas(self.kind, betas))
         object.__setattr__(self, "betas", betas)
         if not 0.0 < self.safety <= 1.0:
             raise ConfigurationError(f"controller safety must be in (0, 1]; got {plain(self.safety)!r}")
@@ -117,9 +150,52 @@ class ControllerSettings:
         if self.norm not in NORMS:
             raise ConfigurationError(f"controller norm must be one of {list(NORMS)}; got {plain(self.norm)!r}")
 
+    @classmethod
+    def from_pid(cls, pcoeff=0.0, icoeff=1.0, dcoeff=0.0, **settings):
+        """The settings of diffrax's ``PIDController(pcoeff=, icoeff=, dcoeff=)`` (class notes).
+
+        ``betas = (pcoeff + icoeff + dcoeff, -(pcoeff + 2 dcoeff), dcoeff)``;
+        diffrax's defaults (0, 1, 0) give the I controller.  ``settings`` are
+        the other fields (``safety``, ``min_factor`` for diffrax's
+        ``factormin``, ``max_factor`` for ``factormax``, ``norm``); ``rtol``,
+        ``atol``, ``dtmin`` and ``dtmax`` are ``solve_ivp``'s ``rtol``,
+        ``atol``, ``dt_min`` and ``dt_max``.
+        """
+        coeffs = {"pcoeff": pcoeff, "icoeff": icoeff, "dcoeff": dcoeff}
+        for name, value in coeffs.items():
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(value):
+                raise ConfigurationError(f"from_pid {name} must be a finite real number; got {plain(value)!r}")
+        if not icoeff > 0.0:
+            raise ConfigurationError(
+                f"from_pid icoeff must be positive: it is the filter's integral gain b1 + b2 + b3, which makes the "
+                f"step track the tolerance (diffrax suggests 0.3 to 1); got icoeff={plain(icoeff)!r}")
+        p, i, d = (float(v) for v in coeffs.values())
+        return cls(betas=(p + i + d, 0.0 - (p + 2.0 * d), d), **settings)  # 0.0 - x: no -0.0 in the repr
+
     @property
     def adaptive(self) -> bool:
         return self.kind != "fixed"
+
+
+def _kind_for_betas(kind, betas):
+    """``kind``, or the fewest terms that hold ``betas``' nonzero ones when None; refuses a kind that cannot hold
+    them (``kind="i"`` with PID betas ran as PID, the kind ignored: a diffrax user's trial)."""
+    used = max((n + 1 for n, b in enumerate(betas) if b != 0.0), default=0)
+    fitting = CONTROLLER_KINDS[max(used, 1)]
+    if kind is None:
+        return fitting
+    if used <= CONTROLLER_KINDS.index(kind):
+        return kind
+    nonzero = ", ".join(f"b{n + 1}" for n in range(CONTROLLER_KINDS.index(kind), 3) if betas[n] != 0.0)
+    if kind == "fixed":
+        raise ConfigurationError(
+            f"controller kind='fixed' steps at a fixed dt and takes no betas; got betas={plain(betas)!r}: leave betas "
+            f"out, or pass kind={fitting!r} (or no kind) for an adaptive controller with these betas")
+    raise ConfigurationError(
+        f"controller kind={kind!r} uses {_TERMS_TEXT[kind]} but betas={plain(betas)!r} has a nonzero {nonzero}: "
+        f"pass kind={fitting!r} (or no kind: it follows betas), or leave betas out for the {kind!r} preset "
+        f"{_BETAS[kind]}")
 
 
 def make_error_norm(n_states, norm, dtype=np.float64, combined=False):

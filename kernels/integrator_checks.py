@@ -213,7 +213,9 @@ def controller_settings(controller, method):
         settings = ControllerSettings(controller.lower())
     else:
         raise ConfigurationError(
-            f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)}")
+            f"controller must be 'fixed', 'i', 'pi', 'pid', None or a ControllerSettings; got {describe(controller)} "
+            "(for a filter of your own ControllerSettings(betas=(b1, b2, b3)); for diffrax's PIDController(pcoeff, "
+            "icoeff, dcoeff) ControllerSettings.from_pid(pcoeff, icoeff, dcoeff))")
     if settings.adaptive and not method.adaptive:
         raise ConfigurationError(
             f"controller={settings.kind!r} needs an error estimate, which method {method.name!r} lacks; "

@@ -121,8 +121,18 @@ def check_step_bounds(dt_min, dt_max):
 def check_int(value, what, minimum):
     """An integer >= ``minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigurationError(f"{what} must be an integer >= {minimum}; got {describe(value)}")
+        raise ConfigurationError(f"{what} must be an integer >= {minimum}; got {describe(value)}{_int_remedy(what)}")
     return int(value)
+
+
+def _int_remedy(what):
+    """What to pass for ``max_steps``, whose None (diffrax's "no limit") a trajectory's loop cannot take: it needs a
+    bound so that a stuck trajectory ends with MAX_STEPS (a diffrax user's trial got no value to try)."""
+    if what != "max_steps":
+        return ""
+    from .integrator import DEFAULT_MAX_STEPS  # here, not at the top: the integrator imports this module
+    return (f": for no practical limit pass a large integer (the loop counts in int32, so 2**31 - 1 = 2147483647 is "
+            f"the most that counts: a larger one is capped there); the default is {DEFAULT_MAX_STEPS}")
 
 
 def is_device_array(value) -> bool:

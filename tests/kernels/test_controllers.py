@@ -308,3 +308,75 @@ def test_controller_settings_take_their_names_in_any_case():
     assert settings == ControllerSettings("pi", norm="rms") and settings.betas == ControllerSettings().betas
     with pytest.raises(ConfigurationError, match="controller must be one of"):
         ControllerSettings("P")
+
+
+# A diffrax user's trial (session 68): PIDController(pcoeff, icoeff, dcoeff) had no stated mapping, kind="i" with
+# PID betas ran as PID, and max_steps=None was refused without a value to try.
+
+def _diffrax_control(pcoeff, icoeff, dcoeff, safety, error_order, dt, e, e1, e2):
+    """diffrax's PIDController factor on an accepted step (diffrax/_step_size_controller/pid.py), written out with
+    its own error_order (the solver's order: 5 for Tsit5) and safety^icoeff in front (ControllerSettings' notes)."""
+    factor = (safety ** icoeff * e ** (-(pcoeff + icoeff + dcoeff) / error_order)
+              * e1 ** ((pcoeff + 2 * dcoeff) / error_order) * e2 ** (-dcoeff / error_order))
+    return dt * factor
+
+
+@pytest.mark.parametrize("coeffs", [(0.0, 1.0, 0.0), (0.4, 0.3, 0.0), (0.3, 0.3, 0.0), (0.2, 0.4, 0.1)])
+def test_from_pid_steps_as_diffrax_pid_controller(coeffs):
+    """betas = (p + i + d, -(p + 2 d), d), not divided by the order again: the device step is diffrax's."""
+    ctrl = ControllerSettings.from_pid(*coeffs)
+    e, e1, e2 = 0.3, 0.5, 0.8
+    accept, dt_next, *_ = _control_kernel(ctrl, 4)(0.1, e ** 2, math.log2(e1), math.log2(e2))  # rms: q = e^2
+    assert accept
+    assert dt_next == pytest.approx(_diffrax_control(*coeffs, ctrl.safety, 5, 0.1, e, e1, e2), rel=1e-4)
+
+
+@pytest.mark.parametrize("kind, coeffs", [("i", (0.0, 1.0, 0.0)), ("pi", (0.4, 0.3, 0.0)), ("pid", (0.01, 0.47, 0.1))])
+def test_from_pid_gives_the_presets_where_the_coefficients_coincide(kind, coeffs):
+    ctrl = ControllerSettings.from_pid(*coeffs)
+    assert ctrl.kind == kind
+    assert ctrl.betas == pytest.approx(ControllerSettings(kind).betas, abs=1e-15)
+    assert ControllerSettings.from_pid(*coeffs, safety=0.8, norm="max").safety == 0.8
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(icoeff=0.0, pcoeff=0.4), "from_pid icoeff must be positive"),
+    (dict(pcoeff=math.nan), "from_pid pcoeff must be a finite real number; got nan"),
+    (dict(dcoeff="0.1"), "from_pid dcoeff must be a finite real number"),
+])
+def test_from_pid_refuses_coefficients_naming_them(kwargs, match):
+    with pytest.raises(ConfigurationError, match=match):
+        ControllerSettings.from_pid(**kwargs)
+
+
+@pytest.mark.parametrize("kind, betas, wanted", [
+    ("i", (0.58, -0.21, 0.1), "pid"), ("i", (0.7, -0.4, 0.0), "pi"), ("pi", (0.58, -0.21, 0.1), "pid"),
+    ("fixed", (1.0, 0.0, 0.0), "i")])
+def test_a_kind_that_cannot_hold_the_betas_is_refused(kind, betas, wanted):
+    """kind="i" with PID betas ran as PID (the kernel runs the betas): both named, and the kind to pass."""
+    with pytest.raises(ConfigurationError, match=f"kind='{kind}'.*betas=.*pass kind='{wanted}'"):
+        ControllerSettings(kind, betas=betas)
+
+
+def test_kind_follows_the_betas_when_left_out():
+    assert ControllerSettings(betas=(0.58, -0.21, 0.1)).kind == "pid"
+    assert ControllerSettings(betas=(0.7, -0.4, 0.0)).kind == "pi"
+    assert ControllerSettings(betas=(0.5, 0.0, 0.0)).kind == "i"
+    assert ControllerSettings() == ControllerSettings("pi")
+    assert ControllerSettings("pid", betas=(1.0, 0.0, 0.0)).kind == "pid"  # a PID filter may leave terms out
+
+
+def test_a_controller_of_another_type_points_to_betas_and_from_pid():
+    from kernels.integrator_checks import controller_settings
+    from kernels.methods import METHODS
+
+    with pytest.raises(ConfigurationError, match=r"ControllerSettings\(betas=.*ControllerSettings\.from_pid"):
+        controller_settings((0.4, 0.3, 0.0), METHODS["tsit5"])
+
+
+@pytest.mark.parametrize("max_steps", [None, 0])
+def test_max_steps_refused_says_to_pass_a_large_integer_and_names_the_default(max_steps):
+    """diffrax's max_steps=None (no limit) was refused with no value to try."""
+    with pytest.raises(ConfigurationError, match=r"max_steps must be .*pass a large integer.*2\*\*31 - 1.*default "
+                                                 rf"is {kernels.DEFAULT_MAX_STEPS}$"):
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 0.1), [1.0, 1.0, 1.0], max_steps=max_steps, progress=False)
