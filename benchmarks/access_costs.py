@@ -176,6 +176,56 @@ def probe_groups(probes, plan_dir=None):
     return {k: v for k, v in groups.items() if len(v) > 1}
 
 
+def sweep_groups(paths):
+    """Per placement-sweep group (method, n, precision, block): ``[(placement, ms, problem, plan, resources)]``.
+
+    Each placement is planned again as the sweep planned it (:func:`benchmarks.sweep_plans.plan_config`, on the
+    ``h100`` preset: the live H100 model carries its default costs, as that preset does); one whose shared bytes
+    differ from the ones timed is left out, with a line saying so."""
+    import numpy as np
+
+    import kernels
+
+    from .sweep_plans import plan_config
+
+    groups, integrators, problems = {}, {}, {}
+    for path in paths:
+        with open(path) as fh:
+            records = [json.loads(line) for line in fh if line.strip()]
+        for c in records:
+            kernel = c.get("kernel") or {}
+            if c.get("record") != "config" or c.get("status") != "ok" or not kernel.get("registers_per_thread"):
+                continue
+            key = (c["method"], c["controller"], c["n"], c["precision"])
+            if key not in integrators:
+                integrators[key] = kernels.Integrator(kernels.oscillator_chain(c["n"]), c["method"], c["controller"],
+                                                      np.dtype(c["precision"]).type)
+            integ = integrators[key]
+            plan, failure = plan_config(c, _on_device(integ, "h100"))
+            if failure or plan.shared_bytes_per_block != c["plan"]["shared_bytes_per_block"]:
+                print(f"skip sweep {key} {c['placement']}: not the plan timed", file=sys.stderr)
+                continue
+            gkey = ("sweep",) + key + (f"b{c['block_size']}",)
+            if (key, plan.block_size) not in problems:
+                problems[key, plan.block_size] = _auto_problem(integ, plan.block_size)
+            groups.setdefault(gkey, []).append((c["placement"], c["kernel_ms"], problems[key, plan.block_size], plan,
+                                                _timed_resources(kernel, plan, "sweep")))
+    return {k: v for k, v in groups.items() if len(v) > 1}
+
+
+class _on_device:
+    """``integ`` planning on a named device preset (the sweep planned on the live device)."""
+
+    def __init__(self, integ, device):
+        self.integ, self.device = integ, device
+
+    def plan(self, choice, block_size=None, pins=None):
+        return self.integ.plan(choice, block_size=block_size, device=self.device, pins=pins)
+
+    def buffer_settings(self):
+        return self.integ.buffer_settings()
+
+
 def score(groups, device):
     """``(total regret, configurations within 5 %, per-configuration choices)`` of ``device``'s constants."""
     from planner.costmodel import measured
@@ -197,18 +247,22 @@ def score(groups, device):
 COSTS = ("shared_access_cost", "shared_memory_access_cost", "spill_access_cost", "l2_access_factor")
 
 
-def fit(groups, device):
+def fit(groups, device, saturations=()):
     """``(constants, total regret, within 5 %, picks)`` of the grid point with the smallest total regret.
 
-    Ties go to more configurations within 5 %, then to the point nearest the device's own constants.
+    ``saturations`` adds ``saturation_occupancy`` (the occupancy from which latency counts as hidden) to the
+    grid; by default the device's own.  Ties go to more configurations within 5 %, then to the point nearest the
+    device's own constants.
     """
+    names = COSTS + (("saturation_occupancy",) if saturations else ())
+    axes = (SHARED, SHARED_MEMORY, SPILL, L2_FACTOR) + ((tuple(saturations),) if saturations else ())
     best = None
-    for point in itertools.product(SHARED, SHARED_MEMORY, SPILL, L2_FACTOR):
-        trial = dataclasses.replace(device, **dict(zip(COSTS, point)))
+    for point in itertools.product(*axes):
+        trial = dataclasses.replace(device, **dict(zip(names, point)))
         total, within, picks = score(groups, trial)
-        key = (total, -within, sum(abs(v - getattr(device, c)) for c, v in zip(COSTS, point)))
+        key = (total, -within, sum(abs(v - getattr(device, c)) for c, v in zip(names, point)))
         if best is None or key < best[0]:
-            best = (key, dict(zip(COSTS, point)), total, within, picks)
+            best = (key, dict(zip(names, point)), total, within, picks)
     return best[1:]
 
 
@@ -216,10 +270,14 @@ def main(argv=None):
     import planner
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", help="stiff_peers or placement_probe JSON files with several placements "
+    parser.add_argument("runs", nargs="*", help="stiff_peers or placement_probe JSON files with several placements "
                                                 "per configuration; RUN.json=DIR rates a run with the plan files "
                                                 "of DIR")
     parser.add_argument("--out", help="write the fit and the per-configuration choices here")
+    parser.add_argument("--sweep", nargs="*", default=[],
+                        help="placement_sweep JSONL files to rate beside the runs (explicit chains)")
+    parser.add_argument("--saturations", default="",
+                        help="comma list of saturation_occupancy values to fit too (default: the device's own)")
     parser.add_argument("--plan-dir", default=None,
                         help="the plan files the run timed (default benchmarks/data/stiff_plans)")
     args = parser.parse_args(argv)
@@ -232,12 +290,14 @@ def main(argv=None):
     for path, plan_dir, (runs, _) in loaded:  # each stiff_peers run rated with its own plan files, apart
         tag = (os.path.basename(path)[:-5],) if len(args.runs) > 1 else ()
         groups.update({tag + key: members for key, members in rated(rows_of(runs), plan_dir or args.plan_dir).items()})
+    groups.update(sweep_groups(args.sweep))
     if not groups:
         parser.error("no configuration has two timed placements in these runs")
     now_total, now_within, now_picks = score(groups, device)
-    constants, total, within, picks = fit(groups, device)
+    saturations = tuple(float(v) for v in args.saturations.split(",") if v.strip())
+    constants, total, within, picks = fit(groups, device, saturations)
     n = len(groups)
-    current = {c: getattr(device, c) for c in COSTS}
+    current = {c: getattr(device, c) for c in COSTS + (("saturation_occupancy",) if saturations else ())}
     print(f"{n} configurations; current constants {current}: total regret {now_total:.3f}, {now_within}/{n} within 5 %")
     print(f"fitted: {constants}: total regret {total:.3f}, {within}/{n} within 5 %")
     for key in sorted(picks):

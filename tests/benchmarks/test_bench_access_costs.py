@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 
 from benchmarks import access_costs
@@ -65,3 +67,43 @@ def test_a_placement_probe_adds_a_configuration_per_block_size(tmp_path):
     assert doc["configurations"] == 1  # auto is not rebuilt: its two pinned peers make the configuration
     (pick,) = doc["fitted"]["choices"].values()
     assert pick["fastest"] == "factor shared b1"
+
+
+def _sweep(tmp_path, local_ms, greedy_ms, greedy_shared_bytes=None):
+    """A placement_sweep JSONL of one group (RK4 on a chain of 3 at block 128): all-local and the greedy plan."""
+    import kernels
+
+    integ = kernels.Integrator(kernels.oscillator_chain(3), "rk4", "fixed", np.float32)
+    lines = [json.dumps({"record": "run"})]
+    for placement, ms in (("local", local_ms), ("greedy", greedy_ms)):
+        shared = integ.plan(placement, block_size=128, device="h100").shared_bytes_per_block
+        if placement == "greedy" and greedy_shared_bytes is not None:
+            shared = greedy_shared_bytes
+        lines.append(json.dumps({"record": "config", "status": "ok", "method": "rk4", "controller": "fixed", "n": 3,
+                                 "precision": "float32", "block_size": 128, "placement": placement,
+                                 "kernel_ms": ms, "plan": {"shared_bytes_per_block": shared},
+                                 "kernel": {"registers_per_thread": 40, "local_bytes_per_thread": 0,
+                                            "shared_bytes_per_block": shared}}))
+    path = tmp_path / "placement_sweep_test.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_a_placement_sweep_is_rated_beside_the_runs(tmp_path):
+    """--sweep rebuilds each placement's plan as the sweep planned it (on the h100 preset) and rates them: with equal
+    registers and no spills, the greedy plan's shared accesses only cost, so the model picks all-local."""
+    doc_path = tmp_path / "fit.json"
+    access_costs.main(["--sweep", _sweep(tmp_path, 1.0, 0.8), "--out", str(doc_path)])
+    doc = json.loads(doc_path.read_text())
+    assert doc["configurations"] == 1
+    (key, pick), = doc["fitted"]["choices"].items()
+    assert key.startswith("sweep/rk4/fixed/3/float32") and pick["model"] == "local" and pick["fastest"] == "greedy"
+    assert pick["regret"] == pytest.approx(0.25)
+
+
+def test_a_sweep_plan_that_is_not_the_one_timed_is_left_out(tmp_path, capsys):
+    """A placement whose plan now has other shared bytes than the ones timed is skipped, with a line; a group left
+    with one placement is no comparison, and without any the fit says so."""
+    with pytest.raises(SystemExit):
+        access_costs.main(["--sweep", _sweep(tmp_path, 1.0, 0.8, greedy_shared_bytes=12345)])
+    assert "not the plan timed" in capsys.readouterr().err
