@@ -1,4 +1,5 @@
-"""A solve's y0 and params: shapes checked against the system, one-row inputs broadcast, the batch size found."""
+"""A solve's y0 and params: shapes checked against the system, one-row inputs broadcast, the batch size found
+(params with names read by the system's parameter names first, :mod:`kernels.named_params`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from . import validation as check
 from .errors import ConfigurationError
+from .named_params import by_name, positional_note
 
 __all__ = ["batch_inputs", "given_rows", "row_of"]
 
@@ -14,25 +16,29 @@ def batch_inputs(system, y0, params, dtype):
     """``(y0, params, n_traj)`` checked in ``dtype``: the batch size from whichever of params and y0 is 2-D; 1-D is broadcast.
 
     ``params=None`` takes the system's ``default_params``; a system without parameters gets one shared row of
-    zeros (a kernel argument may not be empty).  Device arrays are taken as batched.
+    zeros (a kernel argument may not be empty).  Device arrays are taken as batched.  A DataFrame's columns are
+    taken by the system's parameter names where it has them (:func:`kernels.named_params.by_name`), else by position.
     """
     if params is None:
         if system.n_params and system.default_params is None:
             raise ConfigurationError(f"params are required: system {system.name!r} has {system.n_params} "
                                      "parameters and no default_params")
         params = system.default_params if system.n_params else np.zeros(0)
+    params = by_name(system, params)
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
     y0_on_device = check.is_device_array(y0)
     y0_batched = y0_on_device or _dims(y0, "y0", system.n_states, "n_states") == 2
     n_traj = None
     if params_batched:  # y0's rows only word the message of a wrongly shaped params
-        params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params",
-                                           rows_hint=len(y0) if y0_batched and not y0_on_device else None)
+        with positional_note(system, params):
+            params, n_traj = check.check_batch(params, "params", system.n_params, None, dtype, "n_params",
+                                               rows_hint=len(y0) if y0_batched and not y0_on_device else None)
     y0, n_traj = check.check_batch(y0, "y0", system.n_states, n_traj, dtype, "n_states",
                                    ("params", system.n_params))
     if not params_batched:  # a shared y0 row sets no batch size for params to match
-        params, _ = check.check_batch(params, "params", system.n_params, n_traj if y0_batched else None, dtype,
-                                      "n_params")
+        with positional_note(system, params):
+            params, _ = check.check_batch(params, "params", system.n_params, n_traj if y0_batched else None, dtype,
+                                          "n_params")
     if system.n_params == 0:
         params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
     return y0, params, n_traj
@@ -50,16 +56,34 @@ def _dims(value, what, width, width_name):
 def given_rows(given, checked, rows):
     """Trajectories ``rows``' parameters as the user gave them (float64, before the working precision rounded
     them), else those of ``checked`` (``given`` None, a device array, or not readable as numbers); a one-row
-    input serves every trajectory."""
-    table = np.asarray(checked, np.float64)
-    if given is not None and not check.is_device_array(given):
-        try:
-            values = np.atleast_2d(np.asarray(given, dtype=np.float64))
-            if values.shape[1:] == table.shape[1:]:
-                table = values
-        except (TypeError, ValueError):
-            pass
-    return [row_of(table, r) for r in rows]
+    input serves every trajectory.  A given row is taken only where it rounds to the checked one: a DataFrame
+    read by name (:mod:`kernels.named_params`) holds its columns in its own order, which the rhs would misread."""
+    checked = np.asarray(checked)
+    values = _given_table(given, checked.shape[1:])
+    return [_given_row(values, checked, r) for r in rows]
+
+
+def _given_table(given, columns):
+    """``given`` as a 2-D float64 array of ``columns``, or None where it is none, or not read that way."""
+    if given is None or check.is_device_array(given):
+        return None
+    try:
+        values = np.atleast_2d(np.asarray(given, dtype=np.float64))
+    except (TypeError, ValueError):
+        return None
+    return values if values.shape[1:] == columns else None
+
+
+def _given_row(values, checked, r):
+    """Row ``r`` of ``values`` (the given table) where it rounds to ``checked``'s (in its precision), else that
+    row of ``checked``, in float64."""
+    row = row_of(checked, r)
+    if values is not None:
+        mine = row_of(values, r)
+        with np.errstate(over="ignore"):
+            if np.array_equal(mine.astype(row.dtype), row):
+                return mine
+    return row.astype(np.float64)
 
 
 def row_of(inputs, r):

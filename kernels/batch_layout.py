@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["check_layout", "sweep_hint", "TEXT"]
+__all__ = ["check_layout", "sweep_hint", "is_pandas", "pandas_rows", "TEXT"]
 
 TEXT = (str, bytes, bytearray)  # read as one value, not a sequence of characters
 
@@ -41,26 +41,26 @@ def check_layout(value, what, width, name_width):
 def _square_of_arrays(items, series=False):
     """True when ``items`` (a tuple or a list) holds an array (a NumPy array, or any object with a shape or
     ``__array__``, such as a JAX array; with ``series``, a pandas Series), and every item is 1-D with as many values
-    as there are items; never for a DataFrame's rows (:func:`_pandas_rows`)."""
+    as there are items; never for a DataFrame's rows (:func:`pandas_rows`)."""
     arrays = [not isinstance(item, (list, tuple) + TEXT) and (hasattr(item, "shape") or hasattr(item, "__array__"))
-              and (not series or _is_series(item)) for item in items]
+              and (not series or is_pandas(item)) for item in items]
     try:
-        return any(arrays) and all(np.shape(item) == (len(items),) for item in items) and not _pandas_rows(items)
+        return any(arrays) and all(np.shape(item) == (len(items),) for item in items) and not pandas_rows(items)
     except ValueError:  # a ragged item
         return False
 
 
-def _is_series(item):
-    """Whether ``item`` is a pandas Series (pandas is not imported for it)."""
-    return type(item).__name__ == "Series" and type(item).__module__.startswith("pandas")
+def is_pandas(item, kind="Series"):
+    """Whether ``item`` is a pandas ``kind`` ("Series" or "DataFrame"; pandas is not imported for it)."""
+    return type(item).__name__ == kind and type(item).__module__.startswith("pandas")
 
 
-def _pandas_rows(items):
+def pandas_rows(items):
     """True when every item is a DataFrame's row, ``df.iloc[i]``: pandas Series over one index of column names
     (strings), each named by its integer row label ([df.iloc[0], df.iloc[1]] was refused as ambiguous; a regression
     hunt).  A column, ``df["k"]``, is the reverse (named by a column over the row labels); where labels and names
     are both strings or both integers (a DataFrame of a NumPy array), rows and columns look alike: not rows."""
-    if not all(_is_series(item) for item in items):
+    if not all(is_pandas(item) for item in items):
         return False
     index = list(items[0].index)
     return (all(isinstance(label, str) for label in index) and all(list(item.index) == index for item in items)

@@ -348,7 +348,9 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
     -------
     ODESystem
         With ``rhs``, ``jac`` and ``jvp`` (and ``observables``) generated;
-        each function's source is its ``__bufferplan_source__``.
+        each function's source is its ``__bufferplan_source__``.  Its
+        ``param_names`` are the params' names, in order: a solve reads a
+        pandas DataFrame's columns by them (:mod:`kernels.named_params`).
 
     Raises
     ------
@@ -448,4 +450,5 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
         with np.errstate(all="ignore"):
             system._check_runs()
     system.symbols = symbols
+    system.param_names = tuple(str(s) for s in symbols[1])  # a DataFrame's columns are read by these
     return system

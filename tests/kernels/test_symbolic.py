@@ -408,3 +408,12 @@ def test_a_dict_of_states_to_right_hand_sides_gives_the_states_in_its_order():
     dydt = np.empty(2)
     system.rhs(0.0, np.array([0.25, 1.0]), np.array([2.0]), dydt)
     np.testing.assert_allclose(dydt, [2.0, -2.0])  # y[0] is y (k x = 2), y[1] is x (-k x = -2)
+
+
+def test_a_symbolic_system_records_its_parameter_names_in_order():
+    """A solve reads a DataFrame's columns by them (kernels/named_params.py): a NONMEM table's order CL, V, ka was
+    read by position for params [ka, CL, V] (a pharmacometrician's trial)."""
+    a, ka, cl, v = sympy.symbols("a ka CL V")
+    system = kernels.symbolic_system([a], [-ka * a + cl / v], params=[ka, cl, v], name="names")
+    assert system.param_names == ("ka", "CL", "V")
+    assert kernels.symbolic_system([a], [-a]).param_names == ()

@@ -1,0 +1,141 @@
+"""A solve's ``params`` given with names, read by the names of a system that knows them.
+
+A system built by :func:`kernels.symbolic_system` records its parameters' names (``param_names``, in the order the
+rhs reads ``p[0], p[1], ...``).  For it, ``params`` given as a pandas DataFrame whose column labels are strings is
+read by column name (:func:`by_name`): a NONMEM table's columns in their own order (CL, V, ka) were read by position
+for params [ka, CL, V], a wrong result without a word (a pharmacometrician's trial).  Columns beside the parameters
+(ID, TIME, DV) are left out in silence: the names say which columns the rhs reads, so nothing is misread, and a
+study's table holds such columns as a rule (a warning at every solve would teach users to silence warnings).  A
+parameter without its column is refused, naming the missing and the other columns.  A pandas Series (one patient's
+row, ``df.iloc[i]``) and a list of such rows are read by their index labels the same way; a dict of columns stays
+refused, its message stacking the columns in the system's order.
+
+Where the system has no names (an :class:`~kernels.ODESystem` of Python functions), or the labels are not all strings
+(a DataFrame of a NumPy array), columns are read by position as before; where their count is wrong,
+:func:`positional_note` adds to :func:`kernels.validation.check_batch`'s refusal that they are read by position,
+listing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import contextmanager
+
+from .batch_layout import is_pandas, pandas_rows
+from .errors import ConfigurationError
+
+__all__ = ["param_names", "by_name", "positional_note"]
+
+_SHOWN = 8  # labels a message lists before "..."
+
+
+def param_names(system):
+    """``system``'s parameter names in the order the rhs reads them, or None where it has none, or where they could
+    not tell columns apart (not strings, a count unlike n_params, a name twice)."""
+    names = getattr(system, "param_names", None)
+    if not system.n_params or names is None:
+        return None
+    names = tuple(names)
+    usable = len(names) == system.n_params == len(set(names)) and _all_text(names)
+    return names if usable else None
+
+
+def by_name(system, value):
+    """``value`` (a solve's params) with a DataFrame's columns, or a Series' entries, taken by the system's parameter
+    names in its order; ``value`` itself where the system has no names or the labels are not all strings.  A dict of
+    named columns is refused with the stacking in the system's order (its own order was the advice: a misreading)."""
+    names = param_names(system)
+    if names is None:
+        return value
+    if isinstance(value, Mapping) and _all_text(list(value)):
+        raise ConfigurationError(_dict_message(system, names, list(value)))
+    if isinstance(value, list) and value and pandas_rows(value):  # [df.iloc[0], df.iloc[1]]: rows
+        return [_take(system, names, row) for row in value]
+    if (is_pandas(value, "DataFrame") or is_pandas(value)) and _all_text(_labels(value)):
+        return _take(system, names, value)
+    return value
+
+
+@contextmanager
+def positional_note(system, value):
+    """Add to a ConfigurationError raised inside (check_batch refusing ``value``, a solve's params) that a
+    DataFrame's columns (a Series' entries) are read by position, listing them, where they are named with strings
+    and as many as the parameters they are not: the user named them and may think the names are read."""
+    try:
+        yield
+    except ConfigurationError as err:
+        note = _position_note(system, value)
+        if note and err.args:
+            err.args = (f"{err.args[0]}{note}",) + err.args[1:]
+        raise
+
+
+def _position_note(system, value):
+    """The note of :func:`positional_note`, or "" where it does not apply."""
+    frame = is_pandas(value, "DataFrame")
+    if not (frame or is_pandas(value)) or not system.n_params:
+        return ""
+    labels = _labels(value)
+    if not _all_text(labels) or len(labels) == system.n_params:
+        return ""
+    what = "the DataFrame's columns" if frame else "the Series' entries"
+    return (f"; {what} are read by position, as p[0], p[1], ... (system {system.name!r} has no parameter names), "
+            f"and it has {len(labels)}: {_listed(labels)}: pass the {system.n_params} the rhs reads, in its order, "
+            f"as params[[...]]")
+
+
+def _take(system, names, value):
+    """``value``'s columns (a Series: its entries) named ``names``, in that order; refused where one is missing or
+    appears more than once."""
+    labels = _labels(value)
+    missing = [name for name in names if name not in labels]
+    twice = [name for name in names if labels.count(name) > 1]
+    if missing or twice:
+        raise ConfigurationError(_label_message(system, names, value, labels, missing, twice))
+    return value[list(names)]
+
+
+def _label_message(system, names, value, labels, missing, twice):
+    """Why ``value``'s labels do not name each parameter once, and what to pass instead."""
+    frame = is_pandas(value, "DataFrame")
+    what, noun, axis = ("a DataFrame", "column", "columns") if frame else ("a pandas Series", "index label", "index")
+    head = (f"params is {what} whose {noun}s system {system.name!r} reads by its parameter names, {_listed(names)} "
+            f"(in the order of p[0], p[1], ...)")
+    if twice:
+        return f"{head}; it has the {noun}{'s' * (len(twice) > 1)} {_listed(twice)} more than once: keep one of each"
+    others = [label for label in labels if label not in names]
+    rename = {other: name for name in missing for other in others if other.lower() == name.lower()}
+    fix = (f"rename {'them' if len(rename) > 1 else 'it'}, params.rename({axis}={rename!r})" if rename else
+           f"give each parameter {'a' if frame else 'an'} {noun} (params.rename({axis}={{...}}))")
+    shape = f"(N, {len(names)})" if frame else f"({len(names)},)"
+    return (f"{head}; it has no {noun}{'s' * (len(missing) > 1)} {_listed(missing)}, and its other {noun}s are "
+            f"{_listed(others) if others else 'none'}: {fix}, or pass a NumPy array of shape {shape} with the "
+            f"parameters in that order, which is read by position")
+
+
+def _dict_message(system, names, keys):
+    """The refusal of a dict of named columns, stacked in the system's order (its missing keys named)."""
+    stacked = ", ".join(f"params[{name!r}]" for name in names)
+    missing = [name for name in names if name not in keys]
+    lacks = (f" without {_listed(missing)} (its other keys: {_listed([k for k in keys if k not in names]) or 'none'})"
+             if missing else "")
+    return (f"params must be one row per trajectory, of shape (N, {len(names)}) (n_params), in the order system "
+            f"{system.name!r} reads its parameters, {_listed(names)}; got a dict{lacks}: "
+            f"{'add them, then ' if missing else ''}pass np.column_stack([{stacked}]), or pd.DataFrame(params), "
+            "whose columns a solve reads by name")
+
+
+def _labels(value):
+    """A DataFrame's column labels, a Series' index labels, as a list."""
+    return list(value.columns if is_pandas(value, "DataFrame") else value.index)
+
+
+def _all_text(labels):
+    """True when there are labels and every one is a string (a name, not a position)."""
+    return len(labels) > 0 and all(isinstance(label, str) for label in labels)
+
+
+def _listed(labels):
+    """``labels`` quoted and joined, the first :data:`_SHOWN` of them."""
+    shown = ", ".join(repr(str(label)) for label in labels[:_SHOWN])
+    return shown + (f", ... ({len(labels)} in all)" if len(labels) > _SHOWN else "")

@@ -1,0 +1,131 @@
+"""params given with names (pandas DataFrames, Series, dicts) read by the names of a system that knows them
+(kernels/named_params.py, through kernels/batch_inputs.py): a pharmacometrician's trial read a NONMEM table's columns
+CL, V, ka by position for params [ka, CL, V], a wrong result without a word."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import ConfigurationError
+from kernels.batch_inputs import batch_inputs, given_rows
+
+pd = pytest.importorskip("pandas")
+sp = pytest.importorskip("sympy")
+
+_A0, _A1, _KA, _CL, _V = sp.symbols("A0 A1 ka CL V")
+_RHS = [-_KA * _A0, _KA * _A0 - _CL / _V * _A1]
+_ORDERED = np.array([[1.0, 5.0, 30.0], [0.8, 4.0, 40.0]])  # ka, CL, V: the order the rhs reads
+_Y0 = [100.0, 0.0]
+
+
+@pytest.fixture(scope="module")
+def pk():
+    """A one-compartment oral model whose params [ka, CL, V] have names."""
+    return kernels.symbolic_system([_A0, _A1], _RHS, params=[_KA, _CL, _V], name="pk1")
+
+
+@pytest.fixture(scope="module")
+def plain(pk):
+    """The same model as an ODESystem of its functions: no parameter names."""
+    return kernels.ODESystem(pk.rhs, 2, 3, name="plain", jac=pk.jac, check=False)
+
+
+def _table(ids=True):
+    """Two patients in a NONMEM table's order (CL, V, ka), with an ID column."""
+    frame = pd.DataFrame({"ID": ["P1", "P2"], "CL": [5.0, 4.0], "V": [30.0, 40.0], "ka": [1.0, 0.8]})
+    return frame if ids else frame.drop(columns="ID")
+
+
+def _params(system, params):
+    return batch_inputs(system, _Y0, params, np.float64)[1]
+
+
+def _central_at_12h(system, params, **options):
+    result = kernels.solve_ivp(system, (0.0, 12.0), _Y0, params, t_eval=[12.0], precision=np.float64,
+                               progress=False, **options)
+    assert result.success
+    return result.y[:, -1, 1]
+
+
+def test_a_dataframe_in_another_order_is_read_by_the_systems_parameter_names(pk):
+    """The trial's reproducer: the central amount at 12 h was -2e-7 where 16.24 is right, success=True."""
+    expected = _central_at_12h(pk, _ORDERED)
+    np.testing.assert_allclose(expected, [16.2394966, 34.4144551], rtol=1e-6)
+    assert np.array_equal(_central_at_12h(pk, _table(ids=False)), expected)
+
+
+def test_columns_beside_the_parameters_are_left_out_in_silence(pk, recwarn):
+    """An ID column (text) was refused as not a number; with the names it is not read at all."""
+    assert np.array_equal(_params(pk, _table()), _ORDERED)
+    assert not recwarn.list
+
+
+def test_a_series_row_and_a_list_of_rows_are_read_by_name(pk):
+    """One patient (df.iloc[0]) and a list of rows are read by their index labels as a DataFrame by its columns."""
+    table = _table()
+    assert np.array_equal(_params(pk, table.iloc[0]), _ORDERED[:1])
+    assert np.array_equal(_params(pk, [table.iloc[0], table.iloc[1]]), _ORDERED)
+
+
+def test_a_missing_parameter_names_the_missing_and_the_other_columns(pk):
+    with pytest.raises(ConfigurationError) as info:
+        _params(pk, _table().rename(columns={"ka": "KA"}))
+    assert str(info.value) == (
+        "params is a DataFrame whose columns system 'pk1' reads by its parameter names, 'ka', 'CL', 'V' (in the "
+        "order of p[0], p[1], ...); it has no column 'ka', and its other columns are 'ID', 'KA': rename it, "
+        "params.rename(columns={'KA': 'ka'}), or pass a NumPy array of shape (N, 3) with the parameters in that "
+        "order, which is read by position")
+    with pytest.raises(ConfigurationError, match=r"a pandas Series whose index labels .* no index labels 'CL', 'V', "
+                                                 r"and its other index labels are 'ID': give each parameter an index "
+                                                 r"label .* shape \(3,\)"):
+        _params(pk, _table().iloc[0][["ID", "ka"]])
+
+
+def test_a_parameter_column_given_twice_is_refused(pk):
+    with pytest.raises(ConfigurationError, match="it has the column 'ka' more than once: keep one of each"):
+        _params(pk, pd.concat([_table(), _table()[["ka"]]], axis=1))
+
+
+def test_a_dict_of_named_columns_is_told_to_stack_them_in_the_systems_order(pk):
+    """The dict's refusal stacked its keys in its own order (CL, V, ka): followed, a misreading."""
+    columns = dict(_table(ids=False).items())
+    with pytest.raises(ConfigurationError) as info:
+        _params(pk, columns)
+    assert str(info.value) == (
+        "params must be one row per trajectory, of shape (N, 3) (n_params), in the order system 'pk1' reads its "
+        "parameters, 'ka', 'CL', 'V'; got a dict: pass np.column_stack([params['ka'], params['CL'], params['V']]), "
+        "or pd.DataFrame(params), whose columns a solve reads by name")
+    with pytest.raises(ConfigurationError, match=r"got a dict without 'ka' \(its other keys: 'k_a'\): add them"):
+        _params(pk, {"CL": 5.0, "V": 30.0, "k_a": 1.0})
+
+
+def test_without_names_columns_are_read_by_position_and_a_wrong_count_says_so(plain):
+    """A system without names keeps reading by position; its refusal of a wrong count did not say so."""
+    assert np.array_equal(_params(plain, _table(ids=False)), _table(ids=False).to_numpy())
+    assert np.array_equal(_params(plain, pd.DataFrame(_ORDERED)), _ORDERED)  # integer labels: by position
+    with pytest.raises(ConfigurationError) as info:
+        _params(plain, _table(ids=False)[["CL", "V"]])
+    assert str(info.value) == (
+        "params must have shape (N, 3) or (3,) (n_params); got shape (2, 2): 2 trajectories of 2 values each, where "
+        "the system has 3 (each row holds one trajectory's 3 values); the DataFrame's columns are read by position, "
+        "as p[0], p[1], ... (system 'plain' has no parameter names), and it has 2: 'CL', 'V': pass the 3 the rhs "
+        "reads, in its order, as params[[...]]")
+    with pytest.raises(ConfigurationError, match=r"got shape \(4,\); the Series' entries are read by position, .* "
+                                                 r"it has 4: 'ID', 'CL', 'V', 'ka'"):
+        _params(plain, pd.Series({"ID": 7.0, "CL": 5.0, "V": 30.0, "ka": 1.0}))
+
+
+def test_given_rows_take_the_users_values_only_where_they_round_to_the_checked_ones():
+    """The host checks evaluate the rhs at the user's float64 rows: a DataFrame read by name gave them in its own
+    column order (CL, V, ka), a misreading of the checks that warn before a launch."""
+    checked = _ORDERED.astype(np.float32)
+    rows = given_rows(_table(ids=False), checked, [0, 1])
+    assert [list(row) for row in rows] == [list(row) for row in checked.astype(np.float64)]
+    exact = np.array([[0.1, 5.0, 30.0]])  # the user's own values where they are the checked ones: float64 kept
+    assert given_rows(exact, exact.astype(np.float32), [0, 3])[1][0] == 0.1
+
+
+def test_a_distributed_solve_reads_the_dataframe_by_name(pk, client):
+    """The Dask path checks and cuts the chunks from the same rows as one process."""
+    expected = _central_at_12h(pk, _ORDERED)
+    assert np.array_equal(_central_at_12h(pk, _table(), client=client, chunk_size=1), expected)
