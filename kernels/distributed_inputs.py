@@ -87,15 +87,17 @@ def check_chunk(rows, what, dtype, start):
 
 
 # -- the host-side checks of a solve, once on the client ------------------------------------------
-def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, drivers):
+def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, drivers, t_eval=None, dt_max=np.inf):
     """The checks :meth:`kernels.Integrator.solve` makes of host inputs before launching
     (:func:`kernels.solve_checks.check_host_inputs`), made once here on the client for the whole batch (``y0`` and
     ``params``: the checked rows; ``given_params``: as the user gave them), with one process's warnings, each once.
     Returns the run's validated ``(rtol, atol)`` and the system as the host's checks and hints see it."""
     from .solve_checks import check_host_inputs
-    from .validation import check_positive, check_span
+    from .validation import check_positive, check_span, check_step_bounds, check_t_eval
 
     t0, t_end = check_span(t_span)
     rtol, atol, _, _, host = check_host_inputs(integrator, t0, t_end, check_positive(dt, "dt", allow_none=True), y0,
-                                               params, given_params, rtol, atol, drivers)
+                                               params, given_params, rtol, atol, drivers,
+                                               t_eval=check_t_eval(t_eval, t0, t_end),
+                                               dt_max=check_step_bounds(0.0, dt_max)[1])
     return rtol, atol, host

@@ -372,11 +372,12 @@ class Integrator:
         on_device = check.is_device_array(y0)
         given_params = params  # as the user gave them, before the working precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
-        rtol, atol, driver_times, driver_values, host = check_host_inputs(
-            self, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
+        rtol, atol, driver_times, driver_values, host = check_host_inputs(
+            self, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device, t_eval=t_eval,
+            dt_max=dt_max)
         if not self.adaptive and (dt_min != 0.0 or dt_max != np.inf):
             raise ConfigurationError(
                 f"dt_min and dt_max bound the steps of an adaptive controller; this run takes fixed steps of dt "

@@ -29,7 +29,8 @@ def _saved_finite(result, trajectory):
 def max_steps_note(result, trajectory, advise=True):
     """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: for
     an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
-    POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it), else raise max_steps or loosen the
+    POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it): radau and rodas5p, not kvaerno5, whose
+    error estimate is optimistic on oscillations and forcing (README); else raise max_steps or loosen the
     tolerances.  No such advice where the step used a jac or jvp found wrong (its note says to fix it) or where
     the stiffness hint names the cause."""
     from .methods import METHODS
@@ -46,7 +47,7 @@ def max_steps_note(result, trajectory, advise=True):
         return note
     if method.family != "erk" and method.tableau.order <= 3:
         note += (f" {method.name} is of order {method.tableau.order}, so at tight tolerances it takes many small "
-                 "steps: radau, rodas5p or kvaerno5 take far fewer; or raise max_steps.")
+                 "steps: radau (the most accurate there) or rodas5p take far fewer; or raise max_steps.")
     else:
         note += " Raise max_steps, or loosen rtol and atol to what the answer needs." + pace_note(result, trajectory)
     return note

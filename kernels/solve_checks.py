@@ -14,7 +14,7 @@ import numpy as np
 
 from . import tolerances
 from .batch_inputs import given_rows, row_of
-from .drivers import driven_on_host, drivers_at, validate_drivers, warn_step_past_samples
+from .drivers import driven_on_host, drivers_at, validate_drivers, warn_hidden_switches, warn_step_past_samples
 from .errors import ConfigurationError, JacobianCheckWarning, warn_user
 from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_rows, probed_inputs,
                                 remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
@@ -25,14 +25,18 @@ __all__ = ["check_host_inputs", "warn_suspect_derivative"]
 CHECKS_KEPT = 32  # verdicts an Integrator remembers per kind of check (the oldest dropped first)
 
 
-def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device=False):
+def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device=False,
+                      t_eval=None, dt_max=np.inf):
     """Check a solve's inputs on the host and warn where the run cannot be trusted; return ``(rtol, atol,
     driver_times, driver_values, host)``: the tolerances as per-state arrays, the drivers' samples and the system
     as the host's checks and hints see it (:func:`kernels.drivers.driven_on_host`).
 
     ``y0`` and ``params`` are the batch's rows in the working precision, ``given_params`` as the user gave them
     (the far-from-t=0 check compares their float32 rounding); ``rtol`` / ``atol`` None take the defaults.  With
-    ``y0`` on the device (``on_device``) nothing that reads the rows is checked.
+    ``y0`` on the device (``on_device``) nothing that reads the rows is checked.  ``t_eval`` (the checked save
+    times, where every step lands) and ``dt_max`` let an adaptive run's drivers be checked for a switch a step can
+    hide (:func:`kernels.drivers.warn_hidden_switches`); without ``t_eval`` that check is skipped, as the landing
+    times are unknown.
     """
     system, dtype = integrator.system, integrator.dtype
     driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
@@ -49,6 +53,8 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
         integrator._check_pattern(t0, y0, params)
     if system.n_drivers and not integrator.adaptive:
         warn_step_past_samples(driver_times, driver_values, dt)
+    if system.n_drivers and integrator.adaptive and t_eval is not None:
+        warn_hidden_switches(driver_times, driver_values, t0, t_end, t_eval, np.inf if dt_max is None else dt_max)
     if not on_device and integrator.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)

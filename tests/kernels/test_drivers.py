@@ -292,3 +292,102 @@ def test_kvaerno5_keeps_its_order_on_drivers_when_its_steps_land_on_the_samples(
                                        dt=0.25 / k, controller="fixed", precision=np.float64).y[0, -1] - exact).max()
               for k in (2, 4)]
     assert math.log2(errors[0] / errors[1]) > 4.0
+
+
+def _one_compartment(t, y, p, u, dydt):
+    dydt[0] = u[0] - p[0] / p[1] * y[0]
+
+
+def _infusions():
+    """1-hour infusions of 100 at 8, 20, 32 and 44 h with 0.01-h ramps, as samples over [0, 56] h."""
+    times, values = [0.0], [0.0]
+    for start in (8.0, 20.0, 32.0, 44.0):
+        times += [start, start + 0.01, start + 1.0, start + 1.01]
+        values += [0.0, 100.0, 100.0, 0.0]
+    return np.array(times + [56.0]), np.array(values + [0.0])[:, None]
+
+
+def _host_checks(method, drivers, t_eval, **options):
+    """The host checks of a solve of the infusion model over [0, 56] h (kernels.solve_checks.check_host_inputs)."""
+    from kernels.batch_inputs import batch_inputs
+    from kernels.solve_checks import check_host_inputs
+
+    system = kernels.ODESystem(_one_compartment, 1, 2, n_drivers=1, name="pk_infusion")
+    integ = kernels.Integrator(system, method, precision=np.float64, **options.pop("integrator", {}))
+    y0, params, _ = batch_inputs(system, [0.0], [[5.0, 30.0]], np.float64)
+    return check_host_inputs(integ, 0.0, 56.0, options.pop("dt", None), y0, params, params, 1e-6, 1e-8, drivers,
+                             t_eval=np.asarray(t_eval, np.float64), **options)
+
+
+def test_a_switch_an_adaptive_step_can_hide_warns():
+    """1-hour infusions as a driver with 0.01-h ramps, the ramp times not in t_eval: tsit5, radau and rodas5p
+    stepped over the first infusion (A(10 h) = 0 where 78 is right) with success and no word (a pharmacometrician's
+    trial).  With the ramp times in t_eval, or dt_max below the ramps, or fixed steps, this check says nothing."""
+    times, values = _infusions()
+    t_eval = [10.0, 20.0, 22.0, 32.0, 34.0, 44.0, 46.0, 56.0]
+    for method in ("tsit5", "rodas5p"):
+        with pytest.warns(kernels.SamplingWarning, match=r"drivers: column 0 changes by 100 between t = 8 and 8\.01, "
+                                                         r"a segment 0\.01 long.*; 8 such segments in all: .*Put both "
+                                                         r"ends of every such segment in t_eval.*or give dt_max below "
+                                                         r"the segment's length \(0\.01\)") as record:
+            _host_checks(method, (times, values), t_eval)
+        assert sum(issubclass(w.category, kernels.SamplingWarning) for w in record) == 1  # one per solve
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        _host_checks("tsit5", (times, values), np.union1d(t_eval, times))
+        _host_checks("tsit5", (times, values), t_eval, dt_max=0.005)
+        _host_checks("rk4", (times, values), t_eval, dt=0.005, integrator=dict(controller="fixed"))
+
+
+def test_only_switches_draw_the_hidden_switch_warning():
+    """A step switch (0 to 10 over 1e-9) is one; smooth sampled forcing is none: a daily temperature sampled hourly
+    for a year, 1000 evenly spaced samples of a sine, a measured signal with noise at jittered times."""
+    from kernels.drivers import hidden_switches
+
+    column, segments, count = hidden_switches(np.array([0.0, 1.0, 1.0 + 1e-9, 2.0]), np.array([0.0, 0.0, 10.0, 10.0]),
+                                              0.0, 2.0, [2.0])
+    assert (column, list(segments), count) == (0, [1], 1)
+    assert hidden_switches(np.array([0.0, 1.0, 1.0 + 1e-9, 2.0]), np.array([0.0, 0.0, 10.0, 10.0]), 0.0, 2.0,
+                           [1.0, 1.0 + 1e-9, 2.0])[0] is None
+    rng = np.random.default_rng(0)
+    days = np.arange(0.0, 365 * 24 + 1) / 24.0
+    temperature = 15.0 + 10.0 * np.sin(2 * np.pi * days / 365.0) + 5.0 * np.sin(2 * np.pi * days)
+    x = np.linspace(0.0, 10.0, 1000)
+    jittered = np.sort(np.clip(x + rng.uniform(-2e-3, 2e-3, x.size), 0.0, 10.0))
+    for times, values in ((days, temperature + rng.normal(0.0, 1.0, days.size)), (x, np.sin(x)),
+                          (jittered, np.sin(jittered) + rng.normal(0.0, 0.1, x.size)),
+                          (x, rng.normal(0.0, 1.0, x.size))):
+        assert hidden_switches(times, values[:, None], times[0], times[-1], [times[-1]])[0] is None
+
+
+class _StandInInterpolation:  # diffrax.LinearInterpolation's samples, without diffrax
+    def __init__(self, ts, ys):
+        self.ts, self.ys = ts, ys
+
+
+def test_an_interpolation_object_as_drivers_is_told_to_pass_its_samples():
+    """A diffrax user passed a diffrax.LinearInterpolation as drivers and was told only "expected (times, values)"."""
+    system = kernels.ODESystem(_rc_filter, 1, 1, n_drivers=1, name="rc_interp")
+    interp = _StandInInterpolation(np.linspace(0.0, 2.0, 5), np.ones((5, 1)))
+    with pytest.raises(kernels.ConfigurationError, match=r"got _StandInInterpolation, an interpolation object \(it "
+                                                         r"has \.ts and \.ys.*drivers=\(np\.asarray\(interp\.ts\), "
+                                                         r"np\.asarray\(interp\.ys\)\)"):
+        kernels.solve_ivp(system, (0.0, 2.0), [0.0], [[1.0]], drivers=interp, progress=False)
+
+
+def test_a_solve_warns_of_a_hidden_switch_once_and_not_with_the_ramp_times_saved():
+    """End to end through solve_ivp: the infusions' ramp times not in t_eval warn once; in t_eval, no warning, and the
+    first dose is there (A(10 h) = 78.0 by SciPy's LSODA at max_step 0.005)."""
+    times, values = _infusions()
+    system = kernels.ODESystem(_one_compartment, 1, 2, n_drivers=1, name="pk_infusion_e2e")
+    t_eval = np.array([10.0, 20.0, 56.0])
+    with pytest.warns(kernels.SamplingWarning, match="8 such segments") as record:
+        kernels.solve_ivp(system, (0.0, 56.0), [0.0], [5.0, 30.0], method="tsit5", drivers=(times, values),
+                          t_eval=t_eval, rtol=1e-6, atol=1e-8, precision=np.float64)
+    assert sum(issubclass(w.category, kernels.SamplingWarning) for w in record) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        res = kernels.solve_ivp(system, (0.0, 56.0), [0.0], [5.0, 30.0], method="tsit5", drivers=(times, values),
+                                t_eval=np.union1d(t_eval, times[1:-1]), rtol=1e-6, atol=1e-8, precision=np.float64)
+    at_10 = res.y[0, list(res.t).index(10.0), 0]
+    assert at_10 == pytest.approx(78.04, abs=0.01)
