@@ -112,3 +112,23 @@ def test_newton_failing_on_a_kept_factor_retries(method):
     runs = switching_runs(method)
     assert all(r.success for r in runs), [r.status for r in runs]
     np.testing.assert_allclose(runs[0].y[0, -1], runs[1].y[0, -1], rtol=1e-7, atol=1e-10)
+
+
+def _forced(t, y, p, u, dydt):
+    dydt[0] = y[1]
+    dydt[1] = u[0] - p[0] * y[1] - 4.0 * y[0]
+
+
+def test_kvaerno5_reads_the_drivers_its_step_came_through():
+    """kvaerno5's stage at t + 1.23 h reads the segment its step's end lies in (kernels.drivers'
+    make_driver_evaluator_before): fixed steps landing on the samples keep order 5 on the GPU, as on the simulator
+    (it fell as dt^2 when the stage read across the sample); 1024 damping values, float64."""
+    times = np.linspace(0.0, 2.0, 9)
+    values = (np.sin(1.3 * times) + 0.5 * np.cos(3.1 * times))[:, None]
+    system = kernels.ODESystem(_forced, 2, 1, n_drivers=1, name="forced_gpu")
+    damping = np.linspace(0.05, 0.2, N)[:, None]
+    finals = [kernels.solve_ivp(system, (0.0, 2.0), [0.0, 0.0], damping, method="kvaerno5", drivers=(times, values),
+                                dt=dt, controller="fixed", precision=np.float64).y[:, -1] for dt in (1 / 8, 1 / 16, 1 / 64)]
+    finest = finals[2]
+    errors = [np.abs(f - finest).max() for f in finals[:2]]
+    assert np.log2(errors[0] / errors[1]) > 4.0
