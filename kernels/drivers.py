@@ -27,21 +27,16 @@ __all__ = ["make_driver_evaluator", "make_driver_evaluator_before", "validate_dr
            "hidden_switches", "warn_hidden_switches", "driven_on_host", "drivers_at"]
 
 
-def make_driver_evaluator(n_drivers):
-    """Return ``evaluate(t, times, values, out)`` writing the drivers at ``t`` into ``out``.
+def _make_line(n_drivers, from_left):
+    """``line(t, at, times, values, out)``: the drivers' line of the segment found at ``at``, evaluated at ``t``.
 
-    A binary search finds the sample interval: ``log2(M)`` reads per call.
-    Without drivers it is a no-op.
+    A binary search finds the segment: ``log2(M)`` reads per call.  ``from_left`` (a compile-time constant) takes
+    the segment ``at`` ends in (``times[lo] < at <= times[lo + 1]``), else the one it starts
+    (``times[lo] <= at < times[lo + 1]``); outside the samples the end segments' lines go on.
     """
-    if n_drivers == 0:
-        @cuda.jit(device=True, inline="always")
-        def no_drivers(t, times, values, out):
-            pass
 
-        return no_drivers
-
-    @cuda.jit(device=True)
-    def evaluate(t, times, values, out):
+    @cuda.jit(device=True, inline="always")
+    def line(t, at, times, values, out):
         m = times.shape[0]
         lo = 0
         hi = m - 1
@@ -49,19 +44,38 @@ def make_driver_evaluator(n_drivers):
             for d in range(n_drivers):
                 out[d] = values[0, d]
             return
-        if t <= times[0]:
+        if at <= times[0]:
             hi = 1  # the first segment's line, continued
-        elif t >= times[m - 1]:
+        elif (at > times[m - 1]) if from_left else (at >= times[m - 1]):
             lo = m - 2  # the last segment's line, continued
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if times[mid] <= t:
+            if (times[mid] < at) if from_left else (times[mid] <= at):
                 lo = mid
             else:
                 hi = mid
         w = (t - times[lo]) / (times[hi] - times[lo])
         for d in range(n_drivers):
             out[d] = values[lo, d] + w * (values[hi, d] - values[lo, d])
+
+    return line
+
+
+def make_driver_evaluator(n_drivers):
+    """Return ``evaluate(t, times, values, out)`` writing the drivers at ``t`` into ``out``: linear between the
+    samples, the end segments' lines continued outside them.  Without drivers it is a no-op.
+    """
+    if n_drivers == 0:
+        @cuda.jit(device=True, inline="always")
+        def no_drivers(t, times, values, out):
+            pass
+
+        return no_drivers
+    line = _make_line(n_drivers, False)
+
+    @cuda.jit(device=True)
+    def evaluate(t, times, values, out):
+        line(t, t, times, values, out)
 
     return evaluate
 
@@ -81,29 +95,11 @@ def make_driver_evaluator_before(n_drivers):
             pass
 
         return no_drivers
+    line = _make_line(n_drivers, True)
 
     @cuda.jit(device=True)
     def evaluate(t, t_end, times, values, out):
-        m = times.shape[0]
-        lo = 0
-        hi = m - 1
-        if m < 2:  # validate_drivers' one-sample dummy: never read by a system with drivers
-            for d in range(n_drivers):
-                out[d] = values[0, d]
-            return
-        if t_end <= times[0]:
-            hi = 1
-        elif t_end > times[m - 1]:
-            lo = m - 2
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if times[mid] < t_end:
-                lo = mid
-            else:
-                hi = mid
-        w = (t - times[lo]) / (times[hi] - times[lo])
-        for d in range(n_drivers):
-            out[d] = values[lo, d] + w * (values[hi, d] - values[lo, d])
+        line(t, t_end, times, values, out)
 
     return evaluate
 
