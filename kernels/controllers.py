@@ -185,13 +185,9 @@ def _kind_for_betas(kind, betas):
     fitting = CONTROLLER_KINDS[max(used, 1)]
     if kind is None:
         return fitting
-    if used <= CONTROLLER_KINDS.index(kind):
+    if kind == "fixed" or used <= CONTROLLER_KINDS.index(kind):  # fixed steps run no betas: nothing to contradict
         return kind
     nonzero = ", ".join(f"b{n + 1}" for n in range(CONTROLLER_KINDS.index(kind), 3) if betas[n] != 0.0)
-    if kind == "fixed":
-        raise ConfigurationError(
-            f"controller kind='fixed' steps at a fixed dt and takes no betas; got betas={plain(betas)!r}: leave betas "
-            f"out, or pass kind={fitting!r} (or no kind) for an adaptive controller with these betas")
     raise ConfigurationError(
         f"controller kind={kind!r} uses {_TERMS_TEXT[kind]} but betas={plain(betas)!r} has a nonzero {nonzero}: "
         f"pass kind={fitting!r} (or no kind: it follows betas), or leave betas out for the {kind!r} preset "

@@ -69,6 +69,7 @@ from .distributed_inputs import (CHECKED_ON_CLIENT, check_partner, host_checks, 
 from .distributed_results import ChunkedResult, bytes_per_trajectory, closed_client_error, probe_factory
 from .distributed_worker import check_loadable, solve_chunk, worker_compiles, worker_info
 from .errors import ConfigurationError, describe
+from .named_params import by_name
 from .planning import plan_argument
 from .progress import Progress
 
@@ -263,8 +264,9 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
                                                  stand_in(params, "params", system.n_params), dtype)
     n_traj = lazy_rows(y0, params, n_traj, lazy)
     on_client = not (lazy["y0"] or lazy["params"])  # the rows are here: checked once, as in one process
-    checked_rtol, checked_atol, host = host_checks(integrator, t_span, y0_rows, params_rows, params, dt, rtol, atol,
-                                                   drivers, t_eval, dt_max) if on_client else (None, None, None)
+    checked_rtol, checked_atol, host = host_checks(integrator, t_span, y0_rows, params_rows, by_name(system, params),
+                                                   dt, rtol, atol, drivers, t_eval, dt_max) if on_client else (
+        None, None, None)
     probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, not on_client, dt,
                           (checked_rtol, checked_atol) if on_client and integrator.adaptive else None, host)
     spec_bytes, spec_key = _specification(integrator)

@@ -25,6 +25,7 @@ from . import tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
 from .batch_inputs import batch_inputs
+from .named_params import by_name
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
@@ -370,7 +371,7 @@ class Integrator:
         t0, t_end = check.check_span(t_span)
         check.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)
-        given_params = params  # as the user gave them, before the working precision rounds them
+        given_params = by_name(system, params)  # as the user gave them (by name), before the precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         t_eval = check.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)

@@ -49,8 +49,8 @@ def by_name(system, value):
         return value
     if isinstance(value, Mapping) and _all_text(list(value)):
         raise ConfigurationError(_dict_message(system, names, list(value)))
-    if isinstance(value, list) and value and pandas_rows(value):  # [df.iloc[0], df.iloc[1]]: rows
-        return [_take(system, names, row) for row in value]
+    if isinstance(value, list) and value and (pandas_rows(value) or _named_rows(value, names)):
+        return [_take(system, names, row) for row in value]  # [df.iloc[0], df.iloc[1]], df.loc["P01"]: rows
     if (is_pandas(value, "DataFrame") or is_pandas(value)) and _all_text(_labels(value)):
         return _take(system, names, value)
     return value
@@ -123,6 +123,14 @@ def _dict_message(system, names, keys):
             f"{system.name!r} reads its parameters, {_listed(names)}; got a dict{lacks}: "
             f"{'add them, then ' if missing else ''}pass np.column_stack([{stacked}]), or pd.DataFrame(params), "
             "whose columns a solve reads by name")
+
+
+def _named_rows(items, names):
+    """True when ``items`` are a DataFrame's rows by any row label (``df.loc["P01"]``, ``iterrows()``'s rows: a
+    patient-ID index read by position was 1e8 tolerances off; a regression hunt): pandas Series over string labels,
+    not all named by a parameter (``[df["ka"], df["CL"]]`` are columns)."""
+    return (all(is_pandas(item) and _all_text(list(item.index)) for item in items)
+            and not all(item.name in names for item in items))
 
 
 def _labels(value):

@@ -129,3 +129,25 @@ def test_a_distributed_solve_reads_the_dataframe_by_name(pk, client):
     """The Dask path checks and cuts the chunks from the same rows as one process."""
     expected = _central_at_12h(pk, _ORDERED)
     assert np.array_equal(_central_at_12h(pk, _table(), client=client, chunk_size=1), expected)
+
+
+def test_rows_of_a_frame_indexed_by_patient_are_read_by_name(pk):
+    """df.loc["P01"] and iterrows()'s rows carry a string row label, not an integer one: they were read by position,
+    1e8 tolerances off with success (a regression hunt)."""
+    frame = _table(ids=False).set_axis(["P01", "P02"])
+    for rows in ([frame.loc["P01"], frame.loc["P02"]], [row for _, row in frame.iterrows()]):
+        np.testing.assert_array_equal(_params(pk, rows), _ORDERED)
+
+
+def test_a_named_frame_keeps_the_float32_far_from_time_zero_warning(pk):
+    """The host checks compare the float64 parameters as given with their float32 rounding; a DataFrame in another
+    order (or with an ID column) was handed to them unread by name, so they fell back to the rounded rows and the
+    far-from-t=0 ToleranceWarning of the same run with a NumPy array was lost (a regression hunt)."""
+    y, w, k, a, t = sp.symbols("y w k A t")
+    season = kernels.symbolic_system([y], [-k * y + a * sp.sin(w * t)], params=[w, k, a], t=t, name="season_df")
+    rows = np.array([[2 * np.pi / 365.0, 0.1, 1.0], [2 * np.pi / 365.0 * 1.01, 0.2, 2.0]])
+    frame = pd.DataFrame({"ID": [1, 2], "A": rows[:, 2], "k": rows[:, 1], "w": rows[:, 0]})
+    for params in (rows, frame):
+        with pytest.warns(kernels.ToleranceWarning, match="t reaches 7.4e\+05 in this float32 run"):
+            kernels.solve_ivp(season, (7.4e5, 7.4e5 + 20.0), [1.0], params, precision=np.float32, rtol=1e-5,
+                              atol=1e-6, progress=False)
