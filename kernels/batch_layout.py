@@ -1,6 +1,7 @@
 """What a batch input (``y0``, ``params``) laid out or shaped otherwise than one row per trajectory most likely
-meant, for :func:`kernels.validation.check_batch`'s messages: a dict of named columns, a tuple of per-column arrays
-(the ``args`` habit of diffrax and SciPy), SciPy's column orientation, a missing column."""
+meant, for :func:`kernels.validation.check_batch`'s messages: a dict of named columns, a list of dicts (one per
+trajectory), a tuple of per-column arrays (the ``args`` habit of diffrax and SciPy), SciPy's column orientation, a
+missing column."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ _COLUMNS = {"params": ("parameter", "p"), "y0": ("state", "y")}
 
 
 def check_layout(value, what, width, name_width):
-    """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns,
-    and a tuple of ``width`` 1-D arrays of ``width`` values each (one array per parameter, or per state, read as rows
-    without a word: the batch came out transposed).  A list of arrays is rows, as ``np.array`` reads it
-    (``[default_params] * N``), unless it holds a pandas Series (a DataFrame's column: ``[df.a, df.b]``) and is not a
-    DataFrame's rows (``[df.iloc[0], df.iloc[1]]``)."""
+    """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns, a
+    list of dicts (one per trajectory: :func:`_dict_rows`), and a tuple of ``width`` 1-D arrays of ``width`` values
+    each (one array per parameter, or per state, read as rows without a word: the batch came out transposed).  A
+    list of arrays is rows, as ``np.array`` reads it (``[default_params] * N``), unless it holds a pandas Series (a
+    DataFrame's column: ``[df.a, df.b]``) and is not a DataFrame's rows (``[df.iloc[0], df.iloc[1]]``)."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     order = f"{letter}[0], {letter}[1], ..."
     if isinstance(value, Mapping) and width:
@@ -31,11 +32,27 @@ def check_layout(value, what, width, name_width):
         got = f"a dict: pass np.column_stack([{columns}]) with the {noun}s in that order" if value else "an empty dict"
         raise ConfigurationError(f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in "
                                  f"the order the rhs reads {order}; got {got}")
+    if isinstance(value, (tuple, list)) and value and width and all(isinstance(row, Mapping) for row in value):
+        raise ConfigurationError(f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in "
+                                 f"the order the rhs reads {order}; got {_dict_rows(value, what)}")
     if isinstance(value, (tuple, list)) and len(value) == width > 1 and _square_of_arrays(value, type(value) is list):
         raise ConfigurationError(
             f"{what} is a {type(value).__name__} of {width} 1-D arrays of {width} values each, so the solver cannot "
             f"tell one array per {noun} from one row per trajectory: pass np.column_stack({what}) for one array per "
             f"{noun} ({order}), or np.array({what}) (or np.stack({what})) for one row per trajectory")
+
+
+def _dict_rows(rows, what, shown=8):
+    """The words of a refused list of dicts, one per trajectory (values arrays: {"C": a matrix, "beta": ...}): flatten
+    each into its row, with the keys seen (up to ``shown``) in the expression, to be put in the order the rhs reads
+    their values (a list of dicts was refused as "not an array of real numbers", with no way out: a user's trial)."""
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    few = len(keys) <= shown
+    order, which = (repr(keys), "the keys") if few else ("ORDER", "ORDER the keys")
+    seen = "" if few else f" (keys seen: {', '.join(map(repr, keys[:shown]))}, ... {len(keys)} in all)"
+    return (f"a {type(rows).__name__} of {len(rows)} dict{'s' * (len(rows) > 1)}, one per trajectory: flatten each "
+            f"into its row, np.array([np.concatenate([np.ravel(d[k]) for k in {order}]) for d in {what}]), with "
+            f"{which} in the order the rhs reads their values{seen} (np.ravel takes a matrix row by row)")
 
 
 def _square_of_arrays(items, series=False):

@@ -137,11 +137,27 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
     except planner.LocalMemoryError as exc:
         raise ConfigurationError(f"plan={choice!r}: {exc}" + (f". {memory_hint}" if memory_hint else "")) from exc
     except planner.InfeasibleError as exc:
-        smaller = ("" if "even a block of one thread" in str(exc) else " or a smaller block_size" if block_size > 1
-                   else " (block_size 1 is the smallest)")
         raise ConfigurationError(
             f"plan={choice!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "
-            f"elements per thread at block_size {block_size} ({exc}); use plan='auto'{smaller}"
+            f"elements per thread at block_size {block_size} ({exc}); {_budget_remedy(choice, block_size, pins, exc)}"
         ) from exc
     except planner.PlannerError as exc:
         raise ConfigurationError(f"plan={choice!r}: the planner failed: {exc}") from exc
+
+
+def _budget_remedy(choice, block_size, pins, exc):
+    """What to do when the buffers pinned shared pass the budget (InfeasibleError ``exc``), fit to the call: the
+    user's pins to shared where there are some, plan='auto' only where the plan is not auto already (an auto call
+    with pins={'loop.parameters': 'shared'} was told to use plan='auto': a user's trial), and a smaller block_size
+    while one may fit."""
+    one_thread = "even a block of one thread" in str(exc)
+    smaller = block_size > 1 and not one_thread
+    shared = [key for key, where in (pins or {}).items() if str(getattr(where, "value", where)) == "shared"]
+    if shared and choice != "shared":
+        them, keys = "them" if len(shared) > 1 else "it", ", ".join(repr(key) for key in shared)
+        return (f"remove or relax the pin{'s' * (len(shared) > 1)} {keys} (drop {them} to let the planner choose, "
+                f"or pin {them} 'local')" + (", or lower block_size" if smaller else ""))
+    if choice == "auto":  # no pin of the user's to shared (the planner's budget errors need one)
+        return "lower block_size" if smaller else "pin some buffers local"
+    return "use plan='auto'" + ("" if one_thread else " or a smaller block_size" if smaller else
+                                " (block_size 1 is the smallest)")

@@ -121,7 +121,8 @@ def check_step_bounds(dt_min, dt_max):
 def check_int(value, what, minimum):
     """An integer >= ``minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigurationError(f"{what} must be an integer >= {minimum}; got {describe(value)}{_int_remedy(what)}")
+        raise ConfigurationError(f"{what} must be an integer >= {minimum}; got {describe(value)}"
+                                 f"{_int_remedy(what) if value is None else ''}")
     return int(value)
 
 
@@ -252,10 +253,29 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
                                                   and not shared_row):
         raise ConfigurationError(
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}"
-            + sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
-                          isinstance(value, (list, tuple))))
+            + (sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
+                          isinstance(value, (list, tuple))) or _stacked_hint(arr.shape, what, width)))
     _check_not_empty(arr, what)
     return finite_rows(arr, what, dtype), (n_traj or 1) if shared_row else arr.shape[0]
+
+
+def _stacked_hint(shape, what, width):
+    """How an input of 3 or more dims (a matrix per trajectory, (N, 16, 16)) becomes rows: flattened in C order,
+    the other values appended where it holds fewer than ``width`` (contact matrices got no hint: a user's trial)."""
+    if len(shape) < 3:
+        return ""
+    n, size, flat = shape[0], math.prod(shape[1:]), f"np.reshape({what}, ({shape[0]}, -1))"
+    letter, noun = ("p", "parameter") if what == "params" else ("y", "state")
+    index = f", {letter}[i*{shape[2]} + j] = {what}[n, i, j]" if len(shape) == 3 else ""
+    hint = (f": a {len(shape)}-D {what} is one row per trajectory flattened, {flat}, which lays out each trajectory's "
+            f"{'x'.join(map(str, shape[1:]))} values in C (row-major) order{index}; that is {size} values")
+    if size < width:
+        more = width - size
+        return (f"{hint}, and the system has {width}: append the {more} other {noun}{'s' * (more > 1)} in the order "
+                f"the rhs reads them, np.hstack([{flat}, rest]) with rest of shape ({n}, {more}) if they come after "
+                "the matrix")
+    return hint + (f", as many as the system has: pass {flat}" if size == width else
+                   f", more than the system's {width}")
 
 
 def _check_not_empty(arr, what):

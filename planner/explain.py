@@ -59,24 +59,35 @@ def explain(plan, problem=None):
     for p in plan.buffers:
         b = declared.get(p.name)
         if problem is None:
-            why = _plan_only_reason(p, kept)
+            why = _plan_only_reason(p, kept, record.predicted if record is not None else None)
         else:
             why = _reason(p, b, kept, context)
         reasons.append(BufferReason(p.name, p.size_elems, p.placement.value, why))
     return Explanation(tuple(reasons), tuple(_summary(plan, problem)))
 
 
-def _plan_only_reason(p, kept):
+def _plan_only_reason(p, kept, estimate):
+    """``p``'s reason from the plan alone: a view, empty, kept by the auto objective (``estimate``: its Prediction)."""
     if p.view_of is not None:
         return f"view of {p.view_of}: placed with it"
     if p.size_elems == 0:
         return "empty: takes no memory"
     if p.name in kept:
-        return "cost model: kept local (in registers) by the auto objective"
+        return f"cost model: kept local ({_in_registers(estimate)}) by the auto objective"
     if p.placement is Placement.SHARED:
         return "shared (give the problem with --problem for the deciding term)"
     persistent = " in the persistent-local array" if p.placement is Placement.PERSISTENT_LOCAL else ""
     return f"local{persistent} (give the problem with --problem for the deciding term)"
+
+
+def _in_registers(estimate):
+    """Where the model holds the register-kept buffers, true to ``estimate`` (the plan's Prediction, or None): "in
+    registers" only while they fit; where the prediction spills, the spilled words, which the model does not assign
+    to any one buffer, are in local memory (a plan spilling 1941 words said "in registers": a user's trial)."""
+    if estimate is None or not estimate.spilled_words:
+        return "in registers"
+    return (f"registers while they fit; the prediction below spills {estimate.spilled_words:.0f} of the "
+            f"{estimate.local_words:g} live local words past {estimate.register_limit} registers to local memory")
 
 
 class _Context:
@@ -131,7 +142,7 @@ def _reason(p, b, kept, ctx):
         return f"{head}{held}; {ctx.compare(p.name, to_shared=False)}"
     if p.name in kept:
         where = ("in memory" if b.in_memory(Placement.LOCAL) else
-                 "forwarded: no registers of its own" if b.storage == "forwarded" else "in registers")
+                 "forwarded: no registers of its own" if b.storage == "forwarded" else _in_registers(ctx.estimate))
         return f"cost model: kept local ({where}){persistent}; {ctx.compare(p.name, to_shared=True)}"
     if b.weight == 0:
         return "weight 0: shared memory would buy nothing" + persistent

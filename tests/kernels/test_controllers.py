@@ -350,8 +350,7 @@ def test_from_pid_refuses_coefficients_naming_them(kwargs, match):
 
 
 @pytest.mark.parametrize("kind, betas, wanted", [
-    ("i", (0.58, -0.21, 0.1), "pid"), ("i", (0.7, -0.4, 0.0), "pi"), ("pi", (0.58, -0.21, 0.1), "pid"),
-    ("fixed", (1.0, 0.0, 0.0), "i")])
+    ("i", (0.58, -0.21, 0.1), "pid"), ("i", (0.7, -0.4, 0.0), "pi"), ("pi", (0.58, -0.21, 0.1), "pid")])
 def test_a_kind_that_cannot_hold_the_betas_is_refused(kind, betas, wanted):
     """kind="i" with PID betas ran as PID (the kernel runs the betas): both named, and the kind to pass."""
     with pytest.raises(ConfigurationError, match=f"kind='{kind}'.*betas=.*pass kind='{wanted}'"):
@@ -374,9 +373,24 @@ def test_a_controller_of_another_type_points_to_betas_and_from_pid():
         controller_settings((0.4, 0.3, 0.0), METHODS["tsit5"])
 
 
-@pytest.mark.parametrize("max_steps", [None, 0])
-def test_max_steps_refused_says_to_pass_a_large_integer_and_names_the_default(max_steps):
-    """diffrax's max_steps=None (no limit) was refused with no value to try."""
+def test_max_steps_refused_says_to_pass_a_large_integer_and_names_the_default():
+    """diffrax's max_steps=None (no limit) was refused with no value to try; a number below 1 is told only its
+    bound (the no-limit advice on max_steps=0 or 2.5 misread the mistake; a regression hunt)."""
     with pytest.raises(ConfigurationError, match=r"max_steps must be .*pass a large integer.*2\*\*31 - 1.*default "
                                                  rf"is {kernels.DEFAULT_MAX_STEPS}$"):
-        kernels.solve_ivp(kernels.lorenz(), (0.0, 0.1), [1.0, 1.0, 1.0], max_steps=max_steps, progress=False)
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 0.1), [1.0, 1.0, 1.0], max_steps=None, progress=False)
+    for bad in (0, 2.5):
+        with pytest.raises(ConfigurationError, match=r"max_steps must be an integer >= 1; got [^:]*$"):
+            kernels.solve_ivp(kernels.lorenz(), (0.0, 0.1), [1.0, 1.0, 1.0], max_steps=bad, progress=False)
+
+
+def test_fixed_steps_take_a_controller_with_betas_they_do_not_run():
+    """dataclasses.replace(settings, kind="fixed") and ControllerSettings("fixed", betas=...) worked before the kind
+    check and were refused by it (a regression hunt): fixed steps run no betas, so nothing contradicts them."""
+    import dataclasses
+
+    assert dataclasses.replace(ControllerSettings("pi", safety=0.8), kind="fixed").kind == "fixed"
+    settings = ControllerSettings("fixed", betas=(0.7, -0.4, 0.0))
+    res = kernels.solve_ivp(kernels.van_der_pol(), (0.0, 0.1), [2.0, 0.0], [1.0], method="rk4", dt=0.01,
+                            controller=settings, progress=False)
+    assert res.success and not settings.adaptive

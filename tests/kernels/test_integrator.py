@@ -331,3 +331,20 @@ def test_a_bare_rhs_function_is_told_how_to_build_a_system():
     with pytest.raises(kernels.ConfigurationError, match=r"got <function _decay at .*>: build one .* "
                                                          r"kernels\.ODESystem\(_decay, n_states=\.\.\., n_params=\.\.\.\)"):
         kernels.Integrator(_decay, "rk4")
+
+
+@pytest.mark.parametrize("choice", ["auto", "greedy"])
+def test_pins_past_the_shared_budget_are_named_not_plan_auto(choice):
+    """plan='auto' with pins={'loop.parameters': 'shared'} over the budget was told "use plan='auto' or a smaller
+    block_size" (an epidemiologist's trial): the remedy names the pins to remove or relax, and a smaller block."""
+    integ = kernels.Integrator(kernels.oscillator_chain(32), "vern9", precision=np.float64)
+    with pytest.raises(kernels.ConfigurationError) as info:
+        integ.plan(choice, block_size=128, device="h200", pins={"loop.erk.*": "shared", "loop.state": "shared"})
+    text = str(info.value)
+    assert text.startswith(f"plan={choice!r}: the buffers do not fit the shared-memory budget")
+    assert text.endswith("; remove or relax the pins 'loop.erk.*', 'loop.state' (drop them to let the planner "
+                         "choose, or pin them 'local'), or lower block_size")
+    assert "use plan='auto'" not in text
+    with pytest.raises(kernels.ConfigurationError, match=r"the pin 'loop.erk.\*' \(drop it to let the planner "
+                                                         r"choose, or pin it 'local'\), or lower block_size$"):
+        integ.plan(choice, block_size=128, device="h200", pins={"loop.erk.*": "shared", "loop.state": "local"})

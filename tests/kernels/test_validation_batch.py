@@ -259,3 +259,63 @@ def test_an_empty_dict_is_not_told_to_stack_no_columns():
         call(params={})
     assert str(info.value) == ("params must be one row per trajectory, of shape (N, 3) (n_params), in the order the "
                                "rhs reads p[0], p[1], ...; got an empty dict")
+
+
+def _matrix_and_rate(t, y, p, dydt):
+    """dy/dt = k C y, C = [[p0, p1], [p2, p3]] (row-major) and k = p[4]."""
+    dydt[0] = p[4] * (p[0] * y[0] + p[1] * y[1])
+    dydt[1] = p[4] * (p[2] * y[0] + p[3] * y[1])
+
+
+MATRIX = ODESystem(_matrix_and_rate, 2, n_params=5, name="matrix_and_rate")
+_MATRICES = np.array([[[-1.0, 0.5], [0.0, -2.0]], [[-0.5, 0.0], [0.25, -1.0]]])
+_ROWS = np.hstack([_MATRICES.reshape(2, -1), [[1.0], [2.0]]])
+
+
+def test_a_list_of_dicts_one_per_trajectory_says_how_to_flatten_them():
+    """[{"C": matrix, "k": rate}, ...] was refused as "params must be an array of real numbers; got [{'C': ..." with
+    no way out (an epidemiologist's trial); the expression the message gives works as written."""
+    params = [{"C": c, "k": k} for c, k in zip(_MATRICES, (1.0, 2.0))]
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(MATRIX, (0.0, 0.1), [1.0, 1.0], params, progress=False)
+    text = str(info.value)
+    expression = "np.array([np.concatenate([np.ravel(d[k]) for k in ['C', 'k']]) for d in params])"
+    assert text == ("params must be one row per trajectory, of shape (N, 5) (n_params), in the order the rhs reads "
+                    f"p[0], p[1], ...; got a list of 2 dicts, one per trajectory: flatten each into its row, "
+                    f"{expression}, with the keys in the order the rhs reads their values (np.ravel takes a matrix "
+                    "row by row)")
+    rows = eval(expression, {"np": np}, {"params": params})
+    np.testing.assert_array_equal(rows, _ROWS)
+    assert kernels.solve_ivp(MATRIX, (0.0, 0.1), [1.0, 1.0], rows, progress=False).success
+
+
+def test_a_list_of_dicts_of_many_keys_names_them_and_the_order_to_give():
+    keys = [f"k{i}" for i in range(10)]
+    with pytest.raises(ConfigurationError, match=r"for k in ORDER\]\) for d in y0\]\), with ORDER the keys in the "
+                                                 r"order the rhs reads their values \(keys seen: 'k0', 'k1', .*'k7', "
+                                                 r"\.\.\. 10 in all\)"):
+        call(y0=[dict.fromkeys(keys, 1.0)] * 2)
+
+
+def test_a_matrix_per_trajectory_says_how_to_flatten_it_and_append_the_rest():
+    """params of shape (N, 16, 16), a contact matrix per trajectory, got only the expected shape (an
+    epidemiologist's trial): the message gives the flattening, its index order and the columns still missing."""
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(MATRIX, (0.0, 0.1), [1.0, 1.0], _MATRICES, progress=False)
+    assert str(info.value) == (
+        "params must have shape (N, 5) or (5,) (n_params); got shape (2, 2, 2): a 3-D params is one row per "
+        "trajectory flattened, np.reshape(params, (2, -1)), which lays out each trajectory's 2x2 values in C "
+        "(row-major) order, p[i*2 + j] = params[n, i, j]; that is 4 values, and the system has 5: append the 1 other "
+        "parameter in the order the rhs reads them, np.hstack([np.reshape(params, (2, -1)), rest]) with rest of "
+        "shape (2, 1) if they come after the matrix")
+    rows = np.hstack([np.reshape(_MATRICES, (2, -1)), [[1.0], [2.0]]])
+    np.testing.assert_array_equal(rows, _ROWS)
+    assert kernels.solve_ivp(MATRIX, (0.0, 0.1), [1.0, 1.0], rows, progress=False).success
+
+
+def test_a_3d_y0_of_the_right_size_is_told_to_reshape():
+    with pytest.raises(ConfigurationError, match=re.escape(
+            "got shape (2, 1, 2): a 3-D y0 is one row per trajectory flattened, np.reshape(y0, (2, -1)), which lays "
+            "out each trajectory's 1x2 values in C (row-major) order, y[i*2 + j] = y0[n, i, j]; that is 2 values, as "
+            "many as the system has: pass np.reshape(y0, (2, -1))")):
+        kernels.solve_ivp(MATRIX, (0.0, 0.1), np.ones((2, 1, 2)), _ROWS, progress=False)

@@ -150,3 +150,27 @@ def test_cli_explain_refuses_problem_options_without_a_problem(tmp_path, capsys,
     assert main(["explain", plan, flag, value]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"planner: error: {flag} changes the problem given with --problem")
+
+
+def test_buffers_kept_local_in_a_spilling_plan_are_not_said_to_be_in_registers(tmp_path, capsys):
+    """A plan whose prediction spills 1941 words said "cost model: kept local (in registers)" of its 321 parameters
+    (an epidemiologist's trial): with and without the problem the reason now gives the prediction's spill."""
+    problem = PlanningProblem(buffers=(Buffer("c.a", 300, lifetime=((0, 2),), weight=1000.0),
+                                       Buffer("c.b", 200, lifetime=((0, 2),), weight=1.0)), precision="float64",
+                              objective="auto")
+    plan = solve(problem, "cpsat")
+    p = plan.cost.predicted
+    assert set(p.kept_local) == {"c.a", "c.b"} and p.spilled_words > 0
+    where = (f"registers while they fit; the prediction below spills {p.spilled_words:.0f} of the {p.local_words:g} "
+             f"live local words past {p.register_limit} registers to local memory")
+    with_problem = {r.name: r.reason for r in explain(plan, problem).reasons}
+    assert with_problem["c.a"].startswith(f"cost model: kept local ({where}); ")
+    assert "in registers" not in with_problem["c.b"]
+    (tmp_path / "plan.json").write_text(json.dumps(plan.to_json()))
+    assert main(["explain", str(tmp_path / "plan.json")]) == 0
+    assert f"cost model: kept local ({where}) by the auto objective" in capsys.readouterr().out
+    # a plan that does not spill still says registers
+    data = plan.to_json()
+    data["cost"]["predicted"]["spilled_words"] = 0.0
+    reasons = {r.name: r.reason for r in explain(Plan.from_json(data)).reasons}
+    assert reasons["c.a"] == "cost model: kept local (in registers) by the auto objective"
