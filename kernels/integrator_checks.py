@@ -12,13 +12,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from .batch_inputs import row_of
-from .batch_scan import column_abs_max
 from .controllers import ControllerSettings
 from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError, StabilityWarning, ToleranceWarning,
                      UnusedOptionWarning, describe, warn_user)
 from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
+from .tolerances import asked_relative, judged_at
 from .validation import unexpected_keyword
 
 __all__ = ["fixed_step_remedy", "method_argument", "not_a_system", "warn_kappa_capped", "plan_choice", "pins_argument",
@@ -171,28 +171,23 @@ def warn_kappa_capped(solver, method, dtype, rtol):
 
 def warn_float32_rtol(method, dtype, rtol, atol, y0=None):
     """ToleranceWarning for an adaptive float32 run that asks a component for less than :data:`FLOAT32_RTOL`
-    relative: ``rtol + atol / |y0|`` at the component's largest ``|y0|`` (``rtol`` alone for device or zero
-    ``y0``), from float32's eps up (below it :func:`kernels.tolerances.check_tolerance_reachable` says more).
+    relative: ``rtol + atol / |y0|`` at the component's largest ``|y0|``, one that starts at 0 at the largest
+    state's (:func:`kernels.tolerances.asked_relative`; ``rtol`` alone for device or zero ``y0``), from float32's eps
+    up (below it :func:`kernels.tolerances.check_tolerance_reachable` says more; float64's floor is there too).
     ``atol`` counts: ``rtol = 0, atol = 1e-6`` on states of order 1 asks as much as ``rtol = 1e-6`` (a pendulum
     under dop853: 127 tolerances off in float32, 11.5 in float64), and ``atol = 1e-3`` beside ``rtol = 1e-6``
     asks float32 for nothing it cannot keep (a regression hunt)."""
     if np.dtype(dtype) != np.float32:
         return
     rtol, atol = np.asarray(rtol, np.float64), np.asarray(atol, np.float64)
-    scale = column_abs_max(y0).astype(np.float64) if isinstance(y0, np.ndarray) and y0.size else np.zeros_like(rtol)
-    # a component that starts at 0 is judged at the largest state's magnitude (rtol 1e-6 beside atol 1e-3 on a
-    # state growing from 0 to 1 ended 0.004 tolerances off in float32: no warning; a regression hunt)
-    scale = np.where(scale > 0, scale, float(np.max(scale)) if scale.size else 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        asked = np.where(scale > 0, rtol + atol / scale, np.where(rtol > 0, rtol, np.inf))
+    asked, own, scale = asked_relative(rtol, atol, y0)
     eps = float(np.finfo(np.float32).eps)
     judged = np.flatnonzero((asked >= eps) & (asked < float(np.float32(FLOAT32_RTOL))))
     if judged.size == 0:
         return
     i = int(judged[np.argmin(asked[judged])])
     high = method.family == "erk" and method.tableau.order >= 7
-    where = f"at |y| = {scale[i]:.3g}" if scale[i] > 0 else "rtol alone: y0 is 0" if y0 is not None else (
-        "rtol alone: y0 is on the device")
+    where = judged_at(i, own, scale, y0)
     warn_user(f"rtol = {rtol[i]:.6g} and atol = {atol[i]:.6g} ask float32 for {asked[i]:.3g} relative on y[:, {i}] "
               f"({where}), more than it keeps: its rounding leaves about {FLOAT32_RTOL:g} "
               "relative over a run of hundreds of steps, so a run can end several tolerances off with success (at "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import tolerances
+from .float32_range import warn_float32_range
 from .batch_inputs import given_rows, row_of
 from .drivers import driven_on_host, drivers_at, validate_drivers, warn_hidden_switches, warn_step_past_samples
 from .errors import ConfigurationError, JacobianCheckWarning, warn_user
@@ -88,7 +89,7 @@ def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, r
             tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
             tolerances.warn_far_time_events(integrator.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
     if not on_device and np.dtype(dtype) == np.float32:
-        tolerances.warn_float32_range(host, t0, probed_rows(), dtype)
+        warn_float32_range(host, t0, probed_rows(), dtype, integrator._cpu_compiled)
     if method.family in ("dirk", "firk") and not on_device:  # Rosenbrock steps have no Newton
         check_newton_scale(atol, y0)
     if scalar_tolerances is not None and on_device:

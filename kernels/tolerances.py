@@ -1,7 +1,8 @@
 """rtol and atol: checked, and judged against what the working precision can resolve.
 
 A tolerance below the precision's resolution at a state's magnitude makes the controller chase rounding noise
-(refused below ``eps / 16``, warned about below ``eps``); one given to a run that takes fixed steps acts on
+(refused below ``eps / 16``, warned about below ``eps``, and in float64 below 50 eps relative, where rounding over
+a run outgrows the tolerance); one given to a run that takes fixed steps acts on
 nothing (warned about).
 """
 
@@ -14,7 +15,8 @@ from .errors import ConfigurationError, ToleranceWarning, describe, warn_user
 from .validation import is_device_array, reals_or_none
 
 __all__ = ["DEFAULT_ATOL", "default_rtol", "check_tolerance", "warn_unused_tolerances", "check_tolerance_reachable",
-           "TOLERANCE_FLOOR", "warn_far_time_origin", "warn_far_time_events", "warn_float32_range"]
+           "TOLERANCE_FLOOR", "FLOAT64_RELATIVE", "asked_relative", "judged_at", "warn_far_time_origin",
+           "warn_far_time_events"]
 
 #: atol of solve_ivp and Integrator.solve when not given.
 DEFAULT_ATOL = 1e-6
@@ -86,7 +88,9 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
     but for ``newton`` (an implicit method's fixed steps, whose Newton iteration
     stops by them: float32 at rtol 1e-12 ended NEWTON_NOT_CONVERGED with NaN
     states, a numerical analyst's trial).  ``names`` are how the message calls
-    rtol, atol and the float64 remedy.
+    rtol, atol and the float64 remedy.  Between ``eps / 16`` and ``eps`` it warns
+    (the run finishes, off by rounding), and an adaptive float64 run that asks
+    for less than :data:`FLOAT64_RELATIVE` relative is warned about too.
     """
     if not (adaptive or newton):
         return
@@ -107,19 +111,21 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
     if too_tight.size == 0:
         # Between eps/16 and eps the controller still finishes, but the error is rounding's, not the tolerance's
         # (float32 at rtol = atol = 1e-8 on a smooth 4-state system: 20 to 45 tolerances off; rodas5p on the
-        # Oregonator at rtol 1e-8, atol 1e-10: 559 off, status success).
+        # Oregonator at rtol 1e-8, atol 1e-10: 559 off; on Robertson at rtol = atol = 1e-8, t to 100, kvaerno5
+        # 3.06e4 off and rodas5p 8.2e4, status success, a diffrax user's trial).
         coarse = np.flatnonzero((scale > 0) & (allowed < eps * scale))
         if coarse.size:
             i = int(coarse[0])
             warn_user(
                 f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask for errors below "
                 f"{np.dtype(dtype).name}'s resolution for y[:, {i}] (eps x |y0| = {eps * scale[i]:.3g}): the run "
-                f"finishes, but its error can be tens to hundreds of times the tolerance (559 times, measured "
-                f"on a stiff problem), with status success; {wider or 'use '}"
+                f"finishes, but its error can be tens to tens of thousands of times the tolerance (3e4: kvaerno5 "
+                f"on Robertson at rtol 1e-8 in float32), with status success; {wider or 'use '}"
                 f"{names[0]} >= {100 * eps:.2g} (rounding over a run of hundreds of steps leaves about 100 eps: at "
                 "rtol just above eps, float32 still ended 7 to 75 tolerances off)", ToleranceWarning)
             return
-        _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider)
+        if not _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider) and adaptive:
+            _warn_below_float64_floor(rtol64, atol64, y0, dtype, names)  # one warning a run: the last of the three
         return
     i = int(too_tight[0])
     name = np.dtype(dtype).name
@@ -137,7 +143,8 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
 
 
 def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
-    """Warn where ``rtol`` is below ``eps`` and only a small start (0 included) kept ``atol + rtol |y0|`` resolvable.
+    """Warn where ``rtol`` is below ``eps`` and only a small start (0 included) kept ``atol + rtol |y0|`` resolvable;
+    return whether it warned.
 
     A component that grows past ``atol / (eps - rtol)`` then asks for errors below the resolution, which the
     check at ``y0`` cannot see (a user's trial, float32, y0 = 0 and rtol = atol = 1e-9: 201 tolerances off with
@@ -150,7 +157,7 @@ def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
         reach = np.where((rtol64 > 0) & (rtol64 < eps), atol64 / (eps - rtol64), np.inf)
     growing = np.flatnonzero(reach < 1.0)
     if growing.size == 0:
-        return
+        return False
     i = int(growing[0])
     name = np.dtype(dtype).name
     warn_user(f"{names[0]}={_tol(rtol64)} is below {name}'s resolution (eps {eps:.2g}): y[:, {i}] starts at |y0| up "
@@ -158,6 +165,63 @@ def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
               f"past {reach[i]:.3g} (atol / (eps - rtol)) the error allowed is below what {name} resolves and the run "
               f"can end tens to hundreds of tolerances off with status success; {wider or 'use '}{names[0]} >= "
               f"{100 * eps:.2g}", ToleranceWarning)
+    return True
+
+
+#: Relative accuracy (``rtol + atol / |y|``, :func:`asked_relative`) below which an adaptive float64 run ends several
+#: tolerances off, float64's rounding over hundreds of steps: 50 eps, 1.1e-14.  rtol = atol = tol on states of order
+#: 1 (asked: 2 tol), final error in tolerances: Kepler orbits (e = 0 to 0.7) at tol 5e-15 vern9 4.3 (0.13 at 1e-12),
+#: at 1e-15 dop853 22, vern9 16, vern7 58; at 1e-14 (not warned) vern9 0.16, and a pendulum and Lotka-Volterra stay
+#: at their ratios of 1e-12 (0.1 to 3.5, dop853, vern9, tsit5).  SciPy warns below 100 eps of rtol.
+FLOAT64_RELATIVE = 50.0 * float(np.finfo(np.float64).eps)
+
+
+def _warn_below_float64_floor(rtol64, atol64, y0, dtype, names):
+    """ToleranceWarning for a float64 run that asks a component for less than :data:`FLOAT64_RELATIVE` relative
+    (:func:`asked_relative`), from eps up (below, the other warnings here speak): a user's Kepler orbit at rtol = atol
+    = 1e-15 ended 16 to 22 tolerances off with success and no word (float32's floor: ``warn_float32_rtol``)."""
+    if np.dtype(dtype) != np.float64:
+        return
+    asked, own, scale = asked_relative(rtol64, atol64, y0)
+    eps = float(np.finfo(np.float64).eps)
+    judged = np.flatnonzero((asked >= eps) & (asked < FLOAT64_RELATIVE))
+    if judged.size == 0:
+        return
+    i = int(judged[np.argmin(asked[judged])])
+    floor = f"{FLOAT64_RELATIVE:.2g}"
+    warn_user(f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask float64 for {asked[i]:.3g} relative on "
+              f"y[:, {i}] ({judged_at(i, own, scale, y0)}), more than it keeps: its rounding leaves about {floor} "
+              "(50 eps) relative over a run of hundreds of steps, so a run can end several to tens of tolerances off "
+              "with status success (a Kepler orbit at rtol = atol = 1e-15: 22 with dop853, 16 with vern9; at 1e-14 "
+              "0.16 with vern9). float64 is the widest precision: use tolerances of at least "
+              f"{floor} relative to the states ({names[0]} >= {floor}, {names[1]} >= {floor} |y|)", ToleranceWarning)
+
+
+def asked_relative(rtol, atol, y0):
+    """``(asked, own, scale)``: per component, the relative accuracy a run asks for, ``rtol + atol / |y|`` at the
+    component's largest ``|y0|`` (``own``, 0 for ``y0`` on the device or None), and the magnitude it is judged at
+    (``scale``).  A component that starts at 0 is judged at the largest state's magnitude (rtol 1e-6 beside atol
+    1e-3 on a state growing from 0 to 1 ended 0.004 tolerances off in float32: nothing asked beyond the precision;
+    a regression hunt); with no magnitude at all, by ``rtol`` alone (infinite where it is 0)."""
+    rtol, atol = np.asarray(rtol, np.float64), np.asarray(atol, np.float64)
+    inspected = y0 is not None and not is_device_array(y0) and np.size(y0)
+    own = column_abs_max(np.asarray(y0)).astype(np.float64) if inspected else np.zeros_like(rtol)
+    scale = np.where(own > 0, own, float(np.max(own)) if own.size else 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        asked = np.where(scale > 0, rtol + atol / scale, np.where(rtol > 0, rtol, np.inf))
+    return asked, own, scale
+
+
+def judged_at(i, own, scale, y0):
+    """Where :func:`asked_relative` judged component ``i``, as a warning says it: at its own ``|y|``, at the largest
+    state's, named, for one that starts at 0 ('y[:, 0] (at |y| = 1.5e+11)' gave y[:, 1]'s: a user's trial), or by
+    rtol alone."""
+    if own[i] > 0:
+        return f"at |y| = {own[i]:.3g}"
+    if scale[i] > 0:
+        return (f"it starts at 0 and is judged at the largest state's magnitude, |y[:, {int(np.argmax(own))}]| = "
+                f"{scale[i]:.3g}")
+    return "rtol alone: y0 is 0" if y0 is not None and not is_device_array(y0) else "rtol alone: y0 is on the device"
 
 
 def _tol(values):
@@ -244,82 +308,6 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
                           else "Start the time at 0 and keep the offset in params, or use precision=np.float64"),
                       ToleranceWarning)
             return
-
-
-def warn_float32_range(system, t0, rows, dtype):
-    """PrecisionWarning for a float32 run whose ``rhs`` leaves float32's range in its constants or parameters
-    (products among them: ``GM / (AU * AU * AU)`` in cgs, ``AU**3 = 3.3e39``; ``hbar * hbar`` below it) where float64
-    does not, and whose derivative changes by more than 1e-4 of itself there.
-
-    A GPU computes inf there, and where the overflow ends in a denominator the derivative stays finite and wrong:
-    an astronomer's gravity constant became 0, the bodies flew straight, status success (a user's trial).  ``rhs``
-    is evaluated on the host at ``t0`` once per row of ``rows`` (``(trajectory, y0 row, params row)``), with its
-    literals, the row's params and its states held in float32 (products of states: J2's ``r**7`` of an orbit in
-    metres, 8e47, made the J2 term 0 and 15 orbits ended 1400 km off with success, a user's trial), under NumPy's
-    overflow and underflow traps, then without them to compare the derivative with float64's (a sigmoid's exp
-    that leaves the range but not the derivative says nothing; a change of 1e-4 of a component is beyond float32's
-    rounding and counts: J2 is 1e-3 of the acceleration); rows whose float64 evaluation overflows or fails say
-    nothing.  A system with drivers is judged as :func:`kernels.drivers.driven_on_host` gives it (u at ``t0``).
-    """
-    if np.dtype(dtype) != np.float32 or system.n_drivers:
-        return
-    from .errors import PrecisionWarning
-    from .literals import for_system
-
-    # the observables too: one over r**7 saved 0 in float32 with no word (a regression hunt)
-    functions = [("rhs", system.rhs, system.n_states, "derivative")] + (
-        [("observables", system.observables, system.n_observables, "observable")] if system.observables else [])
-    held = {what: for_system(func, system, dtype) for what, func, _, _ in functions}
-    for row, y, p in rows:
-        y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
-        for what, func, size, noun in functions:
-            fault = _range_fault(system, func, held[what], size, t0, y, p, dtype)
-            if fault is None:
-                continue
-            warn_user(f"{what} {'leaves' if what == 'rhs' else 'leave'} float32's range at t0 for trajectory {row} "
-                      f"({fault}) where float64 does not, "
-                      f"and its {noun} changes there: its constants, parameters or states multiply past 3.4e38 or "
-                      "below 1.2e-38 (AU * AU * AU in cgs is 3.3e39, hbar * hbar is 1.1e-68, r**7 of an orbit in "
-                      f"metres 8e47), a GPU computes inf or 0 there, and the {noun} comes out finite and wrong with "
-                      f"status success. Compute such constants in float64 outside {what} and use the result (a "
-                      "module float or a parameter), rescale the units, or use precision=np.float64",
-                      PrecisionWarning)
-            return
-
-
-def _range_fault(system, func, held, size, t0, y, p, dtype):
-    """The float fault (text) where ``held`` (``func`` with its literals in ``dtype``) leaves ``dtype``'s range at
-    ``(t0, y, p)`` held in ``dtype`` and its output changes beyond ``dtype``'s own rounding; else None."""
-    exact, out, nudged = np.empty(size), np.empty(size), np.empty(size)
-    try:
-        with np.errstate(over="raise", invalid="ignore", divide="ignore", under="ignore"):
-            system.run_host(func, (float(t0), y, p, exact))
-        with np.errstate(over="raise", under="raise", invalid="ignore", divide="ignore"):
-            system.run_host(held, (np.float64(t0), y.astype(dtype), p.astype(dtype), out))
-        return None  # nothing left float32's range
-    except FloatingPointError as exc:
-        fault = str(exc)
-    except Exception:  # noqa: BLE001 - float64 itself fails or overflows: other checks say so
-        return None
-    try:
-        with np.errstate(all="ignore"):
-            system.run_host(held, (np.float64(t0), y.astype(dtype), p.astype(dtype), out))
-            eps = np.finfo(dtype).eps
-            signs = np.where(np.arange(y.size) % 2 == 0, 1.0, -1.0)  # (all up together keeps an equilibrium)
-            system.run_host(held, (np.float64(t0), (y * (1.0 + signs * eps)).astype(dtype), p.astype(dtype), nudged))
-    except Exception:  # noqa: BLE001 - the held copy failing otherwise: nothing to say here
-        return None
-    # per component: a derivative of 1e-40 that float32 makes 0 changes nothing, and a large state elsewhere
-    # must not hide a rate of 1.2 made 0 (a regression hunt); nor does float32's own rounding, measured as what
-    # an ulp of the states moves (a reaction at equilibrium, 1.2e-8 from 0 in float64 and 0 in float32, drew
-    # the warning beside a harmless underflow: a regression hunt)
-    # (an observable has no state of its own to scale by: a value float32 makes 0 from 1e-30 up counts)
-    floor = 1e-6 * np.maximum(1.0, np.abs(y)) if func is system.rhs else 1e-30
-    scale = np.maximum(np.abs(exact), floor)
-    noise = 8.0 * np.nan_to_num(np.abs(nudged - out), nan=0.0, posinf=0.0)
-    if not np.any((np.abs(out - exact) > np.maximum(1e-4 * scale, noise)) | (~np.isfinite(out) & np.isfinite(exact))):
-        return None  # it left the range on the way and the output is the same (a sigmoid's exp: a regression hunt)
-    return fault
 
 
 def warn_far_time_events(events, system, t0, t_end, rows, dtype, rtol):

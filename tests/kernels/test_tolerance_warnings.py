@@ -1,0 +1,140 @@
+"""What the tolerance and precision warnings say, and when (kernels/tolerances.py, kernels/integrator_checks.py):
+the component a float32 floor warning names, float64's own floor, and float32's range met by a math function."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from numba import cuda
+
+import kernels
+from kernels import tolerances
+from kernels.integrator_checks import warn_float32_rtol
+from kernels.methods import get_method
+
+
+def _tolerance_warnings(record):
+    return [str(w.message) for w in record if issubclass(w.category, kernels.ToleranceWarning)]
+
+
+# -- the component named (float32's floor) ---------------------------------------------------------
+def test_the_float32_floor_warning_says_a_component_starting_at_0_is_judged_at_the_largest_state():
+    """A user's trial: y[:, 0] starts at 0 and is judged at |y[:, 1]| = 1.5e11, but the message read 'y[:, 0] (at
+    |y| = 1.5e+11)', a magnitude that component never had."""
+    y0 = np.array([[0.0, 1.5e11, 3e4, 0.0]])
+    rtol, atol = np.full(4, 1e-6), np.full(4, 1e3)
+    with pytest.warns(kernels.ToleranceWarning, match=r"ask float32 for 1\.01e-06 relative on y\[:, 0\] \(it starts "
+                                                      r"at 0 and is judged at the largest state's magnitude, "
+                                                      r"\|y\[:, 1\]\| = 1\.5e\+11\), more than it keeps"):
+        warn_float32_rtol(get_method("dop853"), np.float32, rtol, atol, y0)
+    # a component judged at its own magnitude keeps the short form
+    with pytest.warns(kernels.ToleranceWarning, match=r"relative on y\[:, 1\] \(at \|y\| = 1\.5e\+11\)"):
+        warn_float32_rtol(get_method("dop853"), np.float32, np.full(4, 1e-6), np.array([1.0, 0.0, 1.0, 1.0]), y0)
+
+
+# -- float64's floor ----------------------------------------------------------------------------------
+def _kepler(t, y, p, dydt):
+    r2 = y[0] * y[0] + y[1] * y[1]
+    f = -1.0 / (r2 * math.sqrt(r2))
+    dydt[0], dydt[1], dydt[2], dydt[3] = y[2], y[3], f * y[0], f * y[1]
+
+
+KEPLER = kernels.ODESystem(_kepler, 4, name="kepler_circular")
+
+
+def _kepler_run(method, tol):
+    """The circular orbit over two periods in float64 at rtol = atol = tol: (error in tolerances, ToleranceWarnings)."""
+    end = 4.0 * math.pi
+    exact = np.array([math.cos(end), math.sin(end), -math.sin(end), math.cos(end)])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = kernels.solve_ivp(KEPLER, (0.0, end), [1.0, 0.0, 0.0, 1.0], method=method, rtol=tol, atol=tol,
+                                   precision=np.float64, progress=False)
+    assert result.success
+    return float(np.max(np.abs(result.y[0, -1] - exact) / (tol + tol * np.abs(exact)))), _tolerance_warnings(record)
+
+
+@pytest.mark.parametrize("method", ["dop853", "vern9"])
+def test_float64_below_its_floor_warns_once(method):
+    """A user's trial: a Kepler orbit at rtol = atol = 1e-15 in float64 ended 22 (dop853) and 16 (vern9) tolerances
+    off with success and no word, while 1e-16 warned and advised 2.2e-14.  Now 1e-15 warns (one warning), 1e-16
+    keeps its one warning (not two), and 1e-14, where vern9 ends 0.16 off, says nothing."""
+    error, said = _kepler_run(method, 1e-15)
+    assert error > 5.0  # what the warning is about
+    assert len(said) == 1 and said[0].startswith("rtol=1e-15 and atol=1e-15 ask float64 for 2e-15 relative on y[:, 0] "
+                                                 "(at |y| = 1), more than it keeps"), said
+    assert "use tolerances of at least 1.1e-14 relative to the states (rtol >= 1.1e-14, atol >= 1.1e-14 |y|)" in said[0]
+    _, said = _kepler_run(method, 1e-16)
+    assert len(said) == 1 and "below float64's resolution" in said[0], said
+    error, said = _kepler_run(method, 1e-14)
+    assert said == []
+    if method == "vern9":
+        assert error < 2.0
+
+
+def test_the_float64_floor_is_judged_on_rtol_and_atol_together_from_eps_up():
+    """rtol + atol / |y0| against 50 eps, adaptive runs only; a component that starts at 0 is judged at the largest
+    state's magnitude (named), and the words name the arguments as the caller calls them (the command line)."""
+    floor = tolerances.FLOAT64_RELATIVE
+    ones, zeros = np.ones((1, 2)), np.zeros(2)
+    with pytest.warns(kernels.ToleranceWarning, match=r"ask float64 for 1\.1e-14 relative on y\[:, 0\]"):
+        tolerances.check_tolerance_reachable(np.full(2, 0.99 * floor), zeros, ones, np.float64, adaptive=True)
+    with pytest.warns(kernels.ToleranceWarning, match=r"^--rtol=\[1e-13, 0\] and --atol=\[0, 1e-13\] ask float64 for "
+                                                      r"1e-14 relative on "
+                                                      r"y\[:, 1\] \(it starts at 0 and is judged at the largest "
+                                                      r"state's magnitude, \|y\[:, 0\]\| = 10\)"):
+        tolerances.check_tolerance_reachable(np.array([1e-13, 0.0]), np.array([0.0, 1e-13]), np.array([[10.0, 0.0]]),
+                                             np.float64, adaptive=True, names=("--rtol", "--atol", "--precision"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ToleranceWarning)
+        tolerances.check_tolerance_reachable(np.full(2, 1.01 * floor), zeros, ones, np.float64, adaptive=True)
+        tolerances.check_tolerance_reachable(np.full(2, 0.6 * floor), np.full(2, 0.6 * floor), ones, np.float64,
+                                             adaptive=True)  # 1.2 x the floor, asked by the two together
+        tolerances.check_tolerance_reachable(np.full(2, 0.5 * floor), zeros, ones, np.float64, adaptive=False,
+                                             newton=True)  # fixed steps: Newton's stop, not the run's error
+
+
+# -- float32's range, met by a math function --------------------------------------------------------
+def _arrhenius(t, y, p, dydt):
+    rate = math.exp(p[0]) * math.exp(-p[1] / y[1]) * y[0]  # exp(100) * exp(-100) = 1 at T = 1000 K
+    dydt[0] = -rate
+    dydt[1] = p[2] * rate
+
+
+def _arrhenius_combined(t, y, p, dydt):
+    rate = math.exp(p[0] - p[1] / y[1]) * y[0]
+    dydt[0] = -rate
+    dydt[1] = p[2] * rate
+
+
+@cuda.jit(device=True)
+def _rate(lna, ta, temperature):
+    return math.exp(lna) * math.exp(-ta / temperature)
+
+
+def _arrhenius_by_helper(t, y, p, dydt):
+    rate = _rate(p[0], p[1], y[1]) * math.fabs(y[0])  # a CUDA device function: not compiled for the CPU, the
+    # check falls back to Python's (which does not see exp's overflow in float32)
+    dydt[0] = -rate
+    dydt[1] = p[2] * rate
+
+
+ARRHENIUS = dict(t_span=(0.0, 0.1), y0=[1.0, 1000.0], params=[100.0, 100000.0, 0.0], method="rk4", dt=0.05,
+                 progress=False)
+
+
+def test_a_math_function_past_float32s_range_warns():
+    """A chemist's trial: exp(lnA) with lnA = 100 is inf in float32 on a GPU (Numba types math.exp of a float32 as
+    float32), but the check ran rhs in Python, where math.exp returns a float64: no PrecisionWarning.  Combined into
+    one exp, in float64, or through a helper Numba cannot compile for the CPU (today's check alone), nothing."""
+    with pytest.warns(kernels.PrecisionWarning, match=r"^rhs leaves float32's range at t0 for trajectory 0 \(dydt\[0\] "
+                                                      r"is -inf compiled, -1 in float64: Numba computes a math "
+                                                      r"function of float32 values in float32\).*math\.exp\(100\.0\) "
+                                                      r"is 2\.7e43.*combine exponentials"):
+        kernels.solve_ivp(kernels.ODESystem(_arrhenius, 2, 3, name="arrhenius"), **ARRHENIUS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.PrecisionWarning)
+        kernels.solve_ivp(kernels.ODESystem(_arrhenius, 2, 3, name="arrhenius64"), **ARRHENIUS, precision=np.float64)
+        kernels.solve_ivp(kernels.ODESystem(_arrhenius_combined, 2, 3, name="arrhenius_combined"), **ARRHENIUS)
+        kernels.solve_ivp(kernels.ODESystem(_arrhenius_by_helper, 2, 3, name="arrhenius_helper"), **ARRHENIUS)
