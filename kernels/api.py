@@ -9,6 +9,7 @@ import numpy as np
 
 from . import validation as check
 from .compile_cache import as_compile_cache
+from .diffeq_names import refuse_diffeq_keywords
 from .errors import ConfigurationError, PatternMissError, PlanMismatchError, describe
 from .events import as_events
 from .integrator import DEFAULT_MAX_STEPS, Integrator
@@ -419,6 +420,8 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=Non
     PlanMismatchError
         A Plan object that was made for other buffers.
     """
+    refuse_diffeq_keywords(scale_out)  # DiffEq's adaptive=, callback=, saveat= ...: what to pass here
+
     def integrator_with(solver):
         return integrator_for(system, method, controller, precision, solver, summaries=summaries, events=events,
                               save_trajectory=save_trajectory, max_registers=max_registers,

@@ -20,13 +20,14 @@ import types
 import numpy as np
 
 from .derivative_check import second_point
-from .errors import ConfigurationError, UnpicklableSystemError, describe
+from .errors import ConfigurationError, UnpicklableSystemError, describe, state_text
+from .index_faults import gpu_effect, index_access
 from .validation import defaulted_parameter
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written",
            "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
            "pickled_functions",
-           "check_jvp_runs", "check_arity"]
+           "check_jvp_runs", "check_arity", "refuse_index_fault", "check_observables_elsewhere", "check_events_index"]
 
 
 def picklable_function(func):
@@ -218,3 +219,89 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
             f"{what} must take {expected} arguments ({', '.join(names)}); "
             f"got a function of {len(positional)} positional arguments{hint}"
         )
+
+
+def _kernel_array_fault(exc, func, sizes):
+    """Whether ``exc`` is an index out of range on one of the arrays the kernel passes ``func`` (its arguments after
+    ``t``: y, p, u, dydt or obs), not on a table of the user's own that a test state far outside the model's domain
+    runs past (``TABLE[int(y[0])]`` at y = 7.7).  The subscript as written names the array; where the source is not
+    at hand, the array's size in NumPy's message must be one of ``sizes``."""
+    if not isinstance(exc, IndexError):
+        return False
+    _, text = index_access(exc)
+    found = re.match(r"\s*([A-Za-z_]\w*)\s*\[", text or "")
+    if found:
+        try:
+            names = list(inspect.signature(func).parameters)[1:]
+        except (TypeError, ValueError):
+            names = []
+        return found.group(1) in names
+    size = re.search(r"with size (\d+)", str(exc))
+    return size is not None and int(size.group(1)) in sizes
+
+
+def refuse_index_fault(exc, system, what, y):
+    """ConfigurationError where ``exc``, raised by ``system``'s ``what`` ("rhs" or "observables") at the test state
+    ``y`` of the construction check, is an index out of range; nothing otherwise (a float or math-domain fault
+    there is the edge of the model's domain, skipped).  ``dydt[0] = -p[3] * y[0]`` under ``if y[0] < 0.5`` on a
+    3-parameter system passed the check, and on a GPU it reads past the parameters without an error (a user's
+    trial): an index is wrong at every state."""
+    func = getattr(system, what)
+    if not _kernel_array_fault(exc, func, (system.n_states, system.n_params, system.n_drivers,
+                                            system.n_observables)):
+        return
+    n = system.n_states
+    out_name, size = ("dydt", n) if what == "rhs" else ("obs", system.n_observables)
+    drivers = f", u of {system.n_drivers}" if system.n_drivers else ""
+    bounds = f"y and dydt below {n}" if what == "rhs" else f"y below {n}, obs below {size}"
+    raise ConfigurationError(
+        f"{what} of system {system.name!r} failed at t = 0, y = {state_text(y)}, a test state of the construction "
+        f"check (y of {n}, p of {system.n_params}{drivers}, {out_name} of {size} elements"
+        f"{where(exc, getattr(system, what))}): IndexError: {exc}. An index out of range is a bug at every state, "
+        f"not the edge of the model's domain: on a GPU {gpu_effect(exc)}. Index {bounds}, p below "
+        f"{system.n_params}{f', u below {system.n_drivers}' if system.n_drivers else ''} (0-based)") from exc
+
+
+def check_observables_elsewhere(system, p, u):
+    """Run ``system``'s observables at each of :data:`OTHER_STATES` (``p``, ``u`` the test arrays) and refuse an
+    index out of range there (:func:`refuse_index_fault`); any other fault is skipped, as for ``rhs``."""
+    from .user_faults import run_as_on_a_gpu
+
+    if system.observables is None:
+        return
+    for make in OTHER_STATES:
+        y = make(system.n_states)
+        y.flags.writeable = False
+        out = np.full(system.n_observables, UNWRITTEN)
+        try:
+            with np.errstate(all="ignore"):
+                run_as_on_a_gpu(system.observables, (0.0, y, p, u, out) if system.n_drivers else (0.0, y, p, out))
+        except Exception as exc:  # noqa: BLE001 - outside the model's domain, unless an index is out of range
+            refuse_index_fault(exc, system, "observables", y)
+
+
+def check_events_index(events, system):
+    """ConfigurationError where an event function ``g(t, y, p)`` indexes past ``system``'s arrays at the
+    construction check's test point or one of :data:`OTHER_STATES` (``p`` its test values, of ``n_params``).
+
+    An :class:`kernels.Event` does not know its system, so its own check runs ``g`` on arrays of 64; on a GPU
+    ``y[0] - p[1]`` of a 1-parameter system reads past the parameters with no error (a user's trial).  Any other
+    fault (a float fault, device-only code) is left to the compile check and the run."""
+    n = system.n_states
+    p = np.linspace(0.5, 1.0, system.n_params)
+    states = [np.linspace(0.5, 1.0, n)] + [make(n) for make in OTHER_STATES]
+    for e, event in enumerate(events or ()):
+        for y in states:
+            try:
+                with np.errstate(all="ignore"):
+                    event.function(0.0, y.copy(), p.copy())
+            except IndexError as exc:
+                if not _kernel_array_fault(exc, event.function, (n, system.n_params)):
+                    continue  # a table of the user's own past its end at a test state: the model's domain
+                raise ConfigurationError(
+                    f"events[{e}] function indexes past its arrays with system {system.name!r} (at t = 0, y = "
+                    f"{state_text(y)}; y of {n}, p of {system.n_params} elements{where(exc, event.function)}): "
+                    f"IndexError: {exc}. On a GPU {gpu_effect(exc)}; g reads the solve's state and parameters: "
+                    f"index y below {n} and p below {system.n_params} (0-based)") from exc
+            except Exception:  # noqa: BLE001 - not an index: the compile check and the run decide
+                continue

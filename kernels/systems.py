@@ -37,8 +37,8 @@ from .errors import ConfigurationError, UnassignedOutputError, describe, state_t
 from .frozen_values import FrozenValues
 from .input_writes import refuse_input_writes
 from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, check_arity, check_jvp_runs, cpu_jit_unwrapped,
-                            first_lines, input_written, pickled_functions, signature,
-                            unassigned, where)
+                            first_lines, input_written, pickled_functions, signature, refuse_index_fault,
+                            check_observables_elsewhere, unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, reals_or_none
 
@@ -286,18 +286,18 @@ class ODESystem:
 
         The test point has every component in (0.5, 1), so an ``if y[0] > 0`` without an ``else`` passed, and the
         GPU then read whatever the previous stage left in that component (a user's trial: reported as stiff).  A
-        state where ``rhs`` raises (outside its domain) is skipped: only a silent skip is a fault everywhere."""
-        n = self.n_states
+        fault there is skipped (outside the domain), but not an index out of range, nor one of the observables'."""
         for make in OTHER_STATES:
-            y = make(n)
+            y = make(self.n_states)
             y.flags.writeable = False
             try:
                 with np.errstate(all="ignore"):
                     self.evaluate_rhs(0.0, y, p, u if self.n_drivers else None)
             except UnassignedOutputError as exc:
                 raise UnassignedOutputError(f"{exc} (a test state of the construction check)") from None
-            except Exception:  # noqa: BLE001 - outside the model's domain: not this check's concern
-                continue
+            except Exception as exc:  # noqa: BLE001 - outside the model's domain, unless an index is out of range
+                refuse_index_fault(exc, self, "rhs", y)
+        check_observables_elsewhere(self, p, u)
 
     def _probe_on_device(self, func, y, p, u, size, with_drivers):
         """``func`` evaluated once by one GPU thread on the test arrays; the output it left."""

@@ -40,9 +40,11 @@ from numba import cuda
 
 from .backend import backend
 from .errors import KernelError, UserFunctionError
+from .index_faults import gpu_effect
 
 __all__ = ["FLOAT_FAULTS", "device_function", "value_function", "is_float_fault", "faults_named", "user_function_error",
-           "DYNAMIC_CODE", "ieee_variant", "host_variant", "CUDA_ON_HOST", "cuda_array_on_host", "run_as_on_a_gpu"]
+           "DYNAMIC_CODE", "library_file", "ieee_variant", "host_variant", "CUDA_ON_HOST", "cuda_array_on_host",
+           "run_as_on_a_gpu"]
 
 #: Exceptions that Python raises where a GPU's floating-point arithmetic gives NaN or inf.
 FLOAT_FAULTS = (ZeroDivisionError, OverflowError, ValueError)
@@ -243,7 +245,7 @@ def _host_value(value, attributes, seen, depth=0):
 def _module_members(value, attributes, seen, depth, value_of):
     """A user's module with those of ``attributes`` it has bound by ``value_of`` (three modules deep at most), else
     ``value`` as it is."""
-    if isinstance(value, types.ModuleType) and not _library_file(getattr(value, "__file__", None) or "<"):
+    if isinstance(value, types.ModuleType) and not library_file(getattr(value, "__file__", None) or "<"):
         if depth >= 3:
             return value
         members = {name: value_of(getattr(value, name), attributes, seen, depth + 1) for name in attributes
@@ -340,7 +342,7 @@ def run_as_on_a_gpu(func, args, finite_only=True):
 
 
 def _user_function(value):
-    return isinstance(value, types.FunctionType) and not _library_file(value.__code__.co_filename)
+    return isinstance(value, types.FunctionType) and not library_file(value.__code__.co_filename)
 
 
 def _reads_cuda(func):
@@ -386,7 +388,7 @@ def user_function_error(exc, block_size=None, first=0):
         if filename == DYNAMIC_CODE:
             origin = frame.f_globals.get("__file__")
             found = (frame.f_code.co_name, origin if isinstance(origin, str) else filename, lineno)
-        elif not _library_file(filename):
+        elif not library_file(filename):
             found = (frame.f_code.co_name, filename, lineno)
     if found is None:
         return None
@@ -407,8 +409,7 @@ _THREAD = re.compile(r"tid=\[(?P<thread>\d+),[^\]]*\] ctaid=\[(?P<block>\d+),")
 def _on_a_gpu(exc):
     """What the same fault does on a GPU, and what to do."""
     if isinstance(exc, IndexError):
-        return ("On a GPU the same fault is not caught (an index out of range writes memory the kernel does not "
-                "own): fix the function")
+        return f"On a GPU the same fault is not caught ({gpu_effect(exc)}): fix the function"
     if cuda_array_on_host(exc) and "numba.cuda" in str(exc):  # reached through the numba module (a regression hunt)
         return ("Numba's CUDA simulator provides local and constant arrays only through a global named cuda: write "
                 "`from numba import cuda` and take the array from cuda.local (it compiles the same on a GPU)")
@@ -416,7 +417,7 @@ def _on_a_gpu(exc):
             "GPU, and stop only that trajectory): fix the function")
 
 
-def _library_file(filename):
+def library_file(filename):
     """Whether ``filename`` is the library's, Numba's or generated code (not the user's)."""
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.abspath(filename)

@@ -240,3 +240,20 @@ def test_results_compare_by_their_arrays_and_do_not_hash():
     assert (result == dataclasses.replace(result, method="tsit5")) is False and result != "a result"
     with pytest.raises(TypeError, match="unhashable"):
         hash(result)
+
+
+@pytest.mark.parametrize("keyword, value, said", [
+    ("adaptive", False, r"fixed steps are controller='fixed' with dt= the step"),
+    ("callback", None, r"events= takes kernels.Event\(g, .*a terminal event, then a new solve from result.event_y"),
+    ("saveat", [0.5, 1.0], r"pass the save times as t_eval="),
+    ("abstol", 1e-8, r"use atol="),
+])
+def test_a_diffeq_keyword_is_told_the_argument_to_pass(keyword, value, said):
+    """solve_ivp(..., adaptive=False) listed every argument; callback= and saveat= too (a DiffEqGPU.jl user's
+    trial): each names what to pass here."""
+    with pytest.raises(kernels.ConfigurationError, match=rf"^unexpected keyword argument '{keyword}' "
+                                                         rf"\(DifferentialEquations.jl's\): {said}"):
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 1.0), [1.0, 0.0, 0.0], dt=0.01, **{keyword: value})
+    with pytest.raises(kernels.ConfigurationError, match=rf"^unexpected keyword argument '{keyword}' "
+                                                         rf"\(DifferentialEquations.jl's\)"):
+        kernels.Integrator(kernels.lorenz(), "tsit5", **{keyword: value})

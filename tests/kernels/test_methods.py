@@ -34,3 +34,20 @@ def test_scipy_solver_class_or_none_as_the_method_is_told_what_to_pass():
         kernels.Integrator(kernels.lorenz(), integrate.DOP853)
     with pytest.raises(kernels.ConfigurationError, match=r"got None: leave method out for the default, 'tsit5'"):
         kernels.Integrator(kernels.lorenz(), None)
+
+
+@pytest.mark.parametrize("name, said", [
+    ("Rosenbrock23", r"^method 'Rosenbrock23' is DifferentialEquations.jl's, and there is no such method here: the "
+                     r"closest is 'ros3p'.*'rodas4' or 'rodas5p'"),
+    ("GPURosenbrock23", r"^method 'GPURosenbrock23' is DiffEqGPU.jl's, .*the closest is 'ros3p'"),
+    ("GPUTsit5", r"^method 'GPUTsit5' is DiffEqGPU.jl's name of the method called 'tsit5' here: pass "
+                 r"method='tsit5'"),
+    ("GPURodas5P", r"called 'rodas5p' here"),
+    ("DP5", r"called 'dopri5' here"),
+    ("KenCarp47", r"the closest is 'kvaerno5'.*or 'sdirk4'"),
+    ("TRBDF2", r"the closest is 'sdirk2'"),
+])
+def test_a_diffeq_method_name_is_told_the_same_or_closest_method_here(name, said):
+    """method="Rosenbrock23" listed the methods with no suggestion (a DiffEqGPU.jl user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.Integrator(kernels.lorenz(), name)

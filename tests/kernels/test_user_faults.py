@@ -231,3 +231,56 @@ def test_the_fault_named_is_the_one_a_gpu_cannot_answer():
     assert "raised ValueError (math domain error)" in result.message(0), result.message(0)
     with pytest.raises(kernels.ConfigurationError, match=r"IndexError.*J is flat"):
         kernels.ODESystem(_gate_then_root, 2, name="flat_jac", jac=_flat_jac_behind_a_gate)
+
+
+def _reads_p3(t, y, p, dydt):
+    dydt[0] = -p[3] * y[0]
+
+
+def _writes_dydt1(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = y[0]
+
+
+def _adds_to_dydt1(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] += y[0]
+
+
+@pytest.mark.parametrize("precision", [np.float32, np.float64])
+@pytest.mark.parametrize("rhs, n_params, said", [
+    (_reads_p3, 3, r"p\[3\], an index out of range, reads memory the kernel does not own: another trajectory's "
+                   r"data or garbage"),
+    (_writes_dydt1, 0, r"dydt\[1\], an index out of range, writes memory the kernel does not own"),
+    (_adds_to_dydt1, 0, r"dydt\[1\], an index out of range, reads and writes memory the kernel does not own"),
+])
+def test_an_index_fault_says_whether_the_function_read_or_wrote_there(rhs, n_params, said, precision):
+    """The message said "an index out of range writes memory the kernel does not own" for p[3], a read (a
+    DiffEqGPU.jl user's trial): the faulting instruction tells a read from a write (float32 runs a rewritten copy
+    of the function, whose spans still name the subscript)."""
+    system = kernels.ODESystem(rhs, 1, n_params=n_params, name=rhs.__name__, check=False)
+    with pytest.raises(kernels.UserFunctionError, match=r"On a GPU the same fault is not caught \(" + said):
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0], np.ones(n_params), method="rk4", dt=0.05, precision=precision,
+                          progress=False)
+
+
+def test_an_index_fault_inside_a_numpy_call_says_reads_or_writes():
+    from kernels.index_faults import gpu_effect, index_access
+
+    try:
+        np.take(np.zeros(2), 5)
+    except IndexError as exc:
+        assert index_access(exc) == ("reads or writes", "")
+        assert gpu_effect(exc).startswith("an index out of range reads or writes memory the kernel does not own")
+
+
+def test_an_index_fault_of_an_indented_function_in_float32_names_its_subscript():
+    """float32 compiles a copy rewritten from the dedented source, whose columns are short by the def's indentation:
+    the subscript was not found there, while a Dask worker (the function as it is) named it (a regression hunt)."""
+    def nested(t, y, p, dydt):
+        dydt[0] = y[5]
+        dydt[1] = 0.0
+
+    system = kernels.ODESystem(nested, 2, name="nested", check=False)
+    with pytest.raises(kernels.UserFunctionError, match=r"not caught \(y\[5\], an index out of range, reads memory"):
+        kernels.solve_ivp(system, (0.0, 0.1), [1.0, 1.0], method="rk4", dt=0.05, progress=False)

@@ -1,0 +1,127 @@
+"""What a DifferentialEquations.jl (DiffEqGPU.jl) user types, and what it is here: messages, never aliases.
+
+A Julia user tries ``solve_ivp(..., adaptive=False)``, ``callback=``, ``saveat=``, ``Event(g, affect=...)`` and
+``method="Rosenbrock23"`` first; Python's TypeError, or a list of every argument, did not say what to write
+instead (a DiffEqGPU.jl user's trial).  Each name maps to the argument or method to use, and a method that does
+not exist here to the closest one, said to be the closest.  Nothing is aliased: the methods and options differ.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+
+from .errors import ConfigurationError
+
+__all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "diffeq_keyword", "refuse_diffeq_keywords", "diffeq_method",
+           "callback_arguments_refused"]
+
+_RECIPE = ("a terminal event, then a new solve from result.event_y with the state changed on the host, from "
+           "t = result.event_t (README, 'Summaries, counters and events', bounces a ball so)")
+
+#: DifferentialEquations.jl's ``solve`` keywords that are not arguments here, and what to pass instead.
+DIFFEQ_KEYWORDS = {
+    "adaptive": "fixed steps are controller='fixed' with dt= the step (solve_ivp(..., controller='fixed', "
+                "dt=0.01)); adaptive methods take adaptive steps by default",
+    "callback": "events= takes kernels.Event(g, terminal=..., direction=...), g(t, y, p) the condition of a "
+                f"ContinuousCallback; a callback that changes the state (affect!) is {_RECIPE}",
+    "saveat": "pass the save times as t_eval= (inside t_span, hit exactly)",
+    "abstol": "use atol=", "reltol": "use rtol=", "dtmax": "use dt_max=", "dtmin": "use dt_min=",
+    "maxiters": "use max_steps= (attempted steps per trajectory)",
+    "trajectories": "the batch is the rows of y0 and params: pass y0 of shape (N, n_states) or params of shape "
+                    "(N, n_params) for N trajectories",
+    "save_everystep": "states are saved only at t_eval: pass the times you need there",
+    "dense": "there is no dense output: pass the times you need as t_eval=",
+    "alg": "the method is method=, a name such as 'tsit5'",
+    "ensemblealg": "every batch runs one trajectory per GPU thread (as EnsembleGPUKernel): drop it",
+}
+
+_CALLBACK_OPTIONS = ("rootfind", "save_positions", "interp_points", "abstol", "reltol", "idxs", "initialize",
+                     "finalize")
+
+
+def diffeq_keyword(name):
+    """The ConfigurationError for keyword ``name`` when it is one of :data:`DIFFEQ_KEYWORDS`, else None."""
+    hint = DIFFEQ_KEYWORDS.get(name)
+    if hint is None:
+        return None
+    return ConfigurationError(f"unexpected keyword argument {name!r} (DifferentialEquations.jl's): {hint}")
+
+
+def refuse_diffeq_keywords(keywords):
+    """Raise :func:`diffeq_keyword`'s error for the first of ``keywords`` (names) that is DifferentialEquations.jl's."""
+    for name in keywords:
+        error = diffeq_keyword(name)
+        if error is not None:
+            raise error
+
+
+def callback_arguments_refused(cls):
+    """Class decorator of :class:`kernels.Event`: DiffEq's callback arguments (``affect=``, ``affect!`` given as the
+    second argument, ``rootfind=`` ...) raise a ConfigurationError saying what to do here, where the dataclass's
+    ``__init__`` raised a bare TypeError."""
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def checked(self, *args, **kwargs):
+        _refuse_callback_arguments(args, kwargs)
+        init(self, *args, **kwargs)
+
+    cls.__init__ = checked
+    return cls
+
+
+def _refuse_callback_arguments(args, kwargs):
+    """ConfigurationError for an Event's arguments ``args`` (after ``function``'s) and ``kwargs`` that are not
+    ``function``, ``terminal`` and ``direction``."""
+    if any(name.startswith("affect") for name in kwargs) or any(callable(a) for a in args[1:]):
+        raise ConfigurationError(f"Event takes no affect function: an event here detects a crossing and, when "
+                                 f"terminal, stops the trajectory there; it does not change the state. For "
+                                 f"DiffEq's ContinuousCallback(condition, affect!) use {_RECIPE}")
+    unknown = [name for name in kwargs if name not in ("function", "terminal", "direction")]
+    if not unknown:
+        return
+    name = unknown[0]
+    if name in _CALLBACK_OPTIONS:
+        hint = (f"{name!r} is a DifferentialEquations.jl callback option with no counterpart here (a terminal "
+                "event's crossing is located to the solution's accuracy)")
+    else:
+        close = difflib.get_close_matches(name, ["function", "terminal", "direction"], n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "an Event has no such argument"
+    raise ConfigurationError(f"Event(function, terminal=False, direction=0) got the keyword {name!r}: {hint}")
+
+
+_SAME = {"dp5": "dopri5", "dp8": "dop853", "impliciteuler": "backward_euler", "radauiia5": "radau"}
+
+_ROSENBROCK23 = ("'ros3p', a Rosenbrock method of order 3 (Rosenbrock23 is a Rosenbrock-W method of order 2(3)); "
+                 "its error estimate is blind on linear problems, so for adaptive steps take 'rodas4' or 'rodas5p'")
+_KENCARP4 = ("'kvaerno5', an L-stable ESDIRK of order 5(4) (KenCarp4 is an L-stable ESDIRK of order 4(3)), or "
+             "'sdirk4', an L-stable SDIRK of order 4(3); there is no additive (IMEX) splitting here: all of rhs is "
+             "implicit")
+
+#: DifferentialEquations.jl's methods that do not exist here, and the closest here (said to be the closest).  A
+#: near spelling (Rodas5, Rodas4P) is left to the fuzzy "did you mean" of :func:`kernels.methods.get_method`.
+DIFFEQ_METHODS = {
+    "rosenbrock23": _ROSENBROCK23, "rosenbrock32": _ROSENBROCK23,
+    "kencarp3": "'kvaerno3', an L-stable ESDIRK of order 3(2) as KenCarp3 is; there is no IMEX splitting here",
+    "kencarp4": _KENCARP4, "kencarp47": _KENCARP4,
+    "kencarp5": "'kvaerno5', an L-stable ESDIRK of order 5(4) as KenCarp5 is; there is no IMEX splitting here",
+    "kencarp58": "'kvaerno5', an L-stable ESDIRK of order 5(4) as KenCarp58 is; there is no IMEX splitting here",
+    "trbdf2": "'sdirk2', Alexander's L-stable SDIRK of order 2 (TR-BDF2 is an L-stable ESDIRK of order 2 whose "
+              "first stage is the trapezoid rule)",
+    "radauiia3": "'radau', Radau IIA of order 5 (RadauIIA3 is its 2-stage form, of order 3)",
+}
+
+
+def diffeq_method(name, methods):
+    """What to pass for the DifferentialEquations.jl or DiffEqGPU.jl method ``name`` (``"GPUTsit5"``,
+    ``"Rosenbrock23"``) when it is not a name of ``methods`` itself, as a sentence; None for other names."""
+    key = name.strip().lower()
+    bare = key.removeprefix("gpu")
+    whose = "DiffEqGPU.jl's" if bare != key else "DifferentialEquations.jl's"
+    if bare in methods or bare in _SAME:
+        same = bare if bare in methods else _SAME[bare]
+        return f"method {name!r} is {whose} name of the method called {same!r} here: pass method={same!r}"
+    if bare in DIFFEQ_METHODS:
+        return f"method {name!r} is {whose}, and there is no such method here: the closest is {DIFFEQ_METHODS[bare]}"
+    return None

@@ -1,0 +1,93 @@
+"""The construction check's other test states (kernels/system_checks.py): where a fault there is a bug."""
+
+import math
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import ConfigurationError
+
+
+def _reads_p3_below_half(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+    if y[0] < 0.5:
+        dydt[0] = -p[3] * y[0]  # p[3]: a 1-based habit, reached only below 0.5
+
+
+def test_an_index_out_of_range_in_a_branch_is_refused_at_the_test_state_that_reaches_it():
+    """The branch is not taken at the test point (y in (0.5, 1)), only at the other test states, where any fault
+    was skipped as outside the model's domain: the system was built, and on a GPU p[3] reads past the row (a
+    DiffEqGPU.jl user's trial)."""
+    with pytest.raises(ConfigurationError, match=r"^rhs of system 'branchy' failed at t = 0, y = \[-?[0-9.]+\], a "
+                                                 r"test state of the construction check \(y of 1, p of 3, dydt of 1 "
+                                                 r"elements, at test_system_checks.py:\d+\): IndexError: index 3 is "
+                                                 r"out of bounds.*on a GPU p\[3\], an index out of range, reads "
+                                                 r"memory.*Index y and dydt below 1, p below 3 \(0-based\)$"):
+        kernels.ODESystem(_reads_p3_below_half, 1, n_params=3, name="branchy")
+
+
+def _writes_dydt1_when_negative(t, y, p, dydt):
+    dydt[0] = -y[0]
+    if y[0] < 0.0:
+        dydt[1] = 0.0
+
+
+def test_a_write_out_of_range_at_another_test_state_is_refused_as_a_write():
+    with pytest.raises(ConfigurationError, match=r"dydt\[1\], an index out of range, writes memory the kernel does "
+                                                 r"not own"):
+        kernels.ODESystem(_writes_dydt1_when_negative, 1, name="writes_past")
+
+
+def _divides_by_the_state(t, y, p, dydt):
+    dydt[0] = 1.0 / float(y[0])  # a Python float: ZeroDivisionError at the test state y = 0
+
+
+def test_a_float_fault_at_another_test_state_stays_skipped():
+    """A ZeroDivisionError at y = 0 is the edge of the model's domain (NaN or inf on a GPU), not a bug."""
+    system = kernels.ODESystem(_divides_by_the_state, 1, name="reciprocal")
+    assert system.n_states == 1
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+def _observes_p1_when_negative(t, y, p, obs):
+    obs[0] = y[0]
+    if y[0] < 0.0:
+        obs[0] = p[1] * math.fabs(y[0])
+
+
+def test_an_index_out_of_range_in_an_observables_branch_is_refused():
+    """observables ran only at the test point, so a branch of it past p was not seen either."""
+    with pytest.raises(ConfigurationError, match=r"^observables of system 'observed' failed at t = 0, y = .*obs of 1 "
+                                                 r"elements.*p\[1\], an index out of range, reads memory.*Index y "
+                                                 r"below 1, obs below 1, p below 1 \(0-based\)$"):
+        kernels.ODESystem(_decay, 1, n_params=1, name="observed", observables=_observes_p1_when_negative,
+                          n_observables=1)
+
+
+def test_a_branch_that_indexes_within_its_arrays_still_builds():
+    def rhs(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0] if y[0] < 0.5 else -p[2] * y[0]
+
+    system = kernels.ODESystem(rhs, 1, n_params=3, name="fine")
+    np.testing.assert_allclose(system.evaluate_rhs(0.0, np.array([0.0]), np.ones(3)), [-0.0])
+
+
+_TABLE = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+
+
+def _table_rate(t, y, p, dydt):
+    dydt[0] = -_TABLE[int(y[0])] * y[0]  # a lookup valid over the model's domain, 0 <= y < 5
+
+
+def test_a_table_of_the_users_own_run_past_at_a_far_test_state_is_the_models_domain():
+    """Only an index past the kernel's own arrays (y, p, u, dydt, obs) is refused: the check's test states reach
+    y = 7.7, where a lookup table of five entries valid for 0 <= y < 5 runs past its end, which the trajectories
+    never do."""
+    system = kernels.ODESystem(_table_rate, 1, name="table_rate")
+    res = kernels.solve_ivp(system, (0.0, 1.0), [2.9], method="rk4", dt=0.1, precision=np.float64)
+    assert res.success
+    np.testing.assert_allclose(res.y[0, -1, 0], 2.9 * np.exp(-0.3), rtol=1e-6)  # y stays in [2, 3)
