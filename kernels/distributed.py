@@ -103,7 +103,7 @@ def _specification(integrator):
                        "n_drivers": system.n_drivers,
                        "default_params": system.default_params, "literals": system.literals},
             "method": integrator.method.name, "controller": integrator.controller,
-            "solver": None if integrator.method.family == "erk" else integrator.solver,  # explicit: unused, not warned
+            "solver": None if integrator.method.explicit else integrator.solver,  # explicit: unused, not warned
             "precision": np.dtype(integrator.dtype).name, "summaries": integrator.settings.summaries,
             "events": integrator.settings.events, "save_trajectory": integrator.settings.save_trajectory,
             "max_registers": integrator.max_registers}
@@ -189,7 +189,7 @@ def _worker_tolerances(integrator, rtol, atol, dt):
     is raised on the client); checked here first, as one process checks them."""
     from .tolerances import check_tolerance
 
-    if integrator.adaptive or integrator.method.family != "erk" or dt is None:
+    if integrator.adaptive or not integrator.method.explicit or dt is None:
         return rtol, atol
     for value, what in ((rtol, "rtol"), (atol, "atol")):
         if value is not None:

@@ -119,7 +119,7 @@ class Integrator:
         self.controller = controller_settings(controller, self.method)
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
-        if self.method.family == "erk":
+        if self.method.explicit:
             check.warn_unused_solver(solver, self.method.name, ", ".join(IMPLICIT_METHODS))
         self.max_registers = self._register_cap(max_registers)
         self.compile_cache = as_compile_cache(compile_cache)
@@ -135,7 +135,7 @@ class Integrator:
                                             summaries=summaries, events=events,
                                             save_trajectory=bool(save_trajectory))
         self._event_values = None  # what the event functions read, recorded at the first solve (check_unchanged)
-        if self.method.family != "erk":
+        if not self.method.explicit:
             check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
         warn_differenced_products(self.method, self.solver, self.jacobian)
         warn_blind_estimate(self.method, self.controller.adaptive)
@@ -342,7 +342,7 @@ class Integrator:
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
         progress = check.check_progress(progress)
-        if not self.adaptive and self.method.family == "erk" and dt is not None:  # no dt: only the error below
+        if not self.adaptive and self.method.explicit and dt is not None:  # no dt: only the error below
             remedy = (f"drop controller='fixed' (the adaptive controller, {self.method.name}'s default)"
                       if self.method.adaptive else f"use an adaptive method ({adaptive_alike(self.method)})")
             tolerances.warn_unused_tolerances(rtol, atol, self.method.name, dt, remedy)
@@ -408,11 +408,11 @@ class Integrator:
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                          fixed_step_remedy(self.method, self.adaptive),
                                                          self.jacobian, suspect,
-                                                         self.solver.linear if self.method.family != "erk" else None,
+                                                         self.solver.linear if not self.method.explicit else None,
                                                          check.fixed_step_count(dt, t0, t_end, self.adaptive),
                                                          max_steps, self._blind_estimate,
                                                          np.flatnonzero(np.asarray(atol) == 0)
-                                                         if self.method.family != "erk" else None),
+                                                         if not self.method.explicit else None),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,

@@ -187,7 +187,7 @@ def warn_float32_rtol(method, dtype, rtol, atol, y0=None):
     if judged.size == 0:
         return
     i = int(judged[np.argmin(asked[judged])])
-    high = method.family == "erk" and method.tableau.order >= 7
+    high = method.explicit and method.tableau.order >= 7
     where = judged_at(i, own, scale, y0)
     warn_user(f"rtol = {rtol[i]:.6g} and atol = {atol[i]:.6g} ask float32 for {asked[i]:.3g} relative on y[:, {i}] "
               f"({where}), more than it keeps: its rounding leaves about {FLOAT32_RTOL:g} "
@@ -223,14 +223,14 @@ def adaptive_alike(method):
     """Adaptive methods of ``method``'s kind, as text: for an explicit method every explicit tableau with an
     embedded estimate in :data:`METHODS` (a new one appears by itself), for an implicit method (a stiff problem)
     the implicit ones the stiffness hint recommends."""
-    if method.family == "erk":
-        return ", ".join(name for name, m in METHODS.items() if m.family == "erk" and m.adaptive)
+    if method.explicit:
+        return ", ".join(name for name, m in METHODS.items() if m.explicit and m.adaptive)
     return ", ".join(IMPLICIT_METHODS)
 
 
 def fixed_step_remedy(method, adaptive):
     """For an implicit ``method`` at a fixed step, what to use where its step fails at ``dt``; else None."""
-    if adaptive or method.family == "erk":
+    if adaptive or method.explicit:
         return None
     if getattr(method.tableau, "estimate_blind_on_linear", False):  # ros3p: not its own controller
         return "an adaptive rodas4 or rodas5p (ros3p's error estimate cannot choose its steps)"
@@ -244,7 +244,7 @@ def check_sampling(summaries, method, controller, events):
     why = None
     if controller.adaptive:
         why = f"the {controller.kind!r} controller is adaptive"
-    elif method.family != "erk":
+    elif not method.explicit:
         why = f"{method.name!r} is an implicit method"
     elif events:
         why = "events are checked at every step"

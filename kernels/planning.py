@@ -27,7 +27,7 @@ import planner
 
 from .errors import ConfigurationError, PlanMismatchError, describe
 from .loop import LoopBufferSettings
-from .steps import FAMILIES
+from .steps import FAMILIES, explicit_family
 
 __all__ = ["PLAN_CHOICES", "loop_settings", "solve_plan", "check_plan", "plan_argument", "check_choice"]
 
@@ -111,7 +111,7 @@ MEMORY_HINTS = {
 
 def memory_hint(family, linear):
     """:data:`MEMORY_HINTS` for a step ``family`` and its linear solver (None for an explicit method)."""
-    if family == "erk":
+    if explicit_family(family):
         return None
     hint = MEMORY_HINTS["firk" if family == "firk" else "other"]
     if linear == "dense":

@@ -41,11 +41,13 @@ from __future__ import annotations
 
 from . import validation as check
 from .errors import ConfigurationError, describe
+from .steps import explicit_family
 
 __all__ = ["CAP", "FROM_STATES", "HARDWARE_LIMIT", "register_cap"]
 
 CAP = 128
-# States from which "auto" caps: implicit steps with a direct (LU) solver, and explicit steps.
+# States from which "auto" caps: implicit steps with a direct (LU) solver, and explicit steps (those of any explicit
+# family, kernels.steps.explicit_family; the key names the family it was measured on).
 FROM_STATES = {"implicit": 96, "erk": 128}
 HARDWARE_LIMIT = 255  # registers a thread on compute capability 9.0: a cap of 255 is no cap
 _IMPLICIT_FAMILIES = ("dirk", "firk", "rosenbrock")
@@ -60,7 +62,7 @@ def register_cap(choice, family, n_states, direct_solver):
         The user's ``max_registers``: ``"auto"`` applies the rule above, None builds
         without a cap, an integer from 16 to 255 is taken as given.
     family : str
-        The step family (``"erk"``, ``"dirk"``, ``"firk"``, ``"rosenbrock"``).
+        The step family (a key of ``kernels.steps.FAMILIES``: ``"erk"``, ``"dirk"``, ``"firk"``, ``"rosenbrock"``).
     n_states : int
     direct_solver : bool
         Whether the step's Newton solver factors its matrix (LU, dense or sparse); an
@@ -75,7 +77,7 @@ def register_cap(choice, family, n_states, direct_solver):
         if family in _IMPLICIT_FAMILIES:
             capped = direct_solver and n_states >= FROM_STATES["implicit"]
         else:
-            capped = family == "erk" and n_states >= FROM_STATES["erk"]
+            capped = explicit_family(family) and n_states >= FROM_STATES["erk"]
         return CAP if capped else None
     value = check.check_int(choice, "max_registers", 16)
     if value > HARDWARE_LIMIT:

@@ -45,7 +45,7 @@ def max_steps_note(result, trajectory, advise=True):
     if not advise or SUSPECT_MARK in result.status_messages[MAX_STEPS] or FIXED_MARK in result.status_messages[
             MAX_STEPS]:
         return note
-    if method.family != "erk" and method.tableau.order <= 3:
+    if not method.explicit and method.tableau.order <= 3:
         note += (f" {method.name} is of order {method.tableau.order}, so at tight tolerances it takes many small "
                  "steps: radau (the most accurate there) or rodas5p take far fewer; or raise max_steps.")
     else:
@@ -121,7 +121,7 @@ def rejected_note(result, trajectory):
     from .methods import METHODS
 
     method = METHODS.get(result.method)
-    if method is None or method.family == "erk" or getattr(result.plan, "precision", None) != "float32":
+    if method is None or method.explicit or getattr(result.plan, "precision", None) != "float32":
         return ""
     accepted, rejected = (int(host_array(a)[trajectory]) for a in (result.n_steps, result.n_rejected))
     if rejected <= REJECTED_SHARE * (accepted + rejected):

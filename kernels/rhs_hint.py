@@ -390,7 +390,7 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     from .jacobian_hint import jacobian_probe
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
-    if method.family != "erk":
+    if not method.explicit:
         first = jacobian_probe(system, status, y0, params, t0, dtype)
     elif system.n_drivers or status is None or not np.any(np.asarray(status) == explained_status(adaptive)):
         first = None  # nothing to explain: no probe, and no stability boundary computed

@@ -42,7 +42,7 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     system, dtype = integrator.system, integrator.dtype
     driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
     host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
-    if not integrator.adaptive and integrator.method.family == "erk" and not on_device and dt is not None:
+    if not integrator.adaptive and integrator.method.explicit and not on_device and dt is not None:
         # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
         tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
         rows, key = probed_inputs(tag, y0, params, system.n_states, STABILITY_RHS_BUDGET)
@@ -56,7 +56,7 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
         warn_step_past_samples(driver_times, driver_values, dt)
     if system.n_drivers and integrator.adaptive and t_eval is not None:
         warn_hidden_switches(driver_times, driver_values, t0, t_end, t_eval, np.inf if dt_max is None else dt_max)
-    if not on_device and integrator.method.family != "erk":  # with the drivers' values at t0 (a wrong jac went unseen)
+    if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)
     return rtol, atol, driver_times, driver_values, host

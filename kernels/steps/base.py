@@ -53,16 +53,49 @@ passes ``first_valid = True`` as a constant, so the step's first-stage branch
 is compiled away.
 
 A family is a module in this package with a ``*StepSettings`` (the
-component's buffers, a :class:`planner.BufferSettings`) and a ``build``
-function returning a :class:`BuiltStep`; :data:`kernels.methods.METHODS`
-maps each method name to its family and tableau.  The settings class has
+component's buffers) and a ``build`` function returning a :class:`BuiltStep`,
+registered in :data:`kernels.steps.FAMILIES` (and its name in
+:data:`kernels.methods.BUILT_FAMILIES`); :data:`kernels.methods.METHODS` maps
+each method name to its family and tableau.  Host-side contract of the
+settings class (the loop, the Integrator and its checks read these):
 
-* ``for_method(tableau, system, estimate_error, solver)``: the settings of
-  one solve (``solver`` is a :class:`kernels.solvers.SolverOptions`, which
-  an explicit family ignores);
-* ``n_states``, ``n_drivers``, ``component``, ``needs_tolerances``,
-  ``newton_kappa`` (a float, or None for a step without a Newton iteration)
-  and ``error_vectors`` (1, or 2 for a combined estimate: contract item 2).
+1. ``for_method(tableau, system, estimate_error, solver)`` (a classmethod):
+   the settings of one solve (``solver`` is a
+   :class:`kernels.solvers.SolverOptions`, which an explicit family ignores).
+2. ``component`` (str): the component's name; its buffers are planned as
+   ``loop.<component>.*`` and the builder gets ``layout.child(component)``.
+3. ``n_states`` and ``n_drivers`` (ints): the loop sizes its state, error and
+   drivers buffers and the hooks by them.
+4. ``buffer_settings()``: the step's :class:`planner.BufferSettings` (named
+   ``component``), which the loop takes as the child its ``step`` phase invokes.
+5. ``needs_tolerances`` (bool): the step reads ``tol`` (device item 4).
+6. ``newton_kappa``: a float (the step's Newton constant, device item 4), or
+   None for a step without a Newton iteration.
+7. ``error_vectors``: 1, or 2 for a combined estimate (device item 2).
+8. ``explicit`` (bool, a class attribute; False where a class does not set
+   it): the family takes no solver and no Jacobian.  ``Method.explicit``
+   reads it (:func:`kernels.steps.explicit_family`), and so does every check
+   meant for explicit methods (the fixed-step stability check, the stiffness
+   hint, the unused ``solver=`` and tolerance warnings, the register cap);
+   :class:`~kernels.steps.erk.ERKStepSettings` sets True, so a family that
+   subclasses it is explicit too.
+
+Optional attributes, read with ``getattr`` (absent: the default said):
+
+9. ``global_tolerances_from`` (int): the states from which a Newton step reads
+   its tolerances from the kernel's global array
+   (``LoopBufferSettings.tolerances_global``; default
+   :data:`kernels.loop.GLOBAL_TOLERANCES_FROM`).
+10. ``newton`` (:class:`kernels.solvers.NewtonSettings`): the step's Newton
+    solver, whose Jacobian path ``Integrator.jacobian`` reports and whose
+    sparse LU's pattern (``newton.sparse``, ``newton.linear.pattern``) the
+    pattern check reads; None or absent for a step without one.
+11. ``jacobian_label`` (str) and ``pattern`` (tuple of ``(i, j)`` or None): the
+    same, for a step with a solver of its own and no ``newton`` (FIRK's).
+12. ``tableau``: where the built step gives no right-hand-side count
+    (:attr:`BuiltStep.take_work`, :attr:`BuiltStep.rhs_per_step`), the loop
+    counts an explicit tableau's stages (one less with FSAL); otherwise
+    ``n_rhs`` is -1 (:func:`kernels.loop_hooks.rhs_per_step`).
 
 The builder is ``build(settings, system, layout, dtype) -> BuiltStep``.
 """
@@ -171,6 +204,9 @@ class BuiltStep:
     prime_rhs : bool
         Whether ``prime`` evaluates the right-hand side for the loop to count although the step counts its
         own work (an implicit FSAL step's cache); an explicit step's prime is counted by the loop anyway.
+    rhs_per_step : int or None
+        Right-hand sides of one step, for a family that counts neither with ``take_work`` nor from an
+        explicit tableau (host item 12); None: the loop counts from the tableau, or reports -1.
     """
 
     device_function: object
@@ -182,6 +218,7 @@ class BuiltStep:
     take_work: object = None
     rhs_counted: bool = True
     prime_rhs: bool = False
+    rhs_per_step: object = None
 
 
 def fsal_prime(namespace, allocate, rhs):

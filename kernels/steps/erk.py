@@ -57,6 +57,7 @@ class ERKStepSettings:
     component = "erk"
     needs_tolerances = False
     newton_kappa = None
+    explicit = True  # host item 8 of .base: a family subclassing these settings inherits it
 
     @classmethod
     def for_method(cls, tableau, system, estimate_error=True, solver=None):

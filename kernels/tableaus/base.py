@@ -32,10 +32,18 @@ def _floats(values, what, name):
     try:
         out = tuple(float(x) for x in values)
     except (TypeError, ValueError):
-        raise TableauError(f"tableau {name!r}: {what} must be a sequence of numbers; got {values!r}") from None
+        raise TableauError(f"tableau {name!r}: {what} must be a sequence of numbers{_fraction_hint(values)}; got "
+                           f"{values!r}") from None
     if not all(math.isfinite(x) for x in out):
         raise TableauError(f"tableau {name!r}: {what} must be finite numbers; got {values!r}")
     return out
+
+
+def _fraction_hint(values):
+    """What to give for a coefficient typed as a string such as '1/6' (refused: float() reads decimals only), or ''."""
+    if isinstance(values, (list, tuple)) and any(isinstance(x, str) for x in values):
+        return " (an exact fraction is fractions.Fraction(1, 6), not the string '1/6')"
+    return ""
 
 
 def check_name(name, kind="tableau"):
@@ -76,7 +84,7 @@ def check_flag(kind, name, field, value):
 def _sum_error(name, what, total, expected):
     return TableauError(f"tableau {name!r}: {what} {total!r}, expected {expected} (to a relative "
                         f"{CONSTRUCTION_RTOL:g}, the order conditions' tolerance); give the coefficients with more "
-                        "digits, or as fractions")
+                        "digits, or exactly, as fractions.Fraction objects (Fraction(1, 6), not the string '1/6')")
 
 
 def check_estimate(kind, name, field, weights, solution):

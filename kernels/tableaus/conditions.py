@@ -175,7 +175,8 @@ def check_claimed_orders(kind, name, conditions, claims):
         raise TableauError(f"{kind} {name!r}: {field} = {claimed}, but its weights satisfy the order conditions only "
                            f"up to order {reached} (the first that fails has {reached + 1} nodes: {tree}; they "
                            f"must hold to a relative {CONSTRUCTION_RTOL:g}); check the coefficients against the "
-                           "source (rounded ones need about 10 significant digits), or claim the order they reach")
+                           "source (rounded ones need about 10 significant digits; fractions.Fraction objects are "
+                           "exact), or claim the order they reach")
 
 
 def blind_on_linear(matrix, difference, rtol=1e-12):

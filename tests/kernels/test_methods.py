@@ -1,10 +1,23 @@
 """The method registry agrees with the step families that exist."""
 
+import dataclasses
+import math
+import types
+from fractions import Fraction
+
+import numpy as np
 import pytest
 
 import kernels
-from kernels import METHODS, methods, steps
-from kernels.tableaus import TABLEAUS
+from kernels import METHODS, batch, methods, planning, steps
+from kernels.integrator_checks import adaptive_alike, fixed_step_remedy
+from kernels.loop_hooks import rhs_per_step
+from kernels.register_cap import CAP, register_cap
+from kernels.tableaus import TABLEAUS, ButcherTableau
+
+# SSPRK3 (Shu and Osher), exact: a tableau of one's own that no family's tuple holds
+SSPRK3 = ButcherTableau(name="ssprk3", a=((), (Fraction(1),), (Fraction(1, 4), Fraction(1, 4))),
+                        b=(Fraction(1, 6), Fraction(1, 6), Fraction(2, 3)), c=(0, 1, Fraction(1, 2)), order=3)
 
 
 def test_built_families_are_the_step_families():
@@ -15,12 +28,105 @@ def test_every_method_has_a_built_family():
     assert {m.family for m in METHODS.values()} <= set(steps.FAMILIES)
 
 
-@pytest.mark.parametrize("given", [TABLEAUS["rk4"], TABLEAUS["rk4"].to_json(), 4])
-def test_a_tableau_or_its_json_as_the_method_is_told_where_a_new_tableau_goes(given):
-    # a tableau's JSON (a dict) fell on "unhashable type: 'dict'" (an integrator developer's trial)
+@pytest.mark.parametrize("given, route", [
+    (TABLEAUS["rk4"], r"kernels.Method\('rk4', 'erk', tableau\)"),
+    (METHODS["rodas4"].tableau, r"kernels.Method\('rodas4', 'rosenbrock', tableau\)"),
+    (TABLEAUS["rk4"].to_json(), r"kernels.Method\(name, family, tableau\), family 'erk' for an explicit "
+                                r"ButcherTableau.*ButcherTableau.from_json\(d\)"),
+    (4, r"kernels.Method\(name, family, tableau\)"),
+])
+def test_a_tableau_or_its_json_as_the_method_is_told_of_kernels_method_first(given, route):
+    # a tableau's JSON (a dict) fell on "unhashable type: 'dict'", then was told only of the tuples in
+    # kernels/tableaus, though kernels.Method(name, family, tableau) runs it (an integrator developer's trial)
     with pytest.raises(kernels.ConfigurationError, match=r"^method must be a method's name, one of \['euler'.*"
-                                                         r"joining its family's tuple in kernels/tableaus"):
+                                                         r"a tableau of your own runs as " + route + r".*; to ship "
+                                                         r"it under its name, join its family's tuple in "
+                                                         r"kernels/tableaus"):
         kernels.Integrator(kernels.lorenz(), given)
+
+
+def test_the_method_the_message_names_runs_a_tableau_of_ones_own():
+    """``kernels.Method(name, family, tableau)``, the route the message above gives first, solves as a method."""
+    def decay(t, y, p, dydt):
+        dydt[0] = -y[0]
+
+    system = kernels.ODESystem(decay, n_states=1, name="decay")
+    result = kernels.solve_ivp(system, (0.0, 1.0), [1.0], method=kernels.Method("ssprk3", "erk", SSPRK3), dt=0.05,
+                               precision=np.float64, progress=False)
+    assert result.success and abs(result.y[0, -1, 0] - math.exp(-1.0)) < 1e-5
+
+
+@pytest.mark.parametrize("args, said", [
+    (("ssprk3", "rk", SSPRK3), r"^kernels.Method family must be one of \['dirk', 'erk', 'firk', 'rosenbrock'\] "
+                               r"\('erk' for an explicit ButcherTableau.*got 'rk': this tableau takes 'erk'$"),
+    (("ssprk3", None, SSPRK3), r"family must be one of .*got None: this tableau takes 'erk'$"),
+    (("SSP RK3", "erk", SSPRK3), r"^kernels.Method name must be a non-empty lower-case string without spaces .*got "
+                                 r"'SSP RK3': pass 'ssp_rk3'$"),
+    (("rodas4", "dirk", METHODS["rodas4"].tableau), r"^kernels.Method family 'dirk' runs a ButcherTableau; got the "
+                                                    r"RosenbrockTableau 'rodas4': pass family 'rosenbrock'$"),
+    (("ssprk3", "erk", SSPRK3.to_json()), r"^kernels.Method tableau must be a ButcherTableau or a RosenbrockTableau "
+                                          r".*ButcherTableau.from_json\(d\)\); got dict \{'name'"),
+])
+def test_a_method_of_ones_own_is_checked_when_made(args, said):
+    """``Method("ssprk3", "rk", tableau)`` fell on a bare KeyError: 'rk' at planning (an integrator developer's
+    trial); each argument is checked when the Method is made, by the rules the tableaus and families follow."""
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.Method(*args)
+
+
+def test_explicit_is_what_the_family_name_said_for_every_method():
+    """``Method.explicit`` (read from the family's settings class) agrees with the test it replaces."""
+    assert {name: m.explicit for name, m in METHODS.items()} == {
+        name: m.family == "erk" for name, m in METHODS.items()}
+    assert steps.ERKStepSettings.explicit is True
+    assert [family for family in steps.FAMILIES if steps.explicit_family(family)] == ["erk"]
+
+
+@pytest.fixture
+def lserk(monkeypatch):
+    """A second explicit family, registered as an integrator developer's trial did: ERKStepSettings subclassed
+    under another component name, beside erk in ``kernels.steps.FAMILIES`` and ``methods.BUILT_FAMILIES``.  The
+    registries are immutable, so for this test the modules that read them see extended copies."""
+
+    @dataclasses.dataclass(frozen=True)
+    class LSERKStepSettings(steps.ERKStepSettings):
+        component = "lserk"
+
+    families = types.MappingProxyType({**steps.FAMILIES, "lserk": (LSERKStepSettings, steps.build_erk_step)})
+    for module in (steps, planning, batch):
+        monkeypatch.setattr(module, "FAMILIES", families)
+    monkeypatch.setattr(methods, "BUILT_FAMILIES", methods.BUILT_FAMILIES | {"lserk"})
+    return kernels.Method("ssprk3", "lserk", SSPRK3)
+
+
+def test_a_new_explicit_family_keeps_the_fixed_step_stability_warning(lserk):
+    """The trial's family lost the StabilityWarning (the run ended at -1.9e81 with success and no word): the check
+    tested ``family == "erk"``; it reads ``Method.explicit`` now."""
+    def stiff(t, y, p, dydt):
+        dydt[0] = -1000.0 * (y[0] - math.cos(t)) - math.sin(t)
+
+    system = kernels.ODESystem(stiff, n_states=1, name="stiff1")
+    with pytest.warns(kernels.StabilityWarning, match="beyond ssprk3's stable step"):
+        kernels.solve_ivp(system, (0.0, 1.0), [1.0], method=lserk, dt=0.05, controller="fixed",
+                          precision=np.float64, progress=False)
+
+
+def test_a_new_explicit_family_gets_the_other_checks_of_explicit_methods(lserk):
+    assert lserk.explicit
+    with pytest.warns(kernels.UnusedOptionWarning, match="method 'ssprk3' is explicit"):
+        kernels.Integrator(kernels.lorenz(), lserk, controller="fixed", solver="gmres")
+    assert fixed_step_remedy(lserk, adaptive=False) is None  # an implicit method's advice
+    assert adaptive_alike(lserk) == adaptive_alike(METHODS["rk4"])  # explicit methods, not rodas5p and radau
+    assert register_cap("auto", "lserk", 128, False) == CAP  # the explicit steps' cap
+    assert planning.memory_hint("lserk", "lu") is None  # no n-by-n matrix to blame
+
+
+def test_a_built_step_may_give_its_right_hand_sides_per_step():
+    """``loop_hooks.rhs_per_step`` read ``BuiltStep.rhs_per_step``, a field BuiltStep did not have (host item 12
+    of the step contract): a family that counts neither with take_work nor from an explicit tableau gives it."""
+    built = steps.BuiltStep(None, None, (), 1, rhs_per_step=5)
+    assert rhs_per_step(types.SimpleNamespace(), built) == 5
+    assert rhs_per_step(types.SimpleNamespace(), steps.BuiltStep(None, None, (), 1)) is None
 
 
 def test_scipy_solver_class_or_none_as_the_method_is_told_what_to_pass():

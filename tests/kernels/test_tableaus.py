@@ -275,3 +275,19 @@ def test_tableaus_and_methods_import_without_numba():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) >= 9
+
+
+def test_a_fraction_typed_as_a_string_is_told_to_use_fractions_fraction():
+    """The hint said "or as fractions", and "1/6" was refused with no word of what a fraction is here (an
+    integrator developer's trial): it names fractions.Fraction, which gives the exact coefficients (JSON keeps
+    their floats exactly)."""
+    ssprk3 = dict(name="ssprk3", a=((), (1.0,), (0.25, 0.25)), c=(0.0, 1.0, 0.5), order=3)
+    with pytest.raises(TableauError, match=r"b must be a sequence of numbers \(an exact fraction is "
+                                           r"fractions.Fraction\(1, 6\), not the string '1/6'\); got \['1/6'"):
+        ButcherTableau.from_json({**ssprk3, "b": ["1/6", "1/6", "2/3"]})
+    with pytest.raises(TableauError, match=r"more digits, or exactly, as fractions.Fraction objects"):
+        ButcherTableau(**ssprk3, b=(0.1667, 0.1667, 0.6667))  # sums to 1.0001
+    with pytest.raises(TableauError, match=r"10 significant digits; fractions.Fraction objects are exact"):
+        ButcherTableau(**ssprk3, b=(0.1667, 0.1667, 0.6666))  # sums to 1, and reaches order 2 only
+    exact = ButcherTableau(**ssprk3, b=(Fraction(1, 6), Fraction(1, 6), Fraction(2, 3)))
+    assert ButcherTableau.from_json(json.loads(json.dumps(exact.to_json()))) == exact
