@@ -474,8 +474,10 @@ def check_scale_out(options, solve_distributed):
         return
     known = list(dict.fromkeys(n for n in list(inspect.signature(solve_ivp).parameters) + scale_out
                                if not n.startswith("_") and n != "scale_out"))
+    from .diffeq_names import diffeq_keyword  # DiffEq's saveat=, adaptive=: what to pass (a regression hunt)
+
     # an argument of solve_ivp that reaches **scale_out is one that Integrator.solve takes from the Integrator
-    raise unexpected_keyword(unknown[0], known, "Integrator.solve",
+    raise diffeq_keyword(unknown[0]) or unexpected_keyword(unknown[0], known, "Integrator.solve",
                              [("kernels.Integrator(...) (or kernels.solve_ivp)", set(known) - set(scale_out))])
 
 

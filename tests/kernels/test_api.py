@@ -257,3 +257,6 @@ def test_a_diffeq_keyword_is_told_the_argument_to_pass(keyword, value, said):
     with pytest.raises(kernels.ConfigurationError, match=rf"^unexpected keyword argument '{keyword}' "
                                                          rf"\(DifferentialEquations.jl's\)"):
         kernels.Integrator(kernels.lorenz(), "tsit5", **{keyword: value})
+    with pytest.raises(kernels.ConfigurationError, match=rf"^unexpected keyword argument '{keyword}' "
+                                                         rf"\(DifferentialEquations.jl's\)"):  # a regression hunt
+        kernels.Integrator(kernels.lorenz(), "tsit5").solve((0.0, 1.0), [1.0, 0.0, 0.0], **{keyword: value})

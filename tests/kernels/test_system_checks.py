@@ -91,3 +91,29 @@ def test_a_table_of_the_users_own_run_past_at_a_far_test_state_is_the_models_dom
     res = kernels.solve_ivp(system, (0.0, 1.0), [2.9], method="rk4", dt=0.1, precision=np.float64)
     assert res.success
     np.testing.assert_allclose(res.y[0, -1, 0], 2.9 * np.exp(-0.3), rtol=1e-6)  # y stays in [2, 3)
+
+
+def _mode_rate(t, y, p, dydt):
+    k = p[int(y[2])]  # y[2] is a mode flag, 0 or 1: an index valid over the model's domain
+    dydt[0] = -k * y[0]
+    dydt[1] = k * y[0]
+    dydt[2] = 0.0
+
+
+def _picked(t, y, p):
+    return y[int(y[1])] - 0.5
+
+
+def test_an_index_computed_from_the_state_is_the_models_domain():
+    """p[int(y[2])] with a mode flag, and an event g = y[int(y[1])] - 0.5, run past their arrays only at the check's
+    far test states (y = 7.7): both were refused by the index check (a regression hunt); only a literal index is
+    wrong at every state."""
+    system = kernels.ODESystem(_mode_rate, 3, 2, name="mode_rate")
+    res = kernels.solve_ivp(system, (0.0, 1.0), [[1.0, 0.0, 0.0], [1.0, 0.0, 1.0]], [[0.5, 2.0]] * 2,
+                            method="rk4", dt=0.01, precision=np.float64)
+    np.testing.assert_allclose(res.y[:, -1, 0], np.exp([-0.5, -2.0]), rtol=1e-8)
+    flagged = kernels.ODESystem(_mode_rate, 3, 2, name="mode_rate_event")
+    res = kernels.solve_ivp(flagged, (0.0, 2.0), [[1.0, 0.0, 0.0]], [[0.5, 2.0]], method="rk4", dt=0.01,
+                            precision=np.float64, events=kernels.Event(_picked, terminal=True))
+    assert int(res.status[0]) == kernels.Status.EVENT
+    assert res.event_t[0] == pytest.approx(2.0 * np.log(2.0), rel=1e-6)  # y0 = exp(-t / 2) reaches 0.5
