@@ -152,3 +152,25 @@ def test_a_fixed_step_newton_failure_says_what_was_tried_and_what_helps():
     assert lu.endswith("use a smaller dt, or the adaptive controller, which shrinks the step where this happens.")
     gmres = status_messages(fixed_step="the adaptive controller", linear="gmres")[code]
     assert "fresh iteration matrix" not in gmres and "solver={'newton_iterations': 20}" in gmres
+
+
+def _rotation(t, y, p, dydt):
+    for k in range(4):
+        dydt[2 * k] = p[0] * y[2 * k] - p[1] * y[2 * k + 1]
+        dydt[2 * k + 1] = p[1] * y[2 * k] + p[0] * y[2 * k + 1]
+
+
+def test_a_zero_diagonal_pivot_of_a_regular_matrix_names_the_dense_lu():
+    """At h gamma a = 1 the diagonal of I - c J is 0 while the matrix is regular: the dense LU solves it, the sparse
+    one (static diagonal pivots) reported "singular ... use a smaller dt" (a user's trial); the message names
+    solver='dense'. A gmres run out of steps is told of restart and krylov_tolerance."""
+    from kernels.status_messages import status_messages
+
+    system = kernels.ODESystem(_rotation, 8, 2, name="rotation_growth")
+    runs = {solver: kernels.solve_ivp(system, (0.0, 1.0), np.tile([1.0, 0.0], 4), [4.0, 3.0],
+                                      method="backward_euler", dt=0.25, precision=np.float64, solver=solver)
+            for solver in ("dense", "sparse")}
+    assert runs["dense"].success
+    assert int(runs["sparse"].status[0]) == kernels.Status.SINGULAR_MATRIX
+    assert "solver='dense' (partial pivoting) solves it" in runs["sparse"].message(0)
+    assert "raise SolverOptions(restart=)" in status_messages(linear="gmres")[int(kernels.Status.MAX_STEPS)]
