@@ -443,9 +443,11 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
     """
     eps = float(np.finfo(dtype).eps)
     if settings.tolerance < 10.0 * eps:
+        # in the user's words: the class named alone sent a SolverOptions user looking for it (a user's trial)
         raise ConfigurationError(
-            f"{type(settings).__name__} tolerance: {settings.tolerance!r} is below what {np.dtype(dtype).name} "
-            f"can reach (10 eps = {10.0 * eps:.3g}); use a tolerance of at least that")
+            f"SolverOptions krylov_tolerance ({type(settings).__name__} tolerance): {settings.tolerance!r} is below "
+            f"what {np.dtype(dtype).name} can reach (10 eps = {10.0 * eps:.3g}); pass krylov_tolerance of at least "
+            f"that, or precision=np.float64")
     allocate = AllocatorFactory(layout, dtype)
     # UN: the element loops run over unsigned indices (no negative-index test; kernels.codegen.loop_header)
     namespace = {"UN": np.uint64(settings.n), "PRE": settings.preconditioned,

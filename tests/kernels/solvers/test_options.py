@@ -106,3 +106,21 @@ def test_a_kappa_that_changes_newtons_stop_is_not_said_to_change_nothing():
                                                          r"is 0.0316 at rtol 0.001 in float32 with kappa=0.3 and with "
                                                          r"the default 0.05 alike; only a kappa below 0.0316 changes"):
         kernels.solve_ivp(system, (0.0, 0.02), [2.0, 0.0], rtol=1e-3, **args)
+
+
+def _heat(t, y, p, dydt):
+    for i in range(4):
+        left = y[i - 1] if i > 0 else y[1]
+        right = y[i + 1] if i < 3 else y[2]
+        dydt[i] = left - 2.0 * y[i] + right
+
+
+def test_a_krylov_tolerance_below_float32s_reach_is_named_as_the_user_wrote_it():
+    """SolverOptions(krylov_tolerance=1e-6) in float32 was refused as "GMRESSettings tolerance: ..." (a user's
+    trial looked for a class it never wrote): the message names krylov_tolerance and the remedies."""
+    heat = kernels.ODESystem(_heat, 4, name="heat4")
+    with pytest.raises(kernels.ConfigurationError, match=r"^SolverOptions krylov_tolerance \(GMRESSettings "
+                                                         r"tolerance\): 1e-06 is below what float32 can reach .*pass "
+                                                         r"krylov_tolerance of at least that, or precision=np.float64$"):
+        kernels.solve_ivp(heat, (0.0, 0.1), [1.0, 0.0, 0.0, 0.0], method="kvaerno5", precision=np.float32,
+                          solver=kernels.SolverOptions(linear="gmres", krylov_tolerance=1e-6))
