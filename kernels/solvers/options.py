@@ -177,7 +177,11 @@ class SolverOptions:
             sparse = self.linear == "sparse" or (self.linear == "lu" and len(set(pattern)) <= SPARSE_DENSITY * n * n)
             if sparse:
                 diagonal = {(i, i) for i in range(n)}
-                linear = SparseLUSettings(n, tuple(sorted(set(pattern) | diagonal)))
+                try:
+                    linear = SparseLUSettings(n, tuple(sorted(set(pattern) | diagonal)))
+                except ConfigurationError as exc:  # named as the user wrote it (a user's trial)
+                    raise ConfigurationError(str(exc).replace("SparseLUSettings pattern", "SolverOptions pattern")) \
+                        from None
                 linear = dataclasses.replace(linear, storage=self.storage_for(family, linear.nnz))
             else:
                 linear = LUSettings(n)

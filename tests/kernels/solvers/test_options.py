@@ -124,3 +124,13 @@ def test_a_krylov_tolerance_below_float32s_reach_is_named_as_the_user_wrote_it()
                                                          r"krylov_tolerance of at least that, or precision=np.float64$"):
         kernels.solve_ivp(heat, (0.0, 0.1), [1.0, 0.0, 0.0, 0.0], method="kvaerno5", precision=np.float32,
                           solver=kernels.SolverOptions(linear="gmres", krylov_tolerance=1e-6))
+
+
+def test_a_pattern_entry_outside_the_matrix_is_named_as_the_user_wrote_it():
+    """SolverOptions(pattern=) with an entry past the matrix was refused as "SparseLUSettings pattern: ..." (a user's
+    trial): the message names SolverOptions pattern."""
+    heat = kernels.ODESystem(_heat, 4, name="heat4_pattern")
+    with pytest.raises(kernels.ConfigurationError, match=r"^SolverOptions pattern: entries \[\(5, 5\)\] lie outside "
+                                                         r"the 4 x 4 matrix"):
+        kernels.solve_ivp(heat, (0.0, 0.1), [1.0, 0.0, 0.0, 0.0], method="radau", precision=np.float64,
+                          solver=kernels.SolverOptions(linear="sparse", pattern=((0, 0), (5, 5))))
