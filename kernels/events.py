@@ -59,7 +59,7 @@ from .frozen_values import FrozenValues, changed_error
 from .input_writes import refuse_input_writes
 from .literals import for_system
 from .loop_work import EVENT_COLUMN
-from .system_checks import check_events_index, cpu_jit_unwrapped
+from .system_checks import cpu_jit_unwrapped
 from .user_faults import value_function
 from .validation import defaulted_parameter
 
@@ -488,12 +488,12 @@ def check_events_unchanged(recorded):
 
 def check_events_compile(events, system, precision):
     """Compile each ``g`` for ``precision`` (on the simulator for CUDA, through :mod:`kernels.compilecheck`):
-    ConfigurationError if it does not, if it indexes past the system's arrays, or (on a GPU) if it returns nothing."""
+    ConfigurationError if it does not, or (on a GPU) if it returns nothing.  (An index past the system's arrays is
+    checked once, at an Integrator's first solve: :func:`kernels.system_checks.check_events_index`.)"""
     from .backend import backend
 
     if not events:
         return
-    check_events_index(events, system)  # g on the system's test arrays: an index past them
     if backend() != "cuda":
         # On the simulator: compiled to PTX anywhere, as a system's rhs is (np.exp in g ran on the simulator
         # and failed only on a GPU, a user's trial)

@@ -43,6 +43,7 @@ from .solvers.options import as_solver_options
 from .stiffness import IMPLICIT_METHODS
 from .rhs_hint import failure_probe, mostly_rejected
 from .solve_checks import CHECKS_KEPT, check_host_inputs
+from .system_checks import check_events_index
 from .summaries import as_summaries
 
 __all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
@@ -217,7 +218,8 @@ class Integrator:
         the value it first saw; an Integrator built before a change, and solved after it, was refused: a regression
         hunt)."""
         self.system.check_unchanged()
-        if self._event_values is None:
+        if self._event_values is None:  # the first solve: from here on what the event functions read is fixed, so
+            check_events_index(self.settings.events, self.system)  # g at the system's sizes is checked once
             self._event_values = event_values(self.settings.events)
         check_events_unchanged(self._event_values)
 
