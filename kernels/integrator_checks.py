@@ -19,7 +19,7 @@ from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError,
 from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
-from .tolerances import asked_relative, judged_at
+from .tolerances import judged_at, tightest_below
 from .validation import unexpected_keyword
 
 __all__ = ["fixed_step_remedy", "method_argument", "not_a_system", "warn_kappa_capped", "plan_choice", "pins_argument",
@@ -181,12 +181,10 @@ def warn_float32_rtol(method, dtype, rtol, atol, y0=None):
     if np.dtype(dtype) != np.float32:
         return
     rtol, atol = np.asarray(rtol, np.float64), np.asarray(atol, np.float64)
-    asked, own, scale = asked_relative(rtol, atol, y0)
-    eps = float(np.finfo(np.float32).eps)
-    judged = np.flatnonzero((asked >= eps) & (asked < float(np.float32(FLOAT32_RTOL))))
-    if judged.size == 0:
+    tightest = tightest_below(rtol, atol, y0, np.float32, float(np.float32(FLOAT32_RTOL)))
+    if tightest is None:
         return
-    i = int(judged[np.argmin(asked[judged])])
+    i, asked, own, scale = tightest
     high = method.explicit and method.tableau.order >= 7
     where = judged_at(i, own, scale, y0)
     warn_user(f"rtol = {rtol[i]:.6g} and atol = {atol[i]:.6g} ask float32 for {asked[i]:.3g} relative on y[:, {i}] "

@@ -15,7 +15,7 @@ from .errors import ConfigurationError, ToleranceWarning, describe, warn_user
 from .validation import is_device_array, reals_or_none
 
 __all__ = ["DEFAULT_ATOL", "default_rtol", "check_tolerance", "warn_unused_tolerances", "check_tolerance_reachable",
-           "TOLERANCE_FLOOR", "FLOAT64_RELATIVE", "asked_relative", "judged_at", "warn_far_time_origin",
+           "TOLERANCE_FLOOR", "FLOAT64_RELATIVE", "asked_relative", "tightest_below", "judged_at", "warn_far_time_origin",
            "warn_far_time_events"]
 
 #: atol of solve_ivp and Integrator.solve when not given.
@@ -182,12 +182,10 @@ def _warn_below_float64_floor(rtol64, atol64, y0, dtype, names):
     = 1e-15 ended 16 to 22 tolerances off with success and no word (float32's floor: ``warn_float32_rtol``)."""
     if np.dtype(dtype) != np.float64:
         return
-    asked, own, scale = asked_relative(rtol64, atol64, y0)
-    eps = float(np.finfo(np.float64).eps)
-    judged = np.flatnonzero((asked >= eps) & (asked < FLOAT64_RELATIVE))
-    if judged.size == 0:
+    tightest = tightest_below(rtol64, atol64, y0, np.float64, FLOAT64_RELATIVE)
+    if tightest is None:
         return
-    i = int(judged[np.argmin(asked[judged])])
+    i, asked, own, scale = tightest
     floor = f"{FLOAT64_RELATIVE:.2g}"
     warn_user(f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask float64 for {asked[i]:.3g} relative on "
               f"y[:, {i}] ({judged_at(i, own, scale, y0)}), more than it keeps: its rounding leaves about {floor} "
@@ -210,6 +208,18 @@ def asked_relative(rtol, atol, y0):
     with np.errstate(divide="ignore", invalid="ignore"):
         asked = np.where(scale > 0, rtol + atol / scale, np.where(rtol > 0, rtol, np.inf))
     return asked, own, scale
+
+
+def tightest_below(rtol, atol, y0, dtype, floor):
+    """``(i, asked, own, scale)``: the component ``i`` that asks ``dtype`` for the least relative error below
+    ``floor``, from ``dtype``'s eps up (below eps :func:`check_tolerance_reachable` speaks), with
+    :func:`asked_relative`'s arrays; None where no component does.  float32's floor warning and float64's read it."""
+    asked, own, scale = asked_relative(rtol, atol, y0)
+    eps = float(np.finfo(dtype).eps)
+    judged = np.flatnonzero((asked >= eps) & (asked < floor))
+    if judged.size == 0:
+        return None
+    return int(judged[np.argmin(asked[judged])]), asked, own, scale
 
 
 def judged_at(i, own, scale, y0):
