@@ -13,7 +13,6 @@ import numpy as np
 
 from .batch_inputs import row_of
 from .controllers import ControllerSettings
-from .diffeq_names import diffeq_keyword
 from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError, StabilityWarning, ToleranceWarning,
                      UnusedOptionWarning, describe, warn_user)
 from .methods import METHOD_NAMES, METHODS, get_method
@@ -81,8 +80,8 @@ def keywords_checked(where, elsewhere):
                 unknown = [name for name in kwargs if name not in names]
                 if not unknown:
                     raise
-                error = diffeq_keyword(unknown[0]) or unexpected_keyword(  # DiffEq's adaptive=, saveat= ...
-                    unknown[0], names, where, [(label, _names(f)) for label, f in elsewhere() if label != where])
+                error = unexpected_keyword(unknown[0], names, where,
+                                           [(label, _names(f)) for label, f in elsewhere() if label != where])
             raise error
 
         return checked

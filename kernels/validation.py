@@ -447,10 +447,16 @@ _SCIPY_NAMES.update(dict.fromkeys(("jac_sparsity", "lband", "uband"), (
 
 def unexpected_keyword(name, known, where, elsewhere=()):
     """The ConfigurationError for keyword ``name``, which ``where`` does not take: the callables of ``elsewhere``
-    (``(label, names)`` pairs) that take it, else SciPy's meaning of it, else the closest of ``known``."""
+    (``(label, names)`` pairs) that take it, else DifferentialEquations.jl's meaning of it
+    (:func:`kernels.diffeq_names.diffeq_keyword`), else SciPy's, else the closest of ``known``."""
     import difflib
 
+    from .diffeq_names import diffeq_keyword
+
     takers = [label for label, names in elsewhere if name in names]
+    diffeq = None if takers else diffeq_keyword(name)
+    if diffeq is not None:
+        return diffeq
     if takers:
         hint = f"{name!r} is an argument of {' and '.join(takers)}, not of {where}"
     elif name in _SCIPY_NAMES:
@@ -474,10 +480,8 @@ def check_scale_out(options, solve_distributed):
         return
     known = list(dict.fromkeys(n for n in list(inspect.signature(solve_ivp).parameters) + scale_out
                                if not n.startswith("_") and n != "scale_out"))
-    from .diffeq_names import diffeq_keyword  # DiffEq's saveat=, adaptive=: what to pass (a regression hunt)
-
     # an argument of solve_ivp that reaches **scale_out is one that Integrator.solve takes from the Integrator
-    raise diffeq_keyword(unknown[0]) or unexpected_keyword(unknown[0], known, "Integrator.solve",
+    raise unexpected_keyword(unknown[0], known, "Integrator.solve",
                              [("kernels.Integrator(...) (or kernels.solve_ivp)", set(known) - set(scale_out))])
 
 
