@@ -180,11 +180,12 @@ def sweep_groups(paths):
     """Per placement-sweep group (method, n, precision, block): ``[(placement, ms, problem, plan, resources)]``.
 
     Each placement is planned again as the sweep planned it (:func:`benchmarks.sweep_plans.plan_config`, on the
-    ``h100`` preset: the live H100 model carries its default costs, as that preset does); one whose shared bytes
-    differ from the ones timed is left out, with a line saying so."""
+    device model its run record carries: the live card's, with the cost constants of that day); one whose shared
+    bytes differ from the ones timed is left out, with a line saying so."""
     import numpy as np
 
     import kernels
+    import planner
 
     from .sweep_plans import plan_config
 
@@ -192,6 +193,9 @@ def sweep_groups(paths):
     for path in paths:
         with open(path) as fh:
             records = [json.loads(line) for line in fh if line.strip()]
+        models = [planner.DeviceModel.from_json(r["device_model"]) for r in records
+                  if r.get("record") == "run" and isinstance(r.get("device_model"), dict)]
+        model = models[0] if models else "h100"
         for c in records:
             kernel = c.get("kernel") or {}
             if c.get("record") != "config" or c.get("status") != "ok" or not kernel.get("registers_per_thread"):
@@ -201,7 +205,7 @@ def sweep_groups(paths):
                 integrators[key] = kernels.Integrator(kernels.oscillator_chain(c["n"]), c["method"], c["controller"],
                                                       np.dtype(c["precision"]).type)
             integ = integrators[key]
-            plan, failure = plan_config(c, _on_device(integ, "h100"))
+            plan, failure = plan_config(c, _on_device(integ, model))
             if failure or plan.shared_bytes_per_block != c["plan"]["shared_bytes_per_block"]:
                 print(f"skip sweep {key} {c['placement']}: not the plan timed", file=sys.stderr)
                 continue
@@ -214,7 +218,7 @@ def sweep_groups(paths):
 
 
 class _on_device:
-    """``integ`` planning on a named device preset (the sweep planned on the live device)."""
+    """``integ`` planning on a given device model (the sweep planned on the live device)."""
 
     def __init__(self, integ, device):
         self.integ, self.device = integ, device
@@ -247,15 +251,17 @@ def score(groups, device):
 COSTS = ("shared_access_cost", "shared_memory_access_cost", "spill_access_cost", "l2_access_factor")
 
 
-def fit(groups, device, saturations=()):
+def fit(groups, device, saturations=(), byte_costs=()):
     """``(constants, total regret, within 5 %, picks)`` of the grid point with the smallest total regret.
 
-    ``saturations`` adds ``saturation_occupancy`` (the occupancy from which latency counts as hidden) to the
-    grid; by default the device's own.  Ties go to more configurations within 5 %, then to the point nearest the
-    device's own constants.
+    ``saturations`` adds ``saturation_occupancy`` (the occupancy from which latency counts as hidden) and
+    ``byte_costs`` ``local_byte_cost`` (the traffic bound's price of a local byte) to the grid; by default the
+    device's own.  Ties go to more configurations within 5 %, then to the point nearest the device's own
+    constants.
     """
-    names = COSTS + (("saturation_occupancy",) if saturations else ())
-    axes = (SHARED, SHARED_MEMORY, SPILL, L2_FACTOR) + ((tuple(saturations),) if saturations else ())
+    names = COSTS + (("saturation_occupancy",) if saturations else ()) + (("local_byte_cost",) if byte_costs else ())
+    axes = ((SHARED, SHARED_MEMORY, SPILL, L2_FACTOR) + ((tuple(saturations),) if saturations else ())
+            + ((tuple(byte_costs),) if byte_costs else ()))
     best = None
     for point in itertools.product(*axes):
         trial = dataclasses.replace(device, **dict(zip(names, point)))
@@ -278,6 +284,8 @@ def main(argv=None):
                         help="placement_sweep JSONL files to rate beside the runs (explicit chains)")
     parser.add_argument("--saturations", default="",
                         help="comma list of saturation_occupancy values to fit too (default: the device's own)")
+    parser.add_argument("--byte-costs", default="",
+                        help="comma list of local_byte_cost values to fit too (default: the device's own)")
     parser.add_argument("--plan-dir", default=None,
                         help="the plan files the run timed (default benchmarks/data/stiff_plans)")
     args = parser.parse_args(argv)
@@ -295,9 +303,10 @@ def main(argv=None):
         parser.error("no configuration has two timed placements in these runs")
     now_total, now_within, now_picks = score(groups, device)
     saturations = tuple(float(v) for v in args.saturations.split(",") if v.strip())
-    constants, total, within, picks = fit(groups, device, saturations)
+    byte_costs = tuple(float(v) for v in args.byte_costs.split(",") if v.strip())
+    constants, total, within, picks = fit(groups, device, saturations, byte_costs)
     n = len(groups)
-    current = {c: getattr(device, c) for c in COSTS + (("saturation_occupancy",) if saturations else ())}
+    current = {c: getattr(device, c) for c in COSTS + ("saturation_occupancy", "local_byte_cost")}
     print(f"{n} configurations; current constants {current}: total regret {now_total:.3f}, {now_within}/{n} within 5 %")
     print(f"fitted: {constants}: total regret {total:.3f}, {within}/{n} within 5 %")
     for key in sorted(picks):

@@ -18,9 +18,15 @@ shared memory (a register operand became a load or store),
 ``spill_access_cost`` for each spilled access and each access to a local
 buffer held in memory (times ``DeviceModel.local_memory_factor``: less while
 the L2 cache holds the resident threads' local bytes, so fewer resident
-threads can make local memory cheaper); throughput is the fraction of latency hidden
-(occupancy over ``saturation_occupancy``, at most 1) over that cost.  Units
-are relative: only comparisons between plans of one problem mean anything.
+threads can make local memory cheaper).  Throughput is the smaller of two
+bounds: the fraction of latency hidden (occupancy over
+``saturation_occupancy``, at most 1) over that cost, and one over the local
+traffic (``local_byte_cost`` for each byte of the thread's local memory that
+the L2 cache does not hold, once a step): a kernel whose spills stream
+through device memory is bound by their bytes whatever its occupancy, so that
+fewer resident threads with part of the working set in shared memory can be
+faster.  Units are relative: only
+comparisons between plans of one problem mean anything.
 """
 
 import dataclasses
@@ -50,6 +56,7 @@ class Prediction:
     kept_local: tuple = ()
     candidates: int = 0
     local_bytes: float = 0.0  # spilled words and memory-held local buffers, per thread
+    bound: str = ""  # which bound sets the throughput: "latency" or "local traffic" (see throughput)
 
     def to_json(self):
         data = dataclasses.asdict(self)
@@ -143,8 +150,9 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     cost = step_cost(problem, local_names, spilled, device,
                      device.local_memory_factor(occ, problem.block_size, local_bytes))
     return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
-                      occ.limited_by, cost, throughput(occ, cost, device), tuple(sorted(kept_local)), candidates,
-                      local_bytes)
+                      occ.limited_by, cost, throughput(occ, cost, device, local_bytes, problem.block_size),
+                      tuple(sorted(kept_local)), candidates, local_bytes,
+                      bound(occ, cost, device, local_bytes, problem.block_size))
 
 
 def memory_bytes(problem, local_names):
@@ -200,10 +208,27 @@ def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
             + device.spill_access_cost * local_factor * (spilled + memory))
 
 
-def throughput(occ, cost, device):
+def _bounds(occ, cost, device, local_bytes, block_size):
+    """``(latency-bound time, traffic-bound time)`` per thread and step, in the model's relative units."""
+    streamed = local_bytes * (1.0 - device.l2_held(occ, block_size, local_bytes))
+    return cost / min(1.0, occ.occupancy / device.saturation_occupancy), device.local_byte_cost * streamed
+
+
+def throughput(occ, cost, device, local_bytes=0.0, block_size=0):
+    """One over the larger of the latency bound (``cost`` over the share of latency hidden) and the traffic
+    bound (``local_byte_cost`` per byte of ``local_bytes``, the thread's local memory, that the L2 does not
+    hold: ``DeviceModel.l2_held`` of ``block_size`` threads a block); 0 when nothing launches."""
     if occ.blocks_per_sm == 0:
         return 0.0
-    return min(1.0, occ.occupancy / device.saturation_occupancy) / cost
+    return 1.0 / max(_bounds(occ, cost, device, local_bytes, block_size))
+
+
+def bound(occ, cost, device, local_bytes=0.0, block_size=0):
+    """Which bound :func:`throughput` took: ``"local traffic"`` or ``"latency"``."""
+    if occ.blocks_per_sm == 0:
+        return "latency"
+    latency, traffic = _bounds(occ, cost, device, local_bytes, block_size)
+    return "local traffic" if traffic > latency else "latency"
 
 
 def predict_plan(problem, plan, device=None, max_registers=None, kept_local=(), candidates=0):
@@ -224,7 +249,7 @@ def measured(problem, plan, resources, device=None):
     return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
                     resources.spill_store_bytes or 0, resources.spill_load_bytes or 0,
                     resources.shared_bytes_per_block, resources.source, occ.blocks_per_sm, occ.occupancy,
-                    throughput(occ, cost, device))
+                    throughput(occ, cost, device, resources.local_bytes_per_thread, plan.block_size))
 
 
 def corrected(device, problem, prediction, measured_figures):

@@ -31,9 +31,14 @@ LOCAL_BYTES_PER_THREAD_LIMIT = 512 * 1024
 # ``l2_access_factor`` scales the local-memory access cost while the resident threads' local bytes (all
 # SMs) stay within what the L2 cache holds of them (``l2_bytes``, fitted; 0: no such term): their spills
 # and in-memory buffers then stay on chip (DeviceModel.local_memory_factor).
+# ``local_byte_cost`` prices each byte of a thread's local memory (spilled words, memory-held buffers) that
+# the L2 does not hold, once a step: a kernel whose local working set streams through device memory is bound
+# by that traffic, whatever its occupancy (planner.costmodel.throughput takes the larger of the two bounds;
+# 0: no such bound).
 COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
                  "registers_per_word_64": 0.65, "shared_access_cost": 6.0, "shared_memory_access_cost": 2.0,
-                 "spill_access_cost": 30.0, "saturation_occupancy": 0.25, "l2_access_factor": 1.0}
+                 "spill_access_cost": 30.0, "saturation_occupancy": 0.25, "l2_access_factor": 1.0,
+                 "local_byte_cost": 0.0}
 _COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "shared_memory_access_cost",
                 "spill_access_cost", "saturation_occupancy", "l2_access_factor")
 
@@ -69,6 +74,7 @@ class DeviceModel:
     saturation_occupancy: float = COST_DEFAULTS["saturation_occupancy"]
     l2_access_factor: float = COST_DEFAULTS["l2_access_factor"]
     l2_bytes: int = 0
+    local_byte_cost: float = COST_DEFAULTS["local_byte_cost"]
 
     def __post_init__(self):
         cc = self.compute_capability
@@ -80,7 +86,7 @@ class DeviceModel:
         object.__setattr__(self, "compute_capability", tuple(int(v) for v in cc))
         self._check_cost()
         for f in fields(self):
-            if f.name in ("name", "compute_capability", "register_bases") or f.name in _COST_FLOATS:
+            if f.name in ("name", "compute_capability", "register_bases", "local_byte_cost") or f.name in _COST_FLOATS:
                 continue
             value = getattr(self, f.name)
             minimum = 0 if f.name in ("reserved_shared_bytes_per_block", "l2_bytes") else 1
@@ -106,22 +112,31 @@ class DeviceModel:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ConfigurationError(f"device {name}: expected a finite number > 0, got {value!r}")
             object.__setattr__(self, name, float(value))
+        value = self.local_byte_cost
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ConfigurationError(f"device local_byte_cost: expected a finite number >= 0 (0: no local-traffic "
+                                     f"bound), got {value!r}")
+        object.__setattr__(self, "local_byte_cost", float(value))
         if self.l2_access_factor > 1:
             raise ConfigurationError(f"device l2_access_factor: expected a number in (0, 1] (the share of a miss's "
                                      f"cost an access the L2 serves takes), got {self.l2_access_factor!r}")
 
-    def local_memory_factor(self, occupancy, block_size, local_bytes_per_thread):
-        """The factor on local-memory access costs: ``l2_access_factor`` while the L2 holds the resident local bytes.
+    def l2_held(self, occupancy, block_size, local_bytes_per_thread):
+        """The share of the resident threads' local bytes the L2 cache holds (0 without ``l2_bytes``).
 
         The local bytes of every resident thread (``occupancy``'s blocks on every SM) are the working set the
-        L2 cache serves.  Up to 0.75 ``l2_bytes`` it holds them (their accesses cost ``l2_access_factor`` of a
-        miss), beyond 1.25 ``l2_bytes`` it does not (factor 1), linear between, so that a local-byte count a
-        little off moves the cost a little.  ``l2_bytes`` is fitted, not the data sheet's L2 size (the H200's 50
-        MB, two partitions); 0 turns the term off."""
+        L2 cache serves.  Up to 0.75 ``l2_bytes`` it holds them all, beyond 1.25 ``l2_bytes`` none, linear
+        between, so that a local-byte count a little off moves the costs a little.  ``l2_bytes`` is fitted,
+        not the data sheet's L2 size (the H200's 50 MB, two partitions); 0 turns the term off."""
         if not self.l2_bytes:
-            return 1.0
+            return 0.0
         resident = self.multiprocessors * occupancy.blocks_per_sm * block_size * local_bytes_per_thread
-        held = min(1.0, max(0.0, (1.25 * self.l2_bytes - resident) / (0.5 * self.l2_bytes)))
+        return min(1.0, max(0.0, (1.25 * self.l2_bytes - resident) / (0.5 * self.l2_bytes)))
+
+    def local_memory_factor(self, occupancy, block_size, local_bytes_per_thread):
+        """The factor on local-memory access costs: ``l2_access_factor`` while the L2 holds the resident local
+        bytes (:meth:`l2_held`), 1 when it holds none of them."""
+        held = self.l2_held(occupancy, block_size, local_bytes_per_thread)
         return 1.0 - (1.0 - self.l2_access_factor) * held
 
     def register_base(self, family):
@@ -148,7 +163,7 @@ class DeviceModel:
             raise ConfigurationError(f"device: expected a preset name or an object of limits, got {data!r}")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
-        optional = {"warp_size", "register_bases", "l2_bytes", *_COST_FLOATS}
+        optional = {"warp_size", "register_bases", "l2_bytes", "local_byte_cost", *_COST_FLOATS}
         missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name not in optional)
         if unknown:
             raise ConfigurationError(f"device: unknown key(s) {unknown}; allowed: {sorted(names)}")
@@ -229,25 +244,30 @@ _KB = 1024
 # (benchmarks/register_bases.py -> register_bases_erk_h200.json): 20 -> 18 once the fixed-step loop
 # stopped holding its interval's times and index across the steps (kernels.rematerialize).
 _HOPPER_BASES = (("default", 20), ("erk", 18))
+# Hopper's access costs, fitted (benchmarks/access_costs.py) to three runs of the 24 stiff Brusselator
+# configurations timed interleaved on the H200 (results/placement_interleaved_2026-12-01/: all-local
+# twice, e59f773's auto, the factor alone in shared memory, a storage-aware auto that moved vectors
+# to shared memory, and the next one): with each buffer's storage in the model, shared 40 for a register-held
+# buffer, 1 for a memory-held one and spill 10 rate the fastest placement (within 5 %) in 69 of 72
+# (with the acceptance run of the first storage-aware auto).  Refitted on 2026-12-02 with the L2 term
+# (local_memory_factor: local accesses at 0.7 of a miss while the resident threads' local bytes are under
+# 30 MB, ramping to 1 at 50 MB; l2_bytes 40 MB, fitted: 44 fails, 30 to 40 work), over those runs,
+# session15_cubie_2026-12-02 and the radau probes of factor_reuse_2026-12-02/probe: shared 30, 1 and spill
+# 10 rate 100 of 100 configurations within 5 %; without the term at best 99, radau's 2x complex-factor
+# placement at 32 states missed (27 MB resident against rodas4's slower factor-shared plans at 50 MB).
+# local_byte_cost 150 (2026-12-05): with it those constants rate 80 of 85 configurations within 5 % (the
+# stiff runs of sessions 29 and 36 and the explicit chains of session 39's H100 placement sweep; 76 without
+# it): where all-local Tsit5 and RK4 at 128 to 256 states spill 3.5 to 13 KB a thread, the greedy plan's
+# loop and stage state in shared memory (1 block an SM) cut those bytes and ran 1.06 to 1.73x faster; 100
+# to 200 rate the same.  The H100 (same SM, slower memory) shares them: that sweep was timed on one.
+_HOPPER_COSTS = dict(register_bases=_HOPPER_BASES, shared_access_cost=30.0, shared_memory_access_cost=1.0,
+                     spill_access_cost=10.0, l2_access_factor=0.7, l2_bytes=40 * _KB * _KB, local_byte_cost=150.0)
 PRESETS = {
     "h100": DeviceModel("h100", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
-                        228 * _KB, 227 * _KB, 1 * _KB, 128, register_bases=_HOPPER_BASES),
+                        228 * _KB, 227 * _KB, 1 * _KB, 128, **_HOPPER_COSTS),
     # The H200 (SXM) is the H100's Hopper chip with more, faster memory: the same per-SM limits.
-    # Its access costs are fitted (benchmarks/access_costs.py) to three runs of the 24 stiff Brusselator
-    # configurations timed interleaved on the H200 (results/placement_interleaved_2026-12-01/: all-local
-    # twice, e59f773's auto, the factor alone in shared memory, a storage-aware auto that moved vectors
-    # to shared memory, and the next one): with each buffer's storage in the model, shared 40 for a register-held
-    # buffer, 1 for a memory-held one and spill 10 rate the fastest placement (within 5 %) in 69 of 72
-    # (with the acceptance run of the first storage-aware auto).  Refitted on 2026-12-02 with the L2 term
-    # (local_memory_factor: local accesses at 0.7 of a miss while the resident threads' local bytes are under
-    # 30 MB, ramping to 1 at 50 MB; l2_bytes 40 MB, fitted: 44 fails, 30 to 40 work), over those runs,
-    # session15_cubie_2026-12-02 and the radau probes of factor_reuse_2026-12-02/probe: shared 30, 1 and spill
-    # 10 rate 100 of 100 configurations within 5 %; without the term at best 99, radau's 2x complex-factor
-    # placement at 32 states missed (27 MB resident against rodas4's slower factor-shared plans at 50 MB).
     "h200": DeviceModel("h200", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
-                        228 * _KB, 227 * _KB, 1 * _KB, 128, register_bases=_HOPPER_BASES, shared_access_cost=30.0,
-                        shared_memory_access_cost=1.0, spill_access_cost=10.0, l2_access_factor=0.7,
-                        l2_bytes=40 * _KB * _KB),
+                        228 * _KB, 227 * _KB, 1 * _KB, 128, **_HOPPER_COSTS),
     "a100": DeviceModel("a100", (8, 0), 108, 2048, 32, 1024, 65536, 255, 256, 4,
                         164 * _KB, 163 * _KB, 1 * _KB, 128),
     "rtx4090": DeviceModel("rtx4090", (8, 9), 128, 1536, 24, 1024, 65536, 255, 256, 4,

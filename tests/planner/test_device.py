@@ -1,4 +1,5 @@
-"""The device model's L2 term: local memory gets cheaper while the L2 holds the resident threads' local bytes."""
+"""The device model's L2 term (local memory gets cheaper while the L2 holds the resident threads' local bytes)
+and its local-traffic bound (local bytes the L2 does not hold bound the throughput whatever the occupancy)."""
 
 import re
 
@@ -17,8 +18,9 @@ def _factor(device, block_size, registers, local_bytes, shared_bytes=0):
     return device.local_memory_factor(device.occupancy(block_size, registers, shared_bytes), block_size, local_bytes)
 
 
-def test_the_h200_preset_carries_the_fitted_term():
-    assert H200.l2_bytes == 40 * MB and 0 < H200.l2_access_factor < 1
+def test_the_hopper_presets_carry_the_fitted_terms():
+    for device in (H200, get_device("h100")):
+        assert device.l2_bytes == 40 * MB and 0 < device.l2_access_factor < 1 and device.local_byte_cost == 150
 
 
 def test_a_working_set_under_the_cache_costs_the_factor_and_one_far_over_it_costs_a_miss():
@@ -30,8 +32,9 @@ def test_a_working_set_under_the_cache_costs_the_factor_and_one_far_over_it_cost
 
 
 def test_without_an_l2_size_there_is_no_term():
-    plain = get_device("h100")
+    plain = get_device("a100")
     assert plain.l2_bytes == 0 and _factor(plain, 128, 255, 16) == 1.0
+    assert plain.l2_held(plain.occupancy(128, 255, 0), 128, 16) == 0.0 and plain.local_byte_cost == 0
 
 
 @settings(max_examples=60, deadline=None)
@@ -54,13 +57,17 @@ def test_the_factor_is_continuous_across_the_cache_size():
 def test_the_term_round_trips_through_json_and_old_files_load_without_it():
     again = DeviceModel.from_json(H200.to_json())
     assert again == H200
-    old = {k: v for k, v in H200.to_json().items() if k not in ("l2_bytes", "l2_access_factor")}
+    old = {k: v for k, v in H200.to_json().items() if k not in ("l2_bytes", "l2_access_factor", "local_byte_cost")}
     assert DeviceModel.from_json(old).local_memory_factor(H200.occupancy(128), 128, 4) == 1.0
+    assert DeviceModel.from_json(old).local_byte_cost == 0.0
 
 
 @pytest.mark.parametrize("key, value, expected", [("l2_access_factor", 1.5, "in (0, 1]"),
                                                   ("l2_access_factor", 0, "finite number > 0"),
-                                                  ("l2_bytes", -1, "integer >= 0")])
+                                                  ("l2_bytes", -1, "integer >= 0"),
+                                                  ("local_byte_cost", -1, "finite number >= 0"),
+                                                  ("local_byte_cost", float("nan"), "finite number >= 0"),
+                                                  ("local_byte_cost", "150", "finite number >= 0")])
 def test_a_bad_term_names_the_key(key, value, expected):
     with pytest.raises(ConfigurationError, match=f"{key}.*{re.escape(expected)}"):
         DeviceModel.from_json(dict(H200.to_json(), **{key: value}))

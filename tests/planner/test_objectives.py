@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from planner import Buffer, InfeasibleError, Placement, Plan, PlanningProblem, objectives, solve
 from planner.costmodel import local_candidates, predict
 from planner.device import without_shared_limit
+from model_helpers import UNFITTED_H100
 
 
 def _problem(buffers, **kw):
-    return PlanningProblem(buffers=tuple(buffers), objective="auto", **kw)
+    return PlanningProblem(buffers=tuple(buffers), objective="auto", **dict({"device": UNFITTED_H100}, **kw))
 
 
 def test_small_working_set_stays_local():
