@@ -49,7 +49,8 @@ class Calibration:
             f"register bases: {bases}; {rates}",
             "registers predicted vs compiled: mean |error| {:.1f} ({:.1f} %), worst {:.0f} before; "
             "{:.1f} ({:.1f} %), worst {:.0f} after".format(*self.error_before, *self.error_after),
-            "access costs (shared, spill) and saturation occupancy kept: the records carry no access weights"])
+            "access costs (shared, spill), saturation occupancy, the L2 term and the local-traffic bound "
+            "(local_byte_cost, traffic_occupancy) kept: the records carry no access weights"])
 
 
 def read_samples(path, device):

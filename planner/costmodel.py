@@ -22,10 +22,10 @@ threads can make local memory cheaper).  Throughput is the smaller of two
 bounds: the fraction of latency hidden (occupancy over
 ``saturation_occupancy``, at most 1) over that cost, and one over the local
 traffic (``local_byte_cost`` for each byte of the thread's local memory that
-the L2 cache does not hold, once a step): a kernel whose spills stream
-through device memory is bound by their bytes whatever its occupancy, so that
-fewer resident threads with part of the working set in shared memory can be
-faster.  Units are relative: only
+the L2 cache does not hold, once a step, more below ``traffic_occupancy``):
+a kernel whose spills stream through device memory is bound by their bytes
+rather than by its occupancy, so that fewer resident threads with part of the
+working set in shared memory can be faster.  Units are relative: only
 comparisons between plans of one problem mean anything.
 """
 
@@ -36,6 +36,10 @@ from dataclasses import dataclass
 from .buffers import Location, Placement
 from .interference import live_peak
 from .problem import pad_stride
+
+
+#: What ``Prediction.bound`` may say: which bound set the throughput ("" in plans recorded before it).
+BOUNDS = ("", "latency", "local traffic")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class Prediction:
 
     @classmethod
     def from_json(cls, data):
+        """A Prediction from its JSON form; ``bound`` must be one :func:`bound` gives (or absent: older plans)."""
+        if data.get("bound", "") not in BOUNDS:
+            raise ValueError(f"bound: expected one of {BOUNDS}, got {data.get('bound')!r}")
         return cls(**dict(data, kept_local=tuple(data.get("kept_local", ()))))
 
 
@@ -211,13 +218,15 @@ def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
 def _bounds(occ, cost, device, local_bytes, block_size):
     """``(latency-bound time, traffic-bound time)`` per thread and step, in the model's relative units."""
     streamed = local_bytes * (1.0 - device.l2_held(occ, block_size, local_bytes))
-    return cost / min(1.0, occ.occupancy / device.saturation_occupancy), device.local_byte_cost * streamed
+    return (cost / min(1.0, occ.occupancy / device.saturation_occupancy),
+            device.local_byte_cost * streamed / min(1.0, occ.occupancy / device.traffic_occupancy))
 
 
 def throughput(occ, cost, device, local_bytes=0.0, block_size=0):
     """One over the larger of the latency bound (``cost`` over the share of latency hidden) and the traffic
     bound (``local_byte_cost`` per byte of ``local_bytes``, the thread's local memory, that the L2 does not
-    hold: ``DeviceModel.l2_held`` of ``block_size`` threads a block); 0 when nothing launches."""
+    hold: ``DeviceModel.l2_held`` of ``block_size`` threads a block; over occupancy / ``traffic_occupancy``
+    below it: too few warps to keep device memory busy); 0 when nothing launches."""
     if occ.blocks_per_sm == 0:
         return 0.0
     return 1.0 / max(_bounds(occ, cost, device, local_bytes, block_size))

@@ -34,13 +34,14 @@ LOCAL_BYTES_PER_THREAD_LIMIT = 512 * 1024
 # ``local_byte_cost`` prices each byte of a thread's local memory (spilled words, memory-held buffers) that
 # the L2 does not hold, once a step: a kernel whose local working set streams through device memory is bound
 # by that traffic, whatever its occupancy (planner.costmodel.throughput takes the larger of the two bounds;
-# 0: no such bound).
+# 0: no such bound).  Below ``traffic_occupancy`` too few warps are resident to keep device memory busy
+# (Little's law: bytes in flight over latency), and the traffic bound grows as occupancy falls under it.
 COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
                  "registers_per_word_64": 0.65, "shared_access_cost": 6.0, "shared_memory_access_cost": 2.0,
                  "spill_access_cost": 30.0, "saturation_occupancy": 0.25, "l2_access_factor": 1.0,
-                 "local_byte_cost": 0.0}
+                 "local_byte_cost": 0.0, "traffic_occupancy": 0.0625}
 _COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "shared_memory_access_cost",
-                "spill_access_cost", "saturation_occupancy", "l2_access_factor")
+                "spill_access_cost", "saturation_occupancy", "l2_access_factor", "traffic_occupancy")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class DeviceModel:
     l2_access_factor: float = COST_DEFAULTS["l2_access_factor"]
     l2_bytes: int = 0
     local_byte_cost: float = COST_DEFAULTS["local_byte_cost"]
+    traffic_occupancy: float = COST_DEFAULTS["traffic_occupancy"]
 
     def __post_init__(self):
         cc = self.compute_capability
@@ -116,10 +118,14 @@ class DeviceModel:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise ConfigurationError(f"device local_byte_cost: expected a finite number >= 0 (0: no local-traffic "
                                      f"bound), got {value!r}")
-        object.__setattr__(self, "local_byte_cost", float(value))
+        object.__setattr__(self, "local_byte_cost", float(value) + 0.0)  # -0.0 is 0
         if self.l2_access_factor > 1:
             raise ConfigurationError(f"device l2_access_factor: expected a number in (0, 1] (the share of a miss's "
                                      f"cost an access the L2 serves takes), got {self.l2_access_factor!r}")
+        for name in ("saturation_occupancy", "traffic_occupancy"):
+            if getattr(self, name) > 1:
+                raise ConfigurationError(f"device {name}: expected an occupancy in (0, 1] (a share of the SM's "
+                                         f"threads), got {getattr(self, name)!r}")
 
     def l2_held(self, occupancy, block_size, local_bytes_per_thread):
         """The share of the resident threads' local bytes the L2 cache holds (0 without ``l2_bytes``).
@@ -294,5 +300,8 @@ def get_device(name):
         return name
     key = name.lower() if isinstance(name, str) else name
     if key not in PRESETS:
-        raise ConfigurationError(f"device: unknown preset {name!r}; expected one of {sorted(PRESETS)}")
+        hint = (" (a device model of your own is an object of limits: give it as the problem JSON's \"device\" "
+                "or DeviceModel.from_json, not as a preset name)" if isinstance(name, str)
+                and (name.lower().endswith(".json") or "/" in name) else "")
+        raise ConfigurationError(f"device: unknown preset {name!r}; expected one of {sorted(PRESETS)}{hint}")
     return PRESETS[key]

@@ -107,7 +107,7 @@ class _Context:
         else:
             local = self.local + [name]
             peak = live_peak(self.problem, [n for n in self.shared if n != name])
-        return predict(self.problem, local, peak)
+        return predict(self.problem, local, peak, max_registers=self.estimate.register_limit)
 
     def compare(self, name, to_shared):
         other = self.flipped(name, to_shared)
@@ -167,6 +167,7 @@ def _summary(plan, problem):
                  + f", {p.shared_bytes_per_block} B "
                  f"shared/block, {p.blocks_per_sm} blocks/SM, occupancy {p.occupancy:.3f} (limited by "
                  f"{p.limited_by}), step cost {p.step_cost:.0f}, throughput {p.throughput:.3g}"
+                 + (f" (bound by {p.bound})" if p.bound else "")
                  + (f", {p.candidates} local sets compared" if p.candidates else ""))
     if record is None:
         return lines

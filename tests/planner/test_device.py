@@ -67,7 +67,9 @@ def test_the_term_round_trips_through_json_and_old_files_load_without_it():
                                                   ("l2_bytes", -1, "integer >= 0"),
                                                   ("local_byte_cost", -1, "finite number >= 0"),
                                                   ("local_byte_cost", float("nan"), "finite number >= 0"),
-                                                  ("local_byte_cost", "150", "finite number >= 0")])
+                                                  ("local_byte_cost", "150", "finite number >= 0"),
+                                                  ("traffic_occupancy", 1.5, "occupancy in (0, 1]"),
+                                                  ("traffic_occupancy", 0, "finite number > 0")])
 def test_a_bad_term_names_the_key(key, value, expected):
     with pytest.raises(ConfigurationError, match=f"{key}.*{re.escape(expected)}"):
         DeviceModel.from_json(dict(H200.to_json(), **{key: value}))
@@ -87,3 +89,17 @@ def test_shared_memory_below_the_reserve_per_block_is_named_not_threads(blocks, 
                                    "min_blocks_per_sm": blocks,
                                    "buffers": [{"name": "a.x", "size": 1, "lifetime": [[0, 1]]}]})
     assert words in str(info.value) and "threads" not in str(info.value)
+
+
+def test_a_negative_zero_byte_cost_is_zero():
+    import math
+    assert math.copysign(1.0, DeviceModel.from_json(dict(H200.to_json(), local_byte_cost=-0.0)).local_byte_cost) == 1.0
+
+
+def test_a_device_file_given_as_a_preset_name_says_where_a_model_goes():
+    """A performance engineer's trial (2026-12-05): `--device dev.json` said only "unknown preset"."""
+    with pytest.raises(ConfigurationError, match=r"unknown preset 'dev\.json'.*problem JSON's \"device\""):
+        get_device("dev.json")
+    with pytest.raises(ConfigurationError) as info:
+        get_device("h300")
+    assert "problem JSON" not in str(info.value)

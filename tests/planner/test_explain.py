@@ -1,6 +1,7 @@
 """``planner.explain`` and ``planner explain``: why each buffer went where it did, and the prediction."""
 
 import json
+import re
 
 import pytest
 
@@ -175,3 +176,17 @@ def test_buffers_kept_local_in_a_spilling_plan_are_not_said_to_be_in_registers(t
     data["cost"]["predicted"]["spilled_words"] = 0.0
     reasons = {r.name: r.reason for r in explain(Plan.from_json(data)).reasons}
     assert reasons["c.a"] == "cost model: kept local (in registers) by the auto objective"
+
+
+def test_the_other_placement_is_rated_under_the_register_cap_the_plan_was_made_with():
+    """A performance engineer's trial (2026-12-05): at 128 states the Integrator plans under a 128-register cap,
+    and explain rated each buffer's other placement at 255 registers: "shared beats local; in local: x1.03"."""
+    problem = PlanningProblem(buffers=tuple(Buffer(f"s.b{i}", 100, lifetime=((0, 2),), weight=200.0 * (i + 1))
+                                            for i in range(6)),
+                              precision="float32", block_size=128, objective="auto", device="h200")
+    plan = solve(problem, "cpsat", max_registers=64)
+    rows = [line for line in explain(plan, problem).text().splitlines() if "shared beats local" in line]
+    assert rows and plan.cost.predicted.register_limit == 64
+    for row in rows:
+        ratio = float(re.search(r"predicted throughput x([0-9.]+) \((\d+) registers", row).group(1))
+        assert "x" in row and "(64 registers" in row and ratio <= 1.0, row
