@@ -50,7 +50,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
         return _noted(plan, SIMULATOR_NOTE)
     problem = integrator.buffer_settings(pins).to_problem(
         precision=np.dtype(integrator.dtype).name, block_size=block_size, objective="auto", device=device)
-    model, candidate, rounds, best, seen, compiled = device, plan, [], None, {}, []
+    model, candidate, rounds, best, seen, compiled = device, plan, _Rounds(), None, {}, []
     note = "prediction confirmed"
     for _ in range(MAX_ROUNDS):
         try:
@@ -63,7 +63,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
         figures = seen[candidate.digest] = measured(problem, candidate, resources, device)
         compiled.append(candidate)
         predicted = candidate.cost.predicted
-        rounds.append(_round(predicted, figures))
+        rounds.add(candidate, _round(predicted, figures))
         if best is None or figures.throughput > best[1].throughput:
             best = (candidate, figures)
         if not contradicts(predicted, figures):
@@ -71,8 +71,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
             break
         model = corrected(model, problem, predicted, figures)
         candidate = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers)
-        note = (f"re-solved with the measured register base {model.register_base(predicted.family)} and "
-                f"{model.word_registers(problem.itemsize):.3g} registers a word")
+        note = _resolved_note(model, predicted, problem)
         if candidate.digest in seen:  # nothing new to compile: keep the corrected prediction of a known layout
             note += "; the same layout again"
             if seen[candidate.digest].throughput >= best[1].throughput:
@@ -82,13 +81,19 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
         best, note = _runner_up(integrator, problem, model, device, best, seen, compiled, rounds, note)
     chosen, figures = best
     predicted = chosen.cost.predicted
+    kept_local = False
     if chosen.shared_elements:
         local, local_figures = _all_local(integrator, problem, block_size, device, pins, rounds)
         if local is not None and local_figures.throughput >= figures.throughput:
             chosen, figures, predicted = local, local_figures, predict_plan(problem, local, device,
                                                                             integrator.max_registers)
             note += "; all-local measured at least as fast: kept"
-    record = CostRecord(predicted, figures, tuple(rounds), note)
+            kept_local = True
+        elif local is not None:
+            note += f"; all-local (compile {len(rounds)}) measured slower"
+    if len(rounds) > 1 and not kept_local and rounds.index(chosen):
+        note += f"; kept compile {rounds.index(chosen)}'s layout"
+    record = CostRecord(predicted, figures, tuple(rounds.figures), note)
     return dataclasses.replace(chosen, cost=record)
 
 
@@ -113,7 +118,7 @@ def _runner_up(integrator, problem, model, device, best, seen, compiled, rounds,
     except (ConfigurationError, OSError):
         return best, note
     figures = seen[runner.digest] = measured(problem, runner, resources, device)
-    rounds.append(_round(runner.cost.predicted, figures))
+    rounds.add(runner, _round(runner.cost.predicted, figures))
     if figures.throughput > best[1].throughput:
         return (runner, figures), note + "; the runner-up measured faster: kept"
     return best, note + "; the runner-up measured slower"
@@ -127,8 +132,36 @@ def _all_local(integrator, problem, block_size, device, pins, rounds):
     except (ConfigurationError, OSError):
         return None, None
     figures = measured(problem, local, resources, device)
-    rounds.append(_round(predict_plan(problem, local, device, integrator.max_registers), figures))
+    rounds.add(local, _round(predict_plan(problem, local, device, integrator.max_registers), figures))
     return local, figures
+
+
+class _Rounds:
+    """The compiles made so far: each one's ``CostRecord.rounds`` entry and the layout it compiled."""
+
+    def __init__(self):
+        self.figures, self.digests = [], []
+
+    def add(self, plan, entry):
+        self.figures.append(entry)
+        self.digests.append(plan.digest)
+
+    def __len__(self):
+        return len(self.figures)
+
+    def index(self, plan):
+        """The 1-based number of the first compile of ``plan``'s layout (0: not compiled)."""
+        return self.digests.index(plan.digest) + 1 if plan.digest in self.digests else 0
+
+
+def _resolved_note(model, predicted, problem):
+    """What the re-solve used: the register model fitted to the compile (its base can pass the register limit,
+    standing for spills the model's count of live words does not see)."""
+    base = model.register_base(predicted.family)
+    past = (f", above the {predicted.register_limit}-register limit: it stands for the compiler's spills"
+            if base > predicted.register_limit else "")
+    return (f"re-solved with the register model fitted to the compile (base {base} registers{past}; "
+            f"{model.word_registers(problem.itemsize):.3g} registers a word)")
 
 
 def _round(predicted, figures):

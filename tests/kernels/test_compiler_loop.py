@@ -4,6 +4,8 @@ The offline cases compile to PTX for compute capability 9.0 in a subprocess that
 CUDA target (``NUMBA_ENABLE_CUDASIM=0``, no driver needed) and count with ``ptxas -v``.
 """
 
+import re
+
 import numpy as np
 import pytest
 from kernel_helpers import run_on_cuda_target
@@ -67,6 +69,31 @@ def test_a_contradicted_prediction_is_corrected_by_the_measurement(offline):
     # the plan kept carries the corrected prediction, now within 20 % of the compiler's count
     assert abs(row["predicted"]["registers"] - row["measured"]["registers"]) <= 0.2 * row["measured"]["registers"]
     assert row["measured"]["throughput"] >= max(r[3] for r in row["rounds"])
+    assert "register model fitted to the compile (base " in row["note"]
+
+
+_KEPT_SCRIPT = """
+import json
+import numpy as np
+import kernels
+integ = kernels.Integrator(kernels.oscillator_chain(64), "rk4", controller="fixed", precision=np.float32)
+plan = integ.plan("auto", block_size=128, device="h200")
+print(json.dumps({"note": plan.cost.note, "rounds": [list(r) for r in plan.cost.rounds],
+                  "measured": plan.cost.measured.to_json(), "shared": plan.shared_bytes_per_block}))
+"""
+
+
+def test_the_note_names_the_compile_whose_layout_was_kept():
+    """A performance engineer's trial (2026-12-05): RK4 on 128 states compiled three layouts and kept the second,
+    but the note only gave the last re-solve's register base (156: a base past the 255-register limit unexplained)
+    and said nothing of the all-local compile that lost."""
+    if ptxas_path() is None:
+        pytest.skip("needs ptxas (pip install 'bufferplan[compile]')")
+    row = run_on_cuda_target(_KEPT_SCRIPT)
+    assert len(row["rounds"]) > 1 and row["shared"] > 0, row
+    kept = int(re.search(r"kept compile (\d+)'s layout", row["note"]).group(1))
+    assert row["rounds"][kept - 1][1:3] == [row["measured"]["registers"], row["measured"]["local_bytes"]]
+    assert f"all-local (compile {len(row['rounds'])}) measured slower" in row["note"]
 
 
 _ALL_LOCAL_SCRIPT = """
