@@ -21,7 +21,7 @@ from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .result_notes import host_array, max_steps_note, reached_note, rejected_note
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
-from .status_messages import DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES
+from .status_messages import DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -255,8 +255,9 @@ class IVPResult:
                                              if code == MAX_STEPS else "")
         if code == STEP_SIZE_UNDERFLOW:
             text += reached_note(self, trajectory, where=True)
-        if hint:  # the cause is named: float32's range is not it
-            text = text.replace(FLOAT32_RANGE_NOTE, "") + hint
+        if hint:  # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the sparse LU's pivots
+            # (a neuroscientist's trial: a 0 / 0 rate at y0 was first told to try solver='dense')
+            text = text.replace(FLOAT32_RANGE_NOTE, "").replace(SPARSE_PIVOT_NOTE, "") + hint
         return text
 
 

@@ -328,3 +328,20 @@ def test_a_removable_singularity_at_one_value_is_named_not_the_sign():
     for rhs in (_pole, _even_pole):  # an even pole agrees on both sides, but is inf, not 0 / 0 (a regression hunt)
         pole = kernels.ODESystem(rhs, 1, name="pole", check=False)
         assert exact_value_cause(pole, 0.0, np.array([-40.0]), np.zeros(0), finite, "right-hand side") == ""
+
+
+def test_a_named_non_finite_start_drops_the_sparse_pivot_advice():
+    """A neuroscientist's trial (2026-12-05): Hodgkin-Huxley's 0 / 0 rate at V = -40 under radau ended SINGULAR_MATRIX,
+    whose message opened with the sparse LU's pivoting and solver='dense', which changes nothing."""
+    def gated(t, y, p, dydt):
+        dydt[0] = 0.1 * (y[0] + 40.0) / (1.0 - math.exp(-(y[0] + 40.0) / 10.0)) - y[1]
+        dydt[1] = y[0] - y[1]
+
+    system = kernels.ODESystem(gated, 2, name="gated")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = kernels.solve_ivp(system, (0.0, 1.0), [-40.0, 0.0], method="radau", precision=np.float64,
+                                   progress=False)
+    assert result.status[0] == kernels.Status.SINGULAR_MATRIX
+    text = result.message(0)
+    assert "removable singularity" in text and "solver='dense'" not in text, text
