@@ -239,7 +239,7 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
     max_registers : int, optional
         As for ``Integrator.build``: a cap on registers per thread.
 
-    The argument tuple is reconstructed here from ``kernels.validation`` and
+    The argument tuple is reconstructed here from ``kernels.validation``, ``kernels.time_checks`` and
     ``kernels.launch.launch_batch`` (the public API has no call that returns
     it); ``tests/benchmarks/test_bench_timing.py`` checks that it gives
     ``Integrator.solve``'s results bit for bit.
@@ -247,12 +247,13 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
     from numba import cuda
 
     from kernels import tolerances, validation as check
+    from kernels.time_checks import check_span, check_step_bounds, check_t_eval
     from kernels.drivers import validate_drivers
     from kernels.launch import launch_batch, launch_constants
 
     system, dtype = integrator.system, integrator.dtype
-    t0, t_end = check.check_span(t_span)
-    t_eval = check.check_t_eval(t_eval, t0, t_end)
+    t0, t_end = check_span(t_span)
+    t_eval = check_t_eval(t_eval, t0, t_end)
     y0, n_traj = check.check_batch(y0, "y0", system.n_states, None, dtype, "n_states")
     if system.n_params:
         params, _ = check.check_batch(params, "params", system.n_params, n_traj, dtype, "n_params")
@@ -261,7 +262,7 @@ def bind_launch(integrator, plan, t_span, y0, params, dt=None, rtol=1e-6, atol=1
     rtol = tolerances.check_tolerance(rtol, "rtol", system.n_states, dtype)
     atol = tolerances.check_tolerance(atol, "atol", system.n_states, dtype)
     driver_times, driver_values = validate_drivers(None, system.n_drivers, dtype)
-    dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
+    dt_min, dt_max = check_step_bounds(dt_min, dt_max)
     max_steps = check.check_int(kernels.DEFAULT_MAX_STEPS if max_steps is None else max_steps, "max_steps", 1)
     y0, params = (a if check.is_device_array(a) else cuda.to_device(a) for a in (y0, params))
     recording = _Recording(integrator.build(plan, max_registers=max_registers))

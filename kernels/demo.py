@@ -34,6 +34,7 @@ from .planning import PLAN_CHOICES
 from .example_systems import lorenz
 from .methods import METHOD_NAMES
 from .tableaus import get_tableau
+from .time_checks import check_fixed_step
 
 __all__ = ["main", "lorenz_sweep_params"]
 
@@ -118,7 +119,7 @@ def _validate(args):
         raise ConfigurationError(f"--dt is required with fixed steps (method {args.method!r}"
                                  + (", --controller fixed)" if estimates else ")"))
     dt = check.check_positive(args.dt, "--dt", allow_none=True)
-    check.check_fixed_step(dt, 0.0, t_end, adaptive, what="--dt")
+    check_fixed_step(dt, 0.0, t_end, adaptive, what="--dt")
     if args.block_size is not None:
         check.check_int(args.block_size, "--block-size", 1)
     check.check_int(args.show, "--show", 0)

@@ -93,7 +93,8 @@ def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, dr
     ``params``: the checked rows; ``given_params``: as the user gave them), with one process's warnings, each once.
     Returns the run's validated ``(rtol, atol)`` and the system as the host's checks and hints see it."""
     from .solve_checks import check_host_inputs
-    from .validation import check_positive, check_span, check_step_bounds, check_t_eval
+    from .time_checks import check_span, check_step_bounds, check_t_eval
+    from .validation import check_positive
 
     t0, t_end = check_span(t_span)
     rtol, atol, _, _, host = check_host_inputs(integrator, t0, t_end, check_positive(dt, "dt", allow_none=True), y0,

@@ -244,8 +244,9 @@ def probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, lazy, dt=
     Checks ``t_span`` and ``max_steps`` here, before any chunk is sent.
     """
     from . import validation as check
+    from .time_checks import check_span
 
-    t0, t_end = check.check_span(t_span)
+    t0, t_end = check_span(t_span)
     max_steps = check.check_int(max_steps, "max_steps", 1)
     if lazy:
         return None

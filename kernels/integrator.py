@@ -21,7 +21,7 @@ import numpy as np
 import planner
 from planner import Plan
 
-from . import tolerances, validation as check
+from . import time_checks, tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
 from .batch_inputs import batch_inputs
@@ -371,14 +371,14 @@ class Integrator:
                 f"dt, or use an adaptive method ({adaptive_alike(self.method)})")
             raise ConfigurationError(f"dt is required for fixed-step integration (method {self.method.name!r}, "
                                      f"controller 'fixed'); got None{hint}")
-        t0, t_end = check.check_span(t_span)
-        check.check_fixed_step(dt, t0, t_end, self.adaptive)
+        t0, t_end = time_checks.check_span(t_span)
+        time_checks.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)
         given_params = by_name(system, params)  # as the user gave them (by name), before the precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
-        t_eval = check.check_t_eval(t_eval, t0, t_end)
+        t_eval = time_checks.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)
-        dt_min, dt_max = check.check_step_bounds(dt_min, dt_max)
+        dt_min, dt_max = time_checks.check_step_bounds(dt_min, dt_max)
         rtol, atol, driver_times, driver_values, host = check_host_inputs(
             self, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device, t_eval=t_eval,
             dt_max=dt_max)
@@ -411,7 +411,7 @@ class Integrator:
                                                          fixed_step_remedy(self.method, self.adaptive),
                                                          self.jacobian, suspect,
                                                          self.solver.linear if not self.method.explicit else None,
-                                                         check.fixed_step_count(dt, t0, t_end, self.adaptive),
+                                                         time_checks.fixed_step_count(dt, t0, t_end, self.adaptive),
                                                          max_steps, self._blind_estimate,
                                                          np.flatnonzero(np.asarray(atol) == 0)
                                                          if not self.method.explicit else None),

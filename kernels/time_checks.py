@@ -1,0 +1,134 @@
+"""Checks of the time arguments of a solve: the integration span, the save times and the step bounds.
+
+Each names the argument, the rule and the value given, and raises :class:`ConfigurationError` (as
+:mod:`kernels.validation` does for the other arguments, whose number checks these share).  Low-precision times get
+messages of their own: equal float32 times may be distinct times rounded together or equal as given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .batch_layout import TEXT
+from .errors import ConfigurationError, describe
+from .validation import as_real, finite_float, reals_or_none
+
+__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count"]
+
+
+def check_span(t_span):
+    """``t_span`` as ``(t0, t_end)`` floats with ``t_end > t0``."""
+    try:
+        if isinstance(t_span, TEXT):  # "05" and b"01" unpack into two characters, or two byte values
+            raise TypeError
+        t0, t_end = t_span
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"t_span must be a pair (t0, t_end) of real numbers; got {describe(t_span)}") from None
+    if any(np.size(end) > 1 for end in (t0, t_end)):  # per-trajectory epochs (an orbital mechanic's trial)
+        raise ConfigurationError(
+            f"t_span must be a pair (t0, t_end) of real numbers, shared by the whole batch; got {describe(t_span)}: "
+            "for trajectories with their own epochs, integrate over the shared span from 0 and keep each epoch as "
+            "a parameter (t + p[k] in rhs); drivers are sampled in absolute time and shared by the batch, so a driven "
+            "model with its own epochs writes its input in rhs as a function of t + p[k] instead of as a driver")
+    t0, t_end = finite_float(t0, "t_span[0]"), finite_float(t_end, "t_span[1]")
+    if not t_end > t0:
+        kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)
+        low = next((k for k in kinds if k.kind == "f" and k.itemsize < 8), None)
+        how = (f"the span is empty: t_span holds {low.name} times, which hold times near {t0:.3g} only to "
+               f"{_spacing_in(t0, low):.3g}: if its ends were meant to differ, give them in float64; if not, the "
+               "state at t0 is y0 itself" if t_end == t0 and low is not None else
+               "the span is empty: the state at t0 is y0 itself" if t_end == t0 else
+               "to integrate backwards, solve dz/ds = -f(-s, z) from s = -t0 to -t_end (the rhs with t and dydt "
+               "negated) and read the saves at s = -t_eval (README, 'Integrating batches')")
+        raise ConfigurationError(
+            f"t_span must satisfy t_end > t0 (forward integration only); got ({t0!r}, {t_end!r}): {how}")
+    return t0, t_end
+
+
+def _spacing_in(value, kind):
+    """``kind``'s spacing at ``value`` where ``kind`` is a float type narrower than float64, else None.
+
+    Equal low-precision times may be distinct times rounded together (1000 float32 saves 1 s apart at an epoch of 7e8
+    hold 157 values: np.unique would drop 843, an orbital mechanic's trial) or equal as given (float32 [0.5, 1, 1, 2]:
+    float64 fixes nothing, a regression hunt); which, the values cannot tell, so the messages give both remedies."""
+    kind = np.dtype(kind)
+    return float(np.spacing(kind.type(value))) if kind.kind == "f" and kind.itemsize < 8 else None
+
+
+def check_t_eval(t_eval, t0, t_end):
+    """Save times: strictly increasing, inside ``[t0, t_end]``; ``None`` means ``[t_end]``."""
+    if t_eval is None:
+        return np.array([t_end])
+    arr = reals_or_none(t_eval, "t_eval")
+    if arr is None:
+        raise ConfigurationError(f"t_eval must be a 1-D array of times (real numbers); got {describe(t_eval)}")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ConfigurationError(f"t_eval must be a non-empty 1-D array; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ConfigurationError("t_eval must be finite; found inf or nan")
+    if np.any(np.diff(arr) <= 0):
+        i = int(np.flatnonzero(np.diff(arr) <= 0)[0])
+        kind = np.dtype(getattr(t_eval, "dtype", None) or np.asarray(t_eval).dtype)  # (a list of np.float32 too)
+        spacing = _spacing_in(arr[i], kind) if arr[i + 1] == arr[i] else None
+        fix = (f"t_eval is {kind.name}, which holds times near {float(arr[i]):.3g} only to {spacing:.3g}: if these "
+               "saves were meant to differ, make them in float64 (np.unique would drop the saves its rounding "
+               "merged); if they repeat as given, pass np.unique(t_eval)" if spacing is not None
+               else "pass np.unique(t_eval), which sorts and drops repeats")
+        raise ConfigurationError(f"t_eval must be strictly increasing; t_eval[{i + 1}] = {float(arr[i + 1])!r} "
+                                 f"follows t_eval[{i}] = {float(arr[i])!r}: {fix}")
+    if arr[0] < t0 or arr[-1] > t_end:
+        raise ConfigurationError(
+            f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]"
+            + _rounded_times_note(t_eval, arr, t0, t_end))
+    return arr
+
+
+def _rounded_times_note(t_eval, arr, t0, t_end):
+    """Why a low-precision ``t_eval`` (float32 from ``jnp.linspace`` or ``np.float32``) lies outside its span, when
+    it is only its own rounding of ``t0`` or ``t_end`` that does; else ''."""
+    kind = getattr(t_eval, "dtype", None)
+    if kind is None or np.dtype(kind).kind != "f" or np.dtype(kind).itemsize >= 8:
+        return ""
+    low = np.dtype(kind).type
+    ends = [(float(arr[0]), t0)] if arr[0] < t0 else []
+    ends += [(float(arr[-1]), t_end)] if arr[-1] > t_end else []
+    if not all(low(value) == low(bound) for value, bound in ends):
+        return ""
+    return (f": t_eval is {np.dtype(kind).name}, whose rounding of {ends[0][1]!r} is {ends[0][0]!r}; make the "
+            "times in float64 (np.linspace(..., dtype=np.float64); converting the rounded array keeps its "
+            "rounding), or end t_span at float(t_eval[-1])")
+
+
+def check_step_bounds(dt_min, dt_max):
+    """``0 <= dt_min < dt_max`` (``dt_max`` may be inf); return both as floats."""
+    low, high = as_real(dt_min), as_real(dt_max)
+    if low is None or high is None:
+        raise ConfigurationError(f"dt_min and dt_max must be real numbers; got {describe(dt_min)}, {describe(dt_max)}")
+    if not (0.0 <= low < high) or math.isinf(low) or math.isnan(high):
+        raise ConfigurationError(f"dt_min and dt_max must satisfy 0 <= dt_min < dt_max; got {low!r}, {high!r}")
+    return low, high
+
+
+def check_fixed_step(dt, t0, t_end, adaptive, what="dt"):
+    """Refuse a fixed step ``dt`` longer than the span ``t_end - t0``.
+
+    Such a step would be cut to the span: one step over the whole interval, whose
+    result is as wrong as the step is large, with status success.  An adaptive
+    first step may be longer; the loop cuts it to the span and the controller
+    shrinks it when its error is too large.
+    """
+    if adaptive or dt is None or dt <= t_end - t0:
+        return
+    raise ConfigurationError(
+        f"{what}={dt!r} is longer than the integration span t_end - t0 = {t_end - t0!r}: fixed-step "
+        f"integration would take one step over the whole span; use {what} <= {t_end - t0!r} "
+        f"(the span / the number of steps)")
+
+
+def fixed_step_count(dt, t0, t_end, adaptive):
+    """The fewest fixed steps of ``dt`` that reach ``t_end`` (saves may add some), or None for adaptive runs."""
+    if adaptive or dt is None:
+        return None
+    return math.ceil((t_end - t0) / dt * (1.0 - 1e-12))
