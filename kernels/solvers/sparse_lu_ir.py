@@ -33,6 +33,7 @@ the singular exit and the returned status), which calls back per pivot, and
 
 from __future__ import annotations
 
+import hashlib
 import operator
 
 from llvmlite import ir
@@ -43,6 +44,40 @@ from ..approx import emit_pivot_reciprocal
 
 __all__ = ["Emitter", "lu_factor_intrinsic", "lu_solve_intrinsic", "float_vector", "factor_intrinsic",
            "solve_intrinsic"]
+
+
+def _outlined(context, builder, signature, args, body, result, key):
+    """``body(context, builder, signature, args)`` emitted into a ``noinline`` function of its own, and a call to it.
+
+    For a factor or solve in "memory" storage on the CUDA target (issue #10): NVVM at -O3 spent most of a radau
+    kernel's compile (9.6 of 18.8 s offline at 64 states) optimising the step with both LU factors and solves
+    inlined into it; outlined, it optimises each apart (3.5 s) and ptxas still inlines the bodies at their call
+    sites (one .text section, no call in the SASS).  A factor in "registers" storage stays inline: NVVM must see
+    its loads and stores to keep it in registers.  ``result``: the LLVM return type, or None for void.
+
+    ``key`` (with the signature) names the function: everything its body depends on.  Numba links each
+    caller's module into the kernel's, where functions of one name are one function (weak linkage): two
+    bodies must never share a name (a per-module unique name gave the factor and the solve one, and both
+    calls ran the solve), and equal bodies may.
+    """
+    types_in = [context.get_value_type(t) for t in signature.args]
+    digest = hashlib.sha1(repr((key, str(signature))).encode()).hexdigest()[:20]
+    fn = ir.Function(builder.module, ir.FunctionType(result or ir.VoidType(), types_in),
+                     name=f"bufferplan_lu_{digest}")
+    fn.linkage = "internal"
+    fn.attributes.add("noinline")
+    inner = ir.IRBuilder(fn.append_basic_block("entry"))
+    value = body(context, inner, signature, list(fn.args))
+    if result is None:
+        inner.ret_void()
+    else:
+        inner.ret(value)
+    call = builder.call(fn, list(args))
+    return call if result is not None else context.get_dummy_value()
+
+
+def _on_cuda(context):
+    return type(context).__name__ == "CUDATargetContext"
 
 
 class _Slots:
@@ -130,7 +165,7 @@ class Emitter:
 
     def __init__(self, context, builder, arrays, memory=False):
         self.builder = builder
-        self.cuda = type(context).__name__ == "CUDATargetContext"  # (the CPU target in tests: divisions)
+        self.cuda = _on_cuda(context)  # (the CPU target in tests: divisions)
         self.memory = bool(memory) and self.cuda
         self.arrays = [_Slots(context, builder, aryty, value, self.memory and k == 0)
                        for k, (aryty, value) in enumerate(arrays)]
@@ -193,7 +228,7 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
         if not float_vector(a):
             return None
 
-        def codegen(context, builder, signature, args):
+        def body(context, builder, signature, args):
             emitter = Emitter(context, builder, [(signature.args[0], args[0])], memory)
             given, words = width * program.pattern, width * program.nnz
             for s in range(given, words):
@@ -236,6 +271,12 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
             code.add_incoming(ir.Constant(ir.IntType(32), int(singular)), exit_singular)
             return code
 
+        def codegen(context, builder, signature, args):
+            if memory and _on_cuda(context):
+                key = ("factor", eliminate.__module__, eliminate.__qualname__, program, eps, tiny, ok, singular, width)
+                return _outlined(context, builder, signature, args, body, ir.IntType(32), key)
+            return body(context, builder, signature, args)
+
         return types.int32(a), codegen
 
     return sparse_lu_factor
@@ -265,11 +306,12 @@ def factor_intrinsic(program, eps, tiny, ok, singular, memory=False):
     return lu_factor_intrinsic(program, eps, tiny, ok, singular, 1, _eliminate, memory)
 
 
-def lu_solve_intrinsic(emit, memory=False):
+def lu_solve_intrinsic(emit, key, memory=False):
     """An intrinsic ``solve(a, b)`` (two float vectors of one dtype) whose code ``emit(emitter)`` writes.
 
     The frame both forms share; ``emitter`` reads the factor as array 0 (in memory with ``memory``)
-    and ``b`` as array 1.
+    and ``b`` as array 1.  ``key``: what ``emit``'s code depends on (hashable, with a deterministic repr:
+    the form and its program), which names the outlined body in memory storage (:func:`_outlined`).
     """
 
     @intrinsic
@@ -277,8 +319,13 @@ def lu_solve_intrinsic(emit, memory=False):
         if not (float_vector(a) and float_vector(b) and a.dtype == b.dtype):
             return None
 
-        def codegen(context, builder, signature, args):
+        def body(context, builder, signature, args):
             emit(Emitter(context, builder, list(zip(signature.args, args)), memory))
+
+        def codegen(context, builder, signature, args):
+            if memory and _on_cuda(context):
+                return _outlined(context, builder, signature, args, body, None, ("solve", key))
+            body(context, builder, signature, args)
             return context.get_dummy_value()
 
         return types.void(a, b), codegen
@@ -306,4 +353,4 @@ def solve_intrinsic(program, memory=False):
             value = builder.fsub(emitter.load(i, 1), dot(upper)) if upper else emitter.load(i, 1)
             emitter.store(builder.fmul(value, emitter.load(diagonal)), i, 1)
 
-    return lu_solve_intrinsic(emit, memory)
+    return lu_solve_intrinsic(emit, (__name__, program), memory)

@@ -81,7 +81,7 @@ def test_bad_storage_is_refused():
 
 
 _SCRIPT = """
-import json, sys
+import json, re, sys
 import numpy as np
 from numba import cuda, float32, float64
 import kernels
@@ -112,7 +112,8 @@ for storage, placement, precision in json.loads(sys.argv[1]):
         ptx, _ = cuda.compile_ptx(scope["kernel"], f"void({array}, {array}, {array})", cc=(9, 0))
     width = precision[-2:]
     # the inline PTX's own spelling (one space after the opcode; what NVVM writes has a tab)
-    rows.append([storage, placement, precision, ptx.count(f"ld.f{width} %"), ptx.count(f"st.f{width} [")])
+    rows.append([storage, placement, precision, ptx.count(f"ld.f{width} %"), ptx.count(f"st.f{width} ["),
+                 len(set(re.findall(r"call[.a-z]*\\s[^;]*?(bufferplan_lu_[0-9a-f]+)", ptx)))])
 print(json.dumps(rows))
 """
 
@@ -140,8 +141,12 @@ def test_memory_storage_reads_and_writes_the_factor_where_written():
              ["memory", "local", "float64"]]
     here = os.path.dirname(os.path.abspath(__file__))  # the script plans and lays out with solver_helpers
     counted = {tuple(row[:3]): tuple(row[3:]) for row in run_cases_on_cuda_target(_SCRIPT, cases, args=(here,))}
-    assert counted[("memory", "local", "float32")] == (loads, stores)
-    assert counted[("memory if shared", "shared", "float32")] == (loads, stores)
-    assert counted[("memory", "local", "float64")] == (loads, stores)
-    assert counted[("registers", "local", "float32")] == (0, 0)
-    assert counted[("memory if shared", "local", "float32")] == (0, 0)
+    # held in memory, the factor and the solve are each a noinline function of their own, called by a name of
+    # its own (one shared name ran the solve twice: functions of one name are one in the linked kernel): NVVM
+    # optimises them apart from the step (radau at 64 states: 9.6 s of NVVM down to 3.5, issue #10); held in
+    # registers they stay inline, where NVVM keeps the factor in registers
+    assert counted[("memory", "local", "float32")] == (loads, stores, 2)
+    assert counted[("memory if shared", "shared", "float32")] == (loads, stores, 2)
+    assert counted[("memory", "local", "float64")] == (loads, stores, 2)
+    assert counted[("registers", "local", "float32")] == (0, 0, 0)
+    assert counted[("memory if shared", "local", "float32")] == (0, 0, 0)
