@@ -100,11 +100,11 @@ def check_plan(plan, tree, precision, block_size, device, what):
 # What a plan past CUDA's local memory per thread says for an implicit method (solve_plan's memory_hint), by
 # family; a radau user was told to take gmres, which radau does not have (a user's trial)
 MEMORY_HINTS = {
-    "firk": ("The FIRK methods' (radau, gauss4) n-by-n block factors are most of it, and they solve with an LU only: "
-             "solver='lu' (the default) takes a sparse LU where the Jacobian's pattern is at most half full (the "
-             "pattern is probed from rhs, or give SolverOptions(pattern=...)); or take rodas5p or kvaerno5 with "
+    "firk": ("The FIRK methods' (radau, gauss4) n-by-n block factors take n^2 elements each, and they solve with an "
+             "LU only: solver='lu' (the default) takes a sparse LU where the Jacobian's pattern is at most half full "
+             "(the pattern is probed from rhs, or give SolverOptions(pattern=...)); or take rodas5p or kvaerno5 with "
              "solver='gmres', which needs no matrix"),
-    "other": ("An implicit method's n-by-n matrix is most of it: solver='gmres' (or 'bicgstab') needs none, and "
+    "other": ("An implicit method's n-by-n matrix takes n^2 elements: solver='gmres' (or 'bicgstab') needs none, and "
               "solver='lu' (the default) takes a sparse LU where the Jacobian's pattern is at most half full"),
 }
 

@@ -88,7 +88,7 @@ def cmd_plan(args, out):
               "read it and ran to the end", file=sys.stderr)
     if args.json:
         out.save(args.json, plan_json_text(plan))
-    print(report.plan_report(plan), file=sys.stderr if args.json == "-" else out)
+    print(report.plan_report(plan, problem), file=sys.stderr if args.json == "-" else out)
     return 0
 
 
@@ -209,7 +209,7 @@ def cmd_demo(args, out):
     print(f"demo: {args.method} integrator (component tree in planner/demo.py), {len(problem.buffers)} buffers, "
           f"{problem.precision}, block size {problem.block_size}, {problem.device.name}, capacity "
           f"{problem.capacity_elems} shared elements/thread\n", file=out)
-    print(report.plan_report(plan) + "\n\n" + report.comparison_table(results), file=out)
+    print(report.plan_report(plan, problem) + "\n\n" + report.comparison_table(results), file=out)
     return 0
 
 

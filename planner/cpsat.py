@@ -39,10 +39,10 @@ from ortools.sat.python import cp_model
 
 from .errors import ConfigurationError, InfeasibleError
 from .greedy import greedy_offsets
-from .interference import Interference, _lifetimes, live_peak
+from .interference import _lifetimes, components, live_peak, live_size
 from .ints import check_search_args
 from .plan import build_plan
-from .selection import choose_greedily, pinned_shared
+from .selection import choose_greedily, greedy_answer, no_layout_message, pinned_shared
 from .wording import format_count
 
 WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
@@ -132,10 +132,13 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     candidates = [b for b in problem.planned if b.size_elems > 0 and problem.shareable(b)
                   and (b.name in pinned or (_score(b) > 0 and b.size_elems <= problem.capacity_elems))]
     _check_objective_range([b for b in candidates if b.name not in pinned])
-    graph = Interference(problem, [b.name for b in candidates])
-    parts = sorted(graph.components(), key=lambda c: (-len(c), c))
     floor = live_peak(problem, pinned)  # no plan peaks lower: no part need go below it
-    facts = {"sizes": sizes, "lifetimes": lifetimes, "floor": floor, "degree": graph.degree, "goal": goal}
+    facts = {"sizes": sizes, "lifetimes": lifetimes, "floor": floor, "goal": goal}
+    early = greedy_answer(problem, [b.name for b in candidates], hint, facts, time.perf_counter() > deadline - reserve)
+    if early is not None:  # no model to build: greedy's layout is the answer
+        offsets.update(early[0])
+        return _assemble(problem, offsets, early[1], early[2], (time.perf_counter() - start, 0.0), start)
+    parts, facts["degree"] = components(problem, [b.name for b in candidates])
     statuses, bound, setup, search = [], floor, time.perf_counter() - start, 0.0
     for i, names in enumerate(parts):
         begin = time.perf_counter()
@@ -149,12 +152,18 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
         setup, search = setup + times[0], search + times[1]
         setup += time.perf_counter() - begin - sum(times)  # the part's own set-up
     status = next((s for s in ("GREEDY_FALLBACK", "FEASIBLE") if s in statuses), "OPTIMAL")
-    done = time.perf_counter()
     # ``bound`` is what the parts proved, not the plan's own live size: while which auto buffers go shared
     # is unproven (a fallback, a search cut short), that size bounds only this plan's choice.
-    fields = {"planner": "cpsat", "status": status, "objective_value": float(_peak(sizes, offsets)),
-              "lower_bound": bound, "setup_seconds": setup}
-    fields["solve_seconds"] = search + time.perf_counter() - done
+    return _assemble(problem, offsets, status, bound, (setup, search), start)
+
+
+def _assemble(problem, offsets, status, bound, times, start):
+    """The verified Plan of the shared ``offsets``; ``times``: (set-up s, search s), the assembly counted in
+    the search's (as the verification is not)."""
+    done = time.perf_counter()
+    fields = {"planner": "cpsat", "status": status, "objective_value": float(_peak(problem.by_name(), offsets)),
+              "lower_bound": bound, "setup_seconds": times[0]}
+    fields["solve_seconds"] = times[1] + time.perf_counter() - done
     return build_plan(problem, offsets, fields, start=start)
 
 
@@ -196,7 +205,7 @@ class _Part:
         self.pinned = {n for n in names if n in pinned}
         if self.hint is not None and len(self.hint) == len(names):
             self.pinned = set(names)  # greedy fits every candidate: phase 1 is settled
-        self.live = _live(self.sizes, facts["lifetimes"], self.pinned)
+        self.live = live_size(self.sizes, facts["lifetimes"], self.pinned)
 
     def solve(self, deadline):
         """(offsets in elements, status, proven lower bound on the peak in elements, (set-up s, search s)).
@@ -239,8 +248,10 @@ class _Part:
             if result is None:
                 return None
             proven_weight = result[1] == "OPTIMAL"
-            if self.goal == "fit":  # phase 1's layout is within the capacity
-                return result[0], result[1], model.peak_units(result[0]), model.lowest()
+            if self.goal == "fit":  # phase 1's layout is within the capacity; optimal only with a proven peak
+                peak = model.peak_units(result[0])
+                status = "OPTIMAL" if result[1] == "OPTIMAL" and peak <= model.lowest() else "FEASIBLE"
+                return result[0], status, peak, model.lowest()
             model.fix_weight(result[2], result[0])
         result = None
         if model.hint is None:  # first any layout within the capacity: the plan hangs on it
@@ -285,10 +296,7 @@ class _Part:
 
     def _fallback(self, begin, built):
         if self.hint is None:
-            raise InfeasibleError(
-                f"shared budget: no layout of the buffers pinned shared within {self.problem.capacity_elems} "
-                f"elements per thread was found in the time limit (they need at least {self.live} at one "
-                "program point, and the greedy layout overshoots); raise time_limit_s or pin some buffers local")
+            raise InfeasibleError(no_layout_message(self.problem, self.live))
         # Proven: the pinned buffers' live size (all candidates' when greedy placed every one shared, which
         # the objective's first term then demands); greedy's own live size proves nothing about the problem.
         bound = max(self.floor, self.live)
@@ -312,7 +320,7 @@ class _Model:
         self.spans = {n: [k for lo, hi in lifetimes[n] for k in range(rank[lo], rank[hi])] for n in names}
         self.model = m = cp_model.CpModel()
         # At least the part's live size (rounded up); never forced below the plan's floor (rounded down).
-        live, floor = _live(self.sizes, lifetimes, pinned.intersection(names)), facts["floor"]
+        live, floor = live_size(self.sizes, lifetimes, pinned.intersection(names)), facts["floor"]
         self.peak = m.NewIntVar(min(max(-(-live // self.unit), floor // self.unit), cap), cap, "peak")
         self.auto = [n for n in names if n not in pinned]
         self.present, self.offset, self.hint = {}, {}, None
@@ -341,7 +349,9 @@ class _Model:
         for n in names if self.auto else ():  # redundant: the peak is at least the present size alive
             for k in self.spans[n]:
                 alive.setdefault(k, []).append(n)
-        for k in sorted(alive):
+        for i, k in enumerate(sorted(alive)):
+            if i % 256 == 0 and time.perf_counter() > deadline:
+                raise _OutOfTime
             m.Add(self.peak >= sum(self.units[n] * self.present[n] for n in alive[k]))
 
     def _bottom(self, pinned, degree):
@@ -479,13 +489,3 @@ def _rebase(offsets, bottom, units, unit):
             out[n] = off - sum(size for start, size in ranges if start < off) + lift
     return out
 
-
-def _live(sizes, lifetimes, names):
-    """The largest total size alive at one program point among ``names`` (half-open lifetimes)."""
-    events = sorted((t, end, sizes[n].size_elems) for n in names for lo, hi in lifetimes[n]
-                    for t, end in ((lo, 1), (hi, 0)))
-    live = peak = 0
-    for _, starts, size in events:
-        live += size if starts else -size
-        peak = max(peak, live)
-    return peak

@@ -2,7 +2,7 @@
 
 import time
 
-from .interference import Interference
+from .interference import Interference, alive_together
 from .plan import build_plan
 from .selection import choose_greedily
 
@@ -13,9 +13,12 @@ def greedy_offsets(problem, names, graph=None, limit=None):
     Each buffer takes the lowest address whose range is free of every
     already-placed buffer it interferes with. ``graph`` is an interference graph
     over exactly ``names`` (an Interference, or the SubGraph that
-    ``choose_greedily`` grows) when the caller has one. With ``limit``, the layout
-    stops and returns None as soon as a buffer's end passes it.
+    ``choose_greedily`` grows) when the caller has one; without one, buffers all
+    alive at one program point are stacked (:func:`stack`) and no graph is built.
+    With ``limit``, the layout stops and returns None as soon as a buffer's end passes it.
     """
+    if graph is None and alive_together(problem, names):
+        return stack(problem, names, limit)
     graph = graph if graph is not None else Interference(problem, names)
     sizes = problem.by_name()
     size = [sizes[n].size_elems for n in graph.names]
@@ -38,6 +41,22 @@ def greedy_offsets(problem, names, graph=None, limit=None):
             return None  # greedy's peak only grows: this layout passes the limit
         start[i], end[i] = candidate, candidate + need
     return dict(zip(graph.names, start))
+
+
+def stack(problem, names, limit=None):
+    """:func:`greedy_offsets` of buffers all alive at one program point, without their n^2 interference pairs.
+
+    Every buffer interferes with every other, so all degrees tie and the order is size, then name; the
+    placed buffers fill [0, end) without a gap, so each goes on top (size 0: at 0). None once past ``limit``.
+    """
+    sizes = problem.by_name()
+    offsets, end = {}, 0
+    for n in sorted(names, key=lambda n: (-sizes[n].size_elems, n)):
+        offsets[n] = end if sizes[n].size_elems else 0
+        end += sizes[n].size_elems
+        if limit is not None and end > limit:
+            return None
+    return {n: offsets[n] for n in names}
 
 
 def plan_greedy(problem, **_):

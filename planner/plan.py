@@ -153,11 +153,12 @@ class Plan:
         if cost is not None:
             try:
                 cost = CostRecord.from_json(cost)
-            except (KeyError, TypeError, AttributeError, ValueError):
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                field = f" (cost.predicted.{exc})" if str(exc).startswith("bound:") else ""
                 raise ConfigurationError(
                     f"plan: malformed plan JSON: 'cost' must be the object a plan was saved with (predicted, "
-                    f"measured, rounds, note), or null; got {cost!r:.80}: drop the key (it only records the auto "
-                    "objective's prediction), or save the plan again") from None
+                    f"measured, rounds, note), or null{field}; got {cost!r:.80}: drop the key (it only records the "
+                    "auto objective's prediction), or save the plan again") from None
         try:
             buffers = tuple(PlannedBuffer(
                 name=b["name"], size_elems=b["size"],
@@ -377,25 +378,35 @@ class Plan:
         self._verify_views_alone(planned)  # so that verify(problem) refuses all that verify() does
 
 
-def local_memory_error(used_bytes, whose="the plan", shared_bytes=None):
+def local_memory_error(used_bytes, whose="the plan", shared_bytes=None, sizes=(), precision=None):
     """The LocalMemoryError of a plan (or of the buffers ``whose`` names) that needs ``used_bytes`` a thread;
-    ``shared_bytes``: the most shared memory one thread could have (the device's per block), where known."""
-    return LocalMemoryError("local memory: " + local_memory_message(used_bytes, whose, shared_bytes))
+    ``shared_bytes``: the most shared memory one thread could have (the device's per block), where known;
+    ``sizes``, ``precision``: see :func:`local_memory_message`."""
+    return LocalMemoryError("local memory: " + local_memory_message(used_bytes, whose, shared_bytes, sizes, precision))
 
 
-def local_memory_message(used_bytes, whose="the plan", shared_bytes=None):
+def local_memory_message(used_bytes, whose="the plan", shared_bytes=None, sizes=(), precision=None):
     """Why a plan whose local memory passes CUDA's limit per thread cannot launch, and what to do.
 
-    Shared memory is offered only where it could take enough: ``shared_bytes`` (the most a thread could have,
-    a block of one thread) unknown, or at least the excess."""
+    ``sizes``: ``(name, bytes)`` of the local buffers, where known: the largest are named, and shared memory
+    is offered only where the buffers small enough for it could take the excess (``shared_bytes``: the most a
+    thread could have, a block of one thread; unknown: offered).  ``precision`` "float64" adds float32's half.
+    (An ecologist's trial: 40200 parameters a trajectory and a 200-state matrix, 321 and 320 KB, were told to
+    go to shared memory, which holds 227 KB a block, and that the matrix was "most of it".)"""
+    cap = float("inf") if shared_bytes is None else shared_bytes
+    movable = min(cap, sum(b for _, b in sizes if b <= cap) if sizes else cap)
     shared = ("put buffers in shared memory (pin them shared, or allow more shared memory), or "
-              if shared_bytes is None or used_bytes - shared_bytes <= LOCAL_BYTES_PER_THREAD_LIMIT else
+              if used_bytes - movable <= LOCAL_BYTES_PER_THREAD_LIMIT else
               f"shared memory cannot take the excess (at most {format_bytes(shared_bytes)} a block, even of one "
-              "thread); ")
-    return (f"{whose}: {format_bytes(used_bytes)} of local memory per thread ({format_kib(used_bytes)}), above "
-            f"CUDA's limit of {LOCAL_BYTES_PER_THREAD_LIMIT} B (512 KiB) per thread: no kernel with it can launch; "
-            f"{shared}make the buffers smaller (fewer states; for an implicit integrator, a sparse or matrix-free "
-            "linear solver)")
+              "thread, and only whole buffers that fit it); " if shared_bytes is not None else "")
+    largest = sorted(sizes, key=lambda item: -item[1])[:3]
+    named = (" (the largest: " + ", ".join(f"{name} {format_bytes(b)}" for name, b in largest) + ")"
+             if largest else "")
+    half = ("; in float32 (precision=np.float32) the same buffers take half" if precision == "float64" else "")
+    return (f"{whose}: {format_bytes(used_bytes)} of local memory per thread ({format_kib(used_bytes)}){named}, "
+            f"above CUDA's limit of {LOCAL_BYTES_PER_THREAD_LIMIT} B (512 KiB) per thread: no kernel with it can "
+            f"launch; {shared}make the buffers smaller (fewer states or parameters a trajectory; for an implicit "
+            f"integrator, a sparse or matrix-free linear solver){half}")
 
 
 def _itemsize(plan):
@@ -467,7 +478,10 @@ def build_plan(problem, shared_offsets, provenance_fields, start=None):
     declared = problem.by_name()
     used = plan.local_bytes(lambda p: itemsize(declared[p.name].precision or problem.precision))
     if used > LOCAL_BYTES_PER_THREAD_LIMIT:
-        raise local_memory_error(used, shared_bytes=problem.device.max_shared_bytes_per_block)
+        sizes = [(p.name, p.size_elems * itemsize(declared[p.name].precision or problem.precision))
+                 for p in plan.buffers if p.view_of is None and p.placement is not Placement.SHARED]
+        raise local_memory_error(used, shared_bytes=problem.device.max_shared_bytes_per_block, sizes=sizes,
+                                 precision=problem.precision)
     plan.verify(problem)
     end = time.perf_counter()
     times = {"verify_seconds": end - begin}

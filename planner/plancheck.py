@@ -86,3 +86,22 @@ def check_provenance(plan):
         raise PlanError("provenance", f"lower_bound {p.lower_bound} is above the plan's shared peak of "
                         f"{plan.shared_elements} elements, which a {p.planner} {p.status} plan reaches: the plan "
                         "was edited by hand; re-plan the problem")
+    check_proven_peak(plan)
+
+
+def check_proven_peak(plan):
+    """PlanError "provenance" for a plan whose status says its peak is proven optimal (OPTIMAL, or
+    AUTO_TIME_LIMIT: optimal for the buffers its cut search kept local) with a lower bound below that peak.
+
+    What CP-SAT proves optimal is the min-shared objective: the most weight shared, then the lowest peak.
+    Under the "min-peak" goal the bound is then the peak itself; under "fit" (the first layout within the
+    capacity) a plan is OPTIMAL only where its peak meets the proven bound too (a layout above it is
+    FEASIBLE, also where the weight shared was proven the most, since 2026-12-05). So a lower bound under
+    an optimal peak proves the plan edited by hand: one lowered to 0 was accepted until 2026-12-05.
+    """
+    p = plan.provenance
+    if p.status in ("OPTIMAL", AUTO_TIME_LIMIT) and p.lower_bound < plan.shared_elements:
+        raise PlanError("provenance", f"lower_bound {p.lower_bound} is below the plan's shared peak of "
+                        f"{plan.shared_elements} elements, but its status {p.status} says that peak is proven "
+                        "optimal, which makes the peak its own lower bound: the plan was edited by hand; "
+                        "re-plan the problem")

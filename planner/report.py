@@ -1,7 +1,10 @@
 """Plain-text tables of plans and planner comparisons, for the CLI."""
 
+import math
+
 from .buffers import Placement
 from .errors import ConfigurationError
+from .selection import auto_candidates
 from .wording import format_bytes
 
 COMPARE_HEADERS = ("planner", "peak", "stride", "bytes/block", "local", "live size", "proven bound", "status",
@@ -53,8 +56,9 @@ def plan_table(plan):
     return format_table(("buffer", "size", "placement", "offset", "lifetime"), plan_rows(plan))
 
 
-def plan_totals(plan):
-    """The totals and provenance, one ``label  value`` line each."""
+def plan_totals(plan, problem=None):
+    """The totals and provenance, one ``label  value`` line each; with the ``problem`` it was made from, the
+    lower bound line can say that a plan meeting it is optimal where no buffer's placement was left to choose."""
     p = plan.provenance
     counts = {pl: _count(sum(1 for b in plan.buffers if b.placement is pl and b.view_of is None), "buffer")
               for pl in Placement}
@@ -68,7 +72,7 @@ def plan_totals(plan):
                              f"{_bytes(plan, Placement.PERSISTENT_LOCAL)} ({counts[Placement.PERSISTENT_LOCAL]})"),
         ("planner", p.planner),
         ("status", p.status),
-        ("lower bound", f"{p.lower_bound} ({_gap(plan)})"),
+        ("lower bound", f"{p.lower_bound} ({_gap(plan, problem is not None and not auto_candidates(problem))})"),
         ("solve time", f"{p.solve_seconds:.3f} s"),
     ]
     if p.total_seconds is not None:
@@ -86,15 +90,20 @@ def _bytes(plan, placement):
         return "? B"
 
 
-def _gap(plan):
+def _gap(plan, pinned=False):
     """The peak's gap to the lower bound; for a plan not proven optimal with no gap, why 0 proves nothing.
 
     The lower bound is on the peak of the buffers a plan must share (those pinned, or every candidate
     when all fit); while which ``auto`` buffers go shared is unproven (a fallback, a search cut short),
-    a plan keeping them local can meet it with a peak no better placement would have.
+    a plan keeping them local can meet it with a peak no better placement would have. ``pinned``: the
+    problem has no ``auto`` buffer that may go shared (a MiniMalloc CSV), so there is no such choice and
+    a peak at its live size is optimal, whatever the planner (greedy's said "not proven" until 2026-12-05).
     """
     p = plan.provenance
     gap = plan.shared_elements - p.lower_bound
+    if pinned and gap == 0 and p.status != "OPTIMAL":
+        return ("gap 0 elements, 0.0%: optimal, as every buffer that may go shared is pinned shared (no choice of "
+                "which go shared) and no layout of them peaks below this bound, their live size")
     if p.objective_seconds is not None and p.lower_bound:  # auto: the bound is on its own choice (a CLI user's trial: greedy's
         # choice peaked at 235 under cpsat's "proven" 687)
         return (f"gap {gap} elements to this bound, which is on the peak of the buffers this plan shares: the auto "
@@ -102,8 +111,20 @@ def _gap(plan):
     if gap == 0 and p.status != "OPTIMAL":
         return (f"gap 0 elements to this bound, but not proven optimal ({p.status}): the bound is on the peak of "
                 "the buffers the plan shares, not on which buffers go shared")
-    gap_pct = f", {100.0 * gap / plan.shared_elements:.1f}%" if plan.shared_elements else ""
+    gap_pct = f", {percent(gap, plan.shared_elements)}" if plan.shared_elements else ""
     return f"gap {gap} elements{gap_pct}"
+
+
+def percent(part, whole):
+    """``part`` as a percentage of ``whole`` (> 0) with enough decimals that a nonzero part never reads 0.0 %:
+    one decimal from 0.1 %, two significant digits below, "<0.001%" below that (a gap of 2710 elements on
+    10^8 read "0.0%" until 2026-12-05)."""
+    share = 100.0 * part / whole
+    if part == 0 or abs(share) >= 0.1:
+        return f"{share:.1f}%"
+    if abs(share) < 0.001:
+        return ("<" if share > 0 else ">-") + "0.001%"
+    return f"{share:.{1 - math.floor(math.log10(abs(share)))}f}%"
 
 
 def _time_parts(p):
@@ -117,9 +138,9 @@ def _time_parts(p):
     return ", ".join(f"{label} {seconds or 0.0:.3f} s" for label, seconds in parts)
 
 
-def plan_report(plan):
-    """The plan table, a blank line, then the totals."""
-    return plan_table(plan) + "\n\n" + plan_totals(plan)
+def plan_report(plan, problem=None):
+    """The plan table, a blank line, then the totals (``problem``: see :func:`plan_totals`)."""
+    return plan_table(plan) + "\n\n" + plan_totals(plan, problem)
 
 
 def _count(n, noun):

@@ -10,7 +10,7 @@ import time
 from .buffers import Location, itemsize
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import InfeasibleError
-from .interference import Interference, SubGraph, _lifetimes, live_peak
+from .interference import Interference, SubGraph, _lifetimes, alive_together, live_peak, live_size
 from .plan import local_memory_error
 
 
@@ -28,9 +28,11 @@ def pinned_shared(problem):
     local = sum(b.size_elems * itemsize(b.precision or problem.precision) for b in problem.planned
                 if not problem.shareable(b))  # local in every plan
     if local > LOCAL_BYTES_PER_THREAD_LIMIT:
+        sizes = [(b.name, b.size_elems * itemsize(b.precision or problem.precision)) for b in problem.planned
+                 if not problem.shareable(b)]
         raise local_memory_error(
             local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)",
-            shared_bytes=problem.device.max_shared_bytes_per_block)
+            shared_bytes=problem.device.max_shared_bytes_per_block, sizes=sizes, precision=problem.precision)
     return names
 
 
@@ -49,6 +51,14 @@ def budget_message(problem, need):
         msg += (f"; shared_capacity (or --capacity) is {cap} elements per thread: raise it to at least "
                 f"{need}, leave it out to derive it from the device, or pin some buffers local")
     return msg
+
+
+def no_layout_message(problem, live):
+    """Why a search found no layout of the buffers pinned shared (``live`` elements alive at once) within the
+    capacity in its time, greedy's overshooting it."""
+    return (f"shared budget: no layout of the buffers pinned shared within {problem.capacity_elems} elements per "
+            f"thread was found in the time limit (they need at least {live} at one program point, and the greedy "
+            "layout overshoots); raise time_limit_s or pin some buffers local")
 
 
 def _block_advice(fits):
@@ -87,11 +97,12 @@ def choose_greedily(problem, layout, deadline=None):
     without a layout: no layout could fit it. Past ``deadline`` (a ``time.perf_counter()``
     reading) the layout is no longer redone for each candidate: every candidate left is put at
     the lowest offset free of its placed neighbours, and kept where that fits the capacity, so
-    that the layout returned has tried every candidate whatever the time.
+    that the layout returned has tried every candidate whatever the time. Buffers all alive at
+    one program point get no graph (``graph`` None; see :func:`_graph`).
     """
     names = pinned_shared(problem)
     candidates = auto_candidates(problem)
-    graph = SubGraph(Interference(problem, names + [b.name for b in candidates]), names)
+    graph = _graph(problem, names, candidates)
     cap = problem.capacity_elems
     offsets = layout(problem, names, graph)
     peak = _peak(problem, offsets)
@@ -100,7 +111,15 @@ def choose_greedily(problem, layout, deadline=None):
             f"shared budget: this planner's layout of the buffers pinned shared takes {peak} elements per "
             f"thread, the budget admits {cap} (over by {peak - cap}); "
             f"their live lower bound is {live_peak(problem, names)}, so the cpsat planner may still fit them")
+    if not candidates:  # nothing to add: the layout of the pinned buffers is the answer
+        return offsets
     live = _LiveProfile(problem, names)
+    if graph is None:  # greedy's and sequential's layouts stack them: one fits when their live size does
+        for b in candidates:
+            if live.fits(b, cap):
+                live.add(b)
+                names.append(b.name)
+        return layout(problem, names, None)
     late, sizes = False, problem.by_name()
     for b in candidates:
         late = late or (deadline is not None and time.perf_counter() > deadline)
@@ -124,6 +143,43 @@ def choose_greedily(problem, layout, deadline=None):
         else:
             graph.pop()
     return offsets
+
+
+def _graph(problem, names, candidates):
+    """The interference graph the layouts get: None for buffers all alive at one program point (their
+    n^2 pairs took seconds and gigabytes for thousands of buffers, and every layout of them is a stack
+    whose peak is its live size), the graph itself when no candidate is to be added, else a SubGraph
+    over ``names`` that grows by the candidates kept."""
+    everyone = names + [b.name for b in candidates]
+    if alive_together(problem, everyone):
+        return None
+    full = Interference(problem, everyone)
+    return SubGraph(full, names) if candidates else full
+
+
+def greedy_answer(problem, names, hint, facts, late):
+    """(offsets, status, proven bound) of the layout ``hint`` (choose_greedily's) when a search need not run,
+    else None: CP-SAT's short cut and its fallback past the deadline.
+
+    ``names`` are the candidates a search would place (each of positive score), ``facts`` holds ``sizes``
+    and ``lifetimes`` by name, the ``floor`` (the pinned buffers' live size) and the ``goal``. Where greedy
+    shared every candidate, which buffers go shared is settled (the best layout shares them all; a problem
+    whose buffers are all pinned has no other choice) and their live size is a proven bound: a layout at
+    it is optimal, and under "fit" any layout of them is the answer. Past the deadline (``late``: a dense
+    problem's greedy layout took seconds) the layout is returned as GREEDY_FALLBACK; without one, the
+    InfeasibleError of a search that found nothing.
+    """
+    if hint is None:
+        if late:
+            raise InfeasibleError(no_layout_message(problem, facts["floor"]))
+        return None
+    layout = {n: hint[n] for n in names if n in hint}
+    settled = len(layout) == len(names)
+    bound = max(facts["floor"], live_size(facts["sizes"], facts["lifetimes"], names) if settled else 0)
+    optimal = settled and _peak(problem, layout) <= bound
+    if optimal or (settled and facts["goal"] == "fit"):
+        return layout, "OPTIMAL" if optimal else "FEASIBLE", bound
+    return (layout, "GREEDY_FALLBACK", bound) if late else None
 
 
 def _lowest_free(graph, offsets, name, size, sizes):

@@ -62,7 +62,8 @@ def test_the_bound_round_trips_and_a_plan_with_an_unknown_one_is_refused():
     assert Plan.from_json(data).cost.predicted.bound == ""
     for bad in ("banana", None):
         data["cost"]["predicted"]["bound"] = bad
-        with pytest.raises(ConfigurationError, match="malformed plan JSON: 'cost'"):
+        with pytest.raises(ConfigurationError, match=r"malformed plan JSON: 'cost'.*\(cost\.predicted\.bound: "
+                                                     r"expected one of \('', 'latency', 'local traffic'\)"):
             Plan.from_json(data)
 
 

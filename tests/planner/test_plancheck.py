@@ -2,10 +2,13 @@
 peak were accepted by Plan.from_json and Plan.verify (a user's trial, 2026-12-05)."""
 
 import copy
+import json
 
 import pytest
+from cli_helpers import run, write_json
 
 from planner import Buffer, ConfigurationError, Plan, PlanError, PlanningProblem, solve
+from planner.device import without_shared_limit
 
 
 def _problem():
@@ -50,3 +53,61 @@ def test_the_plans_the_planners_give_pass():
         plan = Plan.from_json(solve(problem, planner).to_json())
         plan.verify(problem)
         assert plan.provenance.lower_bound <= plan.shared_elements
+
+
+def _pinned_tiny():
+    """tiny.12.csv of the trial: four buffers of 4, peak 12."""
+    lifetimes = ((0, 2), (1, 3), (2, 4), (0, 4))
+    return PlanningProblem(tuple(Buffer(f"b{i}", 4, "shared", lifetime=(lt,)) for i, lt in enumerate(lifetimes)),
+                           device=without_shared_limit("h100"), shared_capacity=12, block_size=1)
+
+
+@pytest.mark.parametrize("status", ["OPTIMAL", "AUTO_TIME_LIMIT"])
+@pytest.mark.parametrize("bound", [0, 11])
+def test_a_bound_lowered_under_an_optimal_peak_is_refused(status, bound):
+    """An OPTIMAL plan's lower_bound edited to 0 verified OK (a user's trial, 2026-12-05): a proven-optimal peak
+    is its own bound, under "min-peak" and, since then, under "fit" (below)."""
+    problem = _pinned_tiny()
+    data = copy.deepcopy(solve(problem, "cpsat", goal="fit").to_json())
+    assert data["provenance"]["status"] == "OPTIMAL" and data["provenance"]["lower_bound"] == 12
+    data["provenance"].update(status=status, lower_bound=bound)
+    plan = Plan.from_json(data)
+    for against in (problem, None):
+        with pytest.raises(PlanError, match=rf"provenance: lower_bound {bound} is below the plan's shared peak of 12 "
+                                            rf"elements, but its status {status} says that peak is proven optimal"):
+            plan.verify(against)
+
+
+@pytest.mark.parametrize("status", ["FEASIBLE", "GREEDY_FALLBACK"])
+def test_a_plan_not_proven_optimal_keeps_a_bound_below_its_peak(status):
+    problem = _pinned_tiny()
+    data = copy.deepcopy(solve(problem, "cpsat").to_json())
+    data["provenance"].update(status=status, lower_bound=10)
+    Plan.from_json(data).verify(problem)
+
+
+def test_a_fit_plan_is_optimal_only_where_its_peak_meets_its_bound():
+    """Under "fit", CP-SAT's proof that the most weight went shared was reported OPTIMAL with a bound of 0 under a
+    peak of 5: no proof about the peak, which the verify rule above would refuse. Now FEASIBLE."""
+    problem = PlanningProblem((Buffer("b0", 5, "auto", lifetime=((5, 7),)), Buffer("b1", 5, "auto", lifetime=((2, 6),)),
+                               Buffer("b2", 3, "local", lifetime=((6, 8),), weight=2.5)),
+                              device=without_shared_limit("h100"), shared_capacity=7, block_size=1)
+    fit = solve(problem, "cpsat", goal="fit", workers=1)
+    assert (fit.shared_elements, fit.provenance.lower_bound, fit.provenance.status) == (5, 0, "FEASIBLE")
+    low = solve(problem, "cpsat", goal="min-peak", workers=1)
+    assert (low.shared_elements, low.provenance.lower_bound, low.provenance.status) == (5, 5, "OPTIMAL")
+    for plan in (fit, low):
+        Plan.from_json(plan.to_json()).verify(problem)
+
+
+def test_verify_of_an_optimal_plan_with_its_bound_lowered_fails_on_the_command_line(tmp_path):
+    problem = tmp_path / "tiny.12.csv"
+    problem.write_text("id,lower,upper,size\n0,0,2,4\n1,1,3,4\n2,2,4,4\n3,0,4,4\n")
+    made = run("plan", problem, "--json", tmp_path / "plan.json")
+    assert made.returncode == 0, made.stderr
+    data = json.loads((tmp_path / "plan.json").read_text())
+    data["provenance"]["lower_bound"] = 0
+    write_json(tmp_path / "edited.json", data)
+    checked = run("verify", tmp_path / "edited.json", "--problem", problem)
+    assert checked.returncode == 1
+    assert checked.stdout.startswith("FAILED: rule provenance: lower_bound 0 is below the plan's shared peak of 12")

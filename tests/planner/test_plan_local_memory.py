@@ -1,0 +1,32 @@
+"""A plan past CUDA's local memory per thread: the message names the largest buffers and only offers what helps."""
+
+import pytest
+
+from planner import Buffer, PlanningProblem, solve
+from planner.errors import LocalMemoryError
+
+
+def _problem(precision, sizes):
+    return PlanningProblem(buffers=tuple(Buffer(name, size, lifetime=((0, 2),), location="local")
+                                         for name, size in sizes), precision=precision, block_size=128,
+                           device="h200")
+
+
+def test_buffers_too_large_for_shared_memory_are_named_and_not_sent_there():
+    """An ecologist's trial (2026-12-05): 40200 parameters a trajectory and a 200-state matrix in float64 (321.6
+    and 320 KB) were told to put buffers in shared memory, which holds 227 KB a block, and not that float32 fits."""
+    problem = _problem("float64", [("loop.parameters", 40200), ("loop.step.factor", 40000), ("loop.state", 200)])
+    with pytest.raises(LocalMemoryError) as info:
+        solve(problem, "greedy")
+    text = str(info.value)
+    assert "(the largest: loop.parameters 321600 B, loop.step.factor 320000 B, loop.state 1600 B)" in text
+    assert "shared memory cannot take the excess" in text and "put buffers in shared memory" not in text
+    assert text.endswith("in float32 (precision=np.float32) the same buffers take half")
+
+
+def test_shared_memory_is_offered_where_buffers_that_fit_it_could_take_the_excess():
+    problem = _problem("float32", [("a", 40000), ("b", 40000), ("c", 60000)])  # 560 KB; a and b fit a block
+    with pytest.raises(LocalMemoryError) as info:
+        solve(problem, "greedy")
+    text = str(info.value)
+    assert "put buffers in shared memory" in text and "float32 (precision" not in text
