@@ -18,8 +18,8 @@ the register model counts every declared word as live, the compiler does not
 (sdirk4 on the Brusselator n = 8: 230 predicted, 166 compiled), so a layout
 moved to shared memory for an occupancy that all-local reaches anyway cost
 its shared accesses for nothing (2x slower on the H200).  All-local is kept
-when the measured figures rate it at least as fast. The Plan's ``cost``
-records the prediction, the measurement and each round. On the simulator, or
+when the measured figures rate it at least as fast, within ``planner.objectives.MOVE_GAIN``.
+The Plan's ``cost`` records the prediction, the measurement and each round. On the simulator, or
 without ptxas, nothing is compiled and the reason is recorded.
 """
 
@@ -31,6 +31,7 @@ import numpy as np
 
 import planner
 from planner.costmodel import CostRecord, contradicts, corrected, measured, predict_plan
+from planner.objectives import MOVE_GAIN
 
 from .backend import backend
 from .errors import ConfigurationError
@@ -84,10 +85,10 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
     kept_local = False
     if chosen.shared_elements:
         local, local_figures = _all_local(integrator, problem, block_size, device, pins, rounds)
-        if local is not None and local_figures.throughput >= figures.throughput:
+        if local is not None and local_figures.throughput * MOVE_GAIN >= figures.throughput:
             chosen, figures, predicted = local, local_figures, predict_plan(problem, local, device,
                                                                             integrator.max_registers)
-            note += "; all-local measured at least as fast: kept"
+            note += f"; all-local measured at least as fast (within {MOVE_GAIN - 1:.0%}): kept"
             kept_local = True
         elif local is not None:
             note += f"; all-local (compile {len(rounds)}) measured slower"
