@@ -17,7 +17,7 @@ unary ``-``: bit-identical results and the same code for NVVM.
 
 from __future__ import annotations
 
-from .sparse_lu_ir import lu_factor_intrinsic, lu_solve_intrinsic
+from .sparse_lu_ir import lu_factor_intrinsic, lu_solve_intrinsic, outline
 
 __all__ = ["factor_intrinsic", "solve_intrinsic"]
 
@@ -101,4 +101,4 @@ def solve_intrinsic(program, memory=False):
             imag = builder.fmul(xr, load(2 * d + 1))
             store(builder.fadd(imag, builder.fmul(xi, load(2 * d))), 2 * i + 1, 1)
 
-    return lu_solve_intrinsic(emit, (__name__, program), memory)
+    return lu_solve_intrinsic(emit, (__name__, program), memory, outline(program, memory, 2))

@@ -76,6 +76,19 @@ def _outlined(context, builder, signature, args, body, result, key):
     return call if result is not None else context.get_dummy_value()
 
 
+#: Entries of a factor (its program's ``nnz``) from which a memory-storage factor and solve are outlined
+#: (:func:`_outlined`): radau on the Brusselator at 64 states (314) compiled 18.2 -> 11.7 s offline with fewer
+#: spills, at 16 and 32 (74, 154) outlined bodies spilled more (a regression hunt: 0 -> 376 B at 16 states) for
+#: a compile that was short anyway.
+OUTLINE_MIN_ENTRIES = 256
+
+
+def outline(program, memory, width=1):
+    """Whether a factor of ``program`` in ``memory`` storage gets its factor and solve outlined (``width``: words
+    an entry, 2 for the complex form, whose ``nnz`` counts words)."""
+    return memory and program.nnz // width >= OUTLINE_MIN_ENTRIES
+
+
 def _on_cuda(context):
     return type(context).__name__ == "CUDATargetContext"
 
@@ -272,7 +285,7 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
             return code
 
         def codegen(context, builder, signature, args):
-            if memory and _on_cuda(context):
+            if outline(program, memory, width) and _on_cuda(context):
                 key = ("factor", eliminate.__module__, eliminate.__qualname__, program, eps, tiny, ok, singular, width)
                 return _outlined(context, builder, signature, args, body, ir.IntType(32), key)
             return body(context, builder, signature, args)
@@ -306,12 +319,12 @@ def factor_intrinsic(program, eps, tiny, ok, singular, memory=False):
     return lu_factor_intrinsic(program, eps, tiny, ok, singular, 1, _eliminate, memory)
 
 
-def lu_solve_intrinsic(emit, key, memory=False):
+def lu_solve_intrinsic(emit, key, memory=False, outlined=False):
     """An intrinsic ``solve(a, b)`` (two float vectors of one dtype) whose code ``emit(emitter)`` writes.
 
     The frame both forms share; ``emitter`` reads the factor as array 0 (in memory with ``memory``)
-    and ``b`` as array 1.  ``key``: what ``emit``'s code depends on (hashable, with a deterministic repr:
-    the form and its program), which names the outlined body in memory storage (:func:`_outlined`).
+    and ``b`` as array 1.  ``outlined``: the body is a function of its own (:func:`outline`), named by
+    ``key``, what ``emit``'s code depends on (hashable, with a deterministic repr: the form and its program).
     """
 
     @intrinsic
@@ -323,7 +336,7 @@ def lu_solve_intrinsic(emit, key, memory=False):
             emit(Emitter(context, builder, list(zip(signature.args, args)), memory))
 
         def codegen(context, builder, signature, args):
-            if memory and _on_cuda(context):
+            if outlined and _on_cuda(context):
                 return _outlined(context, builder, signature, args, body, None, ("solve", key))
             body(context, builder, signature, args)
             return context.get_dummy_value()
@@ -353,4 +366,4 @@ def solve_intrinsic(program, memory=False):
             value = builder.fsub(emitter.load(i, 1), dot(upper)) if upper else emitter.load(i, 1)
             emitter.store(builder.fmul(value, emitter.load(diagonal)), i, 1)
 
-    return lu_solve_intrinsic(emit, (__name__, program), memory)
+    return lu_solve_intrinsic(emit, (__name__, program), memory, outline(program, memory))
