@@ -30,8 +30,8 @@ def check_span(t_span):
         raise ConfigurationError(
             f"t_span must be a pair (t0, t_end) of real numbers, shared by the whole batch; got {describe(t_span)}: "
             "for trajectories with their own epochs, integrate over the shared span from 0 and keep each epoch as "
-            "a parameter (t + p[k] in rhs); drivers are sampled in absolute time and shared by the batch, so a driven "
-            "model with its own epochs writes its input in rhs as a function of t + p[k] instead of as a driver")
+            "a parameter (t + p[k] in rhs; with drivers, which are sampled in absolute time and shared by the "
+            "batch, write the input in rhs as a function of t + p[k] too, instead of as a driver)")
     t0, t_end = finite_float(t0, "t_span[0]"), finite_float(t_end, "t_span[1]")
     if not t_end > t0:
         kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)

@@ -263,9 +263,10 @@ _HOPPER_BASES = (("default", 20), ("erk", 18))
 # placement at 32 states missed (27 MB resident against rodas4's slower factor-shared plans at 50 MB).
 # local_byte_cost 150 (2026-12-05): with it those constants rate 80 of 85 configurations within 5 % (the
 # stiff runs of sessions 29 and 36 and the explicit chains of session 39's H100 placement sweep; 76 without
-# it): where all-local Tsit5 and RK4 at 128 to 256 states spill 3.5 to 13 KB a thread, the greedy plan's
+# it): where all-local Tsit5 and RK4 at 128 to 256 states spill 3.5 to 26 KB a thread, the greedy plan's
 # loop and stage state in shared memory (1 block an SM) cut those bytes and ran 1.06 to 1.73x faster; 100
-# to 200 rate the same.  The H100 (same SM, slower memory) shares them: that sweep was timed on one.
+# to 200 rate the same (``traffic_occupancy`` keeps its default, 1/16: those wins ran at four warps an SM, and
+# nothing was timed below).  The H100 (same SM, slower memory) shares them: that sweep was timed on one.
 _HOPPER_COSTS = dict(register_bases=_HOPPER_BASES, shared_access_cost=30.0, shared_memory_access_cost=1.0,
                      spill_access_cost=10.0, l2_access_factor=0.7, l2_bytes=40 * _KB * _KB, local_byte_cost=150.0)
 PRESETS = {

@@ -58,9 +58,9 @@ def test_per_trajectory_spans_tell_driven_models_to_write_their_input_in_rhs():
     # the drivers', which are sampled in absolute time and shared by the batch (a neuroscientist's trial)
     from kernels.time_checks import check_span
 
-    words = (r"; drivers are sampled in absolute time and shared by the batch, so a driven model with its own epochs "
-             r"writes its input in rhs as a function of t \+ p\[k\] instead of as a driver$")
-    with pytest.raises(ConfigurationError, match=r"keep each epoch as a parameter \(t \+ p\[k\] in rhs\)" + words):
+    words = (r"; with drivers, which are sampled in absolute time and shared by the batch, write the input in rhs as "
+             r"a function of t \+ p\[k\] too, instead of as a driver\)$")
+    with pytest.raises(ConfigurationError, match=r"keep each epoch as a parameter \(t \+ p\[k\] in rhs" + words):
         check_span((np.array([0.0, 10.0]), np.array([100.0, 110.0])))
     cell = kernels.ODESystem(_spiking_cell, 1, 1, n_drivers=1, name="spiking_cell")
     drivers = (np.linspace(0.0, 20.0, 21), np.ones((21, 1)))
