@@ -5,41 +5,127 @@ missing column."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["check_layout", "sweep_hint", "is_pandas", "pandas_rows", "TEXT"]
+__all__ = ["check_layout", "sweep_hint", "is_pandas", "pandas_rows", "needs_flattening", "flat_stack",
+           "shapes_listed", "TEXT"]
 
 TEXT = (str, bytes, bytearray)  # read as one value, not a sequence of characters
 
 # What a batch input's columns are, for the messages of a dict or of a tuple of arrays: (noun, name in the rhs).
 _COLUMNS = {"params": ("parameter", "p"), "y0": ("state", "y")}
 
+_SHOWN = 8  # arrays a stacking expression names before "..."
+
 
 def check_layout(value, what, width, name_width):
     """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns, a
-    list of dicts (one per trajectory: :func:`_dict_rows`), and a tuple of ``width`` 1-D arrays of ``width`` values
-    each (one array per parameter, or per state, read as rows without a word: the batch came out transposed).  A
+    list of dicts (one per trajectory: :func:`_dict_rows`), a tuple (or list) of per-parameter arrays of unlike shapes
+    and one first dimension, ``(A, r)`` (:func:`_per_column_arrays`), and a tuple of ``width`` 1-D arrays of ``width``
+    values each (one array per parameter, or per state, read as rows without a word: the batch came out transposed).  A
     list of arrays is rows, as ``np.array`` reads it (``[default_params] * N``), unless it holds a pandas Series (a
     DataFrame's column: ``[df.a, df.b]``) and is not a DataFrame's rows (``[df.iloc[0], df.iloc[1]]``)."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     order = f"{letter}[0], {letter}[1], ..."
+    head = (f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in the order the rhs "
+            f"reads {order}")
     if isinstance(value, Mapping) and width:
-        columns = ", ".join(f"{what}[{key!r}]" for key in list(value)[:3]) + (", ..." if len(value) > 3 else "")
-        got = f"a dict: pass np.column_stack([{columns}]) with the {noun}s in that order" if value else "an empty dict"
-        raise ConfigurationError(f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in "
-                                 f"the order the rhs reads {order}; got {got}")
+        raise ConfigurationError(f"{head}; got {_dict_columns(value, what, width, noun)}")
     if isinstance(value, (tuple, list)) and value and width and all(isinstance(row, Mapping) for row in value):
-        raise ConfigurationError(f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in "
-                                 f"the order the rhs reads {order}; got {_dict_rows(value, what)}")
+        raise ConfigurationError(f"{head}; got {_dict_rows(value, what)}")
+    if isinstance(value, (tuple, list)) and width and _per_column_arrays(value):
+        items = [(f"{what}[{i}]", item) for i, item in enumerate(value)]
+        raise ConfigurationError(f"{head}; got a {type(value).__name__} of {len(value)} per-{noun} arrays, of shapes "
+                                 f"{shapes_listed(items)}: {flat_stack(items, width, 'arrays')}")
     if isinstance(value, (tuple, list)) and len(value) == width > 1 and _square_of_arrays(value, type(value) is list):
         raise ConfigurationError(
             f"{what} is a {type(value).__name__} of {width} 1-D arrays of {width} values each, so the solver cannot "
             f"tell one array per {noun} from one row per trajectory: pass np.column_stack({what}) for one array per "
             f"{noun} ({order}), or np.array({what}) (or np.stack({what})) for one row per trajectory")
+
+
+def _dict_columns(value, what, width, noun):
+    """The words of a refused dict of named columns: np.column_stack of its values where each is one value per
+    trajectory, else each flattened per trajectory and stacked (:func:`flat_stack`: a dict holding a matrix per
+    trajectory, {"A": (N, n, n), "r": (N, n)}, was told np.column_stack, which NumPy refuses: an ecologist's trial)."""
+    if not value:
+        return "an empty dict"
+    if needs_flattening(value.values()):
+        items = [(f"{what}[{key!r}]", value[key]) for key in value]
+        return (f"a dict of arrays of shapes {shapes_listed(items)}, not one value per trajectory each: "
+                f"{flat_stack(items, width, 'keys')}")
+    columns = ", ".join(f"{what}[{key!r}]" for key in list(value)[:3]) + (", ..." if len(value) > 3 else "")
+    return f"a dict: pass np.column_stack([{columns}]) with the {noun}s in that order"
+
+
+def needs_flattening(values):
+    """True when ``values`` (a dict's columns) are not all one value per trajectory, so np.column_stack refuses
+    them: one has more than 2 dimensions (a matrix per trajectory), or 2-D ones sit beside 1-D ones or numbers."""
+    dims = [len(shape) for shape in _shapes_of(list(values)) or [()]]
+    return max(dims) > 2 or (2 in dims and min(dims) < 2)
+
+
+def _per_column_arrays(items):
+    """True when ``items`` (a tuple or a list) are one array per parameter (or state) for a batch, diffrax's and
+    SciPy's ``args`` habit, ``(A, r)`` with A of shape (N, n, n) and r of shape (N, n): arrays of unlike shapes
+    with one first dimension, one of them 2-D or more (a ragged list of rows is never that; such a tuple was
+    refused as "a ragged list", with a list of rows as the remedy: an ecologist's trial)."""
+    if len(items) < 2 or any(isinstance(item, Mapping) or isinstance(item, TEXT) for item in items):
+        return False
+    shapes = _shapes_of(items)
+    return (shapes is not None and all(shapes) and len({shape[0] for shape in shapes}) == 1
+            and len(set(shapes)) > 1 and max(map(len, shapes)) >= 2)
+
+
+def flat_stack(items, width, things):
+    """How per-column arrays ``items`` (``(text, value)`` pairs, the text naming each in the user's input, such as
+    ``params['A']``) become what a solve takes, as words with an expression that runs on them: each flattened per
+    trajectory (C order) and stacked, np.hstack, over the first dimension N of the first array of 2 or more
+    dimensions; or, where their values add up to the system's ``width`` and the per-trajectory reading does not,
+    raveled and joined into the one row every trajectory shares.  ``things``: what the texts name (keys, arrays),
+    which must come in the order the rhs reads their values."""
+    shapes = [np.shape(value) for _, value in items]
+    n = next(shape[0] for shape in shapes if len(shape) >= 2)
+    per_row = sum(math.prod(s[1:]) if s and s[0] == n else math.prod(s) for s in shapes)
+    shown = items[:_SHOWN]
+    more = ", ..." if len(items) > _SHOWN else ""
+    if per_row != width and sum(math.prod(s) for s in shapes) == width:
+        joined = ", ".join(f"np.ravel({text})" for text, _ in shown)
+        return (f"{width} values in all, one trajectory's: join them into the one row every trajectory shares, "
+                f"np.concatenate([{joined}{more}]), with the {things} in the order the rhs reads their values")
+    stacked = ", ".join(_flat_column(text, shape, n) for (text, _), shape in zip(shown, shapes))
+    layout = (" (np.reshape lays out each trajectory's matrix row by row, C order)"
+              if max(map(len, shapes)) > 2 else "")
+    count = "" if per_row == width else f"; that is {per_row} values per trajectory, and the system has {width}"
+    return (f"flatten each per trajectory and stack them, np.hstack([{stacked}{more}]), with the {things} in the "
+            f"order the rhs reads their values{layout}{count}")
+
+
+def _flat_column(text, shape, n):
+    """The expression of one array of :func:`flat_stack` as ``n`` rows: a 2-D array of ``n`` rows as it is, one of
+    ``n`` rows otherwise reshaped, anything else (a number, a row every trajectory shares) repeated ``n`` times."""
+    if shape and shape[0] == n:
+        return text if len(shape) == 2 else f"np.reshape({text}, ({n}, -1))"
+    return f"np.tile({text}, ({n}, 1))" if len(shape) <= 1 else f"np.tile(np.ravel({text}), ({n}, 1))"
+
+
+def _shapes_of(values):
+    """Each value's shape, or None where one has none (a ragged list)."""
+    try:
+        return [np.shape(value) for value in values]
+    except ValueError:
+        return None
+
+
+def shapes_listed(items):
+    """The shapes of ``items`` (``(text, value)`` pairs) joined, the first :data:`_SHOWN` of them."""
+    shapes = ", ".join(str(np.shape(value)) for _, value in items[:_SHOWN])
+    return shapes + (f", ... ({len(items)} in all)" if len(items) > _SHOWN else "")
 
 
 def _dict_rows(rows, what, shown=8):

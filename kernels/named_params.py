@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import contextmanager
 
-from .batch_layout import is_pandas, pandas_rows
+from .batch_layout import flat_stack, is_pandas, needs_flattening, pandas_rows, shapes_listed
 from .errors import ConfigurationError
 
 __all__ = ["param_names", "by_name", "positional_note"]
@@ -48,7 +48,7 @@ def by_name(system, value):
     if names is None:
         return value
     if isinstance(value, Mapping) and _all_text(list(value)):
-        raise ConfigurationError(_dict_message(system, names, list(value)))
+        raise ConfigurationError(_dict_message(system, names, value))
     if isinstance(value, list) and value and (pandas_rows(value) or _named_rows(value, names)):
         return [_take(system, names, row) for row in value]  # [df.iloc[0], df.iloc[1]], df.loc["P01"]: rows
     if (is_pandas(value, "DataFrame") or is_pandas(value)) and _all_text(_labels(value)):
@@ -113,16 +113,23 @@ def _label_message(system, names, value, labels, missing, twice):
             f"parameters in that order, which is read by position")
 
 
-def _dict_message(system, names, keys):
-    """The refusal of a dict of named columns, stacked in the system's order (its missing keys named)."""
+def _dict_message(system, names, value):
+    """The refusal of a dict of named columns, stacked in the system's order (its missing keys named); where its
+    values are not one number per trajectory each (:func:`~kernels.batch_layout.needs_flattening`), each flattened
+    per trajectory and stacked, in the system's order, or the dict's where its keys are not the names."""
+    keys = list(value)
     stacked = ", ".join(f"params[{name!r}]" for name in names)
     missing = [name for name in names if name not in keys]
     lacks = (f" without {_listed(missing)} (its other keys: {_listed([k for k in keys if k not in names]) or 'none'})"
              if missing else "")
-    return (f"params must be one row per trajectory, of shape (N, {len(names)}) (n_params), in the order system "
-            f"{system.name!r} reads its parameters, {_listed(names)}; got a dict{lacks}: "
-            f"{'add them, then ' if missing else ''}pass np.column_stack([{stacked}]), or pd.DataFrame(params), "
-            "whose columns a solve reads by name")
+    head = (f"params must be one row per trajectory, of shape (N, {len(names)}) (n_params), in the order system "
+            f"{system.name!r} reads its parameters, {_listed(names)}; got a dict{lacks}")
+    items = [(f"params[{key!r}]", value[key]) for key in (keys if missing else names)]
+    if needs_flattening(item for _, item in items):
+        return (f"{head}, of arrays of shapes {shapes_listed(items)}, not one value per trajectory each: "
+                f"{flat_stack(items, system.n_params, 'keys')}")
+    return (f"{head}: {'add them, then ' if missing else ''}pass np.column_stack([{stacked}]), or "
+            "pd.DataFrame(params), whose columns a solve reads by name")
 
 
 def _named_rows(items, names):

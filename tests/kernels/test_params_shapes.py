@@ -1,0 +1,154 @@
+"""params (and y0) given as one array per parameter of unlike shapes, a matrix per trajectory among them, in a dict
+or a tuple: the refusal gives an expression that, run on the user's own arrays, is accepted (kernels/batch_layout.py,
+kernels/batch_inputs.py, kernels/named_params.py).  An ecologist's trial: generalized Lotka-Volterra with A of shape
+(N, n, n) and r of shape (N, n) was told np.column_stack, which NumPy refuses, or "a ragged list" for a tuple."""
+
+import re
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import ConfigurationError
+
+from kernel_helpers import call
+
+_N, _n = 3, 2
+_A = np.stack([-np.eye(_n) - 0.1 * k * np.ones((_n, _n)) for k in range(_N)])  # (N, n, n), a matrix per trajectory
+_R = np.linspace(0.5, 1.0, _N * _n).reshape(_N, _n)  # (N, n)
+_ROWS = np.hstack([np.reshape(_A, (_N, -1)), _R])  # what the rhs reads: p[i*n + j] = A[i, j], then p[n*n + i] = r[i]
+
+
+def _glv(t, y, p, dydt):
+    for i in range(2):
+        s = p[4 + i]
+        for j in range(2):
+            s += p[i * 2 + j] * y[j]
+        dydt[i] = y[i] * s
+
+
+GLV = kernels.ODESystem(_glv, n_states=_n, n_params=_n * _n + _n, name="glv2")
+
+
+def _solve(system, params, y0=(0.5, 0.5)):
+    result = kernels.solve_ivp(system, (0.0, 0.5), y0, params, t_eval=[0.5], precision=np.float64, progress=False)
+    assert result.success
+    return result.y
+
+
+def _remedy(message, what="params"):
+    """The stacking expression a refusal gives (np.hstack or np.concatenate of a list)."""
+    found = re.search(r"(np\.(?:hstack|concatenate)\(\[.*?\]\)), with the", message)
+    assert found, message
+    assert what in found.group(1)
+    return found.group(1)
+
+
+def _refusal(system, params, **inputs):
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(system, (0.0, 0.5), inputs.get("y0", (0.5, 0.5)), params, progress=False)
+    return str(info.value)
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return _solve(GLV, _ROWS)
+
+
+def test_a_dict_holding_a_matrix_per_trajectory_is_told_a_stacking_that_runs(expected):
+    """{"A": (N, n, n), "r": (N, n)} was told np.column_stack([params['A'], params['r']]), which NumPy refuses."""
+    given = {"A": _A, "r": _R}
+    text = _refusal(GLV, given)
+    assert "column_stack" not in text
+    assert text.startswith("params must be one row per trajectory, of shape (N, 6) (n_params), in the order the rhs "
+                           "reads p[0], p[1], ...; got a dict of arrays of shapes (3, 2, 2), (3, 2), not one value per "
+                           "trajectory each: flatten each per trajectory and stack them, np.hstack([np.reshape("
+                           "params['A'], (3, -1)), params['r']]), with the keys in the order the rhs reads their "
+                           "values")
+    stacked = eval(_remedy(text), {"np": np, "params": given})
+    assert np.array_equal(stacked, _ROWS)
+    assert np.array_equal(_solve(GLV, stacked), expected)
+
+
+@pytest.mark.parametrize("form", [tuple, list])
+def test_a_tuple_of_per_parameter_arrays_is_told_a_stacking_that_runs(form, expected):
+    """(A, r), SciPy's args and diffrax's habit, was refused as "a ragged list: give one row of 6 numbers"."""
+    given = form([_A, _R])
+    text = _refusal(GLV, given)
+    assert "ragged" not in text
+    assert (f"got a {form.__name__} of 2 per-parameter arrays, of shapes (3, 2, 2), (3, 2): flatten each per "
+            "trajectory and stack them, np.hstack([np.reshape(params[0], (3, -1)), params[1]]), with the arrays in "
+            "the order the rhs reads their values") in text
+    stacked = eval(_remedy(text), {"np": np, "params": given})
+    assert np.array_equal(_solve(GLV, stacked), expected)
+
+
+@pytest.mark.parametrize("given", [{"A": _A, "r": _R[0]}, {"A": _A[0], "r": _R[0]}, (_A[0], _R[0])])
+def test_shared_values_among_per_parameter_arrays_are_stacked_so_that_they_run(given):
+    """Growth rates shared by every trajectory (a dict's r of shape (n,)) are repeated per trajectory; one
+    trajectory's matrix and rates, (A0, r0), are joined into the one row every trajectory shares (not read as n
+    trajectories of n + 1 values)."""
+    text = _refusal(GLV, given)
+    stacked = eval(_remedy(text), {"np": np, "params": given})
+    shared = "join them into the one row every trajectory shares, np.concatenate" in text
+    assert np.shape(stacked) == ((6,) if shared else (_N, 6))
+    assert shared == (np.ndim(list(given.values())[0] if isinstance(given, dict) else given[0]) == 2)
+    assert _solve(GLV, stacked).shape[0] == (1 if shared else _N)
+
+
+def test_a_stacking_of_the_wrong_width_says_so():
+    text = _refusal(GLV, (_A, _R[:, :1]))
+    assert text.endswith("; that is 5 values per trajectory, and the system has 6")
+
+
+def test_a_tuple_of_per_state_arrays_names_the_states():
+    """y0 as (a pair of states (N, 2), one more state (N,)) for a 3-state system."""
+    y0 = (np.ones((2, 2)), np.full(2, 0.5))
+    with pytest.raises(ConfigurationError) as info:
+        call(y0=y0)
+    text = str(info.value)
+    assert "y0 must be one row per trajectory, of shape (N, 3) (n_states)" in text
+    assert "got a tuple of 2 per-state arrays, of shapes (2, 2), (2,)" in text
+    assert call(y0=eval(_remedy(text, "y0"), {"np": np, "y0": y0})).success
+
+
+def test_ragged_rows_are_still_a_ragged_list():
+    """A list of rows of unequal length is not per-parameter arrays, whose first dimensions agree."""
+    with pytest.raises(ConfigurationError, match=r"^params has rows of unequal length \(a ragged list\)"):
+        _solve(GLV, [np.ones(6), np.ones(5)])
+    with pytest.raises(ConfigurationError, match=r"^params has rows of unequal length \(a ragged list\)"):
+        _solve(GLV, [np.ones((2, 2)), np.ones(3)])
+
+
+sp = pytest.importorskip("sympy")
+
+
+@pytest.fixture(scope="module")
+def named():
+    """The same model with parameter names, a00, a01, a10, a11, r0, r1 (the order the rhs reads)."""
+    y = sp.symbols("y0:2")
+    a = sp.Matrix(2, 2, sp.symbols("a00 a01 a10 a11"))
+    r = sp.symbols("r0:2")
+    rhs = [y[i] * (r[i] + sum(a[i, j] * y[j] for j in range(2))) for i in range(2)]
+    return kernels.symbolic_system(list(y), rhs, params=list(a) + list(r), name="glv2named")
+
+
+def test_a_named_systems_dict_of_unlike_shapes_is_stacked_in_the_systems_order(named, expected):
+    """Keys the names, in another order, some values 2-D: np.column_stack of 2-D and 1-D values fails in NumPy."""
+    flat = _ROWS
+    given = {"r1": flat[:, 5], "r0": flat[:, 4:5], "a11": flat[:, 3], "a10": flat[:, 2], "a01": flat[:, 1],
+             "a00": flat[:, 0]}
+    text = _refusal(named, given)
+    assert "column_stack" not in text
+    assert ("np.hstack([np.reshape(params['a00'], (3, -1)), np.reshape(params['a01'], (3, -1)), np.reshape(params"
+            "['a10'], (3, -1)), np.reshape(params['a11'], (3, -1)), params['r0'], np.reshape(params['r1'], (3, -1))])"
+            ) in text
+    assert np.allclose(_solve(named, eval(_remedy(text), {"np": np, "params": given})), expected)
+
+
+def test_a_named_systems_dict_of_matrices_by_other_keys_is_stacked_in_its_own_order(named, expected):
+    given = {"A": _A, "r": _R}
+    text = _refusal(named, given)
+    assert "got a dict without 'a00', 'a01', 'a10', 'a11', 'r0', 'r1' (its other keys: 'A', 'r'), of arrays" in text
+    assert "column_stack" not in text
+    assert np.allclose(_solve(named, eval(_remedy(text), {"np": np, "params": given})), expected)
