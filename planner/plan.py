@@ -52,18 +52,20 @@ class Provenance:
     objective's search for the buffers to keep local (None for ``min-shared``),
     ``total_seconds`` the whole ``solve`` call. Plans written before these were
     recorded carry only ``solve_seconds`` (then the whole call); the others read as None.
+    The times do not take part in ``==``: two solves of one problem give equal plans (a Dask
+    user's check of a distributed result against one process's read False for the planner's time).
     """
 
     planner: str
     status: str
     objective_value: float
     lower_bound: int
-    solve_seconds: float
+    solve_seconds: float = dataclasses.field(compare=False)
     input_hash: str
-    setup_seconds: float = None
-    verify_seconds: float = None
-    total_seconds: float = None
-    objective_seconds: float = None
+    setup_seconds: float = dataclasses.field(default=None, compare=False)
+    verify_seconds: float = dataclasses.field(default=None, compare=False)
+    total_seconds: float = dataclasses.field(default=None, compare=False)
+    objective_seconds: float = dataclasses.field(default=None, compare=False)
 
     def to_json(self):
         return {k: v for k, v in self.__dict__.items() if v is not None or k not in TIMES}
@@ -154,10 +156,10 @@ class Plan:
             try:
                 cost = CostRecord.from_json(cost)
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
-                field = f" (cost.predicted.{exc})" if str(exc).startswith("bound:") else ""
+                which = f" (cost.predicted.{exc})" if str(exc).startswith("bound:") else ""
                 raise ConfigurationError(
                     f"plan: malformed plan JSON: 'cost' must be the object a plan was saved with (predicted, "
-                    f"measured, rounds, note), or null{field}; got {cost!r:.80}: drop the key (it only records the "
+                    f"measured, rounds, note), or null{which}; got {cost!r:.80}: drop the key (it only records the "
                     "auto objective's prediction), or save the plan again") from None
         try:
             buffers = tuple(PlannedBuffer(

@@ -25,7 +25,8 @@ def test_throughput_is_the_smaller_bound_and_never_above_the_latency_one(block, 
     assert latency_only == pytest.approx(min(1.0, occ.occupancy / H200.saturation_occupancy) / cost)
     assert both <= latency_only
     streamed = local_bytes * (1 - H200.l2_held(occ, block, local_bytes))
-    assert both == pytest.approx(min(latency_only, 1.0 / max(H200.local_byte_cost * streamed, 1e-300)))
+    traffic = H200.local_byte_cost * streamed / min(1.0, occ.occupancy / H200.traffic_occupancy)
+    assert both == pytest.approx(min(latency_only, 1.0 / max(traffic, 1e-300)))
     assert bound(occ, cost, H200, local_bytes, block) == ("local traffic" if both < latency_only else "latency")
 
 
