@@ -137,7 +137,7 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     early = greedy_answer(problem, [b.name for b in candidates], hint, facts, time.perf_counter() > deadline - reserve)
     if early is not None:  # no model to build: greedy's layout is the answer
         offsets.update(early[0])
-        return _assemble(problem, offsets, early[1], early[2], (time.perf_counter() - start, 0.0), start)
+        return _assemble(problem, offsets, early[1], early[2], (time.perf_counter() - start, 0.0), start, goal)
     parts, facts["degree"] = components(problem, [b.name for b in candidates])
     statuses, bound, setup, search = [], floor, time.perf_counter() - start, 0.0
     for i, names in enumerate(parts):
@@ -154,15 +154,15 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
     status = next((s for s in ("GREEDY_FALLBACK", "FEASIBLE") if s in statuses), "OPTIMAL")
     # ``bound`` is what the parts proved, not the plan's own live size: while which auto buffers go shared
     # is unproven (a fallback, a search cut short), that size bounds only this plan's choice.
-    return _assemble(problem, offsets, status, bound, (setup, search), start)
+    return _assemble(problem, offsets, status, bound, (setup, search), start, goal)
 
 
-def _assemble(problem, offsets, status, bound, times, start):
+def _assemble(problem, offsets, status, bound, times, start, goal):
     """The verified Plan of the shared ``offsets``; ``times``: (set-up s, search s), the assembly counted in
-    the search's (as the verification is not)."""
+    the search's (as the verification is not); the ``goal`` is recorded (verify's proven-peak rule reads it)."""
     done = time.perf_counter()
     fields = {"planner": "cpsat", "status": status, "objective_value": float(_peak(problem.by_name(), offsets)),
-              "lower_bound": bound, "setup_seconds": times[0]}
+              "lower_bound": bound, "setup_seconds": times[0], "goal": goal}
     fields["solve_seconds"] = times[1] + time.perf_counter() - done
     return build_plan(problem, offsets, fields, start=start)
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from .buffers import Location, Placement, itemsize, parse_enum
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
-from .errors import ConfigurationError, LocalMemoryError, PlanError
+from .errors import ConfigurationError, PlanError
 from .overlap import check_disjoint, check_disjoint_in_time
 from .plancheck import STATUSES, check_keys, check_lifetime, check_provenance, check_types
 from .problem import pad_stride
-from .wording import format_bytes, format_kib, name_list
+from .local_memory import local_memory_error, local_memory_message, local_size
+from .wording import name_list
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,10 @@ class Provenance:
     verify_seconds: float = dataclasses.field(default=None, compare=False)
     total_seconds: float = dataclasses.field(default=None, compare=False)
     objective_seconds: float = dataclasses.field(default=None, compare=False)
+    goal: str = None  # cpsat's goal ("min-peak" or "fit"), recorded from 2026-12-05; None: greedy, or an older plan
 
     def to_json(self):
-        return {k: v for k, v in self.__dict__.items() if v is not None or k not in TIMES}
+        return {k: v for k, v in self.__dict__.items() if v is not None or k not in TIMES + ("goal",)}
 
     @property
     def seconds(self):
@@ -145,7 +147,7 @@ class Plan:
         check_keys(data, "the plan", _PLAN_KEYS, _PLAN_KEYS - {"cost"})
         totals, prov = data["totals"], data["provenance"]
         check_keys(totals, "totals", _TOTAL_KEYS, _TOTAL_KEYS)
-        check_keys(prov, "provenance", _PROVENANCE_KEYS, _PROVENANCE_KEYS - set(TIMES[1:]))
+        check_keys(prov, "provenance", _PROVENANCE_KEYS, _PROVENANCE_KEYS - set(TIMES[1:]) - {"goal"})
         if not isinstance(data["buffers"], list):
             raise ConfigurationError(f"plan: malformed plan JSON: 'buffers' must be a list of buffer objects, "
                                      f"got {data['buffers']!r}")
@@ -380,37 +382,6 @@ class Plan:
         self._verify_views_alone(planned)  # so that verify(problem) refuses all that verify() does
 
 
-def local_memory_error(used_bytes, whose="the plan", shared_bytes=None, sizes=(), precision=None):
-    """The LocalMemoryError of a plan (or of the buffers ``whose`` names) that needs ``used_bytes`` a thread;
-    ``shared_bytes``: the most shared memory one thread could have (the device's per block), where known;
-    ``sizes``, ``precision``: see :func:`local_memory_message`."""
-    return LocalMemoryError("local memory: " + local_memory_message(used_bytes, whose, shared_bytes, sizes, precision))
-
-
-def local_memory_message(used_bytes, whose="the plan", shared_bytes=None, sizes=(), precision=None):
-    """Why a plan whose local memory passes CUDA's limit per thread cannot launch, and what to do.
-
-    ``sizes``: ``(name, bytes)`` of the local buffers, where known: the largest are named, and shared memory
-    is offered only where the buffers small enough for it could take the excess (``shared_bytes``: the most a
-    thread could have, a block of one thread; unknown: offered).  ``precision`` "float64" adds float32's half.
-    (An ecologist's trial: 40200 parameters a trajectory and a 200-state matrix, 321 and 320 KB, were told to
-    go to shared memory, which holds 227 KB a block, and that the matrix was "most of it".)"""
-    cap = float("inf") if shared_bytes is None else shared_bytes
-    movable = min(cap, sum(b for _, b in sizes if b <= cap) if sizes else cap)
-    shared = ("put buffers in shared memory (pin them shared, or allow more shared memory), or "
-              if used_bytes - movable <= LOCAL_BYTES_PER_THREAD_LIMIT else
-              f"shared memory cannot take the excess (at most {format_bytes(shared_bytes)} a block, even of one "
-              "thread, and only whole buffers that fit it); " if shared_bytes is not None else "")
-    largest = sorted(sizes, key=lambda item: -item[1])[:3]
-    named = (" (the largest: " + ", ".join(f"{name} {format_bytes(b)}" for name, b in largest) + ")"
-             if largest else "")
-    half = ("; in float32 (precision=np.float32) the same buffers take half" if precision == "float64" else "")
-    return (f"{whose}: {format_bytes(used_bytes)} of local memory per thread ({format_kib(used_bytes)}){named}, "
-            f"above CUDA's limit of {LOCAL_BYTES_PER_THREAD_LIMIT} B (512 KiB) per thread: no kernel with it can "
-            f"launch; {shared}make the buffers smaller (fewer states or parameters a trajectory; for an implicit "
-            f"integrator, a sparse or matrix-free linear solver){half}")
-
-
 def _itemsize(plan):
     """Bytes an element of the plan's precision; ConfigurationError for an unknown one."""
     return itemsize(plan.precision, "plan precision")
@@ -480,8 +451,8 @@ def build_plan(problem, shared_offsets, provenance_fields, start=None):
     declared = problem.by_name()
     used = plan.local_bytes(lambda p: itemsize(declared[p.name].precision or problem.precision))
     if used > LOCAL_BYTES_PER_THREAD_LIMIT:
-        sizes = [(p.name, p.size_elems * itemsize(declared[p.name].precision or problem.precision))
-                 for p in plan.buffers if p.view_of is None and p.placement is not Placement.SHARED]
+        sizes = [local_size(problem, declared[p.name]) for p in plan.buffers
+                 if p.view_of is None and p.placement is not Placement.SHARED]
         raise local_memory_error(used, shared_bytes=problem.device.max_shared_bytes_per_block, sizes=sizes,
                                  precision=problem.precision)
     plan.verify(problem)

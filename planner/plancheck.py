@@ -97,10 +97,12 @@ def check_proven_peak(plan):
     Under the "min-peak" goal the bound is then the peak itself; under "fit" (the first layout within the
     capacity) a plan is OPTIMAL only where its peak meets the proven bound too (a layout above it is
     FEASIBLE, also where the weight shared was proven the most, since 2026-12-05). So a lower bound under
-    an optimal peak proves the plan edited by hand: one lowered to 0 was accepted until 2026-12-05.
+    an optimal peak proves the plan edited by hand: one lowered to 0 was accepted until 2026-12-05.  Only
+    plans that record their goal are held to it: older "fit" plans said OPTIMAL with the bound below the
+    peak, and were not edited (a regression hunt found every such plan refused).
     """
     p = plan.provenance
-    if p.status in ("OPTIMAL", AUTO_TIME_LIMIT) and p.lower_bound < plan.shared_elements:
+    if p.goal is not None and p.status in ("OPTIMAL", AUTO_TIME_LIMIT) and p.lower_bound < plan.shared_elements:
         raise PlanError("provenance", f"lower_bound {p.lower_bound} is below the plan's shared peak of "
                         f"{plan.shared_elements} elements, but its status {p.status} says that peak is proven "
                         "optimal, which makes the peak its own lower bound: the plan was edited by hand; "

@@ -11,7 +11,7 @@ from .buffers import Location, itemsize
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import InfeasibleError
 from .interference import Interference, SubGraph, _lifetimes, alive_together, live_peak, live_size
-from .plan import local_memory_error
+from .local_memory import local_memory_error, local_size
 
 
 def pinned_shared(problem):
@@ -28,8 +28,7 @@ def pinned_shared(problem):
     local = sum(b.size_elems * itemsize(b.precision or problem.precision) for b in problem.planned
                 if not problem.shareable(b))  # local in every plan
     if local > LOCAL_BYTES_PER_THREAD_LIMIT:
-        sizes = [(b.name, b.size_elems * itemsize(b.precision or problem.precision)) for b in problem.planned
-                 if not problem.shareable(b)]
+        sizes = [local_size(problem, b) for b in problem.planned if not problem.shareable(b)]
         raise local_memory_error(
             local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)",
             shared_bytes=problem.device.max_shared_bytes_per_block, sizes=sizes, precision=problem.precision)

@@ -21,7 +21,7 @@ def test_buffers_too_large_for_shared_memory_are_named_and_not_sent_there():
     text = str(info.value)
     assert "(the largest: loop.parameters 321600 B, loop.step.factor 320000 B, loop.state 1600 B)" in text
     assert "shared memory cannot take the excess" in text and "put buffers in shared memory" not in text
-    assert text.endswith("in float32 (precision=np.float32) the same buffers take half")
+    assert text.endswith("; in float32 precision they would take 321600 B")
 
 
 def test_shared_memory_is_offered_where_buffers_that_fit_it_could_take_the_excess():
@@ -30,3 +30,17 @@ def test_shared_memory_is_offered_where_buffers_that_fit_it_could_take_the_exces
         solve(problem, "greedy")
     text = str(info.value)
     assert "put buffers in shared memory" in text and "float32 (precision" not in text
+
+
+def test_buffers_that_cannot_go_shared_are_not_offered_shared_memory():
+    """A regression hunt (2026-12-05): a 480000 B float64 buffer and a float32 one (of another precision than the
+    problem's, so never shared) were offered shared memory, and float32 was said to halve both."""
+    problem = PlanningProblem(buffers=(Buffer("jac", 60000, lifetime=((0, 4),), location="local"),
+                                       Buffer("params", 30000, lifetime=((0, 4),), location="local",
+                                              precision="float32")),
+                              precision="float64", block_size=32, device="h100")
+    with pytest.raises(LocalMemoryError) as info:
+        solve(problem, "greedy")
+    text = str(info.value)
+    assert "shared memory cannot take the excess" in text and "put buffers in shared memory" not in text
+    assert text.endswith("; in float32 precision they would take 360000 B")

@@ -111,3 +111,23 @@ def test_verify_of_an_optimal_plan_with_its_bound_lowered_fails_on_the_command_l
     checked = run("verify", tmp_path / "edited.json", "--problem", problem)
     assert checked.returncode == 1
     assert checked.stdout.startswith("FAILED: rule provenance: lower_bound 0 is below the plan's shared peak of 12")
+
+
+def test_a_fit_plan_saved_before_the_goal_was_recorded_still_verifies():
+    """A regression hunt (2026-12-05): cpsat's fit plans said OPTIMAL with their proven bound below the peak before
+    that day, and the proven-peak rule refused every one of them as edited by hand; plans now record their goal,
+    and only those are held to the rule."""
+    problem = PlanningProblem.from_json({
+        "precision": "float32", "block_size": 64, "device": "h100", "shared_capacity": 16,
+        "buffers": [{"name": "b0", "size": 5, "lifetime": [[8, 9]], "weight": 0.5},
+                    {"name": "b1", "size": 4, "lifetime": [[1, 9]]},
+                    {"name": "b2", "size": 8, "lifetime": [[6, 10]]},
+                    {"name": "b3", "size": 4, "lifetime": [[6, 8]], "location": "shared"}]})
+    plan = solve(problem, "cpsat", goal="fit")
+    data = plan.to_json()
+    assert data["provenance"]["goal"] == "fit" and plan.provenance.lower_bound < plan.shared_elements
+    data["provenance"]["status"] = "OPTIMAL"  # what the old code wrote for this problem, without a goal
+    with pytest.raises(PlanError, match="provenance"):
+        Plan.from_json(data).verify(problem)
+    del data["provenance"]["goal"]
+    Plan.from_json(data).verify(problem)
