@@ -101,4 +101,4 @@ def solve_intrinsic(program, memory=False):
             imag = builder.fmul(xr, load(2 * d + 1))
             store(builder.fadd(imag, builder.fmul(xi, load(2 * d))), 2 * i + 1, 1)
 
-    return lu_solve_intrinsic(emit, (__name__, program), memory, outline(program, memory, 2))
+    return lu_solve_intrinsic(emit, (__name__, program), memory, outline(program, memory))

@@ -83,10 +83,10 @@ def _outlined(context, builder, signature, args, body, result, key):
 OUTLINE_MIN_ENTRIES = 256
 
 
-def outline(program, memory, width=1):
-    """Whether a factor of ``program`` in ``memory`` storage gets its factor and solve outlined (``width``: words
-    an entry, 2 for the complex form, whose ``nnz`` counts words)."""
-    return memory and program.nnz // width >= OUTLINE_MIN_ENTRIES
+def outline(program, memory):
+    """Whether a factor of ``program`` (real or complex: ``nnz`` counts entries) in ``memory`` storage gets its
+    factor and solve outlined."""
+    return memory and program.nnz >= OUTLINE_MIN_ENTRIES
 
 
 def _on_cuda(context):
@@ -285,7 +285,7 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
             return code
 
         def codegen(context, builder, signature, args):
-            if outline(program, memory, width) and _on_cuda(context):
+            if outline(program, memory) and _on_cuda(context):
                 key = ("factor", eliminate.__module__, eliminate.__qualname__, program, eps, tiny, ok, singular, width)
                 return _outlined(context, builder, signature, args, body, ir.IntType(32), key)
             return body(context, builder, signature, args)

@@ -150,3 +150,18 @@ def test_memory_storage_reads_and_writes_the_factor_where_written():
     # states: 9.4 s of NVVM down to 3.3, issue #10); below it, where outlined bodies spilled more, and held in
     # registers, where NVVM keeps the factor in registers, they stay inline
     assert counted[("memory", "local", "float32", 64)] == accesses[64] + (2,)
+
+
+def test_radaus_real_and_complex_factors_are_outlined_from_the_same_size():
+    """A regression hunt (2026-12-05): the complex program's nnz counts entries, not words, and halving it kept
+    radau's complex factor inline up to 127 states while its real factor was outlined from 54."""
+    from kernels.solvers.sparse_lu_ir import OUTLINE_MIN_ENTRIES, outline
+    from kernels.steps.firk_blocks import block_lu_settings
+
+    for n, expected in ((48, False), (64, True)):
+        integ = kernels.Integrator(kernels.brusselator(n), "radau", precision=np.float32)
+        settings = block_lu_settings(integ.settings.step)
+        assert len(settings) == 2
+        for lu in settings:
+            assert lu.storage == "memory"
+            assert outline(lu.program, True) is expected, (n, type(lu).__name__, lu.program.nnz, OUTLINE_MIN_ENTRIES)
