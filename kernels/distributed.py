@@ -64,6 +64,7 @@ from planner import Plan
 from .chunk_failures import ChunkFailure, run_chunk
 from .distributed_cluster import distributed_module as _distributed
 from .distributed_cluster import gpu_cluster
+from .distributed_failures import ChunkLostError
 from .distributed_inputs import (CHECKED_ON_CLIENT, check_partner, host_checks, is_dask_array, lazy_parts, lazy_rows,
                                  stand_in)
 from .distributed_results import ChunkedResult, bytes_per_trajectory, closed_client_error, probe_factory
@@ -73,7 +74,7 @@ from .named_params import by_name
 from .planning import plan_argument
 from .progress import Progress
 
-__all__ = ["solve", "ChunkedResult", "chunk_ranges", "map_configurations", "configuration_key",
+__all__ = ["solve", "ChunkedResult", "ChunkLostError", "chunk_ranges", "map_configurations", "configuration_key",
            "worker_compiles", "gpu_cluster", "scheduler_workers", "DEFAULT_CHUNKS_PER_WORKER"]
 
 DEFAULT_CHUNKS_PER_WORKER = 4
@@ -229,7 +230,8 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
         a bug of a user function named by :class:`kernels.UserFunctionError`)
         fails the same way every time: it is not retried, and the error is
         raised here once (:mod:`kernels.chunk_failures`).  A chunk whose worker
-        died is rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``).
+        died is rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``; past
+        that, :class:`ChunkLostError` names its trajectories and what to do).
 
     Returns
     -------

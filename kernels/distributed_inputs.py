@@ -22,7 +22,7 @@ from .errors import (ConfigurationError, JacobianCheckWarning, PrecisionWarning,
 from .validation import finite_rows
 
 __all__ = ["is_dask_array", "stand_in", "check_partner", "lazy_rows", "lazy_parts", "check_chunk", "host_checks",
-           "CHECKED_ON_CLIENT"]
+           "dask_remedy", "CHECKED_ON_CLIENT"]
 
 # the categories of the warnings of host_checks: a chunk's warnings of these are not raised again
 CHECKED_ON_CLIENT = (ToleranceWarning, PrecisionWarning, StabilityWarning, SamplingWarning, JacobianCheckWarning,
@@ -82,8 +82,20 @@ def lazy_parts(client, array, ranges):
 
 
 def check_chunk(rows, what, dtype, start):
-    """A dask array's chunk (its rows from ``start``) on a worker, as ``dtype``; refused when not finite."""
-    return finite_rows(np.asarray(rows), what, dtype, start)
+    """A dask array's chunk (its rows from ``start``) on a worker, as ``dtype``; refused when not finite, with the
+    remedy one process gives (drop the bad rows: ``keep = ...``), spelled for a dask array (:func:`dask_remedy`)."""
+    return finite_rows(np.asarray(rows), what, dtype, start, remedy=dask_remedy(what, dtype))
+
+
+def dask_remedy(what, dtype):
+    """How to drop the rows of a dask array ``what`` that are not finite in ``dtype``, lazily: the plain remedy's
+    ``np.asarray(what)[keep]`` would pull the whole batch to the client, and a masked dask array needs its chunks'
+    lengths (:func:`stand_in` refuses it without)."""
+    test = (f"np.isfinite({what})" if np.dtype(dtype) == np.float64 else
+            f"(abs({what}) <= {float(np.finfo(dtype).max):.6g})")
+    return (f"the chunks are checked on the workers, so other rows may fail too; to run the others, drop every "
+            f"such row first: keep = {test}.all(axis=1), then pass {what}[keep].compute_chunk_sizes() (and the "
+            f"other inputs' rows [keep], a dask array's with .compute_chunk_sizes() too)")
 
 
 # -- the host-side checks of a solve, once on the client ------------------------------------------

@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from .chunk_failures import ChunkFailure, raise_failures
+from .distributed_failures import lost_chunk_error
 from .distributed_worker import raise_warnings
 from .errors import ConfigurationError
 from .progress import Progress
@@ -81,14 +82,18 @@ class ChunkedResult:
         chunks after it are cancelled as soon as it fails, and the error is
         raised once the chunks before it have ended.  With no worker left for
         :data:`WORKERLESS_SECONDS`, every chunk not ended is cancelled and a
-        ConfigurationError says so.  Call it while the Client that solved is
-        open: after its ``with`` block a ConfigurationError says so.
+        ConfigurationError says so.  A chunk whose workers died more times
+        than the scheduler allows raises a
+        :class:`kernels.distributed_failures.ChunkLostError` naming its
+        trajectories and the remedies (the finished chunks' futures are kept).
+        Call it while the Client that solved is open: after its ``with`` block
+        a ConfigurationError says so.
         """
         error = closed_client_error(self.futures[0].client, "ChunkedResult.gather()") if self.futures else None
         if error is not None:
             raise error
-        parts = _wait(self.futures, progress, self.checked)
-        raise_warnings(parts, self.checked)
+        parts = _wait(self.futures, progress, self.checked, self.ranges)
+        raise_warnings(parts, self.checked, self.ranges)
         return concatenate(parts, self.plan, self.stiffness_probe)
 
 
@@ -105,13 +110,15 @@ def closed_client_error(client, what):
                               f"client.close()), or solve again with gather=True")
 
 
-def _wait(futures, progress, checked=()):
-    """The chunks' results in trajectory order, each fetched as it ends.
+def _wait(futures, progress, checked=(), ranges=None):
+    """The chunks' results (trajectory ``ranges``) in trajectory order, each fetched as it ends.
 
     A chunk that fails (a ChunkFailure) cancels every chunk after it at once; the error is raised as soon as the
     chunks before it have ended (one of them may fail first, as one process would report), with their warnings.
     An exception past a chunk's retries, and a cluster left without a worker for :data:`WORKERLESS_SECONDS` (the
-    scheduler would wait for one for ever), cancel every chunk not yet ended and raise at once.
+    scheduler would wait for one for ever), cancel every chunk not yet ended and raise at once; a chunk lost for
+    good (Dask's KilledWorker) raises a ChunkLostError (:mod:`kernels.distributed_failures`).  The chunks that ended
+    are not cancelled: with ``gather=False`` their futures still hold their results.
     """
     from distributed import as_completed
 
@@ -126,7 +133,7 @@ def _wait(futures, progress, checked=()):
                 workerless.check()
                 time.sleep(_POLL_SECONDS)
                 continue
-            for future, part in zip(batch, _gathered(client, batch)):
+            for future, part in zip(batch, _gathered(client, batch, futures, ranges)):
                 i = index[future.key]
                 parts[i] = part
                 left.discard(i)
@@ -135,19 +142,21 @@ def _wait(futures, progress, checked=()):
                     client.cancel([futures[j] for j in left if j > i])
             bar.update(n - len(left))
     except BaseException:
-        client.cancel([futures[i] for i in left])
+        client.cancel([futures[i] for i in left if not futures[i].done()])
         raise
     finally:
         bar.close()
     if failed < n:
-        raise_warnings(parts[:failed + 1], checked)
+        raise_warnings(parts[:failed + 1], checked, ranges)
         raise_failures([parts[failed]])
     return parts
 
 
-def _gathered(client, batch):
+def _gathered(client, batch, futures=(), ranges=None):
     """``client.gather(batch)``; a chunk cancelled because every worker went away (and with them the options
-    scattered to them) raises the ConfigurationError that says so."""
+    scattered to them) raises the ConfigurationError that says so, and one lost for good (Dask's KilledWorker: its
+    workers died too often) the ChunkLostError that names its trajectories (``futures``: every chunk's, ``ranges``
+    their trajectories)."""
     from concurrent.futures import CancelledError
 
     try:
@@ -158,6 +167,11 @@ def _gathered(client, batch):
                 "a chunk was cancelled before it ended: by client.cancel, or because every worker that held the "
                 "drivers' samples (scattered once to the workers) went away at once; solve again") from None
         raise _workerless_error(0) from None
+    except Exception as exc:
+        lost = lost_chunk_error(exc, futures, ranges)
+        if lost is None:
+            raise
+        raise lost from None
 
 
 def _workerless_error(seconds):

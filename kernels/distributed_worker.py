@@ -11,7 +11,8 @@ read as one process would say it:
   :class:`~kernels.errors.ToleranceWarning`) are recorded instead of printed
   on the worker's stderr and carried home with the chunk's result; the client,
   which made those checks itself for the whole batch when it holds the rows,
-  drops them, and raises the others once (:func:`raise_warnings`); those of
+  drops them, and raises the others once each kind, whatever trajectory and
+  numbers each chunk's text names (:func:`raise_warnings`); those of
   building the worker's Integrator are dropped, since the client raised them
   when it built its own;
 * a system whose functions come from a module the workers cannot import is
@@ -41,13 +42,14 @@ from .distributed_inputs import check_chunk
 from .errors import ConfigurationError, KernelError, warn_user
 
 __all__ = ["solve_chunk", "worker_compiles", "worker_info", "check_loadable", "unloadable_error", "in_batch",
-           "raise_warnings"]
+           "raise_warnings", "warning_kind"]
 
 _KEPT_INTEGRATORS = 16
 _INTEGRATORS = collections.OrderedDict()  # spec digest -> Integrator, per worker process
 _KERNELS_SEEN = collections.defaultdict(list)  # (spec digest, layout digest) -> distinct kernel objects
 _WARNINGS = "_worker_warnings"  # the attribute of a chunk's result (or ChunkFailure) holding its warnings
 _TRAJECTORY = re.compile(r"\btrajectory (\d+)\b")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")  # not rk4's 4
 
 
 # -- the specification ----------------------------------------------------------------------------
@@ -171,21 +173,47 @@ def _counted_in_batch(text, start):
     return _TRAJECTORY.sub(lambda m: f"trajectory {int(m.group(1)) + start}", text)
 
 
-def raise_warnings(parts, checked=()):
-    """Raise on the client, once each and in chunk order, the warnings the chunks' solves raised on the workers.
+def raise_warnings(parts, checked=(), ranges=None):
+    """Raise on the client, once each kind and in chunk order, the warnings the chunks' solves raised on the workers.
 
-    Every chunk checks its own rows, so the same warning comes back from many, naming different trajectories:
-    one is raised per category and text with its trajectory indices left out.  Those of the categories
-    ``checked`` are not raised at all: the client made those checks once for the whole batch
+    Every chunk checks its own rows (dask-array inputs, which the client never holds), so the same warning comes back
+    from many, naming different trajectories and numbers that depend on them (a mode's rate, its amplification, the
+    stable dt): 8 StabilityWarnings for 16 trajectories in chunks of 2, where one process raises 1; 1000 for 10^6 in
+    chunks of 1000.  A kind is the category and the text with every number masked (:func:`warning_kind`); each kind is
+    raised once, with the first chunk's text (as one process names the batch's first such trajectory) and, when
+    several chunks drew it, a note of how many (``ranges``: the chunks' trajectory ranges, to name their span).
+    Those of the categories ``checked`` are not raised at all: the client made those checks once for the whole batch
     (:func:`kernels.distributed_inputs.host_checks`), as one process makes them.
     """
-    seen = set()
-    for part in parts:
+    kinds = {}  # kind -> [category, texts of the first chunk that drew it, indices of the chunks that drew it]
+    for i, part in enumerate(parts):
         for category, text in getattr(part, _WARNINGS, ()):
-            key = (category, _TRAJECTORY.sub("trajectory", text))
-            if key not in seen and not issubclass(category, tuple(checked)):
-                seen.add(key)
-                warn_user(text, category)
+            if issubclass(category, tuple(checked)):
+                continue
+            kind = kinds.setdefault(warning_kind(category, text), [category, [], set()])
+            if not kind[2] or kind[2] == {i}:
+                kind[1] += [] if text in kind[1] else [text]
+            kind[2].add(i)
+    for category, texts, chunks in kinds.values():
+        for text in texts:
+            warn_user(text + _drawn_by(chunks, len(parts), ranges), category)
+
+
+def warning_kind(category, text):
+    """``(category, text with every number masked)``: the same check's warning from any chunk, whatever trajectory
+    and values it names (numbers inside names, ``rk4``, ``float32``, are kept)."""
+    return category, _NUMBER.sub("#", text)
+
+
+def _drawn_by(chunks, n_chunks, ranges):
+    """The note a warning drawn by several ``chunks`` (indices among ``n_chunks``) carries; "" for one chunk."""
+    if len(chunks) < 2:
+        return ""
+    span = ""
+    if ranges is not None:
+        span = f" (between trajectories {ranges[min(chunks)][0]} and {ranges[max(chunks)][1] - 1})"
+    return (f" [through client= each chunk checks its own rows: {len(chunks)} of {n_chunks} chunks{span} drew this "
+            f"warning; the first chunk's text is shown]")
 
 
 def worker_compiles() -> dict:

@@ -265,6 +265,32 @@ def test_dask_array_inputs_are_judged_as_one_batch(client):
                           progress=False)
 
 
+def test_a_dask_array_nan_is_refused_with_a_remedy_that_runs(client):
+    """A dask-array y0 holding NaN was refused without the remedy one process gives (the ``keep = ...`` line); the
+    remedy given is applied here, lazily as a dask array needs, and runs the other rows."""
+    import re
+
+    import dask.array as da
+
+    vdp = kernels.van_der_pol()
+    y0 = np.column_stack([np.linspace(0.1, 1.0, 6), np.zeros(6)])
+    y0[4, 1] = np.nan
+    y0, mu = da.from_array(y0, chunks=2), da.from_array(np.linspace(1.0, 2.0, 6)[:, None], chunks=3)
+    common = dict(method="rk4", dt=DT, precision=np.float64, client=client, progress=False)
+    with pytest.raises(ConfigurationError, match=r"y0 must be finite in float64; found nan at index \(4, 1\)") as error:
+        kernels.solve_ivp(vdp, SPAN, y0, mu, **common)
+    remedy = re.search(r"keep = (.*?\.all\(axis=1\)), then pass y0\[keep\]\.compute_chunk_sizes\(\)",
+                       str(error.value))
+    assert remedy, str(error.value)
+    keep = eval(remedy.group(1), {"np": np, "y0": y0})  # noqa: S307 - the message's own expression
+    result = kernels.solve_ivp(vdp, SPAN, y0[keep].compute_chunk_sizes(), mu[keep].compute_chunk_sizes(), **common)
+    local = kernels.solve_ivp(vdp, SPAN, np.delete(y0.compute(), 4, 0), np.delete(mu.compute(), 4, 0), method="rk4",
+                              dt=DT, precision=np.float64)
+    np.testing.assert_array_equal(result.y, local.y)
+    with pytest.raises(ConfigurationError, match=r"keep = \(abs\(y0\) <= 3\.40282e\+38\)\.all\(axis=1\)"):
+        kernels.solve_ivp(vdp, SPAN, y0, mu, **dict(common, precision=np.float32))
+
+
 def test_a_closed_client_is_refused(client):
     """It failed with "RuntimeError: IOLoop is closed"."""
     closed = distributed.Client(client.scheduler.address)

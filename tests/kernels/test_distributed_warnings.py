@@ -77,6 +77,54 @@ def test_a_host_check_warning_is_raised_once_whatever_the_number_of_chunks(clien
     assert [c for c, _ in alone] == [kernels.JacobianCheckWarning] and spread == alone
 
 
+def test_a_worker_warning_comes_once_with_dask_array_inputs_whatever_its_numbers(client):
+    """rk4 at dt 3e-4 on a stiff model with dask-array params in chunks of 2: 8 StabilityWarnings for 16 trajectories
+    (one a chunk: each chunk checks its own rows and names its own mode's rate, factor and stable dt), where one
+    process raises 1 (a Dask user's trial)."""
+    import dask.array as da
+
+    def decay(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0]
+
+    rates = np.linspace(1e4, 2e4, 6)[:, None]  # rk4 is stable below dt 2.8e-4 at rate 1e4: each chunk's text differs
+    make = lambda: kernels.Integrator(kernels.ODESystem(decay, 1, n_params=1, name="decay"), "rk4",  # noqa: E731
+                                      precision=np.float64)
+    options = dict(t_span=(0.0, 0.003), y0=[1.0], dt=3e-4)
+    alone = _said(lambda: make().solve(params=rates, **options))
+    spread = _said(lambda: make().solve(params=da.from_array(rates, chunks=2), client=client, chunk_size=2, **options))
+    assert [c for c, _ in alone] == [kernels.StabilityWarning] and "trajectory 0:" in alone[0][1]
+    assert [c for c, _ in spread] == [kernels.StabilityWarning]
+    assert spread[0][1] == alone[0][1] + (" [through client= each chunk checks its own rows: 3 of 3 chunks (between "
+                                          "trajectories 0 and 5) drew this warning; the first chunk's text is shown]")
+
+
+def test_warnings_of_different_kinds_from_the_chunks_are_each_raised():
+    """One warning a kind (category, text with its numbers masked): the first chunk's text, and a different text,
+    category or method name (rk4 against dop853) is another kind."""
+    from types import SimpleNamespace
+
+    from kernels.distributed_worker import raise_warnings
+
+    def chunk(*said):
+        return SimpleNamespace(_worker_warnings=said)
+
+    decaying = "dt = 0.0003 is beyond {}'s stable step at trajectory {}: a decaying mode of rate {:.3g}"
+    parts = [chunk((kernels.StabilityWarning, decaying.format("rk4", 0, 1e4))),
+             chunk((kernels.StabilityWarning, decaying.format("rk4", 2, 2.5e4)),
+                   (kernels.StabilityWarning, "an oscillation of frequency 5 at trajectory 3")),
+             chunk((kernels.StabilityWarning, decaying.format("dop853", 4, -3e-7)),
+                   (kernels.ToleranceWarning, "rtol = 1e-09 is below float32's resolution"))]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raise_warnings(parts)  # without the chunks' ranges, the note names no trajectories
+    said = [(w.category, str(w.message)) for w in caught]
+    assert said == [(kernels.StabilityWarning, decaying.format("rk4", 0, 1e4) + " [through client= each chunk checks "
+                     "its own rows: 2 of 3 chunks drew this warning; the first chunk's text is shown]"),
+                    (kernels.StabilityWarning, "an oscillation of frequency 5 at trajectory 3"),
+                    (kernels.StabilityWarning, decaying.format("dop853", 4, -3e-7)),
+                    (kernels.ToleranceWarning, "rtol = 1e-09 is below float32's resolution")]
+
+
 def test_gpu_cluster_prints_no_dask_info_lines_unless_asked(capfd):
     """gpu_cluster() filled stderr with Dask's INFO lines (scheduler and workers starting) where a LocalCluster
     prints none."""

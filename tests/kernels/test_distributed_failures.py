@@ -1,0 +1,92 @@
+"""A chunk lost for good (Dask's KilledWorker): named as the library's error, and the finished chunks kept.
+
+A LocalCluster of two CPU worker processes on Numba's CUDA simulator whose scheduler allows no failure
+(``distributed.scheduler.allowed-failures = 0``): the first death of a worker running a chunk loses that chunk.
+The death is made by the chunk itself, on the workers armed by :func:`_arm`, so it is deterministic; the batch is two
+chunks, one a worker, since a dying worker loses the chunks queued on it too.
+"""
+
+import numpy as np
+import pytest
+
+import kernels
+
+distributed = pytest.importorskip("distributed")
+from kernels.distributed import ChunkLostError  # noqa: E402
+
+LORENZ = kernels.lorenz()
+SPAN, DT = (0.0, 0.05), 0.01
+PARAMS = np.column_stack([np.full(6, 10.0), np.linspace(0.0, 28.0, 6), np.full(6, 8.0 / 3.0)])
+
+
+@pytest.fixture(scope="module")
+def strict_client():
+    """A client whose scheduler (created in this process, where the setting is read) allows no worker death."""
+    import dask
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn",
+                          "distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                      env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster:
+            with distributed.Client(cluster) as c:
+                c.wait_for_workers(2)
+                yield c
+
+
+def _arm(client, start):
+    """Make every worker process die (``os._exit``) when it starts the chunk of trajectories from ``start``; a
+    worker the nanny restarts is not armed."""
+    client.wait_for_workers(2)
+
+    def arm():  # a local function: sent by value
+        import os
+
+        import kernels.distributed_worker as worker
+
+        solve_rows = worker._solve_rows
+
+        def dying(*args):
+            if args[-2] == start:  # _solve_rows(..., start, lazy)
+                os._exit(1)
+            return solve_rows(*args)
+
+        worker._solve_rows = dying
+
+    client.run(arm)
+
+
+def test_a_chunk_lost_for_good_names_its_trajectories_and_the_remedies(strict_client):
+    """It surfaced as Dask's KilledWorker ("Attempted to run task 'bufferplan-chunk-...' on 4 different workers"),
+    naming neither the trajectories nor what to do (a Dask user's trial)."""
+    _arm(strict_client, 3)
+    with pytest.raises(ChunkLostError) as error:
+        kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], PARAMS, method="rk4", dt=DT, client=strict_client,
+                          chunk_size=3, progress=False)
+    text = str(error.value)
+    assert (error.value.chunk, error.value.start, error.value.stop) == (1, 3, 6)
+    assert isinstance(error.value, kernels.KernelError)
+    for said in ("chunk 1 of 2 (numbered from 0; trajectories 3 to 5) was lost: the Dask worker that ran it (or "
+                 "held it queued) died, 1 time",
+                 "distributed.scheduler.allowed-failures = 0", "'distributed.scheduler.allowed-failures': 3",
+                 "chunk_size=", "gather=False", "ChunkedResult.futures[i].result() one by one"):
+        assert said in text, text
+
+
+def test_with_gather_false_the_finished_chunks_are_read_one_by_one(strict_client):
+    """What ChunkLostError advises: each finished chunk's future returns its result, the lost one's raises
+    KilledWorker, and solving the lost trajectories again completes the batch bit for bit."""
+    from distributed.scheduler import KilledWorker
+
+    integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+    local = integ.solve(SPAN, [1.0, 1.0, 1.0], PARAMS, dt=DT)
+    _arm(strict_client, 3)
+    chunked = integ.solve(SPAN, [1.0, 1.0, 1.0], PARAMS, dt=DT, client=strict_client, gather=False, chunk_size=3)
+    rows = {}
+    for (start, stop), future in zip(chunked.ranges, chunked.futures):
+        try:
+            rows[start] = future.result().y
+        except KilledWorker:
+            assert (start, stop) == (3, 6)
+            rows[start] = integ.solve(SPAN, [1.0, 1.0, 1.0], PARAMS[start:stop], dt=DT).y  # here: the workers are armed
+    assert sorted(rows) == [0, 3]
+    np.testing.assert_array_equal(np.concatenate([rows[k] for k in sorted(rows)]), local.y)
