@@ -49,6 +49,7 @@ _INTEGRATORS = collections.OrderedDict()  # spec digest -> Integrator, per worke
 _KERNELS_SEEN = collections.defaultdict(list)  # (spec digest, layout digest) -> distinct kernel objects
 _WARNINGS = "_worker_warnings"  # the attribute of a chunk's result (or ChunkFailure) holding its warnings
 _TRAJECTORY = re.compile(r"\btrajectory (\d+)\b")
+_BRACKETED = re.compile(r"(\[[^\]]*\])")  # an index such as y[:, 1]: part of what a warning is about
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")  # not rk4's 4
 
 
@@ -200,9 +201,12 @@ def raise_warnings(parts, checked=(), ranges=None):
 
 
 def warning_kind(category, text):
-    """``(category, text with every number masked)``: the same check's warning from any chunk, whatever trajectory
-    and values it names (numbers inside names, ``rk4``, ``float32``, are kept)."""
-    return category, _NUMBER.sub("#", text)
+    """``(category, text with its numbers masked)``: the same check's warning from any chunk, whatever trajectory
+    and values it names.  Numbers inside names (``rk4``, ``float32``) and inside brackets (``y[:, 1]``,
+    ``p[3]``: which component) are kept: a regression hunt's warnings about ``y[:, 0]`` and ``y[:, 1]`` were
+    merged into one."""
+    parts = _BRACKETED.split(text)
+    return category, "".join(part if i % 2 else _NUMBER.sub("#", part) for i, part in enumerate(parts))
 
 
 def _drawn_by(chunks, n_chunks, ranges):

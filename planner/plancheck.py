@@ -9,6 +9,8 @@ AUTO_TIME_LIMIT = "AUTO_TIME_LIMIT"
 #: A plan's provenance status: proven optimal peak, a layout not proven optimal, CP-SAT's greedy fallback,
 #: or an ``auto`` search cut by the time limit.
 STATUSES = ("OPTIMAL", "FEASIBLE", "GREEDY_FALLBACK", AUTO_TIME_LIMIT)
+#: The cpsat planner's goals, which its plans record (``Provenance.goal``).
+GOALS = ("min-peak", "fit")
 
 
 def check_keys(data, where, allowed, required):
@@ -78,6 +80,9 @@ def check_provenance(plan):
                         f"{', '.join(STATUSES)}: the plan was edited by hand; re-plan the problem")
     if isinstance(p.lower_bound, bool) or not isinstance(p.lower_bound, int) or p.lower_bound < 0:
         raise PlanError("provenance", f"lower_bound: expected an integer >= 0, got {p.lower_bound!r}")
+    if p.goal is not None and (p.goal not in GOALS or p.planner != "cpsat"):
+        raise PlanError("provenance", f"goal {p.goal!r} of a {p.planner} plan: only cpsat records a goal, one of "
+                        f"{', '.join(GOALS)}: the plan was edited by hand; re-plan the problem")
     # A cpsat plan not proven optimal may keep auto buffers local that its bound (on the layout sharing the
     # most weight) counts; an optimal plan, and greedy's and sequential's (the live size of what they share),
     # reach or pass their bound.

@@ -9,12 +9,11 @@ from .greedy import plan_greedy
 from .costmodel import CostRecord, predict_plan
 from .ints import check_search_args
 from .objectives import choose_local
-from .plancheck import AUTO_TIME_LIMIT
+from .plancheck import AUTO_TIME_LIMIT, GOALS
 from .problem import PlanningProblem
 from .sequential import plan_sequential
 
 PLANNERS = ("cpsat", "greedy", "sequential")
-GOALS = ("min-peak", "fit")
 #: The share of ``time_limit_s`` the ``auto`` objective's search may take; the planner gets the rest.
 AUTO_SHARE = 0.5
 

@@ -134,3 +134,23 @@ def test_gpu_cluster_prints_no_dask_info_lines_unless_asked(capfd):
     with kernels.gpu_cluster([0], silence_logs=False) as cluster, distributed.Client(cluster) as c:
         c.wait_for_workers(1)
     assert " - INFO - " in capfd.readouterr().err
+
+
+def test_warnings_about_different_components_stay_apart():
+    """A regression hunt (2026-12-05): with every number masked, a chunk's ToleranceWarning about y[:, 1] was merged
+    into the first chunk's about y[:, 0], under a note that both chunks drew the same warning."""
+    from types import SimpleNamespace
+
+    from kernels.distributed_worker import raise_warnings, warning_kind
+
+    said = "rtol = 1e-06 asks float32 for 2e-06 relative on y[:, {}] (at |y| = {})"
+    assert warning_kind(kernels.ToleranceWarning, said.format(0, 1000)) != warning_kind(
+        kernels.ToleranceWarning, said.format(1, 1000))
+    assert warning_kind(kernels.ToleranceWarning, said.format(0, 1000)) == warning_kind(
+        kernels.ToleranceWarning, said.format(0, 1))
+    parts = [SimpleNamespace(_worker_warnings=((kernels.ToleranceWarning, said.format(0, 1000)),)),
+             SimpleNamespace(_worker_warnings=((kernels.ToleranceWarning, said.format(1, 1000)),))]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raise_warnings(parts)
+    assert [str(w.message) for w in caught] == [said.format(0, 1000), said.format(1, 1000)]

@@ -131,3 +131,15 @@ def test_a_fit_plan_saved_before_the_goal_was_recorded_still_verifies():
         Plan.from_json(data).verify(problem)
     del data["provenance"]["goal"]
     Plan.from_json(data).verify(problem)
+
+
+@pytest.mark.parametrize("planner, goal", [("cpsat", "banana"), ("cpsat", 5), ("greedy", "fit")])
+def test_a_goal_no_planner_records_is_refused(planner, goal):
+    """A regression hunt (2026-12-05): a goal of "banana", 5, or on a greedy plan loaded and verified, each a plan
+    of its own digest."""
+    problem = PlanningProblem((Buffer("k.a", 4, "shared", lifetime=((0, 2),)),
+                               Buffer("k.b", 3, "shared", lifetime=((1, 3),))), block_size=32)
+    data = copy.deepcopy(solve(problem, planner).to_json())
+    data["provenance"]["goal"] = goal
+    with pytest.raises(PlanError, match=r"provenance.*only cpsat records a goal, one of min-peak, fit"):
+        Plan.from_json(data).verify(problem)
