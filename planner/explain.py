@@ -53,8 +53,11 @@ def explain(plan, problem=None):
     declared = problem.by_name() if problem is not None else {}
     plan.verify(problem)  # without the problem, the rules that need only the plan
     if problem is not None:
-        estimate = record.predicted if record is not None else predict_plan(problem, plan)
-        context = _Context(problem, plan, estimate)
+        # the rows compare the plan with each buffer moved under one model, the problem's own at the plan's register
+        # cap: a prediction recorded under the compiler loop's fitted model (a register base of hundreds) against
+        # unfitted moves read "shared beats local; in local: x1.66" (a chemist's trial)
+        cap = record.predicted.register_limit if record is not None else None
+        context = _Context(problem, plan, predict_plan(problem, plan, max_registers=cap))
     reasons = []
     for p in plan.buffers:
         b = declared.get(p.name)
@@ -109,16 +112,29 @@ class _Context:
             peak = live_peak(self.problem, [n for n in self.shared if n != name])
         return predict(self.problem, local, peak, max_registers=self.estimate.register_limit)
 
+    def ratio(self, name, to_shared):
+        """The model's throughput with ``name`` moved over the plan's (above 1: the move would be faster)."""
+        now = self.estimate
+        return self.flipped(name, to_shared).throughput / now.throughput if now.throughput else float("inf")
+
     def compare(self, name, to_shared):
         other = self.flipped(name, to_shared)
         now = self.estimate
         where = "shared" if to_shared else "local"
-        ratio = other.throughput / now.throughput if now.throughput else float("inf")
+        ratio = self.ratio(name, to_shared)
         if to_shared and other.shared_bytes_per_block > 0 and other.blocks_per_sm == 0:
             return f"in {where} it would not fit one block per SM"
         extra = f", {other.spilled_words:.0f} words spilled" if other.spilled_words else ""
         return (f"in {where}: predicted throughput x{ratio:.2f} ({other.registers} registers{extra}, "
                 f"occupancy {other.occupancy:.2f}, step cost {other.step_cost:.0f} vs {now.step_cost:.0f})")
+
+
+#: A placement the problem's own model rates below the other one: the compiler loop decided it, with a register
+#: model fitted to the compiled kernel (the plan's recorded prediction), or the search's 2 % margin kept all-local.
+_FITTED = {"shared": "shared by the compiler loop's measured figures (a register model fitted to the compiled kernel: "
+                     "the plan's recorded prediction; the problem's own model, below, rates local higher)",
+           "kept local": "kept local by the compiler loop's measured figures or the auto search's 2 % margin for "
+                         "all-local (the problem's own model, below, rates shared higher)"}
 
 
 def _reason(p, b, kept, ctx):
@@ -137,13 +153,15 @@ def _reason(p, b, kept, ctx):
                 + persistent)
     held = "" if b.storage == "registers" else f" [{b.storage}]"
     if p.placement is Placement.SHARED:
-        head = "cost model: shared beats local" if problem.objective == "auto" else \
+        head = ("cost model: shared beats local" if ctx.ratio(p.name, False) <= 1 else _FITTED["shared"]) \
+            if problem.objective == "auto" else \
             f"min-shared: placed shared by access weight ({b.weight:g} accesses per step)"
         return f"{head}{held}; {ctx.compare(p.name, to_shared=False)}"
     if p.name in kept:
         where = ("in memory" if b.in_memory(Placement.LOCAL) else
                  "forwarded: no registers of its own" if b.storage == "forwarded" else _in_registers(ctx.estimate))
-        return f"cost model: kept local ({where}){persistent}; {ctx.compare(p.name, to_shared=True)}"
+        head = "cost model: kept local" if ctx.ratio(p.name, True) <= 1 else _FITTED["kept local"]
+        return f"{head} ({where}){persistent}; {ctx.compare(p.name, to_shared=True)}"
     if b.weight == 0:
         return "weight 0: shared memory would buy nothing" + persistent
     alive = live_peak(problem, ctx.shared + [p.name])

@@ -190,3 +190,24 @@ def test_the_other_placement_is_rated_under_the_register_cap_the_plan_was_made_w
     for row in rows:
         ratio = float(re.search(r"predicted throughput x([0-9.]+) \((\d+) registers", row).group(1))
         assert "x" in row and "(64 registers" in row and ratio <= 1.0, row
+
+
+def test_a_placement_the_problems_model_rates_lower_is_not_said_to_beat_the_other():
+    """A chemist's trial (2026-12-05): rodas4's auto plan, chosen under the compiler loop's fitted register model,
+    said "shared beats local; in local: x1.66" for each stage buffer (its recorded prediction against moves rated
+    under the problem's own model)."""
+    import dataclasses
+
+    from planner import get_device
+
+    problem = PlanningProblem(buffers=tuple(Buffer(f"s.b{i}", 100, lifetime=((0, 2),), weight=200.0 * (i + 1))
+                                            for i in range(6)), precision="float32", block_size=128,
+                              objective="auto", device="h200")
+    fitted = dataclasses.replace(get_device("h200"), register_bases=(("default", 200),))
+    plan = solve(problem, "cpsat", cost_model=fitted)
+    rows = [line for line in explain(plan, problem).text().splitlines() if "predicted throughput x" in line]
+    assert rows
+    for row in rows:
+        ratio = float(re.search(r"predicted throughput x([0-9.]+)", row).group(1))
+        assert ("beats" in row or "cost model: kept local" in row) == (ratio <= 1.0), row
+    assert any("shared by the compiler loop's measured figures" in row for row in rows)
