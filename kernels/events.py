@@ -497,12 +497,12 @@ def check_events_compile(events, system, precision):
     if backend() != "cuda":
         # On the simulator: compiled to PTX anywhere, as a system's rhs is (np.exp in g ran on the simulator
         # and failed only on a GPU, a user's trial)
-        from . import compilecheck
+        from . import compile_hints, compilecheck
 
         for e, event in enumerate(events):
             result = compilecheck.check_device_function(event.function, 3)
             if result.get("ok") is False:
-                raise ConfigurationError(f"events[{e}]: " + compilecheck.failure_message(
+                raise ConfigurationError(f"events[{e}]: " + compile_hints.failure_message(
                     result, "the event function", system.name, event.function))
         return
     from numba import from_dtype, types

@@ -15,7 +15,7 @@ import ast
 import os
 import types
 
-from .compilecheck import LIBRARY_MODULES
+from .compile_hints import LIBRARY_MODULES
 from .errors import ConfigurationError
 
 __all__ = ["refuse_input_writes", "input_written_in_source"]

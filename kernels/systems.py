@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 from numba import cuda
 
-from . import compilecheck
+from . import compile_hints, compilecheck
 from .backend import device_problem
 from .literals import in_precision
 from .derivative_check import check_derivatives
@@ -328,7 +328,7 @@ class ODESystem:
                 continue
             result = compilecheck.check_device_function(func, n_args)
             if result.get("ok") is False:
-                raise ConfigurationError(compilecheck.failure_message(result, what, self.name, func))
+                raise ConfigurationError(compile_hints.failure_message(result, what, self.name, func))
 
     def host_rhs(self, params=None, drivers=None):
         """Return ``f(t, y) -> dydt`` on NumPy arrays (for SciPy references).

@@ -12,6 +12,9 @@ the system gives (``jac`` for LU, ``jvp`` for Krylov, else finite differences).
 from __future__ import annotations
 
 import dataclasses
+import sys
+
+import numpy as np
 
 from ..errors import ConfigurationError, describe, plain
 from .jacobian_assembly import prefers_products
@@ -73,10 +76,15 @@ class SolverOptions:
     coupled : str
         How a fully implicit method (radau, gauss4) solves its coupled stages: ``"transformed"``
         (eigen-decomposed ``A^-1``: Radau one n x n and one 2n x 2n LU) or ``"full"`` (one s n LU).
-    pattern : tuple of (int, int), optional
+    pattern : tuple of (int, int) or n x n matrix, optional
         The Jacobian's structural nonzeros for the sparse LU; None: found by
         :func:`~kernels.solvers.jacobian_pattern` (probing the system, which
         misses an entry that is zero at every probe point: give it here then).
+        Either ``(row, column)`` pairs or, as SciPy's ``jac_sparsity``, a square
+        boolean or 0/1 integer NumPy array or a ``scipy.sparse`` matrix, stored as
+        the sorted pairs of its nonzeros (``np.argwhere``), so the options and their
+        JSON are those of the pairs; its size must be the system's number of states.
+        A 2 x 2 integer array of 0s and 1s reads as both: give it as booleans.
     factor_storage : str
         Where the sparse LU keeps its factor between operations: ``"auto"`` (the default: the
         method family's measured rule), ``"registers"``, ``"memory"`` or ``"memory if shared"``;
@@ -113,6 +121,10 @@ class SolverOptions:
     count_work: bool = False
 
     def __post_init__(self):
+        matrix = _matrix_pairs(self.pattern)  # before plain(), which would make an array a list
+        object.__setattr__(self, "_pattern_side", None if matrix is None else matrix[1])
+        if matrix is not None:
+            object.__setattr__(self, "pattern", matrix[0])
         for field in dataclasses.fields(self):  # NumPy scalars stored as Python ones: the options and JSON stay plain
             object.__setattr__(self, field.name, plain(getattr(self, field.name)))
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
@@ -123,8 +135,9 @@ class SolverOptions:
             try:
                 object.__setattr__(self, "pattern", tuple(sorted({(int(i), int(j)) for i, j in self.pattern})))
             except (TypeError, ValueError) as exc:
-                raise ConfigurationError(f"SolverOptions pattern: expected (row, column) pairs of integers, got "
-                                         f"{describe(self.pattern)}") from exc
+                raise ConfigurationError(f"SolverOptions pattern: expected (row, column) pairs of integers or a "
+                                         f"square boolean (or 0/1 integer) n x n matrix of the Jacobian's nonzeros "
+                                         f"(SciPy's jac_sparsity), got {describe(self.pattern)}") from exc
         check_storage("SolverOptions factor_storage", self.factor_storage, STORAGE_CHOICES)
         if not isinstance(self.reuse_factor, bool):
             raise ConfigurationError(f"SolverOptions reuse_factor: expected True or False, got {describe(self.reuse_factor)}")
@@ -209,6 +222,7 @@ class SolverOptions:
         """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov, sparse LU)."""
         given = getattr(system, "jac" if self.direct else "jvp", None)
         n, pattern = system.n_states, None
+        self._check_pattern_side(system)
         jvp = self.direct and prefers_products(n, getattr(system, "jac", None) is not None,
                                                getattr(system, "jvp", None) is not None)
         if self.linear in ("sparse", "lu"):
@@ -221,8 +235,75 @@ class SolverOptions:
                 pattern = None  # not evaluable on the host (device-only code): "lu" stays dense
         return self.newton(n, given is not None, shared_by_parent, component, pattern, jvp, family)
 
+    def _check_pattern_side(self, system):
+        """ConfigurationError when ``pattern`` was given as a matrix of another size than ``system``'s states.
+
+        Its pairs alone cannot tell: a smaller matrix's all lie inside the system's, and the rows it lacks would
+        be taken as empty, a pattern that misses entries.
+        """
+        side, n = getattr(self, "_pattern_side", None), system.n_states
+        if side is not None and side != n:
+            raise ConfigurationError(f"SolverOptions pattern: a {side} x {side} matrix, but system "
+                                     f"{getattr(system, 'name', '')!r} has {n} states; give its {n} x {n} "
+                                     f"Jacobian sparsity (entry [i, j] true where dy[i]/dt depends on y[j])")
+
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def _matrix_pairs(pattern):
+    """``(pairs, n)`` of a ``pattern`` given as an n x n matrix, or None for one given otherwise (pairs).
+
+    A matrix is a scipy.sparse matrix, anything NumPy reads as a 2-D boolean array, or an integer one whose rows
+    are not pairs (a NumPy array of shape (k, 2) is ``np.argwhere``'s pairs, as before).  The pairs are those of
+    its nonzeros, sorted, as the pairs' own path stores them.
+    """
+    sparse = sys.modules.get("scipy.sparse")  # a scipy.sparse matrix was made with it imported
+    if sparse is not None and sparse.issparse(pattern):
+        shape, (rows, columns) = pattern.shape, pattern.nonzero()
+        _check_square(shape)
+        return tuple(sorted({(int(i), int(j)) for i, j in zip(rows, columns)})), int(shape[0])
+    array = _as_array(pattern)
+    if array is None or not (array.dtype == bool or _integer_matrix(pattern, array)):
+        return None
+    _check_square(array.shape)
+    if array.dtype != bool and not np.isin(array, (0, 1)).all():
+        others = sorted(set(np.unique(array).tolist()) - {0, 1})[:5]
+        raise ConfigurationError(f"SolverOptions pattern: a matrix must hold only 0 and 1 (or booleans), got values "
+                                 f"{others}; give pattern=matrix != 0 for its nonzeros")
+    return tuple((int(i), int(j)) for i, j in np.argwhere(array)), int(array.shape[0])
+
+
+def _as_array(pattern):
+    """``pattern`` as a NumPy array, or None when NumPy cannot make one of it (ragged pairs, None)."""
+    if pattern is None or isinstance(pattern, (str, bytes)):
+        return None
+    try:
+        return np.asarray(pattern)
+    except (ValueError, TypeError):
+        return None
+
+
+def _integer_matrix(pattern, array):
+    """An integer ``array`` of ``pattern`` that is a matrix, not pairs: 2-D and its rows not of two, or an
+    ambiguous 2 x 2 NumPy array of 0s and 1s (refused here: it reads as both)."""
+    if array.dtype.kind not in "iu" or array.ndim != 2:
+        return False
+    if array.shape[1] != 2:
+        return True
+    if isinstance(pattern, np.ndarray) and array.shape == (2, 2) and np.isin(array, (0, 1)).all():
+        raise ConfigurationError(f"SolverOptions pattern: the 2 x 2 integer array {array.tolist()} reads both as a "
+                                 "0/1 matrix and as two (row, column) pairs; give a matrix as booleans "
+                                 "(pattern.astype(bool)) or the pairs as a tuple of tuples")
+    return False
+
+
+def _check_square(shape):
+    """ConfigurationError unless a matrix ``pattern`` of ``shape`` is square (n x n for n states)."""
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1:
+        size = f"a {shape[0]} x {shape[1]} matrix" if len(shape) == 2 else f"an array of shape {tuple(shape)}"
+        raise ConfigurationError(f"SolverOptions pattern: a matrix must be square, n x n for a system of n states "
+                                 f"(entry [i, j] true where dy[i]/dt depends on y[j]); got {size}")
 
 
 def as_solver_options(solver) -> SolverOptions:

@@ -13,6 +13,8 @@ import pytest
 from numba import cuda
 
 import kernels
+import plain_helpers
+from plain_helpers import decay
 
 _SCRIPT = """
 import kernels
@@ -317,3 +319,43 @@ def test_np_round_that_nvvm_rejects_is_named_with_what_to_write():
     with pytest.raises(kernels.ConfigurationError, match=r"NVVM rejected the code numba-cuda made of np.round .*"
                                                          r"round\(x\) for np.round"):
         kernels.ODESystem(_quantised, 1, n_params=1, name="quant")
+
+
+def _calls_a_module_helper(t, y, p, dydt):
+    plain_helpers.decay(t, y, p, dydt)
+
+
+def _calls_an_imported_helper(t, y, p, dydt):
+    decay(t, y, p, dydt)
+
+
+@pytest.mark.parametrize("rhs, words", [
+    # Numba's "Unknown attribute 'decay' of type Module(...)" came with the generic hint (a chemist's trial)
+    (_calls_a_module_helper, "it calls plain_helpers.decay, a plain Python function, not a CUDA device function "
+                             "(Unknown attribute 'decay' of type Module("),
+    (_calls_an_imported_helper, "Untyped global name 'decay': Cannot determine Numba type of <class 'function'>"),
+])
+def test_a_plain_helper_from_another_module_is_named_with_its_module(rhs, words):
+    """A helper called from rhs must be a device function; the message says which one to decorate, and where."""
+    with pytest.raises(kernels.ConfigurationError) as info:
+        kernels.ODESystem(rhs, 1, n_params=1, name="helper")
+    message = str(info.value)
+    assert words in message, message
+    assert ("A function it calls must be a CUDA device function too: decorate the helper with "
+            "@numba.cuda.jit(device=True) on the line above def decay in plain_helpers, or write its lines "
+            "inline") in message, message
+    assert "compiles a subset of Python" not in message
+
+
+def _local_plain_helper(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def _calls_a_local_helper(t, y, p, dydt):
+    _local_plain_helper(t, y, p, dydt)
+
+
+def test_a_plain_helper_of_the_same_file_is_named_without_a_module():
+    with pytest.raises(kernels.ConfigurationError, match=r"decorate the helper with @numba\.cuda\.jit\(device=True\) "
+                                                         r"on the line above def _local_plain_helper, or write"):
+        kernels.ODESystem(_calls_a_local_helper, 1, name="local")

@@ -134,3 +134,59 @@ def test_a_pattern_entry_outside_the_matrix_is_named_as_the_user_wrote_it():
                                                          r"the 4 x 4 matrix"):
         kernels.solve_ivp(heat, (0.0, 0.1), [1.0, 0.0, 0.0, 0.0], method="radau", precision=np.float64,
                           solver=kernels.SolverOptions(linear="sparse", pattern=((0, 0), (5, 5))))
+
+
+_TRIDIAGONAL = np.eye(4, dtype=bool) | np.eye(4, k=1, dtype=bool) | np.eye(4, k=-1, dtype=bool)
+
+
+@pytest.mark.parametrize("matrix", [_TRIDIAGONAL, _TRIDIAGONAL.astype(np.int64), _TRIDIAGONAL.tolist()],
+                         ids=["boolean", "0/1 integer", "nested list of booleans"])
+def test_a_pattern_given_as_a_matrix_is_stored_as_its_pairs(matrix):
+    """SciPy's jac_sparsity habit, a boolean n x n matrix, was refused: "expected (row, column) pairs of integers,
+    got [[True, True, ..." (a chemist's trial).  It is stored as its nonzeros' pairs: equal options, equal JSON."""
+    given = kernels.SolverOptions(pattern=matrix)
+    pairs = kernels.SolverOptions(pattern=[tuple(entry) for entry in np.argwhere(_TRIDIAGONAL)])
+    assert given == pairs and hash(given) == hash(pairs)
+    assert given.to_json() == pairs.to_json()
+    assert kernels.SolverOptions(**json.loads(json.dumps(given.to_json()))) == pairs
+    assert kernels.SolverOptions(pattern=np.argwhere(_TRIDIAGONAL)) == pairs  # np.argwhere's (k, 2) array: pairs
+
+
+def test_a_pattern_given_as_a_scipy_sparse_matrix_is_stored_as_its_nonzeros():
+    sparse = pytest.importorskip("scipy.sparse")
+    matrix = sparse.csr_matrix(_TRIDIAGONAL.astype(float))
+    matrix[0, 3] = 0.0  # an explicit zero is no entry
+    assert kernels.SolverOptions(pattern=matrix) == kernels.SolverOptions(pattern=_TRIDIAGONAL)
+
+
+@pytest.mark.parametrize("matrix, words", [
+    (np.ones((3, 4), bool), "SolverOptions pattern: a matrix must be square, n x n for a system of n states "
+                            "(entry [i, j] true where dy[i]/dt depends on y[j]); got a 3 x 4 matrix"),
+    (2 * _TRIDIAGONAL.astype(int), "SolverOptions pattern: a matrix must hold only 0 and 1 (or booleans), got "
+                                   "values [2]"),
+    (np.array([[0, 1], [1, 1]]), "SolverOptions pattern: the 2 x 2 integer array [[0, 1], [1, 1]] reads both as a "
+                                 "0/1 matrix and as two (row, column) pairs; give a matrix as booleans"),
+    ("tridiagonal", "SolverOptions pattern: expected (row, column) pairs of integers or a square boolean (or 0/1 "
+                    "integer) n x n matrix of the Jacobian's nonzeros (SciPy's jac_sparsity), got 'tridiagonal'"),
+])
+def test_a_bad_pattern_matrix_is_refused_with_what_to_give(matrix, words):
+    with pytest.raises(ConfigurationError) as info:
+        kernels.SolverOptions(pattern=matrix)
+    assert str(info.value).startswith(words), str(info.value)
+
+
+@pytest.mark.parametrize("side", [3, 5])
+def test_a_pattern_matrix_of_another_size_than_the_system_is_refused_with_both(side):
+    """The pairs of a smaller matrix all lie inside the system's: its missing rows would pass as empty ones."""
+    heat = kernels.ODESystem(_heat, 4, name="heat4_matrix")
+    with pytest.raises(ConfigurationError, match=rf"^SolverOptions pattern: a {side} x {side} matrix, but system "
+                                                 r"'heat4_matrix' has 4 states; give its 4 x 4 Jacobian sparsity"):
+        kernels.Integrator(heat, "radau", precision=np.float64,
+                           solver=kernels.SolverOptions(linear="sparse", pattern=np.ones((side, side), bool)))
+
+
+def test_a_pattern_matrix_is_the_sparse_lus_pattern():
+    heat = kernels.ODESystem(_heat, 4, name="heat4_tridiagonal")
+    integ = kernels.Integrator(heat, "rodas4", precision=np.float64,
+                               solver=kernels.SolverOptions(linear="sparse", pattern=_TRIDIAGONAL))
+    assert integ.settings.step.newton.linear.pattern == tuple(map(tuple, np.argwhere(_TRIDIAGONAL).tolist()))
