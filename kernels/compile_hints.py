@@ -36,7 +36,7 @@ _HINTS = {
     "other": "Numba CUDA compiles a subset of Python: scalar arithmetic, the math module, and indexing "
              "and loops over the arrays passed in.",
     "helper": "A function it calls must be a CUDA device function too: decorate the helper with "
-              "@numba.cuda.jit(device=True){at}, or write its lines inline; a helper's body follows the same rules.",
+              "@numba.cuda.jit(device=True){at} (its body then follows the same rules), or write its lines inline.",
     "method": "A method of a class cannot be compiled (device code has no objects, so no self): write it as a plain "
               "function, pass what it reads from the object as params (self.k -> p[0], one row per trajectory) or "
               "bind numbers in a closure (def make(k): def rhs(t, y, p, dydt): ...; return rhs).",
@@ -268,7 +268,7 @@ def _helper_words(func, summary):
             home = getattr(value, "__module__", None)
             module = home if home and home != getattr(getattr(caller, "py_func", caller), "__module__", home) else None
             break
-    return summary, {"at": f" on the line above def {name}" + (f" in {module}" if module else "")}
+    return summary, {"at": f" on the line above def {name} in {module}" if module else ""}
 
 
 def _from_math(func, name):

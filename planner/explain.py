@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .buffers import Location, Placement
 from .costmodel import predict, predict_plan
 from .interference import live_peak
+from .objectives import MOVE_GAIN
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,24 @@ class _Context:
                 f"occupancy {other.occupancy:.2f}, step cost {other.step_cost:.0f} vs {now.step_cost:.0f})")
 
 
-#: A placement the problem's own model rates below the other one: the compiler loop decided it, with a register
-#: model fitted to the compiled kernel (the plan's recorded prediction), or the search's 2 % margin kept all-local.
+#: A placement the problem's own model rates more than MOVE_GAIN below the other one: the compiler loop decided it,
+#: with a register model fitted to the compiled kernel (the plan's recorded prediction), or the 2 % margin for
+#: leaving all-local kept it.
 _FITTED = {"shared": "shared by the compiler loop's measured figures (a register model fitted to the compiled kernel: "
                      "the plan's recorded prediction; the problem's own model, below, rates local higher)",
            "kept local": "kept local by the compiler loop's measured figures or the auto search's 2 % margin for "
-                         "all-local (the problem's own model, below, rates shared higher)"}
+                         "leaving all-local (the problem's own model, below, rates shared higher)"}
+
+
+def _cost_head(where, ratio):
+    """The cost model's reason for a buffer ``where`` it is, the other placement rated ``ratio`` of the plan: better
+    rated, within the 2 % a move must gain (:data:`planner.objectives.MOVE_GAIN`), or beyond it (:data:`_FITTED`)."""
+    other = "local" if where == "shared" else "shared"
+    if ratio <= 1:
+        return "cost model: shared beats local" if where == "shared" else "cost model: kept local"
+    if ratio <= MOVE_GAIN:
+        return f"cost model: {where}; {other} rates at most {MOVE_GAIN - 1:.0%} higher, less than a move must gain"
+    return _FITTED[where]
 
 
 def _reason(p, b, kept, ctx):
@@ -153,14 +166,13 @@ def _reason(p, b, kept, ctx):
                 + persistent)
     held = "" if b.storage == "registers" else f" [{b.storage}]"
     if p.placement is Placement.SHARED:
-        head = ("cost model: shared beats local" if ctx.ratio(p.name, False) <= 1 else _FITTED["shared"]) \
-            if problem.objective == "auto" else \
+        head = _cost_head("shared", ctx.ratio(p.name, False)) if problem.objective == "auto" else \
             f"min-shared: placed shared by access weight ({b.weight:g} accesses per step)"
         return f"{head}{held}; {ctx.compare(p.name, to_shared=False)}"
     if p.name in kept:
         where = ("in memory" if b.in_memory(Placement.LOCAL) else
                  "forwarded: no registers of its own" if b.storage == "forwarded" else _in_registers(ctx.estimate))
-        head = "cost model: kept local" if ctx.ratio(p.name, True) <= 1 else _FITTED["kept local"]
+        head = _cost_head("kept local", ctx.ratio(p.name, True))
         return f"{head} ({where}){persistent}; {ctx.compare(p.name, to_shared=True)}"
     if b.weight == 0:
         return "weight 0: shared memory would buy nothing" + persistent

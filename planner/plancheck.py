@@ -81,8 +81,9 @@ def check_provenance(plan):
     if isinstance(p.lower_bound, bool) or not isinstance(p.lower_bound, int) or p.lower_bound < 0:
         raise PlanError("provenance", f"lower_bound: expected an integer >= 0, got {p.lower_bound!r}")
     if p.goal is not None and (p.goal not in GOALS or p.planner != "cpsat"):
-        raise PlanError("provenance", f"goal {p.goal!r} of a {p.planner} plan: only cpsat records a goal, one of "
-                        f"{', '.join(GOALS)}: the plan was edited by hand; re-plan the problem")
+        which = (f"goal {p.goal!r}: expected one of {', '.join(GOALS)}" if p.planner == "cpsat" else
+                 f"goal {p.goal!r} of a {p.planner} plan: only cpsat records a goal, one of {', '.join(GOALS)}")
+        raise PlanError("provenance", f"{which}: the plan was edited by hand; re-plan the problem")
     # A cpsat plan not proven optimal may keep auto buffers local that its bound (on the layout sharing the
     # most weight) counts; an optimal plan, and greedy's and sequential's (the live size of what they share),
     # reach or pass their bound.

@@ -83,8 +83,8 @@ class SolverOptions:
         Either ``(row, column)`` pairs or, as SciPy's ``jac_sparsity``, a square
         boolean or 0/1 integer NumPy array or a ``scipy.sparse`` matrix, stored as
         the sorted pairs of its nonzeros (``np.argwhere``), so the options and their
-        JSON are those of the pairs; its size must be the system's number of states.
-        A 2 x 2 integer array of 0s and 1s reads as both: give it as booleans.
+        JSON are those of the pairs (n x n for a system of n states).
+        A 2 x 2 integer array is read as two pairs (np.argwhere's): give a 2 x 2 matrix as booleans.
     factor_storage : str
         Where the sparse LU keeps its factor between operations: ``"auto"`` (the default: the
         method family's measured rule), ``"registers"``, ``"memory"`` or ``"memory if shared"``;
@@ -122,9 +122,8 @@ class SolverOptions:
 
     def __post_init__(self):
         matrix = _matrix_pairs(self.pattern)  # before plain(), which would make an array a list
-        object.__setattr__(self, "_pattern_side", None if matrix is None else matrix[1])
         if matrix is not None:
-            object.__setattr__(self, "pattern", matrix[0])
+            object.__setattr__(self, "pattern", matrix)
         for field in dataclasses.fields(self):  # NumPy scalars stored as Python ones: the options and JSON stay plain
             object.__setattr__(self, field.name, plain(getattr(self, field.name)))
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
@@ -222,7 +221,6 @@ class SolverOptions:
         """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov, sparse LU)."""
         given = getattr(system, "jac" if self.direct else "jvp", None)
         n, pattern = system.n_states, None
-        self._check_pattern_side(system)
         jvp = self.direct and prefers_products(n, getattr(system, "jac", None) is not None,
                                                getattr(system, "jvp", None) is not None)
         if self.linear in ("sparse", "lu"):
@@ -235,34 +233,24 @@ class SolverOptions:
                 pattern = None  # not evaluable on the host (device-only code): "lu" stays dense
         return self.newton(n, given is not None, shared_by_parent, component, pattern, jvp, family)
 
-    def _check_pattern_side(self, system):
-        """ConfigurationError when ``pattern`` was given as a matrix of another size than ``system``'s states.
-
-        Its pairs alone cannot tell: a smaller matrix's all lie inside the system's, and the rows it lacks would
-        be taken as empty, a pattern that misses entries.
-        """
-        side, n = getattr(self, "_pattern_side", None), system.n_states
-        if side is not None and side != n:
-            raise ConfigurationError(f"SolverOptions pattern: a {side} x {side} matrix, but system "
-                                     f"{getattr(system, 'name', '')!r} has {n} states; give its {n} x {n} "
-                                     f"Jacobian sparsity (entry [i, j] true where dy[i]/dt depends on y[j])")
-
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
 
 def _matrix_pairs(pattern):
-    """``(pairs, n)`` of a ``pattern`` given as an n x n matrix, or None for one given otherwise (pairs).
+    """The pairs of a ``pattern`` given as an n x n matrix, or None for one given otherwise (pairs).
 
-    A matrix is a scipy.sparse matrix, anything NumPy reads as a 2-D boolean array, or an integer one whose rows
-    are not pairs (a NumPy array of shape (k, 2) is ``np.argwhere``'s pairs, as before).  The pairs are those of
-    its nonzeros, sorted, as the pairs' own path stores them.
+    A matrix is a scipy.sparse matrix, anything NumPy reads as a 2-D boolean array, or a square integer one whose
+    rows are not pairs (an array of shape (k, 2), 2 x 2 included, is ``np.argwhere``'s pairs, as before).  The
+    pairs are those of its nonzeros, sorted, as the pairs' own path stores them.  Its size is not kept: a matrix
+    larger than the system puts pairs out of its range (refused), a smaller one misses the rows it lacks (a given
+    pattern that misses entries is warned about, as any).
     """
     sparse = sys.modules.get("scipy.sparse")  # a scipy.sparse matrix was made with it imported
     if sparse is not None and sparse.issparse(pattern):
         shape, (rows, columns) = pattern.shape, pattern.nonzero()
         _check_square(shape)
-        return tuple(sorted({(int(i), int(j)) for i, j in zip(rows, columns)})), int(shape[0])
+        return tuple(sorted({(int(i), int(j)) for i, j in zip(rows, columns)}))
     array = _as_array(pattern)
     if array is None or not (array.dtype == bool or _integer_matrix(pattern, array)):
         return None
@@ -271,7 +259,7 @@ def _matrix_pairs(pattern):
         others = sorted(set(np.unique(array).tolist()) - {0, 1})[:5]
         raise ConfigurationError(f"SolverOptions pattern: a matrix must hold only 0 and 1 (or booleans), got values "
                                  f"{others}; give pattern=matrix != 0 for its nonzeros")
-    return tuple((int(i), int(j)) for i, j in np.argwhere(array)), int(array.shape[0])
+    return tuple((int(i), int(j)) for i, j in np.argwhere(array))
 
 
 def _as_array(pattern):
@@ -285,17 +273,10 @@ def _as_array(pattern):
 
 
 def _integer_matrix(pattern, array):
-    """An integer ``array`` of ``pattern`` that is a matrix, not pairs: 2-D and its rows not of two, or an
-    ambiguous 2 x 2 NumPy array of 0s and 1s (refused here: it reads as both)."""
-    if array.dtype.kind not in "iu" or array.ndim != 2:
-        return False
-    if array.shape[1] != 2:
-        return True
-    if isinstance(pattern, np.ndarray) and array.shape == (2, 2) and np.isin(array, (0, 1)).all():
-        raise ConfigurationError(f"SolverOptions pattern: the 2 x 2 integer array {array.tolist()} reads both as a "
-                                 "0/1 matrix and as two (row, column) pairs; give a matrix as booleans "
-                                 "(pattern.astype(bool)) or the pairs as a tuple of tuples")
-    return False
+    """An integer ``array`` of ``pattern`` that is a matrix, not pairs: square and its rows not of two (a 2 x 2
+    integer array is read as two pairs, as np.argwhere gives them for a 2-state system: give a 2 x 2 matrix as
+    booleans); a non-square one is taken for pairs, and refused as such where its rows are not of two."""
+    return array.dtype.kind in "iu" and array.ndim == 2 and array.shape[0] == array.shape[1] != 2
 
 
 def _check_square(shape):

@@ -342,8 +342,8 @@ def test_a_plain_helper_from_another_module_is_named_with_its_module(rhs, words)
     message = str(info.value)
     assert words in message, message
     assert ("A function it calls must be a CUDA device function too: decorate the helper with "
-            "@numba.cuda.jit(device=True) on the line above def decay in plain_helpers, or write its lines "
-            "inline") in message, message
+            "@numba.cuda.jit(device=True) on the line above def decay in plain_helpers (its body then follows the "
+            "same rules), or write its lines inline") in message, message
     assert "compiles a subset of Python" not in message
 
 
@@ -355,7 +355,9 @@ def _calls_a_local_helper(t, y, p, dydt):
     _local_plain_helper(t, y, p, dydt)
 
 
-def test_a_plain_helper_of_the_same_file_is_named_without_a_module():
+def test_a_plain_helper_of_the_same_file_keeps_its_message():
+    """A regression hunt (2026-12-05): the same-file helper's message had changed with the other-module one."""
     with pytest.raises(kernels.ConfigurationError, match=r"decorate the helper with @numba\.cuda\.jit\(device=True\) "
-                                                         r"on the line above def _local_plain_helper, or write"):
+                                                         r"\(its body then follows the same rules\), or write its "
+                                                         r"lines inline\."):
         kernels.ODESystem(_calls_a_local_helper, 1, name="local")
