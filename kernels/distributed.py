@@ -64,7 +64,7 @@ from planner import Plan
 from .chunk_failures import ChunkFailure, run_chunk
 from .distributed_cluster import distributed_module as _distributed
 from .distributed_cluster import gpu_cluster
-from .distributed_failures import ChunkLostError
+from .distributed_failures import ChunkLostError, lost_configuration_error
 from .distributed_inputs import (CHECKED_ON_CLIENT, check_partner, host_checks, is_dask_array, lazy_parts, lazy_rows,
                                  stand_in)
 from .distributed_results import ChunkedResult, bytes_per_trajectory, closed_client_error, probe_factory
@@ -448,9 +448,14 @@ def _run_configurations(client, function, todo, resources, retries, errors, prog
     try:
         for done, future in enumerate(distributed.as_completed(futures), 1):
             bar.update(done)
-            if future.status == "error" and errors == "return":
-                yield futures[future], future.exception()
-                continue
+            if future.status == "error":
+                error = future.exception()
+                lost = lost_configuration_error(error, futures[future])
+                if errors == "return":
+                    yield futures[future], lost or error
+                    continue
+                if lost is not None:
+                    raise lost from None
             result = future.result()
             if isinstance(result, ChunkFailure) and errors == "return":
                 result = result.error

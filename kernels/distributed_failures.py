@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from .errors import KernelError
 
-__all__ = ["ChunkLostError", "lost_chunk_error"]
+__all__ = ["ChunkLostError", "lost_chunk_error", "lost_configuration_error"]
 
 
 class ChunkLostError(KernelError, RuntimeError):
-    """A chunk of a distributed solve whose workers died more times than ``distributed.scheduler.allowed-failures``
-    allows; ``chunk``, ``start`` and ``stop`` (its trajectories ``[start, stop)``) say which."""
+    """A chunk of a distributed solve (or a configuration of ``map_configurations``) whose workers died more times
+    than ``distributed.scheduler.allowed-failures`` allows; ``chunk``, ``start`` and ``stop`` (its trajectories
+    ``[start, stop)``) say which chunk (None for a configuration)."""
 
     def __init__(self, message, chunk=None, start=None, stop=None):
         super().__init__(message)
@@ -74,3 +75,19 @@ def _message(exc, chunk, start, stop, n_chunks):
         f"ChunkedResult.gather(), read ChunkedResult.futures[i].result() one by one: each finished chunk returns "
         f"its IVPResult (trajectories ChunkedResult.ranges[i]) and only a lost one raises KilledWorker, so you keep "
         f"the finished chunks and solve again only the lost trajectories")
+
+
+def lost_configuration_error(exc, configuration):
+    """The :class:`ChunkLostError` of ``map_configurations``' task for ``configuration`` lost to Dask's
+    ``KilledWorker`` ``exc``, or None when ``exc`` is something else (a sweep yielded or raised the raw Dask error)."""
+    if not _is_killed_worker(exc):
+        return None
+    allowed = exc.allowed_failures
+    worker = getattr(exc.last_worker, "address", exc.last_worker)
+    return ChunkLostError(
+        f"configuration {configuration!r:.80} was lost: the Dask worker that ran it (or held it queued) died, "
+        f"{allowed + 1} time{'s' if allowed else ''} (the last on {worker}), more than the scheduler allows "
+        f"(distributed.scheduler.allowed-failures = {allowed}). A worker killed from outside (out of memory, a job "
+        f"limit) or crashing (a driver fault) does this; its log says which. Record what finished and run the sweep "
+        f"again with done= (it skips what is recorded); or raise the limit with dask.config.set({{'distributed."
+        f"scheduler.allowed-failures': {allowed + 3}}}) before the cluster starts")

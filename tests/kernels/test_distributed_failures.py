@@ -90,3 +90,25 @@ def test_with_gather_false_the_finished_chunks_are_read_one_by_one(strict_client
             rows[start] = integ.solve(SPAN, [1.0, 1.0, 1.0], PARAMS[start:stop], dt=DT).y  # here: the workers are armed
     assert sorted(rows) == [0, 3]
     np.testing.assert_array_equal(np.concatenate([rows[k] for k in sorted(rows)]), local.y)
+
+
+def test_a_sweeps_configuration_lost_for_good_is_named():
+    """map_configurations yielded Dask's raw KilledWorker for a configuration whose worker died (a Dask user's trial:
+    left alone by the first fix); it is a ChunkLostError naming the configuration and the resume."""
+    import dask
+
+    def run(configuration):  # a local function: sent by value
+        import os
+
+        if configuration == "dies":
+            os._exit(1)
+        return configuration.upper()
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn",
+                          "distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                      env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster, distributed.Client(cluster) as c:
+            results = dict(kernels.map_configurations(c, run, ["dies"], errors="return"))
+            with pytest.raises(ChunkLostError, match=r"configuration 'dies' was lost: .*done="):
+                list(kernels.map_configurations(c, run, ["dies"]))
+    assert isinstance(results["dies"], ChunkLostError) and "allowed-failures = 0" in str(results["dies"])
