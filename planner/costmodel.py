@@ -156,10 +156,9 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     local_bytes = 4 * spilled + memory_bytes(problem, local)
     cost = step_cost(problem, local_names, spilled, device,
                      device.local_memory_factor(occ, problem.block_size, local_bytes))
+    rate, which = _rated(occ, cost, device, local_bytes, problem.block_size)
     return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
-                      occ.limited_by, cost, throughput(occ, cost, device, local_bytes, problem.block_size),
-                      tuple(sorted(kept_local)), candidates, local_bytes,
-                      bound(occ, cost, device, local_bytes, problem.block_size))
+                      occ.limited_by, cost, rate, tuple(sorted(kept_local)), candidates, local_bytes, which)
 
 
 def memory_bytes(problem, local_names):
@@ -222,22 +221,26 @@ def _bounds(occ, cost, device, local_bytes, block_size):
             device.local_byte_cost * streamed / min(1.0, occ.occupancy / device.traffic_occupancy))
 
 
+def _rated(occ, cost, device, local_bytes, block_size):
+    """``(throughput, bound)``: one over the larger of the two bounds of :func:`_bounds`, and which it was (0
+    and "latency" when nothing launches)."""
+    if occ.blocks_per_sm == 0:
+        return 0.0, "latency"
+    latency, traffic = _bounds(occ, cost, device, local_bytes, block_size)
+    return 1.0 / max(latency, traffic), "local traffic" if traffic > latency else "latency"
+
+
 def throughput(occ, cost, device, local_bytes=0.0, block_size=0):
     """One over the larger of the latency bound (``cost`` over the share of latency hidden) and the traffic
     bound (``local_byte_cost`` per byte of ``local_bytes``, the thread's local memory, that the L2 does not
     hold: ``DeviceModel.l2_held`` of ``block_size`` threads a block; over occupancy / ``traffic_occupancy``
     below it: too few warps to keep device memory busy); 0 when nothing launches."""
-    if occ.blocks_per_sm == 0:
-        return 0.0
-    return 1.0 / max(_bounds(occ, cost, device, local_bytes, block_size))
+    return _rated(occ, cost, device, local_bytes, block_size)[0]
 
 
 def bound(occ, cost, device, local_bytes=0.0, block_size=0):
     """Which bound :func:`throughput` took: ``"local traffic"`` or ``"latency"``."""
-    if occ.blocks_per_sm == 0:
-        return "latency"
-    latency, traffic = _bounds(occ, cost, device, local_bytes, block_size)
-    return "local traffic" if traffic > latency else "latency"
+    return _rated(occ, cost, device, local_bytes, block_size)[1]
 
 
 def predict_plan(problem, plan, device=None, max_registers=None, kept_local=(), candidates=0):

@@ -33,21 +33,8 @@ def live_peak(problem, names):
     With every buffer of ``names`` in shared memory no layout can use less: the
     proven lower bound every planner's peak is measured against.
     """
-    events = []
-    wanted = set(names)
-    lifetimes = _lifetimes(problem)
-    for b in problem.planned:
-        if b.name in wanted and b.size_elems:
-            for start, end in lifetimes[b.name]:
-                events.append((start, 1, b.size_elems))
-                events.append((end, 0, -b.size_elems))
-    # Ends sort before starts at the same point: intervals are half-open.
-    events.sort()
-    live = peak = 0
-    for _, _, delta in events:
-        live += delta
-        peak = max(peak, live)
-    return peak
+    planned = {b.name: b for b in problem.planned}
+    return live_size(planned, _lifetimes(problem), [n for n in dict.fromkeys(names) if n in planned])
 
 
 def alive_together(problem, names):
@@ -74,7 +61,8 @@ def alive_together(problem, names):
 
 def live_size(sizes, lifetimes, names):
     """The largest total size alive at one program point among ``names``, from ``sizes`` (name -> Buffer) and
-    ``lifetimes`` (name -> intervals) the caller has at hand: :func:`live_peak` reads the whole problem."""
+    ``lifetimes`` (name -> intervals) the caller has at hand: :func:`live_peak` reads them from the problem."""
+    # ends sort before starts at the same point: intervals are half-open
     events = sorted((t, end, sizes[n].size_elems) for n in names for lo, hi in lifetimes[n]
                     for t, end in ((lo, 1), (hi, 0)))
     live = peak = 0

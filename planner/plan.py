@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from .buffers import Location, Placement, itemsize, parse_enum
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import ConfigurationError, PlanError
+from .local_memory import local_memory_error, local_memory_message, local_size
 from .overlap import check_disjoint, check_disjoint_in_time
 from .plancheck import STATUSES, check_keys, check_lifetime, check_provenance, check_types
 from .problem import pad_stride
-from .local_memory import local_memory_error, local_memory_message, local_size
 from .wording import name_list
 
 

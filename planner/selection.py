@@ -7,7 +7,7 @@ layout of the set still fits the per-thread capacity.
 
 import time
 
-from .buffers import Location, itemsize
+from .buffers import Location
 from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import InfeasibleError
 from .interference import Interference, SubGraph, _lifetimes, alive_together, live_peak, live_size
@@ -25,10 +25,9 @@ def pinned_shared(problem):
     need = live_peak(problem, names)
     if need > problem.capacity_elems:
         raise InfeasibleError(budget_message(problem, need))
-    local = sum(b.size_elems * itemsize(b.precision or problem.precision) for b in problem.planned
-                if not problem.shareable(b))  # local in every plan
+    sizes = [local_size(problem, b) for b in problem.planned if not problem.shareable(b)]  # local in every plan
+    local = sum(size[1] for size in sizes)
     if local > LOCAL_BYTES_PER_THREAD_LIMIT:
-        sizes = [local_size(problem, b) for b in problem.planned if not problem.shareable(b)]
         raise local_memory_error(
             local, "the buffers kept local (pinned local, of another precision, or left local by the auto objective)",
             shared_bytes=problem.device.max_shared_bytes_per_block, sizes=sizes, precision=problem.precision)
