@@ -12,8 +12,7 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["check_layout", "sweep_hint", "is_pandas", "pandas_rows", "needs_flattening", "flat_stack",
-           "shapes_listed", "TEXT"]
+__all__ = ["check_layout", "sweep_hint", "is_pandas", "pandas_rows", "needs_flattening", "flattened_keys", "TEXT"]
 
 TEXT = (str, bytes, bytearray)  # read as one value, not a sequence of characters
 
@@ -56,11 +55,16 @@ def _dict_columns(value, what, width, noun):
     if not value:
         return "an empty dict"
     if needs_flattening(value.values()):
-        items = [(f"{what}[{key!r}]", value[key]) for key in value]
-        return (f"a dict of arrays of shapes {shapes_listed(items)}, not one value per trajectory each: "
-                f"{flat_stack(items, width, 'keys')}")
+        return f"a dict {flattened_keys([(f'{what}[{key!r}]', value[key]) for key in value], width)}"
     columns = ", ".join(f"{what}[{key!r}]" for key in list(value)[:3]) + (", ..." if len(value) > 3 else "")
     return f"a dict: pass np.column_stack([{columns}]) with the {noun}s in that order"
+
+
+def flattened_keys(items, width):
+    """The words for a dict's columns ``items`` (``(text, value)`` pairs, in the order to stack them) that are not
+    one value per trajectory each (:func:`needs_flattening`): their shapes, and the stacking that runs."""
+    return (f"of arrays of shapes {shapes_listed(items)}, not one value per trajectory each: "
+            f"{flat_stack(items, width, 'keys')}")
 
 
 def needs_flattening(values):

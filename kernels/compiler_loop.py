@@ -51,7 +51,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
         return _noted(plan, SIMULATOR_NOTE)
     problem = integrator.buffer_settings(pins).to_problem(
         precision=np.dtype(integrator.dtype).name, block_size=block_size, objective="auto", device=device)
-    model, candidate, rounds, best, seen, compiled = device, plan, _Rounds(), None, {}, []
+    model, candidate, rounds, best, seen = device, plan, _Rounds(), None, {}
     note = "prediction confirmed"
     for _ in range(MAX_ROUNDS):
         try:
@@ -62,7 +62,6 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
             note = f"stopped: {exc}"
             break
         figures = seen[candidate.digest] = measured(problem, candidate, resources, device)
-        compiled.append(candidate)
         predicted = candidate.cost.predicted
         rounds.add(candidate, _round(predicted, figures))
         if best is None or figures.throughput > best[1].throughput:
@@ -79,7 +78,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
                 best = (candidate, seen[candidate.digest])
             break
     if len(rounds) < MAX_ROUNDS:
-        best, note = _runner_up(integrator, problem, model, device, best, seen, compiled, rounds, note)
+        best, note = _runner_up(integrator, problem, model, device, best, seen, rounds, note)
     chosen, figures = best
     predicted = chosen.cost.predicted
     kept_local = False
@@ -98,7 +97,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
     return dataclasses.replace(chosen, cost=record)
 
 
-def _runner_up(integrator, problem, model, device, best, seen, compiled, rounds, note):
+def _runner_up(integrator, problem, model, device, best, seen, rounds, note):
     """``(best, note)`` after compiling the model's next choice beside the layouts already compiled.
 
     The model can rate two layouts within a few per cent where the GPU does not
@@ -106,7 +105,7 @@ def _runner_up(integrator, problem, model, device, best, seen, compiled, rounds,
     2.6 % below the complex one, and ran 1.47x slower on the H200), so one more
     layout is measured and the faster by the measured figures kept.
     """
-    tried = [frozenset(plan.cost.predicted.kept_local) for plan in compiled]
+    tried = [frozenset(plan.cost.predicted.kept_local) for plan in rounds.plans]
     try:
         runner = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers,
                                skip_local=tried)
@@ -141,18 +140,18 @@ class _Rounds:
     """The compiles made so far: each one's ``CostRecord.rounds`` entry and the layout it compiled."""
 
     def __init__(self):
-        self.figures, self.digests = [], []
+        self.figures, self.plans = [], []
 
     def add(self, plan, entry):
         self.figures.append(entry)
-        self.digests.append(plan.digest)
+        self.plans.append(plan)
 
     def __len__(self):
         return len(self.figures)
 
     def index(self, plan):
         """The 1-based number of the first compile of ``plan``'s layout (0: not compiled)."""
-        return self.digests.index(plan.digest) + 1 if plan.digest in self.digests else 0
+        return next((k for k, compiled in enumerate(self.plans, 1) if compiled.digest == plan.digest), 0)
 
 
 def _resolved_note(model, predicted, problem):

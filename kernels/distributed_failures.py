@@ -58,19 +58,12 @@ def _is_killed_worker(exc):
 
 def _message(exc, chunk, start, stop, n_chunks):
     """What happened (which chunk, how often its worker died, the limit) and what to do."""
-    allowed = exc.allowed_failures
     which = "a chunk" if chunk is None else f"chunk {chunk} of {n_chunks} (numbered from 0"
     if chunk is not None:
         which += ")" if start is None else f"; trajectories {start} to {stop - 1})"
-    worker = getattr(exc.last_worker, "address", exc.last_worker)
-    times = f"{allowed + 1} time{'s' if allowed else ''}"
     return (
-        f"{which} was lost: the Dask worker that ran it (or held it queued) died, {times} (the last on {worker}), "
-        f"more than the scheduler allows (distributed.scheduler.allowed-failures = {allowed}); the chunks still "
-        f"running were cancelled. "
-        f"A worker killed from outside (out of memory, a job limit) or crashing (a driver fault) does this; its "
-        f"log says which. Solve again; or raise the limit with dask.config.set({{'distributed.scheduler."
-        f"allowed-failures': {allowed + 3}}}) before the cluster starts (the scheduler reads it then); or take a "
+        f"{_died(exc, which)}; the chunks still running were cancelled. {_CAUSE} Solve again; or "
+        f"{_raise_limit(exc)} (the scheduler reads it then); or take a "
         f"smaller chunk_size= (less memory a chunk, less lost a death); or solve with gather=False and, instead of "
         f"ChunkedResult.gather(), read ChunkedResult.futures[i].result() one by one: each finished chunk returns "
         f"its IVPResult (trajectories ChunkedResult.ranges[i]) and only a lost one raises KilledWorker, so you keep "
@@ -82,12 +75,26 @@ def lost_configuration_error(exc, configuration):
     ``KilledWorker`` ``exc``, or None when ``exc`` is something else (a sweep yielded or raised the raw Dask error)."""
     if not _is_killed_worker(exc):
         return None
+    return ChunkLostError(
+        f"{_died(exc, f'configuration {configuration!r:.80}')}. {_CAUSE} Record what finished and run the sweep "
+        f"again with done= (it skips what is recorded); or {_raise_limit(exc)}")
+
+
+#: Why a worker dies, and where to look (both messages).
+_CAUSE = ("A worker killed from outside (out of memory, a job limit) or crashing (a driver fault) does this; its "
+          "log says which.")
+
+
+def _died(exc, which):
+    """``which`` (the chunk or configuration) lost: how often its worker died, the last one, and the limit."""
     allowed = exc.allowed_failures
     worker = getattr(exc.last_worker, "address", exc.last_worker)
-    return ChunkLostError(
-        f"configuration {configuration!r:.80} was lost: the Dask worker that ran it (or held it queued) died, "
-        f"{allowed + 1} time{'s' if allowed else ''} (the last on {worker}), more than the scheduler allows "
-        f"(distributed.scheduler.allowed-failures = {allowed}). A worker killed from outside (out of memory, a job "
-        f"limit) or crashing (a driver fault) does this; its log says which. Record what finished and run the sweep "
-        f"again with done= (it skips what is recorded); or raise the limit with dask.config.set({{'distributed."
-        f"scheduler.allowed-failures': {allowed + 3}}}) before the cluster starts")
+    return (f"{which} was lost: the Dask worker that ran it (or held it queued) died, {allowed + 1} "
+            f"time{'s' if allowed else ''} (the last on {worker}), more than the scheduler allows "
+            f"(distributed.scheduler.allowed-failures = {allowed})")
+
+
+def _raise_limit(exc):
+    """The remedy of a higher limit, set where the scheduler reads it."""
+    return (f"raise the limit with dask.config.set({{'distributed.scheduler.allowed-failures': "
+            f"{exc.allowed_failures + 3}}}) before the cluster starts")

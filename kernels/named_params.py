@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import contextmanager
 
-from .batch_layout import flat_stack, is_pandas, needs_flattening, pandas_rows, shapes_listed
+from .batch_layout import flattened_keys, is_pandas, needs_flattening, pandas_rows
 from .errors import ConfigurationError
 
 __all__ = ["param_names", "by_name", "positional_note"]
@@ -126,8 +126,7 @@ def _dict_message(system, names, value):
             f"{system.name!r} reads its parameters, {_listed(names)}; got a dict{lacks}")
     items = [(f"params[{key!r}]", value[key]) for key in (keys if missing else names)]
     if needs_flattening(item for _, item in items):
-        return (f"{head}, of arrays of shapes {shapes_listed(items)}, not one value per trajectory each: "
-                f"{flat_stack(items, system.n_params, 'keys')}")
+        return f"{head}, {flattened_keys(items, system.n_params)}"
     return (f"{head}: {'add them, then ' if missing else ''}pass np.column_stack([{stacked}]), or "
             "pd.DataFrame(params), whose columns a solve reads by name")
 

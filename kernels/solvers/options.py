@@ -252,7 +252,7 @@ def _matrix_pairs(pattern):
         _check_square(shape)
         return tuple(sorted({(int(i), int(j)) for i, j in zip(rows, columns)}))
     array = _as_array(pattern)
-    if array is None or not (array.dtype == bool or _integer_matrix(pattern, array)):
+    if array is None or not (array.dtype == bool or _integer_matrix(array)):
         return None
     _check_square(array.shape)
     if array.dtype != bool and not np.isin(array, (0, 1)).all():
@@ -272,8 +272,8 @@ def _as_array(pattern):
         return None
 
 
-def _integer_matrix(pattern, array):
-    """An integer ``array`` of ``pattern`` that is a matrix, not pairs: square and its rows not of two (a 2 x 2
+def _integer_matrix(array):
+    """An integer ``array`` (a pattern) that is a matrix, not pairs: square and its rows not of two (a 2 x 2
     integer array is read as two pairs, as np.argwhere gives them for a 2-state system: give a 2 x 2 matrix as
     booleans); a non-square one is taken for pairs, and refused as such where its rows are not of two."""
     return array.dtype.kind in "iu" and array.ndim == 2 and array.shape[0] == array.shape[1] != 2

@@ -52,7 +52,7 @@ def _outlined(context, builder, signature, args, body, result, key):
     For a factor or solve in "memory" storage on the CUDA target (issue #10): NVVM at -O3 spent most of a radau
     kernel's compile (9.6 of 18.8 s offline at 64 states) optimising the step with both LU factors and solves
     inlined into it; outlined, it optimises each apart (3.5 s) and ptxas still inlines the bodies at their call
-    sites (one .text section, no call in the SASS).  A factor in "registers" storage stays inline: NVVM must see
+    sites (one .text section in the cubin offline).  A factor in "registers" storage stays inline: NVVM must see
     its loads and stores to keep it in registers.  ``result``: the LLVM return type, or None for void.
 
     ``key`` (with the signature) names the function: everything its body depends on.  Numba links each
