@@ -9,6 +9,7 @@ translate when they build a problem.
 
 import dataclasses
 import enum
+import functools
 import math
 import numbers
 import re
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from .errors import ConfigurationError
 from .ints import is_int
 from .lifetimes import normalize
+from .wording import did_you_mean
 
 PRECISIONS = {"float16": 2, "float32": 4, "float64": 8}
 #: How a local buffer's words are held (``Buffer.storage``): "registers" (the compiler keeps them as
@@ -268,3 +270,40 @@ class Buffer:
                    weight=data.get("weight"), precision=data.get("precision"),
                    view_of=data.get("view_of"), view_offset_elems=data.get("view_offset", 0),
                    storage=data.get("storage", "registers"))
+
+
+#: A Buffer's JSON keys that its Python keywords spell with their unit (DESIGN.md fixes the JSON keys).
+_JSON_KEYWORDS = {"size": "size_elems", "view_offset": "view_offset_elems"}
+
+
+def check_buffer_keywords(args, kwargs):
+    """ConfigurationError for a keyword a Buffer does not take: the closest one it does, and for a JSON key
+    (``size``, ``view_offset``) the Python keyword it is. Returns quietly when every keyword is known."""
+    known = [f.name for f in dataclasses.fields(Buffer)]
+    unknown = [key for key in kwargs if key not in known]
+    if not unknown:
+        return
+    key = unknown[0]
+    name = args[0] if args else kwargs.get("name")
+    what = f"Buffer {name!r}" if isinstance(name, str) else "Buffer"
+    hint = (f" (the JSON key; the Python keyword is {_JSON_KEYWORDS[key]!r})" if key in _JSON_KEYWORDS
+            else did_you_mean(key, known))
+    raise ConfigurationError(f"{what}: unknown keyword argument {key!r}{hint}; it takes {', '.join(known)}")
+
+
+def _checked_init(generated):
+    """The dataclass's ``__init__``, made to turn Python's bare TypeError for an unknown keyword into a
+    ConfigurationError (a user's trial: ``lifetme=``, and ``view_offset=`` as a problem file spells it).
+    The check runs only once the generated ``__init__`` has failed: no cost to the thousands of buffers a
+    problem builds."""
+    @functools.wraps(generated)
+    def __init__(self, *args, **kwargs):
+        try:
+            generated(self, *args, **kwargs)
+        except TypeError:
+            check_buffer_keywords(args, kwargs)
+            raise
+    return __init__
+
+
+Buffer.__init__ = _checked_init(Buffer.__init__)

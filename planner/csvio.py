@@ -162,12 +162,23 @@ def _buffers(where, rows):
                 f"buffer name {name!r} (ids that are not identifiers become 'b' and the id with other characters "
                 "as '_'); give them ids that stay distinct")
         seen[name] = (line, ident)
+        _check_interval(f"{where} line {line}", ident, values["lower"], values["upper"])
         try:
             buffers.append(Buffer(name, values["size"], Location.SHARED,
                                   lifetime=((values["lower"], values["upper"]),)))
         except PlannerError as exc:
             raise ConfigurationError(f"{where} line {line}: {exc}") from None
     return buffers
+
+
+def _check_interval(where, ident, lower, upper):
+    """ConfigurationError unless ``lower < upper``, worded in the CSV's columns and its half-open ``[lower, upper)``:
+    the lifetime check's ``interval [2, 2] is empty`` printed a row's half-open interval as closed (a user's trial)."""
+    if lower < upper:
+        return
+    state = "empty" if lower == upper else "reversed"
+    raise ConfigurationError(f"{where}: id {ident!r}: lower {lower} is not below upper {upper}, so its interval "
+                             f"[{lower}, {upper}) is {state}; a buffer is alive on [lower, upper): give upper > lower")
 
 
 def read_json(path, csv_hint=False):

@@ -12,7 +12,7 @@ from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import ConfigurationError, PlanError
 from .local_memory import local_memory_error, local_memory_message, local_size
 from .overlap import check_disjoint, check_disjoint_in_time
-from .plancheck import STATUSES, check_keys, check_lifetime, check_provenance, check_types
+from .plancheck import STATUSES, check_keys, check_lifetime, check_peak_bound, check_provenance, check_types
 from .problem import pad_stride
 from .wording import name_list
 
@@ -219,6 +219,7 @@ class Plan:
         check_provenance(self)
         if problem is None:
             self._verify_regions(planned, {n: p.view_of is not None for n, p in planned.items()}, _itemsize(self))
+            check_peak_bound(self)  # after the totals rule: shared_elements is then the buffers' peak
             self._verify_views_alone(planned)
             self._verify_local_bytes(self.itemsize_of)
             return
@@ -257,6 +258,7 @@ class Plan:
             if tuple(p.lifetime) != tuple(lifetime_of(b)):
                 raise PlanError("problem-mismatch", f"{name}: plan lifetime {p.lifetime} != {lifetime_of(b)}")
         self._verify_regions(planned, {n: b.is_view for n, b in declared.items()}, problem.itemsize)
+        check_peak_bound(self)
         if self.shared_elements > problem.capacity_elems:
             raise PlanError("budget", f"{self.shared_elements} shared elements per thread exceed the "
                             f"capacity of {problem.capacity_elems}")

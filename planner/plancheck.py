@@ -71,9 +71,9 @@ def check_types(plan):
 
 
 def check_provenance(plan):
-    """PlanError "provenance" for a status no planner gives or a lower bound above the plan's own peak
-    (a bound on the peak cannot exceed a layout that reaches it): a hand-edited plan, accepted until
-    2026-12-05 (a user's trial)."""
+    """PlanError "provenance" for a status, lower bound or goal no planner gives: a hand-edited plan, accepted
+    until 2026-12-05 (a user's trial). Needs nothing of the buffers, so verify runs it first; the rules that
+    compare the bound with the peak are :func:`check_peak_bound`'s."""
     p = plan.provenance
     if p.status not in STATUSES:
         raise PlanError("provenance", f"status {p.status!r} is not one a planner gives; expected one of "
@@ -84,6 +84,16 @@ def check_provenance(plan):
         which = (f"goal {p.goal!r}: expected one of {', '.join(GOALS)}" if p.planner == "cpsat" else
                  f"goal {p.goal!r} of a {p.planner} plan: only cpsat records a goal, one of {', '.join(GOALS)}")
         raise PlanError("provenance", f"{which}: the plan was edited by hand; re-plan the problem")
+
+
+def check_peak_bound(plan):
+    """PlanError "provenance" for a lower bound above the plan's own peak (a bound on the peak cannot exceed a
+    layout that reaches it), or below a peak its status says is proven optimal (:func:`check_proven_peak`).
+
+    Verify runs it after the "totals" rule, so that ``shared_elements`` is the peak the buffers give: run
+    before it, a hand-edited total was taken as the peak and blamed on the bound (a user's trial).
+    """
+    p = plan.provenance
     # A cpsat plan not proven optimal may keep auto buffers local that its bound (on the layout sharing the
     # most weight) counts; an optimal plan, and greedy's and sequential's (the live size of what they share),
     # reach or pass their bound.

@@ -54,11 +54,22 @@ def check_name(name, kind="tableau"):
 
 
 def rows_of(value, what, kind, name):
-    """``value`` as a tuple of rows; TableauError unless it is a sequence (its rows are checked by the caller)."""
+    """``value`` as a tuple of rows; TableauError unless it is a sequence of rows, not of numbers (the numbers
+    of each row are checked by the caller).
+
+    A flat list of coefficients (``"a": [0, 0.5, ...]`` in a JSON file) was counted as one row per number and
+    refused as ``a has 4 rows, b 2 entries`` (a user's trial): it is refused here as flat.
+    """
     if value is None or isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
         raise TableauError(f"{kind} {name!r}: {what} must be a sequence of rows (one per stage), each a sequence "
                            f"of numbers; got {value!r}")
-    return tuple(value)
+    rows = tuple(value)
+    flat = next((i for i, row in enumerate(rows) if isinstance(row, numbers.Number)), None)
+    if flat is not None:
+        raise TableauError(f"{kind} {name!r}: {what} must be a list of rows, one per stage, each a list of numbers; "
+                           f"row {flat} is the number {rows[flat]!r}: write {what} row by row, like [[0], [0.5]] "
+                           "for two stages, not as one flat list")
+    return rows
 
 
 def check_orders(kind, name, fields):

@@ -228,6 +228,23 @@ def test_tableau_json_mistakes_are_tableau_errors_naming_the_field(cls, data, wo
     assert str(info.value).startswith(words), str(info.value)
 
 
+@pytest.mark.parametrize("cls, data, number", [
+    (ButcherTableau, {"name": "mymid", "a": [0, 0.5, 0, 0], "b": [0, 1], "c": [0, 0.5], "order": 2}, 0),
+    (ButcherTableau, {"name": "mymid", "a": [[0], 0.5], "b": [0, 1], "c": [0, 0.5], "order": 2}, 1),
+    (RosenbrockTableau, {**_ROS.to_json(), "name": "myros", "a": [x for row in _ROS.to_json()["a"] for x in row]}, 0),
+])
+def test_a_flat_coefficient_matrix_is_refused_as_flat(cls, data, number):
+    """A user's trial: ``"a": [0, 0.5, 0, 0]`` for a two-stage method was refused as "a has 4 rows, b 2 entries",
+    which does not say that each row must be a list."""
+    kind = "tableau" if cls is ButcherTableau else "Rosenbrock tableau"
+    value = data["a"][number]
+    with pytest.raises(TableauError) as info:
+        cls.from_json(data)
+    assert str(info.value) == (f"{kind} {data['name']!r}: a must be a list of rows, one per stage, each a list of "
+                               f"numbers; row {number} is the number {value!r}: write a row by row, like [[0], "
+                               "[0.5]] for two stages, not as one flat list")
+
+
 @pytest.mark.parametrize("tableau", [TABLEAUS["dop853"], IMPLICIT_TABLEAUS["kvaerno3"], IMPLICIT_TABLEAUS["radau"],
                                      _ROS], ids=lambda t: t.name)
 def test_every_field_of_every_family_refuses_none_and_wrong_types_as_tableau_errors(tableau):

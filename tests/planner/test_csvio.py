@@ -62,8 +62,8 @@ def test_capacity_from_name():
     ("i.8.csv", "id,lower,upper,size\n0,0,x,1\n", "line 2: upper 'x' is not an integer"),
     ("f.8.csv", "id,lower,upper,size\n0,0,1,2.5\n", "size '2.5' is not an integer"),
     ("s.8.csv", "id,lower,upper,size\n0,0,1,-3\n", "size: expected an integer >= 0"),
-    ("r.8.csv", "id,lower,upper,size\n0,5,2,1\n", "empty or reversed"),
-    ("z.8.csv", "id,lower,upper,size\n0,4,4,1\n", "empty or reversed"),
+    ("r.8.csv", "id,lower,upper,size\n0,5,2,1\n", "lower 5 is not below upper 2, so its interval [5, 2) is reversed"),
+    ("z.8.csv", "id,lower,upper,size\n0,4,4,1\n", "lower 4 is not below upper 4, so its interval [4, 4) is empty"),
     ("d.8.csv", "id,lower,upper,size\n0,0,1,1\n0,1,2,1\n", "line 3: duplicate id '0' (first on line 2)"),
     ("nocap.csv", "id,lower,upper,size\n0,0,1,1\n", "no capacity"),
     # a broken file says what is wrong with it even when the capacity is missing too
@@ -182,3 +182,13 @@ def test_read_json_errors(tmp_path):
     path.write_bytes(b"\xff")
     with pytest.raises(ConfigurationError, match="not UTF-8"):
         read_json(path)
+
+
+def test_an_empty_row_interval_is_written_half_open(tmp_path):
+    """A user's trial: the row ``1,2,2,4`` was refused as "interval [2, 2] is empty", a half-open [lower, upper)
+    printed as closed (which would hold one point)."""
+    path = write(tmp_path, "t.8.csv", "id,lower,upper,size\n0,0,2,4\n1,2,2,4\n")
+    with pytest.raises(ConfigurationError) as info:
+        load_minimalloc_csv(path)
+    assert str(info.value) == (f"{path} line 3: id '1': lower 2 is not below upper 2, so its interval [2, 2) is "
+                               "empty; a buffer is alive on [lower, upper): give upper > lower")

@@ -146,3 +146,31 @@ def test_a_goal_no_planner_records_is_refused(planner, goal):
              f"goal {goal!r}: expected one of min-peak, fit")
     with pytest.raises(PlanError, match=r"provenance.*" + re.escape(words)):
         Plan.from_json(data).verify(problem)
+
+
+def _with_total_raised(problem):
+    """The JSON of problem's cpsat plan (OPTIMAL, min-peak) with ``totals.shared_elements`` raised by 2 by hand."""
+    data = copy.deepcopy(solve(problem, "cpsat").to_json())
+    assert (data["provenance"]["status"], data["provenance"]["goal"]) == ("OPTIMAL", "min-peak")
+    data["totals"]["shared_elements"] += 2
+    return data
+
+
+def test_a_hand_edited_shared_total_is_blamed_on_the_totals_not_the_bound():
+    """A user's trial: ``planner verify`` of a plan with its shared_elements raised by 2 said "rule provenance:
+    lower_bound 7 is below the plan's shared peak of 9", taking the edited total for the peak the buffers give."""
+    problem = _problem()
+    plan = Plan.from_json(_with_total_raised(problem))
+    for against in (problem, None):
+        with pytest.raises(PlanError, match=r"^totals: shared_elements is 9, the buffers give 7$") as info:
+            plan.verify(against)
+        assert info.value.rule == "totals"
+
+
+def test_a_hand_edited_shared_total_fails_verify_on_the_command_line_as_totals(tmp_path):
+    problem = _problem()
+    write_json(tmp_path / "problem.json", problem.to_json())
+    write_json(tmp_path / "edited.json", _with_total_raised(problem))
+    checked = run("verify", tmp_path / "edited.json", "--problem", tmp_path / "problem.json")
+    assert checked.returncode == 1
+    assert checked.stdout.startswith("FAILED: rule totals: shared_elements is 9, the buffers give 7"), checked.stdout

@@ -1,0 +1,50 @@
+"""Buffer construction: a misspelt keyword, or a problem file's JSON key, is a declaration error.
+
+A user's trial: ``Buffer(..., lifetme=...)`` and ``Buffer(..., view_offset=0)`` (the JSON key of
+``view_offset_elems``) raised Python's bare TypeError, not the planner's ConfigurationError.
+"""
+
+import copy
+import dataclasses
+import pickle
+
+import pytest
+
+from planner import Buffer, ConfigurationError
+
+_TAKES = ("it takes name, size_elems, location, persistent, lifetime, weight, precision, view_of, "
+          "view_offset_elems, spans_invocations, storage")
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: Buffer("k.a", 4, lifetme=((0, 2),)),
+     "Buffer 'k.a': unknown keyword argument 'lifetme' (did you mean 'lifetime'?); "),
+    (lambda: Buffer(name="k.a", size_elems=4, lifetime=((0, 2),), persistant=True),
+     "Buffer 'k.a': unknown keyword argument 'persistant' (did you mean 'persistent'?); "),
+    (lambda: Buffer("k.v", 2, view_of="k.a", view_offset=1),
+     "Buffer 'k.v': unknown keyword argument 'view_offset' (the JSON key; the Python keyword is "
+     "'view_offset_elems'); "),
+    (lambda: Buffer("k.a", size=4, lifetime=((0, 2),)),
+     "Buffer 'k.a': unknown keyword argument 'size' (the JSON key; the Python keyword is 'size_elems'); "),
+    (lambda: Buffer("k.a", 4, lifetime=((0, 2),), colour="red"), "Buffer 'k.a': unknown keyword argument 'colour'; "),
+])
+def test_an_unknown_keyword_is_a_configuration_error_naming_the_right_one(make, words):
+    with pytest.raises(ConfigurationError) as info:
+        make()
+    assert str(info.value) == words + _TAKES
+
+
+def test_other_type_errors_stay_pythons():
+    """Only unknown keywords are the planner's to word: a missing size is Python's own error, as before."""
+    with pytest.raises(TypeError, match="size_elems"):
+        Buffer("k.a")
+
+
+def test_a_buffer_built_every_way_is_the_same_value():
+    """The keyword check wraps the dataclass's __init__: positional and keyword construction, equality,
+    hashing, replace, copies, pickling and the JSON round trip are unchanged."""
+    positional = Buffer("k.a", 4, "shared", False, ((0, 2),), 2.0)
+    keyword = Buffer(name="k.a", size_elems=4, location="shared", lifetime=((0, 2),), weight=2.0)
+    assert positional == keyword and hash(positional) == hash(keyword)
+    assert dataclasses.replace(keyword, size_elems=5).size_elems == 5
+    assert copy.deepcopy(keyword) == pickle.loads(pickle.dumps(keyword)) == Buffer.from_json(keyword.to_json())
