@@ -39,8 +39,9 @@ def normalize(intervals, what="lifetime"):
         if start < 0:
             raise ConfigurationError(f"{what}: interval {list(item)} starts below 0")
         if end <= start:
-            raise ConfigurationError(
-                f"{what}: interval {list(item)} is empty or reversed; expected start < end")
+            state = "empty" if end == start else "reversed"
+            raise ConfigurationError(f"{what}: interval [{start}, {end}) is {state} (start {start} is not below end "
+                                     f"{end}); a buffer is alive on [start, end): give start < end")
         if end >= POINT_LIMIT:
             raise ConfigurationError(f"{what}: interval {list(item)}: end {end} is too large; the planner takes "
                                      f"program points below 10^18 ({POINT_LIMIT})")
