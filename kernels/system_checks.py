@@ -258,7 +258,7 @@ def refuse_index_fault(exc, system, what, y):
         f"check (y of {n}, p of {system.n_params}{drivers}, {out_name} of {size} elements"
         f"{where(exc, getattr(system, what))}): IndexError: {exc}. An index out of range is a bug at every state, "
         f"not the edge of the model's domain: on a GPU {gpu_effect(exc)}. Index {bounds}, p below "
-        f"{system.n_params}{f', u below {system.n_drivers}' if system.n_drivers else ''} (0-based)") from exc
+        f"{system.n_params}{drivers.replace(' of ', ' below ')} (0-based)") from exc
 
 
 def check_observables_elsewhere(system, p, u):
