@@ -42,6 +42,7 @@ _EXPORTS = {
     "ControllerSettings": "controllers", "CONTROLLER_KINDS": "controllers",
     "KernelError": "errors", "ConfigurationError": "errors", "TableauError": "errors",
     "PlanMismatchError": "errors", "PatternMissError": "errors", "DeviceUnavailableError": "errors",
+    "MemoryAuditError": "errors", "MemoryAudit": "memory_audit", "audit": "memory_audit",
     "CompileCheckWarning": "errors",
     "JacobianCheckWarning": "errors", "UserFunctionError": "errors", "UnassignedOutputError": "errors",
     "StabilityWarning": "errors",

@@ -28,6 +28,7 @@ __all__ = [
     "PlanMismatchError",
     "PatternMissError",
     "DeviceUnavailableError",
+    "MemoryAuditError",
     "CompileCheckWarning",
     "JacobianCheckWarning",
     "ToleranceWarning",
@@ -83,6 +84,19 @@ class UserFunctionError(KernelError, RuntimeError):
 
 class DeviceUnavailableError(KernelError, RuntimeError):
     """The CUDA backend was forced (``NUMBA_ENABLE_CUDASIM=0``) but no usable GPU or driver is present."""
+
+
+class MemoryAuditError(KernelError, RuntimeError):
+    """A built kernel's allocators do not match its Plan (:mod:`kernels.memory_audit`): a buffer allocated twice,
+    never, undeclared, or with another placement, size or slice than declared.
+
+    A bug in bufferplan or in a custom component's builder, not in the user's model; ``buffer`` is the
+    qualified ``component.buffer`` name, as the Plan names it.
+    """
+
+    def __init__(self, message, buffer=None):
+        super().__init__(message)
+        self.buffer = buffer
 
 
 class CompileCheckWarning(UserWarning):

@@ -88,40 +88,15 @@ def run_cases_on_cuda_target(script, cases, processes=2, args=()):
     return [row for process in started for row in cuda_target_result(process)]
 
 
-def declared_buffers(settings, prefix=None):
-    """``(qualified component, buffer name) -> Buffer`` over every level of the settings tree."""
-    path = settings.component if prefix is None else f"{prefix}.{settings.component}"
-    out = {(path, b.name): b for b in settings.buffers}
-    for child in settings.children:
-        out.update(declared_buffers(child, path))
-    return out
-
-
 def audit_allocations(built):
-    """The memory audit of a built kernel: one allocator per declared buffer, placed and sized as planned.
+    """The memory audit of a built kernel (``kernels.audit``, which raises ``MemoryAuditError`` on a mismatch).
 
-    A view sits at its declared offset inside its base; a local buffer has its size (at least 1);
-    a shared or persistent one has the Plan's slice.  Returns ``(declared, records)`` keyed by
-    ``(qualified component, buffer name)`` for the caller's own checks.
+    Returns ``(declared, records)`` keyed by ``(qualified component, buffer name)`` for the caller's own checks.
     """
-    from planner import Placement
+    from kernels.memory_audit import declared_buffers
 
-    declared = declared_buffers(built.settings.buffer_settings())
-    records = {(r.component, r.name): r for r in built.records}
-    assert len(records) == len(built.records), "a buffer's allocator was built twice"
-    assert set(records) == set(declared)
-    planned = built.plan.by_name()
-    for key, record in records.items():
-        buffer, entry = declared[key], planned[f"{key[0]}.{key[1]}"]
-        assert record.placement is entry.placement, key
-        if buffer.is_view:
-            assert (record.view_of, record.start, record.size_elems) == (buffer.view_of, buffer.view_offset_elems,
-                                                                       buffer.size_elems), key
-        elif record.placement is Placement.LOCAL:
-            assert record.size_elems == max(buffer.size_elems, 1), key
-        else:
-            assert (record.start, record.stop) == (entry.offset_elems, entry.offset_elems + buffer.size_elems), key
-    return declared, records
+    tree = built.settings.buffer_settings()
+    return declared_buffers(tree), dict(kernels.audit(built, tree).records)
 
 
 def _executing(dask_worker):
