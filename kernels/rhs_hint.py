@@ -385,9 +385,11 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     just below 0 in a state driven there), where along the path it is asked before the RhsProbe, which follows a
     trajectory at MAX_STEPS only where ``rejected`` (:func:`mostly_rejected`) says most steps were, and checks a
     stop of its follow again at ``tolerances``, the run's ``(rtol, atol)`` (:func:`passes_stop`); None when none
-    applies."""
+    applies.  A failed trajectory that started a state negative where every successful one started it at 0 or above
+    is told so before them all (:mod:`kernels.state_sign_hint`)."""
     from .discontinuity import discontinuity_probes
     from .jacobian_hint import jacobian_probe
+    from .state_sign_hint import with_sign_hint
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
     if not method.explicit:
@@ -400,4 +402,4 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
                                **fixed)
     jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
     host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances)
-    return chain(status, jump, first, domain, host)
+    return with_sign_hint(chain(status, jump, first, domain, host), status, y0)  # a negative start first

@@ -15,23 +15,21 @@ from .batch_layout import TEXT
 from .errors import ConfigurationError, describe
 from .validation import as_real, finite_float, reals_or_none
 
-__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count"]
+__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count",
+           "per_trajectory_span_message", "per_trajectory_saves_message"]
 
 
 def check_span(t_span):
     """``t_span`` as ``(t0, t_end)`` floats with ``t_end > t0``."""
+    per_trajectory = per_trajectory_span_message(t_span)
+    if per_trajectory:
+        raise ConfigurationError(per_trajectory)
     try:
         if isinstance(t_span, TEXT):  # "05" and b"01" unpack into two characters, or two byte values
             raise TypeError
         t0, t_end = t_span
     except (TypeError, ValueError):
         raise ConfigurationError(f"t_span must be a pair (t0, t_end) of real numbers; got {describe(t_span)}") from None
-    if any(np.size(end) > 1 for end in (t0, t_end)):  # per-trajectory epochs (an orbital mechanic's trial)
-        raise ConfigurationError(
-            f"t_span must be a pair (t0, t_end) of real numbers, shared by the whole batch; got {describe(t_span)}: "
-            "for trajectories with their own epochs, integrate over the shared span from 0 and keep each epoch as "
-            "a parameter (t + p[k] in rhs; with drivers, which are sampled in absolute time and shared by the "
-            "batch, write the input in rhs as a function of t + p[k] too, instead of as a driver)")
     t0, t_end = finite_float(t0, "t_span[0]"), finite_float(t_end, "t_span[1]")
     if not t_end > t0:
         kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)
@@ -62,6 +60,8 @@ def check_t_eval(t_eval, t0, t_end):
     if t_eval is None:
         return np.array([t_end])
     arr = reals_or_none(t_eval, "t_eval")
+    if _rows_of_times(t_eval, arr):
+        raise ConfigurationError(per_trajectory_saves_message(t_eval, arr))
     if arr is None:
         raise ConfigurationError(f"t_eval must be a 1-D array of times (real numbers); got {describe(t_eval)}")
     if arr.ndim != 1 or arr.size == 0:
@@ -132,3 +132,132 @@ def fixed_step_count(dt, t0, t_end, adaptive):
     if adaptive or dt is None:
         return None
     return math.ceil((t_end - t0) / dt * (1.0 - 1e-12))
+
+
+# -- times given per trajectory: the span and the save times are the batch's ---------------------------------------
+#: Where the README says that the span and the save times are shared, and how to read per-trajectory times.
+_README = "(README, 'Integrating batches', Saves)"
+_EPOCHS = ("keep each epoch as a parameter (t + p[k] in rhs; with drivers, which are sampled in absolute time and "
+           "shared by the batch, write the input in rhs as a function of t + p[k] too, instead of as a driver)")
+
+
+def per_trajectory_span_message(t_span):
+    """The refusal of a ``t_span`` given per trajectory (a 2-D array, rows ``(t0, t_end)`` or a pair of arrays), with
+    the shared span that does the same, else ''.  A pharmacologist's first try was each patient's own span, an
+    ``(N, 2)`` array, which was told only that ``t_span`` must be a pair."""
+    if isinstance(t_span, TEXT) or not _given_per_trajectory(t_span):
+        return ""
+    head = f"t_span must be a pair (t0, t_end) of real numbers, shared by the whole batch; got {describe(t_span)}"
+    spans = _starts_and_ends(t_span)
+    if spans is None:
+        return (f"{head}: for trajectories with their own ends, integrate to the latest end, save at every "
+                "trajectory's own end (t_eval=np.unique(ends)) and read trajectory i's state there as "
+                f"res.y[i, np.searchsorted(res.t, ends[i])]; for their own start times (epochs), {_EPOCHS} {_README}")
+    starts, ends = spans
+    if np.all(starts == starts[0]):
+        return f"{head}, a span per trajectory: {_own_ends_remedy(float(starts[0]), ends)}"
+    durations = ends - starts
+    longest = float(np.max(durations))
+    if np.all(durations == durations[0]):
+        return (f"{head}: for trajectories with their own epochs, integrate over the shared duration from 0, "
+                f"t_span=(0.0, {longest!r}), and {_EPOCHS}")
+    return (f"{head}: for trajectories with their own epochs and durations, integrate from 0 to the longest "
+            f"duration, t_span=(0.0, {longest!r}), save at every trajectory's own duration (t_eval="
+            "np.unique(durations), durations = t_end - t0 of each) and read trajectory i's end state as "
+            f"res.y[i, np.searchsorted(res.t, durations[i])], and {_EPOCHS}")
+
+
+def _own_ends_remedy(t0, ends):
+    """What to pass for trajectories that start together at ``t0`` and end at their own ``ends``."""
+    latest = float(np.max(ends))
+    if np.all(ends == ends[0]):
+        return f"every row is the same span: pass it once, t_span=({t0!r}, {latest!r})"
+    return (f"they start at {t0!r} and end at {np.unique(ends).size} different times, {float(np.min(ends))!r} to "
+            f"{latest!r}: integrate to the latest end, t_span=({t0!r}, {latest!r}), and save at every trajectory's "
+            "own end (the save times t_eval are shared by the batch too): t_eval=np.unique(ends) (ends: each trajectory's "
+            "t_end; with save times of your own, np.unique(np.concatenate([t_eval, ends]))), then read trajectory "
+            "i's state at its end as res.y[i, np.searchsorted(res.t, ends[i])]; or keep each trajectory's duration "
+            "as a parameter p[k] and integrate over (0, 1) in s = (t - t0) / p[k], rhs writing p[k] times the "
+            f"derivative at t = t0 + p[k] * s {_README}")
+
+
+def _given_per_trajectory(t_span):
+    """Whether ``t_span`` holds more than one span: 2-D (ragged rows too), or a pair with an array end."""
+    try:
+        if np.ndim(t_span) >= 2:
+            return True
+    except ValueError:  # ragged: rows of their own lengths, or a pair of an array and a number
+        pass
+    try:
+        t0, t_end = t_span
+    except (TypeError, ValueError):
+        return False
+    return any(_more_than_one(end) for end in (t0, t_end))
+
+
+def _more_than_one(value):
+    """Whether ``value`` holds more than one number (a ragged nesting counts)."""
+    try:
+        return np.size(value) > 1
+    except ValueError:
+        return True
+
+
+def _starts_and_ends(t_span):
+    """``(starts, ends)``, float64 arrays with one entry per trajectory, of a ``t_span`` given per trajectory: rows
+    ``(t0, t_end)`` of an ``(N, 2)`` array, or a pair ``(t0s, t_ends)`` (a ``(2, N)`` array, or a tuple of an array
+    and a number).  A ``(2, 2)`` reads both ways: the one whose ends follow their starts, else rows first for an
+    array and the pair first for a tuple or list.  None where neither reading fits."""
+    try:
+        arr = np.asarray(t_span, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None:
+        readings = [_broadcast_pair(t_span)]
+    elif arr.ndim == 2:
+        rows = (arr[:, 0], arr[:, 1]) if arr.shape[1] == 2 else None
+        pair = (arr[0], arr[1]) if arr.shape[0] == 2 else None
+        readings = [pair, rows] if isinstance(t_span, (tuple, list)) else [rows, pair]
+    else:
+        readings = []
+    readings = [reading for reading in readings if reading is not None]
+    if not readings:
+        return None
+    return next((reading for reading in readings if np.all(reading[1] > reading[0])), readings[0])
+
+
+def _broadcast_pair(t_span):
+    """``(starts, ends)`` of a pair whose ends broadcast together (``(t0s, t_end)``), else None."""
+    try:
+        t0, t_end = t_span
+        starts, ends = np.broadcast_arrays(np.ravel(np.asarray(t0, np.float64)),
+                                           np.ravel(np.asarray(t_end, np.float64)))
+    except (TypeError, ValueError):
+        return None
+    return starts, ends
+
+
+def _rows_of_times(t_eval, arr):
+    """Whether ``t_eval`` (``arr``: it as float64, None where refused) holds rows of times: 2-D or more, or a
+    list or tuple of sequences of their own lengths."""
+    if arr is not None:
+        return arr.ndim >= 2
+    if not isinstance(t_eval, (list, tuple)) or not t_eval:
+        return False
+    try:
+        return all(np.ndim(row) == 1 and np.size(row) > 0 for row in t_eval)
+    except ValueError:
+        return False
+
+
+def per_trajectory_saves_message(t_eval, arr):
+    """The refusal of save times given per trajectory (``arr``: ``t_eval`` as float64, None for ragged rows), with
+    the shared save times that hold every trajectory's own: their sorted union, each trajectory's picked from the
+    result by ``np.searchsorted`` (each patient's own sampling times, a pharmacologist's first try)."""
+    given = describe(t_eval) if arr is None else f"shape {arr.shape}"
+    single = ("; a single row or column of times is np.ravel(t_eval)"
+              if arr is not None and arr.ndim == 2 and 1 in arr.shape else "")
+    return (f"t_eval must be a non-empty 1-D array of save times, shared by the whole batch as t_span is; got {given}"
+            ", rows of times: pass the sorted union of every trajectory's own times, t_eval=np.unique("
+            "np.concatenate(rows)) (rows: each trajectory's times, of any lengths), and pick trajectory i's own "
+            f"saves from the result as res.y[i, np.searchsorted(res.t, rows[i])]{single} {_README}")

@@ -1,5 +1,7 @@
 """The time arguments' checks (kernels.time_checks): the span, the save times and their messages."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,87 @@ def test_per_trajectory_spans_tell_driven_models_to_write_their_input_in_rhs():
     with pytest.raises(ConfigurationError, match=words):  # as a solve with drivers says it
         kernels.solve_ivp(cell, (np.array([0.0, 3.2]), 20.0), [[0.0], [0.0]], [[1.0], [1.0]], drivers=drivers,
                           progress=False)
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+DECAY_RATES = np.array([[0.1], [0.2], [0.3]])
+OWN_ENDS = np.array([[0.0, 4.0], [0.0, 6.0], [0.0, 8.0]])  # each patient's own span (a pharmacologist's first try)
+OWN_TIMES = np.array([[1.0, 2.0], [1.5, 3.0], [0.5, 8.0]])  # each patient's own sampling times
+
+
+def test_per_trajectory_end_times_are_told_to_save_at_each_end():
+    # An (N, 2) t_span was told only "t_span must be a pair (t0, t_end) of real numbers", with no remedy
+    from kernels.time_checks import check_span
+
+    remedy = (r"shared by the whole batch; got array of shape \(3, 2\) and dtype float64, a span per trajectory: they "
+              r"start at 0.0 and end at 3 different times, 4.0 to 8.0: integrate to the latest end, t_span=\(0.0, "
+              r"8.0\), .*t_eval=np.unique\(ends\) .*res.y\[i, np.searchsorted\(res.t, ends\[i\]\)\]; or keep each "
+              r"trajectory's duration as a parameter .*\(README, 'Integrating batches', Saves\)$")
+    with pytest.raises(ConfigurationError, match=remedy):
+        check_span(OWN_ENDS)
+    for transposed in (OWN_ENDS.T, OWN_ENDS[:2].tolist(), (0.0, OWN_ENDS[:, 1])):  # (2, N), rows as lists, a pair
+        with pytest.raises(ConfigurationError, match=r"a span per trajectory: they start at 0.0 and end at"):
+            check_span(transposed)
+    with pytest.raises(ConfigurationError, match=r"every row is the same span: pass it once, t_span=\(0.0, 8.0\)$"):
+        check_span(np.array([[0.0, 8.0], [0.0, 8.0], [0.0, 8.0]]))
+    with pytest.raises(ConfigurationError, match=r"own epochs and durations, integrate from 0 to the longest duration, "
+                                                 r"t_span=\(0.0, 8.0\), .*keep each epoch as a parameter"):
+        check_span(np.array([[0.0, 4.0], [2.0, 10.0]]))
+    with pytest.raises(ConfigurationError, match=r"shared by the whole batch; got .*: for trajectories with their own "
+                                                 r"ends, integrate to the latest end"):
+        check_span(np.zeros((3, 3)))  # neither rows (t0, t_end) nor a pair: both remedies
+
+
+def test_per_trajectory_save_times_are_told_to_pass_their_union():
+    # A row of save times per trajectory was told only "t_eval must be a non-empty 1-D array; got shape (3, 2)"
+    from kernels.time_checks import check_t_eval
+
+    remedy = (r"t_eval must be a non-empty 1-D array of save times, shared by the whole batch as t_span is; got shape "
+              r"\(3, 2\), rows of times: pass the sorted union of every trajectory's own times, t_eval=np.unique\("
+              r"np.concatenate\(rows\)\) .*res.y\[i, np.searchsorted\(res.t, rows\[i\]\)\] \(README, 'Integrating "
+              r"batches', Saves\)$")
+    with pytest.raises(ConfigurationError, match=remedy):
+        check_t_eval(OWN_TIMES, 0.0, 8.0)
+    with pytest.raises(ConfigurationError, match=r"got \[\[1.0, 2.0\], \[1.5, 3.0, 4.0\]\], rows of times: pass"):
+        check_t_eval([[1.0, 2.0], [1.5, 3.0, 4.0]], 0.0, 8.0)  # rows of their own lengths
+    with pytest.raises(ConfigurationError, match=r"a single row or column of times is np.ravel\(t_eval\)"):
+        check_t_eval(OWN_TIMES[:1], 0.0, 8.0)
+
+
+def test_per_trajectory_times_get_one_message_from_solve_ivp_and_integrator_solve():
+    system = kernels.ODESystem(_decay, n_states=1, n_params=1, name="decay")
+    integrator = kernels.Integrator(system, method="tsit5")
+    for span, t_eval in ((OWN_ENDS, None), ((0.0, 8.0), OWN_TIMES)):
+        messages = []
+        for solve in (functools.partial(kernels.solve_ivp, system), integrator.solve):
+            with pytest.raises(ConfigurationError, match="shared by the whole batch") as caught:
+                solve(span, [1.0], DECAY_RATES, t_eval=t_eval, progress=False)
+            messages.append(str(caught.value))
+        assert messages[0] == messages[1]
+
+
+def test_the_remedies_read_each_trajectorys_own_times():
+    # What the messages tell to do gives each trajectory its own end and its own sampling times
+    system = kernels.ODESystem(_decay, n_states=1, n_params=1, name="decay")
+    ends, rows = OWN_ENDS[:, 1], list(OWN_TIMES)
+    res = kernels.solve_ivp(system, (0.0, ends.max()), [1.0], DECAY_RATES, precision=np.float64, rtol=1e-10,
+                            atol=1e-12, t_eval=np.unique(np.concatenate(rows + [ends])), progress=False)
+    rates = DECAY_RATES[:, 0]
+    at_end = [res.y[i, np.searchsorted(res.t, ends[i]), 0] for i in range(3)]
+    np.testing.assert_allclose(at_end, np.exp(-rates * ends), rtol=1e-8)
+    for i, times in enumerate(rows):
+        np.testing.assert_allclose(res.y[i, np.searchsorted(res.t, times), 0], np.exp(-rates[i] * times), rtol=1e-8)
+
+
+def test_per_trajectory_times_get_the_same_message_on_dask(client):
+    # The client's checks (kernels.distributed_inputs.host_checks) are the one-process solve's
+    system = kernels.ODESystem(_decay, n_states=1, n_params=1, name="decay")
+    for span, t_eval in ((OWN_ENDS, None), ((0.0, 8.0), OWN_TIMES)):
+        with pytest.raises(ConfigurationError, match=r"shared by the whole batch.*np.searchsorted") as local:
+            kernels.solve_ivp(system, span, [1.0], DECAY_RATES, t_eval=t_eval, progress=False)
+        with pytest.raises(ConfigurationError) as spread:
+            kernels.solve_ivp(system, span, [1.0], DECAY_RATES, t_eval=t_eval, progress=False, client=client)
+        assert str(spread.value) == str(local.value)

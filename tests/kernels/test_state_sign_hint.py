@@ -1,0 +1,71 @@
+"""The negative initial state hint (kernels.state_sign_hint): a failed trajectory that started a state below 0 where
+every trajectory that succeeded started it at 0 or above is told so in its message."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.state_sign_hint import SignProbe, negative_starts, sign_note, with_sign_hint
+from kernels.status import EVENT, MAX_STEPS, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
+
+NOTE = ("y0[0] = -0.001 of this trajectory is negative where every trajectory that succeeded starts it at 0 or above; "
+        "if y[0] is a concentration or a population, start it at 0 or above.")
+
+
+def _dimer(t, y, p, dydt):  # H + H -> H2 at k = 1e9 (a combustion mechanism's H radical), p[1] a source
+    dydt[0] = -2.0 * p[0] * y[0] * y[0] + p[1]
+    dydt[1] = p[0] * y[0] * y[0]
+
+
+@pytest.fixture(scope="module")
+def dimer_result():
+    system = kernels.ODESystem(_dimer, n_states=2, n_params=2, name="dimer")
+    y0 = np.array([[1e-3, 0.0], [-1e-3, 0.0]])
+    return kernels.solve_ivp(system, (0.0, 10.0), y0, [[1e9, 0.0], [1e9, 0.0]], method="rodas5p", rtol=1e-6,
+                             atol=1e-10, precision=np.float64, progress=False)
+
+
+def test_a_negative_start_that_blew_up_is_named_in_its_message(dimer_result):
+    # -2 k H^2 from H = -1e-3 runs to minus infinity in microseconds: the message blamed a singularity of the model
+    # and never said that y0 started negative (a chemist's trial)
+    res = dimer_result
+    assert res.status.tolist() == [0, STEP_SIZE_UNDERFLOW]
+    message = res.message(1)
+    assert NOTE in message
+    assert message.index(NOTE) < message.index("Followed on the host")  # before the other probes' hint
+    assert "negative" not in res.message(0)
+    assert NOTE in pickle.loads(pickle.dumps(res)).message(1)  # a pickled result keeps it as text
+
+
+def test_only_failures_beside_successes_that_start_the_component_at_0_or_above_are_flagged():
+    y0 = np.array([[1.0, 0.0, 2.0], [-1.0, -0.5, 2.0], [0.5, -2.0, -1.0], [1.0, 1.0, 1.0]])
+    status = np.array([0, NONFINITE_STATE, MAX_STEPS, EVENT])  # an event counts as a success, as res.success does
+    flagged = negative_starts(status, y0)
+    np.testing.assert_array_equal(flagged, [[False] * 3, [True, True, False], [False, True, True], [False] * 3])
+    y0[0, 1] = -0.1  # y[1] negative in a trajectory that succeeded: the sign is not what differs
+    assert not negative_starts(status, y0)[:, 1].any()
+    for status in ([0, 0, 0, 0], [NONFINITE_STATE] * 4):  # no failure; no success to compare with
+        assert negative_starts(np.array(status), y0) is None
+    assert negative_starts(np.array([0, NONFINITE_STATE]), np.array([[-1.0, 0.0]])) is None  # a y0 shared by both
+
+
+def test_the_probe_adds_its_note_only_to_flagged_failures_and_keeps_the_other_hints():
+    class Rest:
+        def explains(self, code):
+            return code == NONFINITE_STATE
+
+        def hint(self, trajectory, t_saved=None, y_saved=None):
+            return " rest"
+
+    status = np.array([0, NONFINITE_STATE, NONFINITE_STATE])
+    y0 = np.array([[1e-3, 0.0], [-1e-3, 0.0], [1e-3, 0.0]])
+    probe = with_sign_hint(Rest(), status, y0)
+    assert isinstance(probe, SignProbe) and not probe.explains(0) and probe.explains(MAX_STEPS)
+    assert probe.hint(1) == " " + NOTE + " rest"
+    assert probe.hint(2) == " rest" and probe.hint(0) == ""
+    rest = Rest()
+    assert with_sign_hint(rest, np.array([0, 0, 0]), y0) is rest and with_sign_hint(None, status, None) is None
+    assert "y0[0] = -1 and y0[3] = -2 of this trajectory are negative" in sign_note(np.array([-1.0, 0, 0, -2.0]),
+                                                                                      np.array([0, 3]))
