@@ -33,6 +33,7 @@ from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, adaptive_alike, check_pattern_at,
                                 check_sampling, controller_settings, fixed_step_remedy, keywords_checked,
+                                warn_first_step_only,
                                 method_argument, not_a_system, pins_argument, plan_choice, probed_inputs,
                                 probed_pattern, remember_checked, warn_blind_estimate, warn_differenced_products)
 from .launch import launch_batch, launch_constants
@@ -118,6 +119,7 @@ class Integrator:
         self.system = system
         self.method = method_argument(method)
         self.controller = controller_settings(controller, self.method)
+        self._controller_named = controller is not None  # dt given to a defaulted adaptive one: warned at solve
         self.dtype = check.as_precision(precision)
         self.solver = as_solver_options(solver)
         if self.method.explicit:
@@ -344,6 +346,7 @@ class Integrator:
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
         progress = check.check_progress(progress)
+        warn_first_step_only(self.method, self.controller, self._controller_named, dt)
         if not self.adaptive and self.method.explicit and dt is not None:  # no dt: only the error below
             remedy = (f"drop controller='fixed' (the adaptive controller, {self.method.name}'s default)"
                       if self.method.adaptive else f"use an adaptive method ({adaptive_alike(self.method)})")

@@ -19,10 +19,10 @@ from .methods import METHOD_NAMES, METHODS, get_method
 from .planning import PLAN_CHOICES
 from .stiffness import IMPLICIT_METHODS
 from .tolerances import judged_at, tightest_below
-from .validation import unexpected_keyword
+from .validation import as_real, unexpected_keyword
 
 __all__ = ["fixed_step_remedy", "method_argument", "not_a_system", "warn_kappa_capped", "plan_choice", "pins_argument",
-           "controller_settings", "adaptive_alike",
+           "controller_settings", "adaptive_alike", "warn_first_step_only",
            "check_sampling", "check_newton_scale", "keywords_checked", "warn_differenced_products", "SCIPY_METHODS",
            "probed_pattern", "check_pattern_at", "warn_blind_estimate", "warn_unstable_fixed_step",
            "warn_float32_rtol", "probe_rows", "probed_inputs", "remember_checked", "PATTERN_RHS_BUDGET", "STABILITY_RHS_BUDGET",
@@ -214,6 +214,24 @@ def controller_settings(controller, method):
             f"controller={settings.kind!r} needs an error estimate, which method {method.name!r} lacks; "
             f"use controller='fixed' with dt, or an adaptive method ({adaptive_alike(method)})")
     return settings
+
+
+def warn_first_step_only(method, controller, named, dt):
+    """UnusedOptionWarning where ``dt`` is given to a run whose controller was left out (``named`` False) and
+    resolved to an adaptive one (:func:`controller_settings`: ``method`` has an error estimate): there ``dt`` is
+    only the first step, and a user who meant fixed steps got the same run at every ``dt`` with no word (a
+    tableau developer's trial: her bs3 took 75 steps at dt 0.1, 0.05 and 0.025).  Not where the controller was
+    named (an adaptive one named means ``dt`` as the first step), nor on a fixed-step run, nor for a ``dt`` that
+    the solve refuses (not a finite number > 0: its error says what to pass).  The Integrator calls it once a
+    solve, before it checks ``dt``."""
+    step = as_real(dt)
+    if step is None or not 0.0 < step < math.inf or named or not controller.adaptive:
+        return
+    warn_user(f"dt={step!r} is only the first step of this run: method {method.name!r} has an error estimate, so "
+              f"with controller= left out its steps are adaptive (controller={controller.kind!r}, chosen by rtol "
+              "and atol). For fixed steps of dt pass controller='fixed'; to keep dt as the first step, name the "
+              f"controller (controller={controller.kind!r}) and this warning goes; or drop dt to let the "
+              "controller choose the first step", UnusedOptionWarning)
 
 
 def adaptive_alike(method):

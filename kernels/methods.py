@@ -37,9 +37,10 @@ class Method:
 
     ``kernels.Method(name, family, tableau)`` runs a tableau of one's own: ``name`` follows the tableaus' rule
     (lower case, no spaces), ``family`` is one of :data:`BUILT_FAMILIES` (:data:`FAMILY_OF_TABLEAU` says which),
-    ``tableau`` a ButcherTableau or RosenbrockTableau; a ConfigurationError names the argument that is not (and
-    a RosenbrockTableau given a Runge-Kutta family).  Whether a ButcherTableau suits its family (strictly lower
-    triangular for erk, singly diagonal for dirk) the family's step settings check when a solve builds them.
+    ``tableau`` a ButcherTableau or RosenbrockTableau; a ConfigurationError names the argument that is not, and
+    a ``family`` that does not run the tableau's shape (:func:`_family`: explicit for erk, singly diagonal for
+    dirk, fully implicit for firk) with the family that does, or why none does: a Heun tableau given 'dirk' was
+    told at the solve to "choose a DIRK tableau", and given 'rosenbrock' was accepted here (a user's trial).
     """
 
     name: str
@@ -67,8 +68,17 @@ class Method:
 # a test checks the two agree).
 BUILT_FAMILIES = frozenset({"erk", "dirk", "firk", "rosenbrock"})
 _RUNGE_KUTTA_FAMILIES = ("erk", "dirk", "firk")  # the built families that read a ButcherTableau only
-FAMILY_OF_TABLEAU = ("'erk' for an explicit ButcherTableau, 'dirk' for a diagonally implicit one, 'firk' for a fully "
-                     "implicit one, 'rosenbrock' for a RosenbrockTableau")
+_KNOWN_FAMILIES = _RUNGE_KUTTA_FAMILIES + ("rosenbrock",)  # the families whose tableau shape _family knows
+FAMILY_OF_TABLEAU = ("'erk' for an explicit ButcherTableau, 'dirk' for a singly diagonally implicit one (SDIRK, "
+                     "ESDIRK), 'firk' for a fully implicit one, 'rosenbrock' for a RosenbrockTableau")
+# The shape of a ButcherTableau each Runge-Kutta family runs (what _family tells apart), as messages say it.
+_SHAPES = {
+    "erk": ("explicit", "a strictly lower triangular"),
+    "dirk": ("singly diagonally implicit", "a lower triangular with one common nonzero diagonal entry, an explicit "
+                                           "first stage allowed: SDIRK or ESDIRK, whose stages share one iteration "
+                                           "matrix"),
+    "firk": ("fully implicit", "entries of a above the diagonal"),
+}
 
 
 def _check_method(name, family, tableau):
@@ -82,24 +92,53 @@ def _check_method(name, family, tableau):
         raise ConfigurationError(f"kernels.Method tableau must be a ButcherTableau or a RosenbrockTableau "
                                  f"(kernels.tableaus; from JSON: ButcherTableau.from_json(d)); got "
                                  f"{type(tableau).__name__} {describe(tableau)}")
+    fits = _family(tableau)
     if not isinstance(family, str) or family not in BUILT_FAMILIES:
-        fits = _family(tableau)
         raise ConfigurationError(f"kernels.Method family must be one of {sorted(BUILT_FAMILIES)} "
                                  f"({FAMILY_OF_TABLEAU}); got {describe(family)}"
-                                 + (f": this tableau takes {fits!r}" if fits else ""))
+                                 + (f": this tableau takes {fits!r}" if fits else f"; {_no_family(tableau)}"))
     if isinstance(tableau, RosenbrockTableau) and family in _RUNGE_KUTTA_FAMILIES:  # an AttributeError at solve
         raise ConfigurationError(f"kernels.Method family {family!r} runs a ButcherTableau; got the RosenbrockTableau "
                                  f"{tableau.name!r}: pass family 'rosenbrock'")
+    if family in _KNOWN_FAMILIES and family != fits:  # a family registered beside these says at its build
+        raise ConfigurationError(_family_mismatch(family, tableau, fits))
+
+
+def _family_mismatch(family, tableau, fits):
+    """The message for a ButcherTableau given a ``family`` that does not run its shape: the family that does (its
+    step refused it at the solve with advice for the wrong family, a user's trial), or why none does."""
+    if fits is None:
+        return f"kernels.Method family {family!r}: {_no_family(tableau)}"
+    runs = "RosenbrockTableaus" if family == "rosenbrock" else "{} ButcherTableaus ({})".format(*_SHAPES[family])
+    return (f"kernels.Method family {family!r} runs {runs}; the tableau {tableau.name!r} is "
+            "{} ({}): pass family {!r}".format(*_SHAPES[fits], fits))
+
+
+def _no_family(tableau):
+    """Why no built family runs ``tableau`` (:func:`_family` None): in practice a diagonally implicit ``a`` whose
+    diagonal is not one common nonzero value, over which the DIRK step cannot share one iteration matrix, and
+    which the FIRK step (fully implicit tableaus only) refuses as well."""
+    said = f"no built family runs the tableau {tableau.name!r}"
+    if not (isinstance(tableau, ButcherTableau) and tableau.diagonally_implicit and not tableau.singly_diagonal):
+        return said
+    diagonal = ", ".join(f"{tableau.a[i][i]:g}" for i in range(tableau.stages))
+    dirks = [n for n, t in IMPLICIT_TABLEAUS.items() if isinstance(t, ButcherTableau) and t.singly_diagonal]
+    return (f"{said}: it is diagonally implicit with the diagonal ({diagonal}), not one common nonzero value; "
+            f"'dirk' runs only singly diagonal tableaus ({_SHAPES['dirk'][1]}), 'firk' only fully implicit ones "
+            f"({_SHAPES['firk'][1]}). Give the diagonal one value (an SDIRK), or take a built-in DIRK method "
+            f"({', '.join(dirks)})")
 
 
 def _family(tableau):
-    """The step family that runs ``tableau``, or None while that family is not built."""
+    """The step family that runs ``tableau``, or None where no built family does: a diagonally implicit ``a``
+    whose diagonal entries differ (:func:`_no_family`), or a family not built.  The shapes are those the step
+    settings accept, so a Method is checked when it is made."""
     if isinstance(tableau, RosenbrockTableau):
         family = "rosenbrock"
     elif tableau.explicit:
         family = "erk"
     elif tableau.diagonally_implicit:
-        family = "dirk"
+        family = "dirk" if tableau.singly_diagonal else None
     else:
         family = "firk"
     return family if family in BUILT_FAMILIES else None

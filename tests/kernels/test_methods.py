@@ -164,3 +164,54 @@ def test_a_method_of_ones_own_may_be_named_in_any_case():
     method = kernels.Method("Tsit5_Custom", "erk", METHODS["tsit5"].tableau)
     res = kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), [1.0, 1.0, 1.0], method=method, precision=np.float64)
     assert res.success and res.method == "Tsit5_Custom"
+
+
+# A user's own tableaus of each shape (the trial's): Heun's explicit one, and a valid diagonally implicit one whose
+# diagonal entries differ (a DIRK, but not singly diagonal: no built family runs it)
+HEUN = ButcherTableau(name="my_heun", a=((), (1.0,)), b=(0.5, 0.5), c=(0.0, 1.0), order=2)
+UNEQUAL_DIRK = ButcherTableau(name="my_dirk", a=((0.5, 0.0), (0.25, 0.25)), b=(0.5, 0.5), c=(0.5, 0.5), order=2)
+
+
+@pytest.mark.parametrize("tableau, family, said", [
+    (HEUN, "dirk", r"^kernels.Method family 'dirk' runs singly diagonally implicit ButcherTableaus \(a lower "
+                   r"triangular with one common nonzero diagonal.*\); the tableau 'my_heun' is explicit \(a strictly "
+                   r"lower triangular\): pass family 'erk'$"),
+    (HEUN, "firk", r"^kernels.Method family 'firk' runs fully implicit ButcherTableaus .*is explicit .*pass family "
+                   r"'erk'$"),
+    (HEUN, "rosenbrock", r"^kernels.Method family 'rosenbrock' runs RosenbrockTableaus; the tableau 'my_heun' is "
+                         r"explicit .*: pass family 'erk'$"),
+    (METHODS["sdirk4"].tableau, "erk", r"^kernels.Method family 'erk' runs explicit ButcherTableaus .*the tableau "
+                                       r"'sdirk4' is singly diagonally implicit .*: pass family 'dirk'$"),
+    (METHODS["radau"].tableau, "dirk", r"the tableau 'radau' is fully implicit .*: pass family 'firk'$"),
+])
+def test_a_tableau_given_the_wrong_family_is_told_the_family_that_runs_it(tableau, family, said):
+    """An explicit Heun tableau given 'dirk' was told at the solve to "choose a DIRK tableau of
+    kernels.tableaus.DIRK", and given 'rosenbrock' was accepted when made (a tableau developer's trial): the
+    family is checked against the tableau's shape when the Method is made, and the message names the one to pass."""
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.Method(tableau.name, family, tableau)
+
+
+@pytest.mark.parametrize("family", ["dirk", "firk", "erk", "rosenbrock"])
+def test_a_dirk_whose_diagonal_entries_differ_is_told_no_family_runs_it(family):
+    """The trial's valid DIRK with diagonal (0.5, 0.25) was refused by 'dirk' and 'firk' at the solve without a
+    word that no built family runs it: the DIRK step shares one iteration matrix over its stages, and the FIRK
+    step takes fully implicit tableaus only."""
+    with pytest.raises(kernels.ConfigurationError,
+                       match=rf"^kernels.Method family '{family}': no built family runs the tableau 'my_dirk': it is "
+                             r"diagonally implicit with the diagonal \(0.5, 0.25\), not one common nonzero value; "
+                             r"'dirk' runs only singly diagonal tableaus .*'firk' only fully implicit ones .*Give "
+                             r"the diagonal one value \(an SDIRK\), or take a built-in DIRK method \(.*sdirk4"):
+        kernels.Method("my_dirk", family, UNEQUAL_DIRK)
+    with pytest.raises(kernels.ConfigurationError, match=r"got 'sdirk'; no built family runs the tableau 'my_dirk'"):
+        kernels.Method("my_dirk", "sdirk", UNEQUAL_DIRK)
+
+
+def test_every_tableau_is_accepted_by_its_own_family_and_refused_by_the_others():
+    """The shape check agrees with the families' tuples: each built-in method's tableau is a Method of its family
+    (METHODS is built so), and of no other built family."""
+    for name, method in METHODS.items():
+        assert kernels.Method(name, method.family, method.tableau).family == method.family
+        for other in sorted(methods.BUILT_FAMILIES - {method.family}):
+            with pytest.raises(kernels.ConfigurationError, match=rf"pass family '{method.family}'$"):
+                kernels.Method(name, other, method.tableau)

@@ -534,3 +534,53 @@ def test_an_rhs_with_star_args_is_told_device_functions_take_none():
     with pytest.raises(ConfigurationError, match=r"^rhs takes \*args \(variable arguments\), which a device function "
                                                  r"cannot: it is called with exactly \(t, y, p, dydt\)"):
         ODESystem(rhs, 1)
+
+
+def test_dt_given_to_a_defaulted_adaptive_controller_warns_that_it_is_only_the_first_step():
+    """A tableau developer's bs3 took 75 steps at dt 0.1, 0.05 and 0.025 with no word: with controller= left out
+    an embedded pair runs adaptive, and dt is only its first step.  The Integrator asks
+    ``warn_first_step_only`` once a solve."""
+    from kernels.controllers import ControllerSettings
+    from kernels.integrator_checks import warn_first_step_only
+
+    with pytest.warns(kernels.UnusedOptionWarning) as record:
+        warn_first_step_only(kernels.METHODS["bs3"], ControllerSettings("pi"), named=False, dt=np.float64(0.05))
+    assert len(record) == 1
+    assert str(record[0].message) == (
+        "dt=0.05 is only the first step of this run: method 'bs3' has an error estimate, so with controller= left "
+        "out its steps are adaptive (controller='pi', chosen by rtol and atol). For fixed steps of dt pass "
+        "controller='fixed'; to keep dt as the first step, name the controller (controller='pi') and this warning "
+        "goes; or drop dt to let the controller choose the first step")
+
+
+@pytest.mark.parametrize("controller, named, dt", [
+    ("pi", True, 0.05),      # an adaptive controller named: dt is meant as the first step
+    ("i", True, 0.05),
+    ("fixed", True, 0.05),   # fixed steps of dt
+    ("fixed", False, 0.05),  # a method without an estimate defaults to fixed (rk4)
+    ("pi", False, None),     # no dt: the controller chooses the first step
+    ("pi", False, -0.1),     # refused by the solve's dt check, which says what to pass: no warning before it
+    ("pi", False, b"1"),
+    ("pi", False, float("nan")),
+])
+def test_dt_as_a_first_step_does_not_warn_where_the_run_is_what_was_asked(controller, named, dt):
+    from kernels.controllers import ControllerSettings
+    from kernels.integrator_checks import warn_first_step_only
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_first_step_only(kernels.METHODS["tsit5"], ControllerSettings(controller), named=named, dt=dt)
+
+
+def test_a_solve_warns_once_that_dt_is_only_the_first_step_of_a_defaulted_adaptive_run():
+    """The trial's solve_ivp(..., method=bs3, dt=dt) ran adaptive at every dt with no word; now once a call, and
+    never where the controller was named or the method has no estimate (rk4 runs fixed steps of dt)."""
+    with pytest.warns(kernels.UnusedOptionWarning, match=r"^dt=0.01 is only the first step") as record:
+        call(method="bs3", dt=0.01, precision=np.float64)
+    assert sum(issubclass(w.category, kernels.UnusedOptionWarning) for w in record) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.UnusedOptionWarning)
+        for changes in (dict(method="bs3", controller="pi"), dict(method="bs3", controller="fixed"),
+                        dict(method="rk4"), dict(method="Bs3", controller="PI")):
+            call(dt=0.01, precision=np.float64, **changes)
+        call(method="bs3", precision=np.float64)

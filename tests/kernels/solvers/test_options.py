@@ -80,7 +80,7 @@ def test_a_kappa_above_newtons_bound_is_said_to_change_nothing():
     import kernels
 
     system = kernels.stiff_van_der_pol(10.0)
-    args = dict(method="sdirk4", dt=0.01, rtol=1e-5, precision=np.float64, progress=False)
+    args = dict(method="sdirk4", controller="pi", dt=0.01, rtol=1e-5, precision=np.float64, progress=False)
     with pytest.warns(kernels.UnusedOptionWarning, match=r"SolverOptions\(kappa=0.3\) has no effect here: .* which "
                                                          r"is 0.00316 at rtol 1e-05 in float64"):
         kernels.solve_ivp(system, (0.0, 0.05), [2.0, 0.0], solver={"kappa": 0.3}, **args)
@@ -98,7 +98,8 @@ def test_a_kappa_that_changes_newtons_stop_is_not_said_to_change_nothing():
     import kernels
 
     system = kernels.stiff_van_der_pol(10.0)
-    args = dict(method="sdirk4", dt=0.01, precision=np.float32, progress=False, solver={"kappa": 0.3})
+    args = dict(method="sdirk4", controller="pi", dt=0.01, precision=np.float32, progress=False,
+                solver={"kappa": 0.3})
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.UnusedOptionWarning)
         kernels.solve_ivp(system, (0.0, 0.02), [2.0, 0.0], rtol=1e-5, **args)
