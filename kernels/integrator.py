@@ -140,7 +140,7 @@ class Integrator:
         self._event_values = None  # what the event functions read, recorded at the first solve (check_unchanged)
         if not self.method.explicit:
             check.warn_unused_solver_options(self.solver, self.method.name, self.method.family)
-        warn_differenced_products(self.method, self.solver, self.jacobian)
+        warn_differenced_products(self.method, self.solver, self.jacobian, system)
         warn_blind_estimate(self.method, self.controller.adaptive)
         blind = self.controller.adaptive and getattr(self.method.tableau, "estimate_blind_on_linear", False)
         self._blind_estimate = self.method.name if blind else None

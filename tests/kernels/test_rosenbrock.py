@@ -333,6 +333,25 @@ def test_a_krylov_rosenbrock_run_on_difference_products_warns_and_says_what_to_g
         kernels.Integrator(plain, "kvaerno5", solver="gmres")
 
 
+def _decay_pair_jac(t, y, p, J):
+    J[0] = -1.0
+    J[1] = 0.0
+    J[2] = 1.0
+    J[3] = -2.0
+
+
+def test_a_krylov_rosenbrock_run_says_it_leaves_the_systems_jac_unused():
+    """A chemist's trial gave rodas5p a correct jac with solver='gmres': the jac went unused (differenced products,
+    42 to 69 tolerances off with success) and the warning spoke only of a system "without jvp"."""
+    with_jac = kernels.ODESystem(_decay_pair, 2, name="pair_jac", jac=_decay_pair_jac)
+    with pytest.warns(kernels.ToleranceWarning, match=r"its jac is not used: a Krylov solver takes Jacobian-vector "
+                                                      r"products, from jvp; solver='lu' uses the jac"):
+        kernels.Integrator(with_jac, "rodas5p", solver="gmres")
+    with pytest.warns(kernels.ToleranceWarning) as record:
+        kernels.Integrator(kernels.ODESystem(_decay_pair, 2, name="pair"), "rodas5p", solver="gmres")
+    assert not any("jac is not used" in str(w.message) for w in record)
+
+
 def _decay(t, y, p, dydt):
     dydt[0] = -y[0]
 
