@@ -228,7 +228,11 @@ def _run(args):
     print(plan_table(plan))
     print(plan_totals(plan))
     print(f"\nBackend: {backend()}")
-    kwargs = dict(method=args.method, controller=args.controller, dt=args.dt, rtol=args.rtol, atol=args.atol,
+    # --dt is documented as the first step of an adaptive run: the controller is named for solve_ivp, which warns
+    # about a dt given to a defaulted adaptive controller (a user who meant fixed steps)
+    controller = args.controller if args.controller is not None or args.dt is None else (
+        "pi" if get_tableau(args.method).adaptive else "fixed")
+    kwargs = dict(method=args.method, controller=controller, dt=args.dt, rtol=args.rtol, atol=args.atol,
                   precision=np.dtype(args.precision).type, plan=plan,
                   max_steps=DEFAULT_MAX_STEPS if args.max_steps is None else args.max_steps)
     start = time.perf_counter()

@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from .status import EVENT, SUCCESS
+from .status import EVENT, MAX_STEPS, SUCCESS
 
 __all__ = ["SignProbe", "negative_starts", "sign_note", "with_sign_hint"]
 
@@ -29,7 +29,9 @@ NAMED = 4
 def negative_starts(status, y0):
     """``(N, n)`` bool: the components of each failed trajectory's ``y0`` that are negative where every trajectory
     that succeeded starts them at 0 or above, or None where there are none (no failure, no success, a ``y0`` shared
-    by the batch, or no such component)."""
+    by the batch, or no such component).  A trajectory at MAX_STEPS is not flagged: it did not run away (an
+    oscillator started at -1 beside one at +1 ran out of steps for its frequency, and the note had replaced the
+    advice to raise max_steps, a regression hunt)."""
     status = np.asarray(status).reshape(-1)
     succeeded = np.isin(status, SUCCEEDED)
     if succeeded.all() or not succeeded.any():  # (first: a batch that all succeeded costs no pass over y0)
@@ -37,7 +39,10 @@ def negative_starts(status, y0):
     y0 = np.asarray(y0)
     if y0.ndim != 2 or y0.shape[0] != status.shape[0]:
         return None
-    flagged = (y0 < 0.0) & np.all(y0[succeeded] >= 0.0, axis=0) & ~succeeded[:, None]
+    blew_up = ~succeeded & (status != MAX_STEPS)  # at MAX_STEPS the run went on: not a sign's runaway
+    if not blew_up.any():
+        return None
+    flagged = (y0 < 0.0) & np.all(y0[succeeded] >= 0.0, axis=0) & blew_up[:, None]
     return flagged if flagged.any() else None
 
 

@@ -7,6 +7,7 @@ messages of their own: equal float32 times may be distinct times rounded togethe
 
 from __future__ import annotations
 
+import collections.abc
 import math
 
 import numpy as np
@@ -20,16 +21,23 @@ __all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step"
 
 
 def check_span(t_span):
-    """``t_span`` as ``(t0, t_end)`` floats with ``t_end > t0``."""
-    per_trajectory = per_trajectory_span_message(t_span)
-    if per_trajectory:
-        raise ConfigurationError(per_trajectory)
+    """``t_span`` as ``(t0, t_end)`` floats with ``t_end > t0``.
+
+    A span given per trajectory is refused with the shared form that does the same
+    (:func:`per_trajectory_span_message`), looked for only once the pair does not unpack into two numbers: a plain
+    pair costs what it did, and a one-shot iterable is read once."""
+    if isinstance(t_span, collections.abc.Iterator):  # iter((0, 1)) and generators: unpacked once, here
+        t_span = tuple(t_span)
     try:
         if isinstance(t_span, TEXT):  # "05" and b"01" unpack into two characters, or two byte values
             raise TypeError
         t0, t_end = t_span
     except (TypeError, ValueError):
-        raise ConfigurationError(f"t_span must be a pair (t0, t_end) of real numbers; got {describe(t_span)}") from None
+        raise ConfigurationError(per_trajectory_span_message(t_span) or "t_span must be a pair (t0, t_end) of real "
+                                 f"numbers; got {describe(t_span)}") from None
+    if _more_than_one(t0) or _more_than_one(t_end):
+        raise ConfigurationError(per_trajectory_span_message(t_span) or "t_span must be a pair (t0, t_end) of real "
+                                 f"numbers, shared by the whole batch; got {describe(t_span)}")
     t0, t_end = finite_float(t0, "t_span[0]"), finite_float(t_end, "t_span[1]")
     if not t_end > t0:
         kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)

@@ -15,7 +15,7 @@ import numbers
 import re
 from dataclasses import dataclass
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, KeywordError
 from .ints import is_int
 from .lifetimes import normalize
 from .wording import did_you_mean
@@ -277,7 +277,7 @@ _JSON_KEYWORDS = {"size": "size_elems", "view_offset": "view_offset_elems"}
 
 
 def check_buffer_keywords(args, kwargs):
-    """ConfigurationError for a keyword a Buffer does not take: the closest one it does, and for a JSON key
+    """KeywordError (a ConfigurationError and a TypeError) for a keyword a Buffer does not take: the closest one it does, and for a JSON key
     (``size``, ``view_offset``) the Python keyword it is. Returns quietly when every keyword is known."""
     known = [f.name for f in dataclasses.fields(Buffer)]
     unknown = [key for key in kwargs if key not in known]
@@ -288,7 +288,7 @@ def check_buffer_keywords(args, kwargs):
     what = f"Buffer {name!r}" if isinstance(name, str) else "Buffer"
     hint = (f" (the JSON key; the Python keyword is {_JSON_KEYWORDS[key]!r})" if key in _JSON_KEYWORDS
             else did_you_mean(key, known))
-    raise ConfigurationError(f"{what}: unknown keyword argument {key!r}{hint}; it takes {', '.join(known)}")
+    raise KeywordError(f"{what}: unknown keyword argument {key!r}{hint}; it takes {', '.join(known)}")
 
 
 def _checked_init(generated):

@@ -21,6 +21,11 @@ class ConfigurationError(PlannerError, ValueError):
     """An argument, a buffer declaration or a problem file is invalid."""
 
 
+class KeywordError(ConfigurationError, TypeError):
+    """A keyword a declaration does not take (``Buffer(..., lifetme=...)``): a ConfigurationError naming the one it
+    does, and a TypeError as Python's own was, so code that caught that still does."""
+
+
 class InfeasibleError(PlannerError):
     """The pinned buffers cannot fit the shared-memory budget."""
 

@@ -210,3 +210,10 @@ def test_a_controller_option_and_the_advice_that_names_it(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--method", "rk4", "--controller", "pi"])
     assert "--controller pi needs an error estimate, which the method 'rk4' lacks" in capsys.readouterr().err
+
+
+def test_demo_dt_of_an_adaptive_method_is_its_first_step_without_a_warning(capsys):
+    """--dt is documented as the first step of an adaptive run: the demo names the controller, so solve_ivp's
+    warning for a dt given to a defaulted adaptive controller (a user who meant fixed steps) stays away."""
+    assert main(["demo", "-n", "2", "--t-end", "0.1", "--method", "tsit5", "--dt", "0.01", "--plan", "local"]) == 0
+    assert "only the first step" not in capsys.readouterr().err

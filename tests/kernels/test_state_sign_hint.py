@@ -43,7 +43,9 @@ def test_only_failures_beside_successes_that_start_the_component_at_0_or_above_a
     y0 = np.array([[1.0, 0.0, 2.0], [-1.0, -0.5, 2.0], [0.5, -2.0, -1.0], [1.0, 1.0, 1.0]])
     status = np.array([0, NONFINITE_STATE, MAX_STEPS, EVENT])  # an event counts as a success, as res.success does
     flagged = negative_starts(status, y0)
-    np.testing.assert_array_equal(flagged, [[False] * 3, [True, True, False], [False, True, True], [False] * 3])
+    # MAX_STEPS (trajectory 2) is no runaway: an oscillator started at -1 beside one at +1 lost its max_steps advice
+    np.testing.assert_array_equal(flagged, [[False] * 3, [True, True, False], [False] * 3, [False] * 3])
+    assert negative_starts(np.array([0, MAX_STEPS]), np.array([[1.0], [-1.0]])) is None
     y0[0, 1] = -0.1  # y[1] negative in a trajectory that succeeded: the sign is not what differs
     assert not negative_starts(status, y0)[:, 1].any()
     for status in ([0, 0, 0, 0], [NONFINITE_STATE] * 4):  # no failure; no success to compare with
@@ -62,7 +64,7 @@ def test_the_probe_adds_its_note_only_to_flagged_failures_and_keeps_the_other_hi
     status = np.array([0, NONFINITE_STATE, NONFINITE_STATE])
     y0 = np.array([[1e-3, 0.0], [-1e-3, 0.0], [1e-3, 0.0]])
     probe = with_sign_hint(Rest(), status, y0)
-    assert isinstance(probe, SignProbe) and not probe.explains(0) and probe.explains(MAX_STEPS)
+    assert isinstance(probe, SignProbe) and not probe.explains(0) and probe.explains(NONFINITE_STATE)
     assert probe.hint(1) == " " + NOTE + " rest"
     assert probe.hint(2) == " rest" and probe.hint(0) == ""
     rest = Rest()

@@ -153,3 +153,11 @@ def test_per_trajectory_times_get_the_same_message_on_dask(client):
         with pytest.raises(ConfigurationError) as spread:
             kernels.solve_ivp(system, span, [1.0], DECAY_RATES, t_eval=t_eval, progress=False, client=client)
         assert str(spread.value) == str(local.value)
+
+
+def test_a_one_shot_iterable_span_is_read_once():
+    """The per-trajectory check unpacked an iterator that the pair check then found empty (a regression hunt)."""
+    from kernels.time_checks import check_span
+
+    assert check_span(iter((0.0, 0.01))) == (0.0, 0.01)
+    assert check_span(float(t) for t in (0, 2)) == (0.0, 2.0)

@@ -32,6 +32,7 @@ def test_an_unknown_keyword_is_a_configuration_error_naming_the_right_one(make, 
     with pytest.raises(ConfigurationError) as info:
         make()
     assert str(info.value) == words + _TAKES
+    assert isinstance(info.value, TypeError)  # as Python's own was: code that caught a TypeError still does
 
 
 def test_other_type_errors_stay_pythons():
