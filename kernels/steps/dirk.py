@@ -47,6 +47,10 @@ with at most 44 rejections per run (Newton failures), while the filtered one
 took fewer steps (SDIRK4 half as many) but missed the tolerance by up to 17x
 and rejected more (SDIRK4 on Robertson at 1e-7: 24 instead of 2).
 
+In an adaptive run of a system whose rhs reads ``t`` or has drivers, sdirk2 and sdirk4 run their
+step-start forms (:data:`kernels.tableaus.dirk.STEP_START_FORMS`): the SDIRK's solution, with an estimate
+that also reads ``f(t, y)`` and so sees a switch in time before the first stage.
+
 A stiffly accurate ESDIRK (kvaerno3, kvaerno5, trapezoid) is first same as last
 (below :data:`FSAL_BELOW_STATES` states): its next step's explicit first stage
 ``f(t + h, y_new)`` is this step's last stage derivative ``z_s / (h gamma)``,
@@ -91,7 +95,9 @@ from ..moves_ir import compile_folded
 from ..solvers import build_newton, system_derivatives
 from ..solvers.options import SolverOptions
 from ..tableaus import ButcherTableau
+from ..tableaus.dirk import step_start_form
 from .base import STEP_OK, BuiltStep, counted, fsal_prime, work_buffer, work_lines, work_taker
+from .time_dependence import reads_time
 
 __all__ = ["DIRKStepSettings", "build_dirk_step"]
 
@@ -166,6 +172,8 @@ class DIRKStepSettings:
         newton = solver.newton_for(system, shared_by_parent=True, family="dirk")
         if not (tableau.adaptive and estimate_error):  # fixed steps: no smaller step to retry (_refresh_lines)
             newton = dataclasses.replace(newton, fixed_step=True)
+        elif reads_time(system):  # an rhs that can switch in time: the estimate must see f(t, y) (STEP_START_FORMS)
+            tableau = step_start_form(tableau)
         return cls(tableau, system.n_states, newton, system.n_drivers, estimate_error=estimate_error,
                    count_work=solver.count_work)
 
@@ -188,9 +196,9 @@ class DIRKStepSettings:
 
     @property
     def fsal(self) -> bool:
-        """A stiffly accurate ESDIRK (kvaerno3, kvaerno5, trapezoid) below :data:`FSAL_BELOW_STATES` states: the
-        next step's first stage is this step's last stage derivative, from its increment, kept in the persistent
-        ``fsal_cache`` (module docstring)."""
+        """A stiffly accurate ESDIRK (kvaerno3, kvaerno5, trapezoid, a step-start form) below
+        :data:`FSAL_BELOW_STATES` states: the next step's first stage is this step's last stage derivative, from its
+        increment, kept in the persistent ``fsal_cache`` (module docstring)."""
         return self.explicit_first and self.tableau.stiffly_accurate and self.n_states < FSAL_BELOW_STATES
 
     @property

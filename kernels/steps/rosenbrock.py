@@ -27,8 +27,9 @@ near ``t = 0``, enters ``u_i`` multiplied by ``h^2``.  The increment was
 ``sqrt(eps) * max(|t|, |h|)``: far from ``t = 0`` it outgrew the forcing's time
 scale (a user's trial: ``y' = -3 y + sin(20 t)`` from ``t0 = 1e6`` in float64,
 rodas4 7968 steps for 385 and 5.5 tolerances off with success).  A system whose
-rhs never reads ``t`` and has no drivers is autonomous (:func:`reads_time` inspects the bytecode): the
-difference and its buffer are dropped.
+rhs never reads ``t`` and has no drivers is autonomous (:func:`reads_time`, from
+:mod:`kernels.steps.time_dependence`, inspects the bytecode): the difference and
+its buffer are dropped.
 
 Element statements have literal indices (:mod:`kernels.codegen`), so an
 all-local plan keeps the stages in registers.
@@ -37,7 +38,6 @@ all-local plan keeps the stages in registers.
 from __future__ import annotations
 
 import dataclasses
-import dis
 import math
 
 import numpy as np
@@ -54,6 +54,7 @@ from ..solvers.iteration_matrix import system_derivatives
 from ..solvers.newton import NewtonSettings, build_newton
 from ..tableaus import RosenbrockTableau
 from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
+from .time_dependence import reads_time
 
 __all__ = ["RosenbrockStepSettings", "build_rosenbrock_step", "reads_time", "STAGE_SLOT"]
 
@@ -61,27 +62,6 @@ STAGE_SLOT = "stage_increment_{}"
 EPS_T = 2.0 ** -52  # the rounding of t (float64) in the rhs's own arithmetic on it
 #: The smallest increment of f_t's difference, relative to |t|: 64 float64 ulps (time is float64 in every kernel).
 TIME_ULPS = 64.0 * EPS_T
-
-
-def reads_time(system) -> bool:
-    """Whether the right-hand side of ``system`` can depend on ``t``: drivers, or a rhs that reads ``t``.
-
-    The rhs's bytecode is searched for any use of its first argument (a
-    closure over it counts); a rhs without Python bytecode counts as reading it.
-    """
-    if system.n_drivers:
-        return True
-    code = getattr(system.rhs, "__code__", None)
-    if code is None or code.co_argcount < 1:
-        return True
-    name = code.co_varnames[0]
-    if name in code.co_cellvars:
-        return True
-    for ins in dis.get_instructions(code):
-        value = ins.argval
-        if value == name or (isinstance(value, tuple) and name in value):
-            return True
-    return False
 
 
 def _nonzero(values):

@@ -440,3 +440,80 @@ def test_an_esdirk_at_loose_tolerance_does_not_reject_step_after_step(method, mo
                           method="Radau", rtol=1e-10, atol=1e-14, t_eval=t_eval).y.T
     assert res.success and res.n_steps[0] < most and res.n_rejected[0] <= 5
     assert np.max(np.abs(res.y[0] - ref) / (atol + rtol * np.abs(ref))) < 1.0
+
+
+def _pulse(t, y, p, dydt):
+    rate = 0.0
+    if t >= p[0] and t < p[0] + 1.0:
+        rate = 100.0
+    dydt[0] = rate - 0.0 * y[0]
+
+
+PULSE = kernels.ODESystem(_pulse, 1, n_params=1, name="pulse")
+
+
+@pytest.mark.parametrize("rtol", [1e-8, 1e-5])
+@pytest.mark.parametrize("method", ["sdirk4", "sdirk2"])
+def test_a_pulse_written_in_the_rhs_ends_within_the_tolerance(method, rtol):
+    """An infusion written in the rhs (a user's trial): every stage of SDIRK4 and SDIRK2 lies past t + c_1 h, so
+    a switch before it moved the step by the jump times x h with an estimate of exactly 0; the runs ended 1e4 to
+    6e7 tolerances off with success.  The step-start forms (kernels.tableaus.dirk.STEP_START_FORMS): within 1.1."""
+    starts = np.array([0.5, 2.3, 5.7, 9.1])
+    t_eval = np.array([1.0, 3.0, 6.0, 10.0, 24.0])
+    exact = 100.0 * np.clip(t_eval[None, :] - starts[:, None], 0.0, 1.0)
+    atol = rtol * 1e-2
+    res = kernels.solve_ivp(PULSE, (0.0, 24.0), [0.0], starts[:, None], method=method, t_eval=t_eval, rtol=rtol,
+                            atol=atol, precision=np.float64, progress=False)
+    assert res.success
+    assert np.max(np.abs(res.y[:, :, 0] - exact) / (atol + rtol * np.abs(exact))) <= 5.0
+
+
+def test_the_step_start_form_only_where_the_rhs_can_switch_in_time():
+    """Stage 0 of a step-start form is read by the estimate only: an autonomous system and a fixed-step run keep
+    the SDIRK (their kernels unchanged); a rhs that reads t, or drivers, gets the step-start form, whose first
+    stage comes from the FSAL cache below 64 states.  A tableau of one's own is run as given."""
+    import dataclasses
+
+    from kernels.steps import DIRKStepSettings
+    from kernels.tableaus.dirk import STEP_START_FORMS
+
+    for sdirk, form in STEP_START_FORMS:
+        assert DIRKStepSettings.for_method(sdirk, kernels.van_der_pol()).tableau is sdirk
+        assert DIRKStepSettings.for_method(sdirk, PULSE, estimate_error=False).tableau is sdirk
+        assert DIRKStepSettings.for_method(sdirk, FORCED).tableau is form
+        timed = DIRKStepSettings.for_method(sdirk, PULSE)
+        assert timed.tableau is form and timed.fsal and timed.stacked_stages == tuple(range(1, form.stages))
+        own = dataclasses.replace(sdirk)
+        assert DIRKStepSettings.for_method(own, PULSE).tableau is own
+    integrator = kernels.Integrator(PULSE, "sdirk4")
+    assert integrator.settings.step.tableau is STEP_START_FORMS[1][1]
+
+
+def _cos_growth(t, y, p, dydt):
+    dydt[0] = math.cos(t) * y[0]
+
+
+@pytest.mark.parametrize("pair", range(2), ids=["sdirk2", "sdirk4"])
+def test_the_step_start_form_is_the_sdirk_on_a_non_autonomous_problem(pair):
+    """y' = cos(t) y (y = exp(sin t)): at fixed steps the step-start form gives the SDIRK's numbers bit for bit and
+    its order; adaptive, it ends within the tolerance."""
+    from kernels.tableaus.dirk import STEP_START_FORMS
+
+    sdirk, form = STEP_START_FORMS[pair]
+    system = kernels.ODESystem(_cos_growth, 1, name="cos_growth")
+    exact = math.exp(math.sin(2.0))
+    counts = COUNTS[sdirk.order]
+    args = dict(controller="fixed", precision=np.float64, rtol=1e-12, atol=1e-12, progress=False)
+    errors = []
+    for n in counts:
+        run = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method=kernels.Method("start", "dirk", form), dt=2.0 / n,
+                                **args)
+        errors.append(abs(run.y[0, -1, 0] - exact))
+    slope = np.polyfit(np.log(1.0 / np.array(counts)), np.log(errors), 1)[0]
+    assert abs(slope - sdirk.order) < 0.25, (slope, errors)
+    plain = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method=sdirk.name, dt=2.0 / counts[-1], **args)
+    assert plain.y[0, -1, 0] == run.y[0, -1, 0]
+    rtol = 1e-6
+    adaptive = kernels.solve_ivp(system, (0.0, 2.0), [1.0], method=sdirk.name, rtol=rtol, atol=1e-9,
+                                 precision=np.float64, progress=False)
+    assert adaptive.success and abs(adaptive.y[0, -1, 0] - exact) <= 2.0 * (1e-9 + rtol * exact)

@@ -308,3 +308,46 @@ def test_a_fraction_typed_as_a_string_is_told_to_use_fractions_fraction():
         ButcherTableau(**ssprk3, b=(0.1667, 0.1667, 0.6666))  # sums to 1, and reaches order 2 only
     exact = ButcherTableau(**ssprk3, b=(Fraction(1, 6), Fraction(1, 6), Fraction(2, 3)))
     assert ButcherTableau.from_json(json.loads(json.dumps(exact.to_json()))) == exact
+
+
+def _jump_step(tab, x):
+    """One step of ``tab`` (h = 1) on ``y' = H(t - x)``, ``y(0) = 0``, where every stage derivative is the
+    forcing at its node (J = 0; an explicit first stage at ``c = 0`` reads it before the jump): (error, estimate)."""
+    k = np.array([1.0 if c >= x and not (i == 0 and c == 0.0) else 0.0 for i, c in enumerate(tab.c)])
+    return float(np.dot(tab.b, k) - (1.0 - x)), float(np.dot(tab.error_weights, k))
+
+
+@pytest.mark.parametrize("pair", range(2), ids=["sdirk2", "sdirk4"])
+def test_step_start_forms_keep_the_method_and_see_a_jump_before_the_first_stage(pair):
+    """SDIRK2 and SDIRK4 see a switch of the rhs in time at t + x h, x < c_1, in every stage alike: the step errs
+    by x h per unit jump and the estimate (sum(b - b_hat) = 0) is exactly 0 (a pulse in the rhs ended 1e7
+    tolerances off with success).  Their step-start forms are the same method (b and a over the SDIRK's stages, so
+    the same stability function), of the same orders exactly, and their estimate sees such a jump at least as
+    large as about the error it makes (SDIRK4: b_hat_0 = -1/4 = -c_1; SDIRK2: b_hat_0 = 1/4 against c_1 = 0.29)."""
+    from kernels.tableaus.dirk import STEP_START_FORMS, step_start_form
+
+    sdirk, form = STEP_START_FORMS[pair]
+    assert step_start_form(sdirk) is form and form.name == sdirk.name
+    assert form.a[0] == (0.0,) * form.stages and all(row[0] == 0.0 for row in form.a) and form.c[0] == 0.0
+    assert [row[1:] for row in form.a[1:]] == list(sdirk.a) and form.b[1:] == sdirk.b and form.c[1:] == sdirk.c
+    assert form.stiffly_accurate and form.singly_diagonal and not form.estimate_blind_on_linear
+    conditions = rk_conditions(form.a)
+    assert conditions.order_of(form.b, form.order + 1) == form.order == sdirk.order
+    assert conditions.order_of(form.b_hat, form.order) == form.embedded_order == sdirk.embedded_order
+    early = np.linspace(1e-3, sdirk.c[0] - 1e-3, 50)
+    assert all(est == 0.0 and err > 0.0 for err, est in (_jump_step(sdirk, x) for x in early))  # the defect
+    for x in np.linspace(1e-3, 1.0 - 1e-3, 999):
+        err, est = _jump_step(form, x)
+        assert est != 0.0 or err == 0.0, x
+        if x < sdirk.c[0]:
+            assert abs(err) <= 1.2 * abs(est), (x, err, est)
+
+
+def test_step_start_form_replaces_only_the_built_in_objects():
+    """A tableau of one's own named sdirk4 (equal values, another object) is not replaced."""
+    import dataclasses
+
+    from kernels.tableaus.dirk import KVAERNO5, SDIRK4, step_start_form
+
+    own = dataclasses.replace(SDIRK4)
+    assert own == SDIRK4 and step_start_form(own) is own and step_start_form(KVAERNO5) is KVAERNO5
