@@ -35,7 +35,7 @@ def check_span(t_span):
     except (TypeError, ValueError):
         raise ConfigurationError(per_trajectory_span_message(t_span) or "t_span must be a pair (t0, t_end) of real "
                                  f"numbers; got {describe(t_span)}") from None
-    if _more_than_one(t0) or _more_than_one(t_end):
+    if _an_array(t0) or _an_array(t_end):
         raise ConfigurationError(per_trajectory_span_message(t_span) or "t_span must be a pair (t0, t_end) of real "
                                  f"numbers, shared by the whole batch; got {describe(t_span)}")
     t0, t_end = finite_float(t0, "t_span[0]"), finite_float(t_end, "t_span[1]")
@@ -201,6 +201,15 @@ def _given_per_trajectory(t_span):
     except (TypeError, ValueError):
         return False
     return any(_more_than_one(end) for end in (t0, t_end))
+
+
+def _an_array(value):
+    """Whether ``value`` is an array or sequence, not one number (``np.array([1.0])`` too: a span of one trajectory
+    given as arrays is told to pass it once)."""
+    try:
+        return np.ndim(value) > 0
+    except ValueError:  # ragged
+        return True
 
 
 def _more_than_one(value):

@@ -161,3 +161,13 @@ def test_a_one_shot_iterable_span_is_read_once():
 
     assert check_span(iter((0.0, 0.01))) == (0.0, 0.01)
     assert check_span(float(t) for t in (0, 2)) == (0.0, 2.0)
+
+
+def test_a_span_of_one_element_arrays_is_told_to_pass_it_once():
+    """(np.array([0.0]), np.array([1.0])) was told "pass it once" by the first per-trajectory check, then only that
+    t_span[0] must be a real number once plain pairs skipped it (a regression hunt)."""
+    from kernels.time_checks import check_span
+
+    with pytest.raises(ConfigurationError, match=r"every row is the same span: pass it once, t_span=\(0.0, 1.0\)"):
+        check_span((np.array([0.0]), np.array([1.0])))
+    assert check_span((np.array(0.0), np.float32(1.0))) == (0.0, 1.0)
