@@ -33,9 +33,9 @@ from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, adaptive_alike, check_pattern_at,
                                 check_sampling, controller_settings, fixed_step_remedy, keywords_checked,
-                                warn_first_step_only,
                                 method_argument, not_a_system, pins_argument, plan_choice, probed_inputs,
-                                probed_pattern, remember_checked, warn_blind_estimate, warn_differenced_products)
+                                probed_pattern, remember_checked, warn_blind_estimate, warn_differenced_products,
+                                warn_first_step_only)
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap

@@ -232,9 +232,9 @@ def warn_first_step_only(method, controller, named, dt):
     step = as_real(dt)
     if step is None or not 0.0 < step < math.inf or named or not controller.adaptive:
         return
-    warn_user(f"dt={float(step):.6g} is only the first step of this run: method {method.name!r} has an error estimate, so "
-              f"with controller= left out its steps are adaptive (controller={controller.kind!r}, chosen by rtol "
-              "and atol). For fixed steps of dt pass controller='fixed'; to keep dt as the first step, name the "
+    warn_user(f"dt={float(step):.6g} is only the first step of this run: method {method.name!r} has an error "
+              f"estimate, so with controller= left out its steps are adaptive (controller={controller.kind!r}, "
+              "chosen by rtol and atol). For fixed steps of dt pass controller='fixed'; to keep dt as the first step, name the "
               f"controller (controller={controller.kind!r}) and this warning goes; or drop dt to let the "
               "controller choose the first step", UnusedOptionWarning)
 

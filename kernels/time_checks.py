@@ -182,8 +182,8 @@ def _own_ends_remedy(t0, ends):
         return f"every row is the same span: pass it once, t_span=({t0!r}, {latest!r})"
     return (f"they start at {t0!r} and end at {np.unique(ends).size} different times, {float(np.min(ends))!r} to "
             f"{latest!r}: integrate to the latest end, t_span=({t0!r}, {latest!r}), and save at every trajectory's "
-            "own end (the save times t_eval are shared by the batch too): t_eval=np.unique(ends) (ends: each trajectory's "
-            "t_end; with save times of your own, np.unique(np.concatenate([t_eval, ends]))), then read trajectory "
+            "own end (the save times t_eval are shared by the batch too): t_eval=np.unique(ends) (ends: each "
+            "trajectory's t_end; with save times of your own, np.unique(np.concatenate([t_eval, ends]))), then read trajectory "
             "i's state at its end as res.y[i, np.searchsorted(res.t, ends[i])]; or keep each trajectory's duration "
             "as a parameter p[k] and integrate over (0, 1) in s = (t - t0) / p[k], rhs writing p[k] times the "
             f"derivative at t = t0 + p[k] * s {_README}")

@@ -324,7 +324,8 @@ def warn_unused_solver_options(options, method, family):
 
 
 # SciPy's solve_ivp keywords with another name here (or none), for the message of an unknown keyword.
-_SCIPY_NAMES = {"max_step": "use dt_max=", "min_step": "use dt_min=", "first_step": "use dt= with the controller named (dt=..., controller='pi': dt is then the first step)",
+_SCIPY_NAMES = {"max_step": "use dt_max=", "min_step": "use dt_min=",
+                "first_step": "use dt= with the controller named (dt=..., controller='pi': dt is then the first step)",
                 "args": "pass the parameters as params= (one row per trajectory)",
                 "dense_output": "there is no dense output: pass the times you need as t_eval=",
                 "vectorized": "the right-hand side is compiled per trajectory: drop it",

@@ -277,8 +277,9 @@ _JSON_KEYWORDS = {"size": "size_elems", "view_offset": "view_offset_elems"}
 
 
 def check_buffer_keywords(args, kwargs):
-    """KeywordError (a ConfigurationError and a TypeError) for a keyword a Buffer does not take: the closest one it does, and for a JSON key
-    (``size``, ``view_offset``) the Python keyword it is. Returns quietly when every keyword is known."""
+    """KeywordError (a ConfigurationError and a TypeError) for a keyword a Buffer does not take: the closest one
+    it does, and for a JSON key (``size``, ``view_offset``) the Python keyword it is. Returns quietly when every
+    keyword is known."""
     known = [f.name for f in dataclasses.fields(Buffer)]
     unknown = [key for key in kwargs if key not in known]
     if not unknown:
