@@ -78,6 +78,20 @@ def _problem(tree, precision, block_size, device, objective):
 REPLAN = ". Plan it with Integrator.plan(...) or kernels.plan_for(...), or pass plan='auto'"
 
 
+# A plan of sdirk2 or sdirk4 made for the other form of the step (kernels.tableaus.dirk.STEP_START_FORMS): said only
+# "the plan was made for another problem" (a regression hunt)
+STEP_START_NOTE = (" (sdirk2 and sdirk4 run their step-start form, with one stage more and an fsal_cache, in adaptive "
+                   "runs of a rhs that reads t or has drivers: a plan made for fixed steps, or before 2026-12-06, does "
+                   "not fit such a run, nor the reverse)")
+
+
+def _step_start_mismatch(message, what):
+    """Whether a problem-mismatch ``message`` of an sdirk2 or sdirk4 solve (``what`` names the method) is the
+    step-start form's buffers against the SDIRK's."""
+    sdirk = any(f"method '{name}'" in what for name in ("sdirk2", "sdirk4"))
+    return sdirk and "loop.dirk.fsal_cache" in message and "loop.dirk.stage_rhs_" in message
+
+
 def check_plan(plan, tree, precision, block_size, device, what):
     """Verify a user's Plan against the buffers of this solve; PlanMismatchError names the rule."""
     problem = _problem(tree, precision, plan.block_size if block_size is None else block_size, device,
@@ -91,6 +105,8 @@ def check_plan(plan, tree, precision, block_size, device, what):
         if exc.rule == "size" and exc.buffer == "loop.error":
             controller = (" (loop.error is the adaptive controller's error estimate, empty for fixed steps: the plan "
                           "was made for the other kind of controller)")
+        elif exc.rule == "problem-mismatch" and _step_start_mismatch(str(exc), what):
+            controller = STEP_START_NOTE
         raise PlanMismatchError(
             f"plan does not match this Integrator's buffers ({what}, {np.dtype(precision).name}, block_size "
             f"{problem.block_size}): {exc}{controller}{REPLAN}") from exc

@@ -1,6 +1,7 @@
 """The Integrator plans once, builds once per layout, and reuses both; results pickle."""
 
 import inspect
+import math
 import pickle
 
 import numpy as np
@@ -299,6 +300,25 @@ def test_integrators_built_and_solved_in_threads_give_the_sequential_results():
         together = list(pool.map(job, methods))
     for mine, theirs in zip(together, alone):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def _sine_forced(t, y, p, dydt):
+    dydt[0] = -y[0] + math.sin(t)
+
+
+def test_an_sdirk_plan_of_the_other_step_form_says_why_it_does_not_fit():
+    """sdirk4 on a rhs that reads t runs its step-start form adaptive and the SDIRK at fixed steps: a plan of one in
+    a solve of the other said only "the plan was made for another problem" (a regression hunt)."""
+    system = kernels.ODESystem(_sine_forced, 1, name="sine_forced")
+    fixed = kernels.Integrator(system, "sdirk4", controller="fixed", precision=np.float64).plan("local")
+    adaptive = kernels.Integrator(system, "sdirk4", precision=np.float64)
+    with pytest.raises(kernels.PlanMismatchError, match=r"sdirk2 and sdirk4 run their step-start form, with one "
+                                                        r"stage more and an fsal_cache"):
+        adaptive.solve((0.0, 0.1), [0.0], plan=fixed, progress=False)
+    with pytest.raises(kernels.PlanMismatchError) as info:  # another method's mismatch gets no such note
+        kernels.Integrator(system, "kvaerno5", precision=np.float64).solve((0.0, 0.1), [0.0], plan=fixed,
+                                                                           progress=False)
+    assert "step-start" not in str(info.value)
 
 
 def test_a_fixed_step_plan_in_an_adaptive_solve_says_which_controller_it_was_made_for():
