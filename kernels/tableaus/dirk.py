@@ -133,6 +133,15 @@ KVAERNO5 = ButcherTableau(
 
 DIRK = (BACKWARD_EULER, TRAPEZOID, SDIRK2, KVAERNO3, SDIRK4, KVAERNO5)
 
+
+def _step_start(sdirk, b_hat):
+    """``sdirk`` with ``f(t, y)`` as an explicit stage 0 (a zero first row and column, ``c_0 = b_0 = 0``) and the
+    embedded weights ``b_hat`` over the stages with it: the SDIRK's solution, an estimate that reads stage 0."""
+    return ButcherTableau(name=sdirk.name, a=((0.0,),) + tuple((0.0,) + tuple(row) for row in sdirk.a),
+                          b=(0.0,) + tuple(sdirk.b), c=(0.0,) + tuple(sdirk.c), order=sdirk.order, b_hat=b_hat,
+                          embedded_order=sdirk.embedded_order)
+
+
 # The step-start (ESDIRK) forms of SDIRK2 and SDIRK4: a zero first row and column, c_0 = 0, b_0 = 0, so the
 # solution and the stability function are the SDIRK's; only the estimate reads the new stage 0, f(t, y) (free from
 # the FSAL cache below 64 states, kernels/steps/dirk.py).  A jump of f at t + x h with x < c_1 now moves the estimate
@@ -146,30 +155,12 @@ DIRK = (BACKWARD_EULER, TRAPEZOID, SDIRK2, KVAERNO3, SDIRK4, KVAERNO5)
 # errors as the SDIRK's (a forced Van der Pol, mu = 10, rtol 1e-4 / 1e-6: 1091 / 10893 steps, 1.08 / 2.14 tolerances,
 # before 1090 / 10895, 0.99 / 2.12), a pulse in the rhs within 0.73 (rtol 1e-8) and 0.92 (1e-5).  w = 1/4 halved
 # the estimate: 26 to 29 % fewer steps, but that Van der Pol ended 5.4 to 5.9 tolerances off (a regression hunt).
-SDIRK2_STEP_START = ButcherTableau(
-    name="sdirk2", a=((0.0,), (0.0, _G2), (0.0, 1.0 - _G2, _G2)), b=(0.0, 1.0 - _G2, _G2), c=(0.0, _G2, 1.0),
-    order=2, b_hat=(1.0, 0.0, 0.0), embedded_order=1,
-)
+SDIRK2_STEP_START = _step_start(SDIRK2, b_hat=(1.0, 0.0, 0.0))
 
 # SDIRK4: the order-3 conditions over the six stages leave b_hat_0 and b_hat_5 free; b_hat_5 = 0 as in Hairer's
 # b_hat, b_hat_0 = -1/4 (so the estimate of a jump in the first quarter step is at least the error it makes).  In the
 # trial the steps changed by -5 % to +19 % (Van der Pol at rtol 1e-4 the most, 267 -> 317 accepted).
-SDIRK4_STEP_START = ButcherTableau(
-    name="sdirk4",
-    a=(
-        (0.0,),
-        _f(0, "1/4"),
-        _f(0, "1/2", "1/4"),
-        _f(0, "17/50", "-1/25", "1/4"),
-        _f(0, "371/1360", "-137/2720", "15/544", "1/4"),
-        _f(0, "25/24", "-49/48", "125/16", "-85/12", "1/4"),
-    ),
-    b=_f(0, "25/24", "-49/48", "125/16", "-85/12", "1/4"),
-    c=_f(0, "1/4", "3/4", "11/20", "1/2", 1),
-    order=4,
-    b_hat=_f("-1/4", "23/12", "1/6", "25/4", "-85/12", 0),
-    embedded_order=3,
-)
+SDIRK4_STEP_START = _step_start(SDIRK4, b_hat=_f("-1/4", "23/12", "1/6", "25/4", "-85/12", 0))
 
 #: The built-in tableau -> its step-start form, for systems whose rhs reads t or has drivers (identity pairs: a
 #: user's own tableau of the same name is not replaced).
