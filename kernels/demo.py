@@ -30,9 +30,10 @@ from .backend import backend, device_problem
 from .errors import ConfigurationError
 from .device import default_block_size
 from .integrator import DEFAULT_MAX_STEPS
+from .integrator_checks import controller_settings
 from .planning import PLAN_CHOICES
 from .example_systems import lorenz
-from .methods import METHOD_NAMES
+from .methods import METHOD_NAMES, get_method
 from .tableaus import get_tableau
 from .time_checks import check_fixed_step
 
@@ -230,8 +231,8 @@ def _run(args):
     print(f"\nBackend: {backend()}")
     # --dt is documented as the first step of an adaptive run: the controller is named for solve_ivp, which warns
     # about a dt given to a defaulted adaptive controller (a user who meant fixed steps)
-    controller = args.controller if args.controller is not None or args.dt is None else (
-        "pi" if get_tableau(args.method).adaptive else "fixed")
+    controller = (args.controller if args.controller is not None or args.dt is None else
+                  controller_settings(None, get_method(args.method)).kind)
     kwargs = dict(method=args.method, controller=controller, dt=args.dt, rtol=args.rtol, atol=args.atol,
                   precision=np.dtype(args.precision).type, plan=plan,
                   max_steps=DEFAULT_MAX_STEPS if args.max_steps is None else args.max_steps)

@@ -234,8 +234,8 @@ def warn_first_step_only(method, controller, named, dt):
         return
     warn_user(f"dt={float(step):.6g} is only the first step of this run: method {method.name!r} has an error "
               f"estimate, so with controller= left out its steps are adaptive (controller={controller.kind!r}, "
-              "chosen by rtol and atol). For fixed steps of dt pass controller='fixed'; to keep dt as the first step, name the "
-              f"controller (controller={controller.kind!r}) and this warning goes; or drop dt to let the "
+              "chosen by rtol and atol). For fixed steps of dt pass controller='fixed'; to keep dt as the first step, "
+              f"name the controller (controller={controller.kind!r}) and this warning goes; or drop dt to let the "
               "controller choose the first step", UnusedOptionWarning)
 
 

@@ -16,8 +16,7 @@ from .batch_layout import TEXT
 from .errors import ConfigurationError, describe
 from .validation import as_real, finite_float, reals_or_none
 
-__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count",
-           "per_trajectory_span_message", "per_trajectory_saves_message"]
+__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count"]
 
 
 def check_span(t_span):
@@ -35,9 +34,8 @@ def check_span(t_span):
     except (TypeError, ValueError):
         raise ConfigurationError(per_trajectory_span_message(t_span) or "t_span must be a pair (t0, t_end) of real "
                                  f"numbers; got {describe(t_span)}") from None
-    if _an_array(t0) or _an_array(t_end):
-        raise ConfigurationError(per_trajectory_span_message(t_span) or "t_span must be a pair (t0, t_end) of real "
-                                 f"numbers, shared by the whole batch; got {describe(t_span)}")
+    if _an_array(t0) or _an_array(t_end):  # (what per_trajectory_span_message looks for: never '' here)
+        raise ConfigurationError(per_trajectory_span_message(t_span))
     t0, t_end = finite_float(t0, "t_span[0]"), finite_float(t_end, "t_span[1]")
     if not t_end > t0:
         kinds = [np.dtype(getattr(v, "dtype", np.float64)) for v in t_span]  # (t_span was unpacked: a pair)
@@ -183,14 +181,15 @@ def _own_ends_remedy(t0, ends):
     return (f"they start at {t0!r} and end at {np.unique(ends).size} different times, {float(np.min(ends))!r} to "
             f"{latest!r}: integrate to the latest end, t_span=({t0!r}, {latest!r}), and save at every trajectory's "
             "own end (the save times t_eval are shared by the batch too): t_eval=np.unique(ends) (ends: each "
-            "trajectory's t_end; with save times of your own, np.unique(np.concatenate([t_eval, ends]))), then read trajectory "
-            "i's state at its end as res.y[i, np.searchsorted(res.t, ends[i])]; or keep each trajectory's duration "
+            "trajectory's t_end; with save times of your own, np.unique(np.concatenate([t_eval, ends]))), then read "
+            "trajectory i's state at its end as res.y[i, np.searchsorted(res.t, ends[i])]; or keep each trajectory's duration "
             "as a parameter p[k] and integrate over (0, 1) in s = (t - t0) / p[k], rhs writing p[k] times the "
             f"derivative at t = t0 + p[k] * s {_README}")
 
 
 def _given_per_trajectory(t_span):
-    """Whether ``t_span`` holds more than one span: 2-D (ragged rows too), or a pair with an array end."""
+    """Whether ``t_span`` is given per trajectory: 2-D (ragged rows too), or a pair with an array end (one of a
+    single element too: the span of one trajectory given as arrays)."""
     try:
         if np.ndim(t_span) >= 2:
             return True
@@ -200,7 +199,7 @@ def _given_per_trajectory(t_span):
         t0, t_end = t_span
     except (TypeError, ValueError):
         return False
-    return any(_more_than_one(end) for end in (t0, t_end))
+    return _an_array(t0) or _an_array(t_end)
 
 
 def _an_array(value):
@@ -209,14 +208,6 @@ def _an_array(value):
     try:
         return np.ndim(value) > 0
     except ValueError:  # ragged
-        return True
-
-
-def _more_than_one(value):
-    """Whether ``value`` holds more than one number (a ragged nesting counts)."""
-    try:
-        return np.size(value) > 1
-    except ValueError:
         return True
 
 
