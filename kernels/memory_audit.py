@@ -27,7 +27,7 @@ import types
 
 from planner import Placement
 
-from .errors import MemoryAuditError
+from .errors import ConfigurationError, MemoryAuditError
 
 __all__ = ["MemoryAudit", "audit", "declared_buffers"]
 
@@ -81,6 +81,7 @@ def audit(built, buffer_settings=None) -> MemoryAudit:
     ``component.buffer`` whose allocator is missing, repeated, undeclared, or placed or sized other
     than declared.
     """
+    _check_built(built)
     tree = built.settings.buffer_settings() if buffer_settings is None else buffer_settings
     declared = declared_buffers(tree)
     records = _records_by_key(built.records)
@@ -89,6 +90,15 @@ def audit(built, buffer_settings=None) -> MemoryAudit:
     for key, record in records.items():
         _check_record(key, record, declared[key], planned)
     return _summary(records)
+
+
+def _check_built(built):
+    """Refuse anything but a built kernel (a Plan or an Integrator is the likely mistake) with what to pass."""
+    from .batch import BatchKernel  # batch imports this module
+
+    if not isinstance(built, BatchKernel):
+        raise ConfigurationError(f"audit built: expected a built kernel, integrator.build(plan), got "
+                                 f"{type(built).__name__}; build the Plan first and audit what build returns")
 
 
 def _qualified(key):

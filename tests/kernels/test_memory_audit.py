@@ -119,6 +119,16 @@ def test_an_undeclared_record_is_named(integrators):
     assert "declares no such buffer" in message
 
 
+@pytest.mark.parametrize("wrong", ["plan", "integrator", "none"])
+def test_anything_but_a_built_kernel_is_refused_with_what_to_pass(integrators, wrong):
+    """The likely mistake, the Plan (or the Integrator) instead of what build returns, is told what to pass."""
+    integ = integrators("rk4")
+    given = {"plan": integ.plan("local"), "integrator": integ, "none": None}[wrong]
+    with pytest.raises(kernels.ConfigurationError, match=r"audit built: expected a built kernel, "
+                                                         r"integrator\.build\(plan\)"):
+        kernels.audit(given)
+
+
 def test_build_refuses_a_component_that_allocates_a_buffer_twice(monkeypatch):
     """A component that asks its allocator factory for a buffer twice (a custom step's bug) never launches."""
     once = AllocatorFactory.__call__
