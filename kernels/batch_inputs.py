@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validation as check
-from .batch_layout import check_layout
+from .batch_layout import array_items_message, check_layout
 from .errors import ConfigurationError
 from .named_params import by_name, positional_note
 
@@ -48,11 +48,16 @@ def batch_inputs(system, y0, params, dtype):
 def _dims(value, what, width, width_name):
     """``np.ndim(value)``, or a ConfigurationError naming ``what`` for a ragged list (rows of unequal length), or
     for a tuple of per-parameter arrays of unlike shapes, ``(A, r)``, which NumPy finds ragged too (it was told to
-    give rows, as a ragged list: an ecologist's trial), with :func:`kernels.batch_layout.check_layout`'s remedy."""
+    give rows, as a ragged list: an ecologist's trial), with :func:`kernels.batch_layout.check_layout`'s remedy; rows
+    of one length holding an array among their numbers are named so
+    (:func:`kernels.batch_layout.array_items_message`)."""
     try:
         return np.ndim(value)
     except ValueError:
         check_layout(value, what, width, width_name)
+        items = array_items_message(value, what, width, width_name)
+        if items:  # [[beta, C], ...]: rows of one length holding a matrix (an epidemiologist's trial)
+            raise ConfigurationError(items) from None
         raise ConfigurationError(f"{what} has rows of unequal length (a ragged list): give one row of {width} numbers "
                                  f"({width_name}) per trajectory, or one row for all") from None
 

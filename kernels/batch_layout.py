@@ -12,7 +12,8 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["check_layout", "sweep_hint", "is_pandas", "pandas_rows", "needs_flattening", "flattened_keys", "TEXT"]
+__all__ = ["check_layout", "array_items_message", "sweep_hint", "is_pandas", "pandas_rows", "needs_flattening",
+           "flattened_keys", "TEXT"]
 
 TEXT = (str, bytes, bytearray)  # read as one value, not a sequence of characters
 
@@ -37,7 +38,7 @@ def check_layout(value, what, width, name_width):
         raise ConfigurationError(f"{head}; got {_dict_columns(value, what, width, noun)}")
     if isinstance(value, (tuple, list)) and value and width and all(isinstance(row, Mapping) for row in value):
         raise ConfigurationError(f"{head}; got {_dict_rows(value, what)}")
-    if isinstance(value, (tuple, list)) and width and _per_column_arrays(value):
+    if isinstance(value, (tuple, list)) and width and (_per_column_arrays(value) or _like_column_arrays(value, width)):
         items = [(f"{what}[{i}]", item) for i, item in enumerate(value)]
         raise ConfigurationError(f"{head}; got a {type(value).__name__} of {len(value)} per-{noun} arrays, of shapes "
                                  f"{shapes_listed(items)}: {flat_stack(items, width, 'arrays')}")
@@ -86,6 +87,23 @@ def _per_column_arrays(items):
             and len(set(shapes)) > 1 and max(map(len, shapes)) >= 2)
 
 
+def _like_column_arrays(items, width):
+    """True when ``items`` are per-parameter (or per-state) arrays of one shape, ``(S, E, I, R)`` each of shape (N, 4)
+    for a 16-state system: NumPy reads them as one 3-D array, whose refusal took each array for one trajectory and
+    told np.reshape(y0, (4, -1)), a wrong fix (an epidemiologist's trial).  Read so where their values per trajectory,
+    ``len(items)`` times the values of one array's row, add up to ``width``; a tuple (the ``args`` habit) also where
+    neither reading does, unless each item as one trajectory's values does (then the 3-D refusal words it)."""
+    if len(items) < 2 or not all(hasattr(item, "shape") for item in items) or np.ndim(items[0]) < 2:
+        return False
+    shapes = _shapes_of(items)
+    if shapes is None or len(set(shapes)) != 1:
+        return False
+    shape = shapes[0]
+    per_column = len(items) * math.prod(shape[1:]) == width
+    per_item = math.prod(shape) == width
+    return per_column or (isinstance(items, tuple) and not per_item)
+
+
 def flat_stack(items, width, things):
     """How per-column arrays ``items`` (``(text, value)`` pairs, the text naming each in the user's input, such as
     ``params['A']``) become what a solve takes, as words with an expression that runs on them: each flattened per
@@ -116,6 +134,58 @@ def _flat_column(text, shape, n):
     if shape and shape[0] == n:
         return text if len(shape) == 2 else f"np.reshape({text}, ({n}, -1))"
     return f"np.tile({text}, ({n}, 1))" if len(shape) <= 1 else f"np.tile(np.ravel({text}), ({n}, 1))"
+
+
+def array_items_message(value, what, width, name_width):
+    """The words for ``value``, a list NumPy finds ragged, whose rows are lists of one length holding an array among
+    their numbers (``[[beta, C], ...]`` with C a 4x4 contact matrix), or one such row (``[beta, C]``): which item is
+    an array, and the flattening into numbers that runs.  Such rows were called "rows of unequal length", which they
+    are not (an epidemiologist's trial).  None for anything else (a ragged list of numbers, say)."""
+    one_row = isinstance(value, (list, tuple)) and not all(isinstance(row, (list, tuple)) for row in value)
+    rows = [value] if one_row else value
+    table = _item_shapes(rows)
+    if table is None or (one_row and () not in table):  # [array, array] is rows (of unequal length)
+        return None
+    arrays = [j for j, shape in enumerate(table) if shape != ()]
+    items = (f"item {arrays[0]}" if len(arrays) == 1 else
+             "items " + ", ".join(map(str, arrays[:3])) + (", ..." if len(arrays) > 3 else ""))
+    named = (f"{items} {'of each row ' * (not one_row)}{'is' if len(arrays) == 1 else 'are'} "
+             + ", ".join(_array_words(table[j]) for j in arrays[:3]) + (", ..." if len(arrays) > 3 else "")
+             + (", not a number" if len(arrays) == 1 else ", not numbers"))
+    count = sum(math.prod(shape) for shape in table)
+    numbers = (f"the {width} numbers ({name_width})" if count == width else
+               f"{count} numbers, and the system has {width} ({name_width})")
+    xs = [f"x{j}" for j in range(min(len(table), _SHOWN))]
+    more = ", ..." if len(table) > _SHOWN else ""
+    row = ", ".join(f"np.ravel({x})" if j in arrays else f"[{x}]" for j, x in enumerate(xs))
+    example = f"np.concatenate([{row}{more}]) for a row [{', '.join(xs)}{more}]"
+    if one_row:
+        return (f"{what} is one row of {len(table)} items, and {named}: flatten it into {numbers}, "
+                f"np.concatenate([np.ravel(v) for v in {what}]) ({example}; np.ravel takes a matrix row by row)")
+    return (f"{what} has rows of {len(table)} items each (not of unequal length), and {named}: "
+            f"flatten each row into its numbers, np.array([np.concatenate([np.ravel(v) for v in row]) for row in "
+            f"{what}]) ({example}; np.ravel takes a matrix row by row), giving {numbers} per row, in the order the rhs "
+            "reads them")
+
+
+def _array_words(shape):
+    """``(4, 4)`` as "a 4x4 array", ``(3,)`` as "an array of 3 values"."""
+    return f"an array of {shape[0]} values" if len(shape) == 1 else f"a {'x'.join(map(str, shape))} array"
+
+
+def _item_shapes(rows):
+    """The shape of each item of ``rows`` (lists of one length whose items are numbers or arrays, at least one an
+    array, each position of one shape in every row), or None where they are not that."""
+    if not rows or not all(isinstance(row, (list, tuple)) for row in rows) or len({len(row) for row in rows}) != 1:
+        return None
+    if any(isinstance(item, TEXT + (Mapping,)) for row in rows for item in row):
+        return None
+    shapes = _shapes_of([item for row in rows for item in row])
+    size = len(rows[0])
+    if shapes is None or not size or all(shape == () for shape in shapes):
+        return None
+    table = shapes[:size]
+    return table if all(shapes[r * size:(r + 1) * size] == table for r in range(len(rows))) else None
 
 
 def _shapes_of(values):

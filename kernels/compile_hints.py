@@ -62,6 +62,9 @@ _HINTS = {
     "interp": "np.interp does not compile for the device. For forcing sampled in time (a series at sample times), "
               "build the system with n_drivers and pass drivers=(times, values) to the solve: they are interpolated "
               "linearly on the device and reach the function as u, rhs(t, y, p, u, dydt) (README: drivers=).",
+    "reshape": "A slice of {array} cannot be reshaped into a matrix on the device: read its entries by index "
+               "instead, {example} (a matrix goes into {array} flattened in row-major order, p[i * m + j] = C[i, j] "
+               "for an m-column C, as params.reshape(N, -1) gives it: README, 'Integrating batches').",
     "recursion": "A CUDA device function cannot call itself (no recursion on the device): rewrite {it} as a loop "
                  "(for example r = 1.0; for _ in range(n): r *= x for a power).",
 }
@@ -133,6 +136,12 @@ def failure_message(result, what, system_name, func=None):
                       "example": names[0][0] if names else "K"}
         if nested:  # tuple(W) of a list of lists is a tuple of lists, refused again (a regression hunt)
             category = "nested-list"
+    sliced = re.search(r"\b([A-Za-z_]\w*)\s*\[\s*(\d*)\s*:[^\]]*\]\s*\.reshape\s*\(\s*\(?\s*\d+\s*,\s*(\d+)", source)
+    if category == "other" and "reshape() supports contiguous array only" in summary and sliced:
+        name, start, columns = sliced.group(1), sliced.group(2) or "0", sliced.group(3)
+        offset = "" if start == "0" else f"{start} + "
+        category = "reshape"
+        hint_names = {"array": name, "example": f"C[i, j] as {name}[{offset}i*{columns} + j]"}
     precision = " in float64" if result["precision"] == "float64" else ""
     if re.search(r"\bfunction interp\b", summary) or re.search(r"\b(np|numpy)\.interp\s*\(", source):
         category = "interp"  # np.interp of a sampled series in rhs (a user's trial)

@@ -146,7 +146,8 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
         raise ConfigurationError(f"drivers: expected (times, values) samples; got a function ({describe(drivers)}). "
                                  f"Drivers are sampled data interpolated on the device. {_WRITE_IT_IN_RHS}")
     else:
-        raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}{_series_hint(drivers)}")
+        raise ConfigurationError(f"drivers: expected (times, values); got {describe(drivers)}"
+                                 f"{_series_hint(drivers) or _table_hint(drivers, n_drivers)}")
     if callable(values):
         raise ConfigurationError(f"drivers: values must be samples at the times; got a function "
                                  f"({describe(values)}). {_WRITE_IT_IN_RHS}")
@@ -217,6 +218,31 @@ def _series_hint(drivers):
             "(df.index.to_numpy(), df.to_numpy()), one column per driver)" + (
                 "; its index holds dates: give the times as numbers, e.g. days since the first, "
                 "(s.index - s.index[0]) / np.timedelta64(1, 'D')" if dates else ""))
+
+
+def _table_hint(drivers, n_drivers):
+    """How to split a table of samples given as one array, a column of times then one per driver (a day and a rate:
+    an epidemiologist's trial got only its shape), into ``(times, values)``; '' for anything else.  A table of a row
+    of times over one row per driver, of more samples than rows, is split by rows."""
+    shape = np.shape(drivers) if isinstance(drivers, (np.ndarray, list)) and _numbers(drivers) else ()
+    if len(shape) != 2 or min(shape) < 2:
+        return ""
+    by_rows = shape[1] != n_drivers + 1 and shape[0] == n_drivers + 1 and shape[1] > shape[0]
+    split = "table[0], table[1:].T" if by_rows else "table[:, 0], table[:, 1:]"
+    layout = ("row 0 the sample times, the other rows one driver each" if by_rows else
+              "column 0 the sample times, the other columns one driver each")
+    table = "table = np.asarray(this list)" if isinstance(drivers, list) else "table this array"
+    count = shape[0 if by_rows else 1] - 1
+    more = "" if count == n_drivers else f"; that is {count} drivers, and the system has n_drivers={n_drivers}"
+    return f". If it is a table of samples, {layout}, split it: drivers=({split}), with {table}{more}"
+
+
+def _numbers(value):
+    """Whether ``value`` reads as a rectangular array of real numbers."""
+    try:
+        return np.asarray(value).dtype.kind in "iuf"
+    except (TypeError, ValueError):
+        return False
 
 
 def _refuse_masked(array, name):

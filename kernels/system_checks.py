@@ -215,10 +215,24 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
                     f"(and drivers to solve_ivp), or drop u")
         elif n_drivers and len(positional) == expected - 1:
             hint = f"; with n_drivers={n_drivers} the drivers come as u: {what}({', '.join(names)})"
+        elif n_drivers == 0 and len(positional) == expected - 1:
+            hint = _returned_form_hint(what, names)
         raise ConfigurationError(
             f"{what} must take {expected} arguments ({', '.join(names)}); "
             f"got a function of {len(positional)} positional arguments{hint}"
         )
+
+
+def _returned_form_hint(what, names):
+    """The remedy for SciPy's form ``rhs(t, y, p)`` that returns the derivative: one argument short, it got only the
+    count (an epidemiologist's trial), where the 4-argument one returning a list is told to assign ``dydt[i]``."""
+    out = names[-1]
+    returned = "derivative" if out == "dydt" else "observables"
+    return (f"; if it returns the {returned}, SciPy's habit: here {what} writes them into a last argument {out} and "
+            f"returns nothing, def {what}({', '.join(names)}): {out}[0] = ...; {out}[1] = ... (assign {out}[i] = ... "
+            f"for each component, the values it returned, in order); with drivers (n_drivers > 0) it is "
+            f"{what}({', '.join(names[:-1])}, u, {out}), u holding the drivers at time t (README, 'Integrating "
+            "batches')")
 
 
 def _kernel_array_fault(exc, func):

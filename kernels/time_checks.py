@@ -87,8 +87,25 @@ def check_t_eval(t_eval, t0, t_end):
     if arr[0] < t0 or arr[-1] > t_end:
         raise ConfigurationError(
             f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]"
-            + _rounded_times_note(t_eval, arr, t0, t_end))
+            + (_rounded_times_note(t_eval, arr, t0, t_end) or _outside_remedy(t_eval, arr, t0, t_end)))
     return arr
+
+
+def _outside_remedy(t_eval, arr, t0, t_end):
+    """What to do with save times ``arr`` (``t_eval`` as given) outside ``[t0, t_end]``: drop them, or move the span's
+    end out to the last one; an earlier start only where ``y0`` is the state there (the refusal gave no remedy: an
+    epidemiologist's trial)."""
+    outside = int(np.count_nonzero((arr < t0) | (arr > t_end)))
+    kept = (f"t_eval[(t_eval >= {t0!r}) & (t_eval <= {t_end!r})]" if isinstance(t_eval, np.ndarray) else
+            f"[t for t in t_eval if {t0!r} <= t <= {t_end!r}]")
+    words = [f": {outside} of the {arr.size} times {'lies' if outside == 1 else 'lie'} outside it. Drop "
+             f"{'it' if outside == 1 else 'them'}, t_eval = {kept}"]
+    if arr[-1] > t_end:
+        words.append(f", or extend t_span to ({t0!r}, {float(arr[-1])!r}) to integrate up to the last one")
+    if arr[0] < t0:
+        words.append(f"; a save before t0 needs t_span to start there, ({float(arr[0])!r}, ...), with y0 the state "
+                     "at that time (integration runs forward from t0, where y0 holds)")
+    return "".join(words)
 
 
 def _rounded_times_note(t_eval, arr, t0, t_end):

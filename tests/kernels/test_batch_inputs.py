@@ -151,3 +151,60 @@ def test_a_named_frame_keeps_the_float32_far_from_time_zero_warning(pk):
         with pytest.warns(kernels.ToleranceWarning, match="t reaches 7.4e\+05 in this float32 run"):
             kernels.solve_ivp(season, (7.4e5, 7.4e5 + 20.0), [1.0], params, precision=np.float32, rtol=1e-5,
                               atol=1e-6, progress=False)
+
+
+def _decay16(t, y, p, dydt):
+    for i in range(16):
+        dydt[i] = -p[0] * y[i]
+
+
+def _refusal(system, y0, params):
+    with pytest.raises(ConfigurationError) as info:
+        batch_inputs(system, y0, params, np.float64)
+    return str(info.value)
+
+
+def test_a_tuple_of_compartments_of_one_shape_is_told_to_stack_them():
+    """y0 = (S, E, I, R), each (N, 4), for 16 states: NumPy reads it as one (4, N, 4) array, and the message took the
+    compartments for 4 trajectories and told np.reshape(y0, (4, -1)) (an epidemiologist's trial); the stacking it
+    tells now rebuilds the states in order."""
+    system = kernels.ODESystem(_decay16, 16, 1, name="seir16", check=False)
+    rng = np.random.default_rng(1)
+    S, E, I, R = (rng.random((3, 4)) for _ in range(4))
+    y0 = (S, E, I, R)
+    text = _refusal(system, y0, np.full((3, 1), 0.1))
+    assert "got a tuple of 4 per-state arrays, of shapes (3, 4), (3, 4), (3, 4), (3, 4)" in text
+    assert "np.reshape(y0, (4, -1))" not in text
+    remedy = "np.hstack([y0[0], y0[1], y0[2], y0[3]])"
+    assert remedy in text
+    np.testing.assert_array_equal(eval(remedy, {"np": np, "y0": y0}), np.hstack([S, E, I, R]))
+    # a list of one 4x4 matrix per trajectory is still one row per trajectory flattened
+    assert "np.reshape(y0, (2, -1))" in _refusal(system, [np.ones((4, 4)), np.ones((4, 4))], [0.1])
+
+
+def _contact17(t, y, p, dydt):
+    for i in range(4):
+        lam = 0.0
+        for j in range(4):
+            lam += p[1 + i * 4 + j] * y[j]
+        dydt[i] = -p[0] * lam
+
+
+def test_rows_holding_a_matrix_are_not_called_ragged():
+    """[[beta, C], ...] with C 4x4: rows of 2 items each were "rows of unequal length" (an epidemiologist's trial);
+    the message names the matrix and its flattening runs, beta then C row by row."""
+    system = kernels.ODESystem(_contact17, 4, 17, name="contact", check=False)
+    C = np.arange(16.0).reshape(4, 4)
+    rows = [[0.1, C], [0.2, C]]
+    text = _refusal(system, np.ones(4), rows)
+    assert "unequal length (a ragged list)" not in text
+    assert "rows of 2 items each" in text and "item 1 of each row is a 4x4 array" in text
+    assert "giving the 17 numbers (n_params) per row" in text
+    remedy = "np.array([np.concatenate([np.ravel(v) for v in row]) for row in params])"
+    assert remedy in text and "np.concatenate([[x0], np.ravel(x1)]) for a row [x0, x1]" in text
+    expected = np.array([np.r_[beta, C.ravel()] for beta in (0.1, 0.2)])
+    np.testing.assert_array_equal(eval(remedy, {"np": np, "params": rows}), expected)
+    np.testing.assert_array_equal(batch_inputs(system, np.ones(4), expected, np.float64)[1], expected)
+    one = _refusal(system, np.ones(4), [0.1, C])  # one row for every trajectory
+    assert "params is one row of 2 items, and item 1 is a 4x4 array" in one
+    assert "np.concatenate([np.ravel(v) for v in params])" in one

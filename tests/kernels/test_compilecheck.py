@@ -128,6 +128,33 @@ def test_np_interp_in_rhs_points_to_drivers():
         kernels.ODESystem(_uses_np_interp, 1, name="np_interp")
 
 
+def _reshapes_a_slice_of_p(t, y, p, dydt):
+    C = p[1:17].reshape((4, 4))
+    for i in range(4):
+        lam = 0.0
+        for j in range(4):
+            lam += C[i, j] * y[j]
+        dydt[i] = -p[0] * lam
+
+
+def _indexes_p_as_advised(t, y, p, dydt):
+    for i in range(4):
+        lam = 0.0
+        for j in range(4):
+            lam += p[1 + i * 4 + j] * y[j]
+        dydt[i] = -p[0] * lam
+
+
+def test_a_reshaped_slice_of_p_is_told_to_index_it():
+    """A contact matrix read back with p[1:17].reshape((4, 4)) got only Numba's "reshape() supports contiguous array
+    only" (an epidemiologist's trial); the index it names compiles."""
+    with pytest.raises(kernels.ConfigurationError, match=r"A slice of p cannot be reshaped into a matrix on the "
+                                                         r"device: read its entries by index instead, C\[i, j\] as "
+                                                         r"p\[1 \+ i\*4 \+ j\]"):
+        kernels.ODESystem(_reshapes_a_slice_of_p, 4, n_params=17, name="reshape_slice")
+    kernels.ODESystem(_indexes_p_as_advised, 4, n_params=17, name="indexed")
+
+
 class _Model:
     """A SciPy user's class-based model: its rhs a method reading self."""
 

@@ -391,3 +391,28 @@ def test_a_solve_warns_of_a_hidden_switch_once_and_not_with_the_ramp_times_saved
                                 t_eval=np.union1d(t_eval, times[1:-1]), rtol=1e-6, atol=1e-8, precision=np.float64)
     at_10 = res.y[0, list(res.t).index(10.0), 0]
     assert at_10 == pytest.approx(78.04, abs=0.01)
+
+
+def test_a_table_of_samples_is_told_how_to_split():
+    """A day column and a rate column as one (4, 2) array got only its shape (an epidemiologist's trial); the split
+    it is told is taken."""
+    from kernels import ConfigurationError
+    from kernels.drivers import validate_drivers
+
+    table = np.array([[0.0, 0.0], [30.0, 0.0], [30.001, 0.02], [200.0, 0.02]])
+    with pytest.raises(ConfigurationError) as info:
+        validate_drivers(table, 1, np.float64, (0.0, 200.0))
+    text = str(info.value)
+    assert "column 0 the sample times, the other columns one driver each" in text
+    split = "(table[:, 0], table[:, 1:])"
+    assert f"drivers={split}, with table this array" in text
+    times, values = validate_drivers(eval(split, {"table": table}), 1, np.float64, (0.0, 200.0))
+    np.testing.assert_array_equal(times, table[:, 0])
+    np.testing.assert_array_equal(values, table[:, 1:])
+    with pytest.raises(ConfigurationError, match=r"drivers=\(table\[:, 0\], table\[:, 1:\]\), with table = "
+                                                 r"np\.asarray\(this list\)$"):
+        validate_drivers(table.tolist(), 1, np.float64, (0.0, 200.0))
+    with pytest.raises(ConfigurationError, match=r"row 0 the sample times, .* drivers=\(table\[0\], table\[1:\]\.T\)"):
+        validate_drivers(table.T, 1, np.float64, (0.0, 200.0))
+    with pytest.raises(ConfigurationError, match=r"that is 1 drivers, and the system has n_drivers=2$"):
+        validate_drivers(table, 2, np.float64, (0.0, 200.0))

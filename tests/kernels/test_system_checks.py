@@ -117,3 +117,21 @@ def test_an_index_computed_from_the_state_is_the_models_domain():
                             precision=np.float64, events=kernels.Event(_picked, terminal=True))
     assert int(res.status[0]) == kernels.Status.EVENT
     assert res.event_t[0] == pytest.approx(2.0 * np.log(2.0), rel=1e-6)  # y0 = exp(-t / 2) reaches 0.5
+
+
+def _sir_returns(t, y, p):  # SciPy's habit: returns the derivative
+    return [-p[0] * y[0] * y[1], p[0] * y[0] * y[1] - p[1] * y[1], p[1] * y[1]]
+
+
+def test_a_scipy_style_rhs_is_told_to_write_into_dydt():
+    """rhs(t, y, p) returning the derivative got only the count of its arguments (an epidemiologist's trial), where
+    rhs(t, y, p, dydt) returning a list is told to assign dydt[i]."""
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ODESystem(_sir_returns, 3, 2, name="sir")
+    text = str(info.value)
+    assert text.startswith("rhs must take 4 arguments (t, y, p, dydt); got a function of 3 positional arguments; if "
+                           "it returns the derivative, SciPy's habit: here rhs writes them into a last argument dydt "
+                           "and returns nothing, def rhs(t, y, p, dydt): dydt[0] = ...; dydt[1] = ...")
+    assert "with drivers (n_drivers > 0) it is rhs(t, y, p, u, dydt)" in text
+    with pytest.raises(ConfigurationError, match=r"if it returns the observables, .* def observables\(t, y, p, obs\)"):
+        kernels.ODESystem(lambda t, y, p, dydt: None, 1, observables=lambda t, y, p: y[0], n_observables=1)

@@ -171,3 +171,22 @@ def test_a_span_of_one_element_arrays_is_told_to_pass_it_once():
     with pytest.raises(ConfigurationError, match=r"every row is the same span: pass it once, t_span=\(0.0, 1.0\)"):
         check_span((np.array([0.0]), np.array([1.0])))
     assert check_span((np.array(0.0), np.float32(1.0))) == (0.0, 1.0)
+
+
+def test_saves_past_the_span_are_told_what_to_do():
+    """"t_eval must lie within t_span [0.0, 50.0]; got [10.0, 60.0]" said no more (an epidemiologist's trial): drop
+    the times outside, whose expression runs, or extend the span to the last one."""
+    from kernels.time_checks import check_t_eval
+
+    t_eval = [10.0, 60.0]
+    with pytest.raises(ConfigurationError) as info:
+        check_t_eval(t_eval, 0.0, 50.0)
+    text = str(info.value)
+    assert text.startswith("t_eval must lie within t_span [0.0, 50.0]; got [10.0, 60.0]: 1 of the 2 times lies "
+                           "outside it. Drop it, t_eval = [t for t in t_eval if 0.0 <= t <= 50.0], or extend t_span "
+                           "to (0.0, 60.0) to integrate up to the last one")
+    assert list(check_t_eval(eval("[t for t in t_eval if 0.0 <= t <= 50.0]", {"t_eval": t_eval}), 0.0, 50.0)) == [10.0]
+    assert list(check_t_eval(t_eval, 0.0, 60.0)) == t_eval
+    with pytest.raises(ConfigurationError, match=r"Drop it, t_eval = t_eval\[\(t_eval >= 0.0\) & \(t_eval <= 50.0\)\]; "
+                                                 r"a save before t0 needs t_span to start there, \(-1.0, ...\)"):
+        check_t_eval(np.array([-1.0, 10.0]), 0.0, 50.0)

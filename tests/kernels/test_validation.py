@@ -95,9 +95,10 @@ def test_float32_save_times_rounded_past_the_span_say_so():
                                     "0.30000001192092896; make the times in float64 (np.linspace(..., "
                                     "dtype=np.float64); converting the rounded array keeps its rounding), or end "
                                     "t_span at float(t_eval[-1])")
-    with pytest.raises(ConfigurationError) as info:  # a time truly outside the span: the numbers alone
+    with pytest.raises(ConfigurationError) as info:  # a time truly outside the span: no rounding note
         call(t_span=(0.0, 0.3), t_eval=np.array([0.0, 0.5], dtype=np.float32))
-    assert str(info.value).endswith("got [0.0, 0.5]")
+    assert "got [0.0, 0.5]: 1 of the 2 times lies outside it" in str(info.value)
+    assert "whose rounding" not in str(info.value)
     assert call(t_span=(0.0, 0.3), t_eval=np.linspace(0.0, 0.3, 4)).success
 
 
