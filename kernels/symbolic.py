@@ -313,6 +313,26 @@ def _guarded(sympy, printer):
     return doprint
 
 
+
+def _default_params_by_symbol(given, params):
+    """The values of ``given``, a dict keyed by the params' symbols or by their names (``{"T": 500.0}``, as a
+    DataFrame's columns are read), in the order of ``params``.  String keys were refused with the same names listed
+    as both missing and not params (a chemist's trial)."""
+    by_name = {str(s): s for s in params}
+    keyed = {}
+    for key, value in given.items():
+        symbol = by_name.get(key, key) if isinstance(key, str) else key
+        if symbol in keyed:
+            raise ConfigurationError(f"default_params: {str(symbol)!r} is given twice, as a symbol and as its name; "
+                                     "give each param once")
+        keyed[symbol] = value
+    missing = [str(s) for s in params if s not in keyed]
+    unknown = [str(k) for k in keyed if k not in by_name.values()]
+    if missing or unknown:
+        raise ConfigurationError(f"default_params as a dict must have exactly the params as keys (their symbols or "
+                                 f"names); missing {missing}, not params {unknown}")
+    return [keyed[s] for s in params]
+
 def _compile(source, name):
     scope = {"math": math, "F64": np.float64, "__name__": "kernels.symbolic.generated"}
     exec(compile(source, f"<bufferplan-symbolic:{name}>", "exec"), scope)  # noqa: S102 - generated here
@@ -432,11 +452,7 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
                                    names, len(obs))
         kwargs = {"observables": _compile(obs_src, "observables"), "n_observables": len(obs)}
     if isinstance(default_params, dict):  # {k: 2.0}, SymPy's subs style: a bare TypeError (a user's trial)
-        missing = [str(s) for s in symbols[1] if s not in default_params]
-        if missing or len(default_params) != len(params):
-            raise ConfigurationError(f"default_params as a dict must have exactly the params as keys; missing "
-                                     f"{missing}, not params {[str(k) for k in default_params if k not in symbols[1]]}")
-        default_params = [default_params[s] for s in symbols[1]]
+        default_params = _default_params_by_symbol(default_params, symbols[1])
     if default_params is not None:
         default_params = np.asarray(default_params, dtype=np.float64)
     system = ODESystem(_compile(rhs_src, "rhs"), n, len(params), name=label, jac=_compile(jac_src, "jac"),

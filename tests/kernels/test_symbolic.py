@@ -397,6 +397,19 @@ def test_a_set_a_dict_or_indexed_symbols_as_states_or_params_are_refused_with_wh
     assert list(system.default_params) == [2.0]
 
 
+def test_default_params_keyed_by_names_are_read_as_their_symbols():
+    """{"T": 500.0, ...} was refused naming the same keys as both missing and not params (a chemist's trial)."""
+    x, T, k0 = sympy.symbols("x T k0")
+    rhs = [-k0 * sympy.exp(-1.0 / T) * x]
+    by_name = kernels.symbolic_system([x], rhs, params=[T, k0], default_params={"k0": 3.0, "T": 500.0})
+    mixed = kernels.symbolic_system([x], rhs, params=[T, k0], default_params={T: 500.0, "k0": 3.0})
+    assert list(by_name.default_params) == list(mixed.default_params) == [500.0, 3.0]
+    with pytest.raises(kernels.ConfigurationError, match=r"missing \['k0'\], not params \['K0'\]"):
+        kernels.symbolic_system([x], rhs, params=[T, k0], default_params={"T": 500.0, "K0": 3.0})
+    with pytest.raises(kernels.ConfigurationError, match=r"'T' is given twice, as a symbol and as its name"):
+        kernels.symbolic_system([x], rhs, params=[T, k0], default_params={T: 500.0, "T": 500.0, "k0": 3.0})
+
+
 def test_a_dict_of_states_to_right_hand_sides_gives_the_states_in_its_order():
     """A regression hunt: states given as the dict {x: -k x, y: k x} (the rhs's own form) ran before the refusal of
     dict params and was then refused with advice about default_params; a dict keeps its insertion order, so its keys
