@@ -190,8 +190,9 @@ class Buffer:
     def _lifetime(self, what):
         raw = tuple(tuple(iv) if isinstance(iv, list) else iv for iv in self.lifetime)
         if self.persistent and raw and all(isinstance(iv, PhaseSpan) or _is_phase_pair(iv) for iv in raw):
-            # a component's declaration: it was accepted and ignored (a user's trial); a problem file's integer
-            # intervals on a persistent buffer stay accepted, as the embedding writes them
+            # a component's declaration: it was accepted and ignored (a user's trial); integer intervals on a
+            # persistent Buffer stay accepted here (and dropped), but a problem file refuses them too
+            # (planner.problem.buffer_from_json, since 2026-12-06)
             raise ConfigurationError(f"{what}: persistent=True with lifetime {raw!r}; a persistent buffer lives the "
                                      "whole kernel (every step), so a lifetime cannot narrow it: drop the lifetime, "
                                      "or drop persistent=True")
@@ -234,8 +235,10 @@ class Buffer:
         return dataclasses.replace(self, location=location)
 
     def to_json(self):
+        """The JSON form :meth:`from_json` reads back to an equal Buffer; a component's phase-name lifetime is
+        written as ``[first, last]`` pairs of phase names, as it is declared (``(("a", "b"),)``)."""
         data = {"name": self.name, "size": self.size_elems, "location": self.location.value,
-                "persistent": self.persistent, "lifetime": [list(iv) for iv in self.lifetime],
+                "persistent": self.persistent, "lifetime": [_interval_json(iv) for iv in self.lifetime],
                 "weight": self.weight}
         if self.precision is not None:
             data["precision"] = self.precision
@@ -244,16 +247,22 @@ class Buffer:
             data["view_offset"] = self.view_offset_elems
         if self.storage != "registers":
             data["storage"] = self.storage
+        if self.spans_invocations:
+            data["spans_invocations"] = self.spans_invocations
         return data
 
     @classmethod
     def from_json(cls, data, index=0):
-        """Build from the JSON form; unknown keys and missing keys are errors."""
+        """Build from the JSON form; unknown keys and missing keys are errors.
+
+        A lifetime of ``[first, last]`` phase-name pairs is a component's (:meth:`to_json` writes one so);
+        a problem file's reader refuses it (``PlanningProblem.from_json``: a problem needs program points).
+        """
         where = f"buffers[{index}]"
         if not isinstance(data, dict):
             raise ConfigurationError(f"{where}: expected an object, got {type(data).__name__}")
         allowed = {"name", "size", "location", "persistent", "lifetime", "weight", "precision",
-                   "view_of", "view_offset", "storage"}
+                   "view_of", "view_offset", "storage", "spans_invocations"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
@@ -263,13 +272,16 @@ class Buffer:
         lifetime = data.get("lifetime", [])
         if not isinstance(lifetime, list):
             raise ConfigurationError(f"{where} lifetime: expected a list of [start, end] pairs, got {lifetime!r}")
-        if any(isinstance(x, str) for iv in lifetime if isinstance(iv, list) for x in iv):
-            raise ConfigurationError(f"{where} lifetime: expected integer program points, got {lifetime!r}")
         return cls(name=data["name"], size_elems=data["size"], location=data.get("location", "auto"),
                    persistent=data.get("persistent", False), lifetime=tuple(lifetime),
                    weight=data.get("weight"), precision=data.get("precision"),
                    view_of=data.get("view_of"), view_offset_elems=data.get("view_offset", 0),
-                   storage=data.get("storage", "registers"))
+                   storage=data.get("storage", "registers"), spans_invocations=data.get("spans_invocations", 0))
+
+
+def _interval_json(interval):
+    """One lifetime interval's JSON form: ``[start, end]``, or ``[first, last]`` for a PhaseSpan."""
+    return [interval.first, interval.last] if isinstance(interval, PhaseSpan) else list(interval)
 
 
 #: A Buffer's JSON keys that its Python keywords spell with their unit (DESIGN.md fixes the JSON keys).

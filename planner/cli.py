@@ -1,6 +1,7 @@
 """The ``planner`` command: plan, verify, compare, draw and demo buffer layouts.
 
-Exit codes: 0 success, 1 a plan fails verification, 2 bad input (one
+Exit codes: 0 success, 1 a plan fails verification (``verify``, ``show`` and
+``explain``, which check a plan: :data:`VERIFYING`), 2 bad input (one
 ``planner: error: ...`` line on stderr, nothing written), 141 the reader of
 stdout went away (``planner demo | head -1``).
 """
@@ -24,8 +25,11 @@ from .solve import GOALS, PLANNERS, solve
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds, --time-limit's default
 _PROBLEM_HELP = "PlanningProblem JSON file, or MiniMalloc CSV (.csv: id,lower,upper,size)"
-_EPILOG = ("exit codes: 0 success, 1 the plan fails verification, 2 bad input, 141 the reader of the output "
-           "went away")
+_EPILOG = ("exit codes: 0 success, 1 the plan fails verification (verify, show, explain),\n"
+           "2 bad input, 141 the reader of the output went away")
+#: The subcommands that check a plan, and so may exit 1 (a PlanError: verify's FAILED line, show's and
+#: explain's "the plan fails rule"); the others plan, and their plans are verified as they are made.
+VERIFYING = ("verify", "show", "explain")
 
 # What argparse takes for a negative number, a value rather than an option: its own pattern (-1, -.5) knows no
 # exponent, so "--time-limit -1e-3" was "expected one argument" instead of the option's range check.
@@ -263,8 +267,15 @@ def _goal(p, note=""):
 
 def _command(sub, name, help_text, example, description=None):
     return sub.add_parser(name, help=help_text, description=textwrap.fill(description or help_text, 79),
-                          epilog=f"example:\n  {example}\n\n{_EPILOG}",
+                          epilog=f"example:\n  {example}\n\n{exit_codes(name)}",
                           formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def exit_codes(command):
+    """The ``--help`` line of the exit codes ``command`` can give: 1 only for those that check a plan
+    (:data:`VERIFYING`; every subcommand's help listed it until 2026-12-06, plan and demo included)."""
+    fails = ", 1 the plan fails verification" if command in VERIFYING else ""
+    return f"exit codes: 0 success{fails}, 2 bad input, 141 the reader of the output went away"
 
 
 def build_parser():

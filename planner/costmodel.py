@@ -5,7 +5,10 @@ A buffer the plan calls local is held as its ``storage`` says
 memory (each access a load or store: no registers), or forwarded (no words
 of its own).  Predicted registers are a per-family base (the integrator's own
 scalars and addresses) plus ``registers_per_word`` for each 32-bit word of the
-register-held working set alive at once.  What exceeds the per-thread register
+register-held working set alive at once (a buffer's words at its own element size:
+a float64 element is two words, a float32 one one, whatever the problem's
+precision; the rate per word is the problem precision's, the kernel's, as
+calibrated).  What exceeds the per-thread register
 limit spills to off-chip local memory: first the words of any register-held
 buffer beyond half the register budget (an LU factor too large to be held
 whole spills its own words, however often they are used), then the least
@@ -33,8 +36,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from .buffers import Location, Placement
-from .interference import live_peak
+from .buffers import Location, Placement, itemsize
+from .interference import _lifetimes, live_size
 from .problem import pad_stride
 
 
@@ -144,7 +147,7 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     device = device or problem.device
     local = set(local_names)
     held = [b.name for b in problem.planned if b.name in local and b.holds_registers(Placement.LOCAL)]
-    words = live_peak(problem, held) * problem.itemsize / 4
+    words = live_words(problem, held)
     family = family_of(problem)
     per_word = device.word_registers(problem.itemsize)
     raw = device.register_base(family) + per_word * words
@@ -161,11 +164,37 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
                       occ.limited_by, cost, rate, tuple(sorted(kept_local)), candidates, local_bytes, which)
 
 
+@dataclass(frozen=True)
+class _Words:
+    """A buffer's size in 32-bit words, in the form :func:`planner.interference.live_size` reads."""
+
+    size_elems: float
+
+
+def elem_bytes(problem, buffer):
+    """Bytes an element of a planned ``buffer``: its own precision's, else the problem's.
+
+    The model counts every buffer at its own element size, as the plan's totals do: a float32 Jacobian
+    of a float64 problem is one 32-bit word (one register) an element, not two.
+    """
+    return itemsize(buffer.precision or problem.precision)
+
+
+def live_words(problem, names):
+    """The most 32-bit words alive at one program point among the planned buffers ``names``, each buffer's
+    elements at its own element size (:func:`elem_bytes`)."""
+    planned = {b.name: b for b in problem.planned}
+    words = {n: _Words(planned[n].size_elems * elem_bytes(problem, planned[n]) / 4)
+             for n in dict.fromkeys(names) if n in planned}
+    return live_size(words, _lifetimes(problem), list(words))
+
+
 def memory_bytes(problem, local_names):
-    """Bytes a thread of the local buffers among ``local_names`` held in memory (each access a load or store)."""
+    """Bytes a thread of the local buffers among ``local_names`` held in memory (each access a load or store),
+    each at its own element size."""
     local = set(local_names)
-    return sum(b.size_elems for b in problem.planned if b.name in local and b.in_memory(Placement.LOCAL)) * (
-        problem.itemsize)
+    return sum(b.size_elems * elem_bytes(problem, b) for b in problem.planned
+               if b.name in local and b.in_memory(Placement.LOCAL))
 
 
 #: A register-held buffer's words beyond this share of the register budget spill before any other's.
@@ -182,7 +211,6 @@ def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
     """
     local = set(local_names)
     total = shared = shared_memory = memory = 0.0
-    words_per_elem = problem.itemsize / 4
     held = []
     for b in problem.planned:
         total += b.weight
@@ -194,7 +222,7 @@ def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
         elif b.in_memory(Placement.LOCAL):
             memory += b.weight
         elif b.holds_registers(Placement.LOCAL) and b.size_elems:
-            words = b.size_elems * words_per_elem
+            words = b.size_elems * elem_bytes(problem, b) / 4
             held.append([b.weight / words, words])
     cap = CAP_SHARE * (device.max_registers_per_thread - device.register_base(family_of(problem))) / (
         device.word_registers(problem.itemsize))

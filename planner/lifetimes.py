@@ -37,13 +37,13 @@ def normalize(intervals, what="lifetime"):
                     f"{what}: interval bounds must be integers, got {item!r}")
         start, end = int(start), int(end)
         if start < 0:
-            raise ConfigurationError(f"{what}: interval {list(item)} starts below 0")
+            raise ConfigurationError(f"{what}: interval [{start}, {end}) starts below 0; program points start at 0")
         if end <= start:
             state = "empty" if end == start else "reversed"
             raise ConfigurationError(f"{what}: interval [{start}, {end}) is {state} (start {start} is not below end "
                                      f"{end}); a buffer is alive on [start, end): give start < end")
         if end >= POINT_LIMIT:
-            raise ConfigurationError(f"{what}: interval {list(item)}: end {end} is too large; the planner takes "
+            raise ConfigurationError(f"{what}: interval [{start}, {end}): end {end} is too large; the planner takes "
                                      f"program points below 10^18 ({POINT_LIMIT})")
         pairs.append((start, end))
     pairs.sort()

@@ -1,5 +1,7 @@
 """Checks of a Plan's JSON form and of its lifetimes, which Plan.from_json and Plan.verify run."""
 
+import math
+
 from .buffers import PRECISIONS
 from .errors import ConfigurationError, PlanError
 
@@ -14,7 +16,10 @@ GOALS = ("min-peak", "fit")
 
 
 def check_keys(data, where, allowed, required):
-    """ConfigurationError unless ``data`` is an object with every key of ``required`` and none beyond ``allowed``."""
+    """ConfigurationError unless ``data`` is an object with every key of ``required`` and none beyond ``allowed``.
+
+    An object that takes a ``lifetime`` (a plan's buffer) has its form checked too (:func:`check_lifetime_form`).
+    """
     if not isinstance(data, dict):
         raise ConfigurationError(f"plan: malformed plan JSON: {where}: expected an object, got {data!r}")
     unknown = sorted(set(data) - allowed)
@@ -24,6 +29,18 @@ def check_keys(data, where, allowed, required):
     missing = sorted(required - set(data))
     if missing:
         raise ConfigurationError(f"plan: malformed plan JSON: {where}: missing key(s) {missing}")
+    if "lifetime" in allowed:
+        check_lifetime_form(data, where)
+
+
+def check_lifetime_form(data, where):
+    """ConfigurationError naming the buffer unless the ``lifetime`` of a plan buffer's JSON ``data`` is a list of
+    lists: a flat ``[0, 1]`` was "malformed plan JSON (TypeError: 'int' object is not iterable)", naming no
+    buffer (a user's trial, 2026-12-06). The pairs' length and integers are :func:`check_types`'s."""
+    lifetime = data.get("lifetime")
+    if not isinstance(lifetime, list) or not all(isinstance(iv, list) for iv in lifetime):
+        raise ConfigurationError(f"plan: buffer {data.get('name')!r} ({where}) lifetime: expected a list of "
+                                 f"[start, end) pairs, like [[0, 4]], got {lifetime!r}")
 
 
 def check_lifetime(p):
@@ -34,8 +51,9 @@ def check_lifetime(p):
             raise PlanError("bounds", f"{p.name} has lifetime interval [{start}, {end}), which is empty or reversed; "
                             "expected [start, end) with start < end")
         if k and start < intervals[k - 1][1]:
-            raise PlanError("bounds", f"{p.name} has lifetime intervals {list(intervals[k - 1])} and {[start, end]}, "
-                            "which overlap; expected disjoint [start, end) intervals")
+            before = intervals[k - 1]
+            raise PlanError("bounds", f"{p.name} has lifetime intervals [{before[0]}, {before[1]}) and [{start}, "
+                            f"{end}), which overlap; expected disjoint [start, end) intervals")
 
 
 def check_types(plan):
@@ -68,6 +86,42 @@ def check_types(plan):
                 raise ConfigurationError(f"plan: buffer {b.name!r} lifetime: expected [start, end) pairs, got {iv!r}")
             for x in iv:
                 count(x, f"buffer {b.name!r} lifetime")
+    check_provenance_types(plan.provenance)
+
+
+def check_provenance_types(p):
+    """ConfigurationError (bad input, as for the plan's other fields) for a provenance field no planner writes:
+    a planner not of :func:`known_planners`, a lower bound not an integer >= 0, a time not a number of
+    seconds >= 0, an input hash not a string. Hand-edited values (``"planner": 7``, ``"solve_seconds": -5``,
+    ``"input_hash": 12``, ``"lower_bound": "0"``) passed ``planner verify`` until 2026-12-06 (a user's trial), or
+    failed it as rule provenance where every other wrongly typed field is bad input."""
+    planners = known_planners()
+    if not isinstance(p.planner, str) or p.planner not in planners:
+        raise ConfigurationError(f"plan: provenance planner: expected one of {', '.join(planners)}, got "
+                                 f"{p.planner!r}: the plan was edited by hand; re-plan the problem")
+    if isinstance(p.lower_bound, bool) or not isinstance(p.lower_bound, int) or p.lower_bound < 0:
+        raise ConfigurationError(f"plan: provenance lower_bound: expected an integer >= 0 (elements), got "
+                                 f"{p.lower_bound!r}")
+    for key, value in vars(p).items():
+        if key.endswith("_seconds") and (value is not None or key == "solve_seconds") and not _is_seconds(value):
+            raise ConfigurationError(f"plan: provenance {key}: expected a number of seconds >= 0, got {value!r}")
+    if not isinstance(p.input_hash, str):
+        raise ConfigurationError(f"plan: provenance input_hash: expected a string (the problem's SHA-256 digest, "
+                                 f"as solve records it), got {p.input_hash!r}")
+
+
+def _is_seconds(value):
+    """Whether ``value`` is a time a planner records: a finite number (no bool) >= 0."""
+    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+            and value >= 0)
+
+
+def known_planners():
+    """The planners' names (``planner.solve.PLANNERS``), which a plan's provenance must name; imported here
+    because solve imports this module."""
+    from .solve import PLANNERS
+
+    return PLANNERS
 
 
 def check_provenance(plan):
@@ -75,6 +129,9 @@ def check_provenance(plan):
     until 2026-12-05 (a user's trial). Needs nothing of the buffers, so verify runs it first; the rules that
     compare the bound with the peak are :func:`check_peak_bound`'s."""
     p = plan.provenance
+    if p.planner not in known_planners():  # before the goal: "goal of a magic plan" blamed the goal
+        raise PlanError("provenance", f"planner {p.planner!r} is not one the package has; expected one of "
+                        f"{', '.join(known_planners())}: the plan was edited by hand; re-plan the problem")
     if p.status not in STATUSES:
         raise PlanError("provenance", f"status {p.status!r} is not one a planner gives; expected one of "
                         f"{', '.join(STATUSES)}: the plan was edited by hand; re-plan the problem")

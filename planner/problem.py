@@ -209,7 +209,7 @@ class PlanningProblem:
             raise ConfigurationError(f"problem: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
         if "buffers" not in data or not isinstance(data["buffers"], list):
             raise ConfigurationError("problem: 'buffers' must be a list of buffer objects")
-        buffers = tuple(Buffer.from_json(b, i) for i, b in enumerate(data["buffers"]))
+        buffers = tuple(buffer_from_json(b, i) for i, b in enumerate(data["buffers"]))
         kwargs = {k: data[k] for k in _KEYS - {"buffers"} if k in data}
         return cls(buffers=buffers, **kwargs)
 
@@ -227,6 +227,32 @@ class PlanningProblem:
                       min_blocks_per_sm=self.min_blocks_per_sm, shared_capacity=self.shared_capacity)
         fields.update(changes)
         return PlanningProblem(**fields)
+
+
+def buffer_from_json(data, index):
+    """A problem file's buffer ``buffers[index]``: :meth:`Buffer.from_json`, less what only a component declares.
+
+    A problem's lifetimes are program points, which ``BufferSettings.to_problem`` makes of a component's
+    phase names and ``spans_invocations``, so a problem file refuses those; and a persistent buffer lives
+    the whole kernel, so a lifetime beside ``persistent: true`` is refused as ``Buffer(...)`` refuses it
+    in a component (it was planned with the lifetime silently ignored: a user's trial, 2026-12-06).
+    """
+    where = f"buffers[{index}]"
+    if isinstance(data, dict):
+        lifetime = data.get("lifetime", [])
+        if isinstance(lifetime, list) and any(isinstance(x, str) for iv in lifetime if isinstance(iv, list)
+                                              for x in iv):
+            raise ConfigurationError(f"{where} lifetime: expected integer program points, got {lifetime!r} (phase "
+                                     "names are a component's: build problems from BufferSettings.to_problem)")
+        if "spans_invocations" in data:
+            raise ConfigurationError(f"{where}: 'spans_invocations' is a component's key, which "
+                                     "BufferSettings.to_problem turns into lifetimes; a problem takes none: drop it")
+        if data.get("persistent") is True and lifetime:
+            raise ConfigurationError(
+                f"{where} {data.get('name')!r}: persistent true with lifetime {lifetime!r}; a persistent buffer "
+                "lives the whole kernel (every step), so a lifetime cannot narrow it: drop the lifetime (or give "
+                "[]), or drop persistent")
+    return Buffer.from_json(data, index)
 
 
 def _preset_or_none(name):

@@ -7,10 +7,11 @@ A user's trial: ``Buffer(..., lifetme=...)`` and ``Buffer(..., view_offset=0)`` 
 import copy
 import dataclasses
 import pickle
+import re
 
 import pytest
 
-from planner import Buffer, ConfigurationError
+from planner import Buffer, ConfigurationError, PlanningProblem
 
 _TAKES = ("it takes name, size_elems, location, persistent, lifetime, weight, precision, view_of, "
           "view_offset_elems, spans_invocations, storage")
@@ -49,3 +50,36 @@ def test_a_buffer_built_every_way_is_the_same_value():
     assert positional == keyword and hash(positional) == hash(keyword)
     assert dataclasses.replace(keyword, size_elems=5).size_elems == 5
     assert copy.deepcopy(keyword) == pickle.loads(pickle.dumps(keyword)) == Buffer.from_json(keyword.to_json())
+
+
+@pytest.mark.parametrize("buffer", [
+    Buffer("x", 4, lifetime=(("a", "a"),)),
+    Buffer("jac", 16, "local", lifetime=(("a", "b"), ("c", "c")), weight=3.0, precision="float32",
+           spans_invocations=2, storage="memory"),
+    Buffer("p", 2, persistent=True),
+], ids=["phase", "spanning", "persistent"])
+def test_a_component_buffer_round_trips_through_json(buffer):
+    """A user's trial (2026-12-06): ``to_json`` of a declared buffer with a phase lifetime raised
+    "TypeError: 'PhaseSpan' object is not iterable"; its phase spans are written as they are declared."""
+    data = buffer.to_json()
+    assert Buffer.from_json(data) == buffer
+    if buffer.has_phase_lifetime:
+        assert data["lifetime"] == [[s.first, s.last] for s in buffer.lifetime]
+
+
+def test_a_component_buffer_s_json_is_no_problem_file_buffer():
+    """Phase names and spans_invocations are a component's: a problem file still refuses them."""
+    for buffer, words in ((Buffer("x", 4, lifetime=(("a", "a"),)), "buffers[0] lifetime: expected integer program "
+                                                                    "points, got [['a', 'a']]"),
+                          (Buffer("x", 4, lifetime=((0, 2),), spans_invocations=1),
+                           "buffers[0]: 'spans_invocations' is a component's key")):
+        with pytest.raises(ConfigurationError, match=re.escape(words)):
+            PlanningProblem.from_json({"buffers": [buffer.to_json()]})
+
+
+@pytest.mark.parametrize("interval, words", [((-1, 3), "interval [-1, 3) starts below 0"),
+                                             ((0, 10 ** 19), "interval [0, 10000000000000000000): end")])
+def test_lifetime_messages_write_intervals_half_open(interval, words):
+    """Intervals are half-open everywhere else: these two wrote ``[-1, 3]``."""
+    with pytest.raises(ConfigurationError, match=re.escape(words)):
+        Buffer("k.a", 1, lifetime=(interval,))

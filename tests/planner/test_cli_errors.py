@@ -46,6 +46,9 @@ BAD_PROBLEMS = {
     "unknown-precision": (_problem(precision="int8"), "unknown precision 'int8'"),
     "view-outside-parent": (_buffer(5, view_offset=7), "view [7, 9) lies outside its parent 'k.a' of size 8"),
     "infeasible-budget": (_buffer(0, size=1000), "the budget admits 907 (over by 93)"),
+    # planned with the lifetime silently ignored, where BufferSettings refuses it (a user's trial, 2026-12-06)
+    "persistent-with-lifetime": (_buffer(4, lifetime=[[0, 2]]), "buffers[4] 'k.p': persistent true with lifetime "
+                                                                "[[0, 2]]; a persistent buffer lives the whole kernel"),
 }
 
 
@@ -327,3 +330,18 @@ def test_an_unrecognized_argument_points_at_its_subcommand_s_help():
     result = run("plan", PROBLEM, "--bogus")
     assert result.returncode == 2
     assert result.stderr.strip() == "planner: error: unrecognized arguments: --bogus (see 'planner plan --help')"
+
+
+@pytest.mark.parametrize("command, verifies", [("plan", False), ("verify", True), ("compare", False), ("show", True),
+                                               ("explain", True), ("calibrate", False), ("demo", False)])
+def test_each_subcommand_s_help_gives_the_exit_codes_it_can_give(capsys, command, verifies):
+    """Every subcommand's --help said "1 the plan fails verification", also those that check no plan (a user's
+    trial, 2026-12-06): plan, compare, calibrate and demo."""
+    from planner.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    codes = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert codes == ("exit codes: 0 success" + (", 1 the plan fails verification" if verifies else "") +
+                     ", 2 bad input, 141 the reader of the output went away")

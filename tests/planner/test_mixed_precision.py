@@ -5,9 +5,13 @@ Found by a user's trial (2026-12-04): a 100-element float32 buffer in a float64 
 512 KiB) was refused by ``verify``/``show``/``explain`` without the problem as 800000 B.
 """
 
+import dataclasses
+
 import pytest
+from model_helpers import UNFITTED_H100
 
 from planner import Buffer, BufferSettings, ConfigurationError, Phase, Plan, PlanError, PlanningProblem, solve
+from planner.costmodel import memory_bytes, predict, step_cost
 from planner.report import plan_totals
 
 
@@ -80,3 +84,42 @@ def test_the_layout_names_each_buffers_precision_beside_its_persistent_slice():
     assert [layout.precision(n) for n in ("h32", "h64", "tail")] == ["float32", "float64", "float64"]
     with pytest.raises(ConfigurationError, match="has no buffer 'h6'"):
         layout.precision("h6")
+
+
+def _mixed_cost_problem():
+    """A float64 problem whose register-held Jacobian is float32 (600 elements: 600 words, not 1200), beside
+    16 float64 elements (32 words) and a memory-held float32 buffer of 100 elements (400 B, not 800)."""
+    device = dataclasses.replace(UNFITTED_H100, register_bases=(("default", 20),), registers_per_word_64=0.5)
+    return PlanningProblem((Buffer("jac", 600, lifetime=((0, 2),), location="local", precision="float32",
+                                   weight=600.0),
+                            Buffer("x", 16, lifetime=((0, 2),), location="local"),
+                            Buffer("m", 100, lifetime=((0, 2),), location="local", precision="float32",
+                                   storage="memory")), precision="float64", device=device)
+
+
+def test_the_cost_model_counts_each_buffer_at_its_own_precision():
+    """A user's trial (2026-12-06): a float32 buffer of a float64 problem was counted as float64 words, so
+    its registers, spills and local bytes were doubled. Figures by hand: 600 + 32 = 632 live words;
+    20 + 0.5 * 632 = 336 registers wanted, 255 allowed: (336 - 255) / 0.5 = 162 words spilled; local
+    bytes 4 * 162 + 400 = 1048; the spill falls on the Jacobian (its 600 words pass half the budget,
+    (255 - 20) / 2 / 0.5 = 235 words), one access per word: 162 spilled accesses."""
+    problem = _mixed_cost_problem()
+    names = ["jac", "x", "m"]
+    p = predict(problem, names, 0)
+    assert (p.local_words, p.registers, p.spilled_words) == (632.0, 255, 162.0)  # were 1232, 255, 762
+    assert memory_bytes(problem, names) == 400  # was 800
+    assert p.local_bytes == 4 * 162 + 400
+    device = problem.device
+    assert step_cost(problem, names, 162.0, device) == pytest.approx(
+        602 + device.spill_access_cost * (162 + 1))  # was 602 + spill_access_cost * (81 + 1)
+
+
+def test_a_float32_buffer_needs_fewer_registers_than_a_float64_one_of_the_same_size():
+    """The repro of the trial: 256 elements of float32 and of float64 in a float64 problem, planned ``auto``,
+    gave the same prediction (544 words); float32's is 256 + 32 = 288 words."""
+    for precision, words in (("float32", 288.0), ("float64", 544.0)):
+        settings = BufferSettings("c", (Phase("a"), Phase("b")),
+                                  (Buffer("jac", 256, lifetime=(("a", "b"),), precision=precision),
+                                   Buffer("x", 16, lifetime=(("a", "b"),))))
+        plan = solve(settings.to_problem(precision="float64", objective="auto"))
+        assert plan.cost.predicted.local_words == words

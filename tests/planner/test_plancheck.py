@@ -2,6 +2,7 @@
 peak were accepted by Plan.from_json and Plan.verify (a user's trial, 2026-12-05)."""
 
 import copy
+import dataclasses
 import json
 import re
 
@@ -174,3 +175,75 @@ def test_a_hand_edited_shared_total_fails_verify_on_the_command_line_as_totals(t
     checked = run("verify", tmp_path / "edited.json", "--problem", tmp_path / "problem.json")
     assert checked.returncode == 1
     assert checked.stdout.startswith("FAILED: rule totals: shared_elements is 9, the buffers give 7"), checked.stdout
+
+
+_TAMPERED = {  # provenance edits of a user's trial (2026-12-06): each passed ``planner verify`` or failed it as rule 1
+    "planner-magic": ({"planner": "magic"}, "provenance planner: expected one of cpsat, greedy, sequential, got 'magic'"),
+    "planner-int": ({"planner": 7}, "provenance planner: expected one of cpsat, greedy, sequential, got 7"),
+    "negative-seconds": ({"solve_seconds": -5.0}, "provenance solve_seconds: expected a number of seconds >= 0, "
+                                                  "got -5.0"),
+    "string-seconds": ({"solve_seconds": "1"}, "provenance solve_seconds: expected a number of seconds >= 0"),
+    "null-seconds": ({"solve_seconds": None}, "provenance solve_seconds: expected a number of seconds >= 0"),
+    "negative-total": ({"total_seconds": -1.0}, "provenance total_seconds: expected a number of seconds >= 0"),
+    "nan-verify-time": ({"verify_seconds": float("nan")}, "provenance verify_seconds: expected a number of seconds"),
+    "hash-int": ({"input_hash": 12}, "provenance input_hash: expected a string"),
+    "bound-string": ({"lower_bound": "0"}, "provenance lower_bound: expected an integer >= 0 (elements), got '0'"),
+    "bound-null": ({"lower_bound": None}, "provenance lower_bound: expected an integer >= 0 (elements), got None"),
+    "bound-nan": ({"lower_bound": float("nan")}, "provenance lower_bound: expected an integer >= 0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_TAMPERED))
+def test_a_provenance_field_no_planner_writes_is_bad_input(case):
+    edit, words = _TAMPERED[case]
+    data = copy.deepcopy(solve(_problem(), "cpsat").to_json())
+    data["provenance"].update(edit)
+    with pytest.raises(ConfigurationError, match=re.escape(words)):
+        Plan.from_json(data)
+
+
+def test_an_unknown_planner_beside_a_goal_is_named_as_the_planner():
+    """With the goal kept, planner "magic" was reported as "goal 'min-peak' of a magic plan"."""
+    problem = _problem()
+    plan = solve(problem, "cpsat")
+    data = copy.deepcopy(plan.to_json())
+    data["provenance"]["planner"] = "magic"
+    with pytest.raises(ConfigurationError, match="provenance planner: expected one of cpsat, greedy, sequential"):
+        Plan.from_json(data)
+    made = dataclasses.replace(plan, provenance=dataclasses.replace(plan.provenance, planner="magic"))
+    with pytest.raises(PlanError, match=r"^provenance: planner 'magic' is not one the package has; expected one of "
+                                        r"cpsat, greedy, sequential"):
+        made.verify(problem)
+
+
+@pytest.mark.parametrize("case", ["planner-magic", "negative-seconds", "hash-int", "bound-string"])
+def test_tampered_provenance_exits_2_on_the_command_line(tmp_path, case):
+    """Every wrongly typed field of a plan is bad input (exit 2, one line): a string lower_bound exited 1 as
+    "FAILED: rule provenance", and the others printed OK."""
+    problem = _problem()
+    write_json(tmp_path / "problem.json", problem.to_json())
+    data = copy.deepcopy(solve(problem, "greedy").to_json())
+    data["provenance"].update(_TAMPERED[case][0])
+    write_json(tmp_path / "edited.json", data)
+    checked = run("verify", tmp_path / "edited.json", "--problem", tmp_path / "problem.json")
+    assert (checked.returncode, checked.stdout) == (2, ""), checked.stdout
+    assert checked.stderr.startswith("planner: error: plan: " + _TAMPERED[case][1]), checked.stderr
+
+
+@pytest.mark.parametrize("lifetime", [[0, 2], "0-2", [[0, 2], 3]])
+def test_a_flat_lifetime_names_its_buffer_and_the_form(lifetime):
+    """``"lifetime": [0, 1]`` said "malformed plan JSON (TypeError: 'int' object is not iterable)", no buffer named."""
+    data = copy.deepcopy(solve(_problem(), "greedy").to_json())
+    data["buffers"][1]["lifetime"] = lifetime
+    with pytest.raises(ConfigurationError, match=re.escape(
+            f"plan: buffer 'k.b' (buffers[1]) lifetime: expected a list of [start, end) pairs, like [[0, 4]], "
+            f"got {lifetime!r}")):
+        Plan.from_json(data)
+
+
+def test_overlapping_lifetime_intervals_are_written_half_open():
+    """The bounds rule wrote ``[0, 2] and [1, 3]``; intervals are half-open everywhere else."""
+    data = copy.deepcopy(solve(_problem(), "greedy").to_json())
+    data["buffers"][1]["lifetime"] = [[0, 2], [1, 3]]
+    with pytest.raises(PlanError, match=re.escape("k.b has lifetime intervals [0, 2) and [1, 3), which overlap")):
+        Plan.from_json(data).verify()

@@ -66,7 +66,7 @@ def placed_plans(draw):
     plan = Plan(buffers=tuple(planned), precision="float32", block_size=1, shared_elements=shared,
                 shared_stride=pad_stride(shared), shared_bytes_per_block=pad_stride(shared) * 4,
                 local_elements=0, persistent_local_elements=ends[Placement.PERSISTENT_LOCAL],
-                provenance=Provenance("test", "FEASIBLE", 0.0, 0, 0.0, problem.digest))
+                provenance=Provenance("greedy", "FEASIBLE", 0.0, 0, 0.0, problem.digest))
     return problem, plan
 
 
