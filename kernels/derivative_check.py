@@ -171,9 +171,7 @@ def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
     steps = np.stack(steps, axis=1) if n else np.ones((0, 0))
     given = []
     if jac_out is not None:
-        slip = "a factor of the drivers left out" if system.n_drivers else "a transposed J"
-        given.append(("jac", jac_out.reshape(n, n), references, "J[i * n + j] must be d f_i / d y_j "
-                      f"(row-major: {slip} is a common slip)", 1.0))
+        given.append(("jac", jac_out.reshape(n, n), references, None, 1.0))  # the rule: by the slip (_jac_slip)
     if system.jvp is not None:
         # No zero entry and no symmetry: linspace(1, -1, n) had a zero in the middle for odd n, so a slip in
         # that column went unseen (a user's trial: Robertson's jvp off in d/dy_1, rodas5p 4696 steps for 70).
@@ -204,29 +202,64 @@ def _disagreements(system, y, p, jac_out, label, t=0.0, scaled=False, u=None):
         # inputs, y = 1e-12 beside a term of 1000 in the same f: a 1.4 % difference flagged an exact jac)
         column = 10.0 * np.finfo(np.float64).eps * float(np.max(np.abs(here))) / steps  # steps: each entry's
         rounding = rounding + (column if what == "jac" else np.sum(np.abs(v) * column, axis=1, keepdims=True))
-        # An entry whose central difference is not finite steps out of the rhs's domain (y ** 2.3 at y = 0: a
-        # generated, exact jac was called wrong, and every message of the solve said so; a user's trial): not judged
-        bad = np.isfinite(differences[0])
-        for diff in differences:
-            bad &= ~(np.abs(value - diff) <= 1e-5 * scale + 1e-3 * np.abs(diff) + rounding)
+        bad = _off_entries(value, differences, scale, rounding)
         if what == "jvp":  # a row whose one-sided differences disagree has a kink here: a product cannot be judged
             forward, backward = differences[1], differences[2]
             bad &= np.abs(forward - backward) <= 1e-5 * scale + 1e-3 * np.abs(forward) + rounding
         if bad.any():
+            slip = _jac_slip(system, value, differences, scale, rounding) if what == "jac" else None
+            rule = _JAC_RULES[slip] if slip else rule
             i, j = np.unravel_index(np.argmax(np.where(bad, np.abs(value - expected), -1.0)), bad.shape)
             where = f"J[{i * n + j}] (d f_{i} / d y_{j})" if what == "jac" else f"out[{i}]"
             found.append((what,
                 f"{what} of system {system.name!r} disagrees with central differences of rhs at t={t:g} at {label} "
                 f"(y = {state_text(y)}): {where} is {value[i, j]:.6g}, the differences give {expected[i, j]:.6g} "
                 f"({int(bad.sum())} entries off): {rule}. Rosenbrock methods (ros3p, rodas4, rodas5p) need the exact "
-                + _remedy(system, what)))
+                + _remedy(system, what, slip)))
     return found
 
 
-def _remedy(system, what):
-    """How to act on a disagreement of ``what`` (``"jac"`` or ``"jvp"``): for a system with drivers, which
-    ``jac`` and ``jvp`` do not receive, leave it out (a user's trial left a temperature factor out of jac, was
-    told of a transposed J and to ignore it, and rodas5p took 9007 steps where without jac it took 384)."""
+def _off_entries(value, differences, scale, rounding):
+    """Where ``value`` (a jac's matrix or a jvp's product) matches none of ``differences`` (central, forward,
+    backward), each entry within 1e-5 of its row's ``scale`` beside 1e-3 of itself and ``rounding``.
+
+    An entry whose central difference is not finite steps out of the rhs's domain (y ** 2.3 at y = 0: a
+    generated, exact jac was called wrong, and every message of the solve said so; a user's trial): not judged."""
+    bad = np.isfinite(differences[0])
+    for diff in differences:
+        bad &= ~(np.abs(value - diff) <= 1e-5 * scale + 1e-3 * np.abs(diff) + rounding)
+    return bad
+
+
+#: The rule a disagreeing jac's warning states, by the slip :func:`_jac_slip` judged it to be.
+_JAC_RULES = {
+    "transposed": "J[i * n + j] must be d f_i / d y_j (row-major: a transposed J, column-major as MATLAB and "
+                  "Fortran store it, matches the differences here)",
+    "drivers": "J[i * n + j] must be d f_i / d y_j (row-major: a factor of the drivers left out is a common slip)",
+    "other": "J[i * n + j] must be d f_i / d y_j (row-major)",
+}
+
+
+def _jac_slip(system, value, differences, scale, rounding):
+    """Which slip a disagreeing jac's matrix ``value`` shows: ``"transposed"`` where its transpose matches the
+    differences entry by entry (:func:`_off_entries`, the same rule), else ``"drivers"`` for a system with drivers
+    (a factor of u left out is one possibility there), else ``"other"``.
+
+    Judged from the numbers, not from ``n_drivers`` alone: a column-major jac of a neuron model with an input
+    current was told that a factor of the drivers was left out and to build the system without jac (a
+    neuroscientist's trial), where its J did not depend on u at all."""
+    if value.shape[0] > 1 and not _off_entries(value.T, differences, scale, rounding).any():
+        return "transposed"
+    return "drivers" if system.n_drivers else "other"
+
+
+def _remedy(system, what, slip=None):
+    """How to act on a disagreement of ``what`` (``"jac"`` or ``"jvp"``; ``slip`` from :func:`_jac_slip` for a
+    jac): for a transposed J, swap its indices; for a system with drivers, which ``jac`` and ``jvp`` do not
+    receive, leave it out (a user's trial left a temperature factor out of jac, was told of a transposed J and to
+    ignore it, and rodas5p took 9007 steps where without jac it took 384)."""
+    if slip == "transposed":
+        return "Jacobian: write d f_i / d y_j to J[i * n + j], where yours writes it to J[j * n + i]"
     if not system.n_drivers:
         return "Jacobian; if yours is approximate on purpose, ignore this or pass check=False"
     call = "jac(t, y, p, J)" if what == "jac" else "jvp(t, y, p, v, out)"

@@ -5,7 +5,8 @@ After every accepted step ``[t, t + h]`` the loop evaluates each event's
 previous accepted point (the ``events`` component's persistent
 ``event_values``).  A crossing is ``g_old < 0 <= g_new`` (rising) or
 ``g_old > 0 >= g_new`` (falling), filtered by the event's ``direction``
-(+1 rising only, -1 falling only, 0 both, as in SciPy); touching zero and
+(+1 rising only, -1 falling only, 0 both, as in SciPy; how SciPy's
+``g.direction`` is read: :mod:`kernels.event_checks`); touching zero and
 leaving again counts once.
 
 Location, only when a terminal event's ``g`` changed sign (a counted
@@ -42,8 +43,6 @@ when it stopped the trajectory.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import inspect
 import math
 
 import numpy as np
@@ -55,13 +54,12 @@ from .codegen import compile_device
 from .diffeq_names import callback_arguments_refused
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
-from .frozen_values import FrozenValues, changed_error
-from .input_writes import refuse_input_writes
+from .event_checks import (check_direction, check_events_compile, check_events_unchanged, check_function,
+                           event_values, scipy_attributes)
 from .literals import for_system
 from .loop_work import EVENT_COLUMN
 from .system_checks import cpu_jit_unwrapped
 from .user_faults import value_function
-from .validation import defaulted_parameter
 
 __all__ = ["Event", "EventSettings", "as_events", "check_events_compile", "check_events_unchanged", "event_values",
            "make_event_functions", "THETA_TOL", "MAX_ITERATIONS"]
@@ -87,7 +85,10 @@ class Event:
     terminal : bool
         Stop the trajectory at the first crossing.
     direction : int
-        +1: only rising crossings (negative to positive), -1: only falling, 0: both.
+        +1: only upward crossings (``g`` rising through 0, negative to positive), -1: only downward (``g``
+        falling through 0), 0: both.  Exactly one of these three: SciPy's attribute ``g.direction`` on a plain
+        function is read by its sign (2 is +1; :func:`as_events`), an Event's direction is not.  The checks:
+        :mod:`kernels.event_checks`.
     """
 
     function: object
@@ -96,60 +97,21 @@ class Event:
 
     def __post_init__(self):
         object.__setattr__(self, "function", cpu_jit_unwrapped(self.function))
-        _check_function(self.function)
+        check_function(self.function)
         if not isinstance(self.terminal, (bool, np.bool_)):
             raise ConfigurationError(f"Event terminal must be True or False; got {describe(self.terminal)}")
-        if isinstance(self.direction, bool) or self.direction not in (-1, 0, 1):
-            raise ConfigurationError(f"Event direction must be -1, 0 or +1; got {describe(self.direction)}")
-        object.__setattr__(self, "direction", int(self.direction))
+        object.__setattr__(self, "direction", check_direction(self.direction))
         object.__setattr__(self, "terminal", bool(self.terminal))
-
-
-def _check_function(func):
-    if not callable(func):
-        raise ConfigurationError(f"Event function must be a callable g(t, y, p); got {describe(func)}")
-    try:
-        params = list(inspect.signature(func).parameters.values())
-    except (TypeError, ValueError):
-        return
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    defaulted = None if isinstance(func, functools.partial) else defaulted_parameter(params, "Event function g",
-                                                                                      "t, y, p")
-    if defaulted is not None:
-        raise defaulted
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        raise ConfigurationError("Event function takes *args (variable arguments), which a device function cannot: "
-                                 "it is called with exactly (t, y, p), so write g(t, y, p)")
-    if len(positional) != 3:
-        drivers = (" Event functions do not receive the drivers u: where a crossing depends on a driver, write the "
-                   "forcing as a function of t inside g (g may read module arrays of its samples)."
-                   if len(positional) == 4 else "")
-        raise ConfigurationError(f"Event function must take 3 arguments (t, y, p); got a function of "
-                                 f"{len(positional)} positional arguments.{drivers}")
-    refuse_input_writes(func, "event function")  # a reset written in g changed y without a count (a trial)
-    # Returns a value: a host call on a sample state must give a finite-typed scalar.
-    try:
-        with np.errstate(all="ignore"):  # zeros are our sample, not the user's: y[1] / p[2] is 0/0 there
-            value = func(0.0, np.zeros(64), np.zeros(64))
-    except Exception:  # noqa: BLE001 - indices past the sample or device-only code: the compile test decides
-        return
-    if value is None:
-        raise ConfigurationError("Event function must return a scalar g(t, y, p); it returned None (a "
-                                 "missing return statement?)")
-    if np.ndim(value) != 0:  # (the sample arrays' size is ours, not the user's: not quoted)
-        raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the "
-                                 "event, such as y[0] - 1.0; it returned an array")
-    if isinstance(value, (bool, np.bool_)):  # True/False has no sign change to locate: the crossing time was a step's
-        raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the event; "
-                                 "it returned a bool (a condition such as y[0] < 0): return the difference instead, "
-                                 "y[0] - 0.0, with direction=-1 for a downward crossing")
 
 
 def as_events(events):
     """``events`` as a tuple of :class:`Event`.
 
     A plain function is an Event with SciPy's attributes when it has them (``g.terminal = True``,
-    ``g.direction = 1``), else a non-terminal event of both directions.
+    ``g.direction = 1``), else a non-terminal event of both directions.  ``g.direction`` is read by its sign, as
+    SciPy reads it: +1 (any positive number) counts upward crossings only (``g`` rising through 0), -1 (any
+    negative one) downward only, 0 both (:func:`kernels.event_checks.scipy_attributes`); :class:`Event`'s own
+    ``direction`` takes exactly +1, -1 or 0.
     """
     if events is None:
         return ()
@@ -173,18 +135,9 @@ def as_events(events):
 
 
 def _from_function(g):
-    """An Event of a plain function, honouring SciPy's ``g.terminal`` and ``g.direction`` attributes."""
-    terminal = getattr(g, "terminal", False)
-    direction = getattr(g, "direction", 0)
-    if isinstance(terminal, (int, np.integer)) and not isinstance(terminal, (bool, np.bool_)):
-        if terminal not in (0, 1):  # SciPy >= 1.11: stop after that many occurrences
-            raise ConfigurationError(f"event function attribute terminal={terminal}: stopping after {terminal} "
-                                     "occurrences is not supported; use True (stop at the first) or count the "
-                                     "crossings with a non-terminal event (event_count)")
-        terminal = bool(terminal)
-    if isinstance(direction, (int, float, np.integer, np.floating)) and not isinstance(direction, (bool, np.bool_)) \
-            and direction == direction:
-        direction = int(np.sign(direction))  # SciPy reads only the sign
+    """An Event of a plain function, honouring SciPy's ``g.terminal`` and ``g.direction`` attributes (read as SciPy
+    reads them: :func:`kernels.event_checks.scipy_attributes`)."""
+    terminal, direction = scipy_attributes(g)
     return Event(g, terminal=terminal, direction=direction)
 
 
@@ -466,55 +419,3 @@ def make_event_functions(settings, system, allocate, dtype, restep=None):
     namespace["slopes"] = compile_device("\n".join(slopes) + "\n", "slopes", namespace)
     return (compile_device("\n".join(begin) + "\n", "begin", namespace),
             compile_device("\n".join(check) + "\n", "check", namespace))
-
-
-def event_values(events):
-    """What each event function reads from its module and closure, recorded now (when its Integrator is built:
-    compiled code keeps these values as constants), for :func:`check_events_unchanged`."""
-    return tuple(FrozenValues({"g": event.function}) for event in events or ())
-
-
-def check_events_unchanged(recorded):
-    """ConfigurationError when a global or closure number an event function reads changed since
-    :func:`event_values` recorded it: compiled code keeps the old value, and the simulator read the new one (a
-    user's trial: ``y[0] - LEVEL`` with LEVEL changed between solves gave three event times on the simulator
-    where a GPU keeps one)."""
-    for e, values in enumerate(recorded):
-        found = values.changed()
-        if found is not None:
-            raise changed_error(found, f"events[{e}] function", "it was first used", " and read it in g",
-                                "define a new event function after changing it")
-
-
-def check_events_compile(events, system, precision):
-    """Compile each ``g`` for ``precision`` (on the simulator for CUDA, through :mod:`kernels.compilecheck`):
-    ConfigurationError if it does not, or (on a GPU) if it returns nothing.  (An index past the system's arrays is
-    checked once, at an Integrator's first solve: :func:`kernels.system_checks.check_events_index`.)"""
-    from .backend import backend
-
-    if not events:
-        return
-    if backend() != "cuda":
-        # On the simulator: compiled to PTX anywhere, as a system's rhs is (np.exp in g ran on the simulator
-        # and failed only on a GPU, a user's trial)
-        from . import compile_hints, compilecheck
-
-        for e, event in enumerate(events):
-            result = compilecheck.check_device_function(event.function, 3)
-            if result.get("ok") is False:
-                raise ConfigurationError(f"events[{e}]: " + compile_hints.failure_message(
-                    result, "the event function", system.name, event.function))
-        return
-    from numba import from_dtype, types
-
-    arr = types.Array(from_dtype(np.dtype(precision)), 1, "A")
-    for e, event in enumerate(events):
-        try:
-            _, returned = cuda.compile_ptx_for_current_device(for_system(event.function, system, precision),
-                                                              (types.float64, arr, arr), device=True)
-        except Exception as exc:  # noqa: BLE001
-            raise ConfigurationError(f"events[{e}] function does not compile for CUDA in {np.dtype(precision)} "
-                                     f"with system {system.name!r}: {type(exc).__name__}: "
-                                     f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
-        if returned == types.none:
-            raise ConfigurationError(f"events[{e}] function must return a scalar g(t, y, p); it returns nothing")

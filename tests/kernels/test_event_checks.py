@@ -1,5 +1,6 @@
 """Event functions checked at the solve: indices past the system's arrays (run on the host with its test arrays)
-and DiffEq's callback arguments (affect=, rootfind=) told what to do here."""
+and DiffEq's callback arguments (affect=, rootfind=) told what to do here; an event's ``direction``: one rule for
+:class:`kernels.Event` (exactly +1, -1 or 0) and SciPy's ``g.direction`` (read by its sign)."""
 
 import math
 
@@ -67,3 +68,63 @@ def test_an_event_s_unknown_keyword_is_named_with_the_closest_or_what_it_was():
     with pytest.raises(ConfigurationError, match=r"'rootfind' is a DifferentialEquations.jl callback option"):
         Event(lambda t, y, p: y[0], rootfind=True)
     assert Event(function=lambda t, y, p: y[0], terminal=True).terminal  # the fields by name still pass
+
+
+# Event(g, direction=2) was refused with "must be -1, 0 or +1; got 2" while g.direction = 2 was taken as +1, and
+# direction="up" got the same words (a neuroscientist's trial): the message says what each value means.
+MEANING = (r"must be \+1 \(upward crossings, g rising through 0\), -1 \(downward, g falling through 0\) or 0 "
+           r"\(both\); got ")
+
+
+def _v(t, y, p):
+    return y[0]
+
+
+def _with_direction(direction):
+    def g(t, y, p):
+        return y[0]
+
+    g.direction = direction
+    return g
+
+
+@pytest.mark.parametrize("direction, words", [
+    (2, r"Event direction " + MEANING + r"2; SciPy's g.direction is read by its sign, an Event's direction is not: "
+        r"pass direction=\+1$"),
+    (-0.5, r"got -0.5; SciPy's g.direction is read by its sign.*: pass direction=-1$"),
+    ("up", r"Event direction " + MEANING + r"'up': pass direction=\+1$"),
+    ("falling", r"got 'falling': pass direction=-1$"),
+    ("both", r"got 'both': pass direction=0$"),
+    ([1], MEANING + r"\[1\]$"),
+    (True, MEANING + r"True$"),
+    (float("nan"), MEANING + r"nan$"),
+])
+def test_an_event_direction_other_than_plus_minus_one_or_zero_is_refused_with_what_each_means(direction, words):
+    with pytest.raises(ConfigurationError, match=words):
+        Event(_v, direction=direction)
+
+
+@pytest.mark.parametrize("direction, expected", [(1, 1), (-1, -1), (0, 0), (1.0, 1), (-1.0, -1)])
+def test_an_event_takes_plus_minus_one_and_zero(direction, expected):
+    event = Event(_v, direction=direction)
+    assert event.direction == expected and type(event.direction) is int
+
+
+@pytest.mark.parametrize("direction, expected", [(2, 1), (-0.5, -1), (0.0, 0), (1, 1)])
+def test_scipys_direction_attribute_is_read_by_its_sign(direction, expected):
+    (event,) = kernels.events.as_events(_with_direction(direction))
+    assert event.direction == expected
+
+
+def test_a_direction_attribute_that_is_no_number_is_refused_by_its_own_name():
+    with pytest.raises(ConfigurationError, match=r"event function attribute direction " + MEANING
+                       + r"'up': set g.direction = \+1$"):
+        kernels.events.as_events(_with_direction("up"))
+
+
+def test_the_checks_moved_out_of_events_are_still_reached_there():
+    """kernels.integrator imports the checks from kernels.events: they live in kernels.event_checks now."""
+    from kernels import event_checks, events
+
+    for name in ("check_events_compile", "check_events_unchanged", "event_values"):
+        assert getattr(events, name) is getattr(event_checks, name) and name in events.__all__

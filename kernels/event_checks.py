@@ -1,0 +1,182 @@
+"""Host-side checks of events: an event function's signature and value, its ``direction``, SciPy's attributes on a
+plain function, what it reads, and that it compiles.
+
+Kept apart from :mod:`kernels.events`, whose concern is the device code that detects and locates crossings.
+
+The rule of ``direction``, one for both ways of giving it: +1 counts upward crossings only (``g`` rising through 0,
+negative to positive), -1 downward only (``g`` falling through 0), 0 both.  :class:`kernels.Event` takes exactly
+these three values (:func:`check_direction`).  SciPy's attribute ``g.direction`` on a plain function is read by its
+sign, as SciPy reads it (:func:`scipy_attributes`: 2 is +1, -0.5 is -1).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import numbers
+
+import numpy as np
+from numba import cuda
+
+from .errors import ConfigurationError, describe
+from .frozen_values import FrozenValues, changed_error
+from .input_writes import refuse_input_writes
+from .literals import for_system
+from .validation import defaulted_parameter
+
+__all__ = ["check_direction", "check_events_compile", "check_events_unchanged", "check_function", "event_values",
+           "scipy_attributes"]
+
+#: Words for a direction that a user may pass as a string, and the number that says it.
+_DIRECTION_WORDS = {"up": 1, "upward": 1, "upwards": 1, "rising": 1, "increasing": 1, "positive": 1, "+": 1,
+                    "down": -1, "downward": -1, "downwards": -1, "falling": -1, "decreasing": -1, "negative": -1,
+                    "-": -1, "both": 0, "any": 0, "either": 0, "+1": 1, "1": 1, "-1": -1, "0": 0}
+
+
+def _real_number(value):
+    """``value`` is a real number (Python or NumPy), not a bool: what a direction's sign can be read from."""
+    return isinstance(value, (numbers.Real, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _signed(direction):
+    """+1, -1 or 0 as a message writes it."""
+    return f"{direction:+d}" if direction else "0"
+
+
+def check_direction(direction, what="Event direction", remedy="pass direction={}"):
+    """``direction`` as the int +1, -1 or 0 (a float equal to one of them passes), else a ConfigurationError that
+    says what each value means; ``what`` names the argument and ``remedy`` (formatted with the value meant) says
+    what to write instead, where that can be told.
+
+    Strict, unlike SciPy's attribute (:func:`scipy_attributes`): :class:`kernels.Event` is this package's own API,
+    and ``Event(g, direction=2)`` was refused with "must be -1, 0 or +1; got 2", which said nothing of SciPy's
+    ``g.direction = 2`` being taken as +1, nor of what ``"up"`` should have been (a neuroscientist's trial)."""
+    if _real_number(direction) and direction in (-1, 0, 1):
+        return int(direction)
+    rule = (f"{what} must be +1 (upward crossings, g rising through 0), -1 (downward, g falling through 0) or 0 "
+            f"(both); got {describe(direction)}")
+    if isinstance(direction, str) and direction.strip().lower() in _DIRECTION_WORDS:
+        rule += ": " + remedy.format(_signed(_DIRECTION_WORDS[direction.strip().lower()]))
+    elif _real_number(direction) and math.isfinite(direction):
+        rule += "; SciPy's g.direction is read by its sign, an Event's direction is not: " + remedy.format(
+            _signed(int(np.sign(direction))))
+    raise ConfigurationError(rule)
+
+
+def scipy_attributes(g):
+    """``(terminal, direction)`` of a plain function ``g`` from SciPy's attributes ``g.terminal`` and ``g.direction``
+    (False and 0 where it has none), read as SciPy reads them: ``direction`` by its sign (2 is +1, -0.5 is -1; the
+    rule in this module's docstring), ``terminal`` as a bool or a count of 0 or 1.  ConfigurationError for a count
+    above 1 (SciPy >= 1.11: stop after that many occurrences) and for a direction that is not a finite number."""
+    terminal = getattr(g, "terminal", False)
+    direction = getattr(g, "direction", 0)
+    if isinstance(terminal, (int, np.integer)) and not isinstance(terminal, (bool, np.bool_)):
+        if terminal not in (0, 1):
+            raise ConfigurationError(f"event function attribute terminal={terminal}: stopping after {terminal} "
+                                     "occurrences is not supported; use True (stop at the first) or count the "
+                                     "crossings with a non-terminal event (event_count)")
+        terminal = bool(terminal)
+    if _real_number(direction) and math.isfinite(direction):
+        return terminal, int(np.sign(direction))  # SciPy reads only the sign
+    return terminal, check_direction(direction, "event function attribute direction", "set g.direction = {}")
+
+
+def check_function(func):
+    """ConfigurationError unless ``func`` is a callable ``g(t, y, p)`` that returns one number: its signature, no
+    writes into its inputs, and its value at a sample state (where the host can call it)."""
+    if not callable(func):
+        raise ConfigurationError(f"Event function must be a callable g(t, y, p); got {describe(func)}")
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    defaulted = None if isinstance(func, functools.partial) else defaulted_parameter(params, "Event function g",
+                                                                                      "t, y, p")
+    if defaulted is not None:
+        raise defaulted
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise ConfigurationError("Event function takes *args (variable arguments), which a device function cannot: "
+                                 "it is called with exactly (t, y, p), so write g(t, y, p)")
+    if len(positional) != 3:
+        drivers = (" Event functions do not receive the drivers u: where a crossing depends on a driver, write the "
+                   "forcing as a function of t inside g (g may read module arrays of its samples)."
+                   if len(positional) == 4 else "")
+        raise ConfigurationError(f"Event function must take 3 arguments (t, y, p); got a function of "
+                                 f"{len(positional)} positional arguments.{drivers}")
+    refuse_input_writes(func, "event function")  # a reset written in g changed y without a count (a trial)
+    _check_value(func)
+
+
+def _check_value(func):
+    """ConfigurationError where a host call of ``func`` on a sample state returns no single number (None, an array,
+    a bool); silent where the host cannot call it (indices past the sample, device-only code: the compile test
+    decides)."""
+    try:
+        with np.errstate(all="ignore"):  # zeros are our sample, not the user's: y[1] / p[2] is 0/0 there
+            value = func(0.0, np.zeros(64), np.zeros(64))
+    except Exception:  # noqa: BLE001 - indices past the sample or device-only code: the compile test decides
+        return
+    if value is None:
+        raise ConfigurationError("Event function must return a scalar g(t, y, p); it returned None (a "
+                                 "missing return statement?)")
+    if np.ndim(value) != 0:  # (the sample arrays' size is ours, not the user's: not quoted)
+        raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the "
+                                 "event, such as y[0] - 1.0; it returned an array")
+    if isinstance(value, (bool, np.bool_)):  # True/False has no sign change to locate: the crossing time was a step's
+        raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the event; "
+                                 "it returned a bool (a condition such as y[0] < 0): return the difference instead, "
+                                 "y[0] - 0.0, with direction=-1 for a downward crossing")
+
+
+def event_values(events):
+    """What each event function reads from its module and closure, recorded now (when its Integrator is built:
+    compiled code keeps these values as constants), for :func:`check_events_unchanged`."""
+    return tuple(FrozenValues({"g": event.function}) for event in events or ())
+
+
+def check_events_unchanged(recorded):
+    """ConfigurationError when a global or closure number an event function reads changed since
+    :func:`event_values` recorded it: compiled code keeps the old value, and the simulator read the new one (a
+    user's trial: ``y[0] - LEVEL`` with LEVEL changed between solves gave three event times on the simulator
+    where a GPU keeps one)."""
+    for e, values in enumerate(recorded):
+        found = values.changed()
+        if found is not None:
+            raise changed_error(found, f"events[{e}] function", "it was first used", " and read it in g",
+                                "define a new event function after changing it")
+
+
+def check_events_compile(events, system, precision):
+    """Compile each ``g`` for ``precision`` (on the simulator for CUDA, through :mod:`kernels.compilecheck`):
+    ConfigurationError if it does not, or (on a GPU) if it returns nothing.  (An index past the system's arrays is
+    checked once, at an Integrator's first solve: :func:`kernels.system_checks.check_events_index`.)"""
+    from .backend import backend
+
+    if not events:
+        return
+    if backend() != "cuda":
+        # On the simulator: compiled to PTX anywhere, as a system's rhs is (np.exp in g ran on the simulator
+        # and failed only on a GPU, a user's trial)
+        from . import compile_hints, compilecheck
+
+        for e, event in enumerate(events):
+            result = compilecheck.check_device_function(event.function, 3)
+            if result.get("ok") is False:
+                raise ConfigurationError(f"events[{e}]: " + compile_hints.failure_message(
+                    result, "the event function", system.name, event.function))
+        return
+    from numba import from_dtype, types
+
+    arr = types.Array(from_dtype(np.dtype(precision)), 1, "A")
+    for e, event in enumerate(events):
+        try:
+            _, returned = cuda.compile_ptx_for_current_device(for_system(event.function, system, precision),
+                                                              (types.float64, arr, arr), device=True)
+        except Exception as exc:  # noqa: BLE001
+            raise ConfigurationError(f"events[{e}] function does not compile for CUDA in {np.dtype(precision)} "
+                                     f"with system {system.name!r}: {type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        if returned == types.none:
+            raise ConfigurationError(f"events[{e}] function must return a scalar g(t, y, p); it returns nothing")
