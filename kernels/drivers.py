@@ -126,10 +126,7 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
             )
         return np.zeros(1), np.zeros((1, 1), dtype=dtype)
     if not n_drivers:
-        raise ConfigurationError(
-            "drivers: the system declares n_drivers=0 and takes no drivers; got "
-            f"{describe(drivers)}"
-        )
+        raise ConfigurationError(_undeclared_drivers(drivers))
     if isinstance(drivers, dict):
         if set(drivers) != {"times", "values"}:
             raise ConfigurationError(f"drivers: expected keys 'times' and 'values'; got {sorted(drivers)}")
@@ -200,6 +197,32 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     return times, finite_rows(values, "drivers: values", dtype, remedy=(
         "the drivers are shared by every trajectory: scale them (and the rhs's use of them) into the precision's "
         "range, or use precision=np.float64"))
+
+
+def _undeclared_drivers(drivers):
+    """The refusal of ``drivers`` given to a system built without them, with the two ways on: declare them (their
+    column count where it can be read) or drop them.  It said only that the system takes none (a neuroscientist's
+    trial forced lorenz())."""
+    count = _driver_columns(drivers)
+    k = f"n_drivers={count}" if count else "n_drivers=k (k the number of driver columns)"
+    return (f"drivers: the system declares n_drivers=0 and takes no drivers; got {describe(drivers)}: to force it "
+            f"with them, build the ODESystem with {k} and rhs(t, y, p, u, dydt), u holding the drivers at time t "
+            "(observables, if any, take u too: observables(t, y, p, u, obs)); else drop drivers=")
+
+
+def _driver_columns(drivers):
+    """The number of driver columns in ``drivers`` given as ``(times, values)`` or ``{"times", "values"}``: 1 for
+    values of one dimension, the columns of values with one row per time; else None (not to be read)."""
+    if isinstance(drivers, dict):
+        drivers = (drivers.get("times"), drivers.get("values"))
+    if not isinstance(drivers, (tuple, list)) or len(drivers) != 2 or not all(map(_numbers, drivers)):
+        return None
+    times, values = (np.asarray(part) for part in drivers)
+    if values.ndim == 1 and values.size == times.size:
+        return 1
+    if values.ndim == 2 and times.ndim == 1 and values.shape[0] == times.size:
+        return int(values.shape[1])
+    return None
 
 
 def _is_interpolation(drivers):

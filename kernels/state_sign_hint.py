@@ -6,7 +6,8 @@ run away in a mass-action term: ``-2 k y^2`` with ``k = 1e9`` drives ``y0 = -1e-
 microseconds, and the trajectory stops with STEP_SIZE_UNDERFLOW whose message blames a singularity of the model
 (a chemist's trial: the H radical of a combustion mechanism).  When the batch shows that the sign is what differs
 (each such component is at 0 or above in every trajectory that succeeded), :meth:`kernels.IVPResult.message` says
-so, before the other probes' hints (:func:`with_sign_hint` wraps them).  It costs one vectorised pass over
+so, before the other probes' hints (:func:`with_sign_hint` wraps them), unless the trajectory's saves show the
+component settling toward 0 (:func:`not_settled`).  It costs one vectorised pass over
 ``y0`` after a solve with failures beside successes, and nothing otherwise.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from .status import EVENT, MAX_STEPS, SUCCESS
 
-__all__ = ["SignProbe", "negative_starts", "sign_note", "with_sign_hint"]
+__all__ = ["SignProbe", "negative_starts", "not_settled", "sign_note", "with_sign_hint"]
 
 #: Statuses of the trajectories that count as succeeded (as :attr:`kernels.IVPResult.success` counts them).
 SUCCEEDED = (SUCCESS, EVENT)
@@ -44,6 +45,34 @@ def negative_starts(status, y0):
         return None
     flagged = (y0 < 0.0) & np.all(y0[succeeded] >= 0.0, axis=0) & blew_up[:, None]
     return flagged if flagged.any() else None
+
+
+#: How far (relative to its start) a component's last finite save must lie closer to 0 than its start to count as
+#: having moved back: beyond float32's rounding of the start, which a save at t0 holds.
+SETTLED_MARGIN = 1e-6
+
+
+def not_settled(y0_row, components, y_saved):
+    """Those of ``components`` (flagged indices of ``y0_row``) that may have run away: all of them, but for one whose
+    last finite saved value (``y_saved``: this trajectory's saves, rows of states, NaN after it stopped; None where
+    not at hand) lies closer to 0 than its start, between it and its negation: a component held to its start's
+    magnitude is not what blew up.  ``y[0]`` started at +1 ran away through its parameter while ``y[1]`` decayed
+    from -0.1 to -0.09, and the note blamed y0[1] (a regression hunt).  Without a finite save past the start
+    (saved only at the end, or the start itself) nothing is dropped."""
+    last = _last_finite(y_saved, y0_row.shape[0])
+    if last is None or not len(components):
+        return components
+    start, now = y0_row[components], last[components]
+    settled = (now - start > SETTLED_MARGIN * np.abs(start)) & (np.abs(now) <= np.abs(start))
+    return components[~settled]
+
+
+def _last_finite(y_saved, n_states):
+    """The last row of ``y_saved`` whose every entry is finite, or None (no such row, or not rows of ``n_states``)."""
+    if not isinstance(y_saved, np.ndarray) or y_saved.ndim != 2 or y_saved.shape[1] != n_states:
+        return None
+    finite = np.flatnonzero(np.all(np.isfinite(y_saved), axis=1))
+    return np.asarray(y_saved[finite[-1]], np.float64) if finite.size else None
 
 
 def sign_note(y0_row, components):
@@ -77,7 +106,7 @@ class SignProbe:
     def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """This trajectory's sign note (or '') followed by ``rest``'s hint for it; never raises."""
         try:
-            components = np.flatnonzero(self.flagged[trajectory])
+            components = not_settled(self.y0[trajectory], np.flatnonzero(self.flagged[trajectory]), y_saved)
             note = sign_note(self.y0[trajectory], components) if components.size else ""
         except Exception:  # noqa: BLE001 - a message must never fail: no note
             note = ""

@@ -205,22 +205,49 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
         raise ConfigurationError(f"{what} takes *args (variable arguments), which a device function cannot: it is "
                                  f"called with exactly ({', '.join(names)}); write {what}({', '.join(names)})")
     if len(positional) != expected:
-        hint = ""
-        if derivative and n_drivers and len(positional) == expected + 1:
-            hint = (f"; {what} does not receive u, with drivers or without: a Jacobian that depends on the forcing is "
-                    f"not supported, so for such a model leave {what} out and the solvers difference rhs, which "
-                    f"sees u (README, 'Systems')")
-        elif n_drivers == 0 and len(positional) == expected + 1:
-            hint = (f"; the form {what}(t, y, p, u, {names[-1]}) is for systems with drivers: pass n_drivers "
-                    f"(and drivers to solve_ivp), or drop u")
-        elif n_drivers and len(positional) == expected - 1:
-            hint = f"; with n_drivers={n_drivers} the drivers come as u: {what}({', '.join(names)})"
-        elif n_drivers == 0 and len(positional) == expected - 1:
-            hint = _returned_form_hint(what, names)
+        hint = (_derivative_hint(what, names, len(positional) - expected, n_drivers) if derivative
+                else _arity_hint(what, names, len(positional) - expected, n_drivers))
         raise ConfigurationError(
             f"{what} must take {expected} arguments ({', '.join(names)}); "
             f"got a function of {len(positional)} positional arguments{hint}"
         )
+
+
+def _arity_hint(what, names, extra, n_drivers):
+    """What a function of the lead-and-output form (rhs, observables) given ``extra`` arguments more (or, negative,
+    fewer) than ``names`` most likely meant, or ''."""
+    if n_drivers == 0 and extra == 1:
+        return (f"; the form {what}(t, y, p, u, {names[-1]}) is for systems with drivers: pass n_drivers "
+                f"(and drivers to solve_ivp), or drop u")
+    if n_drivers and extra == -1:
+        return f"; with n_drivers={n_drivers} the drivers come as u: {what}({', '.join(names)})"
+    if n_drivers == 0 and extra == -1:
+        return _returned_form_hint(what, names)
+    return ""
+
+
+def _derivative_hint(what, names, extra, n_drivers):
+    """What a ``jac`` or ``jvp`` (``names``: the arguments it takes) given one argument more or fewer most likely
+    meant, or ''.  They never take u, with drivers or without, so the lead-and-output remedies of rhs are wrong for
+    them: ``jac(t, y, p)`` was told the observables' form and a ``jac(t, y, p, u, J)`` that is refused, and
+    ``jac(t, y, p, u, J)`` on a system without drivers to pass n_drivers, which is refused too (a
+    neuroscientist's trial)."""
+    form = f"def {what}({', '.join(names)})"
+    if extra == 1:
+        forced = (f", where the Jacobian does not depend on the forcing; one that does is not supported, so for such "
+                  f"a model leave {what} out and the solvers difference rhs, which sees u" if n_drivers else
+                  f" (this system has no drivers; for a forced model whose Jacobian depends on u, pass n_drivers and "
+                  f"leave {what} out: the solvers difference rhs, which sees u)")
+        return f"; {what} does not receive u, with drivers or without: drop u, {form}{forced} (README, 'Systems')"
+    if extra == -1:
+        out = names[-1]
+        product = ("the Jacobian matrix, SciPy's habit: here jac writes it into a last argument J, flat and row-major, "
+                   "J[i * n + j] = d f_i / d y_j (n = n_states)" if what == "jac" else
+                   f"the product J v: here {what} writes it into a last argument {out}, {out}[i] = sum_j J_ij v[j] "
+                   "(J_ij = d f_i / d y_j)")
+        return (f"; if it returns {product}, and returns nothing: {form}: {out}[0] = ...; {out}[1] = ...; "
+                f"{what} never takes u, with drivers or without (README, 'Systems')")
+    return ""
 
 
 def _returned_form_hint(what, names):

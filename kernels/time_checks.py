@@ -19,6 +19,11 @@ from .validation import as_real, finite_float, reals_or_none
 __all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count"]
 
 
+#: What a span that ends before it starts is told (forward integration only).
+_BACKWARDS = ("to integrate backwards, solve dz/ds = -f(-s, z) from s = -t0 to -t_end (the rhs with t and dydt "
+              "negated) and read the saves at s = -t_eval (README, 'Integrating batches')")
+
+
 def check_span(t_span):
     """``t_span`` as ``(t0, t_end)`` floats with ``t_end > t0``.
 
@@ -44,8 +49,7 @@ def check_span(t_span):
                f"{_spacing_in(t0, low):.3g}: if its ends were meant to differ, give them in float64; if not, the "
                "state at t0 is y0 itself" if t_end == t0 and low is not None else
                "the span is empty: the state at t0 is y0 itself" if t_end == t0 else
-               "to integrate backwards, solve dz/ds = -f(-s, z) from s = -t0 to -t_end (the rhs with t and dydt "
-               "negated) and read the saves at s = -t_eval (README, 'Integrating batches')")
+               _BACKWARDS)
         raise ConfigurationError(
             f"t_span must satisfy t_end > t0 (forward integration only); got ({t0!r}, {t_end!r}): {how}")
     return t0, t_end
@@ -177,6 +181,12 @@ def per_trajectory_span_message(t_span):
                 "trajectory's own end (t_eval=np.unique(ends)) and read trajectory i's state there as "
                 f"res.y[i, np.searchsorted(res.t, ends[i])]; for their own start times (epochs), {_EPOCHS} {_README}")
     starts, ends = spans
+    unusable = _unusable_spans(starts, ends)
+    if unusable:
+        return (f"{head}: {unusable}. With every span finite and ending after it starts, for trajectories with their "
+                "own ends integrate to the latest end, save at every trajectory's own end (t_eval=np.unique(ends)) "
+                "and read trajectory i's state there as res.y[i, np.searchsorted(res.t, ends[i])]; for their own "
+                f"start times (epochs), {_EPOCHS} {_README}")
     if np.all(starts == starts[0]):
         return f"{head}, a span per trajectory: {_own_ends_remedy(float(starts[0]), ends)}"
     durations = ends - starts
@@ -188,6 +198,32 @@ def per_trajectory_span_message(t_span):
             f"duration, t_span=(0.0, {longest!r}), save at every trajectory's own duration (t_eval="
             "np.unique(durations), durations = t_end - t0 of each) and read trajectory i's end state as "
             f"res.y[i, np.searchsorted(res.t, durations[i])], and {_EPOCHS}")
+
+
+def _unusable_spans(starts, ends):
+    """What is wrong with the trajectories' spans ``(starts[i], ends[i])`` that no shared span can stand for: a
+    start or end not finite, a span that ends before it starts (told what check_span tells one such pair), or every
+    span empty; else ''.  The shared remedy built from them offered ``t_span=(0.0, nan)`` for a NaN end and saves
+    at a negative duration for a reversed row, both refused in turn (a regression hunt)."""
+    bad = np.flatnonzero(~(np.isfinite(starts) & np.isfinite(ends)))
+    if bad.size:
+        return (f"{_spans_named(starts, ends, bad)} {'is' if bad.size == 1 else 'are'} not finite: give every t0 and "
+                "t_end as a finite number")
+    bad = np.flatnonzero(ends < starts)
+    if bad.size:
+        return (f"{_spans_named(starts, ends, bad)} {'ends' if bad.size == 1 else 'end'} before "
+                f"{'it starts' if bad.size == 1 else 'they start'}, and integration runs forward only (t_end > t0): "
+                f"{_BACKWARDS}")
+    if not np.any(ends > starts):
+        return "every span is empty (t_end == t0): the state at t0 is y0 itself"
+    return ""
+
+
+def _spans_named(starts, ends, bad):
+    """The first of the trajectories ``bad`` (indices) named with its span, and how many more there are."""
+    i = int(bad[0])
+    more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+    return f"trajectory {i}'s span ({float(starts[i])!r}, {float(ends[i])!r}){more}"
 
 
 def _own_ends_remedy(t0, ends):

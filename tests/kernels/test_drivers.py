@@ -416,3 +416,35 @@ def test_a_table_of_samples_is_told_how_to_split():
         validate_drivers(table.T, 1, np.float64, (0.0, 200.0))
     with pytest.raises(ConfigurationError, match=r"that is 1 drivers, and the system has n_drivers=2$"):
         validate_drivers(table, 2, np.float64, (0.0, 200.0))
+
+
+def _forced_lorenz(t, y, p, u, dydt):
+    dydt[0] = p[0] * (y[1] - y[0]) + u[0]
+    dydt[1] = y[0] * (p[1] - y[2]) - y[1] + u[1]
+    dydt[2] = y[0] * y[1] - p[2] * y[2]
+
+
+@pytest.mark.parametrize("form, count", [("pair", "n_drivers=2"), ("dict", "n_drivers=2"), ("column", "n_drivers=1"),
+                                         ("unreadable", "n_drivers=k (k the number of driver columns)")])
+def test_drivers_given_to_a_system_without_them_are_told_how_to_declare_them(form, count):
+    """lorenz() given drivers was told only that it takes none (a neuroscientist's trial): the message says to build
+    the system with n_drivers (the columns given) and rhs(t, y, p, u, dydt), or to drop drivers=; that system
+    then takes the same drivers."""
+    from kernels import ConfigurationError
+
+    ts = np.linspace(0.0, 0.1, 11)
+    values = np.column_stack([np.sin(ts), np.cos(ts)])
+    drivers = {"pair": (ts, values), "dict": {"times": ts, "values": values}, "column": [ts, np.sin(ts)],
+               "unreadable": (ts, "sin")}[form]
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 0.1), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0], drivers=drivers)
+    text = str(info.value)
+    assert text.startswith("drivers: the system declares n_drivers=0 and takes no drivers; got ")
+    assert text.endswith(f"to force it with them, build the ODESystem with {count} and rhs(t, y, p, u, dydt), u "
+                         "holding the drivers at time t (observables, if any, take u too: observables(t, y, p, u, "
+                         "obs)); else drop drivers=")
+    if form == "pair":  # the remedy, taken
+        forced = kernels.ODESystem(_forced_lorenz, 3, 3, n_drivers=2, name="forced_lorenz")
+        res = kernels.solve_ivp(forced, (0.0, 0.1), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0], drivers=drivers,
+                                method="rk4", dt=0.01, precision=np.float64, progress=False)
+        assert res.success

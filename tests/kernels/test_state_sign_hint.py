@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kernels
-from kernels.state_sign_hint import SignProbe, negative_starts, sign_note, with_sign_hint
+from kernels.state_sign_hint import SignProbe, negative_starts, not_settled, sign_note, with_sign_hint
 from kernels.status import EVENT, MAX_STEPS, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
 
 NOTE = ("y0[0] = -0.001 of this trajectory is negative where every trajectory that succeeded starts it at 0 or above; "
@@ -71,3 +71,41 @@ def test_the_probe_adds_its_note_only_to_flagged_failures_and_keeps_the_other_hi
     assert with_sign_hint(rest, np.array([0, 0, 0]), y0) is rest and with_sign_hint(None, status, None) is None
     assert "y0[0] = -1 and y0[3] = -2 of this trajectory are negative" in sign_note(np.array([-1.0, 0, 0, -2.0]),
                                                                                       np.array([0, 3]))
+
+
+def _blows_up(t, y, p, dydt):  # y[0] runs away at t = 1 / (p y0) when p > 0; y[1] is a harmless decay
+    dydt[0] = p[0] * y[0] * y[0]
+    dydt[1] = -y[1]
+
+
+def test_a_negative_start_that_settled_toward_0_is_not_blamed():
+    """y[0], started at +1, ran away through its parameter while y[1] decayed from -0.1 to -0.09, and the note blamed
+    y0[1] (a regression hunt): a component whose last finite save lies closer to 0 than its start is not named."""
+    system = kernels.ODESystem(_blows_up, 2, 1, name="blows_up")
+    res = kernels.solve_ivp(system, (0.0, 1.0), [[1.0, 0.1], [1.0, -0.1]], [[0.0], [10.0]], method="tsit5",
+                            t_eval=np.linspace(0.0, 1.0, 21), precision=np.float64, progress=False)
+    assert res.status.tolist() == [0, STEP_SIZE_UNDERFLOW]
+    assert np.isfinite(res.y[1, 1]).all()  # a save past the start: the evidence the note reads
+    assert "negative" not in res.message(1)
+
+
+def test_a_negative_start_that_ran_away_between_saves_is_still_named():
+    # the mass-action runaway is over in microseconds: no save past t0 shows it, so the note stays (rodas4 too)
+    system = kernels.ODESystem(_dimer, n_states=2, n_params=2, name="dimer_saved")
+    res = kernels.solve_ivp(system, (0.0, 10.0), [[1e-3, 0.0], [-1e-3, 0.0]], [[1e9, 0.0], [1e9, 0.0]],
+                            method="rodas4", rtol=1e-6, atol=1e-10, t_eval=np.linspace(0.0, 10.0, 5),
+                            precision=np.float64, progress=False)
+    assert int(res.status[0]) == 0 and int(res.status[1]) != 0
+    assert NOTE in res.message(1)
+
+
+def test_only_components_that_moved_back_toward_0_past_rounding_are_dropped():
+    y0 = np.array([-1.0, -1.0, -1.0, -1.0, -1.0])
+    flagged = np.arange(5)
+    saves = np.array([[-1.0, -1.0, -1.0, -1.0, -1.0],
+                      [-0.5, -2.0, 5.0, -1.0 + 1e-9, 0.9],  # back toward 0; further down; past its magnitude; t0
+                      [np.nan] * 5])  # rounding of the start; crossed 0 within its magnitude
+    np.testing.assert_array_equal(not_settled(y0, flagged, saves), [1, 2, 3])
+    np.testing.assert_array_equal(not_settled(y0, flagged, saves[[0, 2]]), flagged)  # only the start: no evidence
+    np.testing.assert_array_equal(not_settled(y0, flagged, None), flagged)
+    np.testing.assert_array_equal(not_settled(y0, flagged, saves[:, :3]), flagged)  # not rows of this state

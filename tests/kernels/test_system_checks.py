@@ -1,6 +1,8 @@
 """The construction check's other test states (kernels/system_checks.py): where a fault there is a bug."""
 
+import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -135,3 +137,64 @@ def test_a_scipy_style_rhs_is_told_to_write_into_dydt():
     assert "with drivers (n_drivers > 0) it is rhs(t, y, p, u, dydt)" in text
     with pytest.raises(ConfigurationError, match=r"if it returns the observables, .* def observables\(t, y, p, obs\)"):
         kernels.ODESystem(lambda t, y, p, dydt: None, 1, observables=lambda t, y, p: y[0], n_observables=1)
+
+
+def _two_decays(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = y[0] - y[1]
+
+
+def _forced_decays(t, y, p, u, dydt):
+    dydt[0] = -p[0] * y[0] + u[0]
+    dydt[1] = y[0] - y[1]
+
+
+def _jac_returns(t, y, p):  # SciPy's habit: returns the matrix
+    return np.array([[-p[0], 0.0], [1.0, -1.0]])
+
+
+def _jac_takes_u(t, y, p, u, J):
+    J[0] = -p[0]
+    J[1] = 0.0
+    J[2] = 1.0
+    J[3] = -1.0
+
+
+def _jac(t, y, p, J):
+    J[0] = -p[0]
+    J[1] = 0.0
+    J[2] = 1.0
+    J[3] = -1.0
+
+
+def _jvp_returns(t, y, p, v):
+    return [-p[0] * v[0], v[0] - v[1]]
+
+
+def _jvp_takes_u(t, y, p, u, v, out):
+    out[0] = -p[0] * v[0]
+    out[1] = v[0] - v[1]
+
+
+def _jvp(t, y, p, v, out):
+    out[0] = -p[0] * v[0]
+    out[1] = v[0] - v[1]
+
+
+@pytest.mark.parametrize("role, wrong, right", [("jac", _jac_returns, _jac), ("jac", _jac_takes_u, _jac),
+                                                ("jvp", _jvp_returns, _jvp), ("jvp", _jvp_takes_u, _jvp)])
+@pytest.mark.parametrize("n_drivers", [0, 1])
+def test_a_derivative_of_the_wrong_form_is_told_a_form_that_is_then_accepted(role, wrong, right, n_drivers):
+    """jac(t, y, p) was told the observables' form and a jac(t, y, p, u, J) that is then refused; jac(t, y, p, u, J)
+    without drivers was told to pass n_drivers, then refused (it never takes u); with drivers, jac(t, y, p) was told
+    'the drivers come as u: jac(t, y, p, J)' (a neuroscientist's trial).  The form each message gives builds."""
+    rhs = _forced_decays if n_drivers else _two_decays
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ODESystem(rhs, 2, n_params=1, n_drivers=n_drivers, **{role: wrong})
+    text = str(info.value)
+    forms = re.findall(rf"def {role}\(([^)]*)\)", text)
+    assert forms == [", ".join(inspect.signature(right).parameters)], text
+    assert "observables" not in text and "u, J)" not in text and "u, v, out)" not in text
+    if wrong in (_jac_returns, _jvp_returns):
+        assert ("J[i * n + j] = d f_i / d y_j" if role == "jac" else "out[i] = sum_j J_ij v[j]") in text
+    kernels.ODESystem(rhs, 2, n_params=1, n_drivers=n_drivers, **{role: right})  # the remedy is accepted

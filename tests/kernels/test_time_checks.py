@@ -1,6 +1,7 @@
 """The time arguments' checks (kernels.time_checks): the span, the save times and their messages."""
 
 import functools
+import re
 
 import numpy as np
 import pytest
@@ -190,3 +191,28 @@ def test_saves_past_the_span_are_told_what_to_do():
     with pytest.raises(ConfigurationError, match=r"Drop it, t_eval = t_eval\[\(t_eval >= 0.0\) & \(t_eval <= 50.0\)\]; "
                                                  r"a save before t0 needs t_span to start there, \(-1.0, ...\)"):
         check_t_eval(np.array([-1.0, 10.0]), 0.0, 50.0)
+
+
+@pytest.mark.parametrize("t_span, fault", [
+    (np.array([[0.0, 1.0], [2.0, 1.0]]), "trajectory 1's span (2.0, 1.0) ends before it starts, and integration runs "
+                                         "forward only (t_end > t0): to integrate backwards, solve dz/ds = -f(-s, z)"),
+    (np.array([[0.0, 1.0], [2.0, 1.0], [3.0, -1.0]]), "trajectory 1's span (2.0, 1.0) (and 1 more) end before they "
+                                                      "start"),
+    ((np.array([0.0, np.nan]), 5.0), "trajectory 1's span (nan, 5.0) is not finite: give every t0 and t_end as a "
+                                     "finite number"),
+    (np.array([[0.0, np.inf], [1.0, 2.0]]), "trajectory 0's span (0.0, inf) is not finite"),
+    (np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]), "every span is empty (t_end == t0): the state at t0 is y0 "
+                                                     "itself"),
+])
+def test_per_trajectory_spans_that_no_shared_span_stands_for_are_named_first(t_span, fault):
+    """A reversed row was not called reversed and was told to save at np.unique(durations), a negative one among them;
+    a NaN end was told t_span=(0.0, nan) (a regression hunt): both refused in turn.  The fault comes first, and
+    every span the message offers is accepted."""
+    from kernels.time_checks import check_span
+
+    with pytest.raises(ConfigurationError) as info:
+        check_span(t_span)
+    text = str(info.value)
+    assert fault in text and text.index(fault) < text.index("With every span finite and ending after it starts")
+    # no span or saves built from the faulty spans
+    assert not re.search(r"t_span=\(|durations|\bnan\b|\binf\b", text.split(fault)[1])
