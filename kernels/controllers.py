@@ -170,12 +170,35 @@ class ControllerSettings:
             raise ConfigurationError(
                 f"from_pid icoeff must be positive: it is the filter's integral gain b1 + b2 + b3, which makes the "
                 f"step track the tolerance (diffrax suggests 0.3 to 1); got icoeff={plain(icoeff)!r}")
+        _refuse_other_keywords(cls, settings)
         p, i, d = (float(v) for v in coeffs.values())
         return cls(betas=(p + i + d, 0.0 - (p + 2.0 * d), d), **settings)  # 0.0 - x: no -0.0 in the repr
 
     @property
     def adaptive(self) -> bool:
         return self.kind != "fixed"
+
+
+#: diffrax's PIDController arguments that from_pid does not take, and where each goes here.
+_DIFFRAX_KEYWORDS = {"factormax": "from_pid(..., max_factor=...)", "factormin": "from_pid(..., min_factor=...)",
+                     "rtol": "solve_ivp(..., rtol=...)", "atol": "solve_ivp(..., atol=...)",
+                     "dtmin": "solve_ivp(..., dt_min=...)", "dtmax": "solve_ivp(..., dt_max=...)",
+                     "force_dtmin": "no counterpart: a rejection at dt_min ends the trajectory (force_dtmin=False)",
+                     "step_ts": "no counterpart: put the times in t_eval", "jump_ts": "no counterpart: put the "
+                     "times in t_eval and split the solve there (README, 'Coming from diffrax')"}
+
+
+def _refuse_other_keywords(cls, settings):
+    """A keyword of ``from_pid`` that is no ControllerSettings field: diffrax's name told where it goes here (its
+    ``factormax=`` raised a bare TypeError: a diffrax user's trial), any other told the fields."""
+    fields = [f.name for f in dataclasses.fields(cls) if f.name != "betas"]
+    for name in settings:
+        if name in fields:
+            continue
+        if name in _DIFFRAX_KEYWORDS:
+            raise ConfigurationError(f"from_pid got diffrax's {name}=: here it is {_DIFFRAX_KEYWORDS[name]}")
+        raise ConfigurationError(f"from_pid got the keyword {name!r}: it takes pcoeff, icoeff, dcoeff and the "
+                                 f"ControllerSettings fields {fields}")
 
 
 def _kind_for_betas(kind, betas):

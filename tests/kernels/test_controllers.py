@@ -349,6 +349,20 @@ def test_from_pid_refuses_coefficients_naming_them(kwargs, match):
         ControllerSettings.from_pid(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(factormax=5.0), r"diffrax's factormax=: here it is from_pid\(\.\.\., max_factor=\.\.\.\)"),
+    (dict(rtol=1e-6), r"diffrax's rtol=: here it is solve_ivp\(\.\.\., rtol=\.\.\.\)"),
+    (dict(dtmax=0.1), r"diffrax's dtmax=: here it is solve_ivp\(\.\.\., dt_max=\.\.\.\)"),
+    (dict(saftey=0.8), r"keyword 'saftey': it takes pcoeff, icoeff, dcoeff and the ControllerSettings fields"),
+])
+def test_from_pid_tells_where_diffrax_s_other_arguments_go(kwargs, match):
+    """PIDController's factormax=, rtol=, dtmax= raised a bare TypeError from the dataclass (a diffrax user's
+    trial)."""
+    with pytest.raises(ConfigurationError, match=match):
+        ControllerSettings.from_pid(pcoeff=0.3, icoeff=0.4, **kwargs)
+    assert ControllerSettings.from_pid(pcoeff=0.3, icoeff=0.4, max_factor=5.0).max_factor == 5.0
+
+
 @pytest.mark.parametrize("kind, betas, wanted", [
     ("i", (0.58, -0.21, 0.1), "pid"), ("i", (0.7, -0.4, 0.0), "pi"), ("pi", (0.58, -0.21, 0.1), "pid")])
 def test_a_kind_that_cannot_hold_the_betas_is_refused(kind, betas, wanted):
