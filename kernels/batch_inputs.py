@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validation as check
-from .batch_layout import array_items_message, check_layout
+from .batch_layout import array_items_message, check_layout, shared_and_columns_message
 from .errors import ConfigurationError
 from .named_params import by_name, positional_note
 
@@ -48,14 +48,20 @@ def batch_inputs(system, y0, params, dtype):
 def _dims(value, what, width, width_name):
     """``np.ndim(value)``, or a ConfigurationError naming ``what`` for a ragged list (rows of unequal length), or
     for a tuple of per-parameter arrays of unlike shapes, ``(A, r)``, which NumPy finds ragged too (it was told to
-    give rows, as a ragged list: an ecologist's trial), with :func:`kernels.batch_layout.check_layout`'s remedy; rows
-    of one length holding an array among their numbers are named so
-    (:func:`kernels.batch_layout.array_items_message`)."""
+    give rows, as a ragged list: an ecologist's trial), with :func:`kernels.batch_layout.check_layout`'s remedy; a
+    tuple of numbers and columns, ``(g, friction)``, is stacked into rows
+    (:func:`kernels.batch_layout.shared_and_columns_message`); rows of one length holding an array among their numbers
+    are named so (:func:`kernels.batch_layout.array_items_message`).  A list holding a JAX tracer is refused as one
+    (:func:`kernels.validation.refuse_traced`)."""
     try:
         return np.ndim(value)
+    except TypeError:  # a list holding a JAX tracer, which refuses NumPy's conversion
+        check.refuse_traced(value, what)
+        raise
     except ValueError:
         check_layout(value, what, width, width_name)
-        items = array_items_message(value, what, width, width_name)
+        items = (shared_and_columns_message(value, what, width, width_name)  # (g, friction): diffrax's args
+                 or array_items_message(value, what, width, width_name))
         if items:  # [[beta, C], ...]: rows of one length holding a matrix (an epidemiologist's trial)
             raise ConfigurationError(items) from None
         raise ConfigurationError(f"{what} has rows of unequal length (a ragged list): give one row of {width} numbers "

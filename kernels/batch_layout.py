@@ -12,7 +12,8 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["check_layout", "array_items_message", "sweep_hint", "is_pandas", "pandas_rows", "needs_flattening",
+__all__ = ["check_layout", "array_items_message", "shared_and_columns_message", "sweep_hint", "is_pandas",
+           "pandas_rows", "needs_flattening",
            "flattened_keys", "TEXT"]
 
 TEXT = (str, bytes, bytearray)  # read as one value, not a sequence of characters
@@ -166,6 +167,40 @@ def array_items_message(value, what, width, name_width):
             f"flatten each row into its numbers, np.array([np.concatenate([np.ravel(v) for v in row]) for row in "
             f"{what}]) ({example}; np.ravel takes a matrix row by row), giving {numbers} per row, in the order the rhs "
             "reads them")
+
+
+def shared_and_columns_message(value, what, width, name_width):
+    """The words for ``value``, a tuple or list mixing numbers and 1-D arrays of one length N (diffrax's ``args``
+    habit, ``(g, friction)``: a value every trajectory shares beside a column of one value per trajectory), as N
+    rows of one value per item, np.column_stack with each number repeated N times; None for anything else, and
+    where the values add up to ``width`` (then they are one trajectory's row: :func:`array_items_message`).  Such
+    a tuple was told to flatten into N + 1 numbers (a diffrax user's trial)."""
+    if not isinstance(value, (tuple, list)) or len(value) < 2 or any(isinstance(v, TEXT + (Mapping,)) for v in value):
+        return None
+    shapes = _shapes_of(value)
+    if shapes is None or any(len(shape) > 1 for shape in shapes) or () not in shapes:
+        return None
+    lengths = {shape[0] for shape in shapes if shape}
+    if len(lengths) != 1 or sum(math.prod(shape) for shape in shapes) == width:
+        return None
+    n = lengths.pop()
+    noun = _COLUMNS.get(what, ("column", "x"))[0]
+    columns = ", ".join(_column_text(what, i, item, n) for i, item in enumerate(value[:_SHOWN]))
+    more = ", ..." if len(value) > _SHOWN else ""
+    count = "" if len(value) == width else f"; that is {len(value)} values per trajectory, and the system has {width}"
+    return (f"{what} is a {type(value).__name__} of numbers and 1-D arrays of {n} values, one {noun} each (diffrax's "
+            f"args habit): a batch is one row per trajectory, of shape (N, {width}) ({name_width}); for {n} "
+            f"trajectories, each number shared by all, pass np.column_stack([{columns}{more}]), with the {noun}s in "
+            f"the order the rhs reads them{count}")
+
+
+def _column_text(what, i, item, n):
+    """Item ``i`` of :func:`shared_and_columns_message`'s ``what`` as a column of ``n`` values: an array as itself,
+    a number repeated (by its value where it is a Python number, else by its place)."""
+    if np.ndim(item):
+        return f"{what}[{i}]"
+    shown = repr(item) if type(item) in (int, float) else f"{what}[{i}]"
+    return f"np.full({n}, {shown})"
 
 
 def _array_words(shape):

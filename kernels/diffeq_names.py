@@ -1,9 +1,11 @@
-"""What a DifferentialEquations.jl (DiffEqGPU.jl) user types, and what it is here: messages, never aliases.
+"""What a DifferentialEquations.jl (DiffEqGPU.jl) or diffrax user types, and what it is here: messages, never aliases.
 
 A Julia user tries ``solve_ivp(..., adaptive=False)``, ``callback=``, ``saveat=``, ``Event(g, affect=...)`` and
 ``method="Rosenbrock23"`` first; Python's TypeError, or a list of every argument, did not say what to write
-instead (a DiffEqGPU.jl user's trial).  Each name maps to the argument or method to use, and a method that does
-not exist here to the closest one, said to be the closest.  Nothing is aliased: the methods and options differ.
+instead (a DiffEqGPU.jl user's trial).  A diffrax user tries its solver names, ``method="Dopri8"`` (told "did you
+mean 'dopri5'?", a lower order) or ``"Midpoint"`` (told nothing: a diffrax user's trial).  Each name maps to the
+argument or method to use, and a method that does not exist here to the closest one, said to be the closest.
+Nothing is aliased: the methods and options differ.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import functools
 
 from .errors import ConfigurationError
 
-__all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "diffeq_keyword", "refuse_diffeq_keywords", "diffeq_method",
-           "callback_arguments_refused"]
+__all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "DIFFRAX_METHODS", "DIFFRAX_SDE", "diffeq_keyword",
+           "refuse_diffeq_keywords", "diffeq_method", "callback_arguments_refused"]
 
 _RECIPE = ("a terminal event, then a new solve from result.event_y with the state changed on the host, from "
            "t = result.event_t (README, 'Summaries, counters and events', bounces a ball so)")
@@ -113,15 +115,57 @@ DIFFEQ_METHODS = {
 }
 
 
+# diffrax's solvers (diffrax/_solver/__init__.py) that are the same method under another name here.  Its Euler, Heun,
+# Tsit5, Dopri5, Kvaerno3, Kvaerno5, Vern9, Ros3p, Rodas4 and Rodas5p are names here too (case-insensitive); its
+# Rodas5 is left to the fuzzy "did you mean 'rodas5p'", as DifferentialEquations.jl's is.
+_DIFFRAX_SAME = {"bosh3": "bs3", "impliciteuler": "backward_euler", "alexander2": "sdirk2"}
+
+_HEUN = "'heun', explicit, of order 2 with an embedded Euler estimate for adaptive steps"
+_KENCARP = "'kvaerno{0}', an L-stable ESDIRK of order {0} as KenCarp{0} is; there is no IMEX splitting here"
+
+#: diffrax's solvers that do not exist here (lower case), and the closest here (said to be the closest).
+DIFFRAX_METHODS = {
+    "dopri8": "'dop853', Hairer's explicit 8(5,3) pair of 12 stages (diffrax's Dopri8 is Prince and Dormand's 8(7) "
+              "pair of 13 stages)",
+    "midpoint": f"{_HEUN}, as the explicit midpoint method is ('rk4' for fixed steps of order 4)",
+    "ralston": f"{_HEUN}, as Ralston's method is ('rk4' for fixed steps of order 4)",
+    "reversibleheun": f"{_HEUN}, as ReversibleHeun is; nothing here is reversible (there is no adjoint pass)",
+    "leapfrogmidpoint": f"{_HEUN} (LeapfrogMidpoint is of order 2, with fixed steps: controller='fixed', dt=...)",
+    "kvaerno4": "'sdirk4', an L-stable SDIRK of order 4(3) (Kvaerno4 is an L-stable ESDIRK of order 4(3)), or "
+                "'kvaerno5', of order 5(4)",
+    "kencarp3": _KENCARP.format(3) + ": all of rhs is implicit",
+    "kencarp4": _KENCARP4,
+    "kencarp5": _KENCARP.format(5) + ": all of rhs is implicit",
+    "sil3": "'kvaerno3', an L-stable ESDIRK of order 3(2) (Sil3 is an IMEX method of order 3); there is no IMEX "
+            "splitting here: all of rhs is implicit",
+    "semiimpliciteuler": "'gauss4', Gauss-Legendre of order 4, implicit and symplectic, with fixed steps "
+                         "(controller='fixed', dt=...); there are no partitioned (y, v) methods here: the state is "
+                         "one vector, positions then velocities",
+}
+
+#: diffrax's solvers of SDEs (lower case -> its spelling): there are no stochastic terms here.
+DIFFRAX_SDE = {name.lower(): name for name in ("EulerHeun", "ItoMilstein", "StratonovichMilstein", "SEA", "SRA1",
+                                                "ShARK", "GeneralShARK", "SlowRK", "SPaRK", "ALIGN", "QUICSORT",
+                                                "ShOULD")}
+
+
 def diffeq_method(name, methods):
-    """What to pass for the DifferentialEquations.jl or DiffEqGPU.jl method ``name`` (``"GPUTsit5"``,
-    ``"Rosenbrock23"``) when it is not a name of ``methods`` itself, as a sentence; None for other names."""
+    """What to pass for the DifferentialEquations.jl, DiffEqGPU.jl or diffrax method ``name`` (``"GPUTsit5"``,
+    ``"Rosenbrock23"``, ``"Dopri8"``) when it is not a name of ``methods`` itself, as a sentence; None for other
+    names.  A name of both (KenCarp4, ImplicitEuler) says whose it is: both."""
     key = name.strip().lower()
     bare = key.removeprefix("gpu")
-    whose = "DiffEqGPU.jl's" if bare != key else "DifferentialEquations.jl's"
-    if bare in methods or bare in _SAME:
-        same = bare if bare in methods else _SAME[bare]
+    julia = bare in methods or bare in _SAME or bare in DIFFEQ_METHODS
+    diffrax = key in _DIFFRAX_SAME or key in DIFFRAX_METHODS
+    whose = ("DiffEqGPU.jl's" if bare != key else
+             " and ".join(n for n, given in (("DifferentialEquations.jl's", julia), ("diffrax's", diffrax)) if given))
+    same = bare if bare in methods else _SAME.get(bare) or (_DIFFRAX_SAME.get(key) if bare == key else None)
+    if same is not None:
         return f"method {name!r} is {whose} name of the method called {same!r} here: pass method={same!r}"
-    if bare in DIFFEQ_METHODS:
-        return f"method {name!r} is {whose}, and there is no such method here: the closest is {DIFFEQ_METHODS[bare]}"
+    if key in DIFFRAX_SDE:
+        return (f"method {name!r} is diffrax's solver of SDEs, and there are no stochastic terms here (ODEs only): for "
+                "the drift alone pass 'tsit5' (adaptive steps) or 'rk4' (fixed steps)")
+    closest = DIFFEQ_METHODS.get(bare) or (DIFFRAX_METHODS.get(key) if bare == key else None)
+    if closest is not None:
+        return f"method {name!r} is {whose}, and there is no such method here: the closest is {closest}"
     return None

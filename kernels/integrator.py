@@ -369,9 +369,10 @@ class Integrator:
         system, dtype = self.system, self.dtype
         dt = check.check_positive(dt, "dt", allow_none=True)
         if not self.adaptive and dt is None:
-            hint = "" if self.method.adaptive else (
+            hint = (f"; pass dt=..., or drop controller='fixed' for adaptive steps ({self.method.name}'s default)"
+                    if self.method.adaptive else (
                 f"; {self.method.name!r} has no error estimate, so rtol and atol cannot choose its steps: pass "
-                f"dt, or use an adaptive method ({adaptive_alike(self.method)})")
+                f"dt, or use an adaptive method ({adaptive_alike(self.method)})"))
             raise ConfigurationError(f"dt is required for fixed-step integration (method {self.method.name!r}, "
                                      f"controller 'fixed'); got None{hint}")
         t0, t_end = time_checks.check_span(t_span)
@@ -417,7 +418,8 @@ class Integrator:
                                                          time_checks.fixed_step_count(dt, t0, t_end, self.adaptive),
                                                          max_steps, self._blind_estimate,
                                                          np.flatnonzero(np.asarray(atol) == 0)
-                                                         if not self.method.explicit else None),
+                                                         if not self.method.explicit else None,
+                                                         ends=(t_eval[-1], t_end, self.settings)),
                          n_steps=n_steps, n_rejected=n_rejected,
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,

@@ -178,6 +178,10 @@ def get_method(method) -> Method:
         use = SCIPY_METHODS.get(name, repr(name) if name in METHODS else "a name of the list below")
         raise ConfigurationError(f"method {method.__name__} is SciPy's solver class; here a method is a name: use "
                                  f"{use}. The methods are {list(METHOD_NAMES)} (case-insensitive)")
+    if type(method).__module__.startswith("diffrax"):  # diffrax.Tsit5(): its name is the hint
+        raise ConfigurationError(f"method {type(method).__name__}() is diffrax's solver object; here a method is a "
+                                 f"name: {_diffrax_name(type(method).__name__)}. The methods are "
+                                 f"{list(METHOD_NAMES)} (case-insensitive)")
     if not isinstance(method, str):  # a tableau or its JSON (a dict) fell on 'unhashable type' (a user's trial)
         raise ConfigurationError(f"method must be a method's name, one of {list(METHOD_NAMES)}; got "
                                  f"{type(method).__name__} {str(method)[:60]!r}: {_own_tableau(method)}")
@@ -193,3 +197,11 @@ def get_method(method) -> Method:
         guess = did_you_mean(key, METHOD_NAMES, cutoff=0.75)
         raise ConfigurationError(f"method must be one of {list(METHOD_NAMES)}; got {method!r}{guess}")
     return METHODS[key]
+
+
+def _diffrax_name(name):
+    """What to pass for diffrax's solver class ``name``: its name where it is one here, else what
+    :func:`kernels.diffeq_names.diffeq_method` says (a solver object was told to write a tableau of one's own)."""
+    if name.lower() in METHODS:
+        return f"pass method={name.lower()!r}"
+    return diffeq_method(name, METHODS) or "pass the name of the closest method of the list below"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
-                     STATUS_MESSAGES, STEP_SIZE_UNDERFLOW)
+                     STATUS_MESSAGES, STEP_SIZE_UNDERFLOW, SUCCESS)
 
-__all__ = ["status_messages", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
-           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES"]
+__all__ = ["status_messages", "success_message", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE",
+           "REJECTED_SHARE", "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES"]
 
 
 # What a float32 run's non-finite message adds (left out where the stiffness hint names the cause).
@@ -59,8 +59,21 @@ FLOAT32_REJECTED_NOTE = (
     "loosen atol to what the answer needs, or use precision=np.float64.")
 
 
+def success_message(last_save, t_end, settings):
+    """SUCCESS's text for a run whose save times end at ``last_save``, its span at ``t_end``, with the loop's
+    ``settings`` (events, summaries): a run without events or per-run summaries stops at its last save
+    (:mod:`kernels.loop`), so where that comes before ``t_end`` the message says so; it said "reached the end of
+    the integration interval" of a run stopped at t = 1 of (0, 2) (a diffrax user's trial)."""
+    summaries = settings.summaries
+    goes_on = bool(settings.events) or (summaries is not None and summaries.per == "run")  # loop.py's `extend`
+    if goes_on or not float(last_save) < float(t_end):
+        return STATUS_MESSAGES[SUCCESS]
+    return (f"The solver successfully reached the last save time t = {float(last_save)!r} (t_eval ends before "
+            f"t_span[1] = {float(t_end)!r}: without events or per-run summaries, integration stops there).")
+
+
 def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspect=None, linear=None,
-                    fixed_steps=None, max_steps=None, blind=None, zero_atol=None) -> dict:
+                    fixed_steps=None, max_steps=None, blind=None, zero_atol=None, ends=None) -> dict:
     """Status code -> message, as plain ints and strings (results pickle).
 
     In float32 (``dtype``) the non-finite state message adds float32's range and what to do.
@@ -83,8 +96,12 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
     first solve only, and later ones ended 1e4 to 1e8 tolerances off with the plain success message).
     ``zero_atol`` (the components an implicit method runs with ``atol = 0``): its solver failures say that such
     a component decaying to 0 leaves no error scale (radau on y' = -y to t = 800: "singular", a user's trial).
+    ``ends`` (``(t_eval[-1], t_end, loop settings)``): success names the last save time where the run stops
+    there, before ``t_end`` (:func:`success_message`).
     """
     messages = {int(code): message for code, message in STATUS_MESSAGES.items()}
+    if ends is not None:
+        messages[SUCCESS] = success_message(*ends)
     if fixed_steps is not None and max_steps is not None and fixed_steps > max_steps:
         messages[MAX_STEPS] += (f" {FIXED_MARK} {fixed_steps} fixed steps to reach the end, more than max_steps = "
                                 f"{max_steps}: raise max_steps to at least {fixed_steps}, or take a larger dt.")

@@ -15,10 +15,11 @@ import numpy as np
 from .batch_layout import TEXT, check_layout, sweep_hint
 from .batch_scan import column_abs_max
 from .errors import ConfigurationError, UnusedOptionWarning, describe, plain, warn_user
+from .input_precision import warn_rounded_inputs
 
 __all__ = ["as_precision", "as_real", "finite_float", "check_batch", "real_array", "reals_or_none", "check_positive",
            "check_int", "is_device_array", "as_device_array", "check_scale_out", "finite_rows", "check_progress",
-           "unexpected_keyword"]
+           "unexpected_keyword", "refuse_traced"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -38,8 +39,9 @@ def as_precision(precision):
 _NOT_REAL = TEXT + (bool, np.bool_, complex, np.complexfloating)
 
 
-def as_real(value):
-    """``value`` as a float when it is a real number (an int, a float or a NumPy one), else None."""
+def as_real(value, what="an argument"):
+    """``value`` as a float when it is a real number (an int, a float or a NumPy one), else None; a JAX tracer is
+    refused, naming ``what`` (:func:`refuse_traced`)."""
     kind = getattr(getattr(value, "dtype", None), "kind", "f")  # np.str_("1") and np.array("1") are text too
     if value is None or isinstance(value, _NOT_REAL) or kind not in "iuf":
         return None
@@ -48,12 +50,13 @@ def as_real(value):
     except OverflowError:  # an int beyond float's range
         return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
+        refuse_traced(value, what)
         return None
 
 
 def finite_float(value, what):
     """``value`` as a finite float, else a ConfigurationError naming ``what`` (not a real number, or inf or nan)."""
-    out = as_real(value)
+    out = as_real(value, what)
     if out is None:
         raise ConfigurationError(f"{what} must be a real number; got {describe(value)}")
     if not math.isfinite(out):
@@ -141,16 +144,40 @@ def real_array(value, what):
         raise ConfigurationError(f"{what} must be an array of real numbers; got booleans ({describe(value)}): "
                                  f"pass {fix} to give them as 0.0 and 1.0")
     if arr is None or arr.dtype.kind not in "iuf":
+        refuse_traced(value, what)
         raise ConfigurationError(f"{what} must be an array of real numbers; got {describe(value)}")
     return arr
 
 
+def is_traced(value) -> bool:
+    """True for a JAX tracer (the stand-in for an array inside ``jax.jit``, ``jax.grad`` or ``jax.vmap``), told by
+    its type's module and name, so that JAX is never imported for it."""
+    kind = type(value)
+    return kind.__module__.startswith("jax") and "Tracer" in kind.__name__
+
+
+def refuse_traced(value, what):
+    """ConfigurationError where ``value``, or an item of it (a tuple or list), is a JAX tracer: NumPy cannot read
+    it, and the refusal said "must be an array of real numbers" of a float32 array (a diffrax user's jax.grad)."""
+    items = [x for item in (value if isinstance(value, (tuple, list)) else (value,))
+             for x in (item if isinstance(item, (tuple, list)) else (item,))]  # rows of a list too (failures only)
+    traced = next((item for item in items if is_traced(item)), None)
+    if traced is None:
+        return
+    raise ConfigurationError(
+        f"{what} {'is' if traced is value else 'holds'} a JAX tracer ({type(traced).__name__}): solve_ivp runs "
+        "compiled CUDA kernels outside JAX's tracing, so it cannot be jit-compiled or differentiated by JAX (no "
+        "adjoint or sensitivities here) nor vmapped (a batch is rows of y0 and params); call it outside "
+        "jax.jit/grad/vmap with concrete arrays")
+
+
 def reals_or_none(value, what):
     """:func:`real_array` of ``value`` in float64, or None where it refuses it (None, text, booleans, complex):
-    for callers that word their own message."""
+    for callers that word their own message.  A JAX tracer is refused all the same (:func:`refuse_traced`)."""
     try:
         return real_array(value, what).astype(np.float64)
     except ConfigurationError:
+        refuse_traced(value, what)
         return None
 
 
@@ -196,7 +223,9 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
             + (sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
                           isinstance(value, (list, tuple))) or _stacked_hint(arr.shape, what, width)))
     _check_not_empty(arr, what)
-    return finite_rows(arr, what, dtype), (n_traj or 1) if shared_row else arr.shape[0]
+    out = finite_rows(arr, what, dtype)
+    warn_rounded_inputs(arr[0] if shared_row else arr, what, dtype)  # (indexed as given)
+    return out, (n_traj or 1) if shared_row else arr.shape[0]
 
 
 def _stacked_hint(shape, what, width):

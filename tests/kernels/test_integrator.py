@@ -388,3 +388,14 @@ def test_auto_leaves_all_local_only_for_more_than_the_move_gain():
     integ = kernels.Integrator(_food_web(100), "tsit5", precision=np.float64)
     plan = integ.plan("auto", block_size=128, device="h200")
     assert plan.shared_bytes_per_block == 0, plan.summary()
+
+
+def test_fixed_steps_of_an_adaptive_method_without_dt_are_told_both_ways_out():
+    """controller='fixed' with tsit5 and no dt said only "dt is required ... got None" (a diffrax user's trial),
+    where rk4 was told what to do."""
+    with pytest.raises(kernels.ConfigurationError, match=r"dt is required for fixed-step integration \(method "
+                                                         r"'tsit5', controller 'fixed'\); got None; pass dt=\.\.\., or "
+                                                         r"drop controller='fixed' for adaptive steps \(tsit5's "
+                                                         r"default\)$"):
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 1.0), [1.0, 1.0, 1.0], method="tsit5", controller="fixed",
+                          progress=False)

@@ -215,3 +215,14 @@ def test_every_tableau_is_accepted_by_its_own_family_and_refused_by_the_others()
         for other in sorted(methods.BUILT_FAMILIES - {method.family}):
             with pytest.raises(kernels.ConfigurationError, match=rf"pass family '{method.family}'$"):
                 kernels.Method(name, other, method.tableau)
+
+
+@pytest.mark.parametrize("solver, said", [
+    ("Tsit5", r"^method Tsit5\(\) is diffrax's solver object; here a method is a name: pass method='tsit5'\."),
+    ("Dopri8", r"^method Dopri8\(\) is diffrax's solver object; .*the closest is 'dop853'"),
+])
+def test_a_diffrax_solver_object_as_the_method_is_told_the_name_to_pass(solver, said):
+    """method=diffrax.Tsit5() was told to write a tableau of one's own (kernels.Method(...))."""
+    stand_in = type(solver, (), {"__module__": f"diffrax._solver.{solver.lower()}"})  # diffrax is not imported
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.Integrator(kernels.lorenz(), stand_in())
