@@ -63,33 +63,23 @@ from planner import Plan
 
 from .chunk_failures import ChunkFailure, run_chunk
 from .distributed_cluster import distributed_module as _distributed
-from .distributed_cluster import gpu_cluster
-from .distributed_failures import ChunkLostError, lost_configuration_error
+from .distributed_cluster import check_client, gpu_cluster
+from .distributed_failures import ChunkCancelledError, ChunkLostError, lost_configuration_error
 from .distributed_inputs import (CHECKED_ON_CLIENT, check_partner, host_checks, is_dask_array, lazy_parts, lazy_rows,
                                  stand_in)
-from .distributed_results import ChunkedResult, bytes_per_trajectory, closed_client_error, probe_factory
+from .distributed_results import ChunkedResult, bytes_per_trajectory, probe_factory
 from .distributed_worker import check_loadable, solve_chunk, worker_compiles, worker_info
 from .errors import ConfigurationError, describe
 from .named_params import by_name
 from .planning import plan_argument
 from .progress import Progress
 
-__all__ = ["solve", "ChunkedResult", "ChunkLostError", "chunk_ranges", "map_configurations", "configuration_key",
-           "worker_compiles", "gpu_cluster", "scheduler_workers", "DEFAULT_CHUNKS_PER_WORKER"]
+__all__ = ["solve", "ChunkedResult", "ChunkLostError", "ChunkCancelledError", "chunk_ranges", "map_configurations",
+           "configuration_key", "worker_compiles", "gpu_cluster", "scheduler_workers", "DEFAULT_CHUNKS_PER_WORKER"]
 
 DEFAULT_CHUNKS_PER_WORKER = 4
 _MEMORY_FRACTION = 0.5  # of a worker's free GPU memory that one chunk's inputs and outputs may take
 _SCATTERED_BYTES = 1 << 20  # shared options (drivers' samples, t_eval) larger than this: scattered once, not copied
-
-
-def _check_client(client):
-    distributed = _distributed()
-    if not isinstance(client, distributed.Client):
-        raise ConfigurationError(f"client must be a dask.distributed.Client; got {describe(client)}")
-    error = closed_client_error(client, "client=")
-    if error is not None:
-        raise error
-    return client
 
 
 # -- the specification that travels ---------------------------------------------------------------
@@ -201,7 +191,7 @@ def _worker_tolerances(integrator, rtol, atol, dt):
 def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=None,
           t_eval=None, drivers=None, plan="auto", block_size=None, max_steps=None, dt_min=0.0, dt_max=np.inf,
           device=None, out=None, _canary_elems=0, *, chunk_size=None, chunks_per_worker=DEFAULT_CHUNKS_PER_WORKER,
-          gather=True, progress=False, retries=2):
+          gather=True, progress=None, retries=2):
     """Integrate a batch over the workers of a Dask ``client``; see :func:`kernels.solve_ivp`.
 
     Called by ``Integrator.solve(..., client=client)``; the arguments before
@@ -214,7 +204,9 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     Parameters
     ----------
     chunk_size : int, optional
-        Trajectories per chunk (task).  Default: the batch over
+        At most this many trajectories per chunk (task): the batch is cut into
+        ``ceil(N / chunk_size)`` chunks with sizes balanced, within one (200
+        trajectories at ``chunk_size=64``: 4 chunks of 50).  Default: the batch over
         ``chunks_per_worker`` chunks per worker, smaller where a worker's free
         GPU memory asks for it (a chunk takes at most half of the smallest).
     chunks_per_worker : int
@@ -222,8 +214,10 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     gather : bool
         True: one :class:`kernels.IVPResult` in the original order.  False: a
         :class:`ChunkedResult` of futures that stay on the workers.
-    progress : bool
-        Draw a progress bar over chunks on stderr (with ``gather=True``).
+    progress : bool or None
+        True: a progress bar over chunks on stderr (with ``gather=True``); False:
+        none; None (default): as in one process, a bar once the solve has taken a
+        few seconds when the workers run the simulator, none on GPUs.
     retries : int
         Times a chunk that raised an unexpected exception is run again.  A
         chunk that failed with a :class:`kernels.KernelError` (an input refused,
@@ -231,7 +225,9 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
         fails the same way every time: it is not retried, and the error is
         raised here once (:mod:`kernels.chunk_failures`).  A chunk whose worker
         died is rerun by the scheduler (up to ``distributed.scheduler.allowed-failures``; past
-        that, :class:`ChunkLostError` names its trajectories and what to do).
+        that, once every chunk has ended, one :class:`ChunkLostError` names every lost
+        chunk's trajectories and what to do; a chunk cancelled, as by ``client.restart()``,
+        is a :class:`ChunkCancelledError`).
 
     Returns
     -------
@@ -243,7 +239,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     from .integrator import DEFAULT_MAX_STEPS
     from .validation import check_int, is_device_array
 
-    client = _check_client(client)
+    client = check_client(client)
     if out is not None or _canary_elems:
         raise ConfigurationError("out= and canaries write device arrays of one process; with client= give "
                                  f"neither (got out={describe(out)}, _canary_elems={_canary_elems})")
@@ -315,8 +311,11 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
             futures.append(client.submit(solve_chunk, spec_bytes, spec_key, plan_json, y0_part, params_part,
                                          shared, (start, stop), computed, key=f"bufferplan-chunk-{token}-{i}",
                                          pure=False, retries=retries, resources=resources))
-    chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe, CHECKED_ON_CLIENT if on_client else ())
-    return chunked.gather(progress) if gather else chunked
+    scattered = () if shared is options else tuple(k for k in ("drivers", "t_eval") if options[k] is not None)
+    chunked = ChunkedResult(tuple(futures), tuple(ranges), the_plan, probe, CHECKED_ON_CLIENT if on_client else (),
+                            scattered)
+    auto = None if infos[0]["backend"] == "simulator" else False  # None: drawn once it has taken a few seconds
+    return chunked.gather(auto if progress is None else progress) if gather else chunked
 
 
 def _shared_options(client, options):
@@ -405,7 +404,7 @@ def map_configurations(client, function, configurations, done=(), key=configurat
     """
     from .validation import check_int
 
-    client = _check_client(client)
+    client = check_client(client)
     if errors not in ("raise", "return"):
         raise ConfigurationError(f"errors must be 'raise' or 'return'; got {describe(errors)}")
     retries = check_int(retries, "retries", 0)

@@ -1,4 +1,5 @@
-"""One local Dask worker per GPU (:func:`gpu_cluster`), and the import of Dask's distributed scheduler.
+"""One local Dask worker per GPU (:func:`gpu_cluster`), the import of Dask's distributed scheduler, and the check
+of ``client=`` (:func:`check_client`: an open Client; a scheduler's address or a cluster is told ``Client(...)``).
 
 ``gpu_cluster`` needs only ``distributed`` (no dask-cuda): each spawned worker
 sees one GPU (``CUDA_VISIBLE_DEVICES``) and declares the resource ``GPU=1``.
@@ -12,7 +13,7 @@ import numbers
 
 from .errors import ConfigurationError, describe
 
-__all__ = ["gpu_cluster", "distributed_module", "check_devices"]
+__all__ = ["gpu_cluster", "distributed_module", "check_devices", "check_client"]
 
 
 def distributed_module(what="client="):
@@ -25,6 +26,32 @@ def distributed_module(what="client="):
         raise ConfigurationError(f"{what} needs Dask's distributed scheduler, which is not installed; "
                                  "pip install 'bufferplan[distributed]'") from None
     return distributed
+
+
+def check_client(client):
+    """``client`` when it is an open ``dask.distributed.Client``; else the ConfigurationError that says what to do."""
+    from .distributed_results import closed_client_error
+
+    if not isinstance(client, distributed_module().Client):
+        raise _client_type_error(client)
+    error = closed_client_error(client, "client=")
+    if error is not None:
+        raise error
+    return client
+
+
+def _client_type_error(client):
+    """The ConfigurationError for ``client=`` that is no ``dask.distributed.Client``, with the way from what was
+    given to one: a scheduler's address (``"tcp://host:8786"``) or a cluster is connected to with ``Client(...)``."""
+    expected = "client must be a dask.distributed.Client"
+    if isinstance(client, str):
+        return ConfigurationError(f"{expected}; got the string {client!r}: for a scheduler at that address connect "
+                                  f"first, with Client({client!r}) as client: ..., and pass client=client")
+    if hasattr(client, "scheduler_address"):  # a LocalCluster, a SpecCluster (gpu_cluster), a dask-cuda cluster
+        return ConfigurationError(f"{expected}; got the cluster {describe(client)}: connect to it first, with "
+                                  f"Client(cluster) as client: ..., and pass client=client")
+    return ConfigurationError(f"{expected}; got {describe(client)}: make one with Client(cluster) or "
+                              f"Client('tcp://scheduler:8786')")
 
 
 def check_devices(devices):

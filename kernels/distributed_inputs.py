@@ -62,8 +62,11 @@ def check_partner(y0, params, lazy, n_params):
         return
     rows = np.shape(value)[0] if np.ndim(value) == 2 else 1
     if rows != 1:
+        lazy_name = "y0" if eager == "params" else "params"
         raise ConfigurationError(f"with a dask array input, {eager} must be one row (broadcast) or a dask array "
-                                 f"too; got {rows} rows")
+                                 f"too; got {rows} rows: make it a dask array cut as {lazy_name} is, "
+                                 f"{eager} = dask.array.from_array({eager}, chunks=({lazy_name}.chunks[0], -1)), "
+                                 f"or pass one row")
 
 
 def lazy_rows(y0, params, n_traj, lazy):

@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from .chunk_failures import ChunkFailure, raise_failures
-from .distributed_failures import lost_chunk_error
+from .distributed_failures import cancelled_chunks_error, is_killed_worker, lost_chunks_error
 from .distributed_worker import raise_warnings
 from .errors import ConfigurationError
 from .progress import Progress
@@ -61,6 +61,9 @@ class ChunkedResult:
     checked : tuple of Warning classes
         The categories of the host-side checks the client made for the whole batch: the chunks' warnings of
         these categories are not raised again (see :func:`kernels.distributed_worker.raise_warnings`).
+    scattered : tuple of str
+        The options scattered once to every worker instead of travelling in each chunk (``"drivers"``,
+        ``"t_eval"``: over 1 MiB), whose loss with every worker cancels the chunks; a message names them.
     """
 
     futures: tuple
@@ -68,6 +71,7 @@ class ChunkedResult:
     plan: object
     stiffness_probe: object = dataclasses.field(default=None, repr=False, compare=False)
     checked: tuple = dataclasses.field(default=(), repr=False, compare=False)
+    scattered: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
     def __len__(self):
         return len(self.futures)
@@ -82,17 +86,20 @@ class ChunkedResult:
         chunks after it are cancelled as soon as it fails, and the error is
         raised once the chunks before it have ended.  With no worker left for
         :data:`WORKERLESS_SECONDS`, every chunk not ended is cancelled and a
-        ConfigurationError says so.  A chunk whose workers died more times
-        than the scheduler allows raises a
-        :class:`kernels.distributed_failures.ChunkLostError` naming its
-        trajectories and the remedies (the finished chunks' futures are kept).
+        ConfigurationError says so.  Chunks whose workers died more times
+        than the scheduler allows raise one
+        :class:`kernels.distributed_failures.ChunkLostError` once every chunk
+        has ended, naming every lost chunk's trajectories (its ``ranges``) and
+        the remedies (the finished chunks' futures are kept).  Chunks cancelled
+        before they ended (``client.restart()``, ``client.cancel``) raise a
+        :class:`kernels.distributed_failures.ChunkCancelledError` naming them.
         Call it while the Client that solved is open: after its ``with`` block
         a ConfigurationError says so.
         """
         error = closed_client_error(self.futures[0].client, "ChunkedResult.gather()") if self.futures else None
         if error is not None:
             raise error
-        parts = _wait(self.futures, progress, self.checked, self.ranges)
+        parts = _wait(self, progress)
         raise_warnings(parts, self.checked, self.ranges)
         return concatenate(parts, self.plan, self.stiffness_probe)
 
@@ -110,21 +117,26 @@ def closed_client_error(client, what):
                               f"client.close()), or solve again with gather=True")
 
 
-def _wait(futures, progress, checked=(), ranges=None):
-    """The chunks' results (trajectory ``ranges``) in trajectory order, each fetched as it ends.
+def _wait(chunked, progress):
+    """The results of ``chunked``'s chunks in trajectory order, each fetched as it ends.
 
     A chunk that fails (a ChunkFailure) cancels every chunk after it at once; the error is raised as soon as the
     chunks before it have ended (one of them may fail first, as one process would report), with their warnings.
-    An exception past a chunk's retries, and a cluster left without a worker for :data:`WORKERLESS_SECONDS` (the
-    scheduler would wait for one for ever), cancel every chunk not yet ended and raise at once; a chunk lost for
-    good (Dask's KilledWorker) raises a ChunkLostError (:mod:`kernels.distributed_failures`).  The chunks that ended
-    are not cancelled: with ``gather=False`` their futures still hold their results.
+    An exception past a chunk's retries, a chunk cancelled (:func:`_cancelled`), and a cluster left without a worker
+    for :data:`WORKERLESS_SECONDS` (the scheduler would wait for one for ever) cancel every chunk not yet ended and
+    raise at once.  A chunk lost for good (Dask's KilledWorker) is noted and the others run on: once every chunk has
+    ended one ChunkLostError names every lost chunk (a worker's death loses the chunks queued on it too; naming the
+    first alone hid the others).  The chunks that ended are not cancelled: with ``gather=False`` their futures still
+    hold their results.
     """
+    from concurrent.futures import CancelledError
+
     from distributed import as_completed
 
+    futures, ranges = chunked.futures, chunked.ranges
     client, n = futures[0].client, len(futures)
     index = {f.key: i for i, f in enumerate(futures)}
-    parts, bar = [None] * n, Progress(n, enabled=bool(progress), label="chunks")
+    parts, lost, bar = [None] * n, {}, Progress(n, enabled=progress, label="chunks")
     pending, left, failed, workerless = as_completed(futures), set(range(n)), n, _Workerless(client)
     try:
         while min(left, default=n) < failed:
@@ -133,10 +145,17 @@ def _wait(futures, progress, checked=(), ranges=None):
                 workerless.check()
                 time.sleep(_POLL_SECONDS)
                 continue
-            for future, part in zip(batch, _gathered(client, batch, futures, ranges)):
+            try:
+                gathered = _gathered(client, batch)
+            except CancelledError as exc:
+                raise _cancelled(exc, chunked, [i for i in left if i < failed]) from None
+            for future, part in zip(batch, gathered):
                 i = index[future.key]
-                parts[i] = part
                 left.discard(i)
+                if is_killed_worker(part):
+                    lost[i] = part
+                    continue
+                parts[i] = part
                 if isinstance(part, ChunkFailure) and i < failed:
                     failed = i
                     client.cancel([futures[j] for j in left if j > i])
@@ -147,31 +166,33 @@ def _wait(futures, progress, checked=(), ranges=None):
     finally:
         bar.close()
     if failed < n:
-        raise_warnings(parts[:failed + 1], checked, ranges)
+        raise_warnings(parts[:failed + 1], chunked.checked, ranges)
         raise_failures([parts[failed]])
+    if lost:
+        raise lost_chunks_error(lost, ranges, n)
     return parts
 
 
-def _gathered(client, batch, futures=(), ranges=None):
-    """``client.gather(batch)``; a chunk cancelled because every worker went away (and with them the options
-    scattered to them) raises the ConfigurationError that says so, and one lost for good (Dask's KilledWorker: its
-    workers died too often) the ChunkLostError that names its trajectories (``futures``: every chunk's, ``ranges``
-    their trajectories)."""
-    from concurrent.futures import CancelledError
+def _gathered(client, batch):
+    """``client.gather(batch)`` (futures that ended), with a chunk lost for good (Dask's KilledWorker: its workers
+    died too often) in its place as that exception, so that the gather goes on and names every lost chunk at the
+    end; any other exception, and a cancelled chunk's CancelledError, is raised."""
+    lost = {f.key: f.exception() for f in batch if f.status == "error" and is_killed_worker(f.exception())}
+    results = iter(client.gather([f for f in batch if f.key not in lost]))
+    return [lost[f.key] if f.key in lost else next(results) for f in batch]
 
-    try:
-        return client.gather(batch)
-    except CancelledError:
-        if client.nthreads():
-            raise ConfigurationError(
-                "a chunk was cancelled before it ended: by client.cancel, or because every worker that held the "
-                "drivers' samples (scattered once to the workers) went away at once; solve again") from None
-        raise _workerless_error(0) from None
-    except Exception as exc:
-        lost = lost_chunk_error(exc, futures, ranges)
-        if lost is None:
-            raise
-        raise lost from None
+
+def _cancelled(exc, chunked, unended):
+    """The error for a chunk of ``chunked`` cancelled before it ended (Dask's CancelledError ``exc``; ``unended``:
+    the indices of the chunks not ended when it came): the ChunkCancelledError naming the cancelled chunks and why
+    (a restart, client.cancel, the scattered options lost with every worker), or, when no worker is left and Dask
+    names no restart, the ConfigurationError that says so."""
+    reason = getattr(exc, "reason", None)
+    client = chunked.futures[0].client
+    if reason != "scheduler-restart" and not client.nthreads():
+        return _workerless_error(0)
+    cancelled = [i for i in unended if chunked.futures[i].status == "cancelled"] or unended
+    return cancelled_chunks_error(reason, cancelled, chunked.ranges, chunked.scattered)
 
 
 def _workerless_error(seconds):

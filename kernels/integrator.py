@@ -362,7 +362,7 @@ class Integrator:
             return solve_distributed(self, client, t_span, y0, params, dt=dt, rtol=rtol, atol=atol, t_eval=t_eval,
                                      drivers=drivers, plan=plan, block_size=block_size, max_steps=max_steps,
                                      dt_min=dt_min, dt_max=dt_max, device=device, out=out,
-                                     _canary_elems=_canary_elems, progress=bool(progress), **scale_out)
+                                     _canary_elems=_canary_elems, progress=progress, **scale_out)
         from .api import IVPResult
         from .status_messages import status_messages
 

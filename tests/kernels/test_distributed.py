@@ -88,8 +88,9 @@ def test_solve_ivp_keeps_chunks_on_workers_and_reports_failures_per_trajectory(c
     assert gathered.message(1).startswith(kernels.STATUS_MESSAGES[kernels.Status.NONFINITE_STATE])
 
 
-def test_progress_bar_on_stderr_only_when_asked(client, capsys):
+def test_progress_bar_on_stderr_only_when_asked(client, capsys, monkeypatch):
     integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
+    monkeypatch.setattr("kernels.progress.QUIET_SECONDS", 60.0)  # the default draws once a solve takes that long
     integ.solve(SPAN, [1.0, 1.0, 1.0], _params(4), dt=DT, client=client)
     assert capsys.readouterr() == ("", "")
     integ.solve(SPAN, [1.0, 1.0, 1.0], _params(4), dt=DT, client=client, chunk_size=1, progress=True)
