@@ -318,7 +318,8 @@ def _default_params_by_symbol(given, params):
     """The values of ``given``, a dict keyed by the params' symbols or by their names (``{"T": 500.0}``, as a
     DataFrame's columns are read), in the order of ``params``.  String keys were refused with the same names listed
     as both missing and not params (a chemist's trial)."""
-    by_name = {str(s): s for s in params}
+    names = [str(s) for s in params]
+    by_name = {str(s): s for s in params if names.count(str(s)) == 1}  # a shared name (k and k positive) reads none
     keyed = {}
     for key, value in given.items():
         symbol = by_name.get(key, key) if isinstance(key, str) else key
@@ -327,7 +328,7 @@ def _default_params_by_symbol(given, params):
                                      "give each param once")
         keyed[symbol] = value
     missing = [str(s) for s in params if s not in keyed]
-    unknown = [str(k) for k in keyed if k not in by_name.values()]
+    unknown = [str(k) for k in keyed if k not in params]
     if missing or unknown:
         raise ConfigurationError(f"default_params as a dict must have exactly the params as keys (their symbols or "
                                  f"names); missing {missing}, not params {unknown}")

@@ -408,6 +408,10 @@ def test_default_params_keyed_by_names_are_read_as_their_symbols():
         kernels.symbolic_system([x], rhs, params=[T, k0], default_params={"T": 500.0, "K0": 3.0})
     with pytest.raises(kernels.ConfigurationError, match=r"'T' is given twice, as a symbol and as its name"):
         kernels.symbolic_system([x], rhs, params=[T, k0], default_params={T: 500.0, "T": 500.0, "k0": 3.0})
+    # two params that share a name (k, and k declared positive) are read by their symbols (a regression hunt)
+    k1, k2 = sympy.Symbol("k"), sympy.Symbol("k", positive=True)
+    shared = kernels.symbolic_system([x], [-k1 * x + k2], params=[k1, k2], default_params={k1: 1.0, k2: 2.0})
+    assert list(shared.default_params) == [1.0, 2.0]
 
 
 def test_a_dict_of_states_to_right_hand_sides_gives_the_states_in_its_order():
