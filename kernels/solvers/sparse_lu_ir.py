@@ -77,10 +77,12 @@ def _outlined(context, builder, signature, args, body, result, key):
 
 
 #: Entries of a factor (its program's ``nnz``) from which a memory-storage factor and solve are outlined
-#: (:func:`_outlined`): radau on the Brusselator at 64 states (314) compiled 18.2 -> 11.7 s offline with fewer
-#: spills, at 16 and 32 (74, 154) outlined bodies spilled more (a regression hunt: 0 -> 376 B at 16 states) for
-#: a compile that was short anyway.
-OUTLINE_MIN_ENTRIES = 256
+#: (:func:`_outlined`).  Radau on the Brusselator, H200, fixed steps, 65536 trajectories: at 128 states (634
+#: entries) outlined kernels time as inline ones did (float32 15.8 ms, float64 40.9) and compile in 30 s;
+#: at 64 states (314) outlined ones were 1.2 to 1.6x slower (float32 12.4 ms against 7.95 inline, float64
+#: 27.8 against 22.9) for a compile of 15 to 18 s (18.2 -> 11.7 s offline), so 64 states stays inline; at 16
+#: and 32 (74, 154) outlined bodies spilled more (a regression hunt: 0 -> 376 B at 16 states).
+OUTLINE_MIN_ENTRIES = 512
 
 
 def outline(program, memory):
