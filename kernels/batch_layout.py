@@ -6,6 +6,7 @@ missing column."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -29,8 +30,10 @@ def check_layout(value, what, width, name_width):
     list of dicts (one per trajectory: :func:`_dict_rows`), a tuple (or list) of per-parameter arrays of unlike shapes
     and one first dimension, ``(A, r)`` (:func:`_per_column_arrays`), and a tuple of ``width`` 1-D arrays of ``width``
     values each (one array per parameter, or per state, read as rows without a word: the batch came out transposed).  A
-    list of arrays is rows, as ``np.array`` reads it (``[default_params] * N``), unless it holds a pandas Series (a
-    DataFrame's column: ``[df.a, df.b]``) and is not a DataFrame's rows (``[df.iloc[0], df.iloc[1]]``)."""
+    list of arrays is rows, as ``np.array`` reads it (``[default_params] * N``; ``[M0, M1, M2, M3]``, a matrix per
+    trajectory), unless only the per-column reading fits its arrays (:func:`_like_column_arrays`), or it holds a
+    pandas Series (a DataFrame's column: ``[df.a, df.b]``) and is not a DataFrame's rows (``[df.iloc[0],
+    df.iloc[1]]``)."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     order = f"{letter}[0], {letter}[1], ..."
     head = (f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in the order the rhs "
@@ -91,18 +94,24 @@ def _per_column_arrays(items):
 def _like_column_arrays(items, width):
     """True when ``items`` are per-parameter (or per-state) arrays of one shape, ``(S, E, I, R)`` each of shape (N, 4)
     for a 16-state system: NumPy reads them as one 3-D array, whose refusal took each array for one trajectory and
-    told np.reshape(y0, (4, -1)), a wrong fix (an epidemiologist's trial).  Read so where their values per trajectory,
-    ``len(items)`` times the values of one array's row, add up to ``width``; a tuple (the ``args`` habit) also where
-    neither reading does, unless each item as one trajectory's values does (then the 3-D refusal words it)."""
+    told np.reshape(y0, (4, -1)), a wrong fix (an epidemiologist's trial).
+
+    Two readings: per column (``len(items)`` times the values of one array's row add up to ``width``) and per item
+    (each item holds one trajectory's ``width`` values).  Where only the per-column one fits, it is taken for a list
+    and a tuple alike.  Where both fit, a list is rows, as the README and :func:`check_layout` say (a list of N
+    per-trajectory 4x4 matrices of a 16-param system was told np.hstack, which scrambles them: a regression hunt;
+    the 3-D refusal tells np.reshape), and a tuple (the ``args`` habit) is columns.  A tuple is also columns where
+    neither fits."""
     if len(items) < 2 or not all(hasattr(item, "shape") for item in items) or np.ndim(items[0]) < 2:
         return False
     shapes = _shapes_of(items)
     if shapes is None or len(set(shapes)) != 1:
         return False
-    shape = shapes[0]
-    per_column = len(items) * math.prod(shape[1:]) == width
-    per_item = math.prod(shape) == width
-    return per_column or (isinstance(items, tuple) and not per_item)
+    per_column = len(items) * math.prod(shapes[0][1:]) == width
+    per_item = math.prod(shapes[0]) == width
+    if isinstance(items, tuple):
+        return per_column or not per_item
+    return per_column and not per_item
 
 
 def flat_stack(items, width, things):
@@ -175,7 +184,7 @@ def shared_and_columns_message(value, what, width, name_width):
     rows of one value per item, np.column_stack with each number repeated N times; None for anything else, and
     where the values add up to ``width`` (then they are one trajectory's row: :func:`array_items_message`).  Such
     a tuple was told to flatten into N + 1 numbers (a diffrax user's trial)."""
-    if not isinstance(value, (tuple, list)) or len(value) < 2 or any(isinstance(v, TEXT + (Mapping,)) for v in value):
+    if not isinstance(value, (tuple, list)) or len(value) < 2 or not all(map(_number_or_array, value)):
         return None
     shapes = _shapes_of(value)
     if shapes is None or any(len(shape) > 1 for shape in shapes) or () not in shapes:
@@ -213,7 +222,7 @@ def _item_shapes(rows):
     array, each position of one shape in every row), or None where they are not that."""
     if not rows or not all(isinstance(row, (list, tuple)) for row in rows) or len({len(row) for row in rows}) != 1:
         return None
-    if any(isinstance(item, TEXT + (Mapping,)) for row in rows for item in row):
+    if not all(_number_or_array(item) for row in rows for item in row):
         return None
     shapes = _shapes_of([item for row in rows for item in row])
     size = len(rows[0])
@@ -221,6 +230,15 @@ def _item_shapes(rows):
         return None
     table = shapes[:size]
     return table if all(shapes[r * size:(r + 1) * size] == table for r in range(len(rows))) else None
+
+
+def _number_or_array(item):
+    """Whether ``item`` may stand in a row that the messages name items of: a number, or anything with a shape or a
+    length that is no text nor dict (an array, a list).  Not None: ``[[1., 2.], None]`` was described as one row of 2
+    items whose None was counted as a number (a regression hunt); it is ragged, as it was told before."""
+    if item is None or isinstance(item, TEXT + (Mapping,)):
+        return False
+    return isinstance(item, (numbers.Number, np.number, np.bool_)) or hasattr(item, "shape") or hasattr(item, "__len__")
 
 
 def _shapes_of(values):

@@ -11,9 +11,9 @@ sign, as SciPy reads it (:func:`scipy_attributes`: 2 is +1, -0.5 is -1).
 
 from __future__ import annotations
 
+import decimal
 import functools
 import inspect
-import math
 import numbers
 
 import numpy as np
@@ -39,28 +39,50 @@ def _real_number(value):
     return isinstance(value, (numbers.Real, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
+def _real_value(value):
+    """``value`` as one real number that is not NaN (a 0-d array unwrapped, a Decimal kept), else None.
+
+    Why: a direction is compared, never converted, so every real type passes that Event took before this module's checks
+    (``np.array(1)``, ``Decimal(1)``, ``Fraction(1)``, NumPy scalars); a bool, a string, a sequence, a complex number
+    and NaN stay refused.  Infinities pass: SciPy's ``g.direction = inf`` is +1 by its sign."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a NumPy scalar, or the object a 0-d object array holds
+    if isinstance(value, decimal.Decimal):
+        return None if value.is_nan() else value  # (comparing a signalling NaN raises; is_nan() does not)
+    if not _real_number(value) or value != value:
+        return None
+    return value
+
+
+def _sign(value):
+    """+1, -1 or 0: the sign of a real number from :func:`_real_value`, by comparison, which every real type has
+    (np.sign of a Decimal is an object, and an int past float's range does not convert to a float)."""
+    return int(value > 0) - int(value < 0)
+
+
 def _signed(direction):
     """+1, -1 or 0 as a message writes it."""
     return f"{direction:+d}" if direction else "0"
 
 
 def check_direction(direction, what="Event direction", remedy="pass direction={}"):
-    """``direction`` as the int +1, -1 or 0 (a float equal to one of them passes), else a ConfigurationError that
-    says what each value means; ``what`` names the argument and ``remedy`` (formatted with the value meant) says
-    what to write instead, where that can be told.
+    """``direction`` as the int +1, -1 or 0 (any real number equal to one of them passes: 1.0, ``np.array(1)``,
+    ``Decimal(1)``, ``Fraction(-1)``), else a ConfigurationError that says what each value means; ``what`` names the
+    argument and ``remedy`` (formatted with the value meant) says what to write instead, where that can be told.
 
     Strict, unlike SciPy's attribute (:func:`scipy_attributes`): :class:`kernels.Event` is this package's own API,
     and ``Event(g, direction=2)`` was refused with "must be -1, 0 or +1; got 2", which said nothing of SciPy's
     ``g.direction = 2`` being taken as +1, nor of what ``"up"`` should have been (a neuroscientist's trial)."""
-    if _real_number(direction) and direction in (-1, 0, 1):
-        return int(direction)
+    value = _real_value(direction)
+    if value is not None and value in (-1, 0, 1):
+        return _sign(value)
     rule = (f"{what} must be +1 (upward crossings, g rising through 0), -1 (downward, g falling through 0) or 0 "
             f"(both); got {describe(direction)}")
     if isinstance(direction, str) and direction.strip().lower() in _DIRECTION_WORDS:
         rule += ": " + remedy.format(_signed(_DIRECTION_WORDS[direction.strip().lower()]))
-    elif _real_number(direction) and math.isfinite(direction):
+    elif value is not None:
         rule += "; SciPy's g.direction is read by its sign, an Event's direction is not: " + remedy.format(
-            _signed(int(np.sign(direction))))
+            _signed(_sign(value)))
     raise ConfigurationError(rule)
 
 
@@ -68,7 +90,8 @@ def scipy_attributes(g):
     """``(terminal, direction)`` of a plain function ``g`` from SciPy's attributes ``g.terminal`` and ``g.direction``
     (False and 0 where it has none), read as SciPy reads them: ``direction`` by its sign (2 is +1, -0.5 is -1; the
     rule in this module's docstring), ``terminal`` as a bool or a count of 0 or 1.  ConfigurationError for a count
-    above 1 (SciPy >= 1.11: stop after that many occurrences) and for a direction that is not a finite number."""
+    above 1 (SciPy >= 1.11: stop after that many occurrences) and for a direction that is no real number or NaN
+    (an infinity has a sign: ``float('inf')`` is +1, as SciPy reads it)."""
     terminal = getattr(g, "terminal", False)
     direction = getattr(g, "direction", 0)
     if isinstance(terminal, (int, np.integer)) and not isinstance(terminal, (bool, np.bool_)):
@@ -77,8 +100,9 @@ def scipy_attributes(g):
                                      "occurrences is not supported; use True (stop at the first) or count the "
                                      "crossings with a non-terminal event (event_count)")
         terminal = bool(terminal)
-    if _real_number(direction) and math.isfinite(direction):
-        return terminal, int(np.sign(direction))  # SciPy reads only the sign
+    value = _real_value(direction)
+    if value is not None:
+        return terminal, _sign(value)  # SciPy reads only the sign (inf is +1)
     return terminal, check_direction(direction, "event function attribute direction", "set g.direction = {}")
 
 

@@ -148,7 +148,7 @@ def test_a_named_frame_keeps_the_float32_far_from_time_zero_warning(pk):
     rows = np.array([[2 * np.pi / 365.0, 0.1, 1.0], [2 * np.pi / 365.0 * 1.01, 0.2, 2.0]])
     frame = pd.DataFrame({"ID": [1, 2], "A": rows[:, 2], "k": rows[:, 1], "w": rows[:, 0]})
     for params in (rows, frame):
-        with pytest.warns(kernels.ToleranceWarning, match="t reaches 7.4e\+05 in this float32 run"):
+        with pytest.warns(kernels.ToleranceWarning, match=r"t reaches 7.4e\+05 in this float32 run"):
             kernels.solve_ivp(season, (7.4e5, 7.4e5 + 20.0), [1.0], params, precision=np.float32, rtol=1e-5,
                               atol=1e-6, progress=False)
 
@@ -180,6 +180,43 @@ def test_a_tuple_of_compartments_of_one_shape_is_told_to_stack_them():
     np.testing.assert_array_equal(eval(remedy, {"np": np, "y0": y0}), np.hstack([S, E, I, R]))
     # a list of one 4x4 matrix per trajectory is still one row per trajectory flattened
     assert "np.reshape(y0, (2, -1))" in _refusal(system, [np.ones((4, 4)), np.ones((4, 4))], [0.1])
+
+
+def _matrix16(t, y, p, dydt):
+    for i in range(4):
+        dydt[i] = -p[i * 4 + i] * y[i]
+
+
+def test_a_list_of_one_matrix_per_trajectory_is_rows_and_a_tuple_of_them_columns():
+    """params = [M0, M1, M2, M3], one 4x4 matrix per trajectory of a 16-param system, fits both readings: it was told
+    np.hstack per column, which scrambles the matrices (a regression hunt).  A list is rows, as the README says: the
+    reshape told rebuilds each trajectory's matrix; a tuple, the args habit, is still told the stacking."""
+    system = kernels.ODESystem(_matrix16, 4, 16, name="matrix16", check=False)
+    mats = [np.diag([1.0, 2.0, 3.0, 4.0]) * (k + 1) for k in range(4)]
+    text = _refusal(system, np.ones(4), mats)
+    assert "np.hstack" not in text and "pass np.reshape(params, (4, -1))" in text
+    rows = eval("np.reshape(params, (4, -1))", {"np": np, "params": mats})  # noqa: S307 - the message's expression
+    np.testing.assert_array_equal(rows[2].reshape(4, 4), mats[2])
+    assert "got a tuple of 4 per-parameter arrays" in _refusal(system, np.ones(4), tuple(mats))
+
+
+@pytest.mark.parametrize("kind", [list, tuple])
+def test_arrays_that_fit_only_as_columns_are_told_the_stacking_as_a_list_or_a_tuple(kind):
+    """Three (2, 1) arrays for 3 states add up only per column (each holds 2 values, not 3): both are stacked."""
+    system = kernels.ODESystem(_decay16, 3, 1, name="three", check=False)
+    y0 = kind(np.full((2, 1), float(k)) for k in range(3))
+    text = _refusal(system, y0, [0.1])
+    assert f"got a {kind.__name__} of 3 per-state arrays" in text and "np.hstack([y0[0], y0[1], y0[2]])" in text
+
+
+@pytest.mark.parametrize("y0", [[[1.0, 2.0], None], (np.ones(3), None), [None, [1.0, 2.0]]])
+def test_none_in_a_row_is_not_counted_as_a_number(y0):
+    """[[1., 2.], None] was told it is one row of 2 items whose item 0 is an array, None counted as a number (a
+    regression hunt): it is ragged, as it was told before."""
+    system = kernels.ODESystem(_decay16, 3, 1, name="three", check=False)
+    text = _refusal(system, y0, [0.1])
+    assert text == ("y0 has rows of unequal length (a ragged list): give one row of 3 numbers (n_states) per "
+                    "trajectory, or one row for all")
 
 
 def _contact17(t, y, p, dydt):

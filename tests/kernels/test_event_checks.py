@@ -2,6 +2,8 @@
 and DiffEq's callback arguments (affect=, rootfind=) told what to do here; an event's ``direction``: one rule for
 :class:`kernels.Event` (exactly +1, -1 or 0) and SciPy's ``g.direction`` (read by its sign)."""
 
+import decimal
+import fractions
 import math
 
 import numpy as np
@@ -120,6 +122,48 @@ def test_a_direction_attribute_that_is_no_number_is_refused_by_its_own_name():
     with pytest.raises(ConfigurationError, match=r"event function attribute direction " + MEANING
                        + r"'up': set g.direction = \+1$"):
         kernels.events.as_events(_with_direction("up"))
+
+
+# check_direction (new that day) refused what the checks before it took: a 0-d array, a Decimal, and SciPy's
+# g.direction = inf (SciPy reads its sign; +1 before): a regression hunt.  Any real type passes by its value.
+@pytest.mark.parametrize("direction, expected", [
+    (np.array(1), 1), (np.array(-1.0), -1), (decimal.Decimal(1), 1), (decimal.Decimal("-0"), 0),
+    (fractions.Fraction(-1), -1), (np.float32(1.0), 1), (np.uint8(1), 1), (np.array(decimal.Decimal(-1)), -1),
+])
+def test_an_event_takes_any_real_number_type_equal_to_plus_minus_one_or_zero(direction, expected):
+    event = Event(_v, direction=direction)
+    assert event.direction == expected and type(event.direction) is int
+
+
+@pytest.mark.parametrize("direction, expected", [
+    (float("inf"), 1), (-np.inf, -1), (np.array(1), 1), (np.array(-0.25), -1), (decimal.Decimal("2.5"), 1),
+    (decimal.Decimal("-Infinity"), -1), (fractions.Fraction(-1, 3), -1),
+    pytest.param(10 ** 400, 1, id="int-past-float"), (np.float32(0.0), 0),
+])
+def test_scipys_direction_attribute_of_any_real_type_is_read_by_its_sign(direction, expected):
+    (event,) = kernels.events.as_events(_with_direction(direction))
+    assert event.direction == expected and type(event.direction) is int
+
+
+@pytest.mark.parametrize("direction, shown", [
+    (float("nan"), r"nan"), (np.array(np.nan), r"array of shape \(\) and dtype float64"),
+    (decimal.Decimal("NaN"), r"Decimal\('NaN'\)"), (decimal.Decimal("sNaN"), r"Decimal\('sNaN'\)"),
+    (True, r"True"), (np.array(True), r"array of shape \(\) and dtype bool"), ([1], r"\[1\]"),
+    (1 + 0j, r"\(1\+0j\)"), (None, r"None"),
+])
+def test_a_direction_that_is_no_real_number_stays_refused_both_ways(direction, shown):
+    with pytest.raises(ConfigurationError, match=r"^Event direction " + MEANING + shown + r"$"):
+        Event(_v, direction=direction)
+    with pytest.raises(ConfigurationError, match=r"^event function attribute direction " + MEANING + shown + r"$"):
+        kernels.events.as_events(_with_direction(direction))
+
+
+def test_an_event_direction_of_another_real_type_and_value_is_told_its_sign():
+    with pytest.raises(ConfigurationError, match=r"got Decimal\('2'\); SciPy's g.direction is read by its sign.*: "
+                                                 r"pass direction=\+1$"):
+        Event(_v, direction=decimal.Decimal(2))
+    with pytest.raises(ConfigurationError, match=r"got -inf; SciPy's .*: pass direction=-1$"):
+        Event(_v, direction=-np.inf)
 
 
 def test_the_checks_moved_out_of_events_are_still_reached_there():
