@@ -79,9 +79,10 @@ Krylov solvers (:mod:`kernels.solvers.krylov`)::
    holds ``1 / M_ii`` when the solver is preconditioned (right Jacobi).
    ``x`` receives the solution from a zero initial guess; the status is
    ``LINEAR_SOLVER_NOT_CONVERGED`` when ``||b - M x|| <= tolerance ||b||`` is
-   not reached (or the iteration broke down), unless the iterations ran out
+   not reached (or the iteration broke down); where the iterations ran out
    with ``||b - M x|| <= accept_reduced ||b||`` (0 on its own; Newton's
-   solvers take 0.1, an inexact Newton step).
+   solvers take 0.1) it is ``INEXACT`` (-1, seen only by Newton): an inexact
+   Newton step, which ends Newton only where the increment is below its constant.
 
 Simplified Newton (:mod:`kernels.solvers.newton`)::
 

@@ -33,7 +33,7 @@ _FIELD_OF = {"NewtonSettings kappa": "kappa", "NewtonSettings max_iterations": "
              "BiCGSTABSettings tolerance": "krylov_tolerance"}
 
 #: Newton's Krylov solves out of iterations are accepted at this relative residual (inexact Newton's
-#: forcing term; :mod:`kernels.solvers.krylov` says why).
+#: forcing term; :mod:`kernels.solvers.krylov` says why) as a step Newton moves on but never stops on.
 INEXACT_NEWTON = 0.1
 
 LINEAR_SOLVERS = ("lu", "dense", "sparse", "gmres", "bicgstab")

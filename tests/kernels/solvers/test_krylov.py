@@ -12,6 +12,7 @@ from solver_helpers import launch, plan_component, random_matrix, thread_memory
 from kernels import Status
 from kernels.errors import ConfigurationError
 from kernels.solvers import BiCGSTABSettings, GMRESSettings, build_krylov
+from kernels.solvers.krylov import INEXACT
 
 N = 12
 
@@ -95,14 +96,22 @@ def test_well_conditioned_systems_match_numpy(solver, placement, seed):
 @pytest.mark.parametrize("solver", [s for s in SOLVERS if s.preconditioned], ids=["gmres", "bicgstab"])
 @settings(max_examples=3, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1))
-def test_badly_scaled_systems_need_and_get_jacobi(solver, seed):
-    """Columns scaled over six decades (cond ~ 1e6): solved with the Jacobi preconditioner only."""
+def test_badly_scaled_systems_get_jacobi(solver, seed):
+    """Columns scaled over six decades (cond ~ 1e6): solved with the Jacobi preconditioner, whatever the draw."""
     rng = np.random.default_rng(seed)
     a = _near_identity(rng, 2, N) * np.logspace(0, 6, N)
     b = rng.standard_normal((2, N))
     x, status = krylov_kernel(solver, "shared")(a, b)
     assert (status == 0).all()
     _check(a, b, x, solver.tolerance, np.linalg.cond(a).max())
+
+
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if s.preconditioned], ids=["gmres", "bicgstab"])
+def test_badly_scaled_systems_need_jacobi(solver):
+    """The same systems without it fail (a fixed draw: plain BiCGSTAB converges on some draws, seed 121850 one)."""
+    rng = np.random.default_rng(7)
+    a = _near_identity(rng, 2, N) * np.logspace(0, 6, N)
+    b = rng.standard_normal((2, N))
     plain = krylov_kernel(type(solver)(**{**solver.__dict__, "preconditioned": False}), "shared")
     _, status = plain(a, b)
     assert (status == Status.LINEAR_SOLVER_NOT_CONVERGED).all()
@@ -150,8 +159,9 @@ def test_float32_and_its_tolerance_limit():
 @pytest.mark.parametrize("kind, limit", [(GMRESSettings, dict(restart=2, max_restarts=1)),
                                          (BiCGSTABSettings, dict(max_iterations=1))], ids=["gmres", "bicgstab"])
 def test_a_reduced_residual_is_accepted_only_when_asked(kind, limit):
-    """Out of iterations above ``tolerance``: NOT_CONVERGED by default; OK where the residual is at most
-    ``accept_reduced ||b||`` (Newton's inexact step), checked against NumPy's residual of the returned x."""
+    """Out of iterations above ``tolerance``: NOT_CONVERGED by default; INEXACT (not OK: Newton may move on it
+    but not stop on it) where the residual is at most ``accept_reduced ||b||`` (Newton's inexact step), checked
+    against NumPy's residual of the returned x."""
     rng = np.random.default_rng(8)
     a = _near_identity(rng, 4, N)
     b = rng.standard_normal((4, N))
@@ -161,7 +171,7 @@ def test_a_reduced_residual_is_accepted_only_when_asked(kind, limit):
     loose = kind(N, tolerance=1e-12, accept_reduced=0.5, **limit)
     x, status = krylov_kernel(loose, "local")(a, b)
     residual = np.linalg.norm(np.einsum("mij,mj->mi", a, x) - b, axis=1) / np.linalg.norm(b, axis=1)
-    assert (status == 0).all() and (residual <= 0.5).all(), residual
+    assert (status == INEXACT).all() and (residual <= 0.5).all(), (status, residual)
     tight = kind(N, tolerance=1e-12, accept_reduced=0.2 * residual.min(), **limit)
     _, status = krylov_kernel(tight, "local")(a, b)
     assert (status == Status.LINEAR_SOLVER_NOT_CONVERGED).all()
