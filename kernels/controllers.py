@@ -230,6 +230,11 @@ def make_error_norm(n_states, norm, dtype=np.float64, combined=False):
     ``combined``: ``err`` holds two estimates, ``err[:n]`` and a lower-order one
     in ``err[n:2n]``, whose norms ``e`` and ``e_lo`` combine as in Hairer's DOP853
     code (and SciPy's): ``e**2 / sqrt(e**2 + 0.01 e_lo**2)``, 0 when both are 0.
+    That is never above ``e``, so an ``e`` below ``dtype``'s smallest normal number
+    gives 0: the approximate reciprocal of a subnormal is inf (``rcp.approx.ftz``
+    flushes it; a float32 ``1 / 1e-40`` overflows), which made 0 * inf = NaN and
+    rejected every step (float32 dop853 on ``y' = t**2 y`` from a first step of
+    ``1e-6``: a mean square of 1e-42, then NaN until ``max_steps``).
 
     Computed in the working precision ``dtype``, with approximate division: the
     measure only steers the step size, and exact division or float64 arithmetic
@@ -275,7 +280,9 @@ def make_error_norm(n_states, norm, dtype=np.float64, combined=False):
     # q = e * r with r = e / sqrt(e**2 + 0.01 e_lo**2) <= 1 for "max", and in mean squares (q, q_lo) the square,
     # q * q / (q + 0.01 q_lo).  r is formed from the ratio of the smaller norm to the larger, so that no square
     # or sum overflows (a huge first trial step in float32) into an inf that would make q 0 or NaN.
+    # high below the smallest normal number (and any low above it) would go to the reciprocal as 0: q <= high, so 0.
     one = dtype(1.0)
+    smallest_normal = dtype(np.finfo(dtype).tiny)
 
     @cuda.jit(device=True)
     def error_norm(y, y_new, err, tol):
@@ -283,7 +290,7 @@ def make_error_norm(n_states, norm, dtype=np.float64, combined=False):
         low = measure(y, y_new, err, tol, n_states)
         if not (high < inf and low < inf):
             return inf
-        if high == zero:
+        if high < smallest_normal:
             return zero
         if high >= low:
             x = low * rcp(high)
@@ -350,7 +357,7 @@ def make_controller(settings, error_order):
     return control
 
 
-# d2 is used only where it is at least this many times the most that rounding can put into it (make_initial_step).
+# Below this many times the most that rounding can put into d2, the first step is floored at h0 (make_initial_step).
 _D2_RESOLVED = 10.0
 
 
@@ -365,33 +372,26 @@ def make_initial_step(n_states, dtype, error_order):
       at most the span; ``d1 = ||f0||``.
     * ``initial_step(y, y1, f1, h0, d1, atol, rtol, span) -> h``, with ``y1 = y + h0 f0``
       and ``f1 = f(t0 + h0, y1)``: ``d2 = ||f1 - f0|| / h0`` estimates the second
-      derivative and ``h1 = (0.01 / max(d1, d2))^(1 / (p + 1))`` (``p`` the error
-      estimate's order); ``h = min(100 h0, h1, span)``, SciPy's and Hairer's value, which
-      may be below ``h0``.  ``h0`` where ``f0`` or ``f1`` is not finite.
+      derivative, ``h1 = (0.01 / max(d1, d2))^(1 / (p + 1))`` (``p`` the error
+      estimate's order) and ``h = min(100 h0, h1, span)``, SciPy's and Hairer's value,
+      which may be below ``h0``; never below ``h0`` where ``d2`` is not resolved (below).
+      ``h0`` where ``f0`` or ``f1`` is not finite.
 
     ``f0`` is not kept (the loop has no fourth vector there): it is recovered as
     ``(y1 - y) / h0``, in float64, exact but for the rounding of ``y1`` to ``dtype``.
-    That rounding, with those of ``f0`` and ``f1`` (``eps |y1|`` and ``eps |f1|`` at
-    most), puts up to ``noise = eps || |y1| / h0 + |f1| || / h0`` into ``d2``.  Where
-    ``f`` barely changes over ``h0`` while ``y`` is large (a constant drift in float32),
-    ``d2`` is that rounding and shrinks ``h1``: float32 ``y' = -1e5`` at error order 1
-    gave ``d2`` 10 times ``d1``, all rounding, and a step 0.3 to 0.5 times SciPy's
-    float64 one.  So ``d2`` counts only where it is at least ``_D2_RESOLVED = 10``
-    times ``noise``: there rounding moves it by 10 % and ``h1`` by 5 % at most (half
-    the controller's 0.9 safety factor), leaving room for rounding inside ``f`` too.
-    Below, ``max(d1, d2)`` is ``d1``, as if there were no second-derivative estimate
-    (Hairer's rule with ``d2 = 0``).  In float64 ``noise`` is 1e-9 times smaller and
-    ``h`` is SciPy's to rounding.
-    Until 2026-12 ``h`` was never below ``h0`` instead (against that rounding),
-    which overrode Hairer's rule wherever ``h1 < h0``: on an age-structured SEIR in
-    counts (population 1e7, 10 infected, atol 1) ``h0`` was 3200 days and the first
-    step ran to the first save at day 10, within the tolerance, but the epidemic
-    amplified its error: radau ended 257 tolerances off and rodas5p 254 (SciPy's
-    Radau 24); with Hairer's first step, a fraction of a day, 3.0 and 3.1 at about the
-    same step counts (rtol 1e-8).
-    Before the second stage the first step was ``h0`` (at most 1 % of the span),
-    and the controller needed several steps to grow from it (Tsit5 on ``y' = -y``
-    at rtol 0.1: 16 steps where SciPy took 8).
+    That rounding, with those of ``f0`` and ``f1``, puts up to
+    ``noise = eps || |y1| / h0 + |f1| || / h0`` into ``d2``.  Where ``d2`` is at least
+    ``_D2_RESOLVED = 10`` times ``noise`` (rounding moves ``h1`` by 5 % at most),
+    ``h`` is Hairer's, below ``h0`` if ``h1`` is: floored at ``h0``, an age-structured
+    SEIR in counts (``h0`` 3200 days) took its first 10 days in one step and radau
+    ended 257 tolerances off (3.0 with Hairer's step).  Where it is not, ``d2`` is
+    still used (with ``f0 = 0``, as ``y' = t**2 y``, it is all there is: leaving it out
+    gave a step of ``1e-6`` where SciPy's is ``1e-4``) but ``h`` is floored at ``h0``,
+    as rounding can only have inflated it.  The cost: float32 ``y' = -1e5`` from
+    ``y = 1``, whose ``d2`` is 10 times ``d1`` and all rounding, starts at 0.46 and
+    0.32 of SciPy's float64 step (rtol 1e-3, 1e-6).  In float64 ``noise`` is 1e-9
+    times smaller: ``h`` is SciPy's to rounding wherever ``h1 >= h0`` or ``d2`` is
+    resolved.
     Components with no scale (atol 0, which the launch makes ``dtype``'s smallest
     normal number, and y 0) are left out.
     """
@@ -440,11 +440,14 @@ def make_initial_step(n_states, dtype, error_order):
         # f0 or f1 not finite (a NaN too, which max() would drop): keep the first guess
         if not (d1 < math.inf and d2 < math.inf):
             return h0
-        worst = max(d1, d2) if d2 >= _D2_RESOLVED * noise else d1
+        worst = max(d1, d2)
         if worst <= 1e-15:
             h1 = max(1e-6, h0 * 1e-3)
         else:
             h1 = (0.01 / worst) ** inv_order
-        return min(100.0 * h0, h1, span)
+        h = min(100.0 * h0, h1, span)
+        if d2 < _D2_RESOLVED * noise:  # d2 may be mostly rounding, which inflates it: not below h0
+            return max(h0, h)
+        return h
 
     return first_guess, initial_step

@@ -215,6 +215,45 @@ def test_approximate_operations():
     assert out[0, 7] == 0.0 and out[1, 7] == np.inf and out[2, 7] == 0.0  # x = inf
 
 
+@pytest.mark.parametrize("norm", ["rms", "max"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("low_over_high", [0.0, 1.0, 10.0])
+def test_combined_measure_of_a_subnormal_norm_is_zero_not_nan(norm, dtype, low_over_high):
+    """A 5th-order norm below the smallest normal number (a float32 mean square of 1e-42) went to the reciprocal,
+    which is inf there (float32 1 / 1e-40 overflows; the GPU's rcp.approx.ftz flushes it to 1 / 0): 0 * inf or
+    inf * 0 made the measure NaN, which rejects every step.  The measure is never above that norm: it is 0."""
+    if norm == "rms":  # a scaled error of 1e-21 (float32) or 1e-160 (float64): its square is subnormal
+        high = 1e-25 if dtype == np.float32 else 1e-164
+    else:  # the scaled error itself subnormal
+        high = 1e-42 if dtype == np.float32 else 1e-315
+    err = [high, 0.0, 0.0, low_over_high * high, 0.0, 0.0]
+    y = [1.0, 1.0, 1.0]
+    got = _norm_kernel(norm, dtype, True)(y, y, err, np.full(N, 1e-6), np.full(N, 1e-4))
+    assert got == 0.0
+
+
+def _t_squared_y(t, y, p, dydt):
+    dydt[0] = t * t * y[0]
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+@pytest.mark.parametrize("rhs, y0, dt, exact", [(_t_squared_y, 1.0, 1e-6, math.exp(1.125)),
+                                                 (_t_squared_y, 1e-20, None, 1e-20 * math.exp(1.125)),
+                                                 (_decay, 1e-20, None, 1e-20 * math.exp(-1.5))])
+def test_dop853_in_float32_accepts_steps_whose_errors_underflow(rhs, y0, dt, exact):
+    """dop853 float32 at rtol 1e-4, atol 1e-6: a first step of 1e-6 on y' = t^2 y, or a state of 1e-20, makes
+    errors whose mean square is subnormal; the combined measure was NaN and every step was rejected until
+    max_steps, with a NaN state (before 2026-12-06 too).  Now the steps are accepted and end on the solution."""
+    system = kernels.ODESystem(rhs, 1, 0, name=rhs.__name__.lstrip("_"))
+    res = kernels.solve_ivp(system, (0.0, 1.5), [y0], method="dop853", rtol=1e-4, atol=1e-6, dt=dt,
+                            controller="pi", max_steps=300, precision=np.float32, progress=False)
+    assert res.success and res.n_rejected[0] == 0
+    assert abs(res.y[0, -1, 0] - exact) <= 1e-6 + 1e-4 * exact
+
+
 def _feeding_chain(t, y, p, dydt):
     dydt[0] = -y[0]
     dydt[1] = p[0] * y[0] - y[1]
