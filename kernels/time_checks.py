@@ -130,7 +130,7 @@ def _rounded_times_note(t_eval, arr, t0, t_end):
 
 def check_step_bounds(dt_min, dt_max):
     """``0 <= dt_min < dt_max`` (``dt_max`` may be inf); return both as floats."""
-    low, high = as_real(dt_min), as_real(dt_max)
+    low, high = as_real(dt_min, "dt_min"), as_real(dt_max, "dt_max")
     if low is None or high is None:
         raise ConfigurationError(f"dt_min and dt_max must be real numbers; got {describe(dt_min)}, {describe(dt_max)}")
     if not (0.0 <= low < high) or math.isinf(low) or math.isnan(high):

@@ -144,6 +144,14 @@ def test_a_jax_tracer_is_told_that_the_solve_cannot_be_traced(where):
         kernels.solve_ivp(PEND, args["t_span"], args["y0"], args["params"], progress=False, **options)
 
 
+@pytest.mark.parametrize("bound", ["dt_min", "dt_max"])
+def test_a_jax_tracer_step_bound_is_named(bound):
+    """dt_min or dt_max as a tracer was refused as "an argument is a JAX tracer" (a diffrax user's trial)."""
+    scalar = JVPTracer(())
+    with pytest.raises(ConfigurationError, match=rf"^{bound} is a JAX tracer"):
+        kernels.solve_ivp(PEND, (0.0, 0.5), [1.0, 0.0], [9.81, 0.3], progress=False, **{bound: scalar})
+
+
 def test_jax_grad_through_solve_ivp_is_refused_with_why():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
