@@ -85,9 +85,7 @@ def lost_chunks_error(lost, ranges, n_chunks):
     chunks = sorted(lost)
     lost_ranges = [tuple(ranges[i]) for i in chunks]
     exc = lost[chunks[0]]
-    which = (f"chunk {chunks[0]} of {n_chunks} (numbered from 0; trajectories {lost_ranges[0][0]} to "
-             f"{lost_ranges[0][1] - 1})" if len(chunks) == 1 else
-             f"{len(chunks)} chunks of {n_chunks} ({_listed(chunks, lost_ranges)})")
+    which = _which_chunks(chunks, lost_ranges, n_chunks)
     workers = sorted({str(getattr(e.last_worker, "address", e.last_worker)) for e in lost.values()})
     return ChunkLostError(
         f"{_died(exc, which, len(chunks), workers)}; the other chunks ran to their end. {_CAUSE} Solve again "
@@ -113,9 +111,8 @@ def cancelled_chunks_error(reason, cancelled, ranges, scattered=()):
             tuple(range(len(ranges))), tuple(ranges), reason)
     chunks, n_chunks = sorted(cancelled), len(ranges)
     ranges = [tuple(ranges[i]) for i in chunks]
-    which = (f"chunk {chunks[0]} of {n_chunks} (numbered from 0; trajectories {ranges[0][0]} to "
-             f"{ranges[0][1] - 1}) was cancelled before it ended" if len(chunks) == 1 else
-             f"{len(chunks)} chunks of {n_chunks} ({_listed(chunks, ranges)}) were cancelled before they ended")
+    which = _which_chunks(chunks, ranges, n_chunks) + (" was cancelled before it ended" if len(chunks) == 1 else
+                                                       " were cancelled before they ended")
     causes = ["by client.cancel (of the chunks' futures, or of every future, from another thread)",
               "by client.restart() (every worker restarted: the chunks in flight are cancelled)"]
     if scattered:
@@ -158,6 +155,13 @@ def _died(exc, which, count=1, workers=None):
             f"queued) died, {allowed + 1} time{'s' if allowed else ''}{' each' if count > 1 else ''} (the last on "
             f"{', '.join(workers)}), more than the scheduler allows (distributed.scheduler.allowed-failures = "
             f"{allowed})")
+
+
+def _which_chunks(chunks, ranges, n_chunks):
+    """``chunks`` (indices, their trajectory ``ranges``) of a solve's ``n_chunks``, as a message names them."""
+    if len(chunks) == 1:
+        return f"chunk {chunks[0]} of {n_chunks} (numbered from 0; trajectories {ranges[0][0]} to {ranges[0][1] - 1})"
+    return f"{len(chunks)} chunks of {n_chunks} ({_listed(chunks, ranges)})"
 
 
 def _listed(chunks, ranges):

@@ -168,6 +168,12 @@ _EPOCHS = ("keep each epoch as a parameter (t + p[k] in rhs; with drivers, which
            "shared by the batch, write the input in rhs as a function of t + p[k] too, instead of as a driver)")
 
 
+#: The shared forms of per-trajectory spans, where the spans themselves cannot be read into a remedy with numbers.
+_SHARED_FORMS = ("for trajectories with their own ends, integrate to the latest end, save at every trajectory's own "
+                 "end (t_eval=np.unique(ends)) and read trajectory i's state there as res.y[i, np.searchsorted(res.t, "
+                 f"ends[i])]; for their own start times (epochs), {_EPOCHS} {_README}")
+
+
 def per_trajectory_span_message(t_span):
     """The refusal of a ``t_span`` given per trajectory (a 2-D array, rows ``(t0, t_end)`` or a pair of arrays), with
     the shared span that does the same, else ''.  A pharmacologist's first try was each patient's own span, an
@@ -177,16 +183,11 @@ def per_trajectory_span_message(t_span):
     head = f"t_span must be a pair (t0, t_end) of real numbers, shared by the whole batch; got {describe(t_span)}"
     spans = _starts_and_ends(t_span)
     if spans is None:
-        return (f"{head}: for trajectories with their own ends, integrate to the latest end, save at every "
-                "trajectory's own end (t_eval=np.unique(ends)) and read trajectory i's state there as "
-                f"res.y[i, np.searchsorted(res.t, ends[i])]; for their own start times (epochs), {_EPOCHS} {_README}")
+        return f"{head}: {_SHARED_FORMS}"
     starts, ends = spans
     unusable = _unusable_spans(starts, ends)
     if unusable:
-        return (f"{head}: {unusable}. With every span finite and ending after it starts, for trajectories with their "
-                "own ends integrate to the latest end, save at every trajectory's own end (t_eval=np.unique(ends)) "
-                "and read trajectory i's state there as res.y[i, np.searchsorted(res.t, ends[i])]; for their own "
-                f"start times (epochs), {_EPOCHS} {_README}")
+        return f"{head}: {unusable}. With every span finite and ending after it starts, {_SHARED_FORMS}"
     if np.all(starts == starts[0]):
         return f"{head}, a span per trajectory: {_own_ends_remedy(float(starts[0]), ends)}"
     durations = ends - starts
