@@ -175,6 +175,16 @@ def stiff_pair(t, y, p, dydt):
     dydt[1] = 0.5 * y[0] - y[1]
 
 
+def contact_matrix_rhs(t, y, p, dydt):
+    """A 4-group infection: p[0] a rate, p[1:17] a 4x4 contact matrix flattened row by row, read by index
+    (``p[1 + i * 4 + j]``: what a reshaped slice of p, which does not compile, is told)."""
+    for i in range(4):
+        lam = 0.0
+        for j in range(4):
+            lam += p[1 + i * 4 + j] * y[j]
+        dydt[i] = -p[0] * lam
+
+
 LORENZ = kernels.lorenz()
 GOOD = dict(system=LORENZ, t_span=(0.0, 0.1), y0=[1.0, 1.0, 1.0])  # a call that runs (test_validation*)
 

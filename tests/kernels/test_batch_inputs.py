@@ -8,6 +8,7 @@ import pytest
 import kernels
 from kernels import ConfigurationError
 from kernels.batch_inputs import batch_inputs, given_rows
+from kernel_helpers import contact_matrix_rhs
 
 pd = pytest.importorskip("pandas")
 sp = pytest.importorskip("sympy")
@@ -219,18 +220,10 @@ def test_none_in_a_row_is_not_counted_as_a_number(y0):
                     "trajectory, or one row for all")
 
 
-def _contact17(t, y, p, dydt):
-    for i in range(4):
-        lam = 0.0
-        for j in range(4):
-            lam += p[1 + i * 4 + j] * y[j]
-        dydt[i] = -p[0] * lam
-
-
 def test_rows_holding_a_matrix_are_not_called_ragged():
     """[[beta, C], ...] with C 4x4: rows of 2 items each were "rows of unequal length" (an epidemiologist's trial);
     the message names the matrix and its flattening runs, beta then C row by row."""
-    system = kernels.ODESystem(_contact17, 4, 17, name="contact", check=False)
+    system = kernels.ODESystem(contact_matrix_rhs, 4, 17, name="contact", check=False)
     C = np.arange(16.0).reshape(4, 4)
     rows = [[0.1, C], [0.2, C]]
     text = _refusal(system, np.ones(4), rows)
