@@ -27,6 +27,7 @@ from planner.wording import did_you_mean
 from .diffeq_names import diffeq_method
 from .errors import ConfigurationError, describe
 from .tableaus import IMPLICIT_TABLEAUS, TABLEAUS, ButcherTableau, RosenbrockTableau
+from .tableaus.firk import firk_refusal
 
 __all__ = ["Method", "METHODS", "METHOD_NAMES", "get_method"]
 
@@ -102,6 +103,9 @@ def _check_method(name, family, tableau):
                                  f"{tableau.name!r}: pass family 'rosenbrock'")
     if family in _KNOWN_FAMILIES and family != fits:  # a family registered beside these says at its build
         raise ConfigurationError(_family_mismatch(family, tableau, fits))
+    refusal = firk_refusal(tableau) if family == "firk" else None  # a weighted explicit first stage ran wrong
+    if refusal:
+        raise ConfigurationError(f"kernels.Method family 'firk': {refusal}")
 
 
 def _family_mismatch(family, tableau, fits):
@@ -110,8 +114,26 @@ def _family_mismatch(family, tableau, fits):
     if fits is None:
         return f"kernels.Method family {family!r}: {_no_family(tableau)}"
     runs = "RosenbrockTableaus" if family == "rosenbrock" else "{} ButcherTableaus ({})".format(*_SHAPES[family])
+    shape, rule = _SHAPES[fits]
     return (f"kernels.Method family {family!r} runs {runs}; the tableau {tableau.name!r} is "
-            "{} ({}): pass family {!r}".format(*_SHAPES[fits], fits))
+            f"{shape} ({rule}{_first_entry(tableau, fits)}): pass family {fits!r}")
+
+
+def _first_entry(tableau, fits):
+    """``"; a[0][1] = 1e-18 is above the diagonal ..."``: the entry that makes ``tableau`` of the shape ``fits``
+    rather than a lower one, or "" for an explicit tableau.  Rounding noise of 1e-18 above the diagonal of an
+    explicit tableau was told "fully implicit" without a word of where (a user's trial)."""
+    a, s = tableau.a, tableau.stages
+    if fits == "firk":
+        where = next((i, j) for i in range(s) for j in range(i + 1, s) if a[i][j] != 0.0)
+        said = "above"
+    elif fits == "dirk":
+        where = next((i, i) for i in range(s) if a[i][i] != 0.0)
+        said = "on"
+    else:
+        return ""
+    i, j = where
+    return f"; a[{i}][{j}] = {a[i][j]:g} is {said} the diagonal: write 0 there if it is rounding noise"
 
 
 def _no_family(tableau):

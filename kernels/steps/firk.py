@@ -72,6 +72,7 @@ from ..solvers.options import as_solver_options
 from ..solvers.sparse_lu import SparseLUSettings, build_sparse_lu, full_pattern
 from ..solvers.sparsity import jacobian_pattern
 from ..tableaus import ButcherTableau
+from ..tableaus.firk import firk_refusal
 from .base import STEP_OK, BuiltStep, counted, work_buffer, work_lines, work_taker
 from .firk_blocks import block_lu_settings, jacobian_rhs, jacobian_size
 from .firk_newton import CARRIED_SHARE, REFRESH_RATE, SAME_STEP, combination, each, finish_lines, solve_lines
@@ -188,6 +189,9 @@ class FIRKStepSettings:
         if self.tableau.explicit or self.tableau.diagonally_implicit:
             raise ConfigurationError(f"method {self.tableau.name!r}: the FIRK family needs a fully implicit "
                                      "tableau (not explicit or diagonally implicit)")
+        refusal = firk_refusal(self.tableau)
+        if refusal:
+            raise ConfigurationError(f"FIRKStepSettings tableau: {refusal}")
         if self.adaptive:
             tr = firk_transform(self.tableau)
             gamma = self.tableau.b_hat[0] - self.tableau.b[0]
@@ -321,6 +325,20 @@ def _step_source(settings):
     return "\n".join(counted(lines, settings.count_work)) + "\n"
 
 
+def _guess_basis(nodes):
+    """``P``: Newton's first guess extrapolates the last step's collocation polynomial through ``(0, 0)`` and
+    ``(c_j, Z_j)``, ``Q(x) = sum_j sum_m P[m, j] x^(m+1) Z_j`` (column ``j``: the coefficients of ``L_j``).
+
+    Only distinct nonzero nodes define it: a node at 0 (Lobatto IIIC) or a repeated one made the Vandermonde
+    matrix singular (a LinAlgError at the build, a user's trial).  There ``P = 0``: every step starts Newton
+    from ``Z = 0``, as the first step does.
+    """
+    s = len(nodes)
+    if np.any(nodes == 0.0) or len(np.unique(nodes)) < s:
+        return np.zeros((s, s))
+    return np.linalg.inv(np.vander(nodes, s + 1, increasing=True)[:, 1:])  # x^1 .. x^s at the nodes
+
+
 def _constants(settings, dtype):
     tr, tab = settings.transform, settings.tableau
     s = len(tr.stages)
@@ -329,10 +347,8 @@ def _constants(settings, dtype):
         values[f"D_{a}"] = tr.d[a]
         for c in range(s):
             values[f"LAM_{a}_{c}"], values[f"TI_{a}_{c}"], values[f"T_{a}_{c}"] = tr.lam[a, c], tr.t_inv[a, c], tr.t[a, c]
-    # Collocation polynomial through (0, 0) and (c_j, Z_j): Q(x) = sum_j sum_m P[j, m] x^m Z_j.
     nodes = np.array([tab.c[stage] for stage in tr.stages], dtype=float)
-    vander = np.vander(nodes, s + 1, increasing=True)[:, 1:]  # x^1 .. x^s at the nodes
-    basis = np.linalg.inv(vander)  # column j: the coefficients of L_j
+    basis = _guess_basis(nodes)
     for j in range(s):
         values[f"CX_{j}"] = nodes[j]
         for m in range(s):

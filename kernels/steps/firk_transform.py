@@ -12,6 +12,8 @@ import dataclasses
 
 import numpy as np
 
+from ..tableaus.firk import explicit_first_stage, implicit_stages
+
 __all__ = ["FIRKTransform", "firk_transform"]
 
 _TINY = 1e-13
@@ -24,7 +26,8 @@ class FIRKTransform:
     Attributes
     ----------
     explicit_first : bool
-        Stage 0 is explicit (``c_0 = 0``, zero first row): Radau's form with ``k_0 = f(t, y)``.
+        Stage 0 is explicit (``c_0 = 0``, zero first row): Radau's form with ``k_0 = f(t, y)``, which carries no
+        weight (column 0 of ``a`` and ``b_0`` zero; :func:`kernels.tableaus.firk.firk_refusal` refuses others).
     stages : tuple of int
         Tableau indices of the implicit stages.
     a_inv, t, t_inv, lam : ndarray
@@ -58,8 +61,7 @@ def firk_transform(tableau, form="transformed") -> FIRKTransform:
     then solves the coupled ``s n`` system ``A^-1 / h (x) I - I (x) J`` with one LU.
     """
     a = np.array(tableau.a, dtype=float)
-    explicit_first = tableau.c[0] == 0.0 and not np.any(a[0])
-    stages = tuple(range(1 if explicit_first else 0, tableau.stages))
+    explicit_first, stages = explicit_first_stage(tableau), implicit_stages(tableau)
     block = a[np.ix_(stages, stages)]
     a_inv = np.linalg.inv(block)
     values, vectors = np.linalg.eig(a_inv)

@@ -173,6 +173,9 @@ class ButcherTableau:
         if len(set(lengths)) != 1:
             raise TableauError(f"tableau {self.name!r}: a has {lengths[0]} rows, b {lengths[1]} entries and c "
                                f"{lengths[2]}: each must have one per stage")
+        if s == 0:  # was told "sum(b) = 0, expected 1 ... give coefficients as Fraction" (a user's trial)
+            raise TableauError(f"tableau {self.name!r} has no stages: a, b and c are empty; give one row of a and "
+                               "one entry of b and of c per stage (at least one)")
         square = []
         for i, row in enumerate(rows):
             row = _floats(row, f"row {i} of a", self.name)

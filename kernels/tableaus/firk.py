@@ -33,10 +33,17 @@ conditions on the roots of the shifted Legendre polynomial.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
+
+import numpy as np
 
 from .base import ButcherTableau
 
-__all__ = ["RADAU", "GAUSS4", "FIRK", "RADAU_GAMMA0", "RADAU_E"]
+__all__ = ["RADAU", "GAUSS4", "FIRK", "RADAU_GAMMA0", "RADAU_E", "explicit_first_stage", "implicit_stages",
+           "firk_refusal"]
+
+# The largest condition number of the implicit stages' block of a the FIRK step inverts (its A^-1).
+_MAX_CONDITION = 1e12
 
 _S6 = math.sqrt(6.0)
 
@@ -78,3 +85,65 @@ GAUSS4 = ButcherTableau(
 )
 
 FIRK = (RADAU, GAUSS4)
+
+
+def explicit_first_stage(tableau) -> bool:
+    """True when stage 0 is explicit (``c[0] = 0``, first row of ``a`` zero): the FIRK step leaves it out of
+    its coupled solve and takes ``f(t, y)`` for it, as radau's padded first stage."""
+    return tableau.c[0] == 0.0 and not any(tableau.a[0])
+
+
+def implicit_stages(tableau) -> tuple:
+    """The tableau indices of the stages the FIRK step solves together (all but an explicit first one)."""
+    return tuple(range(1 if explicit_first_stage(tableau) else 0, tableau.stages))
+
+
+def _number(x):
+    """``x`` as a message writes it: ``0.208333 (5/24)`` where a small fraction is it, else ``%g``."""
+    exact = Fraction(x).limit_denominator(10_000)
+    if exact.denominator > 1 and abs(float(exact) - x) <= 1e-15 * abs(x):
+        return f"{x:g} ({exact})"
+    return f"{x:g}"
+
+
+def _weighted_first_stage(tableau):
+    """Why the FIRK step cannot run ``tableau``'s explicit first stage, or None: the step leaves the stage out
+    (its form is radau's, whose padded stage 0 is zero in column 0 and in ``b``), so an entry of ``a[1:, 0]``
+    or ``b[0]`` that is not 0 would be dropped without a word (Lobatto IIIA ran to a wrong answer with
+    success, a user's trial)."""
+    if not explicit_first_stage(tableau):
+        return None
+    entries = [(f"a[{i}][0]", tableau.a[i][0]) for i in range(1, tableau.stages)] + [("b[0]", tableau.b[0])]
+    weighted = [f"{field} = {_number(x)}" for field, x in entries if x != 0.0]
+    if not weighted:
+        return None
+    return (f"the tableau {tableau.name!r} has an explicit first stage (c[0] = 0, row 0 of a zero) that carries "
+            f"weight: {', '.join(weighted)} {'is' if len(weighted) == 1 else 'are'} not 0. The FIRK step solves "
+            "the implicit stages together and runs an explicit first stage only as radau's, with column 0 of a "
+            "and b[0] zero (it would drop these entries: a wrong answer). Give a tableau without an explicit first "
+            "stage (Radau IIA, Gauss, Lobatto IIIC) or with one that carries no weight, or take a built-in FIRK "
+            "method "
+            f"({', '.join(t.name for t in FIRK)})")
+
+
+def _singular_block(tableau):
+    """Why the FIRK step cannot invert ``tableau``'s implicit block of ``a``, or None (its Newton works on
+    ``A^-1``; a zero column, as Lobatto IIIB's last one, makes it singular)."""
+    stages = implicit_stages(tableau)
+    block = np.array(tableau.a, dtype=float)[np.ix_(stages, stages)]
+    condition = np.linalg.cond(block)
+    if np.isfinite(condition) and condition <= _MAX_CONDITION:
+        return None
+    return (f"the implicit stages {list(stages)} of the tableau {tableau.name!r} have a singular block of a "
+            f"(condition number {condition:.3g}, above {_MAX_CONDITION:g}): the FIRK step solves for them through "
+            "its inverse. Give a tableau whose implicit block is invertible (Radau IIA, Gauss, Lobatto IIIC), or "
+            f"take a built-in FIRK method ({', '.join(t.name for t in FIRK)})")
+
+
+def firk_refusal(tableau):
+    """Why the FIRK step cannot run the fully implicit ``tableau`` (a sentence), or None when it can.
+
+    Checked when a ``kernels.Method(name, 'firk', tableau)`` is made and by the step's settings, so a tableau the
+    step would run wrongly (a weighted explicit first stage) or fail on (a singular block) is refused first.
+    """
+    return _weighted_first_stage(tableau) or _singular_block(tableau)

@@ -207,6 +207,20 @@ def test_a_dirk_whose_diagonal_entries_differ_is_told_no_family_runs_it(family):
         kernels.Method("my_dirk", "sdirk", UNEQUAL_DIRK)
 
 
+@pytest.mark.parametrize("a, said", [
+    (((0.0, 1e-18), (1.0, 0.0)), r"is fully implicit \(entries of a above the diagonal; a\[0\]\[1\] = 1e-18 is above "
+                                 r"the diagonal: write 0 there if it is rounding noise\): pass family 'firk'$"),
+    (((1e-18,), (1.0, 1e-18)), r"is singly diagonally implicit \(.*; a\[0\]\[0\] = 1e-18 is on the diagonal: write 0 "
+                               r"there if it is rounding noise\): pass family 'dirk'$"),
+])
+def test_a_family_mismatch_names_the_entry_that_makes_the_shape(a, said):
+    """Heun with 1e-18 of noise above the diagonal was told it was "fully implicit ... pass family 'firk'" without
+    the entry, so the user could not see it was noise (a user's trial)."""
+    noisy = ButcherTableau(name="noisy_heun", a=a, b=(0.5, 0.5), c=(sum(a[0]), 1.0), order=2)
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.Method("noisy_heun", "erk", noisy)
+
+
 def test_every_tableau_is_accepted_by_its_own_family_and_refused_by_the_others():
     """The shape check agrees with the families' tuples: each built-in method's tableau is a Method of its family
     (METHODS is built so), and of no other built family."""

@@ -109,6 +109,8 @@ def test_tableaus_are_immutable():
     (dict(a=((), (0.5, 0.0, 0.1)), b=(0.5, 0.5), c=(0.0, 0.5)), "more than the 2 stages"),
     (dict(a=((), (0.5,)), b=(0.5, 0.5), c=(0.0, 0.5), fsal=True), "fsal=True needs"),
     (dict(a=((),), b=(1.0,), c=(0.0, 1.0)), "a has 1 rows, b 1 entries and c 2: each must have one per stage"),
+    # was "sum(b) = 0, expected 1 ... as fractions.Fraction objects" (a user's trial)
+    (dict(a=(), b=(), c=()), "tableau 'bad' has no stages: a, b and c are empty"),
 ])
 def test_bad_tableau(kwargs, words):
     with pytest.raises(TableauError, match=words.replace("(", r"\(").replace(")", r"\)")):
