@@ -128,6 +128,9 @@ class RosenbrockTableau:
         object.__setattr__(self, "gamma", _gamma(self.gamma, self.name))
         m = _floats(self.m, "m", self.name)
         s = len(m)
+        if s == 0:  # was a bare IndexError (an integrator developer's trial)
+            raise TableauError(f"Rosenbrock tableau {self.name!r} has no stages: m is empty; give one entry of m, "
+                               "c, d and m_hat and one row of a and C per stage (at least one)")
         object.__setattr__(self, "m", m)
         for field in ("c", "d", "m_hat"):
             values = _floats(getattr(self, field), field, self.name)

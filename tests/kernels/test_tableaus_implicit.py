@@ -371,6 +371,9 @@ def test_a_rosenbrock_tableau_is_held_to_the_orders_it_claims():
         RosenbrockTableau(**{**ROS["rodas4"].to_json(), "name": "rodas4x", "m_hat": ROS["rodas4"].m})
     with pytest.raises(TableauError, match="lower-case"):
         RosenbrockTableau(**{**ROS["rodas4"].to_json(), "name": "Rodas4"})
+    empty = dict(ROS["rodas4"].to_json(), name="none", m=[], c=[], d=[], m_hat=[], a=[], C=[])
+    with pytest.raises(TableauError, match=r"^Rosenbrock tableau 'none' has no stages: m is empty"):  # an IndexError
+        RosenbrockTableau(**empty)
 
 
 def test_joining_the_families_refuses_a_name_twice_and_a_tableau_in_the_wrong_family():
