@@ -25,6 +25,14 @@ where each RUN.json is a ``stiff_peers`` or a ``placement_probe`` result (``=PLA
 files that run timed, where they are not ``--plan-dir``'s; with several runs, each one's
 configurations are rated apart).
 
+``--saturations``, ``--byte-costs`` and ``--traffic-occupancies`` (comma lists) add
+``saturation_occupancy``, ``local_byte_cost`` and ``traffic_occupancy`` to the grid (without
+them, the device's own value); with ``--traffic-occupancies`` the best point of each of its
+values is printed too.  The full grid is 1680 points of the four access costs times those
+lists, each a rating of every placement; ``--only NAME,NAME`` fits those constants alone
+and holds every other at the device's value (``--only traffic_occupancy,local_byte_cost``:
+``len(traffic occupancies) x len(byte costs)`` points).
+
 Runs on the CPU (the simulator's backend is enough: nothing is compiled), with the
 plan files the run timed (its commit): a configuration whose plan file has changed
 since is left out, with a line saying so.
@@ -249,27 +257,68 @@ def score(groups, device):
 
 
 COSTS = ("shared_access_cost", "shared_memory_access_cost", "spill_access_cost", "l2_access_factor")
+#: The constants a grid may vary besides :data:`COSTS`, each with its command-line list (default: the device's own).
+EXTRA = ("saturation_occupancy", "local_byte_cost", "traffic_occupancy")
+FITTABLE = COSTS + EXTRA
 
 
-def fit(groups, device, saturations=(), byte_costs=()):
+def grid(device, saturations=(), byte_costs=(), traffic_occupancies=(), only=None):
+    """``(names, axes)`` of the fit's grid: the four access costs' lists, then each extra constant given a list.
+
+    ``only`` (names among :data:`FITTABLE`): those constants vary, every other is held at ``device``'s value.
+    """
+    lists = dict(zip(COSTS, (SHARED, SHARED_MEMORY, SPILL, L2_FACTOR)))
+    lists.update((n, tuple(v)) for n, v in zip(EXTRA, (saturations, byte_costs, traffic_occupancies)) if v)
+    if only is not None:
+        unknown = sorted(set(only) - set(FITTABLE))
+        if unknown:
+            raise ValueError(f"only: unknown constant(s) {unknown}; expected some of {list(FITTABLE)}")
+        lists = {n: (v if n in only else (getattr(device, n),)) for n, v in lists.items()}
+    names = tuple(lists)
+    return names, tuple(lists[n] for n in names)
+
+
+def fit(groups, device, saturations=(), byte_costs=(), traffic_occupancies=(), only=None, by=None):
     """``(constants, total regret, within 5 %, picks)`` of the grid point with the smallest total regret.
 
-    ``saturations`` adds ``saturation_occupancy`` (the occupancy from which latency counts as hidden) and
-    ``byte_costs`` ``local_byte_cost`` (the traffic bound's price of a local byte) to the grid; by default the
-    device's own.  Ties go to more configurations within 5 %, then to the point nearest the device's own
-    constants.
+    ``saturations`` adds ``saturation_occupancy`` (the occupancy from which latency counts as hidden),
+    ``byte_costs`` ``local_byte_cost`` (the traffic bound's price of a local byte) and ``traffic_occupancies``
+    ``traffic_occupancy`` (the occupancy below which the traffic bound grows) to the grid; by default the
+    device's own; ``only``: see :func:`grid`.  Ties go to more configurations within 5 %, then to the point
+    nearest the device's own constants.  ``by`` (a dict, filled in): the same four for the best point of
+    each value of ``traffic_occupancy`` where it is fitted.
     """
-    names = COSTS + (("saturation_occupancy",) if saturations else ()) + (("local_byte_cost",) if byte_costs else ())
-    axes = ((SHARED, SHARED_MEMORY, SPILL, L2_FACTOR) + ((tuple(saturations),) if saturations else ())
-            + ((tuple(byte_costs),) if byte_costs else ()))
+    names, axes = grid(device, saturations, byte_costs, traffic_occupancies, only)
     best = None
     for point in itertools.product(*axes):
-        trial = dataclasses.replace(device, **dict(zip(names, point)))
+        values = dict(zip(names, point))
+        trial = dataclasses.replace(device, **values)
         total, within, picks = score(groups, trial)
-        key = (total, -within, sum(abs(v - getattr(device, c)) for c, v in zip(names, point)))
+        key = (total, -within, sum(abs(v - getattr(device, c)) for c, v in values.items()))
+        entry = (key, values, total, within, picks)
         if best is None or key < best[0]:
-            best = (key, dict(zip(names, point)), total, within, picks)
+            best = entry
+        if by is not None and "traffic_occupancy" in values and traffic_occupancies:
+            value = values["traffic_occupancy"]
+            if value not in by or key < by[value][0]:
+                by[value] = entry
+    if by is not None:
+        for value in list(by):
+            by[value] = by[value][1:]
     return best[1:]
+
+
+def load_groups(specs, sweeps=(), plan_dir=None):
+    """Every configuration of the runs ``specs`` (``RUN.json[=PLAN_DIR]``) and the placement sweeps ``sweeps``."""
+    loaded = [(path, own, _load([path])) for path, _, own in (s.partition("=") for s in specs)]  # each read once
+    groups = {}
+    for _, own, (_, probes) in loaded:  # each probe's auto row with its own plan files
+        groups.update(probe_groups(probes, own or plan_dir))
+    for path, own, (runs, _) in loaded:  # each stiff_peers run rated with its own plan files, apart
+        tag = (os.path.basename(path)[:-5],) if len(specs) > 1 else ()
+        groups.update({tag + key: members for key, members in rated(rows_of(runs), own or plan_dir).items()})
+    groups.update(sweep_groups(sweeps))
+    return groups
 
 
 def main(argv=None):
@@ -286,29 +335,37 @@ def main(argv=None):
                         help="comma list of saturation_occupancy values to fit too (default: the device's own)")
     parser.add_argument("--byte-costs", default="",
                         help="comma list of local_byte_cost values to fit too (default: the device's own)")
+    parser.add_argument("--traffic-occupancies", default="",
+                        help="comma list of traffic_occupancy values to fit too (default: the device's own)")
+    parser.add_argument("--only", default=None,
+                        help="comma list of the constants to fit (of %s); every other is held at the device's "
+                             "value" % ", ".join(FITTABLE))
     parser.add_argument("--plan-dir", default=None,
                         help="the plan files the run timed (default benchmarks/data/stiff_plans)")
     args = parser.parse_args(argv)
     device = planner.get_device("h200")
-    specs = [spec.partition("=") for spec in args.runs]
-    loaded = [(path, plan_dir, _load([path])) for path, _, plan_dir in specs]  # each file read once
-    groups = {}
-    for _, plan_dir, (_, probes) in loaded:  # each probe's auto row with its own plan files
-        groups.update(probe_groups(probes, plan_dir or args.plan_dir))
-    for path, plan_dir, (runs, _) in loaded:  # each stiff_peers run rated with its own plan files, apart
-        tag = (os.path.basename(path)[:-5],) if len(args.runs) > 1 else ()
-        groups.update({tag + key: members for key, members in rated(rows_of(runs), plan_dir or args.plan_dir).items()})
-    groups.update(sweep_groups(args.sweep))
+    groups = load_groups(args.runs, args.sweep, args.plan_dir)
     if not groups:
         parser.error("no configuration has two timed placements in these runs")
     now_total, now_within, now_picks = score(groups, device)
-    saturations = tuple(float(v) for v in args.saturations.split(",") if v.strip())
-    byte_costs = tuple(float(v) for v in args.byte_costs.split(",") if v.strip())
-    constants, total, within, picks = fit(groups, device, saturations, byte_costs)
+    saturations, byte_costs, occupancies = (_floats(v) for v in (args.saturations, args.byte_costs,
+                                                                 args.traffic_occupancies))
+    only = None if args.only is None else tuple(v.strip() for v in args.only.split(",") if v.strip())
+    try:
+        grid(device, saturations, byte_costs, occupancies, only)
+    except ValueError as exc:
+        parser.error(str(exc))
+    by = {}
+    constants, total, within, picks = fit(groups, device, saturations, byte_costs, occupancies, only, by)
     n = len(groups)
-    current = {c: getattr(device, c) for c in COSTS + ("saturation_occupancy", "local_byte_cost")}
+    current = {c: getattr(device, c) for c in FITTABLE}
     print(f"{n} configurations; current constants {current}: total regret {now_total:.3f}, {now_within}/{n} within 5 %")
     print(f"fitted: {constants}: total regret {total:.3f}, {within}/{n} within 5 %")
+    for value in sorted(by):
+        point, v_total, v_within, v_picks = by[value]
+        moved = sorted(k for k in v_picks if v_picks[k]["model"] != now_picks[k]["model"])
+        print(f"  traffic_occupancy {value:g}: best {point}: total regret {v_total:.3f}, {v_within}/{n} within 5 %; "
+              f"{len(moved)} choice(s) moved: {', '.join(moved) or '-'}")
     for key in sorted(picks):
         print(f"  {key:40s} now {now_picks[key]['model']:>13s} {now_picks[key]['regret']:+.3f}   fitted "
               f"{picks[key]['model']:>13s} {picks[key]['regret']:+.3f}   fastest {picks[key]['fastest']}")
@@ -318,8 +375,15 @@ def main(argv=None):
                                   "current": dict(current, total_regret=now_total, within_5pct=now_within,
                                                   choices=now_picks),
                                   "fitted": dict(constants, total_regret=total, within_5pct=within, choices=picks),
+                                  "by_traffic_occupancy": {f"{v:g}": dict(by[v][0], total_regret=by[v][1],
+                                                                          within_5pct=by[v][2], choices=by[v][3])
+                                                           for v in sorted(by)},
                                   "configurations": n, "git": env.git_state()})
     return constants
+
+
+def _floats(text):
+    return tuple(float(v) for v in text.split(",") if v.strip())
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ def test_a_placement_probe_adds_a_configuration_per_block_size(tmp_path):
     assert pick["fastest"] == "factor shared b1"
 
 
-def _sweep(tmp_path, local_ms, greedy_ms, greedy_shared_bytes=None):
-    """A placement_sweep JSONL of one group (RK4 on a chain of 3 at block 128): all-local and the greedy plan."""
+def _sweep(tmp_path, local_ms, greedy_ms, greedy_shared_bytes=None, figures=None):
+    """A placement_sweep JSONL of one group (RK4 on a chain of 3 at block 128): all-local and the greedy plan
+    (``figures``: placement -> (registers, local bytes) the compiler reported, default 40 and none)."""
     import kernels
 
     integ = kernels.Integrator(kernels.oscillator_chain(3), "rk4", "fixed", np.float32)
@@ -82,7 +83,8 @@ def _sweep(tmp_path, local_ms, greedy_ms, greedy_shared_bytes=None):
         lines.append(json.dumps({"record": "config", "status": "ok", "method": "rk4", "controller": "fixed", "n": 3,
                                  "precision": "float32", "block_size": 128, "placement": placement,
                                  "kernel_ms": ms, "plan": {"shared_bytes_per_block": shared},
-                                 "kernel": {"registers_per_thread": 40, "local_bytes_per_thread": 0,
+                                 "kernel": {"registers_per_thread": (figures or {}).get(placement, (40, 0))[0],
+                                            "local_bytes_per_thread": (figures or {}).get(placement, (40, 0))[1],
                                             "shared_bytes_per_block": shared}}))
     path = tmp_path / "placement_sweep_test.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -107,3 +109,44 @@ def test_a_sweep_plan_that_is_not_the_one_timed_is_left_out(tmp_path, capsys):
     with pytest.raises(SystemExit):
         access_costs.main(["--sweep", _sweep(tmp_path, 1.0, 0.8, greedy_shared_bytes=12345)])
     assert "not the plan timed" in capsys.readouterr().err
+
+
+def test_traffic_occupancy_joins_the_grid(tmp_path, capsys):
+    """All-local at 4 blocks an SM (128 registers, 4000 local bytes) against greedy at 2 (255 registers, 2500 bytes),
+    both bound by local traffic, the L2 holding none of it: below the h200 preset's traffic_occupancy (1/16) greedy
+    rates faster; at 0.25 its 1/8 occupancy doubles its traffic and all-local, timed faster here, wins.  --only holds
+    every other constant at the device's value: two grid points, the current constants reported with the new one."""
+    sweep = _sweep(tmp_path, 1.0, 1.5, figures={"local": (128, 4000), "greedy": (255, 2500)})
+    out = tmp_path / "fit.json"
+    constants = access_costs.main(["--sweep", sweep, "--traffic-occupancies", "0.0625,0.25",
+                                   "--only", "traffic_occupancy", "--out", str(out)])
+    doc = json.loads(out.read_text())
+    (now,), (fitted,) = doc["current"]["choices"].values(), doc["fitted"]["choices"].values()
+    assert now["model"] == "greedy" and now["regret"] == pytest.approx(0.5)
+    assert fitted == {"model": "local", "regret": 0.0, "fastest": "local"}
+    assert constants["traffic_occupancy"] == 0.25 and constants["shared_access_cost"] == 30.0
+    assert doc["current"]["traffic_occupancy"] == 0.0625
+    assert set(doc["by_traffic_occupancy"]) == {"0.0625", "0.25"}
+    assert doc["by_traffic_occupancy"]["0.0625"]["within_5pct"] == 0
+    assert "traffic_occupancy 0.25: best" in capsys.readouterr().out
+
+
+def test_only_holds_the_other_constants_at_the_device_values():
+    import planner
+
+    device = planner.get_device("h200")
+    names, axes = access_costs.grid(device, byte_costs=(100.0, 150.0), traffic_occupancies=(0.0625, 0.125),
+                                    only=("traffic_occupancy", "local_byte_cost"))
+    assert dict(zip(names, axes)) == {"shared_access_cost": (30.0,), "shared_memory_access_cost": (1.0,),
+                                      "spill_access_cost": (10.0,), "l2_access_factor": (0.7,),
+                                      "local_byte_cost": (100.0, 150.0), "traffic_occupancy": (0.0625, 0.125)}
+    names, axes = access_costs.grid(device, traffic_occupancies=(0.125,))
+    assert names[-1] == "traffic_occupancy" and len(axes[0]) == len(access_costs.SHARED)
+    with pytest.raises(ValueError, match="unknown constant"):
+        access_costs.grid(device, only=("traffic",))
+
+
+def test_an_unknown_constant_for_only_is_refused(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        access_costs.main(["--sweep", _sweep(tmp_path, 1.0, 0.8), "--only", "traffic"])
+    assert exc.value.code == 2
