@@ -189,7 +189,8 @@ def sweep_groups(paths):
 
     Each placement is planned again as the sweep planned it (:func:`benchmarks.sweep_plans.plan_config`, on the
     device model its run record carries: the live card's, with the cost constants of that day); one whose shared
-    bytes differ from the ones timed is left out, with a line saying so."""
+    bytes differ from the ones timed is left out, with a line saying so.  With several sweeps each one's groups
+    are kept apart (their keys carry the file's name): times of two runs are not compared."""
     import numpy as np
 
     import kernels
@@ -217,7 +218,8 @@ def sweep_groups(paths):
             if failure or plan.shared_bytes_per_block != c["plan"]["shared_bytes_per_block"]:
                 print(f"skip sweep {key} {c['placement']}: not the plan timed", file=sys.stderr)
                 continue
-            gkey = ("sweep",) + key + (f"b{c['block_size']}",)
+            tag = (os.path.basename(path).rsplit(".", 1)[0],) if len(paths) > 1 else ()  # each sweep apart
+            gkey = ("sweep",) + tag + key + (f"b{c['block_size']}",)
             if (key, plan.block_size) not in problems:
                 problems[key, plan.block_size] = _auto_problem(integ, plan.block_size)
             groups.setdefault(gkey, []).append((c["placement"], c["kernel_ms"], problems[key, plan.block_size], plan,

@@ -69,7 +69,7 @@ def test_a_placement_probe_adds_a_configuration_per_block_size(tmp_path):
     assert pick["fastest"] == "factor shared b1"
 
 
-def _sweep(tmp_path, local_ms, greedy_ms, greedy_shared_bytes=None, figures=None):
+def _sweep(tmp_path, local_ms, greedy_ms, greedy_shared_bytes=None, figures=None, name="test"):
     """A placement_sweep JSONL of one group (RK4 on a chain of 3 at block 128): all-local and the greedy plan
     (``figures``: placement -> (registers, local bytes) the compiler reported, default 40 and none)."""
     import kernels
@@ -86,7 +86,7 @@ def _sweep(tmp_path, local_ms, greedy_ms, greedy_shared_bytes=None, figures=None
                                  "kernel": {"registers_per_thread": (figures or {}).get(placement, (40, 0))[0],
                                             "local_bytes_per_thread": (figures or {}).get(placement, (40, 0))[1],
                                             "shared_bytes_per_block": shared}}))
-    path = tmp_path / "placement_sweep_test.jsonl"
+    path = tmp_path / f"placement_sweep_{name}.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
 
@@ -101,6 +101,19 @@ def test_a_placement_sweep_is_rated_beside_the_runs(tmp_path):
     (key, pick), = doc["fitted"]["choices"].items()
     assert key.startswith("sweep/rk4/fixed/3/float32") and pick["model"] == "local" and pick["fastest"] == "greedy"
     assert pick["regret"] == pytest.approx(0.25)
+
+
+def test_two_sweeps_keep_their_groups_apart(tmp_path):
+    """Two runs of one group (another day, another card) are two configurations, each rated on its own times: they
+    were one group of four placements, two of each name, whose times of two runs were compared."""
+    doc_path = tmp_path / "fit.json"
+    access_costs.main(["--sweep", _sweep(tmp_path, 1.0, 0.8, name="a"), _sweep(tmp_path, 0.7, 0.8, name="b"),
+                       "--out", str(doc_path)])
+    doc = json.loads(doc_path.read_text())
+    assert doc["configurations"] == 2
+    picks = doc["fitted"]["choices"]
+    assert picks["sweep/placement_sweep_a/rk4/fixed/3/float32/b128"]["fastest"] == "greedy"
+    assert picks["sweep/placement_sweep_b/rk4/fixed/3/float32/b128"]["fastest"] == "local"
 
 
 def test_a_sweep_plan_that_is_not_the_one_timed_is_left_out(tmp_path, capsys):
