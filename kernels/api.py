@@ -22,6 +22,7 @@ from .solvers.sparsity import jacobian_pattern
 from .result_notes import host_array, max_steps_note, reached_note, rejected_note
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
 from .status_messages import DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE
+from .stiffness import HEDGED_MARK, STIFF_MARK
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -250,8 +251,11 @@ class IVPResult:
             hint = self.stiffness_probe.hint(trajectory, self.t, saved)
         # a named cause replaces the float32 note: with it a parameter's fault was blamed on rounding (a
         # statistician's trial), though a cause the host's float64 path meets can be float32's too (a chemist's)
+        # a hedged stiffness hint keeps the advice to raise max_steps; a firm one says the steps taken (a
+        # neuroscientist's trial: "looks stiff" alone, where raising max_steps was the fix)
         text = self.status_messages[code] + ((rejected_note(self, trajectory) if not hint else "")
-                                             + max_steps_note(self, trajectory, advise=not hint)
+                                             + max_steps_note(self, trajectory, advise=not hint or HEDGED_MARK in hint,
+                                                              steps=STIFF_MARK in hint)
                                              if code == MAX_STEPS else "")
         if code == STEP_SIZE_UNDERFLOW:
             text += reached_note(self, trajectory, where=True)

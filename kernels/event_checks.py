@@ -25,7 +25,8 @@ from .input_writes import refuse_input_writes
 from .literals import for_system
 from .validation import defaulted_parameter
 
-__all__ = ["check_direction", "check_events_compile", "check_events_unchanged", "check_function", "event_values",
+__all__ = ["check_direction", "check_terminal", "count_refused",
+           "check_events_compile", "check_events_unchanged", "check_function", "event_values",
            "scipy_attributes"]
 
 #: Words for a direction that a user may pass as a string, and the number that says it.
@@ -96,14 +97,30 @@ def scipy_attributes(g):
     direction = getattr(g, "direction", 0)
     if isinstance(terminal, (int, np.integer)) and not isinstance(terminal, (bool, np.bool_)):
         if terminal not in (0, 1):
-            raise ConfigurationError(f"event function attribute terminal={terminal}: stopping after {terminal} "
-                                     "occurrences is not supported; use True (stop at the first) or count the "
-                                     "crossings with a non-terminal event (event_count)")
+            raise ConfigurationError(f"event function attribute terminal={terminal}: " + count_refused(terminal))
         terminal = bool(terminal)
     value = _real_value(direction)
     if value is not None:
         return terminal, _sign(value)  # SciPy reads only the sign (inf is +1)
     return terminal, check_direction(direction, "event function attribute direction", "set g.direction = {}")
+
+
+def count_refused(count):
+    """Why a count of occurrences as ``terminal`` is refused and what to do instead: one text for
+    :class:`kernels.Event`'s argument and SciPy's attribute (``Event(g, terminal=3)`` said only "must be True or
+    False; got 3", where ``g.terminal = 3`` named the remedy: a neuroscientist's trial)."""
+    return (f"stopping after {count} occurrences is not supported; use True (stop at the first) or count the "
+            "crossings with a non-terminal event (event_count)")
+
+
+def check_terminal(terminal):
+    """:class:`kernels.Event`'s ``terminal`` as a bool; ConfigurationError for anything else, with
+    :func:`count_refused`'s remedy for an integer count (strict, unlike SciPy's attribute, which reads 0 and 1)."""
+    if isinstance(terminal, (bool, np.bool_)):
+        return bool(terminal)
+    if isinstance(terminal, (int, np.integer)) and terminal > 1:
+        raise ConfigurationError(f"Event terminal={int(terminal)}: " + count_refused(int(terminal)))
+    raise ConfigurationError(f"Event terminal must be True or False; got {describe(terminal)}")
 
 
 def check_function(func):

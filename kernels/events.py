@@ -55,7 +55,7 @@ from .diffeq_names import callback_arguments_refused
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 from .event_checks import (check_direction, check_events_compile, check_events_unchanged, check_function,
-                           event_values, scipy_attributes)
+                           check_terminal, event_values, scipy_attributes)
 from .literals import for_system
 from .loop_work import EVENT_COLUMN
 from .system_checks import cpu_jit_unwrapped
@@ -98,10 +98,8 @@ class Event:
     def __post_init__(self):
         object.__setattr__(self, "function", cpu_jit_unwrapped(self.function))
         check_function(self.function)
-        if not isinstance(self.terminal, (bool, np.bool_)):
-            raise ConfigurationError(f"Event terminal must be True or False; got {describe(self.terminal)}")
+        object.__setattr__(self, "terminal", check_terminal(self.terminal))
         object.__setattr__(self, "direction", check_direction(self.direction))
-        object.__setattr__(self, "terminal", bool(self.terminal))
 
 
 def as_events(events):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import types
 
 from .compile_hints import LIBRARY_MODULES
@@ -24,12 +25,14 @@ DEPTH = 2  # helper calls followed below the user's function
 _LIBRARIES = LIBRARY_MODULES | {"kernels", "planner"}  # this library's own functions are not followed either
 
 
-def refuse_input_writes(func, label, output=None, system=None):
+def refuse_input_writes(func, label, output=None, system=None, order=None):
     """ConfigurationError where ``func`` assigns into one of its input arrays (read in its source, see the module).
 
     ``label`` names the function in the message (``"rhs"``, ``"event function"``); ``output`` is the name of its
     last argument, the array it writes (``"dydt"``), or None for a function that returns its value, such as an
-    event function ``g(t, y, p)``, whose every argument but ``t`` is then an input; ``system``: the system's name.
+    event function ``g(t, y, p)``, whose every argument but ``t`` is then an input; ``system``: the system's name;
+    ``order``: the arguments the integrator passes, in order (``"t, y, p, dydt"`` where None), for the message of a
+    function that names them in another order (:func:`_other_order`).
     """
     written = input_written_in_source(func, has_output=output is not None)
     if written is None:
@@ -49,11 +52,42 @@ def refuse_input_writes(func, label, output=None, system=None):
             "there ran with status success and a wrong trajectory). For a reset, make the event terminal "
             "(kernels.Event(g, terminal=True)), then start a new solve from the result's event_t and event_y with "
             "the reset applied (README, 'Summaries, counters and events': terminal event and restart)")
+    order = _other_order(func, name, output, order)
+    if order is not None:
+        raise ConfigurationError(head + order)
     raise ConfigurationError(
         head + f"{label} must only read its inputs and write {output}; on the GPU y is the integrator's own stage "
         "state, so writing it corrupts the step, even in a branch the run takes rarely (a reset belongs in a "
         "terminal event, then a new solve from the reset state). Copy the values you want to change into local "
         "variables (clamp with max(y[i], 0.0) in the formula, for example)")
+
+
+#: Names that say "the derivative array" (lower case): a write into one of them is a write into the output, passed
+#: in another order; and a last argument named so is where the output is (a write elsewhere is a genuine one).
+_OUTPUT_NAMES = re.compile(r"(d[a-z]{0,2}(dt|dx|dy)?|[a-z]{1,2}_?dot|out(put)?|f|derivs?|derivatives?|res|j|jac)",
+                           re.IGNORECASE)
+
+
+def _other_order(func, written, output, order):
+    """What to say where ``func`` assigns into its input ``written`` because it names its arguments in another
+    order than the integrator passes them (``def rhs(t, y, dydt, p)``: a user's trial was told to copy dydt into
+    local variables), else None: ``written`` is the third argument, where p is passed, and the last one is not
+    named as an output, or ``written`` itself is named as an output (dydt, dy, dydx, out, du, ydot, f)."""
+    code = getattr(getattr(func, "py_func", func), "__code__", None)
+    names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code is not None else []
+    if written not in names:
+        return None
+    third = names.index(written) == 2 and not _OUTPUT_NAMES.fullmatch(names[-1]) and names[-1] != output
+    if not (third or _OUTPUT_NAMES.fullmatch(written)):
+        return None
+    order = order or f"t, y, p, {output}"
+    passed = [name.strip() for name in order.split(",")]
+    slot = names.index(written)
+    receives = f", so its {written} receives {passed[slot]}" if slot < len(passed) else ""
+    return (f"the integrator passes the arguments in the order ({order}){receives}; this function names them "
+            f"({', '.join(names)}), in another order (Julia's f(du, u, p, t), "
+            f"odeint's f(y, t, ...) and swapped p and {output} are the usual slips): write it as "
+            f"def {getattr(func, '__name__', 'f')}({order})")
 
 
 def input_written_in_source(func, has_output=True):

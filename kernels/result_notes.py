@@ -10,7 +10,8 @@ from .status import MAX_STEPS
 from .rhs_hint import mostly_rejected
 from .status_messages import FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
 
-__all__ = ["host_array", "max_steps_note", "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note"]
+__all__ = ["host_array", "max_steps_note", "steps_taken",
+           "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note"]
 
 
 def host_array(array):
@@ -26,13 +27,14 @@ def _saved_finite(result, trajectory):
     return np.all(np.isfinite(result.y[trajectory]), axis=1)
 
 
-def max_steps_note(result, trajectory, advise=True):
+def max_steps_note(result, trajectory, advise=True, steps=False):
     """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: for
     an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
     POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it): radau and rodas5p, not kvaerno5, whose
     error estimate is optimistic on oscillations and forcing (README); else raise max_steps or loosen the
     tolerances.  No such advice where the step used a jac or jvp found wrong (its note says to fix it) or where
-    the stiffness hint names the cause."""
+    a hint names the cause; with ``steps`` (the stiffness hint, whose own remedies follow) the steps taken still
+    (:func:`steps_taken`: a Hodgkin-Huxley run was told only "looks stiff", where raising max_steps was the fix)."""
     from .methods import METHODS
 
     method = METHODS.get(result.method)
@@ -44,7 +46,7 @@ def max_steps_note(result, trajectory, advise=True):
         return note + saves
     if not advise or SUSPECT_MARK in result.status_messages[MAX_STEPS] or FIXED_MARK in result.status_messages[
             MAX_STEPS]:
-        return note
+        return note + (steps_taken(result, trajectory) if steps else "")
     if not method.explicit and method.tableau.order <= 3:
         note += (f" {method.name} is of order {method.tableau.order}, so at tight tolerances it takes many small "
                  "steps: radau (the most accurate there) or rodas5p take far fewer; or raise max_steps.")
@@ -69,11 +71,21 @@ def pace_note(result, trajectory):
         return (f" It took {accepted} accepted steps{rejected}; save at more times (t_eval) to see how far they "
                 "went." if not finite[0] else "")
     missed = np.flatnonzero(~finite)
-    if not missed.size or missed[0] == len(result.t) - 1:  # none missed, or only the end: reached_note says it
-        return ""
+    if not missed.size or missed[0] == len(result.t) - 1:  # none missed, or only the end: reached_note says where
+        return steps_taken(result, trajectory)
     return (f" Its {accepted} accepted steps{rejected} ended before the save at t = {float(result.t[missed[0]]):.6g}; "
             "how many the rest of the span needs the result cannot tell (the step size may grow by orders of "
             "magnitude as the solution settles): n_steps of a run with a larger max_steps says.")
+
+
+def steps_taken(result, trajectory):
+    """`` It took N accepted steps (R rejected).``, or '' where the result holds no counts: what a MAX_STEPS
+    message always says (README: how many steps were taken), that a larger max_steps is the first thing to try."""
+    if result.n_steps is None:
+        return ""
+    accepted = int(host_array(result.n_steps)[trajectory])
+    rejected = "" if result.n_rejected is None else f" ({int(host_array(result.n_rejected)[trajectory])} rejected)"
+    return f" It took {accepted} accepted steps{rejected}."
 
 
 def reached_note(result, trajectory, where=False):

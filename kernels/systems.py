@@ -212,7 +212,8 @@ class ODESystem:
             checks.append(("jac", self.jac, self.n_states ** 2, "J", False))
         outputs = {}
         for what, func, size, out_name, takes_u in checks + ([("jvp", self.jvp, 0, "out", False)] if self.jvp else []):
-            refuse_input_writes(func, what, output=out_name, system=self.name)
+            order = "t, y, p, v, out" if what == "jvp" else f"t, y, p{', u' * takes_u}, {out_name}"  # as passed
+            refuse_input_writes(func, what, output=out_name, system=self.name, order=order)
         for what, func, size, out_name, takes_u in checks:
             # A NaN with a payload that arithmetic never makes: an element that still holds it was
             # never assigned (or was only updated in place, reading what the GPU leaves there).

@@ -203,7 +203,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
         _check_not_empty(arr, what)
         return arr, arr.shape[0]
     check_layout(value, what, width, name_width)
-    arr = real_array(value, what)
+    arr = _scalar_as_row(real_array(value, what), what, width, name_width)
     shared_row = arr.ndim == 1 and arr.shape[0] == width
     if shared_row:  # one row for every trajectory: the kernel reads row 0 (nothing is materialised)
         arr = arr.reshape(1, width)
@@ -226,6 +226,20 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
     out = finite_rows(arr, what, dtype)
     warn_rounded_inputs(arr[0] if shared_row else arr, what, dtype)  # (indexed as given)
     return out, (n_traj or 1) if shared_row else arr.shape[0]
+
+
+def _scalar_as_row(arr, what, width, name_width):
+    """A 0-d ``arr`` (one number) as the one row ``(1,)`` of a system with one column, as SciPy's ``args=(10.0,)``
+    and ``y0=1.0`` users write it (both were refused "must have shape (2, 1) or (1,)"); refused with a remedy
+    where the system has more columns (or none)."""
+    if arr.ndim != 0:
+        return arr
+    if width == 1:
+        return arr.reshape(1)
+    noun = "parameter" if what == "params" else "state"
+    has = (f"no {noun}s: leave {what} out" if width == 0 else f"{width} {noun}s: pass a list of {width} values "
+           f"({name_width} = {width}), one per {noun}, or one row of them per trajectory")
+    raise ConfigurationError(f"{what} is one number ({plain(arr[()])!r}) and the system has {has}")
 
 
 def _stacked_hint(shape, what, width):

@@ -172,3 +172,24 @@ def test_the_checks_moved_out_of_events_are_still_reached_there():
 
     for name in ("check_events_compile", "check_events_unchanged", "event_values"):
         assert getattr(events, name) is getattr(event_checks, name) and name in events.__all__
+
+
+def test_an_event_terminal_count_gets_the_same_remedy_as_scipys_attribute():
+    """A neuroscientist's trial: Event(g, terminal=3) said only "must be True or False; got 3", where g.terminal = 3
+    on a plain function named the remedy (event_count).  One text for both."""
+    from kernels.event_checks import count_refused
+
+    def g(t, y, p):
+        return y[0]
+
+    with pytest.raises(ConfigurationError) as info:
+        Event(g, terminal=3, direction=1)
+    assert str(info.value) == "Event terminal=3: " + count_refused(3) and "event_count" in str(info.value)
+    g.terminal = 3
+    with pytest.raises(ConfigurationError) as attribute:
+        kernels.events.as_events(g)
+    assert str(attribute.value).endswith(count_refused(3))
+    for value in ("yes", 1.5, None):  # not a count: the rule alone
+        with pytest.raises(ConfigurationError, match="Event terminal must be True or False"):
+            Event(g, terminal=value)
+    assert Event(g, terminal=np.bool_(True)).terminal is True

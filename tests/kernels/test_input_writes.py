@@ -223,3 +223,36 @@ def test_an_event_function_that_writes_y_is_refused_with_the_restart_recipe():
                                                  r"a new solve from the result's event_t and event_y"):
         refuse_input_writes(_event_resets, "event function")
     refuse_input_writes(lambda t, y, p: y[0] - 30.0, "event function")  # reading only passes
+
+
+def _swapped(t, y, dydt, p):  # dydt and p swapped: the integrator passes p third
+    dydt[0] = p[0] - 0.3 * (y[0] + 54.387)
+    dydt[1] = -y[1]
+
+
+def _swapped_out(t, u, out, params):
+    out[0] = -params[0] * u[0]
+
+
+def _scales_params(t, y, params, dydt):  # the right order, a genuine write into the parameters
+    params[0] = 2.0
+    dydt[0] = -params[0] * y[0]
+
+
+@pytest.mark.parametrize("rhs, written, names", [(_swapped, "dydt", "t, y, dydt, p"),
+                                                 (_swapped_out, "out", "t, u, out, params")])
+def test_a_rhs_with_its_arguments_in_another_order_is_told_the_order(rhs, written, names):
+    """A neuroscientist's trial: def rhs(t, y, dydt, p) was told to copy dydt into local variables and clamp."""
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(rhs, 1 + (rhs is _swapped), 1, name="swapped")
+    message = str(info.value)
+    assert f"assigns into its input {written}" in message and "(t, y, p, dydt)" in message
+    assert f"names them ({names}), in another order" in message and "def " + rhs.__name__ + "(t, y, p, dydt)" in message
+    assert "local variables" not in message
+
+
+def test_a_genuine_write_into_the_parameters_keeps_the_copy_advice():
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(_scales_params, 1, 1, name="scales")
+    assert "assigns into its input params" in str(info.value) and "local variables" in str(info.value)
+    assert "another order" not in str(info.value)

@@ -152,3 +152,34 @@ def test_a_named_systems_dict_of_matrices_by_other_keys_is_stacked_in_its_own_or
     assert "got a dict without 'a00', 'a01', 'a10', 'a11', 'r0', 'r1' (its other keys: 'A', 'r'), of arrays" in text
     assert "column_stack" not in text
     assert np.allclose(_solve(named, eval(_remedy(text), {"np": np, "params": given})), expected)
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+def _lorenz_like(t, y, p, dydt):
+    dydt[0] = p[0] * (y[1] - y[0])
+    dydt[1] = y[0] * (p[1] - y[2]) - y[1]
+    dydt[2] = y[0] * y[1] - p[2] * y[2]
+
+
+def test_one_number_is_the_row_of_a_one_parameter_or_one_state_system():
+    """A neuroscientist's trial: solve_ivp(hh, span, [y0, y0], 10.0), SciPy's args=(10.0,) habit, was refused "params
+    must have shape (2, 1) or (1,) (n_params); got shape ()"; y0 = 1.0 for one state was refused the same way."""
+    system = kernels.ODESystem(_decay, 1, 1, name="decay1")
+    given = kernels.solve_ivp(system, (0.0, 1.0), [[1.0], [2.0]], 0.5, progress=False)
+    rows = kernels.solve_ivp(system, (0.0, 1.0), [[1.0], [2.0]], [[0.5], [0.5]], progress=False)
+    np.testing.assert_array_equal(given.y, rows.y)
+    scalar_y0 = kernels.solve_ivp(system, (0.0, 1.0), np.float64(1.0), np.array(0.5), progress=False)
+    np.testing.assert_array_equal(scalar_y0.y[0], rows.y[0])
+
+
+@pytest.mark.parametrize("y0, params, words", [
+    ([1.0, 1.0, 1.0], 10.0, r"params is one number \(10.0\) and the system has 3 parameters: pass a list of 3 values"),
+    (1.0, [10.0, 28.0, 2.0], r"y0 is one number \(1.0\) and the system has 3 states: pass a list of 3 values"),
+])
+def test_one_number_for_several_columns_is_refused_with_a_remedy(y0, params, words):
+    system = kernels.ODESystem(_lorenz_like, 3, 3, name="lorenz_like")
+    with pytest.raises(ConfigurationError, match=words):
+        kernels.solve_ivp(system, (0.0, 1.0), y0, params, progress=False)

@@ -334,3 +334,57 @@ def test_the_stiffness_hints_recommend_radau_and_rodas5p_not_kvaerno5_as_their_e
     assert "rodas5p for fewer, cheaper steps at moderate ones" in message and "kvaerno5" not in message
     assert "method='radau' or 'rodas5p' (radau at tight tolerances" in FIXED_HINT and "kvaerno5" not in FIXED_HINT
     assert "kvaerno5" not in HINT
+
+
+def _hodgkin_huxley(t, y, p, dydt):  # the squid axon, p[0] the injected current: spikes, fast gates, not stiff
+    v, m, h, n = y[0], y[1], y[2], y[3]
+    am = 0.1 * (v + 40.0) / (1.0 - math.exp(-(v + 40.0) / 10.0))
+    bm = 4.0 * math.exp(-(v + 65.0) / 18.0)
+    ah = 0.07 * math.exp(-(v + 65.0) / 20.0)
+    bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
+    an = 0.01 * (v + 55.0) / (1.0 - math.exp(-(v + 55.0) / 10.0))
+    bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
+    dydt[0] = p[0] - 120.0 * m ** 3 * h * (v - 50.0) - 36.0 * n ** 4 * (v + 77.0) - 0.3 * (v + 54.387)
+    dydt[1] = am * (1.0 - m) - bm * m
+    dydt[2] = ah * (1.0 - h) - bh * h
+    dydt[3] = an * (1.0 - n) - bn * n
+
+
+def test_a_spiking_neuron_at_max_steps_is_told_the_steps_taken_and_to_raise_max_steps_not_that_it_is_stiff():
+    """A neuroscientist's trial: tsit5 on Hodgkin-Huxley stopped at max_steps=300 was told "the problem looks stiff
+    (108 times faster): try radau or rodas5p", which took 1341 and 1575 steps where tsit5 takes 1145; nothing said
+    how many steps were taken or to raise max_steps.  Its spikes' fast gates are no stiffness that matters: SciPy's
+    Radau takes as many steps along the path as the explicit stable step needs."""
+    system = kernels.ODESystem(_hodgkin_huxley, 4, 1, name="hh")
+    result = kernels.solve_ivp(system, (0.0, 200.0), [-65.0, 0.0529, 0.5961, 0.3177], [[10.0]], method="tsit5",
+                               t_eval=[50.0, 100.0, 150.0, 200.0], max_steps=300, progress=False)
+    assert int(result.status[0]) == kernels.MAX_STEPS
+    message = result.message(0)
+    assert "stiff" not in message and "radau" not in message, message
+    accepted, rejected = int(result.n_steps[0]), int(result.n_rejected[0])
+    assert ADVICE in message and f"{accepted} accepted steps ({rejected} rejected)" in message
+    assert "ended before the save at t = 50" in message
+
+
+def test_a_stiff_problem_at_max_steps_says_the_steps_taken_and_the_steps_stability_needs():
+    """Van der Pol with mu = 1000 keeps its firm hint, and says how many steps were taken and about how many the
+    explicit method's stable step needs (tsit5 finishes in 862 attempts; the stable step needs about 750)."""
+    result = kernels.solve_ivp(kernels.stiff_van_der_pol(), (0.0, 1.0), [2.0, 0.0], method="tsit5", max_steps=50,
+                               progress=False)
+    message = result.message(0)
+    assert "The problem looks stiff" in message and "accepted steps" in message
+    needed = float(re.search(r"raise max_steps well above ([0-9.e+]+)", message).group(1))
+    assert 500 < needed < 1000, message
+
+
+def test_without_a_host_path_a_weak_stiffness_ratio_gives_a_hedged_hint():
+    """Where the trajectory cannot be followed on the host (over 64 states, an rhs that fails there) the ratio alone is
+    the evidence: below STRONG_RATIO the hint says "if the problem is stiff", and the steps advice stays."""
+    from kernels.stiffness import HEDGED_HINT, HEDGED_MARK, HINT, STIFF_MARK, STRONG_RATIO
+
+    system = kernels.stiff_van_der_pol()
+    probe = StiffnessProbe(system, np.array([[2.0, 0.0]]), np.array([[1000.0]]), 0.0, 1.0, 50)
+
+    assert probe._worded(300.0, (), np.array([1000.0])) == HEDGED_HINT.format(ratio=300.0)
+    assert probe._worded(STRONG_RATIO, (), np.array([1000.0])) == HINT.format(ratio=STRONG_RATIO)
+    assert HEDGED_MARK in HEDGED_HINT and STIFF_MARK not in HEDGED_HINT
