@@ -200,7 +200,7 @@ def test_a_placement_the_problems_model_rates_lower_is_not_said_to_beat_the_othe
 
     from planner import get_device
 
-    problem = PlanningProblem(buffers=tuple(Buffer(f"s.b{i}", 100, lifetime=((0, 2),), weight=200.0 * (i + 1))
+    problem = PlanningProblem(buffers=tuple(Buffer(f"s.b{i}", 100, lifetime=((0, 2),), weight=50.0 * (i + 1))
                                             for i in range(6)), precision="float32", block_size=128,
                               objective="auto", device="h200")
     fitted = dataclasses.replace(get_device("h200"), register_bases=(("default", 200),))
