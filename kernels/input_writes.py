@@ -71,15 +71,15 @@ _OUTPUT_NAMES = re.compile(r"(d[a-z]{0,2}(dt|dx|dy)?|[a-z]{1,2}_?dot|out(put)?|f
 def _other_order(func, written, output, order):
     """What to say where ``func`` assigns into its input ``written`` because it names its arguments in another
     order than the integrator passes them (``def rhs(t, y, dydt, p)``: a user's trial was told to copy dydt into
-    local variables), else None: ``written`` is the third argument, where p is passed, and the last one is not
-    named as an output, or ``written`` itself is named as an output (dydt, dy, dydx, out, du, ydot, f)."""
+    local variables), else None: ``written`` is named as an output (dydt, dy, dydx, out, du, ydot, f) and the
+    last argument, where the output is passed, is not.  A write into ``p`` of ``rhs(t, y, p, yp)`` or into the
+    state of ``rhs(t, f, p, dfdt)`` is a genuine one (a regression hunt: both were told "another order")."""
     code = getattr(getattr(func, "py_func", func), "__code__", None)
     names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code is not None else []
     if written not in names:
         return None
-    third = names.index(written) == 2 and not _OUTPUT_NAMES.fullmatch(names[-1]) and names[-1] != output
-    if not (third or _OUTPUT_NAMES.fullmatch(written)):
-        return None
+    if not _OUTPUT_NAMES.fullmatch(written) or _OUTPUT_NAMES.fullmatch(names[-1]) or names[-1] == output:
+        return None  # only an input named as an output, with no output-named last argument, is a swap
     order = order or f"t, y, p, {output}"
     passed = [name.strip() for name in order.split(",")]
     slot = names.index(written)

@@ -16,8 +16,10 @@ Fast modes are not yet stiffness that matters: a spiking neuron's Jacobian is ov
 solution at rest, yet an explicit method finishes in fewer steps than an implicit one.  So where the trajectory
 can be followed on the host, the hint says "looks stiff" only when the explicit method's stable step needs at
 least :data:`IMPLICIT_ADVANTAGE` times more steps along that path than SciPy's Radau took there
-(:func:`implicit_advantage`), and says nothing otherwise; where it cannot be followed (drivers, over 64 states)
-a stiffness ratio below :data:`STRONG_RATIO` gives the hedged :data:`HEDGED_HINT`.
+(:func:`implicit_advantage`), and says nothing otherwise; where it cannot be followed (over 64 states, or an
+rhs that fails on the host; a system with drivers is followed with them interpolated,
+:func:`kernels.drivers.driven_on_host`) a stiffness ratio below :data:`STRONG_RATIO` gives the hedged
+:data:`HEDGED_HINT`.
 
 The check runs on the host from the initial states and the saved states
 (the device loop records no step size), lazily when

@@ -251,8 +251,21 @@ def test_a_rhs_with_its_arguments_in_another_order_is_told_the_order(rhs, writte
     assert "local variables" not in message
 
 
-def test_a_genuine_write_into_the_parameters_keeps_the_copy_advice():
+def _output_named_yp(t, y, p, yp):  # the right order, the output under a name of its own
+    p[0] = 2.0
+    yp[0] = -y[0]
+
+
+def _state_named_f(t, f, p, dfdt):  # the state named f, as an output may be: written, not swapped
+    f[0] = 0.0
+    dfdt[0] = -f[0]
+
+
+@pytest.mark.parametrize("rhs, written", [(_scales_params, "params"), (_output_named_yp, "p"), (_state_named_f, "f")])
+def test_a_genuine_write_into_an_input_keeps_the_copy_advice(rhs, written):
+    """A regression hunt: rhs(t, y, p, yp) writing p was told "its p receives p ... another order", and so was
+    rhs(t, f, p, dfdt) writing its state f."""
     with pytest.raises(ConfigurationError) as info:
-        ODESystem(_scales_params, 1, 1, name="scales")
-    assert "assigns into its input params" in str(info.value) and "local variables" in str(info.value)
+        ODESystem(rhs, 1, 1, name="scales")
+    assert f"assigns into its input {written}" in str(info.value) and "local variables" in str(info.value)
     assert "another order" not in str(info.value)
