@@ -267,8 +267,15 @@ _HOPPER_BASES = (("default", 20), ("erk", 18))
 # loop and stage state in shared memory (1 block an SM) cut those bytes and ran 1.06 to 1.73x faster; 100
 # to 200 rate the same (``traffic_occupancy`` keeps its default, 1/16: those wins ran at four warps an SM, and
 # nothing was timed below).  The H100 (same SM, slower memory) shares them: that sweep was timed on one.
-_HOPPER_COSTS = dict(register_bases=_HOPPER_BASES, shared_access_cost=30.0, shared_memory_access_cost=1.0,
-                     spill_access_cost=10.0, l2_access_factor=0.7, l2_bytes=40 * _KB * _KB, local_byte_cost=150.0)
+# Refitted on 2026-12-06 over 111 configurations (those 85 rated apart per run, session 42's re-solved stiff
+# plans on the H200, session 43's rodas4 at 64 states and quick placement sweep on an H100; the command is in
+# results/session43_2026-12-06/README.md): shared 15, shared-memory 4 and spill 30 rate 104 within 5 %, today's
+# 101.  The three they gain: rodas4 at 64 states float64, whose `auto` plan (its stage increments shared, one
+# block an SM) ran 41 % (H200) and 30 % (H100) slower than all-local at two, and Tsit5 on a chain of 128 float32,
+# whose `auto` shared the proposed state where greedy's stage state ran 2.6x faster.  ``traffic_occupancy``
+# keeps 1/16: any higher value rated the explicit greedy wins at one block an SM as losses (81 to 83 of 111).
+_HOPPER_COSTS = dict(register_bases=_HOPPER_BASES, shared_access_cost=15.0, shared_memory_access_cost=4.0,
+                     spill_access_cost=30.0, l2_access_factor=0.7, l2_bytes=40 * _KB * _KB, local_byte_cost=150.0)
 PRESETS = {
     "h100": DeviceModel("h100", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
                         228 * _KB, 227 * _KB, 1 * _KB, 128, **_HOPPER_COSTS),
