@@ -274,6 +274,8 @@ _HOPPER_BASES = (("default", 20), ("erk", 18))
 # block an SM) ran 41 % (H200) and 30 % (H100) slower than all-local at two, and Tsit5 on a chain of 128 float32,
 # whose `auto` shared the proposed state where greedy's stage state ran 2.6x faster.  ``traffic_occupancy``
 # keeps 1/16: any higher value rated the explicit greedy wins at one block an SM as losses (81 to 83 of 111).
+# Timed with plans re-solved under them (133 configurations with those runs) they stay the grid's best, 124
+# within 5 %; rodas4 at 128 states float32 became a miss (parameters and jac_product shared: 18 % slower).
 _HOPPER_COSTS = dict(register_bases=_HOPPER_BASES, shared_access_cost=15.0, shared_memory_access_cost=4.0,
                      spill_access_cost=30.0, l2_access_factor=0.7, l2_bytes=40 * _KB * _KB, local_byte_cost=150.0)
 PRESETS = {
