@@ -52,14 +52,14 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
     problem = integrator.buffer_settings(pins).to_problem(
         precision=np.dtype(integrator.dtype).name, block_size=block_size, objective="auto", device=device)
     model, candidate, rounds, best, seen = device, plan, _Rounds(), None, {}
-    note = "prediction confirmed"
+    note = ""  # each compile's outcome in turn, "; " between them
     for _ in range(MAX_ROUNDS):
         try:
             resources = integrator.build(candidate).resources()
         except (ConfigurationError, OSError) as exc:
             if best is None:
                 return _noted(plan, f"not compiled: {exc}")
-            note = f"stopped: {exc}"
+            note = _then(note, f"stopped: {exc}")
             break
         figures = seen[candidate.digest] = measured(problem, candidate, resources, device)
         predicted = candidate.cost.predicted
@@ -67,16 +67,20 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
         if best is None or figures.throughput > best[1].throughput:
             best = (candidate, figures)
         if not contradicts(predicted, figures):
-            note = "prediction confirmed" if len(rounds) == 1 else f"re-solved: round {len(rounds)} confirmed"
+            note = _then(note, "prediction confirmed" if len(rounds) == 1 else
+                         f"compile {len(rounds)} confirmed its prediction")
             break
-        model = corrected(model, problem, predicted, figures)
+        before, model = model, corrected(model, problem, predicted, figures)
         candidate = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers)
-        note = _resolved_note(model, predicted, problem)
+        resolved = _resolved_note(model, predicted, problem, len(rounds), unchanged=model == before)
+        note = _then(note, resolved)
         if candidate.digest in seen:  # nothing new to compile: keep the corrected prediction of a known layout
-            note += "; the same layout again"
+            note += f": compile {rounds.index(candidate)}'s layout again"
             if seen[candidate.digest].throughput >= best[1].throughput:
                 best = (candidate, seen[candidate.digest])
             break
+    else:
+        note += f": not compiled (at most {MAX_ROUNDS} compiles before the runner-up and all-local)"
     if len(rounds) < MAX_ROUNDS:
         best, note = _runner_up(integrator, problem, model, device, best, seen, rounds, note)
     chosen, figures = best
@@ -93,6 +97,7 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
             note += f"; all-local (compile {len(rounds)}) measured slower"
     if len(rounds) > 1 and not kept_local and rounds.index(chosen):
         note += f"; kept compile {rounds.index(chosen)}'s layout"
+    note += _contradiction_note(predicted, figures)
     record = CostRecord(predicted, figures, tuple(rounds.figures), note)
     return dataclasses.replace(chosen, cost=record)
 
@@ -120,8 +125,8 @@ def _runner_up(integrator, problem, model, device, best, seen, rounds, note):
     figures = seen[runner.digest] = measured(problem, runner, resources, device)
     rounds.add(runner, _round(runner.cost.predicted, figures))
     if figures.throughput > best[1].throughput:
-        return (runner, figures), note + "; the runner-up measured faster: kept"
-    return best, note + "; the runner-up measured slower"
+        return (runner, figures), note + f"; the runner-up (compile {len(rounds)}) measured faster: kept"
+    return best, note + f"; the runner-up (compile {len(rounds)}) measured slower"
 
 
 def _all_local(integrator, problem, block_size, device, pins, rounds):
@@ -154,14 +159,35 @@ class _Rounds:
         return next((k for k, compiled in enumerate(self.plans, 1) if compiled.digest == plan.digest), 0)
 
 
-def _resolved_note(model, predicted, problem):
-    """What the re-solve used: the register model fitted to the compile (its base can pass the register limit,
-    standing for spills the model's count of live words does not see)."""
+def _resolved_note(model, predicted, problem, compile_number, unchanged=False):
+    """What the re-solve after compile ``compile_number`` used: the register model fitted to that compile (its base
+    can pass the register limit, standing for spills the model's count of live words does not see).  ``unchanged``:
+    the fit moved nothing (registers measured as predicted, no spill to fit), so the same layout comes back."""
     base = model.register_base(predicted.family)
     past = (f", above the {predicted.register_limit}-register limit: it stands for the compiler's spills"
             if base > predicted.register_limit else "")
-    return (f"re-solved with the register model fitted to the compile (base {base} registers{past}; "
+    fitted = "the register model, unchanged by" if unchanged else "the register model fitted to"
+    return (f"re-solved with {fitted} compile {compile_number} (base {base} registers{past}; "
             f"{model.word_registers(problem.itemsize):.3g} registers a word)")
+
+
+def _contradiction_note(predicted, figures):
+    """Where the kept plan's recorded prediction still contradicts its measured figures (the model's best fit could
+    not reproduce the compile: a spill it predicts that the compiler did not make), say so ("" where they agree)."""
+    if not contradicts(predicted, figures):
+        return ""
+    said = f"{predicted.registers} registers, {predicted.spilled_words:.0f} words spilled"
+    if figures.local_bytes == 0:
+        made = f"{figures.registers} registers and spilled none"
+    else:
+        made = f"{figures.registers} registers and {figures.local_bytes} B of local memory a thread"
+    return (f"; its recorded prediction ({said}) is the model's, which contradicts the compile: the compiler "
+            f"made {made} (the measured figures are the compiler's)")
+
+
+def _then(note, more):
+    """``note`` with ``more`` after it: what the compiler loop did next."""
+    return f"{note}; {more}" if note else more
 
 
 def _round(predicted, figures):

@@ -9,6 +9,10 @@ least squares, where ``words`` are the plan's local and persistent-local
 the model uses is bounded by them from above) and the family is the step
 component named in the plan's buffers (``loop.erk.*``). The access costs need
 each buffer's access weight, which sweep records do not carry: they are kept.
+The report says which register bases were fitted and which kept from the preset
+(a family without records), and notes a sweep run on another card than the
+preset fitted (its ``run`` record's device name), which is allowed: cards of
+one architecture, such as the H100 and H200, compile alike.
 """
 
 import dataclasses
@@ -38,24 +42,62 @@ class Calibration:
     skipped: int
     error_before: tuple
     error_after: tuple
+    sweep_device: str = ""  # the card the sweep ran on, from its run record ("" where none names one)
+    sweep_capability: tuple = ()  # its compute capability, (major, minor), where the run record gives it
 
     def report(self):
         d = self.device
-        rates = f"rate float32 {d.registers_per_word:.3f}, float64 {d.registers_per_word_64:.3f} registers/word"
-        bases = ", ".join(f"{k} {v}" for k, v in d.register_bases)
         return "\n".join([
             f"calibrated {d.name} from {len(self.samples)} records kept in registers ({self.skipped} others skipped: "
             "not ok, with local memory, at the register limit, or no plan totals)",
-            f"register bases: {bases}; {rates}",
+            *self._device_note(),
+            f"register bases: {self._bases()}; {self._rates()}",
             "registers predicted vs compiled: mean |error| {:.1f} ({:.1f} %), worst {:.0f} before; "
             "{:.1f} ({:.1f} %), worst {:.0f} after".format(*self.error_before, *self.error_after),
             "access costs (shared, spill), saturation occupancy, the L2 term and the local-traffic bound "
             "(local_byte_cost, traffic_occupancy) kept: the records carry no access weights"])
 
+    def _bases(self):
+        """Each family's register base, marked kept where no record of that family was fitted (the preset's)."""
+        fitted = {s.family for s in self.samples}
+        return ", ".join(f"{k} {v}" + ("" if k in fitted else " (kept: no records)")
+                         for k, v in self.device.register_bases)
+
+    def _rates(self):
+        """The registers per word per precision class, marked kept where the sweep had no record of that class."""
+        wide = {s.precision == "float64" for s in self.samples}
+        d = self.device
+        return (f"rate float32 {d.registers_per_word:.3f}{'' if False in wide else ' (kept: no records)'}, "
+                f"float64 {d.registers_per_word_64:.3f}{'' if True in wide else ' (kept: no records)'} registers/word")
+
+    def _device_note(self):
+        """A note where the sweep ran on another card than the preset fitted: allowed (cards of one architecture
+        compile alike, as the H100 and H200 do), but the model written is named for the preset, so say so."""
+        if not self.sweep_device or same_card(self.sweep_device, self.device.name):
+            return []
+        ours = ".".join(map(str, self.device.compute_capability))
+        if not self.sweep_capability:
+            alike = f"register counts carry over only from a card of compute capability {ours}"
+        elif tuple(self.sweep_capability) == tuple(self.device.compute_capability):
+            alike = f"both compute capability {ours}, which ptxas compiles alike"
+        else:
+            theirs = ".".join(map(str, self.sweep_capability))
+            alike = f"compute capability {theirs} against {ours}: the register counts may not carry over"
+        return [f"note: the sweep ran on {self.sweep_device}, fitted here as --device {self.device.name} ({alike})"]
+
+
+def same_card(sweep_device, preset_name):
+    """Whether a sweep's device name (``NVIDIA H100 80GB HBM3``) names the preset (``h100``), letters and digits
+    compared without case or punctuation."""
+    def squeeze(text):
+        return "".join(c for c in text.lower() if c.isalnum())
+    return squeeze(preset_name) in squeeze(sweep_device)
+
 
 def read_samples(path, device):
-    """Samples from a sweep's JSONL records and the count of records skipped; ConfigurationError if none."""
-    samples, skipped = [], 0
+    """Samples from a sweep's JSONL records, the count of records skipped and the device its run record
+    gives (name and compute capability: ``("", ())`` if none); ConfigurationError if there is no sample."""
+    samples, skipped, card = [], 0, ("", ())
     try:
         handle = open(path, encoding="utf-8")
     except OSError as exc:
@@ -68,6 +110,8 @@ def read_samples(path, device):
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ConfigurationError(f"sweep {path}:{number}: not JSON ({exc.msg})") from None
+            if isinstance(record, dict) and record.get("record") == "run":
+                card = card if card[0] else _card(record)
             if not isinstance(record, dict) or record.get("record") != "config":
                 continue
             sample = _sample(record, device)
@@ -78,7 +122,18 @@ def read_samples(path, device):
     if not samples:
         raise ConfigurationError(f"sweep {path}: no configuration record with a kernel kept in registers "
                                  "(status ok, 0 local bytes, plan totals); give a placement sweep's JSONL")
-    return samples, skipped
+    return samples, skipped, card
+
+
+def _card(run):
+    """The device name and compute capability of a sweep's run record (``device.name``, ``compute_capability``);
+    ``("", ())`` where it names none."""
+    device = run.get("device") if isinstance(run.get("device"), dict) else {}
+    name, capability = device.get("name"), device.get("compute_capability")
+    if not isinstance(name, str):
+        return "", ()
+    valid = isinstance(capability, list) and len(capability) == 2 and all(isinstance(v, int) for v in capability)
+    return name, tuple(capability) if valid else ()
 
 
 def _sample(record, device):
@@ -140,6 +195,6 @@ def errors(samples, device):
 def calibrate(path, device_name):
     """A Calibration of the preset ``device_name`` from the sweep at ``path``."""
     device = get_device(device_name)
-    samples, skipped = read_samples(path, device)
+    samples, skipped, card = read_samples(path, device)
     fitted = fit(samples, device)
-    return Calibration(fitted, tuple(samples), skipped, errors(samples, device), errors(samples, fitted))
+    return Calibration(fitted, tuple(samples), skipped, errors(samples, device), errors(samples, fitted), *card)

@@ -5,12 +5,23 @@ or the cost term that decided its place; with the problem at hand, the
 model's throughput had that one buffer gone the other way. Then the
 predicted registers, spills and occupancy, and the compiler's where the plan
 records them (kernels' compiler loop).
+
+Each figure says whose it is: the rows rate moves under the problem's own
+model, the ``predicted:`` line is the plan's recorded prediction (under the
+compiler loop's fitted register model where it re-solved).  A compiled plan's
+buffer that the problem's own model, solving alone, places otherwise is said to
+come from the compiler loop, also where only a joint move of several buffers
+shows it; a plan with no cost record (greedy, min-shared) is said to be its
+planner's.  Recorded blocks per SM and occupancy that the device model does
+not give for the recorded registers and shared bytes are noted.
 """
 
 from dataclasses import dataclass
 
 from .buffers import Location, Placement
+from .device import PRESETS, get_device
 from .costmodel import predict, predict_plan
+from .errors import ConfigurationError, PlannerError
 from .interference import live_peak
 from .objectives import MOVE_GAIN
 
@@ -59,6 +70,7 @@ def explain(plan, problem=None):
         # unfitted moves read "shared beats local; in local: x1.66" (a chemist's trial)
         cap = record.predicted.register_limit if record is not None else None
         context = _Context(problem, plan, predict_plan(problem, plan, max_registers=cap))
+        context.own = _own_placements(problem, plan, cap)
     reasons = []
     for p in plan.buffers:
         b = declared.get(p.name)
@@ -67,7 +79,24 @@ def explain(plan, problem=None):
         else:
             why = _reason(p, b, kept, context)
         reasons.append(BufferReason(p.name, p.size_elems, p.placement.value, why))
-    return Explanation(tuple(reasons), tuple(_summary(plan, problem)))
+    estimate = context.estimate if problem is not None else None
+    return Explanation(tuple(reasons), tuple(_summary(plan, problem, estimate)))
+
+
+def _own_placements(problem, plan, cap):
+    """Which buffers the problem's own model, solving alone at the plan's register cap, puts in shared memory
+    (a name -> bool dict), for a plan the compiler loop made (its cost record has compiles) under the ``auto``
+    objective; None otherwise.  The rows move one buffer at a time; this sees the joint moves they cannot."""
+    record = plan.cost
+    if record is None or not record.rounds or problem.objective != "auto":
+        return None
+    from .solve import solve  # solve imports the planners, which import this package's modules
+
+    try:
+        own = solve(problem, "cpsat", max_registers=cap)
+    except (PlannerError, ConfigurationError):
+        return None
+    return {b.name: b.placement is Placement.SHARED for b in own.buffers}
 
 
 def _plan_only_reason(p, kept, estimate):
@@ -99,6 +128,8 @@ class _Context:
 
     def __init__(self, problem, plan, estimate):
         self.problem, self.estimate = problem, estimate
+        self.record, self.planner = plan.cost, plan.provenance.planner
+        self.own = None  # the problem's own solve's placements (shared: True), where the compiler loop made the plan
         self.shared = [b.name for b in plan.buffers if b.placement is Placement.SHARED and b.view_of is None]
         self.local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
         self.peak = plan.shared_elements
@@ -112,6 +143,15 @@ class _Context:
             local = self.local + [name]
             peak = live_peak(self.problem, [n for n in self.shared if n != name])
         return predict(self.problem, local, peak, max_registers=self.estimate.register_limit)
+
+    def moved_jointly(self, name, shared):
+        """The buffers the problem's own solve places otherwise than the plan, where ``name`` (``shared`` in the
+        plan or not) is one of them (the others: a tuple, maybe empty); None where it is not, or no own solve was
+        made."""
+        if self.own is None or self.own.get(name, shared) == shared:
+            return None
+        return tuple(n for n in self.own if self.own[n] != (n in self.shared) and n != name
+                     and n in self.shared + self.local)
 
     def ratio(self, name, to_shared):
         """The model's throughput with ``name`` moved over the plan's (above 1: the move would be faster)."""
@@ -150,6 +190,32 @@ def _cost_head(where, ratio):
     return _FITTED[where]
 
 
+def _auto_head(ctx, name, where):
+    """The reason head of a buffer ``where`` it is ("shared" or "kept local") in a plan explained under the ``auto``
+    objective: its planner's where no cost record says the model chose it, the compiler loop's where the problem's
+    own solve places it otherwise, else the cost term (:func:`_cost_head`)."""
+    shared = where == "shared"
+    if ctx.record is None:
+        return (f"placed {'shared' if shared else 'local'} by the {ctx.planner} planner, with no cost record (the "
+                "cost model did not choose this plan; the figures after it are the model's, for information)")
+    others = ctx.moved_jointly(name, shared)
+    if others is not None:
+        return _joint_head(where, others)
+    return _cost_head(where, ctx.ratio(name, not shared))
+
+
+def _joint_head(where, others, shown=3):
+    """A placement the compiler loop's measured figures decided against the problem's own solve, which places this
+    buffer (with ``others``: a joint move that moving one buffer at a time, in the figures after it, does not
+    show) in the other region."""
+    other = "shares it" if where == "kept local" else "keeps it local"
+    with_ = ""
+    if others:
+        listed = ", ".join(others[:shown]) + (f" and {len(others) - shown} more" if len(others) > shown else "")
+        with_ = f" together with {listed}, a joint move that moving it alone (below) does not show"
+    return f"{where} by the compiler loop's measured figures: the problem's own model, solving alone, {other}{with_}"
+
+
 def _reason(p, b, kept, ctx):
     problem = ctx.problem
     if b.is_view:
@@ -166,13 +232,13 @@ def _reason(p, b, kept, ctx):
                 + persistent)
     held = "" if b.storage == "registers" else f" [{b.storage}]"
     if p.placement is Placement.SHARED:
-        head = _cost_head("shared", ctx.ratio(p.name, False)) if problem.objective == "auto" else \
+        head = _auto_head(ctx, p.name, "shared") if problem.objective == "auto" else \
             f"min-shared: placed shared by access weight ({b.weight:g} accesses per step)"
         return f"{head}{held}; {ctx.compare(p.name, to_shared=False)}"
-    if p.name in kept:
+    if p.name in kept or ctx.moved_jointly(p.name, False) is not None:  # kept, or local against the own solve
         where = ("in memory" if b.in_memory(Placement.LOCAL) else
                  "forwarded: no registers of its own" if b.storage == "forwarded" else _in_registers(ctx.estimate))
-        head = _cost_head("kept local", ctx.ratio(p.name, True))
+        head = _auto_head(ctx, p.name, "kept local")
         return f"{head} ({where}){persistent}; {ctx.compare(p.name, to_shared=True)}"
     if b.weight == 0:
         return "weight 0: shared memory would buy nothing" + persistent
@@ -183,7 +249,9 @@ def _reason(p, b, kept, ctx):
     return f"left local by the planner{persistent}; {ctx.compare(p.name, to_shared=True)}"
 
 
-def _summary(plan, problem):
+def _summary(plan, problem, estimate=None):
+    """The plan line, the prediction (recorded, or the model's estimate), whose model the rows used where the two
+    differ (``estimate``: the rows' prediction of the plan), the measurement, each compile and the notes."""
     record = plan.cost
     lines = [f"plan: {plan.summary()}"]
     if record is None and problem is None:
@@ -199,6 +267,9 @@ def _summary(plan, problem):
                  f"{p.limited_by}), step cost {p.step_cost:.0f}, throughput {p.throughput:.3g}"
                  + (f" (bound by {p.bound})" if p.bound else "")
                  + (f", {p.candidates} local sets compared" if p.candidates else ""))
+    if record is not None and estimate is not None:
+        lines += _models_line(record, estimate, problem)
+    device = problem.device if problem is not None else None
     if record is None:
         return lines
     m = record.measured
@@ -212,4 +283,71 @@ def _summary(plan, problem):
                      f"throughput {thr:.3g}")
     if record.note:
         lines.append(f"compiler: {record.note}")
-    return lines
+    return lines + [f"note: {n}" for n in occupancy_notes(plan, device)]
+
+
+def _models_line(record, estimate, problem):
+    """Where the rows' model (the problem's own, at the plan's register cap) rates the plan otherwise than the
+    ``predicted:`` line (the plan's recorded prediction), one line saying whose each figure is, so that "step cost
+    ... vs 1910" above and "step cost 2167" below are not read as contradicting each other."""
+    p, e = record.predicted, estimate
+    if (p.registers, round(p.spilled_words), round(p.step_cost)) == (e.registers, round(e.spilled_words),
+                                                                         round(e.step_cost)):
+        return []
+    whose = ("the compiler loop's (under the register model it fitted to its compiles where it re-solved: "
+             "compiler, below)" if record.rounds else "made when the plan was solved, under another model or problem")
+    spilled = f", {e.spilled_words:.0f} words spilled" if e.spilled_words else ""
+    return [f"models: the rows above rate moves under the problem's own model ({problem.device.name}, at the plan's "
+            f"{p.register_limit}-register cap), which gives this plan {e.registers} registers{spilled}, step cost "
+            f"{e.step_cost:.0f}, throughput {e.throughput:.3g}; the predicted: line is the plan's recorded "
+            f"prediction, {whose}"]
+
+
+def occupancy_notes(plan, device=None):
+    """Where the plan's cost record gives blocks per SM or an occupancy that ``device``'s occupancy (the problem's;
+    without one, every preset's) does not give for its recorded registers and shared bytes at the plan's block
+    size (the prediction's limiting resource too): one note each for the prediction and the measurement.  A
+    hand-edited record verifies (cost is not a rule of ``verify``), so ``explain`` says where its figures do not
+    follow from each other."""
+    record = plan.cost
+    if record is None:
+        return []
+    devices = [device] if device is not None else [get_device(name) for name in sorted(PRESETS)]
+    figures = [("recorded prediction", record.predicted)]
+    if record.measured is not None:
+        figures.append(("recorded measurement", record.measured))
+    notes = []
+    for label, f in figures:
+        recomputed = [_occupancy(d, plan.block_size, f.registers, f.shared_bytes_per_block) for d in devices]
+        recorded = (f.blocks_per_sm, round(f.occupancy, 6), getattr(f, "limited_by", None))
+        if any(r is not None and r[:2] == recorded[:2] and recorded[2] in (None, r[2]) for r in recomputed):
+            continue
+        limited = f" (limited by {f.limited_by})" if hasattr(f, "limited_by") else ""
+        said = f"{f.blocks_per_sm} blocks/SM, occupancy {f.occupancy:.3f}{limited}"
+        given = (f"{f.registers} registers/thread and {f.shared_bytes_per_block} B shared/block at block size "
+                 f"{plan.block_size}")
+        if device is None:
+            notes.append(f"the {label}'s {said} is what no device preset ({', '.join(sorted(PRESETS))}) gives for "
+                         f"{given} (a hand-edited record?)")
+        else:
+            notes.append(f"the {label}'s {said} is not what {device.name}'s occupancy gives for {given}: "
+                         f"{_occupancy_text(recomputed[0])} (a hand-edited record, or one made on another device)")
+    return notes
+
+
+def _occupancy(device, block_size, registers, shared_bytes):
+    """``(blocks per SM, occupancy rounded)`` of ``device`` for these figures (registers clamped to the device's
+    range, as the compiler loop's measured figures are); None where the device cannot take the block size."""
+    registers = max(1, min(registers, device.max_registers_per_thread))
+    try:
+        occ = device.occupancy(block_size, registers, shared_bytes)
+    except ConfigurationError:
+        return None
+    return occ.blocks_per_sm, round(occ.occupancy, 6), occ.limited_by
+
+
+def _occupancy_text(recomputed):
+    """The recomputed occupancy in the words of the ``predicted:`` line."""
+    if recomputed is None:
+        return "it cannot run that block size"
+    return f"{recomputed[0]} blocks/SM, occupancy {recomputed[1]:.3f} (limited by {recomputed[2]})"

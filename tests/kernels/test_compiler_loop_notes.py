@@ -1,0 +1,83 @@
+"""The compiler loop's note on the simulator: compiles replayed from a recorded ``ptxas -v`` trial.
+
+The loop's decisions are unit-tested here without compiling: the Integrator's ``build`` is replaced by one
+that hands back the registers and local bytes ptxas reported for each compile in turn.
+"""
+
+import numpy as np
+import pytest
+
+import kernels
+import planner
+from kernels import compiler_loop
+from kernels.resources import Resources
+from planner.costmodel import contradicts
+
+
+class _Replayed:
+    """An Integrator whose compiles report ``counts`` in turn, ``(registers, local bytes)`` each."""
+
+    def __init__(self, integrator, counts):
+        self._integrator, self._counts, self.built = integrator, list(counts), []
+
+    def __getattr__(self, name):
+        return getattr(self._integrator, name)
+
+    def build(self, plan):
+        registers, local = self._counts.pop(0)
+        self.built.append(plan)
+        resources = Resources(registers, local, 0, 0, plan.shared_bytes_per_block, "ptxas")
+        return type("Built", (), {"resources": lambda self: resources})()
+
+
+def _with_compiler(replayed, plan, device):
+    """The compiler loop run on ``plan`` (block size 128) as on a GPU, its compiles replayed."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiler_loop, "backend", lambda: "cuda")
+        return compiler_loop.with_compiler(replayed, plan, "auto", 128, device)
+
+
+@pytest.fixture(scope="module")
+def rodas4():
+    """A performance engineer's trial (2026-12-07) offline: rodas4 on the Brusselator n = 8, float64, block 128.
+
+    ptxas gave 240 registers for the model's first layout, 255 for the re-solved one (which the model predicted
+    with 24 words spilled; the compiler spilled none) and 240 for the runner-up; the loop kept compile 2."""
+    integ = kernels.Integrator(kernels.brusselator(8), "rodas4", precision=np.float64)
+    plan = integ.plan("auto", block_size=128)  # the simulator: predicted, not compiled
+    replayed = _Replayed(integ, [(240, 0), (255, 0), (240, 0)])
+    return _with_compiler(replayed, plan, integ.device(None)), replayed
+
+
+def test_the_note_says_which_compile_each_re_solve_followed(rodas4):
+    """The note read "re-solved with the register model fitted to the compile (base 98 ...); the same layout again;
+    ...; kept compile 2's layout": "the same layout" was compile 2's, not compile 1's (240 against 255 registers),
+    and the re-solve after compile 1 was not mentioned."""
+    kept, replayed = rodas4
+    note = kept.cost.note
+    assert len(kept.cost.rounds) == 3 and len(replayed.built) == 3
+    assert replayed.built[1].digest == kept.digest != replayed.built[0].digest  # the loop's decision is unchanged
+    assert note.startswith("re-solved with the register model fitted to compile 1 (base ")
+    assert "; re-solved with the register model, unchanged by compile 2 (base " in note
+    assert ": compile 2's layout again; the runner-up (compile 3) measured slower; kept compile 2's layout" in note
+    assert "the same layout again" not in note
+
+
+def test_a_kept_prediction_that_contradicts_its_compile_is_said_to(rodas4):
+    """The kept plan's recorded prediction (255 registers, 24 words spilled) contradicts its measurement (255
+    registers, no local memory): the note now says so, where it said nothing."""
+    kept, _ = rodas4
+    predicted, measured = kept.cost.predicted, kept.cost.measured
+    assert contradicts(predicted, measured) and measured.local_bytes == 0
+    assert kept.cost.note.endswith(
+        f"; its recorded prediction ({predicted.registers} registers, {predicted.spilled_words:.0f} words spilled) "
+        f"is the model's, which contradicts the compile: the compiler made 255 registers and spilled none "
+        "(the measured figures are the compiler's)")
+
+
+def test_a_confirmed_prediction_adds_nothing():
+    integ = kernels.Integrator(kernels.lorenz(), "rk4", controller="fixed", precision=np.float32)
+    plan = integ.plan("auto", block_size=128)
+    replayed = _Replayed(integ, [(plan.cost.predicted.registers, 0)] * 3)
+    kept = _with_compiler(replayed, plan, planner.get_device("h200"))
+    assert kept.cost.note.startswith("prediction confirmed") and "contradicts" not in kept.cost.note
