@@ -58,7 +58,9 @@ class SolverOptions:
     preconditioned : bool
         Jacobi (diagonal) preconditioning of a Krylov solver.
     krylov_tolerance : float
-        Relative residual a Krylov solve must reach (default 1e-5: within reach of float32,
+        Relative residual a Krylov solve must reach, measured in the error test's norm (weights
+        ``1 / (atol + rtol |y|)``) and capped at an absolute target in it (:mod:`kernels.solvers.krylov`)
+        (default 1e-5: within reach of float32,
         whose floor is 10 eps = 1.2e-6, and ample for an inexact Newton step in either precision).
         A Rosenbrock stage's solve, which no Newton iteration corrects, aims lower at run time:
         ``min(krylov_tolerance, 0.001 rtol)`` (``rtol`` the run's smallest relative tolerance;

@@ -202,3 +202,64 @@ def test_a_run_time_target_sits_after_the_jacobi_diagonal(preconditioned, at):
         sizes = [{b.name: b.size_elems for b in s.buffer_settings().buffers}["diagonal"] for s in (plain, scaled)]
         assert sizes == [at, at + 1]
 
+
+
+@functools.cache
+def weighted_kernel(solver_settings):
+    """``run(A, b, s) -> (x, status)``: the solve in the norm with weights ``1 / s``, ``diagonal`` filled as Newton's
+    ``prepare`` fills it (the scales in, Jacobi times ``s``; the scales out, ``1 / s``; the target)."""
+    n = solver_settings.n
+    layout, plan = plan_component(solver_settings.buffer_settings(), "local", np.float64)
+    built = build_krylov(solver_settings, layout, np.float64, dense_operator(n))
+    memory = thread_memory(plan, np.float64)
+    solve, alloc_diagonal = built.solve, built.alloc_diagonal
+    pre, at, target = solver_settings.preconditioned, solver_settings.target_index, solver_settings.tolerance
+
+    @cuda.jit
+    def kernel(a, b, s, x, status):
+        i = cuda.grid(1)
+        region, persistent = memory()
+        if i < a.shape[0]:
+            diagonal = alloc_diagonal(region, persistent)
+            for j in range(n):
+                diagonal[j] = (1.0 / a[i, j * n + j] if pre else 1.0) * s[i, j]
+                diagonal[n + j] = 1.0 / s[i, j]
+            diagonal[at] = target
+            diagonal[at + 1] = 1e300
+            status[i] = solve(0.0, 0.0, b[i], a[i], b[i], diagonal, diagonal, b[i], x[i], region, persistent)
+
+    def run(a, b, s):
+        x = np.zeros(b.shape)
+        status = np.full(a.shape[0], -1, np.int32)
+        launch(kernel, plan, a.shape[0], np.ascontiguousarray(a.reshape(a.shape[0], -1)), np.array(b), np.array(s),
+               x, status)
+        return x, status
+
+    return run
+
+
+@pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
+@pytest.mark.parametrize("preconditioned", [False, True], ids=["plain", "jacobi"])
+def test_a_weighted_solve_tests_the_residual_in_the_error_norm(kind, preconditioned):
+    """``weighted``: the residual tested is ``||(b - A x) / s||`` (``s = atol + rtol |x|``, atol 1e-12, rtol 1e-6, a
+    solution from 1 down to 1e-14, as in a chemical mechanism's stage), checked against NumPy's of the returned x;
+    the plain 2-norm of the same relative residual leaves the scarce components off their tolerance (BiCGSTAB)."""
+    rng = np.random.default_rng(3)
+    a = np.array([np.eye(N) + 0.3 * rng.standard_normal((N, N)) / np.sqrt(N) for _ in range(2)])
+    a = a * np.logspace(0, 2, N)[:, None]  # rows over two decades: the Jacobi scaling has work to do
+    exact = np.logspace(0, -14, N)[None, :] * rng.uniform(0.5, 1.0, (2, N))
+    b = np.einsum("mij,mj->mi", a, exact)
+    s = 1e-12 + 1e-6 * np.abs(exact)
+    limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
+    plain = kind(N, tolerance=1e-9, preconditioned=preconditioned, **limit)
+    x, status = krylov_kernel(plain, "local")(a, b)
+    assert (status == 0).all()
+    if kind is BiCGSTABSettings:  # GMRES(N) is exact here
+        assert np.max(np.abs(x - exact) / s) > 3.0, np.max(np.abs(x - exact) / s)
+    weighted = kind(N, tolerance=1e-9, preconditioned=preconditioned, weighted=True, **limit)
+    sizes = {b.name: b.size_elems for b in weighted.buffer_settings().buffers}
+    assert weighted.target_index == 2 * N and sizes["diagonal"] == 2 * N + 2
+    x, status = weighted_kernel(weighted)(a, b, s)
+    assert (status == 0).all(), status
+    residual = np.linalg.norm((np.einsum("mij,mj->mi", a, x) - b) / s, axis=1) / np.linalg.norm(b / s, axis=1)
+    assert (residual <= 1e-9 * (1 + 1e-6)).all(), residual
