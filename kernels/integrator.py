@@ -155,6 +155,7 @@ class Integrator:
         self._derivative_verdicts = collections.OrderedDict()  # inputs -> whether they showed it (bounded)
         self._pattern = probed_pattern(self.settings, self.solver)  # checked at each solve's own magnitudes
         self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
+        self._pattern_missed = False  # the given pattern missed entries at a solve's inputs: every message says so
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
         self._cpu_compiled = {}  # the float32 range check's CPU-compiled rhs and observables (float32_range.py)
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
@@ -392,7 +393,8 @@ class Integrator:
                 f"(controller 'fixed'), got dt_min={dt_min!r}, dt_max={dt_max!r}: drop them, or use an adaptive "
                 f"controller")
         self.check_unchanged()
-        suspect = self._suspect_derivative()  # (warned by check_host_inputs)
+        # (warned by check_host_inputs); a given pattern found missing entries is named as a wrong jac is
+        suspect = self._suspect_derivative() or ("pattern" if self._pattern_missed else None)
         system.check_compiles(dtype)
         check_events_compile(self.settings.events, system, dtype)
         device_id = current_device_id()
@@ -436,7 +438,7 @@ class Integrator:
         if self._pattern is not None:
             check_pattern_at(self.system, self._pattern, t0, rows)
         else:  # the user's own pattern: warned about on its first miss, then left to the user
-            check_pattern_at(self.system, self._given_pattern, t0, rows, given=True)
+            self._pattern_missed = bool(check_pattern_at(self.system, self._given_pattern, t0, rows, given=True))
             self._given_pattern = None
         remember_checked(self._pattern_checked, key, CHECKS_KEPT)
 

@@ -340,7 +340,8 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
     the run crawl or end wrong (a probed pattern sees magnitudes 0.1 to 10 only).  A ``given`` pattern (the
     user's ``SolverOptions(pattern=)``) is warned about instead, a JacobianCheckWarning: an approximate
     Jacobian can be meant (Newton converges with one, slower), but a Rosenbrock step needs the exact one (a
-    user's trial: rodas5p with one constant entry left out took 1115 steps for 49, with no word of it)."""
+    user's trial: rodas5p with one constant entry left out took 1115 steps for 49, with no word of it); True where it
+    warned, for the solve's messages to name it (:func:`kernels.status_messages.suspect_note`)."""
     from .solvers.sparsity import missing_entries
 
     for i, (y, p) in rows.items():
@@ -365,7 +366,7 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
                     f"probes them with their components at 0 moved off 0 and random states too; ignore this if the "
                     f"pattern is approximate on purpose",
                     JacobianCheckWarning)
-                return
+                return True
             raise PatternMissError(
                 f"the sparse LU's Jacobian pattern, probed at random states and parameters of magnitude 0.1 to 10 "
                 f"when this solver was built, misses entries that are nonzero at trajectory {i}'s y0 and params "

@@ -29,7 +29,15 @@ FIXED_MARK = "This dt needs"  # a fixed-step MAX_STEPS message that says how man
 
 
 def suspect_note(suspect):
-    """What every message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built."""
+    """What every message adds when the step uses ``suspect`` (the system's jac or jvp), found wrong when built,
+    or a ``"pattern"`` given as ``SolverOptions(pattern=)`` that missed entries at a solve's inputs (warned about
+    once; a batch job reading messages, not warnings, lost it: a chemist's trial)."""
+    if suspect == "pattern":
+        return (f" The Jacobian pattern given as SolverOptions(pattern=) misses entries that are nonzero at a solve's "
+                f"inputs {SUSPECT_MARK}: the sparse LU leaves them out, so implicit steps can crawl, and a run that "
+                "succeeds can take many more steps and end outside its tolerances; take kernels.solvers."
+                "jacobian_pattern(system, points=[(t0, y0_row, params_row)]) instead (its JacobianCheckWarning "
+                "names the entries).")
     return (f" The system's {suspect} disagreed with differences of its rhs when the system was built or at "
             f"this solve's inputs {SUSPECT_MARK}: a wrong {suspect} (a transposed J is a common slip) makes implicit steps fail "
             f"or crawl, and a run that succeeds can take many more steps and end outside its tolerances; fix it, or "
