@@ -458,6 +458,9 @@ def _reference_greedy(problem):
 
     names = pinned_shared(problem)
     offsets = greedy_offsets(problem, names)
+    if max((off + problem.by_name()[n].size_elems for n, off in offsets.items()), default=0) > \
+            problem.capacity_elems:  # the pinned buffers alone past the budget: refused, as the planner refuses them
+        raise InfeasibleError("the pinned shared buffers' greedy layout is over the budget")
     for b in auto_candidates(problem):
         trial = greedy_offsets(problem, names + [b.name])
         if max((off + problem.by_name()[n].size_elems for n, off in trial.items()), default=0) <= \
