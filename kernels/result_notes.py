@@ -65,15 +65,14 @@ def pace_note(result, trajectory):
     finite = _saved_finite(result, trajectory)
     if finite is None or result.t is None or result.n_steps is None or not len(result.t):
         return ""
-    accepted = int(host_array(result.n_steps)[trajectory])
-    rejected = "" if result.n_rejected is None else f" ({int(host_array(result.n_rejected)[trajectory])} rejected)"
+    counted = _steps_counted(result, trajectory)
     if len(result.t) == 1:  # the end alone saved: nothing says how far the steps went (a control engineer's trial)
-        return (f" It took {accepted} accepted steps{rejected}; save at more times (t_eval) to see how far they "
-                "went." if not finite[0] else "")
+        return (f" It took {counted}; save at more times (t_eval) to see how far they went." if not finite[0]
+                else "")
     missed = np.flatnonzero(~finite)
     if not missed.size or missed[0] == len(result.t) - 1:  # none missed, or only the end: reached_note says where
         return steps_taken(result, trajectory)
-    return (f" Its {accepted} accepted steps{rejected} ended before the save at t = {float(result.t[missed[0]]):.6g}; "
+    return (f" Its {counted} ended before the save at t = {float(result.t[missed[0]]):.6g}; "
             "how many the rest of the span needs the result cannot tell (the step size may grow by orders of "
             "magnitude as the solution settles): n_steps of a run with a larger max_steps says.")
 
@@ -81,11 +80,15 @@ def pace_note(result, trajectory):
 def steps_taken(result, trajectory):
     """`` It took N accepted steps (R rejected).``, or '' where the result holds no counts: what a MAX_STEPS
     message always says (README: how many steps were taken), that a larger max_steps is the first thing to try."""
-    if result.n_steps is None:
-        return ""
+    return "" if result.n_steps is None else f" It took {_steps_counted(result, trajectory)}."
+
+
+def _steps_counted(result, trajectory):
+    """``N accepted steps (R rejected)`` of a result that holds step counts (the rejected ones where it holds
+    them): the one wording of :func:`pace_note` and :func:`steps_taken`."""
     accepted = int(host_array(result.n_steps)[trajectory])
     rejected = "" if result.n_rejected is None else f" ({int(host_array(result.n_rejected)[trajectory])} rejected)"
-    return f" It took {accepted} accepted steps{rejected}."
+    return f"{accepted} accepted steps{rejected}"
 
 
 def reached_note(result, trajectory, where=False):

@@ -28,7 +28,7 @@ right-hand sides (or one ``jac``) and a small eigenvalue problem per
 state looked at.  A problem that turns stiff only after its start
 (Robertson after its transient, from ``y0 = (1, 0, 0)``) and saved nothing
 that shows it is followed on the host by SciPy's Radau at rtol 1e-3, and
-:data:`PATH_POINTS` of its states are looked at too (:func:`_path`, up to 64
+:data:`PATH_POINTS` of its states are looked at too (:func:`_followed`, up to 64
 states and 3000 right-hand sides).  The hint never fires on an
 accuracy-limited problem whose Jacobian is not far stiffer than its
 solution (Lorenz).
@@ -325,7 +325,7 @@ class StiffnessProbe(HostProbe):
         return FIXED_HINT.format(dt=self.dt, rate=rate, limit=self.boundary / rate)
 
 
-#: States along the host path (:func:`_path`) looked at, and its bounds; the explicit methods' hints look at up
+#: States along the host path (:func:`_followed`) looked at, and its bounds; the explicit methods' hints look at up
 #: to :data:`HINT_PATH_POINTS` (stiffness and a step's limit show where the solution moves fast, which 8 miss).
 PATH_POINTS = 8
 HINT_PATH_POINTS = 400
@@ -381,15 +381,8 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False):
 
 
 def _path(system, y0, p, t0, t_end, points=PATH_POINTS):
-    """Up to ``points`` states along the trajectory from ``y0``, from SciPy's Radau at rtol 1e-3 (host);
-    None where that solver fails (the solution blows up: no state of the path tells a stable step).
-
-    For a problem that turns stiff only after ``t0`` and saved nothing before it stopped (Robertson from
-    ``(1, 0, 0)`` with the default ``t_eval``).  An implicit solver follows it in few steps; past
-    :data:`_PATH_EVALUATIONS` right-hand sides the states are taken from the part followed (the Oregonator
-    without ``jac`` needs 3129 to reach t = 360, and is stiff from t = 25).  No states beyond
-    :data:`HOST_FOLLOW_STATES` states, for a system with drivers, or when the rhs fails on the host.
-    """
+    """Up to ``points`` ``(t, y)`` along the trajectory from ``y0`` on the host (:func:`_followed`, :func:`_picked`);
+    None where the solution blows up."""
     return _picked(_followed(system, y0, p, t0, t_end), points)
 
 
@@ -399,13 +392,27 @@ def _picked(followed, points):
     if not followed or len(followed[0]) < 2:
         return followed if followed is None else []
     times, states = followed
-    picks = np.unique(np.linspace(1, times.size - 1, points).round().astype(int))
-    return [(float(times[i]), states[i]) for i in picks]
+    return [(float(times[i]), states[i]) for i in _path_indices(times, points)]
+
+
+def _path_indices(times, points):
+    """Up to ``points`` indices of a followed path's steps past its start (every one where it has fewer), evenly
+    spread: the states :func:`_picked` and :func:`implicit_advantage` look at."""
+    return np.unique(np.linspace(1, times.size - 1, points).round().astype(int))
 
 
 def _followed(system, y0, p, t0, t_end):
-    """``(times, states)`` of SciPy's Radau at rtol 1e-3 from ``y0`` (host, see :func:`_path`); None where it
-    fails or the solution blows up, () where the system is not followed or its rhs fails on the host."""
+    """``(times, states)`` of SciPy's Radau at rtol 1e-3 from ``y0`` (host); None where it fails (the solution
+    blows up: no state of the path tells a stable step), () where the system is not followed or its rhs fails on
+    the host.
+
+    For a problem that turns stiff only after ``t0`` and saved nothing before it stopped (Robertson from
+    ``(1, 0, 0)`` with the default ``t_eval``).  An implicit solver follows it in few steps; past
+    :data:`_PATH_EVALUATIONS` right-hand sides the states are taken from the part followed (the Oregonator
+    without ``jac`` needs 3129 to reach t = 360, and is stiff from t = 25).  No states beyond
+    :data:`HOST_FOLLOW_STATES` states, or when the rhs fails on the host (a system with drivers is followed
+    as :func:`kernels.drivers.driven_on_host` gives it).
+    """
     if not follows_on_host(system):
         return ()
     p = np.asarray(p, np.float64)
@@ -433,7 +440,7 @@ def implicit_advantage(system, followed, p, points=HINT_PATH_POINTS):
     state could be judged).  Why: a Jacobian far faster than the solution at one state (a spike) is no reason
     to switch methods unless the implicit one takes far fewer steps over the span (:data:`IMPLICIT_ADVANTAGE`)."""
     times, states = followed
-    picks = np.unique(np.linspace(1, times.size - 1, points).round().astype(int))
+    picks = _path_indices(times, points)
     starts = np.concatenate(([0], picks[:-1]))
     rates = [_verdict(lambda y, p: spectral_radius(system, float(times[i]), y, p), states[i], p) for i in picks]
     judged = [(rate, times[i] - times[j]) for rate, i, j in zip(rates, picks, starts)
