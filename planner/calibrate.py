@@ -60,15 +60,14 @@ class Calibration:
     def _bases(self):
         """Each family's register base, marked kept where no record of that family was fitted (the preset's)."""
         fitted = {s.family for s in self.samples}
-        return ", ".join(f"{k} {v}" + ("" if k in fitted else " (kept: no records)")
-                         for k, v in self.device.register_bases)
+        return ", ".join(f"{k} {v}{_kept(k in fitted)}" for k, v in self.device.register_bases)
 
     def _rates(self):
         """The registers per word per precision class, marked kept where the sweep had no record of that class."""
-        wide = {s.precision == "float64" for s in self.samples}
+        wide = {s.precision == "float64" for s in self.samples}  # True: a float64 record, False: a float32 one
         d = self.device
-        return (f"rate float32 {d.registers_per_word:.3f}{'' if False in wide else ' (kept: no records)'}, "
-                f"float64 {d.registers_per_word_64:.3f}{'' if True in wide else ' (kept: no records)'} registers/word")
+        return (f"rate float32 {d.registers_per_word:.3f}{_kept(False in wide)}, "
+                f"float64 {d.registers_per_word_64:.3f}{_kept(True in wide)} registers/word")
 
     def _device_note(self):
         """A note where the sweep ran on another card than the preset fitted: allowed (cards of one architecture
@@ -84,6 +83,11 @@ class Calibration:
             theirs = ".".join(map(str, self.sweep_capability))
             alike = f"compute capability {theirs} against {ours}: the register counts may not carry over"
         return [f"note: the sweep ran on {self.sweep_device}, fitted here as --device {self.device.name} ({alike})"]
+
+
+def _kept(fitted):
+    """What the report adds to a constant the sweep had no records to fit (the preset's value, kept)."""
+    return "" if fitted else " (kept: no records)"
 
 
 def same_card(sweep_device, preset_name):
