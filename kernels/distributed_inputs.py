@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import (ConfigurationError, JacobianCheckWarning, PrecisionWarning, SamplingWarning, StabilityWarning,
                      ToleranceWarning, UnusedOptionWarning)
+from .input_precision import warn_rounded_inputs
 from .validation import finite_rows
 
 __all__ = ["is_dask_array", "stand_in", "check_partner", "lazy_rows", "lazy_parts", "check_chunk", "host_checks",
@@ -86,8 +87,12 @@ def lazy_parts(client, array, ranges):
 
 def check_chunk(rows, what, dtype, start):
     """A dask array's chunk (its rows from ``start``) on a worker, as ``dtype``; refused when not finite, with the
-    remedy one process gives (drop the bad rows: ``keep = ...``), spelled for a dask array (:func:`dask_remedy`)."""
-    return finite_rows(np.asarray(rows), what, dtype, start, remedy=dask_remedy(what, dtype))
+    remedy one process gives (drop the bad rows: ``keep = ...``), spelled for a dask array (:func:`dask_remedy`).
+    Float32 rows of a float64 solve are warned about as one process's are (:func:`warn_rounded_inputs`): the
+    client's stand-in holds no values."""
+    rows = np.asarray(rows)
+    warn_rounded_inputs(rows, what, dtype)
+    return finite_rows(rows, what, dtype, start, remedy=dask_remedy(what, dtype))
 
 
 def dask_remedy(what, dtype):

@@ -30,8 +30,10 @@ def warn_rounded_inputs(arr, what, dtype):
     if found is None:
         return
     index, decimal, held = found
+    where = (f"{what}{list(index)}" if len(index) != 2 else  # a batch's row named as its trajectory, which a dask
+             f"trajectory {index[0]}'s {what}[{index[1]}]")  # chunk's warning counts in the whole batch
     relative = f"{float(np.finfo(kind).eps) / 2:.0e}".replace("e-0", "e-")
-    warn_user(f"{what} is {kind.name} in a float64 solve, and its values are roundings ({what}{list(index)} is "
+    warn_user(f"{what} is {kind.name} in a float64 solve, and its values are roundings ({where} is "
               f"{decimal} rounded to {held!r} in {kind.name}): the inputs carry {kind.name} rounding (about {relative} "
               "relative) that the float64 solve cannot undo, so at a tight rtol its result is that of the rounded "
               "inputs, many tolerances from that of the numbers written. Make them float64 before converting: "

@@ -98,6 +98,26 @@ def test_a_worker_warning_comes_once_with_dask_array_inputs_whatever_its_numbers
                                           "trajectories 0 and 5) drew this warning; the first chunk's text is shown]")
 
 
+def test_float32_dask_rows_of_a_float64_solve_warn_as_numpy_rows_do(client):
+    """A dask array of float32 params rounded from decimals gave no PrecisionWarning (the client's stand-in holds no
+    values, and the workers converted the rows silently), where the same numpy rows warn; the row is counted in
+    the batch."""
+    import dask.array as da
+
+    def decay(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0]
+
+    rates = np.array([[0.5], [1.5], [0.25], [0.1]], np.float32)  # 0.5, 1.5, 0.25 are exact: row 3 is the first rounded
+    make = lambda: kernels.Integrator(kernels.ODESystem(decay, 1, n_params=1, name="decay"), "tsit5",  # noqa: E731
+                                      precision=np.float64)
+    options = dict(t_span=(0.0, 0.1), y0=[1.0])
+    alone = _said(lambda: make().solve(params=rates, **options))
+    spread = _said(lambda: make().solve(params=da.from_array(rates, chunks=2), client=client, chunk_size=2,
+                                        **options))
+    assert [c for c, _ in alone] == [kernels.PrecisionWarning] and "trajectory 3's params[0] is 0.1" in alone[0][1]
+    assert spread == alone
+
+
 def test_warnings_of_different_kinds_from_the_chunks_are_each_raised():
     """One warning a kind (category, text with its numbers masked): the first chunk's text, and a different text,
     category or method name (rk4 against dop853) is another kind."""

@@ -41,7 +41,7 @@ def test_float32_params_rounded_from_decimals_warn_in_a_float64_solve():
 
 
 def test_float32_y0_and_float16_rows_warn_too():
-    with pytest.warns(PrecisionWarning, match=r"y0 is float32 .*y0\[1, 0\] is 0.1 rounded"):
+    with pytest.warns(PrecisionWarning, match=r"y0 is float32 .*trajectory 1's y0\[0\] is 0.1 rounded"):
         _solve(np.array([[1.0, 0.0], [0.1, 0.0]], np.float32), [9.81, 0.3])
     with pytest.warns(PrecisionWarning, match=r"params is float16 .*about 5e-4 relative"):
         _solve([1.0, 0.0], np.array([9.81, 0.3], np.float16))
@@ -84,17 +84,19 @@ def test_a_large_float32_batch_is_sampled_not_read_whole():
     assert rounded_decimal(np.full(10 * SAMPLED, 0.25, np.float32)) is None
 
 
-def test_float32_rows_with_client_warn_once_and_a_dask_array_of_them_still_solves(client):
-    """Host rows are checked on the client (once); a dask array's chunks reach the workers' solves already converted
-    (kernels/distributed_inputs.py), so they are not read for it."""
+def test_float32_rows_with_client_warn_once_and_a_dask_array_of_them_too(client):
+    """Host rows are checked on the client (once); a dask array's chunks are checked on the workers
+    (kernels/distributed_inputs.py), whose warnings reach the client once, as one kind."""
     da = pytest.importorskip("dask.array")
     rows = np.tile(np.array([9.81, 0.3], np.float32), (4, 1))
     integrator = kernels.Integrator(PEND, "tsit5", precision=np.float64)
     with pytest.warns(PrecisionWarning, match="params is float32") as caught:
         eager = integrator.solve((0.0, 0.5), [1.0, 0.0], rows, rtol=1e-8, atol=1e-10, client=client)
     assert sum(issubclass(w.category, PrecisionWarning) for w in caught) == 1
-    lazy = integrator.solve((0.0, 0.5), [1.0, 0.0], da.from_array(rows, chunks=2), rtol=1e-8, atol=1e-10,
-                            client=client)
+    with pytest.warns(PrecisionWarning, match="params is float32") as caught:
+        lazy = integrator.solve((0.0, 0.5), [1.0, 0.0], da.from_array(rows, chunks=2), rtol=1e-8, atol=1e-10,
+                                client=client)
+    assert sum(issubclass(w.category, PrecisionWarning) for w in caught) == 1
     assert eager.success and lazy.success and lazy.y.shape == (4, 1, 2)
     np.testing.assert_array_equal(lazy.y, eager.y)
 
