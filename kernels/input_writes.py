@@ -36,6 +36,7 @@ def refuse_input_writes(func, label, output=None, system=None, order=None):
     """
     written = input_written_in_source(func, has_output=output is not None)
     if written is None:
+        _refuse_permuted_names(func, label, output, system, order)  # a swap that writes nothing it should not
         return
     name, line, chain = written
     via = ""
@@ -88,6 +89,32 @@ def _other_order(func, written, output, order):
             f"({', '.join(names)}), in another order (Julia's f(du, u, p, t), "
             f"odeint's f(y, t, ...) and swapped p and {output} are the usual slips): write it as "
             f"def {getattr(func, '__name__', 'f')}({order})")
+
+
+def _refuse_permuted_names(func, label, output, system, order):
+    """ConfigurationError where ``func`` names two or more of the arguments the integrator passes (``order``) at
+    other places than they are passed: ``jvp(t, y, v, p, out)`` or a driven ``rhs(t, y, u, p, dydt)`` read the
+    parameters as the vector (or drivers) and write nothing they should not, so no write gives them away (a
+    regression hunt).  Names of their own (``rhs(t, u, p, du)``) are not compared, nor ``t``: a float indexed
+    fails at the test call, whose message names the line."""
+    if output is None:
+        return
+    code = getattr(getattr(func, "py_func", func), "__code__", None)
+    order = order or f"t, y, p, {output}"
+    passed = [name.strip() for name in order.split(",")]
+    names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code is not None else []
+    if len(names) != len(passed):
+        return
+    moved = [name for slot, name in enumerate(names)  # t out of place fails at the test call, which says so
+             if name in passed and name != "t" and passed.index(name) != slot]
+    if len(moved) < 2:
+        return
+    of = f"{label} of system {system!r}" if system else label
+    receives = ", ".join(f"its {name} receives {passed[names.index(name)]}" for name in moved)
+    raise ConfigurationError(
+        f"{of} names its arguments ({', '.join(names)}), but the integrator passes them in the order ({order}), so "
+        f"{receives}: write it as def {getattr(func, '__name__', 'f')}({order}) (Julia's f(du, u, p, t) and "
+        f"odeint's f(y, t, ...) are the usual sources of another order)")
 
 
 def input_written_in_source(func, has_output=True):

@@ -269,3 +269,32 @@ def test_a_genuine_write_into_an_input_keeps_the_copy_advice(rhs, written):
         ODESystem(rhs, 1, 1, name="scales")
     assert f"assigns into its input {written}" in str(info.value) and "local variables" in str(info.value)
     assert "another order" not in str(info.value)
+
+
+def _jvp_swapped(t, y, v, p, out):  # reads p as v and v as p, writes only out
+    out[0] = -p[0] * v[0]
+
+
+def _driven_swapped(t, y, u, p, dydt):  # drivers and params swapped, writes only dydt
+    dydt[0] = -p[0] * y[0] + u[0]
+
+
+def _own_names(t, u, p, du):  # Julia-style names of its own, in the order passed
+    du[0] = -p[0] * u[0]
+
+
+def test_arguments_named_in_another_order_are_told_the_order_without_a_write():
+    """A regression hunt: jvp(t, y, v, p, out) and a driven rhs(t, y, u, p, dydt) write nothing they should not, so
+    the write check passed them and they ran with the parameters read as the vector (or the drivers)."""
+    def rhs(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0]
+
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(rhs, 1, 1, jvp=_jvp_swapped, name="jvps")
+    message = str(info.value)
+    assert "jvp of system 'jvps' names its arguments (t, y, v, p, out)" in message
+    assert "its v receives p, its p receives v" in message and "def _jvp_swapped(t, y, p, v, out)" in message
+    with pytest.raises(ConfigurationError, match=r"its u receives p, its p receives u: write it as "
+                                                 r"def _driven_swapped\(t, y, p, u, dydt\)"):
+        ODESystem(_driven_swapped, 1, 1, n_drivers=1, name="driven")
+    assert ODESystem(_own_names, 1, 1, name="own").n_states == 1
