@@ -299,3 +299,25 @@ def test_a_pattern_is_widened_past_states_the_rhs_cannot_take():
                             rtol=1e-6, atol=1e-9, precision=np.float64, progress=False)
     assert res.success
     assert {(1, 0), (2, 1)} <= set(jacobian_pattern(system, points=[(0.0, [300.0, 1.0, 0.0], [])]))
+
+
+def _two_compartments(t, y, p, dydt):  # gut, central (amount over the volume p[1]), response
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = p[0] * y[0] - p[2] * y[1] / p[1]
+    dydt[2] = 1.0 - y[2] * (1.0 + y[1] / p[1])
+
+
+def test_a_trajectory_whose_rhs_is_not_finite_does_not_widen_the_others_pattern():
+    """A pharmacometrician's trial: one patient of zero volume (rhs inf there) counted its NaN differences as
+    nonzeros, and the denser factor moved every other patient's rodas5p result at rounding level."""
+    system = ODESystem(_two_compartments, 3, 3, name="pk_pattern")
+    good = [(0.0, [100.0, 0.0, 1.0], [1.2, 20.0, 3.0]), (0.0, [100.0, 0.0, 1.0], [0.8, 35.0, 5.0])]
+    broken = (0.0, [100.0, 0.0, 1.0], [1.0, 0.0, 4.0])
+    assert jacobian_pattern(system, points=good + [broken]) == jacobian_pattern(system, points=good)
+    y0 = np.array([[100.0, 0.0, 1.0]] * 3)
+    params = np.array([p for _, _, p in good] + [broken[2]])
+    options = dict(method="rodas5p", precision=np.float64, rtol=1e-8, atol=1e-8, progress=False)
+    alone = kernels.solve_ivp(system, (0.0, 2.0), y0[:2], params[:2], **options)
+    batch = kernels.solve_ivp(system, (0.0, 2.0), y0, params, **options)
+    assert list(batch.status == 0) == [True, True, False]
+    np.testing.assert_array_equal(batch.y[:2], alone.y)
