@@ -108,8 +108,10 @@ def _label_message(system, names, value, labels, missing, twice):
     fix = (f"rename {'them' if len(rename) > 1 else 'it'}, params.rename({axis}={rename!r})" if rename else
            f"give each parameter {'a' if frame else 'an'} {noun} (params.rename({axis}={{...}}))")
     shape = f"(N, {len(names)})" if frame else f"({len(names)},)"
-    return (f"{head}; it has no {noun}{'s' * (len(missing) > 1)} {_listed(missing)}, and its other {noun}s are "
-            f"{_listed(others) if others else 'none'}: {fix}, or pass a NumPy array of shape {shape} with the "
+    named = [label for label in labels if label in names]
+    besides = (f"and its other {noun}s are {_listed(others)}" if others else
+               f"and no {noun}s besides {_listed(named)}" if named else f"and no {noun}s")
+    return (f"{head}; it has no {noun}{'s' * (len(missing) > 1)} {_listed(missing)}, {besides}: {fix}, or pass a NumPy array of shape {shape} with the "
             f"parameters in that order, which is read by position")
 
 

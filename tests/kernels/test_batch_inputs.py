@@ -80,6 +80,9 @@ def test_a_missing_parameter_names_the_missing_and_the_other_columns(pk):
                                                  r"and its other index labels are 'ID': give each parameter an index "
                                                  r"label .* shape \(3,\)"):
         _params(pk, _table().iloc[0][["ID", "ka"]])
+    with pytest.raises(ConfigurationError, match=r"it has no column 'V', and no columns besides 'ka', 'CL': give each "
+                                                 r"parameter a column"):  # a trial read "its other columns are none"
+        _params(pk, _table()[["ka", "CL"]])
 
 
 def test_a_parameter_column_given_twice_is_refused(pk):
