@@ -25,8 +25,8 @@ abundant species: rodas5p, GMRES + Jacobi, a 30-species mechanism (concentration
 with ``kappa_share``): the relative weighted test alone let a residual in the abundant species
 through where the scarce ones inflate ``||W b||`` (kvaerno5 on HIRES at rtol 1e-4: 6.0 tolerances
 off, the LU 0.87).  Both now end as the LU (0.43 in its 107 steps; 0.85).  The target is
-``max(min(relative ||W b||, absolute), min(tolerance, 100 eps) ||W b||)``; ``prepare`` writes ``s``
-(over its largest value: the relative test is scale-free) and the targets into ``diagonal``
+``max(min(relative ||W b||, absolute), min(tolerance, 2 eps) ||W b||)`` (:data:`ABSOLUTE_FLOOR_EPS`); ``prepare``
+writes ``s`` (over its largest value: the relative test is scale-free) and the targets into ``diagonal``
 (:func:`target_lines`), ``2 n + 2`` elements.
 
 Inside Newton a solve out of iterations with its residual within ``accept_reduced ||b||`` is an
@@ -67,6 +67,15 @@ __all__ = ["GMRESSettings", "BiCGSTABSettings", "BuiltKrylov", "build_krylov", "
 #: A solve out of iterations with its residual within ``accept_reduced ||b||`` (an inexact Newton step):
 #: not a status (negative), only Newton sees it.
 INEXACT = -1
+
+#: The absolute target's floor, in eps of the working precision times ``||W b||``: only a guard against a target
+#: no precision can reach.  It was ``min(tolerance, 100 eps)``, the relative target's own floor, which in float32
+#: (100 eps = 1.2e-5 above the default tolerance 1e-5) equals the relative target: the absolute one never bound.
+#: A Rosenbrock stage's solution is some 1e4 tolerances in size there (rtol 1e-4), so a relative 1e-5 left 0.16
+#: tolerances in a stage, and the stages' coupling (gamma C up to 35 in rodas5p) up to 1 in the step: rodas5p with
+#: gmres on HIRES (float32, rtol 1e-4, atol 1e-6) ended 0.4 to 26 tolerances off over eight rtol within 7 % of
+#: 1e-4 (median 5.5; the LU 0.49); with the floor at 2 eps, median 0.36 in the LU's steps.
+ABSOLUTE_FLOOR_EPS = 2.0
 
 
 def _check_int(owner, key, value, minimum):
@@ -302,7 +311,8 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
                  "OUT": np.uint64(settings.n),
                  "TOL": dtype(settings.tolerance), "SCALED": settings.target_index is not None,
                  "TARGET_AT": settings.target_index or 0,
-                 "LOOSE": dtype(settings.accept_reduced), "FLOOR": dtype(min(settings.tolerance, 100.0 * eps)),
+                 "LOOSE": dtype(settings.accept_reduced),
+                 "FLOOR": dtype(min(settings.tolerance, ABSOLUTE_FLOOR_EPS * eps)),
                  "ABSOLUTE": settings.weighted and settings.absolute > 0.0,
                  "ZERO": dtype(0.0), "ONE": dtype(1.0), "HUGE": dtype(np.finfo(dtype).max), "op": operator,
                  "sqrt": math.sqrt, "OK": np.int32(SOLVER_OK), "INEXACT": np.int32(INEXACT),

@@ -263,3 +263,57 @@ def test_a_weighted_solve_tests_the_residual_in_the_error_norm(kind, preconditio
     assert (status == 0).all(), status
     residual = np.linalg.norm((np.einsum("mij,mj->mi", a, x) - b) / s, axis=1) / np.linalg.norm(b / s, axis=1)
     assert (residual <= 1e-9 * (1 + 1e-6)).all(), residual
+
+
+@functools.cache
+def weighted_kernel32(solver_settings, absolute):
+    """``run(A, b) -> (x, status)``: a weighted float32 solve with unit weights, relative target ``tolerance`` and
+    absolute target ``absolute`` (in ``||W r||``), ``diagonal`` filled as Newton's ``prepare`` fills it."""
+    n = solver_settings.n
+    layout, plan = plan_component(solver_settings.buffer_settings(), "local", np.float32)
+    built = build_krylov(solver_settings, layout, np.float32, dense_operator(n))
+    memory = thread_memory(plan, np.float32)
+    solve, alloc_diagonal = built.solve, built.alloc_diagonal
+    at, target = solver_settings.target_index, np.float32(solver_settings.tolerance)
+    cap = np.float32(absolute)
+
+    @cuda.jit
+    def kernel(a, b, x, status):
+        i = cuda.grid(1)
+        region, persistent = memory()
+        if i < a.shape[0]:
+            diagonal = alloc_diagonal(region, persistent)
+            for j in range(n):
+                diagonal[j] = np.float32(1.0)
+                diagonal[n + j] = np.float32(1.0)
+            diagonal[at] = target
+            diagonal[at + 1] = cap
+            status[i] = solve(0.0, 0.0, b[i], a[i], b[i], diagonal, diagonal, b[i], x[i], region, persistent)
+
+    def run(a, b):
+        x = np.zeros(b.shape, np.float32)
+        status = np.full(a.shape[0], -1, np.int32)
+        launch(kernel, plan, a.shape[0], np.ascontiguousarray(a.reshape(a.shape[0], -1), np.float32),
+               np.array(b, np.float32), x, status)
+        return x, status
+
+    return run
+
+
+@pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
+def test_a_float32_absolute_target_binds_below_the_relative_one(kind):
+    """float32, the default tolerance 1e-5: the absolute target (here 3e-7 ||b||) must stop the solve, not the
+    relative one.  Its floor was ``min(tolerance, 100 eps)`` = 1e-5 there, the relative target itself, so the
+    absolute one never bound (rodas5p + gmres on HIRES, rtol 1e-4: 0.4 to 26 tolerances off, the LU 0.49)."""
+    rng = np.random.default_rng(5)
+    a = np.array([np.eye(N) + 0.3 * rng.standard_normal((N, N)) / np.sqrt(N) for _ in range(2)])
+    b = rng.standard_normal((2, N))
+    absolute = 3e-7 * float(np.linalg.norm(b, axis=1).min())
+    limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
+    settings32 = kind(N, tolerance=1e-5, weighted=True, absolute=1.0, **limit)
+    x, status = weighted_kernel32(settings32, absolute)(a, b)
+    assert (status == 0).all(), status
+    exact = np.linalg.solve(a, b[..., None])[..., 0]
+    residual = np.linalg.norm(np.einsum("mij,mj->mi", a, x.astype(np.float64)) - b, axis=1)
+    error = np.linalg.norm(x - exact, axis=1) / np.linalg.norm(exact, axis=1)
+    assert (error < 2e-6).all(), (error, residual / np.linalg.norm(b, axis=1))
