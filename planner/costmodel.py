@@ -25,7 +25,8 @@ threads can make local memory cheaper).  Throughput is the smaller of two
 bounds: the fraction of latency hidden (occupancy over
 ``saturation_occupancy``, at most 1) over that cost, and one over the local
 traffic (``local_byte_cost`` for each byte of the thread's local memory that
-the L2 cache does not hold, once a step, more below ``traffic_occupancy``):
+the L2 cache does not hold, once a step, more below ``traffic_occupancy``; less the share the L1 holds,
+which the resident blocks' shared memory takes from on Hopper: ``DeviceModel.l1_held``):
 a kernel whose spills stream through device memory is bound by their bytes
 rather than by its occupancy, so that fewer resident threads with part of the
 working set in shared memory can be faster.  Units are relative: only
@@ -159,7 +160,7 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     local_bytes = 4 * spilled + memory_bytes(problem, local)
     cost = step_cost(problem, local_names, spilled, device,
                      device.local_memory_factor(occ, problem.block_size, local_bytes))
-    rate, which = _rated(occ, cost, device, local_bytes, problem.block_size)
+    rate, which = _rated(occ, cost, device, local_bytes, problem.block_size, shared_bytes)
     return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
                       occ.limited_by, cost, rate, tuple(sorted(kept_local)), candidates, local_bytes, which)
 
@@ -242,33 +243,38 @@ def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
             + device.spill_access_cost * local_factor * (spilled + memory))
 
 
-def _bounds(occ, cost, device, local_bytes, block_size):
-    """``(latency-bound time, traffic-bound time)`` per thread and step, in the model's relative units."""
-    streamed = local_bytes * (1.0 - device.l2_held(occ, block_size, local_bytes))
+def _bounds(occ, cost, device, local_bytes, block_size, shared_bytes=0):
+    """``(latency-bound time, traffic-bound time)`` per thread and step, in the model's relative units.
+
+    The traffic is the local bytes neither the L2 (:meth:`DeviceModel.l2_held`) nor the L1 holds (the L1 what the
+    resident blocks' ``shared_bytes`` a block leave of it: :meth:`DeviceModel.l1_held`)."""
+    streamed = local_bytes * (1.0 - device.l2_held(occ, block_size, local_bytes)) * (
+        1.0 - device.l1_held(occ, block_size, local_bytes, shared_bytes))
     return (cost / min(1.0, occ.occupancy / device.saturation_occupancy),
             device.local_byte_cost * streamed / min(1.0, occ.occupancy / device.traffic_occupancy))
 
 
-def _rated(occ, cost, device, local_bytes, block_size):
+def _rated(occ, cost, device, local_bytes, block_size, shared_bytes=0):
     """``(throughput, bound)``: one over the larger of the two bounds of :func:`_bounds`, and which it was (0
     and "latency" when nothing launches)."""
     if occ.blocks_per_sm == 0:
         return 0.0, "latency"
-    latency, traffic = _bounds(occ, cost, device, local_bytes, block_size)
+    latency, traffic = _bounds(occ, cost, device, local_bytes, block_size, shared_bytes)
     return 1.0 / max(latency, traffic), "local traffic" if traffic > latency else "latency"
 
 
-def throughput(occ, cost, device, local_bytes=0.0, block_size=0):
+def throughput(occ, cost, device, local_bytes=0.0, block_size=0, shared_bytes=0):
     """One over the larger of the latency bound (``cost`` over the share of latency hidden) and the traffic
-    bound (``local_byte_cost`` per byte of ``local_bytes``, the thread's local memory, that the L2 does not
-    hold: ``DeviceModel.l2_held`` of ``block_size`` threads a block; over occupancy / ``traffic_occupancy``
-    below it: too few warps to keep device memory busy); 0 when nothing launches."""
-    return _rated(occ, cost, device, local_bytes, block_size)[0]
+    bound (``local_byte_cost`` per byte of ``local_bytes``, the thread's local memory, that neither the L2 nor
+    the L1 holds: ``DeviceModel.l2_held`` and ``l1_held`` of ``block_size`` threads and ``shared_bytes`` a
+    block; over occupancy / ``traffic_occupancy`` below it: too few warps to keep device memory busy); 0 when
+    nothing launches."""
+    return _rated(occ, cost, device, local_bytes, block_size, shared_bytes)[0]
 
 
-def bound(occ, cost, device, local_bytes=0.0, block_size=0):
+def bound(occ, cost, device, local_bytes=0.0, block_size=0, shared_bytes=0):
     """Which bound :func:`throughput` took: ``"local traffic"`` or ``"latency"``."""
-    return _rated(occ, cost, device, local_bytes, block_size)[1]
+    return _rated(occ, cost, device, local_bytes, block_size, shared_bytes)[1]
 
 
 def predict_plan(problem, plan, device=None, max_registers=None, kept_local=(), candidates=0):
@@ -289,7 +295,8 @@ def measured(problem, plan, resources, device=None):
     return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
                     resources.spill_store_bytes or 0, resources.spill_load_bytes or 0,
                     resources.shared_bytes_per_block, resources.source, occ.blocks_per_sm, occ.occupancy,
-                    throughput(occ, cost, device, resources.local_bytes_per_thread, plan.block_size))
+                    throughput(occ, cost, device, resources.local_bytes_per_thread, plan.block_size,
+                               resources.shared_bytes_per_block))
 
 
 def corrected(device, problem, prediction, measured_figures):
@@ -299,6 +306,10 @@ def corrected(device, problem, prediction, measured_figures):
     predicted spill is made the compiler's (its local bytes less the memory-held buffers'): where it
     spilled more, the base rises; where it spilled less (it keeps fewer words live at once than the
     model's count of every declared word), the registers per word fall for this problem's precision.
+    Where the model spilled and the compiler made no local bytes at all, the registers per word fall
+    until the predicted live words just fit in the registers measured (at most the limit): the base,
+    moved by measured less predicted registers, does not move at the limit, and the compiler loop
+    would solve the same layout again.
     """
     family = prediction.family
     base = device.register_base(family)
@@ -306,13 +317,19 @@ def corrected(device, problem, prediction, measured_figures):
     in_memory = max(0.0, prediction.local_bytes - 4 * prediction.spilled_words)
     spill = max(0.0, measured_figures.local_bytes - in_memory) / 4
     bases = dict(device.register_bases)
+    field = "registers_per_word_64" if problem.itemsize == 8 else "registers_per_word"
+    if measured_figures.local_bytes == 0 and prediction.spilled_words > 0 and prediction.local_words > 0:
+        target = min(measured_figures.registers, prediction.register_limit)
+        rate = max((target - base) / prediction.local_words, 1e-3)
+        while rate > 1e-3 and base + rate * prediction.local_words > target:  # rounding must not spill a word
+            rate = math.nextafter(rate, 0.0)
+        return dataclasses.replace(device, **{field: rate})
     if measured_figures.local_bytes > 0 and spill > prediction.spilled_words:
         target = prediction.register_limit + per_word * spill
         bases[family] = max(0, math.ceil(target - per_word * prediction.local_words))
     elif (measured_figures.local_bytes > 0 and measured_figures.registers >= prediction.register_limit
           and prediction.local_words > spill):
         rate = (prediction.register_limit - base) / (prediction.local_words - spill)
-        field = "registers_per_word_64" if problem.itemsize == 8 else "registers_per_word"
         return dataclasses.replace(device, **{field: max(rate, 1e-3)})
     else:
         bases[family] = max(0, int(base + measured_figures.registers - prediction.registers))

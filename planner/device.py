@@ -36,10 +36,14 @@ LOCAL_BYTES_PER_THREAD_LIMIT = 512 * 1024
 # by that traffic, whatever its occupancy (planner.costmodel.throughput takes the larger of the two bounds;
 # 0: no such bound).  Below ``traffic_occupancy`` too few warps are resident to keep device memory busy
 # (Little's law: bytes in flight over latency), and the traffic bound grows as occupancy falls under it.
+# ``l1_bytes`` (the data sheet's unified L1/shared array per SM; 0: no L1 term) and ``l1_factor`` (fitted; 0: no
+# L1 term) take from that traffic the share of the resident local bytes the L1 holds (DeviceModel.l1_held): the
+# shared carve-out comes out of the same array, so resident blocks with a large shared footprint leave the
+# spills that remain less L1.
 COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
                  "registers_per_word_64": 0.65, "shared_access_cost": 6.0, "shared_memory_access_cost": 2.0,
                  "spill_access_cost": 30.0, "saturation_occupancy": 0.25, "l2_access_factor": 1.0,
-                 "local_byte_cost": 0.0, "traffic_occupancy": 0.0625}
+                 "local_byte_cost": 0.0, "traffic_occupancy": 0.0625, "l1_factor": 0.0}
 _COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "shared_memory_access_cost",
                 "spill_access_cost", "saturation_occupancy", "l2_access_factor", "traffic_occupancy")
 
@@ -77,6 +81,8 @@ class DeviceModel:
     l2_bytes: int = 0
     local_byte_cost: float = COST_DEFAULTS["local_byte_cost"]
     traffic_occupancy: float = COST_DEFAULTS["traffic_occupancy"]
+    l1_bytes: int = 0
+    l1_factor: float = COST_DEFAULTS["l1_factor"]
 
     def __post_init__(self):
         cc = self.compute_capability
@@ -88,10 +94,11 @@ class DeviceModel:
         object.__setattr__(self, "compute_capability", tuple(int(v) for v in cc))
         self._check_cost()
         for f in fields(self):
-            if f.name in ("name", "compute_capability", "register_bases", "local_byte_cost") or f.name in _COST_FLOATS:
+            if f.name in ("name", "compute_capability", "register_bases", "local_byte_cost", "l1_factor") or (
+                    f.name in _COST_FLOATS):
                 continue
             value = getattr(self, f.name)
-            minimum = 0 if f.name in ("reserved_shared_bytes_per_block", "l2_bytes") else 1
+            minimum = 0 if f.name in ("reserved_shared_bytes_per_block", "l2_bytes", "l1_bytes") else 1
             if not is_int(value) or value < minimum:
                 raise ConfigurationError(
                     f"device {f.name}: expected an integer >= {minimum}, got {value!r}")
@@ -114,11 +121,11 @@ class DeviceModel:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ConfigurationError(f"device {name}: expected a finite number > 0, got {value!r}")
             object.__setattr__(self, name, float(value))
-        value = self.local_byte_cost
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ConfigurationError(f"device local_byte_cost: expected a finite number >= 0 (0: no local-traffic "
-                                     f"bound), got {value!r}")
-        object.__setattr__(self, "local_byte_cost", float(value) + 0.0)  # -0.0 is 0
+        for name, what in (("local_byte_cost", "local-traffic bound"), ("l1_factor", "L1 term")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ConfigurationError(f"device {name}: expected a finite number >= 0 (0: no {what}), got {value!r}")
+            object.__setattr__(self, name, float(value) + 0.0)  # -0.0 is 0
         if self.l2_access_factor > 1:
             raise ConfigurationError(f"device l2_access_factor: expected a number in (0, 1] (the share of a miss's "
                                      f"cost an access the L2 serves takes), got {self.l2_access_factor!r}")
@@ -138,6 +145,23 @@ class DeviceModel:
             return 0.0
         resident = self.multiprocessors * occupancy.blocks_per_sm * block_size * local_bytes_per_thread
         return min(1.0, max(0.0, (1.25 * self.l2_bytes - resident) / (0.5 * self.l2_bytes)))
+
+    def l1_held(self, occupancy, block_size, local_bytes_per_thread, shared_bytes_per_block=0):
+        """The share of the resident threads' local bytes the L1 cache holds (0 without ``l1_bytes`` or ``l1_factor``).
+
+        On Hopper (as from Volta on) L1 and shared memory are one array per SM (``l1_bytes``, 256 KB): the shared
+        carve-out of the resident blocks (their footprint, reserve included) comes out of it, and what is left
+        holds ``l1_factor`` times its size's share of the local bytes of the SM's resident threads (at most all).
+        So a layout with a large shared footprint leaves its remaining spills less L1: rodas4 at 128 states
+        float32 with 67 KB a block shared (three blocks an SM, 28 KB of L1 left) ran 17 % slower than all-local
+        (four blocks, the whole array L1) for 5 % fewer local bytes.  ``l1_factor`` is fitted (2 on Hopper), not a
+        data-sheet figure: read it as the share of a thread's local bytes that are re-read while the L1 still
+        holds them being about one half."""
+        if not (self.l1_bytes and self.l1_factor and occupancy.blocks_per_sm and local_bytes_per_thread):
+            return 0.0
+        free = self.l1_bytes - occupancy.blocks_per_sm * self.block_shared_footprint(shared_bytes_per_block)
+        resident = occupancy.blocks_per_sm * block_size * local_bytes_per_thread
+        return min(1.0, max(0.0, self.l1_factor * free / resident))
 
     def local_memory_factor(self, occupancy, block_size, local_bytes_per_thread):
         """The factor on local-memory access costs: ``l2_access_factor`` while the L2 holds the resident local
@@ -169,7 +193,8 @@ class DeviceModel:
             raise ConfigurationError(f"device: expected a preset name or an object of limits, got {data!r}")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
-        optional = {"warp_size", "register_bases", "l2_bytes", "local_byte_cost", *_COST_FLOATS}
+        optional = {"warp_size", "register_bases", "l2_bytes", "local_byte_cost", "l1_bytes", "l1_factor",
+                    *_COST_FLOATS}
         missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name not in optional)
         if unknown:
             raise ConfigurationError(f"device: unknown key(s) {unknown}; allowed: {sorted(names)}")
@@ -276,8 +301,15 @@ _HOPPER_BASES = (("default", 20), ("erk", 18))
 # keeps 1/16: any higher value rated the explicit greedy wins at one block an SM as losses (81 to 83 of 111).
 # Timed with plans re-solved under them (133 configurations with those runs) they stay the grid's best, 124
 # within 5 %; rodas4 at 128 states float32 became a miss (parameters and jac_product shared: 18 % slower).
+# The L1 term (l1_bytes 256 KB, the unified L1/shared array; l1_factor 2, fitted 2026-12-06 over 137 configurations:
+# those runs, session 43's refit runs and sweeps and session 44's rodas4 128 float32 on an H100): 129 within 5 %
+# against 127 without it, every factor from 1.75 to 2.5 the same (1 to 1.5: 127, 3: 127), the access costs the
+# grid's best still.  It gains rodas4 128 float32 twice (its auto plan's three blocks of 67 KB shared leave 28 KB
+# of L1) and loses none; RK4 on 256 states float32 stays a miss (greedy's one block an SM keeps more L1 a thread
+# than all-local: no L1 term rates it slower).
 _HOPPER_COSTS = dict(register_bases=_HOPPER_BASES, shared_access_cost=15.0, shared_memory_access_cost=4.0,
-                     spill_access_cost=30.0, l2_access_factor=0.7, l2_bytes=40 * _KB * _KB, local_byte_cost=150.0)
+                     spill_access_cost=30.0, l2_access_factor=0.7, l2_bytes=40 * _KB * _KB, local_byte_cost=150.0,
+                     l1_bytes=256 * _KB, l1_factor=2.0)
 PRESETS = {
     "h100": DeviceModel("h100", (9, 0), 132, 2048, 32, 1024, 65536, 255, 256, 4,
                         228 * _KB, 227 * _KB, 1 * _KB, 128, **_HOPPER_COSTS),

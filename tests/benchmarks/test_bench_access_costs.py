@@ -128,11 +128,12 @@ def test_traffic_occupancy_joins_the_grid(tmp_path, capsys):
     """All-local at 4 blocks an SM (128 registers, 4000 local bytes) against greedy at 2 (255 registers, 2500 bytes),
     both bound by local traffic, the L2 holding none of it: below the h200 preset's traffic_occupancy (1/16) greedy
     rates faster; at 0.25 its 1/8 occupancy doubles its traffic and all-local, timed faster here, wins.  --only holds
-    every other constant at the device's value: two grid points, the current constants reported with the new one."""
+    every other constant at the device's value: two grid points, the current constants reported with the new one.
+    The L1 term is off in the grid (greedy's fewer threads an SM keep more L1 each, which would rate it faster)."""
     sweep = _sweep(tmp_path, 1.0, 1.5, figures={"local": (128, 4000), "greedy": (255, 2500)})
     out = tmp_path / "fit.json"
-    constants = access_costs.main(["--sweep", sweep, "--traffic-occupancies", "0.0625,0.25",
-                                   "--only", "traffic_occupancy", "--out", str(out)])
+    constants = access_costs.main(["--sweep", sweep, "--traffic-occupancies", "0.0625,0.25", "--l1-factors", "0",
+                                   "--only", "traffic_occupancy,l1_factor", "--out", str(out)])
     doc = json.loads(out.read_text())
     (now,), (fitted,) = doc["current"]["choices"].values(), doc["fitted"]["choices"].values()
     assert now["model"] == "greedy" and now["regret"] == pytest.approx(0.5)

@@ -103,3 +103,32 @@ def test_a_device_file_given_as_a_preset_name_says_where_a_model_goes():
     with pytest.raises(ConfigurationError) as info:
         get_device("h300")
     assert "problem JSON" not in str(info.value)
+
+
+def test_the_l1_term_is_on_in_the_hopper_presets_and_off_in_old_files_and_other_presets():
+    for device in (H200, get_device("h100")):
+        assert device.l1_bytes == 256 * 1024 and device.l1_factor == 2.0
+    old = {k: v for k, v in H200.to_json().items() if k not in ("l1_bytes", "l1_factor")}
+    occ = H200.occupancy(128, 128, 0)
+    assert DeviceModel.from_json(old).l1_held(occ, 128, 4000) == 0.0 < H200.l1_held(occ, 128, 4000)
+    assert get_device("a100").l1_held(occ, 128, 4000) == 0.0
+    assert DeviceModel.from_json(H200.to_json()) == H200
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([32, 64, 128, 256]), st.integers(0, 100_000), st.integers(1, 40_000))
+def test_the_l1_share_falls_as_the_shared_footprint_grows(block, shared, local_bytes):
+    occ = H200.occupancy(block, 128, shared)
+    if occ.blocks_per_sm == 0:
+        return
+    held = H200.l1_held(occ, block, local_bytes, shared)
+    assert 0.0 <= held <= 1.0
+    assert H200.l1_held(occ, block, local_bytes, shared + 4096) <= held
+
+
+@pytest.mark.parametrize("key, value, expected", [("l1_factor", -1, "finite number >= 0 (0: no L1 term)"),
+                                                  ("l1_factor", "2", "finite number >= 0"),
+                                                  ("l1_bytes", -1, "integer >= 0")])
+def test_a_bad_l1_term_names_the_key(key, value, expected):
+    with pytest.raises(ConfigurationError, match=f"{key}.*{re.escape(expected)}"):
+        DeviceModel.from_json(dict(H200.to_json(), **{key: value}))

@@ -203,11 +203,12 @@ def test_a_placement_the_problems_model_rates_lower_is_not_said_to_beat_the_othe
     problem = PlanningProblem(buffers=tuple(Buffer(f"s.b{i}", 100, lifetime=((0, 2),), weight=50.0 * (i + 1))
                                             for i in range(6)), precision="float32", block_size=128,
                               objective="auto", device="h200")
-    fitted = dataclasses.replace(get_device("h200"), register_bases=(("default", 200),))
+    fitted = dataclasses.replace(get_device("h200"), register_bases=(("default", 200),), l1_factor=0.0)
     plan = solve(problem, "cpsat", cost_model=fitted)
     rows = [line for line in explain(plan, problem).text().splitlines() if "predicted throughput x" in line]
     assert rows
     for row in rows:
         ratio = float(re.search(r"predicted throughput x([0-9.]+)", row).group(1))
-        assert ("beats" in row or "cost model: kept local" in row) == (ratio <= 1.0), row
+        within_margin = ratio <= 1.02 and "shared rates at most 2% higher" in row  # the auto search's margin
+        assert ("beats" in row or "cost model: kept local" in row) == (ratio <= 1.0 or within_margin), row
     assert any("shared by the compiler loop's measured figures" in row for row in rows)
