@@ -30,6 +30,21 @@ STORAGE_FORMS = ("registers", "memory", "memory if shared", "forwarded")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
+#: What a buffer name must be (:data:`_NAME`); a non-ASCII letter is a Python identifier's but not a name's.
+NAME_RULE = ("expected ASCII identifiers (letters A-Z and a-z, digits, '_'; not starting with a digit) joined by "
+             "'.', like 'dirk.stage_increment'")
+
+
+def non_ascii_note(text):
+    """``"; 'é', 'δ' are not ASCII: ..."`` naming the characters of ``text`` a name cannot hold, or "" when none:
+    "expected identifiers" alone read as wrong for 'état_δ', which Python calls an identifier (a user's trial)."""
+    if not isinstance(text, str) or text.isascii():
+        return ""
+    chars = list(dict.fromkeys(c for c in text if not c.isascii()))
+    verb = "is" if len(chars) == 1 else "are"
+    return f"; {', '.join(repr(c) for c in chars)} {verb} not ASCII: spell the name with ASCII letters"
+
+
 class Location(enum.Enum):
     """Where a buffer is asked to live: pinned local, pinned shared, or planner's choice."""
 
@@ -85,10 +100,20 @@ def parse_enum(kind, value, what):
 
 def itemsize(precision, what="precision"):
     """Bytes per element of a precision name."""
-    if precision not in PRECISIONS:
+    if not isinstance(precision, str) or precision not in PRECISIONS:
         choices = ", ".join(repr(p) for p in PRECISIONS)
-        raise ConfigurationError(f"{what}: unknown precision {precision!r}; expected one of {choices}")
+        raise ConfigurationError(f"{what}: unknown precision {precision!r}; expected one of {choices}"
+                                 f"{_integer_hint(precision)}")
     return PRECISIONS[precision]
+
+
+def _integer_hint(precision):
+    """For an integer type's name (``int32``, ``uint16``): how to declare it, since the planner reads only the bytes
+    an element (a kernel developer's int32 index buffer was just "unknown", a user's trial); else ""."""
+    if not isinstance(precision, str) or not re.fullmatch(r"u?int(16|32|64)?", precision.lower()):
+        return ""
+    return ("; the planner needs only bytes per element: declare a 4-byte integer buffer as float32 and an 8-byte "
+            "one as float64 (a 2-byte one as float16)")
 
 
 def _check_count(value, what, minimum=0):
@@ -162,8 +187,7 @@ class Buffer:
     def __post_init__(self):
         what = f"buffer {self.name!r}"
         if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise ConfigurationError(
-                f"buffer name {self.name!r}: expected identifiers joined by '.', like 'dirk.stage_increment'")
+            raise ConfigurationError(f"buffer name {self.name!r}: {NAME_RULE}{non_ascii_note(self.name)}")
         object.__setattr__(self, "size_elems", _check_count(self.size_elems, f"{what} size"))
         object.__setattr__(self, "location", parse_enum(Location, self.location, f"{what} location"))
         if not isinstance(self.persistent, bool):
@@ -178,7 +202,8 @@ class Buffer:
             itemsize(self.precision, f"{what} precision")
         if self.view_of is not None:
             if not isinstance(self.view_of, str) or not _NAME.match(self.view_of):
-                raise ConfigurationError(f"{what} view_of: expected a buffer name, got {self.view_of!r}")
+                raise ConfigurationError(f"{what} view_of: expected a buffer name, got {self.view_of!r}"
+                                         f"{non_ascii_note(self.view_of)}")
             object.__setattr__(self, "view_offset_elems", _check_count(self.view_offset_elems, f"{what} view offset"))
         elif self.view_offset_elems != 0:
             raise ConfigurationError(f"{what}: view offset {self.view_offset_elems} given without view_of")
@@ -261,11 +286,7 @@ class Buffer:
         where = f"buffers[{index}]"
         if not isinstance(data, dict):
             raise ConfigurationError(f"{where}: expected an object, got {type(data).__name__}")
-        allowed = {"name", "size", "location", "persistent", "lifetime", "weight", "precision",
-                   "view_of", "view_offset", "storage", "spans_invocations"}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        check_json_keys(data, where, JSON_KEYS)
         for key in ("name", "size"):
             if key not in data:
                 raise ConfigurationError(f"{where}: missing required key {key!r}")
@@ -277,6 +298,18 @@ class Buffer:
                    weight=data.get("weight"), precision=data.get("precision"),
                    view_of=data.get("view_of"), view_offset_elems=data.get("view_offset", 0),
                    storage=data.get("storage", "registers"), spans_invocations=data.get("spans_invocations", 0))
+
+
+#: A Buffer's JSON keys; a problem file's buffer takes them less ``spans_invocations`` (a component's).
+JSON_KEYS = frozenset({"name", "size", "location", "persistent", "lifetime", "weight", "precision",
+                       "view_of", "view_offset", "storage", "spans_invocations"})
+
+
+def check_json_keys(data, where, allowed):
+    """ConfigurationError naming the keys of ``data`` beyond ``allowed``, and listing ``allowed``."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
 
 
 def _interval_json(interval):

@@ -65,8 +65,9 @@ def check_capacity(capacity, what="capacity"):
 
 
 def buffer_name(ident):
-    """A planner buffer name for a MiniMalloc id: the id itself when it is an
-    identifier, else ``b`` followed by the id with other characters as ``_``."""
+    """A planner buffer name for a MiniMalloc id: the id itself when it is an ASCII
+    identifier, else ``b`` followed by the id with other characters as ``_`` (``_buffers`` refuses an id
+    that is not ASCII first)."""
     if _IDENT.match(ident):
         return ident
     return "b" + re.sub(r"[^A-Za-z0-9_]", "_", ident)
@@ -152,6 +153,7 @@ def _buffers(where, rows):
             if abs(values[key]) >= CAPACITY_LIMIT:
                 raise ConfigurationError(f"{where} line {line}: {key} {text} is too large; the planner takes "
                                          f"values below 10^18 ({CAPACITY_LIMIT})")
+        _check_ascii_id(f"{where} line {line}", ident)
         name = buffer_name(ident) if ident else ""
         if name in seen:
             first_line, first_ident = seen[name]
@@ -169,6 +171,17 @@ def _buffers(where, rows):
         except PlannerError as exc:
             raise ConfigurationError(f"{where} line {line}: {exc}") from None
     return buffers
+
+
+def _check_ascii_id(where, ident):
+    """ConfigurationError for an id with non-ASCII characters: each would become '_' in the buffer name (``é``
+    was planned as ``b_`` without a word, a user's trial), which loses the id; ``a-b`` -> ``ba_b`` stays legible."""
+    if ident.isascii():
+        return
+    chars = ", ".join(repr(c) for c in dict.fromkeys(c for c in ident if not c.isascii()))
+    raise ConfigurationError(f"{where}: id {ident!r} has characters that are not ASCII ({chars}); buffer names are "
+                             f"ASCII identifiers (letters A-Z and a-z, digits, '_'), and an id's other characters "
+                             f"would become '_' (this one {buffer_name(ident)!r}), losing it: give ASCII ids")
 
 
 def _check_interval(where, ident, lower, upper):

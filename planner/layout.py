@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .buffers import Placement
 from .device import without_shared_limit
 from .errors import ConfigurationError
-from .plan import Plan
+from .plan import Plan, own_array
 from .problem import PlanningProblem
 from .views import ViewWindow
 from .wording import did_you_mean, name_list
@@ -194,9 +194,10 @@ class ComponentLayout:
 
         A view shares its parent's memory. Placed shared (or persistent local), its slice in
         :attr:`shared_indices` (:attr:`persistent_indices`) already lies inside its parent's. Placed
-        local, the plan gives it no slice of its own: allocate its parent's local array
-        (``local_sizes.nonzero(parent)``) and take the view as ``parent_array[window.window]``, so
-        that what is written through the view is read through the parent and back.
+        local, or persistent local in a precision other than the plan's (an array of its own), the plan
+        gives it no slice of its own: allocate its parent's array (``local_sizes.nonzero(parent)``) and
+        take the view as ``parent_array[window.window]``, so that what is written through the view is
+        read through the parent and back.
 
         Returns
         -------
@@ -212,8 +213,8 @@ class ComponentLayout:
 
     def _slices(self, placement):
         return SliceIndices({n: slice(e.offset_elems, e.offset_elems + e.size_elems)
-                             if e.placement is placement else slice(0, 0) for n, e in self._entries.items()},
-                            self.settings.component)
+                             if e.placement is placement and not own_array(self.plan, e) else slice(0, 0)
+                             for n, e in self._entries.items()}, self.settings.component)
 
     @property
     def shared_indices(self):
@@ -225,10 +226,11 @@ class ComponentLayout:
 
         The kernel allocates that array once per thread, in the plan's precision, of
         ``max(plan.persistent_local_elements, 1)`` elements (``plan.persistent_local_elements`` is 0 when no
-        buffer is persistent local), as ``kernels`` does. The slices count elements of one array: a persistent
-        buffer of another precision (:meth:`precision`; ``kernels`` declares none) gets a slice of it too, which
-        cannot hold its elements: allocate such a buffer an array of its own, in its precision, of
-        ``local_sizes[name]`` elements, once per thread beside that array (or declare it in the plan's precision).
+        buffer is persistent local), as ``kernels`` does. A persistent buffer of another precision
+        (:meth:`precision`; ``kernels`` declares none) is not in that array and counts nowhere in it: its slice
+        is ``slice(0, 0)``; allocate it an array of its own, in its precision, of ``local_sizes.nonzero(name)``
+        elements, once per thread beside that array (it took a slice of the plan-precision array, room that
+        could not hold its elements, until 2026-12-06: a user's trial).
         """
         return self._slices(Placement.PERSISTENT_LOCAL)
 
@@ -254,7 +256,9 @@ class ComponentLayout:
 
     @property
     def persistent_local_elements(self):
-        return sum(e.size_elems for e in self._own(Placement.PERSISTENT_LOCAL))
+        """This component's elements in the plan-precision persistent array (its buffers of another precision
+        have arrays of their own)."""
+        return sum(e.size_elems for e in self._own(Placement.PERSISTENT_LOCAL) if not own_array(self.plan, e))
 
     @property
     def local_end(self):

@@ -91,14 +91,19 @@ def check_types(plan):
 
 def check_provenance_types(p):
     """ConfigurationError (bad input, as for the plan's other fields) for a provenance field no planner writes:
-    a planner not of :func:`known_planners`, a lower bound not an integer >= 0, a time not a number of
+    a planner not of :func:`known_planners`, a status that is not a string, a lower bound not an integer >= 0, a time not a number of
     seconds >= 0, an input hash not a string. Hand-edited values (``"planner": 7``, ``"solve_seconds": -5``,
     ``"input_hash": 12``, ``"lower_bound": "0"``) passed ``planner verify`` until 2026-12-06 (a user's trial), or
-    failed it as rule provenance where every other wrongly typed field is bad input."""
+    failed it as rule provenance where every other wrongly typed field is bad input. A status string no planner
+    gives is the rule "provenance" of :func:`check_provenance`, as docs/cli.md says (Plan.from_json refused it as
+    bad input, exit 2, until 2026-12-06: a user's trial)."""
     planners = known_planners()
     if not isinstance(p.planner, str) or p.planner not in planners:
         raise ConfigurationError(f"plan: provenance planner: expected one of {', '.join(planners)}, got "
                                  f"{p.planner!r}: the plan was edited by hand; re-plan the problem")
+    if not isinstance(p.status, str):  # a string no planner gives is verify's rule "provenance" (check_provenance)
+        raise ConfigurationError(f"plan: provenance status: expected a string, one of {', '.join(STATUSES)}, got "
+                                 f"{p.status!r}")
     if isinstance(p.lower_bound, bool) or not isinstance(p.lower_bound, int) or p.lower_bound < 0:
         raise ConfigurationError(f"plan: provenance lower_bound: expected an integer >= 0 (elements), got "
                                  f"{p.lower_bound!r}")

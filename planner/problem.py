@@ -4,7 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .buffers import Buffer, Location, itemsize
+from .buffers import JSON_KEYS, Buffer, Location, check_json_keys, itemsize
 from .device import DeviceModel, check_block_size, get_device
 from .errors import ConfigurationError
 from .ints import as_int, is_int
@@ -13,6 +13,8 @@ from .views import check_parent, check_view, fold_view_weights
 
 OBJECTIVES = ("min-shared", "auto")
 NO_BUFFERS = "problem: the problem has no buffers; there is nothing to plan (give at least one buffer)"
+#: A problem file's buffer keys: a Buffer's less the component's ``spans_invocations``.
+PROBLEM_BUFFER_KEYS = JSON_KEYS - {"spans_invocations"}
 _KEYS = {"precision", "block_size", "device", "objective", "buffers", "min_blocks_per_sm", "shared_capacity"}
 
 
@@ -91,7 +93,7 @@ class PlanningProblem:
         for b in buffers:
             if b.is_view:
                 parent = seen.get(b.view_of)
-                check_parent(b, parent, f"buffer {b.name!r}", "problem")
+                check_parent(b, parent, f"buffer {b.name!r}", "problem", seen)
                 check_view(b, parent, f"buffer {b.name!r}", self.precision)
                 if b.location is not Location.AUTO and b.location is not parent.location:
                     raise ConfigurationError(
@@ -247,6 +249,8 @@ def buffer_from_json(data, index):
         if "spans_invocations" in data:
             raise ConfigurationError(f"{where}: 'spans_invocations' is a component's key, which "
                                      "BufferSettings.to_problem turns into lifetimes; a problem takes none: drop it")
+        # listed as allowed in the unknown-key message, which the line above then refused (a user's trial)
+        check_json_keys(data, where, PROBLEM_BUFFER_KEYS)
         if data.get("persistent") is True and lifetime:
             raise ConfigurationError(
                 f"{where} {data.get('name')!r}: persistent true with lifetime {lifetime!r}; a persistent buffer "

@@ -9,6 +9,7 @@ that; they are refused unless they repeat the parent's.
 from dataclasses import dataclass, replace
 
 from .errors import ConfigurationError
+from .wording import name_list
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,12 @@ class ViewWindow:
         return slice(self.offset_elems, self.offset_elems + self.size_elems)
 
 
-def check_parent(view, parent, where, scope):
+def check_parent(view, parent, where, scope, buffers=None):
     """ConfigurationError unless ``parent`` (a Buffer or None) is a planned buffer ``view`` may view.
 
     ``where`` opens the message (``"buffer 'c.v'"``), ``scope`` names what the parent must belong to.
+    ``buffers`` (name -> Buffer of the scope, optional) lets a chain of views be followed: a cycle
+    (``a -> b -> a``) is named as one, and a chain is pointed at the planned buffer it ends on.
     """
     if parent is None:
         raise ConfigurationError(f"{where}: view_of {view.view_of!r} is not a planned buffer of this {scope}; "
@@ -47,10 +50,42 @@ def check_parent(view, parent, where, scope):
         raise ConfigurationError(f"{where}: view_of {view.view_of!r} names the buffer itself; a buffer cannot be a view "
                                  f"of itself: point view_of at the planned buffer it shares data with, or drop view_of")
     if parent.is_view:
+        chain, root, offset = view_chain(view, {**(buffers or {}), parent.name: parent})
+        if root is None:
+            raise ConfigurationError(
+                f"{where}: view_of forms a cycle: {' -> '.join(chain)}; a view must view a planned buffer (one "
+                f"that is not a view), so no buffer of the cycle holds the data: drop view_of from the one that "
+                f"should hold it, or point view_of at a planned buffer")
         raise ConfigurationError(
             f"{where}: view_of {view.view_of!r} is not a planned buffer: it is itself a view of "
-            f"{parent.view_of!r}, and views of views are not supported; point view_of at {parent.view_of!r} "
-            f"and add {view.view_of!r}'s view offset {parent.view_offset_elems} to this view's")
+            f"{parent.view_of!r}, and views of views are not supported; point view_of at {root!r} "
+            f"and add {_offsets_text(chain[1:-1], offset)} to this view's")
+
+
+def _offsets_text(between, offset):
+    """``'v''s view offset 1``, or for views viewing views ``the view offsets of ['v', 'u'] (3 in all)``."""
+    if len(between) == 1:
+        return f"{between[0]!r}'s view offset {offset}"
+    return f"the view offsets of {name_list(between)} ({offset} in all)"
+
+
+def view_chain(view, buffers):
+    """(names from ``view`` along ``view_of``, the planned buffer it ends on or None, the offsets added).
+
+    The chain stops at a buffer that is not a view (the root), at a name ``buffers`` lacks (root: that
+    name, as far as can be told), or where a name comes back (a cycle: root None, the name repeated last).
+    """
+    chain, offset, current = [view.name], 0, view
+    while current.is_view:
+        if current.view_of in chain:
+            return chain + [current.view_of], None, offset
+        if current is not view:
+            offset += current.view_offset_elems
+        chain.append(current.view_of)
+        current = buffers.get(current.view_of)
+        if current is None:
+            break
+    return chain, chain[-1], offset
 
 
 def check_view(view, parent, where, precision=None):

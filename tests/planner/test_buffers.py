@@ -83,3 +83,44 @@ def test_lifetime_messages_write_intervals_half_open(interval, words):
     """Intervals are half-open everywhere else: these two wrote ``[-1, 3]``."""
     with pytest.raises(ConfigurationError, match=re.escape(words)):
         Buffer("k.a", 1, lifetime=(interval,))
+
+
+@pytest.mark.parametrize("name, chars", [("état_δ", "'é', 'δ' are"), ("k.缓冲", "'缓', '冲' are"), ("naïve", "'ï' is")])
+def test_a_non_ascii_name_is_told_the_rule_is_ascii(name, chars):
+    """A user's trial (2026-12-06): 'état_δ' is a Python identifier, so "expected identifiers" read as wrong."""
+    with pytest.raises(ConfigurationError, match=rf"buffer name '{re.escape(name)}': expected ASCII identifiers .*; "
+                                                 rf"{chars} not ASCII: spell the name with ASCII letters"):
+        Buffer(name, 3, lifetime=((0, 1),))
+    with pytest.raises(ConfigurationError, match="expected ASCII identifiers"):
+        PlanningProblem.from_json({"buffers": [{"name": name, "size": 3, "lifetime": [[0, 1]]}]})
+
+
+def test_an_ascii_name_that_is_no_identifier_names_no_characters():
+    with pytest.raises(ConfigurationError) as info:
+        Buffer("a-b", 3, lifetime=((0, 1),))
+    assert "expected ASCII identifiers" in str(info.value) and "not ASCII" not in str(info.value)
+
+
+@pytest.mark.parametrize("precision", ["int32", "int64", "uint16", "int"])
+def test_an_integer_precision_is_told_to_declare_its_bytes(precision):
+    """A user's trial (2026-12-06): a kernel developer's int32 index buffer was only "unknown precision"."""
+    with pytest.raises(ConfigurationError, match=rf"unknown precision '{precision}'; expected one of 'float16', "
+                                                 r"'float32', 'float64'; the planner needs only bytes per element: "
+                                                 r"declare a 4-byte integer buffer as float32 and an 8-byte one as "
+                                                 r"float64"):
+        Buffer("idx", 3, lifetime=((0, 1),), precision=precision)
+
+
+def test_another_unknown_precision_gets_no_integer_advice():
+    with pytest.raises(ConfigurationError) as info:
+        Buffer("idx", 3, lifetime=((0, 1),), precision="banana")
+    assert "bytes per element" not in str(info.value)
+
+
+def test_a_problem_buffers_unknown_key_lists_only_keys_a_problem_takes():
+    """A user's trial (2026-12-06): 'colour' listed spans_invocations as allowed, which a problem then refused."""
+    with pytest.raises(ConfigurationError, match=r"buffers\[0\]: unknown key\(s\) \['colour'\]; allowed: ") as info:
+        PlanningProblem.from_json({"buffers": [{"name": "a", "size": 3, "lifetime": [[0, 1]], "colour": 1}]})
+    assert "spans_invocations" not in str(info.value) and "'view_offset'" in str(info.value)
+    with pytest.raises(ConfigurationError, match=r"allowed: .*'spans_invocations'"):  # a component's buffer takes it
+        Buffer.from_json({"name": "a", "size": 3, "lifetime": [[0, 1]], "colour": 1})

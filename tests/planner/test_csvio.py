@@ -192,3 +192,12 @@ def test_an_empty_row_interval_is_written_half_open(tmp_path):
         load_minimalloc_csv(path)
     assert str(info.value) == (f"{path} line 3: id '1': lower 2 is not below upper 2, so its interval [2, 2) is "
                                "empty; a buffer is alive on [lower, upper): give upper > lower")
+
+
+def test_an_id_that_is_not_ascii_is_refused_with_the_rule(tmp_path):
+    """A user's trial (2026-12-06): id 'é' was planned as buffer 'b_' without a word."""
+    path = write(tmp_path, "uni.100.csv", "id,lower,upper,size\né,0,2,4\n1,1,3,4\n")
+    with pytest.raises(ConfigurationError, match=r"uni.100.csv line 2: id 'é' has characters that are not ASCII "
+                                                 r"\('é'\); buffer names are ASCII identifiers .*\(this one 'b_'\), "
+                                                 r"losing it: give ASCII ids"):
+        load_minimalloc_csv(path)

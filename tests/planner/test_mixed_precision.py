@@ -37,6 +37,7 @@ def test_an_older_plan_without_precisions_still_loads_and_verifies():
     data = plan.to_json()
     for b in data["buffers"]:
         b.pop("precision", None)
+    data["totals"]["persistent_local_elements"] = 4  # such a plan packed float32 'kept' in the one array
     Plan.from_json(data).verify(_problem())
 
 
@@ -53,7 +54,7 @@ def test_a_recorded_precision_that_differs_from_the_problems_is_a_mismatch():
 def test_the_totals_show_each_buffers_own_bytes():
     text = plan_totals(solve(_problem(), planner="greedy"))
     assert "100 per thread, 400 B (1 buffer)" in text  # was 800 B: float64's 8 B an element
-    assert "4 per thread, 16 B (1 buffer)" in text
+    assert "0 per thread, 16 B (1 buffer)" in text  # float32 'kept' has an array of its own, not float64's
 
 
 def test_a_plan_alone_counts_local_memory_at_each_buffers_precision():
@@ -73,17 +74,60 @@ def test_a_plan_alone_refuses_a_shared_buffer_of_another_precision():
 
 
 def test_the_layout_names_each_buffers_precision_beside_its_persistent_slice():
-    """A user's trial (2026-12-05): a float64 persistent buffer of a float32 problem gets a slice of the one
-    persistent array, which a kernel allocates in the plan's precision; the layout says which buffers differ."""
+    """A user's trial (2026-12-05): the layout says which buffers differ in precision. A float64 persistent
+    buffer of a float32 problem has an array of its own since 2026-12-06 (it took slice(3, 5) of the one
+    plan-precision array, which could not hold it): no slice of that array, its size in local_sizes."""
     tree = BufferSettings("c", phases=(Phase("a"),), buffers=(
         Buffer("h32", 3, persistent=True, location="local"),
         Buffer("h64", 2, persistent=True, location="local", precision="float64"),
         Buffer("tail", 1, view_of="h64", view_offset_elems=1)))
     layout = tree.layout(solve(tree.to_problem(precision="float32"), planner="greedy"))
-    assert layout.persistent_indices["h64"] == slice(3, 5) and layout.local_sizes["h64"] == 2
+    assert layout.persistent_indices["h64"] == slice(0, 0) and layout.local_sizes["h64"] == 2
+    assert layout.persistent_indices["tail"] == slice(0, 0) and layout.view("tail").window == slice(1, 2)
+    assert layout.persistent_indices["h32"] == slice(0, 3) and layout.plan.persistent_local_elements == 3
     assert [layout.precision(n) for n in ("h32", "h64", "tail")] == ["float32", "float64", "float64"]
     with pytest.raises(ConfigurationError, match="has no buffer 'h6'"):
         layout.precision("h6")
+
+
+def _hist_and_acc(objective):
+    """The trial's component: a float16 persistent 'hist' of 5 beside a float32 persistent 'acc' of 4."""
+    tree = BufferSettings("kern", phases=(Phase("p0"), Phase("p1")), buffers=(
+        Buffer("x", 10, lifetime=(("p0", "p1"),)),
+        Buffer("hist", 5, persistent=True, precision="float16"),
+        Buffer("acc", 4, persistent=True, location="local")))
+    return tree, tree.to_problem(precision="float32", block_size=128, device="h200", objective=objective)
+
+
+@pytest.mark.parametrize("objective", ["min-shared", "auto"])
+def test_a_persistent_buffer_of_another_precision_takes_no_room_in_the_plan_precision_array(objective):
+    """A user's trial (2026-12-06): float16 'hist' took [0, 5) of the float32 persistent array and 'acc' [5, 9),
+    so a kernel allocating max(persistent_local_elements, 1) elements, as the README says, left 5 unused."""
+    tree, problem = _hist_and_acc(objective)
+    plan = solve(problem)
+    layout = tree.layout(plan)
+    assert plan.persistent_local_elements == 4 and layout.persistent_local_elements == 4
+    assert layout.persistent_indices["acc"] == slice(0, 4) and layout.persistent_indices["hist"] == slice(0, 0)
+    assert (layout.placement("hist").value, layout.precision("hist"), layout.local_sizes["hist"]) == (
+        "persistent_local", "float16", 5)
+    hist = plan.by_name()["kern.hist"]
+    assert (hist.offset_elems, hist.precision) == (0, "float16")  # offset 0 of its own array
+    Plan.from_json(plan.to_json()).verify(problem)
+
+
+def test_a_plan_giving_such_a_buffer_a_slice_of_the_array_is_refused():
+    """What plans made before 2026-12-06 did: verify names the buffer and says to re-plan."""
+    _, problem = _hist_and_acc("min-shared")
+    data = solve(problem, planner="greedy").to_json()
+    for b in data["buffers"]:
+        b["offset"] = {"kern.hist": 4, "kern.acc": 0}.get(b["name"], b["offset"])
+    data["totals"]["persistent_local_elements"] = 9
+    for against in (problem, None):
+        with pytest.raises(PlanError, match=r"bounds: kern.hist is persistent local in float16, another precision "
+                                            r"than the plan's, so it has an array of its own: expected offset 0, "
+                                            r"got 4") as info:
+            Plan.from_json(data).verify(against)
+        assert info.value.buffer == "kern.hist"
 
 
 def _mixed_cost_problem():

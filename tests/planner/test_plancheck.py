@@ -32,11 +32,37 @@ def test_a_lower_bound_above_the_peak_is_refused(planner):
 
 
 def test_an_unknown_status_is_refused():
+    """A status string no planner gives is the rule provenance of verify, as docs/cli.md says (Plan.from_json
+    refused it as malformed JSON, the CLI's exit 2, until 2026-12-06: a user's trial)."""
     data = copy.deepcopy(solve(_problem(), "greedy").to_json())
     data["provenance"]["status"] = "WHATEVER"
-    with pytest.raises(ConfigurationError, match=r"provenance status: expected one of OPTIMAL, FEASIBLE, "
-                                                 r"GREEDY_FALLBACK, AUTO_TIME_LIMIT, got 'WHATEVER'"):
+    plan = Plan.from_json(data)
+    for against in (_problem(), None):
+        with pytest.raises(PlanError, match=r"provenance: status 'WHATEVER' is not one a planner gives; expected one "
+                                            r"of OPTIMAL, FEASIBLE, GREEDY_FALLBACK, AUTO_TIME_LIMIT") as info:
+            plan.verify(against)
+        assert info.value.rule == "provenance"
+
+
+@pytest.mark.parametrize("status", [7, None, ["OPTIMAL"]])
+def test_a_status_that_is_not_a_string_is_bad_input(status):
+    data = copy.deepcopy(solve(_problem(), "greedy").to_json())
+    data["provenance"]["status"] = status
+    with pytest.raises(ConfigurationError, match=r"plan: provenance status: expected a string, one of OPTIMAL, "):
         Plan.from_json(data)
+
+
+def test_verify_fails_an_unknown_status_as_rule_provenance(tmp_path):
+    """The trial's command: `planner verify t_status.json --problem g20.json` exited 2, "malformed plan JSON"."""
+    problem = write_json(tmp_path / "p.json", _problem().to_json())
+    data = copy.deepcopy(solve(_problem(), "greedy").to_json())
+    data["provenance"]["status"] = "INFEASIBLE"
+    plan = write_json(tmp_path / "plan.json", data)
+    res = run("verify", plan, "--problem", problem)
+    assert res.returncode == 1, res.stderr
+    assert res.stdout.startswith("FAILED: rule provenance: status 'INFEASIBLE' is not one a planner gives")
+    res = run("show", plan, "--out", tmp_path / "plan.svg")
+    assert res.returncode == 1 and "the plan fails rule provenance" in res.stderr
 
 
 @pytest.mark.parametrize("precision", ["banana", 64, "int8", ["float32"]])

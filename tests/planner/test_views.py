@@ -114,3 +114,30 @@ def test_a_buffer_that_views_itself_is_told_so():
                                                  r"itself"):
         PlanningProblem((Buffer("a", 4, lifetime=((0, 2),)), Buffer("v", 2, view_of="v")), block_size=1,
                         shared_capacity=8)
+
+
+@pytest.mark.parametrize("views, cycle", [
+    ((("a", "b"), ("b", "a")), "a -> b -> a"),
+    ((("a", "b"), ("b", "c"), ("c", "a")), "a -> b -> c -> a"),
+])
+def test_a_cycle_of_views_is_named_as_one(views, cycle):
+    """A user's trial (2026-12-06): a -> b -> a was told to "point view_of at 'a'", its own name, which is refused."""
+    buffers = tuple(Buffer(name, 4, view_of=parent) for name, parent in views)
+    with pytest.raises(ConfigurationError, match=rf"buffer 'a': view_of forms a cycle: {cycle}; a view must view a "
+                                                 r"planned buffer .*drop view_of from the one that should hold it"):
+        PlanningProblem(buffers + (Buffer("p", 4, lifetime=((0, 1),)),))
+
+
+def test_a_cycle_of_views_in_a_component_is_named_as_one():
+    with pytest.raises(ConfigurationError, match=r"component 'c' buffer 'a': view_of forms a cycle: a -> b -> a"):
+        BufferSettings("c", phases=(Phase("a"),), buffers=(Buffer("a", 4, view_of="b"), Buffer("b", 4, view_of="a")))
+
+
+def test_a_chain_of_views_is_pointed_at_its_planned_buffer():
+    """A view of a view of a view was told to point at the middle one, itself a view (refused again)."""
+    buffers = (Buffer("a", 1, view_of="b", view_offset_elems=1), Buffer("b", 4, view_of="c", view_offset_elems=2),
+               Buffer("c", 7, view_of="d", view_offset_elems=1), Buffer("d", 9, lifetime=((0, 1),)))
+    with pytest.raises(ConfigurationError, match=r"buffer 'a': view_of 'b' is not a planned buffer: it is itself a "
+                                                 r"view of 'c', .*point view_of at 'd' and add the view offsets of "
+                                                 r"\['b', 'c'\] \(3 in all\) to this view's"):
+        PlanningProblem(buffers)
