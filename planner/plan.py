@@ -185,11 +185,15 @@ class Plan:
         return plan
 
     def summary(self):
+        """One line: planner, status, the shared peak and its bytes a block, the local elements and the local
+        bytes a thread (both local arrays, each buffer at its own precision) against CUDA's limit (a user asked
+        "will a 70-state radau fit?": the bytes were in the plan's JSON only)."""
         p = self.provenance
         return (f"{p.planner} {p.status}: shared {self.shared_elements} elems/thread "
                 f"(lower bound {p.lower_bound}, stride {self.shared_stride}, "
                 f"{self.shared_bytes_per_block} B/block), local {self.local_elements}, "
-                f"persistent local {self.persistent_local_elements}, {p.seconds:.3f} s")
+                f"persistent local {self.persistent_local_elements} ({self.local_bytes()} B local a thread of "
+                f"CUDA's {LOCAL_BYTES_PER_THREAD_LIMIT // 1024} KiB), {p.seconds:.3f} s")
 
     # -- verification --------------------------------------------------
     def verify(self, problem=None):

@@ -44,3 +44,9 @@ def test_buffers_that_cannot_go_shared_are_not_offered_shared_memory():
     text = str(info.value)
     assert "shared memory cannot take the excess" in text and "put buffers in shared memory" not in text
     assert text.endswith("; in float32 precision they would take 360000 B")
+
+
+def test_the_summary_gives_the_local_bytes_a_thread_against_the_limit():
+    """An ecologist's trial (2026-12-06): "will a 70-state radau fit?" had its answer only in the plan's JSON."""
+    plan = solve(_problem("float64", [("loop.state", 70), ("loop.step.factor", 4900)]), "greedy")
+    assert "(39760 B local a thread of CUDA's 512 KiB)" in plan.summary()
