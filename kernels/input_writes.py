@@ -92,23 +92,21 @@ def _other_order(func, written, output, order):
 
 
 def _refuse_permuted_names(func, label, output, system, order):
-    """ConfigurationError where ``func`` names two or more of the arguments the integrator passes (``order``) at
-    other places than they are passed: ``jvp(t, y, v, p, out)`` or a driven ``rhs(t, y, u, p, dydt)`` read the
-    parameters as the vector (or drivers) and write nothing they should not, so no write gives them away (a
-    regression hunt).  Names of their own (``rhs(t, u, p, du)``) are not compared, nor ``t``: a float indexed
-    fails at the test call, whose message names the line."""
+    """ConfigurationError where ``func`` names its arguments with exactly the names the integrator passes
+    (``order``), in another order: ``jvp(t, y, v, p, out)`` or a driven ``rhs(t, y, u, p, dydt)`` read the
+    parameters as the vector (or the drivers) and write nothing they should not, so no write gives them away (a
+    regression hunt).  Names of their own are not judged (``jvp(t, x, p, y, v)``, a driven ``rhs(t, u, p, y, du)``
+    are correct code: a regression hunt found them refused by a test of two names alone), nor ``t`` out of place:
+    a float indexed fails at the test call, whose message names the line."""
     if output is None:
         return
     code = getattr(getattr(func, "py_func", func), "__code__", None)
     order = order or f"t, y, p, {output}"
     passed = [name.strip() for name in order.split(",")]
     names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code is not None else []
-    if len(names) != len(passed):
+    if sorted(names) != sorted(passed) or names == passed or names[0] != "t":
         return
-    moved = [name for slot, name in enumerate(names)  # t out of place fails at the test call, which says so
-             if name in passed and name != "t" and passed.index(name) != slot]
-    if len(moved) < 2:
-        return
+    moved = [name for slot, name in enumerate(names) if passed.index(name) != slot]
     of = f"{label} of system {system!r}" if system else label
     receives = ", ".join(f"its {name} receives {passed[names.index(name)]}" for name in moved)
     raise ConfigurationError(

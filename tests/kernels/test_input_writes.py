@@ -283,6 +283,14 @@ def _own_names(t, u, p, du):  # Julia-style names of its own, in the order passe
     du[0] = -p[0] * u[0]
 
 
+def _jvp_own_names(t, x, p, y, v):  # the state x, the direction y, the output v: correct, in names of its own
+    v[0] = -p[0] * y[0]
+
+
+def _driven_own_names(t, u, p, y, du):  # the state u, a driver named y: correct
+    du[0] = -p[0] * u[0] + y[0]
+
+
 def test_arguments_named_in_another_order_are_told_the_order_without_a_write():
     """A regression hunt: jvp(t, y, v, p, out) and a driven rhs(t, y, u, p, dydt) write nothing they should not, so
     the write check passed them and they ran with the parameters read as the vector (or the drivers)."""
@@ -298,3 +306,13 @@ def test_arguments_named_in_another_order_are_told_the_order_without_a_write():
                                                  r"def _driven_swapped\(t, y, p, u, dydt\)"):
         ODESystem(_driven_swapped, 1, 1, n_drivers=1, name="driven")
     assert ODESystem(_own_names, 1, 1, name="own").n_states == 1
+
+
+def test_names_of_its_own_that_reuse_the_passed_names_elsewhere_are_accepted():
+    """A regression hunt: jvp(t, x, p, y, v) and a driven rhs(t, u, p, y, du), correct code, were refused by a
+    test of two names out of place; only the passed names themselves, in another order, are a swap."""
+    def rhs(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0]
+
+    assert ODESystem(rhs, 1, 1, jvp=_jvp_own_names, name="jvp_own").n_states == 1
+    assert ODESystem(_driven_own_names, 1, 1, n_drivers=1, name="driven_own").n_states == 1

@@ -31,7 +31,7 @@ def _joint():
 
 
 def test_a_joint_move_the_compiler_loop_undid_is_its_decision():
-    """A performance engineer's trial (2026-12-07): rodas4's compiled plan kept loop.error and loop.tolerances
+    """A performance engineer's trial (2026-12-06): rodas4's compiled plan kept loop.error and loop.tolerances
     local, which the problem's own model shares together; each row said "cost model: kept local", since either
     buffer moved alone rates lower.  The README promises such placements are the compiler loop's."""
     problem = _joint()
