@@ -205,13 +205,14 @@ def test_a_run_time_target_sits_after_the_jacobi_diagonal(preconditioned, at):
 
 
 @functools.cache
-def weighted_kernel(solver_settings):
-    """``run(A, b, s) -> (x, status)``: the solve in the norm with weights ``1 / s``, ``diagonal`` filled as Newton's
-    ``prepare`` fills it (the scales in, Jacobi times ``s``; the scales out, ``1 / s``; the target)."""
+def weighted_kernel(solver_settings, dtype=np.float64, absolute=1e300):
+    """``run(A, b, s) -> (x, status)``: the solve in ``dtype`` in the norm with weights ``1 / s``, ``diagonal``
+    filled as Newton's ``prepare`` fills it (the scales in, Jacobi times ``s``; the scales out, ``1 / s``; the
+    relative target, then the ``absolute`` one in ``||W r||``)."""
     n = solver_settings.n
-    layout, plan = plan_component(solver_settings.buffer_settings(), "local", np.float64)
-    built = build_krylov(solver_settings, layout, np.float64, dense_operator(n))
-    memory = thread_memory(plan, np.float64)
+    layout, plan = plan_component(solver_settings.buffer_settings(), "local", dtype)
+    built = build_krylov(solver_settings, layout, dtype, dense_operator(n))
+    memory = thread_memory(plan, dtype)
     solve, alloc_diagonal = built.solve, built.alloc_diagonal
     pre, at, target = solver_settings.preconditioned, solver_settings.target_index, solver_settings.tolerance
 
@@ -225,14 +226,14 @@ def weighted_kernel(solver_settings):
                 diagonal[j] = (1.0 / a[i, j * n + j] if pre else 1.0) * s[i, j]
                 diagonal[n + j] = 1.0 / s[i, j]
             diagonal[at] = target
-            diagonal[at + 1] = 1e300
+            diagonal[at + 1] = absolute
             status[i] = solve(0.0, 0.0, b[i], a[i], b[i], diagonal, diagonal, b[i], x[i], region, persistent)
 
     def run(a, b, s):
-        x = np.zeros(b.shape)
+        x = np.zeros(b.shape, dtype)
         status = np.full(a.shape[0], -1, np.int32)
-        launch(kernel, plan, a.shape[0], np.ascontiguousarray(a.reshape(a.shape[0], -1)), np.array(b), np.array(s),
-               x, status)
+        launch(kernel, plan, a.shape[0], np.ascontiguousarray(a.reshape(a.shape[0], -1), dtype), np.array(b, dtype),
+               np.array(s, dtype), x, status)
         return x, status
 
     return run
@@ -265,41 +266,6 @@ def test_a_weighted_solve_tests_the_residual_in_the_error_norm(kind, preconditio
     assert (residual <= 1e-9 * (1 + 1e-6)).all(), residual
 
 
-@functools.cache
-def weighted_kernel32(solver_settings, absolute):
-    """``run(A, b) -> (x, status)``: a weighted float32 solve with unit weights, relative target ``tolerance`` and
-    absolute target ``absolute`` (in ``||W r||``), ``diagonal`` filled as Newton's ``prepare`` fills it."""
-    n = solver_settings.n
-    layout, plan = plan_component(solver_settings.buffer_settings(), "local", np.float32)
-    built = build_krylov(solver_settings, layout, np.float32, dense_operator(n))
-    memory = thread_memory(plan, np.float32)
-    solve, alloc_diagonal = built.solve, built.alloc_diagonal
-    at, target = solver_settings.target_index, np.float32(solver_settings.tolerance)
-    cap = np.float32(absolute)
-
-    @cuda.jit
-    def kernel(a, b, x, status):
-        i = cuda.grid(1)
-        region, persistent = memory()
-        if i < a.shape[0]:
-            diagonal = alloc_diagonal(region, persistent)
-            for j in range(n):
-                diagonal[j] = np.float32(1.0)
-                diagonal[n + j] = np.float32(1.0)
-            diagonal[at] = target
-            diagonal[at + 1] = cap
-            status[i] = solve(0.0, 0.0, b[i], a[i], b[i], diagonal, diagonal, b[i], x[i], region, persistent)
-
-    def run(a, b):
-        x = np.zeros(b.shape, np.float32)
-        status = np.full(a.shape[0], -1, np.int32)
-        launch(kernel, plan, a.shape[0], np.ascontiguousarray(a.reshape(a.shape[0], -1), np.float32),
-               np.array(b, np.float32), x, status)
-        return x, status
-
-    return run
-
-
 @pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
 def test_a_float32_absolute_target_binds_below_the_relative_one(kind):
     """float32, the default tolerance 1e-5: the absolute target (here 3e-7 ||b||) must stop the solve, not the
@@ -311,7 +277,7 @@ def test_a_float32_absolute_target_binds_below_the_relative_one(kind):
     absolute = 3e-7 * float(np.linalg.norm(b, axis=1).min())
     limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
     settings32 = kind(N, tolerance=1e-5, weighted=True, absolute=1.0, **limit)
-    x, status = weighted_kernel32(settings32, absolute)(a, b)
+    x, status = weighted_kernel(settings32, np.float32, absolute)(a, b, np.ones_like(b))
     assert (status == 0).all(), status
     exact = np.linalg.solve(a, b[..., None])[..., 0]
     residual = np.linalg.norm(np.einsum("mij,mj->mi", a, x.astype(np.float64)) - b, axis=1)
