@@ -21,6 +21,7 @@ from numba import cuda
 
 from .errors import ConfigurationError, SamplingWarning, describe, warn_user
 from .systems import ODESystem
+from .input_precision import warn_rounded_inputs
 from .validation import finite_rows, real_array
 
 __all__ = ["make_driver_evaluator", "make_driver_evaluator_before", "validate_drivers", "warn_step_past_samples",
@@ -151,8 +152,10 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
     _refuse_masked(times, "times")
     _refuse_masked(values, "values")
     _refuse_datetimes(times)
-    times, values = (np.asarray(real_array(value, f"drivers: {name}"), dtype=np.float64)
-                     for name, value in (("times", times), ("values", values)))
+    times, values = (real_array(value, f"drivers: {name}") for name, value in (("times", times), ("values", values)))
+    for name, value in (("times", times), ("values", values)):  # a float32 flight log in a float64 solve (a trial)
+        warn_rounded_inputs(np.asarray(value), f"drivers {name}", dtype, rows_are_trajectories=False)
+    times, values = (np.asarray(value, dtype=np.float64) for value in (times, values))
     if values.ndim == 1 and n_drivers == 1:
         values = values[:, None]
     if times.ndim != 1 or times.size < 2:

@@ -20,9 +20,12 @@ __all__ = ["warn_rounded_inputs", "rounded_decimal", "SAMPLED"]
 SAMPLED = 64
 
 
-def warn_rounded_inputs(arr, what, dtype):
+def warn_rounded_inputs(arr, what, dtype, rows_are_trajectories=True):
     """PrecisionWarning where the host array ``arr`` (a solve's ``what``, as given) is of a float type narrower than
-    float64, the solve's ``dtype`` is float64, and a value of it is the rounding of a shorter decimal."""
+    float64, the solve's ``dtype`` is float64, and a value of it is the rounding of a shorter decimal.
+
+    A 2-D ``arr``'s value is named by its trajectory (its row) where ``rows_are_trajectories``, else by its index
+    (the drivers' values: a row per sample time)."""
     kind = arr.dtype
     if np.dtype(dtype) != np.float64 or kind.kind != "f" or kind.itemsize >= 8:
         return
@@ -30,7 +33,7 @@ def warn_rounded_inputs(arr, what, dtype):
     if found is None:
         return
     index, decimal, held = found
-    where = (f"{what}{list(index)}" if len(index) != 2 else  # a batch's row named as its trajectory, which a dask
+    where = (f"{what}{list(index)}" if len(index) != 2 or not rows_are_trajectories else  # a batch's row named as its trajectory, which a dask
              f"trajectory {index[0]}'s {what}[{index[1]}]")  # chunk's warning counts in the whole batch
     relative = f"{float(np.finfo(kind).eps) / 2:.0e}".replace("e-0", "e-")
     warn_user(f"{what} is {kind.name} in a float64 solve, and its values are roundings ({where} is "

@@ -15,6 +15,7 @@ import collections
 import dataclasses
 import hashlib
 import json
+import threading
 
 import numpy as np
 
@@ -160,6 +161,7 @@ class Integrator:
         self._cpu_compiled = {}  # the float32 range check's CPU-compiled rhs and observables (float32_range.py)
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
+        self._constants_lock = threading.Lock()  # solves from several threads share it (a thread-pool optimiser)
 
     def __reduce__(self):
         """Refused: the compiled kernels and their lock do not pickle ('cannot pickle _thread.lock' said nothing)."""
@@ -316,13 +318,14 @@ class Integrator:
 
         array = np.ascontiguousarray(array)  # a strided view (t_eval[::2]) cannot be copied as one region
         key = (array.dtype.str, array.shape, array.tobytes(), device_id)
-        found = self._constants.get(key)
-        if found is None:
-            found = self._constants[key] = cuda.to_device(array)
-            if len(self._constants) > _CONSTANTS_KEPT:
-                self._constants.popitem(last=False)
-        else:
-            self._constants.move_to_end(key)
+        with self._constants_lock:  # another thread's eviction between get and move_to_end raised a KeyError
+            found = self._constants.get(key)
+            if found is None:
+                found = self._constants[key] = cuda.to_device(array)
+                if len(self._constants) > _CONSTANTS_KEPT:
+                    self._constants.popitem(last=False)
+            else:
+                self._constants.move_to_end(key)
         return found
 
     def _tolerance(self, value, what):

@@ -47,6 +47,27 @@ def test_float32_y0_and_float16_rows_warn_too():
         _solve([1.0, 0.0], np.array([9.81, 0.3], np.float16))
 
 
+def _lag(t, y, p, u, dydt):
+    dydt[0] = -p[0] * y[0] + u[0]
+
+
+def test_float32_driver_values_warn_as_params_do():
+    """A control engineer's trial: a flight log stored in float32 (motor commands to 3 decimals) ended 2.6
+    tolerances off in a float64 solve with no word, where float32 params warned."""
+    lag = kernels.ODESystem(_lag, n_states=1, n_params=1, n_drivers=1, name="lag_inputs")
+    times = np.arange(0.0, 1.0 + 1e-9, 0.01)
+    values = np.round(0.8 + 0.1 * np.sin(7 * times), 3).astype(np.float32)[:, None]
+    options = dict(precision=np.float64, rtol=1e-9, atol=1e-12, progress=False)
+    with pytest.warns(PrecisionWarning, match=r"drivers values is float32 in a float64 solve, and its values are "
+                                              r"roundings \(drivers values\[0, 0\] is 0.8 rounded"):
+        kernels.solve_ivp(lag, (0.0, 1.0), [0.0], [2.3], drivers=(times, values), **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrecisionWarning)  # float64 samples, and float32 ones in a float32 solve
+        kernels.solve_ivp(lag, (0.0, 1.0), [0.0], [2.3], drivers=(times, values.astype(np.float64)), **options)
+        kernels.solve_ivp(lag, (0.0, 1.0), [0.0], [2.5], drivers=(times, values),
+                          **dict(options, precision=np.float32, rtol=1e-5, atol=1e-6))
+
+
 @pytest.mark.parametrize("given", [
     dict(y0=np.array([1.0, 0.0], np.float32), params=np.array([0.5, 3.0], np.float32)),  # float32 holds them
     dict(y0=[1.0, 0.0], params=np.array([9.81, 0.3])),                                    # float64 as given
