@@ -4,6 +4,11 @@ Each template defines ``solve(t, c, y, p, u, diagonal, aux, b, x, region, persis
 :mod:`kernels.solvers.krylov`, and reads its compile-time constants (``UN``, ``PRE``, ``WEIGHTED``, ``TOL``,
 ``M``, ``CYCLES``, ...) from the namespace :func:`kernels.solvers.krylov.build_krylov` gives it.  Kept apart
 so that the settings and their build stay short.
+
+A right-hand side whose norm (weighted or not) is not finite fails the solve before any target is set: an inf
+``||b||`` made the target inf, and GMRES's ``beta <= target`` returned OK with ``x = 0``.  A Rosenbrock stage that
+blew up on too large a first step (Robertson, rodas5p, atol 0: ``y`` near 1e74) then had a zero error estimate,
+and the run ended at -1e74 with status success; failed, the step is retried smaller.
 """
 
 GMRES_SOURCE = """
@@ -21,6 +26,8 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     bnorm = sqrt(bnorm)
     if bnorm == ZERO:
         return OK
+    if not bnorm < HUGE:
+        return FAILED
     target = (diagonal[TARGET_AT] if SCALED else TOL) * bnorm
     if ABSOLUTE:
         target = max(min(target, diagonal[TARGET_AT + 1]), FLOOR * bnorm)
@@ -136,6 +143,8 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     bnorm = sqrt(bnorm)
     if bnorm == ZERO:
         return OK
+    if not bnorm < HUGE:
+        return FAILED
     target = (diagonal[TARGET_AT] if SCALED else TOL) * bnorm
     if ABSOLUTE:
         target = max(min(target, diagonal[TARGET_AT + 1]), FLOOR * bnorm)

@@ -479,3 +479,22 @@ def test_krylov_stages_resolve_scarce_species_to_their_tolerance(linear):
     assert all(run.success for run in runs)
     assert errors[1] < max(2.0 * errors[0], 0.5), errors
     assert abs(int(runs[1].n_steps[0]) - int(runs[0].n_steps[0])) <= 0.05 * runs[0].n_steps[0]
+
+
+@pytest.mark.parametrize("precision, rtol", [(np.float64, 1e-6), (np.float32, 1e-4)], ids=["float64", "float32"])
+def test_krylov_stages_under_pure_relative_control_do_not_accept_an_overflowed_stage(precision, rtol):
+    """Robertson from (1, 0, 0) at atol 0 (pure relative control, as SciPy allows), gmres on the exact ``jvp``: the
+    first trial step is far too large and its stages blow up (near 1e74 in float64); the last stage's right-hand side
+    in the error test's norm overflowed to inf, GMRES returned OK with ``x = 0`` (inf <= inf), the error estimate was
+    0 and the run ended at y = (-3.5e70, -1.05e74, 1.05e74) with status success (float32: 2e8).  Now the solve fails,
+    the step is retried smaller, and the run ends as the LU's, in its steps."""
+    factory, y0, t_end, _ = PROBLEMS["robertson"]
+    ref = reference("robertson")[-1]
+    runs = [kernels.solve_ivp(factory(), (0.0, t_end), y0, method="rodas5p", rtol=rtol, atol=0.0, precision=precision,
+                              solver=solver, progress=False)
+            for solver in ("lu", kernels.SolverOptions(linear="gmres"))]
+    for run in runs:
+        assert run.success, run.message(0)
+        error = float(np.max(np.abs(run.y[-1] - ref) / (rtol * np.abs(ref))))
+        assert error < FACTOR, (error, run.y[-1])
+    assert abs(int(runs[1].n_steps[0]) - int(runs[0].n_steps[0])) <= 0.05 * runs[0].n_steps[0] + 1

@@ -283,3 +283,28 @@ def test_a_float32_absolute_target_binds_below_the_relative_one(kind):
     residual = np.linalg.norm(np.einsum("mij,mj->mi", a, x.astype(np.float64)) - b, axis=1)
     error = np.linalg.norm(x - exact, axis=1) / np.linalg.norm(exact, axis=1)
     assert (error < 2e-6).all(), (error, residual / np.linalg.norm(b, axis=1))
+
+
+@pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the simulator's NumPy scalars
+def test_a_right_hand_side_whose_norm_overflows_fails(kind, weighted):
+    """A finite ``b`` whose (weighted) 2-norm overflows to inf, or a NaN ``b``, fails the solve: it must not return OK
+    with ``x = 0``.  GMRES did (``beta <= target`` was inf <= inf): a Rosenbrock stage that blew up on too large a
+    first step (Robertson, rodas5p, atol 0, ``y`` near 1e74) got a zero error estimate, and the run ended at
+    -1e74 with status success.  A well-scaled neighbour still converges."""
+    big = 1e200 if not weighted else 1e160  # weighted: (1e160 / 1e-160)^2 overflows, 1e160^2 does not
+    a = np.array([np.eye(N), np.eye(N), 2.0 * np.eye(N)])
+    b = np.ones((3, N))
+    b[0, :2] = big
+    b[1, 3] = np.nan
+    limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
+    if weighted:
+        s = np.ones((3, N))
+        s[0, :2] = 1e-160
+        x, status = weighted_kernel(kind(N, tolerance=1e-9, weighted=True, **limit))(a, b, s)
+    else:
+        x, status = krylov_kernel(kind(N, tolerance=1e-9, **limit), "local")(a, b)
+    failed = Status.LINEAR_SOLVER_NOT_CONVERGED
+    np.testing.assert_array_equal(status, [failed, failed, 0])
+    np.testing.assert_allclose(x[2], 0.5, rtol=1e-9)
