@@ -19,8 +19,8 @@ from .planning import REPLAN
 from .rhs_hint import resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
-from .result_notes import host_array, max_steps_note, reached_note, rejected_note
-from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, Status
+from .result_notes import host_array, krylov_rejected_note, max_steps_note, reached_note, rejected_note
+from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, SUCCESS, Status
 from .status_messages import DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE
 from .stiffness import HEDGED_MARK, STIFF_MARK
 
@@ -83,6 +83,9 @@ class IVPResult:
         (:mod:`kernels.loop_work`).
     t_start : float or None
         The span's ``t0``, from which the kernel counts ``argmax`` times (:attr:`summaries` adds it back).
+    linear : str or None
+        An implicit method's linear solver (``"lu"``, ``"gmres"``, ...; None for explicit methods): a Krylov
+        run with many rejected steps is told where to look (:func:`kernels.result_notes.krylov_rejected_note`).
 
     ``y`` and ``observables`` are None when the solve had ``save_trajectory=False``.
     """
@@ -105,6 +108,7 @@ class IVPResult:
     counts: object = None
     stiffness_probe: object = dataclasses.field(default=None, repr=False, compare=False)
     t_start: float | None = None
+    linear: str | None = None
 
     @property
     def summaries(self) -> dict:
@@ -259,6 +263,8 @@ class IVPResult:
                                              if code == MAX_STEPS else "")
         if code == STEP_SIZE_UNDERFLOW:
             text += reached_note(self, trajectory, where=True)
+        if code in (SUCCESS, MAX_STEPS):
+            text += krylov_rejected_note(self, trajectory)
         if hint:  # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the sparse LU's pivots
             # (a neuroscientist's trial: a 0 / 0 rate at y0 was first told to try solver='dense')
             text = text.replace(FLOAT32_RANGE_NOTE, "").replace(SPARSE_PIVOT_NOTE, "") + hint

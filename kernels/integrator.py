@@ -429,7 +429,8 @@ class Integrator:
                          plan=the_plan, method=self.method.name, backend=backend(),
                          canary_intact=canary_ok, summary_array=summary,
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
-                         event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0))
+                         event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
+                         linear=None if self.method.explicit else self.solver.linear)
 
     def _check_pattern(self, t0, y0, params):
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows

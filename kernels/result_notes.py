@@ -11,7 +11,7 @@ from .rhs_hint import mostly_rejected
 from .status_messages import FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
 
 __all__ = ["host_array", "max_steps_note", "steps_taken",
-           "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note"]
+           "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note", "krylov_rejected_note"]
 
 
 def host_array(array):
@@ -142,3 +142,25 @@ def rejected_note(result, trajectory):
     if rejected <= REJECTED_SHARE * (accepted + rejected):
         return ""
     return FLOAT32_REJECTED_NOTE.format(rejected=rejected, attempts=accepted + rejected)
+
+
+#: A Krylov run whose rejected steps pass this share of its attempts is told where to look.
+KRYLOV_REJECTED_SHARE = 0.25
+
+
+def krylov_rejected_note(result, trajectory):
+    """What to try where a run with a Krylov solver (``result.linear``) rejected more than
+    :data:`KRYLOV_REJECTED_SHARE` of its attempted steps, else ''.  rodas5p + gmres on a 70-species food web took
+    242 steps with 114 rejected where the LU took 111 with 2, with success and no word (an ecologist's trial): a
+    Krylov solve stopping short costs rejected steps, not a failure, and the README's remedies were not in the
+    message."""
+    if result.linear not in ("gmres", "bicgstab") or result.n_rejected is None:
+        return ""
+    accepted, rejected = (int(host_array(a)[trajectory]) for a in (result.n_steps, result.n_rejected))
+    if rejected <= KRYLOV_REJECTED_SHARE * (accepted + rejected):
+        return ""
+    remedy = ("SolverOptions(linear='gmres', restart=32) (more stiff modes held at once) or preconditioned=True"
+              if result.linear == "gmres" else "SolverOptions(linear='gmres') or preconditioned=True")
+    return (f" {rejected} of its {accepted + rejected} attempted steps were rejected, many for an implicit method: "
+            f"its {result.linear} solves may stop short of what the step needs. Solve a few trajectories with "
+            f"solver='lu' (where an n-by-n factor a thread fits); if the LU takes far fewer steps, try {remedy}.")
