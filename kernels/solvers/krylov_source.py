@@ -11,6 +11,20 @@ blew up on too large a first step (Robertson, rodas5p, atol 0: ``y`` near 1e74) 
 and the run ended at -1e74 with status success; failed, the step is retried smaller.
 """
 
+#: Both solvers' start once ``bnorm`` holds the sum of squares of the (weighted) right-hand side: a zero one is
+#: solved by ``x = 0``, one whose norm is not finite fails (see the module), and the target is the relative one,
+#: with the absolute one in the norm of the error test below it where asked (:mod:`kernels.solvers.krylov`).
+_TARGET = """\
+    bnorm = sqrt(bnorm)
+    if bnorm == ZERO:
+        return OK
+    if not bnorm < HUGE:
+        return FAILED
+    target = (diagonal[TARGET_AT] if SCALED else TOL) * bnorm
+    if ABSOLUTE:
+        target = max(min(target, diagonal[TARGET_AT + 1]), FLOOR * bnorm)
+"""
+
 GMRES_SOURCE = """
 def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
     V = alloc_basis(region, persistent)
@@ -23,14 +37,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
         x[i] = ZERO
         bw = b[i] * diagonal[OUT + i] if WEIGHTED else b[i]
         bnorm += bw * bw
-    bnorm = sqrt(bnorm)
-    if bnorm == ZERO:
-        return OK
-    if not bnorm < HUGE:
-        return FAILED
-    target = (diagonal[TARGET_AT] if SCALED else TOL) * bnorm
-    if ABSOLUTE:
-        target = max(min(target, diagonal[TARGET_AT + 1]), FLOOR * bnorm)
+""" + _TARGET + """\
     for cycle in range(CYCLES):
         beta = ZERO
         if cycle == 0:
@@ -140,14 +147,7 @@ def solve(t, c, y, p, u, diagonal, aux, b, x, region, persistent):
         d[i] = ZERO
         v[i] = ZERO
         bnorm += bw * bw
-    bnorm = sqrt(bnorm)
-    if bnorm == ZERO:
-        return OK
-    if not bnorm < HUGE:
-        return FAILED
-    target = (diagonal[TARGET_AT] if SCALED else TOL) * bnorm
-    if ABSOLUTE:
-        target = max(min(target, diagonal[TARGET_AT + 1]), FLOOR * bnorm)
+""" + _TARGET + """\
     rho = ONE
     alpha = ONE
     omega = ONE
