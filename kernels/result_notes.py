@@ -138,29 +138,31 @@ def rejected_note(result, trajectory):
     method = METHODS.get(result.method)
     if method is None or method.explicit or getattr(result.plan, "precision", None) != "float32":
         return ""
+    counted = _mostly_rejected(result, trajectory)
+    return "" if counted is None else FLOAT32_REJECTED_NOTE.format(rejected=counted[0], attempts=counted[1])
+
+
+def _mostly_rejected(result, trajectory):
+    """``(rejected, attempts)`` of a trajectory whose rejected steps were more than :data:`REJECTED_SHARE` of its
+    attempts, else None: the one test of :func:`rejected_note` and :func:`krylov_rejected_note`."""
+    if result.n_steps is None or result.n_rejected is None:
+        return None
     accepted, rejected = (int(host_array(a)[trajectory]) for a in (result.n_steps, result.n_rejected))
-    if rejected <= REJECTED_SHARE * (accepted + rejected):
-        return ""
-    return FLOAT32_REJECTED_NOTE.format(rejected=rejected, attempts=accepted + rejected)
-
-
-#: A Krylov run whose rejected steps pass this share of its attempts is told where to look.
-KRYLOV_REJECTED_SHARE = 0.25
+    return (rejected, accepted + rejected) if rejected > REJECTED_SHARE * (accepted + rejected) else None
 
 
 def krylov_rejected_note(result, trajectory):
     """What to try where a run with a Krylov solver (``result.linear``) rejected more than
-    :data:`KRYLOV_REJECTED_SHARE` of its attempted steps, else ''.  rodas5p + gmres on a 70-species food web took
+    :data:`REJECTED_SHARE` of its attempted steps, else ''.  rodas5p + gmres on a 70-species food web took
     242 steps with 114 rejected where the LU took 111 with 2, with success and no word (an ecologist's trial): a
     Krylov solve stopping short costs rejected steps, not a failure, and the README's remedies were not in the
     message."""
-    if result.linear not in ("gmres", "bicgstab") or result.n_rejected is None:
+    counted = _mostly_rejected(result, trajectory) if result.linear in ("gmres", "bicgstab") else None
+    if counted is None:
         return ""
-    accepted, rejected = (int(host_array(a)[trajectory]) for a in (result.n_steps, result.n_rejected))
-    if rejected <= KRYLOV_REJECTED_SHARE * (accepted + rejected):
-        return ""
+    rejected, attempts = counted
     remedy = ("SolverOptions(linear='gmres', restart=32) (more stiff modes held at once) or preconditioned=True"
               if result.linear == "gmres" else "SolverOptions(linear='gmres') or preconditioned=True")
-    return (f" {rejected} of its {accepted + rejected} attempted steps were rejected, many for an implicit method: "
+    return (f" {rejected} of its {attempts} attempted steps were rejected, many for an implicit method: "
             f"its {result.linear} solves may stop short of what the step needs. Solve a few trajectories with "
             f"solver='lu' (where an n-by-n factor a thread fits); if the LU takes far fewer steps, try {remedy}.")
