@@ -75,14 +75,12 @@ def _other_order(func, written, output, order):
     local variables), else None: ``written`` is named as an output (dydt, dy, dydx, out, du, ydot, f) and the
     last argument, where the output is passed, is not.  A write into ``p`` of ``rhs(t, y, p, yp)`` or into the
     state of ``rhs(t, f, p, dfdt)`` is a genuine one (a regression hunt: both were told "another order")."""
-    code = getattr(getattr(func, "py_func", func), "__code__", None)
-    names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code is not None else []
+    names = _positional_names(func) or []
     if written not in names:
         return None
     if not _OUTPUT_NAMES.fullmatch(written) or _OUTPUT_NAMES.fullmatch(names[-1]) or names[-1] == output:
         return None  # only an input named as an output, with no output-named last argument, is a swap
-    order = order or f"t, y, p, {output}"
-    passed = [name.strip() for name in order.split(",")]
+    order, passed = _passed(order, output)
     slot = names.index(written)
     receives = f", so its {written} receives {passed[slot]}" if slot < len(passed) else ""
     return (f"the integrator passes the arguments in the order ({order}){receives}; this function names them "
@@ -100,10 +98,8 @@ def _refuse_permuted_names(func, label, output, system, order):
     a float indexed fails at the test call, whose message names the line."""
     if output is None:
         return
-    code = getattr(getattr(func, "py_func", func), "__code__", None)
-    order = order or f"t, y, p, {output}"
-    passed = [name.strip() for name in order.split(",")]
-    names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount]) if code is not None else []
+    order, passed = _passed(order, output)
+    names = _positional_names(func) or []
     if sorted(names) != sorted(passed) or names == passed or names[0] != "t":
         return
     moved = [name for slot, name in enumerate(names) if passed.index(name) != slot]
@@ -124,11 +120,25 @@ def input_written_in_source(func, has_output=True):
     ``v = y; v[0] = 1.0`` or a device helper ``clamp(y)`` that writes its argument (users' trials).  A name,
     an input's own too, is what its bindings that reach a statement make it there (``y = ...`` binds it again).
     """
-    code = getattr(getattr(func, "py_func", func), "__code__", None)
-    if code is None:
+    names = _positional_names(func)
+    if names is None:
         return None
-    names = list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])[1:]
+    names = names[1:]
     return _first_write(func, names[:-1] if has_output else names, DEPTH)
+
+
+def _positional_names(func):
+    """The names of ``func``'s positional parameters (a dispatcher's, its Python function's), or None where it has
+    no code to read them from."""
+    code = getattr(getattr(func, "py_func", func), "__code__", None)
+    return None if code is None else list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])
+
+
+def _passed(order, output):
+    """``(order, names)``: the arguments the integrator passes, as text (``"t, y, p, <output>"`` where ``order`` is
+    None) and as a list."""
+    order = order or f"t, y, p, {output}"
+    return order, [name.strip() for name in order.split(",")]
 
 
 def _first_write(func, inputs, depth):
