@@ -40,9 +40,14 @@ def non_ascii_note(text):
     "expected identifiers" alone read as wrong for 'état_δ', which Python calls an identifier (a user's trial)."""
     if not isinstance(text, str) or text.isascii():
         return ""
-    chars = list(dict.fromkeys(c for c in text if not c.isascii()))
+    chars = non_ascii_chars(text)
     verb = "is" if len(chars) == 1 else "are"
     return f"; {', '.join(repr(c) for c in chars)} {verb} not ASCII: spell the name with ASCII letters"
+
+
+def non_ascii_chars(text):
+    """The characters of ``text`` that are not ASCII, each once, in order (what a name or a CSV id cannot hold)."""
+    return list(dict.fromkeys(c for c in text if not c.isascii()))
 
 
 class Location(enum.Enum):

@@ -26,7 +26,7 @@ import re
 import stat
 import tempfile
 
-from .buffers import Buffer, Location
+from .buffers import Buffer, Location, non_ascii_chars
 from .device import PRESETS
 from .errors import ConfigurationError, PlannerError
 from .ints import is_int
@@ -178,7 +178,7 @@ def _check_ascii_id(where, ident):
     was planned as ``b_`` without a word, a user's trial), which loses the id; ``a-b`` -> ``ba_b`` stays legible."""
     if ident.isascii():
         return
-    chars = ", ".join(repr(c) for c in dict.fromkeys(c for c in ident if not c.isascii()))
+    chars = ", ".join(repr(c) for c in non_ascii_chars(ident))
     raise ConfigurationError(f"{where}: id {ident!r} has characters that are not ASCII ({chars}); buffer names are "
                              f"ASCII identifiers (letters A-Z and a-z, digits, '_'), and an id's other characters "
                              f"would become '_' (this one {buffer_name(ident)!r}), losing it: give ASCII ids")
