@@ -31,6 +31,7 @@ elimination order by minimum degree and the fill-in it creates.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -129,15 +130,23 @@ def _probe_point(system, t, y, p, rng, found, dense):
 
 
 def _finite_at(system, t, y, p, u):
-    """Whether ``rhs`` evaluates to finite numbers at the point (False where it raises there too)."""
+    """Whether ``rhs`` evaluates to finite numbers at the point (True where it raises: the probe names that)."""
     out = np.zeros(system.n_states)
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with _quiet():
             system._call(system.rhs, t, y, p, u, out)
     except Exception:  # noqa: BLE001 - the probe itself names what fails there
         return True
     return bool(np.isfinite(out).all())
+
+
+@contextlib.contextmanager
+def _quiet():
+    """NumPy's float errors and RuntimeWarnings silenced: random signed points make NaN on purpose (a negative base
+    to a parameter power), which the probes count rather than warn about."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def zeros_filled(y):
@@ -185,9 +194,7 @@ def _probe(system, t, y, p, u, found, dense):
     """Mark in ``found`` the nonzeros of J at one point (``jac``'s entries, else ``rhs`` differenced one state
     at a time); True as soon as more than ``dense`` entries are marked."""
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            # random signed points: a negative base to a parameter power is NaN here, which counts as nonzero
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with _quiet():  # a NaN counts as nonzero
             return _probe_inside(system, t, y, p, u, found, dense)
     except Exception as exc:  # noqa: BLE001 - user code that does not run on the host
         raise ConfigurationError(
