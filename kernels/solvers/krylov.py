@@ -15,6 +15,10 @@ solver's caller passed to ``solve``.  Preconditioning is on the right, ``M P^-1 
 like an LU factor).  Every vector is a planned buffer of the component, alive in its ``solve``
 phase, indexed at run time (meant for shared memory at these sizes).  Convergence: the residual's
 2-norm at most ``tolerance`` times ``||b||``; otherwise :data:`kernels.status.LINEAR_SOLVER_NOT_CONVERGED`.
+Every solve runs on ``b`` over the power of two just above its largest (weighted) entry and scales ``x`` back
+(:mod:`kernels.solvers.krylov_source`): the norms are sums of squares, which overflowed past 1.8e19 in float32
+(number densities in cm^-3), so a huge ``b`` failed where the LU solved it; only a ``b`` with an entry that is not
+finite fails now.
 
 ``weighted`` (every solve inside Newton): the residual in the norm of the error test, ``W =
 diag(1 / s)``, ``s_i = atol_i + rtol_i |y_i|`` at the Jacobian point, as SUNDIALS' SPGMR scales it:
@@ -60,7 +64,7 @@ from ..allocators import AllocatorFactory
 from ..codegen import compile_device
 from ..errors import ConfigurationError
 from .base import SOLVER_OK
-from .krylov_source import BICGSTAB_SOURCE, GMRES_SOURCE
+from .krylov_source import BICGSTAB_SOURCE, GMRES_SOURCE, SCALED_SOURCE
 
 __all__ = ["GMRESSettings", "BiCGSTABSettings", "BuiltKrylov", "build_krylov", "target_lines", "INEXACT"]
 
@@ -315,7 +319,9 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
                  "FLOOR": dtype(min(settings.tolerance, ABSOLUTE_FLOOR_EPS * eps)),
                  "ABSOLUTE": settings.weighted and settings.absolute > 0.0,
                  "ZERO": dtype(0.0), "ONE": dtype(1.0), "HUGE": dtype(np.finfo(dtype).max), "op": operator,
-                 "sqrt": math.sqrt, "OK": np.int32(SOLVER_OK), "INEXACT": np.int32(INEXACT),
+                 "sqrt": math.sqrt, "frexp": math.frexp, "ldexp": math.ldexp,
+                 "MIN_EXPONENT": int(np.finfo(dtype).minexp),
+                 "OK": np.int32(SOLVER_OK), "INEXACT": np.int32(INEXACT),
                  "FAILED": np.int32(codes.LINEAR_SOLVER_NOT_CONVERGED)}
     alloc_diagonal = allocate("diagonal")
     if isinstance(settings, GMRESSettings):
@@ -332,5 +338,7 @@ def build_krylov(settings, layout, dtype, operator) -> BuiltKrylov:
     else:
         raise ConfigurationError(f"build_krylov: settings must be GMRESSettings or BiCGSTABSettings, "
                                  f"got {type(settings).__name__}")
-    solve = compile_device(source, "solve", namespace)
+    # the solver runs on b scaled by a power of two, its entry point scales b and x (krylov_source)
+    namespace["solve_scaled"] = compile_device(source, "solve_scaled", namespace)
+    solve = compile_device(SCALED_SOURCE, "solve", namespace)
     return BuiltKrylov(solve, alloc_diagonal, tuple(allocate.records), settings)

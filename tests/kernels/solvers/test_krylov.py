@@ -288,15 +288,15 @@ def test_a_float32_absolute_target_binds_below_the_relative_one(kind):
 @pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the simulator's NumPy scalars
-def test_a_right_hand_side_whose_norm_overflows_fails(kind, weighted):
-    """A finite ``b`` whose (weighted) 2-norm overflows to inf, or a NaN ``b``, fails the solve: it must not return OK
-    with ``x = 0``.  GMRES did (``beta <= target`` was inf <= inf): a Rosenbrock stage that blew up on too large a
-    first step (Robertson, rodas5p, atol 0, ``y`` near 1e74) got a zero error estimate, and the run ended at
-    -1e74 with status success.  A well-scaled neighbour still converges."""
-    big = 1e200 if not weighted else 1e160  # weighted: (1e160 / 1e-160)^2 overflows, 1e160^2 does not
+def test_a_right_hand_side_that_is_not_finite_fails(kind, weighted):
+    """A ``b`` with an inf entry, one whose weighted entry overflows to inf, or a NaN ``b``, fails the solve: it must
+    not return OK with ``x = 0``.  GMRES did (``beta <= target`` was inf <= inf): a Rosenbrock stage that blew up on
+    too large a first step (Robertson, rodas5p, atol 0, ``y`` near 1e74) got a zero error estimate, and the run
+    ended at -1e74 with status success.  A well-scaled neighbour still converges.  (A finite ``b`` whose norm
+    overflows, 1e200 in float64, is solved: :func:`test_a_scaled_right_hand_side_gives_a_scaled_solution`.)"""
     a = np.array([np.eye(N), np.eye(N), 2.0 * np.eye(N)])
     b = np.ones((3, N))
-    b[0, :2] = big
+    b[0, :2] = np.inf if not weighted else 1e160  # weighted: 1e160 / 1e-160 overflows
     b[1, 3] = np.nan
     limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
     if weighted:
@@ -308,3 +308,64 @@ def test_a_right_hand_side_whose_norm_overflows_fails(kind, weighted):
     failed = Status.LINEAR_SOLVER_NOT_CONVERGED
     np.testing.assert_array_equal(status, [failed, failed, 0])
     np.testing.assert_allclose(x[2], 0.5, rtol=1e-9)
+
+
+SCALE_SOLVERS = SOLVERS + [GMRESSettings(N, restart=8, tolerance=1e-5),
+                           BiCGSTABSettings(N, max_iterations=30, tolerance=1e-5)]
+SCALE_IDS = IDS + ["gmres-float32", "bicgstab-float32"]
+
+
+def _scales(solver):
+    """Right-hand side scales each precision's sums of squares over- or underflowed on: the float64 solvers'
+    ``1e200`` and ``1e-200``, float32's ``1e30``, ``1e-30`` and a subnormal ``1e-40`` (each also as the nearest power
+    of two, which scales exactly)."""
+    if solver.tolerance < 1e-6:
+        return np.float64, (1e200, 2.0 ** 664, 1e-200, 2.0 ** -664)
+    return np.float32, (1e30, 2.0 ** 100, 1e-30, 2.0 ** -100, 1e-40)
+
+
+@pytest.mark.parametrize("solver", SCALE_SOLVERS, ids=SCALE_IDS)
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the simulator's NumPy scalars
+@pytest.mark.filterwarnings("ignore:underflow encountered:RuntimeWarning")
+def test_a_scaled_right_hand_side_gives_a_scaled_solution(solver):
+    """``b`` times a huge or tiny number gives ``x`` times it, as accurate as the unscaled solve: the solve runs on
+    ``b`` over a power of two (``krylov_source``).  The norms were sums of squares: ``b`` at 1e30 in float32 (1e200
+    in float64) failed, as a number density of 2.5e19 cm^-3 did in a Rosenbrock stage, and at 1e-30 returned
+    ``x = 0``.  A power-of-two scale gives the unscaled ``x`` bit for bit; a subnormal ``b`` (float32, 1e-40,
+    about five digits) is solved to those digits."""
+    dtype, scales = _scales(solver)
+    run = krylov_kernel(solver, "local", dtype)
+    rng = np.random.default_rng(4)
+    a = _near_identity(rng, 2, N)
+    b = rng.standard_normal((2, N)).astype(dtype).astype(np.float64)
+    exact = np.linalg.solve(a, b[..., None])[..., 0]
+    x, status = run(a, b)
+    assert (status == 0).all(), status
+    bound = 10 * solver.tolerance * np.linalg.cond(a).max()
+    for scale in scales:
+        x_scaled, status = run(a, b * scale)
+        assert (status == 0).all(), (scale, status)
+        back = x_scaled.astype(np.float64) / scale
+        error = np.linalg.norm(back - exact, axis=1) / np.linalg.norm(exact, axis=1)
+        assert (error <= (1e-4 if scale < np.finfo(dtype).tiny else bound)).all(), (scale, error)
+        if np.log2(scale) % 1 == 0:
+            np.testing.assert_array_equal(back, x.astype(np.float64), err_msg=f"scale 2^{np.log2(scale):g}")
+
+
+@pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
+def test_the_absolute_target_is_scaled_with_the_right_hand_side(kind):
+    """float32, the weighted solve with an absolute target below the relative one (as in
+    :func:`test_a_float32_absolute_target_binds_below_the_relative_one`), ``b`` and that target times 1e30: the
+    same solution as unscaled.  The absolute target is divided by ``b``'s scale with it; left as it is, the relative
+    target would stop the solve at 1e-5."""
+    rng = np.random.default_rng(5)
+    a = np.array([np.eye(N) + 0.3 * rng.standard_normal((N, N)) / np.sqrt(N) for _ in range(2)])
+    b = rng.standard_normal((2, N))
+    absolute = 3e-7 * float(np.linalg.norm(b, axis=1).min())
+    limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
+    settings32 = kind(N, tolerance=1e-5, weighted=True, absolute=1.0, **limit)
+    x, status = weighted_kernel(settings32, np.float32, absolute * 1e30)(a, b * 1e30, np.ones_like(b))
+    assert (status == 0).all(), status
+    exact = np.linalg.solve(a, b[..., None])[..., 0]
+    error = np.linalg.norm(x / 1e30 - exact, axis=1) / np.linalg.norm(exact, axis=1)
+    assert (error < 2e-6).all(), error
