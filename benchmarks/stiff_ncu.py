@@ -125,15 +125,17 @@ def profile(args):
     return failed
 
 
-def raw_figures(path):
-    """``{label: value}`` of :data:`RAW` from one exported raw page (its first kernel)."""
+def raw_figures(path, metrics=None):
+    """``{label: value}`` of ``metrics`` (``{ncu metric: (label, scale)}``, default :data:`RAW`) from one
+    exported raw page (its first kernel)."""
+    metrics = RAW if metrics is None else metrics
     with open(path, newline="") as fh:
         rows = list(csv.reader(fh))
     if len(rows) < 3:
         raise ValueError(f"{path}: not an ncu raw page (expected a header, a units row and a kernel row)")
     names, units, values = rows[0], rows[1], rows[2]
     out = {}
-    for metric, (label, scale) in RAW.items():
+    for metric, (label, scale) in metrics.items():
         if metric not in names:
             continue
         k = names.index(metric)
