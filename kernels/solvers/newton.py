@@ -212,9 +212,10 @@ class NewtonSettings:
             pre = n if self.linear.preconditioned else 0
             products = self.linear.max_products * k
             increment = 0 if self.direct else n
+            base = 2 * fd + 1 if fd else 0  # f(t, y), then the scales of the differenced products' increment
             buffers += [Buffer("increment", increment, lifetime=iterate, weight=float(3 * increment * k)),
-                        Buffer("jvp_base", fd, lifetime=(PhaseSpan("prepare", run),),
-                               weight=float(fd * (1 + products)), spans_invocations=int(self.shared_by_parent)),
+                        Buffer("jvp_base", base, lifetime=(PhaseSpan("prepare", run),),
+                               weight=float(base * (1 + products)), spans_invocations=int(self.shared_by_parent)),
                         Buffer("jvp_state", fd, lifetime=iterate, weight=float(2 * fd * products)),
                         Buffer("jac_state", pre, lifetime=prepare, weight=float(3 * pre)),
                         Buffer("jac_rhs0", pre if self.analytic else 0, lifetime=prepare, weight=float(2 * pre)),
@@ -243,7 +244,7 @@ class BuiltNewton:
     alloc_matrix, alloc_aux : device functions
         ``alloc(region, persistent)``: the arrays ``prepare`` fills and
         ``iterate`` reads (LU factor and pivots; Jacobi diagonal and
-        ``f(t, y)``), allocated by the frame that spans both calls.
+        ``f(t, y)`` with the differenced products' scales), allocated by the frame that spans both calls.
     records : tuple of AllocationRecord
         Newton's and the linear solver's allocators (memory audit).
     settings : NewtonSettings
