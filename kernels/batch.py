@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings
 
 import numpy as np
 from numba import cuda
@@ -138,11 +137,8 @@ class BatchKernel:
                 self.kernel[grid, block, stream, shared](*args)
         elif grid >= _NUMBA_MIN_GRID:
             self.kernel[grid, block, stream, shared](*args)
-        else:
-            with warnings.catch_warnings():
-                # A small batch is the caller's choice, not a problem to warn about on every call.
-                warnings.filterwarnings("ignore", message=".*Grid size .* under-utilization")
-                self.kernel[grid, block, stream, shared](*args)
+        else:  # a small batch is the caller's choice, not a problem to warn about
+            _configured_quietly(self.kernel, grid, block, stream, shared)(*args)
         if key is not None:
             compiled = self.kernel.overloads.get(tuple(self.kernel.typeof_pyval(a) for a in args))
             if compiled is not None:
@@ -210,9 +206,30 @@ def _core_default_stream():
     return to_core(0) if to_core is not None else None
 
 
-# Numba warns of under-utilisation below this many blocks; the warning filter, about 10 us of
-# host time a launch, is only set up then.
+# Numba warns of under-utilisation below this many blocks (numba-cuda's _LaunchConfiguration).
 _NUMBA_MIN_GRID = 128
+
+
+def _configured_quietly(kernel, grid, block, stream, shared):
+    """``kernel[grid, block, stream, shared]`` without Numba's "Grid size ... under-utilization" warning.
+
+    Numba checks the grid when it builds the launch configuration, and only where
+    ``config.CUDA_LOW_OCCUPANCY_WARNINGS`` is set: the flag is cleared while it is built and restored at once.  A
+    warnings filter did this before, and every change of the filters makes Python forget which warnings it has
+    shown: under the "default" filter the library's own warnings (a ToleranceWarning) came back at every solve.
+    (Another thread that configures a small grid in the same microseconds is not warned either.)
+    """
+    try:
+        from numba.cuda.core import config
+    except ImportError:  # numba-cuda before it kept its own (the same module as numba's in 0.30)
+        from numba.core import config
+
+    kept = config.CUDA_LOW_OCCUPANCY_WARNINGS
+    config.CUDA_LOW_OCCUPANCY_WARNINGS = 0
+    try:
+        return kernel[grid, block, stream, shared]
+    finally:
+        config.CUDA_LOW_OCCUPANCY_WARNINGS = kept
 
 # A kernel launches with at most this much dynamic shared memory unless it opts in to more.
 _DEFAULT_DYNAMIC_SHARED_BYTES = 48 * 1024
@@ -334,4 +351,21 @@ def _build_kernel(loop, plan, dtype, canary_elems, max_registers=None):
                     if end[i] != canary:
                         canary_ok[0] = 0
 
-    return cuda.jit(kernel, **options)
+    return cuda.jit(kernel if backend() == "cuda" else _quiet_on_simulator(kernel), **options)
+
+
+def _quiet_on_simulator(kernel):
+    """``kernel`` for the simulator, each of whose threads runs it under ``np.errstate(all="ignore")``.
+
+    The simulator runs the kernel as NumPy scalar code, whose overflow and invalid-value warnings are the
+    trajectory's business (its status says so), not the user's.  NumPy's error state belongs to a thread (a
+    context in NumPy 2), so it is set in the simulator's own threads: a warnings filter around the launch did
+    this before, and every change of the filters makes Python forget which warnings it has shown (under the
+    "default" filter a ToleranceWarning came back at every solve).  Defined here, beside ``kernel``: the
+    simulator swaps the ``cuda`` of the launched function's module, which must be ``kernel``'s.
+    """
+    def quiet(*args):
+        with np.errstate(all="ignore"):
+            kernel(*args)
+
+    return quiet

@@ -8,7 +8,7 @@ import numpy as np
 from . import validation as check
 from .batch_layout import array_items_message, check_layout, shared_and_columns_message
 from .errors import ConfigurationError
-from .named_params import by_name, positional_note
+from .named_params import by_name, param_names, positional_note
 
 __all__ = ["batch_inputs", "given_rows", "row_of"]
 
@@ -22,8 +22,7 @@ def batch_inputs(system, y0, params, dtype):
     """
     if params is None:
         if system.n_params and system.default_params is None:
-            raise ConfigurationError(f"params are required: system {system.name!r} has {system.n_params} "
-                                     "parameters and no default_params")
+            raise ConfigurationError(_params_required_message(system))
         params = system.default_params if system.n_params else np.zeros(0)
     params = by_name(system, params)
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
@@ -43,6 +42,21 @@ def batch_inputs(system, y0, params, dtype):
     if system.n_params == 0:
         params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
     return y0, params, n_traj
+
+
+def _params_required_message(system):
+    """What a solve without params says of a system with parameters and no defaults: the shapes params may take and
+    how the system gets defaults (the bare "params are required" left a user to find both in the README)."""
+    n = system.n_params
+    names = param_names(system)
+    order = f"[{', '.join(names)}]" if names else (f"p[0] to p[{n - 1}]" if n > 1 else "p[0]")
+    one = f"a ({n},) array" + (" or one number" if n == 1 else "")
+    return (f"params are required: system {system.name!r} has {n} parameter{'s' if n > 1 else ''} and no "
+            f"default_params. Pass params as {one} (one row that every trajectory shares) or an (N, {n}) array (one "
+            f"row per trajectory), in the order the rhs reads them ({order}); or build the system with "
+            f"default_params ({n} number{'s' if n > 1 else ''}: kernels.ODESystem(..., default_params=[...]), or "
+            "kernels.symbolic_system(..., default_params=...), which also takes a dict keyed by the params) to "
+            "solve without params")
 
 
 def _dims(value, what, width, width_name):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
 
 import numpy as np
 
@@ -118,11 +117,9 @@ def launch_batch(built, system, n_traj, n_save, y0, params, constants, times, ma
     if progress is None:
         progress = None if backend() == "simulator" else False
     if backend() == "simulator":
-        # The simulator runs the kernel as NumPy scalar code, whose overflow warnings are the
-        # trajectory's business (its status says so), not the user's. The filter is process-wide,
-        # so it reaches the simulator's threads.
-        with warnings.catch_warnings(), _out_spoilt_by_a_fault(out, outputs):
-            warnings.simplefilter("ignore", RuntimeWarning)
+        # (NumPy's overflow warnings of the simulator's threads are silenced in them, by the kernel itself:
+        # kernels.batch._quiet_on_simulator; a warnings filter here made "default" show warnings at every solve)
+        with _out_spoilt_by_a_fault(out, outputs):
             _launch_ranges(built, n_traj, args, progress)
     else:
         _launch_ranges(built, n_traj, args, progress)

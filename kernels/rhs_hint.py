@@ -30,7 +30,6 @@ solution is singular there, with no word of max_steps (a user's trial).
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 
@@ -51,6 +50,8 @@ RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s
 #: checked again where the run's own are not known: tighter than most runs' (Robertson with k2 = 3e9 to t = 1e5 takes
 #: about 4200 right-hand sides at them)
 RECHECK_TOLERANCES = (1e-8, 1e-12)
+#: The least rtol SciPy's solvers take (``scipy.integrate._ivp.common.validate_tol``: 100 eps).
+SCIPY_RTOL_FLOOR = 100 * np.finfo(np.float64).eps
 
 
 class _Found(Exception):
@@ -212,7 +213,9 @@ def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
     from scipy.integrate import Radau
 
     scale = max(float(np.max(np.abs(y0))), 1.0)
-    rtol = RECHECK_TOLERANCES[0] if rtol is None else float(np.min(rtol))
+    # at most SciPy's floor, to which Radau would raise it with a warning (whose filter made "default" show the
+    # library's warnings again after every hint)
+    rtol = max(RECHECK_TOLERANCES[0] if rtol is None else float(np.min(rtol)), SCIPY_RTOL_FLOOR)
     atol = RECHECK_TOLERANCES[1] * scale if atol is None else np.broadcast_to(np.asarray(atol, np.float64), y0.shape)
     calls, f = [0], system.host_rhs(p)
 
@@ -224,8 +227,7 @@ def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
 
     target = min(t_end, stop + 0.1 * (stop - t0))
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # an rtol below SciPy's floor is raised to it, with a warning
+        with np.errstate(all="ignore"):
             solver = Radau(counted, t0, y0, t_end, rtol=rtol, atol=atol,
                            jac=system.host_jac(p) if system.jac is not None else None)
             while solver.status == "running" and solver.t < target:

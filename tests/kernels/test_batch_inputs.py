@@ -241,3 +241,25 @@ def test_rows_holding_a_matrix_are_not_called_ragged():
     one = _refusal(system, np.ones(4), [0.1, C])  # one row for every trajectory
     assert "params is one row of 2 items, and item 1 is a 4x4 array" in one
     assert "np.concatenate([np.ravel(v) for v in params])" in one
+
+
+def test_params_left_out_say_the_shapes_params_take_and_how_to_give_defaults(pk):
+    """A user's trial: "params are required: system 'X' has 4 parameters and no default_params" said neither the
+    shapes params may take nor how a system gets defaults."""
+    system = kernels.ODESystem(_four_parameters, 2, 4, name="four")
+    with pytest.raises(ConfigurationError, match=r"^params are required: system 'four' has 4 parameters and no "
+                                                 r"default_params\. Pass params as a \(4,\) array \(one row that every "
+                                                 r"trajectory shares\) or an \(N, 4\) array \(one row per trajectory\), "
+                                                 r"in the order the rhs reads them \(p\[0\] to p\[3\]\); or build the "
+                                                 r"system with default_params \(4 numbers: "
+                                                 r"kernels\.ODESystem\(\.\.\., default_params=\[\.\.\.\]\)"):
+        kernels.solve_ivp(system, (0.0, 1.0), _Y0)
+    with pytest.raises(ConfigurationError, match=r"a \(3,\) array .* in the order the rhs reads them "
+                                                 r"\(\[ka, CL, V\]\).*symbolic_system\(\.\.\., default_params=\.\.\.\), "
+                                                 r"which also takes a dict keyed by the params"):
+        batch_inputs(pk, _Y0, None, np.float64)
+
+
+def _four_parameters(t, y, p, dydt):
+    dydt[0] = p[0] - p[1] * y[0]
+    dydt[1] = p[2] * y[0] - p[3] * y[1]

@@ -1,0 +1,166 @@
+"""A library warning is shown once per place under Python's "default" filter, not at every solve (a user's trial:
+the float32 ToleranceWarning of a Hodgkin-Huxley model printed at each of three solves of one Integrator).
+
+Every change of the warnings filters (``catch_warnings``, ``simplefilter``) makes Python forget the warnings it has
+shown, so a solve that changes them shows the last solve's warnings again: the launch (kernels/launch.py,
+kernels/batch.py) and the checks a solve may make (kernels/derivative_check.py, kernels/rhs_hint.py) change none.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import kernels
+from kernel_helpers import gpu
+
+_Y0 = np.array([-65.0, 0.05, 0.6, 0.32])
+_PARAMS = np.array([[10.0, 120.0, 36.0, 0.3], [5.0, 120.0, 36.0, 0.3]])  # I_ext, g_Na, g_K, g_L
+_ARGS = dict(t_span=(0.0, 0.5), y0=_Y0, params=_PARAMS, rtol=1e-6, atol=1e-6, progress=False)
+
+
+def _hodgkin_huxley(t, y, p, dydt):
+    v, m, h, n = y[0], y[1], y[2], y[3]
+    am = 0.1 * (v + 40.0) / (1.0 - math.exp(-(v + 40.0) / 10.0))
+    bm = 4.0 * math.exp(-(v + 65.0) / 18.0)
+    ah = 0.07 * math.exp(-(v + 65.0) / 20.0)
+    bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
+    an = 0.01 * (v + 55.0) / (1.0 - math.exp(-(v + 55.0) / 10.0))
+    bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
+    dydt[0] = p[0] - p[1] * m * m * m * h * (v - 50.0) - p[2] * n * n * n * n * (v + 77.0) - p[3] * (v + 54.4)
+    dydt[1] = am * (1.0 - m) - bm * m
+    dydt[2] = ah * (1.0 - h) - bh * h
+    dydt[3] = an * (1.0 - n) - bn * n
+
+
+@pytest.fixture(scope="module")
+def hh():
+    return kernels.ODESystem(_hodgkin_huxley, 4, 4, name="hh")
+
+
+def _filter_changes(monkeypatch):
+    """A list that counts the changes of the warnings filters from here on."""
+    changes = []
+    original = warnings._filters_mutated
+
+    def counted():
+        changes.append(1)
+        original()
+
+    monkeypatch.setattr(warnings, "_filters_mutated", counted)
+    return changes
+
+
+def _tolerance_warnings(record):
+    return [w for w in record if issubclass(w.category, kernels.ToleranceWarning)]
+
+
+def test_three_solves_of_one_integrator_show_the_tolerance_warning_once(hh):
+    integrator = kernels.Integrator(hh, "tsit5", precision=np.float32)
+    with warnings.catch_warnings():  # the first solve plans (an import) and compiles: Numba changes the filters
+        warnings.simplefilter("ignore")
+        integrator.solve(**_ARGS)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            assert integrator.solve(**_ARGS).success
+    assert len(_tolerance_warnings(record)) == 1, [str(w.message)[:80] for w in record]
+
+
+def test_three_calls_of_solve_ivp_show_the_tolerance_warning_once(hh):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kernels.solve_ivp(hh, precision=np.float32, **_ARGS)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            kernels.solve_ivp(hh, precision=np.float32, **_ARGS)
+    assert len(_tolerance_warnings(record)) == 1, [str(w.message)[:80] for w in record]
+
+
+def test_a_repeated_solve_changes_no_warnings_filter(hh, monkeypatch):
+    """Nor with an implicit method, whose jac is checked at each solve's new rows (kernels/derivative_check.py)."""
+    system = kernels.ODESystem(_decay, 1, 1, name="decay", jac=_decay_jac)
+    integrator = kernels.Integrator(system, "rodas5p", precision=np.float64)
+    args = dict(t_span=(0.0, 1.0), y0=[1.0], progress=False)
+    integrator.solve(params=[[1.0]], **args)
+    changes = _filter_changes(monkeypatch)
+    for rate in (2.0, 3.0):  # new rows: checked again
+        assert integrator.solve(params=[[rate]], **args).success
+    assert not changes
+
+
+def test_an_overflow_on_the_simulator_warns_nothing():
+    """The simulator's NumPy overflow warnings are silenced in its own threads (NumPy's error state is a thread's),
+    where a warnings filter around the launch did it before."""
+    if kernels.backend() != "simulator":
+        pytest.skip("the simulator's threads")
+    system = kernels.ODESystem(_blowup, 1, 0, name="blowup")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = kernels.solve_ivp(system, (0.0, 1.0), [1.0], method="euler", dt=0.25, precision=np.float32,
+                                   progress=False)
+    assert int(result.status[0]) == kernels.NONFINITE_STATE
+    assert not [w for w in record if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in record]
+
+
+def test_the_quiet_launch_configuration_restores_numbas_flag_and_changes_no_filter(monkeypatch):
+    """A small grid on a GPU: Numba's low-occupancy warning is left out while the launch is configured, with
+    Numba's flag restored after it and no warnings filter changed (kernels/batch.py)."""
+    from numba.core import config
+
+    from kernels.batch import _configured_quietly
+
+    seen = []
+
+    class Kernel:
+        def __getitem__(self, configuration):
+            seen.append(config.CUDA_LOW_OCCUPANCY_WARNINGS)
+            return configuration
+
+    monkeypatch.setattr(config, "CUDA_LOW_OCCUPANCY_WARNINGS", 1)
+    changes = _filter_changes(monkeypatch)
+    assert _configured_quietly(Kernel(), 2, 64, 0, 0) == (2, 64, 0, 0)
+    assert seen == [0] and config.CUDA_LOW_OCCUPANCY_WARNINGS == 1 and not changes
+
+
+@gpu
+@pytest.mark.gpu
+def test_a_small_grid_on_a_gpu_draws_no_low_occupancy_warning(hh):
+    """The first launch (through Numba's dispatcher) of two trajectories: one block, far below Numba's 128."""
+    from numba.core import config
+
+    flag = config.CUDA_LOW_OCCUPANCY_WARNINGS
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = kernels.Integrator(hh, "tsit5", precision=np.float64).solve(**dict(_ARGS, atol=1e-8))
+    assert result.success and config.CUDA_LOW_OCCUPANCY_WARNINGS == flag
+    assert not [w for w in record if "under-utilization" in str(w.message)]
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+def _decay_jac(t, y, p, jac):
+    jac[0] = -p[0]
+
+
+def _blowup(t, y, p, dydt):
+    dydt[0] = y[0] * y[0] * 1e30
+
+
+def test_the_recheck_of_a_stop_below_scipys_rtol_floor_changes_no_filter(monkeypatch):
+    """A failed run's hint re-checks the host follow's stop with SciPy's Radau at the run's rtol (kernels/rhs_hint.py):
+    below SciPy's floor it is raised to the floor there, where SciPy warned (and a filter silenced it)."""
+    from kernels.rhs_hint import passes_stop
+
+    system = kernels.ODESystem(_decay, 1, 1, name="decay")
+    passes_stop(system, np.array([1.0]), 0.0, np.array([1.0]), 0.5, 1.0)  # SciPy's imports change the filters
+    changes = _filter_changes(monkeypatch)
+    with warnings.catch_warnings(record=True) as record:
+        passes = passes_stop(system, np.array([1.0]), 0.0, np.array([1.0]), 0.5, 1.0, np.array([1e-20]),
+                             np.array([1e-12]))
+        changed = len(changes) - 1  # catch_warnings itself
+    assert passes and changed == 0 and not record, [str(w.message) for w in record]
