@@ -55,11 +55,12 @@ IMPLS = ("bufferplan-lu", "bufferplan-gmres", "cubie-lu", "cubie-mr")
 # bufferplan-gmressym: the model from SymPy equations (stiff_problem.symbolic_brusselator: straight-line rhs,
 # jac and jvp, as cubie builds its own), against the hand-written looped one; bufferplan-lufresh: the sparse LU
 # with J taken and factored at every step (SolverOptions(reuse_factor=False)); bufferplan-lucount: the sparse LU
-# counting each trajectory's work (SolverOptions(count_work=True)); not in the default set
+# counting each trajectory's work (SolverOptions(count_work=True)); bufferplan-gmresfd: GMRES on differenced
+# products (the system's jac and jvp withheld); not in the default set
 SOLVER_OF = {"bufferplan-lu": "lu", "bufferplan-lujac": "lu", "bufferplan-lumem": "lu", "bufferplan-lureg": "lu",
              "bufferplan-lufresh": "lu", "bufferplan-lucount": "lu",
              "bufferplan-lusym": "lu", "bufferplan-gmressym": "gmres",
-             "bufferplan-gmres": "gmres", "cubie-lu": "lu",
+             "bufferplan-gmres": "gmres", "bufferplan-gmresfd": "gmres", "cubie-lu": "lu",
              "cubie-mr": "minimal_residual"}
 
 
@@ -137,7 +138,7 @@ def configurations(args):
                                "kappa": args.kappa}
                         if choice is not None and not planned_by_worker(choice):
                             cfg["plan_file"] = plan_path(args.plan_dir, cfg)
-                        if impl == "bufferplan-gmres" and ran not in _implicit_methods():
+                        if impl.startswith("bufferplan-gmres") and ran not in _implicit_methods():
                             cfg["skip"] = f"{ran} is explicit: no linear solver, the LU run is the same kernel"
                         out.append(cfg)
     return out

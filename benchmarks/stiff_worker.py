@@ -63,6 +63,9 @@ def make_integrator(cfg):
     if cfg["impl_name"].endswith("lujac"):  # J from the dense jac: the same system without its jvp
         system = kernels.ODESystem(system.rhs, cfg["n"], system.n_params, name=system.name, jac=system.jac,
                                    default_params=system.default_params)
+    if cfg["impl_name"].endswith("gmresfd"):  # Krylov products by differences: the same system without jac or jvp
+        system = kernels.ODESystem(system.rhs, cfg["n"], system.n_params, name=system.name,
+                                   default_params=system.default_params)
     fields = {"linear": cfg["solver"]}
     storage = {"lumem": "memory", "lureg": "registers"}.get(cfg["impl_name"].rsplit("-", 1)[-1])
     if storage is not None:  # the factor's storage forced, the family's rule aside
