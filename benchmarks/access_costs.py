@@ -25,9 +25,10 @@ where each RUN.json is a ``stiff_peers`` or a ``placement_probe`` result (``=PLA
 files that run timed, where they are not ``--plan-dir``'s; with several runs, each one's
 configurations are rated apart).
 
-``--saturations``, ``--byte-costs``, ``--traffic-occupancies`` and ``--l1-factors`` (comma lists) add
-``saturation_occupancy``, ``local_byte_cost``, ``traffic_occupancy`` and ``l1_factor`` (0: no L1
-term) to the grid (without them, the device's own value); with ``--traffic-occupancies`` the best point of each of its
+``--saturations``, ``--byte-costs``, ``--traffic-occupancies``, ``--l1-factors``, ``--access-shares`` and
+``--parallelisms`` (comma lists) add ``saturation_occupancy``, ``local_byte_cost``, ``traffic_occupancy``,
+``l1_factor`` (0: no L1 term), ``traffic_access_share`` (0: frame bytes, 1: access bytes) and
+``traffic_parallelism`` (0: no loads-in-flight term) to the grid (without them, the device's own value); with ``--traffic-occupancies`` the best point of each of its
 values is printed too.  The full grid is 1680 points of the four access costs times those
 lists, each a rating of every placement; ``--only NAME,NAME`` fits those constants alone
 and holds every other at the device's value (``--only traffic_occupancy,local_byte_cost``:
@@ -260,17 +261,20 @@ def score(groups, device):
 
 COSTS = ("shared_access_cost", "shared_memory_access_cost", "spill_access_cost", "l2_access_factor")
 #: The constants a grid may vary besides :data:`COSTS`, each with its command-line list (default: the device's own).
-EXTRA = ("saturation_occupancy", "local_byte_cost", "traffic_occupancy", "l1_factor")
+EXTRA = ("saturation_occupancy", "local_byte_cost", "traffic_occupancy", "l1_factor", "traffic_access_share",
+         "traffic_parallelism")
 FITTABLE = COSTS + EXTRA
 
 
-def grid(device, saturations=(), byte_costs=(), traffic_occupancies=(), only=None, l1_factors=()):
+def grid(device, saturations=(), byte_costs=(), traffic_occupancies=(), only=None, l1_factors=(), access_shares=(),
+         parallelisms=()):
     """``(names, axes)`` of the fit's grid: the four access costs' lists, then each extra constant given a list.
 
     ``only`` (names among :data:`FITTABLE`): those constants vary, every other is held at ``device``'s value.
     """
     lists = dict(zip(COSTS, (SHARED, SHARED_MEMORY, SPILL, L2_FACTOR)))
-    lists.update((n, tuple(v)) for n, v in zip(EXTRA, (saturations, byte_costs, traffic_occupancies, l1_factors)) if v)
+    lists.update((n, tuple(v)) for n, v in zip(EXTRA, (saturations, byte_costs, traffic_occupancies, l1_factors,
+                                                       access_shares, parallelisms)) if v)
     if only is not None:
         unknown = sorted(set(only) - set(FITTABLE))
         if unknown:
@@ -280,17 +284,21 @@ def grid(device, saturations=(), byte_costs=(), traffic_occupancies=(), only=Non
     return names, tuple(lists[n] for n in names)
 
 
-def fit(groups, device, saturations=(), byte_costs=(), traffic_occupancies=(), only=None, by=None, l1_factors=()):
+def fit(groups, device, saturations=(), byte_costs=(), traffic_occupancies=(), only=None, by=None, l1_factors=(),
+        access_shares=(), parallelisms=()):
     """``(constants, total regret, within 5 %, picks)`` of the grid point with the smallest total regret.
 
     ``saturations`` adds ``saturation_occupancy`` (the occupancy from which latency counts as hidden),
     ``byte_costs`` ``local_byte_cost`` (the traffic bound's price of a local byte) and ``traffic_occupancies``
     ``traffic_occupancy`` (the occupancy below which the traffic bound grows) to the grid; by default the
-    device's own; ``l1_factors`` ``l1_factor`` (the L1 term's, 0: none); ``only``: see :func:`grid`.  Ties go
+    device's own; ``l1_factors`` ``l1_factor`` (the L1 term's, 0: none), ``access_shares``
+    ``traffic_access_share`` (the traffic bound's share of local access bytes against frame bytes) and
+    ``parallelisms`` ``traffic_parallelism`` (its loads-in-flight exponent, 0: none); ``only``: see :func:`grid`.  Ties go
     to more configurations within 5 %, then to the point nearest the device's own constants.  ``by`` (a dict,
     filled in): the same four for the best point of each value of ``traffic_occupancy`` where it is fitted.
     """
-    names, axes = grid(device, saturations, byte_costs, traffic_occupancies, only, l1_factors)
+    names, axes = grid(device, saturations, byte_costs, traffic_occupancies, only, l1_factors, access_shares,
+                       parallelisms)
     best = None
     for point in itertools.product(*axes):
         values = dict(zip(names, point))
@@ -341,6 +349,12 @@ def main(argv=None):
                         help="comma list of traffic_occupancy values to fit too (default: the device's own)")
     parser.add_argument("--l1-factors", default="",
                         help="comma list of l1_factor values to fit too (0: no L1 term; default: the device's own)")
+    parser.add_argument("--access-shares", default="",
+                        help="comma list of traffic_access_share values to fit too (0: the traffic bound prices the "
+                             "local frame once a step, 1: the local accesses' bytes; default: the device's own)")
+    parser.add_argument("--parallelisms", default="",
+                        help="comma list of traffic_parallelism values to fit too (0: no loads-in-flight term; "
+                             "default: the device's own)")
     parser.add_argument("--only", default=None,
                         help="comma list of the constants to fit (of %s); every other is held at the device's "
                              "value" % ", ".join(FITTABLE))
@@ -352,15 +366,17 @@ def main(argv=None):
     if not groups:
         parser.error("no configuration has two timed placements in these runs")
     now_total, now_within, now_picks = score(groups, device)
-    saturations, byte_costs, occupancies, l1_factors = (_floats(v) for v in (
-        args.saturations, args.byte_costs, args.traffic_occupancies, args.l1_factors))
+    saturations, byte_costs, occupancies, l1_factors, shares, parallelisms = (_floats(v) for v in (
+        args.saturations, args.byte_costs, args.traffic_occupancies, args.l1_factors, args.access_shares,
+        args.parallelisms))
     only = None if args.only is None else tuple(v.strip() for v in args.only.split(",") if v.strip())
     try:
-        grid(device, saturations, byte_costs, occupancies, only, l1_factors)
+        grid(device, saturations, byte_costs, occupancies, only, l1_factors, shares, parallelisms)
     except ValueError as exc:
         parser.error(str(exc))
     by = {}
-    constants, total, within, picks = fit(groups, device, saturations, byte_costs, occupancies, only, by, l1_factors)
+    constants, total, within, picks = fit(groups, device, saturations, byte_costs, occupancies, only, by, l1_factors,
+                                          shares, parallelisms)
     n = len(groups)
     current = {c: getattr(device, c) for c in FITTABLE}
     print(f"{n} configurations; current constants {current}: total regret {now_total:.3f}, {now_within}/{n} within 5 %")

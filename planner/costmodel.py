@@ -29,7 +29,11 @@ the L2 cache does not hold, once a step, more below ``traffic_occupancy``; less 
 which the resident blocks' shared memory takes from on Hopper: ``DeviceModel.l1_held``):
 a kernel whose spills stream through device memory is bound by their bytes
 rather than by its occupancy, so that fewer resident threads with part of the
-working set in shared memory can be faster.  Units are relative: only
+working set in shared memory can be faster.  Two options of that bound, off in
+every preset (:mod:`planner.traffic`): pricing the bytes the local accesses
+move a step instead of the frame (``traffic_access_share``), and scaling the
+occupancy it sees by a proxy of the loads a thread has in flight
+(``traffic_parallelism``).  Units are relative: only
 comparisons between plans of one problem mean anything.
 """
 
@@ -40,6 +44,8 @@ from dataclasses import dataclass
 from .buffers import Location, Placement, itemsize
 from .interference import _lifetimes, live_size
 from .problem import pad_stride
+from .traffic import (CAP_SHARE, elem_bytes, local_access_bytes, spilled_accesses, traffic_bytes,  # noqa: F401
+                      traffic_occupancy_share)
 
 
 #: What ``Prediction.bound`` may say: which bound set the throughput ("" in plans recorded before it).
@@ -160,7 +166,8 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     local_bytes = 4 * spilled + memory_bytes(problem, local)
     cost = step_cost(problem, local_names, spilled, device,
                      device.local_memory_factor(occ, problem.block_size, local_bytes))
-    rate, which = _rated(occ, cost, device, local_bytes, problem.block_size, shared_bytes)
+    access = local_access_bytes(problem, local, spilled, device, family)
+    rate, which = _rated(occ, cost, device, local_bytes, problem.block_size, shared_bytes, access)
     return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
                       occ.limited_by, cost, rate, tuple(sorted(kept_local)), candidates, local_bytes, which)
 
@@ -170,15 +177,6 @@ class _Words:
     """A buffer's size in 32-bit words, in the form :func:`planner.interference.live_size` reads."""
 
     size_elems: float
-
-
-def elem_bytes(problem, buffer):
-    """Bytes an element of a planned ``buffer``: its own precision's, else the problem's.
-
-    The model counts every buffer at its own element size, as the plan's totals do: a float32 Jacobian
-    of a float64 problem is one 32-bit word (one register) an element, not two.
-    """
-    return itemsize(buffer.precision or problem.precision)
 
 
 def live_words(problem, names):
@@ -198,21 +196,15 @@ def memory_bytes(problem, local_names):
                if b.name in local and b.in_memory(Placement.LOCAL))
 
 
-#: A register-held buffer's words beyond this share of the register budget spill before any other's.
-CAP_SHARE = 0.5
-
-
 def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
     """Relative cost of a step per thread: accesses, plus shared, spilled and in-memory accesses at their extra cost.
 
-    ``spilled_words`` come first from each register-held buffer's words beyond :data:`CAP_SHARE` of
-    the register budget (an array too large to be held whole beside the rest: an LU factor), then
-    from the least accessed words (the compiler spills what it uses least).  ``local_factor`` scales
-    the local-memory (spilled and in-memory) accesses: ``DeviceModel.local_memory_factor``.
+    ``spilled_words`` are the compiler's least used words (:func:`planner.traffic.spilled_accesses`: first
+    the words of a register-held buffer beyond :data:`CAP_SHARE` of the register budget).  ``local_factor``
+    scales the local-memory (spilled and in-memory) accesses: ``DeviceModel.local_memory_factor``.
     """
     local = set(local_names)
     total = shared = shared_memory = memory = 0.0
-    held = []
     for b in problem.planned:
         total += b.weight
         if b.name not in local:
@@ -222,59 +214,49 @@ def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
                 shared += b.weight
         elif b.in_memory(Placement.LOCAL):
             memory += b.weight
-        elif b.holds_registers(Placement.LOCAL) and b.size_elems:
-            words = b.size_elems * elem_bytes(problem, b) / 4
-            held.append([b.weight / words, words])
-    cap = CAP_SHARE * (device.max_registers_per_thread - device.register_base(family_of(problem))) / (
-        device.word_registers(problem.itemsize))
-    spilled, left = 0.0, spilled_words
-    for item in held:  # [accesses per word, words]
-        take = min(max(0.0, item[1] - cap), left)
-        spilled += item[0] * take
-        item[1] -= take
-        left -= take
-    for density, words in sorted(held):
-        if left <= 0:
-            break
-        take = min(words, left)
-        spilled += density * take
-        left -= take
+    spilled = sum(a for _, a in spilled_accesses(problem, local, spilled_words, device, family_of(problem)))
     return (max(total, 1.0) + device.shared_access_cost * shared + device.shared_memory_access_cost * shared_memory
             + device.spill_access_cost * local_factor * (spilled + memory))
 
 
-def _bounds(occ, cost, device, local_bytes, block_size, shared_bytes=0):
+def _bounds(occ, cost, device, local_bytes, block_size, shared_bytes=0, access_bytes=None):
     """``(latency-bound time, traffic-bound time)`` per thread and step, in the model's relative units.
 
-    The traffic is the local bytes neither the L2 (:meth:`DeviceModel.l2_held`) nor the L1 holds (the L1 what the
-    resident blocks' ``shared_bytes`` a block leave of it: :meth:`DeviceModel.l1_held`)."""
-    streamed = local_bytes * (1.0 - device.l2_held(occ, block_size, local_bytes)) * (
+    The traffic is the bytes of :func:`planner.traffic.traffic_bytes` (the thread's local frame ``local_bytes``
+    once a step, or its ``access_bytes`` a step: ``DeviceModel.traffic_access_share``) that neither the L2
+    (:meth:`DeviceModel.l2_held`) nor the L1 holds (the L1 what the resident blocks' ``shared_bytes`` a block
+    leave of it: :meth:`DeviceModel.l1_held`); both caches hold a share of the frame, the working set.  Below
+    ``traffic_occupancy`` (:func:`planner.traffic.traffic_occupancy_share`) it takes longer."""
+    streamed = traffic_bytes(device, local_bytes, access_bytes) * (
+        1.0 - device.l2_held(occ, block_size, local_bytes)) * (
         1.0 - device.l1_held(occ, block_size, local_bytes, shared_bytes))
     return (cost / min(1.0, occ.occupancy / device.saturation_occupancy),
-            device.local_byte_cost * streamed / min(1.0, occ.occupancy / device.traffic_occupancy))
+            device.local_byte_cost * streamed / traffic_occupancy_share(device, occ.occupancy, local_bytes,
+                                                                         access_bytes))
 
 
-def _rated(occ, cost, device, local_bytes, block_size, shared_bytes=0):
+def _rated(occ, cost, device, local_bytes, block_size, shared_bytes=0, access_bytes=None):
     """``(throughput, bound)``: one over the larger of the two bounds of :func:`_bounds`, and which it was (0
     and "latency" when nothing launches)."""
     if occ.blocks_per_sm == 0:
         return 0.0, "latency"
-    latency, traffic = _bounds(occ, cost, device, local_bytes, block_size, shared_bytes)
+    latency, traffic = _bounds(occ, cost, device, local_bytes, block_size, shared_bytes, access_bytes)
     return 1.0 / max(latency, traffic), "local traffic" if traffic > latency else "latency"
 
 
-def throughput(occ, cost, device, local_bytes=0.0, block_size=0, shared_bytes=0):
+def throughput(occ, cost, device, local_bytes=0.0, block_size=0, shared_bytes=0, access_bytes=None):
     """One over the larger of the latency bound (``cost`` over the share of latency hidden) and the traffic
-    bound (``local_byte_cost`` per byte of ``local_bytes``, the thread's local memory, that neither the L2 nor
-    the L1 holds: ``DeviceModel.l2_held`` and ``l1_held`` of ``block_size`` threads and ``shared_bytes`` a
-    block; over occupancy / ``traffic_occupancy`` below it: too few warps to keep device memory busy); 0 when
+    bound (``local_byte_cost`` per byte of ``local_bytes``, the thread's local memory, or of its
+    ``access_bytes`` a step as ``DeviceModel.traffic_access_share`` says, that neither the L2 nor the L1
+    holds: ``DeviceModel.l2_held`` and ``l1_held`` of ``block_size`` threads and ``shared_bytes`` a block;
+    over occupancy / ``traffic_occupancy`` below it: too few warps to keep device memory busy); 0 when
     nothing launches."""
-    return _rated(occ, cost, device, local_bytes, block_size, shared_bytes)[0]
+    return _rated(occ, cost, device, local_bytes, block_size, shared_bytes, access_bytes)[0]
 
 
-def bound(occ, cost, device, local_bytes=0.0, block_size=0, shared_bytes=0):
+def bound(occ, cost, device, local_bytes=0.0, block_size=0, shared_bytes=0, access_bytes=None):
     """Which bound :func:`throughput` took: ``"local traffic"`` or ``"latency"``."""
-    return _rated(occ, cost, device, local_bytes, block_size, shared_bytes)[1]
+    return _rated(occ, cost, device, local_bytes, block_size, shared_bytes, access_bytes)[1]
 
 
 def predict_plan(problem, plan, device=None, max_registers=None, kept_local=(), candidates=0):
@@ -292,11 +274,12 @@ def measured(problem, plan, resources, device=None):
     spilled = max(0.0, (resources.local_bytes_per_thread - memory_bytes(problem, local)) / 4)
     cost = step_cost(problem, local, spilled, device,
                      device.local_memory_factor(occ, plan.block_size, resources.local_bytes_per_thread))
+    access = local_access_bytes(problem, local, spilled, device, family_of(problem))
     return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
                     resources.spill_store_bytes or 0, resources.spill_load_bytes or 0,
                     resources.shared_bytes_per_block, resources.source, occ.blocks_per_sm, occ.occupancy,
                     throughput(occ, cost, device, resources.local_bytes_per_thread, plan.block_size,
-                               resources.shared_bytes_per_block))
+                               resources.shared_bytes_per_block, access))
 
 
 def corrected(device, problem, prediction, measured_figures):

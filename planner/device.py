@@ -39,11 +39,16 @@ LOCAL_BYTES_PER_THREAD_LIMIT = 512 * 1024
 # ``l1_bytes`` (the data sheet's unified L1/shared array per SM; 0: no L1 term) and ``l1_factor`` (fitted; 0: no
 # L1 term) take from that traffic the share of the resident local bytes the L1 holds (DeviceModel.l1_held): the
 # shared carve-out comes out of the same array, so resident blocks with a large shared footprint leave the
-# spills that remain less L1.
+# spills that remain less L1.  ``traffic_access_share`` (0: off) prices, in that share, the bytes the local accesses
+# move a step instead of the frame once (planner.traffic.local_access_bytes); ``traffic_parallelism`` (0: off) scales
+# the occupancy the traffic bound sees by the accesses a step per local byte (over 4), to that power: a proxy of the
+# loads a thread keeps in flight.  Both were fitted offline on 2026-12-06 (137 configurations) and left off: access
+# bytes alone rate 123 within 5 % (129 now), parallelism 2 rates 130 at one grid point only (neighbours 128, 129).
 COST_DEFAULTS = {"register_bases": (("default", 20),), "registers_per_word": 0.8,
                  "registers_per_word_64": 0.65, "shared_access_cost": 6.0, "shared_memory_access_cost": 2.0,
                  "spill_access_cost": 30.0, "saturation_occupancy": 0.25, "l2_access_factor": 1.0,
-                 "local_byte_cost": 0.0, "traffic_occupancy": 0.0625, "l1_factor": 0.0}
+                 "local_byte_cost": 0.0, "traffic_occupancy": 0.0625, "l1_factor": 0.0,
+                 "traffic_access_share": 0.0, "traffic_parallelism": 0.0}
 _COST_FLOATS = ("registers_per_word", "registers_per_word_64", "shared_access_cost", "shared_memory_access_cost",
                 "spill_access_cost", "saturation_occupancy", "l2_access_factor", "traffic_occupancy")
 
@@ -83,6 +88,8 @@ class DeviceModel:
     traffic_occupancy: float = COST_DEFAULTS["traffic_occupancy"]
     l1_bytes: int = 0
     l1_factor: float = COST_DEFAULTS["l1_factor"]
+    traffic_access_share: float = COST_DEFAULTS["traffic_access_share"]
+    traffic_parallelism: float = COST_DEFAULTS["traffic_parallelism"]
 
     def __post_init__(self):
         cc = self.compute_capability
@@ -94,7 +101,8 @@ class DeviceModel:
         object.__setattr__(self, "compute_capability", tuple(int(v) for v in cc))
         self._check_cost()
         for f in fields(self):
-            if f.name in ("name", "compute_capability", "register_bases", "local_byte_cost", "l1_factor") or (
+            if f.name in ("name", "compute_capability", "register_bases", "local_byte_cost", "l1_factor",
+                          "traffic_access_share", "traffic_parallelism") or (
                     f.name in _COST_FLOATS):
                 continue
             value = getattr(self, f.name)
@@ -121,11 +129,16 @@ class DeviceModel:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise ConfigurationError(f"device {name}: expected a finite number > 0, got {value!r}")
             object.__setattr__(self, name, float(value))
-        for name, what in (("local_byte_cost", "local-traffic bound"), ("l1_factor", "L1 term")):
+        for name, what in (("local_byte_cost", "local-traffic bound"), ("l1_factor", "L1 term"),
+                           ("traffic_access_share", "frame bytes alone"),
+                           ("traffic_parallelism", "loads in flight term")):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ConfigurationError(f"device {name}: expected a finite number >= 0 (0: no {what}), got {value!r}")
             object.__setattr__(self, name, float(value) + 0.0)  # -0.0 is 0
+        if self.traffic_access_share > 1:
+            raise ConfigurationError(f"device traffic_access_share: expected a share in [0, 1] (of the traffic bound's "
+                                     f"bytes that are local accesses, not frame bytes), got {self.traffic_access_share!r}")
         if self.l2_access_factor > 1:
             raise ConfigurationError(f"device l2_access_factor: expected a number in (0, 1] (the share of a miss's "
                                      f"cost an access the L2 serves takes), got {self.l2_access_factor!r}")
@@ -194,6 +207,7 @@ class DeviceModel:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         optional = {"warp_size", "register_bases", "l2_bytes", "local_byte_cost", "l1_bytes", "l1_factor",
+                    "traffic_access_share", "traffic_parallelism",
                     *_COST_FLOATS}
         missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name not in optional)
         if unknown:

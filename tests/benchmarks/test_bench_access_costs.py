@@ -166,3 +166,16 @@ def test_an_unknown_constant_for_only_is_refused(tmp_path):
     with pytest.raises(SystemExit) as exc:
         access_costs.main(["--sweep", _sweep(tmp_path, 1.0, 0.8), "--only", "traffic"])
     assert exc.value.code == 2
+
+
+def test_the_traffic_bounds_access_share_and_parallelism_join_the_grid():
+    """``--access-shares`` and ``--parallelisms`` vary ``traffic_access_share`` (0: the traffic bound prices the local
+    frame, 1: the local accesses' bytes) and ``traffic_parallelism`` (0: no loads-in-flight term) like the others."""
+    import planner
+
+    device = planner.get_device("h200")
+    names, axes = access_costs.grid(device, access_shares=(0.0, 1.0), parallelisms=(0.0, 2.0),
+                                    only=("traffic_access_share", "traffic_parallelism"))
+    lists = dict(zip(names, axes))
+    assert lists["traffic_access_share"] == (0.0, 1.0) and lists["traffic_parallelism"] == (0.0, 2.0)
+    assert lists["shared_access_cost"] == (device.shared_access_cost,)
