@@ -43,7 +43,8 @@ from .register_cap import HARDWARE_LIMIT, register_cap
 from .solvers.iteration_matrix import jacobian_source
 from .solvers.options import as_solver_options
 from .stiffness import IMPLICIT_METHODS
-from .rhs_hint import failure_probe, mostly_rejected
+from .rhs_hint import mostly_rejected
+from .stiffness_note import probes_with_note
 from .solve_checks import CHECKS_KEPT, check_host_inputs
 from .system_checks import check_events_index
 from .summaries import as_summaries
@@ -414,7 +415,7 @@ class Integrator:
             observables = np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
         summaries = self.settings.summaries
         probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(
-            n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host) if not on_device else None)
+            n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host, n_steps) if not on_device else None)
         return IVPResult(t=t_eval, y=y, observables=observables, status=status,
                          status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                          fixed_step_remedy(self.method, self.adaptive),
@@ -469,12 +470,12 @@ class Integrator:
             self._inputs_disagree, self._warned_suspect = used, True
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt, rejected=None, tolerances=None,
-                         host=None):
-        """The hints :meth:`IVPResult.message` may give (:func:`kernels.rhs_hint.failure_probe`; ``rejected``:
+                         host=None, steps=None):
+        """The hints :meth:`IVPResult.message` may give (:func:`kernels.stiffness_note.probes_with_note`; ``rejected``:
         :func:`kernels.rhs_hint.mostly_rejected`'s mask; ``tolerances``: the run's ``(rtol, atol)``; ``host``:
-        :func:`kernels.drivers.driven_on_host`'s system)."""
-        return failure_probe(self.system if host is None else host, self.method, self.adaptive, self.dtype, status,
-                             y0, params, t0, t_end, max_steps, dt, rejected, tolerances)
+        :func:`kernels.drivers.driven_on_host`'s system; ``steps``: the accepted steps, for a long success's note)."""
+        return probes_with_note(self.system if host is None else host, self.method, self.adaptive, self.dtype, status,
+                                y0, params, t0, t_end, max_steps, dt, rejected, tolerances, steps)
 
 
 def _public_callables():

@@ -53,7 +53,8 @@ from .step_stability import stability_polynomial
 __all__ = ["difference_steps", "STIFF_RATIO", "IMPLICIT_ADVANTAGE", "STRONG_RATIO", "HEDGED_HINT", "STIFF_MARK",
            "HEDGED_MARK", "implicit_advantage",
            "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
-           "fastest_decay", "looks_stiff", "stability_boundary", "explained_status", "HINT", "FIXED_HINT"]
+           "fastest_decay", "looks_stiff", "stability_boundary", "explained_status", "HINT", "FIXED_HINT",
+           "IMPLICIT_ADVICE"]
 
 STIFF_RATIO = 100.0
 #: Steps an explicit method needs over the span for stability alone below which nothing is called stiff: an SEIR
@@ -67,8 +68,8 @@ IMPLICIT_METHODS = ("rodas5p", "radau", "kvaerno5")
 #: oscillations, forcing), rodas5p for fewer, cheaper steps at moderate ones.  Not kvaerno5 as their equal: its error
 #: estimate is optimistic on oscillations and forcing (a stiff TMDD model ended 1.6 to 5 tolerances off with it,
 #: 0.01 to 0.13 with radau: a pharmacometrician's trial; the README's figures).
-_IMPLICIT_ADVICE = ("method='radau' or 'rodas5p' (radau at tight tolerances and where the error at the end matters, "
-                    "rodas5p for fewer, cheaper steps at moderate ones)")
+IMPLICIT_ADVICE = ("method='radau' or 'rodas5p' (radau at tight tolerances and where the error at the end matters, "
+                   "rodas5p for fewer, cheaper steps at moderate ones)")
 #: How many times more steps an explicit method's stable step needs along the host path than SciPy's Radau took
 #: there, at least, for the hint to call the problem stiff: Hodgkin-Huxley at I = 10 over 200 ms, 0.8 (its
 #: spikes' fast modes; tsit5 took 1145 steps, radau 1341, rodas5p 1575, and the hint had named them: a
@@ -80,17 +81,17 @@ STIFF_MARK = " The problem looks stiff"
 HEDGED_MARK = " If the problem is stiff"
 HINT = (STIFF_MARK + " (its Jacobian's fastest mode is at least {ratio:.0f} times faster than the "
         "solution changes, so the explicit method's stable step is far below what the span needs): try an "
-        "implicit method, " + _IMPLICIT_ADVICE + ".")
+        "implicit method, " + IMPLICIT_ADVICE + ".")
 #: What :data:`HINT` adds where the steps the stable step needs are known (a lower bound: the path may be partial).
 STEPS_CLAUSE = (" Or raise max_steps well above {steps:.2g}: stability alone holds this explicit method to at least "
                 "about that many steps over the span.")
 HEDGED_HINT = (HEDGED_MARK + " (its Jacobian's fastest mode is at least {ratio:.0f} times faster than the solution "
                "changes, which a brief fast transient such as a neuron's spike shows too), an implicit method may "
-               "take fewer steps: if a run with a larger max_steps still stops, try " + _IMPLICIT_ADVICE + ".")
+               "take fewer steps: if a run with a larger max_steps still stops, try " + IMPLICIT_ADVICE + ".")
 FIXED_HINT = (" The fixed step dt = {dt:.3g} is beyond this explicit method's stable step here (the "
               "Jacobian's fastest decaying mode has rate {rate:.3g}, so dt must stay below about {limit:.3g}); "
               "a stiff problem blows up this way: take a smaller dt, an adaptive controller, or an implicit "
-              "method, " + _IMPLICIT_ADVICE + ".")
+              "method, " + IMPLICIT_ADVICE + ".")
 _DENSE_LIMIT = 256  # above it, power iteration instead of eigenvalues of the dense Jacobian
 
 
@@ -281,13 +282,18 @@ class StiffnessProbe(HostProbe):
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         if self.dt is not None:
             return self._fixed_hint(p, candidates)
-        followed = _followed(self.system, candidates[0][2], p, self.t0, self.t_end)
-        states = [(t, y) for _, t, y in candidates] + (_picked(followed, self._path_points()) or [])
+        followed, states = self._along_path(p, candidates)
         for t, y in states:
             ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
             if ratio is not None:
                 return self._worded(ratio, followed, p)
         return ""
+
+    def _along_path(self, p, candidates):
+        """``(followed, states)``: the host path from the trajectory's ``y0`` (:func:`_followed`) and the ``(t, y)``
+        the hints judge, ``candidates``' (:func:`states_to_probe`) then the path's (:meth:`_path_points`)."""
+        followed = _followed(self.system, candidates[0][2], p, self.t0, self.t_end)
+        return followed, [(t, y) for _, t, y in candidates] + (_picked(followed, self._path_points()) or [])
 
     def _worded(self, ratio, followed, p):
         """:data:`HINT` (with :data:`STEPS_CLAUSE`) where the host path shows an implicit method taking at least

@@ -1,0 +1,141 @@
+"""The stiffness note: a trajectory that an explicit adaptive method finished, in many steps, on a stiff problem.
+
+An explicit method on a stiff problem does not fail: its step size controller holds the step at the method's stable
+step, and the run succeeds after many times the steps an implicit method takes (a user's trial: tsit5 finished a
+stiff pharmacokinetic patient over 12 h in 34300 steps, where an implicit method takes about 100, and the message said
+nothing).  The MAX_STEPS hint (:mod:`kernels.stiffness`) speaks only when such a run stops.  This note speaks for a
+run that succeeded with at least :data:`NOTE_MIN_STEPS` accepted steps, by the same firm test: the trajectory,
+followed on the host by SciPy's Radau, looks stiff at a state of its path (:func:`kernels.stiffness.looks_stiff`)
+and the explicit method's stable step needs at least :data:`kernels.stiffness.IMPLICIT_ADVANTAGE` times the steps
+Radau took there (:func:`kernels.stiffness.implicit_advantage`).  Where the path cannot be followed (over 64 states,
+an rhs that fails on the host) it says nothing: a hedged guess on a run that succeeded is noise.
+
+It is worked out when :meth:`kernels.IVPResult.message` is asked, never during the solve, and only for a long
+successful run (:func:`stiffness_note` reads the step count first: a short run costs nothing on the host).  The
+probe rides on the solve's failure probes (:class:`NotedProbe`) without joining what they explain, so a pickled
+result keeps their hints as before and drops the note (its follow would run at every pickling, on every worker).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .result_notes import host_array, steps_taken
+from .rhs_hint import failure_probe
+from .status import SUCCESS
+from .stiffness import (IMPLICIT_ADVANTAGE, IMPLICIT_ADVICE, StiffnessProbe, follows_on_host, implicit_advantage,
+                        looks_stiff, states_to_probe)
+
+__all__ = ["NOTE_MIN_STEPS", "NOTE", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note", "probes_with_note",
+           "stiffness_note"]
+
+#: Accepted steps from which a successful explicit run is judged.  The firm test asks for 10 times the steps of an
+#: implicit method, which takes some 10 to 100 on a stiff span (Van der Pol with mu = 1000 over t = 3: SciPy's Radau
+#: 10, tsit5 2567; y' = -1000 y beside y' = -y to t = 10: 32 and 2870): below 1000 a switch saves a few hundred steps
+#: a trajectory, less than the host check costs (up to 3000 right-hand sides and 400 Jacobians).  Hodgkin-Huxley over
+#: 200 ms takes tsit5 1483 steps and is judged, and is not stiff by the test (0.76).
+NOTE_MIN_STEPS = 1000
+NOTE = (" The problem looks stiff along its path: this explicit method's stable step needs about {advantage:.0f} times "
+        "the steps an implicit method takes over it (SciPy's Radau, on the host), so try " + IMPLICIT_ADVICE + ".")
+
+
+@dataclasses.dataclass(frozen=True)
+class SuccessStiffnessProbe(StiffnessProbe):
+    """A :class:`kernels.stiffness.StiffnessProbe` that explains SUCCESS: its hint is :data:`NOTE` where the
+    trajectory's host path passes the firm test, else '' (never hedged)."""
+
+    # notes already worked out, by trajectory: each follows the path on the host (0.1 to 1 s), once
+    found: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def status(self) -> int:
+        """The status code this probe explains: SUCCESS."""
+        return SUCCESS
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """The note for ``trajectory``, or '' (never raises): a run that succeeded is told nothing else here (what
+        the host meets on its path, an unassigned output, is a failure's cause, not this note's)."""
+        if trajectory not in self.found:
+            try:
+                self.found[trajectory] = self._hint(trajectory, t_saved, y_saved)
+            except Exception:  # noqa: BLE001 - a message must never fail: no note
+                self.found[trajectory] = ""
+        return self.found[trajectory]
+
+    def _hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """:data:`NOTE` with the implicit advantage along the host path from the trajectory's ``y0``, where a state
+        there (or the initial or last saved one) looks stiff and the advantage is at least
+        :data:`~kernels.stiffness.IMPLICIT_ADVANTAGE`; '' without a path."""
+        p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
+        followed, states = self._along_path(p, candidates)
+        if not followed or len(followed[0]) < 2:
+            return ""
+        span = self.t_end - self.t0
+        # max_steps 0: the run had steps enough; the ratio and the steps stability needs (at least 100) still count
+        if all(looks_stiff(self.system, t, y, p, span, 0) is None for t, y in states):
+            return ""
+        advantage, _ = implicit_advantage(self.system, followed, p, self._path_points())
+        return NOTE.format(advantage=advantage) if advantage >= IMPLICIT_ADVANTAGE else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class NotedProbe:
+    """The solve's failure probes (``rest``, or None) with a :class:`SuccessStiffnessProbe` beside them (``note``).
+
+    ``explains`` and ``hint`` are ``rest``'s alone, so what a failed trajectory is told, and what a pickled result
+    keeps of it (:func:`kernels.rhs_hint.resolve_hints`, the first 16 trajectories it explains), do not change;
+    :meth:`success_note` is what :func:`stiffness_note` asks."""
+
+    rest: object
+    note: SuccessStiffnessProbe
+
+    def explains(self, code) -> bool:
+        """Whether ``rest`` has something to say about a trajectory of status ``code``."""
+        return self.rest is not None and self.rest.explains(code)
+
+    def hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """``rest``'s hint for ``trajectory``."""
+        return self.rest.hint(trajectory, t_saved, y_saved) if self.rest is not None else ""
+
+    def success_note(self, trajectory, t_saved=None, y_saved=None) -> str:
+        """:data:`NOTE` for a successful ``trajectory`` whose host path is stiff by the firm test, else ''."""
+        return self.note.hint(trajectory, t_saved, y_saved)
+
+
+def with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps):
+    """``probe`` (the solve's failure probes, or None) in a :class:`NotedProbe` where an explicit adaptive ``method``
+    left a trajectory with status SUCCESS after at least :data:`NOTE_MIN_STEPS` accepted ``steps`` and ``system`` can
+    be followed on the host; else ``probe`` itself (nothing copied, no probe made for a batch of short runs)."""
+    if not (method.explicit and adaptive) or status is None or steps is None or not follows_on_host(system):
+        return probe
+    long_runs = (np.asarray(status) == SUCCESS) & (np.asarray(steps) >= NOTE_MIN_STEPS)
+    if not np.any(long_runs):
+        return probe
+    note = SuccessStiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps)
+    return NotedProbe(probe, note)
+
+
+def probes_with_note(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected=None,
+                     tolerances=None, steps=None):
+    """:func:`kernels.rhs_hint.failure_probe`'s probes for a solve (its arguments), with the stiffness note beside
+    them where a long explicit run succeeded (:func:`with_stiffness_note`; ``steps``: the accepted steps, by
+    trajectory, or None)."""
+    probe = failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected,
+                          tolerances)
+    return with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps)
+
+
+def stiffness_note(result, trajectory):
+    """`` It took N accepted steps (R rejected).`` and :data:`NOTE` for a trajectory of ``result`` that succeeded
+    with at least :data:`NOTE_MIN_STEPS` steps on a problem stiff along its path, else ''.  The step count is read
+    first: below it (and for any other status) nothing is followed on the host."""
+    success_note = getattr(result.stiffness_probe, "success_note", None)
+    if success_note is None or result.n_steps is None or int(host_array(result.status)[trajectory]) != SUCCESS:
+        return ""
+    if int(host_array(result.n_steps)[trajectory]) < NOTE_MIN_STEPS:
+        return ""
+    saved = result.y[trajectory] if isinstance(result.y, np.ndarray) else None
+    note = success_note(trajectory, result.t, saved)
+    return steps_taken(result, trajectory) + note if note else ""
