@@ -32,7 +32,7 @@ import sys
 import tempfile
 
 from . import environment as env
-from .stiff_ncu import raw_figures
+from .stiff_ncu import parsed_with_ncu_options, raw_figures
 
 #: ncu metric -> (label, scale): what the summary prints.
 METRICS = {"gpu__time_duration.sum": ("ms", 1e-6),
@@ -55,13 +55,7 @@ def parse_args(argv=None):
     ap.add_argument("--placements", default="local,greedy", help="placement_sweep placements")
     ap.add_argument("--t-end", type=float, default=0.1, help="fixed steps of dt 1e-3 to this time")
     ap.add_argument("--n-traj", type=int, default=65536)
-    ap.add_argument("--ncu", default=None, help="the ncu executable (default: on PATH, else /usr/local/cuda/bin)")
-    ap.add_argument("--timeout-s", type=float, default=280.0, help="per profiled configuration")
-    ap.add_argument("--out", default=None, help="folder for the exported raw pages")
-    ap.add_argument("--summarize", default=None, metavar="DIR", help="print the figures of the pages in DIR; no GPU")
-    args = ap.parse_args(argv)
-    if args.summarize is None and args.out is None:
-        ap.error("--out (profile) or --summarize DIR (read back) is required")
+    args = parsed_with_ncu_options(ap, argv, "per profiled configuration")
     if not args.t_end > 0 or args.n_traj < 1:
         ap.error(f"--t-end must be positive and --n-traj at least 1; got {args.t_end}, {args.n_traj}")
     return args

@@ -47,6 +47,19 @@ UNIT_SCALE = {"ns": 1, "us": 1e3, "usecond": 1e3, "ms": 1e6, "msecond": 1e6, "ns
               "byte": 1, "Kbyte": 1e3, "Mbyte": 1e6, "Gbyte": 1e9, "Tbyte": 1e12}
 
 
+def parsed_with_ncu_options(ap, argv, timeout_help):
+    """``ap``'s arguments with the options every Nsight Compute benchmark takes (``--ncu``, ``--timeout-s``,
+    ``--out``, ``--summarize``): one of ``--out`` (profile) and ``--summarize`` (read back, no GPU) is required."""
+    ap.add_argument("--ncu", default=None, help="the ncu executable (default: on PATH, else /usr/local/cuda/bin)")
+    ap.add_argument("--timeout-s", type=float, default=280.0, help=timeout_help)
+    ap.add_argument("--out", default=None, help="folder for the exported pages")
+    ap.add_argument("--summarize", default=None, metavar="DIR", help="print the figures of the pages in DIR; no GPU")
+    args = ap.parse_args(argv)
+    if args.summarize is None and args.out is None:
+        ap.error("--out (profile) or --summarize DIR (read back) is required")
+    return args
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--impls", default="bufferplan-lu,cubie-lu", help=f"of {sorted(SOLVER_OF)}")
@@ -55,13 +68,7 @@ def parse_args(argv=None):
     ap.add_argument("--precision", default="float32", choices=("float32", "float64"))
     ap.add_argument("--n-traj", type=int, default=65536)
     ap.add_argument("--steps", type=int, default=10, help="fixed steps of dt = 1e-3")
-    ap.add_argument("--ncu", default=None, help="the ncu executable (default: on PATH, else /usr/local/cuda/bin)")
-    ap.add_argument("--timeout-s", type=float, default=280.0, help="per profiled worker")
-    ap.add_argument("--out", default=None, help="folder for the exported pages")
-    ap.add_argument("--summarize", default=None, metavar="DIR", help="print the figures of the pages in DIR; no GPU")
-    args = ap.parse_args(argv)
-    if args.summarize is None and args.out is None:
-        ap.error("--out (profile) or --summarize DIR (read back) is required")
+    args = parsed_with_ncu_options(ap, argv, "per profiled worker")
     bad = sorted(set(args.impls.split(",")) - set(SOLVER_OF))
     if bad:
         ap.error(f"--impls: unknown {bad}; choose from {sorted(SOLVER_OF)}")

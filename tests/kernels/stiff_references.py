@@ -5,6 +5,7 @@ at rtol 1e-10 and the analytic Jacobian, once per process.
 """
 
 import functools
+import math
 
 import numpy as np
 from scipy.integrate import solve_ivp as scipy_solve_ivp
@@ -15,6 +16,22 @@ import kernels
 PROBLEMS = {name: kernels.STIFF_TESTS[test] + (atol,)
             for name, test, atol in (("robertson", "robertson-40", 1e-14), ("van_der_pol", "van_der_pol", 1e-12),
                                      ("hires", "hires", 1e-14))}
+
+
+def hodgkin_huxley_rhs(t, y, p, dydt):
+    """The squid axon (V, m, h, n), p[0] the injected current: spikes and fast gates, not stiff (the stiffness
+    hint's and note's counter-example)."""
+    v, m, h, n = y[0], y[1], y[2], y[3]
+    am = 0.1 * (v + 40.0) / (1.0 - math.exp(-(v + 40.0) / 10.0))
+    bm = 4.0 * math.exp(-(v + 65.0) / 18.0)
+    ah = 0.07 * math.exp(-(v + 65.0) / 20.0)
+    bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
+    an = 0.01 * (v + 55.0) / (1.0 - math.exp(-(v + 55.0) / 10.0))
+    bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
+    dydt[0] = p[0] - 120.0 * m ** 3 * h * (v - 50.0) - 36.0 * n ** 4 * (v + 77.0) - 0.3 * (v + 54.387)
+    dydt[1] = am * (1.0 - m) - bm * m
+    dydt[2] = ah * (1.0 - h) - bh * h
+    dydt[3] = an * (1.0 - n) - bn * n
 
 
 def _oregonator(t, y, p, dydt):

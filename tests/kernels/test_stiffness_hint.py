@@ -13,7 +13,7 @@ import kernels
 from kernels.status_messages import FLOAT32_RANGE_NOTE
 from kernels.stiffness import StiffnessProbe, follow_on_host, looks_stiff, stability_boundary
 
-from stiff_references import oregonator
+from stiff_references import hodgkin_huxley_rhs, oregonator
 
 # What a MAX_STEPS message adds where no stiffness hint names the cause
 ADVICE = " Raise max_steps, or loosen rtol and atol to what the answer needs."
@@ -336,18 +336,6 @@ def test_the_stiffness_hints_recommend_radau_and_rodas5p_not_kvaerno5_as_their_e
     assert "kvaerno5" not in HINT
 
 
-def _hodgkin_huxley(t, y, p, dydt):  # the squid axon, p[0] the injected current: spikes, fast gates, not stiff
-    v, m, h, n = y[0], y[1], y[2], y[3]
-    am = 0.1 * (v + 40.0) / (1.0 - math.exp(-(v + 40.0) / 10.0))
-    bm = 4.0 * math.exp(-(v + 65.0) / 18.0)
-    ah = 0.07 * math.exp(-(v + 65.0) / 20.0)
-    bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
-    an = 0.01 * (v + 55.0) / (1.0 - math.exp(-(v + 55.0) / 10.0))
-    bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
-    dydt[0] = p[0] - 120.0 * m ** 3 * h * (v - 50.0) - 36.0 * n ** 4 * (v + 77.0) - 0.3 * (v + 54.387)
-    dydt[1] = am * (1.0 - m) - bm * m
-    dydt[2] = ah * (1.0 - h) - bh * h
-    dydt[3] = an * (1.0 - n) - bn * n
 
 
 def test_a_spiking_neuron_at_max_steps_is_told_the_steps_taken_and_to_raise_max_steps_not_that_it_is_stiff():
@@ -355,7 +343,7 @@ def test_a_spiking_neuron_at_max_steps_is_told_the_steps_taken_and_to_raise_max_
     (108 times faster): try radau or rodas5p", which took 1341 and 1575 steps where tsit5 takes 1145; nothing said
     how many steps were taken or to raise max_steps.  Its spikes' fast gates are no stiffness that matters: SciPy's
     Radau takes as many steps along the path as the explicit stable step needs."""
-    system = kernels.ODESystem(_hodgkin_huxley, 4, 1, name="hh")
+    system = kernels.ODESystem(hodgkin_huxley_rhs, 4, 1, name="hh")
     result = kernels.solve_ivp(system, (0.0, 200.0), [-65.0, 0.0529, 0.5961, 0.3177], [[10.0]], method="tsit5",
                                t_eval=[50.0, 100.0, 150.0, 200.0], max_steps=300, progress=False)
     assert int(result.status[0]) == kernels.MAX_STEPS

@@ -12,6 +12,8 @@ import pytest
 import kernels
 import kernels.stiffness
 
+from stiff_references import hodgkin_huxley_rhs
+
 SUCCESS_MESSAGE = kernels.STATUS_MESSAGES[kernels.SUCCESS]
 MANY_STEPS = 1000  # kernels.stiffness_note.NOTE_MIN_STEPS: the accepted steps from which a success is judged
 
@@ -112,18 +114,6 @@ def _pendulum(t, y, p, dydt):
     dydt[1] = -9.81 * math.sin(y[0])
 
 
-def _hodgkin_huxley(t, y, p, dydt):  # the squid axon, p[0] the injected current: spikes, fast gates, not stiff
-    v, m, h, n = y[0], y[1], y[2], y[3]
-    am = 0.1 * (v + 40.0) / (1.0 - math.exp(-(v + 40.0) / 10.0))
-    bm = 4.0 * math.exp(-(v + 65.0) / 18.0)
-    ah = 0.07 * math.exp(-(v + 65.0) / 20.0)
-    bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
-    an = 0.01 * (v + 55.0) / (1.0 - math.exp(-(v + 55.0) / 10.0))
-    bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
-    dydt[0] = p[0] - 120.0 * m ** 3 * h * (v - 50.0) - 36.0 * n ** 4 * (v + 77.0) - 0.3 * (v + 54.387)
-    dydt[1] = am * (1.0 - m) - bm * m
-    dydt[2] = ah * (1.0 - h) - bh * h
-    dydt[3] = an * (1.0 - n) - bn * n
 
 
 @pytest.mark.parametrize("case", [
@@ -132,7 +122,7 @@ def _hodgkin_huxley(t, y, p, dydt):  # the squid axon, p[0] the injected current
     lambda: (kernels.ODESystem(_pendulum, 2, name="pendulum"), (0.0, 30.0), [2.5, 0.0], None,
              dict(rtol=1e-10, atol=1e-10)),  # 0.09
     # spikes with fast gates: tsit5 1483 steps over 200 ms, SciPy's Radau about as many (0.76)
-    lambda: (kernels.ODESystem(_hodgkin_huxley, 4, 1, name="hh"), (0.0, 200.0), [-65.0, 0.0529, 0.5961, 0.3177],
+    lambda: (kernels.ODESystem(hodgkin_huxley_rhs, 4, 1, name="hh"), (0.0, 200.0), [-65.0, 0.0529, 0.5961, 0.3177],
              [[10.0]], {}),
 ], ids=["lorenz", "oscillator", "pendulum", "hodgkin_huxley"])
 def test_a_long_run_of_a_problem_that_is_not_stiff_is_judged_and_gets_no_note(case, follows):

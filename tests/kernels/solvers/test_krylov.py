@@ -266,17 +266,23 @@ def test_a_weighted_solve_tests_the_residual_in_the_error_norm(kind, preconditio
     assert (residual <= 1e-9 * (1 + 1e-6)).all(), residual
 
 
-@pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
-def test_a_float32_absolute_target_binds_below_the_relative_one(kind):
-    """float32, the default tolerance 1e-5: the absolute target (here 3e-7 ||b||) must stop the solve, not the
-    relative one.  Its floor was ``min(tolerance, 100 eps)`` = 1e-5 there, the relative target itself, so the
-    absolute one never bound (rodas5p + gmres on HIRES, rtol 1e-4: 0.4 to 26 tolerances off, the LU 0.49)."""
+def _absolute_below_relative(kind):
+    """``(a, b, absolute, settings)``: two well-conditioned float32 systems, an absolute target (3e-7 of the least
+    ``||b||``) below the default relative one (1e-5), and ``kind``'s weighted settings with room to reach it."""
     rng = np.random.default_rng(5)
     a = np.array([np.eye(N) + 0.3 * rng.standard_normal((N, N)) / np.sqrt(N) for _ in range(2)])
     b = rng.standard_normal((2, N))
     absolute = 3e-7 * float(np.linalg.norm(b, axis=1).min())
     limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
-    settings32 = kind(N, tolerance=1e-5, weighted=True, absolute=1.0, **limit)
+    return a, b, absolute, kind(N, tolerance=1e-5, weighted=True, absolute=1.0, **limit)
+
+
+@pytest.mark.parametrize("kind", [GMRESSettings, BiCGSTABSettings], ids=["gmres", "bicgstab"])
+def test_a_float32_absolute_target_binds_below_the_relative_one(kind):
+    """float32, the default tolerance 1e-5: the absolute target (here 3e-7 ||b||) must stop the solve, not the
+    relative one.  Its floor was ``min(tolerance, 100 eps)`` = 1e-5 there, the relative target itself, so the
+    absolute one never bound (rodas5p + gmres on HIRES, rtol 1e-4: 0.4 to 26 tolerances off, the LU 0.49)."""
+    a, b, absolute, settings32 = _absolute_below_relative(kind)
     x, status = weighted_kernel(settings32, np.float32, absolute)(a, b, np.ones_like(b))
     assert (status == 0).all(), status
     exact = np.linalg.solve(a, b[..., None])[..., 0]
@@ -358,12 +364,7 @@ def test_the_absolute_target_is_scaled_with_the_right_hand_side(kind):
     :func:`test_a_float32_absolute_target_binds_below_the_relative_one`), ``b`` and that target times 1e30: the
     same solution as unscaled.  The absolute target is divided by ``b``'s scale with it; left as it is, the relative
     target would stop the solve at 1e-5."""
-    rng = np.random.default_rng(5)
-    a = np.array([np.eye(N) + 0.3 * rng.standard_normal((N, N)) / np.sqrt(N) for _ in range(2)])
-    b = rng.standard_normal((2, N))
-    absolute = 3e-7 * float(np.linalg.norm(b, axis=1).min())
-    limit = dict(restart=N, max_restarts=2) if kind is GMRESSettings else dict(max_iterations=4 * N)
-    settings32 = kind(N, tolerance=1e-5, weighted=True, absolute=1.0, **limit)
+    a, b, absolute, settings32 = _absolute_below_relative(kind)
     x, status = weighted_kernel(settings32, np.float32, absolute * 1e30)(a, b * 1e30, np.ones_like(b))
     assert (status == 0).all(), status
     exact = np.linalg.solve(a, b[..., None])[..., 0]
