@@ -9,6 +9,7 @@ caller owns (an Integrator's), not in this module.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import warnings
@@ -35,7 +36,9 @@ def warn_float32_range(system, t0, rows, dtype, compiled):
     overflow and underflow traps, then without them to compare the derivative with float64's (a sigmoid's exp
     that leaves the range but not the derivative says nothing; a change of 1e-4 of a component is beyond float32's
     rounding and counts: J2 is 1e-3 of the acceleration); rows whose float64 evaluation overflows or fails say
-    nothing.  A system with drivers is judged as :func:`kernels.drivers.driven_on_host` gives it (u at ``t0``).
+    nothing.  A row with states that start at 0 is judged again with them set to its least nonzero magnitude
+    (:func:`_probes`): a 0 hid ``M * O * O2`` past 3.4e38 (a chemist's trial).  A system with drivers is judged as
+    :func:`kernels.drivers.driven_on_host` gives it (u at ``t0``).
     ``compiled`` is the caller's dict of the CPU-compiled functions (:func:`_cpu_compiled`), kept across solves.
     """
     if np.dtype(dtype) != np.float32 or system.n_drivers:
@@ -47,24 +50,46 @@ def warn_float32_range(system, t0, rows, dtype, compiled):
     functions = [("rhs", system.rhs, system.n_states, "derivative")] + (
         [("observables", system.observables, system.n_observables, "observable")] if system.observables else [])
     held = {what: for_system(func, system, dtype) for what, func, _, _ in functions}
-    for row, y, p in rows:
-        y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
-        for what, func, size, noun in functions:
+    for row, y0, p in rows:
+        y0, p = np.asarray(y0, np.float64), np.asarray(p, np.float64)
+        for (what, func, size, noun), (where, y) in itertools.product(functions, _probes(y0)):
             fault = _range_fault(system, func, held[what], size, t0, y, p, dtype, compiled)
             if fault is None:
                 continue
-            warn_user(f"{what} {'leaves' if what == 'rhs' else 'leave'} float32's range at t0 for trajectory {row} "
-                      f"({fault}) where float64 does not, "
+            warn_user(f"{what} {'leaves' if what == 'rhs' else 'leave'} float32's range at t0 for trajectory {row}"
+                      f"{where} ({fault}) where float64 does not, "
                       f"and its {noun} changes there: its constants, parameters or states multiply past 3.4e38 or "
                       "below 1.2e-38 (AU * AU * AU in cgs is 3.3e39, hbar * hbar is 1.1e-68, r**7 of an orbit in "
                       "metres 8e47), or a math function of them does (math.exp(100.0) is 2.7e43: on float32 values "
                       f"the GPU computes it in float32), a GPU computes inf or 0 there, and the {noun} comes out "
                       "wrong (finite, with status success, where the inf ends in a denominator). Compute such "
                       f"constants in float64 outside {what} and use the result (a module float or a parameter), "
-                      "combine exponentials (math.exp(a - b), not math.exp(a) * math.exp(-b)), rescale the units, or "
-                      "use precision=np.float64",
+                      "combine exponentials (math.exp(a - b), not math.exp(a) * math.exp(-b)), multiply the small "
+                      "factors first (k * M * A * B, not M * A * B * k: symbolic_system orders them so), rescale the "
+                      "units, or use precision=np.float64",
                       PrecisionWarning)
             return
+
+
+def _probes(y0):
+    """The states a row is judged at, ``(words, y)`` pairs: ``y0`` itself, then, where some of its states are 0 and
+    others not, ``y0`` with every 0 set to its smallest nonzero magnitude.
+
+    A state that starts at 0 multiplies every product it is in to 0, and the check saw nothing of them: O = 0 at
+    midnight hid ``M * O * O2`` (1.25e47 at O = 1e9, inf in float32) of the Chapman mechanism, whose float32 runs
+    ended at max_steps with no word (a chemist's trial).  They are set together, so that a product of two of them
+    is seen too, and to the least magnitude the row gives a state, a cautious guess of what they soon reach (O, 0 at
+    midnight, is 1e10 by day beside O3's 1e12): the largest (O2's 5e18) would warn of radicals at values no run
+    visits, and the tolerances, a scale of their own, do not reach this check.  One more evaluation, for rows
+    with a 0 beside a nonzero state; a row of zeros gives no magnitude and is judged at y0 alone."""
+    yield "", y0
+    zero = y0 == 0.0
+    if not zero.any() or zero.all():  # nothing to probe, or no magnitude in the row to take
+        return
+    scale = float(np.min(np.abs(y0[~zero])))
+    named = ", ".join(f"y[:, {i}]" for i in np.flatnonzero(zero)[:3]) + (", ..." if zero.sum() > 3 else "")
+    yield (f" with the states that start at 0 ({named}) set to {scale:.3g}, the least magnitude of its y0, as they "
+           "soon may be"), np.where(zero, scale, y0)
 
 
 def _range_fault(system, func, held, size, t0, y, p, dtype, compiled):

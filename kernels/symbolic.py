@@ -14,6 +14,9 @@ Precision: every numeric constant, and ``t`` of a time-dependent model, is
 converted once at the top of the function to the working precision
 (``dydt.dtype.type``), so a float32 kernel does float32 arithmetic (a bare
 ``2.0`` would promote it to float64) and the same functions serve float64.
+A product multiplies its factors rate constants first (by size, where
+``default_params`` gives it), then states (:mod:`kernels.symbolic_order`), so
+that ``k2*M*O*O2`` is not ``M*O*O2*k2``, past float32's range by day.
 SymPy is an optional dependency (``pip install 'bufferplan[symbolic]'``).
 """
 
@@ -26,6 +29,7 @@ import numpy as np
 
 from .errors import ConfigurationError, describe
 from .literals import holds
+from .symbolic_order import FactorOrder, mul_text
 
 __all__ = ["symbolic_system"]
 
@@ -47,10 +51,11 @@ def _printer_class(sympy):
     from sympy.printing.pycode import PythonCodePrinter
 
     class Printer(PythonCodePrinter):
-        def __init__(self, names):
+        def __init__(self, names, order=None):
             super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
             self.names = names
             self.constants = {}  # float value -> constant name
+            self.factor_order = order if order is not None else FactorOrder()  # of a product's factors
 
         def constant(self, value):
             value = float(value)
@@ -73,6 +78,9 @@ def _printer_class(sympy):
         _print_Integer = _print_Rational = _print_Float = _print_Half = _print_One = _print_Zero = _print_Number
         _print_NegativeOne = _print_NumberSymbol = _print_Pi = _print_Exp1 = _print_Number
         _print_EulerGamma = _print_GoldenRatio = _print_Catalan = _print_TribonacciConstant = _print_Number
+
+        def _print_Mul(self, expr):  # factors in an order whose partial products stay in range (symbolic_order.py)
+            return mul_text(self, expr, self.factor_order)
 
         def _print_sign(self, expr):
             x, zero, one = self._print(expr.args[0]), self.constant(0), self.constant(1)
@@ -200,13 +208,17 @@ def _check_free_symbols(sympy, exprs, what, allowed, t_given):
                                      "elementary functions can be generated; write it out as an expression")
 
 
-def _function_source(sympy, name, args, out, entries, zeros, names, n_total):
+def _function_source(sympy, name, args, out, entries, zeros, names, n_total, known=((), None, None)):
     """Source of ``def name(args): ...`` assigning ``out[k] = entries[k]`` and ``out[k] = 0`` for ``zeros``.
 
     ``entries`` maps an output index to its expression; common subexpressions
-    are eliminated across all of them.
+    are eliminated across all of them.  ``known`` is ``(params, values, t)``:
+    the parameter symbols, a dict of the values ``default_params`` gives them
+    (or None) and the time symbol (or None); products multiply their factors in
+    the order :mod:`kernels.symbolic_order` gives from these.
     """
-    printer = _printer_class(sympy)(dict(names))
+    order = FactorOrder(*known)
+    printer = _printer_class(sympy)(dict(names), order)
     doprint = _guarded(sympy, printer)
     indices = sorted(entries)
     temps = sympy.numbered_symbols("cse", cls=sympy.Dummy)
@@ -215,6 +227,7 @@ def _function_source(sympy, name, args, out, entries, zeros, names, n_total):
     for k, (temp, expr) in enumerate(replacements):
         printer.names[temp] = f"s{k}"
         body.append(f"    s{k} = {doprint(expr)}")
+        order.remember(temp, expr)
     from .codegen import UNROLL_STATES
 
     if zeros:
@@ -334,6 +347,15 @@ def _default_params_by_symbol(given, params):
                                  f"names); missing {missing}, not params {unknown}")
     return [keyed[s] for s in params]
 
+
+def _param_values(params, default_params):
+    """``{symbol: value}`` of the params from ``default_params`` where it is one finite number each, else None (the
+    system's own check says what is wrong with it): the generated products order their factors by these."""
+    if default_params is None or default_params.shape != (len(params),) or not np.all(np.isfinite(default_params)):
+        return None
+    return {s: float(v) for s, v in zip(params, default_params)}
+
+
 def _compile(source, name):
     scope = {"math": math, "F64": np.float64, "__name__": "kernels.symbolic.generated"}
     exec(compile(source, f"<bufferplan-symbolic:{name}>", "exec"), scope)  # noqa: S102 - generated here
@@ -443,19 +465,20 @@ def symbolic_system(states, rhs, params=(), t=None, name=None, observables=None,
     v_names.update({s: f"v[{j}]" for j, s in enumerate(v)})
     jvp = {i: sympy.Add(*[jac[i, j] * v[j] for j in range(n) if jac[i, j] != 0]) for i in range(n)}
 
-    rhs_src = _function_source(sympy, "rhs", ("t", "y", "p", "dydt"), "dydt", dict(enumerate(exprs)), [],
-                               names, n)
-    jac_src = _function_source(sympy, "jac", ("t", "y", "p", "J"), "J", nonzero, zeros, names, n * n)
-    jvp_src = _function_source(sympy, "jvp", ("t", "y", "p", "v", "out"), "out", jvp, [], v_names, n)
-    kwargs = {}
-    if obs is not None:
-        obs_src = _function_source(sympy, "observables", ("t", "y", "p", "obs"), "obs", dict(enumerate(obs)), [],
-                                   names, len(obs))
-        kwargs = {"observables": _compile(obs_src, "observables"), "n_observables": len(obs)}
     if isinstance(default_params, dict):  # {k: 2.0}, SymPy's subs style: a bare TypeError (a user's trial)
         default_params = _default_params_by_symbol(default_params, symbols[1])
     if default_params is not None:
         default_params = np.asarray(default_params, dtype=np.float64)
+    known = (params, _param_values(params, default_params), t)  # products' factor order (symbolic_order.py)
+    rhs_src = _function_source(sympy, "rhs", ("t", "y", "p", "dydt"), "dydt", dict(enumerate(exprs)), [],
+                               names, n, known)
+    jac_src = _function_source(sympy, "jac", ("t", "y", "p", "J"), "J", nonzero, zeros, names, n * n, known)
+    jvp_src = _function_source(sympy, "jvp", ("t", "y", "p", "v", "out"), "out", jvp, [], v_names, n, known)
+    kwargs = {}
+    if obs is not None:
+        obs_src = _function_source(sympy, "observables", ("t", "y", "p", "obs"), "obs", dict(enumerate(obs)), [],
+                                   names, len(obs), known)
+        kwargs = {"observables": _compile(obs_src, "observables"), "n_observables": len(obs)}
     system = ODESystem(_compile(rhs_src, "rhs"), n, len(params), name=label, jac=_compile(jac_src, "jac"),
                        jvp=_compile(jvp_src, "jvp"), default_params=default_params, check=False, **kwargs)
     if check:

@@ -1,0 +1,65 @@
+"""kernels/float32_range.py: a float32 rhs that leaves float32's range only once a state that starts at 0 is not 0."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import float32_range
+
+CHAPMAN_PARAMS = np.array([1e-5, 6e-34, 1e-3, 8e-15, 2.5e19])  # j1, k2, j3, k4, M
+MIDNIGHT = np.array([0.0, 5e18, 1e12])  # O, O2, O3 in molecules cm^-3: no O at t0
+
+
+def _chapman_reading_order(t, y, p, dydt):
+    r1, r2, r3, r4 = p[0] * y[1], y[1] * p[4] * y[0] * p[1], p[2] * y[2], p[3] * y[0] * y[2]  # O2*M*O*k2: 1e47
+    dydt[0] = 2.0 * r1 - r2 + r3 - r4
+    dydt[1] = -r1 - r2 + r3 + 2.0 * r4
+    dydt[2] = r2 - r3 - r4
+
+
+def _chapman_rates_first(t, y, p, dydt):
+    r1, r2, r3, r4 = p[0] * y[1], p[1] * p[4] * y[0] * y[1], p[2] * y[2], p[3] * y[0] * y[2]  # k2*M*O*O2
+    dydt[0] = 2.0 * r1 - r2 + r3 - r4
+    dydt[1] = -r1 - r2 + r3 + 2.0 * r4
+    dydt[2] = r2 - r3 - r4
+
+
+def _precision_warnings(system, y0, dtype=np.float32):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        float32_range.warn_float32_range(system, 0.0, [(0, y0, CHAPMAN_PARAMS)], dtype, {})
+    return [str(w.message) for w in record if issubclass(w.category, kernels.PrecisionWarning)]
+
+
+def test_a_product_past_float32s_range_is_seen_though_a_state_starts_at_0():
+    """A chemist's trial: O = 0 at midnight made M*O*O2 0 where the check looked (y0 alone), and the float32 run
+    ended at max_steps with half its steps rejected and no PrecisionWarning.  The states that start at 0 are judged
+    again at the row's least magnitude (O3's 1e12): the warning comes, says where, and what to do."""
+    system = kernels.ODESystem(_chapman_reading_order, 3, 5, name="chapman_reading_order")
+    [message] = _precision_warnings(system, MIDNIGHT)
+    assert message.startswith("rhs leaves float32's range at t0 for trajectory 0 with the states that start at 0 "
+                              "(y[:, 0]) set to 1e+12, the least magnitude of its y0")
+    assert "k * M * A * B, not M * A * B * k" in message and "precision=np.float64" in message
+    with pytest.warns(kernels.PrecisionWarning, match=r"states that start at 0 \(y\[:, 0\]\) set to 1e\+12"):
+        kernels.solve_ivp(system, (0.0, 0.5), MIDNIGHT, CHAPMAN_PARAMS, method="rk4", dt=0.25, progress=False)
+
+
+def test_the_rates_first_order_float64_and_rows_without_a_0_say_nothing():
+    """The same mechanism with each rate constant first keeps float32's range (k2*M*O*O2): no warning; nor in
+    float64; nor is a row judged again where no state is 0, or every state is (no magnitude to take)."""
+    rates_first = kernels.ODESystem(_chapman_rates_first, 3, 5, name="chapman_rates_first")
+    reading = kernels.ODESystem(_chapman_reading_order, 3, 5, name="chapman_reading_order")
+    assert _precision_warnings(rates_first, MIDNIGHT) == []
+    assert _precision_warnings(reading, MIDNIGHT, np.float64) == []
+    assert _precision_warnings(reading, np.array([1.0, 5e18, 1e12])) == []  # O = 1: M*O*O2 = 1.25e38, in range
+    assert [y for _, y in float32_range._probes(np.array([1.0, 2.0]))] == [pytest.approx([1.0, 2.0])]
+    assert len(list(float32_range._probes(np.zeros(3)))) == 1
+
+
+def test_every_state_at_0_is_set_together():
+    """Two states that start at 0 are set together, so a product of the two is judged too."""
+    (_, y0), (words, probe) = float32_range._probes(np.array([0.0, 3e-5, 0.0, 2.0]))
+    assert list(probe) == [3e-5, 3e-5, 3e-5, 2.0]
+    assert "(y[:, 0], y[:, 2]) set to 3e-05" in words
