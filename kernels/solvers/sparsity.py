@@ -32,7 +32,6 @@ elimination order by minimum degree and the fill-in it creates.
 from __future__ import annotations
 
 import contextlib
-import warnings
 
 import numpy as np
 
@@ -142,10 +141,11 @@ def _finite_at(system, t, y, p, u):
 
 @contextlib.contextmanager
 def _quiet():
-    """NumPy's float errors and RuntimeWarnings silenced: random signed points make NaN on purpose (a negative base
-    to a parameter power), which the probes count rather than warn about."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    """NumPy's float errors silenced: random signed points make NaN on purpose (a negative base to a parameter
+    power), which the probes count rather than warn about.  By ``np.errstate`` alone (the probes run in this thread):
+    a warnings filter here made Python forget the warnings it had shown, so a library warning came back at every
+    ``solve_ivp`` of an implicit method (a regression hunt)."""
+    with np.errstate(all="ignore"):
         yield
 
 

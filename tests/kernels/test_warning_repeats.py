@@ -164,3 +164,14 @@ def test_the_recheck_of_a_stop_below_scipys_rtol_floor_changes_no_filter(monkeyp
                              np.array([1e-12]))
         changed = len(changes) - 1  # catch_warnings itself
     assert passes and changed == 0 and not record, [str(w.message) for w in record]
+
+
+def test_a_repeated_implicit_solve_ivp_changes_no_warnings_filter(monkeypatch):
+    """solve_ivp with an implicit method probes the Jacobian's pattern for the sparse LU at each call (a regression
+    hunt: its probes silenced NumPy with a warnings filter, so a warning came back at every solve_ivp)."""
+    args = dict(t_span=(0.0, 0.01), y0=[1.0, 0.0, 0.0], method="radau", progress=False)
+    kernels.solve_ivp(kernels.robertson(), **args)
+    changes = _filter_changes(monkeypatch)
+    for _ in range(2):
+        assert kernels.solve_ivp(kernels.robertson(), **args).success
+    assert not changes
