@@ -9,28 +9,33 @@ Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
   (``atol_j / rtol_j`` is the magnitude below which the tolerances treat
   ``y_j`` as noise; 1 if both vanish), rounded so that ``y_j + delta_j`` is
   exact; ``n`` extra right-hand sides per iteration matrix;
-* matrix-free, one extra right-hand side per product:
-  ``J v ~ (f(t, y + delta v) - f(t, y)) / delta`` with
-  ``delta = sqrt(eps) / max_i (|v_i| / sc_i)``, ``sc_i = max(|y_i|, sqrt(eps) max_j |y_j|)``
-  (1 where ``y = 0``): no component moves by more than ``sqrt(eps)`` of its own size.
-  ``prepare`` computes ``f(t, y)`` and ``max_j |y_j| / sc_i`` once and keeps them in ``aux``
-  (``2 n + 1`` elements), so a product costs one max pass over ``v`` (a multiply per component, no squares).
+* matrix-free: ``delta = step / max_i (|v_i| / sc_i)``, ``sc_i = max(|y_i|, step max_j |y_j|)``
+  (1 where ``y = 0``): no component moves by more than ``step`` of its own size (or of the floor).
+  Newton's products (DIRK, FIRK: their iteration corrects the product's error) are forward,
+  ``J v ~ (f(t, y + delta v) - f(t, y)) / delta``, ``step = sqrt(eps)``, one extra right-hand side;
+  a direct solve's (Rosenbrock stages, whose step takes the product's error unchecked) central,
+  ``(f(t, y + delta v) - f(t, y - delta v)) / (2 delta)``, ``step = eps^(1/3)``, two: exact for
+  the quadratic right-hand sides of mass-action kinetics whatever ``delta`` (else an error of
+  ``delta^2 / 6`` times ``f``'s third derivative).  ``aux`` (``2 n + 1`` elements) holds ``f(t, y)``
+  (central products: their scratch for ``f(y - delta v)``; ``prepare`` writes ``f(t, y)`` only for
+  a Jacobi diagonal) and ``max_j |y_j| / sc_i``: the increment costs one max pass over ``v``.
 
   It was ``sqrt(eps (1 + ||y||_2)) / ||v||_2`` (NITSOL's), which moved every component by
-  about 1e-8 whatever its size, and whose sums of squares overflowed in float32 above 1.8e19.
-  rodas5p + gmres on Robertson without ``jvp`` (t = 40, float64): ``atol = 0``, rtol 1e-6
-  took 22378 steps, now 79 (the LU's 79); atol 1e-8, rtol 1e-6 ended 43.5 tolerances off in
-  64 steps, now 0.57 in 42 (LU 0.65, 42), and to t = 1e5 131206 off in 4659 steps, now 11 in
-  113 (LU 0.29, 108); in number densities (states to 2.5e19, float32, rtol 1e-4, atol 1e-6 of
-  the total) MAX_STEPS, now 2.6 off in 39 (LU 0.07, 45).  HIRES (float64, rtol 1e-6, atol
-  1e-10) 0.21 off in 223 steps, now 1.0 in 226 (LU 0.11, 224; HIRES's error moves 20x with
-  1 % of rtol).  The dense columns' floor ``atol_j / rtol_j`` was tried here and lost: it
-  moved Robertson's ``y_2`` (1e-10, floor 1e-2) by more than its size (t = 1e5: 1037 off in
-  458 steps; float32 at 2.5e19: 276 in 363); no floor at all (``eps max|y|``) let a
-  component far below ``atol`` shrink ``delta`` until the others' differences were rounding
-  (a decaying 1e-20 species beside Robertson, t = 1e5: 48 off in 249 steps, now 15 in 107).
-  Rosenbrock stages take the product's error into the step unchecked (a ``ToleranceWarning``
-  says so): sdirk4 ends within the LU's error (Robertson 0.38, the LU 0.38).
+  about 1e-8 whatever its size, and whose sums of squares overflowed in float32 above 1.8e19:
+  rodas5p + gmres on Robertson without ``jvp`` (t = 40, float64, rtol 1e-6) with ``atol = 0``
+  took 22378 steps (the LU's 79), with atol 1e-8 ended 43.9 tolerances off, to t = 1e5 1.3e5
+  (the LU 0.28), float32 at 2.5e19 MAX_STEPS.  Forward with ``step = sqrt(eps)`` everywhere fixed
+  those (79 steps; 0.75; 10.2; 39 steps) but broke HIRES (six states start at 0, float64, median
+  over rtol 1e-6 * [0.93, 1.07], atol 1e-10): the zero states' floor (1.5e-8, ``v_i`` ~ atol)
+  bound ``delta`` ~ 2e-6, the states near 1 moved by ~1e-12 of themselves and ``J v`` was ~1e-4
+  rounding: rodas5p + bicgstab 0.244 -> 5.06 tolerances off (success reported), gmres 0.161 ->
+  0.457, gmres + Jacobi 1.18 -> 2.25 (the LU 0.111).  Central with ``step = eps^(1/3)``: HIRES
+  0.048, 0.110, 0.111; Robertson t = 1e5 0.114 in 108 steps (LU 0.28, 108), rodas4 0.0008 (LU
+  0.74), ros3p 1.18 (LU 0.53), t = 40 1.02 in 41 (forward 0.75, LU 0.65), ``atol = 0`` 78 steps.
+  Central with ``sqrt(eps)`` still left HIRES + bicgstab 0.89 off (rounding, not truncation).
+  The dense columns' floor ``atol_j / rtol_j`` was tried and lost: it moved Robertson's ``y_2``
+  (1e-10, floor 1e-2) by more than its size (t = 1e5: 1037 off); no floor at all (``eps max|y|``)
+  let a component far below ``atol`` shrink ``delta`` until the others' differences were rounding.
 
 With a sparse LU (:mod:`kernels.solvers.sparse_lu`) ``prepare`` assembles ``M``
 over the LU's pattern into its compact factor (:mod:`kernels.solvers.jacobian_assembly`):
@@ -99,23 +104,34 @@ def _fd_column(j, n, unroll, target):
     return lines + elementwise(n, lambda i: target(i, j), unroll)
 
 
-def _product_scale_lines():
-    """Source lines writing what a differenced product's increment reads (module notes) after ``f(t, y)`` in ``aux``.
+def _product_scale_lines(step):
+    """Source lines writing what a differenced product's increment reads (module notes) in ``aux``.
 
-    ``aux[N + i] = g / sc_i``, ``sc_i = max(|y_i|, sqrt(eps) g)``, ``g = max_i |y_i|`` (1 if ``y = 0``), and
-    ``aux[2 N] = sqrt(eps) g``: the operator's increment is ``aux[2 N] / max_i |v_i| aux[N + i]``.  Relative
-    to ``g`` the entries lie in ``[1, 1 / sqrt(eps)]``: no squares, and ``max_i |v_i| aux[N + i]`` overflows
-    only for a ``v`` within ``sqrt(eps)`` of the range's end, whatever the state's size.
+    ``aux[N + i] = g / sc_i``, ``sc_i = max(|y_i|, step g)``, ``g = max_i |y_i|`` (1 if ``y = 0``), and
+    ``aux[2 N] = step g``: the operator's increment is ``aux[2 N] / max_i |v_i| aux[N + i]``, so no component
+    moves by more than ``step sc_i``.  ``step`` names the constant: ``SQRT_EPS`` (forward differences) or
+    ``CBRT_EPS`` (central).  Relative to ``g`` the entries lie in ``[1, 1 / step]``: no squares, and
+    ``max_i |v_i| aux[N + i]`` overflows only for a ``v`` within ``step`` of the range's end.
     """
     return ["    g = ZERO",
             "    for i in range(N):",
             "        g = max(g, abs(y[i]))",
             "    if not (g > ZERO and g < HUGE):",
             "        g = ONE",
-            "    lo = SQRT_EPS * g",
+            f"    lo = {step} * g",
             "    for i in range(N):",
             "        aux[N + i] = g / max(abs(y[i]), lo)",
-            "    aux[2 * N] = SQRT_EPS * g"]
+            f"    aux[2 * N] = {step} * g"]
+
+
+def _product_prepare_lines(settings):
+    """What ``prepare`` writes for differenced products: ``f(t, y)`` in ``aux[:N]`` where read, then the scales.
+
+    Newton's forward products read ``f(t, y)``; a direct solve's central products do not (``aux[:N]`` is
+    their scratch for ``f(y - d v)``), and only the Jacobi diagonal needs it there.
+    """
+    base = ["    rhs(t, y, p, u, aux)"] if not settings.direct or settings.linear.preconditioned else []
+    return base + _product_scale_lines("CBRT_EPS" if settings.direct else "SQRT_EPS")
 
 
 def prepare_source(settings, dtype):
@@ -160,7 +176,7 @@ def prepare_source(settings, dtype):
         lines.append("    return lu_factor(matrix, aux)")
     else:
         if not settings.analytic:
-            lines += ["    rhs(t, y, p, u, aux)"] + _product_scale_lines()
+            lines += _product_prepare_lines(settings)
         if settings.linear.preconditioned:
             lines += ["    ys = alloc_jac_state(region, persistent)", "    f1 = alloc_jac_rhs1(region, persistent)"]
             if settings.analytic:
@@ -207,9 +223,24 @@ def jvp_operator(settings, namespace, jvp, rhs, alloc_state):
               "    ys = alloc_state(region, persistent)\n"
               "    for i in range(UN):\n"
               "        ys[i] = y[i] + d * v[i]\n"
-              "    rhs(t, ys, p, u, out)\n"
-              "    w = c / d\n"
-              "    for i in range(UN):\n"
-              "        out[i] = v[i] - w * (out[i] - aux[i])\n")
-    constants = {"SCALES": np.uint64(n), "STEP_AT": np.uint64(2 * n)}
+              "    rhs(t, ys, p, u, out)\n" + _difference_lines(settings.direct))
+    constants = {"SCALES": np.uint64(n), "STEP_AT": np.uint64(2 * n), "HALF": type(namespace["ONE"])(0.5)}
     return compile_device(source, "op", dict(namespace, rhs=rhs, alloc_state=alloc_state, **constants))
+
+
+def _difference_lines(central):
+    """The product's end after ``out = f(y + d v)``: ``v - c J v`` by forward or central differences.
+
+    Central (a direct solve's): ``f(y - d v)`` goes to ``aux[:N]`` (``f(t, y)`` is not kept there then), one
+    more right-hand side and no more memory; its error is ``d^2 f'''(v, v, v) / 6``, none for a quadratic ``f``.
+    """
+    if not central:
+        return ("    w = c / d\n"
+                "    for i in range(UN):\n"
+                "        out[i] = v[i] - w * (out[i] - aux[i])\n")
+    return ("    for i in range(UN):\n"
+            "        ys[i] = y[i] - d * v[i]\n"
+            "    rhs(t, ys, p, u, aux)\n"
+            "    w = HALF * (c / d)\n"
+            "    for i in range(UN):\n"
+            "        out[i] = v[i] - w * (out[i] - aux[i])\n")

@@ -168,7 +168,8 @@ class NewtonSettings:
             return 0 if path in ("jac", "jvp") else 1 + len(column_groups(n, self.linear.pattern))
         if self.dense:
             return 0 if self.analytic else n + 1
-        count = 0 if self.analytic else 1
+        # f(t, y): Newton's forward products read it, a direct solve's central ones only for the Jacobi diagonal
+        count = 0 if self.analytic or (self.direct and not self.linear.preconditioned) else 1
         if self.linear.preconditioned:
             count += n + (1 if self.analytic else 0)
         return count
@@ -212,7 +213,8 @@ class NewtonSettings:
             pre = n if self.linear.preconditioned else 0
             products = self.linear.max_products * k
             increment = 0 if self.direct else n
-            base = 2 * fd + 1 if fd else 0  # f(t, y), then the scales of the differenced products' increment
+            # f(t, y) (a direct solve's central products: their scratch for f(y - d v)), then the increment's scales
+            base = 2 * fd + 1 if fd else 0
             buffers += [Buffer("increment", increment, lifetime=iterate, weight=float(3 * increment * k)),
                         Buffer("jvp_base", base, lifetime=(PhaseSpan("prepare", run),),
                                weight=float(base * (1 + products)), spans_invocations=int(self.shared_by_parent)),
@@ -353,7 +355,8 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
     allocate = AllocatorFactory(layout, dtype)
     eps = float(np.finfo(dtype).eps)
     namespace = {"N": settings.n, "UN": np.uint64(settings.n), "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
-                 "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
+                 "SQRT_EPS": dtype(math.sqrt(eps)), "CBRT_EPS": dtype(eps ** (1.0 / 3.0)),
+                 "HUGE": dtype(np.finfo(dtype).max),
                  "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "INV_N": dtype(1.0 / settings.n), "rcp": norm_reciprocal(dtype),  # the norm in the working precision
                  "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER), "prec": dtype,
