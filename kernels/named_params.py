@@ -60,7 +60,8 @@ def by_name(system, value):
 def positional_note(system, value):
     """Add to a ConfigurationError raised inside (check_batch refusing ``value``, a solve's params) that a
     DataFrame's columns (a Series' entries) are read by position, listing them, where they are named with strings
-    and as many as the parameters they are not: the user named them and may think the names are read."""
+    and as many as the parameters they are not: the user named them and may think the names are read; for other
+    values, the system's parameter names in order where it has them (:func:`param_names`)."""
     try:
         yield
     except ConfigurationError as err:
@@ -74,7 +75,8 @@ def _position_note(system, value):
     """The note of :func:`positional_note`, or "" where it does not apply."""
     frame = is_pandas(value, "DataFrame")
     if not (frame or is_pandas(value)) or not system.n_params:
-        return ""
+        names = param_names(system)  # a symbolic system's: which value goes where (a chemist's trial read "(N, 5)")
+        return f"; the system's params are, in order, [{', '.join(names)}]" if names else ""
     labels = _labels(value)
     if not _all_text(labels) or len(labels) == system.n_params:
         return ""

@@ -183,3 +183,15 @@ def test_one_number_for_several_columns_is_refused_with_a_remedy(y0, params, wor
     system = kernels.ODESystem(_lorenz_like, 3, 3, name="lorenz_like")
     with pytest.raises(ConfigurationError, match=words):
         kernels.solve_ivp(system, (0.0, 1.0), y0, params, progress=False)
+
+
+def test_a_wrongly_shaped_params_of_a_symbolic_system_names_its_params_in_order():
+    """A chemist's trial: "(N, 5)" alone, for a mechanism whose params have names; the refusal lists them in the
+    order the rhs reads them, so that the user sees which value goes where."""
+    sp = pytest.importorskip("sympy")
+    x, y = sp.symbols("x y")
+    a, b, c = sp.symbols("a b c")
+    system = kernels.symbolic_system([x, y], [a * x - b * x * y, c * x * y - y], params=[a, b, c])
+    for params in ([1.0, 2.0], np.ones((4, 2))):
+        with pytest.raises(ConfigurationError, match=re.escape("the system's params are, in order, [a, b, c]")):
+            kernels.solve_ivp(system, (0.0, 1.0), [1.0, 1.0], params, progress=False)
