@@ -236,6 +236,10 @@ class Buffer:
         if any(isinstance(iv, PhaseSpan) for iv in raw):
             raise ConfigurationError(f"{what} lifetime: phase spans and integer intervals cannot be mixed; "
                                      f"got {raw!r}")
+        if len(raw) == 2 and all(isinstance(iv, str) for iv in raw):  # one span without its outer tuple
+            raise ConfigurationError(f"{what} lifetime: expected a sequence of spans, got the two names {raw!r}: "
+                                     f"for one span from phase {raw[0]!r} to {raw[1]!r} write lifetime=({raw!r},) "
+                                     "(a tuple of (first, last) pairs)")
         return normalize(raw, f"{what} lifetime")
 
     @property

@@ -191,6 +191,9 @@ class ButcherTableau:
         if self.b_hat_low is not None and self.b_hat is None:
             raise TableauError(f"tableau {self.name!r}: b_hat_low needs b_hat (the primary embedded weights); "
                                "give b_hat too, or pass the weights as b_hat")
+        if self.b_hat is not None and not self.embedded_order:  # (a developer's trial: "must be an int >= 1; got 0")
+            raise TableauError(f"tableau {self.name!r}: b_hat is given, so embedded_order is needed: the order its "
+                               "weights reach (the controller's exponent follows it); give embedded_order=...")
         orders = check_orders("tableau", self.name, [("order", self.order, 1),
                                                      ("embedded_order", self.embedded_order, 1 if self.b_hat else 0),
                                                      ("embedded_order_low", self.embedded_order_low,

@@ -128,7 +128,7 @@ _HEUN = dict(a=((), (1.0,)), b=(0.5, 0.5), c=(0.0, 1.0))
     (dict(a=((), (float("inf"),))), "row 1 of a must be finite numbers"),
     (dict(b=(0.5, 0.5, 0.0)), "a has 2 rows, b 3 entries and c 2: each must have one per stage"),
     (dict(b_hat=(0.5, 0.5), embedded_order=1), "b_hat equals the solution weights"),
-    (dict(b_hat=(1.0, 0.0)), "embedded_order must be an int >= 1; got 0"),
+    (dict(b_hat=(1.0, 0.0)), "b_hat is given, so embedded_order is needed"),
     (dict(embedded_order=1), "embedded_order = 1 without the weights it describes"),
     (dict(order="2"), "order must be an int >= 1; got '2'"),
     (dict(order=3), "order = 3, but its weights satisfy the order conditions only up to order 2"),
@@ -353,3 +353,4 @@ def test_step_start_form_replaces_only_the_built_in_objects():
 
     own = dataclasses.replace(SDIRK4)
     assert own == SDIRK4 and step_start_form(own) is own and step_start_form(KVAERNO5) is KVAERNO5
+

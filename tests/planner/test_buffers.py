@@ -124,3 +124,9 @@ def test_a_problem_buffers_unknown_key_lists_only_keys_a_problem_takes():
     assert "spans_invocations" not in str(info.value) and "'view_offset'" in str(info.value)
     with pytest.raises(ConfigurationError, match=r"allowed: .*'spans_invocations'"):  # a component's buffer takes it
         Buffer.from_json({"name": "a", "size": 3, "lifetime": [[0, 1]], "colour": 1})
+
+
+def test_one_span_without_its_outer_tuple_is_told_how_to_write_it():
+    """A developer's trial: lifetime=("a", "b") was told "expected [start, end) pairs, got 'a'"."""
+    with pytest.raises(ConfigurationError, match=re.escape("write lifetime=(('a', 'b'),)")):
+        Buffer("x", 4, lifetime=("a", "b"))
