@@ -32,7 +32,7 @@ import sys
 import tempfile
 
 from . import environment as env
-from .stiff_ncu import parsed_with_ncu_options, raw_figures
+from .stiff_ncu import parsed_with_ncu_options, print_rows, raw_figures, read_pages
 
 #: ncu metric -> (label, scale): what the summary prints.
 METRICS = {"gpu__time_duration.sum": ("ms", 1e-6),
@@ -103,6 +103,12 @@ def profile(args):
     return failed
 
 
+def _rows(folder):
+    """The figures of :data:`METRICS` of every ``raw_*.csv`` in ``folder``, one dict per kernel (its file's stem)."""
+    paths = sorted(glob.glob(os.path.join(folder, "raw_*.csv")))
+    return [{"kernel": os.path.basename(p)[4:-4], **raw_figures(p, METRICS)} for p in paths]
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.summarize is None:
@@ -110,19 +116,10 @@ def main(argv=None):
         if failed is None:
             return 2
         args.summarize = args.out
-    paths = sorted(glob.glob(os.path.join(args.summarize, "raw_*.csv")))
-    try:
-        rows = [{"kernel": os.path.basename(p)[4:-4], **raw_figures(p, METRICS)} for p in paths]
-    except (OSError, ValueError) as exc:
-        print(f"--summarize: {exc}", file=sys.stderr)
+    rows = read_pages(_rows, args.summarize)
+    if rows is None:
         return 2
-    if not rows:
-        print(f"--summarize: no raw_*.csv in {args.summarize}", file=sys.stderr)
-        return 2
-    labels = [label for label, _ in METRICS.values()]
-    print("kernel".ljust(28) + "".join(f"{label[:16]:>17s}" for label in labels))
-    for row in rows:
-        print(row["kernel"].ljust(28) + "".join(f"{row.get(label, float('nan')):17.4g}" for label in labels))
+    print_rows(rows, [label for label, _ in METRICS.values()], 28, 17)
     return 0
 
 

@@ -165,21 +165,34 @@ def summarize(folder, steps, n_traj):
     return rows
 
 
+def read_pages(read, folder):
+    """``read(folder)``'s rows of exported pages, or None after saying why on stderr: a page that could not be read,
+    or no ``raw_*.csv`` in ``folder``."""
+    try:
+        rows = read(folder)
+    except (OSError, ValueError) as exc:
+        print(f"--summarize: {exc}", file=sys.stderr)
+        return None
+    if not rows:
+        print(f"--summarize: no raw_*.csv in {folder}", file=sys.stderr)
+    return rows or None
+
+
+def print_rows(rows, labels, first, width):
+    """Print ``rows`` (dicts with ``kernel`` and the ``labels``) as a table: the kernel in ``first`` columns, each
+    label in ``width`` (cut to fit), NaN where a row lacks it."""
+    print("kernel".ljust(first) + "".join(f"{label[:width - 1]:>{width}s}" for label in labels))
+    for row in rows:
+        print(row["kernel"].ljust(first) + "".join(f"{row.get(label, float('nan')):{width}.4g}" for label in labels))
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.summarize is not None:
-        try:
-            rows = summarize(args.summarize, args.steps, args.n_traj)
-        except (OSError, ValueError) as exc:
-            print(f"--summarize: {exc}", file=sys.stderr)
+        rows = read_pages(lambda folder: summarize(folder, args.steps, args.n_traj), args.summarize)
+        if rows is None:
             return 2
-        if not rows:
-            print(f"--summarize: no raw_*.csv in {args.summarize}", file=sys.stderr)
-            return 2
-        labels = [k for k in rows[0] if k != "kernel"]
-        print("kernel".ljust(26) + "".join(f"{k:>18s}" for k in labels))
-        for row in rows:
-            print(row["kernel"].ljust(26) + "".join(f"{row.get(k, float('nan')):18.4g}" for k in labels))
+        print_rows(rows, [k for k in rows[0] if k != "kernel"], 26, 18)
         return 0
     failed = profile(args)
     return 2 if failed is None else 1 if failed else 0

@@ -41,10 +41,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from .buffers import Location, Placement, itemsize
+from .buffers import Location, Placement
 from .interference import _lifetimes, live_size
 from .problem import pad_stride
-from .traffic import (CAP_SHARE, elem_bytes, local_access_bytes, spilled_accesses, traffic_bytes,  # noqa: F401
+from .traffic import (elem_bytes, local_access_bytes, spilled_accesses, traffic_bytes,
                       traffic_occupancy_share)
 
 
@@ -200,8 +200,8 @@ def step_cost(problem, local_names, spilled_words, device, local_factor=1.0):
     """Relative cost of a step per thread: accesses, plus shared, spilled and in-memory accesses at their extra cost.
 
     ``spilled_words`` are the compiler's least used words (:func:`planner.traffic.spilled_accesses`: first
-    the words of a register-held buffer beyond :data:`CAP_SHARE` of the register budget).  ``local_factor``
-    scales the local-memory (spilled and in-memory) accesses: ``DeviceModel.local_memory_factor``.
+    the words of a register-held buffer beyond :data:`planner.traffic.CAP_SHARE` of the register budget).
+    ``local_factor`` scales the local-memory (spilled and in-memory) accesses: ``DeviceModel.local_memory_factor``.
     """
     local = set(local_names)
     total = shared = shared_memory = memory = 0.0

@@ -6,7 +6,6 @@ shown, so a solve that changes them shows the last solve's warnings again: the l
 kernels/batch.py) and the checks a solve may make (kernels/derivative_check.py, kernels/rhs_hint.py) change none.
 """
 
-import math
 import warnings
 
 import numpy as np
@@ -14,29 +13,17 @@ import pytest
 
 import kernels
 from kernel_helpers import gpu
+from stiff_references import hodgkin_huxley_rhs
 
 _Y0 = np.array([-65.0, 0.05, 0.6, 0.32])
-_PARAMS = np.array([[10.0, 120.0, 36.0, 0.3], [5.0, 120.0, 36.0, 0.3]])  # I_ext, g_Na, g_K, g_L
+_PARAMS = np.array([[10.0], [5.0]])  # the injected current
 _ARGS = dict(t_span=(0.0, 0.5), y0=_Y0, params=_PARAMS, rtol=1e-6, atol=1e-6, progress=False)
 
-
-def _hodgkin_huxley(t, y, p, dydt):
-    v, m, h, n = y[0], y[1], y[2], y[3]
-    am = 0.1 * (v + 40.0) / (1.0 - math.exp(-(v + 40.0) / 10.0))
-    bm = 4.0 * math.exp(-(v + 65.0) / 18.0)
-    ah = 0.07 * math.exp(-(v + 65.0) / 20.0)
-    bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
-    an = 0.01 * (v + 55.0) / (1.0 - math.exp(-(v + 55.0) / 10.0))
-    bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
-    dydt[0] = p[0] - p[1] * m * m * m * h * (v - 50.0) - p[2] * n * n * n * n * (v + 77.0) - p[3] * (v + 54.4)
-    dydt[1] = am * (1.0 - m) - bm * m
-    dydt[2] = ah * (1.0 - h) - bh * h
-    dydt[3] = an * (1.0 - n) - bn * n
 
 
 @pytest.fixture(scope="module")
 def hh():
-    return kernels.ODESystem(_hodgkin_huxley, 4, 4, name="hh")
+    return kernels.ODESystem(hodgkin_huxley_rhs, 4, 1, name="hh")
 
 
 def _filter_changes(monkeypatch):
