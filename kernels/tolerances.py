@@ -125,7 +125,8 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
                 "rtol just above eps, float32 still ended 7 to 75 tolerances off)", ToleranceWarning)
             return
         if not _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider) and adaptive:
-            _warn_below_float64_floor(rtol64, atol64, y0, dtype, names)  # one warning a run: the last of the three
+            if not _warn_if_atol_swamps(rtol64, atol64, scale, names):
+                _warn_below_float64_floor(rtol64, atol64, y0, dtype, names)  # one warning a run: the last of these
         return
     i = int(too_tight[0])
     name = np.dtype(dtype).name
@@ -174,6 +175,29 @@ def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
 #: at 1e-15 dop853 22, vern9 16, vern7 58; at 1e-14 (not warned) vern9 0.16, and a pendulum and Lotka-Volterra stay
 #: at their ratios of 1e-12 (0.1 to 3.5, dop853, vern9, tsit5).  SciPy warns below 100 eps of rtol.
 FLOAT64_RELATIVE = 50.0 * float(np.finfo(np.float64).eps)
+
+
+#: ``atol`` swamps the states where even its least entry allows this share of the largest ``|y0|`` in every
+#: component, and is :data:`SWAMP_RATIO` times what ``rtol`` asks there: the error control is absolute, and loose.
+SWAMP_SHARE = 0.01
+SWAMP_RATIO = 1000.0
+
+
+def _warn_if_atol_swamps(rtol64, atol64, scale, names):
+    """ToleranceWarning (and True) where ``atol`` allows every component an error of at least :data:`SWAMP_SHARE` of
+    the largest state, :data:`SWAMP_RATIO` times ``rtol``'s there: states in other units than ``atol`` (an
+    epidemiologist's trial: populations as fractions, atol 1e-2 meant for head counts, rtol 1e-6; tsit5 ended with
+    success and a final size of 1.0034, SciPy's 0.8806, compartments at -0.0072)."""
+    largest = float(scale.max()) if scale.size else 0.0
+    least = float(atol64.min()) if atol64.size else 0.0
+    if not largest > 0 or least < SWAMP_SHARE * largest or least < SWAMP_RATIO * float(rtol64.max()) * largest:
+        return False
+    warn_user(f"{names[1]}={_tol(atol64)} allows every component an error of at least {least / largest:.2g} of the "
+              f"largest state (|y0| up to {largest:.3g}), {least / (float(rtol64.max()) * largest):.2g} times what "
+              f"{names[0]}={_tol(rtol64)} asks there: the error control is absolute and loose, and a run can end with "
+              f"success far off (states as fractions with an {names[1]} meant for counts?); give {names[1]} in the "
+              f"states' units, a small share of their size ({names[1]} ~ {names[0]} x a typical |y|)", ToleranceWarning)
+    return True
 
 
 def _warn_below_float64_floor(rtol64, atol64, y0, dtype, names):

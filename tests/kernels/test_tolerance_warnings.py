@@ -138,3 +138,21 @@ def test_a_math_function_past_float32s_range_warns():
         kernels.solve_ivp(kernels.ODESystem(_arrhenius, 2, 3, name="arrhenius64"), **ARRHENIUS, precision=np.float64)
         kernels.solve_ivp(kernels.ODESystem(_arrhenius_combined, 2, 3, name="arrhenius_combined"), **ARRHENIUS)
         kernels.solve_ivp(kernels.ODESystem(_arrhenius_by_helper, 2, 3, name="arrhenius_helper"), **ARRHENIUS)
+
+
+@pytest.mark.parametrize("y0, rtol, atol, warned", [
+    ([0.2, 0.1, 0.05], 1e-6, 1e-2, True),  # fractions with an atol meant for counts: 5 % of the largest state
+    ([1.0, 1.0, 1.0], 1e-2, 1e-2, False),  # loose, but as loose as rtol asks
+    ([1e6, 5e5, 1e3], 1e-6, 1e-2, False),  # counts with that atol
+    ([0.2, 0.0, 0.0], 1e-6, [1e-2, 1e-2, 1e-10], False),  # one component held tightly
+], ids=["fractions", "loose", "counts", "one-tight"])
+def test_an_atol_that_swamps_every_state_is_warned_about(y0, rtol, atol, warned):
+    """An epidemiologist's trial: populations as fractions with atol 1e-2 meant for head counts and rtol 1e-6 ended
+    with success and a final size of 1.0034 (SciPy 0.8806); nothing said the error control was absolute and loose."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 0.01), y0, rtol=rtol, atol=atol, precision=np.float64,
+                          progress=False)
+    swamped = [w for w in record if issubclass(w.category, kernels.ToleranceWarning) and "absolute and loose"
+               in str(w.message)]
+    assert bool(swamped) == warned, [str(w.message)[:120] for w in record]
