@@ -190,10 +190,11 @@ def _warn_if_atol_swamps(rtol64, atol64, scale, names):
     success and a final size of 1.0034, SciPy's 0.8806, compartments at -0.0072)."""
     largest = float(scale.max()) if scale.size else 0.0
     least = float(atol64.min()) if atol64.size else 0.0
-    if not largest > 0 or least < SWAMP_SHARE * largest or least < SWAMP_RATIO * float(rtol64.max()) * largest:
+    asked = float(rtol64.max()) * largest if rtol64.size else 0.0  # 0: rtol = 0, absolute control taken as meant
+    if not asked > 0 or least < SWAMP_SHARE * largest or least < SWAMP_RATIO * asked:
         return False
     warn_user(f"{names[1]}={_tol(atol64)} allows every component an error of at least {least / largest:.2g} of the "
-              f"largest state (|y0| up to {largest:.3g}), {least / (float(rtol64.max()) * largest):.2g} times what "
+              f"largest state (|y0| up to {largest:.3g}), {least / asked:.2g} times what "
               f"{names[0]}={_tol(rtol64)} asks there: the error control is absolute and loose, and a run can end with "
               f"success far off (states as fractions with an {names[1]} meant for counts?); give {names[1]} in the "
               f"states' units, a small share of their size ({names[1]} ~ {names[0]} x a typical |y|)", ToleranceWarning)

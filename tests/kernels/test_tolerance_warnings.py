@@ -145,7 +145,8 @@ def test_a_math_function_past_float32s_range_warns():
     ([1.0, 1.0, 1.0], 1e-2, 1e-2, False),  # loose, but as loose as rtol asks
     ([1e6, 5e5, 1e3], 1e-6, 1e-2, False),  # counts with that atol
     ([0.2, 0.0, 0.0], 1e-6, [1e-2, 1e-2, 1e-10], False),  # one component held tightly
-], ids=["fractions", "loose", "counts", "one-tight"])
+    ([0.2, 0.1, 0.05], 0.0, 1e-2, False),  # rtol 0: absolute control asked for (it divided by zero)
+], ids=["fractions", "loose", "counts", "one-tight", "rtol-0"])
 def test_an_atol_that_swamps_every_state_is_warned_about(y0, rtol, atol, warned):
     """An epidemiologist's trial: populations as fractions with atol 1e-2 meant for head counts and rtol 1e-6 ended
     with success and a final size of 1.0034 (SciPy 0.8806); nothing said the error control was absolute and loose."""
