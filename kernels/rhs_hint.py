@@ -213,7 +213,7 @@ def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
     from scipy.integrate import Radau
 
     scale = max(float(np.max(np.abs(y0))), 1.0)
-    # at most SciPy's floor, to which Radau would raise it with a warning (whose filter made "default" show the
+    # at least SciPy's floor, to which Radau would raise it with a warning (whose filter made "default" show the
     # library's warnings again after every hint)
     rtol = max(RECHECK_TOLERANCES[0] if rtol is None else float(np.min(rtol)), SCIPY_RTOL_FLOOR)
     atol = RECHECK_TOLERANCES[1] * scale if atol is None else np.broadcast_to(np.asarray(atol, np.float64), y0.shape)

@@ -37,7 +37,6 @@ class FactorOrder:
         self.constant_symbols = set(params)  # parameters, and cse temporaries made of them alone
         self.time = time  # the time symbol: products of it keep SymPy's order (:meth:`ordered`)
         self.values = dict(values or {})  # symbol -> float: default_params, and temporaries of known value
-        self.valued = set(self.values)
 
     def remember(self, temp, expr):
         """Record the cse temporary ``temp = expr``: constant if ``expr`` is made of parameters alone, with its value
@@ -47,14 +46,13 @@ class FactorOrder:
             value = self.value(expr)
             if value is not None:
                 self.values[temp] = value
-                self.valued.add(temp)
 
     def value(self, expr):
         """``expr``'s value as a nonzero finite float, or None where it depends on what is not known (the states, a
         parameter without a default value) or cannot be evaluated."""
         if expr in self.values:
             return self.values[expr]
-        if not expr.free_symbols <= self.valued:
+        if not expr.free_symbols <= self.values.keys():
             return None
         try:
             from sympy import Float
