@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from .buffers import Location, Placement
 from .interference import _lifetimes, live_size
 from .problem import pad_stride
-from .traffic import (elem_bytes, local_access_bytes, spilled_accesses, traffic_bytes,
+from .traffic import (elem_bytes, priced_access_bytes, spilled_accesses, traffic_bytes,
                       traffic_occupancy_share)
 
 
@@ -166,7 +166,7 @@ def predict(problem, local_names, shared_elements, device=None, max_registers=No
     local_bytes = 4 * spilled + memory_bytes(problem, local)
     cost = step_cost(problem, local_names, spilled, device,
                      device.local_memory_factor(occ, problem.block_size, local_bytes))
-    access = local_access_bytes(problem, local, spilled, device, family)
+    access = priced_access_bytes(problem, local, spilled, device, family)
     rate, which = _rated(occ, cost, device, local_bytes, problem.block_size, shared_bytes, access)
     return Prediction(family, words, registers, limit, spilled, shared_bytes, occ.blocks_per_sm, occ.occupancy,
                       occ.limited_by, cost, rate, tuple(sorted(kept_local)), candidates, local_bytes, which)
@@ -274,7 +274,7 @@ def measured(problem, plan, resources, device=None):
     spilled = max(0.0, (resources.local_bytes_per_thread - memory_bytes(problem, local)) / 4)
     cost = step_cost(problem, local, spilled, device,
                      device.local_memory_factor(occ, plan.block_size, resources.local_bytes_per_thread))
-    access = local_access_bytes(problem, local, spilled, device, family_of(problem))
+    access = priced_access_bytes(problem, local, spilled, device, family_of(problem))
     return Measured(resources.registers_per_thread, resources.local_bytes_per_thread,
                     resources.spill_store_bytes or 0, resources.spill_load_bytes or 0,
                     resources.shared_bytes_per_block, resources.source, occ.blocks_per_sm, occ.occupancy,

@@ -77,6 +77,15 @@ def local_access_bytes(problem, local_names, spilled_words, device, family):
     return spilled + memory
 
 
+def priced_access_bytes(problem, local_names, spilled_words, device, family):
+    """:func:`local_access_bytes` where the device's traffic bound reads them (``traffic_access_share`` or
+    ``traffic_parallelism`` set), else None: both are off in every preset, and ``auto``'s search predicts every
+    candidate set, so the bytes are not counted for nothing."""
+    if not (device.traffic_access_share or device.traffic_parallelism):
+        return None
+    return local_access_bytes(problem, local_names, spilled_words, device, family)
+
+
 def traffic_bytes(device, frame_bytes, access_bytes):
     """The bytes the traffic bound prices: the thread's local frame once a step, its local access bytes,
     or a blend (``DeviceModel.traffic_access_share`` of the access bytes; 0: the frame alone, as before)."""
