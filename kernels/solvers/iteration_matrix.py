@@ -125,12 +125,9 @@ def _product_scale_lines(step):
 
 
 def _product_prepare_lines(settings):
-    """What ``prepare`` writes for differenced products: ``f(t, y)`` in ``aux[:N]`` where read, then the scales.
-
-    Newton's forward products read ``f(t, y)``; a direct solve's central products do not (``aux[:N]`` is
-    their scratch for ``f(y - d v)``), and only the Jacobi diagonal needs it there.
-    """
-    base = ["    rhs(t, y, p, u, aux)"] if not settings.direct or settings.linear.preconditioned else []
+    """What ``prepare`` writes for differenced products: ``f(t, y)`` in ``aux[:N]`` where read
+    (``NewtonSettings.base_rhs``), then the scales."""
+    base = ["    rhs(t, y, p, u, aux)"] if settings.base_rhs else []
     return base + _product_scale_lines("CBRT_EPS" if settings.direct else "SQRT_EPS")
 
 

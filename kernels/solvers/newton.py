@@ -160,6 +160,13 @@ class NewtonSettings:
         return 1 if self.direct else self.max_iterations
 
     @property
+    def base_rhs(self) -> bool:
+        """Whether a matrix-free ``prepare`` writes ``f(t, y)`` to ``aux``: differenced products need it, Newton's
+        forward ones to difference against, a direct solve's central ones only for the Jacobi diagonal (``aux`` is
+        their scratch for ``f(y - d v)``)."""
+        return not self.analytic and (not self.direct or self.linear.preconditioned)
+
+    @property
     def prepare_rhs(self) -> int:
         """Right-hand sides one ``prepare`` evaluates (finite differences, ``f(t, y)`` of differenced products)."""
         n = self.n
@@ -168,8 +175,7 @@ class NewtonSettings:
             return 0 if path in ("jac", "jvp") else 1 + len(column_groups(n, self.linear.pattern))
         if self.dense:
             return 0 if self.analytic else n + 1
-        # f(t, y): Newton's forward products read it, a direct solve's central ones only for the Jacobi diagonal
-        count = 0 if self.analytic or (self.direct and not self.linear.preconditioned) else 1
+        count = 1 if self.base_rhs else 0
         if self.linear.preconditioned:
             count += n + (1 if self.analytic else 0)
         return count
