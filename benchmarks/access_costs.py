@@ -28,10 +28,10 @@ configurations are rated apart).
 ``--saturations``, ``--byte-costs``, ``--traffic-occupancies``, ``--l1-factors``, ``--access-shares`` and
 ``--parallelisms`` (comma lists) add ``saturation_occupancy``, ``local_byte_cost``, ``traffic_occupancy``,
 ``l1_factor`` (0: no L1 term), ``traffic_access_share`` (0: frame bytes, 1: access bytes) and
-``traffic_parallelism`` (0: no loads-in-flight term) to the grid (without them, the device's own value); with ``--traffic-occupancies`` the best point of each of its
-values is printed too.  The full grid is 1680 points of the four access costs times those
-lists, each a rating of every placement; ``--only NAME,NAME`` fits those constants alone
-and holds every other at the device's value (``--only traffic_occupancy,local_byte_cost``:
+``traffic_parallelism`` (0: no loads-in-flight term) to the grid (without them, the device's own value); with
+``--traffic-occupancies`` the best point of each of its values is printed too. The full grid is 1680 points of
+the four access costs times those lists, each a rating of every placement; ``--only NAME,NAME`` fits those
+constants alone and holds every other at the device's value (``--only traffic_occupancy,local_byte_cost``:
 ``len(traffic occupancies) x len(byte costs)`` points).
 
 Runs on the CPU (the simulator's backend is enough: nothing is compiled), with the
@@ -293,8 +293,8 @@ def fit(groups, device, saturations=(), byte_costs=(), traffic_occupancies=(), o
     ``traffic_occupancy`` (the occupancy below which the traffic bound grows) to the grid; by default the
     device's own; ``l1_factors`` ``l1_factor`` (the L1 term's, 0: none), ``access_shares``
     ``traffic_access_share`` (the traffic bound's share of local access bytes against frame bytes) and
-    ``parallelisms`` ``traffic_parallelism`` (its loads-in-flight exponent, 0: none); ``only``: see :func:`grid`.  Ties go
-    to more configurations within 5 %, then to the point nearest the device's own constants.  ``by`` (a dict,
+    ``parallelisms`` ``traffic_parallelism`` (its loads-in-flight exponent, 0: none); ``only``: see :func:`grid`.
+    Ties go to more configurations within 5 %, then to the point nearest the device's own constants.  ``by`` (a dict,
     filled in): the same four for the best point of each value of ``traffic_occupancy`` where it is fitted.
     """
     names, axes = grid(device, saturations, byte_costs, traffic_occupancies, only, l1_factors, access_shares,

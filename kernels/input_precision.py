@@ -33,8 +33,9 @@ def warn_rounded_inputs(arr, what, dtype, rows_are_trajectories=True):
     if found is None:
         return
     index, decimal, held = found
-    where = (f"{what}{list(index)}" if len(index) != 2 or not rows_are_trajectories else  # a batch's row named as its trajectory, which a dask
-             f"trajectory {index[0]}'s {what}[{index[1]}]")  # chunk's warning counts in the whole batch
+    # a batch's row named as its trajectory, which a dask chunk's warning counts in the whole batch
+    where = (f"{what}{list(index)}" if len(index) != 2 or not rows_are_trajectories else
+             f"trajectory {index[0]}'s {what}[{index[1]}]")
     relative = f"{float(np.finfo(kind).eps) / 2:.0e}".replace("e-0", "e-")
     warn_user(f"{what} is {kind.name} in a float64 solve, and its values are roundings ({where} is "
               f"{decimal} rounded to {held!r} in {kind.name}): the inputs carry {kind.name} rounding (about {relative} "

@@ -138,7 +138,8 @@ class DeviceModel:
             object.__setattr__(self, name, float(value) + 0.0)  # -0.0 is 0
         if self.traffic_access_share > 1:
             raise ConfigurationError(f"device traffic_access_share: expected a share in [0, 1] (of the traffic bound's "
-                                     f"bytes that are local accesses, not frame bytes), got {self.traffic_access_share!r}")
+                                     "bytes that are local accesses, not frame bytes), got "
+                                     f"{self.traffic_access_share!r}")
         if self.l2_access_factor > 1:
             raise ConfigurationError(f"device l2_access_factor: expected a number in (0, 1] (the share of a miss's "
                                      f"cost an access the L2 serves takes), got {self.l2_access_factor!r}")
