@@ -16,11 +16,13 @@ import textwrap
 
 from . import csvio as files
 from . import report
-from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, check_outputs,
-                     command_line_spelling, goal_for, load_problem, plan_json_text, refuse_stdin, warp_note)
+from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, check_outputs, check_register_cap,
+                     command_line_spelling, goal_for, load_problem, plan_json_text, refuse_stdin, register_count,
+                     warp_note)
 from .csvio import CAPACITY_LIMIT, os_error_message
 from .device import PRESETS
 from .errors import ConfigurationError, PlanError, PlannerError
+from .problem import OBJECTIVES
 from .solve import GOALS, PLANNERS, solve
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds, --time-limit's default
@@ -60,20 +62,23 @@ class _Parser(argparse.ArgumentParser):
         return parsed
 
 
-def run_planner(problem, name, time_limit, goal="min-peak"):
+def run_planner(problem, name, time_limit, goal="min-peak", max_registers=None):
     try:
-        return solve(problem, name, time_limit_s=time_limit, goal=goal if name == "cpsat" else "min-peak")
+        return solve(problem, name, time_limit_s=time_limit, goal=goal if name == "cpsat" else "min-peak",
+                     max_registers=max_registers)
     except ImportError as exc:
         raise ConfigurationError(f"the {name} planner is unavailable: {exc}") from None
 
 
-def compare_all(problem, time_limit, goal="min-peak", csv=False):
+def compare_all(problem, time_limit, goal="min-peak", csv=False, max_registers=None):
     """Plan with every planner: {name: Plan or the error it raised, in the command line's terms}; exit 2 if
-    none succeeds. ``csv``: the problem is a MiniMalloc CSV (see command_line_spelling)."""
+    none succeeds. ``csv``: the problem is a MiniMalloc CSV (see command_line_spelling); ``max_registers``: the
+    ``auto`` objective's register cap (--max-registers)."""
     results = {}
     for name in PLANNERS:
         try:
-            results[name] = solve(problem, name, time_limit_s=time_limit, goal=goal if name == "cpsat" else "min-peak")
+            results[name] = solve(problem, name, time_limit_s=time_limit, goal=goal if name == "cpsat" else "min-peak",
+                                  max_registers=max_registers)
         except (PlannerError, ImportError) as exc:  # one planner's refusal (cpsat's integer range) is a row of
             results[name] = _respell(exc, csv)      # the table; a problem every planner refuses ends the command
     if all(isinstance(r, Exception) for r in results.values()):
@@ -85,8 +90,9 @@ def compare_all(problem, time_limit, goal="min-peak", csv=False):
 def cmd_plan(args, out):
     check_planner_flags(args)
     problem = load_problem(args.problem, args)
+    check_register_cap(args, problem)
     check_outputs([("--json", args.json)], [("PROBLEM", args.problem)])
-    plan = run_planner(problem, args.planner, args.time_limit, goal_for(args.problem, args))
+    plan = run_planner(problem, args.planner, args.time_limit, goal_for(args.problem, args), args.max_registers)
     if args.planner != "cpsat" and args.time_limit_given:  # once planned: an error stays one line
         print(f"planner: note: --time-limit bounds only the cpsat planner; --planner {args.planner} does not "
               "read it and ran to the end", file=sys.stderr)
@@ -128,7 +134,9 @@ def cmd_verify(args, out):
 
 def cmd_compare(args, out):
     problem = load_problem(args.problem, args)
-    results = compare_all(problem, args.time_limit, goal_for(args.problem, args), csv=files.is_csv(args.problem))
+    check_register_cap(args, problem)
+    results = compare_all(problem, args.time_limit, goal_for(args.problem, args), csv=files.is_csv(args.problem),
+                          max_registers=args.max_registers)
     print(report.comparison_table(results), file=out)
     return 0
 
@@ -149,7 +157,8 @@ def cmd_explain(args, out):
     from .explain import explain
 
     given = [flag for flag, value in (("--device", args.device), ("--block-size", args.block_size),
-                                      ("--min-blocks", args.min_blocks), ("--capacity", args.capacity))
+                                      ("--min-blocks", args.min_blocks), ("--capacity", args.capacity),
+                                      ("--objective", args.objective))
              if value is not None]
     if given and not args.problem:
         verb = "changes" if len(given) == 1 else "change"
@@ -220,6 +229,9 @@ def cmd_demo(args, out):
 # -- parser ------------------------------------------------------------------
 def _overrides(p, capacity=True):
     p.add_argument("--block-size", type=int, metavar="B", help="threads per block (overrides the problem's)")
+    p.add_argument("--objective", choices=OBJECTIVES,
+                   help="min-shared: the most accessed elements shared, then the lowest peak; auto: the cost model "
+                        "keeps local the buffers that make the kernel fastest (overrides the problem's \"objective\")")
     p.add_argument("--device", metavar="NAME", help=f"device preset: {', '.join(sorted(PRESETS))}")
     p.add_argument("--min-blocks", type=int, metavar="N",
                    help="blocks per SM the shared budget must keep resident (overrides the problem's)")
@@ -228,6 +240,13 @@ def _overrides(p, capacity=True):
                        help="per-thread shared elements allowed (shared_capacity), below "
                             f"{CAPACITY_LIMIT:.0e}; for a MiniMalloc .csv the default is the number in the "
                             "file name, like A.1048576.csv")
+
+
+def _register_cap(p):
+    p.add_argument("--max-registers", type=register_count, metavar="N",
+                   help="auto objective: the register cap a thread of the kernel is built with, as the Python API's "
+                        "kernels.Integrator(...).max_registers (16 to the device's most; default: the device's "
+                        "most, 255 on the presets)")
 
 
 def _seconds(text):
@@ -295,6 +314,7 @@ def build_parser():
     _solver(p, note="; only --planner cpsat reads it")
     _goal(p, "; only with --planner cpsat")
     _overrides(p)
+    _register_cap(p)
     p.add_argument("--json", metavar="OUT", action=Once,
                    help="also write the Plan JSON to OUT (atomically; '-' for stdout)")
     p.set_defaults(run=cmd_plan)
@@ -318,6 +338,7 @@ def build_parser():
     p.add_argument("--time-limit", type=_seconds, default=10.0, metavar="S", help="CP-SAT limit in seconds")
     _goal(p)
     _overrides(p)
+    _register_cap(p)
     p.set_defaults(run=cmd_compare)
 
     p = _command(sub, "show", "draw a plan as address over program point",

@@ -16,6 +16,11 @@ from .csvio import CAPACITY_LIMIT, check_capacity, staged_write
 from .device import get_device
 from .errors import ConfigurationError
 
+#: The lowest register cap a kernel can be built with: ptxas's ``-maxrregcount`` floor, as ``kernels`` takes
+#: ``max_registers`` from 16 to the device's most (the ``--max-registers`` range; the planner imports no ``kernels``).
+MIN_REGISTER_CAP = 16
+
+
 class Once(argparse.Action):
     """An output option that may be given once: a second ``--json`` silently replaced the first file."""
 
@@ -191,9 +196,48 @@ def goal_for(path, args):
     return "fit" if files.is_csv(path) else "min-peak"
 
 
+def register_count(text):
+    """A --max-registers value: an integer (else a usage error naming the option); its range, which depends on
+    the device, is :func:`check_register_cap`'s once the problem is read."""
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of registers a thread (from "
+                                         f"{MIN_REGISTER_CAP} to the device's most, 255 on the presets), "
+                                         f"got {text!r}") from None
+
+
+def check_register_cap(args, problem):
+    """ConfigurationError unless ``--max-registers`` (``args.max_registers``; None: not given) suits ``problem``.
+
+    The cap is what the ``auto`` objective's cost model plans for (``planner.solve(max_registers=...)``, as the
+    Python API passes ``kernels.Integrator(...).max_registers``): it must lie between :data:`MIN_REGISTER_CAP` and
+    the device's registers a thread. ``min-shared`` reads no cap, so a cap beside it is refused as ``--goal``
+    beside greedy is: silently dropped, the plan would not answer the question asked (the kernel's cap).
+    """
+    cap = getattr(args, "max_registers", None)
+    if cap is None:
+        return
+    device = problem.device
+    most = device.max_registers_per_thread
+    if not MIN_REGISTER_CAP <= cap <= most:
+        raise ConfigurationError(f"--max-registers {cap}: expected an integer from {MIN_REGISTER_CAP} to {most}, "
+                                 f"the registers a thread may have on {device.name}; give a cap in that range, or "
+                                 f"leave it out to plan for {most}")
+    if problem.objective != "auto":
+        source = (f"--objective {problem.objective}" if getattr(args, "objective", None)
+                  else f"the problem's objective, {problem.objective}")
+        raise ConfigurationError(f"--max-registers {cap}: expected only with the auto objective, the one whose "
+                                 f"cost model reads the register cap; got {source}, which ignores it; drop "
+                                 "--max-registers, or add --objective auto")
+
+
 def overrides(args):
-    """The problem fields the command line's options replace (``--device``, ``--block-size``, ``--min-blocks``)."""
+    """The problem fields the command line's options replace (``--device``, ``--block-size``, ``--min-blocks``,
+    ``--objective``)."""
     changes = {}
+    if getattr(args, "objective", None) is not None:
+        changes["objective"] = args.objective
     if args.device is not None:
         changes["device"] = get_device(args.device)
     if args.block_size is not None:
