@@ -21,7 +21,9 @@ from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .result_notes import host_array, krylov_rejected_note, max_steps_note, reached_note, rejected_note
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, SUCCESS, Status
-from .status_messages import DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE
+from .discontinuity import rejected_success_note
+from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE,
+                              lead_with_cause)
 from .stiffness import HEDGED_MARK, STIFF_MARK
 from .stiffness_note import stiffness_note
 
@@ -238,7 +240,11 @@ class IVPResult:
         point (:mod:`kernels.rhs_hint`; up to 64 states, no drivers).  One that an explicit
         adaptive method finished after at least 1000 accepted steps on a problem stiff along
         its path, by the MAX_STEPS hint's test, is told so and which implicit methods to try
-        (:mod:`kernels.stiffness_note`; worked out here, not in the solve).
+        (:mod:`kernels.stiffness_note`; worked out here, not in the solve).  One that succeeded with at least a
+        quarter of 100 or more attempted steps rejected is told so, and why where a state overshooting 0 makes its
+        rhs non-finite (:func:`kernels.discontinuity.rejected_success_note`).  Where a hint names the cause (a
+        non-finite rhs on the path, a non-finite Jacobian entry, a state just below 0, a jump), a failed
+        trajectory's message opens with it in one sentence (:func:`kernels.status_messages.lead_with_cause`).
         """
         status = self._host_status()
         n = status.shape[0]
@@ -273,10 +279,11 @@ class IVPResult:
         if code in (SUCCESS, MAX_STEPS):
             text += krylov_rejected_note(self, trajectory)
         if code == SUCCESS:  # (a user's trial: tsit5 took 34300 steps on a stiff patient, where radau takes ~100)
-            text += stiffness_note(self, trajectory)
+            text += stiffness_note(self, trajectory) + rejected_success_note(self, trajectory)
         if hint:  # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the sparse LU's pivots
-            # (a neuroscientist's trial: a 0 / 0 rate at y0 was first told to try solver='dense')
-            text = text.replace(FLOAT32_RANGE_NOTE, "").replace(SPARSE_PIVOT_NOTE, "") + hint
+            # (a neuroscientist's trial: a 0 / 0 rate at y0 was first told to try solver='dense'), and it comes first
+            text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "").replace(SPARSE_PIVOT_NOTE, "") + hint,
+                                   hint)
         return text
 
 

@@ -10,18 +10,21 @@ not) they agree, at a kink each side reads its own slope, and a singular derivat
 Michaelis-Menten term ``y / (K + y)`` with ``K`` below the increment, at ``y = 0``) grows by less than
 :data:`JUMP_RATIO` at one of the two steps.  :func:`jump_aware_jacobian` replaces a jumping column by the
 slope on the far side of the jump, so the other columns' modes still count (a stiff spring beside friction
-at rest still warns).
+at rest still warns).  :func:`domain_edge` asks instead whether the rhs stops being finite just below 0 in a state
+driven there: a MAX_STEPS hint, and a note for a run that succeeded with a quarter of its steps rejected
+(:func:`rejected_success_note`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .status import MAX_STEPS
+from .status import MAX_STEPS, SUCCESS
 from .stiffness import HostProbe, difference_steps, host_jacobian, states_to_probe
 
-__all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "jump_columns", "jump_aware_jacobian", "domain_edge",
-           "DiscontinuityProbe", "DomainProbe", "discontinuity_probes"]
+__all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "HEADLINES", "jump_columns", "jump_aware_jacobian",
+           "domain_edge", "DiscontinuityProbe", "DomainProbe", "discontinuity_probes", "SuccessDomainProbe",
+           "success_domain_probe", "rejected_success_note", "NOTE_MIN_ATTEMPTS"]
 
 #: Ratio of successive increments, and the growth of the quotient at each step down from which it is a jump
 #: (``WIDEN`` across a jump; ``WIDEN ** (1 - a)`` at a singular ``|y| ** a``: 32 for a = 1/4).
@@ -180,3 +183,70 @@ def discontinuity_probes(system, status, y0, params, t0, t_end):
         return None, None
     inputs = (system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end))
     return DiscontinuityProbe(*inputs), DomainProbe(*inputs)
+
+
+#: ``(template, headline)`` as :data:`kernels.jacobian_hint.HEADLINES`: the causes this module's MAX_STEPS hints name.
+HEADLINES = (
+    (HINT, "Likely cause: the rhs jumps at {where} (t = {t}), as across sign(v) or a branch on the state, so the "
+           "steps stay tiny there: smooth the switch, or stop at it with a terminal event."),
+    (DOMAIN_HINT, "Likely cause: the rhs gives {what} where y[:, {i}] dips just below 0 (a fractional power or a log "
+                  "of a state that decays to 0), so every step that overshoots 0 is rejected: write a power as "
+                  "max(x, 0.0) ** n."),
+)
+
+
+class SuccessDomainProbe(DomainProbe):
+    """:data:`DOMAIN_HINT` for a trajectory that succeeded with many of its steps rejected, where its rhs is not
+    finite just below 0 in a state driven down to 0 (:func:`domain_edge`, at its initial or last saved state)."""
+
+    STATUSES = (SUCCESS,)
+
+
+def success_domain_probe(system, status, rejected, y0, params, t0, t_end):
+    """A :class:`SuccessDomainProbe` when a trajectory succeeded with at least a fifth of its attempts rejected
+    (``rejected``: :func:`kernels.rhs_hint.mostly_rejected`'s mask, or None) and the system can be looked at, else
+    None: only inputs are kept here; the rhs is evaluated when a message is asked for."""
+    if status is None or rejected is None or system.n_drivers or system.n_states > MAX_STATES:
+        return None
+    if not np.any((np.asarray(status) == SUCCESS) & np.asarray(rejected, bool)):
+        return None
+    return SuccessDomainProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0),
+                              float(t_end))
+
+
+#: Attempted steps from which a successful run's rejected share is worth a note (below it, a few hundred steps).
+NOTE_MIN_ATTEMPTS = 100
+SHARE_NOTE = " It spent {rejected} of its {attempts} attempted steps ({share:.0%}) on rejected ones."
+
+
+def rejected_success_note(result, trajectory):
+    """Its share and :data:`DOMAIN_HINT` for a successful trajectory of ``result`` that rejected at least a quarter
+    (:data:`kernels.status_messages.REJECTED_SHARE`) of at least :data:`NOTE_MIN_ATTEMPTS` attempted steps, where
+    its probe finds a state that overshoots 0 into a non-finite rhs; '' otherwise.  A biologist's trial: a Hill term's
+    y ** 2.3 of a state decaying to 0 succeeded with 119 of 381 steps rejected and no word (with max(y, 0.0) ** 2.3:
+    121 steps, none rejected).  The share alone says nothing: an ordinary run rejects up to a third of its attempts
+    (Van der Pol with mu = 1000 over two periods: radau 24 %, rodas5p 32 %; Lorenz 12 %, Robertson 2 %).  A Krylov
+    run's share is said by its own note (:func:`kernels.result_notes.krylov_rejected_note`): only the cause here."""
+    from .result_notes import host_array
+    from .status_messages import REJECTED_SHARE
+
+    if result.n_steps is None or result.n_rejected is None or int(host_array(result.status)[trajectory]) != SUCCESS:
+        return ""
+    accepted, rejected = (int(host_array(counts)[trajectory]) for counts in (result.n_steps, result.n_rejected))
+    attempts = accepted + rejected
+    if attempts < NOTE_MIN_ATTEMPTS or rejected < REJECTED_SHARE * attempts:
+        return ""
+    cause = _domain_cause(result, trajectory)
+    if not cause or result.linear in ("gmres", "bicgstab"):
+        return cause
+    return SHARE_NOTE.format(rejected=rejected, attempts=attempts, share=rejected / attempts) + cause
+
+
+def _domain_cause(result, trajectory):
+    """:data:`DOMAIN_HINT` from the result's :class:`SuccessDomainProbe` (held by
+    :class:`kernels.stiffness_note.NotedProbe`) for ``trajectory``, or ''."""
+    probe = getattr(result.stiffness_probe, "domain", None)
+    if probe is None:
+        return ""
+    saved = result.y[trajectory] if isinstance(result.y, np.ndarray) else None
+    return probe.hint(trajectory, result.t, saved)

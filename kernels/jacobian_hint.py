@@ -30,10 +30,19 @@ from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
 __all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause", "negative_state_cause",
-           "exact_value_cause", "float32_jacobian", "float32_jacobian_fault", "float32_jacobian_text"]
+           "exact_value_cause", "float32_jacobian", "float32_jacobian_fault", "float32_jacobian_text", "HEADLINES"]
 
 #: The statuses the hint explains.
 JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
+
+_ENTRY = (" {source} is not finite {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) is {value!r} ({bad} of "
+          "{entries} entries are inf or NaN).")
+_FLOAT32_JAC = (" The system's jac is not finite in float32 {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) is "
+                "{held!r} there ({exact:.6g} in float64): a value inside it leaves float32's range (above 3.4e38: a "
+                "power y**(n-1) of a state, then inf / inf; or below 1.2e-38: 0 / 0), and the iteration matrix is "
+                "singular at any step size. Write the term so that its intermediate values stay in range (divide "
+                "before multiplying: (y**(n-1) / (1 + y**n)) / (1 + y**n), or in terms of x = y**n / (1 + y**n)), "
+                "leave jac out (differences of rhs), or use precision=np.float64.")
 
 _REMEDY = (" An infinite or undefined derivative (sqrt(x) and x**0.5 at x = 0, log(x) at x = 0, 1 / x at x = 0) makes "
            "the iteration matrix singular at any step size: start slightly inside the domain ({where}), or "
@@ -98,9 +107,8 @@ class JacobianProbe(HostProbe):
             return self._in_precision(at, t, y, p, jac) if system.jac is not None else ""
         k = int(bad[0])
         i, j = divmod(k, n)
-        return (f" {source} is not finite {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) is "
-                f"{float(jac[k])!r} ({bad.size} of {n * n} entries are inf or NaN)."
-                + _remedy(system, t, y, p, _finite_jacobian, "Jacobian", j))
+        return (_ENTRY.format(source=source, at=at, i=i, n=n, j=j, k=k, value=float(jac[k]), bad=bad.size,
+                              entries=n * n) + _remedy(system, t, y, p, _finite_jacobian, "Jacobian", j))
 
 
     def _in_precision(self, at, t, y, p, exact):
@@ -138,12 +146,7 @@ def float32_jacobian_text(system, at, k, held, exact):
     """The hint for entry ``k`` of a ``jac`` that is ``held[k]`` in float32 and ``exact[k]`` in float64 ``at``."""
     n = system.n_states
     i, j = divmod(k, n)
-    return (f" The system's jac is not finite in float32 {at}: J[{i} * {n} + {j}] = J[{k}] (d f_{i} / d y_{j}) "
-            f"is {float(held[k])!r} there ({float(exact[k]):.6g} in float64): a value inside it leaves float32's "
-            "range (above 3.4e38: a power y**(n-1) of a state, then inf / inf; or below 1.2e-38: 0 / 0), and the "
-            "iteration matrix is singular at any step size. Write the term so that its intermediate values stay "
-            "in range (divide before multiplying: (y**(n-1) / (1 + y**n)) / (1 + y**n), or in terms of x = y**n "
-            "/ (1 + y**n)), leave jac out (differences of rhs), or use precision=np.float64.")
+    return _FLOAT32_JAC.format(at=at, i=i, n=n, j=j, k=k, held=float(held[k]), exact=float(exact[k]))
 
 
 def _rhs(system, t, y, p):
@@ -347,3 +350,29 @@ def _where(states, j=None):
 
 def _state_names(states):
     return ", ".join(f"y_{i}" for i in states[:6]) + (", ..." if len(states) > 6 else "")
+
+
+#: ``(template, headline)``: the causes this module's hints name, most specific first, each with the one sentence
+#: :meth:`kernels.IVPResult.message` opens with when a hint holds it (:func:`kernels.status_messages.lead_with_cause`
+#: reads the template's fields back from the hint).  A biologist's trial: a Hill term's y ** 2.3 below 0 ended
+#: SINGULAR_MATRIX, and the message opened with the LU's pivots, naming the overshoot only at its end.
+HEADLINES = (
+    (_OVERSHOOT_REMEDY, "Likely cause: {name} = {value}, just below 0 (a decay a step took past 0), makes the {what} "
+                        "not finite, as a fractional power, root or log of {name} does below 0: write a power as "
+                        "max(x, 0.0) ** n."),
+    (_NEGATIVE_REMEDY, "Likely cause: the {what} is not finite at {name} = {value} and finite at {positive}: check "
+                       "the sign and units of {name}, or keep its terms in their domain."),
+    (_EXACT_VALUE_REMEDY, "Likely cause: the {what} is 0 / 0 at exactly {name} = {value} (a removable singularity): "
+                          "write the term with its limit at that value."),
+    (_ZERO_PARAMETER_REMEDY, "Likely cause: a parameter of 0 beside a state at 0 ({given}) makes the {what} 0 / 0: "
+                             "give {names} a small positive value."),
+    (_PARAMETER_REMEDY, "Likely cause: this trajectory's {given} makes the {what} not finite: check its params row."),
+    (_FLOAT32_JAC, "Likely cause: float32 makes the system's jac {held} (J[{k}], d f_{i} / d y_{j}; {exact} in "
+                   "float64), so the iteration matrix is singular at any step size: keep its intermediate values in "
+                   "float32's range, or use precision=np.float64."),
+    (_ENTRY, "Likely cause: a Jacobian entry that is not finite, J[{k}] (d f_{i} / d y_{j}) = {value} {at}, makes "
+             "the iteration matrix singular at any step size."),
+    (_REMEDY, "Likely cause: an infinite or undefined derivative (sqrt(x), log(x) or 1 / x at x = 0) makes the "
+              "iteration matrix singular at any step size: start slightly inside the domain ({where}), or regularise "
+              "the term."),
+)

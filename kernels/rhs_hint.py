@@ -40,7 +40,8 @@ from .jacobian_hint import (exact_value_cause, float32_jacobian_fault, float32_j
                             parameter_cause)
 from .user_faults import is_float_fault
 
-__all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop"]
+__all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop",
+           "HEADLINES"]
 
 #: The statuses the hint explains (MAX_STEPS only where :func:`mostly_rejected`; there, and at NONFINITE_STATE, not
 #: float32's range).
@@ -52,6 +53,20 @@ RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s
 RECHECK_TOLERANCES = (1e-8, 1e-12)
 #: The least rtol SciPy's solvers take (``scipy.integrate._ivp.common.validate_tol``: 100 eps).
 SCIPY_RTOL_FLOOR = 100 * np.finfo(np.float64).eps
+
+_NOT_FINITE = (" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host from "
+               "{what} (t = {t_from:.6g}).")
+_OUT_OF_RANGE = (" Followed on the host in float64 from {what} (t = {t_from:.6g}), this trajectory reaches y = {y} at "
+                 "t = {t:.6g}, with dydt = {f}: {passed}, so the {precision} run fails there. Solve with "
+                 "precision=np.float64, or rescale the model's units so that its values stay well inside that range "
+                 "(or end the span before t, if the solution really blows up).")
+#: ``(template, headline)`` as :data:`kernels.jacobian_hint.HEADLINES`: the causes this module's hints name where
+#: no more specific one (a parameter, a state below 0, a 0 / 0) follows them.
+HEADLINES = (
+    (_OUT_OF_RANGE, "Likely cause: the solution leaves {precision}'s range near t = {t}, where {passed}: solve with "
+                    "precision=np.float64, or rescale the model's units."),
+    (_NOT_FINITE, "Likely cause: the system's rhs {fails} (on this trajectory's path, followed on the host)."),
+)
 
 
 class _Found(Exception):
@@ -167,11 +182,8 @@ class RhsProbe(HostProbe):
                       if np.max(np.abs(found.f)) > largest else
                       f"the state passes {root:.3g}, the square root of {self.precision}'s largest value "
                       f"{largest:.3g}, from which a product of two such values overflows")
-            return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), this trajectory reaches "
-                    f"y = {state_text(found.y)} at t = {found.t:.6g}, with dydt = {state_text(found.f)}: {passed}, "
-                    f"so the {self.precision} run fails there. Solve with precision=np.float64, or rescale the "
-                    "model's units so that its values stay well inside that range (or end the span before t, if "
-                    "the solution really blows up).")
+            return _OUT_OF_RANGE.format(what=what, t_from=t_from, y=state_text(found.y), t=found.t,
+                                        f=state_text(found.f), passed=passed, precision=self.precision)
         if found.fault is not None:
             fails = f"raised {type(found.fault).__name__} ({found.fault}) {at}, where a GPU gives inf or NaN"
         else:
@@ -186,8 +198,7 @@ class RhsProbe(HostProbe):
                    else " A square root, logarithm or power of a quantity that crossed 0 there, a division by it, or "
                    "a term of t past its domain stops the GPU's run the same way: check the model there (keep the "
                    "quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
-        return (f" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host "
-                f"from {what} (t = {t_from:.6g})." + (cause or generic))
+        return _NOT_FINITE.format(fails=fails, what=what, t_from=t_from) + (cause or generic)
 
 
     def _stopped_text(self, stopped, what, t_from, y_from, p):

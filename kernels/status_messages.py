@@ -8,13 +8,17 @@ keeps the table as plain ints and strings, so results pickle.
 
 from __future__ import annotations
 
+import re
+import string
+
 import numpy as np
 
 from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
                      STATUS_MESSAGES, STEP_SIZE_UNDERFLOW, SUCCESS)
 
-__all__ = ["status_messages", "success_message", "suspect_note", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE",
-           "REJECTED_SHARE", "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES"]
+__all__ = ["status_messages", "success_message", "suspect_note", "lead_with_cause", "cause_headline",
+           "template_pattern", "LEAD_STATUSES", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
+           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES"]
 
 
 # What a float32 run's non-finite message adds (left out where the stiffness hint names the cause).
@@ -178,6 +182,68 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
                 f" rtol {nonzero.min():.3g} is below {np.dtype(dtype).name}'s resolution (eps {eps:.2g}): "
                 f"loosen rtol to at least {eps:.2g}, give atol, or solve with precision=np.float64.")
     return messages
+
+
+#: The statuses whose message opens with the cause its hint names (:func:`lead_with_cause`).
+LEAD_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW, MAX_STEPS)
+# What a template's field matches in a formatted hint: a number where the field has a format spec or a !r (a float),
+# a state's name or an index by its form, anything else as text that does not run past its sentence's end.
+_NUMBER = r"[-+]?(?:\d[\d.]*(?:e[-+]?\d+)?|inf|nan)"
+_FIELD_PATTERNS = {"name": r"y_\d+", "i": r"\d+", "j": r"\d+", "k": r"\d+", "n": r"\d+"}
+_IN_SENTENCE = r"(?:(?!\. [A-Z]).)+?"
+
+
+def template_pattern(template):
+    """A compiled regular expression that finds ``template`` (a ``str.format`` template) as formatted in a text,
+    each field a named group (a repeated field must repeat its text).  Built from the template itself, so a hint
+    whose wording changes keeps its headline."""
+    parts, seen = [], set()
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is None:
+            continue
+        if field in seen:
+            parts.append(f"(?P={field})")
+            continue
+        seen.add(field)
+        pattern = _FIELD_PATTERNS.get(field) or (_NUMBER if spec or conversion else _IN_SENTENCE)
+        parts.append(f"(?P<{field}>{pattern})")
+    return re.compile("".join(parts))
+
+
+def _headlines():
+    """``(pattern, headline)`` of every cause a hint can name, most specific first (a jump or a state below 0 before
+    a non-finite entry, that before the rhs failing somewhere on the path); the hint modules are imported when first
+    asked (they sit above this table of texts, which the integrator imports).  Built at each call, only when a
+    message is asked for (``re`` keeps the compiled patterns): no module-level cache."""
+    from .discontinuity import HEADLINES as jumps
+    from .jacobian_hint import HEADLINES as causes
+    from .rhs_hint import HEADLINES as paths
+
+    return tuple((template_pattern(template), headline) for template, headline in jumps + causes + paths)
+
+
+def cause_headline(hint):
+    """The one sentence that names the cause ``hint`` holds (the first of :func:`_headlines` found in it, its
+    fields filled from the hint), or '' when it names none (a stiffness hint, a stop of SciPy's Radau)."""
+    for pattern, headline in _headlines():
+        found = pattern.search(hint)
+        if found:
+            return headline.format(**found.groupdict())
+    return ""
+
+
+def lead_with_cause(code, text, hint):
+    """``text``, the message of a trajectory of status ``code`` that ends with ``hint``, opened by the cause
+    ``hint`` names (:func:`cause_headline`) where ``code`` is one of :data:`LEAD_STATUSES`; else ``text``.
+
+    The status's own text says what the solver met, which points elsewhere: a biologist's trial opened with "The
+    iteration matrix of an implicit step was singular (a pivot of its LU factorisation was zero...)" and named
+    only at its end a Hill term's y ** 2.3 at y = -1e-51, the cause.  The hint stays whole after it."""
+    if int(code) not in LEAD_STATUSES:
+        return text
+    headline = cause_headline(hint)
+    return f"{headline} {text}" if headline else text
 
 
 # SciPy's OdeResult names -> what holds the same here (IVPResult.__getattr__)

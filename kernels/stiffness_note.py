@@ -14,6 +14,8 @@ It is worked out when :meth:`kernels.IVPResult.message` is asked, never during t
 successful run (:func:`stiffness_note` reads the step count first: a short run costs nothing on the host).  The
 probe rides on the solve's failure probes (:class:`NotedProbe`) without joining what they explain, so a pickled
 result keeps their hints as before and drops the note (its follow would run at every pickling, on every worker).
+The same :class:`NotedProbe` carries the probe of :func:`kernels.discontinuity.rejected_success_note` (a success
+with many steps rejected), which a pickled result drops too.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ import dataclasses
 
 import numpy as np
 
+from .discontinuity import success_domain_probe
 from .result_notes import host_array, steps_taken
 from .rhs_hint import failure_probe
 from .status import SUCCESS
 from .stiffness import (IMPLICIT_ADVANTAGE, IMPLICIT_ADVICE, StiffnessProbe, follows_on_host, implicit_advantage,
                         looks_stiff, states_to_probe)
 
-__all__ = ["NOTE_MIN_STEPS", "NOTE", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note", "probes_with_note",
-           "stiffness_note"]
+__all__ = ["NOTE_MIN_STEPS", "NOTE", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note", "with_domain_note",
+           "probes_with_note", "stiffness_note"]
 
 #: Accepted steps from which a successful explicit run is judged.  The firm test asks for 10 times the steps of an
 #: implicit method, which takes some 10 to 100 on a stiff span (Van der Pol with mu = 1000 over t = 3: SciPy's Radau
@@ -82,14 +85,17 @@ class SuccessStiffnessProbe(StiffnessProbe):
 
 @dataclasses.dataclass(frozen=True)
 class NotedProbe:
-    """The solve's failure probes (``rest``, or None) with a :class:`SuccessStiffnessProbe` beside them (``note``).
+    """The solve's failure probes (``rest``, or None) with a :class:`SuccessStiffnessProbe` beside them (``note``,
+    or None) and a :class:`kernels.discontinuity.SuccessDomainProbe` (``domain``, or None).
 
     ``explains`` and ``hint`` are ``rest``'s alone, so what a failed trajectory is told, and what a pickled result
     keeps of it (:func:`kernels.rhs_hint.resolve_hints`, the first 16 trajectories it explains), do not change;
-    :meth:`success_note` is what :func:`stiffness_note` asks."""
+    :meth:`success_note` is what :func:`stiffness_note` asks, ``domain`` what
+    :func:`kernels.discontinuity.rejected_success_note` asks."""
 
     rest: object
-    note: SuccessStiffnessProbe
+    note: SuccessStiffnessProbe = None
+    domain: object = None
 
     def explains(self, code) -> bool:
         """Whether ``rest`` has something to say about a trajectory of status ``code``."""
@@ -101,7 +107,7 @@ class NotedProbe:
 
     def success_note(self, trajectory, t_saved=None, y_saved=None) -> str:
         """:data:`NOTE` for a successful ``trajectory`` whose host path is stiff by the firm test, else ''."""
-        return self.note.hint(trajectory, t_saved, y_saved)
+        return self.note.hint(trajectory, t_saved, y_saved) if self.note is not None else ""
 
 
 def with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps):
@@ -121,10 +127,24 @@ def probes_with_note(system, method, adaptive, dtype, status, y0, params, t0, t_
                      tolerances=None, steps=None):
     """:func:`kernels.rhs_hint.failure_probe`'s probes for a solve (its arguments), with the stiffness note beside
     them where a long explicit run succeeded (:func:`with_stiffness_note`; ``steps``: the accepted steps, by
-    trajectory, or None)."""
+    trajectory, or None) and the domain probe where a run succeeded with many steps rejected
+    (:func:`with_domain_note`)."""
     probe = failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected,
                           tolerances)
-    return with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps)
+    probe = with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps)
+    return with_domain_note(probe, system, status, rejected, y0, params, t0, t_end)
+
+
+def with_domain_note(probe, system, status, rejected, y0, params, t0, t_end):
+    """``probe`` in a :class:`NotedProbe` whose ``domain`` is a :class:`kernels.discontinuity.SuccessDomainProbe`
+    where a trajectory succeeded with at least a fifth of its attempts rejected (``rejected``:
+    :func:`kernels.rhs_hint.mostly_rejected`'s mask); else ``probe`` itself."""
+    domain = success_domain_probe(system, status, rejected, y0, params, t0, t_end)
+    if domain is None:
+        return probe
+    if isinstance(probe, NotedProbe):
+        return dataclasses.replace(probe, domain=domain)
+    return NotedProbe(probe, None, domain)
 
 
 def stiffness_note(result, trajectory):

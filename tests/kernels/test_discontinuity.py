@@ -158,3 +158,65 @@ def test_a_state_rising_from_zero_gets_no_domain_hint():
                             progress=False)
     assert int(res.status[0]) == kernels.Status.MAX_STEPS
     assert "dips just below 0" not in res.message(0) and "Raise max_steps" in res.message(0)
+
+
+def _hill(t, y, p, dydt):  # a Hill term y ** n, n fractional, of a state that decays to 0 (p[5]: 1 clips it at 0)
+    x = max(y[0], 0.0) if p[5] > 0.0 else y[0]
+    xn = x ** p[2]
+    dydt[0] = p[0] * xn / (p[1] ** p[2] + xn) - p[3] * y[0]
+    dydt[1] = p[4] / (1.0 + xn) - y[1]
+
+
+HILL = kernels.ODESystem(_hill, 2, 6, name="hill_rejected")
+
+
+def test_a_success_that_spent_its_steps_rejected_below_zero_says_so_and_why():
+    """A systems biologist's trial: float64 radau succeeded with 119 of 381 steps rejected (a third of the accepted
+    ones), each an overshoot of y_0 below 0 into y ** 2.3 = NaN, with the plain success message; with max(y, 0.0)
+    it takes 121 steps, none rejected, and is told nothing."""
+    rows = [[0.5, 1.0, 2.3, 5.0, 2.0, 0.0], [0.5, 1.0, 2.3, 5.0, 2.0, 1.0]]
+    res = kernels.solve_ivp(HILL, (0.0, 30.0), [1.0, 0.0], rows, t_eval=np.linspace(0.0, 30.0, 7), method="radau",
+                            rtol=1e-6, atol=1e-9, precision=np.float64, progress=False)
+    assert res.success and res.n_rejected[0] * 4 >= res.n_steps[0] + res.n_rejected[0] >= 100
+    message = res.message(0)
+    assert message.startswith(kernels.STATUS_MESSAGES[kernels.SUCCESS] + " It spent "), message
+    assert f"It spent {res.n_rejected[0]} of its {res.n_steps[0] + res.n_rejected[0]} attempted steps" in message
+    assert "The rhs is not finite where y[:, 0] dips just below 0" in message and "max(x, 0.0) ** n" in message
+    assert res.n_rejected[1] == 0 and res.message(1) == kernels.STATUS_MESSAGES[kernels.SUCCESS]
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+@pytest.mark.parametrize("system, span, y0, params, method", [
+    (kernels.lorenz(), (0.0, 20.0), [1.0, 1.0, 1.0], [[10.0, 28.0, 8.0 / 3.0]], "tsit5"),  # 12 % rejected
+    (kernels.stiff_van_der_pol(), (0.0, 3000.0), [2.0, 0.0], [[1000.0]], "radau"),      # 24 %
+    (kernels.stiff_van_der_pol(), (0.0, 3000.0), [2.0, 0.0], [[1000.0]], "rodas5p"),    # 32 %
+    (kernels.robertson(), (0.0, 1e5), [1.0, 0.0, 0.0], [[0.04, 3e7, 1e4]], "rodas5p"),  # 2 %
+    (kernels.ODESystem(_decay, 1, 1, name="decay_rejected"), (0.0, 100.0), [1.0], [[1.0]], "tsit5"),
+])
+def test_an_ordinary_success_gets_no_rejected_steps_note(system, span, y0, params, method):
+    """At default tolerances and precision a smooth problem rejects up to about a third of its attempts: no note."""
+    res = kernels.solve_ivp(system, span, y0, params, method=method, progress=False)
+    assert res.success and res.message(0) == kernels.STATUS_MESSAGES[kernels.SUCCESS], res.message(0)
+
+
+def test_the_rejected_note_needs_a_cause_and_a_quarter_of_100_attempts_and_a_krylov_run_gets_the_cause_only():
+    """The share alone is no cause: an ordinary run rejects up to a third, and a Krylov run's own note says it."""
+    from types import SimpleNamespace
+
+    from kernels.discontinuity import rejected_success_note
+
+    cause = SimpleNamespace(domain=SimpleNamespace(hint=lambda trajectory, t, y: " The cause."))  # a NotedProbe's
+
+    def note(accepted, rejected, linear="lu", status=kernels.SUCCESS, probe=cause):
+        result = SimpleNamespace(n_steps=np.array([accepted]), n_rejected=np.array([rejected]),
+                                 status=np.array([status]), linear=linear, stiffness_probe=probe, y=None, t=None)
+        return rejected_success_note(result, 0)
+
+    assert note(160, 90) == " It spent 90 of its 250 attempted steps (36%) on rejected ones. The cause."
+    assert note(160, 90, "gmres") == " The cause."
+    assert note(160, 90, probe=None) == "" and note(128, 114, probe=None) == ""  # 47 %, but no cause named
+    assert note(190, 60) == "" and note(60, 30) == ""  # 24 %; 90 attempts, too few to matter
+    assert note(160, 90, status=kernels.MAX_STEPS) == ""

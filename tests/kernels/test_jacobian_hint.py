@@ -58,6 +58,18 @@ def test_an_infinite_jacobian_at_the_start_is_named(method):
     assert result.message(1) == kernels.STATUS_MESSAGES[kernels.Status.SUCCESS]
 
 
+def test_the_infinite_entry_leads_the_message_before_the_status():
+    """The status's text ("The iteration matrix ... was singular (a pivot of its LU factorisation was zero ...)")
+    points at the linear algebra; the entry the model makes infinite, the cause, comes first (a biologist's trial)."""
+    system = kernels.ODESystem(_coupled_half_order, 2, n_params=1, name="half_order", jac=_coupled_half_order_jac)
+    result = _quiet_solve(system, [1.0, 0.0], [1.0], "rodas5p")
+    code = int(result.status[0])
+    message = result.message(0)
+    assert message.startswith("Likely cause: a Jacobian entry that is not finite, J[1] (d f_0 / d y_1) = -inf at "
+                              "the initial state (t = 0, y = [1, 0]), makes the iteration matrix singular at any step "
+                              "size. " + kernels.STATUS_MESSAGES[code]), message
+
+
 def _fed_half_order(t, y, p, dydt):
     dydt[0] = -p[0] * math.sqrt(y[0]) + p[1] * y[1]  # fed by y[1]: y[0] leaves 0 at once
     dydt[1] = -p[1] * y[1] + 1.0
