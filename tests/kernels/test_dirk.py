@@ -551,3 +551,51 @@ def test_newton_krylov_solves_keep_sdirk4_on_hires_with_per_state_atol():
                             precision=np.float64, solver=kernels.SolverOptions(linear="gmres"), progress=False)
     error = float(np.max(np.abs(run.y[0, -1] - ref) / (atol + 1e-4 * np.abs(ref))))
     assert run.success and error < 0.8, error
+
+
+@pytest.mark.parametrize("method", ["backward_euler", "sdirk4", "kvaerno5"])
+def test_a_fixed_step_takes_its_iteration_matrix_at_one_site(method):
+    """The rerun of a failed fixed-step stage restarts the step on a fresh matrix from the one ``prepare``
+    (kernels.steps.dirk._restart_lines): a ``prepare`` inside every stage put a Jacobian and a factorisation
+    there, and sdirk4's fixed-step kernel at 32 states float64 had twice the instructions of the adaptive one.
+    The generated source calls ``prepare`` once, and ``iterate`` once a stage, whatever the stage layout."""
+    import dataclasses
+
+    from kernels.steps import dirk
+
+    for one_site_from in (1, 10**9):
+        integ = kernels.Integrator(kernels.brusselator(8), method, controller="fixed", precision=np.float64)
+        step = dataclasses.replace(integ.settings.step, one_site_from=one_site_from)
+        assert step.restarts
+        source = dirk._step_source(step)[0]
+        implicit = step.tableau.stages - (1 if step.explicit_first else 0)
+        assert source.count("prepare(") == 1
+        assert source.count("iterate(") == (1 if step.one_site else implicit)
+
+
+@pytest.mark.parametrize("method", ["sdirk4", "sdirk2"])
+def test_a_restarted_fixed_step_gives_the_same_numbers_in_both_stage_layouts(method):
+    """A multi-stage fixed step on the enzyme at dt = 0.1 (the first steps move y by far more than the
+    tolerances, so stages fail on J(t0, y0) and the step restarts on a matrix at the failed stage): the one-site
+    stage loop and the unrolled stages compute the same numbers, close to SciPy's Radau."""
+    import dataclasses
+
+    results = []
+    for one_site_from in (1, 10**9):
+        integ = kernels.Integrator(ENZYME, method, controller="fixed", precision=np.float64)
+        integ.settings = dataclasses.replace(integ.settings, step=dataclasses.replace(
+            integ.settings.step, one_site_from=one_site_from))
+        results.append(integ.solve((0.0, 0.5), ENZYME_Y0, ENZYME_P, dt=0.1, rtol=1e-3, atol=1e-6))
+    one, unrolled = results
+    assert list(one.status) == [Status.SUCCESS], one.message(0)
+    np.testing.assert_array_equal(one.y, unrolled.y)
+    from scipy.integrate import solve_ivp
+
+    reference = solve_ivp(lambda t, y: _enzyme_f(y), (0.0, 0.5), ENZYME_Y0, method="Radau", rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(one.y[0, -1], reference.y[:, -1], rtol=0, atol=2e-3)
+
+
+def _enzyme_f(y):
+    out = np.zeros(4)
+    _enzyme(0.0, y, ENZYME_P, out)
+    return out
