@@ -284,23 +284,24 @@ def _step_source(settings):
         first_rhs = ["    if not first_valid:", "        rhs(t, y, p, u, k_0)", "        wk[0] += ONE"]
     elif first:
         first_rhs = ["    rhs(t, y, p, u, k_0)", "    wk[0] += ONE"]
-    if retry:  # f(t, y) does not depend on M: taken once, before the attempts (_restart_lines)
-        lines += first_rhs + ["    jt = t", "    attempt = 0"]
+    if retry:  # f(t, y) does not depend on M: taken once, before any restart (_restart_lines)
+        lines += first_rhs + ["    jt = t", "    restarted = -1", f"    from_stage = {first}"]
         lines += elementwise(N, lambda m: f"y_new[{m}] = y[{m}]")
     body = ["    code = prepare(jt, hg, y_new, p, u, tol, matrix, aux, region, persistent)" if retry else
             "    code = prepare(t, hg, y, p, u, tol, matrix, aux, region, persistent)",
             "    wk[0] += PREPARE_RHS", "    wk[1] += ONE", "    wk[2] += FACTORS", "    if code != OK:"]
-    body += ["        if attempt > 0:", "            return NEWTON_FAILED"] if retry else []
+    body += ["        if restarted >= 0:", "            return NEWTON_FAILED"] if retry else []
     body += ["        return code", "    eta = ONE"] + ([] if retry else first_rhs)
     if settings.one_site:
         body += _one_site_stages(settings, constants)
     else:
         for i in range(first, S):
-            body += _stage_base(settings, i, constants, 1)
-            body += _newton_solve(settings, i, 1)
+            stage = _stage_base(settings, i, constants, 1) + _newton_solve(settings, i, 1, str(i))
             if i == S - 1 and tab.stiffly_accurate:
-                body += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
-            body += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
+                stage += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
+            stage += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
+            # a restart goes on from the failed stage: the stages before it keep their increments
+            body += [f"    if from_stage <= {i}:"] + ["    " + line for line in stage] if retry else stage
     if not tab.stiffly_accurate:
         terms = [(j, v) for j, v in enumerate(tab.b) if v != 0.0]
         for j, v in terms:
@@ -342,43 +343,51 @@ def _stage_base(settings, i, constants, depth):
     return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
 
 
-def _newton_solve(settings, slot, depth):
+def _newton_solve(settings, slot, depth, stage):
     """Source lines of one stage's Newton solve into ``k_<slot>``, from the predictor ``z = 0`` (module
-    docstring), returning the step's code when it fails.
+    docstring), returning the step's code when it fails (``stage``: the stage's index, a literal or the
+    one-site loop's variable).
 
-    On fixed steps with an LU a failed solve restarts the step on an iteration matrix taken at the stage's
-    last iterate (:func:`_restart_lines`)."""
+    On fixed steps with an LU a failed solve is taken up again on an iteration matrix taken at the stage's
+    last iterate, from that iterate (:func:`_restart_lines`)."""
     pad = "    " * depth
     lines = elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth)
+    if settings.restarts:  # the stage taken up again goes on from its last iterate
+        lines = [f"{pad}if restarted != {stage}:"] + ["    " + line for line in lines]
     lines += [f"{pad}code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, "
               "eta)", f"{pad}wk[0] += prec(its)", f"{pad}wk[3] += prec(its)", f"{pad}if code != OK:"]
     if settings.restarts:
-        lines += _restart_lines(settings, slot, depth + 1)
+        lines += _restart_lines(settings, slot, depth + 1, stage)
     return lines + [f"{pad}    return code"]
 
 
-def _restart_lines(settings, slot, depth):
-    """A fixed step's restart after a stage's failed Newton solve (``settings.restarts``).
+def _restart_lines(settings, slot, depth, stage):
+    """A fixed step's stage taken up again after a stage's failed Newton solve (``settings.restarts``).
 
-    A fixed step cannot be retried smaller, so where Newton failed (not a linear solver's code) on the
-    step's first attempt and its last iterate is finite, the step starts again (the ``while`` around its
-    stages; the one-site stage loop is left first) with ``M = I - h gamma J`` taken at that stage state
-    ``base + z`` (written into ``y_new``, free until the step ends, where ``prepare`` reads it) and time:
-    the simplified Newton's ``J(t, y)`` is stale where ``y`` moves by far more than the tolerances within
-    the step (:mod:`kernels.solvers.convergence`).  One ``prepare`` serves both attempts: a rerun inside
-    each stage had put a Jacobian and a factorisation in every stage (sdirk4 at 32 states float64: 22584
-    SASS instructions and 17.5 KB of spill stores against 11056 and 7.9 KB now, 10472 and 7.0 KB with no
-    rerun).  A factorisation that fails on the restart is reported as the Newton failure it follows.
+    A fixed step cannot be retried smaller, so where a stage's Newton failed (not a linear solver's code) for
+    the first time in the step and its last iterate is finite, ``M = I - h gamma J`` is taken at that stage state
+    ``base + z`` (written into ``y_new``, free until the step ends, where ``prepare`` reads it) and time, and
+    the step goes on from that stage (``from_stage``; the stages before it keep their increments, the stage
+    its last iterate) round the ``while`` around ``prepare`` and the stages (the one-site stage loop is left
+    first): the
+    simplified Newton's ``J(t, y)`` is stale where ``y`` moves by far more than the tolerances within the
+    step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too, and each of them
+    may take it up once more (``restarted``: kvaerno5 on a forced relaxation needed two in one step).  One
+    ``prepare`` serves every attempt: a rerun inside each stage had put a Jacobian and a factorisation in
+    every stage (sdirk4 at 32 states float64: 22584 SASS instructions and 17.5 KB of spill stores, 10472 and
+    7.0 KB with no rerun).  A factorisation that fails on a fresh matrix is reported as the Newton failure
+    it follows.
     """
     n, nd = settings.n_states, settings.n_drivers
     pad = "    " * depth
     leave = ["restart = True", "break"] if settings.one_site else ["continue"]
-    lines = [f"{pad}if code == NEWTON_FAILED and attempt == 0:", f"{pad}    finite = True"]
+    lines = [f"{pad}if code == NEWTON_FAILED and restarted != {stage}:", f"{pad}    finite = True"]
     lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth + 1)
     lines += elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth + 1)
     return lines + [f"{pad}    if finite:", f"{pad}        jt = ts",
                     f"{pad}        eval_drivers(jt, driver_times, driver_values, u)",
-                    f"{pad}        attempt = 1"] + [f"{pad}        {line}" for line in leave]
+                    f"{pad}        restarted = {stage}", f"{pad}        from_stage = {stage}"] + [
+                        f"{pad}        {line}" for line in leave]
 
 
 def _one_site_stages(settings, constants):
@@ -393,15 +402,15 @@ def _one_site_stages(settings, constants):
     tab, N, ND, S = settings.tableau, settings.n_states, settings.n_drivers, settings.tableau.stages
     first, last = (1 if settings.explicit_first else 0), S - 1
     lines = ["    ts = t"] + (["    restart = False"] if settings.restarts else [])
-    lines += [f"    for stage in range({first}, {S}):"]
+    lines += [f"    for stage in range({'from_stage' if settings.restarts else first}, {S}):"]
     for i in range(first, S):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += _stage_base(settings, i, constants, 3)
-    lines += _newton_solve(settings, last, 2)
+    lines += _newton_solve(settings, last, 2, "stage")
     for i in range(first, last):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{last}[{m}] * inv_hg", indent=3)
-    if settings.restarts:  # a stage's failed solve left the loop to start the step again (_restart_lines)
+    if settings.restarts:  # a stage's failed solve left the loop to take M afresh (_restart_lines)
         lines += ["    if restart:", "        continue"]
     if tab.stiffly_accurate:
         lines += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{last}[{m}]", indent=1)

@@ -555,7 +555,7 @@ def test_newton_krylov_solves_keep_sdirk4_on_hires_with_per_state_atol():
 
 @pytest.mark.parametrize("method", ["backward_euler", "sdirk4", "kvaerno5"])
 def test_a_fixed_step_takes_its_iteration_matrix_at_one_site(method):
-    """The rerun of a failed fixed-step stage restarts the step on a fresh matrix from the one ``prepare``
+    """A failed fixed-step stage takes its matrix afresh at the step's one ``prepare``
     (kernels.steps.dirk._restart_lines): a ``prepare`` inside every stage put a Jacobian and a factorisation
     there, and sdirk4's fixed-step kernel at 32 states float64 had twice the instructions of the adaptive one.
     The generated source calls ``prepare`` once, and ``iterate`` once a stage, whatever the stage layout."""
