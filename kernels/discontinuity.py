@@ -10,21 +10,27 @@ not) they agree, at a kink each side reads its own slope, and a singular derivat
 Michaelis-Menten term ``y / (K + y)`` with ``K`` below the increment, at ``y = 0``) grows by less than
 :data:`JUMP_RATIO` at one of the two steps.  :func:`jump_aware_jacobian` replaces a jumping column by the
 slope on the far side of the jump, so the other columns' modes still count (a stiff spring beside friction
-at rest still warns).  :func:`domain_edge` asks instead whether the rhs stops being finite just below 0 in a state
-driven there: a MAX_STEPS hint, and a note for a run that succeeded with a quarter of its steps rejected
-(:func:`rejected_success_note`).
+at rest still warns).  A switch met between saves is found where the trajectory stalls: :func:`stall_switch`
+follows it on the host from its last saved state and, where the steps collapse, looks for a jump on its last steps
+(:func:`jump_share`: the same quotient test along the path) that the flow on both sides leads back into
+(:func:`sliding_switch`: a state held at the switch, not one crossing it).  :func:`domain_edge` asks instead
+whether the rhs stops being finite just below 0 in a state driven there: a MAX_STEPS hint, and a note for a run
+that succeeded with a quarter of its steps rejected (:func:`rejected_success_note`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .errors import UnassignedOutputError, state_text
 from .status import MAX_STEPS, SUCCESS
-from .stiffness import HostProbe, difference_steps, host_jacobian, states_to_probe
+from .stiffness import (HostProbe, difference_steps, follow_on_host, follows_on_host, host_jacobian,
+                        states_to_probe)
 
 __all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "HEADLINES", "jump_columns", "jump_aware_jacobian",
            "domain_edge", "DiscontinuityProbe", "DomainProbe", "discontinuity_probes", "SuccessDomainProbe",
-           "success_domain_probe", "rejected_success_note", "NOTE_MIN_ATTEMPTS"]
+           "success_domain_probe", "rejected_success_note", "NOTE_MIN_ATTEMPTS", "STALL_NOTE", "jump_share",
+           "sliding_switch", "stall_switch"]
 
 #: Ratio of successive increments, and the growth of the quotient at each step down from which it is a jump
 #: (``WIDEN`` across a jump; ``WIDEN ** (1 - a)`` at a singular ``|y| ** a``: 32 for a = 1/4).
@@ -35,7 +41,9 @@ MAX_STATES = 256
 HINT = (" The rhs jumps at {where} (t = {t:.6g}): its difference quotients grow as the increment shrinks, as "
         "across sign(v) or a branch on the state, so the steps stay tiny where the state keeps meeting the switch "
         "(stick-slip friction) and no method, implicit or explicit, finishes: smooth the switch (tanh(v / eps), eps "
-        "small against v's scale) or stop at it with an event (terminal) and start the next regime from there.")
+        "small against v's scale) or stop at it with an event (terminal) and start the next regime from there "
+        "(stick-slip needs a friction model with a stuck state: v held at 0 while the other forces stay within the "
+        "friction's limit, left by an event when they pass it).")
 
 
 def jump_columns(system, t, y, p):
@@ -145,20 +153,167 @@ def domain_edge(system, t, y, p, span):
     return None
 
 
+#: Right-hand sides the host follow of a stalled trajectory may take (SciPy's Radau: about 0.06 s for 2 states), the
+#: accepted steps whose span tells a stall, and the share of the way to the first save not reached below which that
+#: span is one: Radau at rtol 1e-3 chattering on Coulomb friction's sign(v) took steps of 1e-8 over a 0.01 gap.
+STALL_EVALUATIONS = 2000
+STALL_STEPS = 10
+STALL_SHARE = 1e-4
+#: Bisections that narrow a segment onto its jump (to 1e-12 of it), the largest of the three increments (in shares
+#: of the segment) at which the quotient is read there, and the least jump, against the rhs's size, worth naming
+#: (the rounding of a state at a segment 1e-20 of it long grows as a jump does).
+BISECTIONS = 40
+SEGMENT_STEP = 1e-2
+JUMP_FLOOR = 1e-6
+#: The look-ahead past the path's last state, in its last steps: a stalled path hovers a step or so from its switch.
+LOOK_AHEAD = 10.0
+#: The share of the look-ahead over which each side's flow must carry a state just beside a jump across it (it lies a
+#: millionth of its segment from the jump; its Euler step goes a thousandth of a step or more).
+TURN = 1e-3
+STALL_NOTE = (" That is where this trajectory stalls: followed on the host from {what} (t = {t_from:.6g}) by SciPy's "
+              "Radau, its steps shrink to {step:.2g} there, short of t = {t_stop:.6g}, which the run did not reach: a "
+              "switch met between saves, where raising max_steps or loosening rtol and atol only spends more steps.")
+
+
+def _point(a, b, share):
+    """The ``(t, y)`` at ``share`` of the straight segment from ``a`` to ``b`` (each ``(t, y)``; past it beyond 1)."""
+    return a[0] + share * (b[0] - a[0]), a[1] + share * (b[1] - a[1])
+
+
+def jump_share(system, p, a, b):
+    """Where along the segment from ``a`` to ``b`` (each ``(t, y)``, float64) ``system.rhs`` jumps, as a share of
+    it, else None.  Bisection keeps the half whose ends differ more, which across a jump keeps the jump; there the
+    central quotient at :data:`SEGMENT_STEP` and two :data:`WIDEN`-fold smaller increments must grow as
+    :func:`jump_columns`' do, and the jump be at least :data:`JUMP_FLOOR` of the rhs: the same test along a path,
+    where a state near but not at a switch (v = 4e-10) puts it past :func:`jump_columns`' increments."""
+    def at(share):
+        return system.evaluate_rhs(*_point(a, b, share), p)
+
+    low, high, f_low, f_high = 0.0, 1.0, at(0.0), at(1.0)
+    scale = max(float(np.max(np.abs(f_low))), float(np.max(np.abs(f_high))))
+    for _ in range(BISECTIONS):
+        middle = 0.5 * (low + high)
+        f_middle = at(middle)
+        if np.max(np.abs(f_middle - f_low)) >= np.max(np.abs(f_high - f_middle)):
+            high, f_high = middle, f_middle
+        else:
+            low, f_low = middle, f_middle
+    share = 0.5 * (low + high)
+    steps = (SEGMENT_STEP, SEGMENT_STEP / WIDEN, SEGMENT_STEP / WIDEN ** 2)
+    differences = [float(np.max(np.abs(at(share + step) - at(share - step)))) for step in steps]
+    sizes = [difference / step for difference, step in zip(differences, steps)]
+    jumps = (np.all(np.isfinite(sizes)) and sizes[2] > JUMP_RATIO * sizes[1] > JUMP_RATIO ** 2 * sizes[0]
+             and differences[2] > JUMP_FLOOR * scale)
+    return share if jumps else None
+
+
+def _ahead(system, p, point, ahead):
+    """The segment from ``point`` (``(t, y)``) along its flow over a time ``ahead``."""
+    t, y = point
+    return point, (t + ahead, y + ahead * system.evaluate_rhs(t, y, p))
+
+
+def _crosses(system, p, point, other, time):
+    """Whether the flow at ``point`` (``(t, y)``) carries it, within ``time``, to where ``rhs`` is as at ``other``
+    (just across a jump from it) rather than as at ``point``: an Euler step, the jump being larger than what
+    ``rhs`` changes by over it."""
+    f_here, f_other = system.evaluate_rhs(*point, p), system.evaluate_rhs(*other, p)
+    f_landed = system.evaluate_rhs(point[0] + time, point[1] + time * f_here, p)
+    return float(np.max(np.abs(f_landed - f_other))) < float(np.max(np.abs(f_landed - f_here)))
+
+
+def sliding_switch(system, p, a, b, ahead):
+    """``(t, y)`` of a jump of ``rhs`` on the segment from ``a`` to ``b`` (:func:`jump_share`) across which the
+    flow on either side carries the state (within :data:`TURN` of a time ``ahead``), else None: a state the flow
+    holds at the switch, as a mass stuck under Coulomb friction, where the steps stay tiny.  A switch the path
+    crosses (a bang-bang relay, friction reversing mid-swing) is not one: the flow on its far side leads away."""
+    share = jump_share(system, p, a, b)
+    if share is None:
+        return None
+    near, far = (_point(a, b, share + side * SEGMENT_STEP / WIDEN ** 2) for side in (-1.0, 1.0))
+    time = TURN * ahead
+    if _crosses(system, p, near, far, time) and _crosses(system, p, far, near, time):
+        return _point(a, b, share)
+    return None
+
+
+def stall_switch(system, p, t_from, y_from, t_stop):
+    """``(t, y, step)``: where SciPy's Radau following ``(t_from, y_from)`` towards ``t_stop`` stalls
+    (:func:`_stalled_path`) on a switch the flow holds it at (:func:`sliding_switch`, on the look-ahead past its
+    last state, then on its last :data:`STALL_STEPS` steps, latest first), and its last step there; None where it
+    does not stall, meets no such switch, or cannot follow (a probe that cannot run adds nothing)."""
+    if not follows_on_host(system) or not t_stop > t_from:
+        return None
+    with np.errstate(all="ignore"):
+        try:
+            stalled = _stalled_path(system, p, t_from, y_from, t_stop)
+            if stalled is None:
+                return None
+            times, states, steps = stalled
+            ahead = LOOK_AHEAD * float(steps.max())
+            segments = [_ahead(system, p, (times[-1], states[-1]), ahead)]
+            segments += [((times[i - 1], states[i - 1]), (times[i], states[i]))
+                         for i in range(len(times) - 1, len(times) - 1 - STALL_STEPS, -1)]
+            for a, b in segments:
+                found = sliding_switch(system, p, a, b, ahead)
+                if found is not None:
+                    return float(found[0]), found[1], float(steps[-1])
+        except UnassignedOutputError:  # the cause: HostProbe.hint says it
+            raise
+        except Exception:  # noqa: BLE001 - the user's rhs failing on the host: no verdict
+            return None
+    return None
+
+
+def _stalled_path(system, p, t_from, y_from, t_stop):
+    """``(times, states, steps)`` of SciPy's Radau (:func:`kernels.stiffness.follow_on_host`, at most
+    :data:`STALL_EVALUATIONS` right-hand sides) from ``(t_from, y_from)`` towards ``t_stop`` where it stops short
+    with its last :data:`STALL_STEPS` steps (``steps``) spanning under :data:`STALL_SHARE` of the way; else None
+    (it got there, or its steps had not collapsed)."""
+    jac = system.host_jac(p) if system.jac is not None else None
+    times, states, outcome = follow_on_host(system.host_rhs(p), t_from, t_stop, y_from, STALL_EVALUATIONS, jac=jac,
+                                            outcome=True)
+    steps = np.diff(times[-STALL_STEPS - 1:])
+    if outcome == "finished" or steps.size < STALL_STEPS or steps.sum() > STALL_SHARE * (t_stop - t_from):
+        return None
+    return times, states, steps
+
+
 class DiscontinuityProbe(HostProbe):
-    """:data:`HINT` for a trajectory stopped at MAX_STEPS whose rhs jumps at its initial or last saved state."""
+    """:data:`HINT` for a trajectory stopped at MAX_STEPS whose rhs jumps at its initial or last saved state, or
+    where its path, followed on the host from the last of them, stalls on a jump before the first save the run did
+    not reach (:func:`stall_switch`, with :data:`STALL_NOTE`): a structural engineer's forced mass under Coulomb
+    friction moving at its last save stuck between saves and was told to raise max_steps."""
 
     STATUSES = (MAX_STEPS,)
 
     def __init__(self, system, y0, params, t0, t_end):
         self.system, self.y0, self.params, self.t0, self.t_end = system, y0, params, t0, t_end
+        self.found = {}  # hints of the host follow, by trajectory: asked once
 
     def _hint(self, trajectory, t_saved=None, y_saved=None):
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         for what, t, y in candidates:
             if jump_columns(self.system, t, y, p):
                 return HINT.format(where=what, t=t)
-        return ""
+        if trajectory not in self.found:
+            self.found[trajectory] = self._stall_hint(p, candidates[-1], t_saved)
+        return self.found[trajectory]
+
+    def _stall_hint(self, p, start, t_saved):
+        """:data:`HINT` and :data:`STALL_NOTE` where the path from ``start`` (``(what, t, y)``: the last finite saved
+        state, else the initial one) stalls on a jump before the next save time in ``t_saved`` (else ``t_end``)."""
+        what, t_from, y_from = start
+        later = np.zeros(0) if t_saved is None else np.asarray(t_saved, np.float64)
+        later = later[later > t_from]
+        t_stop = float(later[0]) if later.size else self.t_end
+        found = stall_switch(self.system, np.asarray(p, np.float64), float(t_from),
+                             np.asarray(y_from, np.float64), t_stop)
+        if found is None:
+            return ""
+        t, y, step = found
+        return HINT.format(where=f"y = {state_text(y)}", t=t) + STALL_NOTE.format(
+            what=what, t_from=t_from, step=step, t_stop=t_stop)
 
 
 class DomainProbe(DiscontinuityProbe):
