@@ -212,8 +212,8 @@ class DIRKStepSettings:
 
     @property
     def restarts(self) -> bool:
-        """Whether a failed stage solve restarts the whole step on a fresh iteration matrix (fixed steps with an LU:
-        no smaller step to retry; :func:`_restart_lines`)."""
+        """Whether a failed stage solve is taken up again on a fresh iteration matrix (fixed steps with an LU: no
+        smaller step to retry; :func:`_restart_lines`)."""
         return self.newton.fixed_step and self.newton.dense
 
     @property
@@ -369,9 +369,8 @@ def _restart_lines(settings, slot, depth, stage):
     ``base + z`` (written into ``y_new``, free until the step ends, where ``prepare`` reads it) and time, and
     the step goes on from that stage (``from_stage``; the stages before it keep their increments, the stage
     its last iterate) round the ``while`` around ``prepare`` and the stages (the one-site stage loop is left
-    first): the
-    simplified Newton's ``J(t, y)`` is stale where ``y`` moves by far more than the tolerances within the
-    step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too, and each of them
+    first): the simplified Newton's ``J(t, y)`` is stale where ``y`` moves by far more than the tolerances
+    within the step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too, and each of them
     may take it up once more (``restarted``: kvaerno5 on a forced relaxation needed two in one step).  One
     ``prepare`` serves every attempt: a rerun inside each stage had put a Jacobian and a factorisation in
     every stage (sdirk4 at 32 states float64: 22584 SASS instructions and 17.5 KB of spill stores, 10472 and
