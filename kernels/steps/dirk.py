@@ -383,10 +383,11 @@ def _restart_lines(settings, slot, depth, stage):
     lines = [f"{pad}if code == NEWTON_FAILED and restarted != {stage}:", f"{pad}    finite = True"]
     lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth + 1)
     lines += elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth + 1)
-    return lines + [f"{pad}    if finite:", f"{pad}        jt = ts",
-                    f"{pad}        eval_drivers(jt, driver_times, driver_values, u)",
-                    f"{pad}        restarted = {stage}", f"{pad}        from_stage = {stage}"] + [
-                        f"{pad}        {line}" for line in leave]
+    # prepare reads the stage's own drivers, which its base took (past the step's end, kvaerno5's third stage
+    # reads the segment the end lies in: a regression hunt found them evaluated afresh at ts instead)
+    drivers = elementwise(nd, lambda j: f"u[{j}] = data[{j}]", indent=depth + 2)
+    return lines + [f"{pad}    if finite:", f"{pad}        jt = ts"] + drivers + [
+        f"{pad}        restarted = {stage}", f"{pad}        from_stage = {stage}"] + [f"{pad}        {line}" for line in leave]
 
 
 def _one_site_stages(settings, constants):

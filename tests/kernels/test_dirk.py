@@ -599,3 +599,31 @@ def _enzyme_f(y):
     out = np.zeros(4)
     _enzyme(0.0, y, ENZYME_P, out)
     return out
+
+
+def _driven_relaxation(t, y, p, u, dydt):
+    dydt[0] = -p[0] * (y[0] - u[0]) - y[0] * y[0] * y[0]
+    dydt[1] = y[0] - p[1] * y[1] * u[1]
+
+
+def test_a_stage_past_the_step_end_takes_its_fresh_matrix_with_its_own_drivers():
+    """kvaerno5's third stage lies past the step's end (c = 1.23) and reads the drivers of the segment the end lies
+    in; where its Newton fails on a fixed step, the fresh matrix must be taken with those drivers, not with the
+    drivers evaluated afresh at the stage time (the next segment: y[1] ended 6.2e-4 off, a regression hunt), as
+    before the rerun moved to the step's one prepare: 5.3e-5 from SciPy's Radau on the same interpolated drivers."""
+    from scipy.integrate import solve_ivp
+
+    system = kernels.ODESystem(_driven_relaxation, 2, 2, n_drivers=2, name="driven_relaxation")
+    times = np.linspace(0.0, 1.0, 11)
+    values = np.stack([3.0 * np.sin(5.0 * times), 1.0 + times], axis=1)
+    p = np.array([50.0, 2.0])
+    result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, 1.0], [p], method="kvaerno5", dt=0.1, controller="fixed",
+                               drivers=(times, values), precision=np.float64, progress=False)
+    assert result.success, result.message(0)
+
+    def f(t, y):
+        u = [np.interp(t, times, values[:, j]) for j in range(2)]
+        return [-p[0] * (y[0] - u[0]) - y[0] ** 3, y[0] - p[1] * y[1] * u[1]]
+
+    reference = solve_ivp(f, (0.0, 1.0), [0.0, 1.0], method="Radau", rtol=1e-12, atol=1e-14, t_eval=[1.0]).y[:, -1]
+    assert abs(result.y[0, -1, 1] - reference[1]) < 2e-4
