@@ -170,7 +170,7 @@ class DIRKStepSettings:
         """The settings of one solve of ``system`` with ``solver`` (a SolverOptions; None: defaults)."""
         solver = SolverOptions() if solver is None else solver
         newton = solver.newton_for(system, shared_by_parent=True, family="dirk")
-        if not (tableau.adaptive and estimate_error):  # fixed steps: no smaller step to retry (_restart_lines)
+        if not (tableau.adaptive and estimate_error):  # fixed steps: no smaller step to retry (_refresh_lines)
             newton = dataclasses.replace(newton, fixed_step=True)
         elif reads_time(system):  # an rhs that can switch in time: the estimate must see f(t, y) (STEP_START_FORMS)
             tableau = step_start_form(tableau)
@@ -209,12 +209,6 @@ class DIRKStepSettings:
     @property
     def adaptive(self) -> bool:
         return self.tableau.adaptive and self.estimate_error
-
-    @property
-    def restarts(self) -> bool:
-        """Whether a failed stage solve is taken up again on a fresh iteration matrix (fixed steps with an LU: no
-        smaller step to retry; :func:`_restart_lines`)."""
-        return self.newton.fixed_step and self.newton.dense
 
     @property
     def one_site(self) -> bool:
@@ -277,47 +271,38 @@ def _step_source(settings):
         lines.append("    k_0 = alloc_first(region, persistent)")
     lines += [f"    k_{j} = slot(k, {q})" for q, j in enumerate(settings.stacked_stages)] + work_lines()
     lines += ["    h = prec(dt)", "    hg = h * GAMMA", "    inv_hg = ONE / hg",
-              "    eval_drivers(t, driver_times, driver_values, u)"]
-    retry = settings.restarts
-    first_rhs = []
+              "    eval_drivers(t, driver_times, driver_values, u)",
+              "    code = prepare(t, hg, y, p, u, tol, matrix, aux, region, persistent)",
+              "    wk[0] += PREPARE_RHS", "    wk[1] += ONE", "    wk[2] += FACTORS",
+              "    if code != OK:", "        return code", "    eta = ONE"]
     if settings.fsal:  # the cache holds f(t, y) from the last accepted step's increment, or from prime
-        first_rhs = ["    if not first_valid:", "        rhs(t, y, p, u, k_0)", "        wk[0] += ONE"]
+        lines += ["    if not first_valid:", "        rhs(t, y, p, u, k_0)", "        wk[0] += ONE"]
     elif first:
-        first_rhs = ["    rhs(t, y, p, u, k_0)", "    wk[0] += ONE"]
-    if retry:  # f(t, y) does not depend on M: taken once, before any restart (_restart_lines)
-        lines += first_rhs + ["    jt = t", "    restarted = -1", f"    from_stage = {first}"]
-        lines += elementwise(N, lambda m: f"y_new[{m}] = y[{m}]")
-    body = ["    code = prepare(jt, hg, y_new, p, u, tol, matrix, aux, region, persistent)" if retry else
-            "    code = prepare(t, hg, y, p, u, tol, matrix, aux, region, persistent)",
-            "    wk[0] += PREPARE_RHS", "    wk[1] += ONE", "    wk[2] += FACTORS", "    if code != OK:"]
-    body += ["        if restarted >= 0:", "            return NEWTON_FAILED"] if retry else []
-    body += ["        return code", "    eta = ONE"] + ([] if retry else first_rhs)
+        lines += ["    rhs(t, y, p, u, k_0)", "    wk[0] += ONE"]
     if settings.one_site:
-        body += _one_site_stages(settings, constants)
+        lines += _one_site_stages(settings, constants)
     else:
         for i in range(first, S):
-            stage = _stage_base(settings, i, constants, 1) + _newton_solve(settings, i, 1, str(i))
+            lines += _stage_base(settings, i, constants, 1)
+            lines += _newton_solve(settings, i, 1)
             if i == S - 1 and tab.stiffly_accurate:
-                stage += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
-            stage += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
-            # a restart goes on from the failed stage: the stages before it keep their increments
-            body += [f"    if from_stage <= {i}:"] + ["    " + line for line in stage] if retry else stage
+                lines += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
+            lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
     if not tab.stiffly_accurate:
         terms = [(j, v) for j, v in enumerate(tab.b) if v != 0.0]
         for j, v in terms:
             constants[f"B_{j}"] = v
         products = [(f"B_{j}", f"k_{j}") for j, _ in terms]
-        body += elementwise(N, lambda m: f"y_new[{m}] = y[{m}] + h * ({linear_combination(products, m)})")
+        lines += elementwise(N, lambda m: f"y_new[{m}] = y[{m}] + h * ({linear_combination(products, m)})")
     if settings.adaptive:
         errors = [(j, v) for j, v in enumerate(tab.error_weights) if v != 0.0]
         for j, v in errors:
             constants[f"E_{j}"] = v
         products = [(f"E_{j}", f"k_{j}") for j, _ in errors]
-        body += elementwise(N, lambda m: f"err[{m}] = h * ({linear_combination(products, m)})")
+        lines += elementwise(N, lambda m: f"err[{m}] = h * ({linear_combination(products, m)})")
     if settings.fsal:  # f(t + dt, y_new) for the next step, as the last stage's increment gives it
-        body += elementwise(N, lambda m: f"k_0[{m}] = k_{S - 1}[{m}]")
-    body.append("    return OK")
-    lines += ["    while True:"] + ["    " + line for line in body] if retry else body
+        lines += elementwise(N, lambda m: f"k_0[{m}] = k_{S - 1}[{m}]")
+    lines.append("    return OK")
     return "\n".join(counted(lines, settings.count_work)) + "\n", constants
 
 
@@ -343,51 +328,41 @@ def _stage_base(settings, i, constants, depth):
     return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
 
 
-def _newton_solve(settings, slot, depth, stage):
+def _newton_solve(settings, slot, depth):
     """Source lines of one stage's Newton solve into ``k_<slot>``, from the predictor ``z = 0`` (module
-    docstring), returning the step's code when it fails (``stage``: the stage's index, a literal or the
-    one-site loop's variable).
+    docstring), returning the step's code when it fails.
 
-    On fixed steps with an LU a failed solve is taken up again on an iteration matrix taken at the stage's
-    last iterate, from that iterate (:func:`_restart_lines`)."""
+    On fixed steps with an LU (``newton.fixed_step``, :func:`_refresh_lines`) a failed solve is rerun once on
+    an iteration matrix taken at the stage's last iterate."""
     pad = "    " * depth
-    lines = elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth)
-    if settings.restarts:  # the stage taken up again goes on from its last iterate
-        lines = [f"{pad}if restarted != {stage}:"] + ["    " + line for line in lines]
-    lines += [f"{pad}code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, "
-              "eta)", f"{pad}wk[0] += prec(its)", f"{pad}wk[3] += prec(its)", f"{pad}if code != OK:"]
-    if settings.restarts:
-        lines += _restart_lines(settings, slot, depth + 1, stage)
-    return lines + [f"{pad}    return code"]
+    zero = elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth)
+    solve = [f"code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
+             "wk[0] += prec(its)", "wk[3] += prec(its)"]
+    if not (settings.newton.fixed_step and settings.newton.dense):
+        return zero + [pad + line for line in solve] + [f"{pad}if code != OK:", f"{pad}    return code"]
+    return (zero + [f"{pad}for attempt in range(2):"] + ["    " + pad + line for line in solve]
+            + _refresh_lines(settings, slot, depth + 1) + [f"{pad}if code != OK:", f"{pad}    return code"])
 
 
-def _restart_lines(settings, slot, depth, stage):
-    """A fixed step's stage taken up again after a stage's failed Newton solve (``settings.restarts``).
+def _refresh_lines(settings, slot, depth):
+    """A fixed step's rerun of a failed stage solve (inside ``for attempt in range(2)``).
 
-    A fixed step cannot be retried smaller, so where a stage's Newton failed (not a linear solver's code) for
-    the first time in the step and its last iterate is finite, ``M = I - h gamma J`` is taken at that stage state
-    ``base + z`` (written into ``y_new``, free until the step ends, where ``prepare`` reads it) and time, and
-    the step goes on from that stage (``from_stage``; the stages before it keep their increments, the stage
-    its last iterate) round the ``while`` around ``prepare`` and the stages (the one-site stage loop is left
-    first): the simplified Newton's ``J(t, y)`` is stale where ``y`` moves by far more than the tolerances
-    within the step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too, and each of them
-    may take it up once more (``restarted``: kvaerno5 on a forced relaxation needed two in one step).  One
-    ``prepare`` serves every attempt: a rerun inside each stage had put a Jacobian and a factorisation in
-    every stage (sdirk4 at 32 states float64: 22584 SASS instructions and 17.5 KB of spill stores, 10472 and
-    7.0 KB with no rerun).  A factorisation that fails on a fresh matrix is reported as the Newton failure
-    it follows.
+    A fixed step cannot be retried smaller, so where Newton failed (not a linear solver's code) and its
+    last iterate is finite, ``M = I - h gamma J`` is taken afresh at the stage state ``base + z``
+    (written into ``y_new``, free until the step ends) and the iteration continues from that ``z``: the
+    simplified Newton's ``J(t, y)`` is stale where ``y`` moves by far more than the tolerances within the
+    step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too.  A
+    factorisation that fails there is reported as the Newton failure it follows.
     """
     n, nd = settings.n_states, settings.n_drivers
     pad = "    " * depth
-    leave = ["restart = True", "break"] if settings.one_site else ["continue"]
-    lines = [f"{pad}if code == NEWTON_FAILED and restarted != {stage}:", f"{pad}    finite = True"]
-    lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth + 1)
-    lines += elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth + 1)
-    # prepare reads the stage's own drivers, which its base took (past the step's end, kvaerno5's third stage
-    # reads the segment the end lies in: a regression hunt found them evaluated afresh at ts instead)
-    drivers = elementwise(nd, lambda j: f"u[{j}] = data[{j}]", indent=depth + 2)
-    return lines + [f"{pad}    if finite:", f"{pad}        jt = ts"] + drivers + [
-        f"{pad}        restarted = {stage}", f"{pad}        from_stage = {stage}"] + [f"{pad}        {line}" for line in leave]
+    lines = [f"{pad}if code != NEWTON_FAILED or attempt == 1:", f"{pad}    break", f"{pad}finite = True"]
+    lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth)
+    lines += elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth)
+    return lines + [f"{pad}if not finite:", f"{pad}    break",
+                    f"{pad}code = prepare(ts, hg, y_new, p, data, tol, matrix, aux, region, persistent)",
+                    f"{pad}wk[0] += PREPARE_RHS", f"{pad}wk[1] += ONE", f"{pad}wk[2] += FACTORS",
+                    f"{pad}if code != OK:", f"{pad}    code = NEWTON_FAILED", f"{pad}    break"]
 
 
 def _one_site_stages(settings, constants):
@@ -401,17 +376,14 @@ def _one_site_stages(settings, constants):
     """
     tab, N, ND, S = settings.tableau, settings.n_states, settings.n_drivers, settings.tableau.stages
     first, last = (1 if settings.explicit_first else 0), S - 1
-    lines = ["    ts = t"] + (["    restart = False"] if settings.restarts else [])
-    lines += [f"    for stage in range({'from_stage' if settings.restarts else first}, {S}):"]
+    lines = ["    ts = t", f"    for stage in range({first}, {S}):"]
     for i in range(first, S):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += _stage_base(settings, i, constants, 3)
-    lines += _newton_solve(settings, last, 2, "stage")
+    lines += _newton_solve(settings, last, 2)
     for i in range(first, last):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{last}[{m}] * inv_hg", indent=3)
-    if settings.restarts:  # a stage's failed solve left the loop to take M afresh (_restart_lines)
-        lines += ["    if restart:", "        continue"]
     if tab.stiffly_accurate:
         lines += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{last}[{m}]", indent=1)
     return lines + elementwise(N, lambda m: f"k_{last}[{m}] = k_{last}[{m}] * inv_hg", indent=1)

@@ -553,30 +553,10 @@ def test_newton_krylov_solves_keep_sdirk4_on_hires_with_per_state_atol():
     assert run.success and error < 0.8, error
 
 
-@pytest.mark.parametrize("method", ["backward_euler", "sdirk4", "kvaerno5"])
-def test_a_fixed_step_takes_its_iteration_matrix_at_one_site(method):
-    """A failed fixed-step stage takes its matrix afresh at the step's one ``prepare``
-    (kernels.steps.dirk._restart_lines): a ``prepare`` inside every stage put a Jacobian and a factorisation
-    there, and sdirk4's fixed-step kernel at 32 states float64 had twice the instructions of the adaptive one.
-    The generated source calls ``prepare`` once, and ``iterate`` once a stage, whatever the stage layout."""
-    import dataclasses
-
-    from kernels.steps import dirk
-
-    for one_site_from in (1, 10**9):
-        integ = kernels.Integrator(kernels.brusselator(8), method, controller="fixed", precision=np.float64)
-        step = dataclasses.replace(integ.settings.step, one_site_from=one_site_from)
-        assert step.restarts
-        source = dirk._step_source(step)[0]
-        implicit = step.tableau.stages - (1 if step.explicit_first else 0)
-        assert source.count("prepare(") == 1
-        assert source.count("iterate(") == (1 if step.one_site else implicit)
-
-
 @pytest.mark.parametrize("method", ["sdirk4", "sdirk2"])
 def test_a_restarted_fixed_step_gives_the_same_numbers_in_both_stage_layouts(method):
     """A multi-stage fixed step on the enzyme at dt = 0.1 (the first steps move y by far more than the
-    tolerances, so stages fail on J(t0, y0) and the step restarts on a matrix at the failed stage): the one-site
+    tolerances, so stages fail on J(t0, y0) and are rerun on a matrix at their last iterate): the one-site
     stage loop and the unrolled stages compute the same numbers, close to SciPy's Radau."""
     import dataclasses
 
@@ -609,8 +589,9 @@ def _driven_relaxation(t, y, p, u, dydt):
 def test_a_stage_past_the_step_end_takes_its_fresh_matrix_with_its_own_drivers():
     """kvaerno5's third stage lies past the step's end (c = 1.23) and reads the drivers of the segment the end lies
     in; where its Newton fails on a fixed step, the fresh matrix must be taken with those drivers, not with the
-    drivers evaluated afresh at the stage time (the next segment: y[1] ended 6.2e-4 off, a regression hunt), as
-    before the rerun moved to the step's one prepare: 5.3e-5 from SciPy's Radau on the same interpolated drivers."""
+    drivers evaluated afresh at the stage time (the next segment: y[1] ended 6.2e-4 off in a trial version whose
+    rerun went through the step's one prepare, a regression hunt): 5.3e-5 from SciPy's Radau on the same
+    interpolated drivers."""
     from scipy.integrate import solve_ivp
 
     system = kernels.ODESystem(_driven_relaxation, 2, 2, n_drivers=2, name="driven_relaxation")

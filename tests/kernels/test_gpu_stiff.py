@@ -144,10 +144,9 @@ def _relaxation(t, y, p, dydt):
 
 @pytest.mark.parametrize("method", ["sdirk4", "kvaerno5"])
 def test_fixed_step_stages_taken_up_again_on_a_fresh_matrix(method):
-    """A forced relaxation at dt = 0.1 over rates 1e2 to 1e4: stages fail on J(t, y) and are taken up again on a
-    matrix at their last iterate through the step's one prepare (kernels.steps.dirk._restart_lines); every
-    trajectory succeeds and ends where SciPy's Radau does, within the fixed step's own error (0.29 at most on
-    the simulator, kvaerno5 at rate 1e2)."""
+    """A forced relaxation at dt = 0.1 over rates 1e2 to 1e4: stages fail on J(t, y) and are rerun on a matrix at
+    their last iterate (kernels.steps.dirk._refresh_lines); every trajectory succeeds and ends where SciPy's Radau
+    does, within the fixed step's own error (0.29 at most on the simulator, kvaerno5 at rate 1e2)."""
     system = kernels.ODESystem(_relaxation, 2, 1, name="relaxation_gpu")
     rates = np.logspace(2.0, 4.0, N)[:, None]
     result = kernels.solve_ivp(system, (0.0, 2.0), [0.0, 0.0], rates, method=method, controller="fixed", dt=0.1,
