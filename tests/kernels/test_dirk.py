@@ -553,6 +553,27 @@ def test_newton_krylov_solves_keep_sdirk4_on_hires_with_per_state_atol():
     assert run.success and error < 0.8, error
 
 
+@pytest.mark.parametrize("method", ["sdirk2", "sdirk4", "kvaerno5"])
+def test_a_fixed_step_one_site_loop_takes_its_fresh_matrix_at_the_one_prepare(method):
+    """In the one-site stage loop (64 states and up) a failed fixed-step stage takes its matrix afresh through the
+    step's one ``prepare`` (kernels.steps.dirk._restart_lines): a rerun inside the loop put a second Jacobian and
+    factorisation and a second ``iterate`` there, and sdirk4 and kvaerno5 at 64 states ran 1.25 to 1.72x slower on
+    an H100 (benchmarks/results/session46_2026-12-06/one_prepare); the unrolled stages keep their rerun in place,
+    which timed 1.4 to 2.7x faster at 32 states than the one-prepare form."""
+    import dataclasses
+
+    from kernels.steps import dirk
+
+    for one_site_from in (1, 10**9):
+        integ = kernels.Integrator(kernels.brusselator(8), method, controller="fixed", precision=np.float64)
+        step = dataclasses.replace(integ.settings.step, one_site_from=one_site_from)
+        source = dirk._step_source(step)[0]
+        implicit = step.tableau.stages - (1 if step.explicit_first else 0)
+        assert step.restarts == step.one_site
+        assert source.count("prepare(") == (1 if step.one_site else 1 + implicit)
+        assert source.count("iterate(") == (1 if step.one_site else implicit)
+
+
 @pytest.mark.parametrize("method", ["sdirk4", "sdirk2"])
 def test_a_restarted_fixed_step_gives_the_same_numbers_in_both_stage_layouts(method):
     """A multi-stage fixed step on the enzyme at dt = 0.1 (the first steps move y by far more than the
