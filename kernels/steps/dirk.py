@@ -170,7 +170,7 @@ class DIRKStepSettings:
         """The settings of one solve of ``system`` with ``solver`` (a SolverOptions; None: defaults)."""
         solver = SolverOptions() if solver is None else solver
         newton = solver.newton_for(system, shared_by_parent=True, family="dirk")
-        if not (tableau.adaptive and estimate_error):  # fixed steps: no smaller step to retry (_refresh_lines, _restart_lines)
+        if not (tableau.adaptive and estimate_error):  # fixed steps: no smaller step to retry (_newton_solve)
             newton = dataclasses.replace(newton, fixed_step=True)
         elif reads_time(system):  # an rhs that can switch in time: the estimate must see f(t, y) (STEP_START_FORMS)
             tableau = step_start_form(tableau)
@@ -297,11 +297,10 @@ def _step_source(settings):
         body += _one_site_stages(settings, constants)
     else:
         for i in range(first, S):
-            stage = _stage_base(settings, i, constants, 1) + _newton_solve(settings, i, 1, str(i))
+            body += _stage_base(settings, i, constants, 1) + _newton_solve(settings, i, 1)
             if i == S - 1 and tab.stiffly_accurate:
-                stage += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
-            stage += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
-            body += stage
+                body += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
+            body += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
     if not tab.stiffly_accurate:
         terms = [(j, v) for j, v in enumerate(tab.b) if v != 0.0]
         for j, v in terms:
@@ -343,10 +342,9 @@ def _stage_base(settings, i, constants, depth):
     return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
 
 
-def _newton_solve(settings, slot, depth, stage):
+def _newton_solve(settings, slot, depth):
     """Source lines of one stage's Newton solve into ``k_<slot>``, from the predictor ``z = 0`` (module
-    docstring), returning the step's code when it fails (``stage``: the stage's index, a literal or the
-    one-site loop's variable).
+    docstring), returning the step's code when it fails.
 
     On fixed steps with an LU a failed solve is taken up again on an iteration matrix taken at the stage's
     last iterate, from that iterate: in place in the unrolled stages (:func:`_refresh_lines`), through the
@@ -355,9 +353,9 @@ def _newton_solve(settings, slot, depth, stage):
     zero = elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth)
     solve = [f"code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
              "wk[0] += prec(its)", "wk[3] += prec(its)"]
-    if settings.restarts:  # the stage taken up again goes on from its last iterate
-        return ([f"{pad}if restarted != {stage}:"] + ["    " + line for line in zero] + [pad + line for line in solve]
-                + [f"{pad}if code != OK:"] + _restart_lines(settings, slot, depth + 1, stage) + [f"{pad}    return code"])
+    if settings.restarts:  # the one-site loop's stage taken up again goes on from its last iterate
+        return ([f"{pad}if restarted != stage:"] + ["    " + line for line in zero] + [pad + line for line in solve]
+                + [f"{pad}if code != OK:"] + _restart_lines(settings, slot, depth + 1) + [f"{pad}    return code"])
     if not (settings.newton.fixed_step and settings.newton.dense):
         return zero + [pad + line for line in solve] + [f"{pad}if code != OK:", f"{pad}    return code"]
     return (zero + [f"{pad}for attempt in range(2):"] + ["    " + pad + line for line in solve]
@@ -374,18 +372,25 @@ def _refresh_lines(settings, slot, depth):
     step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too.  A
     factorisation that fails there is reported as the Newton failure it follows.
     """
-    n, nd = settings.n_states, settings.n_drivers
     pad = "    " * depth
-    lines = [f"{pad}if code != NEWTON_FAILED or attempt == 1:", f"{pad}    break", f"{pad}finite = True"]
-    lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth)
-    lines += elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth)
+    lines = [f"{pad}if code != NEWTON_FAILED or attempt == 1:", f"{pad}    break"]
+    lines += _iterate_state_lines(settings, slot, depth)
     return lines + [f"{pad}if not finite:", f"{pad}    break",
                     f"{pad}code = prepare(ts, hg, y_new, p, data, tol, matrix, aux, region, persistent)",
                     f"{pad}wk[0] += PREPARE_RHS", f"{pad}wk[1] += ONE", f"{pad}wk[2] += FACTORS",
                     f"{pad}if code != OK:", f"{pad}    code = NEWTON_FAILED", f"{pad}    break"]
 
 
-def _restart_lines(settings, slot, depth, stage):
+def _iterate_state_lines(settings, slot, depth):
+    """``y_new = base + z`` of the stage solving into ``k_<slot>`` (the state a fresh matrix is taken at) and
+    ``finite``, whether every component of it is."""
+    n, nd = settings.n_states, settings.n_drivers
+    lines = ["    " * depth + "finite = True"]
+    lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth)
+    return lines + elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth)
+
+
+def _restart_lines(settings, slot, depth):
     """The one-site stage loop's take-up of a failed fixed-step stage solve (``settings.restarts``).
 
     A fixed step cannot be retried smaller, so where a stage's Newton failed (not a linear solver's code) for
@@ -401,16 +406,13 @@ def _restart_lines(settings, slot, depth, stage):
     it ran 1.4 to 2.7x slower at 32 states (registers carried round the loop), so they keep the rerun in
     place.  A factorisation that fails on a fresh matrix is reported as the Newton failure it follows.
     """
-    n, nd = settings.n_states, settings.n_drivers
     pad = "    " * depth
-    lines = [f"{pad}if code == NEWTON_FAILED and restarted != {stage}:", f"{pad}    finite = True"]
-    lines += elementwise(n, lambda m: f"y_new[{m}] = data[{index(m, offset=nd)}] + k_{slot}[{m}]", indent=depth + 1)
-    lines += elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth + 1)
+    lines = [f"{pad}if code == NEWTON_FAILED and restarted != stage:"] + _iterate_state_lines(settings, slot, depth + 1)
     # prepare reads the stage's own drivers, which its base took (past the step's end, kvaerno5's third stage
     # reads the segment the end lies in: a regression hunt found them evaluated afresh at ts instead)
-    drivers = elementwise(nd, lambda j: f"u[{j}] = data[{j}]", indent=depth + 2)
+    drivers = elementwise(settings.n_drivers, lambda j: f"u[{j}] = data[{j}]", indent=depth + 2)
     return lines + [f"{pad}    if finite:", f"{pad}        jt = ts"] + drivers + [
-        f"{pad}        restarted = {stage}", f"{pad}        from_stage = {stage}", f"{pad}        restart = True",
+        f"{pad}        restarted = stage", f"{pad}        from_stage = stage", f"{pad}        restart = True",
         f"{pad}        break"]
 
 
@@ -430,7 +432,7 @@ def _one_site_stages(settings, constants):
     for i in range(first, S):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += _stage_base(settings, i, constants, 3)
-    lines += _newton_solve(settings, last, 2, "stage")
+    lines += _newton_solve(settings, last, 2)
     for i in range(first, last):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{last}[{m}] * inv_hg", indent=3)
