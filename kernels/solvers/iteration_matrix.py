@@ -231,13 +231,9 @@ def _difference_lines(central):
     Central (a direct solve's): ``f(y - d v)`` goes to ``aux[:N]`` (``f(t, y)`` is not kept there then), one
     more right-hand side and no more memory; its error is ``d^2 f'''(v, v, v) / 6``, none for a quadratic ``f``.
     """
-    if not central:
-        return ("    w = c / d\n"
-                "    for i in range(UN):\n"
-                "        out[i] = v[i] - w * (out[i] - aux[i])\n")
-    return ("    for i in range(UN):\n"
-            "        ys[i] = y[i] - d * v[i]\n"
-            "    rhs(t, ys, p, u, aux)\n"
-            "    w = HALF * (c / d)\n"
-            "    for i in range(UN):\n"
-            "        out[i] = v[i] - w * (out[i] - aux[i])\n")
+    other = ("    for i in range(UN):\n"  # aux: f(t, y) forward, f(y - d v) central
+             "        ys[i] = y[i] - d * v[i]\n"
+             "    rhs(t, ys, p, u, aux)\n"
+             "    w = HALF * (c / d)\n") if central else "    w = c / d\n"
+    return other + ("    for i in range(UN):\n"
+                    "        out[i] = v[i] - w * (out[i] - aux[i])\n")
