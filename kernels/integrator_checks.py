@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+import planner
+
 from .batch_inputs import row_of
 from .controllers import ControllerSettings
 from .errors import (ConfigurationError, JacobianCheckWarning, PatternMissError, StabilityWarning, ToleranceWarning,
@@ -55,15 +57,31 @@ def plan_choice(plan):
     return plan
 
 
+# What a pin may say (pins_argument): planner.Location's values, or its members
+_PIN_VALUES = tuple(location.value for location in planner.Location)
+
+
 def pins_argument(pins):
-    """``pins`` as a dict of buffer name or pattern -> location (strings; the planner reads the locations), or None."""
+    """``pins`` as a dict of buffer name or pattern -> location string, or None.
+
+    A location is ``'local'``, ``'shared'`` or ``'auto'`` (the planner chooses: undoes an earlier key's pin,
+    as ``{"*": "local", "loop.erk.*": "auto"}``), or the :class:`planner.Location` member of one, held as its
+    value so that equal pins key one cached plan (``Location.SHARED`` was refused where
+    ``BufferSettings.with_locations`` takes it: a user's trial)."""
     if pins is None:
         return None
-    if not isinstance(pins, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in pins.items()):
-        raise ConfigurationError(f"pins must map qualified buffer names or patterns to 'local' or 'shared', as "
-                                 f"{{'loop.erk.*': 'shared'}} (integ.buffer_settings().buffer_names() lists them); got "
-                                 f"{describe(pins)}")
-    return dict(pins)
+    if not isinstance(pins, Mapping) or not all(isinstance(k, str) and _pin_value(v) in _PIN_VALUES
+                                                for k, v in pins.items()):
+        raise ConfigurationError(f"pins must map qualified buffer names or patterns to 'local' or 'shared' (or "
+                                 f"'auto' to let the planner choose; planner.Location members too), as "
+                                 f"{{'loop.erk.*': 'shared'}} (integ.buffer_settings().buffer_names() lists them); "
+                                 f"got {describe(pins)}")
+    return {key: _pin_value(value) for key, value in pins.items()}
+
+
+def _pin_value(value):
+    """A pin's location as its string (a :class:`planner.Location` as its value); anything else as given."""
+    return value.value if isinstance(value, planner.Location) else value
 
 
 def keywords_checked(where, elsewhere):

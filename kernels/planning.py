@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 import planner
+from planner.selection import block_advice, largest_block  # the planner's own budget wording
 
 from .errors import ConfigurationError, PlanMismatchError, describe
 from .loop import LoopBufferSettings
@@ -101,6 +102,8 @@ def check_plan(plan, tree, precision, block_size, device, what):
     except planner.PlanError as exc:
         # loop.error holds the error estimate only when the controller is adaptive (a user's trial: a fixed-step
         # plan in an adaptive solve said only "loop.error: plan size 0 != declared 3")
+        if exc.rule == "budget":  # the buffers match (verify checks them first): the device is the trouble
+            raise PlanMismatchError(over_budget_message(plan, problem, what)) from exc
         controller = ""
         if exc.rule == "size" and exc.buffer == "loop.error":
             controller = (" (loop.error is the adaptive controller's error estimate, empty for fixed steps: the plan "
@@ -111,6 +114,23 @@ def check_plan(plan, tree, precision, block_size, device, what):
             f"plan does not match this Integrator's buffers ({what}, {np.dtype(precision).name}, block_size "
             f"{problem.block_size}): {exc}{controller}{REPLAN}") from exc
     return plan
+
+
+def over_budget_message(plan, problem, what):
+    """Why ``plan``, which matches this solve's buffers, cannot run here: its shared memory per block passes what
+    ``problem``'s device allows at the plan's block size (``Plan.verify``'s "budget" rule), in bytes, with the
+    block size that would fit and how to re-plan.  Such a plan was made for a device with more shared memory
+    (a user's all-shared plan for ``without_shared_limit("h200")`` at block 1024 was told "plan does not match
+    this Integrator's buffers: budget: 132 shared elements per thread exceed the capacity of 27")."""
+    device, budget, block = problem.device.name, problem.shared_budget_bytes, problem.block_size
+    fits = largest_block(budget, problem.itemsize, plan.shared_elements)
+    lower = (f"at a lower block_size ({block_advice(fits)}), or " if 1 <= fits < block else
+             "(even a block of one thread cannot hold its shared buffers): " if fits < 1 else "")
+    return (f"the plan needs {plan.shared_bytes_per_block} B of shared memory per block at block_size {block} "
+            f"({plan.shared_elements} {problem.precision} elements a thread), but {device} allows {budget} B per "
+            f"block ({problem.capacity_elems} elements a thread at this block_size): it was planned for a device with "
+            f"more shared memory ({what}; its buffers match). Re-plan it for {device} {lower}let Integrator.plan() "
+            "place the buffers for the device in use (plan='auto' keeps local what does not fit)")
 
 
 # What a plan past CUDA's local memory per thread says for an implicit method (solve_plan's memory_hint), by
@@ -149,7 +169,8 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
     problem = _problem(tree, precision, block_size, device, "auto" if choice == "auto" else "min-shared")
     name = {"auto": "cpsat", "local": "greedy", "shared": "greedy"}.get(choice, choice)
     try:
-        return planner.solve(problem, planner=name, max_registers=max_registers)
+        return planner.solve(problem, planner=name,
+                         max_registers=max_registers if problem.objective == "auto" else None)
     except planner.LocalMemoryError as exc:
         raise ConfigurationError(f"plan={choice!r}: {exc}" + (f". {memory_hint}" if memory_hint else "")) from exc
     except planner.InfeasibleError as exc:

@@ -104,12 +104,61 @@ def parse_enum(kind, value, what):
 
 
 def itemsize(precision, what="precision"):
-    """Bytes per element of a precision name."""
+    """Bytes per element of a precision name (:func:`precision_name` turns a NumPy type or dtype into one)."""
     if not isinstance(precision, str) or precision not in PRECISIONS:
-        choices = ", ".join(repr(p) for p in PRECISIONS)
-        raise ConfigurationError(f"{what}: unknown precision {precision!r}; expected one of {choices}"
-                                 f"{_integer_hint(precision)}")
+        raise ConfigurationError(_unknown_precision(precision, what))
     return PRECISIONS[precision]
+
+
+#: Other spellings of the precision names that mean one width only: NumPy's type codes and C's names.  Not
+#: ``"float"``, which NumPy reads as float64 and C as float32 (:func:`precision_name` asks which).
+PRECISION_ALIASES = {"f2": "float16", "f4": "float32", "f8": "float64",
+                     "half": "float16", "single": "float32", "double": "float64"}
+
+
+def precision_name(precision, what="precision"):
+    """The name in :data:`PRECISIONS` of ``precision``: a name, one of :data:`PRECISION_ALIASES`, a NumPy float
+    type (``np.float64``) or dtype (``np.dtype("float64")``); ConfigurationError for anything else.
+
+    NumPy's are read by their ``__name__`` or ``name`` (duck typing: the planner imports no NumPy), so that a
+    precision ``kernels.Integrator`` takes is taken here too (a user's trial: ``to_problem(precision=np.float64)``
+    was refused as an unknown precision).
+    """
+    name = _spelled_name(precision)
+    if name not in PRECISIONS:
+        raise ConfigurationError(_unknown_precision(precision, what))
+    return name
+
+
+def _spelled_name(precision):
+    """The precision name ``precision`` spells (which may be no precision's), or None where it spells none."""
+    if isinstance(precision, str):
+        return PRECISION_ALIASES.get(precision, precision)
+    if isinstance(precision, type):  # np.float64, or Python's float (named "float": refused, see _float_hint)
+        return precision.__name__
+    name, size = getattr(precision, "name", None), getattr(precision, "itemsize", None)  # a dtype
+    if isinstance(name, str) and isinstance(size, int) and PRECISIONS.get(name, size) == size:
+        return name
+    return None
+
+
+def _unknown_precision(precision, what):
+    """The message for a ``precision`` that is no precision name, with the name to pass where it spells one."""
+    choices = ", ".join(repr(p) for p in PRECISIONS)
+    name = _spelled_name(precision)
+    if name in PRECISIONS:  # a NumPy type, dtype or alias where only a name is read (itemsize)
+        return f"{what}: expected a precision name ({choices}), got {precision!r}: pass {name!r}"
+    read = f" (read as {name!r})" if name and not isinstance(precision, str) else ""
+    numpy = "" if isinstance(precision, str) else ", or a NumPy float type or dtype of one (np.float64)"
+    return (f"{what}: unknown precision {precision!r}{read}; expected one of {choices}{numpy}"
+            f"{_integer_hint(name)}{_float_hint(name)}")
+
+
+def _float_hint(name):
+    """For ``"float"`` (the string, or Python's float type): that its width is ambiguous; else ""."""
+    if name != "float":
+        return ""
+    return "; 'float' is float64 to NumPy and float32 to C: name the one you mean"
 
 
 def _integer_hint(precision):
@@ -153,7 +202,9 @@ class Buffer:
         view's weight to its parent's, so give a view a weight only for the
         accesses made through it that its parent's weight does not count.
     precision : str or None
-        Element type; None means the problem's precision (a view's is its parent's).
+        Element type: a name of :data:`PRECISIONS` (a NumPy float type or dtype, or a name of
+        :data:`PRECISION_ALIASES`, is held as its name); None means the problem's precision (a view's
+        is its parent's).
     view_of : str or None
         Name of the buffer whose data this one views; a view is never planned.
     view_offset_elems : int
@@ -203,8 +254,8 @@ class Buffer:
         if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight) or weight < 0:
             raise ConfigurationError(f"{what} weight: expected a finite number >= 0, got {weight!r}")
         object.__setattr__(self, "weight", float(weight))
-        if self.precision is not None:
-            itemsize(self.precision, f"{what} precision")
+        if self.precision is not None:  # a NumPy type or dtype held as its name (to_json, comparisons)
+            object.__setattr__(self, "precision", precision_name(self.precision, f"{what} precision"))
         if self.view_of is not None:
             if not isinstance(self.view_of, str) or not _NAME.match(self.view_of):
                 raise ConfigurationError(f"{what} view_of: expected a buffer name, got {self.view_of!r}"

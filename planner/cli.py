@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import shlex
 import sys
 import textwrap
 
@@ -22,6 +23,7 @@ from .cli_io import (Once, StdoutError, _respell, _Stdout, apply_overrides, chec
 from .csvio import CAPACITY_LIMIT, os_error_message
 from .device import PRESETS
 from .errors import ConfigurationError, PlanError, PlannerError
+from .explain import input_hash_note
 from .problem import OBJECTIVES
 from .solve import GOALS, PLANNERS, solve
 
@@ -52,6 +54,7 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args=None, namespace=None):
         """As argparse's, but an unrecognized argument points at the subcommand's help, not the top level's
         (``planner plan X --bogus`` said "see 'planner --help'"; a CLI user's trial)."""
+        _refuse_options_before_command(self, list(sys.argv[1:] if args is None else args))
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
             given = list(sys.argv[1:] if args is None else args)
@@ -60,6 +63,25 @@ class _Parser(argparse.ArgumentParser):
             prog = f"{self.prog} {command}" if command and after else self.prog
             sys.exit(_fail(f"unrecognized arguments: {' '.join(extras)} (see '{prog} --help')"))
         return parsed
+
+
+def _refuse_options_before_command(parser, given):
+    """A usage error for options given before the subcommand (``planner --device h100 plan x.json``), which only
+    the subcommands take: argparse took the option's value for the command ("invalid choice: 'h100'"; a user's
+    trial).  Only the top-level parser, whose ``commands`` are set, checks; ``-h`` there still prints its help."""
+    commands = getattr(parser, "commands", ())
+    at = next((i for i, arg in enumerate(given) if arg in commands), len(given))
+    before = given[:at]
+    if not before or not before[0].startswith("-") or "-h" in before or "--help" in before or not commands:
+        return
+    if at == len(given):
+        sys.exit(_fail(f"{' '.join(before)}: expected after a subcommand (the options belong to it), got no "
+                       f"subcommand; give one of {', '.join(commands)} first, as in "
+                       f"{shlex.join([parser.prog, commands[0], 'PROBLEM', *before])} (see '{parser.prog} --help')"))
+    command = given[at]
+    sys.exit(_fail(f"{' '.join(before)}: expected after the subcommand (the options belong to it), got before "
+                   f"{command}; give {shlex.join([parser.prog, *given[at:], *before])} (see '{parser.prog} "
+                   f"{command} --help')"))
 
 
 def run_planner(problem, name, time_limit, goal="min-peak", max_registers=None):
@@ -154,7 +176,7 @@ def cmd_show(args, out):
 
 
 def cmd_explain(args, out):
-    from .explain import explain
+    from .explain import check_settings, explain
 
     given = [flag for flag, value in (("--device", args.device), ("--block-size", args.block_size),
                                       ("--min-blocks", args.min_blocks), ("--capacity", args.capacity),
@@ -166,28 +188,31 @@ def cmd_explain(args, out):
                                  "explain reads the plan alone: add --problem PROBLEM, or drop them")
     plan = load_plan(args.plan)
     problem = load_problem(args.problem, args, "--problem") if args.problem else None
-    text = explain(plan, problem).text()  # a plan that cannot be explained raises before the note
-    note = input_hash_note(plan, problem) if problem is not None else ""
-    if note:
-        print(f"planner: note: {note}; the explanation below is for this problem's settings (device "
-              f"{problem.device.name}, objective {problem.objective}, block size {problem.block_size}, "
-              f"{problem.precision}, capacity {problem.capacity_elems} shared elements/thread), which may not be "
-              "the plan's", file=sys.stderr)
-    print(text, file=out)
+    if problem is not None:
+        block = f" with --block-size {args.block_size}" if args.block_size is not None else ""
+        check_settings(plan, problem, f"--problem {args.problem}{block}", _settings_remedy(args, plan, problem))
+    explained = explain(plan, problem)  # a plan that cannot be explained raises before the note
+    if explained.note:
+        print(f"planner: note: {explained.note}", file=sys.stderr)
+    print(explained.text(with_note=False), file=out)
     return 0
+
+
+def _settings_remedy(args, plan, problem):
+    """What to do, in the command line's terms, when ``explain``'s problem has another precision or block size
+    than the plan (:func:`planner.explain.check_settings`): --block-size where only the block size differs."""
+    block = f" --block-size {args.block_size}" if args.block_size is not None else ""
+    replan = f"or make a plan for this problem: planner plan {args.problem}{block} --json PLAN"
+    if problem.precision != plan.precision:
+        return f"pass the problem the plan was made from (no option changes a problem's precision), {replan}"
+    verb = "give" if block else "add"
+    return f"{verb} --block-size {plan.block_size} to explain the plan at its own block size, {replan}"
 
 
 def load_plan(path):
     """The Plan of the PLAN argument; ``-`` (standard input, which is not read) is refused as such."""
     refuse_stdin(path, "PLAN", "plan")
     return files.load_plan(path)
-
-
-def input_hash_note(plan, problem):
-    """The note of ``verify`` and ``explain`` when ``plan`` was not made from ``problem`` as given ("" if it was)."""
-    if plan.provenance.input_hash == problem.digest:
-        return ""
-    return "the plan's input hash differs from this problem's (made from another file or with other options)"
 
 
 def cmd_calibrate(args, out):
@@ -385,6 +410,7 @@ def build_parser():
     p.add_argument("--save-problem", metavar="OUT", action=Once,
                    help="write the demo's PlanningProblem JSON to OUT")
     p.set_defaults(run=cmd_demo)
+    parser.commands = tuple(sub.choices)  # options given before one of them: _refuse_options_before_command
     return parser
 
 

@@ -15,10 +15,7 @@ from . import csvio as files
 from .csvio import CAPACITY_LIMIT, check_capacity, staged_write
 from .device import get_device
 from .errors import ConfigurationError
-
-#: The lowest register cap a kernel can be built with: ptxas's ``-maxrregcount`` floor, as ``kernels`` takes
-#: ``max_registers`` from 16 to the device's most (the ``--max-registers`` range; the planner imports no ``kernels``).
-MIN_REGISTER_CAP = 16
+from .solve import MIN_REGISTER_CAP, check_max_registers
 
 
 class Once(argparse.Action):
@@ -208,28 +205,12 @@ def register_count(text):
 
 
 def check_register_cap(args, problem):
-    """ConfigurationError unless ``--max-registers`` (``args.max_registers``; None: not given) suits ``problem``.
-
-    The cap is what the ``auto`` objective's cost model plans for (``planner.solve(max_registers=...)``, as the
-    Python API passes ``kernels.Integrator(...).max_registers``): it must lie between :data:`MIN_REGISTER_CAP` and
-    the device's registers a thread. ``min-shared`` reads no cap, so a cap beside it is refused as ``--goal``
-    beside greedy is: silently dropped, the plan would not answer the question asked (the kernel's cap).
-    """
-    cap = getattr(args, "max_registers", None)
-    if cap is None:
-        return
-    device = problem.device
-    most = device.max_registers_per_thread
-    if not MIN_REGISTER_CAP <= cap <= most:
-        raise ConfigurationError(f"--max-registers {cap}: expected an integer from {MIN_REGISTER_CAP} to {most}, "
-                                 f"the registers a thread may have on {device.name}; give a cap in that range, or "
-                                 f"leave it out to plan for {most}")
-    if problem.objective != "auto":
-        source = (f"--objective {problem.objective}" if getattr(args, "objective", None)
-                  else f"the problem's objective, {problem.objective}")
-        raise ConfigurationError(f"--max-registers {cap}: expected only with the auto objective, the one whose "
-                                 f"cost model reads the register cap; got {source}, which ignores it; drop "
-                                 "--max-registers, or add --objective auto")
+    """ConfigurationError unless ``--max-registers`` (``args.max_registers``; None: not given) suits ``problem``:
+    ``planner.solve``'s own check (:func:`planner.solve.check_max_registers`) in the command line's terms, run
+    before any output is checked or any planner runs."""
+    source = f"--objective {problem.objective}" if getattr(args, "objective", None) else None
+    check_max_registers(problem, getattr(args, "max_registers", None), "--max-registers", source,
+                        "or add --objective auto")
 
 
 def overrides(args):

@@ -38,31 +38,51 @@ class BufferReason:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Per-buffer reasons and the plan-wide prediction (and measurement) lines; ``text()`` renders them."""
+    """Per-buffer reasons and the plan-wide prediction (and measurement) lines; ``text()`` renders them.
+
+    ``note`` is "" where the plan was made from the problem as given, else why the explanation may not be the
+    plan's (:func:`problem_note`): the CLI prints it on stderr, ``text()`` as its first line.
+    """
 
     reasons: tuple
     summary: tuple
+    note: str = ""
 
-    def text(self):
+    def text(self, with_note=True):
+        """The table and the summary, after a ``note:`` line where there is a note (``with_note``: whether to
+        include it; the CLI prints it on stderr instead)."""
         width = max([len("buffer")] + [len(r.name) for r in self.reasons])
         rows = [f"{'buffer'.ljust(width)}  {'size':>6}  {'placement':<16}  why"]
         rows += [f"{r.name.ljust(width)}  {r.size_elems:>6}  {r.placement:<16}  {r.reason}" for r in self.reasons]
-        return "\n".join(rows + [""] + list(self.summary))
+        head = [f"note: {self.note}"] if with_note and self.note else []
+        return "\n".join(head + rows + [""] + list(self.summary))
 
 
 def explain(plan, problem=None):
     """Explain ``plan``; with its ``problem`` (a PlanningProblem) the pins and cost terms are named too.
 
-    The plan is verified first (``Plan.verify``: against the problem, or without one the rules that
-    need only the plan), so a self-contradictory plan raises PlanError instead of being explained.
+    The problem must have the plan's precision and block size (:func:`check_settings`); the plan is then
+    verified (``Plan.verify``: against the problem, or without one the rules that need only the plan), so a
+    self-contradictory plan raises PlanError instead of being explained.  A problem the plan was not made from
+    (another input hash: other pins, device, objective or capacity) is explained under its own settings, with
+    the ``note`` saying so.
 
     Returns
     -------
     Explanation
+
+    Raises
+    ------
+    ConfigurationError
+        ``problem`` has another precision or block size than the plan.
+    PlanError
+        The plan fails a rule of ``Plan.verify``.
     """
     record = plan.cost
     kept = set(record.predicted.kept_local) if record is not None else set()
     declared = problem.by_name() if problem is not None else {}
+    if problem is not None:
+        check_settings(plan, problem)
     plan.verify(problem)  # without the problem, the rules that need only the plan
     if problem is not None:
         # the rows compare the plan with each buffer moved under one model, the problem's own at the plan's register
@@ -80,7 +100,45 @@ def explain(plan, problem=None):
             why = _reason(p, b, kept, context)
         reasons.append(BufferReason(p.name, p.size_elems, p.placement.value, why))
     estimate = context.estimate if problem is not None else None
-    return Explanation(tuple(reasons), tuple(_summary(plan, problem, estimate)))
+    note = problem_note(plan, problem) if problem is not None else ""
+    return Explanation(tuple(reasons), tuple(_summary(plan, problem, estimate)), note)
+
+
+def check_settings(plan, problem, what="problem",
+                   remedy="pass the problem the plan was made from, or solve this one for a plan of its own"):
+    """ConfigurationError unless ``problem`` has the plan's precision and block size.
+
+    A plan's shared bytes per block, its budget and the occupancy its explanation rates hold at its own
+    precision and block size only (the kernel launches with the plan's), and ``Plan.verify`` fails such a
+    problem on rule problem-mismatch, which ``planner explain`` reported as a failed plan (exit 1, a user's
+    trial): this is bad input instead.  ``what`` and ``remedy`` put the message in the caller's terms.
+    """
+    got = ([f"precision {problem.precision}"] if problem.precision != plan.precision else []) + \
+        ([f"block size {problem.block_size}"] if problem.block_size != plan.block_size else [])
+    if got:
+        raise ConfigurationError(f"{what}: expected the plan's precision and block size ({plan.precision}, block "
+                                 f"size {plan.block_size}), got {' and '.join(got)}, at which the plan's shared "
+                                 f"bytes and occupancy do not hold; {remedy}")
+
+
+def input_hash_note(plan, problem):
+    """The note of ``verify`` and ``explain`` when ``plan`` was not made from ``problem`` as given ("" if it was)."""
+    if plan.provenance.input_hash == problem.digest:
+        return ""
+    return ("the plan's input hash differs from this problem's (made from another file, or with other options or "
+            "pins)")
+
+
+def problem_note(plan, problem):
+    """The explanation's note when ``plan`` was not made from ``problem`` as given ("" if it was): the rows are
+    under this problem's pins and settings, which may not be the plan's (a pinned placement was said to be the
+    greedy planner's, with no word of it from ``planner.explain``: a user's trial)."""
+    note = input_hash_note(plan, problem)
+    if not note:
+        return ""
+    return (f"{note}; the explanation below is for this problem's settings (device {problem.device.name}, "
+            f"objective {problem.objective}, capacity {problem.capacity_elems} shared elements/thread, and its "
+            "pins), which may not be the plan's")
 
 
 def _own_placements(problem, plan, cap):

@@ -4,7 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .buffers import JSON_KEYS, Buffer, Location, check_json_keys, itemsize
+from .buffers import JSON_KEYS, Buffer, Location, check_json_keys, itemsize, precision_name
 from .device import DeviceModel, check_block_size, get_device
 from .errors import ConfigurationError
 from .ints import as_int, is_int
@@ -65,7 +65,7 @@ class PlanningProblem:
                            if not isinstance(self.device, DeviceModel) else self.device)
         for key in ("block_size", "min_blocks_per_sm", "shared_capacity"):
             object.__setattr__(self, key, as_int(getattr(self, key)))
-        itemsize(self.precision)
+        object.__setattr__(self, "precision", precision_name(self.precision))
         check_block_size(self.block_size, self.device)
         if self.objective not in OBJECTIVES:
             raise ConfigurationError(f"objective: unknown value {self.objective!r}; expected one of {OBJECTIVES}")

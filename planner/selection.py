@@ -39,10 +39,10 @@ def budget_message(problem, need):
     msg = (f"shared budget: the buffers pinned shared need at least {need} elements per thread at one "
            f"program point, but the budget admits {cap} (over by {need - cap})")
     if problem.shared_capacity is None:
-        fits = _largest_block(problem.shared_budget_bytes, problem.itemsize, need)
+        fits = largest_block(problem.shared_budget_bytes, problem.itemsize, need)
         msg += (f"; budget {problem.shared_budget_bytes} B per block on {problem.device.name} at block size "
                 f"{problem.block_size}, {problem.itemsize} B per element, {problem.min_blocks_per_sm} block(s) "
-                "per SM; " + (f"{_block_advice(fits)}, or pin some buffers local" if 1 <= fits < problem.block_size
+                "per SM; " + (f"{block_advice(fits)}, or pin some buffers local" if 1 <= fits < problem.block_size
                               else "even a block of one thread cannot hold them: pin some buffers local"
                               if fits < 1 else "lower block_size or pin some buffers local"))
     else:
@@ -59,7 +59,7 @@ def no_layout_message(problem, live):
             "layout overshoots); raise time_limit_s or pin some buffers local")
 
 
-def _block_advice(fits):
+def block_advice(fits):
     """The block size to name when any up to ``fits`` holds the buffers: the largest multiple of 32 (whole warps),
     where one fits (a trial was told 'block_size <= 60', a part-empty second warp)."""
     if fits < 32:
@@ -68,7 +68,7 @@ def _block_advice(fits):
             f"32 threads runs full; any block_size <= {fits} fits)")
 
 
-def _largest_block(budget_bytes, itemsize, need):
+def largest_block(budget_bytes, itemsize, need):
     """The largest block size whose per-thread capacity (odd, as :attr:`Problem.capacity_elems` pads it) holds
     ``need`` elements: the bytes alone over-promised (581 where 575 is the most; a CLI user's trial)."""
     fits = budget_bytes // (need * itemsize)

@@ -7,7 +7,7 @@ import time
 from .errors import ConfigurationError
 from .greedy import plan_greedy
 from .costmodel import CostRecord, predict_plan
-from .ints import check_search_args
+from .ints import check_search_args, is_int
 from .objectives import choose_local
 from .plancheck import AUTO_TIME_LIMIT, GOALS
 from .problem import PlanningProblem
@@ -16,6 +16,9 @@ from .sequential import plan_sequential
 PLANNERS = ("cpsat", "greedy", "sequential")
 #: The share of ``time_limit_s`` the ``auto`` objective's search may take; the planner gets the rest.
 AUTO_SHARE = 0.5
+#: The lowest register cap a kernel can be built with: ptxas's ``-maxrregcount`` floor, as ``kernels`` takes
+#: ``max_registers`` from 16 to the device's most (the planner imports no ``kernels``).
+MIN_REGISTER_CAP = 16
 
 
 def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="min-peak", cost_model=None,
@@ -54,7 +57,9 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
         "auto" only: the device model whose cost constants to use (default the problem's),
         as the compiler loop passes after correcting them with measured figures.
     max_registers : int, optional
-        "auto" only: the kernel's register cap per thread, if it is built with one.
+        "auto" only: the kernel's register cap per thread, if it is built with one, from
+        :data:`MIN_REGISTER_CAP` to the device's registers a thread; beside another objective,
+        which reads no cap, a ConfigurationError (:func:`check_max_registers`).
     skip_local : iterable of sets of str, optional
         "auto" only: sets of kept-local buffer names not to choose again (the compiler loop's
         layouts already compiled), so the model's next best set is planned.
@@ -69,7 +74,8 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     Raises
     ------
     ConfigurationError
-        ``problem`` not a PlanningProblem; unknown planner or goal; bad limits, seed or workers.
+        ``problem`` not a PlanningProblem; unknown planner or goal; bad limits, seed or workers;
+        ``max_registers`` out of range or beside an objective other than "auto".
     InfeasibleError
         The pinned buffers cannot fit the shared budget.
     """
@@ -86,6 +92,7 @@ def solve(problem, planner="cpsat", time_limit_s=10.0, seed=0, workers=1, goal="
     if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float)) or not time_limit_s > 0:
         raise ConfigurationError(f"time_limit_s: expected a positive number of seconds, got {time_limit_s!r}")
     seed, workers = check_search_args(seed, workers)
+    check_max_registers(problem, max_registers)
     kept, candidates, searched, cut = (), 0, None, False
     if problem.objective == "auto":
         deadline = start + AUTO_SHARE * time_limit_s if planner == "cpsat" else None  # the others read no limit
@@ -140,3 +147,29 @@ def check_problem(problem):
             "read a problem file with planner.load_problem(path), or build one from parsed JSON with "
             "planner.PlanningProblem.from_json(data)")
     raise ConfigurationError(f"problem: expected a PlanningProblem, got {got}; {remedy}")
+
+
+def check_max_registers(problem, cap, name="max_registers", objective=None,
+                        remedy="or solve problem.replace(objective='auto')"):
+    """ConfigurationError unless the register cap ``cap`` (None: none) suits ``problem``; the API's and the CLI's check.
+
+    The cap is what the ``auto`` objective's cost model plans for (``kernels.Integrator(...).max_registers``): it
+    must be an integer from :data:`MIN_REGISTER_CAP` to the device's registers a thread.  Another objective reads no
+    cap, so one beside it is refused: silently dropped, the plan would not answer the question asked (the kernel's
+    cap).  ``name``, ``objective`` (where the objective came from; default the problem's) and ``remedy`` (how to get
+    the auto objective) put the message in the caller's terms: ``--max-registers``, ``--objective`` on the command
+    line.
+    """
+    if cap is None:
+        return
+    given = f"{name} {cap}" if name.startswith("--") else f"{name}={cap!r}"
+    device = problem.device
+    most = device.max_registers_per_thread
+    if not is_int(cap) or not MIN_REGISTER_CAP <= cap <= most:
+        raise ConfigurationError(f"{given}: expected an integer from {MIN_REGISTER_CAP} to {most}, the registers a "
+                                 f"thread may have on {device.name}; give a cap in that range, or leave it out to "
+                                 f"plan for {most}")
+    if problem.objective != "auto":
+        objective = objective or f"the problem's objective, {problem.objective}"
+        raise ConfigurationError(f"{given}: expected only with the auto objective, the one whose cost model reads the "
+                                 f"register cap; got {objective}, which ignores it; drop {name}, {remedy}")

@@ -399,3 +399,47 @@ def test_fixed_steps_of_an_adaptive_method_without_dt_are_told_both_ways_out():
                                                          r"default\)$"):
         kernels.solve_ivp(kernels.lorenz(), (0.0, 1.0), [1.0, 1.0, 1.0], method="tsit5", controller="fixed",
                           progress=False)
+
+
+def test_pins_take_planner_locations_as_their_values():
+    """integ.plan('local', pins={name: planner.Location.SHARED}) was refused where with_locations takes it (a
+    user's trial); a member keys the same cached plan as its string, and AUTO hands a buffer back to the planner."""
+    integ = _integ()
+    by_member = integ.plan("local", block_size=8, pins={"loop.erk.stage_rhs": planner.Location.SHARED})
+    assert by_member is integ.plan("local", block_size=8, pins={"loop.erk.stage_rhs": "shared"})
+    placed = {b.name: b.placement for b in by_member.buffers}
+    assert placed["loop.erk.stage_rhs"] is planner.Placement.SHARED and placed["loop.state"] is not \
+        planner.Placement.SHARED
+    unpinned = {"*": planner.Location.LOCAL, "loop.erk.*": planner.Location.AUTO}
+    assert integ.plan("auto", block_size=8, pins=unpinned) is \
+        integ.plan("auto", block_size=8, pins={"*": "local", "loop.erk.*": "auto"})
+    for wrong in (planner.Placement.SHARED, "sharde"):
+        with pytest.raises(kernels.ConfigurationError, match=r"to 'local' or 'shared' \(or 'auto' to let the "
+                                                             r"planner choose; planner.Location members too\)"):
+            integ.plan("local", block_size=8, pins={"loop.state": wrong})
+
+
+def test_a_plan_past_the_devices_shared_memory_names_the_bytes_and_the_block_size_that_fits():
+    """An all-shared plan made for a device without a shared limit at block 1024 was told "plan does not match this
+    Integrator's buffers: budget: 132 shared elements per thread exceed the capacity of 27" (a user's trial): its
+    buffers match; the block's bytes, the device's and a block size that fits are the news."""
+    from planner.device import without_shared_limit
+
+    integ = kernels.Integrator(kernels.oscillator_chain(5), "tsit5", precision=np.float64)
+    tree = integ.buffer_settings(pins={"*": "shared"})
+
+    def planned(block_size):
+        problem = tree.to_problem(precision="float64", block_size=block_size, device=without_shared_limit("h200"))
+        return planner.solve(problem)
+
+    with pytest.raises(kernels.PlanMismatchError) as info:
+        integ.solve((0.0, 1.0), np.ones((2, 10)), np.tile([1.0, 0.1], (2, 1)), plan=planned(1024), progress=False)
+    text = str(info.value)
+    assert text.startswith("the plan needs 1089536 B of shared memory per block at block_size 1024 (132 float64 "
+                           "elements a thread), but h200 allows 232448 B per block (27 elements a thread at this "
+                           "block_size): it was planned for a device with more shared memory"), text
+    assert "block_size 192 fits them" in text and "any block_size <= 218 fits" in text
+    assert "let Integrator.plan() place the buffers" in text and "does not match" not in text
+    assert integ.plan(planned(218), device="h200").block_size == 218  # what it names fits, one thread more does not
+    with pytest.raises(kernels.PlanMismatchError, match="at block_size 219 .* any block_size <= 218 fits"):
+        integ.plan(planned(219), device="h200")

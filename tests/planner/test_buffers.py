@@ -9,9 +9,11 @@ import dataclasses
 import pickle
 import re
 
+import numpy as np
 import pytest
 
 from planner import Buffer, ConfigurationError, PlanningProblem
+from planner import buffers as declared  # precision_name: its tests fail alone on code without it
 
 _TAKES = ("it takes name, size_elems, location, persistent, lifetime, weight, precision, view_of, "
           "view_offset_elems, spans_invocations, storage")
@@ -130,3 +132,52 @@ def test_one_span_without_its_outer_tuple_is_told_how_to_write_it():
     """A developer's trial: lifetime=("a", "b") was told "expected [start, end) pairs, got 'a'"."""
     with pytest.raises(ConfigurationError, match=re.escape("write lifetime=(('a', 'b'),)")):
         Buffer("x", 4, lifetime=("a", "b"))
+
+
+@pytest.mark.parametrize("given", [np.float64, np.dtype("float64"), np.dtype(">f8"), "f8", "double", "float64"])
+def test_a_numpy_float_precision_is_held_as_its_name(given):
+    """A user's trial: kernels.Integrator takes precision=np.float64 and the planner refused it as an unknown
+    precision; a NumPy float type, dtype or code is now held as the name (JSON, comparisons, itemsize read it)."""
+    buffer = Buffer("k.a", 4, lifetime=((0, 2),), precision=given)
+    assert buffer.precision == "float64" and buffer.to_json()["precision"] == "float64"
+    assert buffer == Buffer("k.a", 4, lifetime=((0, 2),), precision="float64")
+    assert declared.precision_name(given) == "float64" and declared.precision_name(np.float16) == "float16"
+
+
+@pytest.mark.parametrize("given, words", [
+    (float, "unknown precision <class 'float'> (read as 'float'); expected one of 'float16', 'float32', 'float64', "
+            "or a NumPy float type or dtype of one (np.float64); 'float' is float64 to NumPy and float32 to C: name "
+            "the one you mean"),
+    (np.int32, "unknown precision <class 'numpy.int32'> (read as 'int32'); expected one of 'float16', 'float32', "
+               "'float64', or a NumPy float type or dtype of one (np.float64); the planner needs only bytes per "
+               "element"),
+    (np.longdouble, "(read as 'longdouble'); expected one of"),
+    (np.float32(1.0), "unknown precision np.float32(1.0); expected one of"),
+])
+def test_a_precision_of_no_float_width_names_what_to_pass(given, words):
+    with pytest.raises(ConfigurationError) as info:
+        Buffer("k.a", 4, lifetime=((0, 2),), precision=given)
+    assert str(info.value).startswith("buffer 'k.a' precision: ") and words in str(info.value)
+
+
+def test_itemsize_reads_names_only_and_names_the_one_to_pass():
+    """A problem's or plan's precision is stored as given, so bytes are read from names alone; a NumPy type there
+    is told its name."""
+    assert declared.itemsize("float64") == 8
+    with pytest.raises(ConfigurationError, match=r"expected a precision name \('float16', 'float32', 'float64'\), "
+                                                 r"got <class 'numpy.float64'>: pass 'float64'"):
+        declared.itemsize(np.float64)
+
+
+@pytest.mark.parametrize("given", [np.float64, np.dtype("float64"), "f8"])
+def test_to_problem_takes_a_numpy_precision(given):
+    """A NumPy float type, dtype or code is held as its name in the problem, its JSON and its plan (kernels.Integrator
+    takes np.float64; to_problem refused it: a user's trial)."""
+    import kernels
+    import planner
+
+    tree = kernels.Integrator(kernels.oscillator_chain(3), "tsit5", precision=np.float64).buffer_settings()
+    problem = tree.to_problem(precision=given, block_size=1, device="h200")
+    assert problem.precision == "float64" and problem.to_json()["precision"] == "float64"
+    assert problem == tree.to_problem(precision="float64", block_size=1, device="h200")
+    assert planner.solve(problem).precision == "float64"

@@ -345,3 +345,25 @@ def test_each_subcommand_s_help_gives_the_exit_codes_it_can_give(capsys, command
     codes = capsys.readouterr().out.rstrip().splitlines()[-1]
     assert codes == ("exit codes: 0 success" + (", 1 the plan fails verification" if verifies else "") +
                      ", 2 bad input, 141 the reader of the output went away")
+
+
+@pytest.mark.parametrize("before, after", [
+    (["--device", "h100"], ["plan", "x.json"]),
+    (["--device=h100", "--time-limit", "5"], ["compare", "x.json"]),
+])
+def test_an_option_before_the_subcommand_says_it_goes_after(capsys, before, after):
+    """A user's trial: ``planner --device h100 plan x.json`` said "argument COMMAND: invalid choice: 'h100'"."""
+    from planner.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(before + after)
+    assert info.value.code == 2
+    given = " ".join(before)
+    assert capsys.readouterr().err == (f"planner: error: {given}: expected after the subcommand (the options belong "
+                                       f"to it), got before {after[0]}; give planner {' '.join(after)} {given} (see "
+                                       f"'planner {after[0]} --help')\n")
+    with pytest.raises(SystemExit) as info:
+        main(before)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith(f"planner: error: {given}: expected after a subcommand (the options "
+                                              "belong to it), got no subcommand; give one of plan, verify, compare")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli_helpers import PROBLEM, run, write_json
-from planner import solve
+from planner import ConfigurationError, PlanningProblem, solve
 from planner.demo import demo_problem
 
 
@@ -114,3 +114,29 @@ def test_explain_without_a_problem_refuses_objective(tmp_path):
     res = run("explain", plan, "--objective", "auto")
     assert res.returncode == 2
     assert res.stderr.startswith("planner: error: --objective changes the problem given with --problem")
+
+
+@pytest.mark.parametrize("cap, message", [
+    (64, "max_registers=64: expected only with the auto objective, the one whose cost model reads the register cap; "
+         "got the problem's objective, min-shared, which ignores it; drop max_registers, or solve "
+         "problem.replace(objective='auto')"),
+    (300, "max_registers=300: expected an integer from 16 to 255, the registers a thread may have on h100; give a cap "
+          "in that range, or leave it out to plan for 255"),
+    (64.0, "max_registers=64.0: expected an integer from 16 to 255"),
+])
+def test_solve_refuses_a_register_cap_as_the_command_line_does(tmp_path, cap, message):
+    """A user's trial: ``planner.solve(problem, max_registers=64)`` of a min-shared problem planned silently, where
+    ``planner plan --max-registers 64`` refused; both now run the one check, each in its own terms."""
+    problem = PlanningProblem.from_json(PROBLEM)  # objective min-shared
+    with pytest.raises(ConfigurationError) as info:
+        solve(problem, "greedy", max_registers=cap)
+    assert str(info.value).startswith(message)
+    if isinstance(cap, int):
+        res = run("plan", write_json(tmp_path / "problem.json", PROBLEM), "--max-registers", cap)
+        assert res.returncode == 2
+        cli = message.replace(f"max_registers={cap}", f"--max-registers {cap}").replace(
+            "drop max_registers, or solve problem.replace(objective='auto')",
+            "drop --max-registers, or add --objective auto")
+        assert res.stderr.startswith("planner: error: " + cli)
+    capped = solve(problem.replace(objective="auto"), "greedy", max_registers=64)  # the remedy
+    assert capped.cost.predicted.register_limit == 64

@@ -1,11 +1,12 @@
 """``planner.explain`` and ``planner explain``: why each buffer went where it did, and the prediction."""
 
+import dataclasses
 import json
 import re
 
 import pytest
 
-from planner import Buffer, Plan, PlanError, PlanningProblem, explain, solve
+from planner import Buffer, ConfigurationError, Location, Plan, PlanError, PlanningProblem, explain, solve
 from planner.cli import main
 from model_helpers import UNFITTED_H100
 
@@ -212,3 +213,68 @@ def test_a_placement_the_problems_model_rates_lower_is_not_said_to_beat_the_othe
         within_margin = ratio <= 1.02 and "shared rates at most 2% higher" in row  # the auto search's margin
         assert ("beats" in row or "cost model: kept local" in row) == (ratio <= 1.0 or within_margin), row
     assert any("shared by the compiler loop's measured figures" in row for row in rows)
+
+
+def _planned_files(tmp_path, capsys, **changes):
+    """A problem file, its greedy plan's file, and the same problem with ``changes`` (precision, block size)."""
+    problem = _problem("min-shared")
+    (tmp_path / "p.json").write_text(json.dumps(problem.to_json()))
+    (tmp_path / "other.json").write_text(json.dumps(dict(problem.to_json(), **changes)))
+    plan = str(tmp_path / "plan.json")
+    assert main(["plan", str(tmp_path / "p.json"), "--planner", "greedy", "--json", plan]) == 0
+    capsys.readouterr()
+    return plan, str(tmp_path / "p.json"), str(tmp_path / "other.json")
+
+
+def test_cli_explain_at_another_block_size_is_bad_input_naming_the_option(tmp_path, capsys):
+    """A user's trial: explain with the problem at block 64 of a block-128 plan exited 1, "the plan fails rule
+    problem-mismatch", the code of a plan that fails verification.  The plan's bytes and occupancy hold at its own
+    block size only, so it is bad input (exit 2) naming --block-size; verify still fails such a plan (exit 1)."""
+    plan, same, other = _planned_files(tmp_path, capsys, block_size=64)
+    assert main(["explain", plan, "--problem", other]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert err == (f"planner: error: --problem {other}: expected the plan's precision and block size (float32, block "
+                   "size 128), got block size 64, at which the plan's shared bytes and occupancy do not hold; add "
+                   "--block-size 128 to explain the plan at its own block size, or make a plan for this problem: "
+                   f"planner plan {other} --json PLAN\n")
+    assert main(["explain", plan, "--problem", other, "--block-size", "128"]) == 0  # the remedy works
+    assert "c.heavy" in capsys.readouterr().out
+    assert main(["explain", plan, "--problem", same, "--block-size", "256"]) == 2
+    assert "with --block-size 256: expected the plan's" in capsys.readouterr().err
+    assert main(["verify", plan, "--problem", other]) == 1
+    assert capsys.readouterr().out.startswith("FAILED: rule problem-mismatch: plan is for float32/block 128")
+
+
+def test_explain_at_another_precision_is_a_configuration_error(tmp_path, capsys):
+    plan = solve(_problem(), "greedy")
+    with pytest.raises(ConfigurationError) as info:
+        explain(plan, _problem().replace(precision="float64"))
+    assert str(info.value) == ("problem: expected the plan's precision and block size (float32, block size 128), "
+                               "got precision float64, at which the plan's shared bytes and occupancy do not hold; "
+                               "pass the problem the plan was made from, or solve this one for a plan of its own")
+    path, _, other = _planned_files(tmp_path, capsys, precision="float64")
+    assert main(["explain", path, "--problem", other]) == 2
+    assert "got precision float64" in capsys.readouterr().err
+
+
+def test_the_explanation_carries_the_note_of_a_problem_the_plan_was_not_made_from(tmp_path, capsys):
+    """A user's trial: planner.explain gave no word of the note the CLI printed, so a placement the user pinned
+    read as the greedy planner's.  The Explanation carries it (``note``, first line of ``text()``); the CLI prints
+    that same note on stderr."""
+    problem = _problem("min-shared")
+    pinned = problem.replace(buffers=tuple(dataclasses.replace(b, location=Location.SHARED) if b.name == "c.light"
+                                           else b for b in problem.buffers))
+    plan = solve(pinned, "greedy")
+    explained = explain(plan, problem)
+    assert explained.note.startswith("the plan's input hash differs from this problem's (made from another file, "
+                                      "or with other options or pins); the explanation below is for this problem's "
+                                      "settings (device h100, objective min-shared, capacity")
+    assert explained.text().splitlines()[0] == f"note: {explained.note}"
+    assert explained.text(with_note=False) == explained.text()[len(f"note: {explained.note}\n"):]
+    assert explain(plan, pinned).note == "" and not explain(plan, pinned).text().startswith("note")
+    (tmp_path / "plan.json").write_text(json.dumps(plan.to_json()))
+    (tmp_path / "p.json").write_text(json.dumps(problem.to_json()))
+    assert main(["explain", str(tmp_path / "plan.json"), "--problem", str(tmp_path / "p.json")]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"planner: note: {explained.note}\n" and out == explained.text(with_note=False) + "\n"
