@@ -19,7 +19,8 @@ from .planning import REPLAN
 from .rhs_hint import resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
-from .result_notes import host_array, krylov_rejected_note, max_steps_note, reached_note, rejected_note
+from .result_notes import (host_array, krylov_rejected_note, max_steps_note, reached_note, rejected_note,
+                           unstable_step_note)
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, SUCCESS, Status
 from .discontinuity import rejected_success_note
 from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE,
@@ -92,6 +93,10 @@ class IVPResult:
     linear : str or None
         An implicit method's linear solver (``"lu"``, ``"gmres"``, ...; None for explicit methods): a Krylov
         run with many rejected steps is told where to look (:func:`kernels.result_notes.krylov_rejected_note`).
+    unstable_step : kernels.step_stability.UnstableStep or None
+        Set where the solve found its explicit method's fixed ``dt`` beyond the stable step at a trajectory's
+        initial state (the call's StabilityWarning): the messages of the trajectories it concerns say so
+        (:func:`kernels.result_notes.unstable_step_note`).
 
     ``y`` and ``observables`` are None when the solve had ``save_trajectory=False``.
     """
@@ -115,6 +120,7 @@ class IVPResult:
     stiffness_probe: object = dataclasses.field(default=None, repr=False, compare=False)
     t_start: float | None = None
     linear: str | None = None
+    unstable_step: object = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def summaries(self) -> dict:
@@ -242,8 +248,9 @@ class IVPResult:
         its path, by the MAX_STEPS hint's test, is told so and which implicit methods to try
         (:mod:`kernels.stiffness_note`; worked out here, not in the solve).  One that succeeded with at least a
         quarter of 100 or more attempted steps rejected is told so, and why where a state overshooting 0 makes its
-        rhs non-finite (:func:`kernels.discontinuity.rejected_success_note`).  Where a hint names the cause (a
-        non-finite rhs on the path, a non-finite Jacobian entry, a state just below 0, a jump), a failed
+        rhs non-finite (:func:`kernels.discontinuity.rejected_success_note`).  One that succeeded at a fixed
+        ``dt`` found beyond its explicit method's stable step is told so (``unstable_step``).  Where a hint names
+        the cause (a non-finite rhs on the path, a non-finite Jacobian entry, a state just below 0, a jump), a failed
         trajectory's message opens with it in one sentence (:func:`kernels.status_messages.lead_with_cause`).
         """
         status = self._host_status()
@@ -279,7 +286,8 @@ class IVPResult:
         if code in (SUCCESS, MAX_STEPS):
             text += krylov_rejected_note(self, trajectory)
         if code == SUCCESS:  # (a user's trial: tsit5 took 34300 steps on a stiff patient, where radau takes ~100)
-            text += stiffness_note(self, trajectory) + rejected_success_note(self, trajectory)
+            text += (stiffness_note(self, trajectory) + rejected_success_note(self, trajectory)
+                     + unstable_step_note(self, trajectory))
         if hint:  # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the sparse LU's pivots
             # (a neuroscientist's trial: a 0 / 0 rate at y0 was first told to try solver='dense'), and it comes first
             text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "").replace(SPARSE_PIVOT_NOTE, "") + hint,

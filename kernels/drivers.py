@@ -19,13 +19,14 @@ import hashlib
 import numpy as np
 from numba import cuda
 
+from .driver_switches import warn_fixed_step_switches
 from .errors import ConfigurationError, SamplingWarning, describe, warn_user
 from .systems import ODESystem
 from .input_precision import warn_rounded_inputs
 from .validation import finite_rows, real_array
 
 __all__ = ["make_driver_evaluator", "make_driver_evaluator_before", "validate_drivers", "warn_step_past_samples",
-           "hidden_switches", "warn_hidden_switches", "driven_on_host", "drivers_at"]
+           "driven_on_host", "drivers_at"]
 
 
 def _make_line(n_drivers, from_left):
@@ -308,10 +309,12 @@ def _on_one_line(times, values):
     return bool(np.all(np.abs(values - line) <= 1e-9 * np.maximum(1.0, np.abs(values))))
 
 
-def warn_step_past_samples(times, values, dt):
-    """:class:`kernels.SamplingWarning` when a fixed step ``dt`` is longer than the widest gap between the drivers'
-    samples: every gap holds samples a step passes over (an RC filter driven by a 2 ms square wave at dt 1.5 ms
-    ended with the wrong sign, 2.6e5 tolerances off with success; a user's trial)."""
+def warn_step_past_samples(times, values, dt, t0=None, t_end=None, t_eval=None):
+    """:class:`kernels.SamplingWarning`, once, when a fixed step ``dt`` passes over what the drivers hold: it is
+    longer than the widest gap between their samples, so every gap holds samples a step passes over (an RC filter
+    driven by a 2 ms square wave at dt 1.5 ms ended with the wrong sign, 2.6e5 tolerances off with success; a user's
+    trial), or else, given the span and the save times ``t_eval``, a switch shorter than ``dt`` has an end no fixed
+    step lands on (:func:`warn_fixed_step_switches`)."""
     if dt is None or len(times) < 3:
         return
     widest = float(np.max(np.diff(times)))
@@ -322,78 +325,8 @@ def warn_step_past_samples(times, values, dt):
                   "over (a square wave's half periods alias, and the run can end far off with success). Take dt "
                   f"at most {widest:.6g}, or an adaptive controller with the switch times in t_eval.",
                   SamplingWarning)
-
-
-#: A segment of the drivers' samples is a switch an adaptive step can hide when it is at most SWITCH_SPAN_SHARE of
-#: the span and SWITCH_NEIGHBOUR_SHARE of each segment beside it, and its driver changes across it by at least
-#: SWITCH_CHANGE_SHARE of that driver's range (a 0.01-h infusion ramp over 56 h: 1.8e-4 of the span, 1/99 of the
-#: plateau beside it, the whole range).  Evenly spaced samples (a daily temperature, a noisy measured signal) have
-#: no segment far shorter than its neighbours, so they never draw the warning.
-SWITCH_SPAN_SHARE = 1e-2
-SWITCH_NEIGHBOUR_SHARE = 0.1
-SWITCH_CHANGE_SHARE = 0.5
-
-
-def _switch_segments(times, values, t0, t_end):
-    """``(M - 1, n_drivers)`` bools: the segments inside ``(t0, t_end)`` that are switches by the shares above."""
-    gaps = np.diff(times)
-    beside = np.minimum(np.concatenate(([np.inf], gaps[:-1])), np.concatenate((gaps[1:], [np.inf])))
-    short = (gaps <= SWITCH_SPAN_SHARE * (t_end - t0)) & (gaps <= SWITCH_NEIGHBOUR_SHARE * beside)
-    short &= (times[1:] > t0) & (times[:-1] < t_end)
-    values = np.asarray(values, np.float64).reshape(len(times), -1)
-    ranges = np.ptp(values, axis=0)
-    large = (np.abs(np.diff(values, axis=0)) >= SWITCH_CHANGE_SHARE * ranges) & (ranges > 0)
-    return short[:, None] & large
-
-
-def _landed(points, landings, gaps):
-    """Whether a step lands on each of ``points`` (a segment end, clipped to the span): a landing time (sorted)
-    lies within a thousandth of its segment's length ``gaps``, or float64's rounding at that time."""
-    right = np.clip(np.searchsorted(landings, points), 0, len(landings) - 1)
-    left = np.clip(right - 1, 0, len(landings) - 1)
-    nearest = np.minimum(np.abs(landings[right] - points), np.abs(landings[left] - points))
-    return nearest <= np.maximum(1e-3 * gaps, 8.0 * np.finfo(np.float64).eps * np.abs(points))
-
-
-def hidden_switches(times, values, t0, t_end, t_eval, dt_max=np.inf):
-    """``(column, segments, count)`` for the switches (:func:`_switch_segments`) an adaptive step can step over, those
-    with an end that no step need land on (not in ``t_eval``, nor ``t0`` or ``t_end``) and shorter than ``dt_max``:
-    the first driver column with one, its segments' indices, and how many segments hold one in any column.
-    ``(None, [], 0)`` where there is none."""
-    switches = _switch_segments(times, values, t0, t_end)
-    gaps = np.diff(times)
-    landings = np.union1d(np.asarray(t_eval, np.float64).ravel(), [t0, t_end])
-    ends_landed = (_landed(np.clip(times[:-1], t0, t_end), landings, gaps)
-                   & _landed(np.clip(times[1:], t0, t_end), landings, gaps))
-    hidden = switches & ~ends_landed[:, None] & (gaps < dt_max)[:, None]
-    columns = np.flatnonzero(hidden.any(axis=0))
-    if not columns.size:
-        return None, [], 0
-    return int(columns[0]), np.flatnonzero(hidden[:, columns[0]]), int(np.count_nonzero(hidden.any(axis=1)))
-
-
-def warn_hidden_switches(times, values, t0, t_end, t_eval, dt_max=np.inf):
-    """:class:`kernels.SamplingWarning`, once, when an adaptive run's drivers hold a switch a step can hide: a
-    segment far shorter than the span and than its neighbours, across which a driver changes by much of its range,
-    with an end not in ``t_eval`` (where every step lands).  A step that grows past it sees the drivers only at its
-    stages and can miss the switch, or a whole pulse: 1-hour infusions as 0.01-h ramps at 8, 20, 32 and 44 h,
-    ramp times not in ``t_eval``, were stepped over from 0 to past 9 h by tsit5, radau and rodas5p (A(10 h) = 0
-    where 78 is right) with success and no word (a pharmacometrician's trial)."""
-    column, segments, count = hidden_switches(times, values, t0, t_end, t_eval, dt_max)
-    if column is None:
-        return
-    i = int(segments[0])
-    a, b = float(times[i]), float(times[i + 1])
-    column_values = np.asarray(values, np.float64).reshape(len(times), -1)[:, column]
-    change = float(column_values[i + 1] - column_values[i])
-    more = f"; {count} such segments in all" if count > 1 else ""
-    warn_user(f"drivers: column {column} changes by {change:.6g} between t = {a:.10g} and {b:.10g}, a segment "
-              f"{b - a:.3g} long, far shorter than the span and the segments beside it, whose ends are not both in "
-              f"t_eval{more}: an adaptive step can grow past such a switch, seeing the "
-              "drivers only at its stages, and miss it or a whole pulse, with success reported (1-hour infusions "
-              "went unseen so). Put both ends of every such segment in t_eval, where every step lands (e.g. "
-              f"t_eval = np.union1d(t_eval, times) with times the drivers' sample times), or give dt_max below "
-              f"the segment's length ({b - a:.3g}).", SamplingWarning)
+    elif t_eval is not None:
+        warn_fixed_step_switches(times, values, dt, t0, t_end, t_eval)
 
 
 def _check_cover(times, span):

@@ -159,6 +159,7 @@ class Integrator:
         self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
         self._pattern_missed = False  # the given pattern missed entries at a solve's inputs: every message says so
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
+        self._unstable_step = None  # the last solve's fixed-step stability verdict (solve_checks._checked_stability)
         self._cpu_compiled = {}  # the float32 range check's CPU-compiled rhs and observables (float32_range.py)
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
@@ -431,7 +432,8 @@ class Integrator:
                          canary_intact=canary_ok, summary_array=summary,
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                          event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
-                         linear=None if self.method.explicit else self.solver.linear)
+                         linear=None if self.method.explicit else self.solver.linear,
+                         unstable_step=self._unstable_step)
 
     def _check_pattern(self, t0, y0, params):
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows

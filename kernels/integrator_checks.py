@@ -397,41 +397,53 @@ def check_pattern_at(system, pattern, t0, rows, given=False):
 
 
 def warn_unstable_fixed_step(method, system, dt, t0, t_end, rows):
-    """StabilityWarning when ``dt`` makes an explicit ``method`` amplify a mode of the Jacobian that does not grow
-    in the exact solution (:func:`kernels.step_stability.judge_fixed_step`), at the initial state of the batch's
+    """StabilityWarning, once, when ``dt`` makes an explicit ``method`` amplify a mode of the Jacobian that does not
+    grow in the exact solution (:func:`kernels.step_stability.judge_fixed_step`), at the initial state of the batch's
     trajectories ``rows`` (trajectory -> ``(y0 row, params row)`` at :func:`probe_rows`'s rows; host arrays;
-    systems the host follows, :func:`kernels.stiffness.follows_on_host`).
+    systems the host follows, :func:`kernels.stiffness.follows_on_host`); returns the verdict on every row probed, a
+    :class:`kernels.step_stability.UnstableStep` (None where no row is unstable, or none could be judged), for the
+    messages of the result (the warning, said once, was lost in a dosing loop: a pharmacometrician's trial).
     A user's trial: rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t ended at -5.8e102 at t = 1 with success
     (finite: the non-finite stiffness hint never came); another: x'' = -1e6 x at dt 0.01, 7.8e262."""
-    from .step_stability import judge_fixed_step
+    from .step_stability import UnstableStep, judge_fixed_step
     from .stiffness import follows_on_host
 
     if not follows_on_host(system):
-        return
+        return None
     n_steps = math.ceil((t_end - t0) / dt)
+    unstable = []
     for row, (y, p) in rows.items():
         try:
             found = judge_fixed_step(system, method.tableau, float(t0), y, np.asarray(p, np.float64)[:system.n_params],
                                      float(dt), n_steps)
         except Exception:  # noqa: BLE001 - a model the host cannot evaluate there: no verdict
-            return
+            return None
         if found is None:
             continue
-        lam = found.eigenvalue
-        damping = f" (damping {-lam.real:.3g})" if lam.real < 0.0 else ""
-        mode = (f"a decaying mode of rate {-lam.real:.3g}" if abs(lam.imag) <= 1e-9 * abs(lam) else
-                f"an oscillation of frequency {abs(lam.imag):.3g}{damping}")
-        limit = (f"dt must stay below about {found.stable_dt:.3g} for it" if found.stable_dt > 0 else
-                 f"no dt keeps it stable with {method.name}, whose stability region misses that direction (rk4 "
-                 "and dop853 reach along the imaginary axis)")
-        warn_user(f"dt = {dt:g} is beyond {method.name}'s stable step at the initial state of trajectory {row}: its "
-                  f"Jacobian has {mode}, which {method.name} multiplies by {found.factor:.3g} each step; {limit}. "
-                  "While that mode lasts the run amplifies it, and it can end finite but wrong with success "
-                  "reported (rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t: -5.8e102 at t = 1). Take a smaller "
-                  "dt, an adaptive "
-                  "controller, or for a stiff problem an implicit method (rodas5p, radau, kvaerno5).",
-                  StabilityWarning)
-        return
+        if not unstable:
+            _warn_amplified(method, dt, row, found)
+        unstable.append((int(row), float(found.stable_dt)))
+    if not unstable:
+        return None
+    return UnstableStep(float(dt), method.name, tuple(sorted(int(r) for r in rows)), tuple(unstable))
+
+
+def _warn_amplified(method, dt, row, found):
+    """The StabilityWarning of :func:`warn_unstable_fixed_step` for trajectory ``row``'s mode ``found``."""
+    lam = found.eigenvalue
+    damping = f" (damping {-lam.real:.3g})" if lam.real < 0.0 else ""
+    mode = (f"a decaying mode of rate {-lam.real:.3g}" if abs(lam.imag) <= 1e-9 * abs(lam) else
+            f"an oscillation of frequency {abs(lam.imag):.3g}{damping}")
+    limit = (f"dt must stay below about {found.stable_dt:.3g} for it" if found.stable_dt > 0 else
+             f"no dt keeps it stable with {method.name}, whose stability region misses that direction (rk4 "
+             "and dop853 reach along the imaginary axis)")
+    warn_user(f"dt = {dt:g} is beyond {method.name}'s stable step at the initial state of trajectory {row}: its "
+              f"Jacobian has {mode}, which {method.name} multiplies by {found.factor:.3g} each step; {limit}. "
+              "While that mode lasts the run amplifies it, and it can end finite but wrong with success "
+              "reported (rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t: -5.8e102 at t = 1). Take a smaller "
+              "dt, an adaptive "
+              "controller, or for a stiff problem an implicit method (rodas5p, radau, kvaerno5).",
+              StabilityWarning)
 
 
 def probed_inputs(tag, y0, params, cost, budget):

@@ -1,17 +1,20 @@
 """What a stopped trajectory's message adds at MAX_STEPS or a step-size underflow: how far it got, whether the saves
-or the span need more steps, the pace, and the float32 note (:meth:`kernels.api.IVPResult.message`).  Each reads the
-result (host arrays; a device array is copied)."""
+or the span need more steps, the pace, and the float32 note; and what a successful one adds where its fixed step was
+beyond the stable step (:meth:`kernels.api.IVPResult.message`).  Each reads the result (host arrays; a device array
+is copied)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .status import MAX_STEPS
+from .step_stability import GROWTH_LIMIT
 from .rhs_hint import mostly_rejected
 from .status_messages import FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
 
 __all__ = ["host_array", "max_steps_note", "steps_taken",
-           "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note", "krylov_rejected_note"]
+           "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note", "krylov_rejected_note",
+           "unstable_step_note"]
 
 
 def host_array(array):
@@ -166,3 +169,55 @@ def krylov_rejected_note(result, trajectory):
     return (f" {rejected} of its {attempts} attempted steps were rejected, many for an implicit method: "
             f"its {result.linear} solves may stop short of what the step needs. Solve a few trajectories with "
             f"solver='lu' (where an n-by-n factor a thread fits); if the LU takes far fewer steps, try {remedy}.")
+
+
+def unstable_step_note(result, trajectory):
+    """What a successful trajectory's message adds where the solve found its fixed ``dt`` beyond the explicit
+    method's stable step (``result.unstable_step``, a :class:`kernels.step_stability.UnstableStep`): that it did, the
+    stable step, how far the states grew, and what to do; else ''.  rk4 at dt 0.07 on a patient stable below 0.055
+    ended at 1.1e81 with success and "reached the end" (a pharmacometrician's trial: the call's StabilityWarning,
+    said once, is lost in a dosing loop).  Said for a trajectory probed unstable itself, or one not probed whose
+    saved states grew past :data:`kernels.step_stability.GROWTH_LIMIT` times its largest ``|y0|``; not for one
+    probed stable (:func:`_unstable_row`)."""
+    found = _unstable_row(result, trajectory)
+    if found is None:
+        return ""
+    row, stable, start, peak = found
+    from .integrator_checks import adaptive_alike
+    from .methods import METHODS
+
+    verdict, method = result.unstable_step, METHODS.get(result.method)
+    adaptive = ("an adaptive controller (controller='pi')" if method is None or method.adaptive else
+                f"an adaptive method ({adaptive_alike(method)})")
+    where = f"at the initial state of trajectory {row}"
+    limit = (f"about {stable:.3g} {where}" if stable > 0 else
+             f"{where} no dt is: its stability region misses the direction of a mode there")
+    grew = (f"its states grew from {start:.3g} to {peak:.3g}" if peak is not None and peak > GROWTH_LIMIT * start else
+            "a mode that does not grow in the exact solution is amplified each step, so its states can be wrong "
+            "though finite")
+    remedy = f"take dt below {stable:.3g}, {adaptive}," if stable > 0 else f"take {adaptive}"
+    return (f" But dt = {verdict.dt:g} is beyond {verdict.method}'s stable step for this problem ({limit}): {grew}; "
+            f"{remedy} or for a stiff problem an implicit method (rodas5p, radau).")
+
+
+def _unstable_row(result, trajectory):
+    """``(row, stable_dt, start, peak)`` where :func:`unstable_step_note` speaks for ``trajectory``: the row whose
+    stable step it names (its own where it was probed unstable, else the batch's smallest), that step, the
+    trajectory's largest ``|y0|`` and its saved states' largest magnitude (None where none are saved); else None."""
+    verdict = getattr(result, "unstable_step", None)
+    if verdict is None or not verdict.unstable:
+        return None
+    starts = np.asarray(verdict.start if verdict.start is not None else [0.0], np.float64)
+    start = float(starts[min(trajectory, starts.size - 1)])
+    peak = None
+    if isinstance(result.y, np.ndarray) and result.y.ndim == 3 and result.y.shape[1]:
+        with np.errstate(invalid="ignore"):
+            peak = float(np.nanmax(np.abs(result.y[trajectory])))
+    own = dict(verdict.unstable).get(trajectory)
+    if own is not None:
+        return trajectory, own, start, peak
+    scale = start if start > 0 else float(np.max(starts))  # a start at 0: the batch's size (an infusion from 0)
+    if trajectory in verdict.probed or peak is None or not peak > GROWTH_LIMIT * scale:
+        return None
+    row, stable = min(verdict.unstable, key=lambda pair: pair[1])
+    return row, stable, start, peak

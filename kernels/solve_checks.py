@@ -15,7 +15,8 @@ import numpy as np
 from . import tolerances
 from .float32_range import warn_float32_range
 from .batch_inputs import given_rows, row_of
-from .drivers import driven_on_host, drivers_at, validate_drivers, warn_hidden_switches, warn_step_past_samples
+from .driver_switches import warn_hidden_switches
+from .drivers import driven_on_host, drivers_at, validate_drivers, warn_step_past_samples
 from .errors import ConfigurationError, JacobianCheckWarning, warn_user
 from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_rows, probed_inputs,
                                 remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
@@ -36,30 +37,48 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     (the far-from-t=0 check compares their float32 rounding); ``rtol`` / ``atol`` None take the defaults.  With
     ``y0`` on the device (``on_device``) nothing that reads the rows is checked.  ``t_eval`` (the checked save
     times, where every step lands) and ``dt_max`` let an adaptive run's drivers be checked for a switch a step can
-    hide (:func:`kernels.drivers.warn_hidden_switches`); without ``t_eval`` that check is skipped, as the landing
-    times are unknown.
+    hide (:func:`kernels.driver_switches.warn_hidden_switches`), and a fixed step's for one it passes over
+    (:func:`kernels.drivers.warn_step_past_samples`); without ``t_eval`` those checks are skipped, as the landing
+    times are unknown.  An explicit fixed step's stability verdict is left in ``integrator._unstable_step`` (None
+    where there is none) for the solve's result (:func:`_checked_stability`).
     """
     system, dtype = integrator.system, integrator.dtype
     driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
     host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
+    integrator._unstable_step = None
     if not integrator.adaptive and integrator.method.explicit and not on_device and dt is not None:
-        # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
-        tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
-        rows, key = probed_inputs(tag, y0, params, system.n_states, STABILITY_RHS_BUDGET)
-        if key not in integrator._stability_checked:  # once per inputs: a repeated call costs a lookup
-            warn_unstable_fixed_step(integrator.method, host, dt, t0, t_end, rows)
-            remember_checked(integrator._stability_checked, key, CHECKS_KEPT)
+        integrator._unstable_step = _checked_stability(integrator, host, dt, t0, t_end, y0, params)
     rtol, atol = _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, rtol, atol, on_device)
     if (integrator._pattern is not None or integrator._given_pattern is not None) and not on_device:
         integrator._check_pattern(t0, y0, params)
     if system.n_drivers and not integrator.adaptive:
-        warn_step_past_samples(driver_times, driver_values, dt)
+        warn_step_past_samples(driver_times, driver_values, dt, t0, t_end, t_eval)
     if system.n_drivers and integrator.adaptive and t_eval is not None:
         warn_hidden_switches(driver_times, driver_values, t0, t_end, t_eval, np.inf if dt_max is None else dt_max)
     if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)
     return rtol, atol, driver_times, driver_values, host
+
+
+def _checked_stability(integrator, host, dt, t0, t_end, y0, params):
+    """The fixed step's stability verdict on this batch (:func:`warn_unstable_fixed_step`, which warns), judged once
+    per inputs and kept in the integrator's memo, so that a repeated call's result names it too (the warning, said
+    once, was lost in a dosing loop): a :class:`kernels.step_stability.UnstableStep` with each trajectory's largest
+    ``|y0|``, for the messages of the trajectories it names (:func:`kernels.result_notes.unstable_step_note`), or
+    None where ``dt`` is stable at the rows probed."""
+    # t_end in the key: the verdict counts the steps (a short solve's silence hid a long one's warning)
+    tag = ("stable", float(dt), float(t0), float(t_end), getattr(host, "samples_digest", None))
+    rows, key = probed_inputs(tag, y0, params, integrator.system.n_states, STABILITY_RHS_BUDGET)
+    if key in integrator._stability_checked:  # once per inputs: a repeated call costs a lookup
+        verdict = integrator._stability_checked[key]
+    else:
+        verdict = warn_unstable_fixed_step(integrator.method, host, dt, t0, t_end, rows)
+        remember_checked(integrator._stability_checked, key, CHECKS_KEPT, verdict)
+    if verdict is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        return verdict._replace(start=np.max(np.abs(np.asarray(y0, np.float64)), axis=1))
 
 
 def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, rtol, atol, on_device):

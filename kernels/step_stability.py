@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Amplified", "stability_polynomial", "judge_fixed_step", "GROWTH_LIMIT"]
+__all__ = ["Amplified", "UnstableStep", "stability_polynomial", "judge_fixed_step", "GROWTH_LIMIT"]
 
 #: Growth over the run (``|R|`` to the power of the steps) from which a mode counts as unstable: a mode that does
 #: not grow, grown tenfold, is a result off by an order of magnitude wherever the mode is present.  It was 100,
@@ -39,6 +40,20 @@ class Amplified:
     eigenvalue: complex
     factor: float
     stable_dt: float
+
+
+class UnstableStep(NamedTuple):
+    """A fixed step's stability verdict on a batch, kept with the check's memo and the solve's result (plain numbers,
+    so results pickle; :func:`kernels.result_notes.unstable_step_note` reads it): ``dt``, the method's name, the
+    ``probed`` rows (sorted), ``unstable`` ``((row, stable_dt), ...)`` for each probed row whose initial state ``dt``
+    amplifies (:func:`judge_fixed_step`; ``stable_dt`` 0 where no step is stable), and ``start``: each trajectory's
+    largest ``|y0|`` (float64, one per row of ``y0``), added per solve (None in the memo)."""
+
+    dt: float
+    method: str
+    probed: tuple
+    unstable: tuple
+    start: object = None
 
 
 def stability_polynomial(tableau):

@@ -342,7 +342,7 @@ def test_a_switch_an_adaptive_step_can_hide_warns():
 def test_only_switches_draw_the_hidden_switch_warning():
     """A step switch (0 to 10 over 1e-9) is one; smooth sampled forcing is none: a daily temperature sampled hourly
     for a year, 1000 evenly spaced samples of a sine, a measured signal with noise at jittered times."""
-    from kernels.drivers import hidden_switches
+    from kernels.driver_switches import hidden_switches
 
     column, segments, count = hidden_switches(np.array([0.0, 1.0, 1.0 + 1e-9, 2.0]), np.array([0.0, 0.0, 10.0, 10.0]),
                                               0.0, 2.0, [2.0])
