@@ -1,19 +1,20 @@
 """A solve's ``params`` given with names, read by the names of a system that knows them.
 
-A system built by :func:`kernels.symbolic_system` records its parameters' names (``param_names``, in the order the
-rhs reads ``p[0], p[1], ...``).  For it, ``params`` given as a pandas DataFrame whose column labels are strings is
-read by column name (:func:`by_name`): a NONMEM table's columns in their own order (CL, V, ka) were read by position
-for params [ka, CL, V], a wrong result without a word (a pharmacometrician's trial).  Columns beside the parameters
-(ID, TIME, DV) are left out in silence: the names say which columns the rhs reads, so nothing is misread, and a
-study's table holds such columns as a rule (a warning at every solve would teach users to silence warnings).  A
-parameter without its column is refused, naming the missing and the other columns.  A pandas Series (one patient's
-row, ``df.iloc[i]``) and a list of such rows are read by their index labels the same way; a dict of columns stays
-refused, its message stacking the columns in the system's order.
+A system built by :func:`kernels.symbolic_system`, or an :class:`~kernels.ODESystem` given ``param_names=``
+(:func:`check_param_names`), records its parameters' names (``param_names``, in the order the rhs reads ``p[0],
+p[1], ...``).  For it, ``params`` given as a pandas DataFrame whose column labels are strings is read by column name
+(:func:`by_name`): a NONMEM table's columns in their own order (CL, V, ka) were read by position for params [ka, CL,
+V], a wrong result without a word (a pharmacometrician's trial; an ODESystem of Python functions had no way to give
+names).  Columns beside the parameters (ID, TIME, DV) are left out in silence: the names say which columns the rhs
+reads, so nothing is misread, and a study's table holds such columns as a rule (a warning at every solve would teach
+users to silence warnings).  A parameter without its column is refused, naming the missing and the other columns.  A
+pandas Series (one patient's row, ``df.iloc[i]``) and a list of such rows are read by their index labels the same way;
+a dict of columns stays refused, its message stacking the columns in the system's order.
 
-Where the system has no names (an :class:`~kernels.ODESystem` of Python functions), or the labels are not all strings
-(a DataFrame of a NumPy array), columns are read by position as before; where their count is wrong,
-:func:`positional_note` adds to :func:`kernels.validation.check_batch`'s refusal that they are read by position,
-listing them.
+Where the system has no names (an :class:`~kernels.ODESystem` of Python functions without ``param_names``), or the
+labels are not all strings (a DataFrame of a NumPy array), columns are read by position as before; where their count
+is wrong, :func:`positional_note` adds to :func:`kernels.validation.check_batch`'s refusal that they are read by
+position, listing them, and that ``ODESystem(..., param_names=[...])`` has them read by name.
 """
 
 from __future__ import annotations
@@ -22,11 +23,46 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 
 from .batch_layout import flattened_keys, is_pandas, needs_flattening, pandas_rows
-from .errors import ConfigurationError
+from .errors import ConfigurationError, describe
 
-__all__ = ["param_names", "by_name", "positional_note"]
+__all__ = ["check_param_names", "param_names", "by_name", "positional_note"]
 
 _SHOWN = 8  # labels a message lists before "..."
+
+
+def check_param_names(value, n_params):
+    """``value`` (:class:`~kernels.ODESystem`'s ``param_names``) as a tuple of ``n_params`` distinct, non-empty
+    strings, or None where it is None; a ConfigurationError naming ``param_names`` otherwise.  The names are not
+    required to be identifiers: they are a DataFrame's column labels (``"CL/F"``, ``"Vd (L)"``)."""
+    if value is None:
+        return None
+    order = "in the order the rhs reads p[0], p[1], ..."
+    try:
+        names = None if isinstance(value, (str, bytes, Mapping, set, frozenset)) else tuple(value)
+    except TypeError:
+        names = None
+    if names is None:
+        split = tuple(value.replace(",", " ").split()) or (value,) if isinstance(value, str) else ()
+        hint = (f" (param_names={split!r}, not one string)" if split else
+                ", as a list: a set has no order" if isinstance(value, (set, frozenset)) else "")
+        raise ConfigurationError(f"param_names must be a list or tuple of {n_params} strings, {order}; got "
+                                 f"{describe(value)}: pass one name per parameter{hint}")
+    if len(names) != n_params:
+        count = f"param_names: {len(names)} name{'s' * (len(names) != 1)} for n_params = {n_params}"
+        if n_params == 0:
+            raise ConfigurationError(f"{count} (its default): pass n_params={len(names)} with them if the rhs reads "
+                                     f"{len(names)} parameters, or leave param_names out")
+        raise ConfigurationError(f"{count}; give one name for each of the {n_params} parameters, {order}")
+    bad = [f"{describe(name)} at position {i}" for i, name in enumerate(names)
+           if not isinstance(name, str) or not name.strip()]
+    if bad:
+        raise ConfigurationError(f"param_names must be non-empty strings (a DataFrame's column labels); got "
+                                 f"{', '.join(bad[:_SHOWN])}: give each parameter a name, {order}")
+    twice = list(dict.fromkeys(name for name in names if names.count(name) > 1))
+    if twice:
+        raise ConfigurationError(f"param_names has {_listed(twice)} more than once: give each of the {n_params} "
+                                 f"parameters its own name, as a DataFrame's columns are read by these names")
+    return tuple(str(name) for name in names)
 
 
 def param_names(system):
@@ -83,7 +119,8 @@ def _position_note(system, value):
     what = "the DataFrame's columns" if frame else "the Series' entries"
     return (f"; {what} are read by position, as p[0], p[1], ... (system {system.name!r} has no parameter names), "
             f"and it has {len(labels)}: {_listed(labels)}: pass the {system.n_params} the rhs reads, in its order, "
-            f"as params[[...]]")
+            f"as params[[...]], or build the system with kernels.ODESystem(..., param_names=[...]) to have {what} "
+            "read by name")
 
 
 def _take(system, names, value):

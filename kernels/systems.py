@@ -32,6 +32,7 @@ from numba import cuda
 from . import compile_hints, compilecheck
 from .backend import device_problem
 from .literals import in_precision
+from .named_params import check_param_names
 from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
@@ -86,6 +87,10 @@ class ODESystem:
         ``np.float64(x)`` are kept); event functions of a solve follow the
         same setting.  ``"as written"`` compiles the functions unchanged,
         where Numba types every float literal as float64.
+    param_names : sequence of str, optional
+        The names of ``p[0], p[1], ...`` (n_params distinct, non-empty strings):
+        a solve reads a pandas DataFrame's columns (a Series' entries) by them,
+        other columns left out, not by position (:mod:`kernels.named_params`).
     check : bool, optional
         Check the functions now (default True): ``rhs``, ``observables`` and
         ``jac`` run once on test arrays, must return None and must assign every
@@ -98,9 +103,10 @@ class ODESystem:
     Raises
     ------
     ConfigurationError
-        A count is not a non-negative integer, a function has the wrong
-        number of arguments, fails to run, returns a value, leaves an output
-        component unassigned, or does not compile for CUDA.
+        A count is not a non-negative integer, ``param_names`` are not n_params
+        distinct non-empty strings, a function has the wrong number of
+        arguments, fails to run, returns a value, leaves an output component
+        unassigned, or does not compile for CUDA.
 
     Warns
     -----
@@ -113,7 +119,7 @@ class ODESystem:
     """
 
     def __init__(self, rhs, n_states, n_params=0, name=None, observables=None, n_observables=0,
-                 jvp=None, n_drivers=0, default_params=None, check=True, jac=None, literals="working"):
+                 jvp=None, n_drivers=0, default_params=None, check=True, jac=None, literals="working", param_names=None):
         if not isinstance(literals, str) or literals not in _LITERALS:
             raise ConfigurationError(f"literals must be one of {', '.join(map(repr, _LITERALS))}; got "
                                      f"{describe(literals)}: 'working' compiles float literals in the working "
@@ -123,6 +129,7 @@ class ODESystem:
         self.n_params = check_int(n_params, "n_params", 0)
         self.n_observables = check_int(n_observables, "n_observables", 0)
         self.n_drivers = check_int(n_drivers, "n_drivers", 0)
+        self.param_names = check_param_names(param_names, self.n_params)
         lead = ("t", "y", "p", "u") if self.n_drivers else ("t", "y", "p")
         rhs, observables, jvp, jac = (cpu_jit_unwrapped(f) for f in (rhs, observables, jvp, jac))
         check_arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",), self.n_drivers)
@@ -166,7 +173,8 @@ class ODESystem:
 
     def __repr__(self):
         return (f"ODESystem(name={self.name!r}, n_states={self.n_states}, n_params={self.n_params}, "
-                f"n_observables={self.n_observables}, n_drivers={self.n_drivers})")
+                f"n_observables={self.n_observables}, n_drivers={self.n_drivers}"
+                + (f", param_names={self.param_names!r})" if getattr(self, "param_names", None) else ")"))
 
     def __getstate__(self):
         """What defines the system, without what its solves compiled and cached (device functions, Integrators): a

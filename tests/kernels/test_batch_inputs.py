@@ -113,10 +113,71 @@ def test_without_names_columns_are_read_by_position_and_a_wrong_count_says_so(pl
         "params must have shape (N, 3) or (3,) (n_params); got shape (2, 2): 2 trajectories of 2 values each, where "
         "the system has 3 (each row holds one trajectory's 3 values); the DataFrame's columns are read by position, "
         "as p[0], p[1], ... (system 'plain' has no parameter names), and it has 2: 'CL', 'V': pass the 3 the rhs "
-        "reads, in its order, as params[[...]]")
+        "reads, in its order, as params[[...]], or build the system with kernels.ODESystem(..., param_names=[...]) "
+        "to have the DataFrame's columns read by name")
     with pytest.raises(ConfigurationError, match=r"got shape \(4,\); the Series' entries are read by position, .* "
-                                                 r"it has 4: 'ID', 'CL', 'V', 'ka'"):
+                                                 r"it has 4: 'ID', 'CL', 'V', 'ka': .* kernels\.ODESystem\(\.\.\., "
+                                                 r"param_names=\[\.\.\.\]\) to have the Series' entries read by "
+                                                 r"name$"):
         _params(plain, pd.Series({"ID": 7.0, "CL": 5.0, "V": 30.0, "ka": 1.0}))
+
+
+def _pk_rhs(t, y, p, dydt):
+    """The pk1 model as a Python function: p[0] is ka, p[1] CL, p[2] V."""
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = p[0] * y[0] - p[1] / p[2] * y[1]
+
+
+@pytest.fixture(scope="module")
+def named():
+    """The pk1 model as an ODESystem of Python functions given its parameter names."""
+    return kernels.ODESystem(_pk_rhs, 2, 3, name="pk_named", param_names=("ka", "CL", "V"))
+
+
+def test_an_odesystem_given_param_names_reads_a_dataframe_by_name(pk):
+    """The trial's reproducer with an ODESystem of Python functions: a table in NONMEM's order (CL, V, ka) was read
+    by position, with no way to give the system its names."""
+    named = kernels.ODESystem(_pk_rhs, 2, 3, name="pk_named", param_names=["ka", "CL", "V"])
+    expected = _central_at_12h(named, _ORDERED)
+    np.testing.assert_allclose(expected, _central_at_12h(pk, _ORDERED), rtol=1e-9)
+    assert np.array_equal(_central_at_12h(named, _table()), expected)  # the ID column left out
+    assert np.array_equal(_central_at_12h(named, _table()[["V", "ka", "CL"]]), expected)
+
+
+def test_an_odesystem_with_names_reads_as_a_symbolic_system_does(pk, named, recwarn):
+    """Series, lists of rows, a missing column and a dict: as for symbolic_system, its name in the messages."""
+    table = _table()
+    assert np.array_equal(_params(named, table), _ORDERED) and not recwarn.list
+    assert np.array_equal(_params(named, table.iloc[1]), _ORDERED[1:])
+    assert np.array_equal(_params(named, [table.iloc[0], table.iloc[1]]), _ORDERED)
+    assert np.array_equal(_params(named, _ORDERED), _ORDERED)  # an array: by position, as always
+    for wrong in (table.rename(columns={"ka": "KA"}), dict(_table(ids=False).items())):
+        assert _refusal(named, _Y0, wrong) == _refusal(pk, _Y0, wrong).replace("'pk1'", "'pk_named'")
+
+
+def test_an_odesystem_with_names_is_told_them_for_a_wrong_count(named):
+    with pytest.raises(ConfigurationError, match=r"got shape \(2,\); the system's params are, in order, "
+                                                 r"\[ka, CL, V\]"):
+        _params(named, [1.0, 5.0])
+    with pytest.raises(ConfigurationError, match=r"in the order the rhs reads them \(\[ka, CL, V\]\)"):
+        kernels.solve_ivp(named, (0.0, 1.0), _Y0)
+
+
+def test_param_names_survive_pickling_and_are_shown(named):
+    """The names define how a solve reads a table: a pickled system (a process pool's) reads it the same way."""
+    import pickle
+
+    again = pickle.loads(pickle.dumps(named))
+    assert again.param_names == ("ka", "CL", "V")
+    assert np.array_equal(_params(again, _table()), _ORDERED)
+    assert repr(named).endswith("n_drivers=0, param_names=('ka', 'CL', 'V'))")
+    assert "param_names" not in repr(kernels.ODESystem(_pk_rhs, 2, 3, check=False))
+
+
+def test_a_distributed_solve_of_an_odesystem_reads_the_dataframe_by_name(named, client):
+    """The client takes the columns by name before the chunks travel (the workers' system has no names to read)."""
+    expected = _central_at_12h(named, _ORDERED)
+    assert np.array_equal(_central_at_12h(named, _table(), client=client, chunk_size=1), expected)
 
 
 def test_given_rows_take_the_users_values_only_where_they_round_to_the_checked_ones():

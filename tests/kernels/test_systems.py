@@ -559,3 +559,46 @@ def test_a_closures_or_symbolic_system_is_told_what_to_send_instead_of_pickle_s_
     again = pickle.loads(cloudpickle.dumps(closure))
     y = kernels.solve_ivp(again, (0.0, 1.0), [1.0], method="rk4", dt=0.05, precision=np.float64, progress=False).y
     np.testing.assert_allclose(y[0, -1, 0], np.exp(-2.0), rtol=1e-5)
+
+
+# -- param_names: a DataFrame's columns read by name (kernels/named_params.py) -----------------------------------
+def _three_params(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0] + p[1] - p[2]
+
+
+@pytest.mark.parametrize("names, message", [
+    (("ka", "cl"), r"^param_names: 2 names for n_params = 3; give one name for each of the 3 parameters, in the "
+                   r"order the rhs reads p\[0\], p\[1\], \.\.\.$"),
+    (("ka", "cl", "ka"), r"^param_names has 'ka' more than once: give each of the 3 parameters its own name"),
+    (("ka", "", 3), r"^param_names must be non-empty strings \(a DataFrame's column labels\); got '' at position 1, "
+                    r"3 at position 2: give each parameter a name"),
+    ("ka, cl, v", r"^param_names must be a list or tuple of 3 strings, .*; got 'ka, cl, v': pass one name per "
+                  r"parameter \(param_names=\('ka', 'cl', 'v'\), not one string\)$"),
+    ({"ka", "cl", "v"}, r"got \{.*\}: pass one name per parameter, as a list: a set has no order$"),
+    (3, r"^param_names must be a list or tuple of 3 strings"),
+])
+def test_param_names_that_cannot_name_the_parameters_are_refused(names, message):
+    """Names that could not tell a DataFrame's columns apart, or say nothing of the rhs's order, are refused at
+    construction, not ignored at the solve."""
+    with pytest.raises(ConfigurationError, match=message):
+        ODESystem(_three_params, 1, 3, param_names=names, check=False)
+
+
+def test_param_names_without_n_params_are_told_to_give_it():
+    """n_params defaults to 0 (it is not counted from the names, as it is not from default_params)."""
+    with pytest.raises(ConfigurationError, match=r"^param_names: 3 names for n_params = 0 \(its default\): pass "
+                                                 r"n_params=3 with them if the rhs reads 3 parameters"):
+        ODESystem(_three_params, 1, param_names=["ka", "cl", "v"], check=False)
+    assert ODESystem(_decay, 1, param_names=(), check=False).param_names == ()
+
+
+def test_param_names_are_kept_as_plain_strings_and_need_not_be_identifiers():
+    """A NONMEM table's labels such as "CL/F" are names too; a NumPy array of them is a sequence of names."""
+    system = ODESystem(_three_params, 1, 3, param_names=np.array(["KA", "CL/F", "V (L)"]))
+    assert system.param_names == ("KA", "CL/F", "V (L)") and all(type(n) is str for n in system.param_names)
+    assert ODESystem(_three_params, 1, 3, check=False).param_names is None
+    # the names change no compiled code: the same solve gives the same numbers with or without them
+    plain = ODESystem(_three_params, 1, 3, check=False)
+    runs = [kernels.solve_ivp(s, (0.0, 1.0), [1.0], [0.5, 0.2, 0.1], method="rk4", dt=0.1, precision=np.float64,
+                              progress=False).y for s in (system, plain)]
+    np.testing.assert_array_equal(*runs)
