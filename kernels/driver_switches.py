@@ -18,11 +18,15 @@ __all__ = ["hidden_switches", "warn_hidden_switches", "warn_fixed_step_switches"
 #: A segment of the drivers' samples is a switch an adaptive step can hide when it is at most SWITCH_SPAN_SHARE of
 #: the span and SWITCH_NEIGHBOUR_SHARE of each segment beside it, and its driver changes across it by at least
 #: SWITCH_CHANGE_SHARE of that driver's range (a 0.01-h infusion ramp over 56 h: 1.8e-4 of the span, 1/99 of the
-#: plateau beside it, the whole range).  Evenly spaced samples (a daily temperature, a noisy measured signal) have
-#: no segment far shorter than its neighbours, so they never draw the warning.
+#: plateau beside it, the whole range), and the segments beside it change that driver by at most SWITCH_CALM_SHARE of
+#: its change (a switch goes from one level to another).  Evenly spaced samples (a daily temperature, a noisy
+#: measured signal) have no segment far shorter than its neighbours, and noise logged at irregular times, whose
+#: short segments sit among others that jump as much, no calm neighbours (a regression hunt: white noise at
+#: exponentially distributed times drew the fixed-step warning), so neither draws it.
 SWITCH_SPAN_SHARE = 1e-2
 SWITCH_NEIGHBOUR_SHARE = 0.1
 SWITCH_CHANGE_SHARE = 0.5
+SWITCH_CALM_SHARE = 0.25
 
 
 def _switch_segments(times, values, t0, t_end):
@@ -33,8 +37,12 @@ def _switch_segments(times, values, t0, t_end):
     short &= (times[1:] > t0) & (times[:-1] < t_end)
     values = np.asarray(values, np.float64).reshape(len(times), -1)
     ranges = np.ptp(values, axis=0)
-    large = (np.abs(np.diff(values, axis=0)) >= SWITCH_CHANGE_SHARE * ranges) & (ranges > 0)
-    return short[:, None] & large
+    change = np.abs(np.diff(values, axis=0))
+    large = (change >= SWITCH_CHANGE_SHARE * ranges) & (ranges > 0)
+    none = np.zeros((1, change.shape[1]))
+    calm = ((np.concatenate((none, change[:-1])) <= SWITCH_CALM_SHARE * change)
+            & (np.concatenate((change[1:], none)) <= SWITCH_CALM_SHARE * change))
+    return short[:, None] & large & calm
 
 
 def _landed(points, landings, gaps):

@@ -51,14 +51,26 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     rtol, atol = _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, rtol, atol, on_device)
     if (integrator._pattern is not None or integrator._given_pattern is not None) and not on_device:
         integrator._check_pattern(t0, y0, params)
+    reached = _integrated_to(integrator, t_end, t_eval)
     if system.n_drivers and not integrator.adaptive:
-        warn_step_past_samples(driver_times, driver_values, dt, t0, t_end, t_eval)
+        warn_step_past_samples(driver_times, driver_values, dt, t0, reached, t_eval)
     if system.n_drivers and integrator.adaptive and t_eval is not None:
-        warn_hidden_switches(driver_times, driver_values, t0, t_end, t_eval, np.inf if dt_max is None else dt_max)
+        warn_hidden_switches(driver_times, driver_values, t0, reached, t_eval, np.inf if dt_max is None else dt_max)
     if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)
     return rtol, atol, driver_times, driver_values, host
+
+
+def _integrated_to(integrator, t_end, t_eval):
+    """Where the loop stops: the last save time, or ``t_end`` where events or per-run summaries observe the whole
+    span (:mod:`kernels.loop` item 3).  A switch past it is never met (a regression hunt: a ramp at t = 3 drew the
+    fixed-step switch warning on a run saved at t = 2 alone, which stops there)."""
+    summaries = integrator.settings.summaries
+    whole = bool(integrator.settings.events) or (summaries is not None and summaries.per == "run")
+    if whole or t_eval is None or not np.size(t_eval):
+        return t_end
+    return float(np.max(np.asarray(t_eval, np.float64)))
 
 
 def _checked_stability(integrator, host, dt, t0, t_end, y0, params):

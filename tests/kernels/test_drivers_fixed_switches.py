@@ -99,3 +99,27 @@ def test_a_fixed_step_past_every_sample_gap_and_a_switch_warns_once():
     with pytest.warns(kernels.SamplingWarning, match="longer than the widest gap") as record:
         warn_step_past_samples(times, values, 0.6, 0.0, 1.0, np.array([1.0]))
     assert len(record) == 1
+
+
+def _forced(t, y, p, u, dydt):
+    dydt[0] = -y[0] + u[0]
+
+
+def test_a_switch_past_the_last_save_of_a_run_that_stops_there_is_not_named():
+    """A run saved at t = 2 alone stops there (no events, no per-run summaries), so a ramp at t = 3 is never met:
+    the fixed-step check warned of it (a regression hunt)."""
+    system = kernels.ODESystem(_forced, n_states=1, n_drivers=1, name="forced_past_the_save")
+    times, values = np.array([0.0, 3.0, 3.001, 10.0]), np.array([0.0, 0.0, 1.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        kernels.solve_ivp(system, (0.0, 10.0), [0.0], method="rk4", dt=0.25, precision=np.float64,
+                          drivers=(times, values), t_eval=[2.0], progress=False)
+
+
+def test_noise_logged_at_irregular_times_is_no_switch():
+    """White noise sampled at exponentially distributed times: its short segments sit among others that jump as
+    much, so none is a switch (the fixed-step check warned at dt about the mean gap: a regression hunt)."""
+    rng = np.random.default_rng(1)
+    times = np.concatenate([[0.0], np.cumsum(rng.exponential(0.01, 1200))])
+    values = rng.normal(size=(times.size, 1))
+    assert hidden_switches(times, values, 0.0, float(times[-1]), [float(times[-1])], fixed_dt=0.01)[0] is None

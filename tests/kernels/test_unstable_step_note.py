@@ -71,16 +71,37 @@ def test_only_the_unstable_trajectory_of_a_batch_is_told():
 
 def test_a_trajectory_not_probed_is_told_where_its_states_grew():
     """A batch larger than the check's budget is probed at some rows only: a trajectory not probed is told where its
-    saved states grew past GROWTH_LIMIT times its largest |y0| (with the batch's smallest stable step), not
-    otherwise; one probed stable is never told."""
+    saved states grew a millionfold past its largest |y0| and the probed stable rows' (with the batch's smallest stable
+    step; kernels.result_notes.UNPROBED_GROWTH), not otherwise; one probed stable is never told."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = _solve(PATIENTS, 0.07)
     y = np.array(result.y)
-    y[2] *= 1e6  # trajectory 2's states, as if they had grown
+    y[2] *= 1e9  # trajectory 2's states, as if they had grown
     unprobed = dataclasses.replace(result, y=y, unstable_step=result.unstable_step._replace(probed=(0,)))
     assert [("beyond rk4's stable step" in unprobed.message(i)) for i in range(4)] == [True, False, True, False]
     assert f"(about {STABLE_DT} at the initial state of trajectory 0): its states grew from 100 to" in \
         unprobed.message(2)
     probed = dataclasses.replace(result, y=y)  # trajectory 2 probed, and stable at its initial state
     assert "stable step" not in probed.message(2)
+
+
+def _forced_decay(t, y, p, dydt):
+    for i in range(20):
+        dydt[i] = 1.0 - p[0] * y[i]
+
+
+def test_stable_trajectories_beyond_the_probed_rows_are_not_told():
+    """120 trajectories of a 20-state model from y0 = 0 under a constant input, two of them (5 and 60) unstable at
+    dt 0.05: only those two are told; the others, not probed in a batch this large and right, were told the step
+    was unstable where growth tenfold over their start of 0 was the criterion (a regression hunt)."""
+    system = kernels.ODESystem(_forced_decay, n_states=20, n_params=1, name="forced_decay20")
+    params = np.full((120, 1), 0.5) + np.linspace(0.0, 1e-3, 120)[:, None]
+    params[[5, 60]] = 100.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = kernels.solve_ivp(system, (0.0, 1.0), np.zeros(20), params, method="rk4", dt=0.05,
+                                   precision=np.float64, progress=False, t_eval=[0.5, 1.0])
+    told = [i for i in range(120) if "stable step" in result.message(i)]
+    assert told == [5, 60], told
+    np.testing.assert_allclose(result.y[7, -1, 0], (1.0 - np.exp(-params[7, 0])) / params[7, 0], rtol=1e-6)
