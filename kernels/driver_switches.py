@@ -111,16 +111,12 @@ def warn_fixed_step_switches(times, values, dt, t0, t_end, t_eval):
     (:func:`_fixed_landings`).  rk4 at dt 0.25 over 0.6-h infusions given as 1e-3-h ramps at 0, 0.6, 12 and 12.6 h,
     saves at 12 and 24 h, ended with the total drug 16.7 % off, success and no word (a pharmacometrician's
     trial)."""
-    column, segments, count = hidden_switches(times, values, t0, t_end, t_eval, fixed_dt=dt)
-    if column is None:
-        return
-    (opening, more), length = _named_switch(times, values, column, segments, count)
-    warn_user(f"{opening}, and shorter than dt = {dt:.6g}, with an end no fixed step lands on{more}: a fixed step "
-              "passes over it, seeing the drivers only at its stages, and can miss the switch or a whole pulse, "
-              "with success reported (0.6-h infusions at dt 0.25: the total drug 16.7 % off). Put both ends of "
-              "every such segment in t_eval, where fixed steps land (e.g. t_eval = np.union1d(t_eval, times) with "
-              f"times the drivers' sample times), or take dt at most the segment's length ({length:.3g}).",
-              SamplingWarning)
+    _warn_first_switch(times, values, hidden_switches(times, values, t0, t_end, t_eval, fixed_dt=dt),
+                       f", and shorter than dt = {dt:.6g}, with an end no fixed step lands on{{more}}: a fixed step "
+                       "passes over it, seeing the drivers only at its stages, and can miss the switch or a whole "
+                       "pulse, with success reported (0.6-h infusions at dt 0.25: the total drug 16.7 % off). Put "
+                       "both ends of every such segment in t_eval, where fixed steps land",
+                       "take dt at most the segment's length")
 
 
 def warn_hidden_switches(times, values, t0, t_end, t_eval, dt_max=np.inf):
@@ -130,12 +126,19 @@ def warn_hidden_switches(times, values, t0, t_end, t_eval, dt_max=np.inf):
     stages and can miss the switch, or a whole pulse: 1-hour infusions as 0.01-h ramps at 8, 20, 32 and 44 h,
     ramp times not in ``t_eval``, were stepped over from 0 to past 9 h by tsit5, radau and rodas5p (A(10 h) = 0
     where 78 is right) with success and no word (a pharmacometrician's trial)."""
-    column, segments, count = hidden_switches(times, values, t0, t_end, t_eval, dt_max)
+    _warn_first_switch(times, values, hidden_switches(times, values, t0, t_end, t_eval, dt_max),
+                       ", whose ends are not both in t_eval{more}: an adaptive step can grow past such a switch, "
+                       "seeing the drivers only at its stages, and miss it or a whole pulse, with success reported "
+                       "(1-hour infusions went unseen so). Put both ends of every such segment in t_eval, where every "
+                       "step lands", "give dt_max below the segment's length")
+
+
+def _warn_first_switch(times, values, found, passage, alternative):
+    """The SamplingWarning naming the first switch of ``found`` (:func:`hidden_switches`' triple; nothing where it
+    has none): its segment, ``passage`` (with ``{more}`` for the count of others) and the two remedies."""
+    column, segments, count = found
     if column is None:
         return
     (opening, more), length = _named_switch(times, values, column, segments, count)
-    warn_user(f"{opening}, whose ends are not both in t_eval{more}: an adaptive step can grow past such a switch, "
-              "seeing the drivers only at its stages, and miss it or a whole pulse, with success reported (1-hour "
-              "infusions went unseen so). Put both ends of every such segment in t_eval, where every step lands "
-              "(e.g. t_eval = np.union1d(t_eval, times) with times the drivers' sample times), or give dt_max below "
-              f"the segment's length ({length:.3g}).", SamplingWarning)
+    warn_user(f"{opening}{passage.format(more=more)} (e.g. t_eval = np.union1d(t_eval, times) with times the drivers' "
+              f"sample times), or {alternative} ({length:.3g}).", SamplingWarning)
