@@ -35,9 +35,10 @@ Tools: ``ptxas`` (CUDA toolkit), ``cuobjdump`` and NVRTC (NVRTC only because
 Numba asks it for the supported architectures and the CUDA paths).  They are
 found on ``PATH``, under ``/usr/local/cuda*``, in any ``nvidia/*`` wheel on
 ``sys.path``, or under ``--tools DIR`` (searched recursively), e.g. a folder
-where the wheels ``nvidia-cuda-cuobjdump`` and ``nvidia-cuda-nvrtc`` were
-unpacked (``pip download --no-deps nvidia-cuda-cuobjdump "nvidia-cuda-nvrtc==13.0.*"``,
-then ``unzip`` each).
+where the wheels ``nvidia-cuda-cuobjdump``, ``nvidia-cuda-nvdisasm`` (cuobjdump runs it, and
+fails without it) and ``nvidia-cuda-nvrtc`` were unpacked (``pip download --no-deps
+"nvidia-cuda-cuobjdump==13.2.51" "nvidia-cuda-nvdisasm==13.2.51" "nvidia-cuda-nvrtc==13.0.*"``,
+then ``unzip`` each; seen working 2026-12-06 beside the ``nvidia-cuda-nvcc`` 13.0 wheel's ptxas).
 
 Usage::
 
