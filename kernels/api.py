@@ -23,6 +23,7 @@ from .result_notes import (host_array, krylov_rejected_note, max_steps_note, rea
                            unstable_step_note)
 from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, SUCCESS, Status
 from .discontinuity import rejected_success_note
+from .growth_note import growth_note
 from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE,
                               lead_with_cause)
 from .stiffness import HEDGED_MARK, STIFF_MARK
@@ -249,7 +250,9 @@ class IVPResult:
         (:mod:`kernels.stiffness_note`; worked out here, not in the solve).  One that succeeded with at least a
         quarter of 100 or more attempted steps rejected is told so, and why where a state overshooting 0 makes its
         rhs non-finite (:func:`kernels.discontinuity.rejected_success_note`).  One that succeeded at a fixed
-        ``dt`` found beyond its explicit method's stable step is told so (``unstable_step``).  Where a hint names
+        ``dt`` found beyond its explicit method's stable step is told so (``unstable_step``), and one an implicit
+        method finished in steps far longer than a mode growing at its start, still growing at its end, that it may
+        have stepped over the growth (:func:`kernels.growth_note.growth_note`).  Where a hint names
         the cause (a non-finite rhs on the path, a non-finite Jacobian entry, a state just below 0, a jump), a failed
         trajectory's message opens with it in one sentence (:func:`kernels.status_messages.lead_with_cause`).
         """
@@ -287,7 +290,7 @@ class IVPResult:
             text += krylov_rejected_note(self, trajectory)
         if code == SUCCESS:  # (a user's trial: tsit5 took 34300 steps on a stiff patient, where radau takes ~100)
             text += (stiffness_note(self, trajectory) + rejected_success_note(self, trajectory)
-                     + unstable_step_note(self, trajectory))
+                     + unstable_step_note(self, trajectory) + growth_note(self, trajectory))
         if hint:  # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the sparse LU's pivots
             # (a neuroscientist's trial: a 0 / 0 rate at y0 was first told to try solver='dense'), and it comes first
             text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "").replace(SPARSE_PIVOT_NOTE, "") + hint,

@@ -15,7 +15,8 @@ successful run (:func:`stiffness_note` reads the step count first: a short run c
 probe rides on the solve's failure probes (:class:`NotedProbe`) without joining what they explain, so a pickled
 result keeps their hints as before and drops the note (its follow would run at every pickling, on every worker).
 The same :class:`NotedProbe` carries the probe of :func:`kernels.discontinuity.rejected_success_note` (a success
-with many steps rejected), which a pickled result drops too.
+with many steps rejected) and that of :func:`kernels.growth_note.growth_note` (an implicit success in steps too long
+for a mode growing at ``y0``), which a pickled result drops too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import dataclasses
 import numpy as np
 
 from .discontinuity import success_domain_probe
+from .growth_note import growth_probe
 from .result_notes import host_array, steps_taken
 from .rhs_hint import failure_probe
 from .status import SUCCESS
@@ -86,7 +88,8 @@ class SuccessStiffnessProbe(StiffnessProbe):
 @dataclasses.dataclass(frozen=True)
 class NotedProbe:
     """The solve's failure probes (``rest``, or None) with a :class:`SuccessStiffnessProbe` beside them (``note``,
-    or None) and a :class:`kernels.discontinuity.SuccessDomainProbe` (``domain``, or None).
+    or None), a :class:`kernels.discontinuity.SuccessDomainProbe` (``domain``, or None) and a
+    :class:`kernels.growth_note.GrowthProbe` (``growth``, or None).
 
     ``explains`` and ``hint`` are ``rest``'s alone, so what a failed trajectory is told, and what a pickled result
     keeps of it (:func:`kernels.rhs_hint.resolve_hints`, the first 16 trajectories it explains), do not change;
@@ -96,6 +99,7 @@ class NotedProbe:
     rest: object
     note: SuccessStiffnessProbe = None
     domain: object = None
+    growth: object = None
 
     def explains(self, code) -> bool:
         """Whether ``rest`` has something to say about a trajectory of status ``code``."""
@@ -127,12 +131,19 @@ def probes_with_note(system, method, adaptive, dtype, status, y0, params, t0, t_
                      tolerances=None, steps=None):
     """:func:`kernels.rhs_hint.failure_probe`'s probes for a solve (its arguments), with the stiffness note beside
     them where a long explicit run succeeded (:func:`with_stiffness_note`; ``steps``: the accepted steps, by
-    trajectory, or None) and the domain probe where a run succeeded with many steps rejected
-    (:func:`with_domain_note`)."""
+    trajectory, or None), the domain probe where a run succeeded with many steps rejected
+    (:func:`with_domain_note`) and the growth probe where an adaptive implicit run succeeded
+    (:func:`kernels.growth_note.growth_probe`: references to the inputs only)."""
     probe = failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected,
                           tolerances)
     probe = with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps)
-    return with_domain_note(probe, system, status, rejected, y0, params, t0, t_end)
+    probe = with_domain_note(probe, system, status, rejected, y0, params, t0, t_end)
+    growth = growth_probe(system, method, adaptive, status, y0, params, t0, t_end)
+    if growth is None:
+        return probe
+    if isinstance(probe, NotedProbe):
+        return dataclasses.replace(probe, growth=growth)
+    return NotedProbe(probe, growth=growth)
 
 
 def with_domain_note(probe, system, status, rejected, y0, params, t0, t_end):

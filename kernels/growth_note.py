@@ -1,0 +1,138 @@
+"""The growth note: a trajectory that an adaptive implicit method finished in steps too long for a mode growing at
+its initial state, which such a step damps instead of following.
+
+A chemical engineer's trial: radau and rodas5p (float64, at rtol 1e-4 with atol 1e-10 and at the defaults) ended a
+9-state H2/O2 ignition at T0 = 1000 K in 1 to 3 steps at the start temperature with status SUCCESS, where the
+reference ignites at 187 us.  The Jacobian at ``y0`` has a mode growing at lambda+ = 8.64e4 /s, and the runs' mean
+step was 86 to 173 e-folds of it: an L-stable step that long damps the growth (its stability function tends to 0
+for a large ``h * lambda`` of either sign), the radicals that carry it sit below ``atol``, and the error estimate
+sees nothing.  With ``dt=1e-8`` the same runs followed the ignition at 1.3 to 1.9 e-folds a step.
+
+The test: the largest real part of the eigenvalues of the Jacobian at ``(t0, y0)`` (host, float64;
+:func:`kernels.stiffness.host_jacobian`) times the trajectory's mean accepted step exceeds :data:`GROWTH_EFOLDS`, and
+so does it at the last saved state: the growth never happened.  A growth that was followed leaves a state without
+it (logistic growth at rate 5 ends at its capacity, where the mode decays; the mean step over a span of 1000, most
+of it at rest, was 180 e-folds of the start's rate, and radau, rodas5p and kvaerno5 were told they had stepped over
+it, a review), so a trajectory with no saved state gets no note.
+Stiff problems that are not growing stay far below it (the prototype's measures, radau and rodas5p at rtol 1e-6:
+Robertson, Van der Pol with mu = 1000 from (2, 0), HIRES, the Oregonator, an 8-state Brusselator and a decaying
+linear system, all at most 0.16 e-folds a step).
+
+Only references to the solve's host inputs are kept (:func:`growth_probe`); the Jacobian is evaluated when
+:meth:`kernels.IVPResult.message` asks, once per trajectory.  The probe rides on
+:class:`kernels.stiffness_note.NotedProbe` (``growth``), which a pickled result drops as it drops the other success
+notes (the system's functions need not pickle).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .result_notes import host_array
+from .status import SUCCESS
+from .stiffness import follows_on_host, host_jacobian
+
+__all__ = ["GROWTH_EFOLDS", "GROWTH_NOTE", "GrowthProbe", "growth_probe", "growth_note"]
+
+#: E-folds of the initial state's fastest growing mode per mean accepted step above which a successful implicit
+#: run is told it may have stepped over the growth.  e^20 (about 5e8) is beyond anything a tolerance can follow
+#: within one step, and a run that follows a growth averages under 2 (the ignition at dt=1e-8: 1.3 to 1.9); the
+#: stiff tests that do not grow stay under 0.2, and the stepped-over ignition was at 86 to 173.
+GROWTH_EFOLDS = 20.0
+
+#: Fraction of the e-folding time a first step should stay under to resolve the growth from its start.
+FIRST_STEP_EFOLDS = 0.1
+
+GROWTH_NOTE = (" The initial state has a mode growing at rate {rate:.3g} per unit of t (e-folding time {fold:.3g}); "
+               "its {steps} averaged {step:.3g}, {efolds:.0f} e-folds a step. An implicit step that long can damp "
+               "such growth instead of following it, so an ignition or runaway can be stepped over with success "
+               "reported: if growth is expected, give a first step dt below about {dt:.1e} (and/or dt_max) and "
+               "compare with a run at a tighter atol.")
+
+
+@dataclasses.dataclass(frozen=True)
+class GrowthProbe:
+    """The solve's host ``system`` and inputs (``y0`` and ``params`` rows, references, not copies; a one-row array is
+    shared by every trajectory), ``t0`` and ``t_end``, for :func:`growth_note`."""
+
+    system: object
+    y0: np.ndarray
+    params: np.ndarray
+    t0: float
+    t_end: float
+    # growth rates already worked out, by trajectory (NaN where the host cannot evaluate the Jacobian)
+    rates: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def rate(self, trajectory, t=None, y=None) -> float:
+        """The largest real part of the eigenvalues of the Jacobian at ``(t0, y0[trajectory])``, or at ``(t, y)``
+        with the trajectory's parameters, in the direction of integration (per unit time, > 0 for a growing mode);
+        NaN where it cannot be evaluated (never raises).  The start's is kept."""
+        if y is not None:
+            return self._safe_rate(trajectory, t, y)
+        if trajectory not in self.rates:
+            y0 = self.y0[min(trajectory, len(self.y0) - 1)]
+            self.rates[trajectory] = self._safe_rate(trajectory, self.t0, y0)
+        return self.rates[trajectory]
+
+    def _safe_rate(self, trajectory, t, y) -> float:
+        try:
+            p = (np.array(self.params[min(trajectory, len(self.params) - 1)], np.float64) if self.system.n_params
+                 else np.zeros(0))
+            jacobian = host_jacobian(self.system, float(t), np.array(y, np.float64), p)
+            eigenvalues = np.linalg.eigvals(jacobian)
+        except Exception:  # noqa: BLE001 - a message must never fail: no note
+            return float("nan")
+        direction = 1.0 if self.t_end >= self.t0 else -1.0  # backwards, a decaying mode grows
+        return float(np.max(direction * eigenvalues.real))
+
+    def note(self, trajectory, steps, last=None) -> str:
+        """:data:`GROWTH_NOTE` where ``steps`` accepted steps over the span average more than :data:`GROWTH_EFOLDS`
+        e-folds of the growing mode at ``y0`` and of one at the last saved state ``last`` (``(t, y)``; None: no
+        note), else ''."""
+        span = abs(float(self.t_end) - float(self.t0))
+        if steps < 1 or not span > 0 or last is None:
+            return ""
+        rate = self.rate(trajectory)
+        step = span / steps
+        if not (np.isfinite(rate) and rate > 0 and rate * step > GROWTH_EFOLDS):
+            return ""
+        if not self.rate(trajectory, *last) * step > GROWTH_EFOLDS:  # (NaN: no note)
+            return ""
+        counted = f"{steps} accepted step" + ("s" if steps != 1 else "")
+        return GROWTH_NOTE.format(rate=rate, fold=1.0 / rate, steps=counted, step=step, efolds=rate * step,
+                                  dt=FIRST_STEP_EFOLDS / rate)
+
+
+def growth_probe(system, method, adaptive, status, y0, params, t0, t_end):
+    """A :class:`GrowthProbe` where an adaptive implicit ``method`` left a trajectory with status SUCCESS and the
+    host can evaluate ``system`` (:func:`kernels.stiffness.follows_on_host`: no drivers, at most 64 states), else
+    None.  Nothing is evaluated or copied here (``y0`` and ``params`` are the solve's host arrays)."""
+    if method.explicit or not adaptive or status is None or y0 is None or not follows_on_host(system):
+        return None
+    if not np.any(np.asarray(status) == SUCCESS):
+        return None
+    return GrowthProbe(system, np.asarray(y0), np.asarray(params), float(t0), float(t_end))
+
+
+def _last_saved(result, trajectory):
+    """``(t, y)`` of ``trajectory``'s last saved state, or None where the run saved none."""
+    y = result.y
+    if y is None or result.t is None or np.ndim(y) != 3 or not np.shape(y)[1]:
+        return None
+    return float(np.asarray(result.t).reshape(-1)[-1]), host_array(y[trajectory, -1])
+
+
+def growth_note(result, trajectory) -> str:
+    """:data:`GROWTH_NOTE` for a successful ``trajectory`` of ``result`` whose mean accepted step spans more than
+    :data:`GROWTH_EFOLDS` e-folds of a mode growing at its initial state, else '' (never raises)."""
+    probe = getattr(result.stiffness_probe, "growth", None)
+    if probe is None or result.n_steps is None:
+        return ""
+    try:
+        if int(host_array(result.status)[trajectory]) != SUCCESS:
+            return ""
+        return probe.note(trajectory, int(host_array(result.n_steps)[trajectory]), _last_saved(result, trajectory))
+    except Exception:  # noqa: BLE001 - a message must never fail: no note
+        return ""
