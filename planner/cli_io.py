@@ -54,6 +54,11 @@ def load_problem(path, args, what="PROBLEM"):
     ``what`` names the argument in messages (``PROBLEM``, or ``--problem`` for verify and explain).
     """
     refuse_stdin(path, what, "problem")
+    if files.is_csv(path) and getattr(args, "objective", None) == "auto":
+        raise ConfigurationError(
+            f"--objective auto: expected a kernel's problem (JSON), whose buffers it decides to keep local or share; "
+            f"got a MiniMalloc CSV ({os.path.basename(path)}), whose buffers all go in the one arena, so there is "
+            "nothing for it to decide; drop --objective (a CSV is planned to fit its capacity)")
     if args.capacity is not None and args.capacity >= CAPACITY_LIMIT:  # below 0: the problem's own message
         check_capacity(args.capacity, "--capacity")
     try:

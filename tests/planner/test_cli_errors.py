@@ -367,3 +367,12 @@ def test_an_option_before_the_subcommand_says_it_goes_after(capsys, before, afte
     assert info.value.code == 2
     assert capsys.readouterr().err.startswith(f"planner: error: {given}: expected after a subcommand (the options "
                                               "belong to it), got no subcommand; give one of plan, verify, compare")
+
+
+@pytest.mark.skipif(not CHALLENGING.is_dir(), reason="MiniMalloc benchmarks not present")
+def test_the_auto_objective_on_a_csv_says_it_has_nothing_to_decide(tmp_path):
+    """A MiniMalloc CSV's buffers all go in the arena: `--objective auto` said the pinned buffers overflow the shared
+    budget (a CLI user's trial)."""
+    res = run("plan", CHALLENGING / "A.1048576.csv", "--objective", "auto", cwd=tmp_path)
+    assert_clean_failure(res, "nothing for it to decide", tmp_path)
+    assert "--objective auto" in res.stderr and "drop --objective" in res.stderr
