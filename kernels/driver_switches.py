@@ -19,14 +19,15 @@ __all__ = ["hidden_switches", "warn_hidden_switches", "warn_fixed_step_switches"
 #: the span and SWITCH_NEIGHBOUR_SHARE of each segment beside it, and its driver changes across it by at least
 #: SWITCH_CHANGE_SHARE of that driver's range (a 0.01-h infusion ramp over 56 h: 1.8e-4 of the span, 1/99 of the
 #: plateau beside it, the whole range), and the segments beside it change that driver by at most SWITCH_CALM_SHARE of
-#: its change (a switch goes from one level to another).  Evenly spaced samples (a daily temperature, a noisy
-#: measured signal) have no segment far shorter than its neighbours, and noise logged at irregular times, whose
-#: short segments sit among others that jump as much, no calm neighbours (a regression hunt: white noise at
-#: exponentially distributed times drew the fixed-step warning), so neither draws it.
+#: its change (a switch goes from one level to another; a tapering plateau, 100 -> 70 -> 50 between 0.01-h ramps,
+#: changes by 0.3 of its ramp: at a quarter those pulses went unseen, a regression hunt).  Evenly spaced samples (a
+#: daily temperature, a noisy measured signal) have no segment far shorter than its neighbours, and noise logged at
+#: irregular times seldom has one whose neighbours are calm (white noise at exponentially distributed times drew the
+#: fixed-step warning without this rule: a regression hunt).
 SWITCH_SPAN_SHARE = 1e-2
 SWITCH_NEIGHBOUR_SHARE = 0.1
 SWITCH_CHANGE_SHARE = 0.5
-SWITCH_CALM_SHARE = 0.25
+SWITCH_CALM_SHARE = 0.5
 
 
 def _switch_segments(times, values, t0, t_end):

@@ -123,3 +123,16 @@ def test_noise_logged_at_irregular_times_is_no_switch():
     times = np.concatenate([[0.0], np.cumsum(rng.exponential(0.01, 1200))])
     values = rng.normal(size=(times.size, 1))
     assert hidden_switches(times, values, 0.0, float(times[-1]), [float(times[-1])], fixed_dt=0.01)[0] is None
+
+
+def test_the_ramps_of_a_tapering_infusion_are_switches():
+    """Four 1-hour pulses with 0.01-h ramps whose plateau tapers 100 -> 70 -> 50: the plateau beside a ramp changes by
+    0.3 of it, and a rule that wanted a quarter hid the pulses, which tsit5 and radau then stepped over (A(10) = 0
+    where 62 is right; a regression hunt)."""
+    times, values = [0.0], [0.0]
+    for start in (8.0, 20.0, 32.0, 44.0):
+        times += [start, start + 0.01, start + 0.5, start + 0.99, start + 1.0]
+        values += [0.0, 100.0, 70.0, 50.0, 0.0]
+    times, values = np.array(times + [56.0]), np.array(values + [0.0])[:, None]
+    column, segments, count = hidden_switches(times, values, 0.0, 56.0, [10.0, 56.0])
+    assert column == 0 and times[segments[0]] == 8.0 and count == 8
