@@ -141,3 +141,32 @@ def test_a_growth_followed_to_rest_gets_no_note(method):
     assert result.success and abs(result.y[0, -1, 0] - 10.0) < 1e-6
     assert 5.0 * 1000.0 / result.n_steps[0] > 20  # the start's test alone would speak
     assert "e-folds" not in result.message(0)
+
+
+@pytest.mark.parametrize("method", ["radau", "rodas5p"])
+def test_a_run_saved_over_its_start_alone_is_judged_over_that_stretch(method):
+    """Saves over [0, 10] of a span to 1000: the loop stops at t = 10, and the note divided the whole span by the
+    steps (29 e-folds a step where the run took 0.29: a regression hunt)."""
+    result = kernels.solve_ivp(LOGISTIC, (0.0, 1000.0), [1.0], [1.0, 1e9], method=method, precision=np.float64,
+                               progress=False, t_eval=np.linspace(0.0, 10.0, 11))
+    assert result.success and abs(result.y[0, -1, 0] / 22025.966 - 1.0) < 1e-5
+    assert "e-folds" not in result.message(0)
+
+
+def _autocatalysis(t, y, p, dydt):
+    rate = p[0] * y[0] * y[1]
+    dydt[0] = -rate
+    dydt[1] = rate
+
+
+AUTOCATALYSIS = kernels.ODESystem(_autocatalysis, 2, 1, name="autocatalysis")
+
+
+@pytest.mark.parametrize("method", ["radau", "rodas5p"])
+def test_an_exact_equilibrium_with_a_growing_mode_is_no_growth_stepped_over(method):
+    """A + B -> 2B from B0 = 0: the start is an exact equilibrium (f = 0), nothing seeds the growth, and the run that
+    stays there is exact, but its few long steps drew the note (a regression hunt: a sweep's rows with no seed)."""
+    result = kernels.solve_ivp(AUTOCATALYSIS, (0.0, 1000.0), [1.0, 0.0], [5.0], method=method,
+                               precision=np.float64, progress=False)
+    assert result.success and result.y[0, -1, 1] == 0.0
+    assert "e-folds" not in result.message(0)
