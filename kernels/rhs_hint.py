@@ -399,9 +399,11 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     trajectory at MAX_STEPS only where ``rejected`` (:func:`mostly_rejected`) says most steps were, and checks a
     stop of its follow again at ``tolerances``, the run's ``(rtol, atol)`` (:func:`passes_stop`); None when none
     applies.  A failed trajectory that started a state negative where every successful one started it at 0 or above
-    is told so before them all (:mod:`kernels.state_sign_hint`)."""
+    is told so before them all (:mod:`kernels.state_sign_hint`), and one whose start grows past any number's range
+    over the span next (:mod:`kernels.runaway_hint`)."""
     from .discontinuity import discontinuity_probes
     from .jacobian_hint import jacobian_probe
+    from .runaway_hint import runaway_probe
     from .state_sign_hint import with_sign_hint
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
@@ -415,4 +417,5 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
                                **fixed)
     jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
     host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances)
-    return with_sign_hint(chain(status, jump, first, domain, host), status, y0)  # a negative start first
+    runaway = runaway_probe(system, status, y0, params, t0, t_end)  # a start that overflows the span: no other cause
+    return with_sign_hint(chain(status, runaway, jump, first, domain, host), status, y0)  # a negative start first

@@ -195,9 +195,23 @@ def _dominant(system, t, y, p, of_eigenvalues, of_power, jumps=False):
         return float("nan")
 
 
-def spectral_radius(system, t, y, p, jumps=False) -> float:
-    """``max |lambda(J(t, y))|`` of the system (host, float64); NaN when it cannot be evaluated."""
-    return _dominant(system, t, y, p, lambda lam: np.max(np.abs(lam)), lambda rho, rayleigh: rho, jumps)
+def spectral_radius(system, t, y, p, jumps=False, growing=True) -> float:
+    """``max |lambda(J(t, y))|`` of the system (host, float64); NaN when it cannot be evaluated.  Without
+    ``growing``, over the modes that do not grow faster than they turn (``Re lambda <= |Im lambda|``): a mode
+    growing along the real axis grows in the exact solution too and is no stiffness (a recovery rate given as -60
+    was told "looks stiff, try an implicit method": a user's trial)."""
+    if growing:
+        return _dominant(system, t, y, p, lambda lam: np.max(np.abs(lam)), lambda rho, rayleigh: rho, jumps)
+    return _dominant(system, t, y, p, lambda lam: np.max(np.abs(lam[lam.real <= np.abs(lam.imag)]), initial=0.0),
+                     lambda rho, rayleigh: rho if rayleigh <= 0.0 else 0.0, jumps)
+
+
+def largest_growth(system, t, y, p, backwards=False) -> float:
+    """``max Re lambda(J(t, y))`` in the direction of integration (> 0 for a growing mode; host, float64); NaN
+    when it cannot be evaluated.  Above 256 states, the dominant eigenvalue's rate where it grows, else 0."""
+    sign = -1.0 if backwards else 1.0
+    return _dominant(system, t, y, p, lambda lam: np.max(sign * lam.real),
+                     lambda rho, rayleigh: rho if sign * rayleigh > 0.0 else 0.0)
 
 
 def fastest_decay(system, t, y, p, jumps=False) -> float:
@@ -229,9 +243,9 @@ def looks_stiff(system, t, y, p, span, max_steps):
 
 
 def _ratio(system, t, y, p, span, max_steps):
-    rho = spectral_radius(system, t, y, p)
+    rho = spectral_radius(system, t, y, p, growing=False)
     if np.isfinite(rho) and rho * span / STABILITY_BOUNDARY > max_steps and system.jac is None:
-        rho = spectral_radius(system, t, y, p, jumps=True)  # confirmed past any jump of rhs (sign at 0)
+        rho = spectral_radius(system, t, y, p, jumps=True, growing=False)  # confirmed past any jump of rhs
     if not np.isfinite(rho) or rho * span / STABILITY_BOUNDARY <= max(max_steps, STIFF_MIN_STEPS):
         return None
     f = system.evaluate_rhs(t, y, p)

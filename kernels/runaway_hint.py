@@ -1,0 +1,68 @@
+"""The runaway hint: a trajectory out of steps, or whose implicit solver failed, where its initial state has a mode
+growing so fast that the exact solution leaves any number's range within the span.
+
+An epidemiologist's draw with a recovery rate of -60 instead of 1/6 (a sign slip among thousands of draws) grows as
+``e^(60 t)`` over 120 days: tsit5 ran out of steps and was told the problem looked stiff (the stiffness test took the
+growing mode for a fast one), rodas5p was told to raise ``max_steps``, or, given them, that a Jacobian entry was not
+finite near a ``sqrt`` or ``log`` at 0, with the state at 1e282 (a user's trial).  Where the largest real part of the
+eigenvalues of the Jacobian at ``(t0, y0)`` (host, float64; :func:`kernels.stiffness.largest_growth`) times the span
+is more than :data:`OVERFLOW_EFOLDS`, the message says the solution grows without bound from its start and asks for
+the signs and units of the rates, before any other hint (:func:`kernels.rhs_hint.failure_probe`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
+from .stiffness import HostProbe, follows_on_host, largest_growth, states_to_probe
+
+__all__ = ["OVERFLOW_EFOLDS", "RUNAWAY_HINT", "RunawayProbe", "runaway_probe"]
+
+#: E-folds over the span past which a mode growing at ``y0`` takes the exact solution out of float64's range
+#: (e^709 is its largest number): no tolerance, step count or method can follow it there.
+OVERFLOW_EFOLDS = 709.0
+
+RUNAWAY_HINT = (" Its initial state has a mode growing at rate {rate:.3g} per unit of t (e-folding time {fold:.3g}): "
+                "over the span of {span:.3g} that is {efolds:.3g} e-folds, past any number's range, so the solution "
+                "grows without bound and the steps chase it. Check the signs and units of the rate parameters (a "
+                "decay or recovery rate given negative, a rate per day given per year), or end the span before the "
+                "growth takes it out of range.")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunawayProbe(HostProbe):
+    """The solve's host ``system`` and inputs (``y0`` and ``params`` rows; a one-row array is every trajectory's),
+    ``t0`` and ``t_end``: :data:`RUNAWAY_HINT` for a failed trajectory whose start grows past
+    :data:`OVERFLOW_EFOLDS` e-folds over the span."""
+
+    # a non-finite state or an underflowing step is left to the host follow, which says where it blows up (a
+    # finite-time singularity, -2 k H^2 from H < 0, is better told so than as a growing mode)
+    STATUSES = (MAX_STEPS, SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
+
+    system: object
+    y0: np.ndarray
+    params: np.ndarray
+    t0: float
+    t_end: float
+
+    def _hint(self, trajectory, t_saved=None, y_saved=None) -> str:
+        p, candidates = states_to_probe(self, trajectory)
+        _, t, y = candidates[0]
+        span = abs(float(self.t_end) - float(self.t0))
+        rate = largest_growth(self.system, t, y, p, backwards=self.t_end < self.t0)
+        if not (np.isfinite(rate) and rate > 0.0 and rate * span > OVERFLOW_EFOLDS):
+            return ""
+        return RUNAWAY_HINT.format(rate=rate, fold=1.0 / rate, span=span, efolds=rate * span)
+
+
+def runaway_probe(system, status, y0, params, t0, t_end):
+    """A :class:`RunawayProbe` where a trajectory failed with a status it explains and the host can evaluate
+    ``system`` (:func:`kernels.stiffness.follows_on_host`), else None (nothing is evaluated here)."""
+    if status is None or not follows_on_host(system):
+        return None
+    if not np.any(np.isin(np.asarray(status), RunawayProbe.STATUSES)):
+        return None
+    return RunawayProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end))
