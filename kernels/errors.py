@@ -138,6 +138,11 @@ class SamplingWarning(UserWarning):
     so what the samples hold between them is skipped (a square wave's half periods alias)."""
 
 
+class ParamNamesWarning(UserWarning):
+    """A pandas DataFrame (or Series) of params with named columns, read by position for a system that has no
+    parameter names: a table whose columns are in another order than the rhs reads gives wrong results silently."""
+
+
 class JacobianCheckWarning(UserWarning):
     """A system's ``jac`` or ``jvp`` disagrees with finite differences of its ``rhs`` at the construction test point."""
 

@@ -12,8 +12,10 @@ pandas Series (one patient's row, ``df.iloc[i]``) and a list of such rows are re
 a dict of columns stays refused, its message stacking the columns in the system's order.
 
 Where the system has no names (an :class:`~kernels.ODESystem` of Python functions without ``param_names``), or the
-labels are not all strings (a DataFrame of a NumPy array), columns are read by position as before; where their count
-is wrong, :func:`positional_note` adds to :func:`kernels.validation.check_batch`'s refusal that they are read by
+labels are not all strings (a DataFrame of a NumPy array), columns are read by position as before, with a
+:class:`kernels.ParamNamesWarning` where string labels as many as the parameters are read so
+(:func:`warn_read_by_position`: alphabetical columns gave an SEIR model's beta a contact rate, an epidemiologist's
+trial); where their count is wrong, :func:`positional_note` adds to :func:`kernels.validation.check_batch`'s refusal that they are read by
 position, listing them, and that ``ODESystem(..., param_names=[...])`` has them read by name.
 """
 
@@ -23,9 +25,9 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 
 from .batch_layout import flattened_keys, is_pandas, needs_flattening, pandas_rows
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, ParamNamesWarning, describe, warn_user
 
-__all__ = ["check_param_names", "param_names", "by_name", "positional_note"]
+__all__ = ["check_param_names", "param_names", "by_name", "warn_read_by_position", "positional_note"]
 
 _SHOWN = 8  # labels a message lists before "..."
 
@@ -90,6 +92,28 @@ def by_name(system, value):
     if (is_pandas(value, "DataFrame") or is_pandas(value)) and _all_text(_labels(value)):
         return _take(system, names, value)
     return value
+
+
+def warn_read_by_position(system, value):
+    """:class:`kernels.ParamNamesWarning` where a DataFrame (a Series, a list of Series) of params, named with
+    strings and as many as the system's parameters, is read by position because the system has no names: a table
+    in alphabetical order gave an SEIR model's beta the contact matrix's first entry, success and wrong results
+    without a word (an epidemiologist's trial, after a pharmacometrician's).  Passing ``.to_numpy()`` in the rhs's
+    order, or the names, silences it."""
+    if not system.n_params or param_names(system) is not None:
+        return
+    if isinstance(value, list) and value and pandas_rows(value):
+        value = value[0]
+    if not (is_pandas(value, "DataFrame") or is_pandas(value)):
+        return
+    labels = _labels(value)
+    if not _all_text(labels) or len(labels) != system.n_params:
+        return
+    what = "the DataFrame's columns" if is_pandas(value, "DataFrame") else "the Series' entries"
+    warn_user(f"params: {what} {_listed(labels)} are read by position, as p[0], p[1], ... (system {system.name!r} "
+              "has no parameter names): where they are not in the order the rhs reads them the results are wrong "
+              "without an error. Build the system with kernels.ODESystem(..., param_names=[...]) to have them "
+              "read by name, or pass params[[...]].to_numpy() in the rhs's order", ParamNamesWarning)
 
 
 @contextmanager

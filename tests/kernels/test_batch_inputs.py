@@ -324,3 +324,28 @@ def test_params_left_out_say_the_shapes_params_take_and_how_to_give_defaults(pk)
 def _four_parameters(t, y, p, dydt):
     dydt[0] = p[0] - p[1] * y[0]
     dydt[1] = p[2] * y[0] - p[3] * y[1]
+
+
+def test_named_columns_read_by_position_warn_and_say_how_to_have_them_read_by_name():
+    """A DataFrame in alphabetical column order for a system without names was read by position, silently: an SEIR
+    draw's beta took the contact matrix's first entry (an epidemiologist's trial, after a pharmacometrician's).
+    The position read stays (it is documented), with a ParamNamesWarning; .to_numpy() and param_names silence it."""
+    import warnings
+
+    pd = pytest.importorskip("pandas")
+
+    def _decay(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0] + p[1]
+
+    unnamed = kernels.ODESystem(_decay, 1, 2, name="decay_unnamed")
+    named = kernels.ODESystem(_decay, 1, 2, name="decay_named", param_names=("k", "source"))
+    table = pd.DataFrame({"k": [1.0, 2.0], "source": [0.5, 0.1]})
+    with pytest.warns(kernels.ParamNamesWarning, match=r"read by position.*param_names=\[\.\.\.\]"):
+        by_position = kernels.solve_ivp(unnamed, (0.0, 1.0), [1.0], table, method="tsit5", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ParamNamesWarning)
+        as_array = kernels.solve_ivp(unnamed, (0.0, 1.0), [1.0], table.to_numpy(), method="tsit5", progress=False)
+        by_name = kernels.solve_ivp(named, (0.0, 1.0), [1.0], table[["source", "k"]], method="tsit5",
+                                    progress=False)
+    np.testing.assert_array_equal(by_position.y, as_array.y)
+    np.testing.assert_array_equal(by_name.y, as_array.y)
