@@ -44,3 +44,12 @@ def test_growth_within_range_is_no_runaway():
                                progress=False)
     assert result.status[0] == kernels.Status.MAX_STEPS
     assert "grows without bound" not in result.message(0) and "max_steps" in result.message(0)
+
+
+def test_a_growth_that_saturates_is_no_runaway():
+    """Van der Pol with mu = 1000 from near its origin: the start's mode grows at +1000 (1e4 e-folds over the span),
+    but the growth saturates on the limit cycle; out of steps with tsit5 it is stiffness, not a runaway."""
+    result = kernels.solve_ivp(kernels.van_der_pol(), (0.0, 10.0), [0.01, 0.0], [[1000.0]], method="tsit5",
+                               max_steps=500, precision=np.float64, progress=False)
+    assert result.status[0] == kernels.Status.MAX_STEPS
+    assert "grows without bound" not in result.message(0)
