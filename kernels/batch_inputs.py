@@ -8,7 +8,7 @@ import numpy as np
 from . import validation as check
 from .batch_layout import array_items_message, check_layout, shared_and_columns_message
 from .errors import ConfigurationError
-from .named_params import by_name, param_names, positional_note, warn_read_by_position
+from .named_params import by_name, param_names, positional_note
 
 __all__ = ["batch_inputs", "given_rows", "row_of"]
 
@@ -24,7 +24,6 @@ def batch_inputs(system, y0, params, dtype):
         if system.n_params and system.default_params is None:
             raise ConfigurationError(_params_required_message(system))
         params = system.default_params if system.n_params else np.zeros(0)
-    warn_read_by_position(system, params)
     params = by_name(system, params)
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
     y0_on_device = check.is_device_array(y0)

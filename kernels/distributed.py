@@ -70,7 +70,7 @@ from .distributed_inputs import (CHECKED_ON_CLIENT, check_partner, host_checks, 
 from .distributed_results import ChunkedResult, bytes_per_trajectory, probe_factory
 from .distributed_worker import check_loadable, solve_chunk, worker_compiles, worker_info
 from .errors import ConfigurationError, describe
-from .named_params import by_name
+from .named_params import by_name, warn_read_by_position
 from .planning import plan_argument
 from .progress import Progress
 
@@ -258,6 +258,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     max_steps = DEFAULT_MAX_STEPS if max_steps is None else max_steps
     lazy = {"y0": is_dask_array(y0), "params": is_dask_array(params)}
     check_partner(y0, params, lazy, system.n_params)
+    warn_read_by_position(system, params, integrator._positional_warned)
     y0_rows, params_rows, n_traj = batch_inputs(system, stand_in(y0, "y0", system.n_states),
                                                  stand_in(params, "params", system.n_params), dtype)
     n_traj = lazy_rows(y0, params, n_traj, lazy)

@@ -26,7 +26,7 @@ from . import time_checks, tolerances, validation as check
 from .backend import backend, simulator_serialized
 from .batch import build_batch_kernel
 from .batch_inputs import batch_inputs
-from .named_params import by_name
+from .named_params import by_name, warn_read_by_position
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
@@ -160,6 +160,7 @@ class Integrator:
         self._pattern_missed = False  # the given pattern missed entries at a solve's inputs: every message says so
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
         self._unstable_step = None  # the last solve's fixed-step stability verdict (solve_checks._checked_stability)
+        self._positional_warned = set()  # params labels read by position already warned of (named_params)
         self._cpu_compiled = {}  # the float32 range check's CPU-compiled rhs and observables (float32_range.py)
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
@@ -384,6 +385,7 @@ class Integrator:
         t0, t_end = time_checks.check_span(t_span)
         time_checks.check_fixed_step(dt, t0, t_end, self.adaptive)
         on_device = check.is_device_array(y0)
+        warn_read_by_position(system, params, self._positional_warned)
         given_params = by_name(system, params)  # as the user gave them (by name), before the precision rounds them
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         t_eval = time_checks.check_t_eval(t_eval, t0, t_end)

@@ -94,21 +94,24 @@ def by_name(system, value):
     return value
 
 
-def warn_read_by_position(system, value):
+def warn_read_by_position(system, value, warned):
     """:class:`kernels.ParamNamesWarning` where a DataFrame (a Series, a list of Series) of params, named with
     strings and as many as the system's parameters, is read by position because the system has no names: a table
     in alphabetical order gave an SEIR model's beta the contact matrix's first entry, success and wrong results
     without a word (an epidemiologist's trial, after a pharmacometrician's).  Passing ``.to_numpy()`` in the rhs's
-    order, or the names, silences it."""
-    if not system.n_params or param_names(system) is not None:
+    order, or the names, silences it; ``warned``, a set the caller owns (an Integrator's), holds the labels already
+    warned of, so that a solve in a loop warns once (each solve's own checks reset Python's once-per-line record).
+    A single parameter cannot be out of order: no warning."""
+    if system.n_params < 2 or param_names(system) is not None:
         return
     if isinstance(value, list) and value and pandas_rows(value):
         value = value[0]
     if not (is_pandas(value, "DataFrame") or is_pandas(value)):
         return
     labels = _labels(value)
-    if not _all_text(labels) or len(labels) != system.n_params:
+    if not _all_text(labels) or len(labels) != system.n_params or tuple(labels) in warned:
         return
+    warned.add(tuple(labels))
     what = "the DataFrame's columns" if is_pandas(value, "DataFrame") else "the Series' entries"
     warn_user(f"params: {what} {_listed(labels)} are read by position, as p[0], p[1], ... (system {system.name!r} "
               "has no parameter names): where they are not in the order the rhs reads them the results are wrong "

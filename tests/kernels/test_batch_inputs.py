@@ -349,3 +349,27 @@ def test_named_columns_read_by_position_warn_and_say_how_to_have_them_read_by_na
                                     progress=False)
     np.testing.assert_array_equal(by_position.y, as_array.y)
     np.testing.assert_array_equal(by_name.y, as_array.y)
+
+
+def test_named_columns_read_by_position_warn_once_in_a_loop_and_never_for_one_parameter():
+    """Five solves in a loop warned five times (each solve's own checks reset Python's once-per-line record: a
+    regression hunt); an Integrator warns once for the same labels. One parameter cannot be out of order."""
+    import warnings
+
+    pd = pytest.importorskip("pandas")
+
+    def _decay(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0] + p[1]
+
+    def _one(t, y, p, dydt):
+        dydt[0] = -p[0] * y[0]
+
+    integ = kernels.Integrator(kernels.ODESystem(_decay, 1, 2, name="decay_loop"), "tsit5")
+    table = pd.DataFrame({"k": [1.0, 2.0], "source": [0.5, 0.1]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            integ.solve((0.0, 1.0), [1.0], table, progress=False)
+        kernels.solve_ivp(kernels.ODESystem(_one, 1, 1, name="one_rate"), (0.0, 1.0), [1.0], table[["k"]],
+                          method="tsit5", progress=False)
+    assert sum(issubclass(w.category, kernels.ParamNamesWarning) for w in caught) == 1
