@@ -53,3 +53,18 @@ def test_a_growth_that_saturates_is_no_runaway():
                                max_steps=500, precision=np.float64, progress=False)
     assert result.status[0] == kernels.Status.MAX_STEPS
     assert "grows without bound" not in result.message(0)
+
+
+def _logistic(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] * (1.0 - y[0] / p[1])
+
+
+def test_growth_to_a_capacity_far_above_the_start_is_no_runaway():
+    """Logistic growth at rate 1 to a capacity 1e9 times its start over a span of 1000 (1000 e-folds at the start):
+    the host follow reaches the capacity, where the mode decays, so running out of steps is told as such."""
+    system = kernels.ODESystem(_logistic, 1, 2, name="logistic_capacity")
+    for method in ("tsit5", "rodas5p"):
+        result = kernels.solve_ivp(system, (0.0, 1000.0), [1.0], [1.0, 1e9], method=method, max_steps=15,
+                                   precision=np.float64, progress=False)
+        assert result.status[0] == kernels.Status.MAX_STEPS
+        assert "grows without bound" not in result.message(0) and "Raise max_steps" in result.message(0)
