@@ -15,8 +15,8 @@ Where the system has no names (an :class:`~kernels.ODESystem` of Python function
 labels are not all strings (a DataFrame of a NumPy array), columns are read by position as before, with a
 :class:`kernels.ParamNamesWarning` where string labels as many as the parameters are read so
 (:func:`warn_read_by_position`: alphabetical columns gave an SEIR model's beta a contact rate, an epidemiologist's
-trial); where their count is wrong, :func:`positional_note` adds to :func:`kernels.validation.check_batch`'s refusal that they are read by
-position, listing them, and that ``ODESystem(..., param_names=[...])`` has them read by name.
+trial); where their count is wrong, :func:`positional_note` adds to :func:`kernels.validation.check_batch`'s refusal
+that they are read by position, listing them, and that ``ODESystem(..., param_names=[...])`` has them read by name.
 """
 
 from __future__ import annotations

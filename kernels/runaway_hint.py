@@ -9,8 +9,8 @@ eigenvalues of the Jacobian at ``(t0, y0)`` (host, float64; :func:`kernels.stiff
 is more than :data:`OVERFLOW_EFOLDS`, and SciPy's Radau followed from ``y0`` on the host takes the state past
 :data:`RUNAWAY_GROWTH` times its start with the mode still growing at half its rate or more there (a growth that
 saturates, Van der Pol with mu = 1000 from near its unstable origin, is no runaway: it was told so, where its
-stiffness is the cause; nor is logistic growth to a capacity 1e9 times its start), the message says the solution grows without
-bound from its start and asks for the signs and units of the rates, before any other hint
+stiffness is the cause; nor is logistic growth to a capacity 1e9 times its start), the message says the solution
+grows without bound from its start and asks for the signs and units of the rates, before any other hint
 (:func:`kernels.rhs_hint.failure_probe`).
 """
 
