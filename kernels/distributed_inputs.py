@@ -117,7 +117,7 @@ def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, dr
     from .validation import check_positive
 
     t0, t_end = check_span(t_span)
-    rtol, atol, _, _, host = check_host_inputs(integrator, t0, t_end, check_positive(dt, "dt", allow_none=True), y0,
+    rtol, atol, _, _, host, _ = check_host_inputs(integrator, t0, t_end, check_positive(dt, "dt", allow_none=True), y0,
                                                params, given_params, rtol, atol, drivers,
                                                t_eval=check_t_eval(t_eval, t0, t_end),
                                                dt_max=check_step_bounds(0.0, dt_max)[1])

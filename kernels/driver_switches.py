@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SamplingWarning, warn_user
+from .time_checks import STEP_SNAP
 
 __all__ = ["hidden_switches", "warn_hidden_switches", "warn_fixed_step_switches"]
 
@@ -59,13 +60,13 @@ def _fixed_landings(points, saves, dt):
     """The time a fixed step of ``dt`` lands on nearest each of ``points`` (inside ``[saves[0], saves[-1]]``): the
     loop restarts its grid at each save time (``saves`` sorted, t0 first, t_end last) and takes ``ceil(interval /
     dt)`` steps at ``start + j dt``, the last landing on the next save (README, "Fixed steps are exact"; the ratio
-    snapped to an integer within 1e-9, as :mod:`kernels.loop_fixed` does).  One look-up a point: the steps are never
-    enumerated (a span of 1e6 steps has a few switches)."""
+    snapped to an integer within :data:`kernels.time_checks.STEP_SNAP`, as the loop does).  One look-up a point:
+    the steps are never enumerated (a span of 1e6 steps has a few switches)."""
     k = np.clip(np.searchsorted(saves, points, side="right") - 1, 0, len(saves) - 2)
     start, end = saves[k], saves[k + 1]
     ratio = (end - start) / dt
     nearest = np.round(ratio)
-    steps = np.maximum(np.where(np.abs(ratio - nearest) <= 1e-9 * nearest, nearest, np.ceil(ratio)), 1.0)
+    steps = np.maximum(np.where(np.abs(ratio - nearest) <= STEP_SNAP * nearest, nearest, np.ceil(ratio)), 1.0)
     on_grid = start + np.clip(np.round((points - start) / dt), 0.0, steps - 1.0) * dt
     return np.where(np.abs(end - points) < np.abs(on_grid - points), end, on_grid)
 

@@ -10,7 +10,7 @@ sees nothing.  With ``dt=1e-8`` the same runs followed the ignition at 1.3 to 1.
 
 The test, for a trajectory whose last saved state is still close to ``y0`` (:data:`QUIET_SHARE`; one that moved
 is not judged and costs nothing): the largest real part of the eigenvalues of the Jacobian at ``(t0, y0)`` (host,
-float64; :func:`kernels.stiffness.host_jacobian`) times the trajectory's mean accepted step up to its last save
+float64; :func:`kernels.stiffness.largest_growth`) times the trajectory's mean accepted step up to its last save
 exceeds :data:`GROWTH_EFOLDS`, ``f(t0, y0)`` is not exactly 0 (an exact equilibrium seeds no growth: a sweep's row
 with no infected), and the rate at the last saved state passes too: the growth never happened.  Logistic growth
 followed to its capacity ends where the mode decays (radau, rodas5p and kvaerno5 were told otherwise by a first
@@ -33,7 +33,7 @@ import numpy as np
 
 from .result_notes import host_array
 from .status import SUCCESS
-from .stiffness import follows_on_host, host_jacobian
+from .stiffness import follows_on_host, largest_growth, states_to_probe
 
 __all__ = ["GROWTH_EFOLDS", "QUIET_SHARE", "GROWTH_NOTE", "GrowthProbe", "growth_probe", "growth_note"]
 
@@ -73,40 +73,37 @@ class GrowthProbe:
     rates: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def _rows(self, trajectory):
-        """Indices of ``trajectory``'s ``y0`` and ``params`` rows (a one-row array is every trajectory's)."""
+        """Indices of ``trajectory``'s ``y0`` and ``params`` rows (a one-row array is every trajectory's): the key
+        of :attr:`rates`."""
         return min(trajectory, len(self.y0) - 1), min(trajectory, len(self.params) - 1)
 
     def rate(self, trajectory, t=None, y=None) -> float:
         """The largest real part of the eigenvalues of the Jacobian at ``(t0, y0[trajectory])``, or at ``(t, y)``
-        with the trajectory's parameters, in the direction of integration (per unit time, > 0 for a growing mode);
-        NaN where it cannot be evaluated (never raises).  The start's is kept, by its rows."""
-        if y is not None:
-            return self._safe_rate(trajectory, t, y)
-        rows = self._rows(trajectory)
-        if rows not in self.rates:
-            self.rates[rows] = self._safe_rate(trajectory, self.t0, self.y0[rows[0]])
-        return self.rates[rows]
+        with the trajectory's parameters, in the direction of integration (per unit time, > 0 for a growing mode;
+        :func:`kernels.stiffness.largest_growth`); NaN where it cannot be evaluated (never raises).  The start's is
+        kept, by its rows."""
+        p, candidates = states_to_probe(self, trajectory)
+        if y is None:
+            rows = self._rows(trajectory)
+            if rows not in self.rates:
+                self.rates[rows] = self._safe_rate(*candidates[0][1:], p)
+            return self.rates[rows]
+        return self._safe_rate(t, y, p)
 
-    def _parameters(self, trajectory):
-        return (np.array(self.params[self._rows(trajectory)[1]], np.float64) if self.system.n_params
-                else np.zeros(0))
-
-    def _safe_rate(self, trajectory, t, y) -> float:
+    def _safe_rate(self, t, y, p) -> float:
         try:
-            jacobian = host_jacobian(self.system, float(t), np.array(y, np.float64), self._parameters(trajectory))
-            eigenvalues = np.linalg.eigvals(jacobian)
+            return largest_growth(self.system, float(t), np.array(y, np.float64), np.asarray(p, np.float64),
+                                  backwards=self.t_end < self.t0)
         except Exception:  # noqa: BLE001 - a message must never fail: no note
             return float("nan")
-        direction = 1.0 if self.t_end >= self.t0 else -1.0  # backwards, a decaying mode grows
-        return float(np.max(direction * eigenvalues.real))
 
     def _at_rest(self, trajectory) -> bool:
         """Whether ``f(t0, y0)`` is exactly 0: an equilibrium that nothing seeds the growth from (a sweep's row with
         no infected or no autocatalyst: told it had stepped over a growth that cannot start, a regression hunt);
         True where the host cannot evaluate it (no note)."""
+        p, ((_, t, y),) = states_to_probe(self, trajectory)
         try:
-            f = self.system.evaluate_rhs(float(self.t0), np.array(self.y0[self._rows(trajectory)[0]], np.float64),
-                                         self._parameters(trajectory))
+            f = self.system.evaluate_rhs(float(t), np.array(y, np.float64), np.asarray(p, np.float64))
             return not np.any(np.asarray(f) != 0.0)
         except Exception:  # noqa: BLE001 - a message must never fail: no note
             return True

@@ -159,7 +159,6 @@ class Integrator:
         self._given_pattern = probed_pattern(self.settings, self.solver, given=True)  # warned about, once
         self._pattern_missed = False  # the given pattern missed entries at a solve's inputs: every message says so
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
-        self._unstable_step = None  # the last solve's fixed-step stability verdict (solve_checks._checked_stability)
         self._positional_warned = set()  # params labels read by position already warned of (named_params)
         self._cpu_compiled = {}  # the float32 range check's CPU-compiled rhs and observables (float32_range.py)
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
@@ -391,7 +390,7 @@ class Integrator:
         t_eval = time_checks.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)
         dt_min, dt_max = time_checks.check_step_bounds(dt_min, dt_max)
-        rtol, atol, driver_times, driver_values, host = check_host_inputs(
+        rtol, atol, driver_times, driver_values, host, unstable = check_host_inputs(
             self, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device, t_eval=t_eval,
             dt_max=dt_max)
         if not self.adaptive and (dt_min != 0.0 or dt_max != np.inf):
@@ -435,7 +434,7 @@ class Integrator:
                          summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                          event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
                          linear=None if self.method.explicit else self.solver.linear,
-                         unstable_step=self._unstable_step)
+                         unstable_step=unstable)
 
     def _check_pattern(self, t0, y0, params):
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows

@@ -145,6 +145,13 @@ class LoopBufferSettings:
         return EventSettings(self.events, self.step.n_states, self.step.n_drivers) if self.events else None
 
     @property
+    def whole_span(self) -> bool:
+        """Whether the loop integrates on past the last save to ``t_end``: events and per-run summaries observe the
+        whole span, as SciPy's solve_ivp integrates to ``t_span[1]`` whatever ``t_eval``; otherwise it stops at
+        the last save."""
+        return bool(self.events) or (self.summaries is not None and self.summaries.per == "run")
+
+    @property
     def hook_children(self) -> tuple:
         """The settings of the children run after each accepted step (events, then summaries)."""
         return tuple(c for c in (self.event_settings(), self.summary_settings()) if c is not None)
@@ -382,7 +389,7 @@ class _LoopParts:
         # Events and per-run summaries observe the whole span (t0, t_end), as SciPy's solve_ivp integrates to
         # t_span[1] whatever t_eval: the loops then take one more interval, unsaved, from t_eval[-1] to t_end.
         self.events = bool(settings.events)
-        self.extend = self.events or (settings.summaries is not None and settings.summaries.per == "run")
+        self.extend = settings.whole_span
 
         EXTEND = self.extend
 

@@ -11,11 +11,10 @@ from . import status as codes
 from .approx import reciprocal_seed_f64
 from .loop_work import WorkCounter
 from .rematerialize import rematerializers
+from .time_checks import STEP_SNAP
 
 __all__ = ["build_fixed_loop", "FINITE_CHECK_STEPS", "lands_apart", "no_prime"]
 
-# A step that would leave less than this fraction of itself before a save time lands on it.
-_SNAP = 1e-9
 _INT32_MAX = 2 ** 31 - 1
 # An interval's step count is capped here, far above any max_steps (an int32), so that a span of more than
 # 2^63 steps (t_span (0, 1e30) at dt 0.01) stops at MAX_STEPS instead of overflowing the int64 count.
@@ -46,7 +45,7 @@ def build_fixed_loop(parts, built):
 
     Between save times the loop takes exactly ``ceil(interval / dt)`` steps
     (the ratio is rounded to the nearest integer first when it is within
-    :data:`_SNAP` of one, so float64 rounding never adds a sliver step), at
+    :data:`kernels.time_checks.STEP_SNAP` of one, so float64 rounding never adds a sliver step), at
     ``start + j dt``; the last one lands on the save time.  The count, its
     ``max_steps`` cap and the stalled-time test are computed once a save
     interval.  Per step: the step, the state copy, an integer count and one
@@ -147,7 +146,7 @@ def build_fixed_loop(parts, built):
         ratio = ratio + (interval - ratio * dt) * inv
         ratio = min(ratio + (interval - ratio * dt) * inv, _MOST_STEPS)
         nearest = math.floor(ratio + 0.5)
-        if abs(ratio - nearest) <= _SNAP * nearest:
+        if abs(ratio - nearest) <= STEP_SNAP * nearest:
             return max(np.int64(nearest), np.int64(1))
         return np.int64(math.ceil(ratio))
 

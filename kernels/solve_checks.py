@@ -30,8 +30,9 @@ CHECKS_KEPT = 32  # verdicts an Integrator remembers per kind of check (the olde
 def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device=False,
                       t_eval=None, dt_max=np.inf):
     """Check a solve's inputs on the host and warn where the run cannot be trusted; return ``(rtol, atol,
-    driver_times, driver_values, host)``: the tolerances as per-state arrays, the drivers' samples and the system
-    as the host's checks and hints see it (:func:`kernels.drivers.driven_on_host`).
+    driver_times, driver_values, host, unstable)``: the tolerances as per-state arrays, the drivers' samples, the
+    system as the host's checks and hints see it (:func:`kernels.drivers.driven_on_host`), and an explicit fixed
+    step's stability verdict for the solve's result (:func:`_checked_stability`; None where there is none).
 
     ``y0`` and ``params`` are the batch's rows in the working precision, ``given_params`` as the user gave them
     (the far-from-t=0 check compares their float32 rounding); ``rtol`` / ``atol`` None take the defaults.  With
@@ -39,15 +40,14 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     times, where every step lands) and ``dt_max`` let an adaptive run's drivers be checked for a switch a step can
     hide (:func:`kernels.driver_switches.warn_hidden_switches`), and a fixed step's for one it passes over
     (:func:`kernels.drivers.warn_step_past_samples`); without ``t_eval`` those checks are skipped, as the landing
-    times are unknown.  An explicit fixed step's stability verdict is left in ``integrator._unstable_step`` (None
-    where there is none) for the solve's result (:func:`_checked_stability`).
+    times are unknown.
     """
     system, dtype = integrator.system, integrator.dtype
     driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
     host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
-    integrator._unstable_step = None
+    unstable = None
     if not integrator.adaptive and integrator.method.explicit and not on_device and dt is not None:
-        integrator._unstable_step = _checked_stability(integrator, host, dt, t0, t_end, y0, params)
+        unstable = _checked_stability(integrator, host, dt, t0, t_end, y0, params)
     rtol, atol = _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, rtol, atol, on_device)
     if (integrator._pattern is not None or integrator._given_pattern is not None) and not on_device:
         integrator._check_pattern(t0, y0, params)
@@ -59,16 +59,14 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)
-    return rtol, atol, driver_times, driver_values, host
+    return rtol, atol, driver_times, driver_values, host, unstable
 
 
 def _integrated_to(integrator, t_end, t_eval):
     """Where the loop stops: the last save time, or ``t_end`` where events or per-run summaries observe the whole
     span (:mod:`kernels.loop` item 3).  A switch past it is never met (a regression hunt: a ramp at t = 3 drew the
     fixed-step switch warning on a run saved at t = 2 alone, which stops there)."""
-    summaries = integrator.settings.summaries
-    whole = bool(integrator.settings.events) or (summaries is not None and summaries.per == "run")
-    if whole or t_eval is None or not np.size(t_eval):
+    if integrator.settings.whole_span or t_eval is None or not np.size(t_eval):
         return t_end
     return float(np.max(np.asarray(t_eval, np.float64)))
 

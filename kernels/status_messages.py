@@ -76,9 +76,7 @@ def success_message(last_save, t_end, settings):
     ``settings`` (events, summaries): a run without events or per-run summaries stops at its last save
     (:mod:`kernels.loop`), so where that comes before ``t_end`` the message says so; it said "reached the end of
     the integration interval" of a run stopped at t = 1 of (0, 2) (a diffrax user's trial)."""
-    summaries = settings.summaries
-    goes_on = bool(settings.events) or (summaries is not None and summaries.per == "run")  # loop.py's `extend`
-    if goes_on or not float(last_save) < float(t_end):
+    if settings.whole_span or not float(last_save) < float(t_end):
         return STATUS_MESSAGES[SUCCESS]
     return (f"The solver successfully reached the last save time t = {float(last_save)!r} (t_eval ends before "
             f"t_span[1] = {float(t_end)!r}: without events or per-run summaries, integration stops there).")

@@ -138,24 +138,25 @@ def probes_with_note(system, method, adaptive, dtype, status, y0, params, t0, t_
                           tolerances)
     probe = with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps)
     probe = with_domain_note(probe, system, status, rejected, y0, params, t0, t_end)
-    growth = growth_probe(system, method, adaptive, status, y0, params, t0, t_end)
-    if growth is None:
-        return probe
-    if isinstance(probe, NotedProbe):
-        return dataclasses.replace(probe, growth=growth)
-    return NotedProbe(probe, growth=growth)
+    return _noted(probe, growth=growth_probe(system, method, adaptive, status, y0, params, t0, t_end))
 
 
 def with_domain_note(probe, system, status, rejected, y0, params, t0, t_end):
     """``probe`` in a :class:`NotedProbe` whose ``domain`` is a :class:`kernels.discontinuity.SuccessDomainProbe`
     where a trajectory succeeded with at least a fifth of its attempts rejected (``rejected``:
     :func:`kernels.rhs_hint.mostly_rejected`'s mask); else ``probe`` itself."""
-    domain = success_domain_probe(system, status, rejected, y0, params, t0, t_end)
-    if domain is None:
+    return _noted(probe, domain=success_domain_probe(system, status, rejected, y0, params, t0, t_end))
+
+
+def _noted(probe, **field):
+    """``probe`` in a :class:`NotedProbe` with ``field`` (one success probe, by its field's name) set, or ``probe``
+    itself where that probe is None."""
+    value, = field.values()
+    if value is None:
         return probe
     if isinstance(probe, NotedProbe):
-        return dataclasses.replace(probe, domain=domain)
-    return NotedProbe(probe, None, domain)
+        return dataclasses.replace(probe, **field)
+    return NotedProbe(probe, **field)
 
 
 def stiffness_note(result, trajectory):

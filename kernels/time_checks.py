@@ -16,7 +16,12 @@ from .batch_layout import TEXT
 from .errors import ConfigurationError, describe
 from .validation import as_real, finite_float, reals_or_none
 
-__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count"]
+__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count", "STEP_SNAP"]
+
+#: A fixed step that would leave less than this fraction of itself before a save time lands on it: an interval
+#: within it of a whole number of steps takes that number (:mod:`kernels.loop_fixed`, and the host's picture of
+#: where its steps land, :func:`kernels.driver_switches.hidden_switches`).
+STEP_SNAP = 1e-9
 
 
 #: What a span that ends before it starts is told (forward integration only).
