@@ -111,6 +111,13 @@ ONE_SITE_FROM_STATES = 64
 # kept across steps) took spill stores from 16 to 31 KB (32 states: 2.6 to 2.9 KB; 8: 208 to 215 registers);
 # unmeasured on a GPU, so from 64 states the first stage is evaluated afresh.
 FSAL_BELOW_STATES = 64
+# Bytes of a state vector up to which the unrolled stages (below ONE_SITE_FROM_STATES) take a failed fixed-step
+# stage solve up again through the step's one prepare, as the one-site loop does (DIRKStepSettings.restarts),
+# instead of rerunning it in place with a Jacobian and a factorisation of its own in every stage.  H100,
+# Brusselator, fixed steps, all-local (benchmarks/results/session48_2026-12-06/restart_unrolled): 1.14-1.19x
+# faster for sdirk4/kvaerno5 at 8 states float32 and 1.00-1.11x at 4 states float64, where neither form spills;
+# from 16 states float32 (8 float64) the larger kernel spills more and loses up to 2x.
+RESTART_UP_TO_BYTES = 32
 
 
 def _diagonal(tableau):
@@ -144,6 +151,10 @@ class DIRKStepSettings:
     one_site_from : int
         States from which the implicit stages share one call of Newton's ``iterate``
         (:attr:`one_site`); the default is :data:`ONE_SITE_FROM_STATES`.
+    restart_up_to_bytes : int
+        Bytes of a state vector up to which the unrolled stages take a failed fixed-step stage solve up
+        again through the step's one ``prepare`` (:meth:`restarts`); the default is
+        :data:`RESTART_UP_TO_BYTES`.
     count_work : bool
         Count the step's work (``SolverOptions.count_work``; item 8 of :mod:`kernels.steps.base`).
     """
@@ -154,6 +165,7 @@ class DIRKStepSettings:
     n_drivers: int = 0
     estimate_error: bool = True
     one_site_from: int = ONE_SITE_FROM_STATES
+    restart_up_to_bytes: int = RESTART_UP_TO_BYTES
     count_work: bool = False
 
     component = "dirk"
@@ -210,12 +222,13 @@ class DIRKStepSettings:
     def adaptive(self) -> bool:
         return self.tableau.adaptive and self.estimate_error
 
-    @property
-    def restarts(self) -> bool:
-        """Whether a failed stage solve is taken up again through the step's one ``prepare`` (fixed steps with an
-        LU and the one-site stage loop: :func:`_restart_lines`); the unrolled stages rerun it in place
-        (:func:`_refresh_lines`), which timed faster there."""
-        return self.newton.fixed_step and self.newton.dense and self.one_site
+    def restarts(self, itemsize) -> bool:
+        """Whether a failed stage solve is taken up again through the step's one ``prepare`` at a precision of
+        ``itemsize`` bytes (fixed steps with an LU: the one-site stage loop, and unrolled stages whose state
+        vector takes at most :attr:`restart_up_to_bytes`; :func:`_restart_lines`).  Larger unrolled stages rerun
+        it in place (:func:`_refresh_lines`), which timed faster there."""
+        small = self.n_states * itemsize <= self.restart_up_to_bytes
+        return self.newton.fixed_step and self.newton.dense and (self.one_site or small)
 
     @property
     def one_site(self) -> bool:
@@ -263,7 +276,7 @@ def _residual_source(n, nd):
     return "\n".join(lines) + "\n"
 
 
-def _step_source(settings):
+def _step_source(settings, itemsize):
     """The generated source of ``step`` and the constants it names (untyped)."""
     tab, N, ND, S = settings.tableau, settings.n_states, settings.n_drivers, settings.tableau.stages
     first = 1 if settings.explicit_first else 0
@@ -279,7 +292,7 @@ def _step_source(settings):
     lines += [f"    k_{j} = slot(k, {q})" for q, j in enumerate(settings.stacked_stages)] + work_lines()
     lines += ["    h = prec(dt)", "    hg = h * GAMMA", "    inv_hg = ONE / hg",
               "    eval_drivers(t, driver_times, driver_values, u)"]
-    retry = settings.restarts
+    retry = settings.restarts(itemsize)
     first_rhs = []
     if settings.fsal:  # the cache holds f(t, y) from the last accepted step's increment, or from prime
         first_rhs = ["    if not first_valid:", "        rhs(t, y, p, u, k_0)", "        wk[0] += ONE"]
@@ -294,13 +307,15 @@ def _step_source(settings):
     body += ["        if restarted >= 0:", "            return NEWTON_FAILED"] if retry else []
     body += ["        return code", "    eta = ONE"] + ([] if retry else first_rhs)
     if settings.one_site:
-        body += _one_site_stages(settings, constants)
+        body += _one_site_stages(settings, constants, retry)
     else:
         for i in range(first, S):
-            body += _stage_base(settings, i, constants, 1) + _newton_solve(settings, i, 1)
+            stage = _stage_base(settings, i, constants, 1) + _newton_solve(settings, i, 1, retry, str(i))
             if i == S - 1 and tab.stiffly_accurate:
-                body += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
-            body += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
+                stage += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{i}[{m}]")
+            stage += elementwise(N, lambda m: f"k_{i}[{m}] = k_{i}[{m}] * inv_hg")
+            # a restart goes on from the failed stage: the stages before it keep their increments
+            body += [f"    if from_stage <= {i}:"] + ["    " + line for line in stage] if retry else stage
     if not tab.stiffly_accurate:
         terms = [(j, v) for j, v in enumerate(tab.b) if v != 0.0]
         for j, v in terms:
@@ -342,20 +357,20 @@ def _stage_base(settings, i, constants, depth):
     return lines + [f"{pad}ts = t + C_{i} * dt", f"{pad}eval_drivers(ts, driver_times, driver_values, data)"]
 
 
-def _newton_solve(settings, slot, depth):
+def _newton_solve(settings, slot, depth, retry, stage="stage"):
     """Source lines of one stage's Newton solve into ``k_<slot>``, from the predictor ``z = 0`` (module
     docstring), returning the step's code when it fails.
 
     On fixed steps with an LU a failed solve is taken up again on an iteration matrix taken at the stage's
-    last iterate, from that iterate: in place in the unrolled stages (:func:`_refresh_lines`), through the
-    step's one ``prepare`` in the one-site loop (:func:`_restart_lines`)."""
+    last iterate, from that iterate: through the step's one ``prepare`` where ``retry``
+    (:meth:`DIRKStepSettings.restarts`: :func:`_restart_lines`), in place otherwise (:func:`_refresh_lines`)."""
     pad = "    " * depth
     zero = elementwise(settings.n_states, lambda m: f"k_{slot}[{m}] = ZERO", indent=depth)
     solve = [f"code, eta, its = iterate(t, hg, y, p, u, tol, ts, data, k_{slot}, matrix, aux, region, persistent, eta)",
              "wk[0] += prec(its)", "wk[3] += prec(its)"]
-    if settings.restarts:  # the one-site loop's stage taken up again goes on from its last iterate
-        return ([f"{pad}if restarted != stage:"] + ["    " + line for line in zero] + [pad + line for line in solve]
-                + [f"{pad}if code != OK:"] + _restart_lines(settings, slot, depth + 1) + [f"{pad}    return code"])
+    if retry:  # a stage taken up again through prepare goes on from its last iterate
+        return ([f"{pad}if restarted != {stage}:"] + ["    " + line for line in zero] + [pad + line for line in solve]
+                + [f"{pad}if code != OK:"] + _restart_lines(settings, slot, depth + 1, stage) + [f"{pad}    return code"])
     if not (settings.newton.fixed_step and settings.newton.dense):
         return zero + [pad + line for line in solve] + [f"{pad}if code != OK:", f"{pad}    return code"]
     return (zero + [f"{pad}for attempt in range(2):"] + ["    " + pad + line for line in solve]
@@ -390,8 +405,9 @@ def _iterate_state_lines(settings, slot, depth):
     return lines + elementwise(n, lambda m: f"finite = finite and abs(y_new[{m}]) < HUGE", indent=depth)
 
 
-def _restart_lines(settings, slot, depth):
-    """The one-site stage loop's take-up of a failed fixed-step stage solve (``settings.restarts``).
+def _restart_lines(settings, slot, depth, stage):
+    """The take-up of a failed fixed-step stage solve through the step's one ``prepare`` (the one-site stage loop,
+    and unrolled stages of a small state vector: :meth:`DIRKStepSettings.restarts`).
 
     A fixed step cannot be retried smaller, so where a stage's Newton failed (not a linear solver's code) for
     the first time in the step and its last iterate is finite, ``M = I - h gamma J`` is taken at that stage state
@@ -402,21 +418,21 @@ def _restart_lines(settings, slot, depth):
     step (:mod:`kernels.solvers.convergence`).  The fresh matrix serves the later stages too, and each of them
     may take it up once more (``restarted``).  The same numbers as :func:`_refresh_lines`' rerun in place, with
     one ``prepare`` and one ``iterate`` in the loop instead of two of each: sdirk4 and kvaerno5 on the
-    64-state Brusselator ran 1.25 to 1.72x faster on an H100, 128 states 0.94 to 1.00x; in the unrolled stages
-    it ran 1.4 to 2.7x slower at 32 states (registers carried round the loop), so they keep the rerun in
-    place.  A factorisation that fails on a fresh matrix is reported as the Newton failure it follows.
+    64-state Brusselator ran 1.25 to 1.72x faster on an H100, 128 states 0.94 to 1.00x.  Unrolled stages
+    (each its own ``if from_stage <= i`` block, left with ``continue``) ran 1.14 to 1.19x faster at 8 states
+    float32 and up to 2x slower from 16 states (more spilled), hence :data:`RESTART_UP_TO_BYTES`.  A factorisation that fails on a fresh matrix is reported as the Newton failure it follows.
     """
     pad = "    " * depth
-    lines = [f"{pad}if code == NEWTON_FAILED and restarted != stage:"] + _iterate_state_lines(settings, slot, depth + 1)
+    lines = [f"{pad}if code == NEWTON_FAILED and restarted != {stage}:"] + _iterate_state_lines(settings, slot, depth + 1)
     # prepare reads the stage's own drivers, which its base took (past the step's end, kvaerno5's third stage
     # reads the segment the end lies in: a regression hunt found them evaluated afresh at ts instead)
     drivers = elementwise(settings.n_drivers, lambda j: f"u[{j}] = data[{j}]", indent=depth + 2)
+    leave = ["restart = True", "break"] if settings.one_site else ["continue"]  # to the while round prepare
     return lines + [f"{pad}    if finite:", f"{pad}        jt = ts"] + drivers + [
-        f"{pad}        restarted = stage", f"{pad}        from_stage = stage", f"{pad}        restart = True",
-        f"{pad}        break"]
+        f"{pad}        restarted = {stage}", f"{pad}        from_stage = {stage}"] + [f"{pad}        {line}" for line in leave]
 
 
-def _one_site_stages(settings, constants):
+def _one_site_stages(settings, constants, retry):
     """The implicit stages as one run-time loop around a single call of Newton's ``iterate``.
 
     Every stage solves into the last stage's slot (free until the last stage) and a branch per
@@ -427,16 +443,16 @@ def _one_site_stages(settings, constants):
     """
     tab, N, ND, S = settings.tableau, settings.n_states, settings.n_drivers, settings.tableau.stages
     first, last = (1 if settings.explicit_first else 0), S - 1
-    lines = ["    ts = t"] + (["    restart = False"] if settings.restarts else [])
-    lines += [f"    for stage in range({'from_stage' if settings.restarts else first}, {S}):"]
+    lines = ["    ts = t"] + (["    restart = False"] if retry else [])
+    lines += [f"    for stage in range({'from_stage' if retry else first}, {S}):"]
     for i in range(first, S):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += _stage_base(settings, i, constants, 3)
-    lines += _newton_solve(settings, last, 2)
+    lines += _newton_solve(settings, last, 2, retry)
     for i in range(first, last):
         lines.append(f"        {'if' if i == first else 'elif'} stage == {i}:")
         lines += elementwise(N, lambda m: f"k_{i}[{m}] = k_{last}[{m}] * inv_hg", indent=3)
-    if settings.restarts:  # a stage's failed solve left the loop to take M afresh (_restart_lines)
+    if retry:  # a stage's failed solve left the loop to take M afresh (_restart_lines)
         lines += ["    if restart:", "        continue"]
     if tab.stiffly_accurate:
         lines += elementwise(N, lambda m: f"y_new[{m}] = data[{index(m, offset=ND)}] + k_{last}[{m}]", indent=1)
@@ -473,7 +489,7 @@ def build_dirk_step(settings, system, layout, dtype) -> BuiltStep:
     namespace["slot"] = allocate.slots("stage_rhs", tuple(STAGE_RHS_SLOT.format(j) for j in settings.stacked_stages))
     prime = fsal_prime(namespace, allocate, rhs) if settings.fsal else None
 
-    source, constants = _step_source(settings)
+    source, constants = _step_source(settings, np.dtype(dtype).itemsize)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
     step = compile_folded(source, "step", namespace)

@@ -567,11 +567,29 @@ def test_a_fixed_step_one_site_loop_takes_its_fresh_matrix_at_the_one_prepare(me
     for one_site_from in (1, 10**9):
         integ = kernels.Integrator(kernels.brusselator(8), method, controller="fixed", precision=np.float64)
         step = dataclasses.replace(integ.settings.step, one_site_from=one_site_from)
-        source = dirk._step_source(step)[0]
+        source = dirk._step_source(step, 8)[0]
         implicit = step.tableau.stages - (1 if step.explicit_first else 0)
-        assert step.restarts == step.one_site
+        assert step.restarts(8) == step.one_site
         assert source.count("prepare(") == (1 if step.one_site else 1 + implicit)
         assert source.count("iterate(") == (1 if step.one_site else implicit)
+
+
+@pytest.mark.parametrize("method", ["sdirk4", "kvaerno5"])
+def test_small_unrolled_fixed_steps_take_a_failed_stage_up_again_through_the_one_prepare(method):
+    """Unrolled stages whose state vector takes at most 32 bytes (8 states float32, 4 float64) take a failed
+    fixed-step stage up again through the step's one ``prepare`` (one Jacobian and factorisation in the source, as
+    the one-site loop): on an H100 1.14 to 1.19x faster at 8 states float32, and up to 2x slower from 16 states
+    float32 and 8 float64, which keep the rerun in place (benchmarks/results/session48_2026-12-06/)."""
+    from kernels.steps import dirk
+
+    for n, dtype, restarts in ((8, np.float32, True), (4, np.float64, True), (16, np.float32, False),
+                               (8, np.float64, False)):
+        step = kernels.Integrator(kernels.brusselator(n), method, controller="fixed", precision=dtype).settings.step
+        source = dirk._step_source(step, np.dtype(dtype).itemsize)[0]
+        implicit = step.tableau.stages - (1 if step.explicit_first else 0)
+        assert not step.one_site and step.restarts(np.dtype(dtype).itemsize) == restarts, (n, dtype)
+        assert source.count("prepare(") == (1 if restarts else 1 + implicit), (n, dtype)
+        assert source.count("iterate(") == implicit, (n, dtype)
 
 
 @pytest.mark.parametrize("method", ["sdirk4", "sdirk2"])
@@ -582,14 +600,17 @@ def test_a_restarted_fixed_step_gives_the_same_numbers_in_both_stage_layouts(met
     import dataclasses
 
     results = []
-    for one_site_from in (1, 10**9):
+    # the one-site loop; unrolled stages taking the stage up again through prepare (4 states float64: 32 bytes);
+    # unrolled stages rerunning it in place
+    for one_site_from, restart_bytes in ((1, 0), (10**9, 32), (10**9, 0)):
         integ = kernels.Integrator(ENZYME, method, controller="fixed", precision=np.float64)
         integ.settings = dataclasses.replace(integ.settings, step=dataclasses.replace(
-            integ.settings.step, one_site_from=one_site_from))
+            integ.settings.step, one_site_from=one_site_from, restart_up_to_bytes=restart_bytes))
         results.append(integ.solve((0.0, 0.5), ENZYME_Y0, ENZYME_P, dt=0.1, rtol=1e-3, atol=1e-6))
-    one, unrolled = results
+    one, unrolled, in_place = results
     assert list(one.status) == [Status.SUCCESS], one.message(0)
     np.testing.assert_array_equal(one.y, unrolled.y)
+    np.testing.assert_array_equal(one.y, in_place.y)
     from scipy.integrate import solve_ivp
 
     reference = solve_ivp(lambda t, y: _enzyme_f(y), (0.0, 0.5), ENZYME_Y0, method="Radau", rtol=1e-12, atol=1e-14)
