@@ -100,6 +100,9 @@ def check_plan(plan, tree, precision, block_size, device, what):
     try:
         plan.verify(problem)
     except planner.PlanError as exc:
+        if block_size is not None and block_size != plan.block_size and _fits_at_own_block(plan, tree, precision,
+                                                                                             device):
+            raise PlanMismatchError(block_size_message(plan, block_size, precision, what)) from exc
         # loop.error holds the error estimate only when the controller is adaptive (a user's trial: a fixed-step
         # plan in an adaptive solve said only "loop.error: plan size 0 != declared 3")
         if exc.rule == "budget":  # the buffers match (verify checks them first): the device is the trouble
@@ -114,6 +117,26 @@ def check_plan(plan, tree, precision, block_size, device, what):
             f"plan does not match this Integrator's buffers ({what}, {np.dtype(precision).name}, block_size "
             f"{problem.block_size}): {exc}{controller}{REPLAN}") from exc
     return plan
+
+
+def _fits_at_own_block(plan, tree, precision, device):
+    """Whether ``plan`` passes verification at its own block size: then a ``block_size`` given with it is the only
+    mismatch."""
+    try:
+        plan.verify(_problem(tree, precision, plan.block_size, device, "min-shared"))
+    except planner.PlanError:
+        return False
+    return True
+
+
+def block_size_message(plan, block_size, precision, what):
+    """Why a Plan that fits this solve at its own block size is refused at the ``block_size`` given with it, and the
+    ways out: a user passed ``block_size=64`` with a Plan made at block 1 and was told to plan again, or pass
+    plan='auto' (a user's trial), where leaving out block_size was all it took."""
+    return (f"plan does not match block_size={block_size} given with it ({what}, {np.dtype(precision).name}): it was "
+            f"made for block size {plan.block_size}; leave out block_size={block_size} (a Plan brings its own) or pass "
+            f"block_size={plan.block_size}, or plan again at block size {block_size} with Integrator.plan(..., "
+            f"block_size={block_size})")
 
 
 def over_budget_message(plan, problem, what):

@@ -26,7 +26,7 @@ from .validation import defaulted_parameter
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written",
            "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
-           "pickled_functions",
+           "pickled_functions", "index_hint", "argument_arrays",
            "check_jvp_runs", "check_arity", "refuse_index_fault", "check_observables_elsewhere", "check_events_index"]
 
 
@@ -155,6 +155,54 @@ def where(exc, func):
     return f", at {os.path.basename(code.co_filename)}:{lines[-1]}" if lines else ""
 
 
+def argument_arrays(system, out_name, takes_u=False):
+    """The arrays the construction check passes a function of ``system`` after ``t``, in order, as ``(name,
+    keyword, value, size)``: the keyword of ODESystem that sizes each, its value and the array's length (``J``
+    holds n_states^2); ``out_name`` is the output ("dydt", "obs", "J"; jvp's "out" comes after "v")."""
+    n, k = system.n_states, system.n_params
+    arrays = [("y", "n_states", n, n), ("p", "n_params", k, k)]
+    if takes_u:
+        arrays.append(("u", "n_drivers", system.n_drivers, system.n_drivers))
+    if out_name == "out":
+        arrays.append(("v", "n_states", n, n))
+    outputs = {"obs": ("n_observables", system.n_observables, system.n_observables), "J": ("n_states", n, n * n)}
+    return arrays + [(out_name, *outputs.get(out_name, ("n_states", n, n)))]
+
+
+def index_hint(exc, func, what, arrays, notes=None):
+    """What to do about an IndexError ``exc`` of the user's ``what`` (``func``) on the test ``arrays``
+    (:func:`argument_arrays`), as a clause: the array its subscript ran past, with the keyword that sizes it; or, where
+    the subscript is not at hand, every array.  "" for another exception, or a subscript of the user's own table.
+    ``notes`` maps an array's name to a clause of its own.  ``ODESystem(rhs, n_states=1)`` of an rhs reading p[0]
+    said only "IndexError: index 0 is out of bounds for axis 0 with size 0" (a user's trial)."""
+    if not isinstance(exc, IndexError) or str(exc).startswith("too many indices"):
+        return ""
+    _, text = index_access(exc)
+    found = re.fullmatch(r"([A-Za-z_]\w*)\s*\[(.*)\]", text)
+    if not found:
+        named = ", ".join(f"{name} ({kw}={value})" for name, kw, value, _ in arrays[:-1])
+        keywords = " and ".join(f"{kw}=" for kw in dict.fromkeys(kw for _, kw, _, _ in arrays))
+        return (f": an index past the end of {named} or {arrays[-1][0]} ({arrays[-1][1]}={arrays[-1][2]}): pass "
+                f"{keywords} to ODESystem as the {what} indexes them")
+    try:
+        params = list(inspect.signature(func).parameters)[1:]
+    except (TypeError, ValueError):
+        return ""
+    if found[1] not in params or params.index(found[1]) >= len(arrays):
+        return ""
+    name, kw, value, size = arrays[params.index(found[1])]
+    if name in (notes or {}):
+        return notes[name]
+    sizes = [f"the {name} argument"] * (found[1] != name) + [f"{size} elements"] * (size != value) + [f"{kw}={value}"]
+    label = f"{found[1]} ({', '.join(sizes)})"
+    literal = re.fullmatch(r"\s*(-?\d+)\s*", found[2])
+    need = (int(literal[1]) + 1 if int(literal[1]) >= 0 else -int(literal[1])) if literal else 0
+    least = f" (at least {kw}={need} for {text})" if literal and size == value else ""
+    below = f", or index {found[1]} below {size} (0-based)" if size else ""
+    remedy = f"pass {kw}= to ODESystem as the {what} indexes {found[1]}"
+    return f": {text} is past the end of {label}: {remedy}{least}{below}"
+
+
 def check_jvp_runs(system, y, p):
     """ConfigurationError where ``system``'s ``jvp`` fails on the test arrays (``y``, ``p`` read only), returns a
     value or leaves a component of ``out`` unassigned: a jvp writing ``out[5]`` of a 2-state system was only found
@@ -171,8 +219,8 @@ def check_jvp_runs(system, y, p):
     except Exception as exc:  # noqa: BLE001 - report any failure of user code
         if calls_device_code(exc):
             return
-        size = (f": out has n_states = {n} entries (out[i] = sum_j d f_i / d y_j v[j] for i below {n})"
-                if isinstance(exc, IndexError) else "")
+        size = index_hint(exc, system.jvp, "jvp", argument_arrays(system, "out"), notes={
+            "out": f": out has n_states = {n} entries (out[i] = sum_j d f_i / d y_j v[j] for i below {n})"})
         raise ConfigurationError(
             f"jvp of system {system.name!r} failed on test arrays (y and v of {n}, p of {system.n_params}, out of "
             f"{n} elements{where(exc, system.jvp)}): {type(exc).__name__}: {exc}{size}") from exc

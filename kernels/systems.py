@@ -37,9 +37,9 @@ from .derivative_check import check_derivatives
 from .errors import ConfigurationError, UnassignedOutputError, describe, state_text
 from .frozen_values import FrozenValues
 from .input_writes import refuse_input_writes
-from .system_checks import (OTHER_STATES, UNWRITTEN, calls_device_code, check_arity, check_jvp_runs, cpu_jit_unwrapped,
-                            first_lines, input_written, pickled_functions, signature, refuse_index_fault,
-                            check_observables_elsewhere, unassigned, where)
+from .system_checks import (OTHER_STATES, UNWRITTEN, argument_arrays, calls_device_code, check_arity, check_jvp_runs,
+                            cpu_jit_unwrapped, first_lines, index_hint, input_written, pickled_functions, signature,
+                            refuse_index_fault, check_observables_elsewhere, unassigned, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, reals_or_none
 
@@ -254,7 +254,8 @@ class ODESystem:
                             if text.startswith("too many indices") else
                             f": J is flat with n*n = {size} entries (J[i * {n} + j] for row i, column j, both below "
                             f"{n}), so this jac may be written for a system of another size (n_states={n} here)"
-                            if text.endswith(f"with size {size}") else "")
+                            if text.endswith(f"with size {size}") else "") or \
+                        index_hint(exc, func, what, argument_arrays(self, out_name, takes_u))
                     order = (f"; it is called {called}: a TypeError like this one usually means the arguments "
                              "in another order (Julia's f(du, u, p, t), odeint's f(y, t, ...))"
                              if isinstance(exc, TypeError) else "")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .errors import ConfigurationError, KeywordError
 from .ints import is_int
 from .lifetimes import normalize
-from .wording import did_you_mean
+from .wording import did_you_mean, unknown_keys
 
 PRECISIONS = {"float16": 2, "float32": 4, "float64": 8}
 #: How a local buffer's words are held (``Buffer.storage``): "registers" (the compiler keeps them as
@@ -369,7 +369,7 @@ def check_json_keys(data, where, allowed):
     """ConfigurationError naming the keys of ``data`` beyond ``allowed``, and listing ``allowed``."""
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigurationError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        raise ConfigurationError(unknown_keys(where, unknown, allowed))
 
 
 def _interval_json(interval):

@@ -31,6 +31,7 @@ from .device import PRESETS
 from .errors import ConfigurationError, PlannerError
 from .ints import is_int
 from .plan import Plan
+from .plancheck import refuse_problem
 from .problem import PlanningProblem
 
 COLUMNS = ("id", "lower", "upper", "size")
@@ -368,12 +369,7 @@ def load_plan(path):
         raise ConfigurationError(f"{where} is a MiniMalloc CSV problem, not a plan; make a plan of it with "
                                  f"'planner plan {where} --json plan.json'")
     data = read_json(path)
-    buffers = data.get("buffers") if isinstance(data, dict) else None
-    if (isinstance(buffers, list) and buffers and not {"totals", "provenance"} & set(data)
-            and not any(isinstance(b, dict) and "placement" in b for b in buffers)):
-        raise ConfigurationError(f"{where} is a problem (its buffers have no placements, and it has no 'totals' or "
-                                 f"'provenance'), not a plan; make a plan of it with 'planner plan {where} --json "
-                                 "plan.json'")
+    refuse_problem(data, where, f"'planner plan {where} --json plan.json'")
     return Plan.from_json(data)
 
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import ConfigurationError
 from .ints import is_int
+from .wording import unknown_keys
 
 #: CUDA's limit on local memory per thread (every compute capability so far): 512 KiB.
 LOCAL_BYTES_PER_THREAD_LIMIT = 512 * 1024
@@ -212,7 +213,7 @@ class DeviceModel:
                     *_COST_FLOATS}
         missing = sorted(f.name for f in fields(cls) if f.name not in data and f.name not in optional)
         if unknown:
-            raise ConfigurationError(f"device: unknown key(s) {unknown}; allowed: {sorted(names)}")
+            raise ConfigurationError(unknown_keys("device", unknown, names))
         if missing:
             raise ConfigurationError(f"device: missing key(s) {missing}")
         return cls(**data)

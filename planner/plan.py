@@ -12,7 +12,8 @@ from .device import LOCAL_BYTES_PER_THREAD_LIMIT
 from .errors import ConfigurationError, PlanError
 from .local_memory import local_memory_error, local_memory_message, local_size
 from .overlap import check_disjoint, check_disjoint_in_time
-from .plancheck import check_keys, check_lifetime, check_peak_bound, check_provenance, check_types
+from .plancheck import (check_keys, check_lifetime, check_peak_bound, check_provenance, check_types,
+                        refuse_problem)
 from .problem import pad_stride
 from .wording import name_list
 
@@ -145,6 +146,8 @@ class Plan:
                     if isinstance(data, (str, os.PathLike)) else "")
             raise ConfigurationError(f"plan: malformed plan JSON: Plan.from_json expects a JSON object (the parsed "
                                      f"dict), got {type(data).__name__}{hint}")
+        refuse_problem(data, "plan: the object given", "planner.solve(planner.PlanningProblem.from_json(data)) (a "
+                       "problem file: 'planner plan PROBLEM.json --json plan.json')")
         check_keys(data, "the plan", _PLAN_KEYS, _PLAN_KEYS - {"cost"})
         totals, prov = data["totals"], data["provenance"]
         check_keys(totals, "totals", _TOTAL_KEYS, _TOTAL_KEYS)

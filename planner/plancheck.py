@@ -4,6 +4,7 @@ import math
 
 from .buffers import PRECISIONS
 from .errors import ConfigurationError, PlanError
+from .wording import unknown_keys
 
 #: The ``auto`` objective's search was stopped by the time limit before its count ran out: the buffers it
 #: kept local depend on the machine's speed and load (planner.objectives).
@@ -15,6 +16,29 @@ STATUSES = ("OPTIMAL", "FEASIBLE", "GREEDY_FALLBACK", AUTO_TIME_LIMIT)
 GOALS = ("min-peak", "fit")
 
 
+#: Keys of a problem's JSON that a plan's has not (``planner.PlanningProblem.from_json``).
+PROBLEM_ONLY_KEYS = frozenset({"device", "objective", "min_blocks_per_sm", "shared_capacity"})
+
+
+def refuse_problem(data, where, remedy):
+    """ConfigurationError where JSON ``data`` given as a plan is a problem (``where`` names it, ``remedy`` says
+    how to plan it): its buffers have no placements, or it has a problem's own keys, and it has neither 'totals'
+    nor 'provenance'.  The one wording of ``planner.load_plan`` of a problem file and of ``Plan.from_json`` of a
+    problem dict (``solve_ivp(plan=json.load(...))`` of a problem file said "unknown key(s) ['device', ...]": a
+    user's trial).  An object with neither sign (``{"buffers": []}``) is left to the malformed-plan checks."""
+    if not isinstance(data, dict) or {"totals", "provenance"} & set(data):
+        return
+    buffers, extra = data.get("buffers"), sorted(PROBLEM_ONLY_KEYS & set(data))
+    if isinstance(buffers, list) and buffers and not any(isinstance(b, dict) and "placement" in b for b in buffers):
+        sign = "its buffers have no placements, and it has"
+    elif extra:
+        sign = f"it has the problem's key(s) {extra} and"
+    else:
+        return
+    raise ConfigurationError(f"{where} is a problem ({sign} no 'totals' or 'provenance'), not a plan; make a plan "
+                             f"of it with {remedy}")
+
+
 def check_keys(data, where, allowed, required):
     """ConfigurationError unless ``data`` is an object with every key of ``required`` and none beyond ``allowed``.
 
@@ -24,8 +48,7 @@ def check_keys(data, where, allowed, required):
         raise ConfigurationError(f"plan: malformed plan JSON: {where}: expected an object, got {data!r}")
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigurationError(f"plan: malformed plan JSON: {where}: unknown key(s) {unknown}; "
-                                 f"allowed: {sorted(allowed)}")
+        raise ConfigurationError(unknown_keys(f"plan: malformed plan JSON: {where}", unknown, allowed))
     missing = sorted(required - set(data))
     if missing:
         raise ConfigurationError(f"plan: malformed plan JSON: {where}: missing key(s) {missing}")

@@ -10,6 +10,7 @@ from .errors import ConfigurationError
 from .ints import as_int, is_int
 from .lifetimes import span
 from .views import check_parent, check_view, fold_view_weights
+from .wording import unknown_keys
 
 OBJECTIVES = ("min-shared", "auto")
 NO_BUFFERS = "problem: the problem has no buffers; there is nothing to plan (give at least one buffer)"
@@ -208,7 +209,7 @@ class PlanningProblem:
                                      "or read it with Plan.from_json")
         unknown = sorted(set(data) - _KEYS)
         if unknown:
-            raise ConfigurationError(f"problem: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
+            raise ConfigurationError(unknown_keys("problem", unknown, _KEYS))
         if "buffers" not in data or not isinstance(data["buffers"], list):
             raise ConfigurationError("problem: 'buffers' must be a list of buffer objects")
         buffers = tuple(buffer_from_json(b, i) for i, b in enumerate(data["buffers"]))

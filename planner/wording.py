@@ -45,7 +45,28 @@ def _number(n_bytes, unit):
 def did_you_mean(name, known, cutoff=0.6):
     """`` (did you mean 'residual'?)`` when a name of ``known`` is close to ``name`` (difflib's ratio at least
     ``cutoff``), else ``""``."""
+    close = closest(name, known, cutoff)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def closest(name, known, cutoff=0.6):
+    """The name of ``known`` closest to ``name`` (difflib's ratio at least ``cutoff``), or None."""
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff) if isinstance(name, str) else []
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
+
+
+def unknown_keys(where, unknown, allowed):
+    """``where: unknown key(s) ['devic'] (did you mean 'device'?); allowed: [...]``: the one wording of JSON keys
+    ``unknown`` beyond ``allowed`` (a problem's, a buffer's, a device's, a plan's), with the key each misspelt one
+    most likely meant; a problem file's 'devic' was named with no suggestion where a keyword got one (a user's
+    trial)."""
+    guesses = [(key, closest(key, allowed)) for key in unknown]
+    guesses = [(key, close) for key, close in guesses if close]
+    if len(unknown) == 1 and guesses:
+        hint = f" (did you mean {guesses[0][1]!r}?)"
+    else:
+        hint = (" (did you mean " + ", ".join(f"{close!r} for {key!r}" for key, close in guesses) + "?)"
+                if guesses else "")
+    return f"{where}: unknown key(s) {list(unknown)}{hint}; allowed: {sorted(allowed)}"

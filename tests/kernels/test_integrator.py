@@ -443,3 +443,23 @@ def test_a_plan_past_the_devices_shared_memory_names_the_bytes_and_the_block_siz
     assert integ.plan(planned(218), device="h200").block_size == 218  # what it names fits, one thread more does not
     with pytest.raises(kernels.PlanMismatchError, match="at block_size 219 .* any block_size <= 218 fits"):
         integ.plan(planned(219), device="h200")
+
+
+def test_a_block_size_given_with_a_plan_of_another_block_size_is_told_to_leave_it_out():
+    """solve_ivp(plan=<a Plan made at block size 1>, block_size=64) said "problem-mismatch: plan is for float64/block
+    1, problem is float64/block 64. Plan it with Integrator.plan(...) ..., or pass plan='auto'", where leaving out
+    block_size (a Plan brings its own) was all it took (a user's trial)."""
+    integ = _integ()
+    plan = integ.plan("local", block_size=1)
+    words = ("plan does not match block_size=64 given with it (lorenz, method 'tsit5', float64): it was made for block "
+             "size 1; leave out block_size=64 (a Plan brings its own) or pass block_size=1, or plan again at block "
+             "size 64 with Integrator.plan(..., block_size=64)")
+    kw = dict(t_span=(0.0, 0.05), y0=[1.0, 1.0, 1.0], params=PARAMS, plan=plan, block_size=64, progress=False)
+    for call in (lambda: integ.plan(plan, block_size=64), lambda: integ.solve(**kw),
+                 lambda: kernels.solve_ivp(LORENZ, method="tsit5", precision=np.float64, **kw)):
+        with pytest.raises(kernels.PlanMismatchError) as info:
+            call()
+        assert str(info.value) == words
+    assert integ.solve(**dict(kw, block_size=None)).plan is plan  # left out, the plan's own block size runs
+    with pytest.raises(kernels.PlanMismatchError, match=r"plan is for float32/block 1, problem is float64/block 64"):
+        integ.plan(kernels.Integrator(LORENZ, "tsit5").plan("local", block_size=1), block_size=64)  # not the only one

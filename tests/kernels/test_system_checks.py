@@ -198,3 +198,91 @@ def test_a_derivative_of_the_wrong_form_is_told_a_form_that_is_then_accepted(rol
     if wrong in (_jac_returns, _jvp_returns):
         assert ("J[i * n + j] = d f_i / d y_j" if role == "jac" else "out[i] = sum_j J_ij v[j]") in text
     kernels.ODESystem(rhs, 2, n_params=1, n_drivers=n_drivers, **{role: right})  # the remedy is accepted
+
+
+def _reads_p0(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+def _reads_y1(t, y, p, dydt):
+    dydt[0] = -p[0] * y[1]
+
+
+def _writes_dydt1(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = y[0]
+
+
+def _other_names(t, x, k, dx):
+    dx[0] = -k[0] * x[0]
+
+
+def _reads_u1(t, y, p, u, dydt):
+    dydt[0] = -u[1] * y[0]
+
+
+TABLE = (1.0,)
+
+
+def _reads_own_table(t, y, p, dydt):
+    dydt[0] = -TABLE[2] * y[0]
+
+
+def _reads_past_y_in_numpy(t, y, p, dydt):
+    dydt[0] = np.take(y, 3)
+
+
+def _plain_decay(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def _jac_reads_p0(t, y, p, J):
+    J[0] = -p[0]
+
+
+def _jvp_reads_p0(t, y, p, v, out):
+    out[0] = -p[0] * v[0]
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: kernels.ODESystem(_reads_p0, n_states=1, name="ok"),
+     ": p[0] is past the end of p (n_params=0): pass n_params= to ODESystem as the rhs indexes p (at least "
+     "n_params=1 for p[0])"),
+    (lambda: kernels.ODESystem(_reads_y1, n_states=1, n_params=1, name="ok"),
+     ": y[1] is past the end of y (n_states=1): pass n_states= to ODESystem as the rhs indexes y (at least "
+     "n_states=2 for y[1]), or index y below 1 (0-based)"),
+    (lambda: kernels.ODESystem(_writes_dydt1, n_states=1, name="ok"),
+     ": dydt[1] is past the end of dydt (n_states=1): pass n_states= to ODESystem as the rhs indexes dydt (at "
+     "least n_states=2 for dydt[1]), or index dydt below 1 (0-based)"),
+    (lambda: kernels.ODESystem(_other_names, n_states=1, name="ok"),
+     ": k[0] is past the end of k (the p argument, n_params=0): pass n_params= to ODESystem as the rhs indexes k "
+     "(at least n_params=1 for k[0])"),
+    (lambda: kernels.ODESystem(_reads_u1, n_states=1, n_drivers=1, name="ok"),
+     ": u[1] is past the end of u (n_drivers=1): pass n_drivers= to ODESystem as the rhs indexes u (at least "
+     "n_drivers=2 for u[1]), or index u below 1 (0-based)"),
+    (lambda: kernels.ODESystem(_reads_past_y_in_numpy, n_states=1, name="ok"),
+     ": an index past the end of y (n_states=1), p (n_params=0) or dydt (n_states=1): pass n_states= and "
+     "n_params= to ODESystem as the rhs indexes them"),
+    (lambda: kernels.ODESystem(_plain_decay, n_states=1, name="ok", jac=_jac_reads_p0),
+     ": p[0] is past the end of p (n_params=0): pass n_params= to ODESystem as the jac indexes p (at least "
+     "n_params=1 for p[0])"),
+])
+def test_an_index_past_the_test_arrays_names_the_array_and_the_size_to_pass(make, words):
+    """ODESystem(rhs, n_states=1) of an rhs reading p[0] said only "IndexError: index 0 is out of bounds for axis 0
+    with size 0" (a user's trial): the message now names the array, the keyword that sizes it and its value."""
+    with pytest.raises(ConfigurationError, match=r"failed on test arrays") as info:
+        make()
+    assert words in str(info.value)
+
+
+def test_an_index_past_a_jvps_parameters_names_them_not_out():
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ODESystem(_plain_decay, n_states=1, name="ok", jvp=_jvp_reads_p0)
+    assert str(info.value).endswith(": p[0] is past the end of p (n_params=0): pass n_params= to ODESystem as the "
+                                    "jvp indexes p (at least n_params=1 for p[0])")
+
+
+def test_an_index_past_a_table_of_the_users_own_gets_no_size_advice():
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ODESystem(_reads_own_table, n_states=1, name="ok")
+    assert str(info.value).endswith("IndexError: tuple index out of range")

@@ -7,9 +7,9 @@ import json
 import re
 
 import pytest
-from cli_helpers import run, write_json
+from cli_helpers import PROBLEM, run, write_json
 
-from planner import Buffer, ConfigurationError, Plan, PlanError, PlanningProblem, solve
+from planner import PRESETS, Buffer, ConfigurationError, Plan, PlanError, PlanningProblem, load_plan, solve
 from planner.device import without_shared_limit
 
 
@@ -273,3 +273,64 @@ def test_overlapping_lifetime_intervals_are_written_half_open():
     data["buffers"][1]["lifetime"] = [[0, 2], [1, 3]]
     with pytest.raises(PlanError, match=re.escape("k.b has lifetime intervals [0, 2) and [1, 3), which overlap")):
         Plan.from_json(data).verify()
+
+
+def test_a_problem_given_as_a_plan_dict_is_named_as_a_problem_as_its_file_is(tmp_path):
+    """json.load of a problem file passed as a plan said "malformed plan JSON: the plan: unknown key(s) ['device',
+    'min_blocks_per_sm', 'objective']", where planner.load_plan of the file said it is a problem and how to plan it
+    (a user's trial): both now give the one wording."""
+    reason = "(its buffers have no placements, and it has no 'totals' or 'provenance'), not a plan; make a plan of it"
+    with pytest.raises(ConfigurationError) as from_dict:
+        Plan.from_json(json.loads(json.dumps(PROBLEM)))
+    assert str(from_dict.value).startswith(f"plan: the object given is a problem {reason} with planner.solve("
+                                           "planner.PlanningProblem.from_json(data))")
+    path = write_json(tmp_path / "problem.json", PROBLEM)
+    with pytest.raises(ConfigurationError, match=re.escape(f"{path} is a problem {reason} with 'planner plan ")):
+        load_plan(path)
+    with pytest.raises(ConfigurationError, match=re.escape("is a problem (it has the problem's key(s) ['device', "
+                                                           "'objective'] and no 'totals' or 'provenance')")):
+        Plan.from_json({"device": "h100", "objective": "auto", "buffers": []})
+    with pytest.raises(ConfigurationError, match=re.escape("malformed plan JSON: the plan: missing key(s)")):
+        Plan.from_json({"buffers": []})  # no sign of a problem: a malformed plan, as before
+
+
+def _misspelt(data, key, typo):
+    """``data`` (a JSON object) with ``key`` spelt ``typo``."""
+    data = dict(data)
+    data[typo] = data.pop(key)
+    return data
+
+
+_DEVICE = PRESETS["h100"].to_json()
+_PLAN = solve(_problem(), "greedy").to_json()
+
+
+@pytest.mark.parametrize("read, data, words", [
+    (PlanningProblem.from_json, _misspelt(PROBLEM, "device", "devic"),
+     "problem: unknown key(s) ['devic'] (did you mean 'device'?); allowed: ['block_size', "),
+    (PlanningProblem.from_json, _misspelt(dict(PROBLEM, objective="auto"), "objective", "objectiv") | {"devic": 1},
+     "problem: unknown key(s) ['devic', 'objectiv'] (did you mean 'device' for 'devic', 'objective' for "
+     "'objectiv'?); allowed: "),
+    (PlanningProblem.from_json, dict(PROBLEM, colour=1), "problem: unknown key(s) ['colour']; allowed: "),
+    (PlanningProblem.from_json, dict(PROBLEM, buffers=[_misspelt(PROBLEM["buffers"][0], "lifetime", "lifetme")]),
+     "buffers[0]: unknown key(s) ['lifetme'] (did you mean 'lifetime'?); allowed: "),
+    (PlanningProblem.from_json, dict(PROBLEM, device=_misspelt(_DEVICE, "multiprocessors", "multiprocesors")),
+     "device: unknown key(s) ['multiprocesors'] (did you mean 'multiprocessors'?); allowed: "),
+    (Plan.from_json, _misspelt(_PLAN, "provenance", "provenence"),
+     "plan: malformed plan JSON: the plan: unknown key(s) ['provenence'] (did you mean 'provenance'?); allowed: "),
+    (Plan.from_json, dict(_PLAN, buffers=[_misspelt(_PLAN["buffers"][0], "placement", "placment")]),
+     "plan: malformed plan JSON: buffers[0]: unknown key(s) ['placment'] (did you mean 'placement'?); allowed: "),
+])
+def test_a_misspelt_json_key_is_told_the_key_it_meant(read, data, words):
+    """A problem file's 'devic' got "unknown key(s) ['devic']; allowed: [...]" with no suggestion, where a misspelt
+    keyword of kernels.solve_ivp gets one (a user's trial): problems, their buffers and devices, and plans now say
+    which key was meant (one wording, planner.wording.unknown_keys)."""
+    with pytest.raises(ConfigurationError) as info:
+        read(data)
+    assert str(info.value).startswith(words)
+
+
+def test_a_misspelt_problem_key_is_told_on_the_command_line(tmp_path):
+    res = run("plan", write_json(tmp_path / "p.json", _misspelt(PROBLEM, "device", "devic")), "--json",
+              tmp_path / "plan.json")
+    assert res.returncode == 2 and "unknown key(s) ['devic'] (did you mean 'device'?)" in res.stderr
