@@ -14,7 +14,9 @@ float64; :func:`kernels.stiffness.largest_growth`) times the trajectory's mean a
 exceeds :data:`GROWTH_EFOLDS`, ``f(t0, y0)`` is not exactly 0 (an exact equilibrium seeds no growth: a sweep's row
 with no infected), and the rate at the last saved state passes too: the growth never happened.  Logistic growth
 followed to its capacity ends where the mode decays (radau, rodas5p and kvaerno5 were told otherwise by a first
-version: a review), and a trajectory with no saved state gets no note.
+version: a review), and a trajectory with no saved state gets no note.  Where the trajectory's params row is negative
+in a column that every other row of the batch has at 0 or above, the note names that entry first
+(:mod:`kernels.param_sign`: a rate given negative in one row of a sweep is what grows).
 Stiff problems that are not growing stay far below it (the prototype's measures, radau and rodas5p at rtol 1e-6:
 Robertson, Van der Pol with mu = 1000 from (2, 0), HIRES, the Oregonator, an 8-state Brusselator and a decaying
 linear system, all at most 0.16 e-folds a step).
@@ -31,6 +33,7 @@ import dataclasses
 
 import numpy as np
 
+from .param_sign import lone_negative_note
 from .result_notes import host_array
 from .status import SUCCESS
 from .stiffness import follows_on_host, largest_growth, states_to_probe
@@ -52,9 +55,9 @@ FIRST_STEP_EFOLDS = 0.1
 QUIET_SHARE = 1e-2
 
 GROWTH_NOTE = (" The initial state has a mode growing at rate {rate:.3g} per unit of t (e-folding time {fold:.3g}), "
-               "and the state at the last save is still close to it; the {steps} averaged {step:.3g}, {efolds:.0f} "
-               "e-folds a step. An implicit step that long can damp such growth instead of following it, so an "
-               "ignition or runaway can be stepped over with success reported: if growth is expected, give "
+               "and the state at the last save is still close to it; the {steps} averaged {step:.3g} in t "
+               "({efolds:.3g} e-folds each). An implicit step that long can damp such growth instead of following "
+               "it, so an ignition or runaway can be stepped over with success reported: if growth is expected, give "
                "controller='pi' with a first step dt below about {dt:.1e} (and/or dt_max), and compare with a run "
                "at a tighter atol.")
 
@@ -129,8 +132,10 @@ class GrowthProbe:
         if not self.rate(trajectory, t_last, y_last) * step > GROWTH_EFOLDS:  # (NaN: no note)
             return ""
         counted = f"{steps} accepted step" + ("s" if steps != 1 else "")
-        return GROWTH_NOTE.format(rate=rate, fold=1.0 / rate, steps=counted, step=step, efolds=rate * step,
-                                  dt=FIRST_STEP_EFOLDS / rate)
+        # a sweep's row with a rate given negative (the others >= 0) is told so first (a chemist's trial)
+        sign = lone_negative_note(self.system, self.params, self._rows(trajectory)[1])
+        return sign + GROWTH_NOTE.format(rate=rate, fold=1.0 / rate, steps=counted, step=step, efolds=rate * step,
+                                         dt=FIRST_STEP_EFOLDS / rate)
 
 
 def growth_probe(system, method, adaptive, status, y0, params, t0, t_end):

@@ -36,6 +36,7 @@ import numpy as np
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .stiffness import HostProbe, follow_on_host, follows_on_host, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
+from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_fault, float32_rhs_text, held_rhs
 from .jacobian_hint import (exact_value_cause, float32_jacobian_fault, float32_jacobian_text, negative_state_cause,
                             parameter_cause)
 from .user_faults import is_float_fault
@@ -63,6 +64,7 @@ _OUT_OF_RANGE = (" Followed on the host in float64 from {what} (t = {t_from:.6g}
 #: ``(template, headline)`` as :data:`kernels.jacobian_hint.HEADLINES`: the causes this module's hints name where
 #: no more specific one (a parameter, a state below 0, a 0 / 0) follows them.
 HEADLINES = (
+    (FLOAT32_RHS, FLOAT32_RHS_HEADLINE),
     (_OUT_OF_RANGE, "Likely cause: the solution leaves {precision}'s range near t = {t}, where {passed}: solve with "
                     "precision=np.float64, or rescale the model's units."),
     (_NOT_FINITE, "Likely cause: the system's rhs {fails} (on this trajectory's path, followed on the host)."),
@@ -72,10 +74,11 @@ HEADLINES = (
 class _Found(Exception):
     """The follow reached a point where ``rhs`` is not finite."""
 
-    def __init__(self, t, y, f, fault, out_of_range=False, jacobian=None):
+    def __init__(self, t, y, f, fault, out_of_range=False, jacobian=None, rhs32=None):
         super().__init__()
         self.t, self.y, self.f, self.fault, self.out_of_range = t, y, f, fault, out_of_range
         self.jacobian = jacobian  # (k, float32 Jacobian): the jac float32 makes inf or NaN at (t, y)
+        self.rhs32 = rhs32  # (i, float32 rhs): the rhs float32 makes inf or NaN at (t, y), float64's finite
 
 
 class _Spent(Exception):
@@ -161,10 +164,20 @@ class RhsProbe(HostProbe):
         # nothing non-finite in float64 at the saved states (a user's trial)
         float32_jac = (self.precision == "float32" and self.system.jac is not None
                        and code in (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED))
+        # a float32 rhs that overflows where float64's does not (M * O2 * O * k past 3.4e38 in a Chapman model ended
+        # SINGULAR_MATRIX, told of the sparse LU's pivots: a chemist's trial); not at MAX_STEPS (the run went on)
+        float32_rhs = self.precision == "float32" and code not in (None, MAX_STEPS)
         found = _follow(self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from),
-                        self.t_end, largest, float32_jac)
+                        self.t_end, largest, float32_jac, float32_rhs)
         if found is None:
             return ""
+        if getattr(found, "rhs32", None) is not None:
+            i, held = found.rhs32
+            at = (f"at t = {found.t:.6g}, y = {state_text(found.y)} (on the path SciPy's Radau took following this "
+                  f"trajectory on the host from {what})")
+            return float32_rhs_text(self.system, held_rhs(self.system), at, found.t, found.y, p, i, held, found.f) + (
+                f" If the run stopped well before t = {found.t:.6g} (its n_steps say how far it got), look for another "
+                "cause.")
         if getattr(found, "jacobian", None) is not None:
             k, held = found.jacobian
             exact = host_jacobian(self.system, found.t, np.asarray(found.y, np.float64), p).ravel()
@@ -250,17 +263,21 @@ def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
     return solver.status != "failed" and (solver.t >= target or solver.status == "finished")
 
 
-def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):
+def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_rhs=False):
     """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or where the
     state passes the square root of ``largest`` or ``rhs`` passes ``largest`` (the working precision's range,
     found ``out_of_range``), or, with ``float32_jac``, where the system's ``jac`` held in float32 is not finite
-    (found with its ``jacobian``); None when there is none."""
+    (found with its ``jacobian``), or, with ``float32_rhs``, where its ``rhs`` held in float32 is not finite and
+    float64's is, the states all below the square root of float32's largest value (found with ``rhs32``; a state
+    past it is a blow-up the other checks tell); None when there is none."""
     last = [(t0, y0)]  # the latest point where rhs was finite
     root = np.sqrt(largest)
     if float32_jac:  # its float32 copy made once: rewriting its literals at each point took seconds (a hunt)
         from .literals import for_system
 
         jac32 = for_system(system.jac, system, np.float32)
+    rhs32 = held_rhs(system) if float32_rhs else None
+    root32 = float(np.sqrt(np.finfo(np.float32).max))
 
     def f(t, y):
         out, found = _evaluate(system, t, y, p)
@@ -271,6 +288,10 @@ def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):
         held = float32_jacobian_fault(system, t, y, p, jac32) if float32_jac else None
         if held is not None:
             raise _Found(t, np.array(y), out, None, jacobian=held)
+        held = (float32_rhs_fault(system, rhs32, t, y, p, out) if float32_rhs and np.max(np.abs(y)) <= root32
+                else None)
+        if held is not None:
+            raise _Found(t, np.array(y), np.array(out), None, rhs32=held)
         last[0] = (t, np.array(y))
         return out
 
@@ -287,6 +308,8 @@ def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False):
         if not complete and calls[0] < RHS_EVALUATIONS:  # Radau itself failed there, rhs finite all the way
             return _Stopped(float(times[-1]), states[-1])
     except _Found as found:
+        if found.rhs32 is not None:
+            return _narrowed32(system, p, last[0], found, rhs32)
         return found if found.out_of_range else _narrowed(system, p, last[0], found)
     except UnassignedOutputError:  # the cause: HostProbe.hint says it
         raise
@@ -323,6 +346,24 @@ def _narrowed(system, p, good, found, rounds=30):
             ta, ya = tm, ym
         else:
             tb, yb, found = tm, ym, failed
+    return found
+
+
+def _narrowed32(system, p, good, found, held, rounds=50):
+    """The point where the float32 rhs (``held``) stops being finite moved back along the segment from the last
+    point where it was (bisection; float64's stays finite on the way, or the search stops): the host follow's first
+    trial point lay at t = 3600 of a Chapman run whose float32 rhs overflowed within 1e-8 s (a chemist's trial)."""
+    (ta, ya), tb, yb = good, found.t, found.y
+    for _ in range(rounds):
+        tm, ym = 0.5 * (ta + tb), 0.5 * (ya + yb)
+        exact, failed = _evaluate(system, tm, ym, p)
+        if failed is not None:
+            break
+        fault = float32_rhs_fault(system, held, tm, ym, p, exact)
+        if fault is None:
+            ta, ya = tm, ym
+        else:
+            tb, yb, found = tm, ym, _Found(tm, ym, exact, None, rhs32=fault)
     return found
 
 

@@ -11,7 +11,8 @@ is more than :data:`OVERFLOW_EFOLDS`, and SciPy's Radau followed from ``y0`` on 
 saturates, Van der Pol with mu = 1000 from near its unstable origin, is no runaway: it was told so, where its
 stiffness is the cause; nor is logistic growth to a capacity 1e9 times its start), the message says the solution
 grows without bound from its start and asks for the signs and units of the rates, before any other hint
-(:func:`kernels.rhs_hint.failure_probe`).
+(:func:`kernels.rhs_hint.failure_probe`), opening with the parameter where the trajectory's params row is negative in
+a column every other row of the batch has at 0 or above (:mod:`kernels.param_sign`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import dataclasses
 
 import numpy as np
 
+from .param_sign import lone_negative_note
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, follow_on_host, follows_on_host, largest_growth, states_to_probe
 
@@ -63,7 +65,9 @@ class RunawayProbe(HostProbe):
         rate = largest_growth(self.system, t, y, p, backwards=self.t_end < self.t0)
         if not (np.isfinite(rate) and rate > 0.0 and rate * span > OVERFLOW_EFOLDS) or not self._runs_away(y, p, rate):
             return ""
-        return RUNAWAY_HINT.format(rate=rate, fold=1.0 / rate, span=span, efolds=rate * span)
+        row = min(trajectory, len(self.params) - 1)  # a row negative where the batch's others are not: named first
+        return lone_negative_note(self.system, self.params, row) + RUNAWAY_HINT.format(
+            rate=rate, fold=1.0 / rate, span=span, efolds=rate * span)
 
     def _runs_away(self, y0, p, rate) -> bool:
         """Whether SciPy's Radau, followed from ``y0`` on the host, takes the state past :data:`RUNAWAY_GROWTH` times

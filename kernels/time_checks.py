@@ -79,6 +79,8 @@ def check_t_eval(t_eval, t0, t_end):
         raise ConfigurationError(per_trajectory_saves_message(t_eval, arr))
     if arr is None:
         raise ConfigurationError(f"t_eval must be a 1-D array of times (real numbers); got {describe(t_eval)}")
+    if arr.ndim == 0:  # t_eval=3600.0 for one save time (a chemist's trial was told "got shape ()")
+        raise ConfigurationError(_scalar_t_eval_message(arr))
     if arr.ndim != 1 or arr.size == 0:
         raise ConfigurationError(f"t_eval must be a non-empty 1-D array; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -98,6 +100,14 @@ def check_t_eval(t_eval, t0, t_end):
             f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]"
             + (_rounded_times_note(t_eval, arr, t0, t_end) or _outside_remedy(t_eval, arr, t0, t_end)))
     return arr
+
+
+def _scalar_t_eval_message(arr):
+    """The refusal of a single number given as ``t_eval`` (``arr``, 0-d): the list it should be, and what a solve
+    without ``t_eval`` saves (:func:`check_t_eval`: the end of the span alone)."""
+    value = float(arr)
+    return (f"t_eval must be a 1-D array of save times; got the scalar {value!r}: pass t_eval=[{value!r}] to save at "
+            "that one time (without t_eval, only the state at t_span[1] is saved)")
 
 
 def _outside_remedy(t_eval, arr, t0, t_end):

@@ -310,3 +310,72 @@ def test_a_host_stop_is_called_singular_only_where_the_runs_tolerances_stop_ther
     hint = probe.hint(0)
     assert ("SciPy's Radau stops too, at t = 4944.6" in hint and "again at the run's rtol and atol" in hint) == claimed
     assert claimed or hint == "", hint
+
+
+def _chapman_naive(t, y, p, dydt):
+    """Chapman at surface air density, M * O2 * O * k written in that order: p[6] * y[3] = 1.3e38, which float32
+    holds, times O past 2.6 overflows."""
+    r1 = p[0] * y[3]
+    r2 = p[6] * y[3] * y[0] * p[1]
+    r3, r3b, r4, r5 = p[2] * y[2], p[3] * y[2], p[4] * y[1] * p[6], p[5] * y[0] * y[2]
+    dydt[0] = 2.0 * r1 - r2 + r3 + r4 - r5
+    dydt[1] = r3b - r4
+    dydt[2] = r2 - r3 - r3b - r5
+    dydt[3] = -r1 - r2 + r3 + r3b + 2.0 * r5
+
+
+def _chapman_ordered(t, y, p, dydt):
+    """The same mechanism with the small factors first (k * M * O * O2): in range in float32."""
+    r1 = p[0] * y[3]
+    r2 = p[1] * p[6] * y[0] * y[3]
+    r3, r3b, r4, r5 = p[2] * y[2], p[3] * y[2], p[4] * p[6] * y[1], p[5] * y[0] * y[2]
+    dydt[0] = 2.0 * r1 - r2 + r3 + r4 - r5
+    dydt[1] = r3b - r4
+    dydt[2] = r2 - r3 - r3b - r5
+    dydt[3] = -r1 - r2 + r3 + r3b + 2.0 * r5
+
+
+CHAPMAN_P = np.array([3e-12, 6e-34 * (220 / 300) ** -2.4, 4e-4, 6e-3, 3e-11, 8e-12 * np.exp(-2060 / 220), 2.5e19])
+CHAPMAN_Y0 = np.array([0.0, 0.0, 1e12, 5.2e18])
+
+
+def _chapman(rhs, method, precision=np.float32, **kwargs):
+    system = kernels.ODESystem(rhs, 4, 7, name=rhs.__name__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kernels.PrecisionWarning)  # the start's warning: right, and not the point
+        return kernels.solve_ivp(system, (0.0, 3600.0), CHAPMAN_Y0, np.tile(CHAPMAN_P, (2, 1)), method=method,
+                                 rtol=1e-4, atol=1e2, precision=precision, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("method, solver", [("rodas5p", None), ("radau", None), ("rodas5p", "dense")])
+def test_a_float32_rhs_overflowing_where_float64_does_not_is_named_with_its_product(method, solver):
+    """Every trajectory ended SINGULAR_MATRIX, told of the sparse LU's diagonal pivots and to try solver='dense',
+    which failed the same way with no word of why (a chemist's trial)."""
+    from kernels.status_messages import SPARSE_PIVOT_NOTE
+
+    res = _chapman(_chapman_naive, method, solver=solver)
+    assert not np.any(res.status == kernels.SUCCESS)
+    message = res.message(0)
+    assert message.startswith("Likely cause: float32 makes the system's rhs -inf (dydt[0]; "), message
+    assert "The system's rhs is not finite in float32 at t = " in message
+    assert _time_in(message) < 1e-6  # narrowed to where O passes 2.6, not the host follow's first trial point
+    assert "It first leaves float32's range at `p[6] * y[3] * y[0]` (1.3e+38 * 2.6" in message
+    assert "order products so that large factors meet small ones first" in message
+    assert "precision=np.float64" in message
+    assert SPARSE_PIVOT_NOTE not in message and "solver='dense'" not in message
+
+
+def test_no_float32_rhs_hint_where_float32_is_not_the_cause():
+    """Silence: the same model with its small factors first succeeds in float32; the naive one in float64 does too;
+    a float32 run whose rhs fails in float64 as well is told that cause; a solution growing past float32's square
+    root keeps the range hint."""
+    for res in (_chapman(_chapman_ordered, "rodas5p"), _chapman(_chapman_naive, "rodas5p", np.float64)):
+        assert np.all(res.status == kernels.SUCCESS) and "float32" not in res.message(0)
+    res = kernels.solve_ivp(TIME_LIMITED, (0.0, 2.0), [1.0, 1.0], method="radau", rtol=1e-4, atol=1e-6,
+                            precision=np.float32, progress=False)
+    assert "raised ValueError (math domain error)" in res.message(0)
+    assert "not finite in float32" not in res.message(0)
+    system = kernels.ODESystem(_grows_past_float32, 1, name="growing_silent")
+    for method in ("rodas5p", "tsit5"):
+        res = kernels.solve_ivp(system, (0.0, 20.0), [1e19], method=method, rtol=1e-4, atol=1e-8, progress=False)
+        assert not res.success and "not finite in float32" not in res.message(0), res.message(0)

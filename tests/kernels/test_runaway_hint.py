@@ -68,3 +68,18 @@ def test_growth_to_a_capacity_far_above_the_start_is_no_runaway():
                                    precision=np.float64, progress=False)
         assert result.status[0] == kernels.Status.MAX_STEPS
         assert "grows without bound" not in result.message(0) and "Raise max_steps" in result.message(0)
+
+
+@pytest.mark.parametrize("method", ["tsit5", "rodas5p"])
+def test_a_runaway_from_one_rows_negative_rate_names_that_parameter_first(method):
+    """Draw 1's recovery rate, -60 where draw 0's is 1/6, is named before the runaway hint (kernels.param_sign); with
+    both draws negative (a sweep across 0) the hint stays and names no parameter."""
+    result = kernels.solve_ivp(SIR, (0.0, 120.0), [0.99, 0.01, 0.0], PARAMS, method=method, max_steps=300,
+                               precision=np.float64, progress=False)
+    message = result.message(1)
+    told = "params[1, 1] = -60 is negative where every other row's column 1 is >= 0: check its sign"
+    assert told in message and message.index(told) < message.index("grows without bound"), message
+    both = np.array([[0.5, -50.0], [0.5, -60.0]])
+    result = kernels.solve_ivp(SIR, (0.0, 120.0), [0.99, 0.01, 0.0], both, method=method, max_steps=300,
+                               precision=np.float64, progress=False)
+    assert "grows without bound" in result.message(1) and "check its sign" not in result.message(1)

@@ -216,3 +216,26 @@ def test_per_trajectory_spans_that_no_shared_span_stands_for_are_named_first(t_s
     assert fault in text and text.index(fault) < text.index("With every span finite and ending after it starts")
     # no span or saves built from the faulty spans
     assert not re.search(r"t_span=\(|durations|\bnan\b|\binf\b", text.split(fault)[1])
+
+
+@pytest.mark.parametrize("scalar", [3600.0, np.float32(3600.0), np.array(3600.0), 3600])
+def test_a_single_save_time_given_as_a_number_is_told_to_pass_a_list(scalar):
+    # t_eval=3600. was told "t_eval must be a non-empty 1-D array; got shape ()" (a chemist's trial)
+    decay = kernels.ODESystem(_decay, 1, 1, name="decay_scalar_t_eval")
+    told = (r"^t_eval must be a 1-D array of save times; got the scalar 3600.0: pass t_eval=\[3600.0\] to save at "
+            r"that one time \(without t_eval, only the state at t_span\[1\] is saved\)$")
+    with pytest.raises(ConfigurationError, match=told):
+        kernels.solve_ivp(decay, (0.0, 7200.0), [1.0], [1e-4], t_eval=scalar, progress=False)
+    # what it says is so: the list saves that one time, and no t_eval saves t_span[1] alone
+    listed = kernels.solve_ivp(decay, (0.0, 7200.0), [1.0], [1e-4], t_eval=[3600.0], progress=False)
+    assert listed.t.tolist() == [3600.0] and listed.success
+    default = kernels.solve_ivp(decay, (0.0, 7200.0), [1.0], [1e-4], progress=False)
+    assert default.t.tolist() == [7200.0]
+    # silent elsewhere: an empty list and rows of times keep their own refusals
+    from kernels.time_checks import check_t_eval
+
+    with pytest.raises(ConfigurationError, match=r"t_eval must be a non-empty 1-D array; got shape \(0,\)$"):
+        check_t_eval([], 0.0, 8.0)
+    with pytest.raises(ConfigurationError, match=r"rows of times: pass the sorted union") as refused:
+        check_t_eval(OWN_TIMES, 0.0, 8.0)
+    assert "scalar" not in str(refused.value)
