@@ -23,7 +23,7 @@ __all__ = ["ButcherTableau"]
 
 _TOL = 1e-14
 _REQUIRED = ("name", "a", "b", "c", "order")
-_OPTIONAL = ("b_hat", "embedded_order", "fsal", "b_hat_low", "embedded_order_low")
+_OPTIONAL = ("b_hat", "embedded_order", "fsal", "b_hat_low", "embedded_order_low", "error_scale")
 
 
 def _floats(values, what, name):
@@ -92,6 +92,25 @@ def check_flag(kind, name, field, value):
     return bool(value)
 
 
+def check_error_scale(kind, name, value, adaptive, fully_implicit):
+    """``value`` as a Python float; TableauError unless it is a finite real number > 0 (bool refused), and unless it
+    is 1 where it would do nothing: without an embedded estimate, or on a fully implicit ``a``, whose family (firk)
+    forms SciPy's Radau estimate from ``b_hat`` itself rather than from :attr:`ButcherTableau.error_weights`."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)) \
+            or not math.isfinite(float(value)) or float(value) <= 0.0:
+        raise TableauError(f"{kind} {name!r}: error_scale must be a finite number > 0 (the factor on the embedded "
+                           f"error estimate; 1.0 leaves it as the weights give it); got {value!r}")
+    value = float(value)
+    if value != 1.0 and not adaptive:
+        raise TableauError(f"{kind} {name!r}: error_scale = {value!r} without b_hat: there is no embedded estimate "
+                           "to scale; give b_hat and embedded_order, or leave error_scale at 1.0")
+    if value != 1.0 and fully_implicit:
+        raise TableauError(f"{kind} {name!r}: error_scale = {value!r} on a fully implicit a: the firk family forms "
+                           "its estimate (SciPy's Radau form) from b_hat and would not apply it; leave error_scale "
+                           "at 1.0")
+    return value
+
+
 def _sum_error(name, what, total, expected):
     return TableauError(f"tableau {name!r}: {what} {total!r}, expected {expected} (to a relative "
                         f"{CONSTRUCTION_RTOL:g}, the order conditions' tolerance); give the coefficients with more "
@@ -140,6 +159,16 @@ class ButcherTableau:
         :func:`kernels.controllers.make_error_norm`).
     embedded_order_low : int
         Order of the ``b_hat_low`` solution (0 when there is none).
+    error_scale : float
+        The embedded estimate is multiplied by error_scale: a calibration for
+        pairs whose higher-order solution carries about as much error as the
+        estimate (kvaerno5).  A finite number > 0, 1.0 by default (and the
+        only value allowed without ``b_hat`` or with a fully implicit ``a``,
+        whose family forms its own estimate from ``b_hat``);
+        :attr:`error_weights` and :attr:`low_error_weights` carry it, so the
+        explicit and DIRK steps apply it, and the estimate's order (the
+        controller's exponent) is unchanged.  An optional key of the JSON
+        form (absent: 1.0).
 
     Raises
     ------
@@ -147,9 +176,10 @@ class ButcherTableau:
         A name that is not lower case, coefficients that are not finite
         numbers, shapes that do not agree, row sums of ``a`` that differ from
         ``c``, weights that do not sum to 1, embedded weights equal to ``b``,
-        an inconsistent ``fsal`` flag, or weights that do not reach the order
-        claimed for them (the rooted-tree conditions of
-        :mod:`kernels.tableaus.conditions`, to a relative 1e-9).
+        an inconsistent ``fsal`` flag, an ``error_scale`` that is not a finite
+        number > 0 (or not 1 without ``b_hat`` or on a full ``a``), or
+        weights that do not reach the order claimed for them (the rooted-tree
+        conditions of :mod:`kernels.tableaus.conditions`, to a relative 1e-9).
     """
 
     name: str
@@ -162,6 +192,7 @@ class ButcherTableau:
     fsal: bool = False
     b_hat_low: tuple | None = None
     embedded_order_low: int = 0
+    error_scale: float = 1.0
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -201,6 +232,9 @@ class ButcherTableau:
         for field, value in zip(("order", "embedded_order", "embedded_order_low"), orders):
             object.__setattr__(self, field, value)
         object.__setattr__(self, "fsal", check_flag("tableau", self.name, "fsal", self.fsal))
+        object.__setattr__(self, "error_scale", check_error_scale(
+            "tableau", self.name, self.error_scale, self.b_hat is not None,
+            not (self.explicit or self.diagonally_implicit)))
         for field, weights in (("embedded_order", self.b_hat), ("embedded_order_low", self.b_hat_low)):
             if weights is None and getattr(self, field):
                 raise TableauError(f"tableau {self.name!r}: {field} = {getattr(self, field)} without the weights "
@@ -256,17 +290,18 @@ class ButcherTableau:
 
     @property
     def error_weights(self) -> tuple:
-        """``b - b_hat`` (zeros for methods without an embedded estimate)."""
+        """``error_scale * (b - b_hat)``: the weights of the error estimate, as the explicit and DIRK steps read
+        them (zeros for methods without an embedded estimate)."""
         if self.b_hat is None:
             return tuple(0.0 for _ in self.b)
-        return tuple(x - y for x, y in zip(self.b, self.b_hat))
+        return tuple(self.error_scale * (x - y) for x, y in zip(self.b, self.b_hat))
 
     @property
     def low_error_weights(self) -> tuple:
-        """``b - b_hat_low``, the second estimate of a combined measure (None without one)."""
+        """``error_scale * (b - b_hat_low)``, the second estimate of a combined measure (None without one)."""
         if not self.combined_error:
             return None
-        return tuple(x - y for x, y in zip(self.b, self.b_hat_low))
+        return tuple(self.error_scale * (x - y) for x, y in zip(self.b, self.b_hat_low))
 
     @property
     def estimate_blind_on_linear(self) -> bool:
@@ -322,11 +357,12 @@ class ButcherTableau:
                 "order": self.order, "b_hat": None if self.b_hat is None else list(self.b_hat),
                 "embedded_order": self.embedded_order, "fsal": self.fsal,
                 "b_hat_low": None if self.b_hat_low is None else list(self.b_hat_low),
-                "embedded_order_low": self.embedded_order_low}
+                "embedded_order_low": self.embedded_order_low, "error_scale": self.error_scale}
 
     @classmethod
     def from_json(cls, data: dict) -> "ButcherTableau":
-        """Build (and validate) a tableau from :meth:`to_json`'s form."""
+        """Build (and validate) a tableau from :meth:`to_json`'s form (optional keys absent take their defaults:
+        JSON written before ``error_scale`` existed loads with 1.0)."""
         if not isinstance(data, dict):
             raise TableauError(f"tableau JSON: expected an object; got {type(data).__name__}")
         allowed = set(_REQUIRED + _OPTIONAL)

@@ -253,8 +253,9 @@ def test_every_field_of_every_family_refuses_none_and_wrong_types_as_tableau_err
     data = {**tableau.to_json(), "name": "mine"}
     for key in data:
         for value in (None, 3.0, "x", {}, [[None]]):
-            if (key in ("b_hat", "b_hat_low") and value is None) or (key, value) == ("name", "x"):
-                continue  # no embedded weights, a valid name: allowed
+            if (key in ("b_hat", "b_hat_low") and value is None) or (key, value) in (("name", "x"),
+                                                                                    ("error_scale", 3.0)):
+                continue  # no embedded weights, a valid name, a valid error_scale (where b_hat is): allowed
             with pytest.raises(TableauError):
                 type(tableau).from_json({**data, key: value})
 
@@ -354,3 +355,51 @@ def test_step_start_form_replaces_only_the_built_in_objects():
     own = dataclasses.replace(SDIRK4)
     assert own == SDIRK4 and step_start_form(own) is own and step_start_form(KVAERNO5) is KVAERNO5
 
+
+def test_error_scale_multiplies_both_estimates_and_keeps_through_json():
+    """error_scale (kvaerno5's calibration) is in the weights every explicit and DIRK step reads, both of a
+    combined measure, leaves the controller's order alone, and travels in the JSON form; JSON written before the
+    key existed loads as 1.0."""
+    import dataclasses
+
+    dop853 = TABLEAUS["dop853"]
+    scaled = dataclasses.replace(dop853, error_scale=4.0)
+    assert scaled.error_weights == tuple(4.0 * x for x in dop853.error_weights)
+    assert scaled.low_error_weights == tuple(4.0 * x for x in dop853.low_error_weights)
+    assert scaled.error_order == dop853.error_order and scaled.b_hat == dop853.b_hat
+    data = json.loads(json.dumps(scaled.to_json()))
+    assert data["error_scale"] == 4.0 and ButcherTableau.from_json(data) == scaled
+    older = {key: value for key, value in dop853.to_json().items() if key != "error_scale"}
+    assert ButcherTableau.from_json(older).error_scale == 1.0 and ButcherTableau.from_json(older) == dop853
+    kvaerno5 = IMPLICIT_TABLEAUS["kvaerno5"]
+    assert kvaerno5.error_scale == 10.0 and ButcherTableau.from_json(kvaerno5.to_json()) == kvaerno5
+    assert "error_scale=10.0" in repr(kvaerno5)
+    assert type(dataclasses.replace(dop853, error_scale=np.float32(2.0)).error_scale) is float
+
+
+@pytest.mark.parametrize("tableau, value, words", [
+    (TABLEAUS["tsit5"], 0.0, "error_scale must be a finite number > 0"),
+    (TABLEAUS["tsit5"], -2.0, "error_scale must be a finite number > 0"),
+    (TABLEAUS["tsit5"], float("nan"), "error_scale must be a finite number > 0"),
+    (TABLEAUS["tsit5"], float("inf"), "error_scale must be a finite number > 0"),
+    (TABLEAUS["tsit5"], True, "error_scale must be a finite number > 0"),
+    (TABLEAUS["tsit5"], "10", "error_scale must be a finite number > 0"),
+    (TABLEAUS["tsit5"], None, "error_scale must be a finite number > 0"),
+    (TABLEAUS["rk4"], 2.0, "error_scale = 2.0 without b_hat: there is no embedded estimate to scale"),
+    (IMPLICIT_TABLEAUS["radau"], 2.0, "error_scale = 2.0 on a fully implicit a: the firk family forms its estimate"),
+])
+def test_error_scale_is_refused_where_it_is_not_a_positive_factor_or_would_do_nothing(tableau, value, words):
+    with pytest.raises(TableauError, match=words):
+        ButcherTableau.from_json({**tableau.to_json(), "name": "mine", "error_scale": value})
+
+
+def test_a_step_start_form_keeps_the_sdirks_error_scale():
+    """The step-start forms are built from the SDIRK (kernels.tableaus.dirk._step_start): a scaled SDIRK's form
+    keeps the scale (its solution, which the scale calibrates the estimate against, is the SDIRK's)."""
+    import dataclasses
+
+    from kernels.tableaus.dirk import SDIRK4, SDIRK4_STEP_START, STEP_START_FORMS, _step_start
+
+    form = _step_start(dataclasses.replace(SDIRK4, error_scale=3.0), SDIRK4_STEP_START.b_hat)
+    assert form.error_scale == 3.0 and form.error_weights == tuple(3.0 * x for x in SDIRK4_STEP_START.error_weights)
+    assert all(sdirk.error_scale == built.error_scale == 1.0 for sdirk, built in STEP_START_FORMS)
