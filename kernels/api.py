@@ -21,11 +21,12 @@ from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .result_notes import (host_array, krylov_rejected_note, max_steps_note, reached_note, rejected_note,
                            unstable_step_note)
-from .status import EVENT, MAX_STEPS, STEP_SIZE_UNDERFLOW, SUCCESS, Status
+from .status import EVENT, MAX_STEPS, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW, SUCCESS, Status
 from .discontinuity import rejected_success_note
 from .growth_note import growth_note
-from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, SPARSE_PIVOT_NOTE,
-                              lead_with_cause)
+from .pivot_check import pivot_note
+from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, lead_with_cause,
+                              quiet_host_probes)
 from .stiffness import HEDGED_MARK, STIFF_MARK
 from .stiffness_note import stiffness_note
 
@@ -254,7 +255,8 @@ class IVPResult:
         method finished in steps far longer than a mode growing at its start, still growing at its end, that it may
         have stepped over the growth (:func:`kernels.growth_note.growth_note`).  Where a hint names
         the cause (a non-finite rhs on the path, a non-finite Jacobian entry, a state just below 0, a jump), a failed
-        trajectory's message opens with it in one sentence (:func:`kernels.status_messages.lead_with_cause`).
+        trajectory's message opens with it in one sentence (:func:`kernels.status_messages.lead_with_cause`); else a
+        singular matrix's note on the LU's pivots is judged at its last saved state (:mod:`kernels.pivot_check`).
         """
         status = self._host_status()
         n = status.shape[0]
@@ -271,7 +273,11 @@ class IVPResult:
             raise IndexError(f"message(trajectory): trajectory {int(trajectory)} is out of range: this result has "
                              f"N = {n} trajectories, indices 0..{n - 1} (or -{n}..-1 from the end)")
         trajectory = int(trajectory) % n  # the probes index their rows from 0 (-1 had no hint)
-        code = int(status[trajectory])
+        with quiet_host_probes():  # the probes evaluate the user's rhs where it fails: no NumPy warnings from it
+            return self._composed(int(status[trajectory]), trajectory)
+
+    def _composed(self, code, trajectory):
+        """The message of ``trajectory``, of status ``code``, with the notes and hints :meth:`message` lists."""
         hint = ""
         if getattr(self.stiffness_probe, "explains", None) is not None and self.stiffness_probe.explains(code):
             saved = self.y[trajectory] if isinstance(self.y, np.ndarray) else None
@@ -291,10 +297,12 @@ class IVPResult:
         if code == SUCCESS:  # (a user's trial: tsit5 took 34300 steps on a stiff patient, where radau takes ~100)
             text += (stiffness_note(self, trajectory) + rejected_success_note(self, trajectory)
                      + unstable_step_note(self, trajectory) + growth_note(self, trajectory))
-        if hint:  # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the sparse LU's pivots
-            # (a neuroscientist's trial: a 0 / 0 rate at y0 was first told to try solver='dense'), and it comes first
-            text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "").replace(SPARSE_PIVOT_NOTE, "") + hint,
-                                   hint)
+        # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the LU's pivots (a neuroscientist's
+        # trial: a 0 / 0 rate at y0 was first told to try solver='dense'), and it comes first; else the pivots' note is
+        # judged on the host (a singular matrix in fact was told solver='dense' solves it: another's)
+        text = pivot_note(self, trajectory, text, hint) if code == SINGULAR_MATRIX else text
+        if hint:
+            text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "") + hint, hint)
         return text
 
 

@@ -8,8 +8,10 @@ keeps the table as plain ints and strings, so results pickle.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import string
+import warnings
 
 import numpy as np
 
@@ -18,7 +20,8 @@ from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGE
 
 __all__ = ["status_messages", "success_message", "suspect_note", "lead_with_cause", "cause_headline",
            "template_pattern", "LEAD_STATUSES", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
-           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES"]
+           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES", "SPARSE_PIVOT_NOTE",
+           "DENSE_SINGULAR_NOTE", "UNSEEN_MOVE", "quiet_host_probes"]
 
 
 # What a float32 run's non-finite message adds (left out where the stiffness hint names the cause).
@@ -57,11 +60,21 @@ GMRES_NOTE = (" The linear solver is gmres: where most steps were rejected, its 
               "this Jacobian, or its krylov_tolerance too tight; raise SolverOptions(restart=) or loosen "
               "krylov_tolerance, or take solver='lu' where an n-by-n factor fits.")
 # ... the sparse LU pivots on the diagonal in a static order, with no row exchanges, so a regular matrix whose
-# diagonal entry cancels to 0 is singular to it: the dense LU pivots by rows.
+# diagonal entry cancels to 0 is singular to it: the dense LU pivots by rows.  A matrix singular in fact defeats both
+# (Morris-Lecar with C = -20, a sign slip, ran V off to -3e4: radau was told solver='dense' solves it, which failed
+# the same way, a neuroscientist's trial), so the note is conditional here and firm only where the host finds the
+# matrix regular with a cancelling diagonal (:func:`kernels.pivot_check.pivot_note`, which also fills UNSEEN_MOVE in).
+UNSEEN_MOVE = "save more times with t_eval to see it"
 SPARSE_PIVOT_NOTE = (" Where this run's LU is the sparse one (solver='sparse', or 'lu' over a sparse Jacobian "
                      "pattern), it pivots on the diagonal without exchanging rows: a regular I - c J whose diagonal "
                      "entry cancels to 0 (c times a rate of exactly 1 / c) is singular to it, and solver='dense' "
-                     "(partial pivoting) solves it.")
+                     "(partial pivoting) factors such a matrix. If solver='dense' fails the same way, the matrix is "
+                     "singular in fact at the state the step reached: look at how far the state has moved from its "
+                     f"start ({UNSEEN_MOVE}) and check the signs and units of the parameters.")
+# ... and where this run's LU pivots by rows, the matrix was singular in fact (the same trial, with solver='dense').
+DENSE_SINGULAR_NOTE = (" This run's LU pivots by rows (solver='dense'), so the matrix was singular in fact, to within "
+                       "rounding, at the state the step reached: look at how far the state has moved from its start "
+                       f"({UNSEEN_MOVE}) and check the signs and units of the parameters.")
 # ... and for a float32 trajectory of an implicit method that spent more than REJECTED_SHARE of its attempts on
 # rejected steps (README, "Tolerances and steps"; E5 in float32 with radau: 5671 of 20000, 28 %).
 REJECTED_SHARE = 0.25
@@ -69,6 +82,18 @@ FLOAT32_REJECTED_NOTE = (
     " {rejected} of its {attempts} attempted steps were rejected: in float32 a stiff problem's right-hand side "
     "carries rounding errors larger than a small atol allows, and the controller spends its steps on that noise; "
     "loosen atol to what the answer needs, or use precision=np.float64.")
+
+
+@contextlib.contextmanager
+def quiet_host_probes():
+    """Floating-point warnings off while :meth:`kernels.IVPResult.message` runs its host probes, which evaluate the
+    user's ``rhs`` (and ``jac``) where it fails: NumPy's "invalid value encountered in scalar divide", pointing at the
+    user's model, came four or more times a message for a 0 / 0 at V = -55 (a neuroscientist's trial), news the
+    message itself gives.  One place, around the probes only: the user's own warnings at solve time are untouched."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with np.errstate(all="ignore"):
+            yield
 
 
 def success_message(last_save, t_end, settings):
@@ -157,6 +182,8 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
         messages[MAX_STEPS] += GMRES_NOTE
     if linear in ("lu", "sparse"):  # static diagonal pivots: a regular I - cJ with a zero diagonal (a user's trial)
         messages[SINGULAR_MATRIX] += SPARSE_PIVOT_NOTE
+    elif linear == "dense" and fixed_step is None:  # (a fixed step's text says to shrink dt, which can be the cure)
+        messages[SINGULAR_MATRIX] += DENSE_SINGULAR_NOTE
     if suspect is not None:
         for code in messages:
             messages[code] += suspect_note(suspect)

@@ -81,6 +81,30 @@ SUMMARY_STATS = ("mean", "min", "max", "rms", "argmax", "final")
 _PER = ("run", "save")
 
 
+#: What to take instead of a statistic that Summaries does not keep but the result can give (a neuroscientist's trial:
+#: stats=("count",) and ("std",) were refused with the list of names alone).
+_INSTEAD = {
+    "count": ("count threshold crossings with a non-terminal event, events=kernels.Event(lambda t, y, p: y[0] - "
+              "threshold, direction=1) (+1 upward crossings, -1 downward, 0 both), and read result.event_count[:, k], "
+              "the crossings of event k per trajectory over the whole span"),
+    "std": ("add \"mean\" and \"rms\" to stats and take np.sqrt(np.maximum(s[\"rms\"]**2 - s[\"mean\"]**2, 0)) with "
+            "s = result.summaries (the time-weighted spread, as mean and rms are time-weighted; it loses digits where "
+            "the spread is small beside the mean, float32 most)"),
+}
+_INSTEAD.update({name: _INSTEAD["count"] for name in ("crossings", "n_crossings")})
+_INSTEAD.update({name: _INSTEAD["std"].replace("np.sqrt(np.maximum(s[\"rms\"]**2 - s[\"mean\"]**2, 0))",
+                                                "np.maximum(s[\"rms\"]**2 - s[\"mean\"]**2, 0)")
+                 for name in ("var", "variance")})
+_INSTEAD.update({name: _INSTEAD["std"] for name in ("stdev", "stddev", "sd")})
+
+
+def _instead(unknown) -> str:
+    """What to do instead, for each name of ``unknown`` that :data:`_INSTEAD` knows ('' for the others: the list of
+    names is the message then)."""
+    said = [f"for {name!r}, {_INSTEAD[name]}" for name in dict.fromkeys(unknown) if name in _INSTEAD]
+    return (": " + "; ".join(said) + ".") if said else ""
+
+
 @dataclasses.dataclass(frozen=True)
 class Summaries:
     """Which running statistics the loop keeps, of which quantities, over which windows.
@@ -92,7 +116,8 @@ class Summaries:
     observables : sequence of int
         Observable indices to summarise (after the states in the output's last axis).
     stats : sequence of str
-        Any of ``"mean"``, ``"min"``, ``"max"``, ``"rms"``, ``"argmax"``, ``"final"``.
+        Any of ``"mean"``, ``"min"``, ``"max"``, ``"rms"``, ``"argmax"``, ``"final"``.  No ``"count"`` or
+        ``"std"``: their refusal says what gives them (an Event's ``event_count``; ``mean`` and ``rms``).
     per : str
         ``"run"`` (one window over the run) or ``"save"`` (one window ending at each ``t_eval``).
     every : int
@@ -130,7 +155,7 @@ class Summaries:
         unknown = [s for s in self.stats if s not in SUMMARY_STATS]
         if unknown or not self.stats or len(set(self.stats)) != len(self.stats):
             raise ConfigurationError(f"Summaries stats must be distinct names of {list(SUMMARY_STATS)}; "
-                                     f"got {list(self.stats)}")
+                                     f"got {list(self.stats)}" + _instead(unknown))
         if self.per not in _PER:
             raise ConfigurationError(f"Summaries per must be 'run' or 'save'; got {self.per!r}")
         if not self.states and not self.observables:

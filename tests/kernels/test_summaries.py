@@ -289,3 +289,31 @@ def test_a_sum_that_overflows_is_inf_not_nan(options):
     assert res.success
     assert abs(res.summaries["mean"][0, 0, 0] / np.float32(1e20) - 1) <= 4 * np.finfo(np.float32).eps
     assert np.isinf(res.summaries["rms"][0, 0, 0])
+
+
+def _osc(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -y[0]
+
+
+def test_a_count_or_std_stat_is_pointed_to_what_gives_it_and_the_pointers_work():
+    """stats=("count",) and ("std",) were refused with the list of names alone (a neuroscientist's trial): the
+    message says how to get each, and both ways give the right value (cos over one period: std 1 / sqrt 2, one upward
+    crossing of 0.5).  A name with no other way keeps the list alone."""
+    with pytest.raises(ConfigurationError, match=r"for 'count', count threshold crossings with a non-terminal event, "
+                                                 r"events=kernels\.Event\(.*result\.event_count\[:, k\]"):
+        Summaries(states=[0], stats=("count",))
+    with pytest.raises(ConfigurationError, match=r"for 'std', add \"mean\" and \"rms\" to stats and take "
+                                                 r"np\.sqrt\(np\.maximum\(s\[\"rms\"\]\*\*2 - s\[\"mean\"\]\*\*2, 0\)\)"):
+        Summaries(states=[0], stats=("mean", "std"))
+    with pytest.raises(ConfigurationError) as refused:
+        Summaries(states=[0], stats=("median",))
+    assert str(refused.value).endswith("got ['median']")
+    system = kernels.ODESystem(_osc, 2, name="osc_std")
+    res = kernels.solve_ivp(system, (0.0, 2 * np.pi), [1.0, 0.0], method="tsit5", precision=np.float64, rtol=1e-10,
+                            atol=1e-10, dt_max=0.01, summaries=Summaries(states=[0], stats=("mean", "rms")),
+                            events=kernels.Event(lambda t, y, p: y[0] - 0.5, direction=1), save_trajectory=False,
+                            progress=False)
+    s = res.summaries
+    assert np.sqrt(np.maximum(s["rms"]**2 - s["mean"]**2, 0))[0, 0, 0] == pytest.approx(np.sqrt(0.5), rel=1e-6)
+    assert res.event_count[0, 0] == 1
