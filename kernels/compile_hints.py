@@ -31,6 +31,9 @@ _HINTS = {
     "ufunc": "numba-cuda compiles only some NumPy ufuncs for the device, and not this one, even on a number "
              "(np.exp(x) of a scalar x is refused as np.exp(y) of an array is): use the math module's function "
              "on each number instead, {instead} (import math; math has them all).",
+    "random": "{what} cannot draw random numbers on the device: draw them on the host and pass them as parameters (a "
+              "column of params per value), or compute a deterministic hash of the trajectory's parameters in a "
+              "@cuda.jit(device=True) helper.",
     "python-object": "Device code has no Python lists, dicts, sets or strings: use scalars and the arrays "
                      "passed in.",
     "other": "Numba CUDA compiles a subset of Python: scalar arithmetic, the math module, and indexing "
@@ -92,6 +95,8 @@ def failure_message(result, what, system_name, func=None):
         category, hint_names = "ufunc", {"instead": _math_for(names[0])}
         summary = (f"NVVM rejected the code numba-cuda made of {', '.join(f'np.{n}' for n in names)} "
                    f"({summary})")
+    if category in ("other", "numpy") and _draws_random(summary, source):
+        category, hint_names = "random", {"what": what}  # np.random.seed was told "cannot create arrays" (a trial)
     missing = re.search(r"Unknown attribute '(\w+)' of type Module\(<module 'math'", summary)
     untyped = re.search(r"Untyped global name '(\w+)'", summary)
     imported = untyped and _from_math(func, untyped.group(1))  # cbrt of `from math import cbrt` (a regression hunt)
@@ -148,6 +153,13 @@ def failure_message(result, what, system_name, func=None):
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
             f"{where}: {summary}. {_HINTS[category].format(**hint_names)} (Checked by compiling to PTX for "
             f"compute capability {result['cc'][0]}.{result['cc'][1]}, which needs no GPU.)")
+
+
+def _draws_random(summary, source):
+    """Whether the failure is a draw of random numbers: the compiler refused an attribute of the module ``random``
+    or ``numpy.random``, or the failing line calls ``np.random``, ``numpy.random`` or ``random.``."""
+    return bool(re.search(r"of type Module\(<module '(numpy\.)?random'", summary)
+                or re.search(r"\b(?:(?:np|numpy)\.random\b|random\.\w+\s*\()", source))
 
 
 def _numpy_calls(func):

@@ -9,11 +9,13 @@ wrote into, where in the user's file it failed, how the integrator calls it).
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import os
 import re
 import sys
+import textwrap
 import traceback
 import types
 
@@ -253,8 +255,13 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
         raise ConfigurationError(f"{what} takes *args (variable arguments), which a device function cannot: it is "
                                  f"called with exactly ({', '.join(names)}); write {what}({', '.join(names)})")
     if len(positional) != expected:
-        hint = (_derivative_hint(what, names, len(positional) - expected, n_drivers) if derivative
-                else _arity_hint(what, names, len(positional) - expected, n_drivers))
+        extra = [p.name for p in positional[2:]] if len(positional) > expected else []  # after (t, y)
+        if derivative:
+            hint = _derivative_hint(what, names, len(positional) - expected, n_drivers)
+        elif extra and _returns_value(func):
+            hint = _separate_parameters_hint(func, what, names, extra)
+        else:
+            hint = _arity_hint(what, names, len(positional) - expected, n_drivers)
         raise ConfigurationError(
             f"{what} must take {expected} arguments ({', '.join(names)}); "
             f"got a function of {len(positional)} positional arguments{hint}"
@@ -308,6 +315,53 @@ def _returned_form_hint(what, names):
             f"for each component, the values it returned, in order); with drivers (n_drivers > 0) it is "
             f"{what}({', '.join(names[:-1])}, u, {out}), u holding the drivers at time t (README, 'Integrating "
             "batches')")
+
+
+def _returns_value(func):
+    """Whether ``func`` returns a value: a lambda, or a function whose own source (not a nested function's) has a
+    ``return <expr>`` other than ``return None`` or a return of one of its arguments (``return dydt``, which the
+    lead-and-output form may add).  False where the source cannot be read.  Tells SciPy's ``f(t, y, *args)`` from
+    the form with drivers, ``rhs(t, y, p, u, dydt)``, which assigns into its last argument."""
+    if getattr(func, "__name__", None) == "<lambda>":
+        return True
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    defined = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    if defined is None:
+        return False
+    arguments = {a.arg for a in defined.args.posonlyargs + defined.args.args}
+
+    def returns(node):
+        if isinstance(node, ast.Return):
+            value = node.value
+            return not (value is None or (isinstance(value, ast.Constant) and value.value is None)
+                        or (isinstance(value, ast.Name) and value.id in arguments))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        return any(returns(child) for child in ast.iter_child_nodes(node))
+
+    return any(returns(statement) for statement in defined.body)
+
+
+def _separate_parameters_hint(func, what, names, extra):
+    """The remedy for SciPy's ``f(t, y, *args)`` with ``args=(g, A, w)``: a function returning its value that takes
+    the parameters as separate arguments ``extra`` after (t, y).  ``def pend(t, y, gamma, A, omega): return [...]``
+    was told the form with drivers, and with a fourth parameter nothing at all (a physicist's trial)."""
+    out = names[-1]
+    returned = "derivative" if out == "dydt" else "observables"
+    name = getattr(func, "__name__", what)
+    name = name if name.isidentifier() else what
+    reads = "; ".join(f"{arg} = p[{i}]" for i, arg in enumerate(extra))
+    listed = ", ".join(extra)
+    quoted = ", ".join(repr(arg) for arg in extra)
+    return (f"; it returns the {returned} and takes its parameters {listed} as separate arguments, SciPy's habit "
+            f"(solve_ivp(..., args=({listed}))): here the parameters come as one array p, one row per trajectory, "
+            f"and {what} writes the {returned} into a last argument {out} and returns nothing: def {name}"
+            f"({', '.join(names)}): {reads}; {out}[0] = ...; {out}[1] = ... (the values it returned, in order); "
+            f"give params columns in that order ({listed}), or param_names=({quoted}{',' if len(extra) == 1 else ''}) "
+            "to ODESystem (README, 'Integrating batches')")
 
 
 def _kernel_array_fault(exc, func):

@@ -188,11 +188,14 @@ class Plan:
         return plan
 
     def summary(self):
-        """One line: planner, status, the shared peak and its bytes a block, the local elements and the local
-        bytes a thread (both local arrays, each buffer at its own precision) against CUDA's limit (a user asked
-        "will a 70-state radau fit?": the bytes were in the plan's JSON only)."""
+        """One line: planner, status, the block size and precision planned for, the shared peak and its bytes a
+        block, the local elements and the local bytes a thread (both local arrays, each buffer at its own precision)
+        against CUDA's limit (a user asked "will a 70-state radau fit?": the bytes were in the plan's JSON only).
+        The block size leads because the layout depends on it: a simulator solve plans at block size 1, and its
+        summary read as the layout a GPU's 128 would get (a physicist's trial)."""
         p = self.provenance
-        return (f"{p.planner} {p.status}: shared {self.shared_elements} elems/thread "
+        return (f"{p.planner} {p.status} at block size {self.block_size}, {self.precision}: "
+                f"shared {self.shared_elements} elems/thread "
                 f"(lower bound {p.lower_bound}, stride {self.shared_stride}, "
                 f"{self.shared_bytes_per_block} B/block), local {self.local_elements}, "
                 f"persistent local {self.persistent_local_elements} ({self.local_bytes()} B local a thread of "

@@ -40,6 +40,29 @@ def test_float32_params_rounded_from_decimals_warn_in_a_float64_solve():
         _solve([1.0, 0.0], np.array([9.81, 0.3], np.float32))
 
 
+@pytest.mark.parametrize("rows", [2, 64, 1000])
+def test_float32_random_draws_are_not_taken_for_roundings_of_written_numbers(rows):
+    """Frequencies drawn in float32 (a GPU RNG's, torch's) for a float64 solve were said to be roundings of "the
+    numbers written", to be converted from "the original numbers": the float32 values are the sample (a physicist's
+    trial).  Their shortest decimals take all of float32's digits, where written numbers' are short."""
+    omega = np.random.default_rng(0).standard_normal((rows, 2)).astype(np.float32)
+    assert rounded_decimal(omega) is None
+    if rows > SAMPLED:
+        return  # sampled as 64 rows are, and slow to solve on the simulator
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrecisionWarning)
+        assert _solve([1.0, 0.0], np.abs(omega) + np.float32(1.0)).success
+
+
+def test_the_rounding_warning_says_how_to_pass_float32_values_by_nature():
+    """A float32 value that a random draw gives and a written decimal both can (one draw in about 25) is still
+    warned about: the warning says how to pass such values."""
+    with pytest.warns(PrecisionWarning, match=r"dtype=jnp.float64\); if they are float32 values by nature \(random "
+                                              r"draws\), pass them as float64 \(params.astype\(np.float64\)\) to "
+                                              r"silence this$"):
+        _solve([1.0, 0.0], np.array([9.81, 0.3], np.float32))
+
+
 def test_float32_y0_and_float16_rows_warn_too():
     with pytest.warns(PrecisionWarning, match=r"y0 is float32 .*trajectory 1's y0\[0\] is 0.1 rounded"):
         _solve(np.array([[1.0, 0.0], [0.1, 0.0]], np.float32), [9.81, 0.3])

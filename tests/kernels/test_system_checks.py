@@ -139,6 +139,40 @@ def test_a_scipy_style_rhs_is_told_to_write_into_dydt():
         kernels.ODESystem(lambda t, y, p, dydt: None, 1, observables=lambda t, y, p: y[0], n_observables=1)
 
 
+def _pend_args(t, y, gamma, A, omega):  # SciPy's habit: solve_ivp(pend, ..., args=(gamma, A, omega))
+    return [y[1], -gamma * y[1] - math.sin(y[0]) + A * math.cos(omega * t)]
+
+
+def _pend_four_args(t, y, gamma, A, omega, extra):
+    return [y[1], -gamma * y[1] - math.sin(y[0]) + A * math.cos(omega * extra * t)]
+
+
+def _forced_returns_dydt(t, y, p, u, dydt):  # the form with drivers, returning its output: still that form
+    dydt[0] = -p[0] * y[0] + u[0]
+    return dydt
+
+
+@pytest.mark.parametrize("rhs, listed", [(_pend_args, "gamma, A, omega"), (_pend_four_args, "gamma, A, omega, extra")])
+def test_a_scipy_rhs_with_parameters_as_arguments_is_told_to_read_them_from_p(rhs, listed):
+    """def pend(t, y, gamma, A, omega): return [...] (SciPy's args=(gamma, A, omega)) was told 'the form rhs(t, y,
+    p, u, dydt) is for systems with drivers', and with a fourth parameter nothing at all (a physicist's trial)."""
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ODESystem(rhs, n_states=2, n_params=len(listed.split(", ")))
+    text = str(info.value)
+    assert "drivers" not in text
+    reads = "; ".join(f"{name} = p[{i}]" for i, name in enumerate(listed.split(", ")))
+    assert (f"; it returns the derivative and takes its parameters {listed} as separate arguments, SciPy's habit "
+            f"(solve_ivp(..., args=({listed}))): ") in text
+    assert f"def {rhs.__name__}(t, y, p, dydt): {reads}; dydt[0] = ...; dydt[1] = ... (the values it returned" in text
+    assert f"give params columns in that order ({listed}), or param_names=('gamma', 'A', 'omega'" in text
+
+
+def test_a_five_argument_rhs_without_a_returned_value_keeps_the_drivers_remedy():
+    with pytest.raises(ConfigurationError, match=r"the form rhs\(t, y, p, u, dydt\) is for systems with drivers: "
+                                                 r"pass n_drivers"):
+        kernels.ODESystem(_forced_returns_dydt, 1, 1)
+
+
 def _two_decays(t, y, p, dydt):
     dydt[0] = -p[0] * y[0]
     dydt[1] = y[0] - y[1]

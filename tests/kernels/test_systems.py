@@ -6,6 +6,7 @@ simulator, so every test here means the same on a CPU machine and on a GPU.
 
 import functools
 import math
+import random
 import threading
 import time
 import warnings
@@ -275,6 +276,33 @@ def test_uncompilable_jvp_is_refused():
 
     with pytest.raises(ConfigurationError, match="jvp of system 'decay' does not compile for CUDA"):
         ODESystem(decay, 1, jvp=jvp)
+
+
+def _seeds_numpy(t, y, p, dydt):
+    np.random.seed(int(p[0]))
+    dydt[0] = -y[0]
+
+
+def _draws_numpy(t, y, p, dydt):
+    dydt[0] = np.random.standard_normal() - y[0]
+
+
+def _draws_stdlib(t, y, p, dydt):
+    dydt[0] = random.gauss(0.0, 1.0) - y[0]
+
+
+@pytest.mark.parametrize("func", [_seeds_numpy, _draws_numpy, _draws_stdlib])
+def test_random_numbers_in_rhs_are_told_to_come_from_the_host(func):
+    """np.random.seed(int(p[1])) in rhs was told "Device code cannot create arrays: no np.zeros ..." (a
+    physicist's trial), and random.gauss the generic subset of Python."""
+    with pytest.raises(ConfigurationError) as info:
+        ODESystem(func, 1, n_params=1, name="noisy")
+    message = str(info.value)
+    assert message.startswith("rhs of system 'noisy' does not compile for CUDA")
+    assert ("rhs cannot draw random numbers on the device: draw them on the host and pass them as parameters (a "
+            "column of params per value), or compute a deterministic hash of the trajectory's parameters in a "
+            "@cuda.jit(device=True) helper.") in message
+    assert "cannot create arrays" not in message
 
 
 @cuda.jit(device=True)

@@ -50,3 +50,13 @@ def test_the_summary_gives_the_local_bytes_a_thread_against_the_limit():
     """An ecologist's trial (2026-12-06): "will a 70-state radau fit?" had its answer only in the plan's JSON."""
     plan = solve(_problem("float64", [("loop.state", 70), ("loop.step.factor", 4900)]), "greedy")
     assert "(39760 B local a thread of CUDA's 512 KiB)" in plan.summary()
+
+
+@pytest.mark.parametrize("precision, block_size", [("float32", 1), ("float64", 128)])
+def test_the_summary_names_the_block_size_and_precision_it_was_planned_for(precision, block_size):
+    """A simulator solve plans at block size 1, and res.plan.summary() read as the layout a GPU's 128 would get
+    (a physicist's trial): the layout depends on both."""
+    problem = PlanningProblem(buffers=(Buffer("loop.state", 4, lifetime=((0, 2),)),),
+                              precision=precision, block_size=block_size, device="h200")
+    summary = solve(problem, "greedy").summary()
+    assert summary.startswith(f"greedy FEASIBLE at block size {block_size}, {precision}: shared "), summary
