@@ -25,6 +25,7 @@ __all__ = [
     "ConfigurationError",
     "TableauError",
     "StabilityWarning",
+    "SummaryWarning",
     "PlanMismatchError",
     "PatternMissError",
     "DeviceUnavailableError",
@@ -141,6 +142,12 @@ class SamplingWarning(UserWarning):
 class ParamNamesWarning(UserWarning):
     """A pandas DataFrame (or Series) of params with named columns, read by position for a system that has no
     parameter names: a table whose columns are in another order than the rhs reads gives wrong results silently."""
+
+
+class SummaryWarning(UserWarning):
+    """An adaptive run whose summaries (``mean``, ``rms``, ``min``, ``max``, ``argmax``) rest on few accepted steps:
+    they are taken at the step points, which follow the states' error, so on a curved quantity they can be far
+    outside the tolerances with success reported (:mod:`kernels.summary_points`)."""
 
 
 class JacobianCheckWarning(UserWarning):

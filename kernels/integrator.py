@@ -46,6 +46,7 @@ from .stiffness import IMPLICIT_METHODS
 from .rhs_hint import mostly_rejected
 from .stiffness_note import probes_with_note
 from .solve_checks import CHECKS_KEPT, check_host_inputs
+from .summary_points import warn_few_summary_steps
 from .system_checks import check_events_index
 from .summaries import as_summaries
 
@@ -418,23 +419,25 @@ class Integrator:
         summaries = self.settings.summaries
         probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(
             n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host, n_steps) if not on_device else None)
-        return IVPResult(t=t_eval, y=y, observables=observables, status=status,
-                         status_messages=status_messages(rtol if self.adaptive else None, dtype,
-                                                         fixed_step_remedy(self.method, self.adaptive),
-                                                         self.jacobian, suspect,
-                                                         self.solver.linear if not self.method.explicit else None,
-                                                         time_checks.fixed_step_count(dt, t0, t_end, self.adaptive),
-                                                         max_steps, self._blind_estimate,
-                                                         np.flatnonzero(np.asarray(atol) == 0)
-                                                         if not self.method.explicit else None,
-                                                         ends=(t_eval[-1], t_end, self.settings)),
-                         n_steps=n_steps, n_rejected=n_rejected,
-                         plan=the_plan, method=self.method.name, backend=backend(),
-                         canary_intact=canary_ok, summary_array=summary,
-                         summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
-                         event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
-                         linear=None if self.method.explicit else self.solver.linear,
-                         unstable_step=unstable)
+        result = IVPResult(t=t_eval, y=y, observables=observables, status=status,
+                           status_messages=status_messages(rtol if self.adaptive else None, dtype,
+                                                           fixed_step_remedy(self.method, self.adaptive),
+                                                           self.jacobian, suspect,
+                                                           self.solver.linear if not self.method.explicit else None,
+                                                           time_checks.fixed_step_count(dt, t0, t_end, self.adaptive),
+                                                           max_steps, self._blind_estimate,
+                                                           np.flatnonzero(np.asarray(atol) == 0)
+                                                           if not self.method.explicit else None,
+                                                           ends=(t_eval[-1], t_end, self.settings)),
+                           n_steps=n_steps, n_rejected=n_rejected,
+                           plan=the_plan, method=self.method.name, backend=backend(),
+                           canary_intact=canary_ok, summary_array=summary,
+                           summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
+                           event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
+                           linear=None if self.method.explicit else self.solver.linear,
+                           unstable_step=unstable)
+        warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
+        return result
 
     def _check_pattern(self, t0, y0, params):
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
