@@ -4,9 +4,10 @@ JAX makes float32 arrays by default (``jnp.array([9.81, 0.3])``), and converting
 9.81 becomes 9.8100004196167, 4e-8 away, and a float64 solve at rtol 1e-8 of a pendulum so given ended 54
 tolerances from the solution for 9.81, with success and no word (a diffrax user's trial).  The solve cannot undo
 the rounding, so :func:`warn_rounded_inputs` says so where the values are roundings of shorter decimals; values
-that float32 holds exactly (0.5, 3.0, small integers) give no warning, as nothing was lost, and nor do values that
-are float32 by nature (random draws, 0.12573022): their shortest decimals take all of float32's digits, so no
-shorter number was written (:func:`rounded_decimal`).
+that float32 holds exactly (0.5, 3.0, small integers) give no warning, as nothing was lost.  Values that are float32
+by nature (random draws) warn too, with how to silence it (``x.astype(np.float64)``): they cannot be told from the
+roundings of written numbers, which a first version tried by their digits and so missed exact constants of more than
+six (Boltzmann's 1.380649e-23, 2.99792458e8: a regression hunt).
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from .errors import PrecisionWarning, warn_user
 __all__ = ["warn_rounded_inputs", "rounded_decimal", "SAMPLED"]
 
 #: The most values of an input that :func:`rounded_decimal` reads (evenly spaced, first and last included): each is
-#: formatted as a decimal, so a large batch is sampled, not read whole (one rounded value among exact ones is
-#: enough to warn).
+#: formatted as a decimal, so a large batch is sampled, not read whole (one rounded value is enough to warn).
 SAMPLED = 64
 
 
 def warn_rounded_inputs(arr, what, dtype, rows_are_trajectories=True):
     """PrecisionWarning where the host array ``arr`` (a solve's ``what``, as given) is of a float type narrower than
-    float64, the solve's ``dtype`` is float64, and its values are roundings of shorter decimals
-    (:func:`rounded_decimal`).
+    float64, the solve's ``dtype`` is float64, and a value of it is the rounding of a shorter decimal.
 
     A 2-D ``arr``'s value is named by its trajectory (its row) where ``rows_are_trajectories``, else by its index
     (the drivers' values: a row per sample time)."""
@@ -53,34 +52,14 @@ def warn_rounded_inputs(arr, what, dtype, rows_are_trajectories=True):
 
 def rounded_decimal(arr):
     """``(index, decimal, value)`` of the first sampled value of ``arr`` (a float array) that is the rounding of a
-    shorter decimal, where such values are most of the sampled values that are roundings at all; None otherwise.
-
-    A value is a rounding where its shortest decimal in its own type, read as float64, is not the value itself (9.81
-    as float32 is 9.8100004196167; 0.5 is 0.5), and the rounding of a shorter decimal where that decimal has at most
-    the type's decimal digits (6 for float32: 9.81, 0.3).  A float32 random draw (0.12573022) is a rounding too, but
-    of no number written: about 1 in 25 of them has 6 digits or fewer, so a batch of them is told apart by the
-    majority (0.12573022 from a float32 random array was said to be the rounding of the original numbers: a
-    physicist's trial).  Non-finite values are not rounded."""
+    shorter decimal: its shortest decimal in its own type, read as float64, is not the value itself (9.81 as float32
+    is 9.8100004196167; 0.5 is 0.5).  None where no sampled value is; non-finite values are not rounded."""
     flat = np.ravel(arr)
     picked = (np.arange(flat.size) if flat.size <= SAMPLED else
               np.unique(np.linspace(0, flat.size - 1, SAMPLED).astype(np.intp)))
-    digits = np.finfo(flat.dtype).precision
-    rounded, written = 0, []
     for position in picked:
         value = flat[position]
         decimal = str(value)  # the shortest decimal that reads back as this value in its own type
-        if not np.isfinite(value) or float(decimal) == float(value):
-            continue
-        rounded += 1
-        if _significant_digits(decimal) <= digits:
-            written.append((position, decimal, float(value)))
-    if 2 * len(written) <= rounded:  # none, or a minority: float32 values by nature
-        return None
-    position, decimal, value = written[0]
-    return tuple(int(i) for i in np.unravel_index(position, np.shape(arr))), decimal, value
-
-
-def _significant_digits(decimal):
-    """The significant digits of a decimal as NumPy writes it ("0.0125" and "1.25e-05" have 3)."""
-    mantissa = decimal.lower().lstrip("+-").split("e")[0].replace(".", "")
-    return max(len(mantissa.strip("0")), 1)
+        if np.isfinite(value) and float(decimal) != float(value):
+            return tuple(int(i) for i in np.unravel_index(position, np.shape(arr))), decimal, float(value)
+    return None

@@ -31,7 +31,9 @@ _SPARSE = " Where this run's LU is the sparse one (solver='sparse', or 'lu' over
           "on the diagonal without exchanging rows"
 _DIAGONAL = (_SPARSE + ", and at {where} I - c J is regular for every step's c > 0 (J has no real eigenvalue above 0) "
              "while its diagonal entry {i} cancels at c = 1 / J[{i}, {i}] = {c:.3g}: singular to the sparse LU there, "
-             "and solver='dense' (partial pivoting) solves it.")
+             "and solver='dense' (partial pivoting) solves it there; judged at that state only: if the dense LU fails "
+             "later in the run, the matrix became singular in fact along the way (check the signs and units of the "
+             "parameters).")
 _GROWING = (" At {where} the Jacobian has a real eigenvalue {rate:.3g} > 0 (a mode growing), so I - c J is singular at "
             "c = {c:.3g} whatever the pivoting")
 _SPARSE_GROWING = (_SPARSE + ", but that need not be the cause here." + _GROWING + ": solver='dense' (partial "

@@ -258,7 +258,7 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
         extra = [p.name for p in positional[2:]] if len(positional) > expected else []  # after (t, y)
         if derivative:
             hint = _derivative_hint(what, names, len(positional) - expected, n_drivers)
-        elif extra and _returns_value(func):
+        elif extra and _returns_value(func) and not _output_named(extra, names):
             hint = _separate_parameters_hint(func, what, names, extra)
         else:
             hint = _arity_hint(what, names, len(positional) - expected, n_drivers)
@@ -315,6 +315,19 @@ def _returned_form_hint(what, names):
             f"for each component, the values it returned, in order); with drivers (n_drivers > 0) it is "
             f"{what}({', '.join(names[:-1])}, u, {out}), u holding the drivers at time t (README, 'Integrating "
             "batches')")
+
+
+#: Names of an output array the library's forms end with: a function whose extra arguments end with one writes its
+#: result (``rhs(t, y, p, u, dydt)`` with an early ``return 0`` was told to read ``p``, ``u`` and ``dydt`` from
+#: ``p``: a regression hunt).
+_OUTPUT_NAMES = frozenset({"dydt", "dy", "du", "out", "obs", "J", "jac", "f", "ydot", "res"})
+
+
+def _output_named(extra, names):
+    """Whether the last of the ``extra`` arguments (after ``t, y``) is named as an output array (the form's own last
+    name, or a usual one: :data:`_OUTPUT_NAMES`), so the function writes its result rather than taking SciPy's
+    ``args=``."""
+    return bool(extra) and (extra[-1] == names[-1] or extra[-1] in _OUTPUT_NAMES)
 
 
 def _returns_value(func):

@@ -323,7 +323,7 @@ def _step_source(settings, itemsize):
         products = [(f"B_{j}", f"k_{j}") for j, _ in terms]
         body += elementwise(N, lambda m: f"y_new[{m}] = y[{m}] + h * ({linear_combination(products, m)})")
     if settings.adaptive:
-        errors = [(j, v) for j, v in enumerate(tab.error_weights) if v != 0.0]
+        errors = [(j, v) for j, v in enumerate(tab.error_weights_at(itemsize)) if v != 0.0]
         for j, v in errors:
             constants[f"E_{j}"] = v
         products = [(f"E_{j}", f"k_{j}") for j, _ in errors]

@@ -197,8 +197,9 @@ def _sum_lines(target, base, coefficients, n, name, constants, normalise):
     return setup, elementwise(n, lambda i: f"{target}[{i}] = {base}[{i}] + {scale} * ({total(i)})")
 
 
-def _step_source(settings):
-    """The generated source of ``step`` and the constants it names (untyped)."""
+def _step_source(settings, itemsize):
+    """The generated source of ``step`` and the constants it names (untyped), at a working precision of ``itemsize``
+    bytes (the error estimate's weights: :meth:`kernels.tableaus.ButcherTableau.error_weights_at`)."""
     tab, N = settings.tableau, settings.n_states
     S, FSAL, ADAPTIVE = tab.stages, tab.fsal, settings.adaptive
     stacked = settings.stacked_stages
@@ -229,10 +230,10 @@ def _step_source(settings):
     setup, body = _sum_lines("y_new", "y", tab.b, N, "B", constants, not ADAPTIVE)
     lines += setup + body
     if ADAPTIVE:
-        setup, scale, total = _combination(tab.error_weights, "E", constants, normalise=False)
+        setup, scale, total = _combination(tab.error_weights_at(itemsize), "E", constants, normalise=False)
         lines += setup + elementwise(N, lambda i: f"err[{i}] = {scale} * ({total(i)})")
         if settings.error_vectors == 2:
-            setup, scale, total = _combination(tab.low_error_weights, "EL", constants, normalise=False)
+            setup, scale, total = _combination(tab.low_error_weights_at(itemsize), "EL", constants, normalise=False)
             lines += setup + elementwise(N, lambda i: f"err[{index(i, offset=N)}] = {scale} * ({total(i)})")
     if FSAL:
         lines += elementwise(N, lambda i: f"k_0[{i}] = k_{S - 1}[{i}]")
@@ -263,7 +264,7 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
 
     if tab.stages > 1:
         namespace["alloc_stage"] = allocate("stage_state")
-    source, constants = _step_source(settings)
+    source, constants = _step_source(settings, np.dtype(dtype).itemsize)
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
     # the stage sums as IR on the CUDA target: the same operations, typed and lowered once a run

@@ -675,6 +675,27 @@ def test_kvaerno5_ends_within_its_tolerances_on_smooth_non_stiff_dynamics(rho):
     assert res.n_steps[0] < 1.7 * old.n_steps[0]  # the price: about 10 ** (1/5) = 1.58 times the steps
 
 
+def test_kvaerno5_in_float32_takes_its_estimate_unscaled():
+    """The error_scale multiplies the estimate's rounding too, and in float32 that noise reached the tolerances: kvaerno5
+    on Robertson to t = 40 at rtol 1e-6, atol 1e-9 ended 9.8 tolerances off in 70 steps (5 rejected) with the scale,
+    0.11 in 43 (2) without (a regression hunt); a float32 step takes the estimate as the tableau gives it
+    (ButcherTableau.error_weights_at)."""
+    from scipy.integrate import solve_ivp as scipy_solve_ivp
+
+    def f(t, y):
+        return [-0.04 * y[0] + 1e4 * y[1] * y[2], 0.04 * y[0] - 1e4 * y[1] * y[2] - 3e7 * y[1] ** 2, 3e7 * y[1] ** 2]
+
+    ref = scipy_solve_ivp(f, (0, 40), [1, 0, 0], method="Radau", rtol=1e-12, atol=1e-14).y[:, -1]
+    tableau = get_method("kvaerno5").tableau
+    assert tableau.error_weights_at(4) == tuple(x - y for x, y in zip(tableau.b, tableau.b_hat))
+    assert tableau.error_weights_at(8) == tableau.error_weights
+    with pytest.warns(kernels.ToleranceWarning):  # rtol 1e-6 is near float32's resolution at |y| = 1
+        res = kernels.solve_ivp(kernels.robertson(), (0.0, 40.0), [1.0, 0.0, 0.0], method="kvaerno5", rtol=1e-6,
+                                atol=1e-9, precision=np.float32, progress=False)
+    assert res.success and np.max(np.abs(res.y[0, -1] - ref) / (1e-9 + 1e-6 * np.abs(ref))) < 1.0
+    assert res.n_steps[0] < 55
+
+
 @pytest.mark.parametrize("name, family", [("sdirk4", "dirk"), ("tsit5", "erk"), ("dop853", "erk")])
 def test_a_tableaus_error_scale_reaches_the_estimate_of_its_step(name, family):
     """A tableau's error_scale multiplies the estimate its step writes (explicit, combined DOP853 and DIRK alike):

@@ -173,6 +173,22 @@ def test_a_five_argument_rhs_without_a_returned_value_keeps_the_drivers_remedy()
         kernels.ODESystem(_forced_returns_dydt, 1, 1)
 
 
+def _drivers_form_returning_early(t, y, p, u, dydt):
+    dydt[0] = -p[0] * y[0] + u[0]
+    if y[0] < 0.0:
+        return 0
+    return 1
+
+
+def test_a_drivers_form_rhs_that_returns_a_value_keeps_the_drivers_remedy():
+    """An rhs of the drivers form that returns a value early was told it takes SciPy's args= ("p = p[0]; u = p[1];
+    dydt = p[2]": a regression hunt): arguments ending with an output array write their result."""
+    with pytest.raises(ConfigurationError, match=r"the form rhs\(t, y, p, u, dydt\) is for systems with drivers: "
+                                                 r"pass n_drivers") as caught:
+        kernels.ODESystem(_drivers_form_returning_early, 1, 1)
+    assert "SciPy" not in str(caught.value)
+
+
 def _two_decays(t, y, p, dydt):
     dydt[0] = -p[0] * y[0]
     dydt[1] = y[0] - y[1]
