@@ -1,5 +1,6 @@
 """A solve's y0 and params: shapes checked against the system, one-row inputs broadcast, the batch size found
-(params with names read by the system's parameter names first, :mod:`kernels.named_params`)."""
+(params with names read by the system's parameter names first, :mod:`kernels.named_params`; y0 with names by its
+state names, :mod:`kernels.named_states`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from . import validation as check
 from .batch_layout import array_items_message, check_layout, shared_and_columns_message
 from .errors import ConfigurationError
 from .named_params import by_name, param_names, positional_note
+from .named_states import states_by_name
 
 __all__ = ["batch_inputs", "given_rows", "row_of"]
 
@@ -18,13 +20,15 @@ def batch_inputs(system, y0, params, dtype):
 
     ``params=None`` takes the system's ``default_params``; a system without parameters gets one shared row of
     zeros (a kernel argument may not be empty).  Device arrays are taken as batched.  A DataFrame's columns are
-    taken by the system's parameter names where it has them (:func:`kernels.named_params.by_name`), else by position.
+    taken by the system's parameter names where it has them (:func:`kernels.named_params.by_name`), else by position;
+    y0's by its state names (:func:`kernels.named_states.states_by_name`, which refuses labels it would misread).
     """
     if params is None:
         if system.n_params and system.default_params is None:
             raise ConfigurationError(_params_required_message(system))
         params = system.default_params if system.n_params else np.zeros(0)
     params = by_name(system, params)
+    y0 = states_by_name(system, y0)
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
     y0_on_device = check.is_device_array(y0)
     y0_batched = y0_on_device or _dims(y0, "y0", system.n_states, "n_states") == 2

@@ -373,3 +373,79 @@ def test_named_columns_read_by_position_warn_once_in_a_loop_and_never_for_one_pa
         kernels.solve_ivp(kernels.ODESystem(_one, 1, 1, name="one_rate"), (0.0, 1.0), [1.0], table[["k"]],
                           method="tsit5", progress=False)
     assert sum(issubclass(w.category, kernels.ParamNamesWarning) for w in caught) == 1
+
+
+_TU, _TV, _TA1, _TA2 = sp.symbols("u v a1 a2")  # the toggle switch's
+_TOGGLE_Y0 = pd.DataFrame({"v": [3.0, 0.1], "u": [0.1, 3.0]})  # v first: the system's states are [u, v]
+
+
+@pytest.fixture(scope="module")
+def toggle():
+    """A toggle switch, states [u, v], params [a1, a2], built with names."""
+    return kernels.symbolic_system([_TU, _TV], [_TA1 / (1 + _TV**2) - _TU, _TA2 / (1 + _TU**2) - _TV],
+                                   params=[_TA1, _TA2], name="toggle_sym")
+
+
+def _y0(system, y0, params=(5.0, 5.0)):
+    return batch_inputs(system, y0, list(params), np.float64)[0]
+
+
+def test_a_y0_dataframe_in_another_order_is_read_by_the_systems_state_names(toggle):
+    """A systems biologist's trial: y0 = DataFrame(v=..., u=...) was read by position, so the row starting with v high
+    ended with u high (4.79, the other basin), success and no warning."""
+    result = kernels.solve_ivp(toggle, (0.0, 20.0), _TOGGLE_Y0, pd.DataFrame({"a2": [5.0, 5.0], "a1": [5.0, 5.0]}),
+                               precision=np.float64, progress=False)
+    assert result.success
+    assert result.y[0, -1, 0] < 0.5 < 4.0 < result.y[1, -1, 0]  # row 0 starts with v high: u ends low
+    ordered = [[0.1, 3.0], [3.0, 0.1]]
+    assert np.array_equal(_y0(toggle, _TOGGLE_Y0), ordered)
+    assert np.array_equal(_y0(toggle, _TOGGLE_Y0.iloc[0]), [ordered[0]])  # a Series: by its index labels
+    assert np.array_equal(_y0(toggle, [_TOGGLE_Y0.iloc[0], _TOGGLE_Y0.iloc[1]]), ordered)  # a DataFrame's rows
+    both = _TOGGLE_Y0.assign(a1=5.0, a2=5.0)  # one table for y0 and params: the parameter columns left out
+    assert np.array_equal(batch_inputs(toggle, both, both, np.float64)[0], ordered)
+
+
+def test_a_y0_dataframe_missing_or_misspelling_a_state_is_refused_with_the_names(toggle):
+    with pytest.raises(ConfigurationError) as info:
+        _y0(toggle, _TOGGLE_Y0.rename(columns={"u": "U"}))
+    assert str(info.value) == (
+        "y0 is a DataFrame whose columns system 'toggle_sym' reads by its state names, 'u', 'v' (in the order of "
+        "y[0], y[1], ...); it has no column 'u', and column 'U' that names no state: rename it, "
+        "y0.rename(columns={'U': 'u'}), or pass a NumPy array of shape (N, 2) with the states in that order, which "
+        "is read by position")
+    with pytest.raises(ConfigurationError, match=r"; it has column 'w' that names no state: leave it out, "
+                                                 r"y0\[\['u', 'v'\]\], or pass a NumPy array"):
+        _y0(toggle, _TOGGLE_Y0.assign(w=1.0))
+    with pytest.raises(ConfigurationError, match=r"; it has no index label 'u', and no index labels besides 'v': "
+                                                 r"give each state an index label"):
+        _y0(toggle, _TOGGLE_Y0.iloc[0][["v"]])
+
+
+def test_without_state_names_a_named_y0_dataframe_is_refused_and_positions_stay_silent(toggle, recwarn):
+    """An ODESystem of Python functions has no state names: string columns as many as its states would be read by
+    position whatever they say, so they are refused; integer labels, .to_numpy() and a DataFrame's rows (documented
+    as rows) are read by position, and one state cannot be out of order."""
+    plain = kernels.ODESystem(toggle.rhs, 2, 2, name="toggle_plain", jac=toggle.jac, check=False)
+    with pytest.raises(ConfigurationError) as info:
+        _y0(plain, _TOGGLE_Y0)
+    assert str(info.value) == (
+        "y0 is a DataFrame whose columns 'v', 'u' would be read by position, as y[0], y[1], ... in the order of system "
+        "'toggle_plain''s states, since it has no state names: pass y0[[...]].to_numpy() with the labels in the order "
+        "the rhs reads its states, or build the system with kernels.symbolic_system, which reads them by name")
+    with pytest.raises(ConfigurationError, match=r"^y0 is a pandas Series whose index labels 'v', 'u' would be read"):
+        _y0(plain, _TOGGLE_Y0.iloc[0])
+    positions = [[3.0, 0.1], [0.1, 3.0]]
+    assert np.array_equal(_y0(plain, _TOGGLE_Y0.to_numpy()), positions)
+    assert np.array_equal(_y0(plain, pd.DataFrame(positions)), positions)
+    assert np.array_equal(_y0(plain, [_TOGGLE_Y0.iloc[0], _TOGGLE_Y0.iloc[1]]), positions)
+    one = kernels.ODESystem(lambda t, y, p, dydt: None, 1, 0, name="one_state", check=False)
+    assert np.array_equal(batch_inputs(one, pd.DataFrame({"x": [1.0, 2.0]}), None, np.float64)[0], [[1.0], [2.0]])
+    assert not recwarn.list
+
+
+def test_a_distributed_solve_reads_a_y0_dataframe_by_the_state_names(pk, client):
+    """The Dask path cuts its chunks from batch_inputs' rows, so y0's columns are read by name there too."""
+    y0 = pd.DataFrame({"A1": [0.0, 0.0], "A0": [100.0, 100.0]})
+    result = kernels.solve_ivp(pk, (0.0, 12.0), y0, _ORDERED, t_eval=[12.0], precision=np.float64, progress=False,
+                               client=client, chunk_size=1)
+    assert np.array_equal(result.y[:, -1, 1], _central_at_12h(pk, _ORDERED))
