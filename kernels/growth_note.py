@@ -33,7 +33,7 @@ import dataclasses
 
 import numpy as np
 
-from .param_sign import lone_negative_note
+from .param_sign import growth_columns, lone_negative_note
 from .result_notes import host_array
 from .status import SUCCESS
 from .stiffness import follows_on_host, largest_growth, states_to_probe
@@ -133,7 +133,11 @@ class GrowthProbe:
             return ""
         counted = f"{steps} accepted step" + ("s" if steps != 1 else "")
         # a sweep's row with a rate given negative (the others >= 0) is told so first (a chemist's trial)
-        sign = lone_negative_note(self.system, self.params, self._rows(trajectory)[1])
+        params_row = self._rows(trajectory)[1]
+        _, ((_, t0, y0_probe),) = states_to_probe(self, trajectory)
+        grows = growth_columns(self.system, self.params, params_row, t0, y0_probe, rate,
+                               lambda system, t, y, p: largest_growth(system, t, y, p, backwards=self.t_end < self.t0))
+        sign = lone_negative_note(self.system, self.params, params_row, grows)
         return sign + GROWTH_NOTE.format(rate=rate, fold=1.0 / rate, steps=counted, step=step, efolds=rate * step,
                                          dt=FIRST_STEP_EFOLDS / rate)
 

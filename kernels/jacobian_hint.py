@@ -29,8 +29,9 @@ from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
-__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "jacobian_probe", "parameter_cause", "negative_state_cause",
-           "exact_value_cause", "float32_jacobian", "float32_jacobian_fault", "float32_jacobian_text", "HEADLINES"]
+__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "Suspects", "jacobian_probe", "parameter_cause",
+           "negative_state_cause", "exact_value_cause", "float32_jacobian", "float32_jacobian_fault",
+           "float32_jacobian_text", "HEADLINES"]
 
 #: The statuses the hint explains.
 JACOBIAN_STATUSES = (SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
@@ -78,13 +79,15 @@ class JacobianProbe(HostProbe):
     def _hint(self, trajectory, t_saved, y_saved):
         """The hint when the Jacobian is non-finite at the initial or last finite saved state, else ''."""
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
+        start = np.asarray(candidates[0][2], np.float64)  # the trajectory's y0 row
+        row = min(trajectory, len(self.params) - 1)
         for what, t, y in candidates:
-            text = self._judged(what, t, np.array(y, np.float64), p)
+            text = self._judged(what, t, np.array(y, np.float64), p, Suspects(start, self.params, row))
             if text:
                 return text
         return ""
 
-    def _judged(self, what, t, y, p):
+    def _judged(self, what, t, y, p, suspects=None):
         system, n = self.system, self.system.n_states
         source = "The system's jac" if system.jac is not None else "The finite-difference Jacobian (of rhs)"
         at = f"at {what} (t = {t:.6g}, y = {state_text(y)})"
@@ -96,19 +99,20 @@ class JacobianProbe(HostProbe):
                     return ""
                 who = "jac" if system.jac is not None else "rhs"
                 return (f" The system's {who} raised {type(exc).__name__} ({exc}) {at}, where a GPU gives inf or "
-                        f"NaN." + _remedy(system, t, y, p, _finite_jacobian, who))
+                        f"NaN." + _remedy(system, t, y, p, _finite_jacobian, who, suspects=suspects))
         if jac is None:  # rhs itself is not finite there
             with np.errstate(all="ignore"):
                 i = int(np.flatnonzero(~np.isfinite(_rhs(system, t, y, p)))[0])
             return (f" The system's rhs is not finite {at}: dydt[{i}] is inf or NaN, so neither are differences of "
-                    "it." + _remedy(system, t, y, p, _finite_rhs, "rhs"))
+                    "it." + _remedy(system, t, y, p, _finite_rhs, "rhs", suspects=suspects))
         bad = np.flatnonzero(~np.isfinite(jac))
         if not bad.size:
             return self._in_precision(at, t, y, p, jac) if system.jac is not None else ""
         k = int(bad[0])
         i, j = divmod(k, n)
         return (_ENTRY.format(source=source, at=at, i=i, n=n, j=j, k=k, value=float(jac[k]), bad=bad.size,
-                              entries=n * n) + _remedy(system, t, y, p, _finite_jacobian, "Jacobian", j))
+                              entries=n * n) + _remedy(system, t, y, p, _finite_jacobian, "Jacobian", j,
+                                                       suspects))
 
 
     def _in_precision(self, at, t, y, p, exact):
@@ -178,19 +182,20 @@ _NEGATIVE_REMEDY = (" With {name} = {positive:+g} (positive) instead of {value:g
                     "in its domain.")
 
 
-def _remedy(system, t, y, p, finite, what, j=None):
+def _remedy(system, t, y, p, finite, what, j=None, suspects=None):
     """What to do: the parameters' remedy (:func:`parameter_cause`), else the states': those at 0 where nudging
     them off 0 (each alone, else together: :func:`_fixing_states`) makes ``finite`` true (:data:`_REMEDY`), else
     a negative state whose sign does (:data:`_NEGATIVE_REMEDY`; a temperature of -20 K was told to start a
-    concentration at 1e-12, a chemist's trial), else the remedy without a state named."""
+    concentration at 1e-12, a chemist's trial; ``suspects``: :func:`negative_state_cause`'s), else the remedy
+    without a state named."""
     cause = parameter_cause(system, t, y, p, finite, what)
     if cause:
         return cause
     states = _fixing_states(finite, system, t, y, p)
     if states:
         return _REMEDY.format(where=_where(states, j))
-    return exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(system, t, y, p, finite, what) \
-        or _REMEDY.format(where=_where([]))
+    return exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(
+        system, t, y, p, finite, what, suspects) or _REMEDY.format(where=_where([]))
 
 
 _OVERSHOOT_REMEDY = (" {name} = {value:.3g} is just below 0 (a decay a step took past 0, or a rounding), and with it "
@@ -199,6 +204,38 @@ _OVERSHOOT_REMEDY = (" {name} = {value:.3g} is just below 0 (a decay a step took
                      "floor below what matters), so that an overshoot does not stop the run.")
 #: A negative state this small beside the largest of the others is an overshoot of 0, not a sign error.
 _OVERSHOOT = 1e-6
+#: A state just below 0 that the flow itself drives there (its rate negative with the state set to 0): a sign slip
+#: in a rate, which max(x, 0.0) would hide (a biologist's repressilator row with beta = -1 was told of an overshoot).
+_DRIVEN_REMEDY = (" {name} = {value:.3g} is below 0, and the flow itself drives it there: with {name} set to 0 the "
+                  "rhs gives dydt[{i}] = {flow:.3g}, so no step's overshoot is to blame, and with {name} at "
+                  "{positive:.3g} the {what} is finite: a fractional power, root or log of {name} fails below 0. "
+                  "Check {rates}; writing the power as max(x, 0.0) ** n would only hide a model or parameter error.")
+#: A state just below 0 that is the trajectory's y0: no step took it there (a SymPy Hill term at y0 = -1e-9 was told
+#: of a decay a step took past 0, after 0 steps: a biologist's trial).
+_START_REMEDY = (" y0 has {name} = {value:.3g} < 0, where the {what} is not finite (with {name} at {positive:.3g} it "
+                 "is finite: a fractional power, root or log of {name} fails below 0); no step took it there: start "
+                 "{floor}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Suspects:
+    """What :func:`negative_state_cause` weighs beside the state: the trajectory's ``start`` (its y0 row), and the
+    batch's ``params`` with the trajectory's ``row`` (a parameter negative there alone, :mod:`kernels.param_sign`)."""
+
+    start: np.ndarray = None
+    params: np.ndarray = None
+    row: int = 0
+
+    def rates(self, system, name):
+        """What to check for a state ``name`` driven below 0: the lone negative parameters of the row first."""
+        from .param_sign import lone_negative_entries
+
+        entries = "" if self.params is None else lone_negative_entries(system, self.params, self.row)
+        if not entries:
+            return (f"the signs of the rates that drive {name} (a decay or degradation rate given negative, a "
+                    "production below 0)")
+        it = "them" if ", params[" in entries else "it"
+        return f"the signs of the rates, {entries} first, negative where every other row has {it} >= 0"
 
 
 _EXACT_VALUE_REMEDY = (" At exactly {name} = {value:g} the {what} is not finite, and with {name} moved by a millionth of "
@@ -244,18 +281,49 @@ def _same_on_both_sides(system, t, y, p, i):
                 and np.all(np.abs(a - b) <= 1e-3 * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))))
 
 
-def negative_state_cause(system, t, y, p, finite, what):
+def negative_state_cause(system, t, y, p, finite, what, suspects=None):
     """:data:`_NEGATIVE_REMEDY` for the first negative state (of the first 8) whose sign alone makes ``finite``
-    true (:data:`_OVERSHOOT_REMEDY` where it is only just below 0: -1e-10 beside 0.19 was told to check its units,
-    a user's trial), else ''."""
+    true (where it is only just below 0, :func:`_just_below_zero`'s: -1e-10 beside 0.19 was told to check its units,
+    a user's trial), else ''.  ``suspects``: a :class:`Suspects` (the trajectory's y0, the batch's params)."""
     for i in np.flatnonzero(y < 0.0)[:8]:
         if _fixed(finite, system, t, y, p, [i], states=True, value=-y[i]):
             # -5e-7 beside 1e-9 is no overshoot; with no other state, or only zeros, the scale is 1 (regression hunts)
             others = np.abs(np.delete(y, i))
             scale = float(np.max(others)) if others.size and np.max(others) > 0.0 else 1.0
-            remedy = _OVERSHOOT_REMEDY if -y[i] <= _OVERSHOOT * scale else _NEGATIVE_REMEDY
-            return remedy.format(name=f"y_{i}", value=float(y[i]), positive=float(-y[i]), what=what)
+            if -y[i] <= _OVERSHOOT * scale:
+                return _just_below_zero(system, t, y, p, int(i), finite, what, suspects or Suspects())
+            return _NEGATIVE_REMEDY.format(name=f"y_{i}", value=float(y[i]), positive=float(-y[i]), what=what)
     return ""
+
+
+def _just_below_zero(system, t, y, p, i, finite, what, suspects):
+    """The remedy for ``y_i`` just below 0: :data:`_START_REMEDY` where ``y`` is the trajectory's y0 (no step took it
+    there; to start at 0 or above, or above 0 where ``finite`` fails at 0 too: x ** 0.5's derivative),
+    :data:`_DRIVEN_REMEDY` where the flow with ``y_i`` set to 0 is negative in ``y_i`` (the model drives it below 0:
+    max(x, 0.0) would hide that), else :data:`_OVERSHOOT_REMEDY` (a step's overshoot of a decay to 0; also
+    where that flow cannot be evaluated)."""
+    fields = dict(name=f"y_{i}", value=float(y[i]), positive=float(-y[i]), what=what)
+    if suspects.start is not None and np.array_equal(np.asarray(y, np.float64), suspects.start):
+        at_zero = _fixed(finite, system, t, y, p, [i], states=True, value=0.0)
+        floor = "at 0 or above" if at_zero else (f"above 0 ({fields['name']} at 1e-12, for example: at 0 the {what} "
+                                                 "is not finite either)")
+        return _START_REMEDY.format(floor=floor, **fields)
+    flow = _flow_at_zero(system, t, y, p, i)
+    if flow < 0.0:
+        return _DRIVEN_REMEDY.format(i=i, flow=flow, rates=suspects.rates(system, fields["name"]), **fields)
+    return _OVERSHOOT_REMEDY.format(**fields)
+
+
+def _flow_at_zero(system, t, y, p, i):
+    """``f_i`` at ``y`` with ``y_i`` set to 0 (host, float64): >= 0 where the flow keeps ``y_i`` at or above 0, so
+    that only a step's overshoot takes it below; NaN where it cannot be evaluated."""
+    at_zero = np.array(y, np.float64)
+    at_zero[i] = 0.0
+    try:
+        with np.errstate(all="ignore"):
+            return float(np.asarray(system.evaluate_rhs(t, at_zero, p), np.float64)[i])
+    except Exception:  # noqa: BLE001 - no verdict: the overshoot's wording, as before
+        return float("nan")
 
 
 _ZERO_PARAMETER_REMEDY = (" A parameter of 0 causes it: this trajectory has {given}, and with {names} at {nudge:g} "
@@ -357,6 +425,10 @@ def _state_names(states):
 #: reads the template's fields back from the hint).  A biologist's trial: a Hill term's y ** 2.3 below 0 ended
 #: SINGULAR_MATRIX, and the message opened with the LU's pivots, naming the overshoot only at its end.
 HEADLINES = (
+    (_START_REMEDY, "Likely cause: y0 has {name} = {value} < 0, where the {what} is not finite: start {floor}."),
+    (_DRIVEN_REMEDY, "Likely cause: the flow itself drives {name} below 0 (dydt[{i}] = {flow} with {name} set to 0), "
+                     "where the {what} is not finite: check {rates}; max(x, 0.0) ** n would hide a model or "
+                     "parameter error."),
     (_OVERSHOOT_REMEDY, "Likely cause: {name} = {value}, just below 0 (a decay a step took past 0), makes the {what} "
                         "not finite, as a fractional power, root or log of {name} does below 0: write a power as "
                         "max(x, 0.0) ** n."),

@@ -15,7 +15,7 @@ import numpy as np
 
 from .named_params import param_names
 
-__all__ = ["lone_negative_columns", "lone_negative_note", "NAMED"]
+__all__ = ["lone_negative_columns", "lone_negative_entries", "lone_negative_note", "NAMED"]
 
 #: Parameters a note names at most.
 NAMED = 3
@@ -35,16 +35,53 @@ def lone_negative_columns(params, row):
     return candidates[np.all(others >= 0.0, axis=0)]
 
 
-def lone_negative_note(system, params, row):
-    """The sentence that names ``params[row]``'s lone negative entries (:func:`lone_negative_columns`), by the system's
-    parameter names where it has them, and asks to check their signs; '' where there are none."""
+def _entries(system, params, row, columns):
+    """``params[row]``'s entries in ``columns`` (the first :data:`NAMED`) as ``params[row, j] (name) = value``."""
+    names = param_names(system)
+    return [f"params[{row}, {j}]" + (f" ({names[j]})" if names else "") + f" = {float(params[row][j]):.3g}"
+            for j in (int(j) for j in columns[:NAMED])]
+
+
+def lone_negative_entries(system, params, row):
+    """``params[row]``'s lone negative entries (:func:`lone_negative_columns`) as one text, ``params[3, 2] (beta) =
+    -1``, for a hint that names them inside its own sentence (:mod:`kernels.jacobian_hint`'s state driven below 0);
+    '' where there are none."""
     columns = lone_negative_columns(params, row)
+    return ", ".join(_entries(system, params, row, columns)) + (", ..." if columns.size > NAMED else "")
+
+
+#: The share of a growth rate that flipping a parameter's sign must take away for the note to name it.
+GROWTH_SHARE = 0.5
+
+
+def growth_columns(system, params, row, t, y, rate, growth):
+    """The lone negative columns of ``params[row]`` (:func:`lone_negative_columns`) whose sign, flipped, takes at least
+    :data:`GROWTH_SHARE` of the growth ``rate`` at ``(t, y)`` away (``growth(system, t, y, p)`` the rate with those
+    params): a signed bias of -0.5 beside a growth rate of 1e4 common to every row was named first as the sign slip
+    to check (a regression hunt).  A column whose flip cannot be judged (the rate not finite) is kept."""
+    columns = lone_negative_columns(params, row)
+    kept = []
+    for j in columns:
+        flipped = np.array(params[row], np.float64)
+        flipped[j] = -flipped[j]
+        try:
+            other = float(growth(system, float(t), np.asarray(y, np.float64), flipped))
+        except Exception:  # noqa: BLE001 - a message must never fail: keep the column
+            other = float("nan")
+        if not np.isfinite(other) or other <= (1.0 - GROWTH_SHARE) * rate:
+            kept.append(int(j))
+    return np.array(kept, int)
+
+
+def lone_negative_note(system, params, row, columns=None):
+    """The sentence that names ``params[row]``'s lone negative entries (:func:`lone_negative_columns`, or the given
+    ``columns`` of them: :func:`growth_columns`), by the system's parameter names where it has them, and asks to check
+    their signs; '' where there are none."""
+    columns = lone_negative_columns(params, row) if columns is None else np.asarray(columns, int)
     if not columns.size:
         return ""
-    names = param_names(system)
     shown = [int(j) for j in columns[:NAMED]]
-    entries = [f"params[{row}, {j}]" + (f" ({names[j]})" if names else "") + f" = {float(params[row][j]):.3g}"
-               for j in shown]
+    entries = _entries(system, params, row, columns)
     more = ", ..." if columns.size > NAMED else ""
     if len(shown) == 1:
         return (f" {entries[0]} is negative where every other row's column {shown[0]} is >= 0: check its sign (a "

@@ -37,8 +37,9 @@ from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_M
 from .stiffness import HostProbe, follow_on_host, follows_on_host, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
 from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_fault, float32_rhs_text, held_rhs
-from .jacobian_hint import (exact_value_cause, float32_jacobian_fault, float32_jacobian_text, negative_state_cause,
-                            parameter_cause)
+from .jacobian_hint import (Suspects, exact_value_cause, float32_jacobian_fault, float32_jacobian_text,
+                            negative_state_cause, parameter_cause)
+from .param_sign import lone_negative_note
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop",
@@ -204,14 +205,20 @@ class RhsProbe(HostProbe):
             fails = f"is not finite {at}: dydt[{i}] = {float(found.f[i])!r}"
         where = (self.system, found.t, np.asarray(found.y, np.float64), np.asarray(p, np.float64), _rhs_finite,
                  "right-hand side")
-        cause = parameter_cause(*where) or exact_value_cause(*where) or negative_state_cause(*where)
+        row = min(trajectory, len(self.params) - 1)
+        suspects = Suspects(np.asarray(candidates[0][2], np.float64), self.params, row)  # its y0, the batch's params
+        cause = parameter_cause(*where) or exact_value_cause(*where) or negative_state_cause(*where, suspects)
         generic = (" An exp, cosh or power whose argument is too large overflows there: check the magnitude and "
                    "units of the state and parameters there (millivolts where volts are meant, a state started far "
                    "out), or keep the argument in range (exp(min(x, 80)))." if isinstance(found.fault, OverflowError)
                    else " A square root, logarithm or power of a quantity that crossed 0 there, a division by it, or "
                    "a term of t past its domain stops the GPU's run the same way: check the model there (keep the "
                    "quantity in its domain, e.g. sqrt(max(x, 0)), or end the span before t).")
-        return _NOT_FINITE.format(fails=fails, what=what, t_from=t_from) + (cause or generic)
+        # a row's rate given negative where the batch's others are not is named first, as the runaway hint does (a
+        # repressilator row with beta = -1 was told of a decay's overshoot, a biologist's trial)
+        sign = lone_negative_note(self.system, self.params, row)
+        sign = "" if cause and f"params[{row}, " in cause else sign  # its remedy names the entry already
+        return sign + _NOT_FINITE.format(fails=fails, what=what, t_from=t_from) + (cause or generic)
 
 
     def _stopped_text(self, stopped, what, t_from, y_from, p):

@@ -21,7 +21,7 @@ import dataclasses
 
 import numpy as np
 
-from .param_sign import lone_negative_note
+from .param_sign import growth_columns, lone_negative_note
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, follow_on_host, follows_on_host, largest_growth, states_to_probe
 
@@ -66,7 +66,9 @@ class RunawayProbe(HostProbe):
         if not (np.isfinite(rate) and rate > 0.0 and rate * span > OVERFLOW_EFOLDS) or not self._runs_away(y, p, rate):
             return ""
         row = min(trajectory, len(self.params) - 1)  # a row negative where the batch's others are not: named first
-        return lone_negative_note(self.system, self.params, row) + RUNAWAY_HINT.format(
+        grows = growth_columns(self.system, self.params, row, t, y, rate,
+                               lambda system, t, y, p: largest_growth(system, t, y, p, backwards=self.t_end < self.t0))
+        return lone_negative_note(self.system, self.params, row, grows) + RUNAWAY_HINT.format(
             rate=rate, fold=1.0 / rate, span=span, efolds=rate * span)
 
     def _runs_away(self, y0, p, rate) -> bool:

@@ -96,6 +96,12 @@ _INSTEAD.update({name: _INSTEAD["std"].replace("np.sqrt(np.maximum(s[\"rms\"]**2
                                                 "np.maximum(s[\"rms\"]**2 - s[\"mean\"]**2, 0)")
                  for name in ("var", "variance")})
 _INSTEAD.update({name: _INSTEAD["std"] for name in ("stdev", "stddev", "sd")})
+#: A peak-to-peak amplitude (a biologist's trial: stats=("ptp",) and ("amplitude",) got the list alone).
+_INSTEAD["ptp"] = ("keep \"min\" and \"max\" (stats=(\"min\", \"max\")) and take s[\"max\"] - s[\"min\"] with "
+                   "s = result.summaries (over the step points); for the last part of the span only (past a "
+                   "transient), pass per=\"save\" and t_eval=[t_cut, t_end]: window 1 is [t_cut, t_end], "
+                   "s[\"max\"][:, 1] - s[\"min\"][:, 1]")
+_INSTEAD.update({name: _INSTEAD["ptp"] for name in ("amplitude", "range", "peak_to_peak")})
 
 
 def _instead(unknown) -> str:
@@ -116,8 +122,9 @@ class Summaries:
     observables : sequence of int
         Observable indices to summarise (after the states in the output's last axis).
     stats : sequence of str
-        Any of ``"mean"``, ``"min"``, ``"max"``, ``"rms"``, ``"argmax"``, ``"final"``.  No ``"count"`` or
-        ``"std"``: their refusal says what gives them (an Event's ``event_count``; ``mean`` and ``rms``).
+        Any of ``"mean"``, ``"min"``, ``"max"``, ``"rms"``, ``"argmax"``, ``"final"``.  No ``"count"``,
+        ``"std"`` or ``"ptp"``: their refusal says what gives them (an Event's ``event_count``; ``mean`` and
+        ``rms``; ``max`` minus ``min``).
     per : str
         ``"run"`` (one window over the run) or ``"save"`` (one window ending at each ``t_eval``).
     every : int

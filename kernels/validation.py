@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from .batch_layout import TEXT, check_layout, sweep_hint
+from .batch_layout import TEXT, check_layout, is_pandas, sweep_hint
 from .batch_scan import column_abs_max
 from .errors import ConfigurationError, UnusedOptionWarning, describe, plain, warn_user
 from .input_precision import warn_rounded_inputs
@@ -223,7 +223,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
             + (sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
                           isinstance(value, (list, tuple))) or _stacked_hint(arr.shape, what, width)))
     _check_not_empty(arr, what)
-    out = finite_rows(arr, what, dtype)
+    out = finite_rows(arr, what, dtype, labels=_frame_labels(value))
     warn_rounded_inputs(arr[0] if shared_row else arr, what, dtype)  # (indexed as given)
     return out, (n_traj or 1) if shared_row else arr.shape[0]
 
@@ -267,13 +267,15 @@ def _check_not_empty(arr, what):
         raise ConfigurationError(f"{what} must hold at least one trajectory; got shape {tuple(arr.shape)}")
 
 
-def finite_rows(arr, what, dtype, first_row=0, remedy=None):
+def finite_rows(arr, what, dtype, first_row=0, remedy=None, labels=None):
     """The 2-D host array ``arr`` as a contiguous array of ``dtype``, refused when a value is not finite there.
 
     One conversion (none when the caller already passes contiguous arrays of the precision), then the
     finiteness check in the precision itself, so values that overflow it are caught too.  The index the
     message names counts rows from ``first_row`` (a distributed chunk's first row in its batch).  Rows are
     trajectories, and the message says how to drop the bad ones, unless ``remedy`` gives other advice.
+    ``labels``: ``(row labels or None, column labels)`` of the pandas input ``arr`` came from
+    (:func:`_frame_labels`), whose labels the message names instead of positions.
     """
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
@@ -284,17 +286,55 @@ def finite_rows(arr, what, dtype, first_row=0, remedy=None):
         # a test the precision's range passes too (1e39 is finite in float64, not in float32: a regression hunt)
         test = (f"np.isfinite(np.asarray({what}, float))" if np.dtype(dtype) == np.float64 else
                 f"(np.abs(np.asarray({what}, float)) <= {float(np.finfo(dtype).max):.6g})")
-        if remedy is not None:
+        if labels is not None:
+            where, remedy = _labelled(out, what, dtype, bad, labels, remedy)
+        elif remedy is not None:
             remedy = f": {remedy}"
         else:
             remedy = ("" if out.ndim != 2 or out.shape[0] < 2 else
                       f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = "
                       f"{test}.all(axis=1), then pass np.asarray({what})[keep] (and the other inputs' rows [keep])")
+        at = where if labels is not None else f"index {where}"
         raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
-                                 f"at index {where}{remedy}")
+                                 f"at {at}{remedy}")
     if np.dtype(dtype) == np.float32 and np.asarray(arr).dtype != np.float32:
         _refuse_flushed(arr, out, what, first_row)
     return out
+
+
+def _frame_labels(value):
+    """``(row labels, column labels)`` of a DataFrame ``value`` (a solve's y0 or params, in the system's order), or
+    ``(None, index labels)`` of a Series (one shared row); None for anything else, whose positions a message names."""
+    if is_pandas(value, "DataFrame"):
+        return list(value.index), list(value.columns)
+    if is_pandas(value):
+        return None, list(value.index)
+    return None
+
+
+def _labelled(out, what, dtype, bad, labels, remedy):
+    """``(where, remedy)`` of :func:`finite_rows`'s refusal of a pandas input: the value's row and column labels
+    (its position after the columns were put in the system's order named column 0 as the user's column 0, a
+    different one), and rows dropped by label, which keeps the DataFrame's names (``np.asarray(params)[keep]``, the
+    plain remedy, read a DataFrame given in another column order by position: a wrong result with success, a
+    systems biologist's trial)."""
+    row_labels, columns = labels
+    if row_labels is None:
+        return f"entry {plain(columns[bad[-1]])!r} of the Series", "" if remedy is None else f": {remedy}"
+    where = f"row {plain(row_labels[bad[0]])!r}, column {plain(columns[bad[1]])!r}"
+    if remedy is not None:
+        return where, f": {remedy}"
+    if out.shape[0] < 2:
+        return where, ""
+    finite = np.isfinite(out)
+    rows = int(np.count_nonzero(~finite.all(axis=1)))
+    names = [plain(label) for label in columns]
+    test = (f"np.isfinite({what}[{names!r}]).all(axis=1)" if np.dtype(dtype) == np.float64 else
+            f"({what}[{names!r}].abs() <= {float(np.finfo(dtype).max):.6g}).all(axis=1)")
+    dropna = f"; {what}.dropna(subset={names!r}) drops the same rows" if np.isnan(out[~finite]).all() else ""
+    return where, (f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = {test}, then "
+                   f"pass {what}[keep], which stays a DataFrame read by its column names{dropna} (and the other "
+                   "inputs' rows [keep])")
 
 
 def _refuse_flushed(arr, out, what, first_row):

@@ -225,3 +225,21 @@ def test_a_growth_with_negative_rates_in_several_rows_or_a_one_row_batch_names_n
     single[4] = -3e-11
     res = _chapman_sweep(single, method)
     assert GROWS in res.message(0) and "check its sign" not in res.message(0)
+
+
+def _seed_and_bias(t, y, p, dydt):
+    dydt[0] = p[0] * y[0]
+    dydt[1] = -(y[1] - p[1])
+
+
+def test_a_lone_negative_parameter_that_does_not_make_the_growth_is_not_named():
+    """A signed bias of -0.5 in one row (the others 0 and above) beside a growth rate of 1e4 common to every row was
+    named first as the sign slip to check (a regression hunt): a lone negative entry is named only where flipping its
+    sign takes at least half the growth away (kernels.param_sign.growth_columns)."""
+    system = kernels.ODESystem(_seed_and_bias, 2, 2, name="seed_and_bias", param_names=("growth", "bias"))
+    params = np.array([[1e4, -0.5], [1e4, 0.0], [1e4, 0.5], [1e4, 1.0]])
+    res = kernels.solve_ivp(system, (0.0, 10.0), np.column_stack([np.full(4, 1e-12), params[:, 1]]), params,
+                            method="radau", precision=np.float64, atol=1e-6, rtol=1e-3, progress=False)
+    message = res.message(0)
+    assert "mode growing at rate 1e+04" in message
+    assert "params[0, 1]" not in message and "check its sign" not in message

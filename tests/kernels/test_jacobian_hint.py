@@ -357,3 +357,95 @@ def test_a_named_non_finite_start_drops_the_sparse_pivot_advice():
     assert result.status[0] == kernels.Status.SINGULAR_MATRIX
     text = result.message(0)
     assert "removable singularity" in text and "solver='dense'" not in text, text
+
+
+def _repressilator(t, y, p, dydt):
+    a, a0, b, n = p[0], p[1], p[2], p[3]
+    dydt[0] = -y[0] + a / (1.0 + y[5] ** n) + a0
+    dydt[1] = -y[1] + a / (1.0 + y[3] ** n) + a0
+    dydt[2] = -y[2] + a / (1.0 + y[4] ** n) + a0
+    dydt[3] = -b * (y[3] - y[0])
+    dydt[4] = -b * (y[4] - y[1])
+    dydt[5] = -b * (y[5] - y[2])
+
+
+def _solved_over(t_end, system, y0, params, method, **options):
+    """A float64 solve over (0, t_end) with its warnings silenced (as :func:`_quiet_solve`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return kernels.solve_ivp(system, (0.0, t_end), y0, params, method=method, precision=np.float64,
+                                 progress=False, **options)
+
+
+REPRESSILATOR = kernels.ODESystem(_repressilator, n_states=6, n_params=4, name="repressilator_sign",
+                                  param_names=("alpha", "alpha0", "beta", "n"))
+
+
+@pytest.mark.parametrize("column, value, flow, method", [(2, -1.0, "-14.4", "tsit5"), (1, -5.0, "-1.4", "tsit5"),
+                                                         (2, -1.0, "-14.4", "radau")])
+def test_a_state_the_flow_drives_below_zero_is_no_overshoot_and_names_the_lone_negative_rate(column, value, flow,
+                                                                                                method):
+    """A repressilator row with beta = -1 (others +5), or alpha0 = -5 (negative basal production), drives y_5 below 0
+    itself (dy5/dt = -14 at y_5 = 0): the message said "a decay a step took past 0" and to clip the power with
+    max(x, 0), which hides the sign slip (a systems biologist's trial).  It now names the parameter and the flow."""
+    params = np.array([[216.0, 0.216, 5.0, 2.5]] * 4)
+    params[3, column] = value
+    res = _solved_over(30.0, REPRESSILATOR, [1.0, 2.0, 3.0, 0.5, 0.5, 0.5], params, method, rtol=1e-6, atol=1e-8)
+    assert res.status.tolist()[:3] == [0, 0, 0] and int(res.status[3]) != 0
+    message = res.message(3)
+    entry = f"params[3, {column}] ({REPRESSILATOR.param_names[column]}) = {value:g}"
+    assert message.startswith(f"Likely cause: the flow itself drives y_5 below 0 (dydt[5] = {flow} with y_5 set to "
+                              f"0), where the right-hand side is not finite: check the signs of the rates, {entry} "
+                              "first"), message
+    # named in the cause's remedy, so the note that would name it again is left out
+    assert f" {entry} is negative where every other row's column {column} is >= 0" not in message
+    assert "a decay a step took past 0" not in message and "so that an overshoot does not stop the run" not in message
+
+
+def test_a_state_just_below_zero_keeps_the_overshoot_wording_where_the_flow_keeps_it_at_or_above_zero():
+    """The flow's test: f_i at y_i = 0 below 0 is the model's doing, at or above 0 a step's overshoot (as before)."""
+    from kernels.jacobian_hint import Suspects, negative_state_cause
+
+    def finite(system, t, y, p):
+        with np.errstate(all="ignore"):
+            return bool(np.all(np.isfinite(system.evaluate_rhs(t, y, p))))
+
+    y = np.array([12.65, 13.36, 14.42, 0.1157, 0.06329, -6.7e-11])
+    batch = np.array([[216.0, 0.216, 5.0, 2.5]] * 3 + [[216.0, 0.216, -1.0, 2.5]])
+    driven = negative_state_cause(REPRESSILATOR, 0.06, y, batch[3], finite, "right-hand side")
+    assert "the flow itself drives it there: with y_5 set to 0 the rhs gives dydt[5] = -14.4" in driven
+    assert "Check the signs of the rates that drive y_5 (a decay or degradation rate given negative" in driven
+    named = negative_state_cause(REPRESSILATOR, 0.06, y, batch[3], finite, "right-hand side", Suspects(None, batch, 3))
+    assert "Check the signs of the rates, params[3, 2] (beta) = -1 first, negative where every other row" in named
+    kept = negative_state_cause(REPRESSILATOR, 0.06, y, batch[0], finite, "right-hand side")  # dy5/dt = +72 at 0
+    assert "is just below 0 (a decay a step took past 0, or a rounding)" in kept
+
+
+def _half_power(t, y, p, dydt):
+    dydt[0] = 1.0 - y[0]
+    dydt[1] = p[0] * y[0] ** 0.5 - y[1]
+
+
+def _half_power_jac(t, y, p, J):
+    J[0] = -1.0
+    J[1] = 0.0
+    J[2] = 0.5 * p[0] * y[0] ** -0.5
+    J[3] = -1.0
+
+
+@pytest.mark.parametrize("method, jac, what, floor", [
+    ("tsit5", None, "right-hand side", "at 0 or above"),
+    ("radau", None, "rhs", "at 0 or above"),
+    ("radau", _half_power_jac, "Jacobian", "above 0 (y_0 at 1e-12, for example: at 0 the Jacobian is not finite "
+                                           "either)")])
+def test_a_y0_just_below_zero_is_named_as_y0_not_as_a_steps_overshoot(method, jac, what, floor):
+    """y0 = [-1e-9, 0] under y ** 0.5 stopped after 0 steps, told "a decay a step took past 0" (a systems biologist's
+    SymPy Hill term): no step was taken, the value is the user's y0 (where the Jacobian is not finite at 0 either,
+    starting at 0 would fail too: above 0)."""
+    system = kernels.ODESystem(_half_power, n_states=2, n_params=1, jac=jac, name=f"half_power_y0_{jac is None}")
+    res = _solved_over(10.0, system, [-1e-9, 0.0], [[2.0], [3.0]], method, rtol=1e-6, atol=1e-9)
+    assert int(res.status[0]) != 0 and int(res.n_steps[0]) == 0
+    message = res.message(0)
+    assert message.startswith(f"Likely cause: y0 has y_0 = -1e-09 < 0, where the {what} is not finite: start "
+                              f"{floor}."), message
+    assert "a decay a step took past 0" not in message and "a step's overshoot" not in message

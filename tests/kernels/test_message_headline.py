@@ -50,7 +50,10 @@ SAMPLE = dict(name="y_1", value="-2.5e-09", positive="+2.5e-09", what="right-han
               source="The system's jac", at="at the initial state (t = 0, y = [1, 0])", i="1", j="0", k="2", n="2",
               bad="1", entries="4", held="nan", exact="-1.2e-39", fails="is not finite at t = 3.5, y = [-2.5e-09, "
               "1]: dydt[0] = nan", t_from="3", y="[1.9e+19]", t="4.84", f="[1e+20]", precision="float32",
-              passed="the state passes 1.84e+19, the square root of float32's largest value 3.4e+38")
+              passed="the state passes 1.84e+19, the square root of float32's largest value 3.4e+38", flow="-14.4",
+              rates="the signs of the rates, params[3, 2] (beta) = -1 first, negative where every other row has "
+              "it >= 0",
+              floor="at 0 or above")
 
 
 TABLES = {"discontinuity": discontinuity.HEADLINES, "jacobian_hint": jacobian_hint.HEADLINES,

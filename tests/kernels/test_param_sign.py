@@ -39,3 +39,15 @@ def test_silent_for_mixed_signs_one_row_rows_without_a_negative_and_nan():
     unknown[0, 1] = np.nan  # a NaN elsewhere is not ">= 0"
     assert lone_negative_note(plain, unknown, 1) == ""
     assert lone_negative_note(plain, SWEEP[0], 0) == ""  # not rows of a batch
+
+
+def test_the_lone_negative_entries_are_one_text_for_a_hint_to_name():
+    """kernels.jacobian_hint names them inside its sentence on a state driven below 0 (a biologist's trial)."""
+    from kernels.param_sign import lone_negative_entries
+
+    named = kernels.ODESystem(_two, 2, 3, name="sign_entries", param_names=("kO", "kO1D", "P"))
+    assert lone_negative_entries(named, SWEEP, 1) == "params[1, 1] (kO1D) = -3e-11"
+    both = SWEEP.copy()
+    both[1, 0] = -1.0
+    assert lone_negative_entries(named, both, 1) == "params[1, 0] (kO) = -1, params[1, 1] (kO1D) = -3e-11"
+    assert lone_negative_entries(named, SWEEP, 0) == "" and lone_negative_entries(named, SWEEP[1:2], 0) == ""

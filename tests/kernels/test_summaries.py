@@ -317,3 +317,25 @@ def test_a_count_or_std_stat_is_pointed_to_what_gives_it_and_the_pointers_work()
     s = res.summaries
     assert np.sqrt(np.maximum(s["rms"]**2 - s["mean"]**2, 0))[0, 0, 0] == pytest.approx(np.sqrt(0.5), rel=1e-6)
     assert res.event_count[0, 0] == 1
+
+
+@pytest.mark.parametrize("name", ["ptp", "amplitude", "range", "peak_to_peak"])
+def test_a_peak_to_peak_stat_is_pointed_to_max_minus_min_over_a_late_window(name):
+    """stats=("ptp",) and ("amplitude",) were refused with the list of names alone (a biologist's trial): the message
+    says to take max - min, over [t_cut, t_end] as window 1 of per="save", and that gives the amplitude of cos there."""
+    with pytest.raises(ConfigurationError) as refused:
+        Summaries(states=[0], stats=(name,))
+    message = str(refused.value)
+    assert (f"for {name!r}, keep \"min\" and \"max\" (stats=(\"min\", \"max\")) and take s[\"max\"] - s[\"min\"]"
+            in message), message
+    assert "per=\"save\" and t_eval=[t_cut, t_end]: window 1 is [t_cut, t_end], s[\"max\"][:, 1] - s[\"min\"][:, 1]" \
+        in message
+    if name != "ptp":
+        return
+    system = kernels.ODESystem(_osc, 2, name="osc_ptp")
+    t_cut, t_end = 1.5 * np.pi, 2.5 * np.pi  # cos from 0 up to 1 and back to 0: max - min is 1 there, 2 over the run
+    res = kernels.solve_ivp(system, (0.0, t_end), [1.0, 0.0], t_eval=[t_cut, t_end], method="tsit5",
+                            precision=np.float64, rtol=1e-10, atol=1e-10, dt_max=0.001, save_trajectory=False,
+                            summaries=Summaries(states=[0], stats=("min", "max"), per="save"), progress=False)
+    s = res.summaries
+    assert (s["max"][:, 1] - s["min"][:, 1])[0, 0] == pytest.approx(1.0, abs=1e-5)

@@ -319,3 +319,34 @@ def test_a_3d_y0_of_the_right_size_is_told_to_reshape():
             "out each trajectory's 1x2 values in C (row-major) order, y[i*2 + j] = y0[n, i, j]; that is 2 values, as "
             "many as the system has: pass np.reshape(y0, (2, -1))")):
         kernels.solve_ivp(MATRIX, (0.0, 0.1), np.ones((2, 1, 2)), _ROWS, progress=False)
+
+
+def test_a_dataframe_with_a_nan_is_named_by_its_labels_and_its_remedy_keeps_the_names():
+    """A DataFrame read by name, its columns in another order, with a NaN a1: the message said "index (1, 0)" (column
+    0 of the user's frame is gamma) and to pass np.asarray(params)[keep], which reads the columns by position: a wrong
+    result with success (a systems biologist's trial).  It names the labels, and its remedy gives the right rows."""
+    pd = pytest.importorskip("pandas")
+
+    def toggle(t, y, p, dydt):
+        dydt[0] = p[0] / (1.0 + y[1] ** p[2]) - y[0]
+        dydt[1] = p[1] / (1.0 + y[0] ** p[3]) - y[1]
+
+    system = ODESystem(toggle, n_states=2, n_params=4, name="toggle_nan", param_names=("a1", "a2", "beta", "gamma"))
+    df = pd.DataFrame({"gamma": [2.0] * 3, "beta": [3.0] * 3, "a2": [1.5] * 3, "a1": [8.0, np.nan, 8.0]},
+                      index=[10, 11, 12])
+    for precision in (np.float64, np.float32):
+        with pytest.raises(ConfigurationError) as info:
+            kernels.solve_ivp(system, (0.0, 20.0), [1.0, 1.0], df, precision=precision, progress=False)
+        message = str(info.value)
+        assert "found nan at row 11, column 'a1' (1 of 3 rows)" in message, message
+        assert "np.asarray(params)" not in message and "then pass params[keep], which stays a DataFrame" in message
+        assert "params.dropna(subset=['a1', 'a2', 'beta', 'gamma']) drops the same rows" in message
+        keep = eval(re.search(r"keep = (.*?\.all\(axis=1\)), then", message).group(1),  # noqa: S307 - its own text
+                    {"np": np, "params": df})
+        assert keep.tolist() == [True, False, True]
+        kept = kernels.solve_ivp(system, (0.0, 20.0), [1.0, 1.0], df[keep], precision=np.float64, progress=False)
+        ordered = df[["a1", "a2", "beta", "gamma"]].dropna().to_numpy()  # the system's order, read by position
+        expected = kernels.solve_ivp(system, (0.0, 20.0), [1.0, 1.0], ordered, precision=np.float64, progress=False)
+        np.testing.assert_allclose(kept.y[:, -1], expected.y[:, -1])
+    with pytest.raises(ConfigurationError, match=r"found nan at entry 'a1' of the Series$"):  # one shared row
+        kernels.solve_ivp(system, (0.0, 20.0), [1.0, 1.0], df.iloc[1], precision=np.float64, progress=False)
