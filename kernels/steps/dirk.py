@@ -114,7 +114,7 @@ FSAL_BELOW_STATES = 64
 # Bytes of a state vector up to which the unrolled stages (below ONE_SITE_FROM_STATES) take a failed fixed-step
 # stage solve up again through the step's one prepare, as the one-site loop does (DIRKStepSettings.restarts),
 # instead of rerunning it in place with a Jacobian and a factorisation of its own in every stage.  H100,
-# Brusselator, fixed steps, all-local (benchmarks/results/session48_2026-12-06/restart_unrolled): 1.14-1.19x
+# Brusselator, fixed steps, all-local (benchmarks/results/session48_2026-12-06/call1/restart_unrolled): 1.14-1.19x
 # faster for sdirk4/kvaerno5 at 8 states float32 and 1.00-1.11x at 4 states float64, where neither form spills;
 # from 16 states float32 (8 float64) the larger kernel spills more and loses up to 2x.
 RESTART_UP_TO_BYTES = 32

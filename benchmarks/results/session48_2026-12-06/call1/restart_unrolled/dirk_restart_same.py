@@ -1,6 +1,6 @@
 """Bit-identity of the unrolled restart form against the in-place rerun (and the one-site loop) on fixed steps."""
 import dataclasses, sys, numpy as np
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[4] / "tests" / "kernels"))
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[5] / "tests" / "kernels"))
 import kernels
 from test_dirk import ENZYME, ENZYME_FD, ENZYME_Y0, ENZYME_P, _driven_relaxation
 
