@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from .batch_layout import flattened_keys, is_pandas, needs_flattening, pandas_rows
 from .errors import ConfigurationError, ParamNamesWarning, describe, warn_user
 
-__all__ = ["check_param_names", "param_names", "by_name", "warn_read_by_position", "positional_note"]
+__all__ = ["check_param_names", "param_names", "by_name", "warn_read_by_position", "positional_note", "label_head",
+           "case_renames"]
 
 _SHOWN = 8  # labels a message lists before "..."
 
@@ -161,16 +162,34 @@ def _take(system, names, value):
     return value[list(names)]
 
 
+def label_head(system, names, value, argument, kind, slot):
+    """``(head, noun, axis, twice_text)`` of a refusal of ``value``'s labels (``argument`` a DataFrame or Series read
+    by the system's ``kind`` names ``names`` into ``slot[0], slot[1], ...``): the one wording of params' and y0's
+    (:mod:`kernels.named_states`); ``twice_text(twice)`` the sentence for labels given more than once."""
+    frame = is_pandas(value, "DataFrame")
+    what, noun, axis = ("a DataFrame", "column", "columns") if frame else ("a pandas Series", "index label", "index")
+    head = (f"{argument} is {what} whose {noun}s system {system.name!r} reads by its {kind} names, {_listed(names)} "
+            f"(in the order of {slot}[0], {slot}[1], ...)")
+
+    def twice_text(twice):
+        return f"{head}; it has the {noun}{'s' * (len(twice) > 1)} {_listed(twice)} more than once: keep one of each"
+
+    return head, noun, axis, twice_text
+
+
+def case_renames(missing, others):
+    """``{label: name}`` for each label of ``others`` that is a ``missing`` name in another case."""
+    return {other: name for name in missing for other in others if other.lower() == name.lower()}
+
+
 def _label_message(system, names, value, labels, missing, twice):
     """Why ``value``'s labels do not name each parameter once, and what to pass instead."""
     frame = is_pandas(value, "DataFrame")
-    what, noun, axis = ("a DataFrame", "column", "columns") if frame else ("a pandas Series", "index label", "index")
-    head = (f"params is {what} whose {noun}s system {system.name!r} reads by its parameter names, {_listed(names)} "
-            f"(in the order of p[0], p[1], ...)")
+    head, noun, axis, twice_text = label_head(system, names, value, "params", "parameter", "p")
     if twice:
-        return f"{head}; it has the {noun}{'s' * (len(twice) > 1)} {_listed(twice)} more than once: keep one of each"
+        return twice_text(twice)
     others = [label for label in labels if label not in names]
-    rename = {other: name for name in missing for other in others if other.lower() == name.lower()}
+    rename = case_renames(missing, others)
     fix = (f"rename {'them' if len(rename) > 1 else 'it'}, params.rename({axis}={rename!r})" if rename else
            f"give each parameter {'a' if frame else 'an'} {noun} (params.rename({axis}={{...}}))")
     shape = f"(N, {len(names)})" if frame else f"({len(names)},)"

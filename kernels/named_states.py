@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .batch_layout import is_pandas, pandas_rows
 from .errors import ConfigurationError
-from .named_params import _all_text, _labels, _listed, param_names
+from .named_params import _all_text, _labels, _listed, case_renames, label_head, param_names
 
 __all__ = ["state_names", "states_by_name", "refuse_read_by_position"]
 
@@ -88,12 +88,10 @@ def _take(system, names, value):
 def _label_message(system, names, value, labels, missing, twice, others):
     """Why ``value``'s labels do not name each state once, and what to pass instead."""
     frame = is_pandas(value, "DataFrame")
-    what, noun, axis = ("a DataFrame", "column", "columns") if frame else ("a pandas Series", "index label", "index")
-    head = (f"y0 is {what} whose {noun}s system {system.name!r} reads by its state names, {_listed(names)} (in the "
-            f"order of y[0], y[1], ...)")
+    head, noun, axis, twice_text = label_head(system, names, value, "y0", "state", "y")
     if twice:
-        return f"{head}; it has the {noun}{'s' * (len(twice) > 1)} {_listed(twice)} more than once: keep one of each"
-    rename = {other: name for name in missing for other in others if other.lower() == name.lower()}
+        return twice_text(twice)
+    rename = case_renames(missing, others)
     shape = f"(N, {len(names)})" if frame else f"({len(names)},)"
     positional = f"or pass a NumPy array of shape {shape} with the states in that order, which is read by position"
     if rename:
