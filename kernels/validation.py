@@ -333,7 +333,7 @@ def _labelled(out, what, dtype, bad, labels, remedy):
             f"({what}[{names!r}].abs() <= {float(np.finfo(dtype).max):.6g}).all(axis=1)")
     dropna = f"; {what}.dropna(subset={names!r}) drops the same rows" if np.isnan(out[~finite]).all() else ""
     return where, (f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = {test}, then "
-                   f"pass {what}[keep], which stays a DataFrame read by its column names{dropna} (and the other "
+                   f"pass {what}[keep], which stays a DataFrame, its columns read as before{dropna} (and the other "
                    "inputs' rows [keep])")
 
 

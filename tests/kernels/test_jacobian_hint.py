@@ -449,3 +449,23 @@ def test_a_y0_just_below_zero_is_named_as_y0_not_as_a_steps_overshoot(method, ja
     assert message.startswith(f"Likely cause: y0 has y_0 = -1e-09 < 0, where the {what} is not finite: start "
                               f"{floor}."), message
     assert "a decay a step took past 0" not in message and "a step's overshoot" not in message
+
+
+def _sqrt_chain(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = p[0] * y[0] - p[1] * y[1] ** 0.5
+    dydt[2] = p[1] * y[1] ** 0.5
+
+
+def test_an_upstream_state_a_rounding_below_zero_does_not_make_the_flow_the_cause():
+    """A -> B -> C with B ** 0.5: with A overshot to -1e-16, f_B at B = 0 is -1e-13, and the verdict was "the flow
+    itself drives y_1 below 0 ... check the signs of the rates" (a regression hunt); states within a rounding of 0
+    count as 0 there (jacobian_hint.ROUNDING_SHARE), so both signs of A get the overshoot's wording."""
+    from kernels import jacobian_hint
+
+    system = kernels.ODESystem(_sqrt_chain, 3, 2, name="sqrt_chain")
+    suspects = jacobian_hint.Suspects(np.array([1.0, 0.0, 0.0]), np.array([[1000.0, 2.0]]), 0)
+    for a in (-1e-16, 1e-16):
+        text = jacobian_hint.negative_state_cause(system, 1.0, np.array([a, -2.8e-10, 1.0]), [1000.0, 2.0],
+                                                  jacobian_hint._finite_rhs, "rhs", suspects)
+        assert "a decay a step took past 0" in text and "flow itself" not in text, (a, text)
