@@ -135,8 +135,7 @@ class GrowthProbe:
         # a sweep's row with a rate given negative (the others >= 0) is told so first (a chemist's trial)
         params_row = self._rows(trajectory)[1]
         _, ((_, t0, y0_probe),) = states_to_probe(self, trajectory)
-        grows = growth_columns(self.system, self.params, params_row, t0, y0_probe, rate,
-                               lambda system, t, y, p: largest_growth(system, t, y, p, backwards=self.t_end < self.t0))
+        grows = growth_columns(self.system, self.params, params_row, t0, y0_probe, rate, self.t_end < self.t0)
         sign = lone_negative_note(self.system, self.params, params_row, grows)
         return sign + GROWTH_NOTE.format(rate=rate, fold=1.0 / rate, steps=counted, step=step, efolds=rate * step,
                                          dt=FIRST_STEP_EFOLDS / rate)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .named_params import param_names
+from .stiffness import largest_growth
 
 __all__ = ["lone_negative_columns", "lone_negative_entries", "lone_negative_note", "NAMED"]
 
@@ -54,18 +55,18 @@ def lone_negative_entries(system, params, row):
 GROWTH_SHARE = 0.5
 
 
-def growth_columns(system, params, row, t, y, rate, growth):
+def growth_columns(system, params, row, t, y, rate, backwards=False):
     """The lone negative columns of ``params[row]`` (:func:`lone_negative_columns`) whose sign, flipped, takes at least
-    :data:`GROWTH_SHARE` of the growth ``rate`` at ``(t, y)`` away (``growth(system, t, y, p)`` the rate with those
-    params): a signed bias of -0.5 beside a growth rate of 1e4 common to every row was named first as the sign slip
-    to check (a regression hunt).  A column whose flip cannot be judged (the rate not finite) is kept."""
-    columns = lone_negative_columns(params, row)
+    :data:`GROWTH_SHARE` of the growth ``rate`` at ``(t, y)`` away (:func:`kernels.stiffness.largest_growth` with
+    those params, ``backwards`` for a span run backwards): a signed bias of -0.5 beside a growth rate of 1e4 common to
+    every row was named first as the sign slip to check (a regression hunt).  A column whose flip cannot be judged
+    (the rate not finite) is kept."""
     kept = []
-    for j in columns:
+    for j in lone_negative_columns(params, row):
         flipped = np.array(params[row], np.float64)
         flipped[j] = -flipped[j]
         try:
-            other = float(growth(system, float(t), np.asarray(y, np.float64), flipped))
+            other = float(largest_growth(system, float(t), np.asarray(y, np.float64), flipped, backwards=backwards))
         except Exception:  # noqa: BLE001 - a message must never fail: keep the column
             other = float("nan")
         if not np.isfinite(other) or other <= (1.0 - GROWTH_SHARE) * rate:

@@ -342,13 +342,16 @@ def _evaluate(system, t, y, p):
     return out, None
 
 
-def _narrowed(system, p, good, found, rounds=30):
-    """The failing point moved back along the segment from the last finite one (bisection): the solver's
-    trial point may lie well past where ``rhs`` stops being finite (a step over ``t = 1.2`` in ``sqrt(1.2 - t)``)."""
+def _bisected(good, found, rounds, judge):
+    """``found`` moved back by bisection along the segment from ``good`` (``(t, y)``, the last point that passed) to
+    it: ``judge(t, y)`` gives a new failing point (a :class:`_Found`) where the midpoint fails, None where it passes,
+    and :data:`_STOP` to end the search there."""
     (ta, ya), tb, yb = good, found.t, found.y
     for _ in range(rounds):
         tm, ym = 0.5 * (ta + tb), 0.5 * (ya + yb)
-        _, failed = _evaluate(system, tm, ym, p)
+        failed = judge(tm, ym)
+        if failed is _STOP:
+            break
         if failed is None:
             ta, ya = tm, ym
         else:
@@ -356,22 +359,27 @@ def _narrowed(system, p, good, found, rounds=30):
     return found
 
 
+_STOP = object()  # a :func:`_bisected` judge's verdict: search no further
+
+
+def _narrowed(system, p, good, found, rounds=30):
+    """The failing point moved back along the segment from the last finite one (bisection): the solver's
+    trial point may lie well past where ``rhs`` stops being finite (a step over ``t = 1.2`` in ``sqrt(1.2 - t)``)."""
+    return _bisected(good, found, rounds, lambda t, y: _evaluate(system, t, y, p)[1])
+
+
 def _narrowed32(system, p, good, found, held, rounds=50):
     """The point where the float32 rhs (``held``) stops being finite moved back along the segment from the last
     point where it was (bisection; float64's stays finite on the way, or the search stops): the host follow's first
     trial point lay at t = 3600 of a Chapman run whose float32 rhs overflowed within 1e-8 s (a chemist's trial)."""
-    (ta, ya), tb, yb = good, found.t, found.y
-    for _ in range(rounds):
-        tm, ym = 0.5 * (ta + tb), 0.5 * (ya + yb)
-        exact, failed = _evaluate(system, tm, ym, p)
+    def judge(t, y):
+        exact, failed = _evaluate(system, t, y, p)
         if failed is not None:
-            break
-        fault = float32_rhs_fault(system, held, tm, ym, p, exact)
-        if fault is None:
-            ta, ya = tm, ym
-        else:
-            tb, yb, found = tm, ym, _Found(tm, ym, exact, None, rhs32=fault)
-    return found
+            return _STOP
+        fault = float32_rhs_fault(system, held, t, y, p, exact)
+        return None if fault is None else _Found(t, y, exact, None, rhs32=fault)
+
+    return _bisected(good, found, rounds, judge)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -66,8 +66,7 @@ class RunawayProbe(HostProbe):
         if not (np.isfinite(rate) and rate > 0.0 and rate * span > OVERFLOW_EFOLDS) or not self._runs_away(y, p, rate):
             return ""
         row = min(trajectory, len(self.params) - 1)  # a row negative where the batch's others are not: named first
-        grows = growth_columns(self.system, self.params, row, t, y, rate,
-                               lambda system, t, y, p: largest_growth(system, t, y, p, backwards=self.t_end < self.t0))
+        grows = growth_columns(self.system, self.params, row, t, y, rate, self.t_end < self.t0)
         return lone_negative_note(self.system, self.params, row, grows) + RUNAWAY_HINT.format(
             rate=rate, fold=1.0 / rate, span=span, efolds=rate * span)
 
