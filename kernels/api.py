@@ -11,6 +11,7 @@ from . import validation as check
 from .compile_cache import as_compile_cache
 from .diffeq_names import refuse_diffeq_keywords
 from .errors import ConfigurationError, PatternMissError, PlanMismatchError, describe
+from .event_notes import event_note
 from .events import as_events
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked, not_a_system
@@ -95,6 +96,10 @@ class IVPResult:
     linear : str or None
         An implicit method's linear solver (``"lu"``, ``"gmres"``, ...; None for explicit methods): a Krylov
         run with many rejected steps is told where to look (:func:`kernels.result_notes.krylov_rejected_note`).
+    event_start : kernels.event_notes.EventStart or None
+        A run with events: their labels and, for the host check of ``g`` at ``t0``, their functions and the inputs
+        (references): :meth:`message` names the terminal event that stopped a trajectory, and one that did not fire
+        because its ``g`` started on 0 (:func:`kernels.event_notes.event_note`).
     unstable_step : kernels.step_stability.UnstableStep or None
         Set where the solve found its explicit method's fixed ``dt`` beyond the stable step at a trajectory's
         initial state (the call's StabilityWarning): the messages of the trajectories it concerns say so
@@ -123,6 +128,7 @@ class IVPResult:
     t_start: float | None = None
     linear: str | None = None
     unstable_step: object = dataclasses.field(default=None, repr=False, compare=False)
+    event_start: object = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def summaries(self) -> dict:
@@ -303,7 +309,7 @@ class IVPResult:
         text = pivot_note(self, trajectory, text, hint) if code == SINGULAR_MATRIX else text
         if hint:
             text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "") + hint, hint)
-        return text
+        return text + event_note(self, trajectory)  # which terminal event stopped it, or which one started on 0
 
 
 IVPResult.__hash__ = None  # arrays inside: the hash the frozen dataclass made raised on them, as a mutable's does

@@ -38,7 +38,7 @@ __all__ = ["ChunkedResult", "concatenate", "bytes_per_trajectory", "probe_factor
 
 PER_TRAJECTORY = ("y", "observables", "status", "n_steps", "n_rejected", "summary_array", "event_t", "event_y",
                   "counts")
-SHARED = ("t", "method", "backend", "summary_stats", "t_start", "linear")
+SHARED = ("t", "method", "backend", "summary_stats", "t_start", "linear", "event_start")
 ON_CLIENT = ("plan", "canary_intact", "stiffness_probe", "status_messages", "unstable_step")
 WORKERLESS_SECONDS = 10.0  # a gather raises once the cluster has had no worker this long
 _POLL_SECONDS = 0.02  # between looks at the chunks (and, each second, at the scheduler's worker count)

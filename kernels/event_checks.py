@@ -27,7 +27,11 @@ from .validation import defaulted_parameter
 
 __all__ = ["check_direction", "check_terminal", "count_refused",
            "check_events_compile", "check_events_unchanged", "check_function", "event_values",
-           "scipy_attributes"]
+           "scipy_attributes", "zero_at_start", "START_ZERO_ULPS"]
+
+#: How many units of the working precision's rounding, times the start's magnitude, ``g(t0)`` may be off 0 and still
+#: be a start on a zero (:func:`zero_at_start`): the GPU evaluates ``g`` in the working precision, the host in float64.
+START_ZERO_ULPS = 16
 
 #: Words for a direction that a user may pass as a string, and the number that says it.
 _DIRECTION_WORDS = {"up": 1, "upward": 1, "upwards": 1, "rising": 1, "increasing": 1, "positive": 1, "+": 1,
@@ -221,3 +225,26 @@ def check_events_compile(events, system, precision):
                                      f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
         if returned == types.none:
             raise ConfigurationError(f"events[{e}] function must return a scalar g(t, y, p); it returns nothing")
+
+
+def zero_at_start(function, t0, y_row, p_row, dtype):
+    """``g(t0, y0, p)`` of one trajectory, evaluated on the host in float64, where it is 0 to within the working
+    ``dtype``'s rounding (:data:`START_ZERO_ULPS` units of it times the larger of 1, ``|t0|`` and ``|y0|``); else None,
+    and None where the host cannot call ``g`` (device-only code) or it returns no finite number.
+
+    Why: a start on a zero of ``g`` is not a crossing (:mod:`kernels.events`; SciPy stops at ``t0`` there), so a
+    terminal impact event ``r - 1`` of a fall that starts on the surface never fires, and the run fell through
+    ``r = 0`` to a message that blamed a singularity of the model (an astrodynamicist's trial).  One call of ``g``,
+    made only where a message asks about a trajectory whose terminal event did not fire."""
+    y = np.array(y_row, dtype=np.float64).ravel()
+    p = np.array(p_row, dtype=np.float64).ravel()
+    try:
+        with np.errstate(all="ignore"):
+            value = float(function(float(t0), y.copy(), p.copy()))
+    except Exception:  # noqa: BLE001 - device-only code or a fault of the user's g: no note, the run's message stands
+        return None
+    finite = y[np.isfinite(y)]
+    scale = max(1.0, abs(float(t0)), float(np.max(np.abs(finite))) if finite.size else 0.0)
+    if not (np.isfinite(value) and abs(value) <= START_ZERO_ULPS * float(np.finfo(dtype).eps) * scale):
+        return None
+    return value

@@ -371,6 +371,7 @@ class Integrator:
                                      dt_min=dt_min, dt_max=dt_max, device=device, out=out,
                                      _canary_elems=_canary_elems, progress=progress, **scale_out)
         from .api import IVPResult
+        from .event_notes import EventStart
         from .status_messages import status_messages
 
         system, dtype = self.system, self.dtype
@@ -435,7 +436,7 @@ class Integrator:
                            summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                            event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
                            linear=None if self.method.explicit else self.solver.linear,
-                           unstable_step=unstable)
+                           unstable_step=unstable, event_start=EventStart.of(self.settings.events, t0, y0, params))
         warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
         return result
 
