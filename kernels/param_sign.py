@@ -5,8 +5,10 @@ A chemist's Chapman sweep with one row's O(1D) quenching constant given as -3e-1
 at 1.1e7 /s from the start: radau and rodas5p stepped over the growth and ended that row with success and O(1D) =
 -1618, and the message told of an ignition stepped over and a tiny first step, never of the parameter.  The growth
 note (:mod:`kernels.growth_note`) and the runaway hint (:mod:`kernels.runaway_hint`) now open with
-:func:`lone_negative_note` where it finds such an entry.  It reads the batch's params only: a vectorised look at the
-columns where the row is negative, when a note or hint is about to be given, never at the solve.
+:func:`lone_negative_note` where it finds such an entry, and so does the MAX_STEPS stiffness hint
+(:class:`kernels.stiffness.StiffnessProbe`, :func:`stiff_sign_note`) where that sign made the problem stiff.  It
+reads the batch's params only: a vectorised look at the columns where the row is negative, when a note or hint is
+about to be given, never at the solve.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from .named_params import param_names
-from .stiffness import largest_growth
+from .stiffness import largest_growth, spectral_radius
 
-__all__ = ["lone_negative_columns", "lone_negative_entries", "lone_negative_note", "NAMED"]
+__all__ = ["lone_negative_columns", "lone_negative_entries", "lone_negative_note", "stiff_columns", "stiff_sign_note",
+           "NAMED"]
 
 #: Parameters a note names at most.
 NAMED = 3
@@ -72,6 +75,64 @@ def growth_columns(system, params, row, t, y, rate, backwards=False):
         if not np.isfinite(other) or other <= (1.0 - GROWTH_SHARE) * rate:
             kept.append(int(j))
     return np.array(kept, int)
+
+
+#: E-folds over the span below which a mode growing at the state the stiffness hint judged is not what carried the
+#: state there (nor is a rate at round-off level, as a conserved quantity's zero eigenvalue differenced gives).
+STIFF_GROWTH_EFOLDS = 1.0
+
+
+def _flipped_rate(rate_of, params, row, j):
+    """``rate_of(p)`` with ``params[row]``'s column ``j`` negated (float64); NaN where it cannot be evaluated."""
+    flipped = np.array(params[row], np.float64)
+    flipped[j] = -flipped[j]
+    try:
+        return float(rate_of(flipped))
+    except Exception:  # noqa: BLE001 - a message must never fail: not judged
+        return float("nan")
+
+
+def stiff_columns(system, params, row, t, y, span, backwards=False):
+    """The lone negative columns of ``params[row]`` (:func:`lone_negative_columns`) that are the likely cause of the
+    stiffness the MAX_STEPS hint (:class:`kernels.stiffness.StiffnessProbe`) found at ``(t, y)``: their sign, flipped
+    there, takes at least :data:`GROWTH_SHARE` away of the mode growing at ``(t, y)`` (where it grows at least
+    :data:`STIFF_GROWTH_EFOLDS` e-folds over ``span``: :func:`growth_columns`), or of the fastest mode that does not
+    grow (:func:`kernels.stiffness.spectral_radius`).
+
+    Why these two: a sign slip makes a problem stiff either by carrying the state to where a fast mode sits (an SIR
+    draw with gamma = -1/7 grows I at -gamma to 150 and on, where S decays at beta I, 500 times faster than the
+    solution changes: tsit5 was told to try radau, which "succeeded" with I = 6.3e6, a user's trial), which the
+    growth still under way at the judged state shows, or by making the fast mode itself.  A stiff problem whose
+    lone negative entry is elsewhere (a forcing amplitude, an offset) keeps both rates as they are, and is not told.
+    It costs ``n_states + 1`` right-hand sides a rate, at one state, for a row that has such an entry only."""
+    columns = lone_negative_columns(params, row)
+    if not columns.size:
+        return columns
+    y, p = np.asarray(y, np.float64), np.asarray(params[row], np.float64)
+    growth = largest_growth(system, float(t), y, p, backwards=backwards)
+    grows = (growth_columns(system, params, row, t, y, growth, backwards)
+             if np.isfinite(growth) and growth * abs(span) >= STIFF_GROWTH_EFOLDS else np.zeros(0, int))
+    fast = spectral_radius(system, float(t), y, p, growing=False)
+    kept = set(int(j) for j in grows)
+    if np.isfinite(fast) and fast > 0.0:
+        for j in columns:
+            other = _flipped_rate(lambda q: spectral_radius(system, float(t), y, q, growing=False), params, row, j)
+            if np.isfinite(other) and other <= (1.0 - GROWTH_SHARE) * fast:
+                kept.add(int(j))
+    return np.array([int(j) for j in columns if int(j) in kept], int)
+
+
+def stiff_sign_note(probe, trajectory, t, y):
+    """:func:`lone_negative_note` for the columns :func:`stiff_columns` finds at the state ``(t, y)`` that
+    ``probe`` (a :class:`kernels.stiffness.StiffnessProbe`: the solve's host system, params rows, ``t0``, ``t_end``)
+    judged stiff for ``trajectory``, to lead its hint; '' where there are none or they cannot be judged."""
+    try:
+        row = min(trajectory, len(probe.params) - 1)
+        span = float(probe.t_end) - float(probe.t0)
+        columns = stiff_columns(probe.system, probe.params, row, t, y, span, backwards=span < 0)
+        return lone_negative_note(probe.system, probe.params, row, columns) if columns.size else ""
+    except Exception:  # noqa: BLE001 - a message must never fail: the stiffness hint alone
+        return ""
 
 
 def lone_negative_note(system, params, row, columns=None):

@@ -291,7 +291,8 @@ class StiffnessProbe(HostProbe):
 
     def _hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """The filled hint when the trajectory looks stiff at ``y0``, at its last finite saved state or along its
-        host path, worded by how strong the evidence is (:meth:`_worded`), else ''."""
+        host path, worded by how strong the evidence is (:meth:`_worded`), else ''; opened by the trajectory's lone
+        negative parameters that made it stiff there (:func:`kernels.param_sign.stiff_sign_note`)."""
         span = self.t_end - self.t0
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         if self.dt is not None:
@@ -299,8 +300,11 @@ class StiffnessProbe(HostProbe):
         followed, states = self._along_path(p, candidates)
         for t, y in states:
             ratio = looks_stiff(self.system, t, y, p, span, self.max_steps)
-            if ratio is not None:
-                return self._worded(ratio, followed, p)
+            if ratio is not None:  # led by a lone negative parameter that made it stiff (a user's trial)
+                from .param_sign import stiff_sign_note  # (it imports this module)
+
+                worded = self._worded(ratio, followed, p)
+                return worded and stiff_sign_note(self, trajectory, t, y) + worded
         return ""
 
     def _along_path(self, p, candidates):

@@ -9,13 +9,11 @@ wrote into, where in the user's file it failed, how the integrator calls it).
 
 from __future__ import annotations
 
-import ast
 import functools
 import inspect
 import os
 import re
 import sys
-import textwrap
 import traceback
 import types
 
@@ -24,6 +22,7 @@ import numpy as np
 from .derivative_check import second_point
 from .errors import ConfigurationError, UnpicklableSystemError, describe, state_text
 from .index_faults import gpu_effect, index_access
+from .scipy_args import output_named, refuse_scipy_args_form, returns_value, separate_parameters_hint
 from .validation import defaulted_parameter
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written",
@@ -254,12 +253,14 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
     if any(p.kind is p.VAR_POSITIONAL for p in params):  # "got a function of 4 positional arguments" (a hunt)
         raise ConfigurationError(f"{what} takes *args (variable arguments), which a device function cannot: it is "
                                  f"called with exactly ({', '.join(names)}); write {what}({', '.join(names)})")
+    if len(positional) == expected and not derivative:
+        refuse_scipy_args_form(func, what, names, [p.name for p in positional])
     if len(positional) != expected:
         extra = [p.name for p in positional[2:]] if len(positional) > expected else []  # after (t, y)
         if derivative:
             hint = _derivative_hint(what, names, len(positional) - expected, n_drivers)
-        elif extra and _returns_value(func) and not _output_named(extra, names):
-            hint = _separate_parameters_hint(func, what, names, extra)
+        elif extra and returns_value(func) and not output_named(extra, names):
+            hint = separate_parameters_hint(func, what, names, extra)
         else:
             hint = _arity_hint(what, names, len(positional) - expected, n_drivers)
         raise ConfigurationError(
@@ -315,66 +316,6 @@ def _returned_form_hint(what, names):
             f"for each component, the values it returned, in order); with drivers (n_drivers > 0) it is "
             f"{what}({', '.join(names[:-1])}, u, {out}), u holding the drivers at time t (README, 'Integrating "
             "batches')")
-
-
-#: Names of an output array the library's forms end with: a function whose extra arguments end with one writes its
-#: result (``rhs(t, y, p, u, dydt)`` with an early ``return 0`` was told to read ``p``, ``u`` and ``dydt`` from
-#: ``p``: a regression hunt).
-_OUTPUT_NAMES = frozenset({"dydt", "dy", "du", "out", "obs", "J", "jac", "f", "ydot", "res"})
-
-
-def _output_named(extra, names):
-    """Whether the last of the ``extra`` arguments (after ``t, y``) is named as an output array (the form's own last
-    name, or a usual one: :data:`_OUTPUT_NAMES`), so the function writes its result rather than taking SciPy's
-    ``args=``."""
-    return bool(extra) and (extra[-1] == names[-1] or extra[-1] in _OUTPUT_NAMES)
-
-
-def _returns_value(func):
-    """Whether ``func`` returns a value: a lambda, or a function whose own source (not a nested function's) has a
-    ``return <expr>`` other than ``return None`` or a return of one of its arguments (``return dydt``, which the
-    lead-and-output form may add).  False where the source cannot be read.  Tells SciPy's ``f(t, y, *args)`` from
-    the form with drivers, ``rhs(t, y, p, u, dydt)``, which assigns into its last argument."""
-    if getattr(func, "__name__", None) == "<lambda>":
-        return True
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    defined = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-    if defined is None:
-        return False
-    arguments = {a.arg for a in defined.args.posonlyargs + defined.args.args}
-
-    def returns(node):
-        if isinstance(node, ast.Return):
-            value = node.value
-            return not (value is None or (isinstance(value, ast.Constant) and value.value is None)
-                        or (isinstance(value, ast.Name) and value.id in arguments))
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            return False
-        return any(returns(child) for child in ast.iter_child_nodes(node))
-
-    return any(returns(statement) for statement in defined.body)
-
-
-def _separate_parameters_hint(func, what, names, extra):
-    """The remedy for SciPy's ``f(t, y, *args)`` with ``args=(g, A, w)``: a function returning its value that takes
-    the parameters as separate arguments ``extra`` after (t, y).  ``def pend(t, y, gamma, A, omega): return [...]``
-    was told the form with drivers, and with a fourth parameter nothing at all (a physicist's trial)."""
-    out = names[-1]
-    returned = "derivative" if out == "dydt" else "observables"
-    name = getattr(func, "__name__", what)
-    name = name if name.isidentifier() else what
-    reads = "; ".join(f"{arg} = p[{i}]" for i, arg in enumerate(extra))
-    listed = ", ".join(extra)
-    quoted = ", ".join(repr(arg) for arg in extra)
-    return (f"; it returns the {returned} and takes its parameters {listed} as separate arguments, SciPy's habit "
-            f"(solve_ivp(..., args=({listed}))): here the parameters come as one array p, one row per trajectory, "
-            f"and {what} writes the {returned} into a last argument {out} and returns nothing: def {name}"
-            f"({', '.join(names)}): {reads}; {out}[0] = ...; {out}[1] = ... (the values it returned, in order); "
-            f"give params columns in that order ({listed}), or param_names=({quoted}{',' if len(extra) == 1 else ''}) "
-            "to ODESystem (README, 'Integrating batches')")
 
 
 def _kernel_array_fault(exc, func):

@@ -336,3 +336,63 @@ def test_an_index_past_a_table_of_the_users_own_gets_no_size_advice():
     with pytest.raises(ConfigurationError) as info:
         kernels.ODESystem(_reads_own_table, n_states=1, name="ok")
     assert str(info.value).endswith("IndexError: tuple index out of range")
+
+
+def _sir_args(t, y, beta, gamma):  # SciPy's habit: solve_ivp(sir, ..., args=(beta, gamma)), as many as (p, dydt)
+    return [-beta * y[0] * y[1], beta * y[0] * y[1] - gamma * y[1], gamma * y[1]]
+
+
+def _forced_args(t, y, k, a, w):  # the same with three, the count of the drivers form rhs(t, y, p, u, dydt)
+    return [-k * y[0] + a * math.cos(w * t)]
+
+
+@pytest.mark.parametrize("rhs, n_states, n_drivers, listed", [(_sir_args, 3, 0, "beta, gamma"),
+                                                              (_forced_args, 1, 1, "k, a, w")])
+def test_a_scipy_rhs_with_as_many_parameters_as_the_form_has_arrays_is_told_to_read_them_from_p(rhs, n_states,
+                                                                                                n_drivers, listed):
+    """def sir(t, y, beta, gamma): return [...] has the four arguments of rhs(t, y, p, dydt): it passed the count,
+    and the construction check said only "ValueError: operands could not be broadcast together with shapes (2,)
+    (3,)" (an epidemiologist's trial)."""
+    names = listed.split(", ")
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ODESystem(rhs, n_states, len(names), n_drivers=n_drivers)
+    text = str(info.value)
+    form = "t, y, p, u, dydt" if n_drivers else "t, y, p, dydt"
+    assert text.startswith(f"rhs is called rhs({form}) and must write into dydt and return nothing; got "
+                           f"{rhs.__name__}(t, y, {listed}); it returns the derivative and takes its parameters "
+                           f"{listed} as separate arguments, SciPy's habit (solve_ivp(..., args=({listed}))): "), text
+    reads = "; ".join(f"{name} = p[{i}]" for i, name in enumerate(names))
+    assert f"def {rhs.__name__}({form}): {reads}; dydt[0] = ..." in text and "broadcast" not in text
+
+
+def _broadcast_bug(t, y, p, dydt):  # the library's form with a bug of its own: p has 2 entries, y 3
+    dydt[:] = p * y
+
+
+def _odd_names_writes_and_returns(t, y, k, z):  # writes its last argument, returns a status: not SciPy's args=
+    z[0] = -k[0] * y[0]
+    return 0
+
+
+def _returns_through_helper(t, y, k, z):
+    return _fill(z, -k[0] * y[0])
+
+
+def _fill(z, value):
+    z[0] = value
+
+
+def test_the_library_form_with_a_bug_of_its_own_is_not_told_scipys_args():
+    """The cues are all needed: the argument after (t, y) not named p, the last neither named as an output nor
+    written, and a value returned; a broadcast error of rhs(t, y, p, dydt) itself keeps its own message."""
+    with pytest.raises(ConfigurationError, match=r"failed on test arrays .*ValueError: operands could not be "
+                                                 r"broadcast") as info:
+        kernels.ODESystem(_broadcast_bug, 3, 2)
+    assert "SciPy's habit" not in str(info.value)
+    with pytest.raises(ConfigurationError, match=r"returned a int: rhs must write into dydt") as info:
+        kernels.ODESystem(_odd_names_writes_and_returns, 1, 1)
+    assert "SciPy's habit" not in str(info.value)
+    kernels.ODESystem(_returns_through_helper, 1, 1, check=False)  # a helper may write z (the count check only)
+    with pytest.raises(ConfigurationError, match="returned a list") as info:  # a lambda is not judged (no def)
+        kernels.ODESystem(lambda t, y, a, b: [-a * y[0]], 1, 1)
+    assert "SciPy's habit" not in str(info.value)

@@ -92,8 +92,8 @@ def test_a_porters_rhs_gets_the_fix_that_applies():
     with pytest.raises(ConfigurationError, match=r"returns dydt after writing it: rhs must return nothing .*remove "
                                                  r"the return"):
         ODESystem(_returns_its_output, 2, name="returns")
-    with pytest.raises(ConfigurationError, match=r"a SciPy function written for args=\(a, b\) reads them as p\[0\], "
-                                                 r"p\[1\] \(params=\[a, b\]\)"):
+    with pytest.raises(ConfigurationError, match=r"takes its parameters g, c as separate arguments, SciPy's habit .* "
+                                                 r"g = p\[0\]; c = p\[1\]; dydt\[0\] = \.\.\."):
         ODESystem(_scipy_args_style, 2, n_params=2, name="pend")
 
 
