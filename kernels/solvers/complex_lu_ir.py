@@ -53,14 +53,14 @@ def _eliminate(emitter, kk, rows, check):
                 store(builder.fsub(target, update), 2 * rc + word)
 
 
-def factor_intrinsic(program, eps, tiny, ok, singular, memory=False):
+def factor_intrinsic(program, eps, tiny, ok, singular, memory=False, shared=False):
     """An intrinsic ``factor(a) -> int32`` running the complex ``program``'s factorisation on ``a`` in place.
 
     As :func:`kernels.solvers.sparse_lu_ir.factor_intrinsic`, with two words per slot; a pivot is singular
     when ``|re| + |im|`` is not above ``max(m eps * g, tiny)``, ``g`` the sum over the ``m`` terms eliminated into it
     of ``(|re l| + |im l|)(|re u| + |im u|)``.
     """
-    return lu_factor_intrinsic(program, eps, tiny, ok, singular, 2, _eliminate, memory)
+    return lu_factor_intrinsic(program, eps, tiny, ok, singular, 2, _eliminate, memory, shared)
 
 
 def _product_sum(emitter, terms, part):

@@ -55,7 +55,7 @@ import functools
 import numpy as np
 from numba import cuda
 
-from planner import Buffer, BufferSettings, Phase, PhaseSpan
+from planner import Buffer, BufferSettings, Phase, PhaseSpan, Placement
 
 from .. import status as codes
 from ..allocators import AllocatorFactory
@@ -440,13 +440,14 @@ def lu_constants(dtype, n):
             "RCP": pivot_reciprocal(dtype)}
 
 
-def ir_device_functions(settings, namespace, emitters, memory=False):
+def ir_device_functions(settings, namespace, emitters, memory=False, shared=False):
     """``(factor, solve)`` device functions each calling one intrinsic that emits ``settings.program`` as LLVM IR.
 
-    ``emitters``: the module making the intrinsics (``factor_intrinsic(program, eps, tiny, ok, singular, memory)``
+    ``emitters``: the module making the intrinsics (``factor_intrinsic(program, eps, tiny, ok, singular, memory,
+    shared)``
     and ``solve_intrinsic(program, memory)``: :mod:`~kernels.solvers.sparse_lu_ir` or its complex
     counterpart); ``namespace``: the constants of :func:`lu_constants`; ``memory``: the factor is read
-    and written in memory (:mod:`~kernels.solvers.factor_storage`).
+    and written in memory (:mod:`~kernels.solvers.factor_storage`), ``shared``: placed in shared memory.
     """
     if backend() == "simulator":
         raise ConfigurationError(f"{type(settings).__name__} emit: 'ir' needs Numba's CUDA target (an intrinsic "
@@ -454,7 +455,7 @@ def ir_device_functions(settings, namespace, emitters, memory=False):
     program = settings.program
     scope = {"FACTOR": emitters.factor_intrinsic(program, float(namespace["EPS"]), float(namespace["TINY"]),
                                                  namespace["OK"],
-                                                 namespace["SINGULAR"], memory),
+                                                 namespace["SINGULAR"], memory, shared),
              "SOLVE": emitters.solve_intrinsic(program, memory)}
     factor = compile_device("def factor(a, piv):\n    return FACTOR(a)\n", "factor", scope)
     solve = compile_device("def solve(a, piv, b):\n    SOLVE(a, b)\n", "solve", scope)
@@ -491,8 +492,9 @@ def built_lu(settings, layout, dtype, namespace, sources, emitters):
 
     allocate = AllocatorFactory(layout, dtype)
     if settings.unrolled and settings.emitted == "ir":
-        memory = in_memory(settings.storage, layout.placement("factor"))
-        factor, solve = ir_device_functions(settings, namespace, emitters, memory)
+        placement = layout.placement("factor")
+        memory = in_memory(settings.storage, placement)
+        factor, solve = ir_device_functions(settings, namespace, emitters, memory, placement is Placement.SHARED)
     else:
         factor_source, solve_source = sources(settings)
         factor = compile_device(factor_source, "factor", namespace)

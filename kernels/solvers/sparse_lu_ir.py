@@ -83,12 +83,27 @@ def _outlined(context, builder, signature, args, body, result, key):
 #: 27.8 against 22.9) for a compile of 15 to 18 s (18.2 -> 11.7 s offline), so 64 states stays inline; at 16
 #: and 32 (74, 154) outlined bodies spilled more (a regression hunt: 0 -> 376 B at 16 states).
 OUTLINE_MIN_ENTRIES = 512
+#: Entries from which a memory-storage factor in local memory is outlined alone, its solves staying inline (it
+#: runs once a Jacobian, a solve at every Newton iteration or stage).  Radau at 64 states (314 entries): NVVM
+#: 8.6 -> 4.8 s offline, the cold compile alone on an H100 21.9 -> 17.6 s, kernels level (float32 8.34 against
+#: 8.27 / 8.23 ms, float64 24.92 against 24.81 / 24.76; session 49); at 32 states (154) its spills grew offline
+#: (340 -> 376 B), so it stays inline there.  A factor in shared memory waits for :data:`OUTLINE_MIN_ENTRIES`:
+#: sdirk4 at 64 states float32, its factor shared (``auto``), ran 10 % slower with it outlined (4.03 against 3.66
+#: / 3.69 ms).
+FACTOR_OUTLINE_MIN_ENTRIES = 256
 
 
 def outline(program, memory):
     """Whether a factor of ``program`` (real or complex: ``nnz`` counts entries) in ``memory`` storage gets its
-    factor and solve outlined."""
+    solve outlined."""
     return memory and program.nnz >= OUTLINE_MIN_ENTRIES
+
+
+def outline_factor(program, memory, shared=False):
+    """Whether a factor of ``program`` in ``memory`` storage (``shared``: placed in shared memory) is factored by
+    an outlined function: from :data:`FACTOR_OUTLINE_MIN_ENTRIES` in local memory, :data:`OUTLINE_MIN_ENTRIES` in
+    shared."""
+    return memory and program.nnz >= (OUTLINE_MIN_ENTRIES if shared else FACTOR_OUTLINE_MIN_ENTRIES)
 
 
 def _on_cuda(context):
@@ -225,7 +240,7 @@ class Emitter:
         return emit_pivot_reciprocal(self.builder, value, self.cuda, self.negate)
 
 
-def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memory=False):
+def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memory=False, shared=False):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
     The frame both forms share: the fill-in's words zeroed, then per pivot its threshold
@@ -235,7 +250,7 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
     ``check(magnitude)`` where the Python form tests ``if not magnitude > threshold: return SINGULAR``.
     ``width``: words per slot (a term's magnitude ``|l u|``, or ``(|re l| + |im l|)(|re u| + |im u|)``
     for two); ``ok``/``singular``: the int32 codes returned; ``memory``: the factor stays in memory
-    (:class:`Emitter`).
+    (:class:`Emitter`), ``shared``: in shared memory (:func:`outline_factor`).
     """
 
     @intrinsic
@@ -287,7 +302,7 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
             return code
 
         def codegen(context, builder, signature, args):
-            if outline(program, memory) and _on_cuda(context):
+            if outline_factor(program, memory, shared) and _on_cuda(context):
                 key = ("factor", eliminate.__module__, eliminate.__qualname__, program, eps, tiny, ok, singular, width)
                 return _outlined(context, builder, signature, args, body, ir.IntType(32), key)
             return body(context, builder, signature, args)
@@ -312,13 +327,14 @@ def _eliminate(emitter, kk, rows, check):
             emitter.store(builder.fsub(emitter.load(target), builder.fmul(m, pivot_row(source))), target)
 
 
-def factor_intrinsic(program, eps, tiny, ok, singular, memory=False):
+def factor_intrinsic(program, eps, tiny, ok, singular, memory=False, shared=False):
     """An intrinsic ``factor(a) -> int32`` running ``program``'s factorisation on ``a`` in place.
 
     ``eps``, ``tiny``: the singularity rule's constants (:func:`kernels.solvers.base.singular_below`);
-    ``ok``/``singular``: the int32 codes returned; ``memory``: ``a`` stays in memory (:class:`Emitter`).
+    ``ok``/``singular``: the int32 codes returned; ``memory``: ``a`` stays in memory (:class:`Emitter`);
+    ``shared``: placed in shared memory (:func:`outline_factor`).
     """
-    return lu_factor_intrinsic(program, eps, tiny, ok, singular, 1, _eliminate, memory)
+    return lu_factor_intrinsic(program, eps, tiny, ok, singular, 1, _eliminate, memory, shared)
 
 
 def lu_solve_intrinsic(emit, key, memory=False, outlined=False):

@@ -133,10 +133,11 @@ def _program_accesses(lu):
 @pytest.mark.skipif(ptxas_path() is None, reason="needs the CUDA target's toolchain (pip install 'bufferplan[compile]')")
 def test_memory_storage_reads_and_writes_the_factor_where_written():
     accesses = {n: _program_accesses(SparseLUSettings(n, tuple(sorted(
-        set(jacobian_pattern(kernels.brusselator(n))) | {(i, i) for i in range(n)})))) for n in (16, 128)}
+        set(jacobian_pattern(kernels.brusselator(n))) | {(i, i) for i in range(n)})))) for n in (16, 64, 128)}
     cases = [["memory", "local", "float32", 16], ["registers", "local", "float32", 16],
              ["memory if shared", "shared", "float32", 16], ["memory if shared", "local", "float32", 16],
-             ["memory", "local", "float64", 16], ["memory", "local", "float32", 128]]
+             ["memory", "local", "float64", 16], ["memory", "local", "float32", 64],
+             ["memory if shared", "shared", "float32", 64], ["memory", "local", "float32", 128]]
     here = os.path.dirname(os.path.abspath(__file__))  # the script plans and lays out with solver_helpers
     counted = {tuple(row[:4]): tuple(row[4:]) for row in run_cases_on_cuda_target(_SCRIPT, cases, args=(here,))}
     assert counted[("memory", "local", "float32", 16)] == accesses[16] + (0,)
@@ -150,14 +151,23 @@ def test_memory_storage_reads_and_writes_the_factor_where_written():
     # states: 9.4 s of NVVM down to 3.3, issue #10); below it, where outlined bodies spilled more or ran slower on the GPU, and held in
     # registers, where NVVM keeps the factor in registers, they stay inline
     assert counted[("memory", "local", "float32", 128)] == accesses[128] + (2,)
+    # from FACTOR_OUTLINE_MIN_ENTRIES (314 entries at 64 states) a factor in local memory is outlined alone, its
+    # solves inline; one in shared memory stays inline (sdirk4 64 float32 ran 10 % slower with it outlined)
+    assert counted[("memory", "local", "float32", 64)] == accesses[64] + (1,)
+    assert counted[("memory if shared", "shared", "float32", 64)] == accesses[64] + (0,)
 
 
 def test_radaus_real_and_complex_factors_are_outlined_from_the_same_size():
     """A regression hunt (2026-12-05): the complex program's nnz counts entries, not words, and halving it kept
     radau's complex factor inline up to 127 states while its real factor was outlined from 54."""
-    from kernels.solvers.sparse_lu_ir import OUTLINE_MIN_ENTRIES, outline
+    from kernels.solvers.sparse_lu_ir import FACTOR_OUTLINE_MIN_ENTRIES, OUTLINE_MIN_ENTRIES, outline, outline_factor
     from kernels.steps.firk_blocks import block_lu_settings
 
+    for n, expected in ((32, False), (64, True), (128, True)):  # the factor alone from FACTOR_OUTLINE_MIN_ENTRIES
+        integ = kernels.Integrator(kernels.brusselator(n), "radau", precision=np.float32)
+        for lu in block_lu_settings(integ.settings.step):
+            assert outline_factor(lu.program, True) is expected, (n, type(lu).__name__, lu.program.nnz,
+                                                                  FACTOR_OUTLINE_MIN_ENTRIES)
     for n, expected in ((96, False), (128, True)):
         integ = kernels.Integrator(kernels.brusselator(n), "radau", precision=np.float32)
         settings = block_lu_settings(integ.settings.step)
