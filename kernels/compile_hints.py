@@ -15,6 +15,7 @@ import types
 import numpy as np
 
 from .frozen_values import values_read
+from .module_origin import shadows_stdlib
 
 __all__ = ["failure_message", "LIBRARY_MODULES"]
 
@@ -274,7 +275,7 @@ def _helper_words(func, summary):
     attribute = re.search(r"Unknown attribute '(\w+)' of type Module\(<module '([\w.]+)'", summary)
     if attribute:
         name, module = attribute.groups()
-        if module.split(".")[0] in LIBRARY_MODULES or not isinstance(
+        if (module.split(".")[0] in LIBRARY_MODULES and not shadows_stdlib(module)) or not isinstance(
                 getattr(sys.modules.get(module), name, None), types.FunctionType):
             return None
         return (f"it calls {module}.{name}, a plain Python function, not a CUDA device function ({summary})",

@@ -33,6 +33,7 @@ import weakref
 from . import ptxcheck
 from .compile_hints import LIBRARY_MODULES
 from .errors import CompileCheckWarning, warn_user
+from .module_origin import shadows_stdlib
 
 __all__ = ["check_device_function"]
 _TIMEOUT_S = 180.0  # the first request also imports numba.cuda in the helper
@@ -52,8 +53,20 @@ def _rebuild_device_function(fn, device):
 
 
 def _by_value(func):
+    """Whether ``func`` travels by value: the user's, not a library's (by its module's name, except a user's file
+    that has a standard library module's name, such as a chemist's glob.py, which the helper would import as the
+    standard library's: :func:`kernels.module_origin.shadows_stdlib`)."""
     module = getattr(func, "__module__", None) or "__main__"
-    return module.split(".")[0] not in LIBRARY_MODULES
+    return module.split(".")[0] not in LIBRARY_MODULES or shadows_stdlib(module)
+
+
+def _module_by_value(module):
+    """``module``'s contents as the helper rebuilds them (cloudpickle's own form for a module it pickles by value),
+    for a user's module read as a global (``G2.jac(...)``) whose name would import the standard library's there."""
+    from numba.cloudpickle.cloudpickle import dynamic_subimport
+
+    state = {k: v for k, v in vars(module).items() if k != "__builtins__"}
+    return dynamic_subimport, (module.__name__, state)
 
 
 def _pickler_class():
@@ -65,6 +78,8 @@ def _pickler_class():
         def reducer_override(self, obj):
             if isinstance(obj, types.FunctionType) and _by_value(obj):
                 return self._dynamic_function_reduce(obj)
+            if isinstance(obj, types.ModuleType) and shadows_stdlib(obj.__name__):
+                return _module_by_value(obj)
             kind = type(obj)
             if kind.__name__ == "FakeCUDAKernel" and kind.__module__.startswith("numba.cuda.simulator"):
                 return _rebuild_device_function, (obj.fn, bool(obj._device))

@@ -24,7 +24,8 @@ linear system, all at most 0.16 e-folds a step).
 Only references to the solve's host inputs are kept (:func:`growth_probe`); the Jacobian is evaluated when
 :meth:`kernels.IVPResult.message` asks, once per trajectory.  The probe rides on
 :class:`kernels.stiffness_note.NotedProbe` (``growth``), which a pickled result drops as it drops the other success
-notes (the system's functions need not pickle).
+notes (the system's functions need not pickle).  A solve names such trajectories at once, in one warning
+(:mod:`kernels.growth_warning`: a sweep of thousands is read by its statuses, not its messages).
 """
 
 from __future__ import annotations
@@ -111,6 +112,24 @@ class GrowthProbe:
         except Exception:  # noqa: BLE001 - a message must never fail: no note
             return True
 
+    def stepped_over(self, trajectory, steps, last=None):
+        """``(rate, mean step)`` where the note's test holds for ``trajectory`` (:meth:`note` says which), else None:
+        shared by the note and the solve's warning (:mod:`kernels.growth_warning`), so that both judge alike."""
+        if steps < 1 or last is None:
+            return None
+        t_last, y_last = last
+        step = abs(float(t_last) - float(self.t0)) / steps
+        y0 = np.asarray(self.y0[self._rows(trajectory)[0]], np.float64)
+        y_last = np.asarray(y_last, np.float64)
+        if not step > 0 or not np.all(np.abs(y_last - y0) <= QUIET_SHARE * np.max(np.abs(y0))):
+            return None
+        rate = self.rate(trajectory)
+        if not (np.isfinite(rate) and rate > 0 and rate * step > GROWTH_EFOLDS) or self._at_rest(trajectory):
+            return None
+        if not self.rate(trajectory, t_last, y_last) * step > GROWTH_EFOLDS:  # (NaN: no note)
+            return None
+        return rate, step
+
     def note(self, trajectory, steps, last=None) -> str:
         """:data:`GROWTH_NOTE` where the last saved state ``last`` (``(t, y)``; None: no note) is still close to
         ``y0`` (:data:`QUIET_SHARE`), the ``steps`` accepted steps up to it average more than :data:`GROWTH_EFOLDS`
@@ -118,19 +137,10 @@ class GrowthProbe:
         is to the last save, where the loop stops unless events or per-run summaries take it on to ``t_end``
         (then the mean step is underrated: no false note; a run saved over its first 10 of 1000 was told 29
         e-folds a step where it took 0.29, a regression hunt)."""
-        if steps < 1 or last is None:
+        found = self.stepped_over(trajectory, steps, last)
+        if found is None:
             return ""
-        t_last, y_last = last
-        step = abs(float(t_last) - float(self.t0)) / steps
-        y0 = np.asarray(self.y0[self._rows(trajectory)[0]], np.float64)
-        y_last = np.asarray(y_last, np.float64)
-        if not step > 0 or not np.all(np.abs(y_last - y0) <= QUIET_SHARE * np.max(np.abs(y0))):
-            return ""
-        rate = self.rate(trajectory)
-        if not (np.isfinite(rate) and rate > 0 and rate * step > GROWTH_EFOLDS) or self._at_rest(trajectory):
-            return ""
-        if not self.rate(trajectory, t_last, y_last) * step > GROWTH_EFOLDS:  # (NaN: no note)
-            return ""
+        rate, step = found
         counted = f"{steps} accepted step" + ("s" if steps != 1 else "")
         # a sweep's row with a rate given negative (the others >= 0) is told so first (a chemist's trial)
         params_row = self._rows(trajectory)[1]

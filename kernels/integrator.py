@@ -46,6 +46,7 @@ from .stiffness import IMPLICIT_METHODS
 from .rhs_hint import mostly_rejected
 from .stiffness_note import probes_with_note
 from .solve_checks import CHECKS_KEPT, check_host_inputs
+from .growth_warning import warn_stepped_over_growth
 from .summary_points import warn_few_summary_steps
 from .system_checks import check_events_index
 from .summaries import as_summaries
@@ -438,6 +439,7 @@ class Integrator:
                            linear=None if self.method.explicit else self.solver.linear,
                            unstable_step=unstable, event_start=EventStart.of(self.settings.events, t0, y0, params))
         warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
+        warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
         return result
 
     def _check_pattern(self, t0, y0, params):

@@ -1,0 +1,35 @@
+"""Whether a module named like one of the standard library's is the user's own file (a chemist's ``glob.py``).
+
+The compile check and its hints tell library code from the user's by the module's top-level name
+(:data:`kernels.compile_hints.LIBRARY_MODULES`: the standard library's names, NumPy, Numba, ...).  A chemist's
+helpers in ``glob.py`` beside the script carry the standard library's name ``glob``: a jac calling ``G2.jac(...)``
+of an undecorated helper there was told "Numba CUDA compiles a subset of Python", with no remedy, where the same
+helper imported by name was told to decorate it with ``@numba.cuda.jit(device=True)`` (a chemist's trial), and its
+functions were sent to the compiler process by reference, where the name imports the standard library's module.
+:func:`shadows_stdlib` says where a module of such a name was loaded from a file outside the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["STDLIB_DIR", "shadows_stdlib"]
+
+#: The standard library's directory (that of ``os.py``; its compiled modules are in ``lib-dynload`` below it).
+STDLIB_DIR = os.path.dirname(os.path.realpath(os.__file__))
+
+
+def shadows_stdlib(name) -> bool:
+    """Whether the module ``name`` (dotted or not), as this process imported it, has a standard library module's
+    top-level name but was loaded from a file outside the standard library's directory: the user's ``glob.py``.
+    False for the standard library's own modules, built-in ones (no file), other names, and a name not imported."""
+    if not isinstance(name, str) or name.split(".")[0] not in sys.stdlib_module_names:
+        return False
+    file = getattr(sys.modules.get(name), "__file__", None)
+    if not isinstance(file, str) or not file:
+        return False
+    try:
+        return os.path.commonpath([os.path.realpath(file), STDLIB_DIR]) != STDLIB_DIR
+    except ValueError:  # another drive (Windows): not under the standard library
+        return True
