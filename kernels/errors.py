@@ -147,7 +147,8 @@ class ParamNamesWarning(UserWarning):
 class SummaryWarning(UserWarning):
     """An adaptive run whose summaries (``mean``, ``rms``, ``min``, ``max``, ``argmax``) rest on few accepted steps:
     they are taken at the step points, which follow the states' error, so on a curved quantity they can be far
-    outside the tolerances with success reported (:mod:`kernels.summary_points`)."""
+    outside the tolerances with success reported (:mod:`kernels.summary_points`); or an implicit run that stepped
+    over a growth at its initial state and ended with success still at its start (:mod:`kernels.growth_warning`)."""
 
 
 class JacobianCheckWarning(UserWarning):
