@@ -25,6 +25,7 @@ from .result_notes import (host_array, krylov_rejected_note, max_steps_note, rea
 from .status import EVENT, MAX_STEPS, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW, SUCCESS, Status
 from .discontinuity import rejected_success_note
 from .growth_note import growth_note
+from .invariant_drift import invariant_note
 from .pivot_check import pivot_note
 from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, lead_with_cause,
                               quiet_host_probes)
@@ -104,6 +105,9 @@ class IVPResult:
         Set where the solve found its explicit method's fixed ``dt`` beyond the stable step at a trajectory's
         initial state (the call's StabilityWarning): the messages of the trajectories it concerns say so
         (:func:`kernels.result_notes.unstable_step_note`).
+    invariant_drift : kernels.invariant_drift.InvariantDrift or None
+        Set where the system has linear invariants (``c . f = 0``) and the run was judged: each trajectory's drift of
+        them in tolerances; the messages of those beyond ``DRIFT_TOLERANCES`` say so (:mod:`kernels.invariant_drift`).
 
     ``y`` and ``observables`` are None when the solve had ``save_trajectory=False``.
     """
@@ -129,6 +133,7 @@ class IVPResult:
     linear: str | None = None
     unstable_step: object = dataclasses.field(default=None, repr=False, compare=False)
     event_start: object = dataclasses.field(default=None, repr=False, compare=False)
+    invariant_drift: object = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def summaries(self) -> dict:
@@ -309,6 +314,8 @@ class IVPResult:
         text = pivot_note(self, trajectory, text, hint) if code == SINGULAR_MATRIX else text
         if hint:
             text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "") + hint, hint)
+        if code in (SUCCESS, EVENT):  # rounding moved a linear invariant by many tolerances (kernels/invariant_drift.py)
+            text += invariant_note(self, trajectory)
         return text + event_note(self, trajectory)  # which terminal event stopped it, or which one started on 0
 
 

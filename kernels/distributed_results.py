@@ -39,7 +39,7 @@ __all__ = ["ChunkedResult", "concatenate", "bytes_per_trajectory", "probe_factor
 PER_TRAJECTORY = ("y", "observables", "status", "n_steps", "n_rejected", "summary_array", "event_t", "event_y",
                   "counts")
 SHARED = ("t", "method", "backend", "summary_stats", "t_start", "linear", "event_start")
-ON_CLIENT = ("plan", "canary_intact", "stiffness_probe", "status_messages", "unstable_step")
+ON_CLIENT = ("plan", "canary_intact", "stiffness_probe", "status_messages", "unstable_step", "invariant_drift")
 WORKERLESS_SECONDS = 10.0  # a gather raises once the cluster has had no worker this long
 _POLL_SECONDS = 0.02  # between looks at the chunks (and, each second, at the scheduler's worker count)
 
@@ -239,7 +239,11 @@ def concatenate(parts, plan, stiffness_probe=None):
         messages.update(part.status_messages)
     probe = None if stiffness_probe is None else stiffness_probe(
         fields["status"], mostly_rejected(fields["n_steps"], fields["n_rejected"]))
-    return IVPResult(plan=plan, canary_intact=None, stiffness_probe=probe, status_messages=messages, **fields)
+    from .invariant_drift import joined_drift
+
+    drift = joined_drift([(p.invariant_drift, np.shape(p.status)[0]) for p in parts])
+    return IVPResult(plan=plan, canary_intact=None, stiffness_probe=probe, status_messages=messages,
+                     invariant_drift=drift, **fields)
 
 
 def _join(arrays, name):

@@ -32,6 +32,7 @@ from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
 from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
+from .invariant_drift import solve_drift, warn_invariant_drift
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, adaptive_alike, check_pattern_at,
                                 check_sampling, controller_settings, fixed_step_remedy, keywords_checked,
                                 method_argument, not_a_system, pins_argument, plan_choice, probed_inputs,
@@ -421,6 +422,7 @@ class Integrator:
         summaries = self.settings.summaries
         probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(
             n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host, n_steps) if not on_device else None)
+        drift = solve_drift(self, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device, suspect)
         result = IVPResult(t=t_eval, y=y, observables=observables, status=status,
                            status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                            fixed_step_remedy(self.method, self.adaptive),
@@ -437,9 +439,11 @@ class Integrator:
                            summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                            event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
                            linear=None if self.method.explicit else self.solver.linear,
-                           unstable_step=unstable, event_start=EventStart.of(self.settings.events, t0, y0, params))
+                           unstable_step=unstable, event_start=EventStart.of(self.settings.events, t0, y0, params),
+                           invariant_drift=drift)
         warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
         warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
+        warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
         return result
 
     def _check_pattern(self, t0, y0, params):

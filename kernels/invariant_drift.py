@@ -1,0 +1,401 @@
+"""The invariant-drift check: a run whose rounding moved a linear invariant of its system by many tolerances.
+
+Three user trials: float32 ``rodas5p``, ``rodas4`` and ``ros3p`` ended a one-step global combustion model (3 states:
+fuel, oxygen, temperature) 12 to 20 tolerances off with status SUCCESS and no warning (``Y_O2 = 0.0200041`` where
+mass conservation gives 0.02 exactly).  No cheap test at ``y0`` predicts it, but the damage shows in a linear
+invariant: where ``c . f(t, y) = 0`` for every ``t`` and ``y``, every Runge-Kutta and Rosenbrock method (with an exact
+or differenced Jacobian and direct linear solves) keeps ``c . y`` exactly in exact arithmetic, so its change over a
+run is rounding alone, and a lower bound of the run's error in that combination.  The model's ``Y_O2 - 4 Y_F``
+moved by 4.5e-6, 22 final tolerances, in float32 ``rodas5p``, and by about 1e-15 in float64.
+
+1. :func:`find_invariants` (host, float64, once a solve): the left null vectors of the Jacobian at row 0's ``(t0,
+   y0)`` (the system's ``jac``, else differences of ``rhs``: :func:`kernels.stiffness.host_jacobian`), singular values
+   below :data:`NULL_SHARE` of the largest, kept only where ``c . f`` vanishes at every probe state: ``y0`` of a few
+   rows (their params), their final states, and random perturbations of ``y0`` that move states at 0 off it (a
+   state at 0 that zeroes a column of the Jacobian makes a left null vector that is no invariant).  "Vanishes":
+   within :data:`VERIFY_SHARE` of the rhs's rounding scale there, and moving ``c . y`` by under
+   :data:`SPAN_SHARE` of its tolerance over the span at that rate.  Cost: one Jacobian and one rhs a probe state
+   (at most :data:`PROBE_STATES`), systems up to :data:`MAX_STATES` states without drivers.
+2. :func:`measure_drift`: for each trajectory that ended with SUCCESS (its last saved state) or at a terminal event
+   (``event_y``), ``|c . (y_end - y0)|`` over the tolerance of the combination, ``sum_k |c_k| (atol_k + rtol_k
+   |y_end,k|)``, less what the coefficients' own error can explain; vectorised (one product of (N, n) by (n, k)).
+3. :func:`warn_invariant_drift`: one :class:`kernels.ToleranceWarning` a solve where some drift exceeds
+   :data:`DRIFT_TOLERANCES`, naming the invariant (state names where the system has them), the largest drift, the
+   likely cause and the remedies; :func:`invariant_note` adds one sentence to those trajectories' messages.
+
+Not judged (no warning, no note): fixed steps (no tolerance), matrix-free linear solvers (their inexact solves move
+``c . y`` by design), a ``jac`` or pattern found wrong (already warned of), inputs on the device, drivers, more than
+:data:`MAX_STATES` states, an rhs the host cannot evaluate, a result without saved states (but for event stops).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .errors import ToleranceWarning, warn_user
+from .named_states import state_names
+from .status import EVENT, SUCCESS
+from .stiffness import host_jacobian
+
+__all__ = ["DRIFT_TOLERANCES", "MAX_STATES", "InvariantDrift", "find_invariants", "invariant_label", "measure_drift",
+           "solve_drift", "warn_invariant_drift", "invariant_note", "joined_drift"]
+
+#: Drift of an invariant, in tolerances of the combination at the end, above which a run is warned about.  Correct
+#: runs measured (simulator, 2026-12-06: float32 and float64; radau, rodas5p, rodas4, ros3p, kvaerno5, tsit5;
+#: Robertson to 40 and 1e5 at rtol 1e-4 to 1e-8, HIRES, E5, a closed A <-> B <-> C network, a 3-state cycle over
+#: 5700 tsit5 steps, the combustion model) stay at or below 0.69 (float32 rodas4 on the combustion model, its
+#: error 0.73 tolerances; float64: 0 to 1e-8); the float32 rodas5p runs that ended 12 to 22 tolerances off with
+#: success drift 12.0 to 20.1 (the 3-state model) and 12.7 (a 9-state H2/O2 mechanism).  3 is 4.3 times the
+#: largest correct drift and 4 times below the smallest bad one.
+DRIFT_TOLERANCES = 3.0
+
+#: Largest system judged: the check costs a Jacobian (``n_states + 1`` rhs where differenced) a probe state.
+MAX_STATES = 200
+
+#: Singular values of the Jacobian at ``y0`` below this share of the largest give the candidate invariants (a
+#: differenced Jacobian's own error is about 1e-8 of its entries); the probes then sort true from accidental ones.
+NULL_SHARE = 1e-6
+
+#: ``|c . f|`` at a probe state, over ``|c| . (|f| + |J| |y|)`` there (what rounding leaves of the rhs's terms), above
+#: which ``c`` is no invariant; float64 rounding is 1e-16 of it, a slow mode is far above.
+VERIFY_SHARE = 1e-9
+
+#: ``|c . f|`` at a probe state times the span, over the combination's tolerance at ``y0``, above which ``c . y``
+#: could move by itself during the run: no invariant to judge the run by.
+SPAN_SHARE = 1e-2
+
+#: Probe rows of ``y0`` (with their final states) and random perturbations of row 0's ``y0``.
+PROBE_ROWS = 3
+PERTURBED = 2
+PROBE_STATES = 2 * PROBE_ROWS + PERTURBED
+
+#: Relative error assumed of the invariants' coefficients where they are not rounded (:func:`_snapped`), with the
+#: system's ``jac`` and with a differenced Jacobian (measured: 7e-12 and 2e-10): a drift it can explain is not counted.
+COEFFICIENT_ERROR = {True: 1e-9, False: 1e-7}
+
+_SEED = 20260306
+_ROSENBROCK = "rosenbrock"
+
+
+@dataclasses.dataclass(frozen=True)
+class InvariantDrift:
+    """A solve's invariant drift: ``labels`` of the invariants found (``"y[1] - 4 y[0]"``), ``drift`` (N,) float64 the
+    largest drift of each trajectory in tolerances (NaN where not judged), ``which`` (N,) the index into ``labels``
+    of that invariant (-1 where not judged), and ``cause`` the sentence naming the likely cause and the remedies.
+    Pickles (arrays and text); a distributed solve joins its chunks' (:func:`joined_drift`)."""
+
+    labels: tuple
+    drift: np.ndarray
+    which: np.ndarray
+    cause: str
+
+    def flagged(self):
+        """Indices of the trajectories whose drift exceeds :data:`DRIFT_TOLERANCES`."""
+        with np.errstate(invalid="ignore"):
+            return np.flatnonzero(self.drift > DRIFT_TOLERANCES)
+
+
+# -- finding the invariants ---------------------------------------------------------------------------------------
+def _probe_rows(n_rows):
+    """Up to :data:`PROBE_ROWS` distinct row indices spread over ``n_rows`` (first, middle, last)."""
+    return sorted({0, n_rows // 2, n_rows - 1})[:PROBE_ROWS]
+
+
+def _perturbed(y, rng):
+    """``y`` moved by up to 5 % of each component, and components at 0 set to a small positive value (1e-3 of the
+    largest ``|y|``, at most 1e-3): a state at 0 that zeroes a term must not hide that term from the probes."""
+    typical = min(float(np.max(np.abs(y))) or 1.0, 1.0)
+    moved = y * (1.0 + 0.05 * rng.uniform(-1.0, 1.0, y.shape))
+    return np.where(y != 0.0, moved, 1e-3 * typical * rng.uniform(0.5, 1.0, y.shape))
+
+
+def _row(array, i):
+    """Row ``i`` of ``array`` as float64 (a one-row array serves every row)."""
+    return np.array(array[min(i, len(array) - 1)], np.float64)
+
+
+def _probe_states(t0, t_end, y0, params, finals):
+    """``(t, y, p)`` float64 probe states: ``y0`` of a few rows at ``t0``, a few finite rows of ``finals`` (aligned
+    with the batch) at ``t_end`` with their own params, and perturbations of row 0's ``y0`` at ``t0`` and mid-span."""
+    states = [(t0, _row(y0, i), _row(params, i)) for i in _probe_rows(max(len(y0), len(params)))]
+    if finals is not None:
+        ended = np.flatnonzero(np.all(np.isfinite(finals), axis=1))
+        picked = ended[_probe_rows(len(ended))] if len(ended) else ()
+        states += [(t_end, _row(finals, i), _row(params, i)) for i in picked]
+    rng = np.random.default_rng(_SEED)
+    states += [(t, _perturbed(_row(y0, 0), rng), _row(params, 0)) for t in (t0, 0.5 * (t0 + t_end))][:PERTURBED]
+    return states
+
+
+def _rhs_and_scale(system, t, y, p):
+    """``(f, scale)`` at ``(t, y, p)``: the rhs and the size of its terms, ``|f| + |J| |y|`` (what its float64
+    rounding is a share of); None where either is not finite."""
+    f = np.asarray(system.evaluate_rhs(float(t), y, p), np.float64)
+    if not np.all(np.isfinite(f)):
+        return None
+    jac = host_jacobian(system, float(t), y, p)
+    if not np.all(np.isfinite(jac)):
+        return None
+    return f, np.abs(f) + np.abs(jac) @ np.abs(y)
+
+
+def _candidates(system, t0, y0, p0):
+    """Orthonormal rows spanning the left null space of the Jacobian at ``(t0, y0, p0)`` (singular values below
+    :data:`NULL_SHARE` of the largest), or None where it is not finite."""
+    jac = host_jacobian(system, float(t0), y0, p0)
+    if not np.all(np.isfinite(jac)):
+        return None
+    u, s, _ = np.linalg.svd(jac)
+    return u[:, s <= NULL_SHARE * s[0]].T if s[0] > 0 else np.eye(len(y0))
+
+
+def _kept(candidates, probes, span, tolerance0):
+    """The rows of the candidates' span that pass every probe ``(f, scale, on_path)``: first the subspace whose
+    stacked, scaled ``c . f`` vanish (SVD), then each vector by the tests of :func:`find_invariants` (the span's
+    only at the states on the run's path: a perturbed state's rates can be far from any the run meets)."""
+    rows = np.array([(candidates @ f) / max(np.linalg.norm(scale), np.finfo(float).tiny) for f, scale, _ in probes])
+    _, s, vt = np.linalg.svd(rows)
+    s = np.concatenate([s, np.zeros(len(vt) - len(s))])
+    basis = vt[s <= VERIFY_SHARE] @ candidates
+    if not len(basis):
+        return basis
+    basis = [_snapped(c, probes) for c in _echelon(basis)]
+    good = [c for c in basis if _tested(c, probes)
+            and all(abs(c @ f) <= VERIFY_SHARE * (np.abs(c) @ scale) + np.finfo(float).tiny
+                   and (not on_path or abs(c @ f) * span <= SPAN_SHARE * (np.abs(c) @ tolerance0))
+                   for f, scale, on_path in probes)]
+    return np.array(good).reshape(-1, candidates.shape[1])
+
+
+def _tested(c, probes):
+    """Whether ``c`` met a flow in its own components (``|c| . scale > 0``) at a probe on the run's path and at a
+    perturbed one: an infusion written in the rhs (a pulse in t, 0 at every probe time, and no y in it) left
+    ``f = 0`` at every probe, and its state was taken for an invariant, 1e8 tolerances off (a regression hunt)."""
+    met = [bool(np.abs(c) @ scale > 0.0) for _, scale, _ in probes]
+    return any(m for m, (_, _, on_path) in zip(met, probes) if on_path) and any(
+        m for m, (_, _, on_path) in zip(met, probes) if not on_path)
+
+
+def _residual(c, probes):
+    """The largest ``|c . f| / (|c| . scale)`` over the ``probes`` (0 where the scale is 0)."""
+    return max(abs(c @ f) / ((np.abs(c) @ scale) or 1.0) for f, scale, _ in probes)
+
+
+def _snapped(c, probes):
+    """``c`` with its coefficients rounded to 9 significant digits where that fits the probes as well (4, not the
+    4.00000000003 that an SVD gives, so a drift is not an artefact of the coefficients), else ``c``."""
+    digits = 8 - np.floor(np.log10(np.where(c != 0.0, np.abs(c), 1.0)))
+    rounded = np.array([np.round(value, int(d)) for value, d in zip(c, digits)])
+    return rounded if _residual(rounded, probes) <= _residual(c, probes) + 1e-15 else c
+
+
+def _echelon(basis):
+    """A basis of the same span with few nonzeros: reduced row echelon form pivoting from the last state backwards
+    (a combustion model's two invariants read ``-4 y[0] + y[1]`` and ``2e4 y[0] + y[2]``), each scaled so its
+    smallest nonzero coefficient is 1 in size and its first is positive."""
+    work = np.array(basis[:, ::-1], np.float64)
+    rows, cols = work.shape
+    r = 0
+    for c in range(cols):
+        if r == rows:
+            break
+        pivot = r + int(np.argmax(np.abs(work[r:, c])))
+        if abs(work[pivot, c]) <= 1e-8 * np.max(np.abs(work)):
+            continue
+        work[[r, pivot]] = work[[pivot, r]]
+        work[r] /= work[r, c]
+        others = np.arange(rows) != r
+        work[others] -= np.outer(work[others, c], work[r])
+        r += 1
+    work = work[:r, ::-1]
+    work[np.abs(work) <= 1e-12 * np.max(np.abs(work), axis=1, keepdims=True)] = 0.0
+    out = []
+    for c in work:
+        nonzero = np.abs(c[c != 0.0])
+        c = c / np.min(nonzero)
+        out.append(c if c[np.flatnonzero(c)[0]] > 0 else -c)
+    return np.array(out)
+
+
+def find_invariants(system, t0, t_end, y0, params, finals=None, rtol=1e-6, atol=1e-6):
+    """The linear invariants of ``system`` as rows ``c`` (k, n_states) float64 (none: shape (0, n_states)), found at
+    row 0's ``(t0, y0, params)`` and verified at the probe states (:func:`_probe_states`; ``finals``: the run's final
+    states, (N, n_states) aligned with the rows, NaN where not judged, or None), or None where the host cannot tell (an rhs or Jacobian not finite at row 0, no
+    perturbed probe finite, an error raised by the user's functions).  ``rtol`` and ``atol`` (scalars or per state)
+    give the span test its scale."""
+    y0, params = np.atleast_2d(np.asarray(y0, np.float64)), np.atleast_2d(np.asarray(params, np.float64))
+    n = system.n_states
+    try:
+        with np.errstate(all="ignore"):  # (not warnings.catch_warnings: it resets every warning's once-registry)
+            candidates = _candidates(system, t0, y0[0].copy(), params[0].copy())
+            if candidates is None:
+                return None
+            if not len(candidates):
+                return candidates.reshape(0, n)
+            states = _probe_states(t0, t_end, y0, params, finals)
+            probes = [_rhs_and_scale(system, t, y, p) for t, y, p in states]
+    except Exception:  # noqa: BLE001 - the check must never fail a solve: not judged
+        return None
+    if probes[0] is None or all(probe is None for probe in probes[-PERTURBED:]):
+        return None
+    on_path = [k < len(probes) - PERTURBED for k in range(len(probes))]
+    tolerance0 = np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y0[0])
+    return _kept(candidates, [(*probe, path) for probe, path in zip(probes, on_path) if probe is not None],
+                 abs(float(t_end) - float(t0)), np.broadcast_to(tolerance0, (n,)))
+
+
+# -- writing them out ---------------------------------------------------------------------------------------------
+def _coefficient(value):
+    """A coefficient as the label writes it: integers plainly, others to 4 significant digits."""
+    rounded = round(value)
+    return str(int(rounded)) if abs(value - rounded) <= 1e-6 * max(1.0, abs(value)) else f"{value:.4g}"
+
+
+def invariant_label(c, names=None):
+    """``c`` written out: ``"4 y[0] - y[1]"``, or with the state names (``"4 Y_F - Y_O2"``)."""
+    terms = []
+    for k in np.flatnonzero(c):
+        name = names[k] if names is not None else f"y[{k}]"
+        size = _coefficient(abs(float(c[k])))
+        term = name if size == "1" else f"{size} {name}"
+        terms.append(("-" if c[k] < 0 else "+", term))
+    text = " ".join(f"{sign} {term}" for sign, term in terms).removeprefix("+ ")
+    return text.replace("- ", "-", 1) if text.startswith("- ") else text
+
+
+# -- measuring the drift ------------------------------------------------------------------------------------------
+def ends(status, y, event_y):
+    """``(rows, y_end)``: the trajectories judged (status SUCCESS with a saved last state; EVENT with a finite
+    ``event_y``) and their end states (float64), from host arrays; None where none can be judged."""
+    status = np.asarray(status)
+    y_end = np.full((status.shape[0], 0), np.nan)
+    if y is not None and np.ndim(y) == 3 and np.shape(y)[1]:
+        y_end = np.array(y[:, -1], np.float64)
+    elif event_y is not None:
+        y_end = np.full(np.shape(event_y), np.nan)
+    if not y_end.shape[1]:
+        return None
+    judged = status == SUCCESS
+    if event_y is not None:
+        stopped = (status == EVENT) & np.all(np.isfinite(event_y), axis=1)
+        y_end[stopped] = np.asarray(event_y, np.float64)[stopped]
+        judged |= stopped
+    judged &= np.all(np.isfinite(y_end), axis=1)
+    return (np.flatnonzero(judged), y_end) if np.any(judged) else None
+
+
+def measure_drift(invariants, y0, y_end, rtol, atol, analytic=True):
+    """``(drift, which)``: each row's largest ``|c . (y_end - y0)|`` over ``sum_k |c_k| (atol_k + rtol_k |y_end,k|)``
+    among the ``invariants`` (k, n), less what :data:`COEFFICIENT_ERROR` of ``c`` explains, and that invariant's
+    index.  ``y0`` (N or 1, n) and ``y_end`` (N, n); vectorised."""
+    y0, y_end = np.asarray(y0, np.float64), np.asarray(y_end, np.float64)
+    moved = y_end - y0
+    size = np.abs(invariants.T)
+    tolerance = (np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y_end)) @ size
+    noise = COEFFICIENT_ERROR[bool(analytic)] * (np.abs(moved) @ size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drift = np.maximum(np.abs(moved @ invariants.T) - noise, 0.0) / tolerance
+    drift = np.where(np.isfinite(drift), drift, 0.0)
+    which = np.argmax(drift, axis=1)
+    return drift[np.arange(len(drift)), which], which
+
+
+def _cause(method, dtype):
+    """The likely cause and remedies of a drift, for ``method`` (a :class:`kernels.Method`) in ``dtype``."""
+    if np.dtype(dtype) == np.float32 and method.family == _ROSENBROCK:
+        return ("float32 rounding in the Rosenbrock method's linear solves (its stages come straight from them, with "
+                "nothing to correct their rounding on a badly scaled problem): use method='radau' in float32, or "
+                "precision=np.float64")
+    if np.dtype(dtype) == np.float32:
+        return ("float32 rounding over the run (tolerances beyond what float32 keeps here): loosen rtol and atol, "
+                "or use precision=np.float64")
+    return "rounding over the run (tolerances beyond float64's precision): loosen rtol and atol"
+
+
+def judged(integrator, on_device, suspect):
+    """Whether ``integrator``'s solve is judged: adaptive, direct linear solves, its derivatives not found wrong
+    (``suspect``), host inputs, no drivers, at most :data:`MAX_STATES` states."""
+    system, method = integrator.system, integrator.method
+    return (integrator.adaptive and not on_device and suspect is None and not system.n_drivers
+            and system.n_states <= MAX_STATES and (method.explicit or integrator.solver.direct))
+
+
+def solve_drift(integrator, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device=False, suspect=None):
+    """The :class:`InvariantDrift` of a solve by ``integrator`` (host arrays: ``y0``, ``params`` as the kernel saw
+    them, the outputs ``status``, ``y``, ``event_y``), or None where it is not judged (:func:`judged`), no trajectory
+    ended where the check reads it, or the system has no verified invariant (never raises)."""
+    try:
+        if not judged(integrator, on_device, suspect):
+            return None
+        found = ends(status, y, event_y)
+        if found is None:
+            return None
+        rows, y_end = found
+        system = integrator.system
+        finals = np.full_like(y_end, np.nan)
+        finals[rows] = y_end[rows]
+        invariants = find_invariants(system, t0, t_end, y0, params, finals, rtol, atol)
+        if invariants is None or not len(invariants):
+            return None
+        y0_rows = np.asarray(y0, np.float64)
+        y0_rows = y0_rows[rows] if len(y0_rows) > 1 else y0_rows
+        drift, which = np.full(len(y_end), np.nan), np.full(len(y_end), -1, np.int64)
+        drift[rows], which[rows] = measure_drift(invariants, y0_rows, y_end[rows], rtol, atol, system.jac is not None)
+        names = state_names(system)
+        return InvariantDrift(tuple(invariant_label(c, names) for c in invariants), drift, which,
+                              _cause(integrator.method, integrator.dtype))
+    except Exception:  # noqa: BLE001 - the check must never fail a solve
+        return None
+
+
+# -- telling the user ---------------------------------------------------------------------------------------------
+WARNING = ("{count} of {total} trajectories ended with {invariant} (a linear invariant of the system: c . f(t, y) = 0, "
+           "which every Runge-Kutta and Rosenbrock method keeps exactly in exact arithmetic) moved by up to {drift:.3g} "
+           "times its tolerance (trajectory {worst}), with status success or at a terminal event: rounding alone "
+           "moved it, so their end states are at least that many tolerances off. Likely cause: {cause}.")
+
+NOTE = (" Rounding moved the linear invariant {invariant} by {drift:.3g} times its tolerance over this run (exactly "
+        "conserved in exact arithmetic), so the end state is at least that many tolerances off; likely cause: {cause}.")
+
+
+def warn_invariant_drift(record):
+    """One :class:`kernels.ToleranceWarning` where ``record`` (a solve's :class:`InvariantDrift`, or None) has
+    trajectories drifting beyond :data:`DRIFT_TOLERANCES`."""
+    if record is None:
+        return
+    flagged = record.flagged()
+    if not flagged.size:
+        return
+    worst = int(flagged[np.argmax(record.drift[flagged])])
+    warn_user(WARNING.format(count=flagged.size, total=len(record.drift), invariant=record.labels[record.which[worst]],
+                             drift=float(record.drift[worst]), worst=worst, cause=record.cause), ToleranceWarning)
+
+
+def invariant_note(result, trajectory) -> str:
+    """:data:`NOTE` for ``trajectory`` of ``result`` where its drift exceeds :data:`DRIFT_TOLERANCES`, else ''."""
+    record = getattr(result, "invariant_drift", None)
+    if record is None or not record.drift[trajectory] > DRIFT_TOLERANCES:
+        return ""
+    return NOTE.format(invariant=record.labels[record.which[trajectory]], drift=float(record.drift[trajectory]),
+                       cause=record.cause)
+
+
+def joined_drift(records):
+    """One :class:`InvariantDrift` of a distributed solve's chunks' ``records`` (in trajectory order, with their
+    lengths as ``(record or None, n)`` pairs), or None where no chunk has one: the labels concatenated, each
+    chunk's ``which`` moved along, chunks without a record not judged."""
+    if all(record is None for record, _ in records):
+        return None
+    labels, drift, which, cause = [], [], [], ""
+    for record, n in records:
+        if record is None:
+            drift.append(np.full(n, np.nan))
+            which.append(np.full(n, -1, np.int64))
+            continue
+        which.append(np.where(record.which >= 0, record.which + len(labels), -1))
+        labels += record.labels
+        drift.append(record.drift)
+        cause = cause or record.cause
+    return InvariantDrift(tuple(labels), np.concatenate(drift), np.concatenate(which), cause)

@@ -1,0 +1,205 @@
+"""The invariant-drift check (kernels/invariant_drift.py): a run whose rounding moved a linear invariant of the system
+by many tolerances warns and says so in its messages; correct runs stay silent; accidental null vectors of the
+Jacobian at y0 are not taken for invariants."""
+
+import math
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.invariant_drift import (DRIFT_TOLERANCES, InvariantDrift, find_invariants, invariant_label,
+                                     joined_drift, measure_drift)
+
+S = 4.0  # kg of oxygen per kg of fuel in the one-step global combustion model below
+
+
+def glob_rhs(t, y, p, dydt):
+    """F + s O2 -> P, y = (Y_F, Y_O2, T), p = (A, Ta, rho, q): Y_O2 - 4 Y_F and 2e4 Y_F + T are conserved."""
+    w = p[0] * math.exp(-p[1] / y[2]) * p[2] * y[0] * y[1]
+    dydt[0] = -w
+    dydt[1] = -S * w
+    dydt[2] = p[3] * w
+
+
+def glob_jac(t, y, p, J):
+    k = p[0] * math.exp(-p[1] / y[2]) * p[2]
+    w = k * y[0] * y[1]
+    dw0, dw1, dw2 = k * y[1], k * y[0], w * p[1] / (y[2] * y[2])
+    J[0] = -dw0
+    J[1] = -dw1
+    J[2] = -dw2
+    J[3] = -S * dw0
+    J[4] = -S * dw1
+    J[5] = -S * dw2
+    J[6] = p[3] * dw0
+    J[7] = p[3] * dw1
+    J[8] = p[3] * dw2
+
+
+def heated(t, y, p):
+    return y[2] - 1500.0
+
+
+def _glob():
+    system = kernels.ODESystem(glob_rhs, 3, 4, jac=glob_jac, name="glob")
+    system.state_names = ("Y_F", "Y_O2", "T")
+    y0 = np.array([[0.05, 0.22, 1100.0], [0.05, 0.22, 1200.0]])
+    params = np.tile([1.1e12, 2.0e4, 1.0, 2.0e4], (2, 1))
+    return system, y0, params
+
+
+GLOB_TOLERANCES = dict(rtol=1e-5, atol=np.array([1e-9, 1e-9, 1e-3]))
+
+
+def _solve(system, y0, params, span, **options):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = kernels.solve_ivp(system, span, y0, params, progress=False, **options)
+    drift_warnings = [w for w in caught if "linear invariant" in str(w.message)]
+    return res, drift_warnings
+
+
+def test_float32_rodas5p_combustion_drift_warns_and_notes():
+    """The users' trial: float32 rodas5p ends 12 to 20 tolerances off with success; the drift of Y_O2 - 4 Y_F (pure
+    rounding) says so, once a solve, and in each message."""
+    system, y0, params = _glob()
+    res, caught = _solve(system, y0, params, (0.0, 2e-3), method="rodas5p", precision=np.float32, **GLOB_TOLERANCES)
+    assert np.all(res.status == 0)
+    assert len(caught) == 1 and issubclass(caught[0].category, kernels.ToleranceWarning)
+    text = str(caught[0].message)
+    assert "2 of 2 trajectories" in text and "4 Y_F - Y_O2" in text
+    assert "method='radau'" in text and "precision=np.float64" in text
+    assert np.all(res.invariant_drift.drift > 3 * DRIFT_TOLERANCES)  # measured 20.1 and 12.0
+    for i in range(2):
+        message = res.message(i)
+        assert message.startswith("The solver successfully reached the end")
+        assert "Rounding moved the linear invariant 4 Y_F - Y_O2" in message and "method='radau'" in message
+
+
+@pytest.mark.parametrize("method, precision", [("rodas5p", np.float64), ("radau", np.float32),
+                                               ("kvaerno5", np.float32)])
+def test_correct_combustion_runs_stay_silent(method, precision):
+    """The same model where the run is right (final error at most 0.12 tolerances): judged, drift well under the
+    threshold, no warning, no note."""
+    system, y0, params = _glob()
+    res, caught = _solve(system, y0, params, (0.0, 2e-3), method=method, precision=precision, **GLOB_TOLERANCES)
+    assert not caught
+    assert res.invariant_drift is not None and np.all(res.invariant_drift.drift < DRIFT_TOLERANCES / 10)
+    assert "linear invariant" not in res.message(0)
+
+
+@pytest.mark.parametrize("method, precision, rtol", [("rodas5p", np.float32, 1e-5), ("radau", np.float32, 1e-4),
+                                                     ("rodas5p", np.float64, 1e-8)])
+def test_robertson_is_judged_and_silent(method, precision, rtol):
+    """Robertson keeps y0 + y1 + y2: found, measured, and far below the threshold on correct runs."""
+    res, caught = _solve(kernels.robertson(), [1.0, 0.0, 0.0], [0.04, 3e7, 1e4], (0.0, 40.0), method=method,
+                         precision=precision, rtol=rtol, atol=rtol * 1e-3)
+    assert not caught
+    assert res.invariant_drift.labels == ("y[0] + y[1] + y[2]",)
+    assert res.invariant_drift.drift[0] < DRIFT_TOLERANCES / 10
+
+
+def test_no_invariant_no_record():
+    """The Brusselator has no linear invariant: nothing is recorded, nothing said."""
+    n = 8
+    res, caught = _solve(kernels.brusselator(n), kernels.brusselator_initial(n), [1.0, 3.0, 1 / 50], (0.0, 0.1),
+                         method="rodas5p", precision=np.float32, rtol=1e-5, atol=1e-6)
+    assert not caught and res.invariant_drift is None
+
+
+def test_fixed_steps_are_not_judged():
+    """A fixed-step run has no tolerance to measure a drift in."""
+    system, y0, params = _glob()
+    res, caught = _solve(system, y0, params, (0.0, 1e-5), method="rodas5p", controller="fixed", dt=1e-6,
+                         precision=np.float32)
+    assert not caught and res.invariant_drift is None
+
+
+def test_event_stop_is_judged_at_event_y():
+    """A trajectory stopped by a terminal event is judged at its event_y (its saved states after it are NaN)."""
+    system, y0, params = _glob()
+    event = kernels.Event(heated, terminal=True, direction=1)
+    res, _ = _solve(system, y0, params, (0.0, 2e-3), method="radau", precision=np.float64, events=event,
+                    t_eval=[1e-3, 2e-3], **GLOB_TOLERANCES)
+    assert np.all(res.status == kernels.Status.EVENT)
+    assert np.all(np.isfinite(res.invariant_drift.drift)) and np.all(res.invariant_drift.drift < 1.0)
+
+
+def test_pickled_result_keeps_the_note():
+    system, y0, params = _glob()
+    res, _ = _solve(system, y0[:1], params[:1], (0.0, 2e-3), method="rodas5p", precision=np.float32,
+                    **GLOB_TOLERANCES)
+    again = pickle.loads(pickle.dumps(res))
+    assert "Rounding moved the linear invariant" in again.message(0)
+
+
+# -- the host side: finding, writing, measuring -------------------------------------------------------------------
+def feed_rhs(t, y, p, dydt):
+    """A + B -> 2B and B decays: at B = 0 the Jacobian has a left null vector (its first column is 0) that is no
+    invariant (y0 + y1 decays with B)."""
+    dydt[0] = -p[0] * y[0] * y[1]
+    dydt[1] = p[0] * y[0] * y[1] - p[1] * y[1]
+
+
+def slow_rhs(t, y, p, dydt):
+    """A -> B fast, B -> C very slowly: y0 + y1 + y2 is the invariant; y0 + y1 is a near-null direction of the
+    Jacobian that moves over a long span."""
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = p[0] * y[0] - p[1] * y[1]
+    dydt[2] = p[1] * y[1]
+
+
+def test_accidental_null_vector_is_rejected():
+    system = kernels.ODESystem(feed_rhs, 2, 2, name="feed")
+    found = find_invariants(system, 0.0, 10.0, np.array([[1.0, 0.0]]), np.array([[2.0, 1.0]]))
+    assert found is not None and found.shape == (0, 2)
+
+
+def test_slow_mode_is_not_an_invariant():
+    system = kernels.ODESystem(slow_rhs, 3, 2, name="slow")
+    found = find_invariants(system, 0.0, 1e6, np.array([[1.0, 0.5, 0.0]]), np.array([[1.0, 1e-7]]), rtol=1e-6,
+                            atol=1e-9)
+    assert [invariant_label(c) for c in found] == ["y[0] + y[1] + y[2]"]
+
+
+def test_combustion_invariants_are_exact_and_named():
+    system, y0, params = _glob()
+    found = find_invariants(system, 0.0, 2e-3, y0, params)
+    assert sorted(invariant_label(c, system.state_names) for c in found) == ["20000 Y_F + T", "4 Y_F - Y_O2"]
+    np.testing.assert_array_equal(found[1], [4.0, -1.0, 0.0])  # rounded to the exact coefficients
+
+
+def test_measure_drift_is_in_tolerances_of_the_combination():
+    c = np.array([[4.0, -1.0, 0.0]])
+    y0 = np.array([[0.05, 0.22, 1100.0]])
+    y_end = np.array([[0.0, 0.02 + 4.5e-6, 2100.0]])
+    drift, which = measure_drift(c, y0, y_end, 1e-5, np.array([1e-9, 1e-9, 1e-3]))
+    tolerance = 4 * 1e-9 + (1e-9 + 1e-5 * (0.02 + 4.5e-6))
+    assert which[0] == 0
+    assert drift[0] == pytest.approx((4.5e-6 - 1e-9 * (4 * 0.05 + 0.2 - 4.5e-6)) / tolerance, rel=1e-6)
+
+
+def test_joined_drift_keeps_each_chunks_invariants():
+    a = InvariantDrift(("y[0] + y[1]",), np.array([0.1, 9.0]), np.array([0, 0]), "cause")
+    b = InvariantDrift(("y[1]",), np.array([5.0]), np.array([0]), "cause")
+    joined = joined_drift([(a, 2), (None, 1), (b, 1)])
+    assert joined.labels == ("y[0] + y[1]", "y[1]")
+    np.testing.assert_array_equal(joined.which, [0, 0, -1, 1])
+    np.testing.assert_array_equal(joined.flagged(), [1, 3])
+    assert joined_drift([(None, 3)]) is None
+
+
+def pulse_rhs(t, y, p, dydt):
+    """An infusion written in the rhs: 100 for one unit of t from p[0], no y in it."""
+    dydt[0] = 100.0 if p[0] <= t < p[0] + 1.0 else 0.0
+
+
+def test_a_pulse_in_t_is_no_invariant():
+    """f is 0 at every probe time and does not depend on y: y[0] met no flow and is not taken for an invariant
+    (it was, and a correct sdirk4 run was told it was 1e8 tolerances off)."""
+    system = kernels.ODESystem(pulse_rhs, 1, 1, name="pulse")
+    found = find_invariants(system, 0.0, 24.0, np.zeros((4, 1)), np.array([[0.5], [2.3], [5.7], [9.1]]))
+    assert found is not None and found.shape == (0, 1)
