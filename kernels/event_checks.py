@@ -15,23 +15,29 @@ import decimal
 import functools
 import inspect
 import numbers
+import os
+import sys
+import warnings
+import weakref
 
 import numpy as np
 from numba import cuda
 
 from .errors import ConfigurationError, describe
-from .frozen_values import FrozenValues, changed_error
+from .frozen_values import FrozenValues, changed_error, late_binding, loop_variables_read
 from .input_writes import refuse_input_writes
 from .literals import for_system
 from .validation import defaulted_parameter
 
 __all__ = ["check_direction", "check_terminal", "count_refused",
            "check_events_compile", "check_events_unchanged", "check_function", "event_values",
-           "scipy_attributes", "zero_at_start", "START_ZERO_ULPS"]
+           "refuse_unheld_floats", "scipy_attributes", "zero_at_start", "START_ZERO_ULPS"]
 
 #: How many units of the working precision's rounding, times the start's magnitude, ``g(t0)`` may be off 0 and still
 #: be a start on a zero (:func:`zero_at_start`): the GPU evaluates ``g`` in the working precision, the host in float64.
 START_ZERO_ULPS = 16
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 #: Words for a direction that a user may pass as a string, and the number that says it.
 _DIRECTION_WORDS = {"up": 1, "upward": 1, "upwards": 1, "rising": 1, "increasing": 1, "positive": 1, "+": 1,
@@ -151,7 +157,36 @@ def check_function(func):
         raise ConfigurationError(f"Event function must take 3 arguments (t, y, p); got a function of "
                                  f"{len(positional)} positional arguments.{drivers}")
     refuse_input_writes(func, "event function")  # a reset written in g changed y without a count (a trial)
+    _warn_late_binding(func)
     _check_value(func)
+
+
+_LATE_WARNED = weakref.WeakSet()  # lambdas' code objects a late-binding warning named: once each, not per event
+
+
+def _warn_late_binding(func):
+    """A UserWarning where ``func`` is a lambda that reads the loop variable of the comprehension it is made in
+    (:func:`kernels.frozen_values.loop_variables_read`), once per lambda: every event made there watches the
+    loop's last value, as Python calls them, which ``[Event(lambda t, y, p: y[i] - 1e-3) for i in range(S)]``
+    (one event a species) did not mean.  Solves give what Python gives; this says why."""
+    names = loop_variables_read(func)
+    code = getattr(func, "__code__", None)
+    if not names or code in _LATE_WARNED:
+        return
+    _LATE_WARNED.add(code)
+    why, remedy = late_binding(func, names[0])
+    warnings.warn(f"Event function {func.__qualname__} reads the closure variable {names[0]!r}: {why}, so every "
+                  f"event made by it watches the same {names[0]}; {remedy}", UserWarning, stacklevel=_user_level())
+
+
+def _user_level():
+    """The ``stacklevel`` of the user's line that made an Event: past this package's frames and the ``__init__``
+    that dataclasses write (file ``<string>``, where :func:`kernels.errors.warn_user` stopped)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE) or (
+            frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__")):
+        frame, level = frame.f_back, level + 1
+    return level if frame is not None else 1
 
 
 def _check_value(func):
@@ -201,6 +236,7 @@ def check_events_compile(events, system, precision):
 
     if not events:
         return
+    refuse_unheld_floats(events, precision)
     if backend() != "cuda":
         # On the simulator: compiled to PTX anywhere, as a system's rhs is (np.exp in g ran on the simulator
         # and failed only on a GPU, a user's trial)
@@ -225,6 +261,47 @@ def check_events_compile(events, system, precision):
                                      f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
         if returned == types.none:
             raise ConfigurationError(f"events[{e}] function must return a scalar g(t, y, p); it returns nothing")
+
+
+def refuse_unheld_floats(events, precision):
+    """ConfigurationError where an event function uses a float that ``precision`` rounds to 0 or to inf (a literal,
+    or a Python float it reads from its closure or module: :func:`kernels.literals.unheld_floats`), as a parameter
+    that float32 rounds to 0 is refused (:mod:`kernels.validation`): the float32 states are never within it, so
+    the event cannot fire where float64's does (an extinction event ``y[0] - 1e-50`` never fired in float32, with
+    status success and no word: a user's trial).  Nothing for float64."""
+    scalar = np.dtype(precision).type
+    if scalar == np.float64:
+        return
+    info = np.finfo(scalar)
+    for e, event in enumerate(events):
+        for name, value in _unheld(event.function, scalar):
+            what = f"the literal {value!r}" if name is None else f"{name} = {value!r} (from its closure or module)"
+            small = abs(value) < float(info.tiny)
+            bound = (f"smaller in magnitude than {info.dtype}'s smallest number ({float(info.smallest_subnormal):.2g})"
+                     if small else f"larger in magnitude than {info.dtype}'s largest number ({float(info.max):.2g})")
+            units = (f"units where it is above {float(info.tiny):.2g}" if small else
+                     f"units where it is below {float(info.max):.2g}")
+            raise ConfigurationError(
+                f"events[{e}] function {getattr(event.function, '__name__', 'g')!r} uses {what}, {bound}: the "
+                f"{info.dtype} states it is compared with never reach it, so the event cannot fire where a "
+                f"float64 solve's does (an extinction threshold y[0] - 1e-50 never fired); rescale the states "
+                f"({units}) or use precision=np.float64")
+
+
+_UNHELD = weakref.WeakKeyDictionary()  # function -> {scalar: unheld_floats}: its source is read once, not per solve
+
+
+def _unheld(function, scalar):
+    """:func:`kernels.literals.unheld_floats` of ``function`` in ``scalar``, remembered per function."""
+    from .literals import unheld_floats
+
+    try:
+        per_scalar = _UNHELD.setdefault(function, {})
+    except TypeError:  # not weakly referable (a builtin): not remembered
+        per_scalar = {}
+    if scalar not in per_scalar:
+        per_scalar[scalar] = unheld_floats(function, scalar)
+    return per_scalar[scalar]
 
 
 def zero_at_start(function, t0, y_row, p_row, dtype):

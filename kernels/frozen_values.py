@@ -13,15 +13,22 @@ Numba freezes.
 
 from __future__ import annotations
 
+import ast
 import dis
+import linecache
 import numbers
+import os
 import types
+import weakref
 
 import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["FrozenValues", "changed_error", "show", "values_read"]
+__all__ = ["FrozenValues", "changed_error", "loop_variables_read", "late_binding", "show", "values_read"]
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_LOOP_READS = weakref.WeakKeyDictionary()  # a lambda's code -> loop_variables_read: its file is parsed once
 
 
 def _python_function(func):
@@ -137,6 +144,67 @@ def _read(func, names, attributes, copy=False):
     return values
 
 
+def loop_variables_read(func):
+    """The closure names of ``func``, a lambda, that are loop variables of a comprehension it is written in (``i`` of
+    ``[Event(lambda t, y, p: y[i] - 1e-3) for i in range(3)]``), sorted; () for any other function, or where its
+    file cannot be read.
+
+    Why: Python's late binding gives every lambda made there the loop variable's value when it is called, the
+    loop's last once the comprehension ends, so each event watched the same state (a user's trial meant one event
+    a species); a compiled kernel keeps the value the function was built with."""
+    func = _python_function(func)
+    if func is None or func.__name__ != "<lambda>" or not func.__code__.co_freevars:
+        return ()
+    code = func.__code__
+    if code not in _LOOP_READS:
+        targets = _comprehension_targets(code)
+        _LOOP_READS[code] = tuple(sorted(set(targets or ()) & set(code.co_freevars)))
+    return _LOOP_READS[code]
+
+
+def _comprehension_targets(code):
+    """The loop variables of the comprehensions around the lambda whose code is ``code``, in its file as it is on
+    disk (a lambda's own source is its first line only: a comprehension over several lines was missed), or None."""
+    from .literals import is_own_definition
+
+    filename = code.co_filename
+    if not os.path.isfile(filename):
+        return None
+    linecache.checkcache(filename)
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)), filename)
+    except (SyntaxError, ValueError):
+        return None
+
+    def visit(node, targets):
+        if isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno and is_own_definition(node, code):
+            return targets
+        outer = {}
+        if isinstance(node, _COMPREHENSIONS):  # the first iterable is read outside the comprehension's scope
+            outer[id(node.generators[0].iter)] = targets
+            targets = targets | {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        for child in ast.iter_child_nodes(node):
+            found = visit(child, outer.get(id(child), targets))
+            if found is not None:
+                return found
+        return None
+
+    return visit(tree, frozenset())
+
+
+def late_binding(func, name, ended=None):
+    """``(why, remedy)``: why ``func`` reads ``name`` as the loop left it and how to bind it, where ``name`` is a
+    loop variable of the comprehension the lambda ``func`` is made in (:func:`loop_variables_read`), else None;
+    ``ended``: the value the loop left, where it has ended."""
+    if name not in loop_variables_read(func):
+        return None
+    last = f"{ended!r} once the loop ends" if ended is not None else "the loop's last once it ends"
+    return (f"{name} is the loop variable of the comprehension the lambda is made in, and Python's late binding "
+            f"gives every lambda made there the value {name} has when it is called ({last}), not the one of its "
+            f"own iteration", f"to give each its own {name}, make the lambda in a function, def make({name}): "
+            f"return lambda ..., and call make({name}) in the comprehension")
+
+
 class FrozenValues:
     """What a system's functions read from their module and closure, recorded when the system is built.
 
@@ -188,13 +256,20 @@ class FrozenValues:
         if found is not None:
             role = found[0]
             raise changed_error(found, f"{role} of system {system_name!r}", "the system was built", "",
-                                "build a new ODESystem after changing it")
+                                "build a new ODESystem after changing it", self._functions[role])
 
 
-def changed_error(found, subject, since, in_params, renew):
+def changed_error(found, subject, since, in_params, renew, function=None):
     """The ConfigurationError for :meth:`FrozenValues.changed`'s ``found``: ``subject`` reads it, it changed after
-    ``since``; to vary it pass it in params (``in_params`` says how it is read), or ``renew``."""
+    ``since``; to vary it pass it in params (``in_params`` says how it is read), or ``renew``.  Where ``function``
+    is a lambda reading its comprehension's loop variable, the message says so (:func:`late_binding`): "it
+    changed" named no change of the user's (``[ODESystem(lambda ...: ... r ...) for r in rates]``)."""
     _, kind, name, old, new = found
+    late = late_binding(function, name, new) if kind == "closure variable" and function is not None else None
+    if late is not None:
+        return ConfigurationError(
+            f"{subject} reads the closure variable {name!r}, {show(old)} when it was built and {show(new)} now: "
+            f"{late[0]}; {late[1]}, or pass {name} in params (p[i]){in_params}")
     was = f"it was {show(old)}, now {show(new)}"
     if (isinstance(old, np.ndarray) and isinstance(new, np.ndarray) and old.shape == new.shape and old.size > 6
             and old.dtype == new.dtype):  # "an array of shape (10, 10), now an array of shape (10, 10)" said nothing

@@ -163,20 +163,11 @@ def _first_write(func, inputs, depth):
 
 
 def _definition(func):
-    """``(function, def or lambda node, code)`` of ``func``'s own source (a dispatcher's Python function), or None
-    where it cannot be read or is not this function's (a file edited since it was imported, code exec'd)."""
-    from .literals import is_own_definition, parsed_source
+    """``(function, def or lambda node, code)`` of ``func``'s own source, or None where it cannot be read or is not
+    this function's (:func:`kernels.literals.own_definition`)."""
+    from .literals import own_definition
 
-    func = getattr(func, "py_func", func)
-    code = getattr(func, "__code__", None)
-    if not isinstance(func, types.FunctionType):
-        return None
-    try:
-        tree = parsed_source(func)
-    except (AttributeError, OSError, TypeError, SyntaxError):
-        return None
-    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))), None)
-    return (func, node, code) if node is not None and is_own_definition(node, code) else None
+    return own_definition(func)
 
 
 class _Flow:

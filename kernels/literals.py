@@ -39,6 +39,7 @@ import functools
 import inspect
 import linecache
 import logging
+import math
 import operator
 import os
 import sys
@@ -51,7 +52,8 @@ import numpy as np
 
 from .errors import StaleSourceWarning
 
-__all__ = ["in_precision", "for_system", "holds", "parsed_source", "is_own_definition"]
+__all__ = ["in_precision", "for_system", "holds", "parsed_source", "is_own_definition", "own_definition",
+           "unheld_floats"]
 
 _log = logging.getLogger(__name__)
 _PREFIX = "_bufferplan_literal_"
@@ -110,6 +112,23 @@ def parsed_source(func):
     """The parsed source of ``func``'s own code object (``inspect.getsource(func)`` would follow
     ``functools.wraps`` to the wrapped function); OSError, TypeError or SyntaxError where it cannot be read."""
     return ast.parse(textwrap.dedent(inspect.getsource(func.__code__)))
+
+
+def own_definition(func):
+    """``(function, def or lambda node, code)`` of ``func``'s own source (a dispatcher's Python function): of its
+    defs and lambdas (a line may hold several) the one that compiles to its code; None where there is none (a
+    file edited since its import, code exec'd) or its source cannot be read."""
+    func = getattr(func, "py_func", func)
+    if not isinstance(func, types.FunctionType):
+        return None
+    code = func.__code__
+    try:
+        tree = parsed_source(func)
+    except (AttributeError, OSError, TypeError, SyntaxError):
+        return None
+    candidates = (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda)))
+    node = next((n for n in candidates if is_own_definition(n, code)), None)
+    return None if node is None else (func, node, code)
 
 
 def is_own_definition(node, code):
@@ -245,7 +264,8 @@ def _mangling_class(code):
     parts = getattr(code, "co_qualname", code.co_name).split(".")
     owner = None
     for part, after in zip(parts, parts[1:]):
-        if part != "<locals>" and after != "<locals>":  # a class: a function's own names are under .<locals>
+        # a class: a function's own names are under .<locals>, a comprehension's (<listcomp>.<lambda>) are not
+        if part.isidentifier() and after != "<locals>":
             owner = part
     return owner
 
@@ -309,7 +329,8 @@ def _compiles_to(node, code):
         node.decorator_list, node.returns = [], None
         for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
             arg.annotation = None
-    inner = ast.Return(value=node) if isinstance(node, ast.Lambda) else node
+    # a lambda: returned by the factory, or in a method an expression of its class body (no return there)
+    inner = node if not isinstance(node, ast.Lambda) else ast.Expr(value=node) if owner else ast.Return(value=node)
     bound = owner or getattr(node, "name", None)
     factory.body = [ast.Global(names=[bound])] if bound and bound not in free else []  # a recursive call
     if owner:
@@ -380,6 +401,61 @@ def holds(value, scalar):
         working = scalar(value)
     return not ((not np.isfinite(working) and np.isfinite(value))
                 or (value != 0.0 and abs(float(working)) < float(np.finfo(scalar).tiny)))
+
+
+def unheld_floats(func, scalar):
+    """``[(name, value)]`` of the floats ``func`` uses that the precision ``scalar`` rounds to 0 or to inf, first
+    use first: its source's literals (``name`` None; not in an explicit cast, ``np.float64(1e-50)``) and Python
+    floats it reads from its closure or module; [] where its source cannot be read.  Why: float32 states are never
+    within such a value (an extinction event ``y[0] - 1e-50`` never fired in float32, with no word: a trial)."""
+    found = own_definition(func)
+    if found is None:
+        return []
+    func, node, code = found
+    cells = {name: _cell_value(cell) for name, cell in zip(code.co_freevars, func.__closure__ or ())}
+    owner = _mangling_class(code)
+    unheld, seen = [], set()
+    for name, value in _floats_used(node.body if isinstance(node.body, list) else [node.body]):
+        if name is not None:
+            key = _mangled(name, owner)
+            if key in code.co_varnames:  # a local name, bound in the function
+                continue
+            value = cells[key] if key in cells else func.__globals__.get(key)
+            if type(value) is not float:
+                continue
+        if (name, value) not in seen and _rounds_away(value, scalar):
+            seen.add((name, value))
+            unheld.append((name, value))
+    return unheld
+
+
+def _floats_used(statements):
+    """``(name, value)`` of each float literal (``name`` None) and ``(name, None)`` of each name loaded in
+    ``statements``, in source order, skipping what an explicit cast holds (as :class:`_Literals` does)."""
+    def visit(node):
+        if isinstance(node, ast.Call):
+            callee = node.func
+            name = getattr(callee, "id", getattr(callee, "attr", ""))
+            if name in _EXPLICIT_CASTS:
+                return
+        if _is_float(node):
+            yield None, node.value
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            yield node.id, None
+        for child in ast.iter_child_nodes(node):
+            yield from visit(child)
+
+    for statement in statements:
+        yield from visit(statement)
+
+
+def _rounds_away(value, scalar):
+    """Whether ``scalar`` makes the nonzero finite ``value`` 0 or inf (a subnormal is kept, as a parameter is)."""
+    if value == 0.0 or not math.isfinite(value):
+        return False
+    with np.errstate(over="ignore", under="ignore"):
+        held = scalar(value)
+    return held == 0.0 or not np.isfinite(held)
 
 
 class _Literals(ast.NodeTransformer):

@@ -193,3 +193,66 @@ def test_an_event_terminal_count_gets_the_same_remedy_as_scipys_attribute():
         with pytest.raises(ConfigurationError, match="Event terminal must be True or False"):
             Event(g, terminal=value)
     assert Event(g, terminal=np.bool_(True)).terminal is True
+
+
+def _extinct(t, y, p):
+    return y[0] - 1e-50
+
+
+def _beyond_float32(t, y, p):
+    return y[0] - 1e40
+
+
+EXTINCTION_LEVEL = 1e-50
+
+
+def _extinct_at_global(t, y, p):
+    return y[0] - EXTINCTION_LEVEL
+
+
+def _extinct_in_double(t, y, p):
+    return y[0] - np.float64(1e-50)
+
+
+def _held_levels(t, y, p):
+    return y[0] - 1e-30 + 1e-40 * 0.0  # 1e-30 float32 holds; 1e-40 as a subnormal, as a parameter's is kept
+
+
+def _solve_with(g, precision):
+    return kernels.solve_ivp(RATE_DECAY, (0.0, 200.0), [1.0], [[1.0]], precision=precision, rtol=1e-5,
+                             atol=1e-60 if precision is np.float64 else 1e-6,
+                             events=Event(g, terminal=True, direction=-1), progress=False)
+
+
+def test_an_event_literal_float32_rounds_to_zero_is_refused_in_float32():
+    """y[0] - 1e-50 never fired in float32 (status success, event_t NaN, no word) where float64 stopped at
+    t = 115.13 (a user's trial): refused as a parameter of 1e-50 is, with the same remedy."""
+    with pytest.raises(ConfigurationError, match=r"^events\[0\] function '_extinct' uses the literal 1e-50, smaller "
+                                                 r"in magnitude than float32's smallest number \(1\.4e-45\): .*never "
+                                                 r"reach it.*rescale the states \(units where it is above 1\.2e-38\) "
+                                                 r"or use precision=np\.float64$"):
+        _solve_with(_extinct, np.float32)
+    res = _solve_with(_extinct, np.float64)
+    assert res.event_t[0] == pytest.approx(50 * math.log(10), rel=1e-4)
+
+
+@pytest.mark.parametrize("g, shown", [
+    (_beyond_float32, r"the literal 1e\+40, larger in magnitude than float32's largest number \(3\.4e\+38\)"),
+    (_extinct_at_global, r"EXTINCTION_LEVEL = 1e-50 \(from its closure or module\), smaller"),
+])
+def test_an_event_float_float32_cannot_hold_is_named_in_float32(g, shown):
+    with pytest.raises(ConfigurationError, match=rf"^events\[0\] function '{g.__name__}' uses {shown}"):
+        _solve_with(g, np.float32)
+
+
+def test_an_event_lambda_of_a_list_names_its_index_and_literal():
+    events = [Event(lambda t, y, p: y[0] - 0.5), Event(lambda t, y, p: y[0] - 1e-50)]
+    with pytest.raises(ConfigurationError, match=r"^events\[1\] function '<lambda>' uses the literal 1e-50"):
+        kernels.solve_ivp(RATE_DECAY, (0.0, 1.0), [1.0], [[1.0]], precision=np.float32, events=events,
+                          progress=False)
+
+
+@pytest.mark.parametrize("g", [_extinct_in_double, _held_levels])
+def test_an_event_float_float32_holds_or_a_cast_keeps_is_not_refused(g):
+    res = _solve_with(g, np.float32)
+    assert res.status.tolist() in ([kernels.Status.SUCCESS], [kernels.Status.EVENT])
