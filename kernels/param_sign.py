@@ -92,32 +92,46 @@ def _flipped_rate(rate_of, params, row, j):
         return float("nan")
 
 
-def stiff_columns(system, params, row, t, y, span, backwards=False):
+#: The fastest mode at the start is at most this share of the one at the judged state where a growth carried the
+#: state there (the SIR draw: 0.5 at the start, 75 at I = 150); a problem as stiff from its start was not made so by
+#: a growth (a signed coupling beside a sensor relaxing at 1e4 in every row: a regression hunt).
+CARRIED_SHARE = 0.5
+
+#: Flipping a sign must divide the fastest mode by at least this for the sign to be what made it (a production rate
+#: given negative: 2e4 -> 1); a legitimately negative offset of Van der Pol's x moves it by a factor 4 (a hunt).
+FAST_MODE_FACTOR = 10.0
+
+
+def stiff_columns(system, params, row, t, y, span, backwards=False, start=None):
     """The lone negative columns of ``params[row]`` (:func:`lone_negative_columns`) that are the likely cause of the
     stiffness the MAX_STEPS hint (:class:`kernels.stiffness.StiffnessProbe`) found at ``(t, y)``: their sign, flipped
     there, takes at least :data:`GROWTH_SHARE` away of the mode growing at ``(t, y)`` (where it grows at least
-    :data:`STIFF_GROWTH_EFOLDS` e-folds over ``span``: :func:`growth_columns`), or of the fastest mode that does not
-    grow (:func:`kernels.stiffness.spectral_radius`).
+    :data:`STIFF_GROWTH_EFOLDS` e-folds over ``span``: :func:`growth_columns`) where that growth carried the state
+    from ``start`` (``(t0, y0)``; None: not judged) to a fast mode its start did not have (:data:`CARRIED_SHARE`), or
+    divides the fastest mode that does not grow (:func:`kernels.stiffness.spectral_radius`) by
+    :data:`FAST_MODE_FACTOR`.
 
     Why these two: a sign slip makes a problem stiff either by carrying the state to where a fast mode sits (an SIR
     draw with gamma = -1/7 grows I at -gamma to 150 and on, where S decays at beta I, 500 times faster than the
     solution changes: tsit5 was told to try radau, which "succeeded" with I = 6.3e6, a user's trial), which the
     growth still under way at the judged state shows, or by making the fast mode itself.  A stiff problem whose
-    lone negative entry is elsewhere (a forcing amplitude, an offset) keeps both rates as they are, and is not told.
+    lone negative entry is elsewhere (a forcing amplitude, an offset, a signed coupling) is not told.
     It costs ``n_states + 1`` right-hand sides a rate, at one state, for a row that has such an entry only."""
     columns = lone_negative_columns(params, row)
     if not columns.size:
         return columns
     y, p = np.asarray(y, np.float64), np.asarray(params[row], np.float64)
     growth = largest_growth(system, float(t), y, p, backwards=backwards)
-    grows = (growth_columns(system, params, row, t, y, growth, backwards)
-             if np.isfinite(growth) and growth * abs(span) >= STIFF_GROWTH_EFOLDS else np.zeros(0, int))
     fast = spectral_radius(system, float(t), y, p, growing=False)
+    carried = start is not None and np.isfinite(fast) and spectral_radius(
+        system, float(start[0]), np.asarray(start[1], np.float64), p, growing=False) <= CARRIED_SHARE * fast
+    grows = (growth_columns(system, params, row, t, y, growth, backwards)
+             if carried and np.isfinite(growth) and growth * abs(span) >= STIFF_GROWTH_EFOLDS else np.zeros(0, int))
     kept = set(int(j) for j in grows)
     if np.isfinite(fast) and fast > 0.0:
         for j in columns:
             other = _flipped_rate(lambda q: spectral_radius(system, float(t), y, q, growing=False), params, row, j)
-            if np.isfinite(other) and other <= (1.0 - GROWTH_SHARE) * fast:
+            if np.isfinite(other) and other * FAST_MODE_FACTOR <= fast:
                 kept.add(int(j))
     return np.array([int(j) for j in columns if int(j) in kept], int)
 
@@ -129,7 +143,8 @@ def stiff_sign_note(probe, trajectory, t, y):
     try:
         row = min(trajectory, len(probe.params) - 1)
         span = float(probe.t_end) - float(probe.t0)
-        columns = stiff_columns(probe.system, probe.params, row, t, y, span, backwards=span < 0)
+        start = (probe.t0, probe.y0[min(trajectory, len(probe.y0) - 1)])
+        columns = stiff_columns(probe.system, probe.params, row, t, y, span, backwards=span < 0, start=start)
         return lone_negative_note(probe.system, probe.params, row, columns) if columns.size else ""
     except Exception:  # noqa: BLE001 - a message must never fail: the stiffness hint alone
         return ""

@@ -100,7 +100,39 @@ def test_the_criterion_at_the_judged_state():
     system = kernels.ODESystem(_sir, 3, 2, name="sir_sign_state")
     params = np.array([[0.5, 1 / 7], [0.5, -1 / 7], [0.4, 1 / 7]])
     grown = np.array([2e-8, 152.7, -151.7])
-    assert stiff_columns(system, params, 1, 45.6, grown, 120.0).tolist() == [1]
-    assert stiff_columns(system, params, 0, 45.6, grown, 120.0).size == 0  # no lone negative entry
+    start = (0.0, np.array([0.999, 0.001, 0.0]))
+    assert stiff_columns(system, params, 1, 45.6, grown, 120.0, start=start).tolist() == [1]
+    assert stiff_columns(system, params, 0, 45.6, grown, 120.0, start=start).size == 0  # no lone negative entry
     # under one e-fold of gamma's growth at 1/7 over the span, and gamma is no part of the fast mode
-    assert stiff_columns(system, params, 1, 45.6, grown, 1.0).size == 0
+    assert stiff_columns(system, params, 1, 45.6, grown, 1.0, start=start).size == 0
+    # a start as stiff as the judged state: the growth did not carry it to the fast mode
+    assert stiff_columns(system, params, 1, 45.6, grown, 120.0, start=(45.6, grown)).size == 0
+
+
+def _vdp_offset(t, y, p, dydt):
+    x = y[0] - p[1]
+    dydt[0] = y[1]
+    dydt[1] = p[0] * (1.0 - x * x) * y[1] - x
+
+
+def _coupled_sensor(t, y, p, dydt):
+    dydt[0] = p[0] * (y[1] - y[0])
+    dydt[1] = p[0] * (y[0] - y[1])
+    dydt[2] = -1e4 * (y[2] - y[0])
+
+
+def test_legitimately_negative_parameters_of_a_stiff_sweep_are_not_accused():
+    """A regression hunt: Van der Pol (mu = 1000) with an offset swept through 0, and a sweep of signed couplings
+    beside a sensor relaxing at 1e4 in every row, opened row 0's stiffness hint with "check its sign": the offset
+    moves the fast mode by a factor 4 only, and the coupling's growth did not make the problem stiff (every row is)."""
+    offset = kernels.ODESystem(_vdp_offset, 2, 2, name="vdp_offset_sign", param_names=("mu", "offset"))
+    result = kernels.solve_ivp(offset, (0.0, 1.0), [2.0, 0.0], np.array([[1000.0, -0.5], [1000.0, 0.0],
+                               [1000.0, 0.5], [1000.0, 1.0]]), method="tsit5", precision=np.float64, max_steps=50,
+                               progress=False)
+    coupled = kernels.ODESystem(_coupled_sensor, 3, 1, name="coupled_sensor_sign", param_names=("k",))
+    signed = kernels.solve_ivp(coupled, (0.0, 20.0), [1.0, 0.9, 1.0], np.linspace(-0.2, 1.0, 4)[:, None],
+                               method="tsit5", precision=np.float64, max_steps=60, progress=False)
+    for res in (result, signed):
+        assert int(res.status[0]) == kernels.MAX_STEPS
+        message = res.message(0)
+        assert STIFF_MARK in message and SIGN not in message, message
