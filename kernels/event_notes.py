@@ -3,8 +3,10 @@
 
 A run with events keeps an :class:`EventStart` in its result (``IVPResult.event_start``): each event's label
 (``events[1] (hit_earth)``), whether it is terminal and its direction, and, for the check of ``g`` at ``t0``, the
-functions and references to the solve's inputs (not copies).  :func:`event_note` composes the text on the host, when
-a message is asked for, from that and the result's ``event_count`` and ``event_t``.
+functions and copies of the solve's host inputs (a reference read the user's buffer when the message was asked for:
+a result that started at height 5 said its ``g`` was 0 at ``t0`` once the user zeroed ``y0`` for the next solve).
+:func:`event_note` composes the text on the host, when a message is asked for, from that and the result's
+``event_count``, ``event_t`` and saves.
 """
 
 from __future__ import annotations
@@ -44,20 +46,30 @@ class EventStart:
     t0: float = dataclasses.field(default=0.0, compare=False)
     y0: object = dataclasses.field(default=None, compare=False, repr=False)
     params: object = dataclasses.field(default=None, compare=False, repr=False)
+    n: int | None = dataclasses.field(default=None, compare=False)
+    rhs: object = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, events, t0, y0, params):
+    def of(cls, events, t0, y0, params, rhs=None):
         """The EventStart of a solve's ``events`` (:class:`kernels.Event` tuple) and inputs, or None without
-        events: references only, nothing evaluated until a message asks."""
+        events; nothing evaluated until a message asks.  Where some event is terminal, ``y0`` and ``params`` are
+        copied (host arrays; a device array is not kept, and its trajectories get no note of a start on 0): the
+        user may refill the buffers for the next solve, and the note of this result must not read them.  ``rhs``: the
+        system's host ``f(t, y, p)`` (``ODESystem.evaluate_rhs``; None with drivers), for which way ``g`` left 0
+        where no save shows it (:func:`_first_step`)."""
         if not events:
             return None
+        terminal = tuple(bool(event.terminal) for event in events)
+        kept = [np.array(a, copy=True) if any(terminal) and isinstance(a, np.ndarray) else None for a in (y0, params)]
+        rows = [a.shape[0] for a in kept if a is not None and a.ndim == 2]
         return cls(tuple(event_label(e, event.function) for e, event in enumerate(events)),
-                   tuple(bool(event.terminal) for event in events), tuple(int(event.direction) for event in events),
-                   tuple(event.function for event in events), float(t0), y0, params)
+                   terminal, tuple(int(event.direction) for event in events),
+                   tuple(event.function for event in events), float(t0), *kept, max(rows) if rows else None,
+                   rhs if any(terminal) else None)
 
     def __getstate__(self):
         """The labels, terminal flags and directions; not the functions or the inputs."""
-        return {**self.__dict__, "functions": None, "y0": None, "params": None}
+        return {**self.__dict__, "functions": None, "y0": None, "params": None, "rhs": None}
 
     def __deepcopy__(self, memo):
         """Itself: it only reads, and a copy through :meth:`__getstate__` would lose the functions."""
@@ -82,35 +94,110 @@ _SIDE = {-1: ("a hair positive", "add {shift} to g (r - (R - {shift}) for r - R)
          0: ("a hair off 0 on the side g leaves from", "add or subtract {shift}", "off")}
 
 
-def unfired_note(start, counts, trajectory, dtype):
+def unfired_note(start, counts, trajectory, dtype, saved=None):
     """One sentence for each terminal event of ``trajectory`` that did not fire (its count 0 in ``counts``, its row of
-    ``event_count``) and whose ``g`` was 0, to within rounding, at ``t0`` (:func:`kernels.event_checks.zero_at_start`:
-    one host call of ``g``): a start on 0 is not a crossing, and what to do; '' where there is none or the inputs
-    are not kept (a pickled result)."""
+    ``event_count``), whose ``g`` was 0, to within rounding, at ``t0`` (:func:`kernels.event_checks.zero_at_start`:
+    one host call of ``g``), and that then went to the side a crossing in the event's direction ends on
+    (:func:`_left_toward`, from ``saved``: ``(t, y)`` of the trajectory's first finite save after ``t0``, else a
+    small Euler step from the start, :func:`_first_step`): a start on 0 is not a crossing, and what to do.  '' where
+    there is none, where neither shows which way ``g`` went, or the inputs are not kept (a pickled result, device
+    inputs, a row of another chunk).
+
+    Why the side: ``g`` rising from 0 under ``direction=-1`` (a ball thrown up from the ground) or a trajectory
+    that failed for its own reason had missed nothing, and the note misled (a hunt's cases); SciPy stops at ``t0``
+    exactly where ``g`` leaves 0 the event's way (its ``up``/``down`` tests take ``g(t0) = 0``)."""
     if start.functions is None or start.y0 is None or start.params is None:
+        return ""
+    y_row, p_row = (_row(a, trajectory, start.n) for a in (start.y0, start.params))
+    if y_row is None or p_row is None:
+        return ""
+    saved = saved if saved is not None else _first_step(start, y_row, p_row)
+    if saved is None:
         return ""
     notes = []
     for e, terminal in enumerate(start.terminal):
         if not terminal or counts[e] > 0:
             continue
-        y_row, p_row = (_row(a, trajectory) for a in (start.y0, start.params))
         value = zero_at_start(start.functions[e], start.t0, y_row, p_row, dtype)
-        if value is None:
+        if value is None or not _left_toward(start.functions[e], start.direction[e], saved, p_row):
             continue
         shift = f"{max(1.0, float(np.max(np.abs(y_row)))) * (1e-5 if np.dtype(dtype) == np.float32 else 1e-9):.0e}"
         side, how, where = _SIDE[start.direction[e]]
         was = "0" if value == 0.0 else f"{value:.3g}, 0 within rounding,"
-        notes.append(f" {start.labels[e]} is terminal and did not fire: its g was {was} at t0 = {start.t0:g}, and a "
-                     "start on a zero of g is not a crossing (only a sign change after a step is; SciPy stops at t0 "
-                     "there), so g leaving 0 at the start stopped nothing; where it should stop the trajectory, make "
-                     f"g(t0) {side}: {how.format(shift=shift)}, or start a hair {where} its zero.")
+        notes.append(f" {start.labels[e]} is terminal and did not fire: its g was {was} at t0 = {start.t0:g} and "
+                     f"then went {_WENT[start.direction[e]]}, and a start on a zero of g is not a crossing (only a "
+                     "sign change after a step is; SciPy stops at t0 where g leaves 0 that way), so g leaving 0 at the "
+                     f"start stopped nothing; where it should stop the trajectory, make g(t0) {side}: "
+                     f"{how.format(shift=shift)}, or start a hair {where} its zero.")
     return "".join(notes)
 
 
-def _row(array, trajectory):
-    """Row ``trajectory`` of a host or device array (one row copied), as float64; its one row where the batch shares
-    it (params of one row)."""
-    return np.asarray(host_array(array[trajectory if array.shape[0] > trajectory else 0]), dtype=np.float64)
+#: Which way ``g`` went from its zero at ``t0``, as the note says it, by direction.
+_WENT = {-1: "negative", 1: "positive", 0: "off 0"}
+
+
+#: Euler steps :func:`_first_step` takes: more than one, so that a start at rest (a fall from the surface, whose
+#: first step changes only the velocity) moves its position too.
+FIRST_STEPS = 4
+
+
+def _first_step(start, y_row, p_row):
+    """``(t, y)`` a few small Euler steps from ``(t0, y0)`` along the host ``rhs``, standing in for the first save
+    where none after ``t0`` is finite (the default saves only the end, and a fall through ``r = 0`` ends in
+    STEP_SIZE_UNDERFLOW: the astrodynamicist's case itself); None without ``rhs`` or where it fails.  Each step
+    moves the state by 1e-6 of its size: enough for ``g`` to leave a zero it starts on, far below any crossing
+    back."""
+    if start.rhs is None:
+        return None
+    try:
+        t, y, p = start.t0, np.asarray(y_row, np.float64).copy(), np.asarray(p_row, np.float64)
+        h = None
+        for _ in range(FIRST_STEPS):
+            with np.errstate(all="ignore"):
+                dydt = np.asarray(start.rhs(t, y.copy(), p.copy()), np.float64)
+            speed = float(np.max(np.abs(dydt)))
+            if not (np.all(np.isfinite(dydt)) and speed > 0.0):
+                return None
+            h = h or 1e-6 * max(1.0, float(np.max(np.abs(y)))) / speed
+            t, y = t + h, y + h * dydt
+        return t, y
+    except Exception:  # noqa: BLE001 - a message must never fail: no note
+        return None
+
+
+def _left_toward(function, direction, saved, p_row):
+    """Whether ``g`` at ``saved`` (``(t, y)``: the trajectory's first finite save after ``t0``) is on the side a
+    crossing in ``direction`` ends on: below 0 for -1, above for +1, off 0 for 0; False where the host cannot
+    evaluate it.  The first save, not the last: with no counted crossing, ``g`` that left 0 the event's way can
+    still have crossed back once the other way (uncounted), and only the saves before that show where it went."""
+    t, y = saved
+    try:
+        with np.errstate(all="ignore"):
+            value = float(function(float(t), np.array(y, np.float64).ravel(), np.array(p_row, np.float64).ravel()))
+    except Exception:  # noqa: BLE001 - device-only code or a fault of the user's g: no note
+        return False
+    return bool(np.isfinite(value) and (value < 0 if direction < 0 else value > 0 if direction > 0 else value != 0))
+
+
+def _first_save_after_start(result, trajectory, t0):
+    """``(t, y)`` of ``trajectory``'s first save after ``t0`` whose state is finite, or None (no saves on the host,
+    ``save_trajectory=False``, or none finite: a trajectory that stopped before its first save)."""
+    y, t = getattr(result, "y", None), getattr(result, "t", None)
+    if not (isinstance(y, np.ndarray) and y.ndim == 3 and t is not None):
+        return None
+    rows = y[trajectory]
+    after = np.flatnonzero((np.asarray(t, np.float64) != t0) & np.all(np.isfinite(rows), axis=1))
+    return (float(t[after[0]]), rows[after[0]]) if after.size else None
+
+
+def _row(array, trajectory, n=None):
+    """Row ``trajectory`` of a host or device array (one row copied), as float64: its one row where the batch shares
+    it (params of one row); None where ``trajectory`` is past the solve's ``n`` trajectories or past the array's
+    rows.  (A ``client=`` solve keeps chunk 0's EventStart: its rows are the batch's first, and a trajectory of a
+    later chunk was told of chunk 0's row 0.)"""
+    if (n is not None and trajectory >= n) or (array.shape[0] != 1 and trajectory >= array.shape[0]):
+        return None
+    return np.asarray(host_array(array[trajectory if array.shape[0] > 1 else 0]), dtype=np.float64)
 
 
 def event_note(result, trajectory):
@@ -123,4 +210,5 @@ def event_note(result, trajectory):
     if int(host_array(result.status)[trajectory]) == EVENT:
         event_t = None if result.event_t is None else float(host_array(result.event_t)[trajectory])
         return fired_note(start, counts, event_t)
-    return unfired_note(start, counts, trajectory, np.dtype(getattr(start.y0, "dtype", np.float64)))
+    return unfired_note(start, counts, trajectory, np.dtype(getattr(start.y0, "dtype", np.float64)),
+                        _first_save_after_start(result, trajectory, start.t0))

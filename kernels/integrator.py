@@ -439,7 +439,8 @@ class Integrator:
                            summary_stats=summaries.stats if summaries is not None else (), event_t=event_t,
                            event_y=event_y, counts=counts, stiffness_probe=probe, t_start=float(t0),
                            linear=None if self.method.explicit else self.solver.linear,
-                           unstable_step=unstable, event_start=EventStart.of(self.settings.events, t0, y0, params),
+                           unstable_step=unstable, event_start=EventStart.of(
+                               self.settings.events, t0, y0, params, None if system.n_drivers else system.evaluate_rhs),
                            invariant_drift=drift)
         warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
         warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
