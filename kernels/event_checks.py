@@ -309,10 +309,16 @@ def zero_at_start(function, t0, y_row, p_row, dtype):
     ``dtype``'s rounding (:data:`START_ZERO_ULPS` units of it times the larger of 1, ``|t0|`` and ``|y0|``); else None,
     and None where the host cannot call ``g`` (device-only code) or it returns no finite number.
 
-    Why: a start on a zero of ``g`` is not a crossing (:mod:`kernels.events`; SciPy stops at ``t0`` there), so a
-    terminal impact event ``r - 1`` of a fall that starts on the surface never fires, and the run fell through
-    ``r = 0`` to a message that blamed a singularity of the model (an astrodynamicist's trial).  One call of ``g``,
-    made only where a message asks about a trajectory whose terminal event did not fire."""
+    Why: a start on a zero of ``g`` is not a crossing (:mod:`kernels.events`; SciPy stops at ``t0`` where ``g`` then
+    leaves 0 the event's way), so a terminal impact event ``r - 1`` of a fall that starts on the surface never fires,
+    and the run fell through ``r = 0`` to a message that blamed a singularity of the model (an astrodynamicist's
+    trial).  One call of ``g``, made only where a message asks about a trajectory whose terminal event did not fire.
+
+    Why this scale: the GPU evaluates ``g`` in the working precision, the host in float64, so a start the kernel saw
+    on 0 can be a few of ``dtype``'s units off 0 here.  The note also asks that ``g`` then went the event's way
+    (:func:`kernels.event_notes.unfired_note`), which is what rules out a start that was merely near 0 (a ball
+    thrown up from 1e-7 under ``direction=-1``); the scale only keeps a start off 0 by rounding from being missed,
+    and a start near 0 that went the event's way was a hair from a missed crossing all the same."""
     y = np.array(y_row, dtype=np.float64).ravel()
     p = np.array(p_row, dtype=np.float64).ravel()
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import re
 import textwrap
 
@@ -91,7 +92,7 @@ def _writes_into(func, name):
     return False
 
 
-def refuse_scipy_args_form(func, what, names, given):
+def refuse_scipy_args_form(func, what, names, given, n_states=None, n_params=None, n_outputs=None):
     """ConfigurationError where ``func``, of the right count of arguments ``given``, is SciPy's ``f(t, y, *args)``
     with as many parameters as the form has arrays after (t, y): ``def sir(t, y, beta, gamma): return [...]`` passed
     the count, and the construction check then said only "operands could not be broadcast together with shapes (2,)
@@ -99,7 +100,7 @@ def refuse_scipy_args_form(func, what, names, given):
     error): no argument after (t, y) is named as a parameters array (:data:`_PARAMS_NAMES`) or as an output
     (:data:`_OUTPUT_NAMES`, :data:`_OUTPUT_LIKE`), the last is neither assigned into nor passed on (a
     function whose source cannot be read, or a lambda, is not judged), and ``func`` returns a value
-    (:func:`returns_value`)."""
+    (:func:`returns_value`).  The sizes, where given, shape the remedy (:func:`separate_parameters_hint`)."""
     extra = given[2:]
     if not extra or output_named(extra, names) or any(
             name in _PARAMS_NAMES or name in _OUTPUT_NAMES or _OUTPUT_LIKE.fullmatch(name) for name in extra):
@@ -110,23 +111,159 @@ def refuse_scipy_args_form(func, what, names, given):
     name = name if name.isidentifier() else what
     raise ConfigurationError(
         f"{what} is called {what}({', '.join(names)}) and must write into {names[-1]} and return nothing; got "
-        f"{name}({', '.join(given)}){separate_parameters_hint(func, what, names, extra)}")
+        f"{name}({', '.join(given)})"
+        f"{separate_parameters_hint(func, what, names, extra, n_states, n_params, n_outputs)}")
 
 
-def separate_parameters_hint(func, what, names, extra):
+def separate_parameters_hint(func, what, names, extra, n_states=None, n_params=None, n_outputs=None):
     """The remedy for SciPy's ``f(t, y, *args)`` with ``args=(g, A, w)``: a function returning its value that takes
     the parameters as separate arguments ``extra`` after (t, y).  ``def pend(t, y, gamma, A, omega): return [...]``
-    was told the form with drivers, and with a fourth parameter nothing at all (a physicist's trial)."""
+    was told the form with drivers, and with a fourth parameter nothing at all (a physicist's trial).
+
+    Arguments that are arrays (``n_params`` above their count, or one used with ``@``, an index, ``.shape`` or
+    ``len``) get the flattening instead (:func:`_flatten_hint`): ``def glv(t, y, A, r): return y * (r + A @ y)``
+    with 30 parameters for 5 states was told ``A = p[0]; r = p[1]; dydt[0] = ...; dydt[1] = ...`` (a trial).
+    ``n_states``, ``n_params`` and ``n_outputs`` (the entries of the output, ``n_states`` for rhs), where given,
+    put numbers into it."""
     out = names[-1]
     returned = "derivative" if out == "dydt" else "observables"
     name = getattr(func, "__name__", what)
     name = name if name.isidentifier() else what
-    reads = "; ".join(f"{arg} = p[{i}]" for i, arg in enumerate(extra))
     listed = ", ".join(extra)
+    head = (f"; it returns the {returned} and takes its parameters {listed} as separate arguments, SciPy's habit "
+            f"(solve_ivp(..., args=({listed})))")
+    uses = _array_uses(func, extra, names[1] if len(names) > 1 else "y")
+    sizes = _sizes(extra, uses, n_states, n_params)
+    if (sizes is None and (uses or (n_params is not None and n_params > len(extra)))) or (
+            sizes is not None and max(sizes.values()) > 1):  # (a lone entry each: the scalars' remedy)
+        return head + _flatten_hint(what, names, name, extra, uses, sizes, n_states, n_params,
+                                    n_states if n_outputs is None and out == "dydt" else n_outputs, returned)
+    reads = "; ".join(f"{arg} = p[{i}]" for i, arg in enumerate(extra))
     quoted = ", ".join(repr(arg) for arg in extra)
-    return (f"; it returns the {returned} and takes its parameters {listed} as separate arguments, SciPy's habit "
-            f"(solve_ivp(..., args=({listed}))): here the parameters come as one array p, one row per trajectory, "
+    return (f"{head}: here the parameters come as one array p, one row per trajectory, "
             f"and {what} writes the {returned} into a last argument {out} and returns nothing: def {name}"
             f"({', '.join(names)}): {reads}; {out}[0] = ...; {out}[1] = ... (the values it returned, in order); "
             f"give params columns in that order ({listed}), or param_names=({quoted}{',' if len(extra) == 1 else ''}) "
             "to ODESystem (README, 'Integrating batches')")
+
+
+#: Attributes and functions that only an array has or takes: an argument so used is an array, not a scalar.
+_ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "T", "reshape", "ravel", "flatten", "dot"})
+_ARRAY_CALLS = frozenset({"len", "dot", "matmul", "sum", "ravel", "reshape", "diag", "outer", "inner"})
+
+
+def _array_uses(func, extra, state):
+    """``{argument: "matrix" or "array"}`` for the ``extra`` arguments ``func``'s own source uses as arrays: a
+    ``"matrix"`` is multiplied with the state ``state`` (``A @ y``, ``y @ A``, ``np.dot(A, y)``), so it is
+    ``n_states x n_states``; an ``"array"`` is indexed, has ``.shape`` (and the like) or is passed to ``len`` or
+    ``np.sum`` and the like.  An argument only added and multiplied is left out (a scalar, or an array that
+    broadcasts: only the count of parameters tells).  Empty where the source cannot be read."""
+    defined = _definition(func)
+    if defined is None:
+        return {}
+    wanted, uses = set(extra), {}
+
+    def named(node):
+        return node.id if isinstance(node, ast.Name) and node.id in wanted else None
+
+    def mark(arg, kind):
+        if arg is not None and uses.get(arg) != "matrix":
+            uses[arg] = kind
+
+    for node in ast.walk(defined):
+        pairs = []
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            pairs = [(node.left, node.right), (node.right, node.left)]
+        elif isinstance(node, ast.Call) and len(node.args) == 2 and _called(node) in ("dot", "matmul"):
+            pairs = [(node.args[0], node.args[1]), (node.args[1], node.args[0])]
+        for side, other in pairs:
+            mark(named(side), "matrix" if isinstance(other, ast.Name) and other.id == state else "array")
+        if isinstance(node, ast.Subscript):
+            mark(named(node.value), "array")
+        elif isinstance(node, ast.Attribute) and node.attr in _ARRAY_ATTRIBUTES:
+            mark(named(node.value), "array")
+        elif isinstance(node, ast.Call) and _called(node) in _ARRAY_CALLS:
+            for arg in node.args:
+                mark(named(arg), "array")
+    return uses
+
+
+def _called(call):
+    """The name a call calls: ``len`` for ``len(x)``, ``dot`` for ``np.dot(a, b)``; None for anything else."""
+    function = call.func
+    return function.id if isinstance(function, ast.Name) else (
+        function.attr if isinstance(function, ast.Attribute) else None)
+
+
+def _sizes(extra, uses, n_states, n_params):
+    """Each argument's count of entries in ``p``, or None where the counts do not tell them apart: a matrix of
+    ``@ y`` holds ``n_states**2``, a lone other argument the rest of ``n_params``, and several others one entry or
+    ``n_states`` each: ``n_states`` to those used as arrays and one to the others where that adds up, else the one
+    such split that does (none where several do: 31 numbers for (A, r, k) at 5 states)."""
+    if n_states is None or n_params is None:
+        return None
+    sizes = {arg: n_states * n_states for arg in extra if uses.get(arg) == "matrix"}
+    rest = [arg for arg in extra if arg not in sizes]
+    left = n_params - sum(sizes.values())
+    if len(rest) <= 1:
+        return {**sizes, **({rest[0]: left} if rest else {})} if (left >= 1 if rest else left == 0) else None
+    used = [n_states if arg in uses else 1 for arg in rest]
+    if sum(used) == left:
+        return {**sizes, **dict(zip(rest, used))}
+    if len(rest) > _SPLIT_ARGUMENTS:
+        return None
+    splits = {split for split in itertools.product((1, n_states), repeat=len(rest)) if sum(split) == left}
+    return {**sizes, **dict(zip(rest, splits.pop()))} if len(splits) == 1 else None
+
+
+#: Arguments besides the matrices beyond which :func:`_sizes` tries no splits (2**n of them).
+_SPLIT_ARGUMENTS = 8
+
+
+def _flatten_hint(what, names, name, extra, uses, sizes, n_states, n_params, n_outputs, returned):
+    """The rest of :func:`separate_parameters_hint`'s remedy where some arguments are arrays: ``p`` holds them end to
+    end, each flattened row-major (``p[i * n + j] = A[i, j]``, README 'Systems'), read at offsets (numbered where
+    ``sizes`` are known), params built on the host with ``np.hstack`` (the README's wording for a tuple ``(A, r)``),
+    and the output written entry by entry, ``out[0]`` to ``out[n_outputs - 1]``."""
+    out, n = names[-1], n_states if n_states is not None else "n_states"
+    if n_params is not None and n_params > len(extra):
+        why = f"{n_params} numbers (n_params) for {len(extra)} arguments, so some are arrays"
+    else:
+        arrays = [arg for arg in extra if arg in uses]
+        why = f"{', '.join(arrays)} used as {'an array' if len(arrays) == 1 else 'arrays'}"
+    matrices = [arg for arg in extra if uses.get(arg) == "matrix"]
+    reads, layout = _numbered_reads(extra, sizes, matrices, n), ""
+    if sizes is None:
+        shown = f"{matrices[0]}[i, j]" if matrices else "a matrix's M[i, j]"
+        counted = f"; {n_params} numbers in all" if n_params is not None else ""
+        layout = (f", reading each argument at its offset in p, which holds {', then '.join(extra)} end to end, each "
+                  f"flattened row-major ({shown} as p[offset + i*{n} + j], a vector's v[i] as p[offset + i], "
+                  f"a scalar at p[offset]{counted})")
+    last = n_outputs - 1 if n_outputs is not None else ("n_states - 1" if out == "dydt" else "n_observables - 1")
+    outputs = (f"{out}[0] = ..." if last == 0 else f"{out}[0] = ...; {out}[1] = ..." if last == 1 else
+               f"{out}[0] = ...; ...; {out}[{last}] = ...")
+    # a vector stacks as it is, (N, n); a matrix (N, n, n) and a scalar (N,) are reshaped to rows
+    stacked = ", ".join(arg if sizes is not None and 1 < sizes[arg] and arg not in matrices
+                        else f"np.reshape({arg}, (N, {1 if sizes is not None and sizes[arg] == 1 else -1}))"
+                        for arg in extra)
+    return (f", {why}: here the parameters come as one flat array p, one row per trajectory, holding the arrays end "
+            f"to end, each flattened row-major, and {what} writes the {returned} into a last argument {out} entry by "
+            f"entry and returns nothing: def {name}({', '.join(names)}): {reads}{outputs} (the values it returned, in "
+            f"order{layout}); build params on the host as np.hstack([{stacked}]) for N trajectories, the arrays in "
+            f"the order {what} reads them (README, 'Systems')")
+
+
+def _numbered_reads(extra, sizes, matrices, n):
+    """``'A = p[0:25] (read A[i, j] as p[i*5 + j]); r = p[25:30]; '``: each argument's read of ``p`` at its offset,
+    from its count of entries (``sizes``), a matrix's entries told by row and column (``n`` per row); ``''`` where
+    the counts are not known."""
+    if sizes is None:
+        return ""
+    reads, at = [], 0
+    for arg in extra:
+        size = sizes[arg]
+        offset = f"{at} + " if at else ""
+        reads.append(f"{arg} = p[{at}]" if size == 1 else f"{arg} = p[{at}:{at + size}]" + (
+            f" (read {arg}[i, j] as p[{offset}i*{n} + j])" if arg in matrices else ""))
+        at += size
+    return "; ".join(reads) + "; "

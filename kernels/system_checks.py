@@ -235,9 +235,11 @@ def check_jvp_runs(system, y, p):
             "at t=0 on test arrays): assign every component on every call; out is not zeroed")
 
 
-def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
+def check_arity(func, what, expected, names, n_drivers=None, derivative=False, sizes=None):
     """ConfigurationError unless ``func`` is a callable of ``expected`` plain positional arguments ``names`` (no
-    defaults, ``*args`` or ``**kwargs``), with what a wrong count most likely meant."""
+    defaults, ``*args`` or ``**kwargs``), with what a wrong count most likely meant.  ``sizes``: the system's
+    ``n_states``, ``n_params`` (and ``n_outputs``), for the SciPy form's layout of array parameters
+    (:mod:`kernels.scipy_args`)."""
     if not callable(func):
         raise ConfigurationError(f"{what} must be a callable {what}({', '.join(names)}); got {describe(func)}")
     try:
@@ -254,13 +256,13 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False):
         raise ConfigurationError(f"{what} takes *args (variable arguments), which a device function cannot: it is "
                                  f"called with exactly ({', '.join(names)}); write {what}({', '.join(names)})")
     if len(positional) == expected and not derivative:
-        refuse_scipy_args_form(func, what, names, [p.name for p in positional])
+        refuse_scipy_args_form(func, what, names, [p.name for p in positional], **(sizes or {}))
     if len(positional) != expected:
         extra = [p.name for p in positional[2:]] if len(positional) > expected else []  # after (t, y)
         if derivative:
             hint = _derivative_hint(what, names, len(positional) - expected, n_drivers)
         elif extra and returns_value(func) and not output_named(extra, names):
-            hint = separate_parameters_hint(func, what, names, extra)
+            hint = separate_parameters_hint(func, what, names, extra, **(sizes or {}))
         else:
             hint = _arity_hint(what, names, len(positional) - expected, n_drivers)
         raise ConfigurationError(

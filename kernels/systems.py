@@ -132,14 +132,16 @@ class ODESystem:
         self.param_names = check_param_names(param_names, self.n_params)
         lead = ("t", "y", "p", "u") if self.n_drivers else ("t", "y", "p")
         rhs, observables, jvp, jac = (cpu_jit_unwrapped(f) for f in (rhs, observables, jvp, jac))
-        check_arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",), self.n_drivers)
+        check_arity(rhs, "rhs", len(lead) + 1, lead + ("dydt",), self.n_drivers,
+                    sizes={"n_states": self.n_states, "n_params": self.n_params})
         if (observables is None) != (self.n_observables == 0):
             raise ConfigurationError(
                 "observables and n_observables go together: give both (n_observables >= 1) or neither; "
                 f"got observables={describe(observables)}, n_observables={self.n_observables}"
             )
         if observables is not None:
-            check_arity(observables, "observables", len(lead) + 1, lead + ("obs",), self.n_drivers)
+            check_arity(observables, "observables", len(lead) + 1, lead + ("obs",), self.n_drivers,
+                        sizes={"n_states": self.n_states, "n_params": self.n_params, "n_outputs": self.n_observables})
         if jvp is not None:
             check_arity(jvp, "jvp", 5, ("t", "y", "p", "v", "out"), self.n_drivers, derivative=True)
         if jac is not None:

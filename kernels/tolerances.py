@@ -16,7 +16,7 @@ from .validation import is_device_array, reals_or_none
 
 __all__ = ["DEFAULT_ATOL", "default_rtol", "check_tolerance", "warn_unused_tolerances", "check_tolerance_reachable",
            "TOLERANCE_FLOOR", "FLOAT64_RELATIVE", "asked_relative", "tightest_below", "judged_at", "warn_far_time_origin",
-           "warn_far_time_events"]
+           "warn_far_time_events", "warn_atol_below_normal"]
 
 #: atol of solve_ivp and Integrator.solve when not given.
 DEFAULT_ATOL = 1e-6
@@ -99,6 +99,7 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
     n = rtol.shape[0]
     # float64 is the widest precision there is: then the only remedy is looser tolerances
     wider = f"use {names[2]}, or " if np.dtype(dtype) != np.float64 else ""
+    warn_atol_below_normal(atol, dtype, names)
     if is_device_array(y0):
         scale = np.zeros(n)
     else:
@@ -138,6 +139,33 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
         f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} are tighter than {name} can resolve: {where}, "
         + ("so Newton's iteration, which stops by them on these fixed steps, could not meet them; " if not adaptive
            else "so the step size would shrink until max_steps; ") + f"{wider}loosen the tolerances ({loosen})")
+
+
+def warn_atol_below_normal(atol, dtype, names=("rtol", "atol", "precision=np.float64")):
+    """ToleranceWarning where an entry of ``atol`` (in ``dtype``) is above 0 but below ``dtype``'s smallest normal
+    number, ``np.finfo(dtype).tiny``: the launch floors ``atol`` there (:func:`kernels.launch.launch_constants`, so
+    that a state that stays 0 has a scale), so it acts as about 1.2e-38 in float32 and 2.2e-308 in float64, and a
+    state that falls below it is held to that, not to ``atol`` (a user's trial: y' = -y to t = 200 in float32 at rtol
+    1e-5 and atol 1e-38, 1e-40 and 1e-44 took the same 237 steps to y = 5.2e-39, 0.5, 52 and 5.2e5 tolerances off,
+    with success and no word).  ``atol`` 0 (relative control, floored the same way) says nothing.  ``names``: how
+    the message calls rtol, atol and the float64 remedy."""
+    tiny = float(np.finfo(dtype).tiny)
+    held = np.asarray(atol).astype(dtype)  # (its shortest form in dtype: 1e-44, not float32's 9.80909e-45)
+    below = np.flatnonzero((held > 0) & (held < tiny))
+    if below.size == 0:
+        return
+    i, name = int(below[0]), np.dtype(dtype).name
+    more = f", and {below.size - 1} more" if below.size > 1 else ""
+    value = np.format_float_scientific(held[i], unique=True, trim="-")
+    what = f"{names[1]}={value}" if np.all(held == held[0]) else f"{names[1]}[{i}] = {value} (for y[:, {i}]{more})"
+    wider = f"use {names[2]}, or " if np.dtype(dtype) != np.float64 else ""
+    seen = (f" (y' = -y to t = 200 at {names[1]} 1e-40: y = 5.2e-39, 52 tolerances off)"
+            if np.dtype(dtype) == np.float32 else "")
+    warn_user(f"{what} is below {name}'s smallest normal number, {tiny:.3g} (np.finfo(np.{name}).tiny), so it cannot "
+              f"be met in {name}: the run takes {names[1]} as {tiny:.3g} there, and a state that falls below that "
+              f"ends near it with status success, many times {names[1]} off{seen}; {wider}rescale the state (units "
+              f"in which the {names[1]} it needs is above {tiny:.3g}), or give {names[1]} >= {tiny:.3g}",
+              ToleranceWarning)
 
 
 def _below_eps_words(dtype, eps, names, wider):

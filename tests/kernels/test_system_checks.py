@@ -396,3 +396,51 @@ def test_the_library_form_with_a_bug_of_its_own_is_not_told_scipys_args():
     with pytest.raises(ConfigurationError, match="returned a list") as info:  # a lambda is not judged (no def)
         kernels.ODESystem(lambda t, y, a, b: [-a * y[0]], 1, 1)
     assert "SciPy's habit" not in str(info.value)
+
+
+def _glv(t, y, A, r):  # SciPy's habit with a matrix parameter: solve_ivp(glv, ..., args=(A, r))
+    return y * (r + A @ y)
+
+
+def _two_rates(t, y, a, b):  # SciPy's habit with parameters used only in arithmetic
+    return [a * y[0] - b * y[0] * y[1], -y[1]]
+
+
+def test_a_scipy_rhs_with_a_matrix_parameter_is_told_to_flatten_it():
+    """def glv(t, y, A, r): return y * (r + A @ y) with n_params=30 for 5 states was told "A = p[0]; r = p[1];
+    dydt[0] = ...; dydt[1] = ...", a 5x5 matrix read as one number and two outputs for five (a trial): it is told
+    that p holds the arrays end to end, flattened row-major, and to build params with np.hstack (README,
+    'Systems')."""
+    with pytest.raises(ConfigurationError) as info:
+        kernels.ODESystem(_glv, n_states=5, n_params=30, name="glv")
+    text = str(info.value)
+    assert "A = p[0];" not in text and "dydt[1] = ... (the values" not in text
+    assert ("here the parameters come as one flat array p, one row per trajectory, holding the arrays end to end, "
+            "each flattened row-major, and rhs writes the derivative into a last argument dydt entry by entry") in text
+    assert "build params on the host as np.hstack([np.reshape(A, (N, -1)), " in text and "(README, 'Systems')" in text
+
+
+def test_the_flattening_gives_offsets_where_the_sizes_tell_them():
+    """With the system's sizes (n_states, n_params), the matrix of A @ y holds n_states**2 entries and r the rest:
+    the reads, the outputs dydt[0] to dydt[n_states - 1] and the host's np.hstack are numbered.  Where the counts
+    cannot be told apart, the layout is given in words with the count; scalars keep their remedy."""
+    from kernels.scipy_args import separate_parameters_hint
+
+    names = ("t", "y", "p", "dydt")
+    text = separate_parameters_hint(_glv, "rhs", names, ["A", "r"], n_states=5, n_params=30)
+    assert ("30 numbers (n_params) for 2 arguments, so some are arrays: " in text and
+            "def _glv(t, y, p, dydt): A = p[0:25] (read A[i, j] as p[i*5 + j]); r = p[25:30]; dydt[0] = ...; ...; "
+            "dydt[4] = ... (the values it returned, in order); build params on the host as "
+            "np.hstack([np.reshape(A, (N, -1)), r]) for N trajectories" in text), text
+    text = separate_parameters_hint(_two_rates, "rhs", names, ["a", "b"], n_states=2, n_params=3)
+    assert ("def _two_rates(t, y, p, dydt): dydt[0] = ...; dydt[1] = ... (the values it returned, in order, reading "
+            "each argument at its offset in p, which holds a, then b end to end" in text and "3 numbers in all" in text)
+    assert (separate_parameters_hint(_pend_args, "rhs", names, ["gamma", "A", "omega"], n_states=2, n_params=3)
+            == separate_parameters_hint(_pend_args, "rhs", names, ["gamma", "A", "omega"]))
+
+
+def test_odesystem_numbers_the_flattening_of_a_matrix_parameter():
+    with pytest.raises(ConfigurationError, match=r"def _glv\(t, y, p, dydt\): A = p\[0:25\] \(read A\[i, j\] as "
+                                                 r"p\[i\*5 \+ j\]\); r = p\[25:30\]; dydt\[0\] = \.\.\.; \.\.\.; "
+                                                 r"dydt\[4\] = \.\.\."):
+        kernels.ODESystem(_glv, n_states=5, n_params=30, name="glv")

@@ -191,3 +191,47 @@ def test_a_seed_start_is_told_its_atol_needs_no_change_if_it_grows_and_a_small_d
     assert message.startswith("atol=0.01 allows every component an error of at least 0.01, 5% of the largest |y0| "
                               "(0.2) and 5e+04 times what rtol=1e-06 asks there: if the states stay near that scale, "
                               "the error control is absolute and loose")
+
+
+# -- an atol below the precision's smallest normal number -------------------------------------------------------
+def _decays(t, y, p, dydt):
+    dydt[0] = -y[0]
+    dydt[1] = -2.0 * y[1]
+
+
+DECAYS = kernels.ODESystem(_decays, 2, name="decays_subnormal_atol")
+
+
+def _solve_decays(atol, precision=np.float32):
+    """A short decay at rtol 1e-5 and ``atol``: the ToleranceWarnings it drew."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = kernels.solve_ivp(DECAYS, (0.0, 1.0), [1.0, 1.0], rtol=1e-5, atol=atol, precision=precision,
+                                   progress=False)
+    assert result.success
+    return _tolerance_warnings(record)
+
+
+def test_an_atol_below_the_smallest_normal_number_warns_that_it_cannot_be_met():
+    """A user's trial: y' = -y to t = 200 in float32 at rtol 1e-5 with atol 1e-38, 1e-40 and 1e-44 took the same 237
+    steps to y = 5.2e-39 (exact 1.4e-87), 0.5, 52 and 5.2e5 tolerances off, with success and no word: the launch
+    floors atol at float32's smallest normal number (kernels/launch.py).  Now it warns, names the entry of a
+    per-state atol, and gives float32's remedies; atol 0 (relative control) and a normal atol say nothing."""
+    said = _solve_decays(1e-40)
+    assert len(said) == 1 and said[0].startswith(
+        "atol=1e-40 is below float32's smallest normal number, 1.18e-38 (np.finfo(np.float32).tiny), so it cannot be "
+        "met in float32: the run takes atol as 1.18e-38 there"), said
+    assert "use precision=np.float64, or rescale the state (units in which the atol it needs is above 1.18e-38)" in \
+        said[0]
+    said = _solve_decays(np.array([1e-6, 1e-44]))
+    assert len(said) == 1 and said[0].startswith("atol[1] = 1e-44 (for y[:, 1]) is below float32's smallest normal"), \
+        said
+    assert not any("smallest normal" in text for text in _solve_decays(1e-30) + _solve_decays(0.0))
+
+
+def test_float64_below_its_smallest_normal_number_is_told_only_to_rescale():
+    """float64 floors atol at 2.2e-308 the same way; it is the widest precision, so the remedy is the state's units."""
+    said = _solve_decays(1e-320, np.float64)
+    assert len(said) == 1 and said[0].startswith("atol=1e-320 is below float64's smallest normal number, 2.23e-308"), \
+        said
+    assert "precision=np.float64" not in said[0] and "; rescale the state" in said[0]
