@@ -62,11 +62,24 @@ def _by_value(func):
 
 def _module_by_value(module):
     """``module``'s contents as the helper rebuilds them (cloudpickle's own form for a module it pickles by value),
-    for a user's module read as a global (``G2.jac(...)``) whose name would import the standard library's there."""
+    for a user's module read as a global (``G2.jac(...)``) whose name would import the standard library's there.
+
+    Only the values that pickle travel: a module global that cannot (a ``threading.Lock()``, an open file) is left
+    out, where it made the whole check fail ("cannot pickle '_thread.lock'") and a helper that does not compile
+    went through.  The compiler reads the module's functions and numbers, not such objects."""
     from numba.cloudpickle.cloudpickle import dynamic_subimport
 
-    state = {k: v for k, v in vars(module).items() if k != "__builtins__"}
+    state = {k: v for k, v in vars(module).items() if k != "__builtins__" and _picklable(v)}
     return dynamic_subimport, (module.__name__, state)
+
+
+def _picklable(value):
+    """Whether ``value`` pickles as the check sends it (a function of the user's by value, with its globals)."""
+    try:
+        _payload(value)
+    except Exception:  # noqa: BLE001 - whatever pickling raises, the value stays here
+        return False
+    return True
 
 
 def _pickler_class():

@@ -12,11 +12,13 @@ The test, for a trajectory whose last saved state is still close to ``y0`` (:dat
 is not judged and costs nothing): the largest real part of the eigenvalues of the Jacobian at ``(t0, y0)`` (host,
 float64; :func:`kernels.stiffness.largest_growth`) times the trajectory's mean accepted step up to its last save
 exceeds :data:`GROWTH_EFOLDS`, ``f(t0, y0)`` is not exactly 0 (an exact equilibrium seeds no growth: a sweep's row
-with no infected), and the rate at the last saved state passes too: the growth never happened.  Logistic growth
-followed to its capacity ends where the mode decays (radau, rodas5p and kvaerno5 were told otherwise by a first
-version: a review), and a trajectory with no saved state gets no note.  Where the trajectory's params row is negative
-in a column that every other row of the batch has at 0 or above, the note names that entry first
-(:mod:`kernels.param_sign`: a rate given negative in one row of a sweep is what grows).
+with no infected), and the rate at the last saved state passes too: the growth never happened.  Only modes with a
+seed count at the start (:func:`seeded_growth`): an SIRS row with no infected and waning immunity has ``f(y0) != 0``,
+but its growing mode lives on ``I``, which is 0 with ``dI/dt = 0`` there and stays 0 (a regression hunt).
+Logistic growth followed to its capacity ends where the mode decays (radau, rodas5p and kvaerno5 were told
+otherwise by a first version: a review), and a trajectory with no saved state gets no note.  Where the trajectory's
+params row is negative in a column that every other row of the batch has at 0 or above, the note names that entry
+first (:mod:`kernels.param_sign`: a rate given negative in one row of a sweep is what grows).
 Stiff problems that are not growing stay far below it (the prototype's measures, radau and rodas5p at rtol 1e-6:
 Robertson, Van der Pol with mu = 1000 from (2, 0), HIRES, the Oregonator, an 8-state Brusselator and a decaying
 linear system, all at most 0.16 e-folds a step).
@@ -37,9 +39,10 @@ import numpy as np
 from .param_sign import growth_columns, lone_negative_note
 from .result_notes import host_array
 from .status import SUCCESS
-from .stiffness import follows_on_host, largest_growth, states_to_probe
+from .stiffness import follows_on_host, host_jacobian, largest_growth, states_to_probe
 
-__all__ = ["GROWTH_EFOLDS", "QUIET_SHARE", "GROWTH_NOTE", "GrowthProbe", "growth_probe", "growth_note"]
+__all__ = ["GROWTH_EFOLDS", "QUIET_SHARE", "SEED_SHARE", "GROWTH_NOTE", "GrowthProbe", "growth_probe", "growth_note",
+           "seeded_growth"]
 
 #: E-folds of the initial state's fastest growing mode per mean accepted step above which a successful implicit
 #: run is told it may have stepped over the growth.  e^20 (about 5e8) is beyond anything a tolerance can follow
@@ -55,12 +58,35 @@ FIRST_STEP_EFOLDS = 0.1
 #: under 1e-3 of itself), and one followed does not, so a state that moved is not judged (nor costs a Jacobian).
 QUIET_SHARE = 1e-2
 
+#: A mode is unseeded where its left eigenvector's weight (what measures its amplitude) outside the unseeded
+#: components is at most this share of its largest: round-off of the eigenvector solve, not a coupling.
+SEED_SHARE = 1e-8
+
 GROWTH_NOTE = (" The initial state has a mode growing at rate {rate:.3g} per unit of t (e-folding time {fold:.3g}), "
                "and the state at the last save is still close to it; the {steps} averaged {step:.3g} in t "
                "({efolds:.3g} e-folds each). An implicit step that long can damp such growth instead of following "
                "it, so an ignition or runaway can be stepped over with success reported: if growth is expected, give "
                "controller='pi' with a first step dt below about {dt:.1e} (and/or dt_max), and compare with a run "
                "at a tighter atol.")
+
+
+def seeded_growth(system, t, y, p, backwards=False) -> float:
+    """:func:`kernels.stiffness.largest_growth` at ``(t, y)`` over the modes that have a seed (host, float64; -inf
+    where none grows or has one).  A component that is 0 in ``y`` with ``f`` 0 there too is unseeded, and a mode whose
+    left eigenvector lies on unseeded components only (:data:`SEED_SHARE`) has amplitude 0 that nothing drives (``J``
+    carries no first-order coupling into it), as ``I`` of an SIRS row with no infected: it stays 0 in the true
+    solution, so a step over it steps over nothing.  With no unseeded component, ``largest_growth`` itself."""
+    from scipy.linalg import eig
+
+    y, p = np.asarray(y, np.float64), np.asarray(p, np.float64)
+    f = np.asarray(system.evaluate_rhs(float(t), y, p), np.float64)
+    unseeded = (y == 0.0) & (f == 0.0)
+    if not np.any(unseeded):
+        return largest_growth(system, float(t), y, p, backwards=backwards)
+    lam, left = eig(host_jacobian(system, float(t), y, p), left=True, right=False)
+    weight = np.abs(left)
+    seeded = np.max(weight[~unseeded], axis=0, initial=0.0) > SEED_SHARE * np.max(weight, axis=0)
+    return float(np.max((-1.0 if backwards else 1.0) * lam.real[seeded], initial=-np.inf))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,22 +108,22 @@ class GrowthProbe:
         return min(trajectory, len(self.y0) - 1), min(trajectory, len(self.params) - 1)
 
     def rate(self, trajectory, t=None, y=None) -> float:
-        """The largest real part of the eigenvalues of the Jacobian at ``(t0, y0[trajectory])``, or at ``(t, y)``
-        with the trajectory's parameters, in the direction of integration (per unit time, > 0 for a growing mode;
-        :func:`kernels.stiffness.largest_growth`); NaN where it cannot be evaluated (never raises).  The start's is
-        kept, by its rows."""
+        """The largest real part of the eigenvalues of the Jacobian at ``(t0, y0[trajectory])`` over the modes with
+        a seed there (:func:`seeded_growth`), or of all at ``(t, y)`` with the trajectory's parameters, in the
+        direction of integration (per unit time, > 0 for a growing mode; :func:`kernels.stiffness.largest_growth`);
+        NaN where it cannot be evaluated (never raises).  The start's is kept, by its rows."""
         p, candidates = states_to_probe(self, trajectory)
         if y is None:
             rows = self._rows(trajectory)
             if rows not in self.rates:
-                self.rates[rows] = self._safe_rate(*candidates[0][1:], p)
+                self.rates[rows] = self._safe_rate(*candidates[0][1:], p, seeded_growth)
             return self.rates[rows]
         return self._safe_rate(t, y, p)
 
-    def _safe_rate(self, t, y, p) -> float:
+    def _safe_rate(self, t, y, p, growth=largest_growth) -> float:
         try:
-            return largest_growth(self.system, float(t), np.array(y, np.float64), np.asarray(p, np.float64),
-                                  backwards=self.t_end < self.t0)
+            return growth(self.system, float(t), np.array(y, np.float64), np.asarray(p, np.float64),
+                          backwards=self.t_end < self.t0)
         except Exception:  # noqa: BLE001 - a message must never fail: no note
             return float("nan")
 

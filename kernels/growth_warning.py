@@ -10,10 +10,11 @@ what had happened.  :func:`warn_stepped_over_growth`, called once by ``Integrato
 Cost: a vectorised test over the batch finds the note's candidates (status SUCCESS, accepted steps, the last saved
 state still within :data:`kernels.growth_note.QUIET_SHARE` of ``y0``: a run that moved costs nothing), and at most
 :data:`MAX_JUDGED` of them get the note's own test (:meth:`kernels.growth_note.GrowthProbe.stepped_over`: two host
-Jacobians and one rhs each), those with the fewest steps first (the stepped-over rows took 1 to 3), spread over the
+Jacobians and two rhs each), those with the fewest steps first (the stepped-over rows took 1 to 3), spread over the
 batch.  The start's growth rates it works out are kept in the probe, so their messages do not evaluate them again.
 Silent where the note is: explicit or fixed-step runs, inputs on the device, no saved state, a decay or an
-oscillation (no candidate or no growing mode), an exact equilibrium, a growth followed.
+oscillation (no candidate or no growing mode), an exact equilibrium, a growing mode with no seed (an SIRS row with
+no infected: :func:`kernels.growth_note.seeded_growth`), a growth followed.
 """
 
 from __future__ import annotations

@@ -31,17 +31,27 @@ REMEDY = ("decorate the helper with @numba.cuda.jit(device=True) on the line abo
           + " (its body then follows the same rules), or write its lines inline")
 
 
-@pytest.fixture
-def users_module(tmp_path, monkeypatch):
+def _import_users_file(tmp_path, monkeypatch, source):
     """The user's file named like the standard library's module, imported from a folder the compiler process
     cannot import it from (its name there is the standard library's), as a notebook's helper file is."""
     path = tmp_path / f"{NAME}.py"
-    path.write_text(SOURCE)
+    path.write_text(source)
     spec = importlib.util.spec_from_file_location(NAME, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setitem(sys.modules, NAME, module)
     return module
+
+
+@pytest.fixture
+def users_module(tmp_path, monkeypatch):
+    return _import_users_file(tmp_path, monkeypatch, SOURCE)
+
+
+@pytest.fixture
+def users_module_with_lock(tmp_path, monkeypatch):
+    """The same file holding a global that cannot be pickled (the hunt's glob.py: ``_lock = threading.Lock()``)."""
+    return _import_users_file(tmp_path, monkeypatch, "import threading\n_lock = threading.Lock()\n" + SOURCE)
 
 
 def test_a_users_file_is_told_from_the_standard_librarys(users_module):
@@ -72,6 +82,21 @@ def test_a_plain_helper_called_as_its_attribute_is_told_the_remedy(users_module)
     of Python", where the same helper imported by name was told to decorate it (a chemist's trial)."""
     with pytest.raises(kernels.ConfigurationError) as raised:
         kernels.ODESystem(users_module.rhs, 1, 1, jac=_calling_as_attribute(users_module), name="shadowing_jac")
+    text = str(raised.value)
+    assert f"it calls {NAME}.jac, a plain Python function, not a CUDA device function" in text, text
+    assert REMEDY in text, text
+
+
+def test_a_plain_helper_of_a_module_holding_a_lock_is_still_refused(users_module_with_lock):
+    """The module travelled with its whole state, and a Lock in it made the check fail: "could not check ...
+    cannot pickle '_thread.lock' object", and G2.jac(...) of an undecorated helper was accepted (the hunt's
+    glob.py).  Its unpicklable globals are left out, so the check runs and refuses it as before."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.CompileCheckWarning)
+        kernels.ODESystem(users_module_with_lock.rhs, 1, 1, name="shadowing_lock_rhs")
+        with pytest.raises(kernels.ConfigurationError) as raised:
+            kernels.ODESystem(users_module_with_lock.rhs, 1, 1, jac=_calling_as_attribute(users_module_with_lock),
+                              name="shadowing_lock_jac")
     text = str(raised.value)
     assert f"it calls {NAME}.jac, a plain Python function, not a CUDA device function" in text, text
     assert REMEDY in text, text

@@ -243,3 +243,37 @@ def test_a_lone_negative_parameter_that_does_not_make_the_growth_is_not_named():
     message = res.message(0)
     assert "mode growing at rate 1e+04" in message
     assert "params[0, 1]" not in message and "check its sign" not in message
+
+
+def _sirs(t, y, p, dydt):
+    """S, I, R with infection p[0], recovery p[1] and immunity waning at p[2]."""
+    infections = p[0] * y[0] * y[1]
+    dydt[0] = -infections + p[2] * y[2]
+    dydt[1] = infections - p[1] * y[1]
+    dydt[2] = p[1] * y[1] - p[2] * y[2]
+
+
+SIRS = kernels.ODESystem(_sirs, 3, 3, name="sirs_growth", param_names=("beta", "gamma", "waning"),
+                         default_params=(1.25, 0.5, 1e-4))
+SIRS_Y0 = np.array([[0.9, 0.0, 0.1], [0.9, 1e-6, 0.1 - 1e-6]])  # the control row with no infected, then a seeded one
+
+
+def test_a_growing_mode_with_no_seed_is_no_growth_stepped_over():
+    """An SIRS sweep's control row I0 = 0 with waning immunity: f(y0) != 0 (no exact equilibrium), but the growing
+    mode lives on I, which is 0 with dI/dt = 0 and stays 0; radau's 8 long steps drew the note (a regression hunt)."""
+    result = kernels.solve_ivp(SIRS, (0.0, 365.0), SIRS_Y0, method="radau", precision=np.float64, rtol=1e-6,
+                               atol=1e-10, progress=False)
+    assert result.status.tolist() == [kernels.SUCCESS] * 2 and abs(result.y[0, -1, 1]) < 1e-20
+    assert "e-folds" not in result.message(0) and "e-folds" not in result.message(1)
+
+
+def test_only_the_unseeded_mode_is_left_out():
+    """The probe's own test (whatever the method): the row with no infected is not judged stepped over (its seeded
+    modes: 0 and -waning), the same row with I0 = 1e-12 (a seed, left where it was) is, at the I mode's growth rate
+    beta S - gamma = 0.625."""
+    p = np.array([[1.25, 0.5, 1e-4]])
+    unseeded = GrowthProbe(SIRS, SIRS_Y0[:1], p, 0.0, 365.0)
+    assert unseeded.stepped_over(0, 1, (365.0, SIRS_Y0[0])) is None and unseeded.rate(0) <= 0.0
+    y0 = np.array([0.9, 1e-12, 0.1])
+    rate, step = GrowthProbe(SIRS, np.array([y0]), p, 0.0, 365.0).stepped_over(0, 1, (365.0, y0))
+    assert rate == pytest.approx(0.625, rel=1e-6) and step == 365.0

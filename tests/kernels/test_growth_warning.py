@@ -9,7 +9,7 @@ import pytest
 import kernels
 from kernels.growth_note import GrowthProbe
 from kernels.growth_warning import MAX_JUDGED, quiet_successes
-from test_growth_note import AUTOCATALYSIS, H2O2, LOGISTIC, _ignition_inputs
+from test_growth_note import AUTOCATALYSIS, H2O2, LOGISTIC, SIRS, SIRS_Y0, _ignition_inputs
 
 STEPPED_OVER = "may have been stepped over with success reported"
 
@@ -102,3 +102,11 @@ def test_the_solve_itself_warns_once():
         kernels.solve_ivp(H2O2, (0.0, 2e-3), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
                           method="radau", rtol=1e-4, atol=1e-10, precision=np.float64, progress=False)
     assert sum(STEPPED_OVER in str(w.message) for w in caught) == 1
+
+
+def test_a_sweeps_row_with_no_seed_draws_no_warning():
+    """The SIRS sweep's control row I0 = 0 with waning immunity (f(y0) != 0): its growing mode on I has no seed and
+    I stays 0, but the solve warned that trajectory 0 may have stepped over a growth (a regression hunt)."""
+    result, told = _solve_warned(SIRS, (0.0, 365.0), SIRS_Y0, method="radau", precision=np.float64, rtol=1e-6,
+                                 atol=1e-10)
+    assert result.status.tolist() == [kernels.SUCCESS] * 2 and told == [], told
