@@ -8,24 +8,17 @@ import numpy as np
 import pytest
 
 import kernels
+from test_events import BALL  # the falling ball of the events' own tests
 from kernels import Event, Status
 from kernels.event_checks import START_ZERO_ULPS, zero_at_start
 from kernels.distributed_results import concatenate
 from kernels.event_notes import EventStart, event_label, event_note, fired_note, unfired_note
 
-#: Saves dense enough that a failed trajectory's first steps show which way g went (the note needs a finite save
-#: after t0: with only the final save, a trajectory stopped early has none).
+#: Saves dense enough that a failed trajectory's first steps show which way g went (without a finite save after t0
+#: the note takes a few host Euler steps instead, where the EventStart holds the system's rhs).
 T_EVAL = np.linspace(0.0, 1.0, 101)
 #: A solve's options for T_EVAL's saves and a stop at max_steps after 10 steps (a dropped ball's first 0.07 s).
 _DENSE = {"t_eval": T_EVAL, "max_steps": 10, "rtol": 1e-8, "atol": 1e-8, "progress": False}
-
-
-def _ball(t, y, p, dydt):
-    dydt[0] = y[1]
-    dydt[1] = -p[0]
-
-
-BALL = kernels.ODESystem(_ball, 2, 1, name="ball", default_params=(9.81,))
 
 
 def _ground(t, y, p):
@@ -244,7 +237,7 @@ def test_the_side_is_read_at_the_first_save_after_t0_not_the_last():
     assert "then went negative" in event_note(_WithStart(res, start), 0)
 
 
-def test_no_start_note_without_a_finite_save_after_t0():
+def test_no_start_note_without_a_finite_save_after_t0_or_an_rhs_to_step():
     res, start = _solve([0.0, 0.0], Event(_ground, terminal=True, direction=-1), max_steps=3)  # (final save only)
     assert int(res.status[0]) == Status.MAX_STEPS and np.isnan(res.y[0, -1, 0])
     assert event_note(_WithStart(res, start), 0) == ""
