@@ -1,5 +1,7 @@
 """Helpers shared by the kernels tests (imported by name: pytest puts this folder on sys.path)."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -11,21 +13,28 @@ gpu = pytest.mark.skipif(not on_gpu, reason="needs a real CUDA GPU (kernels.back
 simulator_only = pytest.mark.skipif(on_gpu, reason="host Python inside device functions runs on the simulator only")
 
 
+def _in_kernel():
+    """Whether a call comes from the kernel: the simulator runs each CUDA thread as a Python thread, and the host's
+    own checks and notes (before a launch, or after it: the invariant drift, the growth warning) run on the main
+    thread."""
+    return threading.current_thread() is not threading.main_thread()
+
+
 def counting_system(base, calls, derivatives=("jac", "jvp")):
-    """``base`` (an ODESystem) whose rhs and the given ``derivatives`` count their calls in ``calls``
-    (``{"rhs": 0, "jac": 0, "jvp": 0}``; host Python: simulator only)."""
+    """``base`` (an ODESystem) whose rhs and the given ``derivatives`` count the calls the kernel makes in ``calls``
+    (``{"rhs": 0, "jac": 0, "jvp": 0}``; host Python: simulator only; the host's own calls are not counted)."""
     rhs0, jvp0, jac0 = base.rhs, base.jvp, base.jac
 
     def rhs(t, y, p, dydt):
-        calls["rhs"] += 1
+        calls["rhs"] += _in_kernel()
         rhs0(t, y, p, dydt)
 
     def jvp(t, y, p, v, out):
-        calls["jvp"] += 1
+        calls["jvp"] += _in_kernel()
         jvp0(t, y, p, v, out)
 
     def jac(t, y, p, J):
-        calls["jac"] += 1
+        calls["jac"] += _in_kernel()
         jac0(t, y, p, J)
 
     given = {"jac": jac, "jvp": jvp}
