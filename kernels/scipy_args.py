@@ -9,12 +9,11 @@ never call it.
 from __future__ import annotations
 
 import ast
-import inspect
 import itertools
 import re
-import textwrap
 
 from .errors import ConfigurationError
+from .literals import own_definition
 
 __all__ = ["output_named", "returns_value", "refuse_scipy_args_form", "separate_parameters_hint"]
 
@@ -33,13 +32,10 @@ def output_named(extra, names):
 
 
 def _definition(func):
-    """The ``def`` of ``func``'s own source (an ``ast.FunctionDef``), or None where it cannot be read or is no
-    ``def`` (a lambda)."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    return tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    """The ``def`` of ``func``'s own source (an ``ast.FunctionDef``: :func:`kernels.literals.own_definition`, which
+    the other source checks read too), or None where it cannot be read or is no ``def`` (a lambda)."""
+    found = own_definition(func)
+    return found[1] if found is not None and isinstance(found[1], ast.FunctionDef) else None
 
 
 def returns_value(func):
