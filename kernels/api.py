@@ -314,8 +314,7 @@ class IVPResult:
         text = pivot_note(self, trajectory, text, hint) if code == SINGULAR_MATRIX else text
         if hint:
             text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "") + hint, hint)
-        if code in (SUCCESS, EVENT):  # rounding moved a linear invariant by many tolerances (kernels/invariant_drift.py)
-            text += invariant_note(self, trajectory)
+        text += invariant_note(self, trajectory)  # rounding moved a linear invariant (judged: SUCCESS, EVENT rows)
         return text + event_note(self, trajectory)  # which terminal event stopped it, or which one started on 0
 
 
