@@ -189,10 +189,12 @@ _PACKAGES = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (__file_
 
 
 def warn_user(message, category):
-    """``warnings.warn`` attributed to the first caller outside this library (``kernels`` and ``planner``): the
-    user's own line, whatever depth the warning is raised at (a fixed ``stacklevel`` named library lines, or
-    ``sys:1`` past the top of a script), so that filters by module and ``-W error`` act on the user's call."""
+    """``warnings.warn`` attributed to the first caller outside this library (``kernels`` and ``planner``, and the
+    ``__init__`` that dataclasses write for its value objects, file ``<string>``): the user's own line, whatever
+    depth the warning is raised at (a fixed ``stacklevel`` named library lines, or ``sys:1`` past the top of a
+    script), so that filters by module and ``-W error`` act on the user's call."""
     frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGES):
+    while frame is not None and (os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGES) or (
+            frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__")):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level + 1 if frame is not None else level)

@@ -15,15 +15,12 @@ import decimal
 import functools
 import inspect
 import numbers
-import os
-import sys
-import warnings
 import weakref
 
 import numpy as np
 from numba import cuda
 
-from .errors import ConfigurationError, describe
+from .errors import ConfigurationError, describe, warn_user
 from .frozen_values import FrozenValues, changed_error, late_binding, loop_variables_read
 from .input_writes import refuse_input_writes
 from .literals import for_system
@@ -36,8 +33,6 @@ __all__ = ["check_direction", "check_terminal", "count_refused",
 #: How many units of the working precision's rounding, times the start's magnitude, ``g(t0)`` may be off 0 and still
 #: be a start on a zero (:func:`zero_at_start`): the GPU evaluates ``g`` in the working precision, the host in float64.
 START_ZERO_ULPS = 16
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 #: Words for a direction that a user may pass as a string, and the number that says it.
 _DIRECTION_WORDS = {"up": 1, "upward": 1, "upwards": 1, "rising": 1, "increasing": 1, "positive": 1, "+": 1,
@@ -175,18 +170,8 @@ def _warn_late_binding(func):
         return
     _LATE_WARNED.add(code)
     why, remedy = late_binding(func, names[0])
-    warnings.warn(f"Event function {func.__qualname__} reads the closure variable {names[0]!r}: {why}, so every "
-                  f"event made by it watches the same {names[0]}; {remedy}", UserWarning, stacklevel=_user_level())
-
-
-def _user_level():
-    """The ``stacklevel`` of the user's line that made an Event: past this package's frames and the ``__init__``
-    that dataclasses write (file ``<string>``, where :func:`kernels.errors.warn_user` stopped)."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE) or (
-            frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__")):
-        frame, level = frame.f_back, level + 1
-    return level if frame is not None else 1
+    warn_user(f"Event function {func.__qualname__} reads the closure variable {names[0]!r}: {why}, so every "
+              f"event made by it watches the same {names[0]}; {remedy}", UserWarning)
 
 
 def _check_value(func):
