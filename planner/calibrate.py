@@ -18,11 +18,15 @@ one architecture, such as the H100 and H200, compile alike.
 import dataclasses
 import json
 import math
+from fractions import Fraction
 
-from .device import get_device
+from .device import LOCAL_BYTES_PER_THREAD_LIMIT, get_device
 from .errors import ConfigurationError
 
 _ITEMSIZE = {"float16": 2, "float32": 4, "float64": 8}
+_FIX = "fix or drop the record (benchmarks/placement_sweep.py writes them)"
+_SWEEP_MORE = ("run a placement sweep over several sizes of each method and precision (python -m "
+               "benchmarks.placement_sweep --sizes 3,16,64,128)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,29 +104,34 @@ def same_card(sweep_device, preset_name):
 
 def read_samples(path, device):
     """Samples from a sweep's JSONL records, the count of records skipped and the device its run record
-    gives (name and compute capability: ``("", ())`` if none); ConfigurationError if there is no sample."""
+    gives (name and compute capability: ``("", ())`` if none); ConfigurationError if there is no sample,
+    or naming FILE:LINE and the field of a configuration record whose fields are not a sweep's."""
     samples, skipped, card = [], 0, ("", ())
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, encoding="utf-8-sig")  # a byte-order mark is allowed, as in JSON and CSV inputs
     except OSError as exc:
         raise ConfigurationError(f"sweep {path!r}: cannot read it ({exc.strerror or exc})") from None
     with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigurationError(f"sweep {path}:{number}: not JSON ({exc.msg})") from None
-            if isinstance(record, dict) and record.get("record") == "run":
-                card = card if card[0] else _card(record)
-            if not isinstance(record, dict) or record.get("record") != "config":
-                continue
-            sample = _sample(record, device)
-            if sample is None:
-                skipped += 1
-            else:
-                samples.append(sample)
+        try:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ConfigurationError(f"sweep {path}:{number}: not JSON ({exc.msg})") from None
+                if isinstance(record, dict) and record.get("record") == "run":
+                    card = card if card[0] else _card(record)
+                if not isinstance(record, dict) or record.get("record") != "config":
+                    continue
+                sample = _sample(record, device, f"{path}:{number}")
+                if sample is None:
+                    skipped += 1
+                else:
+                    samples.append(sample)
+        except UnicodeDecodeError as exc:
+            raise ConfigurationError(f"sweep {path}: not UTF-8 text ({exc.reason} at byte {exc.start}); give a "
+                                     "placement sweep's JSONL") from None
     if not samples:
         raise ConfigurationError(f"sweep {path}: no configuration record with a kernel kept in registers "
                                  "(status ok, 0 local bytes, plan totals); give a placement sweep's JSONL")
@@ -140,17 +149,68 @@ def _card(run):
     return name, tuple(capability) if valid else ()
 
 
-def _sample(record, device):
-    plan, kernel = record.get("plan"), record.get("kernel")
-    if record.get("status") != "ok" or not isinstance(plan, dict) or not isinstance(kernel, dict):
+def _sample(record, device, where):
+    """The Sample of one configuration record, or None where the fit does not use it (not ok, with local memory,
+    at the register limit, or a plan without its totals ``local_elements`` and ``persistent_local_elements``).
+
+    Every field it reads is checked first, a ConfigurationError naming ``where`` (FILE:LINE) and the field:
+    a zero, a string or a float where a count belongs gave a ZeroDivisionError, a TypeError or a fit of nonsense.
+    """
+    if record.get("status") != "ok":
         return None
-    registers, local = kernel.get("registers_per_thread"), kernel.get("local_bytes_per_thread")
-    itemsize = _ITEMSIZE.get(record.get("precision"))
-    if not isinstance(registers, int) or local != 0 or itemsize is None or registers >= device.max_registers_per_thread:
-        return None
-    elems = (plan.get("local_elements") or 0) + (plan.get("persistent_local_elements") or 0)
-    family = next((k.split(".")[1] for k in plan.get("placements", {}) if k.count(".") >= 2), "default")
-    return Sample(family, record["precision"], elems * itemsize / 4, registers)
+    kernel = _section(record, "kernel", where)
+    registers = _count(kernel, "kernel.registers_per_thread", where, 1)
+    local = _count(kernel, "kernel.local_bytes_per_thread", where, 0)
+    precision = record.get("precision")
+    if not isinstance(precision, str) or precision not in _ITEMSIZE:
+        raise ConfigurationError(f"sweep {where}: precision: expected one of {', '.join(_ITEMSIZE)}, got "
+                                 f"{precision!r}; {_FIX}")
+    plan = _section(record, "plan", where) if "plan" in record else {}
+    most = LOCAL_BYTES_PER_THREAD_LIMIT // _ITEMSIZE[precision]
+    why = f" (CUDA's 512 KiB of local memory a thread, at {_ITEMSIZE[precision]} B an element)"
+    totals = [_count(plan, f"plan.{k}", where, 0, (most, why)) for k in ("local_elements", "persistent_local_elements")
+              if k in plan]
+    family = _family(plan, where)
+    if len(totals) < 2 or local != 0 or registers >= device.max_registers_per_thread:
+        return None  # without both plan totals (they were read as 0), with local memory, at the register limit
+    elems = sum(totals)
+    return Sample(family, precision, elems * _ITEMSIZE[precision] / 4, registers)
+
+
+def _section(record, key, where):
+    """The object ``record[key]`` (``plan``, ``kernel``) of a record with status ok, else ConfigurationError."""
+    value = record.get(key)
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"sweep {where}: {key}: expected an object, as a record with status ok has, got "
+                                 f"{json.dumps(value)[:60]}; {_FIX}")
+    return value
+
+
+def _count(section, field, where, least, most=None):
+    """The integer ``section[field]`` (``field``: its dotted name), from ``least`` (to ``most``: (bound, why)),
+    else ConfigurationError naming FILE:LINE and the field (booleans, floats and strings are refused)."""
+    value = section.get(field.split(".")[-1])
+    top, why = most or (None, "")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= least and (top is None or value <= top):
+        return value
+    bound = f">= {least}" if top is None else f"from {least} to {top}"
+    raise ConfigurationError(f"sweep {where}: {field}: expected an integer {bound}{why}, got "
+                             f"{json.dumps(value)[:60]}; {_FIX}")
+
+
+def _family(plan, where):
+    """The step family named in the plan's buffers (``loop.erk.stage_rhs``: ``erk``), ``default`` if none."""
+    placements = plan.get("placements", {})
+    if not isinstance(placements, dict):
+        raise ConfigurationError(f"sweep {where}: plan.placements: expected an object of buffer names, got "
+                                 f"{json.dumps(placements)[:60]}; {_FIX}")
+    key = next((k for k in placements if k.count(".") >= 2), None)
+    if key is None:
+        return "default"
+    if not all(part.isidentifier() for part in key.split(".")):
+        raise ConfigurationError(f"sweep {where}: plan.placements: key {key!r}: expected identifiers joined by '.' "
+                                 f"(loop.erk.stage_rhs), whose second names the method family; {_FIX}")
+    return key.split(".")[1]
 
 
 def fit(samples, device):
@@ -196,9 +256,58 @@ def errors(samples, device):
     return sum(diffs) / len(diffs), sum(rel) / len(rel), max(diffs)
 
 
+def check_determined(samples, path):
+    """ConfigurationError unless the samples fix every constant fitted (one base per family, one rate per precision
+    class present): a sweep of one size per precision gave a base of 0 and a rate of 2.2 registers a word."""
+    families = sorted({s.family for s in samples})
+    classes = sorted({s.precision == "float64" for s in samples})
+    rows = {tuple([Fraction(s.family == f) for f in families]
+                  + [Fraction(s.words) if (s.precision == "float64") == c else Fraction(0) for c in classes])
+            for s in samples}
+    if _rank(rows) == len(families) + len(classes):
+        return
+    sizes = {}  # (class, family) -> the words a thread of its records
+    for s in samples:
+        sizes.setdefault((s.precision == "float64", s.family), set()).add(s.words)
+    flat = [c for c in classes if all(len(w) < 2 for (k, _), w in sizes.items() if k == c)]
+    names = " and ".join("/".join(sorted({s.precision for s in samples if (s.precision == "float64") == c}))
+                         for c in flat)
+    seen = ", ".join(f"{f} {min(w):g}" for (k, f), w in sorted(sizes.items()) if k in flat)
+    raise ConfigurationError(
+        f"sweep {path}: the {names} records of each method family have one plan size only (words a thread: {seen}), "
+        f"so the register base and the registers per word cannot both be fitted and nothing is written; {_SWEEP_MORE}")
+
+
+def _rank(rows):
+    """The rank of a set of rows of Fractions (exact: the words are multiples of 1/2)."""
+    rows, rank = [list(r) for r in rows], 0
+    for col in range(len(rows[0]) if rows else 0):
+        at = next((i for i in range(rank, len(rows)) if rows[i][col] != 0), None)
+        if at is None:
+            continue
+        rows[rank], rows[at] = rows[at], rows[rank]
+        pivot = rows[rank]
+        for r in rows[rank + 1:]:
+            factor = r[col] / pivot[col]
+            r[:] = [x - factor * y for x, y in zip(r, pivot)]
+        rank += 1
+    return rank
+
+
 def calibrate(path, device_name):
-    """A Calibration of the preset ``device_name`` from the sweep at ``path``."""
+    """A Calibration of the preset ``device_name`` from the sweep at ``path``.
+
+    ConfigurationError where the records cannot fix the constants (:func:`check_determined`) or where the fit
+    predicts their registers worse than the preset does (mean |error|): such a fit is not worth writing.
+    """
     device = get_device(device_name)
     samples, skipped, card = read_samples(path, device)
+    check_determined(samples, path)
     fitted = fit(samples, device)
-    return Calibration(fitted, tuple(samples), skipped, errors(samples, device), errors(samples, fitted), *card)
+    before, after = errors(samples, device), errors(samples, fitted)
+    if after[0] > before[0]:
+        raise ConfigurationError(
+            f"sweep {path}: the fitted constants predict the {len(samples)} records' registers worse than the "
+            f"{device.name} preset (mean |error| {after[0]:.1f} against {before[0]:.1f}), so nothing is written and "
+            f"the preset stays the better model; check the records for outliers, or {_SWEEP_MORE}")
+    return Calibration(fitted, tuple(samples), skipped, before, after, *card)

@@ -32,6 +32,7 @@ instances. Measured and left out: pairwise disjunctions for interfering pairs
 optimality in 1-8 s) and interleaved search (10 to 50 times slower).
 """
 
+import decimal
 import math
 import time
 
@@ -45,7 +46,7 @@ from .plan import build_plan
 from .selection import choose_greedily, greedy_answer, no_layout_message, pinned_shared
 from .wording import format_count
 
-WEIGHT_SCALE = 1000  # weights are rounded to 1/1000 before they enter the integer objective
+WEIGHT_DIGITS = 9  # phase 1 counts the largest auto weight as 10^9 to 10^10 units (fewer if sizes need): _weight_units
 OBJECTIVE_LIMIT = 2 ** 62  # phase 1's objective stays below it: CP-SAT's integers are 64-bit
 TIE_ORDERS = ("area", "load", "width", "size")  # tie orders of the bottom-left strategy, tried in turn
 # The search for a first layout within the capacity (when greedy overshoots it): CP-SAT's fixed
@@ -129,11 +130,12 @@ def plan_cpsat(problem, time_limit_s=10.0, seed=0, workers=8, goal="min-peak"):
         hint = None
     offsets = {n: 0 for n in pinned if sizes[n].size_elems == 0}
     # An auto buffer larger than the capacity can never go shared: it stays out of the model.
+    scores = _weight_units([b for b in problem.planned if b.size_elems > 0 and problem.shareable(b)
+                            and b.name not in pinned and b.size_elems <= problem.capacity_elems])
     candidates = [b for b in problem.planned if b.size_elems > 0 and problem.shareable(b)
-                  and (b.name in pinned or (_score(b) > 0 and b.size_elems <= problem.capacity_elems))]
-    _check_objective_range([b for b in candidates if b.name not in pinned])
+                  and (b.name in pinned or scores.get(b.name, 0) > 0)]
     floor = live_peak(problem, pinned)  # no plan peaks lower: no part need go below it
-    facts = {"sizes": sizes, "lifetimes": lifetimes, "floor": floor, "goal": goal}
+    facts = {"sizes": sizes, "lifetimes": lifetimes, "floor": floor, "goal": goal, "scores": scores}
     early = greedy_answer(problem, [b.name for b in candidates], hint, facts, time.perf_counter() > deadline - reserve)
     if early is not None:  # no model to build: greedy's layout is the answer
         offsets.update(early[0])
@@ -167,22 +169,38 @@ def _assemble(problem, offsets, status, bound, times, start, goal):
     return build_plan(problem, offsets, fields, start=start)
 
 
-def _check_objective_range(auto):
-    """ConfigurationError unless phase 1's objective, the scores of the ``auto`` candidates summed, fits
-    CP-SAT's 64-bit integers (with a factor 2 to spare for its bounds arithmetic)."""
-    total = sum(_score(b) for b in auto)
-    if total >= OBJECTIVE_LIMIT:
-        worst = max(auto, key=_score)
-        raise ConfigurationError(
-            f"buffer {worst.name!r}: weight {worst.weight:g} times size {worst.size_elems} does not fit CP-SAT's "
-            f"integer objective: the auto buffers' weights times sizes, counted in 1/{WEIGHT_SCALE}, sum to "
-            f"{format_count(total)}, which is not below the limit 2^62 ({format_count(OBJECTIVE_LIMIT)}); lower "
-            "the weights (only their ratios matter), pin the buffer local, or use the greedy planner")
+def _weight_units(auto):
+    """Name -> phase 1's integer value in shared memory of each ``auto`` candidate: weight in units of 10^-p
+    (p from the largest weight's decade: WEIGHT_DIGITS) times size; weight > 0 counts at least 1 unit.
+
+    Only the weights' ratios matter (a fixed 1/1000 zeroed weights below 0.0005, overflowed on 1e306); ordinary
+    weights (below 10^6, three decimals) keep the thousandths' exact ratios. Fewer digits where the sum would pass
+    OBJECTIVE_LIMIT, down to 1 to 10 units for the largest weight, then a ConfigurationError."""
+    top = max((b.weight for b in auto), default=0.0)
+    if top == 0:
+        return {b.name: 0 for b in auto}
+    decade = decimal.Decimal(top).adjusted()  # exact: 10^decade <= top < 10^(decade + 1)
+    for digits in range(WEIGHT_DIGITS, -1, -1):
+        scores = {b.name: _units(b.weight, digits - decade) * b.size_elems for b in auto}
+        total = sum(scores.values())
+        if total < OBJECTIVE_LIMIT:
+            return scores
+    worst = max(auto, key=lambda b: scores[b.name])
+    raise ConfigurationError(
+        f"buffer {worst.name!r} (size {worst.size_elems}, weight {worst.weight:g}): the auto buffers' sizes times "
+        f"their weights, the largest weight counted as {_units(top, -decade)} (the coarsest unit), sum to "
+        f"{format_count(total)}, which is not below CP-SAT's integer limit 2^62 ({format_count(OBJECTIVE_LIMIT)}); "
+        "pin the largest auto buffers local or shared, or use the greedy planner")
 
 
-def _score(buffer):
-    """Phase 1's integer value of an auto buffer in shared memory (weight 0: never worth a byte)."""
-    return round(buffer.weight * WEIGHT_SCALE) * buffer.size_elems
+def _units(weight, exponent):
+    """``weight`` times 10^``exponent``, rounded, at least 1 for a weight above 0 (0 for weight 0)."""
+    if weight == 0:
+        return 0
+    while exponent > 300:  # a tiny largest weight: 10.0 ** exponent would overflow
+        weight, exponent = weight * 1e300, exponent - 300
+    scaled = weight * 10.0 ** exponent if exponent >= 0 else weight / 10.0 ** -exponent
+    return max(1, round(scaled))
 
 
 def _peak(sizes, offsets):
@@ -238,7 +256,7 @@ class _Part:
 
     def _rank(self, offsets):
         """The min-shared objective of a layout, larger is better: weight in shared memory, then a low peak."""
-        return sum(_score(self.sizes[n]) for n in offsets), -_peak(self.sizes, offsets)
+        return sum(self.facts["scores"].get(n, 0) for n in offsets), -_peak(self.sizes, offsets)
 
     def _search(self, model, auto, deadline, budget):
         """solve()'s tuple for the best layout found, or None."""
@@ -252,7 +270,8 @@ class _Part:
                 peak = model.peak_units(result[0])
                 status = "OPTIMAL" if result[1] == "OPTIMAL" and peak <= model.lowest() else "FEASIBLE"
                 return result[0], status, peak, model.lowest()
-            model.fix_weight(result[2], result[0])
+            # the layout's own weight, exact: the objective value CP-SAT reports is a double
+            model.fix_weight(sum(model.scores[n] for n in model.auto if n in result[0]), result[0])
         result = None
         if model.hint is None:  # first any layout within the capacity: the plan hangs on it
             share = 1.0 if self.goal == "fit" else 0.5
@@ -344,7 +363,9 @@ class _Model:
             self.present[n], self.offset[n] = lit, off
         m.AddNoOverlap2D(xs, ys)
         self.small = len(xs) <= RACE_MAX_RECTANGLES
-        self.weight = sum(_score(self.sizes[n]) * self.present[n] for n in self.auto)
+        # phase 1's values: the whole problem's (plan_cpsat), else this part's auto buffers' own
+        self.scores = facts["scores"] if "scores" in facts else _weight_units([self.sizes[n] for n in self.auto])
+        self.weight = sum(self.scores[n] * self.present[n] for n in self.auto)
         alive = {}
         for n in names if self.auto else ():  # redundant: the peak is at least the present size alive
             for k in self.spans[n]:

@@ -40,6 +40,8 @@ class Phase:
     times : int
         How often the children run per execution of the phase (at most): the
         timeline embeds them once, and their access weights are scaled by it.
+        Only the children read it: on a phase without ``invokes`` it changes
+        nothing (the phase's own buffers keep their weights and lifetimes).
     """
 
     name: str

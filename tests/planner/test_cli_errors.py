@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from planner.device import without_shared_limit
+
 from cli_helpers import CHALLENGING, PROBLEM, run, write_json
 
 
@@ -79,6 +81,15 @@ def test_bad_problem_file(bad_runs, case):
 
 def _ok_problem(folder):
     return write_json(folder / "problem.json", PROBLEM)
+
+
+def _past_cpsat_integers():
+    """Eight auto buffers of 7e16 elements, weight 9, one after the other on a device without a shared limit: past
+    2^62 in CP-SAT's objective, though greedy shares them all at offset 0."""
+    size = 7 * 10 ** 16
+    return {"precision": "float16", "block_size": 32, "device": without_shared_limit("h100").to_json(),
+            "shared_capacity": size,
+            "buffers": [{"name": f"k.b{i}", "size": size, "weight": 9.0, "lifetime": [[i, i + 1]]} for i in range(8)]}
 
 
 BAD_COMMANDS = {
@@ -168,9 +179,12 @@ BAD_COMMANDS = {
                               "malformed JSON: Expecting value at line 1 column 1; it looks like CSV",
                               "a MiniMalloc CSV problem is read only from a file whose name ends in .csv"),
     "demo-unknown-method": (lambda d: ["demo", "--method", "rk4"], "invalid choice: 'rk4'", ""),
-    "cpsat-weight-past-int64": (lambda d: ["plan", write_json(d / "p.json", _buffer(1, weight=1e17)),
-                                           "--json", d / "out.json"], "buffer 'k.b': weight 1e+17 times size 4",
-                                "does not fit CP-SAT's integer objective"),
+    "cpsat-sizes-past-int64": (lambda d: ["plan", write_json(d / "p.json", _past_cpsat_integers()),
+                                          "--json", d / "out.json"],
+                               "buffer 'k.b0' (size 70000000000000000, weight 9): the auto buffers' sizes times "
+                               "their weights, the largest weight counted as 9 (the coarsest unit), sum to 5.04e+18, "
+                               "which is not below CP-SAT's integer limit 2^62 (4.61e+18)",
+                               "pin the largest auto buffers local or shared, or use the greedy planner"),
     "cpsat-size-1e17": (lambda d: ["compare", write_json(d / "p.json", _buffer(1, size=10 ** 17))],
                         "local memory", ""),
     # a negative number in exponent form was taken for an option: "expected one argument"
@@ -192,9 +206,6 @@ BAD_COMMANDS = {
                          "--goal fit: expected only with --planner cpsat", "got --planner greedy"),
     "goal-with-sequential": (lambda d: ["plan", _ok_problem(d), "--planner", "sequential", "--goal", "min-peak"],
                              "--goal min-peak: expected only with --planner cpsat", "drop --goal"),
-    # the sum of weights times sizes was printed with all its 304 digits
-    "cpsat-weight-1e300": (lambda d: ["plan", write_json(d / "p.json", _buffer(2, weight=1e300))],
-                           "sum to 6.00e+303, which is not below the limit 2^62 (4.61e+18)", ""),
 }
 
 if os.path.exists("/dev/full"):  # a write that fails (no space left) names the file
@@ -233,8 +244,9 @@ def test_bad_command(bad_runs, case):
 
 
 def test_large_numbers_in_messages_are_compact(bad_runs):
-    """A weight of 1e300 gave a message of 700 characters, most of them one integer's digits."""
-    res, _ = bad_runs["command", "cpsat-weight-1e300"]
+    """A weight of 1e300 gave a message of 700 characters, most of them one integer's digits (such a weight is
+    planned since weights count relative to the largest: only sizes pass CP-SAT's 2^62 now)."""
+    res, _ = bad_runs["command", "cpsat-sizes-past-int64"]
     assert len(res.stderr) < 400 and not re.search(r"\d{20}", res.stderr), res.stderr
 
 
@@ -315,15 +327,13 @@ def bad_runs(tmp_path_factory):
 
 
 def test_compare_shows_a_planner_that_refuses_beside_the_others(tmp_path):
-    """A weight past CP-SAT's integer objective: compare stopped with cpsat's one line (which itself says to use the
+    """Sizes past CP-SAT's integer objective (a weight of 1e16 until weights counted relative to the largest,
+    2026-12-07): compare stopped with cpsat's one line (which itself says to use the
     greedy planner) though greedy and sequential plan it (a CLI user's trial); now a row and a note, exit 0."""
-    problem = tmp_path / "heavy.json"
-    problem.write_text(json.dumps({"precision": "float32", "buffers": [
-        {"name": "a", "size": 400, "location": "auto", "lifetime": [[0, 2]], "weight": 1e16},
-        {"name": "b", "size": 5, "location": "auto", "lifetime": [[0, 2]], "weight": 1}]}))
+    problem = write_json(tmp_path / "heavy.json", _past_cpsat_integers())  # was a weight of 1e16: planned now
     result = run("compare", problem)
     assert result.returncode == 0, result.stderr
-    assert "cpsat: buffer 'a': weight 1e+16" in result.stdout and "greedy" in result.stdout
+    assert "cpsat: buffer 'k.b0' (size 70000000000000000, weight 9)" in result.stdout and "greedy" in result.stdout
 
 
 def test_an_unrecognized_argument_points_at_its_subcommand_s_help():
