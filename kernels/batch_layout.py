@@ -298,7 +298,8 @@ def pandas_rows(items):
 
 
 def sweep_hint(shape, what, width, n_traj=None, sequence=False):
-    """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value, a column for a row,
+    """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value (of one column among
+    several: :func:`_one_row_hint`), a column for a row,
     SciPy's column orientation (only where the columns match the trajectories ``n_traj`` set elsewhere), or rows of
     the wrong width (``sequence``: the input was a list or tuple, which has no ``.T``)."""
     if width == 0 and what == "params":
@@ -306,6 +307,8 @@ def sweep_hint(shape, what, width, n_traj=None, sequence=False):
     if len(shape) == 1 and width == 1 and shape[0] > 1:
         return (f": for a sweep of {shape[0]} values give shape ({shape[0]}, 1), e.g. {what}[:, None] (a 1-D "
                 f"{what} is the one row every trajectory shares)")
+    if len(shape) == 1 and width > 1 and shape[0] not in (0, width, width + 1) and not sequence:
+        return _one_row_hint(shape[0], what, width)
     if len(shape) == 2 and shape == (width, 1) and width > 1:
         letter = _COLUMNS.get(what, ("column", "x"))[1]
         names = (", ".join(f"{letter}[{i}]" for i in range(width)) if width <= 3 else
@@ -322,3 +325,20 @@ def sweep_hint(shape, what, width, n_traj=None, sequence=False):
         return (f": {shape[0]} trajectories of {shape[1]} value{'s' * (shape[1] != 1)} each, where the system has "
                 f"{width} (each row holds one trajectory's {width} value{'s' * (width != 1)})")
     return ""
+
+
+def _one_row_hint(length, what, width):
+    """How a 1-D ``what`` of ``length`` values, not the ``width`` of the one row every trajectory shares, becomes the
+    full table: a sweep of one column (a value per trajectory) goes into a tiled base row, and a multiple of
+    ``width`` may be rows laid end to end.  A Kuramoto sweep of K alone, params of shape (8,) for 9 parameters, was
+    told only the shapes it must have (a power-systems user's trial).  Not for a list or tuple (a row typed with a
+    value missing, which the system's parameter names tell better) nor for one value too many (a row with an ID or a
+    label, which a Series' note tells): :func:`sweep_hint` leaves those out."""
+    noun, letter = _COLUMNS.get(what, ("column", "x"))
+    rows = (f"; or, if it holds {length // width} rows of {width} end to end, np.reshape({what}, ({length // width}, "
+            f"{width}))" if length % width == 0 else "")
+    return (f": a 1-D {what} is the one row every trajectory shares, so it needs all {width} {noun}s; for a sweep "
+            f"of one {noun} over {length} trajectories (a value each), build the full table of {length} rows of "
+            f"{width}: P = np.tile({letter}_base, ({length}, 1)); P[:, j] = values ({letter}_base: one row's {width} "
+            f"values, j: the swept {noun}'s column), or np.column_stack of the {width} columns in the order the rhs "
+            f"reads them, a constant one as np.full({length}, value){rows}")

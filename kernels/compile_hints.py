@@ -73,6 +73,29 @@ _HINTS = {
                  "(for example r = 1.0; for _ in range(n): r *= x for a power).",
 }
 
+#: The hints above that tell an rhs to write into its output array, as an event function needs them: it returns one
+#: number (np.max of y[1:N] - y[0] in an event was told to "write it into the output array", a power-systems user's
+#: trial).
+_EVENT_HINTS = {
+    "allocation": "Compute the value from entries of y and p with scalar arithmetic and return it as one number, "
+                  "without np.zeros, np.max, np.abs of an array or array expressions such as y[1:] - y[0]: a largest "
+                  "over states as a loop (m = abs(y[1] - y[0]); for i in range(2, n): m = max(m, abs(y[i] - y[0]))) "
+                  "or max(a, b, ...) of numbers.",
+    "numpy": "Device code cannot create arrays: no np.zeros, np.max of an array, np.linalg or array expressions such "
+             "as y[1:] - y[0] (nor NumPy ufuncs such as np.exp: use math.exp); compute the value from entries of y "
+             "and p with scalar arithmetic and return it as one number.",
+    "comprehension": "A list comprehension or a generator expression (max(abs(y[i]) for i in ...)) builds a Python "
+                     "object, which device code cannot: accumulate into a scalar in a for loop (m = 0.0; for i in "
+                     "range(n): m = max(m, abs(y[i]))) and return it as one number.",
+}
+
+
+def _hint_for(category, what):
+    """The remedy of ``category`` for ``what``: an event function's own (:data:`_EVENT_HINTS`) where it has one."""
+    if "event" in what and category in _EVENT_HINTS:
+        return _EVENT_HINTS[category]
+    return _HINTS[category]
+
 
 def failure_message(result, what, system_name, func=None):
     """The message of a compile failure from :func:`check_device_function` (``func``: the function, to name a list
@@ -152,7 +175,7 @@ def failure_message(result, what, system_name, func=None):
     if re.search(r"\bfunction interp\b", summary) or re.search(r"\b(np|numpy)\.interp\s*\(", source):
         category = "interp"  # np.interp of a sampled series in rhs (a user's trial)
     return (f"{what} of system {system_name!r} does not compile for CUDA{precision}, so it would fail on a GPU"
-            f"{where}: {summary}. {_HINTS[category].format(**hint_names)} (Checked by compiling to PTX for "
+            f"{where}: {summary}. {_hint_for(category, what).format(**hint_names)} (Checked by compiling to PTX for "
             f"compute capability {result['cc'][0]}.{result['cc'][1]}, which needs no GPU.)")
 
 

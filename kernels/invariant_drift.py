@@ -8,17 +8,25 @@ or differenced Jacobian and direct linear solves) keeps ``c . y`` exactly in exa
 run is rounding alone, and a lower bound of the run's error in that combination.  The model's ``Y_O2 - 4 Y_F``
 moved by 4.5e-6, 22 final tolerances, in float32 ``rodas5p``, and by about 1e-15 in float64.
 
-1. :func:`find_invariants` (host, float64, once a solve): the left null vectors of the Jacobian at row 0's ``(t0,
-   y0)`` (the system's ``jac``, else differences of ``rhs``: :func:`kernels.stiffness.host_jacobian`), singular values
-   below :data:`NULL_SHARE` of the largest, kept only where ``c . f`` vanishes at every probe state: ``y0`` of a few
-   rows (their params), their final states, and random perturbations of ``y0`` that move states at 0 off it (a
-   state at 0 that zeroes a column of the Jacobian makes a left null vector that is no invariant).  "Vanishes":
-   within :data:`VERIFY_SHARE` of the rhs's rounding scale there, and moving ``c . y`` by under
-   :data:`SPAN_SHARE` of its tolerance over the span at that rate.  Cost: one Jacobian and one rhs a probe state
-   (at most :data:`PROBE_STATES`), systems up to :data:`MAX_STATES` states without drivers.
+1. :func:`find_invariants` (host, float64, once a solve): the left null vectors shared by the Jacobians at every
+   probe state (the system's ``jac``, else differences of ``rhs``: :func:`kernels.stiffness.host_jacobian`),
+   singular values below :data:`NULL_SHARE` of the largest, kept only where ``c . f`` vanishes at every probe state:
+   ``y0`` of a few rows (their params), their final states, and random perturbations of ``y0`` that move states at 0
+   off it (a state at 0 that zeroes a column of the Jacobian makes a left null vector that is no invariant).
+   "Vanishes": within :data:`VERIFY_SHARE` of the rhs's rounding scale there, and moving ``c . y`` by under
+   :data:`SPAN_SHARE` of its tolerance over the span at that rate.  Where the :data:`HOLDOUT` probes (perturbed
+   states of the last row at other times) find a direction the others did not, the probes do not pin the
+   invariants down and nothing is judged.  Cost: one Jacobian and one rhs a probe state (at most
+   :data:`PROBE_STATES`), systems up to :data:`MAX_STATES` states without drivers.
+
+   A power-systems user's Kuramoto sweep, K = linspace(0, 4, 4): row 0's K = 0 zeroes its Jacobian, every direction
+   was a candidate, and the 8 probes (three of them ``f = omega`` again) left vectors orthogonal to their few rhs
+   values, reported as invariants moved by 1e4 to 9e5 tolerances on runs SciPy put within 2.5 tolerances.
 2. :func:`measure_drift`: for each trajectory that ended with SUCCESS (its last saved state) or at a terminal event
    (``event_y``), ``|c . (y_end - y0)|`` over the tolerance of the combination, ``sum_k |c_k| (atol_k + rtol_k
    |y_end,k|)``, less what the coefficients' own error can explain; vectorised (one product of (N, n) by (n, k)).
+   A row beyond :data:`DRIFT_TOLERANCES` is judged by an invariant only where that invariant holds at the row's own
+   params (:func:`confirmed_drift`): one found at some rows' params (a coupling of 0) may not be one at another's.
 3. :func:`warn_invariant_drift`: one :class:`kernels.ToleranceWarning` a solve where some drift exceeds
    :data:`DRIFT_TOLERANCES`, naming the invariant (state names where the system has them), the largest drift, the
    likely cause and the remedies; :func:`invariant_note` adds one sentence to those trajectories' messages.
@@ -40,7 +48,7 @@ from .status import EVENT, SUCCESS
 from .stiffness import host_jacobian
 
 __all__ = ["DRIFT_TOLERANCES", "MAX_STATES", "InvariantDrift", "find_invariants", "invariant_label", "measure_drift",
-           "solve_drift", "warn_invariant_drift", "invariant_note", "joined_drift"]
+           "drift_table", "confirmed_drift", "solve_drift", "warn_invariant_drift", "invariant_note", "joined_drift"]
 
 #: Drift of an invariant, in tolerances of the combination at the end, above which a run is warned about.  Correct
 #: runs measured (simulator, 2026-12-06: float32 and float64; radau, rodas5p, rodas4, ros3p, kvaerno5, tsit5;
@@ -66,10 +74,17 @@ VERIFY_SHARE = 1e-9
 #: could move by itself during the run: no invariant to judge the run by.
 SPAN_SHARE = 1e-2
 
-#: Probe rows of ``y0`` (with their final states) and random perturbations of row 0's ``y0``.
+#: Probe rows of ``y0`` (with their final states), random perturbations of row 0's ``y0``, and perturbations of the
+#: last row's ``y0`` at a quarter and three quarters of the span held out to test that the others pin the invariants
+#: down (:func:`_pinned`).
 PROBE_ROWS = 3
 PERTURBED = 2
-PROBE_STATES = 2 * PROBE_ROWS + PERTURBED
+HOLDOUT = 2
+PROBE_STATES = 2 * PROBE_ROWS + PERTURBED + HOLDOUT
+
+#: Rows beyond :data:`DRIFT_TOLERANCES` an invariant is confirmed at (their own params, at ``y0`` and at the end),
+#: largest drift first (:func:`confirmed_drift`); where one fails, the rows past these are not judged by it either.
+CONFIRMED_ROWS = 8
 
 #: Relative error assumed of the invariants' coefficients where they are not rounded (:func:`_snapped`), with the
 #: system's ``jac`` and with a differenced Jacobian (measured: 7e-12 and 2e-10): a drift it can explain is not counted.
@@ -117,56 +132,80 @@ def _row(array, i):
 
 
 def _probe_states(t0, t_end, y0, params, finals):
-    """``(t, y, p)`` float64 probe states: ``y0`` of a few rows at ``t0``, a few finite rows of ``finals`` (aligned
-    with the batch) at ``t_end`` with their own params, and perturbations of row 0's ``y0`` at ``t0`` and mid-span."""
-    states = [(t0, _row(y0, i), _row(params, i)) for i in _probe_rows(max(len(y0), len(params)))]
+    """``(t, y, p, kind)`` float64 probe states: ``y0`` of a few rows at ``t0``, a few finite rows of ``finals``
+    (aligned with the batch) at ``t_end`` with their own params (kind ``"path"``), perturbations of row 0's ``y0`` at
+    ``t0`` and mid-span (``"perturbed"``), and of the last row's at a quarter and three quarters of the span
+    (``"holdout"``)."""
+    n_rows = max(len(y0), len(params))
+    states = [(t0, _row(y0, i), _row(params, i), "path") for i in _probe_rows(n_rows)]
     if finals is not None:
         ended = np.flatnonzero(np.all(np.isfinite(finals), axis=1))
         picked = ended[_probe_rows(len(ended))] if len(ended) else ()
-        states += [(t_end, _row(finals, i), _row(params, i)) for i in picked]
+        states += [(t_end, _row(finals, i), _row(params, i), "path") for i in picked]
     rng = np.random.default_rng(_SEED)
-    states += [(t, _perturbed(_row(y0, 0), rng), _row(params, 0)) for t in (t0, 0.5 * (t0 + t_end))][:PERTURBED]
+    states += [(t, _perturbed(_row(y0, 0), rng), _row(params, 0), "perturbed")
+               for t in (t0, 0.5 * (t0 + t_end))][:PERTURBED]
+    states += [(t0 + share * (t_end - t0), _perturbed(_row(y0, n_rows - 1), rng), _row(params, n_rows - 1), "holdout")
+               for share in (0.25, 0.75)][:HOLDOUT]
     return states
 
 
 def _rhs_and_scale(system, t, y, p):
-    """``(f, scale)`` at ``(t, y, p)``: the rhs and the size of its terms, ``|f| + |J| |y|`` (what its float64
-    rounding is a share of); None where either is not finite."""
+    """``(f, scale, jac)`` at ``(t, y, p)``: the rhs, the size of its terms, ``|f| + |J| |y|`` (what its float64
+    rounding is a share of), and the Jacobian; None where any is not finite."""
     f = np.asarray(system.evaluate_rhs(float(t), y, p), np.float64)
     if not np.all(np.isfinite(f)):
         return None
     jac = host_jacobian(system, float(t), y, p)
     if not np.all(np.isfinite(jac)):
         return None
-    return f, np.abs(f) + np.abs(jac) @ np.abs(y)
+    return f, np.abs(f) + np.abs(jac) @ np.abs(y), jac
 
 
-def _candidates(system, t0, y0, p0):
-    """Orthonormal rows spanning the left null space of the Jacobian at ``(t0, y0, p0)`` (singular values below
-    :data:`NULL_SHARE` of the largest), or None where it is not finite."""
-    jac = host_jacobian(system, float(t0), y0, p0)
-    if not np.all(np.isfinite(jac)):
-        return None
-    u, s, _ = np.linalg.svd(jac)
-    return u[:, s <= NULL_SHARE * s[0]].T if s[0] > 0 else np.eye(len(y0))
+def _left_null(jacobians, n):
+    """Orthonormal rows spanning the left null space shared by the ``jacobians`` (each scaled to a largest singular
+    value of 1, so that a small one counts as much; a zero one constrains nothing): singular values of them side by
+    side below :data:`NULL_SHARE` of the largest.  All of them zero: every direction (``np.eye(n)``)."""
+    scaled = [jac / norm for jac in jacobians for norm in [np.linalg.norm(jac, 2)] if norm > 0.0]
+    if not scaled:
+        return np.eye(n)
+    u, s, _ = np.linalg.svd(np.hstack(scaled))
+    return u[:, s <= NULL_SHARE * s[0]].T
 
 
 def _kept(candidates, probes, span, tolerance0):
-    """The rows of the candidates' span that pass every probe ``(f, scale, on_path)``: first the subspace whose
-    stacked, scaled ``c . f`` vanish (SVD), then each vector by the tests of :func:`find_invariants` (the span's
-    only at the states on the run's path: a perturbed state's rates can be far from any the run meets)."""
-    rows = np.array([(candidates @ f) / max(np.linalg.norm(scale), np.finfo(float).tiny) for f, scale, _ in probes])
+    """The rows of the candidates' span that pass every probe ``(f, scale, on_path, held_out)``: first the subspace
+    whose stacked, scaled ``c . f`` vanish (SVD), then each vector by the tests of :func:`find_invariants` (the span's
+    only at the states on the run's path: a perturbed state's rates can be far from any the run meets); None where
+    the probes do not pin the subspace down (:func:`_pinned`)."""
+    rows = np.array([(candidates @ f) / max(np.linalg.norm(scale), np.finfo(float).tiny) for f, scale, _, _ in probes])
+    if not _pinned(rows, np.array([held for _, _, _, held in probes], bool)):
+        return None
     _, s, vt = np.linalg.svd(rows)
     s = np.concatenate([s, np.zeros(len(vt) - len(s))])
     basis = vt[s <= VERIFY_SHARE] @ candidates
     if not len(basis):
         return basis
+    probes = [(f, scale, on_path) for f, scale, on_path, _ in probes]
     basis = [_snapped(c, probes) for c in _echelon(basis)]
     good = [c for c in basis if _tested(c, probes)
             and all(abs(c @ f) <= VERIFY_SHARE * (np.abs(c) @ scale) + np.finfo(float).tiny
                    and (not on_path or abs(c @ f) * span <= SPAN_SHARE * (np.abs(c) @ tolerance0))
                    for f, scale, on_path in probes)]
     return np.array(good).reshape(-1, candidates.shape[1])
+
+
+def _rank(rows):
+    """The number of singular values of ``rows`` above :data:`VERIFY_SHARE` (0 for no rows)."""
+    return int(np.sum(np.linalg.svd(rows, compute_uv=False) > VERIFY_SHARE)) if len(rows) else 0
+
+
+def _pinned(rows, held_out):
+    """Whether the probes pin the invariants down: the held-out probes' scaled ``c . f`` (``rows[held_out]``) add no
+    direction to those of the others.  Where they do, the others are too few for the candidates (a zero Jacobian
+    makes every direction one: a coupling of 0, or a forcing in t alone), and more probes could rule out what they
+    leave; the check then says nothing rather than take an accident for an invariant."""
+    return not held_out.any() or _rank(rows) <= _rank(rows[~held_out])
 
 
 def _tested(c, probes):
@@ -220,29 +259,34 @@ def _echelon(basis):
 
 
 def find_invariants(system, t0, t_end, y0, params, finals=None, rtol=1e-6, atol=1e-6):
-    """The linear invariants of ``system`` as rows ``c`` (k, n_states) float64 (none: shape (0, n_states)), found at
-    row 0's ``(t0, y0, params)`` and verified at the probe states (:func:`_probe_states`; ``finals``: the run's final
-    states, (N, n_states) aligned with the rows, NaN where not judged, or None), or None where the host cannot tell (an rhs or Jacobian not finite at row 0, no
-    perturbed probe finite, an error raised by the user's functions).  ``rtol`` and ``atol`` (scalars or per state)
-    give the span test its scale."""
+    """The linear invariants of ``system`` as rows ``c`` (k, n_states) float64 (none: shape (0, n_states)): left null
+    vectors of the Jacobian at row 0's ``(t0, y0, params)`` and at every probe state (:func:`_probe_states`;
+    ``finals``: the run's final states, (N, n_states) aligned with the rows, NaN where not judged, or None), verified
+    there (:func:`_kept`); or None where the host cannot tell (an rhs or Jacobian not finite at row 0, no perturbed
+    probe finite, an error raised by the user's functions, probes that do not pin the invariants down).  ``rtol`` and
+    ``atol`` (scalars or per state) give the span test its scale."""
     y0, params = np.atleast_2d(np.asarray(y0, np.float64)), np.atleast_2d(np.asarray(params, np.float64))
     n = system.n_states
     try:
         with np.errstate(all="ignore"):  # (not warnings.catch_warnings: it resets every warning's once-registry)
-            candidates = _candidates(system, t0, y0[0].copy(), params[0].copy())
-            if candidates is None:
+            jac0 = host_jacobian(system, float(t0), y0[0].copy(), params[0].copy())
+            if not np.all(np.isfinite(jac0)):
                 return None
-            if not len(candidates):
-                return candidates.reshape(0, n)
+            if not len(_left_null([jac0], n)):  # (most systems: one Jacobian, and done)
+                return np.zeros((0, n))
             states = _probe_states(t0, t_end, y0, params, finals)
-            probes = [_rhs_and_scale(system, t, y, p) for t, y, p in states]
+            probes = [_rhs_and_scale(system, t, y, p) for t, y, p, _ in states]
     except Exception:  # noqa: BLE001 - the check must never fail a solve: not judged
         return None
-    if probes[0] is None or all(probe is None for probe in probes[-PERTURBED:]):
+    kinds = [kind for *_, kind in states]
+    if probes[0] is None or all(probe is None for probe, kind in zip(probes, kinds) if kind != "path"):
         return None
-    on_path = [k < len(probes) - PERTURBED for k in range(len(probes))]
+    kept = [(probe, kind) for probe, kind in zip(probes, kinds) if probe is not None]
+    candidates = _left_null([jac0] + [probe[2] for probe, _ in kept], n)
+    if not len(candidates):
+        return candidates.reshape(0, n)
     tolerance0 = np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y0[0])
-    return _kept(candidates, [(*probe, path) for probe, path in zip(probes, on_path) if probe is not None],
+    return _kept(candidates, [(f, scale, kind == "path", kind == "holdout") for (f, scale, _), kind in kept],
                  abs(float(t_end) - float(t0)), np.broadcast_to(tolerance0, (n,)))
 
 
@@ -286,10 +330,10 @@ def ends(status, y, event_y):
     return (np.flatnonzero(judged), y_end) if np.any(judged) else None
 
 
-def measure_drift(invariants, y0, y_end, rtol, atol, analytic=True):
-    """``(drift, which)``: each row's largest ``|c . (y_end - y0)|`` over ``sum_k |c_k| (atol_k + rtol_k |y_end,k|)``
-    among the ``invariants`` (k, n), less what :data:`COEFFICIENT_ERROR` of ``c`` explains, and that invariant's
-    index.  ``y0`` (N or 1, n) and ``y_end`` (N, n); vectorised."""
+def drift_table(invariants, y0, y_end, rtol, atol, analytic=True):
+    """(N, k): each row's ``|c . (y_end - y0)|`` over ``sum_k |c_k| (atol_k + rtol_k |y_end,k|)`` for each of the
+    ``invariants`` (k, n), less what :data:`COEFFICIENT_ERROR` of ``c`` explains (0 where not finite).  ``y0`` (N or
+    1, n) and ``y_end`` (N, n); vectorised."""
     y0, y_end = np.asarray(y0, np.float64), np.asarray(y_end, np.float64)
     moved = y_end - y0
     size = np.abs(invariants.T)
@@ -297,9 +341,54 @@ def measure_drift(invariants, y0, y_end, rtol, atol, analytic=True):
     noise = COEFFICIENT_ERROR[bool(analytic)] * (np.abs(moved) @ size)
     with np.errstate(divide="ignore", invalid="ignore"):
         drift = np.maximum(np.abs(moved @ invariants.T) - noise, 0.0) / tolerance
-    drift = np.where(np.isfinite(drift), drift, 0.0)
-    which = np.argmax(drift, axis=1)
-    return drift[np.arange(len(drift)), which], which
+    return np.where(np.isfinite(drift), drift, 0.0)
+
+
+def _largest(table):
+    """``(drift, which)``: each row's largest entry of ``table`` (N, k) and its column; NaN and -1 where the row's
+    entries are all NaN (no invariant judges it)."""
+    judged = ~np.all(np.isnan(table), axis=1)
+    which = np.where(judged, np.argmax(np.where(np.isnan(table), -np.inf, table), axis=1), -1)
+    drift = np.where(judged, table[np.arange(len(table)), np.maximum(which, 0)], np.nan)
+    return drift, which
+
+
+def measure_drift(invariants, y0, y_end, rtol, atol, analytic=True):
+    """``(drift, which)``: each row's largest :func:`drift_table` entry among the ``invariants`` (k, n) and that
+    invariant's index.  ``y0`` (N or 1, n) and ``y_end`` (N, n); vectorised."""
+    return _largest(drift_table(invariants, y0, y_end, rtol, atol, analytic))
+
+
+def _holds(system, c, t, y, p):
+    """Whether ``c`` is an invariant at ``(t, y, p)``: ``c^T J`` within :data:`NULL_SHARE` of the Jacobian's size and
+    ``c . f`` within :data:`VERIFY_SHARE` of the rhs's rounding scale (False where they are not finite)."""
+    probe = _rhs_and_scale(system, t, np.array(y, np.float64), np.array(p, np.float64))
+    if probe is None:
+        return False
+    f, scale, jac = probe
+    return bool(np.linalg.norm(c @ jac) <= NULL_SHARE * np.linalg.norm(jac, 2) * np.linalg.norm(c)
+                and abs(c @ f) <= VERIFY_SHARE * (np.abs(c) @ scale) + np.finfo(float).tiny)
+
+
+def confirmed_drift(system, invariants, table, t0, t_end, y0, y_end, params):
+    """``table`` (N, k) of :func:`drift_table` with NaN where an invariant is not one at the row's own params: for
+    each invariant, its rows beyond :data:`DRIFT_TOLERANCES` (the first :data:`CONFIRMED_ROWS`, largest drift first)
+    are checked at their ``(t0, y0)`` and ``(t_end, y_end)`` with their params row (:func:`_holds`); where one fails,
+    the invariant depends on the params, so the flagged rows past those are not judged by it either.  ``y0`` (N or 1,
+    n), ``y_end`` (N, n) and ``params`` (N or 1, n_params) aligned with the table's rows.  Costs two Jacobians a
+    flagged row checked, only where a drift would be warned of."""
+    table = np.array(table, np.float64)
+    for j, c in enumerate(invariants):
+        flagged = np.flatnonzero(table[:, j] > DRIFT_TOLERANCES)
+        order = flagged[np.argsort(-table[flagged, j], kind="stable")]
+        with np.errstate(all="ignore"):
+            failed = [i for i in order[:CONFIRMED_ROWS]
+                      if not (_holds(system, c, t0, _row(y0, i), _row(params, i))
+                              and _holds(system, c, t_end, _row(y_end, i), _row(params, i)))]
+        if failed:
+            table[failed, j] = np.nan
+            table[order[CONFIRMED_ROWS:], j] = np.nan
+    return table
 
 
 def _cause(method, dtype):
@@ -339,10 +428,13 @@ def solve_drift(integrator, t0, t_end, y0, params, rtol, atol, status, y, event_
         invariants = find_invariants(system, t0, t_end, y0, params, finals, rtol, atol)
         if invariants is None or not len(invariants):
             return None
-        y0_rows = np.asarray(y0, np.float64)
+        y0_rows, p_rows = np.atleast_2d(np.asarray(y0, np.float64)), np.atleast_2d(np.asarray(params, np.float64))
         y0_rows = y0_rows[rows] if len(y0_rows) > 1 else y0_rows
+        p_rows = p_rows[rows] if len(p_rows) > 1 else p_rows
+        table = drift_table(invariants, y0_rows, y_end[rows], rtol, atol, system.jac is not None)
+        table = confirmed_drift(system, invariants, table, t0, t_end, y0_rows, y_end[rows], p_rows)
         drift, which = np.full(len(y_end), np.nan), np.full(len(y_end), -1, np.int64)
-        drift[rows], which[rows] = measure_drift(invariants, y0_rows, y_end[rows], rtol, atol, system.jac is not None)
+        drift[rows], which[rows] = _largest(table)
         names = state_names(system)
         return InvariantDrift(tuple(invariant_label(c, names) for c in invariants), drift, which,
                               _cause(integrator.method, integrator.dtype))

@@ -377,8 +377,21 @@ def _fixing_parameters(finite, system, t, y, p, suspects):
             return alone, value
     for value in (1e-6, -1e-6):
         if suspects.size and _fixed(finite, system, t, y, p, suspects, states=False, value=value):
-            return [int(i) for i in suspects], value
+            return _needed(finite, system, t, y, p, [int(i) for i in suspects], value), value
     return None
+
+
+def _needed(finite, system, t, y, p, together, value):
+    """The fewest of ``together`` (parameters that moved to ``value`` all at once make ``finite`` true) that still do:
+    each put back to its own value in turn, and left there where ``finite`` stays true.  A swing model's inertias
+    M = 0 (divided by) were named beside the zero diagonal of its coupling matrix (0 in every row, harmless):
+    "p[3] = 0, p[7] = 0, p[11] = 0, p[15] = 0, ..." (a power-systems user's trial)."""
+    needed = list(together)
+    for i in together:
+        rest = [j for j in needed if j != i]
+        if rest and _fixed(finite, system, t, y, p, rest, states=False, value=value):
+            needed = rest
+    return needed
 
 
 def _negative_parameter_cause(system, t, y, p, finite, what):

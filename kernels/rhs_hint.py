@@ -207,7 +207,8 @@ class RhsProbe(HostProbe):
                  "right-hand side")
         row = min(trajectory, len(self.params) - 1)
         suspects = Suspects(np.asarray(candidates[0][2], np.float64), self.params, row)  # its y0, the batch's params
-        cause = parameter_cause(*where) or exact_value_cause(*where) or negative_state_cause(*where, suspects)
+        param_cause = parameter_cause(*where)
+        cause = param_cause or exact_value_cause(*where) or negative_state_cause(*where, suspects)
         generic = (" An exp, cosh or power whose argument is too large overflows there: check the magnitude and "
                    "units of the state and parameters there (millivolts where volts are meant, a state started far "
                    "out), or keep the argument in range (exp(min(x, 80)))." if isinstance(found.fault, OverflowError)
@@ -217,7 +218,9 @@ class RhsProbe(HostProbe):
         # a row's rate given negative where the batch's others are not is named first, as the runaway hint does (a
         # repressilator row with beta = -1 was told of a decay's overshoot, a biologist's trial)
         sign = lone_negative_note(self.system, self.params, row)
-        sign = "" if cause and f"params[{row}, " in cause else sign  # its remedy names the entry already
+        # its remedy names the entry already, or a parameter of this row explains the failure (a power-systems
+        # trial: a zero inertia was told to check an unrelated negative injection's sign)
+        sign = "" if param_cause or (cause and f"params[{row}, " in cause) else sign
         return sign + _NOT_FINITE.format(fails=fails, what=what, t_from=t_from) + (cause or generic)
 
 

@@ -216,6 +216,12 @@ def _sizes(extra, uses, n_states, n_params):
 _SPLIT_ARGUMENTS = 8
 
 
+def _unused_name(taken):
+    """A name for a matrix in the hint's words that is none of the user's (``taken``): a user's own argument M was
+    read as the generic matrix's."""
+    return next(name for name in ("A", "C", "W", "Q", "X", "Mat", "Matrix") if name not in taken)
+
+
 def _flatten_hint(what, names, name, extra, uses, sizes, n_states, n_params, n_outputs, returned):
     """The rest of :func:`separate_parameters_hint`'s remedy where some arguments are arrays: ``p`` holds them end to
     end, each flattened row-major (``p[i * n + j] = A[i, j]``, README 'Systems'), read at offsets (numbered where
@@ -230,11 +236,13 @@ def _flatten_hint(what, names, name, extra, uses, sizes, n_states, n_params, n_o
     matrices = [arg for arg in extra if uses.get(arg) == "matrix"]
     reads, layout = _numbered_reads(extra, sizes, matrices, n), ""
     if sizes is None:
-        shown = f"{matrices[0]}[i, j]" if matrices else "a matrix's M[i, j]"
+        # a row stride only for a matrix of ``@ y`` (n_states x n_states): a 3 x 3 B of a 6-state swing model was
+        # told "M[i, j] as p[offset + i*6 + j]", n_states's stride under the name of its inertias M (a trial)
+        shown = (f"{matrices[0]}[i, j] as p[offset + i*{n} + j]" if matrices else
+                 f"a matrix {_unused_name(set(extra) | set(names))}[i, j] of m columns as p[offset + i*m + j]")
         counted = f"; {n_params} numbers in all" if n_params is not None else ""
         layout = (f", reading each argument at its offset in p, which holds {', then '.join(extra)} end to end, each "
-                  f"flattened row-major ({shown} as p[offset + i*{n} + j], a vector's v[i] as p[offset + i], "
-                  f"a scalar at p[offset]{counted})")
+                  f"flattened row-major ({shown}, a vector's v[i] as p[offset + i], a scalar at p[offset]{counted})")
     last = n_outputs - 1 if n_outputs is not None else ("n_states - 1" if out == "dydt" else "n_observables - 1")
     outputs = (f"{out}[0] = ..." if last == 0 else f"{out}[0] = ...; {out}[1] = ..." if last == 1 else
                f"{out}[0] = ...; ...; {out}[{last}] = ...")

@@ -168,6 +168,12 @@ def warn_atol_below_normal(atol, dtype, names=("rtol", "atol", "precision=np.flo
               ToleranceWarning)
 
 
+def _advised(dtype, eps):
+    """The rtol a below-eps warning advises: float32's default (1e-5, about 84 eps, the floor warn_float32_rtol
+    keeps), not 100 eps (1.19e-5, looser than the default); 100 eps for other precisions."""
+    return DEFAULT_RTOL["float32"] if np.dtype(dtype) == np.float32 else 100 * eps
+
+
 def _below_eps_words(dtype, eps, names, wider):
     """What a run asked for errors below eps can end with, and the rtol to use, in ``dtype``'s own measures: a
     float64 run's warning cited float32's ("3e4: kvaerno5 on Robertson at rtol 1e-8 in float32", "float32 still
@@ -181,9 +187,9 @@ def _below_eps_words(dtype, eps, names, wider):
                 "over a run of hundreds of steps: at rtol = atol = 1e-15 the same orbit still ended 1.2 (vern7) to "
                 "36 (tsit5) tolerances off)")
     return ("its error can be tens to tens of thousands of times the tolerance (3e4: kvaerno5 on Robertson at "
-            f"rtol 1e-8 in float32), with status success; {wider or 'use '}{names[0]} >= {100 * eps:.2g} (rounding "
-            "over a run of hundreds of steps leaves about 100 eps: at rtol just above eps, float32 still ended 7 to "
-            "75 tolerances off)")
+            f"rtol 1e-8 in float32), with status success; {wider or 'use '}{names[0]} >= {_advised(dtype, eps):.2g} "
+            "(rounding over a run of hundreds of steps leaves about 100 eps: at rtol just above eps, float32 still "
+            "ended 7 to 75 tolerances off)")
 
 
 def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
@@ -208,7 +214,7 @@ def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
               f"to {scale[i]:.3g}, where {names[1]}={_tol(atol64)} carries the error allowed, but wherever it grows "
               f"past {reach[i]:.3g} (atol / (eps - rtol)) the error allowed is below what {name} resolves and the run "
               f"can end tens to hundreds of tolerances off with status success; {wider or 'use '}{names[0]} >= "
-              f"{100 * eps:.2g}", ToleranceWarning)
+              f"{_advised(dtype, eps):.2g}", ToleranceWarning)
     return True
 
 

@@ -69,3 +69,29 @@ def test_y0_given_so_is_told_in_states():
     message = _told([9.81, 0.3], y0=(1.0, np.zeros(3)))
     assert "y0 is a tuple of numbers and 1-D arrays of 3 values, one state each" in message
     assert "np.column_stack([np.full(3, 1.0), y0[1]])" in message
+
+
+def _kuramoto4(t, y, p, dydt):
+    """Four Kuramoto oscillators: p[0] the coupling K, p[1:5] the natural frequencies."""
+    for i in range(4):
+        s = 0.0
+        for j in range(4):
+            s += math.sin(y[j] - y[i])
+        dydt[i] = p[1 + i] + p[0] / 4.0 * s
+
+
+def test_a_one_dimensional_sweep_of_one_parameter_is_told_to_build_the_table():
+    """A power-systems user's sweep of K alone, params of shape (8,) for a 9-parameter Kuramoto model, was told only
+    "must have shape (N, 9) or (9,)"; it is told the row is shared, and how to build the table of one row per
+    trajectory (a length that is a multiple of the row's: rows laid end to end, too)."""
+    system = kernels.ODESystem(_kuramoto4, n_states=4, n_params=5, name="kuramoto4_layout")
+    with pytest.raises(ConfigurationError) as caught:
+        kernels.solve_ivp(system, (0.0, 1.0), np.zeros(4), np.linspace(0.0, 4.0, 8), progress=False)
+    text = str(caught.value)
+    assert text.startswith("params must have shape (N, 5) or (5,) (n_params); got shape (8,): a 1-D params is the "
+                           "one row every trajectory shares, so it needs all 5 parameters; for a sweep of one "
+                           "parameter over 8 trajectories (a value each), build the full table of 8 rows of 5: "
+                           "P = np.tile(p_base, (8, 1)); P[:, j] = values"), text
+    with pytest.raises(ConfigurationError, match=r"got shape \(10,\): .* or, if it holds 2 rows of 5 end to end, "
+                                                 r"np\.reshape\(params, \(2, 5\)\)$"):
+        kernels.solve_ivp(system, (0.0, 1.0), np.zeros(4), np.arange(10.0), progress=False)

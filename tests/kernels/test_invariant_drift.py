@@ -203,3 +203,60 @@ def test_a_pulse_in_t_is_no_invariant():
     system = kernels.ODESystem(pulse_rhs, 1, 1, name="pulse")
     found = find_invariants(system, 0.0, 24.0, np.zeros((4, 1)), np.array([[0.5], [2.3], [5.7], [9.1]]))
     assert found is not None and found.shape == (0, 1)
+
+
+# -- a trial's false invariants: degenerate params, too few probes, an invariant of some rows only ------------------
+def kuramoto6_rhs(t, y, p, dydt):
+    """Six Kuramoto oscillators: p[0] the coupling K, p[1:7] the natural frequencies."""
+    for i in range(6):
+        s = 0.0
+        for j in range(6):
+            s += math.sin(y[j] - y[i])
+        dydt[i] = p[1 + i] + p[0] / 6.0 * s
+
+
+def forced6_rhs(t, y, p, dydt):
+    """Six states driven by t alone: a zero Jacobian, so every direction is a candidate, none an invariant."""
+    for i in range(6):
+        dydt[i] = math.sin((i + 1.0) * t)
+
+
+def leak_rhs(t, y, p, dydt):
+    """A -> B with an inflow p[0] into A: y0 + y1 is conserved only in the rows where p[0] = 0."""
+    dydt[0] = -2.0 * y[0] + p[0]
+    dydt[1] = 2.0 * y[0]
+
+
+def test_a_coupling_sweep_from_zero_finds_no_invariant():
+    """A power-systems user's trial: K = linspace(0, 4, 4) zeroes row 0's Jacobian, and its left null space (every
+    direction) was screened at 8 probes only: "12.48 y[0] - y[1] - 7.905 y[2] + ... moved by up to 9.09e+05 times its
+    tolerance" on runs SciPy put within 2.5 tolerances.  The candidates are now shared by every probe's Jacobian."""
+    system = kernels.ODESystem(kuramoto6_rhs, 6, 7, name="kuramoto6_sweep")
+    rng = np.random.default_rng(1)
+    params = np.column_stack([np.linspace(0.0, 4.0, 4), np.tile(rng.normal(0.0, 1.0, 6), (4, 1))])
+    y0 = rng.uniform(0.0, 2.0 * np.pi, 6)
+    found = find_invariants(system, 0.0, 2.0, np.tile(y0, (4, 1)), params)
+    assert found is not None and found.shape == (0, 6)
+    res, caught = _solve(system, y0, params, (0.0, 2.0), method="tsit5", precision=np.float64)
+    assert not caught and res.invariant_drift is None
+    assert all("linear invariant" not in res.message(i) for i in range(4))
+
+
+def test_probes_that_do_not_pin_the_invariants_down_judge_nothing():
+    """A forcing in t alone: a zero Jacobian, and the rhs at three probe times left three directions orthogonal to
+    it, taken for invariants (one said moved by many tolerances); the held-out probes find new directions, so the
+    check says nothing."""
+    system = kernels.ODESystem(forced6_rhs, 6, 0, name="forced6")
+    res, caught = _solve(system, np.zeros(6), None, (0.0, 3.0), method="tsit5", precision=np.float64)
+    assert not caught and res.invariant_drift is None
+
+
+def test_an_invariant_of_some_rows_does_not_judge_the_others():
+    """y0 + y1 holds in the probed rows (p[0] = 0) and not in row 1 (an inflow of 0.5), which was told its
+    "invariant" moved by many tolerances; each flagged row is now confirmed at its own params."""
+    system = kernels.ODESystem(leak_rhs, 2, 1, name="leak_rows")
+    params = np.array([[0.0], [0.5], [0.0], [0.0], [0.0]])
+    res, caught = _solve(system, [1.0, 0.0], params, (0.0, 2.0), method="tsit5", precision=np.float64)
+    assert not caught and "linear invariant" not in res.message(1)
+    assert res.invariant_drift.labels == ("y[0] + y[1]",)
+    assert np.isnan(res.invariant_drift.drift[1]) and np.all(res.invariant_drift.drift[[0, 2, 3, 4]] < 1.0)

@@ -1,6 +1,9 @@
 """A params row negative in a column that every other row of the batch has at 0 or above is named (kernels.param_sign),
 and nothing else is."""
 
+import math
+import warnings
+
 import numpy as np
 
 import kernels
@@ -51,3 +54,63 @@ def test_the_lone_negative_entries_are_one_text_for_a_hint_to_name():
     both[1, 0] = -1.0
     assert lone_negative_entries(named, both, 1) == "params[1, 0] (kO) = -1, params[1, 1] (kO1D) = -3e-11"
     assert lone_negative_entries(named, SWEEP, 0) == "" and lone_negative_entries(named, SWEEP[1:2], 0) == ""
+
+
+def test_a_negative_entry_near_zero_is_no_sign_slip():
+    """A power injection of -0.03 beside 0.46 to 0.97 in the other rows (a power-systems user's trial) was told
+    "check its sign (a rate given negative makes a mode grow)"; a slip keeps the size, so -0.65 is still named, and a
+    column that reaches 0 in another row keeps the rule as it was."""
+    plain = kernels.ODESystem(_two, 2, 3, name="two_near_zero")
+    injections = np.array([[0.46, 1.0, 1.0], [-0.0305, 1.0, 1.0], [0.97, 1.0, 1.0], [0.65, 1.0, 1.0]])
+    assert lone_negative_columns(injections, 1).size == 0 and lone_negative_note(plain, injections, 1) == ""
+    slipped = injections.copy()
+    slipped[1, 0] = -0.65
+    assert lone_negative_columns(slipped, 1).tolist() == [0]
+    from_zero = injections.copy()
+    from_zero[0, 0] = 0.0
+    assert lone_negative_columns(from_zero, 1).tolist() == [0]
+
+
+def _swing2(t, y, p, dydt):
+    """Two machines' swing equations: y = (angles, speeds), p = (Pm[2], B[2x2] row-major, D[2], M[2])."""
+    for i in range(2):
+        s = 0.0
+        for j in range(2):
+            s += p[2 + i * 2 + j] * math.sin(y[i] - y[j])
+        dydt[i] = y[2 + i]
+        dydt[2 + i] = (p[i] - p[6 + i] * y[2 + i] - s) / p[8 + i]
+
+
+def test_a_zero_inertia_failure_is_not_told_of_an_unrelated_negative_injection():
+    """Through the solve: the row whose inertias M are 0 (and whose first injection is -0.03) fails for the zeros,
+    and its message names them without a sign to check."""
+    system = kernels.ODESystem(_swing2, n_states=4, n_params=10, name="swing2_injection")
+    params = np.array([[0.5, -0.5, 0.0, 1.2, 1.2, 0.0, 0.02, 0.02, 0.1, 0.15],
+                       [-0.03, 0.03, 0.0, 0.8, 0.8, 0.0, 0.02, 0.02, 0.0, 0.0],
+                       [0.9, -0.9, 0.0, 1.5, 1.5, 0.0, 0.02, 0.02, 0.12, 0.1],
+                       [0.6, -0.6, 0.0, 1.0, 1.0, 0.0, 0.02, 0.02, 0.2, 0.05]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = kernels.solve_ivp(system, (0.0, 0.5), [0.1, -0.1, 0.0, 0.0], params, method="tsit5",
+                                precision=np.float64, progress=False)
+    assert int(res.status[1]) != kernels.SUCCESS
+    message = res.message(1)
+    assert "makes the right-hand side not finite" in message
+    assert "check its sign" not in message and "params[1, 0]" not in message, message
+
+
+def test_a_zero_parameter_cause_drops_the_sign_note_of_its_row():
+    """The same failing row with an injection of -0.5 (a lone negative of the size of the others'): the zero inertias
+    explain the failure, so the message names them and no sign to check."""
+    system = kernels.ODESystem(_swing2, n_states=4, n_params=10, name="swing2_slip")
+    params = np.array([[0.5, -0.5, 0.0, 1.2, 1.2, 0.0, 0.02, 0.02, 0.1, 0.15],
+                       [-0.5, 0.5, 0.0, 0.8, 0.8, 0.0, 0.02, 0.02, 0.0, 0.0],
+                       [0.9, -0.9, 0.0, 1.5, 1.5, 0.0, 0.02, 0.02, 0.12, 0.1],
+                       [0.6, -0.6, 0.0, 1.0, 1.0, 0.0, 0.02, 0.02, 0.2, 0.05]])
+    assert lone_negative_columns(params, 1).tolist() == [0]  # a slip by the sign rule alone
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = kernels.solve_ivp(system, (0.0, 0.5), [0.1, -0.1, 0.0, 0.0], params, method="tsit5",
+                                precision=np.float64, progress=False)
+    message = res.message(1)
+    assert "p[8] = 0, p[9] = 0" in message and "check its sign" not in message, message

@@ -99,7 +99,7 @@ def test_tolerances_just_above_the_refusal_floor_warn():
                                                       r"resolution.*its error can be tens to tens of thousands of "
                                                       r"times the tolerance \(3e4: kvaerno5 on Robertson at rtol "
                                                       r"1e-8 in float32\), with status success; use "
-                                                      r"precision=np.float64, or rtol >= 1.2e-05 \(rounding over "
+                                                      r"precision=np.float64, or rtol >= 1e-05 \(rounding over "
                                                       r"a run"):  # 1.2e-07 was advised, and a run there ended 75 off
         call(rtol=1e-8, atol=1e-8)
     with warnings.catch_warnings():
