@@ -61,7 +61,7 @@ import numpy as np  # noqa: E402
 
 from . import timing  # noqa: E402 - imports kernels, which chooses the GPU or the simulator
 from .environment import RESULTS, device_info, device_label, header, json_default, short_error  # noqa: E402
-from .sweep_plans import (GROUPS, PLACEMENTS, PRECISIONS, SIZES, compile_key, config_key,  # noqa: E402
+from .sweep_plans import (GROUPS, PINNED_PREFIX, PLACEMENTS, PRECISIONS, SIZES, compile_key, config_key,  # noqa: E402
                           layout_key, make_configs, plan_config, plan_record)
 from .sweep_summary import SCHEMA, read_jsonl, write_summary  # noqa: E402
 
@@ -347,7 +347,8 @@ def parse_args(argv=None):
                     help=f"chain lengths n (2n states); default {','.join(map(str, SIZES))}")
     ap.add_argument("--precisions", type=_list(str), help="float32,float64 (default both)")
     ap.add_argument("--placements", type=_list(str),
-                    help=f"default {','.join(PLACEMENTS)}; also {','.join(GROUPS[2:])}")
+                    help=f"default {','.join(PLACEMENTS)}; also {','.join(GROUPS[2:])} and {PINNED_PREFIX}PATTERN "
+                         "(greedy, the buffers the shell pattern matches shared, every other local)")
     ap.add_argument("--blocks", type=_list(int), help="block sizes, default 128,64,256")
     ap.add_argument("--controller", choices=("fixed", "default"), default="fixed",
                     help="fixed: every method fixed step (default, the same work for every placement); "
@@ -382,7 +383,8 @@ def parse_args(argv=None):
 
     checks = {"methods": tuple(kernels.METHOD_NAMES), "precisions": PRECISIONS, "placements": PLACEMENTS + GROUPS}
     for key, allowed in checks.items():
-        bad = [v for v in getattr(args, key) or () if v not in allowed]
+        bad = [v for v in getattr(args, key) or () if v not in allowed
+               and not (key == "placements" and v.startswith(PINNED_PREFIX) and len(v) > len(PINNED_PREFIX))]
         if bad:
             ap.error(f"--{key}: unknown {bad}; expected some of {list(allowed)}")
     if any(n < 1 for n in args.sizes or ()) or any(not 1 <= b <= 1024 for b in args.blocks or ()):

@@ -20,6 +20,9 @@ NAMED = ("local", "shared", "sequential", "greedy", "cpsat", "auto")
 GROUPS = ("loop-shared", "step-shared", "stages-shared")
 STIFF_GROUPS = ("factor-shared", "factor-local")  # implicit steps: the LU factor(s) against every other buffer
 PLACEMENTS = NAMED + GROUPS[:2]
+# ``shared:PATTERN``: greedy with the buffers matching the shell pattern shared, every other local (a layout no
+# named placement or group gives: ``shared:loop.state``, the one a cost-model variant chose for RK4 on 256 states)
+PINNED_PREFIX = "shared:"
 PLANNERS = ("sequential", "greedy", "cpsat", "auto")
 QUICK_SIZES = (3, 16, 64, 128)
 
@@ -82,7 +85,8 @@ def make_configs(args):
 
 # -- planning ----------------------------------------------------------------------------------
 def group_pins(integ, placement):
-    """The pins of a buffer-group placement on ``integ``'s settings tree (the loop and its step child)."""
+    """The pins of a buffer-group placement on ``integ``'s settings tree (the loop and its step child), or of a
+    ``shared:PATTERN`` one (:data:`PINNED_PREFIX`)."""
     tree = integ.buffer_settings()
     loop = tree.component
     step = f"{loop}.{tree.children[0].component}"
@@ -91,8 +95,11 @@ def group_pins(integ, placement):
               "stages-shared": {"*": "local", f"{step}.stage_rhs*": "shared"},
               "factor-shared": {"*": "local", "*.factor": "shared"},
               "factor-local": {"*": "shared", "*.factor": "local"}}
+    if placement.startswith(PINNED_PREFIX) and len(placement) > len(PINNED_PREFIX):
+        return {"*": "local", placement[len(PINNED_PREFIX):]: "shared"}
     if placement not in groups:
-        raise ValueError(f"placement: unknown group {placement!r}; expected one of {GROUPS + STIFF_GROUPS}")
+        raise ValueError(f"placement: unknown group {placement!r}; expected one of {GROUPS + STIFF_GROUPS} or "
+                         f"{PINNED_PREFIX}PATTERN")
     return groups[placement]
 
 

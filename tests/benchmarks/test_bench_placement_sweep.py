@@ -87,3 +87,14 @@ def test_over_the_budget_is_recorded_infeasible():
     integ = kernels.Integrator(kernels.oscillator_chain(128), "tsit5", "fixed", np.float64)
     plan, failure = plan_config({"placement": "shared", "block_size": 1024}, integ)
     assert plan is None and failure[0] == "infeasible" and "shared" in failure[1]
+
+
+def test_a_pinned_placement_shares_what_its_pattern_matches():
+    integ = kernels.Integrator(kernels.oscillator_chain(2), "rk4", "fixed", np.float32)
+    plan, failure = plan_config({"placement": "shared:loop.state", "block_size": 32}, integ)
+    assert failure is None
+    shared = {b.name for b in plan.buffers if b.view_of is None and b.size_elems and b.placement.value == "shared"}
+    assert shared == {"loop.state"}
+    with pytest.raises(SystemExit):
+        placement_sweep.parse_args(["--placements", "shared:", "--sizes", "3"])
+    assert placement_sweep.parse_args(["--placements", "local,shared:loop.state"]).placements[1] == "shared:loop.state"
