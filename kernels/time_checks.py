@@ -98,7 +98,8 @@ def check_t_eval(t_eval, t0, t_end):
     if arr[0] < t0 or arr[-1] > t_end:
         raise ConfigurationError(
             f"t_eval must lie within t_span [{t0!r}, {t_end!r}]; got [{float(arr[0])!r}, {float(arr[-1])!r}]"
-            + (_rounded_times_note(t_eval, arr, t0, t_end) or _outside_remedy(t_eval, arr, t0, t_end)))
+            + (_rounded_times_note(t_eval, arr, t0, t_end) or _units_note(arr, t0, t_end)
+               or _outside_remedy(t_eval, arr, t0, t_end)))
     return arr
 
 
@@ -108,6 +109,27 @@ def _scalar_t_eval_message(arr):
     value = float(arr)
     return (f"t_eval must be a 1-D array of save times; got the scalar {value!r}: pass t_eval=[{value!r}] to save at "
             "that one time (without t_eval, only the state at t_span[1] is saved)")
+
+
+#: Factor by which every save time's magnitude exceeds the span's ends before the refusal asks about time units.
+UNITS_FACTOR = 100.0
+
+
+def _units_note(arr, t0, t_end):
+    """Where every save time lies outside ``[t0, t_end]`` and beyond :data:`UNITS_FACTOR` times the larger of
+    ``|t0|`` and ``|t_end|``: a question about the time units, else ''.
+
+    Why: a laser physicist gave t_eval in ns with t_span in s ((0, 2e-8), t_eval [5, 10, 20]) and was told to extend
+    t_span to (0, 20): 1e13 photon lifetimes, where the times were 1e9 off."""
+    reach = max(abs(t0), abs(t_end))
+    if reach == 0 or np.any((arr >= t0) & (arr <= t_end)):
+        return ""
+    ratio = float(np.max(np.abs(arr))) / reach
+    if ratio < UNITS_FACTOR:
+        return ""
+    return (f": every save time lies outside it, the largest about 1e{round(math.log10(ratio))} times the span's "
+            "end: check that t_eval and t_span are in the same time unit (t_eval in ns with t_span in s, say), and "
+            "convert one of them")
 
 
 def _outside_remedy(t_eval, arr, t0, t_end):

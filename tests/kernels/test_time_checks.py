@@ -239,3 +239,16 @@ def test_a_single_save_time_given_as_a_number_is_told_to_pass_a_list(scalar):
     with pytest.raises(ConfigurationError, match=r"rows of times: pass the sorted union") as refused:
         check_t_eval(OWN_TIMES, 0.0, 8.0)
     assert "scalar" not in str(refused.value)
+
+
+def test_save_times_in_another_unit_than_the_span_are_asked_about():
+    # a laser physicist gave t_eval in ns with t_span in s and was told to extend t_span to (0, 20): 1e13 photon
+    # lifetimes; a save time just past the end keeps the extend-the-span remedy
+    from kernels.time_checks import check_t_eval
+
+    with pytest.raises(ConfigurationError, match=r"every save time lies outside it, the largest about 1e9 times the "
+                                                 r"span's end: check that t_eval and t_span are in the same time unit"):
+        check_t_eval([5.0, 10.0, 20.0], 0.0, 2e-8)
+    with pytest.raises(ConfigurationError, match=r"extend t_span to \(0.0, 12.0\)") as near:
+        check_t_eval([5.0, 12.0], 0.0, 10.0)
+    assert "time unit" not in str(near.value)
