@@ -21,7 +21,7 @@ from .rhs_hint import resolve_hints
 from .solvers.options import as_solver_options
 from .solvers.sparsity import jacobian_pattern
 from .result_notes import (host_array, krylov_rejected_note, max_steps_note, reached_note, rejected_note,
-                           unstable_step_note)
+                           sign_first, unstable_step_note)
 from .status import EVENT, MAX_STEPS, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW, SUCCESS, Status
 from .discontinuity import rejected_success_note
 from .growth_note import growth_note
@@ -314,6 +314,7 @@ class IVPResult:
         text = pivot_note(self, trajectory, text, hint) if code == SINGULAR_MATRIX else text
         if hint:
             text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "") + hint, hint)
+        text = sign_first(self, trajectory, code, text, hint)  # a lone negative parameter opens a failure's message
         text += invariant_note(self, trajectory)  # rounding moved a linear invariant (judged: SUCCESS, EVENT rows)
         return text + event_note(self, trajectory)  # which terminal event stopped it, or which one started on 0
 

@@ -4,7 +4,8 @@ A GPU computes inf or 0 there, and where the inf ends in a denominator the resul
 status success.  The rhs is evaluated on the host in float32 (its literals, the row's params and states held there),
 and, where it reads ``math``, compiled by Numba for the CPU too: Numba types a ``math`` function of a float32 value
 as float32, on a GPU as on the CPU, where Python returns a float64.  The compiled functions are kept in a dict the
-caller owns (an Integrator's), not in this module.
+caller owns (an Integrator's), not in this module.  :func:`float32_stall` looks further, along a stopped trajectory's
+host path, for where its float32 rhs stops being finite (a MAX_STEPS message asks: :mod:`kernels.result_notes`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from .errors import warn_user
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["warn_float32_range"]
+__all__ = ["warn_float32_range", "float32_stall", "STALL_EVALUATIONS"]
+
+#: Right-hand sides the host follow of :func:`float32_stall` may take (SciPy's Radau at rtol 1e-3): about 0.1 s of a
+#: Python rhs, spent only when a float32 trajectory's MAX_STEPS message is asked for.
+STALL_EVALUATIONS = 2000
 
 
 def warn_float32_range(system, t0, rows, dtype, compiled):
@@ -209,3 +214,77 @@ def _cpu_compiled(func, dtype_name, as_written):
     except Exception:  # noqa: BLE001 - whatever Numba refuses, the check in Python stands alone
         _log.debug("%s does not compile for the CPU; float32's range is checked in Python only", code.co_name)
         return None
+
+
+class _Stall(Exception):
+    """The follow of :func:`float32_stall` met a point where the float32 rhs is not finite."""
+
+    def __init__(self, t, y, fault, exact):
+        super().__init__()
+        self.t, self.y, self.fault, self.exact = t, y, fault, exact
+
+
+def float32_stall(system, t0, y0, p, t_until, evaluations=STALL_EVALUATIONS):
+    """``(t, y, i, out, exact)``: the first point of SciPy's Radau path from ``(t0, y0)`` towards ``t_until`` (host,
+    float64; :func:`kernels.stiffness.follow_on_host`) where ``rhs`` held in float32 (its literals, states and params:
+    :func:`kernels.float32_rhs.held_rhs`) is not finite and float64's is: component ``i`` of the float32 ``out`` is
+    inf or NaN there, ``exact`` is float64's rhs.  The point is moved back by bisection along the segment from the
+    last point where it was finite.  None where there is none within ``evaluations`` right-hand sides, where float64's
+    rhs fails first (another hint's cause), or where the system cannot be followed on the host (drivers).
+
+    Why: an adaptive float32 run rejects every trial step that reaches such a point, whatever its size, and churns to
+    max_steps short of it; a laser rate equation's ``p[5] * y[1]`` (N0 * S, past 3.4e38 once S passed 3.4e14) took
+    tsit5 through 100000 attempts, 45454 rejected, and the message said to raise max_steps (a physicist's trial).
+    Unlike the check at ``t0`` (:func:`warn_float32_range`), no state bound applies: a state of 1e22 starts well."""
+    from .float32_rhs import float32_rhs_fault, held_rhs
+    from .stiffness import follow_on_host, follows_on_host
+
+    y0, p = np.asarray(y0, np.float64), np.asarray(p, np.float64)
+    if not (follows_on_host(system) and float(t_until) > float(t0) and np.all(np.isfinite(y0))):
+        return None
+    held, last = held_rhs(system), [(float(t0), y0)]
+
+    def judged(t, y):
+        """float64's rhs at ``(t, y)`` and the float32 fault there (None where it has none)."""
+        exact = np.empty(system.n_states)
+        with np.errstate(all="ignore"):
+            system.evaluate_rhs(float(t), np.asarray(y, np.float64), p, out=exact)
+        if not np.all(np.isfinite(exact)):
+            raise FloatingPointError("float64's rhs is not finite")  # another hint's cause: no verdict here
+        return exact, float32_rhs_fault(system, held, t, y, p, exact)
+
+    def f(t, y):
+        exact, fault = judged(t, y)
+        if fault is not None:
+            raise _Stall(float(t), np.array(y, np.float64), fault, exact)
+        last[0] = (float(t), np.array(y, np.float64))
+        return exact
+
+    try:
+        f(float(t0), y0)
+        follow_on_host(f, float(t0), float(t_until), y0, evaluations)
+    except _Stall as stall:
+        return _narrowed(judged, last[0], stall)
+    except Exception:  # noqa: BLE001 - float64's rhs failing, or anything else: no verdict (a message never fails)
+        return None
+    return None
+
+
+def _narrowed(judged, good, stall, rounds=50):
+    """``(t, y, i, out, exact)`` of ``stall`` moved back by bisection along the segment from ``good`` (``(t, y)``, the
+    last point whose float32 rhs was finite): the follow's trial points can lie far past where it stops being finite.
+    ``judged(t, y)`` gives float64's rhs and the float32 fault at a point (it raises where float64's fails: the search
+    ends there)."""
+    (ta, ya), (tb, yb) = good, (stall.t, stall.y)
+    (i, out), exact = stall.fault, stall.exact
+    for _ in range(rounds):
+        tm, ym = 0.5 * (ta + tb), 0.5 * (ya + yb)
+        try:
+            mid_exact, fault = judged(tm, ym)
+        except Exception:  # noqa: BLE001 - float64 fails between them: keep the point found
+            break
+        if fault is None:
+            ta, ya = tm, ym
+        else:
+            tb, yb, (i, out), exact = tm, ym, fault, mid_exact
+    return tb, yb, i, out, exact

@@ -1,20 +1,24 @@
 """What a stopped trajectory's message adds at MAX_STEPS or a step-size underflow: how far it got, whether the saves
-or the span need more steps, the pace, and the float32 note; and what a successful one adds where its fixed step was
-beyond the stable step (:meth:`kernels.api.IVPResult.message`).  Each reads the result (host arrays; a device array
-is copied)."""
+or the span need more steps, the pace, and the float32 notes (rounding, and a float32 rhs that stops being finite where
+the run stalled); what opens a failed one whose params row has a lone negative entry (:func:`sign_first`); and what a
+successful one adds where its fixed step was beyond the stable step (:meth:`kernels.api.IVPResult.message`).  Each
+reads the result (host arrays; a device array is copied)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from .status import MAX_STEPS
+from .errors import state_text
+from .status import EVENT, MAX_STEPS, SUCCESS
 from .step_stability import GROWTH_LIMIT
 from .rhs_hint import mostly_rejected
 from .status_messages import FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
 
 __all__ = ["host_array", "max_steps_note", "steps_taken",
            "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note", "krylov_rejected_note",
-           "unstable_step_note"]
+           "unstable_step_note", "float32_stall_note", "sign_first", "host_inputs"]
 
 
 def host_array(array):
@@ -31,7 +35,8 @@ def _saved_finite(result, trajectory):
 
 
 def max_steps_note(result, trajectory, advise=True, steps=False):
-    """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: for
+    """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: where a
+    float32 run stalled at a rhs float32 cannot hold, that (:func:`float32_stall_note`); for
     an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
     POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it): radau and rodas5p, not kvaerno5, whose
     error estimate is optimistic on oscillations and forcing (README); else raise max_steps or loosen the
@@ -50,12 +55,132 @@ def max_steps_note(result, trajectory, advise=True, steps=False):
     if not advise or SUSPECT_MARK in result.status_messages[MAX_STEPS] or FIXED_MARK in result.status_messages[
             MAX_STEPS]:
         return note + (steps_taken(result, trajectory) if steps else "")
+    stall = float32_stall_note(result, trajectory)
+    if stall:  # steps rejected at a float32 rhs that is not finite: no step count or tolerance gets past it
+        return note + stall
     if not method.explicit and method.tableau.order <= 3:
         note += (f" {method.name} is of order {method.tableau.order}, so at tight tolerances it takes many small "
                  "steps: radau (the most accurate there) or rodas5p take far fewer; or raise max_steps.")
     else:
         note += " Raise max_steps, or loosen rtol and atol to what the answer needs." + pace_note(result, trajectory)
     return note
+
+
+def host_inputs(result):
+    """The first of ``result``'s probes (``stiffness_probe``, its chains and wrappers walked) that holds the solve's
+    host ``system`` and inputs (``y0``, ``params``, ``t0``), or None (no probe, a pickled result's hints as text): the
+    notes below read the system and a trajectory's rows from it, as the hints do (the result keeps no params)."""
+    waiting = [getattr(result, "stiffness_probe", None)]
+    while waiting:
+        probe = waiting.pop(0)
+        if probe is None:
+            continue
+        if all(hasattr(probe, name) for name in ("system", "y0", "params", "t0")):
+            return probe
+        waiting.extend(getattr(probe, "probes", ()))
+        waiting.extend(getattr(probe, name, None) for name in ("rest", "note", "domain", "growth"))
+    return None
+
+
+def float32_stall_note(result, trajectory):
+    """For a float32 trajectory at MAX_STEPS with at least a fifth of its attempts rejected
+    (:func:`kernels.rhs_hint.mostly_rejected`): where its rhs held in float32 is not finite on the host path from its
+    last finite save (else its start) to the first save it did not reach (else the span's end), where float64's is
+    (:func:`kernels.float32_range.float32_stall`), that point, the operation that left float32's range and what to do
+    (:func:`kernels.float32_rhs.float32_rhs_text`), and that more steps cannot get past it; else ''.
+
+    A laser rate equation in SI units, ``p[5] * y[1]`` past 3.4e38 once the photon density passed 3.4e14, took tsit5
+    through 100000 attempts (45454 rejected) and was told to raise max_steps, where radau and rodas5p, failing
+    outright, were told of float32's range (a physicist's trial): every trial step that reaches such a point is
+    rejected, whatever its size."""
+    if (getattr(result.plan, "precision", None) != "float32" or result.n_steps is None or result.n_rejected is None
+            or not mostly_rejected(*(int(host_array(c)[trajectory]) for c in (result.n_steps, result.n_rejected)))):
+        return ""
+    probe = host_inputs(result)
+    if probe is None:
+        return ""
+    try:
+        return _stall_text(result, trajectory, probe)
+    except Exception:  # noqa: BLE001 - a message must never fail: the usual advice stands
+        return ""
+
+
+def _stall_text(result, trajectory, probe):
+    """:func:`float32_stall_note`'s text for ``trajectory`` with ``probe``'s system and rows, or ''."""
+    from .float32_range import float32_stall
+    from .float32_rhs import float32_rhs_text, held_rhs
+
+    system = probe.system
+    p = (np.asarray(probe.params[min(trajectory, len(probe.params) - 1)], np.float64) if system.n_params
+         else np.zeros(0))
+    what, t_from, y_from = "its start", float(probe.t0), probe.y0[min(trajectory, len(probe.y0) - 1)]
+    until, missed = float(getattr(probe, "t_end", result.t[-1])), "the end of the span"
+    finite = _saved_finite(result, trajectory)
+    if finite is not None and result.t is not None and len(result.t):
+        reached, unreached = np.flatnonzero(finite), np.flatnonzero(~finite)
+        if reached.size:
+            k = int(reached[-1])
+            what, t_from, y_from = "its last finite save", float(result.t[k]), result.y[trajectory][k]
+        if unreached.size:
+            until, missed = float(result.t[unreached[0]]), f"the save at t = {float(result.t[unreached[0]]):.6g}"
+    found = float32_stall(system, t_from, y_from, p, until)
+    if found is None:
+        return ""
+    t, y, i, out, exact = found
+    at = (f"near t = {t:.6g}, y = {state_text(y)} (on the path SciPy's Radau took on the host from {what}, "
+          f"t = {t_from:.6g}, before {missed}, which the run did not reach)")
+    counted = _steps_counted(result, trajectory)
+    return (float32_rhs_text(system, held_rhs(system), at, t, y, p, i, out, exact)
+            + f" So a larger max_steps or looser tolerances cannot get past it: its {counted} stopped short of it.")
+
+
+#: The sentence of :func:`kernels.param_sign.lone_negative_note` for a row, as formatted in a message: it opens with the
+#: row's first entry (``params[2, 3]``) and ends with its reason (:func:`sign_first` finds it inside a hint).
+_SIGN_NOTE = r" params\[{row}, \d+\](?:(?!\. [A-Z]).)*? negative where every other row's (?:(?!\. [A-Z]).)*?" \
+             r"\(a rate given negative makes a mode grow\)\."
+
+
+def sign_first(result, trajectory, code, text, hint):
+    """``text``, the message of ``trajectory`` of failed status ``code`` (``hint`` the probes' hint it holds, or ''),
+    opened by :func:`kernels.param_sign.lone_negative_note` where its params row is negative in a column that every
+    other row of the batch has at 0 or above; ``text`` itself for a success, a stop at an event, or a row without such
+    an entry.  Said once: where the hint already holds the note (the runaway, stiffness and non-finite rhs hints name
+    it), it moves to the front; where a hint that judges signs left it out (the entry does not explain the failure: a
+    zero inertia beside a negative injection) or the message already opens by naming the entry, ``text`` stays; where no
+    hint speaks, it is added where some other row of the batch succeeded (else the entry is not what sets this row
+    apart).
+
+    Four pump currents with one photon lifetime given as -2 ps grew past float64's range: radau was told that a
+    smaller dt_min or a jac may help, tsit5 only that the state became non-finite, rodas5p to try solver='dense' first
+    (a physicist's trial)."""
+    if int(code) in (SUCCESS, EVENT):
+        return text
+    probe = host_inputs(result)
+    if probe is None or probe.params is None or np.ndim(probe.params) != 2:
+        return text
+    row = min(int(trajectory), len(probe.params) - 1)
+    opening = text.split(". ", 1)[0]  # (the note itself opens with a lower-case "params")
+    if f"params[{row}, " in opening:
+        return text
+    held = re.search(_SIGN_NOTE.format(row=row), text)
+    if held is not None:
+        return held.group(0).lstrip() + " " + text.replace(held.group(0), "", 1)
+    if hint or not _others_succeeded(result, trajectory):
+        return text
+    from .param_sign import lone_negative_note
+
+    try:
+        note = lone_negative_note(probe.system, probe.params, row)
+    except Exception:  # noqa: BLE001 - a message must never fail: the message as it was
+        return text
+    return note.lstrip() + " " + text if note else text
+
+
+def _others_succeeded(result, trajectory):
+    """Whether a trajectory of ``result`` other than ``trajectory`` reached the end or stopped at a terminal event."""
+    status = np.asarray(host_array(result.status)).reshape(-1)
+    others = np.delete(status, int(trajectory))
+    return bool(np.any((others == SUCCESS) | (others == EVENT)))
 
 
 def pace_note(result, trajectory):

@@ -66,8 +66,8 @@ _OUT_OF_RANGE = (" Followed on the host in float64 from {what} (t = {t_from:.6g}
 #: no more specific one (a parameter, a state below 0, a 0 / 0) follows them.
 HEADLINES = (
     (FLOAT32_RHS, FLOAT32_RHS_HEADLINE),
-    (_OUT_OF_RANGE, "Likely cause: the solution leaves {precision}'s range near t = {t}, where {passed}: solve with "
-                    "precision=np.float64, or rescale the model's units."),
+    (_OUT_OF_RANGE, "Likely cause: the solution leaves {precision}'s range some time after {what} (t = {t_from}), "
+                    "where {passed}: solve with precision=np.float64, or rescale the model's units."),
     (_NOT_FINITE, "Likely cause: the system's rhs {fails} (on this trajectory's path, followed on the host)."),
 )
 

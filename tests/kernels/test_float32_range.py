@@ -63,3 +63,31 @@ def test_every_state_at_0_is_set_together():
     (_, y0), (words, probe) = float32_range._probes(np.array([0.0, 3e-5, 0.0, 2.0]))
     assert list(probe) == [3e-5, 3e-5, 3e-5, 2.0]
     assert "(y[:, 0], y[:, 2]) set to 3e-05" in words
+
+
+LASER_ROW = np.array([4.0e-2, 1e-16, 2e-9, 2e-12, 2.5e-12, 1e24, 0.3, 2e-23, 1e-5])  # SI units, 3 times threshold
+
+
+def _laser_n0_times_s(t, y, p, dydt):
+    stim = y[0] * y[1] * p[4] - p[5] * y[1] * p[4]  # N0 * S: past 3.4e38 once S passes 3.4e14
+    dydt[0] = p[0] / (1.602e-19 * p[1]) - y[0] / p[2] - stim / (1.0 + p[7] * y[1])
+    dydt[1] = p[6] * stim / (1.0 + p[7] * y[1]) - y[1] / p[3] + p[6] * p[8] * y[0] / p[2]
+
+
+def _laser_gain_first(t, y, p, dydt):
+    gain = p[4] * (y[0] - p[5]) / (1.0 + p[7] * y[1])  # g0 (N - N0) first: every product stays in range
+    dydt[0] = p[0] / (1.602e-19 * p[1]) - y[0] / p[2] - gain * y[1]
+    dydt[1] = p[6] * gain * y[1] - y[1] / p[3] + p[6] * p[8] * y[0] / p[2]
+
+
+def test_float32_stall_finds_where_the_float32_rhs_stops_being_finite_on_the_path():
+    """A laser's N0 * S overflows float32 along the path from a start (N = 1e22, S = 1e10) where it is finite: tsit5
+    stalled there at max_steps (a physicist's trial).  The point, moved back by bisection, has S at the overflow; the
+    same model with g0 (N - N0) first has no such point up to 1e-8 s, nor has a run that ends before the growth."""
+    overflowing = kernels.ODESystem(_laser_n0_times_s, 2, 9, name="laser_n0_times_s")
+    t, y, i, out, exact = float32_range.float32_stall(overflowing, 0.0, [1e22, 1e10], LASER_ROW, 1e-10)
+    assert 0.0 < t < 1e-10 and y[1] == pytest.approx(3.4e38 / 1e24, rel=1e-3)
+    assert not np.isfinite(out[i]) and np.all(np.isfinite(exact))
+    assert float32_range.float32_stall(overflowing, 0.0, [1e22, 1e10], LASER_ROW, 1e-13) is None
+    gain_first = kernels.ODESystem(_laser_gain_first, 2, 9, name="laser_gain_first")
+    assert float32_range.float32_stall(gain_first, 0.0, [1e22, 1e10], LASER_ROW, 1e-8) is None
