@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import validation as check
-from .batch_layout import array_items_message, check_layout, shared_and_columns_message
-from .errors import ConfigurationError
+from .batch_layout import TEXT, array_items_message, check_layout, is_pandas, shared_and_columns_message, \
+    transposed_square_message
+from .errors import ConfigurationError, ParamNamesWarning, warn_user
 from .named_params import by_name, param_names, positional_note
 from .named_states import states_by_name
 
@@ -27,6 +28,7 @@ def batch_inputs(system, y0, params, dtype):
         if system.n_params and system.default_params is None:
             raise ConfigurationError(_params_required_message(system))
         params = system.default_params if system.n_params else np.zeros(0)
+    given = params
     params = by_name(system, params)
     y0 = states_by_name(system, y0)
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
@@ -45,7 +47,21 @@ def batch_inputs(system, y0, params, dtype):
                                           "n_params")
     if system.n_params == 0:
         params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
+    _warn_transposed_square(given, params, system.n_params)
     return y0, params, n_traj
+
+
+def _warn_transposed_square(given, params, n_params):
+    """:class:`kernels.ParamNamesWarning` where ``params`` (checked) is square, as many trajectories as parameters,
+    and reads as transposed (:func:`kernels.batch_layout.transposed_square_message`): a square params in SciPy's
+    orientation runs without an error, every trajectory with another's parameters (a mechanical engineer's trial).
+    Not for a device array (left unread) nor a DataFrame, whose column names say which way it lies."""
+    if check.is_device_array(params) or is_pandas(given, "DataFrame"):
+        return
+    message = transposed_square_message(params, "params", n_params,
+                                        isinstance(given, (list, tuple)) and not isinstance(given, TEXT))
+    if message:
+        warn_user(message, ParamNamesWarning)
 
 
 def _params_required_message(system):

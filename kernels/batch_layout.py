@@ -14,8 +14,7 @@ import numpy as np
 from .errors import ConfigurationError
 
 __all__ = ["check_layout", "array_items_message", "shared_and_columns_message", "sweep_hint", "is_pandas",
-           "pandas_rows", "needs_flattening",
-           "flattened_keys", "TEXT"]
+           "pandas_rows", "needs_flattening", "flattened_keys", "transposed_square_message", "constant_lines", "TEXT"]
 
 TEXT = (str, bytes, bytearray)  # read as one value, not a sequence of characters
 
@@ -297,11 +296,12 @@ def pandas_rows(items):
             and all(isinstance(item.name, (int, np.integer)) and not isinstance(item.name, bool) for item in items))
 
 
-def sweep_hint(shape, what, width, n_traj=None, sequence=False):
+def sweep_hint(shape, what, width, n_traj=None, sequence=False, values=None):
     """What a wrongly shaped batch input most likely meant: a 1-D sweep of a single value (of one column among
     several: :func:`_one_row_hint`), a column for a row,
     SciPy's column orientation (only where the columns match the trajectories ``n_traj`` set elsewhere), or rows of
-    the wrong width (``sequence``: the input was a list or tuple, which has no ``.T``)."""
+    the wrong width (``sequence``: the input was a list or tuple, which has no ``.T``).  ``values``: the input as a
+    2-D array, whose shared columns put a missing column before the orientation (:func:`_missing_column_first`)."""
     if width == 0 and what == "params":
         return ": the system has no parameters (n_params=0), so leave params out (or give n_params to ODESystem)"
     if len(shape) == 1 and width == 1 and shape[0] > 1:
@@ -317,6 +317,8 @@ def sweep_hint(shape, what, width, n_traj=None, sequence=False):
                 f"({width},), {what}.ravel(); or {width} trajectories, one per row, where each row needs {width} "
                 f"values ({names}), not 1 (a column is missing)")
     if len(shape) == 2 and shape[0] == width and shape[1] != width and n_traj in (None, shape[1]):
+        if n_traj is None and _missing_column_first(values):
+            return _missing_column_hint(shape, what, width, sequence)
         rows = (f"; or, as {shape[0]} trajectories, each row needs {width} values, not {shape[1]}"
                 if n_traj is None else "")
         return (f": that is {shape[1]} trajectories in columns, SciPy's orientation; here each trajectory is a row, "
@@ -342,3 +344,60 @@ def _one_row_hint(length, what, width):
             f"{width}: P = np.tile({letter}_base, ({length}, 1)); P[:, j] = values ({letter}_base: one row's {width} "
             f"values, j: the swept {noun}'s column), or np.column_stack of the {width} columns in the order the rhs "
             f"reads them, a constant one as np.full({length}, value){rows}")
+
+
+def constant_lines(values):
+    """``(rows, columns)``: how many rows and columns of the 2-D array ``values`` hold one value repeated (a
+    parameter every trajectory shares is a constant column of a sweep laid out one row per trajectory)."""
+    arr = np.asarray(values, np.float64)
+    return (int(np.count_nonzero(np.all(arr == arr[:, :1], axis=1))),
+            int(np.count_nonzero(np.all(arr == arr[:1, :], axis=0))))
+
+
+def _missing_column_first(values):
+    """Whether a 2-D ``values`` of as many rows as the system has columns, and another count of columns, reads as
+    rows of trajectories with a column missing (or one too many) rather than SciPy's orientation: more of its
+    columns than rows hold one value repeated (parameters the trajectories share), and not every row does.  Such a
+    (5, 4) params, the forcing column forgotten, was told params.T first, which ran 4 trajectories of nonsense
+    parameters with success (a mechanical engineer's trial)."""
+    if values is None or np.ndim(values) != 2 or not np.size(values):
+        return False
+    rows, columns = constant_lines(values)
+    return columns > rows and rows < np.shape(values)[0]
+
+
+def _missing_column_hint(shape, what, width, sequence):
+    """:func:`sweep_hint`'s words for rows of trajectories of ``shape[1]`` values where the system has ``width``
+    (:func:`_missing_column_first`): a column missing (or too many) first, SciPy's orientation second."""
+    noun, letter = _COLUMNS.get(what, ("column", "x"))
+    gap = width - shape[1]
+    wrong = (f"{gap} column{'s are' if gap > 1 else ' is'} missing" if gap > 0 else
+             f"{-gap} column{'s are' if gap < -1 else ' is'} too many (an ID or a label?)")
+    transpose = f"np.column_stack({what}) (or np.array({what}).T)" if sequence else f"{what}.T"
+    return (f": that is most likely {shape[0]} trajectories, one per row, where {wrong}: each row needs the "
+            f"system's {width} {noun}s in the order the rhs reads {letter}[0], ..., {letter}[{width - 1}], not "
+            f"{shape[1]} (columns holding one value repeated are {noun}s the trajectories share); or, if its "
+            f"{shape[1]} columns are trajectories (SciPy's orientation), {transpose}")
+
+
+def transposed_square_message(values, what, width, sequence=False):
+    """The warning's words where a square 2-D ``values`` (as many trajectories as the system has columns,
+    ``width``) reads as transposed, else None.  Square, SciPy's orientation (one row per parameter) runs without an
+    error, every trajectory with nonsense parameters: a 5-frequency sweep of a 5-parameter Duffing passed as P.T
+    ended with success (a mechanical engineer's trial).  A sweep one row per trajectory has its shared parameters
+    as constant columns; transposed, they are constant rows.  So: at least 2 constant rows, more than constant
+    columns, and not every row (then the transposed reading makes every trajectory the same).  ``sequence``: the
+    input was a list or tuple, which has no ``.T``."""
+    if np.ndim(values) != 2 or np.shape(values) != (width, width):
+        return None
+    rows, columns = constant_lines(values)
+    if rows < 2 or rows <= columns or rows == width:
+        return None
+    noun, letter = _COLUMNS.get(what, ("column", "x"))
+    transpose = f"np.array({what}).T" if sequence else f"{what}.T"
+    few = "none of its columns do" if not columns else f"only {columns} of its columns do{'es' * (columns == 1)}"
+    return (f"{what} is square ({width} trajectories of {width} {noun}s) and reads as transposed: {rows} of its "
+            f"rows hold one value repeated and {few}, as when each row holds one "
+            f"{noun}'s values across the trajectories (SciPy's orientation), while a row is read here as one "
+            f"trajectory's {letter}[0], ..., {letter}[{width - 1}]; if so, pass {transpose} (or np.column_stack of "
+            f"the per-{noun} arrays), and if each row is one trajectory, as given, ignore this warning")

@@ -2,7 +2,10 @@
 
 :func:`failure_message` turns a compile check's result (:mod:`kernels.compilecheck`) into one message: the
 first line of the compiler's error, and where it recognises the cause (a NumPy call, a math function Numba
-lacks, recursion, a plain Python helper, a list or a constant read from a module), what to write instead.
+lacks, recursion, a plain Python helper, a list or a constant read from a module, a function of torch, JAX or another
+array library), what to write instead.  :func:`array_library_message` words the same cause where such a function
+already failed on the host's test arrays (``torch.sin`` of a NumPy float raises TypeError, which was told to be the
+arguments in another order: a torch user's trial).
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ import numpy as np
 from .frozen_values import values_read
 from .module_origin import shadows_stdlib
 
-__all__ = ["failure_message", "LIBRARY_MODULES"]
+__all__ = ["failure_message", "array_library_message", "LIBRARY_MODULES", "ARRAY_LIBRARIES"]
 
 #: Top-level modules that are library code, not the user's: their functions are not followed into.
 LIBRARY_MODULES = frozenset(sys.stdlib_module_names) | {"numpy", "numba", "numba_cuda", "llvmlite", "scipy", "cuda"}
+
+#: Array libraries other than NumPy (top-level module -> the name a message gives it): their functions take their own
+#: arrays (tensors), run on the host or their own device, and never compile into a CUDA device function.
+ARRAY_LIBRARIES = {"torch": "torch", "jax": "JAX", "jaxlib": "JAX", "tensorflow": "TensorFlow", "cupy": "CuPy",
+                   "mxnet": "MXNet", "paddle": "Paddle", "mlx": "MLX", "dask": "Dask"}
 
 
 _HINTS = {
@@ -39,6 +47,9 @@ _HINTS = {
                      "passed in.",
     "other": "Numba CUDA compiles a subset of Python: scalar arithmetic, the math module, and indexing "
              "and loops over the arrays passed in.",
+    "array-library": "Numba CUDA compiles a subset of Python: scalar arithmetic, the math module, and indexing and "
+                     "loops over the arrays passed in, not {library}'s functions, which work on {library}'s own "
+                     "arrays: write {instead} on each number (import math).",
     "helper": "A function it calls must be a CUDA device function too: decorate the helper with "
               "@numba.cuda.jit(device=True){at} (its body then follows the same rules), or write its lines inline.",
     "method": "A method of a class cannot be compiled (device code has no objects, so no self): write it as a plain "
@@ -121,6 +132,11 @@ def failure_message(result, what, system_name, func=None):
                    f"({summary})")
     if category in ("other", "numpy") and _draws_random(summary, source):
         category, hint_names = "random", {"what": what}  # np.random.seed was told "cannot create arrays" (a trial)
+    library = _array_library_call(func, source, summary) if category in ("other", "numpy") else None
+    if library:  # jnp.sin or torch.sin in rhs: "Unknown attribute 'sin' of type Module(<module 'jax.numpy'>)"
+        category, hint_names = "array-library", library
+        where_from = re.sub(r" from '[^']*'", "", summary)  # (the module's file: a site-packages path)
+        summary = f"it calls {library['call']}, a function of {library['library']} ({where_from})"
     missing = re.search(r"Unknown attribute '(\w+)' of type Module\(<module 'math'", summary)
     untyped = re.search(r"Untyped global name '(\w+)'", summary)
     imported = untyped and _from_math(func, untyped.group(1))  # cbrt of `from math import cbrt` (a regression hunt)
@@ -205,7 +221,8 @@ _MATH_NAMES = {"round": "round(x)", "around": "round(x)", "rint": "round(x)", "a
                "power": "x ** a", "square": "x * x", "maximum": "max(a, b)", "minimum": "min(a, b)",
                "fmax": "max(a, b)", "fmin": "min(a, b)", "negative": "-x", "reciprocal": "1.0 / x",
                "sign": "(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))", "deg2rad": "math.radians(x)",
-               "rad2deg": "math.degrees(x)"}
+               "rad2deg": "math.degrees(x)", "clamp": "min(max(x, lo), hi)", "clip": "min(max(x, lo), hi)",
+               "relu": "max(x, 0.0)", "sigmoid": "1.0 / (1.0 + math.exp(-x))", "pow": "x ** a"}
 
 
 # math functions numba-cuda does not compile, and what to write instead (None: any other)
@@ -329,15 +346,18 @@ def _from_math(func, name):
     return None
 
 
-def _math_for(ufunc):
-    """What to write instead of ``np.<ufunc>`` on a number, as text (``math.exp(x)`` for exp)."""
+def _math_for(ufunc, called=None):
+    """What to write instead of ``np.<ufunc>`` (or ``called``, the function as written: ``torch.sin``) on a number,
+    as text (``math.exp(x)`` for exp)."""
     import math
 
+    called = called or f"np.{ufunc}"
     if ufunc in _MATH_NAMES:
-        return f"{_MATH_NAMES[ufunc]} for np.{ufunc}(...)"
+        return f"{_MATH_NAMES[ufunc]} for {called}(...)"
     if hasattr(math, ufunc):
-        return f"math.{ufunc}(x) for np.{ufunc}(x)"
-    return "math.exp, math.sin, math.sqrt, ... for np.exp, np.sin, np.sqrt, ..."
+        return f"math.{ufunc}(x) for {called}(x)"
+    prefix = called.rsplit(".", 1)[0] if "." in called else "np"
+    return f"math.exp, math.sin, math.sqrt, ... for {prefix}.exp, {prefix}.sin, {prefix}.sqrt, ..."
 
 
 def _lists_read(func, source):
@@ -385,3 +405,63 @@ def _plain_number(value):
     if isinstance(value, np.floating):
         return float(str(value))
     return value.item() if isinstance(value, np.integer) else value
+
+
+def array_library_message(exc, func, what, system_name):
+    """The message for ``func`` (a system's ``what``) whose run on the host's test arrays raised ``exc`` on a line
+    that calls a function of torch, JAX or another array library (:data:`ARRAY_LIBRARIES`): that such a function
+    does not compile for CUDA, and the math function to write instead; None where the failing line calls none.
+
+    ``torch.sin`` of a NumPy float raises TypeError, which was told to be the arguments in another order, where
+    ``jnp.sin``, which runs on the host, reached the compile check's message (a torch user's trial)."""
+    code = getattr(getattr(func, "py_func", func), "__code__", None)
+    lines = [line for frame, line in _walk(exc) if frame.f_code is code] if code is not None else []
+    if not lines:
+        return None
+    source = linecache.getline(code.co_filename, lines[-1]).strip()
+    library = _array_library_call(func, source, "")
+    if not library:
+        return None
+    error = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return (f"{what} of system {system_name!r} calls {library['call']} (line {lines[-1]} of {code.co_filename}: "
+            f"{source}), a function of {library['library']}, which failed on NumPy's test arrays "
+            f"({type(exc).__name__}{': ' + error if error else ''}) and does not compile for CUDA either. "
+            f"{_HINTS['array-library'].format(**library)}")
+
+
+def _walk(exc):
+    """``(frame, line)`` of each frame of ``exc``'s traceback, outermost first."""
+    import traceback
+
+    return list(traceback.walk_tb(exc.__traceback__))
+
+
+def _array_library_call(func, source, summary):
+    """``{"library", "call", "instead"}`` for the first call on the line ``source`` (or named in a compile error's
+    ``summary``: "Unknown attribute 'sin' of type Module(<module 'jax.numpy'>)") of a function of an array library
+    that ``func`` reads as a module (``torch.sin``, ``jnp.sin``) or a name (``from torch import sin``); None where
+    there is none."""
+    attribute = re.search(r"Unknown attribute '(\w+)' of type Module\(<module '([\w.]+)'", summary)
+    for (kind, name), value in values_read(func).items() if func is not None else ():
+        if kind == "module attribute":
+            continue
+        if isinstance(value, types.ModuleType):
+            library = ARRAY_LIBRARIES.get(value.__name__.split(".")[0])
+            called = re.search(rf"(?<![\w.]){re.escape(name)}((?:\.\w+)*)\.(\w+)\s*\(", source)
+            if library and called:
+                return _library_words(library, f"{name}{called.group(1)}", called.group(2))
+            if library and attribute and attribute.group(2) == value.__name__:
+                return _library_words(library, name, attribute.group(1))
+        elif callable(value):
+            library = ARRAY_LIBRARIES.get(str(getattr(value, "__module__", None) or "").split(".")[0])
+            if library and re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source):
+                return {"library": library, "call": name, "instead": _math_for(getattr(value, "__name__", name), name)}
+    if attribute and ARRAY_LIBRARIES.get(attribute.group(2).split(".")[0]):  # the module read other than by a name
+        return _library_words(ARRAY_LIBRARIES[attribute.group(2).split(".")[0]], attribute.group(2),
+                              attribute.group(1))
+    return None
+
+
+def _library_words(library, prefix, function):
+    """The hint's names for ``<prefix>.<function>`` of ``library``: ``math.sin(x) for torch.sin(x)``."""
+    return {"library": library, "call": f"{prefix}.{function}", "instead": _math_for(function, f"{prefix}.{function}")}

@@ -1,11 +1,12 @@
-"""What a DifferentialEquations.jl (DiffEqGPU.jl) or diffrax user types, and what it is here: messages, never aliases.
+"""What a DifferentialEquations.jl (DiffEqGPU.jl), diffrax or torchdiffeq user types, and what it is here: messages.
 
 A Julia user tries ``solve_ivp(..., adaptive=False)``, ``callback=``, ``saveat=``, ``Event(g, affect=...)`` and
 ``method="Rosenbrock23"`` first; Python's TypeError, or a list of every argument, did not say what to write
 instead (a DiffEqGPU.jl user's trial).  A diffrax user tries its solver names, ``method="Dopri8"`` (told "did you
-mean 'dopri5'?", a lower order) or ``"Midpoint"`` (told nothing: a diffrax user's trial).  Each name maps to the
-argument or method to use, and a method that does not exist here to the closest one, said to be the closest.
-Nothing is aliased: the methods and options differ.
+mean 'dopri5'?", a lower order) or ``"Midpoint"`` (told nothing: a diffrax user's trial), and a torchdiffeq user its
+method strings, ``"adaptive_heun"`` or ``"implicit_adams"`` (told only the list of methods: a torch user's trial).
+Each name maps to the argument or method to use, and a method that does not exist here to the closest one, said to
+be the closest.  Nothing is aliased: the methods and options differ.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import functools
 
 from .errors import ConfigurationError
 
-__all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "DIFFRAX_METHODS", "DIFFRAX_SDE", "diffeq_keyword",
-           "refuse_diffeq_keywords", "diffeq_method", "callback_arguments_refused"]
+__all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "DIFFRAX_METHODS", "DIFFRAX_SDE", "TORCHDIFFEQ_METHODS",
+           "TORCHDIFFEQ_NAMES", "diffeq_keyword", "refuse_diffeq_keywords", "diffeq_method",
+           "callback_arguments_refused"]
 
 _RECIPE = ("a terminal event, then a new solve from result.event_y with the state changed on the host, from "
            "t = result.event_t (README, 'Summaries, counters and events', bounces a ball so)")
@@ -125,8 +127,8 @@ _KENCARP = "'kvaerno{0}', an L-stable ESDIRK of order {0} as KenCarp{0} is; ther
 
 #: diffrax's solvers that do not exist here (lower case), and the closest here (said to be the closest).
 DIFFRAX_METHODS = {
-    "dopri8": "'dop853', Hairer's explicit 8(5,3) pair of 12 stages (diffrax's Dopri8 is Prince and Dormand's 8(7) "
-              "pair of 13 stages)",
+    "dopri8": "'dop853', Hairer's explicit 8(5,3) pair of 12 stages (Dopri8 is Prince and Dormand's 8(7) pair of 13 "
+              "stages)",
     "midpoint": f"{_HEUN}, as the explicit midpoint method is ('rk4' for fixed steps of order 4)",
     "ralston": f"{_HEUN}, as Ralston's method is ('rk4' for fixed steps of order 4)",
     "reversibleheun": f"{_HEUN}, as ReversibleHeun is; nothing here is reversible (there is no adjoint pass)",
@@ -149,23 +151,65 @@ DIFFRAX_SDE = {name.lower(): name for name in ("EulerHeun", "ItoMilstein", "Stra
                                                 "ShOULD")}
 
 
+#: torchdiffeq's method strings (torchdiffeq/_impl/odeint.py, SOLVERS), spelt as it spells them; dopri5, euler and rk4
+#: are names here too (its rk4 is the 3/8 rule, of order 4 as the classical one here is).
+TORCHDIFFEQ_NAMES = frozenset({"dopri8", "dopri5", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun2",
+                               "heun3", "rk4", "explicit_adams", "implicit_adams", "fixed_adams", "scipy_solver"})
+
+# torchdiffeq's methods that are the same method under another name here (its bosh3 is diffrax's Bosh3, above)
+_TORCHDIFFEQ_SAME = {"adaptive_heun": "heun", "heun2": "heun"}
+
+#: How torchdiffeq's fixed-grid methods (options=dict(step_size=...)) take fixed steps here.
+_FIXED = "controller='fixed' and dt= for fixed steps (torchdiffeq's options=dict(step_size=...))"
+_MULTISTEP = "multistep methods (Adams) are not offered here, only one-step Runge-Kutta methods"
+
+#: torchdiffeq's methods that do not exist here, and the closest here (said to be the closest); its dopri8 and
+#: midpoint are diffrax's too (:data:`DIFFRAX_METHODS`).
+TORCHDIFFEQ_METHODS = {
+    "fehlberg2": "'heun', explicit of order 2 with an embedded order-1 estimate, as Fehlberg's 2(1) pair is ('bs3' for "
+                 "a 3(2) pair)",
+    "heun3": f"'bs3', explicit of order 3 as Heun's third-order method is, with {_FIXED}",
+    "explicit_adams": f"'tsit5' (adaptive steps) or 'rk4' with {_FIXED}: {_MULTISTEP}",
+    "implicit_adams": f"'tsit5' for a non-stiff problem, which Adams-Bashforth-Moulton (a predictor-corrector) is "
+                      f"meant for ('rk4' with {_FIXED}), or 'rodas5p' or 'kvaerno5' for a stiff one: {_MULTISTEP}",
+    "scipy_solver": "whichever method here matches the SciPy solver it wraps (options=dict(solver=...)): 'dopri5' or "
+                    "'tsit5' for 'RK45', 'bs3' for 'RK23', 'dop853' for 'DOP853', 'radau' for 'Radau', and 'rodas5p' "
+                    "or 'radau' for 'BDF' and 'LSODA'",
+}
+TORCHDIFFEQ_METHODS["fixed_adams"] = TORCHDIFFEQ_METHODS["implicit_adams"]  # torchdiffeq's older name of it
+
+
+def _torchdiffeq_fixed(name, same):
+    """What to add where torchdiffeq's fixed-grid ``name`` is the adaptive method ``same`` here: how to take fixed
+    steps (its heun2 is 'heun', adaptive by default here); '' otherwise."""
+    return f", with {_FIXED}" if name == "heun2" and same == "heun" else ""
+
+
 def diffeq_method(name, methods):
-    """What to pass for the DifferentialEquations.jl, DiffEqGPU.jl or diffrax method ``name`` (``"GPUTsit5"``,
-    ``"Rosenbrock23"``, ``"Dopri8"``) when it is not a name of ``methods`` itself, as a sentence; None for other
-    names.  A name of both (KenCarp4, ImplicitEuler) says whose it is: both."""
+    """What to pass for the DifferentialEquations.jl, DiffEqGPU.jl, diffrax or torchdiffeq method ``name``
+    (``"GPUTsit5"``, ``"Rosenbrock23"``, ``"Dopri8"``, ``"implicit_adams"``) when it is not a name of ``methods``
+    itself, as a sentence; None for other names.  A name of both (KenCarp4, ImplicitEuler) says whose it is: both.
+    A name of diffrax and torchdiffeq is said to be the one whose spelling it has (``"Bosh3"`` diffrax's class,
+    ``"bosh3"`` torchdiffeq's string)."""
     key = name.strip().lower()
     bare = key.removeprefix("gpu")
     julia = bare in methods or bare in _SAME or bare in DIFFEQ_METHODS
-    diffrax = key in _DIFFRAX_SAME or key in DIFFRAX_METHODS
+    in_diffrax, spelt_torch = key in _DIFFRAX_SAME or key in DIFFRAX_METHODS, name.strip() in TORCHDIFFEQ_NAMES
+    torch = key in _TORCHDIFFEQ_SAME or key in TORCHDIFFEQ_METHODS or (in_diffrax and spelt_torch)
+    diffrax = in_diffrax and not spelt_torch
     whose = ("DiffEqGPU.jl's" if bare != key else
-             " and ".join(n for n, given in (("DifferentialEquations.jl's", julia), ("diffrax's", diffrax)) if given))
-    same = bare if bare in methods else _SAME.get(bare) or (_DIFFRAX_SAME.get(key) if bare == key else None)
+             " and ".join(n for n, given in (("DifferentialEquations.jl's", julia), ("diffrax's", diffrax),
+                                             ("torchdiffeq's", torch)) if given))
+    same = bare if bare in methods else _SAME.get(bare) or (
+        (_DIFFRAX_SAME.get(key) or _TORCHDIFFEQ_SAME.get(key)) if bare == key else None)
     if same is not None:
-        return f"method {name!r} is {whose} name of the method called {same!r} here: pass method={same!r}"
+        return (f"method {name!r} is {whose} name of the method called {same!r} here: pass method={same!r}"
+                f"{_torchdiffeq_fixed(key, same)}")
     if key in DIFFRAX_SDE:
         return (f"method {name!r} is diffrax's solver of SDEs, and there are no stochastic terms here (ODEs only): for "
                 "the drift alone pass 'tsit5' (adaptive steps) or 'rk4' (fixed steps)")
-    closest = DIFFEQ_METHODS.get(bare) or (DIFFRAX_METHODS.get(key) if bare == key else None)
+    closest = DIFFEQ_METHODS.get(bare) or (DIFFRAX_METHODS.get(key) or TORCHDIFFEQ_METHODS.get(key)
+                                           if bare == key else None)
     if closest is not None:
         return f"method {name!r} is {whose}, and there is no such method here: the closest is {closest}"
     return None

@@ -8,6 +8,11 @@ that float32 holds exactly (0.5, 3.0, small integers) give no warning, as nothin
 by nature (random draws) warn too, with how to silence it (``x.astype(np.float64)``): they cannot be told from the
 roundings of written numbers, which a first version tried by their digits and so missed exact constants of more than
 six (Boltzmann's 1.380649e-23, 2.99792458e8: a regression hunt).
+
+Times are rounded so too: ``jnp.linspace(0, 0.7, 8)`` and ``torch.linspace`` are float32, and a float64 solve at rtol
+1e-10 given them saved at 0.10000000149 and ended at 0.699999988 instead of 0.7, 4299 tolerances from the solution at
+the times written, with no word (a torch user's trial).  :func:`warn_rounded_times` says so for ``t_eval``, the ends of
+``t_span`` and ``dt`` as given, before the solve reads them as float64.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 
 from .errors import PrecisionWarning, warn_user
 
-__all__ = ["warn_rounded_inputs", "rounded_decimal", "SAMPLED"]
+__all__ = ["warn_rounded_inputs", "warn_rounded_times", "rounded_decimal", "SAMPLED"]
 
 #: The most values of an input that :func:`rounded_decimal` reads (evenly spaced, first and last included): each is
 #: formatted as a decimal, so a large batch is sampled, not read whole (one rounded value is enough to warn).
@@ -63,3 +68,92 @@ def rounded_decimal(arr):
         if np.isfinite(value) and float(decimal) != float(value):
             return tuple(int(i) for i in np.unravel_index(position, np.shape(arr))), decimal, float(value)
     return None
+
+
+#: What a float64 solve does with each time argument rounded, for :func:`warn_rounded_times`'s message.
+_TIME_EFFECTS = {"t_eval": "saves at the rounded times (and res.t reports them)",
+                 "t_span": "integrates over the rounded span", "dt": "steps by the rounded dt"}
+
+
+def warn_rounded_times(t_span, t_eval, dt, dtype):
+    """PrecisionWarning where the solve's ``dtype`` is float64 and a time argument, as given, is of a float type
+    narrower than float64 holding the rounding of a shorter decimal (:func:`rounded_decimal`): ``t_eval``, an end of
+    ``t_span``, or ``dt`` (the fixed step, or an adaptive run's first step).
+
+    Called with the arguments as the user gave them, before they are read as float64 floats, which keeps their
+    rounding and loses their type; never raises (a malformed argument is refused by the checks that follow)."""
+    if np.dtype(dtype) != np.float64:
+        return
+    found = [hit for name, value in _time_arguments(t_span, t_eval, dt)
+             for hit in (_rounded_time(name, value),) if hit is not None]
+    if not found:
+        return
+    what, kind, decimal, held = found[0]
+    names = list(dict.fromkeys(_argument_of(name) for name, *_ in found))
+    if "t_span[0]" in names and "t_span[1]" in names:  # both ends: the argument
+        names = ["t_span" if name == "t_span[0]" else name for name in names if name != "t_span[1]"]
+    kinds = "/".join(dict.fromkeys(k.name for _, k, _, _ in found))
+    effects = _listed(list(dict.fromkeys(_TIME_EFFECTS[name.split("[")[0]] for name in names)))
+    relative = f"{float(np.finfo(kind).eps) / 2:.0e}".replace("e-0", "e-")
+    warn_user(f"{_listed(names)} {'is' if len(names) == 1 else 'are'} {kinds} in a float64 solve, so the times were "
+              f"rounded to {kinds} before the solve read them ({what} = {decimal} is {held!r} in {kind.name}): it "
+              f"{effects}, {'each ' if len(names) > 1 else ''}up to {relative} relative from the times written, which "
+              "at a tight rtol moves the saved states by many tolerances. Make the times float64 from the original "
+              f"numbers: np.linspace(...) or np.asarray(ts, np.float64) in NumPy (converting the {kind.name} array "
+              "keeps its rounding), jnp.linspace(..., dtype=jnp.float64) after jax.config.update(\"jax_enable_x64\", "
+              "True) in JAX, or torch.linspace(..., dtype=torch.float64) in torch", PrecisionWarning)
+
+
+def _argument_of(name):
+    """The argument a time named ``name`` is of: ``t_eval`` for ``t_eval[7]``; an end of ``t_span`` as itself."""
+    return name if name.startswith("t_span") else name.split("[")[0]
+
+
+def _listed(words):
+    """``words`` as an English list: ``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _time_arguments(t_span, t_eval, dt):
+    """``(name, value)`` of each time a solve is given: ``t_eval`` whole, each end of ``t_span`` (a pair, or an
+    array of two), ``dt``; None ones left out, and a ``t_span`` that is no pair (refused later) too."""
+    arguments = [] if t_eval is None else [("t_eval", t_eval)]
+    try:
+        if not isinstance(t_span, (str, bytes)) and np.ndim(t_span) == 1 and len(t_span) == 2:
+            arguments += [("t_span[0]", t_span[0]), ("t_span[1]", t_span[1])]
+    except Exception:  # noqa: BLE001 - a ragged or odd t_span: check_span words its refusal
+        pass
+    return arguments + ([] if dt is None else [("dt", dt)])
+
+
+def _rounded_time(name, value):
+    """``(name, dtype, decimal, value)`` where ``value`` is a float narrower than float64 (NumPy, JAX or torch, an
+    array or a scalar) that holds the rounding of a shorter decimal, named as ``name`` or, in a 1-D ``t_eval``, by
+    its last such entry (the end of the span the user meant, 0.7 as 0.699999988); else None."""
+    kind = _narrow_float(value)
+    if kind is None:
+        return None
+    try:
+        arr = np.asarray(value).astype(kind, copy=False)
+    except Exception:  # noqa: BLE001 - a torch tensor with requires_grad, a JAX tracer: their own checks refuse them
+        return None
+    if arr.ndim > 1:  # rows of times: refused by check_t_eval
+        return None
+    found = rounded_decimal(arr[::-1] if arr.ndim else arr)
+    if found is None:
+        return None
+    index, decimal, held = found
+    return (f"{name}[{arr.size - 1 - index[0]}]" if arr.ndim else name), kind, decimal, held
+
+
+def _narrow_float(value):
+    """The NumPy float dtype of ``value`` where it is narrower than float64 (float32, float16: of a NumPy or JAX
+    array, a torch tensor's ``torch.float32``, or a list of NumPy float32 scalars), else None."""
+    kind = getattr(value, "dtype", None)
+    try:
+        if kind is None:
+            kind = np.asarray(value).dtype if isinstance(value, (list, tuple)) else np.dtype(type(value))
+        kind = kind if isinstance(kind, np.dtype) else np.dtype(str(kind).removeprefix("torch."))
+    except Exception:  # noqa: BLE001 - not a NumPy type (bfloat16, an object): not judged
+        return None
+    return kind if kind.kind == "f" and kind.itemsize < 8 else None

@@ -33,6 +33,7 @@ from .device import current_device_id, default_block_size, default_device
 from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .invariant_drift import solve_drift, warn_invariant_drift
+from .input_precision import warn_rounded_times
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, adaptive_alike, check_pattern_at,
                                 check_sampling, controller_settings, fixed_step_remedy, keywords_checked,
                                 method_argument, not_a_system, pins_argument, plan_choice, probed_inputs,
@@ -355,6 +356,7 @@ class Integrator:
         workers; ``scale_out`` takes the options of :func:`kernels.distributed.solve`.
         """
         progress = check.check_progress(progress)
+        warn_rounded_times(t_span, t_eval, dt, self.dtype)  # as given: JAX's and torch's float32 times
         warn_first_step_only(self.method, self.controller, self._controller_named, dt)
         if not self.adaptive and self.method.explicit and dt is not None:  # no dt: only the error below
             remedy = (f"drop controller='fixed' (the adaptive controller, {self.method.name}'s default)"

@@ -29,7 +29,7 @@ from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
 
-__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "Suspects", "jacobian_probe", "parameter_cause",
+__all__ = ["JacobianProbe", "JACOBIAN_STATUSES", "Suspects", "jacobian_probe", "parameter_cause", "lone_sign_cause",
            "negative_state_cause", "exact_value_cause", "float32_jacobian", "float32_jacobian_fault",
            "float32_jacobian_text", "HEADLINES"]
 
@@ -187,15 +187,43 @@ def _remedy(system, t, y, p, finite, what, j=None, suspects=None):
     them off 0 (each alone, else together: :func:`_fixing_states`) makes ``finite`` true (:data:`_REMEDY`), else
     a negative state whose sign does (:data:`_NEGATIVE_REMEDY`; a temperature of -20 K was told to start a
     concentration at 1e-12, a chemist's trial; ``suspects``: :func:`negative_state_cause`'s), else the remedy
-    without a state named."""
+    without a state named; the states' after a lone negative parameter whose sign does (:func:`lone_sign_cause`)."""
     cause = parameter_cause(system, t, y, p, finite, what)
     if cause:
         return cause
+    sign = lone_sign_cause(system, t, y, p, finite, what, suspects)
     states = _fixing_states(finite, system, t, y, p)
     if states:
-        return _REMEDY.format(where=_where(states, j))
-    return exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(
-        system, t, y, p, finite, what, suspects) or _REMEDY.format(where=_where([]))
+        return sign + _REMEDY.format(where=_where(states, j))
+    return sign + (exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(
+        system, t, y, p, finite, what, suspects) or _REMEDY.format(where=_where([])))
+
+
+#: A lone negative parameter's sign that moving a state off 0 would hide (a Hill exponent n = -2 in one row, x at 0,
+#: was told to start x at 1e-12: the row then ended with success, its activator a repressor; a modeller's trial).
+_SIGN_REMEDY = (" With {given} of the other sign ({positive:g}) the {what} is finite at this state, so that sign puts "
+                "a term out of its domain here (x ** n at x = 0 for a negative n, the root or log of a rate made "
+                "negative): fix it if it is a slip; starting a state off 0 instead would only hide it, the row "
+                "running on with that sign to a result with success. If the sign is meant, what follows applies.")
+
+
+def lone_sign_cause(system, t, y, p, finite, what, suspects=None):
+    """:func:`kernels.param_sign.lone_negative_note` and :data:`_SIGN_REMEDY` for the lone negative entries of the
+    row (``suspects``: a :class:`Suspects`) whose sign, flipped, makes ``finite`` true at ``(t, y)``; else '' (a lone
+    negative offset or coupling elsewhere in the model leaves the states' remedy alone)."""
+    if suspects is None or suspects.params is None:
+        return ""
+    from .named_params import param_names
+    from .param_sign import lone_negative_columns, lone_negative_note
+
+    columns = [int(c) for c in lone_negative_columns(suspects.params, suspects.row)
+               if c < p.size and _fixed(finite, system, t, y, p, [c], states=False, value=-p[c])]
+    if not columns:
+        return ""
+    c, names = columns[0], param_names(system)
+    given = f"params[{suspects.row}, {c}]" + (f" ({names[c]})" if names else "") + f" = {float(p[c]):g}"
+    return (lone_negative_note(system, suspects.params, suspects.row, columns)
+            + _SIGN_REMEDY.format(given=given, positive=-float(p[c]), what=what))
 
 
 _OVERSHOOT_REMEDY = (" {name} = {value:.3g} is just below 0 (a decay a step took past 0, or a rounding), and with it "
@@ -447,6 +475,9 @@ def _state_names(states):
 #: reads the template's fields back from the hint).  A biologist's trial: a Hill term's y ** 2.3 below 0 ended
 #: SINGULAR_MATRIX, and the message opened with the LU's pivots, naming the overshoot only at its end.
 HEADLINES = (
+    (_SIGN_REMEDY, "Likely cause: this trajectory's {given}, negative where every other row's is >= 0, makes the "
+                   "{what} not finite at this state, which the other sign ({positive}) does not: check its sign; "
+                   "starting a state off 0 would only hide it."),
     (_START_REMEDY, "Likely cause: y0 has {name} = {value} < 0, where the {what} is not finite: start {floor}."),
     (_DRIVEN_REMEDY, "Likely cause: the flow itself drives {name} below 0 (dydt[{i}] = {flow} with {name} set to 0), "
                      "where the {what} is not finite: check {rates}; max(x, 0.0) ** n would hide a model or "

@@ -17,12 +17,12 @@ from .float32_range import warn_float32_range
 from .batch_inputs import given_rows, row_of
 from .driver_switches import warn_hidden_switches
 from .drivers import driven_on_host, drivers_at, validate_drivers, warn_step_past_samples
-from .errors import ConfigurationError, JacobianCheckWarning, warn_user
+from .errors import ConfigurationError, JacobianCheckWarning, UnusedOptionWarning, warn_user
 from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_rows, probed_inputs,
                                 remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
                                 warn_unstable_fixed_step)
 
-__all__ = ["check_host_inputs", "warn_suspect_derivative"]
+__all__ = ["check_host_inputs", "warn_dt_past_saves", "warn_suspect_derivative"]
 
 CHECKS_KEPT = 32  # verdicts an Integrator remembers per kind of check (the oldest dropped first)
 
@@ -52,6 +52,8 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     if (integrator._pattern is not None or integrator._given_pattern is not None) and not on_device:
         integrator._check_pattern(t0, y0, params)
     reached = _integrated_to(integrator, t_end, t_eval)
+    if not integrator.adaptive and dt is not None and t_eval is not None:
+        warn_dt_past_saves(dt, t0, reached, t_eval)
     if system.n_drivers and not integrator.adaptive:
         warn_step_past_samples(driver_times, driver_values, dt, t0, reached, t_eval)
     if system.n_drivers and integrator.adaptive and t_eval is not None:
@@ -60,6 +62,29 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)
     return rtol, atol, driver_times, driver_values, host, unstable
+
+
+def warn_dt_past_saves(dt, t0, reached, t_eval, share=0.1):
+    """UnusedOptionWarning where a fixed step ``dt`` is longer than the spacing of the save times over at least
+    ``share`` of the span integrated (``t0`` to ``reached``), in 2 or more save intervals: fixed steps restart at
+    each save time, so every step there is the save spacing, whatever ``dt``.  rk4 saved every 0.01 on [10, 20] gave
+    the same answer there at dt = 0.05 and 0.02, and a dt convergence study measured nothing, with no word (a
+    mechanical engineer's trial).  A save or two closer than ``dt`` (a time of interest near the start) says
+    nothing: the steps elsewhere are still dt's."""
+    times = np.concatenate(([t0], np.asarray(t_eval, np.float64), [reached]))
+    gaps = np.diff(times[(times >= t0) & (times <= reached)])
+    short = (gaps > 0) & (gaps < dt * (1.0 - 1e-6))  # (a linspace's spacing rounded below dt is dt's own)
+    span = reached - t0
+    if np.count_nonzero(short) < 2 or not span > 0 or np.sum(gaps[short]) < share * span:
+        return
+    where = np.flatnonzero(short)
+    start, end = times[where[0]], times[where[-1] + 1]
+    spacing = float(np.min(gaps[short]))
+    warn_user(f"dt={dt:g} is longer than the spacing of t_eval ({spacing:.3g} at the closest) in {where.size} of "
+              f"its intervals between t = {start:.6g} and {end:.6g}: fixed steps restart at each save time, so "
+              f"there every step is the save spacing, not dt, and a change of dt changes nothing there (a dt "
+              f"convergence study measures only the rest); save less densely there (t_eval spaced at least dt) or "
+              f"take dt <= {spacing:.3g}", UnusedOptionWarning)
 
 
 def _integrated_to(integrator, t_end, t_eval):

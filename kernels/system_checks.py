@@ -9,6 +9,7 @@ wrote into, where in the user's file it failed, how the integrator calls it).
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import os
@@ -27,7 +28,7 @@ from .validation import defaulted_parameter
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written",
            "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
-           "pickled_functions", "index_hint", "argument_arrays",
+           "pickled_functions", "index_hint", "argument_arrays", "unassigned_message",
            "check_jvp_runs", "check_arity", "refuse_index_fault", "check_observables_elsewhere", "check_events_index"]
 
 
@@ -130,6 +131,65 @@ OTHER_STATES = (
 def unassigned(out):
     """Indices of ``out`` (float64, filled with the unwritten NaN before a user function ran) it left unassigned."""
     return np.flatnonzero(np.asarray(out, np.float64).view(np.uint64) == UNWRITTEN_BITS)
+
+
+def unassigned_message(what, name, func, out_name, missing, size):
+    """The refusal of ``what`` (a user function of system ``name``) that left the components ``missing`` of its
+    output ``out_name`` (of ``size``) unassigned at the test point; where its source binds the output argument's own
+    name (:func:`_output_rebound`), that this is why: ``dydt = (y[1], -y[0])`` was told only "did not assign dydt[0],
+    dydt[1]", not that the name was rebound (a mechanical engineer's trial)."""
+    shown = ", ".join(f"{out_name}[{i}]" for i in missing[:8]) + (", ..." if missing.size > 8 else "")
+    head = (f"{what} of system {name!r} did not assign {shown} ({missing.size} of {size} components, at t=0 on "
+            "test arrays)")
+    rebound = _output_rebound(func)
+    if rebound is None:
+        return (f"{head}: assign every component on every call; {out_name} is not zeroed, so a component left "
+                "unassigned or only updated (+=) keeps whatever was there")
+    argument, line = rebound
+    writes = ", ".join(f"{argument}[{i}] = ..." for i in range(min(size, 3))) + (", ..." if size > 3 else "")
+    return (f"{head}: it assigns to the name {argument} itself (line {line}), its output argument; rebinding "
+            f"{argument} makes a new local object and leaves the array the integrator passed unwritten, so write "
+            f"each component into it: {writes}")
+
+
+def _output_rebound(func):
+    """``(name, line)`` of the first assignment (``=``, annotated, or a ``for`` target) to the name of ``func``'s
+    last positional argument, its output array, in its own source; None for none, a function without one, or a
+    source that cannot be read.  Functions nested in it are not read (their names are their own)."""
+    from .literals import own_definition
+
+    found = own_definition(func)
+    if found is None:
+        return None
+    _, node, code = found
+    arguments = node.args.posonlyargs + node.args.args
+    if not arguments or isinstance(node, ast.Lambda):
+        return None
+    output = arguments[-1].arg
+    lines = []
+    pending = list(node.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        targets = (statement.targets if isinstance(statement, ast.Assign) else
+                   [statement.target] if isinstance(statement, (ast.AnnAssign, ast.For, ast.NamedExpr)) else [])
+        if any(output in _bound_names(target) for target in targets):
+            lines.append(statement.lineno)
+        pending.extend(ast.iter_child_nodes(statement))
+    return (output, min(lines) + code.co_firstlineno - 1) if lines else None
+
+
+def _bound_names(target):
+    """The names an assignment target binds: itself, or those of a tuple or list unpacked (``a, *b``); none for an
+    item or attribute written (``dydt[0] = ...`` writes into the array, which is the right thing)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*map(_bound_names, target.elts))
+    return set()
 
 
 def first_lines(message):

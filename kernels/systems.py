@@ -39,7 +39,7 @@ from .frozen_values import FrozenValues
 from .input_writes import refuse_input_writes
 from .system_checks import (OTHER_STATES, UNWRITTEN, argument_arrays, calls_device_code, check_arity, check_jvp_runs,
                             cpu_jit_unwrapped, first_lines, index_hint, input_written, pickled_functions, signature,
-                            refuse_index_fault, check_observables_elsewhere, unassigned, where)
+                            refuse_index_fault, check_observables_elsewhere, unassigned, unassigned_message, where)
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, reals_or_none
 
@@ -251,6 +251,9 @@ class ODESystem:
                         continue
                     out, returned = self._probe_on_device(func, y, p, u, size, takes_u), None
                 else:
+                    foreign = compile_hints.array_library_message(exc, func, what, self.name)
+                    if foreign:  # torch.sin(y[0]) raises TypeError: not the arguments' order (a torch user's trial)
+                        raise ConfigurationError(foreign) from exc
                     n, text = self.n_states, str(exc) if what == "jac" and isinstance(exc, IndexError) else ""
                     flat = (f": J is flat, write J[i * {n} + j] for d f_i / d y_j (row-major), not J[i, j]"
                             if text.startswith("too many indices") else
@@ -281,11 +284,7 @@ class ODESystem:
                     f"{out_name}[i] = ... for each of the {size} components instead")
             missing = unassigned(out)
             if missing.size:
-                shown = ", ".join(f"{out_name}[{i}]" for i in missing[:8]) + (", ..." if missing.size > 8 else "")
-                raise ConfigurationError(
-                    f"{what} of system {self.name!r} did not assign {shown} ({missing.size} of {size} "
-                    f"components, at t=0 on test arrays): assign every component on every call; {out_name} is "
-                    "not zeroed, so a component left unassigned or only updated (+=) keeps whatever was there")
+                raise ConfigurationError(unassigned_message(what, self.name, func, out_name, missing, size))
             outputs[what] = out if returned is None else None
         if self.jvp is not None and outputs.get("rhs") is not None:  # (rhs ran on the host: so can jvp, mostly)
             check_jvp_runs(self, y, p)

@@ -385,18 +385,46 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
         # past 100 tolerances whatever the span from 0 says: an epoch held in float32 (sin(w (t - p[0])) with
         # p[0] = 2460123.37, 0.12 days off) is as lossy from 0, and ended 734 tolerances off (a user's trial)
         if here > 1.0 and (here > 10.0 * shifted or here > 100.0):  # NaN (a rhs not finite here) says nothing
+            epoch = here > 10.0 * shifted or _holds_epoch(p, held, span, here, lambda: effect((0.0,), y, p, held))
             warn_user(f"t reaches {far:.3g} in this {np.dtype(dtype).name} run over a span of {span:.3g}, and rhs "
                       f"depends on t through coefficients {np.dtype(dtype).name} rounds (a frequency p[k] * t, a "
                       f"switching time, a literal): held as the GPU holds them, they change trajectory {row}'s dydt "
-                      f"by up to {here:.2g} tolerances over the span ({shifted:.2g} with the span started at 0), and "
-                      "the run can end tens of tolerances off with status success (a seasonal model from t = 7.4e5 "
-                      "over 730 days: 34 to 75). " + (
-                          "An offset of t held in params or a literal (an epoch in t - p[k]) is rounded from 0 too: "
-                          "measure the times from it in float64 before the solve (t_span and t_eval less the "
-                          "epoch, and the epoch out of rhs), or use precision=np.float64" if here <= 10.0 * shifted
-                          else "Start the time at 0 and keep the offset in params, or use precision=np.float64"),
+                      f"by up to {here:.2g} tolerances over the span"
+                      + ("" if t0 == 0 else f" ({shifted:.2g} with the span started at 0)")
+                      + ", and the run can end tens of tolerances off with status success (a seasonal model from "
+                      "t = 7.4e5 over 730 days: 34 to 75). " + _far_time_remedy(here > 10.0 * shifted, epoch, t0),
                       ToleranceWarning)
             return
+
+
+def _holds_epoch(p, held, span, here, at_zero):
+    """Whether rhs holds an offset of t (an epoch, ``t - p[k]``) whose rounding the warning of
+    :func:`warn_far_time_origin` comes from: a parameter float32 rounds that is as large as the span, or rounding
+    that changes dydt at t = 0 (``at_zero()``, in tolerances over the span) by a tenth of ``here`` or more, where a
+    frequency's (``p[k] * t``) changes nothing.  A rhs failing at 0 counts as one (the epoch's remedy, as before)."""
+    if any(a != b and abs(a) >= span for a, b in zip(p, held)):
+        return True
+    try:
+        with np.errstate(all="ignore"):
+            return not at_zero() < 0.1 * here
+    except Exception:  # noqa: BLE001 - the rhs's own failures are reported by the checks that look for them
+        return True
+
+
+def _far_time_remedy(shift, epoch, t0):
+    """The remedy of :func:`warn_far_time_origin`'s warning: start the time at 0 (``shift``: the span from 0 is
+    far better), take an epoch out of rhs (``epoch``), or else float64, a looser rtol or a shorter span.  The
+    epoch's remedy was given to cos(p[4] * t) over [0, 300] in float32, whose span already starts at 0 and which
+    holds no epoch (a mechanical engineer's trial)."""
+    if shift:
+        return "Start the time at 0 and keep the offset in params, or use precision=np.float64"
+    if epoch:
+        return ("An offset of t held in params or a literal (an epoch in t - p[k]) is rounded from 0 too: measure "
+                "the times from it in float64 before the solve (t_span and t_eval less the epoch, and the epoch out "
+                "of rhs), or use precision=np.float64")
+    start = "the span starts at 0 and " if t0 == 0 else ""
+    return (f"Here {start}rhs holds no offset of t (an epoch) to take out: the rounding grows with t itself (a "
+            "frequency p[k] * t), so use precision=np.float64, or a looser rtol or a shorter span")
 
 
 def warn_far_time_events(events, system, t0, t_end, rows, dtype, rtol):

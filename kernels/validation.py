@@ -76,12 +76,20 @@ def check_positive(value, what, allow_none=False):
 
 
 
+# Counts that a whole float (max_steps=1e6, the usual way to write a million) is taken for: the integer it holds.
+_WHOLE_FLOATS = frozenset({"max_steps"})
+
+
 def check_int(value, what, minimum):
-    """An integer >= ``minimum``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+    """An integer >= ``minimum``; for the counts of :data:`_WHOLE_FLOATS`, a float holding a whole number too
+    (max_steps=1e6 was refused: a mechanical engineer's trial), never 1.5, nan, inf or a bool."""
+    number = value
+    if what in _WHOLE_FLOATS and isinstance(value, (float, np.floating)) and float(value).is_integer():
+        number = int(value)
+    if isinstance(number, (bool, np.bool_)) or not isinstance(number, (int, np.integer)) or number < minimum:
         raise ConfigurationError(f"{what} must be an integer >= {minimum}; got {describe(value)}"
                                  f"{_int_remedy(what) if value is None else ''}")
-    return int(value)
+    return int(number)
 
 
 def _int_remedy(what):
@@ -221,7 +229,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
         raise ConfigurationError(
             f"{what} must have shape ({rows}, {width}) or ({width},) ({name_width}); got shape {arr.shape}"
             + (sweep_hint(arr.shape, what, width, n_traj if n_traj is not None else rows_hint,
-                          isinstance(value, (list, tuple))) or _stacked_hint(arr.shape, what, width)))
+                          isinstance(value, (list, tuple)), values=arr) or _stacked_hint(arr.shape, what, width)))
     _check_not_empty(arr, what)
     out = finite_rows(arr, what, dtype, labels=_frame_labels(value))
     warn_rounded_inputs(arr[0] if shared_row else arr, what, dtype)  # (indexed as given)

@@ -2,6 +2,7 @@
 mixing a number every trajectory shares with a column of one value per trajectory, diffrax's ``args`` habit."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -95,3 +96,67 @@ def test_a_one_dimensional_sweep_of_one_parameter_is_told_to_build_the_table():
     with pytest.raises(ConfigurationError, match=r"got shape \(10,\): .* or, if it holds 2 rows of 5 end to end, "
                                                  r"np\.reshape\(params, \(2, 5\)\)$"):
         kernels.solve_ivp(system, (0.0, 1.0), np.zeros(4), np.arange(10.0), progress=False)
+
+
+def _duffing(t, y, p, dydt):
+    """A forced Duffing oscillator, p = c, k, a, F, w."""
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[1] - p[1] * y[0] - p[2] * y[0] * y[0] * y[0] + p[3] * math.cos(p[4] * t)
+
+
+DUFFING = kernels.ODESystem(_duffing, n_states=2, n_params=5, name="duffing_layout")
+_SWEEP = np.column_stack([np.full(5, 0.1), np.ones(5), np.full(5, 0.5), np.full(5, 0.3), np.linspace(0.6, 1.8, 5)])
+
+
+def _solve_duffing(params, y0=(0.0, 0.0)):
+    """A short fixed-step solve (its warnings are what the tests read)."""
+    return kernels.solve_ivp(DUFFING, (0.0, 0.1), y0, params, method="rk4", dt=0.05, progress=False)
+
+
+@pytest.mark.parametrize("form", [np.asarray, lambda a: a.tolist()])
+def test_a_square_sweep_in_scipys_orientation_warns_that_it_reads_transposed(form):
+    """A 5-frequency sweep of a 5-parameter Duffing passed as P.T, SciPy's orientation, ran every trajectory with
+    nonsense parameters with success and no word (N = 3 is refused): a mechanical engineer's trial."""
+    with pytest.warns(kernels.ParamNamesWarning) as caught:
+        _solve_duffing(form(_SWEEP.T))
+    text = str(caught[0].message)
+    transpose = "params.T" if form is np.asarray else "np.array(params).T"
+    assert text.startswith("params is square (5 trajectories of 5 parameters) and reads as transposed: 4 of its "
+                           "rows hold one value repeated and none of its columns do"), text
+    assert f"if so, pass {transpose} (or np.column_stack of the per-parameter arrays)" in text
+    assert text.endswith("if each row is one trajectory, as given, ignore this warning")
+
+
+@pytest.mark.parametrize("params", [
+    _SWEEP,  # the sweep itself, one row per trajectory
+    np.column_stack([np.full(5, 0.2), np.linspace(0.5, 1.5, 5), np.full(5, 0.5), np.full(5, 0.3), np.full(5, 1.2)]),
+    np.random.default_rng(3).uniform(0.1, 1.0, (5, 5)),  # every column varied
+    np.outer(np.linspace(0.5, 1.0, 5), np.ones(5)),  # every row constant: the transposed reading is all alike
+    np.tile([0.1, 1.0, 0.5, 0.3, 1.2], (5, 1)),  # one row repeated
+])
+def test_an_honest_square_sweep_does_not_warn(params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.ParamNamesWarning)
+        assert _solve_duffing(params).success
+
+
+def test_a_missing_column_is_named_before_scipys_orientation():
+    """params of shape (5, 4), the forcing column forgotten, beside a shared y0 was told params.T first, which ran
+    4 trajectories of nonsense parameters with success (a mechanical engineer's trial)."""
+    forgot = np.delete(_SWEEP, 3, axis=1)
+    with pytest.raises(ConfigurationError) as caught:
+        _solve_duffing(forgot)
+    text = str(caught.value)
+    assert text.startswith("params must have shape (N, 5) or (5,) (n_params); got shape (5, 4): that is most likely "
+                           "5 trajectories, one per row, where 1 column is missing: each row needs the system's 5 "
+                           "parameters in the order the rhs reads p[0], ..., p[4], not 4"), text
+    assert text.endswith("or, if its 4 columns are trajectories (SciPy's orientation), params.T")
+    # y0 of 5 rows: 5 trajectories, so params.T (4 rows) is not offered at all
+    with pytest.raises(ConfigurationError) as caught:
+        _solve_duffing(forgot, y0=np.zeros((5, 2)))
+    assert "5 trajectories of 4 values each, where the system has 5" in str(caught.value)
+    assert ".T" not in str(caught.value)
+    # columns in SciPy's orientation (its parameters constant rows) are still told to transpose first
+    with pytest.raises(ConfigurationError, match=r"got shape \(5, 3\): that is 3 trajectories in columns, SciPy's "
+                                                 r"orientation; here each trajectory is a row, params\.T; or"):
+        _solve_duffing(_SWEEP[:3].T)

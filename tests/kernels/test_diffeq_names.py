@@ -51,3 +51,57 @@ def test_every_diffrax_solver_is_a_method_here_or_has_a_hint_naming_methods_that
 def test_the_tables_name_no_method_of_this_library():
     """A name here is never a key of the tables (it would be refused with a hint instead of running)."""
     assert not set(DIFFRAX_METHODS) & set(METHODS) and not set(DIFFRAX_SDE) & set(METHODS)
+
+
+# torchdiffeq's method strings (torchdiffeq/_impl/odeint.py, SOLVERS)
+TORCHDIFFEQ_SOLVERS = ("dopri8", "dopri5", "bosh3", "fehlberg2", "adaptive_heun", "euler", "midpoint", "heun2", "heun3",
+                       "rk4", "explicit_adams", "implicit_adams", "fixed_adams", "scipy_solver")
+
+
+@pytest.mark.parametrize("name, said", [
+    ("adaptive_heun", r"^method 'adaptive_heun' is torchdiffeq's name of the method called 'heun' here: pass "
+                      r"method='heun'\. The methods are"),
+    ("heun2", r"^method 'heun2' is torchdiffeq's name of the method called 'heun' here: pass method='heun', with "
+              r"controller='fixed' and dt= for fixed steps \(torchdiffeq's options=dict\(step_size=\.\.\.\)\)"),
+    ("bosh3", r"^method 'bosh3' is torchdiffeq's name of the method called 'bs3' here: pass method='bs3'"),
+    ("dopri8", r"^method 'dopri8' is torchdiffeq's, and there is no such method here: the closest is 'dop853'"),
+    ("midpoint", r"^method 'midpoint' is torchdiffeq's, .*the closest is 'heun'"),
+    ("fehlberg2", r"^method 'fehlberg2' is torchdiffeq's, .*the closest is 'heun', explicit of order 2 with an "
+                  r"embedded order-1 estimate"),
+    ("heun3", r"^method 'heun3' is torchdiffeq's, .*the closest is 'bs3', explicit of order 3"),
+    ("explicit_adams", r"^method 'explicit_adams' is torchdiffeq's, .*the closest is 'tsit5' \(adaptive steps\) or "
+                       r"'rk4' with controller='fixed'.*: multistep methods \(Adams\) are not offered here"),
+    ("implicit_adams", r"^method 'implicit_adams' is torchdiffeq's, .*the closest is 'tsit5' for a non-stiff problem"
+                       r".*'rodas5p' or 'kvaerno5' for a stiff one: multistep methods \(Adams\) are not offered here"),
+    ("fixed_adams", r"^method 'fixed_adams' is torchdiffeq's, .*multistep methods \(Adams\) are not offered here"),
+    ("scipy_solver", r"^method 'scipy_solver' is torchdiffeq's, .*matches the SciPy solver it wraps.*'dopri5' or "
+                     r"'tsit5' for 'RK45'"),
+])
+def test_a_torchdiffeq_method_name_is_told_the_same_or_closest_method_here(name, said):
+    """torchdiffeq's adaptive_heun, implicit_adams, fehlberg2 ... were told only the list of methods, where diffrax's
+    and SciPy's names get what to pass (a torch user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 1.0), [1.0, 1.0, 1.0], method=name, progress=False)
+
+
+@pytest.mark.parametrize("name", TORCHDIFFEQ_SOLVERS)
+def test_every_torchdiffeq_method_is_a_method_here_or_has_a_hint_naming_methods_that_exist(name):
+    if name in METHODS:
+        return
+    hint = diffeq_method(name, METHODS)
+    assert hint is not None and "torchdiffeq's" in hint and "diffrax's" not in hint, hint
+    quoted = re.findall(r"'(\w+)'", hint)
+    assert quoted[0] == name and quoted[1] in METHODS, hint
+
+
+def test_a_name_of_diffrax_and_torchdiffeq_is_said_to_be_the_one_whose_spelling_it_has():
+    """Bosh3, Dopri8 and Midpoint are diffrax's classes, bosh3, dopri8 and midpoint torchdiffeq's strings."""
+    for diffrax, torch in (("Bosh3", "bosh3"), ("Dopri8", "dopri8"), ("Midpoint", "midpoint")):
+        assert re.match(rf"method '{diffrax}' is diffrax's[ ,]", diffeq_method(diffrax, METHODS))
+        assert re.match(rf"method '{torch}' is torchdiffeq's[ ,]", diffeq_method(torch, METHODS))
+
+
+def test_the_torchdiffeq_tables_name_no_method_of_this_library():
+    from kernels.diffeq_names import TORCHDIFFEQ_METHODS
+
+    assert not set(TORCHDIFFEQ_METHODS) & set(METHODS)

@@ -444,3 +444,35 @@ def test_odesystem_numbers_the_flattening_of_a_matrix_parameter():
                                                  r"p\[i\*5 \+ j\]\); r = p\[25:30\]; dydt\[0\] = \.\.\.; \.\.\.; "
                                                  r"dydt\[4\] = \.\.\."):
         kernels.ODESystem(_glv, n_states=5, n_params=30, name="glv")
+
+
+def _rebinds_dydt(t, y, p, dydt):
+    dydt = (y[1], -y[0])  # noqa: F841 - the mistake under test
+
+
+def _rebinds_du(t, y, p, du):
+    du[0] = y[1]
+    du, rest = np.zeros(3), 0.0  # noqa: F841 - the mistake under test
+
+
+def _skips_one(t, y, p, dydt):
+    dydt[0] = y[1]
+
+
+def test_an_rhs_that_rebinds_its_output_is_told_so():
+    """``dydt = (y[1], -y[0])`` was told only "did not assign dydt[0], dydt[1] ... dydt is not zeroed", not that
+    the name was rebound (a mechanical engineer's trial); the output's own name is the one the rhs gives it."""
+    with pytest.raises(ConfigurationError) as caught:
+        kernels.ODESystem(_rebinds_dydt, 2, name="rebound")
+    text = str(caught.value)
+    assert text.startswith("rhs of system 'rebound' did not assign dydt[0], dydt[1] (2 of 2 components, at t=0 on "
+                           "test arrays): it assigns to the name dydt itself (line "), text
+    assert text.endswith("its output argument; rebinding dydt makes a new local object and leaves the array the "
+                         "integrator passed unwritten, so write each component into it: dydt[0] = ..., dydt[1] = ...")
+    with pytest.raises(ConfigurationError, match=r"did not assign dydt\[1\] .*it assigns to the name du itself "
+                                                 r"\(line \d+\).* write each component into it: du\[0\] = \.\.\., "
+                                                 r"du\[1\] = \.\.\.$"):
+        kernels.ODESystem(_rebinds_du, 2, name="rebound_du")
+    with pytest.raises(ConfigurationError, match=r"did not assign dydt\[1\] .*: assign every component on every "
+                                                 r"call; dydt is not zeroed"):
+        kernels.ODESystem(_skips_one, 2, name="skips_one")

@@ -585,3 +585,13 @@ def test_a_solve_warns_once_that_dt_is_only_the_first_step_of_a_defaulted_adapti
                         dict(method="rk4"), dict(method="Bs3", controller="PI")):
             call(dt=0.01, precision=np.float64, **changes)
         call(method="bs3", precision=np.float64)
+
+
+def test_max_steps_as_a_whole_float_is_taken_as_that_integer():
+    """max_steps=1e6, the usual way to write a million, was refused (a mechanical engineer's trial); 1.5, nan, inf
+    and booleans still are."""
+    assert call(max_steps=1e6, progress=False).success
+    assert call(max_steps=np.float64(200.0), progress=False).success
+    for bad in (1.5, float("nan"), float("inf"), True, 0.0):
+        with pytest.raises(ConfigurationError, match=r"^max_steps must be an integer >= 1; got "):
+            call(max_steps=bad, progress=False)

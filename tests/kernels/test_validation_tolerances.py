@@ -293,3 +293,35 @@ def test_an_adaptive_radau_keeping_its_factor_below_1e_11_warns():
         warnings.simplefilter("error", kernels.ToleranceWarning)
         kernels.solve_ivp(system, (0.0, 1e-3), [1.0], solver={"reuse_factor": False}, **args)
         kernels.solve_ivp(system, (0.0, 1e-3), [1.0], **dict(args, rtol=1e-10, atol=1e-10))
+
+
+def _forced(t, y, p, dydt):
+    dydt[0] = y[1]
+    dydt[1] = -0.1 * y[1] - y[0] + p[0] * math.cos(p[1] * (t - p[2]))
+
+
+FORCED = kernels.ODESystem(_forced, 2, 3, name="forced_far_time")
+
+
+def _far_time_words(params, t_span):
+    """The far-from-t=0 ToleranceWarning's words for a float32 solve at rtol 1e-7, raised as an error so that the
+    solve stops before its launch (the rtol floor's warning, which comes first, is ignored)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.filterwarnings("error", message="t reaches", category=kernels.ToleranceWarning)
+        with pytest.raises(kernels.ToleranceWarning) as caught:
+            kernels.solve_ivp(FORCED, t_span, [0.0, 0.0], params, rtol=1e-7, atol=1e-9, progress=False)
+    return str(caught.value)
+
+
+def test_a_frequency_over_a_span_from_zero_is_not_told_the_epochs_remedy():
+    """cos(1.1 t) over [0, 300] in float32 at rtol 1e-7 was told "(5.4e+02 with the span started at 0) ... an
+    epoch in t - p[k] ... measure the times from it", though the span starts at 0 and holds no epoch (a mechanical
+    engineer's trial); an epoch in params (t - p[2] with p[2] = 2460123.37) still gets its remedy."""
+    text = _far_time_words([0.3, 1.1, 0.0], (0.0, 300.0))
+    assert "with the span started at 0" not in text and "epoch in t - p[k]" not in text, text
+    assert text.endswith("Here the span starts at 0 and rhs holds no offset of t (an epoch) to take out: the "
+                         "rounding grows with t itself (a frequency p[k] * t), so use precision=np.float64, or a "
+                         "looser rtol or a shorter span"), text
+    epoch = _far_time_words([0.3, 1.1, 2460123.37], (0.0, 300.0))
+    assert "An offset of t held in params or a literal (an epoch in t - p[k]) is rounded from 0 too" in epoch
