@@ -1,5 +1,6 @@
 """Helpers shared by the kernels tests (imported by name: pytest puts this folder on sys.path)."""
 
+import math
 import threading
 
 import numpy as np
@@ -202,3 +203,13 @@ def call(**changes):
     """``kernels.solve_ivp`` of :data:`GOOD` with ``changes``."""
     kwargs = dict(GOOD, **changes)
     return kernels.solve_ivp(kwargs.pop("system"), kwargs.pop("t_span"), kwargs.pop("y0"), **kwargs)
+
+
+def swing2(t, y, p, dydt):
+    """Two machines' swing equations: y = (angles, speeds), p = (Pm[2], B[2x2] row-major, D[2], M[2])."""
+    for i in range(2):
+        s = 0.0
+        for j in range(2):
+            s += p[2 + i * 2 + j] * math.sin(y[i] - y[j])
+        dydt[i] = y[2 + i]
+        dydt[2 + i] = (p[i] - p[6 + i] * y[2 + i] - s) / p[8 + i]

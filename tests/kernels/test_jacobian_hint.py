@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import kernels
+from kernel_helpers import swing2
 
 
 def _quiet_solve(system, y0, params, method, **options):
@@ -471,17 +472,7 @@ def test_an_upstream_state_a_rounding_below_zero_does_not_make_the_flow_the_caus
         assert "a decay a step took past 0" in text and "flow itself" not in text, (a, text)
 
 
-def _swing2(t, y, p, dydt):
-    """Two machines' swing equations: y = (angles, speeds), p = (Pm[2], B[2x2] row-major, D[2], M[2])."""
-    for i in range(2):
-        s = 0.0
-        for j in range(2):
-            s += p[2 + i * 2 + j] * math.sin(y[i] - y[j])
-        dydt[i] = y[2 + i]
-        dydt[2 + i] = (p[i] - p[6 + i] * y[2 + i] - s) / p[8 + i]
-
-
-SWING2 = kernels.ODESystem(_swing2, n_states=4, n_params=10, name="swing2_zero_inertia")
+SWING2 = kernels.ODESystem(swing2, n_states=4, n_params=10, name="swing2_zero_inertia")
 #: Four scenarios; B's diagonal (p[2], p[5]) is 0 in every row by construction; row 1's inertias M were left at 0.
 SWING2_P = np.array([[0.5, -0.5, 0.0, 1.2, 1.2, 0.0, 0.02, 0.02, 0.1, 0.15],
                      [-0.03, 0.03, 0.0, 0.8, 0.8, 0.0, 0.02, 0.02, 0.0, 0.0],

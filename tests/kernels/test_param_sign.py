@@ -1,13 +1,13 @@
 """A params row negative in a column that every other row of the batch has at 0 or above is named (kernels.param_sign),
 and nothing else is."""
 
-import math
 import warnings
 
 import numpy as np
 
 import kernels
 from kernels.param_sign import lone_negative_columns, lone_negative_note
+from kernel_helpers import swing2
 
 SWEEP = np.array([[3e-12, 3e-11, 5.0], [3e-12, -3e-11, 5.0], [3e-12, 3e-11, 5.0]])
 
@@ -71,20 +71,10 @@ def test_a_negative_entry_near_zero_is_no_sign_slip():
     assert lone_negative_columns(from_zero, 1).tolist() == [0]
 
 
-def _swing2(t, y, p, dydt):
-    """Two machines' swing equations: y = (angles, speeds), p = (Pm[2], B[2x2] row-major, D[2], M[2])."""
-    for i in range(2):
-        s = 0.0
-        for j in range(2):
-            s += p[2 + i * 2 + j] * math.sin(y[i] - y[j])
-        dydt[i] = y[2 + i]
-        dydt[2 + i] = (p[i] - p[6 + i] * y[2 + i] - s) / p[8 + i]
-
-
 def test_a_zero_inertia_failure_is_not_told_of_an_unrelated_negative_injection():
     """Through the solve: the row whose inertias M are 0 (and whose first injection is -0.03) fails for the zeros,
     and its message names them without a sign to check."""
-    system = kernels.ODESystem(_swing2, n_states=4, n_params=10, name="swing2_injection")
+    system = kernels.ODESystem(swing2, n_states=4, n_params=10, name="swing2_injection")
     params = np.array([[0.5, -0.5, 0.0, 1.2, 1.2, 0.0, 0.02, 0.02, 0.1, 0.15],
                        [-0.03, 0.03, 0.0, 0.8, 0.8, 0.0, 0.02, 0.02, 0.0, 0.0],
                        [0.9, -0.9, 0.0, 1.5, 1.5, 0.0, 0.02, 0.02, 0.12, 0.1],
@@ -102,7 +92,7 @@ def test_a_zero_inertia_failure_is_not_told_of_an_unrelated_negative_injection()
 def test_a_zero_parameter_cause_drops_the_sign_note_of_its_row():
     """The same failing row with an injection of -0.5 (a lone negative of the size of the others'): the zero inertias
     explain the failure, so the message names them and no sign to check."""
-    system = kernels.ODESystem(_swing2, n_states=4, n_params=10, name="swing2_slip")
+    system = kernels.ODESystem(swing2, n_states=4, n_params=10, name="swing2_slip")
     params = np.array([[0.5, -0.5, 0.0, 1.2, 1.2, 0.0, 0.02, 0.02, 0.1, 0.15],
                        [-0.5, 0.5, 0.0, 0.8, 0.8, 0.0, 0.02, 0.02, 0.0, 0.0],
                        [0.9, -0.9, 0.0, 1.5, 1.5, 0.0, 0.02, 0.02, 0.12, 0.1],
