@@ -64,6 +64,10 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     return rtol, atol, driver_times, driver_values, host, unstable
 
 
+#: Share of ``dt`` by which a save interval must fall short of it for :func:`warn_dt_past_saves` to count it.
+DT_SLACK = 1e-3
+
+
 def warn_dt_past_saves(dt, t0, reached, t_eval, share=0.1):
     """UnusedOptionWarning where a fixed step ``dt`` is longer than the spacing of the save times over at least
     ``share`` of the span integrated (``t0`` to ``reached``), in 2 or more save intervals: fixed steps restart at
@@ -73,7 +77,10 @@ def warn_dt_past_saves(dt, t0, reached, t_eval, share=0.1):
     nothing: the steps elsewhere are still dt's."""
     times = np.concatenate(([t0], np.asarray(t_eval, np.float64), [reached]))
     gaps = np.diff(times[(times >= t0) & (times <= reached)])
-    short = (gaps > 0) & (gaps < dt * (1.0 - 1e-6))  # (a linspace's spacing rounded below dt is dt's own)
+    # A spacing within DT_SLACK of dt is dt's own: a linspace's rounding, float32 save times (1e-4 of dt by t = 4
+    # at dt = 0.01) or float64 ones far from 0 (1.5e-5 at t = 1e8, dt = 1e-3) drew this warning on the step grid
+    # itself (a regression hunt)
+    short = (gaps > 0) & (gaps < dt * (1.0 - DT_SLACK))
     span = reached - t0
     if np.count_nonzero(short) < 2 or not span > 0 or np.sum(gaps[short]) < share * span:
         return
@@ -81,7 +88,7 @@ def warn_dt_past_saves(dt, t0, reached, t_eval, share=0.1):
     start, end = times[where[0]], times[where[-1] + 1]
     spacing = float(np.min(gaps[short]))
     warn_user(f"dt={dt:g} is longer than the spacing of t_eval ({spacing:.3g} at the closest) in {where.size} of "
-              f"its intervals between t = {start:.6g} and {end:.6g}: fixed steps restart at each save time, so "
+              f"its intervals between t = {start:.12g} and {end:.12g}: fixed steps restart at each save time, so "
               f"there every step is the save spacing, not dt, and a change of dt changes nothing there (a dt "
               f"convergence study measures only the rest); save less densely there (t_eval spaced at least dt) or "
               f"take dt <= {spacing:.3g}", UnusedOptionWarning)

@@ -98,3 +98,23 @@ def test_a_runaway_hints_sign_note_opens_the_message_once(method):
     message = result.message(1)
     assert message.startswith("params[1, 1] = -60 is negative where every other row's column 1 is >= 0"), message
     assert message.count("is negative where") == 1 and "grows without bound" in message
+
+
+def _relax(t, y, p, dydt):
+    """y[0] relaxes to the set point p[0] at rate p[1]; (y[1], y[2]) oscillate at frequency p[2]."""
+    dydt[0] = -p[1] * (y[0] - p[0])
+    dydt[1] = p[2] * y[2]
+    dydt[2] = -p[2] * y[1]
+
+
+def test_a_row_that_ran_out_of_steps_without_growing_is_not_told_its_sign():
+    """A set point swept across 0 (negative on purpose); row 0 runs out of steps on a fast, bounded oscillation, not
+    for its sign: its message keeps the max_steps advice first (a regression hunt)."""
+    system = kernels.ODESystem(_relax, 3, 3, name="relax_sweep", param_names=("setpoint", "rate", "omega"))
+    params = np.array([[-0.5, 1.0, 200.0], [0.5, 1.0, 1.0], [1.0, 1.0, 1.0], [1.5, 1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = kernels.solve_ivp(system, (0.0, 10.0), [0.0, 1.0, 0.0], params, method="tsit5", max_steps=300,
+                                precision=np.float64, progress=False)
+    assert int(res.status[0]) == kernels.MAX_STEPS and (np.asarray(res.status[1:]) == kernels.SUCCESS).all()
+    assert "check its sign" not in res.message(0), res.message(0)

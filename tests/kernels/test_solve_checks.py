@@ -55,3 +55,16 @@ def test_an_adaptive_run_saved_densely_says_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.UnusedOptionWarning)
         kernels.solve_ivp(OSCILLATOR, (0.0, 2.0), _Y0, t_eval=np.linspace(1.0, 2.0, 41), progress=False)
+
+
+def test_a_step_grid_rounded_by_its_precision_says_nothing():
+    """The saves are the step grid to within the times' own rounding: float32 save times (0.01 apart, 1e-4 of dt short
+    by t = 4) and float64 ones at t = 1e8 (1.5e-5 short) drew the warning in a regression hunt."""
+    from kernels.solve_checks import warn_dt_past_saves
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.UnusedOptionWarning)
+        rounded = np.linspace(0.0, 10.0, 1001, dtype=np.float32)
+        warn_dt_past_saves(0.01, 0.0, float(rounded[-1]), rounded)
+        far = 1e8 + np.arange(501) * 1e-3
+        warn_dt_past_saves(1e-3, 1e8, float(far[-1]), far)
