@@ -28,6 +28,8 @@ def batch_inputs(system, y0, params, dtype):
         if system.n_params and system.default_params is None:
             raise ConfigurationError(_params_required_message(system))
         params = system.default_params if system.n_params else np.zeros(0)
+    for value, what in ((y0, "y0"), (params, "params")):  # before is_device_array, where a CUDA one raises
+        check.refuse_autograd(value, what, items=False)
     given = params
     params = by_name(system, params)
     y0 = states_by_name(system, y0)
@@ -86,11 +88,13 @@ def _dims(value, what, width, width_name):
     tuple of numbers and columns, ``(g, friction)``, is stacked into rows
     (:func:`kernels.batch_layout.shared_and_columns_message`); rows of one length holding an array among their numbers
     are named so (:func:`kernels.batch_layout.array_items_message`).  A list holding a JAX tracer is refused as one
-    (:func:`kernels.validation.refuse_traced`)."""
+    (:func:`kernels.validation.refuse_traced`), one holding a tensor that requires grad as such
+    (:func:`kernels.validation.refuse_autograd`)."""
     try:
         return np.ndim(value)
-    except TypeError:  # a list holding a JAX tracer, which refuses NumPy's conversion
+    except (TypeError, RuntimeError):  # a list holding a JAX tracer, or torch tensors that require grad
         check.refuse_traced(value, what)
+        check.refuse_autograd(value, what)
         raise
     except ValueError:
         check_layout(value, what, width, width_name)

@@ -60,8 +60,30 @@ def _dict_columns(value, what, width, noun):
         return "an empty dict"
     if needs_flattening(value.values()):
         return f"a dict {flattened_keys([(f'{what}[{key!r}]', value[key]) for key in value], width)}"
+    shapes = _shapes_of(list(value.values()))
+    if len(value) < width and shapes is not None and all(len(shape) <= 1 for shape in shapes):
+        return _too_few_keys(value, what, width, noun)
     columns = ", ".join(f"{what}[{key!r}]" for key in list(value)[:3]) + (", ..." if len(value) > 3 else "")
     return f"a dict: pass np.column_stack([{columns}]) with the {noun}s in that order"
+
+
+def _too_few_keys(value, what, width, noun):
+    """The words of a dict of named columns (one value per trajectory each) with fewer keys than the system's
+    ``width`` columns: all are needed, and a sweep of a few goes into a full table tiled from one row.  A dict of 2
+    of 9 parameters was told np.column_stack of those 2, which the column count then refused (a laser physicist's
+    trial)."""
+    keys = list(value)
+    lengths = {np.shape(column)[0] for column in value.values() if np.ndim(column) == 1}
+    n = lengths.pop() if len(lengths) == 1 else "N"
+    letter = _COLUMNS.get(what, ("column", "x"))[1]
+    key = keys[0]
+    defaults = ", such as the system's default_params" if what == "params" else ""
+    return (f"a dict of {len(keys)} key{'s' * (len(keys) > 1)} ({', '.join(map(repr, keys[:_SHOWN]))}"
+            f"{', ...' if len(keys) > _SHOWN else ''}) where all {width} {noun}s are needed, one column each: a dict "
+            f"must hold every {noun}, stacked in the order the rhs reads {letter}[0], ..., {letter}[{width - 1}]; "
+            f"to sweep only these, build the full table from one row of all {width} values: P = np.tile(base, ({n}, "
+            f"1)), then P[:, j] = {what}[{key!r}] for each swept {noun}'s column j (base: one row of the {width} "
+            f"values, {letter}[0] to {letter}[{width - 1}]{defaults}), and pass P")
 
 
 def flattened_keys(items, width):

@@ -22,6 +22,7 @@ import numpy as np
 
 from .derivative_check import second_point
 from .errors import ConfigurationError, UnpicklableSystemError, describe, state_text
+from .foreign_functions import foreign_function_message
 from .index_faults import gpu_effect, index_access
 from .scipy_args import output_named, refuse_scipy_args_form, returns_value, separate_parameters_hint
 from .validation import defaulted_parameter
@@ -302,6 +303,9 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False, s
     (:mod:`kernels.scipy_args`)."""
     if not callable(func):
         raise ConfigurationError(f"{what} must be a callable {what}({', '.join(names)}); got {describe(func)}")
+    foreign = foreign_function_message(func, what, names)  # jax.jit, an nn.Module: before its signature is read
+    if foreign is not None:
+        raise ConfigurationError(foreign)
     try:
         params = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):
@@ -323,6 +327,9 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False, s
             hint = _derivative_hint(what, names, len(positional) - expected, n_drivers)
         elif extra and returns_value(func) and not output_named(extra, names):
             hint = separate_parameters_hint(func, what, names, extra, **(sizes or {}))
+        elif len(positional) == 2:  # f(t, y): torchdiffeq's and SciPy's form, which returns the derivative
+            hint = (f"; {what}(t, y) is torchdiffeq's and SciPy's form: here {what} also takes p, the trajectory's "
+                    f"parameters (p[0], p[1], ...; unused where n_params=0)" + _returned_form_hint(what, names))
         else:
             hint = _arity_hint(what, names, len(positional) - expected, n_drivers)
         raise ConfigurationError(
@@ -373,11 +380,11 @@ def _returned_form_hint(what, names):
     count (an epidemiologist's trial), where the 4-argument one returning a list is told to assign ``dydt[i]``."""
     out = names[-1]
     returned = "derivative" if out == "dydt" else "observables"
+    drivers = ("u holds the drivers at time t" if "u" in names else f"with drivers (n_drivers > 0) it is "
+               f"{what}({', '.join(names[:-1])}, u, {out}), u holding the drivers at time t")
     return (f"; if it returns the {returned}, SciPy's habit: here {what} writes them into a last argument {out} and "
             f"returns nothing, def {what}({', '.join(names)}): {out}[0] = ...; {out}[1] = ... (assign {out}[i] = ... "
-            f"for each component, the values it returned, in order); with drivers (n_drivers > 0) it is "
-            f"{what}({', '.join(names[:-1])}, u, {out}), u holding the drivers at time t (README, 'Integrating "
-            "batches')")
+            f"for each component, the values it returned, in order); {drivers} (README, 'Integrating batches')")
 
 
 def _kernel_array_fault(exc, func):

@@ -19,7 +19,7 @@ from .input_precision import warn_rounded_inputs
 
 __all__ = ["as_precision", "as_real", "finite_float", "check_batch", "real_array", "reals_or_none", "check_positive",
            "check_int", "is_device_array", "as_device_array", "check_scale_out", "finite_rows", "check_progress",
-           "unexpected_keyword", "refuse_traced"]
+           "unexpected_keyword", "refuse_traced", "refuse_autograd"]
 
 _PRECISIONS = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -64,7 +64,6 @@ def finite_float(value, what):
     return out
 
 
-
 def check_positive(value, what, allow_none=False):
     """A finite float > 0 (or None when allowed)."""
     if value is None and allow_none:
@@ -73,7 +72,6 @@ def check_positive(value, what, allow_none=False):
     if not out > 0:
         raise ConfigurationError(f"{what} must be > 0; got {out!r}")
     return out
-
 
 
 # Counts that a whole float (max_steps=1e6, the usual way to write a million) is taken for: the integer it holds.
@@ -135,6 +133,9 @@ def real_array(value, what):
         arr = np.asarray(value)
     except (TypeError, ValueError):
         arr = None
+    except RuntimeError:  # torch's tensor that requires grad
+        refuse_autograd(value, what)
+        raise
     if arr is not None and arr.dtype.kind == "c":
         raise ConfigurationError(f"{what} must be an array of real numbers; got complex values: solve a complex "
                                  "system as its real and imaginary parts (twice the states, all real)")
@@ -164,12 +165,30 @@ def is_traced(value) -> bool:
     return kind.__module__.startswith("jax") and "Tracer" in kind.__name__
 
 
+def _items(value):
+    """``value``, or its items and its rows' items where it is a tuple or list (read on failures only)."""
+    return [x for item in (value if isinstance(value, (tuple, list)) else (value,))
+            for x in (item if isinstance(item, (tuple, list)) else (item,))]
+
+
+def refuse_autograd(value, what, items=True):
+    """ConfigurationError where ``value`` (with ``items``, or an item of it: :func:`_items`) is a tensor that
+    requires grad, told by ``requires_grad`` (torch is not imported): torch's own RuntimeError from NumPy's
+    conversion, "Use tensor.detach().numpy()", said nothing of gradients here (a torchdiffeq user's trial)."""
+    tensor = next((x for x in (_items(value) if items else [value]) if getattr(x, "requires_grad", 0) is True), None)
+    if tensor is not None:
+        fix = f"{what}.detach()" if tensor is value else f"each tensor's .detach() (torch.stack({what}).detach())"
+        raise ConfigurationError(
+            f"{what} {'is' if tensor is value else 'holds'} a tensor that requires grad ({type(tensor).__name__}): "
+            "solve_ivp runs compiled CUDA kernels outside autograd, so there are no gradients or adjoint here and "
+            f"the result carries no autograd graph; pass {fix}, its values only, and for a fit use a gradient-free "
+            "optimiser or differences over a batch of perturbed params rows (README, 'Coming from torchdiffeq')")
+
+
 def refuse_traced(value, what):
     """ConfigurationError where ``value``, or an item of it (a tuple or list), is a JAX tracer: NumPy cannot read
     it, and the refusal said "must be an array of real numbers" of a float32 array (a diffrax user's jax.grad)."""
-    items = [x for item in (value if isinstance(value, (tuple, list)) else (value,))
-             for x in (item if isinstance(item, (tuple, list)) else (item,))]  # rows of a list too (failures only)
-    traced = next((item for item in items if is_traced(item)), None)
+    traced = next((item for item in _items(value) if is_traced(item)), None)
     if traced is None:
         return
     raise ConfigurationError(
@@ -189,7 +208,6 @@ def reals_or_none(value, what):
         return None
 
 
-
 def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_hint=None):
     """Validate a per-trajectory 2-D input; return ``(array, n_traj)``.
 
@@ -199,6 +217,7 @@ def check_batch(value, what, width, n_traj, dtype, name_width, other=None, rows_
     input that set ``n_traj``, for the message of a mismatch in rows.  ``rows_hint``: the rows of another input
     not checked yet, which only a message reads (whether a wrongly shaped input is SciPy's column orientation).
     """
+    refuse_autograd(value, what, items=False)  # a CUDA tensor that requires grad raises in is_device_array
     if is_device_array(value):
         arr = as_device_array(value, what)
         if arr.ndim != 2 or arr.shape[1] != width or (n_traj is not None and arr.shape[0] != n_traj):
