@@ -402,18 +402,29 @@ def _missing_column_hint(shape, what, width, sequence):
             f"{shape[1]} columns are trajectories (SciPy's orientation), {transpose}")
 
 
+def _swept_rows(values):
+    """Whether every row of the 2-D ``values`` that does not hold one value repeated runs strictly up or down, as a
+    swept parameter's values do (linspace, logspace, arange), read across the trajectories.  Rows of uniform contact
+    matrices beside an assortative one, a sweep as given, drew the transposed warning (a regression hunt): its
+    varying row is a matrix's entries, not a sweep."""
+    arr = np.asarray(values, np.float64)
+    steps = np.diff(arr[~np.all(arr == arr[:, :1], axis=1)], axis=1)
+    return bool(np.all(np.all(steps > 0, axis=1) | np.all(steps < 0, axis=1)))
+
+
 def transposed_square_message(values, what, width, sequence=False):
     """The warning's words where a square 2-D ``values`` (as many trajectories as the system has columns,
     ``width``) reads as transposed, else None.  Square, SciPy's orientation (one row per parameter) runs without an
     error, every trajectory with nonsense parameters: a 5-frequency sweep of a 5-parameter Duffing passed as P.T
     ended with success (a mechanical engineer's trial).  A sweep one row per trajectory has its shared parameters
     as constant columns; transposed, they are constant rows.  So: at least 2 constant rows, more than constant
-    columns, and not every row (then the transposed reading makes every trajectory the same).  ``sequence``: the
+    columns, and not every row (then the transposed reading makes every trajectory the same), and every other row
+    swept (:func:`_swept_rows`).  ``sequence``: the
     input was a list or tuple, which has no ``.T``."""
     if np.ndim(values) != 2 or np.shape(values) != (width, width):
         return None
     rows, columns = constant_lines(values)
-    if rows < 2 or rows <= columns or rows == width:
+    if rows < 2 or rows <= columns or rows == width or not _swept_rows(values):
         return None
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     transpose = f"np.array({what}).T" if sequence else f"{what}.T"

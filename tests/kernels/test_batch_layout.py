@@ -133,6 +133,8 @@ def test_a_square_sweep_in_scipys_orientation_warns_that_it_reads_transposed(for
     np.random.default_rng(3).uniform(0.1, 1.0, (5, 5)),  # every column varied
     np.outer(np.linspace(0.5, 1.0, 5), np.ones(5)),  # every row constant: the transposed reading is all alike
     np.tile([0.1, 1.0, 0.5, 0.3, 1.2], (5, 1)),  # one row repeated
+    # a 2x2 contact matrix flattened, one per row: uniform at 0.2, 0.3, 0.4 and an assortative one (a hunt's)
+    np.array([[0.2] * 5, [0.3] * 5, [0.4] * 5, [0.5, 0.1, 0.1, 0.5, 1.0], [0.6, 0.2, 0.2, 0.6, 1.0]]),
 ])
 def test_an_honest_square_sweep_does_not_warn(params):
     with warnings.catch_warnings():
