@@ -8,20 +8,16 @@ or differenced Jacobian and direct linear solves) keeps ``c . y`` exactly in exa
 run is rounding alone, and a lower bound of the run's error in that combination.  The model's ``Y_O2 - 4 Y_F``
 moved by 4.5e-6, 22 final tolerances, in float32 ``rodas5p``, and by about 1e-15 in float64.
 
-1. :func:`find_invariants` (host, float64, once a solve): the left null vectors shared by the Jacobians at every
-   probe state (the system's ``jac``, else differences of ``rhs``: :func:`kernels.stiffness.host_jacobian`),
-   singular values below :data:`NULL_SHARE` of the largest, kept only where ``c . f`` vanishes at every probe state:
-   ``y0`` of a few rows (their params), their final states, and random perturbations of ``y0`` that move states at 0
-   off it (a state at 0 that zeroes a column of the Jacobian makes a left null vector that is no invariant).
+1. :func:`find_invariants` (host, float64, once a solve): the directions ``c`` whose ``c^T J`` is within the
+   Jacobian's error (:func:`_rhs_and_scale`; the system's ``jac``, else differences of ``rhs``:
+   :func:`kernels.stiffness.host_jacobian`) at every probe state, kept only where ``c . f`` vanishes at each: ``y0``
+   of a few rows (their params), their final states, and random perturbations of ``y0`` that move states at 0 off
+   it (a state at 0 that zeroes a column of the Jacobian makes a left null vector that is no invariant).
    "Vanishes": within :data:`VERIFY_SHARE` of the rhs's rounding scale there, and moving ``c . y`` by under
    :data:`SPAN_SHARE` of its tolerance over the span at that rate.  Where the :data:`HOLDOUT` probes (perturbed
-   states of the last row at other times) find a direction the others did not, the probes do not pin the
-   invariants down and nothing is judged.  Cost: one Jacobian and one rhs a probe state (at most
-   :data:`PROBE_STATES`), systems up to :data:`MAX_STATES` states without drivers.
-
-   A power-systems user's Kuramoto sweep, K = linspace(0, 4, 4): row 0's K = 0 zeroes its Jacobian, every direction
-   was a candidate, and the 8 probes (three of them ``f = omega`` again) left vectors orthogonal to their few rhs
-   values, reported as invariants moved by 1e4 to 9e5 tolerances on runs SciPy put within 2.5 tolerances.
+   states of the last row at other times) find a direction the others did not, nothing is judged: a Kuramoto sweep
+   from K = 0 zeroed row 0's Jacobian, and 8 probes left false invariants "moved" by up to 9e5 tolerances.  Cost: a
+   Jacobian and an rhs a probe state (at most :data:`PROBE_STATES`), up to :data:`MAX_STATES` states, no drivers.
 2. :func:`measure_drift`: for each trajectory that ended with SUCCESS (its last saved state) or at a terminal event
    (``event_y``), ``|c . (y_end - y0)|`` over the tolerance of the combination, ``sum_k |c_k| (atol_k + rtol_k
    |y_end,k|)``, less what the coefficients' own error can explain; vectorised (one product of (N, n) by (n, k)).
@@ -45,26 +41,30 @@ import numpy as np
 from .errors import ToleranceWarning, warn_user
 from .named_states import state_names
 from .status import EVENT, SUCCESS
-from .stiffness import host_jacobian
+from .stiffness import difference_steps, host_jacobian
 
 __all__ = ["DRIFT_TOLERANCES", "MAX_STATES", "InvariantDrift", "find_invariants", "invariant_label", "measure_drift",
            "drift_table", "confirmed_drift", "solve_drift", "warn_invariant_drift", "invariant_note", "joined_drift"]
 
 #: Drift of an invariant, in tolerances of the combination at the end, above which a run is warned about.  Correct
-#: runs measured (simulator, 2026-12-06: float32 and float64; radau, rodas5p, rodas4, ros3p, kvaerno5, tsit5;
-#: Robertson to 40 and 1e5 at rtol 1e-4 to 1e-8, HIRES, E5, a closed A <-> B <-> C network, a 3-state cycle over
-#: 5700 tsit5 steps, the combustion model) stay at or below 0.69 (float32 rodas4 on the combustion model, its
-#: error 0.73 tolerances; float64: 0 to 1e-8); the float32 rodas5p runs that ended 12 to 22 tolerances off with
-#: success drift 12.0 to 20.1 (the 3-state model) and 12.7 (a 9-state H2/O2 mechanism).  3 is 4.3 times the
-#: largest correct drift and 4 times below the smallest bad one.
+#: runs (simulator, 2026-12-06: float32, float64; radau, rodas5p, rodas4, ros3p, kvaerno5, tsit5; Robertson to 40
+#: and 1e5 at rtol 1e-4 to 1e-8, HIRES, E5, a closed A <-> B <-> C network, a 3-state cycle over 5700 tsit5 steps,
+#: the combustion model) stay at or below 0.69 (float32 rodas4, combustion, error 0.73; float64: 0 to 1e-8); float32
+#: rodas5p runs 12 to 22 tolerances off with success drift 12.0 to 20.1 (the 3-state model) and 12.7 (a 9-state
+#: H2/O2 mechanism).  3 is 4.3 times the largest correct drift and 4 times below the smallest bad one.
 DRIFT_TOLERANCES = 3.0
 
 #: Largest system judged: the check costs a Jacobian (``n_states + 1`` rhs where differenced) a probe state.
 MAX_STATES = 200
 
-#: Singular values of the Jacobian at ``y0`` below this share of the largest give the candidate invariants (a
-#: differenced Jacobian's own error is about 1e-8 of its entries); the probes then sort true from accidental ones.
+#: ``|c^T J|`` below this share of ``|J|`` (2-norms, ``c`` a unit vector) at every probe state makes ``c`` a candidate
+#: invariant; the probes' ``c . f`` then sort true from accidental ones.
 NULL_SHARE = 1e-6
+
+#: Column ``j`` of an invariant's differenced ``c^T J`` is rounding alone (``c . f`` vanishes at ``y`` and ``y +
+#: delta_j e_j``), taken as this times ``|scale| / delta_j`` (measured: at most 0.15 eps times it, 7 networks of 3 to
+#: 50 states).  At a state of 1e-3 beside states of 1 it is 1e-5 of ``|J|``, over :data:`NULL_SHARE`.
+DIFFERENCE_ROUNDING = 4.0 * np.finfo(np.float64).eps
 
 #: ``|c . f|`` at a probe state, over ``|c| . (|f| + |J| |y|)`` there (what rounding leaves of the rhs's terms), above
 #: which ``c`` is no invariant; float64 rounding is 1e-16 of it, a slow mode is far above.
@@ -151,42 +151,53 @@ def _probe_states(t0, t_end, y0, params, finals):
 
 
 def _rhs_and_scale(system, t, y, p):
-    """``(f, scale, jac)`` at ``(t, y, p)``: the rhs, the size of its terms, ``|f| + |J| |y|`` (what its float64
-    rounding is a share of), and the Jacobian; None where any is not finite."""
+    """``(f, scale, null)`` at ``(t, y, p)``: the rhs, the size of its terms, ``|f| + |J| |y|`` (what its float64
+    rounding is a share of), and the Jacobian over the ``c^T J`` a unit invariant ``c`` may show, column by column:
+    :data:`NULL_SHARE` of ``|J|`` (a small Jacobian counts as much), and a differenced one's rounding
+    (:data:`DIFFERENCE_ROUNDING`); None where any is not finite."""
     f = np.asarray(system.evaluate_rhs(float(t), y, p), np.float64)
     if not np.all(np.isfinite(f)):
         return None
     jac = host_jacobian(system, float(t), y, p)
     if not np.all(np.isfinite(jac)):
         return None
-    return f, np.abs(f) + np.abs(jac) @ np.abs(y), jac
+    scale, error = np.abs(f) + np.abs(jac) @ np.abs(y), NULL_SHARE * np.linalg.norm(jac, 2)
+    if system.jac is None:
+        error = np.maximum(error, DIFFERENCE_ROUNDING * np.linalg.norm(scale) / difference_steps(y))
+    return f, scale, jac / np.where(error > 0.0, error, 1.0)
 
 
-def _left_null(jacobians, n):
-    """Orthonormal rows spanning the left null space shared by the ``jacobians`` (each scaled to a largest singular
-    value of 1, so that a small one counts as much; a zero one constrains nothing): singular values of them side by
-    side below :data:`NULL_SHARE` of the largest.  All of them zero: every direction (``np.eye(n)``)."""
-    scaled = [jac / norm for jac in jacobians for norm in [np.linalg.norm(jac, 2)] if norm > 0.0]
-    if not scaled:
-        return np.eye(n)
-    u, s, _ = np.linalg.svd(np.hstack(scaled))
-    return u[:, s <= NULL_SHARE * s[0]].T
+def _left_null(basis, nulls):
+    """Orthonormal rows spanning the directions ``c`` in ``basis``'s rows with ``|c^T null|`` at most 1 for each of
+    the ``nulls`` (:func:`_rhs_and_scale`), one at a time (an SVD of (k, n), k the directions left)."""
+    for null in nulls:
+        if len(basis) and np.any(null):  # (a zero Jacobian constrains nothing)
+            u, s, _ = np.linalg.svd(basis @ null, full_matrices=False)
+            basis = u[:, s <= 1.0].T @ basis
+    return basis
 
 
 def _kept(candidates, probes, span, tolerance0):
     """The rows of the candidates' span that pass every probe ``(f, scale, on_path, held_out)``: first the subspace
     whose stacked, scaled ``c . f`` vanish (SVD), then each vector by the tests of :func:`find_invariants` (the span's
     only at the states on the run's path: a perturbed state's rates can be far from any the run meets); None where
-    the probes do not pin the subspace down (:func:`_pinned`)."""
-    rows = np.array([(candidates @ f) / max(np.linalg.norm(scale), np.finfo(float).tiny) for f, scale, _, _ in probes])
-    if not _pinned(rows, np.array([held for _, _, _, held in probes], bool)):
+    the probes do not pin the subspace down (:func:`_pinned`).  First, the candidates' :func:`_echelon` vectors that
+    round to an invariant (:func:`_snapped` within :data:`VERIFY_SHARE`) replace their share of the basis: a
+    differenced Jacobian leaves 1e-9 to 1e-7 in the coefficients, as much in ``c . f`` (A <-> B <-> C lost A+B+C)."""
+    held, probes = np.array([held for *_, held in probes], bool), [probe[:3] for probe in probes]
+    exact = [r for c in _echelon(candidates) for r in [_snapped(c, probes, VERIFY_SHARE)] if r is not c]
+    if exact:
+        q = np.linalg.qr(np.array(exact).T)[0].T
+        rest = np.linalg.svd(candidates - (candidates @ q.T) @ q, full_matrices=False)[2]
+        candidates = np.vstack([q, rest[:len(candidates) - len(q)]])
+    rows = np.array([(candidates @ f) / max(np.linalg.norm(scale), np.finfo(float).tiny) for f, scale, _ in probes])
+    if not _pinned(rows, held):
         return None
-    _, s, vt = np.linalg.svd(rows)
+    _, s, vt = np.linalg.svd(rows)  # (all of vt: the directions past the probes' count are null too)
     s = np.concatenate([s, np.zeros(len(vt) - len(s))])
     basis = vt[s <= VERIFY_SHARE] @ candidates
     if not len(basis):
         return basis
-    probes = [(f, scale, on_path) for f, scale, on_path, _ in probes]
     basis = [_snapped(c, probes) for c in _echelon(basis)]
     good = [c for c in basis if _tested(c, probes)
             and all(abs(c @ f) <= VERIFY_SHARE * (np.abs(c) @ scale) + np.finfo(float).tiny
@@ -195,17 +206,13 @@ def _kept(candidates, probes, span, tolerance0):
     return np.array(good).reshape(-1, candidates.shape[1])
 
 
-def _rank(rows):
-    """The number of singular values of ``rows`` above :data:`VERIFY_SHARE` (0 for no rows)."""
-    return int(np.sum(np.linalg.svd(rows, compute_uv=False) > VERIFY_SHARE)) if len(rows) else 0
-
-
 def _pinned(rows, held_out):
     """Whether the probes pin the invariants down: the held-out probes' scaled ``c . f`` (``rows[held_out]``) add no
     direction to those of the others.  Where they do, the others are too few for the candidates (a zero Jacobian
     makes every direction one: a coupling of 0, or a forcing in t alone), and more probes could rule out what they
     leave; the check then says nothing rather than take an accident for an invariant."""
-    return not held_out.any() or _rank(rows) <= _rank(rows[~held_out])
+    rank = [np.sum(np.linalg.svd(r, compute_uv=False) > VERIFY_SHARE) if len(r) else 0 for r in (rows, rows[~held_out])]
+    return not held_out.any() or rank[0] <= rank[1]
 
 
 def _tested(c, probes):
@@ -217,17 +224,21 @@ def _tested(c, probes):
         m for m, (_, _, on_path) in zip(met, probes) if not on_path)
 
 
-def _residual(c, probes):
-    """The largest ``|c . f| / (|c| . scale)`` over the ``probes`` (0 where the scale is 0)."""
-    return max(abs(c @ f) / ((np.abs(c) @ scale) or 1.0) for f, scale, _ in probes)
-
-
-def _snapped(c, probes):
-    """``c`` with its coefficients rounded to 9 significant digits where that fits the probes as well (4, not the
-    4.00000000003 that an SVD gives, so a drift is not an artefact of the coefficients), else ``c``."""
-    digits = 8 - np.floor(np.log10(np.where(c != 0.0, np.abs(c), 1.0)))
-    rounded = np.array([np.round(value, int(d)) for value, d in zip(c, digits)])
-    return rounded if _residual(rounded, probes) <= _residual(c, probes) + 1e-15 else c
+def _snapped(c, probes, within=None):
+    """``c`` with its coefficients rounded to the fewest significant digits, 4 to 9, that move none by over 1e-6 and
+    fit the probes as well (largest ``|c . f| / |c| . scale`` at most ``within``, else at most ``c``'s): 4, not the
+    4.00000000003 of an SVD, nor a differenced Jacobian's 1.00000016, so a drift is no artefact of the coefficients;
+    else ``c``."""
+    def worst(v):
+        return max(abs(v @ f) / ((np.abs(v) @ scale) or 1.0) for f, scale, _ in probes)
+    magnitude = np.floor(np.log10(np.where(c != 0.0, np.abs(c), 1.0)))
+    allowed = worst(c) + 1e-15 if within is None else within
+    for digits in range(4, 10):
+        step = 10.0 ** np.abs(digits - 1 - magnitude)  # (as np.round(value, decimals) rounds, for all at once)
+        rounded = np.where(digits - 1 - magnitude >= 0, np.round(c * step) / step, np.round(c / step) * step)
+        if np.all(np.abs(rounded - c) <= 1e-6 * np.abs(c)) and worst(rounded) <= allowed:
+            return rounded
+    return c
 
 
 def _echelon(basis):
@@ -269,22 +280,22 @@ def find_invariants(system, t0, t_end, y0, params, finals=None, rtol=1e-6, atol=
     n = system.n_states
     try:
         with np.errstate(all="ignore"):  # (not warnings.catch_warnings: it resets every warning's once-registry)
-            jac0 = host_jacobian(system, float(t0), y0[0].copy(), params[0].copy())
-            if not np.all(np.isfinite(jac0)):
-                return None
-            if not len(_left_null([jac0], n)):  # (most systems: one Jacobian, and done)
-                return np.zeros((0, n))
             states = _probe_states(t0, t_end, y0, params, finals)
-            probes = [_rhs_and_scale(system, t, y, p) for t, y, p, _ in states]
+            probes = [_rhs_and_scale(system, *states[0][:3])]  # row 0 at t0
+            if probes[0] is None:
+                return None
+            candidates = _left_null(np.eye(n), [probes[0][2]])
+            if not len(candidates):  # (most systems: one Jacobian, and done)
+                return candidates
+            probes += [_rhs_and_scale(system, t, y, p) for t, y, p, _ in states[1:]]
     except Exception:  # noqa: BLE001 - the check must never fail a solve: not judged
         return None
-    kinds = [kind for *_, kind in states]
-    if probes[0] is None or all(probe is None for probe, kind in zip(probes, kinds) if kind != "path"):
+    if all(probe is None for probe, (*_, kind) in zip(probes, states) if kind != "path"):
         return None
-    kept = [(probe, kind) for probe, kind in zip(probes, kinds) if probe is not None]
-    candidates = _left_null([jac0] + [probe[2] for probe, _ in kept], n)
+    kept = [(probe, kind) for probe, (*_, kind) in zip(probes, states) if probe is not None]
+    candidates = _left_null(candidates, [probe[2] for probe, _ in kept[1:]])
     if not len(candidates):
-        return candidates.reshape(0, n)
+        return candidates
     tolerance0 = np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y0[0])
     return _kept(candidates, [(f, scale, kind == "path", kind == "holdout") for (f, scale, _), kind in kept],
                  abs(float(t_end) - float(t0)), np.broadcast_to(tolerance0, (n,)))
@@ -360,13 +371,13 @@ def measure_drift(invariants, y0, y_end, rtol, atol, analytic=True):
 
 
 def _holds(system, c, t, y, p):
-    """Whether ``c`` is an invariant at ``(t, y, p)``: ``c^T J`` within :data:`NULL_SHARE` of the Jacobian's size and
-    ``c . f`` within :data:`VERIFY_SHARE` of the rhs's rounding scale (False where they are not finite)."""
+    """Whether ``c`` is an invariant at ``(t, y, p)``: ``c^T J`` within the Jacobian's error (:func:`_rhs_and_scale`)
+    and ``c . f`` within :data:`VERIFY_SHARE` of the rhs's rounding scale (False where they are not finite)."""
     probe = _rhs_and_scale(system, t, np.array(y, np.float64), np.array(p, np.float64))
     if probe is None:
         return False
-    f, scale, jac = probe
-    return bool(np.linalg.norm(c @ jac) <= NULL_SHARE * np.linalg.norm(jac, 2) * np.linalg.norm(c)
+    f, scale, null = probe
+    return bool(np.linalg.norm(c @ null) <= np.linalg.norm(c)
                 and abs(c @ f) <= VERIFY_SHARE * (np.abs(c) @ scale) + np.finfo(float).tiny)
 
 
