@@ -213,3 +213,14 @@ def swing2(t, y, p, dydt):
             s += p[2 + i * 2 + j] * math.sin(y[i] - y[j])
         dydt[i] = y[2 + i]
         dydt[2 + i] = (p[i] - p[6 + i] * y[2 + i] - s) / p[8 + i]
+
+
+def kuramoto_rhs(n):
+    """The rhs of ``n`` Kuramoto oscillators: p[0] the coupling K, p[1:n + 1] the natural frequencies."""
+    def kuramoto(t, y, p, dydt):
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += math.sin(y[j] - y[i])
+            dydt[i] = p[1 + i] + p[0] / n * s
+    return kuramoto

@@ -9,6 +9,7 @@ import pytest
 
 import kernels
 from kernels import ConfigurationError
+from kernel_helpers import kuramoto_rhs
 
 
 def _pend(t, y, p, dydt):
@@ -72,13 +73,7 @@ def test_y0_given_so_is_told_in_states():
     assert "np.column_stack([np.full(3, 1.0), y0[1]])" in message
 
 
-def _kuramoto4(t, y, p, dydt):
-    """Four Kuramoto oscillators: p[0] the coupling K, p[1:5] the natural frequencies."""
-    for i in range(4):
-        s = 0.0
-        for j in range(4):
-            s += math.sin(y[j] - y[i])
-        dydt[i] = p[1 + i] + p[0] / 4.0 * s
+_kuramoto4 = kuramoto_rhs(4)
 
 
 def test_a_one_dimensional_sweep_of_one_parameter_is_told_to_build_the_table():

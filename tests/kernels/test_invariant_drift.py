@@ -12,6 +12,7 @@ import pytest
 import kernels
 from kernels.invariant_drift import (DRIFT_TOLERANCES, InvariantDrift, confirmed_drift, find_invariants,
                                      invariant_label, joined_drift, measure_drift)
+from kernel_helpers import kuramoto_rhs
 
 S = 4.0  # kg of oxygen per kg of fuel in the one-step global combustion model below
 
@@ -206,13 +207,7 @@ def test_a_pulse_in_t_is_no_invariant():
 
 
 # -- a trial's false invariants: degenerate params, too few probes, an invariant of some rows only ------------------
-def kuramoto6_rhs(t, y, p, dydt):
-    """Six Kuramoto oscillators: p[0] the coupling K, p[1:7] the natural frequencies."""
-    for i in range(6):
-        s = 0.0
-        for j in range(6):
-            s += math.sin(y[j] - y[i])
-        dydt[i] = p[1 + i] + p[0] / 6.0 * s
+kuramoto6_rhs = kuramoto_rhs(6)
 
 
 def forced6_rhs(t, y, p, dydt):
