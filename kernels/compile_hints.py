@@ -17,6 +17,8 @@ import types
 
 import numpy as np
 
+from planner.wording import joined_words
+
 from .frozen_values import values_read
 from .module_origin import shadows_stdlib
 
@@ -300,7 +302,7 @@ def _recursion_words(cycles, source):
     cycle = cycles[0]
     if len(cycle) == 1:
         return f"{cycle[0]} calls itself", {"it": cycle[0]}
-    names = ", ".join(cycle[:-1]) + " and " + cycle[-1]
+    names = joined_words(cycle)
     calls = f"{cycle[0]} calls " + ", which calls ".join(cycle[1:] + cycle[:1])
     return f"{names} call each other ({calls})", {"it": names}
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner.wording import joined_words
+
 from .errors import SummaryWarning, warn_user
 from .growth_note import FIRST_STEP_EFOLDS, QUIET_SHARE
 from .result_notes import host_array
@@ -93,7 +95,7 @@ def _named(found):
     names = [f"trajectory {i}" for i, _, _ in found[:NAMED]]
     if len(found) > NAMED:
         return ", ".join(names) + ", ..."
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return joined_words(names)
 
 
 def warn_stepped_over_growth(result):

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner.wording import joined_words
+
 from .errors import PrecisionWarning, warn_user
 
 __all__ = ["warn_rounded_inputs", "warn_rounded_times", "rounded_decimal", "SAMPLED"]
@@ -93,9 +95,9 @@ def warn_rounded_times(t_span, t_eval, dt, dtype):
     if "t_span[0]" in names and "t_span[1]" in names:  # both ends: the argument
         names = ["t_span" if name == "t_span[0]" else name for name in names if name != "t_span[1]"]
     kinds = "/".join(dict.fromkeys(k.name for _, k, _, _ in found))
-    effects = _listed(list(dict.fromkeys(_TIME_EFFECTS[name.split("[")[0]] for name in names)))
+    effects = joined_words(list(dict.fromkeys(_TIME_EFFECTS[name.split("[")[0]] for name in names)))
     relative = f"{float(np.finfo(kind).eps) / 2:.0e}".replace("e-0", "e-")
-    warn_user(f"{_listed(names)} {'is' if len(names) == 1 else 'are'} {kinds} in a float64 solve, so the times were "
+    warn_user(f"{joined_words(names)} {'is' if len(names) == 1 else 'are'} {kinds} in a float64 solve, so the times were "
               f"rounded to {kinds} before the solve read them ({what} = {decimal} is {held!r} in {kind.name}): it "
               f"{effects}, {'each ' if len(names) > 1 else ''}up to {relative} relative from the times written, which "
               "at a tight rtol moves the saved states by many tolerances. Make the times float64 from the original "
@@ -107,11 +109,6 @@ def warn_rounded_times(t_span, t_eval, dt, dtype):
 def _argument_of(name):
     """The argument a time named ``name`` is of: ``t_eval`` for ``t_eval[7]``; an end of ``t_span`` as itself."""
     return name if name.startswith("t_span") else name.split("[")[0]
-
-
-def _listed(words):
-    """``words`` as an English list: ``a``, ``a and b``, ``a, b and c``."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _time_arguments(t_span, t_eval, dt):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner.wording import joined_words
+
 from .errors import SummaryWarning, warn_user
 from .status import SUCCESS
 
@@ -84,7 +86,7 @@ def _how_taken(stats):
     """What the requested ``stats`` are of the step points, e.g. "mean is the trapezoid rule over the step points
     and max is taken at them": the warning names only what was asked for."""
     def listed(names, verb):
-        return (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]) + (
+        return joined_words(names) + (
             " is " if len(names) == 1 else " are ") + verb
 
     trapezoid = [s for s in ("mean", "rms") if s in stats]

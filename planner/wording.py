@@ -20,6 +20,12 @@ def name_list(names, limit=NAMES_SHOWN):
     return shown + "]"
 
 
+def joined_words(words):
+    """``words`` (a non-empty sequence of strings) as an English list: ``a``, ``a and b``, ``a, b and c``."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def format_count(n):
     """An integer as a message shows it: ``4096``; from 10^15 on three significant digits, ``6.00e+300``
     (exact for any integer: a 301-digit sum is no line to read)."""
