@@ -224,3 +224,44 @@ def kuramoto_rhs(n):
                 s += math.sin(y[j] - y[i])
             dydt[i] = p[1 + i] + p[0] / n * s
     return kuramoto
+
+
+# fixed-step counts for an order fit, by the method's order (test_dirk*: add a new order here)
+COUNTS = {1: (50, 100, 200, 400), 2: (20, 40, 80, 160), 3: (10, 20, 40, 80), 4: (8, 16, 32, 64),
+          5: (8, 16, 32, 64)}
+
+
+def enzyme_binding(t, y, p, dydt):
+    """E + S <-> C -> E + P (states S, E, C, P; kf, kr, kcat): binding at kf E0 = 1e3 settles within 1e-2."""
+    v1 = p[0] * y[1] * y[0] - p[1] * y[2]
+    v2 = p[2] * y[2]
+    dydt[0] = -v1
+    dydt[1] = -v1 + v2
+    dydt[2] = v1 - v2
+    dydt[3] = v2
+
+
+def enzyme_binding_jac(t, y, p, J):
+    kf, kr, kc = p[0], p[1], p[2]
+    J[0] = -kf * y[1]
+    J[1] = -kf * y[0]
+    J[2] = kr
+    J[3] = 0.0
+    J[4] = -kf * y[1]
+    J[5] = -kf * y[0]
+    J[6] = kr + kc
+    J[7] = 0.0
+    J[8] = kf * y[1]
+    J[9] = kf * y[0]
+    J[10] = -kr - kc
+    J[11] = 0.0
+    J[12] = 0.0
+    J[13] = 0.0
+    J[14] = kc
+    J[15] = 0.0
+
+
+# a stiff enzyme system shared by the DIRK and FIRK tests (test_firk imports it through test_dirk)
+ENZYME = kernels.ODESystem(enzyme_binding, 4, 3, name="enzyme_binding", jac=enzyme_binding_jac)
+ENZYME_FD = kernels.ODESystem(enzyme_binding, 4, 3, name="enzyme_binding_fd")
+ENZYME_Y0, ENZYME_P = (1.0, 0.1, 0.0, 0.0), (1e4, 10.0, 1.0)

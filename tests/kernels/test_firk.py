@@ -12,7 +12,7 @@ import pytest
 from scipy.integrate import solve_ivp as scipy_solve_ivp
 
 import kernels
-from kernel_helpers import audit_allocations, run_on_cuda_target, scipy_reference
+from kernel_helpers import ENZYME, ENZYME_P, ENZYME_Y0, audit_allocations, run_on_cuda_target, scipy_reference
 from kernels.errors import ConfigurationError
 from kernels.methods import get_method
 from kernels.resources import ptxas_path
@@ -106,8 +106,6 @@ def test_fixed_step_newton_reruns_a_failed_solve(reuse_factor):
     where it got.  The enzyme (kf E0 = 1e3) at dt = 0.1: the first step's Newton needs 12 iterations from
     Z = 0 (it gave up after 2), and the second step's guess, extrapolated from the first step's binding
     transient, has negative concentrations and diverges at once (20 iterations did not help, a user's trial)."""
-    from test_dirk import ENZYME, ENZYME_P, ENZYME_Y0
-
     result = kernels.solve_ivp(ENZYME, (0.0, 0.5), ENZYME_Y0, ENZYME_P, method="radau", controller="fixed", dt=0.1,
                                precision=np.float64, solver={"reuse_factor": reuse_factor})
     assert list(result.status) == [kernels.status.SUCCESS] and result.n_steps[0] == 5, result.message(0)
