@@ -19,10 +19,11 @@ import numpy as np
 
 from planner.wording import joined_words
 
+from .complex_values import ComplexValueWritten, compile_message, written_message
 from .frozen_values import values_read
 from .module_origin import shadows_stdlib
 
-__all__ = ["failure_message", "array_library_message", "LIBRARY_MODULES", "ARRAY_LIBRARIES"]
+__all__ = ["failure_message", "array_library_message", "host_refusal", "LIBRARY_MODULES", "ARRAY_LIBRARIES"]
 
 #: Top-level modules that are library code, not the user's: their functions are not followed into.
 LIBRARY_MODULES = frozenset(sys.stdlib_module_names) | {"numpy", "numba", "numba_cuda", "llvmlite", "scipy", "cuda"}
@@ -113,6 +114,9 @@ def _hint_for(category, what):
 def failure_message(result, what, system_name, func=None):
     """The message of a compile failure from :func:`check_device_function` (``func``: the function, to name a list
     it reads)."""
+    stored = compile_message(result, what, system_name)
+    if stored:  # setitem(array(float32, ...), ..., complex128): a complex value into dydt (a physicist's trial)
+        return stored
     where, source = "", ""
     if result.get("filename") and result.get("line"):
         source = linecache.getline(result["filename"], result["line"]).strip()
@@ -407,6 +411,16 @@ def _plain_number(value):
     if isinstance(value, np.floating):
         return float(str(value))
     return value.item() if isinstance(value, np.integer) else value
+
+
+def host_refusal(exc, func, what, system_name):
+    """The message for ``func`` (a system's ``what``) whose run on the host's test arrays raised ``exc`` for a cause
+    the compiler refuses too, where the exception's own words would mislead: a complex value stored into its real
+    output (:mod:`kernels.complex_values`) or a function of an array library (:func:`array_library_message`); None
+    for any other cause."""
+    if isinstance(exc, ComplexValueWritten):
+        return written_message(exc, what, system_name)
+    return array_library_message(exc, func, what, system_name)
 
 
 def array_library_message(exc, func, what, system_name):

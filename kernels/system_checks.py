@@ -20,6 +20,7 @@ import types
 
 import numpy as np
 
+from .complex_values import ComplexValueWritten, real_output, written_message
 from .derivative_check import second_point
 from .errors import ConfigurationError, UnpicklableSystemError, describe, state_text
 from .foreign_functions import foreign_function_message
@@ -274,13 +275,15 @@ def check_jvp_runs(system, y, p):
 
     n = system.n_states
     v = np.linspace(1.5, 0.5, n)
-    out = np.full(n, UNWRITTEN)
+    out = real_output(np.full(n, UNWRITTEN))
     try:
         with np.errstate(all="ignore"):
             returned = run_as_on_a_gpu(system.jvp, (0.0, y, p, v, out), finite_only=False)
     except Exception as exc:  # noqa: BLE001 - report any failure of user code
         if calls_device_code(exc):
             return
+        if isinstance(exc, ComplexValueWritten):
+            raise ConfigurationError(written_message(exc, "jvp", system.name)) from exc
         size = index_hint(exc, system.jvp, "jvp", argument_arrays(system, "out"), notes={
             "out": f": out has n_states = {n} entries (out[i] = sum_j d f_i / d y_j v[j] for i below {n})"})
         raise ConfigurationError(

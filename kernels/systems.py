@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 from numba import cuda
 
-from . import compile_hints, compilecheck
+from . import compile_hints, compilecheck, complex_values
 from .backend import device_problem
 from .literals import in_precision
 from .named_params import check_param_names
@@ -227,7 +227,7 @@ class ODESystem:
         for what, func, size, out_name, takes_u in checks:
             # A NaN with a payload that arithmetic never makes: an element that still holds it was
             # never assigned (or was only updated in place, reading what the GPU leaves there).
-            out = np.full(size, UNWRITTEN)
+            out = complex_values.real_output(np.full(size, UNWRITTEN))  # a complex value stored: refused
             try:
                 with np.errstate(all="ignore"):  # a pole at the test point is inf there, as on a GPU: no warning
                     returned = run_as_on_a_gpu(func, (0.0, y, p, u, out) if takes_u else (0.0, y, p, out),
@@ -251,7 +251,7 @@ class ODESystem:
                         continue
                     out, returned = self._probe_on_device(func, y, p, u, size, takes_u), None
                 else:
-                    foreign = compile_hints.array_library_message(exc, func, what, self.name)
+                    foreign = compile_hints.host_refusal(exc, func, what, self.name)
                     if foreign:  # torch.sin(y[0]) raises TypeError: not the arguments' order (a torch user's trial)
                         raise ConfigurationError(foreign) from exc
                     n, text = self.n_states, str(exc) if what == "jac" and isinstance(exc, IndexError) else ""
