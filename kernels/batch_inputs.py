@@ -1,6 +1,7 @@
 """A solve's y0 and params: shapes checked against the system, one-row inputs broadcast, the batch size found
 (params with names read by the system's parameter names first, :mod:`kernels.named_params`; y0 with names by its
-state names, :mod:`kernels.named_states`)."""
+state names, :mod:`kernels.named_states`), and the refusal of a value an input's precision cannot hold
+(:func:`not_finite_message`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import numpy as np
 from . import validation as check
 from .batch_layout import TEXT, array_items_message, check_layout, is_pandas, shared_and_columns_message, \
     transposed_square_message
-from .errors import ConfigurationError, ParamNamesWarning, warn_user
+from .errors import ConfigurationError, ParamNamesWarning, plain, warn_user
 from .named_params import by_name, param_names, positional_note
 from .named_states import states_by_name
 
-__all__ = ["batch_inputs", "given_rows", "row_of"]
+__all__ = ["batch_inputs", "given_rows", "row_of", "not_finite_message"]
 
 
 def batch_inputs(system, y0, params, dtype):
@@ -142,3 +143,67 @@ def _given_row(values, checked, r):
 def row_of(inputs, r):
     """Trajectory ``r``'s row of a checked 2-D input (y0 or params), whose one row may serve every trajectory."""
     return inputs[min(r, inputs.shape[0] - 1)]
+
+
+def not_finite_message(arr, out, what, dtype, first_row, remedy, labels):
+    """:func:`kernels.validation.finite_rows`'s refusal: the first value of ``arr`` not finite in ``dtype`` (as
+    ``out``), where it is, how many rows hold such values and how to drop them, or the caller's ``remedy``; a finite
+    value beyond the precision's range gets :func:`_beyond_range_message`."""
+    bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+    batch = out.ndim == 2 and out.shape[0] >= 2
+    if labels is not None:
+        at, drop = _labelled(out, what, dtype, bad, labels)
+    else:
+        # a test the precision's range passes too (1e39 is finite in float64, not in float32: a regression hunt)
+        test = (f"np.isfinite(np.asarray({what}, float))" if np.dtype(dtype) == np.float64 else
+                f"(np.abs(np.asarray({what}, float)) <= {float(np.finfo(dtype).max):.6g})")
+        at = f"index {(bad[0] + int(first_row),) + bad[1:]}"
+        drop = (f"drop those rows first: keep = {test}.all(axis=1), then pass np.asarray({what})[keep] (and the "
+                "other inputs' rows [keep])") if batch else None
+    rows = int(np.count_nonzero(~np.isfinite(out).all(axis=1))) if batch else 0
+    count = f" ({rows} of {out.shape[0]} rows)" if drop is not None and remedy is None else ""
+    with np.errstate(over="ignore", invalid="ignore"):
+        wide = np.asarray(arr, dtype=np.float64)
+    found = f"found {plain(arr[bad])!r} at {at}{count}"
+    if np.isfinite(wide[bad]):
+        return _beyond_range_message(what, dtype, found, plain(arr[bad]), drop, remedy, np.isfinite(wide).all())
+    fix = f": {remedy}" if remedy is not None else f"; to run the others, {drop}" if drop is not None else ""
+    return f"{what} must be finite in {np.dtype(dtype)}; {found}{fix}"
+
+
+def _beyond_range_message(what, dtype, found, value, drop, remedy, all_wide):
+    """The refusal of ``value``, finite but beyond ``dtype``'s largest value (``found``: where), with
+    precision=np.float64 first (it holds every row where ``all_wide``), then dropping the rows (``drop``), or the
+    caller's ``remedy``.  "params must be finite in float32; found 1e+40 ... drop those rows first" told a sweep of
+    K over 40 decades that 1e40 was not finite, and never of float64, which runs every row (a user's trial)."""
+    name, largest = np.dtype(dtype).name, float(np.finfo(dtype).max)
+    every = drop is not None and remedy is None and all_wide  # (a dask chunk's rows are not the batch's)
+    wider = f"solve with precision=np.float64, which holds {'every row' if every else 'it'}"
+    if remedy is not None:
+        fix = remedy if "precision=np.float64" in remedy else f"{wider}; else {remedy}"
+    else:
+        fix = wider + (f", or, to run the others in {name}, {drop}" if drop is not None else
+                       f", or rescale that value's units into {name}'s range")
+    shown = f"{largest:.2g}".replace("e+", "e")  # 3.4e38, as the library's other messages write it
+    return f"{what} must lie within {name}'s range; {found}: {value!r} is beyond {name}'s largest value, {shown}; {fix}"
+
+
+def _labelled(out, what, dtype, bad, labels):
+    """``(where, drop)`` of :func:`kernels.validation.finite_rows`'s refusal of a pandas input: the value's row and
+    column labels (its position after the columns were put in the system's order named column 0 as the user's
+    column 0, a different one), and how to drop the rows by label (None for a Series or one row), which keeps the
+    DataFrame's names (``np.asarray(params)[keep]``, the plain remedy, read a DataFrame given in another column
+    order by position: a wrong result with success, a systems biologist's trial)."""
+    row_labels, columns = labels
+    if row_labels is None:
+        return f"entry {plain(columns[bad[-1]])!r} of the Series", None
+    where = f"row {plain(row_labels[bad[0]])!r}, column {plain(columns[bad[1]])!r}"
+    if out.shape[0] < 2:
+        return where, None
+    finite = np.isfinite(out)
+    names = [plain(label) for label in columns]
+    test = (f"np.isfinite({what}[{names!r}]).all(axis=1)" if np.dtype(dtype) == np.float64 else
+            f"({what}[{names!r}].abs() <= {float(np.finfo(dtype).max):.6g}).all(axis=1)")
+    dropna = f"; {what}.dropna(subset={names!r}) drops the same rows" if np.isnan(out[~finite]).all() else ""
+    return where, (f"drop those rows first: keep = {test}, then pass {what}[keep], which stays a DataFrame, its "
+                   f"columns read as before{dropna} (and the other inputs' rows [keep])")

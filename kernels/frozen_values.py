@@ -28,6 +28,7 @@ from .errors import ConfigurationError
 __all__ = ["FrozenValues", "changed_error", "loop_variables_read", "late_binding", "show", "values_read"]
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_FUNCTIONS = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)  # their parameters shadow a loop variable
 _LOOP_READS = weakref.WeakKeyDictionary()  # a lambda's code -> loop_variables_read: its file is parsed once
 
 
@@ -183,6 +184,9 @@ def _comprehension_targets(code):
         if isinstance(node, _COMPREHENSIONS):  # the first iterable is read outside the comprehension's scope
             outer[id(node.generators[0].iter)] = targets
             targets = targets | {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, _FUNCTIONS):
+            outer.update(_read_outside(node, targets))
+            targets = targets - _parameters(node)
         for child in ast.iter_child_nodes(node):
             found = visit(child, outer.get(id(child), targets))
             if found is not None:
@@ -190,6 +194,24 @@ def _comprehension_targets(code):
         return None
 
     return visit(tree, frozenset())
+
+
+def _parameters(node):
+    """The parameter names of the def or lambda ``node``: inside its body they shadow a comprehension's loop
+    variable of the same name, which each call binds anew (``(lambda i: lambda t, y, p: y[i] - THR)(i)`` in a
+    comprehension gives every inner lambda its own ``i``; it was warned about as late-bound: a user's trial)."""
+    arguments = node.args
+    named = arguments.posonlyargs + arguments.args + arguments.kwonlyargs + [arguments.vararg, arguments.kwarg]
+    return frozenset(a.arg for a in named if a is not None)
+
+
+def _read_outside(node, targets):
+    """``{id(child): targets}`` for the parts of the def or lambda ``node`` evaluated where it is made, not in its
+    body: its defaults (``i=i`` reads the loop's ``i`` of that iteration), decorators and annotations."""
+    arguments = node.args
+    outside = arguments.defaults + [d for d in arguments.kw_defaults if d is not None]
+    outside += getattr(node, "decorator_list", []) + [n for n in (getattr(node, "returns", None),) if n is not None]
+    return {id(child): targets for child in outside}
 
 
 def late_binding(func, name, ended=None):

@@ -8,7 +8,9 @@ note (:mod:`kernels.growth_note`) and the runaway hint (:mod:`kernels.runaway_hi
 :func:`lone_negative_note` where it finds such an entry, and so does the MAX_STEPS stiffness hint
 (:class:`kernels.stiffness.StiffnessProbe`, :func:`stiff_sign_note`) where that sign made the problem stiff.  It
 reads the batch's params only: a vectorised look at the columns where the row is negative, when a note or hint is
-about to be given, never at the solve.
+about to be given, never at the solve.  Whether a failure is a blow-up such an entry makes, the rule by which any
+failed row opens with it, is :func:`blew_up`; a host follow's stop the state ran away to (a step size underflow) is
+judged by :func:`stop_sign_note`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from .named_params import param_names
+from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .stiffness import largest_growth, spectral_radius
 
 __all__ = ["lone_negative_columns", "lone_negative_entries", "lone_negative_note", "stiff_columns", "stiff_sign_note",
-           "NAMED"]
+           "blew_up", "grew", "stop_sign_note", "BLOW_UP_STATUSES", "GROWTH_SHOWN", "NAMED"]
 
 #: Parameters a note names at most.
 NAMED = 3
@@ -174,3 +177,52 @@ def lone_negative_note(system, params, row, columns=None):
     return (f" {', '.join(entries)}{more} are negative where every other row's columns "
             f"{', '.join(map(str, shown))}{more} are >= 0: check their signs (a rate given negative makes a mode "
             "grow).")
+
+
+#: The failures a blow-up ends with: the state past float64's range, or the Jacobian's (a singular matrix, a Newton
+#: failure).
+BLOW_UP_STATUSES = (NONFINITE_STATE, SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
+
+#: Growth of a state over its start (per component, against the start's size or 1, whichever is larger) from which a
+#: failure shows a blow-up.  Not less: a set point swept across 0 whose row ran out of steps on a fast, bounded
+#: oscillation opened with "check its sign" (a regression hunt).
+GROWTH_SHOWN = 100.0
+
+
+def grew(states, start, nonfinite=False):
+    """Whether a state of ``states`` (rows of states, or one) is :data:`GROWTH_SHOWN` times its ``start`` or more in
+    some component (against ``|start|``, 1 at least); a non-finite state counts where ``nonfinite`` (a state the
+    failure reached; a save left NaN is one it did not reach)."""
+    states = np.atleast_2d(np.asarray(states, np.float64))
+    start = np.asarray(start, np.float64).reshape(-1)
+    finite = np.isfinite(states)
+    if nonfinite and not finite.all():
+        return True
+    peak = np.max(np.where(finite, np.abs(states), 0.0), axis=0, initial=0.0)
+    return bool(np.any(peak >= GROWTH_SHOWN * np.maximum(np.abs(start), 1.0)))
+
+
+def blew_up(code, saved, start, followed):
+    """Whether a trajectory that failed with status ``code`` failed as a rate given negative makes one fail: one of
+    :data:`BLOW_UP_STATUSES`, a ``saved`` state (its saves, NaN where not reached) grown from ``start``
+    (:func:`grew`), or a step size underflow where the host could not follow the trajectory (not ``followed``).
+
+    Why the underflow only there: where dt_min is 0 it is a finite-time blow-up or a jump of the rhs, and where the
+    host follows the trajectory (:mod:`kernels.rhs_hint`), its stop says which (:func:`stop_sign_note`: K = -5 in a
+    Rosenzweig-MacArthur sweep of [2, -5, 8] stopped at a prey of 2.7e14, with no save or a 74-fold one, and the
+    message never named K, a user's trial); where the host gets past, a dt_min too large for a fast oscillation
+    stopped it (a set point swept across 0 was told to check its sign: a hunt).  A row that ran out of steps on a
+    bounded oscillation did not blow up either."""
+    code = int(code)
+    return code in BLOW_UP_STATUSES or (code == STEP_SIZE_UNDERFLOW and not followed) or grew(saved, start)
+
+
+def stop_sign_note(system, params, row, start, stop):
+    """:func:`lone_negative_note` for ``params[row]`` where ``stop``, the state at which a host follow of a failed
+    trajectory from ``start`` stopped with no step it could take, grew from it (:func:`grew`; non-finite counts):
+    a stop the solution ran away to is a finite-time blow-up, which a rate given negative makes, where a stop at a
+    switch of the rhs keeps the state where it was; '' otherwise or where it cannot be judged."""
+    try:
+        return lone_negative_note(system, params, row) if grew(stop, start, nonfinite=True) else ""
+    except Exception:  # noqa: BLE001 - a message must never fail: the hint alone
+        return ""

@@ -39,7 +39,7 @@ from .errors import UnassignedOutputError, state_text
 from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_fault, float32_rhs_text, held_rhs
 from .jacobian_hint import (Suspects, exact_value_cause, float32_jacobian_fault, float32_jacobian_text,
                             negative_state_cause, parameter_cause)
-from .param_sign import lone_negative_note
+from .param_sign import lone_negative_note, stop_sign_note
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop",
@@ -188,7 +188,7 @@ class RhsProbe(HostProbe):
                                          k, held, exact) + (f" If the run stopped well before t = {found.t:.6g} (its "
                                                             "n_steps say how far it got), look for another cause.")
         if isinstance(found, _Stopped):  # the step size underflowing on the host too: where, to say so
-            return self._stopped_text(found, what, float(t_from), np.asarray(y_from, np.float64), p)
+            return self._stopped_text(found, what, float(t_from), np.asarray(y_from, np.float64), p, trajectory)
         at = f"at t = {found.t:.6g}, y = {state_text(found.y)}"
         if found.out_of_range:
             root = np.sqrt(largest)
@@ -224,15 +224,19 @@ class RhsProbe(HostProbe):
         return sign + _NOT_FINITE.format(fails=fails, what=what, t_from=t_from) + (cause or generic)
 
 
-    def _stopped_text(self, stopped, what, t_from, y_from, p):
+    def _stopped_text(self, stopped, what, t_from, y_from, p, trajectory):
         """Where the follow at rtol 1e-3 stopped with ``rhs`` finite, when Radau at the run's tolerances stops there
-        too; else '' (the stop was the loose tolerances', and the status's own advice stands: raise max_steps)."""
+        too; else '' (the stop was the loose tolerances', and the status's own advice stands: raise max_steps).  A
+        stop the state grew to from ``y_from`` (a finite-time blow-up) opens with the row's lone negative parameter
+        (:func:`kernels.param_sign.stop_sign_note`): K = -5 in a Rosenzweig-MacArthur sweep stopped at a prey of
+        2.7e14, and the message never named K (a user's trial)."""
         rtol, atol = self.tolerances if self.tolerances is not None else (None, None)
         if passes_stop(self.system, p, t_from, y_from, stopped.t, self.t_end, rtol, atol):
             return ""
         again = ("the run's rtol and atol" if self.tolerances is not None else
                  f"rtol {RECHECK_TOLERANCES[0]:g} and atol {RECHECK_TOLERANCES[1]:g}")
-        return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
+        sign = stop_sign_note(self.system, self.params, min(trajectory, len(self.params) - 1), y_from, stopped.y)
+        return (f"{sign} Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
                 f"t = {stopped.t:.6g} (y = {state_text(stopped.y)}), with no step it can take, at rtol 1e-3 and "
                 f"again at {again}: the solution itself is singular or changes abruptly there. Check the model "
                 "near that time, or end the span before it.")

@@ -40,9 +40,14 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     times, where every step lands) and ``dt_max`` let an adaptive run's drivers be checked for a switch a step can
     hide (:func:`kernels.driver_switches.warn_hidden_switches`), and a fixed step's for one it passes over
     (:func:`kernels.drivers.warn_step_past_samples`); without ``t_eval`` those checks are skipped, as the landing
-    times are unknown.
+    times are unknown.  A global or closure value the system's functions read that changed since it was built is
+    refused first (:meth:`kernels.ODESystem.check_unchanged`), before any check runs those functions.
     """
     system, dtype = integrator.system, integrator.dtype
+    # the checks below evaluate the live Python functions: after a global they read changed, those no longer match
+    # the compiled code, and the float32 check compared the two (a long, irrelevant PrecisionWarning came before
+    # the error that names the change: a climate modeller's notebook sweep of a heat capacity)
+    system.check_unchanged()
     driver_times, driver_values = validate_drivers(drivers, system.n_drivers, dtype, (t0, t_end))
     host = driven_on_host(system, driver_times, driver_values)  # the host's checks see u interpolated at t
     unstable = None

@@ -300,30 +300,17 @@ def finite_rows(arr, what, dtype, first_row=0, remedy=None, labels=None):
     One conversion (none when the caller already passes contiguous arrays of the precision), then the
     finiteness check in the precision itself, so values that overflow it are caught too.  The index the
     message names counts rows from ``first_row`` (a distributed chunk's first row in its batch).  Rows are
-    trajectories, and the message says how to drop the bad ones, unless ``remedy`` gives other advice.
-    ``labels``: ``(row labels or None, column labels)`` of the pandas input ``arr`` came from
-    (:func:`_frame_labels`), whose labels the message names instead of positions.
+    trajectories, and the message says how to drop the bad ones, unless ``remedy`` gives other advice; a finite
+    value beyond float32's range is named so, with precision=np.float64 first
+    (:func:`kernels.batch_inputs.not_finite_message`).  ``labels``: ``(row labels or None, column labels)`` of the
+    pandas input ``arr`` came from (:func:`_frame_labels`), whose labels the message names instead of positions.
     """
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
     if not np.isfinite(column_abs_max(out)).all():  # one fast pass; NaN and inf reach the column maxima
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
-        where = (bad[0] + int(first_row),) + bad[1:]
-        rows = int(np.count_nonzero(~np.isfinite(out).all(axis=1)))
-        # a test the precision's range passes too (1e39 is finite in float64, not in float32: a regression hunt)
-        test = (f"np.isfinite(np.asarray({what}, float))" if np.dtype(dtype) == np.float64 else
-                f"(np.abs(np.asarray({what}, float)) <= {float(np.finfo(dtype).max):.6g})")
-        if labels is not None:
-            where, remedy = _labelled(out, what, dtype, bad, labels, remedy)
-        elif remedy is not None:
-            remedy = f": {remedy}"
-        else:
-            remedy = ("" if out.ndim != 2 or out.shape[0] < 2 else
-                      f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = "
-                      f"{test}.all(axis=1), then pass np.asarray({what})[keep] (and the other inputs' rows [keep])")
-        at = where if labels is not None else f"index {where}"
-        raise ConfigurationError(f"{what} must be finite in {np.dtype(dtype)}; found {plain(arr[bad])!r} "
-                                 f"at {at}{remedy}")
+        from .batch_inputs import not_finite_message  # (it imports this module)
+
+        raise ConfigurationError(not_finite_message(arr, out, what, dtype, first_row, remedy, labels))
     if np.dtype(dtype) == np.float32 and np.asarray(arr).dtype != np.float32:
         _refuse_flushed(arr, out, what, first_row)
     return out
@@ -337,31 +324,6 @@ def _frame_labels(value):
     if is_pandas(value):
         return None, list(value.index)
     return None
-
-
-def _labelled(out, what, dtype, bad, labels, remedy):
-    """``(where, remedy)`` of :func:`finite_rows`'s refusal of a pandas input: the value's row and column labels
-    (its position after the columns were put in the system's order named column 0 as the user's column 0, a
-    different one), and rows dropped by label, which keeps the DataFrame's names (``np.asarray(params)[keep]``, the
-    plain remedy, read a DataFrame given in another column order by position: a wrong result with success, a
-    systems biologist's trial)."""
-    row_labels, columns = labels
-    if row_labels is None:
-        return f"entry {plain(columns[bad[-1]])!r} of the Series", "" if remedy is None else f": {remedy}"
-    where = f"row {plain(row_labels[bad[0]])!r}, column {plain(columns[bad[1]])!r}"
-    if remedy is not None:
-        return where, f": {remedy}"
-    if out.shape[0] < 2:
-        return where, ""
-    finite = np.isfinite(out)
-    rows = int(np.count_nonzero(~finite.all(axis=1)))
-    names = [plain(label) for label in columns]
-    test = (f"np.isfinite({what}[{names!r}]).all(axis=1)" if np.dtype(dtype) == np.float64 else
-            f"({what}[{names!r}].abs() <= {float(np.finfo(dtype).max):.6g}).all(axis=1)")
-    dropna = f"; {what}.dropna(subset={names!r}) drops the same rows" if np.isnan(out[~finite]).all() else ""
-    return where, (f" ({rows} of {out.shape[0]} rows); to run the others, drop those rows first: keep = {test}, then "
-                   f"pass {what}[keep], which stays a DataFrame, its columns read as before{dropna} (and the other "
-                   "inputs' rows [keep])")
 
 
 def _refuse_flushed(arr, out, what, first_row):

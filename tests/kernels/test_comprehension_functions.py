@@ -136,3 +136,32 @@ def test_odesystem_lambda_reading_its_comprehension_loop_variable():
                                                  r"loop variable of the comprehension.*late binding.*"
                                                  r"def make\(rate\): return lambda"):
         kernels.solve_ivp(systems[0], (0.0, 1.0), [1.0], precision=np.float64, progress=False)
+
+
+THRESHOLD = 1e-3
+
+
+def test_event_lambdas_bound_per_call_each_watch_their_own_state_without_a_warning():
+    """A lambda whose ``i`` is the parameter of an enclosing lambda called per iteration has its own ``i`` (a default
+    argument, ``i=i``, is refused with its own remedy): the late-binding warning ("every event made by it watches the
+    same i") fired on it, whose counts came out right (a user's trial), and a false warning teaches users to ignore
+    the true one."""
+    makers = [lambda: [Event((lambda i: (lambda t, y, p: y[i] - THRESHOLD))(i), direction=-1) for i in range(3)],
+              lambda: [Event((lambda i: lambda t, y, p: y[i] - THRESHOLD)(k), direction=-1) for k in range(3)]]
+    for make in makers:
+        events, caught = _quiet(make)
+        assert not [w for w in caught if "late binding" in str(w.message)], [str(w.message) for w in caught]
+        res = kernels.solve_ivp(DECAY3, (0.0, 20.0), [1.0, 1.0, 1.0], RATES, precision=np.float64, events=events,
+                                progress=False)
+        assert res.event_count.tolist() == [[1, 1, 1]]
+
+
+def test_an_event_lambda_reading_the_loop_variable_beside_a_lambda_with_its_own_still_warns():
+    """The true warning stays: the lambda reads the comprehension's ``i`` late, though another lambda in the same
+    expression takes an ``i`` of its own."""
+    events, caught = _quiet(lambda: [(lambda i: i)(0) and None or Event(lambda t, y, p: y[i] - THRESHOLD)
+                                     for i in range(3)])
+    late = [str(w.message) for w in caught if "late binding" in str(w.message)]
+    assert len(late) == 1 and "watches the same i" in late[0], late
+    events, caught = _quiet(lambda: [Event(lambda t, y, p: y[i] - THRESHOLD, direction=-1) for i in range(3)])
+    assert len([w for w in caught if "late binding" in str(w.message)]) == 1

@@ -171,3 +171,31 @@ def test_an_array_whose_zeros_changed_sign_is_refused_with_a_message():
             kernels.solve_ivp(system, (0.0, 0.5), [1.0], dt=0.05, method="rk4", progress=False)
     finally:
         OFFSETS[:] = 0.0
+
+
+HEAT_CAPACITY = 12.7
+
+
+def _energy_balance(t, y, p, dydt):
+    """A one-box energy balance: ice albedo by math.tanh (Numba computes it in float32 in a float32 run), divided by
+    the module-level heat capacity."""
+    albedo = 0.4945 - 0.2055 * math.tanh((y[0] - 265.0) / 10.0)
+    dydt[0] = (p[0] * 342.0 * (1.0 - albedo) - 0.61 * 5.67e-8 * y[0] ** 4) / HEAT_CAPACITY
+
+
+def test_a_changed_global_is_refused_before_any_check_compares_the_live_rhs(monkeypatch):
+    """A heat capacity changed between two float32 solves, as a notebook sweep does: the error that names it comes
+    alone, with no PrecisionWarning from the float32 check comparing the frozen compiled rhs with the live one (a
+    climate modeller's trial: dydt[0] "1.7 compiled, 4.32 in float64")."""
+    import warnings
+
+    system = ODESystem(_energy_balance, n_states=1, n_params=1, name="energy_balance_frozen")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.PrecisionWarning)
+        kernels.solve_ivp(system, (0.0, 10.0), [[220.0], [300.0]], [[1.0], [1.0]], progress=False)
+    monkeypatch.setattr(sys.modules[__name__], "HEAT_CAPACITY", 5.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ConfigurationError, match=r"global 'HEAT_CAPACITY', which changed.*was 12\.7, now 5\.0"):
+            kernels.solve_ivp(system, (0.0, 10.0), [[220.0], [300.0]], [[1.0], [1.0]], progress=False)
+    assert not [w for w in caught if issubclass(w.category, kernels.PrecisionWarning)], [str(w.message) for w in caught]

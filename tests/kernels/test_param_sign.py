@@ -104,3 +104,33 @@ def test_a_zero_parameter_cause_drops_the_sign_note_of_its_row():
                                 precision=np.float64, progress=False)
     message = res.message(1)
     assert "p[8] = 0, p[9] = 0" in message and "check its sign" not in message, message
+
+
+def test_a_blow_up_is_a_blow_up_status_a_grown_save_or_an_underflow_the_host_could_not_follow():
+    """kernels.param_sign.blew_up, the rule that lets a failure open with its row's lone negative entry: a step size
+    underflow counts where the host could not follow the trajectory (where it could, the follow's stop decides:
+    stop_sign_note), so a dt_min too large for a fast oscillation keeps its own advice first."""
+    from kernels.param_sign import blew_up
+
+    start, nan = np.array([0.5, 0.5]), np.full((2, 2), np.nan)
+    for code in (kernels.Status.NONFINITE_STATE, kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED):
+        assert blew_up(code, nan, start, followed=True)
+    assert blew_up(kernels.Status.STEP_SIZE_UNDERFLOW, nan, start, followed=False)
+    assert not blew_up(kernels.Status.STEP_SIZE_UNDERFLOW, nan, start, followed=True)
+    assert blew_up(kernels.Status.MAX_STEPS, [[1.0, 0.5], [150.0, 0.9], [np.nan, np.nan]], start, followed=True)
+    bounded = [[0.0, 1.0, 0.0], [-0.9, 0.4, -0.9], [np.nan] * 3]  # a fast oscillation of amplitude 1: not grown
+    assert not blew_up(kernels.Status.MAX_STEPS, bounded, [0.0, 1.0, 0.0], followed=True)
+
+
+def test_a_host_stop_the_state_ran_away_to_names_the_lone_negative_entry_and_a_stop_in_place_does_not():
+    """kernels.param_sign.stop_sign_note, for the step size underflow hint (kernels.rhs_hint): K = -5 in one row of
+    a Rosenzweig-MacArthur sweep of [2, -5, 8] stopped the host follow at a prey of 2.7e14 from 0.5 (a user's
+    trial); a stop at a jump of the rhs, the state where it was, is no blow-up."""
+    from kernels.param_sign import stop_sign_note
+
+    system = kernels.ODESystem(_two, 2, 3, name="two_stop", param_names=["kA", "kO1D", "source"])
+    told = stop_sign_note(system, SWEEP, 1, [0.5, 0.5], [2.706e14, 0.9502])
+    assert told == lone_negative_note(system, SWEEP, 1) and told.startswith(" params[1, 1] (kO1D) = -3e-11")
+    assert stop_sign_note(system, SWEEP, 1, [0.5, 0.5], [np.inf, 0.9]) == told  # non-finite where it stopped
+    assert stop_sign_note(system, SWEEP, 1, [0.5, 0.5], [0.7, 0.9]) == ""  # stopped in place
+    assert stop_sign_note(system, SWEEP, 0, [0.5, 0.5], [2.7e14, 0.9]) == ""  # no lone negative in row 0

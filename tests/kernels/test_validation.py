@@ -25,7 +25,8 @@ from kernel_helpers import call
     (dict(t_span=3.0), "t_span must be a pair"),
     (dict(y0=[1.0, 1.0]), "y0 must have shape (N, 3) or (3,)"),
     (dict(y0=[[1.0, np.nan, 1.0]]), "y0 must be finite"),
-    (dict(y0=[[1.0, 1e39, 1.0]]), "y0 must be finite in float32"),
+    (dict(y0=[[1.0, 1e39, 1.0]]), "y0 must lie within float32's range; found 1e+39 at index (0, 1): 1e+39 is beyond "
+                                  "float32's largest value, 3.4e38; solve with precision=np.float64"),
     (dict(y0=[[1.0, True, "x"]]), "y0 must be an array of real numbers"),
     (dict(y0=[[1.0, 1.0, 1.0]], params=np.ones((2, 3))), "y0 must have shape (2, 3)"),
     (dict(y0=np.ones((3, 3)), params=np.ones((2, 3))),
@@ -165,8 +166,9 @@ def test_drivers_required():
     with pytest.raises(ConfigurationError, match=r"times\[2\] = 0.5 goes back to times\[1\] = 1"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 1.0, 0.5, 2.0], [1.0, 2.0, 3.0, 4.0]))
     # a value float32 cannot hold was cast to inf with a NumPy warning, and the trajectory failed (a user's trial)
-    with pytest.raises(ConfigurationError, match=r"drivers: values must be finite in float32; found 1e\+40 at "
-                                                 r"index \(1, 0\): the drivers are shared by every trajectory: "
+    with pytest.raises(ConfigurationError, match=r"drivers: values must lie within float32's range; found 1e\+40 at "
+                                                 r"index \(1, 0\): 1e\+40 is beyond float32's largest value, 3\.4e38; "
+                                                 r"the drivers are shared by every trajectory: "
                                                  r"scale them.*or use precision=np.float64$"):
         kernels.solve_ivp(system, (0.0, 1.0), [1.0], drivers=([0.0, 0.5, 1.0], [1.0, 1e40, 2.0]))
     with pytest.raises(ConfigurationError, match="drivers: values must be an array of real numbers"):

@@ -350,3 +350,56 @@ def test_a_dataframe_with_a_nan_is_named_by_its_labels_and_its_remedy_keeps_the_
         np.testing.assert_allclose(kept.y[:, -1], expected.y[:, -1])
     with pytest.raises(ConfigurationError, match=r"found nan at entry 'a1' of the Series$"):  # one shared row
         kernels.solve_ivp(system, (0.0, 20.0), [1.0, 1.0], df.iloc[1], precision=np.float64, progress=False)
+
+
+def _capacity(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] * (1.0 - y[0] / p[1])
+
+
+CAPACITY = ODESystem(_capacity, 1, n_params=2, name="capacity_sweep", param_names=("r", "K"))
+
+
+def test_a_value_beyond_float32s_range_is_named_so_with_float64_first():
+    """``K = np.logspace(0, 40, 4)`` in float32 was told "params must be finite in float32; found 1e+40 ... drop
+    those rows first": 1e40 is finite, and precision=np.float64, which runs every row, was never offered; a single
+    row got the same words and no remedy (a user's trial).  NaN and inf keep their words."""
+    params = np.column_stack([np.ones(4), np.logspace(0, 40, 4)])
+    with pytest.raises(ConfigurationError) as info:
+        kernels.solve_ivp(CAPACITY, (0.0, 1.0), [0.5], params, progress=False)
+    assert str(info.value).startswith(
+        "params must lie within float32's range; found 1e+40 at index (3, 1) (1 of 4 rows): 1e+40 is beyond "
+        "float32's largest value, 3.4e38; solve with precision=np.float64, which holds every row, or, to run the "
+        "others in float32, drop those rows first: keep = (np.abs(np.asarray(params, float)) <= 3.40282e+38)"
+        ".all(axis=1), then pass np.asarray(params)[keep] (and the other inputs' rows [keep])")
+    assert kernels.solve_ivp(CAPACITY, (0.0, 1.0), [0.5], params, precision=np.float64, progress=False).success
+    with pytest.raises(ConfigurationError, match=r"^params must lie within float32's range; found 1e\+40 at index "
+                                                 r"\(0, 1\): 1e\+40 is beyond float32's largest value, 3\.4e38; solve "
+                                                 r"with precision=np\.float64, which holds it, or rescale"):
+        kernels.solve_ivp(CAPACITY, (0.0, 1.0), [0.5], [1.0, 1e40], progress=False)
+    with pytest.raises(ConfigurationError, match=r"^y0 must lie within float32's range; found -1e\+39 at index "
+                                                 r"\(1, 0\) \(1 of 2 rows\): -1e\+39 is beyond float32's largest "
+                                                 r"value, 3\.4e38; solve with precision=np\.float64"):
+        kernels.solve_ivp(CAPACITY, (0.0, 1.0), [[0.5], [-1e39]], [1.0, 2.0], progress=False)
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ConfigurationError, match=r"^params must be finite in float32; found (nan|inf) at index "
+                                                     r"\(0, 1\)(; the system's params are|$)"):
+            kernels.solve_ivp(CAPACITY, (0.0, 1.0), [0.5], [1.0, bad], progress=False)
+
+
+def test_a_frame_value_beyond_float32s_range_keeps_its_labels_and_a_dask_chunk_its_remedy():
+    """The pandas refusal names labels and drops by label; a dask chunk's rows are not the batch's, so float64 is
+    said to hold the value, not every row."""
+    pd = pytest.importorskip("pandas")
+    from kernels.distributed_inputs import dask_remedy
+    from kernels.validation import finite_rows
+
+    frame = pd.DataFrame({"r": [1.0, 1.0], "K": [2.0, 1e40]}, index=["low", "high"])
+    with pytest.raises(ConfigurationError, match=r"^params must lie within float32's range; found 1e\+40 at row "
+                                                 r"'high', column 'K' \(1 of 2 rows\): 1e\+40 is beyond float32's "
+                                                 r"largest value, 3\.4e38; solve with precision=np\.float64, which "
+                                                 r"holds every row, or, to run the others in float32, drop those rows "
+                                                 r"first: keep = \(params\[\['r', 'K'\]\]\.abs\(\)"):
+        kernels.solve_ivp(CAPACITY, (0.0, 1.0), [0.5], frame, progress=False)
+    with pytest.raises(ConfigurationError, match=r"found 1e\+40 at index \(11, 0\): .*3\.4e38; solve with "
+                                                 r"precision=np\.float64, which holds it; else the chunks are checked"):
+        finite_rows(np.array([[1.0], [1e40]]), "params", np.float32, 10, remedy=dask_remedy("params", np.float32))
