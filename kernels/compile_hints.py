@@ -19,7 +19,7 @@ import numpy as np
 
 from planner.wording import joined_words
 
-from .complex_values import ComplexValueWritten, compile_message, written_message
+from .complex_values import ComplexValueWritten, compile_message, host_message, written_message
 from .frozen_values import values_read
 from .module_origin import shadows_stdlib
 
@@ -416,11 +416,12 @@ def _plain_number(value):
 def host_refusal(exc, func, what, system_name):
     """The message for ``func`` (a system's ``what``) whose run on the host's test arrays raised ``exc`` for a cause
     the compiler refuses too, where the exception's own words would mislead: a complex value stored into its real
-    output (:mod:`kernels.complex_values`) or a function of an array library (:func:`array_library_message`); None
+    output or passed to a math function (:mod:`kernels.complex_values`; "must be real number, not complex" was told
+    to be arguments in another order) or a function of an array library (:func:`array_library_message`); None
     for any other cause."""
     if isinstance(exc, ComplexValueWritten):
         return written_message(exc, what, system_name)
-    return array_library_message(exc, func, what, system_name)
+    return host_message(exc, func, what, system_name) or array_library_message(exc, func, what, system_name)
 
 
 def array_library_message(exc, func, what, system_name):

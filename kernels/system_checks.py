@@ -452,11 +452,14 @@ def check_events_index(events, system):
     """ConfigurationError where an event function ``g(t, y, p)`` indexes past ``system``'s arrays at the
     construction check's test point or one of :data:`OTHER_STATES` (``p`` its test values, of ``n_params``).
 
+    At the system's default_params where given (:func:`construction_params`).
     An :class:`kernels.Event` does not know its system, so its own check runs ``g`` on arrays of 64; on a GPU
     ``y[0] - p[1]`` of a 1-parameter system reads past the parameters with no error (a user's trial).  Any other
     fault (a float fault, device-only code) is left to the compile check and the run."""
+    from .construction_params import construction_params  # (that module imports this one)
+
     n = system.n_states
-    p = np.linspace(0.5, 1.0, system.n_params)
+    p = construction_params(system)
     states = [np.linspace(0.5, 1.0, n)] + [make(n) for make in OTHER_STATES]
     for e, event in enumerate(events or ()):
         for y in states:

@@ -40,6 +40,7 @@ from .input_writes import refuse_input_writes
 from .system_checks import (OTHER_STATES, UNWRITTEN, argument_arrays, calls_device_code, check_arity, check_jvp_runs,
                             cpu_jit_unwrapped, first_lines, index_hint, input_written, pickled_functions, signature,
                             refuse_index_fault, check_observables_elsewhere, unassigned, unassigned_message, where)
+from .construction_params import construction_params, derivative_point, params_note
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, reals_or_none
 
@@ -210,7 +211,7 @@ class ODESystem:
 
     def _check_runs(self):
         y = np.linspace(0.5, 1.0, self.n_states)
-        p = np.linspace(0.5, 1.0, self.n_params)
+        p = construction_params(self)  # its default_params where given
         u = np.linspace(0.5, 1.0, self.n_drivers)
         for inputs in (y, p, u):  # inputs are read only: on the GPU y is the step's own stage state
             inputs.flags.writeable = False
@@ -261,6 +262,7 @@ class ODESystem:
                             f"{n}), so this jac may be written for a system of another size (n_states={n} here)"
                             if text.endswith(f"with size {size}") else "") or \
                         index_hint(exc, func, what, argument_arrays(self, out_name, takes_u))
+                    flat += params_note(self, what, y, p, u, exc) if isinstance(exc, IndexError) else ""
                     order = (f"; it is called {called}: a TypeError like this one usually means the arguments "
                              "in another order (Julia's f(du, u, p, t), odeint's f(y, t, ...))"
                              if isinstance(exc, TypeError) else "")
@@ -284,11 +286,13 @@ class ODESystem:
                     f"{out_name}[i] = ... for each of the {size} components instead")
             missing = unassigned(out)
             if missing.size:
-                raise ConfigurationError(unassigned_message(what, self.name, func, out_name, missing, size))
+                raise ConfigurationError(unassigned_message(what, self.name, func, out_name, missing, size)
+                                         + params_note(self, what, y, p, u, missing))
             outputs[what] = out if returned is None else None
         if self.jvp is not None and outputs.get("rhs") is not None:  # (rhs ran on the host: so can jvp, mostly)
             check_jvp_runs(self, y, p)
-        self.derivatives_disagree = check_derivatives(self, outputs, y, p)
+        point = derivative_point(self, y, p, outputs)  # linspace's p, as designed, where the model runs there
+        self.derivatives_disagree = check_derivatives(self, point[1], y, point[0]) if point else ()
         if outputs.get("rhs") is not None:  # it ran on the host
             self._check_assigned_elsewhere(p, u)
 

@@ -39,6 +39,7 @@ import numpy as np
 from numba import cuda
 
 from .backend import backend
+from .complex_values import run_message
 from .errors import KernelError, UserFunctionError
 from .index_faults import gpu_effect
 
@@ -399,6 +400,10 @@ def user_function_error(exc, block_size=None, first=0):
     thread = _THREAD.match(str(exc))
     which = (f" for trajectory {first + int(thread['block']) * block_size + int(thread['thread'])}"
              if thread and block_size else "")
+    complex_words = run_message(exc, name, line, f" (line {lineno} of {filename}: {line}, while the kernel ran{which})"
+                                if line else f" (at {filename}:{lineno}, while the kernel ran{which})")
+    if complex_words:  # dydt[0] = z of a complex z, with check=False: "float() argument must be ..." (a trial)
+        return UserFunctionError(complex_words)
     return UserFunctionError(f"{name} raised {type(exc).__name__} at {filename}:{lineno}{source} while the kernel "
                              f"ran{which}: {detail}. {_on_a_gpu(exc)}")
 

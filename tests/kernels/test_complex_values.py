@@ -4,6 +4,8 @@ the compile check alike; complex arithmetic kept inside a function still builds 
 physicist's trial)."""
 
 import cmath
+import math
+import re
 import warnings
 
 import numpy as np
@@ -145,3 +147,93 @@ def test_complex_arithmetic_inside_rhs_still_builds_and_solves():
     assert np.all(result.success)
     exact = [cmath.exp(-a * (cmath.exp(1j * w) - 1.0) / w) for a, w in params]
     np.testing.assert_allclose(result.y[:, -1], [[z.real, z.imag] for z in exact], rtol=1e-6, atol=1e-8)
+
+
+def _exp_of_complex(t, y, p, dydt):
+    z = complex(y[0], y[1])
+    w = math.exp(-1j * p[0] * z)
+    dydt[0] = w.real
+    dydt[1] = w.imag
+
+
+def _float_of_complex(t, y, p, dydt):
+    z = complex(y[0], y[1]) * 1j
+    dydt[0] = float(z)
+    dydt[1] = y[0]
+
+
+_MATH_REMEDY = (r"the math module's functions, float\(\) and int\(\) take real numbers only; {}, and store only real "
+                r"numbers: write its \.real and \.imag into two separate states \(w the complex value; {} = w\.real, "
+                r"and w\.imag into another state\), as a complex system is solved as its real and imaginary parts")
+
+
+@pytest.mark.parametrize("rhs, call, line, instead, target", [
+    (_exp_of_complex, r"math\.exp\(\)", r"w = math\.exp\(-1j \* p\[0\] \* z\)", r"use cmath\.exp\(z\) for complex "
+     r"arithmetic", r"dydt\[i\]"),
+    (_float_of_complex, r"float\(\)", r"dydt\[0\] = float\(z\)", r"take z\.real, z\.imag or abs\(z\) explicitly "
+     r"instead of float\(z\)", r"dydt\[0\]"),
+])
+def test_a_complex_value_passed_to_a_math_function_is_named_not_the_arguments_order(rhs, call, line, instead, target):
+    """math.exp(z) of a complex z raised "TypeError: must be real number, not complex" on the host, which the check
+    said usually means the arguments in another order (a quantum-optics physicist's trial)."""
+    with pytest.raises(kernels.ConfigurationError) as caught:
+        kernels.ODESystem(rhs, n_states=2, n_params=1, name="cm")
+    message = str(caught.value)
+    assert re.match(rf"rhs of system 'cm' passes a complex value to {call} \(line \d+ of \S*test_complex_values.py: "
+                    rf"{line}\): {_MATH_REMEDY.format(instead, target)}", message), message
+    assert "another order" not in message, message
+
+
+def _exp_of_complex_on_a_branch(t, y, p, dydt):
+    z = complex(y[0], y[1])
+    if t > 1e30:  # never at the test points: only the compile check meets the call
+        z = math.exp(z)
+    dydt[0] = z.real
+    dydt[1] = z.imag
+
+
+def test_a_complex_value_passed_to_a_math_function_is_explained_by_the_compile_check_in_the_same_words():
+    """Numba's "No implementation of function exp for exp(complex64)" got the generic "Numba CUDA compiles a subset
+    of Python" hint."""
+    with pytest.raises(kernels.ConfigurationError) as caught:
+        kernels.ODESystem(_exp_of_complex_on_a_branch, n_states=2, name="branch")
+    message = str(caught.value)
+    assert re.match(r"rhs of system 'branch' passes a complex value to math\.exp\(\) \(line \d+ of \S*"
+                    r"test_complex_values.py: z = math\.exp\(z\)\): " + _MATH_REMEDY.format(
+                        r"use cmath\.exp\(z\) for complex arithmetic", r"dydt\[i\]"), message), message
+    assert "compiles a subset of Python" not in message
+    assert "(Numba: No implementation of function exp for exp(complex" in message, message
+
+
+def test_the_compile_checks_words_for_float_of_a_complex_value_without_a_line():
+    result = {"ok": False, "precision": "float32", "error": "TypingError", "category": "other", "cc": (9, 0),
+              "summary": "No implementation of function Function(<class 'float'>) for float(complex128)",
+              "filename": None, "line": None}
+    message = failure_message(result, "observables", "sys")
+    assert message.startswith("observables of system 'sys' passes a complex value to float(): the math module's "
+                              "functions, float() and int() take real numbers only; take z.real, z.imag or abs(z) "
+                              "explicitly instead of float(z), and store only real numbers: write its .real and .imag "
+                              "into two separate components (w the complex value; obs[i] = w.real"), message
+
+
+@pytest.mark.skipif(kernels.backend() == "cuda", reason="the simulator's Python faults; a GPU refuses to compile it")
+@pytest.mark.parametrize("rhs, said", [
+    (_amplitudes_without_real, r"_amplitudes_without_real writes a complex value into dydt\[0\] \(line \d+ of \S*"
+     r"test_complex_values.py: dydt\[0\] = dcg, while the kernel ran for trajectory 0\): "
+     + _REMEDY.format(r"dydt\[0\] = dcg\.real, and dcg\.imag into another state")),
+    (_exp_of_complex, r"_exp_of_complex passes a complex value to math\.exp\(\) \(line \d+ of \S*"
+     r"test_complex_values.py: w = math\.exp\(-1j \* p\[0\] \* z\), while the kernel ran for trajectory 0\): "
+     + _MATH_REMEDY.format(r"use cmath\.exp\(z\) for complex arithmetic", r"dydt\[i\]")),
+])
+def test_with_check_false_the_run_names_a_complex_value_in_the_same_words(rhs, said):
+    """With check=False the simulator's run said "UserFunctionError ... TypeError: float() argument must be ... not
+    'complex'" and to fix the function."""
+    system = kernels.ODESystem(rhs, n_states=4 if rhs is _amplitudes_without_real else 2, n_params=2, name="c3",
+                               check=False)
+    y0 = [1.0, 0.0, 0.0, 0.0][:system.n_states]
+    with pytest.raises(kernels.UserFunctionError) as caught:
+        kernels.solve_ivp(system, (0.0, 0.1), y0, [[1.0, 0.0]], method="rk4", dt=0.05, precision=np.float64,
+                          progress=False)
+    message = str(caught.value)
+    assert re.match(said, message), message
+    assert "fix the function" not in message and "another order" not in message, message
