@@ -8,7 +8,10 @@ Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
 * dense, column by column: ``delta_j = sqrt(eps) * max(|y_j|, atol_j / rtol_j)``
   (``atol_j / rtol_j`` is the magnitude below which the tolerances treat
   ``y_j`` as noise; 1 if both vanish), rounded so that ``y_j + delta_j`` is
-  exact; ``n`` extra right-hand sides per iteration matrix;
+  exact; ``n`` extra right-hand sides per iteration matrix, and one more for a
+  column that may straddle a jump of ``rhs`` in ``y_j``, taken again at ``y_j - delta_j``
+  (:func:`kernels.solvers.jacobian_assembly.one_sided_lines`; not counted in ``n_rhs``:
+  ``prepare`` has no work counter);
 * matrix-free: ``delta = step / max_i (|v_i| / sc_i)``, ``sc_i = max(|y_i|, step max_j |y_j|)``
   (1 where ``y = 0``): no component moves by more than ``step`` of its own size (or of the floor).
   Newton's products (DIRK, FIRK: their iteration corrects the product's error) are forward,
@@ -53,7 +56,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..codegen import UNROLL_STATES, by_column, compile_device, elementwise, index
-from .jacobian_assembly import perturbation_lines, sparse_jacobian_label, sparse_prepare_lines
+from .jacobian_assembly import (one_sided_lines, perturbation_lines, share_source, sparse_jacobian_label,
+                                sparse_prepare_lines)
 from .krylov import target_lines
 
 __all__ = ["system_derivatives", "jacobian_source", "prepare_source", "jvp_operator"]
@@ -137,7 +141,7 @@ def prepare_source(settings, dtype):
     n, dense, unroll = settings.n, settings.dense, UNROLL_STATES
     lines = ["def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):"]
     if settings.sparse:
-        lines += sparse_prepare_lines(settings)
+        lines += sparse_prepare_lines(settings, share_source(dtype))
         lines.append("    return lu_factor(matrix, aux)")
     elif dense:
         lu_unroll = settings.linear.unroll
@@ -161,12 +165,11 @@ def prepare_source(settings, dtype):
                       "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
             lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", unroll)
 
-            def entry(i, j):
-                return f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])"
-
             def column(j):
                 unrolled = isinstance(j, int)
-                return _fd_column(j, n, lu_unroll if unrolled else 0, entry) + [
+                return one_sided_lines(j, n, lu_unroll if unrolled else 0, "w = -c / d",
+                                       lambda i: f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])",
+                                       share=share_source(dtype)) + [
                     f"    matrix[{j * n + j}] += ONE" if unrolled else "    matrix[j * N + j] += ONE"]
 
             lines += by_column(n, lu_unroll, column)

@@ -64,7 +64,7 @@ from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
-from ..solvers.jacobian_assembly import column_groups
+from ..solvers.jacobian_assembly import column_groups, switch_share
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
 from ..solvers.convergence import CARRY_POWER
@@ -390,7 +390,7 @@ def build_firk_step(settings, system, layout, dtype) -> BuiltStep:
     eps = float(np.finfo(dtype).eps)
     namespace = {"N": settings.n_states, "S": len(settings.transform.stages), "ZERO": dtype(0.0), "ONE": dtype(1.0),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "HUGE": dtype(np.finfo(dtype).max),
-                 "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
+                 "SWITCH_SHARE": dtype(switch_share(dtype)), "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "prec": dtype, "rcp": norm_reciprocal(dtype), "power": power(dtype), "CARRY_POWER": dtype(CARRY_POWER),
                  "CARRIED_SHARE": dtype(CARRIED_SHARE), "EPS": dtype(eps), "SAME_STEP": dtype(SAME_STEP),
                  "REFRESH_RATE": dtype(REFRESH_RATE),

@@ -38,7 +38,7 @@ import dataclasses
 
 from ..codegen import UNROLL_STATES, by_column, elementwise, index
 from ..solvers.lu import LU_UNROLL, LUSettings
-from ..solvers.jacobian_assembly import column_groups, grouped_jacobian_lines, perturbation_lines
+from ..solvers.jacobian_assembly import column_groups, grouped_jacobian_lines, one_sided_lines
 from ..solvers.complex_lu import ComplexSparseLUSettings
 from ..solvers.factor_storage import storage_for
 from ..solvers.sparse_lu import SparseLUSettings
@@ -134,9 +134,14 @@ def _entry(settings, slot, i, j):
     return f"jm[{i * settings.n_states + j}]" if settings.jacobian == "jac" else f"jm[{slot[(i, j)]}]"
 
 
+#: The work count of a differenced column or group taken again on the other side of ``y`` (a jump straddled).
+RETRIED = ("wk[0] += ONE",)
+
+
 def jacobian_rhs(settings):
     """Right-hand sides :func:`jacobian_lines` evaluates: ``n`` (dense differences), a group's one
-    (sparse differences, :func:`~kernels.solvers.jacobian_assembly.column_groups`), none (``jac``, ``jvp``)."""
+    (sparse differences, :func:`~kernels.solvers.jacobian_assembly.column_groups`), none (``jac``, ``jvp``);
+    a column or group taken again at a jump (:data:`RETRIED`) counts one more where it happens."""
     if settings.jacobian in ("jac", "jvp"):
         return 0
     if settings.pattern is None:
@@ -152,12 +157,20 @@ def jacobian_lines(settings):
     if settings.pattern is None and settings.jacobian == "jvp":  # dense, column j = J e_j (a system without jac)
         column = ["ys[{j}] = ONE", "jvp(t, y, p, ys, f_0)", "ys[{j}] = ZERO"]
         return elementwise(n, lambda i: f"ys[{i}] = ZERO") + _dense_columns(n, column, "f_0[{i}]")
-    if settings.pattern is None:  # dense finite differences, column by column
-        column = perturbation_lines("{j}", "tol") + ["d = ONE / (ys[{j}] - yj)", "rhs(t, ys, p, u, f_0)", "ys[{j}] = yj"]
-        return elementwise(n, lambda i: f"ys[{i}] = y[{i}]") + _dense_columns(n, column, "d * (f_0[{i}] - f0[{i}])")
+    if settings.pattern is None:  # dense finite differences, column by column (again on the other side at a jump)
+        def column(j):
+            unrolled = isinstance(j, int)
+
+            def entry(i):
+                return f"jm[{int(i) * n + j if unrolled else f'{i} * N + j'}] = jw * (f_0[{i}] - f0[{i}])"
+
+            return one_sided_lines(j, n, LU_UNROLL if unrolled else 0, "jw = ONE / d", entry,
+                                   names=("ys", "f_0", "f0"), tolerances="tol", retried=RETRIED)
+
+        return elementwise(n, lambda i: f"ys[{i}] = y[{i}]") + by_column(n, LU_UNROLL, column)
     return grouped_jacobian_lines(n, settings.pattern, settings.jacobian == "jvp",
                                   lambda k, value: f"    jm[{k}] = {value}", names=("ys", "f_0"),
-                                  tolerances="tol", unroll=UNROLL_STATES)
+                                  tolerances="tol", unroll=UNROLL_STATES, retried=RETRIED)
 
 
 def _dense_columns(n, column, entry):
