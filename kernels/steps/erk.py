@@ -19,6 +19,7 @@ from ..allocators import AllocatorFactory
 from ..codegen import elementwise, index, linear_combination
 from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
+from ..float32_rounding import consistent_constants
 from ..moves_ir import compile_folded
 from ..tableaus import ButcherTableau
 from .base import STEP_OK, BuiltStep, fsal_prime
@@ -265,6 +266,7 @@ def build_erk_step(settings, system, layout, dtype) -> BuiltStep:
     if tab.stages > 1:
         namespace["alloc_stage"] = allocate("stage_state")
     source, constants = _step_source(settings, np.dtype(dtype).itemsize)
+    constants = consistent_constants(tab, constants, dtype, settings.adaptive)  # float32: sum b = 1 held
     for key, value in constants.items():
         namespace[key] = float(value) if key.startswith("C_") else dtype(value)
     # the stage sums as IR on the CUDA target: the same operations, typed and lowered once a run
