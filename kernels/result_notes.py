@@ -11,7 +11,7 @@ import re
 import numpy as np
 
 from .errors import state_text
-from .status import EVENT, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, SUCCESS
+from .status import EVENT, MAX_STEPS, SUCCESS
 from .step_stability import GROWTH_LIMIT
 from .rhs_hint import mostly_rejected
 from .status_messages import FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
@@ -176,27 +176,24 @@ def sign_first(result, trajectory, code, text, hint):
     return note.lstrip() + " " + text if note else text
 
 
-#: Growth of a failed row's saved state over its start past which a lone negative parameter is named first.
-GROWTH_SHOWN = 100.0
-_BLOW_UP = (NONFINITE_STATE, SINGULAR_MATRIX, NEWTON_NOT_CONVERGED)
-
-
 def _grew(result, trajectory, probe, row):
-    """Whether ``trajectory`` failed as a rate given negative makes it fail: a non-finite state, a singular matrix or
-    a Newton failure (a blow-up's), or a state saved at :data:`GROWTH_SHOWN` times its own start (1 at least) or more.
-    A row of a set point swept across 0 that ran out of steps on a fast, bounded oscillation opened with "check its
-    sign" (a regression hunt)."""
-    if int(host_array(result.status).reshape(-1)[int(trajectory)]) in _BLOW_UP:
-        return True
+    """Whether ``trajectory`` failed as a rate given negative makes it fail (:func:`kernels.param_sign.blew_up`): a
+    non-finite state, a singular matrix or a Newton failure (a blow-up's), a step size underflow the host could not
+    follow (where it can, the follow's stop says whether the state ran away: :func:`kernels.param_sign.stop_sign_note`
+    in the hint), or a state saved at :data:`kernels.param_sign.GROWTH_SHOWN` times its own start (1 at least) or
+    more.  A row of a set point swept across 0 that ran out of steps on a fast, bounded oscillation opened with
+    "check its sign" (a regression hunt)."""
+    from .param_sign import blew_up
+    from .stiffness import follows_on_host
+
+    code = int(host_array(result.status).reshape(-1)[int(trajectory)])
     try:
         saved = np.asarray(host_array(result.y), np.float64)[int(trajectory)].reshape(-1, probe.system.n_states)
         start = np.asarray(probe.y0, np.float64)
         start = start[min(row, len(start) - 1)] if start.ndim == 2 else start
-        with np.errstate(invalid="ignore"):
-            peak = np.nanmax(np.where(np.isfinite(saved), np.abs(saved), np.nan), axis=0)
-        return bool(np.any(peak >= GROWTH_SHOWN * np.maximum(np.abs(start), 1.0)))
-    except Exception:  # noqa: BLE001 - a message must never fail (no finite save included): no growth shown
-        return False
+    except Exception:  # noqa: BLE001 - a message must never fail (no saves kept): the status alone
+        saved, start = np.zeros((0, 1)), np.zeros(1)
+    return blew_up(code, saved, start, followed=follows_on_host(probe.system))
 
 
 def _others_succeeded(result, trajectory):
