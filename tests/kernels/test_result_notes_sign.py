@@ -107,14 +107,27 @@ def _relax(t, y, p, dydt):
     dydt[2] = -p[2] * y[1]
 
 
-def test_a_row_that_ran_out_of_steps_without_growing_is_not_told_its_sign():
-    """A set point swept across 0 (negative on purpose); row 0 runs out of steps on a fast, bounded oscillation, not
-    for its sign: its message keeps the max_steps advice first (a regression hunt)."""
+def _setpoint_sweep(**options):
+    """A set point swept across 0 (negative on purpose in row 0, whose oscillation is 200 times faster), tsit5."""
     system = kernels.ODESystem(_relax, 3, 3, name="relax_sweep", param_names=("setpoint", "rate", "omega"))
     params = np.array([[-0.5, 1.0, 200.0], [0.5, 1.0, 1.0], [1.0, 1.0, 1.0], [1.5, 1.0, 1.0]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = kernels.solve_ivp(system, (0.0, 10.0), [0.0, 1.0, 0.0], params, method="tsit5", max_steps=300,
-                                precision=np.float64, progress=False)
+        return kernels.solve_ivp(system, (0.0, 10.0), [0.0, 1.0, 0.0], params, method="tsit5", precision=np.float64,
+                                 progress=False, **options)
+
+
+def test_a_row_that_ran_out_of_steps_without_growing_is_not_told_its_sign():
+    """Row 0 of the set-point sweep runs out of steps on a fast, bounded oscillation, not for its sign: its message
+    keeps the max_steps advice first (a regression hunt)."""
+    res = _setpoint_sweep(max_steps=300)
     assert int(res.status[0]) == kernels.MAX_STEPS and (np.asarray(res.status[1:]) == kernels.SUCCESS).all()
+    assert "check its sign" not in res.message(0), res.message(0)
+
+
+def test_a_step_size_underflow_at_a_dt_min_too_large_is_not_told_its_sign():
+    """Row 0's fast oscillation needs steps below dt_min, which ends it STEP_SIZE_UNDERFLOW with nothing grown and
+    the host getting past: its sign is not the cause."""
+    res = _setpoint_sweep(dt_min=0.02)
+    assert int(res.status[0]) == kernels.Status.STEP_SIZE_UNDERFLOW and (np.asarray(res.status[1:]) == 0).all()
     assert "check its sign" not in res.message(0), res.message(0)
