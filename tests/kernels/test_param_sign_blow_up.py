@@ -1,7 +1,6 @@
 """A failed row whose finite-time blow-up the host follow shows (a step size underflow where the state ran away)
 opens its message with the row's lone negative parameter (kernels.param_sign.stop_sign_note in kernels.rhs_hint)."""
 
-
 import numpy as np
 import pytest
 
