@@ -50,6 +50,7 @@ from .stiffness_note import probes_with_note
 from .solve_checks import CHECKS_KEPT, check_host_inputs
 from .growth_warning import warn_stepped_over_growth
 from .float32_rounding import warn_float32_rounding
+from .float32_underflow import warn_float32_underflow
 from .summary_points import warn_few_summary_steps
 from .system_checks import check_events_index
 from .summaries import as_summaries
@@ -449,6 +450,7 @@ class Integrator:
         warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
         warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
         warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
+        warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
         return result
 
     def _check_pattern(self, t0, y0, params):
