@@ -21,7 +21,7 @@ from planner.wording import joined_words
 
 from .complex_values import ComplexValueWritten, compile_message, host_message, written_message
 from .frozen_values import values_read
-from .module_origin import shadows_stdlib
+from .module_origin import shadows_stdlib, top_level
 
 __all__ = ["failure_message", "array_library_message", "host_refusal", "LIBRARY_MODULES", "ARRAY_LIBRARIES"]
 
@@ -321,7 +321,7 @@ def _helper_words(func, summary):
     attribute = re.search(r"Unknown attribute '(\w+)' of type Module\(<module '([\w.]+)'", summary)
     if attribute:
         name, module = attribute.groups()
-        if (module.split(".")[0] in LIBRARY_MODULES and not shadows_stdlib(module)) or not isinstance(
+        if (top_level(module) in LIBRARY_MODULES and not shadows_stdlib(module)) or not isinstance(
                 getattr(sys.modules.get(module), name, None), types.FunctionType):
             return None
         return (f"it calls {module}.{name}, a plain Python function, not a CUDA device function ({summary})",
@@ -463,19 +463,18 @@ def _array_library_call(func, source, summary):
         if kind == "module attribute":
             continue
         if isinstance(value, types.ModuleType):
-            library = ARRAY_LIBRARIES.get(value.__name__.split(".")[0])
+            library = ARRAY_LIBRARIES.get(top_level(value.__name__))
             called = re.search(rf"(?<![\w.]){re.escape(name)}((?:\.\w+)*)\.(\w+)\s*\(", source)
             if library and called:
                 return _library_words(library, f"{name}{called.group(1)}", called.group(2))
             if library and attribute and attribute.group(2) == value.__name__:
                 return _library_words(library, name, attribute.group(1))
         elif callable(value):
-            library = ARRAY_LIBRARIES.get(str(getattr(value, "__module__", None) or "").split(".")[0])
+            library = ARRAY_LIBRARIES.get(top_level(getattr(value, "__module__", None)))
             if library and re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source):
                 return {"library": library, "call": name, "instead": _math_for(getattr(value, "__name__", name), name)}
-    if attribute and ARRAY_LIBRARIES.get(attribute.group(2).split(".")[0]):  # the module read other than by a name
-        return _library_words(ARRAY_LIBRARIES[attribute.group(2).split(".")[0]], attribute.group(2),
-                              attribute.group(1))
+    if attribute and ARRAY_LIBRARIES.get(top_level(attribute.group(2))):  # the module read other than by a name
+        return _library_words(ARRAY_LIBRARIES[top_level(attribute.group(2))], attribute.group(2), attribute.group(1))
     return None
 
 

@@ -33,7 +33,7 @@ import weakref
 from . import ptxcheck
 from .compile_hints import LIBRARY_MODULES
 from .errors import CompileCheckWarning, warn_user
-from .module_origin import shadows_stdlib
+from .module_origin import shadows_stdlib, top_level
 
 __all__ = ["check_device_function"]
 _TIMEOUT_S = 180.0  # the first request also imports numba.cuda in the helper
@@ -57,7 +57,7 @@ def _by_value(func):
     that has a standard library module's name, such as a chemist's glob.py, which the helper would import as the
     standard library's: :func:`kernels.module_origin.shadows_stdlib`)."""
     module = getattr(func, "__module__", None) or "__main__"
-    return module.split(".")[0] not in LIBRARY_MODULES or shadows_stdlib(module)
+    return top_level(module) not in LIBRARY_MODULES or shadows_stdlib(module)
 
 
 def _module_by_value(module):

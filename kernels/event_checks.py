@@ -156,7 +156,11 @@ def check_function(func):
     _check_value(func)
 
 
-_LATE_WARNED = weakref.WeakSet()  # lambdas' code objects a late-binding warning named: once each, not per event
+# Lambdas' code objects a late-binding warning named: once a lambda expression, not once an event.  The Events of one
+# comprehension share only that code (their lambdas are S functions), made one by one in the user's expression before
+# any system or Integrator holds them, so the code is the key and the record ends with it (weak, as
+# kernels.frozen_values' memo of what it reads); it holds no plan's state.
+_LATE_WARNED = weakref.WeakSet()
 
 
 def _warn_late_binding(func):
@@ -259,7 +263,7 @@ def refuse_unheld_floats(events, precision):
         return
     info = np.finfo(scalar)
     for e, event in enumerate(events):
-        for name, value in _unheld(event.function, scalar):
+        for name, value in event.unheld_floats(scalar):  # (remembered on the event: its source is read once)
             what = f"the literal {value!r}" if name is None else f"{name} = {value!r} (from its closure or module)"
             small = abs(value) < float(info.tiny)
             bound = (f"smaller in magnitude than {info.dtype}'s smallest number ({float(info.smallest_subnormal):.2g})"
@@ -271,22 +275,6 @@ def refuse_unheld_floats(events, precision):
                 f"{info.dtype} states it is compared with never reach it, so the event cannot fire where a "
                 f"float64 solve's does (an extinction threshold y[0] - 1e-50 never fired); rescale the states "
                 f"({units}) or use precision=np.float64")
-
-
-_UNHELD = weakref.WeakKeyDictionary()  # function -> {scalar: unheld_floats}: its source is read once, not per solve
-
-
-def _unheld(function, scalar):
-    """:func:`kernels.literals.unheld_floats` of ``function`` in ``scalar``, remembered per function."""
-    from .literals import unheld_floats
-
-    try:
-        per_scalar = _UNHELD.setdefault(function, {})
-    except TypeError:  # not weakly referable (a builtin): not remembered
-        per_scalar = {}
-    if scalar not in per_scalar:
-        per_scalar[scalar] = unheld_floats(function, scalar)
-    return per_scalar[scalar]
 
 
 def zero_at_start(function, t0, y_row, p_row, dtype):

@@ -56,7 +56,7 @@ from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 from .event_checks import (check_direction, check_events_compile, check_events_unchanged, check_function,
                            check_terminal, event_values, scipy_attributes)
-from .literals import for_system
+from .literals import for_system, unheld_floats
 from .loop_work import EVENT_COLUMN
 from .system_checks import cpu_jit_unwrapped
 from .user_faults import value_function
@@ -94,12 +94,23 @@ class Event:
     function: object
     terminal: bool = False
     direction: int = 0
+    # precision's scalar type -> unheld_floats(function, scalar): not part of the event's value (no eq, hash or repr)
+    _unheld: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "function", cpu_jit_unwrapped(self.function))
         check_function(self.function)
         object.__setattr__(self, "terminal", check_terminal(self.terminal))
         object.__setattr__(self, "direction", check_direction(self.direction))
+
+    def unheld_floats(self, scalar):
+        """:func:`kernels.literals.unheld_floats` of this event's function in the precision ``scalar``, remembered on
+        the event: an Integrator keeps its events, and a solve checks them each time
+        (:func:`kernels.event_checks.refuse_unheld_floats`), so the function's source is read once per event and
+        precision, not per solve; another event of the same function reads it again (once, when first solved)."""
+        if scalar not in self._unheld:
+            self._unheld[scalar] = unheld_floats(self.function, scalar)
+        return self._unheld[scalar]
 
 
 def as_events(events):

@@ -15,15 +15,12 @@ import functools
 import inspect
 import types
 
+from .module_origin import top_level
+
 __all__ = ["foreign_function_message"]
 
 _JAX = frozenset({"jax", "jaxlib"})
 _LIBRARIES = frozenset({"numba", "numba_cuda", "kernels", "functools"})  # their callable objects are handled elsewhere
-
-
-def _top(module):
-    """The top-level package name of the dotted module name ``module`` ("" for None)."""
-    return (module if isinstance(module, str) else "").split(".")[0]
 
 
 def foreign_function_message(func, what, names):
@@ -31,17 +28,17 @@ def foreign_function_message(func, what, names):
     but a JAX or torch one, a torch Module or another callable object; None for a function (or a Numba one)."""
     kind = type(func)
     form = f"{what}({', '.join(names)})"
-    if any(_top(cls.__module__) == "torch" and ".nn." in f"{cls.__module__}." for cls in kind.__mro__):
+    if any(top_level(cls.__module__) == "torch" and ".nn." in f"{cls.__module__}." for cls in kind.__mro__):
         return _module_words(func, what, form)
-    if _top(kind.__module__) in _JAX:
+    if top_level(kind.__module__) in _JAX:
         label = "a JAX-compiled function (jax.jit)" if "jit" in kind.__name__.lower() else \
             f"a JAX {kind.__name__} object"
         return _wrapped_words(func, what, label, "@jax.jit")
-    if _top(kind.__module__) == "torch":
+    if top_level(kind.__module__) == "torch":
         return _wrapped_words(func, what, f"a TorchScript function (torch.jit.script; a {kind.__name__})",
                               "@torch.jit.script")
     if isinstance(func, types.FunctionType) and hasattr(func, "__wrapped__"):
-        origin = _top(getattr(func, "__globals__", {}).get("__name__"))
+        origin = top_level(getattr(func, "__globals__", {}).get("__name__"))
         if origin in _JAX:  # jax.vmap, jax.grad, jax.jacfwd: the function it wraps is not this one (jac of f)
             return (f"{what} is a function transformed by JAX (jax.vmap, jax.grad, jax.jacfwd, ...): write {form} as "
                     "a plain Python function, which is compiled for CUDA by Numba; Numba cannot run JAX's code")
@@ -69,7 +66,7 @@ def _module_words(func, what, form):
     """What a torch ``nn.Module`` (torchdiffeq's ``ODEFunc``) is told: it cannot run in a CUDA kernel; its network
     is written as a plain rhs with the weights flattened into params."""
     kind = type(func)
-    owner = next((cls for cls in kind.__mro__ if "forward" in vars(cls) and _top(cls.__module__) != "torch"), None)
+    owner = next((cls for cls in kind.__mro__ if "forward" in vars(cls) and top_level(cls.__module__) != "torch"), None)
     called = f", called through {owner.__qualname__}.forward" if owner is not None else ""  # not torch's own
     return (f"{what} is a torch Module ({kind.__qualname__}, an nn.Module instance{called}): a torch Module cannot "
             f"run in a CUDA kernel, which compiles only a plain Python function of scalar arithmetic; write a plain "
@@ -86,7 +83,7 @@ def _callable_object_words(func, what, form):
         return None
     kind = type(func)
     if not isinstance(inspect.getattr_static(kind, "__call__", None), types.FunctionType) or \
-            _top(kind.__module__) in _LIBRARIES:
+            top_level(kind.__module__) in _LIBRARIES:
         return None
     owner = next(cls for cls in kind.__mro__ if "__call__" in vars(cls))
     return (f"{what} is an instance of class {kind.__qualname__}, which a call runs through its method "

@@ -29,7 +29,11 @@ __all__ = ["FrozenValues", "changed_error", "loop_variables_read", "late_binding
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)  # their parameters shadow a loop variable
-_LOOP_READS = weakref.WeakKeyDictionary()  # a lambda's code -> loop_variables_read: its file is parsed once
+# A lambda's code -> loop_variables_read: a memo of a pure function of an immutable key (the code object, in the file
+# it was compiled from, parsed once).  The Events of one comprehension share only that code (S events, S lambdas),
+# made one by one in the user's expression before any system or Integrator holds them, so no owner spans the reads;
+# one would only add plumbing.  Weak: it ends with the code.
+_LOOP_READS = weakref.WeakKeyDictionary()
 
 
 def _python_function(func):

@@ -18,6 +18,7 @@ import types
 
 from .compile_hints import LIBRARY_MODULES
 from .errors import ConfigurationError
+from .module_origin import top_level
 
 __all__ = ["refuse_input_writes", "input_written_in_source"]
 
@@ -374,7 +375,7 @@ def _callee(expression, func):
             return None
         value = getattr(value, attribute, None)
     value = getattr(value, "py_func", value)
-    module = (getattr(value, "__module__", None) or "").split(".")[0]
+    module = top_level(getattr(value, "__module__", None))
     return value if isinstance(value, types.FunctionType) and module not in _LIBRARIES else None
 
 

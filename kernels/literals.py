@@ -59,7 +59,10 @@ _log = logging.getLogger(__name__)
 _PREFIX = "_bufferplan_literal_"
 _FACTORY = "_bufferplan_factory"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_WARNED = weakref.WeakSet()  # functions a StaleSourceWarning named: once each (a solve reads the rhs twice)
+# Functions a StaleSourceWarning named, once each (a solve reads the rhs twice or more): keyed on the function, whose
+# stale source it is about, not on an ODESystem (a loop building a system a solve would warn at each; float32_range
+# reads with no system).  Weak: it ends with the function, holds no plan's state; a worker process has its own.
+_WARNED = weakref.WeakSet()
 # What tells a function's code from its source's, and the source's __future__ imports (annotations) it keeps.
 _SKIPPED = frozenset({"NOP", "EXTENDED_ARG", "CACHE", "PUSH_NULL"})  # no operation of their own
 _SAME_AS = {"LOAD_METHOD": "LOAD_ATTR"}

@@ -118,3 +118,11 @@ def test_a_type_error_of_the_arguments_order_keeps_its_hint():
     assert array_library_message(exc, _odeint_order, "rhs", "sys") is None
     with pytest.raises(kernels.ConfigurationError, match=r"usually means the arguments in another order"):
         kernels.ODESystem(_odeint_order, n_states=2, n_params=2)
+
+
+def test_one_helper_takes_a_modules_top_level_name():
+    """kernels/module_origin.top_level, the helper of compile_hints' and foreign_functions' library checks: "" for
+    what is no module name (a ``__module__`` of None), which names no library."""
+    from kernels.module_origin import top_level
+
+    assert [top_level(n) for n in ("jax.numpy", "torch", "a.b.c", "", None, 3)] == ["jax", "torch", "a", "", "", ""]

@@ -165,3 +165,29 @@ def test_an_event_lambda_reading_the_loop_variable_beside_a_lambda_with_its_own_
     assert len(late) == 1 and "watches the same i" in late[0], late
     events, caught = _quiet(lambda: [Event(lambda t, y, p: y[i] - THRESHOLD, direction=-1) for i in range(3)])
     assert len([w for w in caught if "late binding" in str(w.message)]) == 1
+
+
+def test_a_comprehensions_file_is_parsed_once_for_all_the_lambdas_it_makes(monkeypatch):
+    """``loop_variables_read`` is remembered per lambda code (kernels/frozen_values.py): the three events of one
+    comprehension, and a later question about one of them, parse the file once."""
+    from kernels import frozen_values
+
+    parsed = []
+    real = frozen_values._comprehension_targets
+    monkeypatch.setattr(frozen_values, "_comprehension_targets", lambda code: parsed.append(code) or real(code))
+    events, _ = _quiet(lambda: [Event(lambda t, y, p: y[i] - THRESHOLD, direction=-1) for i in range(3)])
+    assert len({e.function for e in events}) == 3 and len(parsed) == 1
+    assert frozen_values.loop_variables_read(events[0].function) == ("i",) and len(parsed) == 1
+
+
+def test_the_late_binding_warning_is_once_a_lambda_expression_however_often_it_makes_events():
+    """The warning's record is keyed on the lambda's code (kernels/event_checks.py): a second list of events made by
+    the same expression, or another expression's, is no new lambda to name, or is."""
+    def make():
+        return [Event(lambda t, y, p: y[i] - THRESHOLD, direction=-1) for i in range(2)]
+
+    def other():
+        return [Event(lambda t, y, p: y[i] - 2 * THRESHOLD, direction=-1) for i in range(2)]
+
+    counts = [len([w for w in _quiet(f)[1] if "late binding" in str(w.message)]) for f in (make, make, other)]
+    assert counts == [1, 0, 1]

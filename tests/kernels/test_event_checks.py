@@ -256,3 +256,27 @@ def test_an_event_lambda_of_a_list_names_its_index_and_literal():
 def test_an_event_float_float32_holds_or_a_cast_keeps_is_not_refused(g):
     res = _solve_with(g, np.float32)
     assert res.status.tolist() in ([kernels.Status.SUCCESS], [kernels.Status.EVENT])
+
+
+def test_an_events_unheld_floats_are_kept_on_the_event_and_read_once_for_its_solves(monkeypatch):
+    """The source of an event's function is read once per event and precision (kernels/events.py,
+    ``Event.unheld_floats``), not at each solve: an Integrator keeps its events.  Two events of one function keep
+    their own record, and the record is no part of the event's value (equal events, one hash)."""
+    import kernels.events as events_module
+
+    read = []
+    real = events_module.unheld_floats
+    monkeypatch.setattr(events_module, "unheld_floats", lambda function, scalar: read.append(scalar) or real(
+        function, scalar))
+
+    def g(t, y, p):
+        return y[0] - 0.5
+
+    integrator = kernels.Integrator(RATE_DECAY, "tsit5", precision=np.float32, events=Event(g, direction=-1))
+    for _ in range(2):
+        assert integrator.solve(t_span=(0.0, 1.0), y0=[1.0], params=[[1.0]], progress=False).success
+    assert read == [np.float32]
+    first, second = Event(g, direction=-1), Event(g, direction=-1)
+    assert first.unheld_floats(np.float32) == [] and read == [np.float32] * 2
+    assert second.unheld_floats(np.float32) == [] and read == [np.float32] * 3  # its own record
+    assert first == second and hash(first) == hash(second) and "_unheld=" not in repr(first)

@@ -148,6 +148,16 @@ def test_an_edit_that_renames_an_argument_or_moves_the_function_warns_once_at_th
     np.testing.assert_allclose(result.y[0, -1, 0], np.exp(-2.0), rtol=1e-5)  # the code Python loaded
 
 
+def test_two_systems_of_one_edited_function_warn_once_for_the_function(tmp_path, monkeypatch):
+    """The StaleSourceWarning's record is keyed on the function (kernels/literals.py), whose stale source it names:
+    a second system built of it, as a loop that builds a system a solve does, is not told again."""
+    module = _imported_then_edited(tmp_path, monkeypatch, "twice_built_model", _LOADED, _LOADED.replace("-2.0", "-5.0"))
+    first, first_stale = _solved_in_float32(module.rhs)
+    second, second_stale = _solved_in_float32(module.rhs)
+    assert (len(first_stale), len(second_stale)) == (1, 0)
+    np.testing.assert_allclose(second.y[0, -1, 0], np.exp(-2.0), rtol=1e-5)
+
+
 def test_a_function_that_only_moved_in_its_file_keeps_its_float32_literals(tmp_path, monkeypatch):
     """A line added above an unchanged function: it compiles to the same code where it now is, so its literals are
     rewritten (they were left float64 without a word)."""
