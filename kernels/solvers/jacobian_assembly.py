@@ -155,9 +155,17 @@ def _row_lines(n, unroll, statements, indent):
 
 
 def _measure(out, base):
-    """The lines keeping the largest change ``sw_big`` of a row and the rhs ``sw_row`` at that row."""
-    return lambda i: [f"sw_q = abs({out}[{i}] - {base}[{i}])",
+    """The lines keeping the largest change ``sw_big`` of a row, the rhs ``sw_row`` at that row, and the sum
+    ``sw_sum`` of the changes, which is not finite where a row is not (:data:`FINITE`)."""
+    return lambda i: [f"sw_q = abs({out}[{i}] - {base}[{i}])", "sw_sum += sw_q",
                       f"if sw_q > sw_big: sw_big, sw_row = sw_q, max(abs({base}[{i}]), abs({out}[{i}]))"]
+
+
+#: Whether the column just measured is finite (``sw_sum - sw_sum`` is NaN where ``sw_sum`` is inf or NaN): a
+#: column taken on the other side is kept only then.  A state decaying to 0 and feeding ``sqrt`` or ``log`` lay
+#: within its increment above 0, its other side below 0 gave a NaN column, which ``sw_big`` (NaN compares false)
+#: did not show, and the LU failed where the run had succeeded (a regression hunt).
+FINITE = "sw_sum - sw_sum == ZERO"
 
 
 def one_sided_lines(j, n, unroll, weight, entry, names=("ys", "f1", "f0"), tolerances="tolerances",
@@ -174,11 +182,12 @@ def one_sided_lines(j, n, unroll, weight, entry, names=("ys", "f1", "f0"), toler
     lines = ["    " + line for line in perturbation_lines(j, tolerances, state)]
     lines += ["    sw_kept = ZERO", "    for sw_side in range(2):", f"        d = {state}[{j}] - yj",
               f"        rhs(t, {state}, p, u, {out})", f"        {state}[{j}] = yj", "        sw_big = ZERO",
-              "        sw_row = ZERO"]
+              "        sw_row = ZERO", "        sw_sum = ZERO"]
     lines += _row_lines(n, unroll, _measure(out, base), 2)
-    lines += ["        if sw_side == 0 or sw_big < sw_kept:", f"            {weight}"]
+    lines += [f"        if sw_side == 0 or (sw_big < sw_kept and {FINITE}):", f"            {weight}"]
     lines += _row_lines(n, unroll, lambda i: [entry(i)], 3)
-    straddles = f"sw_big > {share} * sw_row and {out}[{j}] - {base}[{j}] > -sw_big"
+    # not where the other side crosses 0 (a state within its increment of 0, where sqrt or log is not defined)
+    straddles = f"sw_big > {share} * sw_row and {out}[{j}] - {base}[{j}] > -sw_big and yj * (yj - d) > ZERO"
     lines += [f"        if sw_side == 1 or not ({straddles}):", "            break", "        sw_kept = sw_big",
               f"        {state}[{j}] = yj - d"]
     return lines + ["        " + line for line in retried]
@@ -257,12 +266,14 @@ def _group_lines(group, slots_of, store, names, share, retried):
                                                               f"        rhs(t, {vector}, p, u, {out})"]
     for j in (j for j in group if slots_of[j]):  # a column with no entry in the pattern writes nothing
         rows = [i for _, i in slots_of[j]]
-        lines += [f"        d = ONE / ({vector}[{j}] - y[{j}])", "        sw_big = ZERO", "        sw_row = ZERO"]
+        lines += [f"        d = ONE / ({vector}[{j}] - y[{j}])", "        sw_big = ZERO", "        sw_row = ZERO",
+                  "        sw_sum = ZERO"]
         lines += ["        " + line for i in rows for line in _measure(out, base)(str(i))]
-        lines += [f"        if sw_side == 0 or sw_big < sw_kept_{j}:"]
+        lines += [f"        if sw_side == 0 or (sw_big < sw_kept_{j} and {FINITE}):"]
         lines += ["        " + store(k, f"(d * ({out}[{i}] - {base}[{i}]))") for k, i in slots_of[j]]
         own = f" and {out}[{j}] - {base}[{j}] > -sw_big" if j in rows else ""
-        lines += [f"        if sw_big > {share} * sw_row{own}:", "            sw_again = True",
+        crosses = f" and y[{j}] * (y[{j}] + y[{j}] - {vector}[{j}]) > ZERO"  # the other side keeps y_j's sign
+        lines += [f"        if sw_big > {share} * sw_row{own}{crosses}:", "            sw_again = True",
                   f"        sw_kept_{j} = sw_big"]
     lines += ["        if sw_side == 1 or not sw_again:", "            break"]
     lines += [f"        {vector}[{j}] = y[{j}] - ({vector}[{j}] - y[{j}])" for j in group]

@@ -188,3 +188,30 @@ def test_a_group_straddling_a_jump_is_taken_on_the_other_side():
     jm = np.zeros(len(pattern))
     scope["jacobian"](0.0, y, None, None, np.full(6, 1e-8), y.copy(), np.zeros(3), rhs(y), jm)
     assert jm == pytest.approx([0.0, -1.0, 3.0], rel=1e-6)
+
+
+def _sqrt_tail(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = y[0] ** 0.5 - y[1]
+
+
+@pytest.mark.parametrize("method", ["rodas5p", "radau"])
+def test_a_state_within_its_increment_of_zero_is_not_differenced_below_it(method):
+    # y0 decays to 4e-18 and feeds sqrt: its column's other side lay below 0, where the rhs is NaN, and that NaN
+    # column was kept (NaN compares false), so the LU failed at t = 19-22 where the run had succeeded (a hunt)
+    system = kernels.ODESystem(_sqrt_tail, 2, 1, name="sqrt_tail")
+    result = kernels.solve_ivp(system, (0.0, 40.0), [1.0, 0.0], [[1.0], [1.2]], method=method, precision=np.float64,
+                               rtol=1e-6, atol=1e-8, t_eval=np.linspace(0.0, 40.0, 41), progress=False)
+    assert result.success, result.message(0)
+    assert np.all(np.isfinite(result.y))
+
+
+def test_a_column_whose_other_side_is_not_finite_keeps_its_first():
+    # a jump just above y_0 asks for the other side, where the rhs is not defined (NaN): the first side's column
+    # is kept, steep as it is, not the NaN one
+    def rhs(y):
+        first = np.nan if y[0] < 1.0 - 1e-8 else (1.0 if y[0] < 1.0 else 10.0)
+        return np.array([first, 2.0 * y[0]])
+
+    column, evaluations = _column(rhs, [1.0 - 1e-9, 0.0])
+    assert evaluations == 2 and np.all(np.isfinite(column)) and column[0] > 1e8
