@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import kernels
+from kernel_helpers import kuramoto_rhs
 from kernels.summary_points import SUMMARY_MIN_STEPS
 
 
@@ -43,13 +44,6 @@ def test_the_kuramoto_trial_is_warned_and_dt_max_as_told_fixes_it():
     against 0.3509 with success and no word (a physicist's trial)."""
     n = 4
 
-    def rhs(t, y, p, dydt):
-        for i in range(n):
-            s = 0.0
-            for j in range(n):
-                s += math.sin(y[j] - y[i])
-            dydt[i] = p[1 + i] + p[0] / n * s
-
     def order(t, y, p, o):
         c = 0.0
         s = 0.0
@@ -58,7 +52,7 @@ def test_the_kuramoto_trial_is_warned_and_dt_max_as_told_fixes_it():
             s += math.sin(y[i])
         o[0] = math.sqrt(c * c + s * s) / n
 
-    system = kernels.ODESystem(rhs, n_states=n, n_params=n + 1, observables=order, n_observables=1)
+    system = kernels.ODESystem(kuramoto_rhs(n), n_states=n, n_params=n + 1, observables=order, n_observables=1)
     w, y0 = np.array([0.126, -0.132, 0.640, 0.105]), np.array([5.1, 2.3, 0.4, 1.9])
     tt = np.linspace(0.0, 10.0, 100001)
     exact = np.trapezoid(np.abs(np.exp(1j * (y0[:, None] + w[:, None] * tt)).mean(0)), tt) / 10.0
