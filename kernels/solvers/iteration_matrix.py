@@ -56,8 +56,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..codegen import UNROLL_STATES, by_column, compile_device, elementwise, index
-from .jacobian_assembly import (one_sided_lines, perturbation_lines, share_source, sparse_jacobian_label,
-                                sparse_prepare_lines)
+from .jacobian_assembly import one_sided_lines, perturbation_lines, sparse_jacobian_label, sparse_prepare_lines
 from .krylov import target_lines
 
 __all__ = ["system_derivatives", "jacobian_source", "prepare_source", "jvp_operator"]
@@ -98,14 +97,14 @@ def jacobian_source(settings):
     return "jac" if settings.dense else "jvp"
 
 
-def _fd_column(j, n, unroll, target):
-    """Source lines perturbing ``y_j`` and writing column ``j`` of ``I - c J`` via ``target(i, j)``."""
-    lines = ["    " + line for line in perturbation_lines(j)] + [
-             f"    d = ys[{j}] - yj",
-             "    rhs(t, ys, p, u, f1)",
-             f"    ys[{j}] = yj",
-             "    w = -c / d"]
-    return lines + elementwise(n, lambda i: target(i, j), unroll)
+def _perturbed_rhs_lines(j):
+    """Source lines perturbing ``y_j``, taking ``f1 = f(t, ys)`` and setting ``w = -c / d``: what the Jacobi
+    diagonal of ``I - c J`` reads of column ``j`` (the dense columns are :func:`one_sided_lines`')."""
+    return ["    " + line for line in perturbation_lines(j)] + [
+            f"    d = ys[{j}] - yj",
+            "    rhs(t, ys, p, u, f1)",
+            f"    ys[{j}] = yj",
+            "    w = -c / d"]
 
 
 def _product_scale_lines(step):
@@ -141,7 +140,7 @@ def prepare_source(settings, dtype):
     n, dense, unroll = settings.n, settings.dense, UNROLL_STATES
     lines = ["def prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent):"]
     if settings.sparse:
-        lines += sparse_prepare_lines(settings, share_source(dtype))
+        lines += sparse_prepare_lines(settings)
         lines.append("    return lu_factor(matrix, aux)")
     elif dense:
         lu_unroll = settings.linear.unroll
@@ -168,8 +167,7 @@ def prepare_source(settings, dtype):
             def column(j):
                 unrolled = isinstance(j, int)
                 return one_sided_lines(j, n, lu_unroll if unrolled else 0, "w = -c / d",
-                                       lambda i: f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])",
-                                       share=share_source(dtype)) + [
+                                       lambda i: f"matrix[{i} * N + {j}] = w * (f1[{i}] - f0[{i}])") + [
                     f"    matrix[{j * n + j}] += ONE" if unrolled else "    matrix[j * N + j] += ONE"]
 
             lines += by_column(n, lu_unroll, column)
@@ -185,7 +183,7 @@ def prepare_source(settings, dtype):
                 lines.append("    f0 = aux")
             lines += elementwise(n, lambda i: f"ys[{i}] = y[{i}]", 0)
             lines.append("    for j in range(N):")
-            lines += ["    " + s for s in _fd_column("j", n, 0, lambda i, j: "pass")[:-2]]
+            lines += ["    " + s for s in _perturbed_rhs_lines("j")]
             lines += ["        m = ONE + w * (f1[j] - f0[j])",
                       "        matrix[j] = ONE / m if abs(m) > EPS else ONE"]
         if settings.linear.target_index is not None:

@@ -54,7 +54,7 @@ from ..codegen import elementwise, loop_header
 
 __all__ = ["PRODUCTS_ABOVE", "prefers_products", "column_groups", "sparse_jacobian_path", "sparse_jacobian_label", "sparse_buffers",
            "sparse_prepare_lines", "grouped_jacobian_lines", "perturbation_lines", "SWITCH_POWER", "switch_share",
-           "share_source", "one_sided_lines"]
+           "one_sided_lines"]
 
 #: Straight-line (literal-index) code for the n-vector sweeps up to this many states, a loop above.
 VECTOR_UNROLL = 64
@@ -141,11 +141,6 @@ def switch_share(dtype):
     return float(np.finfo(dtype).eps) ** SWITCH_POWER
 
 
-def share_source(dtype):
-    """:func:`switch_share` as source in the working precision (``prec`` is the namespace's dtype)."""
-    return f"prec({switch_share(dtype)!r})"
-
-
 def _row_lines(n, unroll, statements, indent):
     """``statements(i)`` for each row ``i < n``: literal rows up to ``unroll``, else one unsigned loop."""
     pad = "    " * indent
@@ -169,7 +164,7 @@ FINITE = "sw_sum - sw_sum == ZERO"
 
 
 def one_sided_lines(j, n, unroll, weight, entry, names=("ys", "f1", "f0"), tolerances="tolerances",
-                    share="SWITCH_SHARE", retried=()):
+                    retried=()):
     """Lines differencing column ``j`` of ``J`` (a literal, or ``"j"`` inside a loop over columns) on one side of
     ``y_j``, and again on the other where it may straddle a jump (module notes), keeping the smaller column.
 
@@ -187,13 +182,13 @@ def one_sided_lines(j, n, unroll, weight, entry, names=("ys", "f1", "f0"), toler
     lines += [f"        if sw_side == 0 or (sw_big < sw_kept and {FINITE}):", f"            {weight}"]
     lines += _row_lines(n, unroll, lambda i: [entry(i)], 3)
     # not where the other side crosses 0 (a state within its increment of 0, where sqrt or log is not defined)
-    straddles = f"sw_big > {share} * sw_row and {out}[{j}] - {base}[{j}] > -sw_big and yj * (yj - d) > ZERO"
+    straddles = f"sw_big > SWITCH_SHARE * sw_row and {out}[{j}] - {base}[{j}] > -sw_big and yj * (yj - d) > ZERO"
     lines += [f"        if sw_side == 1 or not ({straddles}):", "            break", "        sw_kept = sw_big",
               f"        {state}[{j}] = yj - d"]
     return lines + ["        " + line for line in retried]
 
 
-def sparse_prepare_lines(settings, share="SWITCH_SHARE"):
+def sparse_prepare_lines(settings):
     """Source lines of ``prepare`` writing ``M = I - c J`` into ``matrix`` (slot ``k`` = ``pattern[k]``).
 
     The lines run inside ``prepare(t, c, y, p, u, tolerances, matrix, aux, region, persistent)``
@@ -213,7 +208,7 @@ def sparse_prepare_lines(settings, share="SWITCH_SHARE"):
                  "    f1 = alloc_jac_rhs1(region, persistent)", "    rhs(t, y, p, u, f0)"]
     return lines + grouped_jacobian_lines(n, pattern, path == "jvp",
                                           lambda k, value: f"    matrix[{k}] = -c * {value}{one[k]}",
-                                          names=("v", "jv") if path == "jvp" else ("ys", "f1"), share=share)
+                                          names=("v", "jv") if path == "jvp" else ("ys", "f1"))
 
 
 def perturbation_lines(j, tolerances="tolerances", state="ys"):
@@ -225,7 +220,7 @@ def perturbation_lines(j, tolerances="tolerances", state="ys"):
 
 
 def grouped_jacobian_lines(n, pattern, jvp, store, names, base="f0", tolerances="tolerances", unroll=VECTOR_UNROLL,
-                           share="SWITCH_SHARE", retried=()):
+                           retried=()):
     """Lines computing ``J`` over ``pattern``, one column group (:func:`column_groups`) at a time.
 
     ``jvp``: one compressed product ``jvp(t, y, p, v, out)`` per group; else
@@ -234,8 +229,7 @@ def grouped_jacobian_lines(n, pattern, jvp, store, names, base="f0", tolerances=
     (``v`` is the perturbed state for differences); ``store(k, value)`` gives
     the line that uses ``J``'s pattern entry ``k``, ``value`` its source.
     Shared by Newton's sparse ``prepare`` and the FIRK step's ``J``.  Differences take a group again on the
-    other side of ``y`` where a column may straddle a jump (:func:`_group_lines`); ``share`` is the source of
-    :func:`switch_share` and ``retried`` lines run once per retry.
+    other side of ``y`` where a column may straddle a jump (:func:`_group_lines`); ``retried`` lines run once per retry.
     """
     vector, out = names
     unroll = n if n <= unroll else 0
@@ -253,11 +247,11 @@ def grouped_jacobian_lines(n, pattern, jvp, store, names, base="f0", tolerances=
     lines = elementwise(n, lambda i: f"{vector}[{i}] = y[{i}]", unroll)
     for group in groups:
         lines += ["    " + line for j in group for line in perturbation_lines(j, tolerances, vector)]
-        lines += _group_lines(group, slots_of, store, (vector, out, base), share, retried)
+        lines += _group_lines(group, slots_of, store, (vector, out, base), retried)
     return lines
 
 
-def _group_lines(group, slots_of, store, names, share, retried):
+def _group_lines(group, slots_of, store, names, retried):
     """One group's differences (its columns already moved off ``y``), taken again with every column of the group
     on the other side of ``y`` where one of them may straddle a jump (:func:`one_sided_lines`' test), each
     column keeping the smaller of its two; the group's columns are back at ``y`` after."""
@@ -273,7 +267,7 @@ def _group_lines(group, slots_of, store, names, share, retried):
         lines += ["        " + store(k, f"(d * ({out}[{i}] - {base}[{i}]))") for k, i in slots_of[j]]
         own = f" and {out}[{j}] - {base}[{j}] > -sw_big" if j in rows else ""
         crosses = f" and y[{j}] * (y[{j}] + y[{j}] - {vector}[{j}]) > ZERO"  # the other side keeps y_j's sign
-        lines += [f"        if sw_big > {share} * sw_row{own}{crosses}:", "            sw_again = True",
+        lines += [f"        if sw_big > SWITCH_SHARE * sw_row{own}{crosses}:", "            sw_again = True",
                   f"        sw_kept_{j} = sw_big"]
     lines += ["        if sw_side == 1 or not sw_again:", "            break"]
     lines += [f"        {vector}[{j}] = y[{j}] - ({vector}[{j}] - y[{j}])" for j in group]

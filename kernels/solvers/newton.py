@@ -38,7 +38,7 @@ from .base import SOLVER_OK
 from .convergence import CARRY_POWER, carried_rate, convergence_lines
 from .iteration_matrix import jacobian_source, jvp_operator, prepare_source, system_derivatives
 from .krylov import INEXACT, BiCGSTABSettings, GMRESSettings, build_krylov
-from .jacobian_assembly import column_groups, sparse_buffers, sparse_jacobian_path
+from .jacobian_assembly import column_groups, sparse_buffers, sparse_jacobian_path, switch_share
 from .lu import LUSettings, build_lu
 from .sparse_lu import SparseLUSettings, build_sparse_lu
 
@@ -362,6 +362,7 @@ def build_newton(settings, layout, dtype, residual, rhs, jac=None, jvp=None) -> 
     eps = float(np.finfo(dtype).eps)
     namespace = {"N": settings.n, "UN": np.uint64(settings.n), "ZERO": dtype(0.0), "ONE": dtype(1.0), "EPS": dtype(eps),
                  "SQRT_EPS": dtype(math.sqrt(eps)), "CBRT_EPS": dtype(eps ** (1.0 / 3.0)),
+                 "SWITCH_SHARE": dtype(switch_share(dtype)),  # a differenced column taken again (jacobian_assembly)
                  "HUGE": dtype(np.finfo(dtype).max),
                  "MAX_ITER": settings.max_iterations, "sqrt": math.sqrt,
                  "INV_N": dtype(1.0 / settings.n), "rcp": norm_reciprocal(dtype),  # the norm in the working precision
