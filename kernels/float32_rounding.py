@@ -21,15 +21,16 @@ leaves the higher conditions as they were).  Measured through the library by sub
 -> 1.6-3.5, Van der Pol over 2000 steps 85-131 -> 4.6-18, a rotation over 1000 steps 102 -> 4.0, an eccentric Kepler
 orbit 1083 -> 353 (float32's floor there: the state's rounding alone leaves 145 over 600 steps).  Where dop853's
 truncation error is large (the rotation in 408 steps at rtol 1e-5) the plain rounding's lead had offset part of its
-lag: 70 tolerances, 258 with these, as float64's 212 in its 406 steps.  It is not yet in the step: :func:`consistent_constants` is
-the hook that ``kernels.steps.erk.build_erk_step`` would call on its constants (no device cost: the same constants,
-other last bits), and :data:`CONSISTENT_STEPS` says whether it does.
+lag: 70 tolerances, 258 with these, as float64's 212 in its 406 steps.  ``kernels.steps.erk.build_erk_step`` takes
+its float32 adaptive constants from :func:`consistent_constants` (no device cost: the same constants, other last
+bits).
 
 :func:`warn_float32_rounding` (one :class:`kernels.ToleranceWarning` a solve, from ``Integrator.solve``) estimates
 the rounding a run's steps can add, in tolerances, as ``n (1 + D) eps / rtol``: ``n`` the most accepted steps of a
-trajectory that succeeded, ``D`` the float32 defect of the method's held coefficients in eps (:func:`coefficient_defect`:
-10.6 for dop853 as held now, 0.3 for tsit5; 0 for implicit methods), the 1 the state's and the step's own rounding,
-``rtol`` not below float32's floor of 1e-5, and warns at :data:`WARN_TOLERANCES`.
+trajectory that succeeded, ``D`` the float32 defect of the method's held coefficients in eps
+(:func:`coefficient_defect`: 0.015 for dop853 and tsit5 as the step holds them, 10.6 and 0.3 rounded one by one; 0
+for implicit methods), the 1 the state's and the step's own rounding, ``rtol`` not below float32's floor of 1e-5,
+and warns at :data:`WARN_TOLERANCES`.
 """
 
 from __future__ import annotations
@@ -41,19 +42,17 @@ import numpy as np
 from .errors import ToleranceWarning, warn_user
 from .status import EVENT, SUCCESS
 
-__all__ = ["CONSISTENT_STEPS", "WARN_TOLERANCES", "consistent_coefficients", "consistent_constants",
+__all__ = ["WARN_TOLERANCES", "consistent_coefficients", "consistent_constants",
            "held_coefficients", "coefficient_defect", "rounding_estimate", "warn_float32_rounding"]
-
-#: Whether the explicit step holds its float32 coefficients from :func:`consistent_constants` (True once
-#: ``kernels.steps.erk.build_erk_step`` calls it); the warning's estimate reads the coefficients as the step holds them.
-CONSISTENT_STEPS = True
 
 #: The estimate (:func:`rounding_estimate`, in tolerances) at which a float32 run is warned about.  Measured
 #: (simulator, rtol 1e-5, atol 1e-6; float32 less float64 error at the same steps over the estimate): 0.07 to 1.2 on
 #: Jaynes-Cummings models of 24 and 48 states, Bloch equations and Van der Pol over 200 to 6000 steps with dop853,
 #: tsit5, vern7 and vern9; 4 to 40 on an eccentric Kepler orbit, whose phase amplifies the rounding of its energy.  At
-#: 10, tsit5 warns from 649 steps at rtol 1e-5 (6490 at 1e-4) and dop853 as held now from 73 (a 24-state model ended
-#: 31 tolerances off in 206 steps, float64 7); a 3-state decay in 57 dop853 steps (estimate 7.5) stays quiet.
+#: 10, with the coefficients held together (0.001 to 0.06 eps off), an explicit method warns from 790 to 840 steps
+#: at rtol 1e-5 (tsit5 826; 649 with its coefficients rounded one by one, 0.3 eps off), where dop853 rounded one by
+#: one did from 73 (a 24-state model ended 31 tolerances off in 206 steps, float64 7); a 3-state decay in 57 dop853
+#: steps stays quiet.
 WARN_TOLERANCES = 10.0
 
 #: The rounding of a step besides its coefficients', in eps: the new state's (half an ulp) and the step size's
@@ -108,9 +107,9 @@ def consistent_coefficients(tableau, dtype=np.float32):
 
 def held_coefficients(tableau, dtype=np.float32):
     """``(A, b)`` as float64 arrays (A square) of an explicit ``tableau`` as its step holds them in ``dtype``:
-    :func:`consistent_coefficients` where :data:`CONSISTENT_STEPS`, else each rounded on its own."""
+    :func:`consistent_coefficients` below float64, else each rounded on its own (float64 holds them as given)."""
     s = tableau.stages
-    if CONSISTENT_STEPS and np.dtype(dtype).itemsize < 8:
+    if np.dtype(dtype).itemsize < 8:
         rows, b = consistent_coefficients(tableau, dtype)
     else:
         rows, b = [[_held(v, dtype) for v in tableau.row(i)] for i in range(s)], [_held(v, dtype) for v in tableau.b]
@@ -178,8 +177,9 @@ def _remedy(method, defect):
     """What the warning advises: float64, and, where the coefficients' defect is most of the estimate, a method whose
     coefficients float32 holds (vern9 in 2000 steps of Bloch equations 2.5 to 9.2 tolerances off, dop853 296 to 398).
     Not fewer save times: where the saves set the steps, fewer of them let the steps grow and the truncation error
-    with them (tsit5 on a 24-state model: 2000 saves 1.4 to 6.8 tolerances off, 500 saves 85 to 300; dop853 as held
-    now 37 to 72 and 36 to 75: its phase error follows the radians covered, not the steps)."""
+    with them (tsit5 on a 24-state model: 2000 saves 1.4 to 6.8 tolerances off, 500 saves 85 to 300; dop853
+    rounded one by one 37 to 72 and 36 to 75: its phase error follows the radians covered, not the steps).  Held
+    together (:func:`consistent_coefficients`), no shipped method's coefficients miss by 1 eps."""
     if defect <= _OWN_ROUNDING:
         return "use precision=np.float64"
     return (f"use precision=np.float64, or method='vern9' or 'tsit5', whose coefficients float32 holds to 0.5 eps "
