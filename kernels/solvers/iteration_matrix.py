@@ -7,7 +7,8 @@ Jacobians, in this order of preference: the system's ``jac(t, y, p, J)``
 
 * dense, column by column: ``delta_j = sqrt(eps) * max(|y_j|, atol_j / rtol_j)``
   (``atol_j / rtol_j`` is the magnitude below which the tolerances treat
-  ``y_j`` as noise; 1 if both vanish), rounded so that ``y_j + delta_j`` is
+  ``y_j`` as noise; ``atol_j`` in its place where ``rtol_j < sqrt(eps)``, so that no
+  increment of a small state exceeds ``atol_j``; 1 if both vanish), rounded so that ``y_j + delta_j`` is
   exact; ``n`` extra right-hand sides per iteration matrix, and one more for a
   column that may straddle a jump of ``rhs`` in ``y_j``, taken again at ``y_j - delta_j``
   (:func:`kernels.solvers.jacobian_assembly.one_sided_lines`; not counted in ``n_rhs``:
