@@ -24,6 +24,20 @@ _COLUMNS = {"params": ("parameter", "p"), "y0": ("state", "y")}
 _SHOWN = 8  # arrays a stacking expression names before "..."
 
 
+def rhs_reads(letter, width):
+    """The entries the rhs reads, ``p[0], ..., p[4]``, written out where there are one or two (``p[0]``,
+    ``p[0], p[1]``): a one-parameter system was told "the order the rhs reads p[0], ..., p[0]" (a PDE user's
+    trial)."""
+    if width <= 2:
+        return ", ".join(f"{letter}[{i}]" for i in range(max(width, 1)))
+    return f"{letter}[0], ..., {letter}[{width - 1}]"
+
+
+def _counted(count, noun):
+    """``"1 trajectory"``, ``"3 trajectories"``: ``count`` with ``noun`` (ending in y) in its number."""
+    return f"{count} {noun if count == 1 else noun[:-1] + 'ies'}"
+
+
 def check_layout(value, what, width, name_width):
     """Refuse the layouts of diffrax's and SciPy's ``args`` habit that rows would misread: a dict of named columns, a
     list of dicts (one per trajectory: :func:`_dict_rows`), a tuple (or list) of per-parameter arrays of unlike shapes
@@ -34,7 +48,7 @@ def check_layout(value, what, width, name_width):
     pandas Series (a DataFrame's column: ``[df.a, df.b]``) and is not a DataFrame's rows (``[df.iloc[0],
     df.iloc[1]]``)."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
-    order = f"{letter}[0], {letter}[1], ..."
+    order = f"{letter}[0], {letter}[1], ..." if width > 2 else rhs_reads(letter, width)
     head = (f"{what} must be one row per trajectory, of shape (N, {width}) ({name_width}), in the order the rhs "
             f"reads {order}")
     if isinstance(value, Mapping) and width:
@@ -80,7 +94,7 @@ def _too_few_keys(value, what, width, noun):
     defaults = ", such as the system's default_params" if what == "params" else ""
     return (f"a dict of {len(keys)} key{'s' * (len(keys) > 1)} ({', '.join(map(repr, keys[:_SHOWN]))}"
             f"{', ...' if len(keys) > _SHOWN else ''}) where all {width} {noun}s are needed, one column each: a dict "
-            f"must hold every {noun}, stacked in the order the rhs reads {letter}[0], ..., {letter}[{width - 1}]; "
+            f"must hold every {noun}, stacked in the order the rhs reads {rhs_reads(letter, width)}; "
             f"to sweep only these, build the full table from one row of all {width} values: P = np.tile(base, ({n}, "
             f"1)), then P[:, j] = {what}[{key!r}] for each swept {noun}'s column j (base: one row of the {width} "
             f"values, {letter}[0] to {letter}[{width - 1}]{defaults}), and pass P")
@@ -338,6 +352,8 @@ def sweep_hint(shape, what, width, n_traj=None, sequence=False, values=None):
         return (f": either a column holding the row of {width} values every trajectory shares, which has shape "
                 f"({width},), {what}.ravel(); or {width} trajectories, one per row, where each row needs {width} "
                 f"values ({names}), not 1 (a column is missing)")
+    if len(shape) == 2 and width == 1 and shape[0] == 1 and shape[1] > 1 and n_traj in (None, shape[1]):
+        return _one_value_row_hint(shape[1], what, sequence)
     if len(shape) == 2 and shape[0] == width and shape[1] != width and n_traj in (None, shape[1]):
         if n_traj is None and _missing_column_first(values):
             return _missing_column_hint(shape, what, width, sequence)
@@ -346,9 +362,21 @@ def sweep_hint(shape, what, width, n_traj=None, sequence=False, values=None):
         return (f": that is {shape[1]} trajectories in columns, SciPy's orientation; here each trajectory is a row, "
                 + (f"np.column_stack({what}) (or np.array({what}).T)" if sequence else f"{what}.T") + rows)
     if len(shape) == 2 and shape[1] != width:
-        return (f": {shape[0]} trajectories of {shape[1]} value{'s' * (shape[1] != 1)} each, where the system has "
+        return (f": {_counted(shape[0], 'trajectory')} of {shape[1]} value{'s' * (shape[1] != 1)} each, where the "
+                f"system has "
                 f"{width} (each row holds one trajectory's {width} value{'s' * (width != 1)})")
     return ""
+
+
+def _one_value_row_hint(count, what, sequence):
+    """:func:`sweep_hint`'s words for ``count`` values of a system's one column given as a row, shape (1, count):
+    a sweep of its one parameter (or state) laid out across, to be passed as a column.  Such a (1, 3) params of a
+    one-parameter system was told "most likely 1 trajectories ... 2 columns are too many (an ID or a label?)
+    ... p[0], ..., p[0]" (a PDE user's trial)."""
+    noun = _COLUMNS.get(what, ("column", "x"))[0]
+    column = (f"np.reshape({what}, (-1, 1))" if sequence else f"{what}.T or {what}.reshape(-1, 1)")
+    return (f": that looks like {count} values of the system's one {noun} given as a row; pass them as a column, "
+            f"shape ({count}, 1), one row per trajectory: {column}")
 
 
 def _one_row_hint(length, what, width):
@@ -396,8 +424,8 @@ def _missing_column_hint(shape, what, width, sequence):
     wrong = (f"{gap} column{'s are' if gap > 1 else ' is'} missing" if gap > 0 else
              f"{-gap} column{'s are' if gap < -1 else ' is'} too many (an ID or a label?)")
     transpose = f"np.column_stack({what}) (or np.array({what}).T)" if sequence else f"{what}.T"
-    return (f": that is most likely {shape[0]} trajectories, one per row, where {wrong}: each row needs the "
-            f"system's {width} {noun}s in the order the rhs reads {letter}[0], ..., {letter}[{width - 1}], not "
+    return (f": that is most likely {_counted(shape[0], 'trajectory')}, one per row, where {wrong}: each row needs the "
+            f"system's {width} {noun}{'s' * (width != 1)} in the order the rhs reads {rhs_reads(letter, width)}, not "
             f"{shape[1]} (columns holding one value repeated are {noun}s the trajectories share); or, if its "
             f"{shape[1]} columns are trajectories (SciPy's orientation), {transpose}")
 
@@ -432,5 +460,5 @@ def transposed_square_message(values, what, width, sequence=False):
     return (f"{what} is square ({width} trajectories of {width} {noun}s) and reads as transposed: {rows} of its "
             f"rows hold one value repeated and {few}, as when each row holds one "
             f"{noun}'s values across the trajectories (SciPy's orientation), while a row is read here as one "
-            f"trajectory's {letter}[0], ..., {letter}[{width - 1}]; if so, pass {transpose} (or np.column_stack of "
+            f"trajectory's {rhs_reads(letter, width)}; if so, pass {transpose} (or np.column_stack of "
             f"the per-{noun} arrays), and if each row is one trajectory, as given, ignore this warning")

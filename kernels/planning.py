@@ -19,6 +19,7 @@ Pins of any subset of buffers go through ``BufferSettings.with_locations``
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -178,6 +179,59 @@ def memory_hint(family, linear):
     return hint
 
 
+# What a local-memory refusal says first where a system's jac, written to a dense n x n scratch beside a sparse LU,
+# is the buffer to blame: a method-of-lines user at 256 states (the sparse LU's factor 6 KB, the scratch 512 KiB)
+# was told to take the sparse LU they were on (a PDE user's trial)
+JAC_SCRATCH_NOTE = ("{name}, the largest local buffer ({size} B), is the dense {n} x {n} matrix the system's jac "
+                    "writes, of which the sparse LU reads only the pattern's entries: remove it by giving jvp as "
+                    "well (ODESystem(..., jac=jac, jvp=jvp): compressed products over the pattern, no {n} x {n} "
+                    "scratch), by writing the model with kernels.symbolic_system (which generates jvp), or by dropping "
+                    "jac (the kernel then differences the columns over the pattern)")
+
+
+def local_memory_refusal(choice, exc, tree, itemsize, memory_hint):
+    """The ConfigurationError's words for a plan past CUDA's local memory per thread (``exc``, the planner's
+    LocalMemoryError) of the buffers ``tree``: :data:`JAC_SCRATCH_NOTE` first where the largest buffer it names is
+    a user jac's dense scratch (:func:`dense_jac_scratch`; the family's ``memory_hint`` would offer the sparse LU
+    already in use), else the planner's words with ``memory_hint`` after them."""
+    scratch = dense_jac_scratch(tree)
+    largest = max((b.size_elems for _, b in _qualified(tree)), default=0)
+    if scratch is not None and scratch[2] == largest and f"{scratch[0]} " in str(exc):
+        name, n, size = scratch
+        note = JAC_SCRATCH_NOTE.format(name=name, size=size * itemsize, n=n)
+        return f"plan={choice!r}: {note}. {exc}"
+    return f"plan={choice!r}: {exc}" + (f". {memory_hint}" if memory_hint else "")
+
+
+def _qualified(tree, prefix=""):
+    """``(qualified name, Buffer)`` of every buffer of ``tree`` (a planner BufferSettings)."""
+    prefix = f"{prefix}{tree.component}."
+    pairs = [(prefix + b.name, b) for b in tree.buffers]
+    for child in tree.children:
+        pairs += _qualified(child, prefix)
+    return pairs
+
+
+def dense_jac_scratch(tree):
+    """``(qualified name, n, elements)`` of the dense ``n x n`` scratch that a system's ``jac`` writes beside a
+    sparse LU in ``tree``, or None: a sparse Newton's ``jac_dense`` (Rosenbrock, DIRK), or a FIRK step's
+    ``jacobian`` of ``n * n`` elements whose block LUs are sparse (no ``pivots``: with a dense LU that matrix is
+    needed anyway, and without ``jac`` it holds the pattern's entries only)."""
+    pairs = _qualified(tree)
+    for name, buffer in pairs:
+        if name.endswith(".jac_dense"):
+            return name, math.isqrt(buffer.size_elems), buffer.size_elems
+    for name, buffer in pairs:
+        if not name.endswith("firk.jacobian"):
+            continue
+        step = name[:-len("jacobian")]
+        states = [b.size_elems for key, b in pairs if key == step + "rhs0"]
+        dense_lu = any(key.startswith(step) and key.endswith(".pivots") for key, _ in pairs)
+        if states and states[0] > 1 and buffer.size_elems == states[0] ** 2 and not dense_lu:
+            return name, states[0], buffer.size_elems
+    return None
+
+
 def solve_plan(choice, tree, precision, block_size, device, pins=None, max_registers=None, memory_hint=None):
     """Plan ``tree`` (a BufferSettings) for a named ``choice``; ``pins`` are applied after its own.
 
@@ -195,7 +249,7 @@ def solve_plan(choice, tree, precision, block_size, device, pins=None, max_regis
         return planner.solve(problem, planner=name,
                          max_registers=max_registers if problem.objective == "auto" else None)
     except planner.LocalMemoryError as exc:
-        raise ConfigurationError(f"plan={choice!r}: {exc}" + (f". {memory_hint}" if memory_hint else "")) from exc
+        raise ConfigurationError(local_memory_refusal(choice, exc, tree, problem.itemsize, memory_hint)) from exc
     except planner.InfeasibleError as exc:
         raise ConfigurationError(
             f"plan={choice!r}: the buffers do not fit the shared-memory budget of {problem.capacity_elems} "

@@ -307,10 +307,12 @@ class StiffnessProbe(HostProbe):
                 return worded and stiff_sign_note(self, trajectory, t, y) + worded
         return ""
 
-    def _along_path(self, p, candidates):
-        """``(followed, states)``: the host path from the trajectory's ``y0`` (:func:`_followed`) and the ``(t, y)``
-        the hints judge, ``candidates``' (:func:`states_to_probe`) then the path's (:meth:`_path_points`)."""
-        followed = _followed(self.system, candidates[0][2], p, self.t0, self.t_end)
+    def _along_path(self, p, candidates, states=None, sparsity=None):
+        """``(followed, states)``: the host path from the trajectory's ``y0`` (:func:`_followed`, with its ``states``,
+        :data:`HOST_FOLLOW_STATES` for None, and ``sparsity``) and the ``(t, y)`` the hints judge, ``candidates``'
+        (:func:`states_to_probe`) then the path's (:meth:`_path_points`)."""
+        followed = _followed(self.system, candidates[0][2], p, self.t0, self.t_end,
+                             HOST_FOLLOW_STATES if states is None else states, sparsity)
         return followed, [(t, y) for _, t, y in candidates] + (_picked(followed, self._path_points()) or [])
 
     def _worded(self, ratio, followed, p):
@@ -362,19 +364,21 @@ class _Budget(Exception):
     pass
 
 
-def follows_on_host(system) -> bool:
-    """Whether :func:`follow_on_host` may follow ``system``: no drivers, at most :data:`HOST_FOLLOW_STATES` states."""
-    return not system.n_drivers and system.n_states <= HOST_FOLLOW_STATES
+def follows_on_host(system, states=HOST_FOLLOW_STATES) -> bool:
+    """Whether :func:`follow_on_host` may follow ``system``: no drivers, at most ``states`` states
+    (:data:`HOST_FOLLOW_STATES`; the stiffness note's own limit is larger, :mod:`kernels.stiffness_note`)."""
+    return not system.n_drivers and system.n_states <= states
 
 
-def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False):
+def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None):
     """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host).
 
     Returns ``(t, y, complete)``: the times and states of the steps taken (``y`` of shape ``(steps, n)``,
     the initial state first) and whether ``t_end`` was reached.  It stops early, keeping the steps taken,
     once ``f`` has been called ``evaluations`` times or the solver fails.  Whatever else ``f`` raises
     propagates (a caller may raise from ``f`` to stop at a point).  With ``outcome`` the third value says
-    why it stopped: ``"finished"``, ``"budget"`` or ``"failed"`` (a finite-time blow-up, say).
+    why it stopped: ``"finished"``, ``"budget"`` or ``"failed"`` (a finite-time blow-up, say).  ``sparsity``
+    (without ``jac``): the Jacobian's pattern, SciPy's ``jac_sparsity``, which differences groups of columns.
     """
     from scipy.integrate import Radau
 
@@ -391,7 +395,7 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False):
     with np.errstate(all="ignore"):
         try:
             solver = Radau(counted, t0, y0, t_end, rtol=1e-3, atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0),
-                           jac=jac)
+                           jac=jac, jac_sparsity=None if jac is not None else sparsity)
             while solver.status == "running":
                 solver.step()
                 if solver.status == "failed":
@@ -425,7 +429,7 @@ def _path_indices(times, points):
     return np.unique(np.linspace(1, times.size - 1, points).round().astype(int))
 
 
-def _followed(system, y0, p, t0, t_end):
+def _followed(system, y0, p, t0, t_end, states=HOST_FOLLOW_STATES, sparsity=None):
     """``(times, states)`` of SciPy's Radau at rtol 1e-3 from ``y0`` (host); None where it fails (the solution
     blows up: no state of the path tells a stable step), () where the system is not followed or its rhs fails on
     the host.
@@ -433,17 +437,19 @@ def _followed(system, y0, p, t0, t_end):
     For a problem that turns stiff only after ``t0`` and saved nothing before it stopped (Robertson from
     ``(1, 0, 0)`` with the default ``t_eval``).  An implicit solver follows it in few steps; past
     :data:`_PATH_EVALUATIONS` right-hand sides the states are taken from the part followed (the Oregonator
-    without ``jac`` needs 3129 to reach t = 360, and is stiff from t = 25).  No states beyond
-    :data:`HOST_FOLLOW_STATES` states, or when the rhs fails on the host (a system with drivers is followed
-    as :func:`kernels.drivers.driven_on_host` gives it).
+    without ``jac`` needs 3129 to reach t = 360, and is stiff from t = 25).  Nothing for a system
+    of more than ``states`` states (:data:`HOST_FOLLOW_STATES`), or when the rhs fails on the host (a system
+    with drivers is followed as :func:`kernels.drivers.driven_on_host` gives it).  ``sparsity``:
+    :func:`follow_on_host`'s.
     """
-    if not follows_on_host(system):
+    if not follows_on_host(system, states):
         return ()
     p = np.asarray(p, np.float64)
     f = system.host_rhs(p)
     jac = system.host_jac(p) if system.jac is not None else None
     try:
-        times, states, status = follow_on_host(f, t0, t_end, y0, _PATH_EVALUATIONS, jac=jac, outcome=True)
+        times, path, status = follow_on_host(f, t0, t_end, y0, _PATH_EVALUATIONS, jac=jac, outcome=True,
+                                             sparsity=sparsity)
     except UnassignedOutputError:  # the cause: HostProbe.hint says it
         raise
     except Exception:  # noqa: BLE001 - the user's rhs failing on the host: no path
@@ -452,9 +458,9 @@ def _followed(system, y0, p, t0, t_end):
         # SciPy's Radau failing too (a finite-time blow-up): its last states' rates are the blow-up's, not a
         # stiff mode's (y' = y^2 beside y' = -y^2 z: "dt below 2.4e-21"); kernels.rhs_hint says where it stops
         return None
-    if status != "finished" and _blows_up(times, states, y0):
+    if status != "finished" and _blows_up(times, path, y0):
         return None
-    return times, states
+    return times, path
 
 
 def implicit_advantage(system, followed, p, points=HINT_PATH_POINTS):

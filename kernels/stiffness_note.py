@@ -7,17 +7,20 @@ nothing).  The MAX_STEPS hint (:mod:`kernels.stiffness`) speaks only when such a
 run that succeeded with at least :data:`NOTE_MIN_STEPS` accepted steps, by the same firm test: the trajectory,
 followed on the host by SciPy's Radau, looks stiff at a state of its path (:func:`kernels.stiffness.looks_stiff`)
 and the explicit method's stable step needs at least :data:`kernels.stiffness.IMPLICIT_ADVANTAGE` times the steps
-Radau took there (:func:`kernels.stiffness.implicit_advantage`).  Where the path cannot be followed (over 64 states,
-an rhs that fails on the host) it says nothing: a hedged guess on a run that succeeded is noise.
+Radau took there (:func:`kernels.stiffness.implicit_advantage`).  Where the path cannot be followed (over
+:data:`NOTE_FOLLOW_STATES` states, drivers, an rhs that fails on the host, or over 64 states a Jacobian more than
+half full: :func:`note_sparsity`) it says nothing: a hedged guess on a run that succeeded is noise.
 
-It is worked out when :meth:`kernels.IVPResult.message` is asked, never during the solve, and only for a long
-successful run (:func:`stiffness_note` reads the step count first: a short run costs nothing on the host).  The
-probe rides on the solve's failure probes (:class:`NotedProbe`) without joining what they explain, so a pickled
-result keeps their hints as before and drops the note (its follow would run at every pickling, on every worker).
-The same :class:`NotedProbe` carries the probe of :func:`kernels.discontinuity.rejected_success_note` (a success
-with many steps rejected) and that of :func:`kernels.growth_note.growth_note` (an implicit success in steps too long
-for a mode growing at ``y0``), which a pickled result drops too.
-"""
+It follows up to :data:`NOTE_FOLLOW_STATES` states, twice the other host hints' 64
+(:data:`kernels.stiffness.HOST_FOLLOW_STATES`): method-of-lines grids are mostly over 64 points.  Above 64 it takes
+the Jacobian's pattern (:func:`kernels.solvers.sparsity.jacobian_pattern`, probed at random points and at the
+trajectory's ``y0``) and gives it to SciPy's Radau, which then differences groups of columns (a reaction-diffusion
+grid of 128 points: 0.63 s dense, 0.18 s with the pattern; at 256 and 512 the dense follow ran out of its 3000
+right-hand sides); a Jacobian more than half full (:func:`_sampled_share`) is not followed there, as each state
+judged costs ``n`` right-hand sides of ``n^2`` terms (a dense-coupled rhs: 23 s at 64 states, 175 s at 128).  The
+note's cost, measured on the development machine (2 cores, one BLAS thread, 2026-12-07): the heat equation 0.56 s
+at 128 states, 0.95 s at 256 (1.9 s with two BLAS threads), 0.5 s at 512 (power iteration above 256 states);
+reaction-diffusion 0.65, 1.7 and 1.2 s."""
 
 from __future__ import annotations
 
@@ -30,11 +33,17 @@ from .growth_note import growth_probe
 from .result_notes import host_array, steps_taken
 from .rhs_hint import failure_probe
 from .status import SUCCESS
-from .stiffness import (IMPLICIT_ADVANTAGE, IMPLICIT_ADVICE, StiffnessProbe, follows_on_host, implicit_advantage,
-                        looks_stiff, states_to_probe)
+from .stiffness import (HOST_FOLLOW_STATES, IMPLICIT_ADVANTAGE, IMPLICIT_ADVICE, StiffnessProbe, follows_on_host,
+                        implicit_advantage, looks_stiff, states_to_probe)
 
-__all__ = ["NOTE_MIN_STEPS", "NOTE", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note", "with_domain_note",
-           "probes_with_note", "stiffness_note"]
+__all__ = ["NOTE_MIN_STEPS", "NOTE", "NOTE_FOLLOW_STATES", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note",
+           "with_domain_note", "probes_with_note", "stiffness_note", "note_sparsity"]
+
+#: The largest system the note follows on the host: the largest whose note on a banded rhs stayed under about 1 s
+#: (0.56 s for the heat equation at 128 states, up to 1.9 s at 256; the module's docstring).
+NOTE_FOLLOW_STATES = 128
+_DENSE = "dense"  # note_sparsity's answer for a pattern more than half full
+_SAMPLED_COLUMNS = 8  # columns of J that _sampled_share differences
 
 #: Accepted steps from which a successful explicit run is judged.  The firm test asks for 10 times the steps of an
 #: implicit method, which takes some 10 to 100 on a stiff span (Van der Pol with mu = 1000 over t = 3: SciPy's Radau
@@ -68,6 +77,15 @@ class SuccessStiffnessProbe(StiffnessProbe):
             except Exception:  # noqa: BLE001 - a message must never fail: no note
                 self.found[trajectory] = ""
         return self.found[trajectory]
+
+    def _along_path(self, p, candidates):
+        """``(followed, states)`` as :meth:`kernels.stiffness.StiffnessProbe._along_path` gives them, up to
+        :data:`NOTE_FOLLOW_STATES` states, with the pattern of :func:`note_sparsity` for SciPy's Radau; ``((), [])``
+        where that pattern is more than half full."""
+        sparsity = note_sparsity(self.system, self.t0, candidates[0][2], p)
+        if sparsity is _DENSE:
+            return (), []
+        return super()._along_path(p, candidates, NOTE_FOLLOW_STATES, sparsity)
 
     def _hint(self, trajectory, t_saved=None, y_saved=None) -> str:
         """:data:`NOTE` with the implicit advantage along the host path from the trajectory's ``y0``, where a state
@@ -118,7 +136,8 @@ def with_stiffness_note(probe, system, method, adaptive, status, steps, y0, para
     """``probe`` (the solve's failure probes, or None) in a :class:`NotedProbe` where an explicit adaptive ``method``
     left a trajectory with status SUCCESS after at least :data:`NOTE_MIN_STEPS` accepted ``steps`` and ``system`` can
     be followed on the host; else ``probe`` itself (nothing copied, no probe made for a batch of short runs)."""
-    if not (method.explicit and adaptive) or status is None or steps is None or not follows_on_host(system):
+    if not (method.explicit and adaptive) or status is None or steps is None or not follows_on_host(
+            system, NOTE_FOLLOW_STATES):
         return probe
     long_runs = (np.asarray(status) == SUCCESS) & (np.asarray(steps) >= NOTE_MIN_STEPS)
     if not np.any(long_runs):
@@ -157,6 +176,48 @@ def _noted(probe, **field):
     if isinstance(probe, NotedProbe):
         return dataclasses.replace(probe, **field)
     return NotedProbe(probe, **field)
+
+
+def note_sparsity(system, t0, y0, p):
+    """The pattern of ``system``'s Jacobian as SciPy's ``jac_sparsity`` (a sparse matrix) for a system of more than
+    :data:`kernels.stiffness.HOST_FOLLOW_STATES` states without ``jac``, probed at random points and at ``(t0, y0,
+    p)``; None at or below that size or with ``jac`` (Radau takes it dense); ``"dense"`` where the pattern is more
+    than half full or cannot be probed: the note does not follow such a system (each state it judges would cost
+    ``n`` right-hand sides of ``n^2`` terms: 175 s at 128 states)."""
+    if system.n_states <= HOST_FOLLOW_STATES or system.jac is not None:
+        return None
+    from scipy.sparse import csc_matrix
+
+    from .errors import ConfigurationError
+    from .solvers.sparsity import DENSE_SHARE, jacobian_pattern
+
+    n = system.n_states
+    try:
+        if _sampled_share(system, t0, y0, p) > DENSE_SHARE:
+            return _DENSE
+        pattern = jacobian_pattern(system, dense_share=DENSE_SHARE, points=[(t0, y0, p)])
+    except (ConfigurationError, ValueError, ArithmeticError):  # the rhs fails on the host: nothing to follow
+        return _DENSE
+    if len(pattern) > DENSE_SHARE * n * n:
+        return _DENSE
+    rows, columns = zip(*pattern)
+    return csc_matrix((np.ones(len(pattern)), (rows, columns)), shape=(n, n))
+
+
+def _sampled_share(system, t0, y0, p, columns=_SAMPLED_COLUMNS):
+    """The share of rows that change when ``columns`` states spread over ``y0`` are moved one at a time: how full
+    the Jacobian is, for ``columns + 1`` right-hand sides.  :func:`jacobian_pattern` stops only past half full, after
+    ``n / 2`` of them (13 s at 512 states of a dense-coupled rhs, to learn that it is not followed)."""
+    y0, p = np.asarray(y0, np.float64), np.asarray(p, np.float64)
+    with np.errstate(all="ignore"):
+        f0 = system.evaluate_rhs(t0, y0, p)
+        changed = 0
+        picked = np.unique(np.linspace(0, y0.size - 1, columns).round().astype(int))
+        for j in picked:
+            moved = y0.copy()
+            moved[j] += 1e-3 * max(1.0, abs(y0[j]))
+            changed += int(np.count_nonzero(system.evaluate_rhs(t0, moved, p) != f0))
+    return changed / (picked.size * y0.size)
 
 
 def stiffness_note(result, trajectory):
