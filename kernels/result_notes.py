@@ -14,7 +14,7 @@ from .errors import state_text
 from .status import EVENT, MAX_STEPS, SUCCESS
 from .step_stability import GROWTH_LIMIT
 from .rhs_hint import mostly_rejected
-from .status_messages import FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
+from .status_messages import BELOW_EPS_MARK, FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
 
 __all__ = ["host_array", "max_steps_note", "steps_taken",
            "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note", "krylov_rejected_note",
@@ -40,9 +40,11 @@ def max_steps_note(result, trajectory, advise=True, steps=False):
     an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
     POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it): radau and rodas5p, not kvaerno5, whose
     error estimate is optimistic on oscillations and forcing (README); else raise max_steps or loosen the
-    tolerances.  No such advice where the step used a jac or jvp found wrong (its note says to fix it) or where
-    a hint names the cause; with ``steps`` (the stiffness hint, whose own remedies follow) the steps taken still
-    (:func:`steps_taken`: a Hodgkin-Huxley run was told only "looks stiff", where raising max_steps was the fix)."""
+    tolerances.  Where rtol is below the precision's eps, only the steps taken (the status's note names that cause:
+    :func:`kernels.status_messages.below_eps_note`).  No such advice where the step used a jac or jvp found wrong
+    (its note says to fix it) or where a hint names the cause; with ``steps`` (the stiffness hint, whose own
+    remedies follow) the steps taken still (:func:`steps_taken`: a Hodgkin-Huxley run was told only "looks stiff",
+    where raising max_steps was the fix)."""
     from .methods import METHODS
 
     method = METHODS.get(result.method)
@@ -52,6 +54,8 @@ def max_steps_note(result, trajectory, advise=True, steps=False):
     saves = saves_beyond_max_steps(result, trajectory)
     if saves:  # the saves alone need more steps than max_steps allowed: no tolerance helps
         return note + saves
+    if BELOW_EPS_MARK in result.status_messages[MAX_STEPS]:  # rtol below eps: its note says what to do, not more steps
+        return note + steps_taken(result, trajectory)
     if not advise or SUSPECT_MARK in result.status_messages[MAX_STEPS] or FIXED_MARK in result.status_messages[
             MAX_STEPS]:
         return note + (steps_taken(result, trajectory) if steps else "")

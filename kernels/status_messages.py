@@ -20,7 +20,8 @@ from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGE
 
 __all__ = ["status_messages", "success_message", "suspect_note", "lead_with_cause", "cause_headline",
            "template_pattern", "LEAD_STATUSES", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
-           "SUSPECT_MARK", "FIXED_MARK", "SCIPY_RESULT_NAMES", "DIFFRAX_RESULT_NAMES", "SPARSE_PIVOT_NOTE",
+           "SUSPECT_MARK", "FIXED_MARK", "BELOW_EPS_MARK", "below_eps_note", "SCIPY_RESULT_NAMES",
+           "DIFFRAX_RESULT_NAMES", "SPARSE_PIVOT_NOTE",
            "DENSE_SINGULAR_NOTE", "UNSEEN_MOVE", "quiet_host_probes"]
 
 
@@ -33,6 +34,28 @@ FLOAT32_RANGE_NOTE = (
 
 SUSPECT_MARK = "(JacobianCheckWarning)"
 FIXED_MARK = "This dt needs"  # a fixed-step MAX_STEPS message that says how many steps to allow
+BELOW_EPS_MARK = "cannot meet rtol="  # a MAX_STEPS message that names rtol below the precision's eps as the cause
+
+
+def below_eps_note(rtol, dtype):
+    """What MAX_STEPS adds for an adaptive run in ``dtype`` whose smallest nonzero ``rtol`` is below its eps: that the
+    precision cannot meet it and what to use (the floor the call's ToleranceWarning advises,
+    :func:`kernels.tolerances.quiet_rtol_text`), with :data:`BELOW_EPS_MARK`, so that
+    :func:`kernels.result_notes.max_steps_note` does not advise more steps; '' where ``rtol`` is not below eps.  float32 at rtol 1e-12 and atol 1e-14 spent 100000
+    attempts (11610 rejected) on a PID loop and was told to raise max_steps (a control engineer's trial): below eps
+    the error estimate is rounding noise, which no step size gets under."""
+    from .tolerances import quiet_rtol_text
+
+    nonzero = np.asarray(rtol, dtype=np.float64)
+    nonzero = nonzero[nonzero > 0]
+    eps = float(np.finfo(dtype).eps)
+    if not nonzero.size or nonzero.min() >= eps:
+        return ""
+    name = np.dtype(dtype).name
+    wider = "use precision=np.float64, or " if name != "float64" else "use "
+    return (f" {name} {BELOW_EPS_MARK}{nonzero.min():.3g} (its eps is {eps:.2g}): its error estimate is then rounding "
+            "noise, which steps of any size and number do not get under, so a larger max_steps does not help; "
+            f"{wider}rtol >= {quiet_rtol_text(dtype)}.")
 
 
 def suspect_note(suspect):
@@ -202,6 +225,7 @@ def status_messages(rtol=None, dtype=None, fixed_step=None, jacobian=None, suspe
         nonzero = np.asarray(rtol, dtype=np.float64)
         nonzero = nonzero[nonzero > 0]
         eps = float(np.finfo(dtype).eps)
+        messages[MAX_STEPS] += below_eps_note(rtol, dtype)
         if nonzero.size and nonzero.min() < eps:
             messages[STEP_SIZE_UNDERFLOW] += (
                 f" rtol {nonzero.min():.3g} is below {np.dtype(dtype).name}'s resolution (eps {eps:.2g}): "

@@ -1,0 +1,134 @@
+"""Unbounded growth reported as success: a trajectory whose final saved state is past :data:`UNBOUNDED_GROWTH` times
+its start ended with status SUCCESS only because the integrator followed it there.
+
+A control engineer's gain sweep (a PID loop on ``x'' = u - 0.5 x' - 2 x``, one row's integral gain at 50, past the
+stability limit of 7: closed-loop eigenvalues 1.18 +- 3.68j) ran float64 tsit5 and rodas5p over ``t`` in (0, 400):
+the unstable row ended at ``x = -2.6e204`` with status 0 and "The solver successfully reached the end of the
+integration interval", and the sweep, filtered on ``status == 0``, kept it.  At the solve, one
+:class:`kernels.SummaryWarning` names such trajectories (how many of the batch, the first :data:`NAMED`), and
+:meth:`kernels.IVPResult.message` says it of each (:func:`unbounded_note`).
+
+The test is cheap, from saved values only (no host follow): the largest ``|y|`` of a successful trajectory's last
+saved state against :data:`UNBOUNDED_GROWTH` times the largest ``|y0|`` of its start, or 1 where that is smaller.
+The warning reads ``y0`` as given to the solve; a message reads it from the result's probes, a fixed step's stability
+verdict or a save at ``t0``, and where the result keeps none of them (an explicit run without probes) measures the
+start as 1, so it says at least what the warning said.  A trajectory whose fixed ``dt`` the solve found beyond its
+explicit method's stable step is left to that StabilityWarning and note: its growth is the step's, not the model's.
+A result without saved states on the host (``save_trajectory=False``, inputs on the device) is not judged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from planner.wording import joined_words
+
+from .errors import SummaryWarning, warn_user
+from .named_states import states_by_name
+from .result_notes import host_array, host_inputs, unstable_step_note
+from .status import SUCCESS
+
+__all__ = ["UNBOUNDED_GROWTH", "NAMED", "unbounded_rows", "warn_unbounded_growth", "unbounded_note"]
+
+#: How far past its start (largest ``|y0|``, or 1 where that is smaller) a successful trajectory's final saved state
+#: must be to be told it grew without bound: 1e100 is e^230, a range no physical model spans in one run (the
+#: observable universe is about 1e61 Planck lengths across, a mole 6e23 particles), while growths that stay bounded
+#: end far below it (logistic growth to a capacity 1e9 times its start, an ignition's radicals from 1e-30, a start of
+#: 0 measured from 1).  float32 never reaches it (its largest number is 3.4e38: such a run ends non-finite, told by
+#: :func:`kernels.runaway_hint.unbounded_hint`); float64 holds up to 1.8e308, so the trial's 2.6e204 ended "successful".
+UNBOUNDED_GROWTH = 1e100
+#: Trajectories the warning names by index (the rest are counted).
+NAMED = 3
+
+
+def unbounded_rows(y, status, starts):
+    """The trajectories with status SUCCESS whose last saved state in ``y`` (host, ``(N, n_save, n_states)``) is past
+    :data:`UNBOUNDED_GROWTH` times their start's size, ``max(starts[i], 1)`` (``starts``: each trajectory's largest
+    ``|y0|``, one value for all, or None where not known: 1), as ``(rows, sizes, scales)`` arrays (ascending rows,
+    their final saves' largest ``|y|``, their starts' sizes): one pass over the final saves, nothing evaluated."""
+    status = np.asarray(status).reshape(-1)
+    none = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+    if np.ndim(y) != 3 or not np.shape(y)[1] or not np.shape(y)[2] or not np.any(status == SUCCESS):
+        return none
+    with np.errstate(invalid="ignore", over="ignore"):
+        scales = np.maximum(np.asarray(1.0 if starts is None else starts, np.float64), 1.0)
+        scales = np.broadcast_to(scales, status.shape) if scales.size == 1 else scales.reshape(-1)
+        sizes = np.max(np.abs(np.asarray(y[:, -1, :], np.float64)), axis=1)
+        rows = np.flatnonzero((status == SUCCESS) & (sizes > UNBOUNDED_GROWTH * scales))
+    return rows, sizes[rows], scales[rows]
+
+
+def _numerical(result, trajectory):
+    """Whether the solve found ``trajectory``'s fixed ``dt`` beyond its explicit method's stable step
+    (:func:`kernels.result_notes.unstable_step_note` speaks, with its StabilityWarning given at the call): its growth
+    is the step's, not the model's (rk4 at dt 0.05 on a decay ended at -5.8e102)."""
+    return bool(unstable_step_note(result, int(trajectory)))
+
+
+def _named(rows):
+    """"trajectory 1, trajectory 4 and trajectory 7", the first :data:`NAMED` of ``rows``, ", ..." where there are
+    more."""
+    names = [f"trajectory {int(i)}" for i in rows[:NAMED]]
+    return ", ".join(names) + ", ..." if len(rows) > NAMED else joined_words(names)
+
+
+def warn_unbounded_growth(result, system, y0):
+    """``result`` (a solve's :class:`kernels.IVPResult`), after one :class:`kernels.SummaryWarning` where
+    :func:`unbounded_rows` finds trajectories (``y0`` as given to the solve of ``system``; those whose fixed step the
+    solve found unstable left to its StabilityWarning); nothing where its saves are not on the host or ``y0`` cannot
+    be read.  Never raises: a warning must not fail a solve."""
+    if not isinstance(getattr(result, "y", None), np.ndarray) or not hasattr(result, "status"):
+        return result
+    try:
+        start = np.atleast_2d(np.asarray(states_by_name(system, y0), np.float64))
+        rows, sizes, _ = unbounded_rows(result.y, host_array(result.status), np.max(np.abs(start), axis=1))
+        keep = [k for k, i in enumerate(rows) if not _numerical(result, i)]
+        rows, sizes = rows[keep], sizes[keep]
+    except Exception:  # noqa: BLE001 - a warning must never fail a solve: none
+        return result
+    if not rows.size:
+        return result
+    n = int(np.size(host_array(result.status)))
+    head = f"{_named(rows)} ended" if n == 1 else f"{rows.size} of {n} trajectories ({_named(rows)}) ended"
+    warn_user(f"{head} with status SUCCESS at a final saved state more than {UNBOUNDED_GROWTH:.0e} times the "
+              f"start's size (the largest |y0|, or 1 if smaller; up to {np.max(sizes):.3g}): the solution grew "
+              "without bound, an unstable configuration (check the signs and sizes of the gains or rate parameters, "
+              "or end the span earlier), and SUCCESS only means the integrator followed that growth, so filtering on "
+              "status keeps them; res.message(i) says it for each.", SummaryWarning)
+    return result
+
+
+def _start_size(result, trajectory):
+    """``trajectory``'s largest ``|y0|`` where the result keeps it (its probes' inputs, a fixed step's stability
+    verdict, or a save at ``t0``), else None."""
+    probe = host_inputs(result)
+    if probe is not None and probe.y0 is not None:
+        start = np.atleast_2d(np.asarray(probe.y0, np.float64))
+        return float(np.max(np.abs(start[min(trajectory, len(start) - 1)])))
+    verdict = getattr(result, "unstable_step", None)
+    if verdict is not None and verdict.start is not None:
+        starts = np.asarray(verdict.start, np.float64).reshape(-1)
+        return float(starts[min(trajectory, starts.size - 1)])
+    if result.t is not None and len(result.t) and result.t_start is not None and result.t[0] == result.t_start:
+        return float(np.max(np.abs(np.asarray(result.y[trajectory, 0], np.float64))))
+    return None
+
+
+def unbounded_note(result, trajectory) -> str:
+    """What a successful ``trajectory``'s message adds where its final saved state is past :data:`UNBOUNDED_GROWTH`
+    times its start's size (as the solve's warning judges it; where the result keeps no ``y0``, an explicit run
+    without probes that saved nothing at ``t0``, measured from 1), else ''.  Never raises."""
+    try:
+        if not isinstance(result.y, np.ndarray) or int(host_array(result.status)[trajectory]) != SUCCESS:
+            return ""
+        start = _start_size(result, trajectory)
+        rows, sizes, scales = unbounded_rows(result.y[trajectory:trajectory + 1], [SUCCESS], start)
+        if not rows.size or _numerical(result, trajectory):
+            return ""
+    except Exception:  # noqa: BLE001 - a message must never fail: no note
+        return ""
+    measured = (f"its start's size ({scales[0]:.3g}: the largest |y0|, or 1 if smaller)" if start is not None
+                else "1 (its start's size, which this result does not keep, taken as at most 1)")
+    return (f" Its final saved state reaches {sizes[0]:.3g}, more than {UNBOUNDED_GROWTH:.0e} times {measured}: the "
+            "solution grew without bound, an unstable configuration (check the signs and sizes of the gains or rate "
+            "parameters, or end the span earlier), and status SUCCESS only means the integrator followed that growth.")
