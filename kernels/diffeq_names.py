@@ -6,19 +6,21 @@ instead (a DiffEqGPU.jl user's trial).  A diffrax user tries its solver names, `
 mean 'dopri5'?", a lower order) or ``"Midpoint"`` (told nothing: a diffrax user's trial), and a torchdiffeq user its
 method strings, ``"adaptive_heun"`` or ``"implicit_adams"`` (told only the list of methods: a torch user's trial).
 Each name maps to the argument or method to use, and a method that does not exist here to the closest one, said to
-be the closest.  Nothing is aliased: the methods and options differ.
+be the closest.  Nothing is aliased: the methods and options differ.  A symplectic integrator's name (leapfrog,
+Verlet, Yoshida) is told that gauss4 is the symplectic method here (:func:`symplectic_method`).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import re
 
 from .errors import ConfigurationError
 
 __all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "DIFFRAX_METHODS", "DIFFRAX_SDE", "TORCHDIFFEQ_METHODS",
            "TORCHDIFFEQ_NAMES", "diffeq_keyword", "refuse_diffeq_keywords", "diffeq_method",
-           "callback_arguments_refused"]
+           "callback_arguments_refused", "symplectic_method"]
 
 _RECIPE = ("a terminal event, then a new solve from result.event_y with the state changed on the host, from "
            "t = result.event_t (README, 'Summaries, counters and events', bounces a ball so)")
@@ -213,3 +215,26 @@ def diffeq_method(name, methods):
     if closest is not None:
         return f"method {name!r} is {whose}, and there is no such method here: the closest is {closest}"
     return None
+
+
+#: Names of explicit symplectic (partitioned, position-velocity) integrators, lower case without ``_``, ``-`` or
+#: spaces: leapfrog and (velocity) Stormer-Verlet, Yoshida's, Forest-Ruth's, PEFRL and Omelyan's compositions, and
+#: DifferentialEquations.jl's SymplecticEuler, McAte2..8, Ruth3, CalvoSanz4, KahanLi6/8 and SofSpa10.
+_SYMPLECTIC = re.compile(r"(velocity)?(leapfrog|verlet|st[o\u00f6]rmer)\w*|symplectic\w*|yoshida\d*|forestruth|ruth\d*|"
+                         r"pefrl|omelyan\w*|mcate\d*|calvosanz\d*|kahanli\d*|sofspa\d*|mclachlan\w*")
+
+
+def symplectic_method(name):
+    """What to use for the symplectic integrator ``name`` ("leapfrog", "verlet", "yoshida", "stormer",
+    "symplectic"), as a sentence; None for other names.  None is offered here, and a Hamiltonian physicist asking
+    for one was shown only the list of methods, which does not say that gauss4 is symplectic (a physicist's
+    trial)."""
+    key = re.sub(r"[\s_\-]", "", str(name).strip().lower())
+    if not _SYMPLECTIC.fullmatch(key):
+        return None
+    return (f"method {name!r} asks for a symplectic integrator, and no explicit symplectic (partitioned "
+            "position-velocity) integrator is offered here: 'gauss4' (implicit Gauss-Legendre of order 4) is "
+            "symplectic and keeps the energy error bounded over long spans at a fixed step (method='gauss4', "
+            "controller='fixed', dt=...; fixed steps are its default; the state is one vector, positions then "
+            "velocities); for short spans 'dop853' or 'vern9' at a tight rtol (1e-10 to 1e-12, with atol to match) "
+            "keep the energy close, but their drift grows with the span")

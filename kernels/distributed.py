@@ -264,7 +264,7 @@ def solve(integrator, client, t_span, y0, params=None, dt=None, rtol=None, atol=
     n_traj = lazy_rows(y0, params, n_traj, lazy)
     on_client = not (lazy["y0"] or lazy["params"])  # the rows are here: checked once, as in one process
     checked_rtol, checked_atol, host = host_checks(integrator, t_span, y0_rows, params_rows, by_name(system, params),
-                                                   dt, rtol, atol, drivers, t_eval, dt_max) if on_client else (
+                                                   dt, rtol, atol, drivers, t_eval, dt_max, max_steps) if on_client else (
         None, None, None)
     probe = probe_factory(integrator, y0_rows, params_rows, t_span, max_steps, not on_client, dt,
                           (checked_rtol, checked_atol) if on_client and integrator.adaptive else None, host)

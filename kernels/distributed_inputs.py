@@ -107,7 +107,8 @@ def dask_remedy(what, dtype):
 
 
 # -- the host-side checks of a solve, once on the client ------------------------------------------
-def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, drivers, t_eval=None, dt_max=np.inf):
+def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, drivers, t_eval=None, dt_max=np.inf,
+                max_steps=None):
     """The checks :meth:`kernels.Integrator.solve` makes of host inputs before launching
     (:func:`kernels.solve_checks.check_host_inputs`), made once here on the client for the whole batch (``y0`` and
     ``params``: the checked rows; ``given_params``: as the user gave them), with one process's warnings, each once.
@@ -120,5 +121,5 @@ def host_checks(integrator, t_span, y0, params, given_params, dt, rtol, atol, dr
     rtol, atol, _, _, host, _ = check_host_inputs(integrator, t0, t_end, check_positive(dt, "dt", allow_none=True), y0,
                                                params, given_params, rtol, atol, drivers,
                                                t_eval=check_t_eval(t_eval, t0, t_end),
-                                               dt_max=check_step_bounds(0.0, dt_max)[1])
+                                               dt_max=check_step_bounds(0.0, dt_max)[1], max_steps=max_steps)
     return rtol, atol, host

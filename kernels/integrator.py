@@ -49,6 +49,7 @@ from .rhs_hint import mostly_rejected
 from .stiffness_note import probes_with_note
 from .solve_checks import CHECKS_KEPT, check_host_inputs
 from .growth_warning import warn_stepped_over_growth
+from .unbounded_growth import warn_unbounded_growth
 from .float32_rounding import warn_float32_rounding
 from .float32_underflow import warn_float32_underflow
 from .summary_points import warn_few_summary_steps
@@ -400,7 +401,7 @@ class Integrator:
         dt_min, dt_max = time_checks.check_step_bounds(dt_min, dt_max)
         rtol, atol, driver_times, driver_values, host, unstable = check_host_inputs(
             self, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device, t_eval=t_eval,
-            dt_max=dt_max)
+            dt_max=dt_max, max_steps=max_steps)
         if not self.adaptive and (dt_min != 0.0 or dt_max != np.inf):
             raise ConfigurationError(
                 f"dt_min and dt_max bound the steps of an adaptive controller; this run takes fixed steps of dt "
@@ -448,6 +449,7 @@ class Integrator:
                            invariant_drift=drift)
         warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
         warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
+        warn_unbounded_growth(result, system, y0)  # once a solve: successes past 1e100 times their start
         warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
         warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
         warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range

@@ -24,7 +24,7 @@ import types
 
 from planner.wording import did_you_mean
 
-from .diffeq_names import diffeq_method
+from .diffeq_names import diffeq_method, symplectic_method
 from .errors import ConfigurationError, describe
 from .tableaus import IMPLICIT_TABLEAUS, TABLEAUS, ButcherTableau, RosenbrockTableau
 from .tableaus.firk import firk_refusal
@@ -213,7 +213,7 @@ def get_method(method) -> Method:
             raise ConfigurationError(
                 f"method {method!r} is an implicit method whose step family does not exist yet (its tableau "
                 f"is in kernels.tableaus.IMPLICIT_TABLEAUS); choose one of {list(METHOD_NAMES)}")
-        diffeq = diffeq_method(method, METHODS)  # "GPUTsit5", "Rosenbrock23": what to pass here
+        diffeq = diffeq_method(method, METHODS) or symplectic_method(method)  # "Rosenbrock23", "leapfrog"
         if diffeq is not None:
             raise ConfigurationError(f"{diffeq}. The methods are {list(METHOD_NAMES)} (case-insensitive)")
         guess = did_you_mean(key, METHOD_NAMES, cutoff=0.75)

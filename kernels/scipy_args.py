@@ -15,7 +15,8 @@ import re
 from .errors import ConfigurationError
 from .literals import own_definition
 
-__all__ = ["output_named", "returns_value", "refuse_scipy_args_form", "separate_parameters_hint"]
+__all__ = ["output_named", "returns_value", "refuse_scipy_args_form", "separate_parameters_hint",
+           "missing_params_hint"]
 
 
 #: Names of an output array the library's forms end with: a function whose extra arguments end with one writes its
@@ -86,6 +87,24 @@ def _writes_into(func, name):
                                               for arg in list(node.args) + [k.value for k in node.keywords]):
             return True
     return False
+
+
+def missing_params_hint(func, what, names, given):
+    """The remedy for a function one argument short whose last argument is its output (``rhs(t, y, dydt)``: named
+    as an output, :data:`_OUTPUT_NAMES` or :data:`_OUTPUT_LIKE`, or assigned into), so ``p`` is what it lacks; ''
+    otherwise.  Such an rhs was told SciPy's returning form alone, never that ``p`` was missing (a physicist's
+    trial).  ``names``: the form's arguments, ``given``: the function's."""
+    if len(given) != len(names) - 1 or len(given) < 3 or "p" not in names:
+        return ""
+    last = given[-1]
+    if any(name in _PARAMS_NAMES for name in given[2:]):  # p is there: another argument is missing (u)
+        return ""
+    named = last in _OUTPUT_NAMES or last == names[-1] or _OUTPUT_LIKE.fullmatch(last)
+    if not named and not (_definition(func) is not None and _writes_into(func, last)):
+        return ""
+    form = ", ".join(list(given[:2]) + ["p"] + list(given[2:]))
+    return (f"; {what}({', '.join(given)}) lacks p: write def {what}({form}), where p is the trajectory's parameter "
+            "row (p[0], p[1], ...), passed even when n_params is 0 (then leave it unused)")
 
 
 def refuse_scipy_args_form(func, what, names, given, n_states=None, n_params=None, n_outputs=None):

@@ -21,6 +21,7 @@ from .errors import ConfigurationError, JacobianCheckWarning, UnusedOptionWarnin
 from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_rows, probed_inputs,
                                 remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
                                 warn_unstable_fixed_step)
+from .time_checks import check_dt_max_reach
 
 __all__ = ["check_host_inputs", "warn_dt_past_saves", "warn_suspect_derivative"]
 
@@ -28,7 +29,7 @@ CHECKS_KEPT = 32  # verdicts an Integrator remembers per kind of check (the olde
 
 
 def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol, atol, drivers, on_device=False,
-                      t_eval=None, dt_max=np.inf):
+                      t_eval=None, dt_max=np.inf, max_steps=None):
     """Check a solve's inputs on the host and warn where the run cannot be trusted; return ``(rtol, atol,
     driver_times, driver_values, host, unstable)``: the tolerances as per-state arrays, the drivers' samples, the
     system as the host's checks and hints see it (:func:`kernels.drivers.driven_on_host`), and an explicit fixed
@@ -40,10 +41,15 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     times, where every step lands) and ``dt_max`` let an adaptive run's drivers be checked for a switch a step can
     hide (:func:`kernels.driver_switches.warn_hidden_switches`), and a fixed step's for one it passes over
     (:func:`kernels.drivers.warn_step_past_samples`); without ``t_eval`` those checks are skipped, as the landing
-    times are unknown.  A global or closure value the system's functions read that changed since it was built is
-    refused first (:meth:`kernels.ODESystem.check_unchanged`), before any check runs those functions.
+    times are unknown.  With ``max_steps``, a ``dt_max`` that needs more steps to reach the end is refused first
+    (:func:`kernels.time_checks.check_dt_max_reach`).  A global or closure value the system's functions read that
+    changed since it was built is refused first (:meth:`kernels.ODESystem.check_unchanged`), before any check runs
+    those functions.
     """
     system, dtype = integrator.system, integrator.dtype
+    if max_steps is not None and dt_max is not None:  # before anything runs the user's functions: a sure MAX_STEPS
+        check_dt_max_reach(dt_max, max_steps, t0, _integrated_to(integrator, t_end, t_eval), integrator.adaptive,
+                           t_eval, any(event.terminal for event in integrator.settings.events))
     # the checks below evaluate the live Python functions: after a global they read changed, those no longer match
     # the compiled code, and the float32 check compared the two (a long, irrelevant PrecisionWarning came before
     # the error that names the change: a climate modeller's notebook sweep of a heat capacity)

@@ -25,13 +25,15 @@ from .derivative_check import second_point
 from .errors import ConfigurationError, UnpicklableSystemError, describe, state_text
 from .foreign_functions import foreign_function_message
 from .index_faults import gpu_effect, index_access
-from .scipy_args import output_named, refuse_scipy_args_form, returns_value, separate_parameters_hint
+from .scipy_args import (missing_params_hint, output_named, refuse_scipy_args_form, returns_value,
+                         separate_parameters_hint)
 from .validation import defaulted_parameter
 
 __all__ = ["UNWRITTEN", "OTHER_STATES", "unassigned", "input_written",
            "calls_device_code", "first_lines", "signature", "where", "cpu_jit_unwrapped", "picklable_function",
            "pickled_functions", "index_hint", "argument_arrays", "unassigned_message",
-           "check_jvp_runs", "check_arity", "refuse_index_fault", "check_observables_elsewhere", "check_events_index"]
+           "check_jvp_runs", "check_arity", "refuse_index_fault", "check_observables_elsewhere", "check_events_index",
+           "ODESYSTEM_POSITIONS", "refuse_misplaced_functions"]
 
 
 def picklable_function(func):
@@ -299,6 +301,31 @@ def check_jvp_runs(system, y, p):
             "at t=0 on test arrays): assign every component on every call; out is not zeroed")
 
 
+#: ``kernels.ODESystem``'s leading arguments in their order (a test holds it to the signature): a function passed
+#: by position past ``n_states`` lands in whichever of them stands there.
+ODESYSTEM_POSITIONS = ("rhs", "n_states", "n_params", "name", "observables", "n_observables", "jvp", "n_drivers",
+                       "default_params", "check", "jac")
+
+
+def refuse_misplaced_functions(**slots):
+    """ConfigurationError where a function sits in one of ``kernels.ODESystem``'s ``slots`` that take no function
+    (``n_params``, ``name``, ``check``, ...), most likely a jac or jvp passed by position, and where ``check`` is no
+    bool.  ``ODESystem(rhs, 2, 0, "osc", None, 0, None, 0, None, jac)`` put jac in ``check``, which took it as True,
+    and the system had no jac, with no word; a function as ``name`` became its repr (a physicist's trial)."""
+    for what, value in slots.items():
+        if callable(value) and not isinstance(value, type):
+            position = f" (position {ODESYSTEM_POSITIONS.index(what) + 1})" if what in ODESYSTEM_POSITIONS else ""
+            name = getattr(value, "__name__", value)
+            raise ConfigurationError(
+                f"ODESystem's {what}{position} got the function {name}, which looks like a jac or jvp passed by "
+                f"position (the order is {', '.join(ODESYSTEM_POSITIONS)}, ...): pass functions by keyword, jac=..., "
+                f"jvp=... or observables=..., and give {what} its own value")
+    check = slots.get("check", True)
+    if not isinstance(check, (bool, np.bool_)):
+        raise ConfigurationError(f"ODESystem's check must be True or False (whether the functions are run and "
+                                 f"compiled on test inputs when the system is made); got {describe(check)}")
+
+
 def check_arity(func, what, expected, names, n_drivers=None, derivative=False, sizes=None):
     """ConfigurationError unless ``func`` is a callable of ``expected`` plain positional arguments ``names`` (no
     defaults, ``*args`` or ``**kwargs``), with what a wrong count most likely meant.  ``sizes``: the system's
@@ -335,6 +362,9 @@ def check_arity(func, what, expected, names, n_drivers=None, derivative=False, s
                     f"parameters (p[0], p[1], ...; unused where n_params=0)" + _returned_form_hint(what, names))
         else:
             hint = _arity_hint(what, names, len(positional) - expected, n_drivers)
+        lacks_p = missing_params_hint(func, what, names, [p.name for p in positional])
+        if lacks_p:  # p first; SciPy's returning form only where the function returns a value
+            hint = lacks_p + (hint if returns_value(func) else "")
         raise ConfigurationError(
             f"{what} must take {expected} arguments ({', '.join(names)}); "
             f"got a function of {len(positional)} positional arguments{hint}"

@@ -39,7 +39,8 @@ from .frozen_values import FrozenValues
 from .input_writes import refuse_input_writes
 from .system_checks import (OTHER_STATES, UNWRITTEN, argument_arrays, calls_device_code, check_arity, check_jvp_runs,
                             cpu_jit_unwrapped, first_lines, index_hint, input_written, pickled_functions, signature,
-                            refuse_index_fault, check_observables_elsewhere, unassigned, unassigned_message, where)
+                            refuse_index_fault, refuse_misplaced_functions, check_observables_elsewhere, unassigned,
+                            unassigned_message, where)
 from .construction_params import construction_params, derivative_point, params_note
 from .user_faults import device_function, run_as_on_a_gpu
 from .validation import check_int, reals_or_none
@@ -121,6 +122,9 @@ class ODESystem:
 
     def __init__(self, rhs, n_states, n_params=0, name=None, observables=None, n_observables=0,
                  jvp=None, n_drivers=0, default_params=None, check=True, jac=None, literals="working", param_names=None):
+        refuse_misplaced_functions(n_params=n_params, name=name, n_observables=n_observables, n_drivers=n_drivers,
+                                   default_params=default_params, check=check, literals=literals,
+                                   param_names=param_names)
         if not isinstance(literals, str) or literals not in _LITERALS:
             raise ConfigurationError(f"literals must be one of {', '.join(map(repr, _LITERALS))}; got "
                                      f"{describe(literals)}: 'working' compiles float literals in the working "

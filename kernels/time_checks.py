@@ -16,7 +16,8 @@ from .batch_layout import TEXT
 from .errors import ConfigurationError, describe
 from .validation import as_real, finite_float, reals_or_none
 
-__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count", "STEP_SNAP"]
+__all__ = ["check_span", "check_t_eval", "check_step_bounds", "check_fixed_step", "fixed_step_count", "STEP_SNAP",
+           "dt_max_step_count", "check_dt_max_reach"]
 
 #: A fixed step that would leave less than this fraction of itself before a save time lands on it: an interval
 #: within it of a whole number of steps takes that number (:mod:`kernels.loop_fixed`, and the host's picture of
@@ -196,6 +197,44 @@ def fixed_step_count(dt, t0, t_end, adaptive):
     if adaptive or dt is None:
         return None
     return math.ceil((t_end - t0) / dt * (1.0 - 1e-12))
+
+
+def dt_max_step_count(dt_max, t0, reached, t_eval=None):
+    """``(steps, stops)``: the fewest steps no longer than ``dt_max`` that integrate from ``t0`` to ``reached``
+    landing on every save time of ``t_eval`` between them (each save ends a step), and how many such stops there
+    are (what the saves alone need); None where ``dt_max`` bounds nothing (inf).  A step that lands on a stop may
+    pass ``dt_max`` by the loop's snap, so each interval's count is taken a little short."""
+    if not math.isfinite(dt_max) or not reached > t0:
+        return None
+    saves = np.asarray(t_eval if t_eval is not None else (), np.float64).ravel()
+    stops = np.unique(np.concatenate(([t0], saves[(saves > t0) & (saves < reached)], [reached])))
+    gaps = np.diff(stops)
+    steps = np.ceil(gaps / (dt_max * (1.0 + 16.0 * STEP_SNAP)))
+    return int(np.sum(np.maximum(steps, 1.0))), int(gaps.size)
+
+
+def check_dt_max_reach(dt_max, max_steps, t0, reached, adaptive, t_eval=None, terminal=False):
+    """Refuse an adaptive run whose ``dt_max`` needs more steps than ``max_steps`` to reach ``reached`` (where the
+    loop stops: ``t_end``, or the last save), before it runs: every trajectory would end at MAX_STEPS, told to raise
+    max_steps or loosen rtol and atol, which cannot help (dt_max=1e-4 over a span of 1 at max_steps=2000 ran for
+    minutes on the simulator: a physicist's trial).  A fixed step's count is told after the run, in its MAX_STEPS
+    message.  A run with a terminal event may stop before; one whose saves alone need more than ``max_steps`` is
+    told so after the run (:func:`kernels.result_notes.saves_beyond_max_steps`)."""
+    counted = dt_max_step_count(dt_max, t0, reached, t_eval) if adaptive and not terminal else None
+    if counted is None or isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)):
+        return
+    needed, stops = counted
+    if needed <= max_steps or stops > max_steps:
+        return
+    saves = f", landing on the {stops - 1} save times before it," if stops > 1 else ""
+    least = (reached - t0) / int(max_steps)
+    shown = float(f"{least:.3g}")
+    shown = shown if shown >= least else float(f"{shown + 10.0 ** (math.floor(math.log10(least)) - 2):.3g}")
+    raise ConfigurationError(
+        f"no step is longer than dt_max={dt_max!r}, so integrating from t = {t0!r} to {reached!r}{saves} takes at "
+        f"least {needed} steps, more than max_steps={int(max_steps)}: every trajectory would stop at MAX_STEPS, "
+        f"whatever rtol and atol; raise max_steps to at least {needed} (more where the tolerances need shorter "
+        f"steps), or raise dt_max to at least {shown:.3g} (the span over max_steps)")
 
 
 # -- times given per trajectory: the span and the save times are the batch's ---------------------------------------

@@ -15,8 +15,8 @@ from .errors import ConfigurationError, ToleranceWarning, describe, warn_user
 from .validation import is_device_array, reals_or_none
 
 __all__ = ["DEFAULT_ATOL", "default_rtol", "check_tolerance", "warn_unused_tolerances", "check_tolerance_reachable",
-           "TOLERANCE_FLOOR", "FLOAT64_RELATIVE", "asked_relative", "tightest_below", "judged_at", "warn_far_time_origin",
-           "warn_far_time_events", "warn_atol_below_normal"]
+           "TOLERANCE_FLOOR", "FLOAT64_RELATIVE", "quiet_rtol", "quiet_rtol_text", "asked_relative", "tightest_below",
+           "judged_at", "warn_far_time_origin", "warn_far_time_events", "warn_atol_below_normal"]
 
 #: atol of solve_ivp and Integrator.solve when not given.
 DEFAULT_ATOL = 1e-6
@@ -131,14 +131,13 @@ def check_tolerance_reachable(rtol, atol, y0, dtype, adaptive, names=("rtol", "a
     if scale[i] > 0:
         where = (f"for y[:, {i}] (|y0| up to {scale[i]:.3g}) they allow an error of {allowed[i]:.3g}, below "
                  f"{name}'s resolution there ({floor * scale[i]:.3g} = eps/16 x |y0|, eps = {eps:.3g})")
-        loosen = f"{names[0]} >= {floor:.2g} or {names[1]} >= {floor * scale[i]:.2g}"
     else:
         where = f"for y[:, {i}] ({names[1]} 0) {names[0]} is below {name}'s eps/16 = {floor:.3g}"
-        loosen = f"{names[0]} >= {floor:.2g}, or {names[1]} > 0"
     raise ConfigurationError(
         f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} are tighter than {name} can resolve: {where}, "
         + ("so Newton's iteration, which stops by them on these fixed steps, could not meet them; " if not adaptive
-           else "so the step size would shrink until max_steps; ") + f"{wider}loosen the tolerances ({loosen})")
+           else "so the step size would shrink until max_steps; ") + f"{wider}loosen the tolerances to "
+        f"{names[0]} >= {quiet_rtol_text(dtype)}, the least {name} keeps over a run without a ToleranceWarning")
 
 
 def warn_atol_below_normal(atol, dtype, names=("rtol", "atol", "precision=np.float64")):
@@ -168,10 +167,27 @@ def warn_atol_below_normal(atol, dtype, names=("rtol", "atol", "precision=np.flo
               ToleranceWarning)
 
 
-def _advised(dtype, eps):
-    """The rtol a below-eps warning advises: float32's default (1e-5, about 84 eps, the floor warn_float32_rtol
-    keeps), not 100 eps (1.19e-5, looser than the default); 100 eps for other precisions."""
-    return DEFAULT_RTOL["float32"] if np.dtype(dtype) == np.float32 else 100 * eps
+def quiet_rtol(dtype):
+    """The least ``rtol`` a run in ``dtype`` keeps without a ToleranceWarning, which every remedy here names: float64's
+    :data:`FLOAT64_RELATIVE` (50 eps, :func:`_warn_below_float64_floor`'s floor), float32's default (1e-5, about 84
+    eps, the floor ``warn_float32_rtol`` keeps), 100 eps for other precisions.  One function for the refusal and the
+    warnings: the refusal below eps/16 named eps/16 itself (1.4e-17 in float64), which then drew a warning to use
+    1.1e-14 (a physicist's trial)."""
+    if np.dtype(dtype) == np.float64:
+        return FLOAT64_RELATIVE
+    if np.dtype(dtype) == np.float32:
+        return DEFAULT_RTOL["float32"]
+    return 100.0 * float(np.finfo(dtype).eps)
+
+
+def quiet_rtol_text(dtype):
+    """:func:`quiet_rtol` in two significant digits, rounded up so that the value as written passes: float64's
+    1.11e-14 shown as 1.1e-14 was itself below the floor, and warned."""
+    value = quiet_rtol(dtype)
+    shown = float(f"{value:.2g}")
+    if shown < value:
+        shown = float(f"{shown + 10.0 ** (np.floor(np.log10(value)) - 1):.2g}")
+    return f"{shown:.2g}"
 
 
 def _below_eps_words(dtype, eps, names, wider):
@@ -183,11 +199,11 @@ def _below_eps_words(dtype, eps, names, wider):
         # vern9 107, vern7 166, dop853 247, tsit5 383 tolerances off, with success
         return ("its error can be hundreds of times the tolerance (a circular Kepler orbit over two periods at rtol "
                 "= atol = 1e-16: 107 with vern9 to 383 with tsit5), with status success; float64 is the widest "
-                f"precision: use {names[0]} >= {FLOAT64_RELATIVE:.2g} (its rounding leaves about 50 eps relative "
+                f"precision: use {names[0]} >= {quiet_rtol_text(dtype)} (its rounding leaves about 50 eps relative "
                 "over a run of hundreds of steps: at rtol = atol = 1e-15 the same orbit still ended 1.2 (vern7) to "
                 "36 (tsit5) tolerances off)")
     return ("its error can be tens to tens of thousands of times the tolerance (3e4: kvaerno5 on Robertson at "
-            f"rtol 1e-8 in float32), with status success; {wider or 'use '}{names[0]} >= {_advised(dtype, eps):.2g} "
+            f"rtol 1e-8 in float32), with status success; {wider or 'use '}{names[0]} >= {quiet_rtol_text(dtype)} "
             "(rounding over a run of hundreds of steps leaves about 100 eps: at rtol just above eps, float32 still "
             "ended 7 to 75 tolerances off)")
 
@@ -214,7 +230,7 @@ def _warn_if_growth_unresolved(rtol64, atol64, scale, dtype, names, wider):
               f"to {scale[i]:.3g}, where {names[1]}={_tol(atol64)} carries the error allowed, but wherever it grows "
               f"past {reach[i]:.3g} (atol / (eps - rtol)) the error allowed is below what {name} resolves and the run "
               f"can end tens to hundreds of tolerances off with status success; {wider or 'use '}{names[0]} >= "
-              f"{_advised(dtype, eps):.2g}", ToleranceWarning)
+              f"{quiet_rtol_text(dtype)}", ToleranceWarning)
     return True
 
 
@@ -265,12 +281,12 @@ def _warn_below_float64_floor(rtol64, atol64, y0, dtype, names):
     if tightest is None:
         return
     i, asked, own, scale = tightest
-    floor = f"{FLOAT64_RELATIVE:.2g}"
+    floor = quiet_rtol_text(np.float64)
     warn_user(f"{names[0]}={_tol(rtol64)} and {names[1]}={_tol(atol64)} ask float64 for {asked[i]:.3g} relative on "
-              f"y[:, {i}] ({judged_at(i, own, scale, y0)}), more than it keeps: its rounding leaves about {floor} "
-              "(50 eps) relative over a run of hundreds of steps, so a run can end several to tens of tolerances off "
-              "with status success (a Kepler orbit at rtol = atol = 1e-15: 22 with dop853, 16 with vern9; at 1e-14 "
-              "0.16 with vern9). float64 is the widest precision: use tolerances of at least "
+              f"y[:, {i}] ({judged_at(i, own, scale, y0)}), more than it keeps: its rounding leaves about "
+              f"{FLOAT64_RELATIVE:.2g} (50 eps) relative over a run of hundreds of steps, so a run can end several "
+              "to tens of tolerances off with status success (a Kepler orbit at rtol = atol = 1e-15: 22 with dop853, "
+              "16 with vern9; at 1e-14 0.16 with vern9). float64 is the widest precision: use tolerances of at least "
               f"{floor} relative to the states ({names[0]} >= {floor}, {names[1]} >= {floor} |y|)", ToleranceWarning)
 
 

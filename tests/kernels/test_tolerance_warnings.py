@@ -64,7 +64,7 @@ def test_float64_below_its_floor_warns_once(method):
     assert error > 5.0  # what the warning is about
     assert len(said) == 1 and said[0].startswith("rtol=1e-15 and atol=1e-15 ask float64 for 2e-15 relative on y[:, 0] "
                                                  "(at |y| = 1), more than it keeps"), said
-    assert "use tolerances of at least 1.1e-14 relative to the states (rtol >= 1.1e-14, atol >= 1.1e-14 |y|)" in said[0]
+    assert "use tolerances of at least 1.2e-14 relative to the states (rtol >= 1.2e-14, atol >= 1.2e-14 |y|)" in said[0]
     _, said = _kepler_run(method, 1e-16)
     assert len(said) == 1 and "below float64's resolution" in said[0], said
     error, said = _kepler_run(method, 1e-14)
