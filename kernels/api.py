@@ -32,6 +32,7 @@ from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RE
 from .stiffness import HEDGED_MARK, STIFF_MARK
 from .stiffness_note import stiffness_note
 from .unbounded_growth import unbounded_note
+from .sign_slip_success import sign_slip_first
 
 __all__ = ["solve_ivp", "plan_for", "IVPResult", "DEFAULT_MAX_STEPS", "integrator_for"]
 
@@ -307,9 +308,10 @@ class IVPResult:
         if code in (SUCCESS, MAX_STEPS):
             text += krylov_rejected_note(self, trajectory)
         if code == SUCCESS:  # (a user's trial: tsit5 took 34300 steps on a stiff patient, where radau takes ~100)
-            text += (unbounded_note(self, trajectory) + stiffness_note(self, trajectory)
-                     + rejected_success_note(self, trajectory) + unstable_step_note(self, trajectory)
-                     + growth_note(self, trajectory))
+            text += sign_slip_first(self, trajectory, (  # a lone negative entry it grew from opens the notes
+                unbounded_note(self, trajectory) + stiffness_note(self, trajectory)
+                + rejected_success_note(self, trajectory) + unstable_step_note(self, trajectory)
+                + growth_note(self, trajectory)))
         # the cause is named: float32's range is not it, nor (a non-finite Jacobian) the LU's pivots (a neuroscientist's
         # trial: a 0 / 0 rate at y0 was first told to try solver='dense'), and it comes first; else the pivots' note is
         # judged on the host (a singular matrix in fact was told solver='dense' solves it: another's)

@@ -31,7 +31,7 @@ def batch_inputs(system, y0, params, dtype):
         params = system.default_params if system.n_params else np.zeros(0)
     for value, what in ((y0, "y0"), (params, "params")):  # before is_device_array, where a CUDA one raises
         check.refuse_autograd(value, what, items=False)
-    given = params
+    given, given_y0 = params, y0
     params = by_name(system, params)
     y0 = states_by_name(system, y0)
     params_batched = check.is_device_array(params) or _dims(params, "params", system.n_params, "n_params") == 2
@@ -50,19 +50,22 @@ def batch_inputs(system, y0, params, dtype):
                                           "n_params")
     if system.n_params == 0:
         params = np.zeros((1, 1), dtype=dtype)  # a kernel argument may not be empty (one shared row)
-    _warn_transposed_square(given, params, system.n_params)
+    _warn_transposed_square(given, params, "params", system.n_params)
+    if not check.is_device_array(params):  # (its rows tell whether two equal starts are one run twice)
+        _warn_transposed_square(given_y0, y0, "y0", system.n_states, params)
     return y0, params, n_traj
 
 
-def _warn_transposed_square(given, params, n_params):
-    """:class:`kernels.ParamNamesWarning` where ``params`` (checked) is square, as many trajectories as parameters,
-    and reads as transposed (:func:`kernels.batch_layout.transposed_square_message`): a square params in SciPy's
-    orientation runs without an error, every trajectory with another's parameters (a mechanical engineer's trial).
-    Not for a device array (left unread) nor a DataFrame, whose column names say which way it lies."""
-    if check.is_device_array(params) or is_pandas(given, "DataFrame"):
+def _warn_transposed_square(given, checked, what, width, params=None):
+    """:class:`kernels.ParamNamesWarning` where ``checked`` (params or y0, ``what``) is square, as many trajectories
+    as columns, and reads as transposed (:func:`kernels.batch_layout.transposed_square_message`; ``params``: y0's
+    checked params): a square params in SciPy's orientation runs without an error, every trajectory with another's
+    parameters (a mechanical engineer's trial), and a square y0 so from another's start (a user's trial).  Not for a
+    device array (left unread) nor a DataFrame, whose column names say which way it lies."""
+    if check.is_device_array(checked) or is_pandas(given, "DataFrame"):
         return
-    message = transposed_square_message(params, "params", n_params,
-                                        isinstance(given, (list, tuple)) and not isinstance(given, TEXT))
+    message = transposed_square_message(checked, what, width,
+                                        isinstance(given, (list, tuple)) and not isinstance(given, TEXT), params)
     if message:
         warn_user(message, ParamNamesWarning)
 

@@ -440,25 +440,50 @@ def _swept_rows(values):
     return bool(np.all(np.all(steps > 0, axis=1) | np.all(steps < 0, axis=1)))
 
 
-def transposed_square_message(values, what, width, sequence=False):
+def transposed_square_message(values, what, width, sequence=False, params=None):
     """The warning's words where a square 2-D ``values`` (as many trajectories as the system has columns,
     ``width``) reads as transposed, else None.  Square, SciPy's orientation (one row per parameter) runs without an
     error, every trajectory with nonsense parameters: a 5-frequency sweep of a 5-parameter Duffing passed as P.T
     ended with success (a mechanical engineer's trial).  A sweep one row per trajectory has its shared parameters
     as constant columns; transposed, they are constant rows.  So: at least 2 constant rows, more than constant
     columns, and not every row (then the transposed reading makes every trajectory the same), and every other row
-    swept (:func:`_swept_rows`).  ``sequence``: the
+    swept (:func:`_swept_rows`), or, for ``what`` ``"y0"`` (``params``: the checked params, one shared row or one a
+    trajectory), two trajectories that read as given are one run twice (:func:`_twin_starts`).  ``sequence``: the
     input was a list or tuple, which has no ``.T``."""
     if np.ndim(values) != 2 or np.shape(values) != (width, width):
         return None
     rows, columns = constant_lines(values)
-    if rows < 2 or rows <= columns or rows == width or not _swept_rows(values):
+    if rows < 2 or rows <= columns or rows == width:
+        return None
+    twins = _twin_starts(values, params) if what == "y0" else None
+    if twins is None and not _swept_rows(values):
         return None
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     transpose = f"np.array({what}).T" if sequence else f"{what}.T"
     few = "none of its columns do" if not columns else f"only {columns} of its columns do{'es' * (columns == 1)}"
+    same = ("" if twins is None else f" (read so, trajectories {twins[0]} and {twins[1]} start at the same point, "
+            f"every state {twins[2]:g}, with the same params: one run twice)")
     return (f"{what} is square ({width} trajectories of {width} {noun}s) and reads as transposed: {rows} of its "
             f"rows hold one value repeated and {few}, as when each row holds one "
             f"{noun}'s values across the trajectories (SciPy's orientation), while a row is read here as one "
-            f"trajectory's {rhs_reads(letter, width)}; if so, pass {transpose} (or np.column_stack of "
+            f"trajectory's {rhs_reads(letter, width)}{same}; if so, pass {transpose} (or np.column_stack of "
             f"the per-{noun} arrays), and if each row is one trajectory, as given, ignore this warning")
+
+
+def _twin_starts(values, params):
+    """``(i, j, value)``: the first two rows of a square y0 ``values`` that hold the same value repeated and whose
+    trajectories share their ``params`` row (None: one row for all), so that read as given they are one run twice;
+    None where there are none.  A y0 in SciPy's orientation has a state every trajectory starts at 0 (a position, a
+    momentum) as a constant row, and two such rows read as two trajectories at the origin: Henon-Heiles starts given
+    as columns ran with success (a user's trial).  A y0's rows are spread starts, not sweeps, so this stands in for
+    :func:`_swept_rows`; starts that repeat with distinct params rows (a sweep from one start) are ordinary."""
+    arr = np.asarray(values, np.float64)
+    shared = params is None or np.shape(params)[0] == 1
+    table = None if shared else np.asarray(params, np.float64)
+    seen = {}
+    for i in np.flatnonzero(np.all(arr == arr[:, :1], axis=1)):
+        key = (arr[i, 0],) + (() if shared else tuple(table[i]))
+        if key in seen:
+            return seen[key], int(i), float(arr[i, 0])
+        seen[key] = int(i)
+    return None

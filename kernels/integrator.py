@@ -50,6 +50,7 @@ from .stiffness_note import probes_with_note
 from .solve_checks import CHECKS_KEPT, check_host_inputs
 from .growth_warning import warn_stepped_over_growth
 from .unbounded_growth import warn_unbounded_growth
+from .sign_slip_success import warn_sign_slip_success
 from .float32_rounding import warn_float32_rounding
 from .float32_underflow import warn_float32_underflow
 from .summary_points import warn_few_summary_steps
@@ -450,6 +451,7 @@ class Integrator:
         warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
         warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
         warn_unbounded_growth(result, system, y0)  # once a solve: successes past 1e100 times their start
+        warn_sign_slip_success(result, host, y0, params)  # once a solve: successes grown by a lone negative param
         warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
         warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
         warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range

@@ -4,6 +4,7 @@ kernels/batch_inputs.py, kernels/named_params.py).  An ecologist's trial: genera
 (N, n, n) and r of shape (N, n) was told np.column_stack, which NumPy refuses, or "a ragged list" for a tuple."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -195,3 +196,61 @@ def test_a_wrongly_shaped_params_of_a_symbolic_system_names_its_params_in_order(
     for params in ([1.0, 2.0], np.ones((4, 2))):
         with pytest.raises(ConfigurationError, match=re.escape("the system's params are, in order, [a, b, c]")):
             kernels.solve_ivp(system, (0.0, 1.0), [1.0, 1.0], params, progress=False)
+
+
+def _henon_heiles(t, y, p, dydt):
+    dydt[0] = y[2]
+    dydt[1] = y[3]
+    dydt[2] = -y[0] - 2.0 * y[0] * y[1]
+    dydt[3] = -y[1] - y[0] * y[0] + y[1] * y[1]
+
+
+HENON_HEILES = kernels.ODESystem(_henon_heiles, n_states=4, name="henon_heiles_layout")
+_YS = np.array([0.1, -0.1, 0.2, 0.0])
+#: Four starts on the E = 1/12 surface as SciPy's columns (x, y, px, py) x 4 trajectories: read as rows, trajectories
+#: 0 and 3 sit at the origin (a user's trial: success, no word).
+_HH_COLUMNS = np.vstack([np.zeros(4), _YS, np.sqrt(2 * (1 / 12 - 0.5 * _YS ** 2 + _YS ** 3 / 3)), np.zeros(4)])
+
+
+def _square_y0_warnings(system, y0, params=None):
+    """The ParamNamesWarning texts of a short solve of ``system`` from ``y0``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = kernels.solve_ivp(system, (0.0, 0.1), y0, params, method="rk4", dt=0.05, progress=False)
+    assert result.success
+    return [str(w.message) for w in caught if issubclass(w.category, kernels.ParamNamesWarning)]
+
+
+@pytest.mark.parametrize("form", [np.asarray, lambda a: a.tolist()])
+def test_a_square_y0_in_scipys_orientation_warns_that_it_reads_transposed(form):
+    texts = _square_y0_warnings(HENON_HEILES, form(_HH_COLUMNS))
+    assert len(texts) == 1, texts
+    transpose = "y0.T" if form is np.asarray else "np.array(y0).T"
+    assert texts[0].startswith("y0 is square (4 trajectories of 4 states) and reads as transposed: 2 of its rows hold "
+                               "one value repeated and none of its columns do, as when each row holds one state's "
+                               "values across the trajectories (SciPy's orientation), while a row is read here as one "
+                               "trajectory's y[0], ..., y[3] (read so, trajectories 0 and 3 start at the same point, "
+                               "every state 0, with the same params: one run twice)"), texts[0]
+    assert f"if so, pass {transpose} (or np.column_stack of the per-state arrays)" in texts[0]
+    assert not _square_y0_warnings(HENON_HEILES, _HH_COLUMNS.T)  # as rows: nothing to say
+
+
+def _lorenz(t, y, p, dydt):
+    dydt[0] = p[0] * (y[1] - y[0])
+    dydt[1] = y[0] * (p[1] - y[2]) - y[1]
+    dydt[2] = y[0] * y[1] - p[2] * y[2]
+
+
+LORENZ = kernels.ODESystem(_lorenz, n_states=3, n_params=3, default_params=[10.0, 28.0, 8 / 3], name="lorenz_layout")
+
+
+@pytest.mark.parametrize("y0, params", [
+    (np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0], [2.0, 0.0, 1.0]]), None),  # distinct rows
+    (np.eye(3), None),  # identity-like starts
+    (np.ones(3) + 1e-3 * np.random.default_rng(5).standard_normal((3, 3)), None),  # a Lorenz ensemble
+    # two trajectories from the origin, each with its own params (a sweep from one start), and a third
+    (np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 0.5]]), [[10.0, 28.0, 2.0], [10.0, 28.0, 3.0],
+                                                                     [10.0, 28.0, 2.5]]),
+])
+def test_an_ordinary_square_y0_does_not_warn(y0, params):
+    assert not _square_y0_warnings(LORENZ, y0, None if params is None else np.asarray(params))
