@@ -6,41 +6,10 @@ import time
 
 import numpy as np
 import pytest
+from kernel_helpers import heat_system
 
 import kernels
 from kernels import ConfigurationError
-
-
-def heat_system(n, jac=False, jvp=False):
-    """The heat equation on ``n`` interior points, ``D = p[0]``, with the dense ``jac`` and ``jvp`` where asked."""
-    inv = float((n + 1) ** 2)
-
-    def heat(t, y, p, dydt):
-        for i in range(n):
-            left = y[i - 1] if i > 0 else 0.0
-            right = y[i + 1] if i < n - 1 else 0.0
-            dydt[i] = p[0] * inv * (left - 2.0 * y[i] + right)
-
-    def heat_jac(t, y, p, J):
-        for k in range(n * n):
-            J[k] = 0.0
-        for i in range(n):
-            J[i * n + i] = -2.0 * p[0] * inv
-            if i > 0:
-                J[i * n + i - 1] = p[0] * inv
-            if i < n - 1:
-                J[i * n + i + 1] = p[0] * inv
-
-    def heat_jvp(t, y, p, v, out):
-        for i in range(n):
-            left = v[i - 1] if i > 0 else 0.0
-            right = v[i + 1] if i < n - 1 else 0.0
-            out[i] = p[0] * inv * (left - 2.0 * v[i] + right)
-
-    extra = {"jac": heat_jac} if jac else {}
-    if jvp:
-        extra["jvp"] = heat_jvp
-    return kernels.ODESystem(heat, n_states=n, n_params=1, name=f"heat{n}", default_params=[1.0], **extra)
 
 
 # -- a user jac's dense scratch beside the sparse LU -----------------------------------------------------------------

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from kernel_helpers import heat_system
 
 import kernels
 import kernels.sign_slip_success as slip
@@ -88,15 +89,7 @@ def test_a_heat_equation_row_with_a_negative_diffusivity_is_named_where_radau_he
     """D = -0.1 in one of four rows: radau ended it at 414 times its start with status 0 (rodas5p at 5.6e9), the
     rows with D = +0.1 at 0.9 (a user's trial: 32 cells to t = 0.1; here 8 cells to t = 0.5)."""
     n = 8
-    inv = float((n + 1) ** 2)
-
-    def heat(t, y, p, dydt):
-        for i in range(n):
-            left = y[i - 1] if i > 0 else 0.0
-            right = y[i + 1] if i < n - 1 else 0.0
-            dydt[i] = p[0] * inv * (left - 2.0 * y[i] + right)
-
-    system = kernels.ODESystem(heat, n_states=n, n_params=1, name="heat_sign_slip")
+    system = heat_system(n)
     x = np.arange(1, n + 1) / (n + 1)
     y0 = np.sin(np.pi * x) + 0.01 * np.sin(7 * np.pi * x)
     result, texts = _solve(system, (0.0, 0.5), y0, [[0.1], [0.1], [0.1], [-0.1]], method="radau", rtol=1e-6,
