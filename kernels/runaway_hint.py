@@ -41,7 +41,8 @@ from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_M
 from .stiffness import HostProbe, follow_on_host, follows_on_host, largest_growth, states_to_probe
 
 __all__ = ["OVERFLOW_EFOLDS", "RUNAWAY_GROWTH", "RUNAWAY_HINT", "UNBOUNDED_HINT", "RATE_SPREAD", "RunawayProbe",
-           "runaway_probe", "overflow_efolds", "grows_steadily", "unbounded_hint"]
+           "runaway_probe", "overflow_efolds", "grows_steadily", "unbounded_hint", "START_ROOM",
+           "UNBOUNDED_GROWTH", "UNBOUNDED_END"]
 
 #: E-folds over the span past which a mode growing at ``y0`` takes the exact solution out of float64's range
 #: (e^709 is its largest number): no tolerance, step count or method can follow it there.
@@ -61,9 +62,22 @@ RUNAWAY_HINT = (" Its initial state has a mode growing at rate {rate:.3g} per un
 #: told as unbounded growth: a linear system keeps its rate (1), a finite-time singularity's rises with the state
 #: (``-2 k y^2``: by the factor the state grew, a millionfold at least).
 RATE_SPREAD = 10.0
+#: How far past its start (largest ``|y0|``, or 1 where that is smaller) a successful trajectory's final saved state
+#: must be to be told it grew without bound: 1e100 is e^230, a range no physical model spans in one run (the
+#: observable universe is about 1e61 Planck lengths across, a mole 6e23 particles), while growths that stay bounded
+#: end far below it (logistic growth to a capacity 1e9 times its start, an ignition's radicals from 1e-30, a start of
+#: 0 measured from 1).  float32 never reaches it (its largest number is 3.4e38: such a run ends non-finite, told by
+#: :func:`kernels.runaway_hint.unbounded_hint`); float64 holds up to 1.8e308, so the trial's 2.6e204 ended "successful".
+UNBOUNDED_GROWTH = 1e100
+#: How far past its start (largest ``|y0|``, or 1) the growth must take a run that ended non-finite by the span's end,
+#: followed in float64, for it to be told it grows without bound: 1e50, past what bounded models reach (a logistic
+#: capacity of 1e30, still exponential at 1e26 when the span ends, overflowed float32's ``y * y`` and was told it
+#: grew without bound and to check its gains: a regression hunt; that run keeps the precision's hints), below
+#: unstable loops over ordinary spans (a PID loop growing at 1.18 over 100 time units: 1e51).
+UNBOUNDED_END = 1e50
 #: Where the unbounded follow stops, times the start's largest ``|y0|`` (or 1): growth no model means, as the solve's
-#: warning on successes judges it (:data:`kernels.unbounded_growth.UNBOUNDED_GROWTH`), and well inside float64.
-FOLLOW_CEILING = 1e100
+#: warning on successes judges it, and well inside float64.
+FOLLOW_CEILING = UNBOUNDED_GROWTH
 
 UNBOUNDED_HINT = (" Its initial state has a mode growing at rate {rate:.3g} per unit of t (e-folding time {fold:.3g}), "
                   "and followed on the host in float64 the solution keeps growing at that pace (to {size:.3g} by t = "
@@ -134,6 +148,11 @@ class RunawayProbe(HostProbe):
             return False
         last = largest_growth(self.system, float(times[-1]), states[-1], p, backwards=self.t_end < self.t0)
         return bool(last >= 0.5 * rate)
+
+
+#: E-folds of room, at least, between a start and the square root of the precision's largest value for a growth to
+#: be told unbounded: a start at or past it (2e33 g squared in float32) is the precision's range, not the growth.
+START_ROOM = 1.0
 
 
 def overflow_efolds(precision, scale) -> float:
@@ -220,16 +239,35 @@ def unbounded_hint(probe, trajectory, precision=None) -> str:
     backwards = probe.t_end < probe.t0
     rate = largest_growth(probe.system, t, y, p, backwards=backwards)
     scale = max(float(np.max(np.abs(np.asarray(y, np.float64)))), 1.0)
-    if not (np.isfinite(rate) and rate > 0.0 and rate * span > overflow_efolds(precision or "float64", scale)):
+    room = overflow_efolds(precision or "float64", scale)
+    if not (np.isfinite(rate) and rate > 0.0 and room >= START_ROOM and rate * span > room):
+        return ""
+    if precision == "float32" and _float32_start_fault(probe.system, t, y, p):
         return ""
     grown = grows_steadily(probe.system, p, t, probe.t_end, y, rate)
     if grown is None:
         return ""
+    end_efolds = np.log(grown[1]) + rate * abs(float(probe.t_end) - grown[0])
+    if end_efolds < np.log(UNBOUNDED_END * scale):
+        return ""  # ends inside what a model can mean (logistic growth to 1e30 in float32): the precision's hints
     row = min(trajectory, len(probe.params) - 1)
     grows = growth_columns(probe.system, probe.params, row, t, y, rate, backwards)
     return lone_negative_note(probe.system, probe.params, row, grows) + UNBOUNDED_HINT.format(
         rate=rate, fold=1.0 / rate, size=grown[1], t=grown[0], efolds=rate * span, span=span,
-        precision=_precision_words(precision, np.log(grown[1]) + rate * abs(float(probe.t_end) - grown[0])))
+        precision=_precision_words(precision, end_efolds))
+
+
+def _float32_start_fault(system, t, y, p) -> bool:
+    """Whether ``system``'s rhs held in float32 is not finite at the start where float64's is: a constant or a start
+    out of float32's range, which the float32 rhs hint names (``(1e20 * 1e20 / 1e40) * y`` was told it grew without
+    bound, its run dead at step 0: a regression hunt)."""
+    from .float32_rhs import float32_rhs_fault, held_rhs
+
+    try:
+        exact = system.host_rhs(np.asarray(p, np.float64))(float(t), np.asarray(y, np.float64))
+        return float32_rhs_fault(system, held_rhs(system), t, y, p, exact) is not None
+    except Exception:  # noqa: BLE001 - no verdict: judged by the growth alone
+        return False
 
 
 def runaway_probe(system, status, y0, params, t0, t_end):

@@ -16,8 +16,8 @@ It follows up to :data:`NOTE_FOLLOW_STATES` states, twice the other host hints' 
 the Jacobian's pattern (:func:`kernels.solvers.sparsity.jacobian_pattern`, probed at random points and at the
 trajectory's ``y0``) and gives it to SciPy's Radau, which then differences groups of columns (a reaction-diffusion
 grid of 128 points: 0.63 s dense, 0.18 s with the pattern; at 256 and 512 the dense follow ran out of its 3000
-right-hand sides); a Jacobian more than half full (:func:`_sampled_share`) is not followed there, as each state
-judged costs ``n`` right-hand sides of ``n^2`` terms (a dense-coupled rhs: 23 s at 64 states, 175 s at 128).  The
+right-hand sides); a Jacobian more than :data:`NOTE_SHARE` full (:func:`_sampled_share`) is not followed there, as
+each state judged costs a right-hand side per column group (a dense-coupled rhs: 23 s at 64 states, 175 s at 128).  The
 note's cost, measured on the development machine (2 cores, one BLAS thread, 2026-12-07): the heat equation 0.56 s
 at 128 states, 0.95 s at 256 (1.9 s with two BLAS threads), 0.5 s at 512 (power iteration above 256 states);
 reaction-diffusion 0.65, 1.7 and 1.2 s."""
@@ -36,7 +36,7 @@ from .status import SUCCESS
 from .stiffness import (HOST_FOLLOW_STATES, IMPLICIT_ADVANTAGE, IMPLICIT_ADVICE, StiffnessProbe, follows_on_host,
                         implicit_advantage, looks_stiff, states_to_probe)
 
-__all__ = ["NOTE_MIN_STEPS", "NOTE", "NOTE_FOLLOW_STATES", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note",
+__all__ = ["NOTE_MIN_STEPS", "NOTE", "NOTE_FOLLOW_STATES", "NOTE_SHARE", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note",
            "with_domain_note", "probes_with_note", "stiffness_note", "note_sparsity"]
 
 #: The largest system the note follows on the host: the largest whose note on a banded rhs stayed under about 1 s
@@ -44,6 +44,10 @@ __all__ = ["NOTE_MIN_STEPS", "NOTE", "NOTE_FOLLOW_STATES", "SuccessStiffnessProb
 NOTE_FOLLOW_STATES = 128
 _DENSE = "dense"  # note_sparsity's answer for a pattern more than half full
 _SAMPLED_COLUMNS = 8  # columns of J that _sampled_share differences
+#: The largest share of J's entries a system over 64 states may fill for the note to follow it: each state judged
+#: costs a right-hand side per column group, and a rhs whose every component reads 40 % of the states took the note
+#: 8 s at 65 states and 51 s at 128 (a regression hunt; 50 % was the bound before); banded grids fill 2 to 5 %.
+NOTE_SHARE = 0.1
 
 #: Accepted steps from which a successful explicit run is judged.  The firm test asks for 10 times the steps of an
 #: implicit method, which takes some 10 to 100 on a stiff span (Van der Pol with mu = 1000 over t = 3: SciPy's Radau
@@ -181,8 +185,8 @@ def _noted(probe, **field):
 def note_sparsity(system, t0, y0, p):
     """The pattern of ``system``'s Jacobian as SciPy's ``jac_sparsity`` (a sparse matrix) for a system of more than
     :data:`kernels.stiffness.HOST_FOLLOW_STATES` states without ``jac``, probed at random points and at ``(t0, y0,
-    p)``; None at or below that size or with ``jac`` (Radau takes it dense); ``"dense"`` where the pattern is more
-    than half full or cannot be probed: the note does not follow such a system (each state it judges would cost
+    p)``; None at or below that size or with ``jac`` (Radau takes it dense); ``"dense"`` where the pattern fills more
+    than :data:`NOTE_SHARE` of ``J`` or cannot be probed: the note does not follow such a system (each state it judges would cost
     ``n`` right-hand sides of ``n^2`` terms: 175 s at 128 states)."""
     if system.n_states <= HOST_FOLLOW_STATES or system.jac is not None:
         return None
@@ -193,12 +197,12 @@ def note_sparsity(system, t0, y0, p):
 
     n = system.n_states
     try:
-        if _sampled_share(system, t0, y0, p) > DENSE_SHARE:
+        if _sampled_share(system, t0, y0, p) > NOTE_SHARE:
             return _DENSE
         pattern = jacobian_pattern(system, dense_share=DENSE_SHARE, points=[(t0, y0, p)])
     except (ConfigurationError, ValueError, ArithmeticError):  # the rhs fails on the host: nothing to follow
         return _DENSE
-    if len(pattern) > DENSE_SHARE * n * n:
+    if len(pattern) > NOTE_SHARE * n * n:
         return _DENSE
     rows, columns = zip(*pattern)
     return csc_matrix((np.ones(len(pattern)), (rows, columns)), shape=(n, n))

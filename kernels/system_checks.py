@@ -321,7 +321,8 @@ def refuse_misplaced_functions(**slots):
                 f"position (the order is {', '.join(ODESYSTEM_POSITIONS)}, ...): pass functions by keyword, jac=..., "
                 f"jvp=... or observables=..., and give {what} its own value")
     check = slots.get("check", True)
-    if not isinstance(check, (bool, np.bool_)):
+    flag = isinstance(check, (bool, np.bool_)) or (isinstance(check, (int, np.integer)) and check in (0, 1))
+    if not flag:  # 0 and 1 as before; None, which read as False, is ambiguous beside a default of True
         raise ConfigurationError(f"ODESystem's check must be True or False (whether the functions are run and "
                                  f"compiled on test inputs when the system is made); got {describe(check)}")
 

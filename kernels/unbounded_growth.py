@@ -10,9 +10,10 @@ integration interval", and the sweep, filtered on ``status == 0``, kept it.  At 
 
 The test is cheap, from saved values only (no host follow): the largest ``|y|`` of a successful trajectory's last
 saved state against :data:`UNBOUNDED_GROWTH` times the largest ``|y0|`` of its start, or 1 where that is smaller.
-The warning reads ``y0`` as given to the solve; a message reads it from the result's probes, a fixed step's stability
-verdict or a save at ``t0``, and where the result keeps none of them (an explicit run without probes) measures the
-start as 1, so it says at least what the warning said.  A trajectory whose fixed ``dt`` the solve found beyond its
+The warning reads ``y0`` as given to the solve and keeps its verdict on the result for the messages; a result
+without it (a copy) reads ``y0`` from its probes, a fixed step's stability verdict or a save at ``t0``, and says
+nothing where it keeps none of them (a start of 2e100 decaying was told it grew past 1e100 times 1: a regression
+hunt).  A trajectory whose fixed ``dt`` the solve found beyond its
 explicit method's stable step is left to that StabilityWarning and note: its growth is the step's, not the model's.
 A result without saved states on the host (``save_trajectory=False``, inputs on the device) is not judged.
 """
@@ -26,19 +27,14 @@ from planner.wording import joined_words
 from .errors import SummaryWarning, warn_user
 from .named_states import states_by_name
 from .result_notes import host_array, host_inputs, unstable_step_note
+from .runaway_hint import UNBOUNDED_GROWTH
 from .status import SUCCESS
 
 __all__ = ["UNBOUNDED_GROWTH", "NAMED", "unbounded_rows", "warn_unbounded_growth", "unbounded_note"]
 
-#: How far past its start (largest ``|y0|``, or 1 where that is smaller) a successful trajectory's final saved state
-#: must be to be told it grew without bound: 1e100 is e^230, a range no physical model spans in one run (the
-#: observable universe is about 1e61 Planck lengths across, a mole 6e23 particles), while growths that stay bounded
-#: end far below it (logistic growth to a capacity 1e9 times its start, an ignition's radicals from 1e-30, a start of
-#: 0 measured from 1).  float32 never reaches it (its largest number is 3.4e38: such a run ends non-finite, told by
-#: :func:`kernels.runaway_hint.unbounded_hint`); float64 holds up to 1.8e308, so the trial's 2.6e204 ended "successful".
-UNBOUNDED_GROWTH = 1e100
 #: Trajectories the warning names by index (the rest are counted).
 NAMED = 3
+_VERDICT = "_unbounded_starts"  # the result's attribute: {trajectory: its start's size} of those the solve judged
 
 
 def unbounded_rows(y, status, starts):
@@ -81,9 +77,11 @@ def warn_unbounded_growth(result, system, y0):
         return result
     try:
         start = np.atleast_2d(np.asarray(states_by_name(system, y0), np.float64))
-        rows, sizes, _ = unbounded_rows(result.y, host_array(result.status), np.max(np.abs(start), axis=1))
+        rows, sizes, scales = unbounded_rows(result.y, host_array(result.status), np.max(np.abs(start), axis=1))
         keep = [k for k, i in enumerate(rows) if not _numerical(result, i)]
         rows, sizes = rows[keep], sizes[keep]
+        # the starts judged, kept for the messages (an IVPResult is frozen; its pickled state keeps __dict__)
+        object.__setattr__(result, _VERDICT, {int(i): float(scales[k]) for k, i in zip(keep, rows)})
     except Exception:  # noqa: BLE001 - a warning must never fail a solve: none
         return result
     if not rows.size:
@@ -121,14 +119,18 @@ def unbounded_note(result, trajectory) -> str:
     try:
         if not isinstance(result.y, np.ndarray) or int(host_array(result.status)[trajectory]) != SUCCESS:
             return ""
-        start = _start_size(result, trajectory)
+        kept = getattr(result, _VERDICT, None)
+        if kept is not None and int(trajectory) not in kept:
+            return ""
+        start = kept[int(trajectory)] if kept is not None else _start_size(result, trajectory)
+        if start is None:  # not known: a start of 2e100 decaying was told it grew past 1e100 times 1 (a hunt)
+            return ""
         rows, sizes, scales = unbounded_rows(result.y[trajectory:trajectory + 1], [SUCCESS], start)
         if not rows.size or _numerical(result, trajectory):
             return ""
     except Exception:  # noqa: BLE001 - a message must never fail: no note
         return ""
-    measured = (f"its start's size ({scales[0]:.3g}: the largest |y0|, or 1 if smaller)" if start is not None
-                else "1 (its start's size, which this result does not keep, taken as at most 1)")
+    measured = f"its start's size ({scales[0]:.3g}: the largest |y0|, or 1 if smaller)"
     return (f" Its final saved state reaches {sizes[0]:.3g}, more than {UNBOUNDED_GROWTH:.0e} times {measured}: the "
             "solution grew without bound, an unstable configuration (check the signs and sizes of the gains or rate "
             "parameters, or end the span earlier), and status SUCCESS only means the integrator followed that growth.")

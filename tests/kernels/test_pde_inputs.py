@@ -64,6 +64,25 @@ def test_the_stiffness_note_speaks_for_a_128_point_grid():
     assert "method='radau' or 'rodas5p'" in message
 
 
+def test_a_system_reading_40_percent_of_its_states_past_64_is_not_followed():
+    """Each dydt[i] reading 0.4 n states took the note 8 s at 65 states and 51 s at 128 (a regression hunt): a
+    pattern past NOTE_SHARE is not followed."""
+    from kernels.stiffness_note import NOTE_SHARE, note_sparsity
+
+    n, k = 70, 28
+
+    def wide(t, y, p, dydt):
+        for i in range(n):
+            total = 0.0
+            for m in range(k):
+                total += 0.01 * y[(i + 7 * m + 1) % n]
+            dydt[i] = total - y[i]
+
+    system = kernels.ODESystem(wide, n_states=n, name="wide70", check=False)
+    assert k / n > NOTE_SHARE
+    assert note_sparsity(system, 0.0, np.linspace(0.5, 1.0, n), np.zeros(0)) == "dense"
+
+
 def test_a_dense_coupled_system_past_64_states_is_not_followed():
     """Each state judged costs n right-hand sides of n^2 terms (175 s at 128 states): no pattern, no note."""
     from kernels.stiffness_note import note_sparsity

@@ -218,3 +218,36 @@ def test_the_below_eps_note_speaks_only_below_the_precision_eps():
     assert "float64 cannot meet rtol=1e-17 (its eps is 2.2e-16)" in below_eps_note(np.array([1e-17]), np.float64)
     assert "rtol >= 1.2e-14" in below_eps_note(np.array([0.0, 1e-17]), np.float64)
     assert below_eps_note(np.array([0.0]), np.float32) == ""  # rtol 0: absolute control, asked for on purpose
+
+
+# -- what a regression hunt found the first version say ---------------------------------------------------------------
+def _huge_constant(t, y, p, dydt):  # 1e20 * 1e20 is inf in float32 before the division brings it back to 1
+    dydt[0] = (1e20 * 1e20 / 1e40) * y[0]
+
+
+def _capacity(t, y, p, dydt):  # logistic growth written r y - r y^2 / K: y * y overflows float32 past 1.8e19
+    dydt[0] = p[0] * y[0] - p[0] * y[0] * y[0] / p[1]
+
+
+def test_a_float32_constant_out_of_range_keeps_the_float32_rhs_hint():
+    system = kernels.ODESystem(_huge_constant, 1, 0, name="huge_constant")
+    result, _ = _solve(system, (0.0, 50.0), [1.0], None, method="tsit5", precision=np.float32)
+    message = result.message(0)
+    assert result.status[0] == NONFINITE_STATE and GROWS not in message
+    assert "float32 makes the system's rhs nan" in message, message
+
+
+def test_a_bounded_growth_that_overflows_float32_keeps_the_precision_advice():
+    # still exponential at 1e26 when the span ends (capacity 1e30): float64 is the remedy, nothing is unbounded
+    system = kernels.ODESystem(_capacity, 1, 2, name="capacity")
+    result, _ = _solve(system, (0.0, 60.0), [1.0], [[1.0, 1e30]], method="radau", precision=np.float32)
+    message = result.message(0)
+    assert result.status[0] != SUCCESS and GROWS not in message
+    assert "solve with precision=np.float64" in message, message
+
+
+def test_a_large_start_that_decays_is_not_told_it_grew():
+    result, warned = _solve(kernels.ODESystem(_decay, 1, 1, name="decay_large"), (0.0, 1.0), [2e100], [[1e-3]],
+                            method="tsit5", precision=np.float64)
+    assert result.status[0] == SUCCESS and GREW not in result.message(0)
+    assert not [w for w in warned if GREW in w]

@@ -97,6 +97,8 @@ def test_check_must_be_a_bool():
     with pytest.raises(kernels.ConfigurationError, match="check must be True or False"):
         kernels.ODESystem(_oscillator, 2, check="yes")
     assert kernels.ODESystem(_oscillator, 2, check=np.bool_(False)).n_states == 2
+    assert kernels.ODESystem(_oscillator, 2, check=0).n_states == 2  # 0 and 1 as before (a regression hunt)
+    assert kernels.ODESystem(_oscillator, 2, check=1).n_states == 2
 
 
 def test_positions_named_in_the_message_are_the_signature():
