@@ -1,10 +1,11 @@
+"""ptxas -v counts (sm_90, offline) of batch kernels without jac: Robertson and a 16-state Brusselator."""
 import os, sys, re
 os.environ["NUMBA_ENABLE_CUDASIM"] = "0"
 import numpy as np, kernels
 from numba import cuda
 from kernels.resources import _offline_device, ptxas_resources
 from kernels.solvers.options import SolverOptions
-print(kernels.__file__, file=sys.stderr)
+print(kernels.__file__, file=sys.stderr)  # run in each tree: PYTHONPATH=TREE python ptx_counts.py
 rob = kernels.robertson()
 robfd = kernels.ODESystem(rob.rhs, 3, 3, name="rob_fd", default_params=rob.default_params)
 bru = kernels.brusselator(16)
