@@ -1,7 +1,7 @@
 """ptxas -v counts (sm_90, offline) of batch kernels without jac: Robertson and a 16-state Brusselator."""
-import os, sys, re
+import os, sys
 os.environ["NUMBA_ENABLE_CUDASIM"] = "0"
-import numpy as np, kernels
+import kernels
 from numba import cuda
 from kernels.resources import _offline_device, ptxas_resources
 from kernels.solvers.options import SolverOptions
