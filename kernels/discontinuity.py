@@ -24,8 +24,8 @@ import numpy as np
 
 from .errors import UnassignedOutputError, state_text
 from .status import MAX_STEPS, SUCCESS
-from .stiffness import (HostProbe, difference_steps, follow_on_host, follows_on_host, host_jacobian,
-                        states_to_probe)
+from .host_follow import follow_on_host, follows_on_host
+from .stiffness import HostProbe, difference_steps, host_jacobian, states_to_probe
 
 __all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "HEADLINES", "jump_columns", "jump_aware_jacobian",
            "domain_edge", "DiscontinuityProbe", "DomainProbe", "discontinuity_probes", "SuccessDomainProbe",

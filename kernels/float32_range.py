@@ -237,7 +237,7 @@ def float32_stall(system, t0, y0, p, t_until, evaluations=STALL_EVALUATIONS):
     tsit5 through 100000 attempts, 45454 rejected, and the message said to raise max_steps (a physicist's trial).
     Unlike the check at ``t0`` (:func:`warn_float32_range`), no state bound applies: a state of 1e22 starts well."""
     from .float32_rhs import float32_rhs_fault, held_rhs
-    from .stiffness import follow_on_host, follows_on_host
+    from .host_follow import follow_on_host, follows_on_host
 
     y0, p = np.asarray(y0, np.float64), np.asarray(p, np.float64)
     if not (follows_on_host(system) and float(t_until) > float(t0) and np.all(np.isfinite(y0))):

@@ -79,7 +79,7 @@ def warn_float32_underflow(integrator, result, y0, params, t_end, atol):
     system = integrator.system
     if np.dtype(integrator.dtype) != np.float32 or not all(isinstance(a, np.ndarray) for a in (y0, params)):
         return
-    from .stiffness import follows_on_host
+    from .host_follow import follows_on_host
 
     if not follows_on_host(system):  # drivers (their rhs needs u) or many states: nothing is judged
         return

@@ -39,7 +39,8 @@ import numpy as np
 from .param_sign import growth_columns, lone_negative_note
 from .result_notes import host_array
 from .status import SUCCESS
-from .stiffness import follows_on_host, host_jacobian, largest_growth, states_to_probe
+from .host_follow import follows_on_host
+from .stiffness import host_jacobian, largest_growth, states_to_probe
 
 __all__ = ["GROWTH_EFOLDS", "QUIET_SHARE", "SEED_SHARE", "GROWTH_NOTE", "GrowthProbe", "growth_probe", "growth_note",
            "seeded_growth"]

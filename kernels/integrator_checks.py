@@ -408,7 +408,7 @@ def warn_unstable_fixed_step(method, system, dt, t0, t_end, rows):
     A user's trial: rk4 at dt 0.05 on y' = -1000 (y - cos t) - sin t ended at -5.8e102 at t = 1 with success
     (finite: the non-finite stiffness hint never came); another: x'' = -1e6 x at dt 0.01, 7.8e262."""
     from .step_stability import UnstableStep, judge_fixed_step
-    from .stiffness import follows_on_host
+    from .host_follow import follows_on_host
 
     if not follows_on_host(system):
         return None

@@ -188,7 +188,7 @@ def _grew(result, trajectory, probe, row):
     more.  A row of a set point swept across 0 that ran out of steps on a fast, bounded oscillation opened with
     "check its sign" (a regression hunt)."""
     from .param_sign import blew_up
-    from .stiffness import follows_on_host
+    from .host_follow import follows_on_host
 
     code = int(host_array(result.status).reshape(-1)[int(trajectory)])
     try:

@@ -34,7 +34,8 @@ import dataclasses
 import numpy as np
 
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
-from .stiffness import HostProbe, follow_on_host, follows_on_host, host_jacobian, states_to_probe
+from .host_follow import follow_on_host, follows_on_host
+from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
 from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_fault, float32_rhs_text, held_rhs
 from .jacobian_hint import (Suspects, exact_value_cause, float32_jacobian_fault, float32_jacobian_text,

@@ -38,7 +38,8 @@ import numpy as np
 
 from .param_sign import growth_columns, lone_negative_note
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX
-from .stiffness import HostProbe, follow_on_host, follows_on_host, largest_growth, states_to_probe
+from .host_follow import follow_on_host, follows_on_host
+from .stiffness import HostProbe, largest_growth, states_to_probe
 
 __all__ = ["OVERFLOW_EFOLDS", "RUNAWAY_GROWTH", "RUNAWAY_HINT", "UNBOUNDED_HINT", "RATE_SPREAD", "RunawayProbe",
            "runaway_probe", "overflow_efolds", "grows_steadily", "unbounded_hint", "START_ROOM",

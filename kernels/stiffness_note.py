@@ -33,8 +33,9 @@ from .growth_note import growth_probe
 from .result_notes import host_array, steps_taken
 from .rhs_hint import failure_probe
 from .status import SUCCESS
-from .stiffness import (HOST_FOLLOW_STATES, IMPLICIT_ADVANTAGE, IMPLICIT_ADVICE, StiffnessProbe, follows_on_host,
-                        implicit_advantage, looks_stiff, states_to_probe)
+from .host_follow import HOST_FOLLOW_STATES, follows_on_host
+from .stiffness import (IMPLICIT_ADVANTAGE, IMPLICIT_ADVICE, StiffnessProbe, implicit_advantage, looks_stiff,
+                        states_to_probe)
 
 __all__ = ["NOTE_MIN_STEPS", "NOTE", "NOTE_FOLLOW_STATES", "NOTE_SHARE", "SuccessStiffnessProbe", "NotedProbe", "with_stiffness_note",
            "with_domain_note", "probes_with_note", "stiffness_note", "note_sparsity"]

@@ -11,7 +11,8 @@ import pytest
 
 import kernels
 from kernels.status_messages import FLOAT32_RANGE_NOTE
-from kernels.stiffness import StiffnessProbe, follow_on_host, looks_stiff, stability_boundary
+from kernels.host_follow import follow_on_host
+from kernels.stiffness import StiffnessProbe, looks_stiff, stability_boundary
 
 from stiff_references import hodgkin_huxley_rhs, oregonator
 

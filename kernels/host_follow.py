@@ -1,0 +1,63 @@
+"""Following a trajectory on the host: SciPy's Radau from its start, in float64, within a budget of right-hand sides.
+
+The hints of a failed or long run (:mod:`kernels.stiffness`, :mod:`kernels.rhs_hint`, :mod:`kernels.runaway_hint`,
+:mod:`kernels.stiffness_note`) ask where the exact solution goes from ``y0``; this is how they follow it, and which
+systems they may follow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_on_host"]
+
+#: The largest system followed on the host (:func:`follows_on_host`), here and by :mod:`kernels.rhs_hint`.
+HOST_FOLLOW_STATES = 64
+
+
+class _Budget(Exception):
+    pass
+
+
+def follows_on_host(system, states=HOST_FOLLOW_STATES) -> bool:
+    """Whether :func:`follow_on_host` may follow ``system``: no drivers, at most ``states`` states
+    (:data:`HOST_FOLLOW_STATES`; the stiffness note's own limit is larger, :mod:`kernels.stiffness_note`)."""
+    return not system.n_drivers and system.n_states <= states
+
+
+def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None):
+    """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host).
+
+    Returns ``(t, y, complete)``: the times and states of the steps taken (``y`` of shape ``(steps, n)``,
+    the initial state first) and whether ``t_end`` was reached.  It stops early, keeping the steps taken,
+    once ``f`` has been called ``evaluations`` times or the solver fails.  Whatever else ``f`` raises
+    propagates (a caller may raise from ``f`` to stop at a point).  With ``outcome`` the third value says
+    why it stopped: ``"finished"``, ``"budget"`` or ``"failed"`` (a finite-time blow-up, say).  ``sparsity``
+    (without ``jac``): the Jacobian's pattern, SciPy's ``jac_sparsity``, which differences groups of columns.
+    """
+    from scipy.integrate import Radau
+
+    calls = [0]
+
+    def counted(t, y):
+        calls[0] += 1
+        if calls[0] > evaluations:
+            raise _Budget
+        return f(t, y)
+
+    y0 = np.asarray(y0, np.float64)
+    times, states, status = [float(t0)], [y0.copy()], "budget"
+    with np.errstate(all="ignore"):
+        try:
+            solver = Radau(counted, t0, y0, t_end, rtol=1e-3, atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0),
+                           jac=jac, jac_sparsity=None if jac is not None else sparsity)
+            while solver.status == "running":
+                solver.step()
+                if solver.status == "failed":
+                    break
+                times.append(float(solver.t))
+                states.append(np.array(solver.y, np.float64))
+            status = solver.status
+        except _Budget:
+            pass
+    return np.array(times), np.array(states), status if outcome else status == "finished"
