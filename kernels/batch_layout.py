@@ -456,7 +456,7 @@ def transposed_square_message(values, what, width, sequence=False, params=None):
     if rows < 2 or rows <= columns or rows == width:
         return None
     twins = _twin_starts(values, params) if what == "y0" else None
-    if twins is None and not _swept_rows(values):
+    if twins is None and (what == "y0" or not _swept_rows(values)):  # y0's starts are spread, not swept: twins only
         return None
     noun, letter = _COLUMNS.get(what, ("column", "x"))
     transpose = f"np.array({what}).T" if sequence else f"{what}.T"

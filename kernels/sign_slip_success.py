@@ -1,6 +1,6 @@
 """A sign slip that ends in success: a trajectory whose params row has a lone negative entry
 (:func:`kernels.param_sign.lone_negative_columns`) that makes a mode grow at its start, and whose final saved state
-grew :data:`SLIP_GROWTH` times past its start and past every other row's saves, ended with status SUCCESS only
+grew :data:`SLIP_GROWTH` times past its start and past where every other row ended, ended with status SUCCESS only
 because the integrator followed that growth.
 
 An RC circuit's Monte Carlo (``v' = (sin t - v) / (R C)``, 8 rows, row 5's C typed -1e-6 where the others have
@@ -34,16 +34,20 @@ from .result_notes import _SIGN_NOTE, host_array, host_inputs, unstable_step_not
 from .status import SUCCESS
 from .stiffness import largest_growth
 
-__all__ = ["SLIP_GROWTH", "NAMED", "slip_candidates", "slipped_row", "warn_sign_slip_success", "sign_slip_note",
+__all__ = ["SLIP_GROWTH", "SIZE_SPREAD", "NAMED", "slip_candidates", "slipped_row", "warn_sign_slip_success", "sign_slip_note",
            "sign_slip_first"]
 
-#: How far past both its start (largest ``|y0|``) and every other row's saves (the rows without a lone negative
+#: How far past both its start (largest ``|y0|``) and every other row's final save (the rows without a lone negative
 #: entry) a successful trajectory's final saved state must be for its lone negative entry to be named: the growth
 #: from which a failure shows a blow-up (:data:`kernels.param_sign.GROWTH_SHOWN`).  Not more: radau held the heat
 #: equation's D = -0.1 row at 414 times its start (its steps damp the fastest growing modes), where the D = +0.1 rows
 #: ended at 0.9.  Against the other rows as well as the start, since a sign slip sets its row apart from the batch:
 #: a growth every row has, or a forced response every row shares, is not one (the RC rows end at 0.049 from 0).
 SLIP_GROWTH = GROWTH_SHOWN
+#: How far a lone negative entry's size may be from the other rows' (all above 0) for it to be a sign slip, which
+#: keeps the size (C = -1e-6 among +1e-6): below their smallest / SIZE_SPREAD or above their largest * SIZE_SPREAD
+#: it is another value, not the same one with its sign lost.
+SIZE_SPREAD = 2.0
 #: Trajectories the warning names by index (the rest are counted).
 NAMED = 3
 #: The result's attribute holding the solve's verdict: ``{trajectory: note}`` (IVPResult is frozen; its pickled
@@ -52,36 +56,48 @@ _VERDICT = "_sign_slip_notes"
 
 
 def slip_candidates(params):
-    """The rows of ``params`` (rows of a batch) holding a negative entry in a column where no other row is negative
-    or NaN, ascending: a vectorised scan of the whole batch, so that only these rows are judged further (at most one
-    a column).  Empty for one shared row or for a sweep across 0 (two negative rows in a column)."""
+    """The rows of ``params`` (rows of a batch) holding a negative entry in a column whose other rows are all above 0
+    (no NaN, no 0) and whose size it keeps (within :data:`SIZE_SPREAD` of theirs), ascending: a vectorised scan of
+    the whole batch, so that only these rows are judged further (at most one a column).  Empty for one shared row
+    and for a sweep across 0 (two negative rows, or a 0 among the others: ``np.linspace(-1, 1, 3)``, a damping swept
+    through 0, was named as a slip by a regression hunt)."""
     p = np.asarray(params)
     if p.ndim != 2 or p.shape[0] < 2 or p.dtype.kind not in "fiu":
         return np.zeros(0, np.int64)
+    p = p.astype(np.float64)
     with np.errstate(invalid="ignore"):
         negative = p < 0
-    lone = (np.count_nonzero(negative, axis=0) == 1) & ~np.isnan(p).any(axis=0)
+        positive = p > 0
+    lone = (np.count_nonzero(negative, axis=0) == 1) & (np.count_nonzero(positive, axis=0) == p.shape[0] - 1)
+    with np.errstate(invalid="ignore"):
+        low = np.min(np.where(positive, p, np.inf), axis=0)
+        high = np.max(np.where(positive, p, 0.0), axis=0)
+        size = -np.min(np.where(negative, p, 0.0), axis=0)
+    lone &= (size >= low / SIZE_SPREAD) & (size <= high * SIZE_SPREAD)
     return np.unique(np.nonzero(negative[:, lone])[0])
 
 
-def _peaks(y):
-    """Each trajectory's largest finite ``|y|`` over its saves (0 where none is finite), float64."""
+def _final_sizes(y):
+    """Each trajectory's largest finite ``|y|`` at its last save (0 where none is finite), float64."""
     with np.errstate(invalid="ignore", over="ignore"):
-        size = np.abs(np.asarray(y, np.float64))
-    return np.max(np.where(np.isfinite(size), size, 0.0), axis=(1, 2), initial=0.0)
+        size = np.abs(np.asarray(y[:, -1, :], np.float64))
+    return np.max(np.where(np.isfinite(size), size, 0.0), axis=1, initial=0.0)
 
 
-def _others_peak(y, candidates, row):
-    """The largest finite ``|y|`` any trajectory without a lone negative entry (not in ``candidates``) saved, or
-    0 where every trajectory has one."""
+def _others_final(y, candidates, row, finals=None):
+    """The largest finite ``|y|`` at the last save of any trajectory without a lone negative entry (not in
+    ``candidates``), or 0 where every trajectory has one: where the batch ended, not where it started (a PK row of
+    1 dose that grew 12300-fold beside rows of 1000 doses that decayed was missed once their starts were saved: a
+    regression hunt).  ``finals``: :func:`_final_sizes` of ``y``, taken once for the batch."""
     others = np.setdiff1d(np.arange(np.shape(y)[0]), np.append(candidates, row))
-    return float(np.max(_peaks(y[others]), initial=0.0)) if others.size else 0.0
+    finals = _final_sizes(y) if finals is None else finals
+    return float(np.max(finals[others], initial=0.0)) if others.size else 0.0
 
 
-def slipped_row(system, y, y0, params, row, t0, backwards=False, candidates=None):
+def slipped_row(system, y, y0, params, row, t0, backwards=False, candidates=None, finals=None):
     """``(columns, start, final, others, rate)`` where trajectory ``row`` (status SUCCESS, the caller's to check) of
     saves ``y`` (host, ``(N, n_save, n_states)``) ended past :data:`SLIP_GROWTH` times the larger of its start's size
-    (``|y0|``'s largest, ``y0`` rows or one shared row) and ``others`` (:func:`_others_peak`; 1 where both are 0),
+    (``|y0|``'s largest, ``y0`` rows or one shared row) and ``others`` (:func:`_others_final`; 1 where both are 0),
     with a mode growing at ``rate`` at ``(t0, y0)`` that flipping the sign of its lone negative ``columns`` takes
     away (:func:`kernels.param_sign.growth_columns`); else None.  The saves are read first: a row that did not grow is
     judged without evaluating anything."""
@@ -92,7 +108,7 @@ def slipped_row(system, y, y0, params, row, t0, backwards=False, candidates=None
     start_row = np.asarray(y0, np.float64)
     start_row = start_row.reshape(-1) if start_row.ndim < 2 else start_row[min(row, len(start_row) - 1)]
     start = float(np.max(np.abs(start_row)))
-    others = _others_peak(y, candidates, row)
+    others = _others_final(y, candidates, row, finals)
     final = float(np.max(np.abs(np.asarray(y[row, -1], np.float64))))
     scale = max(start, others) or 1.0
     if not np.isfinite(final) or final <= SLIP_GROWTH * scale:
@@ -110,7 +126,7 @@ def _note(system, params, row, verdict):
     columns, start, final, others, rate = verdict
     return (lone_negative_note(system, params, row, columns)
             + f" The solution grew from there: from a start of size {start:.3g} to {final:.3g} at its final save, "
-            f"more than {SLIP_GROWTH:.0f} times past both that start and the other rows' saves (at most "
+            f"more than {SLIP_GROWTH:.0f} times past both that start and where the other rows ended (at most "
             f"{others:.3g}), on a mode growing at rate {rate:.3g} per unit of t at its start that this sign makes; "
             "status SUCCESS only means the integrator followed that growth.")
 
@@ -133,12 +149,13 @@ def _slips(result, system, y0, params):
     status = np.asarray(host_array(result.status)).reshape(-1)
     candidates = slip_candidates(params)
     t0, backwards = _span(result)
+    finals = _final_sizes(result.y) if candidates.size else None
     notes = {}
     for row in candidates:
         row = int(row)
         if row >= status.size or status[row] != SUCCESS or _numerical(result, row):
             continue
-        verdict = slipped_row(system, result.y, y0, params, row, t0, backwards, candidates)
+        verdict = slipped_row(system, result.y, y0, params, row, t0, backwards, candidates, finals)
         if verdict is not None:
             notes[row] = _note(system, params, row, verdict)
     return notes
@@ -169,7 +186,7 @@ def warn_sign_slip_success(result, system, y0, params):
     entry = re.match(r" (params\[\d+, \d+\][^=]*= \S+)", notes[rows[0]])
     example = f" (as {entry.group(1)})" if entry else ""
     warn_user(f"{len(rows)} of {n} trajectories ({_named(rows)}) ended with status SUCCESS at a final saved state "
-              f"more than {SLIP_GROWTH:.0f} times their start and the other rows' saves, each with a params entry "
+              f"more than {SLIP_GROWTH:.0f} times their start and where the other rows ended, each with a params entry "
               f"negative where every other row has it at 0 or above{example}, whose sign makes a mode grow at the "
               "start: check those signs (a rate given negative makes a mode grow); SUCCESS only means the integrator "
               "followed that growth, so filtering on status keeps them; res.message(i) says it for each.",

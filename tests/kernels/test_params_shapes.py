@@ -251,6 +251,10 @@ LORENZ = kernels.ODESystem(_lorenz, n_states=3, n_params=3, default_params=[10.0
     # two trajectories from the origin, each with its own params (a sweep from one start), and a third
     (np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 0.5]]), [[10.0, 28.0, 2.0], [10.0, 28.0, 3.0],
                                                                      [10.0, 28.0, 2.5]]),
+    # ... and with a third start that runs up, read as a swept row (a regression hunt)
+    (np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]), [[10.0, 20.0, 2.0], [10.0, 28.0, 2.0],
+                                                                     [10.0, 35.0, 2.0]]),
+    (np.array([[1.0, 1.0, 1.0], [5.0, 5.0, 5.0], [3.0, 2.0, 1.0]]), None),  # two constant starts, one that runs down
 ])
 def test_an_ordinary_square_y0_does_not_warn(y0, params):
     assert not _square_y0_warnings(LORENZ, y0, None if params is None else np.asarray(params))

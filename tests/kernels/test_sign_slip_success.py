@@ -48,6 +48,22 @@ def _growth(t, y, p, dydt):
 GROWTH = kernels.ODESystem(_growth, n_states=1, n_params=2, name="growth_sign_slip")
 
 
+def _damped(t, y, p, dydt):  # x'' + c x' + x = 0: c < 0 grows
+    dydt[0] = y[1]
+    dydt[1] = -p[0] * y[1] - y[0]
+
+
+DAMPED = kernels.ODESystem(_damped, n_states=2, n_params=1, name="damped_sign_slip")
+
+
+def _pk(t, y, p, dydt):  # a dose absorbed at ka = p[0], eliminated at ke = p[1]
+    dydt[0] = -p[0] * y[0]
+    dydt[1] = p[0] * y[0] - p[1] * y[1]
+
+
+PK = kernels.ODESystem(_pk, n_states=2, n_params=2, name="pk_sign_slip")
+
+
 def _solve(*args, **kwargs):
     """``(result, [SummaryWarning texts])`` of ``kernels.solve_ivp(*args, **kwargs)``."""
     with warnings.catch_warnings(record=True) as caught:
@@ -66,7 +82,7 @@ def test_a_successful_row_grown_from_a_lone_negative_capacitance_is_warned_of_an
     found = [text for text in texts if "negative where every other row has it at 0 or above" in text]
     assert len(found) == 1, texts
     assert found[0].startswith("1 of 4 trajectories (trajectory 2) ended with status SUCCESS at a final saved state "
-                               "more than 100 times their start and the other rows' saves"), found[0]
+                               "more than 100 times their start and where the other rows ended"), found[0]
     assert "(as params[2, 1] = -1e-06)" in found[0] and "res.message(i) says it for each" in found[0]
     message = result.message(2)
     assert message.startswith("The solver successfully reached the end of the integration interval. " + SIGN), message
@@ -106,6 +122,7 @@ def test_a_heat_equation_row_with_a_negative_diffusivity_is_named_where_radau_he
     (GROWTH, [[1.0, 1.0], [1.0, 2.0], [1.0, -1.0], [1.0, 3.0]], [2.0], 8.0),  # a growth every row has
     (GROWTH, [[1.0, 1.0], [1.0, 2.0], [1.0, -5e3], [1.0, 3.0]], [2.0], 8.0),  # ... its offset's row 1000 times past
     (RC, RC_PARAMS, [0.0], 0.002),  # the slip's row grew, but not 100 times past the others
+    (DAMPED, [[-1.0], [0.0], [0.5], [1.0]], [1.0, 0.0], 10.0),  # a damping swept through 0 (a regression hunt)
 ])
 def test_no_word_where_the_growth_is_not_a_lone_sign_slips(system, params, y0, span):
     result, texts = _solve(system, (0.0, span), y0, np.asarray(params, float), method="tsit5",
@@ -132,3 +149,14 @@ def test_the_candidates_are_the_rows_of_columns_with_one_negative_entry():
     params = np.array([[1.0, -1.0, 2.0, -3.0], [1.0, -2.0, -2.0, 3.0], [-1.0, 1.0, 2.0, np.nan]])
     assert slip.slip_candidates(params).tolist() == [1, 2]  # column 1 has two, column 3 a NaN
     assert slip.slip_candidates(params[:1]).size == 0 and slip.slip_candidates(np.array([-1.0, 2.0])).size == 0
+
+
+def test_a_slip_is_judged_by_where_the_other_rows_ended_not_where_they_started():
+    """A PK row of 1 dose with ke = -0.2 grew 12300-fold beside rows of 10 to 1000 doses: with hourly saves the other
+    rows' starts (1000) hid it (a regression hunt)."""
+    params = np.column_stack([np.ones(4), [-0.2, 0.2, 0.2, 0.2]])
+    y0 = np.column_stack([[1.0, 10.0, 100.0, 1000.0], np.zeros(4)])
+    result, texts = _solve(PK, (0.0, 48.0), y0, params, t_eval=np.linspace(0.0, 48.0, 13), method="tsit5",
+                           precision=np.float64)
+    assert result.status.tolist() == [SUCCESS] * 4
+    assert any("(trajectory 0)" in text for text in texts), texts
