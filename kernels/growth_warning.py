@@ -28,7 +28,8 @@ from .growth_note import FIRST_STEP_EFOLDS, QUIET_SHARE
 from .result_notes import host_array
 from .status import SUCCESS
 
-__all__ = ["MAX_JUDGED", "NAMED", "quiet_successes", "stepped_over_growth", "warn_stepped_over_growth"]
+__all__ = ["MAX_JUDGED", "NAMED", "quiet_successes", "stepped_over_growth", "warn_stepped_over_growth",
+           "trajectories_named"]
 
 #: At most this many candidate trajectories get the growth note's test at the solve (each: an eigenvalue problem at
 #: ``y0`` and at the last save, and one rhs), whatever the batch's size.
@@ -89,13 +90,19 @@ def stepped_over_growth(result):
         return None
 
 
-def _named(found):
+def trajectories_named(indices, named=NAMED):
     """"trajectory 3, trajectory 4 and trajectory 5" (each named so, which a ``client=`` chunk's renumbering finds),
-    the first :data:`NAMED` of ``found``, with ", ..." where there are more."""
-    names = [f"trajectory {i}" for i, _, _ in found[:NAMED]]
-    if len(found) > NAMED:
+    the first ``named`` of ``indices``, with ", ..." where there are more: the solve's warnings name trajectories
+    so (this one, :mod:`kernels.unbounded_growth`'s and :mod:`kernels.sign_slip_success`'s)."""
+    names = [f"trajectory {int(i)}" for i in list(indices)[:named]]
+    if len(indices) > named:
         return ", ".join(names) + ", ..."
     return joined_words(names)
+
+
+def _named(found):
+    """:func:`trajectories_named` of ``found``'s trajectories."""
+    return trajectories_named([i for i, _, _ in found])
 
 
 def warn_stepped_over_growth(result):

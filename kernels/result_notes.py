@@ -18,7 +18,7 @@ from .status_messages import BELOW_EPS_MARK, FIXED_MARK, FLOAT32_REJECTED_NOTE, 
 
 __all__ = ["host_array", "max_steps_note", "steps_taken",
            "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note", "krylov_rejected_note",
-           "unstable_step_note", "float32_stall_note", "sign_first", "host_inputs"]
+           "unstable_step_note", "step_was_unstable", "float32_stall_note", "sign_first", "host_inputs"]
 
 
 def host_array(array):
@@ -318,6 +318,13 @@ def krylov_rejected_note(result, trajectory):
     return (f" {rejected} of its {attempts} attempted steps were rejected, many for an implicit method: "
             f"its {result.linear} solves may stop short of what the step needs. Solve a few trajectories with "
             f"solver='lu' (where an n-by-n factor a thread fits); if the LU takes far fewer steps, try {remedy}.")
+
+
+def step_was_unstable(result, trajectory) -> bool:
+    """Whether :func:`unstable_step_note` speaks for ``trajectory``: the solve found its fixed ``dt`` beyond the
+    explicit method's stable step, so a growth it ended with is the step's, not the model's (rk4 at dt 0.05 on a
+    decay ended at -5.8e102), which the solve's growth warnings leave to that note and its StabilityWarning."""
+    return _unstable_row(result, int(trajectory)) is not None
 
 
 def unstable_step_note(result, trajectory):

@@ -8,8 +8,8 @@ An RC circuit's Monte Carlo (``v' = (sin t - v) / (R C)``, 8 rows, row 5's C typ
 interval" (tsit5 and rodas5p, float64 and float32), and a heat equation with D = -0.1 in one of four rows ended at
 5.6e9 (rodas5p) and 414 (radau) with status 0 (users' trials): the lone-negative-parameter notes spoke only on
 failures.  At the solve, one :class:`kernels.SummaryWarning` names such trajectories (how many of the batch, the
-first :data:`NAMED`), and :meth:`kernels.IVPResult.message` opens its success notes with the entry
-(:func:`kernels.param_sign.lone_negative_note`'s words) and that the solution grew from its start
+first :data:`kernels.growth_warning.NAMED`), and :meth:`kernels.IVPResult.message` opens its success notes with the
+entry (:func:`kernels.param_sign.lone_negative_note`'s words) and that the solution grew from its start
 (:func:`sign_slip_first`).
 
 Cheap: the batch's params are scanned once for columns with exactly one negative entry; only the rows holding one,
@@ -26,15 +26,14 @@ import re
 
 import numpy as np
 
-from planner.wording import joined_words
-
 from .errors import SummaryWarning, warn_user
 from .param_sign import GROWTH_SHOWN, growth_columns, lone_negative_columns, lone_negative_note
-from .result_notes import _SIGN_NOTE, host_array, host_inputs, unstable_step_note
+from .growth_warning import trajectories_named
+from .result_notes import _SIGN_NOTE, host_array, host_inputs, step_was_unstable
 from .status import SUCCESS
 from .stiffness import largest_growth
 
-__all__ = ["SLIP_GROWTH", "SIZE_SPREAD", "NAMED", "slip_candidates", "slipped_row", "warn_sign_slip_success", "sign_slip_note",
+__all__ = ["SLIP_GROWTH", "SIZE_SPREAD", "slip_candidates", "slipped_row", "warn_sign_slip_success", "sign_slip_note",
            "sign_slip_first"]
 
 #: How far past both its start (largest ``|y0|``) and every other row's final save (the rows without a lone negative
@@ -48,8 +47,6 @@ SLIP_GROWTH = GROWTH_SHOWN
 #: keeps the size (C = -1e-6 among +1e-6): below their smallest / SIZE_SPREAD or above their largest * SIZE_SPREAD
 #: it is another value, not the same one with its sign lost.
 SIZE_SPREAD = 2.0
-#: Trajectories the warning names by index (the rest are counted).
-NAMED = 3
 #: The result's attribute holding the solve's verdict: ``{trajectory: note}`` (IVPResult is frozen; its pickled
 #: state keeps ``__dict__``, as :mod:`kernels.distributed_worker`'s warnings do).
 _VERDICT = "_sign_slip_notes"
@@ -131,12 +128,6 @@ def _note(system, params, row, verdict):
             "status SUCCESS only means the integrator followed that growth.")
 
 
-def _numerical(result, trajectory):
-    """Whether the solve found ``trajectory``'s fixed ``dt`` beyond its explicit method's stable step: its growth is
-    the step's (:func:`kernels.result_notes.unstable_step_note` speaks)."""
-    return bool(unstable_step_note(result, int(trajectory)))
-
-
 def _span(result):
     """``(t0, backwards)`` of ``result``'s span: its ``t_start`` and whether its saves run below it."""
     t0 = float(result.t_start)
@@ -153,18 +144,12 @@ def _slips(result, system, y0, params):
     notes = {}
     for row in candidates:
         row = int(row)
-        if row >= status.size or status[row] != SUCCESS or _numerical(result, row):
+        if row >= status.size or status[row] != SUCCESS or step_was_unstable(result, row):
             continue
         verdict = slipped_row(system, result.y, y0, params, row, t0, backwards, candidates, finals)
         if verdict is not None:
             notes[row] = _note(system, params, row, verdict)
     return notes
-
-
-def _named(rows):
-    """"trajectory 1, trajectory 4 and trajectory 7", the first :data:`NAMED` of ``rows``, ", ..." past them."""
-    names = [f"trajectory {int(i)}" for i in rows[:NAMED]]
-    return ", ".join(names) + ", ..." if len(rows) > NAMED else joined_words(names)
 
 
 def warn_sign_slip_success(result, system, y0, params):
@@ -185,11 +170,11 @@ def warn_sign_slip_success(result, system, y0, params):
     n = int(np.size(host_array(result.status)))
     entry = re.match(r" (params\[\d+, \d+\][^=]*= \S+)", notes[rows[0]])
     example = f" (as {entry.group(1)})" if entry else ""
-    warn_user(f"{len(rows)} of {n} trajectories ({_named(rows)}) ended with status SUCCESS at a final saved state "
-              f"more than {SLIP_GROWTH:.0f} times their start and where the other rows ended, each with a params entry "
-              f"negative where every other row has it at 0 or above{example}, whose sign makes a mode grow at the "
-              "start: check those signs (a rate given negative makes a mode grow); SUCCESS only means the integrator "
-              "followed that growth, so filtering on status keeps them; res.message(i) says it for each.",
+    warn_user(f"{len(rows)} of {n} trajectories ({trajectories_named(rows)}) ended with status SUCCESS at a final "
+              f"saved state more than {SLIP_GROWTH:.0f} times their start and where the other rows ended, each with a "
+              f"params entry negative where every other row has it at 0 or above{example}, whose sign makes a mode "
+              "grow at the start: check those signs (a rate given negative makes a mode grow); SUCCESS only means the "
+              "integrator followed that growth, so filtering on status keeps them; res.message(i) says it for each.",
               SummaryWarning)
     return result
 
@@ -205,7 +190,8 @@ def sign_slip_note(result, trajectory) -> str:
         if kept is not None:
             return kept.get(int(trajectory), "")
         probe = host_inputs(result)
-        if probe is None or probe.params is None or np.ndim(probe.params) != 2 or _numerical(result, trajectory):
+        if (probe is None or probe.params is None or np.ndim(probe.params) != 2
+                or step_was_unstable(result, trajectory)):
             return ""
         t0, backwards = _span(result)
         verdict = slipped_row(probe.system, result.y, probe.y0, probe.params, int(trajectory), t0, backwards)

@@ -5,8 +5,8 @@ A control engineer's gain sweep (a PID loop on ``x'' = u - 0.5 x' - 2 x``, one r
 stability limit of 7: closed-loop eigenvalues 1.18 +- 3.68j) ran float64 tsit5 and rodas5p over ``t`` in (0, 400):
 the unstable row ended at ``x = -2.6e204`` with status 0 and "The solver successfully reached the end of the
 integration interval", and the sweep, filtered on ``status == 0``, kept it.  At the solve, one
-:class:`kernels.SummaryWarning` names such trajectories (how many of the batch, the first :data:`NAMED`), and
-:meth:`kernels.IVPResult.message` says it of each (:func:`unbounded_note`).
+:class:`kernels.SummaryWarning` names such trajectories (how many of the batch, the first
+:data:`kernels.growth_warning.NAMED`), and :meth:`kernels.IVPResult.message` says it of each (:func:`unbounded_note`).
 
 The test is cheap, from saved values only (no host follow): the largest ``|y|`` of a successful trajectory's last
 saved state against :data:`UNBOUNDED_GROWTH` times the largest ``|y0|`` of its start, or 1 where that is smaller.
@@ -22,18 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.wording import joined_words
-
 from .errors import SummaryWarning, warn_user
 from .named_states import states_by_name
-from .result_notes import host_array, host_inputs, unstable_step_note
+from .growth_warning import trajectories_named
+from .result_notes import host_array, host_inputs, step_was_unstable
 from .runaway_hint import UNBOUNDED_GROWTH
 from .status import SUCCESS
 
-__all__ = ["UNBOUNDED_GROWTH", "NAMED", "unbounded_rows", "warn_unbounded_growth", "unbounded_note"]
+__all__ = ["UNBOUNDED_GROWTH", "unbounded_rows", "warn_unbounded_growth", "unbounded_note"]
 
-#: Trajectories the warning names by index (the rest are counted).
-NAMED = 3
 _VERDICT = "_unbounded_starts"  # the result's attribute: {trajectory: its start's size} of those the solve judged
 
 
@@ -54,20 +51,6 @@ def unbounded_rows(y, status, starts):
     return rows, sizes[rows], scales[rows]
 
 
-def _numerical(result, trajectory):
-    """Whether the solve found ``trajectory``'s fixed ``dt`` beyond its explicit method's stable step
-    (:func:`kernels.result_notes.unstable_step_note` speaks, with its StabilityWarning given at the call): its growth
-    is the step's, not the model's (rk4 at dt 0.05 on a decay ended at -5.8e102)."""
-    return bool(unstable_step_note(result, int(trajectory)))
-
-
-def _named(rows):
-    """"trajectory 1, trajectory 4 and trajectory 7", the first :data:`NAMED` of ``rows``, ", ..." where there are
-    more."""
-    names = [f"trajectory {int(i)}" for i in rows[:NAMED]]
-    return ", ".join(names) + ", ..." if len(rows) > NAMED else joined_words(names)
-
-
 def warn_unbounded_growth(result, system, y0):
     """``result`` (a solve's :class:`kernels.IVPResult`), after one :class:`kernels.SummaryWarning` where
     :func:`unbounded_rows` finds trajectories (``y0`` as given to the solve of ``system``; those whose fixed step the
@@ -78,7 +61,7 @@ def warn_unbounded_growth(result, system, y0):
     try:
         start = np.atleast_2d(np.asarray(states_by_name(system, y0), np.float64))
         rows, sizes, scales = unbounded_rows(result.y, host_array(result.status), np.max(np.abs(start), axis=1))
-        keep = [k for k, i in enumerate(rows) if not _numerical(result, i)]
+        keep = [k for k, i in enumerate(rows) if not step_was_unstable(result, i)]
         rows, sizes = rows[keep], sizes[keep]
         # the starts judged, kept for the messages (an IVPResult is frozen; its pickled state keeps __dict__)
         object.__setattr__(result, _VERDICT, {int(i): float(scales[k]) for k, i in zip(keep, rows)})
@@ -87,7 +70,8 @@ def warn_unbounded_growth(result, system, y0):
     if not rows.size:
         return result
     n = int(np.size(host_array(result.status)))
-    head = f"{_named(rows)} ended" if n == 1 else f"{rows.size} of {n} trajectories ({_named(rows)}) ended"
+    named = trajectories_named(rows)
+    head = f"{named} ended" if n == 1 else f"{rows.size} of {n} trajectories ({named}) ended"
     warn_user(f"{head} with status SUCCESS at a final saved state more than {UNBOUNDED_GROWTH:.0e} times the "
               f"start's size (the largest |y0|, or 1 if smaller; up to {np.max(sizes):.3g}): the solution grew "
               "without bound, an unstable configuration (check the signs and sizes of the gains or rate parameters, "
@@ -126,7 +110,7 @@ def unbounded_note(result, trajectory) -> str:
         if start is None:  # not known: a start of 2e100 decaying was told it grew past 1e100 times 1 (a hunt)
             return ""
         rows, sizes, scales = unbounded_rows(result.y[trajectory:trajectory + 1], [SUCCESS], start)
-        if not rows.size or _numerical(result, trajectory):
+        if not rows.size or step_was_unstable(result, trajectory):
             return ""
     except Exception:  # noqa: BLE001 - a message must never fail: no note
         return ""
