@@ -195,7 +195,7 @@ def local_memory_refusal(choice, exc, tree, itemsize, memory_hint):
     a user jac's dense scratch (:func:`dense_jac_scratch`; the family's ``memory_hint`` would offer the sparse LU
     already in use), else the planner's words with ``memory_hint`` after them."""
     scratch = dense_jac_scratch(tree)
-    largest = max((b.size_elems for _, b in _qualified(tree)), default=0)
+    largest = max((b.size_elems for b in tree.qualified_buffers()), default=0)
     if scratch is not None and scratch[2] == largest and f"{scratch[0]} " in str(exc):
         name, n, size = scratch
         note = JAC_SCRATCH_NOTE.format(name=name, size=size * itemsize, n=n)
@@ -203,21 +203,12 @@ def local_memory_refusal(choice, exc, tree, itemsize, memory_hint):
     return f"plan={choice!r}: {exc}" + (f". {memory_hint}" if memory_hint else "")
 
 
-def _qualified(tree, prefix=""):
-    """``(qualified name, Buffer)`` of every buffer of ``tree`` (a planner BufferSettings)."""
-    prefix = f"{prefix}{tree.component}."
-    pairs = [(prefix + b.name, b) for b in tree.buffers]
-    for child in tree.children:
-        pairs += _qualified(child, prefix)
-    return pairs
-
-
 def dense_jac_scratch(tree):
     """``(qualified name, n, elements)`` of the dense ``n x n`` scratch that a system's ``jac`` writes beside a
-    sparse LU in ``tree``, or None: a sparse Newton's ``jac_dense`` (Rosenbrock, DIRK), or a FIRK step's
-    ``jacobian`` of ``n * n`` elements whose block LUs are sparse (no ``pivots``: with a dense LU that matrix is
+    sparse LU in ``tree`` (a planner BufferSettings, read through its ``qualified_buffers``), or None: a sparse
+    Newton's ``jac_dense`` (Rosenbrock, DIRK), or a FIRK step's ``jacobian`` of ``n * n`` elements whose block LUs are sparse (no ``pivots``: with a dense LU that matrix is
     needed anyway, and without ``jac`` it holds the pattern's entries only)."""
-    pairs = _qualified(tree)
+    pairs = [(b.name, b) for b in tree.qualified_buffers()]
     for name, buffer in pairs:
         if name.endswith(".jac_dense"):
             return name, math.isqrt(buffer.size_elems), buffer.size_elems
