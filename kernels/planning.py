@@ -206,8 +206,9 @@ def local_memory_refusal(choice, exc, tree, itemsize, memory_hint):
 def dense_jac_scratch(tree):
     """``(qualified name, n, elements)`` of the dense ``n x n`` scratch that a system's ``jac`` writes beside a
     sparse LU in ``tree`` (a planner BufferSettings, read through its ``qualified_buffers``), or None: a sparse
-    Newton's ``jac_dense`` (Rosenbrock, DIRK), or a FIRK step's ``jacobian`` of ``n * n`` elements whose block LUs are sparse (no ``pivots``: with a dense LU that matrix is
-    needed anyway, and without ``jac`` it holds the pattern's entries only)."""
+    Newton's ``jac_dense`` (Rosenbrock, DIRK), or a FIRK step's ``jacobian`` of ``n * n`` elements whose block LUs
+    are sparse (no ``pivots``: with a dense LU that matrix is needed anyway, and without ``jac`` it holds the
+    pattern's entries only)."""
     pairs = [(b.name, b) for b in tree.qualified_buffers()]
     for name, buffer in pairs:
         if name.endswith(".jac_dense"):
