@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from planner.wording import rounded_up
+
 from .batch_layout import TEXT
 from .errors import ConfigurationError, describe
 from .validation import as_real, finite_float, reals_or_none
@@ -227,14 +229,12 @@ def check_dt_max_reach(dt_max, max_steps, t0, reached, adaptive, t_eval=None, te
     if needed <= max_steps or stops > max_steps:
         return
     saves = f", landing on the {stops - 1} save times before it," if stops > 1 else ""
-    least = (reached - t0) / int(max_steps)
-    shown = float(f"{least:.3g}")
-    shown = shown if shown >= least else float(f"{shown + 10.0 ** (math.floor(math.log10(least)) - 2):.3g}")
+    least = rounded_up((reached - t0) / int(max_steps), 3)  # the span over max_steps, written so that it suffices
     raise ConfigurationError(
         f"no step is longer than dt_max={dt_max!r}, so integrating from t = {t0!r} to {reached!r}{saves} takes at "
         f"least {needed} steps, more than max_steps={int(max_steps)}: every trajectory would stop at MAX_STEPS, "
         f"whatever rtol and atol; raise max_steps to at least {needed} (more where the tolerances need shorter "
-        f"steps), or raise dt_max to at least {shown:.3g} (the span over max_steps)")
+        f"steps), or raise dt_max to at least {least} (the span over max_steps)")
 
 
 # -- times given per trajectory: the span and the save times are the batch's ---------------------------------------

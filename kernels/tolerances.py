@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from planner.wording import rounded_up
+
 from .batch_scan import column_abs_max
 from .errors import ConfigurationError, ToleranceWarning, describe, warn_user
 from .validation import is_device_array, reals_or_none
@@ -183,11 +185,7 @@ def quiet_rtol(dtype):
 def quiet_rtol_text(dtype):
     """:func:`quiet_rtol` in two significant digits, rounded up so that the value as written passes: float64's
     1.11e-14 shown as 1.1e-14 was itself below the floor, and warned."""
-    value = quiet_rtol(dtype)
-    shown = float(f"{value:.2g}")
-    if shown < value:
-        shown = float(f"{shown + 10.0 ** (np.floor(np.log10(value)) - 1):.2g}")
-    return f"{shown:.2g}"
+    return rounded_up(quiet_rtol(dtype), 2)
 
 
 def _below_eps_words(dtype, eps, names, wider):

@@ -5,6 +5,7 @@ whatever the values: a long list of buffer names is cut to its first few, and a
 count or byte count too large for a plain number is written in scientific notation.
 """
 
+import math
 from decimal import Decimal
 
 NAMES_SHOWN = 8  # names a message lists before "... and N more"
@@ -24,6 +25,16 @@ def joined_words(words):
     """``words`` (a non-empty sequence of strings) as an English list: ``a``, ``a and b``, ``a, b and c``."""
     words = list(words)
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def rounded_up(value, digits=2):
+    """``value`` (> 0) written in ``digits`` significant digits, rounded up where plain rounding writes less: a
+    bound a message asks for must pass as written (float64's rtol floor 1.11e-14 written 1.1e-14 was itself below
+    it, and warned)."""
+    shown = float(f"{value:.{digits}g}")
+    if shown < value:
+        shown = float(f"{shown + 10.0 ** (math.floor(math.log10(value)) - digits + 1):.{digits}g}")
+    return f"{shown:.{digits}g}"
 
 
 def format_count(n):
