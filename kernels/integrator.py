@@ -450,7 +450,7 @@ class Integrator:
                            invariant_drift=drift)
         warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
         warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
-        warn_unbounded_growth(result, system, y0)  # once a solve: successes past 1e100 times their start
+        warn_unbounded_growth(result, y0)  # once a solve: successes past 1e100 times their start
         warn_sign_slip_success(result, host, y0, params)  # once a solve: successes grown by a lone negative param
         warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
         warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps

@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SummaryWarning, warn_user
-from .named_states import states_by_name
 from .growth_warning import trajectories_named
 from .result_notes import host_array, host_inputs, step_was_unstable
 from .runaway_hint import UNBOUNDED_GROWTH
@@ -51,15 +50,14 @@ def unbounded_rows(y, status, starts):
     return rows, sizes[rows], scales[rows]
 
 
-def warn_unbounded_growth(result, system, y0):
+def warn_unbounded_growth(result, y0):
     """``result`` (a solve's :class:`kernels.IVPResult`), after one :class:`kernels.SummaryWarning` where
-    :func:`unbounded_rows` finds trajectories (``y0`` as given to the solve of ``system``; those whose fixed step the
-    solve found unstable left to its StabilityWarning); nothing where its saves are not on the host or ``y0`` cannot
-    be read.  Never raises: a warning must not fail a solve."""
+    :func:`unbounded_rows` finds trajectories (``y0``: the solve's checked rows, or one shared row; those whose fixed
+    step the solve found unstable left to its StabilityWarning); nothing where its saves are not on the host.  Never raises: a warning must not fail a solve."""
     if not isinstance(getattr(result, "y", None), np.ndarray) or not hasattr(result, "status"):
         return result
     try:
-        start = np.atleast_2d(np.asarray(states_by_name(system, y0), np.float64))
+        start = np.atleast_2d(np.asarray(y0, np.float64))
         rows, sizes, scales = unbounded_rows(result.y, host_array(result.status), np.max(np.abs(start), axis=1))
         keep = [k for k, i in enumerate(rows) if not step_was_unstable(result, i)]
         rows, sizes = rows[keep], sizes[keep]
