@@ -88,7 +88,7 @@ def measure(name, entry, method, precision, rtol, sampled, time_it):
     final = np.asarray(res.y, np.float64)[rows, -1]
     err = np.max(np.abs(final - ref) / (atol + rtol * np.abs(ref)))
     row = {"problem": name, "method": method, "precision": precision, "rtol": rtol, "atol": atol,
-           "n": int(y0.shape[0]), "success_share": float(np.mean(res.success)),
+           "n": int(y0.shape[0]), "success_share": float(np.mean(np.asarray(res.status) == 0)),
            "steps": float(np.mean(res.n_steps)), "rejected": float(np.mean(res.n_rejected)),
            "error_tolerances": float(err) if math.isfinite(err) else None}
     if time_it:
