@@ -19,5 +19,5 @@ def client():
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster:
             with distributed.Client(cluster) as c:
-                c.wait_for_workers(2)
+                c.wait_for_workers(2, timeout=300)
                 yield c

@@ -167,7 +167,7 @@ def test_a_killed_workers_chunk_is_recomputed_bit_identically(client):
     np.testing.assert_array_equal(result.y, local.y)
     np.testing.assert_array_equal(result.n_steps, local.n_steps)
     assert result.success
-    client.wait_for_workers(2)  # the nanny restarted it
+    client.wait_for_workers(2, timeout=300)  # the nanny restarted it
 
 
 def _holds_a_gpu(configuration):
@@ -178,7 +178,7 @@ def _holds_a_gpu(configuration):
 def test_gpu_cluster_gives_each_task_one_gpu():
     """gpu_cluster's workers (here on the simulator) declare GPU=1; chunks and configurations each take it."""
     with kernels.gpu_cluster([0, 1]) as cluster, distributed.Client(cluster) as c:
-        c.wait_for_workers(2)
+        c.wait_for_workers(2, timeout=300)
         integ = kernels.Integrator(LORENZ, "rk4", precision=np.float32)
         local = integ.solve(SPAN, [1.0, 1.0, 1.0], _params(6), dt=DT)
         spread = integ.solve(SPAN, [1.0, 1.0, 1.0], _params(6), dt=DT, client=c, chunk_size=1)

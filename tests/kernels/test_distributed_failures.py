@@ -31,14 +31,14 @@ def strict_client():
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       env={"NUMBA_ENABLE_CUDASIM": "1"}) as cluster:
             with distributed.Client(cluster) as c:
-                c.wait_for_workers(2)
+                c.wait_for_workers(2, timeout=300)
                 yield c
 
 
 def _arm(client, start):
     """Make every worker process die (``os._exit``) when it starts the chunk of trajectories from ``start`` (or
     from any of the ints ``start`` holds); a worker the nanny restarts is not armed."""
-    client.wait_for_workers(2)
+    client.wait_for_workers(2, timeout=300)
     starts = {start} if isinstance(start, int) else set(start)
 
     def arm():  # a local function: sent by value
@@ -115,7 +115,7 @@ def test_every_lost_chunk_is_named_with_the_ranges_to_solve_again(strict_client)
 def test_a_cancelled_chunk_is_named_as_a_lost_one_and_drivers_only_when_scattered(strict_client):
     """A cancelled chunk raised a ConfigurationError blaming client.cancel or the drivers' samples of a run that had
     none (a scale-out user's trial): it is a ChunkLostError naming the chunk, the drivers only where scattered."""
-    strict_client.wait_for_workers(2)
+    strict_client.wait_for_workers(2, timeout=300)
     chunked = kernels.solve_ivp(LORENZ, SPAN, [1.0, 1.0, 1.0], PARAMS, method="rk4", dt=DT, client=strict_client,
                                 chunk_size=3, gather=False, progress=False)
     strict_client.cancel([chunked.futures[1]])

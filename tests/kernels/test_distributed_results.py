@@ -116,7 +116,7 @@ def test_a_killed_workers_chunk_is_recomputed_bit_identically_with_summaries_and
     result = kill_a_running_chunk(client, chunked)
     _assert_identical(result, local)
     assert kernels.Status.EVENT in set(local.status.tolist()) and 0 in set(local.status.tolist())
-    client.wait_for_workers(2)
+    client.wait_for_workers(2, timeout=300)
 
 
 def test_gather_after_the_client_closed_says_to_gather_inside_its_block(client):

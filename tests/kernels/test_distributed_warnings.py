@@ -149,10 +149,10 @@ def test_gpu_cluster_prints_no_dask_info_lines_unless_asked(capfd):
     """gpu_cluster() filled stderr with Dask's INFO lines (scheduler and workers starting) where a LocalCluster
     prints none."""
     with kernels.gpu_cluster([0]) as cluster, distributed.Client(cluster) as c:
-        c.wait_for_workers(1)
+        c.wait_for_workers(1, timeout=300)
     assert " - INFO - " not in capfd.readouterr().err
     with kernels.gpu_cluster([0], silence_logs=False) as cluster, distributed.Client(cluster) as c:
-        c.wait_for_workers(1)
+        c.wait_for_workers(1, timeout=300)
     assert " - INFO - " in capfd.readouterr().err
 
 
