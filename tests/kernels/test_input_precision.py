@@ -46,8 +46,9 @@ def test_exact_constants_of_more_than_six_digits_stored_in_float32_warn(constant
     rule (values of more than six digits taken for float32 values by nature) let their float32 roundings, 2e-8 to
     4e-8 off, into a float64 solve unwarned (a regression hunt)."""
     assert rounded_decimal(np.array([constant], np.float32)) is not None
-    with pytest.warns(PrecisionWarning, match=r"params is float32 in a float64 solve"):
-        _solve([1.0, 0.0], np.array([constant, 0.3], np.float32))
+    with pytest.warns(PrecisionWarning, match=r"params is float32 in a float64 solve"):  # a short span: g = 6e23
+        kernels.solve_ivp(PEND, (0.0, 1e-12), [1.0, 0.0], np.array([constant, 0.3], np.float32),
+                          precision=np.float64, rtol=1e-8, atol=1e-10, progress=False)
 
 
 def test_the_rounding_warning_says_how_to_pass_float32_values_by_nature():
