@@ -18,7 +18,9 @@ the register model counts every declared word as live, the compiler does not
 (sdirk4 on the Brusselator n = 8: 230 predicted, 166 compiled), so a layout
 moved to shared memory for an occupancy that all-local reaches anyway cost
 its shared accesses for nothing (2x slower on the H200).  All-local is kept
-when the measured figures rate it at least as fast, within ``planner.objectives.MOVE_GAIN``.
+when the measured figures rate it at least as fast, within ``planner.objectives.MOVE_GAIN``, and
+where a shared plan that runs fewer warps an SM gains less than it seems (:func:`all_local_kept`:
+the loads in flight at its occupancy, or too small a cut of the local traffic; issue #14).
 The Plan's ``cost`` records the prediction, the measurement and each round. On the simulator, or
 without ptxas, nothing is compiled and the reason is recorded.
 """
@@ -30,7 +32,8 @@ import dataclasses
 import numpy as np
 
 import planner
-from planner.costmodel import CostRecord, contradicts, corrected, measured, predict_plan
+from planner.costmodel import (MIN_ACCESS_CUT, CostRecord, access_cut, contradicts, corrected, guarded_throughput,
+                               measured, predict_plan)
 from planner.objectives import MOVE_GAIN
 
 from .backend import backend
@@ -88,10 +91,11 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
     kept_local = False
     if chosen.shared_elements:
         local, local_figures = _all_local(integrator, problem, block_size, device, pins, rounds)
-        if local is not None and local_figures.throughput * MOVE_GAIN >= figures.throughput:
+        why = None if local is None else all_local_kept(problem, chosen, figures, local, local_figures, device)
+        if why:
             chosen, figures, predicted = local, local_figures, predict_plan(problem, local, device,
                                                                             integrator.max_registers)
-            note += f"; all-local measured at least as fast (within {MOVE_GAIN - 1:.0%}): kept"
+            note += f"; {why}: kept"
             kept_local = True
         elif local is not None:
             note += f"; all-local (compile {len(rounds)}) measured slower"
@@ -100,6 +104,35 @@ def with_compiler(integrator, plan, choice, block_size, device, pins=None):
     note += _contradiction_note(predicted, figures)
     record = CostRecord(predicted, figures, tuple(rounds.figures), note)
     return dataclasses.replace(chosen, cost=record)
+
+
+def all_local_kept(problem, chosen, figures, local, local_figures, device):
+    """Why the all-local plan ``local`` is kept over the shared plan ``chosen`` (their measured figures), or "".
+
+    All-local stays where its figures rate it within ``MOVE_GAIN`` of the shared plan's, or where they do under
+    :func:`planner.costmodel.guarded_throughput` (the loads a thread keeps in flight at the shared plan's occupancy),
+    or where the shared plan runs fewer warps an SM and cuts the bytes its local accesses move a step by less than
+    :data:`planner.costmodel.MIN_ACCESS_CUT`: the model sees device memory busy from four warps an SM, and such a
+    trade of warps for traffic ran slower in every recorded case (issue #14)."""
+    if local_figures.throughput * MOVE_GAIN >= figures.throughput:
+        return f"all-local measured at least as fast (within {MOVE_GAIN - 1:.0%})"
+    if (guarded_throughput(problem, local, local_figures, device) * MOVE_GAIN
+            >= guarded_throughput(problem, chosen, figures, device)):
+        return (f"all-local rated at least as fast (within {MOVE_GAIN - 1:.0%}) with the loads in flight at the "
+                f"shared plan's {figures.blocks_per_sm} block(s) an SM")
+    warps, local_warps = _warps(figures, chosen, device), _warps(local_figures, local, device)
+    if warps < local_warps:
+        cut = access_cut(problem, chosen, figures, local, local_figures, device)
+        if cut < MIN_ACCESS_CUT:
+            return (f"all-local runs {local_warps} warps an SM to the shared plan's {warps}, which cuts the bytes "
+                    f"the local accesses move a step by {max(cut, 0.0):.0%}, less than {MIN_ACCESS_CUT:.0%}")
+    return ""
+
+
+def _warps(figures, plan, device):
+    """Warps an SM of ``plan``'s measured ``figures``: its resident blocks, each of ``plan.block_size`` threads
+    rounded up to whole warps (as ``DeviceModel.occupancy`` counts them)."""
+    return figures.blocks_per_sm * -(-plan.block_size // device.warp_size)
 
 
 def _runner_up(integrator, problem, model, device, best, seen, rounds, note):

@@ -34,7 +34,9 @@ every preset (:mod:`planner.traffic`): pricing the bytes the local accesses
 move a step instead of the frame (``traffic_access_share``), and scaling the
 occupancy it sees by a proxy of the loads a thread has in flight
 (``traffic_parallelism``).  Units are relative: only
-comparisons between plans of one problem mean anything.
+comparisons between plans of one problem mean anything.  The compiler loop's last checks of a shared
+plan that runs fewer warps an SM than all-local read two figures from here: :func:`guarded_throughput`
+(the loads in flight) and :func:`access_cut` (the share of the local traffic it saves).
 """
 
 import dataclasses
@@ -44,7 +46,7 @@ from dataclasses import dataclass
 from .buffers import Location, Placement
 from .interference import _lifetimes, live_size
 from .problem import pad_stride
-from .traffic import (elem_bytes, priced_access_bytes, spilled_accesses, traffic_bytes,
+from .traffic import (elem_bytes, local_access_bytes, priced_access_bytes, spilled_accesses, traffic_bytes,
                       traffic_occupancy_share)
 
 
@@ -259,9 +261,20 @@ def bound(occ, cost, device, local_bytes=0.0, block_size=0, shared_bytes=0, acce
     return _rated(occ, cost, device, local_bytes, block_size, shared_bytes, access_bytes)[1]
 
 
+def _local_of(plan):
+    """Names of ``plan``'s buffers held in local memory or registers (not shared, not views)."""
+    return [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
+
+
+def _spilled_of(problem, local, local_bytes):
+    """Words of ``local_bytes`` (the compiler's local bytes a thread) beyond the memory-held ``local`` buffers:
+    the compiler's spills."""
+    return max(0.0, (local_bytes - memory_bytes(problem, local)) / 4)
+
+
 def predict_plan(problem, plan, device=None, max_registers=None, kept_local=(), candidates=0):
     """The Prediction for a solved ``plan`` of ``problem``."""
-    local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
+    local = _local_of(plan)
     return predict(problem, local, plan.shared_elements, device, max_registers, kept_local, candidates)
 
 
@@ -270,8 +283,8 @@ def measured(problem, plan, resources, device=None):
     device = device or problem.device
     registers = max(1, min(resources.registers_per_thread, device.max_registers_per_thread))
     occ = device.occupancy(plan.block_size, registers, resources.shared_bytes_per_block)
-    local = [b.name for b in plan.buffers if b.placement is not Placement.SHARED and b.view_of is None]
-    spilled = max(0.0, (resources.local_bytes_per_thread - memory_bytes(problem, local)) / 4)
+    local = _local_of(plan)
+    spilled = _spilled_of(problem, local, resources.local_bytes_per_thread)
     cost = step_cost(problem, local, spilled, device,
                      device.local_memory_factor(occ, plan.block_size, resources.local_bytes_per_thread))
     access = priced_access_bytes(problem, local, spilled, device, family_of(problem))
@@ -280,6 +293,75 @@ def measured(problem, plan, resources, device=None):
                     resources.shared_bytes_per_block, resources.source, occ.blocks_per_sm, occ.occupancy,
                     throughput(occ, cost, device, resources.local_bytes_per_thread, plan.block_size,
                                resources.shared_bytes_per_block, access))
+
+
+#: The compiler loop's last check (``kernels.compiler_loop``; issue #14): before a shared plan that runs fewer warps
+#: an SM replaces all-local, its measured figures are rated again with the occupancy the traffic bound sees scaled by
+#: the loads a thread keeps in flight, (local accesses a step per local byte / 4) ** GUARD_PARALLELISM, and by the
+#: bytes a load moves, (element bytes / 8) ** GUARD_ELEM_EXPONENT.  Below ``traffic_occupancy`` (four warps an SM)
+#: too few bytes are in flight to keep device memory busy: on an H100, RK4 on 256 states float32 at one block an SM
+#: (the step's stage in shared memory) moved 46 % fewer DRAM bytes than all-local and ran 1.19x slower at 1.02 TB/s,
+#: where Tsit5 (stage sums over six vectors) kept 1.78 TB/s and float64 layouts won.  Fitted offline over every
+#: recorded group (sweeps of sessions 39 to 53, stiff runs of sessions 29 to 49): exponents 0.25 to 0.5 with
+#: parallelism 0.75 to 1.5 keep all-local there and change no other pick.  Not in the search: there it moved RK4 to an
+#: untimed layout (``loop.state`` shared) that ran 2.2x slower (session 50's fit 316, session 51).
+GUARD_PARALLELISM = 1.0
+GUARD_ELEM_EXPONENT = 0.375
+
+#: The compiler loop's other last check (issue #14): a shared plan that runs fewer warps an SM than all-local must
+#: cut the local bytes its accesses move a step (:func:`measured_access_bytes`) by at least this share, or all-local
+#: is kept.  The model's traffic bound sees device memory busy from four warps an SM on, so a layout that gives up
+#: warps for a small cut rates faster and is not: RK4 on 256 states float32 at block 64 (an H100, session 53) with
+#: the parameters, proposed state and observables shared (6 warps an SM against 16) cut them by 10 % and ran 1.25x
+#: slower than all-local.  Of the 238 recorded shared layouts (sweeps of sessions 39 to 53, stiff runs of sessions
+#: 29 to 49) that ran fewer warps than their all-local, the 109 that cut those bytes by less than 15 % (99 against
+#: an all-local without local memory) all ran slower; the 87 that ran faster all cut them by 18.9 % or more.
+#: Replayed on the compiler loop's recorded picks, 10 % to 19 % keep all-local in the same four groups (that case
+#: and three of session 43's) and change no other pick.
+MIN_ACCESS_CUT = 0.15
+
+
+def measured_access_bytes(problem, plan, figures, device=None):
+    """Bytes a thread's local-memory accesses move a step (:func:`planner.traffic.local_access_bytes`) with the
+    compiler's local bytes of ``figures`` (a :class:`Measured`): what they exceed the plan's memory-held local
+    buffers by is spilled words.  Nsight Compute found the DRAM bytes near these, not the frame's (issue #14)."""
+    device = device or problem.device
+    local = _local_of(plan)
+    spilled = _spilled_of(problem, local, figures.local_bytes)
+    return local_access_bytes(problem, local, spilled, device, family_of(problem))
+
+
+def access_cut(problem, plan, figures, local, local_figures, device=None):
+    """The share by which ``plan``'s local access bytes a step (:func:`measured_access_bytes`) fall below those of the
+    all-local plan ``local``, each with its measured figures: 1 where ``plan`` makes none, at most 0 where it makes
+    more, and 0 where all-local makes none (nothing to cut)."""
+    before = measured_access_bytes(problem, local, local_figures, device)
+    if before <= 0:
+        return 0.0
+    return 1.0 - measured_access_bytes(problem, plan, figures, device) / before
+
+
+def guarded_throughput(problem, plan, figures, device=None):
+    """The throughput of ``plan``'s measured ``figures`` (a :class:`Measured`) with the traffic bound's occupancy
+    scaled by the loads in flight (:data:`GUARD_PARALLELISM`, :data:`GUARD_ELEM_EXPONENT`); the latency bound and
+    the caches' shares as :func:`measured` has them.  0 when nothing launches."""
+    device = dataclasses.replace(device or problem.device, traffic_parallelism=GUARD_PARALLELISM,
+                                 traffic_access_share=0.0)
+    registers = max(1, min(figures.registers, device.max_registers_per_thread))
+    occ = device.occupancy(plan.block_size, registers, figures.shared_bytes_per_block)
+    if occ.blocks_per_sm == 0:
+        return 0.0
+    local = _local_of(plan)
+    spilled = _spilled_of(problem, local, figures.local_bytes)
+    cost = step_cost(problem, local, spilled, device,
+                     device.local_memory_factor(occ, plan.block_size, figures.local_bytes))
+    access = measured_access_bytes(problem, plan, figures, device)
+    scaled = dataclasses.replace(occ, occupancy=occ.occupancy * (problem.itemsize / 8) ** GUARD_ELEM_EXPONENT)
+    latency, _ = _bounds(occ, cost, device, figures.local_bytes, plan.block_size, figures.shared_bytes_per_block,
+                         access)
+    _, traffic = _bounds(scaled, cost, device, figures.local_bytes, plan.block_size, figures.shared_bytes_per_block,
+                         access)
+    return 1.0 / max(latency, traffic)
 
 
 def corrected(device, problem, prediction, measured_figures):
