@@ -328,7 +328,9 @@ def _frame_labels(value):
 
 def _refuse_flushed(arr, out, what, first_row):
     """Refuse a nonzero value that float32 rounds to 0 (below 1.4e-45): an invader at 1e-50 went extinct in float32
-    with success and no word, where float64 grew it to 1 (a user's trial)."""
+    with success and no word, where float64 grew it to 1 (a user's trial).  A negligible value (a nuclear rate of
+    1e-110 per second, which no float32 units could hold beside one of 1e4) is for the user to pass as 0: the
+    message says so, as no rescaling helps there (a nuclear astrophysicist's trial)."""
     original = np.asarray(arr, dtype=np.float64)
     lost = (original != 0.0) & (out == 0.0)
     if lost.any():
@@ -337,7 +339,9 @@ def _refuse_flushed(arr, out, what, first_row):
         raise ConfigurationError(
             f"{what} holds {float(original[bad])!r} at index {where}, smaller in magnitude than float32's smallest "
             "number (1.4e-45): it would become 0, which changes the model (a population at 1e-50 that should grow "
-            "would stay extinct); rescale it (units where it is above 1e-38) or use precision=np.float64")
+            "would stay extinct); rescale it (units where it is above 1e-38) or use precision=np.float64, or, where "
+            "it is negligible over the run (a rate of 1e-110 per second whose rate times the span is far below "
+            "float32's 6e-8), pass 0 for it yourself")
 
 
 def check_progress(progress):

@@ -343,7 +343,8 @@ def test_a_nonzero_value_float32_rounds_to_zero_is_refused():
     """An invader at y0 = 1e-50 became 0 in float32 and stayed extinct, with success and no word, where float64 grew
     it to 1 (a user's trial)."""
     with pytest.raises(ConfigurationError, match=r"y0 holds 1e-50 at index \(1, 0\), smaller in magnitude than "
-                                                 r"float32's smallest number \(1\.4e-45\).*or use precision=np.float64"):
+                                                 r"float32's smallest number \(1\.4e-45\).*or use precision=np.float64, or, where "
+                                                 r"it is negligible over the run .*pass 0 for it yourself"):
         kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 1.0), [[1.0], [1e-50]], [[1.0], [1.0]])
     kernels.solve_ivp(ODESystem(_decay, 1, n_params=1), (0.0, 0.1), [[1.0], [1e-50]], [[1.0], [1.0]],
                       precision=np.float64, progress=False)
