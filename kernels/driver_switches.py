@@ -56,7 +56,7 @@ def _landed(points, landings, gaps):
     return nearest <= np.maximum(1e-3 * gaps, 8.0 * np.finfo(np.float64).eps * np.abs(points))
 
 
-def _fixed_landings(points, saves, dt):
+def fixed_landings(points, saves, dt):
     """The time a fixed step of ``dt`` lands on nearest each of ``points`` (inside ``[saves[0], saves[-1]]``): the
     loop restarts its grid at each save time (``saves`` sorted, t0 first, t_end last) and takes ``ceil(interval /
     dt)`` steps at ``start + j dt``, the last landing on the next save (README, "Fixed steps are exact"; the ratio
@@ -76,14 +76,14 @@ def hidden_switches(times, values, t0, t_end, t_eval, dt_max=np.inf, fixed_dt=No
     end no step need land on and shorter than ``dt_max``: the first driver column with one, its segments' indices,
     and how many segments hold one in any column; ``(None, [], 0)`` where there is none.  An adaptive step need land
     only on ``t_eval``, ``t0`` and ``t_end``; with ``fixed_dt`` (a fixed step, which then stands for ``dt_max``)
-    steps land on the grid of :func:`_fixed_landings` between those save times."""
+    steps land on the grid of :func:`fixed_landings` between those save times."""
     switches = _switch_segments(times, values, t0, t_end)
     gaps = np.diff(times)
     saves = np.union1d(np.asarray(t_eval, np.float64).ravel(), [t0, t_end])
 
     def landed(points):
         """Whether a step lands on each segment end ``points`` (clipped to the span)."""
-        landings = saves if fixed_dt is None else np.sort(_fixed_landings(points, saves, fixed_dt))
+        landings = saves if fixed_dt is None else np.sort(fixed_landings(points, saves, fixed_dt))
         return _landed(points, landings, gaps)
 
     ends_landed = landed(np.clip(times[:-1], t0, t_end)) & landed(np.clip(times[1:], t0, t_end))
@@ -110,7 +110,7 @@ def _named_switch(times, values, column, segments, count):
 def warn_fixed_step_switches(times, values, dt, t0, t_end, t_eval):
     """:class:`kernels.SamplingWarning` when a fixed step ``dt`` passes over a switch of the drivers: a segment
     shorter than ``dt`` (a switch by :func:`_switch_segments`) with an end no fixed step lands on
-    (:func:`_fixed_landings`).  rk4 at dt 0.25 over 0.6-h infusions given as 1e-3-h ramps at 0, 0.6, 12 and 12.6 h,
+    (:func:`fixed_landings`).  rk4 at dt 0.25 over 0.6-h infusions given as 1e-3-h ramps at 0, 0.6, 12 and 12.6 h,
     saves at 12 and 24 h, ended with the total drug 16.7 % off, success and no word (a pharmacometrician's
     trial)."""
     _warn_first_switch(times, values, hidden_switches(times, values, t0, t_end, t_eval, fixed_dt=dt),

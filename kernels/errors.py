@@ -135,8 +135,10 @@ class StabilityWarning(UserWarning):
 
 
 class SamplingWarning(UserWarning):
-    """A fixed step longer than the spacing of the drivers' samples: a step sees the forcing only at its stages,
-    so what the samples hold between them is skipped (a square wave's half periods alias)."""
+    """A step can pass over what the forcing does: a fixed step longer than the spacing of the drivers' samples (a
+    step sees the forcing only at its stages, so a square wave's half periods alias), a switch in the drivers a step
+    can grow past, or a pulse written in the rhs as a function of t between two save times
+    (:mod:`kernels.time_branches`)."""
 
 
 class ParamNamesWarning(UserWarning):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import tolerances
+from .far_time64 import warn_far_time_float64
 from .float32_range import warn_float32_range
 from .batch_inputs import given_rows, row_of
 from .driver_switches import warn_hidden_switches
@@ -21,6 +22,7 @@ from .errors import ConfigurationError, JacobianCheckWarning, UnusedOptionWarnin
 from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_rows, probed_inputs,
                                 remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
                                 warn_unstable_fixed_step)
+from .time_branches import warn_time_branches
 from .time_checks import check_dt_max_reach
 
 __all__ = ["check_host_inputs", "warn_dt_past_saves", "warn_suspect_derivative"]
@@ -69,6 +71,8 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
         warn_step_past_samples(driver_times, driver_values, dt, t0, reached, t_eval)
     if system.n_drivers and integrator.adaptive and t_eval is not None:
         warn_hidden_switches(driver_times, driver_values, t0, reached, t_eval, np.inf if dt_max is None else dt_max)
+    if t_eval is not None:  # a pulse written in the rhs as a function of t (a cardiac trial: missed, with success)
+        warn_time_branches(system, t0, reached, t_eval, dt, integrator.adaptive, np.inf if dt_max is None else dt_max)
     if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)
@@ -159,6 +163,7 @@ def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, r
         warn_float32_rtol(method, dtype, rtol, atol, None if on_device else y0)
         if not on_device:
             tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
+            warn_far_time_float64(host, t0, t_end, probed_rows, dtype, rtol, atol)
             tolerances.warn_far_time_events(integrator.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
     if not on_device and np.dtype(dtype) == np.float32:
         warn_float32_range(host, t0, probed_rows(), dtype, integrator._cpu_compiled)
