@@ -390,7 +390,7 @@ class DrivenOnHost(ODESystem):
 def _positional(func):
     """How many positional parameters ``func`` (or a dispatcher's Python function) takes; None where unknown."""
     code = getattr(getattr(func, "py_func", func), "__code__", None)
-    return None if code is None else code.co_posonlyargcount + code.co_argcount
+    return None if code is None else code.co_argcount
 
 
 def driven_on_host(system, times, values):

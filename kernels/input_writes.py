@@ -132,7 +132,7 @@ def _positional_names(func):
     """The names of ``func``'s positional parameters (a dispatcher's, its Python function's), or None where it has
     no code to read them from."""
     code = getattr(getattr(func, "py_func", func), "__code__", None)
-    return None if code is None else list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])
+    return None if code is None else list(code.co_varnames[:code.co_argcount])
 
 
 def _passed(order, output):
@@ -392,12 +392,12 @@ def _arguments_viewing(call, helper, views):
     if helper is None:
         return []
     code = helper.__code__
-    parameters = code.co_varnames[:code.co_posonlyargcount + code.co_argcount + code.co_kwonlyargcount]
+    parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
     passed = []
     for position, argument in enumerate(call.args):
         if isinstance(argument, ast.Starred):
             break
-        if position < code.co_posonlyargcount + code.co_argcount:
+        if position < code.co_argcount:
             passed.append((parameters[position], argument))
     passed += [(k.arg, k.value) for k in call.keywords if k.arg in parameters]
     return [(parameter, viewed) for parameter, argument in passed if (viewed := _view_of(argument, views))]

@@ -144,7 +144,7 @@ def is_own_definition(node, code):
 def _same_signature(node, code):
     owner = _mangling_class(code)
     arguments = [_mangled(a.arg, owner) for a in node.args.posonlyargs + node.args.args]
-    return (arguments == list(code.co_varnames[:code.co_posonlyargcount + code.co_argcount])
+    return (arguments == list(code.co_varnames[:code.co_argcount])
             and (not isinstance(node, ast.FunctionDef) or node.name == code.co_name))
 
 

@@ -86,6 +86,19 @@ def test_a_pulse_written_in_the_rhs_between_saves_warns_once(method):
     assert result.success and abs(result.y[0, -1, 0] - EXACT) > 0.5  # what the warning is about: the pulse missed
 
 
+def _membrane_positional_only(t, y, /, p, dydt):
+    istim = 25.0 if (t >= 1010.0 and t < 1012.0) else 0.0
+    dydt[0] = -(y[0] - p[0]) / 20.0 + istim
+
+
+def test_an_rhs_with_positional_only_parameters_is_read_too():
+    """``def rhs(t, y, /, p, dydt)``: the source readers counted its parameters as co_posonlyargcount +
+    co_argcount, which counts the positional-only ones twice, so its source was never read (a refactor's find)."""
+    system = kernels.ODESystem(_membrane_positional_only, n_states=1, n_params=1, name="membrane_posonly")
+    with pytest.warns(kernels.SamplingWarning, match=r"switches on t at line \d+ of test_time_branches\.py"):
+        _solve(system)
+
+
 @pytest.mark.parametrize("remedy", [{"t_eval": [1010.0, 1012.0, 1100.0]}, {"dt_max": 1.0}])
 def test_the_remedies_it_names_are_silent_and_right(remedy):
     """Both edges in t_eval (steps land there), or dt_max below the width: no warning, the pulse seen."""
