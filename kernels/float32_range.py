@@ -10,14 +10,15 @@ host path, for where its float32 rhs stops being finite (a MAX_STEPS message ask
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
-import warnings
 
 import numpy as np
 
 from .errors import warn_user
+from .warning_registries import registries_kept
 
 _log = logging.getLogger(__name__)
 
@@ -208,12 +209,27 @@ def _cpu_compiled(func, dtype_name, as_written):
     array = types.Array(numba.from_dtype(np.dtype(dtype_name)), 1, "C")
     held = func if as_written else in_precision(func, dtype_name)  # (its StaleSourceWarning not silenced below)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Numba's performance and deprecation notes are not the user's
+        with registries_kept(), _performance_notes_off():  # (no warnings filter: see _performance_notes_off)
             return numba.njit((types.float64, array, array, array), error_model="numpy", boundscheck=True)(held)
     except Exception:  # noqa: BLE001 - whatever Numba refuses, the check in Python stands alone
         _log.debug("%s does not compile for the CPU; float32's range is checked in Python only", code.co_name)
         return None
+
+
+@contextlib.contextmanager
+def _performance_notes_off():
+    """Numba's performance notes off (its own switch, restored at once) while the check compiles: they are about a
+    compile the user did not ask for.  A warnings filter did this before, and every change of the filters makes
+    Python forget which warnings it has shown (Numba's own compile changes them too: :func:`registries_kept` keeps
+    the record across it), so a float32 ToleranceWarning showed again at the next solve (a modeller's trial)."""
+    from numba.core import config
+
+    held = config.DISABLE_PERFORMANCE_WARNINGS
+    config.DISABLE_PERFORMANCE_WARNINGS = 1
+    try:
+        yield
+    finally:
+        config.DISABLE_PERFORMANCE_WARNINGS = held
 
 
 class _Stall(Exception):

@@ -34,6 +34,7 @@ from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .invariant_drift import solve_drift, warn_invariant_drift
 from .input_precision import warn_rounded_times
+from .input_resolution import InputRecord
 from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, adaptive_alike, check_pattern_at,
                                 check_sampling, controller_settings, fixed_step_remedy, keywords_checked,
                                 method_argument, not_a_system, pins_argument, plan_choice, probed_inputs,
@@ -50,6 +51,7 @@ from .stiffness_note import probes_with_note
 from .solve_checks import CHECKS_KEPT, check_host_inputs
 from .growth_warning import warn_stepped_over_growth
 from .unbounded_growth import warn_unbounded_growth
+from .warning_registries import keeps_registries
 from .sign_slip_success import warn_sign_slip_success
 from .float32_rounding import warn_float32_rounding
 from .float32_underflow import warn_float32_underflow
@@ -169,6 +171,7 @@ class Integrator:
         self._stability_checked = collections.OrderedDict()  # fixed-step inputs whose dt was judged (bounded)
         self._positional_warned = set()  # params labels read by position already warned of (named_params)
         self._cpu_compiled = {}  # the float32 range check's CPU-compiled rhs and observables (float32_range.py)
+        self._inputs = InputRecord()  # the last solve's host y0 and params: a float32 change below its resolution
         self._pattern_checked = collections.OrderedDict()  # the rows found covered (bounded as _constants)
         self._constants = collections.OrderedDict()
         self._constants_lock = threading.Lock()  # solves from several threads share it (a thread-pool optimiser)
@@ -349,6 +352,7 @@ class Integrator:
             return found
         return tolerances.check_tolerance(value, what, self.system.n_states, self.dtype)
 
+    @keeps_registries  # a first solve's compiles and imports change the warnings filters: shown ones stay shown
     def solve(self, t_span, y0, params=None, dt=None, rtol=None, atol=None, t_eval=None, drivers=None, plan="auto",
               block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf, device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
         """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.
@@ -396,6 +400,7 @@ class Integrator:
         on_device = check.is_device_array(y0)
         warn_read_by_position(system, params, self._positional_warned)
         given_params = by_name(system, params)  # as the user gave them (by name), before the precision rounds them
+        self._inputs.check(y0, given_params, dtype)  # moved below float32's resolution since the last solve: warned
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         t_eval = time_checks.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .status import (LINEAR_SOLVER_NOT_CONVERGED, MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX,
                      STATUS_MESSAGES, STEP_SIZE_UNDERFLOW, SUCCESS)
+from .warning_registries import registries_kept
 
 __all__ = ["status_messages", "success_message", "suspect_note", "lead_with_cause", "cause_headline",
            "template_pattern", "LEAD_STATUSES", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
@@ -112,8 +113,10 @@ def quiet_host_probes():
     """Floating-point warnings off while :meth:`kernels.IVPResult.message` runs its host probes, which evaluate the
     user's ``rhs`` (and ``jac``) where it fails: NumPy's "invalid value encountered in scalar divide", pointing at the
     user's model, came four or more times a message for a 0 / 0 at V = -55 (a neuroscientist's trial), news the
-    message itself gives.  One place, around the probes only: the user's own warnings at solve time are untouched."""
-    with warnings.catch_warnings():
+    message itself gives.  One place, around the probes only: the user's own warnings at solve time are untouched, and
+    so is Python's record of those it has shown (:func:`registries_kept`: a filter change made it forget them, so a fit
+    that read ``message(i)`` after each solve saw each solve's warnings again)."""
+    with registries_kept(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         with np.errstate(all="ignore"):
             yield

@@ -165,3 +165,96 @@ def test_a_repeated_implicit_solve_ivp_changes_no_warnings_filter(monkeypatch):
     for _ in range(2):
         assert kernels.solve_ivp(kernels.robertson(), **args).success
     assert not changes
+
+
+def test_a_warning_of_the_first_solve_is_not_shown_again_by_the_second_and_third(hh):
+    """The first solve of a float32 Integrator whose rhs reads ``math`` compiles it for the CPU
+    (kernels/float32_range.py) after its ToleranceWarning; Numba's compile changes the filters, and the second solve
+    showed the warning again (a modeller's trial).  Recorded from the first solve on: once."""
+    integrator = kernels.Integrator(hh, "tsit5", precision=np.float32)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            assert integrator.solve(**_ARGS).success
+    assert len(_tolerance_warnings(record)) == 1, [str(w.message)[:80] for w in record]
+
+
+def test_a_filter_change_inside_a_solve_keeps_the_warnings_it_showed(monkeypatch):
+    """A first import inside a solve (the planner's OR-Tools, SciPy's integrators) changes the filters after the
+    solve's ToleranceWarning, as a Lotka-Volterra fit's first solve_ivp did: the warning is not shown again."""
+    import kernels.integrator as integrator_module
+
+    checked = integrator_module.warn_few_summary_steps
+
+    def importing(*args, **kwargs):
+        with warnings.catch_warnings():  # what an import that scopes a filter does
+            warnings.simplefilter("ignore", DeprecationWarning)
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(integrator_module, "warn_few_summary_steps", importing)
+    system = kernels.ODESystem(_lotka_volterra, 2, 4, name="lv")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        for rate in (1.5, 1.51, 1.52):
+            kernels.solve_ivp(system, (0.0, 10.0), [10.0, 5.0], [1.0, 0.1, 0.075, rate], t_eval=np.linspace(1, 10, 10),
+                              rtol=1e-6, atol=1e-8, progress=False)
+    assert len(_tolerance_warnings(record)) == 1, [str(w.message)[:80] for w in record]
+
+
+def test_reading_messages_between_solves_keeps_the_warnings_shown(hh):
+    """``message(i)`` runs its host probes under a warnings filter (kernels/status_messages.py): a fit that read it
+    after each solve saw each solve's ToleranceWarning again."""
+    integrator = kernels.Integrator(hh, "tsit5", precision=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        integrator.solve(**_ARGS)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            result = integrator.solve(**_ARGS)
+            assert result.message(0) and result.message(1)
+    assert len(_tolerance_warnings(record)) == 1, [str(w.message)[:80] for w in record]
+
+
+def test_a_filter_added_inside_for_a_warnings_category_lets_it_show_again():
+    """Kept records carry only the entries the filters still act on as before: an "always" filter added inside for
+    the warning's category shows it again, as Python would."""
+    from kernels.warning_registries import registries_kept
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        _warn_tolerance()
+        with registries_kept():
+            warnings.simplefilter("ignore", DeprecationWarning)  # another category's: the record stays
+        _warn_tolerance()
+        assert len(record) == 1
+        with registries_kept():
+            warnings.simplefilter("always", kernels.ToleranceWarning)
+        _warn_tolerance()
+    assert len(record) == 2, [str(w.message) for w in record]
+
+
+def _warn_tolerance():
+    warnings.warn("one place", kernels.ToleranceWarning)
+
+
+def _lotka_volterra(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] - p[1] * y[0] * y[1]
+    dydt[1] = p[2] * y[0] * y[1] - p[3] * y[1]
+
+
+def test_nested_kept_blocks_carry_a_record_across_changes_before_and_after_the_inner_one():
+    """A solve (kept) runs the range check's compile (kept) and then a first import: the record the inner block carried
+    is carried again by the outer one (it was lost once: the warning showed at the second solve run alone)."""
+    from kernels.warning_registries import registries_kept
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            with registries_kept():
+                _warn_tolerance()
+                with registries_kept(), warnings.catch_warnings():  # the compile's change
+                    pass
+                with warnings.catch_warnings():  # the import's change, after it
+                    pass
+    assert len(record) == 1, [str(w.message) for w in record]

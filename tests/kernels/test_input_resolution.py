@@ -1,0 +1,104 @@
+"""A float32 solve whose inputs moved since its Integrator's last solve by less than float32 resolves warns once
+(kernels/input_resolution.py): SciPy's finite-difference step (1.5e-8 relative) rounded away in float32, the Jacobian
+read 0 and least_squares stopped at its start with "xtol termination" and no word (a modeller's trial)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numba import cuda
+
+import kernels
+
+_P0 = np.array([0.8, 0.12, 0.06, 1.2])
+_T_EVAL = np.linspace(1.0, 10.0, 10)
+
+
+def _lotka_volterra(t, y, p, dydt):
+    dydt[0] = p[0] * y[0] - p[1] * y[0] * y[1]
+    dydt[1] = p[2] * y[0] * y[1] - p[3] * y[1]
+
+
+@pytest.fixture
+def lv():
+    return kernels.ODESystem(_lotka_volterra, 2, 4, name="lv")  # a new system: new Integrators, no record yet
+
+
+def _resolution_warnings(calls, precision=np.float32):
+    """The resolution warnings of ``calls`` (params rows, or ``(y0, params)`` pairs) solved one after the other."""
+    system = kernels.ODESystem(_lotka_volterra, 2, 4, name="lv")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for call in calls:
+            y0, params = call if isinstance(call, tuple) else ([10.0, 5.0], call)
+            kernels.solve_ivp(system, (0.0, 10.0), y0, params, t_eval=_T_EVAL, precision=precision, progress=False)
+    return [str(w.message) for w in record if issubclass(w.category, kernels.PrecisionWarning)
+            and "below what float32 resolves" in str(w.message)]
+
+
+def test_scipys_two_point_step_in_float32_warns_once_with_what_to_do():
+    """least_squares' 2-point Jacobian moves one parameter at a time by 1.5e-8 of itself: said at the first such
+    solve, once an Integrator."""
+    step = np.sqrt(np.finfo(np.float64).eps)
+    calls = [_P0] + [_P0 + step * np.abs(_P0) * np.eye(4)[j] for j in range(4)]
+    said = _resolution_warnings(calls)
+    assert len(said) == 1, said
+    assert said[0].startswith("params changed by at most 1.5e-08 relative since this Integrator's last solve")
+    assert "about 6e-08" in said[0] and "precision=np.float64" in said[0] and "diff_step=1e-3" in said[0]
+
+
+def test_a_change_that_rounds_to_the_same_float32_values_says_so():
+    said = _resolution_warnings([_P0, _P0 * (1.0 + 1e-9)])
+    assert len(said) == 1 and "its float32 values are the same" in said[0], said
+
+
+def test_y0_moved_below_float32s_resolution_is_named():
+    said = _resolution_warnings([([10.0, 5.0], _P0), ([10.0 * (1.0 + 2e-8), 5.0], _P0)])
+    assert len(said) == 1 and said[0].startswith("y0 changed by at most 2e-08 relative"), said
+
+
+@pytest.mark.parametrize("calls", [
+    pytest.param([_P0, _P0, _P0.copy()], id="the same call again"),
+    pytest.param([_P0, _P0 * (1.0 + 1e-3), _P0 * (1.0 - 1e-3)], id="MCMC steps of 1e-3"),
+    pytest.param([_P0, np.vstack([_P0, _P0 * (1.0 + 1e-8)])], id="a new batch shape"),
+    pytest.param([_P0, _P0 + np.array([1e-8, 0.0, 0.0, 0.1])], id="one change large"),
+])
+def test_repeats_and_ordinary_changes_say_nothing(calls):
+    assert not _resolution_warnings(calls)
+
+
+def test_float64_says_nothing():
+    assert not _resolution_warnings([_P0, _P0 * (1.0 + 1.5e-8)], precision=np.float64)
+
+
+def test_device_inputs_are_not_compared_and_a_record_never_fails_a_solve(lv):
+    """Device arrays are left alone (not copied back); an input NumPy cannot read fails with the solve's own error."""
+    integrator = kernels.Integrator(lv, "tsit5")
+    y0 = cuda.to_device(np.array([[10.0, 5.0]], np.float32))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for params in (_P0, _P0 * (1.0 + 1e-9)):
+            integrator.solve((0.0, 1.0), y0, cuda.to_device(np.atleast_2d(params).astype(np.float32)))
+    assert not [w for w in record if "below what float32 resolves" in str(w.message)]
+    with pytest.raises(kernels.ConfigurationError):
+        integrator.solve((0.0, 1.0), [10.0, 5.0], ["a", "b", "c", "d"])
+    assert integrator.solve((0.0, 1.0), [10.0, 5.0], _P0).success
+
+
+def test_least_squares_in_float32_is_told_why_it_stopped_at_its_start(lv):
+    """The trial's fit: least_squares on float32 solves with float64 residuals (SciPy then steps by 1.5e-8; float32
+    residuals get 3.4e-4) ended at its start there, its steps rounded to 0 or an ulp; it is told why at its first
+    finite difference."""
+    optimize = pytest.importorskip("scipy.optimize")
+    data = kernels.solve_ivp(lv, (0.0, 10.0), [10.0, 5.0], [1.0, 0.1, 0.075, 1.5], t_eval=_T_EVAL,
+                             progress=False).y[0].astype(np.float64)  # float64 residuals: SciPy steps by 1.5e-8
+
+    def residuals(p):
+        return (kernels.solve_ivp(lv, (0.0, 10.0), [10.0, 5.0], p, t_eval=_T_EVAL, progress=False).y[0]
+                - data).ravel()
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        optimize.least_squares(residuals, _P0, max_nfev=3)
+    assert [w for w in record if issubclass(w.category, kernels.PrecisionWarning)
+            and "diff_step=1e-3" in str(w.message)]
