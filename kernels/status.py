@@ -30,10 +30,12 @@ STATUS_MESSAGES: dict[int, str] = {
     Status.MAX_STEPS: "The maximum number of steps (max_steps) was taken before reaching the end.",
     Status.STEP_SIZE_UNDERFLOW: (
         "The step size fell below the minimum step (dt_min) or below what float64 time can resolve. Where dt_min "
-        "is set, the tolerances asked for a smaller step: lower dt_min or loosen rtol and atol. Where dt_min "
-        "is 0 the solution usually has a singularity there (it grows without bound in finite time, as y' = y^2 "
-        "does at t = 1/y0), or the right-hand side jumps at that time: check the model near where the saved values "
-        "stop."
+        "is set, the tolerances asked for a smaller step: lower dt_min or loosen rtol and atol. Where dt_min is 0 "
+        "and the span lies far from t = 0 for its length (float64 resolves t = 1e9 only to 1.2e-7), the step may "
+        "have reached that limit: start the time at 0 and keep the epoch in params (t_span and t_eval less "
+        "t0, computed in float64 before the solve), or loosen rtol. Otherwise the solution usually has a "
+        "singularity there (it grows without bound in finite time, as y' = y^2 does at t = 1/y0), or the "
+        "right-hand side jumps at that time: check the model near where the saved values stop."
     ),
     Status.NONFINITE_STATE: "The state became non-finite (inf or nan); the trajectory was stopped.",
     Status.SINGULAR_MATRIX: (
