@@ -6,6 +6,8 @@ reads the result (host arrays; a device array is copied)."""
 
 from __future__ import annotations
 
+import math
+
 import re
 
 import numpy as np
@@ -243,6 +245,15 @@ def _steps_counted(result, trajectory):
     return f"{accepted} accepted steps{rejected}"
 
 
+def _told_apart(a, b):
+    """``a`` and ``b`` written with 6 significant digits, or with enough more to show their difference to 3 (far from
+    t = 0 a save at 1e9 + 1 of 1e9 + 100 read "1e+09 of 1e+09": a geophysicist's trial)."""
+    digits = 6
+    if a != b and math.isfinite(a) and math.isfinite(b):
+        digits = min(17, max(6, math.ceil(math.log10(max(abs(a), abs(b)) / abs(b - a))) + 3))
+    return f"{a:.{digits}g}", f"{b:.{digits}g}"
+
+
 def reached_note(result, trajectory, where=False):
     """How far a stopped trajectory got: its last finite save, or that it saved nothing (with ``where`` and one
     save time, to save at more: an orbit stopped at dt_min was told to look where its saved values stop, with
@@ -252,8 +263,8 @@ def reached_note(result, trajectory, where=False):
         return ""
     reached = np.flatnonzero(finite)
     if reached.size:
-        return (f" Its last save is at t = {float(result.t[reached[-1]]):.6g} of {float(result.t[-1]):.6g}."
-                if len(result.t) > 1 else "")
+        last, end = _told_apart(float(result.t[reached[-1]]), float(result.t[-1]))
+        return f" Its last save is at t = {last} of {end}." if len(result.t) > 1 else ""
     if len(result.t) > 1:
         return f" It saved nothing before t = {float(result.t[0]):.6g}."
     return (f" It saved nothing before t = {float(result.t[0]):.6g}: pass more save times in t_eval to see where "

@@ -174,3 +174,17 @@ def test_a_zero_diagonal_pivot_of_a_regular_matrix_names_the_dense_lu():
     assert int(runs["sparse"].status[0]) == kernels.Status.SINGULAR_MATRIX
     assert "solver='dense' (partial pivoting) solves it there; judged at that state only" in runs["sparse"].message(0)
     assert "raise SolverOptions(restart=)" in status_messages(linear="gmres")[int(kernels.Status.MAX_STEPS)]
+
+
+def _decay_far(t, y, p, dydt):
+    dydt[0] = -y[0]
+
+
+def test_a_stop_far_from_t_zero_writes_its_last_save_apart_from_the_end():
+    """Far from t = 0 a save at 1e9 + 1 of an end at 1e9 + 100 read "at t = 1e+09 of 1e+09" (a geophysicist's
+    trial): the times get the digits that show their difference."""
+    system = kernels.ODESystem(_decay_far, 1, 1, name="decay_far")
+    result = kernels.solve_ivp(system, (1e9, 1e9 + 100.0), [1.0], [0.0], t_eval=[1e9 + 1.0, 1e9 + 100.0], rtol=1e-10,
+                               atol=1e-12, precision=np.float64, max_steps=30, progress=False)
+    assert result.status[0] == kernels.Status.MAX_STEPS
+    assert "Its last save is at t = 1000000001 of 1000000100." in result.message(0)
