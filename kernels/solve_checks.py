@@ -72,7 +72,9 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     if system.n_drivers and integrator.adaptive and t_eval is not None:
         warn_hidden_switches(driver_times, driver_values, t0, reached, t_eval, np.inf if dt_max is None else dt_max)
     if t_eval is not None:  # a pulse written in the rhs as a function of t (a cardiac trial: missed, with success)
-        warn_time_branches(system, t0, reached, t_eval, dt, integrator.adaptive, np.inf if dt_max is None else dt_max)
+        warn_time_branches(system, t0, reached, t_eval, dt, integrator.adaptive, np.inf if dt_max is None else dt_max,
+                           None if on_device or system.n_drivers else (np.asarray(y0[0], np.float64),
+                                                                       np.asarray(params[0], np.float64)))
     if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)

@@ -352,9 +352,9 @@ def _read(func, node, code, span):
 
 
 # -- the rule --------------------------------------------------------------------------------------------------------
-def hidden_windows(times, t0, reached, t_eval, dt_max=np.inf, fixed_dt=None):
-    """``(start, end, count)``: the shortest window between two consecutive switch ``times`` that a step can pass
-    over (the earliest of the shortest), and how many there are; None where there is none.  An adaptive step need
+def _hidden(times, t0, reached, t_eval, dt_max=np.inf, fixed_dt=None):
+    """``(starts, ends)`` of the windows between two consecutive switch ``times`` that a step can pass over, the
+    shortest first (the earliest of equals first).  An adaptive step need
     land only on ``t0``, ``t_eval`` and ``reached``: a window is hidden where none of these lies in it and ``dt_max``
     is not below its width.  A fixed step of ``fixed_dt`` lands on its grid, restarted at each save time: a window
     is hidden where the grid does not land on both its ends (one shorter than dt can be passed over whole; across
@@ -375,14 +375,18 @@ def hidden_windows(times, t0, reached, t_eval, dt_max=np.inf, fixed_dt=None):
     else:
         on_grid = [np.abs(fixed_landings(ends, landings, fixed_dt) - ends) <= tol for ends in (start, end)]
         hidden = ~(on_grid[0] & on_grid[1])
-    if not hidden.any():
-        return None
-    width = np.where(hidden, end - start, np.inf)
-    i = int(np.argmin(width))
-    return float(start[i]), float(end[i]), int(np.count_nonzero(hidden))
+    order = np.argsort(np.where(hidden, end - start, np.inf)[hidden], kind="stable")
+    return start[hidden][order], end[hidden][order]
 
 
-def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_max=np.inf):
+def hidden_windows(times, t0, reached, t_eval, dt_max=np.inf, fixed_dt=None):
+    """``(start, end, count)``: the shortest window between two consecutive switch ``times`` that a step can pass
+    over (:func:`_hidden`; the earliest of the shortest), and how many there are; None where there is none."""
+    starts, ends = _hidden(times, t0, reached, t_eval, dt_max, fixed_dt)
+    return (float(starts[0]), float(ends[0]), int(starts.size)) if starts.size else None
+
+
+def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_max=np.inf, at=None):
     """:class:`kernels.SamplingWarning`, once, where the rhs of ``system`` switches on t (:func:`time_switches`)
     and a window between two switches can be passed over by a step (:func:`hidden_windows`); or, adaptive with
     ``dt_max`` not finite, where its switch times could not be read.  Fixed steps without ``dt`` say nothing, nor
@@ -391,7 +395,8 @@ def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_m
         return
     found = time_switches(system.rhs, (t0, reached))
     for times, unknown, lines in found:
-        window = None if unknown else hidden_windows(times, t0, reached, t_eval, dt_max, None if adaptive else dt)
+        window = None if unknown else _confirmed(system, at, *_hidden(times, t0, reached, t_eval, dt_max,
+                                                                       None if adaptive else dt))
         if window is not None:
             warn_user(_hidden_message(system, lines, window, t0, reached, t_eval, dt, adaptive, dt_max),
                       SamplingWarning)
@@ -404,6 +409,45 @@ def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_m
                   "the run then ends with status success, the pulse missed. " + _REMEDIES
                   + ", or set dt_max below the shortest pulse width (a finite dt_max also silences this warning).",
                   SamplingWarning)
+
+
+#: Hidden windows whose edges are checked for a jump of the rhs itself (:func:`_confirmed`), shortest first.
+CONFIRMED_MAX = 64
+
+
+def _confirmed(system, at, starts, ends):
+    """``(start, end, count)`` of the first of the hidden windows ``starts``/``ends`` at whose start or end the rhs
+    itself jumps, with ``at`` (a row's ``(y, p)``; None: every window counts), or None.  The reading lists where a
+    value it follows is cut (``t % P``, ``floor``, ``int``), and a value computed from it can be continuous there:
+    ``sin(2 pi (t % 24) / 24)``, an hour of the day, a hand-written interpolation ``H[i] (1 - f) + H[i + 1] f`` with
+    ``i = int(t)`` drew the pulse warning (a regression hunt).  A jump changes dydt by as much at two increments 100
+    apart; a continuous value by 100 times less at the smaller.  Only the :data:`CONFIRMED_MAX` shortest are
+    checked (a few rhs calls each); ``count`` is the number of hidden windows found."""
+    if not starts.size:
+        return None
+    if at is None:
+        return float(starts[0]), float(ends[0]), int(starts.size)
+    y, p = at
+    for a, b in list(zip(starts, ends))[:CONFIRMED_MAX]:
+        if _jumps(system, a, y, p, b - a) or _jumps(system, b, y, p, b - a):
+            return float(a), float(b), int(starts.size)
+    return None
+
+
+def _jumps(system, t, y, p, width):
+    """Whether ``rhs(t, y, p)`` jumps at ``t``: its change across ``t`` at increments of 1e-4 and 1e-6 of ``width``
+    (at least 1e3 ulps of ``t``) differs by less than 10 times and is no rounding (an rhs that fails there: True)."""
+    try:
+        with np.errstate(all="ignore"):
+            changes = []
+            for share in (1e-4, 1e-6):
+                h = max(share * width, 1e3 * np.spacing(abs(t)))
+                changes.append(np.max(np.abs(system.evaluate_rhs(t + h, y, p) - system.evaluate_rhs(t - h, y, p))))
+    except Exception:  # noqa: BLE001 - the rhs's own failures are the other checks' to report
+        return True
+    wide, narrow = changes
+    scale = np.max(np.abs(system.evaluate_rhs(t + 1e-4 * width, y, p))) if np.isfinite(wide) else 0.0
+    return bool(np.isfinite(wide) and wide > 1e-12 * max(scale, 1e-300) and narrow * 10.0 > wide)
 
 
 _REMEDIES = ("Put each pulse's start and end times in t_eval (steps land on save times), or give the stimulus as "

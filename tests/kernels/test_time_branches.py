@@ -252,3 +252,34 @@ def test_the_window_rule():
     assert hidden_windows(times, 0.0, 1100.0, [1100.0], dt_max=1.5) is None
     assert hidden_windows(times, 0.0, 1100.0, [1100.0], fixed_dt=0.5) is None
     assert hidden_windows(times, 0.0, 1100.0, [1100.0], fixed_dt=0.3) == (10.0, 12.0, 3)
+
+
+HOURLY = np.linspace(10.0, 20.0, 200)
+
+
+def _sawtooth_sine(t, y, p, dydt):
+    dydt[0] = math.sin(2 * math.pi * (t % 24.0) / 24.0) - y[0]
+
+
+def _hour_of_day(t, y, p, dydt):
+    day = math.floor(t / 24.0)
+    hour = t - 24.0 * day
+    dydt[0] = math.cos(2 * math.pi * hour / 24.0) - y[0]
+
+
+def _interpolated_hourly(t, y, p, dydt):
+    i = int(t)
+    f = t - i
+    dydt[0] = HOURLY[i] * (1.0 - f) + HOURLY[i + 1] * f - y[0]
+
+
+@pytest.mark.parametrize("rhs", [_sawtooth_sine, _hour_of_day, _interpolated_hourly])
+def test_a_continuous_value_computed_through_a_cut_of_t_is_no_pulse(rhs):
+    """``t % 24``, ``floor(t / 24)`` and ``int(t)`` cut t, but the rhs built from them here is continuous (a sine of
+    the hour, a hand-written interpolation of hourly data): each drew the pulse warning, the interpolation naming 220
+    windows to save at (a regression hunt).  The rhs is now checked for a jump at a window's edges."""
+    system = kernels.ODESystem(rhs, n_states=1, n_params=0, name=rhs.__name__.strip("_"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        kernels.solve_ivp(system, (0.0, 100.0), [0.0], t_eval=[50.0, 100.0], method="tsit5", rtol=1e-6, atol=1e-8,
+                          precision=np.float64, progress=False)
