@@ -20,11 +20,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import threading
 import warnings
 
 __all__ = ["registries_kept", "keeps_registries", "filters_version"]
 
 _IGNORE_ALL = [("ignore", None, Warning, None, 0)]
+_SWAP = threading.Lock()  # one swap of the filters at a time in this process
 
 
 def filters_version():
@@ -37,14 +39,16 @@ def filters_version():
     default where free-threaded) read no module-level filters: None there."""
     if getattr(sys.flags, "context_aware_warnings", False):
         return None
-    probe, held = {}, warnings.filters
-    try:
-        warnings.filters = _IGNORE_ALL
-        warnings.warn_explicit("", Warning, "", 0, registry=probe)
-    except Exception:  # noqa: BLE001 - another Python's warnings: nothing is kept, as before
-        return None
-    finally:
-        warnings.filters = held
+    probe = {}
+    with _SWAP:  # two threads swapping at once could each restore the other's ignore-all list, for good (a hunt)
+        held = warnings.filters
+        try:
+            warnings.filters = _IGNORE_ALL
+            warnings.warn_explicit("", Warning, "", 0, registry=probe)
+        except Exception:  # noqa: BLE001 - another Python's warnings: nothing is kept, as before
+            return None
+        finally:
+            warnings.filters = held
     version = probe.get("version")
     return version if isinstance(version, int) else None
 

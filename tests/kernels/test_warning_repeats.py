@@ -258,3 +258,27 @@ def test_nested_kept_blocks_carry_a_record_across_changes_before_and_after_the_i
                 with warnings.catch_warnings():  # the import's change, after it
                     pass
     assert len(record) == 1, [str(w.message) for w in record]
+
+
+def test_threads_reading_the_filters_version_at_once_leave_the_filters_as_they_were():
+    """filters_version swaps the process's filters for an ignore-all list for a moment: two threads doing it at once
+    could each restore the other's ignore-all list, and every warning of the process was silenced for good (a
+    regression hunt: 2 of 3 runs of four threads)."""
+    import threading
+
+    from kernels.warning_registries import filters_version
+
+    import sys
+
+    before, interval = list(warnings.filters), sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often: the race shows within a few thousand swaps
+    try:
+        threads = [threading.Thread(target=lambda: [filters_version() for _ in range(20000)]) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        after, warnings.filters = list(warnings.filters), before
+    assert after == before
