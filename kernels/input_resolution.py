@@ -40,21 +40,22 @@ class InputRecord:
     __slots__ = ("_last", "_warned")
 
     def __init__(self):
-        self._last = None  # (y0, params) float64 copies of the last float32 solve's host inputs, or None
+        self._last = None  # (y0, params, span): float64 copies of the last float32 solve's host inputs, or None
         self._warned = False  # said once an Integrator: from then on nothing is copied
 
-    def check(self, y0, params, dtype):
-        """Compare a solve's ``y0`` and ``params`` (as given) in precision ``dtype`` with the last solve's, warn where
-        they changed below float32's resolution (:func:`_below_resolution`), and keep them; raises nothing but the
-        warning itself under an "error" filter."""
+    def check(self, y0, params, dtype, span):
+        """Compare a solve's ``y0`` and ``params`` (as given) in precision ``dtype`` over ``span`` (t0, t_end) with the
+        last solve's, warn where they changed below float32's resolution (:func:`_below_resolution`) over the same
+        span, and keep them; raises nothing but the warning itself under an "error" filter.  Another span is another
+        solve (a run continued in chunks from its last state: no fit), and so is nothing to compare."""
         if self._warned or np.dtype(dtype) != np.float32:
             return
         try:
             current = (_host_copy(y0), _host_copy(params))
-            last, self._last = self._last, (None if any(c is None for c in current) else current)
-            if last is None or self._last is None:
+            last, self._last = self._last, (None if any(c is None for c in current) else current + (tuple(span),))
+            if last is None or self._last is None or last[2] != self._last[2]:
                 return
-            message = _below_resolution(last, current)
+            message = _below_resolution(last[:2], current)
         except Exception:  # noqa: BLE001 - a check that must never fail a solve: nothing said, nothing kept
             self._last = None
             return
@@ -72,7 +73,8 @@ def _host_copy(value):
     if is_device_array(value):
         return None
     array = np.asarray(value)
-    if array.dtype.kind not in "biuf" or array.size > MAX_ELEMENTS:
+    # (given in float32 or float16, the inputs are the solve's values already: np.float32(0.3) then 0.3 is no step)
+    if array.dtype.kind not in "biuf" or array.size > MAX_ELEMENTS or (array.dtype.kind == "f" and array.itemsize < 8):
         return None
     return np.array(array, dtype=np.float64)
 

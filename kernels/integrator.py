@@ -400,7 +400,7 @@ class Integrator:
         on_device = check.is_device_array(y0)
         warn_read_by_position(system, params, self._positional_warned)
         given_params = by_name(system, params)  # as the user gave them (by name), before the precision rounds them
-        self._inputs.check(y0, given_params, dtype)  # moved below float32's resolution since the last solve: warned
+        self._inputs.check(y0, given_params, dtype, (t0, t_end))  # moved below float32's resolution: warned
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         t_eval = time_checks.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)

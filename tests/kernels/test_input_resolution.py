@@ -102,3 +102,19 @@ def test_least_squares_in_float32_is_told_why_it_stopped_at_its_start(lv):
         optimize.least_squares(residuals, _P0, max_nfev=3)
     assert [w for w in record if issubclass(w.category, kernels.PrecisionWarning)
             and "diff_step=1e-3" in str(w.message)]
+
+
+def test_a_run_continued_over_the_next_span_or_inputs_given_in_float32_say_nothing():
+    """A run continued in chunks from its last state (a new t_span each time) near its steady state moved y0 below
+    float32's resolution and was told about fits; np.float32(0.3) then 0.3 read as a change of 4e-8 (a regression
+    hunt): another span is another solve, and inputs given in float32 are the solve's values already."""
+    system = kernels.ODESystem(_lotka_volterra, 2, 4, name="lv")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        kernels.solve_ivp(system, (0.0, 10.0), [10.0, 5.0], _P0, precision=np.float32, progress=False)
+        kernels.solve_ivp(system, (10.0, 20.0), [10.0 * (1.0 + 2e-8), 5.0], _P0, precision=np.float32, progress=False)
+        kernels.solve_ivp(system, (10.0, 20.0), [10.0, 5.0], _P0.astype(np.float32), precision=np.float32,
+                          progress=False)
+        kernels.solve_ivp(system, (10.0, 20.0), [10.0, 5.0], _P0, precision=np.float32, progress=False)
+    said = [str(w.message) for w in record if "below what float32 resolves" in str(w.message)]
+    assert not said, said
