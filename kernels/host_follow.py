@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_on_host"]
+__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_on_host", "JAC_FACTOR_CAP"]
 
 #: The largest system followed on the host (:func:`follows_on_host`), here and by :mod:`kernels.rhs_hint`.
 HOST_FOLLOW_STATES = 64
@@ -25,8 +25,22 @@ def follows_on_host(system, states=HOST_FOLLOW_STATES) -> bool:
     return not system.n_drivers and system.n_states <= states
 
 
+#: Largest relative step of SciPy's differenced Jacobian (``jac_factor``) in a follow; a step of 10 times it is tried.
+JAC_FACTOR_CAP = 1e-3
+
+
+def _cap_jac_factor(solver):
+    """``solver``'s differenced-Jacobian steps held at :data:`JAC_FACTOR_CAP` of each state's scale.  SciPy multiplies
+    the step of a column the rhs does not depend on by 10 at every Jacobian, without bound: a rate-and-state model's
+    shear stress (no rhs reads it) was probed at -6.9e19 where the path stays below 1.5e6, and the probe point was
+    reported as the float32 run's overflow (a geophysicist's trial)."""
+    if getattr(solver, "jac_factor", None) is not None:
+        solver.jac_factor = np.minimum(solver.jac_factor, JAC_FACTOR_CAP)
+
+
 def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None):
-    """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host).
+    """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host; the steps of its
+    differenced Jacobian held at :data:`JAC_FACTOR_CAP`).
 
     Returns ``(t, y, complete)``: the times and states of the steps taken (``y`` of shape ``(steps, n)``,
     the initial state first) and whether ``t_end`` was reached.  It stops early, keeping the steps taken,
@@ -56,6 +70,7 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, spars
                 if solver.status == "failed":
                     break
                 times.append(float(solver.t))
+                _cap_jac_factor(solver)
                 states.append(np.array(solver.y, np.float64))
             status = solver.status
         except _Budget:

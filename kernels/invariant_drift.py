@@ -425,21 +425,21 @@ def judged(integrator, on_device, suspect):
 def solve_drift(integrator, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device=False, suspect=None):
     """The :class:`InvariantDrift` of a solve by ``integrator`` (host arrays: ``y0``, ``params`` as the kernel saw
     them, the outputs ``status``, ``y``, ``event_y``), or None where it is not judged (:func:`judged`), no trajectory
-    ended where the check reads it, or the system has no verified invariant (never raises)."""
+    ended where the check reads it, or the system has no verified invariant (at the probes, and along the run's saved
+    states: :mod:`kernels.invariant_path`; never raises)."""
     try:
-        if not judged(integrator, on_device, suspect):
-            return None
-        found = ends(status, y, event_y)
+        from .invariant_path import held_along_path  # (it reads this module's shares)
+        found = ends(status, y, event_y) if judged(integrator, on_device, suspect) else None
         if found is None:
             return None
         rows, y_end = found
         system = integrator.system
-        finals = np.full_like(y_end, np.nan)
-        finals[rows] = y_end[rows]
-        invariants = find_invariants(system, t0, t_end, y0, params, finals, rtol, atol)
+        finals = np.where(np.isin(np.arange(len(y_end)), rows)[:, None], y_end, np.nan)
+        y0_rows, p_rows = np.atleast_2d(np.asarray(y0, np.float64)), np.atleast_2d(np.asarray(params, np.float64))
+        invariants = held_along_path(system, find_invariants(system, t0, t_end, y0, params, finals, rtol, atol), t0,
+                                     t_end, y0_rows, p_rows, y, rows[_probe_rows(len(rows))], rtol, atol)
         if invariants is None or not len(invariants):
             return None
-        y0_rows, p_rows = np.atleast_2d(np.asarray(y0, np.float64)), np.atleast_2d(np.asarray(params, np.float64))
         y0_rows = y0_rows[rows] if len(y0_rows) > 1 else y0_rows
         p_rows = p_rows[rows] if len(p_rows) > 1 else p_rows
         table = drift_table(invariants, y0_rows, y_end[rows], rtol, atol, system.jac is not None)
