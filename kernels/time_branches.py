@@ -439,14 +439,15 @@ def _jumps(system, t, y, p, width):
     (at least 1e3 ulps of ``t``) differs by less than 10 times and is no rounding (an rhs that fails there: True)."""
     try:
         with np.errstate(all="ignore"):
-            changes = []
+            changes, scale = [], 0.0
             for share in (1e-4, 1e-6):
                 h = max(share * width, 1e3 * np.spacing(abs(t)))
-                changes.append(np.max(np.abs(system.evaluate_rhs(t + h, y, p) - system.evaluate_rhs(t - h, y, p))))
+                after = system.evaluate_rhs(t + h, y, p)
+                changes.append(np.max(np.abs(after - system.evaluate_rhs(t - h, y, p))))
+                scale = max(scale, float(np.max(np.abs(after))))
     except Exception:  # noqa: BLE001 - the rhs's own failures are the other checks' to report
         return True
     wide, narrow = changes
-    scale = np.max(np.abs(system.evaluate_rhs(t + 1e-4 * width, y, p))) if np.isfinite(wide) else 0.0
     return bool(np.isfinite(wide) and wide > 1e-12 * max(scale, 1e-300) and narrow * 10.0 > wide)
 
 
