@@ -433,7 +433,7 @@ class Integrator:
         summaries = self.settings.summaries
         probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(
             n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host, n_steps) if not on_device else None)
-        drift = solve_drift(self, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device, suspect)
+        drift = solve_drift(self, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device, suspect, t_eval)
         result = IVPResult(t=t_eval, y=y, observables=observables, status=status,
                            status_messages=status_messages(rtol if self.adaptive else None, dtype,
                                                            fixed_step_remedy(self.method, self.adaptive),

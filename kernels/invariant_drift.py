@@ -422,11 +422,12 @@ def judged(integrator, on_device, suspect):
             and system.n_states <= MAX_STATES and (method.explicit or integrator.solver.direct))
 
 
-def solve_drift(integrator, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device=False, suspect=None):
+def solve_drift(integrator, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device=False, suspect=None,
+                t_eval=None):
     """The :class:`InvariantDrift` of a solve by ``integrator`` (host arrays: ``y0``, ``params`` as the kernel saw
-    them, the outputs ``status``, ``y``, ``event_y``), or None where it is not judged (:func:`judged`), no trajectory
-    ended where the check reads it, or the system has no verified invariant (at the probes, and along the run's saved
-    states: :mod:`kernels.invariant_path`; never raises)."""
+    them, the outputs ``status``, ``y`` saved at ``t_eval``, ``event_y``), or None where it is not judged
+    (:func:`judged`), no trajectory ended where the check reads it, or the system has no verified invariant (at the
+    probes, and along the run's saved states: :mod:`kernels.invariant_path`; never raises)."""
     try:
         from .invariant_path import held_along_path  # (it reads this module's shares)
         found = ends(status, y, event_y) if judged(integrator, on_device, suspect) else None
@@ -437,7 +438,7 @@ def solve_drift(integrator, t0, t_end, y0, params, rtol, atol, status, y, event_
         finals = np.where(np.isin(np.arange(len(y_end)), rows)[:, None], y_end, np.nan)
         y0_rows, p_rows = np.atleast_2d(np.asarray(y0, np.float64)), np.atleast_2d(np.asarray(params, np.float64))
         invariants = held_along_path(system, find_invariants(system, t0, t_end, y0, params, finals, rtol, atol), t0,
-                                     t_end, y0_rows, p_rows, y, rows[_probe_rows(len(rows))], rtol, atol)
+                                     t_end, y0_rows, p_rows, y, t_eval, rows[_probe_rows(len(rows))], rtol, atol)
         if invariants is None or not len(invariants):
             return None
         y0_rows = y0_rows[rows] if len(y0_rows) > 1 else y0_rows

@@ -20,31 +20,31 @@ __all__ = ["PATH_STATES", "held_along_path"]
 PATH_STATES = 16
 
 
-def _moves_itself(system, c, t, y, p, tolerance, span, verify, span_share):
-    """Whether ``c . f`` at ``(t, y, p)`` is beyond rounding (``verify`` of ``|c| . (|f| + |J| |y|)``) and, over the
-    span, would move ``c . y`` by over ``span_share`` of ``tolerance`` (the combination's, at the row's ``y0``); False
-    where the rhs or Jacobian is not finite there (nothing to tell)."""
+def _moving(system, invariants, t, y, p, tolerance, span, verify, span_share):
+    """Which of ``invariants`` (k, n) have ``c . f`` at ``(t, y, p)`` beyond rounding (``verify`` of
+    ``|c| . (|f| + |J| |y|)``) and large enough, over the span, to move ``c . y`` by over ``span_share`` of
+    ``tolerance`` (the combination's, at the row's ``y0``): k bools, all False where the rhs or Jacobian is not finite
+    there (nothing to tell).  The rhs and its Jacobian are evaluated once for all of them."""
     f = np.asarray(system.evaluate_rhs(float(t), y, p), np.float64)
     jac = host_jacobian(system, float(t), y, p)
     if not (np.all(np.isfinite(f)) and np.all(np.isfinite(jac))):
-        return False
-    rate = abs(c @ f)
-    return bool(rate > verify * (np.abs(c) @ (np.abs(f) + np.abs(jac) @ np.abs(y))) + np.finfo(float).tiny
-                and rate * span > span_share * (np.abs(c) @ tolerance))
+        return np.zeros(len(invariants), bool)
+    rate = np.abs(invariants @ f)
+    rounding = verify * (np.abs(invariants) @ (np.abs(f) + np.abs(jac) @ np.abs(y))) + np.finfo(float).tiny
+    return (rate > rounding) & (rate * span > span_share * (np.abs(invariants) @ tolerance))
 
 
-def held_along_path(system, invariants, t0, t_end, y0, params, y, rows, rtol, atol, verify=VERIFY_SHARE,
+def held_along_path(system, invariants, t0, t_end, y0, params, y, times, rows, rtol, atol, verify=VERIFY_SHARE,
                     span_share=SPAN_SHARE):
-    """The ``invariants`` (k, n) whose ``c . f`` is rounding, or too small to move ``c . y`` (:func:`_moves_itself`),
-    at up to :data:`PATH_STATES` saved states of each of ``rows`` (host ``y``: (N, n_saved, n); ``y0``, ``params``:
-    (N or 1, ...)).  A saved state's time is not known here: it is taken evenly over the span, as a true invariant's
-    ``c . f`` vanishes at every ``t``.  None (not judged) stays None.  Never raises: a state whose rhs fails tells
+    """The ``invariants`` (k, n) whose ``c . f`` is rounding, or too small to move ``c . y`` (:func:`_moving`),
+    at up to :data:`PATH_STATES` saved states of each of ``rows`` (host ``y``: (N, n_saved, n), saved at ``times``;
+    ``y0``, ``params``: (N or 1, ...)).  None (not judged) stays None; without the save times nothing is checked.  Never raises: a state whose rhs fails tells
     nothing."""
-    if invariants is None or y is None or np.ndim(y) != 3 or not len(invariants):
+    if (invariants is None or y is None or np.ndim(y) != 3 or not len(invariants) or times is None
+            or len(times) != np.shape(y)[1]):
         return invariants
     n_saved, span = np.shape(y)[1], abs(float(t_end) - float(t0))
     picks = np.unique(np.linspace(0, n_saved - 1, min(PATH_STATES, n_saved)).round().astype(int))
-    times = t0 + (t_end - t0) * picks / max(n_saved - 1, 1)
     keep = np.ones(len(invariants), bool)
     with np.errstate(all="ignore"):
         for i in rows:
@@ -52,13 +52,12 @@ def held_along_path(system, invariants, t0, t_end, y0, params, y, rows, rtol, at
             p_i = np.asarray(params[min(i, len(params) - 1)], np.float64)
             tolerance = np.broadcast_to(np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y0_i),
                                         y0_i.shape)
-            for t, k in zip(times, picks):
+            for k in picks:
                 state = np.asarray(y[i, k], np.float64)
                 if not np.all(np.isfinite(state)):
                     continue
                 try:
-                    keep &= [not _moves_itself(system, c, t, state, p_i, tolerance, span, verify, span_share)
-                             for c in invariants]
+                    keep &= ~_moving(system, invariants, times[k], state, p_i, tolerance, span, verify, span_share)
                 except Exception:  # noqa: BLE001 - the user's rhs failing here tells nothing
                     continue
     return invariants[keep]
