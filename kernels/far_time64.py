@@ -17,6 +17,7 @@ import numpy as np
 from planner.wording import rounded_up
 
 from .errors import ToleranceWarning, warn_user
+from .tolerances import change_in_tolerances
 
 __all__ = ["far_for_float64", "time_rounding_effect", "warn_far_time_float64"]
 
@@ -45,17 +46,15 @@ def far_for_float64(t0, t_end, rtol):
 def time_rounding_effect(system, times, y, p, span, rtol, atol):
     """The largest change of dydt that rounding ``t`` by half an ulp makes at ``times`` (``y`` and ``p`` held), over
     ``span``, in tolerances at the magnitude the state may reach (``|y|``, or ``span |dydt|`` where larger: the
-    units of :func:`kernels.tolerances.warn_far_time_origin`).  Measured as half the change to the neighbouring
+    units of :func:`kernels.tolerances.change_in_tolerances`).  Measured as half the change to the neighbouring
     float64 time on either side, where an rhs that does not read ``t`` changes by exactly 0."""
     worst = 0.0
     for t in times:
         t = np.float64(t)
         exact = system.evaluate_rhs(t, y, p)
-        reach = np.maximum(np.abs(y), span * np.abs(exact))
         for side in (np.inf, -np.inf):
             moved = system.evaluate_rhs(np.nextafter(t, side), y, p)
-            change = 0.5 * np.abs(moved - exact) * span / (atol + rtol * reach)
-            worst = max(worst, float(np.max(change)))
+            worst = max(worst, change_in_tolerances(0.5 * (moved - exact), y, exact, span, span, rtol, atol))
     return worst
 
 

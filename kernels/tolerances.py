@@ -339,6 +339,15 @@ def _far_from_origin(t0, t_end, dtype, rtol):
     return np.dtype(dtype) != np.float64 and float(np.finfo(dtype).eps) * far > float(np.min(rtol)) * (t_end - t0)
 
 
+def change_in_tolerances(change, y, dydt, span, lasting, rtol, atol):
+    """The largest ``change`` of ``dydt`` (at state ``y``) kept up over ``lasting``, in tolerances at the magnitude
+    the state may reach over ``span``: ``|y|``, or ``span |dydt|`` where that is larger (a load rising as
+    ``p[0] * t`` from 0 reaches 1e6, where its rounding is 0.006 tolerances, not the 6e4 of the tolerance at 0; a
+    regression hunt).  The unit of the far-from-t = 0 checks here and in :mod:`kernels.far_time64`."""
+    reach = np.maximum(np.abs(y), span * np.abs(dydt))
+    return float(np.max(np.abs(change) * lasting / (atol + rtol * reach)))
+
+
 def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     """Warn a float32 run whose rhs, far from t = 0 for its span, changes with float32's rounding of its
     coefficients of ``t``; ``rows()`` gives the ``(trajectory, y0 row, params row as the user gave it)`` to look
@@ -366,16 +375,13 @@ def warn_far_time_origin(system, t0, t_end, rows, dtype, rtol, atol):
     rtol64, atol64 = np.asarray(rtol, np.float64), np.asarray(atol, np.float64)
 
     def effect(times, y, p, held, lasting=span, system=system):
-        """The largest change of dydt over ``lasting`` (the span; a switch's rounding window), in tolerances at the
-        magnitude the state may reach there (``|y|``, or ``span |dydt|`` where that is larger: a load rising as
-        ``p[0] * t`` from 0 reaches 1e6, where its rounding is 0.006 tolerances, not the 6e4 of the tolerance at 0;
-        a regression hunt)."""
+        """The largest change of dydt rounding makes at ``times``, over ``lasting`` (the span; a switch's rounding
+        window), in tolerances (:func:`change_in_tolerances`)."""
         worst, rounded = 0.0, np.empty(system.n_states)
         for t in times:
             exact = system.evaluate_rhs(t, y, p)
             system.run_host(rhs, (np.float64(t), y, held, rounded))
-            reach = np.maximum(np.abs(y), span * np.abs(exact))
-            worst = max(worst, float(np.max(np.abs(rounded - exact) * lasting / (atol64 + rtol64 * reach))))
+            worst = max(worst, change_in_tolerances(rounded - exact, y, exact, span, lasting, rtol64, atol64))
         return worst
 
     for row, y, p in rows():
