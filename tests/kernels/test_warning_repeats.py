@@ -43,16 +43,21 @@ def _tolerance_warnings(record):
     return [w for w in record if issubclass(w.category, kernels.ToleranceWarning)]
 
 
-def test_three_solves_of_one_integrator_show_the_tolerance_warning_once(hh):
-    integrator = kernels.Integrator(hh, "tsit5", precision=np.float32)
-    with warnings.catch_warnings():  # the first solve plans (an import) and compiles: Numba changes the filters
-        warnings.simplefilter("ignore")
-        integrator.solve(**_ARGS)
+def _assert_shown_once_over_three_solves(integrator):
+    """Three solves of ``integrator`` under the default filter show its ToleranceWarning once."""
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("default")
         for _ in range(3):
             assert integrator.solve(**_ARGS).success
     assert len(_tolerance_warnings(record)) == 1, [str(w.message)[:80] for w in record]
+
+
+def test_three_solves_of_one_integrator_show_the_tolerance_warning_once(hh):
+    integrator = kernels.Integrator(hh, "tsit5", precision=np.float32)
+    with warnings.catch_warnings():  # the first solve plans (an import) and compiles: Numba changes the filters
+        warnings.simplefilter("ignore")
+        integrator.solve(**_ARGS)
+    _assert_shown_once_over_three_solves(integrator)
 
 
 def test_three_calls_of_solve_ivp_show_the_tolerance_warning_once(hh):
@@ -172,11 +177,7 @@ def test_a_warning_of_the_first_solve_is_not_shown_again_by_the_second_and_third
     (kernels/float32_range.py) after its ToleranceWarning; Numba's compile changes the filters, and the second solve
     showed the warning again (a modeller's trial).  Recorded from the first solve on: once."""
     integrator = kernels.Integrator(hh, "tsit5", precision=np.float32)
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("default")
-        for _ in range(3):
-            assert integrator.solve(**_ARGS).success
-    assert len(_tolerance_warnings(record)) == 1, [str(w.message)[:80] for w in record]
+    _assert_shown_once_over_three_solves(integrator)
 
 
 def test_a_filter_change_inside_a_solve_keeps_the_warnings_it_showed(monkeypatch):
