@@ -207,6 +207,10 @@ class BuiltStep:
     rhs_per_step : int or None
         Right-hand sides of one step, for a family that counts neither with ``take_work`` nor from an
         explicit tableau (host item 12); None: the loop counts from the tableau, or reports -1.
+    confirm_first_step : bool
+        Whether the adaptive loop takes the first step whose size it chose itself at half that size before
+        accepting any (:mod:`kernels.loop_adaptive`): a linearly implicit step's Jacobian at ``y0`` may not
+        see the stiffness that appears within the step, and its error estimate is then no judge of it.
     """
 
     device_function: object
@@ -219,6 +223,7 @@ class BuiltStep:
     rhs_counted: bool = True
     prime_rhs: bool = False
     rhs_per_step: object = None
+    confirm_first_step: bool = False
 
 
 def fsal_prime(namespace, allocate, rhs):
