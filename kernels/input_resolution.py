@@ -5,9 +5,10 @@ the square root of float64's epsilon); float32 keeps about 6e-8 (half its epsilo
 to the same float32 values, or an ulp away, the solve returns the same result or rounding noise, the Jacobian reads
 0, and ``least_squares`` ends at its start with "xtol termination" and no word (a modeller's trial: Lotka-Volterra in
 the default float32; float64 fitted at once).  :class:`InputRecord`, owned by an Integrator, keeps a copy of its last
-solve's host ``y0`` and ``params`` (as given, before the precision rounds them) and warns once where a float32 solve's
-inputs differ from them, but every changed value by less than :data:`ULPS` float32 ulps of itself.  Identical inputs
-(a repeated call) and ordinary changes (an MCMC step of 1e-3) say nothing; float64 and device inputs are not looked at.
+solve's host ``y0`` and ``params`` (as given, before the precision rounds them; only of a solve that ran) and warns
+once where a float32 solve's inputs differ from them, but every changed value by less than :data:`ULPS` float32 ulps
+of itself.  Identical inputs (a repeated call) and ordinary changes (an MCMC step of 1e-3) say nothing; float64 and
+device inputs are not looked at.
 """
 
 from __future__ import annotations
@@ -32,36 +33,51 @@ _RESOLUTION = _EPS32 / 2  # 6e-8: half an ulp, float32's unit roundoff
 
 
 class InputRecord:
-    """The last solve's host inputs of one Integrator, to tell a change below float32's resolution (:meth:`check`).
+    """The last solve's host inputs of one Integrator, to tell a change below float32's resolution: :meth:`check`
+    before the solve, :meth:`commit` once it went ahead.
 
-    State of its owner (an Integrator), not of this module: two Integrators, or two threads' solves of one, keep
-    their own record or overwrite each other's (a missed or an extra comparison, never an error)."""
+    Only a solve that ran is recorded: a solve refused after its check (a bad ``t_eval``, a ``dt_max`` it cannot
+    reach in ``max_steps``) was recorded, and the next one was compared with inputs no run had used (a regression
+    hunt).  State of its owner (an Integrator), not of this module: two Integrators, or two threads' solves of one,
+    keep their own record or overwrite each other's (a missed or an extra comparison, never an error)."""
 
-    __slots__ = ("_last", "_warned")
+    __slots__ = ("_last", "_warned", "_pending")
 
     def __init__(self):
         self._last = None  # (y0, params, span): float64 copies of the last float32 solve's host inputs, or None
-        self._warned = False  # said once an Integrator: from then on nothing is copied
+        self._warned = False  # said once an Integrator (of solves that ran): from then on nothing is copied
+        self._pending = None  # (the record the checked solve leaves, whether it warned) until committed, or None
 
     def check(self, y0, params, dtype, span):
         """Compare a solve's ``y0`` and ``params`` (as given) in precision ``dtype`` over ``span`` (t0, t_end) with the
-        last solve's, warn where they changed below float32's resolution (:func:`_below_resolution`) over the same
-        span, and keep them; raises nothing but the warning itself under an "error" filter.  Another span is another
-        solve (a run continued in chunks from its last state: no fit), and so is nothing to compare."""
+        last committed solve's, warn where they changed below float32's resolution (:func:`_below_resolution`) over
+        the same span, and hold them for :meth:`commit`; raises nothing but the warning itself under an "error"
+        filter.  Another span is another solve (a run continued in chunks from its last state: no fit), and so is
+        nothing to compare."""
+        self._pending = None
         if self._warned or np.dtype(dtype) != np.float32:
             return
         try:
             current = (_host_copy(y0), _host_copy(params))
-            last, self._last = self._last, (None if any(c is None for c in current) else current + (tuple(span),))
-            if last is None or self._last is None or last[2] != self._last[2]:
+            record = None if any(c is None for c in current) else current + (tuple(span),)
+            self._pending = (record, False)
+            last = self._last
+            if last is None or record is None or last[2] != record[2]:
                 return
             message = _below_resolution(last[:2], current)
         except Exception:  # noqa: BLE001 - a check that must never fail a solve: nothing said, nothing kept
-            self._last = None
+            self._pending = (None, False)
             return
         if message is not None:
-            self._warned, self._last = True, None
+            self._pending = (None, True)
             warn_user(message, PrecisionWarning)
+
+    def commit(self):
+        """The solve last checked went ahead: its inputs become the last solve's (a solve refused after
+        :meth:`check` never calls this, and the record stays the last run's)."""
+        if self._pending is not None:
+            (self._last, warned), self._pending = self._pending, None
+            self._warned = self._warned or warned
 
 
 def _host_copy(value):

@@ -425,6 +425,7 @@ class Integrator:
         times = (t0, t_end, dt if dt is not None else 0.0, dt_min, dt_max)
         outputs, canary_ok = launch_batch(built, system, n_traj, t_eval.shape[0], y0, params, constants, times,
                                           max_steps, out, progress)
+        self._inputs.commit()  # the solve went ahead: its inputs are the last solve's (kernels.input_resolution)
         if not on_device:
             outputs = tuple(None if a is None else a.copy_to_host() for a in outputs)
         y, observables, status, n_steps, n_rejected, summary, event_t, event_y, counts = outputs

@@ -20,27 +20,27 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
-import linecache
 import logging
 import math
-import os
+import numbers
 import types
 import weakref
 
 import numpy as np
 
 from .compile_hints import LIBRARY_MODULES
-from .driver_switches import fixed_landings  # the fixed-step grid, as the drivers' check lands on it
 from .errors import SamplingWarning, warn_user
 from .literals import own_definition
 from .module_origin import shadows_stdlib, top_level
-from .time_pieces import (FREE, Form, Pieces, applied, arithmetic, comparison, known, logic, mixed, not_, number,
-                          switches, timed, truth, where, with_line)
+from .time_pieces import (FREE, Form, Pieces, active_lines, applied, arithmetic, comparison, known, logic, mixed,
+                          not_, number, span_sensitive, switches, timed, tracked, truth, where, with_line)
+from .time_windows import confirmed, hidden, hidden_message, hidden_windows, unread_message
 
 __all__ = ["time_switches", "hidden_windows", "warn_time_branches"]
 
 DEPTH = 2  # helper calls followed below the rhs
 UNROLLED = 64  # a loop over at most this many known values is read once per value
+WIDENING = 32  # a span is read over this many times its width ahead (and one behind): a moving window's next spans
 _PATH = "<path>"  # the env's entry for the branch a statement is under (the helpers called there inherit it)
 _PURE = {"math", "numpy", "builtins", "cmath"}  # modules whose functions of numbers are called to read a number
 _LIBRARIES = LIBRARY_MODULES | {"kernels", "planner"}  # modules whose functions are not helpers to follow
@@ -66,11 +66,12 @@ class _Reader:
     it writes into arrays (``stores``: ``(where, form, its branch as a 0/1 form)``, once each time a write is read:
     a loop read once per value records each) or returns."""
 
-    def __init__(self, func, node, code, span, depth, stores):
+    def __init__(self, func, node, code, span, depth, stores, instance=None):
         self.func, self.span, self.depth, self.stores = func, span, depth, stores
         self.file, self.first = code.co_filename, code.co_firstlineno - 1
         self.closure = dict(zip(code.co_freevars, (_cell(c) for c in func.__closure__ or ())))
         self.returns = []
+        self.instance = instance  # a method's (name of self, the instance), or None
 
     def line(self, node):
         """``(file, line)`` of ``node`` in this function's file."""
@@ -84,15 +85,21 @@ class _Reader:
         while isinstance(node, ast.Attribute):
             chain.insert(0, node.attr)
             node = node.value
-        if not isinstance(node, ast.Name) or node.id in env:
+        if self.instance is not None and isinstance(node, ast.Name) and node.id == self.instance[0]:
+            value = self.instance[1]  # self: its attributes are read as they are now, a method as bound to it
+        elif not isinstance(node, ast.Name) or node.id in env:
             return None
-        value = self.closure.get(node.id, self.func.__globals__.get(node.id, getattr(builtins, node.id, None)))
+        else:
+            value = self.closure.get(node.id, self.func.__globals__.get(node.id, getattr(builtins, node.id, None)))
         for attribute in chain:
+            owner = value
             try:
                 value = (getattr(value, attribute, None) if isinstance(value, types.ModuleType)
                          else inspect.getattr_static(value, attribute, None))
             except Exception:  # noqa: BLE001 - an attribute that cannot be read statically is not read
                 return None
+            if isinstance(value, types.FunctionType) and not isinstance(owner, (types.ModuleType, type)):
+                value = types.MethodType(value, owner)  # an instance's method: followed with self bound
         return value
 
     def number(self, value):
@@ -151,8 +158,11 @@ class _Reader:
         if result is not None:
             return result
         helper = getattr(callee, "py_func", callee)
+        instance = None
+        if isinstance(helper, types.MethodType):
+            helper, instance = helper.__func__, helper.__self__
         if isinstance(helper, types.FunctionType) and not _library(helper) and self.depth < DEPTH:
-            return self.follow(helper, node, env)
+            return self.follow(helper, node, env, instance)
         if args and all(known(a) is not None for a in args) and \
                 top_level(getattr(callee, "__module__", None)) in _PURE:
             try:
@@ -163,17 +173,20 @@ class _Reader:
             return args[0]  # a cast, np.float64(t)
         return mixed(args, math.inf) if any(timed(a) for a in args) else FREE
 
-    def follow(self, helper, node, env):
-        """The value a helper returns, its writes recorded, its parameters bound to the forms passed."""
+    def follow(self, helper, node, env, instance=None):
+        """The value a helper returns, its writes recorded, its parameters bound to the forms passed (a method's
+        first, self, to its ``instance``)."""
         found = _definition(helper)
-        if found is None:
+        names = list(found[2].co_varnames[:found[2].co_argcount]) if found is not None else []
+        if found is None or (instance is not None and not names):
             return mixed([self.value(a, env) for a in node.args], math.inf)
         func, definition, code = found
-        names = list(code.co_varnames[:code.co_argcount])
+        if instance is not None:
+            instance, names = (names[0], instance), names[1:]
         bound = {name: FREE for name in names}
         bound.update(zip(names, (self.value(a, env) for a in node.args)))
         bound.update((k.arg, self.value(k.value, env)) for k in node.keywords if k.arg in bound)
-        reader = _Reader(func, definition, code, self.span, self.depth + 1, self.stores)
+        reader = _Reader(func, definition, code, self.span, self.depth + 1, self.stores, instance)
         if isinstance(definition.body, list):
             reader.block(definition.body, bound, env.get(_PATH))
         else:
@@ -254,13 +267,27 @@ class _Reader:
         if isinstance(statement, ast.For):
             self.bind(statement.target, None, mixed([self.value(statement.iter, env)], math.inf), env, path)
         else:
-            path = _both(path, truth(self.value(statement.test, env), self.line(statement)))
+            test = truth(self.value(statement.test, env), self.line(statement))
+            path = _both(path, test)
+        start, first = dict(env), len(self.stores)
         for _ in range(2):
             before = dict(env)
             self.block(statement.body, env, path)
             for name in set(env) - {_PATH}:
                 if env[name] is not before.get(name):
                     env[name] = mixed([before.get(name, FREE), env[name]], math.inf)
+        if isinstance(statement, ast.While) and (timed(test) or timed(self.value(statement.test, env))):
+            self.unfollowed(statement, env, start, first)
+
+    def unfollowed(self, statement, env, start, first):
+        """A ``while`` loop whose test depends on t runs a number of times set by t that the reading does not
+        follow (``while n * 24.0 <= t: n += 1`` counted the day, and a pulse in it was missed without a word, a
+        regression hunt): what it binds, and the values it writes, switch at times not read."""
+        unread = Form(None, frozenset(), math.inf, math.inf, frozenset([self.line(statement)]))
+        for name in set(env) - {_PATH}:
+            if env[name] is not start.get(name):
+                env[name] = unread
+        self.stores[first:] = [(where_, value, unread) for where_, value, _ in self.stores[first:]]
 
     def unrolled(self, statement, env):
         """The numbers a ``for`` loop runs over, where known and few: ``range`` of known ints, or a module's or
@@ -308,182 +335,124 @@ def _library(func):
 
 # -- the reading -----------------------------------------------------------------------------------------------------
 def time_switches(func, span):
-    """The switches of each value ``func`` (an rhs: its first parameter is the time) writes into an array, over
-    ``span`` = ``(t0, t_end)``: a list of ``(times, unknown, lines)``, ``times`` the switch times read exactly strictly
-    inside the span (sorted), ``unknown`` how many more lie at times not read, ``lines`` the ``(file, line)`` of the
-    branches; only values with two switches or more (a lone switch is no pulse).  [] where the source cannot be
-    read.  Kept per function and span (a system refuses a solve after a global it reads changed)."""
+    """The switches of each value ``func`` (an rhs: its first parameter is the time, after ``self`` for a bound
+    method) writes into an array, over ``span`` = ``(t0, t_end)``: a list of ``(times, unknown, lines)``, ``times``
+    the switch times read exactly strictly inside the span (sorted), ``unknown`` how many more lie at times not
+    read, ``lines`` the ``(file, line)`` of the branches; only values with two switches or more (a lone switch is no
+    pulse).  [] where the source cannot be read.  Kept per function and span (a system refuses a solve after a
+    global it reads changed; a method's instance is kept with the numbers it holds).  A new span inside the last
+    wide reading is cut from it (:func:`_wide`): a 150-branch ``if``/``elif`` rhs solved window by window was read
+    afresh at each window (0.27 s a solve, a regression hunt)."""
+    instance = None
+    if isinstance(func, types.MethodType):
+        func, instance = getattr(func.__func__, "py_func", func.__func__), func.__self__
     found = _definition(func)
-    if found is None or not isinstance(found[1].body, list) or not found[2].co_argcount:
+    argcount = found[2].co_argcount if found is not None else 0
+    if found is None or not isinstance(found[1].body, list) or argcount < (2 if instance is not None else 1):
         return []
     span = (float(span[0]), float(span[1]))
+    key = (id(instance), _numbers(instance)) if instance is not None else None
     memo = _FOUND.setdefault(found[0], {})
-    if span not in memo:
+    if (key, span) not in memo:
         if len(memo) >= 16:  # a solve in a loop over spans: all go, the memo stays small
             memo.clear()
-        memo[span] = _read(*found, np.array(span))
-    return memo[span]
+        memo[key, span] = _restricted(_wide(found, instance, key, span), span)
+    return memo[key, span]
 
 
-_FOUND = weakref.WeakKeyDictionary()
+_FOUND = weakref.WeakKeyDictionary()  # function -> {(instance key, span): switches}
+_WIDE = weakref.WeakKeyDictionary()  # function -> (instance key, wide span, its reading), or (key, None, None)
 
 
-def _read(func, node, code, span):
-    """:func:`time_switches` read afresh."""
+def _wide(found, instance, key, span):
+    """The reading of ``span``, or of a wider span around it that serves it: read over :data:`WIDENING` times the
+    span's width ahead, it serves the later spans inside that too, where the reading made no choice a narrower span
+    could make otherwise (:func:`kernels.time_pieces.span_sensitive`); else each span is read on its own."""
+    kept = _WIDE.get(found[0])
+    if kept is not None and kept[0] == key:
+        if kept[1] is None:  # span-sensitive: each span its own
+            return _read(*found, np.array(span), instance)
+        if kept[1][0] <= span[0] and span[1] <= kept[1][1]:
+            return kept[2]
+    width = span[1] - span[0]
+    if not (width > 0 and math.isfinite(width)):
+        return _read(*found, np.array(span), instance)
+    wide = (span[0] - width, span[1] + WIDENING * width)
+    tracked()
+    reading = _read(*found, np.array(wide), instance)
+    if span_sensitive() or reading is None:
+        _WIDE[found[0]] = (key, None, None)
+        return _read(*found, np.array(span), instance)
+    _WIDE[found[0]] = (key, wide, reading)
+    return reading
+
+
+def _numbers(instance):
+    """The numbers an instance holds (attributes, and arrays of up to :data:`UNROLLED` of them): its method's reading
+    is kept while they stay the same."""
+    held = []
+    for name, value in sorted(getattr(instance, "__dict__", {}).items()):
+        if isinstance(value, numbers.Number):
+            held.append((name, value))
+        elif isinstance(value, (tuple, list, np.ndarray)) and np.size(value) <= UNROLLED:
+            try:
+                held.append((name, tuple(np.asarray(value, np.float64).ravel().tolist())))
+            except (TypeError, ValueError):
+                continue
+    return tuple(held)
+
+
+def _read(func, node, code, span, instance=None):
+    """The values ``func`` writes over ``span`` read afresh: ``(switch times, unknown count, lines)`` for each (its
+    lines where they count, :func:`kernels.time_pieces.active_lines`), the span's ends among the times; None where
+    the reading tripped."""
     names = list(code.co_varnames[:code.co_argcount])  # the positional parameters (co_argcount counts the /-only)
+    if instance is not None:
+        instance, names = (names[0], instance), names[1:]
     env = dict.fromkeys(names, FREE)
     env[names[0]] = Form(Pieces.line(span, 1.0, 0.0))
     stores = []
     try:
-        _Reader(func, node, code, span, 0, stores).block(node.body, env, None)
+        _Reader(func, node, code, span, 0, stores, instance).block(node.body, env, None)
     except Exception:  # noqa: BLE001 - a form the reading trips on must not stop a solve: it is a check, not a step
         _log.debug("the time branches of %s were not read", code.co_name, exc_info=True)
-        return []
-    tol = 1e-12 * max(abs(span[0]), abs(span[1]), span[1] - span[0])
+        return None
     found = []
     for _, value, path in sorted(stores, key=lambda store: store[0]):
         branch = FREE if path is None else path  # a write at the top runs throughout
         (times, unknown), (more, unread) = switches(value), switches(branch)
-        times = np.union1d(times, more)
-        times = times[(times > span[0] + tol) & (times < span[1] - tol)]
-        if times.size + unknown + unread >= 2:
-            found.append((times, unknown + unread, value.lines | branch.lines))
+        found.append((np.union1d(times, more), unknown + unread, value.lines | branch.lines))
     return found
 
 
-# -- the rule --------------------------------------------------------------------------------------------------------
-def _hidden(times, t0, reached, t_eval, dt_max=np.inf, fixed_dt=None):
-    """``(starts, ends)`` of the windows between two consecutive switch ``times`` that a step can pass over, the
-    shortest first (the earliest of equals first).  An adaptive step need
-    land only on ``t0``, ``t_eval`` and ``reached``: a window is hidden where none of these lies in it and ``dt_max``
-    is not below its width.  A fixed step of ``fixed_dt`` lands on its grid, restarted at each save time: a window
-    is hidden where the grid does not land on both its ends (one shorter than dt can be passed over whole; across
-    a longer one's edge a step keeps an error of order dt)."""
-    times = np.asarray(times, np.float64)
-    if times.size < 2:
-        return None
-    start, end = times[:-1], times[1:]
-    saves = np.asarray(t_eval, np.float64).ravel()
-    landings = np.union1d(saves[(saves >= t0) & (saves <= reached)], [t0, reached])
-    # a landing counts within rounding (1e-6 of the window, or of dt): one a little before the start still lets the
-    # next step pass over the window
-    scale = end - start if fixed_dt is None else np.minimum(end - start, fixed_dt)
-    tol = np.maximum(1e-6 * scale, 64.0 * np.finfo(np.float64).eps * np.maximum(abs(start), abs(end)))
-    if fixed_dt is None:
-        after = np.append(landings, np.inf)[np.searchsorted(landings, start - tol)]  # the first landing from start
-        hidden = (after > end + tol) & (end - start <= dt_max)
-    else:
-        on_grid = [np.abs(fixed_landings(ends, landings, fixed_dt) - ends) <= tol for ends in (start, end)]
-        hidden = ~(on_grid[0] & on_grid[1])
-    order = np.argsort(np.where(hidden, end - start, np.inf)[hidden], kind="stable")
-    return start[hidden][order], end[hidden][order]
-
-
-def hidden_windows(times, t0, reached, t_eval, dt_max=np.inf, fixed_dt=None):
-    """``(start, end, count)``: the shortest window between two consecutive switch ``times`` that a step can pass
-    over (:func:`_hidden`; the earliest of the shortest), and how many there are; None where there is none."""
-    starts, ends = _hidden(times, t0, reached, t_eval, dt_max, fixed_dt)
-    return (float(starts[0]), float(ends[0]), int(starts.size)) if starts.size else None
+def _restricted(found, span):
+    """:func:`time_switches` over ``span`` of a reading (:func:`_read`) over it or a span around it."""
+    tol = 1e-12 * max(abs(span[0]), abs(span[1]), span[1] - span[0])
+    result = []
+    for times, unknown, lines in found or ():
+        times = times[(times > span[0] + tol) & (times < span[1] - tol)]
+        if times.size + unknown >= 2:
+            result.append((times, unknown, active_lines(lines, span, 64.0 * np.finfo(np.float64).eps
+                                                        * max(abs(span[0]), abs(span[1])))))
+    return result
 
 
 def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_max=np.inf, at=None):
     """:class:`kernels.SamplingWarning`, once, where the rhs of ``system`` switches on t (:func:`time_switches`)
-    and a window between two switches can be passed over by a step (:func:`hidden_windows`); or, adaptive with
+    and a window between two switches can be passed over by a step (:func:`hidden_windows`; a staircase, as
+    ``H[int(t)]`` reads hourly data, worded as one: :func:`kernels.time_windows.staircase`); or, adaptive with
     ``dt_max`` not finite, where its switch times could not be read.  Fixed steps without ``dt`` say nothing, nor
     do unread switches of a fixed-step run (no step bound would silence the warning)."""
     if not adaptive and dt is None:
         return
     found = time_switches(system.rhs, (t0, reached))
     for times, unknown, lines in found:
-        window = None if unknown else _confirmed(system, at, *_hidden(times, t0, reached, t_eval, dt_max,
-                                                                       None if adaptive else dt))
+        window = None if unknown else confirmed(system, at, *hidden(times, t0, reached, t_eval, dt_max,
+                                                                     None if adaptive else dt))
         if window is not None:
-            warn_user(_hidden_message(system, lines, window, t0, reached, t_eval, dt, adaptive, dt_max),
+            warn_user(hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max),
                       SamplingWarning)
             return
     unread = [lines for _, unknown, lines in found if unknown]
     if unread and adaptive and not math.isfinite(dt_max):
-        warn_user(f"rhs of system {system.name!r} switches on t at {_located(unread[0])}, at times this check could "
-                  "not read (they depend on params or states, or on a form it does not follow), so it cannot tell "
-                  "whether a pulse lies between two save times: a step longer than a pulse steps over it unseen, and "
-                  "the run then ends with status success, the pulse missed. " + _REMEDIES
-                  + ", or set dt_max below the shortest pulse width (a finite dt_max also silences this warning).",
-                  SamplingWarning)
-
-
-#: Hidden windows whose edges are checked for a jump of the rhs itself (:func:`_confirmed`), shortest first.
-CONFIRMED_MAX = 64
-
-
-def _confirmed(system, at, starts, ends):
-    """``(start, end, count)`` of the first of the hidden windows ``starts``/``ends`` at whose start or end the rhs
-    itself jumps, with ``at`` (a row's ``(y, p)``; None: every window counts), or None.  The reading lists where a
-    value it follows is cut (``t % P``, ``floor``, ``int``), and a value computed from it can be continuous there:
-    ``sin(2 pi (t % 24) / 24)``, an hour of the day, a hand-written interpolation ``H[i] (1 - f) + H[i + 1] f`` with
-    ``i = int(t)`` drew the pulse warning (a regression hunt).  A jump changes dydt by as much at two increments 100
-    apart; a continuous value by 100 times less at the smaller.  Only the :data:`CONFIRMED_MAX` shortest are
-    checked (a few rhs calls each); ``count`` is the number of hidden windows found."""
-    if not starts.size:
-        return None
-    if at is None:
-        return float(starts[0]), float(ends[0]), int(starts.size)
-    y, p = at
-    for a, b in list(zip(starts, ends))[:CONFIRMED_MAX]:
-        if _jumps(system, a, y, p, b - a) or _jumps(system, b, y, p, b - a):
-            return float(a), float(b), int(starts.size)
-    return None
-
-
-def _jumps(system, t, y, p, width):
-    """Whether ``rhs(t, y, p)`` jumps at ``t``: its change across ``t`` at increments of 1e-4 and 1e-6 of ``width``
-    (at least 1e3 ulps of ``t``) differs by less than 10 times and is no rounding (an rhs that fails there: True)."""
-    try:
-        with np.errstate(all="ignore"):
-            changes, scale = [], 0.0
-            for share in (1e-4, 1e-6):
-                h = max(share * width, 1e3 * np.spacing(abs(t)))
-                after = system.evaluate_rhs(t + h, y, p)
-                changes.append(np.max(np.abs(after - system.evaluate_rhs(t - h, y, p))))
-                scale = max(scale, float(np.max(np.abs(after))))
-    except Exception:  # noqa: BLE001 - the rhs's own failures are the other checks' to report
-        return True
-    wide, narrow = changes
-    return bool(np.isfinite(wide) and wide > 1e-12 * max(scale, 1e-300) and narrow * 10.0 > wide)
-
-
-_REMEDIES = ("Put each pulse's start and end times in t_eval (steps land on save times), or give the stimulus as "
-             "drivers= (their switches are checked)")
-
-
-def _hidden_message(system, lines, window, t0, reached, t_eval, dt, adaptive, dt_max):
-    """The warning for the hidden ``window`` (:func:`hidden_windows`' triple) of the switches at ``lines``."""
-    a, b, count = window
-    more = f"; {count} such windows in all" if count > 1 else ""
-    head = (f"rhs of system {system.name!r} switches on t at {_located(lines)}: it changes at t = {a:.10g} and again "
-            f"at t = {b:.10g}, a window {b - a:.3g} long")
-    example = f"e.g. t_eval = np.union1d(t_eval, [{a:.10g}, {b:.10g}])"
-    if adaptive:
-        saves = np.union1d(np.asarray(t_eval, np.float64), [t0, reached])
-        before, after = saves[saves < a].max(initial=t0), saves[saves > b].min(initial=reached)
-        bound = "dt_max is not set" if not math.isfinite(dt_max) else f"dt_max = {dt_max:.6g} is not below it"
-        return (f"{head} with no save time in it (the nearest are t = {before:.10g} and {after:.10g}){more}, and "
-                f"{bound}: a step longer than the pulse steps over it unseen, and the run then ends with status "
-                f"success, the pulse missed (a 2-ms stimulus so written was missed by every adaptive method, 1e8 "
-                f"tolerances off). {_REMEDIES}, or set dt_max below the pulse width ({b - a:.3g}); {example}.")
-    passes = ("it is shorter than dt, so a step can pass over it whole" if b - a < dt else
-              "each step across an edge keeps an error of order dt (the method's order falls to 1)")
-    return (f"{head}, whose ends the fixed steps of dt = {dt:.6g} do not both land on{more}: {passes}, and the "
-            f"run ends with status success all the same. Give the stimulus as drivers= with short ramps (their "
-            f"switches are checked, and a step meets a ramp, not a jump), or put each pulse's start and end times in "
-            f"t_eval (fixed steps restart at each save time, so they land there; {example}).")
-
-
-def _located(lines):
-    """Where the switches at ``lines`` (``(file, line)`` pairs) are written: the first line, with its text."""
-    if not lines:
-        return "a line of its source"
-    file, line = min(lines)
-    text = linecache.getline(file, line).split("  #")[0].strip()  # without an inline comment
-    others = sorted(n for f, n in lines if (f, n) != (file, line))
-    also = f" (and line{'s' if len(others) > 1 else ''} {', '.join(map(str, others[:3]))})" if others else ""
-    return f"line {line} of {os.path.basename(file)}{f' ({text[:80]})' if text else ''}{also}"
+        warn_user(unread_message(system, unread[0]), SamplingWarning)

@@ -7,6 +7,13 @@ and the inner bounds where it jumps are the rhs's switches.  A value that cannot
 functions of t, a switch time set by a parameter, too many pieces) is a :class:`Form` that keeps only what is known:
 the switch times it holds, how many more lie at unknown times, and how often it can cross a level, so that a
 switch whose time is unknown is still counted and not taken for a smooth value.
+
+A reading over a wide span serves every span inside it (:mod:`kernels.time_branches` reads a function once for a
+moving window's solves) where it made no choice that a narrower span could make otherwise: a value that depends on t
+over the wide span but could be one number over a narrower one (a 0/1 pulse outside it) asked whether it depends on
+t, or for its number; a count of its switches; a product of two functions of t; too many pieces.  Such a choice marks
+the reading span-sensitive (:func:`span_sensitive`), and the caller reads each span afresh.  A line's part in a
+warning can depend on the span too: it is kept with the times where it counts (:func:`active_lines`).
 """
 
 from __future__ import annotations
@@ -15,12 +22,14 @@ import ast
 import dataclasses
 import math
 import operator
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["MAX_PIECES", "Pieces", "Form", "FREE", "exact", "timed", "known", "switches", "number", "mixed", "truth",
-           "compared", "comparison", "arithmetic", "where", "logic", "not_", "with_line", "applied"]
+           "compared", "comparison", "arithmetic", "where", "logic", "not_", "with_line", "applied", "tracked",
+           "span_sensitive", "active_lines"]
 
 MAX_PIECES = 100_000  # a value split finer over the span is not listed (its switches count as unread)
 _INF = math.inf
@@ -28,6 +37,34 @@ _INF = math.inf
 
 class _TooMany(Exception):
     """A value of more than :data:`MAX_PIECES` pieces over the span."""
+
+    def __init__(self):
+        super().__init__()
+        _sensitive()  # a narrower span can hold fewer
+
+
+_TRACK = threading.local()  # this thread's reading: whether it made a choice a narrower span could make otherwise
+
+
+def tracked():
+    """Start tracking a reading's span-sensitive choices (:func:`span_sensitive` then says whether it made one)."""
+    _TRACK.sensitive = False
+
+
+def span_sensitive():
+    """Whether the reading since :func:`tracked` made a choice that a span inside its own could make otherwise."""
+    return getattr(_TRACK, "sensitive", True)
+
+
+def _sensitive():
+    _TRACK.sensitive = True
+
+
+def _settles(pieces):
+    """Whether a value that depends on t over the span could be one number over a narrower span (a piece of
+    slope 0): asked whether it depends on t, or for its number, it marks the reading span-sensitive."""
+    if pieces.constant is None and bool(np.any(pieces.slope == 0.0)):
+        _sensitive()
 
 
 class Pieces:
@@ -107,6 +144,7 @@ class Form:
     unknown: float = 0
     crossings: float = 0
     lines: frozenset = frozenset()
+    fragile: bool = False  # its crossings, or whether it depends on t at all, could differ over a narrower span
 
 
 FREE = Form()  # a value free of t (a state, a parameter, a number not read)
@@ -122,16 +160,59 @@ def exact(form):
     return form.pieces is not None
 
 
-def timed(form):
-    """Whether the value depends on t."""
+def _timed(form):
+    """Whether the value depends on t over this span (no choice recorded)."""
     if exact(form):
         return form.pieces.constant is None
     return bool(form.jumps or form.unknown or form.crossings)
 
 
+def timed(form):
+    """Whether the value depends on t."""
+    if exact(form):
+        _settles(form.pieces)
+    elif form.fragile or (form.jumps and not form.unknown and not form.crossings):
+        _sensitive()
+    return _timed(form)
+
+
 def known(form):
     """The number the value is over the whole span; None where it depends on t or is not read exactly."""
-    return form.pieces.constant if exact(form) else None
+    if not exact(form):
+        return None
+    _settles(form.pieces)
+    return form.pieces.constant
+
+
+def _activity(pieces, jumps_only):
+    """Where a line counts, as flat ``(start, end)`` pairs: at the value's jumps (``jumps_only``), or wherever it
+    depends on t (its inner bounds, and its pieces of nonzero slope); () nowhere."""
+    points = pieces.jumps() if jumps_only else pieces.bounds[1:-1]
+    pairs = [np.repeat(points, 2).reshape(-1, 2)]
+    if not jumps_only:
+        sloped = pieces.slope != 0.0
+        pairs.append(np.column_stack((pieces.bounds[:-1][sloped], pieces.bounds[1:][sloped])))
+    return tuple(np.concatenate(pairs).ravel().tolist())
+
+
+def _entry(line, pieces, jumps_only=True):
+    """``line`` as a line of a value's switches, where it counts (:func:`_activity`); an empty set where nowhere."""
+    activity = _activity(pieces, jumps_only)
+    return frozenset([(*line, activity)]) if activity else frozenset()
+
+
+def active_lines(lines, span, tol=0.0):
+    """``(file, line)`` of the ``lines`` of a value read over a wider span that count over ``span``: each one added
+    where the value depends on t (or jumps) counts where that happens strictly inside ``span``."""
+    found = set()
+    for entry in lines:
+        if len(entry) == 2:
+            found.add(entry)
+            continue
+        pairs = np.asarray(entry[2], np.float64).reshape(-1, 2)
+        if np.any((pairs[:, 0] < span[1] - tol) & (pairs[:, 1] > span[0] + tol)):
+            found.add(entry[:2])
+    return frozenset(found)
 
 
 def switches(form):
@@ -155,6 +236,8 @@ def _constant(like, value):
 
 def with_line(form, line):
     """``form`` with ``line`` among the lines of its switches (where it depends on t)."""
+    if exact(form):
+        return dataclasses.replace(form, lines=form.lines | _entry(line, form.pieces, False))
     return dataclasses.replace(form, lines=form.lines | {line}) if timed(form) else form
 
 
@@ -170,13 +253,18 @@ def _loose(form):
 def mixed(forms, crossings=None, lines=frozenset()):
     """A value of ``forms`` not read exactly: their switches, and (``crossings`` None) the crossings of the one that
     depends on t, inf where several do."""
-    loose = [_loose(f) for f in forms if timed(f)]
+    moving = [f for f in forms if _timed(f)]
+    loose = [_loose(f) for f in moving]
     if not loose:
         return FREE
     if crossings is None:
         crossings = loose[0].crossings if len(loose) == 1 else _INF
+    # over a narrower span a value of several pieces may be one (it crossed less) or a number (it drops out)
+    fragile = any(f.fragile or (exact(f) and f.pieces.slope.size > 1) for f in moving)
+    if fragile and any(exact(f) and any(len(e) == 2 for e in f.lines) for f in moving):
+        _sensitive()  # a line kept wherever the value is: dropped where it drops out
     return Form(None, frozenset().union(*(f.jumps for f in loose)), sum(f.unknown for f in loose), crossings,
-                frozenset(lines).union(*(f.lines for f in loose)))
+                frozenset(lines).union(*(f.lines for f in loose)), fragile)
 
 
 def truth(form, line=None):
@@ -195,12 +283,14 @@ def compared(left, op, right, line=None):
                 pieces = difference.split(None, 0.0, lambda s, o, x: (0.0 * s, op(x, 0.0).astype(np.float64)))
             except _TooMany:
                 return _unread(left.lines | right.lines | here)
-            lines = left.lines | right.lines | (here if pieces.jumps().size else frozenset())
+            lines = left.lines | right.lines | (_entry(line, pieces) if line is not None else frozenset())
             return Form(pieces, lines=lines)
     both = mixed([left, right])
     if not timed(both):
         return FREE
     count = both.crossings + both.unknown + (len(both.jumps) if both.crossings else 0)
+    if both.jumps and both.crossings and math.isfinite(count):
+        _sensitive()  # a narrower span holds fewer of the jumps counted
     return Form(None, frozenset(), count, count, both.lines | here)
 
 
@@ -226,15 +316,19 @@ def arithmetic(op, a, b):
             if isinstance(op, (ast.Add, ast.Sub)):
                 sign = 1.0 if isinstance(op, ast.Add) else -1.0
                 return Form(Pieces(bounds, sa + sign * sb, oa + sign * ob), lines=lines)
-            if isinstance(op, ast.Mult) and not np.any((sa != 0) & (sb != 0)):
+            both = (sa != 0) & (sb != 0)
+            if isinstance(op, ast.Mult) and not np.any(both):
                 return Form(Pieces(bounds, sa * ob + sb * oa, oa * ob), lines=lines)
+            if isinstance(op, ast.Mult) and not np.all(both):
+                _sensitive()  # affine over a narrower span
+            _settles(b.pieces)
             divisor = b.pieces.constant
             if divisor:
                 if isinstance(op, ast.Div):
                     return Form(Pieces(bounds, sa / divisor, oa / divisor), lines=lines)
                 if isinstance(op, (ast.Mod, ast.FloorDiv)):
                     return _periodic(a, op, divisor, lines)
-            if isinstance(op, ast.Pow) and a.pieces.constant is not None and divisor is not None:
+            if isinstance(op, ast.Pow) and known(a) is not None and divisor is not None:
                 return Form(_constant(a.pieces, a.pieces.constant ** divisor), lines=lines)
     crossings = None if isinstance(op, (ast.Add, ast.Sub, ast.Mult, ast.Div)) else _INF
     if isinstance(op, ast.Div) and timed(b):
@@ -277,6 +371,8 @@ def logic(values, both):
         return result
     loose = mixed(truths, 0)
     count = loose.unknown + len(loose.jumps)
+    if loose.fragile or (loose.jumps and math.isfinite(count)):
+        _sensitive()  # a narrower span holds fewer of the jumps counted
     return Form(None, loose.jumps, loose.unknown, count, loose.lines)
 
 
@@ -337,7 +433,10 @@ def applied(callee, args, line):
     if callee in _MONOTONE:
         if known(a) is not None:
             return number(_safe(callee, known(a)), a.pieces.bounds[[0, -1]])
-        return a if callee is float else mixed([a], _loose(a).crossings)
+        if callee is float:
+            return a
+        result = mixed([a], _loose(a).crossings)
+        return dataclasses.replace(result, fragile=True) if exact(a) and a.pieces.slope.size > 1 else result
     if callee in _REMAINDERS and len(args) == 2:
         if exact(a) and known(args[1]):
             rounding, shift = _REMAINDERS[callee]
@@ -348,6 +447,8 @@ def applied(callee, args, line):
     if not exact(a) and callee in _ABSOLUTES:  # continuous too
         return mixed([a], _INF)
     if not exact(a) or (callee in _ROUNDINGS and len(args) > 1):
+        if callee in _LEVELS and a.fragile:
+            _sensitive()
         count = _loose(a).crossings + a.unknown if callee in _LEVELS else _INF
         return Form(None, _loose(a).jumps, count, _INF, a.lines | {line})
     try:
@@ -359,4 +460,4 @@ def applied(callee, args, line):
             pieces = a.pieces.split(None, 0.0, _LEVELS[callee])
     except _TooMany:
         return _unread(a.lines | {line})
-    return Form(pieces, lines=a.lines | ({line} if pieces.jumps().size else frozenset()))
+    return Form(pieces, lines=a.lines | _entry(line, pieces))

@@ -118,3 +118,38 @@ def test_a_run_continued_over_the_next_span_or_inputs_given_in_float32_say_nothi
         kernels.solve_ivp(system, (10.0, 20.0), [10.0, 5.0], _P0, precision=np.float32, progress=False)
     said = [str(w.message) for w in record if "below what float32 resolves" in str(w.message)]
     assert not said, said
+
+
+def test_a_solve_refused_after_its_check_is_not_the_one_compared_with():
+    """A solve refused after the check (here a save time past the span) was recorded: the next solve, moved by
+    1e-9 from the last solve that ran, was compared with the refused one's inputs (1e-3 away) and said nothing (a
+    regression hunt); only a solve that went ahead is recorded now."""
+    system = kernels.ODESystem(_lotka_volterra, 2, 4, name="lv")
+    options = {"precision": np.float32, "progress": False}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        kernels.solve_ivp(system, (0.0, 10.0), [10.0, 5.0], _P0, t_eval=_T_EVAL, **options)
+        with pytest.raises(kernels.ConfigurationError):
+            kernels.solve_ivp(system, (0.0, 10.0), [10.0, 5.0], _P0 * (1.0 + 1e-3), t_eval=[20.0], **options)
+        kernels.solve_ivp(system, (0.0, 10.0), [10.0, 5.0], _P0 * (1.0 + 1e-9), t_eval=_T_EVAL, **options)
+    said = [str(w.message) for w in record if "below what float32 resolves" in str(w.message)]
+    assert len(said) == 1 and "its float32 values are the same" in said[0], said
+
+
+def test_the_record_keeps_only_a_committed_solve():
+    """InputRecord's two phases: check before the solve, commit once it went ahead; a checked solve not committed
+    (refused) leaves the record as the last run left it, and a warning said there is said again at the next."""
+    from kernels.input_resolution import InputRecord
+
+    record, span, y0 = InputRecord(), (0.0, 10.0), [10.0, 5.0]
+    record.check(y0, _P0, np.float32, span)
+    record.commit()
+    record.check(y0, _P0 * (1.0 + 1e-3), np.float32, span)  # refused: never committed
+    with pytest.warns(kernels.PrecisionWarning, match="below what float32 resolves"):
+        record.check(y0, _P0 * (1.0 + 1e-9), np.float32, span)  # against _P0, the last that ran
+    with pytest.warns(kernels.PrecisionWarning, match="below what float32 resolves"):
+        record.check(y0, _P0 * (1.0 + 1e-9), np.float32, span)  # the warned solve was refused: said again
+    record.commit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.PrecisionWarning)
+        record.check(y0, _P0 * (1.0 + 2e-9), np.float32, span)  # said once an Integrator, of solves that ran

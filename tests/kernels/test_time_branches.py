@@ -283,3 +283,141 @@ def test_a_continuous_value_computed_through_a_cut_of_t_is_no_pulse(rhs):
         warnings.simplefilter("error", kernels.SamplingWarning)
         kernels.solve_ivp(system, (0.0, 100.0), [0.0], t_eval=[50.0, 100.0], method="tsit5", rtol=1e-6, atol=1e-8,
                           precision=np.float64, progress=False)
+
+
+# -- a moving window, a staircase, a bound method, a while loop (a regression hunt) -----------------------------------
+def _counted_reads(monkeypatch):
+    """The number of times the rhs's source is read afresh (kernels.time_branches._read), as a one-item list."""
+    import kernels.time_branches as time_branches
+
+    count, read = [0], time_branches._read
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(time_branches, "_read", counted)
+    return count
+
+
+def test_a_moving_window_reads_the_source_once_and_warns_as_a_fresh_solve_does(monkeypatch):
+    """Solved over [t0, t0 + 100], then the next window, ...: the source was read afresh at every new span (a
+    150-branch if/elif rhs cost 0.27 s a solve); now a wide reading serves the later windows, with the same
+    warning, at the window that holds the pulse alone."""
+    system = kernels.ODESystem(_membrane, n_states=1, n_params=1, name="membrane_windows", default_params=[-85.0])
+    fresh = kernels.ODESystem(_membrane, n_states=1, n_params=1, name="membrane_windows")
+    with pytest.warns(kernels.SamplingWarning) as expected:
+        _solve(fresh, span=(1000.0, 1100.0))
+    count = _counted_reads(monkeypatch)
+    said = {}
+    for t0 in np.arange(0.0, 1200.0, 100.0):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            _solve(system, span=(t0, t0 + 100.0))
+        said[t0] = [str(w.message) for w in record if issubclass(w.category, kernels.SamplingWarning)]
+    assert count[0] <= 2, count  # 12 windows: one wide reading (and its span-sensitivity check) serves them
+    assert said.pop(1000.0) == [str(w.message) for w in expected if issubclass(w.category, kernels.SamplingWarning)]
+    assert not any(said.values()), said
+
+
+@pytest.mark.parametrize("rhs", [_membrane, _elif_chain, _paced, _through_a_helper, _doses_in_a_loop, _square_wave,
+                                 _early_return, _closure(50.0, 5.0), _interpolated_hourly, _pulse_at_p0])
+def test_a_span_cut_from_a_wide_reading_is_what_a_fresh_reading_gives(rhs):
+    """Spans moving forward, wide and narrow, each against the source read over that span alone."""
+    import kernels.time_branches as time_branches
+
+    rng = np.random.default_rng(7)
+    spans = sorted((t0, t0 + w) for t0, w in zip(rng.uniform(-50.0, 1500.0, 40), rng.choice([1.0, 5.0, 300.0], 40)))
+    for span in spans:
+        got = time_switches(rhs, span)
+        fresh = time_branches._restricted(time_branches._read(*time_branches._definition(rhs), np.array(span)), span)
+        assert len(got) == len(fresh), span
+        for (times, unknown, lines), (times_f, unknown_f, lines_f) in zip(got, fresh):
+            assert times.tolist() == pytest.approx(times_f.tolist()) and unknown == unknown_f and lines == lines_f
+
+
+def _hourly_steps(t, y, p, dydt):  # tabulated hourly data read as a staircase: a real jump at every hour
+    dydt[0] = HOURLY[int(t)] - y[0]
+
+
+def test_a_staircase_of_tabulated_data_is_worded_as_one_with_its_remedies():
+    """``H[int(t)]`` was worded as a missed pulse (98 windows to put in t_eval); it is a piecewise-constant input
+    whose steps a step passes over: given as drivers, or with dt_max below its width."""
+    system = kernels.ODESystem(_hourly_steps, n_states=1, n_params=0, name="hourly")
+    options = {"t_eval": [50.0, 100.0], "method": "tsit5", "rtol": 1e-6, "atol": 1e-8, "precision": np.float64,
+               "progress": False}
+    with pytest.warns(kernels.SamplingWarning) as record:
+        kernels.solve_ivp(system, (0.0, 100.0), [0.0], **options)
+    said = [str(w.message) for w in record if issubclass(w.category, kernels.SamplingWarning)]
+    assert len(said) == 1 and said[0].startswith(
+        "rhs of system 'hourly' is piecewise constant in t at line "), said
+    assert "a staircase of 99 steps 1 apart (t = 1, 2, ..., 99)" in said[0] and "pulse" not in said[0]
+    assert "drivers=" in said[0] and "set dt_max below the step width (1)" in said[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        kernels.solve_ivp(system, (0.0, 100.0), [0.0], dt_max=0.5, **options)
+
+
+class _Model:
+    """A class-based model: its rhs a bound method (one reading self does not compile for a GPU, and construction
+    says so; with check=False the simulator runs it), the pulse's times literal or numbers on the instance."""
+
+    def __init__(self, on, off):
+        self.on, self.off = on, off
+
+    def stimulus(self, t):
+        return 25.0 if self.on <= t < self.off else 0.0
+
+    def rhs_literal(self, t, y, p, dydt):
+        dydt[0] = -(y[0] - p[0]) / 20.0 + (25.0 if 1010.0 <= t < 1012.0 else 0.0)
+
+    def rhs(self, t, y, p, dydt):
+        dydt[0] = -(y[0] - p[0]) / 20.0 + (25.0 if self.on <= t < self.off else 0.0)
+
+    def rhs_with_helper(self, t, y, p, dydt):
+        dydt[0] = -(y[0] - p[0]) / 20.0 + self.stimulus(t)
+
+    @property
+    def start(self):
+        return self.on
+
+    def rhs_with_property(self, t, y, p, dydt):
+        dydt[0] = -(y[0] - p[0]) / 20.0 + (25.0 if self.start <= t < self.start + 2.0 else 0.0)
+
+
+@pytest.mark.parametrize("method, check", [("rhs_literal", True), ("rhs", False), ("rhs_with_helper", False)])
+def test_a_pulse_in_a_bound_method_rhs_is_read_past_self(method, check):
+    """``model.rhs`` was skipped (not a plain function), its pulse missed without a word; ``self.on`` is read as the
+    number the instance holds, ``self.stimulus(t)`` followed with self bound."""
+    def system():
+        return kernels.ODESystem(getattr(_Model(1010.0, 1012.0), method), 1, 1, name="model", check=check)
+
+    with pytest.warns(kernels.SamplingWarning, match=r"switches on t at line \d+ of test_time_branches\.py .*: it "
+                                                     r"changes at t = 1010 and again at t = 1012, a window 2 long"):
+        _solve(system())
+    _silent(system(), dt_max=1.0)
+
+
+def test_a_bound_methods_switch_on_an_attribute_it_cannot_read_says_so():
+    """A property is not read (it runs code): its switches count as unread, warned unless dt_max is finite."""
+    system = kernels.ODESystem(_Model(1010.0, 1012.0).rhs_with_property, 1, 1, name="model", check=False)
+    with pytest.warns(kernels.SamplingWarning, match=r"at times this check could not read"):
+        _solve(system)
+    _silent(system, dt_max=1.0)
+
+
+def _counted_days(t, y, p, dydt):  # the day counted by a while loop on t, a 1-h pulse at each day's start
+    n = 0
+    while n * 24.0 <= t:
+        n += 1
+    dydt[0] = (25.0 if t - (n - 1) * 24.0 < 1.0 else 0.0) - y[0]
+
+
+def test_a_pulse_switched_by_a_while_loop_on_t_counts_as_unread():
+    """A ``while`` on t runs a number of times the reading does not follow: its pulse was missed without a word;
+    it now draws the warning that the switch times could not be read, unless dt_max is finite."""
+    system = kernels.ODESystem(_counted_days, n_states=1, n_params=1, name="days")
+    with pytest.warns(kernels.SamplingWarning, match=r"switches on t at line \d+ of test_time_branches\.py \(while "
+                                                     r"n \* 24\.0 <= t:\).*, at times this check could not read"):
+        _solve(system, span=(0.0, 100.0))
+    _silent(system, span=(0.0, 100.0), dt_max=0.5)
