@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_on_host", "JAC_FACTOR_CAP"]
+__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_on_host", "follow_tolerances", "JAC_FACTOR_CAP"]
 
 #: The largest system followed on the host (:func:`follows_on_host`), here and by :mod:`kernels.rhs_hint`.
 HOST_FOLLOW_STATES = 64
@@ -25,6 +25,28 @@ def follows_on_host(system, states=HOST_FOLLOW_STATES) -> bool:
     return not system.n_drivers and system.n_states <= states
 
 
+#: The least rtol SciPy's solvers take (``scipy.integrate._ivp.common.validate_tol``: 100 eps).
+SCIPY_RTOL_FLOOR = 100 * np.finfo(np.float64).eps
+
+
+def _scale(y0):
+    """The largest magnitude of ``y0``, at least 1: the default follow's atol is 1e-6 of it."""
+    return max(float(np.max(np.abs(y0))), 1.0)
+
+
+def follow_tolerances(rtol, atol, y0):
+    """The ``(rtol, atol)`` of a follow at a run's tolerances (``atol`` per state where a vector), never looser than
+    the default follow's (rtol 1e-3, atol 1e-6 of ``y0``'s largest magnitude) nor tighter than SciPy's rtol floor.
+    The default follow is far too loose for a state much smaller than the largest: a spring-slider's V ~ 1e-9 beside
+    theta = 1e7 had atol 10, its host path went to V < 0 and theta past 1e19, and a float32 run that the real
+    solution (V down to 3e-18, theta below 1.6e9) keeps well in range was told it overflows there (a geophysicist's
+    trial)."""
+    y0 = np.asarray(y0, np.float64)
+    rtol = min(max(float(np.min(rtol)), SCIPY_RTOL_FLOOR), 1e-3)
+    atol = np.minimum(np.broadcast_to(np.asarray(atol, np.float64), y0.shape), 1e-6 * _scale(y0))
+    return rtol, atol
+
+
 #: Largest relative step of SciPy's differenced Jacobian (``jac_factor``) in a follow; a step of 10 times it is tried.
 JAC_FACTOR_CAP = 1e-3
 
@@ -38,9 +60,10 @@ def _cap_jac_factor(solver):
         solver.jac_factor = np.minimum(solver.jac_factor, JAC_FACTOR_CAP)
 
 
-def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None):
+def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None, tolerances=None):
     """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host; the steps of its
-    differenced Jacobian held at :data:`JAC_FACTOR_CAP`).
+    differenced Jacobian held at :data:`JAC_FACTOR_CAP`), or at ``tolerances``, an ``(rtol, atol)`` pair
+    (:func:`follow_tolerances`), where a caller must follow the path as closely as the run did.
 
     Returns ``(t, y, complete)``: the times and states of the steps taken (``y`` of shape ``(steps, n)``,
     the initial state first) and whether ``t_end`` was reached.  It stops early, keeping the steps taken,
@@ -63,8 +86,9 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, spars
     times, states, status = [float(t0)], [y0.copy()], "budget"
     with np.errstate(all="ignore"):
         try:
-            solver = Radau(counted, t0, y0, t_end, rtol=1e-3, atol=1e-6 * max(float(np.max(np.abs(y0))), 1.0),
-                           jac=jac, jac_sparsity=None if jac is not None else sparsity)
+            rtol, atol = (1e-3, 1e-6 * _scale(y0)) if tolerances is None else tolerances
+            solver = Radau(counted, t0, y0, t_end, rtol=rtol, atol=atol, jac=jac,
+                           jac_sparsity=None if jac is not None else sparsity)
             while solver.status == "running":
                 solver.step()
                 if solver.status == "failed":

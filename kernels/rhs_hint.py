@@ -34,7 +34,7 @@ import dataclasses
 import numpy as np
 
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
-from .host_follow import follow_on_host, follows_on_host
+from .host_follow import SCIPY_RTOL_FLOOR, follow_on_host, follow_tolerances, follows_on_host
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
 from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_fault, float32_rhs_text, held_rhs
@@ -54,8 +54,6 @@ RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s
 #: checked again where the run's own are not known: tighter than most runs' (Robertson with k2 = 3e9 to t = 1e5 takes
 #: about 4200 right-hand sides at them)
 RECHECK_TOLERANCES = (1e-8, 1e-12)
-#: The least rtol SciPy's solvers take (``scipy.integrate._ivp.common.validate_tol``: 100 eps).
-SCIPY_RTOL_FLOOR = 100 * np.finfo(np.float64).eps
 
 _NOT_FINITE = (" The system's rhs {fails}, on the path SciPy's Radau took following this trajectory on the host from "
                "{what} (t = {t_from:.6g}).")
@@ -169,8 +167,11 @@ class RhsProbe(HostProbe):
         # a float32 rhs that overflows where float64's does not (M * O2 * O * k past 3.4e38 in a Chapman model ended
         # SINGULAR_MATRIX, told of the sparse LU's pivots: a chemist's trial); not at MAX_STEPS (the run went on)
         float32_rhs = self.precision == "float32" and code not in (None, MAX_STEPS)
-        found = _follow(self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from),
-                        self.t_end, largest, float32_jac, float32_rhs)
+        checks = (self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from), self.t_end,
+                  largest, float32_jac, float32_rhs)
+        found = _follow(*checks)
+        if _blames_float32(found) and self.tolerances is not None:  # confirmed on a path as close as the run's
+            found = _follow(*checks, follow_tolerances(*self.tolerances, checks[1]))
         if found is None:
             return ""
         if getattr(found, "rhs32", None) is not None:
@@ -278,13 +279,23 @@ def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
     return solver.status != "failed" and (solver.t >= target or solver.status == "finished")
 
 
-def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_rhs=False):
+def _blames_float32(found):
+    """Whether the follow's finding is float32's (its range, its rhs or its jac not finite where float64's are), which
+    :meth:`RhsProbe._followed_hint` checks again at the run's tolerances: the default follow (rtol 1e-3, atol 1e-6 of
+    the largest state) took a spring-slider's V ~ 1e-9 below 0 and theta past 1e19, and the float32 run was told it
+    overflows there, where the real path stays in range (a geophysicist's trial)."""
+    return isinstance(found, _Found) and (found.out_of_range or found.rhs32 is not None
+                                          or found.jacobian is not None)
+
+
+def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_rhs=False, tolerances=None):
     """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or where the
     state passes the square root of ``largest`` or ``rhs`` passes ``largest`` (the working precision's range,
     found ``out_of_range``), or, with ``float32_jac``, where the system's ``jac`` held in float32 is not finite
     (found with its ``jacobian``), or, with ``float32_rhs``, where its ``rhs`` held in float32 is not finite and
     float64's is, the states all below the square root of float32's largest value (found with ``rhs32``; a state
-    past it is a blow-up the other checks tell); None when there is none."""
+    past it is a blow-up the other checks tell); None when there is none.  ``tolerances``: the follow's ``(rtol,
+    atol)`` (:func:`kernels.host_follow.follow_on_host`; None: its default)."""
     last = [(t0, y0)]  # the latest point where rhs was finite
     root = np.sqrt(largest)
     if float32_jac:  # its float32 copy made once: rewriting its literals at each point took seconds (a hunt)
@@ -319,7 +330,7 @@ def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32
         return f(t, y)
 
     try:
-        times, states, complete = follow_on_host(counted, t0, t_end, y0, RHS_EVALUATIONS)
+        times, states, complete = follow_on_host(counted, t0, t_end, y0, RHS_EVALUATIONS, tolerances=tolerances)
         if not complete and calls[0] < RHS_EVALUATIONS:  # Radau itself failed there, rhs finite all the way
             return _Stopped(float(times[-1]), states[-1])
     except _Found as found:

@@ -125,3 +125,19 @@ def test_the_host_follow_probes_no_state_far_off_its_path():
     with np.errstate(all="ignore"):
         times, states, _ = follow_on_host(f, 0.0, 5e9, RATE_STATE_Y0, 5000)
     assert max(seen) <= 10.0 * np.max(np.abs(states[:, 2])) + 1.0
+
+
+@pytest.mark.parametrize("status", [kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED,
+                                    kernels.Status.STEP_SIZE_UNDERFLOW])
+def test_a_float32_overflow_is_claimed_only_where_a_follow_at_the_runs_tolerances_meets_it(status):
+    """The default host follow (rtol 1e-3, atol 1e-6 * theta0 = 10) took the slider's V ~ 1e-9 below 0 and theta to
+    1.9e19, and a failed float32 run at rtol 1e-5, atol 1e-8 was told its state passes float32's square root there;
+    SciPy's Radau at rtol 1e-10 keeps V in [3e-18, 0.36] and theta below 1.6e9 (a geophysicist's trial).  Followed
+    again at the run's tolerances, the path stays in range: no float32 claim."""
+    from kernels.rhs_hint import rhs_probe
+
+    system = kernels.ODESystem(_rate_state_velocity, 3, 8, name="rate_state_velocity")
+    probe = rhs_probe(system, [int(status)], [RATE_STATE_Y0], [RATE_STATE], 0.0, 5e9, np.float32,
+                      tolerances=(1e-5, 1e-8))
+    hint = probe.hint(0)
+    assert "float32" not in hint and "square root" not in hint, hint
