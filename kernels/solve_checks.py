@@ -165,7 +165,7 @@ def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, r
         warn_float32_rtol(method, dtype, rtol, atol, None if on_device else y0)
         if not on_device:
             tolerances.warn_far_time_origin(host, t0, t_end, probed_rows, dtype, rtol, atol)
-            warn_far_time_float64(host, t0, t_end, probed_rows, dtype, rtol, atol)
+            warn_far_time_float64(host, t0, t_end, probed_rows, dtype, rtol, atol, method)
             tolerances.warn_far_time_events(integrator.settings.events, system, t0, t_end, probed_rows, dtype, rtol)
     if not on_device and np.dtype(dtype) == np.float32:
         warn_float32_range(host, t0, probed_rows(), dtype, integrator._cpu_compiled)

@@ -5,6 +5,7 @@ tsit5 at rtol 1e-8, ended 36 tolerances off at k = 1 (461 at k = 1e3) with statu
 """
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -93,3 +94,33 @@ def test_step_size_underflow_far_from_zero_names_the_time_resolution_before_a_si
     message = res.message(0)
     assert "start the time at 0" in message, message
     assert message.index("start the time at 0") < message.index("singularity"), message
+
+
+def _told_tolerances(params, rtol, atol, method="tsit5"):
+    """The tolerances the warning says the run can end off (None without one), judged before the run (one step)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kernels.solve_ivp(FORCED, (EPOCH, EPOCH + 1.0), [0.5], params, method=method, precision=np.float64,
+                          rtol=rtol, atol=atol, progress=False, max_steps=1)
+    told = [str(w.message) for w in caught if TOLD in str(w.message)]
+    return float(re.search(r"(?:about|up to) ([0-9.e+-]+) tolerances", told[0]).group(1)) if told else None
+
+
+@pytest.mark.parametrize("params, rtol, atol, low, high", [
+    # 200 Hz, k = 1, rtol 1e-8: tsit5 ended 67 to 397 tolerances off (rtol 0.8 to 1.25 times), told 1.1e4
+    ([1.0, 2 * math.pi * 200.0, EPOCH], 1e-8, 1e-9, 67.0 / 3, 397.0 * 3),
+    # the trial at k = 1e3: 262 to 546 tolerances off, told 140; the error lands where y is about 0 (atol alone)
+    ([1e3, 2 * math.pi, EPOCH], 1e-8, 1e-9, 546.0 / 3, 262.0 * 3),
+])
+def test_the_told_error_is_within_three_times_the_error_reached(params, rtol, atol, low, high):
+    told = _told_tolerances(params, rtol, atol)
+    assert told is not None and low <= told <= high, told
+
+
+def test_a_fast_forcing_at_a_loose_rtol_is_not_warned_where_its_rounding_stays_below_a_tolerance():
+    """200 Hz, k = 1, rtol 1e-5: the controller's own steps (2 a period) are far shorter than the rounding asks,
+    and the run ended 0.47 tolerances off (0.58 from t = 0); it was told 11."""
+    params, rtol, atol = [1.0, 2 * math.pi * 200.0, EPOCH], 1e-5, 1e-6
+    far, told = _solve(FORCED, EPOCH, params, rtol, atol, t_eval=EPOCH + SAVES)
+    assert not told, str(told[0].message)
+    assert far.success and _err_over_tol(far, params, rtol, atol) < 1.0
