@@ -25,7 +25,7 @@ from .result_notes import (host_array, krylov_rejected_note, max_steps_note, rea
 from .status import EVENT, MAX_STEPS, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW, SUCCESS, Status
 from .discontinuity import rejected_success_note
 from .growth_note import growth_note
-from .invariant_drift import invariant_note
+from .invariant_report import invariant_note
 from .pivot_check import pivot_note
 from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, lead_with_cause,
                               quiet_host_probes)

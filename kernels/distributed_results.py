@@ -239,7 +239,7 @@ def concatenate(parts, plan, stiffness_probe=None):
         messages.update(part.status_messages)
     probe = None if stiffness_probe is None else stiffness_probe(
         fields["status"], mostly_rejected(fields["n_steps"], fields["n_rejected"]))
-    from .invariant_drift import joined_drift
+    from .invariant_report import joined_drift
 
     drift = joined_drift([(p.invariant_drift, np.shape(p.status)[0]) for p in parts])
     return IVPResult(plan=plan, canary_intact=None, stiffness_probe=probe, status_messages=messages,

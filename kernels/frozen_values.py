@@ -170,7 +170,7 @@ def loop_variables_read(func):
 def _comprehension_targets(code):
     """The loop variables of the comprehensions around the lambda whose code is ``code``, in its file as it is on
     disk (a lambda's own source is its first line only: a comprehension over several lines was missed), or None."""
-    from .literals import is_own_definition
+    from .function_source import is_own_definition
 
     filename = code.co_filename
     if not os.path.isfile(filename):

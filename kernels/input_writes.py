@@ -166,7 +166,7 @@ def _first_write(func, inputs, depth):
 def _definition(func):
     """``(function, def or lambda node, code)`` of ``func``'s own source, or None where it cannot be read or is not
     this function's (:func:`kernels.literals.own_definition`)."""
-    from .literals import own_definition
+    from .function_source import own_definition
 
     return own_definition(func)
 

@@ -32,14 +32,14 @@ from .compiler_loop import with_compiler
 from .device import current_device_id, default_block_size, default_device
 from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
-from .invariant_drift import solve_drift, warn_invariant_drift
+from .invariant_drift import solve_drift
+from .invariant_report import warn_invariant_drift
 from .input_precision import warn_rounded_times
 from .input_resolution import InputRecord
-from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, adaptive_alike, check_pattern_at,
-                                check_sampling, controller_settings, fixed_step_remedy, keywords_checked,
-                                method_argument, not_a_system, pins_argument, plan_choice, probed_inputs,
-                                probed_pattern, remember_checked, warn_blind_estimate, warn_differenced_products,
-                                warn_first_step_only)
+from .integrator_checks import (adaptive_alike, check_sampling, controller_settings, fixed_step_remedy,
+                                keywords_checked, method_argument, not_a_system, pins_argument, plan_choice,
+                                probed_pattern, warn_blind_estimate, warn_differenced_products, warn_first_step_only)
+from .integrator_probes import IntegratorProbes
 from .launch import launch_batch, launch_constants
 from .planning import check_choice, check_plan, loop_settings, memory_hint, plan_argument, solve_plan
 from .register_cap import HARDWARE_LIMIT, register_cap
@@ -47,8 +47,7 @@ from .solvers.iteration_matrix import jacobian_source
 from .solvers.options import as_solver_options
 from .stiffness import IMPLICIT_METHODS
 from .rhs_hint import mostly_rejected
-from .stiffness_note import probes_with_note
-from .solve_checks import CHECKS_KEPT, check_host_inputs
+from .solve_checks import check_host_inputs
 from .growth_warning import warn_stepped_over_growth
 from .unbounded_growth import warn_unbounded_growth
 from .warning_registries import keeps_registries
@@ -77,7 +76,7 @@ def layout_digest(plan) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
 
 
-class Integrator:
+class Integrator(IntegratorProbes):
     """Batch integration of one system with one method, controller and precision.
 
     Parameters
@@ -462,50 +461,6 @@ class Integrator:
         warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
         warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
         return result
-
-    def _check_pattern(self, t0, y0, params):
-        """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
-        and at the rows that hold each input column's extremes (:func:`probe_rows`; once per distinct rows: each
-        check differences the rhs n times on the host)."""
-        rows, key = probed_inputs(t0, y0, params, self.system.n_states, PATTERN_RHS_BUDGET)
-        if key in self._pattern_checked:
-            return
-        if self._pattern is not None:
-            check_pattern_at(self.system, self._pattern, t0, rows)
-        else:  # the user's own pattern: warned about on its first miss, then left to the user
-            self._pattern_missed = bool(check_pattern_at(self.system, self._given_pattern, t0, rows, given=True))
-            self._given_pattern = None
-        remember_checked(self._pattern_checked, key, CHECKS_KEPT)
-
-    def _suspect_derivative(self):
-        """``"jac"`` or ``"jvp"``: the system's function the step uses, when it failed the construction check or the
-        check at a solve's inputs (:meth:`_check_derivatives`)."""
-        used = (self.jacobian or "").split(" ")[0]
-        return used if used in self.system.derivatives_disagree or used == self._inputs_disagree else None
-
-    def _check_derivatives(self, t0, y0, params, u0=()):
-        """The step's ``jac`` or ``jvp`` against differences of ``rhs`` at this solve's rows (:func:`probe_rows`,
-        once per distinct rows; a disagreement is warned about once and named in every message after it)."""
-        from .derivative_check import check_derivatives_at
-
-        used = (self.jacobian or "").split(" ")[0]
-        self._inputs_disagree = None  # a verdict on this solve's inputs only (a regression hunt: it stuck)
-        if used not in ("jac", "jvp") or used in self.system.derivatives_disagree:
-            return  # not the system's, or already named
-        rows, key = probed_inputs(t0, y0, params, 2 * self.system.n_states, DERIVATIVE_RHS_BUDGET)
-        if key not in self._derivative_verdicts:  # warns once per inputs
-            remember_checked(self._derivative_verdicts, key, CHECKS_KEPT,
-                             check_derivatives_at(self.system, used, t0, rows, np.asarray(u0, np.float64)))
-        if self._derivative_verdicts[key]:
-            self._inputs_disagree, self._warned_suspect = used, True
-
-    def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt, rejected=None, tolerances=None,
-                         host=None, steps=None):
-        """The hints :meth:`IVPResult.message` may give (:func:`kernels.stiffness_note.probes_with_note`; ``rejected``:
-        :func:`kernels.rhs_hint.mostly_rejected`'s mask; ``tolerances``: the run's ``(rtol, atol)``; ``host``:
-        :func:`kernels.drivers.driven_on_host`'s system; ``steps``: the accepted steps, for a long success's note)."""
-        return probes_with_note(self.system if host is None else host, self.method, self.adaptive, self.dtype, status,
-                                y0, params, t0, t_end, max_steps, dt, rejected, tolerances, steps)
 
 
 def _public_callables():

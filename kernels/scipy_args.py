@@ -13,7 +13,7 @@ import itertools
 import re
 
 from .errors import ConfigurationError
-from .literals import own_definition
+from .function_source import own_definition
 
 __all__ = ["output_named", "returns_value", "refuse_scipy_args_form", "separate_parameters_hint",
            "missing_params_hint"]

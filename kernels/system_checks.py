@@ -160,7 +160,7 @@ def _output_rebound(func):
     """``(name, line)`` of the first assignment (``=``, annotated, or a ``for`` target) to the name of ``func``'s
     last positional argument, its output array, in its own source; None for none, a function without one, or a
     source that cannot be read.  Functions nested in it are not read (their names are their own)."""
-    from .literals import own_definition
+    from .function_source import own_definition
 
     found = own_definition(func)
     if found is None:

@@ -30,7 +30,7 @@ import numpy as np
 
 from .compile_hints import LIBRARY_MODULES
 from .errors import SamplingWarning, warn_user
-from .literals import own_definition
+from .function_source import own_definition
 from .module_origin import shadows_stdlib, top_level
 from .time_pieces import (FREE, Form, Pieces, active_lines, applied, arithmetic, comparison, known, logic, mixed,
                           not_, number, span_sensitive, switches, timed, tracked, truth, where, with_line)
