@@ -271,8 +271,9 @@ def _headlines():
     from .discontinuity import HEADLINES as jumps
     from .jacobian_hint import HEADLINES as causes
     from .rhs_hint import HEADLINES as paths
+    from .atol_scale_hint import HEADLINES as scales  # a state below its atol along the path: the last hint asked
 
-    return tuple((template_pattern(template), headline) for template, headline in jumps + causes + paths)
+    return tuple((template_pattern(template), headline) for template, headline in jumps + causes + paths + scales)
 
 
 def cause_headline(hint):
