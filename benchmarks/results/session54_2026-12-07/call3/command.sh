@@ -1,0 +1,1 @@
+source benchmarks/device_env.sh; tar xzf .var/head.tgz -C /tmp/head (7312512); cd /tmp/head; NUMBA_ENABLE_CUDASIM=0 PYTHONPATH=/tmp/site:/tmp/head timeout 330 python3 -m benchmarks.planning_time --jobs 4 --timeout 160 --tag s54 --out $OUT
