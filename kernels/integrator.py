@@ -54,6 +54,7 @@ from .warning_registries import keeps_registries
 from .sign_slip_success import warn_sign_slip_success
 from .float32_rounding import warn_float32_rounding
 from .float32_underflow import warn_float32_underflow
+from .atol_dip import warn_atol_dip
 from .summary_points import warn_few_summary_steps
 from .system_checks import check_events_index
 from .summaries import as_summaries
@@ -460,6 +461,7 @@ class Integrator(IntegratorProbes):
         warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
         warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
         warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
+        warn_atol_dip(self, result, y0, params, t_end, atol if self.adaptive else None)  # regrown from below atol
         return result
 
 
