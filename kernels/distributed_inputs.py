@@ -25,7 +25,8 @@ from .validation import finite_rows
 __all__ = ["is_dask_array", "stand_in", "check_partner", "lazy_rows", "lazy_parts", "check_chunk", "host_checks",
            "dask_remedy", "CHECKED_ON_CLIENT"]
 
-# the categories of the warnings of host_checks: a chunk's warnings of these are not raised again
+# the categories of the warnings of host_checks: a chunk's warnings of these raised before its kernel launched
+# are not raised again (those drawn from its results are: kernels.distributed_worker.raise_warnings)
 CHECKED_ON_CLIENT = (ToleranceWarning, PrecisionWarning, StabilityWarning, SamplingWarning, JacobianCheckWarning,
                      UnusedOptionWarning)
 

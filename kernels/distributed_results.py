@@ -60,7 +60,8 @@ class ChunkedResult:
         ``status -> StiffnessProbe or None`` for the gathered result (see :func:`probe_factory`).
     checked : tuple of Warning classes
         The categories of the host-side checks the client made for the whole batch: the chunks' warnings of
-        these categories are not raised again (see :func:`kernels.distributed_worker.raise_warnings`).
+        these categories raised before their kernels launched are not raised again; those drawn from the results
+        are (see :func:`kernels.distributed_worker.raise_warnings`).
     scattered : tuple of str
         The options scattered once to every worker instead of travelling in each chunk (``"drivers"``,
         ``"t_eval"``: over 1 MiB), whose loss with every worker cancels the chunks; a message names them.

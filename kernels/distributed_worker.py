@@ -9,12 +9,15 @@ read as one process would say it:
   text names the trajectory's index in the whole batch;
 * the warnings the solve raises (host-side checks of the inputs, such as a
   :class:`~kernels.errors.ToleranceWarning`) are recorded instead of printed
-  on the worker's stderr and carried home with the chunk's result; the client,
-  which made those checks itself for the whole batch when it holds the rows,
-  drops them, and raises the others once each kind, whatever trajectory and
-  numbers each chunk's text names (:func:`raise_warnings`); those of
-  building the worker's Integrator are dropped, since the client raised them
-  when it built its own;
+  on the worker's stderr and carried home with the chunk's result, each marked
+  whether the solve drew it from its results, after its kernel ran
+  (:func:`kernels.warning_origin.from_results`: a float32 state that fell below float32's range, say,
+  which says the run's success is wrong); the client, which made the checks
+  before the launch itself for the whole batch when it holds the rows, drops
+  the chunks' warnings of those checks' categories raised before the launch,
+  and raises the others once each kind, whatever trajectory and numbers each
+  chunk's text names (:func:`raise_warnings`); those of building the worker's
+  Integrator are dropped, since the client raised them when it built its own;
 * a system whose functions come from a module the workers cannot import is
   found before any chunk is sent (:func:`worker_info` tries the specification
   on every worker) and refused with one :class:`~kernels.errors.ConfigurationError`
@@ -40,6 +43,7 @@ from planner import Plan
 from .chunk_failures import run_chunk
 from .distributed_inputs import check_chunk
 from .errors import ConfigurationError, KernelError, warn_user
+from .warning_origin import from_results
 
 __all__ = ["solve_chunk", "worker_compiles", "worker_info", "check_loadable", "unloadable_error", "in_batch",
            "raise_warnings", "warning_kind"]
@@ -113,11 +117,16 @@ def solve_chunk(spec_bytes, spec_key, plan_json, y0, params, options, rows=(0, N
     ``lazy`` names the inputs computed from dask arrays, whose rows are checked here (the client held none).
     The warnings the solve raised travel with the returned value (see :func:`raise_warnings`).
     """
-    start = rows[0]
-    with warnings.catch_warnings(record=True) as caught:
+    start, caught = rows[0], []
+
+    def record(message, category, filename, lineno, file=None, line=None):  # warnings.showwarning's signature
+        caught.append((category, str(message), from_results()))  # here, while the warning's caller still runs
+
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
+        warnings.showwarning = record
         outcome = run_chunk(_solve_rows, *rows, spec_bytes, spec_key, plan_json, y0, params, options, start, lazy)
-    found = tuple(_carried(w, start) for w in caught)
+    found = tuple(_carried(*said, start) for said in caught)
     if found:
         object.__setattr__(outcome, _WARNINGS, found)  # an IVPResult is frozen; its pickled state keeps __dict__
     return outcome
@@ -158,15 +167,14 @@ def in_batch(error, start):
         return error
 
 
-def _carried(record, start):
-    """``(category, text)`` of a recorded warning, its trajectories counted in the batch; a category that does not
-    pickle (defined in a worker's ``__main__``) travels as UserWarning."""
-    category = record.category
+def _carried(category, text, drawn, start):
+    """``(category, text, drawn)`` of a recorded warning, its trajectories counted in the batch; a category
+    that does not pickle (defined in a worker's ``__main__``) travels as UserWarning."""
     try:
         pickle.loads(pickle.dumps(category))
     except Exception:  # noqa: BLE001 - any failure to round-trip: the text still travels
         category = UserWarning
-    return category, _counted_in_batch(str(record.message), start)
+    return category, _counted_in_batch(text, start), drawn
 
 
 def _counted_in_batch(text, start):
@@ -183,13 +191,15 @@ def raise_warnings(parts, checked=(), ranges=None):
     chunks of 1000.  A kind is the category and the text with every number masked (:func:`warning_kind`); each kind is
     raised once, with the first chunk's text (as one process names the batch's first such trajectory) and, when
     several chunks drew it, a note of how many (``ranges``: the chunks' trajectory ranges, to name their span).
-    Those of the categories ``checked`` are not raised at all: the client made those checks once for the whole batch
-    (:func:`kernels.distributed_inputs.host_checks`), as one process makes them.
+    Those of the categories ``checked`` that a chunk raised before its kernel launched are not raised at all: the
+    client made those checks once for the whole batch (:func:`kernels.distributed_inputs.host_checks`), as one process
+    makes them; those the solve drew from its results (marked ``from_results``: a float32 state that fell below
+    float32's range, a PrecisionWarning) are raised whatever their category, as the client checks no results.
     """
     kinds = {}  # kind -> [category, texts of the first chunk that drew it, indices of the chunks that drew it]
     for i, part in enumerate(parts):
-        for category, text in getattr(part, _WARNINGS, ()):
-            if issubclass(category, tuple(checked)):
+        for category, text, *drawn in getattr(part, _WARNINGS, ()):  # (category, text[, drawn from the results])
+            if not any(drawn) and issubclass(category, tuple(checked)):
                 continue
             kind = kinds.setdefault(warning_kind(category, text), [category, [], set()])
             if not kind[2] or kind[2] == {i}:

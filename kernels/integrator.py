@@ -55,6 +55,7 @@ from .sign_slip_success import warn_sign_slip_success
 from .float32_rounding import warn_float32_rounding
 from .float32_underflow import warn_float32_underflow
 from .atol_dip import warn_atol_dip
+from .warning_origin import checking_results
 from .summary_points import warn_few_summary_steps
 from .system_checks import check_events_index
 from .summaries import as_summaries
@@ -454,14 +455,15 @@ class Integrator(IntegratorProbes):
                            unstable_step=unstable, event_start=EventStart.of(
                                self.settings.events, t0, y0, params, None if system.n_drivers else system.evaluate_rhs),
                            invariant_drift=drift)
-        warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
-        warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
-        warn_unbounded_growth(result, y0)  # once a solve: successes past 1e100 times their start
-        warn_sign_slip_success(result, host, y0, params)  # once a solve: successes grown by a lone negative param
-        warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
-        warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
-        warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
-        warn_atol_dip(self, result, y0, params, t_end, atol if self.adaptive else None)  # regrown from below atol
+        with checking_results():  # said from the results: a client= run raises these (kernels.warning_origin)
+            warn_few_summary_steps(result, summaries, self.adaptive, t_end, dt_max)  # once a solve, client= chunks too
+            warn_stepped_over_growth(result)  # once a solve: the growth note's trajectories (kernels.growth_warning)
+            warn_unbounded_growth(result, y0)  # once a solve: successes past 1e100 times their start
+            warn_sign_slip_success(result, host, y0, params)  # once a solve: successes grown by a lone negative param
+            warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
+            warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
+            warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
+            warn_atol_dip(self, result, y0, params, t_end, atol if self.adaptive else None)  # regrown from below atol
         return result
 
 

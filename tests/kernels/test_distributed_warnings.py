@@ -174,3 +174,22 @@ def test_warnings_about_different_components_stay_apart():
         warnings.simplefilter("always")
         raise_warnings(parts)
     assert [str(w.message) for w in caught] == [said.format(0, 1000), said.format(1, 1000)]
+
+
+def test_warnings_drawn_from_the_results_reach_the_client_and_a_host_check_stays_once(client):
+    """A float32 prey that fell below float32's range and regrew (its success is wrong) gave a PrecisionWarning in one
+    process and nothing through client=: the client dropped every chunk's warning of the categories its own host
+    checks raise, those the solve drew from its results after the launch too (float32_rounding's ToleranceWarning
+    as well).  The host check's ToleranceWarning (rtol 1e-8 below float32's resolution) is still raised once."""
+    from test_float32_underflow import RM, _params
+
+    make = lambda: kernels.Integrator(RM, "tsit5", precision=np.float32)  # noqa: E731
+    options = dict(t_span=(0.0, 300.0), y0=[0.5, 0.5], params=_params(20.0, 10.0), rtol=1e-8, atol=1e-37,
+                   progress=False)  # trajectory 0's prey falls to 5e-54; trajectory 1's (K = 10) stays in range
+    alone, spread = _both(make, client, options, chunk_size=1)
+    assert [c for c, _ in alone] == [kernels.ToleranceWarning, kernels.ToleranceWarning, kernels.PrecisionWarning]
+    assert "ask for errors below float32's resolution" in alone[0][1]  # the host check's, before the launch
+    assert "fell to " in alone[2][1] and "trajectory 0" in alone[2][1]
+    assert [c for c, _ in spread] == [c for c, _ in alone]  # the host check's once, each drawn from the results
+    assert spread[0] == alone[0] and spread[2] == alone[2]  # trajectory 1's prey stays in float32's range
+    assert "took " in spread[1][1] and "2 of 2 chunks (between trajectories 0 and 1)" in spread[1][1]
