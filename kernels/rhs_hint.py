@@ -41,7 +41,7 @@ from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_fault, f
 from .jacobian_hint import (Suspects, exact_value_cause, float32_jacobian_fault, float32_jacobian_text,
                             negative_state_cause, parameter_cause)
 from .param_sign import lone_negative_note, stop_sign_note
-from .atol_scale_hint import atol_scale_probe
+from .atol_scale_hint import atol_scale_probes
 from .user_faults import is_float_fault
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop",
@@ -494,5 +494,5 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
     host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances)
     runaway = runaway_probe(system, status, y0, params, t0, t_end)  # a start that overflows the span: no other cause
-    small = atol_scale_probe(system, status, y0, params, t0, t_end, tolerances)  # last: a state below its atol
-    return with_sign_hint(chain(status, runaway, jump, first, domain, host, small), status, y0)  # a negative start 1st
+    small, dip = atol_scale_probes(system, status, y0, params, t0, t_end, tolerances, rejected, dtype)  # below atol
+    return with_sign_hint(chain(status, runaway, jump, first, domain, dip, host, small), status, y0)  # a neg. start 1st

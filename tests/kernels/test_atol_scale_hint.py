@@ -70,7 +70,71 @@ def test_the_headline_is_read_back_from_the_hint():
     from kernels.atol_scale_hint import HEADLINES
     from kernels.status_messages import cause_headline
 
-    (template, headline), = HEADLINES
+    template, headline = HEADLINES[0]
     states = "the largest magnitude of y[1] is 3.65e-05, below its atol 0.0001"
     hint = template.format(rtol=1e-4, t_end=40.0, states=states, suggested="[0.0001, 3e-08, 0.0001]", scalar=3e-8)
     assert cause_headline(" Some other text." + hint) == headline.format(states=states)
+
+
+def _rosenzweig_macarthur(t, y, p, dydt):
+    f = p[2] * y[0] / (1.0 + p[2] * p[3] * y[0])
+    dydt[0] = p[0] * y[0] * (1.0 - y[0] / p[1]) - f * y[1]
+    dydt[1] = p[4] * f * y[1] - p[5] * y[1]
+
+
+RM_PARAMS = [[1.0, 20.0, 1.0, 1.0, 0.5, 0.2]]  # K = 20: the prey truly falls to 1e-17, then 1e-22, on its cycles
+
+
+def _rm(atol, max_steps=1000):
+    system = kernels.ODESystem(_rosenzweig_macarthur, 2, n_params=6, name="rosenzweig_macarthur")
+    return kernels.solve_ivp(system, (0.0, 400.0), [0.5, 0.5], RM_PARAMS, t_eval=np.linspace(0, 400, 11),
+                             method="dop853", rtol=1e-5, atol=atol, max_steps=max_steps, progress=False)
+
+
+def test_a_state_that_dips_far_below_its_atol_and_was_taken_across_0_is_named():
+    """The prey's largest value is 20, but it dips to 1e-17 and 1e-22 with atol 1e-9: the float32 run saved it at
+    -3.2e-17 at t = 40, where logistic growth at N < 0 runs away, and it spent max_steps mostly rejected; the message
+    said the host's Radau stops too, at t = 79.1 with y = [-3.29e+13, ...], so the solution itself is singular there
+    (the loose host follow crossed 0 as well; an ecologist's trial)."""
+    result = _rm(1e-9)
+    assert int(result.status[0]) == int(kernels.Status.MAX_STEPS) and result.y[0, 1, 0] < 0
+    message = result.message(0)
+    assert message.startswith("Likely cause: y[0] falls to 6.") and "far below its atol 1e-09, so the run can " \
+        "take it across 0, where the model runs away" in message, message
+    assert "keeps its sign but falls to" in message and "(it saved y[0] = -3.21e-17 at t = 40)" in message
+    assert "past where the run stopped (before t = 80)" in message
+    assert "atol=[6e-26, 1e-09]" in message and "solve for the logarithm of the state" in message
+    assert "singular" not in message, message
+    remedied = _rm([6e-26, 1e-9], max_steps=20000)  # the remedy it names works
+    assert int(remedied.status[0]) == 0 and np.all(remedied.y[0, :, 0] > 0)
+
+
+def _leslie_gower(t, y, p, dydt):
+    dydt[0] = y[0] * (1.0 - y[0]) - p[0] * y[0] - y[0] * y[1] / (1.0 + y[0])
+    dydt[1] = 0.2 * y[1] * (1.0 - y[1] / (p[1] * y[0]))
+
+
+@pytest.mark.parametrize("precision", [np.float32, np.float64])
+def test_a_state_decaying_far_below_its_atol_to_extinction_is_named(precision):
+    """A prey harvested to extinction decays to 1e-88 by t = 200 (SciPy's Radau at atol 1e-300), and the predator
+    P' = 0.2 P (1 - P / (h N)) with it: the run stopped with an underflowing step and the generic message (its last
+    save at t = 0 in float32); float32 cannot hold such a prey, so float64 is named there."""
+    system = kernels.ODESystem(_leslie_gower, 2, n_params=2, name="leslie_gower")
+    result = kernels.solve_ivp(system, (0.0, 200.0), [0.5, 0.5], [[2.0, 1.0]], t_eval=np.linspace(0, 200, 5),
+                               precision=precision, progress=False)
+    assert int(result.status[0]) == int(kernels.Status.STEP_SIZE_UNDERFLOW)
+    message = result.message(0)
+    assert message.startswith("Likely cause: y[0] falls to "), message
+    assert "reaches the span's end (t = 200), and along that path y[0] keeps its sign" in message
+    assert ("Float32 cannot hold such values" in message) == (precision == np.float32), message
+    assert "solve for the logarithm of the state" in message
+
+
+def test_the_dip_headline_is_read_back_from_the_hint():
+    from kernels.atol_scale_hint import HEADLINES
+    from kernels.status_messages import cause_headline
+
+    template, headline = HEADLINES[1]
+    hint = template.format(rtol=1e-5, reach="reaches the span's end (t = 100)", state="N (y[0])", low=1.8e-87,
+                           t_low=100.0, atol=1e-6, evidence="it stopped before t = 40", remedy="Give it less.")
+    assert cause_headline(" Some other text." + hint) == headline.format(state="N (y[0])", low="1.8e-87", atol="1e-06")
