@@ -6,7 +6,10 @@ steps).  The size is Hairer's guess from two right-hand sides, and a linearly im
 Jacobian at ``y0``, which may not see the stiffness that appears within the step: Robertson from ``y2 = 0``, where
 ``df2/dy2 = 0``, had rodas4 and rodas5p accept such a step with an error estimate of 0.07 to 0.9 where the state
 was 16 to 30 ``atol`` off, below ``y2``'s unstable root, and the run blow up (STEP_SIZE_UNDERFLOW) in windows of
-rate constants at every precision (issue #10).  A step size the user gave (``dt``) is taken as given.
+rate constants at every precision (issue #10).  A step size the user gave (``dt``) is taken as given.  A first
+step cut short to land on a save time at most half the chosen size is accepted as it comes (the confirmation waits
+for the chosen size: halving a landing 1e-9 after t0 started rodas5p from 5e-10, 38 steps instead of 22), and the
+retaken step is counted as rejected but not against ``max_steps``.
 """
 
 from __future__ import annotations
@@ -149,11 +152,12 @@ def build_adaptive_loop(parts, built, controller):
                 # after every save (Tsit5, 41 saves in y' = -y at rtol 1e-6: 128 steps instead of 50).
                 if not hit:
                     l1, l2 = l1_next, l2_next
-            if accept and unconfirmed and dt_try * 0.5 > dt_min:
+            if accept and unconfirmed and (not hit or dt_try > 0.5 * dt) and dt_try * 0.5 > dt_min:
                 accept = False
                 unconfirmed = False
                 halved = True
                 dt_next = dt_try * 0.5
+                attempts_left = np.int32(attempts_left + 1)  # not the run's attempt: max_steps is not charged
             elif accept and halved:
                 halved = False
                 dt_next = min(dt_next, dt_try)

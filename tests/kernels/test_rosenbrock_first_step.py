@@ -60,3 +60,25 @@ def test_a_first_step_the_user_gives_is_taken_as_given():
 
 def _decay(t, y, p, dydt):
     dydt[0] = -y[0]
+
+
+@pytest.mark.parametrize("method", ["ros3p", "rodas4", "rodas5p"])
+def test_the_confirmation_is_not_charged_to_max_steps(method):
+    """y' = -y over (0, 1e-3) takes one step: with max_steps=2 it succeeded before the confirmation and must still
+    (a regression hunt: status MAX_STEPS, the final state NaN)."""
+    system = kernels.ODESystem(_decay, 1, 0, name="decay_max_steps")
+    res = kernels.Integrator(system, method, "pi", np.float64).solve(
+        (0.0, 1e-3), [[1.0]], None, rtol=1e-6, atol=1e-9, max_steps=2, progress=False)
+    assert int(res.status[0]) == 0, res.message(0)
+    assert abs(res.y[0, -1, 0] - np.exp(-1e-3)) < 1e-8
+
+
+def test_a_first_save_near_t0_does_not_restart_the_step_from_it():
+    """A landing on a save 1e-9 after t0 is accepted as it comes: halving it started rodas5p from 5e-10 and took 38
+    steps to t = 10 where 25 sufficed without that save (a regression hunt)."""
+    system = kernels.ODESystem(_decay, 1, 0, name="decay_early_save")
+    integ = kernels.Integrator(system, "rodas5p", "pi", np.float64)
+    plain = integ.solve((0.0, 10.0), [[1.0]], None, rtol=1e-6, atol=1e-9, progress=False)
+    early = integ.solve((0.0, 10.0), [[1.0]], None, t_eval=[1e-9, 10.0], rtol=1e-6, atol=1e-9, progress=False)
+    assert int(early.status[0]) == 0
+    assert int(early.n_steps[0]) <= int(plain.n_steps[0]) + 2
