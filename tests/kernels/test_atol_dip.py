@@ -192,3 +192,38 @@ def test_the_warning_reaches_the_client_with_trajectories_counted_in_the_batch(c
     assert texts, [str(w.message)[:80] for w in record]
     named = {int(i) for text in texts for i in re.findall(r"\btrajectory (\d+)\b", text)}
     assert named == {1, 2, 3}, texts
+
+
+def _dosed(t, y, p, dydt):  # a one-compartment drug model dosed by a pulse in the rhs every 24 h
+    dose = 0.0
+    if (t % 24.0) >= 12.0 and (t % 24.0) < 12.5:
+        dose = 2.0
+    dydt[0] = -p[0] * y[0] + dose
+
+
+def _short_dose(t, y, p, dydt):  # one dose of 0.05 h, between two of the 32 even times from the low to the regrowth
+    dose = 0.0
+    if 28.2 <= t < 28.25:
+        dose = 20.0
+    dydt[0] = -p[0] * y[0] + dose
+
+
+def test_a_dose_written_in_the_rhs_as_a_function_of_t_is_an_inflow_no_false_alarm():
+    """A regression hunt: between doses (12 <= t mod 24 < 12.5) the drug truly drains to ~1e-20 and each dose
+    refills it; the rhs with the drug at 0 is 0 at t0, at the low (t = 35) and at the regrowth's save (t = 39), the
+    dose off there, so both trajectories were warned.  The rate between the low and the regrowth shows the dose."""
+    system = kernels.ODESystem(_dosed, 1, 1, name="pk_pulse")
+    res, texts = _dip_warnings(system, (0.0, 48.0), [1.0], [[4.0], [3.0]], t_eval=np.arange(1.0, 49.0, 1.0),
+                               method="tsit5", rtol=1e-6, atol=1e-8, precision=np.float64, dt_max=0.25)
+    assert res.success and texts == [], texts
+    assert res.y[:, 10, 0].max() < 1e-10 and res.y[:, 12, 0].min() > 1e-2  # drained below atol / 100, refilled
+
+
+def test_a_dose_between_the_even_samples_is_found_at_the_rhs_switch_times():
+    """A 0.05 h dose at t = 28.2 between the low saved at t = 24 (1e-21) and the regrowth at 30 falls between the
+    32 even times of that window (28.06 and 28.26): the switch times read from the rhs find it."""
+    system = kernels.ODESystem(_short_dose, 1, 1, name="short_dose")
+    res, texts = _dip_warnings(system, (0.0, 30.0), [1.0], [[2.0]], t_eval=np.arange(6.0, 31.0, 6.0),
+                               rtol=1e-6, atol=1e-8, precision=np.float64, dt_max=0.025)
+    assert res.success and texts == [], texts
+    assert res.y[0, 3, 0] < 1e-10 and res.y[0, 4, 0] > 1e-3
