@@ -14,10 +14,11 @@ For a trajectory that ended with one of :data:`ATOL_STATUSES`, :class:`AtolScale
 most 1e-3) and :data:`FOLLOW_ATOL_FRACTION` of its atol (at most the default follow's, 1e-6 of the start's largest
 magnitude): a path that resolves each small state to a thousandth of its atol.  Where that follow reaches the span's
 end within :data:`FOLLOW_EVALUATIONS` right-hand sides while the run failed, and some state nonzero somewhere on the
-path has an atol more than :data:`ATOL_MARGIN` times its largest magnitude there, the hint names the state, that
-magnitude and its atol, and suggests an atol per state (:func:`suggested_atol`).  A true blow-up (``y' = y**2`` past
-``t = 1``) is not followed to the end and gets no such hint; the hint comes after every other
-(:func:`kernels.rhs_hint.failure_probe`), and costs one host follow, only when the message is asked for.
+path has an atol more than :data:`ATOL_MARGIN` times its largest magnitude there, and the state runs away from its
+wrong side (:func:`runs_away`), the hint names the state, that magnitude and its atol, and suggests an atol per state
+(:func:`suggested_atol`).  A true blow-up (``y' = y**2`` past ``t = 1``) is not followed to the end and gets no
+such hint; the hint comes after every other (:func:`kernels.rhs_hint.failure_probe`), and costs one host follow (and
+the relevance follows of :func:`runs_away`), only when the message is asked for.
 
 A state whose largest value is large may still dip far below its atol for part of the path, and the run may take it
 across 0 there, where a growth term like ``r * N * (1 - N / K)`` drives it further down: a Rosenzweig-MacArthur prey
@@ -32,6 +33,14 @@ being at its atol or above, before the run stopped, the hint names the state, it
 the run's save of the other sign, and the remedy: an atol for it below 1e-3 of that magnitude, float64 where that is
 below float32's normal range, or its logarithm as the state.  A float32 path past the square root of float32's
 largest value is left to the range hint.
+
+Either hint tells of a state only where the mechanism it describes can have stopped the run (:func:`runs_away`): put
+at minus its atol (the wrong side, by as much as the error control allows) at a point of the followed path, the state
+must pass :data:`RUNAWAY_FACTOR` times its atol there, some state far outgrow its path, or the host follow from there
+fail, within :data:`RUNAWAY_EVALUATIONS` right-hand sides.  Robertson's y[1] at -1e-4 under ``-k2 * y1**2`` runs
+away; a decoupled ``y1' = -y1`` at 1e-9 (or decaying to 1e-13) under atol 1e-6 beside ``y0' = -1e5 (y0 - 1)``, whose
+tsit5 run failed at dt_min, decays back and is not named (its message opened with atol, the dt_min cause below it,
+before this test).  A suggested atol prints as given for the states it leaves alone, rounded down for those it lowers.
 """
 
 from __future__ import annotations
@@ -46,8 +55,8 @@ from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_
 from .stiffness import HostProbe, states_to_probe
 
 __all__ = ["ATOL_STATUSES", "ATOL_MARGIN", "FOLLOW_ATOL_FRACTION", "FOLLOW_EVALUATIONS", "HEADLINES", "DIP_SHARE",
-           "DIP_ROUNDS", "AtolScaleProbe", "atol_scale_probe", "atol_scale_probes", "dip_follow", "small_states",
-           "suggested_atol"]
+           "DIP_ROUNDS", "RUNAWAY_FACTOR", "RUNAWAY_EVALUATIONS", "AtolScaleProbe", "atol_scale_probe",
+           "atol_scale_probes", "dip_follow", "small_states", "suggested_atol", "runs_away", "atol_text"]
 
 #: The statuses the hint explains: a run that went down a wrong branch ends in one of these.
 ATOL_STATUSES = (STEP_SIZE_UNDERFLOW, NONFINITE_STATE, NEWTON_NOT_CONVERGED)
@@ -66,6 +75,10 @@ DIP_SHARE = 1e-2
 DIP_ROUNDS = 8
 #: Right-hand sides a dip's follows after the first may take together (the RM prey's three: about 12000).
 DIP_EVALUATIONS = 3 * FOLLOW_EVALUATIONS
+#: A state put at minus its atol runs away where it then passes this many times its atol (:func:`runs_away`).
+RUNAWAY_FACTOR = 100.0
+#: Right-hand sides each follow of :func:`runs_away` may take.
+RUNAWAY_EVALUATIONS = 2000
 _FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 _FLOAT32_ROOT = float(np.sqrt(np.finfo(np.float32).max))
 
@@ -129,7 +142,8 @@ def atol_scale_probes(system, status, y0, params, t0, t_end, tolerances, rejecte
 class AtolScaleProbe(HostProbe):
     """The solve's host ``system``, its inputs (a one-row ``y0`` or ``params`` is every trajectory's), span, the
     run's ``rtol`` and ``atol`` (per state) and statuses: :data:`_SMALL` for a failed trajectory whose host path
-    reaches the end with a state below its atol all the way (:func:`small_states`)."""
+    reaches the end with a state below its atol all the way (:func:`small_states`) that runs away from its wrong
+    side (:func:`runs_away`)."""
 
     system: object
     y0: np.ndarray
@@ -194,12 +208,15 @@ class AtolScaleProbe(HostProbe):
         if outcome != "finished" or not np.all(np.isfinite(states)):  # a blow-up, or not followed to the end
             return ""
         largest = np.max(np.abs(states), axis=0)
-        small = small_states(largest, self.atol)
+        f, jac = self._start(trajectory)[:2]
+        small = np.array([i for i in small_states(largest, self.atol) if runs_away(
+            f, jac, self.t_end, times, states, i, self.atol, (rtol, atol), (int(np.argmax(np.abs(states[:, i]))), 0))],
+            dtype=np.intp)  # only a state that can have stopped the run
         if not small.size:
             return ""
         suggested = suggested_atol(largest, self.atol, small)
         return _SMALL.format(rtol=rtol, t_end=self.t_end, states=self._states_text(small, largest),
-                             suggested="[" + ", ".join(f"{v:.1g}" for v in suggested) + "]",
+                             suggested=atol_text(suggested, small, self.precision),
                              scalar=float(np.min(suggested[small])))
 
     def _dip_hint(self, trajectory, t_saved, y_saved) -> str:
@@ -217,7 +234,9 @@ class AtolScaleProbe(HostProbe):
         if self.precision == "float32" and np.max(np.abs(states)) > _FLOAT32_ROOT:  # the range hint's
             return ""
         for i in range(states.shape[1]):
-            if _dip(times, states[:, i], self.atol[i], bound) is None:
+            low = _dip(times, states[:, i], self.atol[i], bound)
+            if low is None or not runs_away(f, jac, self.t_end, times, states, i, self.atol, (rtol, atol),
+                                            (low, _smallest(states[:, i]))):  # decays back from its wrong side
                 continue
             crossed = _saved_across(t_saved, y_saved, i, states[:, i])
             # at MAX_STEPS only where a save shows it: Robertson at max_steps=3 stopped long before y[1]'s decay
@@ -228,8 +247,7 @@ class AtolScaleProbe(HostProbe):
     def _dip_text(self, i, times, values, rtol, bound, outcome, crossed):
         names = state_names(self.system)
         state = f"{names[i]} (y[{i}])" if names else f"y[{i}]"
-        nonzero = np.flatnonzero(values)
-        k = int(nonzero[np.argmin(np.abs(values[nonzero]))])
+        k = _smallest(values)
         low = abs(float(values[k]))
         reach = (f"reaches the span's end (t = {self.t_end:.6g})" if outcome == "finished" else
                  f"gets to t = {times[-1]:.6g}, past where the run stopped (before t = {bound:.6g})")
@@ -238,7 +256,7 @@ class AtolScaleProbe(HostProbe):
         suggested = np.array(self.atol, np.float64)
         target = SUGGESTED_FRACTION * low
         suggested[i] = np.floor(target / 10.0 ** np.floor(np.log10(target))) * 10.0 ** np.floor(np.log10(target))
-        atols = "[" + ", ".join(f"{v:.1g}" for v in suggested) + "]"
+        atols = atol_text(suggested, [i], self.precision)
         if self.precision == "float32" and suggested[i] < _FLOAT32_TINY:
             remedy = (f"float32 cannot hold such values (below its smallest normal value, 1.2e-38; see the float32 "
                       f"underflow warning): solve with precision=np.float64 and atol={atols}")
@@ -283,6 +301,47 @@ def suggested_atol(largest, atol, small):
     exponent = np.floor(np.log10(target))
     suggested[small] = np.floor(target / 10.0 ** exponent) * 10.0 ** exponent
     return suggested
+
+
+def atol_text(suggested, lowered, precision="float64"):
+    """``suggested`` as ``atol=`` would take it: each of the ``lowered`` states' (already rounded down) to one
+    significant digit, every other as the run was given it: the shortest text that is exactly that value in the
+    run's ``precision`` (2.5e-05, never a looser 3e-05; a float32 run's 1e-4, held as 9.99999975e-05, is 0.0001)."""
+    lowered = set(int(i) for i in lowered)
+    given = (lambda v: repr(float(str(np.float32(v))))) if np.dtype(precision) == np.float32 else (
+        lambda v: repr(float(v)))
+    return "[" + ", ".join(f"{v:.1g}" if i in lowered else given(v) for i, v in enumerate(suggested)) + "]"
+
+
+def runs_away(f, jac, t_end, times, states, i, atol, tolerances, points):
+    """Whether state ``i`` of a followed path (``times``, ``states``) can have stopped a run that took it to its wrong
+    side: from each of ``points`` (indices into the path) before ``t_end``, with the state put at minus its ``atol``
+    (the run's, per state) against its sign there, the host follow of ``f`` at ``tolerances`` either fails, meets a
+    non-finite state or, within :data:`RUNAWAY_EVALUATIONS` right-hand sides, takes the state past
+    :data:`RUNAWAY_FACTOR` times its atol on that wrong side, or any state past that factor times its largest
+    magnitude on the path from there on (its atol where that is larger).  Robertson's y[1] at -1e-4 under
+    -k2 * y1**2 runs away, the RM prey at -1e-9 to -1; y' = -y decays back.  A harvested prey ``N`` at -1e-6 decays
+    back too, but its predator ``P' = 0.2 P (1 - P / (h N))`` runs away from 5.5e-8 to 1.5."""
+    atol = np.broadcast_to(np.asarray(atol, np.float64), np.shape(states[0]))
+    for k in dict.fromkeys(int(k) for k in points):
+        if times[k] == t_end:
+            continue
+        y = np.array(states[k], np.float64)
+        wrong = -(np.sign(y[i]) or 1.0)
+        y[i] = wrong * atol[i]
+        _, path, outcome = follow_on_host(f, float(times[k]), t_end, y, RUNAWAY_EVALUATIONS, jac=jac, outcome=True,
+                                          tolerances=tolerances)
+        ahead = np.maximum(np.max(np.abs(states[k:]), axis=0), atol)
+        if outcome == "failed" or not np.all(np.isfinite(path)) or np.any(np.abs(path) > RUNAWAY_FACTOR * ahead) \
+                or np.max(wrong * path[:, i]) > RUNAWAY_FACTOR * atol[i]:
+            return True
+    return False
+
+
+def _smallest(values):
+    """The index of the smallest nonzero magnitude in ``values``."""
+    nonzero = np.flatnonzero(values)
+    return int(nonzero[np.argmin(np.abs(values[nonzero]))])
 
 
 def dip_follow(f, jac, t0, t_end, y0, rtol, atol, path, evaluations):
@@ -357,8 +416,8 @@ def _stop_bound(t_saved, y_saved, t_end):
 
 
 def _dip(times, values, atol, bound):
-    """Where a state's ``values`` along the path keep one sign, the first time before ``bound`` that they fall below
-    :data:`DIP_SHARE` of ``atol`` after being at ``atol`` or above; else None."""
+    """Where a state's ``values`` along the path keep one sign, the index of the first time before ``bound`` that
+    they fall below :data:`DIP_SHARE` of ``atol`` after being at ``atol`` or above; else None."""
     nonzero = np.flatnonzero(values)
     if not nonzero.size or np.any(np.sign(values) == -np.sign(values[nonzero[0]])):
         return None
@@ -367,4 +426,4 @@ def _dip(times, values, atol, bound):
         return None
     low = np.flatnonzero((np.abs(values) < DIP_SHARE * atol) & (times <= bound))
     low = low[low > high[0]]
-    return float(times[low[0]]) if low.size else None
+    return int(low[0]) if low.size else None

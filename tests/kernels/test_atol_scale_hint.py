@@ -138,3 +138,32 @@ def test_the_dip_headline_is_read_back_from_the_hint():
     hint = template.format(rtol=1e-5, reach="reaches the span's end (t = 100)", state="N (y[0])", low=1.8e-87,
                            t_low=100.0, atol=1e-6, evidence="it stopped before t = 40", remedy="Give it less.")
     assert cause_headline(" Some other text." + hint) == headline.format(state="N (y[0])", low="1.8e-87", atol="1e-06")
+
+
+def _stiff_beside_a_decaying_state(t, y, p, dydt):
+    dydt[0] = -1e5 * (y[0] - 1.0)
+    dydt[1] = -p[0] * y[1]
+
+
+@pytest.mark.filterwarnings("ignore::kernels.ToleranceWarning")  # y[1] at 1e-9 under atol 1e-6, as the user gave it
+@pytest.mark.parametrize("y1, rate", [(1e-9, 1.0), (1.0, 30.0)])
+def test_a_decoupled_decaying_state_below_its_atol_is_not_blamed_for_another_cause(y1, rate):
+    """tsit5 with dt_min = 1e-3 on y0' = -1e5 (y0 - 1) underflows its step: the user's dt_min is the cause.  Beside
+    it, y1' = -y1 at 1e-9 stays below atol 1e-6, and y1' = -30 y1 from 1 dips to 1e-13: put at -1e-6 either decays
+    back, so neither can have stopped the run; the message opened with atol (or the dip), dt_min pushed below it."""
+    system = kernels.ODESystem(_stiff_beside_a_decaying_state, n_states=2, n_params=1, name="stiff_plus_decay")
+    result = kernels.solve_ivp(system, (0.0, 1.0), [0.0, y1], [[rate]], method="tsit5", rtol=1e-6, atol=1e-6,
+                               dt_min=1e-3, precision=np.float64, progress=False)
+    assert int(result.status[0]) == int(kernels.Status.STEP_SIZE_UNDERFLOW)
+    message = result.message(0)
+    assert message.startswith("The step size fell below the minimum step (dt_min)"), message
+    assert "atol is larger than a state" not in message and "far below its atol" not in message, message
+
+
+def test_the_suggested_atol_keeps_an_untouched_state_s_atol_as_given():
+    """The hint lowers y[1]'s atol only; the others print as the user gave them (2.5e-05), not rounded to one digit
+    (3e-05, looser than given)."""
+    probe = atol_scale_probe(kernels.robertson(), np.array([kernels.Status.STEP_SIZE_UNDERFLOW]), [[1.0, 0, 0]],
+                             RATES[None], 0.0, 40.0, (1e-4, [2.5e-5, 1e-4, 2.5e-5]))
+    hint = probe.hint(0)
+    assert "atol=[2.5e-05, 3e-08, 2.5e-05] here, or a scalar atol of at most 3e-08." in hint, hint
