@@ -28,7 +28,7 @@ from .validation import defaulted_parameter
 
 __all__ = ["check_direction", "check_terminal", "count_refused",
            "check_events_compile", "check_events_unchanged", "check_function", "event_values",
-           "refuse_unheld_floats", "scipy_attributes", "zero_at_start", "START_ZERO_ULPS"]
+           "refuse_unheld_floats", "scipy_attributes", "g_at_start", "zero_at_start", "START_ZERO_ULPS"]
 
 #: How many units of the working precision's rounding, times the start's magnitude, ``g(t0)`` may be off 0 and still
 #: be a start on a zero (:func:`zero_at_start`): the GPU evaluates ``g`` in the working precision, the host in float64.
@@ -277,6 +277,20 @@ def refuse_unheld_floats(events, precision):
                 f"({units}) or use precision=np.float64")
 
 
+def g_at_start(function, t0, y_row, p_row):
+    """``g(t0, y0, p)`` of one trajectory, one call on the host in float64 (copies of the rows), or None where the host
+    cannot call ``g`` (device-only code, a fault of the user's ``g``) or it returns no finite number: what
+    :func:`zero_at_start` and :func:`kernels.event_notes.far_side_note` judge."""
+    y = np.array(y_row, dtype=np.float64).ravel()
+    p = np.array(p_row, dtype=np.float64).ravel()
+    try:
+        with np.errstate(all="ignore"):
+            value = float(function(float(t0), y.copy(), p.copy()))
+    except Exception:  # noqa: BLE001 - device-only code or a fault of the user's g: no note, the run's message stands
+        return None
+    return value if np.isfinite(value) else None
+
+
 def zero_at_start(function, t0, y_row, p_row, dtype):
     """``g(t0, y0, p)`` of one trajectory, evaluated on the host in float64, where it is 0 to within the working
     ``dtype``'s rounding (:data:`START_ZERO_ULPS` units of it times the larger of 1, ``|t0|`` and ``|y0|``); else None,
@@ -292,15 +306,12 @@ def zero_at_start(function, t0, y_row, p_row, dtype):
     (:func:`kernels.event_notes.unfired_note`), which is what rules out a start that was merely near 0 (a ball
     thrown up from 1e-7 under ``direction=-1``); the scale only keeps a start off 0 by rounding from being missed,
     and a start near 0 that went the event's way was a hair from a missed crossing all the same."""
-    y = np.array(y_row, dtype=np.float64).ravel()
-    p = np.array(p_row, dtype=np.float64).ravel()
-    try:
-        with np.errstate(all="ignore"):
-            value = float(function(float(t0), y.copy(), p.copy()))
-    except Exception:  # noqa: BLE001 - device-only code or a fault of the user's g: no note, the run's message stands
+    value = g_at_start(function, t0, y_row, p_row)
+    if value is None:
         return None
+    y = np.array(y_row, dtype=np.float64).ravel()
     finite = y[np.isfinite(y)]
     scale = max(1.0, abs(float(t0)), float(np.max(np.abs(finite))) if finite.size else 0.0)
-    if not (np.isfinite(value) and abs(value) <= START_ZERO_ULPS * float(np.finfo(dtype).eps) * scale):
+    if not (abs(value) <= START_ZERO_ULPS * float(np.finfo(dtype).eps) * scale):
         return None
     return value

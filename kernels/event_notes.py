@@ -1,5 +1,5 @@
-"""What a trajectory's message says of its terminal events: which one stopped it, and which one never fired because its
-``g`` started on 0.
+"""What a trajectory's message says of its terminal events: which one stopped it, which one never fired because its
+``g`` started on 0, and which one never fired because its ``g`` started on the side its crossing leads to.
 
 A run with events keeps an :class:`EventStart` in its result (``IVPResult.event_start``): each event's label
 (``events[1] (hit_earth)``), whether it is terminal and its direction, and, for the check of ``g`` at ``t0``, the
@@ -15,11 +15,11 @@ import dataclasses
 
 import numpy as np
 
-from .event_checks import zero_at_start
+from .event_checks import g_at_start, zero_at_start
 from .result_notes import host_array
 from .status import EVENT
 
-__all__ = ["EventStart", "event_note", "fired_note", "unfired_note", "event_label"]
+__all__ = ["EventStart", "event_note", "fired_note", "unfired_note", "far_side_note", "event_label"]
 
 
 def event_label(index, function):
@@ -94,14 +94,15 @@ _SIDE = {-1: ("a hair positive", "add {shift} to g (r - (R - {shift}) for r - R)
          0: ("a hair off 0 on the side g leaves from", "add or subtract {shift}", "off")}
 
 
-def unfired_note(start, counts, trajectory, dtype, saved=None):
+def unfired_note(start, counts, trajectory, dtype, saved=None, saves=None):
     """One sentence for each terminal event of ``trajectory`` that did not fire (its count 0 in ``counts``, its row of
-    ``event_count``), whose ``g`` was 0, to within rounding, at ``t0`` (:func:`kernels.event_checks.zero_at_start`:
-    one host call of ``g``), and that then went to the side a crossing in the event's direction ends on
-    (:func:`_left_toward`, from ``saved``: ``(t, y)`` of the trajectory's first finite save after ``t0``, else a
-    small Euler step from the start, :func:`_first_step`): a start on 0 is not a crossing, and what to do.  '' where
-    there is none, where neither shows which way ``g`` went, or the inputs are not kept (a pickled result, device
-    inputs, a row of another chunk).
+    ``event_count``): :func:`far_side_note` where its ``g`` started on the side its crossing leads to; else where its
+    ``g`` was 0, to within rounding, at ``t0`` (:func:`kernels.event_checks.zero_at_start`: one host call of ``g``),
+    and then went to the side a crossing in the event's direction ends on (:func:`_left_toward`, from ``saved``:
+    ``(t, y)`` of the trajectory's first finite save after ``t0``, else a small Euler step from the start,
+    :func:`_first_step`): a start on 0 is not a crossing, and what to do.  '' where there is none, where neither shows
+    which way ``g`` went, or the inputs are not kept (a pickled result, device inputs, a row of another chunk).
+    ``saves``: ``(t, y)`` of the trajectory's saves, for :func:`far_side_note`.
 
     Why the side: ``g`` rising from 0 under ``direction=-1`` (a ball thrown up from the ground) or a trajectory
     that failed for its own reason had missed nothing, and the note misled (a hunt's cases); SciPy stops at ``t0``
@@ -111,15 +112,20 @@ def unfired_note(start, counts, trajectory, dtype, saved=None):
     y_row, p_row = (_row(a, trajectory, start.n) for a in (start.y0, start.params))
     if y_row is None or p_row is None:
         return ""
-    saved = saved if saved is not None else _first_step(start, y_row, p_row)
-    if saved is None:
-        return ""
-    notes = []
+    notes, left = [], []
     for e, terminal in enumerate(start.terminal):
         if not terminal or counts[e] > 0:
             continue
+        far = far_side_note(start, e, y_row, p_row, dtype, saves)
+        if far:
+            notes.append(far)
+            continue
         value = zero_at_start(start.functions[e], start.t0, y_row, p_row, dtype)
-        if value is None or not _left_toward(start.functions[e], start.direction[e], saved, p_row):
+        if value is None:
+            continue
+        if not left:  # the first step's state, taken once and only where some g started on 0
+            left.append(saved if saved is not None else _first_step(start, y_row, p_row))
+        if left[0] is None or not _left_toward(start.functions[e], start.direction[e], left[0], p_row):
             continue
         shift = f"{max(1.0, float(np.max(np.abs(y_row)))) * (1e-5 if np.dtype(dtype) == np.float32 else 1e-9):.0e}"
         side, how, where = _SIDE[start.direction[e]]
@@ -130,6 +136,49 @@ def unfired_note(start, counts, trajectory, dtype, saved=None):
                      f"start stopped nothing; where it should stop the trajectory, make g(t0) {side}: "
                      f"{how.format(shift=shift)}, or start a hair {where} its zero.")
     return "".join(notes)
+
+
+#: The most saves :func:`far_side_note` evaluates ``g`` at (evenly strided beyond): a message's cost stays bounded.
+FAR_SIDE_SAVES = 2000
+
+
+def far_side_note(start, e, y_row, p_row, dtype, saves=None):
+    """`` Terminal event events[0] (hit_surface) starts with g = -0.04 < 0, ...``: where terminal
+    event ``e`` of a trajectory (start ``y_row``, ``p_row``) that it did not stop has a ``direction`` of -1 or +1 and
+    its ``g`` at ``t0`` (one host call, :func:`kernels.event_checks.g_at_start`) lies on the side that direction's
+    crossing leads to, off 0 by more than rounding (a start on 0 is :func:`unfired_note`'s own case), so that it can
+    fire only after ``g`` has gone to the other side and come back; else ''.  Not said where one of the finite
+    ``saves`` (``(t, y)``, at most :data:`FAR_SIDE_SAVES` of them looked at) shows ``g`` on the other side: the
+    crossing was then armed, and the trajectory simply ended before it (a launch from the ground under a descent
+    event).  Direction 0 counts both ways, so no start is on its far side.
+
+    A Kepler fall whose impact event ``r - 0.05`` (``direction=-1``) started at r = 0.01, inside the body, never fired,
+    and the message spoke only of step underflow and a singular solution (an astrodynamicist's trial)."""
+    direction = start.direction[e]
+    value = g_at_start(start.functions[e], start.t0, y_row, p_row) if direction else None
+    if value is None or not value * direction > 0 or zero_at_start(
+            start.functions[e], start.t0, y_row, p_row, dtype) is not None or _went_back(start, e, p_row, saves):
+        return ""
+    sign, away, back = ("<", "rises above", "falls") if direction < 0 else (">", "falls below", "rises")
+    return (f" Terminal event {start.labels[e]} starts with g = {value:.3g} {sign} 0, the side its direction "
+            f"{direction:+d} crossing leads to, so it fires only after g {away} 0 and {back} again: if the start is "
+            "inside the region the event guards (a start inside the body, or a slip of units), fix the start.")
+
+
+def _went_back(start, e, p_row, saves):
+    """Whether ``g`` of event ``e`` is on the side opposite its crossing's end (above 0 for ``direction=-1``) at one of
+    the finite ``saves`` (``(t, y)``, strided to at most :data:`FAR_SIDE_SAVES`); False without saves."""
+    if saves is None:
+        return False
+    times, states = saves
+    rows = np.flatnonzero(np.all(np.isfinite(states), axis=1))
+    rows = rows[::max(1, -(-rows.size // FAR_SIDE_SAVES))]
+    direction = start.direction[e]
+    for k in rows:
+        value = g_at_start(start.functions[e], float(times[k]), states[k], p_row)
+        if value is not None and value * direction < 0:
+            return True
+    return False
 
 
 #: Which way ``g`` went from its zero at ``t0``, as the note says it, by direction.
@@ -211,4 +260,13 @@ def event_note(result, trajectory):
         event_t = None if result.event_t is None else float(host_array(result.event_t)[trajectory])
         return fired_note(start, counts, event_t)
     return unfired_note(start, counts, trajectory, np.dtype(getattr(start.y0, "dtype", np.float64)),
-                        _first_save_after_start(result, trajectory, start.t0))
+                        _first_save_after_start(result, trajectory, start.t0), _saves(result, trajectory))
+
+
+def _saves(result, trajectory):
+    """``(t, y)`` of ``trajectory``'s saves on the host (NaN rows where it did not reach them), or None (no saves on
+    the host, ``save_trajectory=False``)."""
+    y, t = getattr(result, "y", None), getattr(result, "t", None)
+    if not (isinstance(y, np.ndarray) and y.ndim == 3 and t is not None and len(t) == y.shape[1]):
+        return None
+    return np.asarray(t, np.float64), y[trajectory]

@@ -16,6 +16,7 @@ from .errors import state_text
 from .status import EVENT, MAX_STEPS, SUCCESS
 from .step_stability import GROWTH_LIMIT
 from .rhs_hint import mostly_rejected
+from .close_approach import close_approach_note
 from .status_messages import BELOW_EPS_MARK, FIXED_MARK, FLOAT32_REJECTED_NOTE, REJECTED_SHARE, SUSPECT_MARK
 
 __all__ = ["host_array", "max_steps_note", "steps_taken",
@@ -39,6 +40,8 @@ def _saved_finite(result, trajectory):
 def max_steps_note(result, trajectory, advise=True, steps=False):
     """At MAX_STEPS: how far the trajectory got (its last finite save) and, with ``advise``, what to do: where a
     float32 run stalled at a rhs float32 cannot hold, that (:func:`float32_stall_note`); for
+    a trajectory that keeps passing very close to a point where its rhs is singular, that, and an event or
+    regularisation (:func:`kernels.close_approach.close_approach_note`); for
     an implicit method of order 3 or less the higher-order ones to try (a user's trial: trapezoid and sdirk2 on
     POLLU spent 3000 steps before t = 0.2 and 0.6 with no word of it): radau and rodas5p, not kvaerno5, whose
     error estimate is optimistic on oscillations and forcing (README); else raise max_steps or loosen the
@@ -64,6 +67,9 @@ def max_steps_note(result, trajectory, advise=True, steps=False):
     stall = float32_stall_note(result, trajectory)
     if stall:  # steps rejected at a float32 rhs that is not finite: no step count or tolerance gets past it
         return note + stall
+    close = close_approach_note(result, trajectory)
+    if close:  # passes by a point where the rhs is singular: more steps buy more passes (an astrodynamicist's trial)
+        return note + close + steps_taken(result, trajectory)
     if not method.explicit and method.tableau.order <= 3:
         note += (f" {method.name} is of order {method.tableau.order}, so at tight tolerances it takes many small "
                  "steps: radau (the most accurate there) or rodas5p take far fewer; or raise max_steps.")

@@ -1,0 +1,72 @@
+"""A terminal event whose ``g`` starts on the side its crossing leads to (:func:`kernels.event_notes.far_side_note`):
+it can fire only after ``g`` goes to the other side and comes back, and the message says so (an astrodynamicist's
+trial: an impact event ``r - 0.05`` with the start at r = 0.01, inside the body, never fired, and the message spoke
+only of step underflow and a singular solution)."""
+
+import math
+
+import numpy as np
+
+import kernels
+from kernels import Event, Status
+from test_events import BALL  # the falling ball of the events' own tests: y[0] its height, y[1] its velocity
+
+
+def _kepler(t, y, p, dydt):
+    r2 = y[0] * y[0] + y[1] * y[1]
+    r3 = r2 * math.sqrt(r2)
+    dydt[0] = y[2]
+    dydt[1] = y[3]
+    dydt[2] = -p[0] * y[0] / r3
+    dydt[3] = -p[0] * y[1] / r3
+
+
+KEPLER = kernels.ODESystem(_kepler, n_states=4, n_params=1, name="kepler", default_params=[1.0])
+
+
+def hit_surface(t, y, p):
+    return math.sqrt(y[0] ** 2 + y[1] ** 2) - 0.05
+
+
+def _ground(t, y, p):
+    return y[0]
+
+
+def _top(t, y, p):
+    return y[0] - 2.0
+
+
+_NOTE = "the side its direction"
+
+
+def test_an_impact_event_that_starts_inside_the_body_is_named_in_the_failure_message():
+    res = kernels.solve_ivp(KEPLER, (0.0, 5.0), [[0.01, 0.0, 0.0, 0.0]], method="dop853", rtol=1e-10, atol=1e-12,
+                            precision=np.float64, max_steps=3000, progress=False,
+                            events=Event(hit_surface, terminal=True, direction=-1))
+    assert int(res.status[0]) not in (Status.SUCCESS, Status.EVENT)
+    assert ("Terminal event events[0] (hit_surface) starts with g = -0.04 < 0, the side its direction -1 crossing "
+            "leads to, so it fires only after g rises above 0 and falls again: if the start is inside the region the "
+            "event guards (a start inside the body, or a slip of units), fix the start.") in res.message(0)
+
+
+def test_an_upward_event_that_starts_above_its_zero_is_named_at_the_end_of_the_span():
+    # a ball tossed up at 3 m with an event for rising through 2 m: g = 1 > 0 at the start, and it stays above 2 m
+    res = kernels.solve_ivp(BALL, (0.0, 0.4), [3.0, 1.0], method="tsit5", precision=np.float64, progress=False,
+                            t_eval=np.linspace(0.0, 0.4, 5), events=Event(_top, terminal=True, direction=1))
+    assert int(res.status[0]) == Status.SUCCESS
+    assert ("Terminal event events[0] (_top) starts with g = 1 > 0, the side its direction +1 crossing leads to, so "
+            "it fires only after g falls below 0 and rises again") in res.message(0)
+
+
+def test_no_far_side_note_where_the_event_fired_went_back_or_counts_both_ways():
+    y0 = [[-1.0, 10.0], [-1.0, 10.0], [-1.0, 0.0]]  # thrown up from below the ground; the last one only falls
+    fired = kernels.solve_ivp(BALL, (0.0, 3.0), y0[:1], method="tsit5", precision=np.float64, progress=False,
+                              events=Event(_ground, terminal=True, direction=-1))
+    assert int(fired.status[0]) == Status.EVENT and _NOTE not in fired.message(0)
+    # the span ends before it lands: its saves show g rose above 0, so the crossing was armed (a launch): no note
+    launched = kernels.solve_ivp(BALL, (0.0, 1.0), y0[1:2], method="tsit5", precision=np.float64, progress=False,
+                                 t_eval=np.linspace(0.0, 1.0, 11), events=Event(_ground, terminal=True, direction=-1))
+    assert int(launched.status[0]) == Status.SUCCESS and _NOTE not in launched.message(0)
+    both = kernels.solve_ivp(BALL, (0.0, 1.0), y0[2:], method="tsit5", precision=np.float64, progress=False,
+                             events=Event(_ground, terminal=True, direction=0))
+    assert int(both.status[0]) == Status.SUCCESS and _NOTE not in both.message(0)
