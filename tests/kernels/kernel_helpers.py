@@ -185,6 +185,16 @@ def stiff_pair(t, y, p, dydt):
     dydt[1] = 0.5 * y[0] - y[1]
 
 
+def rosenzweig_macarthur(t, y, p, dydt):
+    """Rosenzweig-MacArthur predator-prey, y = (prey N, predator P), p = (r, K, a, h, e, m): a Holling type II
+    predator whose cycles take the prey to tiny values for large K (the paradox of enrichment)."""
+    N = y[0]
+    P = y[1]
+    f = p[2] * N / (1.0 + p[2] * p[3] * N)
+    dydt[0] = p[0] * N * (1.0 - N / p[1]) - f * P
+    dydt[1] = p[4] * f * P - p[5] * P
+
+
 def contact_matrix_rhs(t, y, p, dydt):
     """A 4-group infection: p[0] a rate, p[1:17] a 4x4 contact matrix flattened row by row, read by index
     (``p[1 + i * 4 + j]``: what a reshaped slice of p, which does not compile, is told)."""

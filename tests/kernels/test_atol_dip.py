@@ -15,16 +15,9 @@ import numpy as np
 import pytest
 
 import kernels
+from kernel_helpers import rosenzweig_macarthur
 
 T_EVAL = np.linspace(0.0, 150.0, 16)
-
-
-def _rm(t, y, p, dydt):
-    N = y[0]
-    P = y[1]
-    f = p[2] * N / (1.0 + p[2] * p[3] * N)
-    dydt[0] = p[0] * N * (1.0 - N / p[1]) - f * P
-    dydt[1] = p[4] * f * P - p[5] * P
 
 
 def _dipper(t, y, p, dydt):
@@ -57,7 +50,7 @@ def _inflow(t, y, p, dydt):  # decays to 8e-9, then an inflow (not its own rate)
     dydt[1] = 1.0
 
 
-RM = kernels.ODESystem(_rm, 2, 6, name="rm")
+RM = kernels.ODESystem(rosenzweig_macarthur, 2, 6, name="rm")
 DIPPER = kernels.ODESystem(_dipper, 2, 1, name="dipper")
 
 

@@ -11,16 +11,9 @@ import numpy as np
 import pytest
 
 import kernels
+from kernel_helpers import rosenzweig_macarthur
 
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # 1.18e-38, float32's smallest normal value
-
-
-def _rm(t, y, p, dydt):
-    N = y[0]
-    P = y[1]
-    f = p[2] * N / (1.0 + p[2] * p[3] * N)
-    dydt[0] = p[0] * N * (1.0 - N / p[1]) - f * P
-    dydt[1] = p[4] * f * P - p[5] * P
 
 
 def _rm_pairs(t, y, p, dydt):
@@ -38,7 +31,7 @@ def _decay(t, y, p, dydt):
     dydt[2] = 1.0 - y[2]
 
 
-RM = kernels.ODESystem(_rm, 2, 6, name="rm")
+RM = kernels.ODESystem(rosenzweig_macarthur, 2, 6, name="rm")
 RM_PAIRS = kernels.ODESystem(_rm_pairs, 6, 3, name="rm_pairs")
 DECAY = kernels.ODESystem(_decay, 3, 1, name="decay")
 
