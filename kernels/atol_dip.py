@@ -32,8 +32,8 @@ a chemostat's loser), one that starts below ``atol`` and grows (it never fell), 
 where no atol helps; both spoke of one dip before).
 
 Why a SummaryWarning: like :mod:`kernels.unbounded_growth`'s and :mod:`kernels.growth_warning`'s, it says that a
-status success is not to be trusted, judged after the solve from its results; and through ``client=`` the client
-drops the workers' ToleranceWarnings and PrecisionWarnings (it checked the inputs for those itself), not these.
+status success is not to be trusted, judged after the solve from its results (through ``client=`` each chunk draws it
+from its own, :mod:`kernels.warning_origin`).
 
 Cost (host, float64, 4096 trajectories of 16 saves of 2 states): 0.5 ms where no state comes near 0, 10 ms where
 3 in 4 truly dip by their own rate (4 ms before the samples in t); 18 ms for 48 saves of 1 state where every one dips
@@ -52,7 +52,7 @@ import itertools
 import numpy as np
 
 from .errors import SummaryWarning, warn_user
-from .float32_underflow import FLOAT32_TINY, _own_regrowth
+from .float32_underflow import FLOAT32_TINY, own_regrowth
 from .growth_warning import trajectories_named
 from .time_branches import time_switches
 
@@ -266,7 +266,7 @@ def _flag(values, where, points, spans, atol, floor, part, flagged):
 
 
 def _confirmed(system, params, y0, span, t, saves, flagged):
-    """The flagged dips whose state's rate vanishes with it (:func:`_own_regrowth`): at ``y0`` and at the low's and
+    """The flagged dips whose state's rate vanishes with it (:func:`own_regrowth`): at ``y0`` and at the low's and
     the regrowth's saves where they are saves, then at :data:`SAMPLES` times between the low and the first value
     regrown and at the rhs's switch times there (:func:`_between`): a rate that depends on t (a dose written in the
     rhs, off at the saves) is an inflow.  On the first :data:`MAX_JUDGED` flagged trajectories of each state; and
@@ -281,7 +281,7 @@ def _confirmed(system, params, y0, span, t, saves, flagged):
         confirmed = False
         for i in sorted(details):
             points = [(span[0], y0[i])] + [(t[k], saves[i, k]) for k in details[i][3] if k >= 0]
-            if _own_regrowth(system, params[i], state,
+            if own_regrowth(system, params[i], state,
                              itertools.chain(points, _between(details[i][4], switches, span[0], y0[i], t,
                                                               None if saves is None else saves[i]))):
                 low, where, regrown, _, _ = details[i]

@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import PrecisionWarning, warn_user
 
-__all__ = ["warn_float32_underflow", "saved_dip", "followed_dip", "Dip", "FLOAT32_TINY", "FOLLOWED",
+__all__ = ["warn_float32_underflow", "saved_dip", "followed_dip", "own_regrowth", "Dip", "FLOAT32_TINY", "FOLLOWED",
            "FOLLOW_EVALUATIONS", "FOLLOW_RTOL", "FOLLOW_ATOL"]
 
 #: float32's smallest normal value (1.18e-38).
@@ -122,7 +122,7 @@ def _scan(values, threshold):
 def saved_dip(system, t0, t_eval, y0, y, params, threshold):
     """The first :class:`Dip` the saves ``y`` (``(n, T, S)``, after ``y0`` at ``t0``) show, counting the other
     trajectories that show one; None where none does.  A dip counts only where the state's own rate vanishes
-    with it at the dip and at the regrowth (:func:`_own_regrowth`)."""
+    with it at the dip and at the regrowth (:func:`own_regrowth`)."""
     times = np.concatenate(([float(t0)], np.asarray(t_eval, np.float64)))
     first, found = None, set()
     for start in range(0, y.shape[0], _CHUNK):
@@ -135,7 +135,7 @@ def saved_dip(system, t0, t_eval, y0, y, params, threshold):
             column = np.abs(values[row, :j, state].astype(np.float64))
             low = int(np.flatnonzero(column < FLOAT32_TINY)[np.argmin(column[column < FLOAT32_TINY])])
             points = ((times[low], values[row, low]), (times[j], values[row, j]))
-            if not _own_regrowth(system, params[i], state, points):
+            if not own_regrowth(system, params[i], state, points):
                 continue
             if first is None:
                 first = Dip(i, int(state), float(column[low]), float(times[low]), float(values[row, j, state]),
@@ -144,7 +144,7 @@ def saved_dip(system, t0, t_eval, y0, y, params, threshold):
     return None if first is None else dataclasses.replace(first, more=len(found) - 1)
 
 
-def _own_regrowth(system, p, state, points):
+def own_regrowth(system, p, state, points):
     """Whether ``rhs`` leaves ``state``'s rate at exactly 0 with that state set to 0 at each ``(t, y)`` of
     ``points``: its regrowth then comes from its own (rounded) value, not from an inflow, which float32 gets right.
     A rhs that fails or is not finite there says no."""
@@ -193,7 +193,7 @@ def followed_dip(system, y0, p, t0, t_end, threshold, trajectory=0):
     from scipy.integrate import LSODA
 
     y0, p = np.asarray(y0, np.float64), np.asarray(p, np.float64)
-    states = [s for s in range(y0.size) if y0[s] != 0 and _own_regrowth(system, p, s, ((t0, y0),))]
+    states = [s for s in range(y0.size) if y0[s] != 0 and own_regrowth(system, p, s, ((t0, y0),))]
     if not states:
         return None
     f, calls = system.host_rhs(p), [0]
@@ -240,7 +240,7 @@ class _Tracker:
                     self.least[s] = (size, t, y.copy())
             elif s in self.least and size >= self.threshold[s]:
                 size_low, t_low, y_low = self.least.pop(s)
-                if _own_regrowth(self.system, self.p, s, ((t_low, y_low), (t, y))):
+                if own_regrowth(self.system, self.p, s, ((t_low, y_low), (t, y))):
                     return Dip(self.trajectory, s, float(size_low), float(t_low), float(y[s]), float(t), followed=True)
         return None
 
