@@ -450,8 +450,8 @@ def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_m
         window = None if unknown else confirmed(system, at, *hidden(times, t0, reached, t_eval, dt_max,
                                                                      None if adaptive else dt))
         if window is not None:
-            warn_user(hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max),
-                      SamplingWarning)
+            warn_user(hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max,
+                                     at), SamplingWarning)
             return
     unread = [lines for _, unknown, lines in found if unknown]
     if unread and adaptive and not math.isfinite(dt_max):

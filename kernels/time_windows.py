@@ -4,7 +4,8 @@
 the end), ``dt_max`` or the fixed step grid (:func:`hidden_windows`), the rhs is checked for a jump at a window's
 edges (:func:`confirmed`), and the warning is worded: a pulse (a window that a step steps over unseen), or a
 staircase (:func:`staircase`: many switches an equal width apart, as ``H[int(t)]`` reads hourly data), which is a
-piecewise-constant input, not a pulse, and whose remedy is ``drivers=`` or a ``dt_max`` below its step.
+piecewise-constant input, not a pulse, and whose remedy is ``drivers=`` or a ``dt_max`` below its step; unless the
+rhs takes two levels in turn there (:func:`_two_levels`: a square wave, a pulse train), which is worded as pulses.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ CONFIRMED_MAX = 64
 
 #: Equal windows in a row from which switches read as a staircase (a piecewise-constant input), not a pulse train.
 STAIRCASE_MIN = 3
+
+#: A staircase's first windows at whose midpoints the rhs is evaluated for two levels in turn (:func:`_two_levels`).
+LEVELS_CHECKED = 6
 
 
 def hidden(times, t0, reached, t_eval, dt_max=np.inf, fixed_dt=None):
@@ -101,23 +105,49 @@ def staircase(times):
     """The step width where the switch ``times`` (sorted, inside the span) are a staircase: at least
     :data:`STAIRCASE_MIN` windows in a row, all of one width (within 1e-6 of it), as ``H[int(t)]``, ``floor(t / w)``
     or an ``if``/``elif`` chain over equal steps read tabulated data; else None.  A pulse or a pulse train has
-    windows of two widths or more (the pulse, the gap); a square wave of duty 1/2 is a staircase of two levels."""
+    windows of two widths or more (the pulse, the gap); a square wave of duty 1/2 is a staircase of two levels,
+    which :func:`hidden_message` tells apart by the rhs's values (:func:`_two_levels`)."""
     gaps = np.diff(np.asarray(times, np.float64))
     if gaps.size < STAIRCASE_MIN or not gaps[0] > 0:
         return None
     return float(np.mean(gaps)) if np.ptp(gaps) <= 1e-6 * gaps[0] else None
 
 
+def _two_levels(system, at, times):
+    """Whether the rhs, at the first row ``at`` (``(y, p)``), takes two levels in turn at the midpoints of the first
+    :data:`LEVELS_CHECKED` windows between the switch ``times``: its value at window k that at window k + 2 (within
+    1e-3 of the change from k to k + 1), and not that at k + 1.  A square wave ``1.0 if (t % 2.0) < 1.0 else 0.0``
+    (a pulse train of equal on and off times) was worded as a staircase of tabulated data, which takes more levels
+    than two (a regression hunt).  False where ``at`` is None, or the rhs fails or is not finite there: the
+    staircase's words stand."""
+    if at is None:
+        return False
+    try:
+        y, p = at
+        edges = np.asarray(times, np.float64)[:LEVELS_CHECKED + 1]
+        with np.errstate(all="ignore"):
+            levels = np.array([system.evaluate_rhs(float(m), y, p) for m in (edges[:-1] + edges[1:]) / 2.0],
+                              np.float64).reshape(edges.size - 1, -1)
+            if levels.shape[0] < 3 or not np.all(np.isfinite(levels)):
+                return False
+            change = float(np.min(np.max(np.abs(np.diff(levels, axis=0)), axis=1)))  # the smallest k to k + 1
+            back = float(np.max(np.abs(levels[2:] - levels[:-2])))  # the largest k to k + 2
+            return bool(change > 1e-12 * float(np.max(np.abs(levels))) and back <= 1e-3 * change)
+    except Exception:  # noqa: BLE001 - the rhs's own failures are the other checks' to report
+        return False
+
+
 _REMEDIES = ("Put each pulse's start and end times in t_eval (steps land on save times), or give the stimulus as "
              "drivers= (their switches are checked)")
 
 
-def hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max):
+def hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max, at=None):
     """The warning for the hidden ``window`` (:func:`hidden_windows`' triple) of the switches at ``times``, written
-    at ``lines``: a staircase's (:func:`staircase`) or a pulse's."""
+    at ``lines``: a staircase's (:func:`staircase`), unless the rhs takes two levels in turn there at the first row
+    ``at`` (:func:`_two_levels`: a square wave), or a pulse's."""
     a, b, count = window
     width = staircase(times)
-    if width is not None:
+    if width is not None and not _two_levels(system, at, times):
         return _staircase_message(system, lines, times, width, count, dt, adaptive, dt_max)
     more = f"; {count} such windows in all" if count > 1 else ""
     head = (f"rhs of system {system.name!r} switches on t at {located(lines)}: it changes at t = {a:.10g} and again "

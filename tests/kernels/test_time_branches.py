@@ -421,3 +421,27 @@ def test_a_pulse_switched_by_a_while_loop_on_t_counts_as_unread():
                                                      r"n \* 24\.0 <= t:\).*, at times this check could not read"):
         _solve(system, span=(0.0, 100.0))
     _silent(system, span=(0.0, 100.0), dt_max=0.5)
+
+
+def _square_wave_by_modulo(t, y, p, dydt):  # a pulse train of equal on and off times: two levels in turn
+    dydt[0] = (1.0 if (t % 2.0) < 1.0 else 0.0) - y[0]
+
+
+def _sampling_words(system, span, t_eval):
+    with pytest.warns(kernels.SamplingWarning) as record:
+        kernels.solve_ivp(system, span, [0.0], [0.0], t_eval=t_eval, method="tsit5", rtol=1e-6, atol=1e-6,
+                          precision=np.float64, progress=False)
+    return [str(w.message) for w in record if issubclass(w.category, kernels.SamplingWarning)]
+
+
+def test_a_square_wave_is_worded_as_a_pulse_train_not_a_staircase():
+    """Its windows are all of one width, and it was worded as tabulated data read by H[int(t)] ("a staircase of 49
+    steps 1 apart"); its rhs takes two levels in turn at the windows (a staircase of data takes more): pulses."""
+    system = kernels.ODESystem(_square_wave_by_modulo, n_states=1, n_params=1, name="square")
+    said = _sampling_words(system, (0.0, 50.0), [25.0, 50.0])
+    assert len(said) == 1 and said[0].startswith("rhs of system 'square' switches on t at line "), said
+    assert ": it changes at t = 1 and again at t = 2, a window 1 long with no save time in it" in said[0]
+    assert "46 such windows in all" in said[0] and "staircase" not in said[0] and "piecewise" not in said[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        _solve(system, span=(0.0, 50.0), params=(0.0,), t_eval=[25.0, 50.0], dt_max=0.5)
