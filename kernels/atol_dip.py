@@ -311,12 +311,12 @@ def _between(span, switches, t0, y0, t, saves):
 
 def _message(dips, flagged, rows, integrator, atol):
     """The warning's text: which trajectories and state, its low and atol, why the run is off, and the remedies."""
-    from .named_states import state_names
+    from .named_states import state_label, state_names
 
     names = state_names(integrator.system)
 
     def label(s):
-        return f"{names[s]} (y[{s}])" if names else f"y[{s}]"
+        return state_label(integrator.system, s, names)
 
     first = dips[0]
     named = trajectories_named([d.trajectory for d in dips])

@@ -49,8 +49,8 @@ import dataclasses
 
 import numpy as np
 
-from .host_follow import follow_on_host, follows_on_host
-from .named_states import state_names
+from .host_follow import follow_on_host, follow_tolerances, follows_on_host
+from .named_states import state_label, state_names
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
 from .stiffness import HostProbe, states_to_probe
 
@@ -246,16 +246,16 @@ class AtolScaleProbe(HostProbe):
 
     def _dip_text(self, i, times, values, rtol, bound, outcome, crossed):
         names = state_names(self.system)
-        state = f"{names[i]} (y[{i}])" if names else f"y[{i}]"
+        state = state_label(self.system, i, names)
         k = _smallest(values)
         low = abs(float(values[k]))
         reach = (f"reaches the span's end (t = {self.t_end:.6g})" if outcome == "finished" else
                  f"gets to t = {times[-1]:.6g}, past where the run stopped (before t = {bound:.6g})")
         evidence = (f"it stopped before t = {bound:.6g}" if crossed is None else
                     f"it saved {state} = {crossed[1]:.3g} at t = {crossed[0]:.6g}")
-        suggested = np.array(self.atol, np.float64)
-        target = SUGGESTED_FRACTION * low
-        suggested[i] = np.floor(target / 10.0 ** np.floor(np.log10(target))) * 10.0 ** np.floor(np.log10(target))
+        lows = np.zeros(len(self.atol))
+        lows[i] = low
+        suggested = suggested_atol(lows, self.atol, [i])
         atols = atol_text(suggested, [i], self.precision)
         if self.precision == "float32" and suggested[i] < _FLOAT32_TINY:
             remedy = (f"float32 cannot hold such values (below its smallest normal value, 1.2e-38; see the float32 "
@@ -272,18 +272,12 @@ class AtolScaleProbe(HostProbe):
         """The follow's ``(rtol, atol)``: the run's rtol (at most 1e-3, at least SciPy's floor) and
         :data:`FOLLOW_ATOL_FRACTION` of its atol, no looser than the default follow's 1e-6 of the start's largest
         magnitude (at least 1); a state of atol 0 gets 1e-12 of it."""
-        scale = max(float(np.max(np.abs(y0))), 1.0)
-        rtol = min(max(float(np.min(self.rtol)), 100 * np.finfo(np.float64).eps), 1e-3)
-        atol = np.minimum(FOLLOW_ATOL_FRACTION * self.atol, 1e-6 * scale)
-        return rtol, np.where(atol > 0, atol, 1e-12 * scale)
+        rtol, atol = follow_tolerances(self.rtol, FOLLOW_ATOL_FRACTION * self.atol, y0)
+        return rtol, np.where(atol > 0, atol, 1e-12 * max(float(np.max(np.abs(y0))), 1.0))
 
     def _states_text(self, small, largest):
-        names = state_names(self.system)
-        parts = []
-        for i in small:
-            label = f"{names[i]} (y[{i}])" if names else f"y[{i}]"
-            parts.append(f"the largest magnitude of {label} is {largest[i]:.3g}, below its atol {self.atol[i]:.3g}")
-        return "; ".join(parts)
+        return "; ".join(f"the largest magnitude of {state_label(self.system, i)} is {largest[i]:.3g}, below its "
+                         f"atol {self.atol[i]:.3g}" for i in small)
 
 
 def small_states(largest, atol):

@@ -247,10 +247,9 @@ class _Tracker:
 
 def _message(dip, system):
     """The warning's one sentence: what fell where, why the run is off, and the remedies."""
-    from .named_states import state_names
+    from .named_states import state_label
 
-    names = state_names(system)
-    label = f"{names[dip.state]} (y[{dip.state}])" if names else f"y[{dip.state}]"
+    label = state_label(system, dip.state)
     if dip.followed:
         where = (f"fell to {dip.smallest:.2g} near t = {dip.t_smallest:.6g} on its path followed on the host in "
                  f"float64")

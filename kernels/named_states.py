@@ -23,7 +23,7 @@ from .batch_layout import is_pandas, pandas_rows
 from .errors import ConfigurationError
 from .named_params import _all_text, _labels, _listed, case_renames, label_head, param_names
 
-__all__ = ["state_names", "states_by_name", "refuse_read_by_position"]
+__all__ = ["state_names", "state_label", "states_by_name", "refuse_read_by_position"]
 
 
 def state_names(system):
@@ -38,6 +38,13 @@ def state_names(system):
         return None
     names = tuple(str(name) for name in names)
     return names if len(names) == system.n_states == len(set(names)) and _all_text(names) else None
+
+
+def state_label(system, i, names=None):
+    """State ``i`` as a message names it: ``"prey (y[0])"`` where the system has state names (``names``, already
+    read by :func:`state_names`, may be passed), else ``"y[0]"``."""
+    names = state_names(system) if names is None else names
+    return f"{names[i]} (y[{i}])" if names else f"y[{i}]"
 
 
 def states_by_name(system, y0):
