@@ -114,15 +114,11 @@ def _tolerances(result, y_from):
     (rtol) and at most 1e-6 of the start's scale (atol); else rtol 1e-8 and atol 1e-10 of that scale.  Not tighter:
     at the trial's rtol 1e-10 the budget covered 2.5e-4 time units from a save inside a pass, too little of the path
     for its typical ``|dydt|`` (the peak read 2.5e7 times it; at 1e-8 the follow covered an orbit, 1.6e9)."""
+    from .result_notes import result_probes
+
     scale = max(1.0, float(np.max(np.abs(y_from))))
-    waiting, tolerances = [getattr(result, "stiffness_probe", None)], None
-    while waiting and tolerances is None:
-        probe = waiting.pop(0)
-        if probe is None:
-            continue
-        tolerances = getattr(probe, "tolerances", None)
-        waiting.extend(getattr(probe, "probes", ()))
-        waiting.extend(getattr(probe, name, None) for name in ("rest", "note", "domain", "growth"))
+    tolerances = next((probe.tolerances for probe in result_probes(result)
+                       if getattr(probe, "tolerances", None) is not None), None)
     if tolerances is None:
         return 1e-8, 1e-10 * scale
     rtol, atol = tolerances

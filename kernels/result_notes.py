@@ -21,7 +21,8 @@ from .status_messages import BELOW_EPS_MARK, FIXED_MARK, FLOAT32_REJECTED_NOTE, 
 
 __all__ = ["host_array", "max_steps_note", "steps_taken",
            "reached_note", "saves_beyond_max_steps", "pace_note", "rejected_note", "krylov_rejected_note",
-           "unstable_step_note", "step_was_unstable", "float32_stall_note", "sign_first", "host_inputs"]
+           "unstable_step_note", "step_was_unstable", "float32_stall_note", "sign_first", "host_inputs",
+           "result_probes"]
 
 
 def host_array(array):
@@ -78,20 +79,25 @@ def max_steps_note(result, trajectory, advise=True, steps=False):
     return note
 
 
-def host_inputs(result):
-    """The first of ``result``'s probes (``stiffness_probe``, its chains and wrappers walked) that holds the solve's
-    host ``system`` and inputs (``y0``, ``params``, ``t0``), or None (no probe, a pickled result's hints as text): the
-    notes below read the system and a trajectory's rows from it, as the hints do (the result keeps no params)."""
+def result_probes(result):
+    """``result``'s probes, ``stiffness_probe`` first, then its chains' and wrappers' (breadth first); none for a
+    result without one (a pickled result's hints as text)."""
     waiting = [getattr(result, "stiffness_probe", None)]
     while waiting:
         probe = waiting.pop(0)
         if probe is None:
             continue
-        if all(hasattr(probe, name) for name in ("system", "y0", "params", "t0")):
-            return probe
+        yield probe
         waiting.extend(getattr(probe, "probes", ()))
         waiting.extend(getattr(probe, name, None) for name in ("rest", "note", "domain", "growth"))
-    return None
+
+
+def host_inputs(result):
+    """The first of ``result``'s probes (:func:`result_probes`) that holds the solve's host ``system`` and inputs
+    (``y0``, ``params``, ``t0``), or None: the notes below read the system and a trajectory's rows from it, as the
+    hints do (the result keeps no params)."""
+    return next((probe for probe in result_probes(result)
+                 if all(hasattr(probe, name) for name in ("system", "y0", "params", "t0"))), None)
 
 
 def float32_stall_note(result, trajectory):
