@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import state_text
+from .host_follow import follow_on_host
 
 __all__ = ["close_approach_note", "CLOSE_RATIO", "BRIEF_SHARE", "FOLLOW_EVALUATIONS"]
 
@@ -36,10 +37,6 @@ BRIEF_SHARE = 0.01
 FOLLOW_EVALUATIONS = 6000
 #: The fewest steps a follow must take for its path to be judged.
 FEWEST_STEPS = 20
-
-
-class _Spent(Exception):
-    pass
 
 
 def close_approach_note(result, trajectory) -> str:
@@ -129,28 +126,13 @@ def _tolerances(result, y_from):
 def _follow(system, p, t0, y0, t_end, tolerances):
     """SciPy's DOP853 from ``(t0, y0)`` towards ``t_end`` within :data:`FOLLOW_EVALUATIONS` right-hand sides: the
     times, ``|dydt|`` (largest component) and states at the start and each step's end, and the steps' lengths."""
-    from scipy.integrate import DOP853
-
-    calls = [0]
-
     def f(t, y):
-        calls[0] += 1
-        if calls[0] > FOLLOW_EVALUATIONS:
-            raise _Spent
         return system.evaluate_rhs(float(t), np.array(y, np.float64), p)
 
-    times, states, sizes = [t0], [y0.copy()], [float(np.max(np.abs(system.evaluate_rhs(t0, y0.copy(), p))))]
+    times, states, status = follow_on_host(f, t0, t_end, y0, FOLLOW_EVALUATIONS, outcome=True, tolerances=tolerances,
+                                           method="DOP853")
+    if status == "failed":  # a stop the path cannot pass: rhs_hint's case, not a close approach
+        return np.zeros(1), np.full(1, np.nan), np.zeros(0), np.zeros((1, y0.size))
     with np.errstate(all="ignore"):
-        try:
-            solver = DOP853(f, t0, y0, t_end, rtol=tolerances[0], atol=tolerances[1])
-            while solver.status == "running":
-                solver.step()
-                if solver.status == "failed":  # a stop the path cannot pass: rhs_hint's case, not a close approach
-                    return np.zeros(1), np.full(1, np.nan), np.zeros(0), np.zeros((1, y0.size))
-                times.append(float(solver.t))
-                states.append(np.array(solver.y, np.float64))
-                sizes.append(float(np.max(np.abs(solver.f))))
-        except _Spent:
-            pass
-    times = np.array(times)
-    return times, np.array(sizes), np.diff(times), np.array(states)
+        sizes = np.array([float(np.max(np.abs(f(t, y)))) for t, y in zip(times, states)])
+    return times, sizes, np.diff(times), states

@@ -60,10 +60,13 @@ def _cap_jac_factor(solver):
         solver.jac_factor = np.minimum(solver.jac_factor, JAC_FACTOR_CAP)
 
 
-def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None, tolerances=None):
+def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None, tolerances=None,
+                   method="Radau"):
     """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host; the steps of its
     differenced Jacobian held at :data:`JAC_FACTOR_CAP`), or at ``tolerances``, an ``(rtol, atol)`` pair
-    (:func:`follow_tolerances`), where a caller must follow the path as closely as the run did.
+    (:func:`follow_tolerances`), where a caller must follow the path as closely as the run did.  ``method="DOP853"``
+    follows with SciPy's explicit DOP853 instead (``jac`` and ``sparsity`` unused): a non-stiff path whose steps
+    must resolve every close pass (:mod:`kernels.close_approach`).
 
     Returns ``(t, y, complete)``: the times and states of the steps taken (``y`` of shape ``(steps, n)``,
     the initial state first) and whether ``t_end`` was reached.  It stops early, keeping the steps taken,
@@ -72,7 +75,7 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, spars
     why it stopped: ``"finished"``, ``"budget"`` or ``"failed"`` (a finite-time blow-up, say).  ``sparsity``
     (without ``jac``): the Jacobian's pattern, SciPy's ``jac_sparsity``, which differences groups of columns.
     """
-    from scipy.integrate import Radau
+    from scipy.integrate import DOP853, Radau
 
     calls = [0]
 
@@ -87,8 +90,11 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, spars
     with np.errstate(all="ignore"):
         try:
             rtol, atol = (1e-3, 1e-6 * _scale(y0)) if tolerances is None else tolerances
-            solver = Radau(counted, t0, y0, t_end, rtol=rtol, atol=atol, jac=jac,
-                           jac_sparsity=None if jac is not None else sparsity)
+            if method == "DOP853":
+                solver = DOP853(counted, t0, y0, t_end, rtol=rtol, atol=atol)
+            else:
+                solver = Radau(counted, t0, y0, t_end, rtol=rtol, atol=atol, jac=jac,
+                               jac_sparsity=None if jac is not None else sparsity)
             while solver.status == "running":
                 solver.step()
                 if solver.status == "failed":
