@@ -9,8 +9,16 @@ and the all-local comparison: the chosen plan's kernel is kept for the solve) an
 cost records, its note, and which buffers ``auto`` shared.  Processes run ``--jobs`` at a time, so compare the
 ratio within a row, not times across runs.
 
+``--repeat`` times a scientist's repeated script instead: ``auto`` (plan and build) in four fresh processes
+that share one new compile-cache folder: ``cold`` (an empty folder), ``repeat`` (the decision that the cold run
+kept, :mod:`kernels.plan_decisions`, with the compile cache's PTX and ptxas counts), ``repeat_again`` (the same:
+some kernels' IR names count the compiles made before in the process, so the kept kernel, compiled first now,
+can miss NVVM's cache once), and ``compile_cache_only`` (the decisions deleted first: a repeat as it was before
+the decision cache, every round lowered again by Numba).
+
     python -m benchmarks.planning_time --out DIR                      # on a GPU (the driver compiles)
     NUMBA_ENABLE_CUDASIM=0 python -m benchmarks.planning_time --configs rk4:chain:16 --out DIR   # offline, ptxas
+    NUMBA_ENABLE_CUDASIM=0 python -m benchmarks.planning_time --repeat --jobs 1 --configs rk4:chain:16 --out DIR
 """
 
 from __future__ import annotations
@@ -19,11 +27,14 @@ import argparse
 import concurrent.futures
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 SCHEMA = "bufferplan.planning_time/1"
+_RUNS = ("cold", "repeat", "repeat_again", "compile_cache_only")
 CONFIGS = "rk4:chain:16,rk4:chain:64,tsit5:chain:16,tsit5:chain:64,rodas4:bruss:8,rodas4:bruss:32,radau:bruss:8,radau:bruss:32"
 
 
@@ -38,23 +49,33 @@ def one(config, mode, block_size):
     system = kernels.oscillator_chain(int(n)) if system_name == "chain" else kernels.brusselator(int(n))
     integ = kernels.Integrator(system, method=method, precision=np.float32,
                                controller=None if method == "tsit5" else "fixed")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_s()
     plan = integ.plan(mode, block_size=block_size)
     planned = time.perf_counter()
     resources = integ.build(plan).resources()
     done = time.perf_counter()
     cost = plan.cost
     return {"config": config, "mode": mode, "plan_s": planned - start, "build_s": done - planned,
-            "total_s": done - start, "registers": resources.registers_per_thread,
+            "total_s": done - start, "cpu_s": _cpu_s() - cpu, "registers": resources.registers_per_thread,
             "local_bytes": resources.local_bytes_per_thread,
             "shared": sorted(b.name for b in plan.buffers if b.placement is planner.Placement.SHARED),
             "rounds": [list(r) for r in cost.rounds] if cost is not None and cost.rounds else [],
-            "note": cost.note if cost is not None else None}
+            "note": cost.note if cost is not None else None,
+            "cache_stats": None if integ.compile_cache is None else dict(integ.compile_cache.stats)}
 
 
-def _child(config, mode, block_size, timeout):
-    """:func:`one` in a fresh process (a cold compile), or the reason it gave nothing."""
-    env = dict(os.environ, BUFFERPLAN_COMPILE_CACHE="off")
+def _cpu_s():
+    """CPU seconds of this process and its finished children (ptxas): a figure that other work on the machine
+    moves less than the wall clock."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _child(config, mode, block_size, timeout, cache="off"):
+    """:func:`one` in a fresh process (a cold compile with the cache ``off``), or the reason it gave nothing."""
+    env = dict(os.environ, BUFFERPLAN_COMPILE_CACHE=cache)
     cmd = [sys.executable, "-m", "benchmarks.planning_time", "--one", config, "--mode", mode,
            "--block-size", str(block_size)]
     try:
@@ -77,6 +98,36 @@ def _pair(config, block_size, timeout):
     return row
 
 
+def _repeat(config, block_size, timeout):
+    """``auto`` cold, repeated, and repeated with the compile cache only, in fresh processes sharing one folder."""
+    folder = tempfile.mkdtemp(prefix="bufferplan-planning-time-")
+    try:
+        row = {"config": config}
+        for run in _RUNS[:-1]:
+            row[run] = _child(config, "auto", block_size, timeout, folder)
+        for name in os.listdir(folder):
+            if name.startswith("plan-") and name.endswith(".bin"):  # the decisions: a repeat as before them
+                os.remove(os.path.join(folder, name))
+        row["compile_cache_only"] = _child(config, "auto", block_size, timeout, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if not any("error" in row[k] for k in _RUNS):
+        row["repeat_over_cold"] = row["repeat"]["total_s"] / row["cold"]["total_s"]
+    return row
+
+
+def _said(row):
+    """One printed line of a row."""
+    if "cold" in row:
+        times = ", ".join(f"{k} {row[k].get('total_s', row[k].get('error'))} s (plan "
+                          f"{row[k].get('plan_s')} s, CPU {row[k].get('cpu_s')} s)" for k in _RUNS)
+        return f"{row['config']}: {times}; repeat note {row['repeat'].get('note')}"
+    local, auto = row["local"], row["auto"]
+    return (f"{row['config']}: local {local.get('total_s', local.get('error'))} s, auto "
+            f"{auto.get('total_s', auto.get('error'))} s, ratio {row.get('auto_over_local')}, "
+            f"rounds {len(auto.get('rounds', []))}, shared {auto.get('shared')}, note {auto.get('note')}")
+
+
 def main(argv=None):
     from .environment import RESULTS, device_info, device_label, header, write_json
 
@@ -87,6 +138,7 @@ def main(argv=None):
     ap.add_argument("--timeout", type=int, default=300, help="seconds a process may take")
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--tag", default="")
+    ap.add_argument("--repeat", action="store_true", help="cold vs repeated auto with one compile cache")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--mode", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -95,17 +147,15 @@ def main(argv=None):
         return
     info, rows = device_info(), []
     tag = f"_{args.tag}" if args.tag else ""
-    path = os.path.join(args.out, f"planning_time_{device_label(info)}{tag}.json")
+    kind = "_repeat" if args.repeat else ""
+    path = os.path.join(args.out, f"planning_time{kind}_{device_label(info)}{tag}.json")
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(_pair, c, args.block_size, args.timeout) for c in args.configs.split(",")]
+        futures = [pool.submit(_repeat if args.repeat else _pair, c, args.block_size, args.timeout)
+                   for c in args.configs.split(",")]
         for future in concurrent.futures.as_completed(futures):
             row = future.result()
             rows.append(row)
-            local, auto = row["local"], row["auto"]
-            print(f"{row['config']}: local {local.get('total_s', local.get('error'))} s, auto "
-                  f"{auto.get('total_s', auto.get('error'))} s, ratio {row.get('auto_over_local')}, "
-                  f"rounds {len(auto.get('rounds', []))}, shared {auto.get('shared')}, note {auto.get('note')}",
-                  flush=True)
+            print(_said(row), flush=True)
             write_json(path, dict(header(SCHEMA, info, vars(args)), rows=rows))
     print(f"wrote {path}")
 

@@ -11,7 +11,9 @@ constant, Numba or CUDA version is another key.  Numba's typing and lowering,
 which produce the IR, still run on every compile.  Without a driver
 (``NUMBA_ENABLE_CUDASIM=0`` on a machine with no GPU) the same cache keeps
 NVVM's PTX and the ``ptxas -v`` counts that :meth:`BatchKernel.resources` and
-``plan="auto"`` read.
+``plan="auto"`` read.  Entries of kind ``plan`` keep ``plan="auto"``'s decisions
+(the Plan the compiler loop kept), so a repeated run skips its compile rounds
+(:mod:`kernels.plan_decisions`, through :attr:`CompileCache.decisions`).
 
 The hooks are two thin wrappers, installed once, around Numba's
 ``nvvm.compile_ir`` and ``CUDACodeLibrary.get_cubin`` (numba-cuda 0.30): they
@@ -31,6 +33,7 @@ import hashlib
 import importlib.metadata
 import os
 import re
+import sys
 import tempfile
 import threading
 import warnings
@@ -50,7 +53,7 @@ _MAGIC = b"BPCC2\n"  # 2: the checksum covers the entry's key too (a file copied
 OFF_WORDS = ("0", "off", "false", "no", "none")
 _OFF = ("",) + OFF_WORDS
 _ON = ("1", "on", "true", "yes", "default")  # the default folder: "1" named a folder "1" in the working directory
-_KINDS = ("ptx", "cubin", "ptxas")
+_KINDS = ("ptx", "cubin", "ptxas", "plan")  # plan: plan="auto"'s decisions (kernels.plan_decisions)
 # an entry's file name; nothing else in the folder is the cache's (its own *.bin files were counted and deleted
 # by clear() and the size trim: a user's 'simulation_output.bin' in a cache pointed at a project folder)
 _ENTRY = re.compile(r"(%s)-[0-9a-f]{64}\.bin" % "|".join(_KINDS))
@@ -81,8 +84,11 @@ class CompileCache:
     Attributes
     ----------
     stats : dict
-        Hits and misses per kind (``ptx``, ``cubin``, ``ptxas``) in this process,
-        and ``errors`` (entries that could not be read or written).
+        Hits and misses per kind (``ptx``, ``cubin``, ``ptxas``, and ``plan``: ``plan="auto"``'s decisions,
+        :mod:`kernels.plan_decisions`) in this process, and ``errors`` (entries that could not be read, written
+        or used).
+    decisions : kernels.plan_decisions.PlanDecisions
+        ``plan="auto"``'s decisions kept in this folder (made on first use; assign one to replace it).
 
     Examples
     --------
@@ -102,10 +108,11 @@ class CompileCache:
         self.directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
         self.max_bytes = max_bytes
         self.stats = {"ptx_hits": 0, "ptx_misses": 0, "cubin_hits": 0, "cubin_misses": 0,
-                      "ptxas_hits": 0, "ptxas_misses": 0, "errors": 0}
+                      "ptxas_hits": 0, "ptxas_misses": 0, "plan_hits": 0, "plan_misses": 0, "errors": 0}
         self._lock = threading.Lock()
         self._versions = {}
         self._warned = False
+        self._decisions = None
 
     def __repr__(self):
         return f"CompileCache({self.directory!r})"
@@ -151,6 +158,31 @@ class CompileCache:
             os.utime(path)  # least recently used goes first
         self._count(f"{kind}_hits")
         return payload
+
+    def discard(self, kind, key=None):
+        """Count an entry of ``kind`` that its reader refused (a stored plan that no longer verifies) as an error
+        and a miss, not a hit, and remove it; without ``key``, only an error (its key could not be made)."""
+        if key is None:
+            self._count("errors")
+            return
+        with self._lock:
+            self.stats[f"{kind}_hits"] -= 1
+        self._count("errors", f"{kind}_misses")
+        with contextlib.suppress(OSError):
+            os.remove(self._path(kind, key))
+
+    @property
+    def decisions(self):
+        """``plan="auto"``'s decisions kept in this cache (:class:`kernels.plan_decisions.PlanDecisions`)."""
+        if self._decisions is None:
+            from .plan_decisions import PlanDecisions
+
+            self._decisions = PlanDecisions(self)
+        return self._decisions
+
+    @decisions.setter
+    def decisions(self, value):
+        self._decisions = value
 
     def store(self, kind, key, payload):
         """Write ``payload`` under ``key`` (atomically); errors only count and warn once."""
@@ -342,6 +374,14 @@ def _tool_versions(kind):
         path = ptxas_path()
         with open(path, "rb") as fh:
             parts.append("ptxas " + hashlib.sha256(fh.read()).hexdigest())
+    elif kind == "plan":  # what the compiler's figures, and the typing of a user's functions, depend on
+        parts = [f"python {sys.version}", f"numpy {np.__version__}", f"numba {_version('numba')}",
+                 _tool_versions("ptx")]
+        for other in ("ptxas", "cubin"):  # offline: no driver; on a GPU the driver counts (no ptxas needed)
+            try:
+                parts.append(_tool_versions(other))
+            except Exception:  # noqa: BLE001 - a tool that is missing is a version too
+                parts.append(f"{other} -")
     return "; ".join(parts)
 
 

@@ -29,6 +29,7 @@ from .batch_inputs import batch_inputs
 from .named_params import by_name, warn_read_by_position
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
+from .plan_decisions import decided
 from .device import current_device_id, default_block_size, default_device
 from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
@@ -271,9 +272,12 @@ class Integrator(IntegratorProbes):
         block_size = default_block_size() if block_size is None else block_size
         key = (plan, block_size, model, tuple((pins or {}).items()))  # in order: a later pin wins (with_locations)
         if key not in self._plans:
-            solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
-                                self.max_registers, memory_hint(self.method.family, self.solver.linear))
-            self._plans[key] = with_compiler(self, solved, plan, block_size, model, pins)
+            def planned():  # CP-SAT and the compiler's rounds; for auto, a decision an earlier run kept instead
+                solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
+                                    self.max_registers, memory_hint(self.method.family, self.solver.linear))
+                return with_compiler(self, solved, plan, block_size, model, pins)
+
+            self._plans[key] = decided(self, plan, block_size, model, pins, planned)
         return self._plans[key]
 
     # -- building ------------------------------------------------------------
