@@ -11,6 +11,7 @@ sign, as SciPy reads it (:func:`scipy_attributes`: 2 is +1, -0.5 is -1).
 
 from __future__ import annotations
 
+import ast
 import decimal
 import functools
 import inspect
@@ -22,6 +23,7 @@ from numba import cuda
 
 from .errors import ConfigurationError, describe, warn_user
 from .frozen_values import FrozenValues, changed_error, late_binding, loop_variables_read
+from .function_source import own_definition
 from .input_writes import refuse_input_writes
 from .literals import for_system
 from .validation import defaulted_parameter
@@ -195,8 +197,37 @@ def _check_value(func):
                                  "event, such as y[0] - 1.0; it returned an array")
     if isinstance(value, (bool, np.bool_)):  # True/False has no sign change to locate: the crossing time was a step's
         raise ConfigurationError("Event function must return one number g(t, y, p) whose sign change is the event; "
-                                 "it returned a bool (a condition such as y[0] < 0): return the difference instead, "
-                                 "y[0] - 0.0, with direction=-1 for a downward crossing")
+                                 "it returned a bool (a condition such as y[0] < 0): " + _difference_advice(func))
+
+
+#: The direction of ``a - b`` in which a comparison ``a OP b`` becomes true.
+_BECOMES_TRUE = {ast.Gt: 1, ast.GtE: 1, ast.Lt: -1, ast.LtE: -1}
+
+
+def _difference_advice(func):
+    """How to write ``func``'s own condition as a difference: ``return abs(y[0]) > math.pi`` is told ``return
+    abs(y[0]) - math.pi`` with ``direction=1`` (the crossing where it becomes true); a condition that is not one
+    comparison of two values is told the general form.  (A swing model's loss of synchronism, ``abs(y[0]) >
+    math.pi``, was told "y[0] - 0.0, with direction=-1": a power engineer's trial.)"""
+    general = "return the difference instead, such as y[0] - 1.0 for y[0] > 1.0, with direction=1 for the crossing "\
+              "where it becomes true (direction=-1 for y[0] < 1.0)"
+    found = own_definition(func)
+    if found is None:
+        return general
+    node = found[1]
+    returns = [node.body] if isinstance(node, ast.Lambda) else [
+        n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+    if len(returns) != 1 or not isinstance(returns[0], ast.Compare) or len(returns[0].ops) != 1:
+        return general
+    compare = returns[0]
+    direction = _BECOMES_TRUE.get(type(compare.ops[0]))
+    if direction is None:
+        return general
+    left, right = ast.unparse(compare.left), ast.unparse(compare.comparators[0])
+    if isinstance(compare.comparators[0], (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Compare)):
+        right = f"({right})"
+    return (f"return the difference instead, {left} - {right}, with direction={direction} for the crossing where "
+            f"{ast.unparse(compare)} becomes true")
 
 
 def event_values(events):

@@ -139,6 +139,22 @@ def _below_ground(t, y, p):
     return y[0] < 0.0  # a user's trial: the run stopped at a step's time, not the crossing's
 
 
+def _lost_step(t, y, p):
+    return abs(y[0]) > math.pi  # a power engineer's loss of synchronism: was told "y[0] - 0.0, with direction=-1"
+
+
+@pytest.mark.parametrize("g, advice", [
+    (_below_ground, "y[0] - 0.0, with direction=-1 for the crossing where y[0] < 0.0 becomes true"),
+    (_lost_step, "abs(y[0]) - math.pi, with direction=1 for the crossing where abs(y[0]) > math.pi becomes true"),
+    (lambda t, y, p: y[0] >= y[1] + 2.0,
+     "y[0] - (y[1] + 2.0), with direction=1 for the crossing where y[0] >= y[1] + 2.0 becomes true"),
+])
+def test_a_bool_event_is_told_its_own_condition_as_a_difference(g, advice):
+    with pytest.raises(ConfigurationError) as caught:
+        kernels.solve_ivp(BALL, (0.0, 1.0), [10.0, 0.0], method="rk4", dt=0.1, events=g)
+    assert str(caught.value).endswith("return the difference instead, " + advice), str(caught.value)
+
+
 def _resets(t, y, p):
     if y[0] >= 30.0:  # a neuroscientist's reset: ran with success, no spike counted, a wrong trajectory
         y[0] = -65.0
