@@ -463,7 +463,9 @@ def _where(states, j=None):
     """Where to start instead: the states ``states`` (at 0) nudged off 0, only ``j`` where it is one of them."""
     if not len(states):
         return "a state where the model's functions are finite"
-    return f"{_state_names([j] if j in states else states)} at 1e-12 instead of 0, for example"
+    # "at 1e-12" alone read oddly for a carrier density whose scale is 1e24 (a laser physicist's trial)
+    return (f"{_state_names([j] if j in states else states)} at 1e-12 instead of 0, for example, or a like small "
+            "fraction of the state's own scale")
 
 
 def _state_names(states):

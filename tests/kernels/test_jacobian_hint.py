@@ -151,6 +151,7 @@ def test_a_state_at_zero_is_still_named_when_a_parameter_is_zero_too():
     assert result.status[0] in (kernels.Status.SINGULAR_MATRIX, kernels.Status.NEWTON_NOT_CONVERGED)
     message = result.message(0)
     assert "start slightly inside the domain (y_0 at 1e-12 instead of 0" in message
+    assert "or a like small fraction of the state's own scale" in message  # 1e-12 alone, for a state of 1e24
     assert "A parameter causes it" not in message
 
 
