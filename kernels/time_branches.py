@@ -6,8 +6,10 @@ no word, where the same pulse given as ``drivers=`` drew a SamplingWarning (:mod
 cardiac electrophysiologist's trial).  So the rhs's source is read, never run: each value it writes into an array
 (``dydt[0] = ...``) is followed back to its time argument (its first parameter, whatever its name) through locals,
 branches, loops, arithmetic, library functions (:mod:`kernels.time_pieces`, the algebra of a value in t whose
-jumps are the switches) and the helper functions t is passed to, with the numbers read from the module or closure.
-Two consecutive switches bound a window (a pulse, or the gap of a pulse train).  One
+jumps are the switches) and the helper functions t is passed to, with the numbers read from the module or closure
+(``K[i, j]`` at unrolled loop indices too).  A branch's arms that bind a name to different values switch it, values
+not read as numbers told apart by their source (:mod:`kernels.time_values`: a swing model's fault window in its
+coupling loops was missed).  Two consecutive switches bound a window (a pulse, or the gap of a pulse train).  One
 :class:`kernels.SamplingWarning` a call names the first window that lies between two consecutive landing points
 (t0, the save times, the end) with ``dt_max`` not below its width, or, with fixed steps, whose ends the step grid
 does not both land on.  A lone switch (``1.0 if t < 1.0 else -1.0``) says nothing: error control sees a step across
@@ -34,6 +36,7 @@ from .function_source import own_definition
 from .module_origin import shadows_stdlib, top_level
 from .time_pieces import (FREE, Form, Pieces, active_lines, applied, arithmetic, comparison, known, logic, mixed,
                           not_, number, span_sensitive, switches, timed, tracked, truth, where, with_line)
+from .time_values import Unknowns, plain
 from .time_windows import confirmed, hidden, hidden_message, hidden_windows, unread_message
 
 __all__ = ["time_switches", "hidden_windows", "warn_time_branches"]
@@ -72,6 +75,7 @@ class _Reader:
         self.closure = dict(zip(code.co_freevars, (_cell(c) for c in func.__closure__ or ())))
         self.returns = []
         self.instance = instance  # a method's (name of self, the instance), or None
+        self.unknowns = Unknowns()  # a token for each value free of t and not a number a name is bound to
 
     def line(self, node):
         """``(file, line)`` of ``node`` in this function's file."""
@@ -136,18 +140,20 @@ class _Reader:
         return FREE
 
     def subscript(self, node, env):
-        """An element of an array: a number of a module's or closure's tuple at a known index (or at an index that
-        is a known step function of t); else the switches of the index."""
-        index = self.value(node.slice, env)
-        if not timed(index):
-            container = self.static(node.value, env)
-            if isinstance(container, (tuple, list, np.ndarray)) and known(index) is not None:
-                try:
-                    return self.number(container[int(known(index))])
-                except (IndexError, TypeError, ValueError):
-                    return FREE
-            return FREE
-        return mixed([index], math.inf, [self.line(node)])
+        """An element of an array: a number of a module's or closure's tuple, list or array at known indices (``K[i]``,
+        ``K[i, j]``, ``K[i][j]``, loop variables unrolled included: a swing model's ``KFAULT[i, j]`` was not read);
+        else the switches of the indices."""
+        index = [self.value(part, env) for part in _indices(node)]
+        if any(timed(part) for part in index):
+            return mixed(index, math.inf, [self.line(node)])
+        return self.number(_element(self.held(node.value, env), [known(part) for part in index]))
+
+    def held(self, node, env):
+        """The Python object a name or attribute chain reads (:meth:`static`), or an element of one at known
+        indices (``K[i]`` of ``K[i][j]``); None where there is none."""
+        if isinstance(node, ast.Subscript):
+            return _element(self.held(node.value, env), [known(self.value(part, env)) for part in _indices(node)])
+        return self.static(node, env)
 
     def call(self, node, env):
         """A call: a library function whose switches are read (:func:`kernels.time_pieces.applied`), a helper of the
@@ -216,7 +222,9 @@ class _Reader:
                     path = inner
                 else:
                     for name in (set(taken) | set(other)) - {_PATH}:
-                        if taken.get(name) is not other.get(name):  # bound in a branch: it switches with the test
+                        # bound in a branch: it switches with the test (two unknown values alike only where
+                        # :mod:`kernels.time_values` gave them one token: a swing model's fault window)
+                        if taken.get(name) is not other.get(name):
                             env[name] = where(test, taken.get(name, FREE), other.get(name, FREE))
             elif isinstance(statement, (ast.For, ast.While)):
                 self.loop(statement, env, path)
@@ -233,7 +241,8 @@ class _Reader:
                 if isinstance(statement, ast.AugAssign):
                     old = env.get(target.id, FREE) if isinstance(target, ast.Name) else FREE
                     value = arithmetic(statement.op, old, value)
-                self.bind(target, statement.value, value, env, path)
+                self.bind(target, statement if isinstance(statement, ast.AugAssign) else statement.value, value,
+                          env, path)
         elif isinstance(statement, ast.Return) and statement.value is not None:
             self.returns.append((self.value(statement.value, env), path))
         elif isinstance(statement, ast.Expr):
@@ -244,9 +253,10 @@ class _Reader:
                     self.block(item.body if isinstance(item, ast.ExceptHandler) else [item], env, path)
 
     def bind(self, target, node, value, env, path):
-        """Bind a local name, or record a write into an array with its branch."""
+        """Bind a local name (a value free of t and not a number to its token for ``node``, the source it is
+        computed by: :mod:`kernels.time_values`), or record a write into an array with its branch."""
         if isinstance(target, ast.Name):
-            env[target.id] = value
+            env[target.id] = self.unknowns.named(value, node, env, target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):
             parts = node.elts if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) == len(target.elts) \
                 else [None] * len(target.elts)
@@ -265,7 +275,7 @@ class _Reader:
                 self.block(statement.body, env, path)
             return
         if isinstance(statement, ast.For):
-            self.bind(statement.target, None, mixed([self.value(statement.iter, env)], math.inf), env, path)
+            self.bind(statement.target, statement.iter, mixed([self.value(statement.iter, env)], math.inf), env, path)
         else:
             test = truth(self.value(statement.test, env), self.line(statement))
             path = _both(path, test)
@@ -278,6 +288,9 @@ class _Reader:
                     env[name] = mixed([before.get(name, FREE), env[name]], math.inf)
         if isinstance(statement, ast.While) and (timed(test) or timed(self.value(statement.test, env))):
             self.unfollowed(statement, env, start, first)
+        for name in set(env) - {_PATH}:  # what the loop bound: a token of the loop's source and its start's locals
+            if env[name] is not start.get(name):
+                env[name] = self.unknowns.named(env[name], statement, start, name)
 
     def unfollowed(self, statement, env, start, first):
         """A ``while`` loop whose test depends on t runs a number of times set by t that the reading does not
@@ -285,7 +298,7 @@ class _Reader:
         regression hunt): what it binds, and the values it writes, switch at times not read."""
         unread = Form(None, frozenset(), math.inf, math.inf, frozenset([self.line(statement)]))
         for name in set(env) - {_PATH}:
-            if env[name] is not start.get(name):
+            if plain(env[name]) is not plain(start.get(name)):  # a token for FREE counts as FREE, as before
                 env[name] = unread
         self.stores[first:] = [(where_, value, unread) for where_, value, _ in self.stores[first:]]
 
@@ -307,6 +320,24 @@ class _Reader:
             return list(np.asarray(container, dtype=np.float64).ravel()) if np.asarray(container).dtype.kind in "iuf" \
                 else None
         return None
+
+
+def _indices(node):
+    """The index expressions of a subscript: ``i, j`` of ``K[i, j]``, ``i`` of ``K[i]``."""
+    return node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+
+
+def _element(container, positions):
+    """``container[p0][p1]...`` for a tuple, list or array and known ``positions`` (numbers); None where there is
+    none (an index not known or out of range, a container of another kind)."""
+    for position in positions:
+        if not isinstance(container, (tuple, list, np.ndarray)) or position is None:
+            return None
+        try:
+            container = container[int(position)]
+        except (IndexError, TypeError, ValueError):
+            return None
+    return container
 
 
 def _both(path, test):
