@@ -32,7 +32,6 @@ tolerance.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 
@@ -206,10 +205,7 @@ def followed_dip(system, y0, p, t0, t_end, threshold, trajectory=0):
         return f(t, y)
 
     tracker = _Tracker(system, p, states, y0, threshold, trajectory)
-    # LSODA's own complaints ("lsoda: Repeated convergence failures") are this check's, not the user's: a float32
-    # tsit5 solve showed two of them to a battery modeller who never called LSODA (a trial)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with np.errstate(all="ignore"):
         try:
             solver = LSODA(counted, float(t0), y0, float(t_end), rtol=FOLLOW_RTOL, atol=FOLLOW_ATOL)
             while solver.status == "running":

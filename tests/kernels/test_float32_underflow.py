@@ -5,7 +5,6 @@ in float32 (tsit5, rtol 1e-5, atol 1e-37): the prey truly falls to 4.5e-56 on th
 value, and the run ended 1.2e32 tolerances off with success and no word (float64 right).  At K = 15 its least value
 is 7.4e-40 (subnormal); at K = 10, 3.6e-24 (in range)."""
 
-import math
 import warnings
 
 import numpy as np
@@ -13,8 +12,6 @@ import pytest
 
 import kernels
 from kernel_helpers import rosenzweig_macarthur
-
-from kernels.float32_underflow import followed_dip
 
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # 1.18e-38, float32's smallest normal value
 
@@ -111,17 +108,3 @@ def test_decays_to_zero_and_zero_states_stay_quiet():
     saved = np.abs(res.y[:, :, 0])
     assert ((saved > 0) & (saved < FLOAT32_TINY)).any() and (saved[:, -1] < FLOAT32_TINY).all()  # it went there
     assert texts == []
-
-
-def _flipping(t, y, p, dydt):
-    s = math.sin(1e6 * t)  # its rate is 0 at y = 0: followed; 0 at t = 0, then 1e30 flipping sign: LSODA fails
-    dydt[0] = y[0] * 1e30 * (1.0 if s > 0.0 else (-1.0 if s < 0.0 else 0.0))
-
-
-def test_the_host_follow_keeps_lsodas_complaints_to_itself():
-    """LSODA's "Repeated error test failures" reached a battery modeller's float32 tsit5 solve (a trial)."""
-    system = kernels.ODESystem(_flipping, 1, name="flipping")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        followed_dip(system, [1.0], np.zeros(0), 0.0, 10.0, 1e-3)
-    assert not [w for w in caught if "lsoda" in str(w.message)], [str(w.message) for w in caught]
