@@ -27,7 +27,7 @@ FLOAT32_RHS = (" The system's rhs is not finite in float32 {at}: dydt[{i}] is {h
                "size.")
 FLOAT32_RHS_HEADLINE = ("Likely cause: float32 makes the system's rhs {held} (dydt[{i}]; {exact} in float64) on this "
                         "trajectory's path: order its products so that large factors meet small ones first, rescale "
-                        "the units, or use precision=np.float64.")
+                        "the units, or solve with precision=np.float64.")
 _REMEDY = (" Keep every intermediate value inside float32's range (about 1.2e-38 to 3.4e38): order products so "
            "that large factors meet small ones first (k * M * O * O2, not M * O2 * O * k: symbolic_system orders them "
            "so), compute large constants in float64 outside rhs and pass the result as a parameter, rescale the units "
@@ -117,9 +117,10 @@ def _operation(source, frame):
             left, whole, right = (_value(part, frame) for part in (node.left, node, node.right))
             if None in (left, whole, right) or not (np.isfinite(left) and np.isfinite(right)) or np.isfinite(whole):
                 continue
+            # the whole operation unparsed, its operands' parentheses kept: `(N - N0) * S` was quoted as
+            # `N - N0 * S` (each operand unparsed alone), which reads as another product (a physicist's trial)
             symbol = _SYMBOLS[type(node.op)]
-            return (f"`{ast.unparse(node.left)} {symbol} {ast.unparse(node.right)}` ({left:.3g} {symbol} "
-                    f"{right:.3g})")
+            return f"`{ast.unparse(node)}` ({left:.3g} {symbol} {right:.3g})"
     return ""
 
 

@@ -61,7 +61,7 @@ def _cap_jac_factor(solver):
 
 
 def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, sparsity=None, tolerances=None,
-                   method="Radau"):
+                   method="Radau", on_step=None):
     """SciPy's Radau at rtol 1e-3 from ``(t0, y0)`` towards ``t_end`` on ``f(t, y)`` (float64, host; the steps of its
     differenced Jacobian held at :data:`JAC_FACTOR_CAP`), or at ``tolerances``, an ``(rtol, atol)`` pair
     (:func:`follow_tolerances`), where a caller must follow the path as closely as the run did.  ``method="DOP853"``
@@ -74,6 +74,10 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, spars
     propagates (a caller may raise from ``f`` to stop at a point).  With ``outcome`` the third value says
     why it stopped: ``"finished"``, ``"budget"`` or ``"failed"`` (a finite-time blow-up, say).  ``sparsity``
     (without ``jac``): the Jacobian's pattern, SciPy's ``jac_sparsity``, which differences groups of columns.
+    ``on_step(t, y)``, where given, is called at each accepted step (not at the solver's trial points, which may lie
+    far off the path: SciPy's first-step probe ``y0 + h f(y0)`` with ``h`` the whole span took an SI laser's carrier
+    density to 6e24, a state never on its path, and a float32 run was told it overflows there: a physicist's trial);
+    whatever it raises propagates, as from ``f``.
     """
     from scipy.integrate import DOP853, Radau
 
@@ -102,6 +106,8 @@ def follow_on_host(f, t0, t_end, y0, evaluations, jac=None, outcome=False, spars
                 times.append(float(solver.t))
                 _cap_jac_factor(solver)
                 states.append(np.array(solver.y, np.float64))
+                if on_step is not None:
+                    on_step(times[-1], states[-1])
             status = solver.status
         except _Budget:
             pass

@@ -14,9 +14,12 @@ such component and what to check.  It costs at most :data:`RHS_EVALUATIONS` righ
 sides, only when the message is asked for; systems with drivers or more than
 :data:`kernels.stiffness.HOST_FOLLOW_STATES` states are not followed, and a probe that cannot be evaluated adds
 nothing.  The point is the host's, near the path the GPU took, not on it.  For a float32 solve the follow
-also stops where the state passes the square root of float32's largest value or ``rhs`` passes that value
-(a solution growing past float32's range fails as a singular matrix or a Newton failure, with nothing
-non-finite on the float64 host), and the hint says so.  A trajectory stopped at MAX_STEPS is followed too
+(:mod:`kernels.rhs_follow`) also stops where ``rhs`` held in float32 is not finite on the path, or where a state of
+the path passes float32's largest value (a solution growing past float32's range fails as a singular matrix or a
+Newton failure, with nothing non-finite on the float64 host), and the hint says so; where the float64 solution itself
+goes on out of that range from there, precision=np.float64 is no remedy, and the row's lone negative parameter is
+named instead (a photon lifetime given as -2 ps), or, where there is none, the path's first state past the square
+root of float32's largest value is told (a finite-time blow-up).  A trajectory stopped at MAX_STEPS is followed too
 when at least a fifth of its attempted steps were rejected (:func:`mostly_rejected`): a rhs not finite at
 the initial state, or a solution that blows up, spends a user's small ``max_steps`` on rejections before the
 step size can underflow (a statistician's trial: a prior draw K = 0 of a logistic model was told to raise
@@ -34,15 +37,14 @@ import dataclasses
 import numpy as np
 
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
-from .host_follow import SCIPY_RTOL_FLOOR, follow_on_host, follow_tolerances, follows_on_host
+from .host_follow import SCIPY_RTOL_FLOOR, follow_tolerances, follows_on_host
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
-from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_fault, float32_rhs_text, held_rhs
-from .jacobian_hint import (Suspects, exact_value_cause, float32_jacobian_fault, float32_jacobian_text,
-                            negative_state_cause, parameter_cause)
+from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_text, held_rhs
+from .jacobian_hint import Suspects, exact_value_cause, float32_jacobian_text, negative_state_cause, parameter_cause
 from .param_sign import lone_negative_note, stop_sign_note
 from .atol_scale_hint import atol_scale_probes
-from .user_faults import is_float_fault
+from .rhs_follow import RHS_EVALUATIONS, Found, Stopped, blames_float32, evaluate, follow, runs_away
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop",
            "HEADLINES"]
@@ -50,7 +52,6 @@ __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "most
 #: The statuses the hint explains (MAX_STEPS only where :func:`mostly_rejected`; there, and at NONFINITE_STATE, not
 #: float32's range).
 RHS_STATUSES = (NONFINITE_STATE, NEWTON_NOT_CONVERGED, STEP_SIZE_UNDERFLOW, SINGULAR_MATRIX, MAX_STEPS)
-RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
 #: rtol and atol (times the initial state's largest magnitude, at least 1) at which a stop of the host follow is
 #: checked again where the run's own are not known: tighter than most runs' (Robertson with k2 = 3e9 to t = 1e5 takes
 #: about 4200 right-hand sides at them)
@@ -62,6 +63,9 @@ _OUT_OF_RANGE = (" Followed on the host in float64 from {what} (t = {t_from:.6g}
                  "t = {t:.6g}, with dydt = {f}: {passed}, so the {precision} run fails there. Solve with "
                  "precision=np.float64, or rescale the model's units so that its values stay well inside that range "
                  "(or end the span before t, if the solution really blows up).")
+_RUNS_AWAY = (" Followed on the host in float64 from {what} (t = {t_from:.6g}), the solution itself leaves float32's "
+              "range and goes on: it reaches y = {y} at t = {t:.6g}{how}, so precision=np.float64 would not make the "
+              "run succeed.")
 #: ``(template, headline)`` as :data:`kernels.jacobian_hint.HEADLINES`: the causes this module's hints name where
 #: no more specific one (a parameter, a state below 0, a 0 / 0) follows them.
 HEADLINES = (
@@ -72,26 +76,8 @@ HEADLINES = (
 )
 
 
-class _Found(Exception):
-    """The follow reached a point where ``rhs`` is not finite."""
-
-    def __init__(self, t, y, f, fault, out_of_range=False, jacobian=None, rhs32=None):
-        super().__init__()
-        self.t, self.y, self.f, self.fault, self.out_of_range = t, y, f, fault, out_of_range
-        self.jacobian = jacobian  # (k, float32 Jacobian): the jac float32 makes inf or NaN at (t, y)
-        self.rhs32 = rhs32  # (i, float32 rhs): the rhs float32 makes inf or NaN at (t, y), float64's finite
-
-
 class _Spent(Exception):
     """The re-check of a stop spent its right-hand sides (:func:`passes_stop`)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class _Stopped:
-    """SciPy's Radau failed before ``t_end`` at ``(t, y)``, the right-hand side finite all the way."""
-
-    t: float
-    y: np.ndarray
 
 
 def mostly_rejected(n_steps, n_rejected):
@@ -122,7 +108,7 @@ def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=
 
 def _rhs_finite(system, t, y, p):
     """Whether ``rhs`` at ``(t, y)`` is finite on the host (for :func:`kernels.jacobian_hint.parameter_cause`)."""
-    return _evaluate(system, t, y, p)[0] is not None
+    return evaluate(system, t, y, p)[0] is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,11 +156,15 @@ class RhsProbe(HostProbe):
         float32_rhs = self.precision == "float32" and code not in (None, MAX_STEPS)
         checks = (self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from), self.t_end,
                   largest, float32_jac, float32_rhs)
-        found = _follow(*checks)
-        if _blames_float32(found) and self.tolerances is not None:  # confirmed on a path as close as the run's
-            found = _follow(*checks, follow_tolerances(*self.tolerances, checks[1]))
+        found = follow(*checks)
+        tolerances = None if self.tolerances is None else follow_tolerances(*self.tolerances, checks[1])
+        if blames_float32(found) and tolerances is not None:  # confirmed on a path as close as the run's
+            found = follow(*checks, tolerances)
         if found is None:
             return ""
+        away = self._runaway_text(found, what, t_from, p, trajectory, largest, tolerances)
+        if away:
+            return away
         if getattr(found, "rhs32", None) is not None:
             i, held = found.rhs32
             at = (f"at t = {found.t:.6g}, y = {state_text(found.y)} (on the path SciPy's Radau took following this "
@@ -190,17 +180,11 @@ class RhsProbe(HostProbe):
                                          f"path SciPy's Radau took following this trajectory on the host from {what})",
                                          k, held, exact) + (f" If the run stopped well before t = {found.t:.6g} (its "
                                                             "n_steps say how far it got), look for another cause.")
-        if isinstance(found, _Stopped):  # the step size underflowing on the host too: where, to say so
+        if isinstance(found, Stopped):  # the step size underflowing on the host too: where, to say so
             return self._stopped_text(found, what, float(t_from), np.asarray(y_from, np.float64), p, trajectory)
         at = f"at t = {found.t:.6g}, y = {state_text(found.y)}"
         if found.out_of_range:
-            root = np.sqrt(largest)
-            passed = (f"dydt passes {self.precision}'s largest value, {largest:.3g}"
-                      if np.max(np.abs(found.f)) > largest else
-                      f"the state passes {root:.3g}, the square root of {self.precision}'s largest value "
-                      f"{largest:.3g}, from which a product of two such values overflows")
-            return _OUT_OF_RANGE.format(what=what, t_from=t_from, y=state_text(found.y), t=found.t,
-                                        f=state_text(found.f), passed=passed, precision=self.precision)
+            return self._out_of_range_text(found.t, found.y, found.f, what, t_from, largest)
         if found.fault is not None:
             fails = f"raised {type(found.fault).__name__} ({found.fault}) {at}, where a GPU gives inf or NaN"
         else:
@@ -226,6 +210,34 @@ class RhsProbe(HostProbe):
         sign = "" if param_cause or (cause and f"params[{row}, " in cause) else sign
         return sign + _NOT_FINITE.format(fails=fails, what=what, t_from=t_from) + (cause or generic)
 
+    def _out_of_range_text(self, t, y, f, what, t_from, largest):
+        """The hint that the path leaves the working precision's range at ``(t, y)`` (``f`` its rhs there)."""
+        root = np.sqrt(largest)
+        passed = (f"dydt passes {self.precision}'s largest value, {largest:.3g}" if np.max(np.abs(f)) > largest else
+                  f"the state passes {root:.3g}, the square root of {self.precision}'s largest value {largest:.3g}, "
+                  "from which a product of two such values overflows")
+        return _OUT_OF_RANGE.format(what=what, t_from=t_from, y=state_text(y), t=t, f=state_text(f), passed=passed,
+                                    precision=self.precision)
+
+    def _runaway_text(self, found, what, t_from, p, trajectory, largest, tolerances):
+        """Where float32's range or rhs failed on the path (``found``) and the float64 solution itself goes on out of
+        float32's range (:func:`kernels.rhs_follow.runs_away`), precision=np.float64 is no remedy: the row's lone
+        negative parameter opens the hint (a photon lifetime given as -2 ps: its float32 radau run was told to solve
+        in float64, a physicist's trial), or, where there is none, the path's first state past the square root of
+        the range is told (a finite-time blow-up, whose span may end before it).  '' where that is not so."""
+        if not (isinstance(found, Found) and (found.out_of_range or found.rhs32 is not None)):
+            return ""
+        away = runs_away(self.system, p, found.t, found.y, self.t_end, largest, tolerances)
+        if away is None:
+            return ""
+        row = min(trajectory, len(self.params) - 1)
+        sign = lone_negative_note(self.system, self.params, row)
+        if sign:
+            t, y, how = away
+            return sign + _RUNS_AWAY.format(what=what, t_from=t_from, y=state_text(y), t=t, how=how)
+        if found.past_root is not None:
+            return self._out_of_range_text(*found.past_root, what, t_from, largest)
+        return ""
 
     def _stopped_text(self, stopped, what, t_from, y_from, p, trajectory):
         """Where the follow at rtol 1e-3 stopped with ``rhs`` finite, when Radau at the run's tolerances stops there
@@ -278,128 +290,6 @@ def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
     except Exception:  # noqa: BLE001 - _Spent, or the rhs failing on this path: not past the stop
         return False
     return solver.status != "failed" and (solver.t >= target or solver.status == "finished")
-
-
-def _blames_float32(found):
-    """Whether the follow's finding is float32's (its range, its rhs or its jac not finite where float64's are), which
-    :meth:`RhsProbe._followed_hint` checks again at the run's tolerances: the default follow (rtol 1e-3, atol 1e-6 of
-    the largest state) took a spring-slider's V ~ 1e-9 below 0 and theta past 1e19, and the float32 run was told it
-    overflows there, where the real path stays in range (a geophysicist's trial)."""
-    return isinstance(found, _Found) and (found.out_of_range or found.rhs32 is not None
-                                          or found.jacobian is not None)
-
-
-def _follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_rhs=False, tolerances=None):
-    """The first point (a :class:`_Found`) where ``rhs`` is not finite along SciPy's Radau path, or where the
-    state passes the square root of ``largest`` or ``rhs`` passes ``largest`` (the working precision's range,
-    found ``out_of_range``), or, with ``float32_jac``, where the system's ``jac`` held in float32 is not finite
-    (found with its ``jacobian``), or, with ``float32_rhs``, where its ``rhs`` held in float32 is not finite and
-    float64's is, the states all below the square root of float32's largest value (found with ``rhs32``; a state
-    past it is a blow-up the other checks tell); None when there is none.  ``tolerances``: the follow's ``(rtol,
-    atol)`` (:func:`kernels.host_follow.follow_on_host`; None: its default)."""
-    last = [(t0, y0)]  # the latest point where rhs was finite
-    root = np.sqrt(largest)
-    if float32_jac:  # its float32 copy made once: rewriting its literals at each point took seconds (a hunt)
-        from .literals import for_system
-
-        jac32 = for_system(system.jac, system, np.float32)
-    rhs32 = held_rhs(system) if float32_rhs else None
-    root32 = float(np.sqrt(np.finfo(np.float32).max))
-
-    def f(t, y):
-        out, found = _evaluate(system, t, y, p)
-        if found is not None:
-            raise found
-        if np.max(np.abs(y)) > root or np.max(np.abs(out)) > largest:
-            raise _Found(t, np.array(y), out, None, out_of_range=True)
-        held = float32_jacobian_fault(system, t, y, p, jac32) if float32_jac else None
-        if held is not None:
-            raise _Found(t, np.array(y), out, None, jacobian=held)
-        held = (float32_rhs_fault(system, rhs32, t, y, p, out) if float32_rhs and np.max(np.abs(y)) <= root32
-                else None)
-        if held is not None:
-            raise _Found(t, np.array(y), np.array(out), None, rhs32=held)
-        last[0] = (t, np.array(y))
-        return out
-
-    if not (np.all(np.isfinite(y0)) and t_end > t0):
-        return None
-    calls = [0]
-
-    def counted(t, y):
-        calls[0] += 1
-        return f(t, y)
-
-    try:
-        times, states, complete = follow_on_host(counted, t0, t_end, y0, RHS_EVALUATIONS, tolerances=tolerances)
-        if not complete and calls[0] < RHS_EVALUATIONS:  # Radau itself failed there, rhs finite all the way
-            return _Stopped(float(times[-1]), states[-1])
-    except _Found as found:
-        if found.rhs32 is not None:
-            return _narrowed32(system, p, last[0], found, rhs32)
-        return found if found.out_of_range else _narrowed(system, p, last[0], found)
-    except UnassignedOutputError:  # the cause: HostProbe.hint says it
-        raise
-    except Exception:  # noqa: BLE001 - the rhs failing otherwise on the host: no hint
-        return None
-    return None
-
-
-def _evaluate(system, t, y, p):
-    """``(f, None)`` where ``rhs`` is finite at ``(t, y)``, else ``(None, _Found)``; other errors propagate."""
-    out = np.empty(system.n_states)
-    try:
-        with np.errstate(all="ignore"):
-            system.evaluate_rhs(t, y, p, out=out)
-    except UnassignedOutputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a float fault is the point; anything else ends the follow
-        if is_float_fault(exc):
-            return None, _Found(t, np.array(y), out, exc)
-        raise
-    if not np.all(np.isfinite(out)):
-        return None, _Found(t, np.array(y), out, None)
-    return out, None
-
-
-def _bisected(good, found, rounds, judge):
-    """``found`` moved back by bisection along the segment from ``good`` (``(t, y)``, the last point that passed) to
-    it: ``judge(t, y)`` gives a new failing point (a :class:`_Found`) where the midpoint fails, None where it passes,
-    and :data:`_STOP` to end the search there."""
-    (ta, ya), tb, yb = good, found.t, found.y
-    for _ in range(rounds):
-        tm, ym = 0.5 * (ta + tb), 0.5 * (ya + yb)
-        failed = judge(tm, ym)
-        if failed is _STOP:
-            break
-        if failed is None:
-            ta, ya = tm, ym
-        else:
-            tb, yb, found = tm, ym, failed
-    return found
-
-
-_STOP = object()  # a :func:`_bisected` judge's verdict: search no further
-
-
-def _narrowed(system, p, good, found, rounds=30):
-    """The failing point moved back along the segment from the last finite one (bisection): the solver's
-    trial point may lie well past where ``rhs`` stops being finite (a step over ``t = 1.2`` in ``sqrt(1.2 - t)``)."""
-    return _bisected(good, found, rounds, lambda t, y: _evaluate(system, t, y, p)[1])
-
-
-def _narrowed32(system, p, good, found, held, rounds=50):
-    """The point where the float32 rhs (``held``) stops being finite moved back along the segment from the last
-    point where it was (bisection; float64's stays finite on the way, or the search stops): the host follow's first
-    trial point lay at t = 3600 of a Chapman run whose float32 rhs overflowed within 1e-8 s (a chemist's trial)."""
-    def judge(t, y):
-        exact, failed = _evaluate(system, t, y, p)
-        if failed is not None:
-            return _STOP
-        fault = float32_rhs_fault(system, held, t, y, p, exact)
-        return None if fault is None else _Found(t, y, exact, None, rhs32=fault)
-
-    return _bisected(good, found, rounds, judge)
 
 
 @dataclasses.dataclass(frozen=True)

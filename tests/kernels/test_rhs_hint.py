@@ -379,3 +379,65 @@ def test_no_float32_rhs_hint_where_float32_is_not_the_cause():
     for method in ("rodas5p", "tsit5"):
         res = kernels.solve_ivp(system, (0.0, 20.0), [1e19], method=method, rtol=1e-4, atol=1e-8, progress=False)
         assert not res.success and "not finite in float32" not in res.message(0), res.message(0)
+
+
+# -- an SI laser (carrier density N ~ 1e24 m^-3, photon density S): a physicist's trial -------------------------------
+_Q, _V, _TAU_N, _N0, _GAMMA, _EPS, _BETA = 1.602176634e-19, 1.5e-16, 2e-9, 1e24, 0.3, 1e-23, 1e-4
+_QV = _Q * _V
+
+
+def _laser_overflowing_si(t, y, p, dydt):  # (N - N0) * S passes 3.4e38 once S passes 3.4e14 (near t = 2e-11)
+    N = y[0]
+    S = y[1]
+    gain = (N - _N0) * S * p[1] / (1.0 + _EPS * S)
+    dydt[0] = p[0] / _QV - N / _TAU_N - gain
+    dydt[1] = _GAMMA * gain - S / 2e-12 + _GAMMA * _BETA * N / _TAU_N
+
+
+def _laser_safe_si(t, y, p, dydt):  # its products in a safe order; p[2] the photon lifetime
+    N = y[0]
+    S = y[1]
+    G = p[1] * (N - _N0) / (1.0 + _EPS * S)
+    dydt[0] = p[0] / _QV - N / _TAU_N - G * S
+    dydt[1] = _GAMMA * G * S - S / p[2] + _GAMMA * _BETA * N / _TAU_N
+
+
+def _laser_si(rhs, params, precision=np.float32):
+    system = kernels.ODESystem(rhs, n_states=2, n_params=len(params[0]), name=rhs.__name__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return kernels.solve_ivp(system, (0.0, 5e-9), [0.0, 0.0], params, method="radau", rtol=1e-5,
+                                 atol=[1e14, 1e10], precision=precision, progress=False)
+
+
+def test_a_float32_rhs_overflowing_past_the_square_root_is_named_not_a_trial_point():
+    """radau in float32 on an SI laser whose (N - N0) * S overflows float32 near t = 2e-11 was told that the solution
+    reaches y = [5.042e+24, 0] at t = 5e-09 (SciPy's first-step probe y0 + h f(y0), a state never on the path: N stays
+    below 1.85e24) and passes the square root of float32's largest value, to solve in float64; N ~ 1e24 is the model's
+    scale, not an overflow.  The float32 rhs is now checked on the path past that root and its operation named, with
+    its parentheses (it was quoted `N - N0 * S`)."""
+    res = _laser_si(_laser_overflowing_si, [[1.1 * _QV * (_N0 + 1.0 / (_GAMMA * 2e-12 * 2e-12)) / _TAU_N, 2e-12]])
+    assert not res.success
+    message = res.message(0)
+    assert message.startswith("Likely cause: float32 makes the system's rhs inf (dydt[0]; "), message
+    assert "It first leaves float32's range at `(N - _N0) * S` (-9.7" in message
+    assert "5.042e+24" not in message and "the square root of float32's largest value" not in message
+    assert 1e-12 < _time_in(message) < 1e-10
+
+
+def test_a_sign_slip_that_runs_away_in_float64_too_is_not_told_to_use_float64():
+    """The same laser in a safe product order with one row's photon lifetime given as -2 ps: radau in float64 opened
+    with that entry, in float32 with "the solution leaves float32's range ... solve with precision=np.float64" (a
+    state past 1.84e19 at a trial point).  The float64 path itself grows past float32's range, so the float32 run now
+    names the entry first and says float64 would not help."""
+    params = [[0.03, 2e-12, 2e-12], [0.03, 2e-12, -2e-12]]
+    res = _laser_si(_laser_safe_si, params)
+    assert res.status[0] == kernels.SUCCESS and res.status[1] != kernels.SUCCESS
+    message = res.message(1)
+    opening = "params[1, 2] = -2e-12 is negative where every other row's column 2 is >= 0"
+    assert message.startswith(opening), message
+    assert "Solve with precision=np.float64" not in message and "solve with precision=np.float64" not in message
+    assert "the solution itself leaves float32's range" in message
+    assert "would not make the run succeed" in message
+    res64 = _laser_si(_laser_safe_si, params, np.float64)
+    assert res64.message(1).startswith(opening)
