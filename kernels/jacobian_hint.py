@@ -195,8 +195,17 @@ def _remedy(system, t, y, p, finite, what, j=None, suspects=None):
     states = _fixing_states(finite, system, t, y, p)
     if states:
         return sign + _REMEDY.format(where=_where(states, j))
+    start = None if suspects is None else suspects.start  # the rhs undefined at y0 itself: no "at x = 0" to blame
+    domain = what == "rhs" and start is not None and np.array_equal(np.asarray(y, np.float64), start)
     return sign + (exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(
-        system, t, y, p, finite, what, suspects) or _REMEDY.format(where=_where([])))
+        system, t, y, p, finite, what, suspects) or (_DOMAIN_REMEDY if domain else _REMEDY.format(where=_where([]))))
+
+
+#: (a battery modeller's trial: one row's temperature typed in Celsius, 25, was told of a derivative at x = 0)
+_DOMAIN_REMEDY = (" The rhs is not defined at this trajectory's initial state itself, and no state or parameter at 0 "
+                  "explains it: a value of its y0 or params row is outside the model's domain (a root or log of a "
+                  "quantity made negative, an exponential past float64's range). Check the row against those that "
+                  "succeed (units: Celsius for kelvin, g for kg; a scale factor), or keep the term in its domain.")
 
 
 #: A lone negative parameter's sign that moving a state off 0 would hide (a Hill exponent n = -2 in one row, x at 0,
@@ -499,6 +508,8 @@ HEADLINES = (
                    "float32's range, or use precision=np.float64."),
     (_ENTRY, "Likely cause: a Jacobian entry that is not finite, J[{k}] (d f_{i} / d y_{j}) = {value} {at}, makes "
              "the iteration matrix singular at any step size."),
+    (_DOMAIN_REMEDY, "Likely cause: the rhs is not defined at this trajectory's initial state: a value of its y0 "
+                     "or params row is outside the model's domain."),
     (_REMEDY, "Likely cause: an infinite or undefined derivative (sqrt(x), log(x) or 1 / x at x = 0) makes the "
               "iteration matrix singular at any step size: start slightly inside the domain ({where}), or regularise "
               "the term."),

@@ -170,7 +170,15 @@ def sign_first(result, trajectory, code, text, hint):
 
     Four pump currents with one photon lifetime given as -2 ps grew past float64's range: radau was told that a
     smaller dt_min or a jac may help, tsit5 only that the state became non-finite, rodas5p to try solver='dense' first
-    (a physicist's trial)."""
+    (a physicist's trial).  An entry of the row ten times or more beyond every other row's (a units slip) is named
+    next: :func:`kernels.outlier_inputs.outlier_first`."""
+    from .outlier_inputs import outlier_first
+
+    return outlier_first(result, trajectory, code, _sign_first(result, trajectory, code, text, hint))
+
+
+def _sign_first(result, trajectory, code, text, hint):
+    """:func:`sign_first`'s lone negative note alone."""
     if int(code) in (SUCCESS, EVENT):
         return text
     probe = host_inputs(result)
