@@ -1,0 +1,2 @@
+# on the machine of call 1, still warm (run right after it), with carry [".whl", ".var"]
+source benchmarks/device_env.sh >/dev/null 2>&1; mkdir -p /tmp/head && tar xzf .var/head.tgz -C /tmp/head; cd /tmp/head; export NUMBA_ENABLE_CUDASIM=0 PYTHONPATH=/tmp/site:/tmp/head BUFFERPLAN_TREE=8b8433d; mkdir -p $OUT/plan; timeout 170 python3 -m benchmarks.planning_time --repeat --jobs 4 --timeout 160 --configs rk4:chain:64,tsit5:chain:16,rodas4:bruss:32,radau:bruss:8 --tag s55 --out $OUT/plan > $OUT/planning.txt 2>&1; tail -25 $OUT/planning.txt
