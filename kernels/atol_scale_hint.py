@@ -157,6 +157,8 @@ class AtolScaleProbe(HostProbe):
     dips: bool = False  # the twin that tells of a dip far below atol (:func:`atol_scale_probes`)
     followed: np.ndarray = None  # by trajectory, whether the dip twin may look (MAX_STEPS: mostly rejected)
     precision: str = "float64"
+    # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
+    input_ranges: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     STATUSES = ATOL_STATUSES
 

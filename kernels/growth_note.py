@@ -102,6 +102,8 @@ class GrowthProbe:
     t_end: float
     # growth rates at the start already worked out, by (y0 row, params row) (NaN where the host cannot evaluate them)
     rates: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
+    input_ranges: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def _rows(self, trajectory):
         """Indices of ``trajectory``'s ``y0`` and ``params`` rows (a one-row array is every trajectory's): the key

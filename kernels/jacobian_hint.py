@@ -73,6 +73,8 @@ class JacobianProbe(HostProbe):
     params: np.ndarray
     t0: float
     precision: str = "float64"
+    # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
+    input_ranges: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     STATUSES = JACOBIAN_STATUSES
 

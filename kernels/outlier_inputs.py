@@ -17,8 +17,9 @@ unflagged however wide, geometric or linear: its end is one grid step past the r
 least (three rows over two decades, 1, 10, 100: the factor 10 is the others' spread; 0.001, 0.5, 1: the distance
 0.5 is their range).  A column drawn at random, not on a grid, can hold a lone far entry as a slip does.
 It reads the result's host inputs only (:func:`kernels.result_notes.host_inputs`), once per result: each column's
-smallest and largest magnitudes and its counts, cached on that probe (a million rows of 20 columns: about 0.2 s),
-then one row's entries against them, and the others' own extremes for the few columns where that row holds one.
+smallest and largest magnitudes and its counts, kept in that probe's ``input_ranges`` memo (a million rows of 20
+columns: about 0.2 s), then one row's entries against them, and the others' own extremes for the few columns where
+that row holds one.
 """
 
 from __future__ import annotations
@@ -56,8 +57,6 @@ MIN_ROWS = 3
 #: Entries a note names at most.
 NAMED = 3
 
-#: The attribute of the host-inputs probe that keeps :func:`column_ranges` of its ``y0`` and ``params``.
-_CACHE = "_outlier_ranges"
 
 
 def column_ranges(values):
@@ -112,19 +111,15 @@ def outlier_columns(values, row, ranges=None):
 
 
 def _ranges(probe, which, values):
-    """:func:`column_ranges` of ``values`` (the probe's ``which``: ``"y0"`` or ``"params"``), kept on ``probe`` (a
-    frozen dataclass: set past it) so that the batch is read once per result; made afresh where it cannot be kept."""
-    kept = getattr(probe, _CACHE, None)
-    if not isinstance(kept, dict):
-        kept = {}
-        try:
-            object.__setattr__(probe, _CACHE, kept)
-        except Exception:  # noqa: BLE001 - a probe with slots: not kept
-            pass
-    if which in kept and kept[which][0] is values:
+    """:func:`column_ranges` of ``values`` (the probe's ``which``: ``"y0"`` or ``"params"``), kept in the probe's
+    ``input_ranges`` memo (a declared field, not compared) so that the batch is read once per result; made afresh
+    for a probe without one."""
+    kept = getattr(probe, "input_ranges", None)
+    if isinstance(kept, dict) and which in kept and kept[which][0] is values:
         return kept[which][1]
     ranges = column_ranges(values)
-    kept[which] = (values, ranges)
+    if isinstance(kept, dict):
+        kept[which] = (values, ranges)
     return ranges
 
 

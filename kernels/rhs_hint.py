@@ -126,6 +126,8 @@ class RhsProbe(HostProbe):
     tolerances: tuple = None  # the run's (rtol, atol), where a stop of the follow is checked again (passes_stop)
     # hints already found, by trajectory: a follow of a 40-state system takes about a second (a regression hunt)
     found: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
+    input_ranges: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     STATUSES = RHS_STATUSES
 

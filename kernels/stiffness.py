@@ -290,6 +290,8 @@ class StiffnessProbe(HostProbe):
     max_steps: int
     dt: float | None = None
     boundary: float = STABILITY_BOUNDARY
+    # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
+    input_ranges: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
     def status(self) -> int:
