@@ -27,7 +27,7 @@ from .backend import select as _select_backend
 _select_backend()  # before anything imports numba.cuda
 
 _EXPORTS = {
-    "solve_ivp": "api", "plan_for": "api", "IVPResult": "api", "DEFAULT_MAX_STEPS": "api",
+    "solve_ivp": "api", "plan_for": "api", "IVPResult": "ivp_result", "DEFAULT_MAX_STEPS": "api",
     "integrator_for": "api",
     "Integrator": "integrator", "layout_digest": "integrator",
     "Resources": "resources", "CompileCache": "compile_cache",

@@ -230,7 +230,7 @@ def concatenate(parts, plan, stiffness_probe=None):
     ``stiffness_probe`` is a callable ``(status, rejected) -> probe or None`` (or None; ``rejected``:
     :func:`kernels.rhs_hint.mostly_rejected`'s mask).
     """
-    from .api import IVPResult
+    from .ivp_result import IVPResult
 
     fields = {name: _join([getattr(p, name) for p in parts], name) for name in PER_TRAJECTORY}
     for name in SHARED:

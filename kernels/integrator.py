@@ -387,7 +387,7 @@ class Integrator(IntegratorProbes):
                                      drivers=drivers, plan=plan, block_size=block_size, max_steps=max_steps,
                                      dt_min=dt_min, dt_max=dt_max, device=device, out=out,
                                      _canary_elems=_canary_elems, progress=progress, **scale_out)
-        from .api import IVPResult
+        from .ivp_result import IVPResult
         from .event_notes import EventStart
         from .status_messages import status_messages
 

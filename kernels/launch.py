@@ -37,7 +37,7 @@ def output_shapes(settings, system, n_traj, n_save, dtype):
 
 def _reuse(out, shapes):
     """The device arrays of an earlier result ``out`` when they have this call's shapes and types."""
-    from .api import IVPResult
+    from .ivp_result import IVPResult
 
     if not isinstance(out, IVPResult):
         raise ConfigurationError(f"out must be an earlier kernels.IVPResult (of a solve on device arrays with the "

@@ -41,7 +41,8 @@ from .host_follow import SCIPY_RTOL_FLOOR, follow_tolerances, follows_on_host
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
 from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_text, held_rhs
-from .jacobian_hint import Suspects, exact_value_cause, float32_jacobian_text, negative_state_cause, parameter_cause
+from .jacobian_hint import float32_jacobian_text
+from .nonfinite_causes import Suspects, exact_value_cause, negative_state_cause, parameter_cause
 from .param_sign import lone_negative_note, stop_sign_note
 from .atol_scale_hint import atol_scale_probes
 from .rhs_follow import RHS_EVALUATIONS, Found, Stopped, blames_float32, evaluate, follow, runs_away

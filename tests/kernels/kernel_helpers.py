@@ -307,3 +307,19 @@ def heat_system(n, jac=False, jvp=False):
     if jvp:
         extra["jvp"] = heat_jvp
     return kernels.ODESystem(heat, n_states=n, n_params=1, name=f"heat{n}", default_params=[1.0], **extra)
+
+
+def span_cuts_match_fresh_readings(rhs):
+    """The switch times of ``rhs`` (:func:`kernels.time_branches.time_switches`) over spans moving forward, wide and
+    narrow, each against the source read over that span alone (a span cut from a wide reading is what a fresh
+    reading gives)."""
+    import kernels.time_branches as time_branches
+
+    rng = np.random.default_rng(7)
+    spans = sorted((t0, t0 + w) for t0, w in zip(rng.uniform(-50.0, 1500.0, 40), rng.choice([1.0, 5.0, 300.0], 40)))
+    for span in spans:
+        got = time_branches.time_switches(rhs, span)
+        fresh = time_branches._restricted(time_branches._read(*time_branches._definition(rhs), np.array(span)), span)
+        assert len(got) == len(fresh), span
+        for (times, unknown, lines), (times_f, unknown_f, lines_f) in zip(got, fresh):
+            assert times.tolist() == pytest.approx(times_f.tolist()) and unknown == unknown_f and lines == lines_f

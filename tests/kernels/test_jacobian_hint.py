@@ -283,7 +283,7 @@ def _repressed(t, y, p, dydt):
 def test_a_state_just_below_zero_is_an_overshoot_not_a_sign_error(value, other, words):
     """-1e-10 beside 0.19, a decay overshooting 0 under a fractional power, was told to check its sign and units
     (a user's trial); a clearly negative state still is."""
-    from kernels.jacobian_hint import negative_state_cause
+    from kernels.nonfinite_causes import negative_state_cause
 
     system = kernels.ODESystem(_repressed, 2, 4, name="repressed")
 
@@ -327,7 +327,7 @@ def _even_pole(t, y, p, dydt):
 def test_a_removable_singularity_at_one_value_is_named_not_the_sign():
     """A Hodgkin-Huxley rate (V + 40) / (1 - exp(-(V + 40) / 10)) at V = -40 is 0 / 0: the hint said "check the sign
     and units of y_0" (a user's trial); a pole at the same value is not called removable."""
-    from kernels.jacobian_hint import exact_value_cause
+    from kernels.nonfinite_causes import exact_value_cause
 
     def finite(system, t, y, p):
         with np.errstate(all="ignore"):
@@ -406,7 +406,7 @@ def test_a_state_the_flow_drives_below_zero_is_no_overshoot_and_names_the_lone_n
 
 def test_a_state_just_below_zero_keeps_the_overshoot_wording_where_the_flow_keeps_it_at_or_above_zero():
     """The flow's test: f_i at y_i = 0 below 0 is the model's doing, at or above 0 a step's overshoot (as before)."""
-    from kernels.jacobian_hint import Suspects, negative_state_cause
+    from kernels.nonfinite_causes import Suspects, negative_state_cause
 
     def finite(system, t, y, p):
         with np.errstate(all="ignore"):

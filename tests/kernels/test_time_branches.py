@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import kernels
+from kernel_helpers import span_cuts_match_fresh_readings
 from kernels.time_branches import hidden_windows, time_switches
 
 PERIOD, DURATION, DELAY = 1000.0, 2.0, 10.0  # a pacing protocol: a 2-ms stimulus every second, the first at 10 ms
@@ -324,16 +325,7 @@ def test_a_moving_window_reads_the_source_once_and_warns_as_a_fresh_solve_does(m
                                  _early_return, _closure(50.0, 5.0), _interpolated_hourly, _pulse_at_p0])
 def test_a_span_cut_from_a_wide_reading_is_what_a_fresh_reading_gives(rhs):
     """Spans moving forward, wide and narrow, each against the source read over that span alone."""
-    import kernels.time_branches as time_branches
-
-    rng = np.random.default_rng(7)
-    spans = sorted((t0, t0 + w) for t0, w in zip(rng.uniform(-50.0, 1500.0, 40), rng.choice([1.0, 5.0, 300.0], 40)))
-    for span in spans:
-        got = time_switches(rhs, span)
-        fresh = time_branches._restricted(time_branches._read(*time_branches._definition(rhs), np.array(span)), span)
-        assert len(got) == len(fresh), span
-        for (times, unknown, lines), (times_f, unknown_f, lines_f) in zip(got, fresh):
-            assert times.tolist() == pytest.approx(times_f.tolist()) and unknown == unknown_f and lines == lines_f
+    span_cuts_match_fresh_readings(rhs)
 
 
 def _hourly_steps(t, y, p, dydt):  # tabulated hourly data read as a staircase: a real jump at every hour
@@ -445,154 +437,3 @@ def test_a_square_wave_is_worded_as_a_pulse_train_not_a_staircase():
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.SamplingWarning)
         _solve(system, span=(0.0, 50.0), params=(0.0,), t_eval=[25.0, 50.0], dt_max=0.5)
-
-
-# -- a fault window inside coupling loops (a power engineer's trial) ---------------------------------------------------
-K_POST = np.array([[0.0, 1.8], [1.8, 0.0]])  # two machines' couplings after the fault is cleared, and during it
-K_FAULT = np.array([[0.0, 0.3], [0.3, 0.0]])
-ANGLES = np.array([0.3, -0.2])
-SWING_P = [0.1, 0.15, 0.02, 0.02, *(K_POST * np.sin(ANGLES[:, None] - ANGLES[None, :])).sum(1), 1.0, 1.0, 1.05]
-
-
-def _swing_indexed(t, y, p, dydt):  # the fault's couplings read K[i, j] in the loops
-    for i in range(2):
-        pe = 0.0
-        for j in range(2):
-            if 1.0 <= t < 1.05:
-                k = K_FAULT[i, j]
-            else:
-                k = K_POST[i, j]
-            pe += k * math.sin(y[i] - y[j])
-        dydt[i] = y[2 + i]
-        dydt[2 + i] = (p[4 + i] - p[2 + i] * y[2 + i] - pe) / p[i]
-
-
-def _swing_rows(t, y, p, dydt):  # K[i][j]
-    for i in range(2):
-        pe = 0.0
-        for j in range(2):
-            if 1.0 <= t < 1.05:
-                k = K_FAULT[i][j]
-            else:
-                k = K_POST[i][j]
-            pe += k * math.sin(y[i] - y[j])
-        dydt[i] = y[2 + i]
-        dydt[2 + i] = (p[4 + i] - p[2 + i] * y[2 + i] - pe) / p[i]
-
-
-def _swing_scaled(t, y, p, dydt):  # each arm a value not read as a number (a coupling scaled by a param)
-    for i in range(2):
-        pe = 0.0
-        for j in range(2):
-            if 1.0 <= t < 1.05:
-                k = p[6] * K_FAULT[i, j]
-            else:
-                k = p[6] * K_POST[i, j]
-            pe += k * math.sin(y[i] - y[j])
-        dydt[i] = y[2 + i]
-        dydt[2 + i] = (p[4 + i] - p[2 + i] * y[2 + i] - pe) / p[i]
-
-
-def _swing_at_params(t, y, p, dydt):  # the fault's times are params
-    for i in range(2):
-        pe = 0.0
-        for j in range(2):
-            if p[7] <= t < p[8]:
-                k = K_FAULT[i, j]
-            else:
-                k = K_POST[i, j]
-            pe += k * math.sin(y[i] - y[j])
-        dydt[i] = y[2 + i]
-        dydt[2 + i] = (p[4 + i] - p[2 + i] * y[2 + i] - pe) / p[i]
-
-
-def _swing_flag_at_params(t, y, p, dydt):  # the same, as a flag outside the loops
-    f = 1.0 if p[7] <= t < p[8] else 0.0
-    for i in range(2):
-        pe = 0.0
-        for j in range(2):
-            pe += (f * K_FAULT[i, j] + (1.0 - f) * K_POST[i, j]) * math.sin(y[i] - y[j])
-        dydt[i] = y[2 + i]
-        dydt[2 + i] = (p[4 + i] - p[2 + i] * y[2 + i] - pe) / p[i]
-
-
-def _solve_swing(rhs, **options):
-    system = kernels.ODESystem(rhs, n_states=4, n_params=9, name=rhs.__name__.strip("_"))
-    y0 = [*ANGLES, 0.0, 0.0]  # at equilibrium: only the fault moves it
-    return kernels.solve_ivp(system, (0.0, 5.0), y0, [SWING_P] * 2, method="tsit5", rtol=1e-8, atol=1e-10,
-                             precision=np.float64, progress=False, **options)
-
-
-@pytest.mark.parametrize("rhs", [_swing_indexed, _swing_rows, _swing_scaled])
-def test_a_fault_window_inside_coupling_loops_warns(rhs):
-    """``if 1.0 <= t < 1.05: k = KFAULT[i, j] else: k = KPOST[i, j]`` in a swing model's coupling loops: both arms
-    were read as one unknown value, no switch was recorded, and tsit5 stepped over the fault in 12 steps, ending at
-    the start state with success and no word.  K[i, j] and K[i][j] at unrolled loop indices are read as numbers, and
-    two values not read as numbers from different sources count as different (the arms of _swing_scaled)."""
-    with pytest.warns(kernels.SamplingWarning, match=(
-            r"switches on t at line \d+ of test_time_branches\.py \(if 1\.0 <= t < 1\.05:\): it changes at t = 1 and "
-            r"again at t = 1\.05, a window 0\.05 long with no save time in it")) as record:
-        result = _solve_swing(rhs)
-    assert sum(issubclass(w.category, kernels.SamplingWarning) for w in record) == 1
-    assert result.success and np.abs(result.y[:, -1, :2] - ANGLES).max() == 0.0  # what it is about: the fault missed
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", kernels.SamplingWarning)
-        seen = _solve_swing(rhs, t_eval=[1.0, 1.05, 5.0])
-    assert np.abs(seen.y[:, -1, :2] - ANGLES).max() > 1e-3
-
-
-@pytest.mark.parametrize("rhs", [_swing_at_params, _swing_flag_at_params])
-def test_a_fault_window_at_params_inside_loops_is_worded_as_outside_them(rhs):
-    """``if p[7] <= t < p[8]:`` in the loops drew no warning at all (the trial's row with a 0.05 fault took 12 steps
-    against 250 for the others); it now says, as the flag outside the loops does, that its times could not be read,
-    unless dt_max is finite."""
-    with pytest.warns(kernels.SamplingWarning, match=r"switches on t at line \d+ of test_time_branches\.py \(.*p\[7\] "
-                                                     r"<= t < p\[8\].*\), at times this check could not read"):
-        _solve_swing(rhs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", kernels.SamplingWarning)
-        _solve_swing(rhs, dt_max=0.01)
-
-
-def _same_in_both_arms(t, y, p, dydt):  # each arm binds the same values: no switch
-    n = int(p[0])
-    for i in range(2):
-        if 1.0 <= t < 1.05:
-            g = p[i] * y[i]
-            k = K_FAULT[0, 0]
-            s = 0.0
-            for j in range(n):
-                s += y[j]
-        else:
-            g = p[i] * y[i]
-            k = K_POST[0, 0]
-            s = 0.0
-            for j in range(n):
-                s += y[j]
-        dydt[i] = -g + k + s
-
-
-def _different_loops_in_the_arms(t, y, p, dydt):
-    n = int(p[0])
-    s = 0.0
-    if 1.0 <= t < 1.05:
-        for j in range(n):
-            s += y[j]
-    else:
-        for j in range(n):
-            s -= y[j]
-    dydt[0] = s
-
-
-def test_arms_that_bind_the_same_value_record_no_switch_and_different_ones_do():
-    """Two values not read as numbers are the same only for the same source reading the same locals: the same
-    product, equal elements, the same loop in both arms record no switch; loops that differ do."""
-    assert time_switches(_same_in_both_arms, (0.0, 5.0)) == []
-    assert [times.tolist() for times, _, _ in time_switches(_different_loops_in_the_arms, (0.0, 5.0))] == [[1.0, 1.05]]
-    found = time_switches(_swing_indexed, (0.0, 5.0))
-    assert [(times.tolist(), unknown) for times, unknown, _ in found] == [([1.0, 1.05], 0)] * 2
-
-
-@pytest.mark.parametrize("rhs", [_swing_indexed, _swing_scaled, _swing_at_params, _different_loops_in_the_arms])
-def test_a_fault_windows_span_cut_from_a_wide_reading_is_what_a_fresh_reading_gives(rhs):
-    test_a_span_cut_from_a_wide_reading_is_what_a_fresh_reading_gives(rhs)
