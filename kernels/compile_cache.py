@@ -41,7 +41,7 @@ import warnings
 import numpy as np
 
 from .backend import backend
-from .errors import ConfigurationError
+from .errors import BufferplanError, ConfigurationError
 
 __all__ = ["CompileCache", "ENV_VAR", "OFF_WORDS", "DEFAULT_MAX_BYTES", "as_compile_cache", "default_directory",
            "using", "active_cache", "cached_ptxas"]
@@ -135,8 +135,13 @@ class CompileCache:
     def _path(self, kind, key):
         return os.path.join(self.directory, f"{kind}-{key}.bin")
 
-    def load(self, kind, key):
-        """The bytes stored under ``key`` (counted as a hit), or None (a miss)."""
+    def load(self, kind, key, accept=None):
+        """The bytes stored under ``key``, or ``accept(bytes)`` where given, counted as a hit; else None (a miss).
+
+        An entry that does not check, or that ``accept`` refuses (returns None or raises one of ``ValueError``,
+        ``TypeError``, ``KeyError``, ``AttributeError`` or a library error: a stored plan that no longer verifies),
+        counts as an error and a miss, not a hit, and is removed.
+        """
         path = self._path(kind, key)
         try:
             with open(path, "rb") as fh:
@@ -149,7 +154,13 @@ class CompileCache:
             return None
         head = len(_MAGIC) + 32
         payload = blob[head:]
-        if blob[:len(_MAGIC)] != _MAGIC or _checksum(key, payload) != blob[len(_MAGIC):head]:
+        value = None
+        if blob[:len(_MAGIC)] == _MAGIC and _checksum(key, payload) == blob[len(_MAGIC):head]:
+            try:
+                value = payload if accept is None else accept(payload)
+            except (BufferplanError, ValueError, TypeError, KeyError, AttributeError):
+                value = None
+        if value is None:
             self._count("errors", f"{kind}_misses")
             with contextlib.suppress(OSError):
                 os.remove(path)
@@ -157,19 +168,11 @@ class CompileCache:
         with contextlib.suppress(OSError):
             os.utime(path)  # least recently used goes first
         self._count(f"{kind}_hits")
-        return payload
+        return value
 
-    def discard(self, kind, key=None):
-        """Count an entry of ``kind`` that its reader refused (a stored plan that no longer verifies) as an error
-        and a miss, not a hit, and remove it; without ``key``, only an error (its key could not be made)."""
-        if key is None:
-            self._count("errors")
-            return
-        with self._lock:
-            self.stats[f"{kind}_hits"] -= 1
-        self._count("errors", f"{kind}_misses")
-        with contextlib.suppress(OSError):
-            os.remove(self._path(kind, key))
+    def count_error(self):
+        """Count a failure of the cache that no entry stands for (a key that could not be made)."""
+        self._count("errors")
 
     @property
     def decisions(self):
@@ -257,8 +260,7 @@ class CompileCache:
         """
         try:
             key = self.key(kind, *parts)
-            found = self.load(kind, key)
-            value = found if found is None or decode is None else decode(found)
+            value = self.load(kind, key, decode)
         except Exception:  # noqa: BLE001 - the cache must never stop a compile
             self._count("errors")
             return compute()

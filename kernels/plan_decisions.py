@@ -40,7 +40,6 @@ import types
 import numpy as np
 
 import planner
-from planner.errors import BufferplanError
 
 from .backend import backend
 from .errors import ConfigurationError
@@ -183,21 +182,18 @@ class PlanDecisions:
         return self.cache.key("plan", self.code_digest, problem.canonical_json(), _text(compiled), _text(chosen))
 
     def load(self, key, integrator, block_size, device, pins):
-        """The Plan stored under ``key``, checked against ``integrator``'s buffers, its note marked; else None."""
-        payload = self.cache.load("plan", key)
-        if payload is None:
-            return None
-        try:
+        """The Plan stored under ``key``, checked against ``integrator``'s buffers, its note marked; else None
+        (an entry that no longer checks counts as a miss and an error of the cache, and is removed)."""
+        def checked(payload):
             plan = planner.Plan.from_json(json.loads(payload.decode()))
             if plan.block_size != block_size or plan.cost is None or plan.cost.measured is None:
                 raise ConfigurationError("not a decision of this block size, or not one the compiler measured")
             check_plan(plan, integrator.buffer_settings(pins), integrator.dtype, block_size, device,
                        f"{integrator.system.name}, method {integrator.method.name!r}")
-        except (BufferplanError, ValueError, TypeError, KeyError, AttributeError):
-            self.cache.discard("plan", key)
-            return None
-        cost = dataclasses.replace(plan.cost, note=f"{plan.cost.note}; {HIT_NOTE}" if plan.cost.note else HIT_NOTE)
-        return dataclasses.replace(plan, cost=cost)
+            cost = dataclasses.replace(plan.cost, note=f"{plan.cost.note}; {HIT_NOTE}" if plan.cost.note else HIT_NOTE)
+            return dataclasses.replace(plan, cost=cost)
+
+        return self.cache.load("plan", key, checked)
 
     def store(self, key, plan):
         """Keep ``plan`` under ``key`` when the compiler measured it (a simulator's or a failed compile's is not)."""
@@ -211,7 +207,7 @@ class PlanDecisions:
                 precision=np.dtype(integrator.dtype).name, block_size=block_size, objective="auto", device=device)
             key = self.key(integrator, problem, pins)
         except Exception:  # noqa: BLE001 - the cache must never stop a plan (tools missing for the versions)
-            self.cache.discard("plan")
+            self.cache.count_error()
             key = None
         found = None if key is None else self.load(key, integrator, block_size, device, pins)
         if found is not None:

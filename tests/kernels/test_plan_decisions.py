@@ -6,6 +6,7 @@ with ``compile_cache=None``), the second, a new process, plans it again and then
 time.  Lorenz's right-hand side is written in the scripts and left unchecked (``check=False``: no CPU compile).
 """
 
+import json
 import os
 
 import numpy as np
@@ -220,13 +221,17 @@ def test_each_owner_keeps_its_own_code_digest(tmp_path):
 
 def test_decisions_are_entries_the_cache_counts_and_clears(tmp_path):
     """Kind ``plan`` is one of the cache's: listed, sized and cleared with the others; a stored entry its reader
-    refuses (``discard``) counts as an error and a miss, not a hit, and is removed."""
+    refuses (``accept`` returns None or raises) counts as an error and a miss, never a hit, and is removed."""
     cache, key = kernels.CompileCache(tmp_path), "ab" * 32
     cache.store("plan", key, b"{}")
     assert [os.path.basename(p) for p, _, _ in cache.entries()] == [f"plan-{key}.bin"] and cache.size_bytes() > 2
     assert cache.load("plan", key) == b"{}" and cache.stats["plan_hits"] == 1
-    cache.discard("plan", key)
-    assert (cache.stats["plan_hits"], cache.stats["plan_misses"], cache.stats["errors"]) == (0, 1, 1)
+    assert cache.load("plan", key, lambda payload: None) is None
+    assert (cache.stats["plan_hits"], cache.stats["plan_misses"], cache.stats["errors"]) == (1, 1, 1)
+    assert cache.entries() == []
+    cache.store("plan", key, b"{}")
+    assert cache.load("plan", key, lambda payload: json.loads(payload.decode())["missing"]) is None  # KeyError
+    assert (cache.stats["plan_hits"], cache.stats["plan_misses"], cache.stats["errors"]) == (1, 2, 2)
     assert cache.entries() == []
     cache.store("plan", key, b"{}")
     cache.clear()
