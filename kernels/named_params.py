@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from .batch_layout import flattened_keys, is_pandas, needs_flattening, pandas_rows
 from .errors import ConfigurationError, ParamNamesWarning, describe, warn_user
 
-__all__ = ["check_param_names", "param_names", "by_name", "warn_read_by_position", "positional_note", "label_head",
-           "case_renames"]
+__all__ = ["check_param_names", "param_names", "entry_label", "by_name", "warn_read_by_position", "positional_note",
+           "label_head", "case_renames"]
 
 _SHOWN = 8  # labels a message lists before "..."
 
@@ -77,6 +77,12 @@ def param_names(system):
     names = tuple(names)
     usable = len(names) == system.n_params == len(set(names)) and _all_text(names)
     return names if usable else None
+
+
+def entry_label(which, row, j, names=None):
+    """Entry ``j`` of a batch's ``row`` of ``which`` (``"params"`` or ``"y0"``) as a message names it:
+    ``"params[3, 2] (beta)"`` where ``names`` (the parameter or state names) are known, else ``"params[3, 2]"``."""
+    return f"{which}[{row}, {int(j)}]" + (f" ({names[int(j)]})" if names else "")
 
 
 def by_name(system, value):

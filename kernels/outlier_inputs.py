@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .named_params import entry_label
 from .status import EVENT, SUCCESS
 
 __all__ = ["outlier_columns", "outlier_note", "outlier_first", "column_ranges", "FACTOR", "SPREAD",
@@ -146,8 +147,7 @@ def _entries(probe, row):
         columns, ratios, lows, highs = outlier_columns(values, row, _ranges(probe, which, values))
         names = _names(probe.system, which) if columns.size else None
         for j, ratio, low, high in zip(columns, ratios, lows, highs):
-            label = f"{which}[{row}, {int(j)}]" + (f" ({names[j]})" if names else "")
-            found.append((label, float(values[row][j]), float(ratio), float(low), float(high)))
+            found.append((entry_label(which, row, j, names), float(values[row][j]), float(ratio), float(low), float(high)))
     return found
 
 

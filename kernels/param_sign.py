@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .named_params import param_names
+from .named_params import entry_label, param_names
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .stiffness import largest_growth, spectral_radius
 
@@ -53,7 +53,7 @@ def lone_negative_columns(params, row):
 def _entries(system, params, row, columns):
     """``params[row]``'s entries in ``columns`` (the first :data:`NAMED`) as ``params[row, j] (name) = value``."""
     names = param_names(system)
-    return [f"params[{row}, {j}]" + (f" ({names[j]})" if names else "") + f" = {float(params[row][j]):.3g}"
+    return [f"{entry_label('params', row, j, names)} = {float(params[row][j]):.3g}"
             for j in (int(j) for j in columns[:NAMED])]
 
 

@@ -1,7 +1,7 @@
 """What a stopped trajectory's message adds at MAX_STEPS or a step-size underflow: how far it got, whether the saves
 or the span need more steps, the pace, and the float32 notes (rounding, and a float32 rhs that stops being finite where
 the run stalled); what opens a failed one whose params row has a lone negative entry (:func:`sign_first`); and what a
-successful one adds where its fixed step was beyond the stable step (:meth:`kernels.api.IVPResult.message`).  Each
+successful one adds where its fixed step was beyond the stable step (:meth:`kernels.ivp_result.IVPResult.message`).  Each
 reads the result (host arrays; a device array is copied)."""
 
 from __future__ import annotations
