@@ -20,11 +20,12 @@ import numpy as np
 
 from .errors import UnassignedOutputError
 from .float32_rhs import float32_rhs_fault, held_rhs
+from .follow_events import TerminalWatch
 from .host_follow import follow_on_host
 from .jacobian_hint import float32_jacobian_fault
 from .user_faults import is_float_fault
 
-__all__ = ["RHS_EVALUATIONS", "follow", "runs_away", "blames_float32", "evaluate", "Found", "Stopped"]
+__all__ = ["RHS_EVALUATIONS", "follow", "runs_away", "blames_float32", "evaluate", "Found", "Stopped", "Reached"]
 
 RHS_EVALUATIONS = 5000  # right-hand sides the host follow may take (about 0.1 s of a Python rhs)
 _ROOT32 = float(np.sqrt(np.finfo(np.float32).max))
@@ -49,6 +50,16 @@ class Stopped:
     y: np.ndarray
 
 
+@dataclasses.dataclass(frozen=True)
+class Reached:
+    """The follow met a crossing of the solve's terminal event ``event`` (its index) in the step to ``(t, y)``, the
+    right-hand side finite (and float32's checks passed) all the way: the trajectory stops there."""
+
+    t: float
+    y: np.ndarray
+    event: int
+
+
 def blames_float32(found):
     """Whether the follow's finding is float32's (its range, its rhs or its jac not finite where float64's are), which
     :meth:`kernels.rhs_hint.RhsProbe._followed_hint` checks again at the run's tolerances: the default follow (rtol
@@ -58,7 +69,8 @@ def blames_float32(found):
                                          or found.jacobian is not None)
 
 
-def follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_rhs=False, tolerances=None):
+def follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_rhs=False, tolerances=None,
+           events=None):
     """The first point (a :class:`Found`) where ``rhs`` is not finite along SciPy's Radau path (its trial points
     included, the point then narrowed back towards the path), or, with ``float32_jac``, where the system's ``jac``
     held in float32 is not finite (found with its ``jacobian``), or, with ``float32_rhs``, where its ``rhs`` held in
@@ -67,7 +79,10 @@ def follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_
     ``largest`` (the working precision's range; without ``float32_rhs``, its square root, or ``rhs`` past
     ``largest``), found ``out_of_range``; a :class:`Stopped` where Radau fails with ``rhs`` finite; None when there
     is none.  A finding records the first state of the path past the square root of ``largest`` (``past_root``).
-    ``tolerances``: the follow's ``(rtol, atol)`` (:func:`kernels.host_follow.follow_on_host`; None: its default)."""
+    ``tolerances``: the follow's ``(rtol, atol)`` (:func:`kernels.host_follow.follow_on_host`; None: its default).
+    ``events``: the solve's events, whose terminal ones end the follow where one crosses zero at an accepted step
+    (:class:`kernels.follow_events.TerminalWatch`), or, at a finding, between the latest accepted step and it: the
+    trajectory never gets past it, and the follow gives a :class:`Reached` there (None where it met a finding)."""
     last = [(t0, y0)]  # the latest point where rhs was finite
     path = [(t0, y0)]  # the latest state of the path (an accepted step)
     past_root = [None]
@@ -108,22 +123,29 @@ def follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_
                 raise Found(t, np.array(y), np.array(out), None, rhs32=held)
         path[0] = (t, np.array(y))
 
+    watch = TerminalWatch(events, p)
+    judged = np.isfinite(largest)
+
+    def stepped(t, y):
+        """A terminal event crossed in the step (before its end's state is judged) ends the follow."""
+        k = watch.crossed(t, y)
+        if k is not None:
+            raise _Terminal(Reached(float(t), np.array(y), k))
+        if judged:
+            on_step(t, y)
+
     if not (np.all(np.isfinite(y0)) and t_end > t0):
         return None
-    calls = [0]
-
-    def counted(t, y):
-        calls[0] += 1
-        return f(t, y)
-
     try:
-        judged = np.isfinite(largest)
+        watch.start(t0, y0)
         if judged:
             on_step(t0, y0)  # the start is on the path
-        times, states, complete = follow_on_host(counted, t0, t_end, y0, RHS_EVALUATIONS, tolerances=tolerances,
-                                                 on_step=on_step if judged else None)
-        if not complete and calls[0] < RHS_EVALUATIONS:  # Radau itself failed there, rhs finite all the way
+        times, states, outcome = follow_on_host(f, t0, t_end, y0, RHS_EVALUATIONS, outcome=True, tolerances=tolerances,
+                                                on_step=stepped if judged or watch else None)
+        if outcome == "failed":  # Radau itself failed there, rhs finite all the way
             return Stopped(float(times[-1]), states[-1])
+    except _Terminal as terminal:  # the trajectory stops at its terminal event first: nothing of the run's past it
+        return terminal.args[0]
     except Found as found:
         if found.rhs32 is not None:
             # from the path's last state where the check ran (the previous step's, for a state past the root)
@@ -132,7 +154,8 @@ def follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_
         elif not found.out_of_range:
             found = _narrowed(system, p, last[0], found)
         found.past_root = past_root[0]
-        return found
+        # found at a trial point: a terminal event that crossed between the latest accepted step and it comes first
+        return None if watch.crossed(found.t, found.y, keep=False) is not None else found
     except UnassignedOutputError:  # the cause: HostProbe.hint says it
         raise
     except Exception:  # noqa: BLE001 - the rhs failing otherwise on the host: no hint
@@ -140,18 +163,20 @@ def follow(system, y0, p, t0, t_end, largest=np.inf, float32_jac=False, float32_
     return None
 
 
-def runs_away(system, p, t, y, t_end, largest, tolerances=None):
+def runs_away(system, p, t, y, t_end, largest, tolerances=None, events=None):
     """Where SciPy's Radau from ``(t, y)`` (where the follow found float32 failing) takes the float64 solution itself
     past ``largest`` (float32's largest value), or fails, or meets a ``rhs`` that is not finite, before ``t_end``:
     ``(t, y, how)`` there (``how``: '' past the range, else the words for the stop), where precision=np.float64 does
     not help (a photon lifetime given as -2 ps).  None where it reaches ``t_end`` within the range, or spends
-    :data:`RHS_EVALUATIONS` right-hand sides first, or cannot be followed."""
+    :data:`RHS_EVALUATIONS` right-hand sides first, or cannot be followed, or where a terminal event of ``events``
+    crosses zero first (as in :func:`follow`: float64 would stop there, in range)."""
     y = np.asarray(y, np.float64)
     if np.max(np.abs(y)) > largest:
         return float(t), y, ""
     if not (np.all(np.isfinite(y)) and t_end > t):
         return None
     latest = [(float(t), y, "")]
+    watch = TerminalWatch(events, p)
 
     class _Away(Exception):
         pass
@@ -159,18 +184,25 @@ def runs_away(system, p, t, y, t_end, largest, tolerances=None):
     def f(s, x):
         out, found = evaluate(system, s, x, p)
         if found is not None:
+            if watch.crossed(s, x, keep=False) is not None:  # a terminal event before this point stops float64's run
+                raise _Terminal
             latest[0] = (latest[0][0], latest[0][1], ", next to a point where its rhs is not finite")
             raise _Away
         return out
 
     def on_step(s, x):
+        if watch.crossed(s, x) is not None:
+            raise _Terminal
         latest[0] = (float(s), np.array(x), "")
         if np.max(np.abs(x)) > largest:
             raise _Away
 
     try:
+        watch.start(t, y)
         _, _, outcome = follow_on_host(f, t, t_end, y, RHS_EVALUATIONS, outcome=True, tolerances=tolerances,
                                        on_step=on_step)
+    except _Terminal:
+        return None
     except _Away:
         return latest[0]
     except UnassignedOutputError:
@@ -180,6 +212,10 @@ def runs_away(system, p, t, y, t_end, largest, tolerances=None):
     if outcome == "failed":
         return latest[0][0], latest[0][1], ", where SciPy's Radau stops"
     return None
+
+
+class _Terminal(Exception):
+    """A terminal event crossed zero on the follow's path: the trajectory stops there."""
 
 
 def evaluate(system, t, y, p):

@@ -45,7 +45,8 @@ from .jacobian_hint import float32_jacobian_text
 from .nonfinite_causes import Suspects, exact_value_cause, negative_state_cause, parameter_cause
 from .param_sign import lone_negative_note, stop_sign_note
 from .atol_scale_hint import atol_scale_probes
-from .rhs_follow import RHS_EVALUATIONS, Found, Stopped, blames_float32, evaluate, follow, runs_away
+from .follow_events import event_name
+from .rhs_follow import RHS_EVALUATIONS, Found, Reached, Stopped, blames_float32, evaluate, follow, runs_away
 
 __all__ = ["RhsProbe", "ProbeChain", "RHS_STATUSES", "rhs_probe", "chain", "mostly_rejected", "passes_stop",
            "HEADLINES"]
@@ -90,11 +91,12 @@ def mostly_rejected(n_steps, n_rejected):
     return 5 * rejected >= accepted + rejected
 
 
-def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=None, tolerances=None):
+def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=None, tolerances=None, events=None):
     """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` (MAX_STEPS where
     ``rejected``, :func:`mostly_rejected`'s mask) and the system can be followed on the host, else None.
     ``dtype``: the solve's working precision (its range is looked at); ``tolerances``: the run's ``(rtol, atol)``,
-    at which a stop of the host follow is checked again (None: :data:`RECHECK_TOLERANCES`)."""
+    at which a stop of the host follow is checked again (None: :data:`RECHECK_TOLERANCES`); ``events``: the solve's
+    events, whose terminal ones end the follow (:mod:`kernels.follow_events`)."""
     if status is None:
         return None
     status = np.asarray(status)
@@ -104,7 +106,7 @@ def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=
     if not np.any(followed) or not follows_on_host(system):
         return None
     return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end),
-                    np.dtype(dtype).name, np.array(status), followed, tolerances)
+                    np.dtype(dtype).name, np.array(status), followed, tolerances, tuple(events or ()))
 
 
 def _rhs_finite(system, t, y, p):
@@ -125,6 +127,9 @@ class RhsProbe(HostProbe):
     status: np.ndarray = None  # the solve's statuses, by trajectory
     followed: np.ndarray = None  # by trajectory, whether its status is one to follow (MAX_STEPS: mostly rejected)
     tolerances: tuple = None  # the run's (rtol, atol), where a stop of the follow is checked again (passes_stop)
+    # the solve's events: the follow ends where a terminal one crosses, as the run would (a battery model's cut-off
+    # came before a sqrt's domain error that its MAX_STEPS run was told of: a user's trial)
+    events: tuple = ()
     # hints already found, by trajectory: a follow of a 40-state system takes about a second (a regression hunt)
     found: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
@@ -159,12 +164,14 @@ class RhsProbe(HostProbe):
         float32_rhs = self.precision == "float32" and code not in (None, MAX_STEPS)
         checks = (self.system, np.asarray(y_from, np.float64), np.asarray(p, np.float64), float(t_from), self.t_end,
                   largest, float32_jac, float32_rhs)
-        found = follow(*checks)
+        found = follow(*checks, events=self.events)
         tolerances = None if self.tolerances is None else follow_tolerances(*self.tolerances, checks[1])
         if blames_float32(found) and tolerances is not None:  # confirmed on a path as close as the run's
-            found = follow(*checks, tolerances)
+            found = follow(*checks, tolerances, events=self.events)
         if found is None:
             return ""
+        if isinstance(found, Reached):
+            return self._reached_text(found, what, t_from, code)
         away = self._runaway_text(found, what, t_from, p, trajectory, largest, tolerances)
         if away:
             return away
@@ -213,6 +220,20 @@ class RhsProbe(HostProbe):
         sign = "" if param_cause or (cause and f"params[{row}, " in cause) else sign
         return sign + _NOT_FINITE.format(fails=fails, what=what, t_from=t_from) + (cause or generic)
 
+    def _reached_text(self, reached, what, t_from, code):
+        """The follow met a terminal event's crossing before any finding: the trajectory never gets past it, so a
+        point past it is none of the run's (a battery model's MAX_STEPS run was told of a sqrt's domain error after
+        its voltage cut-off: a user's trial).  At MAX_STEPS nothing (the status's own advice stands), else that the
+        failure is the run's, with the remedy of its step: a smaller dt (fixed steps: no ``tolerances``), tighter
+        rtol and atol (or float64)."""
+        if code == MAX_STEPS:
+            return ""
+        remedy = ("Take a smaller dt" if self.tolerances is None else "Tighten rtol and atol" + (
+            ", or solve with precision=np.float64" if self.precision != "float64" else ""))
+        return (f" Followed on the host in float64 from {what} (t = {t_from:.6g}), this trajectory reaches its terminal "
+                f"event {event_name(self.events, reached.event)} by t = {reached.t:.6g} with its rhs finite all the "
+                f"way: the failure is this run's, not the model's. {remedy}.")
+
     def _out_of_range_text(self, t, y, f, what, t_from, largest):
         """The hint that the path leaves the working precision's range at ``(t, y)`` (``f`` its rhs there)."""
         root = np.sqrt(largest)
@@ -230,7 +251,7 @@ class RhsProbe(HostProbe):
         the range is told (a finite-time blow-up, whose span may end before it).  '' where that is not so."""
         if not (isinstance(found, Found) and (found.out_of_range or found.rhs32 is not None)):
             return ""
-        away = runs_away(self.system, p, found.t, found.y, self.t_end, largest, tolerances)
+        away = runs_away(self.system, p, found.t, found.y, self.t_end, largest, tolerances, self.events)
         if away is None:
             return ""
         row = min(trajectory, len(self.params) - 1)
@@ -358,7 +379,7 @@ def chain(status, *probes):
 
 
 def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected=None,
-                  tolerances=None):
+                  tolerances=None, events=None):
     """The hints :meth:`IVPResult.message` may give after a solve of ``method``: a DiscontinuityProbe for a
     trajectory at MAX_STEPS whose rhs jumps where it started or last saved, a StiffnessProbe when an explicit
     method left a trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when
@@ -369,7 +390,8 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     stop of its follow again at ``tolerances``, the run's ``(rtol, atol)`` (:func:`passes_stop`); None when none
     applies.  A failed trajectory that started a state negative where every successful one started it at 0 or above
     is told so before them all (:mod:`kernels.state_sign_hint`), and one whose start grows past any number's range
-    over the span next (:mod:`kernels.runaway_hint`)."""
+    over the span next (:mod:`kernels.runaway_hint`).  ``events``: the solve's events; the RhsProbe's follow ends at a
+    terminal one's crossing (:mod:`kernels.follow_events`)."""
     from .discontinuity import discontinuity_probes
     from .jacobian_hint import jacobian_probe
     from .runaway_hint import runaway_probe
@@ -385,7 +407,7 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
         first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
                                **fixed)
     jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
-    host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances)
+    host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances, events)
     runaway = runaway_probe(system, status, y0, params, t0, t_end)  # a start that overflows the span: no other cause
     small, dip = atol_scale_probes(system, status, y0, params, t0, t_end, tolerances, rejected, dtype)  # below atol
     return with_sign_hint(chain(status, runaway, jump, first, domain, dip, host, small), status, y0)  # a neg. start 1st
