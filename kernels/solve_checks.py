@@ -23,6 +23,7 @@ from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_
                                 remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
                                 warn_unstable_fixed_step)
 from .time_branches import warn_time_branches
+from .time_windows import rows_to_check
 from .time_checks import check_dt_max_reach
 
 __all__ = ["check_host_inputs", "warn_dt_past_saves", "warn_suspect_derivative"]
@@ -73,8 +74,7 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
         warn_hidden_switches(driver_times, driver_values, t0, reached, t_eval, np.inf if dt_max is None else dt_max)
     if t_eval is not None:  # a pulse written in the rhs as a function of t (a cardiac trial: missed, with success)
         warn_time_branches(system, t0, reached, t_eval, dt, integrator.adaptive, np.inf if dt_max is None else dt_max,
-                           None if on_device or system.n_drivers else (np.asarray(y0[0], np.float64),
-                                                                       np.asarray(params[0], np.float64)))
+                           None if on_device or system.n_drivers else rows_to_check(y0, params))
     if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)

@@ -468,22 +468,26 @@ def _restricted(found, span):
     return result
 
 
-def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_max=np.inf, at=None):
+def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_max=np.inf, rows=None):
     """:class:`kernels.SamplingWarning`, once, where the rhs of ``system`` switches on t (:func:`time_switches`)
     and a window between two switches can be passed over by a step (:func:`hidden_windows`; a staircase, as
-    ``H[int(t)]`` reads hourly data, worded as one: :func:`kernels.time_windows.staircase`); or, adaptive with
-    ``dt_max`` not finite, where its switch times could not be read.  Fixed steps without ``dt`` say nothing, nor
-    do unread switches of a fixed-step run (no step bound would silence the warning)."""
+    ``H[int(t)]`` reads hourly data, worded as one: :func:`kernels.time_windows.staircase`), the rhs jumping there
+    at one of ``rows`` (a few rows' ``(y, p)``, :func:`kernels.time_windows.rows_to_check`; None: not checked);
+    or, adaptive with ``dt_max`` not finite, where its switch times could not be read.  Fixed steps without ``dt``
+    say nothing, nor do unread switches of a fixed-step run (no step bound would silence the warning)."""
     if not adaptive and dt is None:
         return
     found = time_switches(system.rhs, (t0, reached))
     for times, unknown, lines in found:
-        window = None if unknown else confirmed(system, at, *hidden(times, t0, reached, t_eval, dt_max,
-                                                                     None if adaptive else dt))
-        if window is not None:
-            warn_user(hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max,
-                                     at), SamplingWarning)
-            return
+        if unknown:
+            continue
+        windows = hidden(times, t0, reached, t_eval, dt_max, None if adaptive else dt)
+        for at in rows or (None,):
+            window = confirmed(system, at, *windows)
+            if window is not None:
+                warn_user(hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max,
+                                         at), SamplingWarning)
+                return
     unread = [lines for _, unknown, lines in found if unknown]
     if unread and adaptive and not math.isfinite(dt_max):
         warn_user(unread_message(system, unread[0]), SamplingWarning)

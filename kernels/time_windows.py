@@ -18,11 +18,14 @@ import numpy as np
 
 from .driver_switches import fixed_landings  # the fixed-step grid, as the drivers' check lands on it
 
-__all__ = ["hidden", "hidden_windows", "confirmed", "staircase", "hidden_message", "unread_message", "located",
-           "CONFIRMED_MAX", "STAIRCASE_MIN"]
+__all__ = ["hidden", "hidden_windows", "confirmed", "rows_to_check", "staircase", "hidden_message", "unread_message",
+           "located", "CONFIRMED_MAX", "CONFIRMED_ROWS", "STAIRCASE_MIN"]
 
 #: Hidden windows whose edges are checked for a jump of the rhs itself (:func:`confirmed`), shortest first.
 CONFIRMED_MAX = 64
+
+#: Rows of a batch at which a window's edges are checked (:func:`rows_to_check`): the first, then the furthest.
+CONFIRMED_ROWS = 4
 
 #: Equal windows in a row from which switches read as a staircase (a piecewise-constant input), not a pulse train.
 STAIRCASE_MIN = 3
@@ -101,6 +104,23 @@ def _jumps(system, t, y, p, width):
     return bool(np.isfinite(wide) and wide > 1e-12 * max(scale, 1e-300) and narrow * 10.0 > wide)
 
 
+def rows_to_check(y0, params, most=CONFIRMED_ROWS):
+    """``(y, p)`` of up to ``most`` rows of a batch (2-D ``y0`` and ``params``) at which :func:`confirmed` looks for
+    a jump: the first row, then the rows furthest from it (the sum over columns of the distance to the first row's
+    value, each column scaled by its range).  A stimulus amplitude swept from 0 (an f-I curve) has no pulse in its
+    first row, and a pulse the steps passed over in every other row went unwarned (a neuroscientist's trial)."""
+    y0, params = np.asarray(y0, np.float64), np.asarray(params, np.float64)
+    rows = max(y0.shape[0], params.shape[0])  # one row of either is every trajectory's
+    y0, params = (np.broadcast_to(a.reshape(a.shape[0], -1), (rows, a.size // a.shape[0])) for a in (y0, params))
+    inputs = np.concatenate([y0, params], axis=1)
+    with np.errstate(all="ignore"):
+        spread = np.nanmax(inputs, axis=0) - np.nanmin(inputs, axis=0) if inputs.size else np.zeros(0)
+        scaled = np.abs(inputs - inputs[0]) / np.where(spread > 0, spread, 1.0)
+        distance = np.nansum(np.where(np.isfinite(scaled), scaled, 0.0), axis=1)
+    order = [0] + [int(i) for i in np.argsort(-distance, kind="stable") if i != 0 and distance[i] > 0]
+    return tuple((y0[i], params[i]) for i in order[:most])
+
+
 def staircase(times):
     """The step width where the switch ``times`` (sorted, inside the span) are a staircase: at least
     :data:`STAIRCASE_MIN` windows in a row, all of one width (within 1e-6 of it), as ``H[int(t)]``, ``floor(t / w)``
@@ -114,12 +134,12 @@ def staircase(times):
 
 
 def _two_levels(system, at, times):
-    """Whether the rhs, at the first row ``at`` (``(y, p)``), takes two levels in turn at the midpoints of the first
-    :data:`LEVELS_CHECKED` windows between the switch ``times``: its value at window k that at window k + 2 (within
-    1e-3 of the change from k to k + 1), and not that at k + 1.  A square wave ``1.0 if (t % 2.0) < 1.0 else 0.0``
-    (a pulse train of equal on and off times) was worded as a staircase of tabulated data, which takes more levels
-    than two (a regression hunt).  False where ``at`` is None, or the rhs fails or is not finite there: the
-    staircase's words stand."""
+    """Whether the rhs, at the row ``at`` (``(y, p)``) where a window was confirmed, takes two levels in turn at
+    the midpoints of the first :data:`LEVELS_CHECKED` windows between the switch ``times``: its value at window k
+    that at window k + 2 (within 1e-3 of the change from k to k + 1), and not that at k + 1.  A square wave
+    ``1.0 if (t % 2.0) < 1.0 else 0.0`` (a pulse train of equal on and off times) was worded as a staircase of
+    tabulated data, which takes more levels than two (a regression hunt).  False where ``at`` is None, or the rhs
+    fails or is not finite there: the staircase's words stand."""
     if at is None:
         return False
     try:
@@ -143,7 +163,7 @@ _REMEDIES = ("Put each pulse's start and end times in t_eval (steps land on save
 
 def hidden_message(system, lines, window, times, t0, reached, t_eval, dt, adaptive, dt_max, at=None):
     """The warning for the hidden ``window`` (:func:`hidden_windows`' triple) of the switches at ``times``, written
-    at ``lines``: a staircase's (:func:`staircase`), unless the rhs takes two levels in turn there at the first row
+    at ``lines``: a staircase's (:func:`staircase`), unless the rhs takes two levels in turn there at the row
     ``at`` (:func:`_two_levels`: a square wave), or a pulse's."""
     a, b, count = window
     width = staircase(times)

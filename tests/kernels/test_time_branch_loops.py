@@ -162,3 +162,30 @@ def test_arms_that_bind_the_same_value_record_no_switch_and_different_ones_do():
 @pytest.mark.parametrize("rhs", [_swing_indexed, _swing_scaled, _swing_at_params, _different_loops_in_the_arms])
 def test_a_fault_windows_span_cut_from_a_wide_reading_is_what_a_fresh_reading_gives(rhs):
     span_cuts_match_fresh_readings(rhs)
+
+
+def _scaled_pulse(t, y, p, dydt):  # a stimulus amplitude per trajectory (an f-I curve sweeps it from 0)
+    istim = p[0] if (t >= 1010.0 and t < 1012.0) else 0.0
+    dydt[0] = -(y[0] + 85.0) / 20.0 + istim
+
+
+SCALED = kernels.ODESystem(_scaled_pulse, n_states=1, n_params=1, name="scaled_pulse")
+
+
+@pytest.mark.parametrize("amplitudes", [[0.0, 10.0, 25.0], [25.0, 10.0, 0.0], [0.0, 0.0, 0.0, 0.0, 25.0]])
+def test_a_pulse_whose_amplitude_is_swept_from_zero_warns_in_any_row_order(amplitudes):
+    """The rhs's jump at a window's edges is checked at a few rows, not the first alone: an f-I sweep whose first
+    amplitude is 0 has no pulse in that row, and radau stepped over it in every other row with success and no word
+    (a neuroscientist's trial; the reversed order warned)."""
+    with pytest.warns(kernels.SamplingWarning, match=r"switches on t at line \d+ of test_time_branch_loops\.py"):
+        result = kernels.solve_ivp(SCALED, (0.0, 1100.0), [-85.0], np.array(amplitudes)[:, None], method="tsit5",
+                                   rtol=1e-6, atol=1e-6, precision=np.float64, progress=False)
+    assert np.all(result.status == 0)
+
+
+def test_a_sweep_that_is_zero_in_every_row_stays_quiet():
+    """No row jumps at the window's edges (every amplitude 0): nothing to warn of."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        kernels.solve_ivp(SCALED, (0.0, 1100.0), [-85.0], np.zeros((3, 1)), method="tsit5", rtol=1e-6, atol=1e-6,
+                          precision=np.float64, progress=False)
