@@ -186,13 +186,15 @@ def _remedy(method, defect):
             f"({method.name}'s are {defect:.2g} eps off)")
 
 
-def warn_float32_rounding(result, method, rtol, dtype):
+def warn_float32_rounding(result, method, rtol, dtype, system=None, y0=None, params=None):
     """Warn (:class:`kernels.ToleranceWarning`, once a solve) where an adaptive float32 run's most accepted steps
     make :func:`rounding_estimate` reach :data:`WARN_TOLERANCES`: the controller measures each step's truncation
     error, not the rounding the steps add up, so such a run can end tens of tolerances off with status success.
     ``rtol`` is None for fixed steps (nothing is said: no tolerance).  An ``rtol`` below float32's floor (its default,
     1e-5) is judged at the floor: the solve's start warned of it (``warn_float32_rtol``), and tsit5 at rtol 1e-7 was
-    otherwise warned twice after 53 steps."""
+    otherwise warned twice after 53 steps.  With ``system``, ``y0`` and ``params`` (host, no drivers), an explicit
+    run whose steps were held by its stability (:func:`kernels.stiff_steps.stability_bound`) is told to use an
+    implicit method instead of float64."""
     if rtol is None or np.dtype(dtype) != np.float32:
         return
     found = _most_steps(result)
@@ -213,4 +215,12 @@ def warn_float32_rounding(result, method, rtol, dtype):
               f"which, where errors do not damp out (oscillations, orbits, conserved quantities; a diffusion or a decay "
               f"forgets them), can add up to {estimate:.3g} tolerances that the error control does not see, so the "
               f"run can end many tolerances off with status success (a 48-state model: 2000 dop853 steps, 45 to 97 off; "
-              f"0.001 in float64); {_remedy(method, defect)}.", ToleranceWarning)
+              f"0.001 in float64); {_advice(method, defect, result, i, steps, system, y0, params)}.", ToleranceWarning)
+
+
+def _advice(method, defect, result, trajectory, steps, system, y0, params):
+    """An implicit method where the explicit run's steps were held by its stability, else :func:`_remedy`'s."""
+    from .stiff_steps import stability_bound, stiff_remedy
+
+    bound = None if system is None else stability_bound(system, method, result, trajectory, y0, params, steps)
+    return _remedy(method, defect) if bound is None else stiff_remedy(method, bound)

@@ -465,7 +465,8 @@ class Integrator(IntegratorProbes):
             warn_unbounded_growth(result, y0)  # once a solve: successes past 1e100 times their start
             warn_sign_slip_success(result, host, y0, params)  # once a solve: successes grown by a lone negative param
             warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
-            warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype)  # many float32 steps
+            warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype,  # many float32 steps
+                                  None if system.n_drivers or on_device else host, y0, params)
             warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
             warn_atol_dip(self, result, y0, params, t_end, atol if self.adaptive else None)  # regrown from below atol
         return result

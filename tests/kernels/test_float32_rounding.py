@@ -188,3 +188,28 @@ def test_float32_dop853_over_1000_steps_stays_near_float64_with_consistent_coeff
     """Measured with the coefficients substituted: 102 -> 4.0 tolerances (float64: 0.0)."""
     error, _ = _run("dop853", 50.0, 1001)
     assert error < 10.0
+
+
+# -- a stiff problem on an explicit method ---------------------------------------------------------------------
+def _relaxation(t, y, p, dydt):  # a fast relaxation (rate p[0]) onto a slow forcing: stiff for an explicit method
+    dydt[0] = -p[0] * (y[0] - np.cos(t))
+    dydt[1] = y[0] - 0.1 * y[1]
+
+
+RELAXATION = kernels.ODESystem(_relaxation, 2, 1, name="relaxation")
+
+
+def test_steps_held_by_an_explicit_methods_stability_are_told_to_use_an_implicit_method():
+    """A cardiac cell model took 9202 float32 tsit5 steps where radau took 390, and the only word at the solve was
+    to use float64, which keeps every step (a neuroscientist's trial).  A relaxation at rate 1000 over t = 5:
+    tsit5's stable step sets its 1400-odd steps, and the warning names an implicit method instead."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        res = kernels.solve_ivp(RELAXATION, (0.0, 5.0), [1.0, 0.0], [[1000.0]], method="tsit5",
+                                precision=np.float32, progress=False)
+    found = _rounding_warnings([str(w.message) for w in record if issubclass(w.category, kernels.ToleranceWarning)])
+    assert res.success and int(res.n_steps[0]) > 1000 and len(found) == 1, found
+    assert "held by tsit5's stability, not by its accuracy: the problem is stiff (its fastest decay rate reaches " \
+           "1e+03 at t = " in found[0]
+    assert found[0].endswith("so use an implicit method (method='radau' or 'rodas5p'), which takes far fewer steps "
+                             "and rounds less; precision=np.float64 alone would keep every step and cost more.")

@@ -1,0 +1,86 @@
+"""Whether an explicit run's many steps were held by its stability, not its accuracy: a stiff problem.
+
+The float32 rounding warning (:mod:`kernels.float32_rounding`) counts a run's steps and, where they are many,
+advises float64.  On a stiff problem solved by an explicit method that advice points the wrong way: the steps are
+set by the method's stability interval on the fastest decaying mode, float64 keeps every one of them (and costs
+more), and an implicit method takes a few hundred instead of thousands (a cardiac cell model, Beeler-Reuter, took
+9202 tsit5 steps where radau took 390, and was told only to use float64: a neuroscientist's trial).
+:func:`stability_bound` estimates, from the run's own saved states, how many steps the method's stable step allows
+over the span: ``integral of rho(t) dt / boundary``, with ``rho`` the fastest decay rate of the Jacobian (host,
+float64, differenced where the system has no ``jac``) at up to :data:`POINTS` saved states and ``boundary`` the
+method's real stability interval.  Where that comes to at least :data:`HELD_SHARE` of the steps taken, the steps were
+held by stability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["stability_bound", "stiff_remedy", "POINTS", "HELD_SHARE"]
+
+#: Saved states (the initial one included) at which the Jacobian's fastest decay is evaluated.
+POINTS = 8
+#: Share of a run's accepted steps that the stable-step count must reach for the steps to count as held by stability.
+HELD_SHARE = 0.5
+
+
+def stability_bound(system, method, result, trajectory, y0, params, steps):
+    """``(stable_steps, rate, t)`` where ``method`` is explicit and the stable-step count over trajectory
+    ``trajectory``'s span (from its ``y0`` row and its saved states) reaches :data:`HELD_SHARE` of its ``steps``
+    (``rate``: the fastest decay rate found, at ``t``); else None (an implicit method, no system to evaluate, drivers,
+    too many states, nothing judged)."""
+    from .host_follow import HOST_FOLLOW_STATES
+    from .result_notes import host_array
+    from .stiffness import fastest_decay, stability_boundary
+
+    if system is None or not method.explicit or getattr(method, "tableau", None) is None:
+        return None
+    if system.n_states > HOST_FOLLOW_STATES or system.n_drivers or result.y is None or result.t is None:
+        return None
+    try:
+        times = np.asarray(host_array(result.t), np.float64)
+        times = times[min(trajectory, times.shape[0] - 1)] if times.ndim == 2 else times.reshape(-1)
+        saved = np.asarray(host_array(result.y), np.float64)[trajectory]
+        p, y0 = np.asarray(params, np.float64), np.asarray(y0, np.float64)
+        p = p[min(trajectory, p.shape[0] - 1)] if p.ndim == 2 else p
+        y0 = y0[min(trajectory, y0.shape[0] - 1)] if y0.ndim == 2 else y0
+        start = float(result.t_start)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    points = [(start, y0)]
+    finite = [k for k in range(min(times.size, saved.shape[0])) if np.all(np.isfinite(saved[k]))]
+    picks = np.unique(np.linspace(0, len(finite) - 1, min(POINTS, len(finite))).round().astype(int)) if finite else []
+    points += [(float(times[finite[k]]), saved[finite[k]]) for k in picks]
+    boundary = stability_boundary(method.tableau)
+    judged = [(rate, t) for rate, t in ((_decay(fastest_decay, system, t, y, p), t) for t, y in points)
+              if rate is not None]
+    if not judged or boundary <= 0:
+        return None
+    # the trapezoid rule over the judged points (the start's the first): rho between them taken as linear
+    rates_at = np.array([rate for rate, _ in judged])
+    stable = float(np.sum(0.5 * (rates_at[1:] + rates_at[:-1]) * np.diff([t for _, t in judged])) / boundary)
+    if not stable >= HELD_SHARE * steps:
+        return None
+    rate, t = max(judged)
+    return stable, rate, t
+
+
+def _decay(fastest_decay, system, t, y, p):
+    """``fastest_decay`` at a finite state, or None (not finite, or the user's rhs failing on the host)."""
+    if not np.all(np.isfinite(y)):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            rate = float(fastest_decay(system, t, y, p))
+    except Exception:  # noqa: BLE001 - a warning's advice must never fail of the user's rhs
+        return None
+    return rate if np.isfinite(rate) else None
+
+
+def stiff_remedy(method, bound):
+    """The advice for a run whose steps were held by ``method``'s stability (``bound``: :func:`stability_bound`)."""
+    stable, rate, t = bound
+    return (f"these steps were held by {method.name}'s stability, not by its accuracy: the problem is stiff (its "
+            f"fastest decay rate reaches {rate:.3g} at t = {t:.6g}, which allows about {stable:.3g} explicit steps "
+            f"over the span), so use an implicit method (method='radau' or 'rodas5p'), which takes far fewer steps "
+            f"and rounds less; precision=np.float64 alone would keep every step and cost more")
