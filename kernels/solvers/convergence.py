@@ -11,8 +11,8 @@ below ``kappa`` tolerances), and gives up as soon as ``theta_k >= 1``
 norm is not finite, or after ``max_iterations``: it returns
 :data:`kernels.status.NEWTON_NOT_CONVERGED` and the loop rejects the step.
 ``kappa`` here is the settings' constant tightened at tight tolerances,
-``min(kappa, max(sqrt(rtol), 10 eps / rtol))`` (Hairer's RADAU5 and SciPy's
-implicit methods, but never looser than ``kappa``;
+``min(kappa, max(sqrt(rtol), eps / rtol))`` (Hairer's RADAU5 and SciPy's
+implicit methods with their 10 eps, but never looser than ``kappa``;
 :func:`kernels.solvers.base.newton_kappa` says why), which the loop computes
 once and hands over at the end of ``tolerances``.  With the plain
 constant, a draw of the stage equation whose first iteration contracted
@@ -22,9 +22,9 @@ Pol and HIRES at rtol 1e-5 and 1e-7): Newton iterations 0.42 to 1.29 times as
 many (median 1.08), errors 0.28 times as large (geometric mean), the
 largest 8.8 tolerances instead of 8.2, and kvaerno5 on Robertson to t = 1e5
 at 1e-5 in 101 steps instead of 345 (its error 0.014 tolerances instead of
-8.2) (``results/newton_constant_2026-12-03/``).  In float32 at the usual
-tolerances (rtol 1e-5 and 1e-6) ``10 eps / rtol`` is above 0.05, so the
-constant stays ``kappa``.
+8.2) (``results/newton_constant_2026-12-03/``).  In float32 the floor
+``eps / rtol`` is 0.012 at rtol 1e-5 and 0.12 at 1e-6, where the constant
+stays ``kappa`` (with SciPy's 10 eps it stayed there at 1e-5 too).
 After the first iteration no rate is known yet: ``eta_0`` is the caller's
 ``eta`` (the last solve's ``eta`` carried over, Hairer & Wanner IV.8) as
 ``max(eta, eps)^0.8``, and 1 (CVODE's choice) when nothing is carried.  So

@@ -87,7 +87,7 @@ class NewtonSettings:
     kappa : float
         Convergence when the estimated error is below ``kappa`` tolerances
         (Hairer & Wanner suggest 0.01 to 0.1); at run time it becomes
-        ``min(kappa, max(sqrt(rtol), 10 eps / rtol))``, tighter at tight tolerances.
+        ``min(kappa, max(sqrt(rtol), eps / rtol))``, tighter at tight tolerances.
     shared_by_parent : bool
         The iteration matrix (and ``f(t, y)`` of finite-difference products)
         stays alive across this component's invocations within its parent:

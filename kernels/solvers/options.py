@@ -74,7 +74,7 @@ class SolverOptions:
         a fresh factor), see :mod:`kernels.solvers.convergence`.
     kappa : float
         Newton stops when its estimated error is below ``kappa`` tolerances
-        (``min(kappa, max(sqrt(rtol), 10 eps / rtol))`` at run time, as in SciPy's Radau).
+        (``min(kappa, max(sqrt(rtol), eps / rtol))`` at run time, as in SciPy's Radau).
     coupled : str
         How a fully implicit method (radau, gauss4) solves its coupled stages: ``"transformed"``
         (eigen-decomposed ``A^-1``: Radau one n x n and one 2n x 2n LU) or ``"full"`` (one s n LU).

@@ -11,7 +11,7 @@ iterations have shown a rate, the last step's ``eta`` stands in (Hairer's
 (:data:`CARRIED_SHARE`): with the whole constant, HIRES at rtol 1e-6 ended
 3.4 times SciPy Radau's error (1.9 with a measured rate required, as SciPy's
 ``radau.py`` does, and with this share).  The constant is
-``min(kappa, max(sqrt(rtol), 10 eps / rtol))`` (Hairer's ``FNEWT`` with
+``min(kappa, max(sqrt(rtol), eps / rtol))`` (Hairer's ``FNEWT`` with
 ``kappa`` for his 0.03; ``rtol`` the smallest): the Newton error is left in
 every step, and at ``kappa`` alone it dominated the result (Robertson,
 rtol 1e-6: 3e-7 against 2e-10 with this rule).  Newton starts from the

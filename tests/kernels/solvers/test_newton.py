@@ -20,7 +20,7 @@ from kernels.allocators import AllocationRecord
 from kernels.errors import ConfigurationError
 from kernels.solvers import (BiCGSTABSettings, GMRESSettings, LUSettings, NewtonSettings, SparseLUSettings,
                              build_newton, jacobian_source)
-from kernels.solvers.base import newton_kappa
+from kernels.solvers.base import newton_floor, newton_kappa
 from kernels.solvers.sparse_lu import full_pattern
 
 N = 3
@@ -105,8 +105,7 @@ PROBLEMS = {"nonlinear": (residual, rhs, jac, jvp), "linear": (linear_residual, 
 
 def tolerances(tol, kappa, dtype):
     """The loop's ``tolerances`` layout: ``atol = rtol = tol``, then Newton's constant at ``rtol``."""
-    ten_eps = 10.0 * float(np.finfo(dtype).eps)
-    return np.array([tol] * (2 * N) + [newton_kappa(kappa, tol, ten_eps)], dtype)
+    return np.array([tol] * (2 * N) + [newton_kappa(kappa, tol, float(newton_floor(dtype)))], dtype)
 
 
 @functools.cache
@@ -251,7 +250,7 @@ def test_a_stage_that_measured_no_rate_hands_on_the_one_it_was_given(linear):
     Raised again at every stage, ``(eta^0.8)^0.8`` would be above the constant here and stage 2 would fail."""
     solver, analytic, a, c, y = _linear_case(linear, 7)
     newton_settings = NewtonSettings(N, solver, analytic=analytic, max_iterations=1)
-    kap = newton_kappa(newton_settings.kappa, TOL_LINEAR, 10.0 * float(np.finfo(np.float64).eps))
+    kap = newton_kappa(newton_settings.kappa, TOL_LINEAR, float(newton_floor(np.float64)))
     exact = [np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i]) for i in range(3)]
     norms = np.array([np.sqrt(np.mean((z / (TOL_LINEAR + TOL_LINEAR * np.abs(y[i]))) ** 2))
                       for i, z in enumerate(exact)])
@@ -435,18 +434,20 @@ def test_prepared_matrix_solves_a_rosenbrock_stage(linear):
 @settings(max_examples=50, deadline=None)
 @given(rt=st.floats(1e-14, 1.0), kappa=st.floats(0.001, 0.5), dtype=st.sampled_from([np.float32, np.float64]))
 def test_newton_kappa_tightens_only_at_tight_tolerances(rt, kappa, dtype):
-    """``min(kappa, max(sqrt(rt), 10 eps / rt))``: never looser than kappa, kappa itself from ``rt = kappa^2``
-    up, and below that sqrt(rt) unless rounding (10 eps / rt) is above it."""
-    ten_eps = 10.0 * float(np.finfo(dtype).eps)
-    value = newton_kappa(kappa, rt, ten_eps)
+    """``min(kappa, max(sqrt(rt), eps / rt))``: never looser than kappa, kappa itself from ``rt = kappa^2``
+    up, and below that sqrt(rt) unless rounding (eps / rt) is above it."""
+    floor_eps = float(newton_floor(dtype))
+    assert floor_eps == float(np.finfo(dtype).eps)  # one eps (SciPy's ten stopped float32 at rtol 1e-5 at kappa)
+    value = newton_kappa(kappa, rt, floor_eps)
     assert value <= kappa
-    assert value == kappa or value >= ten_eps / rt
+    assert value == kappa or value >= floor_eps / rt
     if rt >= kappa ** 2:
         assert value == kappa
     else:
-        assert value == min(kappa, max(np.sqrt(rt), ten_eps / rt))
-    assert newton_kappa(kappa, 0.0, ten_eps) == kappa  # rtol 0: the constant as given
-    assert newton_kappa(0.05, 1e-6, 10.0 * float(np.finfo(np.float32).eps)) == 0.05  # float32 defaults
+        assert value == min(kappa, max(np.sqrt(rt), floor_eps / rt))
+    assert newton_kappa(kappa, 0.0, floor_eps) == kappa  # rtol 0: the constant as given
+    assert newton_kappa(0.05, 1e-6, float(newton_floor(np.float32))) == 0.05  # float32 defaults
+    assert newton_kappa(0.05, 1e-5, float(newton_floor(np.float32))) == pytest.approx(0.0119, rel=1e-2)
 
 
 @pytest.mark.parametrize("method", ["rodas4", "kvaerno5", "radau"])
@@ -482,7 +483,7 @@ def test_an_inexact_krylov_step_ends_newton_only_when_it_is_small(kind):
     limit = dict(restart=1, max_restarts=1) if kind is GMRESSettings else dict(max_iterations=1)
     capped = kind(N, tolerance=1e-10, accept_reduced=0.99, **limit)
     settings_ = NewtonSettings(N, capped, analytic=True, max_iterations=7)
-    kap = newton_kappa(settings_.kappa, TOL_LINEAR, 10.0 * float(np.finfo(np.float64).eps))
+    kap = newton_kappa(settings_.kappa, TOL_LINEAR, float(newton_floor(np.float64)))
     run, _ = newton_kernel(settings_, "local", problem="linear")
     z, status = run(c, y, a.reshape(3, -1), TOL_LINEAR, carried=1e-12)
     exact = np.array([np.linalg.solve(np.eye(N) - c[i] * a[i], c[i] * a[i] @ y[i]) for i in range(3)])

@@ -90,9 +90,10 @@ def test_a_kappa_above_newtons_bound_is_said_to_change_nothing():
 
 
 def test_a_kappa_that_changes_newtons_stop_is_not_said_to_change_nothing():
-    # float32 at rtol 1e-5: the bound is 10 eps / rtol = 0.119, so kappa 0.3 stops Newton at 0.119 where the default
-    # stops at 0.05; it changed sdirk4's Newton iterations (418 -> 362) and y, yet was warned to have no effect since
-    # it is above the bound (a regression hunt).  At rtol 1e-3 both are capped at sqrt(rtol): no effect, said so
+    # float32 at rtol 1e-6: the bound is eps / rtol = 0.119, so kappa 0.3 stops Newton at 0.119 where the default
+    # stops at 0.05; it changed sdirk4's Newton iterations (418 -> 362 at rtol 1e-5, when the floor was 10 eps) and
+    # y, yet was warned to have no effect since it is above the bound (a regression hunt).  At rtol 1e-3 both are
+    # capped at sqrt(rtol): no effect, said so
     import warnings
 
     import kernels
@@ -102,7 +103,7 @@ def test_a_kappa_that_changes_newtons_stop_is_not_said_to_change_nothing():
                 solver={"kappa": 0.3})
     with warnings.catch_warnings():
         warnings.simplefilter("error", kernels.UnusedOptionWarning)
-        kernels.solve_ivp(system, (0.0, 0.02), [2.0, 0.0], rtol=1e-5, **args)
+        kernels.solve_ivp(system, (0.0, 0.02), [2.0, 0.0], rtol=1e-6, **args)
     with pytest.warns(kernels.UnusedOptionWarning, match=r"SolverOptions\(kappa=0.3\) has no effect here: .* which "
                                                          r"is 0.0316 at rtol 0.001 in float32 with kappa=0.3 and with "
                                                          r"the default 0.05 alike; only a kappa below 0.0316 changes"):
