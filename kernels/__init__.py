@@ -45,7 +45,7 @@ _EXPORTS = {
     "MemoryAuditError": "errors", "MemoryAudit": "memory_audit", "audit": "memory_audit",
     "CompileCheckWarning": "errors",
     "JacobianCheckWarning": "errors", "UserFunctionError": "errors", "UnassignedOutputError": "errors",
-    "StabilityWarning": "errors", "SummaryWarning": "errors",
+    "StabilityWarning": "errors", "StiffnessWarning": "errors", "SummaryWarning": "errors",
     "SamplingWarning": "errors", "ParamNamesWarning": "errors",
     "ToleranceWarning": "errors", "UnusedOptionWarning": "errors", "PrecisionWarning": "errors",
     "StaleSourceWarning": "errors", "UnpicklableSystemError": "errors",

@@ -25,6 +25,7 @@ __all__ = [
     "ConfigurationError",
     "TableauError",
     "StabilityWarning",
+    "StiffnessWarning",
     "SummaryWarning",
     "PlanMismatchError",
     "PatternMissError",
@@ -132,6 +133,11 @@ class UnusedOptionWarning(UserWarning):
 class StabilityWarning(UserWarning):
     """A fixed step beyond the explicit method's stable step at a trajectory's initial state: the run grows
     without bound there and can end finite but wrong, with success reported."""
+
+
+class StiffnessWarning(UserWarning):
+    """An adaptive explicit run whose steps were held by the method's stability, not by its accuracy: the problem
+    is stiff there, and an implicit method takes far fewer steps (:mod:`kernels.stiff_steps`)."""
 
 
 class SamplingWarning(UserWarning):

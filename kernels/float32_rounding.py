@@ -43,7 +43,7 @@ from .errors import ToleranceWarning, warn_user
 from .status import EVENT, SUCCESS
 
 __all__ = ["WARN_TOLERANCES", "consistent_coefficients", "consistent_constants",
-           "held_coefficients", "coefficient_defect", "rounding_estimate", "warn_float32_rounding"]
+           "held_coefficients", "coefficient_defect", "rounding_estimate", "warn_float32_rounding", "most_steps"]
 
 #: The estimate (:func:`rounding_estimate`, in tolerances) at which a float32 run is warned about.  Measured
 #: (simulator, rtol 1e-5, atol 1e-6; float32 less float64 error at the same steps over the estimate): 0.07 to 1.2 on
@@ -157,7 +157,7 @@ def rounding_estimate(steps, method, rtol, dtype=np.float32):
     return steps * (_OWN_ROUNDING + coefficient_defect(method, dtype)) * float(np.finfo(dtype).eps) / rtol
 
 
-def _most_steps(result):
+def most_steps(result):
     """``(trajectory, accepted steps)`` of the trajectory that succeeded (or stopped at a terminal event) with the
     most accepted steps, or None (no counts, none succeeded)."""
     from .result_notes import host_array  # (here: kernels.steps.erk may import this module for its hook)
@@ -194,12 +194,12 @@ def warn_float32_rounding(result, method, rtol, dtype, system=None, y0=None, par
     1e-5) is judged at the floor: the solve's start warned of it (``warn_float32_rtol``), and tsit5 at rtol 1e-7 was
     otherwise warned twice after 53 steps.  With ``system``, ``y0`` and ``params`` (host, no drivers), an explicit
     run whose steps were held by its stability (:func:`kernels.stiff_steps.stability_bound`) is told to use an
-    implicit method instead of float64."""
+    implicit method instead of float64.  Returns whether it warned."""
     if rtol is None or np.dtype(dtype) != np.float32:
-        return
-    found = _most_steps(result)
+        return False
+    found = most_steps(result)
     if found is None:
-        return
+        return False
     from .tolerances import DEFAULT_RTOL
 
     i, steps = found
@@ -207,7 +207,7 @@ def warn_float32_rounding(result, method, rtol, dtype, system=None, y0=None, par
     # judged at float32's floor where rtol asks for less: the warning at the solve's start says that much already
     estimate = rounding_estimate(steps, method, max(tight, DEFAULT_RTOL["float32"]), dtype)
     if estimate < WARN_TOLERANCES:
-        return
+        return False
     defect = coefficient_defect(method, dtype)
     what = f"{method.name}'s coefficients, the state and the step size" if defect > 0 else "the state and the step size"
     warn_user(f"precision=np.float32 at rtol={tight:g}: trajectory {i} took {steps} steps, and float32 rounds each by "
@@ -216,11 +216,15 @@ def warn_float32_rounding(result, method, rtol, dtype, system=None, y0=None, par
               f"forgets them), can add up to {estimate:.3g} tolerances that the error control does not see, so the "
               f"run can end many tolerances off with status success (a 48-state model: 2000 dop853 steps, 45 to 97 off; "
               f"0.001 in float64); {_advice(method, defect, result, i, steps, system, y0, params)}.", ToleranceWarning)
+    return True
 
 
 def _advice(method, defect, result, trajectory, steps, system, y0, params):
     """An implicit method where the explicit run's steps were held by its stability, else :func:`_remedy`'s."""
-    from .stiff_steps import stability_bound, stiff_remedy
+    from .stiff_steps import held_text, stability_bound
 
     bound = None if system is None else stability_bound(system, method, result, trajectory, y0, params, steps)
-    return _remedy(method, defect) if bound is None else stiff_remedy(method, bound)
+    if bound is None:
+        return _remedy(method, defect)
+    return (f"{held_text(method, bound)}, so use an implicit method (method='radau' or 'rodas5p'), which takes far "
+            "fewer steps and rounds less; precision=np.float64 alone would keep every step and cost more")

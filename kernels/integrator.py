@@ -54,6 +54,7 @@ from .unbounded_growth import warn_unbounded_growth
 from .warning_registries import keeps_registries
 from .sign_slip_success import warn_sign_slip_success
 from .float32_rounding import warn_float32_rounding
+from .stiff_steps import warn_stiff_steps
 from .float32_underflow import warn_float32_underflow
 from .atol_dip import warn_atol_dip
 from .warning_origin import checking_results
@@ -465,8 +466,10 @@ class Integrator(IntegratorProbes):
             warn_unbounded_growth(result, y0)  # once a solve: successes past 1e100 times their start
             warn_sign_slip_success(result, host, y0, params)  # once a solve: successes grown by a lone negative param
             warn_invariant_drift(drift)  # once a solve: rounding moved a linear invariant (kernels.invariant_drift)
-            warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype,  # many float32 steps
-                                  None if system.n_drivers or on_device else host, y0, params)
+            judged = None if system.n_drivers or on_device else host  # the host's checks: host inputs, no drivers
+            if not warn_float32_rounding(result, self.method, rtol if self.adaptive else None, dtype, judged, y0,
+                                         params):  # many float32 steps; where it warned, it gave the stiff advice
+                warn_stiff_steps(result, self.method, self.adaptive, judged, y0, params)  # held by stability
             warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
             warn_atol_dip(self, result, y0, params, t_end, atol if self.adaptive else None)  # regrown from below atol
         return result
