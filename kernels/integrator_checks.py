@@ -170,13 +170,14 @@ def warn_tight_kept_factor(solver, method, dtype, rtol):
               ToleranceWarning)
 
 
-def warn_kappa_capped(solver, method, dtype, rtol):
+def warn_kappa_capped(solver, method, dtype, rtol, adaptive=True):
     """UnusedOptionWarning when ``SolverOptions(kappa=...)``, set away from its default, gives Newton the same stop
     as the default at this run's smallest ``rtol``: both at or above the bound
     (:func:`kernels.solvers.base.newton_kappa`, computed in ``dtype`` as the loop does), where it changes nothing:
     a user's trial set kappa 0.05, 0.3 and 0.9 on sdirk4 at rtol 1e-5 in float64 and got bit-identical runs, no
-    word.  Not where only the kappa given is capped: in float32 at rtol 1e-5 the bound is 0.119, and kappa 0.3
-    (0.119) against the default 0.05 changed the Newton iterations and y (a regression hunt)."""
+    word.  Not where only the kappa given is capped: in float32 at rtol 1e-6 the bound is 0.119, and kappa 0.3
+    (0.119) against the default 0.05 changed the Newton iterations and y (a regression hunt).  ``adaptive``: the
+    run's (its floor: :func:`kernels.solvers.base.newton_floor`)."""
     from .solvers.base import newton_floor, newton_kappa
     from .solvers.options import SolverOptions
 
@@ -184,11 +185,12 @@ def warn_kappa_capped(solver, method, dtype, rtol):
     if method.family not in ("dirk", "firk") or solver.kappa == default:
         return
     prec = np.dtype(dtype).type
-    rt, floor_eps = prec(np.min(rtol)), newton_floor(prec)
+    rt, floor_eps = prec(np.min(rtol)), newton_floor(prec, adaptive)
     effective = newton_kappa(prec(solver.kappa), rt, floor_eps)
     if rt > 0 and effective == newton_kappa(prec(default), rt, floor_eps):
+        floor = "eps / rtol" if adaptive else "10 eps / rtol"
         warn_user(f"SolverOptions(kappa={solver.kappa:g}) has no effect here: Newton stops below min(kappa, "
-                  f"max(sqrt(rtol), eps / rtol)), which is {float(effective):.3g} at rtol {float(rt):g} in "
+                  f"max(sqrt(rtol), {floor})), which is {float(effective):.3g} at rtol {float(rt):g} in "
                   f"{np.dtype(dtype).name} with kappa={solver.kappa:g} and with the default {default:g} alike; only "
                   f"a kappa below {float(effective):.3g} changes the stop (tightens it), and a looser rtol loosens "
                   "it", UnusedOptionWarning)

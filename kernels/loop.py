@@ -99,7 +99,7 @@ def tolerance_arguments(settings, atol, rtol, dtype):
     if not settings.tolerances_global:
         return atol, rtol
     prec = np.dtype(dtype).type
-    kappa = newton_kappa(prec(settings.step.newton_kappa), prec(np.min(rtol)), newton_floor(prec))
+    kappa = newton_kappa(prec(settings.step.newton_kappa), prec(np.min(rtol)), newton_floor(prec, settings.adaptive))
     return np.concatenate([atol, rtol, [kappa]]).astype(prec), rtol
 
 
@@ -309,7 +309,7 @@ class _LoopParts:
         GLOBAL_TOLERANCES = settings.tolerances_global
         NEWTON = LOAD_TOLERANCES and settings.step.newton_kappa is not None
         KAPPA = dtype(settings.step.newton_kappa if NEWTON else 0.0)
-        kappa_at = newton_kappa_device(dtype)
+        kappa_at = newton_kappa_device(dtype, settings.adaptive)
         SAVE = settings.save_trajectory
         nan, zero = dtype(math.nan), dtype(0.0)
 

@@ -159,7 +159,7 @@ def _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, r
         rows = probe_rows(y0, params, system.n_states, 0)  # 11 at most
         return zip(rows, (row_of(y0, r) for r in rows), given_rows(given_params, params, rows))
 
-    warn_kappa_capped(integrator.solver, method, dtype, rtol)
+    warn_kappa_capped(integrator.solver, method, dtype, rtol, integrator.adaptive)
     if integrator.adaptive:
         warn_tight_kept_factor(integrator.solver, method, dtype, rtol)
         warn_float32_rtol(method, dtype, rtol, atol, None if on_device else y0)

@@ -139,27 +139,31 @@ import math
 
 import numpy as np
 
-__all__ = ["singular_below", "singular_check_lines", "singular_constants", "SOLVER_OK", "newton_kappa", "newton_kappa_device",
-           "newton_floor", "NEWTON_FLOOR_EPS"]
+__all__ = ["singular_below", "singular_check_lines", "singular_constants", "SOLVER_OK", "newton_kappa",
+           "newton_kappa_device", "newton_floor", "NEWTON_FLOOR_EPS", "FIXED_FLOOR_EPS"]
 
 SOLVER_OK = 0
 
 
-#: Newton's floor in units of the working precision's eps over rtol (:func:`newton_kappa`).
+#: Newton's floor in units of the working precision's eps over rtol (:func:`newton_kappa`), adaptive steps.
 NEWTON_FLOOR_EPS = 1.0
+#: The same on fixed steps, SciPy's 10: a fixed step cannot retry a solve that stops short (radau on Van der Pol
+#: at dt = 1/8, rtol 1e-10: one eps asked for 1e-5 tolerances, ten for 2.2e-5, and only ten converged).
+FIXED_FLOOR_EPS = 10.0
 
 
-def newton_floor(dtype):
-    """``NEWTON_FLOOR_EPS`` eps of ``dtype``, in ``dtype``: the numerator of Newton's floor ``eps / rt``."""
-    return np.dtype(dtype).type(NEWTON_FLOOR_EPS * np.finfo(dtype).eps)
+def newton_floor(dtype, adaptive=True):
+    """The numerator of Newton's floor ``floor_eps / rt`` in ``dtype``: :data:`NEWTON_FLOOR_EPS` eps of ``dtype``
+    for an adaptive run, :data:`FIXED_FLOOR_EPS` on fixed steps."""
+    return np.dtype(dtype).type((NEWTON_FLOOR_EPS if adaptive else FIXED_FLOOR_EPS) * np.finfo(dtype).eps)
 
 
 def newton_kappa(kappa, rt, floor_eps):
     """Newton's stopping constant at the smallest relative tolerance ``rt`` (item 10).
 
     ``min(kappa, max(sqrt(rt), floor_eps / rt))`` (Hairer's ``FNEWT`` and SciPy's
-    ``newton_tol`` with their 10 eps in place of ``floor_eps``, :func:`newton_floor`;
-    never looser than ``kappa``), ``kappa`` when ``rt`` is 0.  At tight tolerances the
+    ``newton_tol``, whose 10 eps the fixed steps keep as ``floor_eps``, adaptive ones 1 eps:
+    :func:`newton_floor`; never looser than ``kappa``), ``kappa`` when ``rt`` is 0.  At tight tolerances the
     iteration goes on past ``kappa``: its error estimate ``eta ||dz||`` rests on
     a rate measured over one or two iterations, and the first iteration, which
     starts where the Jacobian was taken, is nearly a full Newton step that
@@ -168,13 +172,14 @@ def newton_kappa(kappa, rt, floor_eps):
     SciPy lets that floor pass ``kappa``; in float32 at rtol 1e-6 (the
     defaults) it is 0.12, and a Newton stopped at 1.19 (SciPy's) left sdirk4 on a chain
     of oscillators 3e-6 off where 2e-6 is its rounding, so ``kappa`` caps it.
-    One eps, not ten: in float32 at rtol 1e-5 ten put the floor at 0.12, above ``kappa``, and
+    One eps, not ten, on adaptive steps: in float32 at rtol 1e-5 ten put the floor at 0.12, above ``kappa``, and
     Newton stopped at 0.05 tolerances where float64 stops at 0.0032; Hodgkin-Huxley in float32
     radau ended 341 tolerances off (float64 20) with the same steps, 14 with one eps for 1 % more
     steps (Van der Pol 4.9 -> 0.44, Robertson kvaerno5 3.6 -> 0.9; HIRES radau 10 % more steps,
     the Oregonator kvaerno5 6 %; below one eps, HIRES and the Oregonator took up to twice the steps
     and failed: a neuroscientist's trial, helper study H394).  In float64 the floor
-    passes ``sqrt(rt)`` only below rtol 4e-11.
+    passes ``sqrt(rt)`` only below rtol 4e-11 (Van der Pol at rtol 1e-12: the same steps).  A step
+    that stops short is rejected and retried smaller; a fixed step cannot be, so it keeps ten.
     Plain Python, so the host computes the same value
     (:func:`newton_kappa_device` compiles it).
     """
@@ -183,11 +188,11 @@ def newton_kappa(kappa, rt, floor_eps):
     return kappa
 
 
-def newton_kappa_device(dtype):
-    """``kappa_at(kappa, rt)``: :func:`newton_kappa` as a device function in ``dtype``."""
+def newton_kappa_device(dtype, adaptive=True):
+    """``kappa_at(kappa, rt)``: :func:`newton_kappa` as a device function in ``dtype`` (``adaptive``: the run's)."""
     from numba import cuda
 
-    floor_eps = newton_floor(dtype)
+    floor_eps = newton_floor(dtype, adaptive)
     formula = cuda.jit(device=True, inline="always")(newton_kappa)
 
     @cuda.jit(device=True, inline="always")

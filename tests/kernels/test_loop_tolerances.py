@@ -69,7 +69,8 @@ def test_tolerance_arguments_lay_out_the_buffer(precision):
     assert first.dtype == precision and first.shape == (2 * N + 1,)
     np.testing.assert_array_equal(first[:N], atol)
     np.testing.assert_array_equal(first[N:2 * N], rtol)
-    floor_eps = float(newton_floor(precision))
+    floor_eps = float(newton_floor(precision, adaptive=False))  # fixed steps: SciPy's 10 eps
+    assert floor_eps == 10.0 * float(np.finfo(precision).eps)
     assert first[-1] == pytest.approx(newton_kappa(settings.step.newton_kappa, float(rtol.min()), floor_eps), rel=1e-6)
     assert second is rtol
     per_thread = dataclasses.replace(settings, global_tolerances_from=10**9)
