@@ -276,19 +276,26 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
                     return emitter.fabs(builder.fmul(magnitude(lk), magnitude(uk)))
                 return builder.fmul(magnitude(lk), magnitude(uk))
 
-            def check(value):
-                nonsingular = builder.append_basic_block("sparse_lu.pivot")
-                refused = builder.or_(builder.fcmp_unordered("<=", value, threshold[0]),
-                                      builder.fcmp_unordered(">=", value, emitter.constant(float("inf"))))
-                builder.cbranch(refused, exit_singular, nonsingular)
-                builder.position_at_end(nonsingular)
-
-            for (diagonal, rows), terms in zip(program.pivots, program.terms):
+            def bound(terms):
+                """``max(m eps g, TINY)`` over the pivot's ``terms`` (``TINY`` alone for none)."""
                 total = None
                 for lk, uk in terms:
                     total = term(lk, uk) if total is None else builder.fadd(total, term(lk, uk))
-                threshold[0] = emitter.constant(tiny) if total is None else emitter.larger(
+                return emitter.constant(tiny) if total is None else emitter.larger(
                     builder.fmul(emitter.constant(len(terms) * eps), total), emitter.constant(tiny))
+
+            def check(value):
+                nonsingular = builder.append_basic_block("sparse_lu.pivot")
+                if callable(threshold[0]):  # the complex forms compute it after the pivot's magnitude, as Python does
+                    threshold[0] = threshold[0]()
+                # ``threshold < |d| < INF`` as Numba lowers the Python form's chained comparison (the same PTX)
+                taken = builder.and_(builder.fcmp_ordered("<", threshold[0], value),
+                                     builder.fcmp_ordered("<", value, emitter.constant(float("inf"))))
+                builder.cbranch(taken, nonsingular, exit_singular)
+                builder.position_at_end(nonsingular)
+
+            for (diagonal, rows), terms in zip(program.pivots, program.terms):
+                threshold[0] = bound(terms) if width == 1 else (lambda terms=terms: bound(terms))
                 eliminate(emitter, diagonal, rows, check)
             factored = builder.block
             done = builder.append_basic_block("sparse_lu.done")
