@@ -150,6 +150,7 @@ def chain_256():
     return {row["block_size"]: row for row in run_cases_on_cuda_target(_CHAIN_SCRIPT, [128, 64])}
 
 
+@pytest.mark.slow  # two auto plans of a 256-state kernel, three to four compiles each: too long for CI's two cores
 def test_a_layout_at_four_warps_an_sm_that_ran_slower_is_held_back(chain_256):
     """Issue #14: RK4 on 256 states float32 (block 128, an H100). Greedy's layout (the stage in shared memory, one
     block an SM) measured 7488 local bytes against all-local's 8400 and ran 1049 ms against 879 (sessions 44 to 53);
@@ -161,6 +162,7 @@ def test_a_layout_at_four_warps_an_sm_that_ran_slower_is_held_back(chain_256):
     assert "with the loads in flight at the shared plan's 1 block(s) an SM: kept" in row["note"]
 
 
+@pytest.mark.slow  # (the same fixture)
 def test_a_layout_that_gives_up_warps_for_a_small_cut_is_held_back(chain_256):
     """Issue #14, session 53: the same chain at block 64. The compiler loop kept the loop's vectors in shared memory
     (3 blocks, 6 warps, an SM against all-local's 16; 7360 local bytes against 8400), which ran 1085.7 ms against
