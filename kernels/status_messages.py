@@ -42,17 +42,27 @@ def below_eps_note(rtol, dtype):
     """What MAX_STEPS adds for an adaptive run in ``dtype`` whose smallest nonzero ``rtol`` is below its eps: that the
     precision cannot meet it and what to use (the floor the call's ToleranceWarning advises,
     :func:`kernels.tolerances.quiet_rtol_text`), with :data:`BELOW_EPS_MARK`, so that
-    :func:`kernels.result_notes.max_steps_note` does not advise more steps; '' where ``rtol`` is not below eps.  float32 at rtol 1e-12 and atol 1e-14 spent 100000
+    :func:`kernels.result_notes.max_steps_note` does not advise more steps; between eps and that floor, that the
+    steps may be going to rounding noise and to try float64 or that rtol first (a chemist's trial: float32 rodas5p
+    at rtol 1e-6 ran out of steps and was told only to raise max_steps); '' at or above the floor.  float32 at rtol 1e-12 and atol 1e-14 spent 100000
     attempts (11610 rejected) on a PID loop and was told to raise max_steps (a control engineer's trial): below eps
     the error estimate is rounding noise, which no step size gets under."""
     from .tolerances import quiet_rtol_text
 
+    from .tolerances import quiet_rtol
+
     nonzero = np.asarray(rtol, dtype=np.float64)
     nonzero = nonzero[nonzero > 0]
     eps = float(np.finfo(dtype).eps)
-    if not nonzero.size or nonzero.min() >= eps:
+    if not nonzero.size or nonzero.min() >= quiet_rtol(dtype):
         return ""
     name = np.dtype(dtype).name
+    if nonzero.min() >= eps:  # above eps, below the floor the call's ToleranceWarning named
+        return (f" {name} at rtol={nonzero.min():.3g} asks for less than the rtol >= {quiet_rtol_text(dtype)} it keeps "
+                "without a warning (this call's ToleranceWarning): steps spent where float64 would take few may be "
+                "spent on rounding noise (a 40-species mechanism in float32 rodas5p at rtol 1e-6 took 2750 steps "
+                "before its first save, where float64 took 600 for the whole day), so before raising max_steps, try "
+                f"precision=np.float64 or rtol >= {quiet_rtol_text(dtype)}.")
     wider = "use precision=np.float64, or " if name != "float64" else "use "
     return (f" {name} {BELOW_EPS_MARK}{nonzero.min():.3g} (its eps is {eps:.2g}): its error estimate is then rounding "
             "noise, which steps of any size and number do not get under, so a larger max_steps does not help; "

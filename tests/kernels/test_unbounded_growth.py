@@ -211,10 +211,26 @@ def test_a_float32_run_below_eps_out_of_steps_is_told_the_precision_not_more_ste
     assert "Raise max_steps" not in message and "It took " in message
 
 
+def test_a_float32_run_out_of_steps_below_its_quiet_rtol_is_pointed_to_float64():
+    """A chemist's trial: a 40-species mechanism in float32 rodas5p at rtol 1e-6 ran out of steps (2750 before its
+    first save, where float64 took 600 for the day) and was told only to raise max_steps or loosen rtol."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kernels.ToleranceWarning)
+        result = kernels.solve_ivp(kernels.lorenz(), (0.0, 5.0), [1.0, 1.0, 1.0], rtol=1e-6, atol=1e-6,
+                                   max_steps=40, precision=np.float32, progress=False)
+    assert result.status[0] == MAX_STEPS
+    assert ("float32 at rtol=1e-06 asks for less than the rtol >= 1e-05 it keeps without a warning"
+            in result.message(0)), result.message(0)
+
+
 def test_the_below_eps_note_speaks_only_below_the_precision_eps():
     from kernels.status_messages import below_eps_note
 
-    assert below_eps_note(np.array([1e-5, 1e-6]), np.float32) == ""
+    assert below_eps_note(np.array([1e-5, 1e-4]), np.float32) == ""
+    between = below_eps_note(np.array([1e-5, 1e-6]), np.float32)  # above eps, below the floor: no "cannot meet"
+    assert between.startswith(" float32 at rtol=1e-06 asks for less than the rtol >= 1e-05 it keeps without a "
+                              "warning") and "cannot meet" not in between
+    assert between.endswith("so before raising max_steps, try precision=np.float64 or rtol >= 1e-05.")
     assert "float64 cannot meet rtol=1e-17 (its eps is 2.2e-16)" in below_eps_note(np.array([1e-17]), np.float64)
     assert "rtol >= 1.2e-14" in below_eps_note(np.array([0.0, 1e-17]), np.float64)
     assert below_eps_note(np.array([0.0]), np.float32) == ""  # rtol 0: absolute control, asked for on purpose
