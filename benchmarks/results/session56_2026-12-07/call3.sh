@@ -1,0 +1,10 @@
+set -u
+source benchmarks/device_env.sh >/dev/null 2>&1
+mkdir -p /tmp/head && tar xzf .var/head.tgz -C /tmp/head
+export NUMBA_ENABLE_CUDASIM=0 BUFFERPLAN_COMPILE_CACHE=off BUFFERPLAN_TREE=4a8db7b
+nvidia-smi --query-gpu=name,driver_version --format=csv > $OUT/gpu.txt; cat $OUT/gpu.txt
+cd /tmp/head
+export PYTHONPATH=/tmp/site:/tmp/head
+echo "== start $(date +%T)"
+timeout 240 python3 -m pytest -v -rf -p no:cacheprovider -n 14 tests/kernels/test_rosenbrock_first_step.py tests/kernels/test_gpu_stiff.py tests/kernels/test_gpu.py tests/kernels/test_warning_repeats.py > $OUT/tests.txt 2>&1; grep -v "PytestBenchmarkWarning\|warner(" $OUT/tests.txt | grep -E "PASSED|FAILED|ERROR|SKIPPED|passed|failed" | sed "s/.*:://" | tail -150
+echo "== end $(date +%T)"
