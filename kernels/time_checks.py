@@ -84,7 +84,12 @@ def check_t_eval(t_eval, t0, t_end):
         raise ConfigurationError(f"t_eval must be a 1-D array of times (real numbers); got {describe(t_eval)}")
     if arr.ndim == 0:  # t_eval=3600.0 for one save time (a chemist's trial was told "got shape ()")
         raise ConfigurationError(_scalar_t_eval_message(arr))
-    if arr.ndim != 1 or arr.size == 0:
+    if arr.ndim == 1 and arr.size == 0:  # SciPy takes one; a dosing loop's interval with no samples passed one
+        raise ConfigurationError("t_eval must be a non-empty 1-D array; got shape (0,): every run saves at least one "
+                                 "time (SciPy's empty t_eval saves none); leave t_eval out to save the end of t_span "
+                                 "alone, whose state starts the next interval of a split solve (a pharmacometrician's "
+                                 "trial)")
+    if arr.ndim != 1:
         raise ConfigurationError(f"t_eval must be a non-empty 1-D array; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ConfigurationError("t_eval must be finite; found inf or nan")

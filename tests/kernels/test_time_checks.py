@@ -234,7 +234,9 @@ def test_a_single_save_time_given_as_a_number_is_told_to_pass_a_list(scalar):
     # silent elsewhere: an empty list and rows of times keep their own refusals
     from kernels.time_checks import check_t_eval
 
-    with pytest.raises(ConfigurationError, match=r"t_eval must be a non-empty 1-D array; got shape \(0,\)$"):
+    with pytest.raises(ConfigurationError, match=r"t_eval must be a non-empty 1-D array; got shape \(0,\): every "
+                                                 r"run saves at least one time \(SciPy's empty t_eval saves none\); "
+                                                 r"leave t_eval out to save the end of t_span alone"):
         check_t_eval([], 0.0, 8.0)
     with pytest.raises(ConfigurationError, match=r"rows of times: pass the sorted union") as refused:
         check_t_eval(OWN_TIMES, 0.0, 8.0)
