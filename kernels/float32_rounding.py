@@ -213,7 +213,8 @@ def warn_float32_rounding(result, method, rtol, dtype, system=None, y0=None, par
     warn_user(f"precision=np.float32 at rtol={tight:g}: trajectory {i} took {steps} steps, and float32 rounds each by "
               f"about {_OWN_ROUNDING + defect:.2g} eps ({what}), "
               f"which, where errors do not damp out (oscillations, orbits, conserved quantities; a diffusion or a decay "
-              f"forgets them), can add up to {estimate:.3g} tolerances that the error control does not see, so the "
+              f"forgets them), can add about {estimate:.3g} tolerances, more where the model amplifies them, that the "
+              f"error control does not see (a 40-species mechanism warned of 13 ended 65 to 102 off), so the "
               f"run can end many tolerances off with status success (a 48-state model: 2000 dop853 steps, 45 to 97 off; "
               f"0.001 in float64); {_advice(method, defect, result, i, steps, system, y0, params)}.", ToleranceWarning)
     return True
