@@ -147,7 +147,8 @@ def _entries(probe, row):
         columns, ratios, lows, highs = outlier_columns(values, row, _ranges(probe, which, values))
         names = _names(probe.system, which) if columns.size else None
         for j, ratio, low, high in zip(columns, ratios, lows, highs):
-            found.append((entry_label(which, row, j, names), float(values[row][j]), float(ratio), float(low), float(high)))
+            found.append((entry_label(which, row, j, names), float(values[row][j]), float(ratio), float(low),
+                          float(high)))
     return found
 
 

@@ -43,13 +43,12 @@ def below_eps_note(rtol, dtype):
     precision cannot meet it and what to use (the floor the call's ToleranceWarning advises,
     :func:`kernels.tolerances.quiet_rtol_text`), with :data:`BELOW_EPS_MARK`, so that
     :func:`kernels.result_notes.max_steps_note` does not advise more steps; between eps and that floor, that the
-    steps may be going to rounding noise and to try float64 or that rtol first (a chemist's trial: float32 rodas5p
-    at rtol 1e-6 ran out of steps and was told only to raise max_steps); '' at or above the floor.  float32 at rtol 1e-12 and atol 1e-14 spent 100000
-    attempts (11610 rejected) on a PID loop and was told to raise max_steps (a control engineer's trial): below eps
-    the error estimate is rounding noise, which no step size gets under."""
-    from .tolerances import quiet_rtol_text
-
-    from .tolerances import quiet_rtol
+    steps may be going to rounding noise and to try float64 or that rtol first, float64 itself excepted (a chemist's
+    trial: float32 rodas5p at rtol 1e-6 ran out of steps and was told only to raise max_steps); '' at or above the
+    floor.  float32 at rtol
+    1e-12 and atol 1e-14 spent 100000 attempts (11610 rejected) on a PID loop and was told to raise max_steps (a
+    control engineer's trial): below eps the error estimate is rounding noise, which no step size gets under."""
+    from .tolerances import quiet_rtol, quiet_rtol_text
 
     nonzero = np.asarray(rtol, dtype=np.float64)
     nonzero = nonzero[nonzero > 0]
@@ -57,7 +56,9 @@ def below_eps_note(rtol, dtype):
     if not nonzero.size or nonzero.min() >= quiet_rtol(dtype):
         return ""
     name = np.dtype(dtype).name
-    if nonzero.min() >= eps:  # above eps, below the floor the call's ToleranceWarning named
+    if nonzero.min() >= eps:  # above eps, below the floor the call's ToleranceWarning named (float64: no wider one)
+        if name == "float64":
+            return ""
         return (f" {name} at rtol={nonzero.min():.3g} asks for less than the rtol >= {quiet_rtol_text(dtype)} it keeps "
                 "without a warning (this call's ToleranceWarning): steps spent where float64 would take few may be "
                 "spent on rounding noise (a 40-species mechanism in float32 rodas5p at rtol 1e-6 took 2750 steps "

@@ -231,6 +231,7 @@ def test_the_below_eps_note_speaks_only_below_the_precision_eps():
     assert between.startswith(" float32 at rtol=1e-06 asks for less than the rtol >= 1e-05 it keeps without a "
                               "warning") and "cannot meet" not in between
     assert between.endswith("so before raising max_steps, try precision=np.float64 or rtol >= 1e-05.")
+    assert below_eps_note(np.array([5e-15]), np.float64) == ""  # above eps, below float64's floor: no wider precision
     assert "float64 cannot meet rtol=1e-17 (its eps is 2.2e-16)" in below_eps_note(np.array([1e-17]), np.float64)
     assert "rtol >= 1.2e-14" in below_eps_note(np.array([0.0, 1e-17]), np.float64)
     assert below_eps_note(np.array([0.0]), np.float32) == ""  # rtol 0: absolute control, asked for on purpose
