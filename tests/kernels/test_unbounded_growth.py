@@ -219,7 +219,7 @@ def test_a_float32_run_out_of_steps_below_its_quiet_rtol_is_pointed_to_float64()
         result = kernels.solve_ivp(kernels.lorenz(), (0.0, 5.0), [1.0, 1.0, 1.0], rtol=1e-6, atol=1e-6,
                                    max_steps=40, precision=np.float32, progress=False)
     assert result.status[0] == MAX_STEPS
-    assert ("float32 at rtol=1e-06 asks for less than the rtol >= 1e-05 it keeps without a warning"
+    assert ("float32 at rtol=1e-06 asks for less than the 1e-05 relative it keeps over a long run"
             in result.message(0)), result.message(0)
 
 
@@ -228,8 +228,9 @@ def test_the_below_eps_note_speaks_only_below_the_precision_eps():
 
     assert below_eps_note(np.array([1e-5, 1e-4]), np.float32) == ""
     between = below_eps_note(np.array([1e-5, 1e-6]), np.float32)  # above eps, below the floor: no "cannot meet"
-    assert between.startswith(" float32 at rtol=1e-06 asks for less than the rtol >= 1e-05 it keeps without a "
-                              "warning") and "cannot meet" not in between
+    assert between.startswith(" float32 at rtol=1e-06 asks for less than the 1e-05 relative it keeps over a long "
+                              "run") and "cannot meet" not in between
+    assert below_eps_note(np.array([np.float32(1e-5)], np.float64), np.float32) == ""  # 1e-5 as float32 holds it
     assert between.endswith("so before raising max_steps, try precision=np.float64 or rtol >= 1e-05.")
     assert below_eps_note(np.array([5e-15]), np.float64) == ""  # above eps, below float64's floor: no wider precision
     assert "float64 cannot meet rtol=1e-17 (its eps is 2.2e-16)" in below_eps_note(np.array([1e-17]), np.float64)
