@@ -10,7 +10,7 @@ import numpy as np
 from . import validation as check
 from .compile_cache import as_compile_cache
 from .diffeq_names import refuse_diffeq_keywords
-from .errors import ConfigurationError, PatternMissError, PlanMismatchError
+from .errors import ConfigurationError, PatternMissError, PlanMismatchError, said_once
 from .events import as_events
 from .integrator import DEFAULT_MAX_STEPS, Integrator
 from .integrator_checks import keywords_checked, not_a_system
@@ -191,14 +191,17 @@ def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=Non
                                 dt_max=dt_max, out=out, progress=progress, _canary_elems=_canary_elems,
                                 client=client, **scale_out)
 
-    integrator = integrator_with(solver)
+    integrator, shown = integrator_with(solver), set()
     try:
-        return run(integrator)
+        with said_once(shown):
+            return run(integrator)
     except PatternMissError as miss:
-        # The probed sparse pattern misses couplings at this problem's own magnitudes: widen it there, once.
+        # The probed sparse pattern misses couplings at this problem's own magnitudes: widen it there, once (and
+        # leave unsaid the warnings the first attempt's checks gave before the pattern's: shown twice otherwise)
         pattern = jacobian_pattern(integrator.system, points=miss.points)
         try:
-            return run(integrator_with(dataclasses.replace(integrator.solver, pattern=pattern)))
+            with said_once(shown, repeat=True):
+                return run(integrator_with(dataclasses.replace(integrator.solver, pattern=pattern)))
         except PlanMismatchError as exc:
             if not isinstance(plan, str):  # a Plan made for the probed pattern's factor, which has grown
                 raise PlanMismatchError(

@@ -10,6 +10,8 @@ keeps working.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import pickle
 import sys
@@ -196,11 +198,36 @@ def state_text(y):
 _PACKAGES = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (__file__, planner_errors.__file__))
 
 
+#: ``(shown, repeat)`` inside :func:`said_once`: the ``(category, text)`` pairs :func:`warn_user` has shown, and
+#: whether this is the repeated attempt, which skips them.
+_SAID = contextvars.ContextVar("kernels_said", default=None)
+
+
+@contextlib.contextmanager
+def said_once(shown, repeat=False):
+    """Within: :func:`warn_user` adds each warning's ``(category, text)`` to the set ``shown``, and with ``repeat``
+    skips one already in it.  ``solve_ivp`` runs a solve again after a :class:`PatternMissError` (with the pattern
+    widened), and every check before the pattern's warned a second time: under the "always" filter a float32
+    ToleranceWarning showed twice per call (a 40-species mechanism in float32 under rodas5p, a user's trial)."""
+    token = _SAID.set((shown, repeat))
+    try:
+        yield
+    finally:
+        _SAID.reset(token)
+
+
 def warn_user(message, category):
     """``warnings.warn`` attributed to the first caller outside this library (``kernels`` and ``planner``, and the
     ``__init__`` that dataclasses write for its value objects, file ``<string>``): the user's own line, whatever
     depth the warning is raised at (a fixed ``stacklevel`` named library lines, or ``sys:1`` past the top of a
     script), so that filters by module and ``-W error`` act on the user's call."""
+    said = _SAID.get()
+    if said is not None:  # a solve repeated by solve_ivp: what its first attempt said is not said again
+        shown, repeat = said
+        key = (category, str(message))
+        if repeat and key in shown:
+            return
+        shown.add(key)
     frame, level = sys._getframe(1), 1
     while frame is not None and (os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGES) or (
             frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__")):

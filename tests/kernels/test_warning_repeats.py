@@ -283,3 +283,29 @@ def test_threads_reading_the_filters_version_at_once_leave_the_filters_as_they_w
         sys.setswitchinterval(interval)
         after, warnings.filters = list(warnings.filters), before
     assert after == before
+
+
+def _gated_decay(t, y, p, dydt):
+    """d y0 / d y1 is 0 at the sparse LU's probe magnitudes (0.1 to 10) and 1 at y1 = 1e3: the probed pattern
+    misses it there, and solve_ivp solves again with the pattern widened."""
+    dydt[0] = -y[0] + max(y[1] - 100.0, 0.0)
+    dydt[1] = -y[1]
+    dydt[2] = -y[2]
+    dydt[3] = -y[3]
+
+
+def test_a_solve_repeated_for_a_widened_pattern_shows_its_warnings_once():
+    """A user's trial (a 40-species mechanism in float32 under rodas5p, rtol 1e-6): under the "always" filter the
+    float32 ToleranceWarning showed twice per solve_ivp call, once from the attempt that met the probed pattern's
+    miss and once from the attempt with the widened pattern; so did every warning given before the pattern's check
+    (here dt's, only the first step of an adaptive run)."""
+    system = kernels.ODESystem(_gated_decay, 4, 0, name="gated")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = kernels.solve_ivp(system, (0.0, 0.01), np.array([1.0, 1e3, 1.0, 1.0]), method="rodas5p", dt=1e-3,
+                                   rtol=1e-6, atol=1e-6, precision=np.float32, progress=False, max_steps=5)
+    shown = [(w.category.__name__, str(w.message)) for w in record
+             if issubclass(w.category, (kernels.ToleranceWarning, kernels.UnusedOptionWarning))]
+    assert sorted(category for category, _ in shown) == ["ToleranceWarning", "UnusedOptionWarning"], \
+        [(category, text[:80]) for category, text in shown]
+    assert result.y.shape == (1, 1, 4)
