@@ -23,7 +23,6 @@ from .integrator_checks import (STABILITY_RHS_BUDGET, check_newton_scale, probe_
                                 remember_checked, warn_float32_rtol, warn_kappa_capped, warn_tight_kept_factor,
                                 warn_unstable_fixed_step)
 from .time_branches import warn_time_branches
-from .time_windows import rows_to_check
 from .time_checks import check_dt_max_reach
 
 __all__ = ["check_host_inputs", "warn_dt_past_saves", "warn_suspect_derivative"]
@@ -74,11 +73,19 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
         warn_hidden_switches(driver_times, driver_values, t0, reached, t_eval, np.inf if dt_max is None else dt_max)
     if t_eval is not None:  # a pulse written in the rhs as a function of t (a cardiac trial: missed, with success)
         warn_time_branches(system, t0, reached, t_eval, dt, integrator.adaptive, np.inf if dt_max is None else dt_max,
-                           None if on_device or system.n_drivers else rows_to_check(y0, params))
+                           None if on_device or system.n_drivers else _rows_checked(y0, params, system.n_states))
     if not on_device and not integrator.method.explicit:  # with the drivers' values at t0 (a wrong jac went unseen)
         integrator._check_derivatives(t0, y0, params, drivers_at(t0, driver_times, driver_values))
     warn_suspect_derivative(integrator)
     return rtol, atol, driver_times, driver_values, host, unstable
+
+
+def _rows_checked(y0, params, n_states):
+    """``(y, p)`` in float64 of the rows the host checks look at (:func:`kernels.integrator_checks.probe_rows`): a
+    pulse's jump is confirmed at any of them, since a stimulus amplitude swept from 0 has none in the first row (a
+    neuroscientist's trial: radau stepped over the pulse in every other row, unwarned)."""
+    return [(np.asarray(row_of(y0, r), np.float64), np.asarray(row_of(params, r), np.float64))
+            for r in probe_rows(y0, params, n_states, 0)]
 
 
 #: Share of ``dt`` by which a save interval must fall short of it for :func:`warn_dt_past_saves` to count it.

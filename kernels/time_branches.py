@@ -472,9 +472,10 @@ def warn_time_branches(system, t0, reached, t_eval, dt=None, adaptive=True, dt_m
     """:class:`kernels.SamplingWarning`, once, where the rhs of ``system`` switches on t (:func:`time_switches`)
     and a window between two switches can be passed over by a step (:func:`hidden_windows`; a staircase, as
     ``H[int(t)]`` reads hourly data, worded as one: :func:`kernels.time_windows.staircase`), the rhs jumping there
-    at one of ``rows`` (a few rows' ``(y, p)``, :func:`kernels.time_windows.rows_to_check`; None: not checked);
-    or, adaptive with ``dt_max`` not finite, where its switch times could not be read.  Fixed steps without ``dt``
-    say nothing, nor do unread switches of a fixed-step run (no step bound would silence the warning)."""
+    at one of ``rows`` (the ``(y, p)`` the host checks look at, :func:`kernels.integrator_checks.probe_rows`; None:
+    not checked); or, adaptive with ``dt_max`` not finite, where its switch times could not be read.  Fixed steps
+    without ``dt`` say nothing, nor do unread switches of a fixed-step run (no step bound would silence the
+    warning)."""
     if not adaptive and dt is None:
         return
     found = time_switches(system.rhs, (t0, reached))

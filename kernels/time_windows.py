@@ -18,14 +18,11 @@ import numpy as np
 
 from .driver_switches import fixed_landings  # the fixed-step grid, as the drivers' check lands on it
 
-__all__ = ["hidden", "hidden_windows", "confirmed", "rows_to_check", "staircase", "hidden_message", "unread_message",
-           "located", "CONFIRMED_MAX", "CONFIRMED_ROWS", "STAIRCASE_MIN"]
+__all__ = ["hidden", "hidden_windows", "confirmed", "staircase", "hidden_message", "unread_message", "located",
+           "CONFIRMED_MAX", "STAIRCASE_MIN"]
 
 #: Hidden windows whose edges are checked for a jump of the rhs itself (:func:`confirmed`), shortest first.
 CONFIRMED_MAX = 64
-
-#: Rows of a batch at which a window's edges are checked (:func:`rows_to_check`): the first, then the furthest.
-CONFIRMED_ROWS = 4
 
 #: Equal windows in a row from which switches read as a staircase (a piecewise-constant input), not a pulse train.
 STAIRCASE_MIN = 3
@@ -102,23 +99,6 @@ def _jumps(system, t, y, p, width):
         return True
     wide, narrow = changes
     return bool(np.isfinite(wide) and wide > 1e-12 * max(scale, 1e-300) and narrow * 10.0 > wide)
-
-
-def rows_to_check(y0, params, most=CONFIRMED_ROWS):
-    """``(y, p)`` of up to ``most`` rows of a batch (2-D ``y0`` and ``params``) at which :func:`confirmed` looks for
-    a jump: the first row, then the rows furthest from it (the sum over columns of the distance to the first row's
-    value, each column scaled by its range).  A stimulus amplitude swept from 0 (an f-I curve) has no pulse in its
-    first row, and a pulse the steps passed over in every other row went unwarned (a neuroscientist's trial)."""
-    y0, params = np.asarray(y0, np.float64), np.asarray(params, np.float64)
-    rows = max(y0.shape[0], params.shape[0])  # one row of either is every trajectory's
-    y0, params = (np.broadcast_to(a.reshape(a.shape[0], -1), (rows, a.size // a.shape[0])) for a in (y0, params))
-    inputs = np.concatenate([y0, params], axis=1)
-    with np.errstate(all="ignore"):
-        spread = np.nanmax(inputs, axis=0) - np.nanmin(inputs, axis=0) if inputs.size else np.zeros(0)
-        scaled = np.abs(inputs - inputs[0]) / np.where(spread > 0, spread, 1.0)
-        distance = np.nansum(np.where(np.isfinite(scaled), scaled, 0.0), axis=1)
-    order = [0] + [int(i) for i in np.argsort(-distance, kind="stable") if i != 0 and distance[i] > 0]
-    return tuple((y0[i], params[i]) for i in order[:most])
 
 
 def staircase(times):
