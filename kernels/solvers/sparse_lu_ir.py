@@ -247,7 +247,8 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
     ``max(m eps * g, tiny)`` (``m`` terms) (``g`` the sum of ``program.terms``' magnitudes, the rule of
     :mod:`kernels.solvers.base`; ``tiny`` alone for a pivot with no terms) and
     ``eliminate(emitter, diagonal, rows, check)``, which emits the pivot's operations and calls
-    ``check(magnitude)`` where the Python form tests ``if not magnitude > threshold: return SINGULAR``.
+    ``check(magnitude)``, once a pivot, where the Python form tests ``if not threshold < magnitude < INF: return
+    SINGULAR``.
     ``width``: words per slot (a term's magnitude ``|l u|``, or ``(|re l| + |im l|)(|re u| + |im u|)``
     for two); ``ok``/``singular``: the int32 codes returned; ``memory``: the factor stays in memory
     (:class:`Emitter`), ``shared``: in shared memory (:func:`outline_factor`).
@@ -286,16 +287,19 @@ def lu_factor_intrinsic(program, eps, tiny, ok, singular, width, eliminate, memo
 
             def check(value):
                 nonsingular = builder.append_basic_block("sparse_lu.pivot")
-                if callable(threshold[0]):  # the complex forms compute it after the pivot's magnitude, as Python does
-                    threshold[0] = threshold[0]()
                 # ``threshold < |d| < INF`` as Numba lowers the Python form's chained comparison (the same PTX)
-                taken = builder.and_(builder.fcmp_ordered("<", threshold[0], value),
+                taken = builder.and_(builder.fcmp_ordered("<", threshold[0](), value),
                                      builder.fcmp_ordered("<", value, emitter.constant(float("inf"))))
                 builder.cbranch(taken, nonsingular, exit_singular)
                 builder.position_at_end(nonsingular)
 
             for (diagonal, rows), terms in zip(program.pivots, program.terms):
-                threshold[0] = bound(terms) if width == 1 else (lambda terms=terms: bound(terms))
+                # the real form's bound before the pivot's elimination, the complex forms' after its magnitude (as
+                # their Python forms compute them)
+                if width == 1:
+                    threshold[0] = lambda computed=bound(terms): computed
+                else:
+                    threshold[0] = lambda terms=terms: bound(terms)
                 eliminate(emitter, diagonal, rows, check)
             factored = builder.block
             done = builder.append_basic_block("sparse_lu.done")
