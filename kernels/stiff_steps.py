@@ -17,6 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import StiffnessWarning, warn_user
+from .float32_rounding import most_steps
+from .host_follow import HOST_FOLLOW_STATES
+from .result_notes import host_array
+from .stiffness import fastest_decay, stability_boundary
+
 __all__ = ["stability_bound", "held_text", "warn_stiff_steps", "POINTS", "HELD_SHARE", "WARN_STEPS"]
 
 #: Saved states (the initial one included) at which the Jacobian's fastest decay is evaluated.
@@ -32,9 +38,6 @@ def stability_bound(system, method, result, trajectory, y0, params, steps):
     ``trajectory``'s span (from its ``y0`` row and its saved states) reaches :data:`HELD_SHARE` of its ``steps``
     (``rate``: the fastest decay rate found, at ``t``); else None (an implicit method, no system to evaluate, drivers,
     too many states, nothing judged)."""
-    from .host_follow import HOST_FOLLOW_STATES
-    from .result_notes import host_array
-    from .stiffness import fastest_decay, stability_boundary
 
     if system is None or not method.explicit or getattr(method, "tableau", None) is None:
         return None
@@ -55,8 +58,7 @@ def stability_bound(system, method, result, trajectory, y0, params, steps):
     picks = np.unique(np.linspace(0, len(finite) - 1, min(POINTS, len(finite))).round().astype(int)) if finite else []
     points += [(float(times[finite[k]]), saved[finite[k]]) for k in picks]
     boundary = stability_boundary(method.tableau)
-    judged = [(rate, t) for rate, t in ((_decay(fastest_decay, system, t, y, p), t) for t, y in points)
-              if rate is not None]
+    judged = [(rate, t) for rate, t in ((_decay(system, t, y, p), t) for t, y in points) if rate is not None]
     if not judged or boundary <= 0:
         return None
     # the trapezoid rule over the judged points (the start's the first): rho between them taken as linear
@@ -68,8 +70,8 @@ def stability_bound(system, method, result, trajectory, y0, params, steps):
     return stable, rate, t
 
 
-def _decay(fastest_decay, system, t, y, p):
-    """``fastest_decay`` at a finite state, or None (not finite, or the user's rhs failing on the host)."""
+def _decay(system, t, y, p):
+    """:func:`kernels.stiffness.fastest_decay` at a finite state, or None (not finite, or the user's rhs failing on the host)."""
     if not np.all(np.isfinite(y)):
         return None
     try:
@@ -94,9 +96,6 @@ def warn_stiff_steps(result, method, adaptive, system, y0, params):
     (:func:`stability_bound`): a stiff pharmacokinetic model (fast binding) took 27000 to 72000 tsit5 steps a
     trajectory where radau took 850, with success and no word (only a trajectory that ran out of steps was told;
     a pharmacometrician's trial).  ``system``: the host's (None: not judged, as on the device or with drivers)."""
-    from .errors import StiffnessWarning, warn_user
-    from .float32_rounding import most_steps
-
     if not adaptive or not method.explicit or system is None:
         return
     found = most_steps(result)
