@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batch_inputs import row_of
 from .errors import StiffnessWarning, warn_user
 from .float32_rounding import most_steps
 from .host_follow import HOST_FOLLOW_STATES
@@ -35,10 +36,9 @@ HELD_SHARE = 0.5
 
 def stability_bound(system, method, result, trajectory, y0, params, steps):
     """``(stable_steps, rate, t)`` where ``method`` is explicit and the stable-step count over trajectory
-    ``trajectory``'s span (from its ``y0`` row and its saved states) reaches :data:`HELD_SHARE` of its ``steps``
+    ``trajectory``'s span (from its row of the checked 2-D ``y0`` and its saved states) reaches :data:`HELD_SHARE` of its ``steps``
     (``rate``: the fastest decay rate found, at ``t``); else None (an implicit method, no system to evaluate, drivers,
     too many states, nothing judged)."""
-
     if system is None or not method.explicit or getattr(method, "tableau", None) is None:
         return None
     if system.n_states > HOST_FOLLOW_STATES or system.n_drivers or result.y is None or result.t is None:
@@ -47,9 +47,7 @@ def stability_bound(system, method, result, trajectory, y0, params, steps):
         times = np.asarray(host_array(result.t), np.float64)
         times = times[min(trajectory, times.shape[0] - 1)] if times.ndim == 2 else times.reshape(-1)
         saved = np.asarray(host_array(result.y), np.float64)[trajectory]
-        p, y0 = np.asarray(params, np.float64), np.asarray(y0, np.float64)
-        p = p[min(trajectory, p.shape[0] - 1)] if p.ndim == 2 else p
-        y0 = y0[min(trajectory, y0.shape[0] - 1)] if y0.ndim == 2 else y0
+        p, y0 = (np.asarray(row_of(np.asarray(a), trajectory), np.float64) for a in (params, y0))
         start = float(result.t_start)
     except (AttributeError, IndexError, TypeError, ValueError):
         return None
