@@ -14,7 +14,7 @@ from .errors import ConfigurationError, ParamNamesWarning, plain, warn_user
 from .named_params import by_name, param_names, positional_note
 from .named_states import states_by_name
 
-__all__ = ["batch_inputs", "given_rows", "row_of", "not_finite_message"]
+__all__ = ["batch_inputs", "given_rows", "row_index", "row_of", "not_finite_message"]
 
 
 def batch_inputs(system, y0, params, dtype):
@@ -143,9 +143,14 @@ def _given_row(values, checked, r):
     return row.astype(np.float64)
 
 
+def row_index(inputs, r):
+    """The index of trajectory ``r``'s row in a 2-D input (y0 or params), whose one row may serve every trajectory."""
+    return min(r, len(inputs) - 1)
+
+
 def row_of(inputs, r):
     """Trajectory ``r``'s row of a checked 2-D input (y0 or params), whose one row may serve every trajectory."""
-    return inputs[min(r, inputs.shape[0] - 1)]
+    return inputs[row_index(inputs, r)]
 
 
 def not_finite_message(arr, out, what, dtype, first_row, remedy, labels):

@@ -36,6 +36,7 @@ import dataclasses
 
 import numpy as np
 
+from .batch_inputs import row_index
 from .param_sign import growth_columns, lone_negative_note
 from .result_notes import host_array
 from .status import SUCCESS
@@ -108,7 +109,7 @@ class GrowthProbe:
     def _rows(self, trajectory):
         """Indices of ``trajectory``'s ``y0`` and ``params`` rows (a one-row array is every trajectory's): the key
         of :attr:`rates`."""
-        return min(trajectory, len(self.y0) - 1), min(trajectory, len(self.params) - 1)
+        return row_index(self.y0, trajectory), row_index(self.params, trajectory)
 
     def rate(self, trajectory, t=None, y=None) -> float:
         """The largest real part of the eigenvalues of the Jacobian at ``(t0, y0[trajectory])`` over the modes with

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batch_inputs import row_of
 from .invariant_drift import SPAN_SHARE, VERIFY_SHARE
 from .stiffness import host_jacobian
 
@@ -48,8 +49,8 @@ def held_along_path(system, invariants, t0, t_end, y0, params, y, times, rows, r
     keep = np.ones(len(invariants), bool)
     with np.errstate(all="ignore"):
         for i in rows:
-            y0_i = np.asarray(y0[min(i, len(y0) - 1)], np.float64)
-            p_i = np.asarray(params[min(i, len(params) - 1)], np.float64)
+            y0_i = np.asarray(row_of(y0, i), np.float64)
+            p_i = np.asarray(row_of(params, i), np.float64)
             tolerance = np.broadcast_to(np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y0_i),
                                         y0_i.shape)
             for k in picks:

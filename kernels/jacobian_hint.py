@@ -25,6 +25,7 @@ import dataclasses
 
 import numpy as np
 
+from .batch_inputs import row_index
 from .errors import state_text
 from .nonfinite_causes import (_DRIVEN_REMEDY, _EXACT_VALUE_REMEDY, _NEGATIVE_REMEDY, _OVERSHOOT_REMEDY,
                                _PARAMETER_REMEDY, _SIGN_REMEDY, _START_REMEDY, _ZERO_PARAMETER_REMEDY, Suspects,
@@ -83,7 +84,7 @@ class JacobianProbe(HostProbe):
         """The hint when the Jacobian is non-finite at the initial or last finite saved state, else ''."""
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         start = np.asarray(candidates[0][2], np.float64)  # the trajectory's y0 row
-        row = min(trajectory, len(self.params) - 1)
+        row = row_index(self.params, trajectory)
         for what, t, y in candidates:
             text = self._judged(what, t, np.array(y, np.float64), p, Suspects(start, self.params, row))
             if text:

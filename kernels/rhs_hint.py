@@ -36,6 +36,7 @@ import dataclasses
 
 import numpy as np
 
+from .batch_inputs import row_index
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .host_follow import SCIPY_RTOL_FLOOR, follow_tolerances, follows_on_host
 from .stiffness import HostProbe, host_jacobian, states_to_probe
@@ -202,7 +203,7 @@ class RhsProbe(HostProbe):
             fails = f"is not finite {at}: dydt[{i}] = {float(found.f[i])!r}"
         where = (self.system, found.t, np.asarray(found.y, np.float64), np.asarray(p, np.float64), _rhs_finite,
                  "right-hand side")
-        row = min(trajectory, len(self.params) - 1)
+        row = row_index(self.params, trajectory)
         suspects = Suspects(np.asarray(candidates[0][2], np.float64), self.params, row)  # its y0, the batch's params
         param_cause = parameter_cause(*where)
         cause = param_cause or exact_value_cause(*where) or negative_state_cause(*where, suspects)
@@ -254,7 +255,7 @@ class RhsProbe(HostProbe):
         away = runs_away(self.system, p, found.t, found.y, self.t_end, largest, tolerances, self.events)
         if away is None:
             return ""
-        row = min(trajectory, len(self.params) - 1)
+        row = row_index(self.params, trajectory)
         sign = lone_negative_note(self.system, self.params, row)
         if sign:
             t, y, how = away
@@ -274,7 +275,7 @@ class RhsProbe(HostProbe):
             return ""
         again = ("the run's rtol and atol" if self.tolerances is not None else
                  f"rtol {RECHECK_TOLERANCES[0]:g} and atol {RECHECK_TOLERANCES[1]:g}")
-        sign = stop_sign_note(self.system, self.params, min(trajectory, len(self.params) - 1), y_from, stopped.y)
+        sign = stop_sign_note(self.system, self.params, row_index(self.params, trajectory), y_from, stopped.y)
         return (f"{sign} Followed on the host in float64 from {what} (t = {t_from:.6g}), SciPy's Radau stops too, at "
                 f"t = {stopped.t:.6g} (y = {state_text(stopped.y)}), with no step it can take, at rtol 1e-3 and "
                 f"again at {again}: the solution itself is singular or changes abruptly there. Check the model "

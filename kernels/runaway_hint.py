@@ -36,6 +36,7 @@ import dataclasses
 
 import numpy as np
 
+from .batch_inputs import row_index
 from .param_sign import growth_columns, lone_negative_note
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX
 from .host_follow import follow_on_host, follows_on_host
@@ -128,7 +129,7 @@ class RunawayProbe(HostProbe):
         rate = largest_growth(self.system, t, y, p, backwards=self.t_end < self.t0)
         if not (np.isfinite(rate) and rate > 0.0 and rate * span > OVERFLOW_EFOLDS) or not self._runs_away(y, p, rate):
             return ""
-        row = min(trajectory, len(self.params) - 1)  # a row negative where the batch's others are not: named first
+        row = row_index(self.params, trajectory)  # a row negative where the batch's others are not: named first
         grows = growth_columns(self.system, self.params, row, t, y, rate, self.t_end < self.t0)
         return lone_negative_note(self.system, self.params, row, grows) + RUNAWAY_HINT.format(
             rate=rate, fold=1.0 / rate, span=span, efolds=rate * span)
