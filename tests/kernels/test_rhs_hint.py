@@ -1,6 +1,7 @@
 """The non-finite rhs hint: a failed trajectory's message names where along its path the rhs stopped being finite."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -302,13 +303,17 @@ def test_a_stop_only_the_loose_host_follow_meets_is_not_called_singular():
 @pytest.mark.parametrize("tolerances, claimed", [((1e-3, 1e-6), True), ((1e-6, 1e-10), False)])
 def test_a_host_stop_is_called_singular_only_where_the_runs_tolerances_stop_there_too(tolerances, claimed):
     """The run's (rtol, atol), where the caller passes them, decide: SciPy's Radau stops on this model at rtol 1e-3,
-    atol 1e-6 and not at rtol 1e-6, atol 1e-10."""
+    atol 1e-6 and not at rtol 1e-6, atol 1e-10.  Where it stops depends on the BLAS's thread count (t = 4944.6 with
+    OpenBLAS on two threads, 6895.2 on one: a Dask cluster started in the process sets OMP_NUM_THREADS=1), so the
+    time is not pinned."""
     from kernels.rhs_hint import rhs_probe
 
     probe = rhs_probe(ROBER, [int(kernels.Status.MAX_STEPS)], [[1.0, 0.0, 0.0]], [ROBER_K], 0.0, 1e5,
                       rejected=[True], tolerances=tolerances)
     hint = probe.hint(0)
-    assert ("SciPy's Radau stops too, at t = 4944.6" in hint and "again at the run's rtol and atol" in hint) == claimed
+    stop = re.search(r"SciPy's Radau stops too, at t = ([0-9.e+]+) ", hint)
+    assert (stop is not None and 1e3 < float(stop.group(1)) < 1e5 and "again at the run's rtol and atol" in hint) \
+        == claimed, hint
     assert claimed or hint == "", hint
 
 
