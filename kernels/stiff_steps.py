@@ -7,7 +7,8 @@ more), and an implicit method takes a few hundred instead of thousands (a cardia
 9202 tsit5 steps where radau took 390, and was told only to use float64: a neuroscientist's trial).
 :func:`stability_bound` estimates, from the run's own saved states, how many steps the method's stable step allows
 over the span: ``integral of rho(t) dt / boundary``, with ``rho`` the fastest decay rate of the Jacobian (host,
-float64, differenced where the system has no ``jac``) at up to :data:`POINTS` saved states and ``boundary`` the
+float64, differenced where the system has no ``jac``; 0 where a mode grows at a tenth of it or more, a saddle the
+solution follows: :func:`kernels.stiffness.unmatched_decay`) at up to :data:`POINTS` saved states and ``boundary`` the
 method's real stability interval.  Where that comes to at least :data:`HELD_SHARE` of the steps taken, the steps were
 held by stability.  :func:`warn_stiff_steps` says so in any precision (a :class:`kernels.StiffnessWarning`) where a
 run took at least :data:`WARN_STEPS` steps and the float32 rounding warning has not already said it.
@@ -22,7 +23,7 @@ from .errors import StiffnessWarning, warn_user
 from .float32_rounding import most_steps
 from .host_follow import HOST_FOLLOW_STATES
 from .result_notes import host_array
-from .stiffness import fastest_decay, stability_boundary
+from .stiffness import stability_boundary, unmatched_decay
 
 __all__ = ["stability_bound", "held_text", "warn_stiff_steps", "POINTS", "HELD_SHARE", "WARN_STEPS"]
 
@@ -69,12 +70,13 @@ def stability_bound(system, method, result, trajectory, y0, params, steps):
 
 
 def _decay(system, t, y, p):
-    """:func:`kernels.stiffness.fastest_decay` at a finite state, or None (not finite, or the user's rhs failing on the host)."""
+    """:func:`kernels.stiffness.unmatched_decay` at a finite state (a decay matched by a growing mode, a saddle, is
+    no stiffness), or None (not finite, or the user's rhs failing on the host)."""
     if not np.all(np.isfinite(y)):
         return None
     try:
         with np.errstate(all="ignore"):
-            rate = float(fastest_decay(system, t, y, p))
+            rate = float(unmatched_decay(system, t, y, p))
     except Exception:  # noqa: BLE001 - a warning's advice must never fail of the user's rhs
         return None
     return rate if np.isfinite(rate) else None
