@@ -46,7 +46,7 @@ _EXPORTS = {
     "CompileCheckWarning": "errors",
     "JacobianCheckWarning": "errors", "UserFunctionError": "errors", "UnassignedOutputError": "errors",
     "StabilityWarning": "errors", "StiffnessWarning": "errors", "SummaryWarning": "errors",
-    "SamplingWarning": "errors", "ParamNamesWarning": "errors",
+    "SamplingWarning": "errors", "ParamNamesWarning": "errors", "LateBindingWarning": "errors",
     "ToleranceWarning": "errors", "UnusedOptionWarning": "errors", "PrecisionWarning": "errors",
     "StaleSourceWarning": "errors", "UnpicklableSystemError": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import validation as check
 from .compile_cache import as_compile_cache
-from .diffeq_names import refuse_diffeq_keywords
+from .diffeq_names import refuse_diffeq_keywords, span_keywords_refused
 from .errors import ConfigurationError, PatternMissError, PlanMismatchError, said_once
 from .events import as_events
 from .integrator import DEFAULT_MAX_STEPS, Integrator
@@ -71,6 +71,7 @@ def plan_for(system, method="tsit5", precision=np.float32, block_size=128, plan=
                           save_trajectory=save_trajectory, max_registers=max_registers).plan(plan, block_size, device)
 
 
+@span_keywords_refused  # diffrax's t0=, t1=: the span is t_span=(t0, t1)
 def solve_ivp(system, t_span, y0, params=None, method="tsit5", dt=None, rtol=None, atol=None, t_eval=None,
               drivers=None, precision=np.float32, plan="auto", block_size=None, max_steps=DEFAULT_MAX_STEPS,
               controller=None, dt_min=0.0, dt_max=np.inf, *, solver=None, out=None, progress=None, _canary_elems=0,

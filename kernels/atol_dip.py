@@ -10,7 +10,7 @@ float64, atol 1e-6) the runs ended 277 to 2e7 tolerances off with status success
 below float32's range, which no ``atol`` helps; this module warns of one from below ``atol``, which a smaller
 ``atol`` for that state (or its logarithm as the state) cures.
 
-:func:`warn_atol_dip` (one :class:`kernels.SummaryWarning` a solve, from ``Integrator.solve``, adaptive runs with
+:func:`warn_atol_dip` (one :class:`kernels.ToleranceWarning` a solve, from ``Integrator.solve``, adaptive runs with
 their results on the host) reads only what the solve kept, in time order: ``y0``, the saves, and the ``min`` of
 :class:`kernels.Summaries` (``per="save"``: each window's between its saves; ``per="run"``: the run's, between ``y0``
 and the value at the span's end).  A state is flagged where, on the side of 0 where it is largest, it was at or above
@@ -31,9 +31,11 @@ a chemostat's loser), one that starts below ``atol`` and grows (it never fell), 
 ``atol / 100``, and in float32 a low within float32's normal range of 0 (1.2e-38: the float32 underflow warning's,
 where no atol helps; both spoke of one dip before).
 
-Why a SummaryWarning: like :mod:`kernels.unbounded_growth`'s and :mod:`kernels.growth_warning`'s, it says that a
-status success is not to be trusted, judged after the solve from its results (through ``client=`` each chunk draws it
-from its own, :mod:`kernels.warning_origin`).
+Why a ToleranceWarning: it says that the run's ``atol`` did not act as asked, so the result is many tolerances off
+with status success, and the remedy is an ``atol`` (judged after the solve from its results: through ``client=`` each
+chunk draws it from its own, :mod:`kernels.warning_origin`).  It was a SummaryWarning, which a run that asked for no
+summaries was shown, under a name that told nothing of its cause (an ecologist's trial): the ``min`` of Summaries is
+only one of the places it reads.
 
 Cost (host, float64, 4096 trajectories of 16 saves of 2 states): 0.5 ms where no state comes near 0, 10 ms where
 3 in 4 truly dip by their own rate (4 ms before the samples in t); 18 ms for 48 saves of 1 state where every one dips
@@ -51,7 +53,7 @@ import itertools
 
 import numpy as np
 
-from .errors import SummaryWarning, warn_user
+from .errors import ToleranceWarning, warn_user
 from .float32_underflow import FLOAT32_TINY, own_regrowth
 from .growth_warning import trajectories_named
 from .time_branches import time_switches
@@ -89,7 +91,7 @@ class Dip:
 
 
 def warn_atol_dip(integrator, result, y0, params, t_end, atol):
-    """Warn (:class:`kernels.SummaryWarning`, once a solve) where :func:`atol_dips` finds states that fell far below
+    """Warn (:class:`kernels.ToleranceWarning`, once a solve) where :func:`atol_dips` finds states that fell far below
     their atol and grew back by their own rate.  ``atol`` is the run's per-state atol (None for fixed steps: no
     check); device arrays are not looked at.  Never raises: a warning must not fail a solve."""
     try:
@@ -100,7 +102,7 @@ def warn_atol_dip(integrator, result, y0, params, t_end, atol):
     except Exception:  # noqa: BLE001 - a warning must never fail a solve: none
         return
     if text:
-        warn_user(text, SummaryWarning)
+        warn_user(text, ToleranceWarning)
 
 
 def atol_dips(integrator, result, y0, params, t_end, atol):

@@ -1,11 +1,12 @@
 """What to tell a user whose function does not compile for CUDA: the failure's cause and its remedy.
 
 :func:`failure_message` turns a compile check's result (:mod:`kernels.compilecheck`) into one message: the
-first line of the compiler's error, and where it recognises the cause (a NumPy call, a math function Numba
-lacks, recursion, a plain Python helper, a list or a constant read from a module, a function of torch, JAX or another
-array library), what to write instead.  :func:`array_library_message` words the same cause where such a function
-already failed on the host's test arrays (``torch.sin`` of a NumPy float raises TypeError, which was told to be the
-arguments in another order: a torch user's trial).
+first line of the compiler's error, and where it recognises the cause (a NumPy call, a matrix product
+(:mod:`kernels.matrix_products`), a math function Numba lacks, recursion, a plain Python helper, a list or a
+constant read from a module, a function of torch, JAX or another array library), what to write instead.
+:func:`array_library_message` words the same cause where such a function already failed on the host's test arrays
+(``torch.sin`` of a NumPy float raises TypeError, which was told to be the arguments in another order: a torch user's
+trial).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from planner.wording import joined_words
 
 from .complex_values import ComplexValueWritten, compile_message, host_message, written_message
 from .frozen_values import values_read
+from .matrix_products import PRODUCT_HINTS, matrix_product
 from .module_origin import shadows_stdlib, top_level
 
 __all__ = ["failure_message", "array_library_message", "host_refusal", "LIBRARY_MODULES", "ARRAY_LIBRARIES"]
@@ -106,6 +108,8 @@ _EVENT_HINTS = {
 
 def _hint_for(category, what):
     """The remedy of ``category`` for ``what``: an event function's own (:data:`_EVENT_HINTS`) where it has one."""
+    if category == "matrix-product":
+        return PRODUCT_HINTS["event" if "event" in what else "rhs"]
     if "event" in what and category in _EVENT_HINTS:
         return _EVENT_HINTS[category]
     return _HINTS[category]
@@ -136,6 +140,11 @@ def failure_message(result, what, system_name, func=None):
         category, hint_names = "ufunc", {"instead": _math_for(names[0])}
         summary = (f"NVVM rejected the code numba-cuda made of {', '.join(f'np.{n}' for n in names)} "
                    f"({summary})")
+    product = matrix_product(summary, source) if category in ("other", "numpy", "allocation") else None
+    if product:  # A @ y, np.dot(w, y), A.dot(y) of a vectorised rhs: Numba's "No implementation of function matmul"
+        category, hint_names = "matrix-product", product  # was told only the generic subset (an ecologist's trial)
+        head = summary.split(" (")[0]  # (Numba's "Intrinsic in function 'dot_2_impl...'" is its own code's)
+        summary = f"{product['product']} is a matrix product, which device code cannot compute ({head})"
     if category in ("other", "numpy") and _draws_random(summary, source):
         category, hint_names = "random", {"what": what}  # np.random.seed was told "cannot create arrays" (a trial)
     library = _array_library_call(func, source, summary) if category in ("other", "numpy") else None

@@ -7,20 +7,23 @@ mean 'dopri5'?", a lower order) or ``"Midpoint"`` (told nothing: a diffrax user'
 method strings, ``"adaptive_heun"`` or ``"implicit_adams"`` (told only the list of methods: a torch user's trial).
 Each name maps to the argument or method to use, and a method that does not exist here to the closest one, said to
 be the closest.  Nothing is aliased: the methods and options differ.  A symplectic integrator's name (leapfrog,
-Verlet, Yoshida) is told that gauss4 is the symplectic method here (:func:`symplectic_method`).
+Verlet, Yoshida) is told that gauss4 is the symplectic method here (:func:`symplectic_method`).  diffrax's ``t0=`` and
+``t1=`` are told to be ``t_span=(t0, t1)`` (:func:`span_keywords_refused`), where Python said only that ``t_span`` was
+missing.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import inspect
 import re
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, describe
 
 __all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "DIFFRAX_METHODS", "DIFFRAX_SDE", "TORCHDIFFEQ_METHODS",
            "TORCHDIFFEQ_NAMES", "diffeq_keyword", "refuse_diffeq_keywords", "diffeq_method",
-           "callback_arguments_refused", "symplectic_method"]
+           "callback_arguments_refused", "symplectic_method", "span_keywords_refused"]
 
 _RECIPE = ("a terminal event, then a new solve from result.event_y with the state changed on the host, from "
            "t = result.event_t (README, 'Summaries, counters and events', bounces a ball so)")
@@ -60,6 +63,37 @@ def refuse_diffeq_keywords(keywords):
         error = diffeq_keyword(name)
         if error is not None:
             raise error
+
+
+def span_keywords_refused(function):
+    """Decorate ``solve_ivp`` or ``Integrator.solve`` so that diffrax's ``t0=`` and ``t1=``
+    (``diffeqsolve(terms, solver, t0, t1, dt0, y0)``) raise a ConfigurationError saying that the span is
+    ``t_span=(t0, t1)``, where Python's TypeError said only that ``t_span`` was missing (a diffrax user's trial),
+    or, beside a ``t_span``, that it gives the span already.  Calls without them run as they are."""
+    position = list(inspect.signature(function).parameters).index("t_span")
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        if "t0" in kwargs or "t1" in kwargs:
+            given = kwargs["t_span"] if "t_span" in kwargs else args[position] if len(args) > position else None
+            raise ConfigurationError(_span_words(kwargs, given, len(args) > position or "t_span" in kwargs))
+        return function(*args, **kwargs)
+
+    return checked
+
+
+def _span_words(kwargs, span, spanned):
+    """The message for diffrax's ``t0=``/``t1=`` in ``kwargs``; ``spanned``: a ``t_span`` was given too (``span``)."""
+    names = [name for name in ("t0", "t1") if name in kwargs]
+    keywords = " and ".join(f"{name}={describe(kwargs[name])}" for name in names)
+    head = f"unexpected keyword argument{'s' if len(names) > 1 else ''} {keywords} (diffrax's): the span here is one " \
+           "argument, t_span=(t0, t1)"
+    if spanned:
+        return f"{head}, given as {describe(span)} too: drop {' and '.join(f'{n}=' for n in names)}, and put the " \
+               "span you mean in t_span"
+    ends = (describe(kwargs["t0"]) if "t0" in kwargs else "t0", describe(kwargs["t1"]) if "t1" in kwargs else "t1")
+    missing = "" if len(names) == 2 else " with t1 the end" if "t0" in kwargs else " with t0 the start"
+    return f"{head}: pass t_span=({ends[0]}, {ends[1]}){missing}"
 
 
 def callback_arguments_refused(cls):

@@ -35,6 +35,7 @@ __all__ = [
     "MemoryAuditError",
     "CompileCheckWarning",
     "JacobianCheckWarning",
+    "LateBindingWarning",
     "ToleranceWarning",
     "PrecisionWarning",
     "StaleSourceWarning",
@@ -109,7 +110,8 @@ class CompileCheckWarning(UserWarning):
 
 class ToleranceWarning(UserWarning):
     """Tolerances that will not act as asked: ones the precision can just resolve (the run finishes, its error
-    can be many times the tolerance), or ones given to a fixed-step explicit run, which does not use them."""
+    can be many times the tolerance), or ones given to a fixed-step explicit run, which does not use them; or, after
+    a solve, an ``atol`` that a state fell far below and grew back from (:mod:`kernels.atol_dip`)."""
 
 
 class PrecisionWarning(UserWarning):
@@ -159,6 +161,13 @@ class SummaryWarning(UserWarning):
     they are taken at the step points, which follow the states' error, so on a curved quantity they can be far
     outside the tolerances with success reported (:mod:`kernels.summary_points`); or an implicit run that stepped
     over a growth at its initial state and ended with success still at its start (:mod:`kernels.growth_warning`)."""
+
+
+class LateBindingWarning(UserWarning):
+    """An event function that reads a comprehension's loop variable late: every lambda made in
+    ``[Event(lambda t, y, p: y[i] - 1e-3) for i in range(S)]`` reads ``i`` when it is called, as Python does, so each
+    event watches the loop's last state (:mod:`kernels.event_checks`; a system's rhs made so is refused at its solve,
+    :mod:`kernels.frozen_values`)."""
 
 
 class JacobianCheckWarning(UserWarning):

@@ -21,7 +21,7 @@ import weakref
 import numpy as np
 from numba import cuda
 
-from .errors import ConfigurationError, describe, warn_user
+from .errors import ConfigurationError, LateBindingWarning, describe, warn_user
 from .frozen_values import FrozenValues, changed_error, late_binding, loop_variables_read
 from .function_source import own_definition
 from .input_writes import refuse_input_writes
@@ -166,7 +166,8 @@ _LATE_WARNED = weakref.WeakSet()
 
 
 def _warn_late_binding(func):
-    """A UserWarning where ``func`` is a lambda that reads the loop variable of the comprehension it is made in
+    """A :class:`kernels.LateBindingWarning` (a plain UserWarning before an ecologist's trial) where ``func`` is a
+    lambda that reads the loop variable of the comprehension it is made in
     (:func:`kernels.frozen_values.loop_variables_read`), once per lambda: every event made there watches the
     loop's last value, as Python calls them, which ``[Event(lambda t, y, p: y[i] - 1e-3) for i in range(S)]``
     (one event a species) did not mean.  Solves give what Python gives; this says why."""
@@ -177,7 +178,7 @@ def _warn_late_binding(func):
     _LATE_WARNED.add(code)
     why, remedy = late_binding(func, names[0])
     warn_user(f"Event function {func.__qualname__} reads the closure variable {names[0]!r}: {why}, so every "
-              f"event made by it watches the same {names[0]}; {remedy}", UserWarning)
+              f"event made by it watches the same {names[0]}; {remedy}", LateBindingWarning)
 
 
 def _check_value(func):

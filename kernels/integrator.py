@@ -31,6 +31,7 @@ from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
 from .plan_decisions import decided
 from .device import current_device_id, default_block_size, default_device
+from .diffeq_names import span_keywords_refused
 from .errors import ConfigurationError, describe
 from .events import as_events, check_events_compile, check_events_unchanged, event_values
 from .invariant_drift import solve_drift
@@ -359,6 +360,7 @@ class Integrator(IntegratorProbes):
         return tolerances.check_tolerance(value, what, self.system.n_states, self.dtype)
 
     @keeps_registries  # a first solve's compiles and imports change the warnings filters: shown ones stay shown
+    @span_keywords_refused  # diffrax's t0=, t1=: the span is t_span=(t0, t1)
     def solve(self, t_span, y0, params=None, dt=None, rtol=None, atol=None, t_eval=None, drivers=None, plan="auto",
               block_size=None, max_steps=DEFAULT_MAX_STEPS, dt_min=0.0, dt_max=np.inf, device=None, out=None, progress=None, _canary_elems=0, client=None, **scale_out):
         """Integrate a batch; the arguments are those of :func:`kernels.solve_ivp`.

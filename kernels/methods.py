@@ -29,7 +29,7 @@ from .errors import ConfigurationError, describe
 from .tableaus import IMPLICIT_TABLEAUS, TABLEAUS, ButcherTableau, RosenbrockTableau
 from .tableaus.firk import firk_refusal
 
-__all__ = ["Method", "METHODS", "METHOD_NAMES", "get_method"]
+__all__ = ["Method", "METHODS", "METHOD_NAMES", "get_method", "method_advice"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,6 +224,19 @@ def get_method(method) -> Method:
 def _diffrax_name(name):
     """What to pass for diffrax's solver class ``name``: its name where it is one here, else what
     :func:`kernels.diffeq_names.diffeq_method` says (a solver object was told to write a tableau of one's own)."""
-    if name.lower() in METHODS:
-        return f"pass method={name.lower()!r}"
-    return diffeq_method(name, METHODS) or "pass the name of the closest method of the list below"
+    return method_advice(name) or "pass the name of the closest method of the list below"
+
+
+def method_advice(name):
+    """How to ask for the integration method called ``name`` as a sentence: ``"pass method='tsit5'"`` for a name here
+    (case-insensitive), what :func:`kernels.diffeq_names.diffeq_method` and :func:`symplectic_method` say for
+    DifferentialEquations.jl's, DiffEqGPU.jl's, diffrax's and torchdiffeq's names and a symplectic integrator's, and
+    what to use for SciPy's ``RK45``, ``RK23``, ``BDF`` and ``LSODA``; None where ``name`` names no method."""
+    from .integrator_checks import SCIPY_METHODS  # (here: integrator_checks imports this module)
+
+    key = name.strip().lower()
+    if key in METHODS:
+        return f"pass method={key!r}"
+    if key in SCIPY_METHODS:
+        return f"method {name!r} is SciPy's; here use {SCIPY_METHODS[key]}"
+    return diffeq_method(name, METHODS) or symplectic_method(name)

@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+from planner.wording import closest
+
 from ..errors import ConfigurationError, describe, plain
 from .jacobian_assembly import prefers_products
 from .factor_storage import STORAGE_CHOICES, check_storage, storage_for
@@ -130,7 +132,7 @@ class SolverOptions:
             object.__setattr__(self, field.name, plain(getattr(self, field.name)))
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
             raise ConfigurationError(f"SolverOptions linear: expected one of {list(LINEAR_SOLVERS)}, "
-                                     f"got {describe(self.linear)}")
+                                     f"got {describe(self.linear)}{_method_given(self.linear, 'linear=')}")
         object.__setattr__(self, "linear", self.linear.lower())
         if self.pattern is not None:
             try:
@@ -295,6 +297,10 @@ def as_solver_options(solver) -> SolverOptions:
         return SolverOptions()
     if isinstance(solver, SolverOptions):
         return solver
+    method = _method_given(solver, "solver=")
+    if method:  # diffrax's solver=Tsit5() (a diffrax user's trial), "Kvaerno5", scipy.integrate.Radau
+        raise ConfigurationError(f"solver: expected one of {list(LINEAR_SOLVERS)}, a dict or a SolverOptions; got "
+                                 f"{_shown(solver)}{method}")
     if isinstance(solver, str):
         return SolverOptions(linear=solver)
     if isinstance(solver, dict):
@@ -305,3 +311,34 @@ def as_solver_options(solver) -> SolverOptions:
         return SolverOptions(**solver)
     raise ConfigurationError(f"solver must be None, one of {list(LINEAR_SOLVERS)}, a dict or a SolverOptions; "
                              f"got {describe(solver)}")
+
+
+def _shown(value):
+    """``value`` as a message shows it: a string quoted, a class by its name, an object as its class's call."""
+    if isinstance(value, str):
+        return repr(value)
+    return value.__name__ if isinstance(value, type) else f"{type(value).__name__}()"
+
+
+def _method_given(value, argument):
+    """The end of the message where ``value``, given as ``argument`` (``"solver="``, ``"linear="``), names an
+    integration method rather than a linear solver (a name here, case-insensitive, DifferentialEquations.jl's,
+    DiffEqGPU.jl's, diffrax's, torchdiffeq's or SciPy's; a class or object named so, ``diffrax.Tsit5()``); "" for
+    any other value.  diffrax's ``diffeqsolve(..., solver=Tsit5())`` chooses the method, and was told only the list
+    of linear solvers (a diffrax user's trial)."""
+    if isinstance(value, (dict, SolverOptions)) or value is None or (
+            isinstance(value, str) and value.lower() in LINEAR_SOLVERS):
+        return ""
+    from ..methods import METHOD_NAMES, method_advice  # (only where a solver is refused: the tables load then)
+
+    name = value if isinstance(value, str) else value.__name__ if isinstance(value, type) else type(value).__name__
+    name = name.strip().removesuffix("()")
+    advice = method_advice(name) if name else None
+    if advice is None and isinstance(value, str) and not closest(name.lower(), LINEAR_SOLVERS, 0.75):
+        near = closest(name.lower(), METHOD_NAMES, 0.75)  # diffrax's Rodas5 is told 'rodas5p', as method= tells it
+        advice = f"did you mean method={near!r}?" if near else None
+    if advice is None:
+        return ""
+    return (f", which names an integration method, not a linear solver: {argument} chooses how an implicit method "
+            f"solves the linear systems of its Newton iterations (default 'lu'), and the method is chosen by "
+            f"method=: {advice}")

@@ -59,12 +59,12 @@ def _rm_params():
 
 
 def _dip_warnings(system, span, y0, params=None, **options):
-    """The result and the texts of this check's SummaryWarnings of one solve."""
+    """The result and the texts of this check's ToleranceWarnings of one solve."""
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         res = kernels.solve_ivp(system, span, y0, params, progress=False, **options)
     return res, [str(w.message) for w in record
-                 if issubclass(w.category, kernels.SummaryWarning) and "fell far below its atol" in str(w.message)]
+                 if issubclass(w.category, kernels.ToleranceWarning) and "fell far below its atol" in str(w.message)]
 
 
 def test_trial_at_the_library_defaults_warns_naming_the_trajectories_state_and_remedy():
@@ -78,6 +78,16 @@ def test_trial_at_the_library_defaults_warns_naming_the_trajectories_state_and_r
     low = float(re.search(r"y\[0\] was (\S+) \(saved at t = ", text).group(1))
     assert 1e-13 < low < 1e-8 and "of its atol 1e-06" in text
     assert "per-state atol vector such as atol=[" in text and ", 1e-06]" in text and "log" in text
+
+
+def test_the_warning_is_a_tolerance_warning_where_no_summaries_were_asked_for():
+    """Its remedy is an atol, and the run asked for no summaries: it came as a SummaryWarning, which told a user
+    (the trial's ecologist, float32 May-Leonard and Rosenzweig-MacArthur runs) nothing of its cause."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        kernels.solve_ivp(RM, (0.0, 150.0), [0.5, 0.5], _rm_params(), t_eval=T_EVAL, progress=False)
+    dips = [w for w in record if "fell far below its atol" in str(w.message)]
+    assert [w.category for w in dips] == [kernels.ToleranceWarning], [(w.category, str(w.message)[:80]) for w in record]
 
 
 def test_float64_summary_min_with_only_the_final_save_warns():
@@ -168,8 +178,8 @@ def test_no_false_alarm(case):
 
 
 def test_the_warning_reaches_the_client_with_trajectories_counted_in_the_batch(client):
-    """Through client= in chunks of 2 the workers' warnings come home (a SummaryWarning, which the client does not
-    drop as it drops the ToleranceWarnings and PrecisionWarnings it checked itself) naming trajectories 1 to 3."""
+    """Through client= in chunks of 2 the workers' warnings come home (a ToleranceWarning drawn from the results,
+    which the client does not drop as it drops the ToleranceWarnings it checked itself) naming trajectories 1 to 3."""
     def rm(t, y, p, dydt):
         f = p[2] * y[0] / (1.0 + p[2] * p[3] * y[0])
         dydt[0] = p[0] * y[0] * (1.0 - y[0] / p[1]) - f * y[1]
@@ -180,7 +190,7 @@ def test_the_warning_reaches_the_client_with_trajectories_counted_in_the_batch(c
         warnings.simplefilter("always")
         integrator.solve(t_span=(0.0, 150.0), y0=[0.5, 0.5], params=_rm_params(), t_eval=T_EVAL, client=client,
                          chunk_size=2)
-    texts = [str(w.message) for w in record if issubclass(w.category, kernels.SummaryWarning)
+    texts = [str(w.message) for w in record if issubclass(w.category, kernels.ToleranceWarning)
              and "fell far below its atol" in str(w.message)]
     assert texts, [str(w.message)[:80] for w in record]
     named = {int(i) for text in texts for i in re.findall(r"\btrajectory (\d+)\b", text)}

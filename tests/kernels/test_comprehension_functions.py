@@ -77,6 +77,15 @@ def test_event_list_comprehension_solves_as_python_calls_each_lambda():
     assert "'i'" in message and "def make(i): return lambda" in message
 
 
+def test_the_late_binding_warning_has_its_own_class():
+    """It came as a plain UserWarning, the only one of the library's without a class of its own (a user's trial): a
+    filter could not name it."""
+    _, caught = _quiet(lambda: [Event(lambda t, y, p: y[k] - 0.5, direction=-1) for k in range(2)])
+    late = [w for w in caught if "late binding" in str(w.message)]
+    assert [w.category for w in late] == [kernels.LateBindingWarning]
+    assert issubclass(kernels.LateBindingWarning, UserWarning)  # a filter on UserWarning still takes it
+
+
 def test_event_lambdas_made_by_a_factory_each_watch_their_own_state():
     def crossing(i):
         return lambda t, y, p: y[i] - 1e-3

@@ -105,3 +105,36 @@ def test_the_torchdiffeq_tables_name_no_method_of_this_library():
     from kernels.diffeq_names import TORCHDIFFEQ_METHODS
 
     assert not set(TORCHDIFFEQ_METHODS) & set(METHODS)
+
+
+def _decay(t, y, p, dydt):
+    dydt[0] = -p[0] * y[0]
+
+
+DECAY = kernels.ODESystem(_decay, 1, 1, name="decay")
+
+
+@pytest.mark.parametrize("given, said", [
+    (dict(t0=0.0, t1=10.0), r"^unexpected keyword arguments t0=0\.0 and t1=10\.0 \(diffrax's\): the span here is one "
+                            r"argument, t_span=\(t0, t1\): pass t_span=\(0\.0, 10\.0\)$"),
+    (dict(t1=10.0), r"^unexpected keyword argument t1=10\.0 \(diffrax's\): .*pass t_span=\(t0, 10\.0\) with t0 the "
+                    r"start$"),
+    (dict(t0=0.0), r"^unexpected keyword argument t0=0\.0 \(diffrax's\): .*pass t_span=\(0\.0, t1\) with t1 the end$"),
+])
+def test_diffrax_t0_and_t1_are_told_to_be_t_span(given, said):
+    """diffeqsolve(terms, solver, t0, t1, dt0, y0): solve_ivp(system, t0=0.0, t1=10.0, y0=..., params=...) raised
+    Python's "solve_ivp() missing 1 required positional argument: 't_span'" (a diffrax user's trial)."""
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.solve_ivp(DECAY, y0=[1.0], params=[1.0], progress=False, **given)
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.Integrator(DECAY).solve(y0=[1.0], params=[1.0], progress=False, **given)
+
+
+@pytest.mark.parametrize("span", ["positional", "keyword"])
+def test_diffrax_t0_beside_a_t_span_is_told_the_span_is_given(span):
+    spanned = dict(t_span=(0.0, 10.0)) if span == "keyword" else {}
+    args = (DECAY,) if spanned else (DECAY, (0.0, 10.0))
+    with pytest.raises(kernels.ConfigurationError, match=r"^unexpected keyword argument t1=5\.0 \(diffrax's\): the "
+                                                         r"span here is one argument, t_span=\(t0, t1\), given as "
+                                                         r"\(0\.0, 10\.0\) too: drop t1=, and put the span you mean"):
+        kernels.solve_ivp(*args, y0=[1.0], params=[1.0], t1=5.0, progress=False, **spanned)

@@ -201,3 +201,57 @@ def test_a_pattern_matrix_is_the_sparse_lus_pattern():
     integ = kernels.Integrator(heat, "rodas4", precision=np.float64,
                                solver=kernels.SolverOptions(linear="sparse", pattern=_TRIDIAGONAL))
     assert integ.settings.step.newton.linear.pattern == tuple(map(tuple, np.argwhere(_TRIDIAGONAL).tolist()))
+
+
+class _Tsit5:
+    """Stands in for diffrax's solver class (diffrax is not installed here): only the name is read."""
+
+
+_Tsit5.__name__ = "Tsit5"
+
+
+def _glv(t, y, p, dydt):
+    dydt[0] = y[0] * (1.0 - y[0] - 0.5 * y[1])
+    dydt[1] = y[1] * (1.0 - y[1] - 0.5 * y[0])
+
+
+GLV = kernels.ODESystem(_glv, 2, name="glv2")
+
+
+@pytest.mark.parametrize("solver, method", [
+    ("Tsit5", "pass method='tsit5'"),  # diffrax's solver=Tsit5() written as a string (an ecologist's trial)
+    ("Dopri5", "pass method='dopri5'"),
+    ("Kvaerno5", "pass method='kvaerno5'"),
+    ("Rodas5P", "pass method='rodas5p'"),
+    ("dopri8", "there is no such method here: the closest is 'dop853'"),  # the mapping of kernels.diffeq_names
+    ("GPUTsit5", "DiffEqGPU.jl's name of the method called 'tsit5' here: pass method='tsit5'"),
+    ("Rodas5", "did you mean method='rodas5p'?"),  # as method='Rodas5' is told
+    ("RK45", "method 'RK45' is SciPy's; here use 'dopri5'"),
+    (_Tsit5, "pass method='tsit5'"),
+    (_Tsit5(), "pass method='tsit5'"),
+])
+def test_a_method_given_as_solver_is_told_to_go_in_method(solver, method):
+    """solver= chooses an implicit method's linear solver here, diffrax's solver= the method: solver="Tsit5" was told
+    only "SolverOptions linear: expected one of ['lu', ...], got 'Tsit5'" (a diffrax user's trial)."""
+    for call in (lambda: kernels.solve_ivp(GLV, (0.0, 1.0), [0.5, 0.5], solver=solver, progress=False),
+                 lambda: kernels.Integrator(GLV, solver=solver)):
+        with pytest.raises(ConfigurationError) as info:
+            call()
+        message = str(info.value)
+        assert "names an integration method, not a linear solver: solver= chooses how an implicit method solves " \
+               "the linear systems of its Newton iterations" in message, message
+        assert method in message.split("the method is chosen by method=: ", 1)[1], message
+
+
+def test_a_method_given_as_the_linear_solver_is_told_so_under_its_field_name():
+    with pytest.raises(ConfigurationError, match=r"^SolverOptions linear: expected one of .*got 'kvaerno5', which "
+                                                 r"names an integration method.*linear= chooses.*method='kvaerno5'$"):
+        kernels.solve_ivp(GLV, (0.0, 1.0), [0.5, 0.5], method="kvaerno5", solver={"linear": "kvaerno5"},
+                          progress=False)
+
+
+@pytest.mark.parametrize("solver", ["qr", "gmre", 3])
+def test_other_bad_solvers_are_not_told_of_methods(solver):
+    with pytest.raises(ConfigurationError) as info:
+        kernels.Integrator(GLV, "kvaerno5", solver=solver)
+    assert "method" not in str(info.value), str(info.value)
