@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .named_params import entry_label, param_names
+from .named_states import state_names
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
 from .stiffness import largest_growth, spectral_radius
 
@@ -50,10 +51,11 @@ def lone_negative_columns(params, row):
     return candidates[np.all(others >= 0.0, axis=0) & ~near_zero]
 
 
-def _entries(system, params, row, columns):
-    """``params[row]``'s entries in ``columns`` (the first :data:`NAMED`) as ``params[row, j] (name) = value``."""
-    names = param_names(system)
-    return [f"{entry_label('params', row, j, names)} = {float(params[row][j]):.3g}"
+def _entries(system, params, row, columns, which="params"):
+    """``params[row]``'s entries in ``columns`` (the first :data:`NAMED`) as ``params[row, j] (name) = value``;
+    ``which="y0"`` for a batch's ``y0`` rows, named by the system's state names (``y0[2, 0] (S) = -0.5``)."""
+    names = param_names(system) if which == "params" else state_names(system)
+    return [f"{entry_label(which, row, j, names)} = {float(params[row][j]):.3g}"
             for j in (int(j) for j in columns[:NAMED])]
 
 
@@ -69,21 +71,28 @@ def lone_negative_entries(system, params, row):
 GROWTH_SHARE = 0.5
 
 
-def growth_columns(system, params, row, t, y, rate, backwards=False):
+def growth_columns(system, params, row, t, y, rate, backwards=False, columns=None, which="params",
+                   share=GROWTH_SHARE):
     """The lone negative columns of ``params[row]`` (:func:`lone_negative_columns`) whose sign, flipped, takes at least
     :data:`GROWTH_SHARE` of the growth ``rate`` at ``(t, y)`` away (:func:`kernels.stiffness.largest_growth` with
     those params, ``backwards`` for a span run backwards): a signed bias of -0.5 beside a growth rate of 1e4 common to
     every row was named first as the sign slip to check (a regression hunt).  A column whose flip cannot be judged
-    (the rate not finite) is kept."""
+    (the rate not finite) is kept.
+
+    With ``which="y0"``, the given ``columns`` of the state ``y`` (a ``y0`` row) are flipped instead, ``params[row]``
+    (or one shared row) held, and ``share`` is the share of ``rate`` a flip must take away
+    (:data:`kernels.sign_slip_success.STATE_FLIP_SHARE`)."""
+    columns = lone_negative_columns(params, row) if columns is None else np.asarray(columns, int)
+    p_row = np.asarray(params[min(row, len(params) - 1)], np.float64)
     kept = []
-    for j in lone_negative_columns(params, row):
-        flipped = np.array(params[row], np.float64)
-        flipped[j] = -flipped[j]
+    for j in columns:
+        state, flipped = np.array(y, np.float64), p_row.copy()
+        (state if which == "y0" else flipped)[j] *= -1.0
         try:
-            other = float(largest_growth(system, float(t), np.asarray(y, np.float64), flipped, backwards=backwards))
+            other = float(largest_growth(system, float(t), state, flipped, backwards=backwards))
         except Exception:  # noqa: BLE001 - a message must never fail: keep the column
             other = float("nan")
-        if not np.isfinite(other) or other <= (1.0 - GROWTH_SHARE) * rate:
+        if not np.isfinite(other) or other <= (1.0 - share) * rate:
             kept.append(int(j))
     return np.array(kept, int)
 

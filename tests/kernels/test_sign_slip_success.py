@@ -160,3 +160,107 @@ def test_a_slip_is_judged_by_where_the_other_rows_ended_not_where_they_started()
                            precision=np.float64)
     assert result.status.tolist() == [SUCCESS] * 4
     assert any("(trajectory 0)" in text for text in texts), texts
+
+
+def _monod(t, y, p, dydt):
+    """A chemostat of one species: nutrient S = y[0], biomass X = y[1]; p = D, S0, mu, K, Y, and k, the decay rate
+    of a tracer z = y[2]."""
+    g = p[2] * y[0] / (p[3] + y[0])
+    dydt[0] = p[0] * (p[1] - y[0]) - g * y[1] / p[4]
+    dydt[1] = y[1] * (g - p[0])
+    dydt[2] = -p[5] * y[2]
+
+
+MONOD = kernels.ODESystem(_monod, n_states=3, n_params=6, name="monod_sign_slip",
+                          param_names=("D", "S0", "mu", "K", "Y", "k"))
+MONOD.state_names = ("S", "X", "z")
+MONOD_PARAMS = np.array([0.3, 10.0, 1.0, 0.2, 0.5, 3.0])
+#: Row 2's nutrient typed -0.5 (an ecologist's trial: the others 10, 5, 2).
+MONOD_Y0 = np.array([[10.0, 0.01, 1.0], [5.0, 0.01, 1.0], [-0.5, 0.01, 1.0], [2.0, 0.01, 1.0]])
+Y0_SIGN = "y0[2, 0] (S) = -0.5 is negative where every other row's column 0 is above 0"
+
+
+@pytest.mark.parametrize("method, precision", [("tsit5", np.float64), ("radau", np.float64),
+                                               ("tsit5", np.float32)])
+def test_a_chemostat_row_whose_nutrient_was_typed_negative_in_y0_is_warned_of_and_noted(method, precision):
+    """S = -0.5 where the other rows start at 10, 5, 2: below -K the uptake runs away, and row 2 ended at S = -3e15,
+    X = 1.5e15 with status 0 and no word (tsit5 and radau, float64 and float32), the other rows near (0.086, 4.96)."""
+    result, texts = _solve(MONOD, (0.0, 50.0), MONOD_Y0, MONOD_PARAMS, method=method, precision=precision)
+    assert result.status.tolist() == [SUCCESS] * 4 and abs(float(result.y[2, -1, 0])) > 1e12
+    found = [text for text in texts if "negative where every other row has it at 0 or above" in text]
+    assert len(found) == 1, texts
+    assert found[0].startswith("1 of 4 trajectories (trajectory 2) ended with status SUCCESS"), found[0]
+    assert "each with a y0 entry negative" in found[0] and "(as y0[2, 0] (S) = -0.5)" in found[0], found[0]
+    message = result.message(2)
+    assert message.startswith("The solver successfully reached the end of the integration interval. " + Y0_SIGN
+                              + " and stays so at their saves: check its sign (if S is a concentration or a "
+                              "population, start it at 0 or above"), message
+    assert message.index(Y0_SIGN) < message.index(GREW) and "params[" not in message
+    assert all(Y0_SIGN not in result.message(i) and GREW not in result.message(i) for i in (0, 1, 3))
+
+
+def test_a_y0_slip_survives_a_copy_and_is_judged_from_the_probes():
+    result, _ = _solve(MONOD, (0.0, 50.0), MONOD_Y0, MONOD_PARAMS, method="radau", precision=np.float64)
+    assert Y0_SIGN in pickle.loads(pickle.dumps(result)).message(2)
+    copied = copy.deepcopy(result)
+    assert not hasattr(copied, "_sign_slip_notes")
+    assert Y0_SIGN in copied.message(2) and GREW not in copied.message(0)
+
+
+def test_a_params_slip_and_a_y0_slip_in_one_solve_draw_one_warning_and_each_row_its_note():
+    """Row 1's tracer decay k typed -3, row 2's nutrient -0.5: one warning for both, each message its own entry."""
+    params = np.tile(MONOD_PARAMS, (4, 1))
+    params[1, 5] = -3.0
+    result, texts = _solve(MONOD, (0.0, 10.0), MONOD_Y0, params, method="tsit5", precision=np.float64)
+    assert result.status.tolist() == [SUCCESS] * 4
+    found = [text for text in texts if "negative where every other row has it at 0 or above" in text]
+    assert len(found) == 1 and found[0].startswith("2 of 4 trajectories (trajectory 1 and trajectory 2)"), texts
+    assert "each with a params or y0 entry negative" in found[0]
+    assert result.message(1).startswith("The solver successfully reached the end of the integration interval. "
+                                        "params[1, 5] (k) = -3 is negative"), result.message(1)
+    assert Y0_SIGN in result.message(2) and "params[" not in result.message(2)
+    assert all(GREW not in result.message(i) for i in (0, 3))
+
+
+def _escape(t, y, p, dydt):
+    """A particle in a well for x > -2 that escapes past the barrier at x = -2 (force x + 2 beyond it)."""
+    dydt[0] = y[1]
+    dydt[1] = -y[0] + 2.0 * (y[0] + 1.0) / (1.0 + math.exp(10.0 * (y[0] + 1.0)))
+
+
+ESCAPE = kernels.ODESystem(_escape, n_states=2, n_params=1, name="escape_sign_slip")
+
+
+def _saddle(t, y, p, dydt):  # x'' = x: growing along (1, 1), decaying along (1, -1)
+    dydt[0] = y[1]
+    dydt[1] = y[0]
+
+
+SADDLE = kernels.ODESystem(_saddle, n_states=2, n_params=1, name="saddle_sign_slip")
+
+
+@pytest.mark.parametrize("system, y0, params, span, grown", [
+    (DAMPED, [[1.0, 0.0], [0.5, 0.0], [-1.0, 0.0], [2.0, 0.0]], [0.5], 10.0, False),  # started negative, bounded
+    # started past the barrier, it escapes (x = -1.1e4), where the other rows swing through 0 in the well
+    (ESCAPE, [[1.2, 0.0], [1.0, 0.0], [-3.0, 0.0], [0.8, 0.0]], [0.0], 10.0, True),
+    # a linear saddle: the sign moves no rate, the row off the stable direction grows (x = -2.2e4)
+    (SADDLE, [[1.0, -1.0], [2.0, -2.0], [-1.0, -1.0], [0.5, -0.5]], [0.0], 10.0, True),
+    # a sweep through 0: two negative starts, or a 0 among the others
+    (MONOD, [[10.0, 0.01, 1.0], [-0.3, 0.01, 1.0], [-0.5, 0.01, 1.0], [2.0, 0.01, 1.0]], MONOD_PARAMS, 50.0, True),
+    (MONOD, [[10.0, 0.01, 1.0], [0.0, 0.01, 1.0], [-0.5, 0.01, 1.0], [2.0, 0.01, 1.0]], MONOD_PARAMS, 50.0, True),
+])
+def test_no_word_where_a_negative_start_is_not_a_lone_sign_slip(system, y0, params, span, grown):
+    result, texts = _solve(system, (0.0, span), np.asarray(y0, float), np.asarray(params, float), method="tsit5",
+                           precision=np.float64, t_eval=np.linspace(0.0, span, 21))
+    assert result.status.tolist() == [SUCCESS] * 4
+    assert (abs(float(result.y[2, -1, 0])) > 1e3) == grown  # row 2 started negative: grown past 100 times or not
+    assert not [text for text in texts if "negative where every other row" in text], texts
+    assert all(GREW not in result.message(i) and "y0[" not in result.message(i) for i in range(4))
+
+
+def test_a_y0_column_is_judged_by_the_spread_of_its_sweep():
+    """A -0.5 typed among starts of 10, 5 and 2 is a slip of a sweep of starts; a params column keeps its size."""
+    assert slip.slip_candidates(MONOD_Y0, by_spread=True).tolist() == [2]
+    assert slip.slip_candidates(MONOD_Y0).size == 0
+    assert slip.slip_columns(MONOD_Y0, 2).tolist() == [0] and slip.slip_columns(MONOD_Y0, 1).size == 0
+    assert slip.slip_candidates(np.array([[10.0], [5.0], [-0.1], [2.0]]), by_spread=True).size == 0  # far smaller
