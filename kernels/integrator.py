@@ -409,6 +409,7 @@ class Integrator(IntegratorProbes):
         warn_read_by_position(system, params, self._positional_warned)
         given_params = by_name(system, params)  # as the user gave them (by name), before the precision rounds them
         self._inputs.check(y0, given_params, dtype, (t0, t_end))  # moved below float32's resolution: warned
+        given_y0 = y0  # as the user gave it: a message tells a value the precision rounded onto a 0 / 0
         y0, params, n_traj = batch_inputs(system, y0, params, dtype)
         t_eval = time_checks.check_t_eval(t_eval, t0, t_end)
         max_steps = check.check_int(max_steps, "max_steps", 1)
@@ -441,7 +442,8 @@ class Integrator(IntegratorProbes):
             observables = np.zeros((n_traj, t_eval.shape[0], 0), dtype=dtype)
         summaries = self.settings.summaries
         probe = (self._stiffness_probe(status, y0, params, t0, t_end, max_steps, dt, mostly_rejected(
-            n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host, n_steps) if not on_device else None)
+            n_steps, n_rejected), (rtol, atol) if self.adaptive else None, host, n_steps, given_y0)
+                 if not on_device else None)
         drift = solve_drift(self, t0, t_end, y0, params, rtol, atol, status, y, event_y, on_device, suspect, t_eval)
         result = IVPResult(t=t_eval, y=y, observables=observables, status=status,
                            status_messages=status_messages(rtol if self.adaptive else None, dtype,

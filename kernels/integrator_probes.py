@@ -61,11 +61,12 @@ class IntegratorProbes:
             self._inputs_disagree, self._warned_suspect = used, True
 
     def _stiffness_probe(self, status, y0, params, t0, t_end, max_steps, dt, rejected=None, tolerances=None,
-                         host=None, steps=None):
+                         host=None, steps=None, given_y0=None):
         """The hints :meth:`IVPResult.message` may give (:func:`kernels.stiffness_note.probes_with_note`; ``rejected``:
         :func:`kernels.rhs_hint.mostly_rejected`'s mask; ``tolerances``: the run's ``(rtol, atol)``; ``host``:
-        :func:`kernels.drivers.driven_on_host`'s system; ``steps``: the accepted steps, for a long success's note; the
-        solve's events go with them: a host follow ends at a terminal one)."""
+        :func:`kernels.drivers.driven_on_host`'s system; ``steps``: the accepted steps, for a long success's note;
+        ``given_y0``: y0 as the user gave it, before the precision rounded it; the solve's events go with them: a
+        host follow ends at a terminal one)."""
         return probes_with_note(self.system if host is None else host, self.method, self.adaptive, self.dtype, status,
                                 y0, params, t0, t_end, max_steps, dt, rejected, tolerances, steps,
-                                self.settings.events)
+                                self.settings.events, given_y0)

@@ -28,9 +28,9 @@ import numpy as np
 from .batch_inputs import row_index
 from .errors import state_text
 from .nonfinite_causes import (_DRIVEN_REMEDY, _EXACT_VALUE_REMEDY, _NEGATIVE_REMEDY, _OVERSHOOT_REMEDY,
-                               _PARAMETER_REMEDY, _SIGN_REMEDY, _START_REMEDY, _ZERO_PARAMETER_REMEDY, Suspects,
-                               _fixing_states, _state_names, exact_value_cause, lone_sign_cause, negative_state_cause,
-                               parameter_cause)
+                               _PARAMETER_REMEDY, _ROUNDED_ONTO_REMEDY, _SIGN_REMEDY, _START_REMEDY,
+                               _ZERO_PARAMETER_REMEDY, Suspects, _fixing_states, _state_names, exact_value_cause,
+                               given_start, lone_sign_cause, negative_state_cause, parameter_cause)
 from .status import NEWTON_NOT_CONVERGED, SINGULAR_MATRIX
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .user_faults import is_float_fault
@@ -55,15 +55,15 @@ _REMEDY = (" An infinite or undefined derivative (sqrt(x) and x**0.5 at x = 0, l
            "regularise the term (sqrt(x + eps) or sqrt(max(x, eps)) with a small eps).")
 
 
-def jacobian_probe(system, status, y0, params, t0, dtype=np.float64):
+def jacobian_probe(system, status, y0, params, t0, dtype=np.float64, given_y0=None):
     """A :class:`JacobianProbe` when a trajectory ended with one of :data:`JACOBIAN_STATUSES`, else None
-    (``dtype``: the run's precision)."""
+    (``dtype``: the run's precision; ``given_y0``: y0 as the user gave it, before that precision rounded it)."""
     if status is None or not np.any(np.isin(np.asarray(status), JACOBIAN_STATUSES)):
         return None
     if system.jac is None and system.n_drivers:
         return None  # differences of rhs need the drivers' values
     return JacobianProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0),
-                         np.dtype(dtype).name)
+                         np.dtype(dtype).name, given_y0=given_y0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +77,8 @@ class JacobianProbe(HostProbe):
     precision: str = "float64"
     # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
     input_ranges: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # y0 as the user gave it (a reference, read only for a message): a value the precision rounded onto a 0 / 0
+    given_y0: object = dataclasses.field(default=None, compare=False, repr=False)
 
     STATUSES = JACOBIAN_STATUSES
 
@@ -85,8 +87,10 @@ class JacobianProbe(HostProbe):
         p, candidates = states_to_probe(self, trajectory, t_saved, y_saved)
         start = np.asarray(candidates[0][2], np.float64)  # the trajectory's y0 row
         row = row_index(self.params, trajectory)
+        suspects = Suspects(start, self.params, row, given_start(self.given_y0, self.y0, trajectory, self.precision),
+                            self.precision)
         for what, t, y in candidates:
-            text = self._judged(what, t, np.array(y, np.float64), p, Suspects(start, self.params, row))
+            text = self._judged(what, t, np.array(y, np.float64), p, suspects)
             if text:
                 return text
         return ""
@@ -193,7 +197,7 @@ def _remedy(system, t, y, p, finite, what, j=None, suspects=None):
         return sign + _REMEDY.format(where=_where(states, j))
     start = None if suspects is None else suspects.start  # the rhs undefined at y0 itself: no "at x = 0" to blame
     domain = what == "rhs" and start is not None and np.array_equal(np.asarray(y, np.float64), start)
-    return sign + (exact_value_cause(system, t, y, p, finite, what) or negative_state_cause(
+    return sign + (exact_value_cause(system, t, y, p, finite, what, suspects) or negative_state_cause(
         system, t, y, p, finite, what, suspects) or (_DOMAIN_REMEDY if domain else _REMEDY.format(where=_where([]))))
 
 
@@ -231,6 +235,9 @@ HEADLINES = (
                         "max(x, 0.0) ** n."),
     (_NEGATIVE_REMEDY, "Likely cause: the {what} is not finite at {name} = {value} and finite at {positive}: check "
                        "the sign and units of {name}, or keep its terms in their domain."),
+    (_ROUNDED_ONTO_REMEDY, "Likely cause: {precision} holds y0's {name} = {given_value} as {held}, where the {what} "
+                           "is 0 / 0 (a removable singularity): write the term with its limit at that value, or "
+                           "solve with precision=np.float64."),
     (_EXACT_VALUE_REMEDY, "Likely cause: the {what} is 0 / 0 at exactly {name} = {value} (a removable singularity): "
                           "write the term with its limit at that value."),
     (_ZERO_PARAMETER_REMEDY, "Likely cause: a parameter of 0 beside a state at 0 ({given}) makes the {what} 0 / 0: "

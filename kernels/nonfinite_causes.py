@@ -4,8 +4,9 @@ A Jacobian or rhs that is inf or NaN at a state is found (:mod:`kernels.jacobian
 this module says which input is to blame by nudging the states and parameters off their values, one at a time
 and then together, until the function is finite: a parameter of 0 or a negative one, a state at 0, a lone
 negative parameter's sign, a state just below 0 (a step's overshoot, or a flow that drives it there), a removable
-singularity at one exact value.  Each cause comes with the sentence that names it and what to do; the hints
-that ask share it, so it lives apart from any one of them.
+singularity at one exact value (and a y0 that the run's precision rounded onto it, told with both values).  Each
+cause comes with the sentence that names it and what to do; the hints that ask share it, so it lives apart from any
+one of them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["Suspects", "parameter_cause", "lone_sign_cause", "negative_state_cause", "exact_value_cause"]
+__all__ = ["Suspects", "parameter_cause", "lone_sign_cause", "negative_state_cause", "exact_value_cause",
+           "given_start"]
 
 
 _PARAMETER_REMEDY = (" A parameter causes it: this trajectory has {given}, and with {names} nudged off it the {what} "
@@ -79,11 +81,15 @@ _START_REMEDY = (" y0 has {name} = {value:.3g} < 0, where the {what} is not fini
 @dataclasses.dataclass(frozen=True)
 class Suspects:
     """What :func:`negative_state_cause` weighs beside the state: the trajectory's ``start`` (its y0 row), and the
-    batch's ``params`` with the trajectory's ``row`` (a parameter negative there alone, :mod:`kernels.param_sign`)."""
+    batch's ``params`` with the trajectory's ``row`` (a parameter negative there alone, :mod:`kernels.param_sign`);
+    and for :func:`exact_value_cause`, the y0 row as the user ``given`` it where the run's ``precision`` rounded it
+    to ``start`` (:func:`given_start`; None where it did not, or where it is not known)."""
 
     start: np.ndarray = None
     params: np.ndarray = None
     row: int = 0
+    given: np.ndarray = None
+    precision: str = "float64"
 
     def rates(self, system, name):
         """What to check for a state ``name`` driven below 0: the lone negative parameters of the row first."""
@@ -104,15 +110,57 @@ _EXACT_VALUE_REMEDY = (" At exactly {name} = {value:g} the {what} is not finite,
                        "run.")
 
 
-def exact_value_cause(system, t, y, p, finite, what):
+#: A removable singularity that the run's precision put the state on: y0 = -40.000001 (mV) is off it, float32 holds
+#: it as -40.0, and a Hodgkin-Huxley run ended NONFINITE at step 0, told only to write the limit (a neuroscientist's
+#: trial; float64 succeeds).
+_ROUNDED_ONTO_REMEDY = (" At exactly {name} = {value:g} the {what} is not finite, and with {name} moved by a millionth "
+                        "of itself it is: a removable singularity there, 0 / 0 at one value (a rate such as (V + 40) / "
+                        "(1 - exp(-(V + 40) / 10)) at V = -40). This trajectory's y0 gives {name} = "
+                        "{given_value!r}, off it, where the {what} is finite, but {precision} holds {given_value!r} as "
+                        "{held}, exactly on it, so the run fails at its start. Write the term with its limit at that "
+                        "value (if abs(x) < 1e-6: the limit, else the formula), or solve with precision=np.float64, "
+                        "which holds {given_value!r} as given.")
+
+
+def exact_value_cause(system, t, y, p, finite, what, suspects=None):
     """:data:`_EXACT_VALUE_REMEDY` for the first nonzero state (of the first 8) that moved by a millionth of itself
     makes ``finite`` true, else '' (a Hodgkin-Huxley rate at V = -40 was told to check the sign and units of V, a
-    user's trial)."""
+    user's trial); :data:`_ROUNDED_ONTO_REMEDY` where ``y`` is the trajectory's y0 and the state's given value
+    (``suspects``: a :class:`Suspects` with ``given``) is off that value, rounded onto it by the run's precision."""
     for i in np.flatnonzero(y != 0.0)[:8]:
         if all(_fixed(finite, system, t, y, p, [i], states=True, value=y[i] * (1.0 + s * 1e-6)) for s in (1, -1)) \
                 and _same_on_both_sides(system, t, y, p, i):
-            return _EXACT_VALUE_REMEDY.format(name=f"y_{i}", value=float(y[i]), what=what)
+            return (_rounded_onto(system, t, y, p, int(i), finite, what, suspects)
+                    or _EXACT_VALUE_REMEDY.format(name=f"y_{i}", value=float(y[i]), what=what))
     return ""
+
+
+def _rounded_onto(system, t, y, p, i, finite, what, suspects):
+    """:data:`_ROUNDED_ONTO_REMEDY` where ``y`` is ``suspects.start`` (the run's y0 row, as its precision holds it),
+    ``y_i`` differs from its given value, and ``finite`` holds with ``y_i`` at that given value; else ''."""
+    given = None if suspects is None else suspects.given
+    if given is None or suspects.start is None or not np.array_equal(np.asarray(y, np.float64), suspects.start):
+        return ""
+    value = float(given[i])
+    if value == float(y[i]) or not _fixed(finite, system, t, y, p, [i], states=True, value=value):
+        return ""
+    held = np.dtype(suspects.precision).type(y[i])  # float32's own shortest form: -40.0, not -40.00000000000001
+    return _ROUNDED_ONTO_REMEDY.format(name=f"y_{i}", value=float(y[i]), what=what, given_value=value,
+                                      held=str(held), precision=suspects.precision)
+
+
+def given_start(given_y0, y0, trajectory, precision):
+    """Trajectory ``trajectory``'s y0 row as the user gave it (float64), where the run's ``precision`` rounded it to
+    another value (``y0``: the run's rows in float64, as that precision holds them); None where it did not round
+    it, or where the given y0 is not known or not read as numbers (:func:`kernels.batch_inputs.given_rows`: a
+    device array, states named in another order)."""
+    if given_y0 is None or np.dtype(precision) == np.float64:
+        return None
+    from .batch_inputs import given_rows, row_of
+
+    held = np.asarray(y0).astype(precision)
+    row = given_rows(given_y0, held, [trajectory])[0]
+    return None if np.array_equal(row, row_of(held, trajectory).astype(np.float64)) else row
 
 
 def _same_on_both_sides(system, t, y, p, i):

@@ -43,7 +43,7 @@ from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
 from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_text, held_rhs
 from .jacobian_hint import float32_jacobian_text
-from .nonfinite_causes import Suspects, exact_value_cause, negative_state_cause, parameter_cause
+from .nonfinite_causes import Suspects, exact_value_cause, given_start, negative_state_cause, parameter_cause
 from .param_sign import lone_negative_note, stop_sign_note
 from .atol_scale_hint import atol_scale_probes
 from .follow_events import event_name
@@ -92,12 +92,14 @@ def mostly_rejected(n_steps, n_rejected):
     return 5 * rejected >= accepted + rejected
 
 
-def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=None, tolerances=None, events=None):
+def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=None, tolerances=None, events=None,
+              given_y0=None):
     """A :class:`RhsProbe` when a trajectory ended with one of :data:`RHS_STATUSES` (MAX_STEPS where
     ``rejected``, :func:`mostly_rejected`'s mask) and the system can be followed on the host, else None.
     ``dtype``: the solve's working precision (its range is looked at); ``tolerances``: the run's ``(rtol, atol)``,
     at which a stop of the host follow is checked again (None: :data:`RECHECK_TOLERANCES`); ``events``: the solve's
-    events, whose terminal ones end the follow (:mod:`kernels.follow_events`)."""
+    events, whose terminal ones end the follow (:mod:`kernels.follow_events`); ``given_y0``: y0 as the user gave it,
+    before ``dtype`` rounded it (:func:`kernels.nonfinite_causes.given_start`)."""
     if status is None:
         return None
     status = np.asarray(status)
@@ -107,7 +109,8 @@ def rhs_probe(system, status, y0, params, t0, t_end, dtype=np.float64, rejected=
     if not np.any(followed) or not follows_on_host(system):
         return None
     return RhsProbe(system, np.array(y0, np.float64), np.array(params, np.float64), float(t0), float(t_end),
-                    np.dtype(dtype).name, np.array(status), followed, tolerances, tuple(events or ()))
+                    np.dtype(dtype).name, np.array(status), followed, tolerances, tuple(events or ()),
+                    given_y0=given_y0)
 
 
 def _rhs_finite(system, t, y, p):
@@ -135,6 +138,8 @@ class RhsProbe(HostProbe):
     found: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
     # column_ranges of y0 and params, kept by kernels.outlier_inputs (a batch read once a result)
     input_ranges: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    # y0 as the user gave it (a reference, read only for a message): a value the precision rounded onto a 0 / 0
+    given_y0: object = dataclasses.field(default=None, compare=False, repr=False)
 
     STATUSES = RHS_STATUSES
 
@@ -204,9 +209,10 @@ class RhsProbe(HostProbe):
         where = (self.system, found.t, np.asarray(found.y, np.float64), np.asarray(p, np.float64), _rhs_finite,
                  "right-hand side")
         row = row_index(self.params, trajectory)
-        suspects = Suspects(np.asarray(candidates[0][2], np.float64), self.params, row)  # its y0, the batch's params
+        suspects = Suspects(np.asarray(candidates[0][2], np.float64), self.params, row,  # its y0, the batch's params
+                            given_start(self.given_y0, self.y0, trajectory, self.precision), self.precision)
         param_cause = parameter_cause(*where)
-        cause = param_cause or exact_value_cause(*where) or negative_state_cause(*where, suspects)
+        cause = param_cause or exact_value_cause(*where, suspects) or negative_state_cause(*where, suspects)
         generic = (" An exp, cosh or power whose argument is too large overflows there: check the magnitude and "
                    "units of the state and parameters there (millivolts where volts are meant, a state started far "
                    "out), or keep the argument in range (exp(min(x, 80)))." if isinstance(found.fault, OverflowError)
@@ -380,7 +386,7 @@ def chain(status, *probes):
 
 
 def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected=None,
-                  tolerances=None, events=None):
+                  tolerances=None, events=None, given_y0=None):
     """The hints :meth:`IVPResult.message` may give after a solve of ``method``: a DiscontinuityProbe for a
     trajectory at MAX_STEPS whose rhs jumps where it started or last saved, a StiffnessProbe when an explicit
     method left a trajectory at MAX_STEPS (adaptive) or with a non-finite state (fixed step), a JacobianProbe when
@@ -392,7 +398,8 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     applies.  A failed trajectory that started a state negative where every successful one started it at 0 or above
     is told so before them all (:mod:`kernels.state_sign_hint`), and one whose start grows past any number's range
     over the span next (:mod:`kernels.runaway_hint`).  ``events``: the solve's events; the RhsProbe's follow ends at a
-    terminal one's crossing (:mod:`kernels.follow_events`)."""
+    terminal one's crossing (:mod:`kernels.follow_events`).  ``given_y0``: y0 as the user gave it, where the
+    JacobianProbe and RhsProbe see that ``dtype`` rounded a state onto a removable singularity."""
     from .discontinuity import discontinuity_probes
     from .jacobian_hint import jacobian_probe
     from .runaway_hint import runaway_probe
@@ -400,7 +407,7 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
     from .stiffness import StiffnessProbe, explained_status, stability_boundary
 
     if not method.explicit:
-        first = jacobian_probe(system, status, y0, params, t0, dtype)
+        first = jacobian_probe(system, status, y0, params, t0, dtype, given_y0)
     elif system.n_drivers or status is None or not np.any(np.asarray(status) == explained_status(adaptive)):
         first = None  # nothing to explain: no probe, and no stability boundary computed
     else:
@@ -408,7 +415,7 @@ def failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end
         first = StiffnessProbe(system, np.array(y0, np.float64), np.array(params, np.float64), t0, t_end, max_steps,
                                **fixed)
     jump, domain = discontinuity_probes(system, status, y0, params, t0, t_end)  # a jump first: it is no stiffness
-    host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances, events)
+    host = rhs_probe(system, status, y0, params, t0, t_end, dtype, rejected, tolerances, events, given_y0)
     runaway = runaway_probe(system, status, y0, params, t0, t_end)  # a start that overflows the span: no other cause
     small, dip = atol_scale_probes(system, status, y0, params, t0, t_end, tolerances, rejected, dtype)  # below atol
     return with_sign_hint(chain(status, runaway, jump, first, domain, dip, host, small), status, y0)  # a neg. start 1st

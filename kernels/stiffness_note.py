@@ -152,15 +152,16 @@ def with_stiffness_note(probe, system, method, adaptive, status, steps, y0, para
 
 
 def probes_with_note(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected=None,
-                     tolerances=None, steps=None, events=None):
+                     tolerances=None, steps=None, events=None, given_y0=None):
     """:func:`kernels.rhs_hint.failure_probe`'s probes for a solve (its arguments), with the stiffness note beside
     them where a long explicit run succeeded (:func:`with_stiffness_note`; ``steps``: the accepted steps, by
     trajectory, or None), the domain probe where a run succeeded with many steps rejected
     (:func:`with_domain_note`) and the growth probe where an adaptive implicit run succeeded
     (:func:`kernels.growth_note.growth_probe`: references to the inputs only); ``events``: the solve's events (the
-    failure probes' host follow ends at a terminal one)."""
+    failure probes' host follow ends at a terminal one); ``given_y0``: y0 as the user gave it (the failure
+    probes tell a state that ``dtype`` rounded onto a removable singularity)."""
     probe = failure_probe(system, method, adaptive, dtype, status, y0, params, t0, t_end, max_steps, dt, rejected,
-                          tolerances, events)
+                          tolerances, events, given_y0)
     probe = with_stiffness_note(probe, system, method, adaptive, status, steps, y0, params, t0, t_end, max_steps)
     probe = with_domain_note(probe, system, status, rejected, y0, params, t0, t_end)
     return _noted(probe, growth=growth_probe(system, method, adaptive, status, y0, params, t0, t_end))

@@ -54,7 +54,7 @@ SAMPLE = dict(name="y_1", value="-2.5e-09", positive="+2.5e-09", what="right-han
               passed="the state passes 1.84e+19, the square root of float32's largest value 3.4e+38", flow="-14.4",
               rates="the signs of the rates, params[3, 2] (beta) = -1 first, negative where every other row has "
               "it >= 0",
-              floor="at 0 or above")
+              floor="at 0 or above", given_value="-40.000001")
 
 
 TABLES = {"discontinuity": discontinuity.HEADLINES, "jacobian_hint": jacobian_hint.HEADLINES,
