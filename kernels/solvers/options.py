@@ -89,6 +89,10 @@ class SolverOptions:
         the sorted pairs of its nonzeros (``np.argwhere``), so the options and their
         JSON are those of the pairs (n x n for a system of n states).
         A 2 x 2 integer array is read as two pairs (np.argwhere's): give a 2 x 2 matrix as booleans.
+    pattern_states : int, optional
+        Set from a ``pattern`` given as a matrix: its size, which the system's number of states
+        must equal (a pattern built for another n is refused, not taken for a sparser one).  Not
+        compared and not in the JSON: the options are those of the pairs.
     factor_storage : str
         Where the sparse LU keeps its factor between operations: ``"auto"`` (the default: the
         method family's measured rule), ``"registers"``, ``"memory"`` or ``"memory if shared"``;
@@ -123,11 +127,13 @@ class SolverOptions:
     factor_storage: str = "auto"
     reuse_factor: bool = True
     count_work: bool = False
+    pattern_states: int = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         matrix = _matrix_pairs(self.pattern)  # before plain(), which would make an array a list
         if matrix is not None:
-            object.__setattr__(self, "pattern", matrix)
+            object.__setattr__(self, "pattern", matrix[0])
+            object.__setattr__(self, "pattern_states", matrix[1])
         for field in dataclasses.fields(self):  # NumPy scalars stored as Python ones: the options and JSON stay plain
             object.__setattr__(self, field.name, plain(getattr(self, field.name)))
         if not isinstance(self.linear, str) or self.linear.lower() not in LINEAR_SOLVERS:
@@ -225,6 +231,13 @@ class SolverOptions:
         """Newton's settings for ``system``: analytic when it gives ``jac`` (LU) or ``jvp`` (Krylov, sparse LU)."""
         given = getattr(system, "jac" if self.direct else "jvp", None)
         n, pattern = system.n_states, None
+        if self.pattern_states is not None and self.pattern_states != n:
+            # a matrix for n - 1 states passed as a tridiagonal pattern missing its last row: rodas5p took 43 to 95
+            # times the steps, told only that entries were missing (a method-of-lines user's trial)
+            k = self.pattern_states
+            raise ConfigurationError(f"SolverOptions pattern: a {k} x {k} matrix, for a system of {k} states; "
+                                     f"{system.name!r} has {n}: build the pattern for {n} states (entry [i, j] true "
+                                     f"where dy[i]/dt depends on y[j])")
         jvp = self.direct and prefers_products(n, getattr(system, "jac", None) is not None,
                                                getattr(system, "jvp", None) is not None)
         if self.linear in ("sparse", "lu"):
@@ -238,23 +251,22 @@ class SolverOptions:
         return self.newton(n, given is not None, shared_by_parent, component, pattern, jvp, family)
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "pattern_states"}
 
 
 def _matrix_pairs(pattern):
-    """The pairs of a ``pattern`` given as an n x n matrix, or None for one given otherwise (pairs).
+    """``(pairs, n)`` of a ``pattern`` given as an n x n matrix, or None for one given otherwise (pairs).
 
     A matrix is a scipy.sparse matrix, anything NumPy reads as a 2-D boolean array, or a square integer one whose
     rows are not pairs (an array of shape (k, 2), 2 x 2 included, is ``np.argwhere``'s pairs, as before).  The
-    pairs are those of its nonzeros, sorted, as the pairs' own path stores them.  Its size is not kept: a matrix
-    larger than the system puts pairs out of its range (refused), a smaller one misses the rows it lacks (a given
-    pattern that misses entries is warned about, as any).
+    pairs are those of its nonzeros, sorted, as the pairs' own path stores them; ``n`` is kept, for the system's
+    number of states to be held against it (:meth:`SolverOptions.newton_for`).
     """
     sparse = sys.modules.get("scipy.sparse")  # a scipy.sparse matrix was made with it imported
     if sparse is not None and sparse.issparse(pattern):
         shape, (rows, columns) = pattern.shape, pattern.nonzero()
         _check_square(shape)
-        return tuple(sorted({(int(i), int(j)) for i, j in zip(rows, columns)}))
+        return tuple(sorted({(int(i), int(j)) for i, j in zip(rows, columns)})), int(shape[0])
     array = _as_array(pattern)
     if array is None or not (array.dtype == bool or _integer_matrix(array)):
         return None
@@ -263,7 +275,7 @@ def _matrix_pairs(pattern):
         others = sorted(set(np.unique(array).tolist()) - {0, 1})[:5]
         raise ConfigurationError(f"SolverOptions pattern: a matrix must hold only 0 and 1 (or booleans), got values "
                                  f"{others}; give pattern=matrix != 0 for its nonzeros")
-    return tuple((int(i), int(j)) for i, j in np.argwhere(array))
+    return tuple((int(i), int(j)) for i, j in np.argwhere(array)), int(array.shape[0])
 
 
 def _as_array(pattern):

@@ -196,6 +196,20 @@ def test_a_pattern_matrix_larger_than_the_system_is_refused():
                            solver=kernels.SolverOptions(linear="sparse", pattern=np.ones((5, 5), bool)))
 
 
+@pytest.mark.parametrize("method", ["radau", "rodas5p"])
+def test_a_pattern_matrix_built_for_another_n_is_refused(method):
+    """A method-of-lines user's trial: a tridiagonal pattern built for n - 1 states was taken for a sparser one (its
+    last row and column missing), warned about only as missing entries; rodas5p took 43 to 95 times the steps."""
+    heat = kernels.ODESystem(_heat, 4, name="heat4_smaller_matrix")
+    with pytest.raises(ConfigurationError) as info:
+        kernels.Integrator(heat, method, precision=np.float64,
+                           solver=kernels.SolverOptions(pattern=_TRIDIAGONAL[:3, :3]))
+    assert str(info.value) == ("SolverOptions pattern: a 3 x 3 matrix, for a system of 3 states; "
+                               "'heat4_smaller_matrix' has 4: build the pattern for 4 states (entry [i, j] true "
+                               "where dy[i]/dt depends on y[j])"), str(info.value)
+    assert kernels.Integrator(heat, method, precision=np.float64, solver=kernels.SolverOptions(pattern=_TRIDIAGONAL))
+
+
 def test_a_pattern_matrix_is_the_sparse_lus_pattern():
     heat = kernels.ODESystem(_heat, 4, name="heat4_tridiagonal")
     integ = kernels.Integrator(heat, "rodas4", precision=np.float64,
