@@ -47,6 +47,7 @@ _EXPORTS = {
     "JacobianCheckWarning": "errors", "UserFunctionError": "errors", "UnassignedOutputError": "errors",
     "StabilityWarning": "errors", "StiffnessWarning": "errors", "SummaryWarning": "errors",
     "SamplingWarning": "errors", "ParamNamesWarning": "errors", "LateBindingWarning": "errors",
+    "SuspectSuccessWarning": "errors",
     "ToleranceWarning": "errors", "UnusedOptionWarning": "errors", "PrecisionWarning": "errors",
     "StaleSourceWarning": "errors", "UnpicklableSystemError": "errors",
     "map_configurations": "distributed", "gpu_cluster": "distributed",

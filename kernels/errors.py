@@ -36,6 +36,7 @@ __all__ = [
     "CompileCheckWarning",
     "JacobianCheckWarning",
     "LateBindingWarning",
+    "SuspectSuccessWarning",
     "ToleranceWarning",
     "PrecisionWarning",
     "StaleSourceWarning",
@@ -159,8 +160,16 @@ class ParamNamesWarning(UserWarning):
 class SummaryWarning(UserWarning):
     """An adaptive run whose summaries (``mean``, ``rms``, ``min``, ``max``, ``argmax``) rest on few accepted steps:
     they are taken at the step points, which follow the states' error, so on a curved quantity they can be far
-    outside the tolerances with success reported (:mod:`kernels.summary_points`); or an implicit run that stepped
-    over a growth at its initial state and ended with success still at its start (:mod:`kernels.growth_warning`)."""
+    outside the tolerances with success reported (:mod:`kernels.summary_points`); and, as its subclass
+    :class:`SuspectSuccessWarning`, a success not to be trusted (a growth stepped over, a blow-up followed)."""
+
+
+class SuspectSuccessWarning(SummaryWarning):
+    """Trajectories that ended with status SUCCESS at a result not to be trusted, judged after the solve from its
+    results: a growth an implicit run stepped over (:mod:`kernels.growth_warning`), a state past 1e100 times its
+    start (:mod:`kernels.unbounded_growth`), a growth from a lone negative params or y0 entry
+    (:mod:`kernels.sign_slip_success`).  A SummaryWarning before an ecologist's trial asked why a run without
+    summaries drew one; it subclasses SummaryWarning, so filters written for that still catch it."""
 
 
 class LateBindingWarning(UserWarning):

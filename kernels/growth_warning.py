@@ -1,4 +1,4 @@
-"""The growth note as a solve-time warning: one :class:`kernels.SummaryWarning` a solve where trajectories ended with
+"""The growth note as a solve-time warning: one :class:`kernels.SuspectSuccessWarning` a solve where trajectories ended with
 success at their start after an implicit step stepped over a growing mode.
 
 The growth note (:mod:`kernels.growth_note`) speaks only in ``res.message(i)``, and a sweep of thousands is read by
@@ -23,7 +23,7 @@ import numpy as np
 
 from planner.wording import joined_words
 
-from .errors import SummaryWarning, warn_user
+from .errors import SuspectSuccessWarning, warn_user
 from .growth_note import FIRST_STEP_EFOLDS, QUIET_SHARE
 from .result_notes import host_array
 from .status import SUCCESS
@@ -106,7 +106,7 @@ def _named(found):
 
 
 def warn_stepped_over_growth(result):
-    """:class:`kernels.SummaryWarning`, once, where :func:`stepped_over_growth` finds trajectories whose growth note
+    """:class:`kernels.SuspectSuccessWarning`, once, where :func:`stepped_over_growth` finds trajectories whose growth note
     speaks: how many (of the batch, and of those judged where not all were), the first ones, the e-folds their steps
     spanned, the note's remedy (``controller='pi'`` and a first ``dt`` for the fastest growth found), and
     ``res.message(i)`` for each one's details."""
@@ -132,4 +132,4 @@ def warn_stepped_over_growth(result):
               "have been stepped over with success reported. If growth is expected, give controller='pi' with a "
               f"first step dt below about {dt:.1e}, {FIRST_STEP_EFOLDS:g} of {fold} (and/or dt_max), and compare with "
               "a run at a tighter atol; res.message(i) gives each trajectory's growth rate, steps and first step.",
-              SummaryWarning)
+              SuspectSuccessWarning)

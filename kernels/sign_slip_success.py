@@ -9,7 +9,7 @@ interval" (tsit5 and rodas5p, float64 and float32), and a heat equation with D =
 5.6e9 (rodas5p) and 414 (radau) with status 0 (users' trials): the lone-negative-parameter notes spoke only on
 failures.  A chemostat's nutrient typed -0.5 in ``y0`` (the other rows 10, 5, 2) ended at -2.96e15 with its biomass
 at 1.48e15, status 0 and no word (tsit5 and radau, float64 and float32: an ecologist's trial): below -K the Monod
-uptake runs away, the true solution of the mistyped problem.  At the solve, one :class:`kernels.SummaryWarning`
+uptake runs away, the true solution of the mistyped problem.  At the solve, one :class:`kernels.SuspectSuccessWarning`
 names such trajectories (how many of the batch, the first :data:`kernels.growth_warning.NAMED`), and
 :meth:`kernels.IVPResult.message` opens its success notes with the entry (:func:`kernels.param_sign.lone_negative_note`'s
 words; ``y0[2, 0] (S) = -0.5`` by the state names) and that the solution grew from its start (:func:`sign_slip_first`).
@@ -39,7 +39,7 @@ import re
 
 import numpy as np
 
-from .errors import SummaryWarning, warn_user
+from .errors import SuspectSuccessWarning, warn_user
 from .param_sign import GROWTH_SHOWN, NAMED, _entries, growth_columns, lone_negative_columns, lone_negative_note
 from .growth_warning import trajectories_named
 from .named_states import state_names
@@ -267,7 +267,7 @@ _WHY = {("params",): "whose sign makes a mode grow at the start: check those sig
 
 def warn_sign_slip_success(result, system, y0, params):
     """``result`` (a solve's :class:`kernels.IVPResult`; ``system`` the host's, ``y0`` and ``params`` the checked
-    rows) after one :class:`kernels.SummaryWarning` where :func:`slipped_row` finds successful trajectories, from a
+    rows) after one :class:`kernels.SuspectSuccessWarning` where :func:`slipped_row` finds successful trajectories, from a
     params entry or a ``y0`` one, each one's note kept on the result for :func:`sign_slip_note`; nothing where its
     saves are not on the host.  Never raises: a warning must not fail a solve."""
     if not isinstance(getattr(result, "y", None), np.ndarray) or not isinstance(params, np.ndarray):
@@ -288,7 +288,7 @@ def warn_sign_slip_success(result, system, y0, params):
               f"saved state more than {SLIP_GROWTH:.0f} times their start and where the other rows ended, each with a "
               f"{' or '.join(kinds)} entry negative where every other row has it at 0 or above{example}, "
               f"{_WHY[kinds]}; SUCCESS only means the integrator followed that growth, so filtering on status keeps "
-              "them; res.message(i) says it for each.", SummaryWarning)
+              "them; res.message(i) says it for each.", SuspectSuccessWarning)
     return result
 
 

@@ -5,7 +5,7 @@ A control engineer's gain sweep (a PID loop on ``x'' = u - 0.5 x' - 2 x``, one r
 stability limit of 7: closed-loop eigenvalues 1.18 +- 3.68j) ran float64 tsit5 and rodas5p over ``t`` in (0, 400):
 the unstable row ended at ``x = -2.6e204`` with status 0 and "The solver successfully reached the end of the
 integration interval", and the sweep, filtered on ``status == 0``, kept it.  At the solve, one
-:class:`kernels.SummaryWarning` names such trajectories (how many of the batch, the first
+:class:`kernels.SuspectSuccessWarning` names such trajectories (how many of the batch, the first
 :data:`kernels.growth_warning.NAMED`), and :meth:`kernels.IVPResult.message` says it of each (:func:`unbounded_note`).
 
 The test is cheap, from saved values only (no host follow): the largest ``|y|`` of a successful trajectory's last
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import SummaryWarning, warn_user
+from .errors import SuspectSuccessWarning, warn_user
 from .growth_warning import trajectories_named
 from .result_notes import host_array, host_inputs, step_was_unstable
 from .runaway_hint import UNBOUNDED_GROWTH
@@ -51,7 +51,7 @@ def unbounded_rows(y, status, starts):
 
 
 def warn_unbounded_growth(result, y0):
-    """``result`` (a solve's :class:`kernels.IVPResult`), after one :class:`kernels.SummaryWarning` where
+    """``result`` (a solve's :class:`kernels.IVPResult`), after one :class:`kernels.SuspectSuccessWarning` where
     :func:`unbounded_rows` finds trajectories (``y0``: the solve's checked rows, or one shared row; those whose fixed
     step the solve found unstable left to its StabilityWarning); nothing where its saves are not on the host.  Never raises: a warning must not fail a solve."""
     if not isinstance(getattr(result, "y", None), np.ndarray) or not hasattr(result, "status"):
@@ -74,7 +74,7 @@ def warn_unbounded_growth(result, y0):
               f"start's size (the largest |y0|, or 1 if smaller; up to {np.max(sizes):.3g}): the solution grew "
               "without bound, an unstable configuration (check the signs and sizes of the gains or rate parameters, "
               "or end the span earlier), and SUCCESS only means the integrator followed that growth, so filtering on "
-              "status keeps them; res.message(i) says it for each.", SummaryWarning)
+              "status keeps them; res.message(i) says it for each.", SuspectSuccessWarning)
     return result
 
 

@@ -1,5 +1,5 @@
 """A solve whose implicit steps stepped over a growth at trajectories' initial states (the growth note's case) draws
-one SummaryWarning naming them, at a bounded cost, and ordinary runs draw none (kernels/growth_warning.py)."""
+one SuspectSuccessWarning naming them, at a bounded cost, and ordinary runs draw none (kernels/growth_warning.py)."""
 
 import warnings
 
@@ -15,11 +15,11 @@ STEPPED_OVER = "may have been stepped over with success reported"
 
 
 def _solve_warned(*args, **kwargs):
-    """``(result, [SummaryWarning texts])`` of ``kernels.solve_ivp(*args, **kwargs)`` and its growth warning."""
+    """``(result, [SuspectSuccessWarning texts])`` of ``kernels.solve_ivp(*args, **kwargs)`` and its growth warning."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = kernels.solve_ivp(*args, progress=False, **kwargs)
-    return result, [str(w.message) for w in caught if issubclass(w.category, kernels.SummaryWarning)]
+    return result, [str(w.message) for w in caught if issubclass(w.category, kernels.SuspectSuccessWarning)]
 
 
 def _ignition_sweep(temperatures, method="radau", **kwargs):
@@ -98,7 +98,7 @@ def test_explicit_runs_and_results_without_a_probe_draw_no_warning():
 
 def test_the_solve_itself_warns_once():
     rows = [_ignition_inputs(T0) for T0 in (1000.0, 1100.0)]
-    with pytest.warns(kernels.SummaryWarning, match="stepped over") as caught:
+    with pytest.warns(kernels.SuspectSuccessWarning, match="stepped over") as caught:
         kernels.solve_ivp(H2O2, (0.0, 2e-3), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
                           method="radau", rtol=1e-4, atol=1e-10, precision=np.float64, progress=False)
     assert sum(STEPPED_OVER in str(w.message) for w in caught) == 1

@@ -65,11 +65,11 @@ PK = kernels.ODESystem(_pk, n_states=2, n_params=2, name="pk_sign_slip")
 
 
 def _solve(*args, **kwargs):
-    """``(result, [SummaryWarning texts])`` of ``kernels.solve_ivp(*args, **kwargs)``."""
+    """``(result, [SuspectSuccessWarning texts])`` of ``kernels.solve_ivp(*args, **kwargs)``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = kernels.solve_ivp(*args, progress=False, **kwargs)
-    return result, [str(w.message) for w in caught if issubclass(w.category, kernels.SummaryWarning)]
+    return result, [str(w.message) for w in caught if issubclass(w.category, kernels.SuspectSuccessWarning)]
 
 
 @pytest.mark.parametrize("method, precision", [("tsit5", np.float64), ("rodas5p", np.float64),

@@ -44,11 +44,11 @@ PID_GAINS = np.array([[5.0, 1.0, 0.5], [5.0, 50.0, 0.5]])
 
 
 def _solve(*args, **kwargs):
-    """``(result, [SummaryWarning texts])`` of ``kernels.solve_ivp(*args, **kwargs)``."""
+    """``(result, [SuspectSuccessWarning texts])`` of ``kernels.solve_ivp(*args, **kwargs)``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = kernels.solve_ivp(*args, progress=False, **kwargs)
-    return result, [str(w.message) for w in caught if issubclass(w.category, kernels.SummaryWarning)]
+    return result, [str(w.message) for w in caught if issubclass(w.category, kernels.SuspectSuccessWarning)]
 
 
 @pytest.mark.parametrize("method", ["tsit5", "dop853"])
