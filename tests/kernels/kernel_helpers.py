@@ -225,6 +225,16 @@ def swing2(t, y, p, dydt):
         dydt[2 + i] = (p[i] - p[6 + i] * y[2 + i] - s) / p[8 + i]
 
 
+def kepler(t, y, p, dydt):
+    """The Kepler problem in the plane, ``p[0] = GM``: ``y = (x, y, vx, vy)``."""
+    r2 = y[0] * y[0] + y[1] * y[1]
+    r3 = r2 * math.sqrt(r2)
+    dydt[0] = y[2]
+    dydt[1] = y[3]
+    dydt[2] = -p[0] * y[0] / r3
+    dydt[3] = -p[0] * y[1] / r3
+
+
 def kuramoto_rhs(n):
     """The rhs of ``n`` Kuramoto oscillators: p[0] the coupling K, p[1:n + 1] the natural frequencies."""
     def kuramoto(t, y, p, dydt):

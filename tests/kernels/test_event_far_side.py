@@ -9,19 +9,11 @@ import numpy as np
 
 import kernels
 from kernels import Event, Status
+from kernel_helpers import kepler
 from test_events import BALL  # the falling ball of the events' own tests: y[0] its height, y[1] its velocity
 
 
-def _kepler(t, y, p, dydt):
-    r2 = y[0] * y[0] + y[1] * y[1]
-    r3 = r2 * math.sqrt(r2)
-    dydt[0] = y[2]
-    dydt[1] = y[3]
-    dydt[2] = -p[0] * y[0] / r3
-    dydt[3] = -p[0] * y[1] / r3
-
-
-KEPLER = kernels.ODESystem(_kepler, n_states=4, n_params=1, name="kepler", default_params=[1.0])
+KEPLER = kernels.ODESystem(kepler, n_states=4, n_params=1, name="kepler", default_params=[1.0])
 
 
 def hit_surface(t, y, p):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import kernels
+from kernel_helpers import kepler
 
 
 def _rotation(t, y, p, dydt):
@@ -236,29 +237,20 @@ def test_a_float64_explicit_run_held_by_its_stability_draws_a_stiffness_warning(
         kernels.solve_ivp(RELAXATION, (0.0, 1.0), [1.0, 0.0], [[1.0]], method="tsit5", progress=False)
 
 
-def _kepler(t, y, p, dydt):
-    r2 = y[0] * y[0] + y[1] * y[1]
-    r3 = r2 * math.sqrt(r2)
-    dydt[0] = y[2]
-    dydt[1] = y[3]
-    dydt[2] = -p[0] * y[0] / r3
-    dydt[3] = -p[0] * y[1] / r3
-
-
 def test_a_saddle_the_solution_follows_is_no_stiffness():
     """An orbital dynamicist's trial: dop853 on a Kepler orbit of eccentricity 0.9 (2085 steps over 30 orbits, as
     SciPy's DOP853's 2083) was told the problem is stiff and to use radau, which took 40211.  At periapsis the
     Jacobian's real eigenvalues are +-44.7, a saddle: the decay is matched by a growth the solution follows."""
     from kernels.stiffness import fastest_decay, unmatched_decay
 
-    kepler = kernels.ODESystem(_kepler, 4, 1, name="kepler")
+    kepler_system = kernels.ODESystem(kepler, 4, 1, name="kepler")
     periapsis = np.array([0.1, 0.0, 0.0, math.sqrt(19.0)])
-    assert fastest_decay(kepler, 0.0, periapsis, np.ones(1)) == pytest.approx(math.sqrt(2000.0), rel=1e-4)
-    assert unmatched_decay(kepler, 0.0, periapsis, np.ones(1)) == 0.0
+    assert fastest_decay(kepler_system, 0.0, periapsis, np.ones(1)) == pytest.approx(math.sqrt(2000.0), rel=1e-4)
+    assert unmatched_decay(kepler_system, 0.0, periapsis, np.ones(1)) == 0.0
     assert unmatched_decay(RELAXATION, 0.0, np.array([1.0, 0.0]), np.array([1e4])) == pytest.approx(1e4)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        res = kernels.solve_ivp(kepler, (0.0, 60.0 * math.pi), periapsis, 1.0, method="dop853", rtol=1e-10,
+        res = kernels.solve_ivp(kepler_system, (0.0, 60.0 * math.pi), periapsis, 1.0, method="dop853", rtol=1e-10,
                                 atol=1e-10, precision=np.float64, controller="i", progress=False)
     assert res.success and int(res.n_steps[0]) >= 2000
     assert not [w for w in record if issubclass(w.category, kernels.StiffnessWarning)], \
