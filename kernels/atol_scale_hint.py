@@ -49,7 +49,7 @@ import dataclasses
 
 import numpy as np
 
-from .host_follow import follow_on_host, follow_tolerances, follows_on_host
+from .host_follow import follow_jac, follow_on_host, follow_tolerances, follows_on_host
 from .named_states import state_label, state_names
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, STEP_SIZE_UNDERFLOW
 from .stiffness import HostProbe, states_to_probe
@@ -184,7 +184,7 @@ class AtolScaleProbe(HostProbe):
         y0, p = np.asarray(y0, np.float64), np.asarray(p, np.float64)
         if not np.all(np.isfinite(y0)) or self.t_end == t0:
             return None
-        jac = self.system.host_jac(p) if self.system.jac is not None else None
+        jac = follow_jac(self.system, p)
         return self.system.host_rhs(p), jac, float(t0), y0
 
     def _first_follow(self, trajectory):

@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import UnassignedOutputError, state_text
 from .status import MAX_STEPS, SUCCESS
-from .host_follow import follow_on_host, follows_on_host
+from .host_follow import follow_jac, follow_on_host, follows_on_host
 from .stiffness import HostProbe, difference_steps, host_jacobian, states_to_probe
 
 __all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "HEADLINES", "jump_columns", "jump_aware_jacobian",
@@ -270,7 +270,7 @@ def _stalled_path(system, p, t_from, y_from, t_stop):
     :data:`STALL_EVALUATIONS` right-hand sides) from ``(t_from, y_from)`` towards ``t_stop`` where it stops short
     with its last :data:`STALL_STEPS` steps (``steps``) spanning under :data:`STALL_SHARE` of the way; else None
     (it got there, or its steps had not collapsed)."""
-    jac = system.host_jac(p) if system.jac is not None else None
+    jac = follow_jac(system, p)
     times, states, outcome = follow_on_host(system.host_rhs(p), t_from, t_stop, y_from, STALL_EVALUATIONS, jac=jac,
                                             outcome=True)
     steps = np.diff(times[-STALL_STEPS - 1:])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_on_host", "follow_tolerances", "JAC_FACTOR_CAP"]
+__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_jac", "follow_on_host", "follow_tolerances", "JAC_FACTOR_CAP"]
 
 #: The largest system followed on the host (:func:`follows_on_host`), here and by :mod:`kernels.rhs_hint`.
 HOST_FOLLOW_STATES = 64
@@ -23,6 +23,16 @@ def follows_on_host(system, states=HOST_FOLLOW_STATES) -> bool:
     """Whether :func:`follow_on_host` may follow ``system``: no drivers, at most ``states`` states
     (:data:`HOST_FOLLOW_STATES`; the stiffness note's own limit is larger, :mod:`kernels.stiffness_note`)."""
     return not system.n_drivers and system.n_states <= states
+
+
+def follow_jac(system, p):
+    """The system's ``jac`` on the host for a follow at parameters ``p``, or None (SciPy differences the rhs) where
+    it has none or where it disagreed with differences of its rhs at construction: a follow on a wrong ``jac`` (two
+    entries swapped) stopped at t = 351 and the message said the solution itself is singular there, check the model,
+    where SciPy with the right one runs to t = 1e4 (a reaction engineer's trial)."""
+    if system.jac is None or "jac" in system.derivatives_disagree:
+        return None
+    return system.host_jac(p)
 
 
 #: The least rtol SciPy's solvers take (``scipy.integrate._ivp.common.validate_tol``: 100 eps).

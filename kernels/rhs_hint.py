@@ -38,7 +38,7 @@ import numpy as np
 
 from .batch_inputs import row_index
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
-from .host_follow import SCIPY_RTOL_FLOOR, follow_tolerances, follows_on_host
+from .host_follow import SCIPY_RTOL_FLOOR, follow_jac, follow_tolerances, follows_on_host
 from .stiffness import HostProbe, host_jacobian, states_to_probe
 from .errors import UnassignedOutputError, state_text
 from .float32_rhs import FLOAT32_RHS, FLOAT32_RHS_HEADLINE, float32_rhs_text, held_rhs
@@ -313,7 +313,7 @@ def passes_stop(system, p, t0, y0, stop, t_end, rtol=None, atol=None):
     try:
         with np.errstate(all="ignore"):
             solver = Radau(counted, t0, y0, t_end, rtol=rtol, atol=atol,
-                           jac=system.host_jac(p) if system.jac is not None else None)
+                           jac=follow_jac(system, p))
             while solver.status == "running" and solver.t < target:
                 solver.step()
     except UnassignedOutputError:  # the cause: HostProbe.hint says it

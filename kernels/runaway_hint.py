@@ -39,7 +39,7 @@ import numpy as np
 from .batch_inputs import row_index
 from .param_sign import growth_columns, lone_negative_note
 from .status import MAX_STEPS, NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX
-from .host_follow import follow_on_host, follows_on_host
+from .host_follow import follow_jac, follow_on_host, follows_on_host
 from .stiffness import HostProbe, largest_growth, states_to_probe
 
 __all__ = ["OVERFLOW_EFOLDS", "RUNAWAY_GROWTH", "RUNAWAY_HINT", "UNBOUNDED_HINT", "RATE_SPREAD", "RunawayProbe",
@@ -138,7 +138,7 @@ class RunawayProbe(HostProbe):
         """Whether SciPy's Radau, followed from ``y0`` on the host, takes the state past :data:`RUNAWAY_GROWTH` times
         its start with its last state's growth still at least half of ``rate`` (not saturating), or out of range."""
         p = np.asarray(p, np.float64)
-        jac = self.system.host_jac(p) if self.system.jac is not None else None
+        jac = follow_jac(self.system, p)
         times, states, _ = follow_on_host(self.system.host_rhs(p), float(self.t0), float(self.t_end), y0,
                                           FOLLOW_EVALUATIONS, jac=jac, outcome=True)
         scale = max(float(np.max(np.abs(y0))), 1.0)
@@ -186,7 +186,7 @@ def grows_steadily(system, p, t0, t_end, y0, rate):
     backwards = t_end < t0
     try:
         times, states, outcome = follow_on_host(bounded, float(t0), float(t_end), y0, FOLLOW_EVALUATIONS,
-                                                jac=system.host_jac(p) if system.jac is not None else None,
+                                                jac=follow_jac(system, p),
                                                 outcome=True)
         if outcome == "failed":
             return None

@@ -48,7 +48,7 @@ import dataclasses
 import numpy as np
 
 from .errors import UnassignedOutputError
-from .host_follow import HOST_FOLLOW_STATES, follow_on_host, follows_on_host
+from .host_follow import HOST_FOLLOW_STATES, follow_jac, follow_on_host, follows_on_host
 from .step_stability import stability_polynomial
 
 __all__ = ["difference_steps", "STIFF_RATIO", "IMPLICIT_ADVANTAGE", "STRONG_RATIO", "HEDGED_HINT", "STIFF_MARK",
@@ -426,7 +426,7 @@ def _followed(system, y0, p, t0, t_end, states=HOST_FOLLOW_STATES, sparsity=None
         return ()
     p = np.asarray(p, np.float64)
     f = system.host_rhs(p)
-    jac = system.host_jac(p) if system.jac is not None else None
+    jac = follow_jac(system, p)
     try:
         times, path, status = follow_on_host(f, t0, t_end, y0, _PATH_EVALUATIONS, jac=jac, outcome=True,
                                              sparsity=sparsity)

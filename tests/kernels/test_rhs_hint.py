@@ -317,6 +317,28 @@ def test_a_host_stop_is_called_singular_only_where_the_runs_tolerances_stop_ther
     assert claimed or hint == "", hint
 
 
+def _rober_jac_swapped(t, y, p, jac):  # entries (0, 1) and (1, 0) swapped
+    jac[0], jac[3], jac[2] = -p[0], p[2] * y[2], p[2] * y[1]
+    jac[1], jac[4], jac[5] = p[0], -p[2] * y[2] - 2.0 * p[1] * y[1], -p[2] * y[1]
+    jac[6], jac[7], jac[8] = 0.0, 2.0 * p[1] * y[1], 0.0
+
+
+def test_a_host_follow_leaves_a_jac_flagged_wrong_out():
+    """A reaction engineer's trial: radau on a network whose jac had two entries swapped crawled to MAX_STEPS, and
+    the host follow, on that same jac, stopped at t = 351 and said the solution itself is singular there: check the
+    model.  A follow takes the jac only where it agreed with differences of the rhs (here SciPy differences it and
+    reaches 1e5 at the run's tolerances, as with the right jac)."""
+    from kernels.rhs_hint import rhs_probe
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kernels.JacobianCheckWarning)
+        swapped = kernels.ODESystem(_rober, 3, 3, name="rober_jac_swapped", jac=_rober_jac_swapped)
+    assert swapped.derivatives_disagree == ("jac",)
+    probe = rhs_probe(swapped, [int(kernels.Status.MAX_STEPS)], [[1.0, 0.0, 0.0]], [ROBER_K], 0.0, 1e5,
+                      rejected=[True], tolerances=(1e-6, 1e-10))
+    assert probe.hint(0) == "", probe.hint(0)
+
+
 def _chapman_naive(t, y, p, dydt):
     """Chapman at surface air density, M * O2 * O * k written in that order: p[6] * y[3] = 1.3e38, which float32
     holds, times O past 2.6 overflows."""
