@@ -210,7 +210,8 @@ class Integrator(IntegratorProbes):
         LU solver), its ``jvp`` (with a Krylov solver), or finite differences
         of the right-hand side when the system gives neither for that solver.
         With a sparse LU the label names the cost, e.g. ``"jvp (compressed,
-        6 products)"`` or ``"jac (dense 128 x 128 scratch)"``.  A FIRK step
+        6 products)"`` or ``"jac (dense 64 x 64 scratch)"`` (above 64 states it says that the scratch stays in
+        local memory and what a ``jvp`` would take instead).  A FIRK step
         (``radau``, ``gauss4``) reports its own choice, with the same cost where its LU is sparse.
         """
         step = self.settings.step

@@ -52,8 +52,8 @@ from planner import Buffer, PhaseSpan
 
 from ..codegen import elementwise, loop_header
 
-__all__ = ["PRODUCTS_ABOVE", "prefers_products", "column_groups", "sparse_jacobian_path", "sparse_jacobian_label", "sparse_buffers",
-           "sparse_prepare_lines", "grouped_jacobian_lines", "perturbation_lines", "SWITCH_POWER", "switch_share",
+__all__ = ["PRODUCTS_ABOVE", "prefers_products", "column_groups", "sparse_jacobian_path", "sparse_jacobian_label",
+           "compressed_label", "sparse_buffers", "sparse_prepare_lines", "grouped_jacobian_lines", "perturbation_lines", "SWITCH_POWER", "switch_share",
            "one_sided_lines"]
 
 #: Straight-line (literal-index) code for the n-vector sweeps up to this many states, a loop above.
@@ -104,11 +104,22 @@ def sparse_jacobian_path(settings):
 
 
 def sparse_jacobian_label(settings):
-    """The path with its cost, e.g. ``"jvp (compressed, 6 products)"`` or ``"jac (dense 128 x 128 scratch)"``."""
-    path, n = sparse_jacobian_path(settings), settings.n
+    """The path with its cost, e.g. ``"jvp (compressed, 6 products)"`` or ``"jac (dense 64 x 64 scratch)"``
+    (:func:`compressed_label`)."""
+    return compressed_label(sparse_jacobian_path(settings), settings.n, settings.linear.pattern)
+
+
+def compressed_label(path, n, pattern):
+    """The label of ``J``'s ``path`` (``"jvp"``, ``"jac"`` or ``"finite differences"``) into a sparse LU over
+    ``pattern`` for ``n`` states, with its cost; above :data:`PRODUCTS_ABOVE` states the dense scratch's label says
+    where it stays and what is faster (a method-of-lines user at 128 states was told nothing of it at ``plan_for``
+    or the solve: the README alone said to give ``jvp``)."""
+    groups = len(column_groups(n, pattern))
     if path == "jac":
+        if n > PRODUCTS_ABOVE:
+            return (f"jac (dense {n} x {n} scratch, in local memory: a jvp takes {groups} compressed products "
+                    "instead, twice as fast for rodas4 at 128 states)")
         return f"jac (dense {n} x {n} scratch)"
-    groups = len(column_groups(n, settings.linear.pattern))
     return (f"jvp (compressed, {groups} products)" if path == "jvp"
             else f"finite differences (compressed, {groups} right-hand sides)")
 

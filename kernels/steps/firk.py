@@ -64,7 +64,7 @@ from ..drivers import make_driver_evaluator
 from ..errors import ConfigurationError
 from ..moves_ir import compile_folded
 from ..solvers.complex_lu import ComplexSparseLUSettings, build_complex_sparse_lu
-from ..solvers.jacobian_assembly import column_groups, switch_share
+from ..solvers.jacobian_assembly import compressed_label, switch_share
 from ..solvers.factor_storage import STORAGE_CHOICES, check_storage
 from ..solvers.lu import LU_UNROLL, build_lu
 from ..solvers.convergence import CARRY_POWER
@@ -213,11 +213,7 @@ class FIRKStepSettings:
         n = self.n_states
         if self.pattern is None:
             return f"jvp ({n} products)" if self.jacobian == "jvp" else self.jacobian
-        if self.jacobian == "jac":
-            return f"jac (dense {n} x {n} scratch)"
-        groups = len(column_groups(n, self.pattern))
-        return (f"jvp (compressed, {groups} products)" if self.jacobian == "jvp"
-                else f"finite differences (compressed, {groups} right-hand sides)")
+        return compressed_label(self.jacobian, n, self.pattern)
 
     @property
     def adaptive(self) -> bool:

@@ -65,6 +65,14 @@ def test_both_given_jac_up_to_64_states_products_above(n, path):
     assert kernels.Integrator(kernels.brusselator(n), "rodas4").jacobian == path
 
 
+def test_a_dense_scratch_above_64_states_is_told_where_it_stays():
+    """A method-of-lines user's trial: jac alone on a 128-state tridiagonal system took a 16384-word dense scratch,
+    and nothing at plan_for or the solve said so; its label names local memory and the products a jvp would take."""
+    assert kernels.Integrator(jac_only(kernels.brusselator(128)), "rodas4").jacobian == (
+        "jac (dense 128 x 128 scratch, in local memory: a jvp takes 6 compressed products instead, twice as fast for "
+        "rodas4 at 128 states)")
+
+
 def _robertson(system, solver, t_end, **kwargs):
     return kernels.solve_ivp(system, (0.0, t_end), [1.0, 0.0, 0.0], None, method="rodas4", precision=np.float64,
                              solver=solver, **kwargs)
