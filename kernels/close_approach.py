@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batch_inputs import row_of
 from .errors import state_text
 from .host_follow import follow_on_host
 
@@ -57,7 +58,7 @@ def close_approach_note(result, trajectory) -> str:
 def _start(result, trajectory, probe):
     """``(what, t, y)``: the trajectory's last finite save on the host (``"its last save"``), else its start."""
     y0 = np.asarray(probe.y0, np.float64)
-    what, t, y = "its start", float(probe.t0), (y0[min(trajectory, len(y0) - 1)] if y0.ndim == 2 else y0)
+    what, t, y = "its start", float(probe.t0), (row_of(y0, trajectory) if y0.ndim == 2 else y0)
     saved = getattr(result, "y", None)
     if isinstance(saved, np.ndarray) and saved.ndim == 3 and result.t is not None and len(result.t):
         finite = np.flatnonzero(np.all(np.isfinite(saved[trajectory]), axis=1))
@@ -74,7 +75,7 @@ def _note(result, trajectory, probe):
     system = probe.system
     if not follows_on_host(system):
         return ""
-    p = (np.asarray(probe.params, np.float64)[min(trajectory, len(probe.params) - 1)] if system.n_params
+    p = (np.asarray(row_of(probe.params, trajectory), np.float64) if system.n_params
          else np.zeros(0))
     what, t_from, y_from = _start(result, trajectory, probe)
     t_end = float(getattr(probe, "t_end", result.t[-1]))

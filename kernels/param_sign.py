@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batch_inputs import row_index, row_of
 from .named_params import entry_label, param_names
 from .named_states import state_names
 from .status import NEWTON_NOT_CONVERGED, NONFINITE_STATE, SINGULAR_MATRIX, STEP_SIZE_UNDERFLOW
@@ -83,7 +84,7 @@ def growth_columns(system, params, row, t, y, rate, backwards=False, columns=Non
     (or one shared row) held, and ``share`` is the share of ``rate`` a flip must take away
     (:data:`kernels.sign_slip_success.STATE_FLIP_SHARE`)."""
     columns = lone_negative_columns(params, row) if columns is None else np.asarray(columns, int)
-    p_row = np.asarray(params[min(row, len(params) - 1)], np.float64)
+    p_row = np.asarray(row_of(params, row), np.float64)
     kept = []
     for j in columns:
         state, flipped = np.array(y, np.float64), p_row.copy()
@@ -161,9 +162,9 @@ def stiff_sign_note(probe, trajectory, t, y):
     ``probe`` (a :class:`kernels.stiffness.StiffnessProbe`: the solve's host system, params rows, ``t0``, ``t_end``)
     judged stiff for ``trajectory``, to lead its hint; '' where there are none or they cannot be judged."""
     try:
-        row = min(trajectory, len(probe.params) - 1)
+        row = row_index(probe.params, trajectory)
         span = float(probe.t_end) - float(probe.t0)
-        start = (probe.t0, probe.y0[min(trajectory, len(probe.y0) - 1)])
+        start = (probe.t0, row_of(probe.y0, trajectory))
         columns = stiff_columns(probe.system, probe.params, row, t, y, span, backwards=span < 0, start=start)
         return lone_negative_note(probe.system, probe.params, row, columns) if columns.size else ""
     except Exception:  # noqa: BLE001 - a message must never fail: the stiffness hint alone

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from .batch_inputs import row_of
 from .errors import state_text
 from .status import EVENT, MAX_STEPS, SUCCESS
 from .step_stability import GROWTH_LIMIT
@@ -129,9 +130,9 @@ def _stall_text(result, trajectory, probe):
     from .float32_rhs import float32_rhs_text, held_rhs
 
     system = probe.system
-    p = (np.asarray(probe.params[min(trajectory, len(probe.params) - 1)], np.float64) if system.n_params
+    p = (np.asarray(row_of(probe.params, trajectory), np.float64) if system.n_params
          else np.zeros(0))
-    what, t_from, y_from = "its start", float(probe.t0), probe.y0[min(trajectory, len(probe.y0) - 1)]
+    what, t_from, y_from = "its start", float(probe.t0), row_of(probe.y0, trajectory)
     until, missed = float(getattr(probe, "t_end", result.t[-1])), "the end of the span"
     finite = _saved_finite(result, trajectory)
     if finite is not None and result.t is not None and len(result.t):
@@ -216,7 +217,7 @@ def _grew(result, trajectory, probe, row):
     try:
         saved = np.asarray(host_array(result.y), np.float64)[int(trajectory)].reshape(-1, probe.system.n_states)
         start = np.asarray(probe.y0, np.float64)
-        start = start[min(row, len(start) - 1)] if start.ndim == 2 else start
+        start = row_of(start, row) if start.ndim == 2 else start
     except Exception:  # noqa: BLE001 - a message must never fail (no saves kept): the status alone
         saved, start = np.zeros((0, 1)), np.zeros(1)
     return blew_up(code, saved, start, followed=follows_on_host(probe.system))

@@ -252,7 +252,7 @@ def unbounded_hint(probe, trajectory, precision=None) -> str:
     end_efolds = np.log(grown[1]) + rate * abs(float(probe.t_end) - grown[0])
     if end_efolds < np.log(UNBOUNDED_END * scale):
         return ""  # ends inside what a model can mean (logistic growth to 1e30 in float32): the precision's hints
-    row = min(trajectory, len(probe.params) - 1)
+    row = row_index(probe.params, trajectory)
     grows = growth_columns(probe.system, probe.params, row, t, y, rate, backwards)
     return lone_negative_note(probe.system, probe.params, row, grows) + UNBOUNDED_HINT.format(
         rate=rate, fold=1.0 / rate, size=grown[1], t=grown[0], efolds=rate * span, span=span,

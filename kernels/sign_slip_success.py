@@ -39,6 +39,7 @@ import re
 
 import numpy as np
 
+from .batch_inputs import row_of
 from .errors import SuspectSuccessWarning, warn_user
 from .param_sign import GROWTH_SHOWN, NAMED, _entries, growth_columns, lone_negative_columns, lone_negative_note
 from .growth_warning import trajectories_named
@@ -172,14 +173,14 @@ def slipped_row(system, y, y0, params, row, t0, backwards=False, candidates=None
     if not columns.size or np.ndim(y) != 3 or not np.shape(y)[1] or not np.shape(y)[2]:
         return None
     start_row = np.asarray(y0, np.float64)
-    start_row = start_row.reshape(-1) if start_row.ndim < 2 else start_row[min(row, len(start_row) - 1)]
+    start_row = start_row.reshape(-1) if start_row.ndim < 2 else row_of(start_row, row)
     start = float(np.max(np.abs(start_row)))
     others = _others_final(y, candidates, row, finals)
     final = float(np.max(np.abs(np.asarray(y[row, -1], np.float64))))
     scale = max(start, others) or 1.0
     if not np.isfinite(final) or final <= SLIP_GROWTH * scale:
         return None
-    p_row = np.asarray(params[min(row, len(params) - 1)], np.float64)
+    p_row = np.asarray(row_of(params, row), np.float64)
     rate = float(largest_growth(system, float(t0), start_row, p_row, backwards))
     if not np.isfinite(rate) or rate <= 0.0:
         return None
