@@ -13,7 +13,8 @@ slope on the far side of the jump, so the other columns' modes still count (a st
 at rest still warns).  A switch met between saves is found where the trajectory stalls: :func:`stall_switch`
 follows it on the host from its last saved state and, where the steps collapse, looks for a jump on its last steps
 (:func:`jump_share`: the same quotient test along the path) that the flow on both sides leads back into
-(:func:`sliding_switch`: a state held at the switch, not one crossing it).  :func:`domain_edge` asks instead
+(:func:`sliding_switch`: a state held at the switch, not one crossing it), or that its collapsed steps keep crossing
+back and forth (:func:`chattering_switch`: a bang-bang law at its target).  :func:`domain_edge` asks instead
 whether the rhs stops being finite just below 0 in a state driven there: a MAX_STEPS hint, and a note for a run
 that succeeded with a quarter of its steps rejected (:func:`rejected_success_note`).
 """
@@ -30,7 +31,7 @@ from .stiffness import HostProbe, difference_steps, host_jacobian, states_to_pro
 __all__ = ["WIDEN", "JUMP_RATIO", "HINT", "DOMAIN_HINT", "HEADLINES", "jump_columns", "jump_aware_jacobian",
            "domain_edge", "DiscontinuityProbe", "DomainProbe", "discontinuity_probes", "SuccessDomainProbe",
            "success_domain_probe", "rejected_success_note", "NOTE_MIN_ATTEMPTS", "STALL_NOTE", "jump_share",
-           "sliding_switch", "stall_switch"]
+           "sliding_switch", "chattering_switch", "stall_switch"]
 
 #: Ratio of successive increments, and the growth of the quotient at each step down from which it is a jump
 #: (``WIDEN`` across a jump; ``WIDEN ** (1 - a)`` at a singular ``|y| ** a``: 32 for a = 1/4).
@@ -237,11 +238,44 @@ def sliding_switch(system, p, a, b, ahead):
     return None
 
 
+#: Crossings of a jump on a stalled path's collapsed steps (each under :data:`STALL_SHARE` of the way) from which the
+#: path is held at the switch though neither side's flow there leads back into it, and the most of those steps looked
+#: at, latest first (each a :func:`jump_share`, about 50 right-hand sides).  A bang-bang law at its target
+#: (``u = -U if x + v|v|/(2U) > 0 else U``, at the origin) chatters: its branches meet at a point, and the path
+#: crosses the switch curve near it on 18 to 32 of its last 50 collapsed steps (43 stalled starts of 45 tried); the
+#: flow at such a crossing, a step from that point, runs along the curve on one side, so :func:`sliding_switch` found
+#: it from rodas5p's and kvaerno5's saves at t = 1 but not from radau's or tsit5's, 1e-15 from them, and those two
+#: were told to raise max_steps (a control engineer's trial).  A path stalled where it crosses a switch crossed it
+#: once there (friction reversing mid-swing: 3 stalls in 177 budgets, 300 to 3996, each with one crossing).
+CHATTER_CROSSINGS = 4
+CHATTER_STEPS = 50
+
+
+def chattering_switch(system, p, times, states, way):
+    """``(t, y)`` of the latest jump (:func:`jump_share`) on a path's collapsed steps (``times``, ``states``: its
+    accepted ones; collapsed: each under :data:`STALL_SHARE` of ``way``, back from its last, at most
+    :data:`CHATTER_STEPS`) where it crosses a jump on :data:`CHATTER_CROSSINGS` or more of them, else None: a path
+    that keeps crossing a switch back and forth is held at it, whatever its flow does a step away."""
+    found, crossings = None, 0
+    for i in range(len(times) - 1, max(len(times) - 1 - CHATTER_STEPS, 0), -1):
+        if not times[i] - times[i - 1] < STALL_SHARE * way:
+            break
+        a, b = (times[i - 1], states[i - 1]), (times[i], states[i])
+        share = jump_share(system, p, a, b)
+        if share is not None:
+            crossings += 1
+            found = found or _point(a, b, share)
+            if crossings >= CHATTER_CROSSINGS:
+                return found
+    return None
+
+
 def stall_switch(system, p, t_from, y_from, t_stop):
     """``(t, y, step)``: where SciPy's Radau following ``(t_from, y_from)`` towards ``t_stop`` stalls
     (:func:`_stalled_path`) on a switch the flow holds it at (:func:`sliding_switch`, on the look-ahead past its
-    last state, then on its last :data:`STALL_STEPS` steps, latest first), and its last step there; None where it
-    does not stall, meets no such switch, or cannot follow (a probe that cannot run adds nothing)."""
+    last state, then on its last :data:`STALL_STEPS` steps, latest first) or that its collapsed steps keep crossing
+    (:func:`chattering_switch`), and its last step there; None where it does not stall, meets no such switch (a
+    switch it crosses once), or cannot follow (a probe that cannot run adds nothing)."""
     if not follows_on_host(system) or not t_stop > t_from:
         return None
     with np.errstate(all="ignore"):
@@ -258,6 +292,9 @@ def stall_switch(system, p, t_from, y_from, t_stop):
                 found = sliding_switch(system, p, a, b, ahead)
                 if found is not None:
                     return float(found[0]), found[1], float(steps[-1])
+            found = chattering_switch(system, p, times, states, t_stop - t_from)
+            if found is not None:
+                return float(found[0]), found[1], float(steps[-1])
         except UnassignedOutputError:  # the cause: HostProbe.hint says it
             raise
         except Exception:  # noqa: BLE001 - the user's rhs failing on the host: no verdict

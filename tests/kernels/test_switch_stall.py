@@ -104,3 +104,39 @@ def test_max_steps_without_a_switch_names_no_jump(system, span, y0, p, options, 
     assert int(res.status[0]) == kernels.Status.MAX_STEPS
     message = res.message(0)
     assert words in message and "rhs jumps" not in message and "stalls" not in message
+
+
+def _bang_bang(t, y, p, dydt):  # the time-optimal law for a double integrator: the origin by t = 2 sqrt(2) from x = -2
+    s = y[0] + y[1] * abs(y[1]) / (2.0 * p[0])
+    dydt[0] = y[1]
+    dydt[1] = -p[0] if s > 0.0 else p[0]
+
+
+BANG_BANG = kernels.ODESystem(_bang_bang, 2, 1, name="bang_bang")
+
+
+@pytest.mark.parametrize("y", [[-1.5000000000000044, 0.9999999999999938],   # radau's save at t = 1
+                               [-1.4999999999999984, 1.0000000000000027],   # rodas5p's
+                               [-1.5, 1.0]])
+def test_a_bang_bang_law_chattering_at_its_target_is_a_stall_from_any_of_its_saves(y):
+    """A control engineer's trial: the law reaches the origin at t = 2.83 and chatters there (SciPy's Radau stalls
+    too).  Its path crosses the switch curve near the origin on most of its collapsed steps, where the flow runs along
+    the curve on one side, so the sliding test found it from rodas5p's save at t = 1 and not from radau's, 1e-15
+    away: the message depended on the method."""
+    t, at, step = stall_switch(BANG_BANG, np.array([1.0]), 1.0, np.array(y), 6.0)
+    assert 2.8 < t < 3.0 and np.all(np.abs(at) < 1e-6) and step < 1e-6
+
+
+@pytest.mark.parametrize("method", ["radau", "tsit5"])
+def test_a_bang_bang_law_at_max_steps_names_the_jump_for_every_method(method):
+    """radau and tsit5 were told "Raise max_steps, or loosen rtol and atol" (also at 4 times the steps) where rodas5p
+    and kvaerno5 were told of the jump: the same trajectory, saved at t = 1 only."""
+    res = kernels.solve_ivp(BANG_BANG, (0.0, 6.0), [-2.0, 0.0], [[1.0]], method=method, rtol=1e-6, atol=1e-6,
+                            t_eval=[1.0, 6.0], precision=np.float64, progress=False, max_steps=300)
+    assert int(res.status[0]) == kernels.Status.MAX_STEPS
+    message = res.message(0)
+    assert message.startswith("Likely cause: the rhs jumps at y = [")
+    t = float(message.split("(t = ", 1)[1].split(")", 1)[0])
+    assert 2.8 < t < 3.0 and "smooth the switch (tanh(v / eps)" in message
+    assert "That is where this trajectory stalls: followed on the host from the last finite saved state (t = 1)" \
+           in message and ADVICE not in message and "looks stiff" not in message
