@@ -1,5 +1,5 @@
-"""The growth note as a solve-time warning: one :class:`kernels.SuspectSuccessWarning` a solve where trajectories ended with
-success at their start after an implicit step stepped over a growing mode.
+"""The growth note as a solve-time warning: one :class:`kernels.SuspectSuccessWarning` a solve where trajectories
+ended with success at their start after an implicit step stepped over a growing mode.
 
 The growth note (:mod:`kernels.growth_note`) speaks only in ``res.message(i)``, and a sweep of thousands is read by
 its statuses: a chemist's float32 H2/O2 sweep (radau, rodas5p and kvaerno5 at rtol 1e-4, atol 1e-8) ended its 1000
@@ -106,9 +106,9 @@ def _named(found):
 
 
 def warn_stepped_over_growth(result):
-    """:class:`kernels.SuspectSuccessWarning`, once, where :func:`stepped_over_growth` finds trajectories whose growth note
-    speaks: how many (of the batch, and of those judged where not all were), the first ones, the e-folds their steps
-    spanned, the note's remedy (``controller='pi'`` and a first ``dt`` for the fastest growth found), and
+    """:class:`kernels.SuspectSuccessWarning`, once, where :func:`stepped_over_growth` finds trajectories whose growth
+    note speaks: how many (of the batch, and of those judged where not all were), the first ones, the e-folds their
+    steps spanned, the note's remedy (``controller='pi'`` and a first ``dt`` for the fastest growth found), and
     ``res.message(i)`` for each one's details."""
     verdict = stepped_over_growth(result)
     if verdict is None or not verdict[0]:

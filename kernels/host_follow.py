@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_jac", "follow_on_host", "follow_tolerances", "JAC_FACTOR_CAP"]
+__all__ = ["HOST_FOLLOW_STATES", "follows_on_host", "follow_jac", "follow_on_host", "follow_tolerances",
+           "JAC_FACTOR_CAP"]
 
 #: The largest system followed on the host (:func:`follows_on_host`), here and by :mod:`kernels.rhs_hint`.
 HOST_FOLLOW_STATES = 64

@@ -11,8 +11,9 @@ failures.  A chemostat's nutrient typed -0.5 in ``y0`` (the other rows 10, 5, 2)
 at 1.48e15, status 0 and no word (tsit5 and radau, float64 and float32: an ecologist's trial): below -K the Monod
 uptake runs away, the true solution of the mistyped problem.  At the solve, one :class:`kernels.SuspectSuccessWarning`
 names such trajectories (how many of the batch, the first :data:`kernels.growth_warning.NAMED`), and
-:meth:`kernels.IVPResult.message` opens its success notes with the entry (:func:`kernels.param_sign.lone_negative_note`'s
-words; ``y0[2, 0] (S) = -0.5`` by the state names) and that the solution grew from its start (:func:`sign_slip_first`).
+:meth:`kernels.IVPResult.message` opens its success notes with the entry (the words of
+:func:`kernels.param_sign.lone_negative_note`; ``y0[2, 0] (S) = -0.5`` by the state names) and that the solution grew
+from its start (:func:`sign_slip_first`).
 
 What a ``y0`` slip needs besides the growth, and why not the params' flip rule: a params sign that makes a mode grow
 is named where flipping it takes half the start's growth rate away (:func:`kernels.param_sign.growth_columns`), but a
@@ -268,9 +269,9 @@ _WHY = {("params",): "whose sign makes a mode grow at the start: check those sig
 
 def warn_sign_slip_success(result, system, y0, params):
     """``result`` (a solve's :class:`kernels.IVPResult`; ``system`` the host's, ``y0`` and ``params`` the checked
-    rows) after one :class:`kernels.SuspectSuccessWarning` where :func:`slipped_row` finds successful trajectories, from a
-    params entry or a ``y0`` one, each one's note kept on the result for :func:`sign_slip_note`; nothing where its
-    saves are not on the host.  Never raises: a warning must not fail a solve."""
+    rows) after one :class:`kernels.SuspectSuccessWarning` where :func:`slipped_row` finds successful trajectories,
+    from a params entry or a ``y0`` one, each one's note kept on the result for :func:`sign_slip_note`; nothing
+    where its saves are not on the host.  Never raises: a warning must not fail a solve."""
     if not isinstance(getattr(result, "y", None), np.ndarray) or not isinstance(params, np.ndarray):
         return result
     try:

@@ -54,7 +54,8 @@ from .step_stability import stability_polynomial
 __all__ = ["difference_steps", "STIFF_RATIO", "IMPLICIT_ADVANTAGE", "STRONG_RATIO", "HEDGED_HINT", "STIFF_MARK",
            "HEDGED_MARK", "implicit_advantage",
            "STABILITY_BOUNDARY", "IMPLICIT_METHODS", "StiffnessProbe", "spectral_radius",
-           "fastest_decay", "unmatched_decay", "MATCHED_GROWTH", "looks_stiff", "stability_boundary", "explained_status", "HINT", "FIXED_HINT",
+           "fastest_decay", "unmatched_decay", "MATCHED_GROWTH", "looks_stiff", "stability_boundary",
+           "explained_status", "HINT", "FIXED_HINT",
            "IMPLICIT_ADVICE"]
 
 STIFF_RATIO = 100.0

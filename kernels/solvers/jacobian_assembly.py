@@ -53,7 +53,8 @@ from planner import Buffer, PhaseSpan
 from ..codegen import elementwise, loop_header
 
 __all__ = ["PRODUCTS_ABOVE", "prefers_products", "column_groups", "sparse_jacobian_path", "sparse_jacobian_label",
-           "compressed_label", "sparse_buffers", "sparse_prepare_lines", "grouped_jacobian_lines", "perturbation_lines", "SWITCH_POWER", "switch_share",
+           "compressed_label", "sparse_buffers", "sparse_prepare_lines", "grouped_jacobian_lines", "perturbation_lines",
+           "SWITCH_POWER", "switch_share",
            "one_sided_lines"]
 
 #: Straight-line (literal-index) code for the n-vector sweeps up to this many states, a loop above.
