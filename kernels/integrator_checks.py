@@ -178,16 +178,15 @@ def warn_kappa_capped(solver, method, dtype, rtol, adaptive=True):
     word.  Not where only the kappa given is capped: in float32 at rtol 1e-6 the bound is 0.119, and kappa 0.3
     (0.119) against the default 0.05 changed the Newton iterations and y (a regression hunt).  ``adaptive``: the
     run's (its floor: :func:`kernels.solvers.base.newton_floor`)."""
-    from .solvers.base import newton_floor, newton_kappa
+    from .solvers.base import newton_kappa_host
     from .solvers.options import SolverOptions
 
     default = SolverOptions().kappa
     if method.family not in ("dirk", "firk") or solver.kappa == default:
         return
-    prec = np.dtype(dtype).type
-    rt, floor_eps = prec(np.min(rtol)), newton_floor(prec, adaptive)
-    effective = newton_kappa(prec(solver.kappa), rt, floor_eps)
-    if rt > 0 and effective == newton_kappa(prec(default), rt, floor_eps):
+    rt = np.dtype(dtype).type(np.min(rtol))
+    effective = newton_kappa_host(solver.kappa, rtol, dtype, adaptive)
+    if rt > 0 and effective == newton_kappa_host(default, rtol, dtype, adaptive):
         floor = "eps / rtol" if adaptive else "10 eps / rtol"
         warn_user(f"SolverOptions(kappa={solver.kappa:g}) has no effect here: Newton stops below min(kappa, "
                   f"max(sqrt(rtol), {floor})), which is {float(effective):.3g} at rtol {float(rt):g} in "

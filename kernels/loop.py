@@ -73,7 +73,7 @@ from .loop_adaptive import FAILED_STEP_FACTOR, build_adaptive_loop
 from .loop_fixed import FINITE_CHECK_STEPS, build_fixed_loop, lands_apart, no_prime
 from .loop_hooks import LoopHooks, rhs_per_step
 from .loop_work import WorkCounter
-from .solvers.base import newton_floor, newton_kappa, newton_kappa_device
+from .solvers.base import newton_kappa_device, newton_kappa_host
 from .summaries import SummarySettings, folds_in_blocks
 
 __all__ = ["LoopBufferSettings", "IVPLoop", "FINITE_CHECK_STEPS", "FAILED_STEP_FACTOR", "GLOBAL_TOLERANCES_FROM",
@@ -99,7 +99,7 @@ def tolerance_arguments(settings, atol, rtol, dtype):
     if not settings.tolerances_global:
         return atol, rtol
     prec = np.dtype(dtype).type
-    kappa = newton_kappa(prec(settings.step.newton_kappa), prec(np.min(rtol)), newton_floor(prec, settings.adaptive))
+    kappa = newton_kappa_host(settings.step.newton_kappa, rtol, prec, settings.adaptive)
     return np.concatenate([atol, rtol, [kappa]]).astype(prec), rtol
 
 

@@ -140,7 +140,7 @@ import math
 import numpy as np
 
 __all__ = ["singular_below", "singular_check_lines", "singular_constants", "SOLVER_OK", "newton_kappa",
-           "newton_kappa_device", "newton_floor", "NEWTON_FLOOR_EPS", "FIXED_FLOOR_EPS"]
+           "newton_kappa_device", "newton_kappa_host", "newton_floor", "NEWTON_FLOOR_EPS", "FIXED_FLOOR_EPS"]
 
 SOLVER_OK = 0
 
@@ -186,6 +186,13 @@ def newton_kappa(kappa, rt, floor_eps):
     if rt > 0:
         return min(kappa, max(math.sqrt(rt), floor_eps / rt))
     return kappa
+
+
+def newton_kappa_host(kappa, rtol, dtype, adaptive=True):
+    """:func:`newton_kappa` of a run in ``dtype`` as the host hands it to the loop: ``kappa`` and the smallest of
+    ``rtol`` held in ``dtype``, the floor of :func:`newton_floor` (``adaptive``: the run's)."""
+    prec = np.dtype(dtype).type
+    return newton_kappa(prec(kappa), prec(np.min(rtol)), newton_floor(prec, adaptive))
 
 
 def newton_kappa_device(dtype, adaptive=True):
