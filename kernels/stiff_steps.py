@@ -37,16 +37,16 @@ HELD_SHARE = 0.5
 
 def stability_bound(system, method, result, trajectory, y0, params, steps):
     """``(stable_steps, rate, t)`` where ``method`` is explicit and the stable-step count over trajectory
-    ``trajectory``'s span (from its row of the checked 2-D ``y0`` and its saved states) reaches :data:`HELD_SHARE` of its ``steps``
-    (``rate``: the fastest decay rate found, at ``t``); else None (an implicit method, no system to evaluate, drivers,
-    too many states, nothing judged)."""
+    ``trajectory``'s span (from its row of the checked 2-D ``y0`` and its saved states) reaches :data:`HELD_SHARE` of
+    its ``steps`` (``rate``: the fastest decay rate found, at ``t``); else None (an implicit method, no system to
+    evaluate, drivers, too many states, nothing judged)."""
     if system is None or not method.explicit or getattr(method, "tableau", None) is None:
         return None
     if system.n_states > HOST_FOLLOW_STATES or system.n_drivers or result.y is None or result.t is None:
         return None
     try:
         times = np.asarray(host_array(result.t), np.float64)
-        times = times[min(trajectory, times.shape[0] - 1)] if times.ndim == 2 else times.reshape(-1)
+        times = row_of(times, trajectory) if times.ndim == 2 else times.reshape(-1)
         saved = np.asarray(host_array(result.y), np.float64)[trajectory]
         p, y0 = (np.asarray(row_of(np.asarray(a), trajectory), np.float64) for a in (params, y0))
         start = float(result.t_start)
