@@ -29,7 +29,7 @@ _select_backend()  # before anything imports numba.cuda
 _EXPORTS = {
     "solve_ivp": "api", "plan_for": "api", "IVPResult": "ivp_result", "DEFAULT_MAX_STEPS": "api",
     "integrator_for": "api",
-    "Integrator": "integrator", "layout_digest": "integrator",
+    "Integrator": "integrator", "layout_digest": "plan_layout",
     "Resources": "resources", "CompileCache": "compile_cache",
     "ODESystem": "systems", "lorenz": "example_systems", "van_der_pol": "example_systems",
     "oscillator_chain": "example_systems",

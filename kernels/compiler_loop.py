@@ -1,28 +1,33 @@
 """The compiler in the loop: check an ``auto`` plan's prediction against the compiled kernel.
 
 The planner predicts registers and spills from sizes; only the compiler knows
-them. After ``auto`` planning, the kernel for the Plan is built (and kept by
-the Integrator, so the solve reuses it) and its resources are read
+them. The all-local plan is compiled first and its resources read
 (``BatchKernel.resources()``: the kernel's own counts on a GPU, ``ptxas -v``
-offline). Where they contradict the prediction (local memory where none was
-predicted or the reverse, registers off by more than 20 %, local bytes off by
-more than 10 %), the register model is corrected to reproduce the measurement
-(``planner.costmodel.corrected``: the family's register base, or the registers
-per word where the compiler spilled less than predicted) and the
-problem is planned again, at most ``MAX_ROUNDS`` compiles (one more for all-local); the plan the
-model rates fastest with its measured figures is kept.  When fewer rounds were needed, the
-model's next choice (its best set of buffers kept local among those not compiled yet) is
-compiled too and kept if its measured figures rate it faster (:func:`_runner_up`).  A kept plan that uses
-shared memory is then held against the all-local plan, compiled once more:
-the register model counts every declared word as live, the compiler does not
-(sdirk4 on the Brusselator n = 8: 230 predicted, 166 compiled), so a layout
-moved to shared memory for an occupancy that all-local reaches anyway cost
-its shared accesses for nothing (2x slower on the H200).  All-local is kept
-when the measured figures rate it at least as fast, within ``planner.objectives.MOVE_GAIN``, and
-where a shared plan that runs fewer warps an SM gains less than it seems (:func:`all_local_kept`:
-the loads in flight at its occupancy, or too small a cut of the local traffic; issue #14).
-The Plan's ``cost`` records the prediction, the measurement and each round. On the simulator, or
-without ptxas, nothing is compiled and the reason is recorded.
+offline; the Integrator keeps each kernel, so the solve reuses the one kept).
+Where it needs no local memory it is kept after that one compile: no shared
+layout can cut local traffic it does not have, and none ran faster in any
+recorded sweep (issue #14), so the model's layouts are not compiled at all.
+Otherwise the ``auto`` plan is compiled; where its figures contradict the
+prediction (local memory where none was predicted or the reverse, registers
+off by more than 20 %, local bytes off by more than 10 %), the register model
+is corrected to reproduce the measurement (``planner.costmodel.corrected``:
+the family's register base, or the registers per word where the compiler
+spilled less than predicted) and the problem is planned again, at most
+``MAX_ROUNDS`` compiles of the model's layouts; the one the model rates
+fastest with its measured figures is kept.  When fewer rounds were needed, the
+model's next choice (its best set of buffers kept local among those not
+compiled yet) is compiled too and kept if its measured figures rate it faster
+(:func:`_runner_up`).  A kept plan that uses shared memory is then held against
+all-local's figures: the register model counts every declared word as live,
+the compiler does not (sdirk4 on the Brusselator n = 8: 230 predicted, 166
+compiled), so a layout moved to shared memory for an occupancy that all-local
+reaches anyway cost its shared accesses for nothing (2x slower on the H200).
+All-local is kept when the measured figures rate it at least as fast, within
+``planner.objectives.MOVE_GAIN``, and where a shared plan that runs fewer warps
+an SM gains less than it seems (:func:`all_local_kept`: the loads in flight at
+its occupancy, or too small a cut of the local traffic; issue #14).  The Plan's
+``cost`` records the prediction, the measurement and each round. On the
+simulator, or without ptxas, nothing is compiled and the reason is recorded.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from planner.objectives import MOVE_GAIN
 
 from .backend import backend
 from .errors import ConfigurationError
+from .plan_layout import layout_digest
 
 __all__ = ["MAX_ROUNDS", "with_compiler"]
 
@@ -46,59 +52,87 @@ SIMULATOR_NOTE = ("not compiled: the simulator has no compiler to ask (run with 
                   "ptxas, or on a GPU)")
 
 
-def with_compiler(integrator, plan, choice, block_size, device, pins=None):
-    """``plan`` with the compiler's figures recorded, or a better plan re-solved from them (``auto`` only)."""
-    if choice != "auto" or plan.cost is None:
-        return plan
-    if backend() != "cuda":
-        return _noted(plan, SIMULATOR_NOTE)
+def with_compiler(integrator, solve, choice, block_size, device, pins=None):
+    """The Plan for ``choice``: ``solve()``'s (the planner's), and for ``auto`` the one the compiler's figures keep.
+
+    The all-local plan is compiled first: where it needs no local memory, no shared layout can cut local traffic
+    (and none ran faster in a recorded sweep, issue #14), so it is kept after that one compile, which the solve
+    reuses, and the model is not even solved.  Otherwise the model's layouts are compiled in turn and the kept one
+    is held against all-local."""
+    if choice != "auto" or backend() != "cuda":
+        plan = solve()
+        return _noted(plan, SIMULATOR_NOTE) if choice == "auto" and plan.cost is not None else plan
     problem = integrator.buffer_settings(pins).to_problem(
         precision=np.dtype(integrator.dtype).name, block_size=block_size, objective="auto", device=device)
-    model, candidate, rounds, best, seen = device, plan, _Rounds(), None, {}
-    note = ""  # each compile's outcome in turn, "; " between them
+    rounds = _Rounds()
+    local, local_figures = _all_local(integrator, problem, block_size, device, pins, rounds)
+    if local is not None and local_figures.local_bytes == 0:
+        predicted = predict_plan(problem, local, device, integrator.max_registers)
+        note = (f"all-local compiled first with no local memory ({local_figures.registers} registers): kept, no "
+                f"shared layout can cut its local traffic" + _contradiction_note(predicted, local_figures))
+        return dataclasses.replace(local, cost=CostRecord(predicted, local_figures, tuple(rounds.figures), note))
+    plan = solve()
+    if plan.cost is None:
+        return plan
+    model, candidate, best, seen = device, plan, None, {}
+    if local is not None:
+        seen[layout_digest(local)] = local_figures
+    first = len(rounds)  # the model's compiles come after all-local's
+    # each compile's outcome in turn, "; " between them
+    note = "" if local is None else f"all-local (compile 1): {local_figures.local_bytes} B of local memory a thread"
     for _ in range(MAX_ROUNDS):
-        try:
-            resources = integrator.build(candidate).resources()
-        except (ConfigurationError, OSError) as exc:
-            if best is None:
-                return _noted(plan, f"not compiled: {exc}")
-            note = _then(note, f"stopped: {exc}")
-            break
-        figures = seen[candidate.digest] = measured(problem, candidate, resources, device)
-        predicted = candidate.cost.predicted
-        rounds.add(candidate, _round(predicted, figures))
+        predicted, layout = candidate.cost.predicted, layout_digest(candidate)
+        if layout in seen:  # the model's first layout is all-local's, compiled first
+            figures = seen[layout]
+            note = _then(note, f"the model's layout is all-local's (compile {rounds.index(candidate)})")
+        else:
+            try:
+                resources = integrator.build(candidate).resources()
+            except (ConfigurationError, OSError) as exc:
+                if best is None and local is None:
+                    return _noted(plan, f"not compiled: {exc}")
+                note = _then(note, f"stopped: {exc}")
+                break
+            figures = seen[layout] = measured(problem, candidate, resources, device)
+            rounds.add(candidate, _round(predicted, figures))
         if best is None or figures.throughput > best[1].throughput:
             best = (candidate, figures)
         if not contradicts(predicted, figures):
-            note = _then(note, "prediction confirmed" if len(rounds) == 1 else
-                         f"compile {len(rounds)} confirmed its prediction")
+            note = _then(note, "prediction confirmed" if len(rounds) == first + 1 else
+                         f"compile {rounds.index(candidate)} confirmed its prediction")
             break
         before, model = model, corrected(model, problem, predicted, figures)
         candidate = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers)
         resolved = _resolved_note(model, predicted, problem, len(rounds), unchanged=model == before)
         note = _then(note, resolved)
-        if candidate.digest in seen:  # nothing new to compile: keep the corrected prediction of a known layout
+        if layout_digest(candidate) in seen:  # nothing new to compile: keep the corrected prediction of a known layout
             note += f": compile {rounds.index(candidate)}'s layout again"
-            if seen[candidate.digest].throughput >= best[1].throughput:
-                best = (candidate, seen[candidate.digest])
+            known = seen[layout_digest(candidate)]
+            if best is None or known.throughput >= best[1].throughput:
+                best = (candidate, known)
             break
     else:
-        note += f": not compiled (at most {MAX_ROUNDS} compiles before the runner-up and all-local)"
-    if len(rounds) < MAX_ROUNDS:
+        note += f": not compiled (at most {MAX_ROUNDS} compiles of the model's layouts before the runner-up)"
+    if best is None:  # the model's first layout did not build: all-local, compiled first
+        chosen, figures = local, local_figures
+        predicted = predict_plan(problem, local, device, integrator.max_registers)
+        note += "; all-local kept"
+        record = CostRecord(predicted, figures, tuple(rounds.figures), note + _contradiction_note(predicted, figures))
+        return dataclasses.replace(chosen, cost=record)
+    if len(rounds) - first < MAX_ROUNDS:
         best, note = _runner_up(integrator, problem, model, device, best, seen, rounds, note)
     chosen, figures = best
     predicted = chosen.cost.predicted
     kept_local = False
-    if chosen.shared_elements:
-        local, local_figures = _all_local(integrator, problem, block_size, device, pins, rounds)
-        why = None if local is None else all_local_kept(problem, chosen, figures, local, local_figures, device)
+    if chosen.shared_elements and local is not None:
+        why = all_local_kept(problem, chosen, figures, local, local_figures, device)
         if why:
             chosen, figures, predicted = local, local_figures, predict_plan(problem, local, device,
                                                                             integrator.max_registers)
             note += f"; {why}: kept"
             kept_local = True
-        elif local is not None:
-            note += f"; all-local (compile {len(rounds)}) measured slower"
+        else:
+            note += f"; all-local (compile {rounds.index(local)}) measured slower"
     if len(rounds) > 1 and not kept_local and rounds.index(chosen):
         note += f"; kept compile {rounds.index(chosen)}'s layout"
     note += _contradiction_note(predicted, figures)
@@ -143,19 +177,20 @@ def _runner_up(integrator, problem, model, device, best, seen, rounds, note):
     2.6 % below the complex one, and ran 1.47x slower on the H200), so one more
     layout is measured and the faster by the measured figures kept.
     """
-    tried = [frozenset(plan.cost.predicted.kept_local) for plan in rounds.plans]
+    # all-local's plan has no prediction (it was planned plainly); a runner-up without shared buffers is not compiled
+    tried = [frozenset(plan.cost.predicted.kept_local) for plan in rounds.plans if plan.cost is not None]
     try:
         runner = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers,
                                skip_local=tried)
     except planner.PlannerError:
         return best, note
-    if runner.digest in seen or not runner.shared_elements:  # nothing new, or all-local (measured after this)
+    if layout_digest(runner) in seen or not runner.shared_elements:  # nothing new, or all-local (compiled first)
         return best, note
     try:
         resources = integrator.build(runner).resources()
     except (ConfigurationError, OSError):
         return best, note
-    figures = seen[runner.digest] = measured(problem, runner, resources, device)
+    figures = seen[layout_digest(runner)] = measured(problem, runner, resources, device)
     rounds.add(runner, _round(runner.cost.predicted, figures))
     if figures.throughput > best[1].throughput:
         return (runner, figures), note + f"; the runner-up (compile {len(rounds)}) measured faster: kept"
@@ -189,7 +224,8 @@ class _Rounds:
 
     def index(self, plan):
         """The 1-based number of the first compile of ``plan``'s layout (0: not compiled)."""
-        return next((k for k, compiled in enumerate(self.plans, 1) if compiled.digest == plan.digest), 0)
+        layout = layout_digest(plan)
+        return next((k for k, compiled in enumerate(self.plans, 1) if layout_digest(compiled) == layout), 0)
 
 
 def _resolved_note(model, predicted, problem, compile_number, unchanged=False):

@@ -134,7 +134,7 @@ def solve_chunk(spec_bytes, spec_key, plan_json, y0, params, options, rows=(0, N
 
 def _solve_rows(spec_bytes, spec_key, plan_json, y0, params, options, start, lazy):
     """The cached Integrator, the kernel of the plan's layout, one solve; an error names batch indices."""
-    from .integrator import layout_digest
+    from .plan_layout import layout_digest
 
     try:
         with warnings.catch_warnings():

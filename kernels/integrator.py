@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import hashlib
-import json
 import threading
 
 import numpy as np
@@ -29,6 +27,7 @@ from .batch_inputs import batch_inputs
 from .named_params import by_name, warn_read_by_position
 from .compile_cache import as_compile_cache
 from .compiler_loop import with_compiler
+from .plan_layout import layout_digest
 from .plan_decisions import decided
 from .device import current_device_id, default_block_size, default_device
 from .diffeq_names import span_keywords_refused
@@ -63,22 +62,10 @@ from .summary_points import warn_few_summary_steps
 from .system_checks import check_events_index
 from .summaries import as_summaries
 
-__all__ = ["Integrator", "layout_digest", "DEFAULT_MAX_STEPS"]
+__all__ = ["Integrator", "DEFAULT_MAX_STEPS"]
 
 DEFAULT_MAX_STEPS = 100_000
 _CONSTANTS_KEPT = 32
-
-
-def layout_digest(plan) -> str:
-    """A digest of what a kernel compiled from ``plan`` depends on: buffers, placements, offsets, totals, precision.
-
-    Provenance (planner, timings) and the block size are left out: plans that
-    lay the buffers out identically share one compiled kernel.
-    """
-    data = {"precision": plan.precision, "stride": plan.shared_stride, "shared": plan.shared_elements,
-            "persistent": plan.persistent_local_elements,
-            "buffers": sorted((b.name, b.size_elems, b.placement.value, b.offset_elems) for b in plan.buffers)}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
 
 
 class Integrator(IntegratorProbes):
@@ -276,8 +263,9 @@ class Integrator(IntegratorProbes):
         key = (plan, block_size, model, tuple((pins or {}).items()))  # in order: a later pin wins (with_locations)
         if key not in self._plans:
             def planned():  # CP-SAT and the compiler's rounds; for auto, a decision an earlier run kept instead
-                solved = solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
-                                    self.max_registers, memory_hint(self.method.family, self.solver.linear))
+                def solved():
+                    return solve_plan(plan, self.settings.buffer_settings(), self.dtype, block_size, model, pins,
+                                      self.max_registers, memory_hint(self.method.family, self.solver.linear))
                 return with_compiler(self, solved, plan, block_size, model, pins)
 
             self._plans[key] = decided(self, plan, block_size, model, pins, planned)

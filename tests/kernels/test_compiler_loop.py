@@ -11,7 +11,7 @@ import pytest
 from kernel_helpers import run_cases_on_cuda_target, run_on_cuda_target
 
 import kernels
-from kernels.compiler_loop import MAX_ROUNDS, SIMULATOR_NOTE
+from kernels.compiler_loop import SIMULATOR_NOTE
 from kernels.resources import ptxas_path
 
 
@@ -57,19 +57,22 @@ def test_auto_plan_records_the_compilers_figures(offline):
     assert [measured["registers"], measured["local_bytes"]] == row["compiled"]
     assert measured["local_bytes"] == 0 and row["predicted"]["spilled_words"] == 0
     assert abs(row["predicted"]["registers"] - measured["registers"]) <= 0.2 * measured["registers"]
-    assert row["note"] == "prediction confirmed" and len(row["rounds"]) == 1
+    # all-local, compiled first, needs no local memory: kept after that one compile
+    assert row["note"].startswith("all-local compiled first with no local memory (") and len(row["rounds"]) == 1
     assert row["kernels"] == 1  # the solve reuses the kernel compiled for the check
 
 
-def test_a_contradicted_prediction_is_corrected_by_the_measurement(offline):
+def test_a_prediction_far_off_is_said_to_and_the_compilers_figures_kept(offline):
+    """Under a register base of 200 the model predicts over 200 registers for Lorenz; the compiler makes far fewer
+    and no local memory, so all-local is kept after one compile and the note says the prediction was off (the
+    re-solve from measured figures, where all-local spills, is tested on replayed compiles in
+    test_compiler_loop_notes)."""
     row = offline[1]
     first = row["rounds"][0]
     assert first[0] > 200 and first[1] < 100  # predicted from the wrong base, measured far lower
-    assert 1 <= len(row["rounds"]) <= MAX_ROUNDS + 1 and row["note"].startswith("re-solved")
-    # the plan kept carries the corrected prediction, now within 20 % of the compiler's count
-    assert abs(row["predicted"]["registers"] - row["measured"]["registers"]) <= 0.2 * row["measured"]["registers"]
-    assert row["measured"]["throughput"] >= max(r[3] for r in row["rounds"])
-    assert "register model fitted to compile 1 (base " in row["note"]
+    assert len(row["rounds"]) == 1 and row["measured"]["local_bytes"] == 0
+    assert row["note"].startswith("all-local compiled first with no local memory")
+    assert "which contradicts the compile: the compiler made " in row["note"]
 
 
 _KEPT_SCRIPT = """
@@ -93,7 +96,8 @@ def test_the_note_names_the_compile_whose_layout_was_kept():
     assert len(row["rounds"]) > 1 and row["shared"] > 0, row
     kept = int(re.search(r"kept compile (\d+)'s layout", row["note"]).group(1))
     assert row["rounds"][kept - 1][1:3] == [row["measured"]["registers"], row["measured"]["local_bytes"]]
-    assert f"all-local (compile {len(row['rounds'])}) measured slower" in row["note"]
+    assert row["note"].startswith("all-local (compile 1): 3472 B of local memory a thread; ")
+    assert row["rounds"][0][2] == 3472 and "all-local (compile 1) measured slower" in row["note"]
 
 
 _ALL_LOCAL_SCRIPT = """
@@ -112,20 +116,19 @@ print(json.dumps({"shared": plan.shared_elements, "note": plan.cost.note, "round
 """
 
 
-def test_a_shared_layout_is_held_against_all_local():
+def test_all_local_without_local_memory_is_kept_after_one_compile():
     """sdirk4 on the Brusselator n = 8 under a register model that overcounts (1.2 registers a word; the
-    shipped model did so by counting the dense Jacobian scratch as n^2 live words): it moves words to shared
-    memory for an occupancy that the compiled all-local kernel reaches too (166 registers), so the compiler
-    loop keeps all-local (such a layout measured 2x slower on the H200)."""
+    shipped model did so by counting the dense Jacobian scratch as n^2 live words): the model moves words to
+    shared memory for an occupancy that the compiled all-local kernel reaches too (166 registers), and such a
+    layout measured 2x slower on the H200.  All-local, compiled first, needs no local memory, so it is kept
+    and the model's layouts are not compiled (three compiles before, issue #14's planning time)."""
     if ptxas_path() is None:
         pytest.skip("needs ptxas (pip install 'bufferplan[compile]')")
     row = run_on_cuda_target(_ALL_LOCAL_SCRIPT)
-    assert row["rounds"][0][2] == 0 and len(row["rounds"]) <= MAX_ROUNDS + 1
+    assert len(row["rounds"]) == 1 and row["rounds"][0][2] == 0
     assert row["shared"] == 0 and row["same_as_local"], row
-    assert "; all-local measured at least as fast (within 2%): kept" in row["note"]
-    assert row["measured"]["registers"] == row["rounds"][-1][1] and row["measured"]["local_bytes"] == 0
-    # the plan kept is the fastest by the measured figures of every layout compiled (runner-up included)
-    assert row["measured"]["throughput"] >= max(r[3] for r in row["rounds"])
+    assert row["note"].startswith("all-local compiled first with no local memory (")
+    assert row["measured"]["registers"] == row["rounds"][0][1] and row["measured"]["local_bytes"] == 0
 
 
 _CHAIN_SCRIPT = """
