@@ -75,6 +75,7 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
     if plan.cost is None:
         return plan
     model, candidate, best, seen = device, plan, None, {}
+    known = []  # the model's layouts that were compiled before (all-local's): the runner-up skips their kept sets
     if local is not None:
         seen[layout_digest(local)] = local_figures
     first = len(rounds)  # the model's compiles come after all-local's
@@ -84,6 +85,7 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
         predicted, layout = candidate.cost.predicted, layout_digest(candidate)
         if layout in seen:  # the model's first layout is all-local's, compiled first
             figures = seen[layout]
+            known.append(candidate)
             note = _then(note, f"the model's layout is all-local's (compile {rounds.index(candidate)})")
         else:
             try:
@@ -107,9 +109,10 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
         note = _then(note, resolved)
         if layout_digest(candidate) in seen:  # nothing new to compile: keep the corrected prediction of a known layout
             note += f": compile {rounds.index(candidate)}'s layout again"
-            known = seen[layout_digest(candidate)]
-            if best is None or known.throughput >= best[1].throughput:
-                best = (candidate, known)
+            known.append(candidate)
+            again = seen[layout_digest(candidate)]
+            if best is None or again.throughput >= best[1].throughput:
+                best = (candidate, again)
             break
     else:
         note += f": not compiled (at most {MAX_ROUNDS} compiles of the model's layouts before the runner-up)"
@@ -120,7 +123,7 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
         record = CostRecord(predicted, figures, tuple(rounds.figures), note + _contradiction_note(predicted, figures))
         return dataclasses.replace(chosen, cost=record)
     if len(rounds) - first < MAX_ROUNDS:
-        best, note = _runner_up(integrator, problem, model, device, best, seen, rounds, note)
+        best, note = _runner_up(integrator, problem, model, device, best, seen, rounds, note, known)
     chosen, figures = best
     predicted = chosen.cost.predicted
     kept_local = False
@@ -169,7 +172,7 @@ def _warps(figures, plan, device):
     return figures.blocks_per_sm * -(-plan.block_size // device.warp_size)
 
 
-def _runner_up(integrator, problem, model, device, best, seen, rounds, note):
+def _runner_up(integrator, problem, model, device, best, seen, rounds, note, known=()):
     """``(best, note)`` after compiling the model's next choice beside the layouts already compiled.
 
     The model can rate two layouts within a few per cent where the GPU does not
@@ -177,8 +180,8 @@ def _runner_up(integrator, problem, model, device, best, seen, rounds, note):
     2.6 % below the complex one, and ran 1.47x slower on the H200), so one more
     layout is measured and the faster by the measured figures kept.
     """
-    # all-local's plan has no prediction (it was planned plainly); a runner-up without shared buffers is not compiled
-    tried = [frozenset(plan.cost.predicted.kept_local) for plan in rounds.plans if plan.cost is not None]
+    # the model's layouts compiled or ``known`` (all-local's, compiled first, whose own plan has no prediction)
+    tried = [frozenset(plan.cost.predicted.kept_local) for plan in [*rounds.plans, *known] if plan.cost is not None]
     try:
         runner = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers,
                                skip_local=tried)
