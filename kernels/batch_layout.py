@@ -453,6 +453,8 @@ def transposed_square_message(values, what, width, sequence=False, params=None):
     if np.ndim(values) != 2 or np.shape(values) != (width, width):
         return None
     rows, columns = constant_lines(values)
+    if rows == width and what == "y0":
+        return _uniform_starts_message(values, width, sequence, params)
     if rows < 2 or rows <= columns or rows == width:
         return None
     twins = _twin_starts(values, params) if what == "y0" else None
@@ -468,6 +470,27 @@ def transposed_square_message(values, what, width, sequence=False, params=None):
             f"{noun}'s values across the trajectories (SciPy's orientation), while a row is read here as one "
             f"trajectory's {rhs_reads(letter, width)}{same}; if so, pass {transpose} (or np.column_stack of "
             f"the per-{noun} arrays), and if each row is one trajectory, as given, ignore this warning")
+
+
+def _uniform_starts_message(values, width, sequence, params):
+    """The warning's words for a square y0 whose every row holds one value repeated, the values not all one, run
+    with params of their own a trajectory that are not all one row (a sweep), else None.  Read as given, each
+    trajectory starts with all its states equal; transposed, every trajectory starts at one point, as a sweep over
+    params from one start does: Hodgkin-Huxley starts given as np.array([V0s, m0s, h0s, n0s]) for 4 currents ran
+    from V = m = h = n = 0.0529 with success (a neuroscientist's trial)."""
+    arr = np.asarray(values, np.float64)
+    if params is None or np.shape(params)[0] != width or np.all(arr == arr[0, 0]):
+        return None
+    table = np.asarray(params, np.float64)
+    if np.all(table == table[:1]):
+        return None
+    shown = ", ".join(f"{k} at {arr[k, 0]:g}" for k in range(min(width, 3))) + (", ..." if width > 3 else "")
+    transpose = "np.array(y0).T" if sequence else "y0.T"
+    return (f"y0 is square ({width} trajectories of {width} states) and reads as transposed: every row holds one "
+            f"value repeated, so read as given each trajectory starts with all its states equal (trajectory {shown}), "
+            f"as when each row holds one state's value shared by every trajectory (SciPy's orientation: a sweep over "
+            f"params from one start); if so, pass {transpose} (or np.column_stack of the per-state arrays), and if "
+            f"each row is one trajectory, as given, ignore this warning")
 
 
 def _twin_starts(values, params):

@@ -258,3 +258,26 @@ LORENZ = kernels.ODESystem(_lorenz, n_states=3, n_params=3, default_params=[10.0
 ])
 def test_an_ordinary_square_y0_does_not_warn(y0, params):
     assert not _square_y0_warnings(LORENZ, y0, None if params is None else np.asarray(params))
+
+
+_LORENZ_SWEEP = np.array([[10.0, 20.0, 8 / 3], [10.0, 28.0, 8 / 3], [10.0, 35.0, 8 / 3]])
+
+
+@pytest.mark.parametrize("form", [np.asarray, lambda a: a.tolist()])
+def test_one_start_given_as_columns_for_a_params_sweep_warns_that_it_reads_transposed(form):
+    """A neuroscientist's trial: Hodgkin-Huxley starts given as np.array([V0s, m0s, h0s, n0s]) for a sweep of 4
+    currents (as many trajectories as states) ran each trajectory from all its states equal, with success and no
+    word.  Every row holds one value repeated, the trajectories' params differ: it reads as transposed."""
+    y0 = np.array([[1.0] * 3, [2.0] * 3, [0.5] * 3])  # x, y, z of one start, each repeated across 3 trajectories
+    texts = _square_y0_warnings(LORENZ, form(y0), _LORENZ_SWEEP)
+    assert len(texts) == 1, texts
+    transpose = "y0.T" if form is np.asarray else "np.array(y0).T"
+    assert texts[0] == ("y0 is square (3 trajectories of 3 states) and reads as transposed: every row holds one value "
+                        "repeated, so read as given each trajectory starts with all its states equal (trajectory 0 "
+                        "at 1, 1 at 2, 2 at 0.5), as when each row holds one state's value shared by every trajectory "
+                        f"(SciPy's orientation: a sweep over params from one start); if so, pass {transpose} (or "
+                        "np.column_stack of the per-state arrays), and if each row is one trajectory, as given, "
+                        "ignore this warning")
+    assert not _square_y0_warnings(LORENZ, y0.T, _LORENZ_SWEEP)  # as rows: nothing to say
+    assert not _square_y0_warnings(LORENZ, y0)  # one params row for all: starts c * (1, 1, 1) are a sweep of their own
+    assert not _square_y0_warnings(LORENZ, np.full((3, 3), 2.0), _LORENZ_SWEEP)  # one start for all, either way
