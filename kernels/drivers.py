@@ -197,6 +197,7 @@ def validate_drivers(drivers, n_drivers, dtype, span=None):
             "times[order], values[order]) and drop repeated times")
     if span is not None:
         _check_cover(times, span)
+        _warn_one_segment(times, span)
     # refused where dtype cannot hold them
     return times, finite_rows(values, "drivers: values", dtype, remedy=(
         "the drivers are shared by every trajectory: scale them (and the rhs's use of them) into the precision's "
@@ -327,6 +328,20 @@ def warn_step_past_samples(times, values, dt, t0=None, t_end=None, t_eval=None):
                   SamplingWarning)
     elif t_eval is not None:
         warn_fixed_step_switches(times, values, dt, t0, t_end, t_eval)
+
+
+def _warn_one_segment(times, span):
+    """:class:`kernels.SamplingWarning` where the whole span lies inside one sample interval of drivers whose samples
+    reach at least ten spans further: the run reads one straight segment of them.  Samples over [0, 50] (ms) for
+    ``t_span = (0, 0.1)`` (s) ran with success and no word (a neuroscientist's trial)."""
+    k = min(max(int(np.searchsorted(times, span[0], side="right")) - 1, 0), times.size - 2)
+    if times.size < 3 or span[1] > times[k + 1] or times[-1] - times[0] < 10.0 * (span[1] - span[0]):
+        return
+    warn_user(f"drivers: the integration runs over [{float(span[0]):g}, {float(span[1]):g}], inside one sample "
+              f"interval [{float(times[k]):g}, {float(times[k + 1]):g}] of {times.size} samples over "
+              f"[{float(times[0]):g}, {float(times[-1]):g}]: the run reads one straight segment of the drivers. If "
+              "the sample times are in other units than t_span (ms against s), convert one of them; if the span is "
+              "meant, ignore this warning", SamplingWarning)
 
 
 def _check_cover(times, span):

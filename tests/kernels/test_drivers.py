@@ -448,3 +448,20 @@ def test_drivers_given_to_a_system_without_them_are_told_how_to_declare_them(for
         res = kernels.solve_ivp(forced, (0.0, 0.1), [1.0, 1.0, 1.0], [10.0, 28.0, 8.0 / 3.0], drivers=drivers,
                                 method="rk4", dt=0.01, precision=np.float64, progress=False)
         assert res.success
+
+
+def test_a_span_inside_one_sample_interval_warns_of_the_units():
+    """A neuroscientist's trial: an input sampled over [0, 50] ms drove a run over t_span (0, 0.1) s with success and
+    no word, reading one straight segment of it.  Samples that cover the span in a few intervals say nothing."""
+    system = kernels.ODESystem(_rc_filter, 1, 1, n_drivers=1, name="rc_filter_units")
+    times = np.linspace(0.0, 50.0, 401)  # ms
+    drivers = (times, np.sin(times)[:, None])
+    args = dict(method="tsit5", drivers=drivers, precision=np.float64, progress=False)
+    with pytest.warns(kernels.SamplingWarning, match=r"runs over \[0, 0.1\], inside one sample interval \[0, 0.125\] "
+                                                     r"of 401 samples over \[0, 50\]: the run reads one straight "
+                                                     r"segment .* other units than t_span"):
+        kernels.solve_ivp(system, (0.0, 0.1), [0.0], [[1e-3]], **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernels.SamplingWarning)
+        kernels.solve_ivp(system, (0.0, 0.5), [0.0], [[1e-3]], **args)  # four intervals
+        kernels.solve_ivp(system, (0.0, 0.1), [0.0], [[1e-3]], **{**args, "drivers": (times[:3], drivers[1][:3])})
