@@ -138,6 +138,9 @@ def unfired_note(start, counts, trajectory, dtype, saved=None, saves=None):
     return "".join(notes)
 
 
+#: Words of :func:`far_side_note`'s sentence: a failed trajectory's message opens with it (``IVPResult.message``).
+FAR_SIDE_MARK = "crossing leads to, so it fires only after"
+
 #: The most saves :func:`far_side_note` evaluates ``g`` at (evenly strided beyond): a message's cost stays bounded.
 FAR_SIDE_SAVES = 2000
 
@@ -162,7 +165,8 @@ def far_side_note(start, e, y_row, p_row, dtype, saves=None):
     sign, away, back = ("<", "rises above", "falls") if direction < 0 else (">", "falls below", "rises")
     return (f" Terminal event {start.labels[e]} starts with g = {value:.3g} {sign} 0, the side its direction "
             f"{direction:+d} crossing leads to, so it fires only after g {away} 0 and {back} again: if the start is "
-            "inside the region the event guards (a start inside the body, or a slip of units), fix the start.")
+            "inside the region the event guards (a start inside the body, or a slip of units), fix the start; if it "
+            f"is to fire when g first reaches 0 from the start, give direction={-direction:+d}.")
 
 
 def _went_back(start, e, p_row, saves):

@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from .errors import describe
-from .event_notes import event_note
+from .event_notes import FAR_SIDE_MARK, event_note
 from .loop_work import EVENT_COLUMN
 from .rhs_hint import resolve_hints
 from .result_notes import (host_array, krylov_rejected_note, max_steps_note, reached_note, rejected_note,
@@ -315,7 +315,10 @@ class IVPResult:
             text = lead_with_cause(code, text.replace(FLOAT32_RANGE_NOTE, "") + hint, hint)
         text = sign_first(self, trajectory, code, text, hint)  # a lone negative parameter opens a failure's message
         text += invariant_note(self, trajectory)  # rounding moved a linear invariant (judged: SUCCESS, EVENT rows)
-        return text + event_note(self, trajectory)  # which terminal event stopped it, or which one started on 0
+        note = event_note(self, trajectory)  # which terminal event stopped it, or which one started on 0
+        if code not in (SUCCESS, EVENT) and FAR_SIDE_MARK in note:  # a terminal event that could not fire: the cause
+            return note.lstrip() + " " + text  # likely (a threshold given direction -1 let a neuron blow up: a trial)
+        return text + note
 
 
 IVPResult.__hash__ = None  # arrays inside: the hash the frozen dataclass made raised on them, as a mutable's does
