@@ -283,15 +283,17 @@ def _confirmed(system, params, y0, span, t, saves, flagged):
         confirmed = False
         for i in sorted(details):
             points = [(span[0], y0[i])] + [(t[k], saves[i, k]) for k in details[i][3] if k >= 0]
-            if own_regrowth(system, params[i], state,
-                             itertools.chain(points, _between(details[i][4], switches, span[0], y0[i], t,
-                                                              None if saves is None else saves[i]))):
+            between = list(_between(details[i][4], switches, span[0], y0[i], t, None if saves is None else saves[i]))
+            # alone, or with the states that dipped in the same trajectory: the group's rates vanish together
+            group = [other for other, (seen, _) in sorted(flagged.items()) if i in seen]
+            if any(own_regrowth(system, params[i], states, itertools.chain(points, between))
+                   for states in ([state], group)[:1 + (len(group) > 1)]):
                 low, where, regrown, _, _ = details[i]
-                found.setdefault(i, Dip(i, state, low, where, regrown))
+                found.setdefault((i, state), Dip(i, state, low, where, regrown))
                 confirmed = True
         if confirmed:
             counted.extend(rows)
-    return [found[i] for i in sorted(found)], int(np.unique(np.concatenate(counted)).size) if counted else 0
+    return [found[key] for key in sorted(found)], int(np.unique(np.concatenate(counted)).size) if counted else 0
 
 
 def _between(span, switches, t0, y0, t, saves):
@@ -321,22 +323,26 @@ def _message(dips, flagged, rows, integrator, atol):
         return state_label(integrator.system, s, names)
 
     first = dips[0]
-    named = trajectories_named([d.trajectory for d in dips])
+    named = trajectories_named(sorted({d.trajectory for d in dips}))
     head = named if rows == 1 else f"{flagged} of {rows} trajectories ({named})"
-    states = " and ".join(label(s) for s in sorted({d.state for d in dips}))
-    lowest = min(d.low for d in dips if d.state == first.state)
-    suggested = ATOL_SHARE * (lowest if lowest > 0 else LOW_SHARE * float(atol[first.state]))
+    dipped = sorted({d.state for d in dips})  # an SEIR model's E and I dip together: each gets its atol
+    states = " and ".join(label(s) for s in dipped)
+    suggested = {s: ATOL_SHARE * (lowest if lowest > 0 else LOW_SHARE * float(atol[s]))
+                 for s in dipped for lowest in [min(d.low for d in dips if d.state == s)]}
     float64 = (" (below float32's least normal value, 1.2e-38: with precision=np.float64)"
-               if suggested < FLOAT32_TINY and np.dtype(integrator.dtype) == np.float32 else "")
-    example = "[" + ", ".join(f"{float(f'{suggested:.0e}') if s == first.state else a:.0e}"
+               if min(suggested.values()) < FLOAT32_TINY and np.dtype(integrator.dtype) == np.float32 else "")
+    example = "[" + ", ".join(f"{float(f'{suggested[s]:.0e}') if s in suggested else a:.0e}"
                               for s, a in enumerate(atol)) + "]"
-    return (f"{head} ended with status success after state {states} fell far below its atol and grew back: in "
+    many = len(dipped) > 1
+    return (f"{head} ended with status success after state{'s' * many} {states} fell far below "
+            f"{'their atols' if many else 'its atol'} and grew back: in "
             f"trajectory {first.trajectory} {label(first.state)} was {first.low:.2g} ({first.where}), below "
             f"1/{1 / LOW_SHARE:.0f} of its atol {float(atol[first.state]):.2g}, and later {first.regrown:.3g}. Below "
             f"its atol a state's size is not controlled (the low point shown is itself uncontrolled), so a state "
             f"that regrows by its own rate starts from a value that can be orders of magnitude off, the timing of "
             f"its regrowth (a cycle's phase) is lost, and the run can end many tolerances off (a Rosenzweig-MacArthur "
-            f"prey at atol 1e-6 ended up to 2e7 tolerances off). Give that state its own atol below about "
+            f"prey at atol 1e-6 ended up to 2e7 tolerances off). Give {'each such' if len(dipped) > 1 else 'that'} "
+            f"state its own atol below about "
             f"{ATOL_SHARE:g} of the smallest value it truly reaches, with a per-state atol vector such as "
             f"atol={example}{float64} (run again until its low point stays above {1 / ATOL_SHARE:.0f} times its "
             f"atol), or solve for its logarithm (y = log N).")

@@ -147,17 +147,18 @@ def saved_dip(system, t0, t_eval, y0, y, params, threshold):
 def own_regrowth(system, p, state, points):
     """Whether ``rhs`` leaves ``state``'s rate at exactly 0 with that state set to 0 at each ``(t, y)`` of
     ``points``: its regrowth then comes from its own (rounded) value, not from an inflow, which float32 gets right.
-    A rhs that fails or is not finite there says no."""
-    p = np.asarray(p, np.float64)
+    ``state`` may be a list of states that vanish together (an SEIR model's E and I feed each other: neither's rate
+    vanishes alone, both do together).  A rhs that fails or is not finite there says no."""
+    p, states = np.asarray(p, np.float64), np.atleast_1d(np.asarray(state, np.intp))
     with np.errstate(all="ignore"):
         for t, y in points:
             y = np.array(y, np.float64)
-            y[state] = 0.0
+            y[states] = 0.0
             try:
-                rate = system.evaluate_rhs(float(t), y, p)[state]
+                rates = np.asarray(system.evaluate_rhs(float(t), y, p), np.float64)[states]
             except Exception:  # noqa: BLE001 - the user's rhs failing on the host: no verdict
                 return False
-            if rate != 0:
+            if np.any(rates != 0):
                 return False
     return True
 
