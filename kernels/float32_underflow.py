@@ -135,7 +135,8 @@ def saved_dip(system, t0, t_eval, y0, y, params, threshold):
             column = np.abs(values[row, :j, state].astype(np.float64))
             low = int(np.flatnonzero(column < FLOAT32_TINY)[np.argmin(column[column < FLOAT32_TINY])])
             points = ((times[low], values[row, low]), (times[j], values[row, j]))
-            if not own_regrowth(system, params[i], state, points):
+            group = [int(other) for other in np.flatnonzero(hits[row])]  # that dipped too: they may vanish together
+            if not any(own_regrowth(system, params[i], states, points) for states in ([state], group)[:len(group)]):
                 continue
             if first is None:
                 first = Dip(i, int(state), float(column[low]), float(times[low]), float(values[row, j, state]),

@@ -5,6 +5,7 @@ in float32 (tsit5, rtol 1e-5, atol 1e-37): the prey truly falls to 4.5e-56 on th
 value, and the run ended 1.2e32 tolerances off with success and no word (float64 right).  At K = 15 its least value
 is 7.4e-40 (subnormal); at K = 10, 3.6e-24 (in range)."""
 
+import math
 import warnings
 
 import numpy as np
@@ -108,3 +109,20 @@ def test_decays_to_zero_and_zero_states_stay_quiet():
     saved = np.abs(res.y[:, :, 0])
     assert ((saved > 0) & (saved < FLOAT32_TINY)).any() and (saved[:, -1] < FLOAT32_TINY).all()  # it went there
     assert texts == []
+
+
+def _exposed_infected(t, y, p, dydt):  # E and I feed each other; the infection rate switches on at t = p[1]
+    c = p[0] * (1.0 + math.tanh(t - p[1]))
+    dydt[0] = c * y[1] - y[0]
+    dydt[1] = y[0] - y[1]
+
+
+def test_states_that_vanish_together_are_judged_together_from_the_saves():
+    """E and I of an SEIR-like pair feed each other (neither's rate vanishes alone, both together: an
+    epidemiologist's trial, kernels/atol_dip.py): here both fall below float32's range by t = 100 (to about 4e-44
+    and 4e-42, subnormal) and grow back to about 100 by t = 150, and the saves show it."""
+    system = kernels.ODESystem(_exposed_infected, 2, 2, name="exposed_infected_f32")
+    res, texts = _underflow_warnings(system, [1.0, 1.0], [[4.5, 100.0]], t_end=150.0,
+                                     t_eval=np.linspace(0.0, 150.0, 31))
+    assert res.success and len(texts) == 1, texts
+    assert "of trajectory 0 was saved at" in texts[0]
