@@ -9,8 +9,11 @@ run is rounding alone, and a lower bound of the run's error in that combination.
 moved by 4.5e-6, 22 final tolerances, in float32 ``rodas5p``, and by about 1e-15 in float64.
 
 1. :func:`find_invariants` (host, float64, once a solve): the directions ``c`` whose ``c^T J`` is within the
-   Jacobian's error (:func:`_rhs_and_scale`; the system's ``jac``, else differences of ``rhs``:
-   :func:`kernels.stiffness.host_jacobian`) at every probe state, kept only where ``c . f`` vanishes at each: ``y0``
+   Jacobian's error column by column (:func:`_rhs_and_scale`; the system's ``jac``, else differences of ``rhs``:
+   :func:`kernels.stiffness.host_jacobian`) at every probe state, their coefficients fitted to all the probes at
+   once and cleared of what the error bound left in them (:func:`kernels.invariant_basis.refined`: Tyson's
+   cell cycle, rates of 1e6 beside 1, gave ``6.7e6 (C2 + CP + pM + M) + Y - 25.1 YP``, and its float32 runs 290
+   tolerances off went unwarned), kept only where ``c . f`` vanishes at each: ``y0``
    of a few rows (their params), their final states, and random perturbations of ``y0`` that move states at 0 off
    it (a state at 0 that zeroes a column of the Jacobian makes a left null vector that is no invariant).
    "Vanishes": within :data:`VERIFY_SHARE` of the rhs's rounding scale there, and moving ``c . y`` by under
@@ -37,6 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .invariant_basis import echelon as _echelon
+from .invariant_basis import left_null as _left_null
+from .invariant_basis import refined
 # the record, its threshold and the words of the warning and note: kernels.invariant_report (importable here too)
 from .invariant_report import DRIFT_TOLERANCES, InvariantDrift, invariant_note, joined_drift, warn_invariant_drift
 from .named_states import state_names
@@ -49,13 +55,15 @@ __all__ = ["DRIFT_TOLERANCES", "MAX_STATES", "InvariantDrift", "find_invariants"
 #: Largest system judged: the check costs a Jacobian (``n_states + 1`` rhs where differenced) a probe state.
 MAX_STATES = 200
 
-#: ``|c^T J|`` below this share of ``|J|`` (2-norms, ``c`` a unit vector) at every probe state makes ``c`` a candidate
-#: invariant; the probes' ``c . f`` then sort true from accidental ones.
+#: ``|c^T J_j|`` below this share of ``|J_j|`` for each column ``j`` (2-norms, ``c`` a unit vector) at every probe state
+#: makes ``c`` a candidate invariant; the probes' ``c . f`` then sort true from accidental ones.  Column by column: one
+#: share of the whole ``|J|`` (1.4e6 in Tyson's cell cycle) let every column under 1.4 constrain nothing.
 NULL_SHARE = 1e-6
 
 #: Column ``j`` of an invariant's differenced ``c^T J`` is rounding alone (``c . f`` vanishes at ``y`` and ``y +
-#: delta_j e_j``), taken as this times ``|scale| / delta_j`` (measured: at most 0.15 eps times it, 7 networks of 3 to
-#: 50 states).  At a state of 1e-3 beside states of 1 it is 1e-5 of ``|J|``, over :data:`NULL_SHARE`.
+#: delta_j e_j``), taken as this times ``|scale| / delta_j`` over the rows the difference changed (the others are
+#: exactly 0; measured over all rows: at most 0.15 eps times it, 7 networks of 3 to 50 states).  At a state of 1e-3
+#: beside states of 1 it is 1e-5 of ``|J|``, over :data:`NULL_SHARE`.
 DIFFERENCE_ROUNDING = 4.0 * np.finfo(np.float64).eps
 
 #: ``|c . f|`` at a probe state, over ``|c| . (|f| + |J| |y|)`` there (what rounding leaves of the rhs's terms), above
@@ -127,28 +135,20 @@ def _probe_states(t0, t_end, y0, params, finals):
 def _rhs_and_scale(system, t, y, p):
     """``(f, scale, null)`` at ``(t, y, p)``: the rhs, the size of its terms, ``|f| + |J| |y|`` (what its float64
     rounding is a share of), and the Jacobian over the ``c^T J`` a unit invariant ``c`` may show, column by column:
-    :data:`NULL_SHARE` of ``|J|`` (a small Jacobian counts as much), and a differenced one's rounding
-    (:data:`DIFFERENCE_ROUNDING`); None where any is not finite."""
+    :data:`NULL_SHARE` of the column's ``|J_j|`` (a small Jacobian, or a small column beside rates of 1e6, counts as
+    much), and a differenced one's rounding (:data:`DIFFERENCE_ROUNDING`, over the rows that column's difference
+    changed); None where any is not finite."""
     f = np.asarray(system.evaluate_rhs(float(t), y, p), np.float64)
     if not np.all(np.isfinite(f)):
         return None
     jac = host_jacobian(system, float(t), y, p)
     if not np.all(np.isfinite(jac)):
         return None
-    scale, error = np.abs(f) + np.abs(jac) @ np.abs(y), NULL_SHARE * np.linalg.norm(jac, 2)
+    scale, error = np.abs(f) + np.abs(jac) @ np.abs(y), NULL_SHARE * np.linalg.norm(jac, axis=0)
     if system.jac is None:
-        error = np.maximum(error, DIFFERENCE_ROUNDING * np.linalg.norm(scale) / difference_steps(y))
+        moved = np.sqrt((scale * scale) @ (jac != 0.0))  # (the rows a column's difference changed: others are 0)
+        error = np.maximum(error, DIFFERENCE_ROUNDING * moved / difference_steps(y))
     return f, scale, jac / np.where(error > 0.0, error, 1.0)
-
-
-def _left_null(basis, nulls):
-    """Orthonormal rows spanning the directions ``c`` in ``basis``'s rows with ``|c^T null|`` at most 1 for each of
-    the ``nulls`` (:func:`_rhs_and_scale`), one at a time (an SVD of (k, n), k the directions left)."""
-    for null in nulls:
-        if len(basis) and np.any(null):  # (a zero Jacobian constrains nothing)
-            u, s, _ = np.linalg.svd(basis @ null, full_matrices=False)
-            basis = u[:, s <= 1.0].T @ basis
-    return basis
 
 
 def _kept(candidates, probes, span, tolerance0):
@@ -215,34 +215,6 @@ def _snapped(c, probes, within=None):
     return c
 
 
-def _echelon(basis):
-    """A basis of the same span with few nonzeros: reduced row echelon form pivoting from the last state backwards
-    (a combustion model's two invariants read ``-4 y[0] + y[1]`` and ``2e4 y[0] + y[2]``), each scaled so its
-    smallest nonzero coefficient is 1 in size and its first is positive."""
-    work = np.array(basis[:, ::-1], np.float64)
-    rows, cols = work.shape
-    r = 0
-    for c in range(cols):
-        if r == rows:
-            break
-        pivot = r + int(np.argmax(np.abs(work[r:, c])))
-        if abs(work[pivot, c]) <= 1e-8 * np.max(np.abs(work)):
-            continue
-        work[[r, pivot]] = work[[pivot, r]]
-        work[r] /= work[r, c]
-        others = np.arange(rows) != r
-        work[others] -= np.outer(work[others, c], work[r])
-        r += 1
-    work = work[:r, ::-1]
-    work[np.abs(work) <= 1e-12 * np.max(np.abs(work), axis=1, keepdims=True)] = 0.0
-    out = []
-    for c in work:
-        nonzero = np.abs(c[c != 0.0])
-        c = c / np.min(nonzero)
-        out.append(c if c[np.flatnonzero(c)[0]] > 0 else -c)
-    return np.array(out)
-
-
 def find_invariants(system, t0, t_end, y0, params, finals=None, rtol=1e-6, atol=1e-6):
     """The linear invariants of ``system`` as rows ``c`` (k, n_states) float64 (none: shape (0, n_states)): left null
     vectors of the Jacobian at row 0's ``(t0, y0, params)`` and at every probe state (:func:`_probe_states`;
@@ -270,6 +242,8 @@ def find_invariants(system, t0, t_end, y0, params, finals=None, rtol=1e-6, atol=
     candidates = _left_null(candidates, [probe[2] for probe, _ in kept[1:]])
     if not len(candidates):
         return candidates
+    nulls = [probe[2] for probe, _ in kept]
+    candidates = refined(candidates, nulls)
     tolerance0 = np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y0[0])
     return _kept(candidates, [(f, scale, kind == "path", kind == "holdout") for (f, scale, _), kind in kept],
                  abs(float(t_end) - float(t0)), np.broadcast_to(tolerance0, (n,)))

@@ -396,3 +396,48 @@ def test_terms_hidden_at_y0_and_the_end_make_no_false_invariant():
     assert np.all(np.asarray(res.status) == 0)
     assert not drift_warnings  # (the true invariant moved 5.6e-17, far inside its tolerance)
     assert "linear invariant" not in res.message(0)
+
+
+def tyson_rhs(t, y, p, dydt):
+    """Tyson's 1991 cell cycle, y = (C2, CP, pM, M, Y, YP), p = (k4, k6, k8, k9): C2 + CP + pM + M (total cdc2) is
+    conserved; k8 = 1e6 and k9 = 1e3 beside rates of 0.018 to 1 put Jacobian columns 1e-8 of the largest."""
+    ct = y[0] + y[1] + y[2] + y[3]
+    r = y[3] / ct
+    act = y[2] * (0.018 + p[0] * r * r)
+    dydt[0] = p[1] * y[3] - p[2] * y[0] + p[3] * y[1]
+    dydt[1] = -200.0 * y[1] * y[4] + p[2] * y[0] - p[3] * y[1]
+    dydt[2] = 200.0 * y[1] * y[4] - act
+    dydt[3] = act - p[1] * y[3]
+    dydt[4] = 0.015 - 200.0 * y[1] * y[4]
+    dydt[5] = p[1] * y[3] - 0.6 * y[5]
+
+
+def _tyson(n_rows):
+    system = kernels.ODESystem(tyson_rhs, 6, 4, name="tyson_cycle")
+    system.state_names = ("C2", "CP", "pM", "M", "Y", "YP")
+    params = np.column_stack([np.linspace(150.0, 250.0, n_rows), np.linspace(0.8, 1.2, n_rows),
+                              np.full(n_rows, 1e6), np.full(n_rows, 1e3)])
+    return system, np.tile([0.0, 0.75, 0.25, 0.0, 0.0, 0.0], (n_rows, 1)), params
+
+
+def test_rates_spanning_a_million_keep_the_conserved_total_exact():
+    """Tyson's cell cycle (a systems biologist's trial): with one threshold for the whole Jacobian (1e-6 of its norm,
+    1.4e6) every column under 1.4 constrained nothing, and the SVD's error bound came back as the invariant
+    6.7e6 (C2 + CP + pM + M) + Y - 25.1 YP, no invariant of the run; each column against its own size finds the total."""
+    system, y0, params = _tyson(4)
+    found = find_invariants(system, 0.0, 200.0, y0, params, None, 1e-5, 1e-7)
+    np.testing.assert_array_equal(found, [[1.0, 1.0, 1.0, 1.0, 0.0, 0.0]])
+
+
+def test_float32_drift_of_a_total_conserved_beside_rates_of_1e6_warns():
+    """The trial's float32 radau runs ended the total cdc2 about 290 tolerances low with success and no warning (the
+    polluted invariant failed the saved states' test); over half the span, 140 and 151 tolerances, warned now."""
+    system, y0, params = _tyson(2)
+    res, caught = _solve(system, y0, params, (0.0, 100.0), method="radau", precision=np.float32, rtol=1e-5,
+                         atol=1e-7, t_eval=np.linspace(0.0, 100.0, 11))
+    assert np.all(np.asarray(res.status) == 0)
+    assert len(caught) == 1 and issubclass(caught[0].category, kernels.ToleranceWarning)
+    assert "2 of 2 trajectories ended with C2 + CP + pM + M" in str(caught[0].message)
+    assert res.invariant_drift.labels == ("C2 + CP + pM + M",)
+    assert np.all(res.invariant_drift.drift > 30 * DRIFT_TOLERANCES)  # (measured 140 and 151)
+    assert "Rounding moved the linear invariant C2 + CP + pM + M" in res.message(1)
