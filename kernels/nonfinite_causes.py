@@ -76,6 +76,9 @@ _DRIVEN_REMEDY = (" {name} = {value:.3g} is below 0, and the flow itself drives 
 _START_REMEDY = (" y0 has {name} = {value:.3g} < 0, where the {what} is not finite (with {name} at {positive:.3g} it "
                  "is finite: a fractional power, root or log of {name} fails below 0); no step took it there: start "
                  "{floor}.")
+#: Words of :data:`_START_REMEDY`: a hint holding them names a negative start as the cause
+#: (:class:`kernels.state_sign_hint.SignProbe` then says no more of it).
+START_NAMED = "; no step took it there: start "
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,7 @@ import dataclasses
 
 import numpy as np
 
+from .nonfinite_causes import START_NAMED
 from .status import EVENT, MAX_STEPS, SUCCESS
 
 __all__ = ["SignProbe", "negative_starts", "not_settled", "sign_note", "with_sign_hint"]
@@ -113,6 +114,8 @@ class SignProbe:
         code = int(self.status[trajectory])
         rest = (self.rest.hint(trajectory, t_saved, y_saved)
                 if self.rest is not None and self.rest.explains(code) else "")
+        if note and components.size == 1 and START_NAMED in rest:  # the rest names that start as the cause already
+            return rest  # (a Hill term at y0 = -1e-9 was told three times: a biologist's trial)
         return note + rest
 
 

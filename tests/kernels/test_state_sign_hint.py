@@ -109,3 +109,22 @@ def test_only_components_that_moved_back_toward_0_past_rounding_are_dropped():
     np.testing.assert_array_equal(not_settled(y0, flagged, saves[[0, 2]]), flagged)  # only the start: no evidence
     np.testing.assert_array_equal(not_settled(y0, flagged, None), flagged)
     np.testing.assert_array_equal(not_settled(y0, flagged, saves[:, :3]), flagged)  # not rows of this state
+
+
+def _toggle(t, y, p, dydt):  # a toggle switch with Hill exponents 2.5 and 2.3: y ** 2.3 is NaN below 0
+    dydt[0] = 3.0 / (1.0 + y[1] ** 2.5) - y[0]
+    dydt[1] = 4.0 / (1.0 + y[0] ** 2.3) - y[1]
+
+
+def test_a_negative_start_the_hint_already_names_is_said_once():
+    """A systems biologist's trial: a toggle switch started at y0[0] = -1e-9 (its Hill term NaN there) was told the
+    cause three times: the headline, this note, and the non-finite rhs hint's "y0 has y_0 = -1e-09 < 0".  Where the
+    hint names that start, this note is left out."""
+    system = kernels.ODESystem(_toggle, n_states=2, name="toggle_sign")
+    res = kernels.solve_ivp(system, (0.0, 2.0), [[-1e-9, 1.5], [0.5, 1.5]], method="tsit5", precision=np.float64,
+                            progress=False)
+    assert res.status.tolist() == [NONFINITE_STATE, 0]
+    message = res.message(0)
+    assert message.startswith("Likely cause: y0 has y_0 = -1e-09 < 0, where the right-hand side is not finite")
+    assert "of this trajectory is negative where every trajectory that succeeded" not in message, message
+    assert message.count("y0 has y_0 = -1e-09 < 0") == 2  # the headline and the hint, no more
