@@ -37,6 +37,7 @@ import dataclasses
 import numpy as np
 
 import planner
+from planner import Location, Placement
 from planner.costmodel import (MIN_ACCESS_CUT, CostRecord, access_cut, contradicts, corrected, guarded_throughput,
                                measured, predict_plan)
 from planner.objectives import MOVE_GAIN
@@ -67,10 +68,10 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
     rounds = _Rounds()
     local, local_figures = _all_local(integrator, problem, block_size, device, pins, rounds)
     if local is not None and local_figures.local_bytes == 0:
-        predicted = predict_plan(problem, local, device, integrator.max_registers)
-        note = (f"all-local compiled first with no local memory ({local_figures.registers} registers): kept, no "
-                f"shared layout can cut its local traffic" + _contradiction_note(predicted, local_figures))
-        return dataclasses.replace(local, cost=CostRecord(predicted, local_figures, tuple(rounds.figures), note))
+        pinned = " (every buffer not pinned shared local)" if local.shared_elements else ""
+        note = (f"all-local{pinned} compiled first with no local memory ({local_figures.registers} registers): kept, "
+                "no shared layout can cut its local traffic")
+        return _as_auto(problem, local, local_figures, rounds, note, device, integrator.max_registers)
     plan = solve()
     if plan.cost is None:
         return plan
@@ -117,30 +118,36 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
     else:
         note += f": not compiled (at most {MAX_ROUNDS} compiles of the model's layouts before the runner-up)"
     if best is None:  # the model's first layout did not build: all-local, compiled first
-        chosen, figures = local, local_figures
-        predicted = predict_plan(problem, local, device, integrator.max_registers)
-        note += "; all-local kept"
-        record = CostRecord(predicted, figures, tuple(rounds.figures), note + _contradiction_note(predicted, figures))
-        return dataclasses.replace(chosen, cost=record)
+        return _as_auto(problem, local, local_figures, rounds, note + "; all-local kept", device,
+                        integrator.max_registers)
     if len(rounds) - first < MAX_ROUNDS:
         best, note = _runner_up(integrator, problem, model, device, best, seen, rounds, note, known)
     chosen, figures = best
-    predicted = chosen.cost.predicted
-    kept_local = False
     if chosen.shared_elements and local is not None:
         why = all_local_kept(problem, chosen, figures, local, local_figures, device)
         if why:
-            chosen, figures, predicted = local, local_figures, predict_plan(problem, local, device,
-                                                                            integrator.max_registers)
-            note += f"; {why}: kept"
-            kept_local = True
-        else:
-            note += f"; all-local (compile {rounds.index(local)}) measured slower"
-    if len(rounds) > 1 and not kept_local and rounds.index(chosen):
+            return _as_auto(problem, local, local_figures, rounds, f"{note}; {why}: kept", device,
+                            integrator.max_registers)
+        note += f"; all-local (compile {rounds.index(local)}) measured slower"
+    if len(rounds) > 1 and rounds.index(chosen):
         note += f"; kept compile {rounds.index(chosen)}'s layout"
-    note += _contradiction_note(predicted, figures)
-    record = CostRecord(predicted, figures, tuple(rounds.figures), note)
+    predicted = chosen.cost.predicted
+    record = CostRecord(predicted, figures, tuple(rounds.figures), note + _contradiction_note(predicted, figures))
     return dataclasses.replace(chosen, cost=record)
+
+
+def _as_auto(problem, local, figures, rounds, note, device, max_registers):
+    """The all-local plan ``local`` kept as ``auto``'s, with its measured ``figures``, the ``rounds`` and ``note``:
+    its input hash the ``auto`` problem's and its prediction's kept set every ``auto`` buffer it keeps local, so that
+    ``planner explain`` reads it against that problem and says a buffer the model alone would share was kept local
+    by the compiler loop's figures (it read "left local by the planner" with a note that the plan was made from
+    another problem: an integrator developer's trial)."""
+    shared = {b.name for b in local.buffers if b.placement is Placement.SHARED}
+    kept = tuple(b.name for b in problem.planned if b.location is Location.AUTO and b.name not in shared)
+    predicted = predict_plan(problem, local, device, max_registers, kept_local=kept)
+    record = CostRecord(predicted, figures, tuple(rounds.figures), note + _contradiction_note(predicted, figures))
+    provenance = dataclasses.replace(local.provenance, input_hash=problem.digest)
+    return dataclasses.replace(local, provenance=provenance, cost=record)
 
 
 def all_local_kept(problem, chosen, figures, local, local_figures, device):

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 import kernels
+import planner
 from kernels import compiler_loop
 from kernels.resources import Resources
 from planner.costmodel import contradicts
+from planner.explain import input_hash_note
 
 
 class _Replayed:
@@ -111,3 +113,31 @@ def test_a_confirmed_prediction_adds_nothing():
     assert kept.cost.note.startswith("all-local (compile 1): 256 B of local memory a thread; prediction confirmed")
     assert "contradicts" not in kept.cost.note and kept.shared_elements == plan.shared_elements > 0
 
+
+
+def test_all_local_kept_reads_true_in_planner_explain():
+    """An integrator developer's trial: an auto plan that kept all-local carried the input hash of the all-local
+    planning problem, so `planner explain` with the auto problem the README builds noted "made from another file",
+    and its rows said buffers the model would share were "left local by the planner".  Now the plan is the auto
+    problem's and those rows name the compiler loop."""
+    kept, _ = _rodas4([(240, 0)])
+    integ = kernels.Integrator(kernels.brusselator(8), "rodas4", precision=np.float64)
+    problem = integ.buffer_settings().to_problem(precision="float64", block_size=128, device=integ.device(None),
+                                                 objective="auto")
+    assert kept.provenance.input_hash == problem.digest and not input_hash_note(kept, problem)
+    text = planner.explain(kept, problem).text()
+    assert "left local by the planner" not in text and "kept local by the compiler loop's measured figures" in text
+
+
+def test_all_local_with_pins_says_the_pins_stayed():
+    """The same trial: with a buffer pinned shared, "all-local compiled first" named a plan that was not all-local."""
+    integ = kernels.Integrator(kernels.brusselator(8), "rodas4", precision=np.float64)
+    plan = integ.plan("auto", block_size=128, pins={"loop.parameters": "shared"})
+    replayed = _Replayed(integ, [(200, 0)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiler_loop, "backend", lambda: "cuda")
+        kept = compiler_loop.with_compiler(replayed, lambda: plan, "auto", 128, integ.device(None),
+                                           {"loop.parameters": "shared"})
+    assert kept.shared_elements > 0 and len(replayed.built) == 1
+    assert kept.cost.note.startswith("all-local (every buffer not pinned shared local) compiled first with no local "
+                                     "memory (200 registers): kept")
