@@ -21,7 +21,8 @@ PRUNE_SHARE = 1e-3
 
 def left_null(basis, nulls):
     """Orthonormal rows spanning the directions ``c`` in ``basis``'s rows with ``|c^T null|`` at most 1 for each of
-    the ``nulls`` (:func:`kernels.invariant_drift._rhs_and_scale`), one at a time (an SVD of (k, n), k the directions left)."""
+    the ``nulls`` (:func:`kernels.invariant_drift._rhs_and_scale`), one at a time (an SVD of (k, n), k the directions
+    left)."""
     for null in nulls:
         if len(basis) and np.any(null):  # (a zero Jacobian constrains nothing)
             u, s, _ = np.linalg.svd(basis @ null, full_matrices=False)

@@ -423,7 +423,8 @@ def _tyson(n_rows):
 def test_rates_spanning_a_million_keep_the_conserved_total_exact():
     """Tyson's cell cycle (a systems biologist's trial): with one threshold for the whole Jacobian (1e-6 of its norm,
     1.4e6) every column under 1.4 constrained nothing, and the SVD's error bound came back as the invariant
-    6.7e6 (C2 + CP + pM + M) + Y - 25.1 YP, no invariant of the run; each column against its own size finds the total."""
+    6.7e6 (C2 + CP + pM + M) + Y - 25.1 YP, no invariant of the run; each column against its own size finds the
+    total."""
     system, y0, params = _tyson(4)
     found = find_invariants(system, 0.0, 200.0, y0, params, None, 1e-5, 1e-7)
     np.testing.assert_array_equal(found, [[1.0, 1.0, 1.0, 1.0, 0.0, 0.0]])
