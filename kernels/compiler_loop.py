@@ -128,7 +128,8 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
         if why:
             return _as_auto(problem, local, local_figures, rounds, f"{note}; {why}: kept", device,
                             integrator.max_registers)
-        note += f"; all-local (compile {rounds.index(local)}) measured slower"
+        trade = _trade(problem, chosen, figures, local, local_figures, device)
+        note += f"; all-local (compile {rounds.index(local)}) measured slower{trade}"
     if len(rounds) > 1 and rounds.index(chosen):
         note += f"; kept compile {rounds.index(chosen)}'s layout"
     predicted = chosen.cost.predicted
@@ -171,6 +172,18 @@ def all_local_kept(problem, chosen, figures, local, local_figures, device):
             return (f"all-local runs {local_warps} warps an SM to the shared plan's {warps}, which cuts the bytes "
                     f"the local accesses move a step by {max(cut, 0.0):.0%}, less than {MIN_ACCESS_CUT:.0%}")
     return ""
+
+
+def _trade(problem, chosen, figures, local, local_figures, device):
+    """Where the kept shared plan runs fewer warps an SM than all-local, the figures the guard passed it on: the warps
+    and the cut of the bytes the local accesses move a step (an integrator developer could not check the note
+    without them); else ''."""
+    warps, local_warps = _warps(figures, chosen, device), _warps(local_figures, local, device)
+    if warps >= local_warps:
+        return ""
+    cut = access_cut(problem, chosen, figures, local, local_figures, device)
+    return (f" (the kept layout runs {warps} warps an SM to all-local's {local_warps} and cuts the bytes the local "
+            f"accesses move a step by {max(cut, 0.0):.0%}, at least {MIN_ACCESS_CUT:.0%})")
 
 
 def _warps(figures, plan, device):

@@ -98,6 +98,9 @@ def test_the_note_names_the_compile_whose_layout_was_kept():
     assert row["rounds"][kept - 1][1:3] == [row["measured"]["registers"], row["measured"]["local_bytes"]]
     assert row["note"].startswith("all-local (compile 1): 3472 B of local memory a thread; ")
     assert row["rounds"][0][2] == 3472 and "all-local (compile 1) measured slower" in row["note"]
+    # the figures the warps guard passed it on (an integrator developer's trial could not check the note without them)
+    assert re.search(r"measured slower \(the kept layout runs \d+ warps an SM to all-local's \d+ and cuts the bytes "
+                     r"the local accesses move a step by \d+%, at least 15%\)", row["note"]), row["note"]
 
 
 _ALL_LOCAL_SCRIPT = """
