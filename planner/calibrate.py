@@ -102,6 +102,19 @@ def same_card(sweep_device, preset_name):
     return squeeze(preset_name) in squeeze(sweep_device)
 
 
+def _document_hint(path):
+    """Where the whole file at ``path`` is one JSON document (a planning problem, a plan: indented, so its first line
+    alone is not JSON), what calibrate reads instead; else ''.  ``planner calibrate prob.json`` said only "prob.json:1:
+    not JSON" (an integrator developer's trial)."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            json.load(handle)
+    except (OSError, ValueError):
+        return ""
+    return ("; the file is one JSON document (a problem or a plan?): calibrate reads a placement sweep's JSONL, one "
+            "record per line (python -m benchmarks.placement_sweep writes it)")
+
+
 def read_samples(path, device):
     """Samples from a sweep's JSONL records, the count of records skipped and the device its run record
     gives (name and compute capability: ``("", ())`` if none); ConfigurationError if there is no sample,
@@ -119,7 +132,8 @@ def read_samples(path, device):
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise ConfigurationError(f"sweep {path}:{number}: not JSON ({exc.msg})") from None
+                    raise ConfigurationError(f"sweep {path}:{number}: not JSON ({exc.msg}){_document_hint(path)}"
+                                             ) from None
                 if isinstance(record, dict) and record.get("record") == "run":
                     card = card if card[0] else _card(record)
                 if not isinstance(record, dict) or record.get("record") != "config":

@@ -51,7 +51,9 @@ def test_cli_writes_a_device_model_and_reports_the_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content, message", [("{\"record\": \"run\"}\n", "no configuration record"),
-                                              ("not json\n", "not JSON"), (None, "cannot read")])
+                                              ("not json\n", "not JSON"), (None, "cannot read"),
+                                              # an indented problem file (an integrator developer's trial)
+                                              ("{\n  \"buffers\": []\n}\n", "the file is one JSON document")])
 def test_cli_bad_sweep_is_one_error_line(tmp_path, capsys, content, message):
     path = tmp_path / "s.jsonl"
     if content is not None:
