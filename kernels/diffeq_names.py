@@ -21,8 +21,8 @@ import re
 
 from .errors import ConfigurationError, describe
 
-__all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_METHODS", "DIFFRAX_METHODS", "DIFFRAX_SDE", "TORCHDIFFEQ_METHODS",
-           "TORCHDIFFEQ_NAMES", "diffeq_keyword", "refuse_diffeq_keywords", "diffeq_method",
+__all__ = ["DIFFEQ_KEYWORDS", "DIFFEQ_ARGUMENTS", "DIFFEQ_METHODS", "DIFFRAX_METHODS", "DIFFRAX_SDE",
+           "TORCHDIFFEQ_METHODS", "TORCHDIFFEQ_NAMES", "diffeq_keyword", "refuse_diffeq_keywords", "diffeq_method",
            "callback_arguments_refused", "symplectic_method", "span_keywords_refused"]
 
 _RECIPE = ("a terminal event, then a new solve from result.event_y with the state changed on the host, from "
@@ -43,7 +43,14 @@ DIFFEQ_KEYWORDS = {
     "dense": "there is no dense output: pass the times you need as t_eval=",
     "alg": "the method is method=, a name such as 'tsit5'",
     "ensemblealg": "every batch runs one trajectory per GPU thread (as EnsembleGPUKernel): drop it",
+    "save_start": "states are saved only at t_eval: put t_span[0] in t_eval to save the start (it is "
+                  "result.y[:, 0] then)",
+    "save_end": "states are saved only at t_eval: put t_span[1] in t_eval to save the end",
 }
+
+#: DifferentialEquations.jl's names of ``solve_ivp``'s arguments (``ODEProblem(f, u0, tspan, p)``): refused with the
+#: name to use, where Python's TypeError said only that ``t_span`` or ``y0`` was missing (a Julia user's trial).
+DIFFEQ_ARGUMENTS = {"tspan": "t_span", "u0": "y0", "p": "params"}
 
 _CALLBACK_OPTIONS = ("rootfind", "save_positions", "interp_points", "abstol", "reltol", "idxs", "initialize",
                      "finalize")
@@ -66,7 +73,8 @@ def refuse_diffeq_keywords(keywords):
 
 
 def span_keywords_refused(function):
-    """Decorate ``solve_ivp`` or ``Integrator.solve`` so that diffrax's ``t0=`` and ``t1=``
+    """Decorate ``solve_ivp`` or ``Integrator.solve`` so that DifferentialEquations.jl's ``tspan=``, ``u0=`` and
+    ``p=`` (:data:`DIFFEQ_ARGUMENTS`) name the argument to use, and diffrax's ``t0=`` and ``t1=``
     (``diffeqsolve(terms, solver, t0, t1, dt0, y0)``) raise a ConfigurationError saying that the span is
     ``t_span=(t0, t1)``, where Python's TypeError said only that ``t_span`` was missing (a diffrax user's trial),
     or, beside a ``t_span``, that it gives the span already.  Calls without them run as they are."""
@@ -74,6 +82,10 @@ def span_keywords_refused(function):
 
     @functools.wraps(function)
     def checked(*args, **kwargs):
+        for name in DIFFEQ_ARGUMENTS:
+            if name in kwargs:
+                raise ConfigurationError(f"unexpected keyword argument {name!r} (DifferentialEquations.jl's "
+                                         f"ODEProblem(f, u0, tspan, p)): use {DIFFEQ_ARGUMENTS[name]}=")
         if "t0" in kwargs or "t1" in kwargs:
             given = kwargs["t_span"] if "t_span" in kwargs else args[position] if len(args) > position else None
             raise ConfigurationError(_span_words(kwargs, given, len(args) > position or "t_span" in kwargs))

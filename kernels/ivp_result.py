@@ -22,8 +22,8 @@ from .discontinuity import rejected_success_note
 from .growth_note import growth_note
 from .invariant_report import invariant_note
 from .pivot_check import pivot_note
-from .status_messages import (DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES, lead_with_cause,
-                              quiet_host_probes)
+from .status_messages import (DIFFEQ_RESULT_NAMES, DIFFRAX_RESULT_NAMES, FLOAT32_RANGE_NOTE, SCIPY_RESULT_NAMES,
+                              lead_with_cause, quiet_host_probes)
 from .stiffness import HEDGED_MARK, STIFF_MARK
 from .stiffness_note import stiffness_note
 from .unbounded_growth import unbounded_note
@@ -202,8 +202,10 @@ class IVPResult:
                 f"backend={self.backend!r}, success={self.success}, status {{{tally}}}, plan: {plan})")
 
     def __getattr__(self, name):
-        """SciPy's and diffrax's result names, which a ported script reaches for, point to this result's own."""
-        for library, names in (("SciPy", SCIPY_RESULT_NAMES), ("diffrax", DIFFRAX_RESULT_NAMES)):
+        """SciPy's, diffrax's and DifferentialEquations.jl's result names, which a ported script reaches for, point to
+        this result's own."""
+        for library, names in (("SciPy", SCIPY_RESULT_NAMES), ("diffrax", DIFFRAX_RESULT_NAMES),
+                               ("DifferentialEquations.jl", DIFFEQ_RESULT_NAMES)):
             if name in names:
                 raise AttributeError(f"IVPResult has no {name!r} ({library}'s name): {names[name]}")
         raise AttributeError(f"'IVPResult' object has no attribute {name!r}")

@@ -22,7 +22,7 @@ from .warning_registries import registries_kept
 __all__ = ["status_messages", "success_message", "suspect_note", "lead_with_cause", "cause_headline",
            "template_pattern", "LEAD_STATUSES", "FLOAT32_RANGE_NOTE", "FLOAT32_REJECTED_NOTE", "REJECTED_SHARE",
            "SUSPECT_MARK", "FIXED_MARK", "BELOW_EPS_MARK", "below_eps_note", "SCIPY_RESULT_NAMES",
-           "DIFFRAX_RESULT_NAMES", "SPARSE_PIVOT_NOTE",
+           "DIFFRAX_RESULT_NAMES", "DIFFEQ_RESULT_NAMES", "SPARSE_PIVOT_NOTE",
            "DENSE_SINGULAR_NOTE", "UNSEEN_MOVE", "quiet_host_probes"]
 
 
@@ -322,6 +322,16 @@ SCIPY_RESULT_NAMES = {
     "sol": "there is no dense output: pass the times you need as t_eval",
 }
 
+
+# DifferentialEquations.jl's solution names -> what holds the same here (IVPResult.__getattr__; a Julia user's trial)
+DIFFEQ_RESULT_NAMES = {
+    "u": "use y, shape (N, len(t), n_states): y[i, k] is trajectory i's state at t[k] (sol.u[k] of one solve)",
+    "retcode": "use status (one kernels.Status code per trajectory, 0 is success), success (all succeeded) and "
+               "message(i) (why trajectory i stopped)",
+    "destats": "use n_steps and n_rejected (accepted and rejected steps), n_rhs, n_jac, n_lu and n_newton, one count "
+               "per trajectory",
+    "prob": "the result keeps no problem: the system, y0 and params are what you passed",
+}
 
 # diffrax's Solution names -> what holds the same here (IVPResult.__getattr__; SciPy's: SCIPY_RESULT_NAMES)
 DIFFRAX_RESULT_NAMES = {

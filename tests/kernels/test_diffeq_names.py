@@ -138,3 +138,33 @@ def test_diffrax_t0_beside_a_t_span_is_told_the_span_is_given(span):
                                                          r"span here is one argument, t_span=\(t0, t1\), given as "
                                                          r"\(0\.0, 10\.0\) too: drop t1=, and put the span you mean"):
         kernels.solve_ivp(*args, y0=[1.0], params=[1.0], t1=5.0, progress=False, **spanned)
+
+
+@pytest.mark.parametrize("given, name, use", [
+    (dict(tspan=(0.0, 1.0), y0=[1.0], params=[1.0]), "tspan", "t_span"),
+    (dict(t_span=(0.0, 1.0), u0=[1.0], params=[1.0]), "u0", "y0"),
+    (dict(t_span=(0.0, 1.0), y0=[1.0], p=[1.0]), "p", "params"),
+])
+def test_julias_argument_names_are_told_this_librarys(given, name, use):
+    """A DiffEqGPU.jl user's trial: ODEProblem(f, u0, tspan, p) ported as solve_ivp(system, tspan=..., u0=...)
+    raised Python's "missing 1 required positional argument: 't_span'" (or 'y0'), and p= drew the list of every
+    argument."""
+    said = rf"^unexpected keyword argument '{name}' \(DifferentialEquations.jl's ODEProblem\(f, u0, tspan, p\)\): use " \
+           rf"{use}=$"
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.solve_ivp(DECAY, progress=False, **given)
+    with pytest.raises(kernels.ConfigurationError, match=said):
+        kernels.Integrator(DECAY).solve(progress=False, **given)
+
+
+def test_save_start_and_julias_result_names_point_to_this_librarys():
+    """The same trial: save_start=True drew "did you mean 'save_trajectory'?", which saves something else, and sol.u,
+    sol.retcode and sol.destats drew a bare AttributeError."""
+    with pytest.raises(kernels.ConfigurationError, match=r"'save_start' \(DifferentialEquations.jl's\): .*put "
+                                                         r"t_span\[0\] in t_eval"):
+        kernels.solve_ivp(DECAY, (0.0, 1.0), [1.0], [1.0], save_start=True, progress=False)
+    result = kernels.solve_ivp(DECAY, (0.0, 1.0), [1.0], [1.0], progress=False)
+    for name, use in (("u", "use y, shape"), ("retcode", "use status"), ("destats", "use n_steps")):
+        with pytest.raises(AttributeError, match=rf"^IVPResult has no '{name}' \(DifferentialEquations.jl's name\): "
+                                                 rf"{use}"):
+            getattr(result, name)
