@@ -153,6 +153,12 @@ def check_function(func):
                    if len(positional) == 4 else "")
         raise ConfigurationError(f"Event function must take 3 arguments (t, y, p); got a function of "
                                  f"{len(positional)} positional arguments.{drivers}")
+    names = [p.name for p in positional]
+    if names[1] == "t" and names[0] != "t":  # its second argument named t: Julia's condition(u, t, integrator)
+        raise ConfigurationError(
+            f"Event function {getattr(func, '__name__', 'g')}({', '.join(names)}) takes t second, as Julia's "
+            "ContinuousCallback condition(u, t, integrator) does; here it is called g(t, y, p), t first: write it "
+            f"as def {getattr(func, '__name__', 'g')}(t, y, p)")
     refuse_input_writes(func, "event function")  # a reset written in g changed y without a count (a trial)
     _warn_late_binding(func)
     _check_value(func)

@@ -43,6 +43,7 @@ when it stopped the trajectory.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 
 import numpy as np
@@ -140,7 +141,29 @@ def as_events(events):
     except TypeError:
         raise ConfigurationError(f"events must be an Event, a function g(t, y, p) or a sequence of them; "
                                  f"got {describe(events)}") from None
+    _refuse_callback_pair(items)
     return tuple(e if isinstance(e, Event) else _from_function(e) for e in items)
+
+
+def _refuse_callback_pair(items):
+    """ConfigurationError for ``events=(condition, affect!)``, Julia's callback pair: two functions, the second of one
+    argument (the integrator), which read as two events made the second fail with "must take 3 arguments ... got 1"
+    (a DiffEqGPU.jl user's trial)."""
+    if len(items) != 2 or not all(callable(e) and not isinstance(e, Event) for e in items):
+        return
+    try:
+        count = len([p for p in inspect.signature(items[1]).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+    except (TypeError, ValueError):
+        return
+    if count == 1:
+        raise ConfigurationError(
+            f"events=({getattr(items[0], '__name__', 'condition')}, {getattr(items[1], '__name__', 'affect')}) "
+            "reads as two events, and the second takes one "
+            "argument, as a ContinuousCallback's affect!(integrator) does: events are conditions g(t, y, p) alone. "
+            "A callback that stops is events=kernels.Event(condition, terminal=True); one that changes the state is "
+            "a terminal event, then a new solve from result.event_y changed on the host (README, 'Summaries, "
+            "counters and events')")
 
 
 def _from_function(g):

@@ -280,3 +280,31 @@ def test_an_events_unheld_floats_are_kept_on_the_event_and_read_once_for_its_sol
     assert first.unheld_floats(np.float32) == [] and read == [np.float32] * 2
     assert second.unheld_floats(np.float32) == [] and read == [np.float32] * 3  # its own record
     assert first == second and hash(first) == hash(second) and "_unheld=" not in repr(first)
+
+
+def test_a_condition_in_julias_argument_order_is_told_the_order_here():
+    """A DiffEqGPU.jl user's trial: condition(u, t, integrator), ContinuousCallback's order, has three arguments, so it
+    passed the count and failed the compile with Numba's "No implementation of function getitem(float64, ...)"."""
+    def condition(u, t, integrator):
+        return u[0] - 1.0
+
+    with pytest.raises(kernels.ConfigurationError, match=r"^Event function condition\(u, t, integrator\) takes t "
+                                                         r"second, as Julia's ContinuousCallback .* write it as def "
+                                                         r"condition\(t, y, p\)$"):
+        kernels.Event(condition)
+    kernels.Event(lambda t, y, p: y[0] - 1.0)  # this library's order passes
+
+
+def test_julias_condition_and_affect_pair_is_told_what_events_are():
+    """The same trial: events=(condition, affect!) read as two events, and the second failed with "must take 3
+    arguments (t, y, p); got a function of 1 positional arguments", naming neither it nor the callback habit."""
+    def condition(t, y, p):
+        return y[0]
+
+    def affect(integrator):
+        return None
+
+    with pytest.raises(kernels.ConfigurationError, match=r"^events=\(condition, affect\) reads as two events, and the "
+                                                         r"second takes one argument, as a ContinuousCallback's "
+                                                         r"affect!\(integrator\) does: .*terminal=True"):
+        kernels.solve_ivp(kernels.lorenz(), (0.0, 1.0), [1.0, 1.0, 1.0], events=(condition, affect), progress=False)
