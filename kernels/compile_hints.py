@@ -196,9 +196,12 @@ def failure_message(result, what, system_name, func=None):
                       "example": names[0][0] if names else "K"}
         if nested:  # tuple(W) of a list of lists is a tuple of lists, refused again (a regression hunt)
             category = "nested-list"
-    sliced = re.search(r"\b([A-Za-z_]\w*)\s*\[\s*(\d*)\s*:[^\]]*\]\s*\.reshape\s*\(\s*\(?\s*\d+\s*,\s*(\d+)", source)
+    # p[0:16].reshape(4, 4), or with names: p[0:S*S].reshape(S, S) (a DiffEqGPU.jl user's trial got no hint)
+    sliced = re.search(r"\b([A-Za-z_]\w*)\s*\[\s*([^:\]]*?)\s*:[^\]]*\]\s*\.reshape\s*\(\s*\(?\s*[\w*+ ]+?\s*,\s*"
+                       r"([\w*+]+)", source)
     if category == "other" and "reshape() supports contiguous array only" in summary and sliced:
         name, start, columns = sliced.group(1), sliced.group(2) or "0", sliced.group(3)
+        columns = columns if columns.isalnum() or columns.isidentifier() else f"({columns})"
         offset = "" if start == "0" else f"{start} + "
         category = "reshape"
         hint_names = {"array": name, "example": f"C[i, j] as {name}[{offset}i*{columns} + j]"}

@@ -148,6 +148,26 @@ def test_a_reshaped_slice_of_p_is_told_to_index_it():
     kernels.ODESystem(contact_matrix_rhs, 4, n_params=17, name="indexed")  # the advised index compiles
 
 
+_S = 4
+
+
+def _reshapes_by_names(t, y, p, dydt):
+    A = p[0:_S * _S].reshape(_S, _S)
+    for i in range(_S):
+        s = p[_S * _S + i]
+        for j in range(_S):
+            s += A[i, j] * y[j]
+        dydt[i] = y[i] * s
+
+
+def test_a_slice_reshaped_by_names_is_told_to_index_it():
+    """A DiffEqGPU.jl user's trial: Julia's reshape(p[1:S*S], S, S) ported as p[0:S*S].reshape(S, S) got only Numba's
+    words: the hint needed the sizes written as numbers."""
+    with pytest.raises(kernels.ConfigurationError, match=r"read its entries by index instead, C\[i, j\] as "
+                                                         r"p\[i\*_S \+ j\]"):
+        kernels.ODESystem(_reshapes_by_names, _S, n_params=_S * _S + _S, name="reshape_names")
+
+
 class _Model:
     """A SciPy user's class-based model: its rhs a method reading self."""
 
