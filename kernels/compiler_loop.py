@@ -108,10 +108,10 @@ def with_compiler(integrator, solve, choice, block_size, device, pins=None):
         candidate = planner.solve(problem, "cpsat", cost_model=model, max_registers=integrator.max_registers)
         resolved = _resolved_note(model, predicted, problem, len(rounds), unchanged=model == before)
         note = _then(note, resolved)
-        if layout_digest(candidate) in seen:  # nothing new to compile: keep the corrected prediction of a known layout
+        again = seen.get(layout_digest(candidate))
+        if again is not None:  # nothing new to compile: keep the corrected prediction of a known layout
             note += f": compile {rounds.index(candidate)}'s layout again"
             known.append(candidate)
-            again = seen[layout_digest(candidate)]
             if best is None or again.throughput >= best[1].throughput:
                 best = (candidate, again)
             break
@@ -165,23 +165,32 @@ def all_local_kept(problem, chosen, figures, local, local_figures, device):
             >= guarded_throughput(problem, chosen, figures, device)):
         return (f"all-local rated at least as fast (within {MOVE_GAIN - 1:.0%}) with the loads in flight at the "
                 f"shared plan's {figures.blocks_per_sm} block(s) an SM")
-    warps, local_warps = _warps(figures, chosen, device), _warps(local_figures, local, device)
-    if warps < local_warps:
-        cut = access_cut(problem, chosen, figures, local, local_figures, device)
-        if cut < MIN_ACCESS_CUT:
-            return (f"all-local runs {local_warps} warps an SM to the shared plan's {warps}, which cuts the bytes "
-                    f"the local accesses move a step by {max(cut, 0.0):.0%}, less than {MIN_ACCESS_CUT:.0%}")
+    trade = _warp_trade(problem, chosen, figures, local, local_figures, device)
+    if trade is not None and trade[2] < MIN_ACCESS_CUT:
+        warps, local_warps, cut = trade
+        return (f"all-local runs {local_warps} warps an SM to the shared plan's {warps}, which cuts the bytes "
+                f"the local accesses move a step by {max(cut, 0.0):.0%}, less than {MIN_ACCESS_CUT:.0%}")
     return ""
+
+
+def _warp_trade(problem, chosen, figures, local, local_figures, device):
+    """``(warps, local_warps, cut)`` where the shared plan ``chosen`` runs fewer warps an SM than all-local by their
+    measured figures, ``cut`` the share of the bytes the local accesses move a step it takes away
+    (:func:`planner.costmodel.access_cut`); else None."""
+    warps, local_warps = _warps(figures, chosen, device), _warps(local_figures, local, device)
+    if warps >= local_warps:
+        return None
+    return warps, local_warps, access_cut(problem, chosen, figures, local, local_figures, device)
 
 
 def _trade(problem, chosen, figures, local, local_figures, device):
     """Where the kept shared plan runs fewer warps an SM than all-local, the figures the guard passed it on: the warps
     and the cut of the bytes the local accesses move a step (an integrator developer could not check the note
     without them); else ''."""
-    warps, local_warps = _warps(figures, chosen, device), _warps(local_figures, local, device)
-    if warps >= local_warps:
+    trade = _warp_trade(problem, chosen, figures, local, local_figures, device)
+    if trade is None:
         return ""
-    cut = access_cut(problem, chosen, figures, local, local_figures, device)
+    warps, local_warps, cut = trade
     return (f" (the kept layout runs {warps} warps an SM to all-local's {local_warps} and cuts the bytes the local "
             f"accesses move a step by {max(cut, 0.0):.0%}, at least {MIN_ACCESS_CUT:.0%})")
 

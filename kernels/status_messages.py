@@ -323,16 +323,6 @@ SCIPY_RESULT_NAMES = {
 }
 
 
-# DifferentialEquations.jl's solution names -> what holds the same here (IVPResult.__getattr__; a Julia user's trial)
-DIFFEQ_RESULT_NAMES = {
-    "u": "use y, shape (N, len(t), n_states): y[i, k] is trajectory i's state at t[k] (sol.u[k] of one solve)",
-    "retcode": "use status (one kernels.Status code per trajectory, 0 is success), success (all succeeded) and "
-               "message(i) (why trajectory i stopped)",
-    "destats": "use n_steps and n_rejected (accepted and rejected steps), n_rhs, n_jac, n_lu and n_newton, one count "
-               "per trajectory",
-    "prob": "the result keeps no problem: the system, y0 and params are what you passed",
-}
-
 # diffrax's Solution names -> what holds the same here (IVPResult.__getattr__; SciPy's: SCIPY_RESULT_NAMES)
 DIFFRAX_RESULT_NAMES = {
     "ys": "use y, shape (N, len(t), n_states): y[i] holds trajectory i's saved states (diffrax's ys of one solve)",
@@ -343,4 +333,13 @@ DIFFRAX_RESULT_NAMES = {
               "message(i) (why trajectory i stopped)",
     "t0": "use t_start, the span's t0",
     "evaluate": "there is no dense output: pass the times you need as t_eval (diffrax's SaveAt(ts=...))",
+}
+
+
+# DifferentialEquations.jl's solution names -> what holds the same here (IVPResult.__getattr__; a Julia user's trial)
+DIFFEQ_RESULT_NAMES = {
+    "u": "use y, shape (N, len(t), n_states): y[i, k] is trajectory i's state at t[k] (sol.u[k] of one solve)",
+    "retcode": DIFFRAX_RESULT_NAMES["result"],
+    "destats": DIFFRAX_RESULT_NAMES["stats"],
+    "prob": "the result keeps no problem: the system, y0 and params are what you passed",
 }
