@@ -23,6 +23,7 @@ from .driver_switches import warn_fixed_step_switches
 from .errors import ConfigurationError, SamplingWarning, describe, warn_user
 from .systems import ODESystem
 from .input_precision import warn_rounded_inputs
+from .input_writes import positional_names
 from .validation import finite_rows, real_array
 
 __all__ = ["make_driver_evaluator", "make_driver_evaluator_before", "validate_drivers", "warn_step_past_samples",
@@ -397,15 +398,9 @@ class DrivenOnHost(ODESystem):
         """``func(*args)`` as :meth:`ODESystem.run_host`, with the drivers at ``args[0]`` put before the output
         for a function that takes them: one positional argument more than given (rhs and observables, not ``jac``
         or ``jvp``, nor their float32 copies, which a test of identity missed: a regression hunt)."""
-        if len(args) == 4 and _positional(func) == 5:
+        if len(args) == 4 and len(positional_names(func) or ()) == 5:
             args = args[:3] + (drivers_at(float(args[0]) + self._offset, *self._samples),) + args[3:]
         return ODESystem.run_host(func, args)
-
-
-def _positional(func):
-    """How many positional parameters ``func`` (or a dispatcher's Python function) takes; None where unknown."""
-    code = getattr(getattr(func, "py_func", func), "__code__", None)
-    return None if code is None else code.co_argcount
 
 
 def driven_on_host(system, times, values):

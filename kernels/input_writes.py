@@ -76,7 +76,7 @@ def _other_order(func, written, output, order):
     local variables), else None: ``written`` is named as an output (dydt, dy, dydx, out, du, ydot, f) and the
     last argument, where the output is passed, is not.  A write into ``p`` of ``rhs(t, y, p, yp)`` or into the
     state of ``rhs(t, f, p, dfdt)`` is a genuine one (a regression hunt: both were told "another order")."""
-    names = _positional_names(func) or []
+    names = positional_names(func) or []
     if written not in names:
         return None
     if not _OUTPUT_NAMES.fullmatch(written) or _OUTPUT_NAMES.fullmatch(names[-1]) or names[-1] == output:
@@ -100,7 +100,7 @@ def _refuse_permuted_names(func, label, output, system, order):
     if output is None:
         return
     order, passed = _passed(order, output)
-    names = _positional_names(func) or []
+    names = positional_names(func) or []
     if sorted(names) != sorted(passed) or names == passed or names[0] != "t":
         return
     moved = [name for slot, name in enumerate(names) if passed.index(name) != slot]
@@ -121,14 +121,14 @@ def input_written_in_source(func, has_output=True):
     ``v = y; v[0] = 1.0`` or a device helper ``clamp(y)`` that writes its argument (users' trials).  A name,
     an input's own too, is what its bindings that reach a statement make it there (``y = ...`` binds it again).
     """
-    names = _positional_names(func)
+    names = positional_names(func)
     if names is None:
         return None
     names = names[1:]
     return _first_write(func, names[:-1] if has_output else names, DEPTH)
 
 
-def _positional_names(func):
+def positional_names(func):
     """The names of ``func``'s positional parameters (a dispatcher's, its Python function's), or None where it has
     no code to read them from."""
     code = getattr(getattr(func, "py_func", func), "__code__", None)
