@@ -223,11 +223,16 @@ def _function_source(sympy, name, args, out, entries, zeros, names, n_total, kno
     indices = sorted(entries)
     temps = sympy.numbered_symbols("cse", cls=sympy.Dummy)
     replacements, reduced = sympy.cse([entries[k] for k in indices], symbols=temps, optimizations="basic")
-    body = []
+    body, inlined = [], {}  # a temporary that would hold a power too large alone is written where it is used
     for k, (temp, expr) in enumerate(replacements):
+        expr = expr.xreplace(inlined)
+        if order.too_large(expr):
+            inlined[temp] = expr
+            continue
         printer.names[temp] = f"s{k}"
         body.append(f"    s{k} = {doprint(expr)}")
         order.remember(temp, expr)
+    reduced = [expr.xreplace(inlined) for expr in reduced]
     from .codegen import UNROLL_STATES
 
     if zeros:

@@ -15,6 +15,10 @@ The rule, for a product's numerator and, apart, its denominator (only the order 
 3. then what depends on the states, ``t`` or ``v`` (a jvp's direction), in SymPy's order;
 
 except that a product with ``t`` itself as a factor keeps SymPy's order (:meth:`FactorOrder.ordered` says why).
+A known integer power past 1e30 (or below 1e-30) is one factor only if float32 can hold it: SymPy writes ``O2*M``,
+with ``O2 = 0.21*M``, as ``M**2`` (6e38 at M = 2.5e19, inf in float32), so such a power enters the rule as its
+repeated base (:meth:`FactorOrder.split`), and a common subexpression that would hold it alone is not made
+(:meth:`FactorOrder.too_large`; an atmospheric chemist's trial: every float32 row failed at step 0).
 
 Rate constants, small where the states are large, so come first; states are multiplied in last, when the
 constants' product is formed.  Where every factor is of group 3 the printed order is SymPy's, unchanged.  The
@@ -27,6 +31,9 @@ from __future__ import annotations
 import math
 
 __all__ = ["FactorOrder", "mul_text"]
+
+SPLIT_LOG10 = 30  # a known power further than this from 1 (in decades) is multiplied as its factors: float32 ends at 3.4e38
+MAX_SPLIT_POWER = 8  # the printer's largest power written as a product (symbolic._MAX_PRODUCT_POWER)
 
 
 class FactorOrder:
@@ -61,6 +68,22 @@ class FactorOrder:
         except (TypeError, ValueError, OverflowError, ZeroDivisionError):  # complex, or not a number
             return None
         return value if value != 0.0 and math.isfinite(value) else None
+
+    def too_large(self, expr):
+        """Whether ``expr`` is an integer power (2 to 8) of an expression of known value, together further than
+        1e30 from 1: float32 cannot be trusted to hold it alone, so it is multiplied as its repeated base."""
+        if not (expr.is_Pow and expr.exp.is_Integer and 2 <= int(expr.exp) <= MAX_SPLIT_POWER):
+            return False
+        value = self.value(expr.base)
+        return value is not None and abs(math.log10(abs(value))) * int(expr.exp) > SPLIT_LOG10
+
+    def split(self, factors):
+        """``factors`` with every :meth:`too_large` power written as its repeated base, for :meth:`ordered` to place
+        each between factors of the other size (``k*M**2*O``: ``k*M*M*O`` multiplied ``M*k*M*O``)."""
+        out = []
+        for factor in factors:
+            out.extend([factor.base] * int(factor.exp) if self.too_large(factor) else [factor])
+        return out
 
     def ordered(self, factors):
         """``factors`` (SymPy's order) in the order to multiply them (the module's rule).
@@ -121,8 +144,8 @@ def mul_text(printer, expr, order):
                 denominator.append(Pow(item.base, -item.exp))
         else:
             numerator.append(item)
-    numerator = order.ordered(numerator) or [S.One]
-    denominator = order.ordered(denominator)
+    numerator = order.ordered(order.split(numerator)) or [S.One]
+    denominator = order.ordered(order.split(denominator))
     if len(numerator) == 1 and sign == "-":
         top = [printer.parenthesize(numerator[0], 0.5 * (PRECEDENCE["Pow"] + PRECEDENCE["Mul"]))]
     else:
