@@ -240,6 +240,26 @@ def test_a_float64_explicit_run_held_by_its_stability_draws_a_stiffness_warning(
         kernels.solve_ivp(RELAXATION, (0.0, 1.0), [1.0, 0.0], [[1.0]], method="tsit5", progress=False)
 
 
+def _relaxation_beside_an_extinct_species(t, y, p, dydt):
+    dydt[0] = -p[0] * (y[0] - np.cos(t))
+    dydt[1] = y[0] - 0.1 * y[1]
+    dydt[2] = 1e-3 * y[2] * (y[0] - 1.0)  # a subnormal abundance times O(1e-3): rounds to 0, the state stays put
+
+
+def test_an_extinct_species_held_at_a_subnormal_value_leaves_the_stiffness_warning():
+    """An ecologist's trial: a float64 tsit5 run of a food web took 8199 steps held by its stability with no
+    StiffnessWarning (float32 warned): its extinct species sat at 5e-324, where a relative difference step is 0 and
+    every host Jacobian came out NaN."""
+    system = kernels.ODESystem(_relaxation_beside_an_extinct_species, 3, 1, name="relaxation_extinct")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        res = kernels.solve_ivp(system, (0.0, 1.0), [1.0, 0.0, 5e-324], [[1e4]], method="tsit5",
+                                precision=np.float64, progress=False)
+    assert res.success and int(res.n_steps[0]) >= 2000 and float(res.y[0, -1, 2]) == 5e-324
+    found = [str(w.message) for w in record if issubclass(w.category, kernels.StiffnessWarning)]
+    assert len(found) == 1 and "fastest decay rate reaches 1e+04" in found[0], [str(w.message) for w in record]
+
+
 def test_a_saddle_the_solution_follows_is_no_stiffness():
     """An orbital dynamicist's trial: dop853 on a Kepler orbit of eccentricity 0.9 (2085 steps over 30 orbits, as
     SciPy's DOP853's 2083) was told the problem is stiff and to use radau, which took 40211.  At periapsis the
