@@ -36,7 +36,7 @@ from .function_source import own_definition
 from .module_origin import shadows_stdlib, top_level
 from .time_pieces import (FREE, Form, Pieces, active_lines, applied, arithmetic, comparison, known, logic, mixed,
                           not_, number, span_sensitive, switches, timed, tracked, truth, where, with_line)
-from .time_values import Unknowns, plain
+from .time_values import Unknowns, plain, selected
 from .time_windows import confirmed, hidden, hidden_message, hidden_windows, unread_message
 
 __all__ = ["time_switches", "hidden_windows", "warn_time_branches"]
@@ -131,6 +131,10 @@ class _Reader:
         if isinstance(node, ast.BoolOp):
             return logic([self.value(v, env) for v in node.values], isinstance(node.op, ast.And))
         if isinstance(node, ast.IfExp):
+            select = selected(node)
+            if select is not None:  # x if x > a else a: max(x, a), continuous (a kink, no switch)
+                callee, left, right = select
+                return applied(callee, [self.value(left, env), self.value(right, env)], self.line(node))
             test = with_line(truth(self.value(node.test, env)), self.line(node))
             return where(test, self.value(node.body, env), self.value(node.orelse, env))
         if isinstance(node, ast.Subscript):

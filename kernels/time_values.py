@@ -7,7 +7,8 @@ read) was the one :data:`kernels.time_pieces.FREE`, so two arms that bound diffe
 coupling loops recorded no switch, and tsit5 stepped over the fault with status success and no SamplingWarning (a
 power engineer's trial).  Each such value bound to a name is now a token of its own (:class:`Unknowns`): equal to
 FREE in every other use, and the same token only for the same source reading the same values of the same locals,
-so arms that really bind the same thing (``k = p[0]`` in both) still record no switch.
+so arms that really bind the same thing (``k = p[0]`` in both) still record no switch.  And a conditional
+expression that only picks the larger or smaller side of its comparison is read as ``max`` or ``min`` (:func:`selected`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import ast
 
 from .time_pieces import FREE, Form, exact
 
-__all__ = ["Unknowns", "unnamed", "plain"]
+__all__ = ["Unknowns", "unnamed", "plain", "selected"]
 
 
 def unnamed(value):
@@ -57,3 +58,22 @@ class Unknowns:
         if key not in self._made:
             self._made[key] = (Form(), inputs)  # the inputs kept alive: their ids stay theirs
         return self._made[key][0]
+
+
+def selected(node):
+    """``(max or min, left, right)`` where the conditional expression ``node`` picks the larger or smaller of the two
+    sides of its one comparison (``c if c > 0.0 else 0.0``, ``0.0 if c < 0.0 else c``), else None: continuous in t
+    wherever both sides are, so read as the selecting function (photolysis clipped at night drew the pulse warning,
+    as unreadable, where ``max(c, 0.0)`` did not: an atmospheric chemist's trial)."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and
+            isinstance(test.ops[0], (ast.Gt, ast.GtE, ast.Lt, ast.LtE))):
+        return None
+    left, right = test.left, test.comparators[0]
+    sides, arms = (ast.dump(left), ast.dump(right)), (ast.dump(node.body), ast.dump(node.orelse))
+    greater = isinstance(test.ops[0], (ast.Gt, ast.GtE))
+    if arms == sides:  # left if left > right else right
+        return (max if greater else min), left, right
+    if arms == sides[::-1]:  # right if left > right else left
+        return (min if greater else max), left, right
+    return None

@@ -48,6 +48,13 @@ def _smooth_in_t(t, y, p, dydt):
     dydt[0] = -0.01 * (y[0] - p[0]) + math.sin(0.1 * t) * math.exp(-t / 100.0) + max(0.0, math.sin(t))
 
 
+def _clipped_cosine(t, y, p, dydt):  # photolysis zero at night, clipped by hand
+    c = -math.cos(2.0 * math.pi * t / 24.0)
+    sun = c if c > 0.0 else 0.0
+    day = 0.0 if c < 0.0 else c
+    dydt[0] = 1e-3 * sun + 1e-3 * day - 0.01 * (y[0] - p[0])
+
+
 def _autonomous(t, y, p, dydt):
     dydt[0] = -(y[0] - p[0]) / 20.0
 
@@ -132,9 +139,10 @@ def test_a_pulse_whose_times_depend_on_params_warns_unless_dt_max_is_finite():
     _silent(system, span=(0.0, 24.0), params=[5.5], dt_max=0.5)
 
 
-@pytest.mark.parametrize("rhs", [_one_switch, _one_switch_at_p0, _smooth_in_t, _autonomous])
+@pytest.mark.parametrize("rhs", [_one_switch, _one_switch_at_p0, _smooth_in_t, _clipped_cosine, _autonomous])
 def test_single_switches_and_smooth_uses_of_t_are_silent(rhs):
-    """One switch (error control sees a step across it), t in sin and exp, a kink (max(0, sin t)), no t at all."""
+    """One switch (error control sees a step across it), t in sin and exp, a kink (max(0, sin t), and written as
+    ``c if c > 0.0 else 0.0``: an atmospheric chemist's photolysis drew the pulse warning), no t at all."""
     _silent(kernels.ODESystem(rhs, n_states=1, n_params=1, name=rhs.__name__), params=[500.0])
 
 
