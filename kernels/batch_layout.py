@@ -335,6 +335,8 @@ def sweep_hint(shape, what, width, n_traj=None, sequence=False, values=None):
         return (f": for a sweep of {shape[0]} values give shape ({shape[0]}, 1), e.g. {what}[:, None] (a 1-D "
                 f"{what} is the one row every trajectory shares)")
     if len(shape) == 1 and width > 1 and shape[0] not in (0, width, width + 1) and not sequence:
+        if n_traj is not None and shape[0] != n_traj:  # not a value per trajectory: the row itself is short or long
+            return _row_length_hint(shape[0], what, width)
         return _one_row_hint(shape[0], what, width)
     if len(shape) == 2 and shape == (width, 1) and width > 1:
         letter = _COLUMNS.get(what, ("column", "x"))[1]
@@ -385,6 +387,21 @@ def _one_row_hint(length, what, width):
             f"{width}: P = np.tile({letter}_base, ({length}, 1)); P[:, j] = values ({letter}_base: one row's {width} "
             f"values, j: the swept {noun}'s column), or np.column_stack of the {width} columns in the order the rhs "
             f"reads them, a constant one as np.full({length}, value){rows}")
+
+
+def _row_length_hint(length, what, width):
+    """:func:`sweep_hint`'s words for a 1-D ``what`` of ``length`` values that is neither the shared row of ``width``
+    nor a value per trajectory (the trajectories are counted elsewhere): a row with entries left out (or rows laid
+    end to end).  A dark-cloud network's y0 without its electrons, 15 of 16, was told to tile a sweep of one state
+    over 15 trajectories, of which there were 16 (an astrochemist's trial)."""
+    noun = _COLUMNS.get(what, ("column", "x"))[0]
+    if length % width == 0:
+        return (f": if it holds {length // width} rows of {width} end to end, np.reshape({what}, ({length // width}, "
+                f"{width}))")
+    gap = width - length
+    return (f": a 1-D {what} is the one row every trajectory shares, so it needs all {width} {noun}s in the order "
+            f"the rhs reads them; this one has {length}, "
+            + (f"{gap} short ({noun}s left out?)" if gap > 0 else f"{-gap} too many"))
 
 
 def _missing_column_first(values):

@@ -93,6 +93,19 @@ def test_a_one_dimensional_sweep_of_one_parameter_is_told_to_build_the_table():
         kernels.solve_ivp(system, (0.0, 1.0), np.zeros(4), np.arange(10.0), progress=False)
 
 
+def test_a_shared_row_short_of_a_state_is_told_so_where_the_trajectories_are_counted():
+    """An astrochemist's y0 without its electrons, 15 values for 16 states beside 16 rows of params, was told to
+    tile a sweep of one state over 15 trajectories; the params count the trajectories, so it is a row short."""
+    system = kernels.ODESystem(_kuramoto4, n_states=4, n_params=5, name="kuramoto4_short")
+    with pytest.raises(ConfigurationError) as caught:
+        kernels.solve_ivp(system, (0.0, 1.0), np.zeros(3), np.ones((6, 5)), progress=False)
+    assert str(caught.value) == ("y0 must have shape (6, 4) or (4,) (n_states); got shape (3,): a 1-D y0 is the one "
+                                 "row every trajectory shares, so it needs all 4 states in the order the rhs reads "
+                                 "them; this one has 3, 1 short (states left out?)")
+    with pytest.raises(ConfigurationError, match=r"for a sweep of one state over 6 trajectories"):
+        kernels.solve_ivp(system, (0.0, 1.0), np.zeros(6), np.ones((6, 5)), progress=False)
+
+
 def _duffing(t, y, p, dydt):
     """A forced Duffing oscillator, p = c, k, a, F, w."""
     dydt[0] = y[1]
