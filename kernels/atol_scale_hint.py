@@ -253,8 +253,9 @@ class AtolScaleProbe(HostProbe):
         low = abs(float(values[k]))
         reach = (f"reaches the span's end (t = {self.t_end:.6g})" if outcome == "finished" else
                  f"gets to t = {times[-1]:.6g}, past where the run stopped (before t = {bound:.6g})")
-        evidence = (f"it stopped before t = {bound:.6g}" if crossed is None else
-                    f"it saved {state} = {crossed[1]:.3g} at t = {crossed[0]:.6g}")
+        evidence = (f"it stopped before t = {bound:.6g}" if crossed is None else  # the run's path, not the host's
+                    f"it saved {state} = {crossed[1]:.3g} at t = {crossed[0]:.6g}"
+                    + (", its own path off the host's by then" if crossed[0] < times[k] else ""))
         lows = np.zeros(len(self.atol))
         lows[i] = low
         suggested = suggested_atol(lows, self.atol, [i])

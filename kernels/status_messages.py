@@ -304,11 +304,18 @@ def lead_with_cause(code, text, hint):
 
     The status's own text says what the solver met, which points elsewhere: a biologist's trial opened with "The
     iteration matrix of an implicit step was singular (a pivot of its LU factorisation was zero...)" and named
-    only at its end a Hill term's y ** 2.3 at y = -1e-51, the cause.  The hint stays whole after it."""
+    only at its end a Hill term's y ** 2.3 at y = -1e-51, the cause.  The hint stays whole after it.  A step-size
+    underflow's general guesses (dt_min, a span far from t = 0, a blow-up) shrink to its first sentence there: 600
+    characters of them stood between a food web's named cause and its remedy (an ecologist's trial)."""
     if int(code) not in LEAD_STATUSES:
         return text
     headline = cause_headline(hint)
-    return f"{headline} {text}" if headline else text
+    if not headline:
+        return text
+    general = STATUS_MESSAGES[STEP_SIZE_UNDERFLOW]
+    if int(code) == STEP_SIZE_UNDERFLOW and text.startswith(general):  # its guesses (dt_min, an epoch, a blow-up)
+        text = general[:general.index(". ") + 1] + text[len(general):]  # make way for the cause: its first sentence
+    return f"{headline} {text}"
 
 
 # SciPy's OdeResult names -> what holds the same here (IVPResult.__getattr__)

@@ -87,8 +87,12 @@ def test_a_specific_cause_wins_over_the_place_where_the_rhs_failed():
 def test_only_a_named_cause_leads_and_only_a_failure(code):
     named = jacobian_hint._OVERSHOOT_REMEDY.format(name="y_0", value=-1e-12, positive=1e-12, what="rhs")
     text = STATUS_MESSAGES[code] + named
-    assert lead_with_cause(code, text, named).endswith(text)
-    assert lead_with_cause(code, text, named).startswith("Likely cause: y_0 = -1e-12")
+    led = lead_with_cause(code, text, named)
+    if code == Status.STEP_SIZE_UNDERFLOW:  # its general guesses make way for the cause (an ecologist's trial)
+        assert led.endswith(STATUS_MESSAGES[code].split(". ")[0] + "." + named) and "dt_min is 0" not in led
+    else:
+        assert led.endswith(text)
+    assert led.startswith("Likely cause: y_0 = -1e-12")
     stiff = " The problem looks stiff at the initial state: try radau or rodas5p."  # no cause named: as it was
     assert lead_with_cause(code, STATUS_MESSAGES[code] + stiff, stiff) == STATUS_MESSAGES[code] + stiff
     success = STATUS_MESSAGES[Status.SUCCESS] + named
