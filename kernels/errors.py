@@ -64,8 +64,10 @@ class PlanMismatchError(ConfigurationError):
 class PatternMissError(ConfigurationError):
     """A sparse LU's probed Jacobian pattern misses entries that are nonzero at a solve's own ``y0`` and ``params``.
 
-    ``points`` holds those ``(t0, y0 row, params row)``: ``kernels.solvers.jacobian_pattern(system,
-    points=...)`` gives a pattern that covers them (``solve_ivp`` rebuilds with it by itself).
+    ``points`` holds those ``(t, y0 row, params row)`` (``t`` is ``t0``, or for a rhs that reads ``t`` each of the
+    times checked across the span: :func:`kernels.integrator_checks.pattern_times`):
+    ``kernels.solvers.jacobian_pattern(system, points=...)`` gives a pattern that covers them (``solve_ivp``
+    rebuilds with it by itself).
     """
 
     def __init__(self, message, points=()):

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, check_pattern_at, probed_inputs,
-                                remember_checked)
+from .integrator_checks import (DERIVATIVE_RHS_BUDGET, PATTERN_RHS_BUDGET, check_pattern_at, pattern_times,
+                                probed_inputs, remember_checked)
 from .solve_checks import CHECKS_KEPT
 from .stiffness_note import probes_with_note
 
@@ -24,17 +24,20 @@ __all__ = ["IntegratorProbes"]
 class IntegratorProbes:
     """The probes of :class:`kernels.Integrator` at a solve's inputs (see the module's docstring); not used alone."""
 
-    def _check_pattern(self, t0, y0, params):
+    def _check_pattern(self, t0, y0, params, t_end=None):
         """The probed (or the given) sparse pattern against the Jacobian at this solve's first, middle and last rows
         and at the rows that hold each input column's extremes (:func:`probe_rows`; once per distinct rows: each
-        check differences the rhs n times on the host)."""
-        rows, key = probed_inputs(t0, y0, params, self.system.n_states, PATTERN_RHS_BUDGET)
+        check differences the rhs n times on the host), at ``t0`` and, for a rhs that reads ``t``, at times across
+        the span to ``t_end`` too (:func:`pattern_times`)."""
+        times = pattern_times(self.system, t0, t_end)
+        rows, key = probed_inputs(times, y0, params, (self.system.n_states + 1) * len(times) - 1,
+                                  PATTERN_RHS_BUDGET)
         if key in self._pattern_checked:
             return
         if self._pattern is not None:
-            check_pattern_at(self.system, self._pattern, t0, rows)
+            check_pattern_at(self.system, self._pattern, times, rows)
         else:  # the user's own pattern: warned about on its first miss, then left to the user
-            self._pattern_missed = bool(check_pattern_at(self.system, self._given_pattern, t0, rows, given=True))
+            self._pattern_missed = bool(check_pattern_at(self.system, self._given_pattern, times, rows, given=True))
             self._given_pattern = None
         remember_checked(self._pattern_checked, key, CHECKS_KEPT)
 

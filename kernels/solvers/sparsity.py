@@ -25,6 +25,10 @@ entry can switch on later in a run: ``SolverOptions(pattern=...)``
 (``jacobian_pattern(system, points=...)`` at states the run reaches), or
 ``linear="dense"``.
 
+A system that knows its Jacobian's structure (``system.jacobian_structure``, which
+:func:`kernels.symbolic_system` sets from SymPy's nonzero derivatives) is not probed: that
+structure is the pattern, exact whatever the run's times, states and parameters.
+
 The pattern's symbolic analysis for the sparse LU is here too: the
 elimination order by minimum degree and the fill-in it creates.
 """
@@ -75,9 +79,12 @@ def jacobian_pattern(system, probes=PROBES, seed=0, dense_share=1.0, points=()):
     an error.
     """
     n = system.n_states
+    dense = dense_share * n * n
+    structure = getattr(system, "jacobian_structure", None)  # exact (kernels.symbolic_system): nothing to probe
+    if structure is not None:
+        return full_pattern(n) if len(structure) > dense else tuple(structure)
     rng = np.random.default_rng(seed)
     found = np.eye(n, dtype=bool)
-    dense = dense_share * n * n
     failure, probed = None, 0
     for _ in range(10 * probes):  # points the rhs cannot take are drawn again: ``probes`` evaluated ones
         if probed == probes:
