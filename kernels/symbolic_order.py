@@ -32,7 +32,8 @@ import math
 
 __all__ = ["FactorOrder", "mul_text"]
 
-SPLIT_LOG10 = 30  # a known power further than this from 1 (in decades) is multiplied as its factors: float32 ends at 3.4e38
+# a known power further than this from 1 (in decades) is multiplied as its factors: float32 ends at 3.4e38
+SPLIT_LOG10 = 30
 MAX_SPLIT_POWER = 8  # the printer's largest power written as a product (symbolic._MAX_PRODUCT_POWER)
 
 

@@ -8,7 +8,8 @@ coupling loops recorded no switch, and tsit5 stepped over the fault with status 
 power engineer's trial).  Each such value bound to a name is now a token of its own (:class:`Unknowns`): equal to
 FREE in every other use, and the same token only for the same source reading the same values of the same locals,
 so arms that really bind the same thing (``k = p[0]`` in both) still record no switch.  And a conditional
-expression that only picks the larger or smaller side of its comparison is read as ``max`` or ``min`` (:func:`selected`).
+expression that only picks the larger or smaller side of its comparison is read as ``max`` or ``min``
+(:func:`selected`).
 """
 
 from __future__ import annotations
