@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PRUNE_SHARE", "left_null", "refined", "echelon"]
+__all__ = ["PRUNE_SHARE", "left_null", "refined", "echelon", "pivot_order"]
 
 #: Coefficients at most this share of the largest (a state's in the unit vectors spanning the candidates, a vector's
 #: own in their echelon form) are tried at 0 (:func:`_pruned`, :func:`_sparse`): kept where ``c^T J`` moves past the
@@ -106,11 +106,23 @@ def _sparse(basis, nulls):
     return basis if np.array_equal(work, rows) else _orthonormal(work)
 
 
-def echelon(basis):
+def pivot_order(n, sizes=None):
+    """The order in which :func:`echelon` tries the states as pivots: the largest ``sizes`` first, ties (and all,
+    without ``sizes``) from the last state backwards."""
+    if sizes is None:
+        return np.arange(n)[::-1]
+    sizes = np.broadcast_to(np.asarray(sizes, np.float64), (n,))
+    return np.lexsort((-np.arange(n), -np.where(np.isnan(sizes), 0.0, sizes)))
+
+
+def echelon(basis, sizes=None):
     """A basis of the same span with few nonzeros: reduced row echelon form pivoting from the last state backwards
-    (a combustion model's two invariants read ``-4 y[0] + y[1]`` and ``2e4 y[0] + y[2]``), each scaled so its
-    smallest nonzero coefficient is 1 in size and its first is positive."""
-    work = np.array(basis[:, ::-1], np.float64)
+    (a combustion model's two invariants read ``-4 y[0] + y[1]`` and ``2e4 y[0] + y[2]``), or on the states of the
+    largest ``sizes`` first (:func:`pivot_order`; each such state is in one vector only, the others vanish there:
+    :func:`kernels.invariant_drift.drifting_combinations`), each scaled so its smallest nonzero coefficient is 1 in
+    size and its first is positive."""
+    order = pivot_order(basis.shape[1], sizes)
+    work = np.array(basis[:, order], np.float64)
     rows, cols = work.shape
     r = 0
     for c in range(cols):
@@ -124,7 +136,9 @@ def echelon(basis):
         others = np.arange(rows) != r
         work[others] -= np.outer(work[others, c], work[r])
         r += 1
-    work = work[:r, ::-1]
+    work, unordered = work[:r], np.empty((r, basis.shape[1]))
+    unordered[:, order] = work
+    work = unordered
     work[np.abs(work) <= 1e-12 * np.max(np.abs(work), axis=1, keepdims=True)] = 0.0
     out = []
     for c in work:

@@ -442,3 +442,101 @@ def test_float32_drift_of_a_total_conserved_beside_rates_of_1e6_warns():
     assert res.invariant_drift.labels == ("C2 + CP + pM + M",)
     assert np.all(res.invariant_drift.drift > 30 * DRIFT_TOLERANCES)  # (measured 140 and 151)
     assert "Rounding moved the linear invariant C2 + CP + pM + M" in res.message(1)
+
+
+# -- a charge diluted in the elements' combinations: an astrochemist's trial ---------------------------------------
+ION_NAMES = ("H2", "H", "O", "OH", "H2O", "CO", "C", "H2+", "H3+", "OH+", "H2O+", "H3O+", "HCO+", "C+", "e-")
+ION_REACTIONS = (  # (driven by: "cr" cosmic rays zeta, "k" collisions k; reactants, products, rate over zeta or k)
+    ("cr", ("H2",), ("H2+", "e-"), 1.0), ("cr", ("C",), ("C+", "e-"), 10.0), ("cr", ("H2O",), ("OH", "H"), 1e3),
+    ("k", ("H2+", "H2"), ("H3+", "H"), 2e3), ("k", ("H3+", "O"), ("OH+", "H2"), 1.0),
+    ("k", ("OH+", "H2"), ("H2O+", "H"), 1.0), ("k", ("H2O+", "H2"), ("H3O+", "H"), 1.0),
+    ("k", ("H3O+", "e-"), ("H2O", "H"), 1e2), ("k", ("H3+", "e-"), ("H2", "H"), 1e2),
+    ("k", ("H3+", "CO"), ("HCO+", "H2"), 1.0), ("k", ("HCO+", "e-"), ("CO", "H"), 1e2),
+    ("k", ("C+", "e-"), ("C",), 1e-3), ("k", ("C", "OH"), ("CO", "H"), 1e-1), ("k", ("H", "H"), ("H2",), 1e-2),
+    ("k", ("H2+", "e-"), ("H", "H"), 1e2))
+ION_CHARGE = np.array([0.0] * 7 + [1.0] * 7 + [-1.0])
+ION_PARAMS = np.array([[1e-17, 1e-9], [3e-17, 2e-9]])  # (zeta, k)
+ION_TOLERANCES = dict(rtol=1e-5, atol=1e-20)
+
+
+def _ion_network():
+    """A 15-species dark-cloud network (H, O, C and charge conserved: 4 invariants; SymPy writes its ``jac``), its
+    ``y0`` (H2 at 0.5, ions and electrons at 1e-4 and below), and an end state a set of reaction extents reaches."""
+    sympy = pytest.importorskip("sympy")
+    y, (zeta, k) = sympy.symbols("y0:15"), sympy.symbols("zeta k")
+    rhs, stoichiometry = [sympy.Integer(0)] * 15, np.zeros((15, len(ION_REACTIONS)))
+    for j, (driver, reactants, products, rate) in enumerate(ION_REACTIONS):
+        r = rate * (zeta if driver == "cr" else k) * sympy.Mul(*[y[ION_NAMES.index(s)] for s in reactants])
+        for s in reactants:
+            rhs[ION_NAMES.index(s)] -= r
+            stoichiometry[ION_NAMES.index(s), j] -= 1.0
+        for s in products:
+            rhs[ION_NAMES.index(s)] += r
+            stoichiometry[ION_NAMES.index(s), j] += 1.0
+    system = kernels.symbolic_system(y, rhs, params=(zeta, k), name="ions15")
+    system.state_names = ION_NAMES
+    y0 = np.full(15, 1e-8)
+    y0[[0, 1, 2, 5, 13, 14]] = [0.5, 1e-4, 3e-4, 1e-4, 1e-4, 1e-4 + 8e-8]  # (neutral: 7 ions at 1e-8 beside C+)
+    y_end = y0 + stoichiometry @ np.random.default_rng(3).uniform(0.0, 5e-9, len(ION_REACTIONS))
+    return system, y0, y_end
+
+
+def _charge_drifted(y_end, tolerances):
+    """``y_end`` with its electrons ``tolerances`` times the charge's tolerance low (the charge moved, no element)."""
+    moved = np.array(y_end)
+    moved[-1] -= tolerances * (np.abs(ION_CHARGE) @ (ION_TOLERANCES["atol"] + ION_TOLERANCES["rtol"] * np.abs(y_end)))
+    return moved
+
+
+def test_a_charge_mixed_into_the_elements_invariants_is_measured_on_its_own():
+    """A float32 radau run of a 60-species dark-cloud network moved its total charge by 8.6 of the charge's tolerances
+    with success and no warning: the invariants found span the charge, but their echelon form wrote it mixed with
+    the elements (``2 H + 4 H2 + ... + 8 e-``, H2 at 0.5), whose tolerance diluted its drift to 0.04.  The
+    combination that drifted most, written on as few states as it needs, is measured too: the charge alone."""
+    from kernels.invariant_drift import drifting_combinations
+
+    system, y0, y_end = _ion_network()
+    found = find_invariants(system, 0.0, 3e13, np.tile(y0, (2, 1)), ION_PARAMS, None, **ION_TOLERANCES)
+    assert found.shape == (4, 15)
+    assert np.linalg.matrix_rank(np.vstack([found, ION_CHARGE])) == 4  # (the charge is spanned, in no one vector)
+    moved = _charge_drifted(y_end, 10.0)[None]
+    basis_drift, _ = measure_drift(found, y0[None], moved, **ION_TOLERANCES)
+    assert basis_drift[0] < 0.1  # (measured 0.004: what the solve judged by)
+    widened = drifting_combinations(found, y0[None], moved, **ION_TOLERANCES)
+    drift, which = measure_drift(widened, y0[None], moved, **ION_TOLERANCES)
+    assert widened.shape == (5, 15) and drift[0] == pytest.approx(10.0, rel=1e-3)
+    assert invariant_label(widened[which[0]], ION_NAMES) == "H2+ + H3+ + OH+ + H2O+ + H3O+ + HCO+ + C+ - e-"
+    # an end state whose invariants all hold adds nothing
+    assert drifting_combinations(found, y0[None], y_end[None], **ION_TOLERANCES).shape == (4, 15)
+    # past FIT_ROWS rows, evenly spaced ones are fitted: a drift in every tenth row of 5000 is still found
+    many = np.tile(y_end, (5000, 1))
+    many[::10] = moved
+    assert drifting_combinations(found, y0[None], many, **ION_TOLERANCES).shape == (5, 15)
+
+
+def test_a_solves_drift_record_names_the_drifting_charge():
+    """Through the check a solve runs (:func:`kernels.invariant_drift.solve_drift`, on a float32 radau integrator and
+    saved states whose last one moved the charge by 10 tolerances in one row): that row is flagged under the charge's
+    own label, the other row (untouched) is not."""
+    from kernels.invariant_drift import solve_drift
+
+    system, y0, y_end = _ion_network()
+    integrator = kernels.Integrator(system, method="radau", precision=np.float32)
+    times = np.array([1e12, 3e13])
+    saved = np.stack([np.stack([0.5 * (y0 + y_end), end]) for end in (y_end, _charge_drifted(y_end, 10.0))])
+    record = solve_drift(integrator, 0.0, 3e13, y0[None], ION_PARAMS, ION_TOLERANCES["rtol"], ION_TOLERANCES["atol"],
+                         np.zeros(2, np.int32), saved, None, t_eval=times)
+    np.testing.assert_array_equal(record.flagged(), [1])
+    assert record.drift[1] == pytest.approx(10.0, rel=1e-3) and record.drift[0] < 0.1
+    assert record.labels[record.which[1]] == "H2+ + H3+ + OH+ + H2O+ + H3O+ + HCO+ + C+ - e-"
+
+
+@pytest.mark.parametrize("precision", [np.float64, np.float32])
+def test_correct_runs_of_the_charged_network_stay_silent(precision):
+    """radau at rtol 1e-5 keeps the charge (0.04 of its tolerance in float32) and the elements: judged, silent."""
+    system, y0, _ = _ion_network()
+    res, caught = _solve(system, y0, ION_PARAMS, (0.0, 3e13), method="radau", precision=precision,
+                         t_eval=np.array([1e9, 1e10, 1e11, 1e12, 1e13, 3e13]), **ION_TOLERANCES)
+    assert np.all(np.asarray(res.status) == 0)
+    assert not caught and res.invariant_drift is not None and len(res.invariant_drift.labels) == 4
+    assert np.all(res.invariant_drift.drift < DRIFT_TOLERANCES / 10)
