@@ -66,3 +66,28 @@ def test_no_far_side_note_where_the_event_fired_went_back_or_counts_both_ways():
     both = kernels.solve_ivp(BALL, (0.0, 1.0), y0[2:], method="tsit5", precision=np.float64, progress=False,
                              events=Event(_ground, terminal=True, direction=0))
     assert int(both.status[0]) == Status.SUCCESS and _NOTE not in both.message(0)
+
+
+def _drain(t, y, p, dydt):
+    dydt[0] = -1.0
+
+
+def _sqrt_level(t, y, p):  # NaN once y[0] < 0: the domain of the model's sqrt
+    return math.sqrt(y[0]) - 0.1
+
+
+def test_a_terminal_event_whose_g_turns_nan_within_a_step_is_named_in_the_message():
+    """A battery modeller's cut-off voltage held sqrt(x (1 - x)): within one step of rodas5p the stoichiometry passed
+    1, g went from a number to NaN, which is no sign change, and the run ended with success and nothing said.  Here
+    sqrt(y) - 0.1 with y draining by 1 per unit time, fixed steps of 0.6: g is 0.53 at t = 0.6 and NaN at 1.2."""
+    system = kernels.ODESystem(_drain, n_states=1, n_params=0, name="drain")
+    res = kernels.solve_ivp(system, (0.0, 2.4), [1.0], method="rk4", dt=0.6, t_eval=[0.6, 1.2, 1.8, 2.4],
+                            precision=np.float64, progress=False,
+                            events=Event(_sqrt_level, terminal=True, direction=-1))
+    assert int(res.status[0]) == Status.SUCCESS and int(res.event_count[0, 0]) == 0
+    assert ("Terminal event events[0] (_sqrt_level) did not fire: its g was 0.532 at t = 0.6 and NaN at t = 1.2, and "
+            "a NaN is no sign change") in res.message(0)
+    kept = kernels.solve_ivp(system, (0.0, 2.4), [1.0], method="rk4", dt=0.2, t_eval=[0.6, 1.2, 1.8, 2.4],
+                             precision=np.float64, progress=False,
+                             events=Event(_sqrt_level, terminal=True, direction=-1))
+    assert int(kept.status[0]) == Status.EVENT and "NaN" not in kept.message(0)  # a step lands on y = 0: g = -0.1
