@@ -170,7 +170,8 @@ class SuspectSuccessWarning(SummaryWarning):
     """Trajectories that ended with status SUCCESS at a result not to be trusted, judged after the solve from its
     results: a growth an implicit run stepped over (:mod:`kernels.growth_warning`), a state past 1e100 times its
     start (:mod:`kernels.unbounded_growth`), a growth from a lone negative params or y0 entry
-    (:mod:`kernels.sign_slip_success`).  A SummaryWarning before an ecologist's trial asked why a run without
+    (:mod:`kernels.sign_slip_success`), a terminal event whose ``g`` turned NaN, which stops nothing
+    (:mod:`kernels.event_notes`).  A SummaryWarning before an ecologist's trial asked why a run without
     summaries drew one; it subclasses SummaryWarning, so filters written for that still catch it."""
 
 

@@ -15,11 +15,16 @@ import dataclasses
 
 import numpy as np
 
+from .errors import SuspectSuccessWarning, warn_user
 from .event_checks import g_at_start, zero_at_start
 from .result_notes import host_array
-from .status import EVENT
+from .status import EVENT, SUCCESS
 
-__all__ = ["EventStart", "event_note", "fired_note", "unfired_note", "far_side_note", "nan_note", "event_label"]
+__all__ = ["EventStart", "event_note", "fired_note", "unfired_note", "far_side_note", "nan_note", "event_label",
+           "warn_event_nan"]
+
+#: Successful trajectories :func:`warn_event_nan` looks at, evenly spaced over those with an unfired terminal event.
+NAN_CHECK_ROWS = 8
 
 
 def event_label(index, function):
@@ -310,3 +315,33 @@ def _saves(result, trajectory):
     if not (isinstance(y, np.ndarray) and y.ndim == 3 and t is not None and len(t) == y.shape[1]):
         return None
     return np.asarray(t, np.float64), y[trajectory]
+
+
+def warn_event_nan(result):
+    """One :class:`kernels.SuspectSuccessWarning` a solve where, among up to :data:`NAN_CHECK_ROWS` successful
+    trajectories (evenly spaced) with a terminal event that did not fire, one's ``g`` went from a number to NaN
+    between saves (:func:`nan_note`): the event could not stop it, and success says nothing of that (a battery
+    modeller's cut-off).  Host inputs and saves only; never raises: a warning must not fail a solve."""
+    start = getattr(result, "event_start", None)
+    if start is None or result.counts is None or not any(start.terminal) or start.functions is None:
+        return
+    try:
+        status, counts = host_array(result.status), host_array(result.event_count)
+        unfired = np.flatnonzero((status == SUCCESS) & np.any(
+            (counts == 0) & np.asarray(start.terminal, bool)[None, :], axis=1))
+        rows = unfired[np.unique(np.linspace(0, unfired.size - 1, min(NAN_CHECK_ROWS, unfired.size)).astype(int))] \
+            if unfired.size else unfired
+        for i in rows:
+            p_row, saves = _row(start.params, int(i), start.n), _saves(result, int(i))
+            found = [(e, nan_note(start, e, p_row, saves)) for e, terminal in enumerate(start.terminal)
+                     if terminal and counts[i][e] == 0] if p_row is not None else []
+            found = [(e, note) for e, note in found if note]
+            if found:
+                e, note = found[0]
+                warn_user(f"trajectory {int(i)} ended with status SUCCESS, but terminal event {start.labels[e]} could "
+                          f"not stop it:{note.split(' did not fire:', 1)[1]} res.message(i) says it for each "
+                          f"trajectory (up to {NAN_CHECK_ROWS} successful ones were looked at here).",
+                          SuspectSuccessWarning)
+                return
+    except Exception:  # noqa: BLE001 - a warning must never fail a solve: none
+        return

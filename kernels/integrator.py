@@ -380,7 +380,7 @@ class Integrator(IntegratorProbes):
                                      dt_min=dt_min, dt_max=dt_max, device=device, out=out,
                                      _canary_elems=_canary_elems, progress=progress, **scale_out)
         from .ivp_result import IVPResult
-        from .event_notes import EventStart
+        from .event_notes import EventStart, warn_event_nan
         from .status_messages import status_messages
 
         system, dtype = self.system, self.dtype
@@ -465,6 +465,7 @@ class Integrator(IntegratorProbes):
                 warn_stiff_steps(result, self.method, self.adaptive, judged, y0, params)  # held by stability
             warn_float32_underflow(self, result, y0, params, t_end, atol if self.adaptive else None)  # below its range
             warn_atol_dip(self, result, y0, params, t_end, atol if self.adaptive else None)  # regrown from below atol
+            warn_event_nan(result)  # a terminal event whose g went from a number to NaN: it stopped nothing
         return result
 
 
