@@ -302,10 +302,21 @@ def drift_table(invariants, y0, y_end, rtol, atol, analytic=True):
     y0, y_end = np.asarray(y0, np.float64), np.asarray(y_end, np.float64)
     moved = y_end - y0
     size = np.abs(invariants.T)
-    tolerance = (np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y_end)) @ size
-    noise = COEFFICIENT_ERROR[bool(analytic)] * (np.abs(moved) @ size)
+    return _drift(moved @ invariants.T, np.abs(moved) @ size, _scales(y_end, rtol, atol) @ size, analytic)
+
+
+def _scales(y_end, rtol, atol):
+    """Each row's error scale ``atol + rtol |y_end|``, shaped as ``y_end``."""
+    return np.broadcast_to(np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y_end),
+                           np.shape(y_end))
+
+
+def _drift(change, moved_size, tolerance, analytic):
+    """``|c . d|`` (``change``) less what :data:`COEFFICIENT_ERROR` of ``c`` explains (``moved_size``: ``|c| . |d|``),
+    over the combination's ``tolerance`` (``|c| . scale``); 0 where not finite: :func:`drift_table`'s measure."""
+    noise = COEFFICIENT_ERROR[bool(analytic)] * moved_size
     with np.errstate(divide="ignore", invalid="ignore"):
-        drift = np.maximum(np.abs(moved @ invariants.T) - noise, 0.0) / tolerance
+        drift = np.maximum(np.abs(change) - noise, 0.0) / tolerance
     return np.where(np.isfinite(drift), drift, 0.0)
 
 
@@ -315,7 +326,7 @@ def _fitted_combinations(invariants, y0, y_end, rtol, atol):
     |y_end|`` over its largest, ``d`` its move; one (k, k) solve a row, vectorised), rows of 0 where not finite."""
     k, n = invariants.shape
     moved = np.asarray(y_end, np.float64) - np.asarray(y0, np.float64)
-    weight = np.broadcast_to(np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y_end), moved.shape)
+    weight = _scales(y_end, rtol, atol)
     largest = np.max(weight, axis=1, keepdims=True)
     weight = weight / np.where(largest > 0.0, largest, 1.0)
     with np.errstate(all="ignore"):
@@ -355,21 +366,16 @@ def drifting_combinations(invariants, y0, y_end, rtol, atol, analytic=True):
         y0, y_end = y0[keep], y_end[keep]
     basis = np.max(np.nan_to_num(drift_table(invariants, y0, y_end, rtol, atol, analytic)), axis=1)
     combined = _fitted_combinations(invariants, y0, y_end, rtol, atol)
-    moved, size = y_end - y0, np.abs(combined)
-    tolerance = np.sum((np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y_end)) * size, axis=1)
-    noise = COEFFICIENT_ERROR[bool(analytic)] * np.sum(np.abs(moved) * size, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):  # (as drift_table, row by row)
-        drift = np.maximum(np.abs(np.sum(moved * combined, axis=1)) - noise, 0.0) / tolerance
-    drift = np.where(np.isfinite(drift), drift, 0.0)
+    moved, size, scale = y_end - y0, np.abs(combined), _scales(y_end, rtol, atol)
+    drift = _drift(np.sum(moved * combined, axis=1), np.sum(np.abs(moved) * size, axis=1),  # each row's own
+                   np.sum(scale * size, axis=1), analytic)
     rows = np.flatnonzero((drift > DRIFT_TOLERANCES) & (drift > basis))
     rows = rows[np.argsort(-drift[rows], kind="stable")][:CONFIRMED_ROWS]
     added = []
     for i in rows:
-        weight = np.broadcast_to(np.asarray(atol, np.float64) + np.asarray(rtol, np.float64) * np.abs(y_end[i]),
-                                 y_end[i].shape)
         size = np.abs(combined[i]) / np.max(np.abs(combined[i]))
         with np.errstate(divide="ignore", invalid="ignore"):
-            sizes = np.where(size > 0.0, weight / size, np.inf)
+            sizes = np.where(size > 0.0, scale[i] / size, np.inf)
         vectors = np.array([_whole(c) for c in _echelon(invariants, sizes)])
         if not len(vectors):
             continue
