@@ -30,7 +30,8 @@ from .validation import defaulted_parameter
 
 __all__ = ["check_direction", "check_terminal", "count_refused",
            "check_events_compile", "check_events_unchanged", "check_function", "event_values",
-           "refuse_unheld_floats", "scipy_attributes", "g_at_start", "zero_at_start", "START_ZERO_ULPS"]
+           "refuse_unheld_floats", "scipy_attributes", "positional_parameters", "g_at_start", "zero_at_start",
+           "START_ZERO_ULPS"]
 
 #: How many units of the working precision's rounding, times the start's magnitude, ``g(t0)`` may be off 0 and still
 #: be a start on a zero (:func:`zero_at_start`): the GPU evaluates ``g`` in the working precision, the host in float64.
@@ -130,6 +131,11 @@ def check_terminal(terminal):
     raise ConfigurationError(f"Event terminal must be True or False; got {describe(terminal)}")
 
 
+def positional_parameters(params):
+    """The parameters among ``params`` (an ``inspect.signature``'s) that a positional call fills."""
+    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
 def check_function(func):
     """ConfigurationError unless ``func`` is a callable ``g(t, y, p)`` that returns one number: its signature, no
     writes into its inputs, and its value at a sample state (where the host can call it)."""
@@ -139,7 +145,7 @@ def check_function(func):
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
         return
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = positional_parameters(params)
     defaulted = None if isinstance(func, functools.partial) else defaulted_parameter(params, "Event function g",
                                                                                       "t, y, p")
     if defaulted is not None:

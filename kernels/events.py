@@ -56,7 +56,7 @@ from .diffeq_names import callback_arguments_refused
 from .drivers import make_driver_evaluator
 from .errors import ConfigurationError, describe
 from .event_checks import (check_direction, check_events_compile, check_events_unchanged, check_function,
-                           check_terminal, event_values, scipy_attributes)
+                           check_terminal, event_values, positional_parameters, scipy_attributes)
 from .literals import for_system, unheld_floats
 from .loop_work import EVENT_COLUMN
 from .system_checks import cpu_jit_unwrapped
@@ -152,8 +152,7 @@ def _refuse_callback_pair(items):
     if len(items) != 2 or not all(callable(e) and not isinstance(e, Event) for e in items):
         return
     try:
-        count = len([p for p in inspect.signature(items[1]).parameters.values()
-                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+        count = len(positional_parameters(inspect.signature(items[1]).parameters.values()))
     except (TypeError, ValueError):
         return
     if count == 1:
