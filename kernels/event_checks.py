@@ -30,8 +30,8 @@ from .validation import defaulted_parameter
 
 __all__ = ["check_direction", "check_terminal", "count_refused",
            "check_events_compile", "check_events_unchanged", "check_function", "event_values",
-           "refuse_unheld_floats", "scipy_attributes", "positional_parameters", "g_at_start", "zero_at_start",
-           "START_ZERO_ULPS"]
+           "refuse_unheld_floats", "scipy_attributes", "positional_parameters", "g_value", "g_at_start",
+           "zero_at_start", "START_ZERO_ULPS"]
 
 #: How many units of the working precision's rounding, times the start's magnitude, ``g(t0)`` may be off 0 and still
 #: be a start on a zero (:func:`zero_at_start`): the GPU evaluates ``g`` in the working precision, the host in float64.
@@ -321,18 +321,26 @@ def refuse_unheld_floats(events, precision):
                 f"({units}) or use precision=np.float64")
 
 
-def g_at_start(function, t0, y_row, p_row):
-    """``g(t0, y0, p)`` of one trajectory, one call on the host in float64 (copies of the rows), or None where the host
-    cannot call ``g`` (device-only code, a fault of the user's ``g``) or it returns no finite number: what
-    :func:`zero_at_start` and :func:`kernels.event_notes.far_side_note` judge."""
+def g_value(function, t, y_row, p_row):
+    """``g(t, y, p)`` of one trajectory, one call on the host in float64 (copies of the rows): NaN for Python's math
+    domain error (where a GPU gives NaN), None where the host cannot call ``g`` (device-only code, another fault of
+    the user's ``g``)."""
     y = np.array(y_row, dtype=np.float64).ravel()
     p = np.array(p_row, dtype=np.float64).ravel()
     try:
         with np.errstate(all="ignore"):
-            value = float(function(float(t0), y.copy(), p.copy()))
+            return float(function(float(t), y, p))
+    except (ValueError, ArithmeticError):
+        return float("nan")
     except Exception:  # noqa: BLE001 - device-only code or a fault of the user's g: no note, the run's message stands
         return None
-    return value if np.isfinite(value) else None
+
+
+def g_at_start(function, t0, y_row, p_row):
+    """:func:`g_value` at ``t0`` where it is a finite number, else None: what :func:`zero_at_start` and
+    :func:`kernels.event_notes.far_side_note` judge."""
+    value = g_value(function, t0, y_row, p_row)
+    return value if value is not None and np.isfinite(value) else None
 
 
 def zero_at_start(function, t0, y_row, p_row, dtype):

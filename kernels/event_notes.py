@@ -16,12 +16,12 @@ import dataclasses
 import numpy as np
 
 from .errors import SuspectSuccessWarning, warn_user
-from .event_checks import g_at_start, zero_at_start
+from .event_checks import g_at_start, g_value, zero_at_start
 from .result_notes import host_array
 from .status import EVENT, SUCCESS
 
-__all__ = ["EventStart", "event_note", "fired_note", "unfired_note", "far_side_note", "nan_note", "event_label",
-           "warn_event_nan"]
+__all__ = ["EventStart", "event_note", "fired_note", "unfired_note", "far_side_note", "nan_note", "nan_after_number",
+           "event_label", "warn_event_nan"]
 
 #: Successful trajectories :func:`warn_event_nan` looks at, evenly spaced over those with an unfired terminal event.
 NAN_CHECK_ROWS = 8
@@ -178,36 +178,42 @@ def far_side_note(start, e, y_row, p_row, dtype, saves=None):
             f"is to fire when g first reaches 0 from the start, give direction={-direction:+d}.")
 
 
-def nan_note(start, e, p_row, saves):
-    """`` Terminal event events[0] did not fire: its g was 0.53 at t = 0.6 and NaN at t = 1.2 ...``: where ``g`` of
-    terminal event ``e`` is a number at one finite save and NaN at a later one (the saves strided as
-    :func:`_went_back`'s), else ''.  A NaN is no sign change, so a ``g`` that leaves its domain within one step (a
-    battery's voltage with ``sqrt(x (1 - x))`` once the surface stoichiometry passed 1) stops nothing, and the run
-    ended with success at stoichiometries of -7.8 and 5.3 (a battery modeller's trial; SciPy's sign test misses it
-    too)."""
+def nan_after_number(start, e, p_row, saves):
+    """``(t, g, t_nan)``: a finite save where ``g`` of terminal event ``e`` is the number ``g`` and a later one where
+    it is NaN (the saves strided as :func:`_went_back`'s), else None.  A NaN is no sign change, so a ``g`` that leaves
+    its domain within one step (a battery's voltage with ``sqrt(x (1 - x))`` once the surface stoichiometry passed 1)
+    stops nothing, and the run ended with success at stoichiometries of -7.8 and 5.3 (a battery modeller's trial;
+    SciPy's sign test misses it too)."""
     if saves is None:
-        return ""
+        return None
     times, states = saves
     rows = np.flatnonzero(np.all(np.isfinite(states), axis=1))
     number = None
     for k in rows[::max(1, -(-rows.size // FAR_SIDE_SAVES))]:
-        try:
-            with np.errstate(all="ignore"):
-                value = float(start.functions[e](float(times[k]), np.array(states[k], np.float64),
-                                                 np.array(p_row, np.float64)))
-        except (ValueError, ArithmeticError):  # Python's math domain error, where a GPU gives NaN
-            value = float("nan")
-        except Exception:  # noqa: BLE001 - device-only code or another fault of the user's g: no note
-            return ""
+        value = g_value(start.functions[e], times[k], states[k], p_row)
+        if value is None:  # device-only code or a fault of the user's g: nothing to say
+            return None
         if np.isfinite(value):
             number = (float(times[k]), value)
-        elif np.isnan(value) and number is not None:
-            return (f" Terminal event {start.labels[e]} did not fire: its g was {number[1]:.3g} at t = {number[0]:g} "
-                    f"and NaN at t = {float(times[k]):g}, and a NaN is no sign change, so the run went on past where g "
-                    "stopped being a number, with nothing stopped (the states there may lie outside the model's "
-                    "domain: the argument of a sqrt or log below 0); keep g finite there (clip the argument, e.g. "
-                    "min(max(x, 0.0), 1.0)), or add an event on the argument itself.")
-    return ""
+        elif number is not None:
+            return (*number, float(times[k]))
+    return None
+
+
+def _nan_words(seen):
+    """What :func:`nan_note` and :func:`warn_event_nan` say of ``seen`` (:func:`nan_after_number`)."""
+    t, value, t_nan = seen
+    return (f"its g was {value:.3g} at t = {t:g} and NaN at t = {t_nan:g}, and a NaN is no sign change, so the run "
+            "went on past where g stopped being a number, with nothing stopped (the states there may lie outside the "
+            "model's domain: the argument of a sqrt or log below 0); keep g finite there (clip the argument, e.g. "
+            "min(max(x, 0.0), 1.0)), or add an event on the argument itself.")
+
+
+def nan_note(start, e, p_row, saves):
+    """`` Terminal event events[0] did not fire: its g was 0.53 at t = 0.6 and NaN at t = 1.2 ...``
+    (:func:`nan_after_number`), else ''."""
+    seen = nan_after_number(start, e, p_row, saves)
+    return f" Terminal event {start.labels[e]} did not fire: {_nan_words(seen)}" if seen else ""
 
 
 def _went_back(start, e, p_row, saves):
@@ -264,13 +270,8 @@ def _left_toward(function, direction, saved, p_row):
     crossing in ``direction`` ends on: below 0 for -1, above for +1, off 0 for 0; False where the host cannot
     evaluate it.  The first save, not the last: with no counted crossing, ``g`` that left 0 the event's way can
     still have crossed back once the other way (uncounted), and only the saves before that show where it went."""
-    t, y = saved
-    try:
-        with np.errstate(all="ignore"):
-            value = float(function(float(t), np.array(y, np.float64).ravel(), np.array(p_row, np.float64).ravel()))
-    except Exception:  # noqa: BLE001 - device-only code or a fault of the user's g: no note
-        return False
-    return bool(np.isfinite(value) and (value < 0 if direction < 0 else value > 0 if direction > 0 else value != 0))
+    value = g_at_start(function, *saved, p_row)
+    return value is not None and (value < 0 if direction < 0 else value > 0 if direction > 0 else value != 0)
 
 
 def _first_save_after_start(result, trajectory, t0):
@@ -332,16 +333,13 @@ def warn_event_nan(result):
         rows = unfired[np.unique(np.linspace(0, unfired.size - 1, min(NAN_CHECK_ROWS, unfired.size)).astype(int))] \
             if unfired.size else unfired
         for i in rows:
-            p_row, saves = _row(start.params, int(i), start.n), _saves(result, int(i))
-            found = [(e, nan_note(start, e, p_row, saves)) for e, terminal in enumerate(start.terminal)
-                     if terminal and counts[i][e] == 0] if p_row is not None else []
-            found = [(e, note) for e, note in found if note]
-            if found:
-                e, note = found[0]
-                warn_user(f"trajectory {int(i)} ended with status SUCCESS, but terminal event {start.labels[e]} could "
-                          f"not stop it:{note.split(' did not fire:', 1)[1]} res.message(i) says it for each "
-                          f"trajectory (up to {NAN_CHECK_ROWS} successful ones were looked at here).",
-                          SuspectSuccessWarning)
-                return
+            p_row = _row(start.params, int(i), start.n)
+            for e in np.flatnonzero(np.asarray(start.terminal, bool) & (counts[i] == 0)) if p_row is not None else ():
+                seen = nan_after_number(start, int(e), p_row, _saves(result, int(i)))
+                if seen:
+                    warn_user(f"trajectory {int(i)} ended with status SUCCESS, but terminal event {start.labels[e]} "
+                              f"could not stop it: {_nan_words(seen)} res.message(i) says it for each trajectory (up "
+                              f"to {NAN_CHECK_ROWS} successful ones were looked at here).", SuspectSuccessWarning)
+                    return
     except Exception:  # noqa: BLE001 - a warning must never fail a solve: none
         return
