@@ -380,8 +380,7 @@ def _one_row_hint(length, what, width):
     value missing, which the system's parameter names tell better) nor for one value too many (a row with an ID or a
     label, which a Series' note tells): :func:`sweep_hint` leaves those out."""
     noun, letter = _COLUMNS.get(what, ("column", "x"))
-    rows = (f"; or, if it holds {length // width} rows of {width} end to end, np.reshape({what}, ({length // width}, "
-            f"{width}))" if length % width == 0 else "")
+    rows = f"; or, {_end_to_end(length, what, width)}" if length % width == 0 else ""
     return (f": a 1-D {what} is the one row every trajectory shares, so it needs all {width} {noun}s; for a sweep "
             f"of one {noun} over {length} trajectories (a value each), build the full table of {length} rows of "
             f"{width}: P = np.tile({letter}_base, ({length}, 1)); P[:, j] = values ({letter}_base: one row's {width} "
@@ -396,12 +395,16 @@ def _row_length_hint(length, what, width):
     over 15 trajectories, of which there were 16 (an astrochemist's trial)."""
     noun = _COLUMNS.get(what, ("column", "x"))[0]
     if length % width == 0:
-        return (f": if it holds {length // width} rows of {width} end to end, np.reshape({what}, ({length // width}, "
-                f"{width}))")
+        return f": {_end_to_end(length, what, width)}"
     gap = width - length
     return (f": a 1-D {what} is the one row every trajectory shares, so it needs all {width} {noun}s in the order "
             f"the rhs reads them; this one has {length}, "
             + (f"{gap} short ({noun}s left out?)" if gap > 0 else f"{-gap} too many"))
+
+
+def _end_to_end(length, what, width):
+    """The reshape of a 1-D ``what`` of ``length`` values, a multiple of ``width``, read as rows laid end to end."""
+    return f"if it holds {length // width} rows of {width} end to end, np.reshape({what}, ({length // width}, {width}))"
 
 
 def _missing_column_first(values):
