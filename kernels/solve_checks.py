@@ -62,9 +62,9 @@ def check_host_inputs(integrator, t0, t_end, dt, y0, params, given_params, rtol,
     if not integrator.adaptive and integrator.method.explicit and not on_device and dt is not None:
         unstable = _checked_stability(integrator, host, dt, t0, t_end, y0, params)
     rtol, atol = _checked_tolerances(integrator, host, t0, t_end, y0, params, given_params, rtol, atol, on_device)
-    if (integrator._pattern is not None or integrator._given_pattern is not None) and not on_device:
-        integrator._check_pattern(t0, y0, params, _integrated_to(integrator, t_end, t_eval))
     reached = _integrated_to(integrator, t_end, t_eval)
+    if (integrator._pattern is not None or integrator._given_pattern is not None) and not on_device:
+        integrator._check_pattern(t0, y0, params, reached)
     if not integrator.adaptive and dt is not None and t_eval is not None:
         warn_dt_past_saves(dt, t0, reached, t_eval)
     if system.n_drivers and not integrator.adaptive:
