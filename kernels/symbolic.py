@@ -29,12 +29,9 @@ import numpy as np
 
 from .errors import ConfigurationError, describe
 from .literals import holds
-from .symbolic_order import FactorOrder, mul_text
+from .symbolic_order import MAX_PRODUCT_POWER, FactorOrder, mul_text
 
 __all__ = ["symbolic_system"]
-
-# Integer powers up to this are written as products (x*x*x), exact and cheap in either precision.
-_MAX_PRODUCT_POWER = 8
 
 
 def _sympy():
@@ -88,7 +85,7 @@ def _printer_class(sympy):
 
         def _print_Pow(self, expr, rational=False):
             base, exp = expr.base, expr.exp
-            if exp.is_Integer and 0 < abs(int(exp)) <= _MAX_PRODUCT_POWER:
+            if exp.is_Integer and 0 < abs(int(exp)) <= MAX_PRODUCT_POWER:
                 factor = self.parenthesize(base, sympy.printing.precedence.PRECEDENCE["Mul"] + 1)
                 product = "*".join([factor] * abs(int(exp)))
                 return f"({product})" if exp > 0 else f"({self.constant(1)}/({product}))"

@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["FactorOrder", "mul_text"]
+__all__ = ["FactorOrder", "mul_text", "MAX_PRODUCT_POWER"]
 
 # a known power further than this from 1 (in decades) is multiplied as its factors: float32 ends at 3.4e38
 SPLIT_LOG10 = 30
-MAX_SPLIT_POWER = 8  # the printer's largest power written as a product (symbolic._MAX_PRODUCT_POWER)
+#: Integer powers up to this are written as products (x*x*x), exact and cheap in either precision (kernels.symbolic's
+#: printer); those of a known value further than :data:`SPLIT_LOG10` decades from 1 are split here too.
+MAX_PRODUCT_POWER = 8
 
 
 class FactorOrder:
@@ -73,7 +75,7 @@ class FactorOrder:
     def too_large(self, expr):
         """Whether ``expr`` is an integer power (2 to 8) of an expression of known value, together further than
         1e30 from 1: float32 cannot be trusted to hold it alone, so it is multiplied as its repeated base."""
-        if not (expr.is_Pow and expr.exp.is_Integer and 2 <= int(expr.exp) <= MAX_SPLIT_POWER):
+        if not (expr.is_Pow and expr.exp.is_Integer and 2 <= int(expr.exp) <= MAX_PRODUCT_POWER):
             return False
         value = self.value(expr.base)
         return value is not None and abs(math.log10(abs(value))) * int(expr.exp) > SPLIT_LOG10
